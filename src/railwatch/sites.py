@@ -1,0 +1,463 @@
+"""Sites: named areas of interest in WGS84, validated once at the boundary.
+
+A site is a polygon or multipolygon in WGS84 longitude/latitude, with an optional
+description, tags and track centrelines. Input comes as GeoJSON (a Feature, a
+FeatureCollection of polygons, or a bare geometry) or as a ``W,S,E,N`` bounding box.
+Every problem becomes a :class:`~railwatch.errors.GeometryError` whose one-line
+message says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import shapely
+from pyproj import CRS, Geod, Transformer
+from pyproj.exceptions import CRSError
+from shapely.geometry import MultiLineString, MultiPolygon, Polygon, box, shape
+from shapely.geometry.base import BaseGeometry
+
+from railwatch.errors import GeometryError, InputError
+
+__all__ = [
+    "MAX_SITE_AREA_KM2",
+    "MIN_SITE_AREA_M2",
+    "SiteSpec",
+    "load_tracks",
+    "parse_bbox",
+    "site_area_km2",
+    "site_from_bbox",
+    "site_from_geojson",
+    "utm_crs_for",
+    "validate_name",
+    "validate_site_geometry",
+]
+
+#: Largest site accepted: a rail yard with its approaches, not a province.
+MAX_SITE_AREA_KM2 = 2500.0
+#: Smallest site accepted: about one railcar footprint.
+MIN_SITE_AREA_M2 = 50.0
+
+_NAME_RE = re.compile(r"^\w[\w.\-]{0,63}$")
+_GEOD = Geod(ellps="WGS84")
+_FIX_HINT = (
+    "fix it in QGIS (Vector > Geometry Tools > Fix Geometries) "
+    "or with shapely.make_valid, then try again"
+)
+
+SiteGeometry = Polygon | MultiPolygon
+GeoJSONSource = str | Path | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """A validated site: WGS84 (multi)polygon, optional tracks (WGS84 lines)."""
+
+    name: str
+    geometry: Polygon | MultiPolygon
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    tracks: MultiLineString | None = None
+
+    @property
+    def area_km2(self) -> float:
+        """Geodesic area in square kilometres."""
+        return site_area_km2(self.geometry)
+
+    @property
+    def utm_crs(self) -> str:
+        """The local UTM CRS of the site (``EPSG:326xx`` / ``EPSG:327xx``)."""
+        return utm_crs_for(self.geometry)
+
+
+# --------------------------------------------------------------------------- names
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` if it is a usable site name, else raise :class:`InputError`."""
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise InputError(
+            f"invalid site name {name!r}: use 1-64 letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit (for example tumangang-yard)"
+        )
+    return name
+
+
+def _clean_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for tag in tags:
+        t = str(tag).strip()
+        if not t:
+            raise InputError("empty site tag: give tags as non-empty words")
+        if t not in out:
+            out.append(t)
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------ geometry
+
+
+def utm_crs_for(geom_wgs84: BaseGeometry) -> str:
+    """The UTM zone CRS of the centroid of a WGS84 geometry, e.g. ``"EPSG:32652"``."""
+    if geom_wgs84.is_empty:
+        raise GeometryError("cannot choose a UTM zone for an empty geometry")
+    c = geom_wgs84.centroid
+    lon, lat = float(c.x), float(c.y)
+    lon = ((lon + 180.0) % 360.0) - 180.0
+    zone = min(60, max(1, math.floor((lon + 180.0) / 6.0) + 1))
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+def site_area_km2(geom_wgs84: BaseGeometry) -> float:
+    """Geodesic area of a WGS84 (multi)polygon in km²."""
+    area, _ = _GEOD.geometry_area_perimeter(geom_wgs84)
+    return abs(float(area)) / 1e6
+
+
+def _coords(geom: BaseGeometry) -> list[tuple[float, float]]:
+    arr = shapely.get_coordinates(geom)
+    return [(float(x), float(y)) for x, y in arr]
+
+
+def _check_lonlat(geom: BaseGeometry, what: str) -> None:
+    """Check every coordinate is a finite WGS84 lon/lat; detect swapped axes."""
+    coords = _coords(geom)
+    for x, y in coords:
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise GeometryError(f"{what} has a non-finite coordinate ({x}, {y})")
+    if not coords:
+        return
+    xs = [abs(x) for x, _ in coords]
+    ys = [abs(y) for _, y in coords]
+    if max(ys) > 90.0 and max(xs) <= 90.0 and max(ys) <= 180.0:
+        raise GeometryError(
+            f"{what} has latitude {max(ys):g} beyond ±90 while every longitude is within ±90: "
+            "this looks like lat/lon order; GeoJSON is lon,lat (x=longitude, y=latitude), "
+            "so swap the two numbers of each coordinate"
+        )
+    if max(xs) > 180.0 or max(ys) > 90.0:
+        bad = next((x, y) for x, y in coords if abs(x) > 180.0 or abs(y) > 90.0)
+        if max(max(xs), max(ys)) > 1000.0:
+            hint = (
+                "these look like projected coordinates (metres); reproject the file to "
+                "WGS84 (EPSG:4326), or add a GeoJSON 'crs' member naming its CRS"
+            )
+        else:
+            hint = "longitude must be within ±180 and latitude within ±90"
+        raise GeometryError(
+            f"{what} has coordinate ({bad[0]:g}, {bad[1]:g}) out of range for WGS84 lon/lat: {hint}"
+        )
+    if max(x for x, _ in coords) - min(x for x, _ in coords) > 180.0:
+        raise GeometryError(
+            f"{what} spans more than 180° of longitude (it probably crosses the antimeridian): "
+            "split it at ±180° into a MultiPolygon"
+        )
+
+
+def validate_site_geometry(geom: BaseGeometry, *, what: str = "site") -> Polygon | MultiPolygon:
+    """Validate a WGS84 site geometry and return it (2-D) or raise :class:`GeometryError`.
+
+    Checks: type (Polygon/MultiPolygon), emptiness, coordinate ranges and axis order,
+    OGC validity (self-intersections, with the location), and area limits.
+    """
+    if geom is None or geom.is_empty:
+        raise GeometryError(f"{what} geometry is empty: draw a polygon around the yard")
+    if not isinstance(geom, Polygon | MultiPolygon):
+        kind = geom.geom_type
+        hint = (
+            "if these are track centrelines give them with --tracks; "
+            if "Line" in kind
+            else "to make a box around a point use --bbox W,S,E,N; "
+        )
+        raise GeometryError(
+            f"{what} must be a Polygon or MultiPolygon, got {kind}: {hint}"
+            "draw a polygon around the yard"
+        )
+    if shapely.get_coordinate_dimension(geom) > 2:
+        geom = shapely.force_2d(geom)
+    _check_lonlat(geom, what)
+    if not geom.is_valid:
+        reason = shapely.is_valid_reason(geom)
+        raise GeometryError(f"{what} polygon is invalid: {_describe_invalid(reason)}; {_FIX_HINT}")
+    if geom.area == 0.0:
+        raise GeometryError(f"{what} polygon has zero area: give at least three distinct corners")
+    area_km2 = site_area_km2(geom)
+    if area_km2 > MAX_SITE_AREA_KM2:
+        raise GeometryError(
+            f"{what} covers {area_km2:,.0f} km², more than the {MAX_SITE_AREA_KM2:,.0f} km² limit: "
+            "a site is a rail yard; draw a tighter polygon (or check the coordinates)"
+        )
+    if area_km2 * 1e6 < MIN_SITE_AREA_M2:
+        raise GeometryError(
+            f"{what} covers only {area_km2 * 1e6:.1f} m², smaller than one railcar: "
+            "check the coordinates (degrees, lon,lat)"
+        )
+    return geom
+
+
+def _describe_invalid(reason: str) -> str:
+    """GEOS' ``Self-intersection[130.6 42.3]`` -> ``self-intersection at lon 130.6, lat 42.3``."""
+    m = re.match(r"^(.*?)\[\s*([-+0-9.eE]+)\s+([-+0-9.eE]+)\s*\]$", reason.strip())
+    if not m:
+        return reason.lower()
+    return f"{m.group(1).strip().lower()} at lon {m.group(2)}, lat {m.group(3)}"
+
+
+# ------------------------------------------------------------------------- GeoJSON
+
+
+def _load_json(source: GeoJSONSource, what: str) -> dict[str, Any]:
+    if isinstance(source, Mapping):
+        return dict(source)
+    text: str
+    if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
+        text = source
+        origin = "text"
+    else:
+        path = Path(source)
+        origin = str(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError as err:
+            raise InputError(f"{what} file not found: {path}") from err
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError(f"cannot read {what} file {path}: {err}") from err
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise GeometryError(
+            f"{what} {origin} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
+        ) from err
+    if not isinstance(data, dict):
+        raise GeometryError(f"{what} {origin} is not a GeoJSON object")
+    return data
+
+
+def _source_crs(data: Mapping[str, Any]) -> CRS | None:
+    """The CRS named by a legacy GeoJSON ``crs`` member, or None when it is WGS84/absent."""
+    crs_member = data.get("crs")
+    if not isinstance(crs_member, Mapping):
+        return None
+    props = crs_member.get("properties")
+    name = props.get("name") if isinstance(props, Mapping) else None
+    if not isinstance(name, str):
+        return None
+    if "CRS84" in name.upper() or name.upper().endswith(("EPSG::4326", "EPSG:4326")):
+        return None
+    try:
+        return CRS.from_user_input(name)
+    except CRSError as err:
+        raise GeometryError(
+            f"unknown CRS {name!r} in the GeoJSON 'crs' member: use EPSG:4326 or an EPSG code"
+        ) from err
+
+
+def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeometry]]:
+    """(label, geometry) for each geometry in a Feature/FeatureCollection/geometry."""
+    kind = data.get("type")
+    items: list[tuple[str, Any]]
+    if kind == "FeatureCollection":
+        feats = data.get("features")
+        if not isinstance(feats, list) or not feats:
+            raise GeometryError(f"{what} FeatureCollection has no features")
+        items = []
+        for i, feat in enumerate(feats):
+            if not isinstance(feat, Mapping):
+                raise GeometryError(f"{what} feature {i} is not a GeoJSON Feature")
+            items.append((f"feature {i}", feat.get("geometry")))
+    elif kind == "Feature":
+        items = [("feature", data.get("geometry"))]
+    elif kind == "GeometryCollection":
+        items = [(f"geometry {i}", g) for i, g in enumerate(data.get("geometries") or [])]
+    elif isinstance(kind, str):
+        items = [("geometry", data)]
+    else:
+        raise GeometryError(f"{what} is not GeoJSON: it has no 'type' member")
+    out: list[tuple[str, BaseGeometry]] = []
+    for label, g in items:
+        if g is None:
+            raise GeometryError(f"{what} {label} has no geometry (null)")
+        try:
+            geom = shape(g)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as err:
+            raise GeometryError(f"{what} {label} is not a valid GeoJSON geometry: {err}") from err
+        except shapely.errors.ShapelyError as err:
+            raise GeometryError(f"{what} {label} is not a valid GeoJSON geometry: {err}") from err
+        out.append((label, geom))
+    if not out:
+        raise GeometryError(f"{what} geometry is empty: it contains no geometries")
+    return out
+
+
+def _to_wgs84(geom: BaseGeometry, crs: CRS | None) -> BaseGeometry:
+    if crs is None:
+        return geom
+    tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    return shapely.transform(geom, lambda xy: _stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+
+def _stack(xy: tuple[Any, Any]) -> Any:
+    import numpy as np
+
+    return np.column_stack([np.asarray(xy[0]), np.asarray(xy[1])])
+
+
+def _polygons_of(data: Mapping[str, Any], what: str) -> Polygon | MultiPolygon:
+    crs = _source_crs(data)
+    parts: list[Polygon] = []
+    for label, geom in _geometries(data, what):
+        if geom.is_empty:
+            raise GeometryError(f"{what} {label} is empty: draw a polygon around the yard")
+        if isinstance(geom, Polygon):
+            parts.append(geom)
+        elif isinstance(geom, MultiPolygon):
+            parts.extend(geom.geoms)
+        else:
+            validate_site_geometry(geom, what=f"{what} {label}")  # raises the type error
+    geom_all: BaseGeometry = parts[0] if len(parts) == 1 else MultiPolygon(parts)
+    return validate_site_geometry(_to_wgs84(geom_all, crs), what=what)
+
+
+def load_tracks(source: GeoJSONSource | BaseGeometry, *, what: str = "tracks") -> MultiLineString:
+    """Track centrelines from GeoJSON (LineString/MultiLineString features) in WGS84."""
+    if isinstance(source, BaseGeometry):
+        crs = None
+        found: list[tuple[str, BaseGeometry]] = [("geometry", source)]
+    else:
+        data = _load_json(source, what)
+        crs = _source_crs(data)
+        found = _geometries(data, what)
+    lines: list[Any] = []
+    for label, geom in found:
+        if geom.is_empty:
+            continue
+        if geom.geom_type == "LineString":
+            lines.append(geom)
+        elif isinstance(geom, MultiLineString):
+            lines.extend(geom.geoms)
+        else:
+            raise GeometryError(
+                f"{what} {label} is a {geom.geom_type}: track centrelines must be "
+                "LineString or MultiLineString"
+            )
+    if not lines:
+        raise GeometryError(f"{what} geometry is empty: give at least one LineString")
+    result = _to_wgs84(MultiLineString(lines), crs)
+    if shapely.get_coordinate_dimension(result) > 2:
+        result = shapely.force_2d(result)
+    _check_lonlat(result, what)
+    if not isinstance(result, MultiLineString):  # pragma: no cover - transform keeps type
+        raise GeometryError(f"{what} could not be read as lines")
+    return result
+
+
+def _with_tracks(
+    name: str,
+    geometry: Polygon | MultiPolygon,
+    description: str,
+    tags: Iterable[str],
+    tracks: GeoJSONSource | BaseGeometry | None,
+) -> SiteSpec:
+    track_geom = None
+    if tracks is not None:
+        track_geom = load_tracks(tracks)
+        if not track_geom.intersects(geometry):
+            raise GeometryError(
+                "none of the track lines touch the site polygon: check that both files "
+                "describe the same place (GeoJSON is lon,lat)"
+            )
+    return SiteSpec(
+        name=validate_name(name),
+        geometry=geometry,
+        description=description.strip(),
+        tags=_clean_tags(tags),
+        tracks=track_geom,
+    )
+
+
+def site_from_geojson(
+    name: str,
+    source: GeoJSONSource,
+    *,
+    description: str = "",
+    tags: Sequence[str] = (),
+    tracks: GeoJSONSource | BaseGeometry | None = None,
+) -> SiteSpec:
+    """A site from GeoJSON: a path, JSON text, or a parsed dict.
+
+    Accepts a Feature, a FeatureCollection of one or more polygons (merged into a
+    MultiPolygon) or a bare geometry. A legacy ``crs`` member other than WGS84 is
+    honoured by reprojecting to WGS84.
+    """
+    validate_name(name)
+    data = _load_json(source, "site GeoJSON")
+    geometry = _polygons_of(data, "site GeoJSON")
+    return _with_tracks(name, geometry, description, tags, tracks)
+
+
+def parse_bbox(bbox: str | Sequence[float]) -> tuple[float, float, float, float]:
+    """Parse ``"W,S,E,N"`` (or four numbers) into floats, checking order and ranges."""
+    if isinstance(bbox, str):
+        parts = [p for p in re.split(r"[,\s]+", bbox.strip()) if p]
+        try:
+            values = [float(p) for p in parts]
+        except ValueError as err:
+            raise GeometryError(
+                f"bbox {bbox!r} is not four numbers: give W,S,E,N in degrees, "
+                "e.g. 130.60,42.28,130.66,42.31"
+            ) from err
+    else:
+        values = [float(v) for v in bbox]
+    if len(values) != 4:
+        raise GeometryError(
+            f"bbox needs 4 numbers W,S,E,N, got {len(values)}: e.g. 130.60,42.28,130.66,42.31"
+        )
+    w, s, e, n = values
+    if not all(math.isfinite(v) for v in values):
+        raise GeometryError("bbox has a non-finite number: give W,S,E,N in degrees")
+    if max(abs(s), abs(n)) > 90.0 and max(abs(w), abs(e)) <= 90.0:
+        raise GeometryError(
+            f"bbox latitude {max(abs(s), abs(n)):g} is beyond ±90: this looks like lat/lon order; "
+            "the bbox is W,S,E,N (lon,lat,lon,lat)"
+        )
+    if max(abs(w), abs(e)) > 180.0 or max(abs(s), abs(n)) > 90.0:
+        raise GeometryError(
+            f"bbox {w:g},{s:g},{e:g},{n:g} is out of range for WGS84: "
+            "longitudes within ±180, latitudes within ±90"
+        )
+    if s > n:
+        raise GeometryError(
+            f"bbox south {s:g} is north of north {n:g}: give W,S,E,N (lon,lat,lon,lat)"
+        )
+    if w > e:
+        raise GeometryError(
+            f"bbox west {w:g} is east of east {e:g}: give W,S,E,N; a box across the "
+            "antimeridian is not supported, use a GeoJSON MultiPolygon"
+        )
+    if w == e or s == n:
+        raise GeometryError(
+            f"bbox {w:g},{s:g},{e:g},{n:g} is degenerate (zero width or height): "
+            "west must differ from east and south from north"
+        )
+    return w, s, e, n
+
+
+def site_from_bbox(
+    name: str,
+    bbox: str | Sequence[float],
+    *,
+    description: str = "",
+    tags: Sequence[str] = (),
+    tracks: GeoJSONSource | BaseGeometry | None = None,
+) -> SiteSpec:
+    """A rectangular site from ``W,S,E,N`` degrees."""
+    validate_name(name)
+    w, s, e, n = parse_bbox(bbox)
+    geometry = validate_site_geometry(box(w, s, e, n), what="bbox")
+    return _with_tracks(name, geometry, description, tags, tracks)

@@ -1,0 +1,153 @@
+"""Database connection: engine creation, sessions, automatic migration.
+
+SQLite is the default (a file, ``sqlite:///railwatch.db``), tuned for several
+processes: WAL journal, a busy timeout, foreign keys enforced. Any other
+SQLAlchemy URL works (``postgresql+psycopg://user@host/db`` with the ``postgres``
+extra): moving to PostgreSQL is a URL change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from railwatch.errors import ConfigError, MissingDependencyError, StorageError
+
+if TYPE_CHECKING:
+    from railwatch.settings import Settings
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "Database", "make_engine"]
+
+log = logging.getLogger(__name__)
+
+#: How long a SQLite writer waits for another one before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _is_memory_sqlite(database: str | None) -> bool:
+    return database in (None, "", ":memory:") or (database or "").startswith("file::memory:")
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, busy timeout and foreign keys."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as err:
+        raise ConfigError(
+            f"invalid database URL {url!r}: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+        ) from err
+    kwargs: dict[str, Any] = {"echo": echo}
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    if is_sqlite:
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000.0}
+        if _is_memory_sqlite(parsed.database):
+            kwargs["poolclass"] = StaticPool
+            kwargs["connect_args"]["check_same_thread"] = False
+        else:
+            parent = Path(str(parsed.database)).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise StorageError(
+                    f"cannot open database {url}: folder {parent} does not exist; create it "
+                    "or give another --db URL"
+                )
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except NoSuchModuleError as err:
+        raise ConfigError(
+            f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql+psycopg://..."
+        ) from err
+    except ImportError as err:
+        raise MissingDependencyError(
+            err.name or "database driver", "postgres", "this database URL"
+        ) from err
+    if is_sqlite:
+        _tune_sqlite(engine, memory=_is_memory_sqlite(parsed.database))
+    return engine
+
+
+def _tune_sqlite(engine: Engine, *, memory: bool) -> None:
+    """Per-connection pragmas; explicit BEGIN so SAVEPOINTs work (SQLAlchemy recipe)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy emit BEGIN itself
+        cur = dbapi_conn.cursor()
+        try:
+            if not memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """A railwatch database: an engine, a session factory, an up-to-date schema.
+
+    Opening a :class:`Database` migrates the schema to the latest revision
+    (``migrate=False`` skips that, for tools that manage migrations themselves).
+    """
+
+    def __init__(self, url: str, *, migrate: bool = True, echo: bool = False) -> None:
+        self.url = url
+        self.engine = make_engine(url, echo=echo)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if migrate:
+            from railwatch.storage.migrate import upgrade
+
+            upgrade(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database named by ``settings.db``."""
+        return cls(settings.db)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except SQLAlchemyError as err:
+            session.rollback()
+            raise StorageError(f"database write failed ({self.safe_url}): {err}") from err
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.safe_url!r})"

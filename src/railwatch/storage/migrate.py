@@ -1,0 +1,73 @@
+"""Schema migrations with Alembic, driven from code (no alembic.ini needed).
+
+The Alembic environment ships inside the package (``storage/migrations``);
+:func:`upgrade` brings any database to the latest revision and is run
+automatically when a :class:`~railwatch.storage.db.Database` is opened.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from railwatch.errors import StorageError
+
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "current_revision", "head_revision", "upgrade"]
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic :class:`Config` pointing at the packaged migrations."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    """The latest revision shipped with this railwatch."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships revisions
+        raise StorageError("no database migrations found in the railwatch package")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(target: str | Engine, revision: str = "head") -> None:
+    """Migrate the database (a URL or an engine) to ``revision`` (default: latest)."""
+    from railwatch.storage.db import make_engine
+
+    engine = make_engine(target) if isinstance(target, str) else target
+    script = ScriptDirectory.from_config(alembic_config())
+    try:
+        current = current_revision(engine)
+        if revision == "head" and current == script.get_current_head():
+            return
+        if current is not None and current not in {r.revision for r in script.walk_revisions()}:
+            raise StorageError(
+                f"database schema revision {current} is newer than this railwatch knows: "
+                "upgrade railwatch (pip install -U railwatch)"
+            )
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except SQLAlchemyError as err:
+        url = engine.url.render_as_string(hide_password=True)
+        raise StorageError(f"cannot migrate database {url}: {err}") from err
+    finally:
+        if isinstance(target, str):
+            engine.dispose()

@@ -1,0 +1,602 @@
+"""Repository functions: every read and write of railwatch data goes through here.
+
+Each function takes a :class:`~sqlalchemy.orm.Session`; the caller owns the
+transaction (``with db.session() as s: ...`` commits once at the end). Writes
+that must be whole — a scene's results — run inside a SAVEPOINT, so an error
+leaves nothing half-written even when the caller keeps the session going.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from railwatch.errors import AlreadyExistsError, InputError, NotFoundError, StorageError
+from railwatch.sites import SiteSpec, site_area_km2, utm_crs_for, validate_site_geometry
+from railwatch.storage.models import (
+    Alert,
+    Count,
+    Detection,
+    Event,
+    Scene,
+    Site,
+    to_wkb,
+    utcnow,
+)
+from railwatch.storage.records import (
+    AlertLike,
+    DetectionRecord,
+    QualityLike,
+    SceneCountLike,
+    SceneInfoLike,
+)
+
+if TYPE_CHECKING:
+    from railwatch.analysis.types import CountPoint
+    from railwatch.analysis.types import Event as EventValue
+
+__all__ = [
+    "AlertChanges",
+    "SiteRemoval",
+    "SiteStats",
+    "acknowledge_alert",
+    "add_event",
+    "add_scene",
+    "add_site",
+    "count_series",
+    "event_values",
+    "find_scene_by_hash",
+    "get_alert",
+    "get_scene",
+    "get_site",
+    "list_alerts",
+    "list_detections",
+    "list_events",
+    "list_scenes",
+    "list_sites",
+    "mark_scene_failed",
+    "record_scene_result",
+    "remove_event",
+    "remove_site",
+    "site_spec",
+    "site_stats",
+]
+
+SiteRef = Site | str
+
+
+# ----------------------------------------------------------------------------- sites
+
+
+def add_site(session: Session, spec: SiteSpec) -> Site:
+    """Store a new site; :class:`AlreadyExistsError` when the name is taken."""
+    if session.scalar(select(Site.id).where(Site.name == spec.name)) is not None:
+        raise AlreadyExistsError(
+            f"site {spec.name!r} already exists: choose another name, or remove it first with "
+            f"`railwatch site remove {spec.name} --yes`"
+        )
+    geometry = validate_site_geometry(spec.geometry)
+    site = Site(
+        name=spec.name,
+        description=spec.description,
+        tags=list(spec.tags),
+        geometry_wkb=to_wkb(geometry),
+        tracks_wkb=to_wkb(spec.tracks) if spec.tracks is not None else None,
+        utm_crs=utm_crs_for(geometry),
+        area_km2=site_area_km2(geometry),
+        created_at=utcnow(),
+    )
+    session.add(site)
+    session.flush()
+    return site
+
+
+def get_site(session: Session, name: SiteRef) -> Site:
+    """The site named ``name`` (or ``name`` itself when it is a Site)."""
+    if isinstance(name, Site):
+        return name
+    site = session.scalar(select(Site).where(Site.name == name))
+    if site is None:
+        known = session.scalars(select(Site.name).order_by(Site.name).limit(10)).all()
+        hint = f"known sites: {', '.join(known)}" if known else "no sites yet"
+        raise NotFoundError(
+            f"no site named {name!r} ({hint}); "
+            "add one with `railwatch site add NAME --bbox W,S,E,N`"
+        )
+    return site
+
+
+def list_sites(session: Session) -> list[Site]:
+    """All sites, by name."""
+    return list(session.scalars(select(Site).order_by(Site.name)))
+
+
+def site_spec(site: Site) -> SiteSpec:
+    """The stored site as a :class:`SiteSpec` value."""
+    from shapely.geometry import MultiLineString, MultiPolygon, Polygon
+
+    geom = site.geometry
+    tracks = site.tracks
+    if not isinstance(geom, Polygon | MultiPolygon):  # pragma: no cover - written validated
+        raise StorageError(f"site {site.name!r} has a stored {geom.geom_type}, not a polygon")
+    return SiteSpec(
+        name=site.name,
+        geometry=geom,
+        description=site.description,
+        tags=tuple(site.tags),
+        tracks=tracks if isinstance(tracks, MultiLineString) else None,
+    )
+
+
+@dataclass(frozen=True)
+class SiteStats:
+    """How much data a site holds."""
+
+    scenes: int = 0
+    processed: int = 0
+    usable: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    alerts: int = 0
+    events: int = 0
+
+
+def site_stats(session: Session, site: SiteRef) -> SiteStats:
+    """Scene, alert and event totals and the acquisition range of a site."""
+    s = get_site(session, site)
+    n, first, last = session.execute(
+        select(
+            func.count(Scene.id), func.min(Scene.acquired_at), func.max(Scene.acquired_at)
+        ).where(Scene.site_id == s.id)
+    ).one()
+    processed = session.scalar(
+        select(func.count(Scene.id)).where(
+            Scene.site_id == s.id, Scene.status.in_(("processed", "unusable"))
+        )
+    )
+    usable = session.scalar(
+        select(func.count(Scene.id)).where(Scene.site_id == s.id, Scene.status == "processed")
+    )
+    alerts = session.scalar(
+        select(func.count(Alert.id)).where(Alert.site_id == s.id, Alert.active.is_(True))
+    )
+    events = session.scalar(select(func.count(Event.id)).where(Event.site_id == s.id))
+    tz = UTC
+    return SiteStats(
+        scenes=int(n or 0),
+        processed=int(processed or 0),
+        usable=int(usable or 0),
+        first=first.replace(tzinfo=tz) if first is not None and first.tzinfo is None else first,
+        last=last.replace(tzinfo=tz) if last is not None and last.tzinfo is None else last,
+        alerts=int(alerts or 0),
+        events=int(events or 0),
+    )
+
+
+@dataclass(frozen=True)
+class SiteRemoval:
+    """What removing a site deleted."""
+
+    scenes: int
+    detections: int
+    counts: int
+    events: int
+    alerts: int
+
+
+def remove_site(session: Session, name: SiteRef) -> SiteRemoval:
+    """Delete a site and everything that belongs to it (database cascades)."""
+    site = get_site(session, name)
+    scene_ids = select(Scene.id).where(Scene.site_id == site.id).scalar_subquery()
+    removal = SiteRemoval(
+        scenes=session.scalar(select(func.count(Scene.id)).where(Scene.site_id == site.id)) or 0,
+        detections=session.scalar(
+            select(func.count(Detection.id)).where(Detection.scene_id.in_(scene_ids))
+        )
+        or 0,
+        counts=session.scalar(select(func.count(Count.id)).where(Count.scene_id.in_(scene_ids)))
+        or 0,
+        events=session.scalar(select(func.count(Event.id)).where(Event.site_id == site.id)) or 0,
+        alerts=session.scalar(select(func.count(Alert.id)).where(Alert.site_id == site.id)) or 0,
+    )
+    session.delete(site)
+    session.flush()
+    return removal
+
+
+# ---------------------------------------------------------------------------- scenes
+
+
+def find_scene_by_hash(session: Session, site: SiteRef, content_hash: str) -> Scene | None:
+    """The scene of ``site`` with this content hash, if any."""
+    s = get_site(session, site)
+    return session.scalar(
+        select(Scene).where(Scene.site_id == s.id, Scene.content_hash == content_hash)
+    )
+
+
+def add_scene(
+    session: Session, site: SiteRef, info: SceneInfoLike, coverage: float
+) -> tuple[Scene, bool]:
+    """Record a scene once per (site, content hash); returns ``(scene, created)``."""
+    s = get_site(session, site)
+    existing = find_scene_by_hash(session, s, info.content_hash)
+    if existing is not None:
+        return existing, False
+    if info.acquired.tzinfo is None:
+        raise InputError(f"scene {info.uri} has an acquisition time without a timezone")
+    if not 0.0 <= coverage <= 1.0:
+        raise InputError(f"scene coverage must be between 0 and 1, got {coverage}")
+    scene = Scene(
+        site_id=s.id,
+        uri=info.uri,
+        content_hash=info.content_hash,
+        acquired_at=info.acquired,
+        crs=info.crs,
+        footprint_wkb=to_wkb(info.footprint),
+        gsd=float(info.gsd),
+        width=int(info.width),
+        height=int(info.height),
+        band_count=int(info.band_count),
+        dtype=str(info.dtype),
+        sensor=info.sensor,
+        coverage=float(coverage),
+        mask_uri=info.mask_uri,
+        date_source=info.date_source,
+        meta=_jsonable(dict(info.metadata)),
+        ingested_at=utcnow(),
+        status="ingested",
+        reasons=[],
+    )
+    session.add(scene)
+    session.flush()
+    return scene, True
+
+
+def _jsonable(value: object) -> object:
+    """Metadata made JSON-safe (numpy scalars, datetimes, tuples)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    item = getattr(value, "item", None)
+    if callable(item):
+        return _jsonable(item())
+    return str(value)
+
+
+def get_scene(session: Session, scene_id: int) -> Scene:
+    """The scene with this id."""
+    scene = session.get(Scene, scene_id)
+    if scene is None:
+        raise NotFoundError(f"no scene with id {scene_id}: see `railwatch scene list SITE`")
+    return scene
+
+
+def list_scenes(
+    session: Session,
+    site: SiteRef,
+    *,
+    usable_only: bool = False,
+    status: str | Sequence[str] | None = None,
+) -> list[Scene]:
+    """Scenes of a site by acquisition time; ``usable_only`` keeps processed usable ones."""
+    s = get_site(session, site)
+    q = select(Scene).where(Scene.site_id == s.id)
+    if usable_only:
+        q = q.where(Scene.usable.is_(True))
+    if status is not None:
+        q = q.where(Scene.status.in_([status] if isinstance(status, str) else list(status)))
+    return list(session.scalars(q.order_by(Scene.acquired_at, Scene.id)))
+
+
+def record_scene_result(
+    session: Session,
+    scene_id: int,
+    quality: QualityLike,
+    detections: Sequence[DetectionRecord],
+    counts: SceneCountLike | None,
+    detector: str,
+    version: str,
+) -> Scene:
+    """Replace a scene's quality, detections and counts, all or nothing (a SAVEPOINT).
+
+    An unusable scene (``quality.usable`` false) keeps its quality and reasons but no
+    counts or detections: it is a gap, never a zero.
+    """
+    scene = get_scene(session, scene_id)
+    if quality.usable and counts is None:
+        raise StorageError(f"scene {scene_id} is usable but no counts were given to record")
+    with session.begin_nested():
+        session.execute(delete(Detection).where(Detection.scene_id == scene_id))
+        session.execute(delete(Count).where(Count.scene_id == scene_id))
+        scene.clear_fraction = float(quality.clear_fraction)
+        scene.quality_coverage = float(quality.coverage)
+        scene.cloud_fraction = float(quality.cloud_fraction)
+        scene.haze_fraction = float(quality.haze_fraction)
+        scene.snow_fraction = float(quality.snow_fraction)
+        scene.nodata_fraction = float(quality.nodata_fraction)
+        scene.usable = bool(quality.usable)
+        scene.reasons = list(quality.reasons)
+        scene.quality_source = quality.source
+        scene.detector = detector
+        scene.detector_version = version
+        scene.processed_at = utcnow()
+        scene.error = None
+        scene.status = "processed" if quality.usable else "unusable"
+        if quality.usable and counts is not None:
+            if detections:
+                session.execute(
+                    insert(Detection),
+                    [
+                        {
+                            "scene_id": scene_id,
+                            "cls": d.cls,
+                            "score": float(d.score),
+                            "covered": bool(d.covered),
+                            "covered_score": float(d.covered_score),
+                            "inside": bool(d.inside),
+                            "geometry_wkb": to_wkb(d.polygon),
+                            "native_wkb": to_wkb(d.native_polygon),
+                            "native_crs": d.native_crs,
+                        }
+                        for d in detections
+                    ],
+                )
+            session.execute(insert(Count), _count_rows(scene_id, counts, detector, version))
+        session.flush()
+    return scene
+
+
+def _count_rows(
+    scene_id: int, counts: SceneCountLike, detector: str, version: str
+) -> list[dict[str, object]]:
+    base = {
+        "scene_id": scene_id,
+        "method": counts.method,
+        "coverage": float(counts.coverage),
+        "detector": detector,
+        "version": version,
+    }
+    rows: list[dict[str, object]] = [
+        {**base, "cls": "all", "count": counts.total, "low": counts.low, "high": counts.high}
+    ]
+    for cls, (n, lo, hi) in sorted(counts.by_class.items()):
+        if cls in ("all", "covered"):
+            continue
+        rows.append({**base, "cls": cls, "count": float(n), "low": float(lo), "high": float(hi)})
+    cov = float(counts.covered)
+    rows.append({**base, "cls": "covered", "count": cov, "low": cov, "high": cov})
+    return rows
+
+
+def mark_scene_failed(session: Session, scene_id: int, error: str) -> Scene:
+    """Record that processing a scene failed (its previous results are removed)."""
+    scene = get_scene(session, scene_id)
+    with session.begin_nested():
+        session.execute(delete(Detection).where(Detection.scene_id == scene_id))
+        session.execute(delete(Count).where(Count.scene_id == scene_id))
+        scene.status = "failed"
+        scene.error = error
+        scene.usable = None
+        scene.processed_at = utcnow()
+        session.flush()
+    return scene
+
+
+def list_detections(
+    session: Session, scene_id: int, *, inside_only: bool = False
+) -> list[Detection]:
+    """Detections of a scene."""
+    q = select(Detection).where(Detection.scene_id == scene_id)
+    if inside_only:
+        q = q.where(Detection.inside.is_(True))
+    return list(session.scalars(q.order_by(Detection.id)))
+
+
+def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[CountPoint]:
+    """The count history of one class: a point per processed scene, in time order.
+
+    Unusable scenes are points with ``count=None, usable=False`` (gaps, never zeros).
+    A usable scene without a row for ``cls`` counted none of that class (0).
+    """
+    from railwatch.analysis.types import CountPoint
+
+    s = get_site(session, site)
+    scenes = list_scenes(session, s, status=("processed", "unusable"))
+    rows = session.execute(
+        select(Count)
+        .join(Scene, Count.scene_id == Scene.id)
+        .where(Scene.site_id == s.id, Count.cls.in_((cls, "all")))
+    ).scalars()
+    by_scene: dict[tuple[int, str], Count] = {(r.scene_id, r.cls): r for r in rows}
+    points: list[CountPoint] = []
+    for sc in scenes:
+        coverage = sc.quality_coverage if sc.quality_coverage is not None else sc.coverage
+        if sc.status != "processed" or not sc.usable:
+            points.append(
+                CountPoint(
+                    when=sc.acquired_at,
+                    count=None,
+                    usable=False,
+                    cls=cls,
+                    clear_fraction=sc.clear_fraction,
+                    coverage=coverage,
+                    scene_id=sc.id,
+                )
+            )
+            continue
+        row = by_scene.get((sc.id, cls))
+        ref = by_scene.get((sc.id, "all"))
+        src = row if row is not None else ref
+        method = src.method if src is not None else "objects"
+        points.append(
+            CountPoint(
+                when=sc.acquired_at,
+                count=row.count if row is not None else 0.0,
+                low=row.low if row is not None else 0.0,
+                high=row.high if row is not None else 0.0,
+                usable=True,
+                cls=cls,
+                clear_fraction=sc.clear_fraction,
+                coverage=coverage,
+                method=method,
+                scene_id=sc.id,
+            )
+        )
+    return points
+
+
+# ---------------------------------------------------------------------------- events
+
+
+def add_event(
+    session: Session, site: SiteRef, when: date, label: str, description: str = ""
+) -> Event:
+    """Record a dated event at a site (unique per site, date and label)."""
+    s = get_site(session, site)
+    label = label.strip()
+    if not label:
+        raise InputError("an event needs a label, e.g. 'Putin-Kim summit'")
+    if isinstance(when, datetime):
+        when = when.date()
+    dup = session.scalar(
+        select(Event.id).where(Event.site_id == s.id, Event.date == when, Event.label == label)
+    )
+    if dup is not None:
+        raise AlreadyExistsError(f"event {label!r} on {when.isoformat()} already exists (id {dup})")
+    ev = Event(site_id=s.id, date=when, label=label, description=description, created_at=utcnow())
+    session.add(ev)
+    session.flush()
+    return ev
+
+
+def list_events(session: Session, site: SiteRef) -> list[Event]:
+    """Events of a site by date."""
+    s = get_site(session, site)
+    return list(session.scalars(select(Event).where(Event.site_id == s.id).order_by(Event.date)))
+
+
+def remove_event(session: Session, event_id: int) -> None:
+    """Delete one event."""
+    ev = session.get(Event, event_id)
+    if ev is None:
+        raise NotFoundError(f"no event with id {event_id}: see `railwatch event list SITE`")
+    session.delete(ev)
+    session.flush()
+
+
+def event_values(session: Session, site: SiteRef) -> list[EventValue]:
+    """Events of a site as ``analysis.Event`` values (for ``analyze_series``)."""
+    from railwatch.analysis.types import Event as EventValue
+
+    return [EventValue(when=e.date, label=e.label) for e in list_events(session, site)]
+
+
+# ---------------------------------------------------------------------------- alerts
+
+
+@dataclass(frozen=True)
+class AlertChanges:
+    """What :func:`replace_alerts` did."""
+
+    created: int
+    updated: int
+    removed: int
+    retired: int
+
+
+def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike]) -> AlertChanges:
+    """Make the stored alerts of a site match ``alerts``, by key (idempotent).
+
+    Alerts with a known key are updated in place and keep their acknowledgement;
+    new keys are added; stored alerts no longer raised are deleted, except
+    acknowledged ones, which are kept and marked inactive.
+    """
+    s = get_site(session, site)
+    wanted: dict[str, AlertLike] = {a.key: a for a in alerts}
+    existing = {a.key: a for a in session.scalars(select(Alert).where(Alert.site_id == s.id))}
+    now = utcnow()
+    created = updated = removed = retired = 0
+    with session.begin_nested():
+        for key, a in wanted.items():
+            row = existing.get(key)
+            if row is None:
+                row = Alert(site_id=s.id, key=key, created_at=now, acknowledged=False)
+                session.add(row)
+                created += 1
+            else:
+                updated += 1
+            row.kind = a.kind
+            row.severity = a.severity
+            row.when = a.when
+            row.cls = a.cls
+            row.value = float(a.value) if a.value is not None else None
+            row.explanation = a.explanation
+            row.metrics = {str(k): v for k, v in dict(a.metrics).items()}
+            row.event_label = a.event_label
+            row.event_days = a.event_days
+            row.scene_id = a.scene_id
+            row.active = True
+            row.updated_at = now
+        for key, row in existing.items():
+            if key in wanted:
+                continue
+            if row.acknowledged:
+                if row.active:
+                    row.active = False
+                    row.updated_at = now
+                    retired += 1
+            else:
+                session.delete(row)
+                removed += 1
+        session.flush()
+    return AlertChanges(created=created, updated=updated, removed=removed, retired=retired)
+
+
+def list_alerts(
+    session: Session,
+    site: SiteRef | None = None,
+    *,
+    active_only: bool = True,
+    unacknowledged_only: bool = False,
+    since: datetime | None = None,
+) -> list[Alert]:
+    """Alerts, newest first, optionally of one site."""
+    q = select(Alert)
+    if site is not None:
+        q = q.where(Alert.site_id == get_site(session, site).id)
+    if active_only:
+        q = q.where(Alert.active.is_(True))
+    if unacknowledged_only:
+        q = q.where(Alert.acknowledged.is_(False))
+    if since is not None:
+        q = q.where(Alert.when >= since)
+    return list(session.scalars(q.order_by(Alert.when.desc(), Alert.id.desc())))
+
+
+def get_alert(session: Session, alert_id: int) -> Alert:
+    """The alert with this id."""
+    row = session.get(Alert, alert_id)
+    if row is None:
+        raise NotFoundError(f"no alert with id {alert_id}: see `railwatch alerts`")
+    return row
+
+
+def acknowledge_alert(session: Session, alert_id: int, note: str = "") -> Alert:
+    """Mark an alert as seen, with an optional note; it stays acknowledged on re-analysis."""
+    row = get_alert(session, alert_id)
+    row.acknowledged = True
+    row.ack_note = note or None
+    row.ack_at = utcnow()
+    session.flush()
+    return row
