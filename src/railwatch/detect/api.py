@@ -1,0 +1,457 @@
+"""Run a detector over an image of any size: tiles, windowed reads, seam merging.
+
+:func:`detect_array` works on an in-memory image; :func:`detect_file` streams a file
+window by window (rasterio), so memory is bounded by the tile, not the image, and
+converts pixel boxes to the image's CRS. Non-georeferenced images (PNG, JPEG) need an
+explicit ground sample distance and give pixel (column, row) coordinates.
+
+Below 1.5 m per pixel cars are detected as objects; coarser images go to
+:mod:`railwatch.detect.coarse` (occupied track length), see :func:`method_for_gsd`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from railwatch.detect.base import Detection, Detector, OrientedBox
+from railwatch.detect.coarse import CoarseEstimate, estimate_occupancy, method_for_gsd
+from railwatch.detect.merge import box_array, merge_detections, seam_distance
+from railwatch.detect.tiling import Window, plan_tiles
+from railwatch.errors import DetectionError, ImageryError, InputError
+
+#: Called after each tile with ``(tiles_done, tiles_total)`` (progress bars).
+TileCallback = Callable[[int, int], None]
+#: Reads one window: ``(image (h, w, 3) uint8, valid (h, w) bool or None)``.
+TileReader = Callable[[Window], tuple[np.ndarray, np.ndarray | None]]
+
+#: Largest coarse-method block read at once (pixels per side).
+COARSE_BLOCK_PX = 4096
+
+__all__ = [
+    "DetectionResult",
+    "TileCallback",
+    "detect_array",
+    "detect_file",
+    "method_for_gsd",
+]
+
+
+@dataclass(frozen=True)
+class DetectionResult:
+    """Detections of one image file.
+
+    ``detections`` are in ``crs`` coordinates (metres for a projected CRS), or pixel
+    (column, row) coordinates when ``crs`` is None (non-georeferenced input).
+    ``method`` is ``objects``, ``length`` or ``presence``; for the last two
+    ``coarse`` holds the estimate and ``detections`` is empty.
+    """
+
+    source: str
+    detections: tuple[Detection, ...]
+    crs: str | None
+    gsd: float
+    width: int
+    height: int
+    method: str = "objects"
+    coarse: CoarseEstimate | None = None
+    detector: str = ""
+    detector_version: str = ""
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return len(self.detections)
+
+
+def _resolve(detector: Detector | None) -> Detector:
+    if detector is not None:
+        return detector
+    from railwatch.detect.registry import get_detector
+
+    return get_detector("default")
+
+
+def _shift(dets: list[Detection], dx: float, dy: float) -> list[Detection]:
+    if dx == 0 and dy == 0:
+        return dets
+    out = []
+    for d in dets:
+        b = d.box
+        out.append(
+            Detection(
+                OrientedBox(b.cx + dx, b.cy + dy, b.length, b.width, b.angle),
+                cls=d.cls,
+                score=d.score,
+                covered=d.covered,
+                covered_score=d.covered_score,
+                extra=d.extra,
+            )
+        )
+    return out
+
+
+def _tile_size(detector: Detector, tile_px: int | None) -> int | None:
+    if tile_px is not None:
+        return tile_px
+    preferred = getattr(detector, "tile_px", None)
+    return int(preferred) if isinstance(preferred, int | float) and preferred > 0 else None
+
+
+def _run_tiles(
+    read: TileReader,
+    width: int,
+    height: int,
+    gsd: float,
+    detector: Detector,
+    *,
+    tile_px: int | None,
+    workers: int,
+    on_tile: TileCallback | None,
+) -> list[Detection]:
+    """Detect tile by tile (reads in this thread, detection on ``workers`` threads)
+    and merge across seams."""
+    plan = plan_tiles(width, height, gsd, tile_px=_tile_size(detector, tile_px))
+    total = len(plan.windows)
+    results: list[tuple[list[Detection], np.ndarray]] = [([], np.zeros(0))] * total
+
+    def work(k: int, win: Window, img: np.ndarray, valid: np.ndarray | None) -> None:
+        dets = detector.detect(img, gsd, valid)
+        dets = _shift(dets, win.col_off, win.row_off)
+        results[k] = (dets, seam_distance(box_array(dets), win, width, height))
+
+    def tiles() -> Iterator[tuple[int, Window, np.ndarray, np.ndarray | None]]:
+        """Tiles with data (tiles without any valid pixel are read but skipped)."""
+        for k, win in enumerate(plan.windows):
+            img, valid = read(win)
+            if valid is not None and not valid.any():
+                if on_tile:
+                    on_tile(k + 1, total)
+                continue
+            yield k, win, img, valid
+
+    if workers <= 1:
+        for k, win, img, valid in tiles():
+            work(k, win, img, valid)
+            if on_tile:
+                on_tile(k + 1, total)
+    else:
+        pending: deque[tuple[int, Future[None]]] = deque()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for k, win, img, valid in tiles():
+                pending.append((k, pool.submit(work, k, win, img, valid)))
+                while len(pending) >= 2 * workers:
+                    done, fut = pending.popleft()
+                    fut.result()
+                    if on_tile:
+                        on_tile(done + 1, total)
+            while pending:
+                done, fut = pending.popleft()
+                fut.result()
+                if on_tile:
+                    on_tile(done + 1, total)
+    dets = [d for tile, _ in results for d in tile]
+    if not dets:
+        return []
+    dist = np.concatenate([dd for _, dd in results])
+    return merge_detections(dets, dist)
+
+
+def detect_array(
+    image: np.ndarray,
+    gsd: float,
+    *,
+    detector: Detector | None = None,
+    valid: np.ndarray | None = None,
+    tile_px: int | None = None,
+    workers: int = 1,
+    on_tile: TileCallback | None = None,
+) -> list[Detection]:
+    """Railcars in an in-memory ``(H, W, 3)`` uint8 RGB image at ``gsd`` metres per pixel,
+    tiled and merged across seams, in pixel (column, row) coordinates.
+
+    Returns an empty list at 1.5 m and coarser, where cars are not separable: use
+    :func:`railwatch.detect.coarse.estimate_occupancy` there (``counting.count_scene``
+    does so by itself).
+    """
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
+    if valid is not None and valid.shape != image.shape[:2]:
+        raise InputError(f"valid mask shape {valid.shape} differs from image {image.shape[:2]}")
+    if method_for_gsd(gsd) != "objects":
+        return []
+    det = _resolve(detector)
+    h, w = image.shape[:2]
+
+    def read(win: Window) -> tuple[np.ndarray, np.ndarray | None]:
+        rows, cols = win.slices()
+        return image[rows, cols], (valid[rows, cols] if valid is not None else None)
+
+    return _run_tiles(read, w, h, gsd, det, tile_px=tile_px, workers=workers, on_tile=on_tile)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _crs_string(crs: Any) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.to_wkt()
+
+
+def _georeferenced(ds: Any) -> bool:
+    return ds.crs is not None
+
+
+def _gsd_of(ds: Any) -> float:
+    t = ds.transform
+    size = math.sqrt(abs(t.a * t.e - t.b * t.d))
+    crs = ds.crs
+    if crs.is_geographic:
+        lat = (ds.bounds.top + ds.bounds.bottom) / 2.0
+        return size * 111_320.0 * math.sqrt(abs(math.cos(math.radians(lat))))
+    try:
+        factor = float(crs.linear_units_factor[1])
+    except Exception:  # rasterio raises CRSError when units are unknown
+        factor = 1.0
+    return size * factor
+
+
+def _rgb_bands(ds: Any) -> list[int]:
+    from rasterio.enums import ColorInterp
+
+    interp = list(ds.colorinterp)
+    want = [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
+    if all(c in interp for c in want):
+        return [interp.index(c) + 1 for c in want]
+    non_alpha = [k + 1 for k, c in enumerate(interp) if c != ColorInterp.alpha]
+    if len(non_alpha) >= 3:
+        return non_alpha[:3]
+    band = non_alpha[0] if non_alpha else 1
+    return [band, band, band]
+
+
+def _scaling(ds: Any, bands: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per-band (low, high) 2–98 % percentiles for non-8-bit data, from a decimated read."""
+    if ds.dtypes[bands[0] - 1] == "uint8":
+        return None
+    f = max(1, math.ceil(max(ds.width, ds.height) / 1024))
+    shape = (len(bands), max(1, ds.height // f), max(1, ds.width // f))
+    data = ds.read(bands, out_shape=shape, masked=True).astype(np.float64)
+    lows, highs = [], []
+    for b in range(len(bands)):
+        vals = data[b].compressed()
+        if vals.size == 0:
+            lows.append(0.0)
+            highs.append(1.0)
+            continue
+        lo, hi = np.percentile(vals, [2, 98])
+        lows.append(float(lo))
+        highs.append(float(hi) if hi > lo else float(lo) + 1.0)
+    return np.array(lows), np.array(highs)
+
+
+def _reader(ds: Any, bands: list[int], scale: tuple[np.ndarray, np.ndarray] | None) -> TileReader:
+    from rasterio.windows import Window as RioWindow
+
+    def read(win: Window) -> tuple[np.ndarray, np.ndarray | None]:
+        rw = RioWindow(win.col_off, win.row_off, win.width, win.height)
+        data = ds.read(bands, window=rw)
+        if scale is not None:
+            lo, hi = scale
+            data = (data.astype(np.float32) - lo[:, None, None]) / (hi - lo)[:, None, None]
+            data = np.clip(data * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        elif data.dtype != np.uint8:
+            data = np.clip(data, 0, 255).astype(np.uint8)
+        img = np.ascontiguousarray(data.transpose(1, 2, 0))
+        valid = ds.dataset_mask(window=rw) > 0
+        return img, (None if valid.all() else valid)
+
+    return read
+
+
+def _to_crs(dets: list[Detection], transform: Any) -> list[Detection]:
+    """Pixel boxes to CRS boxes through the affine ``transform`` (pixel corner origin)."""
+    if not dets:
+        return []
+    b = box_array(dets)
+    a = np.deg2rad(b[:, 4])
+    lin = np.array([[transform.a, transform.b], [transform.d, transform.e]])
+    ux = np.stack([np.cos(a), np.sin(a)], axis=1) * b[:, 2:3] / 2.0
+    vx = np.stack([-np.sin(a), np.cos(a)], axis=1) * b[:, 3:4] / 2.0
+    u, v = ux @ lin.T, vx @ lin.T
+    cx = transform.a * b[:, 0] + transform.b * b[:, 1] + transform.c
+    cy = transform.d * b[:, 0] + transform.e * b[:, 1] + transform.f
+    length = 2 * np.hypot(u[:, 0], u[:, 1])
+    width = 2 * np.hypot(v[:, 0], v[:, 1])
+    ang = np.degrees(np.arctan2(u[:, 1], u[:, 0]))
+    ang = (ang + 90.0) % 180.0 - 90.0
+    return [
+        Detection(
+            OrientedBox(
+                float(cx[k]), float(cy[k]), float(length[k]), float(width[k]), float(ang[k])
+            ),
+            cls=d.cls,
+            score=d.score,
+            covered=d.covered,
+            covered_score=d.covered_score,
+            extra=d.extra,
+        )
+        for k, d in enumerate(dets)
+    ]
+
+
+def _reproject(dets: list[Detection], src: str, dst: str) -> list[Detection]:
+    """Boxes from ``src`` to ``dst`` (centre and axis end points transformed)."""
+    if not dets or src == dst:
+        return dets
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(src, dst, always_xy=True)
+    b = box_array(dets)
+    a = np.deg2rad(b[:, 4])
+    u = np.stack([np.cos(a), np.sin(a)], axis=1) * b[:, 2:3] / 2.0
+    v = np.stack([-np.sin(a), np.cos(a)], axis=1) * b[:, 3:4] / 2.0
+    c = b[:, :2]
+    pts = np.concatenate([c, c + u, c + v])
+    x, y = tr.transform(pts[:, 0], pts[:, 1])
+    p = np.stack([np.asarray(x), np.asarray(y)], axis=1).reshape(3, len(dets), 2)
+    cu, cv = p[1] - p[0], p[2] - p[0]
+    ang = (np.degrees(np.arctan2(cu[:, 1], cu[:, 0])) + 90.0) % 180.0 - 90.0
+    return [
+        Detection(
+            OrientedBox(
+                float(p[0, k, 0]),
+                float(p[0, k, 1]),
+                float(2 * np.hypot(*cu[k])),
+                float(2 * np.hypot(*cv[k])),
+                float(ang[k]),
+            ),
+            cls=d.cls,
+            score=d.score,
+            covered=d.covered,
+            covered_score=d.covered_score,
+            extra=d.extra,
+        )
+        for k, d in enumerate(dets)
+    ]
+
+
+def _coarse_file(ds: Any, read: TileReader, gsd: float) -> CoarseEstimate:
+    """Coarse estimate over blocks of at most COARSE_BLOCK_PX (summed)."""
+    blocks = [
+        Window(c, r, min(COARSE_BLOCK_PX, ds.width - c), min(COARSE_BLOCK_PX, ds.height - r))
+        for r in range(0, ds.height, COARSE_BLOCK_PX)
+        for c in range(0, ds.width, COARSE_BLOCK_PX)
+    ]
+    parts = []
+    for win in blocks:
+        img, valid = read(win)
+        parts.append(estimate_occupancy(img, gsd, valid))
+    if len(parts) == 1:
+        return parts[0]
+    length = sum(p.occupied_length_m for p in parts)
+    return CoarseEstimate(
+        car_equivalents=round(sum(p.car_equivalents for p in parts), 2),
+        low=round(sum(p.low for p in parts), 2),
+        high=round(sum(p.high for p in parts), 2),
+        occupied_length_m=round(length, 1),
+        method=parts[0].method,
+        present=any(p.present for p in parts),
+        directions_deg=tuple(sorted({d for p in parts for d in p.directions_deg})),
+    )
+
+
+def detect_file(
+    path: str | Path,
+    *,
+    gsd: float | None = None,
+    detector: Detector | None = None,
+    out_crs: str | None = None,
+    tile_px: int | None = None,
+    workers: int = 1,
+    on_tile: TileCallback | None = None,
+) -> DetectionResult:
+    """Railcars in an image file of any size, read window by window.
+
+    GeoTIFFs (and any georeferenced raster GDAL reads) give detections in the image's
+    CRS, or in ``out_crs`` when given; ``gsd`` overrides the one from the geotransform.
+    Non-georeferenced images (PNG, JPEG) need ``gsd`` and give pixel coordinates.
+    """
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p} does not exist: check the path")
+    if gsd is not None and not gsd > 0:
+        raise InputError(f"--gsd must be a positive number of metres, got {gsd}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            ds = rasterio.open(p)
+    except RasterioIOError as err:
+        raise ImageryError(f"cannot read image {p}: {err}") from err
+    with ds:
+        georef = _georeferenced(ds)
+        if not georef and gsd is None:
+            raise InputError(
+                f"{p.name} is not georeferenced: pass --gsd METRES (ground sample distance) "
+                "to detect on it"
+            )
+        scene_gsd = float(gsd) if gsd is not None else _gsd_of(ds)
+        crs = _crs_string(ds.crs) if georef else None
+        bands = _rgb_bands(ds)
+        read = _reader(ds, bands, _scaling(ds, bands))
+        method = method_for_gsd(scene_gsd)
+        det = _resolve(detector) if method == "objects" else detector
+        coarse: CoarseEstimate | None = None
+        dets: list[Detection] = []
+        try:
+            if method == "objects" and det is not None:
+                dets = _run_tiles(
+                    read,
+                    ds.width,
+                    ds.height,
+                    scene_gsd,
+                    det,
+                    tile_px=tile_px,
+                    workers=workers,
+                    on_tile=on_tile,
+                )
+            else:
+                coarse = _coarse_file(ds, read, scene_gsd)
+        except RasterioIOError as err:
+            raise ImageryError(f"cannot read pixels of {p}: {err}") from err
+        if georef:
+            dets = _to_crs(dets, ds.transform)
+            if out_crs is not None and crs is not None:
+                dets = _reproject(dets, crs, out_crs)
+                crs = out_crs
+        elif out_crs is not None:
+            raise InputError(
+                f"{p.name} is not georeferenced: its detections cannot be written in {out_crs}"
+            )
+        width, height = ds.width, ds.height
+    if det is None and method == "objects":
+        raise DetectionError("no detector available")
+    return DetectionResult(
+        source=str(p),
+        detections=tuple(dets),
+        crs=crs,
+        gsd=scene_gsd,
+        width=width,
+        height=height,
+        method=method,
+        coarse=coarse,
+        detector=getattr(det, "name", "") if det is not None else "coarse",
+        detector_version=getattr(det, "version", "") if det is not None else "",
+        counts=dict(sorted(Counter(d.cls for d in dets).items())),
+    )

@@ -1,0 +1,219 @@
+"""Detections as GeoJSON FeatureCollections, and back.
+
+Layout (issue 4; also the simulator's ``NAME.truth.geojson``): one Feature per
+railcar, a Polygon (the body's oriented rectangle, closed ring), properties
+``class``, ``score``, ``covered``, ``covered_score``. A top-level ``"crs"`` member
+names the coordinate system (``{"type": "name", "properties": {"name": "EPSG:32652"}}``)
+or is ``null`` for pixel (column, row) coordinates; lon/lat output follows RFC 7946
+and has no ``"crs"`` member. Optional top-level ``"gsd"`` (metres).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from shapely.geometry import Polygon, shape
+from shapely.geometry.base import BaseGeometry
+
+from railwatch.detect.base import ALL_CLASSES, Detection, OrientedBox
+from railwatch.errors import InputError
+
+#: Value of ``crs`` meaning RFC 7946 longitude/latitude.
+WGS84 = "EPSG:4326"
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """Detections read from a GeoJSON file: their frame and optional scene metadata."""
+
+    detections: tuple[Detection, ...]
+    crs: str | None  #: None: pixel coordinates; "EPSG:4326" for RFC 7946 files
+    gsd: float | None
+    tracks: BaseGeometry | None = None
+
+
+def crs_member(crs: str | None) -> dict[str, Any] | None:
+    """The top-level ``crs`` member for ``crs`` (None for pixel coordinates)."""
+    if crs is None:
+        return None
+    return {"type": "name", "properties": {"name": crs}}
+
+
+def _ring(det: Detection) -> list[list[float]]:
+    pts = det.box.corners()
+    ring = [[float(x), float(y)] for x, y in pts]
+    # RFC 7946: exterior rings counter-clockwise (in x-right, y-up axes)
+    area2 = sum(
+        ring[k][0] * ring[(k + 1) % 4][1] - ring[(k + 1) % 4][0] * ring[k][1] for k in range(4)
+    )
+    if area2 < 0:
+        ring.reverse()
+    ring.append(list(ring[0]))
+    return ring
+
+
+def to_feature_collection(
+    detections: Iterable[Detection],
+    *,
+    crs: str | None,
+    gsd: float | None = None,
+    to_crs: str | None = None,
+    precision: int | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A FeatureCollection of ``detections`` (coordinates in ``crs``; None = pixels).
+
+    ``to_crs`` reprojects every corner (e.g. ``"EPSG:4326"`` for RFC 7946 lon/lat, written
+    without a ``crs`` member). ``precision`` rounds coordinates (default: 7 decimals for
+    lon/lat, 3 otherwise).
+    """
+    transformer = None
+    if to_crs is not None and to_crs != crs:
+        if crs is None:
+            raise InputError(
+                "detections in pixel coordinates cannot be reprojected: the image is not "
+                "georeferenced (drop --wgs84)"
+            )
+        from pyproj import Transformer
+
+        transformer = Transformer.from_crs(crs, to_crs, always_xy=True)
+        crs = to_crs
+    digits = precision if precision is not None else (7 if crs == WGS84 else 3)
+    features = []
+    for det in detections:
+        raw = _ring(det)
+        if transformer is not None:
+            xs, ys = transformer.transform([p[0] for p in raw], [p[1] for p in raw])
+            raw = [[float(x), float(y)] for x, y in zip(xs, ys, strict=True)]
+        ring = [[round(x, digits), round(y, digits)] for x, y in raw]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {
+                    "class": det.cls,
+                    "score": round(float(det.score), 4),
+                    "covered": bool(det.covered),
+                    "covered_score": round(float(det.covered_score), 4),
+                },
+            }
+        )
+    fc: dict[str, Any] = {"type": "FeatureCollection"}
+    if crs != WGS84:
+        fc["crs"] = crs_member(crs)
+    if gsd is not None:
+        fc["gsd"] = gsd
+    if extra:
+        fc.update(extra)
+    fc["features"] = features
+    return fc
+
+
+def write_geojson(path: str | Path, collection: Mapping[str, Any]) -> Path:
+    """Write a FeatureCollection to ``path`` (parent directories created)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(collection, ensure_ascii=False) + "\n")
+    return out
+
+
+def box_from_polygon(poly: BaseGeometry) -> OrientedBox:
+    """The oriented rectangle of a (near-rectangular) polygon: its minimum rotated
+    rectangle, long side as length, angle in [-90, 90) degrees."""
+    if poly.is_empty:
+        raise InputError("empty polygon in detections file")
+    rect = poly.minimum_rotated_rectangle
+    pts = np.asarray(rect.exterior.coords if isinstance(rect, Polygon) else rect.coords)
+    if len(pts) < 4:  # degenerate (a line or a point)
+        c = poly.centroid
+        xs, ys = np.asarray(poly.bounds[0::2]), np.asarray(poly.bounds[1::2])
+        return OrientedBox(c.x, c.y, float(xs[1] - xs[0]), float(ys[1] - ys[0]), 0.0)
+    e1, e2 = pts[1] - pts[0], pts[2] - pts[1]
+    l1, l2 = float(np.hypot(*e1)), float(np.hypot(*e2))
+    axis, length, width = (e1, l1, l2) if l1 >= l2 else (e2, l2, l1)
+    angle = math.degrees(math.atan2(axis[1], axis[0]))
+    angle = (angle + 90.0) % 180.0 - 90.0
+    c = rect.centroid
+    return OrientedBox(float(c.x), float(c.y), length, width, angle)
+
+
+def _crs_of(fc: Mapping[str, Any]) -> str | None:
+    if "crs" not in fc:
+        return WGS84
+    member = fc["crs"]
+    if member is None:
+        return None
+    if isinstance(member, Mapping):
+        props = member.get("properties") or {}
+        name = props.get("name")
+        if isinstance(name, str):
+            # "urn:ogc:def:crs:EPSG::32652" -> "EPSG:32652"
+            if name.startswith("urn:ogc:def:crs:"):
+                parts = name.split(":")
+                if "CRS84" in parts[-1]:
+                    return WGS84
+                return f"{parts[4]}:{parts[-1]}"
+            return name
+    raise InputError("GeoJSON 'crs' member is not {'type': 'name', 'properties': {'name': ...}}")
+
+
+def from_feature_collection(fc: Mapping[str, Any]) -> FeatureSet:
+    """Detections (or truth railcars) from a FeatureCollection dict."""
+    if fc.get("type") != "FeatureCollection":
+        raise InputError("not a GeoJSON FeatureCollection: expected 'type': 'FeatureCollection'")
+    dets: list[Detection] = []
+    for k, feat in enumerate(fc.get("features") or []):
+        geom = feat.get("geometry")
+        if not geom:
+            continue
+        try:
+            poly = shape(geom)
+        except (ValueError, TypeError, AttributeError) as err:
+            raise InputError(f"feature {k} has an invalid geometry: {err}") from err
+        props = feat.get("properties") or {}
+        cls = str(props.get("class", "railcar"))
+        if cls not in ALL_CLASSES:
+            cls = "railcar"
+        score = props.get("score")
+        covered_score = props.get("covered_score")
+        covered = bool(props.get("covered", False))
+        dets.append(
+            Detection(
+                box=box_from_polygon(poly),
+                cls=cls,
+                score=float(score) if score is not None else 1.0,
+                covered=covered,
+                covered_score=(
+                    float(covered_score) if covered_score is not None else float(covered)
+                ),
+            )
+        )
+    gsd = fc.get("gsd")
+    tracks = fc.get("tracks")
+    track_geom: BaseGeometry | None = None
+    if isinstance(tracks, Mapping) and tracks.get("type"):
+        try:
+            track_geom = shape(dict(tracks))
+        except (ValueError, TypeError, AttributeError):
+            track_geom = None
+    return FeatureSet(tuple(dets), _crs_of(fc), float(gsd) if gsd is not None else None, track_geom)
+
+
+def read_geojson(path: str | Path) -> FeatureSet:
+    """Read a detections or truth GeoJSON file."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text())
+    except FileNotFoundError as err:
+        raise InputError(f"{p} does not exist: check the path") from err
+    except (OSError, json.JSONDecodeError) as err:
+        raise InputError(f"cannot read GeoJSON {p}: {err}") from err
+    if not isinstance(data, Mapping):
+        raise InputError(f"{p} is not a GeoJSON object")
+    return from_feature_collection(data)

@@ -1,0 +1,308 @@
+"""Oriented-box ONNX models in the Ultralytics YOLO-OBB output layout.
+
+The model takes ``(1, 3, H, W)`` float32 RGB in 0–1 and returns ``(1, 4 + nc + 1, N)``:
+per candidate ``cx, cy, w, h`` (input pixels), ``nc`` class scores, and the box angle in
+radians (the ``w`` side points along ``(cos a, sin a)`` in image coordinates). Tiles are
+letterboxed to the model size (centred, grey 114 padding, as Ultralytics does), boxes
+are mapped back to tile pixels, ``w``/``h`` become car length/width, and duplicates are
+removed by rotated NMS on polygon IoU.
+
+Class names come, in order of preference, from the ``classes`` argument (``?classes=``),
+a JSON sidecar ``MODEL.json`` (``{"names": [...]}`` or ``{"names": {"0": ...}}``), or
+the model's ``names`` metadata (written by Ultralytics' exporter). Names are mapped to
+railwatch classes (``tank car`` → ``tank``, ``wagon`` → ``railcar``, ...); detections
+of classes that are not railcars (a DOTA model's ``plane``) are dropped.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from railwatch.detect.base import ALL_CLASSES, Detection, OrientedBox
+from railwatch.detect.merge import overlap_pairs, polygons_of
+from railwatch.errors import DetectionError, InputError
+
+#: Default confidence threshold.
+SCORE_THRESHOLD = 0.25
+#: Rotated-NMS IoU threshold.
+NMS_IOU = 0.5
+#: Input size used when the model's input has dynamic height/width.
+DEFAULT_INPUT = 1024
+
+_ALIASES: dict[str, str] = {
+    "box car": "boxcar",
+    "box": "boxcar",
+    "covered wagon": "boxcar",
+    "gondola car": "gondola",
+    "open wagon": "gondola",
+    "open car": "gondola",
+    "hopper car": "hopper",
+    "ore car": "hopper",
+    "ore": "hopper",
+    "tank car": "tank",
+    "tanker": "tank",
+    "tank wagon": "tank",
+    "cistern": "tank",
+    "flat car": "flat",
+    "flatcar": "flat",
+    "platform": "flat",
+    "container car": "container",
+    "container flat": "container",
+    "loco": "locomotive",
+    "engine": "locomotive",
+    "wagon": "railcar",
+    "rail car": "railcar",
+    "car": "railcar",
+    "train car": "railcar",
+    "freight car": "railcar",
+    "train": "railcar",
+}
+
+
+def railwatch_class(name: str) -> str | None:
+    """The railwatch class for a model class name, or None when it is not a railcar."""
+    key = name.strip().lower().replace("_", " ").replace("-", " ")
+    compact = key.replace(" ", "")
+    if compact in ALL_CLASSES:
+        return compact
+    return _ALIASES.get(key)
+
+
+def _names_from(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            return tuple(s.strip() for s in value.split(",") if s.strip()) or None
+    if isinstance(value, Mapping):
+        items = sorted(((int(k), str(v)) for k, v in value.items()), key=lambda kv: kv[0])
+        return tuple(v for _, v in items)
+    if isinstance(value, Sequence):
+        return tuple(str(v) for v in value)
+    return None
+
+
+def letterbox(
+    image: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, float, tuple[float, float]]:
+    """Resize ``image`` (H, W, 3) uint8 into ``size`` (h, w) keeping its aspect,
+    centred on grey; returns the ``(1, 3, h, w)`` float32 0–1 tensor, the scale
+    and the ``(pad_x, pad_y)`` offset."""
+    h, w = image.shape[:2]
+    th, tw = size
+    r = min(th / h, tw / w)
+    nh, nw = max(1, round(h * r)), max(1, round(w * r))
+    resized = (
+        image
+        if (nh, nw) == (h, w)
+        else cv2.resize(
+            image, (nw, nh), interpolation=cv2.INTER_AREA if r < 1 else cv2.INTER_LINEAR
+        )
+    )
+    top, left = (th - nh) // 2, (tw - nw) // 2
+    canvas = np.full((th, tw, 3), 114, dtype=np.uint8)
+    canvas[top : top + nh, left : left + nw] = resized
+    tensor = canvas.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0)
+    return np.ascontiguousarray(tensor), r, (float(left), float(top))
+
+
+def rotated_nms(boxes: np.ndarray, scores: np.ndarray, iou: float = NMS_IOU) -> np.ndarray:
+    """Indices kept by greedy NMS on oriented-polygon IoU (``boxes`` is ``(N, 5)``
+    ``cx, cy, length, width, angle_deg``), highest score first."""
+    n = len(boxes)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    i, j, ious, _ = overlap_pairs(polygons_of(boxes))
+    sel = ious >= iou
+    i, j = i[sel], j[sel]
+    neighbours: dict[int, list[int]] = {}
+    for a, b in zip(i.tolist(), j.tolist(), strict=True):
+        neighbours.setdefault(a, []).append(b)
+        neighbours.setdefault(b, []).append(a)
+    order = np.argsort(-scores, kind="stable")
+    suppressed = np.zeros(n, dtype=bool)
+    keep: list[int] = []
+    for k in order.tolist():
+        if suppressed[k]:
+            continue
+        keep.append(k)
+        for m in neighbours.get(k, ()):
+            suppressed[m] = True
+    return np.array(keep, dtype=np.int64)
+
+
+def decode_obb(
+    output: np.ndarray,
+    class_map: Sequence[str | None],
+    *,
+    scale: float,
+    pad: tuple[float, float],
+    score_threshold: float = SCORE_THRESHOLD,
+    nms_iou: float = NMS_IOU,
+) -> list[Detection]:
+    """Detections in tile pixels from a YOLO-OBB output ``(1, 4 + nc + 1, N)``.
+
+    ``class_map[k]`` is the railwatch class of model class ``k`` (None: not a railcar);
+    ``scale`` and ``pad`` undo the letterbox.
+    """
+    out = np.asarray(output, dtype=np.float32)
+    if out.ndim == 3:
+        out = out[0]
+    nc = len(class_map)
+    if out.ndim != 2 or out.shape[0] != 5 + nc:
+        raise DetectionError(
+            f"ONNX model output has shape {np.shape(output)}, expected (1, {5 + nc}, N) for "
+            f"{nc} classes in the YOLO-OBB layout; check the model or its class list"
+        )
+    cls_scores = out[4 : 4 + nc]
+    cls = cls_scores.argmax(axis=0)
+    score = cls_scores[cls, np.arange(out.shape[1])]
+    wanted = np.array([c is not None for c in class_map], dtype=bool)
+    sel = (score >= score_threshold) & wanted[cls]
+    if not sel.any():
+        return []
+    cx, cy, w, h, ang = out[0][sel], out[1][sel], out[2][sel], out[3][sel], out[4 + nc][sel]
+    cls, score = cls[sel], score[sel]
+    px, py = pad
+    cx = (cx - px) / scale
+    cy = (cy - py) / scale
+    w, h = w / scale, h / scale
+    deg = np.rad2deg(ang.astype(np.float64))
+    long_is_w = w >= h
+    length = np.where(long_is_w, w, h)
+    width = np.where(long_is_w, h, w)
+    deg = np.where(long_is_w, deg, deg + 90.0)
+    deg = (deg + 90.0) % 180.0 - 90.0  # a car's axis has no direction: [-90, 90)
+    boxes = np.stack([cx, cy, length, width, deg], axis=1).astype(np.float64)
+    keep = rotated_nms(boxes, score.astype(np.float64), nms_iou)
+    dets: list[Detection] = []
+    for k in keep.tolist():
+        name = class_map[int(cls[k])]
+        if name is None:
+            continue
+        b = boxes[k]
+        dets.append(
+            Detection(
+                box=OrientedBox(float(b[0]), float(b[1]), float(b[2]), float(b[3]), float(b[4])),
+                cls=name,
+                score=float(np.clip(score[k], 0.0, 1.0)),
+            )
+        )
+    return dets
+
+
+class OnnxObbDetector:
+    """A YOLO-OBB ONNX model run with ONNX Runtime on the CPU (see module docs)."""
+
+    version = "onnx"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        classes: Sequence[str] | None = None,
+        score_threshold: float | None = None,
+        nms_iou: float = NMS_IOU,
+        threads: int | None = None,
+    ) -> None:
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError(f"ONNX model {self.path} does not exist: check the path")
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        try:
+            self._session = ort.InferenceSession(
+                str(self.path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as err:  # onnxruntime raises its own, unexported exception types
+            raise DetectionError(f"cannot load ONNX model {self.path}: {err}") from err
+        sidecar = self._sidecar()
+        names = tuple(classes) if classes else None
+        if names is None and sidecar.get("names") is not None:
+            names = _names_from(sidecar["names"])
+        meta = self._session.get_modelmeta().custom_metadata_map
+        if names is None and "names" in meta:
+            names = _names_from(meta["names"])
+        inp = self._session.get_inputs()[0]
+        self._input_name = inp.name
+        shape = list(inp.shape)
+        ih = shape[2] if len(shape) == 4 and isinstance(shape[2], int) else DEFAULT_INPUT
+        iw = shape[3] if len(shape) == 4 and isinstance(shape[3], int) else DEFAULT_INPUT
+        self.input_size = (int(sidecar.get("imgsz", ih)), int(sidecar.get("imgsz", iw)))
+        out_shape = self._session.get_outputs()[0].shape
+        if names is None:
+            nc = out_shape[1] - 5 if len(out_shape) == 3 and isinstance(out_shape[1], int) else 0
+            if nc <= 0:
+                raise DetectionError(
+                    f"ONNX model {self.path} has no class names: pass onnx:PATH?classes=a,b,... "
+                    "or write a PATH.json sidecar with a 'names' list"
+                )
+            names = ("railcar",) * nc
+        self.names: tuple[str, ...] = names
+        self.class_map: tuple[str | None, ...] = tuple(railwatch_class(n) for n in names)
+        if not any(c is not None for c in self.class_map):
+            raise DetectionError(
+                f"none of the classes of {self.path.name} ({', '.join(names)}) is a railcar "
+                "class: map them with ?classes=" + ",".join(["railcar"] * len(names))
+            )
+        thr = score_threshold if score_threshold is not None else sidecar.get("conf")
+        self.score_threshold = float(thr) if thr is not None else SCORE_THRESHOLD
+        self.nms_iou = nms_iou
+        self.name = f"onnx:{self.path.name}"
+        #: Preferred tile size for :func:`railwatch.detect.api.detect_array`.
+        self.tile_px = max(self.input_size)
+
+    def _sidecar(self) -> dict[str, Any]:
+        for cand in (self.path.with_suffix(".json"), Path(str(self.path) + ".json")):
+            if cand.is_file():
+                try:
+                    data = json.loads(cand.read_text())
+                except (OSError, json.JSONDecodeError) as err:
+                    raise InputError(f"cannot read class sidecar {cand}: {err}") from err
+                if isinstance(data, dict):
+                    if "names" not in data and "classes" in data:
+                        data["names"] = data["classes"]
+                    return data
+        return {}
+
+    def detect(
+        self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
+    ) -> list[Detection]:
+        """Detections in pixel coordinates of ``image`` (H, W, 3) uint8 RGB."""
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
+        img = image
+        if valid is not None and not valid.all():
+            img = image.copy()
+            img[~valid] = 114
+        tensor, scale, pad = letterbox(img, self.input_size)
+        try:
+            output = self._session.run(None, {self._input_name: tensor})[0]
+        except Exception as err:  # onnxruntime's exception types are not exported
+            raise DetectionError(f"ONNX model {self.path.name} failed to run: {err}") from err
+        dets = decode_obb(
+            output,
+            self.class_map,
+            scale=scale,
+            pad=pad,
+            score_threshold=self.score_threshold,
+            nms_iou=self.nms_iou,
+        )
+        if valid is not None and dets:
+            h, w = valid.shape
+            dets = [
+                d
+                for d in dets
+                if valid[min(max(int(d.box.cy), 0), h - 1), min(max(int(d.box.cx), 0), w - 1)]
+            ]
+        return dets

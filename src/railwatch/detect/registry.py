@@ -1,0 +1,73 @@
+"""Detectors by name: ``default``, ``onnx:PATH[?classes=a,b]``, ``ultralytics:PATH``."""
+
+from __future__ import annotations
+
+import importlib
+from urllib.parse import parse_qs
+
+from railwatch.detect.base import Detector
+from railwatch.errors import DetectionError
+
+#: What :func:`get_detector` accepts, for help texts and error messages.
+DETECTOR_CHOICES: tuple[str, ...] = (
+    "default",
+    "onnx:PATH[?classes=a,b,...]",
+    "ultralytics:PATH",
+)
+
+
+def _split_query(spec: str) -> tuple[str, dict[str, str]]:
+    path, _, query = spec.partition("?")
+    params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    return path, params
+
+
+def _default() -> Detector:
+    try:
+        module = importlib.import_module("railwatch.detect.default")
+    except ImportError as err:
+        raise DetectionError(
+            "the default detector (railwatch.detect.default) is not available in this "
+            f"installation ({err}); reinstall railwatch or pass --detector onnx:PATH"
+        ) from err
+    cls = getattr(module, "DefaultDetector", None)
+    if cls is None:
+        raise DetectionError(
+            "railwatch.detect.default defines no DefaultDetector; reinstall railwatch"
+        )
+    detector = cls()
+    if not isinstance(detector, Detector):
+        raise DetectionError("railwatch.detect.default.DefaultDetector is not a Detector")
+    return detector
+
+
+def get_detector(name: str = "default") -> Detector:
+    """The detector called ``name``; see :data:`DETECTOR_CHOICES`.
+
+    ``onnx:PATH`` runs an oriented-box ONNX model in the Ultralytics YOLO-OBB output
+    layout; its class names come from the model's ``names`` metadata, a
+    ``?classes=a,b`` query or a ``PATH.json`` sidecar. ``ultralytics:PATH`` needs the
+    ``ultralytics`` extra (AGPL-3.0 licensed).
+    """
+    spec = name.strip()
+    if spec in ("", "default", "railwatch-default"):
+        return _default()
+    kind, sep, rest = spec.partition(":")
+    if sep and kind == "onnx" and rest:
+        from railwatch.detect.onnx_backend import OnnxObbDetector
+
+        path, params = _split_query(rest)
+        classes = params.get("classes")
+        conf = params.get("conf")
+        return OnnxObbDetector(
+            path,
+            classes=tuple(c.strip() for c in classes.split(",") if c.strip()) if classes else None,
+            score_threshold=float(conf) if conf else None,
+        )
+    if sep and kind == "ultralytics" and rest:
+        from railwatch.detect.ultralytics_backend import UltralyticsObbDetector
+
+        path, params = _split_query(rest)
+        conf = params.get("conf")
+        return UltralyticsObbDetector(path, score_threshold=float(conf) if conf else None)
+    raise DetectionError(f"unknown detector {name!r}: choose one of {', '.join(DETECTOR_CHOICES)}")

@@ -1,0 +1,80 @@
+"""Ultralytics YOLO-OBB models (``.pt``) through the ``ultralytics`` package.
+
+Optional: install the ``ultralytics`` extra (``pip install ultralytics``). Note that
+Ultralytics is licensed AGPL-3.0, unlike railwatch (Apache-2.0); it is imported only
+when this backend is asked for, never by the rest of the product. Prefer exporting
+the model to ONNX (``yolo export model=M.pt format=onnx``) and using ``onnx:PATH``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.onnx_backend import SCORE_THRESHOLD, railwatch_class
+from railwatch.errors import DetectionError, InputError, lazy_import
+
+
+class UltralyticsObbDetector:
+    """Runs an Ultralytics OBB model on each tile (CPU unless torch sees a GPU)."""
+
+    version = "ultralytics"
+
+    def __init__(self, path: str | Path, *, score_threshold: float | None = None) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError(f"model {self.path} does not exist: check the path")
+        ultralytics: Any = lazy_import(
+            "ultralytics", "ultralytics", "the ultralytics detector backend (AGPL-3.0)"
+        )
+        try:
+            self._model = ultralytics.YOLO(str(self.path), task="obb")
+        except Exception as err:  # ultralytics raises many unrelated exception types
+            raise DetectionError(f"cannot load Ultralytics model {self.path}: {err}") from err
+        names = getattr(self._model, "names", {}) or {}
+        self.class_map: dict[int, str | None] = {
+            int(k): railwatch_class(str(v)) for k, v in dict(names).items()
+        }
+        self.score_threshold = score_threshold if score_threshold is not None else SCORE_THRESHOLD
+        self.name = f"ultralytics:{self.path.name}"
+        self.tile_px = 1024
+
+    def detect(
+        self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
+    ) -> list[Detection]:
+        """Detections in pixel coordinates of ``image`` (H, W, 3) uint8 RGB."""
+        bgr = np.ascontiguousarray(image[:, :, ::-1])
+        try:
+            results = self._model.predict(bgr, conf=self.score_threshold, verbose=False)
+        except Exception as err:  # see above
+            raise DetectionError(f"Ultralytics model {self.path.name} failed: {err}") from err
+        dets: list[Detection] = []
+        for res in results:
+            obb = getattr(res, "obb", None)
+            if obb is None:
+                continue
+            xywhr = np.asarray(obb.xywhr.cpu().numpy(), dtype=np.float64)
+            conf = np.asarray(obb.conf.cpu().numpy(), dtype=np.float64)
+            cls = np.asarray(obb.cls.cpu().numpy(), dtype=np.int64)
+            for (cx, cy, w, h, r), s, c in zip(xywhr, conf, cls, strict=True):
+                name = self.class_map.get(int(c), "railcar") if self.class_map else "railcar"
+                if name is None:
+                    continue
+                deg = float(np.rad2deg(r)) + (0.0 if w >= h else 90.0)
+                deg = (deg + 90.0) % 180.0 - 90.0
+                length, width = (w, h) if w >= h else (h, w)
+                if (
+                    valid is not None
+                    and not valid[
+                        min(max(int(cy), 0), valid.shape[0] - 1),
+                        min(max(int(cx), 0), valid.shape[1] - 1),
+                    ]
+                ):
+                    continue
+                dets.append(
+                    Detection(OrientedBox(cx, cy, length, width, deg), cls=name, score=float(s))
+                )
+        return dets
