@@ -1,0 +1,430 @@
+"""Assemble a report from storage and analysis, then write it as HTML (and PDF).
+
+The main verb is :func:`build_report`; :func:`build_report_data` returns the
+renderer-independent :class:`ReportData` (the web layer can reuse it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import shapely
+from shapely.geometry import Polygon, box
+from shapely.geometry.base import BaseGeometry
+
+from railwatch.detect.base import Detection
+from railwatch.errors import ImageryError, InputError, RailwatchError
+from railwatch.export.geometry import box_from_polygon, to_pixels, transform_polygon
+from railwatch.report.caveats import build_caveats
+from railwatch.report.chips import estimate_shift
+from railwatch.report.data import (
+    alert_rows,
+    baseline_track,
+    event_rows,
+    in_period,
+    scene_rows,
+    spread_at,
+)
+from railwatch.report.format import fmt_count, fmt_num, fmt_pct
+from railwatch.report.model import (
+    SEVERITY_RANK,
+    AlertRow,
+    BaselinePoint,
+    ChipImage,
+    Evidence,
+    Headline,
+    ReportData,
+    SceneRow,
+)
+from railwatch.report.style import class_order
+from railwatch.storage import Database, repo
+from railwatch.storage.models import Detection as DetectionModel
+
+log = logging.getLogger(__name__)
+
+#: Longest side of a chip, in pixels; larger extents are shown at a coarser GSD.
+CHIP_MAX_PX = 1400
+#: Smallest ground extent of a chip (metres), so a few cars still show their context.
+CHIP_MIN_M = 150.0
+#: Alerts with images; further alerts are listed with their explanation only.
+MAX_EVIDENCE = 10
+#: A phase-correlation peak below this is too weak to report an offset.
+SHIFT_MIN_RESPONSE = 0.08
+
+
+@dataclass(frozen=True)
+class _SiteInfo:
+    name: str
+    description: str
+    geometry: BaseGeometry
+    utm_crs: str
+
+
+@dataclass(frozen=True)
+class _Plan:
+    alert: AlertRow
+    after: SceneRow | None
+    before: SceneRow | None
+    before_near: bool
+
+
+def _top_alert(alerts: Sequence[AlertRow]) -> AlertRow | None:
+    if not alerts:
+        return None
+    return max(alerts, key=lambda a: (SEVERITY_RANK.get(a.severity, 0), a.when))
+
+
+def choose_before(
+    rows: Sequence[SceneRow], after: SceneRow, settings: object | None = None
+) -> tuple[SceneRow | None, bool]:
+    """The most recent counted image before ``after`` whose count was near the
+    baseline at ``after`` (within one robust spread of its centre); else the most
+    recent counted image before it. The flag says whether it was near."""
+    earlier = sorted(
+        (r for r in rows if r.counted and r.when < after.when), key=lambda r: r.when, reverse=True
+    )
+    if not earlier:
+        return None, False
+    base = spread_at(rows, after.when, settings)
+    if base is not None:
+        centre, spread = base
+        for row in earlier:
+            if abs(float(row.total or 0.0) - centre) <= max(spread, 1.0):
+                return row, True
+    return earlier[0], False
+
+
+def _plan(
+    rows: Sequence[SceneRow], alerts: Sequence[AlertRow], settings: object | None
+) -> list[_Plan]:
+    by_id = {r.scene_id: r for r in rows}
+    plans = []
+    for alert in alerts:
+        after = by_id.get(alert.scene_id) if alert.scene_id is not None else None
+        before, near = (None, False)
+        if after is not None and after.counted:
+            before, near = choose_before(rows, after, settings)
+        plans.append(_Plan(alert, after, before, near))
+    return plans
+
+
+def _load_detections(db: Database, scene_ids: set[int]) -> dict[int, list[DetectionModel]]:
+    out: dict[int, list[DetectionModel]] = {}
+    with db.session() as s:
+        for sid in scene_ids:
+            dets = repo.list_detections(s, sid)
+            for d in dets:
+                s.expunge(d)
+            out[sid] = dets
+    return out
+
+
+def _region(
+    site: _SiteInfo, dets_utm: Sequence[BaseGeometry], site_utm: BaseGeometry
+) -> BaseGeometry:
+    """The ground extent (site UTM) both chips show: the cars of both images,
+    padded, at least :data:`CHIP_MIN_M` across, within the site's bounds."""
+    minx, miny, maxx, maxy = (
+        shapely.GeometryCollection(list(dets_utm)).bounds if dets_utm else site_utm.bounds
+    )
+    pad = 0.12 * max(maxx - minx, maxy - miny) + 20.0
+    minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+    for lo, hi, axis in ((minx, maxx, 0), (miny, maxy, 1)):
+        if hi - lo < CHIP_MIN_M:
+            grow = (CHIP_MIN_M - (hi - lo)) / 2.0
+            if axis == 0:
+                minx, maxx = lo - grow, hi + grow
+            else:
+                miny, maxy = lo - grow, hi + grow
+    sx0, sy0, sx1, sy1 = site_utm.buffer(30.0).bounds
+    clipped = box(max(minx, sx0), max(miny, sy0), min(maxx, sx1), min(maxy, sy1))
+    return clipped if clipped.area > 0 else box(minx, miny, maxx, maxy)
+
+
+def _caption(row: SceneRow, shown_gsd: float) -> tuple[str, ...]:
+    gsd = f"GSD {row.gsd:.2f} m"
+    if shown_gsd > row.gsd * 1.05:
+        gsd += f" (shown at {shown_gsd:.2f} m)"
+    count = f"count {fmt_count(row.total, row.low, row.high)}"
+    if row.covered is not None:
+        count += f" · covered {row.covered}"
+    if row.method and row.method != "objects":
+        count += f" · method {row.method}"
+    return (
+        f"{row.sensor or 'unknown sensor'} · {gsd}",
+        f"clear {fmt_pct(row.clear_fraction)} · coverage {fmt_pct(row.coverage)}",
+        count,
+    )
+
+
+def _chip_pair(
+    site: _SiteInfo,
+    after: SceneRow,
+    before: SceneRow | None,
+    detections: dict[int, list[DetectionModel]],
+) -> tuple[ChipImage | None, ChipImage | None, list[str]]:
+    """Read both images on one grid over one extent and make their chips."""
+    from railwatch.imagery import read_site_window, site_grid
+
+    notes: list[str] = []
+    site_utm = transform_polygon(site.geometry, "EPSG:4326", site.utm_crs)
+    rows = [r for r in (before, after) if r is not None]
+    dets_utm = {
+        r.scene_id: [
+            (d, transform_polygon(d.geometry, "EPSG:4326", site.utm_crs))
+            for d in detections.get(r.scene_id, [])
+            if d.inside
+        ]
+        for r in rows
+    }
+    region = _region(site, [g for r in rows for _, g in dets_utm[r.scene_id]], site_utm)
+    minx, miny, maxx, maxy = region.bounds
+    gsd = max(min(r.gsd for r in rows), max(maxx - minx, maxy - miny) / CHIP_MAX_PX)
+    grid = site_grid(transform_polygon(region, site.utm_crs, "EPSG:4326"), gsd, crs=site.utm_crs)
+    outline_px = to_pixels(site_utm, grid.transform)
+    outline: tuple[tuple[float, float], ...] = ()
+    if isinstance(outline_px, Polygon):
+        outline = tuple((float(x), float(y)) for x, y in outline_px.exterior.coords)
+
+    chips: dict[int, ChipImage] = {}
+    for row, title in ((after, "Alert image"), (before, "Before")):
+        if row is None:
+            continue
+        try:
+            raster = read_site_window(row.uri, grid, mask_uri=row.mask_uri, site_geom=site.geometry)
+        except (RailwatchError, OSError) as err:
+            notes.append(f"The image of {row.when:%Y-%m-%d} could not be read ({err}).")
+            continue
+        dets = tuple(
+            Detection(
+                box=box_from_polygon(to_pixels(g, grid.transform)),
+                cls=d.cls,
+                score=d.score,
+                covered=d.covered,
+                covered_score=d.covered_score,
+            )
+            for d, g in dets_utm[row.scene_id]
+        )
+        chips[row.scene_id] = ChipImage(
+            image=raster.image,
+            valid=raster.valid,
+            gsd=grid.gsd,
+            detections=dets,
+            title=f"{title}: {row.when:%Y-%m-%d %H:%M} UTC",
+            caption=_caption(row, grid.gsd),
+            window=(0, grid.height, 0, grid.width),
+            crs=grid.crs,
+            transform=grid.transform,
+            site_outline=outline,
+        )
+    return (
+        chips.get(after.scene_id),
+        chips.get(before.scene_id) if before is not None else None,
+        notes,
+    )
+
+
+def _evidence(
+    db: Database, site: _SiteInfo, plans: Sequence[_Plan], max_evidence: int
+) -> list[Evidence]:
+    ranked = sorted(plans, key=lambda p: (-SEVERITY_RANK.get(p.alert.severity, 0), p.alert.when))
+    with_images = {id(p) for p in ranked[:max_evidence] if p.after is not None}
+    needed = {r.scene_id for p in plans if id(p) in with_images for r in (p.after, p.before) if r}
+    detections = _load_detections(db, needed)
+    out = []
+    for plan in plans:
+        notes: list[str] = []
+        after = before = None
+        shift = None
+        if plan.after is None:
+            notes.append("This alert is not tied to one image, so no image is shown.")
+        elif not plan.after.counted:
+            notes.append("The image behind this alert could not be counted.")
+        elif id(plan) not in with_images:
+            notes.append(f"Images are shown for the {max_evidence} most severe alerts only.")
+        else:
+            try:
+                after, before, read_notes = _chip_pair(site, plan.after, plan.before, detections)
+            except (ImageryError, InputError, ValueError) as err:
+                read_notes = [f"The images could not be prepared ({err})."]
+            notes += read_notes
+            if plan.before is None:
+                notes.append("No earlier usable image exists to compare with.")
+            elif not plan.before_near:
+                notes.append(
+                    "No earlier image had a count near the baseline; the most recent earlier "
+                    "usable image is shown instead."
+                )
+            if after is not None and before is not None:
+                found = estimate_shift(before, after)
+                if found is not None and found[2] >= SHIFT_MIN_RESPONSE:
+                    shift = (found[0] ** 2 + found[1] ** 2) ** 0.5
+        out.append(
+            Evidence(
+                alert=plan.alert,
+                after=after,
+                before=before,
+                after_row=plan.after,
+                before_row=plan.before,
+                notes=tuple(notes),
+                shift_m=shift,
+            )
+        )
+    return out
+
+
+def _headline(
+    site: str,
+    period: tuple[date | None, date | None],
+    rows: Sequence[SceneRow],
+    track: Sequence[BaselinePoint],
+    top: AlertRow | None,
+) -> Headline:
+    counted = [r for r in rows if r.counted]
+    latest = max(counted, key=lambda r: r.when) if counted else None
+    point = next((b for b in track if latest is not None and b.when == latest.when), None)
+    record = point.record if point else None
+    baseline = point.centre if point else None
+    if latest is None:
+        summary = f"No usable image of {site} in this period: there is no count to report."
+    else:
+        summary = (
+            f"{fmt_num(latest.total)} railcars at {site} on {latest.when:%Y-%m-%d} "
+            f"(latest usable image; interval {fmt_num(latest.low)}–{fmt_num(latest.high)})."
+        )
+        if top is not None:
+            summary += f" {top.explanation}"
+        else:
+            context = []
+            if baseline is not None:
+                context.append(f"the usual count is about {fmt_num(baseline)}")
+            if record is not None:
+                context.append(f"the record of the previous years is {fmt_num(record)}")
+            summary += " No alert in this period" + (
+                f": {' and '.join(context)}." if context else "."
+            )
+    return Headline(
+        site=site,
+        period=period,
+        latest=latest,
+        current=latest.total if latest else None,
+        current_low=latest.low if latest else None,
+        current_high=latest.high if latest else None,
+        record=record,
+        baseline=baseline,
+        summary=summary,
+    )
+
+
+def _method(
+    rows: Sequence[SceneRow], alert_settings: object, usable_threshold: float
+) -> tuple[tuple[str, str], ...]:
+    detectors = sorted(
+        {f"{r.detector} {r.detector_version or ''}".strip() for r in rows if r.detector}
+    )
+    methods = sorted({r.method for r in rows if r.counted and r.method})
+    sensors = sorted({r.sensor for r in rows if r.sensor})
+    dump = getattr(alert_settings, "model_dump", None)
+    thresholds = dump() if callable(dump) else {}
+    get = thresholds.get
+    out = [
+        ("detector", ", ".join(detectors) or "not recorded"),
+        ("count methods", ", ".join(methods) or "none"),
+        ("images", f"{len(rows)} ({', '.join(sensors) or 'sensor unknown'})"),
+        ("usable image", f"clear fraction of the site >= {usable_threshold:g}"),
+        (
+            "baseline",
+            f"median/MAD of the previous {get('baseline_window_days', '?')} days "
+            f"(at least {get('baseline_min_points', '?')} images); band = centre ± 2 "
+            "robust spreads",
+        ),
+        ("record", f"maximum of the previous {get('record_years', '?')} years"),
+        ("alert thresholds", ", ".join(f"{k}={v}" for k, v in thresholds.items())),
+    ]
+    return tuple(out)
+
+
+def build_report_data(
+    db: Database,
+    site_name: str,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    alert_settings: object | None = None,
+    usable_threshold: float | None = None,
+    now: datetime | None = None,
+    max_evidence: int = MAX_EVIDENCE,
+) -> ReportData:
+    """Everything the report of ``site_name`` shows, for images within the period."""
+    from railwatch.analysis.settings import AlertSettings
+    from railwatch.settings import get_settings
+
+    if date_from and date_to and date_from > date_to:
+        raise InputError(f"--from {date_from} is after --to {date_to}: swap them")
+    cfg = alert_settings if isinstance(alert_settings, AlertSettings) else AlertSettings()
+    threshold = (
+        usable_threshold if usable_threshold is not None else get_settings().usable_threshold
+    )
+    with db.session() as s:
+        site_row = repo.get_site(s, site_name)
+        site = _SiteInfo(
+            site_row.name, site_row.description or "", site_row.geometry, site_row.utm_crs
+        )
+        all_rows = scene_rows(s, site_row)
+        all_alerts = alert_rows(s, site_row)
+        all_events = event_rows(s, site_row)
+    track = baseline_track(all_rows, cfg)
+    rows = [r for r in all_rows if in_period(r.when, date_from, date_to)]
+    alerts = [a for a in all_alerts if in_period(a.when, date_from, date_to)]
+    events = [
+        e
+        for e in all_events
+        if (date_from is None or e.when >= date_from) and (date_to is None or e.when <= date_to)
+    ]
+    shown = {r.when for r in rows}
+    track_shown = [b for b in track if b.when in shown]
+    evidence = _evidence(db, site, _plan(all_rows, alerts, cfg), max_evidence)
+    classes = tuple(class_order({c for r in rows for c in r.by_class}))
+    return ReportData(
+        site=site.name,
+        description=site.description,
+        generated=now or datetime.now(UTC),
+        headline=_headline(site.name, (date_from, date_to), rows, track, _top_alert(alerts)),
+        scenes=tuple(rows),
+        baseline=tuple(track_shown),
+        events=tuple(events),
+        alerts=tuple(alerts),
+        evidence=tuple(evidence),
+        caveats=build_caveats(rows, evidence),
+        method=_method(rows, cfg, threshold),
+        classes=classes,
+    )
+
+
+def build_report(
+    db: Database,
+    site_name: str,
+    out_html: str | Path,
+    *,
+    pdf: bool = False,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Path:
+    """Write the HTML report of a site (and, with ``pdf``, a PDF beside it with the
+    same name and a ``.pdf`` suffix); returns the HTML path."""
+    from railwatch.report.html import write_html
+
+    data = build_report_data(db, site_name, date_from=date_from, date_to=date_to)
+    out = write_html(data, out_html)
+    if pdf:
+        from railwatch.report.pdf import write_pdf
+
+        write_pdf(data, out.with_suffix(".pdf"))
+    return out
+
+
+__all__ = ["build_report", "build_report_data", "choose_before"]

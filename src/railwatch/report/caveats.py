@@ -1,0 +1,150 @@
+"""Caveats written from the data: what the counts cannot say, in an analyst's words."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Sequence
+from statistics import median
+
+from railwatch.report.format import fmt_num
+from railwatch.report.model import Evidence, SceneRow
+
+#: Beyond this GSD (metres) cars are not separable; counts become car-equivalents.
+SEPARABLE_GSD = 1.0
+#: NATO STANAG 3769: identification of rail rolling stock needs 1.5 m.
+IDENTIFY_GSD = 1.5
+#: A gap is worth a caveat when longer than this many days and this factor x the median gap.
+GAP_MIN_DAYS = 45
+GAP_FACTOR = 3.0
+#: A count whose coverage of the site is below this is partial.
+PARTIAL_COVERAGE = 0.98
+
+METHOD_WORDS = {
+    "objects": "individual cars detected",
+    "length": "occupied track length / 14 m (car-equivalents)",
+    "presence": "presence of long trains only",
+}
+
+
+def covered_caveat(row: SceneRow) -> str | None:
+    """'contents cannot be identified for N of M cars' for one counted image."""
+    if not row.counted or row.covered is None or row.total is None or row.total <= 0:
+        return None
+    if row.covered == 0:
+        return (
+            f"{row.when:%Y-%m-%d}: no load of the {fmt_num(row.total)} cars was seen under a cover."
+        )
+    share = row.covered / row.total
+    return (
+        f"{row.when:%Y-%m-%d}: contents cannot be identified for {row.covered} of "
+        f"{fmt_num(row.total)} cars ({share:.0%}): their loads are under tarpaulins or sheets."
+    )
+
+
+def gap_caveats(rows: Sequence[SceneRow], limit: int = 3) -> list[str]:
+    """The longest stretches without a usable image, when unusually long."""
+    counted = sorted((r for r in rows if r.counted), key=lambda r: r.when)
+    if len(counted) < 3:
+        return []
+    gaps = [
+        ((b.when - a.when).total_seconds() / 86400.0, a, b) for a, b in itertools.pairwise(counted)
+    ]
+    typical = median(g for g, _, _ in gaps)
+    threshold = max(GAP_MIN_DAYS, GAP_FACTOR * typical)
+    long_gaps = sorted((g for g in gaps if g[0] > threshold), key=lambda g: -g[0])[:limit]
+    out = []
+    for days, a, b in sorted(long_gaps, key=lambda g: g[1].when):
+        lost = sum(1 for r in rows if a.when < r.when < b.when and not r.counted)
+        why = (
+            f" ({lost} image{'s' if lost != 1 else ''} there could not be counted)" if lost else ""
+        )
+        out.append(
+            f"No usable image from {a.when:%Y-%m-%d} to {b.when:%Y-%m-%d} ({days:.0f} days){why}: "
+            "changes within that period may have been missed."
+        )
+    return out
+
+
+def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -> tuple[str, ...]:
+    """All caveats for the images of the report period and the alert evidence."""
+    out: list[str] = []
+    counted = [r for r in rows if r.counted]
+    unusable = [r for r in rows if not r.counted]
+
+    shown = [e.after_row for e in evidence if e.after_row is not None]
+    if not shown and counted:
+        shown = [max(counted, key=lambda r: r.when)]
+    seen: set[int] = set()
+    for row in shown:
+        if row.scene_id in seen:
+            continue
+        seen.add(row.scene_id)
+        text = covered_caveat(row)
+        if text:
+            out.append(text)
+
+    if unusable:
+        reasons = Counter(
+            reason.split(":")[0].split(" ")[0]
+            for r in unusable
+            for reason in (r.reasons or ("unusable",))
+        )
+        why = ", ".join(f"{k} {n}" for k, n in reasons.most_common())
+        out.append(
+            f"{len(unusable)} of {len(rows)} images could not be counted ({why}); they are "
+            "shown as gaps, never as zero counts."
+        )
+    out.extend(gap_caveats(rows))
+
+    coarse = [r for r in counted if r.gsd > SEPARABLE_GSD]
+    if coarse:
+        lo, hi = min(r.gsd for r in coarse), max(r.gsd for r in coarse)
+        out.append(
+            f"{len(coarse)} of {len(counted)} counts come from images coarser than "
+            f"{SEPARABLE_GSD:g} m ({lo:.2g}–{hi:.2g} m): cars are not separable there, so those "
+            "counts are estimates with wider intervals."
+        )
+    if any(r.gsd > IDENTIFY_GSD for r in counted):
+        out.append(
+            f"Car types are not identifiable in images coarser than {IDENTIFY_GSD:g} m "
+            "(NATO STANAG 3769); per-class counts from those images are unclassified."
+        )
+    methods = Counter(r.method or "objects" for r in counted)
+    if methods:
+        parts = [f"{METHOD_WORDS.get(m, m)}: {n}" for m, n in methods.most_common()]
+        out.append("Count method per image: " + "; ".join(parts) + ".")
+
+    partial = [r for r in counted if r.coverage is not None and r.coverage < PARTIAL_COVERAGE]
+    if partial:
+        worst = min(float(r.coverage or 0.0) for r in partial)
+        out.append(
+            f"{len(partial)} counts cover only part of the site (down to {worst:.0%}); "
+            "they are lower bounds for the whole site."
+        )
+
+    for ev in evidence:
+        if ev.shift_m is None or ev.before is None:
+            continue
+        out.append(
+            f"The before and alert images of {ev.alert.when:%Y-%m-%d} appear offset by about "
+            f"{ev.shift_m:.1f} m (phase correlation on the shared extent). Images of different "
+            "dates without ground control can be misregistered by 5–8 m (older sensors) or under "
+            "5 m (newer ones): a car in one image is not necessarily the same car in the other."
+        )
+    if not any(ev.shift_m is not None for ev in evidence) and evidence:
+        out.append(
+            "Images of different dates without ground control can be misregistered by 5–8 m "
+            "(older sensors) or under 5 m (newer ones); compare the chips by the track layout."
+        )
+
+    versions = {(r.detector, r.detector_version) for r in counted if r.detector}
+    if len(versions) > 1:
+        names = ", ".join(f"{d} {v}" for d, v in sorted(versions, key=str))
+        out.append(
+            f"Counts come from {len(versions)} detector versions ({names}); compare with care."
+        )
+    out.append(
+        "Each count is a snapshot at the image's acquisition time; trains come and go within hours."
+    )
+    return tuple(out)

@@ -1,0 +1,275 @@
+"""The count time-series chart.
+
+Matplotlib is used through :class:`matplotlib.figure.Figure` with its own Agg
+canvas, never through pyplot, so importing or calling this module changes no
+global state (no backend switch, no rcParams edits outside a ``rc_context``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any, cast
+
+import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow
+from railwatch.report.style import (
+    ALERT_COLOUR,
+    BASELINE_COLOUR,
+    EVENT_COLOUR,
+    RECORD_COLOUR,
+    UNUSABLE_COLOUR,
+    class_colour,
+    class_order,
+)
+
+UNCLASSIFIED = "unclassified"
+_RC: dict[str, Any] = {"svg.hashsalt": "railwatch", "svg.fonttype": "path", "pdf.fonttype": 42}
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure attached to its own Agg canvas (no pyplot, no global backend)."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def to_svg(fig: Figure) -> bytes:
+    """The figure as a deterministic SVG document (text as paths: no fonts needed)."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context(cast(Any, _RC)):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def to_png(fig: Figure, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _as_datetime(day: date) -> datetime:
+    if isinstance(day, datetime):
+        return day if day.tzinfo else day.replace(tzinfo=UTC)
+    return datetime.combine(day, time(12), tzinfo=UTC)
+
+
+def _x(whens: Sequence[datetime | date]) -> np.ndarray:
+    """Matplotlib date numbers (days) for datetimes (UTC) or dates."""
+    return np.asarray(mdates.date2num([_as_datetime(w) for w in whens]), dtype=float)
+
+
+def _stack_parts(row: SceneRow, classes: Sequence[str]) -> dict[str, float]:
+    """Per-class counts of a row, with the part of the total no class explains."""
+    parts = {c: float(row.by_class.get(c, 0.0)) for c in classes if c != UNCLASSIFIED}
+    rest = float(row.total or 0.0) - sum(parts.values())
+    parts[UNCLASSIFIED] = max(rest, 0.0)
+    return parts
+
+
+def timeseries_figure(
+    scenes: Sequence[SceneRow],
+    baseline: Sequence[BaselinePoint] = (),
+    events: Sequence[EventRow] = (),
+    alerts: Sequence[AlertRow] = (),
+    *,
+    stacked: bool = True,
+    title: str | None = None,
+    width: float = 11.0,
+    height: float = 4.8,
+) -> Figure:
+    """The time-series chart as its own figure (see :func:`draw_timeseries`)."""
+    fig = new_figure(width, height)
+    draw_timeseries(
+        fig.add_subplot(), scenes, baseline, events, alerts, stacked=stacked, title=title
+    )
+    return fig
+
+
+def draw_timeseries(
+    ax: Axes,
+    scenes: Sequence[SceneRow],
+    baseline: Sequence[BaselinePoint] = (),
+    events: Sequence[EventRow] = (),
+    alerts: Sequence[AlertRow] = (),
+    *,
+    stacked: bool = True,
+    title: str | None = None,
+) -> None:
+    """Draw counts per date with intervals (per-class stacked bars when ``stacked``),
+    the baseline band, the trailing record, events as labelled vertical lines,
+    unusable images as marks on the time axis and alerts circled."""
+    counted = sorted((s for s in scenes if s.counted), key=lambda s: s.when)
+    unusable = sorted((s for s in scenes if not s.counted), key=lambda s: s.when)
+    all_when = [s.when for s in scenes] + [_as_datetime(e.when) for e in events]
+    span_days = (max(all_when) - min(all_when)).days if len(all_when) > 1 else 30
+    bar_width = max(1.0, span_days / 300.0)
+
+    if baseline:
+        pts = sorted(baseline, key=lambda b: b.when)
+        band = [b for b in pts if b.low is not None and b.high is not None]
+        if band:
+            ax.fill_between(
+                _x([b.when for b in band]),
+                [float(b.low or 0.0) for b in band],
+                [float(b.high or 0.0) for b in band],
+                color=BASELINE_COLOUR,
+                alpha=0.22,
+                linewidth=0,
+                step="post",
+                label="baseline band",
+            )
+        centre = [b for b in pts if b.centre is not None]
+        if centre:
+            ax.step(
+                _x([b.when for b in centre]),
+                [float(b.centre or 0.0) for b in centre],
+                where="post",
+                color=BASELINE_COLOUR,
+                linewidth=1.2,
+                label="baseline (median)",
+            )
+        record = [b for b in pts if b.record is not None]
+        if record:
+            ax.step(
+                _x([b.when for b in record]),
+                [float(b.record or 0.0) for b in record],
+                where="post",
+                color=RECORD_COLOUR,
+                linewidth=1.2,
+                linestyle=(0, (4, 2)),
+                label="trailing record",
+            )
+
+    classes = class_order({c for s in counted for c in s.by_class})
+    if stacked and counted and classes:
+        bottoms = [0.0] * len(counted)
+        parts = [_stack_parts(s, classes) for s in counted]
+        for cls in [*classes, UNCLASSIFIED]:
+            heights = [p.get(cls, 0.0) for p in parts]
+            if not any(heights):
+                continue
+            ax.bar(
+                _x([s.when for s in counted]),
+                heights,
+                width=bar_width,
+                bottom=bottoms,
+                color=class_colour("railcar" if cls == UNCLASSIFIED else cls),
+                edgecolor="none",
+                label=cls,
+                zorder=2,
+            )
+            bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    if counted:
+        totals = [float(s.total or 0.0) for s in counted]
+        lows = [float(s.low if s.low is not None else s.total or 0.0) for s in counted]
+        highs = [float(s.high if s.high is not None else s.total or 0.0) for s in counted]
+        ax.errorbar(
+            _x([s.when for s in counted]),
+            totals,
+            yerr=[
+                [max(t - lo, 0.0) for t, lo in zip(totals, lows, strict=True)],
+                [max(h - t, 0.0) for t, h in zip(totals, highs, strict=True)],
+            ],
+            fmt="o",
+            color="black",
+            markersize=3,
+            linewidth=0.8,
+            capsize=2,
+            zorder=4,
+            label="count (interval)",
+        )
+
+    if unusable:
+        ax.plot(
+            _x([s.when for s in unusable]),
+            [0.0] * len(unusable),
+            linestyle="none",
+            marker="x",
+            markersize=6,
+            color=UNUSABLE_COLOUR,
+            clip_on=False,
+            zorder=5,
+            transform=ax.get_xaxis_transform(),
+            label="unusable image",
+        )
+
+    for event in events:
+        x = float(_x([event.when])[0])
+        ax.axvline(x, color=EVENT_COLOUR, linestyle="--", linewidth=1.0, zorder=3)
+        ax.text(
+            x,
+            0.97,
+            f" {event.label}",
+            transform=ax.get_xaxis_transform(),
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=8,
+            color=EVENT_COLOUR,
+        )
+
+    by_scene = {s.scene_id: s for s in counted}
+    first_alert = True
+    for alert in alerts:
+        row = by_scene.get(alert.scene_id) if alert.scene_id is not None else None
+        y = row.total if row is not None else alert.value
+        if y is None:
+            ax.plot(
+                _x([alert.when]),
+                [1.0],
+                marker="v",
+                color=ALERT_COLOUR,
+                markersize=9,
+                transform=ax.get_xaxis_transform(),
+                clip_on=False,
+                linestyle="none",
+                label="alert" if first_alert else None,
+            )
+        else:
+            ax.plot(
+                _x([alert.when]),
+                [float(y)],
+                marker="o",
+                markersize=15,
+                markerfacecolor="none",
+                markeredgecolor=ALERT_COLOUR,
+                markeredgewidth=2.0,
+                linestyle="none",
+                zorder=6,
+                label="alert" if first_alert else None,
+            )
+            ax.annotate(
+                alert.kind,
+                (float(_x([alert.when])[0]), float(y)),
+                xytext=(8, 8),
+                textcoords="offset points",
+                color=ALERT_COLOUR,
+                fontsize=8,
+                fontweight="bold",
+            )
+        first_alert = False
+
+    ax.xaxis_date()
+    ax.set_ylim(bottom=0.0)
+    ax.set_ylabel("railcars per image")
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, loc="upper left", fontsize=7, ncols=4, frameon=False)

@@ -1,0 +1,285 @@
+"""Image chips: a site image with its detections drawn, a scale bar and a north arrow.
+
+Chips are drawn in the pixel coordinates of the site grid (``imagery.SiteGrid``),
+so two images of the same site read on the same grid and shown through the same
+window cover exactly the same ground: the before/after pair is aligned by
+construction. Pixel coordinates follow rasterio: (0, 0) is the top-left corner
+of the top-left pixel, x = column, y = row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.patches import Polygon as PolygonPatch
+from mpl_toolkits.axes_grid1.anchored_artists import (  # type: ignore[import-untyped]
+    AnchoredSizeBar,
+)
+
+from railwatch.detect.base import Detection
+from railwatch.report.charts import new_figure
+from railwatch.report.model import ChipImage
+from railwatch.report.style import class_colour, class_order
+
+_OUTLINE = [patheffects.withStroke(linewidth=2.5, foreground="black")]
+
+
+def crop_window(
+    shape: tuple[int, int],
+    *,
+    inside: np.ndarray | None = None,
+    detections: Iterable[Detection] = (),
+    pad: float = 0.08,
+    min_size: int = 32,
+) -> tuple[int, int, int, int]:
+    """The window ``(row0, row1, col0, col1)`` around the site (pixels inside it)
+    and every detection, padded by ``pad`` of its size and clamped to the grid."""
+    height, width = shape
+    rows: list[float] = []
+    cols: list[float] = []
+    if inside is not None and inside.any():
+        rr = np.flatnonzero(inside.any(axis=1))
+        cc = np.flatnonzero(inside.any(axis=0))
+        rows += [float(rr[0]), float(rr[-1] + 1)]
+        cols += [float(cc[0]), float(cc[-1] + 1)]
+    for det in detections:
+        corners = det.box.corners()
+        cols += [float(corners[:, 0].min()), float(corners[:, 0].max())]
+        rows += [float(corners[:, 1].min()), float(corners[:, 1].max())]
+    if not rows:
+        return (0, height, 0, width)
+    r0, r1, c0, c1 = min(rows), max(rows), min(cols), max(cols)
+    pr = max((r1 - r0) * pad, (min_size - (r1 - r0)) / 2.0, 0.0)
+    pc = max((c1 - c0) * pad, (min_size - (c1 - c0)) / 2.0, 0.0)
+    return (
+        max(math.floor(r0 - pr), 0),
+        min(math.ceil(r1 + pr), height),
+        max(math.floor(c0 - pc), 0),
+        min(math.ceil(c1 + pc), width),
+    )
+
+
+def nice_length(span_m: float) -> float:
+    """A round scale-bar length (1, 2 or 5 × 10^k metres) about a fifth of ``span_m``."""
+    target = max(span_m / 5.0, 1e-9)
+    exp = math.floor(math.log10(target))
+    best = 10.0**exp
+    for step in (1.0, 2.0, 5.0, 10.0):
+        if step * 10.0**exp <= target:
+            best = step * 10.0**exp
+    return best
+
+
+def north_vector(chip: ChipImage) -> tuple[float, float]:
+    """Unit vector (d_col, d_row) pointing to true north in the chip's pixel grid.
+
+    Uses the grid's CRS and transform when known (UTM grid north differs from
+    true north by the meridian convergence); otherwise assumes north is up.
+    """
+    if chip.crs is None or chip.transform is None:
+        return (0.0, -1.0)
+    from pyproj import Transformer
+
+    r0, r1, c0, c1 = chip.window
+    col, row = (c0 + c1) / 2.0, (r0 + r1) / 2.0
+    x, y = chip.transform * (col, row)
+    to_geo = Transformer.from_crs(chip.crs, "EPSG:4326", always_xy=True)
+    lon, lat = to_geo.transform(x, y)
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return (0.0, -1.0)
+    x2, y2 = to_geo.transform(lon, min(lat + 1e-3, 89.9), direction="INVERSE")
+    col2, row2 = ~chip.transform * (x2, y2)
+    d_col, d_row = col2 - col, row2 - row
+    norm = math.hypot(d_col, d_row)
+    if norm == 0.0 or not math.isfinite(norm):
+        return (0.0, -1.0)
+    return (d_col / norm, d_row / norm)
+
+
+def _rgba(chip: ChipImage) -> np.ndarray:
+    r0, r1, c0, c1 = chip.window
+    img = np.asarray(chip.image[r0:r1, c0:c1])
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    img = img[:, :, :3].astype(np.uint8)
+    alpha = np.full(img.shape[:2], 255, dtype=np.uint8)
+    if chip.valid is not None:
+        alpha[~np.asarray(chip.valid[r0:r1, c0:c1], dtype=bool)] = 0
+    return np.dstack([img, alpha])
+
+
+def draw_detections(ax: Axes, detections: Sequence[Detection], *, linewidth: float = 1.2) -> None:
+    """Outline each detection in its class colour; covered loads hatched and dashed."""
+    for det in detections:
+        colour = class_colour(det.cls)
+        ax.add_patch(
+            PolygonPatch(
+                det.box.corners(),
+                closed=True,
+                fill=False,
+                edgecolor=colour,
+                linewidth=linewidth,
+                linestyle="--" if det.covered else "-",
+                hatch="////" if det.covered else None,
+                zorder=3,
+            )
+        )
+
+
+def draw_chip(ax: Axes, chip: ChipImage) -> None:
+    """Draw one chip into ``ax``: image, site outline, detections, scale bar, north arrow."""
+    r0, r1, c0, c1 = chip.window
+    ax.set_facecolor("#d9d9d9")
+    ax.imshow(_rgba(chip), extent=(c0, c1, r1, r0), interpolation="nearest", zorder=1)
+    if len(chip.site_outline) >= 3:
+        xs, ys = zip(*chip.site_outline, strict=True)
+        ax.plot(xs, ys, color="white", linewidth=1.0, linestyle=(0, (3, 2)), zorder=2)
+    draw_detections(ax, chip.detections)
+    ax.set_xlim(c0, c1)
+    ax.set_ylim(r1, r0)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+    span_m = (c1 - c0) * chip.gsd
+    length = nice_length(span_m)
+    label = f"{length:g} m" if length < 1000 else f"{length / 1000:g} km"
+    bar = AnchoredSizeBar(
+        ax.transData,
+        length / chip.gsd,
+        label,
+        "lower left",
+        pad=0.4,
+        color="white",
+        frameon=True,
+        size_vertical=max((r1 - r0) / 120.0, 1.0),
+        label_top=True,
+        fontproperties={"size": 8},
+    )
+    bar.patch.set_facecolor("black")
+    bar.patch.set_alpha(0.55)
+    bar.patch.set_edgecolor("none")
+    ax.add_artist(bar)
+
+    d_col, d_row = north_vector(chip)
+    size = min(c1 - c0, r1 - r0)
+    arrow_len = 0.12 * size
+    tail = (
+        c1 - 0.09 * (c1 - c0) - d_col * arrow_len / 2,
+        r0 + 0.2 * (r1 - r0) - d_row * arrow_len / 2,
+    )
+    head = (tail[0] + d_col * arrow_len, tail[1] + d_row * arrow_len)
+    ax.annotate(
+        "",
+        xy=head,
+        xytext=tail,
+        zorder=5,
+        arrowprops={
+            "arrowstyle": "-|>",
+            "color": "white",
+            "linewidth": 2.0,
+            "path_effects": _OUTLINE,
+        },
+    )
+    ax.text(
+        head[0] + d_col * 0.06 * size,
+        head[1] + d_row * 0.06 * size,
+        "N",
+        color="white",
+        ha="center",
+        va="center",
+        fontsize=10,
+        fontweight="bold",
+        zorder=5,
+        path_effects=_OUTLINE,
+    )
+    ax.set_title(chip.title, fontsize=10, loc="left")
+    ax.set_xlabel("\n".join(chip.caption), fontsize=8, loc="left", linespacing=1.4)
+
+
+def draw_legend(fig: Figure, detections: Iterable[Detection]) -> None:
+    """A figure legend for the classes present (and covered loads, if any)."""
+    dets = list(detections)
+    classes = class_order({d.cls for d in dets})
+    handles: list[Patch] = [
+        Patch(facecolor="none", edgecolor=class_colour(c), linewidth=1.5, label=c) for c in classes
+    ]
+    if any(d.covered for d in dets):
+        handles.append(
+            Patch(
+                facecolor="none",
+                edgecolor="#444444",
+                hatch="////",
+                linestyle="--",
+                label="covered load",
+            )
+        )
+    if handles:
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=min(len(handles), 8),
+            fontsize=8,
+            frameon=False,
+        )
+
+
+def _chip_size(chip: ChipImage, width: float) -> tuple[float, float]:
+    r0, r1, c0, c1 = chip.window
+    aspect = max(r1 - r0, 1) / max(c1 - c0, 1)
+    return width, min(max(width * aspect, 2.0), 2.2 * width) + 1.0
+
+
+def chip_figure(chip: ChipImage, *, width: float = 5.5) -> Figure:
+    """One chip as a figure, with a class legend."""
+    fig = new_figure(*_chip_size(chip, width))
+    draw_chip(fig.add_subplot(), chip)
+    draw_legend(fig, chip.detections)
+    return fig
+
+
+def pair_figure(before: ChipImage, after: ChipImage, *, width: float = 10.0) -> Figure:
+    """Before and after side by side, same window of the same grid, one legend."""
+    _w, h = _chip_size(after, width / 2.0)
+    fig = new_figure(width, h)
+    ax_before, ax_after = fig.subplots(1, 2)
+    draw_chip(ax_before, before)
+    draw_chip(ax_after, after)
+    draw_legend(fig, [*before.detections, *after.detections])
+    return fig
+
+
+def estimate_shift(a: ChipImage, b: ChipImage) -> tuple[float, float, float] | None:
+    """Apparent ground shift of ``b`` relative to ``a`` in metres (east, south) and
+    the phase-correlation peak strength (0–1), from the static background of the
+    shared window; None when the window is too small or has too little valid data."""
+    import cv2
+
+    r0, r1, c0, c1 = a.window
+    if (r1 - r0) < 16 or (c1 - c0) < 16 or b.window != a.window:
+        return None
+
+    def grey(chip: ChipImage) -> np.ndarray:
+        img = np.asarray(chip.image[r0:r1, c0:c1], dtype=np.float32)
+        if img.ndim == 3:
+            img = img[:, :, :3].mean(axis=2)
+        return img
+
+    ga, gb = grey(a), grey(b)
+    both = np.ones(ga.shape, dtype=bool)
+    for chip in (a, b):
+        if chip.valid is not None:
+            both &= np.asarray(chip.valid[r0:r1, c0:c1], dtype=bool)
+    if both.mean() < 0.5:
+        return None
+    ga = np.where(both, ga - ga[both].mean(), 0.0).astype(np.float32)
+    gb = np.where(both, gb - gb[both].mean(), 0.0).astype(np.float32)
+    window = cv2.createHanningWindow((ga.shape[1], ga.shape[0]), cv2.CV_32F)
+    (dx, dy), response = cv2.phaseCorrelate(ga, gb, window)
+    return (float(dx) * a.gsd, float(dy) * a.gsd, float(response))

@@ -1,0 +1,166 @@
+"""Read what a report needs from storage, as :mod:`railwatch.report.model` values.
+
+Only read queries, written against the storage models; the baseline track uses the
+analysis layer's own pure baseline functions so the band on the chart is the one
+the alerts were judged against.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow
+from railwatch.storage import repo
+from railwatch.storage.models import Alert, Count, Event, Scene, Site
+
+#: Classes stored in the counts table that are not car classes.
+NON_CLASS_ROWS = frozenset({"all", "covered"})
+#: Width of the baseline band, in robust spreads either side of the centre.
+BAND_SPREADS = 2.0
+
+
+def day_start(day: date | None) -> datetime | None:
+    """Midnight UTC at the start of ``day``."""
+    return None if day is None else datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def day_end(day: date | None) -> datetime | None:
+    """The last instant (UTC) of ``day``."""
+    return None if day is None else datetime.combine(day, time.max, tzinfo=UTC)
+
+
+def in_period(when: datetime, date_from: date | None, date_to: date | None) -> bool:
+    """True when ``when`` falls within the (inclusive, possibly open) period."""
+    start, end = day_start(date_from), day_end(date_to)
+    return (start is None or when >= start) and (end is None or when <= end)
+
+
+def scene_row(scene: Scene, counts: Sequence[Count]) -> SceneRow:
+    """A :class:`SceneRow` from a scene and its count rows."""
+    by_cls = {c.cls: c for c in counts}
+    total = by_cls.get("all")
+    covered = by_cls.get("covered")
+    usable = bool(scene.usable) and scene.status == "processed"
+    coverage = scene.quality_coverage if scene.quality_coverage is not None else scene.coverage
+    reasons = tuple(scene.reasons or ())
+    if scene.status in ("ingested", "failed"):
+        reasons = ("not processed",) if scene.status == "ingested" else ("processing failed",)
+    return SceneRow(
+        scene_id=scene.id,
+        when=scene.acquired_at,
+        sensor=scene.sensor,
+        gsd=float(scene.gsd),
+        usable=usable,
+        clear_fraction=scene.clear_fraction,
+        coverage=coverage,
+        total=float(total.count) if usable and total is not None else None,
+        low=float(total.low) if usable and total is not None else None,
+        high=float(total.high) if usable and total is not None else None,
+        by_class={c.cls: float(c.count) for c in counts if c.cls not in NON_CLASS_ROWS}
+        if usable
+        else {},
+        covered=round(covered.count) if usable and covered is not None else None,
+        method=total.method if total is not None else None,
+        reasons=reasons,
+        uri=scene.uri,
+        mask_uri=scene.mask_uri,
+        detector=scene.detector,
+        detector_version=scene.detector_version,
+    )
+
+
+def scene_rows(session: Session, site: Site) -> list[SceneRow]:
+    """Every scene of a site in time order, with its counts."""
+    scenes = repo.list_scenes(session, site)
+    counts: dict[int, list[Count]] = defaultdict(list)
+    rows = session.scalars(
+        select(Count).join(Scene, Count.scene_id == Scene.id).where(Scene.site_id == site.id)
+    )
+    for c in rows:
+        counts[c.scene_id].append(c)
+    return [scene_row(s, counts.get(s.id, [])) for s in scenes]
+
+
+def alert_row(alert: Alert) -> AlertRow:
+    """An :class:`AlertRow` from a stored alert."""
+    return AlertRow(
+        key=alert.key,
+        kind=alert.kind,
+        severity=alert.severity,
+        when=alert.when,
+        cls=alert.cls,
+        value=alert.value,
+        explanation=alert.explanation,
+        event_label=alert.event_label,
+        event_days=alert.event_days,
+        scene_id=alert.scene_id,
+        acknowledged=bool(alert.acknowledged),
+        note=alert.ack_note,
+    )
+
+
+def alert_rows(session: Session, site: Site) -> list[AlertRow]:
+    """Active alerts of a site, oldest first."""
+    rows = repo.list_alerts(session, site, active_only=True)
+    return sorted((alert_row(a) for a in rows), key=lambda a: (a.when, a.key))
+
+
+def event_rows(session: Session, site: Site) -> list[EventRow]:
+    """Events of a site, oldest first."""
+    rows = session.scalars(select(Event).where(Event.site_id == site.id).order_by(Event.date))
+    return [EventRow(when=e.date, label=e.label) for e in rows]
+
+
+def baseline_track(rows: Sequence[SceneRow], settings: object | None = None) -> list[BaselinePoint]:
+    """The baseline at each counted image, from the images before it only:
+    robust centre ± :data:`BAND_SPREADS` spreads (``analysis.baseline.robust_baseline``)
+    and the trailing record over ``record_years`` (``analysis.baseline.trailing_record``)."""
+    from railwatch.analysis.baseline import robust_baseline, trailing_record
+    from railwatch.analysis.settings import AlertSettings
+
+    cfg = settings if isinstance(settings, AlertSettings) else AlertSettings()
+    counted = sorted((r for r in rows if r.counted), key=lambda r: r.when)
+    if not counted:
+        return []
+    days = np.array([r.when.timestamp() / 86400.0 for r in counted], dtype=float)
+    values = np.array([float(r.total or 0.0) for r in counted], dtype=float)
+    out: list[BaselinePoint] = []
+    for i, row in enumerate(counted):
+        base = robust_baseline(days, values, i, 0, cfg.baseline_min_points, cfg)
+        rec = trailing_record(days, values, i, cfg.record_years) if i > 0 else None
+        out.append(
+            BaselinePoint(
+                when=row.when,
+                centre=base.centre if base else None,
+                low=max(base.centre - BAND_SPREADS * base.spread, 0.0) if base else None,
+                high=base.centre + BAND_SPREADS * base.spread if base else None,
+                record=rec.value if rec else None,
+            )
+        )
+    return out
+
+
+def spread_at(
+    rows: Sequence[SceneRow], when: datetime, settings: object | None = None
+) -> tuple[float, float] | None:
+    """(centre, spread) of the baseline for an image at ``when`` from the counted
+    images before it; None when the history is too short."""
+    from railwatch.analysis.baseline import robust_baseline
+    from railwatch.analysis.settings import AlertSettings
+
+    cfg = settings if isinstance(settings, AlertSettings) else AlertSettings()
+    before = sorted((r for r in rows if r.counted and r.when < when), key=lambda r: r.when)
+    if not before:
+        return None
+    days = np.array([r.when.timestamp() / 86400.0 for r in before] + [when.timestamp() / 86400.0])
+    values = np.array([float(r.total or 0.0) for r in before] + [0.0])
+    base = robust_baseline(days, values, len(before), 0, min(cfg.baseline_min_points, 3), cfg)
+    if base is None:
+        return None
+    return (base.centre, base.spread)

@@ -1,0 +1,39 @@
+"""Small number formatters shared by the HTML and PDF renderers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+DASH = "–"
+
+
+def fmt_num(value: float | None) -> str:
+    """A count: whole numbers without decimals, others with one; a dash for None."""
+    if value is None:
+        return DASH
+    v = float(value)
+    return f"{v:.0f}" if abs(v - round(v)) < 0.05 else f"{v:.1f}"
+
+
+def fmt_count(value: float | None, low: float | None = None, high: float | None = None) -> str:
+    """A count with its interval, e.g. ``73 [70–76]``."""
+    if value is None:
+        return DASH
+    if low is None or high is None or (low == value and high == value):
+        return fmt_num(value)
+    return f"{fmt_num(value)} [{fmt_num(low)}{DASH}{fmt_num(high)}]"
+
+
+def fmt_pct(value: float | None) -> str:
+    """A fraction as a whole percentage, e.g. ``97 %``."""
+    return DASH if value is None else f"{100.0 * float(value):.0f} %"
+
+
+def fmt_period(period: tuple[date | None, date | None]) -> str:
+    """A period such as ``2019-01-01 to 2023-12-31`` (open ends say so)."""
+    start, end = period
+    if start is None and end is None:
+        return "all images"
+    a = start.isoformat() if start else "first image"
+    b = end.isoformat() if end else "latest image"
+    return f"{a} to {b}"

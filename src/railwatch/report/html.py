@@ -1,0 +1,80 @@
+"""Render a :class:`ReportData` as one self-contained HTML file.
+
+Every image is embedded as a ``data:`` URI (the chart as SVG, chips as PNG), the
+CSS is inline and nothing refers to the network, so the file opens offline and
+can be mailed as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import jinja2
+
+from railwatch import __version__
+from railwatch.report.charts import timeseries_figure, to_png, to_svg
+from railwatch.report.chips import chip_figure, pair_figure
+from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_period
+from railwatch.report.model import Evidence, ReportData
+
+
+def data_uri(payload: bytes, mime: str) -> str:
+    """A base64 ``data:`` URI."""
+    return f"data:{mime};base64,{base64.b64encode(payload).decode('ascii')}"
+
+
+def chart_svg(data: ReportData) -> bytes:
+    """The report's time-series chart as SVG."""
+    fig = timeseries_figure(
+        data.scenes, data.baseline, data.events, data.alerts, title=f"Railcars at {data.site}"
+    )
+    return to_svg(fig)
+
+
+def evidence_png(evidence: Evidence, dpi: int = 110) -> bytes | None:
+    """The before/after pair (or the alert image alone) as PNG; None without images."""
+    if evidence.after is None:
+        return None
+    if evidence.before is None:
+        return to_png(chip_figure(evidence.after), dpi=dpi)
+    return to_png(pair_figure(evidence.before, evidence.after), dpi=dpi)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("railwatch.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(fmt_num=fmt_num, fmt_count=fmt_count, fmt_pct=fmt_pct)
+    return env
+
+
+def render_html(data: ReportData) -> str:
+    """The report as an HTML document (a string)."""
+    template = _environment().get_template("report.html.j2")
+    evidence_uris = []
+    for ev in data.evidence:
+        png = evidence_png(ev)
+        evidence_uris.append(data_uri(png, "image/png") if png is not None else "")
+    return template.render(
+        d=data,
+        h=data.headline,
+        version=__version__,
+        period=fmt_period(data.headline.period),
+        chart_uri=data_uri(chart_svg(data), "image/svg+xml"),
+        evidence_uris=evidence_uris,
+        n_usable=sum(1 for s in data.scenes if s.counted),
+        alerted={a.scene_id for a in data.alerts if a.scene_id is not None},
+    )
+
+
+def write_html(data: ReportData, path: str | Path) -> Path:
+    """Write the HTML report to ``path`` (parent directories are created)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_html(data), encoding="utf-8")
+    return out

@@ -1,0 +1,155 @@
+"""Value types a report is made of.
+
+The builder turns storage rows and analysis results into these plain, immutable
+values; the renderers (charts, chips, HTML, PDF) only ever see these, so they can
+be tested without a database and reused by the web layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+from affine import Affine
+
+from railwatch.detect.base import Detection
+
+
+@dataclass(frozen=True)
+class SceneRow:
+    """One image of the site: its metadata, quality and count (``total`` is None
+    when the image is unusable or was not counted)."""
+
+    scene_id: int
+    when: datetime
+    sensor: str | None
+    gsd: float
+    usable: bool
+    clear_fraction: float | None = None
+    coverage: float | None = None
+    total: float | None = None
+    low: float | None = None
+    high: float | None = None
+    by_class: Mapping[str, float] = field(default_factory=dict)
+    covered: int | None = None
+    method: str | None = None
+    reasons: tuple[str, ...] = ()
+    uri: str = ""
+    mask_uri: str | None = None
+    detector: str | None = None
+    detector_version: str | None = None
+
+    @property
+    def counted(self) -> bool:
+        """True when the image is usable and has a count."""
+        return self.usable and self.total is not None
+
+
+@dataclass(frozen=True)
+class BaselinePoint:
+    """The baseline at one date, computed only from data before it: robust
+    centre with a band, and the trailing record (maximum over the previous years)."""
+
+    when: datetime
+    centre: float | None
+    low: float | None
+    high: float | None
+    record: float | None
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """A dated event shown on the chart (e.g. a summit)."""
+
+    when: date
+    label: str
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """An alert as the report shows it."""
+
+    key: str
+    kind: str
+    severity: str
+    when: datetime
+    cls: str
+    value: float | None
+    explanation: str
+    event_label: str | None = None
+    event_days: int | None = None
+    scene_id: int | None = None
+    acknowledged: bool = False
+    note: str | None = None
+
+
+SEVERITY_RANK: Mapping[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3}
+
+
+@dataclass(frozen=True)
+class ChipImage:
+    """An image of the site on its grid, with detections in that grid's pixel
+    coordinates, ready to be drawn as a chip.
+
+    ``window`` is ``(row0, row1, col0, col1)``: the part of the grid to show; two
+    chips with the same grid and window show exactly the same ground extent.
+    """
+
+    image: np.ndarray
+    gsd: float
+    detections: tuple[Detection, ...]
+    title: str
+    caption: tuple[str, ...]
+    window: tuple[int, int, int, int]
+    crs: str | None = None
+    transform: Affine | None = None
+    valid: np.ndarray | None = None
+    site_outline: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The images behind one alert: the alert image and a before image."""
+
+    alert: AlertRow
+    after: ChipImage | None
+    before: ChipImage | None
+    after_row: SceneRow | None = None
+    before_row: SceneRow | None = None
+    notes: tuple[str, ...] = ()
+    shift_m: float | None = None
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The first thing an analyst reads."""
+
+    site: str
+    period: tuple[date | None, date | None]
+    latest: SceneRow | None
+    current: float | None
+    current_low: float | None
+    current_high: float | None
+    record: float | None
+    baseline: float | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows, renderer-independent."""
+
+    site: str
+    description: str
+    generated: datetime
+    headline: Headline
+    scenes: tuple[SceneRow, ...]
+    baseline: tuple[BaselinePoint, ...]
+    events: tuple[EventRow, ...]
+    alerts: tuple[AlertRow, ...]
+    evidence: tuple[Evidence, ...]
+    caveats: tuple[str, ...]
+    method: tuple[tuple[str, str], ...]
+    classes: tuple[str, ...]

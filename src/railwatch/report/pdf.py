@@ -1,0 +1,206 @@
+"""Render a :class:`ReportData` as a PDF with matplotlib's ``PdfPages``.
+
+Same content as the HTML report, in the same order: headline and chart (vector),
+one page per alert with its before/after chips, the per-date table, caveats and
+method. Needs nothing beyond matplotlib (no browser, no system library).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from datetime import UTC
+from pathlib import Path
+
+import matplotlib
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from railwatch import __version__
+from railwatch.report.charts import draw_timeseries, new_figure
+from railwatch.report.chips import draw_chip, draw_legend
+from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_period
+from railwatch.report.model import Evidence, ReportData, SceneRow
+
+PAGE = (11.69, 8.27)  # A4 landscape, inches
+ROWS_PER_PAGE = 28
+
+
+def _page() -> Figure:
+    fig = new_figure(*PAGE)
+    fig.set_layout_engine("none")
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.fill(p, width) for p in text.split("\n"))
+
+
+def _header(fig: Figure, data: ReportData, subtitle: str) -> None:
+    fig.text(0.04, 0.955, data.site, fontsize=18, fontweight="bold", va="top")
+    fig.text(0.04, 0.912, subtitle, fontsize=9, color="#5f6b76", va="top")
+    fig.add_artist(Line2D([0.04, 0.96], [0.895, 0.895], color="#1d2329", linewidth=1.5))
+
+
+def _first_page(data: ReportData) -> Figure:
+    h = data.headline
+    fig = _page()
+    _header(
+        fig,
+        data,
+        f"Railcar count report · {fmt_period(h.period)} · generated "
+        f"{data.generated:%Y-%m-%d %H:%M} UTC",
+    )
+    fig.text(0.04, 0.87, _wrap(h.summary, 150), fontsize=10.5, va="top")
+    latest = (
+        f"{h.latest.when:%Y-%m-%d} · {h.latest.sensor or 'unknown sensor'} · {h.latest.gsd:.2g} m"
+        if h.latest
+        else "none"
+    )
+    facts = [
+        ("Latest usable image", latest),
+        ("Current count", fmt_count(h.current, h.current_low, h.current_high)),
+        ("Previous record", fmt_num(h.record)),
+        ("Baseline", fmt_num(h.baseline)),
+        ("Images", f"{sum(1 for s in data.scenes if s.counted)} usable of {len(data.scenes)}"),
+        ("Alerts in period", str(len(data.alerts))),
+    ]
+    for i, (k, v) in enumerate(facts):
+        x = 0.04 + 0.155 * i
+        fig.text(x, 0.77, k.upper(), fontsize=7, color="#5f6b76")
+        fig.text(x, 0.745, v, fontsize=10, fontweight="bold")
+    ax = fig.add_axes((0.06, 0.08, 0.9, 0.62))
+    draw_timeseries(
+        ax, data.scenes, data.baseline, data.events, data.alerts, title=f"Railcars at {data.site}"
+    )
+    fig.text(
+        0.04,
+        0.02,
+        "Bars: count per usable image by class; whiskers: interval. Grey band: robust baseline; "
+        "dashed purple: trailing record; dashed lines: events; orange crosses: images that could "
+        "not be counted; red circles: alerts.",
+        fontsize=7.5,
+        color="#5f6b76",
+    )
+    return fig
+
+
+def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
+    a = ev.alert
+    fig = _page()
+    _header(fig, data, f"Alert: {a.kind} · {a.severity} · {a.when:%Y-%m-%d}")
+    fig.text(0.04, 0.87, _wrap(a.explanation, 150), fontsize=10, va="top")
+    chips = [c for c in (ev.before, ev.after) if c is not None]
+    if chips:
+        width = 0.92 / len(chips)
+        for i, chip in enumerate(chips):
+            ax = fig.add_axes((0.04 + i * width + 0.01, 0.2, width - 0.02, 0.58))
+            draw_chip(ax, chip)
+        draw_legend(fig, [d for c in chips for d in c.detections])
+    notes = list(ev.notes)
+    if ev.before is not None:
+        notes.insert(
+            0,
+            "Left: before (most recent usable image near the baseline); right: alert "
+            "image; same site grid, same ground extent.",
+        )
+    if notes:
+        fig.text(0.04, 0.06, _wrap("\n".join(notes), 170), fontsize=8, color="#5f6b76", va="bottom")
+    return fig
+
+
+def _table_rows(data: ReportData, scenes: Sequence[SceneRow]) -> list[list[str]]:
+    rows = []
+    for s in scenes:
+        usable = "yes" if s.usable else ("no: " + ", ".join(s.reasons) if s.reasons else "no")
+        rows.append(
+            [
+                f"{s.when:%Y-%m-%d %H:%M}",
+                s.sensor or "",
+                f"{s.gsd:.2f}",
+                usable[:28],
+                fmt_pct(s.clear_fraction),
+                fmt_pct(s.coverage),
+                fmt_count(s.total, s.low, s.high) if s.counted else "–",
+                *[fmt_num(s.by_class.get(c)) if s.counted else "" for c in data.classes],
+                fmt_num(s.covered) if s.counted else "",
+                s.method or "",
+            ]
+        )
+    return rows
+
+
+def _table_pages(data: ReportData) -> list[Figure]:
+    header = [
+        "date (UTC)",
+        "sensor",
+        "GSD m",
+        "usable",
+        "clear",
+        "coverage",
+        "count",
+        *data.classes,
+        "covered",
+        "method",
+    ]
+    pages = []
+    scenes = list(data.scenes)
+    for start in range(0, max(len(scenes), 1), ROWS_PER_PAGE):
+        chunk = scenes[start : start + ROWS_PER_PAGE]
+        fig = _page()
+        _header(fig, data, f"Images {start + 1}–{start + len(chunk)} of {len(scenes)}")
+        ax = fig.add_axes((0.04, 0.05, 0.92, 0.82))
+        ax.axis("off")
+        if chunk:
+            table = ax.table(
+                cellText=_table_rows(data, chunk),
+                colLabels=header,
+                loc="upper center",
+                cellLoc="right",
+                colLoc="right",
+            )
+            table.auto_set_font_size(False)
+            table.set_fontsize(7)
+            table.auto_set_column_width(list(range(len(header))))
+            for (row, _col), cell in table.get_celld().items():
+                cell.set_edgecolor("#d8dde2")
+                if row == 0:
+                    cell.set_facecolor("#f0f2f4")
+                elif not chunk[row - 1].counted:
+                    cell.set_facecolor("#fff6ef")
+        pages.append(fig)
+    return pages
+
+
+def _text_page(data: ReportData) -> Figure:
+    fig = _page()
+    _header(fig, data, "Caveats and method")
+    lines = ["Caveats", ""]
+    lines += [_wrap("• " + c, 140) for c in data.caveats] or ["• none"]
+    lines += ["", "Method", ""]
+    lines += [_wrap(f"{k}: {v}", 140) for k, v in data.method]
+    fig.text(0.04, 0.87, "\n".join(lines), fontsize=8.5, va="top", linespacing=1.35)
+    fig.text(0.04, 0.02, f"Generated by railwatch {__version__}.", fontsize=7, color="#5f6b76")
+    return fig
+
+
+def write_pdf(data: ReportData, path: str | Path) -> Path:
+    """Write the PDF report to ``path`` (parent directories are created)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {
+        "Title": f"railwatch report: {data.site}",
+        "Creator": f"railwatch {__version__}",
+        "CreationDate": data.generated.astimezone(UTC)
+        if data.generated.tzinfo
+        else data.generated.replace(tzinfo=UTC),
+    }
+    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(out, metadata=metadata) as pdf:
+        pages = [_first_page(data)]
+        pages += [_evidence_page(data, ev) for ev in data.evidence]
+        pages += _table_pages(data)
+        pages.append(_text_page(data))
+        for fig in pages:
+            pdf.savefig(fig)
+    return out

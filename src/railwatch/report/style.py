@@ -1,0 +1,35 @@
+"""Colours and labels shared by charts and chips, so a class looks the same everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+#: Colour-blind-friendly colours (Okabe–Ito and Tol palettes) per railcar class.
+CLASS_COLOURS: Mapping[str, str] = {
+    "boxcar": "#E69F00",
+    "gondola": "#56B4E9",
+    "hopper": "#009E73",
+    "tank": "#F0E442",
+    "flat": "#0072B2",
+    "container": "#D55E00",
+    "locomotive": "#CC79A7",
+    "railcar": "#BBBBBB",
+}
+OTHER_COLOUR = "#999999"
+ALERT_COLOUR = "#C0392B"
+BASELINE_COLOUR = "#7F8C8D"
+RECORD_COLOUR = "#8E44AD"
+EVENT_COLOUR = "#2C3E50"
+UNUSABLE_COLOUR = "#E67E22"
+
+
+def class_colour(cls: str) -> str:
+    """The colour of a class (grey for classes without an assigned colour)."""
+    return CLASS_COLOURS.get(cls, OTHER_COLOUR)
+
+
+def class_order(classes: Iterable[str]) -> list[str]:
+    """Classes sorted in the canonical order, unknown ones last alphabetically."""
+    names = list(classes)
+    known = [c for c in CLASS_COLOURS if c in names]
+    return known + sorted(c for c in set(names) if c not in CLASS_COLOURS)
