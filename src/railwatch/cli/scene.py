@@ -1,0 +1,153 @@
+"""``railwatch scene``: list and show the scenes (images) recorded for a site."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from railwatch.cli._common import console, print_json
+from railwatch.cli.site import open_db
+from railwatch.errors import InputError
+from railwatch.storage import repo
+from railwatch.storage.models import SCENE_STATUSES
+from railwatch.storage.serialize import scene_dict
+
+app = typer.Typer(
+    name="scene",
+    help="Scenes: the images recorded for a site, their quality and processing state.",
+    no_args_is_help=True,
+)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100.0 * value:.0f}%"
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="Site name.")],
+    usable_only: Annotated[
+        bool, typer.Option("--usable-only", help="Only processed scenes that were usable.")
+    ] = False,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help=f"Only scenes in this state: {', '.join(SCENE_STATUSES)}."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the scenes of a site in acquisition order."""
+    if status is not None and status not in SCENE_STATUSES:
+        raise InputError(f"unknown status {status!r}: use one of {', '.join(SCENE_STATUSES)}")
+    db = open_db(ctx)
+    with db.session() as s:
+        scenes = repo.list_scenes(s, site, usable_only=usable_only, status=status)
+        data = [scene_dict(sc) for sc in scenes]
+    if as_json:
+        print_json(data)
+        return
+    if not data:
+        console.print(
+            f"No scenes for site {escape(site)}"
+            + (" matching the filter." if usable_only or status else ": add some with ")
+            + ("" if usable_only or status else f"`railwatch ingest {escape(site)} FILES...`."),
+            highlight=False,
+        )
+        return
+    console.print(_table(site, data))
+
+
+def _table(site: str, data: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"Scenes of {site}", title_justify="left")
+    for col, just in (
+        ("id", "right"),
+        ("acquired (UTC)", "left"),
+        ("sensor", "left"),
+        ("gsd m", "right"),
+        ("coverage", "right"),
+        ("clear", "right"),
+        ("status", "left"),
+        ("file", "left"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for d in data:
+        status = d["status"]
+        if status == "unusable" and d["quality"]["reasons"]:
+            status += f" ({d['quality']['reasons'][0]})"
+        table.add_row(
+            str(d["id"]),
+            d["acquired_at"][:16].replace("T", " "),
+            escape(d["sensor"] or "-"),
+            f"{d['gsd']:.2f}",
+            _pct(d["coverage"]),
+            _pct(d["quality"]["clear_fraction"]),
+            escape(status),
+            escape(d["uri"].rsplit("/", 1)[-1]),
+        )
+    return table
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    scene_id: Annotated[int, typer.Argument(help="Scene id (see `railwatch scene list SITE`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with footprint).")] = False,
+) -> None:
+    """Show one scene: file, time, grid, quality, processing state and counts."""
+    db = open_db(ctx)
+    with db.session() as s:
+        scene = repo.get_scene(s, scene_id)
+        data = scene_dict(scene, footprint=as_json)
+        data["counts"] = {
+            c.cls: {"count": c.count, "low": c.low, "high": c.high, "method": c.method}
+            for c in sorted(scene.counts, key=lambda c: c.cls)
+        }
+        data["detections"] = len(scene.detections)
+    if as_json:
+        print_json(data)
+        return
+    q = data["quality"]
+    lines = [
+        f"[bold]scene {data['id']}[/] of site {escape(data['site'])}",
+        f"  file        {escape(data['uri'])}",
+        f"  acquired    {data['acquired_at']} (from {data['date_source']})",
+        f"  sensor      {escape(data['sensor'] or '-')}",
+        f"  raster      {data['width']}x{data['height']} px, {data['band_count']} band(s) "
+        f"{data['dtype']}, gsd {data['gsd']:.3f} m, {escape(_short_crs(data['crs']))}",
+        f"  coverage    {_pct(data['coverage'])} of the site",
+        f"  mask        {escape(data['mask_uri'] or '-')}",
+        f"  sha256      {data['content_hash']}",
+        f"  status      {data['status']}"
+        + (f" by {data['detector']} {data['detector_version']}" if data["detector"] else "")
+        + (f": {escape(data['error'])}" if data["error"] else ""),
+    ]
+    if q["usable"] is not None:
+        lines.append(
+            f"  quality     {'usable' if q['usable'] else 'unusable'} ({q['source']}): clear "
+            f"{_pct(q['clear_fraction'])}, cloud {_pct(q['cloud_fraction'])}, haze "
+            f"{_pct(q['haze_fraction'])}, snow {_pct(q['snow_fraction'])}, no data "
+            f"{_pct(q['nodata_fraction'])}"
+        )
+        for reason in q["reasons"]:
+            lines.append(f"              - {escape(reason)}")
+    if data["counts"]:
+        parts = [
+            f"{cls} {v['count']:g} [{v['low']:g}-{v['high']:g}]"
+            for cls, v in data["counts"].items()
+        ]
+        lines.append(f"  counts      {escape('; '.join(parts))}")
+        lines.append(f"  detections  {data['detections']}")
+    for line in lines:
+        console.print(line, highlight=False)
+
+
+def _short_crs(crs: str) -> str:
+    return crs if len(crs) <= 40 else crs[:37] + "..."
+
+
+def register(root: typer.Typer) -> None:
+    """Add the ``scene`` group to the ``railwatch`` command."""
+    root.add_typer(app, name="scene")

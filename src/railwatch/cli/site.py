@@ -1,0 +1,191 @@
+"""``railwatch site``: add, list, show and remove sites (named areas of interest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from railwatch.cli._common import console, print_json, state
+from railwatch.errors import InputError
+from railwatch.sites import site_from_bbox, site_from_geojson
+from railwatch.storage import Database, repo
+from railwatch.storage.serialize import site_dict
+
+app = typer.Typer(
+    name="site",
+    help="Sites: named areas of interest (a rail yard polygon in WGS84).",
+    no_args_is_help=True,
+)
+
+
+def open_db(ctx: typer.Context) -> Database:
+    """The database named by ``--db`` / ``RAILWATCH_DB`` (migrated on open)."""
+    return Database.from_settings(state(ctx).settings())
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Site name: letters, digits, '_', '-', '.'.")],
+    geojson: Annotated[
+        Path | None,
+        typer.Option(
+            "--geojson",
+            help="GeoJSON file: a Polygon/MultiPolygon Feature, FeatureCollection or geometry "
+            "(lon,lat order).",
+        ),
+    ] = None,
+    bbox: Annotated[
+        str | None,
+        typer.Option(
+            "--bbox", help="Bounding box W,S,E,N in degrees, e.g. 130.60,42.28,130.66,42.31."
+        ),
+    ] = None,
+    description: Annotated[str, typer.Option("--description", "-d", help="Free text.")] = "",
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="A tag (repeat for several).")
+    ] = None,
+    tracks: Annotated[
+        Path | None,
+        typer.Option(
+            "--tracks", help="GeoJSON of track centrelines (LineStrings) inside the site."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the new site as JSON.")] = False,
+) -> None:
+    """Add a site from a GeoJSON polygon or a W,S,E,N bounding box."""
+    if (geojson is None) == (bbox is None):
+        raise InputError("give exactly one of --geojson FILE or --bbox W,S,E,N")
+    tags = tuple(tag or ())
+    if geojson is not None:
+        spec = site_from_geojson(name, geojson, description=description, tags=tags, tracks=tracks)
+    else:
+        spec = site_from_bbox(name, bbox or "", description=description, tags=tags, tracks=tracks)
+    db = open_db(ctx)
+    with db.session() as s:
+        site = repo.add_site(s, spec)
+        data = site_dict(site, geometry=as_json)
+    if as_json:
+        print_json(data)
+        return
+    w, so, e, n = data["bounds"]
+    console.print(
+        f"Added site [bold]{spec.name}[/]: {data['area_km2']:.3f} km², "
+        f"bounds {w:.5f},{so:.5f},{e:.5f},{n:.5f}, local grid {data['utm_crs']}"
+        + (", with track centrelines" if spec.tracks is not None else ""),
+        highlight=False,
+    )
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List sites with their scene counts and date range."""
+    db = open_db(ctx)
+    with db.session() as s:
+        rows = [(site, repo.site_stats(s, site)) for site in repo.list_sites(s)]
+        data = [site_dict(site, st, geometry=False) for site, st in rows]
+    if as_json:
+        print_json(data)
+        return
+    if not data:
+        console.print("No sites yet: add one with `railwatch site add NAME --bbox W,S,E,N`.")
+        return
+    table = Table(title="Sites", title_justify="left")
+    for col, just in (
+        ("name", "left"),
+        ("area km²", "right"),
+        ("scenes", "right"),
+        ("processed", "right"),
+        ("first", "left"),
+        ("last", "left"),
+        ("alerts", "right"),
+        ("tags", "left"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for d in data:
+        table.add_row(
+            d["name"],
+            f"{d['area_km2']:.3f}",
+            str(d["scenes"]),
+            str(d["processed"]),
+            (d["first"] or "-")[:10],
+            (d["last"] or "-")[:10],
+            str(d["alerts"]),
+            ", ".join(d["tags"]),
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Site name.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (with GeoJSON geometry).")
+    ] = False,
+) -> None:
+    """Show one site: geometry, grid, scenes and alerts."""
+    db = open_db(ctx)
+    with db.session() as s:
+        site = repo.get_site(s, name)
+        data = site_dict(site, repo.site_stats(s, site), geometry=True)
+    if as_json:
+        print_json(data)
+        return
+    w, so, e, n = data["bounds"]
+    geom = data["geometry"]
+    parts = len(geom["coordinates"]) if geom["type"] == "MultiPolygon" else 1
+    lines = [
+        f"[bold]{data['name']}[/]"
+        + (f" — {escape(data['description'])}" if data["description"] else ""),
+        f"  geometry   {geom['type']} ({parts} part{'s' if parts > 1 else ''}), "
+        f"{data['area_km2']:.3f} km²",
+        f"  bounds     {w:.6f},{so:.6f},{e:.6f},{n:.6f} (W,S,E,N)",
+        f"  grid       {data['utm_crs']}",
+        f"  tracks     {'yes' if data['tracks'] else 'none'}",
+        f"  tags       {escape(', '.join(data['tags'])) or '-'}",
+        f"  scenes     {data['scenes']} ({data['processed']} processed, {data['usable']} usable)"
+        + (f", {data['first'][:10]} .. {data['last'][:10]}" if data["first"] else ""),
+        f"  alerts     {data['alerts']} active; events {data['events']}",
+        f"  created    {data['created_at'][:19]} UTC",
+    ]
+    for line in lines:
+        console.print(line, highlight=False)
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Site name.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Confirm: delete the site and all its data.")
+    ] = False,
+) -> None:
+    """Remove a site and all its scenes, detections, counts, events and alerts."""
+    db = open_db(ctx)
+    if not yes:
+        with db.session() as s:
+            st = repo.site_stats(s, name)
+        raise InputError(
+            f"removing site {name!r} deletes its {st.scenes} scenes with their detections and "
+            f"counts, {st.events} events and {st.alerts} alerts; pass --yes to confirm"
+        )
+    with db.session() as s:
+        gone = repo.remove_site(s, name)
+    console.print(
+        f"Removed site [bold]{name}[/] with {gone.scenes} scenes, {gone.detections} detections, "
+        f"{gone.counts} counts, {gone.events} events and {gone.alerts} alerts.",
+        highlight=False,
+    )
+
+
+def register(root: typer.Typer) -> None:
+    """Add the ``site`` group to the ``railwatch`` command."""
+    root.add_typer(app, name="site")
