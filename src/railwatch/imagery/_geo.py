@@ -1,0 +1,44 @@
+"""Small geometry helpers shared by the imagery modules (private)."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
+
+WGS84 = "EPSG:4326"
+
+
+def utm_crs_for(geom_wgs84: BaseGeometry) -> str:
+    """The UTM zone of the geometry's centroid, as ``"EPSG:326NN"`` / ``"EPSG:327NN"``."""
+    c = geom_wgs84.centroid
+    lon = ((c.x + 180.0) % 360.0) - 180.0
+    zone = min(60, max(1, math.floor((lon + 180.0) / 6.0) + 1))
+    return f"EPSG:{32600 + zone if c.y >= 0 else 32700 + zone}"
+
+
+@lru_cache(maxsize=64)
+def _transformer(src: str, dst: str) -> Transformer:
+    return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
+
+
+def project(geom: BaseGeometry, src: str, dst: str) -> BaseGeometry:
+    """Reproject a shapely geometry (x/y order, e.g. lon/lat for WGS84)."""
+    if src == dst:
+        return geom
+    tr = _transformer(src, dst)
+
+    def _apply(xy: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geom, _apply)
+
+
+def densify_wgs84(geom: BaseGeometry, step_deg: float = 0.005) -> BaseGeometry:
+    """Add vertices so long lon/lat edges bend correctly when reprojected."""
+    return shapely.segmentize(geom, step_deg)

@@ -1,0 +1,608 @@
+"""Inspect a scene file: what it is, where, when and at what resolution.
+
+:func:`inspect_scene` opens the file with rasterio and reads its headers, its
+sidecar metadata and, when that is cheap (the file has overviews or is small), a
+decimated view of at most ~1024 px to find the valid-data footprint and to refuse
+images without a single valid pixel. It never loads the full-resolution pixels;
+the content hash streams the file in chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+import rasterio.features
+import rasterio.warp
+import shapely
+from affine import Affine
+from pyproj import CRS, Geod
+from rasterio.enums import ColorInterp, Resampling
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from shapely.geometry import MultiPolygon, Polygon, box, mapping, shape
+from shapely.geometry.base import BaseGeometry
+
+from railwatch.errors import ImageryError, NoOverlapError
+from railwatch.imagery import _geo
+from railwatch.imagery.dates import (
+    date_from_filename,
+    date_from_tags,
+    parse_datetime,
+    rejected_filename_dates,
+    to_utc,
+)
+
+__all__ = [
+    "CorruptImageError",
+    "EmptyImageError",
+    "MissingCRSError",
+    "MissingDateError",
+    "NotGeoreferencedError",
+    "SceneInfo",
+    "UnsupportedFormatError",
+    "check_overlap",
+    "file_sha256",
+    "gdal_env",
+    "inspect_scene",
+    "local_path",
+    "site_coverage",
+]
+
+
+class CorruptImageError(ImageryError):
+    """The file is a raster format but cannot be read: corrupt or truncated."""
+
+
+class UnsupportedFormatError(ImageryError):
+    """The file is not a raster format railwatch can ingest."""
+
+
+class NotGeoreferencedError(UnsupportedFormatError):
+    """A plain picture (PNG/JPEG screenshot) without georeferencing."""
+
+
+class MissingCRSError(ImageryError):
+    """The raster has a geotransform but no coordinate reference system."""
+
+
+class MissingDateError(ImageryError):
+    """No acquisition date in the option, sidecar, tags or file name."""
+
+
+class EmptyImageError(ImageryError):
+    """The raster has no valid pixel (all no-data, alpha 0 or NaN)."""
+
+
+@dataclass(frozen=True)
+class SceneInfo:
+    """What :func:`inspect_scene` found out about one image file."""
+
+    uri: str
+    content_hash: str
+    acquired: datetime
+    crs: str
+    footprint: Polygon
+    gsd: float
+    width: int
+    height: int
+    band_count: int
+    dtype: str
+    sensor: str | None
+    mask_uri: str | None
+    date_source: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+# GDAL options for every read: a bounded block cache, no directory listing of
+# remote folders, and no .aux.xml files written next to the user's images.
+_GDAL_OPTIONS: dict[str, Any] = {
+    "GDAL_CACHEMAX": 128,
+    "GDAL_PAM_ENABLED": "NO",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.jp2,.vrt,.json,.xml",
+}
+
+_HASH_CHUNK = 1 << 20
+_PROBE_SIZE = 1024  # longest side of the decimated view used for the footprint
+_PROBE_MAX_PIXELS = 36_000_000  # without overviews, probe only files up to this size
+_SUPPORTED_DTYPES = {
+    "uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64",
+}  # fmt: skip
+_RASTER_SUFFIXES = {".tif", ".tiff", ".gtif", ".jp2", ".vrt", ".img", ".png", ".jpg", ".jpeg"}
+_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+", b"\xff\xd8\xff", b"\x89PNG")
+
+
+def gdal_env() -> rasterio.Env:
+    """A ``rasterio.Env`` with railwatch's GDAL options (bounded cache, no side files)."""
+    return rasterio.Env(**_GDAL_OPTIONS)
+
+
+def local_path(path_or_uri: str | Path) -> Path:
+    """The local file behind a path or ``file://`` URI (other schemes are refused)."""
+    text = str(path_or_uri)
+    if text.startswith("file://"):
+        text = text[len("file://") :]
+    elif "://" in text or text.startswith("/vsi"):
+        raise UnsupportedFormatError(
+            f"{text}: only local files can be ingested for now; download it first"
+        )
+    return Path(text).expanduser()
+
+
+def inspect_scene(path_or_uri: str | Path, *, date: datetime | date | None = None) -> SceneInfo:
+    """Describe one GeoTIFF/COG (any CRS, 8/16-bit, 1/3/4+ bands, nodata or alpha).
+
+    The acquisition time comes from, in order: ``date``; a STAC sidecar
+    (``NAME.json``, or Planet's ``NAME_metadata.json``); TIFF tags (IMAGERY
+    domain, ``ACQUISITIONDATETIME``, ``TIFFTAG_DATETIME``); a date in the file name.
+    Raises an :class:`ImageryError` subclass with a one-line message for bad input.
+    """
+    path = local_path(path_or_uri)
+    name = path.name
+    if not path.exists():
+        raise ImageryError(f"{path}: no such file")
+    if path.is_dir():
+        raise ImageryError(f"{path} is a directory: pass image files (ingest expands folders)")
+    size = path.stat().st_size
+    if size == 0:
+        raise CorruptImageError(f"{name} is empty (0 bytes): corrupt or truncated, re-export it")
+
+    with gdal_env(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        try:
+            ds = rasterio.open(path)
+        except RasterioError as err:
+            raise _open_error(path, err) from err
+        with ds:
+            _check_georeferencing(ds, name)
+            _check_dtype(ds, name)
+            _check_tiff_blocks(ds, name, size)
+            crs = _crs_string(ds.crs)
+            gsd_x, gsd_y = _pixel_size_m(ds.crs, ds.transform, ds.width, ds.height)
+            probe = _probe_valid(ds, name)
+            footprint_native = _footprint_native(ds, probe)
+            tags = {k: str(v) for k, v in ds.tags().items()}
+            imagery_tags = _tags_in(ds, "IMAGERY")
+            nodata = ds.nodata
+            colorinterp = [ci.name for ci in ds.colorinterp]
+            has_overviews = bool(ds.overviews(1))
+            width, height, count, dtype = ds.width, ds.height, ds.count, ds.dtypes[0]
+            driver = ds.driver
+            footprint = _to_wgs84_polygon(footprint_native, ds.crs)
+
+    sidecar = _read_sidecar(path)
+    acquired, source = _acquisition(path, date, sidecar, tags, imagery_tags)
+
+    metadata: dict[str, Any] = {
+        "driver": driver,
+        "gsd_x": gsd_x,
+        "gsd_y": gsd_y,
+        "colorinterp": colorinterp,
+        "has_overviews": has_overviews,
+        "footprint_from": "valid-data" if probe is not None and not probe[0].all() else "bounds",
+    }
+    if nodata is not None and math.isfinite(nodata):
+        metadata["nodata"] = nodata
+    if "CLOUDCOVER" in imagery_tags:
+        metadata["cloud_cover"] = _float_or_none(imagery_tags["CLOUDCOVER"])
+    metadata.update(sidecar.metadata)
+
+    return SceneInfo(
+        uri=str(path.resolve()),
+        content_hash=file_sha256(path),
+        acquired=acquired,
+        crs=crs,
+        footprint=footprint,
+        gsd=math.sqrt(gsd_x * gsd_y),
+        width=width,
+        height=height,
+        band_count=count,
+        dtype=dtype,
+        sensor=sidecar.sensor or _sensor_from_tags(tags, imagery_tags),
+        mask_uri=sidecar.mask_uri or _mask_beside(path),
+        date_source=source,
+        metadata=metadata,
+    )
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, streamed in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_HASH_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def site_coverage(footprint_wgs84: BaseGeometry, site_geom_wgs84: BaseGeometry) -> float:
+    """Fraction (0-1) of the site's area inside the footprint, measured in the site's UTM."""
+    utm = _geo.utm_crs_for(site_geom_wgs84)
+    site = _geo.project(_geo.densify_wgs84(site_geom_wgs84), _geo.WGS84, utm)
+    if site.area <= 0:
+        return 0.0
+    foot = _geo.project(_geo.densify_wgs84(footprint_wgs84), _geo.WGS84, utm)
+    return float(min(1.0, site.intersection(foot).area / site.area))
+
+
+def check_overlap(
+    info: SceneInfo, site_geom_wgs84: BaseGeometry, *, site_name: str = "the site"
+) -> float:
+    """The site coverage of a scene; raises :class:`NoOverlapError` when the scene
+    covers less than one of its own pixels of the site."""
+    coverage = site_coverage(info.footprint, site_geom_wgs84)
+    utm = _geo.utm_crs_for(site_geom_wgs84)
+    site_area = _geo.project(_geo.densify_wgs84(site_geom_wgs84), _geo.WGS84, utm).area
+    if coverage * site_area < info.gsd * info.gsd:
+        raise NoOverlapError(
+            f"{Path(info.uri).name} does not overlap site {site_name} (0 pixels): skipped"
+        )
+    return coverage
+
+
+# ---------------------------------------------------------------- opening checks
+
+
+def _open_error(path: Path, err: Exception) -> ImageryError:
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(_MAGIC) or path.suffix.lower() in _RASTER_SUFFIXES:
+        return CorruptImageError(
+            f"{path.name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
+        )
+    return UnsupportedFormatError(
+        f"{path.name} is not an image format railwatch can read: ingest needs a GeoTIFF/COG"
+    )
+
+
+def _check_georeferencing(ds: Any, name: str) -> None:
+    gcps, _gcp_crs = ds.gcps
+    identity = ds.transform == Affine.identity()
+    if identity and gcps:
+        raise UnsupportedFormatError(
+            f"{name} is georeferenced only by ground control points: "
+            "orthorectify it first (`gdalwarp IN OUT.tif`), then ingest the GeoTIFF"
+        )
+    if identity:
+        raise NotGeoreferencedError(
+            f"{name} is not georeferenced: use `railwatch detect --gsd` for screenshots; "
+            "ingest needs a GeoTIFF/COG"
+        )
+    if ds.crs is None:
+        raise MissingCRSError(
+            f"{name} has a geotransform but no CRS: set one with "
+            f"`gdal_edit.py -a_srs EPSG:CODE {name}` and ingest again"
+        )
+
+
+def _check_dtype(ds: Any, name: str) -> None:
+    dtype = ds.dtypes[0]
+    if dtype not in _SUPPORTED_DTYPES:
+        raise UnsupportedFormatError(
+            f"{name} has pixel type {dtype}, which railwatch cannot read: "
+            "convert it to 8/16-bit integers or float32"
+        )
+    if ds.width < 1 or ds.height < 1 or ds.count < 1:
+        raise UnsupportedFormatError(f"{name} has no pixels ({ds.width} x {ds.height} px)")
+
+
+def _check_tiff_blocks(ds: Any, name: str, size: int) -> None:
+    """Refuse TIFFs whose block directory points past the end of the file."""
+    if ds.driver != "GTiff":
+        return
+    bh, bw = ds.block_shapes[0]
+    nbx = max(1, math.ceil(ds.width / bw))
+    nby = max(1, math.ceil(ds.height / bh))
+    blocks = {(0, 0), (nbx - 1, nby - 1), (nbx - 1, 0), (0, nby - 1), (nbx // 2, nby // 2)}
+    for bidx in {1, ds.count}:
+        for bx, by in blocks:
+            try:
+                off = ds.get_tag_item(f"BLOCK_OFFSET_{bx}_{by}", "TIFF", bidx=bidx)
+                cnt = ds.get_tag_item(f"BLOCK_SIZE_{bx}_{by}", "TIFF", bidx=bidx)
+            except RasterioError:
+                return
+            if off and cnt and int(off) + int(cnt) > size:
+                raise CorruptImageError(
+                    f"{name} is corrupt or truncated (image data ends past the end of the "
+                    f"{size}-byte file): re-download or re-export it"
+                )
+
+
+def _crs_string(crs: Any) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else str(crs.to_wkt())
+
+
+# ---------------------------------------------------------------- resolution
+
+
+def _pixel_size_m(crs: Any, transform: Affine, width: int, height: int) -> tuple[float, float]:
+    """Pixel size (x, y) in metres on the ground.
+
+    Projected CRSs use their linear unit (metres, US/international feet...);
+    geographic CRSs, and projections far from true scale (Web Mercator away from
+    the equator), are measured geodesically around the image centre.
+    """
+    res_x = math.hypot(transform.a, transform.d)
+    res_y = math.hypot(transform.b, transform.e)
+    geo_x, geo_y = _geodesic_pixel_size(crs, transform, width, height)
+    pcrs = CRS.from_user_input(crs.to_wkt())
+    if pcrs.is_projected:
+        factor = pcrs.axis_info[0].unit_conversion_factor if pcrs.axis_info else 1.0
+        lin_x, lin_y = res_x * factor, res_y * factor
+        if not (math.isfinite(geo_x * geo_y) and geo_x > 0 and geo_y > 0) or math.isclose(
+            math.sqrt(lin_x * lin_y), math.sqrt(geo_x * geo_y), rel_tol=0.05
+        ):
+            return lin_x, lin_y
+    if not (math.isfinite(geo_x * geo_y) and geo_x > 0 and geo_y > 0):
+        raise ImageryError("cannot compute the ground resolution of this image's CRS")
+    return geo_x, geo_y
+
+
+def _geodesic_pixel_size(
+    crs: Any, transform: Affine, width: int, height: int
+) -> tuple[float, float]:
+    cx, cy = width / 2.0, height / 2.0
+    step_x = max(1.0, min(100.0, width / 2.0))
+    step_y = max(1.0, min(100.0, height / 2.0))
+    cols = [cx, cx + step_x, cx]
+    rows = [cy, cy, cy + step_y]
+    xs, ys = zip(*(transform * (c, r) for c, r in zip(cols, rows, strict=True)), strict=True)
+    try:
+        lons, lats = rasterio.warp.transform(crs, "EPSG:4326", list(xs), list(ys))
+    except RasterioError:
+        return math.nan, math.nan
+    geod = Geod(ellps="WGS84")
+    _, _, dx = geod.inv(lons[0], lats[0], lons[1], lats[1])
+    _, _, dy = geod.inv(lons[0], lats[0], lons[2], lats[2])
+    return dx / step_x, dy / step_y
+
+
+# ---------------------------------------------------------------- footprint
+
+
+def _data_bands(ds: Any) -> list[int]:
+    bands = [i + 1 for i, ci in enumerate(ds.colorinterp) if ci != ColorInterp.alpha]
+    return bands[:3] or [1]
+
+
+def _probe_valid(ds: Any, name: str) -> tuple[np.ndarray, Affine] | None:
+    """A decimated validity mask (alpha, nodata, internal mask, NaN) or ``None`` when
+    that would need the full-resolution pixels (large file without overviews)."""
+    if not ds.overviews(1) and ds.width * ds.height > _PROBE_MAX_PIXELS:
+        return None
+    scale = max(1.0, max(ds.width, ds.height) / _PROBE_SIZE)
+    w = max(1, round(ds.width / scale))
+    h = max(1, round(ds.height / scale))
+    bands = _data_bands(ds)
+    try:
+        mask = ds.dataset_mask(out_shape=(h, w), resampling=Resampling.nearest)
+        valid = mask > 0
+        if np.dtype(ds.dtypes[0]).kind == "f":
+            data = ds.read(bands, out_shape=(len(bands), h, w), resampling=Resampling.nearest)
+            valid &= np.isfinite(data).all(axis=0)
+    except RasterioError as err:
+        raise CorruptImageError(
+            f"{name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
+        ) from err
+    if not valid.any():
+        raise EmptyImageError(
+            f"{name} has no valid pixels (all no-data, transparent or NaN): nothing to ingest"
+        )
+    transform = ds.transform * Affine.scale(ds.width / w, ds.height / h)
+    return valid, transform
+
+
+def _footprint_native(ds: Any, probe: tuple[np.ndarray, Affine] | None) -> BaseGeometry:
+    outline = _outline(ds.transform, ds.width, ds.height)
+    if probe is None or probe[0].all():
+        return outline
+    valid, transform = probe
+    polys = [
+        shape(geom)
+        for geom, value in rasterio.features.shapes(
+            valid.astype(np.uint8), mask=valid, transform=transform
+        )
+        if value == 1
+    ]
+    merged = shapely.union_all(polys).intersection(outline)
+    res = math.hypot(transform.a, transform.d)
+    merged = merged.simplify(res / 2.0)
+    if isinstance(merged, MultiPolygon):
+        merged = merged.convex_hull
+    if not isinstance(merged, Polygon) or merged.is_empty:
+        return outline
+    return merged
+
+
+def _outline(transform: Affine, width: int, height: int) -> Polygon:
+    corners = [transform * (c, r) for c, r in ((0, 0), (width, 0), (width, height), (0, height))]
+    return Polygon(corners)
+
+
+def _to_wgs84_polygon(geom: BaseGeometry, crs: Any) -> Polygon:
+    """Reproject a native-CRS footprint to WGS84, densified so edges bend correctly."""
+    minx, miny, maxx, maxy = geom.bounds
+    step = max(maxx - minx, maxy - miny) / 32.0 or 1.0
+    dense = shapely.segmentize(geom, step)
+    out = shape(rasterio.warp.transform_geom(crs, "EPSG:4326", mapping(dense)))
+    if isinstance(out, MultiPolygon):  # cut at the antimeridian
+        out = out.convex_hull
+    if not isinstance(out, Polygon) or out.is_empty:
+        return box(*rasterio.warp.transform_bounds(crs, "EPSG:4326", *geom.bounds, densify_pts=21))
+    if out.is_valid:
+        return out
+    hull = shapely.make_valid(out).convex_hull
+    return hull if isinstance(hull, Polygon) else out
+
+
+# ---------------------------------------------------------------- metadata
+
+
+@dataclass(frozen=True)
+class _Sidecar:
+    acquired: datetime | None = None
+    sensor: str | None = None
+    mask_uri: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _read_sidecar(path: Path) -> _Sidecar:
+    """Metadata from ``NAME.json`` (a STAC Item) or ``NAME_metadata.json`` (Planet)."""
+    for candidate in (path.with_suffix(".json"), path.with_name(path.stem + "_metadata.json")):
+        if not candidate.is_file():
+            continue
+        try:
+            doc = json.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ImageryError(
+                f"sidecar {candidate.name} next to {path.name} is not valid JSON "
+                f"({_short(err)}): fix or remove it"
+            ) from err
+        if isinstance(doc, dict) and isinstance(doc.get("properties"), dict):
+            return _parse_item(doc, candidate)
+    return _Sidecar()
+
+
+def _parse_item(doc: Mapping[str, Any], where: Path) -> _Sidecar:
+    props: Mapping[str, Any] = doc["properties"]
+    acquired = None
+    for key in ("datetime", "start_datetime", "acquired"):
+        value = props.get(key)
+        if isinstance(value, str) and (parsed := parse_datetime(value)) is not None:
+            acquired = parsed
+            break
+    meta: dict[str, Any] = {"sidecar": where.name}
+    if isinstance(doc.get("id"), str):
+        meta["stac_id"] = doc["id"]
+    for src, dst in (
+        ("eo:cloud_cover", "cloud_cover"),
+        ("view:off_nadir", "off_nadir"),
+        ("view:incidence_angle", "incidence_angle"),
+        ("view:azimuth", "view_azimuth"),
+        ("view:sun_elevation", "sun_elevation"),
+        ("view:sun_azimuth", "sun_azimuth"),
+        ("sun_elevation", "sun_elevation"),  # Planet
+        ("sun_azimuth", "sun_azimuth"),  # Planet
+        ("view_angle", "off_nadir"),  # Planet
+        ("gsd", "stac_gsd"),
+    ):
+        value = _float_or_none(props.get(src))
+        if value is not None and dst not in meta:
+            meta[dst] = value
+    planet_cloud = _float_or_none(props.get("cloud_cover"))
+    if planet_cloud is not None and "cloud_cover" not in meta:
+        meta["cloud_cover"] = planet_cloud * 100.0 if planet_cloud <= 1.0 else planet_cloud
+    for key in ("platform", "constellation", "satellite_id", "item_type", "provider"):
+        if isinstance(props.get(key), str):
+            meta[key] = props[key]
+    instruments = props.get("instruments")
+    if isinstance(instruments, list) and all(isinstance(i, str) for i in instruments):
+        meta["instruments"] = list(instruments)
+    sensor = next(
+        (props[k] for k in ("constellation", "platform", "satellite_id") if props.get(k)),
+        None,
+    )
+    if sensor is None and meta.get("instruments"):
+        sensor = ",".join(meta["instruments"])
+    return _Sidecar(
+        acquired=acquired,
+        sensor=str(sensor) if sensor is not None else None,
+        mask_uri=_mask_asset(doc.get("assets"), where.parent),
+        metadata=meta,
+    )
+
+
+def _mask_asset(assets: Any, base: Path) -> str | None:
+    """The href of the quality-mask asset (key ``mask`` or role ``quality``)."""
+    if not isinstance(assets, dict):
+        return None
+    chosen = assets.get("mask")
+    if not isinstance(chosen, dict):
+        chosen = next(
+            (
+                a
+                for a in assets.values()
+                if isinstance(a, dict) and "quality" in (a.get("roles") or [])
+            ),
+            None,
+        )
+    if not isinstance(chosen, dict) or not isinstance(chosen.get("href"), str):
+        return None
+    href: str = chosen["href"]
+    if "://" in href and not href.startswith("file://"):
+        return href
+    local = Path(href[len("file://") :] if href.startswith("file://") else href)
+    if not local.is_absolute():
+        local = base / local
+    return str(local.resolve()) if local.is_file() else None
+
+
+def _mask_beside(path: Path) -> str | None:
+    """``NAME.mask.tif`` next to ``NAME.tif`` (the simulator's layout)."""
+    candidate = path.with_name(path.stem + ".mask.tif")
+    return str(candidate.resolve()) if candidate.is_file() and candidate != path else None
+
+
+def _tags_in(ds: Any, domain: str) -> dict[str, str]:
+    try:
+        return {k.upper(): str(v) for k, v in ds.tags(ns=domain).items()}
+    except RasterioError:
+        return {}
+
+
+def _sensor_from_tags(tags: Mapping[str, str], imagery: Mapping[str, str]) -> str | None:
+    if imagery.get("SATELLITEID"):
+        return imagery["SATELLITEID"]
+    upper = {k.upper(): v for k, v in tags.items()}
+    for key in ("SENSOR", "PLATFORM", "SATELLITE", "SATELLITEID", "SPACECRAFT"):
+        if upper.get(key):
+            return upper[key]
+    return None
+
+
+def _acquisition(
+    path: Path,
+    option: datetime | date | None,
+    sidecar: _Sidecar,
+    tags: Mapping[str, str],
+    imagery_tags: Mapping[str, str],
+) -> tuple[datetime, str]:
+    if option is not None:
+        return to_utc(option), "option"
+    if sidecar.acquired is not None:
+        return sidecar.acquired, "stac"
+    from_tags = date_from_tags(tags, imagery_tags)
+    if from_tags is not None:
+        return from_tags, "tiff-tag"
+    from_name = date_from_filename(path.name)
+    if from_name is not None:
+        return from_name, "filename"
+    bad = rejected_filename_dates(path.name)
+    note = f" ({bad[0]} in the file name is not a valid date)" if bad else ""
+    raise MissingDateError(
+        f"no acquisition date found for {path.name}: pass --date YYYY-MM-DD, or add a STAC "
+        f"sidecar {path.stem}.json, or put the date in the filename{note}"
+    )
+
+
+def _float_or_none(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _short(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text[:160] + "..." if len(text) > 160 else text

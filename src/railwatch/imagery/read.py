@@ -1,0 +1,300 @@
+"""Read only the part of a scene that covers a site, on the site's own pixel grid.
+
+Every scene of a site is warped (rasterio ``WarpedVRT``) to one :class:`SiteGrid`
+(the site's UTM zone by default, pixel-aligned), so images from different sensors
+and CRSs line up and memory is bounded by the site, never by the image.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+import rasterio.features
+from affine import Affine
+from pyproj import CRS
+from rasterio.enums import ColorInterp, Resampling
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.vrt import WarpedVRT
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+from railwatch.errors import ImageryError, InputError
+from railwatch.imagery import _geo
+from railwatch.imagery.inspect import (
+    CorruptImageError,
+    MissingCRSError,
+    gdal_env,
+    local_path,
+)
+
+__all__ = ["MASK_NODATA", "SiteGrid", "SiteRaster", "read_site_window", "site_grid", "to_rgb8"]
+
+#: Quality-mask code for "no data" (see the contract: 0 clear, 1 cloud, 2 haze,
+#: 3 snow, 4 cloud shadow, 255 no data).
+MASK_NODATA = 255
+
+# A site grid larger than this is refused: it would not fit comfortably in memory.
+_MAX_GRID_PIXELS = 256_000_000
+# Percentile stretch for non-8-bit imagery, computed on at most this many pixels.
+_STRETCH_LOW, _STRETCH_HIGH = 2.0, 98.0
+_STRETCH_SAMPLE = 1_000_000
+
+
+@dataclass(frozen=True)
+class SiteGrid:
+    """A north-up pixel grid over a site: ``crs``, affine ``transform``, size, and
+    ``gsd`` (pixel size in metres)."""
+
+    crs: str
+    transform: Affine
+    width: int
+    height: int
+    gsd: float
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(height, width)``, the shape of arrays on this grid."""
+        return self.height, self.width
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(minx, miny, maxx, maxy)`` in the grid's CRS."""
+        x0, y0 = self.transform * (0, 0)
+        x1, y1 = self.transform * (self.width, self.height)
+        return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+@dataclass(frozen=True, eq=False)
+class SiteRaster:
+    """A scene read over a site grid.
+
+    ``image`` (H, W, 3) uint8 RGB; ``valid`` (H, W) bool, data present; ``inside``
+    (H, W) bool, pixel centre inside the site polygon; ``mask`` (H, W) uint8 quality
+    codes from the provider/sidecar mask, or ``None``.
+    """
+
+    image: np.ndarray
+    valid: np.ndarray
+    inside: np.ndarray
+    mask: np.ndarray | None
+    grid: SiteGrid
+
+
+def site_grid(
+    site_geom_wgs84: BaseGeometry,
+    gsd: float,
+    *,
+    crs: str | None = None,
+    buffer_m: float = 0.0,
+) -> SiteGrid:
+    """The pixel grid covering a site at ``gsd`` metres, aligned to multiples of
+    the pixel size, in ``crs`` (default: the site's UTM zone)."""
+    if not (math.isfinite(gsd) and gsd > 0):
+        raise InputError(f"ground sample distance must be a positive number of metres, not {gsd}")
+    if site_geom_wgs84.is_empty:
+        raise InputError("the site geometry is empty")
+    target = crs or _geo.utm_crs_for(site_geom_wgs84)
+    pcrs = CRS.from_user_input(target)
+    if not pcrs.is_projected:
+        raise InputError(f"site grids need a projected CRS in metres or feet, not {target}")
+    factor = pcrs.axis_info[0].unit_conversion_factor if pcrs.axis_info else 1.0
+    step = gsd / factor
+    geom = _geo.project(_geo.densify_wgs84(site_geom_wgs84), _geo.WGS84, target)
+    if buffer_m > 0:
+        geom = geom.buffer(buffer_m / factor)
+    minx, miny, maxx, maxy = geom.bounds
+    x0 = math.floor(minx / step) * step
+    y1 = math.ceil(maxy / step) * step
+    width = max(1, math.ceil(round((maxx - x0) / step, 6)))
+    height = max(1, math.ceil(round((y1 - miny) / step, 6)))
+    if width * height > _MAX_GRID_PIXELS:
+        raise InputError(
+            f"the site grid would be {width} x {height} px at {gsd:g} m: "
+            "use a coarser resolution or a smaller site"
+        )
+    return SiteGrid(
+        crs=target,
+        transform=Affine(step, 0.0, x0, 0.0, -step, y1),
+        width=width,
+        height=height,
+        gsd=float(gsd),
+    )
+
+
+def read_site_window(
+    uri: str | Path,
+    grid: SiteGrid,
+    *,
+    mask_uri: str | Path | None = None,
+    site_geom: BaseGeometry | None = None,
+) -> SiteRaster:
+    """Read a scene over ``grid`` (bilinear; quality mask nearest) as 8-bit RGB.
+
+    Only the source pixels under the grid are read. 16-bit, float and >3-band
+    images are stretched to 8 bits per band (2-98 % of the valid pixels); 1-band
+    images become grey RGB. Pixels outside the image, transparent (alpha), no-data
+    or NaN have ``valid`` False and are black. ``site_geom`` (WGS84) sets ``inside``
+    (all True when omitted).
+    """
+    path = local_path(uri)
+    name = path.name
+    with gdal_env(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        try:
+            with rasterio.open(path) as src:
+                if src.crs is None:
+                    raise MissingCRSError(
+                        f"{name} has no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE {name}`"
+                    )
+                data, valid, palette = _warp_image(src, grid)
+        except RasterioError as err:
+            raise CorruptImageError(
+                f"{name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
+            ) from err
+        image = _palette_rgb(data, palette) if palette is not None else to_rgb8(data, valid)
+        image[~valid] = 0
+        mask = _read_mask(local_path(mask_uri), grid) if mask_uri is not None else None
+    inside = _inside(site_geom, grid)
+    return SiteRaster(image=image, valid=valid, inside=inside, mask=mask, grid=grid)
+
+
+def to_rgb8(data: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Bands (B, H, W) of any numeric type to (H, W, 3) uint8 RGB.
+
+    uint8 is kept as is; other types are stretched per band between the 2nd and
+    98th percentiles of the valid pixels. One band is replicated to grey.
+    """
+    bands = data if data.shape[0] >= 3 else np.repeat(data[:1], 3, axis=0)
+    bands = bands[:3]
+    if bands.dtype == np.uint8:
+        return np.moveaxis(bands, 0, -1).copy(order="C")
+    out = np.zeros((*bands.shape[1:], 3), dtype=np.uint8)
+    for i in range(3):
+        out[..., i] = _stretch(bands[i], valid)
+    return out
+
+
+def _stretch(band: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    good = valid & np.isfinite(band) if band.dtype.kind == "f" else valid
+    values = band[good]
+    if values.size == 0:
+        return np.zeros(band.shape, dtype=np.uint8)
+    if values.size > _STRETCH_SAMPLE:
+        values = values[:: values.size // _STRETCH_SAMPLE + 1]
+    lo, hi = np.percentile(values.astype(np.float64), [_STRETCH_LOW, _STRETCH_HIGH])
+    if not hi > lo:
+        hi = lo + 1.0
+    scaled = (band.astype(np.float32) - np.float32(lo)) * np.float32(255.0 / (hi - lo))
+    scaled = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0)
+    return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
+
+
+def _image_bands(src: Any) -> list[int]:
+    """Band indexes to read as R, G, B (or one grey band)."""
+    ci = list(src.colorinterp)
+    try:
+        return [ci.index(ColorInterp.red) + 1, ci.index(ColorInterp.green) + 1,
+                ci.index(ColorInterp.blue) + 1]  # fmt: skip
+    except ValueError:
+        pass
+    data = [i + 1 for i, c in enumerate(ci) if c != ColorInterp.alpha]
+    if len(data) >= 3:
+        return data[:3]
+    return data[:1] or [1]
+
+
+def _warp_image(src: Any, grid: SiteGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    bands = _image_bands(src)
+    palette: np.ndarray | None = None
+    if len(bands) == 1 and src.colorinterp[bands[0] - 1] == ColorInterp.palette:
+        try:
+            cmap = src.colormap(bands[0])
+        except ValueError:
+            cmap = None
+        if cmap:
+            palette = np.zeros((max(256, max(cmap) + 1), 3), dtype=np.uint8)
+            for k, rgba in cmap.items():
+                palette[k] = rgba[:3]
+    has_alpha = ColorInterp.alpha in src.colorinterp
+    vrt_options: dict[str, Any] = {
+        "crs": grid.crs,
+        "transform": grid.transform,
+        "width": grid.width,
+        "height": grid.height,
+        "resampling": Resampling.nearest if palette is not None else Resampling.bilinear,
+        "add_alpha": src.nodata is None and not has_alpha,
+    }
+    with WarpedVRT(src, **vrt_options) as vrt:
+        data = vrt.read(bands)
+        valid = vrt.dataset_mask() > 0
+    if data.dtype.kind == "f":
+        valid &= np.isfinite(data).all(axis=0)
+    return data, valid, palette
+
+
+def _palette_rgb(data: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    index = np.clip(data[0].astype(np.int64), 0, palette.shape[0] - 1)
+    return palette[index]
+
+
+def _read_mask(path: Path, grid: SiteGrid) -> np.ndarray:
+    """A quality mask warped (nearest) to the grid; outside the mask is no data.
+
+    One band: the contract's codes. Eight bands: Planet UDM2 (clear, snow, shadow,
+    light haze, heavy haze, cloud, confidence, UDM1), converted to the codes.
+    """
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise MissingCRSError(f"quality mask {path.name} has no CRS: it cannot be placed")
+            options: dict[str, Any] = {
+                "crs": grid.crs,
+                "transform": grid.transform,
+                "width": grid.width,
+                "height": grid.height,
+                "resampling": Resampling.nearest,
+            }
+            if src.count >= 8:
+                with WarpedVRT(src, add_alpha=src.nodata is None, **options) as vrt:
+                    udm = vrt.read(list(range(1, 9)))
+                    inside = vrt.dataset_mask() > 0
+                return _udm2_codes(udm, inside)
+            with WarpedVRT(src, nodata=MASK_NODATA, **options) as vrt:
+                return np.asarray(vrt.read(1), dtype=np.uint8)
+    except RasterioError as err:
+        raise ImageryError(
+            f"quality mask {path.name} cannot be read ({_short(err)}): fix or remove it"
+        ) from err
+
+
+def _udm2_codes(udm: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    codes = np.zeros(udm.shape[1:], dtype=np.uint8)
+    codes[udm[1] > 0] = 3  # snow
+    codes[(udm[3] > 0) | (udm[4] > 0)] = 2  # light or heavy haze
+    codes[udm[2] > 0] = 4  # cloud shadow
+    codes[udm[5] > 0] = 1  # cloud
+    codes[(udm[7] & 1) > 0] = MASK_NODATA  # UDM1 bit 0: black fill
+    codes[~inside] = MASK_NODATA
+    return codes
+
+
+def _inside(site_geom: BaseGeometry | None, grid: SiteGrid) -> np.ndarray:
+    if site_geom is None:
+        return np.ones(grid.shape, dtype=bool)
+    geom = _geo.project(_geo.densify_wgs84(site_geom), _geo.WGS84, grid.crs)
+    if geom.is_empty:
+        return np.zeros(grid.shape, dtype=bool)
+    return rasterio.features.geometry_mask(
+        [mapping(geom)], out_shape=grid.shape, transform=grid.transform, invert=True
+    )
+
+
+def _short(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text[:160] + "..." if len(text) > 160 else text
