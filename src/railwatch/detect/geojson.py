@@ -36,6 +36,8 @@ class FeatureSet:
     crs: str | None  #: None: pixel coordinates; "EPSG:4326" for RFC 7946 files
     gsd: float | None
     tracks: BaseGeometry | None = None
+    method: str = "objects"  #: "length"/"presence" for coarse detection output
+    car_equivalents: float | None = None  #: coarse estimate, when ``method`` is not objects
 
 
 def crs_member(crs: str | None) -> dict[str, Any] | None:
@@ -202,7 +204,16 @@ def from_feature_collection(fc: Mapping[str, Any]) -> FeatureSet:
             track_geom = shape(dict(tracks))
         except (ValueError, TypeError, AttributeError):
             track_geom = None
-    return FeatureSet(tuple(dets), _crs_of(fc), float(gsd) if gsd is not None else None, track_geom)
+    coarse = fc.get("coarse")
+    cars = coarse.get("car_equivalents") if isinstance(coarse, Mapping) else None
+    return FeatureSet(
+        tuple(dets),
+        _crs_of(fc),
+        float(gsd) if gsd is not None else None,
+        track_geom,
+        str(fc.get("method") or "objects"),
+        float(cars) if cars is not None else None,
+    )
 
 
 def read_geojson(path: str | Path) -> FeatureSet:

@@ -248,6 +248,11 @@ class OnnxObbDetector:
                     "or write a PATH.json sidecar with a 'names' list"
                 )
             names = ("railcar",) * nc
+        if len(out_shape) == 3 and isinstance(out_shape[1], int) and out_shape[1] != 5 + len(names):
+            raise DetectionError(
+                f"ONNX model {self.path.name} outputs {out_shape[1] - 5} classes but "
+                f"{len(names)} class names were given: fix ?classes= or the sidecar"
+            )
         self.names: tuple[str, ...] = names
         self.class_map: tuple[str | None, ...] = tuple(railwatch_class(n) for n in names)
         if not any(c is not None for c in self.class_map):

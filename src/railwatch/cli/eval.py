@@ -1,0 +1,117 @@
+"""``railwatch eval``: score detections against ground truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from railwatch.cli._common import console, err_console, print_json
+from railwatch.errors import InputError
+
+
+def _fmt(x: Any, pct: bool = False) -> str:
+    if x is None:
+        return "–"
+    return f"{100 * x:.1f} %" if pct else f"{x:.3g}" if isinstance(x, float) else str(x)
+
+
+def _row(label: str, g: dict[str, Any]) -> list[str]:
+    c = g["count"]
+    cells = [label, str(c["scenes"])]
+    for key in ("iou0.3", "iou0.5"):
+        m = g.get(key)
+        cells += [_fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"])] if m else ["–"] * 3
+    cells += [
+        _fmt(c["mae"]),
+        _fmt(c["mape"], pct=True),
+        _fmt(c["within_15pct"], pct=True),
+        _fmt(g.get("covered_accuracy"), pct=True),
+    ]
+    return cells
+
+
+def eval_command(
+    truth: Annotated[
+        Path, typer.Option("--truth", help="Directory of NAME.truth.geojson (simulator output).")
+    ],
+    pred: Annotated[
+        Path | None,
+        typer.Option("--pred", help="Directory of NAME.detections.geojson (railwatch detect)."),
+    ] = None,
+    detector: Annotated[
+        str | None,
+        typer.Option("--detector", help="Run this detector on the truth dir's images instead."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+) -> None:
+    """Score detections against truth: oriented-polygon IoU matching, precision, recall and
+    F1 at IoU 0.3 and 0.5, count errors per scene, class and resolution, covered accuracy.
+
+    Example: [bold]railwatch eval --truth bench/ --pred out/[/]
+    or [bold]railwatch eval --truth bench/ --detector default --json[/]
+    """
+    from railwatch.detect.eval import evaluate_dirs, summarise
+
+    if (pred is None) == (detector is None):
+        raise InputError("give --pred DIR or --detector NAME (one of them)")
+    predict = None
+    if detector is not None:
+        from railwatch.detect.api import detect_file
+        from railwatch.detect.geojson import FeatureSet
+        from railwatch.detect.registry import get_detector
+
+        det = get_detector(detector)
+
+        def predict(image: Path, gsd: float | None) -> FeatureSet:
+            r = detect_file(image, gsd=gsd, detector=det)
+            cars = r.coarse.car_equivalents if r.coarse is not None else None
+            return FeatureSet(r.detections, r.crs, r.gsd, None, r.method, cars)
+
+    def on_scene(name: str) -> None:
+        if not as_json:
+            err_console.print(f"evaluated {name}", style="dim")
+
+    scenes = evaluate_dirs(truth, pred_dir=pred, predict=predict, on_scene=on_scene)
+    report = summarise(scenes)
+    if as_json:
+        print_json(report)
+        return
+    table = Table(title=f"Detection evaluation ({len(scenes)} scenes)")
+    for col in (
+        "group",
+        "scenes",
+        "P@.3",
+        "R@.3",
+        "F1@.3",
+        "P@.5",
+        "R@.5",
+        "F1@.5",
+        "count MAE",
+        "count MAPE",
+        "within ±15 %",
+        "covered acc.",
+    ):
+        table.add_column(col, justify="left" if col == "group" else "right")
+    table.add_row(*_row("all", report["overall"]), style="bold")
+    for res, g in report["by_resolution"].items():
+        table.add_row(*_row(f"{res} m", g))
+    console.print(table)
+    classes = Table(title="Per class")
+    for col in ("class", "truth", "predicted", "count MAE / scene", "total rel. error"):
+        classes.add_column(col, justify="left" if col == "class" else "right")
+    for cls, c in report["by_class"].items():
+        classes.add_row(
+            cls,
+            str(c["truth"]),
+            str(c["pred"]),
+            _fmt(c["count_mae"]),
+            _fmt(c["total_relative_error"], pct=True),
+        )
+    console.print(classes)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)

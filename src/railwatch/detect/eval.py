@@ -1,0 +1,386 @@
+"""Detection evaluation: oriented-polygon IoU matching, P/R/F1, count errors.
+
+Truth and predictions are FeatureCollections in the same coordinate frame (the
+simulator's ``NAME.truth.geojson`` and ``railwatch detect``'s output). Matching is
+one-to-one, maximising total IoU (Hungarian assignment; greedy by IoU for very large
+scenes) among pairs with IoU at or above the threshold. Reported per IoU threshold
+(0.3 and 0.5): precision, recall, F1. Per scene: count error (predicted minus true);
+summarised as mean absolute error and mean absolute percentage error (scenes with
+no cars are left out of the percentage), per class and per resolution; and the
+accuracy of the ``covered`` attribute on matched pairs (IoU 0.3). Coarse scenes
+(``method`` length) are scored on car equivalents only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from scipy.optimize import linear_sum_assignment
+from shapely import STRtree
+
+from railwatch.detect.base import Detection
+from railwatch.detect.geojson import FeatureSet, read_geojson
+from railwatch.detect.merge import box_array, polygons_of
+from railwatch.errors import InputError
+
+#: IoU thresholds reported.
+IOU_THRESHOLDS: tuple[float, ...] = (0.3, 0.5)
+#: Coarse scenes count as right when within this relative error.
+COARSE_TOLERANCE = 0.15
+_HUNGARIAN_MAX = 4_000_000
+
+
+@dataclass(frozen=True)
+class Matching:
+    """One-to-one matches ``(truth_index, pred_index, iou)`` at a threshold."""
+
+    pairs: tuple[tuple[int, int, float], ...]
+    n_truth: int
+    n_pred: int
+
+    @property
+    def tp(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def fp(self) -> int:
+        return self.n_pred - self.tp
+
+    @property
+    def fn(self) -> int:
+        return self.n_truth - self.tp
+
+
+def iou_pairs(
+    truth: Sequence[Detection], pred: Sequence[Detection]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Intersecting (truth, pred) index pairs and their polygon IoU."""
+    if not truth or not pred:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, np.zeros(0)
+    tp, pp = polygons_of(box_array(truth)), polygons_of(box_array(pred))
+    tree = STRtree(pp)
+    ti, pi = tree.query(tp, predicate="intersects")
+    inter = shapely.area(shapely.intersection(tp[ti], pp[pi]))
+    union = shapely.area(tp[ti]) + shapely.area(pp[pi]) - inter
+    iou = np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+    return ti.astype(np.int64), pi.astype(np.int64), iou
+
+
+def match(
+    truth: Sequence[Detection], pred: Sequence[Detection], iou_threshold: float = 0.5
+) -> Matching:
+    """One-to-one matching of ``pred`` to ``truth`` at ``iou_threshold``."""
+    ti, pi, iou = iou_pairs(truth, pred)
+    keep = iou >= iou_threshold
+    ti, pi, iou = ti[keep], pi[keep], iou[keep]
+    pairs: list[tuple[int, int, float]] = []
+    if len(ti):
+        if len(truth) * len(pred) <= _HUNGARIAN_MAX:
+            m = np.zeros((len(truth), len(pred)))
+            m[ti, pi] = iou
+            rows, cols = linear_sum_assignment(m, maximize=True)
+            pairs = [
+                (int(r), int(c), float(m[r, c]))
+                for r, c in zip(rows, cols, strict=True)
+                if m[r, c] >= iou_threshold
+            ]
+        else:
+            used_t: set[int] = set()
+            used_p: set[int] = set()
+            for k in np.argsort(-iou, kind="stable"):
+                a, b = int(ti[k]), int(pi[k])
+                if a not in used_t and b not in used_p:
+                    used_t.add(a)
+                    used_p.add(b)
+                    pairs.append((a, b, float(iou[k])))
+    return Matching(tuple(sorted(pairs)), len(truth), len(pred))
+
+
+@dataclass(frozen=True)
+class PRF:
+    """Precision, recall, F1 and the counts they come from."""
+
+    tp: int
+    fp: int
+    fn: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }
+
+    def __add__(self, other: PRF) -> PRF:
+        return PRF(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+
+@dataclass(frozen=True)
+class SceneEval:
+    """Evaluation of one scene."""
+
+    name: str
+    gsd: float | None
+    method: str
+    n_truth: int
+    n_pred: float  #: detections, or car equivalents for coarse scenes
+    prf: dict[float, PRF] = field(default_factory=dict)  #: by IoU threshold
+    truth_by_class: dict[str, int] = field(default_factory=dict)
+    pred_by_class: dict[str, int] = field(default_factory=dict)
+    class_correct: int = 0  #: matched pairs (IoU 0.3) with the right class
+    covered_correct: int = 0  #: matched pairs (IoU 0.3) with the right covered flag
+    matched: int = 0
+
+    @property
+    def count_error(self) -> float:
+        return float(self.n_pred) - self.n_truth
+
+
+def evaluate_scene(
+    name: str, truth: FeatureSet, pred: FeatureSet, *, gsd: float | None = None
+) -> SceneEval:
+    """Compare the predictions of one scene with its truth."""
+    scene_gsd = gsd if gsd is not None else (truth.gsd if truth.gsd is not None else pred.gsd)
+    t, p = truth.detections, pred.detections
+    tcls = dict(sorted(_count(d.cls for d in t).items()))
+    if pred.method != "objects":
+        est = pred.car_equivalents if pred.car_equivalents is not None else float(len(p))
+        return SceneEval(name, scene_gsd, pred.method, len(t), est, {}, tcls, {})
+    prf: dict[float, PRF] = {}
+    m03: Matching | None = None
+    for thr in IOU_THRESHOLDS:
+        mm = match(t, p, thr)
+        prf[thr] = PRF(mm.tp, mm.fp, mm.fn)
+        if thr == IOU_THRESHOLDS[0]:
+            m03 = mm
+    pairs = m03.pairs if m03 is not None else ()
+    cls_ok = sum(1 for a, b, _ in pairs if t[a].cls == p[b].cls)
+    cov_ok = sum(1 for a, b, _ in pairs if t[a].covered == p[b].covered)
+    return SceneEval(
+        name,
+        scene_gsd,
+        "objects",
+        len(t),
+        float(len(p)),
+        prf,
+        tcls,
+        dict(sorted(_count(d.cls for d in p).items())),
+        cls_ok,
+        cov_ok,
+        len(pairs),
+    )
+
+
+def _count(items: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for k in items:
+        out[k] += 1
+    return dict(out)
+
+
+def _count_errors(scenes: Sequence[SceneEval]) -> dict[str, float | int | None]:
+    errs = np.array([s.count_error for s in scenes], dtype=np.float64)
+    truths = np.array([s.n_truth for s in scenes], dtype=np.float64)
+    pos = truths > 0
+    return {
+        "scenes": len(scenes),
+        "mae": round(float(np.abs(errs).mean()), 3) if len(errs) else None,
+        "mape": round(float((np.abs(errs[pos]) / truths[pos]).mean()), 4) if pos.any() else None,
+        "total_relative_error": (
+            round(float(np.abs(errs).sum() / truths.sum()), 4) if truths.sum() else None
+        ),
+        "bias": round(float(errs.mean()), 3) if len(errs) else None,
+        "within_15pct": (
+            round(float((np.abs(errs[pos]) <= COARSE_TOLERANCE * truths[pos]).mean()), 4)
+            if pos.any()
+            else None
+        ),
+    }
+
+
+def _group_summary(scenes: Sequence[SceneEval]) -> dict[str, Any]:
+    objects = [s for s in scenes if s.method == "objects"]
+    out: dict[str, Any] = {"count": _count_errors(scenes)}
+    for thr in IOU_THRESHOLDS:
+        total = PRF(0, 0, 0)
+        for s in objects:
+            total = total + s.prf.get(thr, PRF(0, 0, 0))
+        if objects:
+            out[f"iou{thr:g}"] = total.as_dict()
+    matched = sum(s.matched for s in objects)
+    if matched:
+        out["covered_accuracy"] = round(sum(s.covered_correct for s in objects) / matched, 4)
+        out["class_accuracy"] = round(sum(s.class_correct for s in objects) / matched, 4)
+    return out
+
+
+def summarise(scenes: Sequence[SceneEval]) -> dict[str, Any]:
+    """Overall, per-resolution and per-class summary (a JSON-ready dict)."""
+    by_res: dict[str, list[SceneEval]] = defaultdict(list)
+    for s in scenes:
+        by_res["unknown" if s.gsd is None else f"{s.gsd:g}"].append(s)
+    classes = sorted({c for s in scenes for c in (*s.truth_by_class, *s.pred_by_class)})
+    per_class: dict[str, Any] = {}
+    objects = [s for s in scenes if s.method == "objects"]
+    for c in classes:
+        errs = np.array(
+            [s.pred_by_class.get(c, 0) - s.truth_by_class.get(c, 0) for s in objects],
+            dtype=np.float64,
+        )
+        truth_n = sum(s.truth_by_class.get(c, 0) for s in objects)
+        per_class[c] = {
+            "truth": truth_n,
+            "pred": sum(s.pred_by_class.get(c, 0) for s in objects),
+            "count_mae": round(float(np.abs(errs).mean()), 3) if len(errs) else None,
+            "total_relative_error": (
+                round(float(np.abs(errs).sum() / truth_n), 4) if truth_n else None
+            ),
+        }
+    return {
+        "overall": _group_summary(scenes),
+        "by_resolution": {
+            k: _group_summary(v) for k, v in sorted(by_res.items(), key=lambda kv: _sort_key(kv[0]))
+        },
+        "by_class": per_class,
+        "scenes": [
+            {
+                "name": s.name,
+                "gsd": s.gsd,
+                "method": s.method,
+                "truth": s.n_truth,
+                "pred": s.n_pred,
+                "count_error": round(s.count_error, 3),
+                **{f"f1_iou{t:g}": round(p.f1, 4) for t, p in s.prf.items()},
+            }
+            for s in scenes
+        ],
+    }
+
+
+def _sort_key(label: str) -> float:
+    try:
+        return float(label)
+    except ValueError:
+        return float("inf")
+
+
+def _truth_files(truth_dir: Path) -> list[Path]:
+    files = sorted(truth_dir.glob("*.truth.geojson"))
+    if not files:
+        raise InputError(
+            f"no NAME.truth.geojson files in {truth_dir}: point --truth at a directory of "
+            "simulator output (railwatch sim ...) or hand-made truth files"
+        )
+    return files
+
+
+def _scene_name(truth_file: Path) -> str:
+    return truth_file.name[: -len(".truth.geojson")]
+
+
+def _pred_file(pred_dir: Path, name: str) -> Path | None:
+    for cand in (f"{name}.detections.geojson", f"{name}.geojson", f"{name}.pred.geojson"):
+        if (pred_dir / cand).is_file():
+            return pred_dir / cand
+    return None
+
+
+def _stac_gsd(truth_dir: Path, name: str) -> float | None:
+    side = truth_dir / f"{name}.json"
+    if not side.is_file():
+        return None
+    try:
+        gsd = json.loads(side.read_text()).get("properties", {}).get("gsd")
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return None
+    return float(gsd) if isinstance(gsd, int | float) else None
+
+
+def _image_for(truth_dir: Path, name: str) -> Path:
+    for ext in (".tif", ".tiff", ".png", ".jpg", ".jpeg"):
+        if (truth_dir / f"{name}{ext}").is_file():
+            return truth_dir / f"{name}{ext}"
+    raise InputError(f"no image NAME.tif/.png for truth {name} in {truth_dir}")
+
+
+def evaluate_dirs(
+    truth_dir: str | Path,
+    *,
+    pred_dir: str | Path | None = None,
+    predict: Callable[[Path, float | None], FeatureSet] | None = None,
+    on_scene: Callable[[str], None] | None = None,
+) -> list[SceneEval]:
+    """Evaluate every ``NAME.truth.geojson`` of ``truth_dir`` against
+    ``pred_dir/NAME.detections.geojson`` (or ``NAME.geojson``), or against
+    ``predict(image_path, gsd)`` run on ``NAME.tif``/``.png`` beside the truth."""
+    tdir = Path(truth_dir)
+    if not tdir.is_dir():
+        raise InputError(f"truth directory {tdir} does not exist")
+    if (pred_dir is None) == (predict is None):
+        raise InputError("give either a prediction directory or a detector, not both/neither")
+    out: list[SceneEval] = []
+    for tf in _truth_files(tdir):
+        name = _scene_name(tf)
+        truth = read_geojson(tf)
+        gsd = truth.gsd if truth.gsd is not None else _stac_gsd(tdir, name)
+        if predict is not None:
+            pred = predict(_image_for(tdir, name), gsd if truth.crs is None else None)
+        else:
+            pf = _pred_file(Path(str(pred_dir)), name)
+            if pf is None:
+                raise InputError(
+                    f"no prediction for scene {name} in {pred_dir}: expected "
+                    f"{name}.detections.geojson (railwatch detect --out-dir)"
+                )
+            pred = read_geojson(pf)
+        if (truth.crs is None) != (pred.crs is None) and pred.detections and truth.detections:
+            raise InputError(
+                f"scene {name}: truth and prediction are in different frames "
+                f"({truth.crs or 'pixels'} vs {pred.crs or 'pixels'})"
+            )
+        out.append(evaluate_scene(name, truth, pred, gsd=gsd))
+        if on_scene:
+            on_scene(name)
+    return out
+
+
+def report_json(scenes: Sequence[SceneEval]) -> str:
+    """The summary as indented JSON."""
+    return json.dumps(summarise(scenes), indent=2)
+
+
+__all__ = [
+    "IOU_THRESHOLDS",
+    "PRF",
+    "Matching",
+    "SceneEval",
+    "evaluate_dirs",
+    "evaluate_scene",
+    "match",
+    "report_json",
+    "summarise",
+]

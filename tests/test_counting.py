@@ -1,0 +1,89 @@
+"""counting.count_scene: site restriction, classes, covered count, intervals, methods."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from railwatch.counting import count_interval, count_scene
+from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.coarse import CoarseEstimate
+from railwatch.imagery.quality import Quality
+from railwatch.imagery.read import SiteGrid, SiteRaster
+
+
+def _raster(gsd: float = 0.5, size: int = 200) -> SiteRaster:
+    inside = np.zeros((size, size), bool)
+    inside[:, : size // 2] = True  # the site is the left half
+    grid = SiteGrid("EPSG:32652", Affine(gsd, 0, 0, 0, -gsd, 0), size, size, gsd)
+    return SiteRaster(
+        np.zeros((size, size, 3), np.uint8), np.ones((size, size), bool), inside, None, grid
+    )
+
+
+def _quality(clear: float = 1.0, haze: float = 0.0, coverage: float = 1.0) -> Quality:
+    return Quality(clear, coverage, 0.0, haze, 0.0, 0.0, 0.5, True, (), "estimated")
+
+
+def _det(
+    x: float, y: float, cls: str = "tank", score: float = 0.9, covered: bool = False
+) -> Detection:
+    return Detection(OrientedBox(x, y, 28, 6, 0), cls=cls, score=score, covered=covered)
+
+
+def test_only_detections_inside_site_are_counted() -> None:
+    dets = [
+        _det(20, 20),
+        _det(60, 50, "hopper", covered=True),
+        _det(99.4, 80),  # inside
+        _det(100.5, 80),
+        _det(150, 150, "hopper"),
+        _det(-5, 10),
+        _det(50, 250),  # outside
+    ]
+    c = count_scene(dets, _raster(), _quality())
+    assert c.method == "objects" and c.total == 3
+    assert set(c.by_class) == {"tank", "hopper"}
+    assert c.by_class["tank"][0] == 2 and c.by_class["hopper"][0] == 1
+    assert c.covered == 1
+    assert c.low <= c.total <= c.high
+
+
+def test_empty_scene_counts_zero_with_zero_interval() -> None:
+    c = count_scene([], _raster(), _quality())
+    assert (c.total, c.low, c.high, c.by_class, c.covered) == (0, 0, 0, {}, 0)
+
+
+def test_interval_from_scores_and_quality() -> None:
+    sure = count_interval([1.0] * 20, gsd=0.3)
+    unsure = count_interval([0.6] * 20, gsd=0.3)
+    assert sure[0] == unsure[0] == 20
+    assert unsure[2] - unsure[1] > sure[2] - sure[1]
+    _, low, high = unsure
+    expected, sd = 12.0, np.sqrt(20 * 0.24)
+    assert low == pytest.approx(expected - 1.645 * sd, abs=0.01)
+    hazy = count_interval([0.6] * 20, gsd=0.3, haze_fraction=0.4)
+    cloudy = count_interval([0.6] * 20, gsd=0.3, clear_fraction=0.85)
+    coarse = count_interval([0.6] * 20, gsd=1.0)
+    for widened in (hazy, cloudy, coarse):
+        assert widened[1] == low and widened[2] > high
+
+
+def test_coarse_scene_uses_length_estimate() -> None:
+    est = CoarseEstimate(23.4, 19.0, 28.5, 327.6, "length", True)
+    c = count_scene([_det(20, 20)], _raster(gsd=3.0), _quality(), coarse=est)
+    assert c.method == "length" and c.total == pytest.approx(23.4)
+    assert (c.low, c.high) == (19.0, 28.5)
+    assert c.by_class == {"railcar": (23.4, 19.0, 28.5)}
+
+
+def test_coarse_scene_estimates_when_not_given() -> None:
+    c = count_scene([], _raster(gsd=3.0), _quality(coverage=0.7))
+    assert c.method == "length" and c.total == 0 and c.coverage == 0.7
+
+
+def test_presence_at_10m() -> None:
+    est = CoarseEstimate(40.0, 30.0, 50.0, 560.0, "presence", True)
+    c = count_scene([], _raster(gsd=10.0), _quality(), coarse=est)
+    assert c.method == "presence" and c.total == 1.0

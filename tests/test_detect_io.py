@@ -1,0 +1,157 @@
+"""detect_file on GeoTIFF and PNG, the GeoJSON layout, and `railwatch detect`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from railwatch.cli.main import main
+from railwatch.detect import registry
+from railwatch.detect.api import detect_file
+from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.geojson import (
+    from_feature_collection,
+    read_geojson,
+    to_feature_collection,
+)
+from railwatch.errors import InputError
+from test_detect_fakes import BrightBlobDetector, draw_car, string_of_cars
+
+X0, Y0, GSD = 500_000.0, 4_700_000.0, 0.5
+
+
+def _scene() -> tuple[np.ndarray, list[OrientedBox]]:
+    img = np.full((400, 500, 3), 60, np.uint8)
+    boxes = string_of_cars(60, 100, 0, 5, gap=3) + string_of_cars(100, 200, 30, 4, gap=3)
+    boxes.append(OrientedBox(300, 330, 28, 6, 90))
+    for b in boxes:
+        draw_car(img, b)
+    return img, boxes
+
+
+def _geotiff(path: Path, img: np.ndarray, nodata_cols: int = 0) -> Path:
+    h, w = img.shape[:2]
+    profile = {
+        "driver": "GTiff",
+        "width": w,
+        "height": h,
+        "count": 3,
+        "dtype": "uint8",
+        "crs": "EPSG:32652",
+        "transform": from_origin(X0, Y0, GSD, GSD),
+        "tiled": True,
+        "blockxsize": 128,
+        "blockysize": 128,
+        "compress": "deflate",
+    }
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.write(img.transpose(2, 0, 1))
+        if nodata_cols:
+            mask = np.full((h, w), 255, np.uint8)
+            mask[:, :nodata_cols] = 0
+            ds.write_mask(mask)
+    return path
+
+
+def test_geotiff_boxes_in_crs(tmp_path: Path) -> None:
+    img, boxes = _scene()
+    path = _geotiff(tmp_path / "yard.tif", img)
+    res = detect_file(path, detector=BrightBlobDetector(), tile_px=128)
+    assert res.crs == "EPSG:32652" and res.gsd == pytest.approx(GSD)
+    assert (res.width, res.height) == (500, 400)
+    assert len(res.detections) == len(boxes) == sum(res.counts.values())
+    for b in boxes:
+        x, y = X0 + b.cx * GSD, Y0 - b.cy * GSD
+        near = min(res.detections, key=lambda d: np.hypot(d.box.cx - x, d.box.cy - y))
+        assert np.hypot(near.box.cx - x, near.box.cy - y) < 0.75
+        assert near.box.length == pytest.approx(14.0, abs=1.6)  # the fake's box is loose
+        # y flips between pixel rows and northings: the angle changes sign
+        assert (near.box.angle + b.angle + 90) % 180 - 90 == pytest.approx(0, abs=4)
+
+
+def test_geotiff_nodata_is_not_detected(tmp_path: Path) -> None:
+    img, _ = _scene()
+    path = _geotiff(tmp_path / "half.tif", img, nodata_cols=250)
+    res = detect_file(path, detector=BrightBlobDetector(), tile_px=128)
+    assert res.detections
+    assert all(d.box.cx > X0 + 250 * GSD for d in res.detections)
+
+
+def test_png_needs_gsd(tmp_path: Path) -> None:
+    img, boxes = _scene()
+    png = tmp_path / "photo.png"
+    cv2.imwrite(str(png), img[:, :, ::-1])
+    with pytest.raises(InputError, match="not georeferenced: pass --gsd METRES"):
+        detect_file(png, detector=BrightBlobDetector())
+    res = detect_file(png, gsd=0.5, detector=BrightBlobDetector(), tile_px=128)
+    assert res.crs is None and len(res.detections) == len(boxes)
+    cx = np.sort([d.box.cx for d in res.detections])
+    assert cx == pytest.approx(np.sort([b.cx for b in boxes]), abs=1.0)  # pixel coordinates
+
+
+def test_geojson_layout_and_roundtrip() -> None:
+    dets = [
+        Detection(
+            OrientedBox(X0 + 10, Y0 - 20, 14, 3.2, 30),
+            cls="tank",
+            score=0.87,
+            covered=True,
+            covered_score=0.91,
+        )
+    ]
+    fc = to_feature_collection(dets, crs="EPSG:32652", gsd=0.5)
+    assert fc["crs"] == {"type": "name", "properties": {"name": "EPSG:32652"}}
+    feat = fc["features"][0]
+    assert feat["properties"] == {
+        "class": "tank",
+        "score": 0.87,
+        "covered": True,
+        "covered_score": 0.91,
+    }
+    ring = feat["geometry"]["coordinates"][0]
+    assert len(ring) == 5 and ring[0] == ring[-1]
+    back = from_feature_collection(json.loads(json.dumps(fc)))
+    assert back.crs == "EPSG:32652" and back.gsd == 0.5
+    b = back.detections[0].box
+    assert (b.cx, b.cy, b.length, b.width, b.angle) == pytest.approx(
+        (X0 + 10, Y0 - 20, 14, 3.2, 30), abs=1e-2
+    )
+    assert back.detections[0].covered and back.detections[0].cls == "tank"
+    pixel = to_feature_collection(dets, crs=None)
+    assert "crs" in pixel and pixel["crs"] is None
+    wgs = to_feature_collection(dets, crs="EPSG:32652", to_crs="EPSG:4326")
+    assert "crs" not in wgs
+    lon, lat = wgs["features"][0]["geometry"]["coordinates"][0][0]
+    assert 128 < lon < 130 and 42 < lat < 43.0  # UTM 52N near 42.4 N
+    with pytest.raises(InputError):
+        to_feature_collection(dets, crs=None, to_crs="EPSG:4326")
+
+
+def test_cli_detect(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(registry, "get_detector", lambda name="default": BrightBlobDetector())
+    img, boxes = _scene()
+    png = tmp_path / "photo.png"
+    cv2.imwrite(str(png), img[:, :, ::-1])
+    assert main(["detect", str(png)]) == 2
+    assert "not georeferenced: pass --gsd" in capsys.readouterr().err
+    out = tmp_path / "out.geojson"
+    assert main(["detect", str(png), "--gsd", "0.5", "-o", str(out), "--tile", "128"]) == 0
+    fc = json.loads(out.read_text())
+    assert fc["crs"] is None and len(fc["features"]) == len(boxes)
+    assert main(["detect", str(png), "--gsd", "0.5", "--wgs84", "-o", str(out)]) == 2
+    tif = _geotiff(tmp_path / "yard.tif", img)
+    outdir = tmp_path / "dets"
+    capsys.readouterr()
+    assert main(["detect", str(tif), "--out-dir", str(outdir), "--wgs84", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary[0]["total"] == len(boxes) and summary[0]["method"] == "objects"
+    fs = read_geojson(outdir / "yard.detections.geojson")
+    assert fs.crs == "EPSG:4326" and len(fs.detections) == len(boxes)

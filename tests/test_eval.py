@@ -1,0 +1,99 @@
+"""Evaluation metrics on hand-made truth and predictions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from railwatch.cli.main import main
+from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.eval import PRF, evaluate_dirs, evaluate_scene, match, summarise
+from railwatch.detect.geojson import FeatureSet, to_feature_collection, write_geojson
+
+
+def _car(
+    x: float, y: float, angle: float = 0.0, cls: str = "boxcar", covered: bool = False
+) -> Detection:
+    return Detection(OrientedBox(x, y, 14, 3.2, angle), cls=cls, covered=covered)
+
+
+TRUTH = [
+    _car(0, 0),
+    _car(15, 0),
+    _car(30, 0, cls="tank"),
+    _car(0, 10, 30, covered=True),
+    _car(50, 50),
+]
+PRED = [
+    _car(0.3, 0.1),  # match
+    _car(15, 0.4, cls="tank"),  # match, wrong class
+    _car(33.0, 0, cls="tank"),  # IoU ~0.65: match at 0.3 and 0.5
+    _car(0, 10, 30, covered=False),  # match, covered wrong
+    _car(100, 100),  # false positive; truth (50, 50) is missed
+    _car(35.5, 0.0),  # IoU with (30,0) ~0.27 and the truth is taken: false positive
+]
+
+
+def test_match_is_one_to_one_and_oriented() -> None:
+    m = match(TRUTH, PRED, 0.5)
+    assert m.tp == 4 and m.fp == 2 and m.fn == 1
+    # a rotated copy of a car at 90 degrees does not match it
+    assert match([_car(0, 0)], [_car(0, 0, angle=90)], 0.3).tp == 0
+    # the same car at 30 degrees matches itself despite its axis-aligned box
+    assert match([_car(0, 0, 30)], [_car(0.5, 0.3, 30)], 0.5).tp == 1
+
+
+def test_scene_metrics() -> None:
+    s = evaluate_scene(
+        "a", FeatureSet(tuple(TRUTH), "EPSG:32652", 0.5), FeatureSet(tuple(PRED), "EPSG:32652", 0.5)
+    )
+    p = s.prf[0.3]
+    assert (p.tp, p.fp, p.fn) == (4, 2, 1)
+    assert p.precision == pytest.approx(4 / 6) and p.recall == pytest.approx(4 / 5)
+    assert p.f1 == pytest.approx(2 * (4 / 6) * 0.8 / (4 / 6 + 0.8))
+    assert s.count_error == 1
+    assert s.matched == 4 and s.covered_correct == 3 and s.class_correct == 3
+    rep = summarise([s])
+    assert rep["overall"]["count"]["mae"] == 1 and rep["overall"]["count"]["mape"] == 0.2
+    assert rep["overall"]["covered_accuracy"] == 0.75
+    assert rep["by_class"]["tank"] == {
+        "truth": 1,
+        "pred": 2,
+        "count_mae": 1.0,
+        "total_relative_error": 1.0,
+    }
+    assert list(rep["by_resolution"]) == ["0.5"]
+
+
+def test_prf_edge_cases() -> None:
+    assert PRF(0, 0, 0).f1 == 0.0 or PRF(0, 0, 0).precision == 1.0
+    assert PRF(0, 3, 0).precision == 0.0 and PRF(0, 0, 3).recall == 0.0
+
+
+def _write(dir_: Path, name: str, dets: list[Detection], gsd: float, suffix: str) -> None:
+    write_geojson(dir_ / f"{name}{suffix}", to_feature_collection(dets, crs="EPSG:32652", gsd=gsd))
+
+
+def test_eval_dirs_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    truth, pred = tmp_path / "truth", tmp_path / "pred"
+    _write(truth, "s1", TRUTH, 0.5, ".truth.geojson")
+    _write(pred, "s1", PRED, 0.5, ".detections.geojson")
+    _write(truth, "s2", TRUTH[:2], 1.0, ".truth.geojson")
+    _write(pred, "s2", TRUTH[:2], 1.0, ".detections.geojson")
+    _write(truth, "empty", [], 0.5, ".truth.geojson")
+    _write(pred, "empty", [], 0.5, ".detections.geojson")
+    scenes = evaluate_dirs(truth, pred_dir=pred)
+    assert [s.name for s in scenes] == ["empty", "s1", "s2"]
+    rep = summarise(scenes)
+    assert rep["by_resolution"]["1"]["iou0.5"]["f1"] == 1.0
+    assert rep["overall"]["count"]["mape"] == pytest.approx(0.1)  # (0.2 + 0) / 2 scenes with cars
+    assert main(["eval", "--truth", str(truth), "--pred", str(pred), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["overall"]["iou0.3"]["tp"] == 6
+    assert main(["eval", "--truth", str(truth), "--pred", str(pred)]) == 0
+    assert "Detection evaluation (3 scenes)" in capsys.readouterr().out
+    assert main(["eval", "--truth", str(truth)]) == 2
+    (pred / "s2.detections.geojson").unlink()
+    assert main(["eval", "--truth", str(truth), "--pred", str(pred)]) == 2
