@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 import rasterio
+import shapely
 from pyproj import Transformer
 from rasterio.enums import Resampling
 from rasterio.transform import from_origin
 from shapely.geometry import Polygon, box
-from shapely.ops import transform as shp_transform
 
 UTM52 = "EPSG:32652"
 # Near Tumangang station (42.4214 N, 130.6081 E), in UTM zone 52 N.
@@ -73,7 +73,7 @@ def write_geotiff(
 def utm_box_wgs84(minx: float, miny: float, maxx: float, maxy: float) -> Polygon:
     """A UTM 52N rectangle as a WGS84 polygon (densified)."""
     poly = box(minx, miny, maxx, maxy).segmentize(max(maxx - minx, maxy - miny) / 20)
-    out = shp_transform(lambda x, y, z=None: _TO_WGS.transform(x, y), poly)
+    out = shapely.transform(poly, lambda xy: np.column_stack(_TO_WGS.transform(xy[:, 0], xy[:, 1])))
     assert isinstance(out, Polygon)
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import shapely
@@ -42,3 +43,21 @@ def project(geom: BaseGeometry, src: str, dst: str) -> BaseGeometry:
 def densify_wgs84(geom: BaseGeometry, step_deg: float = 0.005) -> BaseGeometry:
     """Add vertices so long lon/lat edges bend correctly when reprojected."""
     return shapely.segmentize(geom, step_deg)
+
+
+def pixel_to_xy(transform: Any, col: float, row: float) -> tuple[float, float]:
+    """Apply an affine geotransform to a (column, row) pixel position."""
+    return (
+        transform.c + transform.a * col + transform.b * row,
+        transform.f + transform.d * col + transform.e * row,
+    )
+
+
+def scaled(transform: Any, sx: float, sy: float) -> Any:
+    """The geotransform of the same grid with pixels ``sx`` x ``sy`` times larger."""
+    from affine import Affine
+
+    return Affine(
+        transform.a * sx, transform.b * sy, transform.c, transform.d * sx, transform.e * sy,
+        transform.f,
+    )  # fmt: skip

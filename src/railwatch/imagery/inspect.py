@@ -102,13 +102,9 @@ class SceneInfo:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-# GDAL options for every read: a bounded block cache, no directory listing of
-# remote folders, and no .aux.xml files written next to the user's images.
-_GDAL_OPTIONS: dict[str, Any] = {
-    "GDAL_CACHEMAX": 128,
-    "GDAL_PAM_ENABLED": "NO",
-    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.jp2,.vrt,.json,.xml",
-}
+# GDAL options for every read: a bounded block cache (MB), so memory does not
+# grow with the image.
+_GDAL_OPTIONS: dict[str, Any] = {"GDAL_CACHEMAX": 128}
 
 _HASH_CHUNK = 1 << 20
 _PROBE_SIZE = 1024  # longest side of the decimated view used for the footprint
@@ -121,7 +117,7 @@ _MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+", b"\xff\xd8\xff", b"\x8
 
 
 def gdal_env() -> rasterio.Env:
-    """A ``rasterio.Env`` with railwatch's GDAL options (bounded cache, no side files)."""
+    """A ``rasterio.Env`` with railwatch's GDAL options (bounded block cache)."""
     return rasterio.Env(**_GDAL_OPTIONS)
 
 
@@ -354,7 +350,9 @@ def _geodesic_pixel_size(
     step_y = max(1.0, min(100.0, height / 2.0))
     cols = [cx, cx + step_x, cx]
     rows = [cy, cy, cy + step_y]
-    xs, ys = zip(*(transform * (c, r) for c, r in zip(cols, rows, strict=True)), strict=True)
+    xs, ys = zip(
+        *(_geo.pixel_to_xy(transform, c, r) for c, r in zip(cols, rows, strict=True)), strict=True
+    )
     try:
         lons, lats = rasterio.warp.transform(crs, "EPSG:4326", list(xs), list(ys))
     except RasterioError:
@@ -385,8 +383,9 @@ def _probe_valid(ds: Any, name: str) -> tuple[np.ndarray, Affine] | None:
     try:
         mask = ds.dataset_mask(out_shape=(h, w), resampling=Resampling.nearest)
         valid = mask > 0
-        if np.dtype(ds.dtypes[0]).kind == "f":
-            data = ds.read(bands, out_shape=(len(bands), h, w), resampling=Resampling.nearest)
+        # Reading the (decimated) pixels also surfaces corrupt blocks early.
+        data = ds.read(bands, out_shape=(len(bands), h, w), resampling=Resampling.nearest)
+        if data.dtype.kind == "f":
             valid &= np.isfinite(data).all(axis=0)
     except RasterioError as err:
         raise CorruptImageError(
@@ -396,7 +395,7 @@ def _probe_valid(ds: Any, name: str) -> tuple[np.ndarray, Affine] | None:
         raise EmptyImageError(
             f"{name} has no valid pixels (all no-data, transparent or NaN): nothing to ingest"
         )
-    transform = ds.transform * Affine.scale(ds.width / w, ds.height / h)
+    transform = _geo.scaled(ds.transform, ds.width / w, ds.height / h)
     return valid, transform
 
 
@@ -423,7 +422,10 @@ def _footprint_native(ds: Any, probe: tuple[np.ndarray, Affine] | None) -> BaseG
 
 
 def _outline(transform: Affine, width: int, height: int) -> Polygon:
-    corners = [transform * (c, r) for c, r in ((0, 0), (width, 0), (width, height), (0, height))]
+    corners = [
+        _geo.pixel_to_xy(transform, c, r)
+        for c, r in ((0, 0), (width, 0), (width, height), (0, height))
+    ]
     return Polygon(corners)
 
 

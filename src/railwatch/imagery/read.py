@@ -65,8 +65,8 @@ class SiteGrid:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """``(minx, miny, maxx, maxy)`` in the grid's CRS."""
-        x0, y0 = self.transform * (0, 0)
-        x1, y1 = self.transform * (self.width, self.height)
+        x0, y0 = _geo.pixel_to_xy(self.transform, 0, 0)
+        x1, y1 = _geo.pixel_to_xy(self.transform, self.width, self.height)
         return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
 
