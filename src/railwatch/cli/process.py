@@ -1,0 +1,105 @@
+"""``railwatch process``: read, judge, detect and count every pending scene of sites."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import TaskID
+from rich.table import Table
+
+from railwatch.cli._common import console, print_json, progress_bar, state
+from railwatch.errors import InputError
+
+
+def process(
+    ctx: typer.Context,
+    sites: Annotated[
+        list[str] | None, typer.Argument(help="Site names (or --all).", show_default=False)
+    ] = None,
+    all_sites: Annotated[bool, typer.Option("--all", help="Process every site.")] = False,
+    detector: Annotated[
+        str, typer.Option("--detector", help="Detector: default, onnx:PATH, ultralytics:PATH.")
+    ] = "default",
+    reprocess: Annotated[
+        bool,
+        typer.Option("--reprocess", help="Process scenes already done with this detector."),
+    ] = False,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--usable-threshold",
+            min=0.0,
+            max=1.0,
+            help="Minimum clear fraction of the site for a scene to be counted "
+            "(default from RAILWATCH_USABLE_THRESHOLD, else 0.8).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Process the scenes of one or more sites: only scenes not yet processed with the
+    current detector version run (``--reprocess`` forces); each scene is recorded in its
+    own transaction. Unusable scenes are stored with their reasons, never as zero."""
+    from railwatch.detect.registry import get_detector
+    from railwatch.pipeline import process_site
+    from railwatch.storage import Database, repo
+
+    settings = state(ctx).settings()
+    db = Database(settings.db)
+    if all_sites:
+        with db.session() as s:
+            names = [row.name for row in repo.list_sites(s)]
+    elif sites:
+        names = list(sites)
+    else:
+        raise InputError("name the sites to process, or pass --all")
+    det = get_detector(detector)
+    limit = settings.usable_threshold if threshold is None else threshold
+    results = []
+    with progress_bar(transient=as_json) as bar:
+        for name in names:
+            task = bar.add_task(f"{escape(name)}", total=None)
+
+            def report(done: int, total: int, _uri: str, task: TaskID = task) -> None:
+                bar.update(task, completed=done, total=total)
+
+            summary = process_site(
+                db,
+                name,
+                detector=det,
+                reprocess=reprocess,
+                usable_threshold=limit,
+                on_progress=report,
+            )
+            results.append(summary)
+    if as_json:
+        print_json(
+            [
+                {
+                    "site": r.site,
+                    "detector": f"{r.detector} {r.version}",
+                    "processed": len(r.processed),
+                    "unusable": len(r.unusable),
+                    "failed": [{"scene_id": i, "reason": m} for i, m in r.failed],
+                    "up_to_date": r.skipped,
+                }
+                for r in results
+            ]
+        )
+        return
+    table = Table(title=f"Processed with {det.name} {det.version}")
+    for col in ("site", "counted", "unusable", "failed", "up to date"):
+        table.add_column(col, justify="left" if col == "site" else "right")
+    for r in results:
+        table.add_row(
+            r.site, str(len(r.processed)), str(len(r.unusable)), str(len(r.failed)), str(r.skipped)
+        )
+    console.print(table)
+    for r in results:
+        for scene_id, reason in r.failed:
+            console.print(f"[yellow]scene {scene_id} failed:[/] {escape(reason)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("process", rich_help_panel="Pipeline")(process)

@@ -1,0 +1,229 @@
+"""The per-scene pipeline: read the site window, judge quality, detect, count, store.
+
+:func:`process_scene` is a pure function of a :class:`SceneJob` (no database), so the
+same code runs in-process or as a task on a distributed cluster; :func:`process_site`
+feeds it the site's pending scenes and writes each outcome in its own transaction:
+a scene is recorded whole or not at all, and an interrupted run loses nothing that
+was already recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from shapely import affinity
+from shapely.geometry.base import BaseGeometry
+
+from railwatch.counting import SceneCount, count_scene
+from railwatch.detect.base import Detector
+from railwatch.detect.coarse import method_for_gsd
+from railwatch.errors import RailwatchError
+from railwatch.imagery import Quality, SiteRaster, assess_quality, read_site_window, site_grid
+from railwatch.storage import Database, repo
+from railwatch.storage.records import DetectionRecord, records_from_detections
+
+__all__ = [
+    "ProcessSummary",
+    "SceneJob",
+    "SceneOutcome",
+    "grid_gsd",
+    "process_scene",
+    "process_site",
+]
+
+log = logging.getLogger(__name__)
+
+#: Finest grid the pipeline reads a site at; finer imagery is averaged down to it.
+MIN_GRID_GSD = 0.25
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class SceneJob:
+    """Everything needed to process one scene, without a database."""
+
+    scene_id: int
+    uri: str
+    gsd: float
+    site_geometry: BaseGeometry
+    mask_uri: str | None = None
+    tracks: BaseGeometry | None = None
+    usable_threshold: float = 0.8
+
+
+@dataclass(frozen=True)
+class SceneOutcome:
+    """The result of :func:`process_scene`: quality always; detections and counts
+    when the scene is usable; ``error`` when the scene could not be processed."""
+
+    scene_id: int
+    quality: Quality | None
+    detections: tuple[DetectionRecord, ...] = ()
+    count: SceneCount | None = None
+    error: str | None = None
+
+
+@dataclass
+class ProcessSummary:
+    """What one :func:`process_site` run did."""
+
+    site: str
+    detector: str
+    version: str
+    processed: list[int] = field(default_factory=list)
+    unusable: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    skipped: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.processed) + len(self.unusable) + len(self.failed)
+
+
+def grid_gsd(scene_gsd: float) -> float:
+    """The site-grid resolution used for a scene of ``scene_gsd`` metres."""
+    return max(MIN_GRID_GSD, round(float(scene_gsd), 3))
+
+
+def _tracks_in_pixels(tracks: BaseGeometry | None, raster: SiteRaster) -> BaseGeometry | None:
+    """Site track centrelines (WGS84) in pixel (column, row) coordinates of ``raster``."""
+    if tracks is None or tracks.is_empty:
+        return None
+    from railwatch.imagery import _geo
+
+    native = _geo.project(tracks, _geo.WGS84, raster.grid.crs)
+    inv = ~raster.grid.transform
+    return affinity.affine_transform(native, [inv.a, inv.b, inv.d, inv.e, inv.c, inv.f])
+
+
+def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
+    """Read, judge, detect and count one scene over its site. Never raises for a
+    bad scene: the reason is returned in ``SceneOutcome.error``."""
+    try:
+        grid = site_grid(job.site_geometry, grid_gsd(job.gsd))
+        raster = read_site_window(job.uri, grid, mask_uri=job.mask_uri, site_geom=job.site_geometry)
+        quality = assess_quality(raster, threshold=job.usable_threshold)
+        if not quality.usable:
+            return SceneOutcome(job.scene_id, quality)
+        detections = []
+        coarse = None
+        if method_for_gsd(grid.gsd) == "objects":
+            from railwatch.detect.api import detect_array
+
+            valid = raster.valid
+            if raster.mask is not None:
+                valid = valid & (raster.mask != 1)
+            detections = detect_array(raster.image, grid.gsd, detector=detector, valid=valid)
+        else:
+            from railwatch.detect.coarse import estimate_occupancy
+
+            coarse = estimate_occupancy(
+                raster.image,
+                grid.gsd,
+                raster.valid & raster.inside,
+                tracks=_tracks_in_pixels(job.tracks, raster),
+            )
+        count = count_scene(detections, raster, quality, coarse=coarse)
+        records = records_from_detections(
+            detections, grid.transform, grid.crs, site_geom_wgs84=job.site_geometry
+        )
+        return SceneOutcome(job.scene_id, quality, tuple(records), count)
+    except RailwatchError as err:
+        return SceneOutcome(job.scene_id, None, error=str(err))
+    except (OSError, ValueError, np.linalg.LinAlgError) as err:
+        log.debug("scene %s failed", job.scene_id, exc_info=True)
+        return SceneOutcome(job.scene_id, None, error=f"{type(err).__name__}: {err}")
+
+
+def pending_jobs(
+    db: Database,
+    site: str,
+    *,
+    detector: Detector,
+    reprocess: bool = False,
+    usable_threshold: float = 0.8,
+) -> tuple[list[SceneJob], int]:
+    """Jobs for the scenes of ``site`` not yet processed by this detector version
+    (all scenes with ``reprocess``), and how many were skipped as up to date."""
+    jobs: list[SceneJob] = []
+    skipped = 0
+    with db.session() as s:
+        row = repo.get_site(s, site)
+        geometry, tracks = row.geometry, row.tracks
+        for scene in repo.list_scenes(s, row):
+            done = (
+                scene.status in ("processed", "unusable")
+                and scene.detector == detector.name
+                and scene.detector_version == detector.version
+            )
+            if done and not reprocess:
+                skipped += 1
+                continue
+            jobs.append(
+                SceneJob(
+                    scene_id=scene.id,
+                    uri=scene.uri,
+                    gsd=scene.gsd,
+                    site_geometry=geometry,
+                    mask_uri=scene.mask_uri,
+                    tracks=tracks,
+                    usable_threshold=usable_threshold,
+                )
+            )
+    return jobs, skipped
+
+
+def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> None:
+    """Write one scene's outcome in its own transaction."""
+    with db.session() as s:
+        if outcome.error is not None or outcome.quality is None:
+            repo.mark_scene_failed(s, outcome.scene_id, outcome.error or "unknown error")
+            return
+        repo.record_scene_result(
+            s,
+            outcome.scene_id,
+            outcome.quality,
+            list(outcome.detections),
+            outcome.count,
+            detector.name,
+            detector.version,
+        )
+
+
+def process_site(
+    db: Database,
+    site: str,
+    *,
+    detector: Detector | None = None,
+    reprocess: bool = False,
+    usable_threshold: float = 0.8,
+    on_progress: ProgressCallback | None = None,
+) -> ProcessSummary:
+    """Process every pending scene of ``site`` in this process (see module docs)."""
+    if detector is None:
+        from railwatch.detect.registry import get_detector
+
+        detector = get_detector("default")
+    jobs, skipped = pending_jobs(
+        db, site, detector=detector, reprocess=reprocess, usable_threshold=usable_threshold
+    )
+    summary = ProcessSummary(site=site, detector=detector.name, version=detector.version)
+    summary.skipped = skipped
+    for i, job in enumerate(jobs):
+        if on_progress is not None:
+            on_progress(i, len(jobs), job.uri)
+        outcome = process_scene(job, detector)
+        record_outcome(db, outcome, detector)
+        if outcome.error is not None:
+            summary.failed.append((job.scene_id, outcome.error))
+        elif outcome.quality is not None and not outcome.quality.usable:
+            summary.unusable.append(job.scene_id)
+        else:
+            summary.processed.append(job.scene_id)
+    if on_progress is not None:
+        on_progress(len(jobs), len(jobs), "")
+    return summary
