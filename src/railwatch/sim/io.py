@@ -1,0 +1,223 @@
+"""Writing a rendered scene: COG image, quality mask, STAC sidecar, truth GeoJSON,
+PNG preview (file layout in notes/contracts.md, "Simulator outputs")."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import rasterio
+from pyproj import Transformer
+from rasterio.errors import RasterioError
+from shapely.geometry import Polygon, box, mapping
+
+from railwatch.errors import ImageryError
+from railwatch.sim.scene import RenderedScene
+
+STAC_EXTENSIONS = [
+    "https://stac-extensions.github.io/eo/v1.1.0/schema.json",
+    "https://stac-extensions.github.io/view/v1.0.0/schema.json",
+    "https://stac-extensions.github.io/projection/v1.1.0/schema.json",
+]
+
+
+@dataclass(frozen=True)
+class ScenePaths:
+    """Files written for one scene."""
+
+    name: str
+    image: Path
+    mask: Path
+    stac: Path
+    truth: Path
+    preview: Path | None
+
+    def all(self) -> tuple[Path, ...]:
+        return tuple(p for p in (self.image, self.mask, self.stac, self.truth, self.preview) if p)
+
+
+def scene_paths(out_dir: str | Path, name: str, *, preview: bool = True) -> ScenePaths:
+    """Where :func:`write_scene` puts the files of scene ``name``."""
+    d = Path(out_dir)
+    return ScenePaths(
+        name=name,
+        image=d / f"{name}.tif",
+        mask=d / f"{name}.mask.tif",
+        stac=d / f"{name}.json",
+        truth=d / f"{name}.truth.geojson",
+        preview=(d / f"{name}.preview.png") if preview else None,
+    )
+
+
+def truth_geojson(scene: RenderedScene) -> dict[str, Any]:
+    """Ground truth as a GeoJSON FeatureCollection in the scene CRS (contract layout)."""
+    feats = []
+    for t in scene.truth:
+        feats.append(
+            {
+                "type": "Feature",
+                "id": t.id,
+                "geometry": mapping(t.polygon_crs),
+                "properties": {
+                    "class": t.cls,
+                    "covered": t.covered,
+                    "load": t.load,
+                    "length_m": t.length_m,
+                    "width_m": t.width_m,
+                    "angle_deg": t.angle_deg,
+                    "valid_fraction": round(t.valid_fraction, 4),
+                    "clear_fraction": round(t.clear_fraction, 4),
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": scene.crs}},
+        "gsd": scene.gsd,
+        "features": feats,
+        "tracks": [[list(map(float, xy)) for xy in line.coords] for line in scene.tracks],
+    }
+
+
+def footprint_wgs84(scene: RenderedScene) -> Polygon:
+    """Outline of the pixels with data, in lon/lat."""
+    t = scene.transform
+    if scene.valid.all():
+        poly = box(0, 0, scene.width, scene.height)
+    else:
+        contours, _ = cv2.findContours(
+            scene.valid.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+        )
+        biggest = max(contours, key=cv2.contourArea).reshape(-1, 2).astype(float)
+        grown = Polygon(biggest + 0.5).buffer(0.5, join_style="mitre").simplify(1.0)
+        poly = grown if isinstance(grown, Polygon) else box(*grown.bounds)
+    ring = np.asarray(poly.exterior.coords)
+    xs = t.c + t.a * ring[:, 0] + t.b * ring[:, 1]
+    ys = t.f + t.d * ring[:, 0] + t.e * ring[:, 1]
+    to_ll = Transformer.from_crs(scene.crs, "EPSG:4326", always_xy=True)
+    lon, lat = to_ll.transform(xs, ys)
+    return Polygon(np.column_stack([lon, lat]))
+
+
+def stac_item(scene: RenderedScene, paths: ScenePaths) -> dict[str, Any]:
+    """A STAC Item (pystac-compatible dict) describing the scene and its assets."""
+    p = scene.params
+    fp = footprint_wgs84(scene)
+    epsg = int(scene.crs.split(":")[1])
+    t = scene.transform
+    cloud_pct = round(
+        100.0 * float(np.mean(scene.mask[scene.valid] == 1)) if scene.valid.any() else 0.0, 2
+    )
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "stac_extensions": STAC_EXTENSIONS,
+        "id": paths.name,
+        "geometry": mapping(fp),
+        "bbox": list(fp.bounds),
+        "properties": {
+            "datetime": p.acquired.isoformat().replace("+00:00", "Z"),
+            "gsd": p.gsd,
+            "platform": p.sensor_name,
+            "constellation": p.sensor_name,
+            "eo:cloud_cover": cloud_pct,
+            "view:off_nadir": p.off_nadir,
+            "view:azimuth": p.view_azimuth,
+            "view:sun_elevation": p.sun_elevation,
+            "view:sun_azimuth": p.sun_azimuth,
+            "proj:epsg": epsg,
+            "proj:shape": [scene.height, scene.width],
+            "proj:transform": [t.a, t.b, t.c, t.d, t.e, t.f],
+            "railwatch:simulated": True,
+            "railwatch:params_hash": p.digest(),
+            "railwatch:params": p.to_dict(),
+            "railwatch:truth_counts": scene.truth_counts(),
+            "railwatch:truth_covered": sum(1 for c in scene.truth if c.covered),
+            "railwatch:misregistration_m": list(p.misregistration_m),
+            "railwatch:coverage": float(scene.valid.mean()),
+        },
+        "links": [],
+        "assets": {
+            "image": {
+                "href": paths.image.name,
+                "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+                "roles": ["data"],
+                "eo:bands": [{"name": "red"}, {"name": "green"}, {"name": "blue"}],
+            },
+            "mask": {
+                "href": paths.mask.name,
+                "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+                "roles": ["quality"],
+                "description": (
+                    "0 clear, 1 cloud, 2 haze/thin cloud, 3 snow, 4 cloud shadow, 255 no data"
+                ),
+            },
+            "truth": {
+                "href": paths.truth.name,
+                "type": "application/geo+json",
+                "roles": ["labels"],
+            },
+        },
+    }
+
+
+def _write_cog(
+    path: Path, data: np.ndarray, scene: RenderedScene, *, nodata: int, resampling: str
+) -> None:
+    bands = data.transpose(2, 0, 1) if data.ndim == 3 else data[None]
+    profile = {
+        "driver": "COG",
+        "width": scene.width,
+        "height": scene.height,
+        "count": bands.shape[0],
+        "dtype": "uint8",
+        "crs": scene.crs,
+        "transform": scene.transform,
+        "nodata": nodata,
+        "compress": "deflate",
+        "level": 1,
+        "blocksize": 512,
+        "overview_resampling": resampling,
+    }
+    try:
+        with rasterio.Env(GDAL_NUM_THREADS="1"), rasterio.open(path, "w", **profile) as dst:
+            dst.write(bands)
+            if data.ndim == 3:
+                dst.colorinterp = [
+                    rasterio.enums.ColorInterp.red,
+                    rasterio.enums.ColorInterp.green,
+                    rasterio.enums.ColorInterp.blue,
+                ]
+    except RasterioError as err:
+        raise ImageryError(f"cannot write {path}: {err}; check the folder is writable.") from err
+
+
+def write_scene(
+    scene: RenderedScene, out_dir: str | Path, name: str, *, preview: bool = True
+) -> ScenePaths:
+    """Write ``NAME.tif`` (RGB COG, nodata 0), ``NAME.mask.tif``, ``NAME.json`` (STAC Item),
+    ``NAME.truth.geojson`` and optionally ``NAME.preview.png`` (at most 1024 px a side)."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ImageryError(f"cannot create {out}: {err}; choose a writable folder.") from err
+    paths = scene_paths(out, name, preview=preview)
+    _write_cog(paths.image, scene.image, scene, nodata=0, resampling="average")
+    _write_cog(paths.mask, scene.mask, scene, nodata=255, resampling="nearest")
+    paths.truth.write_text(json.dumps(truth_geojson(scene)))
+    if paths.preview is not None:
+        img = scene.image
+        k = max(scene.width, scene.height) / 1024.0
+        if k > 1:
+            img = cv2.resize(
+                img, (round(scene.width / k), round(scene.height / k)), interpolation=cv2.INTER_AREA
+            )
+        cv2.imwrite(str(paths.preview), np.ascontiguousarray(img[..., ::-1]))
+    # The sidecar goes last: its presence (with the params hash) marks a complete scene.
+    paths.stac.write_text(json.dumps(stac_item(scene, paths), indent=1))
+    return paths

@@ -1,0 +1,520 @@
+"""Rasterisation of a scene: ground, tracks, shadows, buildings, trees, cars.
+
+Everything is drawn with OpenCV's anti-aliased polygon filling at sub-pixel
+precision (``shift`` bits) on a canvas that is supersampled for coarse
+resolutions and area-averaged down, so a 1 m car is a soft blob, never a block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from railwatch.sim.cars import Car
+from railwatch.sim.conditions import fractal, soft_threshold
+from railwatch.sim.params import RGB, Paint, SceneParams, Style
+from railwatch.sim.yard import CONTAINER_COLORS, Box, Yard
+
+SHIFT = 4
+ONE = 1 << SHIFT
+AA = cv2.LINE_AA
+SNOW: RGB = (236, 239, 244)
+
+
+def _u8(x: float) -> int:
+    return 0 if x < 0 else (255 if x > 255 else round(x))
+
+
+def mix(a: RGB, b: RGB, t: float) -> RGB:
+    """Linear blend of two colours (t=0 → a, t=1 → b)."""
+    t = 0.0 if t < 0 else (1.0 if t > 1 else float(t))
+    return (
+        _u8(a[0] + (b[0] - a[0]) * t),
+        _u8(a[1] + (b[1] - a[1]) * t),
+        _u8(a[2] + (b[2] - a[2]) * t),
+    )
+
+
+def scale(c: RGB, k: float) -> RGB:
+    """A colour times a brightness factor, saturated."""
+    return (_u8(c[0] * k), _u8(c[1] * k), _u8(c[2] * k))
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Local metres (x east, y north, origin at the scene centre) to canvas pixels."""
+
+    width_m: float
+    height_m: float
+    gsd: float  # metres per canvas pixel
+    dx: float = 0.0  # content shift (misregistration), metres
+    dy: float = 0.0
+
+    def px(self, pts: np.ndarray) -> np.ndarray:
+        """Continuous pixel coordinates (col, row); (0, 0) is the top-left corner."""
+        p = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+        col = (p[:, 0] + self.dx + self.width_m / 2.0) / self.gsd
+        row = (self.height_m / 2.0 - (p[:, 1] + self.dy)) / self.gsd
+        return np.stack([col, row], axis=1)
+
+    def cv(self, pts: np.ndarray) -> np.ndarray:
+        """Fixed-point int32 coordinates for OpenCV drawing (pixel centres at integers)."""
+        return np.round((self.px(pts) - 0.5) * ONE).astype(np.int32)
+
+
+@dataclass(frozen=True)
+class Light:
+    """Sun and view geometry in local metres."""
+
+    to_sun: np.ndarray  # horizontal unit vector toward the sun (x, y)
+    elevation: float  # radians
+    lean: np.ndarray  # horizontal displacement of a point per metre of height
+
+    def shadow(self, height: float) -> np.ndarray:
+        return -self.to_sun * height / np.tan(self.elevation)
+
+    def shade(self, normal: np.ndarray, tilt: float = 0.35) -> float:
+        """Brightness factor of a roof face tilted ``tilt`` rad toward ``normal``."""
+        up = np.sin(self.elevation)
+        horiz = np.cos(self.elevation) * float(np.dot(normal, self.to_sun))
+        lit = np.cos(tilt) * up + np.sin(tilt) * horiz
+        flat = up
+        return float(0.55 + 0.45 * max(lit, 0.0) / max(flat, 0.2))
+
+
+def make_light(p: SceneParams) -> Light:
+    az = np.deg2rad(p.sun_azimuth)
+    to_sun = np.array([np.sin(az), np.cos(az)])
+    vaz = np.deg2rad(p.view_azimuth)
+    to_sat = np.array([np.sin(vaz), np.cos(vaz)])
+    lean = -to_sat * np.tan(np.deg2rad(p.off_nadir))
+    return Light(to_sun, float(np.deg2rad(p.sun_elevation)), lean)
+
+
+class Painter:
+    """Draws world-space shapes on a uint8 RGB canvas and a uint8 shadow layer."""
+
+    def __init__(self, img: np.ndarray, proj: Projection) -> None:
+        self.img = img
+        self.proj = proj
+        self.g = proj.gsd
+
+    def poly(self, pts: np.ndarray, color: RGB, img: np.ndarray | None = None) -> None:
+        target = self.img if img is None else img
+        cv2.fillPoly(target, [self.proj.cv(pts)], color, AA, SHIFT)
+
+    def polys(self, pts: list[np.ndarray], color: RGB) -> None:
+        if pts:
+            cv2.fillPoly(self.img, [self.proj.cv(p) for p in pts], color, AA, SHIFT)
+
+    def line(
+        self,
+        pts: np.ndarray,
+        color: RGB,
+        width_m: float,
+        under: RGB | None = None,
+        img: np.ndarray | None = None,
+    ) -> None:
+        """A polyline ``width_m`` wide; thinner than a pixel, its colour is blended
+        with ``under`` by coverage (or drawn at value*coverage on a 1-channel layer)."""
+        target = self.img if img is None else img
+        w_px = width_m / self.g
+        if w_px < 1.0:
+            cover = float(w_px)
+            color = mix(under, color, cover) if under is not None else (int(color[0] * cover), 0, 0)
+            thick = 1
+        else:
+            thick = round(w_px)
+        cv2.polylines(target, [self.proj.cv(pts)], False, color, thick, AA, SHIFT)
+
+    def circle(self, c: np.ndarray, r_m: float, color: RGB, img: np.ndarray | None = None) -> None:
+        target = self.img if img is None else img
+        p = self.proj.cv(c)[0]
+        r = max(1, round(r_m / self.g * ONE))
+        cv2.circle(target, (int(p[0]), int(p[1])), r, color, -1, AA, SHIFT)
+
+
+def _rect(
+    c: np.ndarray, a: np.ndarray, n: np.ndarray, u0: float, u1: float, v0: float, v1: float
+) -> np.ndarray:
+    return np.stack(
+        [c + a * u0 + n * v0, c + a * u1 + n * v0, c + a * u1 + n * v1, c + a * u0 + n * v1]
+    )
+
+
+def _hull(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    pts = np.vstack([a, b]).astype(np.float32)
+    return cv2.convexHull(pts).reshape(-1, 2).astype(np.float64)
+
+
+# ---------------------------------------------------------------------------------
+# Ground
+
+
+def ground(
+    rng: np.random.Generator, shape: tuple[int, int], gsd: float, style: Style, p: SceneParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Base ground colour (uint8 RGB) and ground snow alpha (float32, canvas size)."""
+    h, w = shape
+    lo_h, lo_w = max(2, h // 4), max(2, w // 4)
+    lo_gsd = gsd * h / lo_h
+    veg_field = fractal(rng, (lo_h, lo_w), 120.0 / lo_gsd, octaves=4, persistence=0.6)
+    soil_field = fractal(rng, (lo_h, lo_w), 200.0 / lo_gsd, octaves=3)
+    bright = fractal(rng, (lo_h, lo_w), 60.0 / lo_gsd, octaves=3)
+    veg_amount = (
+        style.vegetation * {"spring": 0.9, "summer": 1.0, "autumn": 0.9, "winter": 0.8}[p.season]
+    )
+    veg = soft_threshold(veg_field, veg_amount, 0.6)
+    grass = {
+        "spring": mix(style.grass, style.grass_dormant, 0.35),
+        "summer": style.grass,
+        "autumn": mix(style.grass, style.grass_dormant, 0.75),
+        "winter": style.grass_dormant,
+    }[p.season]
+    s0, s1, s2 = (np.array(c, np.float32) for c in style.soil)
+    t = np.clip(soil_field * 0.5 + 0.5, 0, 1)[..., None]
+    soil = np.where(t < 0.5, s0 + (s1 - s0) * (t * 2), s1 + (s2 - s1) * (t * 2 - 1))
+    g = np.array(grass, np.float32)
+    base = soil * (1 - veg[..., None]) + g * veg[..., None]
+    base *= (1.0 + 0.06 * bright)[..., None]
+    snow_lo: np.ndarray = np.zeros((lo_h, lo_w), np.float32)
+    if p.snow > 0:
+        sf = fractal(rng, (lo_h, lo_w), 80.0 / lo_gsd, octaves=4, persistence=0.6)
+        snow_lo = soft_threshold(sf, min(1.0, p.snow * 1.05), 0.8) * (0.75 + 0.25 * p.snow)
+        snow_lo = np.clip(snow_lo - 0.25 * veg * (1 - p.snow), 0, 1).astype(np.float32)
+        base = base * (1 - snow_lo[..., None]) + np.array(SNOW, np.float32) * snow_lo[..., None]
+    big = cv2.resize(base, (w, h), interpolation=cv2.INTER_LINEAR)
+    snow = cv2.resize(snow_lo, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.clip(big, 0, 255).astype(np.uint8), snow
+
+
+def draw_static_ground(
+    pt: Painter, yard: Yard, style: Style, p: SceneParams, rng: np.random.Generator
+) -> None:
+    """Water, roads, pads, ballast, sleepers and rails (flat colours; texture comes later)."""
+    snow = p.snow
+    for poly in yard.water:
+        pt.poly(poly, mix(style.water, (210, 220, 226), 0.8 * snow if p.season == "winter" else 0))
+    for road in yard.roads:
+        col = style.road if road.paved else mix(style.soil[0], style.concrete, 0.3)
+        pt.line(road.line, mix(col, SNOW, 0.35 * snow), road.width)
+        if road.paved and pt.g <= 0.6:
+            pt.line(road.line, mix(col, (200, 200, 196), 0.25), 0.15, under=col)
+    for pad in yard.pads:
+        pt.poly(pad, mix(style.concrete, SNOW, 0.5 * snow))
+    dirty = mix(style.ballast_dirty, SNOW, 0.7 * snow)
+    for bed in yard.ballast:
+        pt.poly(bed, dirty)
+    rail_dark: RGB = (48, 44, 42)
+    for track in yard.tracks:
+        jitter = rng.normal(0, 5)
+        bal = scale(style.ballast, 1.0 + jitter / 100.0)
+        wood = track.kind == "yard" and rng.random() < 0.7
+        sleeper: RGB = (84, 70, 58) if wood else (158, 154, 146)
+        band = mix(bal, sleeper, 0.55 if wood else 0.35)
+        width = 5.2 if track.kind == "main" else 4.0
+        pt.line(track.line, mix(bal, SNOW, 0.6 * snow), width)
+        band_s = mix(band, SNOW, 0.45 * snow)
+        pt.line(track.line, band_s, 2.7)
+        # Rails: 1520 mm gauge; draw both rails with shadow as ~0.2 m dark lines.
+        d = np.diff(track.line, axis=0)
+        d = np.vstack([d, d[-1:]])
+        nrm = np.stack([-d[:, 1], d[:, 0]], axis=1)
+        nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-9)
+        for side in (-0.79, 0.79):
+            pt.line(track.line + nrm * side, rail_dark, 0.2, under=band_s)
+
+
+def texture_and_shadows(
+    img: np.ndarray,
+    rng: np.random.Generator,
+    gsd: float,
+    style: Style,
+    snow: np.ndarray,
+    shadow: np.ndarray,
+    strength: float,
+) -> np.ndarray:
+    """Fine ground texture (gravel, grass tufts), low-frequency dirt and cast shadows
+    (darker, slightly bluish) in one pass; uint8 RGB out."""
+    h, w = img.shape[:2]
+    amp = np.float32(style.texture * np.clip(0.5 / gsd, 0.35, 1.2) ** 0.5)
+    tex = rng.standard_normal((h, w), dtype=np.float32)
+    tex *= amp
+    if snow.any():
+        tex *= 1.0 - 0.6 * snow
+    dirt = fractal(rng, (h, w), 25.0 / gsd, octaves=3)
+    mult = 1.0 + 0.05 * dirt
+    s = shadow.astype(np.float32)
+    s *= np.float32(strength / 255.0)
+    mult *= 1.0 - s
+    out = img.astype(np.float32)
+    out *= mult[..., None]
+    out += tex[..., None]
+    out[..., 2] += s * 14.0
+    return cv2.convertScaleAbs(out)
+
+
+# ---------------------------------------------------------------------------------
+# Objects
+
+
+def draw_shadows(layer: np.ndarray, pt: Painter, yard: Yard, cars: list[Car], light: Light) -> None:
+    """Cast shadows of boxes, trees, masts and cars on the 1-channel shadow layer."""
+    tmp = Painter(layer, pt.proj)
+    for box in yard.boxes:
+        fp = box.corners()
+        tmp.poly(_hull(fp, fp + light.shadow(box.height)), (255, 0, 0))
+    for x, y, r in yard.trees:
+        c = np.array([x, y]) + light.shadow(2.0 * r + 3.0) * 0.8
+        tmp.circle(c, r * 0.95, (230, 0, 0))
+    for x, y, hgt in yard.masts:
+        base = np.array([[x, y]])
+        tip = base + light.shadow(hgt)
+        tmp.line(np.vstack([base, tip]), (255, 0, 0), 0.45 if hgt < 15 else 0.8)
+    for car in cars:
+        fp = car.corners()
+        h = car.height + (1.2 if car.cls == "flat" and car.load in ("tarp", "timber") else 0.0)
+        tmp.poly(_hull(fp, fp + light.shadow(h - 0.35)), (255, 0, 0))
+
+
+def draw_boxes(
+    pt: Painter, boxes: tuple[Box, ...], light: Light, p: SceneParams, rng: np.random.Generator
+) -> None:
+    """Buildings, container stacks and trucks (with lean and two-tone roofs)."""
+    roof_snow = 0.85 * p.snow if p.snow > 0.25 else 0.0
+    for box in boxes:
+        fp = box.corners()
+        lean = light.lean * box.height
+        if np.hypot(*lean) * 1.0 > 0.05:
+            pt.poly(_hull(fp, fp + lean), scale(box.color, 0.62))
+        c = np.array([box.cx, box.cy]) + lean
+        a = np.array([np.cos(box.angle), np.sin(box.angle)])
+        n = np.array([-a[1], a[0]])
+        half_l, half_w = box.length / 2, box.width / 2
+        if box.kind in ("shed", "house"):
+            col = mix(box.color, SNOW, roof_snow)
+            k1, k2 = (
+                light.shade(n, 0.25 if box.kind == "shed" else 0.5),
+                light.shade(-n, 0.25 if box.kind == "shed" else 0.5),
+            )
+            pt.poly(_rect(c, a, n, -half_l, half_l, 0, half_w), scale(col, k1))
+            pt.poly(_rect(c, a, n, -half_l, half_l, -half_w, 0), scale(col, k2))
+            if box.kind == "shed" and pt.g < 0.8:
+                for u in np.arange(-half_l + 6, half_l - 3, 12.0):
+                    pt.poly(
+                        _rect(c, a, n, u, u + 1.5, -half_w * 0.6, half_w * 0.6), scale(col, 1.12)
+                    )
+        elif box.kind == "container":
+            col = mix(box.color, SNOW, roof_snow)
+            pt.poly(_rect(c, a, n, -half_l, half_l, -half_w, half_w), scale(col, 0.8))
+            pt.poly(
+                _rect(c, a, n, -half_l + 0.08, half_l - 0.08, -half_w + 0.08, half_w - 0.08), col
+            )
+        else:  # truck: cab + trailer
+            cab_l = 2.4
+            pt.poly(
+                _rect(c, a, n, half_l - cab_l, half_l, -1.2, 1.2),
+                (190, 190, 186) if rng.random() < 0.5 else (150, 40, 36),
+            )
+            trailer = mix(box.color, SNOW, roof_snow * 0.5)
+            pt.poly(_rect(c, a, n, -half_l, half_l - cab_l - 0.5, -half_w, half_w), trailer)
+
+
+def draw_trees_masts(
+    pt: Painter, yard: Yard, style: Style, light: Light, p: SceneParams, rng: np.random.Generator
+) -> None:
+    winter = p.season == "winter"
+    for x, y, r in yard.trees:
+        top = np.array([x, y]) + light.lean * (2 * r + 3)
+        base = style.tree if not winter else (82, 76, 66)
+        col = scale(base, float(rng.uniform(0.85, 1.15)))
+        pt.circle(top, r, col)
+        pt.circle(top + light.to_sun * r * 0.3, r * 0.55, scale(col, 1.25))
+    for x, y, hgt in yard.masts:
+        foot = np.array([[x, y]])
+        tip = foot + light.lean * hgt
+        pt.line(np.vstack([foot, tip + 1e-3]), (70, 70, 72), 0.4)
+        pt.circle(tip[0], 0.35, (90, 90, 92))
+
+
+def draw_car(pt: Painter, car: Car, light: Light, p: SceneParams, paint: Paint) -> None:
+    """One railcar: side faces (lean), roof or open top with load, details."""
+    rng = np.random.default_rng(car.detail_seed)
+    a = np.array([np.cos(car.angle), np.sin(car.angle)])
+    n = np.array([-a[1], a[0]])
+    lean = light.lean * car.height
+    fp = car.corners()
+    c = np.array([car.cx, car.cy]) + lean
+    hl, hw = car.length / 2, car.width / 2
+    body = car.paint
+    snow_roof = p.snow > 0.25 and rng.random() < 0.8
+    sn = 0.85 * p.snow if snow_roof else 0.0
+    if np.hypot(*lean) > 0.05:
+        pt.poly(_hull(fp, fp + lean), scale(body, 0.55))
+    # The body outline (underframe ends, side sills) in dark paint.
+    pt.poly(_rect(c, a, n, -hl, hl, -hw, hw), scale(body, 0.7))
+    cls = car.cls
+    if cls == "boxcar":
+        roof = mix(body, (74, 72, 72), 0.55)
+        roof = mix(roof, SNOW, sn)
+        pt.poly(
+            _rect(c, a, n, -hl + 0.15, hl - 0.15, 0, hw - 0.1), scale(roof, light.shade(n, 0.2))
+        )
+        pt.poly(
+            _rect(c, a, n, -hl + 0.15, hl - 0.15, -hw + 0.1, 0), scale(roof, light.shade(-n, 0.2))
+        )
+        if pt.g < 0.4:
+            for u in np.arange(-hl + 1.0, hl - 0.5, 1.35):
+                pt.poly(_rect(c, a, n, u, u + 0.12, -hw + 0.15, hw - 0.15), scale(roof, 1.15))
+    elif cls == "tank":
+        frame: RGB = (46, 44, 42)
+        pt.poly(_rect(c, a, n, -hl, hl, -hw * 0.92, hw * 0.92), frame)
+        r = 1.5
+        bl = hl - 0.6
+        col = mix(body, SNOW, sn * 0.6)
+        m = 9
+        for i in range(m):
+            v0, v1 = -r + 2 * r * i / m, -r + 2 * r * (i + 1) / m
+            phi = np.arcsin(np.clip((v0 + v1) / 2 / r, -1, 1))
+            nz = np.cos(phi)
+            nh = np.sin(phi)
+            dot = np.sin(light.elevation) * nz + np.cos(light.elevation) * nh * float(
+                np.dot(n, light.to_sun)
+            )
+            spec_phi = np.arctan2(
+                np.cos(light.elevation) * float(np.dot(n, light.to_sun)),
+                1 + np.sin(light.elevation),
+            )
+            spec = 0.5 * np.exp(-(((phi - spec_phi) / 0.22) ** 2))
+            k = 0.42 + 0.7 * max(dot, 0.0)
+            shade = scale(col, k)
+            shade = mix(shade, (250, 250, 246), spec)
+            inset = (1 - np.cos(np.arcsin(np.clip(max(abs(v0), abs(v1)) / r, 0, 1)))) * 0.5
+            pt.poly(_rect(c, a, n, -bl + inset, bl - inset, v0, v1), shade)
+        pt.circle(c + a * 0.0, 0.45, scale(col, 0.8))
+        pt.circle(c + light.to_sun * 0.1, 0.3, scale(col, 1.2))
+    elif cls in ("gondola", "hopper"):
+        rim = scale(body, 1.05)
+        pt.poly(_rect(c, a, n, -hl + 0.2, hl - 0.2, -hw, hw), rim)
+        iu, iv = hl - 0.45, hw - 0.2
+        if cls == "hopper":
+            iu = hl - 0.9
+            pt.poly(_rect(c, a, n, -hl, -hl + 0.7, -hw * 0.9, hw * 0.9), (52, 50, 48))
+            pt.poly(_rect(c, a, n, hl - 0.7, hl, -hw * 0.9, hw * 0.9), (52, 50, 48))
+        _open_top(pt, c, a, n, iu, iv, car, light, sn, rng)
+    elif cls == "flat":
+        deck = (104, 90, 76) if rng.random() < 0.6 else (86, 84, 82)
+        pt.poly(_rect(c, a, n, -hl, hl, -hw, hw), scale(body, 0.8))
+        pt.poly(_rect(c, a, n, -hl + 0.25, hl - 0.25, -hw + 0.15, hw - 0.15), mix(deck, SNOW, sn))
+        if car.load == "tarp":
+            ll = hl * float(rng.uniform(0.6, 0.95))
+            _tarp(pt, c, a, n, ll, hw - 0.2, car.accent, light, sn, rng, lumps=True)
+        elif car.load == "timber":
+            ll = hl - 0.5
+            wood = mix(car.accent, SNOW, sn)
+            pt.poly(_rect(c, a, n, -ll, ll, -hw + 0.2, hw - 0.2), wood)
+            for v in np.linspace(-hw + 0.5, hw - 0.5, 4):
+                pt.poly(_rect(c, a, n, -ll, ll, v - 0.05, v + 0.05), scale(wood, 0.8))
+    elif cls == "container":
+        pt.poly(_rect(c, a, n, -hl, hl, -hw, hw), (60, 58, 56))
+        layout = rng.choice([0, 1, 2])
+        boxes = (
+            [(-6.1, 6.1)]
+            if layout == 0
+            else ([(-6.4, -0.3), (0.3, 6.4)] if layout == 1 else [(-3.03, 3.03)])
+        )
+        for u0, u1 in boxes:
+            col = CONTAINER_COLORS[int(rng.integers(len(CONTAINER_COLORS)))]
+            col = mix(col, SNOW, sn)
+            pt.poly(_rect(c, a, n, u0, u1, -1.22, 1.22), scale(col, 0.8))
+            pt.poly(_rect(c, a, n, u0 + 0.06, u1 - 0.06, -1.16, 1.16), col)
+    elif cls == "locomotive":
+        pt.poly(_rect(c, a, n, -hl, hl, -hw, hw), body)
+        roof = mix((72, 74, 76), SNOW, sn * 0.4)
+        pt.poly(_rect(c, a, n, -hl + 2.6, hl - 2.6, -hw + 0.35, hw - 0.35), roof)
+        for u in np.linspace(-hl + 4.0, hl - 4.0, 4):
+            pt.circle(c + a * u, 0.6, (40, 40, 42))
+        pt.poly(_rect(c, a, n, -hl, -hl + 2.5, -hw + 0.2, hw - 0.2), scale(body, 1.15))
+        pt.poly(_rect(c, a, n, hl - 2.5, hl, -hw + 0.2, hw - 0.2), scale(body, 1.15))
+    if car.rust > 0 and cls in ("boxcar", "gondola", "hopper") and pt.g < 0.8:
+        rust_col = (124, 74, 50)
+        for _ in range(int(car.rust * 5)):
+            u = float(rng.uniform(-hl + 1, hl - 2))
+            v = float(rng.uniform(-hw + 0.1, hw - 0.8))
+            du, dv = float(rng.uniform(0.4, 2.0)), float(rng.uniform(0.2, 0.7))
+            pt.poly(_rect(c, a, n, u, u + du, v, v + dv), mix(scale(body, 0.9), rust_col, 0.55))
+
+
+def _open_top(
+    pt: Painter,
+    c: np.ndarray,
+    a: np.ndarray,
+    n: np.ndarray,
+    iu: float,
+    iv: float,
+    car: Car,
+    light: Light,
+    sn: float,
+    rng: np.random.Generator,
+) -> None:
+    """Inside of a gondola/hopper: empty floor with wall shadow, a load heap, or a tarp."""
+    if car.load == "tarp":
+        _tarp(pt, c, a, n, iu + 0.25, iv + 0.12, car.accent, light, sn, rng, lumps=False)
+        return
+    if car.load == "empty":
+        floor = mix(scale(car.paint, 0.55), SNOW, sn * 0.8)
+        pt.poly(_rect(c, a, n, -iu, iu, -iv, iv), floor)
+        # Shadow of the sun-side wall on the floor.
+        side = 1.0 if float(np.dot(n, light.to_sun)) > 0 else -1.0
+        along = abs(float(np.dot(n, light.to_sun)))
+        sw = min(2 * iv, 2.0 / np.tan(light.elevation) * along + 0.3)
+        v_edge = side * iv
+        pt.poly(_rect(c, a, n, -iu, iu, v_edge - side * sw, v_edge), scale(floor, 0.55))
+        return
+    load = mix(car.accent, SNOW, sn * 0.7)
+    pt.poly(_rect(c, a, n, -iu, iu, -iv, iv), scale(load, 0.9))
+    k = int(rng.integers(1, 4))
+    for i in range(k):
+        u = -iu + (2 * iu) * (i + 0.5) / k
+        r_u = iu / k * 0.9
+        r_v = iv * 0.8
+        ctr = pt.proj.cv(c + a * u)[0]
+        axes = (max(1, int(r_u / pt.g * ONE)), max(1, int(r_v / pt.g * ONE)))
+        ang = -np.rad2deg(np.arctan2(a[1], a[0]))
+        cv2.ellipse(pt.img, (int(ctr[0]), int(ctr[1])), axes, ang, 0, 360, load, -1, AA, SHIFT)
+        hi = pt.proj.cv(c + a * u + light.to_sun * r_v * 0.3)[0]
+        axes2 = (max(1, int(axes[0] * 0.6)), max(1, int(axes[1] * 0.5)))
+        cv2.ellipse(
+            pt.img, (int(hi[0]), int(hi[1])), axes2, ang, 0, 360, scale(load, 1.2), -1, AA, SHIFT
+        )
+
+
+def _tarp(
+    pt: Painter,
+    c: np.ndarray,
+    a: np.ndarray,
+    n: np.ndarray,
+    hl: float,
+    hw: float,
+    color: RGB,
+    light: Light,
+    sn: float,
+    rng: np.random.Generator,
+    *,
+    lumps: bool,
+) -> None:
+    """A tarpaulin: ridge along the car (lit and shaded halves), folds, ropes."""
+    col = mix(color, SNOW, sn * 0.6)
+    tilt = 0.5 if lumps else 0.3
+    k1, k2 = light.shade(n, tilt), light.shade(-n, tilt)
+    pt.poly(_rect(c, a, n, -hl, hl, 0, hw), scale(col, k1))
+    pt.poly(_rect(c, a, n, -hl, hl, -hw, 0), scale(col, k2))
+    for _ in range(int(rng.integers(2, 6))):
+        u = float(rng.uniform(-hl + 0.5, hl - 1.0))
+        du = float(rng.uniform(0.3, 1.0))
+        pt.poly(_rect(c, a, n, u, u + du, -hw, hw), scale(col, float(rng.uniform(0.82, 1.12))))
+    if pt.g < 0.45:
+        for u in np.linspace(-hl + 1.0, hl - 1.0, int(2 * hl / 2.5)):
+            pt.poly(_rect(c, a, n, u, u + 0.06, -hw, hw), scale(col, 0.7))
