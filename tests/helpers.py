@@ -39,7 +39,7 @@ def make_geotiff(
     Pixels are a deterministic gradient unless ``data`` (bands, H, W) is given.
     """
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     if data is None:
         yy, xx = np.mgrid[0:height, 0:width]
@@ -55,7 +55,7 @@ def make_geotiff(
         count=bands,
         dtype=dtype,
         crs=crs,
-        transform=from_origin(origin[0], origin[1], gsd, gsd),
+        transform=Affine(gsd, 0.0, origin[0], 0.0, -gsd, origin[1]),
         nodata=nodata,
         **profile,
     ) as dst:
