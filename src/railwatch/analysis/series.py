@@ -1,0 +1,105 @@
+"""Count series per class: one point per day, unusable scenes kept as gaps.
+
+Several images on one UTC day are combined by keeping the **best-quality usable
+image**: the highest clear fraction x coverage (a missing value counts as 1),
+ties broken by the higher count, then the lower scene id. Overlapping partial
+images are not summed, because their cars may be the same cars. A day with no
+usable image is a gap (``count`` None), never a zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import numpy as np
+
+from railwatch.analysis.types import CountPoint
+from railwatch.errors import InputError
+
+
+@dataclass(frozen=True)
+class CountSeries:
+    """The daily series of one class: ``points`` sorted by time, one per day."""
+
+    cls: str
+    points: tuple[CountPoint, ...]
+
+    @property
+    def usable(self) -> tuple[CountPoint, ...]:
+        """The points that may be judged (usable, with a count)."""
+        return tuple(p for p in self.points if p.is_usable)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Usable points as (day number since 1970-01-01 as float, count) arrays."""
+        usable = self.usable
+        days = np.array([day_number(p.when) for p in usable], dtype=float)
+        counts = np.array([float(p.count) for p in usable if p.count is not None], dtype=float)
+        return days, counts
+
+
+def as_utc(when: datetime) -> datetime:
+    """A timezone-aware UTC datetime (naive values are taken as UTC)."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def day_number(when: datetime) -> float:
+    """Days since 1970-01-01 UTC, fractional."""
+    return as_utc(when).timestamp() / 86400.0
+
+
+def _quality_score(point: CountPoint) -> float:
+    clear = 1.0 if point.clear_fraction is None else point.clear_fraction
+    cover = 1.0 if point.coverage is None else point.coverage
+    return clear * cover
+
+
+def _best(points: list[CountPoint]) -> CountPoint:
+    usable = [p for p in points if p.is_usable]
+    if not usable:
+        # A gap: keep the best-quality unusable scene as the record of the attempt.
+        first = max(points, key=lambda p: (_quality_score(p), -(p.scene_id or 0)))
+        return CountPoint(
+            when=first.when,
+            count=None,
+            low=None,
+            high=None,
+            usable=False,
+            cls=first.cls,
+            clear_fraction=first.clear_fraction,
+            coverage=first.coverage,
+            method=first.method,
+            scene_id=first.scene_id,
+        )
+    return max(
+        usable,
+        key=lambda p: (_quality_score(p), float(p.count or 0.0), -(p.scene_id or 0)),
+    )
+
+
+def validate_point(point: CountPoint) -> None:
+    """Raise :class:`InputError` for a count that cannot be analysed."""
+    if point.count is not None:
+        if not np.isfinite(point.count) or point.count < 0:
+            raise InputError(f"count {point.count} on {point.when:%Y-%m-%d} must be a number >= 0")
+        if point.low is not None and point.high is not None and point.low > point.high:
+            raise InputError(
+                f"interval low {point.low} > high {point.high} on {point.when:%Y-%m-%d}"
+            )
+
+
+def build_series(points: Iterable[CountPoint]) -> dict[str, CountSeries]:
+    """Group points by class and combine each day into one point (see module doc)."""
+    by_cls: dict[str, dict[date, list[CountPoint]]] = {}
+    for point in points:
+        validate_point(point)
+        when = as_utc(point.when)
+        if when is not point.when:
+            point = CountPoint(**{**point.__dict__, "when": when})
+        by_cls.setdefault(point.cls, {}).setdefault(when.date(), []).append(point)
+    out: dict[str, CountSeries] = {}
+    for cls, days in sorted(by_cls.items()):
+        combined = [_best(days[d]) for d in sorted(days)]
+        out[cls] = CountSeries(cls=cls, points=tuple(combined))
+    return out

@@ -1,0 +1,185 @@
+"""Every alert threshold in one documented object (defaults suit weekly-to-monthly revisits)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class AlertSettings(BaseModel):
+    """Thresholds of the baseline and of each alert rule; see ``docs/alerts.md``.
+
+    Defaults were tuned with ``benchmarks/bench_alerts.py`` on a tuning seed set
+    separate from the reported one.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # --- baseline -----------------------------------------------------------------
+    baseline_window_days: int = Field(
+        default=180, ge=14, description="Trailing window of the robust baseline (median/MAD)."
+    )
+    baseline_min_points: int = Field(
+        default=5,
+        ge=3,
+        description="Usable images the window needs before spikes/drops/shifts are judged.",
+    )
+    regime_min_points: int = Field(
+        default=5,
+        ge=2,
+        description="After a shift, images of the new level needed before it is the baseline.",
+    )
+    relative_noise: float = Field(
+        default=0.10,
+        ge=0.0,
+        description="Floor of the spread as a fraction of the baseline (detector error of 5-10 %).",
+    )
+    poisson_noise: bool = Field(
+        default=True, description="Floor the spread at sqrt(baseline): trains come and go."
+    )
+    min_spread: float = Field(
+        default=1.0, gt=0.0, description="Absolute floor of the spread, in cars."
+    )
+    seasonal_min_years: float = Field(
+        default=2.0,
+        ge=1.0,
+        description="History (years) needed before a month-of-year factor is used.",
+    )
+    seasonal_min_points: int = Field(
+        default=6, ge=2, description="Images in a calendar month needed to estimate its factor."
+    )
+    seasonal_clip: float = Field(
+        default=2.0, gt=1.0, description="Month factors are clipped to [1/clip, clip]."
+    )
+
+    short_history_days: int = Field(
+        default=365,
+        ge=0,
+        description="Alerts on less history than this (seasons unknown) are lowered one step.",
+    )
+
+    # --- record -------------------------------------------------------------------
+    record_years: int = Field(
+        default=5, ge=1, description="N: the record is the maximum of the previous N years."
+    )
+    record_min_points: int = Field(
+        default=6, ge=1, description="Usable images before a record can be more than 'info'."
+    )
+    record_min_history_days: int = Field(
+        default=180, ge=0, description="History (days) before a record can be more than 'info'."
+    )
+    record_episode_days: int = Field(
+        default=90,
+        ge=0,
+        description="Records within this many days of the previous record alert are one rise: "
+        "their severity is measured against the record that stood before the rise.",
+    )
+    record_low_ratio: float = Field(default=1.2, gt=1.0, description="count/record for 'low'.")
+    record_medium_ratio: float = Field(
+        default=1.5, gt=1.0, description="count/record for 'medium'."
+    )
+    record_high_ratio: float = Field(default=2.0, gt=1.0, description="count/record for 'high'.")
+    record_min_excess: float = Field(
+        default=3.0, ge=0.0, description="Cars above the record needed for more than 'info'."
+    )
+
+    # --- spike --------------------------------------------------------------------
+    spike_z: float = Field(
+        default=4.0, gt=0.0, description="Robust z-score (spreads above the baseline)."
+    )
+    spike_min_ratio: float = Field(
+        default=1.8, gt=1.0, description="count/baseline needed for a spike."
+    )
+    spike_min_excess: float = Field(
+        default=4.0, ge=0.0, description="Cars above the baseline needed."
+    )
+    spike_medium_ratio: float = Field(
+        default=3.0, gt=1.0, description="count/baseline for 'medium'."
+    )
+    spike_high_ratio: float = Field(default=5.0, gt=1.0, description="count/baseline for 'high'.")
+
+    # --- shift --------------------------------------------------------------------
+    shift_confirm_points: int = Field(
+        default=2,
+        ge=2,
+        description="Consecutive usable images at the new level that confirm a shift.",
+    )
+    shift_fast_ratio: float = Field(
+        default=1.6,
+        gt=1.0,
+        description="Level ratio (or inverse) above which shift_confirm_points images suffice.",
+    )
+    shift_small_extra_points: int = Field(
+        default=1, ge=0, description="Extra confirming images for a smaller shift."
+    )
+    shift_each_ratio: float = Field(
+        default=1.4,
+        gt=1.0,
+        description="Each confirming image must be this ratio (or inverse) from the baseline.",
+    )
+    shift_z: float = Field(
+        default=4.5,
+        gt=0.0,
+        description="Robust z-score of the mean of the confirming images (spread / sqrt(images)).",
+    )
+    shift_each_z: float = Field(
+        default=1.0, ge=0.0, description="Robust z-score every confirming image needs on its own."
+    )
+    shift_min_ratio: float = Field(
+        default=1.5, gt=1.0, description="Level ratio (up) or its inverse (down) for a shift."
+    )
+    shift_min_excess: float = Field(default=3.0, ge=0.0, description="Cars of level change needed.")
+    shift_medium_ratio: float = Field(default=2.0, gt=1.0, description="Level ratio for 'medium'.")
+    shift_high_ratio: float = Field(default=3.0, gt=1.0, description="Level ratio for 'high'.")
+
+    # --- drop ---------------------------------------------------------------------
+    drop_ratio: float = Field(
+        default=0.3,
+        gt=0.0,
+        lt=1.0,
+        description="count/baseline at or below which a busy site dropped.",
+    )
+    drop_z: float = Field(
+        default=3.0, gt=0.0, description="Robust z-score below the baseline needed."
+    )
+    drop_min_baseline: float = Field(
+        default=5.0,
+        ge=0.0,
+        description="A site is 'busy' when its baseline has at least this many cars.",
+    )
+    drop_high_ratio: float = Field(default=0.1, ge=0.0, description="count/baseline for 'high'.")
+
+    # --- quality ------------------------------------------------------------------
+    quality_gap_factor: float = Field(
+        default=3.0,
+        gt=1.0,
+        description="Expected gap = factor x median gap between usable images...",
+    )
+    quality_min_gap_days: int = Field(
+        default=45, ge=1, description="...but at least this many days."
+    )
+    quality_min_points: int = Field(
+        default=4, ge=2, description="Usable images needed before gaps are judged."
+    )
+
+    # --- uncertainty and events ---------------------------------------------------
+    wide_interval: float = Field(
+        default=0.5,
+        gt=0.0,
+        description="An interval (high-low) wider than this fraction of the count is 'uncertain' "
+        "and lowers the severity one step.",
+    )
+    event_window_days: int = Field(
+        default=60, ge=0, description="Alerts name the latest event at most this many days before."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AlertSettings:
+        if not self.record_low_ratio <= self.record_medium_ratio <= self.record_high_ratio:
+            raise ValueError("record ratios must be ordered low <= medium <= high")
+        if not self.spike_min_ratio <= self.spike_medium_ratio <= self.spike_high_ratio:
+            raise ValueError("spike ratios must be ordered min <= medium <= high")
+        if not self.shift_min_ratio <= self.shift_medium_ratio <= self.shift_high_ratio:
+            raise ValueError("shift ratios must be ordered min <= medium <= high")
+        if self.drop_high_ratio > self.drop_ratio:
+            raise ValueError("drop_high_ratio must not exceed drop_ratio")
+        return self

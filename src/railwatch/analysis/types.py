@@ -1,0 +1,84 @@
+"""Value types of the analysis: count points, events and alerts (see docs/alerts.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Final
+
+#: Alert kinds, in the order they are documented.
+ALERT_KINDS: Final[tuple[str, ...]] = ("record", "spike", "shift", "drop", "quality")
+#: Severities, lowest first. "info" is a note, not an alarm.
+SEVERITIES: Final[tuple[str, ...]] = ("info", "low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class CountPoint:
+    """One count of one class in one scene; ``count`` is None for an unusable scene (a gap)."""
+
+    when: datetime
+    count: float | None
+    low: float | None = None
+    high: float | None = None
+    usable: bool = True
+    cls: str = "all"
+    clear_fraction: float | None = None
+    coverage: float | None = None
+    method: str = "objects"
+    scene_id: int | None = None
+
+    @property
+    def is_usable(self) -> bool:
+        """True when this point may be judged: a usable scene with a count."""
+        return self.usable and self.count is not None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A dated happening analysts relate counts to (a summit, a sanction, a flood)."""
+
+    when: date
+    label: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An explained alert. ``key`` is stable for the same input (idempotent storage)."""
+
+    key: str
+    kind: str
+    severity: str
+    when: datetime
+    cls: str
+    value: float | None
+    explanation: str
+    metrics: dict[str, float | str] = field(default_factory=dict, hash=False)
+    event_label: str | None = None
+    event_days: int | None = None
+    scene_id: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict (dates in ISO 8601)."""
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "severity": self.severity,
+            "when": self.when.isoformat(),
+            "cls": self.cls,
+            "value": self.value,
+            "explanation": self.explanation,
+            "metrics": dict(self.metrics),
+            "event_label": self.event_label,
+            "event_days": self.event_days,
+            "scene_id": self.scene_id,
+        }
+
+
+def severity_rank(severity: str) -> int:
+    """Position of a severity in :data:`SEVERITIES` (info = 0)."""
+    return SEVERITIES.index(severity)
+
+
+def lower_severity(severity: str, steps: int = 1) -> str:
+    """The severity ``steps`` levels lower, never below "info"."""
+    return SEVERITIES[max(0, severity_rank(severity) - steps)]
