@@ -66,6 +66,35 @@ def gap_caveats(rows: Sequence[SceneRow], limit: int = 3) -> list[str]:
     return out
 
 
+MISREGISTRATION = (
+    "Images of different dates without ground control can be misregistered by 5–8 m "
+    "(older sensors) or under 5 m (newer ones)"
+)
+
+
+def _registration_caveats(evidence: Sequence[Evidence]) -> list[str]:
+    out: list[str] = []
+    pairs = [e for e in evidence if e.before is not None and e.after is not None]
+    for ev in pairs:
+        if ev.shift_m is None or ev.after is None:
+            continue
+        day = f"{ev.alert.when:%Y-%m-%d}"
+        if ev.shift_m < ev.after.gsd:
+            out.append(
+                f"The before and alert images of {day} agree to within one pixel "
+                f"({ev.shift_m:.1f} m, phase correlation on the shared extent)."
+            )
+        else:
+            out.append(
+                f"The before and alert images of {day} appear offset by about {ev.shift_m:.1f} m "
+                f"(phase correlation on the shared extent). {MISREGISTRATION}: a car in one "
+                "image is not necessarily the same car in the other."
+            )
+    if pairs and all(e.shift_m is None for e in pairs):
+        out.append(f"{MISREGISTRATION}; compare the chips by the track layout.")
+    return out
+
+
 def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -> tuple[str, ...]:
     """All caveats for the images of the report period and the alert evidence."""
     out: list[str] = []
@@ -123,20 +152,7 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
             "they are lower bounds for the whole site."
         )
 
-    for ev in evidence:
-        if ev.shift_m is None or ev.before is None:
-            continue
-        out.append(
-            f"The before and alert images of {ev.alert.when:%Y-%m-%d} appear offset by about "
-            f"{ev.shift_m:.1f} m (phase correlation on the shared extent). Images of different "
-            "dates without ground control can be misregistered by 5–8 m (older sensors) or under "
-            "5 m (newer ones): a car in one image is not necessarily the same car in the other."
-        )
-    if not any(ev.shift_m is not None for ev in evidence) and evidence:
-        out.append(
-            "Images of different dates without ground control can be misregistered by 5–8 m "
-            "(older sensors) or under 5 m (newer ones); compare the chips by the track layout."
-        )
+    out.extend(_registration_caveats(evidence))
 
     versions = {(r.detector, r.detector_version) for r in counted if r.detector}
     if len(versions) > 1:

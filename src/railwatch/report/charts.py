@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow
 from railwatch.report.style import (
@@ -111,7 +112,11 @@ def draw_timeseries(
     unusable = sorted((s for s in scenes if not s.counted), key=lambda s: s.when)
     all_when = [s.when for s in scenes] + [_as_datetime(e.when) for e in events]
     span_days = (max(all_when) - min(all_when)).days if len(all_when) > 1 else 30
-    bar_width = max(1.0, span_days / 300.0)
+    gaps = np.diff(_x([s.when for s in counted])) if len(counted) > 1 else np.array([30.0])
+    positive = gaps[gaps > 0]
+    bar_width = float(
+        np.clip(0.7 * (positive.min() if positive.size else 30.0), 1.0, max(span_days / 80.0, 1.0))
+    )
 
     if baseline:
         pts = sorted(baseline, key=lambda b: b.when)
@@ -260,6 +265,7 @@ def draw_timeseries(
 
     ax.xaxis_date()
     ax.set_ylim(bottom=0.0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("railcars per image")
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)

@@ -67,10 +67,10 @@ def _first_page(data: ReportData) -> Figure:
         ("Alerts in period", str(len(data.alerts))),
     ]
     for i, (k, v) in enumerate(facts):
-        x = 0.04 + 0.155 * i
-        fig.text(x, 0.77, k.upper(), fontsize=7, color="#5f6b76")
-        fig.text(x, 0.745, v, fontsize=10, fontweight="bold")
-    ax = fig.add_axes((0.06, 0.08, 0.9, 0.62))
+        x, y = 0.04 + 0.31 * (i % 3), 0.8 - 0.06 * (i // 3)
+        fig.text(x, y, k.upper(), fontsize=7, color="#5f6b76")
+        fig.text(x, y - 0.024, v, fontsize=10, fontweight="bold")
+    ax = fig.add_axes((0.06, 0.08, 0.9, 0.58))
     draw_timeseries(
         ax, data.scenes, data.baseline, data.events, data.alerts, title=f"Railcars at {data.site}"
     )
@@ -106,7 +106,7 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
             "image; same site grid, same ground extent.",
         )
     if notes:
-        fig.text(0.04, 0.06, _wrap("\n".join(notes), 170), fontsize=8, color="#5f6b76", va="bottom")
+        fig.text(0.04, 0.1, _wrap("\n".join(notes), 170), fontsize=8, color="#5f6b76", va="bottom")
     return fig
 
 
@@ -162,7 +162,11 @@ def _table_pages(data: ReportData) -> list[Figure]:
             )
             table.auto_set_font_size(False)
             table.set_fontsize(7)
-            table.auto_set_column_width(list(range(len(header))))
+            cells = [header, *_table_rows(data, chunk)]
+            chars = [max(len(str(r[i])) for r in cells) + 2 for i in range(len(header))]
+            total = float(sum(chars))
+            for (_row, col), cell in table.get_celld().items():
+                cell.set_width(min(chars[col] / total, 0.3))
             for (row, _col), cell in table.get_celld().items():
                 cell.set_edgecolor("#d8dde2")
                 if row == 0:
@@ -196,7 +200,7 @@ def write_pdf(data: ReportData, path: str | Path) -> Path:
         if data.generated.tzinfo
         else data.generated.replace(tzinfo=UTC),
     }
-    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(out, metadata=metadata) as pdf:
+    with matplotlib.rc_context({"pdf.fonttype": 3}), PdfPages(out, metadata=metadata) as pdf:
         pages = [_first_page(data)]
         pages += [_evidence_page(data, ev) for ev in data.evidence]
         pages += _table_pages(data)

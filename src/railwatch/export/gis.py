@@ -1,0 +1,164 @@
+"""Export a site's data to the formats GIS tools and notebooks read.
+
+* ``gpkg``: one GeoPackage file with layers ``sites``, ``scenes``, ``detections``
+  (polygons) and ``counts`` (attribute table), via pyogrio (GDAL).
+* ``geoparquet``: a directory with ``sites/scenes/detections.parquet`` (GeoParquet
+  1.1: WKB ``geometry`` column, ``geo`` metadata) and ``counts.parquet`` (a table).
+* ``geojson``: a directory with one RFC 7946 FeatureCollection per layer (counts as
+  features without geometry). Needs nothing beyond the core install.
+* ``csv``: the counts table as one CSV file:
+  ``pandas.read_csv(path, parse_dates=["date"])``.
+
+Geometries are WGS84 (EPSG:4326, longitude/latitude). Existing outputs are replaced.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+from railwatch.errors import InputError, lazy_import
+from railwatch.export.layers import CRS, LAYER_NAMES, Layer, jsonable, site_layers
+from railwatch.storage import Database
+
+FORMATS: tuple[str, ...] = ("gpkg", "geoparquet", "geojson", "csv")
+_PANDAS_TYPES = {"int": "Int64", "float": "float64", "bool": "boolean", "str": "string"}
+
+
+def _frame(layer: Layer) -> Any:
+    """The layer as a (Geo)DataFrame with explicit nullable column types."""
+    pd = lazy_import("pandas", "gis", "GIS exports")
+    data = {}
+    for col, kind in zip(layer.columns, layer.types, strict=True):
+        values = [r[col] for r in layer.records]
+        if kind == "datetime":
+            data[col] = pd.to_datetime(pd.Series(values, dtype="object"), utc=True)
+        else:
+            data[col] = pd.Series(values, dtype=_PANDAS_TYPES[kind])  # type: ignore[attr-defined]
+    frame = pd.DataFrame(data, columns=list(layer.columns))  # type: ignore[attr-defined]
+    if layer.geometries is None:
+        return frame
+    gpd = lazy_import("geopandas", "gis", "GIS exports")
+    return gpd.GeoDataFrame(  # type: ignore[attr-defined]
+        frame, geometry=list(layer.geometries), crs=CRS
+    )
+
+
+def _replace(path: Path, *, directory: bool) -> None:
+    if path.is_dir() and not directory:
+        raise InputError(f"{path} is a directory: give a file name for this format")
+    if path.exists() and directory and not path.is_dir():
+        raise InputError(f"{path} is a file: give a directory for this format")
+    if path.is_file():
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if directory:
+        path.mkdir(parents=True, exist_ok=True)
+
+
+def write_gpkg(layers: dict[str, Layer], out: Path) -> Path:
+    """One GeoPackage with every layer (``counts`` as an attribute table)."""
+    pyogrio = lazy_import("pyogrio", "gis", "GeoPackage export")
+    _replace(out, directory=False)
+    for name in LAYER_NAMES:
+        layer = layers[name]
+        kwargs: dict[str, Any] = {"layer": name, "driver": "GPKG"}
+        if layer.geometries is not None:
+            kwargs["geometry_type"] = layer.geometry_type or "Unknown"
+        pyogrio.write_dataframe(_frame(layer), out, **kwargs)  # type: ignore[attr-defined]
+    return out
+
+
+def write_geoparquet(layers: dict[str, Layer], out: Path) -> Path:
+    """A directory of GeoParquet 1.1 files (``counts.parquet`` is a plain table)."""
+    _replace(out, directory=True)
+    lazy_import("pyarrow", "gis", "GeoParquet export")
+    for name in LAYER_NAMES:
+        layer = layers[name]
+        frame = _frame(layer)
+        path = out / f"{name}.parquet"
+        if layer.geometries is None:
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_parquet(path, index=False, schema_version="1.1.0")
+    return out
+
+
+def _geojson_value(value: Any) -> Any:
+    value = jsonable(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def layer_geojson(layer: Layer) -> dict[str, Any]:
+    """One layer as an RFC 7946 FeatureCollection (WGS84 lon/lat)."""
+    features = []
+    geoms = layer.geometries
+    for i, rec in enumerate(layer.records):
+        geometry = shapely.geometry.mapping(geoms[i]) if geoms is not None else None
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {k: _geojson_value(v) for k, v in rec.items()},
+            }
+        )
+    return {"type": "FeatureCollection", "name": layer.name, "features": features}
+
+
+def write_geojson(layers: dict[str, Layer], out: Path) -> Path:
+    """A directory with ``<layer>.geojson`` per layer."""
+    _replace(out, directory=True)
+    for name in LAYER_NAMES:
+        text = json.dumps(layer_geojson(layers[name]), ensure_ascii=False, allow_nan=False)
+        (out / f"{name}.geojson").write_text(text, encoding="utf-8")
+    return out
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if not math.isfinite(value) else repr(value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def write_csv(layer: Layer, out: Path) -> Path:
+    """The counts table as CSV (ISO 8601 UTC dates; empty cells for gaps)."""
+    _replace(out, directory=False)
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(layer.columns)
+        for rec in layer.records:
+            writer.writerow([_csv_value(rec[c]) for c in layer.columns])
+    return out
+
+
+def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
+    """Export every layer of ``site`` in ``fmt`` (see :data:`FORMATS`) to ``out``
+    (a file for gpkg/csv, a directory for geoparquet/geojson); returns ``out``."""
+    if fmt not in FORMATS:
+        raise InputError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+    path = Path(out)
+    with db.session() as session:
+        layers = site_layers(session, site)
+    if fmt == "gpkg":
+        return write_gpkg(layers, path)
+    if fmt == "geoparquet":
+        return write_geoparquet(layers, path)
+    if fmt == "geojson":
+        return write_geojson(layers, path)
+    return write_csv(layers["counts"], path)
+
+
+__all__ = ["FORMATS", "export_site", "layer_geojson"]

@@ -1,0 +1,229 @@
+"""A site's data as plain layers (geometry + flat attributes), format-independent.
+
+Layers: ``sites`` (the site polygon), ``scenes`` (valid-data footprints),
+``detections`` (car body polygons with every property and the scene's date) and
+``counts`` (one row per image: total with interval, per class, covered; unusable
+images are rows without a count). Geometries are WGS84 (EPSG:4326, lon/lat).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from railwatch.export.geometry import box_from_polygon
+from railwatch.storage import repo
+from railwatch.storage.models import Count, Detection, Scene, Site
+
+LAYER_NAMES: tuple[str, ...] = ("sites", "scenes", "detections", "counts")
+CRS = "EPSG:4326"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Rows of one layer: ``records`` (flat dicts, same keys in the same order) and
+    ``geometries`` (one per record) or None for an attribute-only table."""
+
+    name: str
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    records: tuple[dict[str, Any], ...]
+    geometries: tuple[BaseGeometry, ...] | None
+    geometry_type: str | None
+
+
+def _layer(
+    name: str,
+    schema: tuple[tuple[str, str], ...],
+    records: list[dict[str, Any]],
+    geoms: list[BaseGeometry] | None,
+    geometry_type: str | None,
+) -> Layer:
+    columns = tuple(c for c, _ in schema)
+    return Layer(
+        name=name,
+        columns=columns,
+        types=tuple(t for _, t in schema),
+        records=tuple({c: r.get(c) for c in columns} for r in records),
+        geometries=tuple(geoms) if geoms is not None else None,
+        geometry_type=geometry_type,
+    )
+
+
+#: Column types: int, float, bool, str, datetime (UTC); all nullable except ids.
+SITE_SCHEMA = (
+    ("site_id", "int"), ("name", "str"), ("description", "str"), ("tags", "str"),
+    ("utm_crs", "str"), ("area_km2", "float"), ("created_at", "datetime"),
+)  # fmt: skip
+
+
+def site_layer(site: Site) -> Layer:
+    """The ``sites`` layer: one feature."""
+    rec = {
+        "site_id": site.id,
+        "name": site.name,
+        "description": site.description or "",
+        "tags": ",".join(site.tags or []),
+        "utm_crs": site.utm_crs,
+        "area_km2": float(site.area_km2),
+        "created_at": site.created_at,
+    }
+    geom = site.geometry
+    return _layer("sites", SITE_SCHEMA, [rec], [geom], geom.geom_type)
+
+
+SCENE_SCHEMA = (
+    ("scene_id", "int"), ("acquired", "datetime"), ("sensor", "str"), ("gsd", "float"),
+    ("uri", "str"), ("content_hash", "str"), ("crs", "str"), ("width", "int"), ("height", "int"),
+    ("band_count", "int"), ("dtype", "str"), ("coverage", "float"), ("status", "str"),
+    ("usable", "bool"), ("clear_fraction", "float"), ("cloud_fraction", "float"),
+    ("haze_fraction", "float"), ("snow_fraction", "float"), ("nodata_fraction", "float"),
+    ("reasons", "str"), ("quality_source", "str"), ("detector", "str"),
+    ("detector_version", "str"), ("date_source", "str"),
+)  # fmt: skip
+
+
+def scene_layer(scenes: list[Scene]) -> Layer:
+    """The ``scenes`` layer: one footprint polygon per image."""
+    records = [
+        {
+            "scene_id": s.id,
+            "acquired": s.acquired_at,
+            "sensor": s.sensor or "",
+            "gsd": float(s.gsd),
+            "uri": s.uri,
+            "content_hash": s.content_hash,
+            "crs": s.crs,
+            "width": int(s.width),
+            "height": int(s.height),
+            "band_count": int(s.band_count),
+            "dtype": s.dtype,
+            "coverage": float(s.coverage),
+            "status": s.status,
+            "usable": s.usable,
+            "clear_fraction": s.clear_fraction,
+            "cloud_fraction": s.cloud_fraction,
+            "haze_fraction": s.haze_fraction,
+            "snow_fraction": s.snow_fraction,
+            "nodata_fraction": s.nodata_fraction,
+            "reasons": "; ".join(s.reasons or []),
+            "quality_source": s.quality_source or "",
+            "detector": s.detector or "",
+            "detector_version": s.detector_version or "",
+            "date_source": s.date_source,
+        }
+        for s in scenes
+    ]
+    return _layer("scenes", SCENE_SCHEMA, records, [s.footprint for s in scenes], "Polygon")
+
+
+DETECTION_SCHEMA = (
+    ("detection_id", "int"), ("scene_id", "int"), ("acquired", "datetime"), ("sensor", "str"),
+    ("gsd", "float"), ("cls", "str"), ("score", "float"), ("covered", "bool"),
+    ("covered_score", "float"), ("inside", "bool"), ("length_m", "float"), ("width_m", "float"),
+    ("angle_deg", "float"), ("native_crs", "str"),
+)  # fmt: skip
+
+
+def detection_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
+    """The ``detections`` layer: car body polygons with the scene's date and sensor."""
+    by_id = {s.id: s for s in scenes}
+    rows = session.scalars(
+        select(Detection)
+        .join(Scene, Detection.scene_id == Scene.id)
+        .where(Scene.site_id == site.id)
+        .order_by(Scene.acquired_at, Detection.id)
+    )
+    records: list[dict[str, Any]] = []
+    geoms: list[BaseGeometry] = []
+    for d in rows:
+        scene = by_id[d.scene_id]
+        native = box_from_polygon(d.native_geometry)
+        records.append(
+            {
+                "detection_id": d.id,
+                "scene_id": d.scene_id,
+                "acquired": scene.acquired_at,
+                "sensor": scene.sensor or "",
+                "gsd": float(scene.gsd),
+                "cls": d.cls,
+                "score": float(d.score),
+                "covered": bool(d.covered),
+                "covered_score": float(d.covered_score),
+                "inside": bool(d.inside),
+                "length_m": round(native.length, 3),
+                "width_m": round(native.width, 3),
+                "angle_deg": round(native.angle % 180.0, 3),
+                "native_crs": d.native_crs,
+            }
+        )
+        geoms.append(d.geometry)
+    return _layer("detections", DETECTION_SCHEMA, records, geoms, "Polygon")
+
+
+COUNT_SCHEMA = (
+    ("date", "datetime"), ("scene_id", "int"), ("sensor", "str"), ("gsd", "float"),
+    ("usable", "bool"), ("clear_fraction", "float"), ("coverage", "float"), ("method", "str"),
+    ("count", "float"), ("low", "float"), ("high", "float"), ("covered", "float"),
+)  # fmt: skip
+
+
+def count_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
+    """The ``counts`` table: one row per image; per-class counts as ``count_<class>``
+    columns. Unusable or unprocessed images have an empty count (a gap, not zero)."""
+    rows = session.scalars(
+        select(Count).join(Scene, Count.scene_id == Scene.id).where(Scene.site_id == site.id)
+    )
+    per_scene: dict[int, dict[str, Count]] = defaultdict(dict)
+    for c in rows:
+        per_scene[c.scene_id][c.cls] = c
+    classes = sorted({k for v in per_scene.values() for k in v} - {"all", "covered"})
+    records = []
+    for s in scenes:
+        counts = per_scene.get(s.id, {})
+        total = counts.get("all")
+        counted = bool(s.usable) and s.status == "processed" and total is not None
+        rec: dict[str, Any] = {
+            "date": s.acquired_at,
+            "scene_id": s.id,
+            "sensor": s.sensor or "",
+            "gsd": float(s.gsd),
+            "usable": bool(s.usable) if s.usable is not None else None,
+            "clear_fraction": s.clear_fraction,
+            "coverage": s.quality_coverage if s.quality_coverage is not None else s.coverage,
+            "method": total.method if total is not None else "",
+            "count": total.count if counted and total is not None else None,
+            "low": total.low if counted and total is not None else None,
+            "high": total.high if counted and total is not None else None,
+            "covered": counts["covered"].count if counted and "covered" in counts else None,
+        }
+        for cls in classes:
+            rec[f"count_{cls}"] = (counts[cls].count if cls in counts else 0.0) if counted else None
+        records.append(rec)
+    schema = COUNT_SCHEMA + tuple((f"count_{c}", "float") for c in classes)
+    return _layer("counts", schema, records, None, None)
+
+
+def site_layers(session: Session, site_name: str) -> dict[str, Layer]:
+    """All layers of a site, keyed by :data:`LAYER_NAMES`."""
+    site = repo.get_site(session, site_name)
+    scenes = repo.list_scenes(session, site)
+    return {
+        "sites": site_layer(site),
+        "scenes": scene_layer(scenes),
+        "detections": detection_layer(session, site, scenes),
+        "counts": count_layer(session, site, scenes),
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """A property value made JSON-safe (datetimes as ISO 8601)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
