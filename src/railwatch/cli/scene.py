@@ -64,15 +64,15 @@ def _table(site: str, data: list[dict[str, Any]]) -> Table:
     table = Table(title=f"Scenes of {site}", title_justify="left")
     for col, just in (
         ("id", "right"),
-        ("acquired (UTC)", "left"),
+        ("acquired UTC", "left"),
         ("sensor", "left"),
         ("gsd m", "right"),
-        ("coverage", "right"),
+        ("cover", "right"),
         ("clear", "right"),
         ("status", "left"),
-        ("file", "left"),
     ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("file", overflow="fold")
     for d in data:
         status = d["status"]
         if status == "unusable" and d["quality"]["reasons"]:

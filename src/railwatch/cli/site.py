@@ -106,9 +106,9 @@ def list_(
         ("first", "left"),
         ("last", "left"),
         ("alerts", "right"),
-        ("tags", "left"),
     ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("tags", overflow="fold")
     for d in data:
         table.add_row(
             d["name"],

@@ -1,0 +1,200 @@
+"""``railwatch site`` and ``railwatch scene``: commands, messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from shapely.geometry import Polygon, box, mapping
+
+from railwatch.cli.main import main
+
+BBOX = "130.60,42.28,130.63,42.30"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, " ".join(out.split()), " ".join(err.split())
+
+
+def write(tmp_path: Path, name: str, data: Any) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_add_list_show_remove(tmp_db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    db = ("--db", tmp_db_url)
+    code, out, err = run(
+        capsys, *db, "site", "add", "tumangang", "--bbox", BBOX, "-d", "Tumangang yard",
+        "--tag", "dprk", "--tag", "border",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Added site tumangang: 5.4" in out and "EPSG:32652" in out
+
+    code, out, _ = run(capsys, *db, "site", "list")
+    assert code == 0 and "│ tumangang │ 5.497 │ 0 │ 0 │ - │ - │ 0 │" in out and "dprk" in out
+    code, out, _ = run(capsys, *db, "site", "list", "--json")
+    listed = json.loads(out)
+    assert [d["name"] for d in listed] == ["tumangang"] and listed[0]["scenes"] == 0
+
+    code, out, _ = run(capsys, *db, "site", "show", "tumangang")
+    assert code == 0 and "Tumangang yard" in out
+    assert "130.600000,42.280000,130.630000,42.300000 (W,S,E,N)" in out
+    code, out, _ = run(capsys, *db, "site", "show", "tumangang", "--json")
+    shown = json.loads(out)
+    assert shown["geometry"]["type"] == "Polygon" and shown["tags"] == ["dprk", "border"]
+
+    code, _, err = run(capsys, *db, "site", "remove", "tumangang")
+    assert code == 2
+    assert "removing site 'tumangang' deletes its 0 scenes" in err and "pass --yes" in err
+    code, out, _ = run(capsys, *db, "site", "list", "--json")
+    assert len(json.loads(out)) == 1  # still there
+
+    code, out, _ = run(capsys, *db, "site", "remove", "tumangang", "--yes")
+    assert code == 0 and "Removed site tumangang with 0 scenes" in out
+    code, out, _ = run(capsys, *db, "site", "list")
+    assert "No sites yet" in out
+
+
+def test_remove_cascades_through_the_cli(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from helpers import make_geotiff
+
+    db = ("--db", tmp_db_url)
+    run(capsys, *db, "site", "add", "tum", "--bbox", "130.608,42.29,130.612,42.294")
+    img = make_geotiff(
+        tmp_path / "t_20231005.tif", origin=(632_500.0, 4_683_500.0), gsd=2.0, width=300,
+        height=300,
+    )  # fmt: skip
+    code, _, err = run(capsys, *db, "ingest", "tum", str(img))
+    assert code == 0, err
+    code, out, _ = run(capsys, *db, "scene", "list", "tum", "--json")
+    listed = json.loads(out)
+    assert code == 0 and [(d["id"], d["status"]) for d in listed] == [(1, "ingested")]
+    assert listed[0]["uri"].endswith("t_20231005.tif") and 0 < listed[0]["coverage"] <= 1
+    code, _, err = run(capsys, *db, "site", "remove", "tum")
+    assert code == 2 and "deletes its 1 scenes" in err
+    code, out, _ = run(capsys, *db, "site", "remove", "tum", "--yes")
+    assert code == 0 and "with 1 scenes" in out
+    code, _, err = run(capsys, *db, "scene", "show", "1")
+    assert code == 1 and "no scene with id 1" in err
+
+
+@pytest.mark.parametrize(
+    ("geojson", "expected"),
+    [
+        (
+            mapping(Polygon([(130.60, 42.28), (130.63, 42.30), (130.63, 42.28), (130.60, 42.30)])),
+            "self-intersection at lon 130.615, lat 42.29",
+        ),
+        (mapping(box(42.28, 130.60, 42.30, 130.63)), "looks like lat/lon order"),
+        ({"type": "Polygon", "coordinates": []}, "empty"),
+        ({"type": "Point", "coordinates": [130.6, 42.3]}, "got Point"),
+        ({"type": "FeatureCollection", "features": []}, "no features"),
+        (mapping(box(500_000, 4_680_000, 501_000, 4_681_000)), "projected coordinates"),
+        (mapping(box(120, 30, 130, 40)), "2,500 km² limit"),
+    ],
+)
+def test_bad_geojson_is_one_clear_line(
+    tmp_path: Path,
+    tmp_db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    geojson: dict[str, Any],
+    expected: str,
+) -> None:
+    path = write(tmp_path, "site.geojson", geojson)
+    code, out, err = run(capsys, "--db", tmp_db_url, "site", "add", "bad", "--geojson", path)
+    assert code == 2 and out == ""
+    assert err.startswith("error: site GeoJSON") and expected in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("bbox", "expected"),
+    [
+        ("42.28,130.60,42.30,130.63", "looks like lat/lon order"),
+        ("130.6,42.3,130.63,42.28", "south 42.3 is north of north 42.28"),
+        ("130.6,42.28,130.6,42.30", "degenerate"),
+        ("130.6,42.28", "needs 4 numbers"),
+    ],
+)
+def test_bad_bbox(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str], bbox: str, expected: str
+) -> None:
+    code, _, err = run(capsys, "--db", tmp_db_url, "site", "add", "bad", f"--bbox={bbox}")
+    assert code == 2 and expected in err
+
+
+def test_usage_errors(tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    db = ("--db", tmp_db_url)
+    code, _, err = run(capsys, *db, "site", "add", "x")
+    assert code == 2 and "exactly one of --geojson FILE or --bbox" in err
+    path = write(tmp_path, "s.geojson", mapping(box(130.6, 42.28, 130.63, 42.3)))
+    code, _, err = run(capsys, *db, "site", "add", "x", "--bbox", BBOX, "--geojson", path)
+    assert code == 2 and "exactly one" in err
+    code, _, err = run(capsys, *db, "site", "add", "a/b", "--bbox", BBOX)
+    assert code == 2 and "invalid site name 'a/b'" in err
+    code, _, err = run(capsys, *db, "site", "add", "x", "--geojson", str(tmp_path / "nope.json"))
+    assert code == 2 and "file not found" in err
+    code, _, err = run(capsys, *db, "site", "show", "nope")
+    assert code == 1 and "no site named 'nope' (no sites yet)" in err
+    code, _, err = run(capsys, *db, "site", "remove", "nope", "--yes")
+    assert code == 1 and "no site named 'nope'" in err
+    code, _, err = run(capsys, *db, "scene", "list", "nope")
+    assert code == 1 and "no site named 'nope'" in err
+
+
+def test_duplicate_name(tmp_db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    db = ("--db", tmp_db_url)
+    assert run(capsys, *db, "site", "add", "tum", "--bbox", BBOX)[0] == 0
+    code, _, err = run(capsys, *db, "site", "add", "tum", "--bbox", BBOX)
+    assert code == 1 and "site 'tum' already exists" in err and "--yes" in err
+
+
+def test_tracks_and_multipolygon(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": mapping(b)}
+            for b in (box(130.60, 42.28, 130.62, 42.30), box(130.63, 42.28, 130.64, 42.29))
+        ],
+    }
+    tracks = {"type": "LineString", "coordinates": [[130.601, 42.29], [130.619, 42.291]]}
+    code, out, err = run(
+        capsys, "--db", tmp_db_url, "site", "add", "two", "--geojson", write(tmp_path, "s", fc),
+        "--tracks", write(tmp_path, "t", tracks), "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert (
+        data["geometry"]["type"] == "MultiPolygon" and data["tracks"]["type"] == "MultiLineString"
+    )
+    code, out, _ = run(capsys, "--db", tmp_db_url, "site", "show", "two")
+    assert "MultiPolygon (2 parts)" in out and "tracks yes" in out
+
+
+def test_db_from_environment(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAILWATCH_DB", tmp_db_url)
+    assert run(capsys, "site", "add", "env", "--bbox", BBOX)[0] == 0
+    _, out, _ = run(capsys, "--db", tmp_db_url, "site", "list", "--json")
+    assert [d["name"] for d in json.loads(out)] == ["env"]
+
+
+def test_scene_list_filters(tmp_db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    db = ("--db", tmp_db_url)
+    run(capsys, *db, "site", "add", "tum", "--bbox", BBOX)
+    code, out, _ = run(capsys, *db, "scene", "list", "tum")
+    assert code == 0 and "No scenes for site tum: add some with `railwatch ingest tum" in out
+    code, out, _ = run(capsys, *db, "scene", "list", "tum", "--usable-only", "--json")
+    assert code == 0 and json.loads(out) == []
+    code, _, err = run(capsys, *db, "scene", "list", "tum", "--status", "done")
+    assert code == 2 and "unknown status 'done'" in err
