@@ -79,10 +79,17 @@ def _ratio(value: float, reference: float) -> float:
     return value / max(reference, 1.0)
 
 
+def _span(n_days: float) -> str:
+    """A length of history in words: days under two months, else years."""
+    if n_days < 60:
+        return f"{n_days:.0f} days"
+    return f"{n_days / DAYS_PER_YEAR:.1f} years"
+
+
 def _history(days: np.ndarray, i: int) -> tuple[float, str]:
-    years = float(days[i] - days[0]) / DAYS_PER_YEAR if i > 0 else 0.0
+    span = float(days[i] - days[0]) if i > 0 else 0.0
     unit = "image" if i == 1 else "images"
-    return years, f"history: {years:.1f} years, {i} usable {unit}"
+    return span / DAYS_PER_YEAR, f"history: {_span(span)}, {i} usable {unit}"
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,7 @@ def _short(days: np.ndarray, i: int, settings: AlertSettings) -> list[str]:
     """A reason to lower the severity when the history is shorter than a year of seasons."""
     span = float(days[i] - days[0])
     if span < settings.short_history_days:
-        return [f"the history is short ({span / DAYS_PER_YEAR:.1f} years; seasons unknown)"]
+        return [f"the history is short ({_span(span)}; seasons unknown)"]
     return []
 
 
@@ -252,7 +259,7 @@ def _record(
         notes.append("too little history to call it a record beyond a note")
     reasons: list[str] = []
     if history_days < settings.short_history_days:
-        reasons.append(f"the history is short ({years:.1f} years)")
+        reasons.append(f"the history is short ({_span(history_days)})")
     if obs.low is not None and obs.low <= standing.value:
         reasons.append(f"the count's lower bound {_n(obs.low)} does not clear the record")
     if (wide := obs.wide(settings)) is not None:
@@ -260,14 +267,14 @@ def _record(
     severity, why = _lowered(severity, reasons) if severity != "info" else ("info", "")
     scope = f"{n_years}-year record" if not short else "record"
     first = (
-        f"the first time above it in {n_years} years"
+        f"the first time above it in {n_years} years ({history})"
         if not short
-        else f"the highest count in the {years:.1f} years of history so far "
-        f"(less than the {n_years}-year record window)"
+        else f"the highest in all the history there is ({history}; "
+        f"the record window is {n_years} years)"
     )
     text = (
         f"{obs.text(cls)}, against a {scope} of {_n(standing.value)} set on {_d(standing.day)}: "
-        f"{ratio:.1f}× the record, {first} ({history})."
+        f"{ratio:.1f}× the record, {first}."
     )
     if standing.index != record.index:
         text += (

@@ -1,0 +1,132 @@
+"""Read hand counts from CSV: ``date,count`` plus optional ``low,high,usable,class,site``.
+
+Every error names the line (1 = the header) and what to fix, as an :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+from railwatch.analysis.types import CountPoint
+from railwatch.errors import InputError
+
+REQUIRED = ("date", "count")
+OPTIONAL = ("low", "high", "usable", "class", "site")
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f"}
+
+
+def parse_when(text: str, line: int) -> datetime:
+    """A date or ISO 8601 datetime as UTC (naive values are taken as UTC)."""
+    raw = text.strip()
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise InputError(
+            f"line {line}: cannot read date {raw!r}; use YYYY-MM-DD or an ISO 8601 datetime"
+        ) from err
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _number(text: str, column: str, line: int) -> float | None:
+    raw = text.strip()
+    if raw == "" or raw.lower() in ("na", "nan", "none", "null"):
+        return None
+    try:
+        value = float(raw)
+    except ValueError as err:
+        raise InputError(f"line {line}: {column} {raw!r} is not a number") from err
+    if not math.isfinite(value):
+        raise InputError(f"line {line}: {column} {raw!r} is not a finite number")
+    if value < 0:
+        raise InputError(f"line {line}: {column} {raw} is negative; counts are >= 0")
+    return value
+
+
+def _flag(text: str, line: int) -> bool:
+    raw = text.strip().lower()
+    if raw == "" or raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise InputError(f"line {line}: usable {text!r} must be true/false, yes/no or 1/0")
+
+
+def parse_counts_csv(text: str, *, source: str = "CSV") -> dict[str, list[CountPoint]]:
+    """Parse CSV text into count points per site (site "" when there is no site column).
+
+    An empty ``count`` or ``usable`` false makes an unusable point (a gap, never a zero).
+    """
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = next(reader)
+    except StopIteration as err:
+        raise InputError(f"{source} is empty; it needs a header line 'date,count'") from err
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise InputError(
+            f"line 1: {source} lacks column(s) {', '.join(missing)}; "
+            f"the header must contain date,count (optional: {','.join(OPTIONAL)})"
+        )
+    unknown = [n for n in names if n not in REQUIRED + OPTIONAL]
+    if unknown:
+        raise InputError(
+            f"line 1: unknown column(s) {', '.join(unknown)}; "
+            f"allowed: {','.join(REQUIRED + OPTIONAL)}"
+        )
+    col = {n: i for i, n in enumerate(names)}
+    out: dict[str, list[CountPoint]] = {}
+    for line, row in enumerate(reader, start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(names):
+            raise InputError(f"line {line}: {len(row)} fields, expected {len(names)}")
+
+        def cell(name: str, row: list[str] = row) -> str:
+            return row[col[name]] if name in col else ""
+
+        when = parse_when(cell("date"), line)
+        count = _number(cell("count"), "count", line)
+        low = _number(cell("low"), "low", line)
+        high = _number(cell("high"), "high", line)
+        usable = _flag(cell("usable"), line) and count is not None
+        if low is not None and high is not None and low > high:
+            raise InputError(f"line {line}: low {low:g} is greater than high {high:g}")
+        if count is not None and low is not None and low > count:
+            raise InputError(f"line {line}: low {low:g} is greater than count {count:g}")
+        if count is not None and high is not None and high < count:
+            raise InputError(f"line {line}: high {high:g} is less than count {count:g}")
+        cls = cell("class").strip() or "all"
+        site = cell("site").strip()
+        point = CountPoint(
+            when=when,
+            count=count if usable else None,
+            low=low if usable else None,
+            high=high if usable else None,
+            usable=usable,
+            cls=cls,
+            method="manual",
+        )
+        out.setdefault(site, []).append(point)
+    if not out:
+        raise InputError(f"{source} has a header but no count lines")
+    return out
+
+
+def read_counts_csv(path: str | Path) -> dict[str, list[CountPoint]]:
+    """Read a CSV file of hand counts; see :func:`parse_counts_csv`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as err:
+        raise InputError(f"no such file: {p}") from err
+    except UnicodeDecodeError as err:
+        raise InputError(f"{p} is not UTF-8 text: save it as UTF-8 CSV") from err
+    except OSError as err:
+        raise InputError(f"cannot read {p}: {err.strerror}") from err
+    return parse_counts_csv(text, source=str(p))

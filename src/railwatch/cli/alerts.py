@@ -1,0 +1,130 @@
+"""``railwatch alerts`` (list) and ``railwatch alert list|ack``: stored alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from railwatch.cli._common import console, print_json
+from railwatch.errors import InputError
+
+app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is_help=True)
+_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red"}
+
+
+def _since(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as err:
+        raise InputError(f"--since {text!r} is not a date YYYY-MM-DD") from err
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _row(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "site": a.site.name,
+        "key": a.key,
+        "kind": a.kind,
+        "severity": a.severity,
+        "when": a.when.isoformat(),
+        "cls": a.cls,
+        "value": a.value,
+        "explanation": a.explanation,
+        "metrics": a.metrics,
+        "event_label": a.event_label,
+        "event_days": a.event_days,
+        "scene_id": a.scene_id,
+        "active": a.active,
+        "acknowledged": a.acknowledged,
+        "ack_note": a.ack_note,
+        "ack_at": a.ack_at.isoformat() if a.ack_at else None,
+    }
+
+
+def list_alerts(
+    ctx: typer.Context,
+    site: Annotated[str | None, typer.Argument(help="Only this site.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only alerts on or after DATE (YYYY-MM-DD).")
+    ] = None,
+    unacked: Annotated[
+        bool, typer.Option("--unacked", help="Only alerts not yet acknowledged.")
+    ] = False,
+    include_retired: Annotated[
+        bool,
+        typer.Option("--all", help="Also acknowledged alerts that re-analysis no longer raises."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List stored alerts, newest first."""
+    from railwatch.cli.site import open_db
+    from railwatch.storage import repo
+
+    with open_db(ctx) as db, db.session() as s:
+        rows = [
+            _row(a)
+            for a in repo.list_alerts(
+                s,
+                site,
+                active_only=not include_retired,
+                unacknowledged_only=unacked,
+                since=_since(since),
+            )
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No alerts." + ("" if site else " Run `railwatch analyze SITE` first."))
+        return
+    table = Table(title=f"{len(rows)} alerts", show_lines=True, expand=True)
+    for col in ("id", "site", "date", "kind", "severity", "ack"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("explanation", ratio=1)
+    for r in rows:
+        style = _STYLE.get(r["severity"], "")
+        note = f"\n[dim]note: {escape(r['ack_note'])}[/]" if r["ack_note"] else ""
+        table.add_row(
+            str(r["id"]),
+            escape(r["site"]),
+            r["when"][:10],
+            r["kind"],
+            f"[{style}]{r['severity']}[/]",
+            "yes" if r["acknowledged"] else "",
+            escape(r["explanation"]) + note,
+        )
+    console.print(table)
+
+
+def ack(
+    ctx: typer.Context,
+    alert_id: Annotated[
+        int, typer.Argument(metavar="ID", help="Alert id (see `railwatch alerts`).")
+    ],
+    note: Annotated[str, typer.Option("--note", "-n", help="Why, who, what was checked.")] = "",
+) -> None:
+    """Acknowledge an alert with a note; re-analysis keeps the acknowledgement."""
+    from railwatch.cli.site import open_db
+    from railwatch.storage import repo
+
+    with open_db(ctx) as db, db.session() as s:
+        a = repo.acknowledge_alert(s, alert_id, note)
+        text = f"Alert {a.id} ({a.kind}, {a.severity}, {a.when:%Y-%m-%d}) acknowledged."
+    console.print(escape(text))
+
+
+app.command("list")(list_alerts)
+app.command("ack")(ack)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``alerts`` (list) and the ``alert`` group (list, ack)."""
+    root.command("alerts")(list_alerts)
+    root.add_typer(app, name="alert")

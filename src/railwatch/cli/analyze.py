@@ -1,0 +1,184 @@
+"""``railwatch analyze``: explained alerts from the database or from a CSV of hand counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from railwatch.analysis import Alert, AlertSettings, Event, analyze_series
+from railwatch.cli._common import console, print_json
+from railwatch.errors import InputError
+
+_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red"}
+
+
+def parse_event_option(text: str) -> Event:
+    """``--event 2023-09-13=Kim–Putin summit`` as an :class:`Event`."""
+    day, sep, label = text.partition("=")
+    if not sep or not label.strip():
+        raise InputError(f"--event {text!r}: write DATE=LABEL, e.g. 2023-09-13='Kim–Putin summit'")
+    try:
+        when = date.fromisoformat(day.strip())
+    except ValueError as err:
+        raise InputError(f"--event {text!r}: {day.strip()!r} is not a date YYYY-MM-DD") from err
+    return Event(when=when, label=label.strip())
+
+
+def alert_table(alerts: Sequence[Alert], title: str) -> Table:
+    """A rich table of alerts, one row each, with the explanation wrapped."""
+    table = Table(title=title, show_lines=True, expand=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("class", no_wrap=True)
+    table.add_column("explanation", ratio=1)
+    for a in alerts:
+        style = _STYLE.get(a.severity, "")
+        table.add_row(
+            a.when.strftime("%Y-%m-%d"),
+            a.kind,
+            f"[{style}]{a.severity}[/]",
+            escape(a.cls),
+            escape(a.explanation),
+        )
+    return table
+
+
+def _settings(record_years: int | None, event_window: int | None) -> AlertSettings:
+    overrides: dict[str, Any] = {}
+    if record_years is not None:
+        overrides["record_years"] = record_years
+    if event_window is not None:
+        overrides["event_window_days"] = event_window
+    try:
+        return AlertSettings(**overrides)
+    except ValueError as err:
+        raise InputError(f"invalid alert setting: {err}") from err
+
+
+def analyze(
+    ctx: typer.Context,
+    site: Annotated[
+        str | None,
+        typer.Argument(help="Site to analyse from the database (or to pick from a CSV)."),
+    ] = None,
+    counts: Annotated[
+        Path | None,
+        typer.Option(
+            "--counts",
+            help="CSV of hand counts (date,count[,low,high,usable,class,site]); no database.",
+        ),
+    ] = None,
+    events: Annotated[
+        list[str] | None,
+        typer.Option("--event", help="With --counts: an event as DATE=LABEL (repeat for several)."),
+    ] = None,
+    record_years: Annotated[
+        int | None, typer.Option("--record-years", help="N of the N-year record (default 5).")
+    ] = None,
+    event_window: Annotated[
+        int | None,
+        typer.Option("--event-window", help="Days after an event that alerts name it (60)."),
+    ] = None,
+    min_severity: Annotated[
+        str, typer.Option("--min-severity", help="Show alerts from this severity up.")
+    ] = "info",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the alerts as JSON.")] = False,
+) -> None:
+    """Judge every image against its own history and raise explained alerts.
+
+    [b]railwatch analyze SITE[/] analyses the stored counts and events of a site and
+    stores the alerts (re-running gives the same alerts; acknowledgements are kept).
+    [b]railwatch analyze --counts FILE.csv[/] works on hand counts alone, no database.
+    """
+    from railwatch.analysis.types import SEVERITIES
+
+    if min_severity not in SEVERITIES:
+        raise InputError(f"--min-severity {min_severity!r}: use one of {', '.join(SEVERITIES)}")
+    floor = SEVERITIES.index(min_severity)
+    settings = _settings(record_years, event_window)
+    if counts is not None:
+        _analyze_csv(counts, site, events or [], settings, floor, as_json)
+        return
+    if site is None:
+        raise InputError("give a SITE to analyse from the database, or --counts FILE.csv")
+    if events:
+        raise InputError("--event is for --counts; add site events with `railwatch event add`")
+    _analyze_db(ctx, site, settings, floor, as_json)
+
+
+def _shown(alerts: Sequence[Alert], floor: int) -> list[Alert]:
+    from railwatch.analysis.types import SEVERITIES
+
+    return [a for a in alerts if SEVERITIES.index(a.severity) >= floor]
+
+
+def _analyze_csv(
+    path: Path,
+    site: str | None,
+    event_texts: list[str],
+    settings: AlertSettings,
+    floor: int,
+    as_json: bool,
+) -> None:
+    from railwatch.analysis.csvio import read_counts_csv
+
+    by_site = read_counts_csv(path)
+    if site is not None:
+        if site not in by_site:
+            names = ", ".join(repr(s) for s in sorted(by_site)) or "none"
+            raise InputError(f"site {site!r} is not in {path} (sites there: {names})")
+        by_site = {site: by_site[site]}
+    evs = [parse_event_option(t) for t in event_texts]
+    results = {name: analyze_series(pts, evs, settings) for name, pts in sorted(by_site.items())}
+    if as_json:
+        print_json(
+            [
+                {"site": name or None, **a.to_dict()}
+                for name, alerts in results.items()
+                for a in _shown(alerts, floor)
+            ]
+        )
+        return
+    for name, alerts in results.items():
+        n_usable = sum(1 for p in by_site[name] if p.is_usable and p.cls == "all")
+        label = f"site {name}" if name else path.name
+        shown = _shown(alerts, floor)
+        if not shown:
+            console.print(f"{escape(label)}: no alerts ({n_usable} usable counts).")
+            continue
+        console.print(alert_table(shown, f"{label}: {len(shown)} alerts, {n_usable} usable counts"))
+
+
+def _analyze_db(
+    ctx: typer.Context, site: str, settings: AlertSettings, floor: int, as_json: bool
+) -> None:
+    from datetime import UTC, datetime
+
+    from railwatch.analysis.store import analyze_site
+    from railwatch.cli.site import open_db
+
+    with open_db(ctx) as db, db.session() as session:
+        result = analyze_site(session, site, settings, as_of=datetime.now(UTC))
+    shown = _shown(result.alerts, floor)
+    if as_json:
+        print_json({"site": site, "alerts": [a.to_dict() for a in shown]})
+        return
+    console.print(
+        f"{escape(site)}: {result.usable} usable of {result.points} images; "
+        f"{len(result.alerts)} alerts ({result.created} new, {result.updated} unchanged or "
+        f"updated, {result.removed} removed, {result.retired} acknowledged ones retired)."
+    )
+    if shown:
+        console.print(alert_table(shown, f"{site}: alerts"))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``analyze`` to the ``railwatch`` command."""
+    app.command("analyze")(analyze)

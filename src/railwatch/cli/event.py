@@ -1,0 +1,99 @@
+"""``railwatch event``: dated events (summits, sanctions, floods) that alerts refer to."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from railwatch.cli._common import console, print_json
+from railwatch.errors import InputError
+
+app = typer.Typer(
+    help="Dated events at a site; alerts name the latest one before them.",
+    no_args_is_help=True,
+)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as err:
+        raise InputError(f"date {text!r} is not YYYY-MM-DD (e.g. 2023-09-13)") from err
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="Site name.")],
+    when: Annotated[str, typer.Argument(metavar="DATE", help="Event date, YYYY-MM-DD.")],
+    label: Annotated[str, typer.Argument(help="Short label, e.g. 'Kim–Putin summit'.")],
+    description: Annotated[
+        str, typer.Option("--description", "-d", help="Longer description.")
+    ] = "",
+) -> None:
+    """Record an event at a site (re-run `railwatch analyze SITE` to link alerts to it)."""
+    from railwatch.cli.site import open_db
+    from railwatch.storage import repo
+
+    day = _date(when)
+    with open_db(ctx) as db, db.session() as s:
+        ev = repo.add_event(s, site, day, label, description)
+        event_id = ev.id
+    console.print(f"Event {event_id}: {escape(label)} on {day.isoformat()} at {escape(site)}.")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="Site name.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the events of a site by date."""
+    from railwatch.cli.site import open_db
+    from railwatch.storage import repo
+
+    with open_db(ctx) as db, db.session() as s:
+        rows = [
+            {"id": e.id, "date": e.date.isoformat(), "label": e.label, "description": e.description}
+            for e in repo.list_events(s, site)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print(f"No events at {escape(site)}: add one with `railwatch event add`.")
+        return
+    table = Table(title=f"{site}: events")
+    for col in ("id", "date", "label", "description"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r["id"]), str(r["date"]), escape(str(r["label"])), escape(str(r["description"]))
+        )
+    console.print(table)
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    event_id: Annotated[int, typer.Argument(metavar="ID", help="Event id (see `event list`).")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete an event."""
+    from railwatch.cli.site import open_db
+    from railwatch.storage import repo
+
+    if not yes:
+        typer.confirm(f"Delete event {event_id}?", abort=True)
+    with open_db(ctx) as db, db.session() as s:
+        repo.remove_event(s, event_id)
+    console.print(f"Event {event_id} removed.")
+
+
+def register(root: typer.Typer) -> None:
+    """Add the ``event`` group to the ``railwatch`` command."""
+    root.add_typer(app, name="event")
