@@ -32,21 +32,19 @@ _PANDAS_TYPES = {"int": "Int64", "float": "float64", "bool": "boolean", "str": "
 
 def _frame(layer: Layer) -> Any:
     """The layer as a (Geo)DataFrame with explicit nullable column types."""
-    pd = lazy_import("pandas", "gis", "GIS exports")
+    pd: Any = lazy_import("pandas", "gis", "GIS exports")
     data = {}
     for col, kind in zip(layer.columns, layer.types, strict=True):
         values = [r[col] for r in layer.records]
         if kind == "datetime":
             data[col] = pd.to_datetime(pd.Series(values, dtype="object"), utc=True)
         else:
-            data[col] = pd.Series(values, dtype=_PANDAS_TYPES[kind])  # type: ignore[attr-defined]
-    frame = pd.DataFrame(data, columns=list(layer.columns))  # type: ignore[attr-defined]
+            data[col] = pd.Series(values, dtype=_PANDAS_TYPES[kind])
+    frame = pd.DataFrame(data, columns=list(layer.columns))
     if layer.geometries is None:
         return frame
-    gpd = lazy_import("geopandas", "gis", "GIS exports")
-    return gpd.GeoDataFrame(  # type: ignore[attr-defined]
-        frame, geometry=list(layer.geometries), crs=CRS
-    )
+    gpd: Any = lazy_import("geopandas", "gis", "GIS exports")
+    return gpd.GeoDataFrame(frame, geometry=list(layer.geometries), crs=CRS)
 
 
 def _replace(path: Path, *, directory: bool) -> None:
@@ -63,14 +61,14 @@ def _replace(path: Path, *, directory: bool) -> None:
 
 def write_gpkg(layers: dict[str, Layer], out: Path) -> Path:
     """One GeoPackage with every layer (``counts`` as an attribute table)."""
-    pyogrio = lazy_import("pyogrio", "gis", "GeoPackage export")
+    pyogrio: Any = lazy_import("pyogrio", "gis", "GeoPackage export")
     _replace(out, directory=False)
     for name in LAYER_NAMES:
         layer = layers[name]
         kwargs: dict[str, Any] = {"layer": name, "driver": "GPKG"}
         if layer.geometries is not None:
             kwargs["geometry_type"] = layer.geometry_type or "Unknown"
-        pyogrio.write_dataframe(_frame(layer), out, **kwargs)  # type: ignore[attr-defined]
+        pyogrio.write_dataframe(_frame(layer), out, **kwargs)
     return out
 
 

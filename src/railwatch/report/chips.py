@@ -88,13 +88,16 @@ def north_vector(chip: ChipImage) -> tuple[float, float]:
 
     r0, r1, c0, c1 = chip.window
     col, row = (c0 + c1) / 2.0, (r0 + r1) / 2.0
-    x, y = chip.transform * (col, row)
+    t = chip.transform
+    x, y = t.a * col + t.b * row + t.c, t.d * col + t.e * row + t.f
     to_geo = Transformer.from_crs(chip.crs, "EPSG:4326", always_xy=True)
     lon, lat = to_geo.transform(x, y)
     if not (math.isfinite(lon) and math.isfinite(lat)):
         return (0.0, -1.0)
     x2, y2 = to_geo.transform(lon, min(lat + 1e-3, 89.9), direction="INVERSE")
-    col2, row2 = ~chip.transform * (x2, y2)
+    inv = ~t
+    col2 = inv.a * x2 + inv.b * y2 + inv.c
+    row2 = inv.d * x2 + inv.e * y2 + inv.f
     d_col, d_row = col2 - col, row2 - row
     norm = math.hypot(d_col, d_row)
     if norm == 0.0 or not math.isfinite(norm):

@@ -1,0 +1,159 @@
+"""The report builder on a small hand-populated database (tests/report_db.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from railwatch.errors import InputError, NotFoundError
+from railwatch.report import build_report, build_report_data
+from railwatch.report.builder import choose_before
+from railwatch.report.model import ReportData
+from railwatch.storage import Database
+from report_db import T0, populate
+
+
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Database, dict[str, Any], Path]:
+    tmp = tmp_path_factory.mktemp("report")
+    db = Database(f"sqlite:///{tmp / 'rw.db'}")
+    info = populate(db, tmp / "scenes")
+    return db, info, tmp
+
+
+@pytest.fixture(scope="module")
+def data(populated: tuple[Database, dict[str, Any], Path]) -> ReportData:
+    db, _, _ = populated
+    return build_report_data(db, "testyard")
+
+
+def test_headline_states_count_record_and_alert(data: ReportData) -> None:
+    h = data.headline
+    assert h.latest is not None and h.latest.when == T0 + timedelta(days=390)
+    assert h.current == 18 and (h.current_low, h.current_high) == (17, 19)
+    assert h.record == 8  # highest earlier count
+    assert h.baseline is not None and 5 <= h.baseline <= 8
+    assert "2.2x the record of 8" in h.summary
+
+
+def test_rows_keep_unusable_images_as_gaps(data: ReportData) -> None:
+    assert len(data.scenes) == 15
+    unusable = [r for r in data.scenes if not r.usable]
+    assert len(unusable) == 2
+    assert all(r.total is None and r.reasons for r in unusable)
+    assert data.classes == ("boxcar", "gondola", "tank")
+    last = data.scenes[-1]
+    assert last.by_class == {"boxcar": 6.0, "gondola": 6.0, "tank": 6.0} and last.covered == 6
+
+
+def test_baseline_uses_only_earlier_images(data: ReportData) -> None:
+    counted = [r for r in data.scenes if r.counted]
+    assert [b.when for b in data.baseline] == [r.when for r in counted]
+    assert data.baseline[0].record is None  # nothing before the first image
+    assert data.baseline[-1].record == 8  # the jump to 18 is not its own record
+    assert data.baseline[-1].high is not None and data.baseline[-1].high < 18
+
+
+def test_evidence_pairs_alert_with_a_before_image_near_baseline(data: ReportData) -> None:
+    (ev,) = data.evidence
+    assert ev.after is not None and ev.before is not None
+    assert ev.after_row is not None and ev.after_row.total == 18
+    assert ev.before_row is not None and ev.before_row.when < ev.after_row.when
+    assert ev.before_row.total is not None and abs(ev.before_row.total - 6.5) <= 3
+    # same grid, same extent: the chips are aligned by construction
+    assert ev.before.window == ev.after.window and ev.before.transform == ev.after.transform
+    assert ev.before.image.shape == ev.after.image.shape
+    assert len(ev.after.detections) == 18 and len(ev.before.detections) == ev.before_row.total
+    assert sum(d.covered for d in ev.after.detections) == 6
+    # detections land on the drawn cars: the first car starts 60 m from the image's west edge
+    gsd = ev.after.gsd
+    assert ev.after.transform is not None
+    xs = [ev.after.transform.c + d.box.cx * gsd for d in ev.after.detections]
+    assert min(xs) == pytest.approx(550_000 + 60 + 7, abs=1.0)
+    assert ev.shift_m is not None and ev.shift_m < 1.0  # the test images are co-registered
+    assert any("Date" not in c for c in ev.after.caption)
+    assert "count 18 [17–19] · covered 6" in ev.after.caption
+
+
+def test_caveats_come_from_the_data(data: ReportData) -> None:
+    text = "\n".join(data.caveats)
+    assert "contents cannot be identified for 6 of 18 cars" in text
+    assert "2 of 15 images could not be counted (cloud 2)" in text
+    assert "individual cars detected: 13" in text
+    assert "agree to within one pixel" in text
+    assert "1 of 13 counts come from images coarser than 1 m" not in text  # 1.0 m is not coarser
+
+
+def test_method_names_detector_and_thresholds(data: ReportData) -> None:
+    method = dict(data.method)
+    assert method["detector"] == "test-detector 1.0"
+    assert "record_years=5" in method["alert thresholds"]
+    assert method["usable image"].endswith(">= 0.8")
+
+
+def test_html_is_self_contained(populated: tuple[Database, dict[str, Any], Path]) -> None:
+    db, _, tmp = populated
+    out = build_report(db, "testyard", tmp / "out" / "report.html", pdf=True)
+    html = out.read_text(encoding="utf-8")
+    refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)""", html)
+    assert refs and all(r.startswith("data:") for r in refs)
+    assert "url(" not in html and "@import" not in html and "<script" not in html
+    assert html.count('src="data:image/svg+xml;base64,') == 1
+    assert html.count('src="data:image/png;base64,') == 1
+    for needle in (
+        "testyard",
+        "2.2x the record of 8",
+        "Summit",
+        "Caveats",
+        "Method",
+        "no: cloud 70% of the site",
+        "18 [17–19]",
+    ):
+        assert needle in html
+    assert html.count("<tr class=") == 15
+    pdf = out.with_suffix(".pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 4  # headline, alert, table, caveats
+
+
+def test_period_filter(populated: tuple[Database, dict[str, Any], Path]) -> None:
+    db, _, _ = populated
+    d = build_report_data(db, "testyard", date_from=date(2022, 3, 1), date_to=date(2022, 12, 31))
+    assert all(date(2022, 3, 1) <= r.when.date() <= date(2022, 12, 31) for r in d.scenes)
+    assert d.alerts == () and d.evidence == ()
+    assert d.events == ()  # the event is in 2023
+    assert "No alert in this period" in d.headline.summary
+    # baselines still use the history before the period
+    assert d.baseline[0].record is not None
+    with pytest.raises(InputError):
+        build_report_data(db, "testyard", date_from=date(2023, 1, 1), date_to=date(2022, 1, 1))
+
+
+def test_unknown_site(populated: tuple[Database, dict[str, Any], Path]) -> None:
+    db, _, tmp = populated
+    with pytest.raises(NotFoundError):
+        build_report(db, "nowhere", tmp / "x.html")
+
+
+def test_choose_before_prefers_images_near_the_baseline(data: ReportData) -> None:
+    rows = list(data.scenes)
+    after = rows[-1]
+    before, near = choose_before(rows, after)
+    assert near and before is not None and before.when < after.when
+    first = next(r for r in rows if r.counted)
+    assert choose_before(rows, first) == (None, False)
+
+
+def test_missing_image_is_reported_not_fatal(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    populate(db, tmp_path / "scenes")
+    for p in sorted((tmp_path / "scenes").glob("scene_13.tif")):
+        p.unlink()  # the before image
+    d = build_report_data(db, "testyard")
+    (ev,) = d.evidence
+    assert ev.after is not None and ev.before is None
+    assert any("could not be read" in n for n in ev.notes)
