@@ -465,3 +465,43 @@ def test_site_stats(site_db: Database) -> None:
         st = repo.site_stats(s, "tum")
     assert (st.scenes, st.processed, st.usable) == (2, 1, 1)
     assert st.first == when(1) and st.last == when(5)
+
+
+def test_concurrent_writers_wait_instead_of_failing(tmp_db_url: str) -> None:
+    """Two processes' worth of writers (threads, separate engines) read then write."""
+    import threading
+
+    with Database(tmp_db_url).session() as s:
+        repo.add_site(s, site_from_bbox("tum", BBOX))
+    errors: list[BaseException] = []
+
+    def worker(offset: int) -> None:
+        db = Database(tmp_db_url)
+        try:
+            for i in range(15):
+                with db.session() as s:
+                    repo.site_stats(s, "tum")  # read first, then write in the same transaction
+                    info = FakeSceneInfo(
+                        uri=f"/w{offset}/{i}.tif",
+                        content_hash=f"{offset * 1000 + i:064x}",
+                        acquired=when(i),
+                    )
+                    repo.add_scene(s, "tum", info, 0.5)
+        except BaseException as err:  # collected and re-raised by the test thread
+            errors.append(err)
+        finally:
+            db.dispose()
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert table_counts(Database(tmp_db_url))["scenes"] == 45
+
+
+def test_readonly_sessions_see_committed_data(site_db: Database) -> None:
+    add_scene(site_db, 1)
+    with site_db.session(readonly=True) as s:
+        assert len(repo.list_scenes(s, "tum")) == 1

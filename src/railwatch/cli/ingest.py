@@ -89,7 +89,7 @@ def ingest(
 
     when = parse_date_option(date)
     db = open_db(ctx)
-    with db.session() as s:
+    with db.session(readonly=True) as s:
         row = repo.get_site(s, site)
         site_name, site_geom, site_area_m2 = row.name, row.geometry, row.area_km2 * 1e6
 

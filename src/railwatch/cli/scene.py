@@ -43,7 +43,7 @@ def list_(
     if status is not None and status not in SCENE_STATUSES:
         raise InputError(f"unknown status {status!r}: use one of {', '.join(SCENE_STATUSES)}")
     db = open_db(ctx)
-    with db.session() as s:
+    with db.session(readonly=True) as s:
         scenes = repo.list_scenes(s, site, usable_only=usable_only, status=status)
         data = [scene_dict(sc) for sc in scenes]
     if as_json:
@@ -98,7 +98,7 @@ def show(
 ) -> None:
     """Show one scene: file, time, grid, quality, processing state and counts."""
     db = open_db(ctx)
-    with db.session() as s:
+    with db.session(readonly=True) as s:
         scene = repo.get_scene(s, scene_id)
         data = scene_dict(scene, footprint=as_json)
         data["counts"] = {

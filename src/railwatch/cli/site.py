@@ -88,7 +88,7 @@ def list_(
 ) -> None:
     """List sites with their scene counts and date range."""
     db = open_db(ctx)
-    with db.session() as s:
+    with db.session(readonly=True) as s:
         rows = [(site, repo.site_stats(s, site)) for site in repo.list_sites(s)]
         data = [site_dict(site, st, geometry=False) for site, st in rows]
     if as_json:
@@ -133,7 +133,7 @@ def show(
 ) -> None:
     """Show one site: geometry, grid, scenes and alerts."""
     db = open_db(ctx)
-    with db.session() as s:
+    with db.session(readonly=True) as s:
         site = repo.get_site(s, name)
         data = site_dict(site, repo.site_stats(s, site), geometry=True)
     if as_json:
@@ -171,7 +171,7 @@ def remove(
     """Remove a site and all its scenes, detections, counts, events and alerts."""
     db = open_db(ctx)
     if not yes:
-        with db.session() as s:
+        with db.session(readonly=True) as s:
             st = repo.site_stats(s, name)
         raise InputError(
             f"removing site {name!r} deletes its {st.scenes} scenes with their detections and "

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 #: How long a SQLite writer waits for another one before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_SQLITE_BEGIN = "railwatch_sqlite_begin"
 
 
 def _is_memory_sqlite(database: str | None) -> bool:
@@ -94,7 +95,11 @@ def _tune_sqlite(engine: Engine, *, memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # Writers take the write lock up front (BEGIN IMMEDIATE) so that two processes
+        # never both read, then both try to write (SQLite would fail one at once
+        # instead of waiting). Read-only sessions use a plain deferred BEGIN.
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 class Database:
@@ -108,6 +113,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"}), expire_on_commit=False
+        )
         if migrate:
             from railwatch.storage.migrate import upgrade
 
@@ -119,9 +127,14 @@ class Database:
         return cls(settings.db)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        session = self._sessions()
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error.
+
+        On SQLite a writing session holds the write lock from its first statement
+        (other writers wait up to the busy timeout); ``readonly=True`` sessions never
+        block writers (WAL) and must not write.
+        """
+        session = (self._read_sessions if readonly else self._sessions)()
         try:
             yield session
             session.commit()

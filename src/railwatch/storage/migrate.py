@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from railwatch.errors import StorageError
@@ -21,6 +21,7 @@ from railwatch.errors import StorageError
 __all__ = ["MIGRATIONS_DIR", "alembic_config", "current_revision", "head_revision", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_PG_LOCK_KEY = 0x7261696C  # "rail": advisory lock held while migrating PostgreSQL
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -52,17 +53,24 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
 
     engine = make_engine(target) if isinstance(target, str) else target
     script = ScriptDirectory.from_config(alembic_config())
+    known = {r.revision for r in script.walk_revisions()}
     try:
-        current = current_revision(engine)
-        if revision == "head" and current == script.get_current_head():
+        if revision == "head" and current_revision(engine) == script.get_current_head():
             return
-        if current is not None and current not in {r.revision for r in script.walk_revisions()}:
-            raise StorageError(
-                f"database schema revision {current} is newer than this railwatch knows: "
-                "upgrade railwatch (pip install -U railwatch)"
-            )
-        cfg = alembic_config()
+        # Migrate under a lock, re-reading the revision, so that two processes opening
+        # a new database at once do not both create the schema.
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current is not None and current not in known:
+                raise StorageError(
+                    f"database schema revision {current} is newer than this railwatch knows: "
+                    "upgrade railwatch (pip install -U railwatch)"
+                )
+            if revision == "head" and current == script.get_current_head():
+                return
+            cfg = alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except SQLAlchemyError as err:
