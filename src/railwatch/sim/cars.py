@@ -81,9 +81,9 @@ class Car:
 def _jitter(rng: np.random.Generator, c: RGB, sd: float = 8.0) -> RGB:
     j = rng.normal(0, sd, 3)
     return (
-        int(np.clip(c[0] + j[0], 0, 255)),
-        int(np.clip(c[1] + j[1], 0, 255)),
-        int(np.clip(c[2] + j[2], 0, 255)),
+        max(0, min(255, int(c[0] + j[0]))),
+        max(0, min(255, int(c[1] + j[1]))),
+        max(0, min(255, int(c[2] + j[2]))),
     )
 
 

@@ -215,7 +215,9 @@ class SceneParams:
     (deg), ``misregistration_m`` (dx, dy metres), ``coverage`` (fraction of the
     scene with data), sensor effects ``noise`` (DN sigma), ``blur`` (px sigma),
     ``jpeg_quality`` (None = no compression) and ``colour_cast`` (RGB gains).
-    ``layout_seed`` fixes the yard independently of ``seed`` (a site over time).
+    ``layout_seed`` fixes the yard independently of ``seed`` (a site over time);
+    ``n_tracks``, ``yard_angle`` (deg from east) and ``yard_length_m`` shape it;
+    ``car_extent_m`` (width, height around the centre) limits where cars stand.
     """
 
     seed: int = 0
@@ -247,6 +249,8 @@ class SceneParams:
     layout_seed: int | None = None
     n_tracks: int | None = None
     yard_angle: float | None = None
+    yard_length_m: float | None = None
+    car_extent_m: tuple[float, float] | None = None
     sensor: str | None = None
     extra: tuple[tuple[str, float], ...] = field(default=())
 

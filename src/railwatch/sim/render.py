@@ -7,7 +7,9 @@ resolutions and area-averaged down, so a 1 m car is a soft blob, never a block.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -52,16 +54,26 @@ class Projection:
     dx: float = 0.0  # content shift (misregistration), metres
     dy: float = 0.0
 
+    @cached_property
+    def _coef(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        k = np.array([1.0 / self.gsd, -1.0 / self.gsd])
+        b = np.array(
+            [
+                (self.dx + self.width_m / 2.0) / self.gsd,
+                (self.height_m / 2.0 - self.dy) / self.gsd,
+            ]
+        )
+        return k, b, k * ONE, (b - 0.5) * ONE
+
     def px(self, pts: np.ndarray) -> np.ndarray:
         """Continuous pixel coordinates (col, row); (0, 0) is the top-left corner."""
-        p = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
-        col = (p[:, 0] + self.dx + self.width_m / 2.0) / self.gsd
-        row = (self.height_m / 2.0 - (p[:, 1] + self.dy)) / self.gsd
-        return np.stack([col, row], axis=1)
+        k, b, _, _ = self._coef
+        return np.asarray(pts, dtype=np.float64).reshape(-1, 2) * k + b
 
     def cv(self, pts: np.ndarray) -> np.ndarray:
         """Fixed-point int32 coordinates for OpenCV drawing (pixel centres at integers)."""
-        return np.round((self.px(pts) - 0.5) * ONE).astype(np.int32)
+        _, _, kc, bc = self._coef
+        return np.rint(np.asarray(pts, dtype=np.float64).reshape(-1, 2) * kc + bc).astype(np.int32)
 
 
 @dataclass(frozen=True)
@@ -139,9 +151,9 @@ class Painter:
 def _rect(
     c: np.ndarray, a: np.ndarray, n: np.ndarray, u0: float, u1: float, v0: float, v1: float
 ) -> np.ndarray:
-    return np.stack(
-        [c + a * u0 + n * v0, c + a * u1 + n * v0, c + a * u1 + n * v1, c + a * u0 + n * v1]
-    )
+    """Corners of the rectangle u0..u1 along ``a`` and v0..v1 along ``n`` around ``c``."""
+    uv = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]])
+    return uv @ np.array([a, n]) + c
 
 
 def _hull(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -245,14 +257,16 @@ def texture_and_shadows(
     if snow.any():
         tex *= 1.0 - 0.6 * snow
     dirt = fractal(rng, (h, w), 25.0 / gsd, octaves=3)
-    mult = 1.0 + 0.05 * dirt
+    tufts = fractal(rng, (h, w), max(2.0, 4.0 / gsd), octaves=2)
+    mult = 1.0 + 0.05 * dirt + 0.06 * tufts
     s = shadow.astype(np.float32)
     s *= np.float32(strength / 255.0)
     mult *= 1.0 - s
+    tex *= mult
     out = img.astype(np.float32)
     out *= mult[..., None]
     out += tex[..., None]
-    out[..., 2] += s * 14.0
+    out[..., 2] += s * 10.0
     return cv2.convertScaleAbs(out)
 
 
@@ -354,7 +368,7 @@ def draw_car(pt: Painter, car: Car, light: Light, p: SceneParams, paint: Paint) 
     if np.hypot(*lean) > 0.05:
         pt.poly(_hull(fp, fp + lean), scale(body, 0.55))
     # The body outline (underframe ends, side sills) in dark paint.
-    pt.poly(_rect(c, a, n, -hl, hl, -hw, hw), scale(body, 0.7))
+    pt.poly(_rect(c, a, n, -hl, hl, -hw, hw), scale(body, 0.82))
     cls = car.cls
     if cls == "boxcar":
         roof = mix(body, (74, 72, 72), 0.55)
@@ -377,7 +391,7 @@ def draw_car(pt: Painter, car: Car, light: Light, p: SceneParams, paint: Paint) 
         m = 9
         for i in range(m):
             v0, v1 = -r + 2 * r * i / m, -r + 2 * r * (i + 1) / m
-            phi = np.arcsin(np.clip((v0 + v1) / 2 / r, -1, 1))
+            phi = math.asin(max(-1.0, min(1.0, (v0 + v1) / 2 / r)))
             nz = np.cos(phi)
             nh = np.sin(phi)
             dot = np.sin(light.elevation) * nz + np.cos(light.elevation) * nh * float(
@@ -391,7 +405,7 @@ def draw_car(pt: Painter, car: Car, light: Light, p: SceneParams, paint: Paint) 
             k = 0.42 + 0.7 * max(dot, 0.0)
             shade = scale(col, k)
             shade = mix(shade, (250, 250, 246), spec)
-            inset = (1 - np.cos(np.arcsin(np.clip(max(abs(v0), abs(v1)) / r, 0, 1)))) * 0.5
+            inset = (1 - math.cos(math.asin(min(1.0, max(abs(v0), abs(v1)) / r)))) * 0.5
             pt.poly(_rect(c, a, n, -bl + inset, bl - inset, v0, v1), shade)
         pt.circle(c + a * 0.0, 0.45, scale(col, 0.8))
         pt.circle(c + light.to_sun * 0.1, 0.3, scale(col, 1.2))
@@ -440,11 +454,11 @@ def draw_car(pt: Painter, car: Car, light: Light, p: SceneParams, paint: Paint) 
         pt.poly(_rect(c, a, n, hl - 2.5, hl, -hw + 0.2, hw - 0.2), scale(body, 1.15))
     if car.rust > 0 and cls in ("boxcar", "gondola", "hopper") and pt.g < 0.8:
         rust_col = (124, 74, 50)
-        for _ in range(int(car.rust * 5)):
+        for _ in range(int(car.rust * 3)):
             u = float(rng.uniform(-hl + 1, hl - 2))
             v = float(rng.uniform(-hw + 0.1, hw - 0.8))
             du, dv = float(rng.uniform(0.4, 2.0)), float(rng.uniform(0.2, 0.7))
-            pt.poly(_rect(c, a, n, u, u + du, v, v + dv), mix(scale(body, 0.9), rust_col, 0.55))
+            pt.poly(_rect(c, a, n, u, u + du, v, v + dv), mix(body, rust_col, 0.3))
 
 
 def _open_top(
@@ -487,7 +501,7 @@ def _open_top(
         hi = pt.proj.cv(c + a * u + light.to_sun * r_v * 0.3)[0]
         axes2 = (max(1, int(axes[0] * 0.6)), max(1, int(axes[1] * 0.5)))
         cv2.ellipse(
-            pt.img, (int(hi[0]), int(hi[1])), axes2, ang, 0, 360, scale(load, 1.2), -1, AA, SHIFT
+            pt.img, (int(hi[0]), int(hi[1])), axes2, ang, 0, 360, scale(load, 1.1), -1, AA, SHIFT
         )
 
 

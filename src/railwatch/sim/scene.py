@@ -133,6 +133,7 @@ def scene_yard(p: SceneParams) -> Yard:
         STYLES[p.style],
         n_tracks=p.n_tracks,
         angle_deg=p.yard_angle,
+        length_m=p.yard_length_m,
         distractors=p.distractors,
     )
 
@@ -147,7 +148,7 @@ def scene_cars(p: SceneParams, yard: Yard) -> list[Car]:
         counts,
         covered_fraction=p.covered_fraction,
         paint=PAINTS[p.paint],
-        extent=(w * p.gsd, h * p.gsd),
+        extent=p.car_extent_m or (w * p.gsd, h * p.gsd),
     )
 
 

@@ -98,6 +98,7 @@ def make_yard(
     *,
     n_tracks: int | None = None,
     angle_deg: float | None = None,
+    length_m: float | None = None,
     distractors: bool = True,
 ) -> Yard:
     """Lay out a freight yard inside a scene of ``extent`` (width, height) metres."""
@@ -125,7 +126,9 @@ def make_yard(
         min(w / max(ca, 1e-3), h / max(sa, 1e-3)) if min(ca, sa) > 0.05 else (w if ca > sa else h)
     )
     yard_len = float(np.clip(inner * rng.uniform(0.75, 1.0), 120.0, 2.5 * half_diag))
-    ladder_angle = np.deg2rad(rng.uniform(8.0, 13.0))
+    if length_m is not None:
+        yard_len = float(length_m)
+    ladder_angle = np.deg2rad(rng.uniform(12.0, 19.0))
     throat = width_bundle / np.tan(ladder_angle)
     body_len = max(yard_len - throat, 60.0)
     u_left = u_shift - body_len / 2.0 - throat / 2.0
