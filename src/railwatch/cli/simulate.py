@@ -85,22 +85,22 @@ def simulate(
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            paths = render_scenario(sc, out, progress=advance, workers=workers)
+            all_paths = render_scenario(sc, out, progress=advance, workers=workers)
         unusable = sum(1 for v in sc.visits if not v.usable_expected)
         if as_json:
             print_json(
                 {
                     "scenario": sc.name,
                     "out": str(out),
-                    "scenes": len(paths),
+                    "scenes": len(all_paths),
                     "expected_unusable": unusable,
-                    "files": [str(p.image) for p in paths],
+                    "files": [str(p.image) for p in all_paths],
                 }
             )
             return
         first, last = sc.visits[0].when.date(), sc.visits[-1].when.date()
         console.print(
-            f"wrote {len(paths)} scenes of [bold]{sc.name}[/] ({first} to {last}, "
+            f"wrote {len(all_paths)} scenes of [bold]{sc.name}[/] ({first} to {last}, "
             f"{unusable} expected unusable) to {out}"
         )
         console.print(f"manifest: {Path(out) / (sc.name + '.scenario.json')}")
