@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from glob import glob
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +70,51 @@ def make_geotiff(
         if tags:
             dst.update_tags(**tags)
     return path
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Start a throwaway PostgreSQL cluster (unix socket only, fsync off) and yield the
+    SQLAlchemy URL of its ``postgres`` database; stop and delete it afterwards.
+
+    Needs ``initdb``/``pg_ctl`` (Debian package ``postgresql``); when run as root the
+    server runs as the ``postgres`` user. Calls :func:`require_service` when missing.
+    """
+    found = sorted(glob("/usr/lib/postgresql/*/bin/initdb"))
+    initdb = shutil.which("initdb") or (found[-1] if found else None)
+    if initdb is None:
+        require_service("PostgreSQL", "initdb not found (apt-get install postgresql)")
+    bindir = Path(str(initdb)).parent
+    pg_ctl = shutil.which("pg_ctl", path=str(bindir)) or shutil.which("pg_ctl")
+    prefix: list[str] = []
+    base = Path(tempfile.mkdtemp(prefix="rwpg-"))  # short path: socket names are limited
+    if os.geteuid() == 0:
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            require_service("PostgreSQL", "running as root and no 'postgres' user to run it")
+        os.chown(base, pw.pw_uid, pw.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data = base / "data"
+    try:
+        subprocess.run(
+            [*prefix, str(initdb), "-D", str(data), "-A", "trust", "-U", "postgres",
+             "--no-sync", "-E", "UTF8"],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        subprocess.run(
+            [*prefix, str(pg_ctl), "-D", str(data), "-l", str(base / "log"), "-w", "-o",
+             f"-k {base} -c listen_addresses='' -F", "start"],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as err:
+        shutil.rmtree(base, ignore_errors=True)
+        require_service("PostgreSQL", f"could not start a test server: {err}")
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={base}"
+    finally:
+        subprocess.run(
+            [*prefix, str(pg_ctl), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        shutil.rmtree(base, ignore_errors=True)

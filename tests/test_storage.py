@@ -505,3 +505,49 @@ def test_readonly_sessions_see_committed_data(site_db: Database) -> None:
     add_scene(site_db, 1)
     with site_db.session(readonly=True) as s:
         assert len(repo.list_scenes(s, "tum")) == 1
+
+
+@pytest.mark.services
+@pytest.mark.slow
+def test_postgresql_is_a_url_change(postgres_url: str) -> None:
+    """The same migrations and repository work on PostgreSQL (psycopg 3)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    db = Database(postgres_url)
+    Database(postgres_url)  # a second open finds the schema current
+    with db.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(ctx, Base.metadata) == []
+    spec = site_from_bbox("tum", BBOX, tags=("dprk",))
+    with db.session() as s:
+        repo.add_site(s, spec)
+        sid = repo.add_scene(s, "tum", FakeSceneInfo("/a.tif", "a" * 64, when(1)), 0.7)[0].id
+    with db.session() as s:
+        repo.record_scene_result(s, sid, FakeQuality(), [det_record()], FakeCount(), "d", "1")
+        repo.replace_alerts(s, "tum", [alert("a")])
+        repo.add_event(s, "tum", date(2023, 9, 13), "summit")
+    with pytest.raises(RuntimeError), db.session() as s:
+        repo.record_scene_result(s, sid, FakeQuality(), [], ExplodingCount(), "d", "2")
+    with db.session(readonly=True) as s:
+        assert repo.site_spec(repo.get_site(s, "tum")) == spec
+        [point] = repo.count_series(s, "tum")
+        assert point.count == 3.0 and point.when == when(1)
+        assert repo.get_scene(s, sid).detector_version == "1"
+        assert repo.list_alerts(s, "tum")[0].when == when(4)
+    with db.session() as s:
+        gone = repo.remove_site(s, "tum")
+    assert gone == repo.SiteRemoval(scenes=1, detections=1, counts=4, events=1, alerts=1)
+    assert set(table_counts(db).values()) == {0}
+    db.dispose()
+
+
+def test_require_service_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpers import require_service
+
+    monkeypatch.delenv("RAILWATCH_REQUIRE_SERVICES", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="PostgreSQL is not available: gone"):
+        require_service("PostgreSQL", "gone")
+    monkeypatch.setenv("RAILWATCH_REQUIRE_SERVICES", "1")
+    with pytest.raises(pytest.fail.Exception, match="RAILWATCH_REQUIRE_SERVICES=1 requires it"):
+        require_service("PostgreSQL", "gone")
