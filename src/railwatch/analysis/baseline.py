@@ -87,14 +87,21 @@ def year_of(days: np.ndarray) -> np.ndarray:
 def seasonal_factors(ratios: np.ndarray, months: np.ndarray, settings: AlertSettings) -> np.ndarray:
     """Month-of-year factors (12,) from ratios of images to their trailing level.
 
-    A month gets a factor only with ``seasonal_min_points`` ratios; otherwise its factor is 1.
+    A month gets a factor only with ``seasonal_min_points`` ratios and a median that differs
+    from 1 by more than ``seasonal_significance`` standard errors; otherwise its factor is 1.
     """
     factors = np.ones(12)
     ok = np.isfinite(ratios)
     for m in range(12):
         sel = ok & (months == m)
-        if sel.sum() >= settings.seasonal_min_points:
-            factors[m] = float(np.median(ratios[sel]))
+        n = int(sel.sum())
+        if n >= settings.seasonal_min_points:
+            month = ratios[sel]
+            med = float(np.median(month))
+            # standard error of a median: 1.2533 sigma / sqrt(n), sigma from the MAD
+            se = 1.2533 * MAD_TO_SIGMA * float(np.median(np.abs(month - med))) / np.sqrt(n)
+            if abs(med - 1.0) > settings.seasonal_significance * se:
+                factors[m] = med
     clip = settings.seasonal_clip
     return np.clip(factors, 1.0 / clip, clip)
 

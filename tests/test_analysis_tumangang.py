@@ -1,0 +1,76 @@
+"""The Tumangang scenario, hand-built: 0-20 railcars for five years, then the rise of autumn 2023."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from railwatch.analysis import CountPoint, Event, analyze_series
+
+PATTERN = (3, 15, 6, 0, 12, 9, 18, 4, 10, 1, 14, 7, 16, 2, 11, 5, 17, 8, 13)  # 0-18, shuffled
+SUMMIT = Event(date(2023, 9, 13), "Kim–Putin summit")
+
+
+def tumangang() -> list[CountPoint]:
+    """Images every 7-17 days since March 2018, counts 0-18 (one in six unusable), the
+    record 20 set on 2021-07-14; the rise from 2023-09-18 to 73 on 2023-10-05; higher after."""
+    pts: list[CountPoint] = []
+    when = datetime(2018, 3, 1, 2, 0, tzinfo=UTC)
+    k = 0
+    while when < datetime(2023, 9, 1, tzinfo=UTC):
+        k += 1
+        value = float(PATTERN[k % len(PATTERN)])
+        usable = k % 6 != 0
+        pts.append(CountPoint(when=when, count=value if usable else None, usable=usable))
+        when += timedelta(days=7 + (k * 5) % 11)
+    pts.append(CountPoint(when=datetime(2021, 7, 14, 2, tzinfo=UTC), count=20.0))
+    rise = [
+        ((2023, 9, 5), 9),
+        ((2023, 9, 18), 24),
+        ((2023, 9, 25), 38),
+        ((2023, 10, 5), 73),
+        ((2023, 10, 16), 68),
+        ((2023, 11, 2), 80),
+        ((2023, 11, 20), 75),
+        ((2023, 12, 10), 85),
+    ]
+    for (y, m, d), v in rise:
+        pts.append(
+            CountPoint(
+                when=datetime(y, m, d, 2, tzinfo=UTC), count=float(v), low=v * 0.9, high=v * 1.1
+            )
+        )
+    return pts
+
+
+def test_record_alert_on_the_rise() -> None:
+    alerts = analyze_series(tumangang(), [SUMMIT])
+    records = [a for a in alerts if a.kind == "record" and a.severity != "info"]
+    assert records, "the rise must beat the 5-year record"
+    first = records[0]
+    assert first.when.date() in (date(2023, 9, 18), date(2023, 10, 5))
+    oct5 = next(a for a in records if a.when.date() == date(2023, 10, 5))
+    assert oct5.severity == "high"
+    assert oct5.metrics["record"] == 20.0
+    assert oct5.metrics["record_date"] == "2021-07-14"
+    assert oct5.explanation.startswith("73 railcars")
+    assert "against a 5-year record of 20 set on 2021-07-14: 3.6× the record" in oct5.explanation
+    assert "the first time above it in 5 years" in oct5.explanation
+    assert "22 days after: Kim–Putin summit (2023-09-13)." in oct5.explanation
+    assert oct5.event_days == 22
+
+
+def test_shift_alert_in_autumn_2023() -> None:
+    alerts = analyze_series(tumangang(), [SUMMIT])
+    shifts = [a for a in alerts if a.kind == "shift"]
+    assert len(shifts) == 1
+    s = shifts[0]
+    assert date(2023, 9, 1) <= s.when.date() <= date(2023, 11, 30)
+    assert s.metrics["direction"] == "up"
+    assert s.severity in ("medium", "high")
+    assert s.event_label == "Kim–Putin summit"
+
+
+def test_nothing_above_info_before_september_2023() -> None:
+    alerts = analyze_series(tumangang(), [SUMMIT])
+    before = [a for a in alerts if a.when < datetime(2023, 9, 1, tzinfo=UTC)]
+    assert all(a.severity == "info" for a in before), [(a.key, a.severity) for a in before]
