@@ -383,6 +383,9 @@ def _probe_valid(ds: Any, name: str) -> tuple[np.ndarray, Affine] | None:
     try:
         mask = ds.dataset_mask(out_shape=(h, w), resampling=Resampling.nearest)
         valid = mask > 0
+        alpha = [i + 1 for i, c in enumerate(ds.colorinterp) if c == ColorInterp.alpha]
+        if alpha:  # GDAL's dataset mask ignores an alpha band beyond the 4th
+            valid &= ds.read(alpha[-1], out_shape=(h, w), resampling=Resampling.nearest) > 0
         # Reading the (decimated) pixels also surfaces corrupt blocks early.
         data = ds.read(bands, out_shape=(len(bands), h, w), resampling=Resampling.nearest)
         if data.dtype.kind == "f":

@@ -171,27 +171,36 @@ def estimate_conditions(image: np.ndarray, valid: np.ndarray, gsd: float) -> Con
     if h == 0 or w == 0 or not valid.any():
         empty = np.zeros((h, w), dtype=bool)
         return Conditions(empty, empty.copy(), empty.copy())
-    rgb = image.astype(np.float32)
-    mx = rgb.max(axis=2)
-    mn = rgb.min(axis=2)
-    grey = rgb.mean(axis=2)
-    sat = (mx - mn) / np.maximum(mx, 1.0)
+    # Integer maps where possible: memory stays a few bytes per site pixel.
+    mx = image.max(axis=2)
+    mn = image.min(axis=2)
+    grey = image.mean(axis=2, dtype=np.float32)
+    greyish = _greyish(mx, mn, _GREY_MAX_SAT)
     px_area = gsd * gsd
 
-    texture = _local_std(grey, _odd(_TEXTURE_M / gsd, 3))
-    bright = valid & (mn >= _BRIGHT_MIN) & (sat <= _GREY_MAX_SAT)
+    bright = valid & (mn >= _BRIGHT_MIN) & greyish
     cloud = np.zeros((h, w), dtype=bool)
     snow = np.zeros((h, w), dtype=bool)
     dense_haze = np.zeros((h, w), dtype=bool)
     if bright.any():
+        texture = _local_std(grey, _odd(_TEXTURE_M / gsd, 3))
         dark = valid & (mn < _DARK_MAX)
         cloud, snow, dense_haze = _bright_regions(bright, texture, dark, valid, gsd, px_area)
-        cloud = _grow(cloud, mn, sat, valid, gsd)
+        del texture, dark
+        rim_ok = valid & (mn >= _BRIGHT_MIN - 50) & _greyish(mx, mn, _GREY_MAX_SAT + 0.08)
+        cloud = _grow(cloud, rim_ok, gsd)
         snow &= ~cloud
         dense_haze &= ~cloud & ~snow
+    del bright, greyish, mx
 
     haze = dense_haze | _haze(mn, grey, valid & ~cloud & ~snow & ~dense_haze, gsd, px_area)
     return Conditions(cloud=cloud, haze=haze, snow=snow)
+
+
+def _greyish(mx: np.ndarray, mn: np.ndarray, max_sat: float) -> np.ndarray:
+    """Saturation (max - min) / max at most ``max_sat``, in integer arithmetic."""
+    spread = mx.astype(np.int16) - mn.astype(np.int16)
+    return spread * 100 <= np.int16(round(max_sat * 100)) * mx.astype(np.int16)
 
 
 def _bright_regions(
@@ -265,16 +274,13 @@ def _bright_regions(
     return is_cloud[labels], is_snow[labels], is_haze[labels]
 
 
-def _grow(
-    cloud: np.ndarray, mn: np.ndarray, sat: np.ndarray, valid: np.ndarray, gsd: float
-) -> np.ndarray:
+def _grow(cloud: np.ndarray, rim_ok: np.ndarray, gsd: float) -> np.ndarray:
     """Add the soft, slightly darker rim of each cloud (a few metres)."""
     if not cloud.any():
         return cloud
     k = _odd(10.0 / gsd, 3)
     near = cv2.dilate(cloud.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    rim = (near > 0) & valid & (mn >= _BRIGHT_MIN - 50) & (sat <= _GREY_MAX_SAT + 0.08)
-    return cloud | rim
+    return cloud | ((near > 0) & rim_ok)
 
 
 def _haze(
@@ -285,8 +291,7 @@ def _haze(
         return np.zeros_like(candidates)
     k = _odd(_HAZE_WINDOW_M / gsd, 3)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    dark_src = np.where(candidates, mn, 255.0).astype(np.float32)
-    dark = cv2.erode(dark_src, kernel)
+    dark = cv2.erode(np.where(candidates, mn, np.uint8(255)).astype(np.uint8), kernel)
     contrast = _local_std(grey, k)
     hazy = candidates & (dark >= _HAZE_DARK_MIN) & (contrast <= _HAZE_STD_MAX)
     if not hazy.any():
@@ -301,8 +306,12 @@ def _haze(
 
 def _local_std(values: np.ndarray, k: int) -> np.ndarray:
     mean = cv2.boxFilter(values, cv2.CV_32F, (k, k), borderType=cv2.BORDER_REFLECT)
-    sq = cv2.boxFilter(values * values, cv2.CV_32F, (k, k), borderType=cv2.BORDER_REFLECT)
-    return np.sqrt(np.maximum(sq - mean * mean, 0.0))
+    sq = cv2.boxFilter(np.square(values), cv2.CV_32F, (k, k), borderType=cv2.BORDER_REFLECT)
+    np.square(mean, out=mean)
+    sq -= mean
+    del mean
+    np.maximum(sq, 0.0, out=sq)
+    return np.sqrt(sq, out=sq)
 
 
 def _odd(size_px: float, minimum: int) -> int:

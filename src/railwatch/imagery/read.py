@@ -228,11 +228,19 @@ def _warp_image(src: Any, grid: SiteGrid) -> tuple[np.ndarray, np.ndarray, np.nd
         "width": grid.width,
         "height": grid.height,
         "resampling": Resampling.nearest if palette is not None else Resampling.bilinear,
-        "add_alpha": src.nodata is None and not has_alpha,
     }
+    # How pixels outside the image (and masked ones) are marked: the source's
+    # nodata or alpha when it has them; NaN for floats; otherwise an added alpha.
+    if src.nodata is None and not has_alpha:
+        if np.dtype(src.dtypes[0]).kind == "f":
+            vrt_options.update(src_nodata=math.nan, nodata=math.nan)
+        else:
+            vrt_options["add_alpha"] = True
     with WarpedVRT(src, **vrt_options) as vrt:
         data = vrt.read(bands)
-        valid = vrt.dataset_mask() > 0
+        # GDAL's dataset mask ignores an alpha band beyond the 4th, so read it.
+        alpha = [i + 1 for i, c in enumerate(vrt.colorinterp) if c == ColorInterp.alpha]
+        valid = vrt.read(alpha[-1]) > 0 if alpha else vrt.dataset_mask() > 0
     if data.dtype.kind == "f":
         valid &= np.isfinite(data).all(axis=0)
     return data, valid, palette
