@@ -1,0 +1,151 @@
+"""``railwatch export`` (GIS layers), ``export-labels`` and ``import-labels`` (training labels)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from railwatch.cli._common import console, print_json, progress_bar, state
+from railwatch.errors import InputError
+from railwatch.storage import Database
+
+
+class GisFormat(StrEnum):
+    gpkg = "gpkg"
+    geoparquet = "geoparquet"
+    geojson = "geojson"
+    csv = "csv"
+
+
+class LabelFormat(StrEnum):
+    coco = "coco"
+    dota = "dota"
+    yolo_obb = "yolo-obb"
+
+
+def export(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="Site name.")],
+    fmt: Annotated[GisFormat, typer.Option("--format", "-f", help="Output format.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output file (gpkg, csv) or directory (geoparquet, geojson); replaced if present.",
+        ),
+    ],
+) -> None:
+    """Export a site's layers: sites, scenes (footprints), detections (car polygons with
+    every property and the scene date) and counts (one row per image).
+
+    gpkg: one GeoPackage with those four layers (counts as a table), opens in QGIS.
+    geoparquet: a directory of GeoParquet 1.1 files. geojson: a directory of
+    FeatureCollections. csv: the counts only, for pandas.read_csv(path, parse_dates=["date"]).
+    Coordinates are WGS84 longitude/latitude.
+
+    Example: railwatch export tumangang --format gpkg --out tumangang.gpkg
+    """
+    from railwatch.export.gis import export_site
+
+    db = Database.from_settings(state(ctx).settings())
+    path = export_site(db, site, fmt.value, out)
+    console.print(f"wrote {path}", highlight=False)
+
+
+def export_labels_cmd(
+    ctx: typer.Context,
+    site: Annotated[str | None, typer.Argument(help="Site name (or give --scene).")] = None,
+    scene: Annotated[int | None, typer.Option("--scene", help="One scene id instead.")] = None,
+    fmt: Annotated[LabelFormat, typer.Option("--format", "-f", help="Label format.")] = (
+        LabelFormat.coco
+    ),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("labels"),
+    chip: Annotated[int, typer.Option("--chip", help="Chip size in pixels.")] = 1024,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Cut the usable scenes of a site (or one scene) into PNG chips over the site and
+    write their detections as training labels (COCO, DOTA or YOLO-OBB), ready to be
+    corrected in a labelling tool and brought back with import-labels.
+
+    Example: railwatch export-labels tumangang --format yolo-obb --out labels/ --chip 1024
+    """
+    from railwatch.export.label_chips import export_labels
+
+    db = Database.from_settings(state(ctx).settings())
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task("cutting chips", total=None)
+        result = export_labels(
+            db, out, fmt.value, site=site, scene_id=scene, chip=chip,
+            progress=lambda i, n: bar.update(task, completed=i, total=n),
+        )  # fmt: skip
+    if as_json:
+        print_json({"out": str(result.out), "scenes": result.scenes, "chips": result.chips,
+                    "objects": result.objects, "skipped": list(result.skipped)})  # fmt: skip
+        return
+    console.print(
+        f"wrote {result.chips} chips with {result.objects} labelled cars from {result.scenes} "
+        f"scenes to {result.out} ({fmt.value})",
+        highlight=False,
+    )
+    for reason in result.skipped:
+        console.print(f"skipped: {reason}", highlight=False)
+
+
+def import_labels_cmd(
+    ctx: typer.Context,
+    src: Annotated[Path, typer.Argument(help="Directory with images and labels.")],
+    fmt: Annotated[LabelFormat, typer.Option("--format", "-f", help="Label format of SRC.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Training set directory (default: labels/SITE or labels/<SRC name>).",
+        ),
+    ] = None,
+    site: Annotated[
+        str | None, typer.Option("--site", help="Site the labels belong to (must exist).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Check a label dataset (COCO, DOTA or YOLO-OBB) and write it as a railwatch
+    training set: images/NAME.png, labels/NAME.txt with dataset.yaml (Ultralytics OBB
+    layout, railwatch class ids) and railwatch_labels.json (every object's pixel corners,
+    class and covered flag, plus the source and site). Nothing is written when any
+    label is wrong: every problem is listed as file:line.
+
+    Example: railwatch import-labels corrected/ --format dota --site tumangang
+    """
+    from railwatch.export.labels import import_labels
+
+    if site is not None:
+        from railwatch.storage import repo
+
+        db = Database.from_settings(state(ctx).settings())
+        with db.session() as s:
+            repo.get_site(s, site)
+    if not src.is_dir():
+        raise InputError(f"{src} is not a directory")
+    target = out if out is not None else Path("labels") / (site or src.resolve().name)
+    summary = import_labels(src, fmt.value, target, site=site)
+    if as_json:
+        print_json({"out": str(summary.out), "images": summary.images,
+                    "objects": summary.objects, "by_class": summary.by_class})  # fmt: skip
+        return
+    per_class = ", ".join(f"{k} {v}" for k, v in summary.by_class.items()) or "no objects"
+    console.print(
+        f"imported {summary.images} images, {summary.objects} cars ({per_class}) "
+        f"into {summary.out}",
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``export``, ``export-labels`` and ``import-labels`` to ``railwatch``."""
+    app.command("export")(export)
+    app.command("export-labels")(export_labels_cmd)
+    app.command("import-labels")(import_labels_cmd)

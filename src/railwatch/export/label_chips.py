@@ -1,0 +1,181 @@
+"""Cut stored scenes into PNG chips with their detections as training labels.
+
+Chips are cut from each scene's own pixel grid (no resampling) over the site's
+bounding box, in a grid of ``chip`` x ``chip`` pixels (the last row/column is
+moved back to fit, so chips are full size whenever the area allows). A detection
+is a label of every chip that contains its centre.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
+
+from railwatch.detect.base import ALL_CLASSES
+from railwatch.errors import ImageryError, InputError
+from railwatch.export.geometry import to_pixels, transform_polygon
+from railwatch.export.labels import LabelImage, LabelObject, LabelSet, write_labels
+from railwatch.storage import Database, repo
+from railwatch.storage.models import Detection as DetectionModel
+from railwatch.storage.models import Scene
+
+DEFAULT_CHIP = 1024
+
+
+@dataclass(frozen=True)
+class LabelExport:
+    """What :func:`export_labels` wrote."""
+
+    out: Path
+    scenes: int
+    chips: int
+    objects: int
+    skipped: tuple[str, ...]
+
+
+def tile_starts(size: int, chip: int) -> list[int]:
+    """Offsets of chips along one axis covering ``size`` pixels (last one moved back)."""
+    if size <= chip:
+        return [0]
+    starts = list(range(0, size - chip + 1, chip))
+    if starts[-1] + chip < size:
+        starts.append(size - chip)
+    return starts
+
+
+def _rgb_bands(src: object) -> list[int]:
+    from rasterio.enums import ColorInterp
+
+    ci = list(src.colorinterp)  # type: ignore[attr-defined]
+    if all(c in ci for c in (ColorInterp.red, ColorInterp.green, ColorInterp.blue)):
+        return [ci.index(ColorInterp.red) + 1, ci.index(ColorInterp.green) + 1,
+                ci.index(ColorInterp.blue) + 1]  # fmt: skip
+    data = [i + 1 for i, c in enumerate(ci) if c != ColorInterp.alpha]
+    return data[:3] if len(data) >= 3 else (data[:1] or [1])
+
+
+def scene_chips(
+    scene: Scene,
+    detections: list[DetectionModel],
+    site_geom: BaseGeometry,
+    site_name: str,
+    chip: int = DEFAULT_CHIP,
+) -> list[tuple[LabelImage, np.ndarray]]:
+    """The labelled chips of one scene over the site's bounding box."""
+    import rasterio
+    from rasterio.windows import Window
+
+    from railwatch.imagery import to_rgb8
+
+    try:
+        src_ctx = rasterio.open(scene.uri)
+    except rasterio.errors.RasterioIOError as err:
+        raise ImageryError(f"cannot open scene {scene.id} ({scene.uri}): {err}") from err
+    with src_ctx as src:
+        transform = src.transform
+        site_px = to_pixels(transform_polygon(site_geom, "EPSG:4326", scene.crs), transform)
+        minx, miny, maxx, maxy = site_px.bounds
+        c0, r0 = max(int(np.floor(minx)), 0), max(int(np.floor(miny)), 0)
+        c1, r1 = min(int(np.ceil(maxx)), src.width), min(int(np.ceil(maxy)), src.height)
+        if c1 <= c0 or r1 <= r0:
+            return []
+        window = Window(c0, r0, c1 - c0, r1 - r0)
+        data = src.read(_rgb_bands(src), window=window)
+        valid = src.dataset_mask(window=window) > 0
+    rgb = to_rgb8(data, valid)
+    rgb[~valid] = 0
+    objects = []
+    for d in detections:
+        geom = d.native_geometry
+        if d.native_crs != scene.crs:
+            geom = transform_polygon(geom, d.native_crs, scene.crs)
+        ring = to_pixels(geom, transform)
+        if not isinstance(ring, Polygon):
+            continue
+        px = np.asarray(ring.exterior.coords, dtype=float)[:4]
+        px = px - np.array([c0, r0], dtype=float)
+        objects.append((d, px))
+    height, width = rgb.shape[:2]
+    out = []
+    for ty in tile_starts(height, chip):
+        for tx in tile_starts(width, chip):
+            th, tw = min(chip, height - ty), min(chip, width - tx)
+            labels = []
+            for d, px in objects:
+                cx, cy = px[:, 0].mean() - tx, px[:, 1].mean() - ty
+                if 0.0 <= cx < tw and 0.0 <= cy < th:
+                    corners = tuple((float(x - tx), float(y - ty)) for x, y in px)
+                    labels.append(LabelObject(cls=d.cls, corners=corners, covered=bool(d.covered),
+                                              score=float(d.score)))  # fmt: skip
+            name = f"{site_name}_s{scene.id}_r{r0 + ty}_c{c0 + tx}"
+            meta = {"scene_id": scene.id, "acquired": scene.acquired_at.isoformat(),
+                    "gsd": float(scene.gsd), "crs": scene.crs, "col_off": c0 + tx,
+                    "row_off": r0 + ty, "uri": scene.uri}  # fmt: skip
+            out.append(
+                (LabelImage(name, tw, th, tuple(labels), meta),
+                 np.ascontiguousarray(rgb[ty : ty + th, tx : tx + tw]))
+            )  # fmt: skip
+    return out
+
+
+def export_labels(
+    db: Database,
+    out: str | Path,
+    fmt: str,
+    *,
+    site: str | None = None,
+    scene_id: int | None = None,
+    chip: int = DEFAULT_CHIP,
+    progress: Callable[[int, int], None] | None = None,
+) -> LabelExport:
+    """Write chips and labels of every usable processed scene of ``site`` (or of one
+    scene) in ``fmt`` to ``out``."""
+    if (site is None) == (scene_id is None):
+        raise InputError("give a SITE or --scene ID (exactly one)")
+    if chip < 32:
+        raise InputError(f"--chip {chip} is too small: use at least 32 pixels")
+    with db.session() as s:
+        if scene_id is not None:
+            scene = repo.get_scene(s, scene_id)
+            scenes = [scene]
+            site_row = scene.site
+        else:
+            site_row = repo.get_site(s, site or "")
+            scenes = repo.list_scenes(s, site_row, usable_only=True, status="processed")
+        site_name, site_geom = site_row.name, site_row.geometry
+        dets = {sc.id: repo.list_detections(s, sc.id) for sc in scenes}
+        for sc in scenes:
+            s.expunge(sc)
+            for d in dets[sc.id]:
+                s.expunge(d)
+    if scene_id is not None and scenes[0].status != "processed":
+        raise InputError(f"scene {scene_id} has no detections yet: run `railwatch process` first")
+    images: list[LabelImage] = []
+    pixels: dict[str, np.ndarray] = {}
+    skipped: list[str] = []
+    for i, sc in enumerate(scenes):
+        try:
+            chips = scene_chips(sc, dets[sc.id], site_geom, site_name, chip)
+        except ImageryError as err:
+            skipped.append(str(err))
+            chips = []
+        for label, rgb in chips:
+            images.append(label)
+            pixels[label.name] = rgb
+        if progress is not None:
+            progress(i + 1, len(scenes))
+    found = {o.cls for img in images for o in img.objects}
+    classes = ALL_CLASSES + tuple(sorted(found - set(ALL_CLASSES)))
+    root = write_labels(LabelSet(classes, tuple(images)), out, fmt, pixels)
+    return LabelExport(
+        out=root,
+        scenes=len(scenes) - len(skipped),
+        chips=len(images),
+        objects=sum(len(i.objects) for i in images),
+        skipped=tuple(skipped),
+    )

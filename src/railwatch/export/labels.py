@@ -1,0 +1,550 @@
+"""Training labels: export detections as image chips + labels, import corrected labels.
+
+Formats (all with PNG chips under ``images/``; pixel coordinates, x = column, y = row,
+(0, 0) the top-left corner of the top-left pixel):
+
+* ``coco``: ``annotations.json``; each annotation has ``segmentation`` (the 4 corners
+  of the oriented box as one polygon), ``bbox``, ``area`` and ``attributes``
+  (``covered``, ``score``, ``cx``, ``cy``, ``length``, ``width``, ``angle``).
+* ``dota``: ``labelTxt/NAME.txt``, one object per line ``x1 y1 x2 y2 x3 y3 x4 y4 class
+  difficult`` (DOTA v1 header lines ``imagesource:`` / ``gsd:`` allowed).
+* ``yolo-obb``: ``labels/NAME.txt``, one object per line ``class_id x1 y1 ... x4 y4``
+  normalised by the image width/height (Ultralytics OBB), and ``dataset.yaml`` naming
+  the classes.
+
+Geometry (the 4 corners) and class survive every round trip exactly up to the
+printed precision (10 significant digits); ``covered`` survives COCO only. A car
+belongs to the chip that holds its centre; its corners may reach past the chip
+edge (a truncated car), but a label whose centre lies outside its image is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from railwatch.detect.base import ALL_CLASSES
+from railwatch.errors import InputError
+from railwatch.export.geometry import box_from_quad
+
+FORMATS: tuple[str, ...] = ("coco", "dota", "yolo-obb")
+IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+MAX_ERRORS_SHOWN = 20
+_NUM = "{:.10g}"
+
+
+@dataclass(frozen=True)
+class LabelObject:
+    """One labelled railcar: the 4 corners (4, 2) of its oriented box in pixels."""
+
+    cls: str
+    corners: tuple[tuple[float, float], ...]
+    covered: bool = False
+    score: float = 1.0
+    difficult: int = 0
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        pts = np.asarray(self.corners, dtype=float)
+        return float(pts[:, 0].mean()), float(pts[:, 1].mean())
+
+
+@dataclass(frozen=True)
+class LabelImage:
+    """One image chip and its objects."""
+
+    name: str
+    width: int
+    height: int
+    objects: tuple[LabelObject, ...]
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """Labelled images with their class list (order = class ids of YOLO/COCO)."""
+
+    classes: tuple[str, ...]
+    images: tuple[LabelImage, ...]
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+class LabelErrors:
+    """Collects ``file:line: message`` problems and raises them together."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: Path | str, line: int | None, message: str) -> None:
+        loc = f"{where}:{line}" if line is not None else str(where)
+        self.items.append(f"{loc}: {message}")
+
+    def raise_if_any(self, what: str) -> None:
+        if not self.items:
+            return
+        shown = self.items[:MAX_ERRORS_SHOWN]
+        more = len(self.items) - len(shown)
+        tail = f" (and {more} more)" if more > 0 else ""
+        raise InputError(
+            f"{len(self.items)} problem(s) in {what}{tail}: fix them and import again: "
+            + "; ".join(shown)
+        )
+
+
+def _check_object(
+    errors: LabelErrors,
+    where: Path,
+    line: int | None,
+    obj: LabelObject,
+    image: tuple[int, int] | None,
+    classes: Sequence[str],
+) -> bool:
+    ok = True
+    if obj.cls not in classes:
+        errors.add(where, line, f"unknown class {obj.cls!r} (known: {', '.join(classes)})")
+        ok = False
+    pts = np.asarray(obj.corners, dtype=float)
+    if pts.shape != (4, 2) or not np.isfinite(pts).all():
+        errors.add(where, line, "an oriented box needs 4 finite corners")
+        return False
+    if image is not None:
+        w, h = image
+        cx, cy = obj.centre
+        if not (0.0 <= cx <= w and 0.0 <= cy <= h):
+            errors.add(
+                where,
+                line,
+                f"label outside the image: centre ({cx:.1f}, {cy:.1f}) not within {w}x{h} px",
+            )
+            ok = False
+    return ok
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _fmt(v: float) -> str:
+    return _NUM.format(v)
+
+
+def _flat(corners: Sequence[Sequence[float]]) -> list[float]:
+    return [float(c) for xy in corners for c in xy]
+
+
+def write_coco(labels: LabelSet, out: Path) -> Path:
+    """``annotations.json`` (COCO detection layout with oriented-box extras)."""
+    cat_ids = {c: i + 1 for i, c in enumerate(labels.classes)}
+    images, annotations = [], []
+    ann_id = 1
+    for img_id, img in enumerate(labels.images, start=1):
+        images.append(
+            {
+                "id": img_id,
+                "file_name": f"images/{img.name}.png",
+                "width": img.width,
+                "height": img.height,
+                **({"railwatch": img.meta} if img.meta else {}),
+            }
+        )
+        for obj in img.objects:
+            pts = np.asarray(obj.corners, dtype=float)
+            x0, y0 = pts.min(axis=0)
+            x1, y1 = pts.max(axis=0)
+            box = box_from_quad(pts)
+            annotations.append({
+                "id": ann_id, "image_id": img_id, "category_id": cat_ids[obj.cls],
+                "segmentation": [_flat(obj.corners)],
+                "bbox": [float(x0), float(y0), float(x1 - x0), float(y1 - y0)],
+                "area": float(box.length * box.width), "iscrowd": 0,
+                "attributes": {"covered": obj.covered, "score": obj.score,
+                               "difficult": obj.difficult, "cx": box.cx, "cy": box.cy,
+                               "length": box.length, "width": box.width, "angle": box.angle},
+            })  # fmt: skip
+            ann_id += 1
+    doc = {
+        "info": {"description": "railwatch railcar labels", "version": "1.0"},
+        "images": images,
+        "annotations": annotations,
+        "categories": [
+            {"id": i, "name": c, "supercategory": "railcar"} for c, i in cat_ids.items()
+        ],
+    }
+    path = out / "annotations.json"
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    return path
+
+
+def write_dota(labels: LabelSet, out: Path) -> Path:
+    """``labelTxt/NAME.txt`` per image (DOTA v1 oriented boxes)."""
+    folder = out / "labelTxt"
+    folder.mkdir(parents=True, exist_ok=True)
+    for img in labels.images:
+        lines = []
+        if "gsd" in img.meta:
+            lines.append(f"gsd:{_fmt(float(img.meta['gsd']))}")
+        for obj in img.objects:
+            coords = " ".join(_fmt(v) for v in _flat(obj.corners))
+            lines.append(f"{coords} {obj.cls} {obj.difficult}")
+        (folder / f"{img.name}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+    return folder
+
+
+def write_yolo_obb(labels: LabelSet, out: Path) -> Path:
+    """``labels/NAME.txt`` (normalised corners) and ``dataset.yaml`` (Ultralytics)."""
+    folder = out / "labels"
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = {c: i for i, c in enumerate(labels.classes)}
+    for img in labels.images:
+        lines = []
+        for obj in img.objects:
+            norm = [v / (img.width if k % 2 == 0 else img.height)
+                    for k, v in enumerate(_flat(obj.corners))]  # fmt: skip
+            lines.append(f"{ids[obj.cls]} " + " ".join(_fmt(v) for v in norm))
+        (folder / f"{img.name}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+    names = "\n".join(f"  {i}: {c}" for c, i in ids.items())
+    (out / "dataset.yaml").write_text(
+        f"# Ultralytics OBB dataset written by railwatch\npath: .\ntrain: images\nval: images\n"
+        f"names:\n{names}\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+WRITERS = {"coco": write_coco, "dota": write_dota, "yolo-obb": write_yolo_obb}
+
+
+def write_labels(
+    labels: LabelSet, out: str | Path, fmt: str, images: dict[str, np.ndarray] | None = None
+) -> Path:
+    """Write ``labels`` in ``fmt`` under ``out`` (and the chips, when given, as
+    ``images/NAME.png``); returns ``out``."""
+    if fmt not in WRITERS:
+        raise InputError(f"unknown label format {fmt!r}: use one of {', '.join(FORMATS)}")
+    root = Path(out)
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    if images:
+        from PIL import Image
+
+        for name, pixels in images.items():
+            Image.fromarray(pixels).save(root / "images" / f"{name}.png", optimize=False)
+    WRITERS[fmt](labels, root)
+    return root
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return int(im.width), int(im.height)
+
+
+def _find_image(root: Path, stem: str) -> Path | None:
+    for folder in (root / "images", root):
+        for suffix in IMAGE_SUFFIXES:
+            p = folder / f"{stem}{suffix}"
+            if p.is_file():
+                return p
+    return None
+
+
+def _floats(parts: Sequence[str]) -> list[float] | None:
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        return None
+    return values if all(math.isfinite(v) for v in values) else None
+
+
+def _quad(values: Sequence[float]) -> tuple[tuple[float, float], ...]:
+    return tuple((float(values[i]), float(values[i + 1])) for i in range(0, 8, 2))
+
+
+def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelSet:
+    """Read ``annotations.json`` (COCO) under ``root``."""
+    path = root / "annotations.json"
+    if not path.is_file():
+        candidates = sorted(root.glob("*.json"))
+        if len(candidates) != 1:
+            raise InputError(
+                f"no COCO annotations in {root}: expected annotations.json (or a single .json file)"
+            )
+        path = candidates[0]
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"{path}: not a COCO JSON file ({err})") from err
+    if not isinstance(doc, dict) or not {"images", "annotations", "categories"} <= set(doc):
+        raise InputError(f"{path}: not COCO: needs 'images', 'annotations' and 'categories'")
+    cats = {c.get("id"): c.get("name") for c in doc["categories"] if isinstance(c, dict)}
+    per_image: dict[Any, list[LabelObject]] = {}
+    for k, ann in enumerate(doc["annotations"]):
+        where = f"{path} annotation[{k}]"
+        if not isinstance(ann, dict) or "image_id" not in ann:
+            errors.add(where, None, "annotation without image_id")
+            continue
+        name = cats.get(ann.get("category_id"))
+        if name is None:
+            errors.add(where, None, f"unknown category_id {ann.get('category_id')!r}")
+            continue
+        seg = ann.get("segmentation")
+        attrs = ann.get("attributes") or {}
+        corners: tuple[tuple[float, float], ...] | None = None
+        if isinstance(seg, list) and seg and isinstance(seg[0], list) and len(seg[0]) == 8:
+            vals = _floats(seg[0])
+            corners = _quad(vals) if vals else None
+        elif isinstance(ann.get("bbox"), list) and len(ann["bbox"]) == 4:
+            vals = _floats(ann["bbox"])
+            if vals:
+                x, y, w, h = vals
+                corners = ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
+        if corners is None:
+            errors.add(where, None, "needs a 4-corner segmentation polygon or a bbox")
+            continue
+        obj = LabelObject(
+            cls=str(name), corners=corners, covered=bool(attrs.get("covered", False)),
+            score=float(attrs.get("score", 1.0)), difficult=int(attrs.get("difficult", 0)),
+        )  # fmt: skip
+        per_image.setdefault(ann["image_id"], []).append(obj)
+    images = []
+    for info in doc["images"]:
+        file_name = str(info.get("file_name", ""))
+        img_path = root / file_name
+        where = f"{path} image {file_name!r}"
+        if not file_name or not img_path.is_file():
+            errors.add(where, None, f"missing image file {img_path}")
+            continue
+        size = _image_size(img_path)
+        if (info.get("width"), info.get("height")) != size:
+            errors.add(where, None, f"width/height {info.get('width')}x{info.get('height')} "
+                                    f"differ from the image ({size[0]}x{size[1]})")  # fmt: skip
+        objs = per_image.get(info.get("id"), [])
+        good = [o for o in objs if _check_object(errors, Path(where), None, o, size, classes)]
+        images.append(LabelImage(Path(file_name).stem, size[0], size[1], tuple(good)))
+    ordered = [str(cats[k]) for k in sorted(cats, key=lambda v: (str(type(v)), v))]
+    return LabelSet(tuple(ordered), tuple(images))
+
+
+def _label_files(folder: Path, what: str) -> list[Path]:
+    if not folder.is_dir():
+        raise InputError(f"{folder} not found: a {what} dataset keeps its labels there")
+    return sorted(folder.glob("*.txt"))
+
+
+def read_dota(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelSet:
+    """Read DOTA ``labelTxt/*.txt`` (and images) under ``root``."""
+    images = []
+    for path in _label_files(root / "labelTxt", "DOTA"):
+        img_path = _find_image(root, path.stem)
+        if img_path is None:
+            errors.add(path, None, f"missing image {path.stem}.png under {root / 'images'}")
+            continue
+        size = _image_size(img_path)
+        objs = []
+        for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            line = raw.strip()
+            if not line or line.startswith(("imagesource:", "gsd:")):
+                continue
+            parts = line.split()
+            if len(parts) not in (9, 10):
+                errors.add(path, n, "expected 'x1 y1 x2 y2 x3 y3 x4 y4 class [difficult]'")
+                continue
+            vals = _floats(parts[:8])
+            if vals is None:
+                errors.add(path, n, "corner coordinates must be numbers")
+                continue
+            difficult = parts[9] if len(parts) == 10 else "0"
+            if difficult not in ("0", "1"):
+                errors.add(path, n, f"difficult must be 0 or 1, got {difficult!r}")
+                continue
+            obj = LabelObject(cls=parts[8], corners=_quad(vals), difficult=int(difficult))
+            if _check_object(errors, path, n, obj, size, classes):
+                objs.append(obj)
+        images.append(LabelImage(path.stem, size[0], size[1], tuple(objs)))
+    return LabelSet(tuple(classes), tuple(images))
+
+
+def read_yaml_names(path: Path) -> list[str]:
+    """Class names from an Ultralytics ``dataset.yaml`` (``names`` as a list or id map)."""
+    text = path.read_text(encoding="utf-8")
+    inline = re.search(r"^names:\s*\[(.*)\]\s*$", text, re.MULTILINE)
+    if inline:
+        return [n.strip().strip("'\"") for n in inline.group(1).split(",") if n.strip()]
+    block = re.search(r"^names:\s*\n((?:[ \t]+.*\n?)+)", text, re.MULTILINE)
+    if not block:
+        raise InputError(f"{path}: no 'names:' list of classes")
+    names: dict[int, str] = {}
+    items: list[str] = []
+    for raw in block.group(1).splitlines():
+        line = raw.strip()
+        m = re.match(r"^(\d+)\s*:\s*(.+)$", line)
+        if m:
+            names[int(m.group(1))] = m.group(2).strip().strip("'\"")
+        elif line.startswith("- "):
+            items.append(line[2:].strip().strip("'\""))
+    if names:
+        if sorted(names) != list(range(len(names))):
+            raise InputError(f"{path}: class ids in 'names' must be 0..{len(names) - 1}")
+        return [names[i] for i in range(len(names))]
+    return items
+
+
+def read_yolo_obb(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelSet:
+    """Read Ultralytics OBB ``labels/*.txt`` with ``dataset.yaml`` (or ``classes.txt``)."""
+    if (root / "dataset.yaml").is_file():
+        names = read_yaml_names(root / "dataset.yaml")
+    elif (root / "classes.txt").is_file():
+        names = [n.strip() for n in (root / "classes.txt").read_text().splitlines() if n.strip()]
+    else:
+        raise InputError(
+            f"{root}: a YOLO-OBB dataset needs dataset.yaml (names: ...) or classes.txt "
+            "to map class ids to names"
+        )
+    images = []
+    for path in _label_files(root / "labels", "YOLO-OBB"):
+        img_path = _find_image(root, path.stem)
+        if img_path is None:
+            errors.add(path, None, f"missing image {path.stem}.png under {root / 'images'}")
+            continue
+        w, h = _image_size(img_path)
+        objs = []
+        for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            parts = line.split()
+            if len(parts) != 9:
+                errors.add(path, n, "expected 'class_id x1 y1 x2 y2 x3 y3 x4 y4' (normalised)")
+                continue
+            vals = _floats(parts[1:])
+            if vals is None or not parts[0].isdigit():
+                errors.add(path, n, "class id must be an integer and coordinates numbers")
+                continue
+            cid = int(parts[0])
+            if cid >= len(names):
+                errors.add(
+                    path, n, f"class id {cid} not in dataset.yaml names (0..{len(names) - 1})"
+                )
+                continue
+            px = [v * (w if k % 2 == 0 else h) for k, v in enumerate(vals)]
+            obj = LabelObject(cls=names[cid], corners=_quad(px))
+            if _check_object(errors, path, n, obj, (w, h), classes):
+                objs.append(obj)
+        images.append(LabelImage(path.stem, w, h, tuple(objs)))
+    return LabelSet(tuple(names), tuple(images))
+
+
+READERS = {"coco": read_coco, "dota": read_dota, "yolo-obb": read_yolo_obb}
+
+
+def read_labels(src: str | Path, fmt: str, *, classes: Sequence[str] = ALL_CLASSES) -> LabelSet:
+    """Read and validate a label dataset; every problem is reported at once as
+    :class:`InputError` listing ``file:line: message``."""
+    if fmt not in READERS:
+        raise InputError(f"unknown label format {fmt!r}: use one of {', '.join(FORMATS)}")
+    root = Path(src)
+    if not root.is_dir():
+        raise InputError(f"{root} is not a directory of labels and images")
+    errors = LabelErrors()
+    labels = READERS[fmt](root, classes, errors)
+    errors.raise_if_any(f"{fmt} labels in {root}")
+    if not labels.images:
+        raise InputError(f"no labelled images found in {root} for format {fmt}")
+    return labels
+
+
+# ----------------------------------------------------------------------------- import
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What :func:`import_labels` wrote."""
+
+    out: Path
+    images: int
+    objects: int
+    by_class: dict[str, int]
+
+
+def import_labels(
+    src: str | Path, fmt: str, out: str | Path, *, site: str | None = None
+) -> ImportSummary:
+    """Validate a label dataset and write it as a railwatch training set in ``out``:
+    ``images/NAME.png`` (converted to PNG), ``labels/NAME.txt`` + ``dataset.yaml``
+    (Ultralytics OBB, railwatch class ids) and ``railwatch_labels.json`` (every
+    object with its pixel corners, class and covered flag; the source and site)."""
+    labels = read_labels(src, fmt)
+    root = Path(src)
+    dest = Path(out)
+    if dest.resolve() == root.resolve():
+        raise InputError("--out must differ from the source directory")
+    (dest / "images").mkdir(parents=True, exist_ok=True)
+    from PIL import Image
+
+    for img in labels.images:
+        found = _find_image(root, img.name)
+        if found is None and fmt == "coco":
+            found = next(iter(sorted((root / "images").glob(f"{img.name}.*"))), None)
+        if found is None:
+            raise InputError(f"image {img.name} vanished from {root} during import")
+        target = dest / "images" / f"{img.name}.png"
+        if found.suffix.lower() == ".png":
+            shutil.copyfile(found, target)
+        else:
+            with Image.open(found) as im:
+                im.convert("RGB").save(target)
+    present = {o.cls for i in labels.images for o in i.objects}
+    classes = tuple(c for c in ALL_CLASSES if c in present or c in labels.classes)
+    canonical = LabelSet(classes, labels.images)
+    write_yolo_obb(canonical, dest)
+    by_class: dict[str, int] = {}
+    for img in labels.images:
+        for o in img.objects:
+            by_class[o.cls] = by_class.get(o.cls, 0) + 1
+    manifest = {
+        "format": "railwatch-labels/1",
+        "source": str(root.resolve()),
+        "source_format": fmt,
+        "site": site,
+        "classes": list(classes),
+        "images": [
+            {"name": i.name, "file": f"images/{i.name}.png", "width": i.width, "height": i.height,
+             "objects": [{"cls": o.cls, "corners": [list(c) for c in o.corners],
+                          "covered": o.covered, "difficult": o.difficult} for o in i.objects]}
+            for i in labels.images
+        ],
+    }  # fmt: skip
+    (dest / "railwatch_labels.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return ImportSummary(
+        out=dest,
+        images=len(labels.images),
+        objects=sum(by_class.values()),
+        by_class=dict(sorted(by_class.items())),
+    )
+
+
+def iter_objects(labels: LabelSet) -> Iterator[tuple[str, LabelObject]]:
+    """(image name, object) pairs, for comparisons and statistics."""
+    for img in labels.images:
+        for obj in img.objects:
+            yield img.name, obj
+
+
+def class_counts(objects: Iterable[LabelObject]) -> dict[str, int]:
+    """Objects per class."""
+    out: dict[str, int] = {}
+    for o in objects:
+        out[o.cls] = out.get(o.cls, 0) + 1
+    return out
