@@ -29,7 +29,7 @@ def require_service(name: str, reason: str = "") -> None:
 def make_geotiff(
     path: Path,
     *,
-    crs: str = "EPSG:32652",
+    crs: str | None = "EPSG:32652",
     origin: tuple[float, float] = (500_000.0, 4_680_000.0),
     gsd: float = 0.5,
     width: int = 64,

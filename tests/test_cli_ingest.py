@@ -117,6 +117,11 @@ def test_folder_with_a_corrupt_and_a_non_intersecting_file(
     (folder / "corrupt_20231022.tif").write_bytes(good.read_bytes()[:900])
     (folder / "garbage_20231023.tif").write_bytes(b"this is not an image at all" * 10)
     scene_file(folder, "nodate.tif", seed=7)
+    nan = np.full((1, 200, 200), np.nan, dtype=np.float32)
+    scene_file(folder, "nan_20231024.tif", data=nan, bands=1, dtype="float32", nodata=np.nan)
+    make_geotiff(folder / "nocrs_20231025.tif", crs=None)
+    # touches the site only along its eastern edge: 0 pixels of overlap
+    scene_file(folder, "edge_20231026.tif", origin=(632_300.0, 4_683_000.0))
     (folder / "readme.txt").write_text("not a raster: ignored by the scan")
     (folder / "tum_20231001.mask.tif").write_bytes(b"sidecar: ignored")
 
@@ -124,19 +129,25 @@ def test_folder_with_a_corrupt_and_a_non_intersecting_file(
     assert code == 0, err
     summary = json.loads(out)
     assert len(summary["ingested"]) == 12
-    assert [Path(d["file"]).name for d in summary["skipped"]] == ["far_20231020.tif"]
-    assert "does not overlap site tum" in summary["skipped"][0]["reason"]
+    skipped = sorted(Path(d["file"]).name for d in summary["skipped"])
+    assert skipped == ["edge_20231026.tif", "far_20231020.tif"]
+    assert all("does not overlap site tum" in d["reason"] for d in summary["skipped"])
     failed = {Path(d["file"]).name: d["reason"] for d in summary["failed"]}
-    assert set(failed) == {"corrupt_20231022.tif", "garbage_20231023.tif", "nodate.tif"}
+    assert set(failed) == {
+        "corrupt_20231022.tif", "garbage_20231023.tif", "nodate.tif", "nan_20231024.tif",
+        "nocrs_20231025.tif",
+    }  # fmt: skip
     assert "corrupt or truncated" in failed["corrupt_20231022.tif"]
     assert "--date" in failed["nodate.tif"]
+    assert "no valid pixels" in failed["nan_20231024.tif"]
+    assert "no CRS" in failed["nocrs_20231025.tif"]
 
     # the human summary lists every bad file with its reason at the end
     code, out, _ = run(capsys, "--db", site, "ingest", "tum", str(folder))
     text = " ".join(out.split())
     assert code == 0
-    assert "Ingested 0 new scenes into tum (12 already ingested, 1 not overlapping" in text
-    assert "3 bad files" in text and "nodate.tif" in text and "far_20231020.tif" in text
+    assert "Ingested 0 new scenes into tum (12 already ingested, 2 not overlapping" in text
+    assert "5 bad files" in text and "nodate.tif" in text and "far_20231020.tif" in text
 
 
 def test_date_option_and_all_failed_exit_code(
@@ -155,7 +166,7 @@ def test_date_option_and_all_failed_exit_code(
     far = scene_file(tmp_path, "far_20231005.tif", origin=(700_000.0, 4_700_000.0))
     code, out, err = run(capsys, "--db", site, "ingest", "tum", str(far))
     assert code == 1 and "does not overlap site tum" in out
-    assert "nothing ingested: all 1 file were unreadable or outside site tum" in err
+    assert "nothing ingested: the file was unreadable or outside site tum" in err
     code, out, _ = run(capsys, "--db", site, "ingest", "tum", str(tmp_path / "missing.tif"))
     assert code == 1 and "no such file" in " ".join(out.split())
 

@@ -120,9 +120,9 @@ def ingest(
         _report(summary)
     if not summary.ok:
         n = len(summary.skipped) + len(summary.failed)
+        what = "the file was" if n == 1 else f"all {n} files were"
         raise ImageryError(
-            f"nothing ingested: all {n} file{_s(n)} were unreadable or outside site "
-            f"{site_name} (see the list above)"
+            f"nothing ingested: {what} unreadable or outside site {site_name} (listed above)"
         )
 
 
