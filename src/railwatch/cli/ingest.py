@@ -3,48 +3,21 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
-from shapely.geometry.base import BaseGeometry
 
 from railwatch.cli._common import console, print_json, progress_bar
 from railwatch.cli.site import open_db
-from railwatch.errors import ImageryError, InputError, RailwatchError
-from railwatch.storage import Database, repo
+from railwatch.errors import ImageryError, InputError
+from railwatch.ingest import IngestSummary
 
 log = logging.getLogger(__name__)
 
 _MAX_DUPLICATES_SHOWN = 20
-
-
-@dataclass
-class IngestSummary:
-    """What happened to each file of one ``ingest`` run."""
-
-    site: str
-    ingested: list[dict[str, Any]] = field(default_factory=list)
-    duplicates: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """At least one file is in the database (new or already there)."""
-        return bool(self.ingested or self.duplicates)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "site": self.site,
-            "ingested": self.ingested,
-            "duplicates": self.duplicates,
-            "skipped": self.skipped,
-            "failed": self.failed,
-        }
 
 
 def parse_date_option(text: str | None) -> datetime | None:
@@ -85,34 +58,22 @@ def ingest(
     batch: bad files are listed at the end with their reason. Exit status is 0
     when at least one file is recorded (new or already there), 1 otherwise.
     """
-    from railwatch.imagery import scan_paths
+    from railwatch.ingest import ingest_paths
 
     when = parse_date_option(date)
     db = open_db(ctx)
-    with db.session(readonly=True) as s:
-        row = repo.get_site(s, site)
-        site_name, site_geom, site_area_m2 = row.name, row.geometry, row.area_km2 * 1e6
-
-    summary = IngestSummary(site=site_name)
-    existing = [p for p in paths if p.exists()]
-    for p in paths:
-        if not p.exists():
-            summary.failed.append({"file": str(p), "reason": "no such file or folder"})
-    files = scan_paths(existing) if existing else []
-    if not files and not summary.failed:
-        raise InputError(
-            "no image files found in "
-            + ", ".join(str(p) for p in paths)
-            + ": ingest reads GeoTIFF/COG files (.tif, .tiff)"
-        )
-
     with progress_bar(transient=as_json) as bar:
-        task = bar.add_task(f"Ingesting into {site_name}", total=len(files))
-        for path in files:
-            bar.update(task, description=f"Ingesting {escape(path.name)}")
-            _ingest_one(db, summary, path, when, site_geom, site_area_m2)
-            bar.advance(task)
-        bar.update(task, description=f"Ingested into {site_name}")
+        task = bar.add_task(f"Ingesting into {escape(site)}", total=None)
+
+        def on_file(i: int, total: int, path: Path) -> None:
+            bar.update(task, completed=i, total=total, description=f"Ingesting {escape(path.name)}")
+
+        summary = ingest_paths(db, site, paths, date=when, on_file=on_file)
+        bar.update(
+            task,
+            completed=bar.tasks[0].total or 0,
+            description=f"Ingested into {escape(summary.site)}",
+        )
 
     if as_json:
         print_json(summary.as_dict())
@@ -122,51 +83,7 @@ def ingest(
         n = len(summary.skipped) + len(summary.failed)
         what = "the file was" if n == 1 else f"all {n} files were"
         raise ImageryError(
-            f"nothing ingested: {what} unreadable or outside site {site_name} (listed above)"
-        )
-
-
-def _ingest_one(
-    db: Database,
-    summary: IngestSummary,
-    path: Path,
-    when: datetime | None,
-    site_geom: BaseGeometry,
-    site_area_m2: float,
-) -> None:
-    """Inspect and record one file, filing the outcome in ``summary``; never raises."""
-    from railwatch.imagery import inspect_scene, site_coverage
-
-    name = str(path)
-    try:
-        info = inspect_scene(path, date=when)
-        coverage = float(site_coverage(info.footprint, site_geom))
-        if coverage * site_area_m2 < info.gsd * info.gsd:
-            summary.skipped.append(
-                {"file": name, "reason": f"does not overlap site {summary.site} (0 pixels)"}
-            )
-            return
-        with db.session() as s:
-            scene, created = repo.add_scene(s, summary.site, info, coverage)
-            entry = {
-                "file": name,
-                "scene_id": scene.id,
-                "acquired_at": scene.acquired_at.isoformat(),
-                "date_source": scene.date_source,
-                "coverage": round(scene.coverage, 4),
-                "gsd": scene.gsd,
-            }
-        if created:
-            summary.ingested.append(entry)
-        else:
-            entry["reason"] = f"already ingested as scene {entry['scene_id']}"
-            summary.duplicates.append(entry)
-    except RailwatchError as err:
-        summary.failed.append({"file": name, "reason": str(err)})
-    except Exception as err:  # one bad file never fails the batch
-        log.debug("unexpected error ingesting %s", name, exc_info=True)
-        summary.failed.append(
-            {"file": name, "reason": f"unexpected error: {type(err).__name__}: {err}"}
+            f"nothing ingested: {what} unreadable or outside site {summary.site} (listed above)"
         )
 
 

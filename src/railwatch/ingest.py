@@ -1,0 +1,132 @@
+"""Register image files of a site: one scene per distinct file (by content hash).
+
+A bad file never stops the batch: each file's outcome (ingested, already there,
+not overlapping the site, failed with its reason) is filed in an :class:`IngestSummary`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from railwatch.errors import InputError, RailwatchError
+from railwatch.storage import Database, repo
+
+__all__ = ["IngestSummary", "ingest_paths"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestSummary:
+    """What happened to each file of one ``ingest`` run."""
+
+    site: str
+    ingested: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """At least one file is in the database (new or already there)."""
+        return bool(self.ingested or self.duplicates)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "site": self.site,
+            "ingested": self.ingested,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "failed": self.failed,
+        }
+
+
+def ingest_paths(
+    db: Database,
+    site: str,
+    paths: Iterable[str | Path],
+    *,
+    date: datetime | None = None,
+    on_file: Callable[[int, int, Path], None] | None = None,
+) -> IngestSummary:
+    """Inspect and record every raster file under ``paths`` for ``site``.
+
+    ``date`` overrides the acquisition time of files whose metadata carry none;
+    ``on_file(i, total, path)`` is called before each file (for progress bars).
+    Raises :class:`InputError` only when ``paths`` hold no image file at all.
+    """
+    from railwatch.imagery import scan_paths
+
+    with db.session() as s:
+        row = repo.get_site(s, site)
+        site_name, site_geom, site_area_m2 = row.name, row.geometry, row.area_km2 * 1e6
+
+    summary = IngestSummary(site=site_name)
+    given = [Path(p) for p in paths]
+    existing = [p for p in given if p.exists()]
+    for p in given:
+        if not p.exists():
+            summary.failed.append({"file": str(p), "reason": "no such file or folder"})
+    files = scan_paths(existing) if existing else []
+    if not files and not summary.failed:
+        raise InputError(
+            "no image files found in "
+            + ", ".join(str(p) for p in given)
+            + ": ingest reads GeoTIFF/COG files (.tif, .tiff)"
+        )
+    for i, path in enumerate(files):
+        if on_file is not None:
+            on_file(i, len(files), path)
+        _ingest_one(db, summary, path, date, site_geom, site_area_m2)
+    return summary
+
+
+def _ingest_one(
+    db: Database,
+    summary: IngestSummary,
+    path: Path,
+    when: datetime | None,
+    site_geom: BaseGeometry,
+    site_area_m2: float,
+) -> None:
+    """Inspect and record one file, filing the outcome in ``summary``; never raises."""
+    from railwatch.imagery import inspect_scene, site_coverage
+
+    name = str(path)
+    try:
+        info = inspect_scene(path, date=when)
+        coverage = float(site_coverage(info.footprint, site_geom))
+        if coverage * site_area_m2 < info.gsd * info.gsd:
+            summary.skipped.append(
+                {"file": name, "reason": f"does not overlap site {summary.site} (0 pixels)"}
+            )
+            return
+        with db.session() as s:
+            scene, created = repo.add_scene(s, summary.site, info, coverage)
+            entry = {
+                "file": name,
+                "scene_id": scene.id,
+                "acquired_at": scene.acquired_at.isoformat(),
+                "date_source": scene.date_source,
+                "coverage": round(scene.coverage, 4),
+                "gsd": scene.gsd,
+            }
+        if created:
+            summary.ingested.append(entry)
+        else:
+            entry["reason"] = f"already ingested as scene {entry['scene_id']}"
+            summary.duplicates.append(entry)
+    except RailwatchError as err:
+        summary.failed.append({"file": name, "reason": str(err)})
+    except Exception as err:  # one bad file never fails the batch
+        log.debug("unexpected error ingesting %s", name, exc_info=True)
+        summary.failed.append(
+            {"file": name, "reason": f"unexpected error: {type(err).__name__}: {err}"}
+        )
