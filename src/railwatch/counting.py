@@ -21,12 +21,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+from shapely.geometry.base import BaseGeometry
 
 from railwatch.detect.base import Detection
-from railwatch.detect.coarse import CoarseEstimate, estimate_occupancy, method_for_gsd
+from railwatch.detect.coarse import (
+    CoarseEstimate,
+    estimate_occupancy,
+    method_for_gsd,
+    tracks_to_pixels,
+)
 
 #: z for a two-sided 90 % interval.
 Z90 = 1.645
@@ -37,6 +43,10 @@ __all__ = ["SceneCount", "count_interval", "count_scene"]
 class _Grid(Protocol):
     @property
     def gsd(self) -> float: ...
+    @property
+    def crs(self) -> str: ...
+    @property
+    def transform(self) -> Any: ...
 
 
 class RasterLike(Protocol):
@@ -128,10 +138,12 @@ def count_scene(
     quality: QualityLike,
     *,
     coarse: CoarseEstimate | None = None,
+    tracks_wgs84: BaseGeometry | None = None,
 ) -> SceneCount:
     """Count one scene over its site (see module docs). ``detections`` are in pixel
     coordinates of ``raster``. At 1.5 m and coarser, ``coarse`` is used, or computed
-    from the raster (site pixels only) when not given."""
+    from the raster (site pixels only) when not given, along the site's track
+    centrelines ``tracks_wgs84`` when known (much more accurate)."""
     gsd = float(raster.grid.gsd)
     method = method_for_gsd(gsd)
     coverage = float(quality.coverage)
@@ -140,7 +152,11 @@ def count_scene(
     if method != "objects":
         if coarse is None:
             valid = np.asarray(raster.valid, dtype=bool) & np.asarray(raster.inside, dtype=bool)
-            coarse = estimate_occupancy(raster.image, gsd, valid)
+            tracks = None
+            grid = raster.grid
+            if tracks_wgs84 is not None and not tracks_wgs84.is_empty:
+                tracks = tracks_to_pixels(tracks_wgs84, grid.crs, grid.transform)
+            coarse = estimate_occupancy(raster.image, gsd, valid, tracks)
         if method == "presence":
             flag = 1.0 if coarse.present else 0.0
             return SceneCount(flag, flag, flag, {}, 0, "presence", coverage)

@@ -3,19 +3,21 @@
 At 3 m a 14 m x 3.2 m car is about 5 x 1 px, so cars cannot be separated; what can be
 measured is how much track is occupied. The method:
 
-1. Track directions: from ``tracks`` (pixel-coordinate lines) when given, otherwise
-   the dominant orientations of linear structure in the image (structure-tensor
-   orientation histogram weighted by coherence).
-2. Car evidence: a car differs from the ballast and ground around it (brighter or
-   darker, or another colour). Each pixel's colour is compared with a robust local
-   background (a wide median, wider than a string of a few cars), in units of the
-   image's robust noise.
-3. Oriented filtering: the evidence is averaged along each track direction over one
-   car length (14 m), so only structures continuous along the track survive, and
-   is confined to the tracks' corridor when ``tracks`` are given.
-4. Length: the occupied mask is rotated so the direction is horizontal and, column by
-   column, each vertical run of occupied pixels counts as ``round(run / 4.75 m)``
-   parallel tracks (at least one); the occupied length is the sum times the GSD.
+1. Track lines: the given ``tracks`` (centrelines in pixel coordinates), or, without
+   them, lines found in the image: the dominant orientations of linear structure
+   (structure-tensor orientation histogram weighted by coherence), then the track
+   corridor along each (pixels whose local structure is coherent and aligned with it,
+   continuous over at least 90 m), sampled as parallel lines one track spacing apart.
+2. Profiles: colours are sampled every half pixel along each line (bilinear), in an
+   opponent colour space (luminance and two chroma axes).
+3. Car evidence: a car differs from the empty track (ballast, rails) it stands on. Each
+   sample is compared with the line's own median colour (empty track dominates most
+   lines) in units of the robust noise of all track samples; the evidence is
+   averaged over half a car length (oriented filtering along the track).
+4. Occupied: averaged evidence >= ``threshold`` (2.5), and at least 0.8 times the
+   evidence one track spacing to either side, so a car seen by the neighbouring
+   track's line (tracks are 4.75 m apart, 1.6 px at 3 m) is not counted twice.
+   The occupied length is the number of occupied samples times the sample step.
 
 Car equivalents are ``length / 14 m`` (Russian "conventional cars"); the interval is
 ± (1 car + 10 % + half a pixel per occupied string end) and is widened by the fraction
@@ -25,9 +27,9 @@ of pixels without data. At 10 m and coarser only the presence of a long train
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -111,7 +113,7 @@ def dominant_directions(
     top = work.max()
     for _ in range(max_directions):
         k = int(np.argmax(work))
-        if work[k] <= 0.35 * top:
+        if work[k] <= 0.2 * top:
             break
         peaks.append(float(k) + 0.5)
         for d in range(-15, 16):
@@ -119,42 +121,28 @@ def dominant_directions(
     return tuple(peaks)
 
 
-def _track_mask(tracks: BaseGeometry, shape: tuple[int, int], half_width_px: float) -> np.ndarray:
-    """Pixels within ``half_width_px`` of ``tracks`` (pixel-coordinate lines)."""
-    mask = np.zeros(shape, dtype=np.uint8)
-    thickness = max(1, round(2 * half_width_px))
-    geoms = getattr(tracks, "geoms", [tracks])
-    for line in geoms:
-        coords = np.asarray(getattr(line, "coords", []), dtype=np.float64)
-        if len(coords) < 2:
-            continue
-        pts = np.round(coords * 16).astype(np.int32).reshape(-1, 1, 2)
-        cv2.polylines(mask, [pts], False, 1, thickness=thickness, shift=4)
-    return mask.astype(bool)
-
-
 def _track_directions(tracks: BaseGeometry) -> tuple[float, ...]:
+    """Main directions (degrees, image axes) of track lines, weighted by length."""
     weights = np.zeros(180)
-    for line in getattr(tracks, "geoms", [tracks]):
-        coords = np.asarray(getattr(line, "coords", []), dtype=np.float64)
-        for (x0, y0), (x1, y1) in itertools.pairwise(coords):
-            ang = math.degrees(math.atan2(y1 - y0, x1 - x0)) % 180.0
-            weights[int(ang) % 180] += math.hypot(x1 - x0, y1 - y0)
+    for coords in _polylines(tracks):
+        d = np.diff(coords, axis=0)
+        ang = np.degrees(np.arctan2(d[:, 1], d[:, 0])) % 180.0
+        np.add.at(weights, ang.astype(int) % 180, np.hypot(d[:, 0], d[:, 1]))
     out: list[float] = []
+    top = float(weights.max()) if weights.size else 0.0
     work = weights.copy()
-    top = work.max() if work.size else 0.0
     while top > 0 and len(out) < 4:
         k = int(np.argmax(work))
         if work[k] < 0.1 * top:
             break
         out.append(k + 0.5)
-        for d in range(-10, 11):
-            work[(k + d) % 180] = 0.0
+        for dd in range(-10, 11):
+            work[(k + dd) % 180] = 0.0
     return tuple(out)
 
 
 def _rotate(arr: np.ndarray, angle_deg: float, interp: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rotate so that direction ``angle_deg`` (image axes) becomes +x; returns the
+    """Rotate so that direction ``angle_deg`` (image axes, y down) becomes +x; returns the
     rotated array and the 2x3 matrix (expanded canvas, nothing cut)."""
     h, w = arr.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle_deg, 1.0)
@@ -166,23 +154,128 @@ def _rotate(arr: np.ndarray, angle_deg: float, interp: int) -> tuple[np.ndarray,
     return out, m
 
 
-def _run_length_m(mask: np.ndarray, gsd: float) -> tuple[float, int]:
-    """Occupied length (metres) of a horizontal-track mask and its number of strings."""
-    if not mask.any():
+def _polylines(tracks: BaseGeometry) -> list[np.ndarray]:
+    """Vertex arrays ``(M, 2)`` of the lines of ``tracks`` (pixel coordinates)."""
+    out = []
+    for line in getattr(tracks, "geoms", [tracks]):
+        coords = np.asarray(getattr(line, "coords", []), dtype=np.float64)
+        if coords.ndim == 2 and len(coords) >= 2:
+            out.append(coords[:, :2])
+    return out
+
+
+def _resample(vertices: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points every ``step`` along a polyline and the unit tangent at each."""
+    seg = np.diff(vertices, axis=0)
+    seg_len = np.hypot(seg[:, 0], seg[:, 1])
+    keep = seg_len > 1e-9
+    if not keep.any():
+        return np.zeros((0, 2)), np.zeros((0, 2))
+    vertices = np.vstack([vertices[:1], vertices[1:][keep]])
+    seg, seg_len = seg[keep], seg_len[keep]
+    cum = np.concatenate([[0.0], np.cumsum(seg_len)])
+    d = np.arange(0.0, cum[-1], step)
+    pts = np.stack([np.interp(d, cum, vertices[:, 0]), np.interp(d, cum, vertices[:, 1])], 1)
+    idx = np.clip(np.searchsorted(cum, d, side="right") - 1, 0, len(seg) - 1)
+    tang = seg[idx] / seg_len[idx, None]
+    return pts, tang
+
+
+def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Bilinear samples of ``img`` at pixel-area coordinates ``pts`` (x, y)."""
+    mx = (pts[:, 0] - 0.5).astype(np.float32).reshape(1, -1)
+    my = (pts[:, 1] - 0.5).astype(np.float32).reshape(1, -1)
+    out = cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return np.asarray(out[0])
+
+
+def _corridor_lines(
+    feats: np.ndarray, valid: np.ndarray, gsd: float, dirs: tuple[float, ...]
+) -> list[np.ndarray]:
+    """Track-like lines found in the image: rows of the track corridor along each
+    dominant direction, one track spacing apart (see module docs)."""
+    g = feats[..., 0]
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    jxx = cv2.GaussianBlur(gx * gx, (0, 0), 1.0)
+    jyy = cv2.GaussianBlur(gy * gy, (0, 0), 1.0)
+    jxy = cv2.GaussianBlur(gx * gy, (0, 0), 1.0)
+    tr = jxx + jyy
+    coh = np.where(tr > 1e-6, np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / np.maximum(tr, 1e-6), 0)
+    ori = (0.5 * np.degrees(np.arctan2(2 * jxy, jxx - jyy)) + 90.0) % 180.0
+    strength = np.sqrt(tr)
+    strong = strength > np.percentile(strength[valid], 70) if valid.any() else strength > 0
+    lines: list[np.ndarray] = []
+    min_run = max(5, round(90.0 / gsd))
+    row_step = max(1, round(TRACK_SPACING_M / gsd))
+    for ang in dirs:
+        off = np.abs((ori - ang + 90.0) % 180.0 - 90.0)
+        aligned = ((coh > 0.5) & (off < 10.0) & strong & valid).astype(np.uint8)
+        rot, m = _rotate(aligned, ang, cv2.INTER_NEAREST)
+        rect = cv2.getStructuringElement
+        rot = cv2.morphologyEx(
+            rot, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (max(3, round(15 / gsd)), 1))
+        )
+        rot = cv2.morphologyEx(rot, cv2.MORPH_OPEN, rect(cv2.MORPH_RECT, (min_run, 1)))
+        rot = cv2.morphologyEx(
+            rot, cv2.MORPH_CLOSE, rect(cv2.MORPH_RECT, (1, max(3, round(25 / gsd))))
+        )
+        rot = cv2.erode(rot, rect(cv2.MORPH_RECT, (1, 3)))
+        inv = cv2.invertAffineTransform(m)
+        for r in range(0, rot.shape[0], row_step):
+            row = np.concatenate([[0], rot[r].astype(np.int8), [0]])
+            d = np.diff(row)
+            for c0, c1 in zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0], strict=True):
+                if c1 - c0 < min_run:
+                    continue
+                ends = np.array([[c0 + 0.5, r + 0.5, 1.0], [c1 - 0.5, r + 0.5, 1.0]])
+                lines.append(ends @ inv.T)
+    return lines
+
+
+def _occupancy(
+    feats: np.ndarray,
+    valid: np.ndarray,
+    lines: list[np.ndarray],
+    gsd: float,
+    threshold: float,
+    step: float = 0.5,
+) -> tuple[float, int]:
+    """Occupied length (metres) and number of occupied strings along ``lines``."""
+    h, w = valid.shape
+    profiles = []
+    for verts in lines:
+        pts, tang = _resample(verts, step)
+        if len(pts) < 4:
+            continue
+        inside = (pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)
+        ok = inside & (_sample(valid.astype(np.float32), pts) > 0.5)
+        if ok.sum() < 4:
+            continue
+        profiles.append((pts, tang, _sample(feats, pts), ok))
+    if not profiles:
         return 0.0, 0
-    m = mask.astype(np.int8)
-    pad = np.zeros((1, m.shape[1]), dtype=np.int8)
-    d = np.diff(np.vstack([pad, m, pad]), axis=0)
-    starts_r, starts_c = np.nonzero(d == 1)
-    ends_r, ends_c = np.nonzero(d == -1)
-    # np.nonzero is row-major: sort both by (column, row) so runs pair up
-    so = np.lexsort((starts_r, starts_c))
-    eo = np.lexsort((ends_r, ends_c))
-    runs = (ends_r[eo] - starts_r[so]).astype(np.float64)
-    tracks = np.maximum(1.0, np.round(runs * gsd / TRACK_SPACING_M))
-    length = float(tracks.sum() * gsd)
-    n_strings, _ = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    return length, max(0, n_strings - 1)
+    pooled = np.concatenate([f[ok] for _, _, f, ok in profiles])
+    ref = np.median(pooled, axis=0)
+    noise = np.maximum(np.median(np.abs(pooled - ref), axis=0) * 1.4826, 2.0).astype(np.float32)
+    ev_img = np.sqrt((((feats - ref) / noise) ** 2).sum(axis=-1)).astype(np.float32)
+    offset = TRACK_SPACING_M / gsd
+    k = max(1, round(0.5 * CONVENTIONAL_CAR_M / gsd / step))
+    kernel = np.ones(k) / k
+    length, strings = 0.0, 0
+    for pts, tang, f, ok in profiles:
+        own = np.median(f[ok], axis=0) if ok.sum() > 20 else ref
+        e = np.sqrt((((f - own) / noise) ** 2).sum(axis=-1))
+        e[~ok] = 0.0
+        normal = np.stack([-tang[:, 1], tang[:, 0]], axis=1)
+        side = np.maximum(
+            _sample(ev_img, pts + normal * offset), _sample(ev_img, pts - normal * offset)
+        )
+        smooth = np.convolve(e, kernel, mode="same")
+        occ = (smooth >= threshold) & ok & (e >= 0.8 * side)
+        length += float(occ.sum()) * step * gsd
+        strings += int(np.count_nonzero(np.diff(occ.astype(np.int8)) == 1) + int(occ[0]))
+    return length, strings
 
 
 def estimate_occupancy(
@@ -191,14 +284,14 @@ def estimate_occupancy(
     valid: np.ndarray | None = None,
     tracks: BaseGeometry | None = None,
     *,
-    threshold: float = 3.0,
+    threshold: float = 2.5,
 ) -> CoarseEstimate:
     """Occupied track length and car equivalents of a coarse image (see module docs).
 
     ``image`` is (H, W, 3) uint8 RGB, ``gsd`` metres per pixel, ``valid`` an optional
     (H, W) bool data mask, ``tracks`` optional track centrelines in pixel
-    (column, row) coordinates of ``image``. ``threshold`` is the car evidence needed,
-    in robust noise units.
+    (column, row) coordinates of ``image`` (much more accurate when given).
+    ``threshold`` is the car evidence needed, in robust noise units.
     """
     if image.ndim != 3 or image.shape[2] < 3:
         raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
@@ -210,90 +303,43 @@ def estimate_occupancy(
     if not ok.any():
         return CoarseEstimate(0.0, 0.0, 0.0, 0.0, method, False)
     feats = _grey_and_colour(image[..., :3])
-    fill = np.median(feats[ok], axis=0)
-    feats[~ok] = fill
-    # robust local background: median over ~120 m on a 4x-decimated copy (fast)
-    bg_px = max(5, round(120.0 / gsd) | 1)
-    small_f = max(1, bg_px // 15)
-    bg = np.empty_like(feats)
-    for c in range(3):
-        ch = feats[..., c]
-        small = (
-            cv2.resize(
-                ch, (max(1, w // small_f), max(1, h // small_f)), interpolation=cv2.INTER_AREA
-            )
-            if small_f > 1
-            else ch
-        )
-        k = max(3, (bg_px // small_f) | 1)
-        sm = cv2.medianBlur(np.clip(small + 128.0, 0, 255).astype(np.uint8), min(k, 255))
-        bg[..., c] = cv2.resize(
-            sm.astype(np.float32) - 128.0, (w, h), interpolation=cv2.INTER_LINEAR
-        )
-    resid = feats - bg
-    # robust noise per channel (MAD over valid pixels)
-    mad = np.median(np.abs(resid[ok] - np.median(resid[ok], axis=0)), axis=0) * 1.4826
-    mad = np.maximum(mad, np.array([2.0, 2.0, 2.0], dtype=np.float32))
-    evidence = np.sqrt(((resid / mad) ** 2).sum(axis=-1)).astype(np.float32)
-    evidence[~ok] = 0.0
-
-    corridor: np.ndarray | None = None
+    feats[~ok] = np.median(feats[ok], axis=0)
     if tracks is not None and not tracks.is_empty:
+        lines = _polylines(tracks)
         dirs = _track_directions(tracks)
-        corridor = _track_mask(tracks, (h, w), max(1.0, (CAR_WIDTH_M / 2 + 1.0) / gsd))
     else:
         dirs = dominant_directions(feats[..., 0], ok)
-    if not dirs:
-        dirs = (0.0,)
-    car_px = max(3, round(CONVENTIONAL_CAR_M / gsd))
-    strong = evidence >= threshold
-    total_len = 0.0
-    n_strings = 0
-    # Each pixel is measured along the direction it belongs to best (largest line response).
-    responses = []
-    rotations = []
-    for ang in dirs:
-        rot, m = _rotate(evidence, -ang, cv2.INTER_LINEAR)
-        line = cv2.blur(rot, (car_px, 1))
-        responses.append(line)
-        rotations.append((rot, m))
-    # Back-project each line response to the image grid to pick the best direction.
-    back = []
-    for (_rot, m), line in zip(rotations, responses, strict=True):
-        inv = cv2.invertAffineTransform(m)
-        back.append(cv2.warpAffine(line, inv, (w, h), flags=cv2.INTER_LINEAR))
-    stack = np.stack(back)
-    best = stack.argmax(axis=0)
-    for k, ang in enumerate(dirs):
-        occ = (best == k) & (stack[k] >= threshold * 0.8) & strong & ok
-        if corridor is not None:
-            occ &= corridor
-        if not occ.any():
-            continue
-        occ_u8 = occ.astype(np.uint8)
-        # close small gaps between coupled cars along the track, drop isolated specks
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(1, car_px // 3), 1))
-        rot_occ, _ = _rotate(occ_u8, -ang, cv2.INTER_NEAREST)
-        rot_occ = cv2.morphologyEx(rot_occ, cv2.MORPH_CLOSE, kernel)
-        rot_occ = cv2.morphologyEx(
-            rot_occ,
-            cv2.MORPH_OPEN,
-            cv2.getStructuringElement(cv2.MORPH_RECT, (max(2, car_px // 2), 1)),
-        )
-        length, strings = _run_length_m(rot_occ.astype(bool), gsd)
-        total_len += length
-        n_strings += strings
-    cars = total_len / CONVENTIONAL_CAR_M
+        lines = _corridor_lines(feats, ok, gsd, dirs)
+    length, n_strings = _occupancy(feats, ok, lines, gsd, threshold)
+    cars = length / CONVENTIONAL_CAR_M
     nodata = 1.0 - float(ok.mean())
-    half = 1.0 + 0.10 * cars + 0.5 * gsd * 2 * n_strings / CONVENTIONAL_CAR_M
+    # +-(1 car + 10 %), half a car per string end (where a string starts and stops is
+    # uncertain by about a pixel), widened by the share of pixels without data
+    half = 1.0 + 0.10 * cars + n_strings * gsd / CONVENTIONAL_CAR_M
     half *= 1.0 + nodata
-    present = total_len >= LONG_TRAIN_M
     return CoarseEstimate(
         car_equivalents=round(cars, 2),
         low=round(max(0.0, cars - half), 2),
         high=round(cars + half, 2),
-        occupied_length_m=round(total_len, 1),
+        occupied_length_m=round(length, 1),
         method=method,
-        present=present,
+        present=length >= LONG_TRAIN_M,
         directions_deg=tuple(round(d, 1) for d in dirs),
     )
+
+
+def tracks_to_pixels(
+    tracks: BaseGeometry, crs: str, transform: Any, *, src_crs: str = "EPSG:4326"
+) -> BaseGeometry:
+    """Track lines from ``src_crs`` (WGS84 lon/lat by default, as in ``SiteSpec.tracks``)
+    to pixel (column, row) coordinates of a grid with ``crs`` and affine ``transform``."""
+    from pyproj import Transformer
+    from shapely.geometry import LineString, MultiLineString
+
+    tr = Transformer.from_crs(src_crs, crs, always_xy=True)
+    inv = ~transform
+    out = []
+    for verts in _polylines(tracks):
+        x, y = tr.transform(verts[:, 0], verts[:, 1])
+        out.append(LineString([inv * (float(a), float(b)) for a, b in zip(x, y, strict=True)]))
+    return MultiLineString(out)

@@ -1,0 +1,107 @@
+"""Coarse imagery: occupied track length along tracks, directions, presence."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+from shapely.geometry import LineString, MultiLineString
+
+from railwatch.detect.coarse import (
+    dominant_directions,
+    estimate_occupancy,
+    method_for_gsd,
+    tracks_to_pixels,
+)
+
+GSD = 3.0
+
+
+def _yard(
+    angle: float, occupied_m: list[float], seed: int = 0
+) -> tuple[np.ndarray, MultiLineString]:
+    """A 3 m scene: grass, a ballast band with 4 tracks 4.75 m apart, cars (dark red
+    strings, 3.2 m wide) occupying ``occupied_m`` metres on successive tracks."""
+    rng = np.random.default_rng(seed)
+    ss = 6  # draw at 0.5 m, then average down to 3 m
+    n = 200 * ss
+    img = np.zeros((n, n, 3), np.float32)
+    img[:] = (70, 100, 55)
+    a = math.radians(angle)
+    u, v = np.array([math.cos(a), math.sin(a)]), np.array([-math.sin(a), math.cos(a)])
+    c = np.array([n / 2, n / 2])
+    half = 250 * 2  # track half length in 0.5 m px (250 m)
+
+    def band(
+        offset_px: float, width_px: float, start: float, stop: float, colour: tuple[int, ...]
+    ) -> None:
+        p0, p1 = c + u * start + v * offset_px, c + u * stop + v * offset_px
+        cv2.line(
+            img,
+            tuple(np.round(p0).astype(int)),
+            tuple(np.round(p1).astype(int)),
+            colour,
+            max(1, round(width_px)),
+        )
+
+    band(0, 28 * 2, -half, half, (120, 112, 100))  # ballast
+    lines = []
+    for k in range(4):
+        off = (k - 1.5) * 4.75 * 2
+        band(off, 1, -half, half, (80, 75, 70))
+        if k < len(occupied_m) and occupied_m[k] > 0:
+            length = occupied_m[k] * 2
+            band(off, 3.2 * 2, -length / 2, length / 2, (120, 40, 35))
+        p0, p1 = (c - u * half + v * off) / ss, (c + u * half + v * off) / ss
+        lines.append([tuple(p0), tuple(p1)])
+    img += rng.normal(0, 4, img.shape).astype(np.float32)
+    small = cv2.resize(np.clip(img, 0, 255), (200, 200), interpolation=cv2.INTER_AREA)
+    return small.astype(np.uint8), MultiLineString(lines)
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 115.0])
+def test_length_along_given_tracks(angle: float) -> None:
+    img, tracks = _yard(angle, [140.0, 280.0, 0.0, 70.0])
+    est = estimate_occupancy(img, GSD, tracks=tracks)
+    truth = (140 + 280 + 70) / 14.0
+    assert est.method == "length"
+    assert est.car_equivalents == pytest.approx(truth, rel=0.2)
+    assert est.low <= truth <= est.high
+    assert est.present  # 280 m + ... >= 300 m occupied in all
+
+
+def test_empty_tracks_give_near_zero() -> None:
+    img, tracks = _yard(20.0, [])
+    est = estimate_occupancy(img, GSD, tracks=tracks)
+    assert est.car_equivalents < 2.0 and not est.present
+
+
+def test_no_data_scene() -> None:
+    img, tracks = _yard(0.0, [100.0])
+    est = estimate_occupancy(img, GSD, valid=np.zeros(img.shape[:2], bool), tracks=tracks)
+    assert (est.car_equivalents, est.low, est.high) == (0.0, 0.0, 0.0)
+
+
+def test_dominant_direction_of_yard() -> None:
+    img, _ = _yard(30.0, [140.0])
+    dirs = dominant_directions(img.mean(axis=2))
+    assert dirs and min(abs((d - 30.0 + 90) % 180 - 90) for d in dirs) < 4.0
+
+
+def test_methods_by_resolution() -> None:
+    assert method_for_gsd(0.5) == "objects"
+    assert method_for_gsd(3.0) == "length"
+    assert method_for_gsd(10.0) == "presence"
+    est = estimate_occupancy(*_yard(0.0, [])[:1], 10.0)
+    assert est.method == "presence"
+
+
+def test_tracks_to_pixels() -> None:
+    from affine import Affine
+
+    line = MultiLineString([LineString([(130.60, 42.42), (130.61, 42.42)])])
+    px = tracks_to_pixels(line, "EPSG:32652", Affine(3.0, 0, 630_000, 0, -3.0, 4_700_000))
+    (x0, y0), (x1, y1) = list(px.geoms[0].coords)
+    assert abs(y1 - y0) < 20 and (x1 - x0) * 3.0 == pytest.approx(822, rel=0.02)
