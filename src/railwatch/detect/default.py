@@ -1,0 +1,199 @@
+"""The shipped default railcar detector (CPU, ONNX Runtime, no torch).
+
+A tiny fully convolutional network (``weights/railwatch_default.onnx``) looks at the tile
+resampled to 0.5 m per pixel after local contrast normalisation and predicts, on a 2 m
+grid, a car-centre heat map, the centre offset, the car's length and width, its axis
+direction, the car-body mask, class logits and a tarpaulin logit. Cars are the local
+maxima of the heat map; their oriented rectangles come from the regressed size and
+axis. See ``docs/detection.md`` for the training data, figures and limits.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.model_core import (
+    CLASSES,
+    N_OUT,
+    STRIDE,
+    RawDetection,
+    decode,
+    normalise,
+    to_work_scale,
+)
+from railwatch.errors import DetectionError, InputError
+
+WEIGHTS_NAME = "railwatch_default.onnx"
+#: Coarsest ground sample distance the object detector accepts; coarser imagery goes to
+#: ``railwatch.detect.coarse`` (occupied track length).
+MAX_GSD = 1.6
+#: Plausible body dimensions in metres (DOMAIN.md with slack); other peaks are dropped.
+LENGTH_RANGE_M = (8.0, 27.0)
+WIDTH_RANGE_M = (2.0, 4.2)
+
+
+def default_weights() -> Path:
+    """Path of the ONNX weights shipped in the package."""
+    return Path(str(resources.files("railwatch.detect") / "weights" / WEIGHTS_NAME))
+
+
+class DefaultDetector:
+    """Railcar detector shipped with railwatch; see the module docstring.
+
+    ``threshold`` is the minimum centre-heat score of a car, ``class_threshold`` the
+    minimum class probability below which the class is reported as ``railcar``.
+    """
+
+    name = "railwatch-default"
+    version = "1.0"
+
+    def __init__(
+        self,
+        weights: str | Path | None = None,
+        *,
+        threshold: float = 0.3,
+        class_threshold: float = 0.5,
+        threads: int = 2,
+    ) -> None:
+        self.weights = Path(weights) if weights is not None else default_weights()
+        self.threshold = float(threshold)
+        self.class_threshold = float(class_threshold)
+        self.threads = int(threads)
+        self._session: Any = None
+        self._lock = threading.Lock()
+
+    def _get_session(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+
+                if not self.weights.is_file():
+                    raise DetectionError(
+                        f"default detector weights not found at {self.weights}: reinstall "
+                        "railwatch or run `railwatch train --out PATH` and pass it"
+                    )
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = self.threads
+                opts.inter_op_num_threads = 1
+                try:
+                    self._session = ort.InferenceSession(
+                        str(self.weights), opts, providers=["CPUExecutionProvider"]
+                    )
+                except Exception as err:  # onnxruntime raises its own exception types
+                    raise DetectionError(
+                        f"cannot load detector weights {self.weights}: {err}"
+                    ) from err
+            return self._session
+
+    def predict_maps(
+        self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
+    ) -> tuple[np.ndarray, float]:
+        """Raw network output (N_OUT, gh, gw) for ``image`` and the working scale
+        (working pixels per input pixel). Exposed for diagnostics and the coarse path."""
+        img = _check_image(image)
+        work, scale = to_work_scale(img, gsd)
+        vw = None
+        if valid is not None:
+            v = np.asarray(valid, dtype=bool)
+            if v.shape != img.shape[:2]:
+                raise InputError(
+                    f"valid mask shape {v.shape} differs from image shape {img.shape[:2]}"
+                )
+            vw = cv2.resize(
+                v.astype(np.uint8),
+                (work.shape[1], work.shape[0]),
+                interpolation=cv2.INTER_NEAREST,
+            ).astype(bool)
+        x = normalise(work, vw)
+        h, w = x.shape[1:]
+        ph, pw = -h % STRIDE, -w % STRIDE
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, ph), (0, pw)))
+        session = self._get_session()
+        out = session.run(None, {session.get_inputs()[0].name: x[None]})[0][0]
+        if out.shape[0] != N_OUT:
+            raise DetectionError(
+                f"detector weights {self.weights} give {out.shape[0]} output maps, "
+                f"expected {N_OUT}: use weights made by `railwatch train`"
+            )
+        return out, scale
+
+    def detect(
+        self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
+    ) -> list[Detection]:
+        """Railcars in ``image`` (pixel coordinates of ``image``)."""
+        gsd = _check_gsd(gsd)
+        img = _check_image(image)
+        if min(img.shape[:2]) * gsd < 4 * STRIDE * 0.5:
+            return []
+        if valid is not None and not np.asarray(valid, dtype=bool).any():
+            return []
+        out, scale = self.predict_maps(img, gsd, valid)
+        raw = decode(out, self.threshold)
+        v = None if valid is None else np.asarray(valid, dtype=bool)
+        dets = [d for r in raw if (d := self._to_detection(r, scale, gsd, img.shape, v))]
+        return dets
+
+    def _to_detection(
+        self,
+        r: RawDetection,
+        scale: float,
+        gsd: float,
+        shape: tuple[int, ...],
+        valid: np.ndarray | None,
+    ) -> Detection | None:
+        b = r.box
+        cx, cy = b.cx / scale, b.cy / scale
+        length, width = b.length / scale, b.width / scale
+        if not (LENGTH_RANGE_M[0] <= length * gsd <= LENGTH_RANGE_M[1]):
+            return None
+        if not (WIDTH_RANGE_M[0] <= width * gsd <= WIDTH_RANGE_M[1]):
+            return None
+        ix, iy = int(cx), int(cy)
+        if not (0 <= ix < shape[1] and 0 <= iy < shape[0]):
+            return None
+        if valid is not None and not valid[iy, ix]:
+            return None
+        p = float(r.cls_probs.max())
+        cls = CLASSES[int(np.argmax(r.cls_probs))] if p >= self.class_threshold else "railcar"
+        extra = {f"p_{c}": float(q) for c, q in zip(CLASSES, r.cls_probs, strict=True)}
+        extra["length_m"] = float(length * gsd)
+        return Detection(
+            box=OrientedBox(float(cx), float(cy), float(length), float(width), b.angle % 180.0),
+            cls=cls,
+            score=float(r.score),
+            covered=r.covered_score >= 0.5,
+            covered_score=float(r.covered_score),
+            extra=extra,
+        )
+
+
+def _check_gsd(gsd: float) -> float:
+    g = float(gsd)
+    if not math.isfinite(g) or g <= 0:
+        raise InputError(f"ground sample distance must be a positive number of metres, got {gsd}")
+    if g > MAX_GSD:
+        raise InputError(
+            f"{g:g} m per pixel is too coarse to separate railcars (limit {MAX_GSD} m): "
+            "use the occupied-length estimate (railwatch.detect.coarse)"
+        )
+    return g
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    img = np.asarray(image)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    if img.ndim != 3 or img.shape[2] < 3:
+        raise InputError(f"image must be (H, W, 3) RGB, got shape {img.shape}")
+    if img.dtype != np.uint8:
+        raise InputError(f"image must be uint8 RGB, got {img.dtype}: scale it to 8 bits first")
+    return img[..., :3]

@@ -1,0 +1,190 @@
+"""Pre-processing, target encoding and decoding shared by the default detector and its
+training code (NumPy + OpenCV only; no torch).
+
+The network sees every image at one working scale (:data:`WORK_GSD` metres per pixel),
+after a local contrast normalisation, and predicts on a grid of stride :data:`STRIDE`:
+
+=========  =====  =====================================================================
+channels   name   meaning
+=========  =====  =====================================================================
+0          heat   car-centre heat map (logit)
+1-2        off    sub-cell offset of the centre (x, y), in cells
+3-4        size   log(length / 14 m), log(width / 3.1 m)
+5-6        axis   cos 2θ, sin 2θ of the car axis
+7          body   car-body mask (logit)
+8-14       cls    class logits, order :data:`CLASSES`
+15         cov    covered-by-tarpaulin logit
+=========  =====  =====================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+WORK_GSD = 0.5
+STRIDE = 4
+NORM_WINDOW_M = 32.0
+CLASSES: tuple[str, ...] = (
+    "boxcar",
+    "gondola",
+    "hopper",
+    "tank",
+    "flat",
+    "container",
+    "locomotive",
+)
+N_OUT = 8 + len(CLASSES) + 1
+REF_LENGTH_M = 14.0
+REF_WIDTH_M = 3.1
+
+
+@dataclass(frozen=True)
+class WorkBox:
+    """A car in working-scale pixel coordinates (continuous: pixel k spans [k, k+1))."""
+
+    cx: float
+    cy: float
+    length: float
+    width: float
+    angle: float
+    cls: int
+    covered: bool
+
+
+def to_work_scale(image: np.ndarray, gsd: float) -> tuple[np.ndarray, float]:
+    """Resample an (H, W, C) image to :data:`WORK_GSD`; return it and the scale factor
+    (working pixels per input pixel)."""
+    scale = gsd / WORK_GSD
+    if abs(scale - 1.0) < 1e-3:
+        return image, 1.0
+    h, w = image.shape[:2]
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    out = cv2.resize(image, (nw, nh), interpolation=interp)
+    if out.ndim == 2 and image.ndim == 3:
+        out = out[..., None]
+    return out, nw / w
+
+
+def normalise(image: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+    """Local contrast normalisation at working scale: subtract the local mean of each
+    channel and divide by the local luminance standard deviation (window
+    :data:`NORM_WINDOW_M`). Returns (3, H, W) float32; invalid pixels are 0."""
+    x = image.astype(np.float32)
+    if valid is not None and not valid.all():
+        fill = x[valid].mean(axis=0) if valid.any() else np.zeros(3, np.float32)
+        x = np.where(valid[..., None], x, fill[None, None, :]).astype(np.float32)
+    k = round(NORM_WINDOW_M / WORK_GSD) | 1
+    mean = cv2.blur(x, (k, k), borderType=cv2.BORDER_REFLECT)
+    d = x - mean
+    var = cv2.blur((d * d).mean(axis=2), (k, k), borderType=cv2.BORDER_REFLECT)
+    std = np.sqrt(np.maximum(var, 0.0)) + 4.0
+    out = np.clip(d / std[..., None], -6.0, 6.0)
+    if valid is not None:
+        out *= valid[..., None]
+    return np.ascontiguousarray(out.transpose(2, 0, 1), dtype=np.float32)
+
+
+def encode_targets(boxes: list[WorkBox], size: tuple[int, int]) -> dict[str, np.ndarray]:
+    """Training targets on the stride grid for an image of ``size`` (H, W) working pixels."""
+    gh, gw = size[0] // STRIDE, size[1] // STRIDE
+    heat = np.zeros((gh, gw), np.float32)
+    reg = np.zeros((4, gh, gw), np.float32)
+    reg_mask = np.zeros((gh, gw), np.float32)
+    ids = np.zeros((gh, gw), np.int32)
+    yy, xx = np.mgrid[0:gh, 0:gw].astype(np.float32)
+    for i, b in enumerate(boxes):
+        poly = _corners(b) / STRIDE * 8
+        cv2.fillPoly(ids, [np.round(poly).astype(np.int32)], i + 1, shift=3)
+        gx, gy = b.cx / STRIDE, b.cy / STRIDE
+        a = np.deg2rad(b.angle)
+        dx, dy = xx + 0.5 - gx, yy + 0.5 - gy
+        along = dx * np.cos(a) + dy * np.sin(a)
+        across = -dx * np.sin(a) + dy * np.cos(a)
+        sa = max(0.8, b.length / STRIDE / 8.0)
+        sc = max(0.6, b.width / STRIDE / 4.0)
+        g = np.exp(-0.5 * ((along / sa) ** 2 + (across / sc) ** 2))
+        heat = np.maximum(heat, g)
+        ix, iy = int(np.floor(gx)), int(np.floor(gy))
+        if 0 <= ix < gw and 0 <= iy < gh:
+            heat[iy, ix] = 1.0
+            reg[:, iy, ix] = (
+                gx - ix,
+                gy - iy,
+                np.log(b.length * WORK_GSD / REF_LENGTH_M),
+                np.log(b.width * WORK_GSD / REF_WIDTH_M),
+            )
+            reg_mask[iy, ix] = 1.0
+    body = (ids > 0).astype(np.float32)
+    axis = np.zeros((2, gh, gw), np.float32)
+    cls = np.full((gh, gw), -1, np.int64)
+    cov = np.zeros((gh, gw), np.float32)
+    for i, b in enumerate(boxes):
+        m = ids == i + 1
+        a = np.deg2rad(2 * b.angle)
+        axis[0][m], axis[1][m] = np.cos(a), np.sin(a)
+        cls[m] = b.cls
+        cov[m] = float(b.covered)
+    return {
+        "heat": heat,
+        "reg": reg,
+        "reg_mask": reg_mask,
+        "body": body,
+        "axis": axis,
+        "cls": cls,
+        "cov": cov,
+    }
+
+
+def _corners(b: WorkBox) -> np.ndarray:
+    a = np.deg2rad(b.angle)
+    u = np.array([np.cos(a), np.sin(a)]) * b.length / 2
+    v = np.array([-np.sin(a), np.cos(a)]) * b.width / 2
+    c = np.array([b.cx, b.cy])
+    return np.stack([c - u - v, c + u - v, c + u + v, c - u + v])
+
+
+@dataclass(frozen=True)
+class RawDetection:
+    """A decoded car at working scale, before conversion to a :class:`Detection`."""
+
+    box: WorkBox
+    score: float
+    cls_probs: np.ndarray
+    covered_score: float
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(x, -30, 30))), dtype=np.float32)
+
+
+def decode(out: np.ndarray, threshold: float) -> list[RawDetection]:
+    """Turn the network output (N_OUT, gh, gw) into cars: local maxima of the centre heat
+    map above ``threshold``, with offsets, sizes, axis, class and tarp averaged near the
+    peak."""
+    heat = _sigmoid(out[0])
+    peak = heat == cv2.dilate(heat, np.ones((3, 3), np.uint8))
+    ys, xs = np.nonzero(peak & (heat >= threshold))
+    gh, gw = heat.shape
+    results: list[RawDetection] = []
+    for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
+        y0, y1, x0, x1 = max(0, y - 1), min(gh, y + 2), max(0, x - 1), min(gw, x + 2)
+        w = heat[y0:y1, x0:x1]
+        ws = float(w.sum())
+        c2 = float((out[5, y0:y1, x0:x1] * w).sum() / ws)
+        s2 = float((out[6, y0:y1, x0:x1] * w).sum() / ws)
+        angle = float(np.rad2deg(np.arctan2(s2, c2)) / 2.0)
+        length = REF_LENGTH_M * float(np.exp(np.clip(out[3, y, x], -1.5, 1.5))) / WORK_GSD
+        width = REF_WIDTH_M * float(np.exp(np.clip(out[4, y, x], -0.7, 0.7))) / WORK_GSD
+        cx = (x + float(out[1, y, x])) * STRIDE
+        cy = (y + float(out[2, y, x])) * STRIDE
+        logits = (out[8 : 8 + len(CLASSES), y0:y1, x0:x1] * w).sum(axis=(1, 2)) / ws
+        e = np.exp(logits - logits.max())
+        probs = e / e.sum()
+        cov = float(_sigmoid(np.asarray((out[-1, y0:y1, x0:x1] * w).sum() / ws)))
+        box = WorkBox(cx, cy, length, width, angle, int(np.argmax(probs)), cov >= 0.5)
+        results.append(RawDetection(box, float(heat[y, x]), probs.astype(np.float32), cov))
+    return results

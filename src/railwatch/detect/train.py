@@ -1,0 +1,385 @@
+"""Training of the default detector (needs the ``train`` extra: PyTorch).
+
+One seeded command rebuilds the whole thing: draw a bank of training crops (procedural
+yards from :mod:`railwatch.detect.model_synth` plus, when available, scenes from the
+project simulator restricted to the requested style families), train the tiny network
+with randomised photometry and geometry, and export it to ONNX for
+:class:`railwatch.detect.default.DefaultDetector`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from railwatch.detect.model_core import (
+    CLASSES,
+    N_OUT,
+    STRIDE,
+    WORK_GSD,
+    WorkBox,
+    encode_targets,
+    normalise,
+    to_work_scale,
+)
+from railwatch.detect.model_synth import draw_yard
+from railwatch.errors import InputError, lazy_import
+
+CROP = 256  # working pixels (128 m)
+#: Simulator style families used for training; the others are held out for validation.
+TRAIN_STYLES: tuple[str, ...] = ("temperate", "continental", "industrial-dark")
+HELD_OUT_STYLES: tuple[str, ...] = ("arid", "winter")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (recorded next to the weights)."""
+
+    scenes: int = 800
+    epochs: int = 8
+    seed: int = 7
+    styles: tuple[str, ...] = TRAIN_STYLES
+    sim_fraction: float = 0.5
+    batch: int = 16
+    lr: float = 3e-3
+    gsd_range: tuple[float, float] = (0.3, 1.0)
+    threads: int = 2
+    channels: int = 32
+
+
+@dataclass
+class Bank:
+    """Training crops at working scale with their cars."""
+
+    images: list[np.ndarray] = field(default_factory=list)
+    boxes: list[list[WorkBox]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+
+def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Photometric randomisation at the image's own resolution: colour gains, gamma,
+    grey, haze, blur, noise and JPEG."""
+    x: np.ndarray = img.astype(np.float32) / 255.0
+    x = x ** rng.uniform(0.7, 1.4)
+    x *= rng.uniform(0.75, 1.25, 3)[None, None, :]
+    if rng.random() < 0.15:
+        x[:] = x.mean(axis=2, keepdims=True)
+    if rng.random() < 0.3:
+        h = rng.uniform(0.05, 0.4)
+        x = x * (1 - h) + h * rng.uniform(0.6, 1.0)
+    x = x * rng.uniform(0.6, 1.3) + rng.uniform(-0.1, 0.1)
+    if rng.random() < 0.5:
+        x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.3, 1.0))
+    x += rng.normal(0, rng.uniform(0, 0.03), x.shape).astype(np.float32)
+    out: np.ndarray = np.clip(x * 255, 0, 255).astype(np.uint8)
+    if rng.random() < 0.6:
+        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 95))])
+        if ok:
+            out = np.asarray(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED))
+    return out
+
+
+def _to_work_crops(
+    img: np.ndarray,
+    cars_px: list[tuple[np.ndarray, str, bool]],
+    gsd: float,
+    rng: np.random.Generator,
+    n_crops: int = 1,
+    focus: float = 0.0,
+) -> list[tuple[np.ndarray, list[WorkBox]]]:
+    """Resample an image at ``gsd`` to working scale (with a claimed-gsd error of up to
+    ±20 %), cut ``n_crops`` CROP x CROP windows (a share ``focus`` of them centred near a
+    random car) and convert car polygons to WorkBoxes."""
+    claimed = gsd * float(np.clip(np.exp(rng.normal(0, 0.08)), 0.8, 1.2))
+    work, scale = to_work_scale(img, claimed)
+    h, w = work.shape[:2]
+    if h < CROP or w < CROP:
+        pad = ((0, max(0, CROP - h)), (0, max(0, CROP - w)), (0, 0))
+        work = np.pad(work, pad, mode="reflect")
+        h, w = work.shape[:2]
+    rects = []
+    for poly, cls, cov in cars_px:
+        if cls not in CLASSES:
+            continue
+        (cx, cy), (a, b), ang = cv2.minAreaRect((poly * scale).astype(np.float32))
+        if a < b:
+            a, b, ang = b, a, ang + 90.0
+        rects.append((cx, cy, a, b, ang % 180.0, CLASSES.index(cls), cov))
+    out = []
+    for _ in range(n_crops):
+        if rects and rng.random() < focus:
+            r = rects[int(rng.integers(len(rects)))]
+            x0 = int(np.clip(r[0] - CROP / 2 + rng.uniform(-80, 80), 0, w - CROP))
+            y0 = int(np.clip(r[1] - CROP / 2 + rng.uniform(-80, 80), 0, h - CROP))
+        else:
+            y0 = int(rng.integers(0, h - CROP + 1))
+            x0 = int(rng.integers(0, w - CROP + 1))
+        crop = np.ascontiguousarray(work[y0 : y0 + CROP, x0 : x0 + CROP])
+        boxes = [
+            WorkBox(cx - x0, cy - y0, a, b, ang, c, cov)
+            for cx, cy, a, b, ang, c, cov in rects
+            if -a < cx - x0 < CROP + a and -a < cy - y0 < CROP + a
+        ]
+        out.append((crop, boxes))
+    return out
+
+
+def synth_sample(
+    rng: np.random.Generator, gsd_range: tuple[float, float]
+) -> tuple[np.ndarray, list[WorkBox]]:
+    """One procedural training crop."""
+    gsd = float(np.exp(rng.uniform(np.log(gsd_range[0]), np.log(gsd_range[1]))))
+    size_m = CROP * WORK_GSD * 1.25
+    img, cars = draw_yard(rng, size_m, gsd / 2)
+    n = round(size_m / gsd)
+    img = cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA)
+    img = degrade(img, rng)
+    polys = []
+    for c in cars:
+        a = np.deg2rad(c.angle)
+        u = np.array([np.cos(a), np.sin(a)]) * c.length / 2
+        v = np.array([-np.sin(a), np.cos(a)]) * c.width / 2
+        ctr = np.array([c.cx, c.cy])
+        poly = np.stack([ctr - u - v, ctr + u - v, ctr + u + v, ctr - u + v]) / gsd
+        polys.append((poly, c.cls, c.covered))
+    return _to_work_crops(img, polys, gsd, rng)[0]
+
+
+def sim_samples(
+    rng: np.random.Generator,
+    gsd_range: tuple[float, float],
+    styles: Sequence[str],
+    n_crops: int = 8,
+) -> list[tuple[np.ndarray, list[WorkBox]]]:
+    """Crops of one scene from the project simulator (``railwatch.sim``), restricted to
+    the style families ``styles``. Cars mostly hidden by cloud or outside the data are
+    left out of the targets."""
+    from railwatch import sim
+
+    gsd = float(np.exp(rng.uniform(np.log(gsd_range[0]), np.log(gsd_range[1]))))
+    seed = int(rng.integers(0, 2**31 - 1))
+    params = sim.random_params(seed, gsd, styles=tuple(styles) if styles else None)
+    scene = sim.render_scene(params)
+    img = degrade(np.ascontiguousarray(np.asarray(scene.image)[..., :3]), rng)
+    polys = [
+        (np.asarray(t.polygon_px.exterior.coords, dtype=np.float64)[:4], t.cls, bool(t.covered))
+        for t in scene.truth
+        if t.clear_fraction >= 0.6 and t.valid_fraction >= 0.6
+    ]
+    return _to_work_crops(img, polys, gsd, rng, n_crops=n_crops, focus=0.8)
+
+
+def sim_available() -> bool:
+    """True when the project simulator exposes ``random_params`` and ``render_scene``."""
+    try:
+        from railwatch import sim
+    except ImportError:
+        return False
+    return hasattr(sim, "random_params") and hasattr(sim, "render_scene")
+
+
+def build_bank(cfg: TrainConfig, progress: Callable[[int, int], None] | None = None) -> Bank:
+    """Draw ``cfg.scenes`` training crops, seeded by ``cfg.seed``."""
+    rng = np.random.default_rng(cfg.seed)
+    use_sim = sim_available() and cfg.sim_fraction > 0
+    bank = Bank()
+    while len(bank.images) < cfg.scenes:
+        if use_sim and rng.random() < cfg.sim_fraction:
+            crops = sim_samples(rng, cfg.gsd_range, cfg.styles)
+            src = "sim"
+        else:
+            crops = [synth_sample(rng, cfg.gsd_range)]
+            src = "synth"
+        for img, boxes in crops[: cfg.scenes - len(bank.images)]:
+            bank.images.append(img)
+            bank.boxes.append(boxes)
+            bank.sources.append(src)
+        if progress is not None:
+            progress(len(bank.images), cfg.scenes)
+    return bank
+
+
+def _augment(
+    img: np.ndarray, boxes: list[WorkBox], rng: np.random.Generator
+) -> tuple[np.ndarray, list[WorkBox]]:
+    """Random flips and quarter turns (boxes follow) plus per-channel gains."""
+    k = int(rng.integers(0, 4))
+    flip = bool(rng.random() < 0.5)
+    n = img.shape[0]
+    out = np.rot90(img, k) if k else img
+    if flip:
+        out = out[:, ::-1]
+    res = []
+    for b in boxes:
+        x, y, ang = b.cx, b.cy, b.angle
+        for _ in range(k):  # np.rot90 turns counter-clockwise: (x, y) -> (y, n - x)
+            x, y, ang = y, n - x, ang - 90.0
+        if flip:
+            x, ang = n - x, 180.0 - ang
+        res.append(WorkBox(x, y, b.length, b.width, ang % 180.0, b.cls, b.covered))
+    gains = rng.uniform(0.85, 1.15, 3)
+    out = np.clip(out.astype(np.float32) * gains, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(out), res
+
+
+def build_net(channels: int = 32) -> Any:
+    """The network: two stride-2 convolutions, four residual dilated 3x3 blocks
+    (receptive field about 70 m) and a 1x1 head with :data:`N_OUT` channels."""
+    torch = lazy_import("torch", "train", "training the default detector")
+    nn = torch.nn  # type: ignore[attr-defined]
+
+    def cbr(i: int, o: int, s: int = 1, d: int = 1) -> Any:
+        return nn.Sequential(
+            nn.Conv2d(i, o, 3, s, padding=d, dilation=d, bias=False),
+            nn.BatchNorm2d(o),
+            nn.ReLU(inplace=True),
+        )
+
+    class Res(nn.Module):  # type: ignore[name-defined]
+        def __init__(self, c: int, d: int) -> None:
+            super().__init__()
+            self.body = cbr(c, c, 1, d)
+
+        def forward(self, x: Any) -> Any:
+            return x + self.body(x)
+
+    class Net(nn.Module):  # type: ignore[name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            c = channels
+            self.stem = nn.Sequential(cbr(3, 16, 2), cbr(16, c, 2))
+            self.blocks = nn.Sequential(Res(c, 1), Res(c, 2), Res(c, 4), Res(c, 8), Res(c, 1))
+            self.head = nn.Conv2d(c, N_OUT, 1)
+            with torch.no_grad():  # type: ignore[attr-defined]
+                self.head.bias.zero_()
+                self.head.bias[0] = -2.2
+
+        def forward(self, x: Any) -> Any:
+            return self.head(self.blocks(self.stem(x)))
+
+    return Net()
+
+
+def _batch(bank: Bank, idx: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    xs, tg = [], []
+    for i in idx:
+        img, boxes = _augment(bank.images[i], bank.boxes[i], rng)
+        xs.append(normalise(img))
+        tg.append(encode_targets(boxes, img.shape[:2]))
+    batch = {k: np.stack([t[k] for t in tg]) for k in tg[0]}
+    batch["x"] = np.stack(xs)
+    return batch
+
+
+def _loss(torch: Any, out: Any, t: dict[str, Any]) -> tuple[Any, dict[str, float]]:
+    F = torch.nn.functional
+    heat = torch.sigmoid(out[:, 0]).clamp(1e-4, 1 - 1e-4)
+    gt = t["heat"]
+    pos = (gt >= 1.0).float()
+    npos = pos.sum().clamp(min=1.0)
+    l_heat = (
+        -(
+            pos * (1 - heat) ** 2 * torch.log(heat)
+            + (1 - pos) * (1 - gt) ** 4 * heat**2 * torch.log(1 - heat)
+        ).sum()
+        / npos
+    )
+    rm = t["reg_mask"].unsqueeze(1)
+    l_reg = (F.l1_loss(out[:, 1:5], t["reg"], reduction="none") * rm).sum() / npos / 2
+    body = t["body"]
+    nb = body.sum().clamp(min=1.0)
+    l_axis = (F.l1_loss(out[:, 5:7], t["axis"], reduction="none") * body.unsqueeze(1)).sum() / nb
+    l_body = F.binary_cross_entropy_with_logits(out[:, 7], body)
+    l_cls = F.cross_entropy(out[:, 8 : 8 + len(CLASSES)], t["cls"], ignore_index=-1)
+    if not torch.isfinite(l_cls):
+        l_cls = out.sum() * 0
+    l_cov = (
+        F.binary_cross_entropy_with_logits(out[:, -1], t["cov"], reduction="none") * body
+    ).sum() / nb
+    total = l_heat + l_reg + 0.5 * l_axis + 0.5 * l_body + 0.3 * l_cls + 0.5 * l_cov
+    named = {"heat": l_heat, "reg": l_reg, "axis": l_axis, "body": l_body, "cls": l_cls}
+    named["cov"] = l_cov
+    parts = {k: float(v.detach()) for k, v in named.items()}
+    return total, parts
+
+
+def train_model(
+    bank: Bank,
+    cfg: TrainConfig,
+    log: Callable[[str], None] | None = None,
+) -> Any:
+    """Train the network on ``bank``; returns the torch module in eval mode."""
+    torch: Any = lazy_import("torch", "train", "training the default detector")
+    if not bank.images:
+        raise InputError("The training bank is empty: ask for at least one scene.")
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    rng = np.random.default_rng(cfg.seed + 1)
+    net = build_net(cfg.channels)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
+    steps_per_epoch = max(1, len(bank.images) // cfg.batch)
+    total = steps_per_epoch * cfg.epochs
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total)
+    net.train()
+    step = 0
+    t0 = time.time()
+    for epoch in range(cfg.epochs):
+        order = rng.permutation(len(bank.images))
+        agg: dict[str, float] = {}
+        for s in range(steps_per_epoch):
+            b = _batch(bank, order[s * cfg.batch : (s + 1) * cfg.batch], rng)
+            t = {k: torch.from_numpy(v) for k, v in b.items()}
+            out = net(t["x"])
+            loss, parts = _loss(torch, out, t)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+            opt.step()
+            sched.step()
+            step += 1
+            for k, v in parts.items():
+                agg[k] = agg.get(k, 0.0) + v / steps_per_epoch
+        if log is not None:
+            msg = " ".join(f"{k}={v:.3f}" for k, v in agg.items())
+            log(f"epoch {epoch + 1}/{cfg.epochs} ({time.time() - t0:.0f}s) {msg}")
+    net.eval()
+    return net
+
+
+def export_onnx(net: Any, path: Path, cfg: TrainConfig, bank: Bank | None = None) -> Path:
+    """Export the trained network to ONNX (dynamic height/width) plus a JSON card."""
+    torch: Any = lazy_import("torch", "train", "exporting the default detector")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    x = torch.zeros(1, 3, CROP, CROP)
+    torch.onnx.export(
+        net,
+        x,
+        str(path),
+        input_names=["image"],
+        output_names=["maps"],
+        dynamic_axes={"image": {2: "h", 3: "w"}, "maps": {2: "gh", 3: "gw"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    card: dict[str, Any] = {
+        "config": asdict(cfg),
+        "stride": STRIDE,
+        "work_gsd": WORK_GSD,
+        "classes": list(CLASSES),
+    }
+    if bank is not None:
+        card["bank"] = {
+            "crops": len(bank.images),
+            "cars": int(sum(len(b) for b in bank.boxes)),
+            "sources": {s: bank.sources.count(s) for s in sorted(set(bank.sources))},
+        }
+    path.with_suffix(".json").write_text(json.dumps(card, indent=2))
+    return path

@@ -1,0 +1,176 @@
+"""The shipped default detector: finds cars, stays quiet on empty yards, is deterministic."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from shapely.geometry import Polygon
+
+from railwatch.detect.base import ALL_CLASSES, Detection, Detector
+from railwatch.detect.default import DefaultDetector, default_weights
+from railwatch.detect.model_core import WorkBox, decode, encode_targets, normalise
+from railwatch.detect.model_synth import SynthCar, draw_yard
+from railwatch.errors import InputError
+
+HELD_OUT_SEED = 424_242
+
+
+@pytest.fixture(scope="module")
+def detector() -> DefaultDetector:
+    return DefaultDetector()
+
+
+def _yard(
+    seed: int, gsd: float, size_m: float = 220.0, occupied: bool = True
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    img, cars = draw_yard(rng, size_m, gsd / 2, occupied=occupied)
+    n = round(size_m / gsd)
+    img = cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA)
+    return img, [_poly(c, gsd) for c in cars if _inside(c, size_m)]
+
+
+def _poly(c: SynthCar, gsd: float) -> np.ndarray:
+    a = np.deg2rad(c.angle)
+    u = np.array([np.cos(a), np.sin(a)]) * c.length / 2
+    v = np.array([-np.sin(a), np.cos(a)]) * c.width / 2
+    ctr = np.array([c.cx, c.cy])
+    return np.stack([ctr - u - v, ctr + u - v, ctr + u + v, ctr - u + v]) / gsd
+
+
+def _inside(c: SynthCar, size_m: float) -> bool:
+    m = 10.0
+    return m < c.cx < size_m - m and m < c.cy < size_m - m
+
+
+def _recall_precision(
+    dets: list[Detection], truth: list[np.ndarray], shape: tuple[int, ...], gsd: float
+) -> tuple[float, float]:
+    m = 10.0 / gsd
+    dets = [d for d in dets if m < d.box.cx < shape[1] - m and m < d.box.cy < shape[0] - m]
+    tp, used = 0, set()
+    for d in dets:
+        p = d.polygon
+        for i, t in enumerate(truth):
+            tpol = Polygon(t)
+            if i not in used and p.intersection(tpol).area / p.union(tpol).area >= 0.3:
+                used.add(i)
+                tp += 1
+                break
+    return tp / max(len(truth), 1), tp / max(len(dets), 1)
+
+
+def test_weights_ship_and_are_small() -> None:
+    path = default_weights()
+    assert path.is_file()
+    assert path.stat().st_size < 20 * 1024 * 1024
+
+
+def test_is_a_detector(detector: DefaultDetector) -> None:
+    assert isinstance(detector, Detector)
+    assert detector.name == "railwatch-default"
+
+
+@pytest.mark.parametrize("gsd", [0.3, 0.5])
+def test_finds_cars_on_held_out_yard(detector: DefaultDetector, gsd: float) -> None:
+    for k in range(6):  # the first occupied yard of the held-out seeds
+        img, truth = _yard(HELD_OUT_SEED + k, gsd)
+        if len(truth) >= 8:
+            break
+    dets = detector.detect(img, gsd)
+    recall, precision = _recall_precision(dets, truth, img.shape, gsd)
+    assert recall >= 0.7, (recall, precision, len(truth))
+    assert precision >= 0.7, (recall, precision, len(truth))
+    for d in dets:
+        assert d.cls in ALL_CLASSES
+        assert 0.0 <= d.score <= 1.0 and 0.0 <= d.covered_score <= 1.0
+
+
+def test_finds_cars_on_simulator_scene(detector: DefaultDetector) -> None:
+    sim = pytest.importorskip("railwatch.sim")
+    if not hasattr(sim, "render_scene"):
+        pytest.skip("railwatch.sim has no render_scene yet")
+    params = sim.random_params(HELD_OUT_SEED, 0.5)
+    scene = sim.render_scene(params)
+    img = np.ascontiguousarray(np.asarray(scene.image)[..., :3])
+    truth = [np.asarray(t.polygon_px)[:4] for t in scene.truth]
+    m = 10.0 / 0.5
+    truth = [
+        t
+        for t in truth
+        if m < t[:, 0].mean() < img.shape[1] - m and m < t[:, 1].mean() < img.shape[0] - m
+    ]
+    if len(truth) < 5:
+        pytest.skip("held-out simulator scene has too few cars to score")
+    recall, precision = _recall_precision(detector.detect(img, 0.5), truth, img.shape, 0.5)
+    assert recall >= 0.6 and precision >= 0.6, (recall, precision)
+
+
+def test_empty_yard_gives_nothing(detector: DefaultDetector) -> None:
+    img, truth = _yard(HELD_OUT_SEED, 0.5, occupied=False)
+    assert truth == []
+    assert len(detector.detect(img, 0.5)) <= 1
+
+
+@pytest.mark.parametrize("value", [0, 128, 255])
+def test_uniform_image_gives_nothing(detector: DefaultDetector, value: int) -> None:
+    img = np.full((300, 400, 3), value, np.uint8)
+    assert detector.detect(img, 0.5) == []
+
+
+def test_valid_mask(detector: DefaultDetector) -> None:
+    img, _ = _yard(HELD_OUT_SEED + 1, 0.5)
+    all_dets = detector.detect(img, 0.5)
+    valid = np.ones(img.shape[:2], bool)
+    valid[:, : img.shape[1] // 2] = False
+    half = detector.detect(img, 0.5, valid)
+    assert all(d.box.cx >= img.shape[1] // 2 for d in half)
+    assert len(half) <= len(all_dets)
+    assert detector.detect(img, 0.5, np.zeros(img.shape[:2], bool)) == []
+    with pytest.raises(InputError):
+        detector.detect(img, 0.5, np.ones((3, 3), bool))
+
+
+def test_deterministic(detector: DefaultDetector) -> None:
+    img, _ = _yard(HELD_OUT_SEED + 2, 0.4)
+    a = detector.detect(img, 0.4)
+    b = DefaultDetector().detect(img, 0.4)
+    assert a == b
+
+
+def test_rejects_bad_inputs(detector: DefaultDetector) -> None:
+    img = np.zeros((64, 64, 3), np.uint8)
+    with pytest.raises(InputError):
+        detector.detect(img, 0.0)
+    with pytest.raises(InputError):
+        detector.detect(img, 5.0)
+    with pytest.raises(InputError):
+        detector.detect(img.astype(np.float32), 0.5)
+
+
+def test_encode_decode_round_trip() -> None:
+    """Targets made for a car decode back to that car (the decoder inverts the encoder)."""
+    box = WorkBox(101.0, 77.0, 28.0, 6.2, 30.0, 3, True)
+    t = encode_targets([box], (256, 256))
+    maps = np.zeros((16, 64, 64), np.float32)
+    maps[0] = np.log(np.clip(t["heat"], 1e-4, 1 - 1e-4) / (1 - np.clip(t["heat"], 1e-4, 1 - 1e-4)))
+    maps[1:5] = t["reg"]
+    maps[5:7] = t["axis"]
+    maps[8 + 3] = 10 * (t["cls"] == 3)
+    maps[15] = np.where(t["body"] > 0, 5.0, -5.0)
+    (raw,) = decode(maps, 0.5)
+    assert raw.box.cx == pytest.approx(101.0, abs=0.01)
+    assert raw.box.cy == pytest.approx(77.0, abs=0.01)
+    assert raw.box.length == pytest.approx(28.0, rel=1e-3)
+    assert raw.box.angle == pytest.approx(30.0, abs=0.5)
+    assert raw.box.cls == 3 and raw.box.covered
+
+
+def test_normalise_is_flat_on_uniform_and_masks_invalid() -> None:
+    x = normalise(np.full((40, 50, 3), 90, np.uint8))
+    assert x.shape == (3, 40, 50) and np.abs(x).max() == 0.0
+    img = np.random.default_rng(0).integers(0, 255, (40, 50, 3)).astype(np.uint8)
+    valid = np.ones((40, 50), bool)
+    valid[:10] = False
+    assert np.abs(normalise(img, valid)[:, :10]).max() == 0.0
