@@ -57,13 +57,17 @@ def fractal(
     return cv2.resize(acc, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def soft_threshold(field: np.ndarray, fraction: float, softness: float = 0.25) -> np.ndarray:
-    """Alpha in 0..1 that is ~1 on the ``fraction`` of ``field`` with the highest values."""
+def soft_threshold(
+    field: np.ndarray, fraction: float, softness: float = 0.25, ref: np.ndarray | None = None
+) -> np.ndarray:
+    """Alpha in 0..1 that is ~1 on the ``fraction`` of ``field`` (or of ``ref``, a part
+    of it) with the highest values."""
     if fraction <= 0.0:
         return np.zeros_like(field)
     if fraction >= 1.0:
         return np.ones_like(field)
-    sample = field[:: max(1, field.shape[0] // 64), :: max(1, field.shape[1] // 64)]
+    src = field if ref is None else ref
+    sample = src[:: max(1, src.shape[0] // 64), :: max(1, src.shape[1] // 64)]
     t = float(np.quantile(sample, 1.0 - fraction))
     return np.clip((field - t) / softness + 0.5, 0.0, 1.0)
 
@@ -104,13 +108,16 @@ def atmosphere(
         big = (lh + pad_y, lw + pad_x)
         cell = max(3.0, 600.0 / (gsd * f))
         field = fractal(rng, big, cell, octaves=4, persistence=0.55)
-        density = soft_threshold(field, cloud_cover, 0.35)
-        thick_field = fractal(rng, big, cell * 1.5, octaves=2)
-        thin = soft_threshold(thick_field, thin_cloud, 0.5)
-        alpha_big = density * (1.0 - 0.7 * thin)
         # Cloud window and the window its shadow falls into.
         cx0 = pad_x if sx > 0 else 0
         cy0 = pad_y if sy > 0 else 0
+        window = field[cy0 : cy0 + lh, cx0 : cx0 + lw]
+        density = soft_threshold(field, cloud_cover, 0.35, ref=window)
+        thick_field = fractal(rng, big, cell * 1.5, octaves=2)
+        thin = soft_threshold(
+            thick_field, thin_cloud, 0.5, ref=thick_field[cy0 : cy0 + lh, cx0 : cx0 + lw]
+        )
+        alpha_big = density * (1.0 - 0.7 * thin)
         scx = int(np.clip(cx0 - round(min(abs(sx), pad_x) * np.sign(sx)), 0, pad_x))
         scy = int(np.clip(cy0 - round(min(abs(sy), pad_y) * np.sign(sy)), 0, pad_y))
         cloud_lo = np.ascontiguousarray(alpha_big[cy0 : cy0 + lh, cx0 : cx0 + lw])

@@ -264,7 +264,7 @@ def _truth(
     for car in cars:
         roof = car.corners() + lean * car.height
         roofs.append(roof)
-        cv2.fillPoly(labels, [proj.cv(roof)], int(car.id), cv2.LINE_8, 4)
+        _label_quad(labels, proj.px(roof), car.id)
     flat = labels.ravel()
     where = np.flatnonzero(flat)
     ids = flat[where]
@@ -277,7 +277,9 @@ def _truth(
     truth: list[TruthCar] = []
     for car, roof in zip(cars, roofs, strict=True):
         px = proj.px(roof)
-        crs_pts = [transform * (float(c), float(r)) for c, r in px]
+        xs = transform.c + transform.a * px[:, 0] + transform.b * px[:, 1]
+        ys = transform.f + transform.d * px[:, 0] + transform.e * px[:, 1]
+        crs_pts = np.column_stack([xs, ys])
         k = max(int(total[car.id]), 1)
         truth.append(
             TruthCar(
@@ -295,3 +297,37 @@ def _truth(
             )
         )
     return labels, tuple(truth)
+
+
+def _label_quad(labels: np.ndarray, quad: np.ndarray, value: int) -> None:
+    """Set ``labels`` to ``value`` at pixels whose centre lies inside the convex
+    quadrilateral ``quad`` (pixel coordinates); a car too thin to contain any pixel
+    centre gets the pixel under its centre, so every car has at least one pixel."""
+    h, w = labels.shape
+    x0 = max(int(np.floor(quad[:, 0].min())), 0)
+    x1 = min(int(np.ceil(quad[:, 0].max())), w)
+    y0 = max(int(np.floor(quad[:, 1].min())), 0)
+    y1 = min(int(np.ceil(quad[:, 1].max())), h)
+    if x1 <= x0 or y1 <= y0:
+        return
+    xs, ys = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
+    inside = np.ones(xs.shape, bool)
+    sign = 0.0
+    for i in range(4):
+        ax, ay = quad[i]
+        bx, by = quad[(i + 1) % 4]
+        cross = (bx - ax) * (ys - ay) - (by - ay) * (xs - ax)
+        if sign == 0.0:
+            sign = (
+                1.0
+                if (bx - ax) * (quad[(i + 2) % 4][1] - ay) - (by - ay) * (quad[(i + 2) % 4][0] - ax)
+                >= 0
+                else -1.0
+            )
+        inside &= cross * sign >= 0
+    region = labels[y0:y1, x0:x1]
+    if inside.any():
+        region[inside] = value
+    else:
+        cx, cy = quad.mean(axis=0)
+        labels[min(max(int(cy), 0), h - 1), min(max(int(cx), 0), w - 1)] = value

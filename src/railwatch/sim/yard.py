@@ -219,7 +219,7 @@ def make_yard(
             if side > 0
             else (-12 - width / 2 - rng.uniform(0, 25))
         )
-        u_c = rng.uniform(u_left + 60, u_right - 60)
+        u_c = _between(rng, u_left + 60, u_right - 60)
         c = world(u_c, v_c)[0]
         boxes.append(
             Box(
@@ -262,7 +262,7 @@ def make_yard(
                 p = world(u, v)[0]
                 masts.append((float(p[0]), float(p[1]), 9.0))
     for _ in range(int(rng.integers(0, 5))):  # tall lighting towers
-        p = world(rng.uniform(u_left + 50, u_right - 50), v_road - 4.0)[0]
+        p = world(_between(rng, u_left + 50, u_right - 50), v_road - 4.0)[0]
         masts.append((float(p[0]), float(p[1]), float(rng.uniform(18, 30))))
     trees = _trees(rng, w, h, rot, v_shift, width_bundle, v_road, style)
     water: list[Array] = []
@@ -283,6 +283,11 @@ def make_yard(
         water=tuple(water),
         angle=float(angle),
     )
+
+
+def _between(rng: np.random.Generator, a: float, b: float) -> float:
+    """Uniform draw between ``a`` and ``b`` (their midpoint when the range is inverted)."""
+    return float(rng.uniform(a, b)) if b > a else (a + b) / 2.0
 
 
 def _pick(rng: np.random.Generator, colors: tuple[RGB, ...]) -> RGB:
@@ -321,7 +326,7 @@ def _container_stacks(
     if rng.random() < 0.25:
         return
     to_world = world
-    u0 = rng.uniform(u_left + 40, u_right - 200)
+    u0 = _between(rng, u_left + 40, u_right - 200)
     v0 = v_road + rng.uniform(10, 20)
     rows, cols = int(rng.integers(2, 6)), int(rng.integers(4, 12))
     pad_len = cols * 13.0 + 10

@@ -1,0 +1,130 @@
+"""The Tumangang scenario: dates, counts, conditions, and cached rendering."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from shapely.geometry import Point
+
+from railwatch.errors import NotFoundError
+from railwatch.sim import Scenario, Visit, get_scenario, render_scenario, render_scene, tumangang
+from railwatch.sim.scenario import solar_position
+
+
+@pytest.fixture(scope="module")
+def sc() -> Scenario:
+    return tumangang()
+
+
+def _visit(sc: Scenario, day: str) -> tuple[int, Visit]:
+    for i, v in enumerate(sc.visits):
+        if v.when.date().isoformat() == day:
+            return i, v
+    raise AssertionError(f"no visit on {day}")
+
+
+def test_dates_and_revisits(sc: Scenario) -> None:
+    assert sc.visits[0].when.date() >= date(2018, 4, 1)
+    assert sc.visits[-1].when.date() <= date(2024, 7, 31)
+    assert all(v.when.tzinfo is UTC for v in sc.visits)
+    per_month = Counter((v.when.year, v.when.month) for v in sc.visits)
+    assert len(per_month) == 76  # every month from 2018-04 to 2024-07
+    assert all(2 <= n <= 6 for n in per_month.values())
+    assert 180 <= len(sc.visits) <= 260
+    assert sc.events == ((date(2023, 9, 13), "Kim–Putin summit"),)
+    assert sc.aoi.contains(Point(130.6081, 42.4214))
+
+
+def test_counts_follow_the_case(sc: Scenario) -> None:
+    before = [v.total for v in sc.visits if v.when.date() < date(2023, 9, 18)]
+    assert max(before) <= 20 and min(before) == 0
+    assert np.std(before) > 2  # ups and downs, not flat
+    rise = [v.total for v in sc.visits if date(2023, 9, 18) <= v.when.date() <= date(2023, 10, 5)]
+    assert rise[0] < 30 and rise[-1] == 73
+    assert rise == sorted(rise)
+    _, oct5 = _visit(sc, "2023-10-05")
+    mix = oct5.cars_by_class
+    assert mix.get("flat", 0) + mix.get("gondola", 0) > 0.8 * oct5.total
+    assert oct5.covered_fraction >= 0.8
+    _, peak = _visit(sc, "2024-06-17")
+    c = peak.cars_by_class
+    assert c["hopper"] + c["gondola"] == 175 and c["tank"] == 66 and c["boxcar"] == 14
+    assert c["locomotive"] == 6
+    after = [v.total for v in sc.visits if v.when.date() > date(2023, 10, 5)]
+    assert min(after) > 50  # a sustained higher level
+    assert sc.truth_counts()[-1][0] == sc.visits[-1].when
+
+
+def test_conditions_mix(sc: Scenario) -> None:
+    unusable = [v for v in sc.visits if not v.usable_expected]
+    assert 0.18 < len(unusable) / len(sc.visits) < 0.32
+    assert {v.reason for v in unusable} >= {"cloud", "haze", "partial coverage"}
+    gsds = Counter(v.gsd for v in sc.visits)
+    assert gsds[0.5] > gsds[3.0] > gsds[0.3] > 0
+    shifts = [np.hypot(*dict(v.overrides)["misregistration_m"]) for v in sc.visits]
+    assert 1.0 < float(np.mean(shifts)) < 6.0 and max(shifts) <= 8.5
+    for day in ("2023-09-18", "2023-10-05", "2024-06-17"):
+        _, v = _visit(sc, day)
+        assert v.usable_expected and v.gsd == 0.5
+
+
+def test_sun_position() -> None:
+    elev, az = solar_position(datetime(2024, 6, 21, 3, 17, tzinfo=UTC), 130.6, 42.4)
+    assert elev == pytest.approx(71.1, abs=1.5) and az == pytest.approx(180, abs=8)
+    elev_w, _ = solar_position(datetime(2023, 12, 21, 3, 17, tzinfo=UTC), 130.6, 42.4)
+    assert elev_w == pytest.approx(24.2, abs=1.5)
+
+
+@pytest.mark.slow
+def test_peak_fits_in_the_yard_and_inside_the_aoi(sc: Scenario) -> None:
+    i, v = _visit(sc, "2024-06-17")
+    p = sc.params(i).with_(gsd=3.0, size_px=(300, 180), jpeg_quality=None)
+    s = render_scene(p)
+    assert s.truth_counts() == v.cars_by_class
+    from pyproj import Transformer
+
+    to_ll = Transformer.from_crs(s.crs, "EPSG:4326", always_xy=True)
+    for t in s.truth:
+        x, y = t.polygon_crs.centroid.coords[0]
+        assert sc.aoi.contains(Point(*to_ll.transform(x, y)))
+
+
+def test_usable_expectation_matches_the_mask(sc: Scenario) -> None:
+    """A cloudy and a clear visit at 3 m: the mask's clear share over the AOI agrees."""
+    cloudy = next(i for i, v in enumerate(sc.visits) if v.reason == "cloud")
+    clear = next(i for i, v in enumerate(sc.visits) if v.usable_expected and v.gsd == 3.0)
+    for i, usable in ((cloudy, False), (clear, True)):
+        s = render_scene(sc.params(i))
+        assert (float(np.mean(s.mask == 0)) >= 0.8) is usable
+
+
+def test_render_scenario_caches(tmp_path: Path) -> None:
+    full = tumangang()
+    small = Scenario(
+        name="mini",
+        aoi=full.aoi,
+        events=full.events,
+        visits=tuple(v for v in full.visits if v.gsd == 3.0)[:2],
+        base=full.base,
+        extent_m=full.extent_m,
+    )
+    calls: list[tuple[int, int]] = []
+    paths = render_scenario(small, tmp_path, progress=lambda d, t: calls.append((d, t)))
+    assert len(paths) == 2 and calls[-1] == (2, 2)
+    stamp = paths[0].image.stat().st_mtime_ns
+    again = render_scenario(small, tmp_path)
+    assert again == paths and paths[0].image.stat().st_mtime_ns == stamp
+    manifest = json.loads((tmp_path / "mini.scenario.json").read_text())
+    assert [s["name"] for s in manifest["scenes"]] == [p.name for p in paths]
+    truth = json.loads(paths[0].truth.read_text())
+    assert len(truth["features"]) == small.visits[0].total
+
+
+def test_unknown_scenario() -> None:
+    with pytest.raises(NotFoundError):
+        get_scenario("atlantis")
