@@ -12,11 +12,11 @@ import rasterio
 from shapely.geometry import shape
 
 from railwatch.cli.main import main
-from railwatch.sim import SceneParams, render_scene, write_scene
+from railwatch.sim import RenderedScene, SceneParams, ScenePaths, render_scene, write_scene
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[RenderedScene, ScenePaths]:
     out = tmp_path_factory.mktemp("sim")
     p = SceneParams(
         seed=9,
@@ -31,11 +31,11 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     )
     scene = render_scene(p)
     paths = write_scene(scene, out, "yard")
-    return out, (scene, paths)
+    return scene, paths
 
 
-def test_files_and_cog(written: tuple[Path, object]) -> None:
-    out, (scene, paths) = written  # type: ignore[misc]
+def test_files_and_cog(written: tuple[RenderedScene, ScenePaths]) -> None:
+    scene, paths = written
     assert {p.name for p in paths.all()} == {
         "yard.tif",
         "yard.mask.tif",
@@ -58,8 +58,8 @@ def test_files_and_cog(written: tuple[Path, object]) -> None:
         assert set(np.unique(m)) <= {0, 1, 2, 3, 4, 255}
 
 
-def test_stac_sidecar(written: tuple[Path, object]) -> None:
-    _, (scene, paths) = written  # type: ignore[misc]
+def test_stac_sidecar(written: tuple[RenderedScene, ScenePaths]) -> None:
+    scene, paths = written
     item = json.loads(paths.stac.read_text())
     props = item["properties"]
     assert props["datetime"] == "2023-10-05T02:00:00Z"
@@ -76,8 +76,8 @@ def test_stac_sidecar(written: tuple[Path, object]) -> None:
     assert props["railwatch:truth_counts"] == scene.truth_counts()
 
 
-def test_truth_geojson(written: tuple[Path, object]) -> None:
-    _, (scene, paths) = written  # type: ignore[misc]
+def test_truth_geojson(written: tuple[RenderedScene, ScenePaths]) -> None:
+    scene, paths = written
     fc = json.loads(paths.truth.read_text())
     assert fc["crs"]["properties"]["name"] == "EPSG:32652"
     assert fc["gsd"] == 0.5
@@ -93,8 +93,8 @@ def test_truth_geojson(written: tuple[Path, object]) -> None:
         assert left < x0 and x1 < right and bottom < y0 and y1 < top
 
 
-def test_imagery_reads_the_sidecar(written: tuple[Path, object]) -> None:
-    _, (scene, paths) = written  # type: ignore[misc]
+def test_imagery_reads_the_sidecar(written: tuple[RenderedScene, ScenePaths]) -> None:
+    _, paths = written
     inspect = pytest.importorskip("railwatch.imagery").inspect_scene
     info = inspect(paths.image)
     assert info.date_source == "stac"

@@ -16,7 +16,7 @@ SMALL = {"size_px": (400, 300), "gsd": 0.5, "n_cars": 40, "yard_angle": 8.0, "n_
 def _params(**kw: object) -> SceneParams:
     base: dict[str, object] = {"seed": 3, **SMALL}
     base.update(kw)
-    return SceneParams(**base)  # type: ignore[arg-type]
+    return SceneParams(**base)
 
 
 def test_deterministic() -> None:
