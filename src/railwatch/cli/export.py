@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,24 +11,24 @@ from railwatch.cli._common import console, print_json, progress_bar, state
 from railwatch.errors import InputError
 from railwatch.storage import Database
 
-
-class GisFormat(StrEnum):
-    gpkg = "gpkg"
-    geoparquet = "geoparquet"
-    geojson = "geojson"
-    csv = "csv"
+GIS_FORMATS = ("gpkg", "geoparquet", "geojson", "csv")
+LABEL_FORMATS = ("coco", "dota", "yolo-obb")
 
 
-class LabelFormat(StrEnum):
-    coco = "coco"
-    dota = "dota"
-    yolo_obb = "yolo-obb"
+def choice(value: str, choices: tuple[str, ...], option: str) -> str:
+    """``value`` when it is one of ``choices``, else an :class:`InputError` naming them."""
+    v = value.strip().lower()
+    if v not in choices:
+        raise InputError(f"{option} {value!r} is not supported: use one of {', '.join(choices)}")
+    return v
 
 
 def export(
     ctx: typer.Context,
     site: Annotated[str, typer.Argument(help="Site name.")],
-    fmt: Annotated[GisFormat, typer.Option("--format", "-f", help="Output format.")],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Output format: gpkg, geoparquet, geojson or csv.")
+    ],
     out: Annotated[
         Path,
         typer.Option(
@@ -52,7 +51,7 @@ def export(
     from railwatch.export.gis import export_site
 
     db = Database.from_settings(state(ctx).settings())
-    path = export_site(db, site, fmt.value, out)
+    path = export_site(db, site, choice(fmt, GIS_FORMATS, "--format"), out)
     console.print(f"wrote {path}", highlight=False)
 
 
@@ -60,9 +59,9 @@ def export_labels_cmd(
     ctx: typer.Context,
     site: Annotated[str | None, typer.Argument(help="Site name (or give --scene).")] = None,
     scene: Annotated[int | None, typer.Option("--scene", help="One scene id instead.")] = None,
-    fmt: Annotated[LabelFormat, typer.Option("--format", "-f", help="Label format.")] = (
-        LabelFormat.coco
-    ),
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Label format: coco, dota or yolo-obb.")
+    ] = "coco",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("labels"),
     chip: Annotated[int, typer.Option("--chip", help="Chip size in pixels.")] = 1024,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
@@ -75,11 +74,12 @@ def export_labels_cmd(
     """
     from railwatch.export.label_chips import export_labels
 
+    fmt = choice(fmt, LABEL_FORMATS, "--format")
     db = Database.from_settings(state(ctx).settings())
     with progress_bar(transient=True) as bar:
         task = bar.add_task("cutting chips", total=None)
         result = export_labels(
-            db, out, fmt.value, site=site, scene_id=scene, chip=chip,
+            db, out, fmt, site=site, scene_id=scene, chip=chip,
             progress=lambda i, n: bar.update(task, completed=i, total=n),
         )  # fmt: skip
     if as_json:
@@ -88,7 +88,7 @@ def export_labels_cmd(
         return
     console.print(
         f"wrote {result.chips} chips with {result.objects} labelled cars from {result.scenes} "
-        f"scenes to {result.out} ({fmt.value})",
+        f"scenes to {result.out} ({fmt})",
         highlight=False,
     )
     for reason in result.skipped:
@@ -98,7 +98,9 @@ def export_labels_cmd(
 def import_labels_cmd(
     ctx: typer.Context,
     src: Annotated[Path, typer.Argument(help="Directory with images and labels.")],
-    fmt: Annotated[LabelFormat, typer.Option("--format", "-f", help="Label format of SRC.")],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Label format of SRC: coco, dota or yolo-obb.")
+    ],
     out: Annotated[
         Path | None,
         typer.Option(
@@ -122,6 +124,7 @@ def import_labels_cmd(
     """
     from railwatch.export.labels import import_labels
 
+    fmt = choice(fmt, LABEL_FORMATS, "--format")
     if site is not None:
         from railwatch.storage import repo
 
@@ -131,7 +134,7 @@ def import_labels_cmd(
     if not src.is_dir():
         raise InputError(f"{src} is not a directory")
     target = out if out is not None else Path("labels") / (site or src.resolve().name)
-    summary = import_labels(src, fmt.value, target, site=site)
+    summary = import_labels(src, fmt, target, site=site)
     if as_json:
         print_json({"out": str(summary.out), "images": summary.images,
                     "objects": summary.objects, "by_class": summary.by_class})  # fmt: skip

@@ -1,0 +1,65 @@
+"""The report, export, export-labels and import-labels commands end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from railwatch.cli.main import main
+from railwatch.storage import Database
+from report_db import populate
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    tmp = tmp_path_factory.mktemp("cli")
+    url = f"sqlite:///{tmp / 'rw.db'}"
+    populate(Database(url), tmp / "scenes")
+    return url
+
+
+def test_report_command(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.html"
+    rc = main(["--db", db_url, "report", "testyard", "--out", str(out), "--from", "2022-06-01"])
+    assert rc == 0
+    assert out.is_file() and "wrote" in capsys.readouterr().out
+    assert "2022-06-01 to latest image" in out.read_text()
+    rc = main(["--db", db_url, "report", "testyard", "--from", "June"])
+    assert rc == 2 and "YYYY-MM-DD" in capsys.readouterr().err
+    assert main(["--db", db_url, "report", "nowhere", "--out", str(out)]) == 1
+
+
+def test_export_command(db_url: str, tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    path = tmp_path / "c.csv"
+    assert main(["--db", db_url, "export", "testyard", "--format", "csv", "--out", str(path)]) == 0
+    assert len(pd.read_csv(path, parse_dates=["date"])) == 15
+    assert main(["--db", db_url, "export", "testyard", "--format", "kml", "--out", "x"]) == 2
+
+
+def test_label_commands(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    labels = tmp_path / "labels"
+    rc = main(["--db", db_url, "export-labels", "testyard", "--format", "yolo-obb",
+               "--out", str(labels), "--chip", "512", "--json"])  # fmt: skip
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["chips"] > 0 and summary["objects"] >= 96
+    train = tmp_path / "train"
+    rc = main(["--db", db_url, "import-labels", str(labels), "--format", "yolo-obb",
+               "--site", "testyard", "--out", str(train), "--json"])  # fmt: skip
+    assert rc == 0
+    imported = json.loads(capsys.readouterr().out)
+    assert imported["objects"] == summary["objects"] and imported["images"] == summary["chips"]
+    assert (train / "dataset.yaml").is_file()
+    rc = main(["--db", db_url, "import-labels", str(labels), "--format", "yolo-obb",
+               "--site", "nowhere", "--out", str(tmp_path / "t2")])  # fmt: skip
+    assert rc == 1
+    bad = labels / "labels" / sorted(p.name for p in (labels / "labels").glob("*.txt"))[0]
+    bad.write_text("0 5 5 6 5 6 6 5 6\n")
+    rc = main(["--db", db_url, "import-labels", str(labels), "--format", "yolo-obb",
+               "--out", str(tmp_path / "t3")])  # fmt: skip
+    assert rc == 2
+    assert f"{bad.name}:1: label outside the image" in capsys.readouterr().err
+    assert not (tmp_path / "t3").exists()
