@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, insert, select
+import numpy as np
+import shapely
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from railwatch.errors import AlreadyExistsError, InputError, NotFoundError, StorageError
@@ -335,26 +337,50 @@ def record_scene_result(
         scene.status = "processed" if quality.usable else "unusable"
         if quality.usable and counts is not None:
             if detections:
-                session.execute(
-                    insert(Detection),
-                    [
-                        {
-                            "scene_id": scene_id,
-                            "cls": d.cls,
-                            "score": float(d.score),
-                            "covered": bool(d.covered),
-                            "covered_score": float(d.covered_score),
-                            "inside": bool(d.inside),
-                            "geometry_wkb": to_wkb(d.polygon),
-                            "native_wkb": to_wkb(d.native_polygon),
-                            "native_crs": d.native_crs,
-                        }
-                        for d in detections
-                    ],
+                session.connection().execute(
+                    insert(_table(Detection)), _detection_rows(scene_id, detections)
                 )
-            session.execute(insert(Count), _count_rows(scene_id, counts, detector, version))
+            session.connection().execute(
+                insert(_table(Count)), _count_rows(scene_id, counts, detector, version)
+            )
         session.flush()
     return scene
+
+
+def _table(model: type[Detection] | type[Count]) -> Table:
+    """The Core table of a model (bulk inserts skip the ORM's per-row work)."""
+    table = model.__table__
+    if not isinstance(table, Table):  # pragma: no cover - declarative models map tables
+        raise StorageError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+def _detection_rows(
+    scene_id: int, detections: Sequence[DetectionRecord]
+) -> list[dict[str, object]]:
+    """Plain rows for a bulk insert (geometries converted to WKB in one vectorised call)."""
+    wgs = shapely.to_wkb(
+        np.array([d.polygon for d in detections], dtype=object), output_dimension=2, byte_order=1
+    )
+    native = shapely.to_wkb(
+        np.array([d.native_polygon for d in detections], dtype=object),
+        output_dimension=2,
+        byte_order=1,
+    )
+    return [
+        {
+            "scene_id": scene_id,
+            "cls": d.cls,
+            "score": float(d.score),
+            "covered": bool(d.covered),
+            "covered_score": float(d.covered_score),
+            "inside": bool(d.inside),
+            "geometry_wkb": bytes(w),
+            "native_wkb": bytes(n),
+            "native_crs": d.native_crs,
+        }
+        for d, w, n in zip(detections, wgs, native, strict=True)
+    ]
 
 
 def _count_rows(
