@@ -100,7 +100,7 @@ def test_html_is_self_contained(populated: tuple[Database, dict[str, Any], Path]
     out = build_report(db, "testyard", tmp / "out" / "report.html", pdf=True)
     html = out.read_text(encoding="utf-8")
     refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)""", html)
-    assert refs and all(r.startswith("data:") for r in refs)
+    assert refs and all(r.startswith(("data:", "#")) for r in refs)
     assert "url(" not in html and "@import" not in html and "<script" not in html
     assert html.count('src="data:image/svg+xml;base64,') == 1
     assert html.count('src="data:image/png;base64,') == 1
@@ -157,3 +157,24 @@ def test_missing_image_is_reported_not_fatal(tmp_path: Path) -> None:
     (ev,) = d.evidence
     assert ev.after is not None and ev.before is None
     assert any("could not be read" in n for n in ev.notes)
+
+
+def test_alerts_on_the_same_image_share_one_picture(tmp_path: Path) -> None:
+    from railwatch.analysis.types import Alert
+    from railwatch.storage import repo
+
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    info = populate(db, tmp_path / "scenes")
+    last = info["scene_ids"][-1]
+    when = T0 + timedelta(days=390)
+    alerts = [
+        Alert("a-record", "record", "high", when, "all", 18.0, "record text", scene_id=last),
+        Alert("a-spike", "spike", "medium", when, "all", 18.0, "spike text", scene_id=last),
+    ]
+    with db.session() as s:
+        repo.replace_alerts(s, "testyard", alerts)
+    out = build_report(db, "testyard", tmp_path / "r.html")
+    html = out.read_text(encoding="utf-8")
+    assert html.count('src="data:image/png;base64,') == 1
+    assert "Same images as" in html and 'href="#alert-' in html
+    assert "record text" in html and "spike text" in html

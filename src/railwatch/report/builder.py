@@ -235,6 +235,7 @@ def _evidence(
     with_images = {id(p) for p in ranked[:max_evidence] if p.after is not None}
     needed = {r.scene_id for p in plans if id(p) in with_images for r in (p.after, p.before) if r}
     detections = _load_detections(db, needed)
+    pairs: dict[tuple[int, int | None], tuple[ChipImage | None, ChipImage | None, list[str]]] = {}
     out = []
     for plan in plans:
         notes: list[str] = []
@@ -247,11 +248,14 @@ def _evidence(
         elif id(plan) not in with_images:
             notes.append(f"Images are shown for the {max_evidence} most severe alerts only.")
         else:
-            try:
-                after, before, read_notes = _chip_pair(site, plan.after, plan.before, detections)
-            except (ImageryError, InputError, ValueError) as err:
-                read_notes = [f"The images could not be prepared ({err})."]
-            notes += read_notes
+            key = (plan.after.scene_id, plan.before.scene_id if plan.before else None)
+            if key not in pairs:
+                try:
+                    pairs[key] = _chip_pair(site, plan.after, plan.before, detections)
+                except (ImageryError, InputError, ValueError) as err:
+                    pairs[key] = (None, None, [f"The images could not be prepared ({err})."])
+            after, before, read_notes = pairs[key]
+            notes += list(read_notes)
             if plan.before is None:
                 notes.append("No earlier usable image exists to compare with.")
             elif not plan.before_near:

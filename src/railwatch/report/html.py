@@ -56,10 +56,19 @@ def _environment() -> jinja2.Environment:
 def render_html(data: ReportData) -> str:
     """The report as an HTML document (a string)."""
     template = _environment().get_template("report.html.j2")
-    evidence_uris = []
-    for ev in data.evidence:
+    evidence_uris: list[str] = []
+    same_as: list[int | None] = []  # alerts on the same images point to the first one
+    first: dict[tuple[int, int], int] = {}
+    for i, ev in enumerate(data.evidence):
+        key = (id(ev.after), id(ev.before))
+        if ev.after is not None and key in first:
+            evidence_uris.append("")
+            same_as.append(first[key])
+            continue
+        first[key] = i
         png = evidence_png(ev)
         evidence_uris.append(data_uri(png, "image/png") if png is not None else "")
+        same_as.append(None)
     return template.render(
         d=data,
         h=data.headline,
@@ -67,6 +76,7 @@ def render_html(data: ReportData) -> str:
         period=fmt_period(data.headline.period),
         chart_uri=data_uri(chart_svg(data), "image/svg+xml"),
         evidence_uris=evidence_uris,
+        same_as=same_as,
         n_usable=sum(1 for s in data.scenes if s.counted),
         alerted={a.scene_id for a in data.alerts if a.scene_id is not None},
     )
