@@ -198,3 +198,15 @@ def test_scene_list_filters(tmp_db_url: str, capsys: pytest.CaptureFixture[str])
     assert code == 0 and json.loads(out) == []
     code, _, err = run(capsys, *db, "scene", "list", "tum", "--status", "done")
     assert code == 2 and "unknown status 'done'" in err
+
+
+def test_geojson_from_stdin(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO(json.dumps(mapping(box(130.6, 42.28, 130.63, 42.3))))
+    )
+    code, out, err = run(capsys, "--db", tmp_db_url, "site", "add", "piped", "--geojson", "-")
+    assert code == 0 and "Added site piped" in out, err

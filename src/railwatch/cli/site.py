@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -35,8 +36,8 @@ def add(
         Path | None,
         typer.Option(
             "--geojson",
-            help="GeoJSON file: a Polygon/MultiPolygon Feature, FeatureCollection or geometry "
-            "(lon,lat order).",
+            help="GeoJSON file ('-' for stdin): a Polygon/MultiPolygon Feature, "
+            "FeatureCollection or geometry (lon,lat order).",
         ),
     ] = None,
     bbox: Annotated[
@@ -62,7 +63,8 @@ def add(
         raise InputError("give exactly one of --geojson FILE or --bbox W,S,E,N")
     tags = tuple(tag or ())
     if geojson is not None:
-        spec = site_from_geojson(name, geojson, description=description, tags=tags, tracks=tracks)
+        source: Path | str = sys.stdin.read() if str(geojson) == "-" else geojson
+        spec = site_from_geojson(name, source, description=description, tags=tags, tracks=tracks)
     else:
         spec = site_from_bbox(name, bbox or "", description=description, tags=tags, tracks=tracks)
     db = open_db(ctx)

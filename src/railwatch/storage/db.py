@@ -25,13 +25,14 @@ from railwatch.errors import ConfigError, MissingDependencyError, StorageError
 if TYPE_CHECKING:
     from railwatch.settings import Settings
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "Database", "make_engine"]
+__all__ = ["SQLITE_BEGIN_OPTION", "SQLITE_BUSY_TIMEOUT_MS", "Database", "make_engine"]
 
 log = logging.getLogger(__name__)
 
 #: How long a SQLite writer waits for another one before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-_SQLITE_BEGIN = "railwatch_sqlite_begin"
+#: Execution option naming the SQLite BEGIN mode ("IMMEDIATE" by default, or "DEFERRED").
+SQLITE_BEGIN_OPTION = "railwatch_sqlite_begin"
 
 
 def _is_memory_sqlite(database: str | None) -> bool:
@@ -98,7 +99,7 @@ def _tune_sqlite(engine: Engine, *, memory: bool) -> None:
         # Writers take the write lock up front (BEGIN IMMEDIATE) so that two processes
         # never both read, then both try to write (SQLite would fail one at once
         # instead of waiting). Read-only sessions use a plain deferred BEGIN.
-        mode = conn.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
+        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -114,7 +115,8 @@ class Database:
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(
-            self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"}), expire_on_commit=False
+            self.engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}),
+            expire_on_commit=False,
         )
         if migrate:
             from railwatch.storage.migrate import upgrade

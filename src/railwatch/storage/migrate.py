@@ -43,7 +43,9 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
-    with engine.connect() as conn:
+    from railwatch.storage.db import SQLITE_BEGIN_OPTION
+
+    with engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
