@@ -178,3 +178,17 @@ def test_alerts_on_the_same_image_share_one_picture(tmp_path: Path) -> None:
     assert html.count('src="data:image/png;base64,') == 1
     assert "Same images as" in html and 'href="#alert-' in html
     assert "record text" in html and "spike text" in html
+
+
+def test_site_without_images(tmp_path: Path) -> None:
+    from railwatch.sites import site_from_bbox
+    from railwatch.storage import repo
+
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    with db.session() as s:
+        repo.add_site(s, site_from_bbox("empty", "130.60,42.41,130.61,42.42"))
+    out = build_report(db, "empty", tmp_path / "e.html", pdf=True)
+    html = out.read_text(encoding="utf-8")
+    assert "No usable image of empty in this period" in html
+    assert "No alert in this period." in html
+    assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
