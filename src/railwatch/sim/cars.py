@@ -3,7 +3,7 @@ placement of cars in coupled strings on the yard's tracks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -47,7 +47,7 @@ DEFAULT_MIX: dict[str, float] = {
 }
 
 LOADS = ("empty", "ore", "coal", "gravel", "timber", "tarp", "containers")
-ORE_COLORS: tuple[RGB, ...] = ((118, 78, 58), (84, 74, 68), (132, 96, 72), (70, 62, 58))
+ORE_COLORS: tuple[RGB, ...] = ((96, 66, 52), (76, 68, 62), (108, 80, 62), (62, 56, 52))
 COAL_COLORS: tuple[RGB, ...] = ((36, 36, 38), (46, 44, 44))
 
 
@@ -172,6 +172,9 @@ def place_cars(
             slot_i, s0 = placed
             start, d, _, _ = slots[slot_i]
             tarp_string = rng.random() < covered_fraction
+            # Cars of one string mostly share a livery and a load (block trains).
+            livery: dict[str, RGB] = {}
+            string_load: dict[str, tuple[str, RGB]] = {}
             s = s0
             for cls, pitch in zip(cls_list, pitch_list, strict=True):
                 s += float(rng.uniform(0.0, 0.2))
@@ -180,6 +183,16 @@ def place_cars(
                 car = _make_car(
                     rng, next_id, cls, centre, d, pitch, tarp_string, covered_fraction, paint
                 )
+                key = f"{cls}:{car.covered}"
+                if key not in livery:
+                    livery[key] = car.paint
+                    string_load[key] = (car.load, car.accent)
+                elif rng.random() < 0.85:
+                    load, accent = car.load, car.accent
+                    if rng.random() < 0.8:
+                        load, accent = string_load[key]
+                        accent = _jitter(rng, accent, 4) if load != "empty" else accent
+                    car = replace(car, paint=_jitter(rng, livery[key], 5), load=load, accent=accent)
                 cars.append(car)
                 next_id += 1
     return cars

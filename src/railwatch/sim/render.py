@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from railwatch.sim.cars import Car
-from railwatch.sim.conditions import fractal, soft_threshold
+from railwatch.sim.conditions import fractal, grain, soft_threshold
 from railwatch.sim.params import RGB, Paint, SceneParams, Style
 from railwatch.sim.yard import CONTAINER_COLORS, Box, Yard
 
@@ -93,7 +93,7 @@ class Light:
         horiz = np.cos(self.elevation) * float(np.dot(normal, self.to_sun))
         lit = np.cos(tilt) * up + np.sin(tilt) * horiz
         flat = up
-        return float(0.55 + 0.45 * max(lit, 0.0) / max(flat, 0.2))
+        return float(min(1.18, 0.55 + 0.45 * max(lit, 0.0) / max(flat, 0.2)))
 
 
 def make_light(p: SceneParams) -> Light:
@@ -190,6 +190,7 @@ def ground(
     soil = np.where(t < 0.5, s0 + (s1 - s0) * (t * 2), s1 + (s2 - s1) * (t * 2 - 1))
     g = np.array(grass, np.float32)
     base = soil * (1 - veg[..., None]) + g * veg[..., None]
+    _parcels(base, rng, lo_gsd, style, grass)
     base *= (1.0 + 0.06 * bright)[..., None]
     snow_lo: np.ndarray = np.zeros((lo_h, lo_w), np.float32)
     if p.snow > 0:
@@ -197,9 +198,37 @@ def ground(
         snow_lo = soft_threshold(sf, min(1.0, p.snow * 1.05), 0.8) * (0.75 + 0.25 * p.snow)
         snow_lo = np.clip(snow_lo - 0.25 * veg * (1 - p.snow), 0, 1).astype(np.float32)
         base = base * (1 - snow_lo[..., None]) + np.array(SNOW, np.float32) * snow_lo[..., None]
-    big = cv2.resize(base, (w, h), interpolation=cv2.INTER_LINEAR)
-    snow = cv2.resize(snow_lo, (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.clip(big, 0, 255).astype(np.uint8), snow
+    big = cv2.resize(cv2.convertScaleAbs(base), (w, h), interpolation=cv2.INTER_LINEAR)
+    if p.snow > 0:
+        snow = cv2.resize(snow_lo, (w, h), interpolation=cv2.INTER_LINEAR)
+    else:
+        snow = np.zeros((h, w), np.float32)
+    return big, snow
+
+
+def _parcels(
+    base: np.ndarray, rng: np.random.Generator, gsd: float, style: Style, grass: RGB
+) -> None:
+    """Fields, lots and meadows: quadrilaterals of uniform tone on a common grid."""
+    h, w = base.shape[:2]
+    ang = rng.uniform(0, np.pi)
+    a = np.array([np.cos(ang), np.sin(ang)])
+    n = np.array([-a[1], a[0]])
+    tones = [*style.soil, grass, style.grass_dormant, mix(grass, style.soil[0], 0.5)]
+    area = h * w * gsd * gsd
+    for _ in range(int(min(60, area / 25000.0))):
+        c = rng.uniform(0, 1, 2) * np.array([w, h])
+        lu, lv = rng.uniform(30, 160, 2) / gsd
+        pts = np.array(
+            [
+                c + a * su * lu / 2 + n * sv * lv / 2
+                for su, sv in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+            ]
+        )
+        tone = tones[int(rng.integers(len(tones)))]
+        k = float(rng.uniform(0.9, 1.08))
+        col = (tone[0] * k, tone[1] * k, tone[2] * k)
+        cv2.fillPoly(base, [np.round(pts).astype(np.int32)], col)
 
 
 def draw_static_ground(
@@ -219,13 +248,13 @@ def draw_static_ground(
     dirty = mix(style.ballast_dirty, SNOW, 0.7 * snow)
     for bed in yard.ballast:
         pt.poly(bed, dirty)
-    rail_dark: RGB = (48, 44, 42)
+    rail_dark: RGB = (40, 36, 34)
     for track in yard.tracks:
         jitter = rng.normal(0, 5)
         bal = scale(style.ballast, 1.0 + jitter / 100.0)
         wood = track.kind == "yard" and rng.random() < 0.7
-        sleeper: RGB = (84, 70, 58) if wood else (158, 154, 146)
-        band = mix(bal, sleeper, 0.55 if wood else 0.35)
+        sleeper: RGB = (72, 60, 50) if wood else (150, 146, 140)
+        band = mix(bal, sleeper, 0.62 if wood else 0.35)
         width = 5.2 if track.kind == "main" else 4.0
         pt.line(track.line, mix(bal, SNOW, 0.6 * snow), width)
         band_s = mix(band, SNOW, 0.45 * snow)
@@ -236,7 +265,7 @@ def draw_static_ground(
         nrm = np.stack([-d[:, 1], d[:, 0]], axis=1)
         nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-9)
         for side in (-0.79, 0.79):
-            pt.line(track.line + nrm * side, rail_dark, 0.2, under=band_s)
+            pt.line(track.line + nrm * side, rail_dark, 0.24, under=band_s)
 
 
 def texture_and_shadows(
@@ -252,7 +281,7 @@ def texture_and_shadows(
     (darker, slightly bluish) in one pass; uint8 RGB out."""
     h, w = img.shape[:2]
     amp = np.float32(style.texture * np.clip(0.5 / gsd, 0.35, 1.2) ** 0.5)
-    tex = rng.standard_normal((h, w), dtype=np.float32)
+    tex = grain(rng, (h, w))
     tex *= amp
     if snow.any():
         tex *= 1.0 - 0.6 * snow
@@ -263,11 +292,15 @@ def texture_and_shadows(
     s *= np.float32(strength / 255.0)
     mult *= 1.0 - s
     tex *= mult
-    out = img.astype(np.float32)
-    out *= mult[..., None]
-    out += tex[..., None]
-    out[..., 2] += s * 10.0
-    return cv2.convertScaleAbs(out)
+    out8 = []
+    for c, plane in enumerate(cv2.split(img)):
+        f = plane.astype(np.float32)
+        f *= mult
+        f += tex
+        if c == 2:
+            f += s * np.float32(10.0)
+        out8.append(cv2.convertScaleAbs(f))
+    return cv2.merge(out8)
 
 
 # ---------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def supersampling(p: SceneParams) -> int:
     """Internal supersampling factor: coarse scenes are drawn finer and averaged down."""
     w, h = p.size_px
     ss = 1 if p.gsd <= 0.55 else min(4, math.ceil(p.gsd / 0.5))
-    while ss > 1 and w * h * ss * ss > 26e6:
+    while ss > 1 and w * h * ss * ss > 6.5e6:
         ss -= 1
     return ss
 

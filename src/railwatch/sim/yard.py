@@ -233,9 +233,16 @@ def make_yard(
                 "shed",
             )
         )
-    # Scattered houses/outbuildings away from the yard.
-    for _ in range(int(rng.integers(6, 20))):
-        c = rng.uniform(-0.5, 0.5, 2) * np.array([w, h])
+    # Houses and outbuildings away from the yard, mostly in a village or two.
+    scale_k = min(4.0, max(0.2, w * h / 540_000.0))
+    villages = [
+        rng.uniform(-0.45, 0.45, 2) * np.array([w, h]) for _ in range(int(rng.integers(1, 3)))
+    ]
+    for _ in range(int(rng.integers(10, 40) * scale_k)):
+        if rng.random() < 0.75:
+            c = villages[int(rng.integers(len(villages)))] + rng.normal(0, 45, 2)
+        else:
+            c = rng.uniform(-0.5, 0.5, 2) * np.array([w, h])
         c_uv = np.linalg.solve(rot, c - rot @ np.array([0.0, v_shift]))
         if -30 < c_uv[1] < v_road + 12:
             continue
@@ -400,12 +407,13 @@ def _trees(
     v_road: float,
     style: Style,
 ) -> list[tuple[float, float, float]]:
-    n_clusters = int(rng.integers(2, 8) * (0.3 + style.vegetation))
+    scale_k = min(4.0, max(0.2, w * h / 540_000.0))
+    n_clusters = int(rng.integers(4, 14) * (0.3 + style.vegetation) * scale_k)
     out: list[tuple[float, float, float]] = []
     for _ in range(n_clusters):
         c = rng.uniform(-0.5, 0.5, 2) * np.array([w, h])
         spread = rng.uniform(10, 60)
-        for _ in range(int(rng.integers(5, 40))):
+        for _ in range(int(rng.integers(10, 60))):
             p = c + rng.normal(0, spread, 2)
             uv = np.linalg.solve(rot, p - rot @ np.array([0.0, v_shift]))
             if -16 < uv[1] < v_road + 6:
