@@ -258,14 +258,17 @@ def _make_car(
         elif cls == "flat":
             load = str(rng.choice(["empty", "empty", "timber"]))
             accent = _jitter(rng, (150, 120, 90), 12)
+        elif cls == "hopper":  # ore cars: mostly loaded with dark ore or coal
+            load = str(rng.choice(["ore"] * 5 + ["coal"] * 3 + ["empty"] * 2 + ["gravel"]))
         else:
-            load = str(rng.choice(["empty", "ore", "ore", "coal", "gravel"]))
+            load = str(rng.choice(["empty"] * 3 + ["ore"] * 2 + ["coal"] * 2 + ["gravel"]))
+        if load in ("ore", "coal", "gravel"):
             if load == "ore":
                 accent = _jitter(rng, ORE_COLORS[int(rng.integers(len(ORE_COLORS)))], 6)
             elif load == "coal":
                 accent = _jitter(rng, COAL_COLORS[int(rng.integers(len(COAL_COLORS)))], 3)
             elif load == "gravel":
-                accent = _jitter(rng, (150, 144, 136), 8)
+                accent = _jitter(rng, (132, 126, 118), 8)
     elif cls == "container":
         load = "containers"
         accent = (0, 0, 0)
