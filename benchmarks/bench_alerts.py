@@ -96,11 +96,14 @@ def simulate(rng: np.random.Generator, years: int) -> Site:
         mult = np.where(days >= days[i0], 1 + 2.6 * ramp, 1.0)
         mult[i0] = max(mult[i0], 1.3)
         events.append(Injected("ramp", "to 3.6x", days[i0], i0))
-    # two isolated single-image spikes, away from the sustained event
+    # two isolated single-image spikes after the first year, before any sustained event
+    # (a spike of 3x a stopped site's few cars is not what the goal is about)
+    last = i0 - 3 if kind != "none" else len(days)
+    first = int(np.searchsorted(days, 400.0))
     for _ in range(2):
-        j = int(rng.integers(int(np.searchsorted(days, 365.25)), len(days)))
-        if events and kind != "none" and abs(days[j] - t0) < POST_EVENT_DAYS + 30:
-            continue
+        if last <= first:
+            break
+        j = int(rng.integers(first, last))
         factor = float(rng.choice([2.0, 3.0, 5.0, 10.0]))
         mult[j] *= factor
         events.append(Injected("spike", f"{factor:g}x", days[j], j))
@@ -217,7 +220,7 @@ def score(sites: list[Site], rule_alerts: list[dict[int, set[str]]]) -> dict[str
             tallies[(ev.kind, ev.size)].add(bool(fired), delay, within2)
         for ev in site.events:
             if ev.kind == "spike":
-                found = bool(alerts.get(ev.first_index)) and not busy_overlap(site, ev)
+                found = bool(alerts.get(ev.first_index))
                 tallies[(ev.kind, ev.size)].add(found, 1 if found else None, False)
         false_alarms += sum(1 for i in alerts if not busy[i])
         # event-free time: the span of the series minus post-event windows
@@ -231,11 +234,6 @@ def score(sites: list[Site], rule_alerts: list[dict[int, set[str]]]) -> dict[str
         "false_alarms": false_alarms,
         "free_years": free_days / 365.25,
     }
-
-
-def busy_overlap(site: Site, ev: Injected) -> bool:
-    """Spikes are placed away from sustained events; this guards the rare overlap."""
-    return False
 
 
 def fmt_table(results: dict[str, dict[str, object]], n_sites: int, years: float) -> str:

@@ -127,14 +127,14 @@ def test_shift_is_raised_once_within_two_images() -> None:
 
 
 def test_small_shift_needs_an_extra_image() -> None:
-    values = wavy(120, base=40.0) + [62.0, 62.0, 62.0, 62.0, 62.0]
+    values = [*wavy(120, base=40.0), 62.0, 62.0, 62.0, 62.0, 62.0]
     shifts = [a for a in analyze_series(flat(values)) if a.kind == "shift"]
     assert len(shifts) == 1
     assert shifts[0].metrics["confirm_images"] == 3.0
 
 
 def test_drop_at_a_busy_site_once_then_shift_down() -> None:
-    values = wavy(120, base=40.0) + [2.0, 1.0, 0.0, 2.0, 1.0]
+    values = [*wavy(120, base=40.0), 2.0, 1.0, 0.0, 2.0, 1.0]
     alerts = analyze_series(flat(values))
     drops = [a for a in alerts if a.kind == "drop"]
     assert len(drops) == 1
@@ -146,7 +146,7 @@ def test_drop_at_a_busy_site_once_then_shift_down() -> None:
 
 
 def test_no_drop_at_a_quiet_site() -> None:
-    values = wavy(120, base=3.0) + [0.0, 0.0, 0.0]
+    values = [*wavy(120, base=3.0), 0.0, 0.0, 0.0]
     assert not [a for a in analyze_series(flat(values)) if a.kind in ("drop", "shift")]
 
 

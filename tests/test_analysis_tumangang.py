@@ -1,4 +1,4 @@
-"""The Tumangang scenario, hand-built: 0-20 railcars for five years, then the rise of autumn 2023."""
+"""The Tumangang scenario, hand-built: 0-20 railcars for five years, then the autumn 2023 rise."""
 
 from __future__ import annotations
 

@@ -315,8 +315,10 @@ def _spike(
     else:
         severity = "low"
     reasons = _short(days, i, settings)
-    if obs.low is not None and base.z(obs.low) < settings.spike_z:
-        reasons.append(f"its lower bound {_n(obs.low)} is only {base.z(obs.low):.1f} spreads above")
+    if obs.low is not None and base.z(obs.low) < settings.uncertain_z:
+        reasons.append(
+            f"its lower bound {_n(obs.low)} is only {base.z(obs.low):.1f} spreads above the usual"
+        )
     if (wide := obs.wide(settings)) is not None:
         reasons.append(wide)
     severity, why = _lowered(severity, reasons)
@@ -433,11 +435,12 @@ def _shift(
     """A shift confirmed at image ``i`` by the last images, or None.
 
     ``shift_confirm_points`` images confirm a shift of at least ``shift_fast_ratio``;
-    a smaller one needs ``shift_small_extra_points`` more.
+    a smaller one, or one those images do not yet confirm, needs
+    ``shift_small_extra_points`` more.
     """
     k = settings.shift_confirm_points
     test = _shift_test(days, counts, i, k, regime, min_pts, factors, months, settings)
-    if test is not None and test.factor < settings.shift_fast_ratio:
+    if test is None or test.factor < settings.shift_fast_ratio:
         k += settings.shift_small_extra_points
         test = _shift_test(days, counts, i, k, regime, min_pts, factors, months, settings)
     if test is None:

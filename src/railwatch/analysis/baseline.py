@@ -1,7 +1,7 @@
 """Robust baselines computed only from data strictly before the judged image.
 
 * centre and spread: median and MAD (x 1.4826) over a trailing window, floored by
-  the detector's relative error, Poisson noise (sqrt of the centre) and one car;
+  the detector's relative error and Poisson noise added in quadrature, and one car;
 * seasonal factor: with at least ``seasonal_min_years`` of history, the median
   ratio of each image to the level of the year before it, per calendar month;
 * trailing record: the maximum over the previous N years, with its date.
@@ -47,11 +47,11 @@ class Record:
 
 
 def spread_floor(centre: float, settings: AlertSettings) -> float:
-    """Least spread the counts can have: detector error, Poisson noise, one car."""
-    floor = max(settings.min_spread, settings.relative_noise * max(centre, 0.0))
-    if settings.poisson_noise:
-        floor = max(floor, float(np.sqrt(max(centre, 0.0))))
-    return floor
+    """Least spread the counts can have: sqrt((rel x c)^2 + c) (detector error and Poisson
+    noise in quadrature), at least ``min_spread``."""
+    c = max(centre, 0.0)
+    variance = (settings.relative_noise * c) ** 2 + (c if settings.poisson_noise else 0.0)
+    return max(settings.min_spread, float(np.sqrt(variance)))
 
 
 def trailing_record(days: np.ndarray, counts: np.ndarray, i: int, years: int) -> Record | None:

@@ -87,7 +87,7 @@ class AlertSettings(BaseModel):
 
     # --- spike --------------------------------------------------------------------
     spike_z: float = Field(
-        default=4.0, gt=0.0, description="Robust z-score (spreads above the baseline)."
+        default=4.5, gt=0.0, description="Robust z-score (spreads above the baseline)."
     )
     spike_min_ratio: float = Field(
         default=1.8, gt=1.0, description="count/baseline needed for a spike."
@@ -170,6 +170,12 @@ class AlertSettings(BaseModel):
         gt=0.0,
         description="An interval (high-low) wider than this fraction of the count is 'uncertain' "
         "and lowers the severity one step.",
+    )
+    uncertain_z: float = Field(
+        default=2.0,
+        ge=0.0,
+        description="A spike whose lower bound is fewer spreads than this above the baseline "
+        "is uncertain and lowered one step.",
     )
     event_window_days: int = Field(
         default=60, ge=0, description="Alerts name the latest event at most this many days before."

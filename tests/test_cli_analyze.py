@@ -1,0 +1,137 @@
+"""CLI: analyze --counts (no database), analyze SITE with stored counts, alerts, ack, events."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from railwatch.cli.main import main
+
+
+def _csv(tmp_path: Path) -> Path:
+    lines = ["date,count,low,high"]
+    day = datetime(2021, 1, 4, tzinfo=UTC)
+    pattern = [10, 11, 9, 12, 8, 10, 10, 12, 8]
+    for k in range(120):
+        lines.append(f"{(day + timedelta(days=10 * k)).date()},{pattern[k % 9]},,")
+    lines.append(f"{(day + timedelta(days=1200)).date()},50,45,55")
+    path = tmp_path / "counts.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_analyze_counts_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _csv(tmp_path)
+    rc = main(["analyze", "--counts", str(path), "--json", "--event", "2024-04-01=Test event"])
+    assert rc == 0
+    alerts = json.loads(capsys.readouterr().out)
+    spikes = [a for a in alerts if a["kind"] == "spike"]
+    assert len(spikes) == 1 and spikes[0]["severity"] == "high"
+    assert spikes[0]["event_label"] == "Test event"
+    rc = main(["analyze", "--counts", str(path), "--json", "--min-severity", "high"])
+    assert rc == 0
+    assert {a["severity"] for a in json.loads(capsys.readouterr().out)} == {"high"}
+
+
+def test_analyze_counts_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--counts", str(_csv(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "spike" in out and "50 railcars" in out
+
+
+def test_analyze_counts_bad_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,count\n2023-01-01,4\n2023-01-02,-1\n")
+    assert main(["analyze", "--counts", str(bad)]) == 2
+    assert "line 3: count -1 is negative" in capsys.readouterr().err
+
+
+def test_analyze_needs_site_or_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze"]) == 2
+    assert "--counts" in capsys.readouterr().err
+
+
+def _store_counts(url: str) -> None:
+    """A site with stored scenes and counts, written through the storage layer's models."""
+    from shapely.geometry import box
+
+    from railwatch.sites import SiteSpec
+    from railwatch.storage import Database, repo
+    from railwatch.storage.models import Count, Scene, to_wkb
+
+    db = Database(url)
+    with db.session() as s:
+        site = repo.add_site(s, SiteSpec(name="yard", geometry=box(130.6, 42.42, 130.61, 42.43)))
+        day = datetime(2021, 1, 4, tzinfo=UTC)
+        pattern = [10, 11, 9, 12, 8, 10, 10, 12, 8]
+        values = [pattern[k % 9] for k in range(120)] + [50]
+        for k, v in enumerate(values):
+            sc = Scene(
+                site_id=site.id,
+                uri=f"/x/{k}.tif",
+                content_hash=f"{k:064x}",
+                acquired_at=day + timedelta(days=10 * k),
+                crs="EPSG:32652",
+                footprint_wkb=to_wkb(box(130.6, 42.42, 130.61, 42.43)),
+                date_source="option",
+                gsd=0.5,
+                width=10,
+                height=10,
+                band_count=3,
+                dtype="uint8",
+                coverage=1.0,
+                status="processed",
+                usable=True,
+                clear_fraction=1.0,
+            )
+            s.add(sc)
+            s.flush()
+            s.add(
+                Count(
+                    scene_id=sc.id,
+                    cls="all",
+                    count=float(v),
+                    low=v * 0.9,
+                    high=v * 1.1,
+                    method="objects",
+                    detector="hand",
+                    version="1",
+                )
+            )
+    db.dispose()
+
+
+def test_analyze_site_idempotent_with_ack_and_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    _store_counts(url)
+    base = ["--db", url]
+    assert main([*base, "event", "add", "yard", "2024-04-10", "Test summit"]) == 0
+    assert main([*base, "event", "list", "yard", "--json"]) == 0
+    out = capsys.readouterr().out
+    events = json.loads(out[out.index("[") :])
+    assert events[0]["label"] == "Test summit"
+    assert main([*base, "analyze", "yard", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)["alerts"]
+    spike = next(a for a in first if a["kind"] == "spike")
+    assert spike["event_label"] == "Test summit"
+    assert main([*base, "alerts", "yard", "--json"]) == 0
+    stored = json.loads(capsys.readouterr().out)
+    sid = next(a["id"] for a in stored if a["kind"] == "spike")
+    assert main([*base, "alert", "ack", str(sid), "--note", "checked by hand"]) == 0
+    assert "acknowledged" in capsys.readouterr().out
+    assert main([*base, "analyze", "yard", "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)["alerts"]
+    assert [a["key"] for a in first if a["kind"] != "quality"] == [
+        a["key"] for a in second if a["kind"] != "quality"
+    ]
+    assert main([*base, "alerts", "yard", "--since", "2024-01-01", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    acked = next(a for a in again if a["id"] == sid)
+    assert acked["acknowledged"] and acked["ack_note"] == "checked by hand"
+    assert all(a["when"] >= "2024-01-01" for a in again)
+    assert main([*base, "event", "remove", str(events[0]["id"]), "--yes"]) == 0
