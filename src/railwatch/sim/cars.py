@@ -79,7 +79,7 @@ class Car:
 
 
 def _jitter(rng: np.random.Generator, c: RGB, sd: float = 8.0) -> RGB:
-    j = rng.normal(0, sd, 3)
+    j = rng.normal(0, sd) + rng.normal(0, sd * 0.3, 3)  # mostly brightness, a little hue
     return (
         max(0, min(255, int(c[0] + j[0]))),
         max(0, min(255, int(c[1] + j[1]))),

@@ -253,8 +253,9 @@ def draw_static_ground(
         jitter = rng.normal(0, 5)
         bal = scale(style.ballast, 1.0 + jitter / 100.0)
         wood = track.kind == "yard" and rng.random() < 0.7
-        sleeper: RGB = (72, 60, 50) if wood else (150, 146, 140)
-        band = mix(bal, sleeper, 0.62 if wood else 0.35)
+        sleeper: RGB = (66, 54, 46) if wood else (146, 142, 136)
+        band = mix(bal, sleeper, 0.7 if wood else 0.35)
+        bal = scale(bal, 1.08)
         width = 5.2 if track.kind == "main" else 4.0
         pt.line(track.line, mix(bal, SNOW, 0.6 * snow), width)
         band_s = mix(band, SNOW, 0.45 * snow)

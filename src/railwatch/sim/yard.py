@@ -264,11 +264,14 @@ def make_yard(
     # Masts (catenary or lighting) in some inter-track gaps.
     masts: list[tuple[float, float, float]] = []
     if rng.random() < 0.6:
-        for v in (-2.6, *list(v_tracks[np.flatnonzero(wide)] - gaps[wide] / 2)):
+        lines = [
+            v_tracks[i] - gaps[i] / 2 for i in range(1, n_tracks) if wide[i] or rng.random() < 0.2
+        ]
+        for v in (-2.6, *lines):
             for u in np.arange(u_left + 20, u_right - 20, rng.uniform(50, 65)):
                 p = world(u, v)[0]
                 masts.append((float(p[0]), float(p[1]), 9.0))
-    for _ in range(int(rng.integers(0, 5))):  # tall lighting towers
+    for _ in range(int(rng.integers(1, 7))):  # tall lighting towers
         p = world(_between(rng, u_left + 50, u_right - 50), v_road - 4.0)[0]
         masts.append((float(p[0]), float(p[1]), float(rng.uniform(18, 30))))
     trees = _trees(rng, w, h, rot, v_shift, width_bundle, v_road, style)
@@ -299,7 +302,7 @@ def _between(rng: np.random.Generator, a: float, b: float) -> float:
 
 def _pick(rng: np.random.Generator, colors: tuple[RGB, ...]) -> RGB:
     c = colors[int(rng.integers(len(colors)))]
-    j = rng.normal(0, 6, 3)
+    j = rng.normal(0, 6) + rng.normal(0, 2, 3)
     return (
         int(np.clip(c[0] + j[0], 0, 255)),
         int(np.clip(c[1] + j[1], 0, 255)),
