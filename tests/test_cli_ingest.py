@@ -181,3 +181,37 @@ def test_ingest_input_errors(tmp_path: Path, site: str, capsys: pytest.CaptureFi
     path = scene_file(tmp_path, "a.tif")
     code, _, err = run(capsys, "--db", site, "ingest", "tum", str(path), "--date", "5/10/2023")
     assert code == 2 and "not ISO 8601" in err
+
+
+def test_unexpected_error_in_one_file_and_interruption(
+    tmp_path: Path, site: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import railwatch.imagery as imagery
+
+    folder = tmp_path / "batch"
+    for i in range(4):
+        scene_file(folder, f"tum_2023100{i + 1}.tif", seed=i)
+    real = imagery.inspect_scene
+
+    def flaky(path: Any, **kw: Any) -> Any:
+        if Path(path).name == "tum_20231002.tif":
+            raise ZeroDivisionError("boom")
+        if Path(path).name == "tum_20231004.tif" and interrupt:
+            raise KeyboardInterrupt
+        return real(path, **kw)
+
+    monkeypatch.setattr(imagery, "inspect_scene", flaky)
+    interrupt = True
+    from railwatch.ingest import ingest_paths
+
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C during the 4th file
+        ingest_paths(Database(site), "tum", [folder])
+    with Database(site).session(readonly=True) as s:
+        names = [Path(sc.uri).name for sc in repo.list_scenes(s, "tum")]
+    assert names == ["tum_20231001.tif", "tum_20231003.tif"]  # whole scenes, nothing else
+
+    interrupt = False
+    code, out, _ = run(capsys, "--db", site, "ingest", "tum", str(folder), "--json")
+    summary = json.loads(out)
+    assert code == 0 and len(summary["ingested"]) == 1 and len(summary["duplicates"]) == 2
+    assert summary["failed"][0]["reason"] == "unexpected error: ZeroDivisionError: boom"
