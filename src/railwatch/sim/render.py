@@ -13,11 +13,12 @@ from functools import cached_property
 
 import cv2
 import numpy as np
+import shapely
 
 from railwatch.sim.cars import Car
 from railwatch.sim.conditions import fractal, grain, soft_threshold
 from railwatch.sim.params import RGB, Paint, SceneParams, Style
-from railwatch.sim.yard import CONTAINER_COLORS, Box, Yard
+from railwatch.sim.yard import CONTAINER_COLORS, Box, Yard, tree_height
 
 SHIFT = 4
 ONE = 1 << SHIFT
@@ -248,6 +249,8 @@ def draw_static_ground(
     dirty = mix(style.ballast_dirty, SNOW, 0.7 * snow)
     for bed in yard.ballast:
         pt.poly(bed, dirty)
+        if p.season != "winter" and style.vegetation > 0.2:
+            _weeds(pt, bed, mix(dirty, style.grass, 0.45), rng)
     rail_dark: RGB = (40, 36, 34)
     for track in yard.tracks:
         jitter = rng.normal(0, 5)
@@ -265,8 +268,43 @@ def draw_static_ground(
         d = np.vstack([d, d[-1:]])
         nrm = np.stack([-d[:, 1], d[:, 0]], axis=1)
         nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-9)
+        if pt.g <= 0.36:
+            _sleepers(pt, track.line, scale(band_s, 0.8 if wood else 1.12))
         for side in (-0.79, 0.79):
             pt.line(track.line + nrm * side, rail_dark, 0.24, under=band_s)
+
+
+def _weeds(pt: Painter, bed: np.ndarray, color: RGB, rng: np.random.Generator) -> None:
+    """Patches of weeds on the ballast bed (older yards, not in winter)."""
+    lo, hi = bed.min(axis=0), bed.max(axis=0)
+    n = int(min(3000, (hi - lo).prod() / 400.0))
+    pts = rng.uniform(lo, hi, (n, 2))
+    inside = shapely.contains_xy(shapely.Polygon(bed), pts[:, 0], pts[:, 1])
+    for x, y in pts[inside]:
+        pt.circle(
+            np.array([x, y]),
+            float(rng.uniform(0.4, 1.6)),
+            scale(color, float(rng.uniform(0.9, 1.1))),
+        )
+
+
+def _sleepers(pt: Painter, line: np.ndarray, color: RGB) -> None:
+    """Sleepers every 0.55 m (seen only at fine resolution), drawn in one call."""
+    seg = np.diff(line, axis=0)
+    seg_len = np.hypot(seg[:, 0], seg[:, 1])
+    s = np.concatenate([[0.0], np.cumsum(seg_len)])
+    at = np.arange(0.3, s[-1], 0.55)
+    if len(at) == 0:
+        return
+    x = np.interp(at, s, line[:, 0])
+    y = np.interp(at, s, line[:, 1])
+    k = np.clip(np.searchsorted(s, at) - 1, 0, len(seg) - 1)
+    d = seg[k] / np.maximum(seg_len[k], 1e-9)[:, None]
+    nrm = np.stack([-d[:, 1], d[:, 0]], axis=1) * 1.3
+    c = np.stack([x, y], axis=1)
+    a, b = pt.proj.cv(c - nrm), pt.proj.cv(c + nrm)
+    lines = list(np.stack([a, b], axis=1))
+    cv2.polylines(pt.img, lines, False, color, 1, AA, SHIFT)
 
 
 def texture_and_shadows(
@@ -315,12 +353,16 @@ def draw_shadows(layer: np.ndarray, pt: Painter, yard: Yard, cars: list[Car], li
         fp = box.corners()
         tmp.poly(_hull(fp, fp + light.shadow(box.height)), (255, 0, 0))
     for x, y, r in yard.trees:
-        c = np.array([x, y]) + light.shadow(2.0 * r + 3.0) * 0.8
+        c = np.array([x, y]) + light.shadow(tree_height(r)) * 0.8
         tmp.circle(c, r * 0.95, (230, 0, 0))
     for x, y, hgt in yard.masts:
         base = np.array([[x, y]])
         tip = base + light.shadow(hgt)
-        tmp.line(np.vstack([base, tip]), (255, 0, 0), 0.45 if hgt < 15 else 0.8)
+        tmp.line(
+            np.vstack([base, tip]),
+            (255, 0, 0) if hgt < 15 else (180, 0, 0),
+            0.45 if hgt < 15 else 0.6,
+        )
     for car in cars:
         fp = car.corners()
         h = car.height + (1.2 if car.cls == "flat" and car.load in ("tarp", "timber") else 0.0)
@@ -374,12 +416,17 @@ def draw_trees_masts(
     pt: Painter, yard: Yard, style: Style, light: Light, p: SceneParams, rng: np.random.Generator
 ) -> None:
     winter = p.season == "winter"
+    base = style.tree if not winter else (82, 76, 66)
     for x, y, r in yard.trees:
-        top = np.array([x, y]) + light.lean * (2 * r + 3)
-        base = style.tree if not winter else (82, 76, 66)
-        col = scale(base, float(rng.uniform(0.85, 1.15)))
-        pt.circle(top, r, col)
-        pt.circle(top + light.to_sun * r * 0.3, r * 0.55, scale(col, 1.25))
+        top = np.array([x, y]) + light.lean * tree_height(r)
+        col = scale(base, float(rng.uniform(0.8, 1.15)))
+        pt.circle(top, r * 0.9, scale(col, 0.85))
+        if r * 0.4 > pt.g:  # irregular crown: a few lit lobes toward the sun
+            for _ in range(3):
+                off = rng.normal(0, 0.3, 2) * r + light.to_sun * r * 0.25
+                pt.circle(top + off, r * float(rng.uniform(0.35, 0.55)), scale(col, 1.12))
+        else:
+            pt.circle(top + light.to_sun * r * 0.3, r * 0.55, scale(col, 1.15))
     for x, y, hgt in yard.masts:
         foot = np.array([[x, y]])
         tip = foot + light.lean * hgt

@@ -261,6 +261,14 @@ def make_yard(
     if distractors:
         _container_stacks(rng, world, u_left, u_right, v_road, boxes, pads, angle)
         _trucks(rng, roads, boxes)
+    for _ in range(int(rng.integers(1, 5))):  # dirt paths across the fields
+        c = rng.uniform(-0.5, 0.5, 2) * np.array([w, h])
+        a = rng.uniform(0, np.pi)
+        steps = np.cumsum(rng.normal(0, 0.15, 30)) + a
+        pts = c + np.cumsum(np.stack([np.cos(steps), np.sin(steps)], 1) * 25.0, axis=0)
+        uv = np.linalg.solve(rot, (pts - rot @ np.array([0.0, v_shift])).T).T
+        if not ((uv[:, 1] > -16) & (uv[:, 1] < v_road + 4)).any():
+            roads.append(Road(pts, float(rng.uniform(2.0, 3.5)), False))
     # Masts (catenary or lighting) in some inter-track gaps.
     masts: list[tuple[float, float, float]] = []
     if rng.random() < 0.6:
@@ -422,4 +430,21 @@ def _trees(
             if -16 < uv[1] < v_road + 6:
                 continue
             out.append((float(p[0]), float(p[1]), float(rng.uniform(2.0, 5.0))))
+    # Shrubs: scattered, and along the yard's edges (embankments, fences).
+    for _ in range(int(rng.integers(80, 300) * (0.3 + style.vegetation) * scale_k)):
+        if rng.random() < 0.5:
+            u = rng.uniform(-0.6, 0.6) * max(w, h)
+            v = float(rng.choice([-rng.uniform(12, 20), v_road + rng.uniform(5, 12)]))
+            p = rot @ np.array([u, v]) + rot @ np.array([0.0, v_shift])
+        else:
+            p = rng.uniform(-0.5, 0.5, 2) * np.array([w, h])
+            uv = np.linalg.solve(rot, p - rot @ np.array([0.0, v_shift]))
+            if -12 < uv[1] < v_road + 4:
+                continue
+        out.append((float(p[0]), float(p[1]), float(rng.uniform(0.6, 1.8))))
     return out
+
+
+def tree_height(radius: float) -> float:
+    """Height (m) of a tree or shrub with a crown of ``radius`` metres."""
+    return 2.2 * radius + (3.0 if radius > 2.0 else 0.3)
