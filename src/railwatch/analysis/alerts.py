@@ -519,7 +519,10 @@ def quality_alerts(
         severity = "medium" if gap >= 2 * expected else "low"
         when = datetime(start.year, start.month, start.day, tzinfo=as_utc(points[0].when).tzinfo)
         when = as_utc(when) + timedelta(days=int(np.ceil(expected)))
-        tried = f"; {unusable} images in that time were unusable" if unusable else ""
+        tried = ""
+        if unusable:
+            were = "image in that time was" if unusable == 1 else "images in that time were"
+            tried = f"; {unusable} {were} unusable"
         until = f"until {_d(nxt)}" if nxt is not None else f"as of {_d(end)}"
         text = (
             f"No usable image of this site for {gap} days (from {_d(start)} {until}{tried}); "

@@ -48,7 +48,7 @@ class AlertSettings(BaseModel):
         default=6, ge=2, description="Images in a calendar month needed to estimate its factor."
     )
     seasonal_significance: float = Field(
-        default=2.0, ge=0.0, description="A month factor must differ from 1 by this many errors."
+        default=3.0, ge=0.0, description="A month factor must differ from 1 by this many errors."
     )
     seasonal_clip: float = Field(
         default=2.0, gt=1.0, description="Month factors are clipped to [1/clip, clip]."
