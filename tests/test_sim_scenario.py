@@ -128,3 +128,17 @@ def test_render_scenario_caches(tmp_path: Path) -> None:
 def test_unknown_scenario() -> None:
     with pytest.raises(NotFoundError):
         get_scenario("atlantis")
+
+
+def test_tracks_for_the_site(sc: Scenario) -> None:
+    import shapely
+    from pyproj import Transformer
+
+    tracks = sc.tracks_wgs84()
+    assert tracks.geom_type == "MultiLineString" and len(tracks.geoms) > 15
+    assert sc.aoi.buffer(0.0025).contains(tracks)
+    to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32652", always_xy=True)
+    utm = shapely.transform(
+        tracks, lambda xy: np.column_stack(to_utm.transform(xy[:, 0], xy[:, 1]))
+    )
+    assert utm.length > 8000.0  # room for ~260 cars of ~15 m

@@ -98,7 +98,9 @@ class Scenario:
             pts = track.line + origin
             lon, lat = to_ll.transform(pts[:, 0], pts[:, 1])
             lines.append(np.column_stack([lon, lat]))
-        return MultiLineString(lines).intersection(self.aoi.buffer(0.002))  # type: ignore[return-value]
+        clipped = MultiLineString(lines).intersection(self.aoi.buffer(0.002))
+        parts = getattr(clipped, "geoms", [clipped])
+        return MultiLineString([g for g in parts if g.geom_type == "LineString" and not g.is_empty])
 
 
 # ---------------------------------------------------------------------------------
