@@ -25,7 +25,7 @@ def test_report_command(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixtu
     rc = main(["--db", db_url, "report", "testyard", "--out", str(out), "--from", "2022-06-01"])
     assert rc == 0
     assert out.is_file() and "wrote" in capsys.readouterr().out
-    assert "2022-06-01 to latest image" in out.read_text()
+    assert "2022-06-01 to 2023-02-04" in out.read_text()
     rc = main(["--db", db_url, "report", "testyard", "--from", "June"])
     assert rc == 2 and "YYYY-MM-DD" in capsys.readouterr().err
     assert main(["--db", db_url, "report", "nowhere", "--out", str(out)]) == 1

@@ -352,6 +352,18 @@ def _method(
     return tuple(out)
 
 
+def _period(
+    rows: Sequence[SceneRow], date_from: date | None, date_to: date | None
+) -> tuple[date | None, date | None]:
+    """The period shown: the given bounds, else the dates of the first/last image."""
+    first = min((r.when for r in rows), default=None)
+    last = max((r.when for r in rows), default=None)
+    return (
+        date_from or (first.date() if first else None),
+        date_to or (last.date() if last else None),
+    )
+
+
 def build_report_data(
     db: Database,
     site_name: str,
@@ -397,7 +409,9 @@ def build_report_data(
         site=site.name,
         description=site.description,
         generated=now or datetime.now(UTC),
-        headline=_headline(site.name, (date_from, date_to), rows, track, _top_alert(alerts)),
+        headline=_headline(
+            site.name, _period(rows, date_from, date_to), rows, track, _top_alert(alerts)
+        ),
         scenes=tuple(rows),
         baseline=tuple(track_shown),
         events=tuple(events),
