@@ -172,3 +172,22 @@ def test_exact_class_counts_and_dimensions() -> None:
             assert 17.0 < t.length_m < 20.1
     covered = render_scene(_params(covered_fraction=1.0, cars_by_class={"flat": 10}, n_cars=0))
     assert sum(t.covered for t in covered.truth) >= 6
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_every_style_renders(style: str) -> None:
+    from railwatch.sim import PAINTS
+
+    for paint in sorted(PAINTS):
+        s = render_scene(
+            _params(style=style, paint=paint, size_px=(160, 120), n_cars=8, season="autumn")
+        )
+        assert s.image.shape == (120, 160, 3) and s.image.std() > 3
+
+
+def test_tiny_and_empty_scenes() -> None:
+    s = render_scene(SceneParams(seed=1, gsd=30.0, size_px=(8, 8), n_cars=0))
+    assert s.image.shape == (8, 8, 3) and s.truth == () and not s.labels.any()
+    many = render_scene(_params(n_cars=2000, size_px=(200, 120)))
+    assert 0 < len(many.truth) < 2000  # only what fits on the tracks is drawn
+    assert set(np.unique(many.labels)) - {0} <= {t.id for t in many.truth}
