@@ -116,7 +116,7 @@ def test_folder_with_a_corrupt_and_a_non_intersecting_file(
     good = scene_file(tmp_path, "x_20231021.tif", seed=99)
     (folder / "corrupt_20231022.tif").write_bytes(good.read_bytes()[:900])
     (folder / "garbage_20231023.tif").write_bytes(b"this is not an image at all" * 10)
-    scene_file(folder, "nodate.tif", seed=7)
+    scene_file(folder, "nodate.tif", seed=77)  # distinct content: not a duplicate
     nan = np.full((1, 200, 200), np.nan, dtype=np.float32)
     scene_file(folder, "nan_20231024.tif", data=nan, bands=1, dtype="float32", nodata=np.nan)
     make_geotiff(folder / "nocrs_20231025.tif", crs=None)

@@ -97,11 +97,24 @@ def _ingest_one(
     site_area_m2: float,
 ) -> None:
     """Inspect and record one file, filing the outcome in ``summary``; never raises."""
-    from railwatch.imagery import inspect_scene, site_coverage
+    from railwatch.imagery import file_sha256, inspect_scene, site_coverage
 
     name = str(path)
     try:
-        info = inspect_scene(path, date=when)
+        # The hash first: a known file (even renamed, even without a date) is a
+        # duplicate, and re-runs do not inspect every file again.
+        digest = file_sha256(path)
+        with db.session(readonly=True) as s:
+            known = repo.find_scene_by_hash(s, summary.site, digest)
+            if known is not None:
+                summary.duplicates.append(
+                    {
+                        **_entry(name, known),
+                        "reason": f"already ingested as scene {known.id}",
+                    }
+                )
+                return
+        info = inspect_scene(path, date=when, content_hash=digest)
         coverage = float(site_coverage(info.footprint, site_geom))
         if coverage * site_area_m2 < info.gsd * info.gsd:
             summary.skipped.append(
@@ -110,14 +123,7 @@ def _ingest_one(
             return
         with db.session() as s:
             scene, created = repo.add_scene(s, summary.site, info, coverage)
-            entry = {
-                "file": name,
-                "scene_id": scene.id,
-                "acquired_at": scene.acquired_at.isoformat(),
-                "date_source": scene.date_source,
-                "coverage": round(scene.coverage, 4),
-                "gsd": scene.gsd,
-            }
+            entry = _entry(name, scene)
         if created:
             summary.ingested.append(entry)
         else:
@@ -130,3 +136,15 @@ def _ingest_one(
         summary.failed.append(
             {"file": name, "reason": f"unexpected error: {type(err).__name__}: {err}"}
         )
+
+
+def _entry(name: str, scene: Any) -> dict[str, Any]:
+    """The summary line of a recorded scene."""
+    return {
+        "file": name,
+        "scene_id": scene.id,
+        "acquired_at": scene.acquired_at.isoformat(),
+        "date_source": scene.date_source,
+        "coverage": round(scene.coverage, 4),
+        "gsd": scene.gsd,
+    }

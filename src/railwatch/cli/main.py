@@ -15,6 +15,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from railwatch import __version__
 from railwatch.cli._common import CliState, err_console
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     app = build_app()
     try:
-        app(args=argv, prog_name="railwatch", standalone_mode=False)
+        rv = app(args=argv, prog_name="railwatch", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except typer.Abort:
@@ -93,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         code = 2 if isinstance(exc, InputError) else 1
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+        )
         return code
     except Exception as exc:  # click usage errors carry their own exit codes
         import click
@@ -106,12 +109,16 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         err_console.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
             "(run again with --debug for the traceback, and please report it)",
-            markup=True, highlight=False, soft_wrap=True,
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
         )
         return 70
-    return 0
+    if rv == 130:
+        err_console.print("Interrupted; the database keeps every scene recorded so far.")
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -133,8 +133,15 @@ def local_path(path_or_uri: str | Path) -> Path:
     return Path(text).expanduser()
 
 
-def inspect_scene(path_or_uri: str | Path, *, date: datetime | date | None = None) -> SceneInfo:
+def inspect_scene(
+    path_or_uri: str | Path,
+    *,
+    date: datetime | date | None = None,
+    content_hash: str | None = None,
+) -> SceneInfo:
     """Describe one GeoTIFF/COG (any CRS, 8/16-bit, 1/3/4+ bands, nodata or alpha).
+
+    ``content_hash`` skips hashing the file again when the caller already has it.
 
     The acquisition time comes from, in order: ``date``; a STAC sidecar
     (``NAME.json``, or Planet's ``NAME_metadata.json``); TIFF tags (IMAGERY
@@ -193,7 +200,7 @@ def inspect_scene(path_or_uri: str | Path, *, date: datetime | date | None = Non
 
     return SceneInfo(
         uri=str(path.resolve()),
-        content_hash=file_sha256(path),
+        content_hash=content_hash or file_sha256(path),
         acquired=acquired,
         crs=crs,
         footprint=footprint,
