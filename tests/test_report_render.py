@@ -224,3 +224,16 @@ def test_resolution_and_method_caveats() -> None:
 def test_partial_coverage_caveat() -> None:
     row = SceneRow(1, T0, "S", 0.5, True, 0.9, 0.6, 5.0, 4.0, 6.0)
     assert any("only part of the site (down to 60%)" in c for c in build_caveats([row]))
+
+
+def test_wide_pairs_are_stacked() -> None:
+    wide = np.zeros((40, 160, 3), dtype=np.uint8)
+    fig = pair_figure(_chip(wide), _chip(wide))
+    top, bottom = fig.get_axes()
+    fig.canvas.draw()
+    assert top.get_position().y0 > bottom.get_position().y1 - 1e-6
+    square = np.zeros((80, 100, 3), dtype=np.uint8)
+    fig = pair_figure(_chip(square), _chip(square))
+    fig.canvas.draw()
+    left, right = fig.get_axes()
+    assert left.get_position().x1 <= right.get_position().x0 + 1e-6

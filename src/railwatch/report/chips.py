@@ -247,11 +247,27 @@ def chip_figure(chip: ChipImage, *, width: float = 5.5) -> Figure:
     return fig
 
 
+#: Chips wider than this (width / height) are stacked instead of side by side.
+STACK_ASPECT = 1.3
+
+
+def is_wide(chip: ChipImage) -> bool:
+    """True when a chip is wide enough to be shown full width (pairs stacked)."""
+    r0, r1, c0, c1 = chip.window
+    return (c1 - c0) / max(r1 - r0, 1) > STACK_ASPECT
+
+
 def pair_figure(before: ChipImage, after: ChipImage, *, width: float = 10.0) -> Figure:
-    """Before and after side by side, same window of the same grid, one legend."""
-    _w, h = _chip_size(after, width / 2.0)
-    fig = new_figure(width, h)
-    ax_before, ax_after = fig.subplots(1, 2)
+    """Before and after, same window of the same grid, one legend: side by side, or
+    before above after when the extent is wide (so cars stay large enough to see)."""
+    if is_wide(after):
+        _w, h = _chip_size(after, width)
+        fig = new_figure(width, 2 * h)
+        ax_before, ax_after = fig.subplots(2, 1)
+    else:
+        _w, h = _chip_size(after, width / 2.0)
+        fig = new_figure(width, h)
+        ax_before, ax_after = fig.subplots(1, 2)
     draw_chip(ax_before, before)
     draw_chip(ax_after, after)
     draw_legend(fig, [*before.detections, *after.detections])

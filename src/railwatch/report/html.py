@@ -14,7 +14,7 @@ import jinja2
 
 from railwatch import __version__
 from railwatch.report.charts import timeseries_figure, to_png, to_svg
-from railwatch.report.chips import chip_figure, pair_figure
+from railwatch.report.chips import chip_figure, is_wide, pair_figure
 from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_period
 from railwatch.report.model import Evidence, ReportData
 
@@ -32,7 +32,7 @@ def chart_svg(data: ReportData) -> bytes:
     return to_svg(fig)
 
 
-def evidence_png(evidence: Evidence, dpi: int = 110) -> bytes | None:
+def evidence_png(evidence: Evidence, dpi: int = 140) -> bytes | None:
     """The before/after pair (or the alert image alone) as PNG; None without images."""
     if evidence.after is None:
         return None
@@ -77,6 +77,7 @@ def render_html(data: ReportData) -> str:
         chart_uri=data_uri(chart_svg(data), "image/svg+xml"),
         evidence_uris=evidence_uris,
         same_as=same_as,
+        wide=[ev.after is not None and is_wide(ev.after) for ev in data.evidence],
         n_usable=sum(1 for s in data.scenes if s.counted),
         alerted={a.scene_id for a in data.alerts if a.scene_id is not None},
     )
