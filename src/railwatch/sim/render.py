@@ -363,6 +363,9 @@ def draw_shadows(layer: np.ndarray, pt: Painter, yard: Yard, cars: list[Car], li
             (255, 0, 0) if hgt < 15 else (180, 0, 0),
             0.45 if hgt < 15 else 0.6,
         )
+    for x0, y0, x1, y1, hgt in yard.portals:
+        seg = np.array([[x0, y0], [x1, y1]]) + light.shadow(hgt)
+        tmp.line(seg, (200, 0, 0), 0.5)
     for car in cars:
         fp = car.corners()
         h = car.height + (1.2 if car.cls == "flat" and car.load in ("tarp", "timber") else 0.0)
@@ -427,6 +430,9 @@ def draw_trees_masts(
                 pt.circle(top + off, r * float(rng.uniform(0.35, 0.55)), scale(col, 1.12))
         else:
             pt.circle(top + light.to_sun * r * 0.3, r * 0.55, scale(col, 1.15))
+    for x0, y0, x1, y1, hgt in yard.portals:  # girders and the wires below them
+        seg = np.array([[x0, y0], [x1, y1]]) + light.lean * hgt
+        pt.line(seg, (96, 96, 98), 0.45, under=(110, 106, 100))
     for x, y, hgt in yard.masts:
         foot = np.array([[x, y]])
         tip = foot + light.lean * hgt

@@ -64,6 +64,7 @@ class Yard:
     trees: Array  # (N, 3): x, y, crown radius
     masts: Array  # (N, 3): x, y, height
     water: tuple[Array, ...]
+    portals: Array  # (N, 5): x0, y0, x1, y1, height of catenary portals
     angle: float  # yard axis, radians
 
 
@@ -271,7 +272,14 @@ def make_yard(
             roads.append(Road(pts, float(rng.uniform(2.0, 3.5)), False))
     # Masts (catenary or lighting) in some inter-track gaps.
     masts: list[tuple[float, float, float]] = []
-    if rng.random() < 0.6:
+    portals: list[tuple[float, float, float, float, float]] = []
+    if rng.random() < 0.35:  # an electrified yard: portals spanning the bundle
+        for u in np.arange(u_left + width_bundle / tan_l + 30, u_right - 30, rng.uniform(55, 70)):
+            a_, b_ = world(u, -3.0)[0], world(u, width_bundle + 3.0)[0]
+            portals.append((float(a_[0]), float(a_[1]), float(b_[0]), float(b_[1]), 9.5))
+            masts.append((float(a_[0]), float(a_[1]), 9.5))
+            masts.append((float(b_[0]), float(b_[1]), 9.5))
+    elif rng.random() < 0.6:
         lines = [
             v_tracks[i] - gaps[i] / 2 for i in range(1, n_tracks) if wide[i] or rng.random() < 0.2
         ]
@@ -298,6 +306,7 @@ def make_yard(
         boxes=tuple(boxes),
         trees=np.array(trees, dtype=float).reshape(-1, 3),
         masts=np.array(masts, dtype=float).reshape(-1, 3),
+        portals=np.array(portals, dtype=float).reshape(-1, 5),
         water=tuple(water),
         angle=float(angle),
     )
