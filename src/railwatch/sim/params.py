@@ -81,7 +81,7 @@ STYLES: dict[str, Style] = {
         roofs=((120, 70, 60), (150, 150, 146), (96, 98, 102), (170, 160, 140), (80, 84, 90)),
         water=(52, 70, 72),
         light=(1.0, 1.0, 1.0),
-        texture=7.0,
+        texture=11.9,
     ),
     "continental": Style(
         name="continental",
@@ -97,7 +97,7 @@ STYLES: dict[str, Style] = {
         roofs=((92, 110, 128), (150, 146, 136), (118, 72, 58), (80, 90, 84)),
         water=(60, 78, 76),
         light=(1.0, 0.99, 0.96),
-        texture=8.0,
+        texture=13.6,
     ),
     "arid": Style(
         name="arid",
@@ -113,7 +113,7 @@ STYLES: dict[str, Style] = {
         roofs=((200, 196, 188), (170, 160, 140), (140, 120, 100), (120, 126, 130)),
         water=(70, 90, 96),
         light=(1.04, 1.0, 0.93),
-        texture=9.0,
+        texture=15.3,
     ),
     "winter": Style(
         name="winter",
@@ -129,7 +129,7 @@ STYLES: dict[str, Style] = {
         roofs=((140, 140, 142), (90, 96, 104), (110, 80, 70)),
         water=(58, 68, 74),
         light=(0.95, 0.98, 1.05),
-        texture=6.0,
+        texture=10.2,
     ),
     "industrial-dark": Style(
         name="industrial-dark",
@@ -145,7 +145,7 @@ STYLES: dict[str, Style] = {
         roofs=((110, 112, 116), (70, 72, 76), (130, 100, 84), (150, 150, 150)),
         water=(40, 50, 52),
         light=(0.97, 0.97, 1.0),
-        texture=6.0,
+        texture=10.2,
     ),
 }
 

@@ -192,7 +192,7 @@ def ground(
     g = np.array(grass, np.float32)
     base = soil * (1 - veg[..., None]) + g * veg[..., None]
     _parcels(base, rng, lo_gsd, style, grass)
-    base *= (1.0 + 0.06 * bright)[..., None]
+    base *= (1.0 + 0.1 * bright)[..., None]
     snow_lo: np.ndarray = np.zeros((lo_h, lo_w), np.float32)
     if p.snow > 0:
         sf = fractal(rng, (lo_h, lo_w), 80.0 / lo_gsd, octaves=4, persistence=0.6)
@@ -325,8 +325,8 @@ def texture_and_shadows(
     if snow.any():
         tex *= 1.0 - 0.6 * snow
     dirt = fractal(rng, (h, w), 25.0 / gsd, octaves=3)
-    tufts = fractal(rng, (h, w), max(2.0, 4.0 / gsd), octaves=2)
-    mult = 1.0 + 0.05 * dirt + 0.06 * tufts
+    tufts = fractal(rng, (h, w), max(4.0, 2.5 / gsd), octaves=2)
+    mult = 1.0 + 0.08 * dirt + 0.14 * tufts
     s = shadow.astype(np.float32)
     s *= np.float32(strength / 255.0)
     mult *= 1.0 - s
