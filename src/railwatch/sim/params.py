@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -252,7 +252,6 @@ class SceneParams:
     yard_length_m: float | None = None
     car_extent_m: tuple[float, float] | None = None
     sensor: str | None = None
-    extra: tuple[tuple[str, float], ...] = field(default=())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cars_by_class", _pairs(self.cars_by_class))
