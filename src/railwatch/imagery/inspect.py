@@ -104,7 +104,8 @@ class SceneInfo:
 
 # GDAL options for every read: a bounded block cache (MB), so memory does not
 # grow with the image.
-_GDAL_OPTIONS: dict[str, Any] = {"GDAL_CACHEMAX": 128}
+# rasterio takes GDAL_CACHEMAX in bytes (a bare 128 would be a 128-byte cache).
+_GDAL_OPTIONS: dict[str, Any] = {"GDAL_CACHEMAX": 128 * 1024 * 1024}
 
 _HASH_CHUNK = 1 << 20
 _PROBE_SIZE = 1024  # longest side of the decimated view used for the footprint
