@@ -405,6 +405,11 @@ def draw_boxes(
             pt.poly(
                 _rect(c, a, n, -half_l + 0.08, half_l - 0.08, -half_w + 0.08, half_w - 0.08), col
             )
+        elif box.kind == "vehicle":
+            col = mix(box.color, SNOW, roof_snow * 0.5)
+            pt.poly(_rect(c, a, n, -half_l, half_l, -half_w, half_w), col)
+            pt.poly(_rect(c, a, n, -1.1, 1.0, -half_w + 0.15, half_w - 0.15), scale(col, 0.45))
+            pt.poly(_rect(c, a, n, -0.7, 0.6, -half_w + 0.2, half_w - 0.2), scale(col, 1.05))
         else:  # truck: cab + trailer
             cab_l = 2.4
             pt.poly(

@@ -234,6 +234,8 @@ def make_yard(
                 "shed",
             )
         )
+        if distractors and rng.random() < 0.6:  # a parking lot beside it
+            _parking(rng, world, u_c, v_c + side * (width / 2 + 11.0), length, angle, boxes, pads)
     # Houses and outbuildings away from the yard, mostly in a village or two.
     scale_k = min(4.0, max(0.2, w * h / 540_000.0))
     villages = [
@@ -386,6 +388,57 @@ def _container_stacks(
                     2.6 * tiers,
                     _pick(rng, CONTAINER_COLORS),
                     "container",
+                )
+            )
+
+
+VEHICLE_COLORS: tuple[RGB, ...] = (
+    (200, 200, 198),
+    (40, 40, 44),
+    (150, 150, 152),
+    (110, 30, 30),
+    (40, 60, 110),
+    (90, 90, 86),
+)
+
+
+def _parking(
+    rng: np.random.Generator,
+    world: Callable[[float, float], Array],
+    u_c: float,
+    v_c: float,
+    length: float,
+    angle: float,
+    boxes: list[Box],
+    pads: list[Array],
+) -> None:
+    """An asphalt lot with two rows of parked cars (4.5 x 1.8 m)."""
+    half = min(length, 80.0) / 2.0
+    pads.append(
+        np.vstack(
+            [
+                world(u_c - half, v_c - 7.5),
+                world(u_c + half, v_c - 7.5),
+                world(u_c + half, v_c + 7.5),
+                world(u_c - half, v_c + 7.5),
+            ]
+        )
+    )
+    for row in (-4.0, 4.0):
+        for u in np.arange(u_c - half + 2.0, u_c + half - 2.0, 2.7):
+            if rng.random() < 0.45:
+                continue
+            p = world(float(u), v_c + row)[0]
+            boxes.append(
+                Box(
+                    float(p[0]),
+                    float(p[1]),
+                    4.5,
+                    1.8,
+                    float(angle + np.pi / 2),
+                    1.5,
+                    _pick(rng, VEHICLE_COLORS),
+                    "vehicle",
                 )
             )
 
