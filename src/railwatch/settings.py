@@ -23,7 +23,9 @@ class Settings(BaseSettings):
         description="Where rendered demo imagery and other caches are kept.",
     )
     usable_threshold: float = Field(
-        default=0.8, ge=0.0, le=1.0,
+        default=0.8,
+        ge=0.0,
+        le=1.0,
         description="Minimum clear fraction of the site for a scene to be counted.",
     )
     api_token: SecretStr | None = Field(
