@@ -35,6 +35,8 @@ TileReader = Callable[[Window], tuple[np.ndarray, np.ndarray | None]]
 
 #: Largest coarse-method block read at once (pixels per side).
 COARSE_BLOCK_PX = 4096
+#: GDAL block cache while reading (MB); GDAL's default is 5 % of the machine's RAM.
+GDAL_CACHE_MB = 128
 
 __all__ = [
     "DetectionResult",
@@ -386,13 +388,29 @@ def detect_file(
     Non-georeferenced images (PNG, JPEG) need ``gsd`` and give pixel coordinates.
     """
     import rasterio
-    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p} does not exist: check the path")
     if gsd is not None and not gsd > 0:
         raise InputError(f"--gsd must be a positive number of metres, got {gsd}")
+    # GDAL's block cache defaults to 5 % of RAM: cap it so memory stays bounded by the tile
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024):
+        return _detect_file(p, gsd, detector, out_crs, tile_px, workers, on_tile)
+
+
+def _detect_file(
+    p: Path,
+    gsd: float | None,
+    detector: Detector | None,
+    out_crs: str | None,
+    tile_px: int | None,
+    workers: int,
+    on_tile: TileCallback | None,
+) -> DetectionResult:
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
