@@ -16,6 +16,7 @@ from railwatch.sim import conditions as cond
 from railwatch.sim.cars import Car, class_counts, place_cars
 from railwatch.sim.params import PAINTS, STYLES, SceneParams
 from railwatch.sim.render import (
+    Light,
     Painter,
     Projection,
     draw_boxes,
@@ -249,16 +250,14 @@ def render_scene(params: SceneParams) -> RenderedScene:
 
 def _truth(
     cars: list[Car],
-    light: object,
+    light: Light,
     proj: Projection,
     transform: Affine,
     shape: tuple[int, int],
     valid: np.ndarray,
     mask: np.ndarray,
 ) -> tuple[np.ndarray, tuple[TruthCar, ...]]:
-    from railwatch.sim.render import Light
-
-    lean = light.lean if isinstance(light, Light) else np.zeros(2)
+    lean = light.lean
     labels = np.zeros(shape, np.int32)
     roofs: list[np.ndarray] = []
     for car in cars:
