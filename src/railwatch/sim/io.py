@@ -180,7 +180,7 @@ def _write_cog(
         "nodata": nodata,
         "compress": "deflate",
         "level": 1,
-        "predictor": 2 if data.ndim == 3 else 1,  # horizontal differencing: ~25 % smaller
+        "predictor": "YES" if data.ndim == 3 else "NO",  # horizontal differencing: ~25 % smaller
         "blocksize": 512,
         "overview_resampling": resampling,
     }
