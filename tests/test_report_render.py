@@ -237,3 +237,13 @@ def test_wide_pairs_are_stacked() -> None:
     fig.canvas.draw()
     left, right = fig.get_axes()
     assert left.get_position().x1 <= right.get_position().x0 + 1e-6
+
+
+def test_class_alerts_that_repeat_the_total_are_dropped() -> None:
+    from railwatch.report.builder import drop_echoes
+
+    when = T0
+    a = AlertRow("a", "record", "high", when, "all", 18.0, "x", scene_id=3)
+    echo = AlertRow("b", "record", "high", when, "railcar", 18.0, "x", scene_id=3)
+    own = AlertRow("c", "spike", "low", when, "tank", 9.0, "y", scene_id=3)
+    assert drop_echoes([a, echo, own]) == [a, own]

@@ -78,6 +78,15 @@ def _top_alert(alerts: Sequence[AlertRow]) -> AlertRow | None:
     return max(alerts, key=lambda a: (SEVERITY_RANK.get(a.severity, 0), a.when))
 
 
+def drop_echoes(alerts: Sequence[AlertRow]) -> list[AlertRow]:
+    """Alerts without per-class echoes: a class alert that repeats an ``all`` alert
+    (same kind, same image, same value: that class is the whole count) is dropped."""
+    overall = {(a.kind, a.scene_id, a.when, a.value) for a in alerts if a.cls == "all"}
+    return [
+        a for a in alerts if a.cls == "all" or (a.kind, a.scene_id, a.when, a.value) not in overall
+    ]
+
+
 def choose_before(
     rows: Sequence[SceneRow], after: SceneRow, settings: object | None = None
 ) -> tuple[SceneRow | None, bool]:
@@ -395,7 +404,7 @@ def build_report_data(
         all_events = event_rows(s, site_row)
     track = baseline_track(all_rows, cfg)
     rows = [r for r in all_rows if in_period(r.when, date_from, date_to)]
-    alerts = [a for a in all_alerts if in_period(a.when, date_from, date_to)]
+    alerts = drop_echoes([a for a in all_alerts if in_period(a.when, date_from, date_to)])
     events = [
         e
         for e in all_events
