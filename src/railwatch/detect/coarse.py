@@ -21,8 +21,9 @@ measured is how much track is occupied. The method:
 
 Car equivalents are ``length / 14 m`` (Russian "conventional cars"); the interval is
 ± (1 car + 10 % + half a pixel per occupied string end), ± 40 % instead of 10 % when the
-tracks had to be found in the image, widened by the fraction of pixels without data. At 10 m and coarser only the presence of a long train
-(occupied length at least 300 m) is reported (``method="presence"``).
+tracks had to be found in the image, widened by the fraction of pixels without data.
+At 10 m and coarser only the presence of a long train (occupied length at least 300 m)
+is reported (``method="presence"``).
 """
 
 from __future__ import annotations
