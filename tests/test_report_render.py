@@ -247,3 +247,18 @@ def test_class_alerts_that_repeat_the_total_are_dropped() -> None:
     echo = AlertRow("b", "record", "high", when, "railcar", 18.0, "x", scene_id=3)
     own = AlertRow("c", "spike", "low", when, "tank", 9.0, "y", scene_id=3)
     assert drop_echoes([a, echo, own]) == [a, own]
+
+
+def test_coarse_alert_images_share_one_covered_caveat() -> None:
+    from railwatch.report.model import Evidence
+
+    rows = [_row(i, 20.0 + i, gsd=3.0, method="length") for i in range(3)]
+    evidence = [
+        Evidence(AlertRow(f"k{i}", "record", "low", r.when, "all", r.total, "x"), None, None,
+                 after_row=r)
+        for i, r in enumerate(rows)
+    ]  # fmt: skip
+    caveats = build_caveats(rows, evidence)
+    coarse = [c for c in caveats if "too coarse to see single cars" in c]
+    assert len(coarse) == 1 and rows[2].when.strftime("%Y-%m-%d") in coarse[0]
+    assert not any("contents cannot be identified" in c for c in caveats)

@@ -29,7 +29,15 @@ METHOD_WORDS = {
 
 def covered_caveat(row: SceneRow) -> str | None:
     """'contents cannot be identified for N of M cars' for one counted image."""
-    if not row.counted or row.covered is None or row.total is None or row.total <= 0:
+    if not row.counted or row.total is None or row.total <= 0:
+        return None
+    if (row.method or "objects") != "objects":
+        return (
+            f"{row.when:%Y-%m-%d}: at {row.gsd:.2g} m the {fmt_num(row.total)} cars are "
+            "car-equivalents from track occupancy: whether their loads are covered, and what "
+            "they carry, cannot be seen."
+        )
+    if row.covered is None:
         return None
     if row.covered == 0:
         return (
@@ -40,6 +48,31 @@ def covered_caveat(row: SceneRow) -> str | None:
         f"{row.when:%Y-%m-%d}: contents cannot be identified for {row.covered} of "
         f"{fmt_num(row.total)} cars ({share:.0%}): their loads are under tarpaulins or sheets."
     )
+
+
+#: Words in a quality reason and the short name counted for them, in priority order.
+REASON_KINDS: tuple[tuple[str, str], ...] = (
+    ("not processed", "not processed"),
+    ("fail", "processing failed"),
+    ("cloud", "cloud"),
+    ("haze", "haze"),
+    ("snow", "snow"),
+    ("shadow", "shadow"),
+    ("no data", "no data"),
+    ("nodata", "no data"),
+    ("cover", "partial coverage"),
+    ("resolution", "resolution"),
+    ("gsd", "resolution"),
+)
+
+
+def reason_kind(reasons: Sequence[str]) -> str:
+    """A short name for why an image could not be counted (from its quality reasons)."""
+    text = " ".join(reasons).lower()
+    for word, kind in REASON_KINDS:
+        if word in text:
+            return kind
+    return "other" if text else "unusable"
 
 
 def gap_caveats(rows: Sequence[SceneRow], limit: int = 3) -> list[str]:
@@ -73,24 +106,36 @@ MISREGISTRATION = (
 
 
 def _registration_caveats(evidence: Sequence[Evidence]) -> list[str]:
-    out: list[str] = []
-    pairs = [e for e in evidence if e.before is not None and e.after is not None]
-    for ev in pairs:
-        if ev.shift_m is None or ev.after is None:
+    seen: set[tuple[int, int]] = set()
+    aligned: list[float] = []
+    offset: list[str] = []
+    unmeasured = 0
+    for ev in evidence:
+        if ev.before is None or ev.after is None or ev.before_row is None or ev.after_row is None:
             continue
-        day = f"{ev.alert.when:%Y-%m-%d}"
-        if ev.shift_m < ev.after.gsd:
-            out.append(
-                f"The before and alert images of {day} agree to within one pixel "
-                f"({ev.shift_m:.1f} m, phase correlation on the shared extent)."
-            )
+        key = (ev.before_row.scene_id, ev.after_row.scene_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        if ev.shift_m is None:
+            unmeasured += 1
+        elif ev.shift_m < ev.after.gsd:
+            aligned.append(ev.shift_m)
         else:
-            out.append(
-                f"The before and alert images of {day} appear offset by about {ev.shift_m:.1f} m "
-                f"(phase correlation on the shared extent). {MISREGISTRATION}: a car in one "
-                "image is not necessarily the same car in the other."
-            )
-    if pairs and all(e.shift_m is None for e in pairs):
+            offset.append(f"{ev.after_row.when:%Y-%m-%d} ({ev.shift_m:.1f} m)")
+    out: list[str] = []
+    if aligned:
+        out.append(
+            f"{len(aligned)} before/alert image pair(s) agree to within one pixel (largest "
+            f"offset {max(aligned):.1f} m, phase correlation on the shared extent)."
+        )
+    if offset:
+        out.append(
+            f"The before and alert images appear offset for {', '.join(offset)} (phase "
+            f"correlation on the shared extent). {MISREGISTRATION}: a car in one image is not "
+            "necessarily the same car in the other."
+        )
+    if unmeasured and not aligned and not offset:
         out.append(f"{MISREGISTRATION}; compare the chips by the track layout.")
     return out
 
@@ -105,20 +150,30 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
     if not shown and counted:
         shown = [max(counted, key=lambda r: r.when)]
     seen: set[int] = set()
+    coarse_shown: list[SceneRow] = []
     for row in shown:
         if row.scene_id in seen:
             continue
         seen.add(row.scene_id)
+        if row.counted and (row.method or "objects") != "objects":
+            coarse_shown.append(row)
+            continue
         text = covered_caveat(row)
         if text:
             out.append(text)
+    if len(coarse_shown) == 1:
+        out.append(covered_caveat(coarse_shown[0]) or "")
+    elif coarse_shown:
+        days = ", ".join(f"{r.when:%Y-%m-%d}" for r in coarse_shown)
+        out.append(
+            f"The alert images of {days} are too coarse to see single cars: their counts are "
+            "car-equivalents from track occupancy, and whether loads are covered, and what "
+            "they carry, cannot be seen."
+        )
 
     if unusable:
-        reasons = Counter(
-            reason.split(":")[0].split(" ")[0]
-            for r in unusable
-            for reason in (r.reasons or ("unusable",))
-        )
+        reasons = Counter(reason_kind(r.reasons) for r in unusable)
+
         why = ", ".join(f"{k} {n}" for k, n in reasons.most_common())
         out.append(
             f"{len(unusable)} of {len(rows)} images could not be counted ({why}); they are "
@@ -129,9 +184,10 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
     coarse = [r for r in counted if r.gsd > SEPARABLE_GSD]
     if coarse:
         lo, hi = min(r.gsd for r in coarse), max(r.gsd for r in coarse)
+        span = f"{lo:.2g} m" if f"{lo:.2g}" == f"{hi:.2g}" else f"{lo:.2g}–{hi:.2g} m"
         out.append(
             f"{len(coarse)} of {len(counted)} counts come from images coarser than "
-            f"{SEPARABLE_GSD:g} m ({lo:.2g}–{hi:.2g} m): cars are not separable there, so those "
+            f"{SEPARABLE_GSD:g} m ({span}): cars are not separable there, so those "
             "counts are estimates with wider intervals."
         )
     if any(r.gsd > IDENTIFY_GSD for r in counted):

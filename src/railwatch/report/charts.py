@@ -114,9 +114,9 @@ def draw_timeseries(
     span_days = (max(all_when) - min(all_when)).days if len(all_when) > 1 else 30
     gaps = np.diff(_x([s.when for s in counted])) if len(counted) > 1 else np.array([30.0])
     positive = gaps[gaps > 0]
-    bar_width = float(
-        np.clip(0.7 * (positive.min() if positive.size else 30.0), 1.0, max(span_days / 80.0, 1.0))
-    )
+    min_gap = float(positive.min()) if positive.size else 30.0
+    # wide enough to see on long series, narrow enough not to hide neighbours on short ones
+    bar_width = min(max(0.7 * min_gap, span_days / 300.0, 1.0), max(span_days / 80.0, 1.0))
 
     if baseline:
         pts = sorted(baseline, key=lambda b: b.when)
