@@ -159,7 +159,7 @@ def _caption(row: SceneRow, shown_gsd: float) -> tuple[str, ...]:
     if shown_gsd > row.gsd * 1.05:
         gsd += f" (shown at {shown_gsd:.2f} m)"
     count = f"count {fmt_count(row.total, row.low, row.high)}"
-    if row.covered is not None:
+    if row.covered is not None and (row.method or "objects") == "objects":
         count += f" · covered {row.covered}"
     if row.method and row.method != "objects":
         count += f" · method {row.method}"

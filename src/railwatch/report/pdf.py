@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 
 from railwatch import __version__
 from railwatch.report.charts import draw_timeseries, new_figure
-from railwatch.report.chips import draw_chip, draw_legend, is_wide
+from railwatch.report.chips import draw_chip, draw_legend
 from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_period
 from railwatch.report.model import Evidence, ReportData, SceneRow
 
@@ -93,21 +93,16 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
     fig.text(0.04, 0.87, _wrap(a.explanation, 150), fontsize=10, va="top")
     chips = [c for c in (ev.before, ev.after) if c is not None]
     if chips:
-        stacked = len(chips) == 2 and is_wide(chips[1])
+        width = 0.92 / len(chips)  # a landscape page holds even wide pairs side by side
         for i, chip in enumerate(chips):
-            if stacked:
-                rect = (0.04, 0.5 - 0.33 * i, 0.92, 0.3)
-            else:
-                width = 0.92 / len(chips)
-                rect = (0.04 + i * width + 0.01, 0.2, width - 0.02, 0.58)
+            rect = (0.04 + i * width + 0.01, 0.2, width - 0.02, 0.58)
             draw_chip(fig.add_axes(rect), chip)
         draw_legend(fig, [d for c in chips for d in c.detections])
     notes = list(ev.notes)
     if ev.before is not None:
-        first, second = ("Top", "bottom") if is_wide(ev.before) else ("Left", "right")
         notes.insert(
             0,
-            f"{first}: before (most recent usable image near the baseline); {second}: alert "
+            "Left: before (most recent usable image near the baseline); right: alert "
             "image; same site grid, same ground extent.",
         )
     if notes:
