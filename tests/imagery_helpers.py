@@ -117,8 +117,9 @@ def yard_scene(height: int, width: int, seed: int = 0) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def add_cloud(img: np.ndarray, fraction_cols: float) -> np.ndarray:
-    """Cover the left ``fraction_cols`` of the image with a soft-edged white cloud."""
+def add_cloud(img: np.ndarray, fraction_cols: float, *, puffy: float = 0.0) -> np.ndarray:
+    """Cover the left ``fraction_cols`` of the image with a soft-edged white cloud;
+    ``puffy`` > 0 adds a lumpy texture of that amplitude (grey levels)."""
     out = img.astype(np.float32).copy()
     _, h, w = out.shape
     edge = int(w * fraction_cols)
@@ -126,5 +127,12 @@ def add_cloud(img: np.ndarray, fraction_cols: float) -> np.ndarray:
     alpha = np.clip((edge - cols) / 6.0 + 0.5, 0.0, 1.0)  # soft edge, ~6 px wide
     rng = np.random.default_rng(1)
     cloud = 240.0 + rng.normal(0, 2, size=(h, w)).astype(np.float32)
+    if puffy:
+        lumps = rng.normal(0, 1, size=(h // 16 + 2, w // 16 + 2)).astype(np.float32)
+        lumps = np.kron(lumps, np.ones((16, 16), np.float32))[:h, :w]
+        k = np.ones(9, np.float32) / 9  # soften the blocks
+        lumps = np.apply_along_axis(lambda v: np.convolve(v, k, "same"), 0, lumps)
+        lumps = np.apply_along_axis(lambda v: np.convolve(v, k, "same"), 1, lumps)
+        cloud += puffy * lumps / max(float(lumps.std()), 1e-6) - puffy
     out = out * (1 - alpha) + cloud[np.newaxis] * alpha
     return np.clip(out, 0, 255).astype(np.uint8)

@@ -63,6 +63,22 @@ def test_half_cloud_is_unusable(seed: int) -> None:
     assert f"cloud covers {round(100 * q.cloud_fraction)} % of the site" in q.reasons
 
 
+def test_puffy_cloud_is_cloud() -> None:
+    q = assess_quality(raster_of(add_cloud(yard_scene(300, 400), 0.5, puffy=12.0)))
+    assert q.cloud_fraction == pytest.approx(0.5, abs=0.06)
+    assert q.snow_fraction < 0.05 and not q.usable
+
+
+def test_bright_sand_is_not_haze() -> None:
+    rng = np.random.default_rng(2)
+    sand = np.empty((3, 300, 400), np.float32)
+    sand[0], sand[1], sand[2] = 205.0, 180.0, 135.0
+    sand += rng.normal(0, 6, size=(1, 300, 400)).astype(np.float32)
+    sand[:, 140:148, :] = 60.0  # one track across the desert
+    q = assess_quality(raster_of(np.clip(sand, 0, 255).astype(np.uint8)))
+    assert q.haze_fraction < 0.02 and q.cloud_fraction < 0.02 and q.usable
+
+
 def test_overcast_scene_is_all_cloud() -> None:
     q = assess_quality(raster_of(add_cloud(yard_scene(200, 200), 1.0)))
     assert q.cloud_fraction > 0.98 and not q.usable

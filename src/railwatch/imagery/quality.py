@@ -4,21 +4,23 @@ With a provider or sidecar quality mask (codes 0 clear, 1 cloud, 2 haze, 3 snow,
 4 cloud shadow, 255 no data) the mask decides. Without one, cloud, haze and snow
 are *estimated* from the RGB pixels with simple, explainable rules:
 
-- **opaque cloud**: bright, nearly grey, smooth (small local standard deviation)
-  regions of at least ~0.25 ha;
-- **snow**: bright, nearly grey regions that carry structure inside them (rails,
-  cars, buildings make the interior textured) including some dark objects, or
-  every bright region when such ground covers most of the site (a winter scene);
+- **opaque cloud**: bright, nearly grey regions of at least ~0.25 ha with nothing
+  dark inside them (an opaque cloud hides cars, rails and shadows), grown over
+  their soft, darker rim;
+- **snow**: bright, nearly grey regions in which dark objects (cars, rails, trees,
+  shadows) show within ~10 m of enough of their pixels, or every bright region
+  when such ground covers most of the site (a winter scene);
 - **haze / thin cloud**: regions of at least ~0.5 ha whose darkest pixels are
-  raised (dark channel prior: clear ground always has some dark pixels) and whose
-  local contrast is low; also bright, structured regions without a single dark
-  object (a dense veil lifts every pixel, while snow leaves cars and rails dark).
+  raised (dark channel prior: clear ground always has some dark pixels), whose
+  local contrast is low and whose colours are washed out.
 
-Limits of the estimate, stated plainly: without a SWIR band, a smooth open snow
-field looks like cloud and is reported as cloud; large bright, untextured roofs or
-concrete aprons can be taken for cloud, and uniformly bright sand or concrete for
-haze; thin cirrus over dark ground may be missed; cloud shadows are not estimated.
-Use a provider mask when there is one.
+Limits of the estimate, stated plainly: without a SWIR band, an open snow field
+with nothing dark in it looks like cloud and is reported as cloud, and a cloud over
+snowy ground may be reported as snow; large bright roofs or concrete aprons can be
+taken for cloud, and dense haze over bright ground for cloud; light haze (that
+keeps dark pixels dark) and thin cirrus over dark ground are missed; cloud shadows
+are not estimated. The decision "usable or not" is far more reliable than the
+split between cloud, haze and snow. Use a provider mask when there is one.
 """
 
 from __future__ import annotations
@@ -39,18 +41,19 @@ _OBJECT_GSD = 1.5  # finer than this, cars are counted one by one
 _LENGTH_GSD = 5.0  # up to this, occupied track length; coarser: presence only
 
 # Estimation thresholds (8-bit values, metres).
-_BRIGHT_MIN = 170  # darkest channel of a bright (cloud/snow) pixel
+_BRIGHT_MIN = 175  # darkest channel of a bright (cloud/snow) pixel
 _GREY_MAX_SAT = 0.16  # saturation (max-min)/max of a nearly grey pixel
-_SMOOTH_STD = 7.0  # local std of a smooth pixel (grey levels)
-_TEXTURE_M = 8.0  # window for local texture
 _CLOUD_MIN_M2 = 2500.0  # smallest cloud region
-_SNOW_TEXTURED_SHARE = 0.25  # interior textured share above which a bright region is snow
 _DARK_MAX = 100  # darkest channel of a "dark object" pixel (car, rail, shadow)
-_SNOW_DARK_SHARE = 0.02  # share of dark pixels a snow region holds (haze has none)
+_DARK_NEAR_M = 20.0  # window in which a snow pixel sees a dark object
+_SNOW_DARK_SHARE = 0.05  # share of a snow region's interior near dark objects
 _WINTER_BRIGHT_SHARE = 0.5  # bright share of the site that makes a "winter scene"
-_WINTER_TEXTURED_SHARE = 0.2
+_RIM_MIN = 120  # darkest channel of a cloud-rim pixel
+_RIM_M = 40.0  # how far a cloud's rim may reach
+_RIM_STEPS = 4
 _HAZE_WINDOW_M = 32.0
-_HAZE_DARK_MIN = 85  # darkest channel, minimum over the window, raised by haze
+_HAZE_MAX_SAT = 0.2  # haze is grey-white: bright saturated ground (sand) is not haze
+_HAZE_DARK_MIN = 70  # darkest channel, minimum over the window, raised by haze
 _HAZE_STD_MAX = 22.0  # local contrast in hazy regions
 _HAZE_MIN_M2 = 5000.0
 
@@ -172,28 +175,37 @@ def estimate_conditions(image: np.ndarray, valid: np.ndarray, gsd: float) -> Con
         empty = np.zeros((h, w), dtype=bool)
         return Conditions(empty, empty.copy(), empty.copy())
     # Integer maps where possible: memory stays a few bytes per site pixel.
-    mx = image.max(axis=2)
-    mn = image.min(axis=2)
-    grey = image.mean(axis=2, dtype=np.float32)
+    r, g, b = image[..., 0], image[..., 1], image[..., 2]
+    mx = np.maximum(np.maximum(r, g), b)
+    mn = np.minimum(np.minimum(r, g), b)
+    grey = r.astype(np.float32)
+    grey += g
+    grey += b
+    grey /= 3.0
     greyish = _greyish(mx, mn, _GREY_MAX_SAT)
     px_area = gsd * gsd
 
     bright = valid & (mn >= _BRIGHT_MIN) & greyish
     cloud = np.zeros((h, w), dtype=bool)
     snow = np.zeros((h, w), dtype=bool)
-    dense_haze = np.zeros((h, w), dtype=bool)
     if bright.any():
-        texture = _local_std(grey, _odd(_TEXTURE_M / gsd, 3))
-        dark = valid & (mn < _DARK_MAX)
-        cloud, snow, dense_haze = _bright_regions(bright, texture, dark, valid, gsd, px_area)
-        del texture, dark
-        rim_ok = valid & (mn >= _BRIGHT_MIN - 50) & _greyish(mx, mn, _GREY_MAX_SAT + 0.08)
+        # "a dark object (car, rail, tree, shadow) within ~10 m": snow leaves them
+        # visible, an opaque cloud hides them.
+        near_k = _odd(_DARK_NEAR_M / gsd, 3)
+        near_min = cv2.erode(
+            np.where(valid, mn, np.uint8(255)).astype(np.uint8),
+            cv2.getStructuringElement(cv2.MORPH_RECT, (near_k, near_k)),
+        )
+        dark_near = near_min < _DARK_MAX
+        del near_min
+        cloud, snow = _bright_regions(bright, dark_near, valid, gsd, px_area, near_k)
+        del dark_near
+        rim_ok = valid & (mn >= _RIM_MIN) & _greyish(mx, mn, _GREY_MAX_SAT + 0.08)
         cloud = _grow(cloud, rim_ok, gsd)
         snow &= ~cloud
-        dense_haze &= ~cloud & ~snow
-    del bright, greyish, mx
+    del bright, greyish
 
-    haze = dense_haze | _haze(mn, grey, valid & ~cloud & ~snow & ~dense_haze, gsd, px_area)
+    haze = _haze(mx, mn, grey, valid & ~cloud & ~snow, gsd, px_area)
     return Conditions(cloud=cloud, haze=haze, snow=snow)
 
 
@@ -205,15 +217,14 @@ def _greyish(mx: np.ndarray, mn: np.ndarray, max_sat: float) -> np.ndarray:
 
 def _bright_regions(
     bright: np.ndarray,
-    texture: np.ndarray,
-    dark: np.ndarray,
+    dark_near: np.ndarray,
     valid: np.ndarray,
     gsd: float,
     px_area: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split bright grey regions into cloud (smooth inside), snow (structured, with
-    dark objects inside) and dense haze (structured, but nothing dark: the veil
-    lifts every pixel)."""
+    near_k: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split large bright grey regions into snow (dark objects show inside them)
+    and opaque cloud (nothing dark inside)."""
     close_k = _odd(6.0 / gsd, 1)
     closed = bright
     if close_k > 1:
@@ -228,63 +239,75 @@ def _bright_regions(
     big[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_px
     if not big.any():
         empty = np.zeros_like(bright)
-        return empty, empty.copy(), empty.copy()
-    # Interior of each region (away from its rim, where texture is always high).
-    erode_k = _odd(_TEXTURE_M / gsd, 1) + 2
-    interior = (
+        return empty, empty.copy()
+    # Judge each region away from its outer edge (the ground next to a cloud is
+    # dark), but keep the edges of its holes (objects seen through snow).
+    filled = closed | _holes(closed)
+    outer_k = near_k + 2
+    interior = closed & (
         cv2.erode(
-            closed.astype(np.uint8),
-            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (erode_k, erode_k)),
+            filled.astype(np.uint8),
+            cv2.getStructuringElement(cv2.MORPH_RECT, (outer_k, outer_k)),
+            borderType=cv2.BORDER_REPLICATE,
         )
         > 0
     )
-    flat_labels = labels.ravel()
+    flat = labels.ravel()
     inner = interior.ravel()
-    textured = (texture.ravel() >= _SMOOTH_STD) | ~bright.ravel()
-    inner_count = np.bincount(flat_labels[inner], minlength=count).astype(np.float64)
-    tex_count = np.bincount(flat_labels[inner & textured], minlength=count).astype(np.float64)
-    share = np.divide(tex_count, inner_count, out=np.zeros(count), where=inner_count > 0)
+    dark = dark_near.ravel()
+    inner_count = np.bincount(flat[inner], minlength=count).astype(np.float64)
+    dark_count = np.bincount(flat[inner & dark], minlength=count).astype(np.float64)
     # Regions too thin to have an interior are judged on their whole area.
     thin = inner_count == 0
     if thin[big].any():
-        all_count = np.bincount(flat_labels, minlength=count).astype(np.float64)
-        all_tex = np.bincount(flat_labels[textured], minlength=count).astype(np.float64)
-        share[thin] = np.divide(
-            all_tex[thin], all_count[thin], out=np.zeros(int(thin.sum())), where=all_count[thin] > 0
-        )
-    region_px = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
-    dark_count = np.bincount(flat_labels[dark.ravel()], minlength=count).astype(np.float64)
-    has_dark = dark_count >= _SNOW_DARK_SHARE * np.maximum(region_px, 1.0)
-    structured = big & (share >= _SNOW_TEXTURED_SHARE)
-    is_snow = structured & has_dark
-    is_haze = structured & ~has_dark
-    is_cloud = big & ~structured
-    # A winter scene: bright, structured ground over most of the site.
+        inner_count[thin] = np.bincount(flat, minlength=count)[thin]
+        dark_count[thin] = np.bincount(flat[dark], minlength=count)[thin]
+    share = np.divide(dark_count, inner_count, out=np.zeros(count), where=inner_count > 0)
+    is_snow = big & (share >= _SNOW_DARK_SHARE)
+    # A winter scene: bright ground with dark objects over most of the site.
     n_valid = int(valid.sum())
     bright_share = float(closed[valid].sum()) / n_valid if n_valid else 0.0
-    weights = region_px[big]
-    overall_texture = float((share[big] * weights).sum() / weights.sum())
-    overall_dark = float(dark_count[big].sum() / weights.sum())
-    if (
-        bright_share >= _WINTER_BRIGHT_SHARE
-        and overall_texture >= _WINTER_TEXTURED_SHARE
-        and overall_dark >= _SNOW_DARK_SHARE
-    ):
-        is_snow, is_cloud, is_haze = big.copy(), np.zeros_like(big), np.zeros_like(big)
-    return is_cloud[labels], is_snow[labels], is_haze[labels]
+    overall = float(dark_count[big].sum() / max(inner_count[big].sum(), 1.0))
+    if bright_share >= _WINTER_BRIGHT_SHARE and overall >= _SNOW_DARK_SHARE:
+        is_snow = big.copy()
+    is_cloud = big & ~is_snow
+    return is_cloud[labels], is_snow[labels]
+
+
+def _holes(mask: np.ndarray) -> np.ndarray:
+    """Pixels outside ``mask`` that it encloses (not connected to the image border)."""
+    count, labels = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)
+    touches = np.zeros(count, dtype=bool)
+    for edge in (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]):
+        touches[edge] = True
+    touches[0] = True  # label 0: the mask itself
+    return ~touches[labels]
 
 
 def _grow(cloud: np.ndarray, rim_ok: np.ndarray, gsd: float) -> np.ndarray:
-    """Add the soft, slightly darker rim of each cloud (a few metres)."""
+    """Add each cloud's soft, darker rim: pixels that are still fairly bright and
+    grey and connected to the cloud, up to ``_RIM_M`` metres out (hysteresis)."""
     if not cloud.any():
         return cloud
-    k = _odd(10.0 / gsd, 3)
-    near = cv2.dilate(cloud.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    return cloud | ((near > 0) & rim_ok)
+    step = _odd(_RIM_M / (_RIM_STEPS * gsd), 3)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (step, step))
+    grown = cloud.astype(np.uint8)
+    allowed = (rim_ok | cloud).astype(np.uint8)
+    for _ in range(_RIM_STEPS):
+        nxt = cv2.dilate(grown, kernel) & allowed
+        if np.array_equal(nxt, grown):
+            break
+        grown = nxt
+    return grown > 0
 
 
 def _haze(
-    mn: np.ndarray, grey: np.ndarray, candidates: np.ndarray, gsd: float, px_area: float
+    mx: np.ndarray,
+    mn: np.ndarray,
+    grey: np.ndarray,
+    candidates: np.ndarray,
+    gsd: float,
+    px_area: float,
 ) -> np.ndarray:
     """Regions with a raised dark channel and low local contrast."""
     if not candidates.any():
@@ -292,8 +315,13 @@ def _haze(
     k = _odd(_HAZE_WINDOW_M / gsd, 3)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     dark = cv2.erode(np.where(candidates, mn, np.uint8(255)).astype(np.uint8), kernel)
-    contrast = _local_std(grey, k)
-    hazy = candidates & (dark >= _HAZE_DARK_MIN) & (contrast <= _HAZE_STD_MAX)
+    hazy = candidates & (dark >= _HAZE_DARK_MIN)
+    del dark
+    if not hazy.any():
+        return hazy
+    hazy &= _local_std(grey, k) <= _HAZE_STD_MAX
+    sat = (mx.astype(np.float32) - mn) / np.maximum(mx, 1).astype(np.float32)
+    hazy &= cv2.boxFilter(sat, cv2.CV_32F, (k, k), borderType=cv2.BORDER_REFLECT) <= _HAZE_MAX_SAT
     if not hazy.any():
         return hazy
     count, labels, stats, _ = cv2.connectedComponentsWithStats(

@@ -237,10 +237,21 @@ def _warp_image(src: Any, grid: SiteGrid) -> tuple[np.ndarray, np.ndarray, np.nd
         else:
             vrt_options["add_alpha"] = True
     with WarpedVRT(src, **vrt_options) as vrt:
-        data = vrt.read(bands)
-        # GDAL's dataset mask ignores an alpha band beyond the 4th, so read it.
+        # One read of the image bands and the alpha band (if any): validity comes
+        # from the pixels themselves, so the warp runs once. (GDAL's dataset mask
+        # would warp again, and it ignores an alpha band beyond the 4th.)
         alpha = [i + 1 for i, c in enumerate(vrt.colorinterp) if c == ColorInterp.alpha]
-        valid = vrt.read(alpha[-1]) > 0 if alpha else vrt.dataset_mask() > 0
+        stack = vrt.read(bands + alpha[-1:])
+        nodata = vrt.nodata
+    data = stack[: len(bands)]
+    if alpha:
+        valid = stack[-1] > 0
+    elif nodata is not None and math.isnan(nodata):
+        valid = ~np.isnan(data).all(axis=0)
+    elif nodata is not None:
+        valid = ~(data == data.dtype.type(nodata)).all(axis=0)
+    else:
+        valid = np.ones(data.shape[1:], dtype=bool)
     if data.dtype.kind == "f":
         valid &= np.isfinite(data).all(axis=0)
     return data, valid, palette
