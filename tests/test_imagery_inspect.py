@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import rasterio
+import rasterio.crs
 import rasterio.shutil
 import shapely
 from PIL import Image
@@ -431,3 +433,21 @@ def test_remote_uri_refused(tmp_path: Path) -> None:
         inspect_scene("s3://bucket/scene.tif")
     path = small(tmp_path)
     assert inspect_scene(f"file://{path}").uri == str(path.resolve())
+
+
+def test_gcp_only_image_is_refused(tmp_path: Path) -> None:
+    from rasterio.control import GroundControlPoint
+
+    path = tmp_path / "gcps_2023-10-05.tif"
+    gcps = [
+        GroundControlPoint(row=0, col=0, x=ORIGIN_X, y=ORIGIN_Y),
+        GroundControlPoint(row=0, col=64, x=ORIGIN_X + 32, y=ORIGIN_Y),
+        GroundControlPoint(row=64, col=0, x=ORIGIN_X, y=ORIGIN_Y - 32),
+    ]
+    with rasterio.open(
+        path, "w", driver="GTiff", width=64, height=64, count=3, dtype="uint8"
+    ) as dst:
+        dst.write(yard_scene(64, 64))
+        dst.gcps = (gcps, rasterio.crs.CRS.from_string(UTM52))
+    with pytest.raises(UnsupportedFormatError, match="ground control points"):
+        inspect_scene(path)

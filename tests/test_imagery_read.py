@@ -18,7 +18,7 @@ from imagery_helpers import (
     write_geotiff,
     yard_scene,
 )
-from railwatch.errors import InputError
+from railwatch.errors import ImageryError, InputError
 from railwatch.imagery import (
     MASK_NODATA,
     CorruptImageError,
@@ -272,3 +272,23 @@ def test_alpha_after_four_bands(tmp_path: Path) -> None:
     _, valid, c0, r0 = read_all(path)
     assert not valid[:, : 31 - c0].any() and valid[-r0 : 64 - r0, 33 - c0 : 64 - c0].all()
     assert inspect_scene(path).metadata["footprint_from"] == "valid-data"
+
+
+def test_missing_files_are_named(tmp_path: Path) -> None:
+    path = write_geotiff(tmp_path / "s.tif", yard_scene(64, 64))
+    grid = site_grid(image_box_wgs84(0, 0, 64, 64), 0.5)
+    with pytest.raises(ImageryError, match="no such file"):
+        read_site_window(tmp_path / "gone.tif", grid)
+    with pytest.raises(ImageryError, match=r"quality mask .* no such file"):
+        read_site_window(path, grid, mask_uri=tmp_path / "gone.mask.tif")
+
+
+def test_palette_image_is_coloured(tmp_path: Path) -> None:
+    index = np.zeros((64, 64), np.uint8)
+    index[:, 32:] = 1
+    path = write_geotiff(tmp_path / "pal.tif", index, photometric="palette")
+    with rasterio.open(path, "r+") as ds:
+        ds.write_colormap(1, {0: (10, 20, 30, 255), 1: (200, 100, 50, 255)})
+    image, _, c0, r0 = read_all(path)
+    assert tuple(image[10 - r0, 10 - c0]) == (10, 20, 30)
+    assert tuple(image[10 - r0, 50 - c0]) == (200, 100, 50)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -22,9 +23,14 @@ def utm_crs_for(geom_wgs84: BaseGeometry) -> str:
     return f"EPSG:{32600 + zone if c.y >= 0 else 32700 + zone}"
 
 
-@lru_cache(maxsize=64)
-def _transformer(src: str, dst: str) -> Transformer:
+@lru_cache(maxsize=128)
+def _cached_transformer(src: str, dst: str, _thread: int) -> Transformer:
     return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
+
+
+def _transformer(src: str, dst: str) -> Transformer:
+    # pyproj transformers must not be shared between threads: cache one per thread.
+    return _cached_transformer(src, dst, threading.get_ident())
 
 
 def project(geom: BaseGeometry, src: str, dst: str) -> BaseGeometry:

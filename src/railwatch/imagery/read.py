@@ -144,6 +144,10 @@ def read_site_window(
     """
     path = local_path(uri)
     name = path.name
+    if not path.is_file():
+        raise ImageryError(f"{path}: no such file (was it moved after ingest?)")
+    if mask_uri is not None and not local_path(mask_uri).is_file():
+        raise ImageryError(f"quality mask {mask_uri}: no such file (was it moved after ingest?)")
     with gdal_env(), warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         try:
