@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -105,3 +106,42 @@ def test_tracks_to_pixels() -> None:
     px = tracks_to_pixels(line, "EPSG:32652", Affine(3.0, 0, 630_000, 0, -3.0, 4_700_000))
     (x0, y0), (x1, y1) = list(px.geoms[0].coords)
     assert abs(y1 - y0) < 20 and (x1 - x0) * 3.0 == pytest.approx(822, rel=0.02)
+
+
+def test_detect_file_coarse_with_tracks(tmp_path: Path) -> None:
+    import rasterio
+    from affine import Affine
+    from shapely import affinity
+
+    from railwatch.detect.api import detect_file
+    from railwatch.detect.geojson import from_feature_collection
+
+    img, tracks_px = _yard(30.0, [140.0, 280.0, 0.0, 70.0])
+    transform = Affine(GSD, 0, 630_000, 0, -GSD, 4_700_000)
+    path = tmp_path / "coarse.tif"
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=200,
+        height=200,
+        count=3,
+        dtype="uint8",
+        crs="EPSG:32652",
+        transform=transform,
+    ) as ds:
+        ds.write(img.transpose(2, 0, 1))
+    tracks_crs = affinity.affine_transform(tracks_px, [GSD, 0, 0, -GSD, 630_000, 4_700_000])
+    res = detect_file(path, tracks=tracks_crs, tracks_crs="EPSG:32652")
+    assert res.method == "length" and res.detections == ()
+    assert res.coarse is not None
+    assert res.coarse.car_equivalents == pytest.approx(490 / 14.0, rel=0.2)
+    # the simulator's truth files carry tracks as lists of CRS coordinates
+    fs = from_feature_collection(
+        {
+            "type": "FeatureCollection",
+            "features": [],
+            "tracks": [list(g.coords) for g in tracks_crs.geoms],
+        }
+    )
+    assert fs.tracks is not None and len(fs.tracks.geoms) == 4

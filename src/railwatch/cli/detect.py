@@ -57,6 +57,14 @@ def detect_command(
     tile: Annotated[
         int | None, typer.Option("--tile", help="Tile size in pixels (default: the detector's).")
     ] = None,
+    tracks: Annotated[
+        Path | None,
+        typer.Option(
+            "--tracks",
+            help="GeoJSON of track centrelines (WGS84 lines) to guide the coarse method "
+            "(1.5 m and coarser); much more accurate than tracks found in the image.",
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=8, help="Detection threads.")] = 1,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the per-image summary as JSON.")
@@ -82,6 +90,7 @@ def detect_command(
         if not img.exists():
             raise InputError(f"{img} does not exist: check the path")
     det = get_detector(detector)
+    track_geom = _read_tracks(tracks) if tracks is not None else None
     summaries: list[dict[str, Any]] = []
     with progress_bar(transient=True) as bar:
         for img in images:
@@ -91,7 +100,13 @@ def detect_command(
                 bar.update(task, completed=done, total=total)
 
             result = detect_file(
-                img, gsd=gsd, detector=det, tile_px=tile, workers=workers, on_tile=on_tile
+                img,
+                gsd=gsd,
+                detector=det,
+                tile_px=tile,
+                workers=workers,
+                on_tile=on_tile,
+                tracks=track_geom,
             )
             if wgs84 and result.crs is None:
                 raise InputError(
@@ -166,6 +181,27 @@ def detect_command(
             s["output"],
         )
     console.print(table)
+
+
+def _read_tracks(path: Path) -> Any:
+    """Lines of a GeoJSON file (FeatureCollection, Feature or geometry), WGS84."""
+    import json
+
+    from shapely.geometry import MultiLineString, shape
+
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise InputError(f"cannot read tracks {path}: {err}") from err
+    feats = data.get("features") if data.get("type") == "FeatureCollection" else [data]
+    lines: list[Any] = []
+    for f in feats or []:
+        geom = shape(f.get("geometry", f))
+        lines += list(getattr(geom, "geoms", [geom]))
+    lines = [g for g in lines if g.geom_type == "LineString"]
+    if not lines:
+        raise InputError(f"{path} holds no LineString track centrelines")
+    return MultiLineString(lines)
 
 
 def register(app: typer.Typer) -> None:

@@ -65,8 +65,12 @@ def eval_command(
 
         det = get_detector(detector)
 
-        def predict(image: Path, gsd: float | None) -> FeatureSet:
-            r = detect_file(image, gsd=gsd, detector=det)
+        def predict(image: Path, gsd: float | None, truth: FeatureSet) -> FeatureSet:
+            # coarse scenes use the truth file's track centrelines when it has them
+            tracks_crs = truth.crs or "EPSG:4326"
+            r = detect_file(
+                image, gsd=gsd, detector=det, tracks=truth.tracks, tracks_crs=tracks_crs
+            )
             cars = r.coarse.car_equivalents if r.coarse is not None else None
             return FeatureSet(r.detections, r.crs, r.gsd, None, r.method, cars)
 

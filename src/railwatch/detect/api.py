@@ -21,9 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from shapely.geometry.base import BaseGeometry
 
 from railwatch.detect.base import Detection, Detector, OrientedBox
-from railwatch.detect.coarse import CoarseEstimate, estimate_occupancy, method_for_gsd
+from railwatch.detect.coarse import (
+    CoarseEstimate,
+    estimate_occupancy,
+    method_for_gsd,
+    tracks_to_pixels,
+)
 from railwatch.detect.merge import box_array, merge_detections, seam_distance
 from railwatch.detect.tiling import Window, plan_tiles
 from railwatch.errors import DetectionError, ImageryError, InputError
@@ -346,8 +352,11 @@ def _reproject(dets: list[Detection], src: str, dst: str) -> list[Detection]:
     ]
 
 
-def _coarse_file(ds: Any, read: TileReader, gsd: float) -> CoarseEstimate:
-    """Coarse estimate over blocks of at most COARSE_BLOCK_PX (summed)."""
+def _coarse_file(
+    ds: Any, read: TileReader, gsd: float, tracks: BaseGeometry | None
+) -> CoarseEstimate:
+    """Coarse estimate over blocks of at most COARSE_BLOCK_PX (summed); ``tracks`` in
+    pixel coordinates of the whole image."""
     blocks = [
         Window(c, r, min(COARSE_BLOCK_PX, ds.width - c), min(COARSE_BLOCK_PX, ds.height - r))
         for r in range(0, ds.height, COARSE_BLOCK_PX)
@@ -356,7 +365,12 @@ def _coarse_file(ds: Any, read: TileReader, gsd: float) -> CoarseEstimate:
     parts = []
     for win in blocks:
         img, valid = read(win)
-        parts.append(estimate_occupancy(img, gsd, valid))
+        local = None
+        if tracks is not None:
+            from shapely import affinity
+
+            local = affinity.translate(tracks, -win.col_off, -win.row_off)
+        parts.append(estimate_occupancy(img, gsd, valid, local))
     if len(parts) == 1:
         return parts[0]
     length = sum(p.occupied_length_m for p in parts)
@@ -380,12 +394,16 @@ def detect_file(
     tile_px: int | None = None,
     workers: int = 1,
     on_tile: TileCallback | None = None,
+    tracks: BaseGeometry | None = None,
+    tracks_crs: str = "EPSG:4326",
 ) -> DetectionResult:
     """Railcars in an image file of any size, read window by window.
 
     GeoTIFFs (and any georeferenced raster GDAL reads) give detections in the image's
     CRS, or in ``out_crs`` when given; ``gsd`` overrides the one from the geotransform.
     Non-georeferenced images (PNG, JPEG) need ``gsd`` and give pixel coordinates.
+    ``tracks`` (track centrelines in ``tracks_crs``, WGS84 by default) guide the coarse
+    method (1.5 m and coarser).
     """
     import rasterio
 
@@ -396,7 +414,9 @@ def detect_file(
         raise InputError(f"--gsd must be a positive number of metres, got {gsd}")
     # GDAL's block cache defaults to 5 % of RAM: cap it so memory stays bounded by the tile
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024):
-        return _detect_file(p, gsd, detector, out_crs, tile_px, workers, on_tile)
+        return _detect_file(
+            p, gsd, detector, out_crs, tile_px, workers, on_tile, tracks, tracks_crs
+        )
 
 
 def _detect_file(
@@ -407,6 +427,8 @@ def _detect_file(
     tile_px: int | None,
     workers: int,
     on_tile: TileCallback | None,
+    tracks: BaseGeometry | None = None,
+    tracks_crs: str = "EPSG:4326",
 ) -> DetectionResult:
     import rasterio
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
@@ -445,7 +467,10 @@ def _detect_file(
                     on_tile=on_tile,
                 )
             else:
-                coarse = _coarse_file(ds, read, scene_gsd)
+                px_tracks = None
+                if tracks is not None and not tracks.is_empty and crs is not None:
+                    px_tracks = tracks_to_pixels(tracks, crs, ds.transform, src_crs=tracks_crs)
+                coarse = _coarse_file(ds, read, scene_gsd, px_tracks)
         except RasterioIOError as err:
             raise ImageryError(f"cannot read pixels of {p}: {err}") from err
         if georef:

@@ -331,12 +331,14 @@ def evaluate_dirs(
     truth_dir: str | Path,
     *,
     pred_dir: str | Path | None = None,
-    predict: Callable[[Path, float | None], FeatureSet] | None = None,
+    predict: Callable[[Path, float | None, FeatureSet], FeatureSet] | None = None,
     on_scene: Callable[[str], None] | None = None,
 ) -> list[SceneEval]:
     """Evaluate every ``NAME.truth.geojson`` of ``truth_dir`` against
     ``pred_dir/NAME.detections.geojson`` (or ``NAME.geojson``), or against
-    ``predict(image_path, gsd)`` run on ``NAME.tif``/``.png`` beside the truth."""
+    ``predict(image_path, gsd, truth)`` run on ``NAME.tif``/``.png`` beside the truth
+    (``gsd`` is given for non-georeferenced truth; ``truth.tracks`` may guide coarse
+    scenes)."""
     tdir = Path(truth_dir)
     if not tdir.is_dir():
         raise InputError(f"truth directory {tdir} does not exist")
@@ -348,7 +350,7 @@ def evaluate_dirs(
         truth = read_geojson(tf)
         gsd = truth.gsd if truth.gsd is not None else _stac_gsd(tdir, name)
         if predict is not None:
-            pred = predict(_image_for(tdir, name), gsd if truth.crs is None else None)
+            pred = predict(_image_for(tdir, name), gsd if truth.crs is None else None, truth)
         else:
             pf = _pred_file(Path(str(pred_dir)), name)
             if pf is None:

@@ -199,7 +199,14 @@ def from_feature_collection(fc: Mapping[str, Any]) -> FeatureSet:
     gsd = fc.get("gsd")
     tracks = fc.get("tracks")
     track_geom: BaseGeometry | None = None
-    if isinstance(tracks, Mapping) and tracks.get("type"):
+    if isinstance(tracks, list) and tracks:
+        from shapely.geometry import MultiLineString
+
+        try:
+            track_geom = MultiLineString([[tuple(pt[:2]) for pt in line] for line in tracks])
+        except (ValueError, TypeError, IndexError):
+            track_geom = None
+    elif isinstance(tracks, Mapping) and tracks.get("type"):
         try:
             track_geom = shape(dict(tracks))
         except (ValueError, TypeError, AttributeError):
