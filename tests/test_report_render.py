@@ -262,3 +262,15 @@ def test_coarse_alert_images_share_one_covered_caveat() -> None:
     coarse = [c for c in caveats if "too coarse to see single cars" in c]
     assert len(coarse) == 1 and rows[2].when.strftime("%Y-%m-%d") in coarse[0]
     assert not any("contents cannot be identified" in c for c in caveats)
+
+
+def test_headline_alert_is_the_most_severe_of_the_last_year() -> None:
+    from railwatch.report.builder import top_alert
+
+    latest = T0 + timedelta(days=800)
+    old_high = AlertRow("a", "shift", "high", T0, "all", 40.0, "old")
+    recent_low = AlertRow("b", "record", "low", T0 + timedelta(days=700), "all", 78.0, "new")
+    recent_info = AlertRow("c", "record", "info", T0 + timedelta(days=790), "all", 80.0, "x")
+    assert top_alert([old_high, recent_low, recent_info], latest) == recent_low
+    assert top_alert([old_high], latest) == old_high
+    assert top_alert([], latest) is None

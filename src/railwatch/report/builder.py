@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import shapely
@@ -72,10 +72,21 @@ class _Plan:
     before_near: bool
 
 
-def _top_alert(alerts: Sequence[AlertRow]) -> AlertRow | None:
+#: The headline's alert is the most severe of this many days before the latest image.
+HEADLINE_WINDOW_DAYS = 365
+
+
+def top_alert(alerts: Sequence[AlertRow], latest: datetime | None = None) -> AlertRow | None:
+    """The alert the headline explains: the most severe (then most recent) alert of the
+    year before ``latest`` (the latest usable image), or of the whole period if that
+    year has none."""
     if not alerts:
         return None
-    return max(alerts, key=lambda a: (SEVERITY_RANK.get(a.severity, 0), a.when))
+    recent = alerts
+    if latest is not None:
+        start = latest - timedelta(days=HEADLINE_WINDOW_DAYS)
+        recent = [a for a in alerts if start <= a.when <= latest + timedelta(days=1)] or alerts
+    return max(recent, key=lambda a: (SEVERITY_RANK.get(a.severity, 0), a.when))
 
 
 def drop_echoes(alerts: Sequence[AlertRow]) -> list[AlertRow]:
@@ -295,10 +306,11 @@ def _headline(
     period: tuple[date | None, date | None],
     rows: Sequence[SceneRow],
     track: Sequence[BaselinePoint],
-    top: AlertRow | None,
+    alerts: Sequence[AlertRow],
 ) -> Headline:
     counted = [r for r in rows if r.counted]
     latest = max(counted, key=lambda r: r.when) if counted else None
+    top = top_alert(alerts, latest.when if latest else None)
     point = next((b for b in track if latest is not None and b.when == latest.when), None)
     record = point.record if point else None
     baseline = point.centre if point else None
@@ -310,7 +322,10 @@ def _headline(
             f"(latest usable image; interval {fmt_num(latest.low)}–{fmt_num(latest.high)})."
         )
         if top is not None:
-            summary += f" {top.explanation}"
+            summary += (
+                f" Most significant recent alert ({top.kind}, {top.severity}, "
+                f"{top.when:%Y-%m-%d}): {top.explanation}"
+            )
         else:
             context = []
             if baseline is not None:
@@ -418,9 +433,7 @@ def build_report_data(
         site=site.name,
         description=site.description,
         generated=now or datetime.now(UTC),
-        headline=_headline(
-            site.name, _period(rows, date_from, date_to), rows, track, _top_alert(alerts)
-        ),
+        headline=_headline(site.name, _period(rows, date_from, date_to), rows, track, alerts),
         scenes=tuple(rows),
         baseline=tuple(track_shown),
         events=tuple(events),
