@@ -94,13 +94,44 @@ def test_peak_fits_in_the_yard_and_inside_the_aoi(sc: Scenario) -> None:
         assert sc.aoi.contains(Point(*to_ll.transform(x, y)))
 
 
+@pytest.mark.slow
 def test_usable_expectation_matches_the_mask(sc: Scenario) -> None:
-    """A cloudy and a clear visit at 3 m: the mask's clear share over the AOI agrees."""
-    cloudy = next(i for i, v in enumerate(sc.visits) if v.reason == "cloud")
-    clear = next(i for i, v in enumerate(sc.visits) if v.usable_expected and v.gsd == 3.0)
-    for i, usable in ((cloudy, False), (clear, True)):
-        s = render_scene(sc.params(i))
-        assert (float(np.mean(s.mask == 0)) >= 0.8) is usable
+    """For every visit, the clear share of the AOI in the quality mask (as the
+    imagery layer computes it: code 0 only) agrees with ``usable_expected`` at the
+    0.8 threshold. Only the atmosphere, snow and coverage layers are computed."""
+    import shapely
+    from pyproj import Transformer
+    from rasterio.features import geometry_mask
+    from shapely.geometry import mapping
+
+    from railwatch.sim import conditions as cond
+    from railwatch.sim import render as rnd
+    from railwatch.sim import scene as scn
+    from railwatch.sim.params import STYLES
+
+    to = Transformer.from_crs("EPSG:4326", "EPSG:32652", always_xy=True)
+    aoi = shapely.transform(sc.aoi, lambda xy: np.column_stack(to.transform(xy[:, 0], xy[:, 1])))
+    usable_clear, unusable_clear = [], []
+    for i, v in enumerate(sc.visits):
+        p = sc.params(i)
+        w, h = p.size_px
+        atm = cond.atmosphere(
+            np.random.default_rng([p.seed, scn._ATMOS]), (h, w), p.gsd, haze=p.haze,
+            cloud_cover=p.cloud_cover, thin_cloud=p.thin_cloud,
+            sun_elevation=p.sun_elevation, sun_azimuth=p.sun_azimuth,
+        )  # fmt: skip
+        snow = None
+        if p.snow > 0:
+            rng = np.random.default_rng([p.layout_seed, scn._GROUND])
+            _, snow = rnd.ground(rng, (h, w), p.gsd, STYLES[p.style], p)
+        valid = cond.coverage_mask(np.random.default_rng([p.seed, scn._COVER]), (h, w), p.coverage)
+        m = cond.quality_mask(atm, snow, valid)
+        _, t = scn.scene_grid(p)
+        inside = geometry_mask([mapping(aoi)], out_shape=m.shape, transform=t, invert=True)
+        clear = float((m[inside] == 0).mean())
+        (usable_clear if v.usable_expected else unusable_clear).append(clear)
+    assert min(usable_clear) >= 0.8
+    assert max(unusable_clear) < 0.8
 
 
 def test_render_scenario_caches(tmp_path: Path) -> None:

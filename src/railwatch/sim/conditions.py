@@ -124,15 +124,19 @@ def atmosphere(
         # Cloud window and the window its shadow falls into.
         cx0 = pad_x if sx > 0 else 0
         cy0 = pad_y if sy > 0 else 0
-        window = field[cy0 : cy0 + lh, cx0 : cx0 + lw]
-        density = soft_threshold(field, cloud_cover, 0.35, ref=window)
+        scx = int(np.clip(cx0 - round(min(abs(sx), pad_x) * np.sign(sx)), 0, pad_x))
+        scy = int(np.clip(cy0 - round(min(abs(sy), pad_y) * np.sign(sy)), 0, pad_y))
+        # The requested cover holds over the frame and over the area whose clouds
+        # cast their shadows into the frame (so shadows match the cloud amount).
+        ref = np.concatenate(
+            [field[cy0 : cy0 + lh, cx0 : cx0 + lw], field[scy : scy + lh, scx : scx + lw]]
+        )
+        density = soft_threshold(field, cloud_cover, 0.35, ref=ref)
         thick_field = fractal(rng, big, cell * 1.5, octaves=2)
         thin = soft_threshold(
             thick_field, thin_cloud, 0.5, ref=thick_field[cy0 : cy0 + lh, cx0 : cx0 + lw]
         )
         alpha_big = density * (1.0 - 0.7 * thin)
-        scx = int(np.clip(cx0 - round(min(abs(sx), pad_x) * np.sign(sx)), 0, pad_x))
-        scy = int(np.clip(cy0 - round(min(abs(sy), pad_y) * np.sign(sy)), 0, pad_y))
         cloud_lo = np.ascontiguousarray(alpha_big[cy0 : cy0 + lh, cx0 : cx0 + lw])
         shadow_lo = np.ascontiguousarray(0.55 * alpha_big[scy : scy + lh, scx : scx + lw])
         cloud_alpha = _upsample(cloud_lo, f, (h, w))
