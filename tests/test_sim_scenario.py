@@ -111,7 +111,8 @@ def test_usable_expectation_matches_the_mask(sc: Scenario) -> None:
 
     to = Transformer.from_crs("EPSG:4326", "EPSG:32652", always_xy=True)
     aoi = shapely.transform(sc.aoi, lambda xy: np.column_stack(to.transform(xy[:, 0], xy[:, 1])))
-    usable_clear, unusable_clear = [], []
+    usable_clear: list[float] = []
+    unusable_clear: list[float] = []
     for i, v in enumerate(sc.visits):
         p = sc.params(i)
         w, h = p.size_px
