@@ -258,8 +258,11 @@ def _open_error(path: Path, err: Exception) -> ImageryError:
     with path.open("rb") as fh:
         head = fh.read(8)
     if head.startswith(_MAGIC) or path.suffix.lower() in _RASTER_SUFFIXES:
+        detail = _short(err).replace(f"'{path}'", "").replace(str(path), "").strip(" :")
+        if "not recognized as being in a supported file format" in detail:
+            detail = "GDAL cannot read it as an image"
         return CorruptImageError(
-            f"{path.name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
+            f"{path.name} is corrupt or truncated ({detail}): re-download or re-export it"
         )
     return UnsupportedFormatError(
         f"{path.name} is not an image format railwatch can read: ingest needs a GeoTIFF/COG"
