@@ -1,0 +1,94 @@
+"""The FastAPI application: REST API under ``/api``, dashboard under ``/``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from railwatch import __version__
+from railwatch.settings import Settings, get_settings
+from railwatch.storage import Database
+from railwatch.web.errors import install_error_handlers
+from railwatch.web.jobs import DetectorFactory, JobManager
+from railwatch.web.routes import api_router
+from railwatch.web.security import DEFAULT_MAX_BODY, AccessPolicy, BodySizeLimit
+
+__all__ = ["create_app", "static_dir"]
+
+
+def static_dir() -> Path:
+    """Folder of the dashboard's HTML, JS, CSS and vendored Leaflet."""
+    return Path(str(files("railwatch.web") / "static"))
+
+
+def create_app(
+    settings: Settings | None = None,
+    db: Database | None = None,
+    *,
+    open_reads: bool = True,
+    max_body: int = DEFAULT_MAX_BODY,
+    report_dir: Path | None = None,
+    detector_factory: DetectorFactory | None = None,
+) -> FastAPI:
+    """Build the application.
+
+    ``settings`` default to the environment (``RAILWATCH_*``); ``db`` to the database
+    they name. Writes need ``settings.api_token``; reads need it too unless
+    ``open_reads`` (the default, for a server on a loopback address). Reports are
+    written under ``report_dir`` (default ``settings.cache_dir / "reports"``).
+    """
+    cfg = settings if settings is not None else get_settings()
+    database = db if db is not None else Database.from_settings(cfg)
+    token = cfg.api_token.get_secret_value() if cfg.api_token is not None else None
+    jobs = JobManager(
+        database, detector_factory=detector_factory, usable_threshold=cfg.usable_threshold
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.wait()
+
+    app = FastAPI(
+        title="railwatch",
+        version=__version__,
+        description=(
+            "Railcar counts, scenes, detections, alerts and events of monitored rail yards. "
+            "Reads are open on localhost; every write needs `Authorization: Bearer <token>`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.db = database
+    app.state.settings = cfg
+    app.state.access = AccessPolicy(token=token or None, open_reads=open_reads)
+    app.state.jobs = jobs
+    app.state.report_dir = (report_dir or (cfg.cache_dir / "reports")).resolve()
+    install_error_handlers(app)
+    app.include_router(api_router())
+    app.add_middleware(BodySizeLimit, max_bytes=max_body)
+
+    static = static_dir()
+    app.mount("/static", StaticFiles(directory=static), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(static / "index.html", media_type="text/html")
+
+    @app.get("/sites/{site}", include_in_schema=False)
+    def site_page(site: Annotated[str, PathParam(max_length=64)]) -> FileResponse:
+        return FileResponse(static / "site.html", media_type="text/html")
+
+    @app.get("/api/health", tags=["meta"], summary="Liveness")
+    def health() -> dict[str, str]:
+        """``{"status": "ok"}`` and the version."""
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,131 @@
+"""Library exceptions to HTTP problem details (RFC 9457), in one table.
+
+The core raises :class:`~railwatch.errors.RailwatchError` subclasses and knows
+nothing of HTTP; this module is the only place that picks a status code for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from railwatch.errors import (
+    AlreadyExistsError,
+    ConfigError,
+    DetectionError,
+    GeometryError,
+    ImageryError,
+    InputError,
+    MissingDependencyError,
+    NoOverlapError,
+    NotFoundError,
+    RailwatchError,
+    StorageError,
+)
+
+__all__ = ["PROBLEM_JSON", "STATUS_FOR", "install_error_handlers", "problem", "status_for"]
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+#: The one table: most specific classes first (the first ``isinstance`` match wins).
+STATUS_FOR: tuple[tuple[type[RailwatchError], int], ...] = (
+    (NotFoundError, 404),
+    (AlreadyExistsError, 409),
+    (GeometryError, 422),
+    (NoOverlapError, 422),
+    (InputError, 422),
+    (ConfigError, 422),
+    (MissingDependencyError, 501),
+    (StorageError, 503),
+    (ImageryError, 500),
+    (DetectionError, 500),
+    (RailwatchError, 500),
+)
+
+
+def status_for(err: RailwatchError) -> int:
+    """The HTTP status of a library error (see :data:`STATUS_FOR`)."""
+    for cls, status in STATUS_FOR:
+        if isinstance(err, cls):
+            return status
+    return 500
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """A problem-details response (``application/problem+json``)."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _railwatch_error(request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, RailwatchError):  # pragma: no cover - registered for that class
+        raise exc
+    status = status_for(exc)
+    if status >= 500:
+        log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
+    return problem(status, str(exc), instance=request.url.path, error=type(exc).__name__)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, StarletteHTTPException):  # pragma: no cover
+        raise exc
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    headers = dict(exc.headers) if exc.headers else None
+    return problem(exc.status_code, detail, instance=request.url.path, headers=headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, RequestValidationError):  # pragma: no cover
+        raise exc
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(first["loc"])
+    return problem(
+        422,
+        f"invalid request: {where}: {first['msg']}",
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        500,
+        "internal error: see the server log",
+        instance=request.url.path,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the problem-details handlers on ``app``."""
+    app.add_exception_handler(RailwatchError, _railwatch_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,160 @@
+"""Background jobs: process a site's pending scenes, then re-run its analysis.
+
+Jobs run one at a time on a worker thread (processing is CPU-bound and the
+pipeline writes each scene in its own transaction); their progress is read from
+:class:`JobManager` snapshots.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from railwatch.detect.base import Detector
+from railwatch.errors import AlreadyExistsError, NotFoundError, RailwatchError
+from railwatch.storage import Database
+
+__all__ = ["Job", "JobManager"]
+
+log = logging.getLogger(__name__)
+
+DetectorFactory = Callable[[], Detector]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A snapshot of one job."""
+
+    id: str
+    site: str
+    reprocess: bool
+    status: str = "queued"  # queued | running | succeeded | failed
+    done: int = 0
+    total: int = 0
+    current: str = ""
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+    result: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``current`` is the scene file name, never a full path)."""
+        return {
+            "id": self.id,
+            "site": self.site,
+            "kind": "process",
+            "reprocess": self.reprocess,
+            "status": self.status,
+            "done": self.done,
+            "total": self.total,
+            "progress": (self.done / self.total) if self.total else None,
+            "current": self.current.rsplit("/", 1)[-1],
+            "created_at": self.created_at.isoformat(),
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "error": self.error,
+            "result": self.result,
+        }
+
+
+class JobManager:
+    """Runs processing jobs on one worker thread and keeps their state in memory."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        detector_factory: DetectorFactory | None = None,
+        usable_threshold: float = 0.8,
+    ) -> None:
+        self._db = db
+        self._detector_factory = detector_factory
+        self._threshold = usable_threshold
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="railwatch-job")
+
+    def start(self, site: str, *, reprocess: bool = False) -> Job:
+        """Queue processing of ``site`` (409 when a job for it is already queued or running)."""
+        with self._lock:
+            for job in self._jobs.values():
+                if job.site == site and job.status in ("queued", "running"):
+                    raise AlreadyExistsError(
+                        f"job {job.id} is already {job.status} for site {site!r}: "
+                        f"follow it at /api/jobs/{job.id}"
+                    )
+            job = Job(id=uuid.uuid4().hex, site=site, reprocess=reprocess)
+            self._jobs[job.id] = job
+        self._pool.submit(self._run, job.id)
+        return job
+
+    def get(self, job_id: str) -> Job:
+        """The current state of a job."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise NotFoundError(f"no job with id {job_id!r}: list them at /api/jobs")
+        return job
+
+    def list(self) -> list[Job]:
+        """Every job of this server run, newest first."""
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: j.created_at, reverse=True)
+
+    def _update(self, job_id: str, **changes: Any) -> None:
+        with self._lock:
+            self._jobs[job_id] = replace(self._jobs[job_id], **changes)
+
+    def _run(self, job_id: str) -> None:
+        from railwatch.analysis.store import analyze_site
+        from railwatch.pipeline import process_site
+
+        job = self.get(job_id)
+        self._update(job_id, status="running", started_at=datetime.now(UTC))
+
+        def progress(done: int, total: int, uri: str) -> None:
+            self._update(job_id, done=done, total=total, current=uri)
+
+        try:
+            detector = self._detector_factory() if self._detector_factory else None
+            summary = process_site(
+                self._db,
+                job.site,
+                detector=detector,
+                reprocess=job.reprocess,
+                usable_threshold=self._threshold,
+                on_progress=progress,
+            )
+            with self._db.session() as s:
+                analysis = analyze_site(s, job.site)
+            result = {
+                "detector": summary.detector,
+                "version": summary.version,
+                "processed": len(summary.processed),
+                "unusable": len(summary.unusable),
+                "failed": len(summary.failed),
+                "skipped": summary.skipped,
+                "alerts": len(analysis.alerts),
+            }
+            self._update(job_id, status="succeeded", finished_at=datetime.now(UTC), result=result)
+        except RailwatchError as err:
+            self._update(job_id, status="failed", finished_at=datetime.now(UTC), error=str(err))
+        except Exception as err:  # a job must always end with a state, never vanish
+            log.exception("job %s for %s crashed", job_id, job.site)
+            self._update(
+                job_id,
+                status="failed",
+                finished_at=datetime.now(UTC),
+                error=f"internal error ({type(err).__name__}): see the server log",
+            )
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Stop accepting jobs and wait for the running one (server shutdown, tests)."""
+        self._pool.shutdown(wait=True, cancel_futures=timeout is not None and timeout <= 0)

@@ -1,0 +1,81 @@
+"""``limit``/``offset`` pagination with totals and RFC 8288 ``Link`` headers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Query, Request, Response
+
+__all__ = ["Page", "PageParams", "page_links", "paginate"]
+
+T = TypeVar("T")
+
+#: Largest page any list returns.
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class PageParams:
+    """The requested window of a list."""
+
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9, description="Items to skip.")] = 0,
+) -> PageParams:
+    """Dependency: the ``limit`` and ``offset`` query parameters."""
+    return PageParams(limit=limit, offset=offset)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: the items and the total number of matches."""
+
+    items: list[Any]
+    total: int
+    limit: int
+    offset: int
+
+    def envelope(self) -> dict[str, Any]:
+        """The JSON body of a paginated list."""
+        return {
+            "items": self.items,
+            "total": self.total,
+            "limit": self.limit,
+            "offset": self.offset,
+        }
+
+
+def page_links(request: Request, total: int, limit: int, offset: int) -> str:
+    """``Link`` header value with first/prev/next/last relations."""
+    links: list[tuple[str, int]] = [("first", 0)]
+    if offset > 0:
+        links.append(("prev", max(0, offset - limit)))
+    if offset + limit < total:
+        links.append(("next", offset + limit))
+    last = max(0, ((total - 1) // limit) * limit) if total else 0
+    links.append(("last", last))
+    parts = []
+    for rel, off in links:
+        url = request.url.include_query_params(limit=limit, offset=off)
+        parts.append(f'<{url}>; rel="{rel}"')
+    return ", ".join(parts)
+
+
+def paginate(
+    request: Request, response: Response, items: Sequence[T], total: int, params: PageParams
+) -> Page:
+    """Set ``Link`` and ``X-Total-Count`` on ``response`` and wrap ``items`` in a :class:`Page`."""
+    response.headers["Link"] = page_links(request, total, params.limit, params.offset)
+    response.headers["X-Total-Count"] = str(total)
+    return Page(items=list(items), total=total, limit=params.limit, offset=params.offset)
+
+
+def window(items: Sequence[T], params: PageParams) -> list[T]:
+    """The slice of ``items`` a page shows."""
+    return list(items[params.offset : params.offset + params.limit])

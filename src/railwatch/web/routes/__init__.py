@@ -1,0 +1,27 @@
+"""API routers, one module per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from railwatch.web.routes import (
+    alerts,
+    counts,
+    detections,
+    events,
+    jobs,
+    reports,
+    scenes,
+    sites,
+    tiles,
+)
+
+__all__ = ["api_router"]
+
+
+def api_router() -> APIRouter:
+    """Every resource router under ``/api``."""
+    router = APIRouter(prefix="/api")
+    for module in (sites, scenes, detections, counts, alerts, events, reports, jobs, tiles):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,106 @@
+"""Count series of a site per class, as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import select
+
+from railwatch.storage import repo
+from railwatch.storage.models import Count, Scene
+from railwatch.web.deps import DB
+from railwatch.web.pagination import PageParams, page_links
+from railwatch.web.routes.sites import SiteName
+from railwatch.web.security import require_read
+
+router = APIRouter(tags=["counts"], dependencies=[Depends(require_read)])
+
+FIELDS = (
+    "when",
+    "scene_id",
+    "cls",
+    "count",
+    "low",
+    "high",
+    "usable",
+    "clear_fraction",
+    "coverage",
+    "method",
+)
+
+
+@router.get(
+    "/sites/{site}/counts",
+    summary="Count series of a site",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
+def site_counts(
+    site: SiteName,
+    request: Request,
+    db: DB,
+    cls: Annotated[
+        str, Query(alias="class", min_length=1, max_length=32, description="'all' or a class.")
+    ] = "all",
+    format: Annotated[Literal["json", "csv"], Query(description="Response format.")] = "json",
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> Response:
+    """One point per processed scene in time order; unusable scenes are gaps (count null)."""
+    import json
+
+    with db.session(readonly=True) as s:
+        points = repo.count_series(s, site, cls=cls)
+        classes = sorted(
+            set(
+                s.scalars(
+                    select(Count.cls)
+                    .join(Scene, Count.scene_id == Scene.id)
+                    .where(Scene.site_id == repo.get_site(s, site).id)
+                )
+            )
+            | {"all"}
+        )
+    total = len(points)
+    shown = points[offset : offset + limit]
+    rows: list[dict[str, Any]] = [
+        {
+            "when": p.when.isoformat(),
+            "scene_id": p.scene_id,
+            "cls": p.cls,
+            "count": p.count,
+            "low": p.low,
+            "high": p.high,
+            "usable": p.usable,
+            "clear_fraction": p.clear_fraction,
+            "coverage": p.coverage,
+            "method": p.method,
+        }
+        for p in shown
+    ]
+    params = PageParams(limit=limit, offset=offset)
+    headers = {
+        "Link": page_links(request, total, params.limit, params.offset),
+        "X-Total-Count": str(total),
+    }
+    if format == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        headers["Content-Disposition"] = f'attachment; filename="{site}-{cls}-counts.csv"'
+        return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+    body = {
+        "site": site,
+        "cls": cls,
+        "classes": classes,
+        "items": rows,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
+    return Response(json.dumps(body), media_type="application/json", headers=headers)

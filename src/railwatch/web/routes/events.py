@@ -1,0 +1,125 @@
+"""Events (summits, sanctions, floods) of a site: create, list, read, update, delete."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from railwatch.errors import AlreadyExistsError, InputError, NotFoundError
+from railwatch.storage import repo
+from railwatch.storage.models import Event
+from railwatch.storage.serialize import event_dict
+from railwatch.web.deps import DB, Paging
+from railwatch.web.pagination import paginate, window
+from railwatch.web.routes.sites import SiteName
+from railwatch.web.security import require_read, require_write
+
+router = APIRouter(tags=["events"])
+
+EventId = Annotated[int, Path(ge=1, le=2**62, description="Event id.")]
+
+
+class EventIn(BaseModel):
+    """A dated event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: dt.date
+    label: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+
+
+class EventPatch(BaseModel):
+    """Fields of an event to change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: dt.date | None = None
+    label: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+
+
+def _event(session: Any, event_id: int) -> Event:
+    ev = session.get(Event, event_id)
+    if ev is None:
+        raise NotFoundError(f"no event with id {event_id}: list them at /api/sites/SITE/events")
+    return ev
+
+
+@router.get(
+    "/sites/{site}/events", dependencies=[Depends(require_read)], summary="Events of a site"
+)
+def list_events(
+    site: SiteName, request: Request, response: Response, db: DB, page: Paging
+) -> dict[str, Any]:
+    """Events by date."""
+    with db.session(readonly=True) as s:
+        rows = repo.list_events(s, site)
+        items = [event_dict(e) for e in window(rows, page)]
+    return paginate(request, response, items, len(rows), page).envelope()
+
+
+@router.post(
+    "/sites/{site}/events",
+    status_code=201,
+    dependencies=[Depends(require_write)],
+    summary="Add an event",
+)
+def add_event(site: SiteName, body: EventIn, db: DB, response: Response) -> dict[str, Any]:
+    """Record an event (409 when the same label exists on that date); re-run the
+    analysis (``POST /api/sites/{site}/analyze``) to link alerts to it."""
+    with db.session() as s:
+        ev = repo.add_event(s, site, body.date, body.label, body.description)
+        out = event_dict(ev)
+    response.headers["Location"] = f"/api/events/{out['id']}"
+    return out
+
+
+@router.get("/events/{event_id}", dependencies=[Depends(require_read)], summary="Get an event")
+def get_event(event_id: EventId, db: DB) -> dict[str, Any]:
+    """One event."""
+    with db.session(readonly=True) as s:
+        return event_dict(_event(s, event_id))
+
+
+@router.patch(
+    "/events/{event_id}", dependencies=[Depends(require_write)], summary="Update an event"
+)
+def update_event(event_id: EventId, body: EventPatch, db: DB) -> dict[str, Any]:
+    """Change an event's date, label or description."""
+    with db.session() as s:
+        ev = _event(s, event_id)
+        when = body.date if body.date is not None else ev.date
+        label = body.label.strip() if body.label is not None else ev.label
+        if not label:
+            raise InputError("an event needs a non-blank label")
+        dup = s.scalar(
+            select(Event.id).where(
+                Event.site_id == ev.site_id,
+                Event.date == when,
+                Event.label == label,
+                Event.id != ev.id,
+            )
+        )
+        if dup is not None:
+            raise AlreadyExistsError(f"event {label!r} on {when.isoformat()} already exists")
+        ev.date = when
+        ev.label = label
+        if body.description is not None:
+            ev.description = body.description
+        s.flush()
+        return event_dict(ev)
+
+
+@router.delete(
+    "/events/{event_id}", dependencies=[Depends(require_write)], summary="Delete an event"
+)
+def delete_event(event_id: EventId, db: DB) -> dict[str, Any]:
+    """Delete one event."""
+    with db.session() as s:
+        repo.remove_event(s, event_id)
+    return {"deleted": event_id}

@@ -1,0 +1,90 @@
+"""Jobs: start processing a site in the background; status and progress. Also a
+synchronous re-analysis of a site's stored counts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from railwatch.storage import repo
+from railwatch.web.deps import DB, Paging
+from railwatch.web.jobs import JobManager
+from railwatch.web.pagination import paginate, window
+from railwatch.web.routes.sites import SiteName
+from railwatch.web.security import require_read, require_write
+
+router = APIRouter(tags=["jobs"])
+
+JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Job id.")]
+
+
+class JobIn(BaseModel):
+    """Options of a processing job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reprocess: bool = Field(default=False, description="Process already processed scenes again.")
+
+
+def _jobs(request: Request) -> JobManager:
+    manager = request.app.state.jobs
+    if not isinstance(manager, JobManager):  # pragma: no cover - set by create_app
+        raise RuntimeError("app.state.jobs is not a JobManager")
+    return manager
+
+
+@router.post(
+    "/sites/{site}/jobs",
+    status_code=202,
+    dependencies=[Depends(require_write)],
+    summary="Start processing a site",
+)
+def start_job(
+    site: SiteName, request: Request, response: Response, db: DB, body: JobIn | None = None
+) -> dict[str, Any]:
+    """Queue processing of the site's pending scenes (then its analysis); poll the job."""
+    with db.session(readonly=True) as s:
+        name = repo.get_site(s, site).name
+    job = _jobs(request).start(name, reprocess=bool(body and body.reprocess))
+    response.headers["Location"] = f"/api/jobs/{job.id}"
+    return job.as_dict()
+
+
+@router.get("/jobs", dependencies=[Depends(require_read)], summary="List jobs")
+def list_jobs(request: Request, response: Response, page: Paging) -> dict[str, Any]:
+    """Jobs of this server run, newest first."""
+    jobs = _jobs(request).list()
+    items = [j.as_dict() for j in window(jobs, page)]
+    return paginate(request, response, items, len(jobs), page).envelope()
+
+
+@router.get("/jobs/{job_id}", dependencies=[Depends(require_read)], summary="Job status")
+def get_job(job_id: JobId, request: Request) -> dict[str, Any]:
+    """Status, progress (done/total, current scene) and result of a job."""
+    return _jobs(request).get(job_id).as_dict()
+
+
+@router.post(
+    "/sites/{site}/analyze",
+    dependencies=[Depends(require_write)],
+    summary="Re-run the analysis of a site",
+)
+def analyze(site: SiteName, db: DB) -> dict[str, Any]:
+    """Rebuild the site's alerts from its stored counts and events (idempotent;
+    acknowledgements are kept)."""
+    from railwatch.analysis.store import analyze_site
+
+    with db.session() as s:
+        result = analyze_site(s, repo.get_site(s, site).name)
+    return {
+        "site": result.site,
+        "alerts": len(result.alerts),
+        "points": result.points,
+        "usable": result.usable,
+        "created": result.created,
+        "updated": result.updated,
+        "removed": result.removed,
+        "retired": result.retired,
+    }

@@ -1,0 +1,146 @@
+"""Reports: generate a site's HTML (and optional PDF) report, list and download them.
+
+Reports are written under the server's report folder, in a directory named by a
+random id the server chose; downloads are looked up by that id only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path as FsPath
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict
+
+from railwatch.errors import InputError, NotFoundError
+from railwatch.storage import repo
+from railwatch.web.deps import DB, Paging
+from railwatch.web.pagination import paginate, window
+from railwatch.web.routes.sites import SiteName
+from railwatch.web.security import require_read, require_write
+
+router = APIRouter(tags=["reports"])
+
+ReportId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Report id.")]
+META = "report.json"
+MEDIA = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+
+
+class ReportIn(BaseModel):
+    """What to report on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    pdf: bool = False
+
+
+def _root(request: Request) -> FsPath:
+    root = request.app.state.report_dir
+    if not isinstance(root, FsPath):  # pragma: no cover - set by create_app
+        raise RuntimeError("app.state.report_dir is not a Path")
+    return root
+
+
+def _meta(folder: FsPath) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise NotFoundError(f"no report with id {folder.name}: list them at /api/reports") from err
+    if not isinstance(data, dict):
+        raise NotFoundError(f"no report with id {folder.name}: list them at /api/reports")
+    return data
+
+
+@router.post(
+    "/sites/{site}/reports",
+    status_code=201,
+    dependencies=[Depends(require_write)],
+    summary="Generate a report",
+)
+def create_report(
+    site: SiteName, body: ReportIn, request: Request, response: Response, db: DB
+) -> dict[str, Any]:
+    """Build the site's report now (HTML, and PDF when asked); returns download links."""
+    from railwatch.report.builder import build_report
+
+    if body.date_from and body.date_to and body.date_from > body.date_to:
+        raise InputError("date_from is after date_to")
+    with db.session(readonly=True) as s:
+        name = repo.get_site(s, site).name
+    report_id = uuid.uuid4().hex
+    folder = _root(request) / report_id
+    folder.mkdir(parents=True, exist_ok=False)
+    html = build_report(
+        db,
+        name,
+        folder / "report.html",
+        pdf=body.pdf,
+        date_from=body.date_from,
+        date_to=body.date_to,
+    )
+    formats = ["html"] + (["pdf"] if html.with_suffix(".pdf").is_file() else [])
+    meta = {
+        "id": report_id,
+        "site": name,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(),
+        "date_from": body.date_from.isoformat() if body.date_from else None,
+        "date_to": body.date_to.isoformat() if body.date_to else None,
+        "formats": formats,
+        "links": {f: f"/api/reports/{report_id}/{f}" for f in formats},
+    }
+    (folder / META).write_text(json.dumps(meta), encoding="utf-8")
+    response.headers["Location"] = f"/api/reports/{report_id}"
+    return meta
+
+
+@router.get("/reports", dependencies=[Depends(require_read)], summary="List reports")
+def list_reports(
+    request: Request, response: Response, page: Paging, site: str | None = None
+) -> dict[str, Any]:
+    """Generated reports, newest first."""
+    root = _root(request)
+    metas = []
+    if root.is_dir():
+        for folder in root.iterdir():
+            if folder.is_dir() and (folder / META).is_file():
+                try:
+                    meta = _meta(folder)
+                except NotFoundError:
+                    continue
+                if site is None or meta.get("site") == site:
+                    metas.append(meta)
+    metas.sort(key=lambda m: str(m.get("created_at", "")), reverse=True)
+    return paginate(request, response, window(metas, page), len(metas), page).envelope()
+
+
+@router.get("/reports/{report_id}", dependencies=[Depends(require_read)], summary="Get a report")
+def get_report(report_id: ReportId, request: Request) -> dict[str, Any]:
+    """A report's metadata and download links."""
+    return _meta(_root(request) / report_id)
+
+
+@router.get(
+    "/reports/{report_id}/{fmt}",
+    dependencies=[Depends(require_read)],
+    summary="Download a report",
+    response_class=FileResponse,
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
+)
+def download_report(
+    report_id: ReportId, fmt: Literal["html", "pdf"], request: Request
+) -> FileResponse:
+    """The report file (HTML or PDF)."""
+    folder = _root(request) / report_id
+    meta = _meta(folder)
+    path = folder / f"report.{fmt}"
+    if fmt not in meta.get("formats", ()) or not path.is_file():
+        raise NotFoundError(f"report {report_id} has no {fmt.upper()}: generate one with pdf=true")
+    return FileResponse(
+        path, media_type=MEDIA[fmt], filename=f"{meta.get('site', 'report')}-report.{fmt}"
+    )

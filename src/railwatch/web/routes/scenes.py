@@ -1,0 +1,83 @@
+"""Scenes: list per site (with each scene's total count), metadata, quality."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy import select
+
+from railwatch.storage import repo
+from railwatch.storage.models import Count, Scene
+from railwatch.storage.serialize import scene_dict
+from railwatch.web.deps import DB, Paging
+from railwatch.web.pagination import paginate, window
+from railwatch.web.routes.sites import SiteName
+from railwatch.web.security import require_read
+
+router = APIRouter(tags=["scenes"], dependencies=[Depends(require_read)])
+
+SceneId = Annotated[int, Path(ge=1, le=2**62, description="Scene id.")]
+Status = Literal["ingested", "processed", "unusable", "failed"]
+
+
+def _public(scene: Scene, count: Count | None, *, footprint: bool) -> dict[str, Any]:
+    out = scene_dict(scene, footprint=footprint)
+    out["count"] = (
+        {"total": count.count, "low": count.low, "high": count.high, "method": count.method}
+        if count is not None
+        else None
+    )
+    return out
+
+
+@router.get("/sites/{site}/scenes", summary="List a site's scenes")
+def list_scenes(
+    site: SiteName,
+    request: Request,
+    response: Response,
+    db: DB,
+    page: Paging,
+    status: Annotated[Status | None, Query(description="Only scenes in this state.")] = None,
+    usable: Annotated[bool | None, Query(description="Only usable (or unusable) ones.")] = None,
+    footprint: Annotated[bool, Query(description="Include WGS84 footprints.")] = False,
+) -> dict[str, Any]:
+    """Scenes by acquisition time, each with its quality and total count."""
+    with db.session(readonly=True) as s:
+        scenes = repo.list_scenes(s, site, status=status)
+        if usable is not None:
+            scenes = [sc for sc in scenes if bool(sc.usable) == usable]
+        shown = window(scenes, page)
+        ids = [sc.id for sc in shown]
+        counts = {
+            c.scene_id: c
+            for c in s.scalars(select(Count).where(Count.scene_id.in_(ids), Count.cls == "all"))
+        }
+        items = [_public(sc, counts.get(sc.id), footprint=footprint) for sc in shown]
+    return paginate(request, response, items, len(scenes), page).envelope()
+
+
+@router.get("/scenes/{scene_id}", summary="Scene metadata")
+def get_scene(scene_id: SceneId, db: DB) -> dict[str, Any]:
+    """A scene: ingest facts, footprint, processing state, quality and counts per class."""
+    with db.session(readonly=True) as s:
+        scene = repo.get_scene(s, scene_id)
+        rows = list(s.scalars(select(Count).where(Count.scene_id == scene_id)))
+        total = next((c for c in rows if c.cls == "all"), None)
+        out = _public(scene, total, footprint=True)
+        out["counts"] = {
+            c.cls: {"count": c.count, "low": c.low, "high": c.high, "method": c.method}
+            for c in rows
+        }
+    return out
+
+
+@router.get("/scenes/{scene_id}/quality", summary="Scene quality")
+def get_quality(scene_id: SceneId, db: DB) -> dict[str, Any]:
+    """Clear fraction, cloud/haze/snow/no-data fractions, usable flag and reasons."""
+    with db.session(readonly=True) as s:
+        scene = repo.get_scene(s, scene_id)
+        out: dict[str, Any] = scene_dict(scene)["quality"]
+        out["scene_id"] = scene.id
+        out["status"] = scene.status
+    return out

@@ -1,0 +1,161 @@
+"""Sites: list (with latest count, trend, open alerts), create, read, update, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from railwatch.errors import GeometryError, InputError
+from railwatch.storage import repo
+from railwatch.storage.models import Alert, Site
+from railwatch.storage.serialize import site_dict
+from railwatch.web.deps import DB, Paging
+from railwatch.web.pagination import paginate, window
+from railwatch.web.security import require_read, require_write
+
+router = APIRouter(tags=["sites"])
+
+SiteName = Annotated[str, Path(min_length=1, max_length=64, description="Site name.")]
+
+
+class SiteIn(BaseModel):
+    """A new site: a GeoJSON polygon (Feature, FeatureCollection or geometry) or a bbox."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+    description: str = Field(default="", max_length=10_000)
+    tags: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=50)
+    geometry: dict[str, Any] | None = Field(
+        default=None, description="GeoJSON in WGS84 lon/lat (Feature, collection or geometry)."
+    )
+    bbox: list[float] | None = Field(
+        default=None, min_length=4, max_length=4, description="W,S,E,N in degrees."
+    )
+    tracks: dict[str, Any] | None = Field(
+        default=None, description="Optional GeoJSON track centrelines (WGS84)."
+    )
+
+
+class SitePatch(BaseModel):
+    """Fields of a site that can be changed (geometry cannot: make a new site)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = Field(default=None, max_length=10_000)
+    tags: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=50)
+
+
+def _spec(body: SiteIn) -> Any:
+    from railwatch.sites import site_from_bbox, site_from_geojson
+
+    if (body.geometry is None) == (body.bbox is None):
+        raise InputError("give exactly one of 'geometry' (GeoJSON) or 'bbox' [W,S,E,N]")
+    try:
+        if body.geometry is not None:
+            return site_from_geojson(
+                body.name,
+                body.geometry,
+                description=body.description,
+                tags=body.tags,
+                tracks=body.tracks,
+            )
+        spec = site_from_bbox(body.name, body.bbox or [])
+    except (GeometryError, InputError):
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as err:
+        raise GeometryError(f"invalid site geometry: {err}") from err
+    from dataclasses import replace
+
+    return replace(spec, description=body.description, tags=tuple(body.tags))
+
+
+def summary(session: Session, site: Site) -> dict[str, Any]:
+    """Latest usable count, its trend against the previous one, and open alerts."""
+    points = [p for p in repo.count_series(session, site) if p.usable and p.count is not None]
+    latest = points[-1] if points else None
+    previous = points[-2] if len(points) > 1 else None
+    trend = "none"
+    if latest is not None and previous is not None:
+        diff = float(latest.count or 0.0) - float(previous.count or 0.0)
+        trend = "up" if diff > 0.5 else "down" if diff < -0.5 else "flat"
+    open_alerts = session.scalar(
+        select(func.count(Alert.id)).where(
+            Alert.site_id == site.id, Alert.active.is_(True), Alert.acknowledged.is_(False)
+        )
+    )
+    return {
+        "latest_count": latest.count if latest else None,
+        "latest_when": latest.when.isoformat() if latest else None,
+        "latest_scene_id": latest.scene_id if latest else None,
+        "previous_count": previous.count if previous else None,
+        "trend": trend,
+        "open_alerts": int(open_alerts or 0),
+    }
+
+
+def _full(session: Session, site: Site, *, geometry: bool = True) -> dict[str, Any]:
+    out = site_dict(site, repo.site_stats(session, site), geometry=geometry)
+    out["summary"] = summary(session, site)
+    return out
+
+
+@router.get("/sites", dependencies=[Depends(require_read)], summary="List sites")
+def list_sites(request: Request, response: Response, db: DB, page: Paging) -> dict[str, Any]:
+    """Sites by name, each with its totals and a summary (latest count, trend, open alerts)."""
+    with db.session(readonly=True) as s:
+        sites = repo.list_sites(s)
+        items = [_full(s, site, geometry=False) for site in window(sites, page)]
+    return paginate(request, response, items, len(sites), page).envelope()
+
+
+@router.post(
+    "/sites", status_code=201, dependencies=[Depends(require_write)], summary="Create a site"
+)
+def create_site(body: SiteIn, db: DB, response: Response) -> dict[str, Any]:
+    """Add a site from GeoJSON or a bbox (409 when the name exists)."""
+    spec = _spec(body)
+    with db.session() as s:
+        site = repo.add_site(s, spec)
+        out = _full(s, site)
+    response.headers["Location"] = f"/api/sites/{spec.name}"
+    return out
+
+
+@router.get("/sites/{site}", dependencies=[Depends(require_read)], summary="Get a site")
+def get_site(site: SiteName, db: DB) -> dict[str, Any]:
+    """One site with its geometry, tracks, totals and summary."""
+    with db.session(readonly=True) as s:
+        return _full(s, repo.get_site(s, site))
+
+
+@router.patch("/sites/{site}", dependencies=[Depends(require_write)], summary="Update a site")
+def update_site(site: SiteName, body: SitePatch, db: DB) -> dict[str, Any]:
+    """Change a site's description or tags."""
+    with db.session() as s:
+        row = repo.get_site(s, site)
+        if body.description is not None:
+            row.description = body.description
+        if body.tags is not None:
+            row.tags = [t.strip() for t in body.tags if t.strip()]
+        s.flush()
+        return _full(s, row)
+
+
+@router.delete("/sites/{site}", dependencies=[Depends(require_write)], summary="Delete a site")
+def delete_site(site: SiteName, db: DB) -> dict[str, Any]:
+    """Delete a site and everything stored for it; returns what was deleted."""
+    with db.session() as s:
+        removal = repo.remove_site(s, site)
+    return {
+        "deleted": site,
+        "scenes": removal.scenes,
+        "detections": removal.detections,
+        "counts": removal.counts,
+        "events": removal.events,
+        "alerts": removal.alerts,
+    }

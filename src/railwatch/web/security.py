@@ -1,0 +1,184 @@
+"""Access control and request limits.
+
+* Reads are open when the server listens on a loopback address (``open_reads``);
+  otherwise they need the token too.
+* Every write (POST, PUT, PATCH, DELETE) needs ``Authorization: Bearer <token>``
+  equal to ``RAILWATCH_API_TOKEN``: 401 without a token, 403 with a wrong one
+  (and 403 when the server has no token configured: writes are then disabled).
+* Request bodies are limited (:class:`BodySizeLimit`, 413 beyond the limit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import ipaddress
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from railwatch.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_MAX_BODY",
+    "AccessPolicy",
+    "BodySizeLimit",
+    "check_serve_host",
+    "is_loopback",
+    "require_read",
+    "require_write",
+]
+
+#: Default request body limit in bytes (1 MiB).
+DEFAULT_MAX_BODY = 1_048_576
+
+_bearer = HTTPBearer(auto_error=False, description="RAILWATCH_API_TOKEN")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """Who may read and write: the token (None = writes disabled), open reads or not."""
+
+    token: str | None
+    open_reads: bool = True
+
+    def token_matches(self, given: str) -> bool:
+        """Constant-time comparison with the configured token."""
+        return self.token is not None and hmac.compare_digest(
+            given.encode("utf-8"), self.token.encode("utf-8")
+        )
+
+
+def is_loopback(host: str) -> bool:
+    """True for loopback addresses and ``localhost``."""
+    name = host.strip().strip("[]")
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_serve_host(host: str, token: str | None) -> None:
+    """Refuse to serve on a non-loopback address without a token."""
+    if not is_loopback(host) and not token:
+        raise ConfigError(
+            f"refusing to listen on {host} without a token: set RAILWATCH_API_TOKEN "
+            "(a long random string) or listen on 127.0.0.1"
+        )
+
+
+def _policy(request: Request) -> AccessPolicy:
+    policy = request.app.state.access
+    if not isinstance(policy, AccessPolicy):  # pragma: no cover - set by create_app
+        raise RuntimeError("app.state.access is not an AccessPolicy")
+    return policy
+
+
+def _check(policy: AccessPolicy, creds: HTTPAuthorizationCredentials | None) -> None:
+    if creds is None or not creds.credentials:
+        raise HTTPException(
+            401,
+            "this request needs the header 'Authorization: Bearer <RAILWATCH_API_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if policy.token is None:
+        raise HTTPException(
+            403, "writes are disabled: start the server with RAILWATCH_API_TOKEN set"
+        )
+    if not policy.token_matches(creds.credentials):
+        raise HTTPException(403, "the bearer token is wrong")
+
+
+async def require_write(request: Request) -> None:
+    """Dependency of every write endpoint."""
+    _check(_policy(request), await _bearer(request))
+
+
+async def require_read(request: Request) -> None:
+    """Dependency of every read endpoint (open on loopback by default)."""
+    policy = _policy(request)
+    if policy.open_reads:
+        return
+    _check(policy, await _bearer(request))
+
+
+class BodySizeLimit:
+    """ASGI middleware: reject request bodies larger than ``max_bytes`` with 413."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared < 0 or declared > self.max_bytes:
+                    await self._reject(scope, send)
+                    return
+        received = 0
+        too_big = False
+
+        async def limited() -> Message:
+            nonlocal received, too_big
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_big = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not too_big:  # once over the limit, the app's own answer is replaced
+                await send(message)
+
+        with contextlib.suppress(_BodyTooLarge):
+            await self.app(scope, limited, guarded_send)
+        if too_big:
+            await self._reject(scope, send)
+
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Content Too Large",
+                "status": 413,
+                "detail": f"request body is larger than {self.max_bytes} bytes",
+                "instance": scope.get("path", ""),
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass

@@ -1,0 +1,391 @@
+"""REST API: every resource, auth (401/403), pagination, bad ids, body limits, problem details."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from railwatch.settings import Settings
+from railwatch.storage import Database
+from railwatch.web.app import create_app
+from railwatch.web.errors import STATUS_FOR, status_for
+from railwatch.web.security import check_serve_host, is_loopback
+from web_db import ALERT_DAY, populate
+
+TOKEN = "s3cret-token-for-tests"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+class NoCarDetector:
+    """A detector that finds nothing (jobs test)."""
+
+    name = "none"
+    version = "0"
+
+    def detect(self, image: Any, gsd: float, valid: Any = None) -> list[Any]:
+        return []
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("web")
+    db = Database(f"sqlite:///{tmp / 'web.db'}")
+    ids = populate(db, tmp / "img")
+    settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp / "cache")
+    app = create_app(settings, db, detector_factory=NoCarDetector)
+    ids["client"] = TestClient(app)
+    ids["db"] = db
+    return ids
+
+
+@pytest.fixture(scope="module")
+def client(world: dict[str, Any]) -> TestClient:
+    c = world["client"]
+    assert isinstance(c, TestClient)
+    return c
+
+
+def is_problem(r: Any, status: int) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    return dict(body)
+
+
+# ----------------------------------------------------------------------------- sites
+
+
+def test_site_list_has_summary_and_pagination(client: TestClient, world: dict[str, Any]) -> None:
+    r = client.get("/api/sites")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["total"] == 1 and body["limit"] == 100 and body["offset"] == 0
+    site = body["items"][0]
+    assert site["name"] == world["site"]
+    assert site["summary"]["latest_count"] == 6.0
+    assert site["summary"]["trend"] == "down"  # 18 -> 6
+    assert site["summary"]["open_alerts"] >= 1
+    assert r.headers["X-Total-Count"] == "1"
+    assert 'rel="first"' in r.headers["Link"]
+
+
+def test_site_crud(client: TestClient) -> None:
+    bbox = [130.60, 42.28, 130.61, 42.29]
+    assert client.post("/api/sites", json={"name": "crud", "bbox": bbox}).status_code == 401
+    r = client.post(
+        "/api/sites",
+        json={"name": "crud", "bbox": bbox},
+        headers={"Authorization": "Bearer wrong"},
+    )
+    is_problem(r, 403)
+    r = client.post("/api/sites", json={"name": "crud", "bbox": bbox, "tags": ["a"]}, headers=AUTH)
+    assert r.status_code == 201, r.text
+    assert r.headers["Location"] == "/api/sites/crud"
+    assert r.json()["geometry"]["type"] == "Polygon"
+    is_problem(client.post("/api/sites", json={"name": "crud", "bbox": bbox}, headers=AUTH), 409)
+    feature = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[130.6, 42.28], [130.61, 42.28], [130.61, 42.29], [130.6, 42.28]]],
+        },
+    }
+    r = client.post("/api/sites", json={"name": "crud2", "geometry": feature}, headers=AUTH)
+    assert r.status_code == 201, r.text
+    r = client.patch("/api/sites/crud", json={"description": "new"}, headers=AUTH)
+    assert r.status_code == 200 and r.json()["description"] == "new"
+    assert client.get("/api/sites/crud").json()["tags"] == ["a"]
+    for name in ("crud", "crud2"):
+        assert client.delete(f"/api/sites/{name}", headers=AUTH).status_code == 200
+    is_problem(client.get("/api/sites/crud"), 404)
+
+
+def test_site_bad_geometry_is_422(client: TestClient) -> None:
+    r = client.post("/api/sites", json={"name": "bad", "bbox": [200, 0, 201, 1]}, headers=AUTH)
+    is_problem(r, 422)
+    r = client.post("/api/sites", json={"name": "bad"}, headers=AUTH)
+    is_problem(r, 422)
+    bad = {"type": "Polygon", "coordinates": [[1, 2]]}
+    is_problem(client.post("/api/sites", json={"name": "b", "geometry": bad}, headers=AUTH), 422)
+
+
+def test_site_geometry_string_is_never_read_as_a_path(client: TestClient) -> None:
+    r = client.post("/api/sites", json={"name": "p", "geometry": "/etc/passwd"}, headers=AUTH)
+    body = is_problem(r, 422)
+    assert "root:" not in str(body)
+
+
+# ---------------------------------------------------------------------------- scenes
+
+
+def test_scenes_list_metadata_quality(client: TestClient, world: dict[str, Any]) -> None:
+    r = client.get(f"/api/sites/{world['site']}/scenes")
+    items = r.json()["items"]
+    assert [i["acquired_at"][:10] for i in items][4] == ALERT_DAY.isoformat()
+    assert [i["quality"]["usable"] for i in items] == [True, True, False, True, True, True]
+    assert items[4]["count"]["total"] == 18.0 and items[2]["count"] is None
+    unusable = client.get(f"/api/sites/{world['site']}/scenes", params={"usable": "false"})
+    assert unusable.json()["total"] == 1
+    sid = world["scene_ids"][4]
+    scene = client.get(f"/api/scenes/{sid}").json()
+    assert scene["footprint"]["type"] == "Polygon" and scene["counts"]["all"]["count"] == 18.0
+    q = client.get(f"/api/scenes/{world['scene_ids'][2]}/quality").json()
+    assert q["usable"] is False and q["reasons"] == ["cloud covers 70% of the site"]
+    is_problem(client.get("/api/scenes/999999"), 404)
+    is_problem(client.get("/api/scenes/abc"), 422)
+    is_problem(client.get("/api/sites/nope/scenes"), 404)
+
+
+def test_pagination_links(client: TestClient, world: dict[str, Any]) -> None:
+    r = client.get(f"/api/sites/{world['site']}/scenes", params={"limit": 2, "offset": 2})
+    body = r.json()
+    assert body["total"] == 6 and len(body["items"]) == 2 and body["offset"] == 2
+    link = r.headers["Link"]
+    assert 'offset=0>; rel="prev"' in link and 'offset=4>; rel="next"' in link
+    assert 'offset=4>; rel="last"' in link
+    is_problem(client.get("/api/sites", params={"limit": 0}), 422)
+    is_problem(client.get("/api/sites", params={"limit": 100000}), 422)
+
+
+# ------------------------------------------------------------------------ detections
+
+
+def test_detections_geojson_and_filters(client: TestClient, world: dict[str, Any]) -> None:
+    sid = world["scene_ids"][4]
+    r = client.get(f"/api/scenes/{sid}/detections")
+    assert r.headers["content-type"].startswith("application/geo+json")
+    fc = r.json()
+    assert fc["type"] == "FeatureCollection" and fc["numberMatched"] == 18
+    f0 = fc["features"][0]
+    assert f0["geometry"]["type"] == "Polygon"
+    lon, lat = f0["geometry"]["coordinates"][0][0]
+    assert 129 < lon < 132 and 41 < lat < 44
+    tanks = client.get(f"/api/scenes/{sid}/detections", params={"class": "tank"}).json()
+    assert tanks["numberMatched"] == 6
+    assert {f["properties"]["class"] for f in tanks["features"]} == {"tank"}
+    cov = client.get(f"/api/scenes/{sid}/detections", params={"covered": "true"}).json()
+    assert cov["numberMatched"] == 6 and all(f["properties"]["covered"] for f in cov["features"])
+    page = client.get(f"/api/scenes/{sid}/detections", params={"limit": 5, "offset": 15})
+    assert page.json()["numberReturned"] == 3 and 'rel="prev"' in page.headers["Link"]
+    is_problem(client.get("/api/scenes/424242/detections"), 404)
+
+
+# ---------------------------------------------------------------------------- counts
+
+
+def test_counts_json_and_csv(client: TestClient, world: dict[str, Any]) -> None:
+    body = client.get(f"/api/sites/{world['site']}/counts").json()
+    counts = [p["count"] for p in body["items"]]
+    assert counts == [5.0, 6.0, None, 7.0, 18.0, 6.0]
+    assert "tank" in body["classes"]
+    tank = client.get(f"/api/sites/{world['site']}/counts", params={"class": "tank"}).json()
+    assert tank["items"][4]["count"] == 6.0
+    r = client.get(f"/api/sites/{world['site']}/counts", params={"format": "csv"})
+    assert r.headers["content-type"].startswith("text/csv")
+    lines = r.text.strip().splitlines()
+    assert lines[0].startswith("when,scene_id,cls,count") and len(lines) == 7
+    assert ",all,,,," in lines[3]  # the unusable scene is a gap, not a zero
+    is_problem(client.get("/api/sites/nope/counts"), 404)
+    is_problem(client.get(f"/api/sites/{world['site']}/counts", params={"format": "xml"}), 422)
+
+
+# ---------------------------------------------------------------------------- alerts
+
+
+def test_alerts_list_and_acknowledge(client: TestClient, world: dict[str, Any]) -> None:
+    aid = world["alert_id"]
+    items = client.get("/api/alerts").json()["items"]
+    assert [a["id"] for a in items] == [aid] and items[0]["when"].startswith("2023-10-05")
+    assert client.get(f"/api/sites/{world['site']}/alerts").json()["total"] == 1
+    url = f"/api/alerts/{aid}/acknowledge"
+    r = client.post(url, json={"note": "x"})
+    assert is_problem(r, 401) and r.headers["WWW-Authenticate"] == "Bearer"
+    is_problem(client.post(url, json={"note": "x"}, headers={"Authorization": "Bearer no"}), 403)
+    r = client.post(url, json={"note": "checked imagery"}, headers=AUTH)
+    assert r.status_code == 200 and r.json()["acknowledged"] is True
+    got = client.get(f"/api/alerts/{aid}").json()
+    assert got["ack_note"] == "checked imagery"
+    assert client.get("/api/alerts", params={"open_only": "true"}).json()["total"] == 0
+    is_problem(client.post("/api/alerts/9999/acknowledge", json={}, headers=AUTH), 404)
+    is_problem(client.post(url, json={"bogus": 1}, headers=AUTH), 422)
+
+
+# ---------------------------------------------------------------------------- events
+
+
+def test_events_crud(client: TestClient, world: dict[str, Any]) -> None:
+    site = world["site"]
+    base = f"/api/sites/{site}/events"
+    assert client.get(base).json()["items"][0]["label"] == "Kim-Putin summit"
+    body = {"date": "2023-10-01", "label": "Flood"}
+    assert client.post(base, json=body).status_code == 401
+    r = client.post(base, json=body, headers=AUTH)
+    assert r.status_code == 201
+    eid = r.json()["id"]
+    is_problem(client.post(base, json=body, headers=AUTH), 409)
+    is_problem(client.post(base, json={"date": "2023-13-01", "label": "x"}, headers=AUTH), 422)
+    r = client.patch(f"/api/events/{eid}", json={"label": "Big flood"}, headers=AUTH)
+    assert r.json()["label"] == "Big flood"
+    assert client.get(f"/api/events/{eid}").json()["date"] == "2023-10-01"
+    assert client.delete(f"/api/events/{eid}").status_code == 401
+    assert client.delete(f"/api/events/{eid}", headers=AUTH).status_code == 200
+    is_problem(client.get(f"/api/events/{eid}"), 404)
+    is_problem(client.delete(f"/api/events/{eid}", headers=AUTH), 404)
+
+
+# ---------------------------------------------------------------------------- tiles
+
+
+def test_tiles_render_png_inside_and_404_outside(client: TestClient, world: dict[str, Any]) -> None:
+    import math
+
+    scene = client.get(f"/api/scenes/{world['scene_ids'][4]}").json()
+    w, s, e, n = scene_bounds(scene)
+    lon, lat, z = (w + e) / 2, (s + n) / 2, 17
+    x = int((lon + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+    r = client.get(f"/api/scenes/{scene['id']}/tiles/{z}/{x}/{y}.png")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.content[:8] == b"\x89PNG\r\n\x1a\n"
+    is_problem(client.get(f"/api/scenes/{scene['id']}/tiles/{z}/0/0.png"), 404)
+    is_problem(client.get(f"/api/scenes/{scene['id']}/tiles/2/9/9.png"), 404)
+    is_problem(client.get(f"/api/scenes/777/tiles/{z}/{x}/{y}.png"), 404)
+
+
+def scene_bounds(scene: dict[str, Any]) -> tuple[float, float, float, float]:
+    ring = scene["footprint"]["coordinates"][0]
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+# --------------------------------------------------------------------- jobs, reports
+
+
+def test_job_processes_site_and_reports_progress(
+    client: TestClient, world: dict[str, Any], tmp_path: Path
+) -> None:
+    r = client.post(
+        "/api/sites", json={"name": "jobyard", "bbox": [1, 1, 1.01, 1.01]}, headers=AUTH
+    )
+    assert r.status_code == 201
+    assert client.post("/api/sites/jobyard/jobs", json={}).status_code == 401
+    r = client.post("/api/sites/jobyard/jobs", json={"reprocess": False}, headers=AUTH)
+    assert r.status_code == 202, r.text
+    job_id = r.json()["id"]
+    assert r.headers["Location"] == f"/api/jobs/{job_id}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.05)
+    assert job["status"] == "succeeded", job
+    assert job["result"]["processed"] == 0 and job["result"]["skipped"] == 0
+    assert client.get("/api/jobs").json()["total"] >= 1
+    is_problem(client.get("/api/jobs/" + "0" * 32), 404)
+    is_problem(client.post("/api/sites/nope/jobs", json={}, headers=AUTH), 404)
+    client.delete("/api/sites/jobyard", headers=AUTH)
+
+
+def test_analyze_keeps_acknowledgements(client: TestClient, world: dict[str, Any]) -> None:
+    r = client.post(f"/api/sites/{world['site']}/analyze", headers=AUTH)
+    assert r.status_code == 200 and r.json()["points"] == 6
+
+
+@pytest.mark.slow
+def test_report_generate_and_download(client: TestClient, world: dict[str, Any]) -> None:
+    r = client.post(f"/api/sites/{world['site']}/reports", json={}, headers=AUTH)
+    assert r.status_code == 201, r.text
+    meta = r.json()
+    assert meta["formats"] == ["html"]
+    html = client.get(meta["links"]["html"])
+    assert html.status_code == 200 and "<html" in html.text.lower()
+    assert client.get("/api/reports").json()["total"] >= 1
+    is_problem(client.get(f"/api/reports/{meta['id']}/pdf"), 404)
+    is_problem(client.get("/api/reports/" + "a" * 32), 404)
+    is_problem(client.get("/api/reports/..%2F..%2Fetc"), 404)
+
+
+# ------------------------------------------------------------------------- security
+
+
+def test_oversized_body_is_413(client: TestClient, world: dict[str, Any]) -> None:
+    big = {"note": "x" * 2_000_000}
+    r = client.post(f"/api/alerts/{world['alert_id']}/acknowledge", json=big, headers=AUTH)
+    is_problem(r, 413)
+
+    def chunks() -> Any:
+        for _ in range(40):
+            yield b"x" * 50_000
+
+    r = client.post(
+        f"/api/sites/{world['site']}/events",
+        content=chunks(),
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    is_problem(r, 413)
+
+
+def test_writes_disabled_without_token_and_closed_reads(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    app = create_app(Settings(db=db.url, cache_dir=tmp_path), db)
+    c = TestClient(app)
+    assert c.get("/api/sites").status_code == 200
+    body = is_problem(c.post("/api/sites", json={}, headers=AUTH), 403)
+    assert "RAILWATCH_API_TOKEN" in body["detail"]
+    closed = TestClient(
+        create_app(
+            Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path),
+            db,
+            open_reads=False,
+        )
+    )
+    is_problem(closed.get("/api/sites"), 401)
+    assert closed.get("/api/sites", headers=AUTH).status_code == 200
+
+
+def test_serve_host_policy() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    check_serve_host("127.0.0.1", None)
+    check_serve_host("0.0.0.0", "tok")
+    from railwatch.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="RAILWATCH_API_TOKEN"):
+        check_serve_host("0.0.0.0", None)
+
+
+def test_error_table_maps_library_errors() -> None:
+    from railwatch.errors import (
+        AlreadyExistsError,
+        GeometryError,
+        NotFoundError,
+        RailwatchError,
+        StorageError,
+    )
+
+    assert status_for(NotFoundError("x")) == 404
+    assert status_for(AlreadyExistsError("x")) == 409
+    assert status_for(GeometryError("x")) == 422
+    assert status_for(StorageError("x")) == 503
+    assert status_for(RailwatchError("x")) == 500
+    assert STATUS_FOR[-1][0] is RailwatchError
+
+
+def test_dashboard_pages_and_openapi(client: TestClient) -> None:
+    assert "railwatch" in client.get("/").text
+    assert "site.js" in client.get("/sites/anything").text
+    assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+    doc = client.get("/openapi.json").json()
+    assert "/api/scenes/{scene_id}/tiles/{z}/{x}/{y}.png" in doc["paths"]
