@@ -37,11 +37,14 @@ def simulate(
         str | None,
         typer.Option(
             help="Landscape style family (temperate, continental, arid, winter, "
-            "industrial-dark); default drawn from the seed."
+            "industrial-dark); default temperate, or drawn from the seed with --random."
         ),
     ] = None,
     paint: Annotated[
-        str | None, typer.Option(help="Rolling-stock palette (rzd, euro, faded).")
+        str | None,
+        typer.Option(
+            help="Rolling-stock palette (rzd, euro, faded); default rzd, or drawn with --random."
+        ),
     ] = None,
     season: Annotated[str | None, typer.Option(help="spring, summer, autumn or winter.")] = None,
     snow: Annotated[float | None, typer.Option(help="Ground snow cover 0..1.")] = None,
