@@ -451,3 +451,31 @@ def test_gcp_only_image_is_refused(tmp_path: Path) -> None:
         dst.gcps = (gcps, rasterio.crs.CRS.from_string(UTM52))
     with pytest.raises(UnsupportedFormatError, match="ground control points"):
         inspect_scene(path)
+
+
+@pytest.mark.parametrize("how", ["nodata", "alpha", "internal-mask", "nan"])
+def test_valid_data_footprint_from_overview(tmp_path: Path, how: str) -> None:
+    data = yard_scene(512, 512).astype(np.float32 if how == "nan" else np.uint8)
+    path = tmp_path / f"ovr_{how}_2023-10-05.tif"
+    if how == "nodata":
+        data = np.maximum(data, 1)
+        data[:, :, :256] = 0
+        write_geotiff(path, data, nodata=0, tiled=True, overviews=(2, 4, 8))
+    elif how == "nan":
+        data[:, :, :256] = np.nan
+        write_geotiff(path, data, tiled=True, overviews=(2, 4, 8))
+    elif how == "alpha":
+        alpha = np.full((1, 512, 512), 255, np.uint8)
+        alpha[:, :, :256] = 0
+        write_geotiff(path, np.concatenate([data, alpha]), alpha=True, overviews=(2, 4, 8))
+    else:
+        write_geotiff(path, data, tiled=True)
+        mask = np.full((512, 512), 255, np.uint8)
+        mask[:, :256] = 0
+        with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(path, "r+") as ds:
+            ds.write_mask(mask)
+            ds.build_overviews([2, 4, 8])
+    info = inspect_scene(path)
+    assert info.metadata["has_overviews"] and info.metadata["footprint_from"] == "valid-data"
+    assert site_coverage(info.footprint, image_box_wgs84(16, 16, 240, 496)) < 0.03
+    assert site_coverage(info.footprint, image_box_wgs84(272, 16, 496, 496)) > 0.97

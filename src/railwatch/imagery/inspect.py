@@ -26,7 +26,7 @@ import rasterio.warp
 import shapely
 from affine import Affine
 from pyproj import CRS, Geod
-from rasterio.enums import ColorInterp, Resampling
+from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from shapely.geometry import MultiPolygon, Polygon, box, mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -109,6 +109,7 @@ _GDAL_OPTIONS: dict[str, Any] = {"GDAL_CACHEMAX": 128 * 1024 * 1024}
 
 _HASH_CHUNK = 1 << 20
 _PROBE_SIZE = 1024  # longest side of the decimated view used for the footprint
+_PROBE_MAX_SIDE = 2048  # longest side of the overview read for the footprint
 _PROBE_MAX_PIXELS = 36_000_000  # without overviews, probe only files up to this size
 _SUPPORTED_DTYPES = {
     "uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64",
@@ -171,7 +172,7 @@ def inspect_scene(
             _check_tiff_blocks(ds, name, size)
             crs = _crs_string(ds.crs)
             gsd_x, gsd_y = _pixel_size_m(ds.crs, ds.transform, ds.width, ds.height)
-            probe = _probe_valid(ds, name)
+            probe = _probe_valid(ds, path, name)
             footprint_native = _footprint_native(ds, probe)
             tags = {k: str(v) for k, v in ds.tags().items()}
             imagery_tags = _tags_in(ds, "IMAGERY")
@@ -382,25 +383,29 @@ def _data_bands(ds: Any) -> list[int]:
     return bands[:3] or [1]
 
 
-def _probe_valid(ds: Any, name: str) -> tuple[np.ndarray, Affine] | None:
-    """A decimated validity mask (alpha, nodata, internal mask, NaN) or ``None`` when
-    that would need the full-resolution pixels (large file without overviews)."""
-    if not ds.overviews(1) and ds.width * ds.height > _PROBE_MAX_PIXELS:
-        return None
-    scale = max(1.0, max(ds.width, ds.height) / _PROBE_SIZE)
-    w = max(1, round(ds.width / scale))
-    h = max(1, round(ds.height / scale))
-    bands = _data_bands(ds)
+def _probe_valid(ds: Any, path: Path, name: str) -> tuple[np.ndarray, Affine] | None:
+    """A low-resolution validity mask (alpha, nodata, internal mask, NaN) and its
+    transform, or ``None`` when that would need the full-resolution pixels (a
+    large file without overviews). Reads one small overview when there is one."""
+    levels = ds.overviews(1)
     try:
-        mask = ds.dataset_mask(out_shape=(h, w), resampling=Resampling.nearest)
-        valid = mask > 0
-        alpha = [i + 1 for i, c in enumerate(ds.colorinterp) if c == ColorInterp.alpha]
-        if alpha:  # GDAL's dataset mask ignores an alpha band beyond the 4th
-            valid &= ds.read(alpha[-1], out_shape=(h, w), resampling=Resampling.nearest) > 0
-        # Reading the (decimated) pixels also surfaces corrupt blocks early.
-        data = ds.read(bands, out_shape=(len(bands), h, w), resampling=Resampling.nearest)
-        if data.dtype.kind == "f":
-            valid &= np.isfinite(data).all(axis=0)
+        if levels:
+            # the first overview at most _PROBE_MAX_SIDE px across, read whole
+            longest = max(ds.width, ds.height)
+            index = next(
+                (i for i, f in enumerate(levels) if longest / f <= _PROBE_MAX_SIDE),
+                len(levels) - 1,
+            )
+            with rasterio.open(path, overview_level=index) as ovr:
+                valid = _valid_pixels(ovr, None)
+                w, h = ovr.width, ovr.height
+        elif ds.width * ds.height <= _PROBE_MAX_PIXELS:
+            scale = max(1.0, max(ds.width, ds.height) / _PROBE_SIZE)
+            w = max(1, round(ds.width / scale))
+            h = max(1, round(ds.height / scale))
+            valid = _valid_pixels(ds, (h, w))
+        else:
+            return None
     except RasterioError as err:
         raise CorruptImageError(
             f"{name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
@@ -409,8 +414,36 @@ def _probe_valid(ds: Any, name: str) -> tuple[np.ndarray, Affine] | None:
         raise EmptyImageError(
             f"{name} has no valid pixels (all no-data, transparent or NaN): nothing to ingest"
         )
-    transform = _geo.scaled(ds.transform, ds.width / w, ds.height / h)
-    return valid, transform
+    return valid, _geo.scaled(ds.transform, ds.width / w, ds.height / h)
+
+
+def _valid_pixels(ds: Any, shape: tuple[int, int] | None) -> np.ndarray:
+    """Which pixels hold data, from the pixels themselves (nodata, NaN), the alpha
+    band or the internal mask, at ``shape`` (nearest) or full size. Reading the
+    pixels also surfaces corrupt blocks."""
+
+    def read(index: int | list[int], masks: bool = False) -> np.ndarray:
+        reader = ds.read_masks if masks else ds.read
+        if shape is None:
+            return np.asarray(reader(index))
+        out_shape = (len(index), *shape) if isinstance(index, list) else shape
+        return np.asarray(reader(index, out_shape=out_shape, resampling=Resampling.nearest))
+
+    bands = _data_bands(ds)
+    data = read(bands)
+    valid = np.ones(data.shape[1:], dtype=bool)
+    nodata = ds.nodata
+    if nodata is not None:
+        empty = np.isnan(data) if math.isnan(nodata) else data == data.dtype.type(nodata)
+        valid &= ~empty.all(axis=0)
+    alpha = [i + 1 for i, c in enumerate(ds.colorinterp) if c == ColorInterp.alpha]
+    if alpha:
+        valid &= read(alpha[-1]) > 0
+    elif nodata is None and any(MaskFlags.per_dataset in f for f in ds.mask_flag_enums):
+        valid &= read(bands[0], masks=True) > 0
+    if data.dtype.kind == "f":
+        valid &= np.isfinite(data).all(axis=0)
+    return valid
 
 
 def _footprint_native(ds: Any, probe: tuple[np.ndarray, Affine] | None) -> BaseGeometry:
