@@ -372,6 +372,48 @@ def draw_shadows(layer: np.ndarray, pt: Painter, yard: Yard, cars: list[Car], li
         tmp.poly(_hull(fp, fp + light.shadow(h - 0.35)), (255, 0, 0))
 
 
+def shade_lower_neighbours(pt: Painter, cars: list[Car], light: Light, strength: float) -> None:
+    """Shadows that tall cars cast on the tops of lower neighbouring cars (a tank car
+    beside a flat, a boxcar beside a gondola), drawn after every car."""
+    if len(cars) < 2:
+        return
+    xy = np.array([[c.cx, c.cy] for c in cars])
+    heights = np.array([c.height for c in cars])
+    reach = float(np.hypot(*light.shadow(5.0))) + 20.0
+    h_img, w_img = pt.img.shape[:2]
+    for i, j in zip(
+        *np.nonzero(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) < reach),
+        strict=True,
+    ):
+        drop = heights[i] - heights[j]
+        if i == j or drop < 0.4:
+            continue
+        top_i = cars[i].corners() + light.lean * heights[i]
+        top_j = shapely.Polygon(cars[j].corners() + light.lean * heights[j])
+        cast = shapely.Polygon(_hull(top_i, top_i + light.shadow(drop)))
+        hit = cast.intersection(top_j)
+        if hit.is_empty or hit.area < 0.05 or not isinstance(hit, shapely.Polygon):
+            continue
+        pts = pt.proj.px(np.asarray(hit.exterior.coords))
+        x0, y0 = np.floor(pts.min(axis=0)).astype(int) - 1
+        x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + 1
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w_img), min(y1, h_img)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        local = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        shifted = Projection(
+            pt.proj.width_m,
+            pt.proj.height_m,
+            pt.proj.gsd,
+            pt.proj.dx - x0 * pt.g,
+            pt.proj.dy + y0 * pt.g,
+        )
+        cv2.fillPoly(local, [shifted.cv(np.asarray(hit.exterior.coords))], 255, AA, SHIFT)
+        k = 1.0 - local.astype(np.float32)[..., None] * np.float32(strength * 0.9 / 255.0)
+        region = pt.img[y0:y1, x0:x1]
+        region[...] = np.clip(region * k, 0, 255).astype(np.uint8)
+
+
 def draw_boxes(
     pt: Painter, boxes: tuple[Box, ...], light: Light, p: SceneParams, rng: np.random.Generator
 ) -> None:

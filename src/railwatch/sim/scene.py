@@ -26,6 +26,7 @@ from railwatch.sim.render import (
     draw_trees_masts,
     ground,
     make_light,
+    shade_lower_neighbours,
     texture_and_shadows,
 )
 from railwatch.sim.yard import Yard, make_yard
@@ -186,6 +187,7 @@ def render_scene(params: SceneParams) -> RenderedScene:
     draw_boxes(pt, yard.boxes, light, p, obj_rng)
     for car in cars:
         draw_car(pt, car, light, p, paint)
+    shade_lower_neighbours(pt, cars, light, strength)
     draw_trees_masts(pt, yard, style, light, p, obj_rng)
 
     if ss > 1:
