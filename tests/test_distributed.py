@@ -1,0 +1,248 @@
+"""Distributed processing on a real local Dask cluster: results, incrementality,
+idempotence, a worker killed mid-task, and a client killed with SIGKILL mid-run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pyproj import Transformer
+from sqlalchemy import func, select
+
+from railwatch.ingest import ingest_paths
+from railwatch.sites import site_from_bbox
+from railwatch.storage import Database, repo
+from railwatch.storage.models import Count, Detection, Scene
+
+pytest.importorskip("distributed")
+
+ORIGIN = (500_000.0, 4_680_000.0)
+W, H, GSD = 64, 48, 0.5
+
+# The fake detectors live in a module the worker processes can import (PYTHONPATH).
+FAKE_SOURCE = textwrap.dedent(
+    '''
+    import os, signal, time
+    from pathlib import Path
+    import numpy as np
+    from scipy import ndimage
+    from railwatch.detect.base import Detection, OrientedBox
+
+    class BrightRects:
+        """Finds bright rectangles (grey > 150): one detection each."""
+        name = "fake-rects"
+        version = "1"
+
+        def __init__(self, delay=0.0, kill_marker=None):
+            self.delay = delay
+            self.kill_marker = kill_marker
+
+        def detect(self, image, gsd, valid=None):
+            if self.kill_marker is not None and not Path(self.kill_marker).exists():
+                Path(self.kill_marker).write_text(str(os.getpid()))
+                os.kill(os.getpid(), signal.SIGKILL)  # this worker dies mid-task, once
+            if self.delay:
+                time.sleep(self.delay)
+            labels, n = ndimage.label(image.mean(axis=2) > 150)
+            out = []
+            for sl in ndimage.find_objects(labels):
+                h = sl[0].stop - sl[0].start
+                w = sl[1].stop - sl[1].start
+                cx, cy = (sl[1].start + sl[1].stop) / 2, (sl[0].start + sl[0].stop) / 2
+                out.append(Detection(OrientedBox(cx, cy, float(max(w, h)),
+                                                 float(min(w, h)), 0.0), cls="boxcar"))
+            return out
+    '''
+)
+
+
+@pytest.fixture
+def fake_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    mod_dir = tmp_path / "fakemod"
+    mod_dir.mkdir()
+    (mod_dir / "rw_fake_rects.py").write_text(FAKE_SOURCE)
+    monkeypatch.syspath_prepend(str(mod_dir))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(p for p in (str(mod_dir), os.environ.get("PYTHONPATH")) if p)
+    )
+    return mod_dir
+
+
+def _scene_pixels(n_cars: int) -> np.ndarray:
+    """A dark yard with ``n_cars`` bright 30x6 px (15 x 3 m) rectangles."""
+    data = np.full((3, H, W), 60, dtype=np.uint8)
+    data[1] += 10
+    for k in range(n_cars):
+        row = 4 + 10 * k
+        data[:, row : row + 6, 10:40] = 220
+    return data
+
+
+def make_scenes(folder: Path, count: int) -> list[Path]:
+    """``count`` tiny scenes (distinct pixels, dated by name) with all-clear masks;
+    scene k holds k % 4 + 1 cars."""
+    from helpers import make_geotiff
+
+    paths = []
+    for k in range(count):
+        name = f"yard_2023{1 + k // 28:02d}{1 + k % 28:02d}"
+        data = _scene_pixels(k % 4 + 1)
+        data[2, 0, 0] = k  # distinct content hash
+        paths.append(make_geotiff(folder / f"{name}.tif", origin=ORIGIN, gsd=GSD,
+                                  width=W, height=H, data=data))  # fmt: skip
+        make_geotiff(folder / f"{name}.mask.tif", origin=ORIGIN, gsd=GSD, width=W, height=H,
+                     bands=1, data=np.zeros((1, H, W), np.uint8))  # fmt: skip
+    return paths
+
+
+def site_bbox() -> list[float]:
+    """WGS84 bbox of the images' inner part (1 m margin)."""
+    to_wgs = Transformer.from_crs("EPSG:32652", "EPSG:4326", always_xy=True)
+    x0, y1 = ORIGIN[0] + 1, ORIGIN[1] - 1
+    x1, y0 = ORIGIN[0] + W * GSD - 1, ORIGIN[1] - H * GSD + 1
+    lon0, lat0 = to_wgs.transform(x0, y0)
+    lon1, lat1 = to_wgs.transform(x1, y1)
+    return [lon0, lat0, lon1, lat1]
+
+
+def setup_db(url: str, folder: Path, count: int, site: str = "yard") -> Database:
+    db = Database(url)
+    with db.session() as s:
+        repo.add_site(s, site_from_bbox(site, site_bbox()))
+    summary = ingest_paths(db, site, make_scenes(folder / site, count))
+    assert len(summary.ingested) == count, summary.failed
+    return db
+
+
+def _count_rects(uri: str) -> int:
+    import rasterio
+    from scipy import ndimage
+
+    with rasterio.open(uri) as src:
+        grey = src.read().mean(axis=0)
+    return int(ndimage.label(grey > 150)[1])
+
+
+def check_consistent(db: Database, expect_all_processed: bool = True) -> dict[str, int]:
+    """Every processed scene has its 'all' count and exactly its cars as detections."""
+    statuses: dict[str, int] = {}
+    with db.session(readonly=True) as s:
+        for scene in s.scalars(select(Scene)):
+            statuses[scene.status] = statuses.get(scene.status, 0) + 1
+            n_det = s.scalar(select(func.count()).where(Detection.scene_id == scene.id))
+            counts = {
+                c.cls: c.count for c in s.scalars(select(Count).where(Count.scene_id == scene.id))
+            }
+            if scene.status == "processed":
+                cars = _count_rects(scene.uri)
+                assert n_det == cars, (scene.id, n_det, cars)
+                assert counts.get("all") == pytest.approx(cars), (scene.id, counts)
+            else:
+                assert n_det == 0 and not counts, (scene.id, scene.status)
+    if expect_all_processed:
+        assert set(statuses) == {"processed"}, statuses
+    return statuses
+
+
+@pytest.mark.slow
+def test_local_cluster_processes_incrementally_and_idempotently(
+    tmp_path: Path, tmp_db_url: str, fake_module: Path
+) -> None:
+    import rw_fake_rects
+
+    from railwatch.distributed import ClusterSpec, process_sites_distributed
+    from railwatch.pipeline import process_site
+
+    db = setup_db(tmp_db_url, tmp_path, 6)
+    det = rw_fake_rects.BrightRects()
+    seen: list[tuple[int, int]] = []
+    [summary] = process_sites_distributed(
+        db, ["yard"], detector=det, cluster=ClusterSpec(workers=2),
+        on_progress=lambda d, t, _s: seen.append((d, t)),
+    )  # fmt: skip
+    assert len(summary.processed) == 6 and not summary.failed and summary.skipped == 0
+    assert seen[0] == (0, 6) and seen[-1] == (6, 6)
+    check_consistent(db)
+    # Same numbers as the in-process path.
+    with db.session(readonly=True) as s:
+        dist = [(p.when, p.count) for p in repo.count_series(s, "yard")]
+    again = process_sites_distributed(db, ["yard"], detector=det, cluster=ClusterSpec(workers=1))
+    assert again[0].total == 0 and again[0].skipped == 6  # incremental: nothing to do
+    local = process_site(db, "yard", detector=det, reprocess=True)
+    assert len(local.processed) == 6
+    with db.session(readonly=True) as s:
+        assert [(p.when, p.count) for p in repo.count_series(s, "yard")] == dist
+    check_consistent(db)  # reprocessing replaced rows, no duplicates
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_task_is_retried(
+    tmp_path: Path, tmp_db_url: str, fake_module: Path
+) -> None:
+    import rw_fake_rects
+
+    from railwatch.distributed import ClusterSpec, process_sites_distributed
+
+    db = setup_db(tmp_db_url, tmp_path, 4)
+    marker = tmp_path / "killed-once"
+    det = rw_fake_rects.BrightRects(kill_marker=str(marker))
+    [summary] = process_sites_distributed(
+        db, ["yard"], detector=det, cluster=ClusterSpec(workers=2)
+    )
+    assert marker.exists()  # a worker really died
+    assert int(marker.read_text()) != os.getpid()
+    assert len(summary.processed) == 4 and not summary.failed
+    check_consistent(db)
+
+
+LAUNCHER = textwrap.dedent(
+    """
+    import sys
+    import rw_fake_rects
+    import railwatch.detect.registry as registry
+    registry.get_detector = lambda name="default": rw_fake_rects.BrightRects(delay=0.4)
+    from railwatch.cli.main import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_then_rerun_processes_every_scene_once(
+    tmp_path: Path, tmp_db_url: str, fake_module: Path
+) -> None:
+    db = setup_db(tmp_db_url, tmp_path, 20)
+    launcher = fake_module / "launch.py"
+    launcher.write_text(LAUNCHER)
+    cmd = [sys.executable, str(launcher), "--db", tmp_db_url, "process", "--all",
+           "--workers", "1", "--json"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    done = 0
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            with db.session(readonly=True) as s:
+                done = s.scalar(select(func.count()).where(Scene.status == "processed")) or 0
+            if done >= 3:
+                break
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the client and its cluster, all at once
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
+    statuses = check_consistent(db, expect_all_processed=False)
+    assert 3 <= statuses.get("processed", 0) < 20, statuses
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=True)
+    assert '"processed":' in out.stdout
+    check_consistent(db)
+    with db.session(readonly=True) as s:
+        assert s.scalar(select(func.count()).select_from(Scene)) == 20
