@@ -65,6 +65,10 @@ def create_app(
             "Reads are open on localhost; every write needs `Authorization: Bearer <token>`."
         ),
         lifespan=lifespan,
+        # Swagger UI and ReDoc load their scripts from a CDN: off, so the server works
+        # offline; the OpenAPI document is at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.db = database
     app.state.settings = cfg

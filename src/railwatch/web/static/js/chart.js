@@ -1,0 +1,87 @@
+/* Count chart drawn as SVG: counts with their interval, gaps for unusable images,
+   events as dashed lines, alerts as red rings; clicking a point selects its image. */
+"use strict";
+
+const RWChart = (() => {
+  const NS = "http://www.w3.org/2000/svg";
+  function s(tag, attrs, ...kids) {
+    const n = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) if (v !== null && v !== undefined) n.setAttribute(k, v);
+    for (const k of kids) n.append(k instanceof Node ? k : document.createTextNode(String(k)));
+    return n;
+  }
+
+  /** Draw into `host`; points: [{when, count, low, high, usable, scene_id}], returns {select(id)}. */
+  function draw(host, points, { events = [], alerts = [], onPick = () => {} } = {}) {
+    const W = Math.max(320, host.clientWidth || 600), H = 220;
+    const m = { l: 40, r: 30, t: 12, b: 28 };
+    const svg = s("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-svg", role: "img" });
+    host.replaceChildren(svg);
+    if (!points.length) { svg.append(s("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, "no processed images")); return { select() {} }; }
+    const t = (p) => Date.parse(p.when);
+    let t0 = Math.min(...points.map(t)), t1 = Math.max(...points.map(t));
+    for (const e of events) { const te = Date.parse(e.date); if (te >= t0 - 864e5 * 60 && te <= t1 + 864e5 * 60) { t0 = Math.min(t0, te); t1 = Math.max(t1, te); } }
+    if (t1 === t0) { t0 -= 864e5; t1 += 864e5; }
+    const ymax = Math.max(1, ...points.map((p) => (p.high ?? p.count ?? 0))) * 1.12;
+    const x = (v) => m.l + ((v - t0) / (t1 - t0)) * (W - m.l - m.r);
+    const y = (v) => H - m.b - (v / ymax) * (H - m.t - m.b);
+    // axes and grid
+    const step = Math.max(1, Math.ceil(ymax / 5 / 5) * 5 >= 5 ? Math.ceil(ymax / 5 / 5) * 5 : Math.ceil(ymax / 5));
+    for (let v = 0; v <= ymax; v += step) {
+      svg.append(s("line", { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: "grid" }));
+      svg.append(s("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, v));
+    }
+    const years = new Date(t0).getUTCFullYear(), yearsEnd = new Date(t1).getUTCFullYear();
+    const span = t1 - t0;
+    if (span > 864e5 * 400) {
+      for (let yr = years; yr <= yearsEnd + 1; yr++) {
+        const tv = Date.UTC(yr, 0, 1);
+        if (tv < t0 || tv > t1) continue;
+        svg.append(s("text", { x: x(tv), y: H - 8, "text-anchor": "middle", class: "tick" }, yr));
+      }
+    } else {
+      const d = new Date(t0); d.setUTCDate(1); d.setUTCMonth(d.getUTCMonth() + 1);
+      for (; d.getTime() <= t1; d.setUTCMonth(d.getUTCMonth() + 1)) {
+        svg.append(s("text", { x: x(d.getTime()), y: H - 8, "text-anchor": "middle", class: "tick" }, d.toISOString().slice(0, 7)));
+      }
+    }
+    // events
+    for (const e of events) {
+      const te = Date.parse(e.date);
+      if (te < t0 || te > t1) continue;
+      svg.append(s("line", { x1: x(te), x2: x(te), y1: m.t, y2: H - m.b, class: "event" }, s("title", {}, `${e.date} ${e.label}`)));
+      svg.append(s("text", { x: x(te) + 3, y: m.t + 10, class: "event-label" }, e.label));
+    }
+    const usable = points.filter((p) => p.usable && p.count !== null);
+    // interval band as whiskers, then the line
+    for (const p of usable) {
+      if (p.low !== null && p.high !== null && p.high > p.low)
+        svg.append(s("line", { x1: x(t(p)), x2: x(t(p)), y1: y(p.low), y2: y(p.high), class: "whisker" }));
+    }
+    if (usable.length > 1)
+      svg.append(s("polyline", { points: usable.map((p) => `${x(t(p))},${y(p.count)}`).join(" "), class: "series" }));
+    const alertScenes = new Set(alerts.filter((a) => a.cls === "all" || !a.cls).map((a) => a.scene_id));
+    const nodes = new Map();
+    for (const p of points) {
+      let g;
+      if (p.usable && p.count !== null) {
+        g = s("circle", { cx: x(t(p)), cy: y(p.count), r: 4, class: "pt" + (alertScenes.has(p.scene_id) ? " pt-alert" : "") },
+          s("title", {}, `${p.when.slice(0, 10)}: ${p.count} railcars`));
+      } else {
+        g = s("text", { x: x(t(p)), y: H - m.b - 3, "text-anchor": "middle", class: "pt pt-unusable" }, "×");
+        g.append(s("title", {}, `${p.when.slice(0, 10)}: unusable image (not counted)`));
+      }
+      g.dataset.scene = p.scene_id;
+      g.dataset.date = p.when.slice(0, 10);
+      g.addEventListener("click", () => onPick(p.scene_id));
+      svg.append(g);
+      nodes.set(p.scene_id, g);
+    }
+    return {
+      select(id) {
+        for (const [sid, n] of nodes) n.classList.toggle("selected", sid === id);
+      },
+    };
+  }
+  return { draw };
+})();

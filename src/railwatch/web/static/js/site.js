@@ -1,0 +1,195 @@
+/* Site page: map (site polygon, image tiles, detections), image stepper, count chart, alerts. */
+"use strict";
+
+(async () => {
+  const { el, api, all, fmtCount, day, pct } = RW;
+  const name = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
+  const enc = encodeURIComponent(name);
+  const COLOURS = {
+    boxcar: "#e8743b", gondola: "#4c9be8", hopper: "#b07cd8", tank: "#f2d53c",
+    flat: "#58c98b", container: "#ff6fa8", locomotive: "#ff3b3b",
+  };
+  const colour = (c) => COLOURS[c] || "#dddddd";
+  const $ = (id) => document.getElementById(id);
+
+  const state = { scenes: [], index: -1, tiles: null, dets: null, chart: null, events: [], alerts: [], seq: 0 };
+
+  const map = L.map("map", { preferCanvas: true, zoomSnap: 0.25, attributionControl: false });
+  const canvas = L.canvas({ padding: 0.3 });
+  $("token").value = RW.token();
+  $("token").addEventListener("change", (e) => RW.setToken(e.target.value.trim()));
+  $("token").addEventListener("input", (e) => RW.setToken(e.target.value.trim()));
+
+  function legend() {
+    $("legend").replaceChildren(
+      el("h3", {}, "Legend"),
+      ...Object.entries(COLOURS).map(([c, col]) =>
+        el("span", { class: "lg" }, el("i", { style: `border-color:${col}` }), c)),
+      el("span", { class: "lg" }, el("i", { class: "covered" }), "covered load (dashed)"),
+      el("span", { class: "lg" }, el("i", { class: "site" }), "site"),
+    );
+  }
+
+  let site;
+  try {
+    site = await api(`/api/sites/${enc}`);
+  } catch (err) {
+    $("scene-info").textContent = "Cannot load site: " + err.message;
+    $("scene-info").classList.add("error");
+    return;
+  }
+  document.title = `railwatch · ${site.name}`;
+  $("site-name").textContent = site.name;
+  $("site-desc").textContent = site.description || "";
+  const sitePoly = L.geoJSON(site.geometry, { renderer: canvas, interactive: false,
+    style: { color: "#ffe14d", weight: 2, fill: false, dashArray: "6 4" } });
+  if (site.tracks) L.geoJSON(site.tracks, { renderer: canvas, interactive: false, style: { color: "#888", weight: 1 } }).addTo(map);
+  sitePoly.addTo(map);
+  map.fitBounds(sitePoly.getBounds(), { padding: [20, 20] });
+  legend();
+
+  const [scenes, events] = await Promise.all([
+    all(`/api/sites/${enc}/scenes?footprint=true`),
+    all(`/api/sites/${enc}/events`),
+  ]);
+  state.scenes = scenes;
+  state.events = events;
+
+  function sceneLabel(sc) {
+    if (sc.status === "unusable") return "unusable";
+    if (sc.status !== "processed") return sc.status;
+    return sc.count ? `${fmtCount(sc.count.total)} cars` : "–";
+  }
+
+  const list = $("scenes");
+  list.replaceChildren(...scenes.map((sc, i) => {
+    const reason = (sc.quality.reasons || []).join("; ");
+    return el("li", {},
+      el("button", {
+        type: "button", class: `scene ${sc.status}`, dataset: { date: day(sc.acquired_at), scene: sc.id },
+        title: reason || `${sc.sensor || "image"}, ${sc.gsd} m`, onclick: () => select(i),
+      }, el("span", { class: "d" }, day(sc.acquired_at)), el("span", { class: "c" }, sceneLabel(sc))));
+  }));
+  $("slider").max = Math.max(0, scenes.length - 1);
+  $("slider").addEventListener("input", (e) => select(Number(e.target.value)));
+  $("prev").addEventListener("click", () => select(state.index - 1));
+  $("next").addEventListener("click", () => select(state.index + 1));
+  document.addEventListener("keydown", (e) => {
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+    if (e.key === "ArrowLeft") select(state.index - 1);
+    if (e.key === "ArrowRight") select(state.index + 1);
+  });
+
+  function nativeZoom(sc) {
+    const lat = (site.bounds[1] + site.bounds[3]) / 2;
+    return Math.max(1, Math.min(22, Math.ceil(Math.log2((156543.03 * Math.cos(lat * Math.PI / 180)) / sc.gsd))));
+  }
+
+  async function select(i) {
+    if (!scenes.length) return;
+    i = Math.max(0, Math.min(scenes.length - 1, i));
+    state.index = i;
+    const sc = scenes[i];
+    const seq = ++state.seq;
+    $("slider").value = i;
+    for (const b of list.querySelectorAll("button.scene")) b.classList.toggle("active", Number(b.dataset.scene) === sc.id);
+    list.querySelector(`button[data-scene="${sc.id}"]`)?.scrollIntoView({ block: "nearest" });
+    if (state.chart) state.chart.select(sc.id);
+    history.replaceState(null, "", `#${sc.id}`);
+    if (state.tiles) map.removeLayer(state.tiles);
+    const fb = L.geoJSON(sc.footprint).getBounds();
+    state.tiles = L.tileLayer(`/api/scenes/${sc.id}/tiles/{z}/{x}/{y}.png`, {
+      bounds: fb, maxNativeZoom: nativeZoom(sc), maxZoom: 22, minZoom: 3, tileSize: 256,
+    });
+    const tilesFor = sc.id;
+    state.tiles.on("load", () => { if (state.scenes[state.index]?.id === tilesFor) document.body.dataset.tiles = String(tilesFor); });
+    delete document.body.dataset.tiles;
+    state.tiles.addTo(map);
+    state.tiles.bringToBack();
+    if (state.dets) { map.removeLayer(state.dets); state.dets = null; }
+    const q = sc.quality;
+    const info = [
+      el("strong", {}, day(sc.acquired_at)), " · ",
+      sc.status === "processed" && sc.count
+        ? `${fmtCount(sc.count.total)} railcars (${fmtCount(sc.count.low)}–${fmtCount(sc.count.high)}, ${sc.count.method})`
+        : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.reasons || []).join("; ")) : sc.status,
+      " · clear ", pct(q.clear_fraction), " · ", `${sc.gsd} m`, sc.sensor ? ` · ${sc.sensor}` : "",
+    ];
+    $("scene-info").replaceChildren(...info, el("span", { id: "det-count", class: "muted" }, " · loading detections…"));
+    try {
+      const fc = await api(`/api/scenes/${sc.id}/detections?limit=50000`);
+      if (seq !== state.seq) return;
+      state.dets = L.geoJSON(fc, {
+        renderer: canvas,
+        style: (f) => ({
+          color: f.properties.covered ? "#ffffff" : colour(f.properties.class),
+          fillColor: colour(f.properties.class), fillOpacity: 0.35,
+          weight: f.properties.covered ? 2.5 : 1.5, dashArray: f.properties.covered ? "4 3" : null,
+        }),
+        onEachFeature: (f, layer) => layer.bindTooltip(
+          `${f.properties.class}${f.properties.covered ? " (covered)" : ""} · score ${f.properties.score}` +
+          (f.properties.inside ? "" : " · outside the site"), { sticky: true }),
+      }).addTo(map);
+      const covered = fc.features.filter((f) => f.properties.covered).length;
+      $("det-count").textContent = ` · ${fc.numberMatched} detections` + (covered ? `, ${covered} covered` : "");
+    } catch (err) {
+      $("det-count").textContent = " · detections unavailable: " + err.message;
+    }
+  }
+
+  async function loadChart(cls) {
+    const counts = await all(`/api/sites/${enc}/counts?class=${encodeURIComponent(cls)}`, 10000);
+    state.chart = RWChart.draw($("chart"), counts, {
+      events: state.events, alerts: state.alerts.filter((a) => a.cls === cls),
+      onPick: (id) => select(scenes.findIndex((sc) => sc.id === id)),
+    });
+    if (state.index >= 0) state.chart.select(scenes[state.index].id);
+    return counts;
+  }
+
+  function renderAlerts() {
+    const box = $("alerts");
+    if (!state.alerts.length) { box.replaceChildren(el("p", { class: "muted" }, "No alerts.")); return; }
+    box.replaceChildren(...state.alerts.map((a) => {
+      const note = el("input", { type: "text", class: "ack-note", placeholder: "note (what you checked)", maxlength: 2000 });
+      const msg = el("span", { class: "ack-msg" });
+      const ack = el("button", { type: "button", class: "ack", onclick: async () => {
+        ack.disabled = true;
+        msg.textContent = "";
+        try {
+          const updated = await api(`/api/alerts/${a.id}/acknowledge`, { method: "POST", body: { note: note.value } });
+          Object.assign(a, updated);
+          renderAlerts();
+        } catch (err) {
+          msg.textContent = err.status === 401 ? "enter the API token above" : err.message;
+          ack.disabled = false;
+        }
+      } }, "Acknowledge");
+      const idx = scenes.findIndex((sc) => sc.id === a.scene_id);
+      return el("div", { class: `alert sev-${a.severity}${a.acknowledged ? " acked" : ""}`, dataset: { alert: a.id, date: day(a.when) } },
+        el("div", { class: "alert-head" },
+          el("span", { class: `badge badge-${a.severity}` }, a.severity), " ",
+          el("strong", {}, a.kind), " · ", a.cls, " · ",
+          idx >= 0 ? el("a", { href: `#${a.scene_id}`, onclick: (e) => { e.preventDefault(); select(idx); } }, day(a.when)) : day(a.when)),
+        el("p", { class: "expl" }, a.explanation),
+        a.event_label ? el("p", { class: "muted" }, `event: ${a.event_label} (${a.event_days} days before)`) : null,
+        a.acknowledged
+          ? el("p", { class: "acked-note" }, `Acknowledged ${day(a.ack_at)}` + (a.ack_note ? `: ${a.ack_note}` : ""))
+          : el("div", { class: "ack-row" }, note, ack, msg));
+    }));
+  }
+
+  state.alerts = await all(`/api/sites/${enc}/alerts`);
+  renderAlerts();
+  const firstCounts = await loadChart("all");
+  const classes = ["all", ...new Set(firstCounts.length ? (await api(`/api/sites/${enc}/counts?limit=1`)).classes.filter((c) => c !== "all") : [])];
+  $("cls").replaceChildren(...classes.map((c) => el("option", { value: c }, c)));
+  $("cls").addEventListener("change", (e) => loadChart(e.target.value));
+  window.addEventListener("resize", () => loadChart($("cls").value));
+
+  const fromHash = scenes.findIndex((sc) => String(sc.id) === location.hash.slice(1));
+  let start = fromHash;
+  if (start < 0) for (let i = scenes.length - 1; i >= 0; i--) if (scenes[i].status === "processed") { start = i; break; }
+  await select(start < 0 ? scenes.length - 1 : start);
+  document.body.dataset.ready = "1";
+})();

@@ -1,0 +1,36 @@
+/* Site list: latest count, trend arrow, open alerts. */
+"use strict";
+
+(async () => {
+  const { el, api, fmtCount, day, TREND } = RW;
+  const body = document.getElementById("sites-body");
+  const status = document.getElementById("status");
+  try {
+    const page = await api("/api/sites?limit=1000");
+    body.replaceChildren();
+    if (!page.items.length) {
+      status.textContent = "No sites yet: add one with `railwatch site add` or POST /api/sites.";
+      return;
+    }
+    status.textContent = `${page.total} site${page.total === 1 ? "" : "s"}`;
+    for (const s of page.items) {
+      const sm = s.summary;
+      body.append(
+        el("tr", { class: "site-row", dataset: { site: s.name } },
+          el("td", {}, el("a", { href: `/sites/${encodeURIComponent(s.name)}` }, s.name),
+            s.description ? el("div", { class: "muted" }, s.description) : null),
+          el("td", { class: "num" }, s.scenes, el("span", { class: "muted" }, ` (${s.usable} usable)`)),
+          el("td", {}, day(s.last)),
+          el("td", { class: "num latest" }, fmtCount(sm.latest_count),
+            el("span", { class: `trend trend-${sm.trend}`, title: `trend: ${sm.trend}` }, " " + TREND[sm.trend]),
+            el("div", { class: "muted" }, day(sm.latest_when))),
+          el("td", { class: "num" },
+            sm.open_alerts ? el("span", { class: "badge badge-high" }, sm.open_alerts) : el("span", { class: "muted" }, "0")),
+        ),
+      );
+    }
+  } catch (err) {
+    status.textContent = "Cannot load sites: " + err.message;
+    status.classList.add("error");
+  }
+})();
