@@ -59,7 +59,7 @@ def write_big_geotiff(path: Path) -> None:
 
 _CHILD = textwrap.dedent(
     """
-    import json, resource, sys
+    import json, resource, sys, time
     sys.path.insert(0, sys.argv[2])
     from imagery_helpers import image_box_wgs84
     from railwatch.imagery import assess_quality, inspect_scene, read_site_window, site_grid
@@ -79,15 +79,19 @@ _CHILD = textwrap.dedent(
     site = image_box_wgs84(19_600, 19_600, 21_400, 21_400)  # 900 m x 900 m
     grid = site_grid(site, 0.5)
     before = peak_mb()
+    t0 = time.perf_counter()
     info = inspect_scene(sys.argv[1])
+    t1 = time.perf_counter()
     after_inspect = peak_mb()
     raster = read_site_window(sys.argv[1], grid, site_geom=site)
+    t2 = time.perf_counter()
     after_read = peak_mb()
     quality = assess_quality(raster)
     after_quality = peak_mb()
     print(json.dumps({
         "before": before, "after_inspect": after_inspect, "after_read": after_read,
         "after_quality": after_quality,
+        "inspect_s": round(t1 - t0, 2), "read_s": round(t2 - t1, 2),
         "width": info.width, "gsd": info.gsd, "grid": [grid.width, grid.height],
         "valid": float(raster.valid[raster.inside].mean()),
         "green_min": int(raster.image[..., 1].min()), "coverage": quality.coverage,
@@ -118,7 +122,7 @@ def test_big_cog_inspect_and_read_are_memory_bounded(tmp_path: Path) -> None:
     growth_inspect = result["after_inspect"] - result["before"]
     growth = result["after_read"] - result["before"]
     # the site window is 1800 x 1800 px (~10 MB as RGB); the image is 4,800 MB
-    assert growth_inspect < 200, result
-    assert growth < 400, result
+    assert growth_inspect < 120, result
+    assert growth < 300, result
     assert growth < FULL_IMAGE_MB / 10
     print(json.dumps(result))
