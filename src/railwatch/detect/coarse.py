@@ -11,8 +11,9 @@ measured is how much track is occupied. The method:
 2. Profiles: colours are sampled every half pixel along each line (bilinear), in an
    opponent colour space (luminance and two chroma axes).
 3. Car evidence: a car differs from the empty track (ballast, rails) it stands on. Each
-   sample is compared with the line's own median colour (empty track dominates most
-   lines) in units of the robust noise of all track samples; the evidence is
+   sample is compared with the line's own empty-track colour (the densest colour near
+   its median, by mean shift: ballast is one tight colour, cars of many colours are
+   not) in units of the robust noise of all track samples; the evidence is
    averaged over half a car length (oriented filtering along the track).
 4. Occupied: averaged evidence >= ``threshold`` (2.0), and at least 0.8 times the
    evidence one track spacing to either side, so a car seen by the neighbouring
@@ -48,6 +49,9 @@ TRACK_SPACING_M = 4.75
 LENGTH_GSD = 1.5
 #: GSD (metres) from which only the presence of long trains is reported.
 PRESENCE_GSD = 10.0
+#: A line sample is occupied only if its evidence is at least this times the evidence one
+#: track spacing to either side (the neighbouring track's car is not counted twice).
+SIDE_RATIO = 0.8
 #: Occupied length (metres) that makes a "long train present".
 LONG_TRAIN_M = 300.0
 
@@ -234,6 +238,22 @@ def _corridor_lines(
     return lines
 
 
+def _mode(samples: np.ndarray, noise: np.ndarray, iterations: int = 8) -> np.ndarray:
+    """The densest colour near the median (mean shift, radius 2 noise units): the empty
+    track's colour even where cars of various colours fill most of a line."""
+    centre = np.median(samples, axis=0)
+    scaled = samples / noise
+    for _ in range(iterations):
+        near = ((scaled - centre / noise) ** 2).sum(axis=1) <= 4.0
+        if near.sum() < 5:
+            break
+        new = samples[near].mean(axis=0)
+        if np.allclose(new, centre, atol=0.05):
+            break
+        centre = new
+    return np.asarray(centre)
+
+
 def _occupancy(
     feats: np.ndarray,
     valid: np.ndarray,
@@ -266,7 +286,7 @@ def _occupancy(
     kernel = np.ones(k) / k
     length, strings = 0.0, 0
     for pts, tang, f, ok in profiles:
-        own = np.median(f[ok], axis=0) if ok.sum() > 20 else ref
+        own = _mode(f[ok], noise) if ok.sum() > 20 else ref
         if max_ref_distance is not None and (
             float(np.sqrt((((own - ref) / noise) ** 2).sum())) > max_ref_distance
         ):
@@ -278,7 +298,7 @@ def _occupancy(
             _sample(ev_img, pts + normal * offset), _sample(ev_img, pts - normal * offset)
         )
         smooth = np.convolve(e, kernel, mode="same")
-        occ = (smooth >= threshold) & ok & (e >= 0.8 * side)
+        occ = (smooth >= threshold) & ok & (e >= SIDE_RATIO * side)
         length += float(occ.sum()) * step * gsd
         strings += int(np.count_nonzero(np.diff(occ.astype(np.int8)) == 1) + int(occ[0]))
     return length, strings
