@@ -205,11 +205,15 @@ def test_worker_killed_mid_task_is_retried(
 LAUNCHER = textwrap.dedent(
     """
     import sys
-    import rw_fake_rects
-    import railwatch.detect.registry as registry
-    registry.get_detector = lambda name="default": rw_fake_rects.BrightRects(delay=0.4)
-    from railwatch.cli.main import main
-    sys.exit(main(sys.argv[1:]))
+
+    if __name__ == "__main__":  # worker processes re-import this module (spawn)
+        import rw_fake_rects
+        import railwatch.detect.registry as registry
+
+        registry.get_detector = lambda name="default": rw_fake_rects.BrightRects(delay=0.4)
+        from railwatch.cli.main import main
+
+        sys.exit(main(sys.argv[1:]))
     """
 )
 

@@ -1,0 +1,391 @@
+"""Register scenes from STAC: a STAC API (searched with pystac-client) or a static
+catalog (walked with pystac, from a file or over HTTP).
+
+Each item that intersects the site becomes a scene with the item's metadata
+(datetime, GSD, ``eo:cloud_cover``, view angles, platform) and, when the item has
+one, its provider quality mask. Pixels are not downloaded: the scene's ``uri`` is the
+asset's URL, and only the image header is read here (GDAL ``/vsicurl/`` range
+requests for http(s) assets, so a Cloud-Optimized GeoTIFF costs a few kB).
+
+Authentication headers (commercial APIs) come from the ``headers`` argument or the
+``RAILWATCH_STAC_HEADERS`` environment variable (a JSON object); they are sent to
+the API and to GDAL, and never logged or stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from shapely.geometry import Polygon, mapping, shape
+from shapely.geometry.base import BaseGeometry
+
+from railwatch.errors import ConfigError, ImageryError, InputError, RailwatchError, lazy_import
+from railwatch.ingest import IngestSummary
+from railwatch.storage import Database, repo
+
+__all__ = [
+    "HEADERS_ENV",
+    "StacError",
+    "gdal_http_env",
+    "gdal_path",
+    "ingest_stac",
+    "stac_headers",
+]
+
+log = logging.getLogger(__name__)
+
+#: Environment variable with the HTTP headers (JSON object) for STAC and asset requests.
+HEADERS_ENV = "RAILWATCH_STAC_HEADERS"
+
+# Asset names tried, in order, when --asset is not given.
+_IMAGE_ASSETS = ("image", "visual", "analytic", "data", "ortho_visual", "rgb")
+_MASK_ASSETS = ("mask", "udm2", "udm", "quality", "cloud_mask")
+_MASK_ROLES = ("quality", "cloud", "data-mask", "udm")
+_RASTER_TYPES = ("image/tiff", "image/jp2", "application/x-geotiff")
+
+ItemCallback = Callable[[int, str], None]
+
+
+class StacError(RailwatchError, OSError):
+    """A STAC API or catalog cannot be read."""
+
+
+def stac_headers(headers: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Headers for STAC requests: ``headers`` when given, else ``RAILWATCH_STAC_HEADERS``."""
+    if headers is not None:
+        return {str(k): str(v) for k, v in headers.items()}
+    text = os.environ.get(HEADERS_ENV, "").strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(
+            f"{HEADERS_ENV} is not valid JSON: set it to an object such as "
+            '{"Authorization": "Bearer ..."}'
+        ) from err
+    if not isinstance(value, dict):
+        raise ConfigError(f"{HEADERS_ENV} must be a JSON object of header names to values")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def gdal_path(uri: str) -> str:
+    """The path GDAL opens for a scene URI: ``/vsicurl/`` for http(s) URLs (range
+    requests), the local path for files and ``file://`` URIs."""
+    if uri.startswith(("http://", "https://")):
+        return "/vsicurl/" + uri
+    if uri.startswith("file://"):
+        return urlparse(uri).path
+    return uri
+
+
+@contextmanager
+def gdal_http_env(headers: Mapping[str, str] | None = None) -> Iterator[None]:
+    """A GDAL environment for remote COG reads: no directory listing on open, a bounded
+    block cache, and the STAC headers (``GDAL_HTTP_HEADERS``)."""
+    import rasterio
+
+    hdrs = stac_headers(headers)
+    options: dict[str, Any] = {
+        "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+        "GDAL_CACHEMAX": 128 * 1024 * 1024,
+        "GDAL_HTTP_MAX_RETRY": 3,
+        "GDAL_HTTP_RETRY_DELAY": 1,
+    }
+    if hdrs:
+        options["GDAL_HTTP_HEADERS"] = "\r\n".join(f"{k}: {v}" for k, v in hdrs.items())
+    with rasterio.Env(**options):
+        yield
+
+
+def ingest_stac(
+    db: Database,
+    site: str,
+    url: str,
+    *,
+    collections: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    max_cloud: float | None = None,
+    asset: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    on_item: ItemCallback | None = None,
+) -> IngestSummary:
+    """Register the STAC items at ``url`` that intersect ``site`` (see module docs).
+
+    ``collections``, ``since``/``until`` (UTC) and ``max_cloud`` (percent, items
+    without ``eo:cloud_cover`` are kept) narrow the items; ``asset`` names the image
+    asset (default: the first of image, visual, analytic, data with a raster type).
+    Re-running registers nothing twice. ``on_item(i, item_id)`` is called per item.
+    """
+    if max_cloud is not None and not 0.0 <= max_cloud <= 100.0:
+        raise InputError(f"--max-cloud must be a percentage (0-100), got {max_cloud}")
+    if since is not None and until is not None and until < since:
+        raise InputError(f"--until {until:%Y-%m-%d} is before --since {since:%Y-%m-%d}")
+    hdrs = stac_headers(headers)
+    with db.session() as s:
+        row = repo.get_site(s, site)
+        site_name, site_geom, site_area_m2 = row.name, row.geometry, row.area_km2 * 1e6
+    summary = IngestSummary(site=site_name)
+    items = _items(url, site_geom, tuple(collections), since, until, max_cloud, hdrs)
+    with gdal_http_env(hdrs):
+        for i, item in enumerate(items):
+            if on_item is not None:
+                on_item(i, str(item.id))
+            _register(db, summary, item, site_geom, site_area_m2, since, until, max_cloud, asset)
+    return summary
+
+
+# ------------------------------------------------------------------ item sources
+
+
+def _items(
+    url: str,
+    site_geom: BaseGeometry,
+    collections: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    max_cloud: float | None,
+    headers: dict[str, str],
+) -> Iterable[Any]:
+    """Items from a STAC API search, or every item of a static catalog."""
+    pystac_client = lazy_import("pystac_client", "stac", "STAC ingest")
+    pystac = lazy_import("pystac", "stac", "STAC ingest")
+    try:
+        with warnings.catch_warnings():  # a static catalog advertises no conformance
+            warnings.simplefilter("ignore")
+            client = pystac_client.Client.open(url, headers=headers or None)  # type: ignore[attr-defined]
+    except Exception as err:  # pystac/pystac-client raise many types for a bad URL
+        raise StacError(f"cannot open STAC catalog {url}: {_short(err)}") from err
+    if client.conforms_to("ITEM_SEARCH"):
+        datetime_range = None
+        if since is not None or until is not None:
+            datetime_range = [since, until]
+        kwargs: dict[str, Any] = {}
+        if max_cloud is not None and client.conforms_to("FILTER"):
+            kwargs["filter"] = {"op": "<=", "args": [{"property": "eo:cloud_cover"}, max_cloud]}
+            kwargs["filter_lang"] = "cql2-json"
+        elif max_cloud is not None and client.conforms_to("QUERY"):
+            kwargs["query"] = {"eo:cloud_cover": {"lte": max_cloud}}
+        search = client.search(
+            intersects=mapping(site_geom),
+            collections=list(collections) or None,
+            datetime=datetime_range,
+            **kwargs,
+        )
+        return _guard(search.items(), url)
+    # A static catalog: walk it with pystac (the filters are applied per item).
+    try:
+        io = pystac.stac_io.DefaultStacIO(headers=headers)  # type: ignore[attr-defined]
+        catalog = pystac.read_file(url, stac_io=io)  # type: ignore[attr-defined]
+    except Exception as err:
+        raise StacError(f"cannot read static STAC catalog {url}: {_short(err)}") from err
+    if isinstance(catalog, pystac.Item):  # type: ignore[attr-defined]
+        return [catalog]
+    found = catalog.get_items(recursive=True)
+    wanted = set(collections)
+    return (
+        it
+        for it in _guard(found, url)
+        if (not wanted or it.collection_id in wanted)
+        and it.geometry is not None
+        and shape(it.geometry).intersects(site_geom)
+    )
+
+
+def _guard(items: Iterable[Any], url: str) -> Iterator[Any]:
+    """Iterate ``items``, turning transport errors into :class:`StacError`."""
+    try:
+        yield from items
+    except RailwatchError:
+        raise
+    except Exception as err:
+        raise StacError(f"reading items from {url} failed: {_short(err)}") from err
+
+
+# ------------------------------------------------------------------ registration
+
+
+def _register(
+    db: Database,
+    summary: IngestSummary,
+    item: Any,
+    site_geom: BaseGeometry,
+    site_area_m2: float,
+    since: datetime | None,
+    until: datetime | None,
+    max_cloud: float | None,
+    asset: str | None,
+) -> None:
+    """Record one item as a scene, filing the outcome in ``summary``; never raises."""
+    from railwatch.imagery import site_coverage
+
+    name = f"{item.collection_id or '-'}/{item.id}"
+    try:
+        acquired = _acquired(item)
+        if (since is not None and acquired < since) or (until is not None and acquired > until):
+            summary.skipped.append({"file": name, "reason": "outside the --since/--until range"})
+            return
+        cloud = item.properties.get("eo:cloud_cover")
+        if max_cloud is not None and isinstance(cloud, int | float) and cloud > max_cloud:
+            summary.skipped.append(
+                {"file": name, "reason": f"cloud cover {cloud:g}% above --max-cloud {max_cloud:g}"}
+            )
+            return
+        href = _image_href(item, asset)
+        info = _scene_info(item, href, acquired)
+        coverage = float(site_coverage(info.footprint, site_geom))
+        if coverage * site_area_m2 < info.gsd * info.gsd:
+            summary.skipped.append(
+                {"file": name, "reason": f"does not overlap site {summary.site} (0 pixels)"}
+            )
+            return
+        with db.session() as s:
+            scene, created = repo.add_scene(s, summary.site, info, coverage)
+            entry = {
+                "file": name,
+                "uri": scene.uri,
+                "scene_id": scene.id,
+                "acquired_at": scene.acquired_at.isoformat(),
+                "date_source": scene.date_source,
+                "coverage": round(scene.coverage, 4),
+                "gsd": scene.gsd,
+            }
+        if created:
+            summary.ingested.append(entry)
+        else:
+            entry["reason"] = f"already ingested as scene {entry['scene_id']}"
+            summary.duplicates.append(entry)
+    except RailwatchError as err:
+        summary.failed.append({"file": name, "reason": str(err)})
+    except Exception as err:  # one bad item never fails the batch
+        log.debug("unexpected error ingesting STAC item %s", name, exc_info=True)
+        summary.failed.append(
+            {"file": name, "reason": f"unexpected error: {type(err).__name__}: {_short(err)}"}
+        )
+
+
+def _acquired(item: Any) -> datetime:
+    from railwatch.imagery.dates import parse_datetime, to_utc
+
+    when = item.datetime
+    if when is None:
+        start = item.properties.get("start_datetime")
+        when = parse_datetime(start) if isinstance(start, str) else None
+    if when is None:
+        raise InputError(f"STAC item {item.id} has no datetime or start_datetime")
+    return to_utc(when)
+
+
+def _is_raster(a: Any) -> bool:
+    media = (a.media_type or "").lower()
+    return any(media.startswith(t) for t in _RASTER_TYPES) or (
+        not media and a.href.lower().endswith((".tif", ".tiff", ".jp2"))
+    )
+
+
+def _image_href(item: Any, asset: str | None) -> str:
+    assets = item.assets
+    if asset is not None:
+        if asset not in assets:
+            raise InputError(
+                f"item {item.id} has no asset {asset!r} (it has {', '.join(sorted(assets))}): "
+                "pick one with --asset"
+            )
+        return str(assets[asset].get_absolute_href() or assets[asset].href)
+    for key in _IMAGE_ASSETS:
+        if key in assets and _is_raster(assets[key]):
+            return str(assets[key].get_absolute_href() or assets[key].href)
+    for key, a in assets.items():
+        roles = a.roles or []
+        if _is_raster(a) and "data" in roles and key not in _MASK_ASSETS:
+            return str(a.get_absolute_href() or a.href)
+    raise InputError(
+        f"item {item.id} has no image asset among {', '.join(sorted(assets)) or 'none'}: "
+        "name one with --asset"
+    )
+
+
+def _mask_href(item: Any) -> str | None:
+    for key, a in item.assets.items():
+        roles = set(a.roles or [])
+        if (key in _MASK_ASSETS or roles & set(_MASK_ROLES)) and _is_raster(a):
+            return str(a.get_absolute_href() or a.href)
+    return None
+
+
+def _content_hash(item: Any, href: str) -> str:
+    """The asset's ``file:checksum`` when it is a SHA-256 multihash, else a SHA-256 of
+    the item's identity (collection, id, asset URL): stable across re-runs."""
+    for a in item.assets.values():
+        if (a.get_absolute_href() or a.href) == href:
+            checksum = a.extra_fields.get("file:checksum")
+            if isinstance(checksum, str) and checksum.startswith("1220") and len(checksum) == 68:
+                return checksum[4:].lower()
+    ident = f"stac-item:{item.collection_id or ''}/{item.id}:{href}"
+    return hashlib.sha256(ident.encode("utf-8")).hexdigest()
+
+
+def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
+    """A :class:`SceneInfo` from the item's metadata and the asset's header."""
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    from railwatch.imagery import SceneInfo
+    from railwatch.imagery.inspect import _parse_item
+
+    try:
+        with rasterio.open(gdal_path(href)) as src:
+            if src.crs is None:
+                raise ImageryError(f"{href} has no CRS: it cannot be placed on the site")
+            crs = src.crs.to_string() if src.crs.to_epsg() is None else f"EPSG:{src.crs.to_epsg()}"
+            width, height, bands, dtype = src.width, src.height, src.count, src.dtypes[0]
+            res = abs(src.transform.a)
+            metres = src.crs.is_projected and (src.crs.linear_units or "").startswith("met")
+    except RasterioError as err:
+        raise ImageryError(f"cannot read the header of {href}: {_short(err)}") from err
+    doc = item.to_dict(include_self_link=False, transform_hrefs=False)
+    sidecar = _parse_item(doc, Path(urlparse(href).path))
+    meta = dict(sidecar.metadata)
+    meta.pop("sidecar", None)
+    meta.update({"stac_id": item.id, "stac_collection": item.collection_id})
+    gsd = item.properties.get("gsd")
+    if not isinstance(gsd, int | float) or gsd <= 0:
+        if not metres:
+            raise ImageryError(f"item {item.id} has no gsd and {href} is not in metres")
+        gsd = res
+    geometry = shape(item.geometry)
+    footprint = geometry if isinstance(geometry, Polygon) else geometry.convex_hull
+    if not isinstance(footprint, Polygon):
+        raise InputError(f"item {item.id} has a geometry without area")
+    return SceneInfo(
+        uri=href,
+        content_hash=_content_hash(item, href),
+        acquired=acquired,
+        crs=crs,
+        footprint=footprint,
+        gsd=float(gsd),
+        width=int(width),
+        height=int(height),
+        band_count=int(bands),
+        dtype=str(dtype),
+        sensor=sidecar.sensor,
+        mask_uri=_mask_href(item),
+        date_source="stac",
+        metadata=meta,
+    )
+
+
+def _short(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text[:200] + "..." if len(text) > 200 else text
