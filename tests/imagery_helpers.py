@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import rasterio
 import shapely
+from affine import Affine
 from pyproj import Transformer
 from rasterio.enums import Resampling
-from rasterio.transform import from_origin
 from shapely.geometry import Polygon, box
 
 UTM52 = "EPSG:32652"
@@ -18,6 +18,11 @@ UTM52 = "EPSG:32652"
 _TO_UTM = Transformer.from_crs("EPSG:4326", UTM52, always_xy=True)
 _TO_WGS = Transformer.from_crs(UTM52, "EPSG:4326", always_xy=True)
 ORIGIN_X, ORIGIN_Y = (round(v) for v in _TO_UTM.transform(130.6081, 42.4214))
+
+
+def north_up(x: float, y: float, res: float) -> Affine:
+    """The geotransform of a north-up grid whose top-left corner is (x, y)."""
+    return Affine(res, 0.0, x, 0.0, -res, y)
 
 
 def write_geotiff(
@@ -41,7 +46,7 @@ def write_geotiff(
     count, height, width = arr.shape
     if transform is None:
         ox, oy = origin if origin is not None else (ORIGIN_X, ORIGIN_Y)
-        transform = from_origin(ox, oy, res, res)
+        transform = north_up(ox, oy, res)
     profile: dict[str, Any] = {
         "driver": "GTiff",
         "width": width,

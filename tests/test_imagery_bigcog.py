@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 import rasterio
 from rasterio.enums import Resampling
-from rasterio.transform import from_origin
 from rasterio.windows import Window
 
-from imagery_helpers import ORIGIN_X, ORIGIN_Y, UTM52
+from imagery_helpers import ORIGIN_X, ORIGIN_Y, UTM52, north_up
 
 SIZE = 40_000
 BLOCK = 512
@@ -34,7 +33,7 @@ def write_big_geotiff(path: Path) -> None:
         "count": 3,
         "dtype": "uint8",
         "crs": UTM52,
-        "transform": from_origin(ORIGIN_X, ORIGIN_Y, 0.5, 0.5),
+        "transform": north_up(ORIGIN_X, ORIGIN_Y, 0.5),
         "tiled": True,
         "blockxsize": BLOCK,
         "blockysize": BLOCK,

@@ -17,7 +17,6 @@ import rasterio.shutil
 import shapely
 from PIL import Image
 from pyproj import Transformer
-from rasterio.transform import from_origin
 from shapely.geometry import Point, box
 
 from imagery_helpers import (
@@ -25,6 +24,7 @@ from imagery_helpers import (
     ORIGIN_Y,
     UTM52,
     image_box_wgs84,
+    north_up,
     utm_box_wgs84,
     write_geotiff,
     yard_scene,
@@ -94,7 +94,7 @@ def test_gsd_geographic_crs_in_metres(tmp_path: Path) -> None:
         tmp_path / "geo_20231005.tif",
         yard_scene(64, 64),
         crs="EPSG:4326",
-        transform=from_origin(130.6081, 42.4214, res, res),
+        transform=north_up(130.6081, 42.4214, res),
     )
     info = inspect_scene(path)
     lat = math.radians(42.4214)
@@ -111,7 +111,7 @@ def test_gsd_feet_crs(tmp_path: Path) -> None:
         tmp_path / "ny_20231005.tif",
         yard_scene(64, 64),
         crs="EPSG:2263",
-        transform=from_origin(985000, 200000, 2.0, 2.0),
+        transform=north_up(985000, 200000, 2.0),
     )
     info = inspect_scene(path)
     assert info.gsd == pytest.approx(2 * 1200 / 3937, rel=1e-4)
@@ -126,7 +126,7 @@ def test_gsd_web_mercator_is_ground_metres(tmp_path: Path) -> None:
         tmp_path / "merc_20231005.tif",
         yard_scene(64, 64),
         crs="EPSG:3857",
-        transform=from_origin(x, y, 1.0, 1.0),
+        transform=north_up(x, y, 1.0),
     )
     # Web Mercator metres shrink by cos(latitude) on the ground
     assert inspect_scene(path).gsd == pytest.approx(math.cos(math.radians(42.42)), rel=0.01)
