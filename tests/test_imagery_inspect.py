@@ -435,6 +435,7 @@ def test_remote_uri_refused(tmp_path: Path) -> None:
     assert inspect_scene(f"file://{path}").uri == str(path.resolve())
 
 
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
 def test_gcp_only_image_is_refused(tmp_path: Path) -> None:
     from rasterio.control import GroundControlPoint
 
