@@ -302,8 +302,9 @@ def _spike(
 ) -> Alert | None:
     z = base.z(obs.value)
     ratio = _ratio(obs.value, base.centre)
+    strong = obs.value >= settings.spike_strong_ratio * base.centre and z >= settings.spike_strong_z
     if (
-        z < settings.spike_z
+        (z < settings.spike_z and not strong)
         or obs.value < settings.spike_min_ratio * base.centre
         or obs.value - base.centre < settings.spike_min_excess
     ):

@@ -95,6 +95,12 @@ class AlertSettings(BaseModel):
     spike_min_excess: float = Field(
         default=4.0, ge=0.0, description="Cars above the baseline needed."
     )
+    spike_strong_ratio: float = Field(
+        default=2.2, gt=1.0, description="A count this many times the baseline needs only..."
+    )
+    spike_strong_z: float = Field(
+        default=4.0, gt=0.0, description="...this robust z-score to be a spike."
+    )
     spike_medium_ratio: float = Field(
         default=3.0, gt=1.0, description="count/baseline for 'medium'."
     )
@@ -120,7 +126,7 @@ class AlertSettings(BaseModel):
         description="Each confirming image must be this ratio (or inverse) from the baseline.",
     )
     shift_z: float = Field(
-        default=4.5,
+        default=5.0,
         gt=0.0,
         description="Robust z-score of the mean of the confirming images (spread / sqrt(images)).",
     )
