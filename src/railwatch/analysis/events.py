@@ -36,10 +36,14 @@ def anchor_day(alert: Alert) -> date:
 
 
 def link_events(alerts: Sequence[Alert], events: Iterable[Event], window_days: int) -> list[Alert]:
-    """Alerts with ``event_label``/``event_days`` set and the event named in the explanation."""
+    """Alerts with ``event_label``/``event_days`` set and the event named in the explanation
+    (quality alerts are left as they are)."""
     events = tuple(events)
     out: list[Alert] = []
     for alert in alerts:
+        if alert.kind == "quality":  # a silence is about imagery, not about events
+            out.append(alert)
+            continue
         found = latest_event(anchor_day(alert), events, window_days)
         if found is None:
             out.append(alert)
