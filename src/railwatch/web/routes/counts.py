@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -43,7 +44,14 @@ def site_counts(
     request: Request,
     db: DB,
     cls: Annotated[
-        str, Query(alias="class", min_length=1, max_length=32, description="'all' or a class.")
+        str,
+        Query(
+            alias="class",
+            min_length=1,
+            max_length=32,
+            pattern=r"^[A-Za-z0-9_\-]+$",
+            description="'all' or a class.",
+        ),
     ] = "all",
     format: Annotated[Literal["json", "csv"], Query(description="Response format.")] = "json",
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
@@ -92,7 +100,8 @@ def site_counts(
         writer.writeheader()
         for row in rows:
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
-        headers["Content-Disposition"] = f'attachment; filename="{site}-{cls}-counts.csv"'
+        safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", f"{site}-{cls}-counts.csv")
+        headers["Content-Disposition"] = f'attachment; filename="{safe}"'
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     body = {
         "site": site,

@@ -58,7 +58,7 @@ def scene_detections(
     request: Request,
     db: DB,
     cls: Annotated[
-        list[Annotated[str, Query(max_length=32)]] | None,
+        list[Annotated[str, Query(max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")]] | None,
         Query(alias="class", max_length=20, description="Keep only these classes."),
     ] = None,
     covered: Annotated[bool | None, Query(description="Only covered (or open) loads.")] = None,
