@@ -250,3 +250,27 @@ def test_kill_9_mid_run_then_rerun_processes_every_scene_once(
     check_consistent(db)
     with db.session(readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(Scene)) == 20
+
+
+def test_unpicklable_detector_is_loaded_by_name_on_workers() -> None:
+    import threading
+
+    from railwatch.distributed import ClusterSpec, _shippable
+    from railwatch.errors import ConfigError
+
+    class Locked:
+        name, version = "locked", "1"
+
+        def __init__(self) -> None:
+            self.lock = threading.Lock()
+
+        def detect(self, image: object, gsd: float, valid: object = None) -> list[object]:
+            return []
+
+    assert _shippable(Locked(), "default") == "default"  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="cannot be sent to Dask workers"):
+        _shippable(Locked(), None)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="not both"):
+        ClusterSpec(workers=2, scheduler="tcp://127.0.0.1:8786")
+    with pytest.raises(ConfigError, match="tcp://HOST:PORT"):
+        ClusterSpec(scheduler="127.0.0.1:8786")

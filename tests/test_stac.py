@@ -290,3 +290,44 @@ def test_bad_inputs_are_clear(tmp_db_url: str, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("RAILWATCH_STAC_HEADERS", "not json")
     with pytest.raises(ConfigError, match="RAILWATCH_STAC_HEADERS"):
         ingest_stac(db, "yard", "http://127.0.0.1:9/")
+
+
+def _imagery_reads_http() -> bool:
+    import railwatch.imagery.inspect as inspect_module
+
+    return hasattr(inspect_module, "gdal_path")
+
+
+@pytest.mark.skipif(
+    not _imagery_reads_http(), reason="railwatch.imagery does not read http(s) scenes yet"
+)
+def test_ingest_stac_then_process_reads_windows_over_http(
+    files_server: tuple[str, Path],
+    tmp_db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from railwatch.pipeline import process_site
+    from railwatch.stac import ingest_stac
+    from test_distributed import FAKE_SOURCE
+
+    (tmp_path / "rw_fake_rects.py").write_text(FAKE_SOURCE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import rw_fake_rects
+
+    base, root = files_server
+    catalog = pystac.Catalog("c", "d")
+    for doc in make_items(base, root):
+        catalog.add_item(pystac.Item.from_dict(doc))
+    catalog.normalize_hrefs(str(root / "catalog"))
+    catalog.save(pystac.CatalogType.SELF_CONTAINED)
+    monkeypatch.setenv("RAILWATCH_STAC_HEADERS", json.dumps({"Authorization": "Bearer x"}))
+    db = site_db(tmp_db_url)
+    assert len(ingest_stac(db, "yard", f"{base}/catalog/catalog.json").ingested) == 3
+    RangeHandler.auth.clear()
+    before = dict(RangeHandler.served)
+    summary = process_site(db, "yard", detector=rw_fake_rects.BrightRects())
+    assert summary.total == 3 and not summary.failed, summary.failed
+    assert set(RangeHandler.auth) == {"Bearer x"}  # GDAL sent the headers
+    read = RangeHandler.served["a.tif"] - before.get("a.tif", 0)
+    assert 0 < read < (root / "a.tif").stat().st_size / 2  # only the site window

@@ -13,6 +13,7 @@ process per CPU core unless ``workers`` says otherwise) and stopped afterwards.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import uuid
@@ -33,7 +34,13 @@ from railwatch.pipeline import (
 )
 from railwatch.storage import Database
 
-__all__ = ["ClusterError", "ClusterSpec", "process_sites_distributed", "run_scene_task"]
+__all__ = [
+    "ClusterError",
+    "ClusterSpec",
+    "open_client",
+    "process_sites_distributed",
+    "run_scene_task",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +79,36 @@ class ClusterSpec:
         return self.workers if self.workers is not None else max(1, os.cpu_count() or 1)
 
 
-def run_scene_task(job: SceneJob, detector: Detector) -> SceneOutcome:
-    """The task body: :func:`process_scene` on a worker (module-level, so it pickles)."""
-    return process_scene(job, detector)
+def run_scene_task(job: SceneJob, detector: Detector | str) -> SceneOutcome:
+    """The task body: :func:`process_scene` on a worker (module-level, so it pickles).
+    ``detector`` is a detector object, or a registry name loaded once per worker."""
+    det = _worker_detector(detector) if isinstance(detector, str) else detector
+    return process_scene(job, det)
+
+
+@functools.cache
+def _worker_detector(name: str) -> Detector:
+    """The detector ``name`` (see :func:`railwatch.detect.registry.get_detector`),
+    loaded once per worker process."""
+    from railwatch.detect.registry import get_detector
+
+    return get_detector(name)
+
+
+def _shippable(detector: Detector, name: str | None) -> Detector | str:
+    """What to send to the workers: the detector itself when it pickles, else its
+    registry name (models holding sessions or locks are loaded on each worker)."""
+    cloudpickle = lazy_import("cloudpickle", "dask", "distributed processing")
+    try:
+        cloudpickle.dumps(detector)  # type: ignore[attr-defined]
+    except Exception as err:  # pickling fails with many error types
+        if name is None:
+            raise ConfigError(
+                f"detector {detector.name} cannot be sent to Dask workers ({type(err).__name__}: "
+                f"{err}): pass its registry name (detector_name=...)"
+            ) from err
+        return name
+    return detector
 
 
 def _distributed() -> Any:
@@ -119,6 +153,16 @@ def open_client(spec: ClusterSpec) -> Iterator[Any]:
         cluster.close()
 
 
+@contextmanager
+def _client_for(spec: ClusterSpec, client: Any) -> Iterator[Any]:
+    """``client`` when given (left open), else a new one for ``spec``."""
+    if client is not None:
+        yield client
+        return
+    with open_client(spec) as opened:
+        yield opened
+
+
 def _outcome_of_failed(future: Any, scene_id: int) -> SceneOutcome:
     """A failed outcome for a task that raised (after its retries) or was lost."""
     try:
@@ -133,13 +177,19 @@ def process_sites_distributed(
     sites: Sequence[str],
     *,
     detector: Detector,
+    detector_name: str | None = None,
     cluster: ClusterSpec | None = None,
+    client: Any = None,
     reprocess: bool = False,
     usable_threshold: float = 0.8,
     on_progress: ProgressCallback | None = None,
 ) -> list[ProcessSummary]:
     """Process the pending scenes of ``sites`` on a Dask cluster; one summary per site,
-    in the order given. Same incremental rule as :func:`railwatch.pipeline.process_site`."""
+    in the order given. Same incremental rule as :func:`railwatch.pipeline.process_site`.
+
+    ``detector`` is sent to the workers when it pickles; otherwise each worker loads
+    ``detector_name`` (a :func:`~railwatch.detect.registry.get_detector` name) once.
+    ``client``: an open ``distributed.Client`` to reuse (``cluster`` is then ignored)."""
     spec = cluster or ClusterSpec()
     summaries: dict[str, ProcessSummary] = {}
     jobs: list[tuple[str, SceneJob]] = []
@@ -157,13 +207,18 @@ def process_sites_distributed(
     if not jobs:
         return list(summaries.values())
     dd = _distributed()
-    with open_client(spec) as client:
+    shipped = _shippable(detector, detector_name)
+    with _client_for(spec, client) as client:
         run = uuid.uuid4().hex[:8]  # task keys unique per run on a shared scheduler
-        det_future = client.scatter(detector, broadcast=True, hash=False)
+        det_arg = (
+            shipped
+            if isinstance(shipped, str)
+            else client.scatter(shipped, broadcast=True, hash=False)
+        )
         futures = client.map(
             run_scene_task,
             [job for _, job in jobs],
-            detector=det_future,
+            detector=det_arg,
             retries=spec.retries,
             pure=False,
             key=[f"railwatch-scene-{job.scene_id}-{run}" for _, job in jobs],

@@ -94,6 +94,7 @@ def process(
                 db,
                 names,
                 detector=det,
+                detector_name=detector,
                 cluster=spec,
                 reprocess=reprocess,
                 usable_threshold=limit,
