@@ -90,8 +90,17 @@ def browser() -> Iterator[Any]:
 
 def _shot(page: Any, name: str) -> None:
     IMG.mkdir(parents=True, exist_ok=True)
+    import io
+
+    from PIL import Image
+
     path = IMG / f"dashboard_{name}.png"
-    page.screenshot(path=str(path), type="png")
+    shot = Image.open(io.BytesIO(page.screenshot(type="png"))).convert("RGB")
+    # 256-colour palette, no dithering: the noisy imagery would make a full-colour PNG ~1 MB
+    shot.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
+        path, optimize=True
+    )
+    assert path.stat().st_size < 500_000
 
 
 def test_site_list_shows_latest_count_trend_and_alerts(

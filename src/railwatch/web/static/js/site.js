@@ -85,6 +85,19 @@
     return Math.max(1, Math.min(22, Math.ceil(Math.log2((156543.03 * Math.cos(lat * Math.PI / 180)) / sc.gsd))));
   }
 
+  function showTiles(sc) {
+    if (state.tiles) map.removeLayer(state.tiles);
+    const fb = L.geoJSON(sc.footprint).getBounds();
+    state.tiles = L.tileLayer(`/api/scenes/${sc.id}/tiles/{z}/{x}/{y}.png`, {
+      bounds: fb, maxNativeZoom: nativeZoom(sc), maxZoom: 22, minZoom: 3, tileSize: 256,
+    });
+    const tilesFor = sc.id;
+    state.tiles.on("load", () => { if (state.scenes[state.index]?.id === tilesFor) document.body.dataset.tiles = String(tilesFor); });
+    delete document.body.dataset.tiles;
+    state.tiles.addTo(map);
+    state.tiles.bringToBack();
+  }
+
   async function select(i) {
     if (!scenes.length) return;
     i = Math.max(0, Math.min(scenes.length - 1, i));
@@ -96,16 +109,6 @@
     list.querySelector(`button[data-scene="${sc.id}"]`)?.scrollIntoView({ block: "nearest" });
     if (state.chart) state.chart.select(sc.id);
     history.replaceState(null, "", `#${sc.id}`);
-    if (state.tiles) map.removeLayer(state.tiles);
-    const fb = L.geoJSON(sc.footprint).getBounds();
-    state.tiles = L.tileLayer(`/api/scenes/${sc.id}/tiles/{z}/{x}/{y}.png`, {
-      bounds: fb, maxNativeZoom: nativeZoom(sc), maxZoom: 22, minZoom: 3, tileSize: 256,
-    });
-    const tilesFor = sc.id;
-    state.tiles.on("load", () => { if (state.scenes[state.index]?.id === tilesFor) document.body.dataset.tiles = String(tilesFor); });
-    delete document.body.dataset.tiles;
-    state.tiles.addTo(map);
-    state.tiles.bringToBack();
     if (state.dets) { map.removeLayer(state.dets); state.dets = null; }
     const q = sc.quality;
     const info = [
@@ -126,15 +129,20 @@
           fillColor: colour(f.properties.class), fillOpacity: 0.35,
           weight: f.properties.covered ? 2.5 : 1.5, dashArray: f.properties.covered ? "4 3" : null,
         }),
-        onEachFeature: (f, layer) => layer.bindTooltip(
-          `${f.properties.class}${f.properties.covered ? " (covered)" : ""} · score ${f.properties.score}` +
-          (f.properties.inside ? "" : " · outside the site"), { sticky: true }),
+      }).on("click", (e) => {
+        // one handler for the whole layer (no per-feature tooltip objects: fast with thousands)
+        const p = e.propagatedFrom.feature.properties;
+        const text = `${p.class}${p.covered ? " (covered)" : ""} · score ${p.score}` +
+          (p.inside ? "" : " · outside the site");
+        L.popup().setLatLng(e.latlng).setContent(el("span", { class: "det-popup" }, text)).openOn(map);
       }).addTo(map);
       const covered = fc.features.filter((f) => f.properties.covered).length;
       $("det-count").textContent = ` · ${fc.numberMatched} detections` + (covered ? `, ${covered} covered` : "");
     } catch (err) {
       $("det-count").textContent = " · detections unavailable: " + err.message;
     }
+    // image tiles after the detections: their rendering would otherwise delay them
+    if (seq === state.seq) showTiles(sc);
   }
 
   async function loadChart(cls) {
