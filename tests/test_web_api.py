@@ -389,3 +389,13 @@ def test_dashboard_pages_and_openapi(client: TestClient) -> None:
     assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
     doc = client.get("/openapi.json").json()
     assert "/api/scenes/{scene_id}/tiles/{z}/{x}/{y}.png" in doc["paths"]
+
+
+def test_allowed_hosts_block_dns_rebinding(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'h.db'}")
+    app = create_app(
+        Settings(db=db.url, cache_dir=tmp_path), db, allowed_hosts=["127.0.0.1", "localhost"]
+    )
+    c = TestClient(app, base_url="http://127.0.0.1:8000")
+    assert c.get("/api/sites").status_code == 200
+    assert c.get("/api/sites", headers={"Host": "evil.example:8000"}).status_code == 400

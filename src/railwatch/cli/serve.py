@@ -45,7 +45,8 @@ def serve(
     check_serve_host(host, token)
     open_reads = is_loopback(host) or public_reads
     db = Database.from_settings(settings)
-    app = create_app(settings, db, open_reads=open_reads, max_body=max_body)
+    hosts = ["127.0.0.1", "localhost", "[::1]", "::1"] if is_loopback(host) else None
+    app = create_app(settings, db, open_reads=open_reads, max_body=max_body, allowed_hosts=hosts)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     shown = f"[{host}]" if ":" in host else host
     err_console.print(

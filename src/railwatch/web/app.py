@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from railwatch import __version__
 from railwatch.settings import Settings, get_settings
@@ -37,6 +38,7 @@ def create_app(
     max_body: int = DEFAULT_MAX_BODY,
     report_dir: Path | None = None,
     detector_factory: DetectorFactory | None = None,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> FastAPI:
     """Build the application.
 
@@ -44,6 +46,8 @@ def create_app(
     they name. Writes need ``settings.api_token``; reads need it too unless
     ``open_reads`` (the default, for a server on a loopback address). Reports are
     written under ``report_dir`` (default ``settings.cache_dir / "reports"``).
+    ``allowed_hosts`` restricts the ``Host`` header (``railwatch serve`` on loopback
+    passes the loopback names, so a web page cannot read the API by DNS rebinding).
     """
     cfg = settings if settings is not None else get_settings()
     database = db if db is not None else Database.from_settings(cfg)
@@ -78,6 +82,8 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_router())
     app.add_middleware(BodySizeLimit, max_bytes=max_body)
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
 
     static = static_dir()
     app.mount("/static", StaticFiles(directory=static), name="static")
