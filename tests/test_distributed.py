@@ -3,6 +3,7 @@ idempotence, a worker killed mid-task, and a client killed with SIGKILL mid-run.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -274,3 +275,35 @@ def test_unpicklable_detector_is_loaded_by_name_on_workers() -> None:
         ClusterSpec(workers=2, scheduler="tcp://127.0.0.1:8786")
     with pytest.raises(ConfigError, match="tcp://HOST:PORT"):
         ClusterSpec(scheduler="127.0.0.1:8786")
+
+
+def test_cli_scheduler_path_prints_what_the_in_process_path_prints(
+    tmp_path: Path,
+    fake_module: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import shutil
+
+    import rw_fake_rects
+    from distributed import LocalCluster
+
+    import railwatch.detect.registry as registry
+    from railwatch.cli.main import main
+
+    a, b = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    setup_db(a, tmp_path, 3).dispose()
+    shutil.copy(tmp_path / "a.db", tmp_path / "b.db")
+    fake = rw_fake_rects.BrightRects()
+    monkeypatch.setattr(registry, "get_detector", lambda name="default": fake)
+    capsys.readouterr()
+    assert main(["--db", a, "process", "--all", "--json"]) == 0
+    local = json.loads(capsys.readouterr().out)
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        args = ["--db", b, "process", "yard", "--json", "--scheduler", cluster.scheduler_address]
+        assert main(args) == 0
+    remote = json.loads(capsys.readouterr().out)
+    assert remote == local and local[0]["processed"] == 3
+    args = ["--db", b, "process", "yard", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]
+    assert main(args) != 0
+    assert "not both" in capsys.readouterr().err
