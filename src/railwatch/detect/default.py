@@ -54,12 +54,15 @@ class DefaultDetector:
 
     name = "railwatch-default"
     version = "1.0"
+    #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
+    #: large tiles (less overlap recomputed).
+    tile_px = 2048
 
     def __init__(
         self,
         weights: str | Path | None = None,
         *,
-        threshold: float = 0.3,
+        threshold: float = 0.4,
         class_threshold: float = 0.5,
         threads: int = 2,
     ) -> None:

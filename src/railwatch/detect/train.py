@@ -186,12 +186,14 @@ def sim_available() -> bool:
 
 
 def build_bank(cfg: TrainConfig, progress: Callable[[int, int], None] | None = None) -> Bank:
-    """Draw ``cfg.scenes`` training crops, seeded by ``cfg.seed``."""
+    """Draw ``cfg.scenes`` training crops, seeded by ``cfg.seed``; a share
+    ``cfg.sim_fraction`` of them from the simulator (8 crops per rendered scene)."""
     rng = np.random.default_rng(cfg.seed)
     use_sim = sim_available() and cfg.sim_fraction > 0
     bank = Bank()
     while len(bank.images) < cfg.scenes:
-        if use_sim and rng.random() < cfg.sim_fraction:
+        n_sim = bank.sources.count("sim")
+        if use_sim and n_sim < cfg.sim_fraction * (len(bank.images) + 1):
             crops = sim_samples(rng, cfg.gsd_range, cfg.styles)
             src = "sim"
         else:
