@@ -136,8 +136,14 @@ def test_step_to_alert_day_see_detections_and_acknowledge(
     # the unusable image is marked in the list and in the chart
     assert page.locator("button.scene.unusable").count() == 1
     assert page.locator(".chart-svg .pt-unusable").count() == 1
-    # step to 2023-10-05 with the list, then check the stepper moves
-    page.click(f"button.scene[data-date='{ALERT_DAY.isoformat()}']")
+    # pick 2023-09-01 in the list, then step once to the next image: 2023-10-05
+    page.click("button.scene[data-date='2023-09-01']")
+    page.wait_for_function(
+        "document.getElementById('det-count').textContent.includes('7 detections')",
+        timeout=15_000,
+    )
+    page.click("#next")
+    assert page.locator("button.scene.active").get_attribute("data-date") == ALERT_DAY.isoformat()
     page.wait_for_function(
         "document.getElementById('det-count').textContent.includes('18 detections')",
         timeout=15_000,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import uuid
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
@@ -76,14 +77,18 @@ def create_report(
     report_id = uuid.uuid4().hex
     folder = _root(request) / report_id
     folder.mkdir(parents=True, exist_ok=False)
-    html = build_report(
-        db,
-        name,
-        folder / "report.html",
-        pdf=body.pdf,
-        date_from=body.date_from,
-        date_to=body.date_to,
-    )
+    try:
+        html = build_report(
+            db,
+            name,
+            folder / "report.html",
+            pdf=body.pdf,
+            date_from=body.date_from,
+            date_to=body.date_to,
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # no half-written report stays listed
+        raise
     formats = ["html"] + (["pdf"] if html.with_suffix(".pdf").is_file() else [])
     meta = {
         "id": report_id,
