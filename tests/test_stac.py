@@ -331,3 +331,20 @@ def test_ingest_stac_then_process_reads_windows_over_http(
     assert set(RangeHandler.auth) == {"Bearer x"}  # GDAL sent the headers
     read = RangeHandler.served["a.tif"] - before.get("a.tif", 0)
     assert 0 < read < (root / "a.tif").stat().st_size / 2  # only the site window
+
+
+def test_cli_ingest_stac(
+    stac_api: str, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from railwatch.cli.main import main
+
+    site_db(tmp_db_url).dispose()
+    capsys.readouterr()
+    args = ["--db", tmp_db_url, "ingest-stac", "yard", "--stac", stac_api, "--collection",
+            "yards", "--since", "2023-10-01", "--until", "2023-10-08", "--json"]  # fmt: skip
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert sorted(e["file"] for e in out["ingested"]) == ["yards/a", "yards/b"]
+    assert main([*args[:-1], "--max-cloud", "50"]) == 0
+    text = capsys.readouterr().out
+    assert "0 new scene(s), 1 already there" in text and "cloud cover 80%" in text
