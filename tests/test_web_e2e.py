@@ -37,7 +37,7 @@ ARGS = [
 ]
 IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.services]
 
 
 def _free_port() -> int:
