@@ -120,6 +120,23 @@ def open_client(spec: ClusterSpec) -> Iterator[Any]:
     """A connected ``distributed.Client`` for ``spec`` (closed, and a local cluster
     stopped, on exit)."""
     dd = _distributed()
+    with _quiet_dask():
+        yield from _open(dd, spec)
+
+
+@contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Dask's INFO chatter (scheduler, nanny) off while railwatch drives the cluster."""
+    logger = logging.getLogger("distributed")
+    previous = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def _open(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
     if spec.scheduler is not None:
         try:
             client = dd.Client(spec.scheduler, timeout="20s")
