@@ -46,3 +46,24 @@ def test_two_concurrent_process_runs_on_different_sites(
     check_consistent(db)
     again = process_site(db, "east", detector=det)
     assert again.total == 0 and again.skipped == 5
+
+
+def test_distributed_run_on_postgresql(
+    tmp_path: Path, postgres_url: str, fake_module: Path
+) -> None:
+    import rw_fake_rects
+    from distributed import Client, LocalCluster
+
+    from railwatch.distributed import process_sites_distributed
+
+    db = setup_db(postgres_url, tmp_path, 4)
+    det = rw_fake_rects.BrightRects()
+    with (
+        LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        [first] = process_sites_distributed(db, ["yard"], detector=det, client=client)
+        [again] = process_sites_distributed(db, ["yard"], detector=det, client=client)
+    assert len(first.processed) == 4 and not first.failed
+    assert again.total == 0 and again.skipped == 4
+    check_consistent(db)
