@@ -37,11 +37,11 @@ def ingest(
     ctx: typer.Context,
     site: Annotated[str, typer.Argument(help="Site name (see `railwatch site list`).")],
     paths: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="GeoTIFF/COG files, or folders to search for them.", show_default=False
         ),
-    ],
+    ] = None,
     date: Annotated[
         str | None,
         typer.Option(
@@ -50,6 +50,21 @@ def ingest(
             "metadata and name carry none.",
         ),
     ] = None,
+    stac: Annotated[
+        str | None,
+        typer.Option("--stac", help="STAC API or static catalog to search (see ingest-stac)."),
+    ] = None,
+    collection: Annotated[
+        list[str] | None,
+        typer.Option("--collection", help="STAC collection (repeatable).", show_default=False),
+    ] = None,
+    since: Annotated[str | None, typer.Option("--since", help="STAC: first date.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="STAC: last date.")] = None,
+    max_cloud: Annotated[
+        float | None,
+        typer.Option("--max-cloud", min=0.0, max=100.0, help="STAC: maximum cloud cover (%)."),
+    ] = None,
+    asset: Annotated[str | None, typer.Option("--asset", help="STAC: image asset name.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Register image files of a site: each distinct file (by content hash) is one scene.
@@ -60,6 +75,17 @@ def ingest(
     """
     from railwatch.ingest import ingest_paths
 
+    if stac is not None:
+        if paths:
+            raise InputError("pass image paths or --stac URL, not both")
+        from railwatch.cli.ingest_stac import run_ingest_stac
+
+        run_ingest_stac(
+            ctx, site, stac, collection or [], since, until, max_cloud, asset, as_json=as_json
+        )
+        return
+    if not paths:
+        raise InputError("name image files or folders to ingest, or pass --stac URL")
     when = parse_date_option(date)
     db = open_db(ctx)
     with progress_bar(transient=as_json) as bar:

@@ -52,7 +52,9 @@ __all__ = [
     "check_overlap",
     "file_sha256",
     "gdal_env",
+    "gdal_path",
     "inspect_scene",
+    "is_remote",
     "local_path",
     "site_coverage",
 ]
@@ -119,8 +121,31 @@ _MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+", b"\xff\xd8\xff", b"\x8
 
 
 def gdal_env() -> rasterio.Env:
-    """A ``rasterio.Env`` with railwatch's GDAL options (bounded block cache)."""
-    return rasterio.Env(**_GDAL_OPTIONS)
+    """A ``rasterio.Env`` with railwatch's GDAL options (bounded block cache; for
+    http(s) scenes no directory listing and the ``RAILWATCH_STAC_HEADERS`` headers)."""
+    import json
+    import os
+
+    options = dict(_GDAL_OPTIONS, GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR")
+    headers = os.environ.get("RAILWATCH_STAC_HEADERS", "").strip()
+    if headers:
+        try:
+            value = json.loads(headers)
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, dict):
+            options["GDAL_HTTP_HEADERS"] = "\r\n".join(f"{k}: {v}" for k, v in value.items())
+    return rasterio.Env(**options)
+
+
+def is_remote(uri: str | Path) -> bool:
+    """True for http(s) URIs (read with GDAL /vsicurl/ range requests)."""
+    return str(uri).startswith(("http://", "https://"))
+
+
+def gdal_path(uri: str | Path) -> str:
+    """What GDAL opens for a scene URI: ``/vsicurl/URL`` for http(s), else the local file."""
+    return "/vsicurl/" + str(uri) if is_remote(uri) else str(local_path(uri))
 
 
 def local_path(path_or_uri: str | Path) -> Path:

@@ -30,6 +30,8 @@ from railwatch.imagery.inspect import (
     CorruptImageError,
     MissingCRSError,
     gdal_env,
+    gdal_path,
+    is_remote,
     local_path,
 )
 
@@ -142,11 +144,11 @@ def read_site_window(
     or NaN have ``valid`` False and are black. ``site_geom`` (WGS84) sets ``inside``
     (all True when omitted).
     """
-    path = local_path(uri)
-    name = path.name
-    if not path.is_file():
+    path = gdal_path(uri)
+    name = str(uri).rstrip("/").rsplit("/", 1)[-1]
+    if not is_remote(uri) and not Path(path).is_file():
         raise ImageryError(f"{path}: no such file (was it moved after ingest?)")
-    if mask_uri is not None and not local_path(mask_uri).is_file():
+    if mask_uri is not None and not is_remote(mask_uri) and not local_path(mask_uri).is_file():
         raise ImageryError(f"quality mask {mask_uri}: no such file (was it moved after ingest?)")
     with gdal_env(), warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -163,7 +165,7 @@ def read_site_window(
             ) from err
         image = _palette_rgb(data, palette) if palette is not None else to_rgb8(data, valid)
         image[~valid] = 0
-        mask = _read_mask(local_path(mask_uri), grid) if mask_uri is not None else None
+        mask = _read_mask(gdal_path(mask_uri), grid) if mask_uri is not None else None
     inside = _inside(site_geom, grid)
     return SiteRaster(image=image, valid=valid, inside=inside, mask=mask, grid=grid)
 
@@ -266,7 +268,7 @@ def _palette_rgb(data: np.ndarray, palette: np.ndarray) -> np.ndarray:
     return palette[index]
 
 
-def _read_mask(path: Path, grid: SiteGrid) -> np.ndarray:
+def _read_mask(path: str, grid: SiteGrid) -> np.ndarray:
     """A quality mask warped (nearest) to the grid; outside the mask is no data.
 
     One band: the contract's codes. Eight bands: Planet UDM2 (clear, snow, shadow,
@@ -275,7 +277,9 @@ def _read_mask(path: Path, grid: SiteGrid) -> np.ndarray:
     try:
         with rasterio.open(path) as src:
             if src.crs is None:
-                raise MissingCRSError(f"quality mask {path.name} has no CRS: it cannot be placed")
+                raise MissingCRSError(
+                    f"quality mask {Path(path).name} has no CRS: it cannot be placed"
+                )
             options: dict[str, Any] = {
                 "crs": grid.crs,
                 "transform": grid.transform,
@@ -292,7 +296,7 @@ def _read_mask(path: Path, grid: SiteGrid) -> np.ndarray:
                 return np.asarray(vrt.read(1), dtype=np.uint8)
     except RasterioError as err:
         raise ImageryError(
-            f"quality mask {path.name} cannot be read ({_short(err)}): fix or remove it"
+            f"quality mask {Path(path).name} cannot be read ({_short(err)}): fix or remove it"
         ) from err
 
 
