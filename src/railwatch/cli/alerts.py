@@ -85,7 +85,7 @@ def list_alerts(
         console.print("No alerts." + ("" if site else " Run `railwatch analyze SITE` first."))
         return
     table = Table(title=f"{len(rows)} alerts", show_lines=True, expand=True)
-    for col in ("id", "site", "date", "kind", "severity", "ack"):
+    for col in ("id", "site", "date", "class", "kind", "severity", "ack"):
         table.add_column(col, no_wrap=True)
     table.add_column("explanation", ratio=1)
     for r in rows:
@@ -95,6 +95,7 @@ def list_alerts(
             str(r["id"]),
             escape(r["site"]),
             r["when"][:10],
+            escape(str(r["cls"])),
             r["kind"],
             f"[{style}]{r['severity']}[/]",
             "yes" if r["acknowledged"] else "",
