@@ -103,7 +103,7 @@ def test_html_is_self_contained(populated: tuple[Database, dict[str, Any], Path]
     assert refs and all(r.startswith(("data:", "#")) for r in refs)
     assert "url(" not in html and "@import" not in html and "<script" not in html
     assert html.count('src="data:image/svg+xml;base64,') == 1
-    assert html.count('src="data:image/png;base64,') == 1
+    assert html.count('src="data:image/jpeg;base64,') == 1
     for needle in (
         "testyard",
         "2.2x the record of 8",
@@ -175,7 +175,7 @@ def test_alerts_on_the_same_image_share_one_picture(tmp_path: Path) -> None:
         repo.replace_alerts(s, "testyard", alerts)
     out = build_report(db, "testyard", tmp_path / "r.html")
     html = out.read_text(encoding="utf-8")
-    assert html.count('src="data:image/png;base64,') == 1
+    assert html.count('src="data:image/jpeg;base64,') == 1
     assert "Same images as" in html and 'href="#alert-' in html
     assert "record text" in html and "spike text" in html
 

@@ -57,6 +57,19 @@ def to_png(fig: Figure, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
+def to_jpeg(fig: Figure, dpi: int = 110, quality: int = 85) -> bytes:
+    """The figure as JPEG bytes (image chips: several times smaller than PNG)."""
+    from PIL import Image
+
+    fig.set_dpi(dpi)
+    canvas = fig.canvas
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[attr-defined]
+    buf = io.BytesIO()
+    Image.fromarray(rgba[:, :, :3]).save(buf, format="JPEG", quality=quality, optimize=True)
+    return buf.getvalue()
+
+
 def _as_datetime(day: date) -> datetime:
     if isinstance(day, datetime):
         return day if day.tzinfo else day.replace(tzinfo=UTC)

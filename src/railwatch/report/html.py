@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 
 from railwatch import __version__
-from railwatch.report.charts import timeseries_figure, to_png, to_svg
+from railwatch.report.charts import timeseries_figure, to_jpeg, to_svg
 from railwatch.report.chips import chip_figure, is_wide, pair_figure
 from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_period
 from railwatch.report.model import Evidence, ReportData
@@ -32,13 +32,13 @@ def chart_svg(data: ReportData) -> bytes:
     return to_svg(fig)
 
 
-def evidence_png(evidence: Evidence, dpi: int = 140) -> bytes | None:
-    """The before/after pair (or the alert image alone) as PNG; None without images."""
+def evidence_image(evidence: Evidence, dpi: int = 130) -> bytes | None:
+    """The before/after pair (or the alert image alone) as JPEG; None without images."""
     if evidence.after is None:
         return None
     if evidence.before is None:
-        return to_png(chip_figure(evidence.after), dpi=dpi)
-    return to_png(pair_figure(evidence.before, evidence.after), dpi=dpi)
+        return to_jpeg(chip_figure(evidence.after), dpi=dpi)
+    return to_jpeg(pair_figure(evidence.before, evidence.after), dpi=dpi)
 
 
 def _environment() -> jinja2.Environment:
@@ -66,8 +66,8 @@ def render_html(data: ReportData) -> str:
             same_as.append(first[key])
             continue
         first[key] = i
-        png = evidence_png(ev)
-        evidence_uris.append(data_uri(png, "image/png") if png is not None else "")
+        jpeg = evidence_image(ev)
+        evidence_uris.append(data_uri(jpeg, "image/jpeg") if jpeg is not None else "")
         same_as.append(None)
     return template.render(
         d=data,
