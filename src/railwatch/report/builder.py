@@ -251,8 +251,13 @@ def _chip_pair(
 def _evidence(
     db: Database, site: _SiteInfo, plans: Sequence[_Plan], max_evidence: int
 ) -> list[Evidence]:
-    ranked = sorted(plans, key=lambda p: (-SEVERITY_RANK.get(p.alert.severity, 0), p.alert.when))
-    with_images = {id(p) for p in ranked[:max_evidence] if p.after is not None}
+    # images for the most severe alerts, the most recent first among equals
+    ranked = sorted(
+        (p for p in plans if p.after is not None and p.after.counted),
+        key=lambda p: (SEVERITY_RANK.get(p.alert.severity, 0), p.alert.when),
+        reverse=True,
+    )
+    with_images = {id(p) for p in ranked[:max_evidence]}
     needed = {r.scene_id for p in plans if id(p) in with_images for r in (p.after, p.before) if r}
     detections = _load_detections(db, needed)
     pairs: dict[tuple[int, int | None], tuple[ChipImage | None, ChipImage | None, list[str]]] = {}
