@@ -27,7 +27,7 @@ from railwatch.report.style import (
     EVENT_COLOUR,
     RECORD_COLOUR,
     UNUSABLE_COLOUR,
-    class_colour,
+    bar_colour,
     class_order,
 )
 
@@ -180,7 +180,7 @@ def draw_timeseries(
                 heights,
                 width=bar_width,
                 bottom=bottoms,
-                color=class_colour("railcar" if cls == UNCLASSIFIED else cls),
+                color=bar_colour(cls),
                 edgecolor="none",
                 label=cls,
                 zorder=2,

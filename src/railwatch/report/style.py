@@ -13,7 +13,7 @@ CLASS_COLOURS: Mapping[str, str] = {
     "flat": "#0072B2",
     "container": "#D55E00",
     "locomotive": "#CC79A7",
-    "railcar": "#BBBBBB",
+    "railcar": "#FF3366",  # type unsure: a bright outline that shows on any ground
 }
 OTHER_COLOUR = "#999999"
 ALERT_COLOUR = "#C0392B"
@@ -26,6 +26,11 @@ UNUSABLE_COLOUR = "#E67E22"
 def class_colour(cls: str) -> str:
     """The colour of a class (grey for classes without an assigned colour)."""
     return CLASS_COLOURS.get(cls, OTHER_COLOUR)
+
+
+def bar_colour(cls: str) -> str:
+    """Chart colour of a class; cars of unsure type are grey bars."""
+    return OTHER_COLOUR if cls in ("railcar", "unclassified") else class_colour(cls)
 
 
 def class_order(classes: Iterable[str]) -> list[str]:
