@@ -432,7 +432,8 @@ def build_report_data(
     ]
     shown = {r.when for r in rows}
     track_shown = [b for b in track if b.when in shown]
-    evidence = _evidence(db, site, _plan(all_rows, alerts, cfg), max_evidence)
+    newest_first = sorted(alerts, key=lambda a: a.when, reverse=True)
+    evidence = _evidence(db, site, _plan(all_rows, newest_first, cfg), max_evidence)
     classes = tuple(class_order({c for r in rows for c in r.by_class}))
     return ReportData(
         site=site.name,
