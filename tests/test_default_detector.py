@@ -187,6 +187,29 @@ def test_normalise_is_flat_on_uniform_and_masks_invalid() -> None:
     assert np.abs(normalise(img, valid)[:, :10]).max() == 0.0
 
 
+def _normalise_full_resolution(image: np.ndarray) -> np.ndarray:
+    """Reference: the same statistics with full-resolution 65 x 65 box filters."""
+    x = image.astype(np.float32)
+    mean = cv2.blur(x, (65, 65), borderType=cv2.BORDER_REFLECT)
+    d = x - mean
+    var = cv2.blur((d * d).mean(axis=2), (65, 65), borderType=cv2.BORDER_REFLECT)
+    out = np.clip(d / (np.sqrt(np.maximum(var, 0.0)) + 4.0)[..., None], -6.0, 6.0)
+    return np.asarray(out.transpose(2, 0, 1))
+
+
+@pytest.mark.parametrize("size", [(300, 300), (257, 333)])
+def test_normalise_matches_full_resolution_statistics(size: tuple[int, int]) -> None:
+    """Statistics from the reduced image differ from full-resolution box filters only
+    at noise level (a fraction of a percent of a typical value)."""
+    img, _ = _yard(HELD_OUT_SEED, 0.5, size_m=150.0)
+    img = np.ascontiguousarray(img[: size[0], : size[1]])
+    fast, ref = normalise(img), _normalise_full_resolution(img)
+    assert fast.shape == ref.shape and fast.dtype == np.float32
+    diff = np.abs(fast - ref)
+    assert diff.mean() < 0.03 * np.abs(ref).mean()
+    assert np.percentile(diff, 99) < 0.15
+
+
 @pytest.mark.slow
 def test_train_command_writes_loadable_weights(tmp_path: object) -> None:
     """`railwatch train` on a tiny bank exports ONNX that the detector loads and runs."""

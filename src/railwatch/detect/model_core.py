@@ -19,6 +19,7 @@ channels   name   meaning
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -27,6 +28,8 @@ import numpy as np
 WORK_GSD = 0.5
 STRIDE = 4
 NORM_WINDOW_M = 32.0
+#: Reduction factor of the image on which the normalisation statistics are computed.
+NORM_REDUCE = 5
 CLASSES: tuple[str, ...] = (
     "boxcar",
     "gondola",
@@ -69,23 +72,60 @@ def to_work_scale(image: np.ndarray, gsd: float) -> tuple[np.ndarray, float]:
     return out, nw / w
 
 
+def _box_mean(
+    a: np.ndarray,
+    reduce: int,
+    k: int,
+    then: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Box mean over about ``k * reduce`` pixels of a 2-D or (H, W, C) float32 array,
+    computed on a ``reduce``-times smaller copy (area averaging), optionally mapped by
+    ``then`` there, and brought back to full size bilinearly. Far cheaper than a
+    full-resolution box filter; the result is smooth at this scale anyway."""
+    h, w = a.shape[:2]
+    hh, ww = h + (-h % reduce), w + (-w % reduce)
+    if (hh, ww) != (h, w):
+        a = cv2.copyMakeBorder(a, 0, hh - h, 0, ww - w, cv2.BORDER_REFLECT)
+    small = cv2.resize(a, (ww // reduce, hh // reduce), interpolation=cv2.INTER_AREA)
+    small = cv2.blur(small, (k, k), borderType=cv2.BORDER_REFLECT)
+    if then is not None:
+        small = then(small)
+    full: np.ndarray = cv2.resize(small, (ww, hh), interpolation=cv2.INTER_LINEAR)
+    return full[:h, :w]
+
+
+def _inverse_std(var: np.ndarray) -> np.ndarray:
+    """1 / (standard deviation + 4 grey levels) from a variance map."""
+    out: np.ndarray = (1.0 / (np.sqrt(np.maximum(var, 0.0)) + 4.0)).astype(np.float32)
+    return out
+
+
 def normalise(image: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
     """Local contrast normalisation at working scale: subtract the local mean of each
     channel and divide by the local luminance standard deviation (window
-    :data:`NORM_WINDOW_M`). Returns (3, H, W) float32; invalid pixels are 0."""
-    x = image.astype(np.float32)
+    :data:`NORM_WINDOW_M`, plus a floor of 4 grey levels). Both statistics are box means
+    computed on a :data:`NORM_REDUCE`-times reduced copy and upsampled (they are smooth
+    over the window). Returns (3, H, W) float32; invalid pixels are 0."""
+    h, w = image.shape[:2]
+    planes = [image[..., c].astype(np.float32) for c in range(3)]
     if valid is not None and not valid.all():
-        fill = x[valid].mean(axis=0) if valid.any() else np.zeros(3, np.float32)
-        x = np.where(valid[..., None], x, fill[None, None, :]).astype(np.float32)
-    k = round(NORM_WINDOW_M / WORK_GSD) | 1
-    mean = cv2.blur(x, (k, k), borderType=cv2.BORDER_REFLECT)
-    d = x - mean
-    var = cv2.blur((d * d).mean(axis=2), (k, k), borderType=cv2.BORDER_REFLECT)
-    std = np.sqrt(np.maximum(var, 0.0)) + 4.0
-    out = np.clip(d / std[..., None], -6.0, 6.0)
+        fill = image[valid].mean(axis=0) if valid.any() else np.zeros(3)
+        planes = [np.where(valid, p, np.float32(v)) for p, v in zip(planes, fill, strict=True)]
+    k = max(1, round(NORM_WINDOW_M / WORK_GSD / NORM_REDUCE)) | 1
+    mean = _box_mean(cv2.merge(planes), NORM_REDUCE, k)
+    out = np.empty((3, h, w), np.float32)
+    for c in range(3):
+        np.subtract(planes[c], mean[..., c], out=out[c])
+    dd = out[0] * out[0]
+    dd += out[1] * out[1]
+    dd += out[2] * out[2]
+    dd *= np.float32(1.0 / 3.0)
+    inv = _box_mean(dd, NORM_REDUCE, k, _inverse_std)
     if valid is not None:
-        out *= valid[..., None]
-    return np.ascontiguousarray(out.transpose(2, 0, 1), dtype=np.float32)
+        inv *= valid
+    out *= inv[None]
+    np.clip(out, -6.0, 6.0, out=out)
+    return out
 
 
 def encode_targets(boxes: list[WorkBox], size: tuple[int, int]) -> dict[str, np.ndarray]:
