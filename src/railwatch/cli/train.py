@@ -29,6 +29,11 @@ def train(
         float, typer.Option(help="Share of crops rendered by railwatch.sim (rest: procedural).")
     ] = 0.5,
     threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 2,
+    init: Annotated[
+        Path | None,
+        typer.Option(help="Continue from these ONNX weights (same layout) instead of scratch."),
+    ] = None,
+    lr: Annotated[float, typer.Option(help="Peak learning rate of the one-cycle schedule.")] = 3e-3,
 ) -> None:
     """Train the default railcar detector on synthetic yards and export it to ONNX.
 
@@ -43,6 +48,8 @@ def train(
         styles=tuple(s.strip() for s in styles.split(",") if s.strip()),
         sim_fraction=sim_fraction,
         threads=threads,
+        init=str(init) if init is not None else None,
+        lr=lr,
     )
     with progress_bar() as bar:
         task = bar.add_task("drawing training crops", total=scenes)

@@ -52,6 +52,7 @@ class TrainConfig:
     gsd_range: tuple[float, float] = (0.3, 1.0)
     threads: int = 2
     channels: int = 32
+    init: str | None = None  # ONNX weights to continue from (warm start)
 
 
 @dataclass
@@ -269,6 +270,60 @@ def build_net(channels: int = 32) -> Any:
     return Net()
 
 
+def load_onnx_init(net: Any, path: Path, bank: Bank, rng: np.random.Generator) -> None:
+    """Warm start: copy the (BatchNorm-folded) convolutions of an exported ONNX model
+    into ``net``. Each BatchNorm is re-derived from the statistics of its convolution's
+    output on a batch of ``bank`` so that the network computes the same function as the
+    ONNX file, in eval mode exactly and in train mode up to batch statistics."""
+    torch: Any = lazy_import("torch", "train", "training the default detector")
+    onnx: Any = lazy_import("onnx", "train", "warm-starting from ONNX weights")
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    convs_onnx = [n for n in model.graph.node if n.op_type == "Conv"]
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    if len(convs_onnx) != len(convs) or len(bns) != len(convs) - 1:
+        raise InputError(f"{path} does not have this network's layout; train from scratch.")
+    biases = []
+    with torch.no_grad():
+        for node, conv in zip(convs_onnx, convs, strict=True):
+            w = np.array(inits[node.input[1]])
+            if tuple(w.shape) != tuple(conv.weight.shape):
+                raise InputError(f"{path} has other layer sizes than this network.")
+            conv.weight.copy_(torch.from_numpy(w))
+            b = torch.from_numpy(np.array(inits[node.input[2]])) if len(node.input) > 2 else None
+            if conv.bias is not None and b is not None:
+                conv.bias.copy_(b)
+            else:
+                biases.append(b if b is not None else torch.zeros(conv.out_channels))
+        for bn, b in zip(bns, biases, strict=True):
+            bn.weight.fill_(1.0)
+            bn.bias.copy_(b)
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0 - bn.eps)
+        stats: list[tuple[Any, Any]] = []
+        hooks = [
+            c.register_forward_hook(
+                lambda _m, _i, o: stats.append((o.mean((0, 2, 3)), o.std((0, 2, 3))))
+            )
+            for c in convs[:-1]
+        ]
+        net.eval()
+        idx = rng.choice(len(bank.images), size=min(32, len(bank.images)), replace=False)
+        net(torch.from_numpy(_batch(bank, idx, rng)["x"]))
+        for h in hooks:
+            h.remove()
+        for bn, b, (m, sd) in zip(bns, biases, stats, strict=True):
+            sd = sd.clamp(min=1e-3)
+            bn.weight.copy_(sd)
+            bn.bias.copy_(m + b)
+            bn.running_mean.copy_(m)
+            bn.running_var.copy_(sd**2 - bn.eps)
+    net.train()
+
+
 def _batch(bank: Bank, idx: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
     xs, tg = [], []
     for i in idx:
@@ -325,6 +380,8 @@ def train_model(
     torch.set_num_threads(cfg.threads)
     rng = np.random.default_rng(cfg.seed + 1)
     net = build_net(cfg.channels)
+    if cfg.init:
+        load_onnx_init(net, Path(cfg.init), bank, rng)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
     steps_per_epoch = max(1, len(bank.images) // cfg.batch)
     total = steps_per_epoch * cfg.epochs
