@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.errors import InputError, RailwatchError
 from railwatch.storage import Database, repo
 
-__all__ = ["IngestSummary", "ingest_paths"]
+__all__ = ["IngestSummary", "ingest_paths", "scene_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def _ingest_one(
             if known is not None:
                 summary.duplicates.append(
                     {
-                        **_entry(name, known),
+                        **scene_entry(name, known),
                         "reason": f"already ingested as scene {known.id}",
                     }
                 )
@@ -123,7 +123,7 @@ def _ingest_one(
             return
         with db.session() as s:
             scene, created = repo.add_scene(s, summary.site, info, coverage)
-            entry = _entry(name, scene)
+            entry = scene_entry(name, scene)
         if created:
             summary.ingested.append(entry)
         else:
@@ -138,10 +138,11 @@ def _ingest_one(
         )
 
 
-def _entry(name: str, scene: Any) -> dict[str, Any]:
+def scene_entry(name: str, scene: Any) -> dict[str, Any]:
     """The summary line of a recorded scene."""
     return {
         "file": name,
+        "uri": scene.uri,
         "scene_id": scene.id,
         "acquired_at": scene.acquired_at.isoformat(),
         "date_source": scene.date_source,

@@ -30,7 +30,7 @@ from shapely.geometry import Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import ConfigError, ImageryError, InputError, RailwatchError, lazy_import
-from railwatch.ingest import IngestSummary
+from railwatch.ingest import IngestSummary, scene_entry
 from railwatch.storage import Database, repo
 
 __all__ = [
@@ -252,15 +252,7 @@ def _register(
             return
         with db.session() as s:
             scene, created = repo.add_scene(s, summary.site, info, coverage)
-            entry = {
-                "file": name,
-                "uri": scene.uri,
-                "scene_id": scene.id,
-                "acquired_at": scene.acquired_at.isoformat(),
-                "date_source": scene.date_source,
-                "coverage": round(scene.coverage, 4),
-                "gsd": scene.gsd,
-            }
+            entry = scene_entry(name, scene)
         if created:
             summary.ingested.append(entry)
         else:

@@ -17,20 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from railwatch.detect.base import CAR_CLASSES
 from railwatch.errors import ConfigError
 
 RGB = tuple[int, int, int]
 
-#: Classes the simulator renders (the contract's car classes).
-SIM_CLASSES: tuple[str, ...] = (
-    "boxcar",
-    "gondola",
-    "hopper",
-    "tank",
-    "flat",
-    "container",
-    "locomotive",
-)
+#: Classes the simulator renders: the detector's car classes.
+SIM_CLASSES: tuple[str, ...] = CAR_CLASSES
 SEASONS: tuple[str, ...] = ("spring", "summer", "autumn", "winter")
 
 
