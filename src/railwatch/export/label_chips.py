@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.detect.base import ALL_CLASSES
 from railwatch.errors import ImageryError, InputError
 from railwatch.export.geometry import to_pixels, transform_polygon
-from railwatch.export.labels import LabelImage, LabelObject, LabelSet, write_labels
+from railwatch.export.labels import FORMATS, LabelImage, LabelObject, LabelSet, write_labels
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Detection as DetectionModel
 from railwatch.storage.models import Scene
@@ -137,6 +137,8 @@ def export_labels(
     scene) in ``fmt`` to ``out``."""
     if (site is None) == (scene_id is None):
         raise InputError("give a SITE or --scene ID (exactly one)")
+    if fmt not in FORMATS:
+        raise InputError(f"unknown label format {fmt!r}: use one of {', '.join(FORMATS)}")
     if chip < 32:
         raise InputError(f"--chip {chip} is too small: use at least 32 pixels")
     with db.session() as s:
@@ -155,23 +157,26 @@ def export_labels(
                 s.expunge(d)
     if scene_id is not None and scenes[0].status != "processed":
         raise InputError(f"scene {scene_id} has no detections yet: run `railwatch process` first")
+    from PIL import Image
+
     images: list[LabelImage] = []
-    pixels: dict[str, np.ndarray] = {}
     skipped: list[str] = []
+    chip_dir = Path(out) / "images"
+    chip_dir.mkdir(parents=True, exist_ok=True)
     for i, sc in enumerate(scenes):
         try:
             chips = scene_chips(sc, dets[sc.id], site_geom, site_name, chip)
         except ImageryError as err:
             skipped.append(str(err))
             chips = []
-        for label, rgb in chips:
+        for label, rgb in chips:  # written as they are cut: memory stays one scene's worth
             images.append(label)
-            pixels[label.name] = rgb
+            Image.fromarray(rgb).save(chip_dir / f"{label.name}.png")
         if progress is not None:
             progress(i + 1, len(scenes))
     found = {o.cls for img in images for o in img.objects}
     classes = ALL_CLASSES + tuple(sorted(found - set(ALL_CLASSES)))
-    root = write_labels(LabelSet(classes, tuple(images)), out, fmt, pixels)
+    root = write_labels(LabelSet(classes, tuple(images)), out, fmt)
     return LabelExport(
         out=root,
         scenes=len(scenes) - len(skipped),
