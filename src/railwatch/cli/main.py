@@ -12,7 +12,7 @@ import importlib
 import logging
 import pkgutil
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -76,6 +76,25 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _click_exception_types() -> tuple[tuple[type[Any], ...], tuple[type[Any], ...]]:
+    """Click's usage-error and exit classes, from click itself and from the copy of
+    click that recent typer releases vendor as ``typer._click``."""
+    import click
+
+    modules: list[Any] = [click]
+    try:
+        import typer._click as vendored  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        pass
+    else:
+        modules.append(vendored)
+
+    def found(name: str) -> tuple[type[Any], ...]:
+        return tuple(cls for m in modules if (cls := getattr(m.exceptions, name, None)) is not None)
+
+    return found("ClickException"), found("Exit")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
@@ -99,13 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return code
     except Exception as exc:  # click usage errors carry their own exit codes
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        usage_errors, exits = _click_exception_types()
+        if isinstance(exc, usage_errors):
             exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
+            return int(exc.exit_code)
+        if isinstance(exc, exits):
+            return int(exc.exit_code)
         if debug:
             raise
         err_console.print(
