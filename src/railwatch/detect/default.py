@@ -53,7 +53,7 @@ class DefaultDetector:
     """
 
     name = "railwatch-default"
-    version = "1.0"
+    version = "1.1"
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048
