@@ -25,20 +25,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from railwatch.detect.base import CAR_CLASSES
+
 WORK_GSD = 0.5
 STRIDE = 4
 NORM_WINDOW_M = 32.0
 #: Reduction factor of the image on which the normalisation statistics are computed.
 NORM_REDUCE = 5
-CLASSES: tuple[str, ...] = (
-    "boxcar",
-    "gondola",
-    "hopper",
-    "tank",
-    "flat",
-    "container",
-    "locomotive",
-)
+#: Class order of the network's class logits (the shared car-class vocabulary).
+CLASSES: tuple[str, ...] = CAR_CLASSES
 N_OUT = 8 + len(CLASSES) + 1
 REF_LENGTH_M = 14.0
 REF_WIDTH_M = 3.1
