@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.errors import InputError, RailwatchError
 from railwatch.storage import Database, repo
 
-__all__ = ["IngestSummary", "ingest_paths", "scene_entry"]
+__all__ = ["IngestSummary", "ingest_paths", "record_scene", "scene_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,16 @@ class IngestSummary:
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
+
+    def fail(self, name: str, err: Exception) -> None:
+        """File ``name`` as failed with the reason ``err`` gives (a one-line message
+        for railwatch errors; the exception type otherwise)."""
+        if isinstance(err, RailwatchError):
+            reason = str(err)
+        else:
+            log.debug("unexpected error ingesting %s", name, exc_info=err)
+            reason = f"unexpected error: {type(err).__name__}: {str(err)[:300]}"
+        self.failed.append({"file": name, "reason": reason})
 
     @property
     def ok(self) -> bool:
@@ -97,7 +107,7 @@ def _ingest_one(
     site_area_m2: float,
 ) -> None:
     """Inspect and record one file, filing the outcome in ``summary``; never raises."""
-    from railwatch.imagery import file_sha256, inspect_scene, site_coverage
+    from railwatch.imagery import file_sha256, inspect_scene
 
     name = str(path)
     try:
@@ -115,27 +125,37 @@ def _ingest_one(
                 )
                 return
         info = inspect_scene(path, date=when, content_hash=digest)
-        coverage = float(site_coverage(info.footprint, site_geom))
-        if coverage * site_area_m2 < info.gsd * info.gsd:
-            summary.skipped.append(
-                {"file": name, "reason": f"does not overlap site {summary.site} (0 pixels)"}
-            )
-            return
-        with db.session() as s:
-            scene, created = repo.add_scene(s, summary.site, info, coverage)
-            entry = scene_entry(name, scene)
-        if created:
-            summary.ingested.append(entry)
-        else:
-            entry["reason"] = f"already ingested as scene {entry['scene_id']}"
-            summary.duplicates.append(entry)
-    except RailwatchError as err:
-        summary.failed.append({"file": name, "reason": str(err)})
+        record_scene(db, summary, name, info, site_geom, site_area_m2)
     except Exception as err:  # one bad file never fails the batch
-        log.debug("unexpected error ingesting %s", name, exc_info=True)
-        summary.failed.append(
-            {"file": name, "reason": f"unexpected error: {type(err).__name__}: {err}"}
+        summary.fail(name, err)
+
+
+def record_scene(
+    db: Database,
+    summary: IngestSummary,
+    name: str,
+    info: Any,
+    site_geom: BaseGeometry,
+    site_area_m2: float,
+) -> None:
+    """Record an inspected scene (an ``imagery.SceneInfo``) unless it misses the site,
+    filing the outcome (ingested, already there, or skipped) in ``summary``."""
+    from railwatch.imagery import site_coverage
+
+    coverage = float(site_coverage(info.footprint, site_geom))
+    if coverage * site_area_m2 < info.gsd * info.gsd:
+        summary.skipped.append(
+            {"file": name, "reason": f"does not overlap site {summary.site} (0 pixels)"}
         )
+        return
+    with db.session() as s:
+        scene, created = repo.add_scene(s, summary.site, info, coverage)
+        entry = scene_entry(name, scene)
+    if created:
+        summary.ingested.append(entry)
+    else:
+        entry["reason"] = f"already ingested as scene {entry['scene_id']}"
+        summary.duplicates.append(entry)
 
 
 def scene_entry(name: str, scene: Any) -> dict[str, Any]:

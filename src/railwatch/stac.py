@@ -30,7 +30,7 @@ from shapely.geometry import Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import ConfigError, ImageryError, InputError, RailwatchError, lazy_import
-from railwatch.ingest import IngestSummary, scene_entry
+from railwatch.ingest import IngestSummary, record_scene
 from railwatch.storage import Database, repo
 
 __all__ = [
@@ -228,8 +228,6 @@ def _register(
     asset: str | None,
 ) -> None:
     """Record one item as a scene, filing the outcome in ``summary``; never raises."""
-    from railwatch.imagery import site_coverage
-
     name = f"{item.collection_id or '-'}/{item.id}"
     try:
         acquired = _acquired(item)
@@ -243,28 +241,9 @@ def _register(
             )
             return
         href = _image_href(item, asset)
-        info = _scene_info(item, href, acquired)
-        coverage = float(site_coverage(info.footprint, site_geom))
-        if coverage * site_area_m2 < info.gsd * info.gsd:
-            summary.skipped.append(
-                {"file": name, "reason": f"does not overlap site {summary.site} (0 pixels)"}
-            )
-            return
-        with db.session() as s:
-            scene, created = repo.add_scene(s, summary.site, info, coverage)
-            entry = scene_entry(name, scene)
-        if created:
-            summary.ingested.append(entry)
-        else:
-            entry["reason"] = f"already ingested as scene {entry['scene_id']}"
-            summary.duplicates.append(entry)
-    except RailwatchError as err:
-        summary.failed.append({"file": name, "reason": str(err)})
+        record_scene(db, summary, name, _scene_info(item, href, acquired), site_geom, site_area_m2)
     except Exception as err:  # one bad item never fails the batch
-        log.debug("unexpected error ingesting STAC item %s", name, exc_info=True)
-        summary.failed.append(
-            {"file": name, "reason": f"unexpected error: {type(err).__name__}: {_short(err)}"}
-        )
+        summary.fail(name, err)
 
 
 def _acquired(item: Any) -> datetime:
