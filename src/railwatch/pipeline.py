@@ -14,14 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from shapely import affinity
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.counting import SceneCount, count_scene
 from railwatch.detect.base import Detector
 from railwatch.detect.coarse import method_for_gsd
 from railwatch.errors import RailwatchError
-from railwatch.imagery import Quality, SiteRaster, assess_quality, read_site_window, site_grid
+from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.storage import Database, repo
 from railwatch.storage.records import DetectionRecord, records_from_detections
 
@@ -89,17 +88,6 @@ def grid_gsd(scene_gsd: float) -> float:
     return max(MIN_GRID_GSD, round(float(scene_gsd), 3))
 
 
-def _tracks_in_pixels(tracks: BaseGeometry | None, raster: SiteRaster) -> BaseGeometry | None:
-    """Site track centrelines (WGS84) in pixel (column, row) coordinates of ``raster``."""
-    if tracks is None or tracks.is_empty:
-        return None
-    from railwatch.imagery import _geo
-
-    native = _geo.project(tracks, _geo.WGS84, raster.grid.crs)
-    inv = ~raster.grid.transform
-    return affinity.affine_transform(native, [inv.a, inv.b, inv.d, inv.e, inv.c, inv.f])
-
-
 def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     """Read, judge, detect and count one scene over its site. Never raises for a
     bad scene: the reason is returned in ``SceneOutcome.error``."""
@@ -110,7 +98,6 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         if not quality.usable:
             return SceneOutcome(job.scene_id, quality)
         detections = []
-        coarse = None
         if method_for_gsd(grid.gsd) == "objects":
             from railwatch.detect.api import detect_array
 
@@ -118,16 +105,9 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             if raster.mask is not None:
                 valid = valid & (raster.mask != 1)
             detections = detect_array(raster.image, grid.gsd, detector=detector, valid=valid)
-        else:
-            from railwatch.detect.coarse import estimate_occupancy
-
-            coarse = estimate_occupancy(
-                raster.image,
-                grid.gsd,
-                raster.valid & raster.inside,
-                tracks=_tracks_in_pixels(job.tracks, raster),
-            )
-        count = count_scene(detections, raster, quality, coarse=coarse)
+        # Coarser imagery: count_scene estimates occupied track length itself, along the
+        # site's track centrelines when the analyst gave them.
+        count = count_scene(detections, raster, quality, tracks_wgs84=job.tracks)
         records = records_from_detections(
             detections, grid.transform, grid.crs, site_geom_wgs84=job.site_geometry
         )

@@ -1,0 +1,62 @@
+"""The per-scene pipeline end to end on simulated scenes: objects at fine resolution,
+occupied length at 3 m, cloudy scenes stored as unusable (a gap, never zero), and
+incremental re-runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from shapely.geometry import box
+
+from railwatch.imagery import inspect_scene
+from railwatch.ingest import ingest_paths
+from railwatch.pipeline import process_site
+from railwatch.sim import SceneParams, render_scene, write_scene
+from railwatch.sites import SiteSpec
+from railwatch.storage import Database, repo
+from test_detect_fakes import BrightBlobDetector
+
+
+def _scene(out: Path, name: str, when: datetime, **kw: object) -> Path:
+    params = SceneParams(seed=5, size_px=(320, 320), n_cars=12, date=when, **kw)  # type: ignore[arg-type]
+    scene = render_scene(params)
+    return write_scene(scene, out, name, preview=False).image
+
+
+@pytest.fixture
+def site_db(tmp_path: Path) -> tuple[Database, Path]:
+    imgs = tmp_path / "imgs"
+    fine = _scene(imgs, "fine", datetime(2023, 10, 5, 2, tzinfo=UTC), gsd=0.5)
+    _scene(imgs, "coarse", datetime(2023, 10, 6, 2, tzinfo=UTC), gsd=3.0)
+    _scene(imgs, "cloudy", datetime(2023, 10, 7, 2, tzinfo=UTC), gsd=0.5, cloud_cover=0.9)
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    aoi = box(*inspect_scene(fine).footprint.buffer(-0.0005).bounds)
+    with db.session() as s:
+        repo.add_site(s, SiteSpec(name="yard", geometry=aoi))
+    summary = ingest_paths(db, "yard", [imgs])
+    assert len(summary.ingested) == 3, summary.failed
+    return db, imgs
+
+
+def test_process_site_methods_gaps_and_incremental(site_db: tuple[Database, Path]) -> None:
+    db, _ = site_db
+    det = BrightBlobDetector()
+    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    first = process_site(db, "yard", detector=det)
+    assert not first.failed
+    assert len(first.processed) == 2 and len(first.unusable) == 1
+    with db.session() as s:
+        points = {p.scene_id: p for p in repo.count_series(s, "yard")}
+        scenes = {sc.uri.rsplit("/", 1)[-1]: sc for sc in repo.list_scenes(s, "yard")}
+        assert scenes["cloudy.tif"].status == "unusable"
+        assert points[scenes["cloudy.tif"].id].count is None  # a gap, not zero
+        assert points[scenes["fine.tif"].id].method == "objects"
+        assert points[scenes["coarse.tif"].id].method == "length"
+        n_counts = sum(len(sc.counts) for sc in scenes.values())
+    again = process_site(db, "yard", detector=det)
+    assert again.total == 0 and again.skipped == 3
+    process_site(db, "yard", detector=det, reprocess=True)
+    with db.session() as s:
+        assert sum(len(sc.counts) for sc in repo.list_scenes(s, "yard")) == n_counts
