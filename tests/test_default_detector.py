@@ -91,7 +91,7 @@ def test_finds_cars_on_held_out_yard(detector: DefaultDetector, gsd: float) -> N
 
 @pytest.mark.xfail(
     strict=True,
-    reason="v1.1 weights are still undertrained: held-out simulator scenes fall short "
+    reason="v1.2 weights are still undertrained: held-out simulator scenes fall short "
     "(docs/detection.md); this turns into a pass when the model is retrained",
 )
 def test_finds_cars_on_simulator_scene(detector: DefaultDetector) -> None:

@@ -53,7 +53,7 @@ class DefaultDetector:
     """
 
     name = "railwatch-default"
-    version = "1.1"
+    version = "1.2"
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048
