@@ -95,9 +95,8 @@ def test_finds_cars_on_held_out_yard(detector: DefaultDetector, gsd: float) -> N
     "(docs/detection.md); this turns into a pass when the model is retrained",
 )
 def test_finds_cars_on_simulator_scene(detector: DefaultDetector) -> None:
-    sim = pytest.importorskip("railwatch.sim")
-    if not hasattr(sim, "render_scene"):
-        pytest.skip("railwatch.sim has no render_scene yet")
+    from railwatch import sim
+
     params = sim.random_params(HELD_OUT_SEED, 0.5)
     scene = sim.render_scene(params)
     img = np.ascontiguousarray(np.asarray(scene.image)[..., :3])
