@@ -158,18 +158,23 @@ def test_local_cluster_processes_incrementally_and_idempotently(
 ) -> None:
     import rw_fake_rects
 
-    from railwatch.distributed import ClusterSpec, process_sites_distributed
+    from railwatch.distributed import ClusterSpec, TaskDone, process_sites_distributed
     from railwatch.pipeline import process_site
 
     db = setup_db(tmp_db_url, tmp_path, 6)
     det = rw_fake_rects.BrightRects()
     seen: list[tuple[int, int]] = []
+    tasks: list[TaskDone] = []
     [summary] = process_sites_distributed(
         db, ["yard"], detector=det, cluster=ClusterSpec(workers=2),
-        on_progress=lambda d, t, _s: seen.append((d, t)),
+        on_progress=lambda d, t, _s: seen.append((d, t)), on_task=tasks.append,
     )  # fmt: skip
     assert len(summary.processed) == 6 and not summary.failed and summary.skipped == 0
-    assert seen[0] == (0, 6) and seen[-1] == (6, 6)
+    assert seen == [(k, 6) for k in range(7)]
+    # the cluster's task stream: every scene exactly once, numbered 1..6
+    assert sorted(t.scene_id for t in tasks) == sorted(summary.processed)
+    assert [t.done for t in tasks] == list(range(1, 7)) and {t.total for t in tasks} == {6}
+    assert {(t.site, t.status) for t in tasks} == {("yard", "finished")}
     check_consistent(db)
     # Same numbers as the in-process path.
     with db.session(readonly=True) as s:
@@ -194,13 +199,52 @@ def test_worker_killed_mid_task_is_retried(
     db = setup_db(tmp_db_url, tmp_path, 4)
     marker = tmp_path / "killed-once"
     det = rw_fake_rects.BrightRects(kill_marker=str(marker))
+    tasks: list[int] = []
     [summary] = process_sites_distributed(
-        db, ["yard"], detector=det, cluster=ClusterSpec(workers=2)
-    )
+        db, ["yard"], detector=det, cluster=ClusterSpec(workers=2),
+        on_task=lambda t: tasks.append(t.scene_id),
+    )  # fmt: skip
     assert marker.exists()  # a worker really died
     assert int(marker.read_text()) != os.getpid()
     assert len(summary.processed) == 4 and not summary.failed
+    assert sorted(tasks) == sorted(summary.processed)  # the retried task reported once
     check_consistent(db)
+
+
+@pytest.mark.slow
+def test_progress_follows_the_cluster_not_the_recording_loop(
+    tmp_path: Path, tmp_db_url: str, fake_module: Path
+) -> None:
+    """While the client is still busy with the first result, the task stream keeps
+    reporting the scenes the workers finish: progress is driven by the cluster."""
+    import threading
+
+    import rw_fake_rects
+
+    from railwatch.distributed import ClusterSpec, TaskDone, process_sites_distributed
+
+    db = setup_db(tmp_db_url, tmp_path, 5)
+    all_done = threading.Event()
+    tasks: list[TaskDone] = []
+    seen_at_first_record: list[int] = []
+
+    def on_task(event: TaskDone) -> None:
+        tasks.append(event)
+        if event.done == event.total:
+            all_done.set()
+
+    def on_progress(done: int, _total: int, _site: str) -> None:
+        if done == 1:  # hold the client's loop until the cluster has finished everything
+            all_done.wait(timeout=60)
+            seen_at_first_record.append(len(tasks))
+
+    [summary] = process_sites_distributed(
+        db, ["yard"], detector=rw_fake_rects.BrightRects(), cluster=ClusterSpec(workers=1),
+        on_progress=on_progress, on_task=on_task,
+    )  # fmt: skip
+    assert seen_at_first_record == [5]  # all 5 reported while only 1 was recorded
+    assert len(summary.processed) == 5
+    assert sorted(t.scene_id for t in tasks) == sorted(summary.processed)
 
 
 LAUNCHER = textwrap.dedent(
@@ -302,7 +346,13 @@ def test_cli_scheduler_path_prints_what_the_in_process_path_prints(
     with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
         args = ["--db", b, "process", "yard", "--json", "--scheduler", cluster.scheduler_address]
         assert main(args) == 0
-    remote = json.loads(capsys.readouterr().out)
+        remote = json.loads(capsys.readouterr().out)
+        # without --json the bar shows both rows: tasks done on the cluster, scenes recorded
+        assert main(["--db", b, "process", "yard", "--reprocess", "--scheduler",
+                     cluster.scheduler_address]) == 0  # fmt: skip
+        bar = capsys.readouterr().err
+    assert "tasks done on Dask" in bar and "scenes recorded" in bar, bar
+    assert bar.count("3/3") == 2, bar
     assert remote == local and local[0]["processed"] == 3
     args = ["--db", b, "process", "yard", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]
     assert main(args) != 0

@@ -4,8 +4,11 @@ Each pending scene is one task running :func:`railwatch.pipeline.process_scene` 
 worker (read window, quality, detect, count). Only the client touches the database:
 it writes each outcome in its own transaction as soon as the task completes
 (``as_completed``), so an interrupted run loses at most the scenes in flight and
-never leaves half a scene. Tasks are retried when they raise, and the scheduler
-reschedules a task whose worker died, so a dying worker costs time, not results.
+never leaves half a scene. Progress comes from the cluster: each task's future reports
+its completion (``on_task``, from Dask's callback thread, as the scheduler tells the
+client) before the client records it (``on_progress``). Tasks are retried when they
+raise, and the scheduler reschedules a task whose worker died, so a dying worker costs
+time, not results.
 
 Without ``scheduler`` a local cluster is started (one single-threaded worker
 process per CPU core unless ``workers`` says otherwise) and stopped afterwards.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,6 +41,7 @@ from railwatch.storage import Database
 __all__ = [
     "ClusterError",
     "ClusterSpec",
+    "TaskDone",
     "open_client",
     "process_sites_distributed",
     "run_scene_task",
@@ -46,6 +51,56 @@ log = logging.getLogger(__name__)
 
 #: ``on_progress(done, total, site)`` after each recorded scene (and once at the start).
 ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class TaskDone:
+    """One scene's task finished on the cluster (its result not yet recorded).
+
+    ``status`` is the Dask future's: ``finished``, ``error`` (raised after its
+    retries), ``cancelled`` or ``lost``; ``done`` counts the tasks finished so far,
+    this one included, out of ``total``."""
+
+    scene_id: int
+    site: str
+    status: str
+    done: int
+    total: int
+
+
+#: ``on_task(TaskDone)`` once per scene, as its task finishes on the cluster.
+TaskCallback = Callable[[TaskDone], None]
+
+
+class _TaskStream:
+    """Turns future completions into exactly one :class:`TaskDone` per scene.
+
+    Dask calls :meth:`future_done` from its callback thread as the scheduler reports
+    each key; the client's ``as_completed`` loop calls it too (:meth:`seen`), so every
+    scene is reported once, before it is recorded, whichever comes first."""
+
+    def __init__(self, where: dict[str, tuple[str, int]], callback: TaskCallback | None) -> None:
+        self._where = where
+        self._callback = callback
+        self._lock = threading.Lock()
+        self._reported: set[str] = set()
+
+    def future_done(self, future: Any) -> None:
+        """Dask done-callback: report ``future`` unless already reported."""
+        try:
+            self.seen(future.key, future.status)
+        except Exception:  # a failing UI callback must not kill Dask's callback thread
+            log.exception("progress callback failed")
+
+    def seen(self, key: str, status: str) -> None:
+        with self._lock:
+            if key in self._reported or key not in self._where:
+                return
+            self._reported.add(key)
+            site, scene_id = self._where[key]
+            event = TaskDone(scene_id, site, status, len(self._reported), len(self._where))
+            if self._callback is not None:
+                self._callback(event)
 
 
 class ClusterError(RailwatchError, RuntimeError):
@@ -200,13 +255,17 @@ def process_sites_distributed(
     reprocess: bool = False,
     usable_threshold: float = 0.8,
     on_progress: ProgressCallback | None = None,
+    on_task: TaskCallback | None = None,
 ) -> list[ProcessSummary]:
     """Process the pending scenes of ``sites`` on a Dask cluster; one summary per site,
     in the order given. Same incremental rule as :func:`railwatch.pipeline.process_site`.
 
     ``detector`` is sent to the workers when it pickles; otherwise each worker loads
     ``detector_name`` (a :func:`~railwatch.detect.registry.get_detector` name) once.
-    ``client``: an open ``distributed.Client`` to reuse (``cluster`` is then ignored)."""
+    ``client``: an open ``distributed.Client`` to reuse (``cluster`` is then ignored).
+    ``on_task`` sees each scene once as its task finishes on the cluster (called from
+    Dask's callback thread: keep it quick and thread-safe); ``on_progress`` follows the
+    recorded scenes."""
     spec = cluster or ClusterSpec()
     summaries: dict[str, ProcessSummary] = {}
     jobs: list[tuple[str, SceneJob]] = []
@@ -241,8 +300,12 @@ def process_sites_distributed(
             key=[f"railwatch-scene-{job.scene_id}-{run}" for _, job in jobs],
         )
         where = {f.key: (site, job) for f, (site, job) in zip(futures, jobs, strict=True)}
+        stream = _TaskStream({k: (site, job.scene_id) for k, (site, job) in where.items()}, on_task)
+        for future in futures:
+            future.add_done_callback(stream.future_done)
         for done, future in enumerate(dd.as_completed(futures), start=1):
             site, job = where[future.key]
+            stream.seen(future.key, future.status)
             if future.status == "finished":
                 outcome = future.result()
             else:

@@ -81,14 +81,22 @@ def process(
     det = get_detector(detector)
     limit = settings.usable_threshold if threshold is None else threshold
     if workers is not None or scheduler is not None:
-        from railwatch.distributed import ClusterSpec, process_sites_distributed
+        from railwatch.distributed import ClusterSpec, TaskDone, process_sites_distributed
 
         spec = ClusterSpec(workers=workers, scheduler=scheduler)
         with progress_bar(transient=as_json) as bar:
-            task = bar.add_task(f"{len(names)} site(s) on Dask", total=None)
+            # Two rows: tasks finished on the cluster (Dask reports each future as the
+            # scheduler completes it) and scenes recorded here, one transaction each.
+            computed = bar.add_task(f"{len(names)} site(s): tasks done on Dask", total=None)
+            recorded = bar.add_task("scenes recorded", total=None)
 
-            def advance(done: int, total: int, _site: str) -> None:
-                bar.update(task, completed=done, total=total)
+            def on_task(event: TaskDone) -> None:
+                bar.update(computed, completed=event.done, total=event.total)
+
+            def on_recorded(done: int, total: int, _site: str) -> None:
+                if done == 0:
+                    bar.update(computed, total=total)
+                bar.update(recorded, completed=done, total=total)
 
             results = process_sites_distributed(
                 db,
@@ -98,7 +106,8 @@ def process(
                 cluster=spec,
                 reprocess=reprocess,
                 usable_threshold=limit,
-                on_progress=advance,
+                on_progress=on_recorded,
+                on_task=on_task,
             )
     else:
         results = _in_process(db, names, det, reprocess, limit, as_json)
