@@ -11,7 +11,13 @@ import pytest
 from railwatch.detect.api import detect_array
 from railwatch.detect.base import Detection, OrientedBox
 from railwatch.detect.merge import merge_detections, seam_distance
-from railwatch.detect.tiling import Window, overlap_px_for, plan_tiles, tile_windows
+from railwatch.detect.tiling import (
+    Window,
+    balanced_windows,
+    overlap_px_for,
+    plan_tiles,
+    tile_windows,
+)
 from railwatch.errors import InputError
 from test_detect_fakes import BrightBlobDetector, draw_car, string_of_cars
 
@@ -28,6 +34,36 @@ def test_windows_cover_image_with_overlap() -> None:
     assert all(b - a <= 256 - 60 for a, b in itertools.pairwise(cols))
     assert cols[-1] == 1000 - 256
     assert tile_windows(1000, 700, 256, 60) == wins  # deterministic
+
+
+@pytest.mark.parametrize(
+    ("size", "tile", "overlap"),
+    [(8192, 2048, 60), (1000, 256, 60), (2049, 2048, 60), (5000, 700, 99)],
+)
+def test_balanced_windows_cover_with_overlap_and_no_extra_tile(
+    size: int, tile: int, overlap: int
+) -> None:
+    wins = balanced_windows(size, size // 2 + 1, tile, overlap)
+    covered = np.zeros((size // 2 + 1, size), bool)
+    for w in wins:
+        assert w.width <= tile and w.height <= tile
+        assert w.col_end <= size and w.row_end <= size // 2 + 1
+        covered[w.slices()] = True
+    assert covered.all()
+    cols = sorted({(w.col_off, w.col_end) for w in wins})
+    assert all(a_end - b_off >= overlap for (_, a_end), (b_off, _) in itertools.pairwise(cols))
+    # never more windows than the plain grid, and never bigger ones
+    assert len(wins) <= len(tile_windows(size, size // 2 + 1, tile, overlap))
+    pixels = sum(w.width * w.height for w in wins)
+    assert pixels <= sum(
+        w.width * w.height for w in tile_windows(size, size // 2 + 1, tile, overlap)
+    )
+
+
+def test_balanced_tiles_waste_little_on_8192_scene() -> None:
+    plan = plan_tiles(8192, 8192, 0.5, tile_px=2048)
+    pixels = sum(w.width * w.height for w in plan.windows)
+    assert pixels / 8192**2 < 1.1  # the plain grid reads 1.56x the scene
 
 
 def test_small_image_gives_one_window() -> None:
