@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -25,7 +25,13 @@ from railwatch.errors import ConfigError, MissingDependencyError, StorageError
 if TYPE_CHECKING:
     from railwatch.settings import Settings
 
-__all__ = ["SQLITE_BEGIN_OPTION", "SQLITE_BUSY_TIMEOUT_MS", "Database", "make_engine"]
+__all__ = [
+    "SQLITE_BEGIN_OPTION",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Database",
+    "explain_db_error",
+    "make_engine",
+]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,28 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Execution option naming the SQLite BEGIN mode ("IMMEDIATE" by default, or "DEFERRED").
 SQLITE_BEGIN_OPTION = "railwatch_sqlite_begin"
+
+
+def explain_db_error(err: SQLAlchemyError, url: str, doing: str = "database write") -> str:
+    """A one-line message for a database error: SQLite's lock wait and an unreachable
+    server say what to do; anything else gives the driver's first line."""
+    orig = getattr(err, "orig", None) or err
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    if "database is locked" in first or "database table is locked" in first:
+        waited = SQLITE_BUSY_TIMEOUT_MS / 1000.0
+        return (
+            f"SQLite database {url} stayed locked by another writer for {waited:g} s: let the "
+            "other railwatch run finish and try again, or use PostgreSQL "
+            "(--db postgresql+psycopg://...) for concurrent runs"
+        )
+    if isinstance(err, OperationalError) and (
+        "connection" in first.lower() or "could not connect" in first.lower()
+    ):
+        return (
+            f"cannot connect to database {url} ({first}): check that the server is running "
+            "and the --db URL (host, port, user, database name)"
+        )
+    return f"{doing} failed ({url}): {first}"
 
 
 def _is_memory_sqlite(database: str | None) -> bool:
@@ -142,7 +170,7 @@ class Database:
             session.commit()
         except SQLAlchemyError as err:
             session.rollback()
-            raise StorageError(f"database write failed ({self.safe_url}): {err}") from err
+            raise StorageError(explain_db_error(err, self.safe_url)) from err
         except BaseException:
             session.rollback()
             raise

@@ -51,7 +51,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(target: str | Engine, revision: str = "head") -> None:
     """Migrate the database (a URL or an engine) to ``revision`` (default: latest)."""
-    from railwatch.storage.db import make_engine
+    from railwatch.storage.db import explain_db_error, make_engine
 
     engine = make_engine(target) if isinstance(target, str) else target
     script = ScriptDirectory.from_config(alembic_config())
@@ -77,7 +77,7 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
             command.upgrade(cfg, revision)
     except SQLAlchemyError as err:
         url = engine.url.render_as_string(hide_password=True)
-        raise StorageError(f"cannot migrate database {url}: {err}") from err
+        raise StorageError(explain_db_error(err, url, "migrating the database")) from err
     finally:
         if isinstance(target, str):
             engine.dispose()
