@@ -1,6 +1,6 @@
 """The per-scene pipeline end to end on simulated scenes: objects at fine resolution,
 occupied length at 3 m, cloudy scenes stored as unusable (a gap, never zero), and
-incremental re-runs."""
+incremental re-runs; on SQLite and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -25,13 +25,16 @@ def _scene(out: Path, name: str, when: datetime, **kw: object) -> Path:
     return write_scene(scene, out, name, preview=False).image
 
 
-@pytest.fixture
-def site_db(tmp_path: Path) -> tuple[Database, Path]:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+def site_db(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Database, Path]:
     imgs = tmp_path / "imgs"
     fine = _scene(imgs, "fine", datetime(2023, 10, 5, 2, tzinfo=UTC), gsd=0.5)
     _scene(imgs, "coarse", datetime(2023, 10, 6, 2, tzinfo=UTC), gsd=3.0)
     _scene(imgs, "cloudy", datetime(2023, 10, 7, 2, tzinfo=UTC), gsd=0.5, cloud_cover=0.9)
-    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    if request.param == "postgresql":
+        url = str(request.getfixturevalue("postgres_url"))
+    db = Database(url)
     aoi = box(*inspect_scene(fine).footprint.buffer(-0.0005).bounds)
     with db.session() as s:
         repo.add_site(s, SiteSpec(name="yard", geometry=aoi))
