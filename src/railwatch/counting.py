@@ -27,6 +27,7 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.detect.base import Detection
+from railwatch.detect.calibration import Calibration
 from railwatch.detect.coarse import (
     CoarseEstimate,
     estimate_occupancy,
@@ -102,8 +103,18 @@ def count_interval(
     gsd: float = 0.5,
     clear_fraction: float = 1.0,
     haze_fraction: float = 0.0,
+    calibration: Calibration | None = None,
 ) -> tuple[float, float, float]:
-    """``(count, low, high)`` for detections with these scores (see module docs)."""
+    """``(count, low, high)`` for detections with these scores (see module docs).
+    With the detector's ``calibration`` the count is the calibrated estimate
+    (:mod:`railwatch.detect.calibration`) rather than the number of detections."""
+    clear = min(max(clear_fraction, 0.0), 1.0)
+    if calibration is not None:
+        n, low, high = calibration.estimate(scores, gsd)
+        if clear < 1.0:
+            high += n * (1.0 - clear) / max(clear, 0.05)
+        high += n * 0.5 * min(max(haze_fraction, 0.0), 1.0)
+        return n, low, round(high, 2)
     p = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
     n = float(len(p))
     expected = float(p.sum())
@@ -111,7 +122,6 @@ def count_interval(
     low = min(n, expected) - Z90 * sigma
     high = max(n, expected) + Z90 * sigma
     high += n * _miss_rate(gsd)
-    clear = min(max(clear_fraction, 0.0), 1.0)
     if clear < 1.0:
         # cars may hide in the part of the site that is not clear: extrapolate the density
         high += n * (1.0 - clear) / max(clear, 0.05)
@@ -139,11 +149,14 @@ def count_scene(
     *,
     coarse: CoarseEstimate | None = None,
     tracks_wgs84: BaseGeometry | None = None,
+    calibration: Calibration | None = None,
 ) -> SceneCount:
     """Count one scene over its site (see module docs). ``detections`` are in pixel
     coordinates of ``raster``. At 1.5 m and coarser, ``coarse`` is used, or computed
     from the raster (site pixels only) when not given, along the site's track
-    centrelines ``tracks_wgs84`` when known (much more accurate)."""
+    centrelines ``tracks_wgs84`` when known (much more accurate). ``calibration`` (the
+    detector's, when it has one) turns detections into calibrated counts; the number
+    of covered cars is then calibrated the same way."""
     gsd = float(raster.grid.gsd)
     method = method_for_gsd(gsd)
     coverage = float(quality.coverage)
@@ -169,7 +182,11 @@ def count_scene(
         return SceneCount(*rounded, {"railcar": rounded}, 0, "length", coverage)
     inside = _centre_inside(detections, np.asarray(raster.inside, dtype=bool))
     n, low, high = count_interval(
-        [d.score for d in inside], gsd=gsd, clear_fraction=clear, haze_fraction=haze
+        [d.score for d in inside],
+        gsd=gsd,
+        clear_fraction=clear,
+        haze_fraction=haze,
+        calibration=calibration,
     )
     by_class: dict[str, tuple[float, float, float]] = {}
     for cls in sorted({d.cls for d in inside}):
@@ -178,6 +195,9 @@ def count_scene(
             gsd=gsd,
             clear_fraction=clear,
             haze_fraction=haze,
+            calibration=calibration,
         )
     covered = sum(1 for d in inside if d.covered)
+    if calibration is not None and covered:
+        covered = round(calibration.estimate([d.score for d in inside if d.covered], gsd)[0])
     return SceneCount(n, low, high, by_class, covered, "objects", coverage)

@@ -107,7 +107,13 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             detections = detect_array(raster.image, grid.gsd, detector=detector, valid=valid)
         # Coarser imagery: count_scene estimates occupied track length itself, along the
         # site's track centrelines when the analyst gave them.
-        count = count_scene(detections, raster, quality, tracks_wgs84=job.tracks)
+        count = count_scene(
+            detections,
+            raster,
+            quality,
+            tracks_wgs84=job.tracks,
+            calibration=getattr(detector, "calibration", None),
+        )
         records = records_from_detections(
             detections, grid.transform, grid.crs, site_geom_wgs84=job.site_geometry
         )

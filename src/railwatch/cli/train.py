@@ -28,12 +28,23 @@ def train(
     sim_fraction: Annotated[
         float, typer.Option(help="Share of crops rendered by railwatch.sim (rest: procedural).")
     ] = 0.5,
+    empty_fraction: Annotated[
+        float,
+        typer.Option(help="Share of simulator scenes rendered nearly empty (hard negatives)."),
+    ] = 0.25,
     threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 2,
     init: Annotated[
         Path | None,
         typer.Option(help="Continue from these ONNX weights (same layout) instead of scratch."),
     ] = None,
     lr: Annotated[float, typer.Option(help="Peak learning rate of the one-cycle schedule.")] = 3e-3,
+    calibration_scenes: Annotated[
+        int,
+        typer.Option(
+            help="Simulated scenes per resolution to calibrate the counts on afterwards "
+            "(0: skip; `railwatch calibrate` does it later)."
+        ),
+    ] = 6,
 ) -> None:
     """Train the default railcar detector on synthetic yards and export it to ONNX.
 
@@ -47,6 +58,7 @@ def train(
         seed=seed,
         styles=tuple(s.strip() for s in styles.split(",") if s.strip()),
         sim_fraction=sim_fraction,
+        empty_fraction=empty_fraction,
         threads=threads,
         init=str(init) if init is not None else None,
         lr=lr,
@@ -61,6 +73,10 @@ def train(
     net = train_model(bank, cfg, log=err_console.print)
     path = export_onnx(net, out, cfg, bank)
     console.print(f"wrote {path} and {path.with_suffix('.json')}")
+    if calibration_scenes > 0:
+        from railwatch.cli.calibrate import calibrate
+
+        calibrate(path, scenes=calibration_scenes, styles=",".join(cfg.styles))
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ axis. See ``docs/detection.md`` for the training data, figures and limits.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from importlib import resources
@@ -20,6 +21,7 @@ import cv2
 import numpy as np
 
 from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.calibration import Calibration
 from railwatch.detect.model_core import (
     CLASSES,
     N_OUT,
@@ -72,6 +74,27 @@ class DefaultDetector:
         self.threads = int(threads)
         self._session: Any = None
         self._lock = threading.Lock()
+        self._calibration: Calibration | None = None
+        self._calibration_read = False
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """Count calibration stored in the weights' card (``.json`` next to the ONNX
+        file, written by ``railwatch calibrate``), or None when there is none."""
+        with self._lock:
+            if not self._calibration_read:
+                self._calibration_read = True
+                card = self.weights.with_suffix(".json")
+                try:
+                    data = json.loads(card.read_text()) if card.is_file() else {}
+                except (OSError, ValueError) as err:
+                    raise DetectionError(
+                        f"cannot read the detector card {card}: {err}; re-run "
+                        "`railwatch calibrate` on the weights or delete the card"
+                    ) from err
+                if isinstance(data, dict) and isinstance(data.get("calibration"), dict):
+                    self._calibration = Calibration.from_dict(data["calibration"])
+            return self._calibration
 
     def _get_session(self) -> Any:
         with self._lock:

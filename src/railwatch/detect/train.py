@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,9 @@ class TrainConfig:
     seed: int = 7
     styles: tuple[str, ...] = TRAIN_STYLES
     sim_fraction: float = 0.5
+    #: Share of simulator scenes rendered nearly empty (0-6 cars) with crops centred on
+    #: the tracks: hard negatives (bare track, switches, masts, ballast patterns).
+    empty_fraction: float = 0.25
     batch: int = 16
     lr: float = 3e-3
     gsd_range: tuple[float, float] = (0.3, 1.0)
@@ -94,10 +97,12 @@ def _to_work_crops(
     rng: np.random.Generator,
     n_crops: int = 1,
     focus: float = 0.0,
+    anchors_px: np.ndarray | None = None,
 ) -> list[tuple[np.ndarray, list[WorkBox]]]:
     """Resample an image at ``gsd`` to working scale (with a claimed-gsd error of up to
     ±20 %), cut ``n_crops`` CROP x CROP windows (a share ``focus`` of them centred near a
-    random car) and convert car polygons to WorkBoxes."""
+    random car, or near a random point of ``anchors_px`` (n, 2) (col, row) when given)
+    and convert car polygons to WorkBoxes."""
     claimed = gsd * float(np.clip(np.exp(rng.normal(0, 0.08)), 0.8, 1.2))
     work, scale = to_work_scale(img, claimed)
     h, w = work.shape[:2]
@@ -113,12 +118,15 @@ def _to_work_crops(
         if a < b:
             a, b, ang = b, a, ang + 90.0
         rects.append((cx, cy, a, b, ang % 180.0, CLASSES.index(cls), cov))
+    centres = [(r[0], r[1]) for r in rects]
+    if anchors_px is not None and len(anchors_px):
+        centres = [(float(x) * scale, float(y) * scale) for x, y in anchors_px]
     out = []
     for _ in range(n_crops):
-        if rects and rng.random() < focus:
-            r = rects[int(rng.integers(len(rects)))]
-            x0 = int(np.clip(r[0] - CROP / 2 + rng.uniform(-80, 80), 0, w - CROP))
-            y0 = int(np.clip(r[1] - CROP / 2 + rng.uniform(-80, 80), 0, h - CROP))
+        if centres and rng.random() < focus:
+            cx, cy = centres[int(rng.integers(len(centres)))]
+            x0 = int(np.clip(cx - CROP / 2 + rng.uniform(-80, 80), 0, w - CROP))
+            y0 = int(np.clip(cy - CROP / 2 + rng.uniform(-80, 80), 0, h - CROP))
         else:
             y0 = int(rng.integers(0, h - CROP + 1))
             x0 = int(rng.integers(0, w - CROP + 1))
@@ -158,23 +166,36 @@ def sim_samples(
     gsd_range: tuple[float, float],
     styles: Sequence[str],
     n_crops: int = 8,
+    empty: bool = False,
 ) -> list[tuple[np.ndarray, list[WorkBox]]]:
     """Crops of one scene from the project simulator (``railwatch.sim``), restricted to
     the style families ``styles``. Cars mostly hidden by cloud or outside the data are
-    left out of the targets."""
+    left out of the targets. ``empty`` renders the yard with at most six cars and centres
+    the crops on its tracks (hard negatives)."""
     from railwatch import sim
 
     gsd = float(np.exp(rng.uniform(np.log(gsd_range[0]), np.log(gsd_range[1]))))
     seed = int(rng.integers(0, 2**31 - 1))
     params = sim.random_params(seed, gsd, styles=tuple(styles) if styles else None)
+    anchors = None
+    if empty:
+        params = replace(params, n_cars=int(rng.integers(0, 7)), cars_by_class=None)
     scene = sim.render_scene(params)
+    if empty:
+        inv = ~scene.transform
+        pts = [
+            inv * line.interpolate(float(d)).coords[0]
+            for line in scene.tracks
+            for d in np.arange(0.0, line.length, 40.0)
+        ]
+        anchors = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
     img = degrade(np.ascontiguousarray(np.asarray(scene.image)[..., :3]), rng)
     polys = [
         (np.asarray(t.polygon_px.exterior.coords, dtype=np.float64)[:4], t.cls, bool(t.covered))
         for t in scene.truth
         if t.clear_fraction >= 0.6 and t.valid_fraction >= 0.6
     ]
-    return _to_work_crops(img, polys, gsd, rng, n_crops=n_crops, focus=0.8)
+    return _to_work_crops(img, polys, gsd, rng, n_crops=n_crops, focus=0.8, anchors_px=anchors)
 
 
 def sim_available() -> bool:
@@ -193,10 +214,11 @@ def build_bank(cfg: TrainConfig, progress: Callable[[int, int], None] | None = N
     use_sim = sim_available() and cfg.sim_fraction > 0
     bank = Bank()
     while len(bank.images) < cfg.scenes:
-        n_sim = bank.sources.count("sim")
+        n_sim = bank.sources.count("sim") + bank.sources.count("sim-empty")
         if use_sim and n_sim < cfg.sim_fraction * (len(bank.images) + 1):
-            crops = sim_samples(rng, cfg.gsd_range, cfg.styles)
-            src = "sim"
+            empty = bool(rng.random() < cfg.empty_fraction)
+            crops = sim_samples(rng, cfg.gsd_range, cfg.styles, empty=empty)
+            src = "sim-empty" if empty else "sim"
         else:
             crops = [synth_sample(rng, cfg.gsd_range)]
             src = "synth"

@@ -1,0 +1,306 @@
+"""Count calibration: what a detector's detections mean as a number of railcars.
+
+A detector misses some cars and reports some things that are not cars, and how many
+depends on its score and on the resolution. A :class:`Calibration` records both,
+measured on labelled scenes the detector was not trained on:
+
+- **precision by score**: the share of detections in each score bin that matched a true
+  car (IoU 0.3), smoothed and made non-decreasing in the score;
+- **recall by resolution**: the share of true cars detected at each ground sample
+  distance, with its scene-to-scene spread.
+
+A scene's count is then ``sum(precision(score_i)) / recall(gsd)`` with a 90 % interval
+from three sources of error: which detections are real (a sum of Bernoulli variables),
+how many cars were missed (binomial), and how far this scene's recall may sit from the
+average (the measured scene-to-scene spread). The numbers behind a calibration are
+stored with the detector's weights (``railwatch calibrate``); a detector without one
+gets the uncalibrated interval of :func:`railwatch.counting.count_interval`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from railwatch.errors import InputError
+
+#: z for a two-sided 90 % interval.
+Z90 = 1.645
+#: Score bins of the precision table (the last bin ends at 1).
+DEFAULT_SCORE_EDGES: tuple[float, ...] = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+#: Recall is never taken below this (a count would explode on a scene unlike the
+#: calibration set).
+MIN_RECALL = 0.25
+
+__all__ = [
+    "Calibration",
+    "CalibrationSample",
+    "fit_calibration",
+]
+
+
+@dataclass(frozen=True)
+class CalibrationSample:
+    """One labelled scene: the detections' scores, which of them matched a true car,
+    and how many true cars there were."""
+
+    gsd: float
+    scores: tuple[float, ...]
+    matched: tuple[bool, ...]
+    n_truth: int
+
+    def __post_init__(self) -> None:
+        if len(self.scores) != len(self.matched):
+            raise InputError("a calibration sample needs one matched flag per score")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Precision by score bin and recall by resolution of one detector (module docs)."""
+
+    score_edges: tuple[float, ...]
+    precision: tuple[float, ...]
+    gsd: tuple[float, ...]
+    recall: tuple[float, ...]
+    recall_sd: tuple[float, ...]
+    scenes: int = 0
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.score_edges) != len(self.precision) + 1 or not self.precision:
+            raise InputError("calibration: score_edges must have one more entry than precision")
+        if not (len(self.gsd) == len(self.recall) == len(self.recall_sd)) or not self.gsd:
+            raise InputError("calibration: gsd, recall and recall_sd must have the same length")
+        if list(self.gsd) != sorted(self.gsd):
+            raise InputError("calibration: gsd values must be increasing")
+        values = (*self.precision, *self.recall)
+        if any(not 0.0 <= v <= 1.0 for v in values):
+            raise InputError("calibration: precision and recall must lie in [0, 1]")
+
+    def precision_of(self, scores: Sequence[float] | np.ndarray) -> np.ndarray:
+        """Probability that a detection with each score is a railcar."""
+        s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
+        edges = np.asarray(self.score_edges[1:-1])
+        idx = np.searchsorted(edges, s, side="right")
+        return np.asarray(self.precision, dtype=np.float64)[idx]
+
+    def recall_at(self, gsd: float) -> tuple[float, float]:
+        """Average recall at ``gsd`` and its scene-to-scene standard deviation
+        (interpolated; constant beyond the calibrated range)."""
+        r = float(np.interp(gsd, self.gsd, self.recall))
+        sd = float(np.interp(gsd, self.gsd, self.recall_sd))
+        return max(r, MIN_RECALL), sd
+
+    def estimate(
+        self, scores: Sequence[float] | np.ndarray, gsd: float
+    ) -> tuple[float, float, float]:
+        """``(count, low, high)``: the calibrated number of railcars behind detections
+        with these ``scores`` at ``gsd``, with a 90 % interval."""
+        p = self.precision_of(scores)
+        tp = float(p.sum())
+        r, sd = self.recall_at(gsd)
+        count = tp / r
+        var = float((p * (1.0 - p)).sum()) / r**2 + tp * (1.0 - r) / r**2 + (tp * sd / r**2) ** 2
+        half = Z90 * math.sqrt(var)
+        return round(count, 2), round(max(0.0, count - half), 2), round(count + half, 2)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "score_edges": list(self.score_edges),
+            "precision": list(self.precision),
+            "gsd": list(self.gsd),
+            "recall": list(self.recall),
+            "recall_sd": list(self.recall_sd),
+            "scenes": self.scenes,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
+        try:
+            return cls(
+                score_edges=tuple(float(v) for v in data["score_edges"]),
+                precision=tuple(float(v) for v in data["precision"]),
+                gsd=tuple(float(v) for v in data["gsd"]),
+                recall=tuple(float(v) for v in data["recall"]),
+                recall_sd=tuple(float(v) for v in data["recall_sd"]),
+                scenes=int(data.get("scenes", 0)),
+                source=str(data.get("source", "")),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(
+                f"calibration record is incomplete or malformed ({err}): "
+                "re-run `railwatch calibrate` on the weights"
+            ) from err
+
+
+def _monotone(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted isotonic (non-decreasing) fit by pooling adjacent violators."""
+    blocks: list[list[float]] = []  # [value, weight, size]
+    for v, w in zip(values, weights, strict=True):
+        blocks.append([float(v), float(w), 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            v2, w2, n2 = blocks.pop()
+            v1, w1, n1 = blocks.pop()
+            wt = w1 + w2
+            blocks.append([(v1 * w1 + v2 * w2) / wt if wt > 0 else v1, wt, n1 + n2])
+    return np.concatenate([np.full(int(n), v) for v, _, n in blocks])
+
+
+def fit_calibration(
+    samples: Sequence[CalibrationSample],
+    *,
+    score_edges: Sequence[float] = DEFAULT_SCORE_EDGES,
+    source: str = "",
+) -> Calibration:
+    """Fit precision by score and recall by resolution from labelled scenes.
+
+    Precision per bin is smoothed towards 0.5 with one pseudo-count each way and made
+    non-decreasing in the score; recall per resolution is pooled over that
+    resolution's scenes, with the standard deviation of the per-scene recall of scenes
+    holding at least five cars.
+    """
+    if not samples:
+        raise InputError("calibration needs at least one labelled scene")
+    edges = np.asarray(score_edges, dtype=np.float64)
+    scores = np.concatenate([np.asarray(s.scores, dtype=np.float64) for s in samples])
+    hits = np.concatenate([np.asarray(s.matched, dtype=np.float64) for s in samples])
+    idx = np.searchsorted(edges[1:-1], np.clip(scores, 0.0, 1.0), side="right")
+    k = len(edges) - 1
+    n = np.bincount(idx, minlength=k).astype(np.float64)
+    tp = np.bincount(idx, weights=hits, minlength=k)
+    prec = _monotone((tp + 1.0) / (n + 2.0), n + 2.0)
+    gsds = sorted({round(s.gsd, 3) for s in samples})
+    recall, spread = [], []
+    for g in gsds:
+        group = [s for s in samples if round(s.gsd, 3) == g]
+        truth = sum(s.n_truth for s in group)
+        found = sum(sum(s.matched) for s in group)
+        recall.append(found / truth if truth else 1.0)
+        per_scene = [sum(s.matched) / s.n_truth for s in group if s.n_truth >= 5]
+        spread.append(float(np.std(per_scene, ddof=1)) if len(per_scene) > 1 else 0.1)
+    return Calibration(
+        score_edges=tuple(float(e) for e in edges),
+        precision=tuple(float(p) for p in np.clip(prec, 0.0, 1.0)),
+        gsd=tuple(float(g) for g in gsds),
+        recall=tuple(float(min(max(r, 0.0), 1.0)) for r in recall),
+        recall_sd=tuple(spread),
+        scenes=len(samples),
+        source=source,
+    )
+
+
+def _truth_box(poly_px: np.ndarray) -> Any:
+    import cv2
+
+    from railwatch.detect.base import Detection, OrientedBox
+
+    (cx, cy), (a, b), ang = cv2.minAreaRect(np.asarray(poly_px, dtype=np.float32))
+    if a < b:
+        a, b, ang = b, a, ang + 90.0
+    return Detection(OrientedBox(cx, cy, a, b, ang % 180.0))
+
+
+def sample_scene(
+    detections: Sequence[Any],
+    truth_px: Sequence[np.ndarray],
+    hidden_px: Sequence[np.ndarray],
+    shape: tuple[int, int],
+    gsd: float,
+    *,
+    border_m: float = 8.0,
+) -> CalibrationSample:
+    """Score one labelled scene for calibration. ``truth_px`` are the visible cars'
+    pixel polygons, ``hidden_px`` cars under opaque cloud or outside the data
+    (detections on them are neither hits nor false alarms). Cars and detections
+    centred within ``border_m`` of the image edge are left out (cut by the edge)."""
+    from railwatch.detect.eval import match
+
+    h, w = shape
+    m = border_m / gsd
+
+    def inner(x: float, y: float) -> bool:
+        return m <= x <= w - m and m <= y <= h - m
+
+    dets = [d for d in detections if inner(d.box.cx, d.box.cy)]
+    if hidden_px and dets:
+        hm = match([_truth_box(p) for p in hidden_px], dets, 0.3)
+        on_hidden = {b for _, b, _ in hm.pairs}
+        dets = [d for i, d in enumerate(dets) if i not in on_hidden]
+    truth = [_truth_box(p) for p in truth_px]
+    truth = [t for t in truth if inner(t.box.cx, t.box.cy)]
+    mm = match(truth, dets, 0.3)
+    hit = {b for _, b, _ in mm.pairs}
+    return CalibrationSample(
+        gsd=float(gsd),
+        scores=tuple(float(d.score) for d in dets),
+        matched=tuple(i in hit for i in range(len(dets))),
+        n_truth=len(truth),
+    )
+
+
+def calibrate_on_simulator(
+    detector: Any,
+    *,
+    styles: Sequence[str],
+    gsds: Sequence[float] = (0.3, 0.5, 0.75, 1.0),
+    scenes_per_gsd: int = 6,
+    seed: int = 5_000_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> Calibration:
+    """Calibrate ``detector`` on freshly rendered simulator scenes of the style families
+    ``styles`` (seeds from ``seed``, none of which training uses), ``scenes_per_gsd``
+    at each resolution in ``gsds``. ``progress(done, total)`` is called per scene."""
+    from railwatch import sim
+    from railwatch.detect.api import detect_array
+
+    if scenes_per_gsd < 1:
+        raise InputError("calibration needs at least one scene per resolution")
+    samples: list[CalibrationSample] = []
+    total = len(gsds) * scenes_per_gsd
+    for i, gsd in enumerate(gsds):
+        for k in range(scenes_per_gsd):
+            params = sim.random_params(seed + 1000 * i + k, float(gsd), styles=tuple(styles))
+            scene = sim.render_scene(params)
+            img = np.ascontiguousarray(np.asarray(scene.image)[..., :3])
+            dets = detect_array(img, float(gsd), detector=detector, valid=scene.valid)
+            vis: list[np.ndarray] = []
+            hid: list[np.ndarray] = []
+            for t in scene.truth:
+                poly = np.asarray(t.polygon_px.exterior.coords, dtype=np.float64)[:4]
+                ok = t.clear_fraction >= 0.6 and t.valid_fraction >= 0.6
+                (vis if ok else hid).append(poly)
+            samples.append(sample_scene(dets, vis, hid, img.shape[:2], float(gsd)))
+            if progress is not None:
+                progress(len(samples), total)
+    source = (
+        f"railwatch.sim styles {','.join(styles)}, {scenes_per_gsd} scenes at each of "
+        f"{', '.join(f'{g:g}' for g in gsds)} m, seeds from {seed}"
+    )
+    return fit_calibration(samples, source=source)
+
+
+def write_calibration(weights: str | Path, calibration: Calibration) -> Path:
+    """Store ``calibration`` in the card next to ``weights`` (``.json``; other keys are
+    kept), writing a temporary file first so a crash never leaves a broken card."""
+    card = Path(weights).with_suffix(".json")
+    data: dict[str, Any] = {}
+    if card.is_file():
+        try:
+            loaded = json.loads(card.read_text())
+        except ValueError as err:
+            raise InputError(f"{card} is not valid JSON ({err}): fix or delete it") from err
+        if isinstance(loaded, dict):
+            data = loaded
+    data["calibration"] = calibration.as_dict()
+    tmp = card.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, card)
+    return card

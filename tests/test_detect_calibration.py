@@ -1,0 +1,129 @@
+"""Count calibration: fitting precision by score and recall by resolution, and the
+calibrated count with its interval."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from railwatch.counting import count_interval
+from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.calibration import (
+    Calibration,
+    CalibrationSample,
+    fit_calibration,
+    sample_scene,
+)
+from railwatch.detect.default import DefaultDetector, default_weights
+from railwatch.errors import InputError
+
+
+def _sample(gsd: float, hits: list[tuple[float, bool]], n_truth: int) -> CalibrationSample:
+    return CalibrationSample(gsd, tuple(s for s, _ in hits), tuple(m for _, m in hits), n_truth)
+
+
+def test_fit_recovers_recall_and_orders_precision() -> None:
+    rng = np.random.default_rng(0)
+    samples = []
+    for gsd, recall in ((0.5, 0.8), (1.0, 0.5)):
+        for _ in range(20):
+            n_truth = 40
+            found = round(n_truth * recall)
+            # high scores are mostly right, low scores mostly wrong
+            hits = [(float(rng.uniform(0.8, 1.0)), True) for _ in range(found)]
+            hits += [(float(rng.uniform(0.4, 0.6)), False) for _ in range(10)]
+            samples.append(_sample(gsd, hits, n_truth))
+    cal = fit_calibration(samples)
+    assert cal.gsd == (0.5, 1.0)
+    assert cal.recall == pytest.approx((0.8, 0.5))
+    assert list(cal.precision) == sorted(cal.precision)  # non-decreasing in score
+    assert cal.precision_of([0.95])[0] > 0.95
+    assert cal.precision_of([0.45])[0] < 0.05
+    assert cal.recall_sd[0] == pytest.approx(0.0, abs=1e-9)  # every scene identical
+    assert cal.scenes == 40
+
+
+def test_estimate_corrects_for_misses_and_false_alarms() -> None:
+    cal = Calibration(
+        score_edges=(0.0, 0.5, 1.0),
+        precision=(0.0, 1.0),
+        gsd=(0.3, 1.0),
+        recall=(1.0, 0.5),
+        recall_sd=(0.0, 0.05),
+    )
+    scores = [0.9] * 30 + [0.45] * 10  # 30 sure cars, 10 sure false alarms
+    count, low, high = cal.estimate(scores, 1.0)
+    assert count == pytest.approx(60.0)
+    assert low < 60 < high
+    exact, lo3, hi3 = cal.estimate(scores, 0.3)
+    assert exact == pytest.approx(30.0) and lo3 == hi3 == pytest.approx(30.0)
+    # recall between calibrated resolutions is interpolated
+    assert cal.recall_at(0.65)[0] == pytest.approx(0.75)
+
+
+def test_calibrated_interval_widens_with_recall_spread() -> None:
+    base = dict(score_edges=(0.0, 1.0), precision=(0.9,), gsd=(0.5,), recall=(0.7,))
+    narrow = Calibration(**base, recall_sd=(0.0,))  # type: ignore[arg-type]
+    wide = Calibration(**base, recall_sd=(0.2,))  # type: ignore[arg-type]
+    s = [0.8] * 50
+    n1, lo1, hi1 = narrow.estimate(s, 0.5)
+    n2, lo2, hi2 = wide.estimate(s, 0.5)
+    assert n1 == n2
+    assert hi2 - lo2 > hi1 - lo1
+
+
+def test_count_interval_uses_calibration_and_quality() -> None:
+    cal = Calibration((0.0, 1.0), (1.0,), (0.5,), (0.5,), (0.0,))
+    n, low, high = count_interval([0.9] * 10, gsd=0.5, calibration=cal)
+    assert low < n < high
+    assert n == pytest.approx(20.0)
+    n2, _, high2 = count_interval([0.9] * 10, gsd=0.5, clear_fraction=0.5, calibration=cal)
+    assert n2 == n and high2 > high  # cars may hide in the unclear half
+    raw = count_interval([0.9] * 10, gsd=0.5)
+    assert raw[0] == 10  # without a calibration the count is the number of detections
+
+
+def test_round_trip_and_bad_records() -> None:
+    cal = Calibration((0.0, 0.5, 1.0), (0.2, 0.9), (0.3, 1.0), (0.9, 0.6), (0.05, 0.1), 8, "x")
+    assert Calibration.from_dict(json.loads(json.dumps(cal.as_dict()))) == cal
+    with pytest.raises(InputError, match="railwatch calibrate"):
+        Calibration.from_dict({"precision": [0.5]})
+    with pytest.raises(InputError, match="one more entry"):
+        Calibration((0.0, 1.0), (0.5, 0.6), (0.5,), (0.5,), (0.0,))
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        Calibration((0.0, 1.0), (1.5,), (0.5,), (0.5,), (0.0,))
+    with pytest.raises(InputError):
+        fit_calibration([])
+
+
+def _rect(cx: float, cy: float) -> np.ndarray:
+    return np.array([[cx - 14, cy - 3], [cx + 14, cy - 3], [cx + 14, cy + 3], [cx - 14, cy + 3]])
+
+
+def test_sample_scene_ignores_detections_on_hidden_cars_and_borders() -> None:
+    dets = [
+        Detection(OrientedBox(100, 100, 28, 6, 0), score=0.9),  # true car
+        Detection(OrientedBox(200, 100, 28, 6, 0), score=0.8),  # on a car under cloud
+        Detection(OrientedBox(300, 300, 28, 6, 0), score=0.6),  # false alarm
+        Detection(OrientedBox(3, 300, 28, 6, 0), score=0.7),  # at the image edge
+    ]
+    truth = [_rect(100, 100), _rect(150, 200)]
+    s = sample_scene(dets, truth, [_rect(200, 100)], (400, 400), 0.5)
+    assert s.n_truth == 2
+    assert sorted(zip(s.scores, s.matched, strict=True)) == [(0.6, False), (0.9, True)]
+
+
+def test_default_detector_reads_calibration_from_its_card(tmp_path: Path) -> None:
+    w = tmp_path / "w.onnx"
+    shutil.copy(default_weights(), w)
+    assert DefaultDetector(w).calibration is None  # no card
+    cal = Calibration((0.0, 1.0), (0.9,), (0.5,), (0.6,), (0.1,))
+    w.with_suffix(".json").write_text(json.dumps({"calibration": cal.as_dict()}))
+    assert DefaultDetector(w).calibration == cal
+    w.with_suffix(".json").write_text("{not json")
+    with pytest.raises(Exception, match="railwatch calibrate"):
+        _ = DefaultDetector(w).calibration
