@@ -87,3 +87,25 @@ def test_presence_at_10m() -> None:
     est = CoarseEstimate(40.0, 30.0, 50.0, 560.0, "presence", True)
     c = count_scene([], _raster(gsd=10.0), _quality(), coarse=est)
     assert c.method == "presence" and c.total == 1.0
+
+
+def test_near_tracks_keeps_cars_on_the_analysts_tracks() -> None:
+    from pyproj import Transformer
+    from shapely.geometry import LineString, MultiLineString
+
+    from railwatch.counting import near_tracks
+
+    # grid in UTM 52N at 0.5 m; a track along row 100 (y = -50 m), given in WGS84
+    grid = _raster(0.5).grid
+    to_wgs = Transformer.from_crs("EPSG:32652", "EPSG:4326", always_xy=True)
+    x0, y0 = 500_000.0, 4_700_000.0
+    grid = type(grid)(grid.crs, Affine(0.5, 0, x0, 0, -0.5, y0), 200, 200, 0.5)
+    track = MultiLineString(
+        [LineString([to_wgs.transform(x0, y0 - 50), to_wgs.transform(x0 + 100, y0 - 50)])]
+    )
+    on = _det(50, 100)
+    lean = _det(80, 115)  # 7.5 m off: oblique view or misregistration
+    lorry = _det(60, 150)  # 25 m away, on a road
+    assert near_tracks([on, lean, lorry], track, grid) == [on, lean]
+    assert near_tracks([on, lorry], None, grid) == [on, lorry]  # no tracks: keep all
+    assert near_tracks([], track, grid) == []

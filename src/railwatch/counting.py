@@ -38,7 +38,13 @@ from railwatch.detect.coarse import (
 #: z for a two-sided 90 % interval.
 Z90 = 1.645
 
-__all__ = ["SceneCount", "count_interval", "count_scene"]
+#: Where a site has track centrelines, a detection counts only if its centre lies within
+#: this distance of one: half a car's width, the lean of its roof in an oblique view and
+#: the misregistration of commercial imagery (several metres) all fit inside it, while
+#: lorries, roofs and trees away from the tracks do not.
+TRACK_DISTANCE_M = 10.0
+
+__all__ = ["TRACK_DISTANCE_M", "SceneCount", "count_interval", "count_scene", "near_tracks"]
 
 
 class _Grid(Protocol):
@@ -140,6 +146,26 @@ def _centre_inside(dets: Sequence[Detection], inside: np.ndarray) -> list[Detect
     keep = np.zeros(len(dets), dtype=bool)
     keep[ok] = inside[row[ok], col[ok]]
     return [d for d, k in zip(dets, keep, strict=True) if k]
+
+
+def near_tracks(
+    detections: Sequence[Detection],
+    tracks_wgs84: BaseGeometry | None,
+    grid: _Grid,
+    *,
+    max_distance_m: float = TRACK_DISTANCE_M,
+) -> list[Detection]:
+    """The ``detections`` (pixel coordinates of ``grid``) whose centre lies within
+    ``max_distance_m`` of the site's track centrelines; all of them when the site has
+    none."""
+    if tracks_wgs84 is None or tracks_wgs84.is_empty or not detections:
+        return list(detections)
+    import shapely
+
+    lines = tracks_to_pixels(tracks_wgs84, grid.crs, grid.transform)
+    pts = shapely.points(np.array([(d.box.cx, d.box.cy) for d in detections]))
+    dist = np.atleast_1d(shapely.distance(lines, pts)) * float(grid.gsd)
+    return [d for d, m in zip(detections, dist, strict=True) if m <= max_distance_m]
 
 
 def count_scene(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.counting import SceneCount, count_scene
+from railwatch.counting import SceneCount, count_scene, near_tracks
 from railwatch.detect.base import Detector
 from railwatch.detect.coarse import method_for_gsd
 from railwatch.errors import RailwatchError
@@ -105,6 +105,8 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             if raster.mask is not None:
                 valid = valid & (raster.mask != 1)
             detections = detect_array(raster.image, grid.gsd, detector=detector, valid=valid)
+            # Where the analyst drew the tracks, only cars on them are kept.
+            detections = near_tracks(detections, job.tracks, grid)
         # Coarser imagery: count_scene estimates occupied track length itself, along the
         # site's track centrelines when the analyst gave them.
         count = count_scene(
