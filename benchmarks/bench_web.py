@@ -9,63 +9,17 @@ site page makes and, when Chromium and Playwright are present, the page itself.
 
 from __future__ import annotations
 
-import hashlib
 import socket
 import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import numpy as np
-from shapely.geometry import Polygon
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from shapely.geometry import box
-
-from railwatch.sites import SiteSpec
-from railwatch.storage import Database, DetectionRecord, repo
-from report_db import CRS, SITE_UTM, X0, Y0, FakeCount, FakeInfo, FakeQuality, to_wgs84, write_scene
-
-
-def build(db: Database, folder: Path, n_scenes: int, n_dets: int) -> list[int]:
-    tif = write_scene(folder / "scene.tif", 10, 0.5, seed=1)
-    geom = to_wgs84(SITE_UTM)
-    foot = to_wgs84(box(X0, Y0 - 200, X0 + 400, Y0))
-    rng = np.random.default_rng(0)
-    ids = []
-    with db.session() as s:
-        site = repo.add_site(s, SiteSpec(name="bench", geometry=geom))
-        t0 = datetime(2018, 1, 1, tzinfo=UTC)
-        for i in range(n_scenes):
-            info = FakeInfo(
-                uri=str(tif), content_hash=hashlib.sha256(str(i).encode()).hexdigest(),
-                acquired=t0 + timedelta(days=i * 2190 / n_scenes), crs=CRS, footprint=foot,
-                gsd=0.5, width=800, height=400,
-            )  # fmt: skip
-            scene, _ = repo.add_scene(s, site, info, 1.0)
-            ids.append(scene.id)
-            recs: list[DetectionRecord] = []
-            if i >= n_scenes - 10:
-                xs = X0 + 60 + rng.uniform(0, 280, n_dets)
-                ys = Y0 - 170 + rng.uniform(0, 140, n_dets)
-                for k, (x, y) in enumerate(zip(xs, ys, strict=True)):
-                    native = Polygon([(x, y), (x + 14, y), (x + 14, y + 3), (x, y + 3)])
-                    recs.append(
-                        DetectionRecord(
-                            cls=("boxcar", "tank", "gondola")[k % 3], score=0.9,
-                            polygon=to_wgs84(native), native_polygon=native, native_crs=CRS,
-                            covered=k % 4 == 0,
-                        )
-                    )  # fmt: skip
-            n = float(len(recs) or 5 + i % 7)
-            repo.record_scene_result(
-                s, scene.id, FakeQuality(clear_fraction=0.95), recs,
-                FakeCount(n, n - 1, n + 1, {"boxcar": (n, n, n)}, 0), "bench", "1",
-            )  # fmt: skip
-    return ids
+from railwatch.storage import Database
+from web_db import populate_many
 
 
 def main() -> None:
@@ -79,7 +33,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="rwbench-"))
     db = Database(f"sqlite:///{tmp / 'b.db'}")
     t = time.perf_counter()
-    ids = build(db, tmp, n_scenes, n_dets)
+    ids = populate_many(db, tmp, n_scenes=n_scenes, n_dets=n_dets, site="bench")
     print(f"built {n_scenes} scenes, {10 * n_dets} detections in {time.perf_counter() - t:.1f} s")
     app = create_app(Settings(db=db.url, cache_dir=tmp), db)
     c = TestClient(app)

@@ -1,24 +1,32 @@
-"""A small populated database for the web tests: one site, six tiny GeoTIFF scenes
-(one unusable), detections, counts, an event and a record alert on 2023-10-05.
+"""Databases for the web tests.
 
-Builds on the hand-made images of :mod:`report_db` (no simulator, detector or
-alert rules involved).
+* :func:`populate`: one site, six tiny hand-made GeoTIFF scenes (one unusable),
+  detections, counts, an event and a record alert on 2023-10-05 (no simulator,
+  detector or alert rules involved: exact numbers for the API tests).
+* :func:`demo_subset` and :func:`prepare_demo`: the built-in Tumangang demo cut down
+  to a few visits around the 2023 rise, rendered, registered and ingested exactly as
+  ``railwatch demo`` does (same scenes, same pixels), ready to be processed by the
+  real pipeline and default detector (the end-to-end tests do that through the API's
+  job endpoint).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import shapely
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
 from railwatch.analysis.types import Alert
 from railwatch.detect.base import Detection
 from railwatch.sites import SiteSpec
-from railwatch.storage import Database, records_from_detections, repo
+from railwatch.storage import Database, DetectionRecord, records_from_detections, repo
 from report_db import (
     CLASSES,
     CRS,
@@ -121,3 +129,138 @@ def populate(db: Database, folder: Path) -> dict[str, Any]:
         alert_id = repo.list_alerts(s, site)[0].id
         event_id = event.id
     return {"site": SITE, "scene_ids": ids, "alert_id": alert_id, "event_id": event_id}
+
+
+#: Tumangang visits of the end-to-end demo: eight months before the rise (0.5 m and
+#: 3 m images, two unusable) and the rise itself up to 2023-10-23.
+DEMO_DATES: tuple[str, ...] = (
+    "2023-02-13",
+    "2023-02-26",
+    "2023-03-10",
+    "2023-04-07",
+    "2023-04-18",
+    "2023-05-11",
+    "2023-06-15",
+    "2023-07-07",
+    "2023-08-12",
+    "2023-08-28",
+    "2023-09-09",
+    "2023-09-18",
+    "2023-09-25",
+    ALERT_DAY.isoformat(),
+    "2023-10-23",
+)
+
+
+def demo_subset(dates: tuple[str, ...] = DEMO_DATES) -> Any:
+    """The built-in ``tumangang`` scenario restricted to the visits on ``dates``.
+
+    Each kept visit keeps the render seed it has in the full scenario, so its scene
+    parameters (and pixels) are exactly those ``railwatch demo`` renders.
+    """
+    from railwatch.sim.scenario import get_scenario
+
+    full = get_scenario("tumangang")
+    wanted = set(dates)
+    kept = []
+    originals = []
+    for i, visit in enumerate(full.visits):
+        if visit.when.date().isoformat() in wanted:
+            overrides = {**dict(visit.overrides), "seed": full.seed * 100_003 + i}
+            kept.append(dataclasses.replace(visit, overrides=tuple(sorted(overrides.items()))))
+            originals.append(i)
+    if len(kept) != len(wanted):
+        missing = sorted(wanted - {v.when.date().isoformat() for v in kept})
+        raise ValueError(f"the tumangang scenario has no visit on {missing}")
+    sub = dataclasses.replace(full, visits=tuple(kept))
+    for j, i in enumerate(originals):
+        if sub.params(j) != full.params(i) or sub.scene_name(j) != full.scene_name(i):
+            raise ValueError(f"visit {i} would not render as in the demo")
+    return sub
+
+
+def prepare_demo(db: Database, folder: Path, dates: tuple[str, ...] = DEMO_DATES) -> str:
+    """Render the demo subset into ``folder``, create its site and events and ingest
+    every image, as :func:`railwatch.demo.run_demo` does; returns the site name.
+    Scenes are left pending (process them with ``process_site`` or a job)."""
+    from railwatch.ingest import ingest_paths
+    from railwatch.sim.scenario import render_scenario
+
+    sc = demo_subset(dates)
+    paths = render_scenario(sc, folder)
+    with db.session() as s:
+        repo.add_site(
+            s,
+            SiteSpec(
+                name=sc.name,
+                geometry=sc.aoi,
+                description=sc.description,
+                tags=("demo", "simulated"),
+                tracks=sc.tracks_wgs84(),
+            ),
+        )
+        for when, label in sc.events:
+            repo.add_event(s, sc.name, when, label)
+    summary = ingest_paths(db, sc.name, [p.image for p in paths])
+    if summary.failed or len(summary.ingested) != len(dates):
+        raise ValueError(f"demo ingest failed: {summary.failed}")
+    return str(sc.name)
+
+
+def populate_many(
+    db: Database,
+    folder: Path,
+    *,
+    n_scenes: int,
+    n_dets: int,
+    dense_last: int = 10,
+    site: str = "dense",
+) -> list[int]:
+    """A site with ``n_scenes`` images spread over six years (all pointing at one tiny
+    GeoTIFF) and ``n_dets`` generated detections on each of the last ``dense_last``;
+    the others get a small count and no detections. Returns the scene ids by date."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tif = write_scene(folder / "scene.tif", 10, 0.5, seed=1)
+    geom = to_wgs84(SITE_UTM)
+    foot = to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0))
+    rng = np.random.default_rng(0)
+    ids: list[int] = []
+    t0 = datetime(2018, 1, 1, 2, 30, tzinfo=UTC)
+    with db.session() as s:
+        row = repo.add_site(s, SiteSpec(name=site, geometry=geom))
+        for i in range(n_scenes):
+            info = FakeInfo(
+                uri=str(tif),
+                content_hash=hashlib.sha256(f"{site}-{i}".encode()).hexdigest(),
+                acquired=t0 + timedelta(days=i * 2190 / max(1, n_scenes)),
+                crs=CRS,
+                footprint=foot,
+                gsd=0.5,
+                width=int(IMG_W_M / 0.5),
+                height=int(IMG_H_M / 0.5),
+            )
+            scene, _ = repo.add_scene(s, row, info, 1.0)
+            ids.append(scene.id)
+            records: list[DetectionRecord] = []
+            if i >= n_scenes - dense_last:
+                xs = X0 + 20 + rng.uniform(0, IMG_W_M - 40, n_dets)
+                ys = Y0 - IMG_H_M + 20 + rng.uniform(0, IMG_H_M - 40, n_dets)
+                natives = shapely.box(xs, ys, xs + 14.0, ys + 3.0)
+                lonlat = to_wgs84(natives)  # one transform for every polygon
+                for k, (native, poly) in enumerate(zip(natives, lonlat, strict=True)):
+                    records.append(
+                        DetectionRecord(
+                            cls=CLASSES[k % len(CLASSES)],
+                            score=0.9,
+                            polygon=poly,
+                            native_polygon=native,
+                            native_crs=CRS,
+                            covered=k % 4 == 0,
+                        )
+                    )
+            n = float(len(records) or 5 + i % 7)
+            count = FakeCount(n, n - 1, n + 1, {CLASSES[0]: (n, n, n)}, 0)
+            repo.record_scene_result(
+                s, scene.id, FakeQuality(clear_fraction=0.95), records, count, "test", "1.0"
+            )
+    return ids

@@ -75,7 +75,8 @@ def _spec(body: SiteIn) -> Any:
 
 
 def summary(session: Session, site: Site) -> dict[str, Any]:
-    """Latest usable count, its trend against the previous one, and open alerts."""
+    """Latest usable count, its trend against the previous one, and open alerts (in
+    total and by severity)."""
     points = [p for p in repo.count_series(session, site) if p.usable and p.count is not None]
     latest = points[-1] if points else None
     previous = points[-2] if len(points) > 1 else None
@@ -83,18 +84,24 @@ def summary(session: Session, site: Site) -> dict[str, Any]:
     if latest is not None and previous is not None:
         diff = float(latest.count or 0.0) - float(previous.count or 0.0)
         trend = "up" if diff > 0.5 else "down" if diff < -0.5 else "flat"
-    open_alerts = session.scalar(
-        select(func.count(Alert.id)).where(
-            Alert.site_id == site.id, Alert.active.is_(True), Alert.acknowledged.is_(False)
+    by_severity = {
+        str(sev): int(n)
+        for sev, n in session.execute(
+            select(Alert.severity, func.count(Alert.id))
+            .where(Alert.site_id == site.id, Alert.active.is_(True), Alert.acknowledged.is_(False))
+            .group_by(Alert.severity)
         )
-    )
+    }
     return {
         "latest_count": latest.count if latest else None,
         "latest_when": latest.when.isoformat() if latest else None,
         "latest_scene_id": latest.scene_id if latest else None,
         "previous_count": previous.count if previous else None,
         "trend": trend,
-        "open_alerts": int(open_alerts or 0),
+        "open_alerts": sum(by_severity.values()),
+        "open_by_severity": {
+            sev: by_severity.get(sev, 0) for sev in ("high", "medium", "low", "info")
+        },
     }
 
 

@@ -8,11 +8,12 @@
   const COLOURS = {
     boxcar: "#e8743b", gondola: "#4c9be8", hopper: "#b07cd8", tank: "#f2d53c",
     flat: "#58c98b", container: "#ff6fa8", locomotive: "#ff3b3b",
+    railcar: "#d9d9d9", // a railcar whose type the detector is unsure of
   };
   const colour = (c) => COLOURS[c] || "#dddddd";
   const $ = (id) => document.getElementById(id);
 
-  const state = { scenes: [], index: -1, tiles: null, dets: null, chart: null, events: [], alerts: [], seq: 0 };
+  const state = { scenes: [], index: -1, tiles: null, dets: null, chart: null, events: [], alerts: [], cls: "all", seq: 0 };
 
   const map = L.map("map", { preferCanvas: true, zoomSnap: 0.25, attributionControl: false });
   const canvas = L.canvas({ padding: 0.3 });
@@ -108,6 +109,7 @@
     for (const b of list.querySelectorAll("button.scene")) b.classList.toggle("active", Number(b.dataset.scene) === sc.id);
     list.querySelector(`button[data-scene="${sc.id}"]`)?.scrollIntoView({ block: "nearest" });
     if (state.chart) state.chart.select(sc.id);
+    markAlerts(sc);
     history.replaceState(null, "", `#${sc.id}`);
     if (state.dets) { map.removeLayer(state.dets); state.dets = null; }
     const q = sc.quality;
@@ -158,7 +160,14 @@
   function renderAlerts() {
     const box = $("alerts");
     if (!state.alerts.length) { box.replaceChildren(el("p", { class: "muted" }, "No alerts.")); return; }
-    box.replaceChildren(...state.alerts.map((a) => {
+    // the alerts of the class shown in the chart (the site total by default)
+    const shown = state.alerts.filter((a) => a.cls === state.cls);
+    const others = state.alerts.length - shown.length;
+    const hidden = others
+      ? el("p", { class: "muted" }, `${others} alert${others === 1 ? "" : "s"} on single classes: choose the class under the chart.`)
+      : null;
+    if (!shown.length) { box.replaceChildren(el("p", { class: "muted" }, `No alerts for ${state.cls}.`), hidden); return; }
+    box.replaceChildren(...shown.map((a) => {
       const note = el("input", { type: "text", class: "ack-note", placeholder: "note (what you checked)", maxlength: 2000 });
       const msg = el("span", { class: "ack-msg" });
       const ack = el("button", { type: "button", class: "ack", onclick: async () => {
@@ -174,7 +183,9 @@
         }
       } }, "Acknowledge");
       const idx = scenes.findIndex((sc) => sc.id === a.scene_id);
-      return el("div", { class: `alert sev-${a.severity}${a.acknowledged ? " acked" : ""}`, dataset: { alert: a.id, date: day(a.when) } },
+      const current = idx >= 0 && idx === state.index;
+      return el("div", { class: `alert sev-${a.severity}${a.acknowledged ? " acked" : ""}${current ? " current" : ""}`,
+        dataset: { alert: a.id, date: day(a.when), scene: a.scene_id } },
         el("div", { class: "alert-head" },
           el("span", { class: `badge badge-${a.severity}` }, a.severity), " ",
           el("strong", {}, a.kind), " · ", a.cls, " · ",
@@ -184,7 +195,18 @@
         a.acknowledged
           ? el("p", { class: "acked-note" }, `Acknowledged ${day(a.ack_at)}` + (a.ack_note ? `: ${a.ack_note}` : ""))
           : el("div", { class: "ack-row" }, note, ack, msg));
-    }));
+    }), hidden);
+  }
+
+  /** Mark the alerts of the selected image and bring the first into view. */
+  function markAlerts(sc) {
+    let first = null;
+    for (const n of $("alerts").querySelectorAll(".alert")) {
+      const on = Number(n.dataset.scene) === sc.id;
+      n.classList.toggle("current", on);
+      if (on && !first) first = n;
+    }
+    if (first) first.scrollIntoView({ block: "nearest" });
   }
 
   state.alerts = await all(`/api/sites/${enc}/alerts`);
@@ -192,7 +214,11 @@
   const firstCounts = await loadChart("all");
   const classes = ["all", ...new Set(firstCounts.length ? (await api(`/api/sites/${enc}/counts?limit=1`)).classes.filter((c) => c !== "all") : [])];
   $("cls").replaceChildren(...classes.map((c) => el("option", { value: c }, c)));
-  $("cls").addEventListener("change", (e) => loadChart(e.target.value));
+  $("cls").addEventListener("change", (e) => {
+    state.cls = e.target.value;
+    renderAlerts();
+    loadChart(state.cls);
+  });
   window.addEventListener("resize", () => loadChart($("cls").value));
 
   const fromHash = scenes.findIndex((sc) => String(sc.id) === location.hash.slice(1));

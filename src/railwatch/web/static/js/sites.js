@@ -20,12 +20,16 @@
           el("td", {}, el("a", { href: `/sites/${encodeURIComponent(s.name)}` }, s.name),
             s.description ? el("div", { class: "muted" }, s.description) : null),
           el("td", { class: "num" }, s.scenes, el("span", { class: "muted" }, ` (${s.usable} usable)`)),
-          el("td", {}, day(s.last)),
+          el("td", { class: "nowrap" }, day(s.last)),
           el("td", { class: "num latest" }, fmtCount(sm.latest_count),
             el("span", { class: `trend trend-${sm.trend}`, title: `trend: ${sm.trend}` }, " " + TREND[sm.trend]),
             el("div", { class: "muted" }, day(sm.latest_when))),
-          el("td", { class: "num" },
-            sm.open_alerts ? el("span", { class: "badge badge-high" }, sm.open_alerts) : el("span", { class: "muted" }, "0")),
+          el("td", { class: "num alerts-cell" },
+            sm.open_alerts
+              ? ["high", "medium", "low", "info"].filter((sev) => sm.open_by_severity[sev]).map((sev) =>
+                el("span", { class: `badge badge-${sev}`, title: `${sm.open_by_severity[sev]} open ${sev} alert(s)`, dataset: { severity: sev } },
+                  `${sm.open_by_severity[sev]} ${sev}`))
+              : el("span", { class: "muted" }, "0")),
         ),
       );
     }
