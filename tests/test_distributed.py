@@ -213,7 +213,7 @@ def test_worker_killed_mid_task_is_retried(
 
 @pytest.mark.slow
 def test_progress_follows_the_cluster_not_the_recording_loop(
-    tmp_path: Path, tmp_db_url: str, fake_module: Path
+    tmp_path: Path, tmp_db_url: str, fake_module: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While the client is still busy with the first result, the task stream keeps
     reporting the scenes the workers finish: progress is driven by the cluster."""
@@ -221,7 +221,7 @@ def test_progress_follows_the_cluster_not_the_recording_loop(
 
     import rw_fake_rects
 
-    from railwatch.distributed import ClusterSpec, TaskDone, process_sites_distributed
+    from railwatch.distributed import ClusterSpec, TaskDone, open_client, process_sites_distributed
 
     db = setup_db(tmp_db_url, tmp_path, 5)
     all_done = threading.Event()
@@ -238,10 +238,16 @@ def test_progress_follows_the_cluster_not_the_recording_loop(
             all_done.wait(timeout=60)
             seen_at_first_record.append(len(tasks))
 
-    [summary] = process_sites_distributed(
-        db, ["yard"], detector=rw_fake_rects.BrightRects(), cluster=ClusterSpec(workers=1),
-        on_progress=on_progress, on_task=on_task,
-    )  # fmt: skip
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    with open_client(ClusterSpec(workers=1)) as client:
+        [summary] = process_sites_distributed(
+            db, ["yard"], detector=rw_fake_rects.BrightRects(), client=client,
+            on_progress=on_progress, on_task=on_task,
+        )  # fmt: skip
+        # the local workers run without Dask's 64 KiB malloc trim threshold (slow here)
+        envs = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.getpid()))
+    assert [trim for trim, _ in envs.values()] == [None]
+    assert [pid for _, pid in envs.values()] != [os.getpid()]  # a real worker process
     assert seen_at_first_record == [5]  # all 5 reported while only 1 was recorded
     assert len(summary.processed) == 5
     assert sorted(t.scene_id for t in tasks) == sorted(summary.processed)

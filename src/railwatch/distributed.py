@@ -206,13 +206,14 @@ def _open(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
             client.close()
         return
     try:
-        cluster = dd.LocalCluster(
-            n_workers=spec.local_workers(),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        with _worker_environ():
+            cluster = dd.LocalCluster(
+                n_workers=spec.local_workers(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
     except (OSError, TimeoutError) as err:
         raise ClusterError(f"cannot start a local Dask cluster ({err})") from err
     try:
@@ -223,6 +224,20 @@ def _open(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
             client.close()
     finally:
         cluster.close()
+
+
+@contextmanager
+def _worker_environ() -> Iterator[None]:
+    """Dask's pre-spawn environment for the local workers, less ``MALLOC_TRIM_THRESHOLD_``:
+    Dask sets it to 64 KiB to hand memory back to the OS, which makes every large array a
+    task allocates and frees go through mmap/munmap and page faults; measured here, it made
+    ``process_scene`` about 30 % slower. The variables the user set are left alone."""
+    dask = lazy_import("dask", "dask", "distributed processing")
+    key = "distributed.nanny.pre-spawn-environ"
+    environ = dict(dask.config.get(key, default={}) or {})  # type: ignore[attr-defined]
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with dask.config.set({key: environ}):  # type: ignore[attr-defined]
+        yield
 
 
 @contextmanager
