@@ -40,6 +40,7 @@ from railwatch.detect.coarse import estimate_occupancy
 from railwatch.detect.eval import evaluate_scene, summarise
 from railwatch.detect.geojson import FeatureSet, box_from_polygon
 from railwatch.detect.registry import get_detector
+from railwatch.detect.train import HELD_OUT_STYLES
 from railwatch.sim.params import PAINTS, SEASONS, STYLES, SceneParams
 from railwatch.sim.scene import RenderedScene, render_scene
 
@@ -106,14 +107,47 @@ def visible_truth(sc: RenderedScene) -> list[Detection]:
     ]
 
 
+def _count_rows(counts: list[tuple[float, str, int, int, float, float, float]]) -> list[str]:
+    """Raw and calibrated scene counts against the truth, by resolution band."""
+    rows = [
+        "",
+        "| scene counts | scenes | MAPE raw (detections) | MAPE calibrated | "
+        "total error raw | total error calibrated | truth inside 90 % interval |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    bands = {
+        "0.3–0.5 m": [c for c in counts if c[0] <= 0.5],
+        "0.75–1 m": [c for c in counts if c[0] > 0.5],
+    }
+    for label, group in bands.items():
+        g = [c for c in group if c[2] > 0]
+        if not g:
+            continue
+        truth = np.array([c[2] for c in g], float)
+        raw = np.array([c[3] for c in g], float)
+        cal = np.array([c[4] for c in g], float)
+        inside = np.mean([c[5] <= c[2] <= c[6] for c in g])
+        rows.append(
+            f"| {label} | {len(g)} | {100 * np.mean(np.abs(raw - truth) / truth):.1f} % | "
+            f"{100 * np.mean(np.abs(cal - truth) / truth):.1f} % | "
+            f"{100 * (raw.sum() - truth.sum()) / truth.sum():+.1f} % | "
+            f"{100 * (cal.sum() - truth.sum()) / truth.sum():+.1f} % | {100 * inside:.0f} % |"
+        )
+    return rows
+
+
 def run_objects(detector_name: str, n: int) -> tuple[dict[str, object], list[str]]:
     det = get_detector(detector_name)
+    calibration = getattr(det, "calibration", None)
     scenes = []
+    styles: list[str] = []
+    counts: list[tuple[float, str, int, int, float, float, float]] = []
     t_render = t_detect = 0.0
     for k in range(n):
         gsd = GSDS[k % len(GSDS)]
         t0 = time.perf_counter()
-        sc = render_scene(scene_params(k, gsd))
+        params = scene_params(k, gsd)
+        sc = render_scene(params)
         t1 = time.perf_counter()
         dets = detect_array(sc.image, gsd, detector=det, valid=sc.valid)
         t2 = time.perf_counter()
@@ -121,6 +155,12 @@ def run_objects(detector_name: str, n: int) -> tuple[dict[str, object], list[str
         t_detect += t2 - t1
         truth = FeatureSet(tuple(visible_truth(sc)), None, gsd)
         scenes.append(evaluate_scene(f"sim{k}", truth, FeatureSet(tuple(dets), None, gsd)))
+        styles.append(params.style)
+        if calibration is not None:
+            est, low, high = calibration.estimate([d.score for d in dets], gsd)
+        else:
+            est = low = high = float(len(dets))
+        counts.append((gsd, params.style, len(truth.detections), len(dets), est, low, high))
         if (k + 1) % 10 == 0:
             print(
                 f"  {k + 1}/{n} scenes (render {t_render:.0f} s, detect {t_detect:.0f} s)",
@@ -136,9 +176,16 @@ def run_objects(detector_name: str, n: int) -> tuple[dict[str, object], list[str
     bands = {"0.3–0.5": [], "0.75–1": []}  # type: dict[str, list]
     for s in scenes:
         bands["0.3–0.5" if (s.gsd or 0) <= 0.5 else "0.75–1"].append(s)
+    held = [s for s, st in zip(scenes, styles, strict=True) if st in HELD_OUT_STYLES]
+    seen = [s for s, st in zip(scenes, styles, strict=True) if st not in HELD_OUT_STYLES]
+    extra = {
+        f"styles {','.join(HELD_OUT_STYLES)} (never trained on)": held,
+        "styles used in training": seen,
+    }
     for label, group in [
         *groups.items(),
         *((b, summarise(v)["overall"]) for b, v in bands.items() if v),
+        *((b, summarise(v)["overall"]) for b, v in extra.items() if v),
     ]:
         c = group["count"]
         i3, i5 = group.get("iou0.3", {}), group.get("iou0.5", {})
@@ -150,6 +197,9 @@ def run_objects(detector_name: str, n: int) -> tuple[dict[str, object], list[str
             f"{100 * group.get('covered_accuracy', 0):.1f} % | "
             f"{100 * group.get('class_accuracy', 0):.1f} % |"
         )
+    if calibration is not None:
+        rows += _count_rows(counts)
+        rep["calibrated_counts"] = counts
     rows.append(f"\nRender {t_render:.0f} s, detection {t_detect:.0f} s for {n} scenes.")
     return rep, rows
 
@@ -214,10 +264,16 @@ def run_real(detector_name: str, real: Path) -> tuple[list[dict[str, object]], l
         cases.append(("china_freight_panel.png (0.9 m)", img, 0.9, 6, 2))
     out, rows = (
         [],
-        ["| image | GSD (m) | README count | detected | error |", "|---|---|---|---|---|"],
+        [
+            "| image | GSD (m) | README count | detected | error | calibrated count (90 %) |",
+            "|---|---|---|---|---|---|",
+        ],
     )
+    calibration = getattr(det, "calibration", None)
     for name, img, gsd, truth, tol in cases:
-        n = len(detect_array(img, gsd, detector=det))
+        dets = detect_array(img, gsd, detector=det)
+        n = len(dets)
+        est = calibration.estimate([d.score for d in dets], gsd) if calibration else None
         err = (n - truth) / truth
         out.append(
             {
@@ -227,9 +283,11 @@ def run_real(detector_name: str, real: Path) -> tuple[list[dict[str, object]], l
                 "tolerance": tol,
                 "detected": n,
                 "error": err,
+                "calibrated": est,
             }
         )
-        rows.append(f"| {name} | {gsd} | {truth} (±{tol}) | {n} | {100 * err:+.0f} % |")
+        cal_txt = f"{est[0]:.0f} ({est[1]:.0f}–{est[2]:.0f})" if est else "-"
+        rows.append(f"| {name} | {gsd} | {truth} (±{tol}) | {n} | {100 * err:+.0f} % | {cal_txt} |")
     return out, rows
 
 
