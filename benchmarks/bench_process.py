@@ -4,8 +4,8 @@ the per-scene cost of each step of the in-process path (``process_scene``: read,
 quality, detect, count; ``record_outcome``: the database transaction).
 
 Usage: .venv/bin/python benchmarks/bench_process.py [N_SCENES] [--workers 1,2]
-       [--write-docs]
-Scenes: railwatch.sim, 512x512 px at 0.5 m, clear weather (no cloud, haze or snow:
+       [--size 512x512] [--write-docs]
+Scenes: railwatch.sim, 512x512 px (``--size``) at 0.5 m, clear weather (no cloud, haze or snow:
 every scene is counted), 10 distinct renders copied to N files, one site per scene
 (the site is the scene's footprint less 10 m). Detector: the shipped default detector
 (``get_detector("default")``; the benchmark stops if it cannot load). ``--workers 0``
@@ -58,24 +58,32 @@ class Steps:
     process_scene: list[float] = field(default_factory=list)
     record_outcome: list[float] = field(default_factory=list)
     detections: list[int] = field(default_factory=list)
+    #: CPU seconds of this process (all its threads) per step: what a scene costs
+    #: when the machine is shared and the wall clock mostly measures waiting
+    process_scene_cpu: list[float] = field(default_factory=list)
+    record_outcome_cpu: list[float] = field(default_factory=list)
 
     def line(self) -> str:
         def fmt(xs: list[float]) -> str:
             mean, median = statistics.fmean(xs) * 1000, statistics.median(xs) * 1000
             return f"mean {mean:.0f} ms, median {median:.0f} ms"
 
+        def cpu(xs: list[float]) -> str:
+            return f"{statistics.fmean(xs) * 1000:.0f} ms CPU"
+
         return (
             f"per scene, in-process: `process_scene` (read + quality + detect + count) "
-            f"{fmt(self.process_scene)}; `record_outcome` (one transaction) "
-            f"{fmt(self.record_outcome)}; {statistics.fmean(self.detections):.0f} detections "
+            f"{fmt(self.process_scene)} wall, {cpu(self.process_scene_cpu)}; "
+            f"`record_outcome` (one transaction) {fmt(self.record_outcome)} wall, "
+            f"{cpu(self.record_outcome_cpu)}; {statistics.fmean(self.detections):.0f} detections "
             f"per scene (min {min(self.detections)}, max {max(self.detections)})"
         )
 
 
-def build(root: Path, n: int) -> str:
+def build(root: Path, n: int, size: tuple[int, int] = (512, 512)) -> str:
     renders = []
-    for k in range(UNIQUE):
-        params = random_params(1000 + k, gsd=0.5, size_px=(512, 512))
+    for k in range(min(UNIQUE, n)):
+        params = random_params(1000 + k, gsd=0.5, size_px=size)
         clear = replace(params, snow=0.0, haze=0.0, cloud_cover=0.0)  # every scene counted
         scene = render_scene(clear)
         write_scene(scene, root / "src", f"s{k:02d}", preview=False)
@@ -84,7 +92,7 @@ def build(root: Path, n: int) -> str:
     db = Database(url)
     (root / "img").mkdir()
     for i in range(n):
-        base = renders[i % UNIQUE]
+        base = renders[i % len(renders)]
         name = f"scene{i:04d}"
         for ext in (".tif", ".mask.tif", ".json"):
             shutil.copy(f"{base}{ext}", root / "img" / f"{name}{ext}")
@@ -114,12 +122,14 @@ def run_inprocess(
         jobs, _ = pending_jobs(db, site, detector=det)
         summary = ProcessSummary(site=site, detector=det.name, version=det.version)
         for job in jobs:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             outcome = process_scene(job, det)
             steps.process_scene.append(time.perf_counter() - t)
-            t = time.perf_counter()
+            steps.process_scene_cpu.append(time.process_time() - c)
+            t, c = time.perf_counter(), time.process_time()
             record_outcome(db, outcome, det)
             steps.record_outcome.append(time.perf_counter() - t)
+            steps.record_outcome_cpu.append(time.process_time() - c)
             steps.detections.append(len(outcome.detections))
             if outcome.error is not None:
                 summary.failed.append((job.scene_id, outcome.error))
@@ -185,9 +195,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scenes", nargs="?", type=int, default=200)
     ap.add_argument("--workers", default="1,2", help="cluster sizes to run, e.g. 1,2 (0: none)")
+    ap.add_argument("--size", default="512x512", help="scene size in px, WIDTHxHEIGHT")
     ap.add_argument("--write-docs", action="store_true")
     args = ap.parse_args()
     n = args.scenes
+    width, height = (int(v) for v in args.size.lower().split("x"))
     sizes = [int(w) for w in args.workers.split(",") if int(w) > 0]
     if n <= max(sizes, default=0):
         ap.error(f"need more scenes ({n}) than workers ({max(sizes)}): the first are a warm-up")
@@ -196,7 +208,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         t0 = time.perf_counter()
-        url = build(root, n)
+        url = build(root, n, (width, height))
         build_s = time.perf_counter() - t0
         sites = [f"site{i:04d}" for i in range(n)]
         db = fresh_db(root, url, "inprocess")
@@ -234,10 +246,12 @@ def main() -> None:
     if 1 in per and 2 in per:
         summary.append(f"Scaling 1 -> 2 workers: x{per[1] / per[2]:.2f} throughput.")
     lines = [
-        f"`benchmarks/bench_process.py {n} --workers {args.workers}`: {platform.machine()}, "
+        f"`benchmarks/bench_process.py {n} --workers {args.workers} --size {args.size}`: "
+        f"{platform.machine()}, "
         f"{os.cpu_count()} cores shared with other jobs, 24 GB, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Detector: {det_name}.",
-        f"{n} simulated scenes (railwatch.sim, 512x512 px at 0.5 m; {UNIQUE} distinct renders), "
+        f"{n} simulated scenes (railwatch.sim, {width}x{height} px at 0.5 m; "
+        f"{min(UNIQUE, n)} distinct renders), "
         f"one site each, SQLite; outcomes {tally} (build: {build_s:.0f} s).",
         "",
         "| run | cluster start + warm-up s | processing s | s/scene (wall) "
