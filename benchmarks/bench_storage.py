@@ -1,10 +1,13 @@
-"""Storage and ingest throughput on a SQLite file.
+"""Storage and ingest throughput on a SQLite file (or any database with ``--db``).
 
 Measures: `railwatch ingest` of N small GeoTIFFs (inspect + hash + one transaction
 each), `record_scene_result` with D detections per scene, `count_series` over all
-scenes, and removing the site (cascade). Prints one line per figure.
+scenes, the size each table takes per row (PostgreSQL: ``pg_total_relation_size``,
+indexes and TOAST included; SQLite: the file), and removing the site (cascade).
+Prints one line per figure.
 
     .venv/bin/python benchmarks/bench_storage.py [--files 200] [--scenes 300] [--detections 200]
+        [--db postgresql+psycopg://USER@HOST/EMPTY_DB]
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import numpy as np
 import rasterio
 import shapely
 from affine import Affine
+from sqlalchemy import func, select, text
 
 from railwatch.cli.main import main
 from railwatch.sites import site_from_bbox
 from railwatch.storage import Database, DetectionRecord, repo
+from railwatch.storage.models import Count, Detection, Scene, Site
 
 UTM = "EPSG:32652"
 ORIGIN = (632_000.0, 4_683_000.0)
@@ -86,12 +91,30 @@ def _write_tifs(folder: Path, n: int, size: int) -> None:
             dst.write(data)
 
 
+def _sizes(db: Database, sqlite_file: Path | None) -> list[str]:
+    """One line per table: rows and bytes per row (PostgreSQL), or the file (SQLite)."""
+    lines = []
+    with db.session(readonly=True) as s:
+        rows = {m.__tablename__: s.scalar(select(func.count()).select_from(m)) or 0
+                for m in (Site, Scene, Detection, Count)}  # fmt: skip
+        if db.engine.dialect.name == "postgresql":
+            for table, n in rows.items():
+                size = s.scalar(text(f"SELECT pg_total_relation_size('{table}')")) or 0
+                per = f"{size / n:.0f} B/row" if n else "-"
+                lines.append(f"size {table}: {n} rows, {size / 1024:.0f} KiB with indexes, {per}")
+        elif sqlite_file is not None:
+            size = sqlite_file.stat().st_size
+            lines.append(f"size (SQLite file): {size / 1024:.0f} KiB for {rows}")
+    return lines
+
+
 def main_bench() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--scenes", type=int, default=300)
     ap.add_argument("--detections", type=int, default=200)
+    ap.add_argument("--db", help="database URL for the record/series part (default: SQLite)")
     args = ap.parse_args()
     print(f"# {platform.node()} {platform.machine()} python {sys.version.split()[0]}, "
           f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")  # fmt: skip
@@ -109,7 +132,9 @@ def main_bench() -> None:
         print(f"ingest: {args.files} files of {args.size}x{args.size} px in {dt:.2f} s "
               f"({args.files / dt:.1f} files/s, exit {code})")  # fmt: skip
 
-        db = Database(url)
+        sqlite_file = None if args.db else base / "bench2.db"
+        db = Database(args.db or f"sqlite:///{sqlite_file}")
+        print(f"record/series/size on {db.engine.dialect.name}")
         with db.session() as s:
             repo.add_site(s, site_from_bbox("bench", "130.60,42.28,130.63,42.30"))
         ids = []
@@ -135,6 +160,11 @@ def main_bench() -> None:
             series = repo.count_series(s, "bench")
         dt = time.perf_counter() - t0
         print(f"count_series: {len(series)} points in {1000 * dt:.1f} ms")
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        for line in _sizes(db, sqlite_file):
+            print(line)
         t0 = time.perf_counter()
         with db.session() as s:
             gone = repo.remove_site(s, "bench")
