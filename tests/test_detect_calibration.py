@@ -127,3 +127,20 @@ def test_default_detector_reads_calibration_from_its_card(tmp_path: Path) -> Non
     w.with_suffix(".json").write_text("{not json")
     with pytest.raises(Exception, match="railwatch calibrate"):
         _ = DefaultDetector(w).calibration
+
+
+def test_card_threshold_and_write_calibration_keep_other_keys(tmp_path: Path) -> None:
+    from railwatch.detect.calibration import write_calibration
+    from railwatch.detect.default import DEFAULT_THRESHOLD
+
+    w = tmp_path / "w.onnx"
+    shutil.copy(default_weights(), w)
+    w.with_suffix(".json").write_text(json.dumps({"config": {"seed": 3}}))
+    assert DefaultDetector(w).threshold == DEFAULT_THRESHOLD
+    cal = Calibration((0.0, 1.0), (0.9,), (0.5,), (0.6,), (0.1,))
+    write_calibration(w, cal, threshold=0.3)
+    card = json.loads(w.with_suffix(".json").read_text())
+    assert card["config"] == {"seed": 3} and card["threshold"] == 0.3
+    assert DefaultDetector(w).threshold == 0.3
+    assert DefaultDetector(w, threshold=0.5).threshold == 0.5  # the caller wins
+    assert DefaultDetector(w).calibration == cal

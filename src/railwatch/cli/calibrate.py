@@ -23,6 +23,14 @@ def calibrate(
     seed: Annotated[int, typer.Option(help="First scene seed (training never uses these).")] = (
         5_000_000
     ),
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.05,
+            max=0.95,
+            help="Centre-heat threshold to record for these weights (default: keep the card's).",
+        ),
+    ] = None,
 ) -> None:
     """Calibrate the default detector's counts on freshly simulated scenes and store the
     result in the card next to the weights (precision by score, recall by resolution).
@@ -35,7 +43,7 @@ def calibrate(
     path = weights if weights is not None else default_weights()
     if not path.is_file():
         raise typer.BadParameter(f"{path} does not exist: give the path of an ONNX weights file")
-    det = DefaultDetector(path)
+    det = DefaultDetector(path, threshold=threshold)
     style_list = tuple(s.strip() for s in styles.split(",") if s.strip())
     with progress_bar() as bar:
         task = bar.add_task("calibrating on simulated scenes", total=None)
@@ -46,7 +54,7 @@ def calibrate(
             seed=seed,
             progress=lambda i, n: bar.update(task, completed=i, total=n),
         )
-    card = write_calibration(path, cal)
+    card = write_calibration(path, cal, threshold=det.threshold)
     for g, r, sd in zip(cal.gsd, cal.recall, cal.recall_sd, strict=True):
         err_console.print(f"recall at {g:g} m: {r:.2f} (scene-to-scene sd {sd:.2f})")
     bins = ", ".join(
@@ -54,6 +62,7 @@ def calibrate(
         for a, b, p in zip(cal.score_edges, cal.score_edges[1:], cal.precision, strict=False)
     )
     err_console.print(f"precision by score: {bins}")
+    err_console.print(f"threshold {det.threshold:g}; calibrated on {cal.source}")
     console.print(f"wrote calibration to {card}")
 
 

@@ -287,9 +287,10 @@ def calibrate_on_simulator(
     return fit_calibration(samples, source=source)
 
 
-def write_calibration(weights: str | Path, calibration: Calibration) -> Path:
-    """Store ``calibration`` in the card next to ``weights`` (``.json``; other keys are
-    kept), writing a temporary file first so a crash never leaves a broken card."""
+def write_calibration(weights: str | Path, calibration: Calibration, **values: Any) -> Path:
+    """Store ``calibration`` (and any other ``values``, e.g. ``threshold``) in the card
+    next to ``weights`` (``.json``; other keys are kept), writing a temporary file first
+    so a crash never leaves a broken card."""
     card = Path(weights).with_suffix(".json")
     data: dict[str, Any] = {}
     if card.is_file():
@@ -299,6 +300,7 @@ def write_calibration(weights: str | Path, calibration: Calibration) -> Path:
             raise InputError(f"{card} is not valid JSON ({err}): fix or delete it") from err
         if isinstance(loaded, dict):
             data = loaded
+    data.update(values)
     data["calibration"] = calibration.as_dict()
     tmp = card.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2))

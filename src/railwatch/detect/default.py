@@ -40,6 +40,8 @@ MAX_GSD = 1.6
 #: Plausible body dimensions in metres (DOMAIN.md with slack); other peaks are dropped.
 LENGTH_RANGE_M = (8.0, 27.0)
 WIDTH_RANGE_M = (2.0, 4.2)
+#: Centre-heat threshold when neither the caller nor the weights' card sets one.
+DEFAULT_THRESHOLD = 0.4
 
 
 def default_weights() -> Path:
@@ -50,8 +52,10 @@ def default_weights() -> Path:
 class DefaultDetector:
     """Railcar detector shipped with railwatch; see the module docstring.
 
-    ``threshold`` is the minimum centre-heat score of a car, ``class_threshold`` the
-    minimum class probability below which the class is reported as ``railcar``.
+    ``threshold`` is the minimum centre-heat score of a car (default: the one chosen
+    for the weights and recorded in their card, else :data:`DEFAULT_THRESHOLD`);
+    ``class_threshold`` the minimum class probability below which the class is
+    reported as ``railcar``.
     """
 
     name = "railwatch-default"
@@ -64,37 +68,44 @@ class DefaultDetector:
         self,
         weights: str | Path | None = None,
         *,
-        threshold: float = 0.4,
+        threshold: float | None = None,
         class_threshold: float = 0.5,
         threads: int = 2,
     ) -> None:
         self.weights = Path(weights) if weights is not None else default_weights()
-        self.threshold = float(threshold)
         self.class_threshold = float(class_threshold)
         self.threads = int(threads)
         self._session: Any = None
         self._lock = threading.Lock()
+        self._card: dict[str, Any] | None = None
         self._calibration: Calibration | None = None
-        self._calibration_read = False
+        if threshold is None:
+            threshold = float(self.card.get("threshold", DEFAULT_THRESHOLD))
+        self.threshold = float(threshold)
+
+    @property
+    def card(self) -> dict[str, Any]:
+        """The weights' card (``.json`` next to the ONNX file: training configuration,
+        chosen threshold, count calibration); empty when there is none."""
+        if self._card is None:
+            path = self.weights.with_suffix(".json")
+            try:
+                data = json.loads(path.read_text()) if path.is_file() else {}
+            except (OSError, ValueError) as err:
+                raise DetectionError(
+                    f"cannot read the detector card {path}: {err}; re-run "
+                    "`railwatch calibrate` on the weights or delete the card"
+                ) from err
+            self._card = data if isinstance(data, dict) else {}
+        return self._card
 
     @property
     def calibration(self) -> Calibration | None:
-        """Count calibration stored in the weights' card (``.json`` next to the ONNX
-        file, written by ``railwatch calibrate``), or None when there is none."""
-        with self._lock:
-            if not self._calibration_read:
-                self._calibration_read = True
-                card = self.weights.with_suffix(".json")
-                try:
-                    data = json.loads(card.read_text()) if card.is_file() else {}
-                except (OSError, ValueError) as err:
-                    raise DetectionError(
-                        f"cannot read the detector card {card}: {err}; re-run "
-                        "`railwatch calibrate` on the weights or delete the card"
-                    ) from err
-                if isinstance(data, dict) and isinstance(data.get("calibration"), dict):
-                    self._calibration = Calibration.from_dict(data["calibration"])
-            return self._calibration
+        """Count calibration stored in the card (written by ``railwatch calibrate``),
+        or None when there is none."""
+        if self._calibration is None and isinstance(self.card.get("calibration"), dict):
+            self._calibration = Calibration.from_dict(self.card["calibration"])
+        return self._calibration
 
     def _get_session(self) -> Any:
         with self._lock:
