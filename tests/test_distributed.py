@@ -60,6 +60,23 @@ FAKE_SOURCE = textwrap.dedent(
                 out.append(Detection(OrientedBox(cx, cy, float(max(w, h)),
                                                  float(min(w, h)), 0.0), cls="boxcar"))
             return out
+
+    class FailsOn(BrightRects):
+        """Raises a plain RuntimeError on scenes with ``cars`` cars (the task fails);
+        each attempt appends a line to ``attempts``."""
+
+        def __init__(self, cars, attempts):
+            super().__init__()
+            self.cars = cars
+            self.attempts = attempts
+
+        def detect(self, image, gsd, valid=None):
+            out = super().detect(image, gsd, valid)
+            if len(out) == self.cars:
+                with open(self.attempts, "a") as f:
+                    f.write("attempt\\n")
+                raise RuntimeError("model crashed (simulated)")
+            return out
     '''
 )
 
@@ -251,6 +268,39 @@ def test_progress_follows_the_cluster_not_the_recording_loop(
     assert seen_at_first_record == [5]  # all 5 reported while only 1 was recorded
     assert len(summary.processed) == 5
     assert sorted(t.scene_id for t in tasks) == sorted(summary.processed)
+
+
+@pytest.mark.slow
+def test_task_that_keeps_raising_is_retried_then_marked_failed(
+    tmp_path: Path, tmp_db_url: str, fake_module: Path
+) -> None:
+    """A task raising after its retries fails its scene only (recorded as failed, no
+    rows); the other scenes are recorded; the next run retries just that scene."""
+    import rw_fake_rects
+    from distributed import Client, LocalCluster
+
+    from railwatch.distributed import ClusterSpec, process_sites_distributed
+
+    db = setup_db(tmp_db_url, tmp_path, 4)  # scenes with 1, 2, 3 and 4 cars
+    attempts = tmp_path / "attempts.txt"
+    flaky = rw_fake_rects.FailsOn(cars=4, attempts=str(attempts))
+    with (
+        LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        [first] = process_sites_distributed(
+            db, ["yard"], detector=flaky, client=client, cluster=ClusterSpec(retries=2)
+        )
+        assert attempts.read_text().count("attempt") == 3  # 1 try + 2 retries
+        [(failed_id, reason)] = first.failed
+        assert "RuntimeError: model crashed (simulated)" in reason
+        assert len(first.processed) == 3
+        assert check_consistent(db, expect_all_processed=False) == {"processed": 3, "failed": 1}
+        [second] = process_sites_distributed(
+            db, ["yard"], detector=rw_fake_rects.BrightRects(), client=client
+        )
+    assert (second.processed, second.skipped) == ([failed_id], 3)
+    check_consistent(db)
 
 
 LAUNCHER = textwrap.dedent(
