@@ -37,6 +37,8 @@ START = datetime(2018, 1, 1, 6, tzinfo=UTC)
 DETECTOR_ERROR = 0.075
 NATURAL_CV = 0.15
 POST_EVENT_DAYS = 180
+#: Chance that a site gets no sustained event, a shift, a drop or a ramp.
+EVENT_MIX = (0.3, 0.4, 0.15, 0.15)
 FIRST_IMAGES = 4  # a sustained event counts as found if alerted within this many images
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 START_MARK, END_MARK = "<!-- alerts:start -->", "<!-- alerts:end -->"
@@ -81,7 +83,7 @@ def simulate(rng: np.random.Generator, years: int) -> Site:
     mult = np.ones_like(days)
     events: list[Injected] = []
     # one sustained event (or none) in years 2.5 .. years-1
-    kind = rng.choice(["none", "shift", "drop", "ramp"], p=[0.4, 0.3, 0.15, 0.15])
+    kind = rng.choice(["none", "shift", "drop", "ramp"], p=EVENT_MIX)
     t0 = rng.uniform(2.5 * 365.25, (years - 1) * 365.25)
     i0 = int(np.searchsorted(days, t0))
     if kind == "shift":

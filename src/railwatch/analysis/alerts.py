@@ -1,25 +1,33 @@
 """Alert rules: record, spike, shift, drop and quality, each explained from its numbers.
 
-Every rule judges one usable image against data strictly before it (a shift also
-uses the images that confirm it), so re-running on the same input, or on the
-same input plus later images, gives the same earlier alerts. See ``docs/alerts.md``.
+Every rule judges one usable image against data before it (a shift at an image also
+uses the images just before it that confirm it, never later ones), so re-running on
+the same input, or on the same input plus later images, gives the same earlier
+alerts. See ``docs/alerts.md``.
 """
 
 from __future__ import annotations
 
+import bisect
+import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
 
 from railwatch.analysis.baseline import (
     DAYS_PER_YEAR,
+    SEASON_OFFSET,
     Baseline,
     Record,
+    SeasonRef,
     month_of,
+    quietest,
     robust_baseline,
+    same_season,
     seasonal_factors,
+    spread_floor,
     trailing_level,
     trailing_record,
     year_of,
@@ -42,10 +50,15 @@ def analyze_series(
 ) -> list[Alert]:
     """All alerts for one site's count points, sorted by time.
 
-    ``as_of`` (default: the last point) is the moment an ongoing silence is judged at.
+    ``as_of`` is the moment the analysis is made: points after it are ignored, and an
+    ongoing silence (no usable image since) is judged up to it. Without it, the last
+    point (usable or not) is the end; the CLI passes today's date.
     """
     settings = settings or AlertSettings()
     points = list(points)
+    if as_of is not None:
+        end = as_utc(as_of)
+        points = [p for p in points if as_utc(p.when) <= end]
     series = build_series(points)
     alerts: list[Alert] = []
     for one in series.values():
@@ -107,6 +120,12 @@ class _Obs:
             interval = f" (interval {_n(self.low)}–{_n(self.high)})"
         return f"{_n(self.value)} {_cars(cls)}{interval} on {_d(self.point.when)}"
 
+    def sigma(self) -> float:
+        """The count's own standard error: its interval read as ±2 sigma (0 without one)."""
+        if self.low is None or self.high is None:
+            return 0.0
+        return max(self.high - self.low, 0.0) / 4.0
+
     def wide(self, settings: AlertSettings) -> str | None:
         """Why the count is uncertain (wide interval), or None."""
         if self.low is None or self.high is None:
@@ -155,6 +174,24 @@ def _make(
 # --------------------------------------------------------------------------- count rules
 
 
+@dataclass
+class _Cusum:
+    """Two-sided CUSUM of clipped robust z-scores (mutable loop state of one series)."""
+
+    up: float = 0.0
+    down: float = 0.0
+
+    def add(self, z: float, settings: AlertSettings) -> None:
+        zc = float(np.clip(z, -settings.shift_clip, settings.shift_clip))
+        # capped, so a sum the confirmation rejected does not grow stale without bound
+        cap = settings.shift_h + settings.shift_clip
+        self.up = min(cap, max(0.0, self.up + zc - settings.shift_k))
+        self.down = min(cap, max(0.0, self.down - zc - settings.shift_k))
+
+    def reset(self) -> None:
+        self.up = self.down = 0.0
+
+
 def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     """Record, spike, shift and drop alerts of one class series (usable images only)."""
     usable = series.usable
@@ -164,7 +201,11 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
         return []
     months, years = month_of(days), year_of(days)
     ratios = np.full(n, np.nan)
+    # per image: baseline centre and the scale its z-score used (NaN: not judged)
+    centres, scales = np.full(n, np.nan), np.full(n, np.nan)
+    judged = np.zeros(n, dtype=bool)  # judged against the current level (since the last shift)
     regime = 0  # index where the current level began (after the last shift)
+    cusum = _Cusum()
     episode: tuple[float, Record] | None = None  # (day of last record alert, standing record)
     dropped = False
     alerts: list[Alert] = []
@@ -178,39 +219,81 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             # Month factors are refreshed once per calendar month, from images before it.
             month_key = int(years[i]) * 12 + int(months[i])
             if month_key not in season_cache:
-                season_cache[month_key] = seasonal_factors(ratios[:i], months[:i], settings)
+                season_cache[month_key] = seasonal_factors(
+                    ratios[:i], months[:i], settings, years[:i]
+                )
             factors = season_cache[month_key]
+        level = trailing_level(days, counts, i, 0)  # the past year's median (all levels)
         min_pts = settings.baseline_min_points if regime == 0 else settings.regime_min_points
-        shift = _shift(series.cls, days, counts, usable, i, regime, min_pts, factors, months,
-                       settings)  # fmt: skip
-        if shift is not None:
-            alert, regime = shift
-            alerts.append(alert)
-            dropped = False
+        base = robust_baseline(days, counts, i, regime, min_pts, settings, factors, months)
+        shift: Alert | None = None
+        if base is None:
+            cusum.reset()
         else:
-            base = robust_baseline(days, counts, i, regime, min_pts, settings, factors, months)
-            if base is not None:
-                spike = _spike(series.cls, obs, base, days, i, settings)
-                if spike is not None:
-                    alerts.append(spike)
-                drop_line = settings.drop_ratio * base.centre
-                if obs.value > drop_line:
-                    dropped = False
-                elif not dropped:
-                    drop = _drop(series.cls, obs, base, days, i, settings)
-                    if drop is not None:
-                        alerts.append(drop)
-                        dropped = True
+            centres[i] = base.centre
+            scales[i] = max(base.spread, obs.sigma())
+            judged[i] = True
+            cusum.add((obs.value - base.centre) / scales[i], settings)
+            for up in (True, False):
+                total = cusum.up if up else cusum.down
+                if total >= settings.shift_h:
+                    found = _shift(series.cls, up, days, counts, usable, i, judged, centres,
+                                   scales, total, settings)  # fmt: skip
+                    if found is not None:
+                        shift, regime = found
+                        break
+        if shift is not None:
+            alerts.append(shift)
+            cusum.reset()
+            judged[:] = False
+            dropped = False
+        elif base is not None:
+            lull = _lull(base, level, factors, int(months[i]), settings)
+            spike = _spike(series.cls, obs, lull, days, counts, i, settings)
+            if spike is not None:
+                alerts.append(spike)
+            if obs.value > settings.drop_ratio * base.centre:
+                dropped = False
+            elif not dropped:
+                drop = _drop(series.cls, obs, base, days, counts, i, settings)
+                if drop is not None:
+                    alerts.append(drop)
+                    dropped = True
         record = trailing_record(days, counts, i, settings.record_years)
         if record is not None and obs.value > record.value:
             if episode is None or days[i] - episode[0] > settings.record_episode_days:
                 episode = (float(days[i]), record)
             episode = (float(days[i]), episode[1])
             alerts.append(_record(series.cls, obs, record, episode[1], days, i, settings))
-        level = trailing_level(days, counts, i, regime)
         if level is not None:
-            ratios[i] = obs.value / max(level, 1.0)
+            ratios[i] = (obs.value + SEASON_OFFSET) / (level + SEASON_OFFSET)
     return alerts
+
+
+def _lull(
+    base: Baseline,
+    level: float | None,
+    factors: np.ndarray | None,
+    month: int,
+    settings: AlertSettings,
+) -> Baseline:
+    """The baseline for spikes: at least ``lull_floor`` x the site's (seasonal) level of
+    the past year (``level``), so a return from a quiet spell is not a spike."""
+    if level is None or settings.lull_floor <= 0:
+        return base
+    factor = float(factors[month]) if factors is not None else 1.0
+    floor = settings.lull_floor * level * factor
+    if floor <= base.centre:
+        return base
+    return replace(
+        base,
+        centre=floor,
+        spread=max(base.spread, spread_floor(floor, settings)),
+        note=(
+            f"; the recent images are a lull, so the usual is taken as "
+            f"{100 * settings.lull_floor:.0f} % of the past year's median {_n(level)}"
+        ),
+    )
 
 
 def _baseline_text(base: Baseline, d: float) -> str:
@@ -220,7 +303,47 @@ def _baseline_text(base: Baseline, d: float) -> str:
         season = f", seasonal factor {base.seasonal_factor:.2f} for {month}"
     return (
         f"the usual {_n(base.centre)} (median of {base.n_points} usable images over the previous "
-        f"{base.window_days:.0f} days{season}; typical spread ±{_n(base.spread)})"
+        f"{base.window_days:.0f} days{season}{base.note}; typical spread ±{_n(base.spread)})"
+    )
+
+
+def _first_year(days: np.ndarray, i: int, settings: AlertSettings) -> str | None:
+    """Why a change of level cannot be judged yet: no full year of seasons seen."""
+    span = float(days[i] - days[0])
+    if span < settings.short_history_days:
+        return (
+            f"the history is short ({_span(span)}) and no season has been seen twice, "
+            "so a change of level may be the season"
+        )
+    return None
+
+
+def _precedent(
+    refs: list[SeasonRef], stat: str, value: float, up: bool, ratio: float, cls: str
+) -> str | None:
+    """Why ``value`` is not new for the season: an earlier year's same weeks reached it
+    (``stat`` of those weeks >= ``ratio`` x value, or <= value / ``ratio`` going down;
+    both as count + 1)."""
+    if stat == "median":
+        refs = [r for r in refs if r.n_points >= 2]
+
+    def key(r: SeasonRef) -> float:
+        return {"median": r.median, "high": r.high, "low": r.low}[stat]
+
+    # compared as (count + 1), like the seasonal factors, so empty seasons compare sanely
+    v = value + SEASON_OFFSET
+    if up:
+        hits = [r for r in refs if key(r) + SEASON_OFFSET >= ratio * v]
+    else:
+        hits = [r for r in refs if (key(r) + SEASON_OFFSET) * ratio <= v]
+    if not hits:
+        return None
+    ref = max(hits, key=key) if up else min(hits, key=key)
+    word = {"median": "had about", "high": "had up to", "low": "had as few as"}[stat]
+    images = "image" if ref.n_points == 1 else "images"
+    return (
+        f"the same weeks of {ref.year} {word} {_n(key(ref))} {_cars(cls)} "
+        f"({ref.n_points} usable {images}), so {_n(value)} is not new for the season"
     )
 
 
@@ -298,7 +421,13 @@ def _record(
 
 
 def _spike(
-    cls: str, obs: _Obs, base: Baseline, days: np.ndarray, i: int, settings: AlertSettings
+    cls: str,
+    obs: _Obs,
+    base: Baseline,
+    days: np.ndarray,
+    counts: np.ndarray,
+    i: int,
+    settings: AlertSettings,
 ) -> Alert | None:
     z = base.z(obs.value)
     ratio = _ratio(obs.value, base.centre)
@@ -315,6 +444,7 @@ def _spike(
         severity = "medium"
     else:
         severity = "low"
+    seasonal = _seen_before(days, counts, i, obs.value, True, cls, settings)
     reasons = _short(days, i, settings)
     if obs.low is not None and base.z(obs.low) < settings.uncertain_z:
         reasons.append(
@@ -322,7 +452,10 @@ def _spike(
         )
     if (wide := obs.wide(settings)) is not None:
         reasons.append(wide)
-    severity, why = _lowered(severity, reasons)
+    if seasonal is not None:
+        severity, why = "info", f" Info only: {seasonal}."
+    else:
+        severity, why = _lowered(severity, reasons)
     _, history = _history(days, i)
     text = (
         f"{obs.text(cls)}, {ratio:.1f}× {_baseline_text(base, days[i])}: "
@@ -340,19 +473,31 @@ def _spike(
 
 
 def _drop(
-    cls: str, obs: _Obs, base: Baseline, days: np.ndarray, i: int, settings: AlertSettings
+    cls: str,
+    obs: _Obs,
+    base: Baseline,
+    days: np.ndarray,
+    counts: np.ndarray,
+    i: int,
+    settings: AlertSettings,
 ) -> Alert | None:
     z = base.z(obs.value)
     if base.centre < settings.drop_min_baseline or z > -settings.drop_z:
         return None
     ratio = obs.value / base.centre
     severity = "high" if ratio <= settings.drop_high_ratio else "medium"
-    reasons = _short(days, i, settings)
+    note = _first_year(days, i, settings) or _seen_before(
+        days, counts, i, obs.value, False, cls, settings
+    )
+    reasons: list[str] = []
     if obs.high is not None and obs.high > settings.drop_ratio * base.centre:
         reasons.append(f"its upper bound {_n(obs.high)} is not far below normal")
     if (wide := obs.wide(settings)) is not None:
         reasons.append(wide)
-    severity, why = _lowered(severity, reasons)
+    if note is not None:
+        severity, why = "info", f" Info only: {note}."
+    else:
+        severity, why = _lowered(severity, reasons)
     _, history = _history(days, i)
     text = (
         f"{obs.text(cls)}, {100 * ratio:.0f} % of {_baseline_text(base, days[i])}: "
@@ -368,117 +513,149 @@ def _drop(
     return _make("drop", severity, obs, cls, text, metrics)
 
 
-@dataclass(frozen=True)
-class _ShiftTest:
-    up: bool
-    base: Baseline
-    start: int
-    seg: np.ndarray
-    mean_z: float
-    factor: float
-
-
-def _shift_test(
+def _seen_before(
     days: np.ndarray,
     counts: np.ndarray,
     i: int,
-    k: int,
-    regime: int,
-    min_pts: int,
-    factors: np.ndarray | None,
-    months: np.ndarray,
+    value: float,
+    up: bool,
+    cls: str,
     settings: AlertSettings,
-) -> _ShiftTest | None:
-    """Do the last ``k`` images (ending at ``i``) sit at a new level? Two-window median test."""
-    s = i - k + 1
-    if s - regime < min_pts:
+) -> str | None:
+    """A note when at least ``precedent_images`` earlier images reached ``value``: for a
+    spike (``up``) in the same weeks of the previous N years, for a drop at any time of
+    them. One earlier spike is not a precedent (the baseline resists its own spikes)."""
+    start = int(np.searchsorted(days[:i], days[i] - settings.record_years * DAYS_PER_YEAR))
+    if up:
+        w = float(settings.season_window_days)
+        sel = np.zeros(i, dtype=bool)
+        for k in range(1, settings.record_years + 1):
+            centre = days[i] - k * DAYS_PER_YEAR
+            sel |= (days[:i] >= centre - w) & (days[:i] <= centre + w)
+        # as (count + 1) within season_precedent_ratio, like the shift rule
+        bar = settings.season_precedent_ratio * (value + SEASON_OFFSET) - SEASON_OFFSET
+        hits = np.flatnonzero(sel & (counts[:i] >= bar))
+        where = "in the same weeks of earlier years"
+    else:
+        bar = (value + SEASON_OFFSET) / settings.season_precedent_ratio - SEASON_OFFSET
+        hits = start + np.flatnonzero(counts[start:i] <= bar)
+        where = f"in the previous {settings.record_years} years"
+    if len(hits) < settings.precedent_images:
         return None
-    base = robust_baseline(days, counts, s, regime, min_pts, settings, factors, months)
-    if base is None:
-        return None
-    seg = counts[s : i + 1]
-    mean = float(seg.mean())
-    mean_z = (mean - base.centre) / (base.spread / np.sqrt(k))
-    each = (seg - base.centre) / base.spread
-    ratio_each = seg / max(base.centre, 1e-9)
-    up = (
-        bool(np.all(each >= settings.shift_each_z))
-        and bool(np.all(ratio_each >= settings.shift_each_ratio))
-        and mean_z >= settings.shift_z
-        and mean >= settings.shift_min_ratio * base.centre
-        and mean - base.centre >= settings.shift_min_excess
+    last = int(hits[-1])
+    return (
+        f"{len(hits)} earlier images {where} had {_n(bar)} {_cars(cls)} or "
+        f"{'more' if up else 'fewer'} (latest {_d(days[last])}: {_n(float(counts[last]))}), "
+        "so this is not new"
     )
-    down = (
-        bool(np.all(each <= -settings.shift_each_z))
-        and bool(np.all(ratio_each * settings.shift_each_ratio <= 1.0))
-        and mean_z <= -settings.shift_z
-        and mean * settings.shift_min_ratio <= base.centre
-        and base.centre - mean >= settings.shift_min_excess
-    )
-    if not (up or down):
+
+
+def _quiet_before(
+    days: np.ndarray, counts: np.ndarray, s: int, level: float, cls: str, settings: AlertSettings
+) -> str | None:
+    """A note when the site had a stretch as quiet as ``level`` in the previous N years."""
+    found = quietest(days, counts, s, settings)
+    if found is None:
         return None
-    factor = _ratio(mean, base.centre) if up else base.centre / max(mean, 1e-9)
-    return _ShiftTest(up=up, base=base, start=s, seg=seg, mean_z=float(mean_z), factor=factor)
+    median, day, n = found
+    if (median + SEASON_OFFSET) * settings.season_precedent_ratio > level + SEASON_OFFSET:
+        return None
+    return (
+        f"the site has been this quiet before: the {n} usable images around {_d(day)} "
+        f"had a median of {_n(median)} {_cars(cls)}"
+    )
+
+
+def _beyond(up: bool, value: float, centre: float, scale: float, settings: AlertSettings) -> bool:
+    """Is one image beyond the usual range in the direction of a shift?"""
+    z = (value - centre) / scale
+    r = _ratio(value, centre)
+    if up:
+        return z >= settings.shift_each_z and r >= settings.shift_each_ratio
+    return z <= -settings.shift_each_z and r * settings.shift_each_ratio <= 1.0
 
 
 def _shift(
     cls: str,
+    up: bool,
     days: np.ndarray,
     counts: np.ndarray,
     usable: Sequence[CountPoint],
     i: int,
-    regime: int,
-    min_pts: int,
-    factors: np.ndarray | None,
-    months: np.ndarray,
+    judged: np.ndarray,
+    centres: np.ndarray,
+    scales: np.ndarray,
+    cusum: float,
     settings: AlertSettings,
 ) -> tuple[Alert, int] | None:
-    """A shift confirmed at image ``i`` by the last images, or None.
+    """A shift the CUSUM signals at image ``i``, confirmed by the streak of images before
+    it that are each beyond the usual range, or None.
 
-    ``shift_confirm_points`` images confirm a shift of at least ``shift_fast_ratio``;
-    a smaller one, or one those images do not yet confirm, needs
-    ``shift_small_extra_points`` more.
+    ``judged`` marks the images judged against the current level (since the last
+    shift). The change date is the first image of the streak; the new level is the
+    median of the streak, compared with the median of their baselines.
     """
-    k = settings.shift_confirm_points
-    test = _shift_test(days, counts, i, k, regime, min_pts, factors, months, settings)
-    if test is None or test.factor < settings.shift_fast_ratio:
-        k += settings.shift_small_extra_points
-        test = _shift_test(days, counts, i, k, regime, min_pts, factors, months, settings)
-    if test is None:
+    s = i
+    while (
+        s - 1 >= 0
+        and judged[s - 1]
+        and _beyond(up, float(counts[s - 1]), float(centres[s - 1]), float(scales[s - 1]), settings)
+    ):
+        s -= 1
+    if not _beyond(up, float(counts[i]), float(centres[i]), float(scales[i]), settings):
         return None
-    up, base, s, seg, factor = test.up, test.base, test.start, test.seg, test.factor
-    mean = float(seg.mean())
+    k = i - s + 1
+    if k < settings.shift_confirm_points:
+        return None
+    seg, ref = counts[s : i + 1], centres[s : i + 1]
+    ratio = float(np.median(seg / np.maximum(ref, 1.0)))
+    excess = float(np.median(seg - ref))
+    if up and (ratio < settings.shift_min_ratio or excess < settings.shift_min_excess):
+        return None
+    if not up and (ratio * settings.shift_min_ratio > 1.0 or -excess < settings.shift_min_excess):
+        return None
+    factor = ratio if up else 1.0 / max(ratio, 1e-6)
     if factor >= settings.shift_high_ratio:
         severity = "high"
     elif factor >= settings.shift_medium_ratio:
         severity = "medium"
     else:
         severity = "low"
-    reasons = _short(days, i, settings)
+    before = float(np.median(ref))
+    level = float(np.median(seg))
+    spread = float(np.median(scales[s : i + 1]))
+    refs = same_season(days, counts, days[s], days[i], s, settings)
+    note = _first_year(days, i, settings) or _precedent(
+        refs, "median", level, up, settings.season_precedent_ratio, cls
+    )
+    if note is None and not up:
+        note = _quiet_before(days, counts, s, level, cls, settings)
     obs = [
         _Obs(usable[j], float(counts[j]), usable[j].low, usable[j].high) for j in range(s, i + 1)
     ]
     wide = [w for o in obs if (w := o.wide(settings)) is not None]
-    if wide:
-        reasons.append(wide[0].replace("the count is", "a confirming count is"))
-    severity, why = _lowered(severity, reasons)
+    if note is not None:
+        severity, why = "info", f" Info only: {note}."
+    else:
+        reasons = [wide[0].replace("the count is", "a confirming count is")] if wide else []
+        severity, why = _lowered(severity, reasons)
     _, history = _history(days, i)
     seen = ", ".join(f"{_d(o.point.when)}: {_n(o.value)}" for o in obs)
     direction = "up" if up else "down"
-    change = f"{factor:.1f}×" if up else f"to {100 * mean / max(base.centre, 1e-9):.0f} %"
+    change = f"{factor:.1f}×" if up else f"to {100 * ratio:.0f} %"
     text = (
-        f"The level of {_cars(cls)} shifted {direction} from about {_n(base.centre)} to about "
-        f"{_n(float(np.median(seg)))} ({change}) from {_d(days[s])}: {k} usable images in a row "
-        f"({seen}) are {'above' if up else 'below'} the usual range "
-        f"({_n(base.centre)} ± {_n(base.spread)}), so this is a sustained change, not one "
-        f"image ({history}). Raised once; the new level is the baseline from here on.{why}"
+        f"The level of {_cars(cls)} shifted {direction} from about {_n(before)} to about "
+        f"{_n(level)} ({change}) from {_d(days[s])}: {k} usable images in a row ({seen}) are "
+        f"{'above' if up else 'below'} the usual range ({_n(before)} ± {_n(spread)}), "
+        f"{cusum:.1f} spreads in all beyond it, so this is a sustained change, not one image "
+        f"({history}). Raised once; the new level is the baseline from here on.{why}"
     )
     metrics: dict[str, float | str] = {
-        "baseline": round(base.centre, 3),
-        "spread": round(base.spread, 3),
-        "new_level": round(float(np.median(seg)), 3),
-        "ratio": round(mean / max(base.centre, 1e-9), 3),
-        "z": round(test.mean_z, 2),
+        "baseline": round(before, 3),
+        "spread": round(spread, 3),
+        "new_level": round(level, 3),
+        "ratio": round(ratio, 3),
+        "cusum": round(cusum, 2),
         "direction": direction,
         "change_date": _d(days[s]),
         "confirm_images": float(k),
@@ -503,14 +680,16 @@ def quality_alerts(
     all_days = sorted({as_utc(p.when).date() for p in points})
     end = as_utc(as_of).date() if as_of is not None else all_days[-1]
     alerts: list[Alert] = []
+    gaps: list[int] = []  # sorted gaps between the usable days so far
     for idx, start in enumerate(usable_days):
+        if idx > 0:
+            bisect.insort(gaps, (start - usable_days[idx - 1]).days)
         if idx + 1 < settings.quality_min_points:
             continue
         nxt = usable_days[idx + 1] if idx + 1 < len(usable_days) else None
         stop = nxt if nxt is not None else end
         gap = (stop - start).days
-        earlier = np.diff(np.array([d.toordinal() for d in usable_days[: idx + 1]]))
-        median_gap = float(np.median(earlier))
+        median_gap = float(statistics.median(gaps))
         expected = max(
             settings.quality_gap_factor * median_gap, float(settings.quality_min_gap_days)
         )
@@ -518,6 +697,8 @@ def quality_alerts(
             continue
         unusable = sum(1 for d in all_days if start < d < stop and d not in usable_days)
         severity = "medium" if gap >= 2 * expected else "low"
+        if nxt is not None:  # a silence that has ended is history: one step lower
+            severity = lower_severity(severity)
         when = datetime(start.year, start.month, start.day, tzinfo=as_utc(points[0].when).tzinfo)
         when = as_utc(when) + timedelta(days=int(np.ceil(expected)))
         tried = ""

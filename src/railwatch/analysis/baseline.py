@@ -2,8 +2,9 @@
 
 * centre and spread: median and MAD (x 1.4826) over a trailing window, floored by
   the detector's relative error and Poisson noise added in quadrature, and one car;
-* seasonal factor: with at least ``seasonal_min_years`` of history, the median
-  ratio of each image to the level of the year before it, per calendar month;
+* seasonal factor: with at least ``seasonal_min_years`` of history, per calendar
+  month the median over years of each year's median ratio of an image to the level of
+  the year before it, shrunk toward 1 when the month has few images;
 * trailing record: the maximum over the previous N years, with its date.
 
 All functions are pure and work on numpy arrays of day numbers and counts.
@@ -11,6 +12,7 @@ All functions are pure and work on numpy arrays of day numbers and counts.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +21,8 @@ from railwatch.analysis.settings import AlertSettings
 
 DAYS_PER_YEAR = 365.25
 MAD_TO_SIGMA = 1.4826
+#: Cars added before seasonal ratios are taken: (count + 1) / (level + 1).
+SEASON_OFFSET = 1.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Baseline:
     n_points: int
     window_days: float
     seasonal_factor: float = 1.0
+    note: str = ""  # why the centre is not the plain median (e.g. a lull floor)
 
     def z(self, value: float) -> float:
         """Robust z-score of a value against this baseline."""
@@ -84,26 +89,67 @@ def year_of(days: np.ndarray) -> np.ndarray:
     return np.asarray(years, dtype=int)
 
 
-def seasonal_factors(ratios: np.ndarray, months: np.ndarray, settings: AlertSettings) -> np.ndarray:
-    """Month-of-year factors (12,) from ratios of images to their trailing level.
+def seasonal_factors(
+    ratios: np.ndarray,
+    months: np.ndarray,
+    settings: AlertSettings,
+    years: np.ndarray | None = None,
+) -> np.ndarray:
+    """Month-of-year factors (12,) from ratios (count + 1) / (trailing-year level + 1).
 
-    A month gets a factor only with ``seasonal_min_points`` ratios and a median that differs
-    from 1 by more than ``seasonal_significance`` standard errors; otherwise its factor is 1.
+    Robust to the revisit pattern: within a month, each calendar year (``years``) first
+    gives one median (log ratio), so a year with many images there weighs as much as a
+    year with few; the month's raw factor is the median of those yearly medians. A
+    month keeps 1 with fewer than ``seasonal_min_points`` images or images from fewer
+    than ``seasonal_month_years`` calendar years. Raw factors are then shrunk toward 1
+    (empirical Bayes): weight tau^2 / (tau^2 + se^2), where se is the standard error of
+    the month's median (1.2533 sigma / sqrt(n), sigma from the MAD of all months'
+    residuals) and tau^2 the spread of the raw factors beyond that noise. A flat series
+    thus gets factors near 1, a thinly observed month is pulled toward 1, and a strong
+    season is kept. Each month is smoothed with its neighbours (1/4, 1/2, 1/4) before
+    shrinking; factors are clipped to [1/``seasonal_clip``, ``seasonal_clip``].
     """
+    ok = np.isfinite(ratios) & (ratios > 0)
+    logs = np.log(ratios[ok])
+    mon = months[ok]
+    yrs = years[ok] if years is not None else np.zeros(len(logs), dtype=int)
+    groups: dict[int, dict[int, list[float]]] = {}
+    for m, y, v in zip(mon.tolist(), yrs.tolist(), logs.tolist(), strict=True):
+        groups.setdefault(m, {}).setdefault(y, []).append(v)
+    raw: dict[int, tuple[float, int]] = {}
+    residuals: list[float] = []
+    for m, by_year in groups.items():
+        values = [v for vs in by_year.values() for v in vs]
+        n = len(values)
+        if n < settings.seasonal_min_points:
+            continue
+        if years is not None:
+            if len(by_year) < settings.seasonal_month_years:
+                continue
+            centre = statistics.median(statistics.median(vs) for vs in by_year.values())
+        else:
+            centre = statistics.median(values)
+        raw[m] = (centre, n)
+        residuals.extend(v - centre for v in values)
     factors = np.ones(12)
-    ok = np.isfinite(ratios)
-    for m in range(12):
-        sel = ok & (months == m)
-        n = int(sel.sum())
-        if n >= settings.seasonal_min_points:
-            month = ratios[sel]
-            med = float(np.median(month))
-            # standard error of a median: 1.2533 sigma / sqrt(n), sigma from the MAD
-            se = 1.2533 * MAD_TO_SIGMA * float(np.median(np.abs(month - med))) / np.sqrt(n)
-            if abs(med - 1.0) > settings.seasonal_significance * se:
-                factors[m] = med
-    clip = settings.seasonal_clip
-    return np.clip(factors, 1.0 / clip, clip)
+    if not raw:
+        return factors
+    mid = statistics.median(residuals)
+    sigma = MAD_TO_SIGMA * statistics.median(abs(r - mid) for r in residuals)
+    se2 = {m: (1.2533 * sigma) ** 2 / n for m, (_, n) in raw.items()}
+    tau2 = max(
+        0.0, float(np.mean([c * c for c, _ in raw.values()])) - float(np.mean(list(se2.values())))
+    )
+    clip = float(np.log(settings.seasonal_clip))
+    for m, (centre, _) in raw.items():
+        # smoothed with the neighbouring months that have a raw factor (1/4, 1/2, 1/4)
+        near = [(0.5, centre)] + [
+            (0.25, raw[k][0]) for k in ((m - 1) % 12, (m + 1) % 12) if k in raw
+        ]
+        smooth = sum(w * c for w, c in near) / sum(w for w, _ in near)
+        weight = tau2 / (tau2 + se2[m]) if tau2 + se2[m] > 0 else 0.0
+        factors[m] = float(np.exp(np.clip(weight * smooth, -clip, clip)))
+    return factors
 
 
 def robust_baseline(
@@ -131,12 +177,14 @@ def robust_baseline(
     values = counts[start:i]
     factor = 1.0
     if factors is not None and months is not None:
-        values = values / factors[months[start:i]]
+        # (count + 1) is seasonal, so empty winters do not break the ratios
+        values = (values + SEASON_OFFSET) / factors[months[start:i]] - SEASON_OFFSET
         factor = float(factors[months[i]])
     centre_d = float(np.median(values))
     mad = float(np.median(np.abs(values - centre_d))) * MAD_TO_SIGMA
-    centre = centre_d * factor
-    spread = max(mad * factor, spread_floor(centre, settings))
+    centre = max((centre_d + SEASON_OFFSET) * factor - SEASON_OFFSET, 0.0)
+    # count noise grows like the square root of the level (Poisson-like), not in proportion
+    spread = max(mad * float(np.sqrt(factor)), spread_floor(centre, settings))
     return Baseline(
         centre=centre,
         spread=spread,
@@ -144,3 +192,71 @@ def robust_baseline(
         window_days=float(days[i] - days[start]),
         seasonal_factor=factor,
     )
+
+
+@dataclass(frozen=True)
+class SeasonRef:
+    """The same weeks of one earlier year: median, lowest and highest usable count."""
+
+    year: int
+    median: float
+    low: float
+    high: float
+    n_points: int
+
+
+def same_season(
+    days: np.ndarray,
+    counts: np.ndarray,
+    first_day: float,
+    last_day: float,
+    stop: int,
+    settings: AlertSettings,
+) -> list[SeasonRef]:
+    """Images of ``counts[:stop]`` in the same weeks of each of the N earlier years
+    (N = ``record_years``): from ``first_day`` - ``season_window_days`` to ``last_day``
+    + ``season_window_days``, moved back 1..N years; summarised per year, latest first."""
+    out: list[SeasonRef] = []
+    w = float(settings.season_window_days)
+    for k in range(1, settings.record_years + 1):
+        back = k * DAYS_PER_YEAR
+        centre = (first_day + last_day) / 2 - back
+        lo = int(np.searchsorted(days[:stop], first_day - back - w, side="left"))
+        hi = int(np.searchsorted(days[:stop], last_day - back + w, side="right"))
+        if hi <= lo:
+            continue
+        seg = counts[lo:hi]
+        out.append(
+            SeasonRef(
+                year=int(year_of(np.array([centre]))[0]),
+                median=float(np.median(seg)),
+                low=float(seg.min()),
+                high=float(seg.max()),
+                n_points=hi - lo,
+            )
+        )
+    return out
+
+
+def quietest(
+    days: np.ndarray, counts: np.ndarray, stop: int, settings: AlertSettings
+) -> tuple[float, float, int] | None:
+    """The quietest stretch of ``counts[:stop]`` within the previous N years: the lowest
+    median of the images within ``season_window_days`` of an image (2 images at least),
+    as (median, day of that image, images in the stretch); None when there is none."""
+    if stop <= 0:
+        return None
+    w = float(settings.season_window_days)
+    first = int(
+        np.searchsorted(days[:stop], days[stop - 1] - settings.record_years * DAYS_PER_YEAR)
+    )
+    lo = np.searchsorted(days[:stop], days[first:stop] - w, side="left")
+    hi = np.searchsorted(days[:stop], days[first:stop] + w, side="right")
+    best: tuple[float, float, int] | None = None
+    for j, (a, b) in enumerate(zip(lo, hi, strict=True)):
+        if b - a < 2:
+            continue
+        med = float(np.median(counts[a:b]))
+        if best is None or med < best[0]:
+            best = (med, float(days[first + j]), int(b - a))
+    return best

@@ -40,18 +40,46 @@ class AlertSettings(BaseModel):
         default=1.0, gt=0.0, description="Absolute floor of the spread, in cars."
     )
     seasonal_min_years: float = Field(
-        default=2.0,
+        default=1.0,
         ge=1.0,
-        description="History (years) needed before a month-of-year factor is used.",
+        description="History (years) needed before month-of-year factors are used.",
     )
     seasonal_min_points: int = Field(
-        default=6, ge=2, description="Images in a calendar month needed to estimate its factor."
+        default=3, ge=1, description="Images in a calendar month needed to estimate its factor."
     )
-    seasonal_significance: float = Field(
-        default=3.0, ge=0.0, description="A month factor must differ from 1 by this many errors."
+    seasonal_month_years: int = Field(
+        default=2,
+        ge=1,
+        description="Calendar years a month must have been seen in before it gets a factor.",
     )
     seasonal_clip: float = Field(
-        default=2.0, gt=1.0, description="Month factors are clipped to [1/clip, clip]."
+        default=3.0, gt=1.0, description="Month factors are clipped to [1/clip, clip]."
+    )
+    season_window_days: int = Field(
+        default=30,
+        ge=1,
+        description="Same season of an earlier year = within this many days of the same date.",
+    )
+    season_precedent_ratio: float = Field(
+        default=0.75,
+        gt=0.0,
+        le=1.0,
+        description="A new level is 'seen before in this season' when an earlier year's "
+        "same-season median was at least this fraction of it (up) or at most its inverse "
+        "times it (down); such shifts are 'info'.",
+    )
+    precedent_images: int = Field(
+        default=2,
+        ge=1,
+        description="A spike (drop) is 'info' when this many earlier images in the same weeks "
+        "of the previous N years (at any time of them) had as many (as few) cars.",
+    )
+    lull_floor: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Spikes are judged against at least this fraction of the site's level over "
+        "the past year (so the return from a lull is not a spike).",
     )
 
     short_history_days: int = Field(
@@ -106,35 +134,39 @@ class AlertSettings(BaseModel):
     )
     spike_high_ratio: float = Field(default=5.0, gt=1.0, description="count/baseline for 'high'.")
 
-    # --- shift --------------------------------------------------------------------
+    # --- shift (robust two-sided CUSUM) ------------------------------------------
+    shift_k: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="CUSUM allowance: spreads per image ignored as noise.",
+    )
+    shift_h: float = Field(
+        default=3.5,
+        gt=0.0,
+        description="CUSUM decision threshold: accumulated spreads that signal a change.",
+    )
+    shift_clip: float = Field(
+        default=4.0,
+        gt=0.0,
+        description="Each image adds at most this many spreads (one spike cannot make a shift).",
+    )
     shift_confirm_points: int = Field(
         default=2,
         ge=2,
-        description="Consecutive usable images at the new level that confirm a shift.",
-    )
-    shift_fast_ratio: float = Field(
-        default=1.6,
-        gt=1.0,
-        description="Level ratio (or inverse) above which shift_confirm_points images suffice.",
-    )
-    shift_small_extra_points: int = Field(
-        default=1, ge=0, description="Extra confirming images for a smaller shift."
-    )
-    shift_each_ratio: float = Field(
-        default=1.4,
-        gt=1.0,
-        description="Each confirming image must be this ratio (or inverse) from the baseline.",
-    )
-    shift_z: float = Field(
-        default=5.0,
-        gt=0.0,
-        description="Robust z-score of the mean of the confirming images (spread / sqrt(images)).",
+        description="The last this many images must each be beyond the usual range.",
     )
     shift_each_z: float = Field(
         default=1.0, ge=0.0, description="Robust z-score every confirming image needs on its own."
     )
+    shift_each_ratio: float = Field(
+        default=1.5,
+        gt=1.0,
+        description="Each confirming image must be this ratio (or inverse) from the baseline.",
+    )
     shift_min_ratio: float = Field(
-        default=1.5, gt=1.0, description="Level ratio (up) or its inverse (down) for a shift."
+        default=1.5,
+        gt=1.0,
+        description="Median ratio of the new level to the baseline (up) or its inverse (down).",
     )
     shift_min_excess: float = Field(default=3.0, ge=0.0, description="Cars of level change needed.")
     shift_medium_ratio: float = Field(default=2.0, gt=1.0, description="Level ratio for 'medium'.")
@@ -197,4 +229,6 @@ class AlertSettings(BaseModel):
             raise ValueError("shift ratios must be ordered min <= medium <= high")
         if self.drop_high_ratio > self.drop_ratio:
             raise ValueError("drop_high_ratio must not exceed drop_ratio")
+        if self.shift_h <= self.shift_clip - self.shift_k:
+            raise ValueError("shift_h must exceed shift_clip - shift_k (one image is not a shift)")
         return self

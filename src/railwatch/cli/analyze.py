@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,6 +50,17 @@ def alert_table(alerts: Sequence[Alert], title: str) -> Table:
     return table
 
 
+def parse_as_of(text: str | None) -> datetime:
+    """``--as-of DATE``: the end of that UTC day; without it, now (UTC)."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError as err:
+        raise InputError(f"--as-of {text!r} is not a date YYYY-MM-DD") from err
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
 def _settings(record_years: int | None, event_window: int | None) -> AlertSettings:
     overrides: dict[str, Any] = {}
     if record_years is not None:
@@ -86,6 +97,14 @@ def analyze(
         int | None,
         typer.Option("--event-window", help="Days after an event that alerts name it (60)."),
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Analyse as of this date (YYYY-MM-DD; default today): later counts are "
+            "ignored and a silence up to it is reported.",
+        ),
+    ] = None,
     min_severity: Annotated[
         str, typer.Option("--min-severity", help="Show alerts from this severity up.")
     ] = "info",
@@ -96,6 +115,8 @@ def analyze(
     [b]railwatch analyze SITE[/] analyses the stored counts and events of a site and
     stores the alerts (re-running gives the same alerts; acknowledgements are kept).
     [b]railwatch analyze --counts FILE.csv[/] works on hand counts alone, no database.
+    Both judge as of today unless [b]--as-of DATE[/] is given (the same date gives the
+    same alerts).
     """
     from railwatch.analysis.types import SEVERITIES
 
@@ -103,14 +124,15 @@ def analyze(
         raise InputError(f"--min-severity {min_severity!r}: use one of {', '.join(SEVERITIES)}")
     floor = SEVERITIES.index(min_severity)
     settings = _settings(record_years, event_window)
+    end = parse_as_of(as_of)
     if counts is not None:
-        _analyze_csv(counts, site, events or [], settings, floor, as_json)
+        _analyze_csv(counts, site, events or [], settings, floor, as_json, end)
         return
     if site is None:
         raise InputError("give a SITE to analyse from the database, or --counts FILE.csv")
     if events:
         raise InputError("--event is for --counts; add site events with `railwatch event add`")
-    _analyze_db(ctx, site, settings, floor, as_json)
+    _analyze_db(ctx, site, settings, floor, as_json, end)
 
 
 def _shown(alerts: Sequence[Alert], floor: int) -> list[Alert]:
@@ -126,6 +148,7 @@ def _analyze_csv(
     settings: AlertSettings,
     floor: int,
     as_json: bool,
+    as_of: datetime,
 ) -> None:
     from railwatch.analysis.csvio import read_counts_csv
 
@@ -136,7 +159,10 @@ def _analyze_csv(
             raise InputError(f"site {site!r} is not in {path} (sites there: {names})")
         by_site = {site: by_site[site]}
     evs = [parse_event_option(t) for t in event_texts]
-    results = {name: analyze_series(pts, evs, settings) for name, pts in sorted(by_site.items())}
+    results = {
+        name: analyze_series(pts, evs, settings, as_of=as_of)
+        for name, pts in sorted(by_site.items())
+    }
     if as_json:
         print_json(
             [
@@ -157,15 +183,18 @@ def _analyze_csv(
 
 
 def _analyze_db(
-    ctx: typer.Context, site: str, settings: AlertSettings, floor: int, as_json: bool
+    ctx: typer.Context,
+    site: str,
+    settings: AlertSettings,
+    floor: int,
+    as_json: bool,
+    as_of: datetime,
 ) -> None:
-    from datetime import UTC, datetime
-
     from railwatch.analysis.store import analyze_site
     from railwatch.cli.site import open_db
 
     with open_db(ctx) as db, db.session() as session:
-        result = analyze_site(session, site, settings, as_of=datetime.now(UTC))
+        result = analyze_site(session, site, settings, as_of=as_of)
     shown = _shown(result.alerts, floor)
     if as_json:
         print_json({"site": site, "alerts": [a.to_dict() for a in shown]})
