@@ -328,7 +328,8 @@ def _wait_job(c: TestClient, job_id: str, until: Any, timeout: float = 60) -> di
     raise AssertionError(f"job {job_id} never reached the state: {job}")
 
 
-def test_job_runs_in_the_background_with_readable_progress(tmp_path: Path) -> None:
+def _clear_yard(tmp_path: Path, sites: tuple[str, ...] = ("yard",)) -> Database:
+    """A database with ``sites`` over one small simulated yard, three clear images each."""
     from pyproj import Transformer
     from shapely.geometry import Polygon
 
@@ -341,7 +342,7 @@ def test_job_runs_in_the_background_with_readable_progress(tmp_path: Path) -> No
 
     db = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
     tifs = []
-    for i in range(3):  # three small simulated images of one yard, all clear
+    for i in range(3):
         when = datetime(2023, 9, 1 + 10 * i, 2, 0, tzinfo=UTC)
         scene = render_scene(SceneParams(seed=i, size_px=(320, 240), n_cars=4 + i, date=when))
         tifs.append(write_scene(scene, tmp_path, f"scene_{i}", preview=False).image)
@@ -349,9 +350,15 @@ def test_job_runs_in_the_background_with_readable_progress(tmp_path: Path) -> No
     to_ll = Transformer.from_crs(scene.crs, "EPSG:4326", always_xy=True)
     xs, ys = [x0 + 10, x0 + 150, x0 + 150, x0 + 10], [y0 - 10, y0 - 10, y0 - 110, y0 - 110]
     lon, lat = to_ll.transform(xs, ys)
-    with db.session() as s:
-        repo.add_site(s, SiteSpec(name="yard", geometry=Polygon(zip(lon, lat, strict=True))))
-    assert len(ingest_paths(db, "yard", tifs).ingested) == 3
+    for name in sites:
+        with db.session() as s:
+            repo.add_site(s, SiteSpec(name=name, geometry=Polygon(zip(lon, lat, strict=True))))
+        assert len(ingest_paths(db, name, tifs).ingested) == 3
+    return db
+
+
+def test_job_runs_in_the_background_with_readable_progress(tmp_path: Path) -> None:
+    db = _clear_yard(tmp_path)
     gate = threading.Event()
     settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
     app = create_app(settings, db, detector_factory=lambda: GatedDetector(gate))
@@ -381,6 +388,29 @@ def test_job_runs_in_the_background_with_readable_progress(tmp_path: Path) -> No
         redo = c.post("/api/sites/yard/jobs", json={"reprocess": True}, headers=AUTH).json()
         done = _wait_job(c, redo["id"], lambda j: j["status"] == "succeeded")
         assert done["result"]["processed"] == 3 and done["reprocess"] is True
+    db.dispose()
+
+
+def test_stopping_server_finishes_the_running_job_and_drops_queued_ones(tmp_path: Path) -> None:
+    db = _clear_yard(tmp_path, ("yard", "yard2"))
+    gate = threading.Event()
+    settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
+    app = create_app(settings, db, detector_factory=lambda: GatedDetector(gate))
+    with TestClient(app) as c:
+        first = c.post("/api/sites/yard/jobs", json={}, headers=AUTH).json()
+        _wait_job(c, first["id"], lambda j: j["status"] == "running")
+        second = c.post("/api/sites/yard2/jobs", json={}, headers=AUTH).json()
+        assert c.get(f"/api/jobs/{second['id']}").json()["status"] == "queued"  # one at a time
+        stopper = threading.Thread(target=app.state.jobs.wait, kwargs={"cancel_queued": True})
+        stopper.start()
+        dropped = _wait_job(c, second["id"], lambda j: j["status"] == "failed")
+        assert "server stopped" in dropped["error"]
+        assert c.get(f"/api/jobs/{first['id']}").json()["status"] == "running"
+        gate.set()
+        stopper.join(timeout=30)
+        assert not stopper.is_alive()
+        assert c.get(f"/api/jobs/{first['id']}").json()["status"] == "succeeded"
+        assert c.get(f"/api/jobs/{second['id']}").json()["status"] == "failed"
     db.dispose()
 
 

@@ -138,9 +138,21 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            yield b
+            yield _Patient(b)
         finally:
             b.close()
+
+
+class _Patient:
+    """The browser, whose new pages wait up to a minute (CI machines can be busy)."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_page(self, **kwargs: Any) -> Any:
+        page = self._browser.new_page(**kwargs)
+        page.set_default_timeout(60_000)
+        return page
 
 
 def _shot(page: Any, name: str) -> None:
@@ -204,7 +216,7 @@ def test_site_list_shows_latest_count_trend_and_alerts(
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(server["url"] + "/")
     row = page.locator(f'tr.site-row[data-site="{server["site"]}"]')
-    row.wait_for(timeout=15_000)
+    row.wait_for(timeout=60_000)
     latest = row.locator(".latest").inner_text()
     assert _fmt(summary["latest_count"]) in latest
     assert {"up": "▲", "down": "▼", "flat": "▶"}[summary["trend"]] in latest
@@ -242,7 +254,7 @@ def test_step_to_alert_day_see_detections_and_acknowledge(
     external: list[str] = []
     page.on("request", lambda r: external.append(r.url) if not r.url.startswith(url) else None)
     page.goto(f"{url}/sites/{site}")
-    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
     # unusable images are marked in the list and in the chart
     assert page.locator("button.scene.unusable").count() == len(unusable)
     assert page.locator(".chart-svg .pt-unusable").count() == len(unusable)
@@ -250,17 +262,17 @@ def test_step_to_alert_day_see_detections_and_acknowledge(
     page.click(f"button.scene[data-scene='{before['id']}']")
     page.wait_for_function(
         f"document.getElementById('det-count').textContent.includes('{n_before} detections')",
-        timeout=20_000,
+        timeout=60_000,
     )
     page.click("#next")
     assert page.locator("button.scene.active").get_attribute("data-date") == ALERT_DAY.isoformat()
     page.wait_for_function(
         f"document.getElementById('det-count').textContent.includes('{n_target} detections')",
-        timeout=20_000,
+        timeout=60_000,
     )
     assert f"{_fmt(target['count']['total'])} railcars" in page.locator("#scene-info").inner_text()
-    assert page.locator("#map canvas").count() >= 1  # detections on the canvas renderer
-    page.wait_for_selector(f"body[data-tiles='{target['id']}']", timeout=30_000)  # image tiles
+    assert page.locator("#map canvas.det-canvas").count() == 1  # detections on one canvas
+    page.wait_for_selector(f"body[data-tiles='{target['id']}']", timeout=60_000)  # image tiles
     page.wait_for_timeout(400)  # tile fade-in
     box = page.locator(f".alert[data-alert='{alert['id']}']")
     assert box.locator(".expl").inner_text() == alert["explanation"]
@@ -276,20 +288,20 @@ def test_step_to_alert_day_see_detections_and_acknowledge(
     page.wait_for_function(
         f"document.querySelector(\".alert[data-alert='{alert['id']}'] .ack-msg\")"
         ".textContent.includes('token')",
-        timeout=10_000,
+        timeout=30_000,
     )
     page.fill("#token", TOKEN)
     box.locator(".ack-note").fill("checked the imagery")
     box.locator("button.ack").click()
     acked = page.locator(f".alert.acked[data-alert='{alert['id']}'] .acked-note")
-    acked.wait_for(timeout=10_000)
+    acked.wait_for(timeout=30_000)
     assert "checked the imagery" in acked.inner_text()
     # clicking a chart point opens that scene (a 3 m image counted by track length)
     coarse = next(s for s in scenes if s["gsd"] >= 3 and s["status"] == "processed")
     page.click(f".chart-svg circle[data-scene='{coarse['id']}']")
     page.wait_for_function(
         "document.getElementById('det-count').textContent.includes(' detections')",
-        timeout=20_000,
+        timeout=60_000,
     )
     assert page.locator("button.scene.active").get_attribute("data-scene") == str(coarse["id"])
     assert coarse["count"]["method"] == "length"
@@ -311,16 +323,31 @@ def test_dashboard_draws_5000_detections_on_canvas(dense: dict[str, Any], browse
     page.wait_for_selector("body[data-ready='1']", timeout=60_000)
     ready_s = time.perf_counter() - t0
     assert f"{DENSE} detections" in page.locator("#det-count").inner_text()
-    # one canvas for every polygon, no SVG path per detection
-    assert page.locator("#map canvas").count() >= 1
+    # one canvas for every polygon, no SVG path or layer object per detection
+    assert page.locator("#map canvas.det-canvas").count() == 1
     assert page.locator("#map svg path").count() == 0
-    # the canvas really has polygons drawn: some pixel of the map is coloured
-    painted = page.evaluate(
-        """() => { const c = document.querySelector('#map canvas');
+    # the canvas really has polygons drawn: find a painted pixel in the visible map
+    hit = page.evaluate(
+        """() => { const c = document.querySelector('#map canvas.det-canvas');
+        const m = document.getElementById('map').getBoundingClientRect();
+        const r = c.getBoundingClientRect(), sx = c.width / r.width, sy = c.height / r.height;
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
+        let painted = 0, at = null;
+        for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) {
+          if (!d[4 * (y * c.width + x) + 3]) continue;
+          painted++;
+          const px = r.left + x / sx, py = r.top + y / sy;
+          if (!at && px > m.left + 60 && px < m.right - 20 && py > m.top + 20 && py < m.bottom - 20)
+            at = [px, py];
+        }
+        return { painted, at }; }"""
     )
-    assert painted > 1000
+    assert hit["painted"] > 1000 and hit["at"], hit
+    # clicking a drawn detection opens its popup (hit-tested on the canvas)
+    page.mouse.click(*hit["at"])
+    popup = page.locator(".det-popup")
+    popup.wait_for(timeout=30_000)
+    assert "score 0.9" in popup.inner_text()
     assert errors == []
     print(f"dense site page ready with {DENSE} detections in {ready_s:.1f} s")
     page.close()

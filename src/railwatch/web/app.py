@@ -59,7 +59,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        jobs.wait()
+        jobs.wait(cancel_queued=True)  # finish the running job, drop the queued ones
 
     app = FastAPI(
         title="railwatch",

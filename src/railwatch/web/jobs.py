@@ -116,8 +116,11 @@ class JobManager:
         from railwatch.analysis.store import analyze_site
         from railwatch.pipeline import process_site
 
-        job = self.get(job_id)
-        self._update(job_id, status="running", started_at=datetime.now(UTC))
+        with self._lock:
+            job = self._jobs[job_id]
+            if job.status != "queued":  # cancelled while it waited
+                return
+            self._jobs[job_id] = replace(job, status="running", started_at=datetime.now(UTC))
 
         def progress(done: int, total: int, uri: str) -> None:
             self._update(job_id, done=done, total=total, current=uri)
@@ -155,6 +158,20 @@ class JobManager:
                 error=f"internal error ({type(err).__name__}): see the server log",
             )
 
-    def wait(self, timeout: float | None = None) -> None:
-        """Stop accepting jobs and wait for the running one (server shutdown, tests)."""
-        self._pool.shutdown(wait=True, cancel_futures=timeout is not None and timeout <= 0)
+    def wait(self, *, cancel_queued: bool = False) -> None:
+        """Stop accepting jobs and wait for the running one (server shutdown, tests).
+
+        With ``cancel_queued`` the jobs still waiting for their turn are dropped and
+        marked failed (a stopping server does not work through its queue)."""
+        if cancel_queued:
+            now = datetime.now(UTC)
+            with self._lock:
+                for job_id, job in self._jobs.items():
+                    if job.status == "queued":
+                        self._jobs[job_id] = replace(
+                            job,
+                            status="failed",
+                            finished_at=now,
+                            error="the server stopped before this job started: start it again",
+                        )
+        self._pool.shutdown(wait=True, cancel_futures=cancel_queued)

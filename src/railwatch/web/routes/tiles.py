@@ -6,6 +6,7 @@ from the request.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 from typing import Annotated
 
@@ -41,7 +42,7 @@ def _render_params(uri: str) -> tuple[tuple[int, ...], tuple[tuple[float, float]
 def render_tile(uri: str, z: int, x: int, y: int) -> bytes | None:
     """PNG bytes of tile ``z/x/y`` of the image at ``uri``; ``None`` outside the image."""
     lazy_import("rio_tiler", "web", "image tiles")
-    from rasterio.errors import RasterioIOError
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
     from rio_tiler.errors import TileOutsideBounds
     from rio_tiler.io import Reader
 
@@ -57,7 +58,10 @@ def render_tile(uri: str, z: int, x: int, y: int) -> bytes | None:
         raise ImageryError(f"cannot read the stored image of this scene: {err}") from err
     if ranges is not None:
         img.rescale(in_range=ranges)
-    return bytes(img.render(img_format="PNG"))
+    with warnings.catch_warnings():
+        # a PNG tile carries no georeference by design: rasterio's warning is noise
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        return bytes(img.render(img_format="PNG"))
 
 
 @router.get(

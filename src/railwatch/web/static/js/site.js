@@ -124,19 +124,14 @@
     try {
       const fc = await api(`/api/scenes/${sc.id}/detections?limit=50000`);
       if (seq !== state.seq) return;
-      state.dets = L.geoJSON(fc, {
-        renderer: canvas,
-        style: (f) => ({
-          color: f.properties.covered ? "#ffffff" : colour(f.properties.class),
-          fillColor: colour(f.properties.class), fillOpacity: 0.35,
-          weight: f.properties.covered ? 2.5 : 1.5, dashArray: f.properties.covered ? "4 3" : null,
-        }),
-      }).on("click", (e) => {
-        // one handler for the whole layer (no per-feature tooltip objects: fast with thousands)
-        const p = e.propagatedFrom.feature.properties;
+      state.dets = new RWDetections(fc, (p) => ({
+        stroke: p.covered ? "#ffffff" : colour(p.class), fill: colour(p.class), fillOpacity: 0.35,
+        width: p.covered ? 2.5 : 1.5, dash: p.covered ? [4, 3] : null,
+      }), (f, latlng) => {
+        const p = f.properties;
         const text = `${p.class}${p.covered ? " (covered)" : ""} · score ${p.score}` +
           (p.inside ? "" : " · outside the site");
-        L.popup().setLatLng(e.latlng).setContent(el("span", { class: "det-popup" }, text)).openOn(map);
+        L.popup().setLatLng(latlng).setContent(el("span", { class: "det-popup" }, text)).openOn(map);
       }).addTo(map);
       const covered = fc.features.filter((f) => f.properties.covered).length;
       $("det-count").textContent = ` · ${fc.numberMatched} detections` + (covered ? `, ${covered} covered` : "");
