@@ -45,7 +45,7 @@ LAUNCHER = textwrap.dedent(
                 if mine and not self.met:
                     Path(mine).touch()
                     other = Path(os.environ["RW_RENDEZVOUS_OTHER"])
-                    deadline = time.monotonic() + 90
+                    deadline = time.monotonic() + 240
                     while not other.exists() and time.monotonic() < deadline:
                         time.sleep(0.05)
                     if not other.exists():
@@ -94,7 +94,7 @@ def test_two_concurrent_process_runs_on_different_sites(
         )
     outputs = {}
     for site, proc in procs.items():
-        out, err = proc.communicate(timeout=180)
+        out, err = proc.communicate(timeout=360)
         assert proc.returncode == 0, err
         outputs[site] = json.loads(out)
     for site in ("east", "west"):

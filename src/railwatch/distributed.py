@@ -93,6 +93,7 @@ class _TaskStream:
             log.exception("progress callback failed")
 
     def seen(self, key: str, status: str) -> None:
+        """Report the task ``key`` with ``status``, the first time only."""
         with self._lock:
             if key in self._reported or key not in self._where:
                 return
