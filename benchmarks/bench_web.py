@@ -87,13 +87,15 @@ def page_timing(app: object, ids: list[int], n_dets: int) -> None:
             page.evaluate("() => new Promise(requestAnimationFrame)")
             times.append(time.perf_counter() - t)
             fetches.append(page.evaluate(
-                f"() => performance.getEntriesByType('resource')"
-                f".filter((e) => e.name.includes('/scenes/{ids[-k]}/detections')).pop().duration"
-            ) / 1000)  # fmt: skip
+                "() => ['rw:detections-load', 'rw:detections-draw'].map("
+                "(n) => performance.getEntriesByName(n).pop().duration)"
+            ))  # fmt: skip
         med = sorted(times)[len(times) // 2]
-        fetch = sorted(fetches)[len(fetches) // 2]
+        load = sorted(f[0] for f in fetches)[len(fetches) // 2]
+        draw = sorted(f[1] for f in fetches)[len(fetches) // 2]
         print(f"step to another image and draw its {n_dets} detections: median {med * 1000:.0f} ms "
-              f"(request and download {fetch * 1000:.0f} ms, parse and draw the rest)")  # fmt: skip
+              f"(in the page: request, download and JSON parse {load:.0f} ms, "
+              f"draw {draw:.0f} ms)")  # fmt: skip
         b.close()
     srv.should_exit = True
 

@@ -384,7 +384,8 @@ def test_job_runs_in_the_background_with_readable_progress(tmp_path: Path) -> No
         # nothing pending: a second job processes nothing; reprocess=true does all again
         again = c.post("/api/sites/yard/jobs", json={}, headers=AUTH).json()
         done = _wait_job(c, again["id"], lambda j: j["status"] == "succeeded")
-        assert done["result"]["processed"] == 0
+        assert done["result"]["processed"] == 0 and done["result"]["skipped"] == 3
+        assert done["total"] == 0 and done["progress"] == 1.0
         redo = c.post("/api/sites/yard/jobs", json={"reprocess": True}, headers=AUTH).json()
         done = _wait_job(c, redo["id"], lambda j: j["status"] == "succeeded")
         assert done["result"]["processed"] == 3 and done["reprocess"] is True

@@ -54,7 +54,13 @@ class Job:
             "status": self.status,
             "done": self.done,
             "total": self.total,
-            "progress": (self.done / self.total) if self.total else None,
+            "progress": (
+                1.0
+                if self.status == "succeeded"
+                else (self.done / self.total)
+                if self.total
+                else None
+            ),
             "current": self.current.rsplit("/", 1)[-1],
             "created_at": self.created_at.isoformat(),
             "started_at": self.started_at.isoformat() if self.started_at else None,

@@ -122,8 +122,10 @@
     ];
     $("scene-info").replaceChildren(...info, el("span", { id: "det-count", class: "muted" }, " · loading detections…"));
     try {
+      const t0 = performance.now();
       const fc = await api(`/api/scenes/${sc.id}/detections?limit=50000`);
       if (seq !== state.seq) return;
+      const t1 = performance.now();
       state.dets = new RWDetections(fc, (p) => ({
         stroke: p.covered ? "#ffffff" : colour(p.class), fill: colour(p.class), fillOpacity: 0.35,
         width: p.covered ? 2.5 : 1.5, dash: p.covered ? [4, 3] : null,
@@ -135,6 +137,9 @@
       }).addTo(map);
       const covered = fc.features.filter((f) => f.properties.covered).length;
       $("det-count").textContent = ` · ${fc.numberMatched} detections` + (covered ? `, ${covered} covered` : "");
+      // timings for benchmarks/bench_web.py (browser performance timeline, no globals)
+      performance.measure("rw:detections-load", { start: t0, end: t1 });
+      performance.measure("rw:detections-draw", { start: t1, end: performance.now() });
     } catch (err) {
       $("det-count").textContent = " · detections unavailable: " + err.message;
     }
