@@ -61,17 +61,17 @@ def site_counts(
     import json
 
     with db.session(readonly=True) as s:
-        row = repo.get_site(s, site)
+        site_row = repo.get_site(s, site)
         # the series is read whole (scenes, then their counts): a fixed number of
         # statements whatever the number of images
-        points = repo.count_series(s, row, cls=cls)
+        points = repo.count_series(s, site_row, cls=cls)
         classes = sorted(
             set(
                 s.scalars(
                     select(Count.cls)
                     .distinct()
                     .join(Scene, Count.scene_id == Scene.id)
-                    .where(Scene.site_id == row.id)
+                    .where(Scene.site_id == site_row.id)
                 )
             )
             | {"all"}
