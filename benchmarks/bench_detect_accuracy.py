@@ -111,8 +111,8 @@ def _count_rows(counts: list[tuple[float, str, int, int, float, float, float]]) 
     """Raw and calibrated scene counts against the truth, by resolution band."""
     rows = [
         "",
-        "| scene counts | scenes | MAPE raw (detections) | MAPE calibrated | "
-        "total error raw | total error calibrated | truth inside 90 % interval |",
+        "| scene counts | scenes | MAPE (detections) | MAPE (calibrated estimate) | "
+        "total error (detections) | total error (calibrated) | truth inside stored 90 % interval |",
         "|---|---|---|---|---|---|---|",
     ]
     bands = {
@@ -158,6 +158,7 @@ def run_objects(detector_name: str, n: int) -> tuple[dict[str, object], list[str
         styles.append(params.style)
         if calibration is not None:
             est, low, high = calibration.estimate([d.score for d in dets], gsd)
+            low, high = min(low, len(dets)), max(high, len(dets))  # as counting stores it
         else:
             est = low = high = float(len(dets))
         counts.append((gsd, params.style, len(truth.detections), len(dets), est, low, high))

@@ -1,7 +1,12 @@
 """From detections (or a coarse estimate) to the count of one scene over its site.
 
-Only detections whose centre lies inside the site (``raster.inside``) are counted.
-The interval comes from the detection scores, read as probabilities that each
+Only detections whose centre lies inside the site (``raster.inside``) are counted,
+and, where the site has track centrelines, near them (:func:`near_tracks`). The count
+is the number of those detections. When the detector carries a count calibration
+(:mod:`railwatch.detect.calibration`: precision by score and recall by resolution,
+measured on labelled scenes), the 90 % interval is the calibrated interval of the true
+number of cars, widened to contain the count. Otherwise the interval comes from the
+detection scores, read as probabilities that each
 detection is a railcar: with ``p_i`` the scores, the expected count is ``sum p_i``
 and its spread ``sqrt(sum p_i (1 - p_i))`` (a sum of Bernoulli variables); the 90 %
 interval is that ± 1.645 sigma, always containing the number of detections. It is
@@ -112,15 +117,19 @@ def count_interval(
     calibration: Calibration | None = None,
 ) -> tuple[float, float, float]:
     """``(count, low, high)`` for detections with these scores (see module docs).
-    With the detector's ``calibration`` the count is the calibrated estimate
-    (:mod:`railwatch.detect.calibration`) rather than the number of detections."""
+    The count is the number of detections (what an analyst can check on the image).
+    With the detector's ``calibration`` (:mod:`railwatch.detect.calibration`) the
+    interval is the calibrated 90 % interval of the true number of cars, widened where
+    needed to contain the count itself."""
     clear = min(max(clear_fraction, 0.0), 1.0)
     if calibration is not None:
-        n, low, high = calibration.estimate(scores, gsd)
+        n = float(len(scores))
+        est, cal_low, cal_high = calibration.estimate(scores, gsd)
+        low, high = min(cal_low, n), max(cal_high, n)
         if clear < 1.0:
-            high += n * (1.0 - clear) / max(clear, 0.05)
-        high += n * 0.5 * min(max(haze_fraction, 0.0), 1.0)
-        return n, low, round(high, 2)
+            high += max(est, n) * (1.0 - clear) / max(clear, 0.05)
+        high += max(est, n) * 0.5 * min(max(haze_fraction, 0.0), 1.0)
+        return n, round(low, 2), round(high, 2)
     p = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
     n = float(len(p))
     expected = float(p.sum())
@@ -181,8 +190,7 @@ def count_scene(
     coordinates of ``raster``. At 1.5 m and coarser, ``coarse`` is used, or computed
     from the raster (site pixels only) when not given, along the site's track
     centrelines ``tracks_wgs84`` when known (much more accurate). ``calibration`` (the
-    detector's, when it has one) turns detections into calibrated counts; the number
-    of covered cars is then calibrated the same way."""
+    detector's, when it has one) gives the count's interval."""
     gsd = float(raster.grid.gsd)
     method = method_for_gsd(gsd)
     coverage = float(quality.coverage)
@@ -224,6 +232,4 @@ def count_scene(
             calibration=calibration,
         )
     covered = sum(1 for d in inside if d.covered)
-    if calibration is not None and covered:
-        covered = round(calibration.estimate([d.score for d in inside if d.covered], gsd)[0])
     return SceneCount(n, low, high, by_class, covered, "objects", coverage)

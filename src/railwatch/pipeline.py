@@ -139,7 +139,7 @@ def pending_jobs(
     (all scenes with ``reprocess``), and how many were skipped as up to date."""
     jobs: list[SceneJob] = []
     skipped = 0
-    with db.session() as s:
+    with db.session(readonly=True) as s:  # listing only: never takes SQLite's write lock
         row = repo.get_site(s, site)
         geometry, tracks = row.geometry, row.tracks
         for scene in repo.list_scenes(s, row):

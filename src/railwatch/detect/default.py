@@ -59,7 +59,7 @@ class DefaultDetector:
     """
 
     name = "railwatch-default"
-    version = "1.2"
+    version = "1.3"
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048
