@@ -25,6 +25,7 @@ from shapely.geometry import box
 
 from railwatch.analysis.types import Alert
 from railwatch.detect.base import Detection
+from railwatch.sim.scenario import Scenario
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, DetectionRecord, records_from_detections, repo
 from report_db import (
@@ -152,7 +153,7 @@ DEMO_DATES: tuple[str, ...] = (
 )
 
 
-def demo_subset(dates: tuple[str, ...] = DEMO_DATES) -> Any:
+def demo_subset(dates: tuple[str, ...] = DEMO_DATES) -> Scenario:
     """The built-in ``tumangang`` scenario restricted to the visits on ``dates``.
 
     Each kept visit keeps the render seed it has in the full scenario, so its scene
