@@ -109,7 +109,7 @@ def write_mosaic(path: Path, side: int, tile: np.ndarray) -> None:
                 ds.write(chw[:, :h, :w], window=Window(c, r, w, h))
 
 
-def run_default(path: Path, detector_name: str, workers: int) -> dict[str, float]:
+def run_default(path: Path, detector_name: str, workers: int | None) -> dict[str, float]:
     det = get_detector(detector_name)
     t0 = time.perf_counter()
     res = detect_file(path, detector=det, workers=workers)
@@ -237,7 +237,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--detector", default="default")
     ap.add_argument("--side", type=int, default=8192)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=None, help="tiles at once (default: auto)")
     ap.add_argument("--rss", action="store_true", help="also run the 20000 px memory test")
     ap.add_argument("--rss-side", type=int, default=20000)
     ap.add_argument("--skip-yolo", action="store_true")

@@ -65,7 +65,12 @@ def detect_command(
             "(1.5 m and coarser); much more accurate than tracks found in the image.",
         ),
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=8, help="Detection threads.")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, max=8, help="Tiles detected at once (default: cores, at most 2)."
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the per-image summary as JSON.")
     ] = False,

@@ -12,6 +12,7 @@ Below 1.5 m per pixel cars are detected as objects; coarser images go to
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
@@ -78,6 +79,18 @@ class DetectionResult:
     @property
     def total(self) -> int:
         return len(self.detections)
+
+
+def default_workers() -> int:
+    """Tiles detected at once when the caller does not say: one per core, at most two.
+    The shipped detector runs each tile on one thread, so two tiles in flight keep two
+    cores busy while the next window is read (9.1–9.5 Mpx/s against 6.0–7.6 for one
+    tile on two threads, 8192 px scene, 2-core machine, 2026-11-25)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores))
 
 
 def _resolve(detector: Detector | None) -> Detector:
@@ -180,7 +193,7 @@ def detect_array(
     detector: Detector | None = None,
     valid: np.ndarray | None = None,
     tile_px: int | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     on_tile: TileCallback | None = None,
 ) -> list[Detection]:
     """Railcars in an in-memory ``(H, W, 3)`` uint8 RGB image at ``gsd`` metres per pixel,
@@ -188,7 +201,8 @@ def detect_array(
 
     Returns an empty list at 1.5 m and coarser, where cars are not separable: use
     :func:`railwatch.detect.coarse.estimate_occupancy` there (``counting.count_scene``
-    does so by itself).
+    does so by itself). ``workers`` tiles are detected at once (default:
+    :func:`default_workers`).
     """
     if image.ndim != 3 or image.shape[2] != 3:
         raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
@@ -203,7 +217,8 @@ def detect_array(
         rows, cols = win.slices()
         return image[rows, cols], (valid[rows, cols] if valid is not None else None)
 
-    return _run_tiles(read, w, h, gsd, det, tile_px=tile_px, workers=workers, on_tile=on_tile)
+    n = workers if workers is not None else default_workers()
+    return _run_tiles(read, w, h, gsd, det, tile_px=tile_px, workers=n, on_tile=on_tile)
 
 
 # --------------------------------------------------------------------------- files
@@ -392,7 +407,7 @@ def detect_file(
     detector: Detector | None = None,
     out_crs: str | None = None,
     tile_px: int | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     on_tile: TileCallback | None = None,
     tracks: BaseGeometry | None = None,
     tracks_crs: str = "EPSG:4326",
@@ -414,9 +429,8 @@ def detect_file(
         raise InputError(f"--gsd must be a positive number of metres, got {gsd}")
     # GDAL's block cache defaults to 5 % of RAM: cap it so memory stays bounded by the tile
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024):
-        return _detect_file(
-            p, gsd, detector, out_crs, tile_px, workers, on_tile, tracks, tracks_crs
-        )
+        n = workers if workers is not None else default_workers()
+        return _detect_file(p, gsd, detector, out_crs, tile_px, n, on_tile, tracks, tracks_crs)
 
 
 def _detect_file(

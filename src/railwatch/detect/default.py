@@ -55,7 +55,8 @@ class DefaultDetector:
     ``threshold`` is the minimum centre-heat score of a car (default: the one chosen
     for the weights and recorded in their card, else :data:`DEFAULT_THRESHOLD`);
     ``class_threshold`` the minimum class probability below which the class is
-    reported as ``railcar``.
+    reported as ``railcar``; ``threads`` the ONNX Runtime threads per tile (the tiled
+    API runs several tiles at once instead, see ``detect.api.default_workers``).
     """
 
     name = "railwatch-default"
@@ -70,7 +71,7 @@ class DefaultDetector:
         *,
         threshold: float | None = None,
         class_threshold: float = 0.5,
-        threads: int = 2,
+        threads: int = 1,
     ) -> None:
         self.weights = Path(weights) if weights is not None else default_weights()
         self.class_threshold = float(class_threshold)
