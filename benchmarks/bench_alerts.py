@@ -13,7 +13,7 @@ images, for railwatch and for two naive rules (3-sigma on the trailing mean/std;
 trailing maximum alone) in the same run. Thresholds were tuned with ``--seed 7``;
 the reported figures use ``--seed 2026`` (the default).
 
-Run: ``python benchmarks/bench_alerts.py [--sites 200] [--years 6] [--seed 2026]
+Run: ``python benchmarks/bench_alerts.py [--sites 400] [--years 6] [--seed 2026]
 [--no-write]``; writes between ``<!-- alerts:start -->`` and ``<!-- alerts:end -->``
 in ``docs/benchmarks.md``.
 """
@@ -293,7 +293,7 @@ def _size_key(size: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sites", type=int, default=200)
+    parser.add_argument("--sites", type=int, default=400)
     parser.add_argument("--years", type=int, default=6)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--no-write", action="store_true")

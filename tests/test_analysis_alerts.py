@@ -105,8 +105,8 @@ def test_short_history_says_how_much_history_there_is() -> None:
     rec = [a for a in analyze_series(flat(values)) if a.kind == "record"][-1]
     assert "0.7 years, 24 usable images" in rec.explanation
     assert "the record window is 5 years" in rec.explanation
-    assert rec.severity == "medium"  # high lowered: less than a year
-    assert "the history is short" in rec.explanation
+    assert rec.severity == "medium"  # high lowered: less history than the 5-year window
+    assert "the history (0.7 years) is shorter than the 5-year window" in rec.explanation
     tiny = flat([10.0, 11.0, 30.0])
     first = [a for a in analyze_series(tiny) if a.kind == "record"][-1]
     assert first.severity == "info"

@@ -180,6 +180,10 @@ class _Cusum:
 
     up: float = 0.0
     down: float = 0.0
+    # after a change noted as info (the baseline is kept), no new alarm in that direction
+    # until the sum has come back to zero (the images are back in the usual range)
+    hold_up: bool = False
+    hold_down: bool = False
 
     def add(self, z: float, settings: AlertSettings) -> None:
         zc = float(np.clip(z, -settings.shift_clip, settings.shift_clip))
@@ -187,9 +191,24 @@ class _Cusum:
         cap = settings.shift_h + settings.shift_clip
         self.up = min(cap, max(0.0, self.up + zc - settings.shift_k))
         self.down = min(cap, max(0.0, self.down - zc - settings.shift_k))
+        self.hold_up = self.hold_up and self.up > 0.0
+        self.hold_down = self.hold_down and self.down > 0.0
+
+    def alarm(self, up: bool, settings: AlertSettings) -> float | None:
+        """The sum in that direction when it signals a change, else None."""
+        total, held = (self.up, self.hold_up) if up else (self.down, self.hold_down)
+        return total if total >= settings.shift_h and not held else None
 
     def reset(self) -> None:
         self.up = self.down = 0.0
+        self.hold_up = self.hold_down = False
+
+    def hold(self, up: bool) -> None:
+        """A change noted as info: restart that direction and hold it."""
+        if up:
+            self.up, self.hold_up = 0.0, True
+        else:
+            self.down, self.hold_down = 0.0, True
 
 
 def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
@@ -235,17 +254,22 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             judged[i] = True
             cusum.add((obs.value - base.centre) / scales[i], settings)
             for up in (True, False):
-                total = cusum.up if up else cusum.down
-                if total >= settings.shift_h:
+                total = cusum.alarm(up, settings)
+                if total is not None:
                     found = _shift(series.cls, up, days, counts, usable, i, judged, centres,
                                    scales, total, settings)  # fmt: skip
                     if found is not None:
-                        shift, regime = found
+                        shift = found[0]
+                        if shift.severity == "info":
+                            # a seasonal or first-year change: noted once, baseline kept
+                            cusum.hold(up)
+                        else:
+                            regime = found[1]  # the new level is the baseline from here on
+                            cusum.reset()
+                            judged[:] = False
                         break
         if shift is not None:
             alerts.append(shift)
-            cusum.reset()
-            judged[:] = False
             dropped = False
         elif base is not None:
             lull = _lull(base, level, factors, int(months[i]), settings)
@@ -325,7 +349,7 @@ def _precedent(
     (``stat`` of those weeks >= ``ratio`` x value, or <= value / ``ratio`` going down;
     both as count + 1)."""
     if stat == "median":
-        refs = [r for r in refs if r.n_points >= 2]
+        refs = [r for r in refs if r.n_points >= 3]
 
     def key(r: SeasonRef) -> float:
         return {"median": r.median, "high": r.high, "low": r.low}[stat]
@@ -381,8 +405,10 @@ def _record(
         severity = "info"
         notes.append("too little history to call it a record beyond a note")
     reasons: list[str] = []
-    if history_days < settings.short_history_days:
-        reasons.append(f"the history is short ({_span(history_days)})")
+    if short:
+        reasons.append(
+            f"the history ({_span(history_days)}) is shorter than the {n_years}-year window"
+        )
     if obs.low is not None and obs.low <= standing.value:
         reasons.append(f"the count's lower bound {_n(obs.low)} does not clear the record")
     if (wide := obs.wide(settings)) is not None:
@@ -522,9 +548,9 @@ def _seen_before(
     cls: str,
     settings: AlertSettings,
 ) -> str | None:
-    """A note when at least ``precedent_images`` earlier images reached ``value``: for a
-    spike (``up``) in the same weeks of the previous N years, for a drop at any time of
-    them. One earlier spike is not a precedent (the baseline resists its own spikes)."""
+    """A note when earlier images reached ``value``: for a spike (``up``), at least
+    ``precedent_images`` in the same weeks of the previous N years (one earlier spike is
+    not a precedent); for a drop, ``drop_precedent_images`` at any time of them."""
     start = int(np.searchsorted(days[:i], days[i] - settings.record_years * DAYS_PER_YEAR))
     if up:
         w = float(settings.season_window_days)
@@ -540,7 +566,7 @@ def _seen_before(
         bar = (value + SEASON_OFFSET) / settings.season_precedent_ratio - SEASON_OFFSET
         hits = start + np.flatnonzero(counts[start:i] <= bar)
         where = f"in the previous {settings.record_years} years"
-    if len(hits) < settings.precedent_images:
+    if len(hits) < (settings.precedent_images if up else settings.drop_precedent_images):
         return None
     last = int(hits[-1])
     return (

@@ -16,7 +16,7 @@ class AlertSettings(BaseModel):
 
     # --- baseline -----------------------------------------------------------------
     baseline_window_days: int = Field(
-        default=180, ge=14, description="Trailing window of the robust baseline (median/MAD)."
+        default=120, ge=14, description="Trailing window of the robust baseline (median/MAD)."
     )
     baseline_min_points: int = Field(
         default=5,
@@ -48,7 +48,7 @@ class AlertSettings(BaseModel):
         default=3, ge=1, description="Images in a calendar month needed to estimate its factor."
     )
     seasonal_month_years: int = Field(
-        default=2,
+        default=1,
         ge=1,
         description="Calendar years a month must have been seen in before it gets a factor.",
     )
@@ -71,8 +71,14 @@ class AlertSettings(BaseModel):
     precedent_images: int = Field(
         default=2,
         ge=1,
-        description="A spike (drop) is 'info' when this many earlier images in the same weeks "
-        "of the previous N years (at any time of them) had as many (as few) cars.",
+        description="A spike is 'info' when this many earlier images in the same weeks of the "
+        "previous N years had as many cars (within season_precedent_ratio).",
+    )
+    drop_precedent_images: int = Field(
+        default=1,
+        ge=1,
+        description="A drop is 'info' when this many earlier images of the previous N years "
+        "had as few cars (the site has been this empty before).",
     )
     lull_floor: float = Field(
         default=0.5,
