@@ -33,7 +33,13 @@ from railwatch.analysis.baseline import (
     year_of,
 )
 from railwatch.analysis.events import link_events
-from railwatch.analysis.series import CountSeries, as_utc, build_series
+from railwatch.analysis.series import (
+    METHOD_WORDS,
+    CountSeries,
+    as_utc,
+    build_series,
+    split_by_method,
+)
 from railwatch.analysis.settings import AlertSettings
 from railwatch.analysis.types import ALERT_KINDS, Alert, CountPoint, Event, lower_severity
 
@@ -62,13 +68,34 @@ def analyze_series(
     series = build_series(points)
     alerts: list[Alert] = []
     for one in series.values():
-        alerts.extend(count_alerts(one, settings))
+        parts = split_by_method(one)
+        for method, part in parts.items():
+            found = count_alerts(part, settings)
+            if len(parts) > 1:  # say that other methods' counts were not compared
+                found = [_method_note(a, method, part, one) for a in found]
+            alerts.extend(found)
     alerts.extend(quality_alerts(points, settings, as_of=as_of))
     alerts = link_events(alerts, events, settings.event_window_days)
     return sorted(alerts, key=lambda a: (a.when, ALERT_KINDS.index(a.kind), a.cls))
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _method_note(alert: Alert, method: str, part: CountSeries, whole: CountSeries) -> Alert:
+    """``alert`` with a sentence saying it was judged against its own method's counts."""
+    mine = sum(1 for p in part.usable if as_utc(p.when) < alert.when)
+    others = sum(1 for p in whole.usable if p.method != method and as_utc(p.when) < alert.when)
+    words = METHOD_WORDS.get(method, f"counts by method '{method}'")
+    note = (
+        f" Judged against the {mine} earlier counts of the same kind ({words}) only; "
+        f"{others} earlier counts made another way were not compared."
+    )
+    return replace(
+        alert,
+        explanation=alert.explanation + note,
+        metrics={**alert.metrics, "method": method},
+    )
 
 
 def _n(value: float) -> str:

@@ -103,3 +103,28 @@ def build_series(points: Iterable[CountPoint]) -> dict[str, CountSeries]:
         combined = [_best(days[d]) for d in sorted(days)]
         out[cls] = CountSeries(cls=cls, points=tuple(combined))
     return out
+
+
+#: What each counting method means, for explanations.
+METHOD_WORDS: dict[str, str] = {
+    "objects": "cars detected one by one in 0.3–1.5 m imagery",
+    "length": "car equivalents from occupied track length in 1.5–10 m imagery",
+    "manual": "manual counts",
+}
+
+
+def split_by_method(series: CountSeries) -> dict[str, CountSeries]:
+    """The series' points grouped by the method that made each count.
+
+    Counts made by different methods have different errors (objects at 0.3–1.5 m;
+    car equivalents from occupied track length at coarser resolution, biased and far
+    noisier), so a count is judged against earlier counts of its own method only.
+    ``presence`` points (10 m and coarser: a long train present or not) carry no count
+    to judge and are left out. Gaps (unusable scenes) go with their method too.
+    """
+    groups: dict[str, list[CountPoint]] = {}
+    for p in series.points:
+        if p.method == "presence":
+            continue
+        groups.setdefault(p.method, []).append(p)
+    return {m: CountSeries(cls=series.cls, points=tuple(ps)) for m, ps in sorted(groups.items())}
