@@ -21,6 +21,7 @@ in ``docs/benchmarks.md``.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from collections import defaultdict
@@ -284,11 +285,41 @@ def fmt_table(results: dict[str, dict[str, object]], n_sites: int, years: float)
     return "\n".join(lines)
 
 
+def goals_line(res: dict[str, object]) -> str:
+    """The issue's goals next to the measured railwatch figures (pooled over sizes)."""
+    tallies: dict[tuple[str, str], Tally] = res["tallies"]  # type: ignore[assignment]
+
+    def pooled(kind: str, sizes: tuple[str, ...], field: str = "found") -> tuple[int, int]:
+        ts = [t for k, t in tallies.items() if k[0] == kind and k[1] in sizes]
+        return sum(getattr(t, field) for t in ts), sum(t.total for t in ts)
+
+    sp, sp_n = pooled("spike", ("3x", "5x", "10x"))
+    s3, s3_n = pooled("spike", ("3x",))
+    sh, sh_n = pooled("shift", ("2x", "3x"))
+    w2, w2_n = pooled("shift", ("2x", "3x"), "within2")
+    fa = float(res["false_alarms"]) / float(res["free_years"])  # type: ignore[arg-type]
+    return (
+        f"Goals (railwatch, this run): recall for spikes >= 3x (3x, 5x, 10x pooled) "
+        f"{sp}/{sp_n} = {sp / sp_n:.3f}, for 3x spikes alone {s3}/{s3_n} = {s3 / s3_n:.3f} "
+        f"(goal >= 0.95); for upward shifts >= 2x {sh}/{sh_n} = {sh / sh_n:.3f} (goal >= "
+        f"0.95; halvings, 0.5x, in the table); false alarms {fa:.3f} per "
+        f"event-free site-year (goal <= 0.2); shifts >= 2x with a shift/drop alert within "
+        f"2 usable images {w2}/{w2_n} = {w2 / w2_n:.3f} (goal: all)."
+    )
+
+
 def _size_key(size: str) -> float:
     try:
         return float(size.rstrip("x"))
     except ValueError:
         return 0.0
+
+
+def _memory_gb() -> str:
+    try:
+        return f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f}"
+    except (ValueError, OSError, AttributeError):
+        return "?"
 
 
 def main() -> None:
@@ -315,14 +346,15 @@ def main() -> None:
     header = (
         f"Alerts benchmark (`benchmarks/bench_alerts.py --seed {args.seed}`), "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()} "
-        f"{platform.python_implementation()} {platform.python_version()}, one core: "
+        f"{os.cpu_count()}-core machine, {_memory_gb()} GB, "
+        f"{platform.python_implementation()} {platform.python_version()}, one process: "
         f"{args.sites} sites x {args.years} years = {args.sites * args.years} site-years, "
         f"{n_images} images ({n_usable} usable); detector error {DETECTOR_ERROR:.1%} "
         f"(Gaussian, relative), natural variation Poisson x lognormal CV {NATURAL_CV:.0%}. "
         f"Alert = severity >= low. Thresholds tuned on seed 7, reported on seed {args.seed}. "
         f"Run time {elapsed:.0f} s (railwatch rules {timings['railwatch']:.0f} s)."
     )
-    text = header + "\n\n" + table
+    text = header + "\n\n" + table + "\n\n" + goals_line(results["railwatch"])
     print(text)
     if not args.no_write:
         write_docs(text)
