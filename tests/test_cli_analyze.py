@@ -135,3 +135,25 @@ def test_analyze_site_idempotent_with_ack_and_events(
     assert acked["acknowledged"] and acked["ack_note"] == "checked by hand"
     assert all(a["when"] >= "2024-01-01" for a in again)
     assert main([*base, "event", "remove", str(events[0]["id"]), "--yes"]) == 0
+
+
+def test_analyze_counts_as_of(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The CSV ends 2024-04-18: as of 2024-05-01 there is no silence, as of 2024-08-01
+    there is one (ongoing), and the same as-of date gives the same alerts."""
+    path = _csv(tmp_path)
+    assert main(["analyze", "--counts", str(path), "--json", "--as-of", "2024-05-01"]) == 0
+    early = json.loads(capsys.readouterr().out)
+    assert not [a for a in early if a["kind"] == "quality"]
+    runs = []
+    for _ in range(2):
+        assert main(["analyze", "--counts", str(path), "--json", "--as-of", "2024-08-01"]) == 0
+        runs.append(json.loads(capsys.readouterr().out))
+    assert runs[0] == runs[1]
+    quality = [a for a in runs[0] if a["kind"] == "quality"]
+    assert len(quality) == 1 and quality[0]["metrics"]["ongoing"] == "yes"
+    assert "as of 2024-08-01" in quality[0]["explanation"]
+    # points after the as-of date are ignored: the 50-car spike is not seen yet
+    assert main(["analyze", "--counts", str(path), "--json", "--as-of", "2024-04-17"]) == 0
+    assert not [a for a in json.loads(capsys.readouterr().out) if a["kind"] == "spike"]
+    assert main(["analyze", "--counts", str(path), "--as-of", "2024-13-01"]) == 2
+    assert "--as-of '2024-13-01' is not a date" in capsys.readouterr().err
