@@ -142,7 +142,8 @@ class JobManager:
                 on_progress=progress,
             )
             with self._db.session() as s:
-                analysis = analyze_site(s, job.site)
+                # judged as of now: a site silent since its last image gets a quality alert
+                analysis = analyze_site(s, job.site, as_of=datetime.now(UTC))
             result = {
                 "detector": summary.detector,
                 "version": summary.version,

@@ -3,6 +3,7 @@ synchronous re-analysis of a site's stored counts."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -72,12 +73,12 @@ def get_job(job_id: JobId, request: Request) -> dict[str, Any]:
     summary="Re-run the analysis of a site",
 )
 def analyze(site: SiteName, db: DB) -> dict[str, Any]:
-    """Rebuild the site's alerts from its stored counts and events (idempotent;
-    acknowledgements are kept)."""
+    """Rebuild the site's alerts from its stored counts and events, as of now
+    (idempotent for the same day; acknowledgements are kept)."""
     from railwatch.analysis.store import analyze_site
 
     with db.session() as s:
-        result = analyze_site(s, repo.get_site(s, site).name)
+        result = analyze_site(s, repo.get_site(s, site).name, as_of=datetime.now(UTC))
     return {
         "site": result.site,
         "alerts": len(result.alerts),
