@@ -274,3 +274,21 @@ def test_headline_alert_is_the_most_severe_of_the_last_year() -> None:
     assert top_alert([old_high, recent_low, recent_info], latest) == recent_low
     assert top_alert([old_high], latest) == old_high
     assert top_alert([], latest) is None
+
+
+def test_baseline_track_follows_the_main_method_only() -> None:
+    from railwatch.report.data import baseline_track
+
+    objects = [
+        SceneRow(i, T0 + timedelta(days=14 * i), "S", 0.5, True, 1.0, 1.0, 10.0 + i % 3,
+                 method="objects")
+        for i in range(40)
+    ]  # fmt: skip
+    coarse = [
+        SceneRow(100 + i, T0 + timedelta(days=14 * i + 7), "P", 3.0, True, 1.0, 1.0, 45.0,
+                 method="length")
+        for i in range(5)
+    ]  # fmt: skip
+    track = baseline_track([*objects, *coarse])
+    assert [b.when for b in track] == [r.when for r in objects]
+    assert max(b.record or 0.0 for b in track) == 12.0  # the 45s of 3 m never set it

@@ -118,9 +118,26 @@ def event_rows(session: Session, site: Site) -> list[EventRow]:
 
 
 def baseline_track(rows: Sequence[SceneRow], settings: object | None = None) -> list[BaselinePoint]:
-    """The baseline at each counted image, from the images before it only:
-    robust centre ± :data:`BAND_SPREADS` spreads (``analysis.baseline.robust_baseline``)
-    and the trailing record over ``record_years`` (``analysis.baseline.trailing_record``)."""
+    """The baseline at each counted image of the site's main counting method (the one
+    with the most counted images), from the earlier images of that method only, as the
+    alert rules judge them (``analysis.series.split_by_method``): robust centre ±
+    :data:`BAND_SPREADS` spreads (``analysis.baseline.robust_baseline``) and the
+    trailing record over ``record_years`` (``analysis.baseline.trailing_record``).
+    Counts made by another method (e.g. occupied length at 3 m) get no band: they are
+    judged against their own, separate history."""
+    by_method: dict[str, list[SceneRow]] = {}
+    for r in rows:
+        if r.counted and r.method != "presence":
+            by_method.setdefault(r.method or "objects", []).append(r)
+    if not by_method:
+        return []
+    main = max(sorted(by_method), key=lambda m: len(by_method[m]))
+    return _baseline_track_one(by_method[main], settings)
+
+
+def _baseline_track_one(
+    rows: Sequence[SceneRow], settings: object | None = None
+) -> list[BaselinePoint]:
     from railwatch.analysis.baseline import robust_baseline, trailing_record
     from railwatch.analysis.settings import AlertSettings
 
