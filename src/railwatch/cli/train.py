@@ -32,6 +32,9 @@ def train(
         float,
         typer.Option(help="Share of simulator scenes rendered nearly empty (hard negatives)."),
     ] = 0.25,
+    blur_max: Annotated[
+        float, typer.Option(help="Largest Gaussian blur (sigma, source pixels) in augmentation.")
+    ] = 1.0,
     threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 2,
     init: Annotated[
         Path | None,
@@ -59,6 +62,7 @@ def train(
         styles=tuple(s.strip() for s in styles.split(",") if s.strip()),
         sim_fraction=sim_fraction,
         empty_fraction=empty_fraction,
+        blur_max=blur_max,
         threads=threads,
         init=str(init) if init is not None else None,
         lr=lr,

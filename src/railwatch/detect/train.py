@@ -47,6 +47,8 @@ class TrainConfig:
     seed: int = 7
     styles: tuple[str, ...] = TRAIN_STYLES
     sim_fraction: float = 0.5
+    #: Largest Gaussian blur (sigma, pixels of the source image) in the augmentation.
+    blur_max: float = 1.0
     #: Share of simulator scenes rendered nearly empty (0-6 cars) with crops centred on
     #: the tracks: hard negatives (bare track, switches, masts, ballast patterns).
     empty_fraction: float = 0.25
@@ -67,9 +69,9 @@ class Bank:
     sources: list[str] = field(default_factory=list)
 
 
-def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def degrade(img: np.ndarray, rng: np.random.Generator, blur_max: float = 1.0) -> np.ndarray:
     """Photometric randomisation at the image's own resolution: colour gains, gamma,
-    grey, haze, blur, noise and JPEG."""
+    grey, haze, blur (Gaussian, sigma up to ``blur_max`` pixels), noise and JPEG."""
     x: np.ndarray = img.astype(np.float32) / 255.0
     x = x ** rng.uniform(0.7, 1.4)
     x *= rng.uniform(0.75, 1.25, 3)[None, None, :]
@@ -80,7 +82,7 @@ def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         x = x * (1 - h) + h * rng.uniform(0.6, 1.0)
     x = x * rng.uniform(0.6, 1.3) + rng.uniform(-0.1, 0.1)
     if rng.random() < 0.5:
-        x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.3, 1.0))
+        x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.3, blur_max))
     x += rng.normal(0, rng.uniform(0, 0.03), x.shape).astype(np.float32)
     out: np.ndarray = np.clip(x * 255, 0, 255).astype(np.uint8)
     if rng.random() < 0.6:
@@ -141,7 +143,7 @@ def _to_work_crops(
 
 
 def synth_sample(
-    rng: np.random.Generator, gsd_range: tuple[float, float]
+    rng: np.random.Generator, gsd_range: tuple[float, float], blur_max: float = 1.0
 ) -> tuple[np.ndarray, list[WorkBox]]:
     """One procedural training crop."""
     gsd = float(np.exp(rng.uniform(np.log(gsd_range[0]), np.log(gsd_range[1]))))
@@ -149,7 +151,7 @@ def synth_sample(
     img, cars = draw_yard(rng, size_m, gsd / 2)
     n = round(size_m / gsd)
     img = cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA)
-    img = degrade(img, rng)
+    img = degrade(img, rng, blur_max)
     polys = []
     for c in cars:
         a = np.deg2rad(c.angle)
@@ -167,6 +169,7 @@ def sim_samples(
     styles: Sequence[str],
     n_crops: int = 8,
     empty: bool = False,
+    blur_max: float = 1.0,
 ) -> list[tuple[np.ndarray, list[WorkBox]]]:
     """Crops of one scene from the project simulator (``railwatch.sim``), restricted to
     the style families ``styles``. Cars mostly hidden by cloud or outside the data are
@@ -189,7 +192,7 @@ def sim_samples(
             for d in np.arange(0.0, line.length, 40.0)
         ]
         anchors = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
-    img = degrade(np.ascontiguousarray(np.asarray(scene.image)[..., :3]), rng)
+    img = degrade(np.ascontiguousarray(np.asarray(scene.image)[..., :3]), rng, blur_max)
     polys = [
         (np.asarray(t.polygon_px.exterior.coords, dtype=np.float64)[:4], t.cls, bool(t.covered))
         for t in scene.truth
@@ -217,10 +220,10 @@ def build_bank(cfg: TrainConfig, progress: Callable[[int, int], None] | None = N
         n_sim = bank.sources.count("sim") + bank.sources.count("sim-empty")
         if use_sim and n_sim < cfg.sim_fraction * (len(bank.images) + 1):
             empty = bool(rng.random() < cfg.empty_fraction)
-            crops = sim_samples(rng, cfg.gsd_range, cfg.styles, empty=empty)
+            crops = sim_samples(rng, cfg.gsd_range, cfg.styles, empty=empty, blur_max=cfg.blur_max)
             src = "sim-empty" if empty else "sim"
         else:
-            crops = [synth_sample(rng, cfg.gsd_range)]
+            crops = [synth_sample(rng, cfg.gsd_range, cfg.blur_max)]
             src = "synth"
         for img, boxes in crops[: cfg.scenes - len(bank.images)]:
             bank.images.append(img)
