@@ -144,3 +144,20 @@ def test_card_threshold_and_write_calibration_keep_other_keys(tmp_path: Path) ->
     assert DefaultDetector(w).threshold == 0.3
     assert DefaultDetector(w, threshold=0.5).threshold == 0.5  # the caller wins
     assert DefaultDetector(w).calibration == cal
+
+
+def test_calibrate_command_writes_the_card(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from railwatch.cli.main import main
+
+    w = tmp_path / "w.onnx"
+    shutil.copy(default_weights(), w)
+    w.with_suffix(".json").write_text(json.dumps({"config": {"seed": 1}}))
+    assert main(["calibrate", str(w), "--scenes", "1", "--threshold", "0.5"]) == 0
+    card = json.loads(w.with_suffix(".json").read_text())
+    assert card["config"] == {"seed": 1} and card["threshold"] == 0.5
+    cal = Calibration.from_dict(card["calibration"])
+    assert cal.gsd == (0.3, 0.5, 0.75, 1.0) and cal.scenes == 4
+    assert "recall at 0.5 m" in capsys.readouterr().err
+    assert main(["calibrate", str(tmp_path / "missing.onnx")]) == 2
