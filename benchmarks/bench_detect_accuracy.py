@@ -40,7 +40,7 @@ from shapely.geometry import LineString, MultiLineString
 from railwatch.detect.api import detect_array
 from railwatch.detect.base import Detection
 from railwatch.detect.coarse import estimate_occupancy
-from railwatch.detect.eval import evaluate_scene, match, summarise
+from railwatch.detect.eval import evaluate_scene, summarise, without_matches
 from railwatch.detect.geojson import FeatureSet, box_from_polygon
 from railwatch.detect.registry import get_detector
 from railwatch.detect.train import HELD_OUT_STYLES
@@ -119,10 +119,7 @@ def without_hidden(sc: RenderedScene, dets: list[Detection]) -> list[Detection]:
         for t in sc.truth
         if not (t.valid_fraction >= 0.5 and t.clear_fraction >= 0.5)
     ]
-    if not hidden or not dets:
-        return dets
-    on_hidden = {b for _, b, _ in match(hidden, dets, 0.3).pairs}
-    return [d for i, d in enumerate(dets) if i not in on_hidden]
+    return without_matches(dets, hidden)
 
 
 def _count_rows(counts: list[tuple[float, str, int, int, float, float, float]]) -> list[str]:

@@ -184,24 +184,13 @@ def prepare_demo(db: Database, folder: Path, dates: tuple[str, ...] = DEMO_DATES
     """Render the demo subset into ``folder``, create its site and events and ingest
     every image, as :func:`railwatch.demo.run_demo` does; returns the site name.
     Scenes are left pending (process them with ``process_site`` or a job)."""
+    from railwatch.demo import ensure_site
     from railwatch.ingest import ingest_paths
     from railwatch.sim.scenario import render_scenario
 
     sc = demo_subset(dates)
     paths = render_scenario(sc, folder)
-    with db.session() as s:
-        repo.add_site(
-            s,
-            SiteSpec(
-                name=sc.name,
-                geometry=sc.aoi,
-                description=sc.description,
-                tags=("demo", "simulated"),
-                tracks=sc.tracks_wgs84(),
-            ),
-        )
-        for when, label in sc.events:
-            repo.add_event(s, sc.name, when, label)
+    ensure_site(db, sc)
     summary = ingest_paths(db, sc.name, [p.image for p in paths])
     if summary.failed or len(summary.ingested) != len(dates):
         raise ValueError(f"demo ingest failed: {summary.failed}")

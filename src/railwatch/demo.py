@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from railwatch.sim.scenario import Scenario
     from railwatch.storage import Database
 
-__all__ = ["DemoResult", "run_demo"]
+__all__ = ["DemoResult", "ensure_site", "run_demo"]
 
 #: ``on_stage(stage, done, total)``: progress of the current stage (total 0 = unknown).
 StageCallback = Callable[[str, int, int], None]
@@ -50,7 +50,7 @@ class DemoResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _ensure_site(db: Database, scenario: Scenario) -> None:
+def ensure_site(db: Database, scenario: Scenario) -> None:
     """Create the scenario's site and events unless they exist already."""
     from railwatch.errors import NotFoundError
     from railwatch.sites import SiteSpec
@@ -111,7 +111,7 @@ def run_demo(
     result.timings["render"] = time.perf_counter() - t0
 
     db = Database(db_url)
-    _ensure_site(db, sc)
+    ensure_site(db, sc)
     t0 = time.perf_counter()
     ingest_report = stage("ingest")
     summary = ingest_paths(

@@ -221,7 +221,7 @@ def sample_scene(
     pixel polygons, ``hidden_px`` cars under opaque cloud or outside the data
     (detections on them are neither hits nor false alarms). Cars and detections
     centred within ``border_m`` of the image edge are left out (cut by the edge)."""
-    from railwatch.detect.eval import match
+    from railwatch.detect.eval import match, without_matches
 
     h, w = shape
     m = border_m / gsd
@@ -230,10 +230,7 @@ def sample_scene(
         return m <= x <= w - m and m <= y <= h - m
 
     dets = [d for d in detections if inner(d.box.cx, d.box.cy)]
-    if hidden_px and dets:
-        hm = match([_truth_box(p) for p in hidden_px], dets, 0.3)
-        on_hidden = {b for _, b, _ in hm.pairs}
-        dets = [d for i, d in enumerate(dets) if i not in on_hidden]
+    dets = without_matches(dets, [_truth_box(p) for p in hidden_px])
     truth = [_truth_box(p) for p in truth_px]
     truth = [t for t in truth if inner(t.box.cx, t.box.cy)]
     mm = match(truth, dets, 0.3)

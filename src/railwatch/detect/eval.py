@@ -104,6 +104,18 @@ def match(
     return Matching(tuple(sorted(pairs)), len(truth), len(pred))
 
 
+def without_matches(
+    pred: Sequence[Detection], ignored: Sequence[Detection], iou_threshold: float = 0.3
+) -> list[Detection]:
+    """``pred`` minus the detections matched (one to one) to ``ignored`` objects: cars
+    the truth leaves out (under cloud or haze, outside the data) are neither hits nor
+    false alarms."""
+    if not pred or not ignored:
+        return list(pred)
+    hit = {b for _, b, _ in match(ignored, pred, iou_threshold).pairs}
+    return [d for i, d in enumerate(pred) if i not in hit]
+
+
 @dataclass(frozen=True)
 class PRF:
     """Precision, recall, F1 and the counts they come from."""
@@ -385,4 +397,5 @@ __all__ = [
     "match",
     "report_json",
     "summarise",
+    "without_matches",
 ]
