@@ -15,6 +15,7 @@ from railwatch.detect.base import Detection, OrientedBox
 from railwatch.detect.calibration import (
     Calibration,
     CalibrationSample,
+    choose_class_threshold,
     fit_calibration,
     sample_scene,
 )
@@ -117,6 +118,69 @@ def test_sample_scene_ignores_detections_on_hidden_cars_and_borders() -> None:
     assert sorted(zip(s.scores, s.matched, strict=True)) == [(0.6, False), (0.9, True)]
 
 
+def test_sample_scene_records_class_confidence_of_matched_detections() -> None:
+    def det(cx: float, probs: dict[str, float]) -> Detection:
+        return Detection(
+            OrientedBox(cx, 100, 28, 6, 0), score=0.9, extra={f"p_{k}": v for k, v in probs.items()}
+        )
+
+    dets = [
+        det(100, {"tank": 0.7, "boxcar": 0.3}),  # right type
+        det(200, {"tank": 0.2, "boxcar": 0.8}),  # wrong type
+        det(300, {"tank": 0.9, "boxcar": 0.1}),  # false alarm: no class record
+        Detection(OrientedBox(60, 200, 28, 6, 0), score=0.9),  # no probabilities
+    ]
+    truth = [_rect(100, 100), _rect(200, 100), _rect(60, 200)]
+    s = sample_scene(dets, truth, [], (400, 400), 0.5, truth_classes=["tank", "tank", "flat"])
+    assert sorted(zip(s.class_conf, s.class_hit, strict=True)) == [(0.7, True), (0.8, False)]
+    assert sum(s.matched) == 3
+    with pytest.raises(InputError, match="one truth class"):
+        sample_scene(dets, truth, [], (400, 400), 0.5, truth_classes=["tank"])
+
+
+def test_class_threshold_is_the_lowest_confidence_with_enough_precision() -> None:
+    rng = np.random.default_rng(3)
+    conf = rng.uniform(0.2, 1.0, 4000)
+    hit = rng.random(4000) < conf  # a calibrated classifier: right with probability conf
+    t = choose_class_threshold(conf, hit, target=0.8)
+    assert t is not None and 0.5 <= t <= 0.7
+    assert float(hit[conf >= t].mean()) >= 0.8
+    assert float(hit[conf >= t - 0.1].mean()) < 0.8
+    assert choose_class_threshold(conf, np.zeros(4000, bool)) is None  # never right
+    assert choose_class_threshold(conf[:5], hit[:5] | True) is None  # too few samples
+
+
+def test_fit_stores_class_table_and_detector_uses_its_threshold(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    samples = []
+    for _ in range(10):
+        conf = rng.uniform(0.2, 1.0, 60)
+        hit = rng.random(60) < conf
+        samples.append(
+            CalibrationSample(
+                0.5, (0.9,) * 60, (True,) * 60, 60, tuple(conf.tolist()), tuple(hit.tolist())
+            )
+        )
+    cal = fit_calibration(samples)
+    assert cal.class_threshold is not None and len(cal.class_counts) == len(cal.class_edges) - 1
+    assert sum(cal.class_counts) == 600
+    assert Calibration.from_dict(cal.as_dict()) == cal
+    w = tmp_path / "w.onnx"
+    shutil.copy(default_weights(), w)
+    w.with_suffix(".json").write_text(json.dumps({"calibration": cal.as_dict()}))
+    assert DefaultDetector(w).class_threshold == cal.class_threshold
+    assert DefaultDetector(w, class_threshold=0.2).class_threshold == 0.2  # the caller wins
+    never = fit_calibration(
+        [CalibrationSample(0.5, (0.9,) * 60, (True,) * 60, 60, (0.9,) * 60, (False,) * 60)]
+    )
+    assert never.class_threshold is None
+    w.with_suffix(".json").write_text(json.dumps({"calibration": never.as_dict()}))
+    assert DefaultDetector(w).class_threshold > 1.0  # every car stays "railcar"
+    old = {k: v for k, v in cal.as_dict().items() if not k.startswith("class_")}
+    w.with_suffix(".json").write_text(json.dumps({"calibration": old}))
+    assert DefaultDetector(w).class_threshold == 0.5  # a card from before class calibration
+
+
 def test_default_detector_reads_calibration_from_its_card(tmp_path: Path) -> None:
     w = tmp_path / "w.onnx"
     shutil.copy(default_weights(), w)
@@ -159,5 +223,7 @@ def test_calibrate_command_writes_the_card(
     assert card["config"] == {"seed": 1} and card["threshold"] == 0.5
     cal = Calibration.from_dict(card["calibration"])
     assert cal.gsd == (0.3, 0.5, 0.75, 1.0) and cal.scenes == 4
-    assert "recall at 0.5 m" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "recall at 0.5 m" in err and "class right by confidence" in err
+    assert len(cal.class_edges) == len(cal.class_precision) + 1
     assert main(["calibrate", str(tmp_path / "missing.onnx")]) == 2

@@ -62,6 +62,26 @@ def calibrate(
         for a, b, p in zip(cal.score_edges, cal.score_edges[1:], cal.precision, strict=False)
     )
     err_console.print(f"precision by score: {bins}")
+    if cal.class_edges:
+        cbins = ", ".join(
+            f"{a:.1f}-{b:.1f}: {p:.2f} (n={n})"
+            for a, b, p, n in zip(
+                cal.class_edges,
+                cal.class_edges[1:],
+                cal.class_precision,
+                cal.class_counts,
+                strict=False,
+            )
+        )
+        err_console.print(f"class right by confidence: {cbins}")
+        err_console.print(
+            "types reported from confidence "
+            + (
+                f"{cal.class_threshold:g}"
+                if cal.class_threshold is not None
+                else "never (no confidence is right often enough; every car is 'railcar')"
+            )
+        )
     err_console.print(f"threshold {det.threshold:g}; calibrated on {cal.source}")
     console.print(f"wrote calibration to {card}")
 

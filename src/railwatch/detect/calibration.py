@@ -15,6 +15,14 @@ how many cars were missed (binomial), and how far this scene's recall may sit fr
 average (the measured scene-to-scene spread). The numbers behind a calibration are
 stored with the detector's weights (``railwatch calibrate``); a detector without one
 gets the uncalibrated interval of :func:`railwatch.counting.count_interval`.
+
+For detectors that report class probabilities (``p_<class>`` in a detection's
+``extra``), the calibration also measures **class precision by confidence**: among
+detections that matched a true car, the share whose most probable class is the true
+one, per bin of that class's probability. From it comes the **class threshold**: the
+lowest confidence at which labelled types are right at least
+:data:`CLASS_PRECISION_TARGET` of the time; below it a detection is reported as the
+generic ``railcar``.
 """
 
 from __future__ import annotations
@@ -38,6 +46,12 @@ DEFAULT_SCORE_EDGES: tuple[float, ...] = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 #: Recall is never taken below this (a count would explode on a scene unlike the
 #: calibration set).
 MIN_RECALL = 0.25
+#: Confidence bins (probability of the most probable class) of the class precision table.
+DEFAULT_CLASS_EDGES: tuple[float, ...] = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+#: A type is reported only where labelled types were right at least this often.
+CLASS_PRECISION_TARGET = 0.8
+#: Fewest matched detections at or above a candidate class threshold to trust it.
+MIN_CLASS_SAMPLES = 20
 
 __all__ = [
     "Calibration",
@@ -55,10 +69,16 @@ class CalibrationSample:
     scores: tuple[float, ...]
     matched: tuple[bool, ...]
     n_truth: int
+    #: For matched detections with class probabilities: the most probable class's
+    #: probability, and whether that class is the true car's class.
+    class_conf: tuple[float, ...] = ()
+    class_hit: tuple[bool, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.scores) != len(self.matched):
             raise InputError("a calibration sample needs one matched flag per score")
+        if len(self.class_conf) != len(self.class_hit):
+            raise InputError("a calibration sample needs one class hit flag per confidence")
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,12 @@ class Calibration:
     recall_sd: tuple[float, ...]
     scenes: int = 0
     source: str = ""
+    #: Class precision by confidence bin (empty when the detector has no class
+    #: probabilities) and the class threshold chosen from it (None: never label types).
+    class_edges: tuple[float, ...] = ()
+    class_precision: tuple[float, ...] = ()
+    class_counts: tuple[int, ...] = ()
+    class_threshold: float | None = None
 
     def __post_init__(self) -> None:
         if len(self.score_edges) != len(self.precision) + 1 or not self.precision:
@@ -80,9 +106,16 @@ class Calibration:
             raise InputError("calibration: gsd, recall and recall_sd must have the same length")
         if list(self.gsd) != sorted(self.gsd):
             raise InputError("calibration: gsd values must be increasing")
-        values = (*self.precision, *self.recall)
+        values = (*self.precision, *self.recall, *self.class_precision)
         if any(not 0.0 <= v <= 1.0 for v in values):
             raise InputError("calibration: precision and recall must lie in [0, 1]")
+        if self.class_edges and not (
+            len(self.class_edges) == len(self.class_precision) + 1 == len(self.class_counts) + 1
+        ):
+            raise InputError(
+                "calibration: class_edges must have one more entry than class_precision "
+                "and class_counts"
+            )
 
     def precision_of(self, scores: Sequence[float] | np.ndarray) -> np.ndarray:
         """Probability that a detection with each score is a railcar."""
@@ -120,6 +153,10 @@ class Calibration:
             "recall_sd": list(self.recall_sd),
             "scenes": self.scenes,
             "source": self.source,
+            "class_edges": list(self.class_edges),
+            "class_precision": list(self.class_precision),
+            "class_counts": list(self.class_counts),
+            "class_threshold": self.class_threshold,
         }
 
     @classmethod
@@ -133,6 +170,12 @@ class Calibration:
                 recall_sd=tuple(float(v) for v in data["recall_sd"]),
                 scenes=int(data.get("scenes", 0)),
                 source=str(data.get("source", "")),
+                class_edges=tuple(float(v) for v in data.get("class_edges", ())),
+                class_precision=tuple(float(v) for v in data.get("class_precision", ())),
+                class_counts=tuple(int(v) for v in data.get("class_counts", ())),
+                class_threshold=(
+                    None if data.get("class_threshold") is None else float(data["class_threshold"])
+                ),
             )
         except (KeyError, TypeError, ValueError) as err:
             raise InputError(
@@ -154,10 +197,30 @@ def _monotone(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.concatenate([np.full(int(n), v) for v, _, n in blocks])
 
 
+def choose_class_threshold(
+    conf: np.ndarray,
+    hit: np.ndarray,
+    edges: Sequence[float] = DEFAULT_CLASS_EDGES,
+    target: float = CLASS_PRECISION_TARGET,
+    min_samples: int = MIN_CLASS_SAMPLES,
+) -> float | None:
+    """The lowest bin edge ``t`` such that detections whose class confidence is at least
+    ``t`` have the right class at least ``target`` of the time (over at least
+    ``min_samples`` of them); None when no edge qualifies (types are never reported)."""
+    for t in edges[:-1]:
+        sel = conf >= t
+        n = int(sel.sum())
+        if n >= min_samples and float(hit[sel].mean()) >= target:
+            return float(t)
+    return None
+
+
 def fit_calibration(
     samples: Sequence[CalibrationSample],
     *,
     score_edges: Sequence[float] = DEFAULT_SCORE_EDGES,
+    class_edges: Sequence[float] = DEFAULT_CLASS_EDGES,
+    class_target: float = CLASS_PRECISION_TARGET,
     source: str = "",
 ) -> Calibration:
     """Fit precision by score and recall by resolution from labelled scenes.
@@ -165,7 +228,9 @@ def fit_calibration(
     Precision per bin is smoothed towards 0.5 with one pseudo-count each way and made
     non-decreasing in the score; recall per resolution is pooled over that
     resolution's scenes, with the standard deviation of the per-scene recall of scenes
-    holding at least five cars.
+    holding at least five cars. Where the samples carry class confidences, the class
+    precision per confidence bin and the class threshold
+    (:func:`choose_class_threshold` with ``class_target``) are fitted too.
     """
     if not samples:
         raise InputError("calibration needs at least one labelled scene")
@@ -186,6 +251,23 @@ def fit_calibration(
         recall.append(found / truth if truth else 1.0)
         per_scene = [sum(s.matched) / s.n_truth for s in group if s.n_truth >= 5]
         spread.append(float(np.std(per_scene, ddof=1)) if len(per_scene) > 1 else 0.1)
+    conf = np.concatenate([np.asarray(s.class_conf, dtype=np.float64) for s in samples])
+    chit = np.concatenate([np.asarray(s.class_hit, dtype=np.float64) for s in samples])
+    cls_fields: dict[str, Any] = {}
+    if conf.size:
+        cedges = np.asarray(class_edges, dtype=np.float64)
+        cidx = np.searchsorted(cedges[1:-1], np.clip(conf, 0.0, 1.0), side="right")
+        kc = len(cedges) - 1
+        cn = np.bincount(cidx, minlength=kc)
+        ctp = np.bincount(cidx, weights=chit, minlength=kc)
+        cls_fields = {
+            "class_edges": tuple(float(e) for e in cedges),
+            "class_precision": tuple(float(v) for v in (ctp + 1.0) / (cn + 2.0)),
+            "class_counts": tuple(int(v) for v in cn),
+            "class_threshold": choose_class_threshold(
+                conf, chit > 0.5, tuple(float(e) for e in cedges), class_target
+            ),
+        }
     return Calibration(
         score_edges=tuple(float(e) for e in edges),
         precision=tuple(float(p) for p in np.clip(prec, 0.0, 1.0)),
@@ -194,6 +276,7 @@ def fit_calibration(
         recall_sd=tuple(spread),
         scenes=len(samples),
         source=source,
+        **cls_fields,
     )
 
 
@@ -215,12 +298,16 @@ def sample_scene(
     shape: tuple[int, int],
     gsd: float,
     *,
+    truth_classes: Sequence[str] | None = None,
     border_m: float = 8.0,
 ) -> CalibrationSample:
     """Score one labelled scene for calibration. ``truth_px`` are the visible cars'
     pixel polygons, ``hidden_px`` cars under opaque cloud or outside the data
     (detections on them are neither hits nor false alarms). Cars and detections
-    centred within ``border_m`` of the image edge are left out (cut by the edge)."""
+    centred within ``border_m`` of the image edge are left out (cut by the edge).
+    With ``truth_classes`` (one per visible car), matched detections that carry class
+    probabilities (``p_<class>`` in ``extra``) also record their class confidence and
+    whether their most probable class is right."""
     from railwatch.detect.eval import match, without_matches
 
     h, w = shape
@@ -229,17 +316,35 @@ def sample_scene(
     def inner(x: float, y: float) -> bool:
         return m <= x <= w - m and m <= y <= h - m
 
+    if truth_classes is not None and len(truth_classes) != len(truth_px):
+        raise InputError("sample_scene: give one truth class per visible car")
     dets = [d for d in detections if inner(d.box.cx, d.box.cy)]
     dets = without_matches(dets, [_truth_box(p) for p in hidden_px])
-    truth = [_truth_box(p) for p in truth_px]
-    truth = [t for t in truth if inner(t.box.cx, t.box.cy)]
+    kept = [
+        (_truth_box(p), truth_classes[i] if truth_classes is not None else None)
+        for i, p in enumerate(truth_px)
+    ]
+    kept = [(t, c) for t, c in kept if inner(t.box.cx, t.box.cy)]
+    truth = [t for t, _ in kept]
     mm = match(truth, dets, 0.3)
     hit = {b for _, b, _ in mm.pairs}
+    conf: list[float] = []
+    right: list[bool] = []
+    for a, b, _ in mm.pairs:
+        true_cls = kept[a][1]
+        probs = {k[2:]: v for k, v in dets[b].extra.items() if k.startswith("p_")}
+        if true_cls is None or not probs:
+            continue
+        best = max(probs, key=lambda k: probs[k])
+        conf.append(float(probs[best]))
+        right.append(best == true_cls)
     return CalibrationSample(
         gsd=float(gsd),
         scores=tuple(float(d.score) for d in dets),
         matched=tuple(i in hit for i in range(len(dets))),
         n_truth=len(truth),
+        class_conf=tuple(conf),
+        class_hit=tuple(right),
     )
 
 
@@ -270,11 +375,17 @@ def calibrate_on_simulator(
             dets = detect_array(img, float(gsd), detector=detector, valid=scene.valid)
             vis: list[np.ndarray] = []
             hid: list[np.ndarray] = []
+            vis_cls: list[str] = []
             for t in scene.truth:
                 poly = np.asarray(t.polygon_px.exterior.coords, dtype=np.float64)[:4]
-                ok = t.clear_fraction >= 0.6 and t.valid_fraction >= 0.6
-                (vis if ok else hid).append(poly)
-            samples.append(sample_scene(dets, vis, hid, img.shape[:2], float(gsd)))
+                if t.clear_fraction >= 0.6 and t.valid_fraction >= 0.6:
+                    vis.append(poly)
+                    vis_cls.append(str(t.cls))
+                else:
+                    hid.append(poly)
+            samples.append(
+                sample_scene(dets, vis, hid, img.shape[:2], float(gsd), truth_classes=vis_cls)
+            )
             if progress is not None:
                 progress(len(samples), total)
     source = (

@@ -42,6 +42,10 @@ LENGTH_RANGE_M = (8.0, 27.0)
 WIDTH_RANGE_M = (2.0, 4.2)
 #: Centre-heat threshold when neither the caller nor the weights' card sets one.
 DEFAULT_THRESHOLD = 0.4
+#: Class-probability threshold when neither the caller nor the calibration sets one.
+DEFAULT_CLASS_THRESHOLD = 0.5
+#: A class threshold no probability reaches (every car reported as ``railcar``).
+NEVER_LABEL = 1.01
 
 
 def default_weights() -> Path:
@@ -55,8 +59,11 @@ class DefaultDetector:
     ``threshold`` is the minimum centre-heat score of a car (default: the one chosen
     for the weights and recorded in their card, else :data:`DEFAULT_THRESHOLD`);
     ``class_threshold`` the minimum class probability below which the class is
-    reported as ``railcar``; ``threads`` the ONNX Runtime threads per tile (the tiled
-    API runs several tiles at once instead, see ``detect.api.default_workers``).
+    reported as ``railcar`` (default: the one the count calibration chose so that
+    reported types are right at least 80 % of the time, see ``detect.calibration``;
+    without a class calibration :data:`DEFAULT_CLASS_THRESHOLD`); ``threads`` the ONNX
+    Runtime threads per tile (the tiled API runs several tiles at once instead, see
+    ``detect.api.default_workers``).
     """
 
     name = "railwatch-default"
@@ -70,11 +77,10 @@ class DefaultDetector:
         weights: str | Path | None = None,
         *,
         threshold: float | None = None,
-        class_threshold: float = 0.5,
+        class_threshold: float | None = None,
         threads: int = 1,
     ) -> None:
         self.weights = Path(weights) if weights is not None else default_weights()
-        self.class_threshold = float(class_threshold)
         self.threads = int(threads)
         self._session: Any = None
         self._lock = threading.Lock()
@@ -83,6 +89,14 @@ class DefaultDetector:
         if threshold is None:
             threshold = float(self.card.get("threshold", DEFAULT_THRESHOLD))
         self.threshold = float(threshold)
+        if class_threshold is None:
+            class_threshold = DEFAULT_CLASS_THRESHOLD
+            cal = self.calibration
+            if cal is not None and cal.class_edges:
+                # a class calibration that found no trustworthy confidence: never label
+                ct = cal.class_threshold
+                class_threshold = ct if ct is not None else NEVER_LABEL
+        self.class_threshold = float(class_threshold)
 
     @property
     def card(self) -> dict[str, Any]:
