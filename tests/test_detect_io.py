@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -118,6 +119,12 @@ def test_geojson_layout_and_roundtrip() -> None:
     assert len(ring) == 5 and ring[0] == ring[-1]
     back = from_feature_collection(json.loads(json.dumps(fc)))
     assert back.crs == "EPSG:32652" and back.gsd == 0.5
+    assert back.detections[0].extra == {}
+    probs = {"p_tank": 0.3, "p_boxcar": 0.7, "length_m": 14.0}
+    with_probs = to_feature_collection([replace(dets[0], extra=probs)], crs="EPSG:32652")
+    assert with_probs["features"][0]["properties"]["class_scores"] == {"tank": 0.3, "boxcar": 0.7}
+    again = from_feature_collection(json.loads(json.dumps(with_probs))).detections[0]
+    assert again.extra == {"p_tank": 0.3, "p_boxcar": 0.7}
     b = back.detections[0].box
     assert (b.cx, b.cy, b.length, b.width, b.angle) == pytest.approx(
         (X0 + 10, Y0 - 20, 14, 3.2, 30), abs=1e-2

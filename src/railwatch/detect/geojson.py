@@ -94,16 +94,22 @@ def to_feature_collection(
             xs, ys = transformer.transform([p[0] for p in raw], [p[1] for p in raw])
             raw = [[float(x), float(y)] for x, y in zip(xs, ys, strict=True)]
         ring = [[round(x, digits), round(y, digits)] for x, y in raw]
+        props: dict[str, Any] = {
+            "class": det.cls,
+            "score": round(float(det.score), 4),
+            "covered": bool(det.covered),
+            "covered_score": round(float(det.covered_score), 4),
+        }
+        class_scores = {
+            k[2:]: round(float(v), 4) for k, v in det.extra.items() if k.startswith("p_")
+        }
+        if class_scores:  # the detector's probability of each type (reported or not)
+            props["class_scores"] = class_scores
         features.append(
             {
                 "type": "Feature",
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "properties": {
-                    "class": det.cls,
-                    "score": round(float(det.score), 4),
-                    "covered": bool(det.covered),
-                    "covered_score": round(float(det.covered_score), 4),
-                },
+                "properties": props,
             }
         )
     fc: dict[str, Any] = {"type": "FeatureCollection"}
@@ -185,6 +191,12 @@ def from_feature_collection(fc: Mapping[str, Any]) -> FeatureSet:
         score = props.get("score")
         covered_score = props.get("covered_score")
         covered = bool(props.get("covered", False))
+        scores = props.get("class_scores")
+        extra = (
+            {f"p_{k}": float(v) for k, v in scores.items() if isinstance(v, int | float)}
+            if isinstance(scores, Mapping)
+            else {}
+        )
         dets.append(
             Detection(
                 box=box_from_polygon(poly),
@@ -194,6 +206,7 @@ def from_feature_collection(fc: Mapping[str, Any]) -> FeatureSet:
                 covered_score=(
                     float(covered_score) if covered_score is not None else float(covered)
                 ),
+                extra=extra,
             )
         )
     gsd = fc.get("gsd")
