@@ -47,7 +47,8 @@ def detect_command(
         str,
         typer.Option(
             "--detector",
-            help="default | onnx:PATH[?classes=a,b] (YOLO-OBB layout) | ultralytics:PATH.",
+            help="default | default:PATH (weights from railwatch train) | onnx:PATH[?classes=a,b] "
+            "(YOLO-OBB layout) | ultralytics:PATH.",
         ),
     ] = "default",
     wgs84: Annotated[

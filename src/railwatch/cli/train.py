@@ -9,6 +9,7 @@ import typer
 
 from railwatch.cli._common import console, err_console, progress_bar
 from railwatch.detect.train import TRAIN_STYLES
+from railwatch.errors import InputError
 
 
 def train(
@@ -38,8 +39,30 @@ def train(
     threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 2,
     init: Annotated[
         Path | None,
-        typer.Option(help="Continue from these ONNX weights (same layout) instead of scratch."),
+        typer.Option(
+            help="Continue from these ONNX weights (same layout) instead of scratch; "
+            "'default' for the shipped weights (fine-tuning)."
+        ),
     ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="Directory of your labelled images: NAME.tif/.png with NAME.truth.geojson "
+            "(railwatch detect's GeoJSON, corrected) or DOTA labelTxt/NAME.txt. See "
+            "docs/detection.md, 'Fine-tuning on your own labels'.",
+        ),
+    ] = None,
+    labels_share: Annotated[
+        float,
+        typer.Option(
+            "--labels-share",
+            min=0.0,
+            max=1.0,
+            help="Share of the training crops cut from --labels (the rest: simulator and "
+            "procedural yards, so that the network does not forget them).",
+        ),
+    ] = 0.5,
     lr: Annotated[float, typer.Option(help="Peak learning rate of the one-cycle schedule.")] = 3e-3,
     calibration_scenes: Annotated[
         int,
@@ -49,11 +72,37 @@ def train(
         ),
     ] = 6,
 ) -> None:
-    """Train the default railcar detector on synthetic yards and export it to ONNX.
+    """Train the default railcar detector on synthetic yards (and your own labelled
+    images with --labels) and export it to ONNX.
 
     Example: railwatch train --out weights.onnx --scenes 800 --epochs 8 --seed 7
+    or, fine-tuning: [bold]railwatch train --labels mylabels/ --init default --out tuned.onnx
+    --scenes 1000 --epochs 4 --lr 0.0005[/]
     """
     from railwatch.detect.train import TrainConfig, build_bank, export_onnx, train_model
+
+    if init is not None and str(init) == "default" and not init.exists():
+        from railwatch.detect.default import default_weights
+
+        init = default_weights()
+    if init is not None and not init.is_file():
+        raise InputError(f"--init {init} does not exist: give an ONNX weights file or 'default'")
+    labelled = None
+    if labels is not None:
+        from railwatch.detect.labels import load_labelled_dir
+
+        if not labels_share > 0:
+            raise InputError("--labels-share must be above 0 when --labels is given")
+        labelled = load_labelled_dir(labels)
+        err_console.print(
+            f"labels: {len(labelled.images)} images, {labelled.cars} cars in {labels}"
+        )
+        if labelled.unlabelled:
+            more = " ..." if len(labelled.unlabelled) > 5 else ""
+            err_console.print(
+                f"not used (no label file): {', '.join(labelled.unlabelled[:5])}{more}",
+                style="yellow",
+            )
 
     cfg = TrainConfig(
         scenes=scenes,
@@ -66,16 +115,24 @@ def train(
         threads=threads,
         init=str(init) if init is not None else None,
         lr=lr,
+        labels=str(labels) if labels is not None else None,
+        labels_share=labels_share,
     )
     with progress_bar() as bar:
         task = bar.add_task("drawing training crops", total=scenes)
-        bank = build_bank(cfg, progress=lambda i, n: bar.update(task, completed=i))
+        bank = build_bank(
+            cfg, progress=lambda i, n: bar.update(task, completed=i), labelled=labelled
+        )
     err_console.print(
         f"{len(bank.images)} crops, {sum(len(b) for b in bank.boxes)} cars "
         f"({', '.join(f'{s}: {bank.sources.count(s)}' for s in sorted(set(bank.sources)))})"
     )
     net = train_model(bank, cfg, log=err_console.print)
     path = export_onnx(net, out, cfg, bank)
+    if labelled is not None:
+        from railwatch.detect.labels import record_in_card
+
+        record_in_card(path, labelled, crops=bank.sources.count("labels"))
     console.print(f"wrote {path} and {path.with_suffix('.json')}")
     if calibration_scenes > 0:
         from railwatch.cli.calibrate import calibrate

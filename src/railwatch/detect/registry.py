@@ -1,4 +1,5 @@
-"""Detectors by name: ``default``, ``onnx:PATH[?classes=a,b]``, ``ultralytics:PATH``."""
+"""Detectors by name: ``default``, ``default:PATH``, ``onnx:PATH[?classes=a,b]``,
+``ultralytics:PATH``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from railwatch.errors import DetectionError
 #: What :func:`get_detector` accepts, for help texts and error messages.
 DETECTOR_CHOICES: tuple[str, ...] = (
     "default",
+    "default:PATH",
     "onnx:PATH[?classes=a,b,...]",
     "ultralytics:PATH",
 )
@@ -22,7 +24,7 @@ def _split_query(spec: str) -> tuple[str, dict[str, str]]:
     return path, params
 
 
-def _default() -> Detector:
+def _default(weights: str | None = None) -> Detector:
     try:
         module = importlib.import_module("railwatch.detect.default")
     except ImportError as err:
@@ -35,7 +37,7 @@ def _default() -> Detector:
         raise DetectionError(
             "railwatch.detect.default defines no DefaultDetector; reinstall railwatch"
         )
-    detector = cls()
+    detector = cls(weights) if weights is not None else cls()
     if not isinstance(detector, Detector):
         raise DetectionError("railwatch.detect.default.DefaultDetector is not a Detector")
     return detector
@@ -47,12 +49,16 @@ def get_detector(name: str = "default") -> Detector:
     ``onnx:PATH`` runs an oriented-box ONNX model in the Ultralytics YOLO-OBB output
     layout; its class names come from the model's ``names`` metadata, a
     ``?classes=a,b`` query or a ``PATH.json`` sidecar. ``ultralytics:PATH`` needs the
-    ``ultralytics`` extra (AGPL-3.0 licensed).
+    ``ultralytics`` extra (AGPL-3.0 licensed). ``default:PATH`` runs the default
+    detector with other weights (``railwatch train --out PATH``, e.g. fine-tuned on
+    your own labels).
     """
     spec = name.strip()
     if spec in ("", "default", "railwatch-default"):
         return _default()
     kind, sep, rest = spec.partition(":")
+    if sep and kind == "default" and rest:
+        return _default(rest)
     if sep and kind == "onnx" and rest:
         from railwatch.detect.onnx_backend import OnnxObbDetector
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -31,6 +31,9 @@ from railwatch.detect.model_core import (
 )
 from railwatch.detect.model_synth import draw_yard
 from railwatch.errors import InputError, lazy_import
+
+if TYPE_CHECKING:
+    from railwatch.detect.labels import LabelledSet
 
 CROP = 256  # working pixels (128 m)
 #: Simulator style families used for training; the others are held out for validation.
@@ -58,6 +61,10 @@ class TrainConfig:
     threads: int = 2
     channels: int = 32
     init: str | None = None  # ONNX weights to continue from (warm start)
+    #: Directory of the analyst's labelled images (``railwatch.detect.labels``), or None.
+    labels: str | None = None
+    #: Share of the crops drawn from ``labels`` (the rest: simulator and procedural).
+    labels_share: float = 0.5
 
 
 @dataclass
@@ -114,12 +121,13 @@ def _to_work_crops(
         h, w = work.shape[:2]
     rects = []
     for poly, cls, cov in cars_px:
-        if cls not in CLASSES:
+        if cls not in CLASSES and cls != "railcar":  # railcar: a car without a class target
             continue
         (cx, cy), (a, b), ang = cv2.minAreaRect((poly * scale).astype(np.float32))
         if a < b:
             a, b, ang = b, a, ang + 90.0
-        rects.append((cx, cy, a, b, ang % 180.0, CLASSES.index(cls), cov))
+        k = CLASSES.index(cls) if cls in CLASSES else -1  # -1: class ignored by the loss
+        rects.append((cx, cy, a, b, ang % 180.0, k, cov))
     centres = [(r[0], r[1]) for r in rects]
     if anchors_px is not None and len(anchors_px):
         centres = [(float(x) * scale, float(y) * scale) for x, y in anchors_px]
@@ -210,15 +218,36 @@ def sim_available() -> bool:
     return hasattr(sim, "random_params") and hasattr(sim, "render_scene")
 
 
-def build_bank(cfg: TrainConfig, progress: Callable[[int, int], None] | None = None) -> Bank:
-    """Draw ``cfg.scenes`` training crops, seeded by ``cfg.seed``; a share
-    ``cfg.sim_fraction`` of them from the simulator (8 crops per rendered scene)."""
+def build_bank(
+    cfg: TrainConfig,
+    progress: Callable[[int, int], None] | None = None,
+    labelled: LabelledSet | None = None,
+) -> Bank:
+    """Draw ``cfg.scenes`` training crops, seeded by ``cfg.seed``: a share
+    ``cfg.labels_share`` from the labelled images of ``cfg.labels`` (``labelled`` when
+    already loaded; 4 crops per drawn image, source ``labels``) when given, and of the
+    rest a share ``cfg.sim_fraction`` from the simulator (8 crops per rendered scene)."""
     rng = np.random.default_rng(cfg.seed)
     use_sim = sim_available() and cfg.sim_fraction > 0
+    draw_labelled = None
+    if labelled is None and cfg.labels is not None:
+        from railwatch.detect.labels import load_labelled_dir
+
+        labelled = load_labelled_dir(cfg.labels)
+    if labelled is not None:
+        if not 0.0 < cfg.labels_share <= 1.0:
+            raise InputError(f"--labels-share must be in (0, 1], got {cfg.labels_share}")
+        from railwatch.detect.labels import crop_drawer
+
+        draw_labelled = crop_drawer(labelled, cfg.gsd_range)
     bank = Bank()
     while len(bank.images) < cfg.scenes:
+        n_lab = bank.sources.count("labels")
         n_sim = bank.sources.count("sim") + bank.sources.count("sim-empty")
-        if use_sim and n_sim < cfg.sim_fraction * (len(bank.images) + 1):
+        if draw_labelled is not None and n_lab < cfg.labels_share * (len(bank.images) + 1):
+            crops = draw_labelled(rng)
+            src = "labels"
+        elif use_sim and n_sim < cfg.sim_fraction * (len(bank.images) - n_lab + 1):
             empty = bool(rng.random() < cfg.empty_fraction)
             crops = sim_samples(rng, cfg.gsd_range, cfg.styles, empty=empty, blur_max=cfg.blur_max)
             src = "sim-empty" if empty else "sim"

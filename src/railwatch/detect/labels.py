@@ -1,0 +1,705 @@
+"""The analyst's own labelled images, for fine-tuning the default detector.
+
+A labels directory holds images (GeoTIFF or any georeferenced raster, PNG, JPEG), each
+with a label file beside it:
+
+* ``NAME.truth.geojson`` (or ``NAME.labels.geojson``, ``NAME.geojson``,
+  ``NAME.detections.geojson``, first found wins): the FeatureCollection that
+  ``railwatch detect`` writes, corrected by hand (e.g. in QGIS). One Polygon per car
+  (a single-part MultiPolygon is accepted too), properties ``class`` (a car class, or
+  ``railcar``/``unknown``/missing for a car of unknown type: it teaches the position
+  and shape but not the class) and ``covered`` (missing: false). Coordinates in the
+  CRS named by the top-level ``"crs"`` member (reprojected to the image's when they
+  differ), pixel (column, row) coordinates with ``"crs": null``, or RFC 7946
+  longitude/latitude without a ``"crs"`` member (``railwatch detect --wgs84``).
+* or DOTA text labels as ``railwatch export-labels --format dota`` writes them:
+  ``labelTxt/NAME.txt`` (pixel corners ``x1 y1 ... x4 y4 class [difficult]``, an
+  optional ``gsd:METRES`` line) with the image ``images/NAME.png`` or ``NAME.png``.
+
+Every car in a labelled image must be labelled: the rest of the image is used as
+background (training crops without a label there teach "no car here").
+
+The ground sample distance comes from the label file's top-level ``"gsd"`` (or the DOTA
+``gsd:`` line), else a sidecar ``NAME.json`` (``{"gsd": 0.3}`` or a STAC item with
+``properties.gsd``), else the image's geotransform. All problems of a directory are
+reported together, each with its file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from railwatch.detect.base import CAR_CLASSES
+from railwatch.detect.model_core import WORK_GSD, WorkBox
+from railwatch.errors import InputError
+
+#: Label file names tried for image ``NAME``, in this order.
+LABEL_SUFFIXES: tuple[str, ...] = (
+    ".truth.geojson",
+    ".labels.geojson",
+    ".geojson",
+    ".detections.geojson",
+)
+IMAGE_SUFFIXES: tuple[str, ...] = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+#: Class of a car whose type is not given: a training target without a class.
+UNTYPED = "railcar"
+_UNTYPED_NAMES = ("railcar", "unknown", "")
+#: Coarsest ground sample distance accepted for car labels (the detector's limit).
+MAX_GSD = 1.6
+#: Images finer than this are kept in memory at this ground sample distance: it holds
+#: everything the working scale (0.5 m) and its ±20 % gsd jitter can use.
+STORE_GSD = 0.4
+#: A labelled polygon's oriented rectangle must fit these (metres; DOMAIN.md's cars with
+#: generous slack for hand drawing). Anything else is a wrong gsd or several cars.
+LENGTH_LIMITS_M = (6.0, 32.0)
+WIDTH_LIMITS_M = (1.5, 5.5)
+MAX_ERRORS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class LabelledCar:
+    """One labelled car: its polygon (n, 2) in pixels of the stored image."""
+
+    polygon: np.ndarray
+    cls: str  #: one of :data:`CAR_CLASSES`, or :data:`UNTYPED`
+    covered: bool
+
+
+@dataclass(frozen=True, eq=False)
+class LabelledImage:
+    """A labelled image held in memory (RGB uint8 at ``gsd``; finer images are stored
+    at :data:`STORE_GSD`) with its cars in pixels of that stored image."""
+
+    name: str
+    image_path: Path
+    label_path: Path
+    image: np.ndarray
+    gsd: float  #: metres per pixel of ``image``
+    native_gsd: float  #: metres per pixel of the file
+    cars: tuple[LabelledCar, ...]
+
+    def by_class(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.cars:
+            out[c.cls] = out.get(c.cls, 0) + 1
+        return dict(sorted(out.items()))
+
+
+@dataclass(frozen=True, eq=False)
+class LabelledSet:
+    """Every labelled image of a directory."""
+
+    root: Path
+    images: tuple[LabelledImage, ...]
+    #: Images of the directory without a label file (not used).
+    unlabelled: tuple[str, ...] = ()
+
+    @property
+    def cars(self) -> int:
+        return sum(len(i.cars) for i in self.images)
+
+    def summary(self) -> dict[str, Any]:
+        """What the weights' card records: the directory, each image and label file,
+        its gsd and number of cars."""
+        return {
+            "dir": str(self.root),
+            "images": [
+                {
+                    "image": i.image_path.name,
+                    "labels": i.label_path.name,
+                    "gsd": round(i.native_gsd, 4),
+                    "cars": len(i.cars),
+                    "by_class": i.by_class(),
+                }
+                for i in self.images
+            ],
+            "cars": self.cars,
+        }
+
+
+class _Problems:
+    """Collects ``file: message`` problems and raises them together."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: Path, message: str) -> None:
+        self.items.append(f"{where}: {message}")
+
+    def raise_if_any(self, root: Path) -> None:
+        if not self.items:
+            return
+        shown = self.items[:MAX_ERRORS_SHOWN]
+        more = len(self.items) - len(shown)
+        tail = f" (and {more} more)" if more else ""
+        raise InputError(
+            f"{len(self.items)} problem(s) with the labels in {root}{tail}; fix them and "
+            "train again: " + "; ".join(shown)
+        )
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def parse_class(value: object) -> str:
+    """A label's class: a car class, or :data:`UNTYPED` for none/``railcar``/``unknown``.
+    Raises :class:`InputError` for anything else."""
+    if value is None:
+        return UNTYPED
+    name = str(value).strip().lower()
+    if name in CAR_CLASSES:
+        return name
+    if name in _UNTYPED_NAMES:
+        return UNTYPED
+    raise InputError(
+        f"unknown class {value!r}: use one of {', '.join(CAR_CLASSES)}, "
+        f"or {UNTYPED} for a car of unknown type"
+    )
+
+
+def _parse_covered(value: object) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "0", "1", ""):
+        return value.strip().lower() in ("true", "1")
+    raise InputError(f"'covered' must be true or false, got {value!r}")
+
+
+def _ring(geom: object) -> np.ndarray:
+    """The exterior ring (n, 2) of a GeoJSON Polygon (or single-part MultiPolygon)."""
+    if not isinstance(geom, Mapping):
+        raise InputError("has no geometry: draw each car as a polygon")
+    kind = geom.get("type")
+    coords = geom.get("coordinates")
+    if kind == "MultiPolygon" and isinstance(coords, list) and len(coords) == 1:
+        kind, coords = "Polygon", coords[0]
+    if kind != "Polygon":
+        what = f"a {kind}" if kind != "MultiPolygon" else "a MultiPolygon of several parts"
+        raise InputError(f"is {what}, not a Polygon: draw each car as one polygon")
+    try:
+        ring = np.asarray(coords[0], dtype=np.float64)[:, :2]  # type: ignore[index]
+    except (TypeError, ValueError, IndexError) as err:
+        raise InputError(f"has malformed Polygon coordinates ({err})") from err
+    if ring.ndim != 2 or len(ring) < 4 or not np.isfinite(ring).all():
+        raise InputError("needs a closed ring of at least 3 distinct finite corners")
+    return ring
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    v = float(value)
+    return v if math.isfinite(v) and v > 0 else None
+
+
+def _sidecar_gsd(image: Path) -> float | None:
+    side = image.with_suffix(".json")
+    if not side.is_file():
+        return None
+    try:
+        doc = json.loads(side.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise InputError(f"cannot read the gsd sidecar {side}: {err}") from err
+    if not isinstance(doc, Mapping):
+        return None
+    props = doc.get("properties")
+    gsd = doc.get("gsd", props.get("gsd") if isinstance(props, Mapping) else None)
+    return _number(gsd)
+
+
+def _crs_name(fc: Mapping[str, Any]) -> str | None:
+    from railwatch.detect.geojson import _crs_of
+
+    return _crs_of(fc)
+
+
+# ----------------------------------------------------------------------------- images
+
+
+@dataclass(frozen=True)
+class _Raster:
+    """An opened image's geometry (the pixels are read later, decimated)."""
+
+    path: Path
+    width: int
+    height: int
+    crs: Any  #: rasterio CRS or None
+    transform: Any
+    gsd: float | None  #: from the geotransform, None when not georeferenced
+
+
+def _open(path: Path) -> _Raster:
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+
+    from railwatch.detect.api import _gsd_of
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            ds = rasterio.open(path)
+    except RasterioIOError as err:
+        raise InputError(f"cannot read the image ({err})") from err
+    with ds:
+        georef = ds.crs is not None
+        return _Raster(
+            path,
+            int(ds.width),
+            int(ds.height),
+            ds.crs if georef else None,
+            ds.transform,
+            _gsd_of(ds) if georef else None,
+        )
+
+
+def _read_pixels(path: Path, width: int, height: int) -> np.ndarray:
+    """RGB uint8 (height, width, 3), area-averaged from the file when smaller."""
+    import rasterio
+    from rasterio.enums import Resampling
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+
+    from railwatch.detect.api import _rgb_bands, _scaling
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as ds:
+                bands = _rgb_bands(ds)
+                scale = _scaling(ds, bands)
+                data = ds.read(bands, out_shape=(3, height, width), resampling=Resampling.average)
+    except RasterioIOError as err:
+        raise InputError(f"cannot read the pixels ({err})") from err
+    if scale is not None:
+        lo, hi = scale
+        data = (data.astype(np.float32) - lo[:, None, None]) / (hi - lo)[:, None, None]
+        data = np.clip(data * 255.0 + 0.5, 0, 255)
+    out: np.ndarray = np.ascontiguousarray(
+        np.clip(data, 0, 255).astype(np.uint8).transpose(1, 2, 0)
+    )
+    return out
+
+
+def _to_pixels(rings: list[np.ndarray], crs: str | None, raster: _Raster) -> list[np.ndarray]:
+    """Label coordinates in ``crs`` (None: pixels) to pixel coordinates of ``raster``."""
+    from railwatch.detect.geojson import WGS84
+
+    if crs is None:
+        return rings
+    if raster.crs is None:
+        if crs == WGS84:
+            raise InputError(
+                f"has no 'crs' member, which means longitude/latitude (RFC 7946), but "
+                f'{raster.path.name} is not georeferenced: add "crs": null for pixel '
+                "coordinates"
+            )
+        raise InputError(
+            f"has coordinates in {crs} but {raster.path.name} is not georeferenced: label "
+            'it in pixel coordinates ("crs": null) or use the georeferenced image'
+        )
+    if crs == WGS84:
+        allc = np.concatenate(rings) if rings else np.zeros((0, 2))
+        if len(allc) and (np.abs(allc[:, 0]).max() > 180 or np.abs(allc[:, 1]).max() > 90):
+            raise InputError(
+                "has no 'crs' member, which means longitude/latitude (RFC 7946), but its "
+                "coordinates are not: add the 'crs' member of the image's CRS, or "
+                '"crs": null for pixel coordinates'
+            )
+    from pyproj import CRS, Transformer
+    from pyproj.exceptions import CRSError
+
+    try:
+        src = CRS.from_user_input(crs)
+    except CRSError as err:
+        raise InputError(f"names an unknown CRS {crs!r} ({err})") from err
+    dst = CRS.from_user_input(raster.crs.to_wkt())
+    if src != dst:
+        tr = Transformer.from_crs(src, dst, always_xy=True)
+        moved = []
+        for r in rings:
+            x, y = tr.transform(r[:, 0], r[:, 1])
+            moved.append(np.stack([np.asarray(x), np.asarray(y)], axis=1))
+        rings = moved
+    inv = ~raster.transform
+    out = []
+    for r in rings:
+        cols = inv.a * r[:, 0] + inv.b * r[:, 1] + inv.c
+        rows = inv.d * r[:, 0] + inv.e * r[:, 1] + inv.f
+        out.append(np.stack([cols, rows], axis=1))
+    return out
+
+
+# ----------------------------------------------------------------------------- files
+
+
+@dataclass(frozen=True)
+class _Label:
+    """One label file parsed: rings in its own frame, classes, flags, frame, gsd."""
+
+    rings: list[np.ndarray]
+    classes: list[str]
+    covered: list[bool]
+    crs: str | None
+    gsd: float | None
+    #: feature numbers (GeoJSON index or DOTA line) for messages
+    where: list[str]
+
+
+def _read_geojson(path: Path, problems: _Problems) -> _Label | None:
+    try:
+        fc = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        problems.add(path, f"cannot read the label file ({err})")
+        return None
+    if not isinstance(fc, Mapping) or fc.get("type") != "FeatureCollection":
+        problems.add(path, "not a GeoJSON FeatureCollection (what railwatch detect writes)")
+        return None
+    try:
+        crs = _crs_name(fc)
+    except InputError as err:
+        problems.add(path, str(err))
+        return None
+    rings, classes, covered, where = [], [], [], []
+    ok = True
+    feats = fc.get("features")
+    if not isinstance(feats, list):
+        problems.add(path, "has no 'features' list")
+        return None
+    for k, feat in enumerate(feats):
+        tag = f"feature {k}"
+        if not isinstance(feat, Mapping):
+            problems.add(path, f"{tag} is not a GeoJSON Feature")
+            ok = False
+            continue
+        props = feat.get("properties") or {}
+        if not isinstance(props, Mapping):
+            props = {}
+        try:
+            ring = _ring(feat.get("geometry"))
+        except InputError as err:
+            problems.add(path, f"{tag} {err}")
+            ok = False
+            continue
+        try:
+            cls = parse_class(props.get("class"))
+            cov = _parse_covered(props.get("covered"))
+        except InputError as err:
+            problems.add(path, f"{tag}: {err}")
+            ok = False
+            continue
+        rings.append(ring)
+        classes.append(cls)
+        covered.append(cov)
+        where.append(tag)
+    if not ok:
+        return None
+    return _Label(rings, classes, covered, crs, _number(fc.get("gsd")), where)
+
+
+def _read_dota(path: Path, problems: _Problems) -> _Label | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        problems.add(path, f"cannot read the label file ({err})")
+        return None
+    rings, classes, covered, where = [], [], [], []
+    gsd: float | None = None
+    ok = True
+    for n, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("imagesource:"):
+            continue
+        if line.startswith("gsd:"):
+            try:
+                gsd = _number(float(line[4:]))
+            except ValueError:
+                gsd = None
+            if gsd is None:
+                problems.add(path, f"line {n}: gsd must be a positive number of metres")
+                ok = False
+            continue
+        parts = line.split()
+        if len(parts) not in (9, 10):
+            problems.add(path, f"line {n}: expected 'x1 y1 x2 y2 x3 y3 x4 y4 class [difficult]'")
+            ok = False
+            continue
+        try:
+            vals = [float(p) for p in parts[:8]]
+            cls = parse_class(parts[8])
+        except ValueError as err:
+            msg = str(err) if isinstance(err, InputError) else "corners must be numbers"
+            problems.add(path, f"line {n}: {msg}")
+            ok = False
+            continue
+        quad = np.asarray(vals, dtype=np.float64).reshape(4, 2)
+        if not np.isfinite(quad).all():
+            problems.add(path, f"line {n}: corners must be finite numbers")
+            ok = False
+            continue
+        rings.append(np.concatenate([quad, quad[:1]]))
+        classes.append(cls)
+        covered.append(False)
+        where.append(f"line {n}")
+    if not ok:
+        return None
+    return _Label(rings, classes, covered, None, gsd, where)
+
+
+def _find_image(folders: Sequence[Path], name: str) -> Path | None:
+    for folder in folders:
+        for suffix in IMAGE_SUFFIXES:
+            for cand in (folder / f"{name}{suffix}", folder / f"{name}{suffix.upper()}"):
+                if cand.is_file():
+                    return cand
+    return None
+
+
+def _label_name(path: Path) -> tuple[str, int]:
+    """Image name and priority (index in :data:`LABEL_SUFFIXES`) of a label file."""
+    for suffix in sorted(LABEL_SUFFIXES, key=len, reverse=True):
+        if path.name.endswith(suffix):
+            return path.name[: -len(suffix)], LABEL_SUFFIXES.index(suffix)
+    return path.stem, len(LABEL_SUFFIXES)
+
+
+def _discover(root: Path, problems: _Problems) -> list[tuple[str, Path, Path | None, str]]:
+    """(name, label file, image or None, kind) for every label file of ``root``."""
+    found: dict[str, tuple[int, Path]] = {}
+    for p in sorted(root.glob("*.geojson")):
+        name, rank = _label_name(p)
+        if name not in found or rank < found[name][0]:
+            found[name] = (rank, p)
+    out = [(n, p, _find_image([root], n), "geojson") for n, (_, p) in sorted(found.items())]
+    dota = root / "labelTxt"
+    if dota.is_dir():
+        for p in sorted(dota.glob("*.txt")):
+            if p.stem in found:
+                problems.add(p, f"{p.stem} also has {found[p.stem][1].name}: keep one label file")
+                continue
+            out.append((p.stem, p, _find_image([root / "images", root], p.stem), "dota"))
+    return out
+
+
+def _load_one(
+    name: str, label_path: Path, image_path: Path, kind: str, problems: _Problems
+) -> LabelledImage | None:
+    n_before = len(problems.items)
+    label = (_read_geojson if kind == "geojson" else _read_dota)(label_path, problems)
+    if label is None:
+        return None
+    try:
+        raster = _open(image_path)
+    except InputError as err:
+        problems.add(image_path, str(err))
+        return None
+    gsd = label.gsd or _sidecar_gsd(image_path) or raster.gsd
+    if gsd is None:
+        how = (
+            'a top-level "gsd": METRES member'
+            if kind == "geojson"
+            else "a line 'gsd:METRES' at the top"
+        )
+        problems.add(
+            label_path,
+            f"{image_path.name} is not georeferenced and no ground sample distance is "
+            f"given: add {how} to {label_path.name}, or a sidecar {image_path.stem}.json "
+            '{"gsd": METRES}',
+        )
+        return None
+    if gsd > MAX_GSD:
+        problems.add(
+            label_path,
+            f"gsd {gsd:g} m is too coarse for labelling single cars (at most {MAX_GSD} m)",
+        )
+        return None
+    try:
+        rings = _to_pixels(label.rings, label.crs, raster)
+    except InputError as err:
+        problems.add(label_path, str(err))
+        return None
+    w, h = raster.width, raster.height
+    cars: list[tuple[np.ndarray, str, bool]] = []
+    for ring, cls, cov, tag in zip(rings, label.classes, label.covered, label.where, strict=True):
+        lo, hi = ring.min(axis=0), ring.max(axis=0)
+        if hi[0] <= 0 or hi[1] <= 0 or lo[0] >= w or lo[1] >= h:
+            c = ring[:-1].mean(axis=0)
+            problems.add(
+                label_path,
+                f"{tag} lies outside the image {image_path.name} ({w} x {h} px; its centre "
+                f"is at pixel {c[0]:.0f}, {c[1]:.0f}): check that the labels belong to "
+                "this image and their CRS",
+            )
+            continue
+        (_, _), (a, b), _ = cv2.minAreaRect(ring.astype(np.float32))
+        length, width = max(a, b) * gsd, min(a, b) * gsd
+        if not (
+            LENGTH_LIMITS_M[0] <= length <= LENGTH_LIMITS_M[1]
+            and WIDTH_LIMITS_M[0] <= width <= WIDTH_LIMITS_M[1]
+        ):
+            problems.add(
+                label_path,
+                f"{tag} is {length:.1f} m x {width:.1f} m at {gsd:g} m per pixel, not one "
+                f"railcar ({LENGTH_LIMITS_M[0]:g}-{LENGTH_LIMITS_M[1]:g} m x "
+                f"{WIDTH_LIMITS_M[0]:g}-{WIDTH_LIMITS_M[1]:g} m): draw one polygon per car "
+                "and check the gsd",
+            )
+            continue
+        cars.append((ring, cls, cov))
+    if len(problems.items) > n_before:
+        return None
+    store = max(gsd, STORE_GSD)
+    sw, sh = max(1, round(w * gsd / store)), max(1, round(h * gsd / store))
+    try:
+        pixels = _read_pixels(image_path, sw, sh)
+    except InputError as err:
+        problems.add(image_path, str(err))
+        return None
+    fx, fy = sw / w, sh / h
+    stored = tuple(LabelledCar(ring * np.array([fx, fy]), cls, cov) for ring, cls, cov in cars)
+    return LabelledImage(
+        name=name,
+        image_path=image_path,
+        label_path=label_path,
+        image=pixels,
+        gsd=gsd * w / sw,
+        native_gsd=float(gsd),
+        cars=stored,
+    )
+
+
+def load_labelled_dir(root: str | Path) -> LabelledSet:
+    """Read and validate every labelled image of ``root`` (see the module docstring).
+    All problems are reported at once as :class:`InputError`, each with its file."""
+    base = Path(root)
+    if not base.is_dir():
+        raise InputError(f"--labels {base} is not a directory of images and label files")
+    problems = _Problems()
+    entries = _discover(base, problems)
+    if not entries and not problems.items:
+        raise InputError(
+            f"no label files in {base}: put NAME.truth.geojson (e.g. the corrected "
+            "NAME.detections.geojson of railwatch detect) next to each image NAME.tif/.png, "
+            "or DOTA labels in labelTxt/NAME.txt"
+        )
+    images = []
+    for name, label_path, image_path, kind in entries:
+        if image_path is None:
+            problems.add(
+                label_path,
+                f"no image {name}.tif/.png/.jpg beside the label file (image {name!r} missing)",
+            )
+            continue
+        item = _load_one(name, label_path, image_path, kind, problems)
+        if item is not None:
+            images.append(item)
+    problems.raise_if_any(base)
+    used = {i.image_path.resolve() for i in images}
+    unlabelled = sorted(
+        p.name
+        for p in base.iterdir()
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.resolve() not in used
+    )
+    return LabelledSet(base, tuple(images), tuple(unlabelled))
+
+
+# ----------------------------------------------------------------------------- crops
+
+
+def labelled_crops(
+    item: LabelledImage,
+    rng: np.random.Generator,
+    gsd_range: tuple[float, float],
+    n_crops: int = 4,
+    focus: float = 0.7,
+) -> list[tuple[np.ndarray, list[WorkBox]]]:
+    """Training crops of one labelled image at working scale, via the training code's
+    ``_to_work_crops``: the image is first area-averaged to a ground sample distance
+    drawn log-uniformly between its own (or ``gsd_range[0]``) and ``gsd_range[1]``
+    (never finer than it is); ``_to_work_crops`` adds its ±20 % claimed-gsd error and
+    centres a share ``focus`` of the crops near a car. No photometric degradation:
+    real images stay as they are (the per-batch flips, turns and channel gains of
+    training apply as to every crop). Images smaller than a crop are padded with their
+    mean colour (not mirrored: a mirrored car would be an unlabelled car)."""
+    from railwatch.detect.train import CROP, _to_work_crops
+
+    lo = max(item.native_gsd, gsd_range[0])
+    hi = max(lo, gsd_range[1])
+    target = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+    img = item.image
+    polys = [(c.polygon, c.cls, c.covered) for c in item.cars]
+    gsd = item.gsd
+    if target > gsd * 1.001:
+        h, w = img.shape[:2]
+        nw, nh = max(1, round(w * gsd / target)), max(1, round(h * gsd / target))
+        img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA)
+        f = np.array([nw / w, nh / h])
+        polys = [(p * f, c, v) for p, c, v in polys]
+        gsd = gsd * w / nw
+    # _to_work_crops claims up to 20 % less than the gsd: the image must still give CROP
+    need = math.ceil(CROP * WORK_GSD / (0.8 * gsd)) + 1
+    h, w = img.shape[:2]
+    if h < need or w < need:
+        fill = [float(v) for v in img.reshape(-1, img.shape[2]).mean(axis=0)]
+        img = cv2.copyMakeBorder(
+            img, 0, max(0, need - h), 0, max(0, need - w), cv2.BORDER_CONSTANT, value=fill
+        )
+    return _to_work_crops(img, polys, gsd, rng, n_crops=n_crops, focus=focus)
+
+
+def crop_drawer(
+    labelled: LabelledSet, gsd_range: tuple[float, float], n_crops: int = 4
+) -> Callable[[np.random.Generator], list[tuple[np.ndarray, list[WorkBox]]]]:
+    """A function drawing ``n_crops`` crops of one labelled image, the image chosen with
+    probability proportional to its ground area."""
+    if not labelled.images:
+        raise InputError(f"no labelled images in {labelled.root}")
+    area = np.array([i.image.shape[0] * i.image.shape[1] * i.gsd**2 for i in labelled.images])
+    p = area / area.sum()
+
+    def draw(rng: np.random.Generator) -> list[tuple[np.ndarray, list[WorkBox]]]:
+        item = labelled.images[int(rng.choice(len(p), p=p))]
+        return labelled_crops(item, rng, gsd_range, n_crops=n_crops)
+
+    return draw
+
+
+def record_in_card(weights: str | Path, labelled: LabelledSet, crops: int) -> Path:
+    """Add the labelled set (files, gsd, cars) and its number of training crops to the
+    weights' card (the ``.json`` next to the ONNX file); other keys are kept."""
+    card_path = Path(weights).with_suffix(".json")
+    card: dict[str, Any] = {}
+    if card_path.is_file():
+        try:
+            loaded = json.loads(card_path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise InputError(f"cannot read the weights card {card_path}: {err}") from err
+        card = loaded if isinstance(loaded, dict) else {}
+    card["labels"] = {**labelled.summary(), "crops": int(crops)}
+    card_path.write_text(json.dumps(card, indent=2))
+    return card_path
+
+
+__all__ = [
+    "LABEL_SUFFIXES",
+    "UNTYPED",
+    "LabelledCar",
+    "LabelledImage",
+    "LabelledSet",
+    "crop_drawer",
+    "labelled_crops",
+    "load_labelled_dir",
+    "parse_class",
+    "record_in_card",
+]
