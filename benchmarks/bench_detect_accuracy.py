@@ -185,8 +185,8 @@ def run_objects(detector_name: str, n: int) -> tuple[dict[str, object], list[str
     rep = summarise(scenes)
     rows = [
         "| GSD (m) | scenes | cars | P @0.3 | R @0.3 | F1 @0.3 | F1 @0.5 | count MAPE | "
-        "total count error | covered acc. | class acc. |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "total count error | covered acc. | class acc. | typed | typed right |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     groups = dict(rep["by_resolution"])  # type: ignore[call-overload]
     bands = {"0.3–0.5": [], "0.75–1": []}  # type: dict[str, list]
@@ -211,7 +211,9 @@ def run_objects(detector_name: str, n: int) -> tuple[dict[str, object], list[str
             f"{i5.get('f1', 0):.3f} | {100 * (c['mape'] or 0):.1f} % | "
             f"{100 * (c['total_relative_error'] or 0):.1f} % | "
             f"{100 * group.get('covered_accuracy', 0):.1f} % | "
-            f"{100 * group.get('class_accuracy', 0):.1f} % |"
+            f"{100 * group.get('class_accuracy', 0):.1f} % | "
+            f"{100 * group.get('typed_share', 0):.1f} % | "
+            f"{100 * group.get('typed_accuracy', 0):.1f} % |"
         )
     if calibration is not None:
         rows += _count_rows(counts)

@@ -58,6 +58,14 @@ def test_scene_metrics() -> None:
     rep = summarise([s])
     assert rep["overall"]["count"]["mae"] == 1 and rep["overall"]["count"]["mape"] == 0.2
     assert rep["overall"]["covered_accuracy"] == 0.75
+    assert s.typed == 4 and s.typed_correct == 3  # every prediction names a type
+    assert rep["overall"]["typed_share"] == 1.0 and rep["overall"]["typed_accuracy"] == 0.75
+    generic = [Detection(d.box, cls="railcar") if d.cls == "tank" else d for d in PRED]
+    g = evaluate_scene(
+        "b", FeatureSet(tuple(TRUTH), "EPSG:32652", 0.5), FeatureSet(tuple(generic), None, 0.5)
+    )
+    assert g.matched == 4 and g.typed == 2 and g.typed_correct == 2  # railcar: no type claimed
+    assert summarise([g])["overall"]["typed_share"] == 0.5
     assert rep["by_class"]["tank"] == {
         "truth": 1,
         "pred": 2,

@@ -18,7 +18,9 @@ CAR_CLASSES: tuple[str, ...] = (
     "container",
     "locomotive",
 )
-ALL_CLASSES: tuple[str, ...] = (*CAR_CLASSES, "railcar")
+#: The class of a railcar whose type the detector is not sure of.
+GENERIC_CLASS = "railcar"
+ALL_CLASSES: tuple[str, ...] = (*CAR_CLASSES, GENERIC_CLASS)
 
 
 @dataclass(frozen=True)

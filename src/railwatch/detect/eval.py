@@ -25,7 +25,7 @@ import shapely
 from scipy.optimize import linear_sum_assignment
 from shapely import STRtree
 
-from railwatch.detect.base import Detection
+from railwatch.detect.base import GENERIC_CLASS, Detection
 from railwatch.detect.geojson import FeatureSet, read_geojson
 from railwatch.detect.merge import box_array, polygons_of
 from railwatch.errors import InputError
@@ -166,6 +166,10 @@ class SceneEval:
     class_correct: int = 0  #: matched pairs (IoU 0.3) with the right class
     covered_correct: int = 0  #: matched pairs (IoU 0.3) with the right covered flag
     matched: int = 0
+    #: matched pairs whose prediction names a type (not the generic ``railcar``), and
+    #: how many of those name the right one
+    typed: int = 0
+    typed_correct: int = 0
 
     @property
     def count_error(self) -> float:
@@ -192,6 +196,7 @@ def evaluate_scene(
     pairs = m03.pairs if m03 is not None else ()
     cls_ok = sum(1 for a, b, _ in pairs if t[a].cls == p[b].cls)
     cov_ok = sum(1 for a, b, _ in pairs if t[a].covered == p[b].covered)
+    typed = [(a, b) for a, b, _ in pairs if p[b].cls != GENERIC_CLASS]
     return SceneEval(
         name,
         scene_gsd,
@@ -204,6 +209,8 @@ def evaluate_scene(
         cls_ok,
         cov_ok,
         len(pairs),
+        len(typed),
+        sum(1 for a, b in typed if t[a].cls == p[b].cls),
     )
 
 
@@ -247,6 +254,10 @@ def _group_summary(scenes: Sequence[SceneEval]) -> dict[str, Any]:
     if matched:
         out["covered_accuracy"] = round(sum(s.covered_correct for s in objects) / matched, 4)
         out["class_accuracy"] = round(sum(s.class_correct for s in objects) / matched, 4)
+        typed = sum(s.typed for s in objects)
+        out["typed_share"] = round(typed / matched, 4)
+        if typed:
+            out["typed_accuracy"] = round(sum(s.typed_correct for s in objects) / typed, 4)
     return out
 
 
