@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
@@ -293,7 +294,7 @@ def _reader(ds: Any, bands: list[int], scale: tuple[np.ndarray, np.ndarray] | No
             data = np.clip(data * 255.0 + 0.5, 0, 255).astype(np.uint8)
         elif data.dtype != np.uint8:
             data = np.clip(data, 0, 255).astype(np.uint8)
-        img = np.ascontiguousarray(data.transpose(1, 2, 0))
+        img = np.asarray(cv2.merge(list(data)))  # band-sequential to interleaved, SIMD
         valid = ds.dataset_mask(window=rw) > 0
         return img, (None if valid.all() else valid)
 
