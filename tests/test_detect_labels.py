@@ -439,3 +439,16 @@ def test_detector_spec_with_other_weights(tmp_path: Path) -> None:
     img, _ = _image(0.5)
     with pytest.raises(DetectionError, match="weights not found"):
         missing.detect(img, 0.5)
+
+
+def test_fine_tuned_card_keeps_the_parent_threshold(tmp_path: Path) -> None:
+    from railwatch.cli.train import _keep_threshold
+
+    parent, out = tmp_path / "parent.onnx", tmp_path / "tuned.onnx"
+    out.with_suffix(".json").write_text(json.dumps({"config": {}}))
+    _keep_threshold(parent, out)  # no parent card: nothing changes
+    assert json.loads(out.with_suffix(".json").read_text()) == {"config": {}}
+    parent.with_suffix(".json").write_text(json.dumps({"threshold": 0.45}))
+    _keep_threshold(parent, out)
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["threshold"] == 0.45 and card["config"] == {}

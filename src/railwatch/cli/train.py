@@ -133,11 +133,31 @@ def train(
         from railwatch.detect.labels import record_in_card
 
         record_in_card(path, labelled, crops=bank.sources.count("labels"))
+    if init is not None:
+        _keep_threshold(init, path)
     console.print(f"wrote {path} and {path.with_suffix('.json')}")
     if calibration_scenes > 0:
         from railwatch.cli.calibrate import calibrate
 
         calibrate(path, scenes=calibration_scenes, styles=",".join(cfg.styles))
+
+
+def _keep_threshold(init: Path, out: Path) -> None:
+    """Carry the detection threshold of the ``--init`` weights' card over to the new card
+    (re-choose it with `railwatch calibrate --threshold`); nothing when it has none."""
+    import json
+
+    try:
+        parent = json.loads(init.with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return
+    if not isinstance(parent, dict) or not isinstance(parent.get("threshold"), int | float):
+        return
+    card_path = out.with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    card["threshold"] = float(parent["threshold"])
+    card["threshold_from"] = str(init)
+    card_path.write_text(json.dumps(card, indent=2))
 
 
 def register(app: typer.Typer) -> None:
