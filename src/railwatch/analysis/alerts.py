@@ -27,9 +27,11 @@ from railwatch.analysis.baseline import (
     robust_baseline,
     same_season,
     seasonal_factors,
+    series_noise,
     spread_floor,
     trailing_level,
     trailing_record,
+    with_series_noise,
     year_of,
 )
 from railwatch.analysis.events import link_events
@@ -134,12 +136,21 @@ def _history(days: np.ndarray, i: int) -> tuple[float, str]:
 
 @dataclass(frozen=True)
 class _Obs:
-    """The image being judged."""
+    """The image being judged, with the series' usual interval width.
+
+    ``usual`` is the median relative width (high - low) / count of the earlier counts
+    of the series (0 when they have no intervals). The part of an interval that every
+    count of the series has (a detector's usual error) is already in the series' own
+    spread, so only the part beyond it (the **excess**) widens a test or lowers a
+    severity: an interval as wide as usual changes nothing, a count without usual
+    intervals (hand counts) is judged on its whole interval.
+    """
 
     point: CountPoint
     value: float
     low: float | None
     high: float | None
+    usual: float = 0.0
 
     def text(self, cls: str) -> str:
         interval = ""
@@ -147,23 +158,73 @@ class _Obs:
             interval = f" (interval {_n(self.low)}–{_n(self.high)})"
         return f"{_n(self.value)} {_cars(cls)}{interval} on {_d(self.point.when)}"
 
-    def sigma(self) -> float:
-        """The count's own standard error: its interval read as ±2 sigma (0 without one)."""
+    def _width(self) -> float:
         if self.low is None or self.high is None:
             return 0.0
-        return max(self.high - self.low, 0.0) / 4.0
+        return max(self.high - self.low, 0.0)
+
+    def excess(self) -> float:
+        """Fraction (0-1) of the interval beyond the series' usual width, in quadrature."""
+        width = self._width()
+        if width <= 0.0:
+            return 0.0
+        usual = self.usual * max(self.value, 1.0)
+        return float(np.sqrt(max(0.0, 1.0 - (usual / width) ** 2)))
+
+    def sigma(self) -> float:
+        """The count's own standard error beyond the series' usual: the excess of its
+        interval read as ±2 sigma (0 without an interval or with a usual one)."""
+        return self._width() * self.excess() / 4.0
+
+    def lower(self) -> float | None:
+        """The lower bound allowing for the excess uncertainty only (None: no interval)."""
+        if self.low is None or self.excess() <= 0.0:
+            return None
+        return self.value - (self.value - min(self.low, self.value)) * self.excess()
+
+    def upper(self) -> float | None:
+        """The upper bound allowing for the excess uncertainty only (None: no interval)."""
+        if self.high is None or self.excess() <= 0.0:
+            return None
+        return self.value + (max(self.high, self.value) - self.value) * self.excess()
 
     def wide(self, settings: AlertSettings) -> str | None:
-        """Why the count is uncertain (wide interval), or None."""
-        if self.low is None or self.high is None:
+        """Why the count is uncertain (interval wide for a count and for this series)."""
+        width = self._width()
+        if width <= 0.0:
             return None
-        width = self.high - self.low
-        if width > settings.wide_interval * max(self.value, 1.0):
-            return (
-                f"the count is uncertain (interval {_n(self.low)}–{_n(self.high)} is "
-                f"{100 * width / max(self.value, 1.0):.0f} % of the count)"
-            )
-        return None
+        rel = width / max(self.value, 1.0)
+        if rel <= settings.wide_interval or rel <= settings.wide_vs_usual * self.usual:
+            return None
+        usual = (
+            f", against a usual {100 * self.usual:.0f} % for this site" if self.usual > 0 else ""
+        )
+        return (
+            f"the count is uncertain (interval {_n(self.low or 0.0)}–{_n(self.high or 0.0)} is "
+            f"{100 * rel:.0f} % of the count{usual})"
+        )
+
+
+def _usual_widths(usable: Sequence[CountPoint], settings: AlertSettings) -> np.ndarray:
+    """Per image, the median relative interval width of the ``interval_history``
+    usable images before it that have an interval (0 when none has)."""
+    rel = np.array(
+        [
+            (p.high - p.low) / max(float(p.count or 0.0), 1.0)
+            if p.low is not None and p.high is not None
+            else np.nan
+            for p in usable
+        ],
+        dtype=float,
+    )
+    out = np.zeros(len(usable))
+    m = settings.interval_history
+    for i in range(1, len(usable)):
+        window = rel[max(0, i - m) : i]
+        window = window[np.isfinite(window)]
+        if len(window) >= settings.interval_min_points:
+            out[i] = float(np.median(window))
+    return out
 
 
 def _short(days: np.ndarray, i: int, settings: AlertSettings) -> list[str]:
@@ -226,6 +287,10 @@ class _Cusum:
         total, held = (self.up, self.hold_up) if up else (self.down, self.hold_down)
         return total if total >= settings.shift_h and not held else None
 
+    def held(self, up: bool) -> bool:
+        """Is that direction held (a change there was just noted as info)?"""
+        return self.hold_up if up else self.hold_down
+
     def reset(self) -> None:
         self.up = self.down = 0.0
         self.hold_up = self.hold_down = False
@@ -246,9 +311,13 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     if n == 0:
         return []
     months, years = month_of(days), year_of(days)
+    usual = _usual_widths(usable, settings)
     ratios = np.full(n, np.nan)
+    # per judged image: log((count + 1) / (centre + 1)), from which the series' own noise
+    resid = np.full(n, np.nan)
     # per image: baseline centre and the scale its z-score used (NaN: not judged)
     centres, scales = np.full(n, np.nan), np.full(n, np.nan)
+    zs = np.full(n, np.nan)  # per judged image: the z-score the level tests use
     judged = np.zeros(n, dtype=bool)  # judged against the current level (since the last shift)
     regime = 0  # index where the current level began (after the last shift)
     cusum = _Cusum()
@@ -259,7 +328,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     seasonal_from = days[0] + settings.seasonal_min_years * DAYS_PER_YEAR
     for i in range(n):
         p = usable[i]
-        obs = _Obs(p, float(counts[i]), p.low, p.high)
+        obs = _Obs(p, float(counts[i]), p.low, p.high, float(usual[i]))
         factors = None
         if days[i] >= seasonal_from:
             # Month factors are refreshed once per calendar month, from images before it.
@@ -272,6 +341,10 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
         level = trailing_level(days, counts, i, 0)  # the past year's median (all levels)
         min_pts = settings.baseline_min_points if regime == 0 else settings.regime_min_points
         base = robust_baseline(days, counts, i, regime, min_pts, settings, factors, months)
+        noise = series_noise(resid[:i], settings)
+        if base is not None:
+            base = with_series_noise(base, noise, settings)
+            resid[i] = np.log((obs.value + SEASON_OFFSET) / (base.centre + SEASON_OFFSET))
         shift: Alert | None = None
         if base is None:
             cusum.reset()
@@ -279,12 +352,16 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             centres[i] = base.centre
             scales[i] = max(base.spread, obs.sigma())
             judged[i] = True
-            cusum.add((obs.value - base.centre) / scales[i], settings)
+            zs[i] = (obs.value - base.centre) / scales[i]
+            cusum.add(zs[i], settings)
             for up in (True, False):
-                total = cusum.alarm(up, settings)
+                total, pair = cusum.alarm(up, settings), False
+                if total is None and not cusum.held(up):
+                    total = _pair(up, i, judged, zs, settings)
+                    pair = total is not None
                 if total is not None:
                     found = _shift(series.cls, up, days, counts, usable, i, judged, centres,
-                                   scales, total, settings)  # fmt: skip
+                                   scales, total, settings, usual, pair=pair)  # fmt: skip
                     if found is not None:
                         shift = found[0]
                         if shift.severity == "info":
@@ -300,7 +377,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             dropped = False
         elif base is not None:
             lull = _lull(base, level, factors, int(months[i]), settings)
-            spike = _spike(series.cls, obs, lull, days, counts, i, settings)
+            spike = _spike(series.cls, obs, lull, days, counts, i, settings, noise)
             if spike is not None:
                 alerts.append(spike)
             if obs.value > settings.drop_ratio * base.centre:
@@ -315,10 +392,29 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             if episode is None or days[i] - episode[0] > settings.record_episode_days:
                 episode = (float(days[i]), record)
             episode = (float(days[i]), episode[1])
-            alerts.append(_record(series.cls, obs, record, episode[1], days, i, settings))
+            alerts.append(_record(series.cls, obs, record, episode[1], days, i, settings, noise))
         if level is not None:
             ratios[i] = (obs.value + SEASON_OFFSET) / (level + SEASON_OFFSET)
     return alerts
+
+
+def _pair(
+    up: bool, i: int, judged: np.ndarray, zs: np.ndarray, settings: AlertSettings
+) -> float | None:
+    """The two-image level test: the sum of the last two images' robust z-scores (same
+    baseline regime, same direction, each at least ``shift_each_z``) when that sum / sqrt(2)
+    reaches ``shift_pair_z``, else None. Two images far beyond the usual range are a new
+    level as soon as the second arrives, where the CUSUM (allowance ``shift_k`` per image)
+    may need a third; the streak rule in :func:`_shift` still confirms it."""
+    if i < 1 or not judged[i - 1] or settings.shift_pair_z <= 0:
+        return None
+    z = (1.0 if up else -1.0) * zs[i - 1 : i + 1]
+    if (
+        float(z.min()) < settings.shift_each_z
+        or float(z.sum()) / np.sqrt(2) < settings.shift_pair_z
+    ):
+        return None
+    return float(z.sum())
 
 
 def _lull(
@@ -352,9 +448,15 @@ def _baseline_text(base: Baseline, d: float) -> str:
     if abs(base.seasonal_factor - 1.0) > 0.005:
         month = _MONTHS[int(month_of(np.array([d]))[0])]
         season = f", seasonal factor {base.seasonal_factor:.2f} for {month}"
+    noise = ""
+    if base.series_noise > 0:
+        noise = (
+            f", from this site's own image-to-image variation of ±{100 * base.series_noise:.0f} %"
+        )
     return (
         f"the usual {_n(base.centre)} (median of {base.n_points} usable images over the previous "
-        f"{base.window_days:.0f} days{season}{base.note}; typical spread ±{_n(base.spread)})"
+        f"{base.window_days:.0f} days{season}{base.note}; typical spread ±{_n(base.spread)}"
+        f"{noise})"
     )
 
 
@@ -367,6 +469,19 @@ def _first_year(days: np.ndarray, i: int, settings: AlertSettings) -> str | None
             "so a change of level may be the season"
         )
     return None
+
+
+def _seasons_once(days: np.ndarray, i: int, settings: AlertSettings) -> str | None:
+    """Why a change of level is only a note: less than ``shift_season_days`` of history,
+    so each season has been seen at most once (a site's season varies from year to year)."""
+    first = _first_year(days, i, settings)
+    span = float(days[i] - days[0])
+    if first is not None or span >= settings.shift_season_days:
+        return first
+    return (
+        f"the history is short ({_span(span)}): each season has been seen only once, so a "
+        "change of level may be this year's season"
+    )
 
 
 def _precedent(
@@ -406,6 +521,7 @@ def _record(
     days: np.ndarray,
     i: int,
     settings: AlertSettings,
+    noise: float | None = None,
 ) -> Alert:
     years, history = _history(days, i)
     ratio = _ratio(obs.value, standing.value)
@@ -424,6 +540,11 @@ def _record(
     notes: list[str] = []
     if excess < settings.record_min_excess:
         severity = "info"
+    # a count at least record_high_ratio x the record is never a chance record
+    beyond = _beyond_noise(obs.value, standing.value, noise, settings.record_noise_z)
+    if severity != "info" and ratio < settings.record_high_ratio and beyond is not None:
+        severity = "info"
+        notes.append(beyond.replace("NAME", "the record"))
     marginal = obs.value < settings.record_low_ratio * max(record.value, 1.0)
     if standing.index != record.index and marginal:
         severity = "info"
@@ -436,8 +557,11 @@ def _record(
         reasons.append(
             f"the history ({_span(history_days)}) is shorter than the {n_years}-year window"
         )
-    if obs.low is not None and obs.low <= standing.value:
-        reasons.append(f"the count's lower bound {_n(obs.low)} does not clear the record")
+    if (low := obs.lower()) is not None and low <= standing.value:
+        reasons.append(
+            f"allowing for its interval (wider than usual), the count's lower bound {_n(low)} "
+            "does not clear the record"
+        )
     if (wide := obs.wide(settings)) is not None:
         reasons.append(wide)
     severity, why = _lowered(severity, reasons) if severity != "info" else ("info", "")
@@ -473,6 +597,22 @@ def _record(
     return _make("record", severity, obs, cls, text, metrics)
 
 
+def _beyond_noise(value: float, reference: float, noise: float | None, z: float) -> str | None:
+    """Why ``value`` is within this series' own image-to-image noise of ``reference``
+    (log((value + 1) / (reference + 1)) below ``z`` x ``noise``), or None when it is beyond
+    it (or the noise is not known yet). NAME stands for what ``reference`` is."""
+    if noise is None or z <= 0:
+        return None
+    log_ratio = float(np.log((value + SEASON_OFFSET) / (reference + SEASON_OFFSET)))
+    if log_ratio >= z * noise:
+        return None
+    return (
+        f"{_ratio(value + SEASON_OFFSET, reference + SEASON_OFFSET):.2f}× NAME (on count + 1) "
+        f"is within {z:g} times this site's image-to-image variation of "
+        f"±{100 * noise:.0f} % (log {log_ratio:.2f} < {z * noise:.2f})"
+    )
+
+
 def _spike(
     cls: str,
     obs: _Obs,
@@ -481,9 +621,12 @@ def _spike(
     counts: np.ndarray,
     i: int,
     settings: AlertSettings,
+    noise: float | None = None,
 ) -> Alert | None:
     z = base.z(obs.value)
     ratio = _ratio(obs.value, base.centre)
+    if _beyond_noise(obs.value, base.centre, noise, settings.spike_log_z) is not None:
+        return None
     strong = obs.value >= settings.spike_strong_ratio * base.centre and z >= settings.spike_strong_z
     if (
         (z < settings.spike_z and not strong)
@@ -499,9 +642,10 @@ def _spike(
         severity = "low"
     seasonal = _seen_before(days, counts, i, obs.value, True, cls, settings)
     reasons = _short(days, i, settings)
-    if obs.low is not None and base.z(obs.low) < settings.uncertain_z:
+    if (low := obs.lower()) is not None and base.z(low) < settings.uncertain_z:
         reasons.append(
-            f"its lower bound {_n(obs.low)} is only {base.z(obs.low):.1f} spreads above the usual"
+            f"allowing for its interval (wider than usual), its lower bound {_n(low)} is only "
+            f"{base.z(low):.1f} spreads above the usual"
         )
     if (wide := obs.wide(settings)) is not None:
         reasons.append(wide)
@@ -543,8 +687,10 @@ def _drop(
         days, counts, i, obs.value, False, cls, settings
     )
     reasons: list[str] = []
-    if obs.high is not None and obs.high > settings.drop_ratio * base.centre:
-        reasons.append(f"its upper bound {_n(obs.high)} is not far below normal")
+    if (high := obs.upper()) is not None and high > settings.drop_ratio * base.centre:
+        reasons.append(
+            f"allowing for its interval, its upper bound {_n(high)} is not far below normal"
+        )
     if (wide := obs.wide(settings)) is not None:
         reasons.append(wide)
     if note is not None:
@@ -619,6 +765,33 @@ def _quiet_before(
     )
 
 
+def _back_from_lull(
+    days: np.ndarray,
+    counts: np.ndarray,
+    s: int,
+    before: float,
+    level: float,
+    cls: str,
+    settings: AlertSettings,
+) -> str | None:
+    """A note when a rise only brings the site back from a lull: the level before it was
+    under ``lull_floor`` x the median of the year before the change, and the new level is
+    within that year's upper quartile (as for spikes, a return from a quiet spell is not
+    news)."""
+    start = int(np.searchsorted(days[:s], days[s] - DAYS_PER_YEAR, side="left"))
+    year = counts[start:s]
+    if len(year) < settings.baseline_min_points or settings.lull_floor <= 0:
+        return None
+    median, upper = float(np.median(year)), float(np.quantile(year, 0.75))
+    if before >= settings.lull_floor * median or level > upper:
+        return None
+    return (
+        f"it only brings the site back from a lull: over the year before, its median was "
+        f"{_n(median)} and a quarter of its {len(year)} usable images had {_n(upper)} "
+        f"{_cars(cls)} or more"
+    )
+
+
 def _beyond(up: bool, value: float, centre: float, scale: float, settings: AlertSettings) -> bool:
     """Is one image beyond the usual range in the direction of a shift?"""
     z = (value - centre) / scale
@@ -640,6 +813,9 @@ def _shift(
     scales: np.ndarray,
     cusum: float,
     settings: AlertSettings,
+    usual: np.ndarray,
+    *,
+    pair: bool = False,
 ) -> tuple[Alert, int] | None:
     """A shift the CUSUM signals at image ``i``, confirmed by the streak of images before
     it that are each beyond the usual range, or None.
@@ -678,13 +854,16 @@ def _shift(
     level = float(np.median(seg))
     spread = float(np.median(scales[s : i + 1]))
     refs = same_season(days, counts, days[s], days[i], s, settings)
-    note = _first_year(days, i, settings) or _precedent(
+    note = _seasons_once(days, i, settings) or _precedent(
         refs, "median", level, up, settings.season_precedent_ratio, cls
     )
     if note is None and not up:
         note = _quiet_before(days, counts, s, level, cls, settings)
+    if note is None and up:
+        note = _back_from_lull(days, counts, s, before, level, cls, settings)
     obs = [
-        _Obs(usable[j], float(counts[j]), usable[j].low, usable[j].high) for j in range(s, i + 1)
+        _Obs(usable[j], float(counts[j]), usable[j].low, usable[j].high, float(usual[j]))
+        for j in range(s, i + 1)
     ]
     wide = [w for o in obs if (w := o.wide(settings)) is not None]
     if note is not None:
@@ -696,11 +875,16 @@ def _shift(
     seen = ", ".join(f"{_d(o.point.when)}: {_n(o.value)}" for o in obs)
     direction = "up" if up else "down"
     change = f"{factor:.1f}×" if up else f"to {100 * ratio:.0f} %"
+    evidence = (
+        f"the last two together {cusum:.1f} spreads beyond it (two-image level test)"
+        if pair
+        else f"{cusum:.1f} spreads in all beyond it"
+    )
     text = (
         f"The level of {_cars(cls)} shifted {direction} from about {_n(before)} to about "
         f"{_n(level)} ({change}) from {_d(days[s])}: {k} usable images in a row ({seen}) are "
         f"{'above' if up else 'below'} the usual range ({_n(before)} ± {_n(spread)}), "
-        f"{cusum:.1f} spreads in all beyond it, so this is a sustained change, not one image "
+        f"{evidence}, so this is a sustained change, not one image "
         f"({history}). Raised once; the new level is the baseline from here on.{why}"
     )
     metrics: dict[str, float | str] = {
@@ -709,6 +893,7 @@ def _shift(
         "new_level": round(level, 3),
         "ratio": round(ratio, 3),
         "cusum": round(cusum, 2),
+        "test": "two-image" if pair else "cusum",
         "direction": direction,
         "change_date": _d(days[s]),
         "confirm_images": float(k),

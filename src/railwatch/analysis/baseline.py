@@ -13,7 +13,7 @@ All functions are pure and work on numpy arrays of day numbers and counts.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -35,6 +35,7 @@ class Baseline:
     window_days: float
     seasonal_factor: float = 1.0
     note: str = ""  # why the centre is not the plain median (e.g. a lull floor)
+    series_noise: float = 0.0  # relative noise of the series when it set the spread, else 0
 
     def z(self, value: float) -> float:
         """Robust z-score of a value against this baseline."""
@@ -192,6 +193,29 @@ def robust_baseline(
         window_days=float(days[i] - days[start]),
         seasonal_factor=factor,
     )
+
+
+def series_noise(resid: np.ndarray, settings: AlertSettings) -> float | None:
+    """The series' own relative image-to-image noise: 1.4826 x the MAD of the log residuals
+    log((count + 1) / (centre + 1)) of its last ``noise_history`` judged images (None with
+    fewer than ``noise_min_points``). It holds the detector's error at this site as well
+    as the coming and going of trains, over a longer stretch than the baseline window."""
+    finite = resid[np.isfinite(resid)][-settings.noise_history :]
+    if len(finite) < settings.noise_min_points:
+        return None
+    mid = float(np.median(finite))
+    return MAD_TO_SIGMA * float(np.median(np.abs(finite - mid)))
+
+
+def with_series_noise(base: Baseline, noise: float | None, settings: AlertSettings) -> Baseline:
+    """``base`` with its spread floored at the series' own noise (:func:`series_noise`)
+    x (centre + 1) x ``series_noise_factor``."""
+    if noise is None:
+        return base
+    floor = settings.series_noise_factor * noise * (base.centre + SEASON_OFFSET)
+    if floor <= base.spread:
+        return base
+    return replace(base, spread=floor, series_noise=noise)
 
 
 @dataclass(frozen=True)

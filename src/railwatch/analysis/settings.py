@@ -39,6 +39,19 @@ class AlertSettings(BaseModel):
     min_spread: float = Field(
         default=1.0, gt=0.0, description="Absolute floor of the spread, in cars."
     )
+    noise_history: int = Field(
+        default=60,
+        ge=5,
+        description="Judged images whose residuals give the series' own noise (spread floor).",
+    )
+    noise_min_points: int = Field(
+        default=15, ge=3, description="Residuals needed before the series' noise is used."
+    )
+    series_noise_factor: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="Spread floor = this x the series' relative noise x (centre + 1); 0: off.",
+    )
     seasonal_min_years: float = Field(
         default=1.0,
         ge=1.0,
@@ -94,6 +107,14 @@ class AlertSettings(BaseModel):
         description="Alerts on less history than this (seasons unknown) are lowered one step.",
     )
 
+    shift_season_days: int = Field(
+        default=730,
+        ge=0,
+        description="History (days) before a shift can be more than 'info': with less, each "
+        "season has been seen once and a site's season varies from year to year (records, "
+        "spikes and drops are not held back).",
+    )
+
     # --- record -------------------------------------------------------------------
     record_years: int = Field(
         default=5, ge=1, description="N: the record is the maximum of the previous N years."
@@ -110,6 +131,13 @@ class AlertSettings(BaseModel):
         description="Records within this many days of the previous record alert are one rise: "
         "their severity is measured against the record that stood before the rise.",
     )
+    record_noise_z: float = Field(
+        default=2.0,
+        ge=0.0,
+        description="A record under record_high_ratio x the record is 'info' unless "
+        "log((count + 1) / (record + 1)) is at least this many times the series' own noise "
+        "(a noisy detector sets new records by chance); 0: off.",
+    )
     record_low_ratio: float = Field(default=1.2, gt=1.0, description="count/record for 'low'.")
     record_medium_ratio: float = Field(
         default=1.5, gt=1.0, description="count/record for 'medium'."
@@ -122,6 +150,13 @@ class AlertSettings(BaseModel):
     # --- spike --------------------------------------------------------------------
     spike_z: float = Field(
         default=4.5, gt=0.0, description="Robust z-score (spreads above the baseline)."
+    )
+    spike_log_z: float = Field(
+        default=3.25,
+        ge=0.0,
+        description="Also needed once the series' own noise is known: log((count + 1) / "
+        "(centre + 1)) at least this many times that noise (multiplicative detector error "
+        "has a long upper tail); 0: off.",
     )
     spike_min_ratio: float = Field(
         default=1.8, gt=1.0, description="count/baseline needed for a spike."
@@ -155,6 +190,13 @@ class AlertSettings(BaseModel):
         default=4.0,
         gt=0.0,
         description="Each image adds at most this many spreads (one spike cannot make a shift).",
+    )
+    shift_pair_z: float = Field(
+        default=3.75,
+        ge=0.0,
+        description="Two-image level test: the last two images' robust z-scores summed and "
+        "divided by sqrt(2) reaching this signal a change at once (each must also pass "
+        "shift_each_z); 0: off (CUSUM only).",
     )
     shift_confirm_points: int = Field(
         default=2,
@@ -214,6 +256,24 @@ class AlertSettings(BaseModel):
         gt=0.0,
         description="An interval (high-low) wider than this fraction of the count is 'uncertain' "
         "and lowers the severity one step.",
+    )
+    wide_vs_usual: float = Field(
+        default=1.5,
+        gt=0.0,
+        description="...and wider than this many times the series' usual relative width "
+        "(the median of its earlier counts' intervals): the usual part of an interval is "
+        "already in the series' own spread.",
+    )
+    interval_history: int = Field(
+        default=20,
+        ge=1,
+        description="Earlier usable images whose intervals give the series' usual width.",
+    )
+    interval_min_points: int = Field(
+        default=3,
+        ge=1,
+        description="Earlier images with an interval needed before a usual width is used "
+        "(with fewer, the whole interval counts).",
     )
     uncertain_z: float = Field(
         default=2.0,
