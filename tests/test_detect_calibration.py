@@ -227,3 +227,23 @@ def test_calibrate_command_writes_the_card(
     assert "recall at 0.5 m" in err and "class right by confidence" in err
     assert len(cal.class_edges) == len(cal.class_precision) + 1
     assert main(["calibrate", str(tmp_path / "missing.onnx")]) == 2
+
+
+def test_detector_version_names_weights_and_thresholds(tmp_path: Path) -> None:
+    shipped = DefaultDetector()
+    assert shipped.version == DefaultDetector.version == shipped.card["version"]
+    assert DefaultDetector(threshold=shipped.threshold).version == shipped.version
+    changed = {
+        DefaultDetector(threshold=0.3).version,
+        DefaultDetector(class_threshold=0.9).version,
+    }
+    assert len(changed) == 2 and shipped.version not in changed
+    assert all(v.startswith(f"{shipped.version}+") for v in changed)
+    w = tmp_path / "w.onnx"
+    shutil.copy(default_weights(), w)  # same bytes, no card: other thresholds
+    before = DefaultDetector(w).version
+    assert before.startswith("custom+")
+    # other weights get another version, so `railwatch process` redoes their scenes
+    w.write_bytes(default_weights().read_bytes() + b"\0")
+    assert DefaultDetector(w).version.startswith("custom+")
+    assert DefaultDetector(w).version != before

@@ -10,6 +10,7 @@ axis. See ``docs/detection.md`` for the training data, figures and limits.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import threading
@@ -67,7 +68,9 @@ class DefaultDetector:
     """
 
     name = "railwatch-default"
-    version = "1.3"
+    #: Version of the shipped weights with their card (threshold, calibration); the
+    #: instance's ``version`` says which weights and thresholds it actually runs.
+    version = "1.3.1"
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048
@@ -86,8 +89,9 @@ class DefaultDetector:
         self._lock = threading.Lock()
         self._card: dict[str, Any] | None = None
         self._calibration: Calibration | None = None
+        own = (threshold is None or threshold == self._card_threshold) and class_threshold is None
         if threshold is None:
-            threshold = float(self.card.get("threshold", DEFAULT_THRESHOLD))
+            threshold = self._card_threshold
         self.threshold = float(threshold)
         if class_threshold is None:
             class_threshold = DEFAULT_CLASS_THRESHOLD
@@ -97,6 +101,28 @@ class DefaultDetector:
                 ct = cal.class_threshold
                 class_threshold = ct if ct is not None else NEVER_LABEL
         self.class_threshold = float(class_threshold)
+        self.version = self._version(own)
+
+    @property
+    def _card_threshold(self) -> float:
+        return float(self.card.get("threshold", DEFAULT_THRESHOLD))
+
+    def _version(self, default_thresholds: bool) -> str:
+        """The version recorded with every processed scene: the card's version for the
+        shipped weights at their own thresholds; otherwise that version plus a digest of
+        the weights and both thresholds, so that `railwatch process` redoes scenes
+        after the weights or thresholds change."""
+        base = str(self.card.get("version", "custom"))
+        shipped = self.weights.resolve() == default_weights().resolve()
+        if shipped and default_thresholds and base == DefaultDetector.version:
+            return base
+        h = hashlib.sha256()
+        try:
+            h.update(self.weights.read_bytes())
+        except OSError:  # a missing file is reported when the session is loaded
+            h.update(str(self.weights).encode())
+        h.update(f"|{self.threshold:.6g}|{self.class_threshold:.6g}".encode())
+        return f"{base}+{h.hexdigest()[:10]}"
 
     @property
     def card(self) -> dict[str, Any]:
