@@ -29,6 +29,8 @@ def _row(label: str, g: dict[str, Any]) -> list[str]:
         _fmt(c["mape"], pct=True),
         _fmt(c["within_15pct"], pct=True),
         _fmt(g.get("covered_accuracy"), pct=True),
+        _fmt(g.get("typed_share"), pct=True),
+        _fmt(g.get("typed_accuracy"), pct=True),
     ]
     return cells
 
@@ -48,7 +50,8 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
     """Score detections against truth: oriented-polygon IoU matching, precision, recall and
-    F1 at IoU 0.3 and 0.5, count errors per scene, class and resolution, covered accuracy.
+    F1 at IoU 0.3 and 0.5, count errors per scene, class and resolution, covered accuracy,
+    and the share of matched cars given a type ("typed") with how often that type is right.
 
     Example: [bold]railwatch eval --truth bench/ --pred out/[/]
     or [bold]railwatch eval --truth bench/ --detector default --json[/]
@@ -97,6 +100,8 @@ def eval_command(
         "count MAPE",
         "within ±15 %",
         "covered acc.",
+        "typed",
+        "typed right",
     ):
         table.add_column(col, justify="left" if col == "group" else "right")
     table.add_row(*_row("all", report["overall"]), style="bold")
