@@ -21,10 +21,17 @@ GSD = 3.0
 
 
 def _yard(
-    angle: float, occupied_m: list[float], seed: int = 0
+    angle: float,
+    occupied_m: list[float],
+    seed: int = 0,
+    *,
+    patches: float = 0.0,
+    car_colour: tuple[int, int, int] = (120, 40, 35),
 ) -> tuple[np.ndarray, MultiLineString]:
-    """A 3 m scene: grass, a ballast band with 4 tracks 4.75 m apart, cars (dark red
-    strings, 3.2 m wide) occupying ``occupied_m`` metres on successive tracks."""
+    """A 3 m scene: grass, a ballast band with 4 tracks 4.75 m apart, cars (strings of
+    ``car_colour``, 3.2 m wide) occupying ``occupied_m`` metres on successive tracks,
+    centred. ``patches`` > 0 multiplies the scene by a smooth random brightness field
+    (sun, thin shade and dirt over tens of metres) of that relative amplitude."""
     rng = np.random.default_rng(seed)
     ss = 6  # draw at 0.5 m, then average down to 3 m
     n = 200 * ss
@@ -54,9 +61,16 @@ def _yard(
         band(off, 1, -half, half, (80, 75, 70))
         if k < len(occupied_m) and occupied_m[k] > 0:
             length = occupied_m[k] * 2
-            band(off, 3.2 * 2, -length / 2, length / 2, (120, 40, 35))
+            band(off, 3.2 * 2, -length / 2, length / 2, car_colour)
         p0, p1 = (c - u * half + v * off) / ss, (c + u * half + v * off) / ss
         lines.append([tuple(p0), tuple(p1)])
+    if patches > 0:
+        # brightness patches about 30-60 m across, from +-patches of the mean
+        coarse = rng.normal(0.0, 1.0, (12, 12)).astype(np.float32)
+        field = cv2.resize(coarse, (n, n), interpolation=cv2.INTER_CUBIC)
+        field = cv2.GaussianBlur(field, (0, 0), 30)
+        field *= patches / max(float(np.abs(field).max()), 1e-6)
+        img *= (1.0 + field)[..., None]
     img += rng.normal(0, 4, img.shape).astype(np.float32)
     small = cv2.resize(np.clip(img, 0, 255), (200, 200), interpolation=cv2.INTER_AREA)
     return small.astype(np.uint8), MultiLineString(lines)
@@ -77,6 +91,58 @@ def test_empty_tracks_give_near_zero() -> None:
     img, tracks = _yard(20.0, [])
     est = estimate_occupancy(img, GSD, tracks=tracks)
     assert est.car_equivalents < 2.0 and not est.present
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_empty_yard_with_light_and_shade_gives_near_zero(seed: int) -> None:
+    """Brightness patches of +-25 % over the ballast are not cars (the first method read
+    a long string of cars wherever a line crossed a patch unlike its mean colour)."""
+    img, tracks = _yard(25.0, [], seed=seed, patches=0.25)
+    est = estimate_occupancy(img, GSD, tracks=tracks)
+    assert est.car_equivalents < 2.0 and not est.present
+    assert est.low == 0.0
+
+
+def test_half_occupied_line_gives_half() -> None:
+    img, tracks = _yard(10.0, [250.0], patches=0.15)
+    est = estimate_occupancy(img, GSD, tracks=tracks)
+    assert est.car_equivalents == pytest.approx(250 / 14.0, rel=0.2)
+    assert est.low <= 250 / 14.0 <= est.high
+
+
+def test_line_nearly_full_of_one_colour() -> None:
+    """A line 90 % occupied by cars of one colour: its own most common colour is the
+    cars', so the empty-track colour must come from the whole yard."""
+    img, tracks = _yard(60.0, [450.0], car_colour=(50, 50, 52))
+    est = estimate_occupancy(img, GSD, tracks=tracks)
+    assert est.car_equivalents == pytest.approx(450 / 14.0, rel=0.2)
+
+
+def test_ladder_across_an_empty_bundle_is_not_a_string() -> None:
+    """A ladder line crossing the tracks at a small angle alternates between tracks and
+    the ballast between them; it must not read as occupied, nor double a car at the
+    crossing."""
+    img, tracks = _yard(0.0, [], seed=4)
+    (a0, a1), (b0, b1) = list(tracks.geoms[0].coords), list(tracks.geoms[3].coords)
+    ladder = LineString([((a0[0] + a1[0]) / 2 - 40, a0[1]), ((b0[0] + b1[0]) / 2 + 40, b1[1])])
+    with_ladder = MultiLineString([*tracks.geoms, ladder])
+    est = estimate_occupancy(img, GSD, tracks=with_ladder)
+    assert est.car_equivalents < 2.0
+    img, tracks = _yard(0.0, [140.0], seed=4)
+    est = estimate_occupancy(img, GSD, tracks=MultiLineString([*tracks.geoms, ladder]))
+    assert est.car_equivalents == pytest.approx(10.0, rel=0.2)
+
+
+def test_diagnostics_profiles() -> None:
+    from railwatch.detect.coarse import LineProfile
+
+    img, tracks = _yard(0.0, [140.0])
+    profiles: list[LineProfile] = []
+    est = estimate_occupancy(img, GSD, tracks=tracks, diagnostics=profiles)
+    assert len(profiles) == 4
+    occupied = sum(float(p.occupied.sum()) for p in profiles) * 0.5 * GSD
+    assert occupied == pytest.approx(est.occupied_length_m, abs=0.2)
+    assert all(p.reference.shape == (len(p.points), 3) for p in profiles)
 
 
 def test_no_data_scene() -> None:

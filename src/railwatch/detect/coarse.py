@@ -8,27 +8,42 @@ measured is how much track is occupied. The method:
    (structure-tensor orientation histogram weighted by coherence), then the track
    corridor along each (pixels whose local structure is coherent and aligned with it,
    continuous over at least 90 m), sampled as parallel lines one track spacing apart.
-2. Profiles: colours are sampled every half pixel along each line (bilinear), in an
-   opponent colour space (luminance and two chroma axes).
-3. Car evidence: a car differs from the empty track (ballast, rails) it stands on. Each
-   sample is compared with the line's own empty-track colour (the densest colour near
-   its median, by mean shift: ballast is one tight colour, cars of many colours are
-   not) in units of the robust noise of all track samples; the evidence is
-   averaged over half a car length (oriented filtering along the track).
-4. Occupied: averaged evidence >= ``threshold`` (2.0), and at least 0.8 times the
-   evidence one track spacing to either side, so a car seen by the neighbouring
-   track's line (tracks are 4.75 m apart, 1.6 px at 3 m) is not counted twice.
-   The occupied length is the number of occupied samples times the sample step.
+   Where lines cross or merge at an angle (ladders, switches), only the line nearer the
+   main direction keeps its samples within one track spacing of the other.
+2. Profiles: colours are sampled every half pixel along each line (bilinear) in an
+   illumination-invariant colour space: log luminance and two chroma axes divided by
+   luminance, so sun, thin shade and dirt (multiplicative) shift one channel only.
+3. Empty-track reference, local: the densest colour of all track samples (mean shift;
+   ballast is one tight colour, cars of many colours are not), then each line's own
+   densest colour *nearest to it* (a line 90 % full of one kind of car keeps its ballast
+   colour), plus a smooth 2-D field (normalised convolution over ``ILLUMINATION_M``) of
+   the offsets of empty-track samples from their line's colour: a lit or shaded patch of
+   ballast moves the reference with it. Three passes (inliers within ``INLIER`` noise
+   units).
+4. Car evidence: the offset from the local reference, averaged over half a car length
+   *as a vector* (a car shifts every sample the same way, noise averages out), in units
+   of the averaged offsets' robust spread on empty track.
+5. Occupied: evidence >= ``threshold`` (4) and at least ``SIDE_RATIO`` times the largest
+   evidence of a line one track spacing to either side (tracks are 4.75 m apart, 1.6 px
+   at 3 m: a car and its shadow spill onto the neighbouring line and are counted once);
+   gaps under ``MAX_GAP_M`` closed, runs under ``MIN_RUN_M`` dropped. The occupied
+   length is the number of occupied samples times the sample step.
 
 Car equivalents are ``length / 14 m`` (Russian "conventional cars"); the interval is
-± (1 car + 10 % + half a pixel per occupied string end), ± 40 % instead of 10 % when the
-tracks had to be found in the image, widened by the fraction of pixels without data.
-At 10 m and coarser only the presence of a long train (occupied length at least 300 m)
-is reported (``method="presence"``).
+± (1 car + ``REL_GIVEN`` (55 %) + a pixel per occupied string end), ``REL_FOUND`` (100 %)
+when the tracks had to be found in the image, widened by the fraction of pixels without
+data: these are the 90th percentiles of the errors measured on development scenes
+(docs/detection.md). At 10 m and coarser only the presence of a long train (occupied
+length at least 300 m) is reported (``method="presence"``).
+
+Not handled: misregistration between the image and the given centrelines (a shift of
+more than about half a track spacing, 2.4 m, puts the lines between tracks or on the
+ground beside the yard; see docs/detection.md).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +66,23 @@ LENGTH_GSD = 1.5
 PRESENCE_GSD = 10.0
 #: A line sample is occupied only if its evidence is at least this times the evidence one
 #: track spacing to either side (the neighbouring track's car is not counted twice).
-SIDE_RATIO = 0.8
+SIDE_RATIO = 0.9
+#: Smallest noise unit of a colour feature (guards against flat synthetic images).
+NOISE_FLOOR = 1.0
+#: Scale (metres) of the illumination and dirt field fitted to empty track.
+ILLUMINATION_M = 30.0
+#: Samples within this many noise units of the local empty-track colour are empty track.
+INLIER = 2.5
+#: Shortest occupied string (metres): a run of occupied samples shorter than this is noise.
+MIN_RUN_M = 8.0
+#: Gaps (metres) shorter than this inside an occupied string are closed.
+MAX_GAP_M = 4.0
+#: Where lines cross at an angle, samples within this many track spacings of the line
+#: nearer the main direction belong to it only.
+CROSSING_RADIUS = 1.0
+#: Relative half-width of the interval along given centrelines and along found lines.
+REL_GIVEN = 0.55
+REL_FOUND = 1.00
 #: Occupied length (metres) that makes a "long train present".
 LONG_TRAIN_M = 300.0
 
@@ -84,6 +115,19 @@ def _grey_and_colour(image: np.ndarray) -> np.ndarray:
     r, g, b = img[..., 0], img[..., 1], img[..., 2]
     lum = 0.299 * r + 0.587 * g + 0.114 * b
     return np.stack([lum, (r - g) * 0.7, (r + g - 2 * b) * 0.35], axis=-1)
+
+
+def _invariant_colour(image: np.ndarray) -> np.ndarray:
+    """Float32 (H, W, 3): log luminance and two chroma axes divided by luminance, so a
+    brighter or darker patch of the same ground (sun, thin shade, dirt) changes the first
+    channel by a constant and the others not at all. Units: about 1 per 2.5 % of
+    luminance."""
+    img = image.astype(np.float32)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    lum = 0.299 * r + 0.587 * g + 0.114 * b + 10.0
+    return np.stack(
+        [40.0 * np.log(lum), 70.0 * (r - g) / lum, 35.0 * (r + g - 2 * b) / lum], axis=-1
+    ).astype(np.float32)
 
 
 def dominant_directions(
@@ -238,10 +282,13 @@ def _corridor_lines(
     return lines
 
 
-def _mode(samples: np.ndarray, noise: np.ndarray, iterations: int = 8) -> np.ndarray:
-    """The densest colour near the median (mean shift, radius 2 noise units): the empty
-    track's colour even where cars of various colours fill most of a line."""
-    centre = np.median(samples, axis=0)
+def _mode(
+    samples: np.ndarray, noise: np.ndarray, start: np.ndarray | None = None, iterations: int = 8
+) -> np.ndarray:
+    """The densest colour near ``start`` (default: the median), by mean shift with a
+    radius of 2 noise units: the empty track's colour even where cars of various colours
+    fill most of a line."""
+    centre = np.median(samples, axis=0) if start is None else np.asarray(start, np.float64)
     scaled = samples / noise
     for _ in range(iterations):
         near = ((scaled - centre / noise) ** 2).sum(axis=1) <= 4.0
@@ -254,6 +301,99 @@ def _mode(samples: np.ndarray, noise: np.ndarray, iterations: int = 8) -> np.nda
     return np.asarray(centre)
 
 
+@dataclass(frozen=True)
+class LineProfile:
+    """One track line as sampled (diagnostics): points every ``step`` pixels along it,
+    their unit tangents, data present, the empty-track reference colour at each sample,
+    the car evidence (robust noise units, averaged over half a car) and the samples
+    counted as occupied."""
+
+    points: np.ndarray
+    tangents: np.ndarray
+    valid: np.ndarray
+    reference: np.ndarray
+    evidence: np.ndarray
+    occupied: np.ndarray
+
+
+def _splat(
+    shape: tuple[int, int], pts: np.ndarray, values: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of ``values * weights`` and of ``weights`` per pixel (nearest pixel)."""
+    h, w = shape
+    col = np.clip(pts[:, 0].astype(np.int64), 0, w - 1)
+    row = np.clip(pts[:, 1].astype(np.int64), 0, h - 1)
+    idx = row * w + col
+    den = np.bincount(idx, weights=weights, minlength=h * w).reshape(h, w)
+    num = np.stack(
+        [
+            np.bincount(idx, weights=values[:, c] * weights, minlength=h * w).reshape(h, w)
+            for c in range(values.shape[1])
+        ],
+        axis=-1,
+    )
+    return num.astype(np.float32), den.astype(np.float32)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Half-open index ranges of the runs of True in ``mask``."""
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0], strict=True))
+
+
+def _clean_runs(occ: np.ndarray, min_run: int, max_gap: int) -> np.ndarray:
+    """Close gaps shorter than ``max_gap`` samples, then drop runs shorter than
+    ``min_run`` samples (an occupied string is at least most of one car long)."""
+    out = occ.copy()
+    runs = _runs(out)
+    for (_, e0), (s1, _) in itertools.pairwise(runs):
+        if s1 - e0 < max_gap:
+            out[e0:s1] = True
+    for s0, e0 in _runs(out):
+        if e0 - s0 < min_run:
+            out[s0:e0] = False
+    return out
+
+
+def _drop_crossings(
+    profiles: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], spacing_px: float
+) -> None:
+    """Where two lines cross or merge at an angle (ladders, switches), the samples of the
+    line that is further from the main direction are dropped (``ok`` set False in
+    place): a car standing there is counted on the other line only, and a ladder
+    crossing a bundle is not read as a string of cars."""
+    if len(profiles) < 2:
+        return
+    from scipy.spatial import cKDTree
+
+    pts = np.concatenate([p for p, _, _, _ in profiles])
+    ang = np.concatenate(
+        [np.degrees(np.arctan2(t[:, 1], t[:, 0])) % 180.0 for _, t, _, _ in profiles]
+    )
+    line = np.concatenate([np.full(len(p), i) for i, (p, _, _, _) in enumerate(profiles)])
+    ok = np.concatenate([o for _, _, _, o in profiles])
+    hist = np.bincount(ang[ok].astype(np.int64) % 180, minlength=180)
+    main = float(np.argmax(hist)) + 0.5
+    dev = np.abs((ang - main + 90.0) % 180.0 - 90.0)
+    pairs = cKDTree(pts).query_pairs(CROSSING_RADIUS * spacing_px, output_type="ndarray")
+    if len(pairs) == 0:
+        return
+    a, b = pairs[:, 0], pairs[:, 1]
+    keep = line[a] != line[b]
+    a, b = a[keep], b[keep]
+    cross = np.abs((ang[a] - ang[b] + 90.0) % 180.0 - 90.0) > 3.0
+    a, b = a[cross], b[cross]
+    # drop the sample of the line further from the main direction (ties: the later line)
+    a_worse = (dev[a] > dev[b]) | ((dev[a] == dev[b]) & (line[a] > line[b]))
+    drop = np.zeros(len(pts), dtype=bool)
+    drop[a[a_worse]] = True
+    drop[b[~a_worse]] = True
+    start = 0
+    for _, _, _, o in profiles:
+        o &= ~drop[start : start + len(o)]
+        start += len(o)
+
+
 def _occupancy(
     feats: np.ndarray,
     valid: np.ndarray,
@@ -261,9 +401,10 @@ def _occupancy(
     gsd: float,
     threshold: float,
     step: float = 0.5,
-    max_ref_distance: float | None = None,
+    diagnostics: list[LineProfile] | None = None,
 ) -> tuple[float, int]:
-    """Occupied length (metres) and number of occupied strings along ``lines``."""
+    """Occupied length (metres) and number of occupied strings along ``lines`` (see the
+    module docs); appends each line's :class:`LineProfile` to ``diagnostics`` when given."""
     h, w = valid.shape
     profiles = []
     for verts in lines:
@@ -274,33 +415,94 @@ def _occupancy(
         ok = inside & (_sample(valid.astype(np.float32), pts) > 0.5)
         if ok.sum() < 4:
             continue
-        profiles.append((pts, tang, _sample(feats, pts), ok))
+        profiles.append((pts, tang, _sample(feats, pts).astype(np.float64), ok))
     if not profiles:
         return 0.0, 0
+    _drop_crossings(profiles, TRACK_SPACING_M / gsd)
     pooled = np.concatenate([f[ok] for _, _, f, ok in profiles])
-    ref = np.median(pooled, axis=0)
-    noise = np.maximum(np.median(np.abs(pooled - ref), axis=0) * 1.4826, 2.0).astype(np.float32)
-    ev_img = np.sqrt((((feats - ref) / noise) ** 2).sum(axis=-1)).astype(np.float32)
-    offset = TRACK_SPACING_M / gsd
+    med = np.median(pooled, axis=0)
+    noise = np.maximum(np.median(np.abs(pooled - med), axis=0) * 1.4826, NOISE_FLOOR)
+    # 1. the empty track's colour: the densest colour of all track samples, then each
+    #    line's own densest colour nearest to it (its ballast and sleepers)
+    empty = _mode(pooled, noise)
+    base = [
+        _mode(f[ok], noise, start=empty) if ok.sum() > 20 else empty for _, _, f, ok in profiles
+    ]
+    # 2. illumination and dirt: a smooth 2-D field of the empty-track samples' offsets
+    #    from their line's colour (normalised convolution over ILLUMINATION_M), so a
+    #    lit or shaded patch of ballast is not a car
+    sigma = ILLUMINATION_M / gsd
+    field = [np.zeros_like(f) for _, _, f, _ in profiles]
+    for _ in range(3):
+        resid = [f - b - fl for (_, _, f, _), b, fl in zip(profiles, base, field, strict=True)]
+        all_r = np.concatenate([r[ok] for r, (_, _, _, ok) in zip(resid, profiles, strict=True)])
+        noise = np.maximum(np.median(np.abs(all_r), axis=0) * 1.4826, NOISE_FLOOR)
+        num = np.zeros((h, w, feats.shape[2]), np.float32)
+        den = np.zeros((h, w), np.float32)
+        for i, (pts, _, f, ok) in enumerate(profiles):
+            r = f - base[i]
+            inl = ok & (np.sqrt((((resid[i]) / noise) ** 2).sum(axis=1)) <= INLIER)
+            if inl.any():
+                n_, d_ = _splat((h, w), pts[inl], r[inl], np.ones(int(inl.sum())))
+                num += n_
+                den += d_
+        num_s = np.asarray(cv2.GaussianBlur(num, (0, 0), sigma), np.float32)
+        den_s = np.asarray(cv2.GaussianBlur(den, (0, 0), sigma), np.float32)
+        fld = num_s / np.maximum(den_s, 1e-3)[..., None]
+        fld[den_s < 1e-3] = 0.0
+        for i, (pts, _, f, ok) in enumerate(profiles):
+            field[i] = _sample(fld, pts).astype(np.float64)
+            r = f - field[i]
+            near = ok & (np.sqrt((((r - base[i]) / noise) ** 2).sum(axis=1)) <= INLIER)
+            if near.sum() > 20:
+                base[i] = r[near].mean(axis=0)
+    # 3. evidence: the offset from the local empty-track colour, averaged over half a
+    #    car (a car shifts every sample the same way, noise averages out), in units of
+    #    the averaged offsets' robust spread on empty track
     k = max(1, round(0.5 * CONVENTIONAL_CAR_M / gsd / step))
     kernel = np.ones(k) / k
-    length, strings = 0.0, 0
-    for pts, tang, f, ok in profiles:
-        own = _mode(f[ok], noise) if ok.sum() > 20 else ref
-        if max_ref_distance is not None and (
-            float(np.sqrt((((own - ref) / noise) ** 2).sum())) > max_ref_distance
-        ):
-            continue  # a line found in the image that is not on ballast like the others
-        e = np.sqrt((((f - own) / noise) ** 2).sum(axis=-1))
+    smooth, inliers = [], []
+    for i, (_, _, f, ok) in enumerate(profiles):
+        r = f - base[i] - field[i]
+        r[~ok] = 0.0
+        smooth.append(np.stack([np.convolve(r[:, c], kernel, mode="same") for c in range(3)], 1))
+        inliers.append(ok & (np.sqrt(((r / noise) ** 2).sum(axis=1)) <= INLIER))
+    quiet = np.concatenate([sm[inl] for sm, inl in zip(smooth, inliers, strict=True)])
+    if len(quiet) < 10:
+        quiet = np.concatenate([sm[ok] for sm, (_, _, _, ok) in zip(smooth, profiles, strict=True)])
+    spread = np.maximum(np.median(np.abs(quiet), axis=0) * 1.4826, 0.25 * noise)
+    evid = []
+    for sm, (_, _, _, ok) in zip(smooth, profiles, strict=True):
+        e = np.sqrt(((sm / spread) ** 2).sum(axis=1))
         e[~ok] = 0.0
+        evid.append(e)
+    # 4. a car seen from the neighbouring track's line (1.6 px away at 3 m) is counted
+    #    once: evidence of every line on a half-pixel raster, compared one track
+    #    spacing to either side
+    up = 2.0
+    ev_img = np.zeros((round(h * up) + 1, round(w * up) + 1), np.float32)
+    for (pts, _, _, _), e in zip(profiles, evid, strict=True):
+        col = np.clip((pts[:, 0] * up).astype(np.int64), 0, ev_img.shape[1] - 1)
+        row = np.clip((pts[:, 1] * up).astype(np.int64), 0, ev_img.shape[0] - 1)
+        np.maximum.at(ev_img, (row, col), e.astype(np.float32))
+    ev_img = cv2.dilate(ev_img, np.ones((2, 2), np.uint8))
+    offset = TRACK_SPACING_M / gsd
+    min_run = max(1, round(MIN_RUN_M / gsd / step))
+    max_gap = max(1, round(MAX_GAP_M / gsd / step))
+    length, strings = 0.0, 0
+    for i, (pts, tang, _, ok) in enumerate(profiles):
         normal = np.stack([-tang[:, 1], tang[:, 0]], axis=1)
-        side = np.maximum(
-            _sample(ev_img, pts + normal * offset), _sample(ev_img, pts - normal * offset)
-        )
-        smooth = np.convolve(e, kernel, mode="same")
-        occ = (smooth >= threshold) & ok & (e >= SIDE_RATIO * side)
+        side = np.zeros(len(pts))
+        for d in (0.8 * offset, offset, 1.2 * offset):
+            for sgn in (1.0, -1.0):
+                q = (pts + sgn * d * normal) * up
+                side = np.maximum(side, _sample(ev_img, q + 0.5 * (up - 1)))
+        occ = (evid[i] >= threshold) & ok & (evid[i] >= SIDE_RATIO * side)
+        occ = _clean_runs(occ, min_run, max_gap) & ok
         length += float(occ.sum()) * step * gsd
-        strings += int(np.count_nonzero(np.diff(occ.astype(np.int8)) == 1) + int(occ[0]))
+        strings += len(_runs(occ))
+        if diagnostics is not None:
+            diagnostics.append(LineProfile(pts, tang, ok, base[i] + field[i], evid[i], occ))
     return length, strings
 
 
@@ -310,7 +512,8 @@ def estimate_occupancy(
     valid: np.ndarray | None = None,
     tracks: BaseGeometry | None = None,
     *,
-    threshold: float = 2.0,
+    threshold: float = 4.0,
+    diagnostics: list[LineProfile] | None = None,
 ) -> CoarseEstimate:
     """Occupied track length and car equivalents of a coarse image (see module docs).
 
@@ -328,22 +531,24 @@ def estimate_occupancy(
     method = "presence" if gsd >= PRESENCE_GSD else "length"
     if not ok.any():
         return CoarseEstimate(0.0, 0.0, 0.0, 0.0, method, False)
-    feats = _grey_and_colour(image[..., :3])
-    feats[~ok] = np.median(feats[ok], axis=0)
+    grey = _grey_and_colour(image[..., :3])
+    grey[~ok] = np.median(grey[ok], axis=0)
     if tracks is not None and not tracks.is_empty:
         lines = _polylines(tracks)
         dirs = _track_directions(tracks)
     else:
-        dirs = dominant_directions(feats[..., 0], ok)
-        lines = _corridor_lines(feats, ok, gsd, dirs)
-    length, n_strings = _occupancy(feats, ok, lines, gsd, threshold)
+        dirs = dominant_directions(grey[..., 0], ok)
+        lines = _corridor_lines(grey, ok, gsd, dirs)
+    feats = _invariant_colour(image[..., :3])
+    feats[~ok] = np.median(feats[ok], axis=0)
+    length, n_strings = _occupancy(feats, ok, lines, gsd, threshold, diagnostics=diagnostics)
     cars = length / CONVENTIONAL_CAR_M
     nodata = 1.0 - float(ok.mean())
-    # +-(1 car + 10 %), half a car per string end (where a string starts and stops is
-    # uncertain by about a pixel), widened by the share of pixels without data
-    # without known tracks the lines found in the image are much less reliable
-    # (see docs/benchmarks.md): +-40 % instead of +-10 %
-    rel = 0.10 if tracks is not None and not tracks.is_empty else 0.40
+    # +-(1 car + REL), a pixel per string end (where a string starts and stops is
+    # uncertain by about a pixel), widened by the share of pixels without data. REL is
+    # the 90th percentile of the relative error on development scenes (docs/detection.md)
+    # along given centrelines, larger along lines found in the image.
+    rel = REL_GIVEN if tracks is not None and not tracks.is_empty else REL_FOUND
     half = 1.0 + rel * cars + n_strings * gsd / CONVENTIONAL_CAR_M
     half *= 1.0 + nodata
     return CoarseEstimate(
