@@ -221,6 +221,7 @@ def _set_geom(fc: dict[str, Any], geom: dict[str, Any]) -> None:
 
 ERROR_CASES: list[tuple[str, Any, str]] = [
     ("no gsd", lambda fc: fc.pop("gsd"), r'not georeferenced.*"gsd": METRES.*yard\.json'),
+    ("bad gsd", lambda fc: fc.update({"gsd": -0.5}), "'gsd' must be a positive number"),
     ("point", lambda fc: _set_geom(fc, {"type": "Point", "coordinates": [1, 2]}),
      "feature 1 is a Point, not a Polygon"),
     ("no geometry", lambda fc: _set_geom(fc, None), "feature 1 has no geometry"),  # type: ignore[arg-type]

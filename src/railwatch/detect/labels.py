@@ -403,9 +403,13 @@ def _read_geojson(path: Path, problems: _Problems) -> _Label | None:
         classes.append(cls)
         covered.append(cov)
         where.append(tag)
+    gsd = _number(fc.get("gsd"))
+    if fc.get("gsd") is not None and gsd is None:
+        problems.add(path, f"'gsd' must be a positive number of metres, got {fc.get('gsd')!r}")
+        ok = False
     if not ok:
         return None
-    return _Label(rings, classes, covered, crs, _number(fc.get("gsd")), where)
+    return _Label(rings, classes, covered, crs, gsd, where)
 
 
 def _read_dota(path: Path, problems: _Problems) -> _Label | None:
