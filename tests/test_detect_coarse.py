@@ -27,11 +27,13 @@ def _yard(
     *,
     patches: float = 0.0,
     car_colour: tuple[int, int, int] = (120, 40, 35),
+    shadow_m: float = 0.0,
 ) -> tuple[np.ndarray, MultiLineString]:
     """A 3 m scene: grass, a ballast band with 4 tracks 4.75 m apart, cars (strings of
     ``car_colour``, 3.2 m wide) occupying ``occupied_m`` metres on successive tracks,
     centred. ``patches`` > 0 multiplies the scene by a smooth random brightness field
-    (sun, thin shade and dirt over tens of metres) of that relative amplitude."""
+    (sun, thin shade and dirt over tens of metres) of that relative amplitude.
+    ``shadow_m`` > 0 casts each string's shadow that far beyond its side (low sun)."""
     rng = np.random.default_rng(seed)
     ss = 6  # draw at 0.5 m, then average down to 3 m
     n = 200 * ss
@@ -61,6 +63,9 @@ def _yard(
         band(off, 1, -half, half, (80, 75, 70))
         if k < len(occupied_m) and occupied_m[k] > 0:
             length = occupied_m[k] * 2
+            if shadow_m > 0:  # darker ballast, same colour, beside the string
+                dark = (66, 62, 55)
+                band(off + (1.6 + shadow_m / 2) * 2, shadow_m * 2, -length / 2, length / 2, dark)
             band(off, 3.2 * 2, -length / 2, length / 2, car_colour)
         p0, p1 = (c - u * half + v * off) / ss, (c + u * half + v * off) / ss
         lines.append([tuple(p0), tuple(p1)])
@@ -116,6 +121,17 @@ def test_line_nearly_full_of_one_colour() -> None:
     img, tracks = _yard(60.0, [450.0], car_colour=(50, 50, 52))
     est = estimate_occupancy(img, GSD, tracks=tracks)
     assert est.car_equivalents == pytest.approx(450 / 14.0, rel=0.2)
+
+
+@pytest.mark.parametrize("angle", [0.0, 35.0])
+@pytest.mark.parametrize("colour", [(60, 90, 130), (40, 40, 42)])
+def test_low_sun_shadow_is_not_a_second_string(angle: float, colour: tuple[int, int, int]) -> None:
+    """At low sun a car's shadow covers the neighbouring track (here 6 m of darker
+    ballast beside each string): the string is counted once, not twice; a string of
+    black tank cars (dark and colourless like a shadow) still counts."""
+    img, tracks = _yard(angle, [280.0, 0.0, 140.0, 0.0], shadow_m=6.0, car_colour=colour)
+    est = estimate_occupancy(img, GSD, tracks=tracks)
+    assert est.car_equivalents == pytest.approx(420 / 14.0, rel=0.2)
 
 
 def test_ladder_across_an_empty_bundle_is_not_a_string() -> None:
