@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -222,9 +224,12 @@ def test_train_command_writes_loadable_weights(tmp_path: object) -> None:
 
     out = Path(str(tmp_path)) / "w.onnx"
     args = ["train", "--out", str(out), "--scenes", "3", "--epochs", "1", "--sim-fraction", "0"]
+    args += ["--calibration-scenes", "1"]  # one scene per resolution keeps the test short
     result = CliRunner().invoke(build_app(), args)
     assert result.exit_code == 0, result.output
     assert out.is_file() and out.with_suffix(".json").is_file()
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["calibration"]["scenes"] == 4 and "threshold" in card
     img, _ = _yard(HELD_OUT_SEED, 0.5, size_m=100.0)
     dets = DefaultDetector(out).detect(img, 0.5)
     assert isinstance(dets, list)
