@@ -153,3 +153,22 @@ def test_a_rise_back_from_a_lull_is_a_note() -> None:
     # a rise beyond the past year's upper quartile is news
     values[-4:] = [30.0, 31.0, 29.0, 30.0]
     assert [a.severity for a in ups(values)] == ["high"]
+
+
+def test_a_drop_is_measured_on_logs_once_the_noise_is_known() -> None:
+    # about 6 cars seen with ±30-70 % error, then an empty yard: 0 is only 2-3 linear
+    # spreads below 6, but far below on logs (1 against 7 on count + 1)
+    values = [*noisy(120, 6.0), 0.0]
+    drop = kind(at(analyze_series(points(values)), 120), "drop")
+    assert drop and drop[0].severity == "high"
+    unknown = AlertSettings(noise_min_points=200)  # the series' noise never known
+    assert not kind(at(analyze_series(points(values), settings=unknown), 120), "drop")
+
+
+def test_a_noisy_site_needs_more_images_to_show_a_new_level() -> None:
+    values = [*noisy(120, 20.0), 46.0, 44.0, 48.0, 45.0, 47.0, 44.0]  # about 2.3x
+    found = kind(analyze_series(points(values)), "shift")
+    loose = kind(analyze_series(points(values), settings=AlertSettings(shift_level_z=0)), "shift")
+    assert found and loose
+    assert found[0].metrics["confirm_images"] > loose[0].metrics["confirm_images"]
+    assert found[0].when > loose[0].when

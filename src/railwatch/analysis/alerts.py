@@ -361,7 +361,8 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
                     pair = total is not None
                 if total is not None:
                     found = _shift(series.cls, up, days, counts, usable, i, judged, centres,
-                                   scales, total, settings, usual, pair=pair)  # fmt: skip
+                                   scales, total, settings, usual,
+                                   pair=pair, noise=noise)  # fmt: skip
                     if found is not None:
                         shift = found[0]
                         if shift.severity == "info":
@@ -383,7 +384,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             if obs.value > settings.drop_ratio * base.centre:
                 dropped = False
             elif not dropped:
-                drop = _drop(series.cls, obs, base, days, counts, i, settings)
+                drop = _drop(series.cls, obs, base, days, counts, i, settings, noise)
                 if drop is not None:
                     alerts.append(drop)
                     dropped = True
@@ -677,9 +678,16 @@ def _drop(
     counts: np.ndarray,
     i: int,
     settings: AlertSettings,
+    noise: float | None = None,
 ) -> Alert | None:
     z = base.z(obs.value)
-    if base.centre < settings.drop_min_baseline or z > -settings.drop_z:
+    beyond = z <= -settings.drop_z
+    if noise is not None and noise > 0 and settings.drop_log_z > 0:
+        # once the series' noise is known, a fall is also measured on logs (detector error
+        # is multiplicative: a fall to a few cars is far more than its linear z-score says)
+        log_z = float(np.log((obs.value + SEASON_OFFSET) / (base.centre + SEASON_OFFSET))) / noise
+        beyond = beyond or log_z <= -settings.drop_log_z
+    if base.centre < settings.drop_min_baseline or not beyond:
         return None
     ratio = obs.value / base.centre
     severity = "high" if ratio <= settings.drop_high_ratio else "medium"
@@ -816,6 +824,7 @@ def _shift(
     usual: np.ndarray,
     *,
     pair: bool = False,
+    noise: float | None = None,
 ) -> tuple[Alert, int] | None:
     """A shift the CUSUM signals at image ``i``, confirmed by the streak of images before
     it that are each beyond the usual range, or None.
@@ -843,6 +852,13 @@ def _shift(
         return None
     if not up and (ratio * settings.shift_min_ratio > 1.0 or -excess < settings.shift_min_excess):
         return None
+    if noise is not None and noise > 0 and settings.shift_level_z > 0:
+        # the streak's mean log ratio must be beyond the series' noise for k images
+        logs = np.log((seg + SEASON_OFFSET) / (ref + SEASON_OFFSET))
+        if (1.0 if up else -1.0) * float(np.mean(logs)) * np.sqrt(
+            k
+        ) < settings.shift_level_z * noise:
+            return None
     factor = ratio if up else 1.0 / max(ratio, 1e-6)
     if factor >= settings.shift_high_ratio:
         severity = "high"

@@ -31,7 +31,8 @@ class AlertSettings(BaseModel):
     relative_noise: float = Field(
         default=0.10,
         ge=0.0,
-        description="Floor of the spread as a fraction of the baseline (detector error of 5-10 %).",
+        description="Floor of the spread as a fraction of the baseline (the detector's 5-10 % "
+        "target; its real error is measured per series, see noise_history).",
     )
     poisson_noise: bool = Field(
         default=True, description="Floor the spread at sqrt(baseline): trains come and go."
@@ -152,7 +153,7 @@ class AlertSettings(BaseModel):
         default=4.5, gt=0.0, description="Robust z-score (spreads above the baseline)."
     )
     spike_log_z: float = Field(
-        default=3.25,
+        default=3.5,
         ge=0.0,
         description="Also needed once the series' own noise is known: log((count + 1) / "
         "(centre + 1)) at least this many times that noise (multiplicative detector error "
@@ -198,6 +199,13 @@ class AlertSettings(BaseModel):
         "divided by sqrt(2) reaching this signal a change at once (each must also pass "
         "shift_each_z); 0: off (CUSUM only).",
     )
+    shift_level_z: float = Field(
+        default=3.0,
+        ge=0.0,
+        description="Once the series' own noise is known, the confirming streak's mean log "
+        "ratio log((count + 1) / (centre + 1)) x sqrt(images) must reach this many times "
+        "that noise (a noisy site needs more images to show a new level); 0: off.",
+    )
     shift_confirm_points: int = Field(
         default=2,
         ge=2,
@@ -229,6 +237,12 @@ class AlertSettings(BaseModel):
     )
     drop_z: float = Field(
         default=3.0, gt=0.0, description="Robust z-score below the baseline needed."
+    )
+    drop_log_z: float = Field(
+        default=4.0,
+        ge=0.0,
+        description="...or, once the series' own noise is known, log((count + 1) / (centre + 1)) "
+        "at least this many times that noise below (multiplicative error); 0: off.",
     )
     drop_min_baseline: float = Field(
         default=5.0,
