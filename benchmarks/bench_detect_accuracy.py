@@ -382,9 +382,10 @@ def main() -> int:
         rep_c, rows = run_coarse(args.coarse, args.coarse_start)
         report["coarse"] = rep_c
         coarse_lines = [
-            f"Coarse estimate (`benchmarks/bench_detect_accuracy.py --coarse {args.coarse} "
-            f"--coarse-only`), {stamp}, {machine}, load average {os.getloadavg()[0]:.1f} "
-            "at the start.",
+            f"Coarse estimate (`benchmarks/bench_detect_accuracy.py --coarse {args.coarse}"
+            + (" --coarse-only" if args.coarse_only else "")
+            + (f" --coarse-start {args.coarse_start}" if args.coarse_start != 10_000 else "")
+            + f"`), {stamp}, {machine}, load average {os.getloadavg()[0]:.1f} at the start.",
             "",
             *rows,
             "",
