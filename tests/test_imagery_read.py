@@ -292,3 +292,14 @@ def test_palette_image_is_coloured(tmp_path: Path) -> None:
     image, _, c0, r0 = read_all(path)
     assert tuple(image[10 - r0, 10 - c0]) == (10, 20, 30)
     assert tuple(image[10 - r0, 50 - c0]) == (200, 100, 50)
+
+
+def test_xy_to_pixels_inverts_the_geotransform() -> None:
+    from affine import Affine
+
+    from railwatch.imagery._geo import pixel_to_xy, xy_to_pixels
+
+    t = Affine(0.5, 0.1, 630_000.0, 0.05, -0.5, 4_700_000.0)  # rotated, sheared grid
+    px = np.array([[0.0, 0.0], [10.5, 3.25], [-4.0, 1000.0]])
+    xy = np.array([pixel_to_xy(t, c, r) for c, r in px])
+    np.testing.assert_allclose(xy_to_pixels(t, xy), px, atol=1e-6)

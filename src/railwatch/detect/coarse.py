@@ -570,10 +570,11 @@ def tracks_to_pixels(
     from pyproj import Transformer
     from shapely.geometry import LineString, MultiLineString
 
+    from railwatch.imagery._geo import xy_to_pixels
+
     tr = Transformer.from_crs(src_crs, crs, always_xy=True)
-    inv = ~transform
     out = []
     for verts in _polylines(tracks):
         x, y = tr.transform(verts[:, 0], verts[:, 1])
-        out.append(LineString([inv * (float(a), float(b)) for a, b in zip(x, y, strict=True)]))
+        out.append(LineString(xy_to_pixels(transform, np.column_stack([x, y]))))
     return MultiLineString(out)

@@ -332,13 +332,9 @@ def _to_pixels(rings: list[np.ndarray], crs: str | None, raster: _Raster) -> lis
             x, y = tr.transform(r[:, 0], r[:, 1])
             moved.append(np.stack([np.asarray(x), np.asarray(y)], axis=1))
         rings = moved
-    inv = ~raster.transform
-    out = []
-    for r in rings:
-        cols = inv.a * r[:, 0] + inv.b * r[:, 1] + inv.c
-        rows = inv.d * r[:, 0] + inv.e * r[:, 1] + inv.f
-        out.append(np.stack([cols, rows], axis=1))
-    return out
+    from railwatch.imagery._geo import xy_to_pixels
+
+    return [xy_to_pixels(raster.transform, r) for r in rings]
 
 
 # ----------------------------------------------------------------------------- files

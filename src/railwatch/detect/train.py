@@ -193,13 +193,14 @@ def sim_samples(
         params = replace(params, n_cars=int(rng.integers(0, 7)), cars_by_class=None)
     scene = sim.render_scene(params)
     if empty:
-        inv = ~scene.transform
+        from railwatch.imagery._geo import xy_to_pixels
+
         pts = [
-            inv * line.interpolate(float(d)).coords[0]
+            line.interpolate(float(d)).coords[0]
             for line in scene.tracks
             for d in np.arange(0.0, line.length, 40.0)
         ]
-        anchors = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+        anchors = xy_to_pixels(scene.transform, np.asarray(pts, dtype=np.float64).reshape(-1, 2))
     img = degrade(np.ascontiguousarray(np.asarray(scene.image)[..., :3]), rng, blur_max)
     polys = [
         (np.asarray(t.polygon_px.exterior.coords, dtype=np.float64)[:4], t.cls, bool(t.covered))

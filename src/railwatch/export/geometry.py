@@ -55,14 +55,9 @@ def transform_polygon(poly: BaseGeometry, src_crs: str, dst_crs: str) -> BaseGeo
 
 def to_pixels(poly: BaseGeometry, transform: Affine) -> BaseGeometry:
     """A geometry in a raster's CRS moved to its pixel (column, row) coordinates."""
-    inv = ~transform
+    from railwatch.imagery._geo import xy_to_pixels
 
-    def apply(xy: np.ndarray) -> np.ndarray:
-        cols = inv.a * xy[:, 0] + inv.b * xy[:, 1] + inv.c
-        rows = inv.d * xy[:, 0] + inv.e * xy[:, 1] + inv.f
-        return np.column_stack([cols, rows])
-
-    return shapely.transform(poly, apply)
+    return shapely.transform(poly, lambda xy: xy_to_pixels(transform, xy))
 
 
 def from_pixels(poly: BaseGeometry, transform: Affine) -> BaseGeometry:

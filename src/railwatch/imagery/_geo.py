@@ -59,6 +59,16 @@ def pixel_to_xy(transform: Any, col: float, row: float) -> tuple[float, float]:
     )
 
 
+def xy_to_pixels(transform: Any, xy: np.ndarray) -> np.ndarray:
+    """(N, 2) positions in a raster's CRS to (N, 2) (column, row) pixel positions
+    through the inverse of its affine geotransform (vectorised)."""
+    inv = ~transform
+    pts = np.asarray(xy, dtype=np.float64)
+    cols = inv.a * pts[:, 0] + inv.b * pts[:, 1] + inv.c
+    rows = inv.d * pts[:, 0] + inv.e * pts[:, 1] + inv.f
+    return np.column_stack([cols, rows])
+
+
 def scaled(transform: Any, sx: float, sy: float) -> Any:
     """The geotransform of the same grid with pixels ``sx`` x ``sy`` times larger."""
     from affine import Affine
