@@ -60,3 +60,32 @@ def test_single_method_series_has_no_method_note() -> None:
     pts.append(CountPoint(when=START + timedelta(days=14 * 61), count=60, low=55, high=65))
     alerts = analyze_series(pts)
     assert alerts and all("same kind" not in a.explanation for a in alerts)
+
+
+def test_one_occupied_length_image_raises_only_a_note_until_confirmed() -> None:
+    # three years of 3 m estimates around 6, then one reading of 40 (a misregistered
+    # scene), back to 6, and later two readings of 45 in a row (a real rise)
+    base = _series(60, 6, "length", step=18)
+    t = START + timedelta(days=18 * 60)
+    lone = CountPoint(when=t, count=40, low=30, high=50, method="length")
+    calm = _series(20, 6, "length", offset_days=18 * 61, step=18)
+    t2 = START + timedelta(days=18 * 82)
+    first = CountPoint(when=t2, count=45, low=35, high=55, method="length")
+    second = CountPoint(when=t2 + timedelta(days=18), count=46, low=36, high=56, method="length")
+    alerts = analyze_series([*base, lone, *calm, first, second])
+
+    def at(when: datetime) -> list[object]:
+        return [a for a in alerts if a.when == when and a.kind in ("record", "spike")]
+
+    lone_alerts = at(lone.when)
+    assert lone_alerts and all(a.severity == "info" for a in lone_alerts)  # type: ignore[attr-defined]
+    assert all("note only" in a.explanation for a in lone_alerts)  # type: ignore[attr-defined]
+    assert all(a.metrics["unconfirmed_severity"] != "info" for a in lone_alerts)  # type: ignore[attr-defined]
+    assert all(a.severity == "info" for a in at(first.when))  # type: ignore[attr-defined]
+    # the second image in a row is raised (here as a sustained shift)
+    confirmed = [a for a in alerts if a.when == second.when and a.severity != "info"]
+    assert confirmed and confirmed[0].kind == "shift", alerts
+    # object counts are judged one image at a time, as before
+    objects = [CountPoint(**{**p.__dict__, "method": "objects"}) for p in [*base, lone]]
+    obj = [a for a in analyze_series(objects) if a.when == lone.when and a.kind == "spike"]
+    assert obj and obj[0].severity != "info"

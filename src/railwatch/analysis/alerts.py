@@ -73,6 +73,8 @@ def analyze_series(
         parts = split_by_method(one)
         for method, part in parts.items():
             found = count_alerts(part, settings)
+            if method in settings.confirm_methods:
+                found = _confirmed_only(found, part, method)
             if len(parts) > 1:  # say that other methods' counts were not compared
                 found = [_method_note(a, method, part, one) for a in found]
             alerts.extend(found)
@@ -82,6 +84,41 @@ def analyze_series(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _confirmed_only(alerts: list[Alert], part: CountSeries, method: str) -> list[Alert]:
+    """Record and spike alerts of ``part`` (counts by one ``method``) above 'info' stay so
+    only when the usable image before them raised a record or spike too; others become
+    notes that say why (``AlertSettings.confirm_methods``)."""
+    kinds = ("record", "spike")
+    raised = {as_utc(a.when) for a in alerts if a.kind in kinds and a.severity != "info"}
+    usable = sorted(as_utc(p.when) for p in part.usable)
+    words = METHOD_WORDS.get(method, f"counts by method '{method}'")
+    out = []
+    for a in alerts:
+        when = as_utc(a.when)
+        if a.kind not in kinds or a.severity == "info":
+            out.append(a)
+            continue
+        before = [t for t in usable if t < when]
+        if before and before[-1] in raised:
+            out.append(a)
+            continue
+        note = (
+            f" Raised as a note only: one image of {words} is not enough (such estimates are "
+            f"several times off in some scenes), and the image before it "
+            f"{'did not stand out' if before else 'does not exist'}; it would be "
+            f"'{a.severity}' if the next image confirms it."
+        )
+        out.append(
+            replace(
+                a,
+                severity="info",
+                explanation=a.explanation + note,
+                metrics={**a.metrics, "unconfirmed_severity": a.severity},
+            )
+        )
+    return out
 
 
 def _method_note(alert: Alert, method: str, part: CountSeries, whole: CountSeries) -> Alert:

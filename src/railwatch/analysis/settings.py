@@ -298,6 +298,14 @@ class AlertSettings(BaseModel):
     event_window_days: int = Field(
         default=60, ge=0, description="Alerts name the latest event at most this many days before."
     )
+    confirm_methods: tuple[str, ...] = Field(
+        default=("length",),
+        description="Count methods whose record and spike alerts need the image before them "
+        "(same method) to have raised one too; unconfirmed ones are notes ('info'). The "
+        "occupied-length estimate of 1.5-10 m imagery is several times off in some scenes "
+        "(misregistered track lines, long shadows; docs/detection.md), so one image of it "
+        "is not enough.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> AlertSettings:
