@@ -23,11 +23,15 @@ measured is how much track is occupied. The method:
 4. Car evidence: the offset from the local reference, averaged over half a car length
    *as a vector* (a car shifts every sample the same way, noise averages out), in units
    of the averaged offsets' robust spread on empty track.
-5. Occupied: evidence >= ``threshold`` (4) and at least ``SIDE_RATIO`` times the largest
-   evidence of a line one track spacing to either side (tracks are 4.75 m apart, 1.6 px
-   at 3 m: a car and its shadow spill onto the neighbouring line and are counted once);
-   gaps under ``MAX_GAP_M`` closed, runs under ``MIN_RUN_M`` dropped. The occupied
-   length is the number of occupied samples times the sample step.
+5. Occupied: evidence >= ``threshold`` (4) and, against every sample of another line
+   about one track spacing to either side (tracks are 4.75 m apart, 1.6 px at 3 m: a
+   car and its shadow spill onto the neighbouring line and are counted once), at least
+   ``SIDE_RATIO`` (0.9) times its evidence, or ``SIDE_RATIO_SAME`` (0.75) times it where
+   both offsets point the same way and neither is a colourless darkening: spill is a
+   weaker copy of the neighbour's colour, a second string of the same cars is as
+   strong (dense blocks), a shadow or a black car keeps the strict ratio. Gaps under
+   ``MAX_GAP_M`` closed, runs under ``MIN_RUN_M`` dropped. The occupied length is the
+   number of occupied samples times the sample step.
 
 Car equivalents are ``length / 14 m`` (Russian "conventional cars"); the interval is
 ± (1 car + ``REL_GIVEN`` (55 %) + a pixel per occupied string end), ``REL_FOUND`` (100 %)
@@ -36,9 +40,11 @@ data: these are the 90th percentiles of the errors measured on development scene
 (docs/detection.md). At 10 m and coarser only the presence of a long train (occupied
 length at least 300 m) is reported (``method="presence"``).
 
-Not handled: misregistration between the image and the given centrelines (a shift of
-more than about half a track spacing, 2.4 m, puts the lines between tracks or on the
-ground beside the yard; see docs/detection.md).
+Not handled (docs/detection.md): misregistration between the image and the given
+centrelines (a shift of more than about half a track spacing, 2.4 m, puts the lines
+between tracks or on the ground beside the yard); shadows at low sun that carry some
+colour; dense blocks along a pixel axis; yards so full of one kind of car that the
+empty-track reference and noise are partly taken from the cars.
 """
 
 from __future__ import annotations
@@ -65,8 +71,21 @@ LENGTH_GSD = 1.5
 #: GSD (metres) from which only the presence of long trains is reported.
 PRESENCE_GSD = 10.0
 #: A line sample is occupied only if its evidence is at least this times the evidence one
-#: track spacing to either side (the neighbouring track's car is not counted twice).
+#: track spacing to either side (the neighbouring track's car is not counted twice)...
 SIDE_RATIO = 0.9
+#: ... or this times it where both colour offsets point the same way (cosine at least
+#: ``SAME_COS``) and are not a colourless darkening: a neighbour's spill is a weaker copy
+#: of its colour (at most about 0.6 of it), a second string of the same cars is as
+#: strong; a shadow (or a black car) keeps ``SIDE_RATIO``.
+SIDE_RATIO_SAME = 0.75
+SAME_COS = 0.9
+#: A darkening is colourless when its chroma offset is under this times its drop in
+#: log luminance (invariant units).
+DARK_CHROMA = 1.0
+#: Neighbours are looked for at these multiples of the track spacing to either side,
+#: each within ``NEIGHBOUR_RADIUS`` spacings.
+NEIGHBOUR_AT = (0.8, 1.0, 1.2)
+NEIGHBOUR_RADIUS = 0.35
 #: Smallest noise unit of a colour feature (guards against flat synthetic images).
 NOISE_FLOOR = 1.0
 #: Scale (metres) of the illumination and dirt field fitted to empty track.
@@ -394,6 +413,35 @@ def _drop_crossings(
         start += len(o)
 
 
+def _neighbours(
+    profiles: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], spacing_px: float
+) -> list[np.ndarray]:
+    """For every sample (all lines concatenated), the nearest sample of another line at
+    each of ``NEIGHBOUR_AT`` track spacings to its left and to its right (one index
+    array per distance and side, -1 where there is none): the neighbouring tracks at
+    the same along-track position."""
+    from scipy.spatial import cKDTree
+
+    pts = np.concatenate([p for p, _, _, _ in profiles])
+    tang = np.concatenate([t for _, t, _, _ in profiles])
+    line = np.concatenate([np.full(len(p), i) for i, (p, _, _, _) in enumerate(profiles)])
+    ok = np.concatenate([o for _, _, _, o in profiles])
+    normal = np.stack([-tang[:, 1], tang[:, 0]], axis=1)
+    tree = cKDTree(pts)
+    out = []
+    for dist in NEIGHBOUR_AT:
+        for sgn in (1.0, -1.0):
+            _, j = tree.query(
+                pts + sgn * dist * spacing_px * normal,
+                distance_upper_bound=NEIGHBOUR_RADIUS * spacing_px,
+            )
+            has = j < len(pts)
+            jj = np.where(has, j, 0)
+            has &= ok[jj] & (line[jj] != line)
+            out.append(np.where(has, jj, -1))
+    return out
+
+
 def _occupancy(
     feats: np.ndarray,
     valid: np.ndarray,
@@ -471,33 +519,34 @@ def _occupancy(
     if len(quiet) < 10:
         quiet = np.concatenate([sm[ok] for sm, (_, _, _, ok) in zip(smooth, profiles, strict=True)])
     spread = np.maximum(np.median(np.abs(quiet), axis=0) * 1.4826, 0.25 * noise)
-    evid = []
-    for sm, (_, _, _, ok) in zip(smooth, profiles, strict=True):
-        e = np.sqrt(((sm / spread) ** 2).sum(axis=1))
-        e[~ok] = 0.0
-        evid.append(e)
     # 4. a car seen from the neighbouring track's line (1.6 px away at 3 m) is counted
-    #    once: evidence of every line on a half-pixel raster, compared one track
-    #    spacing to either side
-    up = 2.0
-    ev_img = np.zeros((round(h * up) + 1, round(w * up) + 1), np.float32)
-    for (pts, _, _, _), e in zip(profiles, evid, strict=True):
-        col = np.clip((pts[:, 0] * up).astype(np.int64), 0, ev_img.shape[1] - 1)
-        row = np.clip((pts[:, 1] * up).astype(np.int64), 0, ev_img.shape[0] - 1)
-        np.maximum.at(ev_img, (row, col), e.astype(np.float32))
-    ev_img = cv2.dilate(ev_img, np.ones((2, 2), np.uint8))
-    offset = TRACK_SPACING_M / gsd
+    #    once: each sample against the samples of other lines about one track spacing to
+    #    either side; a weaker copy of a neighbour's colour offset is its spill, an
+    #    offset as strong and pointing the same way is a second string (dense blocks),
+    #    a colourless darkening beside a string is held to the strict ratio (shadows)
+    sizes = [len(pts) for pts, _, _, _ in profiles]
+    x = np.concatenate(smooth) / spread
+    ok_all = np.concatenate([ok for _, _, _, ok in profiles])
+    x[~ok_all] = 0.0
+    ev_all = np.sqrt((x**2).sum(axis=1))
+    raw = x * spread
+    dark = (raw[:, 0] < 0) & (np.hypot(raw[:, 1], raw[:, 2]) < DARK_CHROMA * -raw[:, 0])
+    need = np.zeros_like(ev_all)
+    for nb in _neighbours(profiles, TRACK_SPACING_M / gsd):
+        has = nb >= 0
+        j = nb[has]
+        cos = (x[has] * x[j]).sum(axis=1) / np.maximum(ev_all[has] * ev_all[j], 1e-9)
+        same = (cos >= SAME_COS) & ~dark[has] & ~dark[j]
+        ratio = np.where(same, SIDE_RATIO_SAME, SIDE_RATIO)
+        need[has] = np.maximum(need[has], ratio * ev_all[j])
+    bounds = np.cumsum([0, *sizes])
+    evid = [ev_all[a:b] for a, b in itertools.pairwise(bounds)]
+    needs = [need[a:b] for a, b in itertools.pairwise(bounds)]
     min_run = max(1, round(MIN_RUN_M / gsd / step))
     max_gap = max(1, round(MAX_GAP_M / gsd / step))
     length, strings = 0.0, 0
     for i, (pts, tang, _, ok) in enumerate(profiles):
-        normal = np.stack([-tang[:, 1], tang[:, 0]], axis=1)
-        side = np.zeros(len(pts))
-        for d in (0.8 * offset, offset, 1.2 * offset):
-            for sgn in (1.0, -1.0):
-                q = (pts + sgn * d * normal) * up
-                side = np.maximum(side, _sample(ev_img, q + 0.5 * (up - 1)))
-        occ = (evid[i] >= threshold) & ok & (evid[i] >= SIDE_RATIO * side)
+        occ = (evid[i] >= threshold) & ok & (evid[i] >= needs[i])
         occ = _clean_runs(occ, min_run, max_gap) & ok
         length += float(occ.sum()) * step * gsd
         strings += len(_runs(occ))
