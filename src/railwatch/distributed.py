@@ -260,6 +260,11 @@ def _outcome_of_failed(future: Any, scene_id: int) -> SceneOutcome:
     return SceneOutcome(scene_id, None, error=f"task failed: {type(err).__name__}: {err}")
 
 
+def _detector_value(detector: Any) -> Any:
+    """The detector itself, as the result of a cluster task (see its use)."""
+    return detector
+
+
 def process_sites_distributed(
     db: Database,
     sites: Sequence[str],
@@ -302,10 +307,13 @@ def process_sites_distributed(
     shipped = _shippable(detector, detector_name)
     with _client_for(spec, client) as client:
         run = uuid.uuid4().hex[:8]  # task keys unique per run on a shared scheduler
+        # A detector object travels as the result of one task, not as scattered data: if
+        # the worker holding it dies, the scheduler recomputes the task, whereas
+        # scattered data is lost for good (and every scene task with it).
         det_arg = (
             shipped
             if isinstance(shipped, str)
-            else client.scatter(shipped, broadcast=True, hash=False)
+            else client.submit(_detector_value, shipped, key=f"railwatch-detector-{run}")
         )
         futures = client.map(
             run_scene_task,
