@@ -234,7 +234,9 @@ def _georeferenced(ds: Any) -> bool:
     return ds.crs is not None
 
 
-def _gsd_of(ds: Any) -> float:
+def gsd_of(ds: Any) -> float:
+    """Ground sample distance (metres per pixel) of an open georeferenced rasterio
+    dataset; geographic CRSs are converted at the image's mid-latitude."""
     t = ds.transform
     size = math.sqrt(abs(t.a * t.e - t.b * t.d))
     crs = ds.crs
@@ -461,7 +463,7 @@ def _detect_file(
                 f"{p.name} is not georeferenced: pass --gsd METRES (ground sample distance) "
                 "to detect on it"
             )
-        scene_gsd = float(gsd) if gsd is not None else _gsd_of(ds)
+        scene_gsd = float(gsd) if gsd is not None else gsd_of(ds)
         crs = _crs_string(ds.crs) if georef else None
         bands = _rgb_bands(ds)
         read = _reader(ds, bands, _scaling(ds, bands))

@@ -245,7 +245,7 @@ def _open(path: Path) -> _Raster:
     import rasterio
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
-    from railwatch.detect.api import _gsd_of
+    from railwatch.detect.api import gsd_of
 
     try:
         with warnings.catch_warnings():
@@ -261,7 +261,7 @@ def _open(path: Path) -> _Raster:
             int(ds.height),
             ds.crs if georef else None,
             ds.transform,
-            _gsd_of(ds) if georef else None,
+            gsd_of(ds) if georef else None,
         )
 
 
