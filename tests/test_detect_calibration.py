@@ -218,15 +218,20 @@ def test_calibrate_command_writes_the_card(
     w = tmp_path / "w.onnx"
     shutil.copy(default_weights(), w)
     w.with_suffix(".json").write_text(json.dumps({"config": {"seed": 1}}))
-    assert main(["calibrate", str(w), "--scenes", "1", "--threshold", "0.5"]) == 0
+    args = ["calibrate", str(w), "--scenes", "1", "--threshold", "0.5", "--one-side", "0.42"]
+    assert main(args) == 0
     card = json.loads(w.with_suffix(".json").read_text())
     assert card["config"] == {"seed": 1} and card["threshold"] == 0.5
+    # the string thresholds the calibration ran with are recorded and used from then on
+    assert card["string_thresholds"] == {"one_side": 0.42, "two_sides": 0.3}
+    assert DefaultDetector(w).string_thresholds == (0.42, 0.3)
     cal = Calibration.from_dict(card["calibration"])
     assert cal.gsd == (0.3, 0.5, 0.75, 1.0) and cal.scenes == 4
     err = capsys.readouterr().err
     assert "recall at 0.5 m" in err and "class right by confidence" in err
     assert len(cal.class_edges) == len(cal.class_precision) + 1
     assert main(["calibrate", str(tmp_path / "missing.onnx")]) == 2
+    assert main(["calibrate", str(w), "--one-side", "0.3", "--two-sides", "0.4"]) == 2
 
 
 def test_detector_version_names_weights_and_thresholds(tmp_path: Path) -> None:
@@ -236,8 +241,9 @@ def test_detector_version_names_weights_and_thresholds(tmp_path: Path) -> None:
     changed = {
         DefaultDetector(threshold=0.3).version,
         DefaultDetector(class_threshold=0.9).version,
+        DefaultDetector(string_thresholds=(0.45, 0.45)).version,
     }
-    assert len(changed) == 2 and shipped.version not in changed
+    assert len(changed) == 3 and shipped.version not in changed
     assert all(v.startswith(f"{shipped.version}+") for v in changed)
     w = tmp_path / "w.onnx"
     shutil.copy(default_weights(), w)  # same bytes, no card: other thresholds

@@ -31,6 +31,24 @@ def calibrate(
             help="Centre-heat threshold to record for these weights (default: keep the card's).",
         ),
     ] = None,
+    one_side: Annotated[
+        float | None,
+        typer.Option(
+            min=0.05,
+            max=0.95,
+            help="Lowest score of a car that continues a string of confident cars on one "
+            "side, to record (default: keep the card's).",
+        ),
+    ] = None,
+    two_sides: Annotated[
+        float | None,
+        typer.Option(
+            min=0.05,
+            max=0.95,
+            help="Lowest score of a car with confident string neighbours on both sides, to "
+            "record (default: keep the card's).",
+        ),
+    ] = None,
 ) -> None:
     """Calibrate the default detector's counts on freshly simulated scenes and store the
     result in the card next to the weights (precision by score, recall by resolution).
@@ -43,7 +61,18 @@ def calibrate(
     path = weights if weights is not None else default_weights()
     if not path.is_file():
         raise typer.BadParameter(f"{path} does not exist: give the path of an ONNX weights file")
-    det = DefaultDetector(path, threshold=threshold)
+    strings = None
+    if one_side is not None or two_sides is not None:
+        card_det = DefaultDetector(path)
+        strings = (
+            one_side if one_side is not None else card_det.string_thresholds[0],
+            two_sides if two_sides is not None else card_det.string_thresholds[1],
+        )
+        if strings[1] > strings[0]:
+            raise typer.BadParameter(
+                f"--two-sides ({strings[1]:g}) must not exceed --one-side ({strings[0]:g})"
+            )
+    det = DefaultDetector(path, threshold=threshold, string_thresholds=strings)
     style_list = tuple(s.strip() for s in styles.split(",") if s.strip())
     with progress_bar() as bar:
         task = bar.add_task("calibrating on simulated scenes", total=None)
@@ -54,7 +83,15 @@ def calibrate(
             seed=seed,
             progress=lambda i, n: bar.update(task, completed=i, total=n),
         )
-    card = write_calibration(path, cal, threshold=det.threshold)
+    card = write_calibration(
+        path,
+        cal,
+        threshold=det.threshold,
+        string_thresholds={
+            "one_side": det.string_thresholds[0],
+            "two_sides": det.string_thresholds[1],
+        },
+    )
     for g, r, sd in zip(cal.gsd, cal.recall, cal.recall_sd, strict=True):
         err_console.print(f"recall at {g:g} m: {r:.2f} (scene-to-scene sd {sd:.2f})")
     bins = ", ".join(
@@ -82,7 +119,11 @@ def calibrate(
                 else "never (no confidence is right often enough; every car is 'railcar')"
             )
         )
-    err_console.print(f"threshold {det.threshold:g}; calibrated on {cal.source}")
+    err_console.print(
+        f"threshold {det.threshold:g} (in a string: {det.string_thresholds[0]:g} with a "
+        f"neighbour on one side, {det.string_thresholds[1]:g} on both); calibrated on "
+        f"{cal.source}"
+    )
     console.print(f"wrote calibration to {card}")
 
 

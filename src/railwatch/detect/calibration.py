@@ -42,7 +42,7 @@ from railwatch.errors import InputError
 #: z for a two-sided 90 % interval.
 Z90 = 1.645
 #: Score bins of the precision table (the last bin ends at 1).
-DEFAULT_SCORE_EDGES: tuple[float, ...] = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+DEFAULT_SCORE_EDGES: tuple[float, ...] = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 #: Recall is never taken below this (a count would explode on a scene unlike the
 #: calibration set).
 MIN_RECALL = 0.25

@@ -32,6 +32,7 @@ from railwatch.detect.model_core import (
     normalise,
     to_work_scale,
 )
+from railwatch.detect.strings import support_strings
 from railwatch.errors import DetectionError, InputError
 
 WEIGHTS_NAME = "railwatch_default.onnx"
@@ -47,6 +48,9 @@ DEFAULT_THRESHOLD = 0.4
 DEFAULT_CLASS_THRESHOLD = 0.5
 #: A class threshold no probability reaches (every car reported as ``railcar``).
 NEVER_LABEL = 1.01
+#: Lowest centre-heat scores of a car that continues a string of cars on one side and on
+#: both sides (``detect.strings``) when the weights' card does not set them.
+DEFAULT_STRING_THRESHOLDS = (0.4, 0.3)
 
 
 def default_weights() -> Path:
@@ -57,8 +61,12 @@ def default_weights() -> Path:
 class DefaultDetector:
     """Railcar detector shipped with railwatch; see the module docstring.
 
-    ``threshold`` is the minimum centre-heat score of a car (default: the one chosen
-    for the weights and recorded in their card, else :data:`DEFAULT_THRESHOLD`);
+    ``threshold`` is the minimum centre-heat score of a car on its own (default: the one
+    chosen for the weights and recorded in their card, else :data:`DEFAULT_THRESHOLD`);
+    ``string_thresholds`` ``(one_side, two_sides)`` the lower scores at which a peak is
+    still a car when confident cars continue its string on one side or on both
+    (``detect.strings``; default: the card's, else :data:`DEFAULT_STRING_THRESHOLDS`;
+    each is capped at the one before it, so ``(threshold, threshold)`` turns this off);
     ``class_threshold`` the minimum class probability below which the class is
     reported as ``railcar`` (default: the one the count calibration chose so that
     reported types are right at least 80 % of the time, see ``detect.calibration``;
@@ -70,7 +78,7 @@ class DefaultDetector:
     name = "railwatch-default"
     #: Version of the shipped weights with their card (threshold, calibration); the
     #: instance's ``version`` says which weights and thresholds it actually runs.
-    version = "1.3.1"
+    version = "1.3.2"
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048
@@ -81,6 +89,7 @@ class DefaultDetector:
         *,
         threshold: float | None = None,
         class_threshold: float | None = None,
+        string_thresholds: tuple[float, float] | None = None,
         threads: int = 1,
     ) -> None:
         self.weights = Path(weights) if weights is not None else default_weights()
@@ -89,10 +98,22 @@ class DefaultDetector:
         self._lock = threading.Lock()
         self._card: dict[str, Any] | None = None
         self._calibration: Calibration | None = None
-        own = (threshold is None or threshold == self._card_threshold) and class_threshold is None
+        own = (
+            (threshold is None or threshold == self._card_threshold)
+            and class_threshold is None
+            and string_thresholds is None
+        )
         if threshold is None:
             threshold = self._card_threshold
         self.threshold = float(threshold)
+        if string_thresholds is None:
+            st = self.card.get("string_thresholds", {})
+            string_thresholds = (
+                float(st.get("one_side", DEFAULT_STRING_THRESHOLDS[0])),
+                float(st.get("two_sides", DEFAULT_STRING_THRESHOLDS[1])),
+            )
+        one = min(float(string_thresholds[0]), self.threshold)
+        self.string_thresholds = (one, min(float(string_thresholds[1]), one))
         if class_threshold is None:
             class_threshold = DEFAULT_CLASS_THRESHOLD
             cal = self.calibration
@@ -122,6 +143,7 @@ class DefaultDetector:
         except OSError:  # a missing file is reported when the session is loaded
             h.update(str(self.weights).encode())
         h.update(f"|{self.threshold:.6g}|{self.class_threshold:.6g}".encode())
+        h.update("|{:.6g}|{:.6g}".format(*self.string_thresholds).encode())
         return f"{base}+{h.hexdigest()[:10]}"
 
     @property
@@ -215,10 +237,13 @@ class DefaultDetector:
         if valid is not None and not np.asarray(valid, dtype=bool).any():
             return []
         out, scale = self.predict_maps(img, gsd, valid)
-        raw = decode(out, self.threshold)
+        one_side, two_sides = self.string_thresholds
+        raw = decode(out, two_sides)
         v = None if valid is None else np.asarray(valid, dtype=bool)
         dets = [d for r in raw if (d := self._to_detection(r, scale, gsd, img.shape, v))]
-        return dets
+        return support_strings(
+            dets, gsd, threshold=self.threshold, one_side=one_side, two_sides=two_sides
+        )
 
     def _to_detection(
         self,
