@@ -255,3 +255,43 @@ def test_warm_start_reproduces_the_onnx_weights() -> None:
         got = net(torch.from_numpy(x)).numpy()
     assert got.shape == ref.shape
     assert np.abs(got - ref).max() < 1e-3 * max(1.0, float(np.abs(ref).max()))
+
+
+def test_unknown_network_layout_is_refused() -> None:
+    from railwatch.detect.train import build_net
+
+    with pytest.raises(InputError, match="unknown network layout 'u9': choose one of s4, s8"):
+        build_net(arch="u9")
+
+
+@pytest.mark.slow
+def test_s8_layout_exports_runs_at_any_size_and_warm_starts(tmp_path: object) -> None:
+    """The stride-8 layout: ONNX export matches torch on sizes that are not multiples of 8,
+    the detector runs it, and `--init` from its own export reproduces it; the s4 file
+    is refused as a warm start for it."""
+    torch = pytest.importorskip("torch")
+    from pathlib import Path
+
+    import onnxruntime as ort
+
+    from railwatch.detect.train import Bank, TrainConfig, build_net, export_onnx, load_onnx_init
+
+    path = Path(str(tmp_path)) / "s8.onnx"
+    net = build_net(arch="s8").eval()
+    export_onnx(net, path, TrainConfig(arch="s8"))
+    img, _ = _yard(HELD_OUT_SEED, 0.5, size_m=70.0)
+    x = normalise(np.ascontiguousarray(img[:132, :100]))[None]  # 33 x 25 cells
+    ref = ort.InferenceSession(str(path)).run(None, {"image": x})[0]
+    with torch.no_grad():
+        got = net(torch.from_numpy(x)).numpy()
+    assert ref.shape == (1, 16, 33, 25) and np.abs(got - ref).max() < 1e-4
+    assert isinstance(DefaultDetector(path).detect(img, 0.5), list)
+    bank = Bank(images=[np.ascontiguousarray(img[:128, :128])] * 2, boxes=[[], []])
+    bank.sources = ["synth", "synth"]
+    again = build_net(arch="s8")
+    load_onnx_init(again, path, bank, np.random.default_rng(0))
+    again.eval()
+    with torch.no_grad():
+        assert np.abs(again(torch.from_numpy(x)).numpy() - ref).max() < 1e-3
+    with pytest.raises(InputError, match="layout"):
+        load_onnx_init(build_net(arch="s8"), default_weights(), bank, np.random.default_rng(0))

@@ -37,6 +37,13 @@ def train(
         float, typer.Option(help="Largest Gaussian blur (sigma, source pixels) in augmentation.")
     ] = 1.0,
     threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 2,
+    arch: Annotated[
+        str,
+        typer.Option(
+            help="Network layout: s4 (the shipped weights' layout) or s8 (context blocks at "
+            "stride 8; see docs/detection.md)."
+        ),
+    ] = "s4",
     init: Annotated[
         Path | None,
         typer.Option(
@@ -113,6 +120,7 @@ def train(
         empty_fraction=empty_fraction,
         blur_max=blur_max,
         threads=threads,
+        arch=arch,
         init=str(init) if init is not None else None,
         lr=lr,
         labels=str(labels) if labels is not None else None,

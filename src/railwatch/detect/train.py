@@ -60,6 +60,8 @@ class TrainConfig:
     gsd_range: tuple[float, float] = (0.3, 1.0)
     threads: int = 2
     channels: int = 32
+    #: Network layout (:data:`ARCHS`): "s4" (v1.0-v1.3) or "s8" (context blocks at stride 8).
+    arch: str = "s4"
     init: str | None = None  # ONNX weights to continue from (warm start)
     #: Directory of the analyst's labelled images (``railwatch.detect.labels``), or None.
     labels: str | None = None
@@ -287,11 +289,26 @@ def _augment(
     return np.ascontiguousarray(out), res
 
 
-def build_net(channels: int = 32) -> Any:
-    """The network: two stride-2 convolutions, four residual dilated 3x3 blocks
-    (receptive field about 70 m) and a 1x1 head with :data:`N_OUT` channels."""
+#: Network layouts ``build_net`` knows, with what they are.
+ARCHS: dict[str, str] = {
+    "s4": "two stride-2 convolutions, five residual dilated 3x3 blocks of `channels` at "
+    "stride 4 (2 m cells; dilations 1, 2, 4, 8, 1), 1x1 head (v1.0-v1.3; about 52 k "
+    "parameters at 32 channels)",
+    "s8": "the same stem and one residual block at stride 4, then a stride-2 convolution to "
+    "2x `channels` and four residual dilated blocks at stride 8 (4 m cells; dilations 1, 2, "
+    "4, 1), projected back (1x1) and upsampled onto the stride-4 features; about 1.1x the "
+    "multiply-adds of s4 for 3.5x its parameters",
+}
+
+
+def build_net(channels: int = 32, arch: str = "s4") -> Any:
+    """The network (layouts in :data:`ARCHS`); output :data:`N_OUT` maps at stride 4.
+    Convolutions are registered in execution order (``load_onnx_init`` relies on it)."""
+    if arch not in ARCHS:
+        raise InputError(f"unknown network layout {arch!r}: choose one of {', '.join(ARCHS)}")
     torch = lazy_import("torch", "train", "training the default detector")
     nn = torch.nn  # type: ignore[attr-defined]
+    fn = torch.nn.functional  # type: ignore[attr-defined]
 
     def cbr(i: int, o: int, s: int = 1, d: int = 1) -> Any:
         return nn.Sequential(
@@ -308,6 +325,11 @@ def build_net(channels: int = 32) -> Any:
         def forward(self, x: Any) -> Any:
             return x + self.body(x)
 
+    def init_head(head: Any) -> None:
+        with torch.no_grad():  # type: ignore[attr-defined]
+            head.bias.zero_()
+            head.bias[0] = -2.2
+
     class Net(nn.Module):  # type: ignore[name-defined]
         def __init__(self) -> None:
             super().__init__()
@@ -315,14 +337,29 @@ def build_net(channels: int = 32) -> Any:
             self.stem = nn.Sequential(cbr(3, 16, 2), cbr(16, c, 2))
             self.blocks = nn.Sequential(Res(c, 1), Res(c, 2), Res(c, 4), Res(c, 8), Res(c, 1))
             self.head = nn.Conv2d(c, N_OUT, 1)
-            with torch.no_grad():  # type: ignore[attr-defined]
-                self.head.bias.zero_()
-                self.head.bias[0] = -2.2
+            init_head(self.head)
 
         def forward(self, x: Any) -> Any:
             return self.head(self.blocks(self.stem(x)))
 
-    return Net()
+    class Net8(nn.Module):  # type: ignore[name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            c = channels
+            self.stem = nn.Sequential(cbr(3, 16, 2), cbr(16, c, 2), Res(c, 1))
+            self.down = cbr(c, 2 * c, 2)
+            self.blocks = nn.Sequential(Res(2 * c, 1), Res(2 * c, 2), Res(2 * c, 4), Res(2 * c, 1))
+            self.up = nn.Sequential(nn.Conv2d(2 * c, c, 1, bias=False), nn.BatchNorm2d(c))
+            self.head = nn.Conv2d(c, N_OUT, 1)
+            init_head(self.head)
+
+        def forward(self, x: Any) -> Any:
+            f4 = self.stem(x)
+            f8 = self.up(self.blocks(self.down(f4)))
+            up = fn.interpolate(f8, size=f4.shape[-2:], mode="bilinear", align_corners=False)
+            return self.head(fn.relu(f4 + up))
+
+    return Net() if arch == "s4" else Net8()
 
 
 def load_onnx_init(net: Any, path: Path, bank: Bank, rng: np.random.Generator) -> None:
@@ -336,6 +373,9 @@ def load_onnx_init(net: Any, path: Path, bank: Bank, rng: np.random.Generator) -
 
     model = onnx.load(str(path))
     inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    for node in model.graph.node:  # the exporter shares equal tensors through Identity nodes
+        if node.op_type == "Identity" and node.input[0] in inits:
+            inits[node.output[0]] = inits[node.input[0]]
     convs_onnx = [n for n in model.graph.node if n.op_type == "Conv"]
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
     bns = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
@@ -434,7 +474,7 @@ def train_model(
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     rng = np.random.default_rng(cfg.seed + 1)
-    net = build_net(cfg.channels)
+    net = build_net(cfg.channels, cfg.arch)
     if cfg.init:
         load_onnx_init(net, Path(cfg.init), bank, rng)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
