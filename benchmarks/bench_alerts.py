@@ -12,19 +12,25 @@ Detector error models (``--noise``, several may be given; the same true series a
 used for each):
 
 * ``measured`` (default): the default detector's measured per-scene count error at
-  0.3-0.5 m (``bench_detect_accuracy.py``, 118 scenes with cars, 15-90 cars each:
-  mean absolute error 25.2 %, total -18.6 %), fitted as
+  0.3-0.5 m, read from ``benchmarks/results/count_error.json``. ``fit_count_error.py``
+  fits it to the per-scene counts that ``bench_detect_accuracy.py --coarse 0 --json
+  benchmarks/results/detect_accuracy.json`` writes, and records the detector version,
+  date, source file and number of scenes with it. The model:
   log(detected / true) = site bias + slope x log(true / 40) + image error: a per-site
-  bias N(-0.20, 0.08) in log (a consistent under-count of about 18 %; 0.08 = spread of
-  the per-resolution means), a density slope of -0.18 (+-0.04; crowded yards are
-  under-counted more, so a true 3x spike reads as about 2.5x), and a per-image
-  Student-t error (7.5 degrees of freedom, scale 0.236; sd 0.28). Simulated on the
-  benchmark's scenes this gives 25.5 % / -17.9 %. Intervals as the pipeline stores
-  them: the calibrated 90 % interval widened to hold the count, measured at a median
-  0.49x-2.16x the count.
-* ``measured-coarse``: the same at 0.75-1 m (79 scenes: 48.2 % / -29.3 %): bias
-  N(-0.35, 0.13), slope -0.41, Student-t 3.9 degrees of freedom, scale 0.286;
-  intervals 0.56x-2.98x.
+  bias N(mean, sd) in log (sd = spread of the per-resolution means), a density slope
+  (crowded yards are under-counted more, so a true 3x spike reads as less), and a
+  per-image Student-t error (df, scale) measured within each resolution (maximum
+  likelihood). Intervals as the pipeline stores them: the calibrated 90 % interval
+  widened to hold the count, at the median low/count and high/count ratios. Fitted
+  2026-12-02 to detector 1.3.2 (119 scenes with 1-84 visible cars: mean absolute error
+  22.1 %, total -3.9 %): bias N(-0.02, 0.02), slope -0.17 (+-0.07), Student-t 5.2
+  degrees of freedom, scale 0.188 (sd 0.24); simulated on the benchmark's scenes this
+  gives 21.7 % / -2.8 %; intervals 0.48x-1.90x. (Detector 1.3.1, fitted by hand:
+  N(-0.20, 0.08), slope -0.18, df 7.5, scale 0.236, intervals 0.49x-2.16x.)
+* ``measured-coarse``: the same at 0.75-1 m (79 scenes: 35.8 % / -21.9 %): bias
+  N(-0.23, 0.08), slope -0.39, Student-t df at its upper bound of 200 (Gaussian-like
+  tails; 95 % interval 5.6-200), scale 0.302; intervals 0.49x-2.77x. (1.3.1: N(-0.35,
+  0.13), slope -0.41, df 3.9, scale 0.286, intervals 0.56x-2.98x.)
 * ``gauss``: the earlier setting, 7.5 % Gaussian relative error and a +-15 % interval
   (the detector's 5-10 % target, not its measured error).
 
@@ -34,10 +40,12 @@ images, for railwatch and for two naive rules (3-sigma on the trailing mean/std;
 trailing maximum alone) in the same run; then the Tumangang scenario's goals on 12
 scenario seeds, from its true counts (objects-method visits, <= 1.5 m) seen through
 the same detector error (no rendering, no detector run). Thresholds were tuned with
-``--seed 7``; the reported figures use ``--seed 2026`` (the default).
+``--seed 7`` (under the detector 1.3.1 error model; not retuned since); the reported
+figures use ``--seed 2026`` (the default).
 
 Run: ``python benchmarks/bench_alerts.py [--sites 400] [--years 6] [--seed 2026]
-[--noise measured gauss] [--set KEY=VALUE ...] [--no-write]``; writes between
+[--noise measured gauss] [--set KEY=VALUE ...] [--no-write]`` (the measured models
+need ``benchmarks/results/count_error.json``: see above); writes between
 ``<!-- alerts:start -->`` and ``<!-- alerts:end -->`` in ``docs/benchmarks.md``
 unless ``--no-write`` (or ``--set``) is given.
 """
@@ -45,6 +53,7 @@ unless ``--no-write`` (or ``--set``) is given.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import time
@@ -112,41 +121,59 @@ class NoiseModel:
         return low, high
 
 
-NOISE: dict[str, NoiseModel] = {
-    "measured": NoiseModel(
-        "measured",
-        "measured detector error at 0.3-0.5 m (per-site bias N(-0.20, 0.08) in log, density "
-        "slope -0.18, per-image Student-t df 7.5 scale 0.236; MAPE 25 %, total -18 %; "
-        "intervals 0.49x-2.16x)",
-        bias_mean=-0.20,
-        bias_sd=0.08,
-        slope=-0.18,
-        scale=0.236,
-        df=7.5,
-        low_ratio=0.49,
-        high_ratio=2.16,
-    ),
-    "measured-coarse": NoiseModel(
-        "measured-coarse",
-        "measured detector error at 0.75-1 m (bias N(-0.35, 0.13), slope -0.41, Student-t "
-        "df 3.9 scale 0.286; MAPE 44-48 %, total -29 %; intervals 0.56x-2.98x)",
-        bias_mean=-0.35,
-        bias_sd=0.13,
-        slope=-0.41,
-        scale=0.286,
-        df=3.9,
-        low_ratio=0.56,
-        high_ratio=2.98,
-    ),
-    "gauss": NoiseModel(
-        "gauss",
-        "7.5 % Gaussian relative error, +-15 % interval (the earlier setting; the detector's "
-        "target, not its measured error)",
-        gauss_rel=0.075,
-        low_ratio=0.85,
-        high_ratio=1.15,
-    ),
-}
+GAUSS = NoiseModel(
+    "gauss",
+    "7.5 % Gaussian relative error, +-15 % interval (the earlier setting; the detector's "
+    "target, not its measured error)",
+    gauss_rel=0.075,
+    low_ratio=0.85,
+    high_ratio=1.15,
+)
+#: The measured models' parameters, written by ``fit_count_error.py``.
+COUNT_ERROR = Path(__file__).resolve().parent / "results" / "count_error.json"
+MEASURED = {"measured": "0.3-0.5 m", "measured-coarse": "0.75-1 m"}
+NOISE_NAMES = ("gauss", *MEASURED)
+
+
+def load_noise_models(path: Path = COUNT_ERROR) -> dict[str, NoiseModel]:
+    """The measured models from ``path`` (``fit_count_error.py``'s output) and ``gauss``."""
+    if not path.is_file():
+        raise SystemExit(
+            f"{path} not found: the measured detector error models are fitted by "
+            "`python benchmarks/bench_detect_accuracy.py --coarse 0 --json "
+            "benchmarks/results/detect_accuracy.json` then `python "
+            "benchmarks/fit_count_error.py` (or use --noise gauss)"
+        )
+    data = json.loads(path.read_text())
+    src = data["source"]
+    out: dict[str, NoiseModel] = {}
+    for name, band in MEASURED.items():
+        m = data["models"].get(name)
+        if m is None:
+            raise SystemExit(f"{path} has no {name!r} model; re-run fit_count_error.py")
+        df = f"{m['df']:.0f} (Gaussian-like)" if m["df"] >= 100 else f"{m['df']:.1f}"
+        label = (
+            f"measured detector error at {band} (detector {src['detector_version']}, "
+            f"{m['scenes_used']} scenes with cars, fitted {data['fitted_at'][:10]}: per-site "
+            f"bias N({m['bias_mean']:.2f}, {m['bias_sd']:.2f}) in log, density slope "
+            f"{m['slope']:.2f}, per-image Student-t df {df} scale {m['scale']:.3f}; "
+            f"MAPE {100 * m['measured']['mape']:.0f} %, total "
+            f"{100 * m['measured']['total_error']:+.0f} %; intervals "
+            f"{m['low_ratio']:.2f}x-{m['high_ratio']:.2f}x)"
+        )
+        out[name] = NoiseModel(
+            name,
+            label,
+            bias_mean=m["bias_mean"],
+            bias_sd=m["bias_sd"],
+            slope=m["slope"],
+            scale=m["scale"],
+            df=m["df"],
+            low_ratio=m["low_ratio"],
+            high_ratio=m["high_ratio"],
+        )
+    out["gauss"] = GAUSS
+    return out
 
 
 @dataclass(frozen=True)
@@ -659,7 +686,7 @@ def main() -> None:
     parser.add_argument(
         "--noise",
         nargs="+",
-        choices=sorted(NOISE),
+        choices=sorted(NOISE_NAMES),
         default=["measured", "measured-coarse", "gauss"],
         help="detector error model(s), in this order in the output",
     )
@@ -670,14 +697,15 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     settings = AlertSettings.model_validate(parse_overrides(args.set))
+    noises = load_noise_models() if set(args.noise) & set(MEASURED) else {"gauss": GAUSS}
     t0 = time.perf_counter()
     sections: list[str] = []
     for name in args.noise:
-        text, elapsed = run_noise(NOISE[name], args, settings)
+        text, elapsed = run_noise(noises[name], args, settings)
         print(text + f"\n(run time {elapsed:.0f} s)\n", flush=True)
         sections.append(text)
     if not args.no_tumangang:
-        for noise in [None, *(NOISE[n] for n in args.noise if n != "gauss")]:
+        for noise in [None, *(noises[n] for n in args.noise if n != "gauss")]:
             text = tumangang_table(noise, settings, TUMANGANG_SEEDS)
             print(text + "\n", flush=True)
             sections.append(text)

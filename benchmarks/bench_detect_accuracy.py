@@ -341,6 +341,16 @@ def run_real(detector_name: str, real: Path) -> tuple[list[dict[str, object]], l
     return out, rows
 
 
+def _detector_version(name: str) -> str | None:
+    """The named detector's version (recorded in the ``--json`` report), None if it
+    cannot be loaded (the object scenes then report why)."""
+    try:
+        version = getattr(get_detector(name), "version", None)
+    except Exception:
+        return None
+    return None if version is None else str(version)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--detector", default="default")
@@ -364,7 +374,17 @@ def main() -> int:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()} {os.cpu_count()} cores, CPython {platform.python_version()}"
     t0 = time.perf_counter()
-    report: dict[str, object] = {}
+    report: dict[str, object] = {
+        "meta": {
+            "detector": args.detector,
+            "detector_version": _detector_version(args.detector),
+            "date": stamp,
+            "machine": machine,
+            "load_average_start": os.getloadavg()[0],
+            "scenes": args.scenes,
+            "coarse_scenes": args.coarse,
+        }
+    }
     lines = [
         f"Detection accuracy (`benchmarks/bench_detect_accuracy.py --detector {args.detector}`), "
         f"{stamp}, {machine}. Simulated scenes from held-out seeds {SEED0}+k; truth = cars at "
