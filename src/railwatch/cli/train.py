@@ -38,12 +38,12 @@ def train(
     ] = 1.0,
     threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 2,
     arch: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Network layout: s4 (the shipped weights' layout) or s8 (context blocks at "
-            "stride 8; see docs/detection.md)."
+            help="Network layout: s8 (the shipped weights' since v2.0) or s4 (v1.x; see "
+            "docs/detection.md). Default: the --init weights' layout, else s8."
         ),
-    ] = "s4",
+    ] = None,
     init: Annotated[
         Path | None,
         typer.Option(
@@ -78,6 +78,14 @@ def train(
             "(0: skip; `railwatch calibrate` does it later)."
         ),
     ] = 6,
+    recipe: Annotated[
+        str | None,
+        typer.Option(
+            help="'default': make the shipped weights again (both training stages, then the "
+            "calibration with the shipped thresholds; about 50 min on 2 cores). Only --out "
+            "and --threads apply then."
+        ),
+    ] = None,
 ) -> None:
     """Train the default railcar detector on synthetic yards (and your own labelled
     images with --labels) and export it to ONNX.
@@ -88,12 +96,17 @@ def train(
     """
     from railwatch.detect.train import TrainConfig, build_bank, export_onnx, train_model
 
+    if recipe is not None:
+        _run_recipe(recipe, out, threads, init=init, labels=labels)
+        return
     if init is not None and str(init) == "default" and not init.exists():
         from railwatch.detect.default import default_weights
 
         init = default_weights()
     if init is not None and not init.is_file():
         raise InputError(f"--init {init} does not exist: give an ONNX weights file or 'default'")
+    if arch is None:
+        arch = _card_arch(init) if init is not None else "s8"
     labelled = None
     if labels is not None:
         from railwatch.detect.labels import load_labelled_dir
@@ -148,6 +161,52 @@ def train(
         from railwatch.cli.calibrate import calibrate
 
         calibrate(path, scenes=calibration_scenes, styles=",".join(cfg.styles))
+
+
+def _run_recipe(
+    recipe: str, out: Path, threads: int, *, init: Path | None, labels: Path | None
+) -> None:
+    """``--recipe default``: the stages of ``detect.train.DEFAULT_RECIPE``, each from the
+    previous stage's weights (kept as ``OUT.stageN.onnx``), then the calibration."""
+    from railwatch.cli.calibrate import calibrate
+    from railwatch.detect.train import DEFAULT_RECIPE
+
+    if recipe != "default":
+        raise InputError(f"unknown --recipe {recipe!r}: the only recipe is 'default'")
+    if init is not None or labels is not None:
+        raise InputError(
+            "--recipe default trains from scratch on rendered yards: leave out --init and "
+            "--labels (to fine-tune on your labels, use --labels --init default instead)"
+        )
+    stages = DEFAULT_RECIPE["stages"]
+    previous: Path | None = None
+    for k, stage in enumerate(stages, start=1):
+        target = out if k == len(stages) else out.with_suffix(f".stage{k}.onnx")
+        err_console.print(f"recipe 'default', stage {k}/{len(stages)}: {stage}")
+        train(out=target, threads=threads, init=previous, calibration_scenes=0, **stage)
+        previous = target
+    cal = DEFAULT_RECIPE["calibrate"]
+    calibrate(
+        out,
+        scenes=cal["scenes"],
+        threshold=cal["threshold"],
+        one_side=cal["one_side"],
+        two_sides=cal["two_sides"],
+    )
+
+
+def _card_arch(weights: Path) -> str:
+    """The layout recorded in the card next to ``weights`` (cards from before layouts
+    were recorded are v1.x: s4)."""
+    import json
+
+    try:
+        card = json.loads(weights.with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return "s4"
+    config = card.get("config") if isinstance(card, dict) else None
+    arch = config.get("arch") if isinstance(config, dict) else None
+    return arch if isinstance(arch, str) else "s4"
 
 
 def _keep_threshold(init: Path, out: Path) -> None:
