@@ -82,10 +82,15 @@ class SceneCount:
     estimate: float
     low: float
     high: float
+    #: At least 80 % clear: a scene the pipeline counts (reports from before 2026-12-02
+    #: 11:30 UTC do not say; their scenes are taken as usable).
+    usable: bool = True
 
 
-def load_scenes(report: dict[str, Any]) -> list[SceneCount]:
-    """The per-scene counts of a ``bench_detect_accuracy.py --json`` report."""
+def load_scenes(report: dict[str, Any], usable_only: bool = True) -> list[SceneCount]:
+    """The per-scene counts of a ``bench_detect_accuracy.py --json`` report; by default
+    only the usable scenes (the pipeline stores the others as unusable, so they never
+    reach a count series)."""
     objects = report.get("objects")
     rows = objects.get("calibrated_counts") if isinstance(objects, dict) else None
     if not rows:
@@ -93,10 +98,20 @@ def load_scenes(report: dict[str, Any]) -> list[SceneCount]:
             "the report has no objects.calibrated_counts (object scenes not run, or a "
             f"detector without a count calibration); produce it with: {PRODUCE_CMD}"
         )
-    return [
-        SceneCount(float(g), str(s), int(t), int(d), float(e), float(lo), float(hi))
-        for g, s, t, d, e, lo, hi in rows
+    scenes = [
+        SceneCount(
+            float(r[0]),
+            str(r[1]),
+            int(r[2]),
+            int(r[3]),
+            float(r[4]),
+            float(r[5]),
+            float(r[6]),
+            bool(r[7]) if len(r) > 7 else True,
+        )
+        for r in rows
     ]
+    return [c for c in scenes if c.usable or not usable_only]
 
 
 def t_nll(
@@ -327,10 +342,10 @@ def fit_band(
 
 
 def fit_report(
-    report: dict[str, Any], *, bootstrap: int = 200, seed: int = 0
+    report: dict[str, Any], *, bootstrap: int = 200, seed: int = 0, usable_only: bool = True
 ) -> dict[str, dict[str, Any]]:
     """Every band's fit from a ``bench_detect_accuracy.py --json`` report."""
-    scenes = load_scenes(report)
+    scenes = load_scenes(report, usable_only)
     models: dict[str, dict[str, Any]] = {}
     for name, (lo, hi) in BANDS.items():
         band = [s for s in scenes if lo - 1e-9 <= s.gsd <= hi + 1e-9]
@@ -366,6 +381,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT_DEFAULT)
     ap.add_argument("--bootstrap", type=int, default=200, help="resamples for the SEs")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--all-scenes",
+        action="store_true",
+        help="fit on every scene, also those under 80 %% clear that the pipeline never counts",
+    )
     args = ap.parse_args(argv)
     if not args.source.is_file():
         raise SystemExit(f"{args.source} not found; produce it with: {PRODUCE_CMD}")
@@ -378,7 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if version is None:
         version = _installed_detector_version(detector)
         version_note = "not in the source report: the version installed when fitting"
-    models = fit_report(report, bootstrap=args.bootstrap, seed=args.seed)
+    usable_only = not args.all_scenes
+    models = fit_report(report, bootstrap=args.bootstrap, seed=args.seed, usable_only=usable_only)
     try:
         source_name = str(args.source.resolve().relative_to(ROOT))
     except ValueError:
@@ -396,7 +417,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "detector_version": version,
             "detector_version_note": version_note,
             "benchmark_date": meta.get("date"),
-            "scenes": len(load_scenes(report)),
+            "scenes": len(load_scenes(report, usable_only)),
+            "scenes_used": "usable only (>= 80 % clear)" if usable_only else "all",
         },
         "models": models,
     }
