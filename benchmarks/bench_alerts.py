@@ -40,8 +40,9 @@ images, for railwatch and for two naive rules (3-sigma on the trailing mean/std;
 trailing maximum alone) in the same run; then the Tumangang scenario's goals on 12
 scenario seeds, from its true counts (objects-method visits, <= 1.5 m) seen through
 the same detector error (no rendering, no detector run). Thresholds were tuned with
-``--seed 7`` (under the detector 1.3.1 error model; not retuned since); the reported
-figures use ``--seed 2026`` (the default).
+``--seed 7`` (under the detector 1.3.1 error model; ``spike_log_z`` and ``shift_pair_z``
+retuned on 2026-12-02 under detector 2.0's measured error); the reported figures use
+``--seed 2026`` (the default).
 
 Run: ``python benchmarks/bench_alerts.py [--sites 400] [--years 6] [--seed 2026]
 [--noise measured gauss] [--set KEY=VALUE ...] [--no-write]`` (the measured models
@@ -718,8 +719,8 @@ def main() -> None:
         f"{platform.python_implementation()} {platform.python_version()}, one process. "
         f"True counts: Poisson x lognormal natural variation CV {NATURAL_CV:.0%}; the "
         f"same true series under each detector error model. Alert = severity >= low. "
-        f"Thresholds tuned on seed 7 (under detector 1.3.1's measured error; not retuned "
-        f"since), reported on seed {args.seed}. "
+        f"Thresholds tuned on seed 7 (spike and shift thresholds retuned 2026-12-02 for "
+        f"detector 2.0's measured error), reported on seed {args.seed}. "
         f"Run time {elapsed:.0f} s."
     )
     if args.set:
