@@ -251,3 +251,23 @@ def test_tumangang_dates_must_be_sorted_input_free() -> None:
     pts = flat(wavy(60))
     assert analyze_series(list(reversed(pts))) == analyze_series(pts)
     assert date(2019, 1, 3) == pts[0].when.date()
+
+
+def test_a_few_more_cars_of_one_type_is_not_an_alert_but_the_same_total_is() -> None:
+    """A type's count moves by a few cars as cars are typed or left 'railcar': 0 -> 5
+    tank cars is below type_min_excess (6) and stays quiet; 0 -> 5 railcars in all is a
+    spike; 0 -> 12 tank cars is one."""
+    quiet = [0.0 if k % 3 else 1.0 for k in range(120)]
+    for cls, peak, expected in (("tank", 5.0, False), ("all", 5.0, True), ("tank", 12.0, True)):
+        pts = [
+            CountPoint(when=T0 + timedelta(days=10 * k), count=peak if k == 100 else v, cls=cls)
+            for k, v in enumerate(quiet)
+        ]
+        raised = [a for a in above_info(analyze_series(pts)) if a.kind in ("spike", "record")]
+        assert bool(raised) is expected, (cls, peak, raised)
+    loose = AlertSettings(type_min_excess=0.0)
+    pts = [
+        CountPoint(when=T0 + timedelta(days=10 * k), count=5.0 if k == 100 else v, cls="tank")
+        for k, v in enumerate(quiet)
+    ]
+    assert [a for a in above_info(analyze_series(pts, settings=loose)) if a.kind == "spike"]

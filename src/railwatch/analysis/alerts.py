@@ -154,6 +154,13 @@ def _cars(cls: str) -> str:
     return "railcars" if cls in ("all", "railcar") else f"{cls} cars"
 
 
+def _min_excess(cls: str, general: float, settings: AlertSettings) -> float:
+    """Cars above the reference a ``cls`` series needs: ``general`` for the total; per
+    type (and covered) at least ``settings.type_min_excess``, because a car's type or
+    tarpaulin call can change from one image to the next."""
+    return general if cls == "all" else max(general, settings.type_min_excess)
+
+
 def _ratio(value: float, reference: float) -> float:
     return value / max(reference, 1.0)
 
@@ -576,7 +583,7 @@ def _record(
     else:
         severity = "info"
     notes: list[str] = []
-    if excess < settings.record_min_excess:
+    if excess < _min_excess(cls, settings.record_min_excess, settings):
         severity = "info"
     # a count at least record_high_ratio x the record is never a chance record
     beyond = _beyond_noise(obs.value, standing.value, noise, settings.record_noise_z)
@@ -669,7 +676,7 @@ def _spike(
     if (
         (z < settings.spike_z and not strong)
         or obs.value < settings.spike_min_ratio * base.centre
-        or obs.value - base.centre < settings.spike_min_excess
+        or obs.value - base.centre < _min_excess(cls, settings.spike_min_excess, settings)
     ):
         return None
     if ratio >= settings.spike_high_ratio:
@@ -885,9 +892,10 @@ def _shift(
     seg, ref = counts[s : i + 1], centres[s : i + 1]
     ratio = float(np.median(seg / np.maximum(ref, 1.0)))
     excess = float(np.median(seg - ref))
-    if up and (ratio < settings.shift_min_ratio or excess < settings.shift_min_excess):
+    min_excess = _min_excess(cls, settings.shift_min_excess, settings)
+    if up and (ratio < settings.shift_min_ratio or excess < min_excess):
         return None
-    if not up and (ratio * settings.shift_min_ratio > 1.0 or -excess < settings.shift_min_excess):
+    if not up and (ratio * settings.shift_min_ratio > 1.0 or -excess < min_excess):
         return None
     if noise is not None and noise > 0 and settings.shift_level_z > 0:
         # the streak's mean log ratio must be beyond the series' noise for k images

@@ -150,6 +150,15 @@ class AlertSettings(BaseModel):
         default=3.0, ge=0.0, description="Cars above the record needed for more than 'info'."
     )
 
+    type_min_excess: float = Field(
+        default=6.0,
+        ge=0.0,
+        description="Per-type and covered series: cars above the record or baseline (or of "
+        "level change) needed for a record above 'info', a spike or a shift. A car's type "
+        "is reported only when the class head is confident, so one type's count moves by "
+        "a few cars between images of the same train.",
+    )
+
     # --- spike --------------------------------------------------------------------
     spike_z: float = Field(
         default=4.5, gt=0.0, description="Robust z-score (spreads above the baseline)."
