@@ -302,6 +302,8 @@ def test_train_recipe_refuses_unknown_names_and_init(capsys: pytest.CaptureFixtu
     assert "the only recipe is 'default'" in capsys.readouterr().err
     assert main(["train", "--recipe", "default", "--init", "default"]) == 2
     assert "leave out --init and --labels" in capsys.readouterr().err
+    assert main(["train", "--arch", "s5", "--scenes", "1"]) == 2
+    assert "unknown --arch 's5': choose one of s4, s8" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -94,7 +94,7 @@ def train(
     or, fine-tuning: [bold]railwatch train --labels mylabels/ --init default --out tuned.onnx
     --scenes 1000 --epochs 4 --lr 0.0005[/]
     """
-    from railwatch.detect.train import TrainConfig, build_bank, export_onnx, train_model
+    from railwatch.detect.train import ARCHS, TrainConfig, build_bank, export_onnx, train_model
 
     if recipe is not None:
         _run_recipe(recipe, out, threads, init=init, labels=labels)
@@ -107,6 +107,8 @@ def train(
         raise InputError(f"--init {init} does not exist: give an ONNX weights file or 'default'")
     if arch is None:
         arch = _card_arch(init) if init is not None else "s8"
+    if arch not in ARCHS:  # before minutes of drawing crops
+        raise InputError(f"unknown --arch {arch!r}: choose one of {', '.join(ARCHS)}")
     labelled = None
     if labels is not None:
         from railwatch.detect.labels import load_labelled_dir
