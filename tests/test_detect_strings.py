@@ -98,3 +98,18 @@ def test_default_detector_string_thresholds_are_capped_and_can_be_turned_off() -
     assert DefaultDetector().string_thresholds == (0.4, 0.3)
     assert DefaultDetector(threshold=0.35).string_thresholds == (0.35, 0.3)
     assert DefaultDetector(string_thresholds=(0.45, 0.5)).string_thresholds == (0.45, 0.45)
+
+
+def test_unreadable_string_thresholds_in_a_card_are_a_clear_error(tmp_path: object) -> None:
+    import json
+    import shutil
+    from pathlib import Path
+
+    from railwatch.detect.default import default_weights
+    from railwatch.errors import DetectionError
+
+    w = Path(str(tmp_path)) / "w.onnx"
+    shutil.copy(default_weights(), w)
+    w.with_suffix(".json").write_text(json.dumps({"string_thresholds": [0.4, 0.3]}))
+    with pytest.raises(DetectionError, match="unreadable string_thresholds"):
+        DefaultDetector(w)

@@ -108,10 +108,16 @@ class DefaultDetector:
         self.threshold = float(threshold)
         if string_thresholds is None:
             st = self.card.get("string_thresholds", {})
-            string_thresholds = (
-                float(st.get("one_side", DEFAULT_STRING_THRESHOLDS[0])),
-                float(st.get("two_sides", DEFAULT_STRING_THRESHOLDS[1])),
-            )
+            try:
+                string_thresholds = (
+                    float(st.get("one_side", DEFAULT_STRING_THRESHOLDS[0])),
+                    float(st.get("two_sides", DEFAULT_STRING_THRESHOLDS[1])),
+                )
+            except (AttributeError, TypeError, ValueError) as err:
+                raise DetectionError(
+                    f"the card of {self.weights} has unreadable string_thresholds {st!r}: "
+                    "set them again with `railwatch calibrate --one-side --two-sides`"
+                ) from err
         one = min(float(string_thresholds[0]), self.threshold)
         self.string_thresholds = (one, min(float(string_thresholds[1]), one))
         if class_threshold is None:
