@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -197,16 +198,19 @@ def _run_recipe(
     )
 
 
-def _card_arch(weights: Path) -> str:
-    """The layout recorded in the card next to ``weights`` (cards from before layouts
-    were recorded are v1.x: s4)."""
-    import json
-
+def _parent_card(weights: Path) -> dict[str, Any]:
+    """The card next to ``weights``; empty when there is none or it is unreadable."""
     try:
         card = json.loads(weights.with_suffix(".json").read_text())
     except (OSError, ValueError):
-        return "s4"
-    config = card.get("config") if isinstance(card, dict) else None
+        return {}
+    return card if isinstance(card, dict) else {}
+
+
+def _card_arch(weights: Path) -> str:
+    """The layout recorded in the card next to ``weights`` (cards from before layouts
+    were recorded are v1.x: s4)."""
+    config = _parent_card(weights).get("config")
     arch = config.get("arch") if isinstance(config, dict) else None
     return arch if isinstance(arch, str) else "s4"
 
@@ -214,17 +218,12 @@ def _card_arch(weights: Path) -> str:
 def _keep_threshold(init: Path, out: Path) -> None:
     """Carry the detection threshold of the ``--init`` weights' card over to the new card
     (re-choose it with `railwatch calibrate --threshold`); nothing when it has none."""
-    import json
-
-    try:
-        parent = json.loads(init.with_suffix(".json").read_text())
-    except (OSError, ValueError):
-        return
-    if not isinstance(parent, dict) or not isinstance(parent.get("threshold"), int | float):
+    threshold = _parent_card(init).get("threshold")
+    if not isinstance(threshold, int | float):
         return
     card_path = out.with_suffix(".json")
     card = json.loads(card_path.read_text())
-    card["threshold"] = float(parent["threshold"])
+    card["threshold"] = float(threshold)
     card["threshold_from"] = str(init)
     card_path.write_text(json.dumps(card, indent=2))
 
