@@ -1,6 +1,8 @@
 """The shipped default railcar detector (CPU, ONNX Runtime, no torch).
 
-A tiny fully convolutional network (``weights/railwatch_default.onnx``) looks at the tile
+A tiny fully convolutional network (``weights/railwatch_default.onnx``, run by default as
+its INT8 quantisation ``weights/railwatch_default.int8.onnx`` when the weights' card names
+one, see ``detect.quantize``) looks at the tile
 resampled to 0.5 m per pixel after local contrast normalisation and predicts, on a 2 m
 grid, a car-centre heat map, the centre offset, the car's length and width, its axis
 direction, the car-body mask, class logits and a tarpaulin logit. Cars are the local
@@ -36,6 +38,10 @@ from railwatch.detect.strings import support_strings
 from railwatch.errors import DetectionError, InputError
 
 WEIGHTS_NAME = "railwatch_default.onnx"
+#: Suffix of the INT8 weights ``railwatch quantize`` writes next to fp32 ``NAME.onnx``.
+INT8_SUFFIX = ".int8.onnx"
+#: What ``precision`` accepts: ``auto`` runs INT8 when the card names it, else fp32.
+PRECISIONS = ("auto", "int8", "fp32")
 #: Coarsest ground sample distance the object detector accepts; coarser imagery goes to
 #: ``railwatch.detect.coarse`` (occupied track length).
 MAX_GSD = 1.6
@@ -72,13 +78,18 @@ class DefaultDetector:
     reported types are right at least 80 % of the time, see ``detect.calibration``;
     without a class calibration :data:`DEFAULT_CLASS_THRESHOLD`); ``threads`` the ONNX
     Runtime threads per tile (the tiled API runs several tiles at once instead, see
-    ``detect.api.default_workers``).
+    ``detect.api.default_workers``); ``precision`` which network runs: ``"auto"`` (the
+    default) the INT8 quantisation recorded under ``int8`` in the card (``railwatch
+    quantize``) when there is one and fp32 otherwise, ``"int8"`` or ``"fp32"`` (the
+    original weights, as for fine-tuning). ``weights`` always names the fp32 file (whose
+    card holds thresholds and calibration); an ``NAME.int8.onnx`` path is read as
+    ``NAME.onnx`` with ``precision="int8"``.
     """
 
     name = "railwatch-default"
     #: Version of the shipped weights with their card (threshold, calibration); the
     #: instance's ``version`` says which weights and thresholds it actually runs.
-    version = "2.0"
+    version = "2.1"
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048
@@ -91,8 +102,16 @@ class DefaultDetector:
         class_threshold: float | None = None,
         string_thresholds: tuple[float, float] | None = None,
         threads: int = 1,
+        precision: str = "auto",
     ) -> None:
+        if precision not in PRECISIONS:
+            raise DetectionError(
+                f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}"
+            )
         self.weights = Path(weights) if weights is not None else default_weights()
+        if self.weights.name.endswith(INT8_SUFFIX):
+            self.weights = self.weights.with_name(self.weights.name[: -len(INT8_SUFFIX)] + ".onnx")
+            precision = "int8" if precision == "auto" else precision
         self.threads = int(threads)
         self._session: Any = None
         self._lock = threading.Lock()
@@ -128,26 +147,53 @@ class DefaultDetector:
                 ct = cal.class_threshold
                 class_threshold = ct if ct is not None else NEVER_LABEL
         self.class_threshold = float(class_threshold)
+        self.model_path, self.precision = self._choose_model(precision)
         self.version = self._version(own)
 
     @property
     def _card_threshold(self) -> float:
         return float(self.card.get("threshold", DEFAULT_THRESHOLD))
 
+    def _choose_model(self, precision: str) -> tuple[Path, str]:
+        """The ONNX file to run and its precision (``int8`` or ``fp32``)."""
+        entry = self.card.get("int8")
+        if precision == "fp32" or (precision == "auto" and not isinstance(entry, dict)):
+            return self.weights, "fp32"
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            raise DetectionError(
+                f"the card of {self.weights} names no INT8 weights: run `railwatch quantize "
+                f"{self.weights}` first, or use the fp32 weights"
+            )
+        path = self.weights.with_name(Path(entry["file"]).name)
+        source = entry.get("source_sha256")
+        if (
+            isinstance(source, str)
+            and self.weights.is_file()
+            and hashlib.sha256(self.weights.read_bytes()).hexdigest() != source
+        ):
+            raise DetectionError(
+                f"{path} was quantised from other weights than {self.weights} (the fp32 "
+                f"file changed since): run `railwatch quantize {self.weights}` again, or "
+                "use the fp32 weights (precision fp32, --detector default-fp32:PATH)"
+            )
+        return path, "int8"
+
     def _version(self, default_thresholds: bool) -> str:
         """The version recorded with every processed scene: the card's version for the
-        shipped weights at their own thresholds; otherwise that version plus a digest of
-        the weights and both thresholds, so that `railwatch process` redoes scenes
-        after the weights or thresholds change."""
+        shipped weights at their own thresholds run in INT8 (the default), that version
+        plus ``+fp32`` for them run in fp32; otherwise that version plus a digest of the
+        network run (file and precision) and the thresholds, so that `railwatch process`
+        redoes scenes after the weights, their precision or thresholds change."""
         base = str(self.card.get("version", "custom"))
         shipped = self.weights.resolve() == default_weights().resolve()
         if shipped and default_thresholds and base == DefaultDetector.version:
-            return base
+            return base if self.precision == "int8" else f"{base}+fp32"
         h = hashlib.sha256()
         try:
-            h.update(self.weights.read_bytes())
+            h.update(self.model_path.read_bytes())
         except OSError:  # a missing file is reported when the session is loaded
-            h.update(str(self.weights).encode())
+            h.update(str(self.model_path).encode())
+        h.update(f"|{self.precision}".encode())
         h.update(f"|{self.threshold:.6g}|{self.class_threshold:.6g}".encode())
         h.update("|{:.6g}|{:.6g}".format(*self.string_thresholds).encode())
         return f"{base}+{h.hexdigest()[:10]}"
@@ -181,29 +227,34 @@ class DefaultDetector:
             if self._session is None:
                 import onnxruntime as ort
 
-                if not self.weights.is_file():
+                if not self.model_path.is_file():
+                    hint = (
+                        f"run `railwatch quantize {self.weights}` or use the fp32 weights"
+                        if self.precision == "int8"
+                        else "reinstall railwatch or run `railwatch train --out PATH` and pass it"
+                    )
                     raise DetectionError(
-                        f"default detector weights not found at {self.weights}: reinstall "
-                        "railwatch or run `railwatch train --out PATH` and pass it"
+                        f"default detector weights not found at {self.model_path}: {hint}"
                     )
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads = self.threads
                 opts.inter_op_num_threads = 1
                 try:
                     self._session = ort.InferenceSession(
-                        str(self.weights), opts, providers=["CPUExecutionProvider"]
+                        str(self.model_path), opts, providers=["CPUExecutionProvider"]
                     )
                 except Exception as err:  # onnxruntime raises its own exception types
                     raise DetectionError(
-                        f"cannot load detector weights {self.weights}: {err}"
+                        f"cannot load detector weights {self.model_path}: {err}"
                     ) from err
             return self._session
 
-    def predict_maps(
+    def preprocess(
         self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
     ) -> tuple[np.ndarray, float]:
-        """Raw network output (N_OUT, gh, gw) for ``image`` and the working scale
-        (working pixels per input pixel). Exposed for diagnostics and the coarse path."""
+        """The network's input (1, 3, H, W) for ``image`` (resampled to the working scale,
+        contrast-normalised, padded to a multiple of the stride) and the working scale
+        (working pixels per input pixel). Also what INT8 calibration feeds the network."""
         img = _check_image(image)
         work, scale = to_work_scale(img, gsd)
         vw = None
@@ -223,11 +274,19 @@ class DefaultDetector:
         ph, pw = -h % STRIDE, -w % STRIDE
         if ph or pw:
             x = np.pad(x, ((0, 0), (0, ph), (0, pw)))
+        return x[None], scale
+
+    def predict_maps(
+        self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
+    ) -> tuple[np.ndarray, float]:
+        """Raw network output (N_OUT, gh, gw) for ``image`` and the working scale
+        (working pixels per input pixel). Exposed for diagnostics and the coarse path."""
+        x, scale = self.preprocess(image, gsd, valid)
         session = self._get_session()
-        out = session.run(None, {session.get_inputs()[0].name: x[None]})[0][0]
+        out = session.run(None, {session.get_inputs()[0].name: x})[0][0]
         if out.shape[0] != N_OUT:
             raise DetectionError(
-                f"detector weights {self.weights} give {out.shape[0]} output maps, "
+                f"detector weights {self.model_path} give {out.shape[0]} output maps, "
                 f"expected {N_OUT}: use weights made by `railwatch train`"
             )
         return out, scale

@@ -1,5 +1,5 @@
-"""Detectors by name: ``default``, ``default:PATH``, ``onnx:PATH[?classes=a,b]``,
-``ultralytics:PATH``."""
+"""Detectors by name: ``default``, ``default:PATH``, ``default-fp32``,
+``default-fp32:PATH``, ``onnx:PATH[?classes=a,b]``, ``ultralytics:PATH``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from railwatch.errors import DetectionError
 DETECTOR_CHOICES: tuple[str, ...] = (
     "default",
     "default:PATH",
+    "default-fp32",
+    "default-fp32:PATH",
     "onnx:PATH[?classes=a,b,...]",
     "ultralytics:PATH",
 )
@@ -24,7 +26,7 @@ def _split_query(spec: str) -> tuple[str, dict[str, str]]:
     return path, params
 
 
-def _default(weights: str | None = None) -> Detector:
+def _default(weights: str | None = None, precision: str = "auto") -> Detector:
     try:
         module = importlib.import_module("railwatch.detect.default")
     except ImportError as err:
@@ -37,7 +39,7 @@ def _default(weights: str | None = None) -> Detector:
         raise DetectionError(
             "railwatch.detect.default defines no DefaultDetector; reinstall railwatch"
         )
-    detector = cls(weights) if weights is not None else cls()
+    detector = cls(weights, precision=precision)
     if not isinstance(detector, Detector):
         raise DetectionError("railwatch.detect.default.DefaultDetector is not a Detector")
     return detector
@@ -51,14 +53,18 @@ def get_detector(name: str = "default") -> Detector:
     ``?classes=a,b`` query or a ``PATH.json`` sidecar. ``ultralytics:PATH`` needs the
     ``ultralytics`` extra (AGPL-3.0 licensed). ``default:PATH`` runs the default
     detector with other weights (``railwatch train --out PATH``, e.g. fine-tuned on
-    your own labels).
+    your own labels). The default detector runs its INT8 weights when their card names
+    them (``railwatch quantize``); ``default-fp32`` and ``default-fp32:PATH`` run the
+    original fp32 network instead.
     """
     spec = name.strip()
     if spec in ("", "default", "railwatch-default"):
         return _default()
+    if spec == "default-fp32":
+        return _default(precision="fp32")
     kind, sep, rest = spec.partition(":")
-    if sep and kind == "default" and rest:
-        return _default(rest)
+    if sep and kind in ("default", "default-fp32") and rest:
+        return _default(rest, precision="fp32" if kind == "default-fp32" else "auto")
     if sep and kind == "onnx" and rest:
         from railwatch.detect.onnx_backend import OnnxObbDetector
 

@@ -299,6 +299,8 @@ DEFAULT_RECIPE: dict[str, Any] = {
         {"arch": "s8", "scenes": 6000, "epochs": 10, "seed": 62, "lr": 1e-3},
     ),
     "calibrate": {"threshold": 0.45, "one_side": 0.4, "two_sides": 0.3, "scenes": 6},
+    # v2.1: then the INT8 weights (``railwatch quantize``, see ``detect.quantize``)
+    "quantize": {"tiles": 32, "seed": 6_000_000, "exclude": "head"},
 }
 
 

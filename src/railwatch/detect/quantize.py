@@ -1,0 +1,295 @@
+"""INT8 post-training static quantisation of the default detector (ONNX Runtime).
+
+``railwatch quantize [WEIGHTS]`` (and the last step of ``railwatch train --recipe
+default``) draws calibration tiles from the project's own renderers with a fixed seed
+(the simulator, :mod:`railwatch.sim`, and the procedural yards of
+:mod:`railwatch.detect.model_synth`, in the training styles, nothing downloaded),
+preprocesses them exactly as :class:`~railwatch.detect.default.DefaultDetector` does
+(:meth:`~railwatch.detect.default.DefaultDetector.preprocess`), records every
+activation's range on them (MinMax) and writes ``NAME.int8.onnx`` next to ``NAME.onnx``
+with ``onnxruntime.quantization.quantize_static``. The card (``NAME.json``) gets an
+``int8`` entry with what was done; the detector then runs the INT8 file by default.
+
+Settings (see docs/detection.md, "INT8 weights", for the measurements behind them):
+
+- **QDQ format, activations uint8 (asymmetric), weights int8 (symmetric) per output
+  channel** (U8S8). ONNX Runtime's CPU kernels for U8S8 are its fast path on x86-64;
+  S8S8 QDQ ran slower than fp32 here.
+- **reduce_range**: weights use 7 bits. Without VNNI (AVX2, AVX-512 without VNNI) ONNX
+  Runtime multiplies U8S8 with VPMADDUBSW, whose 16-bit pair sums can saturate with
+  8-bit weights (2 x 255 x 127 > 32767) and silently change the result; with 7-bit
+  weights (2 x 255 x 64 = 32640) they cannot. So the one file is correct on every x86
+  CPU and fast where the CPU has VNNI (and on ARM).
+- Nodes can be left in fp32 (``exclude``: the first convolution, whose 3 input channels
+  make an inefficient int8 kernel, and/or the 1x1 head).
+
+Needs the ``onnx`` package (``pip install 'railwatch[quantize]'``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from railwatch.detect.default import INT8_SUFFIX, DefaultDetector, default_weights
+from railwatch.detect.model_core import WORK_GSD
+from railwatch.detect.train import TRAIN_STYLES, degrade, sim_available
+from railwatch.errors import InputError, lazy_import
+
+#: First seed of the calibration tiles (the benchmark uses 7_000_000+, the count
+#: calibration 5_000_000+, training seeds drawn from its own seed).
+QUANT_SEED = 6_000_000
+#: Resolutions the calibration tiles cycle through (metres per pixel, as in training).
+CALIBRATION_GSDS: tuple[float, ...] = (0.3, 0.5, 0.75, 1.0)
+#: Nodes that can be left in fp32, by role (resolved to node names in the model).
+EXCLUDABLE = ("first-conv", "head")
+
+
+@dataclass(frozen=True)
+class QuantizeConfig:
+    """Everything that defines a quantisation run (recorded in the card)."""
+
+    #: Calibration tiles: alternately simulator scenes and procedural yards.
+    tiles: int = 32
+    seed: int = QUANT_SEED
+    styles: tuple[str, ...] = TRAIN_STYLES
+    #: Largest side of a calibration tile in working pixels (0.5 m).
+    tile_px: int = 1024
+    per_channel: bool = True
+    reduce_range: bool = True
+    #: Activation ranges: the mean over the tiles of each tile's minimum and maximum
+    #: (ONNX Runtime's ``CalibMovingAverage`` with all tiles in one batch) instead of the
+    #: extremes over all tiles (plain MinMax), so one extreme tile does not coarsen every
+    #: step; values beyond it saturate.
+    moving_average: bool = True
+    #: Nodes kept in fp32, by role (:data:`EXCLUDABLE`): the 1x1 head by default, so the
+    #: output maps are not quantised (a quantised heat map has plateaus of equal values,
+    #: each a run of tied local maxima, i.e. extra peaks).
+    exclude: tuple[str, ...] = ("head",)
+
+
+def int8_path(weights: Path) -> Path:
+    """Where the INT8 weights of ``NAME.onnx`` go: ``NAME.int8.onnx``."""
+    return weights.with_name(weights.stem + INT8_SUFFIX)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def calibration_images(
+    cfg: QuantizeConfig,
+) -> Iterator[tuple[np.ndarray, np.ndarray | None, float, str]]:
+    """The calibration images ``(image, valid, gsd, source)`` drawn from ``cfg.seed``:
+    tile ``i`` is at ``CALIBRATION_GSDS[i % 4]``; even tiles are simulator scenes of
+    ``cfg.styles`` (``sim.random_params``: haze, cloud, JPEG, off-nadir as drawn), odd
+    ones procedural yards; both then get the training photometry (``train.degrade``) and
+    are cut to at most ``cfg.tile_px`` working pixels a side."""
+    from railwatch.detect.model_synth import draw_yard
+
+    use_sim = sim_available()
+    for i in range(cfg.tiles):
+        rng = np.random.default_rng([cfg.seed, i])
+        gsd = CALIBRATION_GSDS[i % len(CALIBRATION_GSDS)]
+        side_m = cfg.tile_px * WORK_GSD
+        valid: np.ndarray | None
+        if use_sim and i % 2 == 0:
+            from railwatch import sim
+
+            params = sim.random_params(cfg.seed + i, gsd, styles=cfg.styles or None)
+            scene = sim.render_scene(params)
+            img = np.ascontiguousarray(np.asarray(scene.image)[..., :3])
+            valid = np.asarray(scene.valid, dtype=bool)
+            source = "sim"
+        else:
+            yard, _ = draw_yard(rng, side_m, gsd / 2)
+            n = round(side_m / gsd)
+            img = cv2.resize(yard, (n, n), interpolation=cv2.INTER_AREA)
+            valid = None
+            source = "synth"
+        img = degrade(img, rng)
+        side = min(round(side_m / gsd), img.shape[0], img.shape[1])
+        y0 = int(rng.integers(0, img.shape[0] - side + 1))
+        x0 = int(rng.integers(0, img.shape[1] - side + 1))
+        img = np.ascontiguousarray(img[y0 : y0 + side, x0 : x0 + side])
+        if valid is not None:
+            valid = valid[y0 : y0 + side, x0 : x0 + side]
+            if valid.all():
+                valid = None
+        yield img, valid, gsd, source
+
+
+def _excluded_nodes(model: Any, roles: tuple[str, ...]) -> list[str]:
+    convs = [n.name for n in model.graph.node if n.op_type == "Conv"]
+    if not convs:
+        raise InputError("the model has no convolution: not the default detector's network")
+    names = []
+    for role in roles:
+        if role not in EXCLUDABLE:
+            raise InputError(f"cannot keep {role!r} in fp32: choose from {', '.join(EXCLUDABLE)}")
+        names.append(convs[0] if role == "first-conv" else convs[-1])
+    return names
+
+
+def quantize_weights(
+    weights: str | Path | None = None,
+    cfg: QuantizeConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    command: str | None = None,
+) -> Path:
+    """Quantise the default detector's fp32 ``weights`` (default: the shipped ones) to
+    INT8, write ``NAME.int8.onnx`` next to them and record it under ``int8`` in their
+    card. Returns the INT8 path."""
+    cfg = cfg or QuantizeConfig()
+    lazy_import("onnx", "quantize", "quantising the detector to INT8")
+    import onnx
+    import onnxruntime as ort
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    if cfg.tiles < 1:
+        raise InputError(f"need at least one calibration tile, got {cfg.tiles}")
+    src = Path(weights) if weights is not None else default_weights()
+    if not src.is_file():
+        raise InputError(f"{src} does not exist: give the fp32 ONNX weights of the detector")
+    if src.name.endswith(INT8_SUFFIX):
+        raise InputError(f"{src} is already INT8: give the fp32 weights it was made from")
+    det = DefaultDetector(src, precision="fp32")
+    out = int8_path(src)
+    t0 = time.time()
+    inputs: list[np.ndarray] = []
+    sources: dict[str, int] = {}
+    for k, (img, valid, gsd, source) in enumerate(calibration_images(cfg), start=1):
+        x, _ = det.preprocess(img, gsd, valid)
+        inputs.append(x)
+        sources[source] = sources.get(source, 0) + 1
+        if progress is not None:
+            progress(k, cfg.tiles)
+    model = onnx.load(str(src))
+    excluded = _excluded_nodes(model, cfg.exclude)
+    input_name = model.graph.input[0].name
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._it = iter(inputs)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            x = next(self._it, None)
+            return None if x is None else {input_name: x}
+
+    tmp = out.with_name(out.name + ".tmp")
+    # the quantiser logs a suggestion to pre-process the model (shape inference and graph
+    # optimisation) to the root logger; the exported graph needs neither
+    logging.getLogger().addFilter(_no_preprocess_hint)
+    try:
+        quantize_static(
+            str(src),
+            str(tmp),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            per_channel=cfg.per_channel,
+            reduce_range=cfg.reduce_range,
+            calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=excluded,
+            extra_options={"CalibMovingAverage": cfg.moving_average},
+        )
+    finally:
+        logging.getLogger().removeFilter(_no_preprocess_hint)
+    os.replace(tmp, out)
+    check = _compare(src, out, inputs[0])
+    entry: dict[str, Any] = {
+        "file": out.name,
+        "sha256": _sha256(out),
+        "source": src.name,
+        "source_sha256": _sha256(src),
+        "method": "ONNX Runtime post-training static quantization (quantize_static)",
+        "format": "QDQ",
+        "activations": "uint8, asymmetric (QUInt8)",
+        "weights": "int8, symmetric (QInt8)"
+        + (", per output channel" if cfg.per_channel else ", per tensor")
+        + (", reduce_range (7 bits)" if cfg.reduce_range else ""),
+        "calibrate_method": "MinMax, "
+        + (
+            "mean over the tiles of each tile's extremes (CalibMovingAverage)"
+            if cfg.moving_average
+            else "extremes over all tiles"
+        ),
+        "nodes_in_fp32": excluded,
+        "config": asdict(cfg),
+        "calibration": {
+            "tiles": len(inputs),
+            "sources": sources,
+            "gsd": list(CALIBRATION_GSDS),
+            "seed": cfg.seed,
+            "styles": list(cfg.styles),
+            "preprocessing": "DefaultDetector.preprocess (working scale 0.5 m, local contrast "
+            "normalisation, stride padding) after train.degrade",
+        },
+        "check": check,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "onnxruntime": ort.__version__,
+        "onnx": onnx.__version__,
+        "seconds": round(time.time() - t0, 1),
+    }
+    if command:
+        entry["command"] = command
+    _write_card(src, entry)
+    return out
+
+
+def _no_preprocess_hint(record: logging.LogRecord) -> bool:
+    return "pre-processing" not in record.getMessage()
+
+
+def _compare(fp32: Path, int8: Path, x: np.ndarray) -> dict[str, float]:
+    """Largest and mean absolute difference of the centre-heat probability between the
+    fp32 and INT8 networks on one calibration tile (recorded in the card)."""
+    import onnxruntime as ort
+
+    from railwatch.detect.model_core import _sigmoid
+
+    heats = []
+    for path in (fp32, int8):
+        sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        heats.append(_sigmoid(sess.run(None, {sess.get_inputs()[0].name: x})[0][0, 0]))
+    d = np.abs(heats[0] - heats[1])
+    return {
+        "heat_max_abs_diff": round(float(d.max()), 4),
+        "heat_mean_abs_diff": round(float(d.mean()), 5),
+    }
+
+
+def _write_card(weights: Path, entry: dict[str, Any]) -> Path:
+    """Store ``entry`` under ``int8`` in the card next to ``weights`` (other keys kept)."""
+    card = weights.with_suffix(".json")
+    data: dict[str, Any] = {}
+    if card.is_file():
+        try:
+            loaded = json.loads(card.read_text())
+        except ValueError as err:
+            raise InputError(f"{card} is not valid JSON ({err}): fix or delete it") from err
+        if isinstance(loaded, dict):
+            data = loaded
+    data["int8"] = entry
+    tmp = card.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, card)
+    return card
