@@ -284,8 +284,22 @@ def _scaling(ds: Any, bands: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
     return np.array(lows), np.array(highs)
 
 
+def _all_valid(ds: Any) -> bool:
+    """True when the dataset has no nodata value, mask band or alpha band: every pixel is
+    valid, so the per-window dataset mask (all 255) need not be computed."""
+    from rasterio.enums import MaskFlags
+
+    try:
+        flags = ds.mask_flag_enums
+    except Exception:  # an unusual driver: compute the masks
+        return False
+    return all(list(f) == [MaskFlags.all_valid] for f in flags)
+
+
 def _reader(ds: Any, bands: list[int], scale: tuple[np.ndarray, np.ndarray] | None) -> TileReader:
     from rasterio.windows import Window as RioWindow
+
+    all_valid = _all_valid(ds)
 
     def read(win: Window) -> tuple[np.ndarray, np.ndarray | None]:
         rw = RioWindow(win.col_off, win.row_off, win.width, win.height)
@@ -297,6 +311,8 @@ def _reader(ds: Any, bands: list[int], scale: tuple[np.ndarray, np.ndarray] | No
         elif data.dtype != np.uint8:
             data = np.clip(data, 0, 255).astype(np.uint8)
         img = np.asarray(cv2.merge(list(data)))  # band-sequential to interleaved, SIMD
+        if all_valid:  # skips about 8 ms of mask per 1688 px window
+            return img, None
         valid = ds.dataset_mask(window=rw) > 0
         return img, (None if valid.all() else valid)
 
