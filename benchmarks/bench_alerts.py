@@ -353,33 +353,54 @@ def trailing_max_rule(site: Site, settings: AlertSettings) -> dict[int, set[str]
     return out
 
 
+def _oracle_site(site: Site) -> tuple[np.ndarray, np.ndarray, float]:
+    """What the oracles know of one site: per image log((count + 1) / (expected count
+    + 1)); which images are events (spikes, and the post-event window of sustained ones);
+    and the event-free span in years (as :func:`score` counts it)."""
+    assert site.expected is not None
+    stat = np.log((site.counts + 1.0) / (site.expected + 1.0))
+    busy = np.zeros(len(site.days), bool)
+    span = site.years * 365.25
+    for ev in site.events:
+        if ev.kind == "spike":
+            busy[ev.first_index] = True
+        else:
+            busy |= (site.days >= ev.start) & (site.days < ev.start + POST_EVENT_DAYS)
+            span -= min(POST_EVENT_DAYS, span - ev.start)
+    return stat, busy, span / 365.25
+
+
+def _oracle_recall(
+    null: list[float], hits: dict[str, list[float]], years: float, target: float
+) -> tuple[float, str, float]:
+    """The threshold that ``target`` false alarms per site-year of ``null`` statistics
+    allow, the recall per event size at it, and the pooled recall."""
+    n_false = int(target * years)
+    threshold = float(np.sort(null)[-n_false - 1]) if 0 < n_false < len(null) else float("inf")
+    sizes = sorted(hits, key=_size_key)
+    recall = ", ".join(f"{k} {np.mean(np.array(hits[k]) > threshold):.3f}" for k in sizes)
+    pooled = np.concatenate([np.array(hits[k]) for k in sizes]) if sizes else np.array([])
+    return threshold, recall, float(np.mean(pooled > threshold)) if len(pooled) else 0.0
+
+
 def oracle_spikes(sites: list[Site], target: float) -> str:
     """Recall of an oracle single-image test that knows each site's true level, season and
     detector bias: log((count + 1) / (expected count + 1)) above the threshold that gives
     ``target`` false alarms per event-free site-year in this run (an upper reference for
     any rule that judges one image: no rule knows the level this well)."""
+    if any(site.expected is None for site in sites):
+        return ""
     null: list[float] = []
     hits: dict[str, list[float]] = defaultdict(list)
     years = 0.0
     for site in sites:
-        if site.expected is None:
-            return ""
-        stat = np.log((site.counts + 1.0) / (site.expected + 1.0))
-        busy = np.zeros(len(site.days), bool)
-        span = site.years * 365.25
+        stat, busy, free_years = _oracle_site(site)
         for ev in site.events:
             if ev.kind == "spike":
-                busy[ev.first_index] = True
                 hits[ev.size].append(float(stat[ev.first_index]))
-            else:
-                busy |= (site.days >= ev.start) & (site.days < ev.start + POST_EVENT_DAYS)
-                span -= min(POST_EVENT_DAYS, span - ev.start)
         null.extend(stat[~busy].tolist())
-        years += span / 365.25
-    n_false = int(target * years)
-    threshold = float(np.sort(null)[-n_false - 1]) if 0 < n_false < len(null) else float("inf")
-    sizes = sorted(hits, key=_size_key)
-    recall = ", ".join(f"{k} {np.mean(np.array(hits[k]) > threshold):.3f}" for k in sizes)
+        years += free_years
+    threshold, recall, _ = _oracle_recall(null, hits, years, target)
     return (
         f"Oracle single-image spike test (knows each site's true level, season and detector "
         f"bias; threshold log ratio {threshold:.2f}, set for {target} false alarms per "
@@ -395,42 +416,31 @@ def oracle_shifts(sites: list[Site], target: float) -> str:
     the expected count before the change (true level, season, detector bias), above the
     threshold that gives ``target`` false alarms per event-free site-year on consecutive
     pairs of images in this run."""
+    if any(site.expected is None for site in sites):
+        return ""
     null: list[float] = []
     hits: dict[str, list[float]] = defaultdict(list)
     years = 0.0
     for site in sites:
-        if site.expected is None:
-            return ""
-        stat = np.log((site.counts + 1.0) / (site.expected + 1.0))
-        busy = np.zeros(len(site.days), bool)
-        span = site.years * 365.25
+        stat, busy, free_years = _oracle_site(site)
+        quiet = site.quiet if site.quiet is not None else site.expected
+        assert quiet is not None
         for ev in site.events:
-            if ev.kind == "spike":
-                busy[ev.first_index] = True
-                continue
-            busy |= (site.days >= ev.start) & (site.days < ev.start + POST_EVENT_DAYS)
-            span -= min(POST_EVENT_DAYS, span - ev.start)
             j = ev.first_index
             if ev.kind == "shift" and _size_key(ev.size) >= 2 and j + 1 < len(site.days):
                 # against the level before the change (season and bias, no event)
-                quiet = site.quiet if site.quiet is not None else site.expected
                 pair = np.log((site.counts[j : j + 2] + 1.0) / (quiet[j : j + 2] + 1.0))
                 hits[ev.size].append(float(pair.mean()))
         pairs = (stat[:-1] + stat[1:]) / 2
-        free = ~(busy[:-1] | busy[1:])
-        null.extend(pairs[free].tolist())
-        years += span / 365.25
-    n_false = int(target * years)
-    threshold = float(np.sort(null)[-n_false - 1]) if 0 < n_false < len(null) else float("inf")
-    sizes = sorted(hits, key=_size_key)
-    recall = ", ".join(f"{k} {np.mean(np.array(hits[k]) > threshold):.3f}" for k in sizes)
-    pooled = np.concatenate([np.array(hits[k]) for k in sizes]) if sizes else np.array([])
+        null.extend(pairs[~(busy[:-1] | busy[1:])].tolist())
+        years += free_years
+    threshold, recall, pooled = _oracle_recall(null, hits, years, target)
     return (
         f"Oracle two-image shift test (knows each site's true level before the change, its "
         f"season and detector bias; mean log ratio of the first two images after the change "
         f"above {threshold:.2f}, set for {target} false alarms per event-free site-year on "
         f"consecutive image pairs in this run): upward shifts found at the second image "
-        f"{recall} (pooled {np.mean(pooled > threshold):.3f}). This bounds the share of "
+        f"{recall} (pooled {pooled:.3f}). This bounds the share of "
         f"shifts any rule can raise within 2 usable images at that false-alarm rate (a "
         f"real rule shares the budget with its spike and record tests, and must estimate "
         f"the level)."
