@@ -67,6 +67,10 @@ def test_quantize_writes_int8_next_to_fp32_and_records_it(quantised: Path) -> No
     ops = {n.op_type for n in model.graph.node}
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops
     assert any(i.data_type == onnx.TensorProto.INT8 for i in model.graph.initializer)
+    # shapes are read from the quantised tensors, never from a dequantised copy
+    producer = {o: n.op_type for n in model.graph.node for o in n.output}
+    shapes = [n for n in model.graph.node if n.op_type == "Shape"]
+    assert shapes and all(producer.get(n.input[0]) != "DequantizeLinear" for n in shapes)
 
 
 def test_int8_heat_map_matches_fp32_on_a_simulator_tile(quantised: Path) -> None:
