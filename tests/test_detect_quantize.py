@@ -193,3 +193,21 @@ def test_quantize_without_onnx_says_what_to_install(
     assert not w.with_name("w.int8.onnx").exists()
     # running the INT8 weights needs only onnxruntime
     assert len(DefaultDetector().detect(np.zeros((128, 128, 3), np.uint8) + 100, 0.5)) == 0
+
+
+def test_shipped_int8_weights_cannot_saturate_without_vnni() -> None:
+    """ONNX Runtime multiplies uint8 activations by int8 weights with VPMADDUBSW on x86-64
+    CPUs without VNNI, which saturates a sum of two products at 32767: with weights within
+    [-64, 64] (reduce_range) two products reach at most 2 x 255 x 64 = 32640, so the INT8
+    network gives the same results on those CPUs as on this VNNI one."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    model = onnx.load(str(default_weights().with_name("railwatch_default.int8.onnx")))
+    weights = [
+        numpy_helper.to_array(i)
+        for i in model.graph.initializer
+        if i.data_type == onnx.TensorProto.INT8 and i.name.endswith("_quantized")
+    ]
+    assert len(weights) == 9  # every convolution but the fp32 head
+    assert all(int(np.abs(w.astype(np.int32)).max()) <= 64 for w in weights)
