@@ -47,8 +47,9 @@ def detect_command(
         str,
         typer.Option(
             "--detector",
-            help="default | default:PATH (weights from railwatch train) | onnx:PATH[?classes=a,b] "
-            "(YOLO-OBB layout) | ultralytics:PATH.",
+            help="default | default:PATH (weights from railwatch train) | default-fp32[:PATH] "
+            "(the fp32 network instead of INT8) | onnx:PATH[?classes=a,b] (YOLO-OBB layout) | "
+            "ultralytics:PATH.",
         ),
     ] = "default",
     wgs84: Annotated[

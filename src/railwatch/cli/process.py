@@ -25,7 +25,10 @@ def process(
     ] = None,
     all_sites: Annotated[bool, typer.Option("--all", help="Process every site.")] = False,
     detector: Annotated[
-        str, typer.Option("--detector", help="Detector: default, onnx:PATH, ultralytics:PATH.")
+        str,
+        typer.Option(
+            "--detector", help="Detector: default, default-fp32, onnx:PATH, ultralytics:PATH."
+        ),
     ] = "default",
     reprocess: Annotated[
         bool,
