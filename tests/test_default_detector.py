@@ -233,7 +233,9 @@ def test_train_command_writes_loadable_weights(tmp_path: object) -> None:
 
 @pytest.mark.slow
 def test_warm_start_reproduces_the_onnx_weights() -> None:
-    """`--init`: the torch network loaded from the shipped ONNX file computes the same maps."""
+    """`--init`: the torch network loaded from the shipped ONNX file computes the same maps
+    (all but the covered map when the file has a covered branch, which is not part of the
+    layout: see detect.covered_head)."""
     torch = pytest.importorskip("torch")
     import onnxruntime as ort
 
@@ -250,6 +252,12 @@ def test_warm_start_reproduces_the_onnx_weights() -> None:
     with torch.no_grad():
         got = net(torch.from_numpy(x)).numpy()
     assert got.shape == ref.shape
+    import onnx
+
+    from railwatch.detect.covered_head import has_branch
+
+    if has_branch(onnx.load(str(default_weights()))):
+        got, ref = got[:, :-1], ref[:, :-1]
     assert np.abs(got - ref).max() < 1e-3 * max(1.0, float(np.abs(ref).max()))
 
 
@@ -310,8 +318,9 @@ def test_train_recipe_refuses_unknown_names_and_init(capsys: pytest.CaptureFixtu
 def test_train_recipe_runs_its_stages_and_calibrates(
     tmp_path: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`--recipe default` with the recipe shrunk: every stage continues the previous one
-    and the card ends with the recipe's thresholds."""
+    """`--recipe default` with the recipe shrunk: every stage continues the previous one,
+    the covered head is re-fitted on the last, and the card ends with the recipe's
+    thresholds."""
     pytest.importorskip("torch")
     from pathlib import Path
 
@@ -325,6 +334,14 @@ def test_train_recipe_runs_its_stages_and_calibrates(
             {"arch": "s8", "scenes": 3, "epochs": 1, "seed": 1, "lr": 1e-3, "sim_fraction": 0.0},
             {"arch": "s8", "scenes": 3, "epochs": 1, "seed": 2, "lr": 1e-3, "sim_fraction": 0.0},
         ),
+        "covered_head": {
+            "scenes": 4,
+            "epochs": 1,
+            "seed": 3,
+            "lr": 0.005,
+            "styles": "temperate",
+            "sim_fraction": 0.0,
+        },
         "calibrate": {"threshold": 0.5, "one_side": 0.42, "two_sides": 0.33, "scenes": 1},
     }
     monkeypatch.setattr(train_mod, "DEFAULT_RECIPE", tiny)
@@ -334,6 +351,7 @@ def test_train_recipe_runs_its_stages_and_calibrates(
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["config"]["arch"] == "s8" and card["config"]["seed"] == 2
     assert card["config"]["init"] == str(out.with_suffix(".stage1.onnx"))
+    assert card["covered_head"]["source"] == "w.stage2.onnx"  # re-fitted after stage 2
     assert card["threshold"] == 0.5
     assert card["string_thresholds"] == {"one_side": 0.42, "two_sides": 0.33}
     assert DefaultDetector(out).string_thresholds == (0.42, 0.33)

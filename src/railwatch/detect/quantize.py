@@ -131,14 +131,21 @@ def calibration_images(
 
 
 def _excluded_nodes(model: Any, roles: tuple[str, ...]) -> list[str]:
-    convs = [n.name for n in model.graph.node if n.op_type == "Conv"]
+    """Node names kept in fp32 for ``roles``. ``head`` is the last convolution and every
+    node after it (with a covered branch, ``detect.covered_head``, the Slice and Concat
+    that assemble the output maps; a quantised Concat would quantise every map)."""
+    nodes = list(model.graph.node)
+    convs = [k for k, n in enumerate(nodes) if n.op_type == "Conv"]
     if not convs:
         raise InputError("the model has no convolution: not the default detector's network")
     names = []
     for role in roles:
         if role not in EXCLUDABLE:
             raise InputError(f"cannot keep {role!r} in fp32: choose from {', '.join(EXCLUDABLE)}")
-        names.append(convs[0] if role == "first-conv" else convs[-1])
+        if role == "first-conv":
+            names.append(nodes[convs[0]].name)
+        else:
+            names += [n.name for n in nodes[convs[-1] :]]
     return names
 
 
