@@ -57,7 +57,9 @@ def test_quantize_writes_int8_next_to_fp32_and_records_it(quantised: Path) -> No
     assert entry["calibration"]["tiles"] == 6 and entry["calibration"]["seed"] == 123
     assert entry["calibration"]["sources"] == {"sim": 3, "synth": 3}
     assert entry["config"]["per_channel"] and entry["config"]["reduce_range"]
-    assert entry["nodes_in_fp32"] == ["/head/Conv"]
+    # the head and, since v2.2, the Slice and Concat assembling the maps after the covered
+    # branch (detect.covered_head)
+    assert entry["nodes_in_fp32"] == ["/head/Conv", "covered/Slice", "covered/maps"]
     assert entry["onnxruntime"] == onnxruntime.__version__ and entry["date"].startswith("20")
     assert "--tiles 6 --seed 123" in entry["command"]
     # the graph really is quantised: integer weights, the head left in fp32
@@ -114,26 +116,26 @@ def test_quantize_is_reproducible(quantised: Path, tmp_path: Path) -> None:
 def test_shipped_detector_runs_int8_and_fp32_on_request() -> None:
     int8 = DefaultDetector()
     assert int8.precision == "int8" and int8.model_path.name == "railwatch_default.int8.onnx"
-    assert int8.version == DefaultDetector.version == int8.card["version"] == "2.1"
+    assert int8.version == DefaultDetector.version == int8.card["version"] == "2.2"
     fp32 = DefaultDetector(precision="fp32")
     assert fp32.precision == "fp32" and fp32.model_path == default_weights()
-    assert fp32.version == "2.1+fp32"
+    assert fp32.version == "2.2+fp32"
     for name, precision, version in (
-        ("default", "int8", "2.1"),
-        ("default-fp32", "fp32", "2.1+fp32"),
-        (f"default:{default_weights()}", "int8", "2.1"),
-        (f"default-fp32:{default_weights()}", "fp32", "2.1+fp32"),
+        ("default", "int8", "2.2"),
+        ("default-fp32", "fp32", "2.2+fp32"),
+        (f"default:{default_weights()}", "int8", "2.2"),
+        (f"default-fp32:{default_weights()}", "fp32", "2.2+fp32"),
     ):
         det = get_detector(name)
         assert isinstance(det, DefaultDetector)
         assert (det.precision, det.version) == (precision, version)
     # the INT8 file named directly reads the fp32 card and runs INT8
     direct = DefaultDetector(default_weights().with_name("railwatch_default.int8.onnx"))
-    assert direct.weights == default_weights() and direct.version == "2.1"
+    assert direct.weights == default_weights() and direct.version == "2.2"
     # other thresholds: a digest that differs between the two precisions
     a = DefaultDetector(threshold=0.5).version
     b = DefaultDetector(threshold=0.5, precision="fp32").version
-    assert a.startswith("2.1+") and b.startswith("2.1+") and a != b
+    assert a.startswith("2.2+") and b.startswith("2.2+") and a != b
     with pytest.raises(DetectionError, match="unknown precision"):
         DefaultDetector(precision="int4")
     with pytest.raises(DetectionError, match="unknown detector"):
@@ -209,5 +211,6 @@ def test_shipped_int8_weights_cannot_saturate_without_vnni() -> None:
         for i in model.graph.initializer
         if i.data_type == onnx.TensorProto.INT8 and i.name.endswith("_quantized")
     ]
-    assert len(weights) == 9  # every convolution but the fp32 head
+    # every convolution but the fp32 head: 9 of the network, 3 of the covered branch (v2.2)
+    assert len(weights) == 12
     assert all(int(np.abs(w.astype(np.int32)).max()) <= 64 for w in weights)
