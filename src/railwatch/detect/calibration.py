@@ -395,10 +395,9 @@ def calibrate_on_simulator(
     return fit_calibration(samples, source=source)
 
 
-def write_calibration(weights: str | Path, calibration: Calibration, **values: Any) -> Path:
-    """Store ``calibration`` (and any other ``values``, e.g. ``threshold``) in the card
-    next to ``weights`` (``.json``; other keys are kept), writing a temporary file first
-    so a crash never leaves a broken card."""
+def update_card(weights: str | Path, values: dict[str, Any]) -> Path:
+    """Set ``values`` in the card next to ``weights`` (``.json``; other keys are kept),
+    writing a temporary file first so a crash never leaves a broken card."""
     card = Path(weights).with_suffix(".json")
     data: dict[str, Any] = {}
     if card.is_file():
@@ -409,8 +408,13 @@ def write_calibration(weights: str | Path, calibration: Calibration, **values: A
         if isinstance(loaded, dict):
             data = loaded
     data.update(values)
-    data["calibration"] = calibration.as_dict()
     tmp = card.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2))
     os.replace(tmp, card)
     return card
+
+
+def write_calibration(weights: str | Path, calibration: Calibration, **values: Any) -> Path:
+    """Store ``calibration`` (and any other ``values``, e.g. ``threshold``) in the card
+    next to ``weights`` (:func:`update_card`)."""
+    return update_card(weights, {**values, "calibration": calibration.as_dict()})

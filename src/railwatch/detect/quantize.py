@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import os
 import time
@@ -42,6 +41,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from railwatch.detect.calibration import update_card
 from railwatch.detect.default import INT8_SUFFIX, DefaultDetector, default_weights
 from railwatch.detect.model_core import WORK_GSD
 from railwatch.detect.train import TRAIN_STYLES, degrade, sim_available
@@ -263,7 +263,7 @@ def quantize_weights(
     }
     if command:
         entry["command"] = command
-    _write_card(src, entry)
+    update_card(src, {"int8": entry})
     return out
 
 
@@ -310,21 +310,3 @@ def _compare(fp32: Path, int8: Path, x: np.ndarray) -> dict[str, float]:
         "heat_max_abs_diff": round(float(d.max()), 4),
         "heat_mean_abs_diff": round(float(d.mean()), 5),
     }
-
-
-def _write_card(weights: Path, entry: dict[str, Any]) -> Path:
-    """Store ``entry`` under ``int8`` in the card next to ``weights`` (other keys kept)."""
-    card = weights.with_suffix(".json")
-    data: dict[str, Any] = {}
-    if card.is_file():
-        try:
-            loaded = json.loads(card.read_text())
-        except ValueError as err:
-            raise InputError(f"{card} is not valid JSON ({err}): fix or delete it") from err
-        if isinstance(loaded, dict):
-            data = loaded
-    data["int8"] = entry
-    tmp = card.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, card)
-    return card
