@@ -21,16 +21,13 @@ used for each):
   (crowded yards are under-counted more, so a true 3x spike reads as less), and a
   per-image Student-t error (df, scale) measured within each resolution (maximum
   likelihood). Intervals as the pipeline stores them: the calibrated 90 % interval
-  widened to hold the count, at the median low/count and high/count ratios. Fitted
-  2026-12-02 to detector 1.3.2 (119 scenes with 1-84 visible cars: mean absolute error
-  22.1 %, total -3.9 %): bias N(-0.02, 0.02), slope -0.17 (+-0.07), Student-t 5.2
-  degrees of freedom, scale 0.188 (sd 0.24); simulated on the benchmark's scenes this
-  gives 21.7 % / -2.8 %; intervals 0.48x-1.90x. (Detector 1.3.1, fitted by hand:
-  N(-0.20, 0.08), slope -0.18, df 7.5, scale 0.236, intervals 0.49x-2.16x.)
-* ``measured-coarse``: the same at 0.75-1 m (79 scenes: 35.8 % / -21.9 %): bias
-  N(-0.23, 0.08), slope -0.39, Student-t df at its upper bound of 200 (Gaussian-like
-  tails; 95 % interval 5.6-200), scale 0.302; intervals 0.49x-2.77x. (1.3.1: N(-0.35,
-  0.13), slope -0.41, df 3.9, scale 0.286, intervals 0.56x-2.98x.)
+  widened to hold the count, at the median low/count and high/count ratios. The current
+  fit (detector 2.2, 82 usable scenes at 0.3-0.5 m and 55 at 0.75-1 m) is in that file
+  and in docs/alerts.md; earlier fits: detector 1.3.2 (119 scenes, clear or not): bias
+  N(-0.02, 0.02), slope -0.17, Student-t df 5.2, scale 0.188; detector 1.3.1 (by hand):
+  N(-0.20, 0.08), slope -0.18, df 7.5, scale 0.236.
+* ``measured-coarse``: the same at 0.75-1 m (detector 2.2: an under-count of about
+  20 %, Gaussian-like tails; 1.3.2: N(-0.23, 0.08), slope -0.39, scale 0.302).
 * ``gauss``: the earlier setting, 7.5 % Gaussian relative error and a +-15 % interval
   (the detector's 5-10 % target, not its measured error).
 
