@@ -68,3 +68,8 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
         for item in items:
             yield item
             bar.advance(task)
+
+
+def comma_list(value: str) -> tuple[str, ...]:
+    """The non-empty, stripped items of a comma-separated option (``"a, b,"`` -> a, b)."""
+    return tuple(s.strip() for s in value.split(",") if s.strip())

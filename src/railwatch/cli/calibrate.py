@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from railwatch.cli._common import console, err_console, progress_bar
+from railwatch.cli._common import comma_list, console, err_console, progress_bar
 from railwatch.detect.train import TRAIN_STYLES
 
 
@@ -73,7 +73,7 @@ def calibrate(
                 f"--two-sides ({strings[1]:g}) must not exceed --one-side ({strings[0]:g})"
             )
     det = DefaultDetector(path, threshold=threshold, string_thresholds=strings)
-    style_list = tuple(s.strip() for s in styles.split(",") if s.strip())
+    style_list = comma_list(styles)
     with progress_bar() as bar:
         task = bar.add_task("calibrating on simulated scenes", total=None)
         cal = calibrate_on_simulator(

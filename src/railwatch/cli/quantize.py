@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from railwatch.cli._common import console, err_console, progress_bar
+from railwatch.cli._common import comma_list, console, err_console, progress_bar
 from railwatch.detect.train import TRAIN_STYLES
 
 
@@ -46,8 +46,8 @@ def quantize(
     cfg = QuantizeConfig(
         tiles=tiles,
         seed=seed,
-        styles=tuple(s.strip() for s in styles.split(",") if s.strip()),
-        exclude=tuple(s.strip() for s in exclude.split(",") if s.strip() not in ("", "none")),
+        styles=comma_list(styles),
+        exclude=tuple(s for s in comma_list(exclude) if s != "none"),
     )
     command = (
         f"railwatch quantize {weights if weights is not None else ''} --tiles {tiles} "

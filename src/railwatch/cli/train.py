@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from railwatch.cli._common import console, err_console, progress_bar
+from railwatch.cli._common import comma_list, console, err_console, progress_bar
 from railwatch.detect.train import TRAIN_STYLES
 from railwatch.errors import InputError
 
@@ -157,7 +157,7 @@ def train(
         scenes=scenes,
         epochs=epochs,
         seed=seed,
-        styles=tuple(s.strip() for s in styles.split(",") if s.strip()),
+        styles=comma_list(styles),
         sim_fraction=sim_fraction,
         empty_fraction=empty_fraction,
         blur_max=blur_max,
@@ -213,7 +213,7 @@ def _covered_head(
         epochs=epochs,
         seed=seed,
         lr=lr,
-        styles=tuple(s.strip() for s in styles.split(",") if s.strip()),
+        styles=comma_list(styles),
         sim_fraction=sim_fraction,
         threads=threads,
     )
