@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from railwatch.cli._common import console, print_json, progress_bar
+from railwatch.cli._common import console, err_console, print_json, progress_bar
 from railwatch.errors import InputError
+
+if TYPE_CHECKING:
+    from railwatch.imagery.scale import ScaleCheck
 
 
 def _output_for(image: Path, output: Path | None, out_dir: Path | None) -> Path:
@@ -30,8 +33,9 @@ def detect_command(
             "--gsd",
             help="Ground sample distance in metres per pixel. Required for images without "
             "georeferencing (PNG, JPEG); overrides the GeoTIFF's. Give it to about ±10 %: the "
-            "detector knows cars by their size in metres (for a figure of unknown scale, "
-            "measure it, e.g. from the rails: 1.5 m between rail heads).",
+            "detector knows cars by their size in metres. For such images the scale is "
+            "also measured from the rails (see `railwatch scale`) and a warning is printed "
+            "when --gsd disagrees.",
         ),
     ] = None,
     output: Annotated[
@@ -78,6 +82,14 @@ def detect_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the per-image summary as JSON.")
     ] = False,
+    no_scale_check: Annotated[
+        bool,
+        typer.Option(
+            "--no-scale-check",
+            help="Do not measure the scale of non-georeferenced images from their rails "
+            "(no warning when --gsd disagrees).",
+        ),
+    ] = False,
 ) -> None:
     """Detect railcars in IMAGE... and write one GeoJSON FeatureCollection per image
     (an oriented polygon per car, with class, score and covered flag); print the
@@ -90,6 +102,7 @@ def detect_command(
     from railwatch.detect.api import detect_file
     from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
     from railwatch.detect.registry import get_detector
+    from railwatch.imagery.scale import check_gsd
 
     if output is not None and len(images) > 1:
         raise InputError("-o/--output takes one image; use --out-dir DIR for several")
@@ -103,6 +116,11 @@ def detect_command(
     summaries: list[dict[str, Any]] = []
     with progress_bar(transient=True) as bar:
         for img in images:
+            check = None
+            if gsd is not None and gsd > 0 and not no_scale_check:
+                check = check_gsd(img, gsd)  # None for georeferenced images
+                if check is not None:
+                    _report_scale_check(img, check)
             task = bar.add_task(f"{img.name}: tiles", total=None)
 
             def on_tile(done: int, total: int, task: Any = task) -> None:
@@ -127,6 +145,8 @@ def detect_command(
                 "detector": result.detector,
                 "detector_version": result.detector_version,
             }
+            if check is not None:
+                extra["scale_check"] = check.to_dict()
             if result.coarse is not None:
                 c = result.coarse
                 extra["coarse"] = {
@@ -158,6 +178,7 @@ def detect_command(
                     "present": None if coarse is None else coarse.present,
                     "by_class": dict(result.counts),
                     "covered": sum(1 for d in result.detections if d.covered),
+                    "scale_check": None if check is None else check.to_dict(),
                 }
             )
     if as_json:
@@ -190,6 +211,36 @@ def detect_command(
             s["output"],
         )
     console.print(table)
+
+
+def _report_scale_check(img: Path, check: ScaleCheck) -> None:
+    """A warning on stderr when --gsd disagrees with the rails, a note when they could
+    not be measured; nothing when they agree."""
+    s = check.scale
+    if not s.measured:
+        err_console.print(
+            f"[dim]note: {img.name}: --gsd {check.given:g} not checked against the rails: "
+            f"{s.reason}.[/]",
+            highlight=False,
+        )
+        return
+    if not check.disagrees or s.gsd is None:
+        return
+    hint = ""
+    if check.maybe_tracks_for_rails:
+        hint = (
+            f" If the image really is about {check.given:g} m per pixel, the lines measured "
+            "may be two neighbouring tracks rather than the two rails of one."
+        )
+    err_console.print(
+        f"[bold yellow]warning:[/] {img.name}: --gsd {check.given:g} m disagrees with the "
+        f"scale its rails show, {s.gsd:.3f} m per pixel ({s.gsd_low:.3f}–{s.gsd_high:.3f}, "
+        f"rails {s.spacing_px:.2f} px apart in {s.strips} strips, standard gauge). The "
+        "detector needs the scale to about ±10 %: re-run with "
+        f"[bold]--gsd {s.gsd:.3f}[/], or pass --no-scale-check if you know the scale "
+        f"better.{hint} Detections below use --gsd {check.given:g}.",
+        highlight=False,
+    )
 
 
 def _read_tracks(path: Path) -> Any:

@@ -2,7 +2,8 @@
 
 Public names are re-exported here; the work lives in ``inspect`` (scene headers,
 footprint, hash), ``dates`` (acquisition time), ``read`` (site grids, windowed and
-warped reads), ``scan`` (expanding ingest paths) and ``quality`` (clear fraction).
+warped reads), ``scan`` (expanding ingest paths), ``quality`` (clear fraction) and
+``scale`` (metres per pixel measured from the rails).
 """
 
 from railwatch.imagery.dates import date_from_filename, date_from_tags, parse_datetime, to_utc
@@ -28,6 +29,7 @@ from railwatch.imagery.read import (
     site_grid,
     to_rgb8,
 )
+from railwatch.imagery.scale import RailScale, estimate_gsd_from_rails
 from railwatch.imagery.scan import RASTER_SUFFIXES, is_sidecar, scan_paths
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "MissingDateError",
     "NotGeoreferencedError",
     "Quality",
+    "RailScale",
     "SceneInfo",
     "SiteGrid",
     "SiteRaster",
@@ -48,6 +51,7 @@ __all__ = [
     "date_from_filename",
     "date_from_tags",
     "estimate_conditions",
+    "estimate_gsd_from_rails",
     "file_sha256",
     "inspect_scene",
     "is_sidecar",

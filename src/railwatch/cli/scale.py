@@ -1,0 +1,66 @@
+"""``railwatch scale``: measure an image's ground sample distance from its rails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from railwatch.cli._common import console, print_json
+
+
+def scale_command(
+    image: Annotated[Path, typer.Argument(help="Image file: PNG, JPEG, GeoTIFF.")],
+    gauge: Annotated[
+        float,
+        typer.Option(
+            "--gauge",
+            help="Track gauge in mm (1435 standard; 1520 Russian broad gauge gives a scale "
+            "5.6 % coarser than standard).",
+        ),
+    ] = 1435.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Measure metres per pixel of IMAGE from the spacing of its rails (rail-head
+    centres are 1.505 m apart on standard-gauge track). Prints the estimate with its
+    interval, or why it could not measure (no visible straight track, or rails closer
+    than 4 px: coarser than about 0.37 m per pixel); exits with status 1 then. Use the
+    result as [bold]railwatch detect IMAGE --gsd M[/] for images without georeferencing.
+
+    Example: [bold]railwatch scale panel.png[/]
+    """
+    from railwatch.imagery.scale import measure_file, rail_centres_for_gauge
+
+    found = measure_file(image, rail_centres_m=rail_centres_for_gauge(gauge))
+    s = found.scale
+    if as_json:
+        print_json(
+            {
+                "image": str(image),
+                "width": found.width,
+                "height": found.height,
+                "georeferenced": found.georeferenced,
+                "header_gsd": None if found.header_gsd is None else round(found.header_gsd, 4),
+                "gauge_mm": gauge,
+                **s.to_dict(),
+            }
+        )
+        if not s.measured:
+            raise typer.Exit(1)
+        return
+    header = f" (its header says {found.header_gsd:.3g} m)" if found.header_gsd is not None else ""
+    if s.measured and s.gsd is not None and s.gsd_low is not None and s.gsd_high is not None:
+        console.print(
+            f"[bold]{image.name}: {s.gsd:.3f} m per pixel[/] "
+            f"({s.gsd_low:.3f}–{s.gsd_high:.3f}){header}: rails {s.spacing_px:.2f} px apart "
+            f"in {s.strips} strips (spread {100 * (s.spread or 0):.1f} %), "
+            f"{s.rail_centres_m:.3f} m between rail-head centres ({gauge:g} mm gauge)."
+        )
+        return
+    console.print(f"[bold]{image.name}: not measured[/]{header}: {s.reason}.")
+    raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scale")(scale_command)

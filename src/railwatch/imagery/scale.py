@@ -1,0 +1,686 @@
+"""Measure the ground sample distance of an image from the rails of its tracks.
+
+A PNG or JPEG carries no scale, and the default detector needs it to about ±10 %.
+Where track is visible, the image measures itself: the two rails of standard-gauge
+track are a fixed distance apart (:data:`RAIL_CENTRES_M`), so their spacing in pixels
+gives metres per pixel.
+
+Method (:func:`estimate_gsd_from_rails`):
+
+1. **Directions.** The structure tensor (gradients at σ = 1 px, smoothed at 3 px) gives
+   a direction and a coherence per pixel; a histogram of directions weighted by the
+   coherent energy (λ1 − λ2) gives up to three candidate line directions per block
+   (blocks of at most 768 px, so that curves and fans of tracks get their own).
+2. **Resampling.** For each direction the block is resampled so the lines run along
+   the rows, 4× oversampled across them (a rail crossing the pixel grid at an angle is
+   seen at many sub-pixel phases, so the mean profile is finer than one pixel).
+3. **Strips.** The resampled block is cut into strips 48 px long along the lines; the
+   mean cross-track profile of each strip is searched for thin dark lines: a sample
+   darker than both flanks 1–2 px away (rail and its shadow are darker than ballast and
+   sleepers; bright line pairs were tried and were rails in only 10 of 108 pairs on
+   Muttenz, the China panel and simulator scenes, so they are not used). A line counts
+   only if it is also present in each third of the strip (rails are continuous; texture
+   is not) and its contrast clears the noise between those thirds.
+4. **Pairs.** Two neighbouring lines at least :data:`MIN_SPACING_PX` apart, of similar
+   contrast, thin (full width at half depth at most 40 % of their spacing and at most
+   2.3 px unless the spacing exceeds 11.5 px), with no other line of their kind
+   (contrast at least half, width at most 1.25 times theirs) closer than 1.4 spacings
+   outside the pair, are a rail pair. The last two rules reject tracks seen as single
+   lines (each track merged into one wider line, from about 0.4 m per pixel): neighbouring
+   tracks are evenly spaced or their lines are too wide, while the next track's rail is
+   at least about 1.7 rail spacings away from a rail pair (4 m between track centres).
+5. **Agreement.** The pair spacings of all strips vote (kernel density of log spacing,
+   4 % bandwidth); the strongest spacing must be backed by at least
+   :data:`MIN_STRIPS` strips, and those strips must carry at least 40 % of the pairs'
+   weight. Each agreeing strip gives its median spacing; the estimate is the median over
+   strips, its uncertainty twice the standard error from their spread, at least 4 %
+   (a floor for systematic errors, from the Muttenz validation).
+
+It refuses (``measured=False`` with the reason) rather than guess: when no rail pairs
+are found (no track, rails hidden, or rails closer than :data:`MIN_SPACING_PX`, i.e.
+coarser than about 0.37 m per pixel) or when too few strips agree.
+
+Limits, stated plainly: it assumes standard gauge; broad-gauge (1520 mm) track gives a
+scale 5.6 % too fine (pass ``rail_centres_m=BROAD_GAUGE_RAIL_CENTRES_M``). Only dark
+rails on straight stretches of at least 48 px count. Between about 0.4 and 0.7 m per
+pixel, two neighbouring tracks seen as single thin lines could pass for the rails of one
+track at a third of the scale; the width and neighbour rules stop this on the images
+tried, not in every case. Images larger than 8 × 8 blocks are sampled (64 blocks spread
+evenly), so track in a small corner of a huge image can be missed. Validation figures:
+docs/detection.md, "Measuring the scale from the rails"
+(``benchmarks/validate_rail_scale.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, overload
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "BROAD_GAUGE_RAIL_CENTRES_M",
+    "MIN_SPACING_PX",
+    "MIN_STRIPS",
+    "RAIL_CENTRES_M",
+    "RAIL_HEAD_M",
+    "FileScale",
+    "RailScale",
+    "ScaleCheck",
+    "check_gsd",
+    "estimate_gsd_from_rails",
+    "measure_file",
+    "rail_centres_for_gauge",
+    "scale_disagrees",
+]
+
+#: Width of a rail head (m): about 70 mm (UIC 60: 72 mm; S49: 67 mm).
+RAIL_HEAD_M = 0.070
+#: Distance between the centres of the two rail heads of standard-gauge track: gauge
+#: 1435 mm (measured between the inner faces of the heads) plus one rail-head width
+#: -> about 1.505 m.
+RAIL_CENTRES_M = 1.435 + RAIL_HEAD_M
+#: The same for 1520 mm (Russian) gauge: about 1.59 m (DOMAIN.md: Tumangang has both).
+BROAD_GAUGE_RAIL_CENTRES_M = 1.520 + RAIL_HEAD_M
+#: Closest rail spacing (pixels) measured: closer lines blur into each other (at
+#: 0.4 m per pixel the rails are 3.8 px apart).
+MIN_SPACING_PX = 4.0
+#: Strips (48 px of straight track each) that must agree on the spacing (with three, a
+#: simulator scene at 0.15 m whose rails barely show read 18.4 px, about the width of
+#: its sleeper band, 2.7 m, instead of 10.5 px).
+MIN_STRIPS = 4
+#: Largest rail spacing looked for (pixels): 0.025 m per pixel.
+MAX_SPACING_PX = 60.0
+
+_OVERSAMPLE = 4  # samples per pixel across the lines
+_STRIP_PX = 48  # strip length along the lines
+_PARTS = 3  # thirds of a strip in which a line must persist
+_BLOCK_PX = 768
+_MAX_BLOCKS = 64
+_FLANKS_PX = (1.0, 1.5, 2.0)  # line detector: flanks this far from the centre
+_MIN_CONTRAST = 3.0 / 255.0
+_NOISE_K = 4.0  # contrast must exceed this many noise standard deviations
+_MAX_WIDTH_RATIO = 0.4  # line width (FWHM) / spacing
+_WIDE_PX = 2.3  # lines wider than this (FWHM, pixels) are rails only when far apart
+_ISOLATION = 1.4  # nearest other line outside a pair, in spacings
+_MIN_WEIGHT_SHARE = 0.4
+_AGREE = 0.08  # a strip agrees when its spacing is within 8 % of the mode
+#: Smallest half-width of the interval (relative). Muttenz (0.10 m exactly) reads 2.5-3 %
+#: fine at 0.10-0.20 m with a statistical interval of 2 %: a systematic part (where the
+#: line centre falls on rail head and shadow, real rail-head widths) is not in the spread.
+_MIN_REL_UNCERTAINTY = 0.04
+
+
+@dataclass(frozen=True)
+class RailScale:
+    """The result of :func:`estimate_gsd_from_rails`.
+
+    When ``measured`` is True, ``gsd`` is metres per pixel, ``gsd_low``/``gsd_high``
+    its interval (two standard errors over strips, at least ±4 %), ``spacing_px`` the
+    rail spacing, ``spread`` the relative spread (robust standard deviation) of the
+    strips' spacings, ``strips`` how many strips agreed out of ``strips_with_pairs``.
+    Otherwise ``reason`` says why nothing was measured.
+    """
+
+    measured: bool
+    reason: str
+    gsd: float | None = None
+    gsd_low: float | None = None
+    gsd_high: float | None = None
+    spacing_px: float | None = None
+    spread: float | None = None
+    strips: int = 0
+    strips_with_pairs: int = 0
+    pairs: int = 0
+    directions_deg: tuple[float, ...] = field(default_factory=tuple)
+    rail_centres_m: float = RAIL_CENTRES_M
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("gsd", "gsd_low", "gsd_high", "spacing_px", "spread"):
+            if d[k] is not None:
+                d[k] = round(float(d[k]), 4)
+        d["directions_deg"] = [round(float(a), 1) for a in self.directions_deg]
+        d["rail_centres_m"] = round(self.rail_centres_m, 3)
+        return d
+
+
+def scale_disagrees(given: float, scale: RailScale, tolerance: float = 0.15) -> bool:
+    """True when ``given`` (metres per pixel) lies outside the measured interval widened
+    by ``tolerance`` (relative) on each side; False when nothing was measured."""
+    if not scale.measured or scale.gsd_low is None or scale.gsd_high is None:
+        return False
+    return not (scale.gsd_low * (1 - tolerance) <= given <= scale.gsd_high * (1 + tolerance))
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    """Luminance in [0, 1] (float32) of an (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array."""
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim == 3:
+        if a.shape[2] not in (3, 4):
+            raise ValueError(f"expected 1, 3 or 4 bands, got shape {a.shape}")
+        a = a[:, :, :3].astype(np.float32)
+        g = 0.299 * a[:, :, 0] + 0.587 * a[:, :, 1] + 0.114 * a[:, :, 2]
+    elif a.ndim == 2:
+        g = a.astype(np.float32)
+    else:
+        raise ValueError(f"expected an image array, got shape {a.shape}")
+    if np.issubdtype(np.asarray(image).dtype, np.integer):
+        info = np.iinfo(np.asarray(image).dtype)
+        top = 255.0 if info.max <= 255 else float(max(np.percentile(g, 99.5), 1.0))
+        g = g / top
+    return np.ascontiguousarray(g, dtype=np.float32)
+
+
+def _directions(gray: np.ndarray, max_n: int = 3) -> list[float]:
+    """Line directions (degrees in [0, 180), image x right, y down) of a block, strongest
+    first: peaks of the structure-tensor direction histogram weighted by λ1 − λ2."""
+    g = cv2.GaussianBlur(gray, (0, 0), 1.0)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    jxx = cv2.GaussianBlur(gx * gx, (0, 0), 3.0)
+    jxy = cv2.GaussianBlur(gx * gy, (0, 0), 3.0)
+    jyy = cv2.GaussianBlur(gy * gy, (0, 0), 3.0)
+    coherent = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2)
+    grad_dir = 0.5 * np.degrees(np.arctan2(2 * jxy, jxx - jyy))
+    line_dir = (grad_dir + 90.0) % 180.0
+    hist, _ = np.histogram(line_dir, bins=360, range=(0.0, 180.0), weights=coherent)
+    if not np.isfinite(hist).all() or hist.max() <= 0:
+        return []
+    # Circular smoothing (sigma 1 degree = 2 bins).
+    k = np.exp(-0.5 * (np.arange(-6, 7) / 2.0) ** 2)
+    padded = np.concatenate([hist[-6:], hist, hist[:6]])
+    smooth = np.convolve(padded, k / k.sum(), mode="same")[6:-6]
+    order = np.argsort(smooth)[::-1]
+    peaks: list[float] = []
+    top = smooth[order[0]]
+    for b in order:
+        if smooth[b] < 0.3 * top or len(peaks) >= max_n:
+            break
+        left, right = smooth[(b - 1) % 360], smooth[(b + 1) % 360]
+        if smooth[b] < left or smooth[b] < right:
+            continue
+        ang = (b + 0.5) * 0.5
+        if all(min(abs(ang - p), 180 - abs(ang - p)) >= 8.0 for p in peaks):
+            peaks.append(ang)
+    return peaks
+
+
+def _resample(
+    gray: np.ndarray, x0: int, y0: int, w: int, h: int, angle_deg: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The block resampled so that direction ``angle_deg`` runs along the rows, 4× across
+    them (rows = cross-track samples, columns = along-track pixels), with a validity mask."""
+    t = (math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg)))
+    n = (-t[1], t[0])
+    u_len = abs(w * t[0]) + abs(h * t[1])
+    v_len = abs(w * t[1]) + abs(h * t[0])
+    cols, rows = math.ceil(u_len), math.ceil(v_len * _OVERSAMPLE)
+    cx, cy = x0 + w / 2.0, y0 + h / 2.0
+    s = 1.0 / _OVERSAMPLE
+    m = np.array(
+        [
+            [t[0], n[0] * s, cx - u_len / 2 * t[0] - v_len / 2 * n[0]],
+            [t[1], n[1] * s, cy - u_len / 2 * t[1] - v_len / 2 * n[1]],
+        ],
+        dtype=np.float64,
+    )
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    out = cv2.warpAffine(gray, m, (cols, rows), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    ones = np.ones_like(gray)
+    valid = cv2.warpAffine(ones, m, (cols, rows), flags=flags, borderValue=0.0) > 0.999
+    # The rotated rectangle covers the block and, at its corners, parts of neighbouring
+    # blocks (counted twice; harmless for a vote); samples outside the image are invalid.
+    return out, valid
+
+
+def _line_measure(p: np.ndarray, flank: int) -> np.ndarray:
+    """Dark-line measure of a profile: min(p[y - f], p[y + f]) - p[y] (NaN at the ends)."""
+    out = np.full_like(p, np.nan)
+    if len(p) > 2 * flank:
+        out[flank:-flank] = np.minimum(p[: -2 * flank], p[2 * flank :]) - p[flank:-flank]
+    return out
+
+
+def _best_measure(p: np.ndarray) -> np.ndarray:
+    flanks = [round(f * _OVERSAMPLE) for f in _FLANKS_PX]
+    stack = np.stack([_line_measure(p, f) for f in flanks])
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.nanmax(np.where(np.isnan(stack), -np.inf, stack), axis=0))
+
+
+def _smooth1d(p: np.ndarray, sigma: float) -> np.ndarray:
+    r = math.ceil(3 * sigma)
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    k /= k.sum()
+    padded = np.pad(p, r, mode="edge")
+    return np.convolve(padded, k, mode="valid")
+
+
+@dataclass(frozen=True)
+class _Line:
+    pos: float  # cross-track position, pixels
+    contrast: float
+    width: float  # FWHM, pixels
+
+
+def _lines(profile: np.ndarray, parts: list[np.ndarray]) -> list[_Line]:
+    """Thin dark lines of a strip's mean profile (samples at 1/4 px) that persist in each
+    part of the strip and whose contrast clears the noise between parts."""
+    sig = 0.5 * _OVERSAMPLE  # 0.5 px pre-smoothing
+    raw = profile
+    raw_meas = _best_measure(raw)
+    p = _smooth1d(profile, sig)
+    meas = _best_measure(p)
+    part_meas = np.stack([_best_measure(_smooth1d(q, sig)) for q in parts])
+    finite = np.isfinite(meas) & np.isfinite(part_meas).all(axis=0)
+    if finite.sum() < 8 * _OVERSAMPLE:
+        return []
+    resid = part_meas[:, finite] - meas[finite]
+    noise = 1.4826 * float(np.median(np.abs(resid - np.median(resid)))) / math.sqrt(_PARTS)
+    thr = max(_MIN_CONTRAST, _NOISE_K * noise)
+    m = np.where(finite, meas, -np.inf)
+    cand = np.flatnonzero((m[1:-1] > thr) & (m[1:-1] >= m[:-2]) & (m[1:-1] > m[2:])) + 1
+    tol = round(0.75 * _OVERSAMPLE)
+    out: list[_Line] = []
+    for i in cand:
+        lo, hi = max(0, i - tol), min(len(m), i + tol + 1)
+        if not all(np.nanmax(part_meas[k, lo:hi]) >= 0.35 * m[i] for k in range(_PARTS)):
+            continue
+        # Sub-sample peak (parabola through the three samples).
+        a, b, c = m[i - 1], m[i], m[i + 1]
+        den = a - 2 * b + c
+        off = 0.5 * (a - c) / den if np.isfinite(den) and den < 0 else 0.0
+        # Width: full width at half the contrast, on the unsmoothed profile, with the
+        # crossings interpolated between samples.
+        out.append(_Line((i + off) / _OVERSAMPLE, float(m[i]), _fwhm(raw, raw_meas, int(i))))
+    return out
+
+
+def _fwhm(p: np.ndarray, meas: np.ndarray, i: int) -> float:
+    """Full width (pixels) of the dip of ``p`` near sample ``i`` (its darkest sample
+    within 0.5 px) at half its contrast ``meas`` (line measure of ``p``)."""
+    r = _OVERSAMPLE // 2
+    lo = max(0, i - r)
+    j = lo + int(np.argmin(p[lo : i + r + 1]))
+    contrast = float(meas[j]) if np.isfinite(meas[j]) and meas[j] > 0 else 0.0
+    half = p[j] + 0.5 * contrast
+    a = j
+    while a > 0 and p[a] < half:
+        a -= 1
+    b = j
+    while b < len(p) - 1 and p[b] < half:
+        b += 1
+    left = a + (half - p[a]) / (p[a + 1] - p[a]) if p[a + 1] != p[a] else float(a)
+    right = b - (half - p[b]) / (p[b - 1] - p[b]) if p[b - 1] != p[b] else float(b)
+    return float(right - left) / _OVERSAMPLE
+
+
+def _pairs(lines: list[_Line]) -> list[tuple[float, float]]:
+    """Rail pairs among the lines of one polarity: (spacing px, weight)."""
+    if len(lines) < 2:
+        return []
+    pos = np.array([ln.pos for ln in lines])
+    order = np.argsort(pos)
+    ls = [lines[k] for k in order]
+    pos = pos[order]
+    out: list[tuple[float, float]] = []
+    for k in range(len(ls) - 1):
+        d = pos[k + 1] - pos[k]
+        if not (MIN_SPACING_PX <= d <= MAX_SPACING_PX):
+            continue
+        a, b = ls[k], ls[k + 1]
+        c_min, w_max = min(a.contrast, b.contrast), max(a.width, b.width)
+        if c_min < 0.4 * max(a.contrast, b.contrast):
+            continue
+        if w_max > min(_MAX_WIDTH_RATIO * d, max(_WIDE_PX, 0.2 * d)):
+            continue  # rails are thin: wider lines are whole tracks or other things
+
+        def like(ln: _Line, c_min: float = c_min, w_max: float = w_max) -> bool:
+            """A line that could be a rail of the same kind (faint or wide lines, such
+            as the gap between two ballast beds, do not count as neighbours)."""
+            return ln.contrast >= 0.5 * c_min and ln.width <= 1.25 * w_max
+
+        left = next((pos[k] - pos[j] for j in range(k - 1, -1, -1) if like(ls[j])), math.inf)
+        right = next((pos[j] - pos[k + 1] for j in range(k + 2, len(ls)) if like(ls[j])), math.inf)
+        if left < _ISOLATION * d or right < _ISOLATION * d:
+            continue  # evenly spaced lines (tracks seen as single lines), not a rail pair
+        out.append((float(d), c_min))
+    return out
+
+
+def _blocks(h: int, w: int) -> list[tuple[int, int, int, int]]:
+    ny, nx = max(1, math.ceil(h / _BLOCK_PX)), max(1, math.ceil(w / _BLOCK_PX))
+    bh, bw = math.ceil(h / ny), math.ceil(w / nx)
+    blocks = [
+        (x, y, min(bw, w - x), min(bh, h - y)) for y in range(0, h, bh) for x in range(0, w, bw)
+    ]
+    if len(blocks) > _MAX_BLOCKS:
+        pick = np.linspace(0, len(blocks) - 1, _MAX_BLOCKS).round().astype(int)
+        blocks = [blocks[k] for k in pick]
+    return blocks
+
+
+def _strip_pairs(gray: np.ndarray, angle: float) -> list[list[tuple[float, float]]]:
+    """Rail pairs (dark lines) per strip of one block at one direction."""
+    h, w = gray.shape
+    img, valid = _resample(gray, 0, 0, w, h, angle)
+    cols = img.shape[1]
+    result: list[list[tuple[float, float]]] = []
+    part_len = _STRIP_PX // _PARTS
+    for c0 in range(0, cols - _STRIP_PX + 1, _STRIP_PX):
+        sl = slice(c0, c0 + _STRIP_PX)
+        ok = valid[:, sl].all(axis=1)
+        if ok.sum() < 12 * _OVERSAMPLE:
+            continue
+        # Longest run of fully valid rows (the profile must be contiguous).
+        idx = np.flatnonzero(ok)
+        breaks = np.flatnonzero(np.diff(idx) > 1)
+        starts = np.concatenate([[0], breaks + 1])
+        ends = np.concatenate([breaks, [len(idx) - 1]])
+        best = int(np.argmax(ends - starts))
+        r0, r1 = idx[starts[best]], idx[ends[best]] + 1
+        if r1 - r0 < 12 * _OVERSAMPLE:
+            continue
+        strip = img[r0:r1, sl]
+        profile = strip.mean(axis=1)
+        parts = [strip[:, k * part_len : (k + 1) * part_len].mean(axis=1) for k in range(_PARTS)]
+        result.append(_pairs(_lines(profile, parts)))
+    return result
+
+
+def _mode(spacings: np.ndarray, weights: np.ndarray) -> float:
+    """Mode of the weighted kernel density of log spacing (4 % bandwidth)."""
+    logs = np.log(spacings)
+    grid = np.arange(math.log(MIN_SPACING_PX), math.log(MAX_SPACING_PX), 0.005)
+    dens = (weights[None, :] * np.exp(-0.5 * ((grid[:, None] - logs[None, :]) / 0.04) ** 2)).sum(
+        axis=1
+    )
+    return float(math.exp(grid[int(np.argmax(dens))]))
+
+
+def _block_votes(gray: np.ndarray) -> tuple[list[float], list[list[tuple[float, float]]]]:
+    """Directions and rail pairs per strip of one block (luminance in [0, 1])."""
+    directions = _directions(gray)
+    per_strip: list[list[tuple[float, float]]] = []
+    for ang in directions:
+        per_strip += _strip_pairs(gray, ang)
+    return directions, per_strip
+
+
+def estimate_gsd_from_rails(
+    image: np.ndarray,
+    *,
+    rail_centres_m: float = RAIL_CENTRES_M,
+    min_strips: int = MIN_STRIPS,
+) -> RailScale:
+    """Metres per pixel of ``image`` from the spacing of its rails (see the module doc).
+
+    ``image`` is an (H, W) or (H, W, 3|4) array (uint8, uint16 or float in [0, 1]).
+    ``rail_centres_m`` is the distance between rail-head centres (default standard
+    gauge). Returns a :class:`RailScale`; ``measured`` is False, with the reason, when
+    the rails cannot be measured.
+    """
+    if rail_centres_m <= 0:
+        raise ValueError("rail_centres_m must be positive")
+    gray = _gray(image)
+    h, w = gray.shape
+    if min(h, w) < _STRIP_PX:
+        return _too_small(w, h, rail_centres_m)
+    per_strip: list[list[tuple[float, float]]] = []
+    directions: list[float] = []
+    for x0, y0, bw, bh in _blocks(h, w):
+        dirs, strips = _block_votes(gray[y0 : y0 + bh, x0 : x0 + bw])
+        directions += dirs
+        per_strip += strips
+    return _decide(directions, per_strip, rail_centres_m, min_strips)
+
+
+def _too_small(w: int, h: int, rail_centres_m: float) -> RailScale:
+    return RailScale(
+        False,
+        f"image too small ({w} × {h} px): need at least {_STRIP_PX} px per side",
+        rail_centres_m=rail_centres_m,
+    )
+
+
+def _decide(
+    directions: list[float],
+    per_strip: list[list[tuple[float, float]]],
+    rail_centres_m: float,
+    min_strips: int,
+) -> RailScale:
+    """The vote of the strips' rail pairs (step 5 of the module doc)."""
+    dirs = tuple(sorted({round(float(a), 1) for a in directions}))
+    with_pairs = [s for s in per_strip if s]
+    n_pairs = sum(len(s) for s in with_pairs)
+
+    def refuse(reason: str, strips: int = 0) -> RailScale:
+        return RailScale(
+            False,
+            reason,
+            strips=strips,
+            strips_with_pairs=len(with_pairs),
+            pairs=n_pairs,
+            directions_deg=dirs,
+            rail_centres_m=rail_centres_m,
+        )
+
+    coarsest = rail_centres_m / MIN_SPACING_PX
+    if not with_pairs:
+        return refuse(
+            "no rail pairs found (two thin parallel lines at least "
+            f"{MIN_SPACING_PX:g} px apart, continuous over {_STRIP_PX} px): the image shows "
+            "no track, the rails are hidden (cars, snow, blur), or they are closer than "
+            f"{MIN_SPACING_PX:g} px (coarser than about {coarsest:.2f} m per pixel)"
+        )
+    d = np.array([p[0] for s in with_pairs for p in s])
+    wts = np.array([p[1] for s in with_pairs for p in s])
+    mode = _mode(d, wts)
+    near = np.abs(np.log(d / mode)) <= _AGREE
+    share = float(wts[near].sum() / wts.sum())
+    strip_d = []
+    for s in with_pairs:
+        ds = [p[0] for p in s if abs(math.log(p[0] / mode)) <= _AGREE]
+        if ds:
+            strip_d.append(float(np.median(ds)))
+    n = len(strip_d)
+    if n < min_strips:
+        return refuse(
+            f"rail pairs agree in only {n} strip(s) of {_STRIP_PX} px (need {min_strips}): "
+            "too little straight, visible track to measure; if the image shows track, it "
+            f"may be coarser than about {coarsest:.2f} m per pixel",
+            n,
+        )
+    if share < _MIN_WEIGHT_SHARE:
+        return refuse(
+            f"line pairs disagree: the commonest spacing ({mode:.1f} px) carries only "
+            f"{share:.0%} of them (need {_MIN_WEIGHT_SHARE:.0%}); no consistent rail spacing",
+            n,
+        )
+    sd = np.array(strip_d)
+    spacing = float(np.median(sd))
+    spread = 1.4826 * float(np.median(np.abs(sd - spacing))) / spacing
+    if spread == 0.0:
+        spread = float(np.std(sd) / spacing)
+    rel = max(2.0 * spread / math.sqrt(n), _MIN_REL_UNCERTAINTY)
+    return RailScale(
+        True,
+        f"{n} strips agree on rails {spacing:.2f} px apart",
+        gsd=rail_centres_m / spacing,
+        gsd_low=rail_centres_m / (spacing * (1 + rel)),
+        gsd_high=rail_centres_m / (spacing * (1 - rel)),
+        spacing_px=spacing,
+        spread=spread,
+        strips=n,
+        strips_with_pairs=len(with_pairs),
+        pairs=n_pairs,
+        directions_deg=dirs,
+        rail_centres_m=rail_centres_m,
+    )
+
+
+@dataclass(frozen=True)
+class FileScale:
+    """:func:`measure_file`'s answer: the rail measurement and what the file's header
+    says (``header_gsd`` is None for images without georeferencing)."""
+
+    scale: RailScale
+    georeferenced: bool
+    header_gsd: float | None
+    width: int
+    height: int
+
+
+@overload
+def measure_file(
+    path: str | Path,
+    *,
+    rail_centres_m: float = ...,
+    skip_georeferenced: Literal[False] = ...,
+) -> FileScale: ...
+
+
+@overload
+def measure_file(
+    path: str | Path, *, rail_centres_m: float = ..., skip_georeferenced: bool
+) -> FileScale | None: ...
+
+
+def measure_file(
+    path: str | Path,
+    *,
+    rail_centres_m: float = RAIL_CENTRES_M,
+    skip_georeferenced: bool = False,
+) -> FileScale | None:
+    """:func:`estimate_gsd_from_rails` on an image file (PNG, JPEG, GeoTIFF, anything GDAL
+    reads), read block by block so that memory stays bounded on large files. With
+    ``skip_georeferenced``, a georeferenced file is not measured (None)."""
+    import warnings
+
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+    from rasterio.windows import Window
+
+    from railwatch.errors import ImageryError, InputError
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p} does not exist: check the path")
+    if rail_centres_m <= 0:
+        raise InputError("the rail spacing must be a positive number of metres")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            ds = rasterio.open(p)
+    except RasterioIOError as err:
+        raise ImageryError(f"cannot read image {p}: {err}") from err
+    with ds:
+        georef = ds.crs is not None
+        if georef and skip_georeferenced:
+            return None
+        header = None
+        if georef:
+            from railwatch.imagery.inspect import _pixel_size_m
+
+            gx, gy = _pixel_size_m(ds.crs, ds.transform, ds.width, ds.height)
+            header = math.sqrt(gx * gy)
+        bands = _file_bands(ds)
+        w, h = ds.width, ds.height
+        if min(w, h) < _STRIP_PX:
+            return FileScale(_too_small(w, h, rail_centres_m), georef, header, w, h)
+        per_strip: list[list[tuple[float, float]]] = []
+        directions: list[float] = []
+        try:
+            for x0, y0, bw, bh in _blocks(h, w):
+                data = ds.read(bands, window=Window(x0, y0, bw, bh))
+                dirs, strips = _block_votes(_gray(np.moveaxis(data, 0, -1)))
+                directions += dirs
+                per_strip += strips
+        except RasterioIOError as err:
+            raise ImageryError(f"cannot read pixels of {p}: {err}") from err
+    result = _decide(directions, per_strip, rail_centres_m, MIN_STRIPS)
+    return FileScale(result, georef, header, w, h)
+
+
+def _file_bands(ds: Any) -> list[int]:
+    """Red, green, blue bands (1-based) of an open dataset, or its first band three times."""
+    from rasterio.enums import ColorInterp
+
+    interp = list(ds.colorinterp)
+    want = [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
+    if all(c in interp for c in want):
+        return [interp.index(c) + 1 for c in want]
+    non_alpha = [k + 1 for k, c in enumerate(interp) if c != ColorInterp.alpha]
+    if len(non_alpha) >= 3:
+        return non_alpha[:3]
+    band = non_alpha[0] if non_alpha else 1
+    return [band, band, band]
+
+
+def rail_centres_for_gauge(gauge_mm: float) -> float:
+    """Distance (m) between rail-head centres for a track gauge in millimetres (the gauge
+    is measured between the heads' inner faces: add one head width, about 70 mm)."""
+    if not 500.0 <= gauge_mm <= 2000.0:
+        from railwatch.errors import InputError
+
+        raise InputError(
+            f"gauge {gauge_mm:g} mm is not a railway gauge: use e.g. 1435 (standard) or 1520"
+        )
+    return gauge_mm / 1000.0 + RAIL_HEAD_M
+
+
+@dataclass(frozen=True)
+class ScaleCheck:
+    """A given ground sample distance checked against the rails (:func:`check_gsd`)."""
+
+    given: float
+    scale: RailScale
+    tolerance: float
+
+    @property
+    def disagrees(self) -> bool:
+        return scale_disagrees(self.given, self.scale, self.tolerance)
+
+    @property
+    def maybe_tracks_for_rails(self) -> bool:
+        """True when the given value is about three times the measured one and coarser
+        than the rails can be resolved: then the measured "rails" may be two neighbouring
+        tracks (4–5 m apart) and the given value may be right."""
+        g = self.scale.gsd
+        return g is not None and self.given >= 0.35 and 2.4 <= self.given / g <= 3.6
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.scale.to_dict()
+        return {
+            "given_gsd": self.given,
+            "agrees": None if not self.scale.measured else not self.disagrees,
+            "tolerance": self.tolerance,
+            **{k: d[k] for k in ("measured", "reason", "gsd", "gsd_low", "gsd_high")},
+            "spacing_px": d["spacing_px"],
+            "strips": d["strips"],
+            "rail_centres_m": d["rail_centres_m"],
+        }
+
+
+def check_gsd(
+    path: str | Path,
+    given: float,
+    *,
+    tolerance: float = 0.15,
+    rail_centres_m: float = RAIL_CENTRES_M,
+) -> ScaleCheck | None:
+    """Check ``given`` metres per pixel against the rails of a non-georeferenced image
+    file; None for a georeferenced file (its header gives the scale)."""
+    found = measure_file(path, rail_centres_m=rail_centres_m, skip_georeferenced=True)
+    if found is None:
+        return None
+    return ScaleCheck(float(given), found.scale, tolerance)
