@@ -115,6 +115,41 @@ def test_rails_closer_than_4_px_are_not_measured() -> None:
     assert "4 px" in r.reason
 
 
+@pytest.mark.parametrize("rails_px", [2.0, 2.5, 3.0])
+def test_two_tracks_seen_as_single_lines_are_not_taken_for_rails(rails_px: float) -> None:
+    """A double track at 0.5-0.75 m: each track one line, the two tracks 4.8 m (6.4-9.6 px)
+    apart would pass for the rails of one track at a third of the scale."""
+    img = rails_image(rails_px, 0.0, size=512, n_tracks=2, seed=3)
+    r = estimate_gsd_from_rails(img)
+    assert not r.measured, r
+
+
+def _upsample(rgb: np.ndarray, k: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    return cv2.resize(rgb, (w * k, h * k), interpolation=cv2.INTER_CUBIC)
+
+
+def test_upsampled_image_is_measured_after_downsampling() -> None:
+    """A figure upsampled 2×: its rails are too wide for the width rule at full
+    resolution; the image holds no detail finer than 2 px, so it is measured again after
+    2× area downsampling, and the spacing is given in full-resolution pixels."""
+    r = estimate_gsd_from_rails(_upsample(rails_image(6.0, 30.0, seed=21), 2))
+    assert r.measured, r.reason
+    assert r.downsampled == 2
+    assert r.spacing_px == pytest.approx(12.0, rel=0.05)
+
+
+def test_sharp_image_is_not_retried_coarser() -> None:
+    """A sharp double track (rails 2.5 px apart) is refused, not measured after
+    downsampling (where its two tracks would look like one track's rails); upsampled 2×,
+    it is retried at 2× and still refused."""
+    img = rails_image(2.5, 0.0, size=512, n_tracks=2, seed=3)
+    r = estimate_gsd_from_rails(img)
+    assert not r.measured and "also tried" not in r.reason
+    up = estimate_gsd_from_rails(_upsample(img, 2))
+    assert not up.measured, up
+
+
 def test_gray_and_float_input_give_the_same_spacing() -> None:
     rgb = rails_image(8.0, 60.0, seed=3)
     a = estimate_gsd_from_rails(rgb)
@@ -156,6 +191,11 @@ def test_muttenz_downsampled_to_0_2_m_within_10_percent() -> None:
     r = estimate_gsd_from_rails(small)
     assert r.measured, r.reason
     assert r.gsd == pytest.approx(0.20, rel=0.10)
+    # The same at 0.3 m, upsampled 2× (a resampled figure): 0.15 m per pixel.
+    up = _upsample(cv2.resize(img, (333, 333), interpolation=cv2.INTER_AREA), 2)
+    r2 = estimate_gsd_from_rails(up)
+    assert r2.measured, r2.reason
+    assert r2.gsd == pytest.approx(0.10 * 1000 / 666, rel=0.10)
 
 
 # --------------------------------------------------------------------------- CLI

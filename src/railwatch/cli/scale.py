@@ -56,6 +56,11 @@ def scale_command(
             f"({s.gsd_low:.3f}–{s.gsd_high:.3f}){header}: rails {s.spacing_px:.2f} px apart "
             f"in {s.strips} strips (spread {100 * (s.spread or 0):.1f} %), "
             f"{s.rail_centres_m:.3f} m between rail-head centres ({gauge:g} mm gauge)."
+            + (
+                f" Measured after {s.downsampled}× downsampling: the image looks upsampled."
+                if s.downsampled > 1
+                else ""
+            )
         )
         return
     console.print(f"[bold]{image.name}: not measured[/]{header}: {s.reason}.")

@@ -36,13 +36,22 @@ Method (:func:`estimate_gsd_from_rails`):
    strips, its uncertainty twice the standard error from their spread, at least 4 %
    (a floor for systematic errors, from the Muttenz validation).
 
+6. **Upsampled images.** Rails in a figure upsampled 2× or more are too wide for the
+   width rule. When nothing is measured at full resolution and the image holds almost no
+   detail finer than k pixels (:func:`_detail_ratio` below 0.25: 0.10–0.16 for images
+   upsampled k× or more, about 0.4–0.8 for images at their own resolution), the vote is
+   repeated after k× area downsampling (k = 2, then 3), and spacings are given in
+   full-resolution pixels. Sharp images are never retried coarser: a double track at
+   0.5–0.75 m, downsampled, would show its two tracks as thin lines a "rail spacing" apart.
+
 It refuses (``measured=False`` with the reason) rather than guess: when no rail pairs
 are found (no track, rails hidden, or rails closer than :data:`MIN_SPACING_PX`, i.e.
 coarser than about 0.37 m per pixel) or when too few strips agree.
 
 Limits, stated plainly: it assumes standard gauge; broad-gauge (1520 mm) track gives a
 scale 5.6 % too fine (pass ``rail_centres_m=BROAD_GAUGE_RAIL_CENTRES_M``). Only dark
-rails on straight stretches of at least 48 px count. Between about 0.4 and 0.7 m per
+rails on straight stretches of at least 48 px count; figures upsampled by less than 2×
+(e.g. 1.5×) have rails too wide to pass and are refused. Between about 0.4 and 0.7 m per
 pixel, two neighbouring tracks seen as single thin lines could pass for the rails of one
 track at a third of the scale; the width and neighbour rules stop this on the images
 tried, not in every case. Images larger than 8 × 8 blocks are sampled (64 blocks spread
@@ -54,7 +63,8 @@ docs/detection.md, "Measuring the scale from the rails"
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -99,6 +109,8 @@ _OVERSAMPLE = 4  # samples per pixel across the lines
 _STRIP_PX = 48  # strip length along the lines
 _PARTS = 3  # thirds of a strip in which a line must persist
 _BLOCK_PX = 768
+_FACTORS = (1, 2, 3)  # area downsampling tried in turn until the rails are measured
+_UPSAMPLED_DETAIL = 0.25  # detail ratio below which an image counts as upsampled
 _MAX_BLOCKS = 64
 _FLANKS_PX = (1.0, 1.5, 2.0)  # line detector: flanks this far from the centre
 _MIN_CONTRAST = 3.0 / 255.0
@@ -121,8 +133,10 @@ class RailScale:
     When ``measured`` is True, ``gsd`` is metres per pixel, ``gsd_low``/``gsd_high``
     its interval (two standard errors over strips, at least ±4 %), ``spacing_px`` the
     rail spacing, ``spread`` the relative spread (robust standard deviation) of the
-    strips' spacings, ``strips`` how many strips agreed out of ``strips_with_pairs``.
-    Otherwise ``reason`` says why nothing was measured.
+    strips' spacings, ``strips`` how many strips agreed out of ``strips_with_pairs``,
+    ``downsampled`` the area downsampling (1, 2 or 3) at which the rails were measured
+    (spacings are given in full-resolution pixels). Otherwise ``reason`` says why
+    nothing was measured.
     """
 
     measured: bool
@@ -137,6 +151,7 @@ class RailScale:
     pairs: int = 0
     directions_deg: tuple[float, ...] = field(default_factory=tuple)
     rail_centres_m: float = RAIL_CENTRES_M
+    downsampled: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -268,16 +283,14 @@ def _smooth1d(p: np.ndarray, sigma: float) -> np.ndarray:
 @dataclass(frozen=True)
 class _Line:
     pos: float  # cross-track position, pixels
-    contrast: float
-    width: float  # FWHM, pixels
+    contrast: float  # against flanks 1-2 px away
+    index: int  # sample of the profile
 
 
 def _lines(profile: np.ndarray, parts: list[np.ndarray]) -> list[_Line]:
     """Thin dark lines of a strip's mean profile (samples at 1/4 px) that persist in each
     part of the strip and whose contrast clears the noise between parts."""
     sig = 0.5 * _OVERSAMPLE  # 0.5 px pre-smoothing
-    raw = profile
-    raw_meas = _best_measure(raw)
     p = _smooth1d(profile, sig)
     meas = _best_measure(p)
     part_meas = np.stack([_best_measure(_smooth1d(q, sig)) for q in parts])
@@ -301,18 +314,27 @@ def _lines(profile: np.ndarray, parts: list[np.ndarray]) -> list[_Line]:
         off = 0.5 * (a - c) / den if np.isfinite(den) and den < 0 else 0.0
         # Width: full width at half the contrast, on the unsmoothed profile, with the
         # crossings interpolated between samples.
-        out.append(_Line((i + off) / _OVERSAMPLE, float(m[i]), _fwhm(raw, raw_meas, int(i))))
+        out.append(_Line((i + off) / _OVERSAMPLE, float(m[i]), int(i)))
     return out
 
 
-def _fwhm(p: np.ndarray, meas: np.ndarray, i: int) -> float:
-    """Full width (pixels) of the dip of ``p`` near sample ``i`` (its darkest sample
-    within 0.5 px) at half its contrast ``meas`` (line measure of ``p``)."""
+def _width(p: np.ndarray, i: int, reach_px: float) -> float:
+    """Full width (pixels) at half depth of the dip of ``p`` (unsmoothed profile) at
+    sample ``i``; the depth is measured from the lower of the brightest samples on either
+    side within ``reach_px`` (half the pair's spacing), so that a track seen as one line
+    (two rails merged) is measured whole, not from a bump between its rails."""
     r = _OVERSAMPLE // 2
     lo = max(0, i - r)
     j = lo + int(np.argmin(p[lo : i + r + 1]))
-    contrast = float(meas[j]) if np.isfinite(meas[j]) and meas[j] > 0 else 0.0
-    half = p[j] + 0.5 * contrast
+    reach = max(round(reach_px * _OVERSAMPLE), r + 1)
+    left_side = p[max(0, j - reach) : max(0, j - r)]
+    right_side = p[j + r + 1 : j + reach + 1]
+    if len(left_side) == 0 or len(right_side) == 0:
+        return math.inf  # at the end of the profile: cannot tell
+    depth = min(float(left_side.max()), float(right_side.max())) - float(p[j])
+    if depth <= 0:
+        return math.inf
+    half = p[j] + 0.5 * depth
     a = j
     while a > 0 and p[a] < half:
         a -= 1
@@ -324,8 +346,8 @@ def _fwhm(p: np.ndarray, meas: np.ndarray, i: int) -> float:
     return float(right - left) / _OVERSAMPLE
 
 
-def _pairs(lines: list[_Line]) -> list[tuple[float, float]]:
-    """Rail pairs among the lines of one polarity: (spacing px, weight)."""
+def _pairs(lines: list[_Line], profile: np.ndarray) -> list[tuple[float, float]]:
+    """Rail pairs among the dark lines of a strip's mean ``profile``: (spacing px, weight)."""
     if len(lines) < 2:
         return []
     pos = np.array([ln.pos for ln in lines])
@@ -338,16 +360,17 @@ def _pairs(lines: list[_Line]) -> list[tuple[float, float]]:
         if not (MIN_SPACING_PX <= d <= MAX_SPACING_PX):
             continue
         a, b = ls[k], ls[k + 1]
-        c_min, w_max = min(a.contrast, b.contrast), max(a.width, b.width)
+        c_min = min(a.contrast, b.contrast)
         if c_min < 0.4 * max(a.contrast, b.contrast):
             continue
+        w_max = max(_width(profile, a.index, d / 2), _width(profile, b.index, d / 2))
         if w_max > min(_MAX_WIDTH_RATIO * d, max(_WIDE_PX, 0.2 * d)):
             continue  # rails are thin: wider lines are whole tracks or other things
 
-        def like(ln: _Line, c_min: float = c_min, w_max: float = w_max) -> bool:
+        def like(ln: _Line, c_min: float = c_min, w_max: float = w_max, d: float = d) -> bool:
             """A line that could be a rail of the same kind (faint or wide lines, such
             as the gap between two ballast beds, do not count as neighbours)."""
-            return ln.contrast >= 0.5 * c_min and ln.width <= 1.25 * w_max
+            return ln.contrast >= 0.5 * c_min and _width(profile, ln.index, d / 2) <= 1.25 * w_max
 
         left = next((pos[k] - pos[j] for j in range(k - 1, -1, -1) if like(ls[j])), math.inf)
         right = next((pos[j] - pos[k + 1] for j in range(k + 2, len(ls)) if like(ls[j])), math.inf)
@@ -393,14 +416,14 @@ def _strip_pairs(gray: np.ndarray, angle: float) -> list[list[tuple[float, float
         strip = img[r0:r1, sl]
         profile = strip.mean(axis=1)
         parts = [strip[:, k * part_len : (k + 1) * part_len].mean(axis=1) for k in range(_PARTS)]
-        result.append(_pairs(_lines(profile, parts)))
+        result.append(_pairs(_lines(profile, parts), profile))
     return result
 
 
 def _mode(spacings: np.ndarray, weights: np.ndarray) -> float:
     """Mode of the weighted kernel density of log spacing (4 % bandwidth)."""
     logs = np.log(spacings)
-    grid = np.arange(math.log(MIN_SPACING_PX), math.log(MAX_SPACING_PX), 0.005)
+    grid = np.arange(float(logs.min()) - 0.1, float(logs.max()) + 0.1, 0.005)
     dens = (weights[None, :] * np.exp(-0.5 * ((grid[:, None] - logs[None, :]) / 0.04) ** 2)).sum(
         axis=1
     )
@@ -435,13 +458,80 @@ def estimate_gsd_from_rails(
     h, w = gray.shape
     if min(h, w) < _STRIP_PX:
         return _too_small(w, h, rail_centres_m)
-    per_strip: list[list[tuple[float, float]]] = []
-    directions: list[float] = []
-    for x0, y0, bw, bh in _blocks(h, w):
-        dirs, strips = _block_votes(gray[y0 : y0 + bh, x0 : x0 + bw])
-        directions += dirs
-        per_strip += strips
-    return _decide(directions, per_strip, rail_centres_m, min_strips)
+
+    def read(block: tuple[int, int, int, int]) -> np.ndarray:
+        x0, y0, bw, bh = block
+        return gray[y0 : y0 + bh, x0 : x0 + bw]
+
+    return _measure(read, h, w, rail_centres_m, min_strips)
+
+
+def _measure(
+    read: Callable[[tuple[int, int, int, int]], np.ndarray],
+    h: int,
+    w: int,
+    rail_centres_m: float,
+    min_strips: int,
+) -> RailScale:
+    """Vote over the blocks at full resolution, then, if nothing was measured and the
+    image looks upsampled (:func:`_detail_ratio`), after 2× or 3× area downsampling: an
+    upsampled image has rails too wide for the width rule until it is brought back to
+    its own sharpness. A sharp image is not retried coarser: there two tracks seen as
+    single thin lines would pass for rails."""
+    first: RailScale | None = None
+    tried: list[int] = []
+    detail = dict.fromkeys(_FACTORS, 0.0)
+    weight = dict.fromkeys(_FACTORS, 0.0)
+    for factor in _FACTORS:
+        if min(h, w) // factor < _STRIP_PX:
+            break
+        if factor > 1 and (
+            weight[factor] == 0 or detail[factor] / weight[factor] > _UPSAMPLED_DETAIL
+        ):
+            continue  # the image holds detail finer than `factor` px: not upsampled
+        tried.append(factor)
+        directions: list[float] = []
+        per_strip: list[list[tuple[float, float]]] = []
+        for block in _blocks(h, w):
+            g = read(block)
+            if factor == 1:
+                for k in _FACTORS[1:]:
+                    if min(g.shape) >= 4 * k:
+                        detail[k] += _detail_ratio(g, k) * g.size
+                        weight[k] += g.size
+            else:
+                g = g[: g.shape[0] - g.shape[0] % factor, : g.shape[1] - g.shape[1] % factor]
+                if min(g.shape) // factor < _STRIP_PX:
+                    continue
+                size = (g.shape[1] // factor, g.shape[0] // factor)
+                g = cv2.resize(g, size, interpolation=cv2.INTER_AREA)
+            dirs, strips = _block_votes(g)
+            directions += dirs
+            per_strip += [[(d * factor, wt) for d, wt in st] for st in strips]
+        result = _decide(directions, per_strip, rail_centres_m, min_strips, factor)
+        if result.measured:
+            return result
+        if first is None:
+            first = result
+    assert first is not None  # the caller checked the size for factor 1
+    if len(tried) > 1:
+        also = " and ".join(f"{f}×" for f in tried[1:])
+        first = replace(first, reason=f"{first.reason} (also tried after {also} area downsampling)")
+    return first
+
+
+def _detail_ratio(g: np.ndarray, k: int) -> float:
+    """How much of the image's detail is finer than ``k`` pixels: the RMS difference
+    between ``g`` and ``g`` area-downsampled by ``k`` and upsampled back (cubic), over
+    the RMS of ``g`` minus its Gaussian blur at 2k px. About 0.4-0.8 for images at their
+    own resolution (Muttenz at 0.1-0.5 m, the China panel, simulator scenes), 0.10-0.16
+    for images upsampled k× or more (2026-12-02)."""
+    g = g[: g.shape[0] - g.shape[0] % k, : g.shape[1] - g.shape[1] % k]
+    small = cv2.resize(g, (g.shape[1] // k, g.shape[0] // k), interpolation=cv2.INTER_AREA)
+    back = cv2.resize(small, (g.shape[1], g.shape[0]), interpolation=cv2.INTER_CUBIC)
+    high = g - cv2.GaussianBlur(g, (0, 0), 2.0 * k)
+    den = float(np.sqrt(np.mean(high**2)))
+    return float(np.sqrt(np.mean((g - back) ** 2))) / den if den > 0 else 1.0
 
 
 def _too_small(w: int, h: int, rail_centres_m: float) -> RailScale:
@@ -457,8 +547,10 @@ def _decide(
     per_strip: list[list[tuple[float, float]]],
     rail_centres_m: float,
     min_strips: int,
+    factor: int = 1,
 ) -> RailScale:
-    """The vote of the strips' rail pairs (step 5 of the module doc)."""
+    """The vote of the strips' rail pairs (step 5 of the module doc); spacings are in
+    full-resolution pixels, measured after ``factor``× downsampling."""
     dirs = tuple(sorted({round(float(a), 1) for a in directions}))
     with_pairs = [s for s in per_strip if s]
     n_pairs = sum(len(s) for s in with_pairs)
@@ -512,9 +604,15 @@ def _decide(
     if spread == 0.0:
         spread = float(np.std(sd) / spacing)
     rel = max(2.0 * spread / math.sqrt(n), _MIN_REL_UNCERTAINTY)
+    how = f"{n} strips agree on rails {spacing:.2f} px apart"
+    if factor > 1:
+        how += (
+            f" (measured after {factor}× area downsampling: at full resolution the lines are "
+            "too wide for rails, as in an upsampled image)"
+        )
     return RailScale(
         True,
-        f"{n} strips agree on rails {spacing:.2f} px apart",
+        how,
         gsd=rail_centres_m / spacing,
         gsd_low=rail_centres_m / (spacing * (1 + rel)),
         gsd_high=rail_centres_m / (spacing * (1 - rel)),
@@ -525,6 +623,7 @@ def _decide(
         pairs=n_pairs,
         directions_deg=dirs,
         rail_centres_m=rail_centres_m,
+        downsampled=factor,
     )
 
 
@@ -597,17 +696,16 @@ def measure_file(
         w, h = ds.width, ds.height
         if min(w, h) < _STRIP_PX:
             return FileScale(_too_small(w, h, rail_centres_m), georef, header, w, h)
-        per_strip: list[list[tuple[float, float]]] = []
-        directions: list[float] = []
+
+        def read(block: tuple[int, int, int, int]) -> np.ndarray:
+            x0, y0, bw, bh = block
+            data = ds.read(bands, window=Window(x0, y0, bw, bh))
+            return _gray(np.moveaxis(data, 0, -1))
+
         try:
-            for x0, y0, bw, bh in _blocks(h, w):
-                data = ds.read(bands, window=Window(x0, y0, bw, bh))
-                dirs, strips = _block_votes(_gray(np.moveaxis(data, 0, -1)))
-                directions += dirs
-                per_strip += strips
+            result = _measure(read, h, w, rail_centres_m, MIN_STRIPS)
         except RasterioIOError as err:
             raise ImageryError(f"cannot read pixels of {p}: {err}") from err
-    result = _decide(directions, per_strip, rail_centres_m, MIN_STRIPS)
     return FileScale(result, georef, header, w, h)
 
 
