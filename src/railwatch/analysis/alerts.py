@@ -399,24 +399,26 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             zs[i] = (obs.value - base.centre) / scales[i]
             cusum.add(zs[i], settings)
             for up in (True, False):
-                total, pair = cusum.alarm(up, settings), False
-                if total is None and not cusum.held(up):
-                    total = _pair(up, i, judged, zs, settings)
-                    pair = total is not None
-                if total is not None:
-                    found = _shift(series.cls, up, days, counts, usable, i, judged, centres,
-                                   scales, total, settings, usual,
-                                   pair=pair, noise=noise)  # fmt: skip
+                found = None
+                for test in SHIFT_TESTS:
+                    total, start = _trigger(test, up, i, cusum, judged, zs, counts, centres,
+                                            scales, noise, settings)  # fmt: skip
+                    if total is not None:
+                        found = _shift(series.cls, up, days, counts, usable, i, judged,
+                                       centres, scales, total, settings, usual,
+                                       test=test, noise=noise, start=start)  # fmt: skip
                     if found is not None:
-                        shift = found[0]
-                        if shift.severity == "info":
-                            # a seasonal or first-year change: noted once, baseline kept
-                            cusum.hold(up)
-                        else:
-                            regime = found[1]  # the new level is the baseline from here on
-                            cusum.reset()
-                            judged[:] = False
                         break
+                if found is not None:
+                    shift = found[0]
+                    if shift.severity == "info":
+                        # a seasonal or first-year change: noted once, baseline kept
+                        cusum.hold(up)
+                    else:
+                        regime = found[1]  # the new level is the baseline from here on
+                        cusum.reset()
+                        judged[:] = False
+                    break
         if shift is not None:
             alerts.append(shift)
             dropped = False
@@ -443,6 +445,35 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     return alerts
 
 
+#: The level tests that can signal a shift, tried in this order at each image.
+SHIFT_TESTS = ("cusum", "two-image", "segment")
+
+
+def _trigger(
+    test: str,
+    up: bool,
+    i: int,
+    cusum: _Cusum,
+    judged: np.ndarray,
+    zs: np.ndarray,
+    counts: np.ndarray,
+    centres: np.ndarray,
+    scales: np.ndarray,
+    noise: float | None,
+    settings: AlertSettings,
+) -> tuple[float | None, int | None]:
+    """One level test at image ``i``: its statistic when it signals a change in that
+    direction (else None) and, for the segment test, the first image of the segment."""
+    if test == "cusum":
+        return cusum.alarm(up, settings), None
+    if cusum.held(up):
+        return None, None
+    if test == "two-image":
+        return _pair(up, i, judged, zs, settings), None
+    found = _segment(up, i, judged, counts, centres, scales, noise, settings)
+    return (None, None) if found is None else found
+
+
 def _pair(
     up: bool, i: int, judged: np.ndarray, zs: np.ndarray, settings: AlertSettings
 ) -> float | None:
@@ -460,6 +491,59 @@ def _pair(
     ):
         return None
     return float(z.sum())
+
+
+def _segment(
+    up: bool,
+    i: int,
+    judged: np.ndarray,
+    counts: np.ndarray,
+    centres: np.ndarray,
+    scales: np.ndarray,
+    noise: float | None,
+    settings: AlertSettings,
+) -> tuple[float, int] | None:
+    """The segment level test (upward changes only): the last k images (3 <= k <=
+    ``shift_segment_images``, same baseline regime) against the baseline at the first of
+    them (computed from the images before it). The first and last images must be beyond
+    the usual range, at most ``shift_segment_gaps`` images between them may fall short of
+    it (but not below the baseline), and the mean log ratio log((count + 1) / (centre + 1)),
+    in units of the series' own noise and each clipped at ``shift_segment_clip``, x sqrt(k)
+    must reach ``shift_segment_z``. Returns that statistic (noise units) and the first
+    image of the best segment, or None.
+
+    The CUSUM works on z-scores against the moving baseline, whose spread is the trailing
+    window's: at a noisy site a 2x step seen as 1.6x, 1.7x, 1.3x, 1.8x may never reach its
+    threshold, nor make a streak of images each 1.5x beyond, though by the series' own
+    noise it is a new level within four images. Not applied where the baseline is under
+    ``shift_segment_min_level`` cars (there a log ratio is mostly counting noise), nor
+    downwards (the drop rule and the CUSUM judge falls; a log test on a few cars' fall is
+    dominated by the long lower tail of small counts). :func:`_shift` then applies its
+    other checks (level ratio, cars of change, seasonal precedent) against the same
+    reference. Two images are the two-image test's (:func:`_pair`), whose confirmation
+    asks ``shift_level_z``: on two images the log test alone let chance pairs through."""
+    if not up or noise is None or noise <= 0 or settings.shift_segment_images < 3:
+        return None
+    best: tuple[float, int] | None = None
+    for k in range(3, settings.shift_segment_images + 1):
+        s = i - k + 1
+        if s < 0 or not judged[s : i + 1].all():
+            break
+        ref, scale = float(centres[s]), float(scales[s])
+        if ref < settings.shift_segment_min_level:
+            continue
+        seg = counts[s : i + 1]
+        beyond = [_beyond(True, float(c), ref, scale, settings) for c in seg]
+        if not (beyond[0] and beyond[-1]) or float(seg.min()) <= ref:
+            continue  # (an earlier start has another reference: go on)
+        if beyond.count(False) > settings.shift_segment_gaps:
+            continue
+        # each image adds at most shift_segment_clip noise units: a spike is not a level
+        units = np.log((seg + SEASON_OFFSET) / (ref + SEASON_OFFSET)) / noise
+        stat = float(np.mean(np.minimum(units, settings.shift_segment_clip))) * np.sqrt(k)
+        if stat >= settings.shift_segment_z and (best is None or stat > best[0]):
+            best = (stat, s)
+    return best
 
 
 def _lull(
@@ -867,29 +951,39 @@ def _shift(
     settings: AlertSettings,
     usual: np.ndarray,
     *,
-    pair: bool = False,
+    test: str = "cusum",
     noise: float | None = None,
+    start: int | None = None,
 ) -> tuple[Alert, int] | None:
     """A shift the CUSUM signals at image ``i``, confirmed by the streak of images before
     it that are each beyond the usual range, or None.
 
     ``judged`` marks the images judged against the current level (since the last
     shift). The change date is the first image of the streak; the new level is the
-    median of the streak, compared with the median of their baselines.
+    median of the streak, compared with the median of their baselines. With ``start``
+    (the segment level test), the streak is ``start`` .. ``i``, each image already beyond
+    the baseline at ``start``, which is the reference for all of them.
     """
-    s = i
-    while (
-        s - 1 >= 0
-        and judged[s - 1]
-        and _beyond(up, float(counts[s - 1]), float(centres[s - 1]), float(scales[s - 1]), settings)
-    ):
-        s -= 1
-    if not _beyond(up, float(counts[i]), float(centres[i]), float(scales[i]), settings):
-        return None
+    if start is not None:
+        s = start
+        ref = np.full(i - s + 1, centres[s])
+    else:
+        s = i
+        while (
+            s - 1 >= 0
+            and judged[s - 1]
+            and _beyond(
+                up, float(counts[s - 1]), float(centres[s - 1]), float(scales[s - 1]), settings
+            )
+        ):
+            s -= 1
+        if not _beyond(up, float(counts[i]), float(centres[i]), float(scales[i]), settings):
+            return None
+        ref = centres[s : i + 1]
     k = i - s + 1
     if k < settings.shift_confirm_points:
         return None
-    seg, ref = counts[s : i + 1], centres[s : i + 1]
+    seg = counts[s : i + 1]
     ratio = float(np.median(seg / np.maximum(ref, 1.0)))
     excess = float(np.median(seg - ref))
     min_excess = _min_excess(cls, settings.shift_min_excess, settings)
@@ -897,7 +991,7 @@ def _shift(
         return None
     if not up and (ratio * settings.shift_min_ratio > 1.0 or -excess < min_excess):
         return None
-    if noise is not None and noise > 0 and settings.shift_level_z > 0:
+    if start is None and noise is not None and noise > 0 and settings.shift_level_z > 0:
         # the streak's mean log ratio must be beyond the series' noise for k images
         logs = np.log((seg + SEASON_OFFSET) / (ref + SEASON_OFFSET))
         if (1.0 if up else -1.0) * float(np.mean(logs)) * np.sqrt(
@@ -913,7 +1007,7 @@ def _shift(
         severity = "low"
     before = float(np.median(ref))
     level = float(np.median(seg))
-    spread = float(np.median(scales[s : i + 1]))
+    spread = float(scales[s] if start is not None else np.median(scales[s : i + 1]))
     refs = same_season(days, counts, days[s], days[i], s, settings)
     note = _seasons_once(days, i, settings) or _precedent(
         refs, "median", level, up, settings.season_precedent_ratio, cls
@@ -936,15 +1030,31 @@ def _shift(
     seen = ", ".join(f"{_d(o.point.when)}: {_n(o.value)}" for o in obs)
     direction = "up" if up else "down"
     change = f"{factor:.1f}×" if up else f"to {100 * ratio:.0f} %"
-    evidence = (
-        f"the last two together {cusum:.1f} spreads beyond it (two-image level test)"
-        if pair
-        else f"{cusum:.1f} spreads in all beyond it"
-    )
+    if test == "segment":
+        evidence = (
+            f"their mean log ratio to it is {cusum:.1f} times what {k} images of this site "
+            f"vary by chance (its image-to-image noise ±{100 * (noise or 0.0):.0f} %; segment "
+            f"level test)"
+        )
+    elif test == "two-image":
+        evidence = f"the last two together {cusum:.1f} spreads beyond it (two-image level test)"
+    else:
+        evidence = f"{cusum:.1f} spreads in all beyond it"
+    side = "above" if up else "below"
+    where = f"are {side} the usual range ({_n(before)} ± {_n(spread)})"
+    if start is not None:
+        n_beyond = sum(
+            _beyond(up, float(c), float(centres[s]), float(scales[s]), settings) for c in seg
+        )
+        if n_beyond < k:
+            where = (
+                f"are {side} the level before them, {n_beyond} of them {side} its usual range "
+                f"({_n(before)} ± {_n(spread)})"
+            )
     text = (
         f"The level of {_cars(cls)} shifted {direction} from about {_n(before)} to about "
-        f"{_n(level)} ({change}) from {_d(days[s])}: {k} usable images in a row ({seen}) are "
-        f"{'above' if up else 'below'} the usual range ({_n(before)} ± {_n(spread)}), "
+        f"{_n(level)} ({change}) from {_d(days[s])}: {k} usable images in a row ({seen}) "
+        f"{where}, "
         f"{evidence}, so this is a sustained change, not one image "
         f"({history}). Raised once; the new level is the baseline from here on.{why}"
     )
@@ -954,7 +1064,7 @@ def _shift(
         "new_level": round(level, 3),
         "ratio": round(ratio, 3),
         "cusum": round(cusum, 2),
-        "test": "two-image" if pair else "cusum",
+        "test": test,
         "direction": direction,
         "change_date": _d(days[s]),
         "confirm_images": float(k),

@@ -11,7 +11,8 @@ class AlertSettings(BaseModel):
     Defaults were tuned with ``benchmarks/bench_alerts.py`` on a tuning seed set
     separate from the reported one; ``spike_log_z`` and ``shift_pair_z`` were last retuned
     (2026-12-02, ``--seed 7``) for detector 2.0's measured count error (per-image scale
-    0.089 in log at 0.3-0.5 m, against 0.236 for detector 1.3.1), see ``docs/alerts.md``.
+    0.089 in log at 0.3-0.5 m, against 0.236 for detector 1.3.1), and the ``shift_segment_*``
+    test added and tuned on the same seed for detector 2.2's, see ``docs/alerts.md``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -216,6 +217,37 @@ class AlertSettings(BaseModel):
         description="Once the series' own noise is known, the confirming streak's mean log "
         "ratio log((count + 1) / (centre + 1)) x sqrt(images) must reach this many times "
         "that noise (a noisy site needs more images to show a new level); 0: off.",
+    )
+    shift_segment_images: int = Field(
+        default=4,
+        ge=0,
+        description="Segment level test (upward): the last 3 to this many images against the "
+        "baseline before them signal a change (besides the CUSUM and the two-image test); "
+        "under 3: off.",
+    )
+    shift_segment_z: float = Field(
+        default=2.75,
+        gt=0.0,
+        description="Segment test: the images' mean log ratio log((count + 1) / (centre + 1)) "
+        "x sqrt(images) must reach this many times the series' own noise.",
+    )
+    shift_segment_clip: float = Field(
+        default=2.5,
+        gt=0.0,
+        description="Segment test: each image adds at most this many times the series' noise "
+        "(a spike followed by ordinary images is not a level).",
+    )
+    shift_segment_gaps: int = Field(
+        default=1,
+        ge=0,
+        description="Segment test: how many images between the first and the last may fall "
+        "short of the usual range (still above the baseline).",
+    )
+    shift_segment_min_level: float = Field(
+        default=5.0,
+        ge=0.0,
+        description="Segment test: the baseline (cars) it needs; on fewer cars a log ratio is "
+        "mostly counting noise (the CUSUM and the two-image test still apply).",
     )
     shift_confirm_points: int = Field(
         default=2,
