@@ -56,7 +56,12 @@ def test_oracle_shifts_finds_clear_shifts_and_misses_those_in_the_noise() -> Non
     # a doubling buried in 60 % per-image noise: the two-image mean is often below
     # the threshold that chance pairs reach 0.2 times a site-year
     noisy = [_shift_site(rng, 2.0, 0.6) for _ in range(40)]
-    assert _pooled(bench.oracle_shifts(noisy, 0.2)) < 0.8
+    two = _pooled(bench.oracle_shifts(noisy, 0.2))
+    assert two < 0.8
+    # four images average the noise down: the same doublings are found more often
+    four = bench.oracle_shifts(noisy, 0.2, 4)
+    assert "Oracle 4-image shift test" in four and "found at image 4" in four
+    assert _pooled(four) > two
 
 
 def test_level_line_splits_by_site_level() -> None:
