@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -256,28 +257,99 @@ def _run_recipe(
         )
     stages = DEFAULT_RECIPE["stages"]
     covered = DEFAULT_RECIPE.get("covered_head")
+    seconds: dict[str, float] = {}
+    t_all = time.time()
     previous: Path | None = None
+    stage_paths: list[Path] = []
     for k, stage in enumerate(stages, start=1):
         last = k == len(stages) and not covered
         target = out if last else out.with_suffix(f".stage{k}.onnx")
         err_console.print(f"recipe 'default', stage {k}/{len(stages)}: {stage}")
+        t = time.time()
         train(out=target, threads=threads, init=previous, calibration_scenes=0, **stage)
+        seconds[f"stage{k}"] = round(time.time() - t, 1)
         previous = target
+        stage_paths.append(target)
     if covered and previous is not None:
         # v2.2: the covered (tarpaulin) output re-fitted on the frozen network
         err_console.print(f"recipe 'default', covered head: {covered}")
+        t = time.time()
         _covered_head(previous, out, threads=threads, **covered)
+        seconds["covered_head"] = round(time.time() - t, 1)
+    _record_stages(out, stage_paths)
     cal = DEFAULT_RECIPE["calibrate"]
-    calibrate(
-        out,
-        scenes=cal["scenes"],
-        threshold=cal["threshold"],
-        one_side=cal["one_side"],
-        two_sides=cal["two_sides"],
-    )
+    err_console.print(f"recipe 'default', calibration: {cal}")
+    t = time.time()
+    # every key of the recipe's entry is an option of `railwatch calibrate` (none is
+    # dropped: a key calibrate does not know fails here instead of being ignored)
+    calibrate(out, **cal)
+    seconds["calibrate"] = round(time.time() - t, 1)
     from railwatch.cli.quantize import quantize
 
+    err_console.print(f"recipe 'default', INT8: {DEFAULT_RECIPE.get('quantize', {})}")
+    t = time.time()
     quantize(out, **DEFAULT_RECIPE.get("quantize", {}))
+    seconds["quantize"] = round(time.time() - t, 1)
+    seconds["total"] = round(time.time() - t_all, 1)
+    _record_recipe(out, threads, seconds)
+    err_console.print(
+        "recipe 'default' done: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in seconds.items())
+    )
+
+
+def _record_stages(out: Path, stage_paths: list[Path]) -> None:
+    """Put every training stage's configuration and bank (from the stage cards) into
+    the card of ``out`` under ``stages``, in order: the final card otherwise holds only
+    the last stage's."""
+    from railwatch.detect.calibration import update_card
+
+    recorded = []
+    for k, path in enumerate(stage_paths, start=1):
+        card = _parent_card(path)
+        if not card:
+            raise InputError(f"recipe stage {k} left no readable card next to {path}")
+        recorded.append({"file": path.name, "config": card.get("config"), "bank": card.get("bank")})
+    update_card(out, {"stages": recorded})
+
+
+def _record_recipe(out: Path, threads: int, seconds: dict[str, float]) -> None:
+    """The ``recipe`` entry of the final card: the recipe's steps as run, the command,
+    the wall time of each step and the versions of the numerical libraries (the bytes
+    depend on them and on the CPU)."""
+    import importlib.metadata as md
+    import platform
+
+    from railwatch.detect.calibration import update_card
+    from railwatch.detect.train import DEFAULT_RECIPE
+
+    versions = {}
+    for dist in ("torch", "numpy", "opencv-python-headless", "onnxruntime", "onnx"):
+        try:
+            versions[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            continue
+    entry = {
+        "name": "default",
+        "command": f"railwatch train --recipe default --out {out} --threads {threads}",
+        "steps": json.loads(json.dumps(DEFAULT_RECIPE)),
+        "seconds": seconds,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": f"{platform.machine()}, {_cpu_model()}, {platform.python_implementation()} "
+        f"{platform.python_version()}",
+        "versions": versions,
+    }
+    update_card(out, {"recipe": entry})
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (Linux), else 'CPU model unknown'."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "CPU model unknown"
 
 
 def _parent_card(weights: Path) -> dict[str, Any]:
