@@ -505,9 +505,9 @@ def _segment(
 ) -> tuple[float, int] | None:
     """The segment level test (upward changes only): the last k images (3 <= k <=
     ``shift_segment_images``, same baseline regime) against the baseline at the first of
-    them (computed from the images before it). The first and last images must be beyond
-    the usual range, at most ``shift_segment_gaps`` images between them may fall short of
-    it (but not below the baseline), and the mean log ratio log((count + 1) / (centre + 1)),
+    them (computed from the images before it). Every image must be above the baseline and
+    at least ``shift_confirm_points`` of them beyond its usual range (a change confirmed by
+    more than one image), and the mean log ratio log((count + 1) / (centre + 1)),
     in units of the series' own noise and each clipped at ``shift_segment_clip``, x sqrt(k)
     must reach ``shift_segment_z``. Returns that statistic (noise units) and the first
     image of the best segment, or None.
@@ -515,7 +515,8 @@ def _segment(
     The CUSUM works on z-scores against the moving baseline, whose spread is the trailing
     window's: at a noisy site a 2x step seen as 1.6x, 1.7x, 1.3x, 1.8x may never reach its
     threshold, nor make a streak of images each 1.5x beyond, though by the series' own
-    noise it is a new level within four images. Not applied where the baseline is under
+    noise it is a new level within four images (a baseline estimated a little high makes
+    such a step look like 1.4-1.6x image after image). Not applied where the baseline is under
     ``shift_segment_min_level`` cars (there a log ratio is mostly counting noise), nor
     downwards (the drop rule and the CUSUM judge falls; a log test on a few cars' fall is
     dominated by the long lower tail of small counts). :func:`_shift` then applies its
@@ -534,10 +535,10 @@ def _segment(
             continue
         seg = counts[s : i + 1]
         beyond = [_beyond(True, float(c), ref, scale, settings) for c in seg]
-        if not (beyond[0] and beyond[-1]) or float(seg.min()) <= ref:
+        # every image above the baseline, at least shift_confirm_points of them beyond its
+        # usual range (a new level confirmed by more than one image)
+        if float(seg.min()) <= ref or sum(beyond) < settings.shift_confirm_points:
             continue  # (an earlier start has another reference: go on)
-        if beyond.count(False) > settings.shift_segment_gaps:
-            continue
         # each image adds at most shift_segment_clip noise units: a spike is not a level
         units = np.log((seg + SEASON_OFFSET) / (ref + SEASON_OFFSET)) / noise
         stat = float(np.mean(np.minimum(units, settings.shift_segment_clip))) * np.sqrt(k)

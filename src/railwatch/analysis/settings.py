@@ -237,12 +237,6 @@ class AlertSettings(BaseModel):
         description="Segment test: each image adds at most this many times the series' noise "
         "(a spike followed by ordinary images is not a level).",
     )
-    shift_segment_gaps: int = Field(
-        default=1,
-        ge=0,
-        description="Segment test: how many images between the first and the last may fall "
-        "short of the usual range (still above the baseline).",
-    )
     shift_segment_min_level: float = Field(
         default=5.0,
         ge=0.0,
