@@ -843,8 +843,8 @@ def main() -> None:
         f"True counts: Poisson x lognormal natural variation CV {NATURAL_CV:.0%}; the "
         f"same true series under each detector error model. Alert = severity >= low. "
         f"Thresholds tuned on seed 7 (spike and shift thresholds retuned 2026-12-02 for "
-        f"detector 2.0's measured error; the segment shift test added and tuned on seed 7 "
-        f"for 2.2's), reported on seed {args.seed}. "
+        f"detector 2.0's measured error; the segment shift test added and tuned on seeds 7, "
+        f"11 and 12 for 2.2's), reported on seed {args.seed}. "
         f"Run time {elapsed:.0f} s."
     )
     if args.set:
