@@ -313,7 +313,7 @@ def analyse_scene(k: int, det: Any) -> dict[str, Any]:
         out, scale = det.predict_maps(sc.image, gsd, sc.valid)
         heat = 1.0 / (1.0 + np.exp(-np.clip(out[0], -30, 30)))
         raw = decode(out, LOW_PEAK)
-        one, two = det.string_thresholds
+        one, two = det.string_thresholds_at(gsd)
         conv = [det._to_detection(r, scale, gsd, sc.image.shape, sc.valid) for r in raw]
         cand = [d for d in conv if d is not None]
         kept = support_strings(cand, gsd, threshold=det.threshold, one_side=one, two_sides=two)

@@ -218,13 +218,23 @@ def test_calibrate_command_writes_the_card(
     w = tmp_path / "w.onnx"
     shutil.copy(default_weights(), w)
     w.with_suffix(".json").write_text(json.dumps({"config": {"seed": 1}}))
+    # a card without coarse string thresholds: --coarse-from must say where they start
+    no_from = ["calibrate", str(w), "--coarse-one-side", "0.35"]
+    assert main(no_from) == 2
     args = ["calibrate", str(w), "--scenes", "1", "--threshold", "0.5", "--one-side", "0.42"]
+    args += ["--coarse-from", "0.75", "--coarse-one-side", "0.36", "--class-threshold", "0.55"]
     assert main(args) == 0
     card = json.loads(w.with_suffix(".json").read_text())
     assert card["config"] == {"seed": 1} and card["threshold"] == 0.5
     # the string thresholds the calibration ran with are recorded and used from then on
     assert card["string_thresholds"] == {"one_side": 0.42, "two_sides": 0.3}
+    coarse = {"from_gsd": 0.75, "one_side": 0.36, "two_sides": 0.3}
+    assert card["string_thresholds_coarse"] == coarse
     assert DefaultDetector(w).string_thresholds == (0.42, 0.3)
+    assert DefaultDetector(w).string_thresholds_at(1.0) == (0.36, 0.3)
+    # a given class threshold is recorded (the measured class table is kept)
+    assert card["calibration"]["class_threshold"] == 0.55
+    assert DefaultDetector(w).class_threshold == 0.55
     cal = Calibration.from_dict(card["calibration"])
     assert cal.gsd == (0.3, 0.5, 0.75, 1.0) and cal.scenes == 4
     err = capsys.readouterr().err
@@ -232,6 +242,8 @@ def test_calibrate_command_writes_the_card(
     assert len(cal.class_edges) == len(cal.class_precision) + 1
     assert main(["calibrate", str(tmp_path / "missing.onnx")]) == 2
     assert main(["calibrate", str(w), "--one-side", "0.3", "--two-sides", "0.4"]) == 2
+    bad_coarse = ["calibrate", str(w), "--coarse-one-side", "0.3", "--coarse-two-sides", "0.4"]
+    assert main(bad_coarse) == 2
 
 
 def test_detector_version_names_weights_and_thresholds(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from railwatch.detect.base import Detection, OrientedBox
@@ -113,3 +114,94 @@ def test_unreadable_string_thresholds_in_a_card_are_a_clear_error(tmp_path: obje
     w.with_suffix(".json").write_text(json.dumps({"string_thresholds": [0.4, 0.3]}))
     with pytest.raises(DetectionError, match="unreadable string_thresholds"):
         DefaultDetector(w)
+
+
+def _string_maps(scores: list[float], gh: int = 24, gw: int = 48) -> np.ndarray:
+    """Network output (N_OUT, gh, gw) with one centre peak per score along grid row 12,
+    7 cells (14 m at the working scale) apart: 14 m cars, axis along x, coupled in a
+    string."""
+    from railwatch.detect.model_core import N_OUT
+
+    out = np.zeros((N_OUT, gh, gw), dtype=np.float32)
+    out[0] = -10.0  # heat logit: nothing
+    out[5] = 1.0  # cos 2θ: axis along x
+    for k, s in enumerate(scores):
+        out[0, 12, 5 + 7 * k] = math.log(s / (1.0 - s))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("gsd", "found"),
+    [(0.3, 1), (0.5, 1), (0.7, 1), (0.75, 2), (1.0, 2), (1.5, 2)],
+)
+def test_coarse_string_thresholds_apply_only_from_their_resolution(
+    monkeypatch: pytest.MonkeyPatch, gsd: float, found: int
+) -> None:
+    # a confident car (0.9) and a weak peak (0.37) one car length further along its
+    # string: one side only, so 0.37 is a car from 0.75 m (one side 0.35), not finer (0.4)
+    det = DefaultDetector(string_thresholds=(0.4, 0.3), coarse_string_thresholds=(0.75, 0.35, 0.3))
+    maps = _string_maps([0.9, 0.37])
+    monkeypatch.setattr(det, "predict_maps", lambda img, g, valid=None: (maps, g / 0.5))
+    dets = det.detect(np.zeros((400, 400, 3), np.uint8), gsd)
+    assert sorted(round(d.score, 2) for d in dets) == ([0.37, 0.9] if found == 2 else [0.9])
+    assert det.string_thresholds_at(gsd) == ((0.35, 0.3) if found == 2 else (0.4, 0.3))
+    # the same peaks without the coarse pair: 0.37 is never kept
+    plain = DefaultDetector(string_thresholds=(0.4, 0.3))
+    monkeypatch.setattr(plain, "predict_maps", lambda img, g, valid=None: (maps, g / 0.5))
+    assert [round(d.score, 2) for d in plain.detect(np.zeros((400, 400, 3), np.uint8), gsd)] == [
+        0.9
+    ]
+
+
+def test_shipped_card_lowers_the_one_side_threshold_from_075_m_only() -> None:
+    det = DefaultDetector()
+    assert det.string_thresholds == (0.4, 0.3)
+    assert det.coarse_string_thresholds == (0.75, 0.35, 0.3)
+    fine, coarse = (0.4, 0.3), (0.35, 0.3)
+    assert [det.string_thresholds_at(g) for g in (0.24, 0.5, 0.7, 0.7499999, 0.75, 1.0)] == [
+        fine,
+        fine,
+        fine,
+        coarse,
+        coarse,
+        coarse,
+    ]
+
+
+def test_coarse_string_thresholds_in_a_card_version_and_errors(tmp_path: object) -> None:
+    import json
+    import shutil
+    from pathlib import Path
+
+    from railwatch.detect.default import default_weights
+    from railwatch.errors import DetectionError
+
+    w = Path(str(tmp_path)) / "w.onnx"
+    shutil.copy(default_weights(), w)
+    card = {"threshold": 0.45, "string_thresholds": {"one_side": 0.4, "two_sides": 0.3}}
+    w.with_suffix(".json").write_text(json.dumps(card))
+    plain = DefaultDetector(w)
+    assert plain.coarse_string_thresholds is None and plain.string_thresholds_at(1.0) == (0.4, 0.3)
+    coarse = {"from_gsd": 0.75, "one_side": 0.5, "two_sides": 0.2}
+    w.with_suffix(".json").write_text(json.dumps({**card, "string_thresholds_coarse": coarse}))
+    det = DefaultDetector(w)
+    # capped like the fine pair: one side at most the threshold
+    assert det.coarse_string_thresholds == (0.75, 0.45, 0.2)
+    assert det.string_thresholds_at(0.5) == (0.4, 0.3) and det.string_thresholds_at(1) == (
+        0.45,
+        0.2,
+    )
+    # the coarse pair is part of the version digest, so `railwatch process` redoes scenes
+    assert det.version != plain.version and det.version.startswith("custom+")
+    # explicit string thresholds alone apply at every resolution (the card's coarse pair
+    # is not mixed in); explicit coarse ones keep the card's fine pair
+    assert DefaultDetector(w, string_thresholds=(0.4, 0.3)).version == plain.version
+    assert DefaultDetector(w, string_thresholds=(0.4, 0.3)).coarse_string_thresholds is None
+    own = DefaultDetector(w, coarse_string_thresholds=(0.75, 0.5, 0.2))
+    assert own.string_thresholds == (0.4, 0.3) and own.version == det.version
+    for bad in ({"from_gsd": 0.75, "one_side": 0.35}, [0.75, 0.35, 0.3]):
+        w.with_suffix(".json").write_text(json.dumps({**card, "string_thresholds_coarse": bad}))
+        with pytest.raises(DetectionError, match="unreadable string_thresholds_coarse"):
+            DefaultDetector(w)
+    with pytest.raises(DetectionError, match="from_gsd, one_side, two_sides"):
+        DefaultDetector(w, string_thresholds=(0.4, 0.3), coarse_string_thresholds=(0.35, 0.3))  # type: ignore[arg-type]

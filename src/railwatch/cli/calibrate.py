@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -49,9 +50,47 @@ def calibrate(
             "record (default: keep the card's).",
         ),
     ] = None,
+    coarse_from: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.6,
+            help="Ground sample distance (m) from which --coarse-one-side/--coarse-two-sides "
+            "replace --one-side/--two-sides (default: keep the card's; 0 removes the "
+            "coarse pair).",
+        ),
+    ] = None,
+    coarse_one_side: Annotated[
+        float | None,
+        typer.Option(
+            min=0.05,
+            max=0.95,
+            help="One-side string threshold from --coarse-from on (default: the card's, "
+            "else --one-side).",
+        ),
+    ] = None,
+    coarse_two_sides: Annotated[
+        float | None,
+        typer.Option(
+            min=0.05,
+            max=0.95,
+            help="Both-sides string threshold from --coarse-from on (default: the card's, "
+            "else --two-sides).",
+        ),
+    ] = None,
+    class_threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Record this class threshold instead of the one fitted (types right 80 % "
+            "of the time); the measured class table is stored either way.",
+        ),
+    ] = None,
 ) -> None:
     """Calibrate the default detector's counts on freshly simulated scenes and store the
     result in the card next to the weights (precision by score, recall by resolution).
+    Runs the fp32 network, also when the card names INT8 weights (both use the card).
 
     Example: railwatch calibrate weights.onnx --scenes 6
     """
@@ -61,18 +100,25 @@ def calibrate(
     path = weights if weights is not None else default_weights()
     if not path.is_file():
         raise typer.BadParameter(f"{path} does not exist: give the path of an ONNX weights file")
-    strings = None
-    if one_side is not None or two_sides is not None:
-        card_det = DefaultDetector(path)
-        strings = (
-            one_side if one_side is not None else card_det.string_thresholds[0],
-            two_sides if two_sides is not None else card_det.string_thresholds[1],
+    card_det = DefaultDetector(path)
+    strings = (
+        one_side if one_side is not None else card_det.string_thresholds[0],
+        two_sides if two_sides is not None else card_det.string_thresholds[1],
+    )
+    if strings[1] > strings[0]:
+        raise typer.BadParameter(
+            f"--two-sides ({strings[1]:g}) must not exceed --one-side ({strings[0]:g})"
         )
-        if strings[1] > strings[0]:
-            raise typer.BadParameter(
-                f"--two-sides ({strings[1]:g}) must not exceed --one-side ({strings[0]:g})"
-            )
-    det = DefaultDetector(path, threshold=threshold, string_thresholds=strings)
+    coarse = _coarse_strings(card_det, strings, coarse_from, coarse_one_side, coarse_two_sides)
+    # measured on the fp32 network (also where the card names INT8 weights): the card's
+    # thresholds and calibration serve both precisions (docs/detection.md, step 11)
+    det = DefaultDetector(
+        path,
+        threshold=threshold,
+        string_thresholds=strings,
+        coarse_string_thresholds=coarse,
+        precision="fp32",
+    )
     style_list = comma_list(styles)
     with progress_bar() as bar:
         task = bar.add_task("calibrating on simulated scenes", total=None)
@@ -83,6 +129,15 @@ def calibrate(
             seed=seed,
             progress=lambda i, n: bar.update(task, completed=i, total=n),
         )
+    fitted_class_threshold = cal.class_threshold
+    if class_threshold is not None and class_threshold != fitted_class_threshold:
+        fitted = "never" if fitted_class_threshold is None else f"{fitted_class_threshold:g}"
+        cal = dataclasses.replace(
+            cal,
+            class_threshold=class_threshold,
+            source=f"{cal.source}; class threshold {class_threshold:g} given with "
+            f"--class-threshold (the fit chose {fitted})",
+        )
     card = write_calibration(
         path,
         cal,
@@ -91,6 +146,15 @@ def calibrate(
             "one_side": det.string_thresholds[0],
             "two_sides": det.string_thresholds[1],
         },
+        string_thresholds_coarse=(
+            None
+            if det.coarse_string_thresholds is None
+            else dict(
+                zip(
+                    ("from_gsd", "one_side", "two_sides"), det.coarse_string_thresholds, strict=True
+                )
+            )
+        ),
     )
     for g, r, sd in zip(cal.gsd, cal.recall, cal.recall_sd, strict=True):
         err_console.print(f"recall at {g:g} m: {r:.2f} (scene-to-scene sd {sd:.2f})")
@@ -118,13 +182,60 @@ def calibrate(
                 if cal.class_threshold is not None
                 else "never (no confidence is right often enough; every car is 'railcar')"
             )
+            + (
+                f" (given; the fit chose {fitted_class_threshold})"
+                if cal.class_threshold != fitted_class_threshold
+                else ""
+            )
         )
     err_console.print(
         f"threshold {det.threshold:g} (in a string: {det.string_thresholds[0]:g} with a "
-        f"neighbour on one side, {det.string_thresholds[1]:g} on both); calibrated on "
-        f"{cal.source}"
+        f"neighbour on one side, {det.string_thresholds[1]:g} on both"
+        + (
+            ""
+            if det.coarse_string_thresholds is None
+            else "; from {:g} m: {:g} and {:g}".format(*det.coarse_string_thresholds)
+        )
+        + f"); calibrated on {cal.source}"
     )
     console.print(f"wrote calibration to {card}")
+
+
+def _coarse_strings(
+    card_det: object,
+    strings: tuple[float, float],
+    coarse_from: float | None,
+    coarse_one_side: float | None,
+    coarse_two_sides: float | None,
+) -> tuple[float, float, float] | None:
+    """The coarse string thresholds to calibrate with and record: the options given, the
+    card's for the rest (the fine pair where the card has none); None for none."""
+    card_coarse = getattr(card_det, "coarse_string_thresholds", None)
+    if coarse_from == 0:
+        if coarse_one_side is not None or coarse_two_sides is not None:
+            raise typer.BadParameter(
+                "--coarse-from 0 removes the coarse string thresholds: do not also give "
+                "--coarse-one-side or --coarse-two-sides"
+            )
+        return None
+    if coarse_from is None and card_coarse is None:
+        if coarse_one_side is not None or coarse_two_sides is not None:
+            raise typer.BadParameter(
+                "the card has no coarse string thresholds: say from which resolution they "
+                "apply with --coarse-from (e.g. --coarse-from 0.75)"
+            )
+        return None
+    base = card_coarse if card_coarse is not None else (0.0, *strings)
+    coarse = (
+        coarse_from if coarse_from is not None else base[0],
+        coarse_one_side if coarse_one_side is not None else base[1],
+        coarse_two_sides if coarse_two_sides is not None else base[2],
+    )
+    if coarse[2] > coarse[1]:
+        raise typer.BadParameter(
+            f"--coarse-two-sides ({coarse[2]:g}) must not exceed --coarse-one-side ({coarse[1]:g})"
+        )
+    return coarse
 
 
 def register(app: typer.Typer) -> None:

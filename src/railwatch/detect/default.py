@@ -57,6 +57,11 @@ NEVER_LABEL = 1.01
 #: Lowest centre-heat scores of a car that continues a string of cars on one side and on
 #: both sides (``detect.strings``) when the weights' card does not set them.
 DEFAULT_STRING_THRESHOLDS = (0.4, 0.3)
+#: Resolution-dependent string support (since v2.3): a card's ``string_thresholds_coarse``
+#: ``{"from_gsd": G, "one_side": A, "two_sides": B}`` replaces ``string_thresholds`` for
+#: tiles of ``G`` m per pixel and coarser (v2.3: 0.75 m; finer tiles keep the first pair).
+#: A small tolerance so that a ground sample distance of 0.7499999 still counts as 0.75.
+GSD_TOLERANCE = 1e-6
 
 
 def default_weights() -> Path:
@@ -73,6 +78,11 @@ class DefaultDetector:
     still a car when confident cars continue its string on one side or on both
     (``detect.strings``; default: the card's, else :data:`DEFAULT_STRING_THRESHOLDS`;
     each is capped at the one before it, so ``(threshold, threshold)`` turns this off);
+    ``coarse_string_thresholds`` ``(from_gsd, one_side, two_sides)`` a second pair used
+    instead for tiles of ``from_gsd`` m per pixel and coarser (default: the card's
+    ``string_thresholds_coarse`` when ``string_thresholds`` is not given either, else
+    none, so explicit ``string_thresholds`` alone apply at every resolution; see
+    :meth:`string_thresholds_at`);
     ``class_threshold`` the minimum class probability below which the class is
     reported as ``railcar`` (default: the one the count calibration chose so that
     reported types are right at least 80 % of the time, see ``detect.calibration``;
@@ -89,7 +99,7 @@ class DefaultDetector:
     name = "railwatch-default"
     #: Version of the shipped weights with their card (threshold, calibration); the
     #: instance's ``version`` says which weights and thresholds it actually runs.
-    version = "2.2"
+    version = "2.3"
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048
@@ -101,6 +111,7 @@ class DefaultDetector:
         threshold: float | None = None,
         class_threshold: float | None = None,
         string_thresholds: tuple[float, float] | None = None,
+        coarse_string_thresholds: tuple[float, float, float] | None = None,
         threads: int = 1,
         precision: str = "auto",
     ) -> None:
@@ -121,10 +132,13 @@ class DefaultDetector:
             (threshold is None or threshold == self._card_threshold)
             and class_threshold is None
             and string_thresholds is None
+            and coarse_string_thresholds is None
         )
         if threshold is None:
             threshold = self._card_threshold
         self.threshold = float(threshold)
+        if string_thresholds is None and coarse_string_thresholds is None:
+            coarse_string_thresholds = self._card_coarse_strings()
         if string_thresholds is None:
             st = self.card.get("string_thresholds", {})
             try:
@@ -139,6 +153,22 @@ class DefaultDetector:
                 ) from err
         one = min(float(string_thresholds[0]), self.threshold)
         self.string_thresholds = (one, min(float(string_thresholds[1]), one))
+        #: ``(from_gsd, one_side, two_sides)`` for coarse tiles, or None (capped like
+        #: :attr:`string_thresholds`).
+        self.coarse_string_thresholds: tuple[float, float, float] | None = None
+        if coarse_string_thresholds is not None:
+            if len(coarse_string_thresholds) != 3:
+                raise DetectionError(
+                    "coarse_string_thresholds must be (from_gsd, one_side, two_sides), got "
+                    f"{coarse_string_thresholds!r}"
+                )
+            g, a, b = (float(x) for x in coarse_string_thresholds)
+            if not (math.isfinite(g) and g > 0):
+                raise DetectionError(
+                    f"coarse string thresholds need a positive from_gsd in metres, got {g}"
+                )
+            a = min(a, self.threshold)
+            self.coarse_string_thresholds = (g, a, min(b, a))
         if class_threshold is None:
             class_threshold = DEFAULT_CLASS_THRESHOLD
             cal = self.calibration
@@ -153,6 +183,29 @@ class DefaultDetector:
     @property
     def _card_threshold(self) -> float:
         return float(self.card.get("threshold", DEFAULT_THRESHOLD))
+
+    def _card_coarse_strings(self) -> tuple[float, float, float] | None:
+        """The card's ``string_thresholds_coarse`` as ``(from_gsd, one_side, two_sides)``,
+        None when the card has none."""
+        st = self.card.get("string_thresholds_coarse")
+        if st is None:
+            return None
+        try:
+            return (float(st["from_gsd"]), float(st["one_side"]), float(st["two_sides"]))
+        except (KeyError, TypeError, ValueError) as err:
+            raise DetectionError(
+                f"the card of {self.weights} has unreadable string_thresholds_coarse {st!r} "
+                '(want {"from_gsd": M, "one_side": A, "two_sides": B}): set them again with '
+                "`railwatch calibrate --coarse-from --coarse-one-side --coarse-two-sides`"
+            ) from err
+
+    def string_thresholds_at(self, gsd: float) -> tuple[float, float]:
+        """The ``(one_side, two_sides)`` string thresholds for a tile of ``gsd`` m per
+        pixel: the coarse pair from its ``from_gsd`` on, else :attr:`string_thresholds`."""
+        c = self.coarse_string_thresholds
+        if c is not None and gsd >= c[0] - GSD_TOLERANCE:
+            return c[1], c[2]
+        return self.string_thresholds
 
     def _choose_model(self, precision: str) -> tuple[Path, str]:
         """The ONNX file to run and its precision (``int8`` or ``fp32``)."""
@@ -196,6 +249,8 @@ class DefaultDetector:
         h.update(f"|{self.precision}".encode())
         h.update(f"|{self.threshold:.6g}|{self.class_threshold:.6g}".encode())
         h.update("|{:.6g}|{:.6g}".format(*self.string_thresholds).encode())
+        if self.coarse_string_thresholds is not None:  # absent: digests as before v2.3
+            h.update("|coarse {:.6g}|{:.6g}|{:.6g}".format(*self.coarse_string_thresholds).encode())
         return f"{base}+{h.hexdigest()[:10]}"
 
     @property
@@ -302,7 +357,7 @@ class DefaultDetector:
         if valid is not None and not np.asarray(valid, dtype=bool).any():
             return []
         out, scale = self.predict_maps(img, gsd, valid)
-        one_side, two_sides = self.string_thresholds
+        one_side, two_sides = self.string_thresholds_at(gsd)
         raw = decode(out, two_sides)
         v = None if valid is None else np.asarray(valid, dtype=bool)
         dets = [d for r in raw if (d := self._to_detection(r, scale, gsd, img.shape, v))]
