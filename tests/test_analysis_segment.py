@@ -32,23 +32,23 @@ def day(k: int) -> str:
     return (T0 + timedelta(days=10 * k)).date().isoformat()
 
 
-def test_a_noisy_step_is_raised_at_its_third_image_by_the_segment_test() -> None:
+def test_a_noisy_step_is_raised_at_its_fourth_image_by_the_segment_test() -> None:
     # 20 cars for 3.3 years, then about 2x seen as 1.65x, 1.75x, 1.35x, 1.8x: the third
     # image breaks the streak each image 1.5x beyond, and the CUSUM stays under its
-    # threshold; by the site's own noise the first three images are a new level
+    # threshold; by the site's own noise the first four images are a new level
     values = [*site(120, 20.0), 33.0, 35.0, 27.0, 36.0, 34.0, 38.0]
     found = shifts(values)
     assert len(found) == 1
-    assert found[0].when.date().isoformat() == day(122)
+    assert found[0].when.date().isoformat() == day(123)
     assert found[0].metrics["test"] == "segment"
     assert found[0].metrics["change_date"] == day(120)
-    assert found[0].metrics["confirm_images"] == 3.0
+    assert found[0].metrics["confirm_images"] == 4.0
     assert "segment level test" in found[0].explanation
-    assert "3 usable images in a row" in found[0].explanation
-    assert "2 of them above its usual range" in found[0].explanation  # 27 is not
+    assert "4 usable images in a row" in found[0].explanation
+    assert "3 of them above its usual range" in found[0].explanation  # 27 is not
     # without it the step is raised later, or not at all, by the other tests
     late = shifts(values, OFF)
-    assert all(a.when.date().isoformat() > day(122) for a in late)
+    assert all(a.when.date().isoformat() > day(123) for a in late)
 
 
 def test_an_image_below_the_baseline_breaks_the_segment() -> None:

@@ -361,6 +361,12 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     resid = np.full(n, np.nan)
     # per image: baseline centre and the scale its z-score used (NaN: not judged)
     centres, scales = np.full(n, np.nan), np.full(n, np.nan)
+    # per image: the segment test's reference, a baseline over a longer window (less
+    # noisy than the level tests' own; deseasonalised alike), NaN where there is none
+    long_centres = np.full(n, np.nan)
+    long_settings = settings.model_copy(
+        update={"baseline_window_days": settings.shift_segment_window_days}
+    )
     zs = np.full(n, np.nan)  # per judged image: the z-score the level tests use
     judged = np.zeros(n, dtype=bool)  # judged against the current level (since the last shift)
     regime = 0  # index where the current level began (after the last shift)
@@ -385,6 +391,9 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
         level = trailing_level(days, counts, i, 0)  # the past year's median (all levels)
         min_pts = settings.baseline_min_points if regime == 0 else settings.regime_min_points
         base = robust_baseline(days, counts, i, regime, min_pts, settings, factors, months)
+        if base is not None:
+            long = robust_baseline(days, counts, i, regime, min_pts, long_settings, factors, months)
+            long_centres[i] = base.centre if long is None else long.centre
         noise = series_noise(resid[:i], settings)
         if base is not None:
             base = with_series_noise(base, noise, settings)
@@ -401,11 +410,12 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             for up in (True, False):
                 found = None
                 for test in SHIFT_TESTS:
-                    total, start = _trigger(test, up, i, cusum, judged, zs, counts, centres,
+                    ref = long_centres if test == "segment" else centres
+                    total, start = _trigger(test, up, i, cusum, judged, zs, counts, ref,
                                             scales, noise, settings)  # fmt: skip
                     if total is not None:
                         found = _shift(series.cls, up, days, counts, usable, i, judged,
-                                       centres, scales, total, settings, usual,
+                                       ref, scales, total, settings, usual,
                                        test=test, noise=noise, start=start)  # fmt: skip
                     if found is not None:
                         break
@@ -505,9 +515,11 @@ def _segment(
 ) -> tuple[float, int] | None:
     """The segment level test (upward changes only): the last k images (3 <= k <=
     ``shift_segment_images``, same baseline regime) against the baseline at the first of
-    them (computed from the images before it). Every image must be above the baseline and
-    at least ``shift_confirm_points`` of them beyond its usual range (a change confirmed by
-    more than one image), and the mean log ratio log((count + 1) / (centre + 1)),
+    them (computed from the images before it, over ``shift_segment_window_days``: a
+    longer window than the level tests', so a less noisy reference). Every image must be
+    above that baseline and at least ``shift_confirm_points`` of them beyond its usual
+    range (a change confirmed by more than one image), and the mean log ratio
+    log((count + 1) / (centre + 1)),
     in units of the series' own noise and each clipped at ``shift_segment_clip``, x sqrt(k)
     must reach ``shift_segment_z``. Returns that statistic (noise units) and the first
     image of the best segment, or None.

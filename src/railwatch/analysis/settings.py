@@ -225,6 +225,12 @@ class AlertSettings(BaseModel):
         "baseline before them signal a change (besides the CUSUM and the two-image test); "
         "under 3: off.",
     )
+    shift_segment_window_days: int = Field(
+        default=365,
+        ge=14,
+        description="Segment test: trailing window of its reference baseline (median, "
+        "deseasonalised like the baseline; within the current level only).",
+    )
     shift_segment_z: float = Field(
         default=2.75,
         gt=0.0,
