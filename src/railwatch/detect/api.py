@@ -35,6 +35,7 @@ from railwatch.detect.coarse import (
 from railwatch.detect.merge import box_array, merge_detections, seam_distance
 from railwatch.detect.tiling import Window, plan_tiles
 from railwatch.errors import DetectionError, ImageryError, InputError
+from railwatch.imagery.read import rgb_bands
 
 #: Called after each tile with ``(tiles_done, tiles_total)`` (progress bars).
 TileCallback = Callable[[int, int], None]
@@ -248,20 +249,6 @@ def gsd_of(ds: Any) -> float:
     except Exception:  # rasterio raises CRSError when units are unknown
         factor = 1.0
     return size * factor
-
-
-def _rgb_bands(ds: Any) -> list[int]:
-    from rasterio.enums import ColorInterp
-
-    interp = list(ds.colorinterp)
-    want = [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
-    if all(c in interp for c in want):
-        return [interp.index(c) + 1 for c in want]
-    non_alpha = [k + 1 for k, c in enumerate(interp) if c != ColorInterp.alpha]
-    if len(non_alpha) >= 3:
-        return non_alpha[:3]
-    band = non_alpha[0] if non_alpha else 1
-    return [band, band, band]
 
 
 def _scaling(ds: Any, bands: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -481,7 +468,7 @@ def _detect_file(
             )
         scene_gsd = float(gsd) if gsd is not None else gsd_of(ds)
         crs = _crs_string(ds.crs) if georef else None
-        bands = _rgb_bands(ds)
+        bands = rgb_bands(ds, grey_as_rgb=True)
         read = _reader(ds, bands, _scaling(ds, bands))
         method = method_for_gsd(scene_gsd)
         det = _resolve(detector) if method == "objects" else detector

@@ -271,13 +271,14 @@ def _read_pixels(path: Path, width: int, height: int) -> np.ndarray:
     from rasterio.enums import Resampling
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
-    from railwatch.detect.api import _rgb_bands, _scaling
+    from railwatch.detect.api import _scaling
+    from railwatch.imagery.read import rgb_bands
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.open(path) as ds:
-                bands = _rgb_bands(ds)
+                bands = rgb_bands(ds, grey_as_rgb=True)
                 scale = _scaling(ds, bands)
                 data = ds.read(bands, out_shape=(3, height, width), resampling=Resampling.average)
     except RasterioIOError as err:

@@ -20,6 +20,7 @@ from railwatch.detect.base import ALL_CLASSES
 from railwatch.errors import ImageryError, InputError
 from railwatch.export.geometry import to_pixels, transform_polygon
 from railwatch.export.labels import FORMATS, LabelImage, LabelObject, LabelSet, write_labels
+from railwatch.imagery.read import rgb_bands
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Detection as DetectionModel
 from railwatch.storage.models import Scene
@@ -48,17 +49,6 @@ def tile_starts(size: int, chip: int) -> list[int]:
     return starts
 
 
-def _rgb_bands(src: object) -> list[int]:
-    from rasterio.enums import ColorInterp
-
-    ci = list(src.colorinterp)  # type: ignore[attr-defined]
-    if all(c in ci for c in (ColorInterp.red, ColorInterp.green, ColorInterp.blue)):
-        return [ci.index(ColorInterp.red) + 1, ci.index(ColorInterp.green) + 1,
-                ci.index(ColorInterp.blue) + 1]  # fmt: skip
-    data = [i + 1 for i, c in enumerate(ci) if c != ColorInterp.alpha]
-    return data[:3] if len(data) >= 3 else (data[:1] or [1])
-
-
 def scene_chips(
     scene: Scene,
     detections: list[DetectionModel],
@@ -85,7 +75,7 @@ def scene_chips(
         if c1 <= c0 or r1 <= r0:
             return []
         window = Window(c0, r0, c1 - c0, r1 - r0)
-        data = src.read(_rgb_bands(src), window=window)
+        data = src.read(rgb_bands(src), window=window)
         valid = src.dataset_mask(window=window) > 0
     rgb = to_rgb8(data, valid)
     rgb[~valid] = 0

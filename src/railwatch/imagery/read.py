@@ -201,22 +201,23 @@ def _stretch(band: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
 
 
-def _image_bands(src: Any) -> list[int]:
-    """Band indexes to read as R, G, B (or one grey band)."""
+def rgb_bands(src: Any, *, grey_as_rgb: bool = False) -> list[int]:
+    """Band indexes (1-based) of an open rasterio dataset to read as red, green, blue: the
+    bands so labelled, else its first three bands that are not alpha, else its one grey
+    band (three times with ``grey_as_rgb``, for code that needs three planes)."""
     ci = list(src.colorinterp)
-    try:
+    if all(c in ci for c in (ColorInterp.red, ColorInterp.green, ColorInterp.blue)):
         return [ci.index(ColorInterp.red) + 1, ci.index(ColorInterp.green) + 1,
                 ci.index(ColorInterp.blue) + 1]  # fmt: skip
-    except ValueError:
-        pass
     data = [i + 1 for i, c in enumerate(ci) if c != ColorInterp.alpha]
     if len(data) >= 3:
         return data[:3]
-    return data[:1] or [1]
+    band = data[0] if data else 1
+    return [band, band, band] if grey_as_rgb else [band]
 
 
 def _warp_image(src: Any, grid: SiteGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    bands = _image_bands(src)
+    bands = rgb_bands(src)
     palette: np.ndarray | None = None
     if len(bands) == 1 and src.colorinterp[bands[0] - 1] == ColorInterp.palette:
         try:

@@ -670,6 +670,7 @@ def measure_file(
     from rasterio.windows import Window
 
     from railwatch.errors import ImageryError, InputError
+    from railwatch.imagery.read import rgb_bands
 
     p = Path(path)
     if not p.exists():
@@ -692,7 +693,7 @@ def measure_file(
 
             gx, gy = _pixel_size_m(ds.crs, ds.transform, ds.width, ds.height)
             header = math.sqrt(gx * gy)
-        bands = _file_bands(ds)
+        bands = rgb_bands(ds, grey_as_rgb=True)
         w, h = ds.width, ds.height
         if min(w, h) < _STRIP_PX:
             return FileScale(_too_small(w, h, rail_centres_m), georef, header, w, h)
@@ -707,21 +708,6 @@ def measure_file(
         except RasterioIOError as err:
             raise ImageryError(f"cannot read pixels of {p}: {err}") from err
     return FileScale(result, georef, header, w, h)
-
-
-def _file_bands(ds: Any) -> list[int]:
-    """Red, green, blue bands (1-based) of an open dataset, or its first band three times."""
-    from rasterio.enums import ColorInterp
-
-    interp = list(ds.colorinterp)
-    want = [ColorInterp.red, ColorInterp.green, ColorInterp.blue]
-    if all(c in interp for c in want):
-        return [interp.index(c) + 1 for c in want]
-    non_alpha = [k + 1 for k, c in enumerate(interp) if c != ColorInterp.alpha]
-    if len(non_alpha) >= 3:
-        return non_alpha[:3]
-    band = non_alpha[0] if non_alpha else 1
-    return [band, band, band]
 
 
 def rail_centres_for_gauge(gauge_mm: float) -> float:
