@@ -265,6 +265,48 @@ def test_detect_no_scale_check_skips_the_measurement(tmp_path: Path) -> None:
     assert "scale_check" not in json.loads(out.read_text())
 
 
+def test_detect_gsd_auto_uses_the_scale_of_the_rails(tmp_path: Path) -> None:
+    png = _png(tmp_path / "rails.png", rails_image(7.5, 30.0, size=192, seed=15))
+    out = tmp_path / "out.geojson"
+    code, stdout, stderr = _invoke(["detect", str(png), "--gsd", "auto", "-o", str(out)])
+    assert code == 0, stdout + stderr
+    assert "scale measured from the rails" in " ".join(stderr.split())
+    fc = json.loads(out.read_text())
+    assert fc["gsd"] == pytest.approx(RAIL_CENTRES_M / 7.5, rel=0.05)
+    assert fc["scale_check"]["agrees"] is True
+
+
+def _error(args: list[str]) -> str:
+    """The message of the InputError a command raises (main() prints it as 'error: ...')."""
+    from typer.testing import CliRunner
+
+    from railwatch.cli.main import build_app
+    from railwatch.errors import InputError
+
+    result = CliRunner().invoke(build_app(), args)
+    assert isinstance(result.exception, InputError), (result.exception, result.stdout)
+    return " ".join(str(result.exception).split())
+
+
+def test_detect_gsd_auto_without_rails_is_a_clear_error(tmp_path: Path) -> None:
+    png = _png(tmp_path / "fields.png", no_track_image(seed=4))
+    text = _error(["detect", str(png), "--gsd", "auto"])
+    assert "could not measure the scale from the rails" in text and "--gsd METRES" in text
+
+
+def test_detect_without_gsd_names_the_scale_of_the_rails(tmp_path: Path) -> None:
+    png = _png(tmp_path / "rails.png", rails_image(7.5, 30.0, size=192, seed=16))
+    text = _error(["detect", str(png)])
+    assert "is not georeferenced" in text and "--gsd auto" in text
+    assert f"--gsd {RAIL_CENTRES_M / 7.5:.2f}" in text  # about 0.20 m
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "-1", "inf"])
+def test_detect_rejects_a_gsd_that_is_not_a_positive_number(tmp_path: Path, bad: str) -> None:
+    png = _png(tmp_path / "rails.png", rails_image(7.5, 30.0, size=192, seed=17))
+    assert "metres per pixel" in _error(["detect", str(png), "--gsd", bad])
+
+
 def _geotiff(path: Path, rgb: np.ndarray, gsd: float) -> Path:
     import rasterio
     from rasterio.transform import from_origin

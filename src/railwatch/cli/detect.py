@@ -12,7 +12,7 @@ from railwatch.cli._common import console, err_console, print_json, progress_bar
 from railwatch.errors import InputError
 
 if TYPE_CHECKING:
-    from railwatch.imagery.scale import ScaleCheck
+    from railwatch.imagery.scale import RailScale, ScaleCheck
 
 
 def _output_for(image: Path, output: Path | None, out_dir: Path | None) -> Path:
@@ -28,14 +28,16 @@ def detect_command(
         typer.Argument(help="Image files: GeoTIFF (or any georeferenced raster), PNG, JPEG."),
     ],
     gsd: Annotated[
-        float | None,
+        str | None,
         typer.Option(
             "--gsd",
+            metavar="M|auto",
             help="Ground sample distance in metres per pixel. Required for images without "
             "georeferencing (PNG, JPEG); overrides the GeoTIFF's. Give it to about ±10 %: the "
             "detector knows cars by their size in metres. For such images the scale is "
             "also measured from the rails (see `railwatch scale`) and a warning is printed "
-            "when --gsd disagrees.",
+            "when --gsd disagrees; '--gsd auto' uses the measured scale (an error when the "
+            "rails cannot be measured).",
         ),
     ] = None,
     output: Annotated[
@@ -102,8 +104,10 @@ def detect_command(
     from railwatch.detect.api import detect_file
     from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
     from railwatch.detect.registry import get_detector
-    from railwatch.imagery.scale import check_gsd
+    from railwatch.imagery.scale import ScaleCheck, check_gsd, measure_file
 
+    auto = gsd is not None and gsd.strip().lower() == "auto"
+    given = None if gsd is None or auto else _parse_gsd(gsd)
     if output is not None and len(images) > 1:
         raise InputError("-o/--output takes one image; use --out-dir DIR for several")
     if output is not None and out_dir is not None:
@@ -117,8 +121,14 @@ def detect_command(
     with progress_bar(transient=True) as bar:
         for img in images:
             check = None
-            if gsd is not None and gsd > 0 and not no_scale_check:
-                check = check_gsd(img, gsd)  # None for georeferenced images
+            img_gsd = given
+            if auto or (given is None and not no_scale_check):
+                found = measure_file(img, skip_georeferenced=True)  # None: georeferenced
+                if found is not None:
+                    img_gsd = _gsd_from_rails(img, found.scale, auto)
+                    check = ScaleCheck(img_gsd, found.scale, 0.15)
+            elif given is not None and not no_scale_check:
+                check = check_gsd(img, given)  # None for georeferenced images
                 if check is not None:
                     _report_scale_check(img, check)
             task = bar.add_task(f"{img.name}: tiles", total=None)
@@ -128,7 +138,7 @@ def detect_command(
 
             result = detect_file(
                 img,
-                gsd=gsd,
+                gsd=img_gsd,
                 detector=det,
                 tile_px=tile,
                 workers=workers,
@@ -211,6 +221,47 @@ def detect_command(
             s["output"],
         )
     console.print(table)
+
+
+def _parse_gsd(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise InputError(
+            f"--gsd {text!r}: give the ground sample distance in metres per pixel (e.g. "
+            "--gsd 0.5), or --gsd auto to measure it from the rails"
+        )
+    return value
+
+
+def _gsd_from_rails(img: Path, scale: RailScale, auto: bool) -> float:
+    """The scale measured from the rails of a non-georeferenced image, with --gsd auto;
+    without any --gsd, an error that says what was measured (or why nothing was)."""
+    if scale.measured and scale.gsd is not None:
+        if auto:
+            err_console.print(
+                f"{img.name}: scale measured from the rails: {scale.gsd:.3f} m per pixel "
+                f"({scale.gsd_low:.3f}–{scale.gsd_high:.3f}, {scale.strips} strips)",
+                highlight=False,
+            )
+            return float(scale.gsd)
+        raise InputError(
+            f"{img.name} is not georeferenced: pass --gsd METRES (ground sample distance). "
+            f"Its rails show about {scale.gsd:.3f} m per pixel ({scale.gsd_low:.3f}–"
+            f"{scale.gsd_high:.3f}): --gsd {scale.gsd:.3f} or --gsd auto to use that"
+        )
+    if auto:
+        raise InputError(
+            f"{img.name}: --gsd auto could not measure the scale from the rails "
+            f"({scale.reason}); measure it by hand (rail heads are 1.5 m apart) and pass "
+            "--gsd METRES"
+        )
+    raise InputError(
+        f"{img.name} is not georeferenced: pass --gsd METRES (ground sample distance); "
+        f"its scale could not be measured from the rails ({scale.reason})"
+    )
 
 
 def _report_scale_check(img: Path, check: ScaleCheck) -> None:
