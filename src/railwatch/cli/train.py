@@ -85,7 +85,8 @@ def train(
         typer.Option(
             help="'default': make the shipped weights again (both training stages, the "
             "covered-head re-fit, the calibration with the shipped thresholds, then the INT8 "
-            "quantisation; about 57 min on 2 cores). Only --out and --threads apply then."
+            "quantisation; about 55 min with 2 cores to itself, hours when other work takes them). "
+            "Only --out and --threads apply then."
         ),
     ] = None,
     covered_head: Annotated[
