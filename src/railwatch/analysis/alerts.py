@@ -515,26 +515,26 @@ def _segment(
 ) -> tuple[float, int] | None:
     """The segment level test (upward changes only): the last k images (3 <= k <=
     ``shift_segment_images``, same baseline regime) against the baseline at the first of
-    them (computed from the images before it, over ``shift_segment_window_days``: a
-    longer window than the level tests', so a less noisy reference). Every image must be
-    above that baseline and at least ``shift_confirm_points`` of them beyond its usual
-    range (a change confirmed by more than one image), and the mean log ratio
-    log((count + 1) / (centre + 1)),
-    in units of the series' own noise and each clipped at ``shift_segment_clip``, x sqrt(k)
-    must reach ``shift_segment_z``. Returns that statistic (noise units) and the first
-    image of the best segment, or None.
+    them, computed from the images before it over ``shift_segment_window_days`` (a longer
+    window than the level tests', so a less noisy reference). Every image must be above
+    that baseline and at least ``shift_confirm_points`` of them beyond its usual range (a
+    change confirmed by more than one image); the mean log ratio
+    log((count + 1) / (centre + 1)), in units of the series' own noise and each clipped at
+    ``shift_segment_clip``, x sqrt(k) must reach ``shift_segment_z``. Returns that
+    statistic and the first image of the best segment, or None.
 
-    The CUSUM works on z-scores against the moving baseline, whose spread is the trailing
-    window's: at a noisy site a 2x step seen as 1.6x, 1.7x, 1.3x, 1.8x may never reach its
-    threshold, nor make a streak of images each 1.5x beyond, though by the series' own
-    noise it is a new level within four images (a baseline estimated a little high makes
-    such a step look like 1.4-1.6x image after image). Not applied where the baseline is under
-    ``shift_segment_min_level`` cars (there a log ratio is mostly counting noise), nor
-    downwards (the drop rule and the CUSUM judge falls; a log test on a few cars' fall is
-    dominated by the long lower tail of small counts). :func:`_shift` then applies its
-    other checks (level ratio, cars of change, seasonal precedent) against the same
-    reference. Two images are the two-image test's (:func:`_pair`), whose confirmation
-    asks ``shift_level_z``: on two images the log test alone let chance pairs through."""
+    Why: the CUSUM works on z-scores against the moving baseline, whose spread is the
+    trailing window's, and the streak rule asks every image to be 1.5x beyond; at a noisy
+    site a 2x step seen as 1.6x, 1.7x, 1.3x, 1.8x passes neither, though by the series'
+    own noise it is a new level within four images (a baseline estimated a little high
+    makes such a step look like 1.4-1.6x image after image). Not applied where the
+    baseline is under ``shift_segment_min_level`` cars (there a log ratio is mostly
+    counting noise), nor downwards (the drop rule and the CUSUM judge falls; a log test on
+    a few cars' fall is dominated by the long lower tail of small counts), nor on two
+    images (the two-image test's, :func:`_pair`, whose confirmation asks ``shift_level_z``:
+    on two images the log test alone let chance pairs through). :func:`_shift` then
+    applies its other checks (level ratio, cars of change, seasonal precedent) against the
+    same reference."""
     if not up or noise is None or noise <= 0 or settings.shift_segment_images < 3:
         return None
     best: tuple[float, int] | None = None
@@ -974,8 +974,8 @@ def _shift(
     ``judged`` marks the images judged against the current level (since the last
     shift). The change date is the first image of the streak; the new level is the
     median of the streak, compared with the median of their baselines. With ``start``
-    (the segment level test), the streak is ``start`` .. ``i``, each image already beyond
-    the baseline at ``start``, which is the reference for all of them.
+    (the segment level test), the streak is ``start`` .. ``i`` as :func:`_segment` chose
+    it, and ``centres[start]`` is the reference for all of its images.
     """
     if start is not None:
         s = start
