@@ -1,20 +1,45 @@
-"""Helpers shared by tests: tiny GeoTIFFs and the external-service policy."""
+"""Helpers shared by tests: tiny GeoTIFFs, the external-service policy and loading the
+scripts in benchmarks/."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from glob import glob
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """The script ``benchmarks/NAME.py`` as a module (benchmarks/ is not a package), loaded
+    once per test process and registered in ``sys.modules`` (dataclasses look their module
+    up there)."""
+    key = f"_benchmark_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    spec = importlib.util.spec_from_file_location(key, BENCHMARKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[key] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[key]
+        raise
+    return module
 
 
 def require_service(name: str, reason: str = "") -> None:

@@ -4,28 +4,12 @@ place in a string). No rendering, no network."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 
+from helpers import load_benchmark
 from railwatch.detect.base import OrientedBox
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
-
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ana = _load("analyse_detection_errors")
+ana = load_benchmark("analyse_detection_errors")
 GSD = 0.5  # m per pixel: a 14 x 3 m car is 28 x 6 px
 CAR = OrientedBox(100.0, 100.0, 28.0, 6.0, 30.0)
 

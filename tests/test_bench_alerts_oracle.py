@@ -3,27 +3,13 @@ measure what they say on hand-made sites."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+from helpers import load_benchmark
 
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_bench_oracle_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load("bench_alerts")
+bench = load_benchmark("bench_alerts")
 
 
 def _site(level: float, counts: np.ndarray, events: list, expected: np.ndarray):  # type: ignore[no-untyped-def]

@@ -3,30 +3,17 @@ simulated with bench_alerts.NoiseModel, and its output feeds bench_alerts."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 from scipy import optimize, stats
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+from helpers import load_benchmark
 
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-fit_count_error = _load("fit_count_error")
-bench_alerts = _load("bench_alerts")
+fit_count_error = load_benchmark("fit_count_error")
+bench_alerts = load_benchmark("bench_alerts")
 
 
 def simulate(model, n_groups: int, per_group: int, seed: int):  # type: ignore[no-untyped-def]
