@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,7 +34,7 @@ from railwatch.detect.coarse import (
 from railwatch.detect.merge import box_array, merge_detections, seam_distance
 from railwatch.detect.tiling import Window, plan_tiles
 from railwatch.errors import DetectionError, ImageryError, InputError
-from railwatch.imagery.read import rgb_bands
+from railwatch.imagery.read import open_raster, rgb_bands
 
 #: Called after each tile with ``(tiles_done, tiles_total)`` (progress bars).
 TileCallback = Callable[[int, int], None]
@@ -450,15 +449,9 @@ def _detect_file(
     tracks: BaseGeometry | None = None,
     tracks_crs: str = "EPSG:4326",
 ) -> DetectionResult:
-    import rasterio
-    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+    from rasterio.errors import RasterioIOError
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            ds = rasterio.open(p)
-    except RasterioIOError as err:
-        raise ImageryError(f"cannot read image {p}: {err}") from err
+    ds = open_raster(p)
     with ds:
         georef = _georeferenced(ds)
         if not georef and gsd is None:

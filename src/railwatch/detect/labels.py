@@ -242,17 +242,10 @@ class _Raster:
 
 
 def _open(path: Path) -> _Raster:
-    import rasterio
-    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
-
     from railwatch.detect.api import gsd_of
+    from railwatch.imagery.read import open_raster
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            ds = rasterio.open(path)
-    except RasterioIOError as err:
-        raise InputError(f"cannot read the image ({err})") from err
+    ds = open_raster(path, error=InputError)
     with ds:
         georef = ds.crs is not None
         return _Raster(

@@ -19,12 +19,12 @@ import rasterio.features
 from affine import Affine
 from pyproj import CRS
 from rasterio.enums import ColorInterp, Resampling
-from rasterio.errors import NotGeoreferencedWarning, RasterioError
+from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.vrt import WarpedVRT
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.errors import ImageryError, InputError
+from railwatch.errors import ImageryError, InputError, RailwatchError
 from railwatch.imagery import _geo
 from railwatch.imagery.inspect import (
     CorruptImageError,
@@ -199,6 +199,18 @@ def _stretch(band: np.ndarray, valid: np.ndarray) -> np.ndarray:
     scaled = (band.astype(np.float32) - np.float32(lo)) * np.float32(255.0 / (hi - lo))
     scaled = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0)
     return np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
+
+
+def open_raster(path: str | Path, *, error: type[RailwatchError] = ImageryError) -> Any:
+    """``rasterio.open(path)`` without rasterio's warning for files that carry no
+    georeference (PNG, JPEG: expected where this is used); a file rasterio cannot read
+    raises ``error`` naming it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            return rasterio.open(path)
+    except RasterioIOError as err:
+        raise error(f"cannot read image {path}: {err}") from err
 
 
 def rgb_bands(src: Any, *, grey_as_rgb: bool = False) -> list[int]:

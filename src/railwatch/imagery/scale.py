@@ -663,26 +663,18 @@ def measure_file(
     """:func:`estimate_gsd_from_rails` on an image file (PNG, JPEG, GeoTIFF, anything GDAL
     reads), read block by block so that memory stays bounded on large files. With
     ``skip_georeferenced``, a georeferenced file is not measured (None)."""
-    import warnings
-
-    import rasterio
-    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+    from rasterio.errors import RasterioIOError
     from rasterio.windows import Window
 
     from railwatch.errors import ImageryError, InputError
-    from railwatch.imagery.read import rgb_bands
+    from railwatch.imagery.read import open_raster, rgb_bands
 
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p} does not exist: check the path")
     if rail_centres_m <= 0:
         raise InputError("the rail spacing must be a positive number of metres")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            ds = rasterio.open(p)
-    except RasterioIOError as err:
-        raise ImageryError(f"cannot read image {p}: {err}") from err
+    ds = open_raster(p)
     with ds:
         georef = ds.crs is not None
         if georef and skip_georeferenced:
