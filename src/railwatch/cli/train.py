@@ -39,6 +39,15 @@ def train(
         float, typer.Option(help="Largest Gaussian blur (sigma, source pixels) in augmentation.")
     ] = 1.0,
     threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 2,
+    gsd_range: Annotated[
+        str,
+        typer.Option(
+            "--gsd-range",
+            help="MIN,MAX: ground sample distances (m per pixel) the training crops are "
+            "drawn at, log-uniformly (before the +-20 % scale jitter); e.g. 0.6,1.1 for a "
+            "network for coarse tiles. Recorded in the card (config.gsd_range).",
+        ),
+    ] = "0.3,1.0",
     arch: Annotated[
         str | None,
         typer.Option(
@@ -134,6 +143,7 @@ def train(
             threads=threads,
         )
         return
+    gsd_lo, gsd_hi = parse_gsd_range(gsd_range)
     if arch is None:
         arch = _card_arch(init) if init is not None else "s8"
     if arch not in ARCHS:  # before minutes of drawing crops
@@ -169,6 +179,7 @@ def train(
         lr=lr,
         labels=str(labels) if labels is not None else None,
         labels_share=labels_share,
+        gsd_range=(gsd_lo, gsd_hi),
     )
     with progress_bar() as bar:
         task = bar.add_task("drawing training crops", total=scenes)
@@ -192,6 +203,22 @@ def train(
         from railwatch.cli.calibrate import calibrate
 
         calibrate(path, scenes=calibration_scenes, styles=",".join(cfg.styles))
+
+
+def parse_gsd_range(value: str) -> tuple[float, float]:
+    """``--gsd-range MIN,MAX`` as two floats, 0 < MIN <= MAX <= 1.6 (the detector refuses
+    coarser tiles); an ``InputError`` naming the option otherwise."""
+    parts = comma_list(value)
+    try:
+        lo, hi = (float(p) for p in parts) if len(parts) == 2 else (float("nan"),) * 2
+    except ValueError:
+        lo = hi = float("nan")
+    if not (0.0 < lo <= hi <= 1.6):
+        raise InputError(
+            f"--gsd-range {value!r}: give MIN,MAX in metres per pixel with "
+            "0 < MIN <= MAX <= 1.6, e.g. 0.6,1.1"
+        )
+    return lo, hi
 
 
 def _covered_head(
