@@ -62,6 +62,16 @@ DEFAULT_STRING_THRESHOLDS = (0.4, 0.3)
 #: tiles of ``G`` m per pixel and coarser (v2.3: 0.75 m; finer tiles keep the first pair).
 #: A small tolerance so that a ground sample distance of 0.7499999 still counts as 0.75.
 GSD_TOLERANCE = 1e-6
+#: A second network for coarse tiles (since v2.4): the card's ``coarse_network``
+#: ``{"file": NAME.onnx, "from_gsd": G, "covered": "fine" | "own"}`` names fp32 weights
+#: next to the card's (with their own card, which may name their INT8 file) that replace
+#: the first network for tiles of ``G`` m per pixel and coarser; with ``covered: fine``
+#: the covered (tarpaulin) map still comes from the first network.
+COARSE_NETWORK_KEY = "coarse_network"
+#: Where a coarse network's covered map can come from.
+COVERED_SOURCES = ("fine", "own")
+#: Index of the covered (tarpaulin) logit among the output maps.
+COVERED_MAP = N_OUT - 1
 
 
 def default_weights() -> Path:
@@ -94,6 +104,14 @@ class DefaultDetector:
     original weights, as for fine-tuning). ``weights`` always names the fp32 file (whose
     card holds thresholds and calibration); an ``NAME.int8.onnx`` path is read as
     ``NAME.onnx`` with ``precision="int8"``.
+
+    ``coarse_network`` names fp32 weights run instead for tiles of ``coarse_from_gsd`` m
+    per pixel and coarser (default: the card's ``coarse_network`` entry, see
+    :data:`COARSE_NETWORK_KEY`; ``"none"`` runs the first network at every resolution),
+    in the same precision when its card names INT8 weights (with ``precision="auto"``
+    in fp32 otherwise); ``coarse_covered`` ``"fine"`` takes the covered map from the
+    first network on those tiles too (both networks run there), ``"own"`` from the
+    coarse one. Thresholds, string support and calibration are the first card's.
     """
 
     name = "railwatch-default"
@@ -114,6 +132,9 @@ class DefaultDetector:
         coarse_string_thresholds: tuple[float, float, float] | None = None,
         threads: int = 1,
         precision: str = "auto",
+        coarse_network: str | Path | None = None,
+        coarse_from_gsd: float | None = None,
+        coarse_covered: str | None = None,
     ) -> None:
         if precision not in PRECISIONS:
             raise DetectionError(
@@ -124,7 +145,7 @@ class DefaultDetector:
             self.weights = self.weights.with_name(self.weights.name[: -len(INT8_SUFFIX)] + ".onnx")
             precision = "int8" if precision == "auto" else precision
         self.threads = int(threads)
-        self._session: Any = None
+        self._sessions: dict[Path, Any] = {}
         self._lock = threading.Lock()
         self._card: dict[str, Any] | None = None
         self._calibration: Calibration | None = None
@@ -133,6 +154,9 @@ class DefaultDetector:
             and class_threshold is None
             and string_thresholds is None
             and coarse_string_thresholds is None
+            and coarse_network is None
+            and coarse_from_gsd is None
+            and coarse_covered is None
         )
         if threshold is None:
             threshold = self._card_threshold
@@ -178,6 +202,11 @@ class DefaultDetector:
                 class_threshold = ct if ct is not None else NEVER_LABEL
         self.class_threshold = float(class_threshold)
         self.model_path, self.precision = self._choose_model(precision)
+        #: The coarse network as ``(from_gsd, model path, precision, covered source)``,
+        #: or None (one network at every resolution).
+        self.coarse: tuple[float, Path, str, str] | None = self._choose_coarse(
+            coarse_network, coarse_from_gsd, coarse_covered, precision
+        )
         self.version = self._version(own)
 
     @property
@@ -231,6 +260,68 @@ class DefaultDetector:
             )
         return path, "int8"
 
+    def _choose_coarse(
+        self,
+        network: str | Path | None,
+        from_gsd: float | None,
+        covered: str | None,
+        precision: str,
+    ) -> tuple[float, Path, str, str] | None:
+        """The coarse network (see :attr:`coarse`) from the arguments and the card."""
+        entry = self.card.get(COARSE_NETWORK_KEY)
+        if entry is not None and not (
+            isinstance(entry, dict) and isinstance(entry.get("file"), str)
+        ):
+            raise DetectionError(
+                f"the card of {self.weights} has an unreadable {COARSE_NETWORK_KEY} entry "
+                f'{entry!r} (want {{"file": NAME.onnx, "from_gsd": M, "covered": "fine"}})'
+            )
+        if network is not None and str(network).lower() in ("", "none"):
+            return None
+        if network is None:
+            if entry is None:
+                return None
+            path = self.weights.with_name(Path(entry["file"]).name)
+        else:
+            path = Path(network)
+            entry = None  # another coarse network: none of the card's settings
+        if path.name.endswith(INT8_SUFFIX):
+            path = path.with_name(path.name[: -len(INT8_SUFFIX)] + ".onnx")
+        card_entry = entry or {}
+        try:
+            g = float(from_gsd if from_gsd is not None else card_entry.get("from_gsd", 0.75))
+        except (TypeError, ValueError) as err:
+            raise DetectionError(f"unreadable coarse network from_gsd: {err}") from err
+        if not (math.isfinite(g) and g > 0):
+            raise DetectionError(f"the coarse network needs a positive from_gsd, got {g}")
+        cov = covered if covered is not None else str(card_entry.get("covered", "fine"))
+        if cov not in COVERED_SOURCES:
+            raise DetectionError(
+                f"unknown coarse covered source {cov!r}: choose one of {', '.join(COVERED_SOURCES)}"
+            )
+        if not path.is_file():
+            raise DetectionError(
+                f"coarse network weights not found at {path}: give an fp32 ONNX file made "
+                "by `railwatch train`, or 'none'"
+            )
+        coarse = DefaultDetector(
+            path, precision="fp32", coarse_network="none", threshold=self.threshold
+        )
+        if self.precision == "fp32":
+            return g, path, "fp32", cov
+        if precision == "auto" and not isinstance(coarse.card.get("int8"), dict):
+            return g, path, "fp32", cov
+        model, prec = coarse._choose_model("int8")
+        return g, model, prec, cov
+
+    def model_at(self, gsd: float) -> Path:
+        """The ONNX file run on a tile of ``gsd`` m per pixel (the coarse network's from
+        its ``from_gsd`` on, else :attr:`model_path`)."""
+        c = self.coarse
+        if c is not None and gsd >= c[0] - GSD_TOLERANCE:
+            return c[1]
+        return self.model_path
+
     def _version(self, default_thresholds: bool) -> str:
         """The version recorded with every processed scene: the card's version for the
         shipped weights at their own thresholds run in INT8 (the default), that version
@@ -251,6 +342,13 @@ class DefaultDetector:
         h.update("|{:.6g}|{:.6g}".format(*self.string_thresholds).encode())
         if self.coarse_string_thresholds is not None:  # absent: digests as before v2.3
             h.update("|coarse {:.6g}|{:.6g}|{:.6g}".format(*self.coarse_string_thresholds).encode())
+        if self.coarse is not None:  # absent: digests as before v2.4
+            g, path, prec, cov = self.coarse
+            try:
+                h.update(path.read_bytes())
+            except OSError:
+                h.update(str(path).encode())
+            h.update(f"|coarse network {g:.6g}|{prec}|covered {cov}".encode())
         return f"{base}+{h.hexdigest()[:10]}"
 
     @property
@@ -277,32 +375,32 @@ class DefaultDetector:
             self._calibration = Calibration.from_dict(self.card["calibration"])
         return self._calibration
 
-    def _get_session(self) -> Any:
+    def _get_session(self, path: Path | None = None) -> Any:
+        """The ONNX Runtime session of ``path`` (default: :attr:`model_path`)."""
+        path = self.model_path if path is None else path
         with self._lock:
-            if self._session is None:
+            if path not in self._sessions:
                 import onnxruntime as ort
 
-                if not self.model_path.is_file():
+                if not path.is_file():
                     hint = (
-                        f"run `railwatch quantize {self.weights}` or use the fp32 weights"
-                        if self.precision == "int8"
+                        f"run `railwatch quantize "
+                        f"{path.with_name(path.name[: -len(INT8_SUFFIX)] + '.onnx')}` or use "
+                        "the fp32 weights"
+                        if path.name.endswith(INT8_SUFFIX)
                         else "reinstall railwatch or run `railwatch train --out PATH` and pass it"
                     )
-                    raise DetectionError(
-                        f"default detector weights not found at {self.model_path}: {hint}"
-                    )
+                    raise DetectionError(f"default detector weights not found at {path}: {hint}")
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads = self.threads
                 opts.inter_op_num_threads = 1
                 try:
-                    self._session = ort.InferenceSession(
-                        str(self.model_path), opts, providers=["CPUExecutionProvider"]
+                    self._sessions[path] = ort.InferenceSession(
+                        str(path), opts, providers=["CPUExecutionProvider"]
                     )
                 except Exception as err:  # onnxruntime raises its own exception types
-                    raise DetectionError(
-                        f"cannot load detector weights {self.model_path}: {err}"
-                    ) from err
-            return self._session
+                    raise DetectionError(f"cannot load detector weights {path}: {err}") from err
+            return self._sessions[path]
 
     def preprocess(
         self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
@@ -335,16 +433,25 @@ class DefaultDetector:
         self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
     ) -> tuple[np.ndarray, float]:
         """Raw network output (N_OUT, gh, gw) for ``image`` and the working scale
-        (working pixels per input pixel). Exposed for diagnostics and the coarse path."""
+        (working pixels per input pixel), from the network for ``gsd``
+        (:meth:`model_at`). Exposed for diagnostics and the coarse path."""
         x, scale = self.preprocess(image, gsd, valid)
-        session = self._get_session()
+        path = self.model_at(gsd)
+        out = self._run(path, x)
+        if path != self.model_path and self.coarse is not None and self.coarse[3] == "fine":
+            out[COVERED_MAP] = self._run(self.model_path, x)[COVERED_MAP]
+        return out, scale
+
+    def _run(self, path: Path, x: np.ndarray) -> np.ndarray:
+        """The output maps (N_OUT, gh, gw) of the network ``path`` on the input ``x``."""
+        session = self._get_session(path)
         out = session.run(None, {session.get_inputs()[0].name: x})[0][0]
         if out.shape[0] != N_OUT:
             raise DetectionError(
-                f"detector weights {self.model_path} give {out.shape[0]} output maps, "
+                f"detector weights {path} give {out.shape[0]} output maps, "
                 f"expected {N_OUT}: use weights made by `railwatch train`"
             )
-        return out, scale
+        return out
 
     def detect(
         self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
