@@ -6,7 +6,9 @@ benchmark's 7_010_000 + k; same protocol as ``bench_detect_accuracy.py --coarse`
 out), runs ``coarse.estimate_occupancy`` along the scenes' centrelines and along lines
 found in the image, and prints, for each, the relative widths ``REL_*_LOW`` and
 ``REL_*_HIGH`` that put the truth inside the interval on 90 % of the scenes with 5 %
-missed on either side. The interval is::
+missed on either side. Along centrelines the estimate is the default one, the learned
+classifier since 2026-12-02 evening (``REL_LEARNED_*``; ``--rules`` for the hand-set
+rules, ``REL_GIVEN_*``); along found lines the rules (``REL_FOUND_*``). The interval is::
 
     low  = est - (1 + REL_LOW * est + ends) * (1 + nodata)
     high = est + (1 + REL_HIGH * est + ends) * (1 + nodata)
@@ -25,6 +27,7 @@ from 1.19 to 0.73 between the two on the same 315 scenes, so the shipped widths 
 taken over both (630 renders); ``--renders current`` uses the benchmark's only.
 
     python benchmarks/derive_coarse_interval.py [--n 200] [--renders both|current] [--no-found]
+        [--rules]
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def _needs(truth: float, est: float, ends: float, nodata: float) -> tuple[float,
 
 
 def collect(
-    n: int, found: bool, renders: str = "both"
+    n: int, found: bool, renders: str = "both", learned: bool | None = None
 ) -> dict[str, list[tuple[int, float, float, float, float]]]:
     """Per scene: (seed range, need low, need high, inside with the current constants,
     relative error), along centrelines ("given") and found lines ("found")."""
@@ -91,7 +94,9 @@ def collect(
             if kind == "found" and not found:
                 continue
             diag: list[coarse.LineProfile] = []
-            est = coarse.estimate_occupancy(sc.image, GSD, clear, trk, diagnostics=diag)
+            est = coarse.estimate_occupancy(
+                sc.image, GSD, clear, trk, diagnostics=diag, learned=learned
+            )
             n_strings = sum(len(coarse._runs(lp.occupied)) for lp in diag)
             ends = n_strings * GSD / coarse.CONVENTIONAL_CAR_M
             lo, hi = _needs(truth, est.car_equivalents, ends, nodata)
@@ -128,9 +133,10 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=200, help="scenes per seed range")
     ap.add_argument("--no-found", action="store_true", help="only along centrelines")
     ap.add_argument("--renders", choices=("both", "current"), default="both")
+    ap.add_argument("--rules", action="store_true", help="the hand-set rules everywhere")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    out = collect(args.n, not args.no_found, args.renders)
+    out = collect(args.n, not args.no_found, args.renders, False if args.rules else None)
     for kind, rows in out.items():
         report(kind, rows)
     print(f"run time {time.perf_counter() - t0:.0f} s")

@@ -32,19 +32,31 @@ measured is how much track is occupied. The method:
    strong (dense blocks), a shadow or a black car keeps the strict ratio. Gaps under
    ``MAX_GAP_M`` closed, runs under ``MIN_RUN_M`` dropped. The occupied length is the
    number of occupied samples times the sample step.
+6. Learned decision (the default along given centrelines below ``LEARNED_MAX_GSD``,
+   instead of step 5): a small perceptron (:mod:`railwatch.detect.coarse_model`) gives
+   each sample a probability of standing inside a car from the features of
+   :func:`sample_features` (the evidence of step 4 at several lengths and offsets along
+   and across the track, the neighbouring lines' evidence relative to its own, the
+   side rule's requirement and its decision); each line is then decoded into strings by
+   a two-state Viterbi pass (:func:`decode_strings`: log-odds against a cut, a fixed
+   cost per change), so a string is kept or dropped as a whole. Fitted on simulator 3 m
+   scenes of the training style families by ``benchmarks/fit_coarse_occupancy.py``.
 
 Car equivalents are ``length / 14 m`` (Russian "conventional cars"); the interval runs
-from - (1 car + ``REL_GIVEN_LOW`` x estimate + a pixel per occupied string end) to
-+ (1 car + ``REL_GIVEN_HIGH`` x estimate + the same), ``REL_FOUND_*`` when the tracks had
-to be found in the image, widened by the fraction of pixels without data. The widths put
+from - (1 car + ``REL_LEARNED_LOW`` x estimate + a pixel per occupied string end) to
++ (1 car + ``REL_LEARNED_HIGH`` x estimate + the same) with the learned decision,
+``REL_GIVEN_*`` with the rules along given centrelines, ``REL_FOUND_*`` when the tracks
+had to be found in the image, widened by the fraction of pixels without data. The widths put
 the truth inside the interval on 90 % of the development scenes, 5 % missed on either
 side (``benchmarks/derive_coarse_interval.py``; docs/detection.md): the estimate errs
 low more often and further than high, so the interval reaches further up. At 10 m and
 coarser only the presence of a long train (occupied length at least 300 m) is reported
 (``method="presence"``).
 
-Not handled (docs/detection.md): faint cars (faded paint, haze; about a third of the
-cars' length on development scenes) are missed while blemishes of the ballast over long
+Not handled (docs/detection.md): a string of black cars beside its own low-sun shadow
+reads about 1.8 times its length with the learned decision (the rules keep it); faint
+cars (faded paint, haze; about a third of the cars' length on development scenes, with
+the rules) are missed while blemishes of the ballast over long
 empty track are counted, which cancel on average but not per scene; misregistration
 between the image and the given centrelines (a shift of more than about half a track
 spacing, 2.4 m, puts the lines between tracks or on the ground beside the yard); shadows
@@ -63,6 +75,7 @@ import cv2
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
+from railwatch.detect.coarse_model import OccupancyModel, load_model
 from railwatch.errors import InputError
 
 #: Length of a conventional car (metres): occupied length / this = car equivalents.
@@ -113,6 +126,15 @@ REL_GIVEN_LOW = 0.35
 REL_GIVEN_HIGH = 0.93
 REL_FOUND_LOW = 0.54
 REL_FOUND_HIGH = 3.52
+#: The same for the learned classifier along given centrelines (the default there): the
+#: 95th percentiles over the same 315 development scenes as rendered now
+#: (``derive_coarse_interval.py --renders current --no-found``, 2026-12-02).
+REL_LEARNED_LOW = 0.30
+REL_LEARNED_HIGH = 1.51
+#: The learned classifier is the default along given centrelines below this GSD
+#: (metres): fitted at 3 m, better than the rules at 1.5 m on development scenes, worse
+#: at 5 m (tracks 0.95 px apart; docs/detection.md).
+LEARNED_MAX_GSD = 4.0
 #: Occupied length (metres) that makes a "long train present".
 LONG_TRAIN_M = 300.0
 
@@ -262,6 +284,9 @@ def _resample(vertices: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray
 
 def _sample(img: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Bilinear samples of ``img`` at pixel-area coordinates ``pts`` (x, y)."""
+    chunk = 30_000  # OpenCV maps are at most 32767 wide
+    if len(pts) > chunk:
+        return np.concatenate([_sample(img, pts[i : i + chunk]) for i in range(0, len(pts), chunk)])
     mx = (pts[:, 0] - 0.5).astype(np.float32).reshape(1, -1)
     my = (pts[:, 1] - 0.5).astype(np.float32).reshape(1, -1)
     out = cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -453,17 +478,41 @@ def _neighbours(
     return out
 
 
-def _occupancy(
-    feats: np.ndarray,
-    valid: np.ndarray,
-    lines: list[np.ndarray],
-    gsd: float,
-    threshold: float,
-    step: float = 0.5,
-    diagnostics: list[LineProfile] | None = None,
-) -> tuple[float, int]:
-    """Occupied length (metres) and number of occupied strings along ``lines`` (see the
-    module docs); appends each line's :class:`LineProfile` to ``diagnostics`` when given."""
+@dataclass
+class _Evidence:
+    """The car evidence of every sample of every line (all lines concatenated; ``bounds``
+    splits them): what both the hand-set rules and the learned classifier decide on."""
+
+    profiles: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+    bounds: np.ndarray  #: line i is samples bounds[i]:bounds[i + 1]
+    reference: list[np.ndarray]  #: empty-track colour at each sample, per line
+    resid: np.ndarray  #: (N, 3) offset from the reference, 0 where no data
+    spread: np.ndarray  #: (3,) robust spread of the half-car averaged offsets on empty track
+    noise: np.ndarray  #: (3,) robust spread of single offsets on empty track
+    x: np.ndarray  #: (N, 3) half-car averaged offset / spread
+    ev: np.ndarray  #: (N,) its length (evidence, noise units)
+    need: np.ndarray  #: (N,) evidence the side rule asks for (from the neighbours)
+    neighbours: list[np.ndarray]  #: see :func:`_neighbours`
+    dark: np.ndarray  #: (N,) colourless darkening
+    ok: np.ndarray  #: (N,) data present and not dropped at a crossing
+
+
+def _line_average(values: np.ndarray, bounds: np.ndarray, k: int) -> np.ndarray:
+    """Running mean of ``values`` (N, C) over ``k`` samples within each line."""
+    kernel = np.ones(k) / k
+    out = np.zeros_like(values)
+    first = (k - 1) // 2  # centred as np.convolve(mode="same"), also on lines shorter than k
+    for a, b in itertools.pairwise(bounds):
+        for c in range(values.shape[1]):
+            out[a:b, c] = np.convolve(values[a:b, c], kernel, mode="full")[first : first + b - a]
+    return out
+
+
+def _evidence(
+    feats: np.ndarray, valid: np.ndarray, lines: list[np.ndarray], gsd: float, step: float
+) -> _Evidence | None:
+    """Steps 2-4 of the module docs: profiles, local empty-track reference, evidence, and
+    the side rule's requirement from the neighbouring lines."""
     h, w = valid.shape
     profiles = []
     for verts in lines:
@@ -476,7 +525,7 @@ def _occupancy(
             continue
         profiles.append((pts, tang, _sample(feats, pts).astype(np.float64), ok))
     if not profiles:
-        return 0.0, 0
+        return None
     _drop_crossings(profiles, TRACK_SPACING_M / gsd)
     pooled = np.concatenate([f[ok] for _, _, f, ok in profiles])
     med = np.median(pooled, axis=0)
@@ -518,51 +567,274 @@ def _occupancy(
     # 3. evidence: the offset from the local empty-track colour, averaged over half a
     #    car (a car shifts every sample the same way, noise averages out), in units of
     #    the averaged offsets' robust spread on empty track
+    bounds = np.cumsum([0, *[len(p) for p, _, _, _ in profiles]])
+    ok_all = np.concatenate([ok for _, _, _, ok in profiles])
+    reference = [b + fl for b, fl in zip(base, field, strict=True)]
+    resid_all = np.concatenate([f - r for (_, _, f, _), r in zip(profiles, reference, strict=True)])
+    resid_all[~ok_all] = 0.0
     k = max(1, round(0.5 * CONVENTIONAL_CAR_M / gsd / step))
-    kernel = np.ones(k) / k
-    smooth, inliers = [], []
-    for i, (_, _, f, ok) in enumerate(profiles):
-        r = f - base[i] - field[i]
-        r[~ok] = 0.0
-        smooth.append(np.stack([np.convolve(r[:, c], kernel, mode="same") for c in range(3)], 1))
-        inliers.append(ok & (np.sqrt(((r / noise) ** 2).sum(axis=1)) <= INLIER))
-    quiet = np.concatenate([sm[inl] for sm, inl in zip(smooth, inliers, strict=True)])
-    if len(quiet) < 10:
-        quiet = np.concatenate([sm[ok] for sm, (_, _, _, ok) in zip(smooth, profiles, strict=True)])
+    smooth = _line_average(resid_all, bounds, k)
+    inl = ok_all & (np.sqrt(((resid_all / noise) ** 2).sum(axis=1)) <= INLIER)
+    quiet = smooth[inl] if inl.sum() >= 10 else smooth[ok_all]
     spread = np.maximum(np.median(np.abs(quiet), axis=0) * 1.4826, 0.25 * noise)
     # 4. a car seen from the neighbouring track's line (1.6 px away at 3 m) is counted
     #    once: each sample against the samples of other lines about one track spacing to
     #    either side; a weaker copy of a neighbour's colour offset is its spill, an
     #    offset as strong and pointing the same way is a second string (dense blocks),
     #    a colourless darkening beside a string is held to the strict ratio (shadows)
-    sizes = [len(pts) for pts, _, _, _ in profiles]
-    x = np.concatenate(smooth) / spread
-    ok_all = np.concatenate([ok for _, _, _, ok in profiles])
+    x = smooth / spread
     x[~ok_all] = 0.0
     ev_all = np.sqrt((x**2).sum(axis=1))
     raw = x * spread
     dark = (raw[:, 0] < 0) & (np.hypot(raw[:, 1], raw[:, 2]) < DARK_CHROMA * -raw[:, 0])
     need = np.zeros_like(ev_all)
-    for nb in _neighbours(profiles, TRACK_SPACING_M / gsd):
+    nbs = _neighbours(profiles, TRACK_SPACING_M / gsd)
+    for nb in nbs:
         has = nb >= 0
         j = nb[has]
         cos = (x[has] * x[j]).sum(axis=1) / np.maximum(ev_all[has] * ev_all[j], 1e-9)
         same = (cos >= SAME_COS) & ~dark[has] & ~dark[j]
         ratio = np.where(same, SIDE_RATIO_SAME, SIDE_RATIO)
         need[has] = np.maximum(need[has], ratio * ev_all[j])
-    bounds = np.cumsum([0, *sizes])
-    evid = [ev_all[a:b] for a, b in itertools.pairwise(bounds)]
-    needs = [need[a:b] for a, b in itertools.pairwise(bounds)]
+    return _Evidence(
+        profiles, bounds, reference, resid_all, spread, noise, x, ev_all, need, nbs, dark, ok_all
+    )
+
+
+def _rule_occupied(e: _Evidence, threshold: float) -> np.ndarray:
+    """Step 5, the hand-set rule: evidence at least ``threshold`` and at least what the
+    side rule asks for (before the run cleaning)."""
+    return (e.ev >= threshold) & e.ok & (e.ev >= e.need)
+
+
+#: Names of the per-sample features of :func:`sample_features` (the learned model's input).
+FEATURES: tuple[str, ...] = (
+    "log_ev_half_car",
+    "log_ev_car",
+    "log_ev_3_cars",
+    "asinh_x_lum",
+    "asinh_x_chroma1",
+    "asinh_x_chroma2",
+    "log_single",
+    "log_nb_max_rel",
+    "log_nb_min_rel",
+    "cos_nb_max",
+    "n_neighbour_sides",
+    "dark",
+    "dark_nb_max",
+    "log_need_over_ev",
+    "log_across_quarter_max_rel",
+    "log_across_quarter_min_rel",
+    "log_across_half_max_rel",
+    "log_across_half_min_rel",
+    "log_ev_max_car",
+    "log_ev_min_half_car",
+    "log_ev_6_cars",
+    "log_ev_1_car_away_max_rel",
+    "log_ev_1_car_away_min_rel",
+    "log_ev_2_cars_away_max_rel",
+    "log_ev_2_cars_away_min_rel",
+    "rule",
+)
+
+
+def sample_features(e: _Evidence, feats: np.ndarray, gsd: float, step: float) -> np.ndarray:
+    """Per-sample features (N, len(FEATURES)) for the learned occupancy classifier:
+    the evidence over half a car, one car and three cars, its direction, a single
+    sample's offset, the strongest and weakest neighbouring line's evidence (and the
+    cosine with the stronger), the side rule's requirement, the evidence a quarter and a
+    half track spacing to either side of the line (against the line's own reference),
+    the largest evidence within a car and the smallest within half a car along the line,
+    the evidence over six cars, one and two cars further along the line (the larger and
+    the smaller of the two sides), and the hand-set rule. Nothing about the scene or the
+    line as a whole: such features (tried: the line's and the scene's share over 4 units,
+    quantiles of the scene's evidence) let the model learn the simulator's yards and
+    it read 9 cars for 399 on yards of the second renderer."""
+    from scipy.ndimage import maximum_filter1d, minimum_filter1d
+
+    spacing = TRACK_SPACING_M / gsd
+    cars = CONVENTIONAL_CAR_M / gsd / step  # samples per car
+    k_half, k_car, k_3 = (max(1, round(f * cars)) for f in (0.5, 1.0, 3.0))
+    ok = e.ok
+    ev = e.ev
+    x1 = _line_average(e.resid, e.bounds, k_car) / e.spread
+    x3 = _line_average(e.resid, e.bounds, k_3) / e.spread
+    ev1 = np.sqrt((x1**2).sum(axis=1))
+    ev3 = np.sqrt((x3**2).sum(axis=1))
+    single = np.sqrt(((e.resid / e.noise) ** 2).sum(axis=1))
+    # neighbours: strongest per side over the distances of NEIGHBOUR_AT
+    side_ev = np.zeros((len(ev), 2))
+    side_idx = np.full((len(ev), 2), -1)
+    has_side = np.zeros((len(ev), 2), dtype=bool)
+    for n, nb in enumerate(e.neighbours):
+        s = n % 2
+        has = nb >= 0
+        val = np.where(has, ev[np.maximum(nb, 0)], -1.0)
+        better = has & (val > side_ev[:, s] - (~has_side[:, s]) * 1e9)
+        side_ev[:, s] = np.where(better, val, side_ev[:, s])
+        side_idx[:, s] = np.where(better, nb, side_idx[:, s])
+        has_side[:, s] |= has
+    side_ev[~has_side] = 0.0
+    top = np.argmax(side_ev, axis=1)
+    rows = np.arange(len(ev))
+    nb_max, nb_min = side_ev[rows, top], side_ev[rows, 1 - top]
+    j = side_idx[rows, top]
+    hj = j >= 0
+    cos = np.zeros(len(ev))
+    jj = np.maximum(j, 0)
+    cos[hj] = (e.x[hj] * e.x[jj[hj]]).sum(axis=1) / np.maximum(ev[hj] * ev[jj[hj]], 1e-9)
+    dark_nb = np.where(hj, e.dark[jj], False)
+    # across the track, against this line's own reference
+    pts = np.concatenate([p for p, _, _, _ in e.profiles])
+    tang = np.concatenate([t for _, t, _, _ in e.profiles])
+    normal = np.stack([-tang[:, 1], tang[:, 0]], axis=1)
+    ref = np.concatenate(e.reference)
+    across = []
+    for frac in (0.25, 0.5):
+        pair = []
+        for sgn in (1.0, -1.0):
+            r = _sample(feats, pts + sgn * frac * spacing * normal).astype(np.float64) - ref
+            r[~ok] = 0.0
+            xs = _line_average(r, e.bounds, k_half) / e.spread
+            pair.append(np.sqrt((xs**2).sum(axis=1)))
+        across.append(np.maximum(pair[0], pair[1]))
+        across.append(np.minimum(pair[0], pair[1]))
+    x6 = _line_average(e.resid, e.bounds, 2 * k_3) / e.spread
+    ev6 = np.sqrt((x6**2).sum(axis=1))
+    ev_max = np.zeros(len(ev))
+    ev_min = np.zeros(len(ev))
+    away = np.zeros((len(ev), 4))
+    for a, b in itertools.pairwise(e.bounds):
+        seg = ev[a:b]
+        ev_max[a:b] = maximum_filter1d(seg, size=k_car, mode="nearest")
+        ev_min[a:b] = minimum_filter1d(seg, size=k_half, mode="nearest")
+        for c, kk in enumerate((k_car, 2 * k_car)):
+            idx = np.arange(b - a)
+            fwd = seg[np.clip(idx + kk, 0, b - a - 1)]
+            bwd = seg[np.clip(idx - kk, 0, b - a - 1)]
+            away[a:b, 2 * c] = np.maximum(fwd, bwd)
+            away[a:b, 2 * c + 1] = np.minimum(fwd, bwd)
+    lg = np.log1p
+    own = lg(ev)
+
+    def rel(v: np.ndarray) -> np.ndarray:
+        return np.asarray(lg(v) - own)
+
+    out = np.stack(
+        [
+            own,
+            lg(ev1),
+            lg(ev3),
+            np.arcsinh(e.x[:, 0]),
+            np.arcsinh(e.x[:, 1]),
+            np.arcsinh(e.x[:, 2]),
+            lg(single),
+            rel(nb_max),
+            rel(nb_min),
+            cos,
+            has_side.sum(axis=1).astype(np.float64),
+            e.dark.astype(np.float64),
+            dark_nb.astype(np.float64),
+            lg(e.need) - lg(ev),
+            rel(across[0]),
+            rel(across[1]),
+            rel(across[2]),
+            rel(across[3]),
+            lg(ev_max),
+            lg(ev_min),
+            lg(ev6),
+            rel(away[:, 0]),
+            rel(away[:, 1]),
+            rel(away[:, 2]),
+            rel(away[:, 3]),
+            _rule_occupied(e, 4.0).astype(np.float64),
+        ],
+        axis=1,
+    )
+    return np.asarray(out, np.float64)
+
+
+def _occupancy(
+    feats: np.ndarray,
+    valid: np.ndarray,
+    lines: list[np.ndarray],
+    gsd: float,
+    threshold: float,
+    step: float = 0.5,
+    diagnostics: list[LineProfile] | None = None,
+    model: OccupancyModel | None = None,
+) -> tuple[float, int]:
+    """Occupied length (metres) and number of occupied strings along ``lines`` (see the
+    module docs); appends each line's :class:`LineProfile` to ``diagnostics`` when given.
+    With ``model`` the samples are decided by the learned classifier
+    (:mod:`railwatch.detect.coarse_model`) instead of the hand-set rule."""
+    e = _evidence(feats, valid, lines, gsd, step)
+    if e is None:
+        return 0.0, 0
+    if model is None:
+        return _strings(e, _rule_occupied(e, threshold), gsd, step, diagnostics)
+    prob = model.probability(sample_features(e, feats, gsd, step))
+    return _strings(
+        e, decode_strings(e, prob, model.cut, model.switch), gsd, step, diagnostics, clean=False
+    )
+
+
+def decode_strings(e: _Evidence, prob: np.ndarray, cut: float, switch: float) -> np.ndarray:
+    """Occupied samples from the learned probabilities, line by line: the on/off sequence
+    that maximises the summed log-odds against ``cut`` of its occupied samples minus
+    ``switch`` per change (two-state Viterbi). A string is long and a gap inside it short,
+    so a short run of middling probability joins its neighbours or drops out as a whole
+    instead of sample by sample; samples without data are neutral and never occupied."""
+    p = np.clip(prob, 1e-6, 1 - 1e-6)
+    gain = np.where(e.ok, np.log(p / (1 - p)) - math.log(cut / (1 - cut)), 0.0)
+    out = np.zeros(len(gain), dtype=bool)
+    for a, b in itertools.pairwise(e.bounds):
+        out[a:b] = _viterbi(gain[a:b], switch)
+    return out & e.ok
+
+
+def _viterbi(gain: np.ndarray, switch: float) -> np.ndarray:
+    """Best on/off sequence for per-sample gains (on) with ``switch`` per change; the line
+    starts off (a string that starts at the first sample pays one change)."""
+    n = len(gain)
+    from_on_to_off = np.zeros(n, dtype=bool)  # best way into "off" at i came from "on"
+    from_off_to_on = np.zeros(n, dtype=bool)
+    off, on = 0.0, -math.inf
+    for i, g in enumerate(gain.tolist()):
+        to_off = on - switch > off
+        to_on = off - switch > on
+        off, on = max(off, on - switch), g + max(on, off - switch)
+        from_on_to_off[i] = to_off
+        from_off_to_on[i] = to_on
+    state = on > off
+    seq = np.zeros(n, dtype=bool)
+    for i in range(n - 1, -1, -1):
+        seq[i] = state
+        state = not from_off_to_on[i] if state else bool(from_on_to_off[i])
+    return seq
+
+
+def _strings(
+    e: _Evidence,
+    occ_all: np.ndarray,
+    gsd: float,
+    step: float,
+    diagnostics: list[LineProfile] | None = None,
+    clean: bool = True,
+) -> tuple[float, int]:
+    """Occupied length (metres) and number of strings from the samples decided occupied
+    (all lines concatenated); with ``clean`` gaps under ``MAX_GAP_M`` are closed and
+    runs under ``MIN_RUN_M`` dropped, per line."""
     min_run = max(1, round(MIN_RUN_M / gsd / step))
     max_gap = max(1, round(MAX_GAP_M / gsd / step))
     length, strings = 0.0, 0
-    for i, (pts, tang, _, ok) in enumerate(profiles):
-        occ = (evid[i] >= threshold) & ok & (evid[i] >= needs[i])
-        occ = _clean_runs(occ, min_run, max_gap) & ok
+    for i, (pts, tang, _, ok) in enumerate(e.profiles):
+        a, b = e.bounds[i], e.bounds[i + 1]
+        occ = (_clean_runs(occ_all[a:b], min_run, max_gap) if clean else occ_all[a:b]) & ok
         length += float(occ.sum()) * step * gsd
         strings += len(_runs(occ))
         if diagnostics is not None:
-            diagnostics.append(LineProfile(pts, tang, ok, base[i] + field[i], evid[i], occ))
+            diagnostics.append(LineProfile(pts, tang, ok, e.reference[i], e.ev[a:b], occ))
     return length, strings
 
 
@@ -574,13 +846,18 @@ def estimate_occupancy(
     *,
     threshold: float = 4.0,
     diagnostics: list[LineProfile] | None = None,
+    learned: bool | None = None,
+    model: OccupancyModel | None = None,
 ) -> CoarseEstimate:
     """Occupied track length and car equivalents of a coarse image (see module docs).
 
     ``image`` is (H, W, 3) uint8 RGB, ``gsd`` metres per pixel, ``valid`` an optional
     (H, W) bool data mask, ``tracks`` optional track centrelines in pixel
     (column, row) coordinates of ``image`` (much more accurate when given).
-    ``threshold`` is the car evidence needed, in robust noise units.
+    ``threshold`` is the car evidence needed, in robust noise units, by the hand-set
+    rules. ``learned`` chooses the learned per-sample classifier (``model``, default the
+    shipped one) instead of those rules; by default it is used along given centrelines
+    below ``LEARNED_MAX_GSD`` (where it was fitted and checked), the rules elsewhere.
     """
     if image.ndim != 3 or image.shape[2] < 3:
         raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
@@ -601,17 +878,27 @@ def estimate_occupancy(
         lines = _corridor_lines(grey, ok, gsd, dirs)
     feats = _invariant_colour(image[..., :3])
     feats[~ok] = np.median(feats[ok], axis=0)
-    length, n_strings = _occupancy(feats, ok, lines, gsd, threshold, diagnostics=diagnostics)
+    given = tracks is not None and not tracks.is_empty
+    if learned is None:
+        learned = given and gsd < LEARNED_MAX_GSD
+    occ_model = None
+    if learned:
+        occ_model = model if model is not None else load_model()
+    length, n_strings = _occupancy(
+        feats, ok, lines, gsd, threshold, diagnostics=diagnostics, model=occ_model
+    )
     cars = length / CONVENTIONAL_CAR_M
     nodata = 1.0 - float(ok.mean())
     # 1 car + REL x estimate + a pixel per string end (where a string starts and stops
     # is uncertain by about a pixel) below and above, widened by the share of pixels
     # without data. The REL widths put the truth inside on 90 % of the development
     # scenes (5 % missed on either side); larger along lines found in the image.
-    given = tracks is not None and not tracks.is_empty
-    rel_low, rel_high = (
-        (REL_GIVEN_LOW, REL_GIVEN_HIGH) if given else (REL_FOUND_LOW, REL_FOUND_HIGH)
-    )
+    if learned and given:
+        rel_low, rel_high = REL_LEARNED_LOW, REL_LEARNED_HIGH
+    elif given:
+        rel_low, rel_high = REL_GIVEN_LOW, REL_GIVEN_HIGH
+    else:
+        rel_low, rel_high = REL_FOUND_LOW, REL_FOUND_HIGH
     ends = n_strings * gsd / CONVENTIONAL_CAR_M
     below = (1.0 + rel_low * cars + ends) * (1.0 + nodata)
     above = (1.0 + rel_high * cars + ends) * (1.0 + nodata)

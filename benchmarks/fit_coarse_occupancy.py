@@ -1,0 +1,407 @@
+"""Fit (and check) the learned per-sample occupancy classifier of the coarse estimate.
+
+Data: 3 m simulator scenes drawn as the benchmark draws them (``scene_params`` of
+``bench_detect_accuracy.py``, 512 x 512 px, no cloud, pixels under haze or cloud shadow
+not read, scenes under 80 % clear left out), from seeds 7_300_000 + k (never the
+benchmark's 7_010_000 + k nor the development seeds 7_050_000 + k / 7_060_000 + k),
+with the style replaced by one of the *training* families (temperate, continental,
+industrial-dark; arid and winter are held out) and 10 % of the scenes empty. Every
+sample along the scene's track centrelines (every half pixel) gets the features of
+``coarse.sample_features`` and a label: inside a car's length over couplers (its drawn
+body extended by half the coupler gap, 0.475 m, at either end) or not. Every fourth
+sample of every line is kept for fitting.
+
+Model: each feature clipped to its 0.5th-99.5th percentile on the training samples,
+standardised, a one-hidden-layer perceptron (32 ReLU units), logistic loss, Adam (8
+epochs), fitted with NumPy (fixed seed: the same command gives the same weights). The
+decoding (``coarse.decode_strings``: cut on the probability, cost per on/off change) is
+chosen on 60 further training-style scenes (seeds 7_300_240 + k) and 120 development
+scenes (seeds 7_050_000 + k, every style; 135 usable with cars), pooled: the pair with the
+most scenes within ±15 %, ties by the median absolute error. Writes
+``src/railwatch/detect/coarse_occupancy.json``. About 10-15 min on the 2-core VM
+(rendering and features; the fit itself takes seconds).
+
+Check (``--check N``, ``--check-synth N``, or ``--model FILE`` to check without fitting):
+car equivalents along the centrelines with the hand-set rules and with the model on
+development scenes (seeds 7_050_000 + k, every style, so arid and winter are held-out
+families), and on yards drawn by the project's second renderer
+(``detect.model_synth.draw_yard``, seeds 7_400_000 + k), which the model never saw.
+
+    python benchmarks/fit_coarse_occupancy.py [--train 240] [--check 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiLineString
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_detect_accuracy import scene_params
+
+from railwatch.detect import coarse
+from railwatch.detect.coarse_model import MODEL_PATH, OccupancyModel
+from railwatch.sim.cars import COUPLER_GAP
+from railwatch.sim.conditions import MASK_CLEAR, MASK_SNOW
+from railwatch.sim.params import SceneParams
+from railwatch.sim.scene import RenderedScene, render_scene
+
+GSD = 3.0
+STEP = 0.5
+TRAIN_START = 300_000
+CHECK_START = 50_000
+TRAIN_STYLES = ("temperate", "continental", "industrial-dark")
+SUBSAMPLE = 4
+
+
+def train_params(k: int, gsd: float = GSD) -> SceneParams:
+    """Training scene ``k``: the benchmark's draw from seed 7_300_000 + k, a training
+    style, and 10 % of scenes empty."""
+    p = scene_params(TRAIN_START + k, gsd).with_(
+        size_px=(512, 512),
+        n_cars=0 if k % 10 == 9 else int(20 + (k * 37) % 130),
+        cloud_cover=0.0,
+        style=TRAIN_STYLES[k % len(TRAIN_STYLES)],
+    )
+    return p
+
+
+def check_params(k: int, gsd: float = GSD, start: int = CHECK_START) -> SceneParams:
+    """Development scene ``k`` exactly as the interval derivation draws it."""
+    return scene_params(start + k, gsd).with_(
+        size_px=(512, 512), n_cars=int(20 + (k * 37) % 130), cloud_cover=0.0
+    )
+
+
+def prepare(sc: RenderedScene) -> tuple[np.ndarray, MultiLineString, int] | None:
+    """Clear-pixel mask, centrelines in pixels and the visible truth count; None when
+    the scene is under 80 % clear."""
+    clear = sc.valid & np.isin(sc.mask, (MASK_CLEAR, MASK_SNOW))
+    if clear.sum() < 0.8 * sc.valid.sum():
+        return None
+    truth = sum(1 for t in sc.truth if t.valid_fraction >= 0.5 and t.clear_fraction >= 0.5)
+    inv = ~sc.transform
+    tracks = MultiLineString(
+        [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
+    )
+    return clear, tracks, truth
+
+
+def scene_samples(sc: RenderedScene) -> tuple[np.ndarray, np.ndarray] | None:
+    """Features and labels of every usable sample along the scene's centrelines."""
+    prep = prepare(sc)
+    if prep is None:
+        return None
+    clear, tracks, _ = prep
+    img = sc.image[..., :3]
+    feats = coarse._invariant_colour(img)
+    feats[~clear] = np.median(feats[clear], axis=0)
+    e = coarse._evidence(feats, clear, coarse._polylines(tracks), GSD, STEP)
+    if e is None:
+        return None
+    x = coarse.sample_features(e, feats, GSD, STEP)
+    pts = np.concatenate([p for p, _, _, _ in e.profiles])
+    pad = 0.5 * COUPLER_GAP / GSD
+    cars = [t.polygon_px.buffer(pad, join_style="mitre") for t in sc.truth]
+    if cars:
+        union = shapely.union_all(cars)
+        y = shapely.contains_xy(union, pts[:, 0], pts[:, 1]).astype(np.float64)
+    else:
+        y = np.zeros(len(pts))
+    keep = np.zeros(len(pts), dtype=bool)
+    for a, b in itertools.pairwise(e.bounds):
+        keep[a:b:SUBSAMPLE] = True
+    keep &= e.ok
+    return x[keep].astype(np.float32), y[keep].astype(np.float32)
+
+
+def collect(n: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    for k in range(n):
+        out = scene_samples(render_scene(train_params(k)))
+        if out is not None:
+            yield k, *out
+
+
+def fit(x: np.ndarray, y: np.ndarray, hidden: int, epochs: int, seed: int = 0) -> OccupancyModel:
+    """One hidden layer, ReLU, logistic loss, Adam (lr 3e-3, batch 2048, L2 1e-5)."""
+    rng = np.random.default_rng(seed)
+    low, high = np.quantile(x, 0.005, axis=0), np.quantile(x, 0.995, axis=0)
+    x = np.clip(x, low, high)
+    mean = x.mean(axis=0)
+    scale = np.maximum(x.std(axis=0), 1e-6)
+    z = (x - mean) / scale
+    f = z.shape[1]
+    params = {
+        "w1": rng.normal(0, np.sqrt(2.0 / f), (f, hidden)),
+        "b1": np.zeros(hidden),
+        "w2": rng.normal(0, np.sqrt(1.0 / hidden), hidden),
+        "b2": np.array([np.log(max(y.mean(), 1e-3) / max(1 - y.mean(), 1e-3))]),
+    }
+    m = {k: np.zeros_like(v) for k, v in params.items()}
+    v = {k: np.zeros_like(v) for k, v in params.items()}
+    lr, b1_, b2_, eps, l2, batch = 3e-3, 0.9, 0.999, 1e-8, 1e-5, 2048
+    t = 0
+    for ep in range(epochs):
+        order = rng.permutation(len(z))
+        loss_sum = 0.0
+        for s in range(0, len(order), batch):
+            idx = order[s : s + batch]
+            zb, yb = z[idx], y[idx]
+            pre = zb @ params["w1"] + params["b1"]
+            hid = np.maximum(pre, 0.0)
+            logit = hid @ params["w2"] + params["b2"][0]
+            p = 1.0 / (1.0 + np.exp(-np.clip(logit, -40, 40)))
+            loss_sum += float(-(yb * np.log(p + 1e-9) + (1 - yb) * np.log(1 - p + 1e-9)).sum())
+            g = (p - yb) / len(idx)
+            grads = {
+                "w2": hid.T @ g + l2 * params["w2"],
+                "b2": np.array([g.sum()]),
+            }
+            gh = np.outer(g, params["w2"]) * (pre > 0)
+            grads["w1"] = zb.T @ gh + l2 * params["w1"]
+            grads["b1"] = gh.sum(axis=0)
+            t += 1
+            for k in params:
+                m[k] = b1_ * m[k] + (1 - b1_) * grads[k]
+                v[k] = b2_ * v[k] + (1 - b2_) * grads[k] ** 2
+                mh = m[k] / (1 - b1_**t)
+                vh = v[k] / (1 - b2_**t)
+                params[k] = params[k] - lr * mh / (np.sqrt(vh) + eps)
+        print(f"  epoch {ep + 1}: log loss {loss_sum / len(z):.4f}", flush=True)
+    return OccupancyModel(
+        features=coarse.FEATURES,
+        low=low,
+        high=high,
+        mean=mean.astype(np.float64),
+        scale=scale.astype(np.float64),
+        w1=params["w1"],
+        b1=params["b1"],
+        w2=params["w2"],
+        b2=float(params["b2"][0]),
+    )
+
+
+CUTS = (0.3, 0.35, 0.4, 0.45)
+SWITCHES = (0.0, 2.0, 5.0, 10.0, 20.0)
+
+
+def tune_decoding(model: OccupancyModel, first: int, n: int, dev: int) -> tuple[float, float]:
+    """The cut on the probability and the switch cost of the string decoding
+    (``coarse.decode_strings``) with the most scenes within ±15 % (ties: the smaller
+    median absolute error) on training-style scenes ``first`` .. ``first + n - 1`` (not
+    used for fitting) and the first ``dev`` development scenes (seeds 7_050_000 + k,
+    every style), pooled; scenes without cars left out."""
+    errs: dict[tuple[float, float], list[float]] = {(c, w): [] for c in CUTS for w in SWITCHES}
+    scenes = [train_params(k) for k in range(first, first + n)]
+    scenes += [check_params(k) for k in range(dev)]
+    for params in scenes:
+        sc = render_scene(params)
+        prep = prepare(sc)
+        if prep is None:
+            continue
+        clear, tracks, truth = prep
+        if truth == 0:
+            continue
+        feats = coarse._invariant_colour(sc.image[..., :3])
+        feats[~clear] = np.median(feats[clear], axis=0)
+        e = coarse._evidence(feats, clear, coarse._polylines(tracks), GSD, STEP)
+        if e is None:
+            continue
+        prob = model.probability(coarse.sample_features(e, feats, GSD, STEP))
+        for c, w in errs:
+            occ = coarse.decode_strings(e, prob, c, w)
+            length, _ = coarse._strings(e, occ, GSD, STEP, clean=False)
+            errs[(c, w)].append((length / coarse.CONVENTIONAL_CAR_M - truth) / truth)
+    for (c, w), v in errs.items():
+        print("  " + summary(f"cut {c}, switch {w}", v))
+
+    def rank(key: tuple[float, float]) -> tuple[float, float]:
+        a = np.abs(errs[key])
+        return -float(np.mean(a <= 0.15)), float(np.median(a))
+
+    return min(errs, key=rank)
+
+
+def estimate(sc: RenderedScene, model: OccupancyModel | None) -> tuple[float, int] | None:
+    """(car equivalents along the centrelines, truth); None when unusable."""
+    prep = prepare(sc)
+    if prep is None:
+        return None
+    clear, tracks, truth = prep
+    est = coarse.estimate_occupancy(
+        sc.image, GSD, clear, tracks, model=model, learned=model is not None
+    )
+    return est.car_equivalents, truth
+
+
+def synth_scene(k: int, size_m: float = 768.0) -> tuple[np.ndarray, MultiLineString, int] | None:
+    """A yard drawn by the project's second renderer (``detect.model_synth.draw_yard``,
+    flat shapes at 1.5 m area-averaged to 3 m, then Gaussian noise of 2 DN), seed
+    7_400_000 + k: the image, its track centrelines in pixels (replayed from the same
+    random stream: ``draw_yard`` does not return them) and the number of cars whose
+    centre is inside the image. None for a yard drawn without tracks."""
+    import cv2
+
+    from railwatch.detect import model_synth as ms
+
+    seed = 7_400_000 + k
+    rng = np.random.default_rng(seed)
+    img, cars = ms.draw_yard(rng, size_m, GSD / 2)
+    n = round(size_m / GSD)
+    img = cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA).astype(np.float32)
+    img += np.random.default_rng(seed + 1).normal(0, 2.0, img.shape).astype(np.float32)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    # replay the random stream up to the track layout
+    r2 = np.random.default_rng(seed)
+    ms._background(ms._Canvas(size_m, GSD / 2, r2))
+    r2.uniform(0, 2 * np.pi)
+    r2.uniform(0.15, 1.3)
+    if not r2.random() < 0.9:
+        return None
+    ang = r2.uniform(0, 180)
+    ntr = int(r2.integers(1, 14))
+    spacing = r2.uniform(4.3, 6.0)
+    centre = np.array([size_m / 2, size_m / 2]) + r2.uniform(-size_m / 3, size_m / 3, 2)
+    a = np.deg2rad(ang)
+    u, v = np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
+    span = size_m * 1.6
+    lines = []
+    for t in range(ntr):
+        o = centre + v * (-spacing * (ntr - 1) / 2 + t * spacing)
+        lines.append(LineString([(o - u * span / 2) / GSD, (o + u * span / 2) / GSD]))
+    for c in cars:  # every car on a replayed line (the replay is exact)
+        d = min(ln.distance(shapely.Point(c.cx / GSD, c.cy / GSD)) for ln in lines)
+        if d > 0.3:
+            raise RuntimeError(f"synth scene {k}: track replay failed ({d:.2f} px)")
+    truth = sum(1 for c in cars if 0 <= c.cx < size_m and 0 <= c.cy < size_m)
+    return img, MultiLineString(lines), truth
+
+
+def check_synth(model: OccupancyModel, n: int) -> None:
+    rows = []
+    for k in range(n):
+        sc = synth_scene(k)
+        if sc is None:
+            continue
+        img, tracks, truth = sc
+        r0 = coarse.estimate_occupancy(img, GSD, None, tracks).car_equivalents
+        r1 = coarse.estimate_occupancy(
+            img, GSD, None, tracks, learned=True, model=model
+        ).car_equivalents
+        rows.append((truth, (r0 - truth) / max(truth, 1), (r1 - truth) / max(truth, 1)))
+    print(summary("second renderer, rules", [r[1] for r in rows]))
+    print(summary("second renderer, model", [r[2] for r in rows]))
+    for lo, hi in ((0, 1), (1, 40), (40, 150), (150, 10_000)):
+        sub = [r for r in rows if lo <= r[0] < hi]
+        print(f"  truth {lo}-{hi}: " + summary("rules", [r[1] for r in sub]))
+        print(f"  truth {lo}-{hi}: " + summary("model", [r[2] for r in sub]))
+
+
+def summary(name: str, errs: list[float]) -> str:
+    a = np.abs(np.asarray(errs))
+    if not len(a):
+        return f"{name}: none"
+    return (
+        f"{name}: {len(a)} scenes, within ±15 % {np.mean(a <= 0.15):.1%}, median "
+        f"{np.median(a):.1%}, mean {a.mean():.1%}, bias {np.median(errs):+.1%}"
+    )
+
+
+def check(model: OccupancyModel, n: int, start: int) -> None:
+    rows: list[tuple[str, float, float]] = []
+    for k in range(n):
+        p = check_params(k, start=start)
+        sc = render_scene(p)
+        r0 = estimate(sc, None)
+        r1 = estimate(sc, model)
+        if r0 is None or r1 is None:
+            continue
+        truth = r0[1]
+        rows.append((p.style, (r0[0] - truth) / max(truth, 1), (r1[0] - truth) / max(truth, 1)))
+    for label, sel in (
+        ("all", lambda s: True),
+        ("training styles", lambda s: s in TRAIN_STYLES),
+        ("held-out styles (arid, winter)", lambda s: s not in TRAIN_STYLES),
+    ):
+        sub = [r for r in rows if sel(r[0])]
+        print(summary(f"rules, {label}", [r[1] for r in sub]))
+        print(summary(f"model, {label}", [r[2] for r in sub]))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--train", type=int, default=240, help="training scenes")
+    ap.add_argument("--tune", type=int, default=60, help="training-style scenes to tune on")
+    ap.add_argument("--tune-dev", type=int, default=120, help="development scenes to tune on")
+    ap.add_argument("--hidden", type=int, default=32)
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--check", type=int, default=0, help="development scenes to check on")
+    ap.add_argument("--check-synth", type=int, default=0, help="second-renderer yards")
+    ap.add_argument("--model", type=Path, default=None, help="check this model, no fit")
+    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument("--cache", type=Path, default=None, help="npz cache of the samples")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    if args.model is not None:
+        from railwatch.detect.coarse_model import load_model
+
+        model = load_model(args.model)
+        if args.check:
+            check(model, args.check, CHECK_START)
+        if args.check_synth:
+            check_synth(model, args.check_synth)
+        return 0
+    if args.cache is not None and args.cache.exists():
+        d = np.load(args.cache)
+        x, y = d["x"], d["y"]
+    else:
+        xs, ys = [], []
+        for k, xk, yk in collect(args.train):
+            xs.append(xk)
+            ys.append(yk)
+            if k % 20 == 0:
+                print(f"scene {k}: {len(xk)} samples, {yk.mean():.1%} occupied", flush=True)
+        x, y = np.concatenate(xs), np.concatenate(ys)
+        if args.cache is not None:
+            np.savez_compressed(args.cache, x=x, y=y)
+    print(f"{len(x)} samples, {y.mean():.1%} occupied ({time.perf_counter() - t0:.0f} s)")
+    model = fit(x.astype(np.float64), y.astype(np.float64), args.hidden, args.epochs)
+    meta = {
+        "fitted_by": "benchmarks/fit_coarse_occupancy.py",
+        "train_scenes": args.train,
+        "train_seeds": f"{7_000_000 + TRAIN_START}..{7_000_000 + TRAIN_START + args.train - 1}",
+        "train_styles": list(TRAIN_STYLES),
+        "gsd": GSD,
+        "hidden": args.hidden,
+        "epochs": args.epochs,
+        "samples": len(x),
+    }
+    cut, switch = (
+        tune_decoding(model, args.train, args.tune, args.tune_dev) if args.tune else (0.5, 0.0)
+    )
+    first = 7_000_000 + TRAIN_START + args.train
+    meta["decoding_chosen_on_seeds"] = (
+        f"{first}..{first + args.tune - 1} and 7050000..{7_050_000 + args.tune_dev - 1}"
+    )
+    model = OccupancyModel(**{**model.__dict__, "cut": cut, "switch": switch, "meta": meta})
+    print(f"cut {cut}, switch {switch}")
+    args.out.write_text(json.dumps(model.to_json()))
+    print(f"wrote {args.out} ({time.perf_counter() - t0:.0f} s)")
+    if args.check:
+        check(model, args.check, CHECK_START)
+    if args.check_synth:
+        check_synth(model, args.check_synth)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
