@@ -844,7 +844,8 @@ def main() -> None:
         f"same true series under each detector error model. Alert = severity >= low. "
         f"Thresholds tuned on seed 7 (spike and shift thresholds retuned 2026-12-02 for "
         f"detector 2.0's measured error; the segment shift test added and tuned on seeds 7, "
-        f"11 and 12 for 2.2's), reported on seed {args.seed}. "
+        f"11 and 12 for 2.2's, and spike_log_z lowered to 2.5 on the same seeds), reported "
+        f"on seed {args.seed}. "
         f"Run time {elapsed:.0f} s."
     )
     if args.set:

@@ -9,10 +9,11 @@ class AlertSettings(BaseModel):
     """Thresholds of the baseline and of each alert rule; see ``docs/alerts.md``.
 
     Defaults were tuned with ``benchmarks/bench_alerts.py`` on a tuning seed set
-    separate from the reported one; ``spike_log_z`` and ``shift_pair_z`` were last retuned
-    (2026-12-02, ``--seed 7``) for detector 2.0's measured count error (per-image scale
-    0.089 in log at 0.3-0.5 m, against 0.236 for detector 1.3.1), and the ``shift_segment_*``
-    test added and tuned on the same seed for detector 2.2's, see ``docs/alerts.md``.
+    separate from the reported one; ``shift_pair_z`` was last retuned (2026-12-02,
+    ``--seed 7``) for detector 2.0's measured count error (per-image scale 0.089 in log at
+    0.3-0.5 m, against 0.236 for detector 1.3.1), the ``shift_segment_*`` test added and
+    tuned on seeds 7, 11 and 12 for detector 2.2's, and ``spike_log_z`` lowered to 2.5 on
+    the same seeds once that test was in (session 7), see ``docs/alerts.md``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -165,7 +166,7 @@ class AlertSettings(BaseModel):
         default=4.5, gt=0.0, description="Robust z-score (spreads above the baseline)."
     )
     spike_log_z: float = Field(
-        default=3.0,
+        default=2.5,
         ge=0.0,
         description="Also needed once the series' own noise is known: log((count + 1) / "
         "(centre + 1)) at least this many times that noise (multiplicative detector error "
