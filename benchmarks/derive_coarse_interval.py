@@ -29,8 +29,7 @@ taken over both (630 renders); ``--renders current`` uses the benchmark's only.
 ``--renders current,synth`` (any comma list of ``current``, ``earlier``, ``synth``) adds
 the project's second renderer: ``--n-synth`` yards drawn by ``detect.model_synth.draw_yard``
 (seeds 7_400_000 + k, 768 m, flat shapes at 1.5 m area-averaged to 3 m plus 2 DN noise,
-the tracks replayed from its random stream as ``fit_coarse_occupancy.synth_scene``
-does, but as long as they are drawn: ``synth_yard``), along
+the tracks replayed from its random stream: ``fit_coarse_occupancy.synth_scene``), along
 their centrelines only, every pixel read. With more than one render the widths are
 weighted quantiles in which every render weighs the same in all (so a render with fewer
 scenes is not outvoted; with one render, the plain 95th percentile without interpolation),
@@ -56,6 +55,7 @@ from shapely.geometry import LineString, MultiLineString
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_detect_accuracy import scene_params
+from fit_coarse_occupancy import synth_scene
 
 from railwatch.detect import coarse
 from railwatch.sim.conditions import MASK_CLEAR, MASK_SNOW
@@ -63,7 +63,7 @@ from railwatch.sim.params import PAINTS, STYLES
 from railwatch.sim.scene import render_scene
 
 STARTS = (50_000, 60_000)
-SYNTH_START = 400_000
+SYNTH_START = 400_000  # synth_scene's seeds are 7_000_000 + SYNTH_START + k
 GSD = 3.0
 RENDERS = ("current", "earlier", "synth")
 #: Columns of a per-scene row: render (index into ``RENDERS``), seed range start, need
@@ -148,54 +148,13 @@ def collect(
             out["found"].append(_row(r, start, sc.image, clear, None, truth, nodata, learned))
     if "synth" in chosen:
         for k in range(n_synth):
-            yard = synth_yard(k)
+            yard = synth_scene(k)
             if yard is None:
                 continue
             img, tracks, truth = yard
             r = RENDERS.index("synth")
             out["given"].append(_row(r, SYNTH_START, img, None, tracks, truth, 0.0, learned))
     return out
-
-
-def synth_yard(k: int, size_m: float = 768.0) -> tuple[np.ndarray, MultiLineString, int] | None:
-    """``fit_coarse_occupancy.synth_scene(k)`` with the replayed centrelines as long as
-    ``draw_yard`` draws the tracks (1.6 yard widths to either side of the track's origin;
-    ``synth_scene``'s run 0.8 to either side, so on 24 of 400 yards a track ends inside
-    the image under its last car, and ``synth_scene`` raises)."""
-    import cv2
-    import shapely
-
-    from railwatch.detect import model_synth as ms
-
-    seed = 7_000_000 + SYNTH_START + k
-    rng = np.random.default_rng(seed)
-    img, cars = ms.draw_yard(rng, size_m, GSD / 2)
-    n = round(size_m / GSD)
-    img = cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA).astype(np.float32)
-    img += np.random.default_rng(seed + 1).normal(0, 2.0, img.shape).astype(np.float32)
-    img = np.clip(img, 0, 255).astype(np.uint8)
-    r2 = np.random.default_rng(seed)  # replay the random stream up to the track layout
-    ms._background(ms._Canvas(size_m, GSD / 2, r2))
-    r2.uniform(0, 2 * np.pi)
-    r2.uniform(0.15, 1.3)
-    if not r2.random() < 0.9:
-        return None
-    a = np.deg2rad(r2.uniform(0, 180))
-    ntr = int(r2.integers(1, 14))
-    spacing = r2.uniform(4.3, 6.0)
-    centre = np.array([size_m / 2, size_m / 2]) + r2.uniform(-size_m / 3, size_m / 3, 2)
-    u, v = np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
-    span = size_m * 1.6
-    lines = []
-    for t in range(ntr):
-        o = centre + v * (-spacing * (ntr - 1) / 2 + t * spacing)
-        lines.append(LineString([(o - u * span) / GSD, (o + u * span) / GSD]))
-    for c in cars:
-        d = min(ln.distance(shapely.Point(c.cx / GSD, c.cy / GSD)) for ln in lines)
-        if d > 0.3:
-            raise RuntimeError(f"second renderer yard {k}: track replay failed ({d:.2f} px)")
-    truth = sum(1 for c in cars if 0 <= c.cx < size_m and 0 <= c.cy < size_m)
-    return img, MultiLineString(lines), truth
 
 
 def wquantile(x: np.ndarray, w: np.ndarray, q: float) -> float:

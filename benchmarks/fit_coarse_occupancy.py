@@ -247,8 +247,10 @@ def synth_scene(k: int, size_m: float = 768.0) -> tuple[np.ndarray, MultiLineStr
     """A yard drawn by the project's second renderer (``detect.model_synth.draw_yard``,
     flat shapes at 1.5 m area-averaged to 3 m, then Gaussian noise of 2 DN), seed
     7_400_000 + k: the image, its track centrelines in pixels (replayed from the same
-    random stream: ``draw_yard`` does not return them) and the number of cars whose
-    centre is inside the image. None for a yard drawn without tracks."""
+    random stream: ``draw_yard`` does not return them; as long as it draws the tracks,
+    1.6 yard widths to either side of the track's origin, so every car lies on one) and
+    the number of cars whose centre is inside the image. None for a yard drawn without
+    tracks. ``derive_coarse_interval.py`` uses it too."""
     import cv2
 
     from railwatch.detect import model_synth as ms
@@ -277,7 +279,7 @@ def synth_scene(k: int, size_m: float = 768.0) -> tuple[np.ndarray, MultiLineStr
     lines = []
     for t in range(ntr):
         o = centre + v * (-spacing * (ntr - 1) / 2 + t * spacing)
-        lines.append(LineString([(o - u * span / 2) / GSD, (o + u * span / 2) / GSD]))
+        lines.append(LineString([(o - u * span) / GSD, (o + u * span) / GSD]))
     for c in cars:  # every car on a replayed line (the replay is exact)
         d = min(ln.distance(shapely.Point(c.cx / GSD, c.cy / GSD)) for ln in lines)
         if d > 0.3:
