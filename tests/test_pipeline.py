@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from shapely.geometry import box
 
+from railwatch import pipeline
+from railwatch.detect import coarse
 from railwatch.imagery import inspect_scene
 from railwatch.ingest import ingest_paths
 from railwatch.pipeline import process_site
@@ -63,3 +65,26 @@ def test_process_site_methods_gaps_and_incremental(site_db: tuple[Database, Path
     process_site(db, "yard", detector=det, reprocess=True)
     with db.session() as s:
         assert sum(len(sc.counts) for sc in repo.list_scenes(s, "yard")) == n_counts
+        versions = {
+            sc.uri.rsplit("/", 1)[-1]: sc.detector_version for sc in repo.list_scenes(s, "yard")
+        }
+    assert versions["fine.tif"] == versions["cloudy.tif"] == "1"
+    assert versions["coarse.tif"] == f"1+length{coarse.ESTIMATOR_VERSION}"
+
+
+def test_new_length_estimator_counts_coarse_scenes_again(
+    site_db: tuple[Database, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new occupied-length estimator has the 3 m scene counted again, and only it (the
+    detector, which counts the others, did not change)."""
+    db, _ = site_db
+    det = BrightBlobDetector()
+    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    process_site(db, "yard", detector=det)
+    monkeypatch.setattr(pipeline, "ESTIMATOR_VERSION", "next")
+    again = process_site(db, "yard", detector=det)
+    assert again.skipped == 2 and len(again.processed) == 1
+    with db.session() as s:
+        (scene,) = (sc for sc in repo.list_scenes(s, "yard") if sc.id in again.processed)
+        assert scene.uri.endswith("coarse.tif") and scene.detector_version == "1+lengthnext"
+    assert process_site(db, "yard", detector=det).skipped == 3

@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from railwatch.counting import SceneCount, count_scene, near_tracks
 from railwatch.detect.base import Detector
-from railwatch.detect.coarse import method_for_gsd
+from railwatch.detect.coarse import ESTIMATOR_VERSION, method_for_gsd
 from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.storage import Database, repo
@@ -64,6 +64,7 @@ class SceneOutcome:
     detections: tuple[DetectionRecord, ...] = ()
     count: SceneCount | None = None
     error: str | None = None
+    gsd: float | None = None  # the scene's resolution (metres), when it was read
 
 
 @dataclass
@@ -88,6 +89,16 @@ def grid_gsd(scene_gsd: float) -> float:
     return max(MIN_GRID_GSD, round(float(scene_gsd), 3))
 
 
+def processing_version(detector: Detector, gsd: float | None) -> str:
+    """The version a scene of ``gsd`` metres is recorded with: the detector's below
+    1.5 m; at 1.5 m and coarser (where the occupied-length estimate counts, not the
+    detector) the detector's plus the estimator's (``coarse.ESTIMATOR_VERSION``), so a
+    new estimator has those scenes counted again, as a new detector has the others."""
+    if gsd is None or method_for_gsd(grid_gsd(gsd)) == "objects":
+        return detector.version
+    return f"{detector.version}+length{ESTIMATOR_VERSION}"
+
+
 def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     """Read, judge, detect and count one scene over its site. Never raises for a
     bad scene: the reason is returned in ``SceneOutcome.error``."""
@@ -96,7 +107,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         raster = read_site_window(job.uri, grid, mask_uri=job.mask_uri, site_geom=job.site_geometry)
         quality = assess_quality(raster, threshold=job.usable_threshold)
         if not quality.usable:
-            return SceneOutcome(job.scene_id, quality)
+            return SceneOutcome(job.scene_id, quality, gsd=job.gsd)
         detections = []
         if method_for_gsd(grid.gsd) == "objects":
             from railwatch.detect.api import detect_array
@@ -119,7 +130,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         records = records_from_detections(
             detections, grid.transform, grid.crs, site_geom_wgs84=job.site_geometry
         )
-        return SceneOutcome(job.scene_id, quality, tuple(records), count)
+        return SceneOutcome(job.scene_id, quality, tuple(records), count, gsd=job.gsd)
     except RailwatchError as err:
         return SceneOutcome(job.scene_id, None, error=str(err))
     except (OSError, ValueError, np.linalg.LinAlgError) as err:
@@ -135,8 +146,9 @@ def pending_jobs(
     reprocess: bool = False,
     usable_threshold: float = 0.8,
 ) -> tuple[list[SceneJob], int]:
-    """Jobs for the scenes of ``site`` not yet processed by this detector version
-    (all scenes with ``reprocess``), and how many were skipped as up to date."""
+    """Jobs for the scenes of ``site`` not yet processed by this detector version (at
+    1.5 m and coarser: and this occupied-length estimator, :func:`processing_version`;
+    all scenes with ``reprocess``), and how many were skipped as up to date."""
     jobs: list[SceneJob] = []
     skipped = 0
     with db.session(readonly=True) as s:  # listing only: never takes SQLite's write lock
@@ -146,7 +158,7 @@ def pending_jobs(
             done = (
                 scene.status in ("processed", "unusable")
                 and scene.detector == detector.name
-                and scene.detector_version == detector.version
+                and scene.detector_version == processing_version(detector, scene.gsd)
             )
             if done and not reprocess:
                 skipped += 1
@@ -178,7 +190,7 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> N
             list(outcome.detections),
             outcome.count,
             detector.name,
-            detector.version,
+            processing_version(detector, outcome.gsd),
         )
 
 

@@ -88,6 +88,12 @@ TRACK_SPACING_M = 4.75
 LENGTH_GSD = 1.5
 #: GSD (metres) from which only the presence of long trains is reported.
 PRESENCE_GSD = 10.0
+#: Version of this estimator, raised whenever its estimates or intervals change, so that
+#: ``railwatch process`` counts stored scenes of 1.5 m and coarser again
+#: (:func:`railwatch.pipeline.processing_version`). "1": the hand-set rules (until
+#: 2026-12-02); "2": the learned occupancy classifier along given centrelines below 4 m
+#: (``coarse_model``), learned interval widths 0.32 / 1.65.
+ESTIMATOR_VERSION = "2"
 #: A line sample is occupied only if its evidence is at least this times the evidence one
 #: track spacing to either side (the neighbouring track's car is not counted twice)...
 SIDE_RATIO = 0.9
