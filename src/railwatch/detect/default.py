@@ -62,8 +62,9 @@ DEFAULT_STRING_THRESHOLDS = (0.4, 0.3)
 #: tiles of ``G`` m per pixel and coarser (v2.3: 0.75 m; finer tiles keep the first pair).
 #: A small tolerance so that a ground sample distance of 0.7499999 still counts as 0.75.
 GSD_TOLERANCE = 1e-6
-#: A second network for coarse tiles (since v2.4): the card's ``coarse_network``
-#: ``{"file": NAME.onnx, "from_gsd": G, "covered": "fine" | "own"}`` names fp32 weights
+#: An optional second network for coarse tiles (the shipped card names none): the card's
+#: ``coarse_network`` ``{"file": NAME.onnx, "from_gsd": G, "covered": "fine" | "own"}``
+#: names fp32 weights
 #: next to the card's (with their own card, which may name their INT8 file) that replace
 #: the first network for tiles of ``G`` m per pixel and coarser; with ``covered: fine``
 #: the covered (tarpaulin) map still comes from the first network.
@@ -342,7 +343,7 @@ class DefaultDetector:
         h.update("|{:.6g}|{:.6g}".format(*self.string_thresholds).encode())
         if self.coarse_string_thresholds is not None:  # absent: digests as before v2.3
             h.update("|coarse {:.6g}|{:.6g}|{:.6g}".format(*self.coarse_string_thresholds).encode())
-        if self.coarse is not None:  # absent: digests as before v2.4
+        if self.coarse is not None:  # absent: digests as without the option
             g, path, prec, cov = self.coarse
             try:
                 h.update(path.read_bytes())
