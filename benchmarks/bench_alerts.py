@@ -58,7 +58,7 @@ import json
 import os
 import platform
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -493,6 +493,7 @@ def score(sites: list[Site], rule_alerts: list[dict[int, set[str]]]) -> dict[str
     tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
     by_level: dict[tuple[str, str, int], Tally] = defaultdict(Tally)
     false_alarms = 0
+    by_kind: Counter[str] = Counter()  # alerts on event-free images, per kind
     free_days = 0.0
     for site, alerts in zip(sites, rule_alerts, strict=True):
         busy = np.zeros(len(site.days), bool)
@@ -524,6 +525,7 @@ def score(sites: list[Site], rule_alerts: list[dict[int, set[str]]]) -> dict[str
                 tallies[(ev.kind, ev.size)].add(found, 1 if found else None, False)
                 by_level[(ev.kind, ev.size, band)].add(found, 1 if found else None, False)
         false_alarms += sum(1 for i in alerts if not busy[i])
+        by_kind.update(k for i, kinds in alerts.items() if not busy[i] for k in kinds)
         # event-free time: the span of the series minus post-event windows
         span = site.years * 365.25
         for ev in site.events:
@@ -534,6 +536,7 @@ def score(sites: list[Site], rule_alerts: list[dict[int, set[str]]]) -> dict[str
         "tallies": dict(tallies),
         "by_level": dict(by_level),
         "false_alarms": false_alarms,
+        "false_alarms_by_kind": dict(by_kind),
         "free_years": free_days / 365.25,
     }
 
@@ -562,6 +565,13 @@ def fmt_table(results: dict[str, dict[str, object]], n_sites: int, years: float)
         res = results[r]
         fa.append(f"{res['false_alarms'] / res['free_years']:.3f}")  # type: ignore[operator]
     lines.append("| false alarms per event-free site-year | " + " | ".join(fa) + " |")
+    kinds = []
+    for r in rules:
+        res = results[r]
+        per: dict[str, int] = res["false_alarms_by_kind"]  # type: ignore[assignment]
+        years = float(res["free_years"])  # type: ignore[arg-type]
+        kinds.append(", ".join(f"{k} {c / years:.3f}" for k, c in sorted(per.items())) or "-")
+    lines.append("| of which, by alert kind (an image may raise two) | " + " | ".join(kinds) + " |")
     for kind in ("shift", "drop", "ramp"):
         med, w2 = [], []
         for r in rules:

@@ -67,3 +67,21 @@ def test_level_line_splits_by_site_level() -> None:
     assert "sites of 40-80 cars: 3x spikes 1/1 = 1.000" in line
     assert "within 2 images 1/1 = 1.000" in line
     assert "sites of 20-40 cars: 3x spikes -" in line
+
+
+def test_false_alarms_are_counted_by_kind_outside_events() -> None:
+    """Alerts on event-free images count as false alarms, per kind (an image with two
+    kinds counts once in the total and once per kind); alerts on a spike's image or in a
+    sustained event's window do not."""
+    n = 200
+    counts = np.full(n, 20.0)
+    spike = bench.Injected("spike", "3x", 7.0 * 50, 50)
+    shift = bench.Injected("shift", "2x", 7.0 * 150, 150)
+    site = _site(20.0, counts, [spike, shift], counts.copy())
+    alerts = {10: {"spike"}, 20: {"record", "spike"}, 50: {"spike"}, 151: {"shift"}}
+    res = bench.score([site], [alerts])
+    assert res["false_alarms"] == 2
+    assert res["false_alarms_by_kind"] == {"spike": 2, "record": 1}
+    table = bench.fmt_table({"railwatch": res}, 1, site.years)
+    years = res["free_years"]
+    assert f"record {1 / years:.3f}, spike {2 / years:.3f}" in table
