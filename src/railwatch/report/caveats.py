@@ -210,12 +210,18 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
 
     out.extend(_registration_caveats(evidence))
 
-    versions = {(r.detector, r.detector_version) for r in counted if r.detector}
-    if len(versions) > 1:
-        names = ", ".join(f"{d} {v}" for d, v in sorted(versions, key=str))
-        out.append(
-            f"Counts come from {len(versions)} detector versions ({names}); compare with care."
-        )
+    # Within one count method: images counted by length carry the detector's version
+    # plus the length estimator's (pipeline.processing_version), which is not a second
+    # detector; two versions of the same method are.
+    by_method: dict[str, set[tuple[str, str | None]]] = {}
+    for r in counted:
+        if r.detector:
+            by_method.setdefault(r.method or "objects", set()).add((r.detector, r.detector_version))
+    for method, versions in sorted(by_method.items()):
+        if len(versions) > 1:
+            names = ", ".join(f"{d} {v}" for d, v in sorted(versions, key=str))
+            what = "detector versions" if method == "objects" else f"versions ({method} counts)"
+            out.append(f"Counts come from {len(versions)} {what} ({names}); compare with care.")
     out.append(
         "Each count is a snapshot at the image's acquisition time; trains come and go within hours."
     )
