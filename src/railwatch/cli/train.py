@@ -10,8 +10,12 @@ from typing import Annotated, Any
 import typer
 
 from railwatch.cli._common import comma_list, console, err_console, progress_bar
-from railwatch.detect.train import TRAIN_STYLES
+from railwatch.detect.default import MAX_GSD
+from railwatch.detect.train import TRAIN_STYLES, TrainConfig
 from railwatch.errors import InputError
+
+#: ``--gsd-range``'s default: the training configuration's.
+DEFAULT_GSD_RANGE = ",".join(f"{g:g}" for g in TrainConfig.gsd_range)
 
 
 def train(
@@ -47,7 +51,7 @@ def train(
             "drawn at, log-uniformly (before the +-20 % scale jitter); e.g. 0.6,1.1 for a "
             "network for coarse tiles. Recorded in the card (config.gsd_range).",
         ),
-    ] = "0.3,1.0",
+    ] = DEFAULT_GSD_RANGE,
     arch: Annotated[
         str | None,
         typer.Option(
@@ -115,7 +119,7 @@ def train(
     or, fine-tuning: [bold]railwatch train --labels mylabels/ --init default --out tuned.onnx
     --scenes 1000 --epochs 4 --lr 0.0005[/]
     """
-    from railwatch.detect.train import ARCHS, TrainConfig, build_bank, export_onnx, train_model
+    from railwatch.detect.train import ARCHS, build_bank, export_onnx, train_model
 
     if recipe is not None:
         _run_recipe(recipe, out, threads, init=init, labels=labels)
@@ -206,17 +210,17 @@ def train(
 
 
 def parse_gsd_range(value: str) -> tuple[float, float]:
-    """``--gsd-range MIN,MAX`` as two floats, 0 < MIN <= MAX <= 1.6 (the detector refuses
-    coarser tiles); an ``InputError`` naming the option otherwise."""
+    """``--gsd-range MIN,MAX`` as two floats, 0 < MIN <= MAX <= ``MAX_GSD`` (the detector
+    refuses coarser tiles); an ``InputError`` naming the option otherwise."""
     parts = comma_list(value)
     try:
         lo, hi = (float(p) for p in parts) if len(parts) == 2 else (float("nan"),) * 2
     except ValueError:
         lo = hi = float("nan")
-    if not (0.0 < lo <= hi <= 1.6):
+    if not (0.0 < lo <= hi <= MAX_GSD):
         raise InputError(
             f"--gsd-range {value!r}: give MIN,MAX in metres per pixel with "
-            "0 < MIN <= MAX <= 1.6, e.g. 0.6,1.1"
+            f"0 < MIN <= MAX <= {MAX_GSD:g}, e.g. 0.6,1.1"
         )
     return lo, hi
 
