@@ -11,9 +11,18 @@ from shapely.geometry import Polygon
 
 from railwatch.detect.base import ALL_CLASSES, Detection, Detector
 from railwatch.detect.default import DefaultDetector, default_weights
-from railwatch.detect.model_core import WorkBox, decode, encode_targets, normalise
+from railwatch.detect.model_core import (
+    VIEWS,
+    WorkBox,
+    decode,
+    encode_targets,
+    fuse_views,
+    normalise,
+    unview_output,
+)
 from railwatch.detect.model_synth import SynthCar, draw_yard
-from railwatch.errors import InputError
+from railwatch.detect.registry import get_detector
+from railwatch.errors import DetectionError, InputError
 
 HELD_OUT_SEED = 424_242
 
@@ -174,6 +183,85 @@ def test_encode_decode_round_trip() -> None:
     assert raw.box.length == pytest.approx(28.0, rel=1e-3)
     assert raw.box.angle == pytest.approx(30.0, abs=0.5)
     assert raw.box.cls == 3 and raw.box.covered
+
+
+def _maps(box: WorkBox, size: tuple[int, int]) -> np.ndarray:
+    """Output maps a perfect network would give for ``box`` in an image of ``size``."""
+    t = encode_targets([box], size)
+    maps = np.zeros((16, size[0] // 4, size[1] // 4), np.float32)
+    heat = np.clip(t["heat"], 1e-4, 1 - 1e-4)
+    maps[0] = np.log(heat / (1 - heat))
+    maps[1:5] = t["reg"]
+    maps[5:7] = t["axis"]
+    maps[8 + box.cls] = 10 * (t["cls"] == box.cls)
+    maps[15] = np.where(t["body"] > 0, 5.0, -5.0)
+    return maps
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_unview_output_brings_each_view_back(view: tuple[bool, bool, bool]) -> None:
+    """A car seen in a mirrored or transposed view of a non-square image decodes, after
+    unview_output, to the car in the plain image (centre, axis and size)."""
+    h, w = 256, 192
+    box = WorkBox(101.3, 77.6, 28.0, 6.2, 30.0, 3, False)
+    transpose, flip_lr, flip_ud = view
+    cx, cy, angle, vh, vw = box.cx, box.cy, box.angle, h, w
+    if transpose:  # the view's x is the image's y
+        cx, cy, angle, vh, vw = cy, cx, 90.0 - angle, w, h
+    if flip_lr:
+        cx, angle = vw - cx, 180.0 - angle
+    if flip_ud:
+        cy, angle = vh - cy, -angle
+    seen = WorkBox(cx, cy, box.length, box.width, angle % 180.0, box.cls, box.covered)
+    back = unview_output(_maps(seen, (vh, vw)), view)
+    assert back.shape == (16, h // 4, w // 4)
+    (raw,) = decode(back, 0.5)
+    assert raw.box.cx == pytest.approx(box.cx, abs=0.01)
+    assert raw.box.cy == pytest.approx(box.cy, abs=0.01)
+    assert raw.box.angle % 180.0 == pytest.approx(box.angle, abs=0.5)
+    assert raw.box.length == pytest.approx(box.length, rel=1e-3)
+    assert raw.box.cls == 3
+
+
+def test_fuse_views_keeps_a_peak_the_views_place_one_cell_apart() -> None:
+    """Two views that see the same car one cell apart give one peak as high as theirs;
+    a blip only one view sees is halved; the other maps are averaged."""
+    a = np.full((16, 12, 12), -8.0, np.float32)
+    a[1:8] = 0.0  # offsets, sizes, axis
+    b = a.copy()
+    a[0, 5, 5], b[0, 5, 6] = 2.0, 2.2  # the car, 0.88 and 0.90
+    a[0, 9, 2] = 2.0  # a blip only the first view sees
+    a[3], b[3] = 0.2, 0.4
+    fused = fuse_views([a, b])
+    raw = decode(fused, 0.3)
+    assert len(raw) == 2
+    car, blip = sorted(raw, key=lambda r: -r.score)
+    assert car.score == pytest.approx(0.5 / (1 + np.exp(-2.0)) + 0.5 / (1 + np.exp(-2.2)), abs=1e-3)
+    assert (car.box.cx, car.box.cy) == (6 * 4.0, 5 * 4.0)  # where the views agree most
+    assert blip.score == pytest.approx(0.5 * (1 / (1 + np.exp(-2.0))), abs=0.01)
+    assert fused[3] == pytest.approx(0.3)
+    # a plain mean of the heat would halve the car too
+    assert len(decode(np.mean([a, b], axis=0), 0.6)) == 0
+
+
+def test_views_average_and_are_named(detector: DefaultDetector) -> None:
+    """views=4 finds the held-out yard's cars too, is recorded as a different detector
+    version, and bad view counts are refused with the choices."""
+    viewed = DefaultDetector(views=4)
+    assert viewed.version != detector.version and viewed.version.startswith("2.")
+    img, truth = _yard(HELD_OUT_SEED + 1, 0.5)
+    recall, precision = _recall_precision(viewed.detect(img, 0.5), truth, img.shape, 0.5)
+    assert recall >= 0.1 and precision >= 0.4, (recall, precision, len(truth))
+    with pytest.raises(DetectionError, match="1, 2, 4, 8"):
+        DefaultDetector(views=3)
+    named = get_detector("default?views=4")
+    assert isinstance(named, DefaultDetector) and named.views == 4
+    assert get_detector("default-fp32?views=2").precision == "fp32"  # type: ignore[attr-defined]
+    assert get_detector(f"default:{default_weights()}?views=8").views == 8  # type: ignore[attr-defined]
+    with pytest.raises(DetectionError, match="only \\?views=N"):
+        get_detector("default?threshold=0.3")
+    with pytest.raises(DetectionError, match="whole number"):
+        get_detector("default?views=four")
 
 
 def test_normalise_is_flat_on_uniform_and_masks_invalid() -> None:

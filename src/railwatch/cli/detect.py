@@ -56,7 +56,8 @@ def detect_command(
         typer.Option(
             "--detector",
             help="default | default:PATH (weights from railwatch train) | default-fp32[:PATH] "
-            "(the fp32 network instead of INT8) | onnx:PATH[?classes=a,b] (YOLO-OBB layout) | "
+            "(the fp32 network instead of INT8), each with ?views=N (average N = 2, 4 or 8 "
+            "mirrored views: N times slower) | onnx:PATH[?classes=a,b] (YOLO-OBB layout) | "
             "ultralytics:PATH.",
         ),
     ] = "default",

@@ -29,10 +29,15 @@ from railwatch.detect.model_core import (
     CLASSES,
     N_OUT,
     STRIDE,
+    VIEW_COUNTS,
+    VIEWS,
     RawDetection,
     decode,
+    fuse_views,
     normalise,
     to_work_scale,
+    unview_output,
+    view_input,
 )
 from railwatch.detect.strings import support_strings
 from railwatch.errors import DetectionError, InputError
@@ -136,6 +141,7 @@ class DefaultDetector:
         coarse_network: str | Path | None = None,
         coarse_from_gsd: float | None = None,
         coarse_covered: str | None = None,
+        views: int = 1,
     ) -> None:
         if precision not in PRECISIONS:
             raise DetectionError(
@@ -158,7 +164,15 @@ class DefaultDetector:
             and coarse_network is None
             and coarse_from_gsd is None
             and coarse_covered is None
+            and views == 1
         )
+        if int(views) != views or int(views) not in VIEW_COUNTS:
+            raise DetectionError(
+                f"views must be one of {', '.join(map(str, VIEW_COUNTS))}, got {views!r}"
+            )
+        #: How many views of each tile the network sees (:data:`model_core.VIEWS`): their
+        #: output maps are averaged before decoding.
+        self.views = int(views)
         if threshold is None:
             threshold = self._card_threshold
         self.threshold = float(threshold)
@@ -350,6 +364,8 @@ class DefaultDetector:
             except OSError:
                 h.update(str(path).encode())
             h.update(f"|coarse network {g:.6g}|{prec}|covered {cov}".encode())
+        if self.views != 1:  # absent: digests as without the option
+            h.update(f"|views {self.views}".encode())
         return f"{base}+{h.hexdigest()[:10]}"
 
     @property
@@ -438,10 +454,20 @@ class DefaultDetector:
         (:meth:`model_at`). Exposed for diagnostics and the coarse path."""
         x, scale = self.preprocess(image, gsd, valid)
         path = self.model_at(gsd)
-        out = self._run(path, x)
+        out = self._run_views(path, x)
         if path != self.model_path and self.coarse is not None and self.coarse[3] == "fine":
-            out[COVERED_MAP] = self._run(self.model_path, x)[COVERED_MAP]
+            out[COVERED_MAP] = self._run_views(self.model_path, x)[COVERED_MAP]
         return out, scale
+
+    def _run_views(self, path: Path, x: np.ndarray) -> np.ndarray:
+        """The network's output maps on ``x``, fused over :attr:`views` views of it
+        (mirrors and transposes brought back to the plain frame; see
+        :func:`model_core.fuse_views`)."""
+        if self.views == 1:
+            return self._run(path, x)
+        return fuse_views(
+            [unview_output(self._run(path, view_input(x, v)), v) for v in VIEWS[: self.views]]
+        )
 
     def _run(self, path: Path, x: np.ndarray) -> np.ndarray:
         """The output maps (N_OUT, gh, gw) of the network ``path`` on the input ``x``."""

@@ -223,6 +223,80 @@ class RawDetection:
     covered_score: float
 
 
+#: Test-time views: (transpose, flip left-right, flip up-down), in the order used.
+#: One view is the plain image; 2 adds its mirror, 4 all flips, 8 the eight symmetries
+#: of the square grid.
+VIEWS: tuple[tuple[bool, bool, bool], ...] = (
+    (False, False, False),
+    (False, True, False),
+    (False, False, True),
+    (False, True, True),
+    (True, False, False),
+    (True, True, False),
+    (True, False, True),
+    (True, True, True),
+)
+#: View counts :func:`view_input` / :func:`unview_output` support.
+VIEW_COUNTS = (1, 2, 4, 8)
+
+
+def view_input(x: np.ndarray, view: tuple[bool, bool, bool]) -> np.ndarray:
+    """The network input (N, C, H, W) seen under ``view`` (see :data:`VIEWS`); H and W
+    must be multiples of :data:`STRIDE` so that the output grid maps cell to cell."""
+    transpose, flip_lr, flip_ud = view
+    if transpose:
+        x = x.transpose(0, 1, 3, 2)
+    if flip_lr:
+        x = x[..., ::-1]
+    if flip_ud:
+        x = x[..., ::-1, :]
+    return np.ascontiguousarray(x)
+
+
+def unview_output(out: np.ndarray, view: tuple[bool, bool, bool]) -> np.ndarray:
+    """Output maps (N_OUT, gh, gw) of a view's input brought back to the plain image's
+    grid and frame: cells moved back, the centre offsets mirrored (an offset ``o`` in
+    [0, 1) of its cell becomes ``1 - o``) or swapped, and the axis (cos 2θ, sin 2θ)
+    turned with the view (a mirror negates sin 2θ, a transpose negates cos 2θ)."""
+    transpose, flip_lr, flip_ud = view
+    o = out.copy()
+    if flip_ud:
+        o = o[:, ::-1, :]
+        o[2] = 1.0 - o[2]
+        o[6] = -o[6]
+    if flip_lr:
+        o = o[:, :, ::-1]
+        o[1] = 1.0 - o[1]
+        o[6] = -o[6]
+    if transpose:
+        o = o.transpose(0, 2, 1)
+        o[[1, 2]] = o[[2, 1]]
+        o[5] = -o[5]
+    return np.ascontiguousarray(o)
+
+
+def fuse_views(outs: list[np.ndarray]) -> np.ndarray:
+    """One set of output maps from several views' (each already :func:`unview_output`):
+    every map is averaged, except the centre heat. Its peaks are placed by the mean of
+    the views' heat probabilities, but a peak's height is the mean over views of each
+    view's highest heat within one cell: views that put the same car's peak one cell
+    apart (a car centre near a cell edge) then agree instead of halving each other, while
+    a peak that only one view sees is still divided by the number of views. Elsewhere the
+    heat stays below that of the peak it surrounds, so no new peaks appear."""
+    if len(outs) == 1:
+        return outs[0]
+    mean = np.asarray(np.mean(outs, axis=0, dtype=np.float32))
+    probs = [_sigmoid(o[0]) for o in outs]
+    placed = np.asarray(np.mean(probs, axis=0, dtype=np.float32))
+    kernel = np.ones((3, 3), np.uint8)
+    height = np.asarray(np.mean([cv2.dilate(p, kernel) for p in probs], axis=0, dtype=np.float32))
+    peak = placed == cv2.dilate(placed, kernel)
+    fused = np.where(peak, height, np.minimum(placed, height * 0.999))
+    p = np.clip(fused, 1e-6, 1.0 - 1e-6)
+    mean[0] = np.log(p / (1.0 - p))
+    return mean
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(x, -30, 30))), dtype=np.float32)
 

@@ -1,5 +1,6 @@
 """Detectors by name: ``default``, ``default:PATH``, ``default-fp32``,
-``default-fp32:PATH``, ``onnx:PATH[?classes=a,b]``, ``ultralytics:PATH``."""
+``default-fp32:PATH`` (each with an optional ``?views=N``), ``onnx:PATH[?classes=a,b]``,
+``ultralytics:PATH``."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from railwatch.errors import DetectionError
 
 #: What :func:`get_detector` accepts, for help texts and error messages.
 DETECTOR_CHOICES: tuple[str, ...] = (
-    "default",
-    "default:PATH",
-    "default-fp32",
-    "default-fp32:PATH",
+    "default[?views=N]",
+    "default:PATH[?views=N]",
+    "default-fp32[?views=N]",
+    "default-fp32:PATH[?views=N]",
     "onnx:PATH[?classes=a,b,...]",
     "ultralytics:PATH",
 )
@@ -26,7 +27,24 @@ def _split_query(spec: str) -> tuple[str, dict[str, str]]:
     return path, params
 
 
-def _default(weights: str | None = None, precision: str = "auto") -> Detector:
+def _views(params: dict[str, str], spec: str) -> int:
+    """The ``views`` query of a default-detector spec (1 when absent)."""
+    unknown = sorted(set(params) - {"views"})
+    if unknown:
+        raise DetectionError(
+            f"unknown option {', '.join(unknown)} in detector {spec!r}: the default "
+            "detector takes only ?views=N (N = 1, 2, 4 or 8)"
+        )
+    raw = params.get("views", "1")
+    try:
+        return int(raw)
+    except ValueError:
+        raise DetectionError(
+            f"views={raw!r} in detector {spec!r} is not a whole number: use 1, 2, 4 or 8"
+        ) from None
+
+
+def _default(weights: str | None = None, precision: str = "auto", views: int = 1) -> Detector:
     try:
         module = importlib.import_module("railwatch.detect.default")
     except ImportError as err:
@@ -39,7 +57,7 @@ def _default(weights: str | None = None, precision: str = "auto") -> Detector:
         raise DetectionError(
             "railwatch.detect.default defines no DefaultDetector; reinstall railwatch"
         )
-    detector = cls(weights, precision=precision)
+    detector = cls(weights, precision=precision, views=views)
     if not isinstance(detector, Detector):
         raise DetectionError("railwatch.detect.default.DefaultDetector is not a Detector")
     return detector
@@ -55,16 +73,20 @@ def get_detector(name: str = "default") -> Detector:
     detector with other weights (``railwatch train --out PATH``, e.g. fine-tuned on
     your own labels). The default detector runs its INT8 weights when their card names
     them (``railwatch quantize``); ``default-fp32`` and ``default-fp32:PATH`` run the
-    original fp32 network instead.
+    original fp32 network instead. ``?views=N`` (2, 4 or 8) after any of the four makes
+    the default detector average its network's output over N mirrored or transposed views
+    of each tile (N times the cost; see ``docs/detection.md``, "Averaged views").
     """
     spec = name.strip()
-    if spec in ("", "default", "railwatch-default"):
-        return _default()
-    if spec == "default-fp32":
-        return _default(precision="fp32")
+    head, params = _split_query(spec)
+    if head in ("", "default", "railwatch-default", "default-fp32"):
+        precision = "fp32" if head == "default-fp32" else "auto"
+        return _default(precision=precision, views=_views(params, spec))
     kind, sep, rest = spec.partition(":")
     if sep and kind in ("default", "default-fp32") and rest:
-        return _default(rest, precision="fp32" if kind == "default-fp32" else "auto")
+        path, params = _split_query(rest)
+        precision = "fp32" if kind == "default-fp32" else "auto"
+        return _default(path, precision=precision, views=_views(params, spec))
     if sep and kind == "onnx" and rest:
         from railwatch.detect.onnx_backend import OnnxObbDetector
 
