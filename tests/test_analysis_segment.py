@@ -15,16 +15,20 @@ NOISE = (0.0, 0.3, -0.3, 0.15, -0.15, 0.4, -0.4, 0.08, -0.08, 0.25, -0.25, 0.1, 
 OFF = AlertSettings(shift_segment_images=0)
 
 
-def points(values: list[float]) -> list[CountPoint]:
-    return [CountPoint(when=T0 + timedelta(days=10 * k), count=v) for k, v in enumerate(values)]
+def points(values: list[float], gsd: float | None = None) -> list[CountPoint]:
+    return [
+        CountPoint(when=T0 + timedelta(days=10 * k), count=v, gsd=gsd) for k, v in enumerate(values)
+    ]
 
 
 def site(n: int, base: float) -> list[float]:
     return [float(round(base * math.exp(NOISE[k % len(NOISE)]))) for k in range(n)]
 
 
-def shifts(values: list[float], settings: AlertSettings | None = None) -> list[Alert]:
-    alerts = analyze_series(points(values), settings=settings or AlertSettings())
+def shifts(
+    values: list[float], settings: AlertSettings | None = None, gsd: float | None = None
+) -> list[Alert]:
+    alerts = analyze_series(points(values, gsd), settings=settings or AlertSettings())
     return [a for a in alerts if a.kind == "shift" and a.severity != "info"]
 
 
@@ -35,9 +39,10 @@ def day(k: int) -> str:
 def test_a_noisy_step_is_raised_at_its_fourth_image_by_the_segment_test() -> None:
     # 20 cars for 3.3 years, then about 2x seen as 1.65x, 1.75x, 1.35x, 1.8x: the third
     # image breaks the streak each image 1.5x beyond, and the CUSUM stays under its
-    # threshold; by the site's own noise the first four images are a new level
+    # threshold; by the site's own noise the first four images are a new level (images
+    # at 1 m: coarse_shift_segment_z, 2.75)
     values = [*site(120, 20.0), 33.0, 35.0, 27.0, 36.0, 34.0, 38.0]
-    found = shifts(values)
+    found = shifts(values, gsd=1.0)
     assert len(found) == 1
     assert found[0].when.date().isoformat() == day(123)
     assert found[0].metrics["test"] == "segment"
@@ -46,9 +51,16 @@ def test_a_noisy_step_is_raised_at_its_fourth_image_by_the_segment_test() -> Non
     assert "segment level test" in found[0].explanation
     assert "4 usable images in a row" in found[0].explanation
     assert "3 of them above its usual range" in found[0].explanation  # 27 is not
+    assert found[0].explanation.endswith("coarser (this image: 1 m; its counts vary "
+                                         "more): shift_segment_z 2.75.")  # fmt: skip
     # without it the step is raised later, or not at all, by the other tests
-    late = shifts(values, OFF)
+    late = shifts(values, OFF, gsd=1.0)
     assert all(a.when.date().isoformat() > day(123) for a in late)
+    # at 0.5 m (shift_segment_z 2.5) the first three images are enough
+    (fine,) = shifts(values, gsd=0.5)
+    assert fine.when.date().isoformat() == day(122)
+    assert fine.metrics["confirm_images"] == 3.0 and fine.metrics["test"] == "segment"
+    assert "mean log ratio to it is 2.5 times what 3 images" in fine.explanation
 
 
 def test_an_image_below_the_baseline_breaks_the_segment() -> None:

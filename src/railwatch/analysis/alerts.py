@@ -42,7 +42,7 @@ from railwatch.analysis.series import (
     build_series,
     split_by_method,
 )
-from railwatch.analysis.settings import AlertSettings
+from railwatch.analysis.settings import BAND_FIELDS, AlertSettings
 from railwatch.analysis.types import ALERT_KINDS, Alert, CountPoint, Event, lower_severity
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -376,9 +376,13 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     alerts: list[Alert] = []
     season_cache: dict[int, np.ndarray] = {}
     seasonal_from = days[0] + settings.seasonal_min_years * DAYS_PER_YEAR
+    # the thresholds per resolution band: each image is judged with its own gsd's
+    bands = (settings, settings.coarse())
     for i in range(n):
         p = usable[i]
         obs = _Obs(p, float(counts[i]), p.low, p.high, float(usual[i]))
+        judge = bands[settings.is_coarse(p.gsd)]
+        n_before = len(alerts)
         factors = None
         if days[i] >= seasonal_from:
             # Month factors are refreshed once per calendar month, from images before it.
@@ -406,16 +410,16 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             scales[i] = max(base.spread, obs.sigma())
             judged[i] = True
             zs[i] = (obs.value - base.centre) / scales[i]
-            cusum.add(zs[i], settings)
+            cusum.add(zs[i], judge)
             for up in (True, False):
                 found = None
                 for test in SHIFT_TESTS:
                     ref = long_centres if test == "segment" else centres
                     total, start = _trigger(test, up, i, cusum, judged, zs, counts, ref,
-                                            scales, noise, settings)  # fmt: skip
+                                            scales, noise, judge)  # fmt: skip
                     if total is not None:
                         found = _shift(series.cls, up, days, counts, usable, i, judged,
-                                       ref, scales, total, settings, usual,
+                                       ref, scales, total, judge, usual,
                                        test=test, noise=noise, start=start)  # fmt: skip
                     if found is not None:
                         break
@@ -434,13 +438,13 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             dropped = False
         elif base is not None:
             lull = _lull(base, level, factors, int(months[i]), settings)
-            spike = _spike(series.cls, obs, lull, days, counts, i, settings, noise)
+            spike = _spike(series.cls, obs, lull, days, counts, i, judge, noise)
             if spike is not None:
                 alerts.append(spike)
-            if obs.value > settings.drop_ratio * base.centre:
+            if obs.value > judge.drop_ratio * base.centre:
                 dropped = False
             elif not dropped:
-                drop = _drop(series.cls, obs, base, days, counts, i, settings, noise)
+                drop = _drop(series.cls, obs, base, days, counts, i, judge, noise)
                 if drop is not None:
                     alerts.append(drop)
                     dropped = True
@@ -449,10 +453,33 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             if episode is None or days[i] - episode[0] > settings.record_episode_days:
                 episode = (float(days[i]), record)
             episode = (float(days[i]), episode[1])
-            alerts.append(_record(series.cls, obs, record, episode[1], days, i, settings, noise))
+            alerts.append(_record(series.cls, obs, record, episode[1], days, i, judge, noise))
         if level is not None:
             ratios[i] = (obs.value + SEASON_OFFSET) / (level + SEASON_OFFSET)
+        if p.gsd is not None:
+            alerts[n_before:] = [_band_note(a, p.gsd, settings) for a in alerts[n_before:]]
     return alerts
+
+
+def _band_note(alert: Alert, gsd: float, settings: AlertSettings) -> Alert:
+    """``alert`` with the judged image's gsd and resolution band in its metrics, and, when
+    the image is coarse and the alert's rule has thresholds per band, a sentence naming
+    the coarse values that judged it (``coarse_from_gsd``)."""
+    coarse = settings.is_coarse(gsd)
+    metrics: dict[str, float | str] = {
+        **alert.metrics,
+        "gsd": gsd,
+        "thresholds": "coarse" if coarse else "fine",
+    }
+    text = alert.explanation
+    fields = [f for f in BAND_FIELDS if f.startswith(f"{alert.kind}_")]
+    if coarse and fields:
+        used = ", ".join(f"{f} {getattr(settings, f'coarse_{f}'):g}" for f in fields)
+        text += (
+            f" Judged with the thresholds for imagery of {settings.coarse_from_gsd:g} m and "
+            f"coarser (this image: {gsd:g} m; its counts vary more): {used}."
+        )
+    return replace(alert, explanation=text, metrics=metrics)
 
 
 #: The level tests that can signal a shift, tried in this order at each image.

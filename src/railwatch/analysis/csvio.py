@@ -1,4 +1,8 @@
-"""Read hand counts from CSV: ``date,count`` plus optional ``low,high,usable,class,site``.
+"""Read counts from CSV: ``date,count`` plus optional ``low,high,usable,class,site,gsd``.
+
+``gsd`` is the image's ground sample distance in metres per pixel; it picks the alert
+thresholds the count is judged with (``AlertSettings.coarse_from_gsd``). Without it
+(or with an empty cell) a count is judged with the fine images' thresholds.
 
 Every error names the line (1 = the header) and what to fix, as an :class:`InputError`.
 """
@@ -15,7 +19,7 @@ from railwatch.analysis.types import CountPoint
 from railwatch.errors import InputError
 
 REQUIRED = ("date", "count")
-OPTIONAL = ("low", "high", "usable", "class", "site")
+OPTIONAL = ("low", "high", "usable", "class", "site", "gsd")
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
 
@@ -44,6 +48,24 @@ def _number(text: str, column: str, line: int) -> float | None:
         raise InputError(f"line {line}: {column} {raw!r} is not a finite number")
     if value < 0:
         raise InputError(f"line {line}: {column} {raw} is negative; counts are >= 0")
+    return value
+
+
+def _gsd(text: str, line: int) -> float | None:
+    """The ground sample distance in m/pixel (> 0), or None for an empty cell."""
+    raw = text.strip()
+    if raw == "" or raw.lower() in ("na", "nan", "none", "null"):
+        return None
+    try:
+        value = float(raw.removesuffix("m").strip())
+    except ValueError as err:
+        raise InputError(
+            f"line {line}: gsd {raw!r} is not a number; give metres per pixel, e.g. 0.5"
+        ) from err
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(
+            f"line {line}: gsd {raw} must be a positive number of metres per pixel, e.g. 0.5"
+        )
     return value
 
 
@@ -103,6 +125,7 @@ def parse_counts_csv(text: str, *, source: str = "CSV") -> dict[str, list[CountP
             raise InputError(f"line {line}: high {high:g} is less than count {count:g}")
         cls = cell("class").strip() or "all"
         site = cell("site").strip()
+        gsd = _gsd(cell("gsd"), line)
         point = CountPoint(
             when=when,
             count=count if usable else None,
@@ -111,6 +134,7 @@ def parse_counts_csv(text: str, *, source: str = "CSV") -> dict[str, list[CountP
             usable=usable,
             cls=cls,
             method="manual",
+            gsd=gsd,
         )
         out.setdefault(site, []).append(point)
     if not out:

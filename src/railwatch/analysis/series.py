@@ -71,6 +71,7 @@ def _best(points: list[CountPoint]) -> CountPoint:
             coverage=first.coverage,
             method=first.method,
             scene_id=first.scene_id,
+            gsd=first.gsd,
         )
     return max(
         usable,

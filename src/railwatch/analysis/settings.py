@@ -13,7 +13,12 @@ class AlertSettings(BaseModel):
     ``--seed 7``) for detector 2.0's measured count error (per-image scale 0.089 in log at
     0.3-0.5 m, against 0.236 for detector 1.3.1), the ``shift_segment_*`` test added and
     tuned on seeds 7, 11 and 12 for detector 2.2's, and ``spike_log_z`` lowered to 2.5 on
-    the same seeds once that test was in (session 7), see ``docs/alerts.md``.
+    the same seeds once that test was in (session 7), see ``docs/alerts.md``. Since
+    session 8 the spike thresholds and ``shift_segment_z`` have a value per resolution
+    band (:data:`BAND_FIELDS`): the plain fields judge images finer than
+    ``coarse_from_gsd`` (0.75 m) and images without a gsd, and were lowered on seeds 7,
+    11 and 12 for the 0.3-0.5 m error; the ``coarse_*`` fields keep the earlier values
+    for 0.75 m and coarser.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -163,14 +168,17 @@ class AlertSettings(BaseModel):
 
     # --- spike --------------------------------------------------------------------
     spike_z: float = Field(
-        default=4.5, gt=0.0, description="Robust z-score (spreads above the baseline)."
+        default=3.5,
+        gt=0.0,
+        description="Robust z-score (spreads above the baseline); fine images (coarse: "
+        "coarse_spike_z).",
     )
     spike_log_z: float = Field(
-        default=2.5,
+        default=2.0,
         ge=0.0,
         description="Also needed once the series' own noise is known: log((count + 1) / "
         "(centre + 1)) at least this many times that noise (multiplicative detector error "
-        "has a long upper tail); 0: off.",
+        "has a long upper tail); 0: off. Fine images (coarse: coarse_spike_log_z).",
     )
     spike_min_ratio: float = Field(
         default=1.8, gt=1.0, description="count/baseline needed for a spike."
@@ -182,7 +190,10 @@ class AlertSettings(BaseModel):
         default=2.2, gt=1.0, description="A count this many times the baseline needs only..."
     )
     spike_strong_z: float = Field(
-        default=4.0, gt=0.0, description="...this robust z-score to be a spike."
+        default=3.5,
+        gt=0.0,
+        description="...this robust z-score to be a spike; fine images (coarse: "
+        "coarse_spike_strong_z).",
     )
     spike_medium_ratio: float = Field(
         default=3.0, gt=1.0, description="count/baseline for 'medium'."
@@ -233,10 +244,11 @@ class AlertSettings(BaseModel):
         "deseasonalised like the baseline; within the current level only).",
     )
     shift_segment_z: float = Field(
-        default=2.75,
+        default=2.5,
         gt=0.0,
         description="Segment test: the images' mean log ratio log((count + 1) / (centre + 1)) "
-        "x sqrt(images) must reach this many times the series' own noise.",
+        "x sqrt(images) must reach this many times the series' own noise; fine images "
+        "(coarse: coarse_shift_segment_z).",
     )
     shift_segment_clip: float = Field(
         default=2.5,
@@ -351,6 +363,46 @@ class AlertSettings(BaseModel):
         "is not enough.",
     )
 
+    # --- resolution bands -----------------------------------------------------------
+    coarse_from_gsd: float = Field(
+        default=0.75,
+        gt=0.0,
+        description="Images of this ground sample distance (m/pixel) or coarser are judged "
+        "with the coarse_* thresholds below instead of the ones above: the detector's "
+        "per-image count error at 0.75-1 m is about twice that at 0.3-0.5 m, with "
+        "Gaussian-like tails, so the same thresholds give it twice the false alarms. The "
+        "judged image's own gsd decides (a series may mix resolutions); an image without a "
+        "gsd is judged as a fine one.",
+    )
+    coarse_spike_z: float = Field(
+        default=4.5,
+        gt=0.0,
+        description="spike_z for coarse images (the one value for all images until session 8).",
+    )
+    coarse_spike_log_z: float = Field(
+        default=2.5, ge=0.0, description="spike_log_z for coarse images (likewise)."
+    )
+    coarse_spike_strong_z: float = Field(
+        default=4.0, gt=0.0, description="spike_strong_z for coarse images (likewise)."
+    )
+    coarse_shift_segment_z: float = Field(
+        default=2.75, gt=0.0, description="shift_segment_z for coarse images (likewise)."
+    )
+
+    def is_coarse(self, gsd: float | None) -> bool:
+        """Is an image of ground sample distance ``gsd`` (m/pixel; None: unknown) judged
+        with the coarse thresholds?"""
+        return gsd is not None and gsd >= self.coarse_from_gsd
+
+    def coarse(self) -> AlertSettings:
+        """These settings with each threshold of :data:`BAND_FIELDS` replaced by its
+        ``coarse_`` value: what an image at ``coarse_from_gsd`` or coarser is judged with."""
+        return self.model_copy(update={f: getattr(self, f"coarse_{f}") for f in BAND_FIELDS})
+
+    def for_gsd(self, gsd: float | None) -> AlertSettings:
+        """The settings an image of ground sample distance ``gsd`` is judged with."""
+        return self.coarse() if self.is_coarse(gsd) else self
+
     @model_validator(mode="after")
     def _ordered(self) -> AlertSettings:
         if not self.record_low_ratio <= self.record_medium_ratio <= self.record_high_ratio:
@@ -364,3 +416,9 @@ class AlertSettings(BaseModel):
         if self.shift_h <= self.shift_clip - self.shift_k:
             raise ValueError("shift_h must exceed shift_clip - shift_k (one image is not a shift)")
         return self
+
+
+#: The thresholds that have a value per resolution band: ``AlertSettings.X`` for fine
+#: images (and images without a gsd), ``AlertSettings.coarse_X`` for images at
+#: ``coarse_from_gsd`` or coarser.
+BAND_FIELDS: tuple[str, ...] = ("spike_z", "spike_log_z", "spike_strong_z", "shift_segment_z")

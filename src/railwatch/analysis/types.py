@@ -14,7 +14,12 @@ SEVERITIES: Final[tuple[str, ...]] = ("info", "low", "medium", "high")
 
 @dataclass(frozen=True)
 class CountPoint:
-    """One count of one class in one scene; ``count`` is None for an unusable scene (a gap)."""
+    """One count of one class in one scene; ``count`` is None for an unusable scene (a gap).
+
+    ``gsd`` is the scene's ground sample distance (m/pixel): it picks the alert thresholds
+    the count is judged with (``AlertSettings.coarse_from_gsd``); None (unknown) is judged
+    as a fine image.
+    """
 
     when: datetime
     count: float | None
@@ -26,6 +31,7 @@ class CountPoint:
     coverage: float | None = None
     method: str = "objects"
     scene_id: int | None = None
+    gsd: float | None = None
 
     @property
     def is_usable(self) -> bool:

@@ -83,7 +83,7 @@ def analyze(
         Path | None,
         typer.Option(
             "--counts",
-            help="CSV of hand counts (date,count[,low,high,usable,class,site]); no database.",
+            help="CSV of counts (date,count[,low,high,usable,class,site,gsd]); no database.",
         ),
     ] = None,
     events: Annotated[

@@ -458,6 +458,7 @@ def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[C
                     clear_fraction=sc.clear_fraction,
                     coverage=coverage,
                     scene_id=sc.id,
+                    gsd=sc.gsd,
                 )
             )
             continue
@@ -477,6 +478,7 @@ def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[C
                 coverage=coverage,
                 method=method,
                 scene_id=sc.id,
+                gsd=sc.gsd,
             )
         )
     return points
