@@ -153,19 +153,14 @@ def test_coarse_string_thresholds_apply_only_from_their_resolution(
     ]
 
 
-def test_shipped_card_lowers_the_one_side_threshold_from_075_m_only() -> None:
+def test_shipped_card_lowers_the_one_side_threshold_from_06_m_only() -> None:
+    """v2.4: the coarse pair from 0.6 m (v2.3: from 0.75 m)."""
     det = DefaultDetector()
     assert det.string_thresholds == (0.4, 0.3)
-    assert det.coarse_string_thresholds == (0.75, 0.35, 0.3)
+    assert det.coarse_string_thresholds == (0.6, 0.35, 0.3)
     fine, coarse = (0.4, 0.3), (0.35, 0.3)
-    assert [det.string_thresholds_at(g) for g in (0.24, 0.5, 0.7, 0.7499999, 0.75, 1.0)] == [
-        fine,
-        fine,
-        fine,
-        coarse,
-        coarse,
-        coarse,
-    ]
+    gsds = (0.24, 0.5, 0.55, 0.5999999, 0.6, 0.7, 0.75, 1.0)
+    assert [det.string_thresholds_at(g) for g in gsds] == [fine] * 3 + [coarse] * 5
 
 
 def test_coarse_string_thresholds_in_a_card_version_and_errors(tmp_path: object) -> None:

@@ -64,7 +64,8 @@ NEVER_LABEL = 1.01
 DEFAULT_STRING_THRESHOLDS = (0.4, 0.3)
 #: Resolution-dependent string support (since v2.3): a card's ``string_thresholds_coarse``
 #: ``{"from_gsd": G, "one_side": A, "two_sides": B}`` replaces ``string_thresholds`` for
-#: tiles of ``G`` m per pixel and coarser (v2.3: 0.75 m; finer tiles keep the first pair).
+#: tiles of ``G`` m per pixel and coarser (v2.3: 0.75 m, v2.4: 0.6 m; finer tiles keep the
+#: first pair).
 #: A small tolerance so that a ground sample distance of 0.7499999 still counts as 0.75.
 GSD_TOLERANCE = 1e-6
 #: An optional second network for coarse tiles (the shipped card names none): the card's
@@ -123,7 +124,7 @@ class DefaultDetector:
     name = "railwatch-default"
     #: Version of the shipped weights with their card (threshold, calibration); the
     #: instance's ``version`` says which weights and thresholds it actually runs.
-    version = "2.3"
+    version = "2.4"
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048

@@ -295,9 +295,9 @@ def _augment(
 #: How the shipped weights (v2.0; the covered output since v2.2) were made, run by
 #: ``railwatch train --recipe default``: training stages (each continues from the previous
 #: one's weights), the covered-head re-fit, and the thresholds the calibration then
-#: records (``coarse_*``: the string thresholds from 0.75 m on, since v2.3; passed to
-#: ``railwatch calibrate --coarse-from --coarse-one-side --coarse-two-sides``). About 57
-#: minutes on 2 CPU cores.
+#: records (``coarse_*``: the string thresholds from 0.6 m on, since v2.4, from 0.75 m in
+#: v2.3; passed to ``railwatch calibrate --coarse-from --coarse-one-side
+#: --coarse-two-sides``). About 57 minutes on 2 CPU cores.
 DEFAULT_RECIPE: dict[str, Any] = {
     "stages": (
         {"arch": "s8", "scenes": 4000, "epochs": 10, "seed": 61, "lr": 3e-3},
@@ -313,12 +313,13 @@ DEFAULT_RECIPE: dict[str, Any] = {
         "styles": ",".join(TRAIN_STYLES),
         "sim_fraction": 1.0,
     },
-    # v2.3: from 0.75 m per pixel a peak of 0.35 with one string neighbour is a car
+    # v2.3: from 0.75 m per pixel a peak of 0.35 with one string neighbour is a car;
+    # v2.4: from 0.6 m
     "calibrate": {
         "threshold": 0.45,
         "one_side": 0.4,
         "two_sides": 0.3,
-        "coarse_from": 0.75,
+        "coarse_from": 0.6,
         "coarse_one_side": 0.35,
         "coarse_two_sides": 0.3,
         "class_threshold": 0.5,  # v2.0's; the v2.3 run's fit gives 0.6 (detection.md)
