@@ -918,7 +918,7 @@ def main() -> None:
         f"Thresholds tuned on seed 7 (spike and shift thresholds retuned 2026-12-02 for "
         f"detector 2.0's measured error; the segment shift test added and tuned on seeds 7, "
         f"11 and 12 for 2.2's, and spike_log_z lowered to 2.5 on the same seeds; since "
-        f"session 8 the spike thresholds and shift_segment_z have a value per resolution "
+        f"session 8 spike_z, spike_strong_z and shift_segment_z have a value per resolution "
         f"band, each image judged with its own gsd's: under 0.75 m lowered on seeds 7, 11 "
         f"and 12 for the 0.3-0.5 m error, 0.75 m and coarser the earlier values), reported "
         f"on seed {args.seed}. "

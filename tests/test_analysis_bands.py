@@ -19,15 +19,14 @@ from railwatch.storage import Database, repo
 from test_analysis_noise import at, kind, noisy, points
 from test_storage import BBOX, FakeCount, FakeQuality, FakeSceneInfo, when
 
-#: Explicit thresholds (not the defaults, which are tuned): fine images need a log ratio
-#: of 2 x the series' noise and 3.5 spreads (3 when >= 2.2x), coarse ones 2.5 and 4.5 (4).
+#: Explicit thresholds (not the defaults, which are tuned): a log ratio of 2 x the
+#: series' noise for all; fine images need 3.5 spreads, coarse ones 4.5.
 BANDS = AlertSettings(
     spike_log_z=2.0,
     spike_z=3.5,
-    spike_strong_z=3.0,
-    coarse_spike_log_z=2.5,
+    spike_strong_z=3.5,
     coarse_spike_z=4.5,
-    coarse_spike_strong_z=4.0,
+    coarse_spike_strong_z=4.5,
 )
 
 
@@ -64,7 +63,7 @@ def test_a_coarse_spike_says_which_thresholds_judged_it() -> None:
     assert coarse[0].metrics["thresholds"] == "coarse" and coarse[0].metrics["gsd"] == 1.0
     assert coarse[0].explanation.endswith(
         "Judged with the thresholds for imagery of 0.75 m and coarser (this image: 1 m; its "
-        "counts vary more): spike_z 4.5, spike_log_z 2.5, spike_strong_z 4."
+        "counts vary more): spike_z 4.5, spike_strong_z 4.5."
     )
 
 

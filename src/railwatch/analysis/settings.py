@@ -14,8 +14,8 @@ class AlertSettings(BaseModel):
     0.3-0.5 m, against 0.236 for detector 1.3.1), the ``shift_segment_*`` test added and
     tuned on seeds 7, 11 and 12 for detector 2.2's, and ``spike_log_z`` lowered to 2.5 on
     the same seeds once that test was in (session 7), see ``docs/alerts.md``. Since
-    session 8 the spike thresholds and ``shift_segment_z`` have a value per resolution
-    band (:data:`BAND_FIELDS`): the plain fields judge images finer than
+    session 8 ``spike_z``, ``spike_strong_z`` and ``shift_segment_z`` have a value per
+    resolution band (:data:`BAND_FIELDS`): the plain fields judge images finer than
     ``coarse_from_gsd`` (0.75 m) and images without a gsd, and were lowered on seeds 7,
     11 and 12 for the 0.3-0.5 m error; the ``coarse_*`` fields keep the earlier values
     for 0.75 m and coarser.
@@ -174,11 +174,11 @@ class AlertSettings(BaseModel):
         "coarse_spike_z).",
     )
     spike_log_z: float = Field(
-        default=2.0,
+        default=2.5,
         ge=0.0,
         description="Also needed once the series' own noise is known: log((count + 1) / "
         "(centre + 1)) at least this many times that noise (multiplicative detector error "
-        "has a long upper tail); 0: off. Fine images (coarse: coarse_spike_log_z).",
+        "has a long upper tail); 0: off.",
     )
     spike_min_ratio: float = Field(
         default=1.8, gt=1.0, description="count/baseline needed for a spike."
@@ -379,9 +379,6 @@ class AlertSettings(BaseModel):
         gt=0.0,
         description="spike_z for coarse images (the one value for all images until session 8).",
     )
-    coarse_spike_log_z: float = Field(
-        default=2.5, ge=0.0, description="spike_log_z for coarse images (likewise)."
-    )
     coarse_spike_strong_z: float = Field(
         default=4.0, gt=0.0, description="spike_strong_z for coarse images (likewise)."
     )
@@ -421,4 +418,4 @@ class AlertSettings(BaseModel):
 #: The thresholds that have a value per resolution band: ``AlertSettings.X`` for fine
 #: images (and images without a gsd), ``AlertSettings.coarse_X`` for images at
 #: ``coarse_from_gsd`` or coarser.
-BAND_FIELDS: tuple[str, ...] = ("spike_z", "spike_log_z", "spike_strong_z", "shift_segment_z")
+BAND_FIELDS: tuple[str, ...] = ("spike_z", "spike_strong_z", "shift_segment_z")
