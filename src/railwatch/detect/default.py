@@ -172,7 +172,7 @@ class DefaultDetector:
                 f"views must be one of {', '.join(map(str, VIEW_COUNTS))}, got {views!r}"
             )
         #: How many views of each tile the network sees (:data:`model_core.VIEWS`): their
-        #: output maps are averaged before decoding.
+        #: output maps are fused (:func:`model_core.fuse_views`) before decoding.
         self.views = int(views)
         if threshold is None:
             threshold = self._card_threshold
