@@ -119,6 +119,11 @@ class DefaultDetector:
     in fp32 otherwise); ``coarse_covered`` ``"fine"`` takes the covered map from the
     first network on those tiles too (both networks run there), ``"own"`` from the
     coarse one. Thresholds, string support and calibration are the first card's.
+
+    ``views`` (1, 2, 4 or 8) runs the network on that many mirrored or transposed views of
+    each tile and fuses their outputs (:func:`model_core.fuse_views`): better boxes on
+    simulated scenes, not better counts, ``views`` times the network's cost (see
+    docs/detection.md, "Averaged views"); anything but 1 changes :attr:`version`.
     """
 
     name = "railwatch-default"
