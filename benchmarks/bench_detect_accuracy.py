@@ -260,6 +260,7 @@ def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str
     than 80 % clear are unusable in the pipeline (``Settings.usable_threshold``) and
     are left out (their number is reported)."""
     errs_t, errs_n, inside_t = [], [], []
+    counts: list[list[object]] = []  # per usable scene, for fit_count_error.py's 3 m model
     skipped = 0
     for k in range(n):
         p = scene_params(start + k, 3.0).with_(
@@ -280,6 +281,16 @@ def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str
         errs_t.append((est_t.car_equivalents - truth) / max(truth, 1))
         errs_n.append((without - truth) / max(truth, 1))
         inside_t.append(est_t.low <= truth <= est_t.high)
+        counts.append(
+            [
+                3.0,
+                p.style,
+                truth,
+                round(est_t.car_equivalents, 3),
+                round(est_t.low, 3),
+                round(est_t.high, 3),
+            ]
+        )
     et, en = np.abs(errs_t), np.abs(errs_n)
     used = len(errs_t)
     rep = {
@@ -292,6 +303,8 @@ def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str
         "with_tracks_interval_coverage": float(np.mean(inside_t)) if used else None,
         "no_tracks_within_15pct": float((en <= 0.15).mean()) if used else None,
         "no_tracks_mape": float(en.mean()) if used else None,
+        # [gsd, style, true count, car equivalents along the centrelines, low, high]
+        "counts": counts,
     }
     if not used:
         return rep, [f"3 m scenes: none of {n} usable (all under 80 % clear)."]

@@ -35,7 +35,7 @@ and its SHA-256, number of scenes) to ``benchmarks/results/count_error.json``, w
 
 Run (from the repository root):
 
-    python benchmarks/bench_detect_accuracy.py --coarse 0 \\
+    python benchmarks/bench_detect_accuracy.py --coarse 60 \\
         --json benchmarks/results/detect_accuracy.json
     python benchmarks/fit_count_error.py [benchmarks/results/detect_accuracy.json] \\
         [--out benchmarks/results/count_error.json] [--bootstrap 200]
@@ -68,9 +68,13 @@ BANDS: dict[str, tuple[float, float]] = {
 REF_COUNT = 40.0  # the slope's pivot: log(true / 40)
 DF_BOUNDS = (1.0, 200.0)  # df at the upper bound: the error is as good as Gaussian
 PRODUCE_CMD = (
-    "python benchmarks/bench_detect_accuracy.py --coarse 0 "
+    "python benchmarks/bench_detect_accuracy.py --coarse 60 "
     "--json benchmarks/results/detect_accuracy.json"
 )
+#: The 3 m model: car equivalents from occupied track length (``coarse.counts`` of the
+#: report, along the scenes' centrelines), one resolution, so its per-site bias spread is
+#: measured between the scenes' styles (a site keeps its look) instead of resolutions.
+LENGTH_MODEL = "measured-3m"
 
 
 @dataclass(frozen=True)
@@ -268,8 +272,9 @@ def fit_band(
 ) -> dict[str, Any]:
     """The NoiseModel parameters of one band's scenes (see the module docstring).
 
-    ``groups`` holds each scene's resolution (the per-site bias spread is the spread of
-    the per-group means); ``styles``, if given, each scene's style (diagnostic only)."""
+    ``groups`` holds each scene's resolution, or its style for the one-resolution 3 m
+    model (the per-site bias spread is the spread of the per-group means); ``styles``, if
+    given, each scene's style (diagnostic only)."""
     true = np.asarray(true, float)
     detected = np.asarray(detected, float)
     low, high = np.asarray(low, float), np.asarray(high, float)
@@ -279,7 +284,7 @@ def fit_band(
     x = np.log(true[used] / REF_COUNT)
     names, g = _codes([k for k, u in zip(groups, used, strict=True) if u])
     if len(names) < 2:
-        raise ValueError("need scenes at two or more resolutions to measure the bias spread")
+        raise ValueError("need scenes in two or more groups to measure the bias spread")
     fit = fit_t_groups(y, x, g)
     df, scale = fit["df"], fit["scale"]
     bias_mean = float(np.mean(fit["loc"]))
@@ -361,7 +366,21 @@ def fit_report(
             bootstrap=bootstrap,
             seed=seed,
         )
-        models[name] = {"band_m": [lo, hi], **fitted}
+        models[name] = {"band_m": [lo, hi], "groups": "resolution", **fitted}
+    coarse = report.get("coarse")
+    rows = coarse.get("counts") if isinstance(coarse, dict) else None
+    if rows:  # [gsd, style, true, car equivalents, low, high] of the usable 3 m scenes
+        fitted = fit_band(
+            np.array([r[2] for r in rows]),
+            np.array([r[3] for r in rows]),
+            [r[1] for r in rows],
+            np.array([r[4] for r in rows]),
+            np.array([r[5] for r in rows]),
+            bootstrap=bootstrap,
+            seed=seed,
+        )
+        gsd = float(rows[0][0])
+        models[LENGTH_MODEL] = {"band_m": [gsd, gsd], "groups": "style", **fitted}
     return models
 
 

@@ -142,5 +142,33 @@ def test_main_writes_provenance_and_bench_alerts_reads_it(tmp_path: Path) -> Non
 def test_missing_inputs_name_the_command(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match=r"fit_count_error\.py"):
         bench_alerts.load_noise_models(tmp_path / "absent.json")
-    with pytest.raises(SystemExit, match=r"bench_detect_accuracy\.py --coarse 0 --json"):
+    with pytest.raises(SystemExit, match=r"bench_detect_accuracy\.py --coarse 60 --json"):
         fit_count_error.main([str(tmp_path / "absent.json"), "--out", str(tmp_path / "o")])
+
+
+def test_length_model_from_the_3m_scenes_grouped_by_style(tmp_path: Path) -> None:
+    """The report's 3 m scenes (``coarse.counts``) give a ``measured-3m`` model whose
+    per-site bias spread is taken between styles, and bench_alerts runs it at 3 m."""
+    report = _report()
+    rng = np.random.default_rng(11)
+    model = bench_alerts.NoiseModel("m", "m", bias_mean=-0.1, bias_sd=0.1, scale=0.3, df=8)
+    counts: list[list[object]] = []
+    for style in ("arid", "winter", "temperate", "continental"):
+        t = rng.integers(20, 150, 15).astype(float)
+        d = model.observe(t, model.site_bias(rng), rng)
+        lo, hi = model.intervals(d, rng)
+        counts += [
+            [3.0, style, int(a), float(b), float(c), float(e)]
+            for a, b, c, e in zip(t, d, lo, hi, strict=True)
+        ]
+    report["coarse"] = {"counts": counts}
+    src, out = tmp_path / "detect.json", tmp_path / "count_error.json"
+    src.write_text(json.dumps(report))
+    assert fit_count_error.main([str(src), "--out", str(out), "--bootstrap", "5"]) == 0
+    length = json.loads(out.read_text())["models"]["measured-3m"]
+    assert length["groups"] == "style" and length["band_m"] == [3.0, 3.0]
+    assert set(length["group_sizes"]) == {"arid", "winter", "temperate", "continental"}
+    assert length["scale"] == pytest.approx(0.3, abs=0.1)
+    models = bench_alerts.load_noise_models(out)
+    assert models["measured-3m"].gsds == (3.0,)
+    assert models["measured"].gsds == (0.3, 0.4, 0.5)
