@@ -42,9 +42,10 @@ Each simulated image carries a ground sample distance consistent with its error 
 so railwatch picks its thresholds per resolution band itself
 (``AlertSettings.coarse_from_gsd``): ``measured`` images are at one of the resolutions
 the model was fitted on (0.3, 0.4 or 0.5 m, drawn per image), ``measured-coarse`` ones at
-0.75 or 1.0 m, ``gauss`` ones at 0.5 m. The Tumangang visits keep their scenario gsd
-(0.3 or 0.5 m) from true counts and under ``measured``; seen through ``measured-coarse``
-they are taken as imaged at 0.75 or 1.0 m (drawn per visit), like that error.
+0.75 or 1.0 m, ``measured-3m`` ones at 3 m (``length`` counts), ``gauss`` ones at 0.5 m.
+The Tumangang visits keep their scenario gsd (0.3 or 0.5 m) from true counts and under
+``measured``; seen through ``measured-coarse`` they are taken as imaged at 0.75 or 1.0 m
+(drawn per visit), through ``measured-3m`` at 3 m, like that error.
 
 Reports recall per event kind and size, false alarms (alerts of severity >= low) per
 site-year on event-free stretches, and delay to the first alert in usable images, for
