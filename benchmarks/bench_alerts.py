@@ -80,6 +80,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -179,6 +180,13 @@ OPTIONAL_MODELS = ("measured-3m",)
 NOISE_NAMES = ("gauss", *MEASURED)
 
 
+def _fitted_gsds(model: dict[str, Any]) -> tuple[float, ...]:
+    """The resolutions a fitted model was measured at: its groups when they are
+    resolutions, else (older fits; models grouped by style) the ends of its band."""
+    groups = None if model.get("groups") == "style" else model.get("group_sizes")
+    return tuple(sorted({float(g) for g in (groups or model["band_m"])}))
+
+
 def load_noise_models(path: Path = COUNT_ERROR) -> dict[str, NoiseModel]:
     """The measured models from ``path`` (``fit_count_error.py``'s output) and ``gauss``."""
     if not path.is_file():
@@ -217,20 +225,7 @@ def load_noise_models(path: Path = COUNT_ERROR) -> dict[str, NoiseModel]:
             df=m["df"],
             low_ratio=m["low_ratio"],
             high_ratio=m["high_ratio"],
-            # the resolutions it was fitted on (band_m: its ends, for older fits and for
-            # models whose groups are styles, not resolutions)
-            gsds=tuple(
-                sorted(
-                    {
-                        float(g)
-                        for g in (
-                            m["band_m"]
-                            if m.get("groups") == "style"
-                            else m.get("group_sizes") or m["band_m"]
-                        )
-                    }
-                )
-            ),
+            gsds=_fitted_gsds(m),
         )
     out["gauss"] = GAUSS
     return out

@@ -36,9 +36,13 @@ def parse_when(text: str, line: int) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+#: Cells read as "no value".
+BLANK = ("", "na", "nan", "none", "null")
+
+
 def _number(text: str, column: str, line: int) -> float | None:
     raw = text.strip()
-    if raw == "" or raw.lower() in ("na", "nan", "none", "null"):
+    if raw.lower() in BLANK:
         return None
     try:
         value = float(raw)
@@ -54,7 +58,7 @@ def _number(text: str, column: str, line: int) -> float | None:
 def _gsd(text: str, line: int) -> float | None:
     """The ground sample distance in m/pixel (> 0), or None for an empty cell."""
     raw = text.strip()
-    if raw == "" or raw.lower() in ("na", "nan", "none", "null"):
+    if raw.lower() in BLANK:
         return None
     try:
         value = float(raw.removesuffix("m").strip())
