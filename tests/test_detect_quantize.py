@@ -214,3 +214,182 @@ def test_shipped_int8_weights_cannot_saturate_without_vnni() -> None:
     # every convolution but the fp32 head: 9 of the network, 3 of the covered branch (v2.2)
     assert len(weights) == 12
     assert all(int(np.abs(w.astype(np.int32)).max()) <= 64 for w in weights)
+
+
+def _conv_3x3_stride2(x: np.ndarray, w: np.ndarray, pad_value: int = 0) -> np.ndarray:
+    """Reference 3 x 3, stride-2, pad-1 convolution (N, C, H, W) x (O, C, 3, 3) in integers."""
+    n, c, h, wd = x.shape
+    xp = np.full((n, c, h + 2, wd + 2), pad_value, x.dtype)
+    xp[:, :, 1:-1, 1:-1] = x
+    out = np.zeros((n, w.shape[0], h // 2, wd // 2), np.int64)
+    for ky in range(3):
+        for kx in range(3):
+            patch = xp[:, :, ky : ky + h : 2, kx : kx + wd : 2]
+            out += np.einsum("nchw,oc->nohw", patch, w[:, :, ky, kx].astype(np.int64))
+    return out
+
+
+def _space_to_depth(x: np.ndarray) -> np.ndarray:
+    """ONNX SpaceToDepth(blocksize 2), DCR order: channel (dy * 2 + dx) * C + c."""
+    n, c, h, w = x.shape
+    t = x.reshape(n, c, h // 2, 2, w // 2, 2).transpose(0, 3, 5, 1, 2, 4)
+    return t.reshape(n, 4 * c, h // 2, w // 2)
+
+
+def _conv_2x2_pad_top_left(x: np.ndarray, w: np.ndarray, pad_value: int = 0) -> np.ndarray:
+    """Reference 2 x 2, stride-1 convolution with pads (top 1, left 1, bottom 0, right 0)."""
+    n, c, h, wd = x.shape
+    xp = np.full((n, c, h + 1, wd + 1), pad_value, x.dtype)
+    xp[:, :, 1:, 1:] = x
+    out = np.zeros((n, w.shape[0], h, wd), np.int64)
+    for a in range(2):
+        for b in range(2):
+            out += np.einsum(
+                "nchw,oc->nohw", xp[:, :, a : a + h, b : b + wd], w[:, :, a, b].astype(np.int64)
+            )
+    return out
+
+
+@pytest.mark.parametrize("shape", [(3, 8, 10), (3, 2, 2), (5, 14, 6)])
+def test_space_to_depth_weights_give_the_strided_convolution_exactly(
+    shape: tuple[int, int, int],
+) -> None:
+    """Every product of the 3 x 3 stride-2 convolution appears once in the 2 x 2 one over
+    the space-to-depth input, whatever the weights, input and (padding) value."""
+    from railwatch.detect.quantize import space_to_depth_weights
+
+    rng = np.random.default_rng(sum(shape))
+    c, h, w = shape
+    x = rng.integers(0, 256, (2, c, h, w)).astype(np.int64)
+    k = rng.integers(-64, 65, (7, c, 3, 3)).astype(np.int8)
+    k2 = space_to_depth_weights(k)
+    assert k2.shape == (7, 4 * c, 2, 2) and k2.dtype == np.int8
+    assert np.count_nonzero(k2) == np.count_nonzero(k)  # the extra taps are zeros
+    for pad in (0, 131):  # a uint8 input pads with its zero point
+        want = _conv_3x3_stride2(x, k, pad)
+        got = _conv_2x2_pad_top_left(_space_to_depth(x), k2, pad)
+        assert np.array_equal(got, want)
+    with pytest.raises(Exception, match="3 x 3"):
+        space_to_depth_weights(np.zeros((4, 3, 2, 2), np.int8))
+
+
+def _qdq_conv_model(zero_point: int, seed: int) -> object:
+    """A small QDQ model like the quantised detector's start: image -> Quantize ->
+    Dequantize -> Conv 3x3/2 (int8 weights per output channel) -> Quantize -> Dequantize."""
+    pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-64, 65, (16, 3, 3, 3)).astype(np.int8)
+    inits = [
+        numpy_helper.from_array(np.array(0.047, np.float32), "x_scale"),
+        numpy_helper.from_array(np.array(zero_point, np.uint8), "x_zp"),
+        numpy_helper.from_array(w, "w_quantized"),
+        numpy_helper.from_array(rng.uniform(0.001, 0.01, 16).astype(np.float32), "w_scale"),
+        numpy_helper.from_array(np.zeros(16, np.int8), "w_zp"),
+        numpy_helper.from_array(rng.normal(0, 0.2, 16).astype(np.float32), "bias"),
+        numpy_helper.from_array(np.array(0.02, np.float32), "y_scale"),
+        numpy_helper.from_array(np.array(3, np.uint8), "y_zp"),
+    ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["image", "x_scale", "x_zp"], ["xq"]),
+        helper.make_node("DequantizeLinear", ["xq", "x_scale", "x_zp"], ["xd"]),
+        helper.make_node("DequantizeLinear", ["w_quantized", "w_scale", "w_zp"], ["wd"], axis=0),
+        helper.make_node(
+            "Conv", ["xd", "wd", "bias"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4
+        ),
+        helper.make_node("QuantizeLinear", ["y", "y_scale", "y_zp"], ["yq"]),
+        helper.make_node("DequantizeLinear", ["yq", "y_scale", "y_zp"], ["out"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "h", "w"])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)],
+        inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@pytest.mark.parametrize(("zero_point", "seed"), [(128, 0), (40, 1)])
+def test_space_to_depth_rewrite_gives_onnxruntime_the_same_outputs(
+    zero_point: int, seed: int
+) -> None:
+    """ONNX Runtime's integer kernels give bit for bit the same outputs after the rewrite,
+    borders (the input's zero point as padding) included."""
+    import onnxruntime as ort
+
+    from railwatch.detect.quantize import space_to_depth_first_conv
+
+    model = _qdq_conv_model(zero_point, seed)
+    before = model.SerializeToString()  # type: ignore[attr-defined]
+    assert space_to_depth_first_conv(model)
+    ops = [n.op_type for n in model.graph.node]  # type: ignore[attr-defined]
+    assert "SpaceToDepth" in ops and ops.count("DequantizeLinear") == 3  # the old one gone
+    conv = next(n for n in model.graph.node if n.op_type == "Conv")  # type: ignore[attr-defined]
+    attrs = {a.name: list(a.ints) for a in conv.attribute}
+    assert attrs == {"kernel_shape": [2, 2], "strides": [1, 1], "pads": [1, 1, 0, 0]}
+    rng = np.random.default_rng(seed + 10)
+    for h, w in ((8, 8), (20, 34), (2, 6)):
+        x = rng.normal(0, 3, (1, 3, h, w)).astype(np.float32)
+        outs = [
+            ort.InferenceSession(m, providers=["CPUExecutionProvider"]).run(None, {"image": x})[0]
+            for m in (before, model.SerializeToString())  # type: ignore[attr-defined]
+        ]
+        assert outs[0].shape == (1, 16, h // 2, w // 2)
+        assert np.array_equal(outs[0], outs[1])
+    # a second call finds no 3 x 3 stride-2 convolution left to rewrite
+    assert not space_to_depth_first_conv(model)
+
+
+def test_space_to_depth_rewrite_leaves_fp32_first_convolutions() -> None:
+    onnx = pytest.importorskip("onnx")
+    from railwatch.detect.quantize import space_to_depth_first_conv
+
+    model = onnx.load(str(default_weights()))
+    before = model.SerializeToString()
+    assert not space_to_depth_first_conv(model)  # no quantised input: nothing to do
+    assert model.SerializeToString() == before
+
+
+def test_quantize_rewrites_the_first_convolution_with_the_same_outputs(
+    quantised: Path, tmp_path: Path
+) -> None:
+    """`railwatch quantize` rewrites the first convolution (space_to_depth, the default):
+    the file is the one quantised without it, rewritten, and gives the same output maps
+    and detections (views included) on a simulator tile with a valid mask."""
+    onnx = pytest.importorskip("onnx")
+    from railwatch.detect.quantize import (
+        QuantizeConfig,
+        quantize_weights,
+        space_to_depth_first_conv,
+    )
+
+    entry = json.loads(quantised.with_suffix(".json").read_text())["int8"]
+    assert entry["config"]["space_to_depth"] and "SpaceToDepth(2)" in entry["graph"]
+    w = _copy_fp32(tmp_path)
+    plain = quantize_weights(w, QuantizeConfig(tiles=6, seed=123, space_to_depth=False))
+    model = onnx.load(str(plain))
+    assert "SpaceToDepth" not in {n.op_type for n in model.graph.node}
+    assert space_to_depth_first_conv(model)
+    assert (
+        model.SerializeToString()
+        == onnx.load(str(quantised.with_name("w.int8.onnx"))).SerializeToString()
+    )
+    img, gsd = _sim_tile(6_200_002, 0.5)
+    valid = np.ones(img.shape[:2], bool)
+    valid[:40, :] = False
+    for views in (1, 2):
+        a, b = DefaultDetector(quantised, views=views), DefaultDetector(w, views=views)
+        assert np.array_equal(
+            a.predict_maps(img, gsd, valid)[0], b.predict_maps(img, gsd, valid)[0]
+        )
+        assert a.detect(img, gsd, valid) == b.detect(img, gsd, valid)
+
+
+def test_shipped_int8_weights_run_the_first_convolution_on_space_to_depth() -> None:
+    onnx = pytest.importorskip("onnx")
+    model = onnx.load(str(default_weights().with_name("railwatch_default.int8.onnx")))
+    conv = next(n for n in model.graph.node if n.op_type == "Conv")
+    assert [list(a.ints) for a in conv.attribute if a.name == "kernel_shape"] == [[2, 2]]
+    assert "SpaceToDepth" in {n.op_type for n in model.graph.node}

@@ -22,6 +22,10 @@ Settings (see docs/detection.md, "INT8 weights", for the measurements behind the
   CPU and fast where the CPU has VNNI (and on ARM).
 - Nodes can be left in fp32 (``exclude``: the first convolution, whose 3 input channels
   make an inefficient int8 kernel, and/or the 1x1 head).
+- **The first convolution on a space-to-depth input** (``space_to_depth``, since
+  2026-12-03): after quantisation the INT8 first convolution (3 -> 16 channels, 3 x 3, stride 2,
+  pad 1) is rewritten as the same integer sums in a cheaper shape, see
+  :func:`space_to_depth_first_conv`. The network's input and outputs are unchanged.
 
 Needs the ``onnx`` package (``pip install 'railwatch[quantize]'``).
 """
@@ -77,6 +81,9 @@ class QuantizeConfig:
     #: output maps are not quantised (a quantised heat map has plateaus of equal values,
     #: each a run of tied local maxima, i.e. extra peaks).
     exclude: tuple[str, ...] = ("head",)
+    #: Rewrite the INT8 first convolution over a space-to-depth copy of the quantised input
+    #: (:func:`space_to_depth_first_conv`; the same numbers, faster).
+    space_to_depth: bool = True
 
 
 def int8_path(weights: Path) -> Path:
@@ -222,6 +229,7 @@ def quantize_weights(
         logging.getLogger().removeFilter(_no_preprocess_hint)
     quantised = onnx.load(str(tmp))
     rewired = _shapes_from_quantised(quantised)
+    s2d = cfg.space_to_depth and space_to_depth_first_conv(quantised)
     onnx.save(quantised, str(tmp))
     os.replace(tmp, out)
     check = _compare(src, out, inputs[0])
@@ -244,7 +252,14 @@ def quantize_weights(
         ),
         "nodes_in_fp32": excluded,
         "graph": f"{rewired} Shape nodes read the quantised tensor instead of a dequantised "
-        "copy (the upsampling's output size; same shapes, no dequantisation at run time)",
+        "copy (the upsampling's output size; same shapes, no dequantisation at run time)"
+        + (
+            "; the first convolution (3x3, stride 2) runs as a 2x2 stride-1 convolution over "
+            "a SpaceToDepth(2) of the quantised input, the same integer sums (input height "
+            "and width must be even; the detector pads them to multiples of 4)"
+            if s2d
+            else ""
+        ),
         "config": asdict(cfg),
         "calibration": {
             "tiles": len(inputs),
@@ -288,6 +303,112 @@ def _shapes_from_quantised(model: Any) -> int:
     ]:
         model.graph.node.remove(node)
     return count
+
+
+#: Tap of a 3 x 3, stride-2, pad-1 kernel that a 2 x 2 kernel over the space-to-depth
+#: input reaches at (kernel offset ``a``, position ``d`` within the 2 x 2 block): output
+#: row ``p`` reads input rows ``2p - 1, 2p, 2p + 1`` (taps 0, 1, 2), which are block rows
+#: ``p - 1`` (its second row) and ``p`` (both rows). The pair (0, 0), row ``2p - 2``, has
+#: no tap: its weight is 0.
+S2D_TAPS: dict[tuple[int, int], int] = {(0, 1): 0, (1, 0): 1, (1, 1): 2}
+
+
+def space_to_depth_weights(w: np.ndarray) -> np.ndarray:
+    """The weights ``(O, 4C, 2, 2)`` of a 2 x 2, stride-1 convolution with pads (top 1,
+    left 1, bottom 0, right 0) over ``SpaceToDepth(2)`` of an input (ONNX order: channel
+    ``(dy * 2 + dx) * C + c`` holds pixel ``(2i + dy, 2j + dx)`` of channel ``c``) that
+    give exactly the outputs of the 3 x 3, stride-2, pad-1 convolution ``w`` ``(O, C, 3,
+    3)`` on the input itself (even height and width): every product of the original
+    appears once, the other taps are 0. Works for any dtype (the int8 weights of the
+    quantised network stay the same integers)."""
+    if w.ndim != 4 or w.shape[2:] != (3, 3):
+        raise InputError(f"need 3 x 3 convolution weights (O, C, 3, 3), got shape {w.shape}")
+    o, c = w.shape[:2]
+    out = np.zeros((o, 4 * c, 2, 2), w.dtype)
+    for (a, dy), ky in S2D_TAPS.items():
+        for (b, dx), kx in S2D_TAPS.items():
+            k = (dy * 2 + dx) * c
+            out[:, k : k + c, a, b] = w[:, :, ky, kx]
+    return out
+
+
+def space_to_depth_first_conv(model: Any) -> bool:
+    """Rewrite the first convolution of a QDQ INT8 model in place when it is a 3 x 3,
+    stride-2, pad-1 convolution on the network's quantised input (``image ->
+    QuantizeLinear -> DequantizeLinear -> Conv``, int8 weights): a ``SpaceToDepth(2)``
+    of the quantised (uint8) input then feeds a 2 x 2, stride-1 convolution with pads
+    (1, 1, 0, 0) and the weights of :func:`space_to_depth_weights`. The input and weight
+    scales and zero points are unchanged, so ONNX Runtime computes the same integer sums
+    and the outputs are bit for bit the same; the convolution sees 12 channels at a
+    quarter of the positions instead of 3 at full resolution, which its integer kernels
+    run about 3x faster (docs/detection.md, "Speed"). The input's height and width must be
+    even. Returns whether the model was rewritten (False when the first convolution is in
+    fp32 or not of that shape)."""
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    producer = {o: n for n in graph.node for o in n.output}
+    consumers: dict[str, int] = {}
+    for n in graph.node:
+        for i in n.input:
+            consumers[i] = consumers.get(i, 0) + 1
+    inits = {i.name: i for i in graph.initializer}
+    conv = next((n for n in graph.node if n.op_type == "Conv"), None)
+    if conv is None:
+        return False
+    attrs = {a.name: helper.get_attribute_value(a) for a in conv.attribute}
+    if (
+        list(attrs.get("kernel_shape", [])) != [3, 3]
+        or list(attrs.get("strides", [1, 1])) != [2, 2]
+        or list(attrs.get("pads", [0, 0, 0, 0])) != [1, 1, 1, 1]
+        or list(attrs.get("dilations", [1, 1])) != [1, 1]
+        or attrs.get("group", 1) != 1
+        or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET")
+    ):
+        return False
+    dq_x, dq_w = producer.get(conv.input[0]), producer.get(conv.input[1])
+    if (
+        dq_x is None
+        or dq_w is None
+        or dq_x.op_type != "DequantizeLinear"
+        or dq_w.op_type != "DequantizeLinear"
+    ):
+        return False
+    q_x = producer.get(dq_x.input[0])
+    graph_inputs = {i.name for i in graph.input}
+    if q_x is None or q_x.op_type != "QuantizeLinear" or q_x.input[0] not in graph_inputs:
+        return False
+    w_name = dq_w.input[0]
+    if w_name not in inits or consumers.get(w_name) != 1 or consumers.get(dq_w.output[0]) != 1:
+        return False
+    w = numpy_helper.to_array(inits[w_name])
+    if w.ndim != 4 or w.shape[2:] != (3, 3) or w.dtype != np.int8:
+        return False
+    if any(a.name == "axis" and a.i != 0 for a in dq_w.attribute):
+        return False  # per-channel scales must run along the output channels
+    inits[w_name].CopyFrom(numpy_helper.from_array(space_to_depth_weights(w), w_name))
+    s2d_q = q_x.output[0] + "_space_to_depth"
+    s2d_dq = s2d_q + "_DequantizeLinear_Output"
+    nodes = [
+        helper.make_node("SpaceToDepth", [q_x.output[0]], [s2d_q], name=s2d_q, blocksize=2),
+        helper.make_node(
+            "DequantizeLinear", [s2d_q, *dq_x.input[1:]], [s2d_dq], name=s2d_q + "_DequantizeLinear"
+        ),
+    ]
+    conv.input[0] = s2d_dq
+    for a in conv.attribute:
+        if a.name == "kernel_shape":
+            a.ints[:] = [2, 2]
+        elif a.name == "strides":
+            a.ints[:] = [1, 1]
+        elif a.name == "pads":
+            a.ints[:] = [1, 1, 0, 0]
+    at = list(graph.node).index(conv)
+    for k, node in enumerate(nodes):
+        graph.node.insert(at + k, node)
+    if consumers.get(dq_x.output[0]) == 1 and dq_x.output[0] not in {o.name for o in graph.output}:
+        graph.node.remove(dq_x)  # the input's plain dequantisation fed only this conv
+    return True
 
 
 def _no_preprocess_hint(record: logging.LogRecord) -> bool:
