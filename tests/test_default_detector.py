@@ -296,6 +296,56 @@ def test_normalise_matches_full_resolution_statistics(size: tuple[int, int]) -> 
     assert np.percentile(diff, 99) < 0.15
 
 
+def _normalise_whole_planes(image: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+    """Reference: :func:`normalise` as written before 2026-12-03 (v2.1-v2.4: every step on
+    whole planes, the statistics from reflect-padded copies), the numbers the shipped
+    detector was measured with."""
+
+    def box_mean(a: np.ndarray, then: object = None) -> np.ndarray:
+        h, w = a.shape[:2]
+        hh, ww = h + (-h % 5), w + (-w % 5)
+        a = cv2.copyMakeBorder(a, 0, hh - h, 0, ww - w, cv2.BORDER_REFLECT)
+        small = cv2.resize(a, (ww // 5, hh // 5), interpolation=cv2.INTER_AREA)
+        small = cv2.blur(small, (13, 13), borderType=cv2.BORDER_REFLECT)
+        if callable(then):
+            small = then(small)
+        return np.asarray(cv2.resize(small, (ww, hh), interpolation=cv2.INTER_LINEAR)[:h, :w])
+
+    out = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32)
+    if valid is not None and not valid.all():
+        mask = np.ascontiguousarray(valid, dtype=np.uint8)
+        fill = cv2.mean(np.ascontiguousarray(image), mask=mask)[:3] if valid.any() else (0, 0, 0)
+        for c in range(3):
+            out[c][~valid] = np.float32(fill[c])
+    means = box_mean(cv2.merge(list(out)))
+    out -= means.transpose(2, 0, 1)
+    dd = out[0] * out[0]
+    dd += out[1] * out[1]
+    dd += out[2] * out[2]
+    dd *= np.float32(1.0 / 3.0)
+    inv = box_mean(dd, lambda v: (1.0 / (np.sqrt(np.maximum(v, 0.0)) + 4.0)).astype(np.float32))
+    if valid is not None:
+        inv *= valid
+    return np.clip(out * inv[None], -6.0, 6.0)
+
+
+@pytest.mark.parametrize(
+    "size", [(300, 300), (257, 333), (1, 1), (3, 7), (9, 6), (64, 70), (333, 2), (131, 97)]
+)
+def test_normalise_gives_the_numbers_of_whole_plane_steps(size: tuple[int, int]) -> None:
+    """Blocks of rows and padding only the last blocks' strips (since 2026-12-03) change
+    no number: the result equals the whole-plane computation bit for bit, with and
+    without a valid mask, for sizes that are and are not multiples of the reduction."""
+    rng = np.random.default_rng(size[0] * 1000 + size[1])
+    img, _ = _yard(HELD_OUT_SEED, 0.5, size_m=170.0)
+    yard = np.ascontiguousarray(img[: size[0], : size[1]])
+    noise = rng.integers(0, 256, (*size, 3)).astype(np.uint8)
+    valid = rng.random(size) > 0.25
+    for image in (yard, noise):
+        for v in (None, valid, np.zeros(size, bool)):
+            assert np.array_equal(normalise(image, v), _normalise_whole_planes(image, v))
+
+
 @pytest.mark.slow
 def test_train_command_writes_loadable_weights(tmp_path: object) -> None:
     """`railwatch train` on a tiny bank exports ONNX that the detector loads and runs."""

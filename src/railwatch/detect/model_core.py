@@ -67,26 +67,57 @@ def to_work_scale(image: np.ndarray, gsd: float) -> tuple[np.ndarray, float]:
     return out, nw / w
 
 
+def _reduce_area(a: np.ndarray, reduce: int) -> np.ndarray:
+    """A 2-D float32 array reflect-padded at the bottom and right to a multiple of
+    ``reduce`` and area-averaged ``reduce`` times smaller: the same numbers as
+    ``cv2.resize`` of ``cv2.copyMakeBorder(a, ..., BORDER_REFLECT)`` with ``INTER_AREA``,
+    without copying the whole array into a padded one (the padded last row and column of
+    blocks are reduced from small padded strips; every block is the same 5 x 5 sum in
+    the same order)."""
+    h, w = a.shape[:2]
+    ph, pw = -h % reduce, -w % reduce
+    out = np.empty(((h + ph) // reduce, (w + pw) // reduce), np.float32)
+    hm, wm = h - h % reduce, w - w % reduce
+    if (ph or pw) and (hm < reduce or wm < reduce):  # under a block a side: pad it all
+        a = cv2.copyMakeBorder(a, 0, ph, 0, pw, cv2.BORDER_REFLECT)
+        hm, wm, ph, pw = h + ph, w + pw, 0, 0
+    inner = (wm // reduce, hm // reduce)
+    out[: inner[1], : inner[0]] = cv2.resize(a[:hm, :wm], inner, interpolation=cv2.INTER_AREA)
+    if ph:  # the last row of blocks, corner included, from the rows above it and the pad
+        strip = cv2.copyMakeBorder(a[hm - reduce :], 0, ph, 0, pw, cv2.BORDER_REFLECT)
+        out[-1:] = cv2.resize(strip[-reduce:], (out.shape[1], 1), interpolation=cv2.INTER_AREA)
+    if pw:
+        strip = cv2.copyMakeBorder(a[:hm, wm - reduce :], 0, 0, 0, pw, cv2.BORDER_REFLECT)
+        out[: inner[1], -1:] = cv2.resize(
+            strip[:, -reduce:], (1, inner[1]), interpolation=cv2.INTER_AREA
+        )
+    return out
+
+
+def _expand(small: np.ndarray, h: int, w: int, reduce: int) -> np.ndarray:
+    """``small`` brought back bilinearly to the padded size of an ``h`` x ``w`` array
+    (a multiple of ``reduce``) and cut to ``h`` x ``w``."""
+    full: np.ndarray = cv2.resize(
+        small, (w + (-w % reduce), h + (-h % reduce)), interpolation=cv2.INTER_LINEAR
+    )
+    return full[:h, :w]
+
+
 def _box_mean(
     a: np.ndarray,
     reduce: int,
     k: int,
     then: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Box mean over about ``k * reduce`` pixels of a 2-D or (H, W, C) float32 array,
-    computed on a ``reduce``-times smaller copy (area averaging), optionally mapped by
-    ``then`` there, and brought back to full size bilinearly. Far cheaper than a
-    full-resolution box filter; the result is smooth at this scale anyway."""
-    h, w = a.shape[:2]
-    hh, ww = h + (-h % reduce), w + (-w % reduce)
-    if (hh, ww) != (h, w):
-        a = cv2.copyMakeBorder(a, 0, hh - h, 0, ww - w, cv2.BORDER_REFLECT)
-    small = cv2.resize(a, (ww // reduce, hh // reduce), interpolation=cv2.INTER_AREA)
-    small = cv2.blur(small, (k, k), borderType=cv2.BORDER_REFLECT)
+    """Box mean over about ``k * reduce`` pixels of a 2-D float32 array, computed on a
+    ``reduce``-times smaller copy (area averaging of the reflect-padded array),
+    optionally mapped by ``then`` there, and brought back to full size bilinearly. Far
+    cheaper than a full-resolution box filter; the result is smooth at this scale
+    anyway."""
+    small = cv2.blur(_reduce_area(a, reduce), (k, k), borderType=cv2.BORDER_REFLECT)
     if then is not None:
         small = then(small)
-    full: np.ndarray = cv2.resize(small, (ww, hh), interpolation=cv2.INTER_LINEAR)
-    return full[:h, :w]
+    return _expand(small, a.shape[0], a.shape[1], reduce)
 
 
 def _inverse_std(var: np.ndarray) -> np.ndarray:
@@ -100,20 +131,16 @@ def _box_mean_planes(planes: list[np.ndarray], reduce: int, k: int) -> list[np.n
     their ``cv2.merge``), without interleaving them at full resolution: each plane is
     reduced alone, the small planes are box-filtered together and each is brought back
     to full size as a contiguous plane."""
-    h, w = planes[0].shape
-    hh, ww = h + (-h % reduce), w + (-w % reduce)
-    smalls = []
-    for p in planes:
-        if (hh, ww) != (h, w):
-            p = cv2.copyMakeBorder(p, 0, hh - h, 0, ww - w, cv2.BORDER_REFLECT)
-        smalls.append(cv2.resize(p, (ww // reduce, hh // reduce), interpolation=cv2.INTER_AREA))
-    small = cv2.blur(cv2.merge(smalls), (k, k), borderType=cv2.BORDER_REFLECT)
-    return [
-        cv2.resize(np.ascontiguousarray(small[..., c]), (ww, hh), interpolation=cv2.INTER_LINEAR)[
-            :h, :w
-        ]
-        for c in range(len(planes))
-    ]
+    h, w = planes[0].shape[:2]
+    small = cv2.blur(
+        cv2.merge([_reduce_area(p, reduce) for p in planes]), (k, k), borderType=cv2.BORDER_REFLECT
+    )
+    return [_expand(np.ascontiguousarray(small[..., c]), h, w, reduce) for c in range(len(planes))]
+
+
+#: Rows per block in the element-wise steps of :func:`normalise` (a block of all its
+#: planes stays in the cache between the steps).
+NORM_ROWS = 32
 
 
 def normalise(image: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
@@ -124,7 +151,10 @@ def normalise(image: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
     over the window). Returns (3, H, W) float32; invalid pixels are 0.
 
     Works plane by plane in the output array (since v2.1; the same numbers as the
-    interleaved version before it, about 1.7x faster on a 1688 px tile)."""
+    interleaved version before it, about 1.7x faster on a 1688 px tile), and since
+    2026-12-03 on blocks of :data:`NORM_ROWS` rows in its element-wise steps, without
+    padded copies of the planes for the statistics (the same numbers again, about 20 %
+    faster)."""
     h, w = image.shape[:2]
     out = np.empty((3, h, w), np.float32)
     for c in range(3):
@@ -140,17 +170,27 @@ def normalise(image: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
             np.copyto(p, np.float32(v), where=~valid)
     k = max(1, round(NORM_WINDOW_M / WORK_GSD / NORM_REDUCE)) | 1
     means = _box_mean_planes(planes, NORM_REDUCE, k)
-    for c in range(3):
-        np.subtract(out[c], means[c], out=out[c])
-    dd = out[0] * out[0]
-    dd += out[1] * out[1]
-    dd += out[2] * out[2]
-    dd *= np.float32(1.0 / 3.0)
+    dd = np.empty((h, w), np.float32)
+    tmp = np.empty((min(h, NORM_ROWS), w), np.float32)
+    third = np.float32(1.0 / 3.0)
+    for r in range(0, h, NORM_ROWS):  # blocks of rows: each step finds them in the cache
+        rows = slice(r, r + NORM_ROWS)
+        d, t = dd[rows], tmp[: min(NORM_ROWS, h - r)]
+        for c in range(3):
+            np.subtract(out[c, rows], means[c][rows], out=out[c, rows])
+        np.multiply(out[0, rows], out[0, rows], out=d)
+        np.multiply(out[1, rows], out[1, rows], out=t)
+        d += t
+        np.multiply(out[2, rows], out[2, rows], out=t)
+        d += t
+        d *= third
     inv = _box_mean(dd, NORM_REDUCE, k, _inverse_std)
     if valid is not None:
         inv *= valid
-    out *= inv[None]
-    np.clip(out, -6.0, 6.0, out=out)
+    for r in range(0, h, NORM_ROWS):
+        o = out[:, r : r + NORM_ROWS]
+        o *= inv[None, r : r + NORM_ROWS]
+        np.clip(o, -6.0, 6.0, out=o)
     return out
 
 
