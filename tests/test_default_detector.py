@@ -346,6 +346,24 @@ def test_normalise_gives_the_numbers_of_whole_plane_steps(size: tuple[int, int])
             assert np.array_equal(normalise(image, v), _normalise_whole_planes(image, v))
 
 
+def test_normalise_scratch_arrays_keep_threads_and_calls_apart() -> None:
+    """normalise reuses per-thread scratch arrays (since 2026-12-03): calls of other sizes
+    in between, masked calls, and threads normalising other images at the same time
+    change no result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(5)
+    images = [rng.integers(0, 256, (96 + 8 * k, 120 - 4 * k, 3)).astype(np.uint8) for k in range(6)]
+    masks = [None if k % 2 else rng.random(im.shape[:2]) > 0.3 for k, im in enumerate(images)]
+    want = [_normalise_whole_planes(im, m) for im, m in zip(images, masks, strict=True)]
+    for _ in range(2):  # the same sizes again, after the others
+        for im, m, w in zip(images, masks, want, strict=True):
+            assert np.array_equal(normalise(im, m), w)
+    with ThreadPoolExecutor(3) as pool:
+        got = list(pool.map(normalise, images * 4, masks * 4))
+    assert all(np.array_equal(g, w) for g, w in zip(got, want * 4, strict=True))
+
+
 @pytest.mark.slow
 def test_train_command_writes_loadable_weights(tmp_path: object) -> None:
     """`railwatch train` on a tiny bank exports ONNX that the detector loads and runs."""
