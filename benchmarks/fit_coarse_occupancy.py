@@ -309,12 +309,18 @@ def check_synth(model: OccupancyModel, n: int) -> None:
 
 
 def summary(name: str, errs: list[float]) -> str:
-    a = np.abs(np.asarray(errs))
+    """Within ±15 %, median and mean absolute error, bias, and the gross errors: scenes
+    read at more than 1.6 times or under 0.6 times the truth (relative errors ``errs``;
+    an empty scene's error is its reading in cars, so one read as more than 0.6 car
+    counts as over)."""
+    e = np.asarray(errs, dtype=np.float64)
+    a = np.abs(e)
     if not len(a):
         return f"{name}: none"
     return (
         f"{name}: {len(a)} scenes, within ±15 % {np.mean(a <= 0.15):.1%}, median "
-        f"{np.median(a):.1%}, mean {a.mean():.1%}, bias {np.median(errs):+.1%}"
+        f"{np.median(a):.1%}, mean {a.mean():.1%}, bias {np.median(e):+.1%}, "
+        f"over 1.6x {int(np.sum(e > 0.6))}, under 0.6x {int(np.sum(e < -0.4))}"
     )
 
 
