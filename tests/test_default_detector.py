@@ -362,6 +362,15 @@ def test_normalise_scratch_arrays_keep_threads_and_calls_apart() -> None:
     with ThreadPoolExecutor(3) as pool:
         got = list(pool.map(normalise, images * 4, masks * 4))
     assert all(np.array_equal(g, w) for g, w in zip(got, want * 4, strict=True))
+    # preprocess returns fresh arrays unless asked to reuse (INT8 calibration keeps them)
+    det = DefaultDetector()
+    a, _ = det.preprocess(images[0], 0.5)
+    kept = a.copy()
+    other = np.ascontiguousarray(images[0][::-1])  # the same size
+    r1, _ = det.preprocess(images[0], 0.5, reuse=True)
+    r2, _ = det.preprocess(other, 0.5, reuse=True)
+    b, _ = det.preprocess(other, 0.5)
+    assert np.array_equal(a, kept) and np.array_equal(r2, b) and np.shares_memory(r1, r2)
 
 
 @pytest.mark.slow

@@ -167,7 +167,9 @@ def _box_mean_planes(
 NORM_ROWS = 32
 
 
-def normalise(image: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+def normalise(
+    image: np.ndarray, valid: np.ndarray | None = None, *, reuse: bool = False
+) -> np.ndarray:
     """Local contrast normalisation at working scale: subtract the local mean of each
     channel and divide by the local luminance standard deviation (window
     :data:`NORM_WINDOW_M`, plus a floor of 4 grey levels). Both statistics are box means
@@ -178,9 +180,13 @@ def normalise(image: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
     interleaved version before it, about 1.7x faster on a 1688 px tile), and since
     2026-12-03 on blocks of :data:`NORM_ROWS` rows in its element-wise steps, without
     padded copies of the planes for the statistics (the same numbers again, about 20 %
-    faster)."""
+    faster).
+
+    With ``reuse`` the result is written into this thread's scratch array (see
+    :func:`_scratch`), which its next ``reuse`` call overwrites: for a caller that is done
+    with it by then (the detector runs the network on it and drops it)."""
     h, w = image.shape[:2]
-    out = np.empty((3, h, w), np.float32)
+    out = _scratch("normalised", (3, h, w)) if reuse else np.empty((3, h, w), np.float32)
     for c in range(3):
         out[c] = image[..., c]
     planes = list(out)
