@@ -18,7 +18,9 @@ Memory (``--rss``): a 20000 x 20000 px GeoTIFF is written block by block and
 
 With ``--repeat N`` every pipeline runs N times in turn (railwatch detectors, then
 YOLO) and the fastest run of each is reported (another job on the machine only ever
-slows a run down). The load average at the start and the end is written with the figures.
+slows a run down), and, below the table, each round's ratio of railwatch to YOLO (wall clock
+and CPU seconds), to show how much the fastest-of-N ratio depends on the round. The load
+average at the start and the end is written with the figures.
 
 Figures go to stdout and, with ``--write-docs``, to the detection section of
 docs/benchmarks.md (between ``<!-- detect-speed:start -->`` and ``<!-- detect-speed:end -->``).
@@ -260,6 +262,34 @@ def run_rss(side: int, detector_name: str, tile: np.ndarray) -> dict[str, float]
         return res
 
 
+def _per_run_ratios(names: list[str], runs: dict[str, list[dict[str, object]]]) -> str:
+    """Each run's ratio to the YOLO run of the same round (wall clock and CPU seconds),
+    for every railwatch pipeline: how much the fastest-of-N figure depends on the round."""
+
+    def num(r: dict[str, object], key: str) -> float:
+        v = r.get(key)
+        return float(v) if isinstance(v, int | float) else float("nan")
+
+    parts = []
+    for name in names:
+        pairs = [  # round k's railwatch run and round k's YOLO run, both timed
+            (num(y, "seconds") / num(r, "seconds"), num(y, "cpu_seconds") / num(r, "cpu_seconds"))
+            for r, y in zip(runs.get(name, []), runs.get("yolo", []), strict=False)
+            if isinstance(r.get("seconds"), float) and isinstance(y.get("seconds"), float)
+        ]
+        if len(pairs) > 1:
+            wall = ", ".join(f"{w:.1f}x" for w, _ in pairs)
+            cpu = ", ".join(f"{c:.1f}x" for _, c in pairs)
+            parts.append(f"`{name}` {wall} (by CPU seconds {cpu})")
+    if not parts:
+        return ""
+    return (
+        "Ratio to YOLOv8n-OBB run by run (each round's railwatch run against its YOLO run): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--detector", default="default")
@@ -286,9 +316,11 @@ def main() -> int:
     load0 = os.getloadavg()
     tile, _valid, n_tile = _tile_image()
     results: dict[str, dict[str, object]] = {}
+    runs: dict[str, list[dict[str, object]]] = {}
 
     def best(key: str, r: dict[str, object]) -> None:
         """Keep the fastest run of ``key`` (an error only while there is no run)."""
+        runs.setdefault(key, []).append(r)
         old = results.get(key)
         secs = r.get("seconds")
         old_secs = old.get("seconds") if old is not None else None
@@ -359,6 +391,9 @@ def main() -> int:
     elif y:
         rows.append(f"| sliced YOLOv8n-OBB | not run: {y.get('error')} | | | | |")
     rows.append("")
+    per_run = _per_run_ratios(names, runs)
+    if per_run:
+        rows += [per_run, ""]
     rows.append(
         f"Scene {args.side} x {args.side} px at 0.5 m; targets: >= 10 Mpx/s and >= 5x YOLOv8n-OBB. "
         "The ratio is of wall-clock throughput; CPU seconds (all threads of this process) "
