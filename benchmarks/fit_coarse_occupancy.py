@@ -295,7 +295,7 @@ def check_synth(model: OccupancyModel, n: int) -> None:
         if sc is None:
             continue
         img, tracks, truth = sc
-        r0 = coarse.estimate_occupancy(img, GSD, None, tracks).car_equivalents
+        r0 = coarse.estimate_occupancy(img, GSD, None, tracks, learned=False).car_equivalents
         r1 = coarse.estimate_occupancy(
             img, GSD, None, tracks, learned=True, model=model
         ).car_equivalents
