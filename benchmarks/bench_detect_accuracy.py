@@ -211,7 +211,7 @@ def run_objects(detector_name: str, n: int) -> tuple[dict[str, object], list[str
         "total count error | covered acc. | class acc. | typed | typed right |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    groups = dict(rep["by_resolution"])  # type: ignore[call-overload]
+    groups = dict(rep["by_resolution"])
     bands = {"0.3–0.5": [], "0.75–1": []}  # type: dict[str, list]
     for s in scenes:
         bands["0.3–0.5" if (s.gsd or 0) <= 0.5 else "0.75–1"].append(s)
@@ -328,12 +328,19 @@ def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str
     return rep, rows
 
 
+def _read_rgb(path: Path) -> np.ndarray:
+    bgr = cv2.imread(str(path))
+    if bgr is None:
+        raise SystemExit(f"cannot read {path} as an image; check the file or leave it out")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
 def run_real(detector_name: str, real: Path) -> tuple[list[dict[str, object]], list[str]]:
     det = get_detector(detector_name)
     cases = []
     mutt = real / "muttenz_10cm.png"
     if mutt.is_file():
-        img = cv2.cvtColor(cv2.imread(str(mutt)), cv2.COLOR_BGR2RGB)
+        img = _read_rgb(mutt)
         for gsd in (0.3, 0.5):
             f = gsd / 0.1
             small = cv2.resize(
@@ -344,7 +351,7 @@ def run_real(detector_name: str, real: Path) -> tuple[list[dict[str, object]], l
             cases.append((f"muttenz_10cm.png → {gsd} m", small, gsd, 23, 3))
     china = real / "china_freight_panel.png"
     if china.is_file():
-        img = cv2.cvtColor(cv2.imread(str(china)), cv2.COLOR_BGR2RGB)
+        img = _read_rgb(china)
         cases.append(("china_freight_panel.png (0.9 m, as its README states)", img, 0.9, 6, 2))
         # its rails show about 0.235 m per pixel (railwatch.imagery.scale; by hand 0.23-0.25
         # m, docs/detection.md "Real development images"); the count is unstable within that
