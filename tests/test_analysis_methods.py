@@ -64,7 +64,7 @@ def test_single_method_series_has_no_method_note() -> None:
 
 def test_one_occupied_length_image_raises_only_a_note_until_confirmed() -> None:
     # three years of 3 m estimates around 6, then one reading of 40 (a misregistered
-    # scene), back to 6, and later two readings of 45 in a row (a real rise)
+    # scene), back to 6, and later three readings of 45 in a row (a real rise)
     base = _series(60, 6, "length", step=18)
     t = START + timedelta(days=18 * 60)
     lone = CountPoint(when=t, count=40, low=30, high=50, method="length")
@@ -72,7 +72,8 @@ def test_one_occupied_length_image_raises_only_a_note_until_confirmed() -> None:
     t2 = START + timedelta(days=18 * 82)
     first = CountPoint(when=t2, count=45, low=35, high=55, method="length")
     second = CountPoint(when=t2 + timedelta(days=18), count=46, low=36, high=56, method="length")
-    alerts = analyze_series([*base, lone, *calm, first, second])
+    third = CountPoint(when=t2 + timedelta(days=36), count=44, low=34, high=54, method="length")
+    alerts = analyze_series([*base, lone, *calm, first, second, third])
 
     def at(when: datetime) -> list[object]:
         return [a for a in alerts if a.when == when and a.kind in ("record", "spike")]
@@ -82,8 +83,10 @@ def test_one_occupied_length_image_raises_only_a_note_until_confirmed() -> None:
     assert all("note only" in a.explanation for a in lone_alerts)  # type: ignore[attr-defined]
     assert all(a.metrics["unconfirmed_severity"] != "info" for a in lone_alerts)  # type: ignore[attr-defined]
     assert all(a.severity == "info" for a in at(first.when))  # type: ignore[attr-defined]
-    # the second image in a row is raised (here as a sustained shift)
-    confirmed = [a for a in alerts if a.when == second.when and a.severity != "info"]
+    # the second image in a row is a level waiting for its third image (a shift of
+    # occupied-length counts needs three, length_shift_confirm_points), not a spike
+    assert all(a.severity == "info" for a in alerts if a.when == second.when)
+    confirmed = [a for a in alerts if a.when == third.when and a.severity != "info"]
     assert confirmed and confirmed[0].kind == "shift", alerts
     # object counts are judged one image at a time, as before
     objects = [CountPoint(**{**p.__dict__, "method": "objects"}) for p in [*base, lone]]

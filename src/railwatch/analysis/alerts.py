@@ -42,7 +42,7 @@ from railwatch.analysis.series import (
     build_series,
     split_by_method,
 )
-from railwatch.analysis.settings import BAND_FIELDS, AlertSettings
+from railwatch.analysis.settings import BAND_FIELDS, LENGTH_FIELDS, LENGTH_METHOD, AlertSettings
 from railwatch.analysis.types import ALERT_KINDS, Alert, CountPoint, Event, lower_severity
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -376,12 +376,17 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     alerts: list[Alert] = []
     season_cache: dict[int, np.ndarray] = {}
     seasonal_from = days[0] + settings.seasonal_min_years * DAYS_PER_YEAR
-    # the thresholds per resolution band: each image is judged with its own gsd's
-    bands = (settings, settings.coarse())
+    # the thresholds per resolution band and count method: each image is judged with its
+    # own gsd's and method's
+    bands: dict[tuple[bool, bool], AlertSettings] = {}
+    below = 0  # judged images in a row at or below the drop line (drop confirmation)
     for i in range(n):
         p = usable[i]
         obs = _Obs(p, float(counts[i]), p.low, p.high, float(usual[i]))
-        judge = bands[settings.is_coarse(p.gsd)]
+        key = (settings.is_coarse(p.gsd), p.method == LENGTH_METHOD)
+        if key not in bands:
+            bands[key] = settings.for_image(p.gsd, p.method)
+        judge = bands[key]
         n_before = len(alerts)
         factors = None
         if days[i] >= seasonal_from:
@@ -403,6 +408,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             base = with_series_noise(base, noise, settings)
             resid[i] = np.log((obs.value + SEASON_OFFSET) / (base.centre + SEASON_OFFSET))
         shift: Alert | None = None
+        pending = False  # a rise that waits for its confirming image (see below)
         if base is None:
             cusum.reset()
         else:
@@ -411,18 +417,11 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             judged[i] = True
             zs[i] = (obs.value - base.centre) / scales[i]
             cusum.add(zs[i], judge)
+
             for up in (True, False):
-                found = None
-                for test in SHIFT_TESTS:
-                    ref = long_centres if test == "segment" else centres
-                    total, start = _trigger(test, up, i, cusum, judged, zs, counts, ref,
-                                            scales, noise, judge)  # fmt: skip
-                    if total is not None:
-                        found = _shift(series.cls, up, days, counts, usable, i, judged,
-                                       ref, scales, total, judge, usual,
-                                       test=test, noise=noise, start=start)  # fmt: skip
-                    if found is not None:
-                        break
+                found = _level_change(series.cls, up, i, cusum, judged, zs, counts, centres,
+                                      long_centres, scales, noise, usable, usual, days,
+                                      judge)  # fmt: skip
                 if found is not None:
                     shift = found[0]
                     if shift.severity == "info":
@@ -433,21 +432,40 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
                         cusum.reset()
                         judged[:] = False
                     break
+            if shift is None and judge.shift_confirm_points > settings.shift_confirm_points:
+                # a rise that the plain shift_confirm_points would confirm but these counts'
+                # thresholds do not yet: a new level waiting for its next image, or two
+                # far-out images in a row; either way not one image that stands out (spike)
+                pending = _level_change(series.cls, True, i, cusum, judged, zs, counts,
+                                        centres, long_centres, scales, noise, usable, usual,
+                                        days, settings.for_gsd(p.gsd)) is not None  # fmt: skip
         if shift is not None:
             alerts.append(shift)
             dropped = False
+            below = 0
         elif base is not None:
             lull = _lull(base, level, factors, int(months[i]), settings)
-            spike = _spike(series.cls, obs, lull, days, counts, i, judge, noise)
+            spike = (
+                None if pending else _spike(series.cls, obs, lull, days, counts, i, judge, noise)
+            )
             if spike is not None:
                 alerts.append(spike)
             if obs.value > judge.drop_ratio * base.centre:
                 dropped = False
-            elif not dropped:
-                drop = _drop(series.cls, obs, base, days, counts, i, judge, noise)
-                if drop is not None:
-                    alerts.append(drop)
-                    dropped = True
+                below = 0
+            else:
+                below += 1
+                if not dropped:
+                    drop = _drop(series.cls, obs, base, days, counts, i, judge, noise, below)
+                    if drop is not None and below < judge.drop_confirm_points:
+                        # one image at the drop line is a note until the next confirms it
+                        # (a confirmed drop is raised then; the note does not end the episode)
+                        alerts.append(_unconfirmed_drop(drop, below, judge, p.method))
+                    elif drop is not None:
+                        alerts.append(drop)
+                        dropped = True
+        else:
+            below = 0
         record = trailing_record(days, counts, i, settings.record_years)
         if record is not None and obs.value > record.value:
             if episode is None or days[i] - episode[0] > settings.record_episode_days:
@@ -457,14 +475,54 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
         if level is not None:
             ratios[i] = (obs.value + SEASON_OFFSET) / (level + SEASON_OFFSET)
         if p.gsd is not None:
-            alerts[n_before:] = [_band_note(a, p.gsd, settings) for a in alerts[n_before:]]
+            alerts[n_before:] = [_band_note(a, p.gsd, settings, key[1]) for a in alerts[n_before:]]
+        if key[1]:
+            alerts[n_before:] = [_length_note(a, settings) for a in alerts[n_before:]]
     return alerts
 
 
-def _band_note(alert: Alert, gsd: float, settings: AlertSettings) -> Alert:
+def _unconfirmed_drop(alert: Alert, below: int, judge: AlertSettings, method: str) -> Alert:
+    """A drop seen in fewer than ``judge.drop_confirm_points`` images in a row: a note that
+    keeps the severity it would have had (``metrics["unconfirmed_severity"]``)."""
+    if alert.severity == "info":
+        return alert
+    words = METHOD_WORDS.get(method, f"counts by method '{method}'")
+    need = judge.drop_confirm_points
+    images = "one image" if below == 1 else f"{below} images"
+    note = (
+        f" Raised as a note only: {images} of {words} at the drop line "
+        f"{'is' if below == 1 else 'are'} not enough (such estimates are several times off "
+        f"in some scenes; {need} in a row are needed); it would be '{alert.severity}' if "
+        f"the next image confirms it."
+    )
+    return replace(
+        alert,
+        severity="info",
+        explanation=alert.explanation + note,
+        metrics={**alert.metrics, "unconfirmed_severity": alert.severity},
+    )
+
+
+def _length_note(alert: Alert, settings: AlertSettings) -> Alert:
+    """``alert`` of an occupied-length count with ``method_thresholds`` in its metrics and,
+    for the rules that have ``length_`` thresholds (shift, drop), a sentence naming them."""
+    metrics: dict[str, float | str] = {**alert.metrics, "method_thresholds": LENGTH_METHOD}
+    text = alert.explanation
+    fields = [f for f in LENGTH_FIELDS if f.startswith(f"{alert.kind}_")]
+    if fields and alert.kind != "quality":
+        used = ", ".join(f"{f} {getattr(settings, f'length_{f}'):g}" for f in fields)
+        text += (
+            f" Judged with the thresholds for counts from occupied track length (their "
+            f"errors are heavy-tailed): {used}."
+        )
+    return replace(alert, explanation=text, metrics=metrics)
+
+
+def _band_note(alert: Alert, gsd: float, settings: AlertSettings, length: bool = False) -> Alert:
     """``alert`` with the judged image's gsd and resolution band in its metrics, and, when
     the image is coarse and the alert's rule has thresholds per band, a sentence naming
-    the coarse values that judged it (``coarse_from_gsd``)."""
+    the coarse values that judged it (``coarse_from_gsd``); for an occupied-length count
+    (``length``) without those its ``length_`` values replaced (:func:`_length_note`)."""
     coarse = settings.is_coarse(gsd)
     metrics: dict[str, float | str] = {
         **alert.metrics,
@@ -472,7 +530,11 @@ def _band_note(alert: Alert, gsd: float, settings: AlertSettings) -> Alert:
         "thresholds": "coarse" if coarse else "fine",
     }
     text = alert.explanation
-    fields = [f for f in BAND_FIELDS if f.startswith(f"{alert.kind}_")]
+    fields = [
+        f
+        for f in BAND_FIELDS
+        if f.startswith(f"{alert.kind}_") and not (length and f in LENGTH_FIELDS)
+    ]
     if coarse and fields:
         used = ", ".join(f"{f} {getattr(settings, f'coarse_{f}'):g}" for f in fields)
         text += (
@@ -484,6 +546,38 @@ def _band_note(alert: Alert, gsd: float, settings: AlertSettings) -> Alert:
 
 #: The level tests that can signal a shift, tried in this order at each image.
 SHIFT_TESTS = ("cusum", "two-image", "segment")
+
+
+def _level_change(
+    cls: str,
+    up: bool,
+    i: int,
+    cusum: _Cusum,
+    judged: np.ndarray,
+    zs: np.ndarray,
+    counts: np.ndarray,
+    centres: np.ndarray,
+    long_centres: np.ndarray,
+    scales: np.ndarray,
+    noise: float | None,
+    usable: Sequence[CountPoint],
+    usual: np.ndarray,
+    days: np.ndarray,
+    settings: AlertSettings,
+) -> tuple[Alert, int] | None:
+    """The shift at image ``i`` in that direction from the first level test
+    (:data:`SHIFT_TESTS`) that :func:`_shift` confirms with ``settings``, and its change
+    index; None when there is none."""
+    for test in SHIFT_TESTS:
+        ref = long_centres if test == "segment" else centres
+        total, start = _trigger(test, up, i, cusum, judged, zs, counts, ref, scales, noise,
+                                settings)  # fmt: skip
+        if total is not None:
+            found = _shift(cls, up, days, counts, usable, i, judged, ref, scales, total,
+                           settings, usual, test=test, noise=noise, start=start)  # fmt: skip
+            if found is not None:
+                return found
+    return None
 
 
 def _trigger(
@@ -847,7 +941,11 @@ def _drop(
     i: int,
     settings: AlertSettings,
     noise: float | None = None,
+    below: int = 1,
 ) -> Alert | None:
+    """A drop at image ``i``, the ``below``-th image in a row at the drop line. The images
+    of that run that confirm it (up to ``drop_confirm_points`` - 1 before it) are the same
+    episode, not a precedent."""
     z = base.z(obs.value)
     beyond = z <= -settings.drop_z
     if noise is not None and noise > 0 and settings.drop_log_z > 0:
@@ -859,8 +957,9 @@ def _drop(
         return None
     ratio = obs.value / base.centre
     severity = "high" if ratio <= settings.drop_high_ratio else "medium"
+    run = min(below, settings.drop_confirm_points) - 1  # confirming images before i
     note = _first_year(days, i, settings) or _seen_before(
-        days, counts, i, obs.value, False, cls, settings
+        days, counts, i, obs.value, False, cls, settings, stop=i - run
     )
     reasons: list[str] = []
     if (high := obs.upper()) is not None and high > settings.drop_ratio * base.centre:
@@ -896,10 +995,12 @@ def _seen_before(
     up: bool,
     cls: str,
     settings: AlertSettings,
+    stop: int | None = None,
 ) -> str | None:
     """A note when earlier images reached ``value``: for a spike (``up``), at least
     ``precedent_images`` in the same weeks of the previous N years (one earlier spike is
-    not a precedent); for a drop, ``drop_precedent_images`` at any time of them."""
+    not a precedent); for a drop, ``drop_precedent_images`` at any time of them, before
+    image ``stop`` (default ``i``: the images that confirm a drop are not its precedent)."""
     start = int(np.searchsorted(days[:i], days[i] - settings.record_years * DAYS_PER_YEAR))
     if up:
         w = float(settings.season_window_days)
@@ -913,7 +1014,8 @@ def _seen_before(
         where = "in the same weeks of earlier years"
     else:
         bar = (value + SEASON_OFFSET) / settings.season_precedent_ratio - SEASON_OFFSET
-        hits = start + np.flatnonzero(counts[start:i] <= bar)
+        end = i if stop is None else stop
+        hits = start + np.flatnonzero(counts[start:end] <= bar)
         where = f"in the previous {settings.record_years} years"
     if len(hits) < (settings.precedent_images if up else settings.drop_precedent_images):
         return None

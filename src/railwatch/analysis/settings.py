@@ -306,6 +306,14 @@ class AlertSettings(BaseModel):
         description="A site is 'busy' when its baseline has at least this many cars.",
     )
     drop_high_ratio: float = Field(default=0.1, ge=0.0, description="count/baseline for 'high'.")
+    drop_confirm_points: int = Field(
+        default=1,
+        ge=1,
+        description="Images in a row at or below the drop line (drop_ratio x their baseline) a "
+        "drop needs to be more than a note; the first of fewer is a note ('info') that keeps "
+        "the severity it would have had. 1: one image is enough (the plain value; "
+        "occupied-length counts: length_drop_confirm_points).",
+    )
 
     # --- quality ------------------------------------------------------------------
     quality_gap_factor: float = Field(
@@ -386,6 +394,31 @@ class AlertSettings(BaseModel):
         default=2.75, gt=0.0, description="shift_segment_z for coarse images (likewise)."
     )
 
+    # --- occupied-length counts ----------------------------------------------------
+    length_shift_confirm_points: int = Field(
+        default=3,
+        ge=2,
+        description="shift_confirm_points for counts made from occupied track length (method "
+        "'length', 1.5-10 m imagery): their error is heavy-tailed (measured at 3 m: Student-t "
+        "with about 1.4 degrees of freedom; some scenes read 2-3x or a third of the truth), "
+        "so two far-out images in a row, or one far-out image that carries an ordinary-high "
+        "one through the sums, made most of their false shifts; a third image is needed.",
+    )
+    length_shift_segment_z: float = Field(
+        default=2.25,
+        gt=0.0,
+        description="shift_segment_z for occupied-length counts (instead of their band's: "
+        "3 m images are coarse, 2.75). With a third image needed the segment test can be "
+        "less strict in units of the series' own noise: on the tuning seeds it keeps the "
+        "shift recall that two images had.",
+    )
+    length_drop_confirm_points: int = Field(
+        default=2,
+        ge=1,
+        description="drop_confirm_points for occupied-length counts: one under-read image (a "
+        "faint or shadowed train read as a few cars) made most of their false drops.",
+    )
+
     def is_coarse(self, gsd: float | None) -> bool:
         """Is an image of ground sample distance ``gsd`` (m/pixel; None: unknown) judged
         with the coarse thresholds?"""
@@ -399,6 +432,16 @@ class AlertSettings(BaseModel):
     def for_gsd(self, gsd: float | None) -> AlertSettings:
         """The settings an image of ground sample distance ``gsd`` is judged with."""
         return self.coarse() if self.is_coarse(gsd) else self
+
+    def for_image(self, gsd: float | None, method: str) -> AlertSettings:
+        """The settings an image of ground sample distance ``gsd`` whose count was made by
+        ``method`` is judged with: its resolution band's (:meth:`for_gsd`), and for
+        occupied-length counts (:data:`LENGTH_METHOD`) each threshold of
+        :data:`LENGTH_FIELDS` replaced by its ``length_`` value."""
+        band = self.for_gsd(gsd)
+        if method != LENGTH_METHOD:
+            return band
+        return band.model_copy(update={f: getattr(self, f"length_{f}") for f in LENGTH_FIELDS})
 
     @model_validator(mode="after")
     def _ordered(self) -> AlertSettings:
@@ -419,3 +462,16 @@ class AlertSettings(BaseModel):
 #: images (and images without a gsd), ``AlertSettings.coarse_X`` for images at
 #: ``coarse_from_gsd`` or coarser.
 BAND_FIELDS: tuple[str, ...] = ("spike_z", "spike_strong_z", "shift_segment_z")
+
+#: The count method whose images are judged with the ``length_`` thresholds: car
+#: equivalents from occupied track length (1.5-10 m imagery).
+LENGTH_METHOD = "length"
+
+#: The thresholds that have a value of their own for occupied-length counts:
+#: ``AlertSettings.X`` for other counts, ``AlertSettings.length_X`` for counts whose method
+#: is :data:`LENGTH_METHOD` (they replace their resolution band's values, where both have one).
+LENGTH_FIELDS: tuple[str, ...] = (
+    "shift_confirm_points",
+    "shift_segment_z",
+    "drop_confirm_points",
+)
