@@ -15,7 +15,7 @@ from rasterio.transform import from_origin
 from railwatch.cli.main import main
 from railwatch.detect import registry
 from railwatch.detect.api import detect_file
-from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.base import Detection, OrientedBox, corners_of
 from railwatch.detect.geojson import (
     from_feature_collection,
     read_geojson,
@@ -162,3 +162,27 @@ def test_cli_detect(
     assert summary[0]["total"] == len(boxes) and summary[0]["method"] == "objects"
     fs = read_geojson(outdir / "yard.detections.geojson")
     assert fs.crs == "EPSG:4326" and len(fs.detections) == len(boxes)
+
+
+def test_corners_of_many_boxes_equal_each_box_corners_bit_for_bit() -> None:
+    rng = np.random.default_rng(3)
+    boxes = [
+        OrientedBox(*rng.uniform(-1e6, 1e6, 2), *rng.uniform(0.5, 60, 2), a)
+        for a in [*rng.uniform(-720, 720, 500), 0.0, 90.0, -90.0, 180.0, 45.0, 1e-9]
+    ]
+    many = corners_of(boxes)
+    assert many.shape == (len(boxes), 4, 2)
+    for b, c in zip(boxes, many, strict=True):
+        assert np.array_equal(b.corners(), c)
+    assert corners_of([]).shape == (0, 4, 2)
+
+
+def test_feature_rings_are_closed_counter_clockwise_box_corners() -> None:
+    boxes = [OrientedBox(10, 20, 28, 6, a) for a in (0.0, 30.0, 95.0, -170.0)]
+    fc = to_feature_collection([Detection(b) for b in boxes], crs=None, precision=6)
+    for b, feat in zip(boxes, fc["features"], strict=True):
+        ring = np.array(feat["geometry"]["coordinates"][0])
+        assert ring.shape == (5, 2) and np.array_equal(ring[0], ring[-1])
+        x, y = ring[:-1, 0], ring[:-1, 1]
+        assert 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)) > 0  # CCW
+        assert {tuple(p) for p in np.round(b.corners(), 6)} == {tuple(p) for p in ring[:-1]}

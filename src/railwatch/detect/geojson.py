@@ -21,7 +21,7 @@ import numpy as np
 from shapely.geometry import Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.detect.base import ALL_CLASSES, Detection, OrientedBox
+from railwatch.detect.base import ALL_CLASSES, Detection, OrientedBox, corners_of
 from railwatch.errors import InputError
 
 #: Value of ``crs`` meaning RFC 7946 longitude/latitude.
@@ -47,9 +47,9 @@ def crs_member(crs: str | None) -> dict[str, Any] | None:
     return {"type": "name", "properties": {"name": crs}}
 
 
-def _ring(det: Detection) -> list[list[float]]:
-    pts = det.box.corners()
-    ring = [[float(x), float(y)] for x, y in pts]
+def _ring(corners: list[list[float]]) -> list[list[float]]:
+    """A closed ring of a box's four ``corners``, counter-clockwise."""
+    ring = [list(p) for p in corners]
     # RFC 7946: exterior rings counter-clockwise (in x-right, y-up axes)
     area2 = sum(
         ring[k][0] * ring[(k + 1) % 4][1] - ring[(k + 1) % 4][0] * ring[k][1] for k in range(4)
@@ -87,9 +87,11 @@ def to_feature_collection(
         transformer = Transformer.from_crs(crs, to_crs, always_xy=True)
         crs = to_crs
     digits = precision if precision is not None else (7 if crs == WGS84 else 3)
+    dets = list(detections)
+    corners = corners_of([d.box for d in dets]).tolist()  # NumPy over all boxes at once
     features = []
-    for det in detections:
-        raw = _ring(det)
+    for det, pts in zip(dets, corners, strict=True):
+        raw = _ring(pts)
         if transformer is not None:
             xs, ys = transformer.transform([p[0] for p in raw], [p[1] for p in raw])
             raw = [[float(x), float(y)] for x, y in zip(xs, ys, strict=True)]
