@@ -443,6 +443,13 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             alerts.append(shift)
             dropped = False
             below = 0
+            if shift.severity == "info" and base is not None and judge.spike_after_noted_shift:
+                # a change only noted (seasonal, first years; the baseline is kept): the
+                # image is still judged on its own, as it would be without the note
+                lull = _lull(base, level, factors, int(months[i]), settings)
+                spike = _spike(series.cls, obs, lull, days, counts, i, judge, noise)
+                if spike is not None:
+                    alerts.append(spike)
         elif base is not None:
             lull = _lull(base, level, factors, int(months[i]), settings)
             spike = (

@@ -199,6 +199,12 @@ class AlertSettings(BaseModel):
         default=3.0, gt=1.0, description="count/baseline for 'medium'."
     )
     spike_high_ratio: float = Field(default=5.0, gt=1.0, description="count/baseline for 'high'.")
+    spike_after_noted_shift: bool = Field(
+        default=True,
+        description="An image at which a change of level is only noted ('info': seasonal, "
+        "first years; the baseline is kept) is still judged as a spike (until session 9 it "
+        "was not, so a spike that completed a noted change went unreported).",
+    )
 
     # --- shift (robust two-sided CUSUM) ------------------------------------------
     shift_k: float = Field(
