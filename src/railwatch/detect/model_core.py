@@ -159,7 +159,10 @@ def _box_mean_planes(
     small = cv2.blur(
         cv2.merge([_reduce_area(p, reduce) for p in planes]), (k, k), borderType=cv2.BORDER_REFLECT
     )
-    return [_expand(np.ascontiguousarray(small[..., c]), h, w, reduce) for c in range(len(planes))]
+    return [
+        _expand(np.ascontiguousarray(small[..., c]), h, w, reduce, key and f"{key}{c}")
+        for c in range(len(planes))
+    ]
 
 
 #: Rows per block in the element-wise steps of :func:`normalise` (a block of all its
