@@ -41,6 +41,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from _images import read_rgb
 from shapely.geometry import LineString, MultiLineString
 
 from railwatch.detect.api import detect_array
@@ -328,19 +329,12 @@ def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str
     return rep, rows
 
 
-def _read_rgb(path: Path) -> np.ndarray:
-    bgr = cv2.imread(str(path))
-    if bgr is None:
-        raise SystemExit(f"cannot read {path} as an image; check the file or leave it out")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
 def run_real(detector_name: str, real: Path) -> tuple[list[dict[str, object]], list[str]]:
     det = get_detector(detector_name)
     cases = []
     mutt = real / "muttenz_10cm.png"
     if mutt.is_file():
-        img = _read_rgb(mutt)
+        img = read_rgb(mutt)
         for gsd in (0.3, 0.5):
             f = gsd / 0.1
             small = cv2.resize(
@@ -351,7 +345,7 @@ def run_real(detector_name: str, real: Path) -> tuple[list[dict[str, object]], l
             cases.append((f"muttenz_10cm.png → {gsd} m", small, gsd, 23, 3))
     china = real / "china_freight_panel.png"
     if china.is_file():
-        img = _read_rgb(china)
+        img = read_rgb(china)
         cases.append(("china_freight_panel.png (0.9 m, as its README states)", img, 0.9, 6, 2))
         # its rails show about 0.235 m per pixel (railwatch.imagery.scale; by hand 0.23-0.25
         # m, docs/detection.md "Real development images"); the count is unstable within that

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from _images import read_rgb
 
 from railwatch.sim import random_params, render_scene, tumangang
 
@@ -38,7 +39,7 @@ def main() -> int:
     real_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/real")
     real = real_dir / "muttenz_10cm.png"
     if real.exists():
-        a = cv2.imread(str(real))[..., ::-1]
+        a = read_rgb(real)
         for gsd in (0.3, 0.5, 1.0):
             k = 0.1 / gsd
             print(

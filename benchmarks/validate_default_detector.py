@@ -14,6 +14,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from _images import read_rgb
 from shapely.geometry import Polygon
 
 from railwatch.detect.base import Detection
@@ -83,7 +84,8 @@ def sim_scenes(n: int, gsd: float, styles: tuple[str, ...] | None, seed0: int): 
     for k in range(n):
         params = sim.random_params(seed0 + k, gsd, styles=styles)
         scene = sim.render_scene(params)
-        truth, hidden = [], []
+        truth: list[tuple[np.ndarray, str, bool]] = []
+        hidden: list[tuple[np.ndarray, str, bool]] = []
         for t in scene.truth:
             poly = np.asarray(t.polygon_px.exterior.coords)[:4]
             visible = t.clear_fraction >= 0.6 and t.valid_fraction >= 0.6
@@ -153,7 +155,7 @@ def real_counts(det: DefaultDetector) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     mz = REAL / "muttenz_10cm.png"
     if mz.is_file():
-        img = cv2.cvtColor(cv2.imread(str(mz)), cv2.COLOR_BGR2RGB)
+        img = read_rgb(mz)
         for g in (0.3, 0.5, 1.0):
             n = round(img.shape[1] * 0.1 / g)
             small = cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA)
@@ -163,7 +165,7 @@ def real_counts(det: DefaultDetector) -> list[dict[str, object]]:
             )
     cp = REAL / "china_freight_panel.png"
     if cp.is_file():
-        img = cv2.cvtColor(cv2.imread(str(cp)), cv2.COLOR_BGR2RGB)
+        img = read_rgb(cp)
         for g in (0.8, 0.9, 1.0):
             dets = run_detector(det, img, g)
             rows.append({"image": f"china_panel@{g}m", "count": len(dets), "truth": "6±2"})

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from _images import read_rgb
 
 from railwatch.imagery.scale import RailScale, estimate_gsd_from_rails
 
@@ -43,10 +44,6 @@ SIM_RAIL_CENTRES_M = 1.58  # railwatch.sim.render: rails at ±0.79 m from the ce
 MUTTENZ_GSDS = (0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.50)
 SIM_GSDS = (0.15, 0.20, 0.25, 0.30, 0.50)
 SIM_SEEDS = (1, 2, 3, 4)
-
-
-def _rgb(path: Path) -> np.ndarray:
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
 
 
 def _down(img: np.ndarray, factor: float) -> np.ndarray:
@@ -63,8 +60,10 @@ def _up(img: np.ndarray, k: float, interp: int = cv2.INTER_CUBIC) -> np.ndarray:
 
 def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    assert ok
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    out = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+    if out is None:
+        raise RuntimeError(f"JPEG round trip at quality {quality} failed (OpenCV)")
+    return out
 
 
 def _rotate(img: np.ndarray, angle: float) -> np.ndarray:
@@ -89,7 +88,7 @@ def run() -> tuple[list[str], dict[str, float]]:
     t0 = time.perf_counter()
     errs: list[float] = []
     if (REAL / "muttenz_10cm.png").is_file():
-        m = _rgb(REAL / "muttenz_10cm.png")
+        m = read_rgb(REAL / "muttenz_10cm.png")
         for g in MUTTENZ_GSDS:
             img = _down(m, g / 0.10)
             r = estimate_gsd_from_rails(img)
@@ -120,7 +119,7 @@ def run() -> tuple[list[str], dict[str, float]]:
                 f"| Muttenz at {g0:.2f} m, {what} | {img.shape[1]}×{img.shape[0]} | {g:.3f} "
                 f"| {1.505 / g:.2f} | {est} | {sp} | {err} | {note} |"
             )
-        c = _rgb(REAL / "china_freight_panel.png")
+        c = read_rgb(REAL / "china_freight_panel.png")
         r = estimate_gsd_from_rails(c)
         est, sp, note = _fmt(r)
         rows.append(
