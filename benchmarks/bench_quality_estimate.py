@@ -63,7 +63,7 @@ def main() -> None:
         kind = cond.pop("kind")
         params = dataclasses.replace(
             random_params(seed, size_px=(args.size, args.size)),
-            **cond,  # type: ignore[arg-type]
+            **cond,
         )
         scene = render_scene(params)
         h, w = scene.valid.shape

@@ -31,7 +31,7 @@ def main() -> None:
         (1.0, 150, {}),
         (3.0, 150, {}),
     ):
-        p = SceneParams(seed=7, gsd=gsd, size_px=(2000, 2000), n_cars=cars, **extra)  # type: ignore[arg-type]
+        p = SceneParams(seed=7, gsd=gsd, size_px=(2000, 2000), n_cars=cars, **extra)
         sec = _cpu(lambda p=p: render_scene(p))
         print(f"render 2000x2000 px gsd {gsd} m, {cars} cars {extra or ''}: {sec:.3f} s CPU")
     sc = tumangang()
