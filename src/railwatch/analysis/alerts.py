@@ -443,20 +443,19 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             alerts.append(shift)
             dropped = False
             below = 0
-            if shift.severity == "info" and base is not None and judge.spike_after_noted_shift:
-                # a change only noted (seasonal, first years; the baseline is kept): the
-                # image is still judged on its own, as it would be without the note
-                lull = _lull(base, level, factors, int(months[i]), settings)
-                spike = _spike(series.cls, obs, lull, days, counts, i, judge, noise)
-                if spike is not None:
-                    alerts.append(spike)
-        elif base is not None:
+        # the image judged on its own (spike): unless a raised shift explains it or a rise
+        # waits for its confirming image; a change only noted (seasonal, first years; the
+        # baseline is kept) does not stop it (``spike_after_noted_shift``)
+        if shift is None:
+            judge_spike = not pending
+        else:
+            judge_spike = shift.severity == "info" and judge.spike_after_noted_shift
+        if base is not None and judge_spike:
             lull = _lull(base, level, factors, int(months[i]), settings)
-            spike = (
-                None if pending else _spike(series.cls, obs, lull, days, counts, i, judge, noise)
-            )
+            spike = _spike(series.cls, obs, lull, days, counts, i, judge, noise)
             if spike is not None:
                 alerts.append(spike)
+        if shift is None and base is not None:  # a drop (a raised shift explains it)
             if obs.value > judge.drop_ratio * base.centre:
                 dropped = False
                 below = 0
@@ -471,7 +470,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
                     elif drop is not None:
                         alerts.append(drop)
                         dropped = True
-        else:
+        elif shift is None:
             below = 0
         record = trailing_record(days, counts, i, settings.record_years)
         if record is not None and obs.value > record.value:
