@@ -12,12 +12,22 @@ from shapely.geometry import Polygon
 from railwatch.detect.base import ALL_CLASSES, Detection, Detector
 from railwatch.detect.default import DefaultDetector, default_weights
 from railwatch.detect.model_core import (
+    CLASSES,
+    N_OUT,
+    REF_LENGTH_M,
+    REF_WIDTH_M,
+    STRIDE,
     VIEWS,
+    WORK_GSD,
+    RawDetection,
     WorkBox,
+    _sigmoid,
+    band_planes,
     decode,
     encode_targets,
     fuse_views,
     normalise,
+    to_work_scale,
     unview_output,
 )
 from railwatch.detect.model_synth import SynthCar, draw_yard
@@ -371,6 +381,101 @@ def test_normalise_scratch_arrays_keep_threads_and_calls_apart() -> None:
     r2, _ = det.preprocess(other, 0.5, reuse=True)
     b, _ = det.preprocess(other, 0.5)
     assert np.array_equal(a, kept) and np.array_equal(r2, b) and np.shares_memory(r1, r2)
+
+
+def _decode_per_peak(out: np.ndarray, threshold: float) -> list[RawDetection]:
+    """Reference: :func:`decode` as written before 2026-12-03 (peak by peak in Python),
+    the numbers the shipped detector was measured with."""
+    heat = _sigmoid(out[0])
+    peak = heat == cv2.dilate(heat, np.ones((3, 3), np.uint8))
+    ys, xs = np.nonzero(peak & (heat >= threshold))
+    gh, gw = heat.shape
+    results: list[RawDetection] = []
+    for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
+        y0, y1, x0, x1 = max(0, y - 1), min(gh, y + 2), max(0, x - 1), min(gw, x + 2)
+        w = heat[y0:y1, x0:x1]
+        ws = float(w.sum())
+        c2 = float((out[5, y0:y1, x0:x1] * w).sum() / ws)
+        s2 = float((out[6, y0:y1, x0:x1] * w).sum() / ws)
+        angle = float(np.rad2deg(np.arctan2(s2, c2)) / 2.0)
+        length = REF_LENGTH_M * float(np.exp(np.clip(out[3, y, x], -1.5, 1.5))) / WORK_GSD
+        width = REF_WIDTH_M * float(np.exp(np.clip(out[4, y, x], -0.7, 0.7))) / WORK_GSD
+        cx = (x + float(out[1, y, x])) * STRIDE
+        cy = (y + float(out[2, y, x])) * STRIDE
+        logits = (out[8 : 8 + len(CLASSES), y0:y1, x0:x1] * w).sum(axis=(1, 2)) / ws
+        e = np.exp(logits - logits.max())
+        probs = e / e.sum()
+        cov = float(_sigmoid(np.asarray((out[-1, y0:y1, x0:x1] * w).sum() / ws)))
+        box = WorkBox(cx, cy, length, width, angle, int(np.argmax(probs)), cov >= 0.5)
+        results.append(RawDetection(box, float(heat[y, x]), probs.astype(np.float32), cov))
+    return results
+
+
+def _assert_same_cars(got: list[RawDetection], want: list[RawDetection]) -> None:
+    """Bit for bit: every float (zeros' signs included) and the class probabilities."""
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert g.box == w.box and g.score == w.score and g.covered_score == w.covered_score
+        assert np.signbit(g.box.angle) == np.signbit(w.box.angle)
+        assert g.cls_probs.dtype == w.cls_probs.dtype == np.float32
+        assert g.cls_probs.tobytes() == w.cls_probs.tobytes()
+
+
+def test_decode_gives_the_cars_of_the_per_peak_loop(detector: DefaultDetector) -> None:
+    """All peaks at once (since 2026-12-03) decode to the same cars bit for bit as the
+    per-peak loop: on the network's maps of a yard at two scales and thresholds down to
+    every local maximum, and on random maps of 1 x 1 to 29 x 29 cells (peaks on edges
+    and corners, large and tiny values, zeros and negative zeros)."""
+    n = 0
+    for gsd in (0.5, 1.0):
+        img, _ = _yard(HELD_OUT_SEED + 3, gsd, size_m=260.0)
+        maps, _ = detector.predict_maps(img, gsd)
+        for threshold in (0.4, 0.05, 0.0):
+            want = _decode_per_peak(maps, threshold)
+            _assert_same_cars(decode(maps, threshold), want)
+            n += len(want)
+    assert n > 1000
+    rng = np.random.default_rng(11)
+    for k in range(200):
+        gh, gw = (int(v) for v in rng.integers(1, 30, 2))
+        scale = rng.choice([1e-3, 1.0, 30.0, 1e4], (N_OUT, 1, 1))
+        maps = (rng.standard_normal((N_OUT, gh, gw)) * scale).astype(np.float32)
+        if k % 5 == 0:
+            maps[:, rng.random((gh, gw)) < 0.3] = -0.0
+        if k % 7 == 0:
+            maps[5:7] = 0.0
+        if k % 11 == 0:
+            maps[8:] = -0.0
+        _assert_same_cars(decode(maps, 0.0), _decode_per_peak(maps, 0.0))
+    assert decode(np.full((N_OUT, 5, 6), -40.0, np.float32), 0.4) == []
+
+
+@pytest.mark.parametrize("gsd", [0.3, 0.5, 0.75, 1.0, 1.5])
+def test_band_sequential_tiles_give_the_same_numbers(detector: DefaultDetector, gsd: float) -> None:
+    """A tile given as the (H, W, 3) view of band-sequential planes (what detect_file
+    reads for the default detector since 2026-12-03) is resampled and normalised to the
+    same numbers as the interleaved tile, and gives the same output maps and cars, with
+    and without a valid mask."""
+    img, _ = _yard(HELD_OUT_SEED + 4, gsd, size_m=210.0)
+    img = np.ascontiguousarray(img[:, 7:])  # not square
+    planes = np.ascontiguousarray(img.transpose(2, 0, 1))
+    view = planes.transpose(1, 2, 0)
+    assert np.array_equal(view, img)
+    got_planes = band_planes(view)
+    assert got_planes is not None and np.shares_memory(got_planes, planes)
+    assert band_planes(img) is None
+    (a, sa), (b, sb) = to_work_scale(img, gsd), to_work_scale(view, gsd)
+    assert sa == sb and a.shape == b.shape and np.array_equal(a, b)
+    assert band_planes(b) is not None  # still planes after resampling
+    valid = np.ones(img.shape[:2], bool)
+    valid[:40, :] = False
+    valid[:, -25:] = False
+    assert np.array_equal(normalise(a), normalise(b))
+    for v in (None, valid):
+        ma, mb = detector.predict_maps(img, gsd, v)[0], detector.predict_maps(view, gsd, v)[0]
+        assert ma.tobytes() == mb.tobytes()
+        da, db = detector.detect(img, gsd, v), detector.detect(view, gsd, v)
+        assert da == db and [d.extra for d in da] == [d.extra for d in db]
 
 
 @pytest.mark.slow

@@ -40,6 +40,11 @@ from railwatch.imagery.read import open_raster, rgb_bands
 TileCallback = Callable[[int, int], None]
 #: Reads one window: ``(image (h, w, 3) uint8, valid (h, w) bool or None)``.
 TileReader = Callable[[Window], tuple[np.ndarray, np.ndarray | None]]
+#: Detector attribute: True when the detector takes its ``(H, W, 3)`` tiles as views of
+#: band-sequential ``(3, H, W)`` arrays (``planes.transpose(1, 2, 0)``) as fast as
+#: interleaved ones, so that :func:`detect_file` passes the bands it reads on without
+#: interleaving them (the shipped detector splits them into planes again first thing).
+PLANAR_INPUT = "planar_input"
 
 #: Largest coarse-method block read at once (pixels per side).
 COARSE_BLOCK_PX = 4096
@@ -282,7 +287,22 @@ def _all_valid(ds: Any) -> bool:
     return all(list(f) == [MaskFlags.all_valid] for f in flags)
 
 
-def _reader(ds: Any, bands: list[int], scale: tuple[np.ndarray, np.ndarray] | None) -> TileReader:
+def _planar_input(detector: Detector | None) -> bool:
+    """Whether ``detector`` takes views of band-sequential tiles (:data:`PLANAR_INPUT`)."""
+    return detector is not None and getattr(detector, PLANAR_INPUT, False) is True
+
+
+def _reader(
+    ds: Any,
+    bands: list[int],
+    scale: tuple[np.ndarray, np.ndarray] | None,
+    *,
+    planar: bool = False,
+) -> TileReader:
+    """Reads a window of ``bands`` as 8-bit ``(h, w, 3)`` RGB: interleaved, or with
+    ``planar`` as the ``(h, w, 3)`` view of the ``(3, h, w)`` array rasterio reads
+    (the same pixel values; no interleaving copy), for detectors with
+    :data:`PLANAR_INPUT`."""
     from rasterio.windows import Window as RioWindow
 
     all_valid = _all_valid(ds)
@@ -296,7 +316,8 @@ def _reader(ds: Any, bands: list[int], scale: tuple[np.ndarray, np.ndarray] | No
             data = np.clip(data * 255.0 + 0.5, 0, 255).astype(np.uint8)
         elif data.dtype != np.uint8:
             data = np.clip(data, 0, 255).astype(np.uint8)
-        img = np.asarray(cv2.merge(list(data)))  # band-sequential to interleaved, SIMD
+        # as read (a view), or band-sequential to interleaved (cv2.merge: SIMD)
+        img = data.transpose(1, 2, 0) if planar else np.asarray(cv2.merge(list(data)))
         if all_valid:  # skips about 8 ms of mask per 1688 px window
             return img, None
         valid = ds.dataset_mask(window=rw) > 0
@@ -462,9 +483,10 @@ def _detect_file(
         scene_gsd = float(gsd) if gsd is not None else gsd_of(ds)
         crs = _crs_string(ds.crs) if georef else None
         bands = rgb_bands(ds, grey_as_rgb=True)
-        read = _reader(ds, bands, _scaling(ds, bands))
         method = method_for_gsd(scene_gsd)
         det = _resolve(detector) if method == "objects" else detector
+        planar = method == "objects" and _planar_input(det)
+        read = _reader(ds, bands, _scaling(ds, bands), planar=planar)
         coarse: CoarseEstimate | None = None
         dets: list[Detection] = []
         try:

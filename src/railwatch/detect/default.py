@@ -133,6 +133,10 @@ class DefaultDetector:
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048
+    #: Takes tiles as views of band-sequential planes (``detect.api.PLANAR_INPUT``): the
+    #: normalisation splits the bands into planes first thing, so the tiled API passes
+    #: the windows rasterio reads on without interleaving them.
+    planar_input = True
 
     def __init__(
         self,

@@ -53,15 +53,33 @@ class WorkBox:
     covered: bool
 
 
+def band_planes(image: np.ndarray) -> np.ndarray | None:
+    """The band-sequential ``(C, H, W)`` array behind an ``(H, W, C)`` image that is a
+    view of one (``planes.transpose(1, 2, 0)``, as ``detect.api`` reads windows for the
+    default detector), or None when the image is laid out otherwise (interleaved)."""
+    if image.ndim != 3:
+        return None
+    planes = image.transpose(2, 0, 1)
+    return planes if planes.flags.c_contiguous else None
+
+
 def to_work_scale(image: np.ndarray, gsd: float) -> tuple[np.ndarray, float]:
     """Resample an (H, W, C) image to :data:`WORK_GSD`; return it and the scale factor
-    (working pixels per input pixel)."""
+    (working pixels per input pixel). A view of band-sequential planes
+    (:func:`band_planes`) is resampled plane by plane and returned as such a view again:
+    the same pixel values as resampling it interleaved, without interleaving it."""
     scale = gsd / WORK_GSD
     if abs(scale - 1.0) < 1e-3:
         return image, 1.0
     h, w = image.shape[:2]
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    planes = band_planes(image)
+    if planes is not None:
+        out = np.empty((planes.shape[0], nh, nw), image.dtype)
+        for src, dst in zip(planes, out, strict=True):
+            cv2.resize(src, (nw, nh), dst=dst, interpolation=interp)
+        return out.transpose(1, 2, 0), nw / w
     out = cv2.resize(image, (nw, nh), interpolation=interp)
     if out.ndim == 2 and image.ndim == 3:
         out = out[..., None]
@@ -183,7 +201,9 @@ def normalise(
     interleaved version before it, about 1.7x faster on a 1688 px tile), and since
     2026-12-03 on blocks of :data:`NORM_ROWS` rows in its element-wise steps, without
     padded copies of the planes for the statistics (the same numbers again, about 20 %
-    faster).
+    faster). ``image`` may be interleaved or a view of band-sequential planes
+    (:func:`band_planes`, as the tiled API reads windows): its planes are copied into the
+    output as they are, the latter without a strided de-interleave.
 
     With ``reuse`` the result is written into this thread's scratch array (see
     :func:`_scratch`), which its next ``reuse`` call overwrites: for a caller that is done
@@ -374,30 +394,87 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(x, -30, 30))), dtype=np.float32)
 
 
+#: The 3 x 3 neighbourhood of a grid cell, row by row, as (row, column) steps.
+_NEIGHBOURS = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)], np.intp)
+
+
+def _neighbourhood_sums(v: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """Sums over the last axis of ``v`` (float32, the 9 cells of 3 x 3 neighbourhoods row
+    by row, cells outside the map -0.0) in the order in which NumPy sums such a
+    neighbourhood cut out of the map: pairwise for the 9 cells of a neighbourhood
+    ``whole`` inside the map, one after the other for one cut by the map's edge (-0.0
+    adds nothing), both added to 0.0. Float32 throughout, so each sum is the same number
+    bit for bit as ``map[y0:y1, x0:x1].sum()``."""
+    c = [v[..., k] for k in range(9)]
+    pairwise = (((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]))) + c[8]
+    in_turn = c[0]
+    for k in range(1, 9):
+        in_turn = in_turn + c[k]
+    out: np.ndarray = np.float32(0.0) + np.where(whole, pairwise, in_turn)
+    return out
+
+
 def decode(out: np.ndarray, threshold: float) -> list[RawDetection]:
     """Turn the network output (N_OUT, gh, gw) into cars: local maxima of the centre heat
     map above ``threshold``, with offsets, sizes, axis, class and tarp averaged near the
-    peak."""
+    peak (each map weighted by the heat over the peak's 3 x 3 neighbourhood, cut at the
+    map's edge).
+
+    All peaks at once (since 2026-12-03; before, peak by peak in Python): the same
+    operations on the same float32 and float64 numbers, the sums in NumPy's order (see
+    :func:`_neighbourhood_sums`), so every car is the same bit for bit."""
     heat = _sigmoid(out[0])
     peak = heat == cv2.dilate(heat, np.ones((3, 3), np.uint8))
     ys, xs = np.nonzero(peak & (heat >= threshold))
+    if not len(ys):
+        return []
     gh, gw = heat.shape
-    results: list[RawDetection] = []
-    for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
-        y0, y1, x0, x1 = max(0, y - 1), min(gh, y + 2), max(0, x - 1), min(gw, x + 2)
-        w = heat[y0:y1, x0:x1]
-        ws = float(w.sum())
-        c2 = float((out[5, y0:y1, x0:x1] * w).sum() / ws)
-        s2 = float((out[6, y0:y1, x0:x1] * w).sum() / ws)
-        angle = float(np.rad2deg(np.arctan2(s2, c2)) / 2.0)
-        length = REF_LENGTH_M * float(np.exp(np.clip(out[3, y, x], -1.5, 1.5))) / WORK_GSD
-        width = REF_WIDTH_M * float(np.exp(np.clip(out[4, y, x], -0.7, 0.7))) / WORK_GSD
-        cx = (x + float(out[1, y, x])) * STRIDE
-        cy = (y + float(out[2, y, x])) * STRIDE
-        logits = (out[8 : 8 + len(CLASSES), y0:y1, x0:x1] * w).sum(axis=(1, 2)) / ws
-        e = np.exp(logits - logits.max())
-        probs = e / e.sum()
-        cov = float(_sigmoid(np.asarray((out[-1, y0:y1, x0:x1] * w).sum() / ws)))
-        box = WorkBox(cx, cy, length, width, angle, int(np.argmax(probs)), cov >= 0.5)
-        results.append(RawDetection(box, float(heat[y, x]), probs.astype(np.float32), cov))
-    return results
+    ny, nx = ys[:, None] + _NEIGHBOURS[:, 0], xs[:, None] + _NEIGHBOURS[:, 1]
+    inside = (ny >= 0) & (ny < gh) & (nx >= 0) & (nx < gw)
+    whole = inside.all(axis=1)
+    ny, nx = np.clip(ny, 0, gh - 1), np.clip(nx, 0, gw - 1)
+    minus_zero = np.float32(-0.0)
+    w = np.where(inside, heat[ny, nx], minus_zero)  # (N, 9)
+    ws = _neighbourhood_sums(w, whole)
+
+    def weighted(maps: np.ndarray) -> np.ndarray:
+        """Heat-weighted means of ``maps`` (M, gh, gw) over each peak's neighbourhood
+        (M, N), float32: sum of map x heat, divided by the sum of the heat."""
+        products = np.where(inside, maps[:, ny, nx] * w, minus_zero)
+        mean: np.ndarray = _neighbourhood_sums(products, whole) / ws
+        return mean
+
+    c2, s2 = weighted(out[5:7]).astype(np.float64)
+    angle = np.rad2deg(np.arctan2(s2, c2)) / 2.0
+    at = out[:, ys, xs]  # every map at the peak cell, (N_OUT, N)
+    length = REF_LENGTH_M * np.exp(np.clip(at[3], -1.5, 1.5)).astype(np.float64) / WORK_GSD
+    width = REF_WIDTH_M * np.exp(np.clip(at[4], -0.7, 0.7)).astype(np.float64) / WORK_GSD
+    cx = (xs + at[1].astype(np.float64)) * STRIDE
+    cy = (ys + at[2].astype(np.float64)) * STRIDE
+    logits = weighted(out[8 : 8 + len(CLASSES)]).T  # (N, classes)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    total = e[:, 0]
+    for k in range(1, e.shape[1]):  # as e.sum() adds fewer than 8 numbers: in turn
+        total = total + e[:, k]
+    probs = e / total[:, None]
+    cls = np.argmax(probs, axis=1)
+    cov = _sigmoid(weighted(out[-1:])[0])
+    score = heat[ys, xs]
+    return [
+        RawDetection(WorkBox(*box, k, c >= 0.5), sc, pr, c)
+        for box, k, c, sc, pr in zip(
+            zip(
+                cx.tolist(),
+                cy.tolist(),
+                length.tolist(),
+                width.tolist(),
+                angle.tolist(),
+                strict=True,
+            ),
+            cls.tolist(),
+            cov.tolist(),
+            score.tolist(),
+            probs,
+            strict=True,
+        )
+    ]
