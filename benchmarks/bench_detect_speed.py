@@ -20,7 +20,9 @@ With ``--repeat N`` every pipeline runs N times in turn (railwatch detectors, th
 YOLO) and the fastest run of each is reported (another job on the machine only ever
 slows a run down), and, below the table, each round's ratio of railwatch to YOLO (wall clock
 and CPU seconds), to show how much the fastest-of-N ratio depends on the round. The load
-average at the start and the end is written with the figures.
+average at the start and the end is written with the figures, and so is the SHA-256 of
+each railwatch pipeline's GeoJSON (speed changes that must not change any detection are
+checked against it).
 
 Figures go to stdout and, with ``--write-docs``, to the detection section of
 docs/benchmarks.md (between ``<!-- detect-speed:start -->`` and ``<!-- detect-speed:end -->``).
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import importlib.machinery
 import json
 import os
@@ -126,14 +129,17 @@ def run_default(path: Path, detector_name: str, workers: int | None) -> dict[str
     fc = to_feature_collection(res.detections, crs=res.crs, gsd=res.gsd)
     with tempfile.TemporaryDirectory() as tmp:
         write_geojson(Path(tmp) / "out.geojson", fc)
-    secs = time.perf_counter() - t0
+        secs = time.perf_counter() - t0
+        cpu = _cpu_seconds() - c0
+        digest = hashlib.sha256((Path(tmp) / "out.geojson").read_bytes()).hexdigest()
     mpx = res.width * res.height / 1e6
     return {
         "seconds": secs,
-        "cpu_seconds": _cpu_seconds() - c0,
+        "cpu_seconds": cpu,
         "mpx_per_s": mpx / secs,
         "detections": len(res.detections),
         "version": str(getattr(det, "version", "?")),
+        "geojson_sha256": digest,
     }
 
 
@@ -290,6 +296,20 @@ def _per_run_ratios(names: list[str], runs: dict[str, list[dict[str, object]]]) 
     )
 
 
+def _digests(names: list[str], runs: dict[str, list[dict[str, object]]]) -> str:
+    """The SHA-256 of each railwatch pipeline's GeoJSON output (the digest of its first
+    run, and how many runs wrote other bytes): speed changes that must not change any
+    detection are checked against it."""
+    parts = []
+    for name in names:
+        digests = [str(r["geojson_sha256"]) for r in runs.get(name, []) if "geojson_sha256" in r]
+        if digests:
+            other = sum(d != digests[0] for d in digests)
+            note = f", {other} of {len(digests)} runs differ" if other else ""
+            parts.append(f"`{name}` {digests[0]}{note}")
+    return "GeoJSON SHA-256: " + "; ".join(parts) + "." if parts else ""
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--detector", default="default")
@@ -391,6 +411,9 @@ def main() -> int:
     elif y:
         rows.append(f"| sliced YOLOv8n-OBB | not run: {y.get('error')} | | | | |")
     rows.append("")
+    digests = _digests(names, runs)
+    if digests:
+        rows += [digests, ""]
     per_run = _per_run_ratios(names, runs)
     if per_run:
         rows += [per_run, ""]
