@@ -121,15 +121,18 @@ class _Planar(DefaultDetector):
         return super().detect(image, gsd, valid)
 
 
-@pytest.mark.parametrize("nodata", [False, True])
-def test_detect_file_gives_the_same_cars_from_planar_tiles(tmp_path: Path, nodata: bool) -> None:
+@pytest.mark.parametrize(("nodata", "gsd"), [(False, 0.5), (True, 0.5), (False, 0.3)])
+def test_detect_file_gives_the_same_cars_from_planar_tiles(
+    tmp_path: Path, nodata: bool, gsd: float
+) -> None:
     """detect_file passes the default detector its windows as read (band-sequential,
     since 2026-12-03) and finds the same cars, bit for bit, as from interleaved windows:
-    several tiles and seams, with and without a nodata mask."""
+    several tiles and seams, with and without a nodata mask, at the working scale and
+    resampled to it."""
     from railwatch.detect.api import detect_file
     from railwatch.detect.model_synth import draw_yard
 
-    img, _ = draw_yard(np.random.default_rng(8), 400.0, 0.5, occupied=True)
+    img, _ = draw_yard(np.random.default_rng(8), 400.0, gsd, occupied=True)
     img = np.ascontiguousarray(img[:700, :760])
     data = np.ascontiguousarray(img.transpose(2, 0, 1))
     profile = {
@@ -139,7 +142,7 @@ def test_detect_file_gives_the_same_cars_from_planar_tiles(tmp_path: Path, nodat
         "count": 3,
         "dtype": "uint8",
         "crs": "EPSG:32652",
-        "transform": from_origin(630_000.0, 4_700_000.0, 0.5, 0.5),
+        "transform": from_origin(630_000.0, 4_700_000.0, gsd, gsd),
         "tiled": True,
         "blockxsize": 256,
         "blockysize": 256,
