@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import cv2
@@ -19,6 +20,9 @@ from shapely.geometry import Polygon
 
 from railwatch.detect.base import Detection
 from railwatch.detect.default import DefaultDetector
+from railwatch.detect.eval import match, without_matches
+from railwatch.detect.geojson import box_from_polygon
+from railwatch.imagery.scale import estimate_gsd_from_rails
 
 REAL = Path("/work/shared/data/real")
 GSDS = (0.3, 0.5, 0.75, 1.0)
@@ -33,67 +37,30 @@ def run_detector(det: DefaultDetector, image: np.ndarray, gsd: float) -> list[De
     return detect_array(image, gsd, detector=det)
 
 
-def match(
-    dets: list[Detection], truth: list[tuple[np.ndarray, str, bool]], iou_min: float = 0.3
-) -> tuple[int, int, int, int, int]:
-    """Greedy one-to-one matching by score; returns tp, fp, fn, covered-correct, matched."""
-    tpolys = [Polygon(t[0]) for t in truth]
-    used = [False] * len(truth)
-    tp = cov_ok = 0
-    for d in sorted(dets, key=lambda d: -d.score):
-        p = d.polygon
-        best, bi = 0.0, -1
-        for i, tpoly in enumerate(tpolys):
-            if used[i] or not p.intersects(tpoly):
-                continue
-            iou = p.intersection(tpoly).area / max(p.union(tpoly).area, 1e-9)
-            if iou > best:
-                best, bi = iou, i
-        if bi >= 0 and best >= iou_min:
-            used[bi] = True
-            tp += 1
-            cov_ok += int(d.covered == truth[bi][2])
-    return tp, len(dets) - tp, len(truth) - tp, cov_ok, tp
+def _truth(poly: np.ndarray, cls: str, covered: bool) -> Detection:
+    """A true car (four corners in pixels) as a detection, for the product's matcher."""
+    return Detection(box=box_from_polygon(Polygon(poly)), cls=cls, covered=covered)
 
 
-def _match_idx(
-    dets: list[Detection], truth: list[tuple[np.ndarray, str, bool]], iou_min: float = 0.3
-) -> tuple[int, int, int, int, int, set[int]]:
-    """Like :func:`match`, also returning the indices of matched detections."""
-    tpolys = [Polygon(t[0]) for t in truth]
-    used = [False] * len(truth)
-    hit: set[int] = set()
-    for k in sorted(range(len(dets)), key=lambda k: -dets[k].score):
-        p = dets[k].polygon
-        best, bi = 0.0, -1
-        for i, tpoly in enumerate(tpolys):
-            if used[i] or not p.intersects(tpoly):
-                continue
-            iou = p.intersection(tpoly).area / max(p.union(tpoly).area, 1e-9)
-            if iou > best:
-                best, bi = iou, i
-        if bi >= 0 and best >= iou_min:
-            used[bi] = True
-            hit.add(k)
-    return 0, 0, 0, 0, 0, hit
+Scene = tuple[np.ndarray, list[Detection], list[Detection]]
 
 
-def sim_scenes(n: int, gsd: float, styles: tuple[str, ...] | None, seed0: int):  # type: ignore[no-untyped-def]
+def sim_scenes(n: int, gsd: float, styles: tuple[str, ...] | None, seed0: int) -> Iterator[Scene]:
     from railwatch import sim
 
     for k in range(n):
         params = sim.random_params(seed0 + k, gsd, styles=styles)
         scene = sim.render_scene(params)
-        truth: list[tuple[np.ndarray, str, bool]] = []
-        hidden: list[tuple[np.ndarray, str, bool]] = []
+        truth: list[Detection] = []
+        hidden: list[Detection] = []
         for t in scene.truth:
             poly = np.asarray(t.polygon_px.exterior.coords)[:4]
             visible = t.clear_fraction >= 0.6 and t.valid_fraction >= 0.6
-            (truth if visible else hidden).append((poly, t.cls, bool(t.covered)))
+            (truth if visible else hidden).append(_truth(poly, t.cls, bool(t.covered)))
         yield np.ascontiguousarray(np.asarray(scene.image)[..., :3]), truth, hidden
 
 
-def synth_scenes(n: int, gsd: float, seed0: int):  # type: ignore[no-untyped-def]
+def synth_scenes(n: int, gsd: float, seed0: int) -> Iterator[Scene]:
     from railwatch.detect.model_synth import draw_yard
 
     for k in range(n):
@@ -109,11 +76,11 @@ def synth_scenes(n: int, gsd: float, seed0: int):  # type: ignore[no-untyped-def
             ctr = np.array([c.cx, c.cy])
             poly = np.stack([ctr - u - v, ctr + u - v, ctr + u + v, ctr - u + v]) / gsd
             if (poly >= 0).all() and (poly < m).all():
-                truth.append((poly, c.cls, c.covered))
+                truth.append(_truth(poly, c.cls, c.covered))
         yield img, truth, []
 
 
-def score_set(det: DefaultDetector, scenes, gsd: float) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def score_set(det: DefaultDetector, scenes: Iterable[Scene], gsd: float) -> dict[str, float]:
     tp = fp = fn = cov_ok = matched = 0
     errs = []
     t0 = time.time()
@@ -121,19 +88,15 @@ def score_set(det: DefaultDetector, scenes, gsd: float) -> dict[str, float]:  # 
     for img, truth, hidden in scenes:
         h, w = img.shape[:2]
         dets = run_detector(det, img, gsd)
-        if hidden:  # cars under opaque cloud or outside the data: neither hits nor misses
-            _, _, _, _, _, hit = _match_idx(dets, hidden)
-            dets = [d for i, d in enumerate(dets) if i not in hit]
+        # cars under opaque cloud or outside the data: neither hits nor misses
+        dets = without_matches(dets, hidden)
         # ignore detections whose centre is within 8 m of the border (cars cut there)
         mpx = 8.0 / gsd
         dets = [d for d in dets if mpx <= d.box.cx <= w - mpx and mpx <= d.box.cy <= h - mpx]
-        truth_in = [
-            t
-            for t in truth
-            if mpx <= t[0][:, 0].mean() <= w - mpx and mpx <= t[0][:, 1].mean() <= h - mpx
-        ]
-        a, b, c, d_, e = match(dets, truth_in)
-        tp, fp, fn, cov_ok, matched = tp + a, fp + b, fn + c, cov_ok + d_, matched + e
+        truth_in = [t for t in truth if mpx <= t.box.cx <= w - mpx and mpx <= t.box.cy <= h - mpx]
+        m = match(truth_in, dets, 0.3)
+        tp, fp, fn, matched = tp + m.tp, fp + m.fp, fn + m.fn, matched + m.tp
+        cov_ok += sum(truth_in[a].covered == dets[b].covered for a, b, _ in m.pairs)
         if truth_in:
             errs.append(abs(len(dets) - len(truth_in)) / len(truth_in))
         mp += h * w / 1e6
@@ -166,7 +129,10 @@ def real_counts(det: DefaultDetector) -> list[dict[str, object]]:
     cp = REAL / "china_freight_panel.png"
     if cp.is_file():
         img = read_rgb(cp)
-        for g in (0.8, 0.9, 1.0):
+        # its README says 0.8-1.0 m; its rails show about 0.235 m (docs/detection.md)
+        scale = estimate_gsd_from_rails(img)
+        if scale.measured and scale.gsd is not None:
+            g = round(float(scale.gsd), 3)
             dets = run_detector(det, img, g)
             rows.append({"image": f"china_panel@{g}m", "count": len(dets), "truth": "6±2"})
     return rows
