@@ -34,7 +34,8 @@ and usable scenes as in the benchmark (``visible_truth``, ``without_hidden``, at
 A missed car's "towards the footprint" and "towards its shadow" offsets come from the
 scene's view and sun geometry (``sim.render.make_light``) and the car's height.
 ``--option key=value`` builds ``DefaultDetector(key=value)`` instead of ``--detector``
-(``a,b`` gives a tuple, e.g. ``--option string_thresholds=0.3,0.3``).
+(``a,b`` gives a tuple, e.g. ``--option string_thresholds=0.3,0.3``; ``--option
+refine=false`` runs v2.5 without its across-track refinement, i.e. as v2.4).
 
     python benchmarks/analyse_detection_errors.py [--k-start 1000] [--n 60]
         [--detector default] [--option key=value] [--json out.json]
@@ -318,6 +319,10 @@ def analyse_scene(k: int, det: Any) -> dict[str, Any]:
         cand = [d for d in conv if d is not None]
         kept = support_strings(cand, gsd, threshold=det.threshold, one_side=one, two_sides=two)
         kept_ids = {id(d) for d in kept}
+        if det.refiner is not None and kept:  # the boxes as output: moved across
+            moved = dict(zip(map(id, kept), det.refiner.refine(sc.image, gsd, kept), strict=True))
+            conv = [moved.get(id(d), d) if d is not None else None for d in conv]
+            kept_ids = {id(d) for d in moved.values()}
         final_xy = {(round(d.box.cx, 3), round(d.box.cy, 3)) for d in final}
         for r, d in zip(raw, conv, strict=True):
             wb = r.box

@@ -39,6 +39,8 @@ from railwatch.detect.model_core import (
     unview_output,
     view_input,
 )
+from railwatch.detect.refine import CARD_KEY as REFINE_KEY
+from railwatch.detect.refine import Refiner
 from railwatch.detect.strings import support_strings
 from railwatch.errors import DetectionError, InputError
 
@@ -124,12 +126,17 @@ class DefaultDetector:
     each tile and fuses their outputs (:func:`model_core.fuse_views`): better boxes on
     simulated scenes, not better counts, ``views`` times the network's cost (see
     docs/detection.md, "Averaged views"); anything but 1 changes :attr:`version`.
+
+    ``refine`` moves boxes across the track where the image at its own resolution clearly
+    places the car elsewhere (``detect.refine``, since v2.5): None (the default) uses the
+    refiner the card names under ``refine``, False none; turning it off changes
+    :attr:`version`.
     """
 
     name = "railwatch-default"
     #: Version of the shipped weights with their card (threshold, calibration); the
     #: instance's ``version`` says which weights and thresholds it actually runs.
-    version = "2.4"
+    version = "2.5"
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048
@@ -152,6 +159,7 @@ class DefaultDetector:
         coarse_from_gsd: float | None = None,
         coarse_covered: str | None = None,
         views: int = 1,
+        refine: bool | None = None,
     ) -> None:
         if precision not in PRECISIONS:
             raise DetectionError(
@@ -175,6 +183,7 @@ class DefaultDetector:
             and coarse_from_gsd is None
             and coarse_covered is None
             and views == 1
+            and refine is None
         )
         if int(views) != views or int(views) not in VIEW_COUNTS:
             raise DetectionError(
@@ -232,6 +241,12 @@ class DefaultDetector:
         self.coarse: tuple[float, Path, str, str] | None = self._choose_coarse(
             coarse_network, coarse_from_gsd, coarse_covered, precision
         )
+        #: The across-track refiner (``detect.refine``) or None.
+        self.refiner: Refiner | None = None
+        entry = self.card.get(REFINE_KEY)
+        if refine is not False and entry is not None:
+            self.refiner = Refiner.from_card(entry, self.weights)
+        self._refine_entry = entry if self.refiner is not None else None
         self.version = self._version(own)
 
     @property
@@ -376,6 +391,11 @@ class DefaultDetector:
             h.update(f"|coarse network {g:.6g}|{prec}|covered {cov}".encode())
         if self.views != 1:  # absent: digests as without the option
             h.update(f"|views {self.views}".encode())
+        if self._refine_entry is not None:  # absent: digests as before v2.5
+            # the entry's settings and the refiner's weights (read when it was loaded)
+            entry = self._refine_entry
+            h.update(f"|refine {json.dumps(entry, sort_keys=True)}".encode())
+            h.update(json.dumps(self.refiner.to_dict() if self.refiner else {}).encode())
         return f"{base}+{h.hexdigest()[:10]}"
 
     @property
@@ -514,9 +534,12 @@ class DefaultDetector:
         raw = decode(out, two_sides)
         v = None if valid is None else np.asarray(valid, dtype=bool)
         dets = [d for r in raw if (d := self._to_detection(r, scale, gsd, img.shape, v))]
-        return support_strings(
+        dets = support_strings(
             dets, gsd, threshold=self.threshold, one_side=one_side, two_sides=two_sides
         )
+        if self.refiner is not None and dets:
+            dets = self.refiner.refine(img, gsd, dets)
+        return dets
 
     def _to_detection(
         self,
