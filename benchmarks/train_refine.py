@@ -16,7 +16,7 @@ Writes the refiner weights (JSON) that the weights' card names under ``refine``.
     python benchmarks/train_refine.py [--k-start 1120] [--n 360] [--drawn 240]
         [--out src/railwatch/detect/weights/railwatch_refine.json]
 
-About 9 minutes on 2 cores (simulator scenes about 4 minutes, drawn yards 1, the fit 3).
+About 5 minutes on 2 cores (298 s on 2026-12-03 at load 3-4, the fit about half of it).
 """
 
 from __future__ import annotations
