@@ -973,7 +973,9 @@ def main() -> None:
         f"band, each image judged with its own gsd's: under 0.75 m lowered on seeds 7, 11 "
         f"and 12 for the 0.3-0.5 m error, 0.75 m and coarser the earlier values; since "
         f"session 9 occupied-length counts have shift and drop thresholds of their own, "
-        f"tuned on seeds 7, 11 and 12 under the measured-3m error), reported "
+        f"tuned on seeds 7, 11 and 12 under the measured-3m error; since session 10 two "
+        f"images at 1.8x their baseline or more, 2.0x for coarse images, are a shift at once, "
+        f"shift_pair_ratio, tuned on seeds 7, 11 and 12), reported "
         f"on seed {args.seed}. "
         f"Run time {elapsed:.0f} s."
     )

@@ -167,8 +167,15 @@ def test_a_drop_is_measured_on_logs_once_the_noise_is_known() -> None:
 
 def test_a_noisy_site_needs_more_images_to_show_a_new_level() -> None:
     values = [*noisy(120, 20.0), 46.0, 44.0, 48.0, 45.0, 47.0, 44.0]  # about 2.3x
-    found = kind(analyze_series(points(values)), "shift")
-    loose = kind(analyze_series(points(values), settings=AlertSettings(shift_level_z=0)), "shift")
+    # without the doubled-pair rule (session 10), which raises this step at its second image
+    plain = AlertSettings(shift_pair_ratio=0)
+    found = kind(analyze_series(points(values), settings=plain), "shift")
+    loose = kind(
+        analyze_series(points(values), settings=AlertSettings(shift_pair_ratio=0, shift_level_z=0)),
+        "shift",
+    )
+    doubled = kind(analyze_series(points(values)), "shift")
+    assert doubled and doubled[0].metrics["confirm_images"] == 2
     assert found and loose
     assert found[0].metrics["confirm_images"] > loose[0].metrics["confirm_images"]
     assert found[0].when > loose[0].when

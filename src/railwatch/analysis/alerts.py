@@ -539,7 +539,10 @@ def _band_note(alert: Alert, gsd: float, settings: AlertSettings, length: bool =
     fields = [
         f
         for f in BAND_FIELDS
-        if f.startswith(f"{alert.kind}_") and not (length and f in LENGTH_FIELDS)
+        if f.startswith(f"{alert.kind}_")
+        and not (length and f in LENGTH_FIELDS)
+        # the doubled-pair ratio judges only shifts of the two-image test
+        and (f != "shift_pair_ratio" or alert.metrics.get("test") == "two-image")
     ]
     if coarse and fields:
         used = ", ".join(f"{f} {getattr(settings, f'coarse_{f}'):g}" for f in fields)
@@ -606,28 +609,57 @@ def _trigger(
     if cusum.held(up):
         return None, None
     if test == "two-image":
-        return _pair(up, i, judged, zs, settings), None
+        return _pair(up, i, judged, zs, counts, centres, settings), None
     found = _segment(up, i, judged, counts, centres, scales, noise, settings)
     return (None, None) if found is None else found
 
 
 def _pair(
-    up: bool, i: int, judged: np.ndarray, zs: np.ndarray, settings: AlertSettings
+    up: bool,
+    i: int,
+    judged: np.ndarray,
+    zs: np.ndarray,
+    counts: np.ndarray,
+    centres: np.ndarray,
+    settings: AlertSettings,
 ) -> float | None:
     """The two-image level test: the sum of the last two images' robust z-scores (same
     baseline regime, same direction, each at least ``shift_each_z``) when that sum / sqrt(2)
-    reaches ``shift_pair_z``, else None. Two images far beyond the usual range are a new
-    level as soon as the second arrives, where the CUSUM (allowance ``shift_k`` per image)
-    may need a third; the streak rule in :func:`_shift` still confirms it."""
+    reaches ``shift_pair_z``, or, upwards, when the two images are on average at least
+    ``shift_pair_ratio`` x their baseline (:func:`_pair_doubled`); else None. Two images
+    far beyond the usual range are a new level as soon as the second arrives, where the
+    CUSUM (allowance ``shift_k`` per image) may need a third; the streak rule in
+    :func:`_shift` still confirms it."""
     if i < 1 or not judged[i - 1] or settings.shift_pair_z <= 0:
         return None
     z = (1.0 if up else -1.0) * zs[i - 1 : i + 1]
-    if (
-        float(z.min()) < settings.shift_each_z
-        or float(z.sum()) / np.sqrt(2) < settings.shift_pair_z
+    if float(z.min()) < settings.shift_each_z:
+        return None
+    if float(z.sum()) / np.sqrt(2) < settings.shift_pair_z and not (
+        up and _pair_doubled(counts[i - 1 : i + 1], centres[i - 1 : i + 1], settings)
     ):
         return None
     return float(z.sum())
+
+
+def _pair_doubled(seg: np.ndarray, ref: np.ndarray, settings: AlertSettings) -> bool:
+    """Are two images on average (geometric mean of (count + 1) / (centre + 1)) at least
+    ``shift_pair_ratio`` x their baseline? Such a pair needs only
+    ``shift_pair_ratio_level_z`` (instead of ``shift_level_z``) times the series' noise in
+    the streak's level test: the goal is a doubling raised at its second image, and a pair
+    that large is rarely chance even at a noisy site; smaller pairs keep the stricter test.
+    Not where the baseline is under ``shift_pair_ratio_min_level`` cars (3 to 7 cars in two
+    images is no new level)."""
+    if settings.shift_pair_ratio <= 0 or len(seg) != 2:
+        return False
+    if float(np.mean(ref)) < settings.shift_pair_ratio_min_level:
+        return False  # on a few cars a ratio is mostly counting noise
+    return _geo_ratio(seg, ref) >= settings.shift_pair_ratio
+
+
+def _geo_ratio(seg: np.ndarray, ref: np.ndarray) -> float:
+    """The geometric mean of (count + 1) / (centre + 1) over the images of ``seg``."""
+    return float(np.exp(np.mean(np.log((seg + SEASON_OFFSET) / (ref + SEASON_OFFSET)))))
 
 
 def _segment(
@@ -1139,12 +1171,13 @@ def _shift(
         return None
     if not up and (ratio * settings.shift_min_ratio > 1.0 or -excess < min_excess):
         return None
-    if start is None and noise is not None and noise > 0 and settings.shift_level_z > 0:
-        # the streak's mean log ratio must be beyond the series' noise for k images
+    doubled = test == "two-image" and up and k == 2 and _pair_doubled(seg, ref, settings)
+    level_z = settings.shift_pair_ratio_level_z if doubled else settings.shift_level_z
+    if start is None and noise is not None and noise > 0 and level_z > 0:
+        # the streak's mean log ratio must be beyond the series' noise for k images (a
+        # two-image streak at shift_pair_ratio x its baseline or more: shift_pair_ratio_level_z)
         logs = np.log((seg + SEASON_OFFSET) / (ref + SEASON_OFFSET))
-        if (1.0 if up else -1.0) * float(np.mean(logs)) * np.sqrt(
-            k
-        ) < settings.shift_level_z * noise:
+        if (1.0 if up else -1.0) * float(np.mean(logs)) * np.sqrt(k) < level_z * noise:
             return None
     factor = ratio if up else 1.0 / max(ratio, 1e-6)
     if factor >= settings.shift_high_ratio:
@@ -1183,6 +1216,11 @@ def _shift(
             f"their mean log ratio to it is {cusum:.1f} times what {k} images of this site "
             f"vary by chance (its image-to-image noise ±{100 * (noise or 0.0):.0f} %; segment "
             f"level test)"
+        )
+    elif test == "two-image" and doubled:
+        evidence = (
+            f"on average {_geo_ratio(seg, ref):.1f}× it, a doubling "
+            f"seen in two images (two-image level test)"
         )
     elif test == "two-image":
         evidence = f"the last two together {cusum:.1f} spreads beyond it (two-image level test)"

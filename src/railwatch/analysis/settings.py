@@ -229,6 +229,30 @@ class AlertSettings(BaseModel):
         "divided by sqrt(2) reaching this signal a change at once (each must also pass "
         "shift_each_z); 0: off (CUSUM only).",
     )
+    shift_pair_ratio: float = Field(
+        default=1.8,
+        ge=0.0,
+        description="Two-image level test, upwards: two images in a row each beyond the "
+        "usual range and on average (geometric mean of (count + 1) / (centre + 1)) at least "
+        "this many times their baseline also signal a change, and their streak's level test "
+        "asks only shift_pair_ratio_level_z (a doubling raised at its second image; since "
+        "session 10, tuned on seeds 7, 11 and 12); fine images (coarse: "
+        "coarse_shift_pair_ratio); 0: off.",
+    )
+    shift_pair_ratio_min_level: float = Field(
+        default=5.0,
+        ge=0.0,
+        description="The baseline (cars) a doubled pair (shift_pair_ratio) needs: on fewer cars "
+        "a ratio is mostly counting noise (on the simulator's Tumangang seeds winter lows of "
+        "1-3 cars read as 8-13 in two spring images made false 'high' shifts).",
+    )
+    shift_pair_ratio_level_z: float = Field(
+        default=2.5,
+        ge=0.0,
+        description="The level test (as shift_level_z) for a two-image streak at "
+        "shift_pair_ratio x its baseline or more: its mean log ratio x sqrt(2) must reach "
+        "this many times the series' own noise.",
+    )
     shift_level_z: float = Field(
         default=3.0,
         ge=0.0,
@@ -399,6 +423,12 @@ class AlertSettings(BaseModel):
     coarse_shift_segment_z: float = Field(
         default=2.75, gt=0.0, description="shift_segment_z for coarse images (likewise)."
     )
+    coarse_shift_pair_ratio: float = Field(
+        default=2.0,
+        ge=0.0,
+        description="shift_pair_ratio for coarse images: the coarse band has little room "
+        "for false alarms (1.8 there: 0.182 -> 0.193 per site-year on tuning seed 7); 0: off.",
+    )
 
     # --- occupied-length counts ----------------------------------------------------
     length_shift_confirm_points: int = Field(
@@ -467,7 +497,7 @@ class AlertSettings(BaseModel):
 #: The thresholds that have a value per resolution band: ``AlertSettings.X`` for fine
 #: images (and images without a gsd), ``AlertSettings.coarse_X`` for images at
 #: ``coarse_from_gsd`` or coarser.
-BAND_FIELDS: tuple[str, ...] = ("spike_z", "spike_strong_z", "shift_segment_z")
+BAND_FIELDS: tuple[str, ...] = ("spike_z", "spike_strong_z", "shift_segment_z", "shift_pair_ratio")
 
 #: The count method whose images are judged with the ``length_`` thresholds: car
 #: equivalents from occupied track length (1.5-10 m imagery).
