@@ -1,8 +1,10 @@
 """Session 10, issue 5 (a shift alerted within 2 usable images): two images in a row on
-average at least ``shift_pair_ratio`` (2) x their baseline signal a change in the two-image
-level test, and their streak's level test asks ``shift_pair_ratio_level_z`` (2.5) times the
-series' own noise instead of ``shift_level_z`` (3). Hand-made series, images every 10 days,
-at a site whose counts vary by about ±30 % from image to image."""
+average at least ``shift_pair_ratio`` (1.8; coarse 2.0) x their baseline signal a change
+in the two-image level test, and their streak's level test asks
+``shift_pair_ratio_level_z`` (2.5) times the series' own noise instead of
+``shift_level_z`` (3); not under ``shift_pair_ratio_min_level`` (5 cars). Hand-made
+series, images every 10 days, at a site whose counts swing within exp(±0.42) of its
+level."""
 
 from __future__ import annotations
 
