@@ -34,7 +34,8 @@ car's shadow or the footprint of an off-nadir view, so that the box misses the r
    and its score beats the unmoved box's by :attr:`Refiner.margin`; otherwise it is
    kept. Only the centre moves; length, width, angle, class and scores do not.
 
-Counts are unchanged by construction (no box is added or removed). The weights live in
+No box is added or removed in a tile (the pipeline's site and track filters and the
+seam merge see the moved boxes, so a scene's count can still change). The weights live in
 a JSON file next to the network named by the card's ``refine`` entry
 (:data:`CARD_KEY`).
 """
