@@ -37,8 +37,9 @@ from bench_detect_accuracy import GSDS, scene_params, visible_truth, without_hid
 from railwatch.detect.api import detect_array
 from railwatch.detect.base import Detection, OrientedBox
 from railwatch.detect.default import DefaultDetector
+from railwatch.detect.merge import box_array
 from railwatch.detect.model_synth import draw_yard
-from railwatch.detect.refine import RANGE_M, box_array, features, fit, target_offsets
+from railwatch.detect.refine import RANGE_M, features, fit, target_offsets
 from railwatch.sim.scene import render_scene
 
 OUT = Path(__file__).resolve().parents[1] / "src/railwatch/detect/weights/railwatch_refine.json"

@@ -10,12 +10,12 @@ import pytest
 
 from railwatch.detect.base import Detection, OrientedBox
 from railwatch.detect.default import DefaultDetector, default_weights
+from railwatch.detect.merge import box_array
 from railwatch.detect.refine import (
     CARD_KEY,
     N_FEATURES,
     OFFSETS_M,
     Refiner,
-    box_array,
     features,
 )
 from railwatch.errors import DetectionError

@@ -54,6 +54,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.merge import box_array
 from railwatch.errors import DetectionError
 
 #: The card entry naming the refiner: ``{"file": NAME.json, "margin": M, "min_move_m": D}``.
@@ -100,14 +101,6 @@ _R = np.arange(_N_WIN) * STEP_M - WINDOW_M
 #: Features per candidate offset: 3 channels, colour distance and gradient per window
 #: sample, then |offset| and offset squared.
 N_FEATURES = 5 * _N_WIN + 2
-
-
-def box_array(dets: Sequence[Detection]) -> np.ndarray:
-    """``(N, 5)`` float64: cx, cy, length, width (pixels), angle (degrees)."""
-    return np.array(
-        [[d.box.cx, d.box.cy, d.box.length, d.box.width, d.box.angle] for d in dets],
-        dtype=np.float64,
-    ).reshape(-1, 5)
 
 
 def _across(boxes: np.ndarray) -> np.ndarray:
