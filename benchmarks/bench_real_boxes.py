@@ -32,7 +32,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from _images import read_rgb
 
 from railwatch.detect.api import detect_array
 from railwatch.detect.base import Detection
@@ -115,6 +114,8 @@ def draw(
 
 
 def run(detector: str, real: Path, overlays: Path | None) -> tuple[list[dict[str, Any]], str]:
+    from _images import read_rgb  # a sibling script: imported here so that tests can load this one
+
     img = read_rgb(real / IMAGE)
     truth, ignored = load_labels(LABELS)
     det = get_detector(detector)
