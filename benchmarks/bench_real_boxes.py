@@ -55,11 +55,12 @@ def load_labels(path: Path) -> tuple[list[Detection], list[Detection]]:
     feats = fc.get("features") or []
     keep = [f for f in feats if not (f.get("properties") or {}).get("ignore")]
     skip = [f for f in feats if (f.get("properties") or {}).get("ignore")]
-    as_fc = lambda fs: {"type": "FeatureCollection", "features": fs}  # noqa: E731
-    return (
-        list(from_feature_collection(as_fc(keep)).detections),
-        list(from_feature_collection(as_fc(skip)).detections),
-    )
+    return _boxes(keep), _boxes(skip)
+
+
+def _boxes(features: list[dict[str, Any]]) -> list[Detection]:
+    fc = {"type": "FeatureCollection", "features": features}
+    return list(from_feature_collection(fc).detections)
 
 
 def to_label_frame(dets: list[Detection], gsd: float) -> list[Detection]:
