@@ -42,6 +42,27 @@ def train(
     blur_max: Annotated[
         float, typer.Option(help="Largest Gaussian blur (sigma, source pixels) in augmentation.")
     ] = 1.0,
+    trackside: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Chance that a procedural yard also gets track-side clutter: platforms "
+            "(island platforms too), car parks, service roads and lorry parks, sheds, ramps "
+            "and noise walls beside and parallel to the tracks (hard negatives). 0: the "
+            "shipped weights' drawings up to v2.5. Recorded in the card.",
+        ),
+    ] = 0.0,
+    trackside_empty: Annotated[
+        float,
+        typer.Option(
+            "--trackside-empty",
+            min=0.0,
+            max=1.0,
+            help="Share of the procedural yards drawn with empty tracks and track-side "
+            "clutter (hard negatives).",
+        ),
+    ] = 0.0,
     threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 2,
     gsd_range: Annotated[
         str,
@@ -184,6 +205,8 @@ def train(
         labels=str(labels) if labels is not None else None,
         labels_share=labels_share,
         gsd_range=(gsd_lo, gsd_hi),
+        trackside=trackside,
+        trackside_empty=trackside_empty,
     )
     with progress_bar() as bar:
         task = bar.add_task("drawing training crops", total=scenes)

@@ -193,6 +193,405 @@ def _distractors(
                 )
 
 
+# --- track-side clutter ------------------------------------------------------------------
+# Long things beside and parallel to the tracks that are not railcars: platforms with roofs
+# or canopies (also island platforms in place of a track), car parks with rows of cars along
+# a kerb, service roads and lorry parks, long sheds, loading ramps, noise walls. Sizes in
+# metres; colours partly measured on the Muttenz 10 cm orthophoto (its platform roof: gravel
+# about (88, 81, 68) in a light rim with cross joints; its car park: concrete about
+# (185, 183, 179)). Laid out in track coordinates (t along the tracks, s across) so that
+# keeping clear of the drawn cars, shadows included, is interval arithmetic.
+
+#: Kinds of track-side clutter and how often each is picked.
+TRACKSIDE_KINDS: dict[str, float] = {
+    "platform": 0.3,
+    "carpark": 0.2,
+    "service": 0.2,
+    "shed": 0.15,
+    "ramp": 0.08,
+    "wall": 0.07,
+}
+ROOFS = [
+    (88, 81, 68),  # gravel (the Muttenz platform roof)
+    (100, 110, 70),  # green roof
+    (150, 150, 148),  # concrete, light metal sheet
+    (205, 205, 202),  # white membrane, canopy glass
+    (70, 72, 76),  # dark bitumen
+    (120, 70, 55),  # red-brown sheet
+    (110, 125, 135),  # blue-grey metal
+]
+PAVING = [(185, 183, 179), (150, 148, 145), (95, 95, 98), (120, 118, 112)]
+VEHICLES = [
+    (235, 235, 235),
+    (200, 200, 205),
+    (150, 150, 155),
+    (30, 30, 32),
+    (60, 60, 65),
+    (40, 60, 120),
+    (150, 30, 30),
+    (80, 90, 70),
+]
+#: (length range, width range) in metres: parked cars, vans, lorries (DOMAIN: 8-16.5 m).
+PARKED_CAR = ((4.0, 5.0), (1.7, 1.95))
+VAN = ((5.0, 7.0), (1.9, 2.2))
+LORRY = ((8.0, 16.5), (2.45, 2.55))
+#: Nothing track-side (shadows included) comes closer than this to a drawn car (m).
+CAR_CLEARANCE = 0.3
+#: Per kind: gap from the outermost track's centreline, width across the tracks, height
+#: (shadow; 0: flat), each a (low, high) range in metres. A platform's or ramp's edge is
+#: 2-2.6 m from its track's centre (a car body reaches 1.65 m).
+TRACKSIDE_LAYOUT: dict[str, tuple[tuple[float, float], ...]] = {
+    "platform": ((2.0, 2.6), (4.0, 12.0), (0.8, 6.0)),
+    "carpark": ((3.0, 9.0), (8.0, 32.0), (0.0, 0.0)),
+    "service": ((3.0, 10.0), (6.0, 22.0), (0.0, 0.0)),
+    "shed": ((3.0, 12.0), (12.0, 45.0), (5.0, 12.0)),
+    "ramp": ((2.0, 2.6), (3.0, 8.0), (0.9, 1.3)),
+    "wall": ((3.0, 6.0), (0.25, 0.5), (2.0, 4.0)),
+}
+
+
+class _Track:
+    """Track coordinates: t along the tracks from ``o`` (unit vector ``u``), s across
+    (``v``); the drawn cars as (t0, t1, s0, s1) boxes and what was drawn."""
+
+    def __init__(
+        self, cv: _Canvas, sun: np.ndarray, o: np.ndarray, ang: float, cars: list[SynthCar]
+    ) -> None:
+        a = np.deg2rad(ang)
+        self.cv, self.sun, self.o, self.ang = cv, sun, o, ang
+        self.u = np.array([np.cos(a), np.sin(a)])
+        self.v = np.array([-np.sin(a), np.cos(a)])
+        self.cars = [self.extent(_rect(c.cx, c.cy, c.length, c.width, c.angle)) for c in cars]
+        size = cv.n * cv.px
+        corners = self.extent(np.array([[0.0, 0.0], [size, 0.0], [size, size], [0.0, size]]))
+        self.t_lo, self.t_hi = corners[0] - 10.0, corners[1] + 10.0
+        self.drawn: list[np.ndarray] = []
+
+    def extent(self, poly: np.ndarray) -> tuple[float, float, float, float]:
+        d = poly - self.o
+        t, s = d @ self.u, d @ self.v
+        return float(t.min()), float(t.max()), float(s.min()), float(s.max())
+
+    def rect(self, t: float, s: float, length: float, width: float) -> np.ndarray:
+        """A rectangle centred at (t, s), ``length`` along the tracks, ``width`` across."""
+        q = self.o + self.u * t + self.v * s
+        return _rect(float(q[0]), float(q[1]), length, width, self.ang)
+
+    def free(
+        self, t0: float, t1: float, s0: float, s1: float, height: float
+    ) -> tuple[float, float] | None:
+        """The part of [t0, t1] (around its middle, else the longest) where a box across
+        [s0, s1] and its shadow of ``height`` keep CAR_CLEARANCE from every drawn car."""
+        d = self.sun * height
+        dt, ds = float(d @ self.u), float(d @ self.v)
+        r_lo, r_hi = max(-dt, 0.0), max(dt, 0.0)
+        s_lo, s_hi = s0 - max(-ds, 0.0), s1 + max(ds, 0.0)
+        m = CAR_CLEARANCE
+        blocked = sorted(
+            (b[0] - m - r_hi, b[1] + m + r_lo)
+            for b in self.cars
+            if b[2] - m < s_hi and b[3] + m > s_lo
+        )
+        spans: list[tuple[float, float]] = []
+        cur = t0
+        for a, b in blocked:
+            if a > cur:
+                spans.append((cur, min(a, t1)))
+            cur = max(cur, b)
+        if cur < t1:
+            spans.append((cur, t1))
+        spans = [p for p in spans if p[1] > p[0]]
+        if not spans:
+            return None
+        mid = (t0 + t1) / 2
+        for p in spans:
+            if p[0] <= mid <= p[1]:
+                return p
+        return max(spans, key=lambda p: p[1] - p[0])
+
+    def box(
+        self,
+        t: float,
+        s: float,
+        length: float,
+        width: float,
+        color: tuple[int, ...],
+        height: float = 0.0,
+        shade: float = 0.5,
+    ) -> None:
+        """A filled box with its shadow (``height`` m; 0: flat, no shadow)."""
+        p = self.rect(t, s, length, width)
+        if height > 0:
+            sh = p + self.sun * height
+            self.cv.shade(sh, shade)
+            self.drawn.append(sh)
+        self.cv.fill(p, color)
+        self.drawn.append(p)
+
+    def line_t(self, t: float, s0: float, s1: float, color: tuple[int, ...], w: float) -> None:
+        """A line across the tracks' direction at t from s0 to s1."""
+        a, b = self.o + self.u * t + self.v * s0, self.o + self.u * t + self.v * s1
+        self.cv.line(a, b, color, w)
+        self.drawn.append(self.rect(t, (s0 + s1) / 2, w, abs(s1 - s0)))
+
+    def line_s(self, s: float, t0: float, t1: float, color: tuple[int, ...], w: float) -> None:
+        """A line along the tracks' direction at s from t0 to t1."""
+        a, b = self.o + self.u * t0 + self.v * s, self.o + self.u * t1 + self.v * s
+        self.cv.line(a, b, color, w)
+        self.drawn.append(self.rect((t0 + t1) / 2, s, abs(t1 - t0), w))
+
+
+def _tone(col: tuple[int, ...], f: float) -> tuple[int, ...]:
+    return tuple(int(min(255, max(0, x * f))) for x in col)
+
+
+def _platform(tr: _Track, t0: float, t1: float, s0: float, s1: float, height: float) -> None:
+    """A platform roof or canopy (or a bare platform): sections between cross joints in
+    slightly different tones, a light rim, skylights or roof units."""
+    rng = tr.cv.rng
+    w, sc = s1 - s0, (s0 + s1) / 2
+    roof = _col(rng, ROOFS[rng.integers(len(ROOFS))], 15)
+    tr.box((t0 + t1) / 2, sc, t1 - t0, w, roof, height, float(rng.uniform(0.3, 0.6)))
+    if rng.random() < 0.6:  # sections between joints, each a little lighter or darker
+        step = float(rng.uniform(8.0, 25.0))
+        joint = _tone(roof, float(rng.choice([0.6, 1.6])))
+        t = t0 + float(rng.uniform(0, step))
+        while t < t1 - step:
+            f = float(rng.uniform(0.88, 1.12))
+            tr.box(t + step / 2, sc, step, w - 0.2, _tone(roof, f))
+            tr.line_t(t, s0, s1, joint, float(rng.uniform(0.2, 0.6)))
+            t += step
+    if rng.random() < 0.6:  # light rim along both long edges
+        rim = _col(rng, (215, 215, 210), 15)
+        rw = float(rng.uniform(0.3, 0.8))
+        tr.line_s(s0 + rw / 2, t0, t1, rim, rw)
+        tr.line_s(s1 - rw / 2, t0, t1, rim, rw)
+    if rng.random() < 0.3:  # a skylight or ridge strip along the middle
+        tr.line_s(sc, t0, t1, _tone(roof, float(rng.choice([0.55, 1.5]))), rng.uniform(0.5, 2))
+    if rng.random() < 0.4:  # roof units, lift shafts
+        for _ in range(int(rng.integers(1, 6))):
+            ln, wd = float(rng.uniform(1.0, 4.0)), float(rng.uniform(1.0, min(3.0, w - 1)))
+            t = float(rng.uniform(t0 + ln, t1 - ln)) if t1 - t0 > 2 * ln else (t0 + t1) / 2
+            s = float(rng.uniform(s0 + wd / 2 + 0.3, max(s1 - wd / 2 - 0.3, s0 + wd / 2 + 0.3)))
+            tr.box(t, s, ln, wd, _col(rng, (150, 150, 150), 50), float(rng.uniform(0.5, 1.5)))
+
+
+def _vehicle(
+    tr: _Track, t: float, s: float, length: float, width: float, along: bool, kind: str
+) -> None:
+    """A parked car, van or lorry at (t, s), along the tracks or across them."""
+    rng = tr.cv.rng
+    ln, wd = (length, width) if along else (width, length)
+    body = _col(rng, VEHICLES[rng.integers(len(VEHICLES))], 12)
+    height = {"car": 1.5, "van": 2.3, "lorry": 3.8}[kind]
+    tr.box(t, s, ln, wd, body, height, 0.5)
+    sign = 1.0 if rng.random() < 0.5 else -1.0
+    if kind == "lorry":  # cab at one end in another colour, a gap, the box or tank behind
+        cab = _col(rng, VEHICLES[rng.integers(len(VEHICLES))], 12)
+        c = 2.3
+        if along:
+            tr.box(t + sign * (ln / 2 - c / 2), s, c, wd, cab)
+            tr.line_t(t + sign * (ln / 2 - c - 0.2), s - wd / 2, s + wd / 2, (40, 40, 40), 0.3)
+        else:
+            tr.box(t, s + sign * (wd / 2 - c / 2), ln, c, cab)
+            tr.line_s(s + sign * (wd / 2 - c - 0.2), t - ln / 2, t + ln / 2, (40, 40, 40), 0.3)
+    else:  # windscreen
+        glass = (35, 40, 45)
+        f = 0.3 if kind == "car" else 0.15
+        if along:
+            tr.box(t + sign * length * (0.5 - f), s, length * 0.18, wd * 0.85, glass)
+        else:
+            tr.box(t, s + sign * length * (0.5 - f), ln * 0.85, length * 0.18, glass)
+
+
+def _carpark(tr: _Track, t0: float, t1: float, s0: float, s1: float, side: float) -> None:
+    """Paving with rows of parked cars along its kerb (bays across the tracks or cars
+    parked along the kerb), painted bay lines, a planter strip on the track side."""
+    rng = tr.cv.rng
+    pave = _col(rng, PAVING[rng.integers(len(PAVING))], 10)
+    tr.box((t0 + t1) / 2, (s0 + s1) / 2, t1 - t0, s1 - s0, pave)
+    near = s0 if side > 0 else s1  # the edge towards the tracks
+    if rng.random() < 0.6:  # kerb or planter strip
+        kw = float(rng.uniform(0.3, 2.0))
+        col = _col(rng, (80, 105, 60), 20) if kw > 1.0 else _col(rng, (200, 200, 195), 15)
+        tr.line_s(near + side * kw / 2, t0, t1, col, kw)
+    rows = [near + side * 0.5, s1 - 0.5 if side > 0 else s0 + 0.5]
+    if abs(s1 - s0) < 14:
+        rows = rows[:1]
+    lines = rng.random() < 0.5
+    for k, edge in enumerate(rows):
+        across = rng.random() < 0.75
+        occ = float(rng.uniform(0.3, 0.95))
+        d = side if k == 0 else -side  # into the car park from its edge
+        pitch = float(rng.uniform(2.4, 2.7)) if across else float(rng.uniform(5.5, 7.0))
+        depth = 5.0 if across else 2.2
+        t = t0 + float(rng.uniform(0.5, 2.0))
+        while t + pitch < t1:
+            if lines and across:
+                tr.line_t(t, edge, edge + d * depth, (225, 225, 220), 0.12)
+            if rng.random() < occ:
+                van = rng.random() < 0.1
+                dims = VAN if van else PARKED_CAR
+                ln, wd = float(rng.uniform(*dims[0])), float(rng.uniform(*dims[1]))
+                if ln <= (depth + 1.5 if across else pitch - 0.4):
+                    off = (ln if across else wd) / 2 + float(rng.uniform(0.2, 0.6))
+                    tc = t + pitch / 2 + float(rng.normal(0, 0.1))
+                    _vehicle(tr, tc, edge + d * off, ln, wd, not across, "van" if van else "car")
+            t += pitch
+
+
+def _service(tr: _Track, t0: float, t1: float, s0: float, s1: float) -> None:
+    """A service road with lorries, vans and cars along it, or a lorry park: lorries
+    side by side, parallel to the tracks."""
+    rng = tr.cv.rng
+    pave = _col(rng, PAVING[rng.integers(len(PAVING))], 10)
+    tr.box((t0 + t1) / 2, (s0 + s1) / 2, t1 - t0, s1 - s0, pave)
+    w = s1 - s0
+    if w > 12:  # lorry park
+        pitch = float(rng.uniform(3.5, 5.0))
+        rows = [float(x) for x in np.arange(s0 + pitch / 2, s1 - pitch / 2 + 1e-6, pitch)]
+        lines = rng.random() < 0.5
+        ln0 = float(rng.uniform(*LORRY[0]))
+        t = t0 + float(rng.uniform(1, 10))
+        while t + ln0 < t1:
+            for s in rows:
+                if lines:
+                    tr.line_s(s - pitch / 2, t - 0.5, t + ln0 + 0.5, (220, 220, 215), 0.12)
+                if rng.random() < 0.7:
+                    ln = min(ln0, float(rng.uniform(*LORRY[0])))
+                    _vehicle(tr, t + ln0 / 2, s, ln, float(rng.uniform(*LORRY[1])), True, "lorry")
+            t += ln0 + float(rng.uniform(3.0, 12.0))
+        return
+    if rng.random() < 0.5:  # dashed centre line
+        for t in np.arange(t0, t1 - 3, 9.0):
+            tr.line_s((s0 + s1) / 2, float(t), float(t) + 3.0, (225, 225, 215), 0.15)
+    lanes = [s0 + w / 4, s1 - w / 4]
+    for s in lanes:
+        t = t0 + float(rng.uniform(0, 30))
+        while t < t1:
+            kind = str(rng.choice(["lorry", "van", "car"], p=[0.5, 0.2, 0.3]))
+            dims = {"lorry": LORRY, "van": VAN, "car": PARKED_CAR}[kind]
+            ln, wd = float(rng.uniform(*dims[0])), float(rng.uniform(*dims[1]))
+            if t + ln > t1:
+                break
+            _vehicle(tr, t + ln / 2, s + float(rng.normal(0, 0.2)), ln, wd, True, kind)
+            t += ln + float(rng.exponential(15.0)) + 1.0
+
+
+def _shed(tr: _Track, t0: float, t1: float, s0: float, s1: float, height: float) -> None:
+    """A long shed or warehouse: a ridge roof in two tones, or a flat roof with rows of
+    skylights and roof units."""
+    rng = tr.cv.rng
+    roof = _col(rng, ROOFS[rng.integers(len(ROOFS))], 15)
+    sc, w = (s0 + s1) / 2, s1 - s0
+    tr.box((t0 + t1) / 2, sc, t1 - t0, w, roof, height, float(rng.uniform(0.35, 0.6)))
+    if rng.random() < 0.4:  # ridge along the tracks: one half lit, one darker
+        tr.box((t0 + t1) / 2, (s0 + sc) / 2, t1 - t0, w / 2, _tone(roof, rng.uniform(0.7, 1.3)))
+        tr.line_s(sc, t0, t1, _tone(roof, 1.3), 0.4)
+    elif rng.random() < 0.7:  # skylight rows across or along
+        sky = _col(rng, (210, 215, 220), 20) if rng.random() < 0.6 else _col(rng, (50, 55, 60))
+        sw = float(rng.uniform(0.8, 2.0))
+        if rng.random() < 0.5:
+            for t in np.arange(t0 + 2, t1 - 2, rng.uniform(4.0, 9.0)):
+                tr.line_t(float(t), s0 + 1.5, s1 - 1.5, sky, sw)
+        else:
+            for s in np.arange(s0 + 2.5, s1 - 2.0, rng.uniform(4.0, 8.0)):
+                tr.line_s(float(s), t0 + 1.5, t1 - 1.5, sky, sw)
+    for _ in range(int(rng.integers(0, 8))):  # HVAC units
+        ln, wd = float(rng.uniform(1.5, 5.0)), float(rng.uniform(1.0, 3.0))
+        if t1 - t0 < 2 * ln + 2 or w < wd + 2:
+            break
+        t = float(rng.uniform(t0 + ln, t1 - ln))
+        s = float(rng.uniform(s0 + wd / 2 + 1, s1 - wd / 2 - 1))
+        tr.box(t, s, ln, wd, _col(rng, (170, 170, 170), 40), float(rng.uniform(0.8, 2.0)))
+
+
+def _ramp(tr: _Track, t0: float, t1: float, s0: float, s1: float, height: float) -> None:
+    """A loading ramp: a raised concrete strip, with pallets or crates on it."""
+    rng = tr.cv.rng
+    top = _col(rng, (165, 162, 155), 25)
+    tr.box((t0 + t1) / 2, (s0 + s1) / 2, t1 - t0, s1 - s0, top, height, 0.55)
+    for _ in range(int(rng.integers(0, 6))):
+        ln = float(rng.uniform(1.0, 2.5))
+        if t1 - t0 < 2 * ln or s1 - s0 < ln + 0.5:
+            break
+        t = float(rng.uniform(t0 + ln, t1 - ln))
+        s = float(rng.uniform(s0 + ln / 2 + 0.2, s1 - ln / 2 - 0.2))
+        tr.box(t, s, ln, ln * 0.8, _col(rng, (150, 120, 80), 40), 0.8)
+
+
+def _wall(tr: _Track, t0: float, t1: float, s0: float, s1: float, height: float) -> None:
+    """A noise wall: a thin long wall with a long shadow, posts now and then."""
+    rng = tr.cv.rng
+    col = _col(rng, [(140, 140, 135), (90, 110, 80), (120, 95, 75)][rng.integers(3)], 15)
+    tr.box((t0 + t1) / 2, (s0 + s1) / 2, t1 - t0, s1 - s0, col, height, 0.5)
+    if rng.random() < 0.5:
+        for t in np.arange(t0 + 1, t1 - 1, rng.uniform(4.0, 6.0)):
+            tr.box(float(t), (s0 + s1) / 2, 0.3, (s1 - s0) + 0.3, _tone(col, 0.6))
+
+
+def _trackside(
+    cv: _Canvas,
+    sun: np.ndarray,
+    centre: np.ndarray,
+    ang: float,
+    track_s: list[float],
+    cars: list[SynthCar],
+) -> list[np.ndarray]:
+    """Draw track-side clutter beside a bundle whose tracks lie at across offsets
+    ``track_s`` (metres from ``centre`` along the normal of ``ang``): one to three things
+    on either side, each beyond the previous one, and sometimes an island platform in
+    place of an inner track. Nothing (shadows included) comes within CAR_CLEARANCE of a
+    car in ``cars``. Returns the drawn polygons (metres)."""
+    rng = cv.rng
+    tr = _Track(cv, sun, centre, ang, cars)
+    kinds = list(TRACKSIDE_KINDS)
+    probs = np.array(list(TRACKSIDE_KINDS.values()))
+    front = {-1.0: min(track_s), 1.0: max(track_s)}
+    placed = {-1.0: 0, 1.0: 0}
+    items: list[tuple[str, float, float, float, float]] = []  # kind, side, s0, s1, height
+    for _ in range(int(rng.integers(1, 4))):
+        kind = str(rng.choice(kinds, p=probs / probs.sum()))
+        side = -1.0 if rng.random() < 0.5 else 1.0
+        gap, w, h = (float(rng.uniform(*r)) for r in TRACKSIDE_LAYOUT[kind])
+        if placed[side] and kind in ("platform", "ramp"):
+            gap += 2.0  # beyond something else, not at the track's edge
+        near = front[side] + side * gap
+        far = near + side * w
+        items.append((kind, side, min(near, far), max(near, far), h))
+        front[side] = far
+        placed[side] += 1
+    inner = sorted(track_s)[1:-1]
+    if inner and rng.random() < 0.3:  # island platform in place of an inner track
+        spacing = (max(track_s) - min(track_s)) / (len(track_s) - 1)
+        s = float(inner[rng.integers(len(inner))])
+        half = spacing - float(rng.uniform(2.0, 2.6))
+        items.append(("platform", 0.0, s - half, s + half, float(rng.uniform(0.8, 5.0))))
+    for kind, side, s0, s1, h in items:
+        reach = {"carpark": 2.4, "service": 3.9, "shed": h + 2.0, "platform": h + 1.5}
+        height = reach.get(kind, h)  # the tallest thing it may hold, for the shadows
+        ln = float(rng.uniform(30.0, 400.0)) if kind != "shed" else float(rng.uniform(40, 250))
+        tc = float(rng.uniform(tr.t_lo, tr.t_hi))
+        t0, t1 = max(tc - ln / 2, tr.t_lo), min(tc + ln / 2, tr.t_hi)
+        span = tr.free(t0, t1, s0, s1, height) if t1 > t0 else None
+        if span is None or span[1] - span[0] < min(15.0, ln):
+            continue
+        t0, t1 = span
+        if kind == "platform":
+            _platform(tr, t0, t1, s0, s1, h)
+        elif kind == "carpark":
+            _carpark(tr, t0, t1, s0, s1, side)
+        elif kind == "service":
+            _service(tr, t0, t1, s0, s1)
+        elif kind == "shed":
+            _shed(tr, t0, t1, s0, s1, h)
+        elif kind == "ramp":
+            _ramp(tr, t0, t1, s0, s1, h)
+        else:
+            _wall(tr, t0, t1, s0, s1, h)
+    return tr.drawn
+
+
 PAL = {
     "boxcar": [
         (120, 60, 45),
@@ -302,10 +701,20 @@ def _pick_class(rng: np.random.Generator) -> str:
 
 
 def draw_yard(
-    rng: np.random.Generator, size_m: float, px: float, *, occupied: bool = True
+    rng: np.random.Generator,
+    size_m: float,
+    px: float,
+    *,
+    occupied: bool = True,
+    trackside: float = 0.0,
 ) -> tuple[np.ndarray, list[SynthCar]]:
     """Draw one square yard ``size_m`` metres wide at ``px`` metres per pixel; with
-    ``occupied=False`` the tracks stay empty.
+    ``occupied=False`` the tracks stay empty. ``trackside`` is the chance that a yard with
+    tracks also gets track-side clutter (``_trackside``: platforms, car parks, service
+    roads and lorry parks, sheds, ramps, noise walls beside and parallel to the tracks,
+    island platforms between them; never over a car). At 0 (the default) nothing is drawn
+    and no random number is taken for it: the image and the generator's stream are
+    exactly those of the drawer before the option existed.
 
     Returns the uint8 RGB image and the cars (metres, same frame as the image)."""
     cv = _Canvas(size_m, px, rng)
@@ -369,6 +778,9 @@ def draw_yard(
                 t += ln + rng.uniform(0.6, 1.6)
                 if rng.random() < 0.04:
                     t += rng.uniform(5, 60)
+        if trackside > 0.0 and rng.random() < trackside:
+            track_s = [off0 + k * spacing for k in range(ntr)]
+            _trackside(cv, sun, centre, float(ang), track_s, cars)
     else:
         _distractors(cv, sun, None)
     _distractors(cv, sun, band)

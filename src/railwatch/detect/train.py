@@ -70,6 +70,13 @@ class TrainConfig:
     labels: str | None = None
     #: Share of the crops drawn from ``labels`` (the rest: simulator and procedural).
     labels_share: float = 0.5
+    #: Chance that a procedural yard also gets track-side clutter (platforms, car parks,
+    #: service roads, sheds, ramps, noise walls beside and parallel to the tracks;
+    #: ``model_synth._trackside``). 0: the drawings of the weights up to v2.5.
+    trackside: float = 0.0
+    #: Share of the procedural yards drawn with empty tracks and track-side clutter (hard
+    #: negatives), before ``trackside`` applies to the rest.
+    trackside_empty: float = 0.0
 
 
 @dataclass
@@ -156,12 +163,22 @@ def _to_work_crops(
 
 
 def synth_sample(
-    rng: np.random.Generator, gsd_range: tuple[float, float], blur_max: float = 1.0
+    rng: np.random.Generator,
+    gsd_range: tuple[float, float],
+    blur_max: float = 1.0,
+    trackside: float = 0.0,
+    trackside_empty: float = 0.0,
 ) -> tuple[np.ndarray, list[WorkBox]]:
-    """One procedural training crop."""
+    """One procedural training crop: with chance ``trackside_empty`` a yard with empty
+    tracks and track-side clutter, else one that gets track-side clutter with chance
+    ``trackside`` (``model_synth.draw_yard``). With both 0 no random number is taken for
+    them: the crops of the weights up to v2.5."""
     gsd = float(np.exp(rng.uniform(np.log(gsd_range[0]), np.log(gsd_range[1]))))
     size_m = CROP * WORK_GSD * 1.25
-    img, cars = draw_yard(rng, size_m, gsd / 2)
+    if trackside_empty > 0.0 and rng.random() < trackside_empty:
+        img, cars = draw_yard(rng, size_m, gsd / 2, occupied=False, trackside=1.0)
+    else:
+        img, cars = draw_yard(rng, size_m, gsd / 2, trackside=trackside)
     n = round(size_m / gsd)
     img = cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA)
     img = degrade(img, rng, blur_max)
@@ -258,7 +275,13 @@ def build_bank(
             crops = sim_samples(rng, cfg.gsd_range, cfg.styles, empty=empty, blur_max=cfg.blur_max)
             src = "sim-empty" if empty else "sim"
         else:
-            crops = [synth_sample(rng, cfg.gsd_range, cfg.blur_max)]
+            # the track-side options only when set: the call of the weights up to v2.5
+            extra = (
+                {"trackside": cfg.trackside, "trackside_empty": cfg.trackside_empty}
+                if cfg.trackside > 0 or cfg.trackside_empty > 0
+                else {}
+            )
+            crops = [synth_sample(rng, cfg.gsd_range, cfg.blur_max, **extra)]
             src = "synth"
         for img, boxes in crops[: cfg.scenes - len(bank.images)]:
             bank.images.append(img)
