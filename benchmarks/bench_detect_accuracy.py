@@ -348,7 +348,7 @@ def run_real(detector_name: str, real: Path) -> tuple[list[dict[str, object]], l
         img = read_rgb(china)
         cases.append(("china_freight_panel.png (0.9 m, as its README states)", img, 0.9, 6, 2))
         # its rails show about 0.235 m per pixel (railwatch.imagery.scale; by hand 0.23-0.25
-        # m, docs/detection.md "Real development images"); the count is unstable within that
+        # m, docs/detection-history.md "Real development images"); the count is unstable within that
         # interval, so both ends are reported too
         scale = estimate_gsd_from_rails(img)
         if scale.measured and scale.gsd is not None:

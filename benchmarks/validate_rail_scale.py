@@ -6,7 +6,7 @@ Cases:
 - Muttenz (SWISSIMAGE orthophoto, exactly 0.10 m, standard gauge) area-averaged to 0.10,
   0.15, 0.20, 0.25, 0.30, 0.35, 0.40 and 0.50 m: truth exact.
 - The China panel (standard gauge): no exact truth; its rails and wagons put it at
-  0.22-0.25 m (docs/detection.md, correction of 2026-12-02).
+  0.22-0.25 m (docs/detection-history.md, correction of 2026-12-02).
 - Simulator scenes (railwatch.sim draws two rails per track, 1520 mm gauge, 0.24 m wide
   lines at ±0.79 m, i.e. 1.58 m between centres): measured with 1.58 m so the truth is
   the scene's gsd; several seeds per resolution.

@@ -10,7 +10,7 @@ activation's range on them (MinMax) and writes ``NAME.int8.onnx`` next to ``NAME
 with ``onnxruntime.quantization.quantize_static``. The card (``NAME.json``) gets an
 ``int8`` entry with what was done; the detector then runs the INT8 file by default.
 
-Settings (see docs/detection.md, "INT8 weights", for the measurements behind them):
+Settings (see docs/detection-history.md, "INT8 weights: v2.1", for the measurements behind them):
 
 - **QDQ format, activations uint8 (asymmetric), weights int8 (symmetric) per output
   channel** (U8S8). ONNX Runtime's CPU kernels for U8S8 are its fast path on x86-64;

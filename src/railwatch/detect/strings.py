@@ -15,7 +15,8 @@ nothing changes (a car kept this way can support the next). Neighbours must be p
 candidate's axis) and at a centre spacing between ``spacing[0]`` and ``spacing[1]``
 times the expected one (mean of the two lengths plus ``gap_m``).
 
-The figures behind the defaults are in docs/detection.md ("String support").
+The figures behind the defaults are in docs/detection-history.md ("String support: choosing
+the thresholds").
 """
 
 from __future__ import annotations
