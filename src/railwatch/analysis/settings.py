@@ -13,7 +13,7 @@ class AlertSettings(BaseModel):
     ``--seed 7``) for detector 2.0's measured count error (per-image scale 0.089 in log at
     0.3-0.5 m, against 0.236 for detector 1.3.1), the ``shift_segment_*`` test added and
     tuned on seeds 7, 11 and 12 for detector 2.2's, and ``spike_log_z`` lowered to 2.5 on
-    the same seeds once that test was in (session 7), see ``docs/alerts.md``. Since
+    the same seeds once that test was in (session 7), see ``docs/alerts-history.md``. Since
     session 8 ``spike_z``, ``spike_strong_z`` and ``shift_segment_z`` have a value per
     resolution band (:data:`BAND_FIELDS`): the plain fields judge images finer than
     ``coarse_from_gsd`` (0.75 m) and images without a gsd, and were lowered on seeds 7,
