@@ -22,12 +22,15 @@ used for each):
   per-image Student-t error (df, scale) measured within each resolution (maximum
   likelihood). Intervals as the pipeline stores them: the calibrated 90 % interval
   widened to hold the count, at the median low/count and high/count ratios. The current
-  fit (detector 2.2, 82 usable scenes at 0.3-0.5 m and 55 at 0.75-1 m) is in that file
-  and in docs/alerts.md; earlier fits: detector 1.3.2 (119 scenes, clear or not): bias
+  fit (its detector version, date and scenes are recorded in the file's ``source``;
+  detector 2.4 since 2026-12-03, whose counts v2.5 keeps) is described in
+  docs/alerts.md; earlier fits: detector 2.2 (82 usable scenes at 0.3-0.5 m and 55 at
+  0.75-1 m), detector 1.3.2 (119 scenes, clear or not): bias
   N(-0.02, 0.02), slope -0.17, Student-t df 5.2, scale 0.188; detector 1.3.1 (by hand):
   N(-0.20, 0.08), slope -0.18, df 7.5, scale 0.236.
 * ``measured-coarse``: the same at 0.75-1 m (detector 2.2: an under-count of about
-  20 %, Gaussian-like tails; 1.3.2: N(-0.23, 0.08), slope -0.39, scale 0.302).
+  20 %, Gaussian-like tails; since 2.3's coarse string threshold a bias of -0.11 in log;
+  1.3.2: N(-0.23, 0.08), slope -0.39, scale 0.302).
 * ``measured-3m`` (since 2026-12-03): the same model fitted to the 3 m benchmark scenes'
   car equivalents from occupied track length along the scenes' centrelines (the coarse
   part of the same report; one resolution, so the per-site bias spread is that between
