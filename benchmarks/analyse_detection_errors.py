@@ -35,7 +35,8 @@ A missed car's "towards the footprint" and "towards its shadow" offsets come fro
 scene's view and sun geometry (``sim.render.make_light``) and the car's height.
 ``--option key=value`` builds ``DefaultDetector(key=value)`` instead of ``--detector``
 (``a,b`` gives a tuple, e.g. ``--option string_thresholds=0.3,0.3``; ``--option
-refine=false`` runs v2.5 without its across-track refinement, i.e. as v2.4).
+refine=false`` runs v2.5 without its across-track refinement, i.e. as v2.4; ``--option
+verify=true`` with the second-stage verifier, ``detect.verify``).
 
     python benchmarks/analyse_detection_errors.py [--k-start 1000] [--n 60]
         [--detector default] [--option key=value] [--json out.json]
@@ -318,6 +319,11 @@ def analyse_scene(k: int, det: Any) -> dict[str, Any]:
         conv = [det._to_detection(r, scale, gsd, sc.image.shape, sc.valid) for r in raw]
         cand = [d for d in conv if d is not None]
         kept = support_strings(cand, gsd, threshold=det.threshold, one_side=one, two_sides=two)
+        if det.verifier is not None:  # the verifier's choice among all its candidates
+            vc, vk = det.candidates(sc.image, gsd, out, scale, sc.valid)
+            chosen = det.verifier.select(sc.image, gsd, vc, vk, det.network_maps(out, scale))
+            boxes = {d.box for d in chosen}
+            kept = [d for d in cand if d.box in boxes]  # (those >= 0.3: peaks listed here)
         kept_ids = {id(d) for d in kept}
         if det.refiner is not None and kept:  # the boxes as output: moved across
             moved = dict(zip(map(id, kept), det.refiner.refine(sc.image, gsd, kept), strict=True))
@@ -347,7 +353,7 @@ def analyse_scene(k: int, det: Any) -> dict[str, Any]:
                 }
             )
         n_final = sum(pk["final"] for pk in peaks)
-        if n_final != len(final):
+        if n_final != len(final) and det.verifier is None:
             print(f"  scene {k}: decode replay finds {n_final} of the {len(final)} boxes")
 
     m = match(truth, dets, IOU)

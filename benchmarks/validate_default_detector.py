@@ -2,7 +2,8 @@
 held-out simulator styles and on procedural yards at 0.3/0.5/0.75/1 m, plus counts on
 the real development images. Prints a table; ``--json PATH`` also writes the figures.
 
-    .venv/bin/python benchmarks/validate_default_detector.py --scenes 8
+    .venv/bin/python benchmarks/validate_default_detector.py --scenes 8 [--styles arid,winter]
+        [--verify card|true|false]
 """
 
 from __future__ import annotations
@@ -145,8 +146,16 @@ def main() -> None:
     ap.add_argument("--styles", default=None, help="held-out simulator styles, comma separated")
     ap.add_argument("--seed", type=int, default=900_000)
     ap.add_argument("--json", default=None)
+    ap.add_argument(
+        "--verify",
+        choices=("card", "true", "false"),
+        default="card",
+        help="the second-stage verifier (detect.verify): as the card says, on or off",
+    )
     args = ap.parse_args()
-    det = DefaultDetector(args.weights)
+    verify = None if args.verify == "card" else args.verify == "true"
+    det = DefaultDetector(args.weights, verify=verify)
+    print(f"detector {det.version}")
     results: dict[str, object] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     from railwatch.detect.train import sim_available
 

@@ -57,7 +57,8 @@ def detect_command(
             "--detector",
             help="default | default:PATH (weights from railwatch train) | default-fp32[:PATH] "
             "(the fp32 network instead of INT8), each with ?views=N (average N = 2, 4 or 8 "
-            "mirrored views: N times slower) | onnx:PATH[?classes=a,b] (YOLO-OBB layout) | "
+            "mirrored views: N times slower) and ?verify=true (second-stage verifier, "
+            "opt-in; join with &) | onnx:PATH[?classes=a,b] (YOLO-OBB layout) | "
             "ultralytics:PATH.",
         ),
     ] = "default",

@@ -42,6 +42,8 @@ from railwatch.detect.model_core import (
 from railwatch.detect.refine import CARD_KEY as REFINE_KEY
 from railwatch.detect.refine import Refiner
 from railwatch.detect.strings import support_strings
+from railwatch.detect.verify import CARD_KEY as VERIFY_KEY
+from railwatch.detect.verify import NetworkMaps, Verifier
 from railwatch.errors import DetectionError, InputError
 
 WEIGHTS_NAME = "railwatch_default.onnx"
@@ -81,6 +83,10 @@ COARSE_NETWORK_KEY = "coarse_network"
 COVERED_SOURCES = ("fine", "own")
 #: Index of the covered (tarpaulin) logit among the output maps.
 COVERED_MAP = N_OUT - 1
+#: Index of the car-body logit among the output maps.
+BODY_MAP = 7
+#: The verifier run by ``verify=True`` when the card names none (``detect.verify``).
+DEFAULT_VERIFY_ENTRY: dict[str, Any] = {"file": "railwatch_verify.json"}
 
 
 def default_weights() -> Path:
@@ -131,6 +137,13 @@ class DefaultDetector:
     places the car elsewhere (``detect.refine``, since v2.5): None (the default) uses the
     refiner the card names under ``refine``, False none; turning it off changes
     :attr:`version`.
+
+    ``verify`` looks again at every candidate peak down to a low score in the image at
+    its own resolution and decides car / not car (``detect.verify``): None (the default)
+    uses the verifier the card names under ``verify`` (the shipped card names none: an
+    opt-in that did not pass its gate on real images, see docs/detection.md), True that
+    one or, when the card names none, the package's (:data:`DEFAULT_VERIFY_ENTRY`),
+    False none. Anything but the card's choice changes :attr:`version`.
     """
 
     name = "railwatch-default"
@@ -160,6 +173,7 @@ class DefaultDetector:
         coarse_covered: str | None = None,
         views: int = 1,
         refine: bool | None = None,
+        verify: bool | None = None,
     ) -> None:
         if precision not in PRECISIONS:
             raise DetectionError(
@@ -184,6 +198,7 @@ class DefaultDetector:
             and coarse_covered is None
             and views == 1
             and refine is None
+            and (verify is None or verify == (VERIFY_KEY in self.card))
         )
         if int(views) != views or int(views) not in VIEW_COUNTS:
             raise DetectionError(
@@ -247,6 +262,14 @@ class DefaultDetector:
         if refine is not False and entry is not None:
             self.refiner = Refiner.from_card(entry, self.weights)
         self._refine_entry = entry if self.refiner is not None else None
+        #: The second-stage verifier (``detect.verify``) or None.
+        self.verifier: Verifier | None = None
+        ventry = self.card.get(VERIFY_KEY)
+        if verify is True and ventry is None:
+            ventry = DEFAULT_VERIFY_ENTRY
+        if verify is not False and ventry is not None:
+            self.verifier = Verifier.from_card(ventry, self.weights)
+        self._verify_entry = ventry if self.verifier is not None else None
         self.version = self._version(own)
 
     @property
@@ -396,6 +419,12 @@ class DefaultDetector:
             entry = self._refine_entry
             h.update(f"|refine {json.dumps(entry, sort_keys=True)}".encode())
             h.update(json.dumps(self.refiner.to_dict() if self.refiner else {}).encode())
+        if self._verify_entry is not None:  # absent: digests as before the verifier
+            h.update(f"|verify {json.dumps(self._verify_entry, sort_keys=True)}".encode())
+            if self.verifier is not None:  # its weights and the rule it runs with
+                v = self.verifier
+                h.update(json.dumps(v.to_dict()).encode())
+                h.update(f"|{v.min_peak:.6g}|{v.drop_below:.6g}|{v.admit_from:.6g}".encode())
         return f"{base}+{h.hexdigest()[:10]}"
 
     @property
@@ -530,13 +559,63 @@ class DefaultDetector:
         if valid is not None and not np.asarray(valid, dtype=bool).any():
             return []
         out, scale = self.predict_maps(img, gsd, valid)
+        return self.decode_maps(img, gsd, out, scale, valid)
+
+    def candidates(
+        self,
+        image: np.ndarray,
+        gsd: float,
+        out: np.ndarray,
+        scale: float,
+        valid: np.ndarray | None = None,
+        low: float | None = None,
+    ) -> tuple[list[Detection], np.ndarray]:
+        """The decoded peaks of the output maps ``out`` that pass the size and valid
+        filters, down to ``low`` (default: the verifier's lowest peak; without one, the
+        lower string threshold), and which of them string support keeps (in the order
+        decoded)."""
         one_side, two_sides = self.string_thresholds_at(gsd)
-        raw = decode(out, two_sides)
+        if low is None:
+            low = two_sides if self.verifier is None else min(two_sides, self.verifier.min_peak)
+        raw = decode(out, low)
         v = None if valid is None else np.asarray(valid, dtype=bool)
-        dets = [d for r in raw if (d := self._to_detection(r, scale, gsd, img.shape, v))]
-        dets = support_strings(
+        dets = [d for r in raw if (d := self._to_detection(r, scale, gsd, image.shape, v))]
+        kept = support_strings(
             dets, gsd, threshold=self.threshold, one_side=one_side, two_sides=two_sides
         )
+        ids = {id(d) for d in kept}
+        return dets, np.array([id(d) in ids for d in dets], dtype=bool)
+
+    def network_maps(self, out: np.ndarray, scale: float) -> NetworkMaps:
+        """The heat and body maps of ``out`` as the verifier reads them."""
+
+        def sig(x: np.ndarray) -> np.ndarray:
+            return np.asarray(1.0 / (1.0 + np.exp(-np.clip(x, -30.0, 30.0))), dtype=np.float32)
+
+        return NetworkMaps(sig(out[0]), sig(out[BODY_MAP]), scale / STRIDE)
+
+    def decode_maps(
+        self,
+        image: np.ndarray,
+        gsd: float,
+        out: np.ndarray,
+        scale: float,
+        valid: np.ndarray | None = None,
+    ) -> list[Detection]:
+        """The cars of one tile from its output maps ``out`` (:meth:`predict_maps`):
+        peaks, string support, the verifier and the across refinement when there are."""
+        img = _check_image(image)
+        if self.verifier is None:
+            one_side, two_sides = self.string_thresholds_at(gsd)
+            raw = decode(out, two_sides)
+            v = None if valid is None else np.asarray(valid, dtype=bool)
+            dets = [d for r in raw if (d := self._to_detection(r, scale, gsd, img.shape, v))]
+            dets = support_strings(
+                dets, gsd, threshold=self.threshold, one_side=one_side, two_sides=two_sides
+            )
+        else:
+            cands, kept = self.candidates(img, gsd, out, scale, valid)
+            dets = self.verifier.select(img, gsd, cands, kept, self.network_maps(out, scale))
         if self.refiner is not None and dets:
             dets = self.refiner.refine(img, gsd, dets)
         return dets

@@ -1,10 +1,11 @@
 """Detectors by name: ``default``, ``default:PATH``, ``default-fp32``,
-``default-fp32:PATH`` (each with an optional ``?views=N``), ``onnx:PATH[?classes=a,b]``,
-``ultralytics:PATH``."""
+``default-fp32:PATH`` (each with optional ``?views=N`` and ``?verify=true|false``, joined
+by ``&``), ``onnx:PATH[?classes=a,b]``, ``ultralytics:PATH``."""
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 from urllib.parse import parse_qs
 
 from railwatch.detect.base import Detector
@@ -12,10 +13,10 @@ from railwatch.errors import DetectionError
 
 #: What :func:`get_detector` accepts, for help texts and error messages.
 DETECTOR_CHOICES: tuple[str, ...] = (
-    "default[?views=N]",
-    "default:PATH[?views=N]",
-    "default-fp32[?views=N]",
-    "default-fp32:PATH[?views=N]",
+    "default[?views=N&verify=true|false]",
+    "default:PATH[?views=N&verify=true|false]",
+    "default-fp32[?views=N&verify=true|false]",
+    "default-fp32:PATH[?views=N&verify=true|false]",
     "onnx:PATH[?classes=a,b,...]",
     "ultralytics:PATH",
 )
@@ -27,24 +28,38 @@ def _split_query(spec: str) -> tuple[str, dict[str, str]]:
     return path, params
 
 
-def _views(params: dict[str, str], spec: str) -> int:
-    """The ``views`` query of a default-detector spec (1 when absent)."""
-    unknown = sorted(set(params) - {"views"})
+def _options(params: dict[str, str], spec: str) -> dict[str, Any]:
+    """The ``views`` and ``verify`` queries of a default-detector spec as
+    ``DefaultDetector`` keyword arguments (``views`` 1 and ``verify`` the card's when
+    absent)."""
+    unknown = sorted(set(params) - {"views", "verify"})
     if unknown:
         raise DetectionError(
             f"unknown option {', '.join(unknown)} in detector {spec!r}: the default "
-            "detector takes only ?views=N (N = 1, 2, 4 or 8)"
+            "detector takes only ?views=N (N = 1, 2, 4 or 8) and ?verify=true|false"
         )
+    out: dict[str, Any] = {}
     raw = params.get("views", "1")
     try:
-        return int(raw)
+        out["views"] = int(raw)
     except ValueError:
         raise DetectionError(
             f"views={raw!r} in detector {spec!r} is not a whole number: use 1, 2, 4 or 8"
         ) from None
+    if "verify" in params:
+        flag = params["verify"].strip().lower()
+        if flag not in _FLAGS:
+            raise DetectionError(
+                f"verify={params['verify']!r} in detector {spec!r}: use true or false"
+            )
+        out["verify"] = _FLAGS[flag]
+    return out
 
 
-def _default(weights: str | None = None, precision: str = "auto", views: int = 1) -> Detector:
+_FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _default(weights: str | None = None, precision: str = "auto", **options: Any) -> Detector:
     try:
         module = importlib.import_module("railwatch.detect.default")
     except ImportError as err:
@@ -57,7 +72,7 @@ def _default(weights: str | None = None, precision: str = "auto", views: int = 1
         raise DetectionError(
             "railwatch.detect.default defines no DefaultDetector; reinstall railwatch"
         )
-    detector = cls(weights, precision=precision, views=views)
+    detector = cls(weights, precision=precision, **options)
     if not isinstance(detector, Detector):
         raise DetectionError("railwatch.detect.default.DefaultDetector is not a Detector")
     return detector
@@ -75,18 +90,20 @@ def get_detector(name: str = "default") -> Detector:
     them (``railwatch quantize``); ``default-fp32`` and ``default-fp32:PATH`` run the
     original fp32 network instead. ``?views=N`` (2, 4 or 8) after any of the four makes
     the default detector average its network's output over N mirrored or transposed views
-    of each tile (N times the cost; see ``docs/detection.md``, "Averaged views").
+    of each tile (N times the cost; see ``docs/detection.md``, "Averaged views");
+    ``?verify=true`` (or ``false``) turns the second-stage verifier (``detect.verify``)
+    on or off whatever the card says; both together as ``?views=2&verify=true``.
     """
     spec = name.strip()
     head, params = _split_query(spec)
     if head in ("", "default", "railwatch-default", "default-fp32"):
         precision = "fp32" if head == "default-fp32" else "auto"
-        return _default(precision=precision, views=_views(params, spec))
+        return _default(precision=precision, **_options(params, spec))
     kind, sep, rest = spec.partition(":")
     if sep and kind in ("default", "default-fp32") and rest:
         path, params = _split_query(rest)
         precision = "fp32" if kind == "default-fp32" else "auto"
-        return _default(path, precision=precision, views=_views(params, spec))
+        return _default(path, precision=precision, **_options(params, spec))
     if sep and kind == "onnx" and rest:
         from railwatch.detect.onnx_backend import OnnxObbDetector
 
