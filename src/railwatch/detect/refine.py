@@ -236,6 +236,28 @@ def shifted(det: Detection, offset_px: float) -> Detection:
     return dataclasses.replace(det, box=box)
 
 
+def card_json(entry: Any, weights: Path, key: str, what: str, want: str) -> dict[str, Any]:
+    """The JSON object of the file that a weights card's ``key`` entry names
+    (``{"file": NAME.json, ...}``): next to ``weights``, else the package's file of that
+    name. ``what`` names it in errors, ``want`` shows the entry's expected form."""
+    if not (isinstance(entry, dict) and isinstance(entry.get("file"), str)):
+        raise DetectionError(
+            f"the card of {weights} has an unreadable {key} entry {entry!r} (want {want})"
+        )
+    name = Path(entry["file"]).name
+    path = weights.with_name(name)
+    shipped = Path(str(resources.files("railwatch.detect") / "weights" / name))
+    if not path.is_file() and shipped.is_file():
+        path = shipped
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise DetectionError(f"cannot read the {what} weights {path}: {err}") from err
+    if not isinstance(data, dict):
+        raise DetectionError(f"the {what} weights {path} are not a JSON object")
+    return data
+
+
 @dataclasses.dataclass(frozen=True)
 class Refiner:
     """The fitted scorer (feature mean and scale, one hidden layer) and the rule for
@@ -337,25 +359,16 @@ class Refiner:
     @classmethod
     def from_card(cls, entry: Any, weights: Path) -> Refiner:
         """The refiner named by a card's :data:`CARD_KEY` entry: its file next to
-        ``weights``, else the package's file of that name."""
-        if not (isinstance(entry, dict) and isinstance(entry.get("file"), str)):
-            raise DetectionError(
-                f"the card of {weights} has an unreadable {CARD_KEY} entry {entry!r} "
-                '(want {"file": NAME.json, "margin": M, "min_move_m": D, "shadow_veto": V})'
-            )
-        name = Path(entry["file"]).name
-        path = weights.with_name(name)
-        shipped = Path(str(resources.files("railwatch.detect") / "weights" / name))
-        if not path.is_file() and shipped.is_file():
-            # a copy of the shipped card (e.g. next to weights being fine-tuned): the
-            # refiner reads only the image, so the shipped one applies
-            path = shipped
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as err:
-            raise DetectionError(f"cannot read the refiner weights {path}: {err}") from err
-        if not isinstance(data, dict):
-            raise DetectionError(f"the refiner weights {path} are not a JSON object")
+        ``weights``, else the package's file of that name (a copy of the shipped card,
+        e.g. next to weights being fine-tuned: the refiner reads only the image, so the
+        shipped one applies)."""
+        data = card_json(
+            entry,
+            weights,
+            CARD_KEY,
+            "refiner",
+            '{"file": NAME.json, "margin": M, "min_move_m": D, "shadow_veto": V}',
+        )
         return cls.from_dict(
             data,
             margin=entry.get("margin"),

@@ -48,9 +48,7 @@ in docs/detection.md).
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +66,7 @@ from railwatch.detect.refine import (
     STEP_M,
     WINDOW_M,
     across_profiles,
+    card_json,
 )
 from railwatch.detect.strings import GAP_M, string_neighbours
 from railwatch.errors import DetectionError
@@ -453,22 +452,13 @@ class Verifier:
     def from_card(cls, entry: Any, weights: Path) -> Verifier:
         """The verifier named by a card's :data:`CARD_KEY` entry: its file next to
         ``weights``, else the package's file of that name."""
-        if not (isinstance(entry, dict) and isinstance(entry.get("file"), str)):
-            raise DetectionError(
-                f"the card of {weights} has an unreadable {CARD_KEY} entry {entry!r} "
-                '(want {"file": NAME.json, "min_peak": P, "drop_below": D, "admit_from": A})'
-            )
-        name = Path(entry["file"]).name
-        path = weights.with_name(name)
-        shipped = Path(str(resources.files("railwatch.detect") / "weights" / name))
-        if not path.is_file() and shipped.is_file():
-            path = shipped
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as err:
-            raise DetectionError(f"cannot read the verifier weights {path}: {err}") from err
-        if not isinstance(data, dict):
-            raise DetectionError(f"the verifier weights {path} are not a JSON object")
+        data = card_json(
+            entry,
+            weights,
+            CARD_KEY,
+            "verifier",
+            '{"file": NAME.json, "min_peak": P, "drop_below": D, "admit_from": A}',
+        )
         return cls.from_dict(
             data,
             min_peak=entry.get("min_peak"),
