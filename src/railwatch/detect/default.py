@@ -605,16 +605,10 @@ class DefaultDetector:
         """The cars of one tile from its output maps ``out`` (:meth:`predict_maps`):
         peaks, string support, the verifier and the across refinement when there are."""
         img = _check_image(image)
-        if self.verifier is None:
-            one_side, two_sides = self.string_thresholds_at(gsd)
-            raw = decode(out, two_sides)
-            v = None if valid is None else np.asarray(valid, dtype=bool)
-            dets = [d for r in raw if (d := self._to_detection(r, scale, gsd, img.shape, v))]
-            dets = support_strings(
-                dets, gsd, threshold=self.threshold, one_side=one_side, two_sides=two_sides
-            )
+        cands, kept = self.candidates(img, gsd, out, scale, valid)
+        if self.verifier is None:  # string support's choice, in the decoded order
+            dets = [d for d, k in zip(cands, kept, strict=True) if k]
         else:
-            cands, kept = self.candidates(img, gsd, out, scale, valid)
             dets = self.verifier.select(img, gsd, cands, kept, self.network_maps(out, scale))
         if self.refiner is not None and dets:
             dets = self.refiner.refine(img, gsd, dets)
