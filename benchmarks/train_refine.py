@@ -46,6 +46,20 @@ OUT = Path(__file__).resolve().parents[1] / "src/railwatch/detect/weights/railwa
 DRAWN_SIZE_M = 220.0
 
 
+def drawn_scene(seed: int, gsd: float) -> tuple[np.ndarray, list[Detection]]:
+    """A drawn yard (``draw_yard``, :data:`DRAWN_SIZE_M` wide, drawn at half the
+    resolution and area-averaged) at ``gsd`` and its cars as truth boxes (pixels)."""
+    rng = np.random.default_rng(seed)
+    img, cars = draw_yard(rng, DRAWN_SIZE_M, gsd / 2)
+    n = round(DRAWN_SIZE_M / gsd)
+    img = cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA)
+    truth = [
+        Detection(OrientedBox(c.cx / gsd, c.cy / gsd, c.length / gsd, c.width / gsd, c.angle))
+        for c in cars
+    ]
+    return img, truth
+
+
 def examples(
     image: np.ndarray, gsd: float, dets: list[Detection], truth: list[Detection]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -84,15 +98,8 @@ def main() -> int:
             ts.append(t)
     n_sim = sum(len(t) for t in ts)
     for i in range(args.drawn):
-        rng = np.random.default_rng(args.drawn_seed + i)
         gsd = GSDS[i % len(GSDS)]
-        img, cars = draw_yard(rng, DRAWN_SIZE_M, gsd / 2)
-        n = round(DRAWN_SIZE_M / gsd)
-        img = cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA)
-        truth = [
-            Detection(OrientedBox(c.cx / gsd, c.cy / gsd, c.length / gsd, c.width / gsd, c.angle))
-            for c in cars
-        ]
+        img, truth = drawn_scene(args.drawn_seed + i, gsd)
         dets = det.detect(img, gsd)
         if dets:
             x, t = examples(img, gsd, dets, truth)

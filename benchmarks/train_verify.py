@@ -34,28 +34,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_detect_accuracy import GSDS, scene_params, visible_truth, without_hidden
+from train_refine import drawn_scene
 
-from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.base import Detection
 from railwatch.detect.default import DefaultDetector
-from railwatch.detect.model_synth import draw_yard
 from railwatch.detect.verify import candidate_labels, features, fit
 from railwatch.sim.scene import render_scene
 
 OUT = Path(__file__).resolve().parents[1] / "src/railwatch/detect/weights/railwatch_verify.json"
-DRAWN_SIZE_M = 220.0
-
-
-def drawn_scene(seed: int, gsd: float) -> tuple[np.ndarray, list[Detection]]:
-    """A drawn yard (``draw_yard``) at ``gsd`` and its cars as truth boxes (pixels)."""
-    rng = np.random.default_rng(seed)
-    img, cars = draw_yard(rng, DRAWN_SIZE_M, gsd / 2)
-    n = round(DRAWN_SIZE_M / gsd)
-    img = cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA)
-    truth = [
-        Detection(OrientedBox(c.cx / gsd, c.cy / gsd, c.length / gsd, c.width / gsd, c.angle))
-        for c in cars
-    ]
-    return img, truth
 
 
 def augment(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
