@@ -16,7 +16,8 @@ area-averaged; resolutions 0.3, 0.4, 0.5, 0.75, 1 m in turn; seeds from
 the weights' card names under ``verify``.
 
     python benchmarks/train_verify.py [--k-start 1120] [--n 360] [--drawn 240]
-        [--min-peak 0.2] [--out src/railwatch/detect/weights/railwatch_verify.json]
+        [--min-peak 0.2] [--trackside 0] [--drawn-empty 0]
+        [--out src/railwatch/detect/weights/railwatch_verify.json]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,19 @@ def main() -> int:
     ap.add_argument("--drawn", type=int, default=240)
     ap.add_argument("--drawn-seed", type=int, default=770_000)
     ap.add_argument("--min-peak", type=float, default=0.2)
+    ap.add_argument(
+        "--trackside",
+        type=float,
+        default=0.0,
+        help="chance that a drawn yard also gets track-side clutter (draw_yard(trackside=))",
+    )
+    ap.add_argument(
+        "--drawn-empty",
+        type=float,
+        default=0.0,
+        help="share of the drawn yards whose tracks stay empty, with track-side clutter "
+        "(negatives only)",
+    )
     ap.add_argument("--hidden", type=int, default=24)
     ap.add_argument("--weight-decay", type=float, default=1e-3)
     ap.add_argument(
@@ -100,7 +115,12 @@ def main() -> int:
         default=0.0,
         help="share of scenes also used as a photometric variant (augment())",
     )
-    ap.add_argument("--cache", type=Path, help="keep the examples in this .npz (and reuse it)")
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        help="keep the simulator scenes' examples in this .npz and reuse them (the drawn "
+        "yards are always drawn)",
+    )
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     if args.k_start < 210:
@@ -108,16 +128,14 @@ def main() -> int:
     if args.k_start < 1120 and args.k_start + args.n > 1000:
         print("warning: k 1000-1119 are the error analysis' sets A and B", file=sys.stderr)
     t0 = time.perf_counter()
-    if args.cache is not None and args.cache.is_file():
-        z = np.load(args.cache)
-        x, y, n_sim = z["x"], z["y"], int(z["n_sim"])
-        print(f"examples from {args.cache}")
-    else:
-        det = DefaultDetector(verify=False)
-        xs, ys = [], []
-        rng = np.random.default_rng(args.drawn_seed)
+    det = DefaultDetector(verify=False)
 
-        def add(img: np.ndarray, gsd: float, truth: list[Detection], sc: Any = None) -> None:
+    def examples_of(
+        scenes: Iterator[tuple[np.ndarray, float, list[Detection], Any]], seed: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(seed)  # photometric variants (--augment)
+        xs, ys = [np.zeros((0, 0), np.float32)], [np.zeros(0)]
+        for img, gsd, truth, sc in scenes:
             valid = None if sc is None else sc.valid
             variants = [img]
             if rng.random() < args.augment:
@@ -127,19 +145,39 @@ def main() -> int:
                 if len(lab):
                     xs.append(f)
                     ys.append(lab)
+        return np.concatenate([v for v in xs if v.size] or xs), np.concatenate(ys)
 
+    def simulator() -> Iterator[tuple[np.ndarray, float, list[Detection], Any]]:
         for k in range(args.k_start, args.k_start + args.n):
             gsd = GSDS[k % len(GSDS)]
             sc = render_scene(scene_params(k, gsd))
-            add(sc.image, gsd, visible_truth(sc), sc)
-        n_sim = sum(len(v) for v in ys)
+            yield sc.image, gsd, visible_truth(sc), sc
+
+    def drawn() -> Iterator[tuple[np.ndarray, float, list[Detection], Any]]:
+        n_empty = round(args.drawn_empty * args.drawn)
         for i in range(args.drawn):
             gsd = GSDS[i % len(GSDS)]
-            img, truth = drawn_scene(args.drawn_seed + i, gsd)
-            add(img, gsd, truth)
-        x, y = np.concatenate(xs), np.concatenate(ys)
+            empty = i < n_empty
+            img, truth = drawn_scene(
+                args.drawn_seed + i,
+                gsd,
+                trackside=1.0 if empty else args.trackside,
+                occupied=not empty,
+            )
+            yield img, gsd, truth, None
+
+    if args.cache is not None and args.cache.is_file():
+        z = np.load(args.cache)
+        x_sim, y_sim = z["x"], z["y"]
+        print(f"simulator examples from {args.cache}")
+    else:
+        x_sim, y_sim = examples_of(simulator(), args.drawn_seed)
         if args.cache is not None:
-            np.savez_compressed(args.cache, x=x, y=y, n_sim=n_sim)
+            np.savez_compressed(args.cache, x=x_sim, y=y_sim)
+    x_dr, y_dr = examples_of(drawn(), args.drawn_seed + 1)
+    n_sim = len(y_sim)
+    x = np.concatenate([v for v in (x_sim, x_dr) if v.size])
+    y = np.concatenate([y_sim, y_dr])
     print(
         f"{len(y)} candidates ({int(y.sum())} cars): {n_sim} from {args.n} simulator "
         f"scenes, {len(y) - n_sim} from {args.drawn} drawn yards "
@@ -153,6 +191,7 @@ def main() -> int:
     data = {
         "source": f"python benchmarks/train_verify.py --k-start {args.k_start} --n {args.n} "
         f"--drawn {args.drawn} --drawn-seed {args.drawn_seed} --min-peak {args.min_peak} "
+        f"--trackside {args.trackside} --drawn-empty {args.drawn_empty} "
         f"--augment {args.augment} "
         f"--hidden {args.hidden} --weight-decay {args.weight_decay}",
         "examples": len(y),
