@@ -47,14 +47,26 @@ DRAWN_SIZE_M = 220.0
 
 
 def drawn_scene(
-    seed: int, gsd: float, *, trackside: float = 0.0, occupied: bool = True
+    seed: int,
+    gsd: float,
+    *,
+    trackside: float = 0.0,
+    track_detail: float = 0.0,
+    occupied: bool = True,
 ) -> tuple[np.ndarray, list[Detection]]:
     """A drawn yard (``draw_yard``, :data:`DRAWN_SIZE_M` wide, drawn at half the
     resolution and area-averaged) at ``gsd`` and its cars as truth boxes (pixels).
-    ``trackside`` and ``occupied`` are ``draw_yard``'s (at their defaults the yards
-    drawn before the options existed)."""
+    ``trackside``, ``track_detail`` and ``occupied`` are ``draw_yard``'s (at their
+    defaults the yards drawn before the options existed)."""
     rng = np.random.default_rng(seed)
-    img, cars = draw_yard(rng, DRAWN_SIZE_M, gsd / 2, occupied=occupied, trackside=trackside)
+    img, cars = draw_yard(
+        rng,
+        DRAWN_SIZE_M,
+        gsd / 2,
+        occupied=occupied,
+        trackside=trackside,
+        track_detail=track_detail,
+    )
     n = round(DRAWN_SIZE_M / gsd)
     img = cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA)
     truth = [

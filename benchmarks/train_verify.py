@@ -16,7 +16,7 @@ area-averaged; resolutions 0.3, 0.4, 0.5, 0.75, 1 m in turn; seeds from
 the weights' card names under ``verify``.
 
     python benchmarks/train_verify.py [--k-start 1120] [--n 360] [--drawn 240]
-        [--min-peak 0.2] [--trackside 0] [--drawn-empty 0]
+        [--min-peak 0.2] [--trackside 0] [--track-detail 0] [--drawn-empty 0]
         [--out src/railwatch/detect/weights/railwatch_verify.json]
 """
 
@@ -101,6 +101,12 @@ def main() -> int:
         help="chance that a drawn yard also gets track-side clutter (draw_yard(trackside=))",
     )
     ap.add_argument(
+        "--track-detail",
+        type=float,
+        default=0.0,
+        help="chance that a drawn yard's track is drawn in detail (draw_yard(track_detail=))",
+    )
+    ap.add_argument(
         "--drawn-empty",
         type=float,
         default=0.0,
@@ -162,6 +168,7 @@ def main() -> int:
                 args.drawn_seed + i,
                 gsd,
                 trackside=1.0 if empty else args.trackside,
+                track_detail=args.track_detail,
                 occupied=not empty,
             )
             yield img, gsd, truth, None
@@ -191,7 +198,8 @@ def main() -> int:
     data = {
         "source": f"python benchmarks/train_verify.py --k-start {args.k_start} --n {args.n} "
         f"--drawn {args.drawn} --drawn-seed {args.drawn_seed} --min-peak {args.min_peak} "
-        f"--trackside {args.trackside} --drawn-empty {args.drawn_empty} "
+        f"--trackside {args.trackside} --track-detail {args.track_detail} "
+        f"--drawn-empty {args.drawn_empty} "
         f"--augment {args.augment} "
         f"--hidden {args.hidden} --weight-decay {args.weight_decay}",
         "examples": len(y),

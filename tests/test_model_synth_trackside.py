@@ -1,7 +1,8 @@
 """Track-side clutter in the procedural drawer (``model_synth.draw_yard(trackside=...)``):
 off by default without touching the drawings or the random stream of the shipped
 weights' recipe; when on, drawn beside the tracks and never over a car; threaded through
-the training bank and ``railwatch train``."""
+the training bank and ``railwatch train``. Detailed track (``track_detail``): off by
+default the same way; when on, sleepers every 0.6 m."""
 
 from __future__ import annotations
 
@@ -157,3 +158,55 @@ def test_cli_records_the_options_in_the_card(tmp_path: Path) -> None:
     assert config["trackside_empty"] == 0.2
     r = CliRunner().invoke(build_app(), [*args, "--trackside", "1.5"])
     assert r.exit_code != 0
+
+
+def test_track_detail_off_by_default() -> None:
+    """track_detail=0 keeps the drawings and stream of the shipped recipe (the digest
+    above); when on, the drawings change."""
+    plain = _digest(range(6))
+    assert _digest(range(6), track_detail=0.0) == plain
+    assert _digest(range(6), track_detail=1.0) != plain
+
+
+def test_detailed_track_has_sleepers_every_0_6_m() -> None:
+    """Along a drawn track (angle and offsets taken from the drawer's own call) the
+    brightness repeats every 0.6 m: the sleepers."""
+    calls: list[tuple[np.ndarray, float, list[float]]] = []
+    real = ms._detailed_track
+
+    def spy(cv: Any, centre: np.ndarray, ang: float, offsets: list[float], *a: Any) -> None:
+        calls.append((centre.copy(), ang, list(offsets)))
+        real(cv, centre, ang, offsets, *a)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(ms, "_detailed_track", spy)
+    try:
+        for seed in range(30):
+            calls.clear()
+            img, _ = draw_yard(
+                np.random.default_rng(seed), 60.0, 0.1, occupied=False, track_detail=1.0
+            )
+            if calls:
+                break
+    finally:
+        mp.undo()
+    assert calls, "no yard with detailed track in 30 seeds"
+    centre, ang, offsets = calls[0]
+    a = np.deg2rad(ang)
+    u, v = np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
+    o = centre + v * offsets[0] + v * 1.0  # on the sleepers, beside the rail
+    t = np.arange(-12.0, 12.0, 0.05)
+    pts = (o + t[:, None] * u) / 0.1
+    inside = (pts >= 0).all(axis=1) & (pts < img.shape[0] - 1).all(axis=1)
+    assert inside.sum() > 200, "the track runs through the image"
+    g = img.astype(np.float32).mean(axis=2)
+    prof = cv2.remap(
+        g,
+        pts[inside, 0].astype(np.float32).reshape(1, -1),
+        pts[inside, 1].astype(np.float32).reshape(1, -1),
+        cv2.INTER_LINEAR,
+    ).ravel()
+    spec = np.abs(np.fft.rfft(prof - prof.mean()))
+    freq = np.fft.rfftfreq(len(prof), d=0.05)  # cycles per metre
+    peak = freq[1 + int(np.argmax(spec[1:]))]
+    assert abs(1.0 / peak - 0.6) < 0.05

@@ -700,6 +700,66 @@ def _pick_class(rng: np.random.Generator) -> str:
     return str(classes[rng.integers(len(classes))])
 
 
+#: Sleepers (concrete, wood) and rail heads (bright steel, rust) of detailed track.
+SLEEPERS = [(150, 148, 142), (128, 126, 120), (72, 62, 52), (95, 82, 66)]
+RAILS = [(190, 188, 182), (150, 148, 145), (112, 84, 62), (88, 70, 58)]
+
+
+def _detailed_track(
+    cv: _Canvas,
+    centre: np.ndarray,
+    ang: float,
+    offsets: list[float],
+    spacing: float,
+    span: float,
+) -> None:
+    """Track drawn closer to how real track looks from above (``draw_yard(track_detail=)``):
+    one ballast bed under the whole bundle with a grain of 0.3–2 m and brown, rusty
+    patches; on every track sleepers at 0.6 m (drawn one by one where the pixel is at
+    most 0.2 m, else as their average tone over 2.6 m), two rail heads 1.5 m apart,
+    bright or rusty, and on some tracks the dark stain between the rails; now and then a
+    crossover between neighbouring tracks."""
+    rng = cv.rng
+    a = np.deg2rad(ang)
+    u, v = np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
+    lo, hi = min(offsets) - spacing / 2 - 1.0, max(offsets) + spacing / 2 + 1.0
+    bed = _rect(*_xy(centre + v * (lo + hi) / 2), span * 2, hi - lo, ang)
+    ballast = np.array(_col(rng, BALLAST[rng.integers(len(BALLAST))], 5), np.float32)
+    ballast = np.clip(ballast * rng.uniform(0.85, 1.2), 0, 255)  # grey-brown, lighter or darker
+    mask = np.zeros((cv.n, cv.n), np.float32)
+    cv2.fillPoly(mask, [cv.pts(bed)], 1.0, cv2.LINE_AA, shift=3)
+    tex = ballast + _noise_field(rng, cv.n, rng.uniform(0.3, 2.0) / cv.px)[..., None] * (
+        rng.uniform(6, 18)
+    )
+    rust = _noise_field(rng, cv.n, rng.uniform(4, 20) / cv.px)[..., None]
+    tex = tex + np.clip(rust, 0, None) * np.array([14, 4, -6], np.float32) * rng.uniform(0, 1.5)
+    cv.img[:] = cv.img * (1 - mask[..., None]) + tex * mask[..., None]
+    sleeper = _col(rng, SLEEPERS[rng.integers(len(SLEEPERS))], 10)
+    for off in offsets:
+        o = centre + v * off
+        if cv.px <= 0.2:
+            for t in np.arange(-span, span, 0.6) + rng.uniform(0, 0.6):
+                q = o + u * t
+                cv.line(q - v * 1.3, q + v * 1.3, sleeper, 0.25)
+        else:  # sleepers below the pixel: their average tone over the bed they sit in
+            mix = tuple(int(0.6 * b + 0.4 * t) for b, t in zip(ballast, sleeper, strict=True))
+            cv.fill(_rect(*_xy(o), span * 2, 2.6, ang), _col(rng, mix, 6))
+        if rng.random() < 0.5:  # oil and brake dust between the rails
+            cv.shade(_rect(*_xy(o), span * 2, rng.uniform(0.8, 1.3), ang), rng.uniform(0.65, 0.9))
+        rail = _col(rng, RAILS[rng.integers(len(RAILS))], 12)
+        for side in (-0.75, 0.75):
+            cv.line(o + v * side - u * span, o + v * side + u * span, rail, 0.07)
+    for _ in range(int(rng.integers(0, 3)) if len(offsets) > 1 else 0):
+        k = int(rng.integers(len(offsets) - 1))
+        t0 = rng.uniform(-span / 3, span / 3)
+        run = spacing / np.tan(np.deg2rad(rng.uniform(5, 9)))  # a turnout's shallow angle
+        p0 = centre + v * offsets[k] + u * t0
+        p1 = centre + v * offsets[k + 1] + u * (t0 + run)
+        rail = _col(rng, RAILS[rng.integers(len(RAILS))], 12)
+        for side in (-0.75, 0.75):
+            cv.line(p0 + v * side, p1 + v * side, rail, 0.07)
+
+
 def draw_yard(
     rng: np.random.Generator,
     size_m: float,
@@ -707,6 +767,7 @@ def draw_yard(
     *,
     occupied: bool = True,
     trackside: float = 0.0,
+    track_detail: float = 0.0,
 ) -> tuple[np.ndarray, list[SynthCar]]:
     """Draw one square yard ``size_m`` metres wide at ``px`` metres per pixel; with
     ``occupied=False`` the tracks stay empty. ``trackside`` is the chance that a yard with
@@ -714,7 +775,10 @@ def draw_yard(
     roads and lorry parks, sheds, ramps, noise walls beside and parallel to the tracks,
     island platforms between them; never over a car). At 0 (the default) nothing is drawn
     and no random number is taken for it: the image and the generator's stream are
-    exactly those of the drawer before the option existed.
+    exactly those of the drawer before the option existed. ``track_detail`` is the chance
+    that a yard's track is drawn by ``_detailed_track`` (one textured ballast bed,
+    sleepers, bright or rusty rail heads, stains, crossovers) instead of a flat bed per
+    track with thin rails; at 0 the same holds.
 
     Returns the uint8 RGB image and the cars (metres, same frame as the image)."""
     cv = _Canvas(size_m, px, rng)
@@ -734,7 +798,11 @@ def draw_yard(
         ballast = BALLAST[rng.integers(len(BALLAST))]
         tie = rng.random() < 0.7
         span = size_m * 1.6
-        for k in range(ntr):
+        detailed = track_detail > 0.0 and rng.random() < track_detail
+        if detailed:
+            offsets = [off0 + k * spacing for k in range(ntr)]
+            _detailed_track(cv, centre, float(ang), offsets, spacing, span)
+        for k in range(0 if detailed else ntr):
             o = centre + v * (off0 + k * spacing + rng.normal(0, 0.05))
             cv.fill(_rect(*_xy(o), span * 2, rng.uniform(2.8, 3.8), ang), _col(rng, ballast, 12))
             if tie and px < 0.3:
