@@ -125,6 +125,20 @@ def test_site_bad_geometry_is_422(client: TestClient) -> None:
     is_problem(client.post("/api/sites", json={"name": "b", "geometry": bad}, headers=AUTH), 422)
 
 
+def test_site_bbox_with_tracks_keeps_or_rejects_them(client: TestClient) -> None:
+    """Tracks given with a bbox were dropped without a word (201, site without tracks)."""
+    bbox = [130.60, 42.28, 130.61, 42.29]
+    line = {"type": "LineString", "coordinates": [[130.601, 42.285], [130.609, 42.285]]}
+    r = client.post("/api/sites", json={"name": "bt", "bbox": bbox, "tracks": line}, headers=AUTH)
+    assert r.status_code == 201, r.text
+    assert client.get("/api/sites/bt").json()["tracks"] is not None
+    assert client.delete("/api/sites/bt", headers=AUTH).status_code == 200
+    poly = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+    r = client.post("/api/sites", json={"name": "bt", "bbox": bbox, "tracks": poly}, headers=AUTH)
+    assert "LineString" in is_problem(r, 422)["detail"]
+    is_problem(client.get("/api/sites/bt"), 404)
+
+
 def test_site_geometry_string_is_never_read_as_a_path(client: TestClient) -> None:
     r = client.post("/api/sites", json={"name": "p", "geometry": "/etc/passwd"}, headers=AUTH)
     body = is_problem(r, 422)

@@ -64,14 +64,17 @@ def _spec(body: SiteIn) -> Any:
                 tags=body.tags,
                 tracks=body.tracks,
             )
-        spec = site_from_bbox(body.name, body.bbox or [])
+        return site_from_bbox(
+            body.name,
+            body.bbox or [],
+            description=body.description,
+            tags=body.tags,
+            tracks=body.tracks,
+        )
     except (GeometryError, InputError):
         raise
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as err:
         raise GeometryError(f"invalid site geometry: {err}") from err
-    from dataclasses import replace
-
-    return replace(spec, description=body.description, tags=tuple(body.tags))
 
 
 def summary(session: Session, site: Site) -> dict[str, Any]:
