@@ -128,3 +128,14 @@ def test_cli_scene(tmp_path: Path) -> None:
     with rasterio.open(tmp_path / "s.tif") as ds:
         assert (ds.width, ds.height) == (200, 150)
     assert main(["simulate", "--out", str(tmp_path)]) == 2  # neither --scene nor --scenario
+
+
+@pytest.mark.parametrize("gsd", ["0", "nan", "-1", "31"])
+def test_cli_scene_bad_gsd_is_an_error(
+    tmp_path: Path, gsd: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--gsd 0 was a ZeroDivisionError and nan a ValueError (internal errors, status 70)."""
+    code = main(["simulate", "--scene", "--gsd", gsd, "--out", str(tmp_path / "o")])
+    assert code == 1
+    assert "out of range: use 0.05 to 30 m per pixel" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

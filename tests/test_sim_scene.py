@@ -147,6 +147,8 @@ def test_random_params_respects_style_allow_list() -> None:
     assert random_params(5) == random_params(5)
     with pytest.raises(ConfigError):
         random_params(1, styles=["lunar"])
+    with pytest.raises(ConfigError, match="out of range"):
+        random_params(1, gsd=float("nan"))  # was a ValueError from round(600 / nan)
 
 
 def test_params_validation() -> None:

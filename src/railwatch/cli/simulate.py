@@ -110,10 +110,10 @@ def simulate(
         return
 
     from railwatch.sim.io import write_scene
-    from railwatch.sim.params import SceneParams, random_params
+    from railwatch.sim.params import SceneParams, check_gsd, random_params
     from railwatch.sim.scene import render_scene
 
-    side = round(600 / gsd)
+    side = round(600 / check_gsd(gsd))
     wh = _size(size) or (side, side)
     if randomize:
         params = random_params(

@@ -25,6 +25,16 @@ RGB = tuple[int, int, int]
 #: Classes the simulator renders: the detector's car classes.
 SIM_CLASSES: tuple[str, ...] = CAR_CLASSES
 SEASONS: tuple[str, ...] = ("spring", "summer", "autumn", "winter")
+#: Ground sample distances (m per pixel) the simulator renders.
+GSD_RANGE: tuple[float, float] = (0.05, 30.0)
+
+
+def check_gsd(gsd: float) -> float:
+    """``gsd`` when the simulator can render it (NaN is not), else a :class:`ConfigError`."""
+    lo, hi = GSD_RANGE
+    if not lo <= gsd <= hi:
+        raise ConfigError(f"gsd {gsd} m is out of range: use {lo:g} to {hi:g} m per pixel.")
+    return gsd
 
 
 @dataclass(frozen=True)
@@ -249,8 +259,7 @@ class SceneParams:
     def __post_init__(self) -> None:
         object.__setattr__(self, "cars_by_class", _pairs(self.cars_by_class))
         object.__setattr__(self, "size_px", (int(self.size_px[0]), int(self.size_px[1])))
-        if not 0.05 <= self.gsd <= 30.0:
-            raise ConfigError(f"gsd {self.gsd} m is out of range: use 0.05 to 30 m per pixel.")
+        check_gsd(self.gsd)
         w, h = self.size_px
         if not (8 <= w <= 20000 and 8 <= h <= 20000):
             raise ConfigError(f"size_px {self.size_px} is out of range: use 8 to 20000 px a side.")
@@ -338,6 +347,7 @@ def random_params(
     paint = str(rng.choice(allowed_paints))
     if gsd is None:
         gsd = float(rng.choice([0.3, 0.4, 0.5, 0.5, 0.5, 0.6, 0.8, 1.0]))
+    check_gsd(gsd)
     season = str(rng.choice(SEASONS))
     if style == "winter":
         season = "winter"
