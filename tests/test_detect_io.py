@@ -186,3 +186,21 @@ def test_feature_rings_are_closed_counter_clockwise_box_corners() -> None:
         x, y = ring[:-1, 0], ring[:-1, 1]
         assert 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)) > 0  # CCW
         assert {tuple(p) for p in np.round(b.corners(), 6)} == {tuple(p) for p in ring[:-1]}
+
+
+def test_cli_detect_unwritable_output_is_an_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An output under a file, or --out-dir naming a file, were internal errors (status
+    70: FileExistsError / NotADirectoryError) after the detection had run."""
+    monkeypatch.setattr(registry, "get_detector", lambda name="default": BrightBlobDetector())
+    img, _ = _scene()
+    tif = _geotiff(tmp_path / "yard.tif", img)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["detect", str(tif), "-o", str(blocker / "out.geojson")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write detections to" in err and "internal error" not in err
+    assert main(["detect", str(tif), "--out-dir", str(blocker)]) == 2
+    assert "--out-dir" in capsys.readouterr().err and blocker.read_text() == "x"
+

@@ -114,6 +114,8 @@ def detect_command(
         raise InputError("-o/--output takes one image; use --out-dir DIR for several")
     if output is not None and out_dir is not None:
         raise InputError("give either -o/--output or --out-dir, not both")
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out-dir {out_dir} is a file: give a directory")
     for img in images:
         if not img.exists():
             raise InputError(f"{img} does not exist: check the path")

@@ -128,8 +128,14 @@ def to_feature_collection(
 def write_geojson(path: str | Path, collection: Mapping[str, Any]) -> Path:
     """Write a FeatureCollection to ``path`` (parent directories created)."""
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(collection, ensure_ascii=False) + "\n")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(collection, ensure_ascii=False) + "\n")
+    except OSError as err:
+        raise InputError(
+            f"cannot write detections to {out}: {err.strerror or err}; "
+            "give a path in a folder you can write to"
+        ) from err
     return out
 
 
