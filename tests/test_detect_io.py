@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from railwatch.detect.geojson import (
     read_geojson,
     to_feature_collection,
 )
-from railwatch.errors import InputError
+from railwatch.errors import ImageryError, InputError
 from test_detect_fakes import BrightBlobDetector, draw_car, string_of_cars
 
 X0, Y0, GSD = 500_000.0, 4_700_000.0, 0.5
@@ -204,3 +205,41 @@ def test_cli_detect_unwritable_output_is_an_input_error(
     assert main(["detect", str(tif), "--out-dir", str(blocker)]) == 2
     assert "--out-dir" in capsys.readouterr().err and blocker.read_text() == "x"
 
+
+def test_geotiff_without_valid_pixels_is_an_error(tmp_path: Path) -> None:
+    """An all-nodata raster gave '0 railcars' (status 0): a zero that was never seen."""
+    img, _ = _scene()
+    path = _geotiff(tmp_path / "empty.tif", img, nodata_cols=img.shape[1])
+    with pytest.raises(ImageryError, match="no valid pixels"):
+        detect_file(path, detector=BrightBlobDetector(), tile_px=128)
+    with pytest.raises(ImageryError, match="no valid pixels"):  # the coarse method too
+        detect_file(path, gsd=3.0, detector=BrightBlobDetector())
+
+
+def test_float_geotiff_nan_pixels_are_no_data(tmp_path: Path) -> None:
+    """NaN pixels of a float raster without nodata were cast to 8 bits (undefined,
+    RuntimeWarning) and made the percentile scaling NaN; all-NaN gave 0 cars."""
+    img, _ = _scene()
+    data = img.transpose(2, 0, 1).astype(np.float32) * 10.0
+    data[:, :, :250] = np.nan
+    profile = {
+        "driver": "GTiff",
+        "width": data.shape[2],
+        "height": data.shape[1],
+        "count": 3,
+        "dtype": "float32",
+        "crs": "EPSG:32652",
+        "transform": from_origin(X0, Y0, GSD, GSD),
+    }
+    path = tmp_path / "f32.tif"
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.write(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = detect_file(path, detector=BrightBlobDetector(), tile_px=128)
+    assert res.detections
+    assert all(d.box.cx > X0 + 250 * GSD for d in res.detections)
+    with rasterio.open(path, "r+") as ds:
+        ds.write(np.full_like(data, np.nan))
+    with pytest.raises(ImageryError, match="no valid pixels"):
+        detect_file(path, detector=BrightBlobDetector(), tile_px=128)

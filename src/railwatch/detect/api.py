@@ -34,6 +34,7 @@ from railwatch.detect.coarse import (
 from railwatch.detect.merge import box_array, merge_detections, seam_distance
 from railwatch.detect.tiling import Window, plan_tiles
 from railwatch.errors import DetectionError, ImageryError, InputError
+from railwatch.imagery.inspect import EmptyImageError
 from railwatch.imagery.read import open_raster, rgb_bands
 
 #: Called after each tile with ``(tiles_done, tiles_total)`` (progress bars).
@@ -265,6 +266,7 @@ def _scaling(ds: Any, bands: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
     lows, highs = [], []
     for b in range(len(bands)):
         vals = data[b].compressed()
+        vals = vals[np.isfinite(vals)]  # NaN pixels of a float image without nodata
         if vals.size == 0:
             lows.append(0.0)
             highs.append(1.0)
@@ -310,6 +312,10 @@ def _reader(
     def read(win: Window) -> tuple[np.ndarray, np.ndarray | None]:
         rw = RioWindow(win.col_off, win.row_off, win.width, win.height)
         data = ds.read(bands, window=rw)
+        finite = None  # NaN pixels of a float image are no data, as in imagery.read
+        if data.dtype.kind == "f" and not (ok := np.isfinite(data).all(axis=0)).all():
+            finite = ok
+            data = np.where(ok, data, 0.0).astype(data.dtype)
         if scale is not None:
             lo, hi = scale
             data = (data.astype(np.float32) - lo[:, None, None]) / (hi - lo)[:, None, None]
@@ -319,11 +325,27 @@ def _reader(
         # as read (a view), or band-sequential to interleaved (cv2.merge: SIMD)
         img = data.transpose(1, 2, 0) if planar else np.asarray(cv2.merge(list(data)))
         if all_valid:  # skips about 8 ms of mask per 1688 px window
-            return img, None
+            return img, finite
         valid = ds.dataset_mask(window=rw) > 0
+        if finite is not None:
+            valid &= finite
         return img, (None if valid.all() else valid)
 
     return read
+
+
+class _DataCheck:
+    """A :data:`TileReader` that remembers whether any window it read held a valid pixel."""
+
+    def __init__(self, read: TileReader) -> None:
+        self._read = read
+        self.saw_data = False
+
+    def __call__(self, win: Window) -> tuple[np.ndarray, np.ndarray | None]:
+        img, valid = self._read(win)
+        if not self.saw_data and (valid is None or bool(valid.any())):
+            self.saw_data = True
+        return img, valid
 
 
 def _to_crs(dets: list[Detection], transform: Any) -> list[Detection]:
@@ -486,7 +508,7 @@ def _detect_file(
         method = method_for_gsd(scene_gsd)
         det = _resolve(detector) if method == "objects" else detector
         planar = method == "objects" and _planar_input(det)
-        read = _reader(ds, bands, _scaling(ds, bands), planar=planar)
+        read = _DataCheck(_reader(ds, bands, _scaling(ds, bands), planar=planar))
         coarse: CoarseEstimate | None = None
         dets: list[Detection] = []
         try:
@@ -508,6 +530,11 @@ def _detect_file(
                 coarse = _coarse_file(ds, read, scene_gsd, px_tracks)
         except RasterioIOError as err:
             raise ImageryError(f"cannot read pixels of {p}: {err}") from err
+        if not read.saw_data:
+            raise EmptyImageError(
+                f"{p.name} has no valid pixels (all no-data, transparent or NaN): "
+                "nothing to detect; check the file, or give the image it was cut from"
+            )
         if georef:
             dets = _to_crs(dets, ds.transform)
             if out_crs is not None and crs is not None:
