@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -37,6 +38,28 @@ def test_export_command(db_url: str, tmp_path: Path) -> None:
     assert main(["--db", db_url, "export", "testyard", "--format", "csv", "--out", str(path)]) == 0
     assert len(pd.read_csv(path, parse_dates=["date"])) == 15
     assert main(["--db", db_url, "export", "testyard", "--format", "kml", "--out", "x"]) == 2
+
+
+def test_unwritable_outputs_are_input_errors(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An --out under a file was an internal error (status 70: FileExistsError, or
+    pyogrio's DataSourceError for gpkg); now status 2 naming the path and the reason."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    formats = ["csv", "geojson"]
+    if all(importlib.util.find_spec(m) for m in ("pyogrio", "geopandas")):
+        formats.append("gpkg")
+    for fmt in formats:
+        out = str(blocker / f"out.{fmt}")
+        assert main(["--db", db_url, "export", "testyard", "-f", fmt, "--out", out]) == 2
+        err = capsys.readouterr().err
+        assert f"cannot write the {fmt} export to" in err and "internal error" not in err
+    out = str(blocker / "r.html")
+    assert main(["--db", db_url, "report", "testyard", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write the report to {out} (" in err and str(blocker) in err
+    assert blocker.read_text() == "x"
 
 
 def test_label_commands(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

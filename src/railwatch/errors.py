@@ -61,6 +61,13 @@ class MissingDependencyError(RailwatchError, ImportError):
         self.extra = extra
 
 
+def os_reason(err: OSError) -> str:
+    """Why an :class:`OSError` happened, for a one-line message: its reason, and the path
+    it is about when the error names one (which may be a parent of the path asked for)."""
+    reason = err.strerror or str(err)
+    return f"{reason}: {err.filename}" if err.filename else reason
+
+
 def lazy_import(module: str, extra: str, purpose: str = "") -> object:
     """Import an optional module, or raise :class:`MissingDependencyError` naming the extra."""
     import importlib

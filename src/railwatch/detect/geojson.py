@@ -22,7 +22,7 @@ from shapely.geometry import Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.detect.base import ALL_CLASSES, Detection, OrientedBox, corners_of
-from railwatch.errors import InputError
+from railwatch.errors import InputError, os_reason
 
 #: Value of ``crs`` meaning RFC 7946 longitude/latitude.
 WGS84 = "EPSG:4326"
@@ -133,7 +133,7 @@ def write_geojson(path: str | Path, collection: Mapping[str, Any]) -> Path:
         out.write_text(json.dumps(collection, ensure_ascii=False) + "\n")
     except OSError as err:
         raise InputError(
-            f"cannot write detections to {out}: {err.strerror or err}; "
+            f"cannot write detections to {out} ({os_reason(err)}); "
             "give a path in a folder you can write to"
         ) from err
     return out

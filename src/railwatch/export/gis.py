@@ -22,7 +22,7 @@ from typing import Any
 
 import shapely
 
-from railwatch.errors import InputError, lazy_import
+from railwatch.errors import InputError, lazy_import, os_reason
 from railwatch.export.layers import CRS, LAYER_NAMES, Layer, jsonable, site_layers
 from railwatch.storage import Database
 
@@ -68,7 +68,13 @@ def write_gpkg(layers: dict[str, Layer], out: Path) -> Path:
         kwargs: dict[str, Any] = {"layer": name, "driver": "GPKG"}
         if layer.geometries is not None:
             kwargs["geometry_type"] = layer.geometry_type or "Unknown"
-        pyogrio.write_dataframe(_frame(layer), out, **kwargs)
+        try:
+            pyogrio.write_dataframe(_frame(layer), out, **kwargs)
+        except pyogrio.errors.DataSourceError as err:  # GDAL cannot create the file
+            raise InputError(
+                f"cannot write the gpkg export to {out} ({err}); "
+                "give --out a path in a folder you can write to"
+            ) from err
     return out
 
 
@@ -150,13 +156,19 @@ def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
     path = Path(out)
     with db.session() as session:
         layers = site_layers(session, site)
-    if fmt == "gpkg":
-        return write_gpkg(layers, path)
-    if fmt == "geoparquet":
-        return write_geoparquet(layers, path)
-    if fmt == "geojson":
-        return write_geojson(layers, path)
-    return write_csv(layers["counts"], path)
+    try:
+        if fmt == "gpkg":
+            return write_gpkg(layers, path)
+        if fmt == "geoparquet":
+            return write_geoparquet(layers, path)
+        if fmt == "geojson":
+            return write_geojson(layers, path)
+        return write_csv(layers["counts"], path)
+    except OSError as err:
+        raise InputError(
+            f"cannot write the {fmt} export to {path} ({os_reason(err)}); "
+            "give --out a path in a folder you can write to"
+        ) from err
 
 
 __all__ = ["FORMATS", "export_site", "layer_geojson"]

@@ -17,7 +17,7 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.detect.base import Detection
-from railwatch.errors import ImageryError, InputError, RailwatchError
+from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
 from railwatch.export.geometry import box_from_polygon, to_pixels, transform_polygon
 from railwatch.report.caveats import build_caveats
 from railwatch.report.chips import estimate_shift
@@ -465,11 +465,19 @@ def build_report(
     from railwatch.report.html import write_html
 
     data = build_report_data(db, site_name, date_from=date_from, date_to=date_to)
-    out = write_html(data, out_html)
-    if pdf:
-        from railwatch.report.pdf import write_pdf
+    target = Path(out_html)
+    try:
+        out = write_html(data, target)
+        if pdf:
+            from railwatch.report.pdf import write_pdf
 
-        write_pdf(data, out.with_suffix(".pdf"))
+            target = out.with_suffix(".pdf")
+            write_pdf(data, target)
+    except OSError as err:
+        raise InputError(
+            f"cannot write the report to {target} ({os_reason(err)}); "
+            "give --out a path in a folder you can write to"
+        ) from err
     return out
 
 
