@@ -197,6 +197,26 @@ def test_quantize_without_onnx_says_what_to_install(
     assert len(DefaultDetector().detect(np.zeros((128, 128, 3), np.uint8) + 100, 0.5)) == 0
 
 
+def test_quantize_bad_weights_or_exclude_fail_before_calibrating(tmp_path: Path) -> None:
+    """A file that is not ONNX was an internal error (protobuf DecodeError, status 70) and
+    a bad --exclude an error, both after rendering every calibration tile."""
+    pytest.importorskip("onnx")
+    from railwatch.detect.quantize import QuantizeConfig, quantize_weights
+    from railwatch.errors import InputError
+
+    fake = tmp_path / "fake.onnx"
+    fake.write_text("not onnx")
+    rendered: list[int] = []
+    with pytest.raises(DetectionError, match="cannot load detector weights"):
+        quantize_weights(fake, progress=lambda i, n: rendered.append(i))
+    w = _copy_fp32(tmp_path)
+    with pytest.raises(InputError, match="cannot keep 'everything' in fp32"):
+        quantize_weights(
+            w, QuantizeConfig(exclude=("everything",)), progress=lambda i, n: rendered.append(i)
+        )
+    assert rendered == [] and not w.with_name("w.int8.onnx").exists()
+
+
 def test_shipped_int8_weights_cannot_saturate_without_vnni() -> None:
     """ONNX Runtime multiplies uint8 activations by int8 weights with VPMADDUBSW on x86-64
     CPUs without VNNI, which saturates a sum of two products at 32767: with weights within

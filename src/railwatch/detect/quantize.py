@@ -49,7 +49,7 @@ from railwatch.detect.calibration import update_card
 from railwatch.detect.default import INT8_SUFFIX, DefaultDetector, default_weights
 from railwatch.detect.model_core import WORK_GSD
 from railwatch.detect.train import TRAIN_STYLES, degrade, sim_available
-from railwatch.errors import InputError, lazy_import
+from railwatch.errors import DetectionError, InputError, lazy_import
 
 #: First seed of the calibration tiles (the benchmark uses 7_000_000+, the count
 #: calibration 5_000_000+, training seeds drawn from its own seed).
@@ -184,6 +184,14 @@ def quantize_weights(
         raise InputError(f"{src} does not exist: give the fp32 ONNX weights of the detector")
     if src.name.endswith(INT8_SUFFIX):
         raise InputError(f"{src} is already INT8: give the fp32 weights it was made from")
+    try:
+        model = onnx.load(str(src))
+    except Exception as err:  # protobuf's DecodeError for a file that is not ONNX
+        raise DetectionError(
+            f"cannot load detector weights {src}: {err}; give the fp32 ONNX weights of the "
+            "detector (railwatch train writes them)"
+        ) from err
+    excluded = _excluded_nodes(model, cfg.exclude)  # before the slow calibration
     det = DefaultDetector(src, precision="fp32")
     out = int8_path(src)
     t0 = time.time()
@@ -195,8 +203,6 @@ def quantize_weights(
         sources[source] = sources.get(source, 0) + 1
         if progress is not None:
             progress(k, cfg.tiles)
-    model = onnx.load(str(src))
-    excluded = _excluded_nodes(model, cfg.exclude)
     input_name = model.graph.input[0].name
 
     class Reader(CalibrationDataReader):
