@@ -80,3 +80,38 @@ def test_cli_records_the_range_in_the_card(tmp_path: Path, monkeypatch: pytest.M
     r = CliRunner().invoke(build_app(), [*args[:2], str(out2), *args[3:-2]])
     assert r.exit_code == 0, r.output
     assert json.loads(out2.with_suffix(".json").read_text())["config"]["gsd_range"] == [0.3, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--lr", "-1"], "learning rate"),
+        (["--lr", "nan"], "learning rate"),
+        (["--epochs", "0"], "epochs"),
+        (["--sim-fraction", "2"], "sim_fraction"),
+        (["--init", "{fake}"], "is not ONNX weights"),
+    ],
+)
+def test_cli_refuses_bad_options_before_drawing_crops(
+    args: list[str],
+    words: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A negative --lr, --epochs 0 or --init naming a file that is not ONNX started
+    drawing crops (minutes) and then trained garbage or failed with a protobuf error."""
+    from railwatch.cli.main import main
+
+    fake = tmp_path / "fake.onnx"
+    fake.write_text("not onnx")
+
+    def no_bank(*a: Any, **k: Any) -> Any:
+        raise AssertionError("crops were drawn")
+
+    monkeypatch.setattr(train_mod, "build_bank", no_bank)
+    out = tmp_path / "w.onnx"
+    argv = ["train", "--out", str(out), "--scenes", "1", *args]
+    assert main([a.format(fake=fake) for a in argv]) == 2
+    assert words in capsys.readouterr().err
+    assert not out.exists()

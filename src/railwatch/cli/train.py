@@ -151,6 +151,10 @@ def train(
         init = default_weights()
     if init is not None and not init.is_file():
         raise InputError(f"--init {init} does not exist: give an ONNX weights file or 'default'")
+    if init is not None:
+        from railwatch.detect.train import read_init_weights
+
+        read_init_weights(init)  # not ONNX: say so before minutes of drawing crops
     if covered_head:
         if init is None or labels is not None:
             raise InputError(

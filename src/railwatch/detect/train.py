@@ -10,6 +10,7 @@ with randomised photometry and geometry, and export it to ONNX for
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -77,6 +78,30 @@ class TrainConfig:
     #: Share of the procedural yards drawn with empty tracks and track-side clutter (hard
     #: negatives), before ``trackside`` applies to the rest.
     trackside_empty: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Refuse settings that would fail (or train nothing) only after minutes of
+        drawing crops."""
+        if self.epochs < 1:
+            raise InputError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch < 1 or self.threads < 1:
+            raise InputError(
+                f"batch and threads must be at least 1, got {self.batch}, {self.threads}"
+            )
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise InputError(f"learning rate must be a positive number (e.g. 0.003), got {self.lr}")
+        if not (math.isfinite(self.blur_max) and self.blur_max >= 0):
+            raise InputError(f"blur_max must be a number >= 0, got {self.blur_max}")
+        shares = {
+            "sim_fraction": self.sim_fraction,
+            "empty_fraction": self.empty_fraction,
+            "labels_share": self.labels_share,
+            "trackside": self.trackside,
+            "trackside_empty": self.trackside_empty,
+        }
+        for name, value in shares.items():
+            if not 0.0 <= value <= 1.0:
+                raise InputError(f"{name} must be within 0..1, got {value}")
 
 
 @dataclass
@@ -426,6 +451,19 @@ def build_net(channels: int = 32, arch: str = "s8") -> Any:
     return Net() if arch == "s4" else Net8()
 
 
+def read_init_weights(path: Path) -> Any:
+    """The ONNX model of ``--init`` weights, or an :class:`InputError` when the file is
+    not ONNX (checked before any crop is drawn)."""
+    onnx: Any = lazy_import("onnx", "train", "warm-starting from ONNX weights")
+    try:
+        return onnx.load(str(path))
+    except Exception as err:  # protobuf's DecodeError for a file that is not ONNX
+        raise InputError(
+            f"--init {path} is not ONNX weights ({err}): give the .onnx file that "
+            "railwatch train wrote, or 'default'"
+        ) from err
+
+
 def load_onnx_init(net: Any, path: Path, bank: Bank, rng: np.random.Generator) -> None:
     """Warm start: copy the (BatchNorm-folded) convolutions of an exported ONNX model
     into ``net`` (a covered branch, ``detect.covered_head``, is left out: the network's
@@ -434,10 +472,10 @@ def load_onnx_init(net: Any, path: Path, bank: Bank, rng: np.random.Generator) -
     computes the same function as the ONNX file, in eval mode exactly and in train mode
     up to batch statistics."""
     torch: Any = lazy_import("torch", "train", "training the default detector")
-    onnx: Any = lazy_import("onnx", "train", "warm-starting from ONNX weights")
+    lazy_import("onnx", "train", "warm-starting from ONNX weights")
     from onnx import numpy_helper
 
-    model = onnx.load(str(path))
+    model = read_init_weights(path)
     inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
     for node in model.graph.node:  # the exporter shares equal tensors through Identity nodes
         if node.op_type == "Identity" and node.input[0] in inits:
