@@ -183,6 +183,21 @@ def test_ingest_input_errors(tmp_path: Path, site: str, capsys: pytest.CaptureFi
     assert code == 2 and "not ISO 8601" in err
 
 
+def test_future_date_option_is_refused(
+    tmp_path: Path, site: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--date 2099-01-01 was stored as the acquisition time (status 0): a scene that an
+    analysis as of today silently leaves out."""
+    nodate = scene_file(tmp_path, "nodate.tif")
+    code, out, _ = run(capsys, "--db", site, "scene", "list", "tum", "--json")
+    before = out
+    code, _, err = run(capsys, "--db", site, "ingest", "tum", str(nodate), "--date", "2099-01-01")
+    assert code == 2 and "2099-01-01 00:00 UTC is in the future" in " ".join(err.split())
+    assert run(capsys, "--db", site, "scene", "list", "tum", "--json")[1] == before
+    code, _, err = run(capsys, "--db", site, "ingest-stac", "tum", "--stac", "x", "--since", "May")
+    assert code == 2 and "--since 'May' is not ISO 8601" in err  # it said --date
+
+
 def test_unexpected_error_in_one_file_and_interruption(
     tmp_path: Path, site: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

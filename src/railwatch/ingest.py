@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,22 @@ class IngestSummary:
         }
 
 
+#: How far past now an acquisition time may lie (a local date given as UTC, clock skew).
+FUTURE_SLACK = timedelta(days=1)
+
+
+def check_acquisition_date(when: datetime, what: str = "--date") -> datetime:
+    """``when`` (aware), or an :class:`InputError` when it lies in the future: no image
+    is acquired tomorrow, and an analysis as of today would leave the scene out."""
+    now = datetime.now(UTC)
+    if when > now + FUTURE_SLACK:
+        raise InputError(
+            f"{what} {when:%Y-%m-%d %H:%M} UTC is in the future (now {now:%Y-%m-%d %H:%M} "
+            "UTC): give the time the image was acquired"
+        )
+    return when
+
+
 def ingest_paths(
     db: Database,
     site: str,
@@ -74,6 +90,8 @@ def ingest_paths(
     """
     from railwatch.imagery import scan_paths
 
+    if date is not None:
+        check_acquisition_date(date)
     with db.session() as s:
         row = repo.get_site(s, site)
         site_name, site_geom, site_area_m2 = row.name, row.geometry, row.area_km2 * 1e6

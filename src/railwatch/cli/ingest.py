@@ -20,15 +20,15 @@ log = logging.getLogger(__name__)
 _MAX_DUPLICATES_SHOWN = 20
 
 
-def parse_date_option(text: str | None) -> datetime | None:
-    """``--date`` as an aware UTC datetime (a date alone is midnight UTC)."""
+def parse_date_option(text: str | None, option: str = "--date") -> datetime | None:
+    """``option``'s value as an aware UTC datetime (a date alone is midnight UTC)."""
     if text is None:
         return None
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError as err:
         raise InputError(
-            f"--date {text!r} is not ISO 8601: give e.g. 2023-10-05 or 2023-10-05T02:13:00Z"
+            f"{option} {text!r} is not ISO 8601: give e.g. 2023-10-05 or 2023-10-05T02:13:00Z"
         ) from err
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 

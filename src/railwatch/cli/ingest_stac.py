@@ -64,8 +64,8 @@ def run_ingest_stac(
     """The body of ``ingest-stac`` (also called by ``ingest --stac``)."""
     from railwatch.stac import ingest_stac
 
-    start = parse_date_option(since)
-    end = parse_date_option(until)
+    start = parse_date_option(since, "--since")
+    end = parse_date_option(until, "--until")
     if end is not None and until is not None and len(until.strip()) == 10:
         end = end.replace(hour=23, minute=59, second=59)  # a date alone: the whole day
     db = open_db(ctx)
