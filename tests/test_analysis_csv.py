@@ -26,6 +26,7 @@ def test_reads_required_and_optional_columns(tmp_path: Path) -> None:
     assert t[0].when.tzinfo is not None
     assert t[1].count is None and not t[1].usable
     assert by_site["Khasan"][0].cls == "tank"
+    assert parse_counts_csv("date,count,class\n2023-01-01,5,Tank\n")[""][0].cls == "tank"
 
 
 def test_minimal_columns_and_unusable_flag() -> None:
@@ -48,6 +49,8 @@ def test_minimal_columns_and_unusable_flag() -> None:
         ("date,count\n2023-01-01,5,9\n", "line 2: 3 fields, expected 2"),
         ("date,count\n", "has a header but no count lines"),
         ("", "is empty"),
+        # was accepted as a series of its own and reported as '0 usable counts'
+        ("date,count,class\n2023-01-01,5,spaceship\n", "line 2: class 'spaceship' is not"),
     ],
 )
 def test_bad_input_names_the_line(text: str, message: str) -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from railwatch.analysis.types import CountPoint
+from railwatch.detect.base import ALL_CLASSES
 from railwatch.errors import InputError
 
 REQUIRED = ("date", "count")
@@ -82,6 +83,18 @@ def _flag(text: str, line: int) -> bool:
     raise InputError(f"line {line}: usable {text!r} must be true/false, yes/no or 1/0")
 
 
+def _class(text: str, line: int) -> str:
+    """``all`` (an empty cell too) or a railcar class a detector reports, in lower case."""
+    raw = text.strip()
+    cls = raw.lower() or "all"
+    if cls != "all" and cls not in ALL_CLASSES:
+        raise InputError(
+            f"line {line}: class {raw!r} is not a railcar class: use all (the total) or one "
+            f"of {', '.join(ALL_CLASSES)}"
+        )
+    return cls
+
+
 def parse_counts_csv(text: str, *, source: str = "CSV") -> dict[str, list[CountPoint]]:
     """Parse CSV text into count points per site (site "" when there is no site column).
 
@@ -127,7 +140,7 @@ def parse_counts_csv(text: str, *, source: str = "CSV") -> dict[str, list[CountP
             raise InputError(f"line {line}: low {low:g} is greater than count {count:g}")
         if count is not None and high is not None and high < count:
             raise InputError(f"line {line}: high {high:g} is less than count {count:g}")
-        cls = cell("class").strip() or "all"
+        cls = _class(cell("class"), line)
         site = cell("site").strip()
         gsd = _gsd(cell("gsd"), line)
         point = CountPoint(
