@@ -130,6 +130,16 @@ def test_cli_scene(tmp_path: Path) -> None:
     assert main(["simulate", "--out", str(tmp_path)]) == 2  # neither --scene nor --scenario
 
 
+def test_cli_scene_name_must_be_a_file_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--name ../../x wrote x.tif and four more files two folders above --out."""
+    out = tmp_path / "a" / "b"
+    assert main(["simulate", "--scene", "--name", "../../x", "--out", str(out)]) == 2
+    assert "not a plain file name" in capsys.readouterr().err
+    assert not list(tmp_path.rglob("x.*"))
+
+
 @pytest.mark.parametrize("gsd", ["0", "nan", "-1", "31"])
 def test_cli_scene_bad_gsd_is_an_error(
     tmp_path: Path, gsd: str, capsys: pytest.CaptureFixture[str]

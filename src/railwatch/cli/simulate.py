@@ -109,10 +109,12 @@ def simulate(
         console.print(f"manifest: {Path(out) / (sc.name + '.scenario.json')}")
         return
 
-    from railwatch.sim.io import write_scene
+    from railwatch.sim.io import check_scene_name, write_scene
     from railwatch.sim.params import SceneParams, check_gsd, random_params
     from railwatch.sim.scene import render_scene
 
+    if name is not None:
+        check_scene_name(name)  # before rendering
     side = round(600 / check_gsd(gsd))
     wh = _size(size) or (side, side)
     if randomize:

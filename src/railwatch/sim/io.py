@@ -15,7 +15,7 @@ from pyproj import Transformer
 from rasterio.errors import RasterioError
 from shapely.geometry import Polygon, box, mapping
 
-from railwatch.errors import ImageryError
+from railwatch.errors import ImageryError, InputError
 from railwatch.sim.scene import RenderedScene
 
 STAC_EXTENSIONS = [
@@ -40,8 +40,20 @@ class ScenePaths:
         return tuple(p for p in (self.image, self.mask, self.stac, self.truth, self.preview) if p)
 
 
+def check_scene_name(name: str) -> str:
+    """``name`` when it is a plain file name (the files go into the output folder, never
+    elsewhere), else an :class:`InputError`."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise InputError(
+            f"scene name {name!r} is not a plain file name: leave out '/' and '\\' "
+            "(the files are written into --out)"
+        )
+    return name
+
+
 def scene_paths(out_dir: str | Path, name: str, *, preview: bool = True) -> ScenePaths:
     """Where :func:`write_scene` puts the files of scene ``name``."""
+    check_scene_name(name)
     d = Path(out_dir)
     return ScenePaths(
         name=name,
