@@ -194,6 +194,9 @@ def test_bad_urls_are_clear(tmp_path: Path) -> None:
         Database("not a url")
     with pytest.raises(ConfigError, match="unsupported database URL"):
         Database("nosuchdb://x/y")
+    # two slashes: parsed, then refused by the SQLite dialect (was sqlalchemy's ArgumentError)
+    with pytest.raises(ConfigError, match="invalid database URL .*three slashes"):
+        Database("sqlite://relative.db")
     # a PostgreSQL server that is not there: one line saying what to check
     with pytest.raises(StorageError, match=r"cannot connect to database .*check that the server") \
             as err:  # fmt: skip

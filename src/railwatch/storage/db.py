@@ -97,6 +97,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         raise ConfigError(
             f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql+psycopg://..."
         ) from err
+    except ArgumentError as err:  # parsed, but not a URL of its dialect (sqlite://x.db)
+        shown = parsed.render_as_string(hide_password=True)
+        raise ConfigError(
+            f"invalid database URL {shown!r} ({str(err).splitlines()[0]}): use "
+            "sqlite:///PATH (three slashes; four for an absolute path) or "
+            "postgresql+psycopg://USER@HOST/DB"
+        ) from err
     except ImportError as err:
         raise MissingDependencyError(
             err.name or "database driver", "postgres", "this database URL"
