@@ -252,6 +252,27 @@ def test_corrupt_block_is_reported(tmp_path: Path) -> None:
         read_site_window(path, site_grid(image_box_wgs84(0, 0, 100, 100), 0.5))
 
 
+def test_truncated_png_is_reported(tmp_path: Path) -> None:
+    """GDAL read a PNG cut to a third as a whole image, the missing rows black, so that
+    `railwatch detect photo.png --gsd 0.5` counted them (status 0)."""
+    from PIL import Image
+
+    from railwatch.detect.api import detect_file
+    from railwatch.imagery.read import open_raster
+
+    rgb = np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)
+    whole = tmp_path / "whole.png"
+    Image.fromarray(rgb).save(whole)
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
+    with open_raster(whole) as ds:
+        assert ds.read().shape == (3, 200, 200)
+    with pytest.raises(ImageryError, match=r"cut\.png: the PNG is corrupt or truncated"):
+        open_raster(cut)
+    with pytest.raises(ImageryError, match="corrupt or truncated"):
+        detect_file(cut, gsd=0.5, detector=None)
+
+
 def test_to_rgb8_constant_band_and_no_valid() -> None:
     data = np.full((3, 8, 8), 500, np.uint16)
     out = to_rgb8(data, np.ones((8, 8), bool))

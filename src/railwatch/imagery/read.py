@@ -208,9 +208,31 @@ def open_raster(path: str | Path, *, error: type[RailwatchError] = ImageryError)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            return rasterio.open(path)
+            ds = rasterio.open(path)
     except RasterioIOError as err:
         raise error(f"cannot read image {path}: {err}") from err
+    if ds.driver == "PNG":
+        try:
+            _check_png(path, error)
+        except BaseException:
+            ds.close()
+            raise
+    return ds
+
+
+def _check_png(path: str | Path, error: type[RailwatchError] = ImageryError) -> None:
+    """GDAL reads a truncated PNG without a word, the missing rows as zeros (black: no
+    railcars); Pillow's check of every chunk (no decoding) finds it."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img.verify()
+    except Exception as err:  # Pillow raises OSError, SyntaxError, struct.error...
+        raise error(
+            f"cannot read image {path}: the PNG is corrupt or truncated ({err}); "
+            "re-export or re-download it"
+        ) from err
 
 
 def rgb_bands(src: Any, *, grey_as_rgb: bool = False) -> list[int]:
