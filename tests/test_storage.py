@@ -195,7 +195,7 @@ def test_bad_urls_are_clear(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unsupported database URL"):
         Database("nosuchdb://x/y")
     # two slashes: parsed, then refused by the SQLite dialect (was sqlalchemy's ArgumentError)
-    with pytest.raises(ConfigError, match="invalid database URL .*three slashes"):
+    with pytest.raises(ConfigError, match=r"invalid database URL .*three slashes"):
         Database("sqlite://relative.db")
     # a PostgreSQL server that is not there: one line saying what to check
     with pytest.raises(StorageError, match=r"cannot connect to database .*check that the server") \
@@ -428,15 +428,24 @@ def test_events(site_db: Database) -> None:
         repo.add_event(s, "tum", date(2023, 9, 13), "Putin-Kim summit")
     with pytest.raises(InputError, match="needs a label"), site_db.session() as s:
         repo.add_event(s, "tum", date(2023, 9, 13), "  ")
+    # a label longer than its column (200) was stored on SQLite (a DataError on PostgreSQL)
+    with (
+        pytest.raises(InputError, match="at most 200 characters, this one 5000"),
+        site_db.session() as s,
+    ):
+        repo.add_event(s, "tum", date(2023, 9, 14), "x" * 5000)
+    with site_db.session() as s:
+        repo.add_event(s, "tum", date(2023, 9, 14), "x" * 200)
     with site_db.session() as s:
         values = repo.event_values(s, "tum")
         assert [(v.when, v.label) for v in values] == [
             (date(2023, 1, 2), "new year"),
             (date(2023, 9, 13), "Putin-Kim summit"),
+            (date(2023, 9, 14), "x" * 200),
         ]
         repo.remove_event(s, ev_id)
     with site_db.session() as s:
-        assert [e.label for e in repo.list_events(s, "tum")] == ["new year"]
+        assert [e.label for e in repo.list_events(s, "tum")] == ["new year", "x" * 200]
         with pytest.raises(NotFoundError):
             repo.remove_event(s, ev_id)
 

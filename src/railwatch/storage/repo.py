@@ -487,6 +487,10 @@ def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[C
 # ---------------------------------------------------------------------------- events
 
 
+#: Longest event label (the column's size; alerts quote it).
+EVENT_LABEL_MAX = 200
+
+
 def add_event(
     session: Session, site: SiteRef, when: date, label: str, description: str = ""
 ) -> Event:
@@ -495,6 +499,11 @@ def add_event(
     label = label.strip()
     if not label:
         raise InputError("an event needs a label, e.g. 'Putin-Kim summit'")
+    if len(label) > EVENT_LABEL_MAX:
+        raise InputError(
+            f"an event label has at most {EVENT_LABEL_MAX} characters, this one "
+            f"{len(label)}: keep it short and put the rest in the description"
+        )
     if isinstance(when, datetime):
         when = when.date()
     dup = session.scalar(
