@@ -97,6 +97,17 @@ def test_png_needs_gsd(tmp_path: Path) -> None:
     assert cx == pytest.approx(np.sort([b.cx for b in boxes]), abs=1.0)  # pixel coordinates
 
 
+@pytest.mark.parametrize(("gsd", "hint"), [(1e9, ""), (0.0001, "degrees?"), (5e-6, "degrees?")])
+def test_absurd_gsd_is_refused(tmp_path: Path, gsd: float, hint: str) -> None:
+    """--gsd 1e9 was read as a 'presence' image of 200,000 km and --gsd 0.0001 (or a
+    pixel size in degrees) as 0 cars, both with status 0."""
+    img, _ = _scene()
+    png = tmp_path / "photo.png"
+    cv2.imwrite(str(png), img[:, :, ::-1])
+    with pytest.raises(InputError, match=f"not the scale of an aerial or satellite image.*{hint}"):
+        detect_file(png, gsd=gsd, detector=BrightBlobDetector())
+
+
 def test_geojson_layout_and_roundtrip() -> None:
     dets = [
         Detection(

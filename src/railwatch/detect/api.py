@@ -88,6 +88,11 @@ class DetectionResult:
         return len(self.detections)
 
 
+#: Ground sample distances (m per pixel) a given ``gsd`` may have: finer is a
+#: microscope (or degrees given as metres), coarser a pixel wider than any rail yard.
+GSD_SANE: tuple[float, float] = (0.01, 1000.0)
+
+
 def default_workers() -> int:
     """Tiles detected at once when the caller does not say: one per core, at most two.
     The shipped detector runs each tile on one thread, so two tiles in flight keep two
@@ -473,8 +478,13 @@ def detect_file(
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p} does not exist: check the path")
-    if gsd is not None and not gsd > 0:
-        raise InputError(f"--gsd must be a positive number of metres, got {gsd}")
+    if gsd is not None and not GSD_SANE[0] <= gsd <= GSD_SANE[1]:
+        lo, hi = GSD_SANE
+        hint = " (degrees? give metres)" if 0 < gsd < lo else ""
+        raise InputError(
+            f"--gsd {gsd:g} m per pixel is not the scale of an aerial or satellite image"
+            f"{hint}: give metres per pixel between {lo:g} and {hi:g}, e.g. --gsd 0.5"
+        )
     # GDAL's block cache defaults to 5 % of RAM: cap it so memory stays bounded by the tile
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024):
         n = workers if workers is not None else default_workers()
