@@ -88,3 +88,27 @@ def test_new_length_estimator_counts_coarse_scenes_again(
         (scene,) = (sc for sc in repo.list_scenes(s, "yard") if sc.id in again.processed)
         assert scene.uri.endswith("coarse.tif") and scene.detector_version == "1+lengthnext"
     assert process_site(db, "yard", detector=det).skipped == 3
+
+
+def test_cli_process_exits_1_when_every_scene_failed(
+    site_db: tuple[Database, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every image moved away after ingest: `process` listed three failures and exited
+    with status 0, so a scheduled run looked fine. Now status 1 with one line saying so;
+    one scene done is enough for status 0 (as for ingest)."""
+    from railwatch.cli.main import main
+    from railwatch.detect import registry
+
+    db, imgs = site_db
+    monkeypatch.setattr(registry, "get_detector", lambda name="default": BrightBlobDetector())
+    moved = imgs.with_name("moved")
+    imgs.rename(moved)
+    assert main(["--db", db.url, "process", "yard"]) == 1
+    out, err = (" ".join(t.split()) for t in capsys.readouterr())
+    assert out.count("no such file") == 3 and "nothing processed: all 3 scenes failed" in err
+    moved.rename(imgs)
+    (imgs / "coarse.tif").unlink()
+    assert main(["--db", db.url, "process", "yard"]) == 0
+    assert "scene" in capsys.readouterr().out

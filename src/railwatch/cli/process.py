@@ -10,7 +10,7 @@ from rich.progress import TaskID
 from rich.table import Table
 
 from railwatch.cli._common import console, print_json, progress_bar, state
-from railwatch.errors import InputError
+from railwatch.errors import InputError, RailwatchError
 
 if TYPE_CHECKING:
     from railwatch.detect.base import Detector
@@ -115,6 +115,13 @@ def process(
     else:
         results = _in_process(db, names, det, reprocess, limit, as_json)
     _print_results(results, det, as_json)
+    failed = sum(len(r.failed) for r in results)
+    if failed and not any(r.processed or r.unusable for r in results):
+        what = "the scene" if failed == 1 else f"all {failed} scenes"
+        raise RailwatchError(
+            f"nothing processed: {what} failed (listed above); fix the cause and run "
+            "process again, it retries failed scenes"
+        )
 
 
 def _in_process(
