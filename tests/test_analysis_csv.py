@@ -49,6 +49,9 @@ def test_minimal_columns_and_unusable_flag() -> None:
         ("date,count\n2023-01-01,5,9\n", "line 2: 3 fields, expected 2"),
         ("date,count\n", "has a header but no count lines"),
         ("", "is empty"),
+        # 1e300 was analysed: a 'record' alert quoting a 301-digit number of railcars
+        ("date,count\n2023-01-01,1e300\n", "line 2: count 1e300 is not a number of railcars"),
+        ("date,count,low,high\n2023-01-01,5,1,2e6\n", "line 2: high 2e6 is not a number"),
         # was accepted as a series of its own and reported as '0 usable counts'
         ("date,count,class\n2023-01-01,5,spaceship\n", "line 2: class 'spaceship' is not"),
     ],

@@ -37,6 +37,10 @@ def parse_when(text: str, line: int) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+#: Largest count accepted: far above any rail yard (the biggest hold some 10,000 cars),
+#: far below what would make alert texts print 300-digit numbers.
+MAX_COUNT = 1_000_000
+
 #: Cells read as "no value".
 BLANK = ("", "na", "nan", "none", "null")
 
@@ -53,6 +57,11 @@ def _number(text: str, column: str, line: int) -> float | None:
         raise InputError(f"line {line}: {column} {raw!r} is not a finite number")
     if value < 0:
         raise InputError(f"line {line}: {column} {raw} is negative; counts are >= 0")
+    if value > MAX_COUNT:
+        raise InputError(
+            f"line {line}: {column} {raw} is not a number of railcars at one site (at most "
+            f"{MAX_COUNT:,}); check the column and the decimal separator"
+        )
     return value
 
 
