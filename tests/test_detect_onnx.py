@@ -118,6 +118,12 @@ def test_bad_models(tmp_path: Path) -> None:
         get_detector(f"onnx:{tmp_path / 'missing.onnx'}")
     with pytest.raises(DetectionError, match="railcar class"):
         get_detector(f"onnx:{path}?classes=plane,ship")
+    # outputs of another layout were reported as 'no class names' or '-2 classes'
+    for name, out in (("4d", np.zeros((1, 2, 3, 4))), ("rows", np.zeros((1, 3, 10)))):
+        bad = _model(tmp_path / f"{name}.onnx", out)
+        for query in ("", "?classes=tank,hopper"):
+            with pytest.raises(DetectionError, match="not the YOLO-OBB layout"):
+                get_detector(f"onnx:{bad}{query}")
 
 
 def test_class_aliases() -> None:

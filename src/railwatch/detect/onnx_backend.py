@@ -240,6 +240,13 @@ class OnnxObbDetector:
         iw = shape[3] if len(shape) == 4 and isinstance(shape[3], int) else DEFAULT_INPUT
         self.input_size = (int(sidecar.get("imgsz", ih)), int(sidecar.get("imgsz", iw)))
         out_shape = self._session.get_outputs()[0].shape
+        rows = out_shape[1] if len(out_shape) == 3 else None
+        if len(out_shape) != 3 or (isinstance(rows, int) and rows < 6):
+            raise DetectionError(
+                f"ONNX model {self.path.name} outputs shape {tuple(out_shape)}, not the "
+                "YOLO-OBB layout (1, 5 + classes, N: 4 box values, a score per class, the "
+                "angle): export an Ultralytics OBB model (format=onnx)"
+            )
         if names is None:
             nc = out_shape[1] - 5 if len(out_shape) == 3 and isinstance(out_shape[1], int) else 0
             if nc <= 0:
