@@ -299,6 +299,9 @@ def test_record_result_and_count_series_with_gaps(site_db: Database) -> None:
         series = repo.count_series(s, "tum")
         tanks = repo.count_series(s, "tum", cls="tank")
         flats = repo.count_series(s, "tum", cls="flat")
+        # a class no detector reports read 0 on every usable scene (the API served them)
+        with pytest.raises(InputError, match="'spaceship' is not a railcar class"):
+            repo.count_series(s, "tum", cls="spaceship")
         assert len(repo.list_scenes(s, "tum", usable_only=True)) == 1
         gap = repo.get_scene(s, cloudy)
         assert gap.status == "unusable" and gap.reasons == ["cloud 80% of the site"]

@@ -217,6 +217,9 @@ def test_counts_json_and_csv(client: TestClient, world: dict[str, Any]) -> None:
     assert ",all,,,," in lines[3]  # the unusable scene is a gap, not a zero
     is_problem(client.get("/api/sites/nope/counts"), 404)
     is_problem(client.get(f"/api/sites/{world['site']}/counts", params={"format": "xml"}), 422)
+    # a class no detector reports was a 200 with a count of 0 on every usable scene
+    r = client.get(f"/api/sites/{world['site']}/counts", params={"class": "spaceship"})
+    assert "not a railcar class" in is_problem(r, 422)["detail"]
 
 
 # ---------------------------------------------------------------------------- alerts

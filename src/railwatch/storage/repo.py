@@ -436,6 +436,7 @@ def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[C
     A usable scene without a row for ``cls`` counted none of that class (0).
     """
     from railwatch.analysis.types import CountPoint
+    from railwatch.detect.base import ALL_CLASSES
 
     s = get_site(session, site)
     scenes = list_scenes(session, s, status=("processed", "unusable"))
@@ -445,6 +446,12 @@ def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[C
         .where(Scene.site_id == s.id, Count.cls.in_((cls, "all")))
     ).scalars()
     by_scene: dict[tuple[int, str], Count] = {(r.scene_id, r.cls): r for r in rows}
+    known = cls in ("all", "covered", *ALL_CLASSES) or any(c == cls for _, c in by_scene)
+    if not known:  # else every usable scene would read 0 of it
+        raise InputError(
+            f"class {cls!r} is not a railcar class: use all (the total), covered or one of "
+            f"{', '.join(ALL_CLASSES)}"
+        )
     points: list[CountPoint] = []
     for sc in scenes:
         coverage = sc.quality_coverage if sc.quality_coverage is not None else sc.coverage
