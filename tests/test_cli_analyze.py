@@ -135,6 +135,10 @@ def test_analyze_site_idempotent_with_ack_and_events(
     assert acked["acknowledged"] and acked["ack_note"] == "checked by hand"
     assert all(a["when"] >= "2024-01-01" for a in again)
     assert main([*base, "event", "remove", str(events[0]["id"]), "--yes"]) == 0
+    capsys.readouterr()
+    # an unknown id asked 'Delete event 999? [y/N]' first and only then said it is unknown
+    assert main([*base, "event", "remove", "999"]) == 1
+    assert "no event with id 999" in capsys.readouterr().err
 
 
 def test_analyze_counts_as_of(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from railwatch.cli._common import console, print_json
-from railwatch.errors import InputError
+from railwatch.errors import InputError, NotFoundError
 
 app = typer.Typer(
     help="Dated events at a site; alerts name the latest one before them.",
@@ -86,11 +86,20 @@ def remove(
     """Delete an event."""
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
+    from railwatch.storage.models import Event
 
-    if not yes:
-        typer.confirm(f"Delete event {event_id}?", abort=True)
-    with open_db(ctx) as db, db.session() as s:
-        repo.remove_event(s, event_id)
+    with open_db(ctx) as db:
+        if not yes:  # an unknown id is said before asking, not after
+            with db.session(readonly=True) as s:
+                ev = s.get(Event, event_id)
+                if ev is None:
+                    raise NotFoundError(
+                        f"no event with id {event_id}: see `railwatch event list SITE`"
+                    )
+                what = f"{ev.label!r} on {ev.date.isoformat()} at {ev.site.name}"
+            typer.confirm(f"Delete event {event_id} ({what})?", abort=True)
+        with db.session() as s:
+            repo.remove_event(s, event_id)
     console.print(f"Event {event_id} removed.")
 
 
