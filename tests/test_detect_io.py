@@ -254,3 +254,35 @@ def test_float_geotiff_nan_pixels_are_no_data(tmp_path: Path) -> None:
         ds.write(np.full_like(data, np.nan))
     with pytest.raises(ImageryError, match="no valid pixels"):
         detect_file(path, detector=BrightBlobDetector(), tile_px=128)
+
+
+def test_cli_detect_coarse_takes_the_sun_from_sidecar_or_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At 3 m the occupied-length estimate gets the sun's position: from the STAC
+    sidecar the simulator writes (view:sun_*), or from --sun, which wins; a malformed
+    --sun is refused with the form to use."""
+    from railwatch.detect import api
+    from railwatch.sim import SceneParams, render_scene, write_scene
+
+    p = SceneParams(seed=3, gsd=3.0, size_px=(160, 160), n_cars=20, sun_azimuth=200.0)
+    tif = write_scene(render_scene(p), tmp_path, "coarse", preview=False).image
+    assert tif.with_suffix(".json").is_file()
+    seen: list[object] = []
+    real = api.estimate_occupancy
+
+    def spy(*a: object, **kw: object) -> object:
+        seen.append(kw.get("sun"))
+        return real(*a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "estimate_occupancy", spy)
+    out = tmp_path / "o.geojson"
+    assert main(["detect", str(tif), "-o", str(out)]) == 0
+    assert seen and seen[-1] == pytest.approx((200.0, p.sun_elevation))
+    assert main(["detect", str(tif), "-o", str(out), "--sun", "150, 20"]) == 0
+    assert seen[-1] == pytest.approx((150.0, 20.0))
+    capsys.readouterr()
+    assert main(["detect", str(tif), "-o", str(out), "--sun", "south"]) == 2
+    assert "AZIMUTH,ELEVATION" in capsys.readouterr().err
+    assert main(["detect", str(tif), "-o", str(out), "--sun", "150,-5"]) == 2
+    assert "elevation" in capsys.readouterr().err

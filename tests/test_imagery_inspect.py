@@ -480,3 +480,14 @@ def test_valid_data_footprint_from_overview(tmp_path: Path, how: str) -> None:
     assert info.metadata["has_overviews"] and info.metadata["footprint_from"] == "valid-data"
     assert site_coverage(info.footprint, image_box_wgs84(16, 16, 240, 496)) < 0.03
     assert site_coverage(info.footprint, image_box_wgs84(272, 16, 496, 496)) > 0.97
+
+
+def test_sun_of_scene_metadata() -> None:
+    from railwatch.imagery.inspect import sun_of
+
+    assert sun_of({"sun_azimuth": 160.0, "sun_elevation": 35.5}) == (160.0, 35.5)
+    assert sun_of({"sun_azimuth": -20, "sun_elevation": "12"}) == (340.0, 12.0)
+    assert sun_of({"sun_azimuth": 160.0}) is None
+    assert sun_of({"sun_azimuth": 160.0, "sun_elevation": -3.0}) is None  # night
+    assert sun_of({"sun_azimuth": "n/a", "sun_elevation": 30}) is None
+    assert sun_of(None) is None and sun_of({}) is None

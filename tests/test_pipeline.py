@@ -112,3 +112,28 @@ def test_cli_process_exits_1_when_every_scene_failed(
     (imgs / "coarse.tif").unlink()
     assert main(["--db", db.url, "process", "yard"]) == 0
     assert "scene" in capsys.readouterr().out
+
+
+def test_coarse_scene_gets_the_sun_from_its_metadata(
+    site_db: tuple[Database, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The simulator's STAC sidecar carries view:sun_azimuth and view:sun_elevation;
+    ingest stores them and the 3 m scene's occupied-length estimate receives them (the
+    shadow guard), turned into the site grid's pixel frame (north up: unchanged)."""
+    db, _ = site_db
+    seen: list[object] = []
+    real = pipeline.count_scene
+
+    def spy(*a: object, **kw: object) -> object:
+        seen.append(kw.get("sun"))
+        return real(*a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "count_scene", spy)
+    det = BrightBlobDetector()
+    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    process_site(db, "yard", detector=det)
+    params = SceneParams()
+    assert (params.sun_azimuth, params.sun_elevation) in seen
+    with db.session() as s:
+        metas = [sc.meta for sc in repo.list_scenes(s, "yard")]
+    assert all(pipeline.sun_of(m) == (params.sun_azimuth, params.sun_elevation) for m in metas)

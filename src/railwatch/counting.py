@@ -37,6 +37,7 @@ from railwatch.detect.coarse import (
     CoarseEstimate,
     estimate_occupancy,
     method_for_gsd,
+    pixel_azimuth,
     tracks_to_pixels,
 )
 
@@ -185,12 +186,15 @@ def count_scene(
     coarse: CoarseEstimate | None = None,
     tracks_wgs84: BaseGeometry | None = None,
     calibration: Calibration | None = None,
+    sun: tuple[float, float] | None = None,
 ) -> SceneCount:
     """Count one scene over its site (see module docs). ``detections`` are in pixel
     coordinates of ``raster``. At 1.5 m and coarser, ``coarse`` is used, or computed
     from the raster (site pixels only) when not given, along the site's track
     centrelines ``tracks_wgs84`` when known (much more accurate). ``calibration`` (the
-    detector's, when it has one) gives the count's interval."""
+    detector's, when it has one) gives the count's interval. ``sun`` (azimuth, elevation
+    in degrees, from the scene's metadata) lets the estimate drop shadows of strings on
+    the next track."""
     gsd = float(raster.grid.gsd)
     method = method_for_gsd(gsd)
     coverage = float(quality.coverage)
@@ -203,7 +207,9 @@ def count_scene(
             grid = raster.grid
             if tracks_wgs84 is not None and not tracks_wgs84.is_empty:
                 tracks = tracks_to_pixels(tracks_wgs84, grid.crs, grid.transform)
-            coarse = estimate_occupancy(raster.image, gsd, valid, tracks)
+            if sun is not None:
+                sun = (pixel_azimuth(sun[0], grid.transform), sun[1])
+            coarse = estimate_occupancy(raster.image, gsd, valid, tracks, sun=sun)
         if method == "presence":
             flag = 1.0 if coarse.present else 0.0
             return SceneCount(flag, flag, flag, {}, 0, "presence", coverage)

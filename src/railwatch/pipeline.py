@@ -21,6 +21,7 @@ from railwatch.detect.base import Detector
 from railwatch.detect.coarse import ESTIMATOR_VERSION, method_for_gsd
 from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
+from railwatch.imagery.inspect import sun_of
 from railwatch.storage import Database, repo
 from railwatch.storage.records import DetectionRecord, records_from_detections
 
@@ -52,6 +53,8 @@ class SceneJob:
     mask_uri: str | None = None
     tracks: BaseGeometry | None = None
     usable_threshold: float = 0.8
+    #: The sun's (azimuth, elevation) in degrees from the scene's metadata, when known.
+    sun: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             quality,
             tracks_wgs84=job.tracks,
             calibration=getattr(detector, "calibration", None),
+            sun=job.sun,
         )
         records = records_from_detections(
             detections, grid.transform, grid.crs, site_geom_wgs84=job.site_geometry
@@ -172,6 +176,7 @@ def pending_jobs(
                     mask_uri=scene.mask_uri,
                     tracks=tracks,
                     usable_threshold=usable_threshold,
+                    sun=sun_of(scene.meta),
                 )
             )
     return jobs, skipped

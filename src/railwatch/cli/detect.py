@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -77,6 +78,16 @@ def detect_command(
             "(1.5 m and coarser); much more accurate than tracks found in the image.",
         ),
     ] = None,
+    sun: Annotated[
+        str | None,
+        typer.Option(
+            "--sun",
+            help="The sun's AZIMUTH,ELEVATION in degrees at the time of the image (azimuth "
+            "clockwise from north), e.g. 160,35: at 1.5 m and coarser, shadows of strings on "
+            "the next track are not counted. Default: from the image's STAC sidecar "
+            "(view:sun_azimuth, view:sun_elevation) when there is one.",
+        ),
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -121,6 +132,7 @@ def detect_command(
             raise InputError(f"{img} does not exist: check the path")
     det = get_detector(detector)
     track_geom = _read_tracks(tracks) if tracks is not None else None
+    sun_pos = _parse_sun(sun) if sun is not None else None
     summaries: list[dict[str, Any]] = []
     with progress_bar(transient=True) as bar:
         for img in images:
@@ -148,6 +160,7 @@ def detect_command(
                 workers=workers,
                 on_tile=on_tile,
                 tracks=track_geom,
+                sun=sun_pos,
             )
             if wgs84 and result.crs is None:
                 raise InputError(
@@ -296,6 +309,23 @@ def _report_scale_check(img: Path, check: ScaleCheck) -> None:
         f"better.{hint} Detections below use --gsd {check.given:g}.",
         highlight=False,
     )
+
+
+def _parse_sun(text: str) -> tuple[float, float]:
+    """``AZIMUTH,ELEVATION`` in degrees, or an error that shows the form."""
+    parts = text.replace(" ", "").split(",")
+    try:
+        az, elev = (float(x) for x in parts)
+    except ValueError:
+        raise InputError(
+            f"--sun {text!r}: give AZIMUTH,ELEVATION in degrees, e.g. --sun 160,35"
+        ) from None
+    if not (math.isfinite(az) and math.isfinite(elev) and 0.0 < elev <= 90.0):
+        raise InputError(
+            f"--sun {text!r}: the elevation must be above 0 and at most 90 degrees "
+            "(the sun's height above the horizon), e.g. --sun 160,35"
+        )
+    return az % 360.0, elev
 
 
 def _read_tracks(path: Path) -> Any:

@@ -29,12 +29,13 @@ from railwatch.detect.coarse import (
     CoarseEstimate,
     estimate_occupancy,
     method_for_gsd,
+    pixel_azimuth,
     tracks_to_pixels,
 )
 from railwatch.detect.merge import box_array, merge_detections, seam_distance
 from railwatch.detect.tiling import Window, plan_tiles
 from railwatch.errors import DetectionError, ImageryError, InputError
-from railwatch.imagery.inspect import EmptyImageError
+from railwatch.imagery.inspect import EmptyImageError, sidecar_metadata, sun_of
 from railwatch.imagery.read import open_raster, rgb_bands
 
 #: Called after each tile with ``(tiles_done, tiles_total)`` (progress bars).
@@ -421,10 +422,14 @@ def _reproject(dets: list[Detection], src: str, dst: str) -> list[Detection]:
 
 
 def _coarse_file(
-    ds: Any, read: TileReader, gsd: float, tracks: BaseGeometry | None
+    ds: Any,
+    read: TileReader,
+    gsd: float,
+    tracks: BaseGeometry | None,
+    sun: tuple[float, float] | None = None,
 ) -> CoarseEstimate:
     """Coarse estimate over blocks of at most COARSE_BLOCK_PX (summed); ``tracks`` in
-    pixel coordinates of the whole image."""
+    pixel coordinates of the whole image, ``sun`` in its pixel frame."""
     blocks = [
         Window(c, r, min(COARSE_BLOCK_PX, ds.width - c), min(COARSE_BLOCK_PX, ds.height - r))
         for r in range(0, ds.height, COARSE_BLOCK_PX)
@@ -438,7 +443,7 @@ def _coarse_file(
             from shapely import affinity
 
             local = affinity.translate(tracks, -win.col_off, -win.row_off)
-        parts.append(estimate_occupancy(img, gsd, valid, local))
+        parts.append(estimate_occupancy(img, gsd, valid, local, sun=sun))
     if len(parts) == 1:
         return parts[0]
     length = sum(p.occupied_length_m for p in parts)
@@ -464,6 +469,7 @@ def detect_file(
     on_tile: TileCallback | None = None,
     tracks: BaseGeometry | None = None,
     tracks_crs: str = "EPSG:4326",
+    sun: tuple[float, float] | None = None,
 ) -> DetectionResult:
     """Railcars in an image file of any size, read window by window.
 
@@ -471,7 +477,10 @@ def detect_file(
     CRS, or in ``out_crs`` when given; ``gsd`` overrides the one from the geotransform.
     Non-georeferenced images (PNG, JPEG) need ``gsd`` and give pixel coordinates.
     ``tracks`` (track centrelines in ``tracks_crs``, WGS84 by default) guide the coarse
-    method (1.5 m and coarser).
+    method (1.5 m and coarser), and so does ``sun``, the sun's (azimuth, elevation) in
+    degrees (azimuth clockwise from north; for a non-georeferenced image, from its up
+    direction): shadows of strings on the next track are not counted. Without ``sun``
+    it is read from the image's STAC sidecar (``NAME.json``) when there is one.
     """
     import rasterio
 
@@ -488,7 +497,7 @@ def detect_file(
     # GDAL's block cache defaults to 5 % of RAM: cap it so memory stays bounded by the tile
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024):
         n = workers if workers is not None else default_workers()
-        return _detect_file(p, gsd, detector, out_crs, tile_px, n, on_tile, tracks, tracks_crs)
+        return _detect_file(p, gsd, detector, out_crs, tile_px, n, on_tile, tracks, tracks_crs, sun)
 
 
 def _detect_file(
@@ -501,6 +510,7 @@ def _detect_file(
     on_tile: TileCallback | None,
     tracks: BaseGeometry | None = None,
     tracks_crs: str = "EPSG:4326",
+    sun: tuple[float, float] | None = None,
 ) -> DetectionResult:
     from rasterio.errors import RasterioIOError
 
@@ -537,7 +547,11 @@ def _detect_file(
                 px_tracks = None
                 if tracks is not None and not tracks.is_empty and crs is not None:
                     px_tracks = tracks_to_pixels(tracks, crs, ds.transform, src_crs=tracks_crs)
-                coarse = _coarse_file(ds, read, scene_gsd, px_tracks)
+                if sun is None:
+                    sun = sun_of(sidecar_metadata(p))
+                if sun is not None and georef:
+                    sun = (pixel_azimuth(sun[0], ds.transform), sun[1])
+                coarse = _coarse_file(ds, read, scene_gsd, px_tracks, sun)
         except RasterioIOError as err:
             raise ImageryError(f"cannot read pixels of {p}: {err}") from err
         if not read.saw_data:

@@ -53,8 +53,15 @@ low more often and further than high, so the interval reaches further up. At 10 
 coarser only the presence of a long train (occupied length at least 300 m) is reported
 (``method="presence"``).
 
-Not handled (docs/detection.md): a string of black cars beside its own low-sun shadow
-reads about 1.8 times its length with the learned decision (the rules keep it); faint
+7. Shadows, when the sun's position is known (``sun``, from the image's metadata): a
+   colourless darkening within a shadow's reach (``SHADOW_HEIGHT_M`` / tan(elevation)
+   plus half a car's width) of a string on a line nearer the sun is that string's
+   shadow on the next track, and is dropped (:func:`_shadow_guard`).
+
+Not handled (docs/detection.md): without the sun's position, a string of black cars
+beside its own low-sun shadow reads about 1.8 times its length with the learned
+decision (the rules keep it); with it, a string of black cars within the shadow's
+reach of a string nearer the sun is dropped as a shadow; faint
 cars (faded paint, haze; about a third of the cars' length on development scenes, with
 the rules) are missed while blemishes of the ballast over long
 empty track are counted, which cancel on average but not per scene; misregistration
@@ -92,8 +99,10 @@ PRESENCE_GSD = 10.0
 #: ``railwatch process`` counts stored scenes of 1.5 m and coarser again
 #: (:func:`railwatch.pipeline.processing_version`). "1": the hand-set rules (until
 #: 2026-12-02); "2": the learned occupancy classifier along given centrelines below 4 m
-#: (``coarse_model``), learned interval widths 0.32 / 1.65.
-ESTIMATOR_VERSION = "2"
+#: (``coarse_model``), learned interval widths 0.32 / 1.65; "3": with the sun's position
+#: from the image's metadata, shadows of strings on the next track are dropped
+#: (``_shadow_guard``, 2026-12-03).
+ESTIMATOR_VERSION = "3"
 #: A line sample is occupied only if its evidence is at least this times the evidence one
 #: track spacing to either side (the neighbouring track's car is not counted twice)...
 SIDE_RATIO = 0.9
@@ -146,6 +155,9 @@ REL_LEARNED_HIGH = 1.65
 LEARNED_MAX_GSD = 4.0
 #: Occupied length (metres) that makes a "long train present".
 LONG_TRAIN_M = 300.0
+#: Height (metres) of the cars whose shadows :func:`_shadow_guard` reaches for: a
+#: boxcar or tank car stands 4.3–4.7 m above the rail, an open wagon 3.0–3.5 m.
+SHADOW_HEIGHT_M = 4.0
 
 
 @dataclass(frozen=True)
@@ -772,6 +784,7 @@ def _occupancy(
     step: float = 0.5,
     diagnostics: list[LineProfile] | None = None,
     model: OccupancyModel | None = None,
+    sun: tuple[float, float] | None = None,
 ) -> tuple[float, int]:
     """Occupied length (metres) and number of occupied strings along ``lines`` (see the
     module docs); appends each line's :class:`LineProfile` to ``diagnostics`` when given.
@@ -781,11 +794,50 @@ def _occupancy(
     if e is None:
         return 0.0, 0
     if model is None:
-        return _strings(e, _rule_occupied(e, threshold), gsd, step, diagnostics)
+        occ = _rule_occupied(e, threshold)
+        if sun is not None:
+            occ = _shadow_guard(e, occ, gsd, sun)
+        return _strings(e, occ, gsd, step, diagnostics)
     prob = model.probability(sample_features(e, feats, gsd, step))
-    return _strings(
-        e, decode_strings(e, prob, model.cut, model.switch), gsd, step, diagnostics, clean=False
-    )
+    occ = decode_strings(e, prob, model.cut, model.switch)
+    if sun is not None:
+        occ = _shadow_guard(e, occ, gsd, sun)
+    return _strings(e, occ, gsd, step, diagnostics, clean=False)
+
+
+def _shadow_guard(
+    e: _Evidence, occ: np.ndarray, gsd: float, sun: tuple[float, float]
+) -> np.ndarray:
+    """``occ`` without the samples that are shadows of a string on a line nearer the sun.
+
+    ``sun`` is (azimuth, elevation) in degrees, azimuth clockwise from north, for a
+    north-up image: a car's shadow falls up to ``SHADOW_HEIGHT_M / tan(elevation)``
+    metres beyond its footprint, away from the sun. An occupied sample is a shadow when
+    it is a colourless darkening (``_Evidence.dark``) and, towards the sun within that
+    reach (plus half a car's width), lies an occupied sample of another line that is not
+    a shadow itself: the string's shadow on the next track, which the evidence alone
+    cannot tell from a string of black cars (module docs). Samples are judged from the
+    sun's side outwards, so a shadow never casts one."""
+    from scipy.spatial import cKDTree
+
+    az, elev = (math.radians(float(v)) for v in sun)
+    cand = np.flatnonzero(occ & e.dark)
+    if not (0 < elev < math.pi / 2) or not len(cand):
+        return occ
+    to_shadow = np.array([-math.sin(az), math.cos(az)])  # pixel (column, row), north up
+    reach = (SHADOW_HEIGHT_M / math.tan(elev) + CAR_WIDTH_M / 2) / gsd
+    pts = np.concatenate([p for p, _, _, _ in e.profiles])
+    line = np.concatenate([np.full(len(p), i) for i, (p, _, _, _) in enumerate(e.profiles)])
+    occupied = np.flatnonzero(occ)
+    tree = cKDTree(pts[occupied])
+    casters: list[set[int]] = [set() for _ in cand]
+    for d in np.arange(0.5, reach - 0.25, 0.25):  # within 0.5 px of d: up to the reach
+        for n, hits in enumerate(tree.query_ball_point(pts[cand] - to_shadow * d, r=0.5)):
+            casters[n].update(int(j) for j in occupied[hits] if line[j] != line[cand[n]])
+    shadow = np.zeros(len(occ), dtype=bool)
+    for n in np.argsort(pts[cand] @ to_shadow, kind="stable"):  # nearest the sun first
+        shadow[cand[n]] = any(not shadow[j] for j in casters[n])
+    return occ & ~shadow
 
 
 def decode_strings(e: _Evidence, prob: np.ndarray, cut: float, switch: float) -> np.ndarray:
@@ -857,6 +909,7 @@ def estimate_occupancy(
     diagnostics: list[LineProfile] | None = None,
     learned: bool | None = None,
     model: OccupancyModel | None = None,
+    sun: tuple[float, float] | None = None,
 ) -> CoarseEstimate:
     """Occupied track length and car equivalents of a coarse image (see module docs).
 
@@ -867,11 +920,19 @@ def estimate_occupancy(
     rules. ``learned`` chooses the learned per-sample classifier (``model``, default the
     shipped one) instead of those rules; by default it is used along given centrelines
     below ``LEARNED_MAX_GSD`` (where it was fitted and checked), the rules elsewhere.
+    ``sun`` is the sun's (azimuth, elevation) in degrees at the time of the image,
+    azimuth clockwise from north as in the image's metadata (STAC ``view:sun_azimuth``
+    and ``view:sun_elevation``), for the image's pixel frame with north up
+    (:func:`pixel_azimuth` turns it for a rotated geotransform): when given, occupied
+    samples that are the shadow of a string on a line nearer the sun are dropped
+    (:func:`_shadow_guard`).
     """
     if image.ndim != 3 or image.shape[2] < 3:
         raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
     if not gsd > 0:
         raise InputError(f"ground sample distance must be positive, got {gsd}")
+    if sun is not None:
+        sun = _check_sun(sun)
     h, w = image.shape[:2]
     ok = np.ones((h, w), dtype=bool) if valid is None else valid.astype(bool)
     method = "presence" if gsd >= PRESENCE_GSD else "length"
@@ -894,7 +955,7 @@ def estimate_occupancy(
     if learned:
         occ_model = model if model is not None else load_model()
     length, n_strings = _occupancy(
-        feats, ok, lines, gsd, threshold, diagnostics=diagnostics, model=occ_model
+        feats, ok, lines, gsd, threshold, diagnostics=diagnostics, model=occ_model, sun=sun
     )
     cars = length / CONVENTIONAL_CAR_M
     nodata = 1.0 - float(ok.mean())
@@ -920,6 +981,36 @@ def estimate_occupancy(
         present=length >= LONG_TRAIN_M,
         directions_deg=tuple(round(d, 1) for d in dirs),
     )
+
+
+def _check_sun(sun: tuple[float, float]) -> tuple[float, float]:
+    """``sun`` as two floats, or an error that says what is wrong with it."""
+    try:
+        az, elev = (float(v) for v in sun)
+    except (TypeError, ValueError) as err:
+        raise InputError(
+            f"sun must be (azimuth, elevation) in degrees, got {sun!r}: e.g. (160, 35)"
+        ) from err
+    if not (math.isfinite(az) and math.isfinite(elev) and 0.0 < elev <= 90.0):
+        raise InputError(
+            f"sun elevation must be above 0 and at most 90 degrees and both angles finite, "
+            f"got azimuth {az} and elevation {elev}: check the image's metadata"
+        )
+    return az % 360.0, elev
+
+
+def pixel_azimuth(azimuth: float, transform: Any) -> float:
+    """The sun azimuth ``azimuth`` (degrees clockwise from north in the raster's CRS) as
+    :func:`estimate_occupancy` reads it: clockwise from the image's up direction, so
+    that it is unchanged for a north-up geotransform and turned with a rotated one.
+    ``transform`` is an ``affine.Affine`` (pixel to CRS)."""
+    a = math.radians(float(azimuth))
+    inv = ~transform
+    # a step towards the sun in CRS units (x east, y north) in pixel units
+    px = inv.a * math.sin(a) + inv.b * math.cos(a)
+    py = inv.d * math.sin(a) + inv.e * math.cos(a)
+    turned = math.degrees(math.atan2(px, -py)) % 360.0
+    return 0.0 if turned > 360.0 - 1e-9 else turned  # -0.0 and rounding: north is 0
 
 
 def tracks_to_pixels(

@@ -528,6 +528,29 @@ class _Sidecar:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+def sidecar_metadata(path: str | Path) -> dict[str, Any]:
+    """The metadata railwatch reads from the STAC Item ``NAME.json`` or the Planet
+    ``NAME_metadata.json`` next to the image ``path`` (empty without one), with the keys
+    scenes store: ``sun_azimuth``, ``sun_elevation``, ``off_nadir``, ``cloud_cover``..."""
+    return dict(_read_sidecar(Path(path)).metadata)
+
+
+def sun_of(meta: Mapping[str, Any] | None) -> tuple[float, float] | None:
+    """The sun's (azimuth, elevation) in degrees from metadata as scenes store it (from
+    ``view:sun_azimuth`` and ``view:sun_elevation`` of a STAC item, or Planet's
+    ``sun_azimuth`` and ``sun_elevation``), or None when either is missing or out of
+    range."""
+    if not meta:
+        return None
+    try:
+        az, elev = float(meta["sun_azimuth"]), float(meta["sun_elevation"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (math.isfinite(az) and math.isfinite(elev) and 0.0 < elev <= 90.0):
+        return None
+    return az % 360.0, elev
+
+
 def _read_sidecar(path: Path) -> _Sidecar:
     """Metadata from ``NAME.json`` (a STAC Item) or ``NAME_metadata.json`` (Planet)."""
     for candidate in (path.with_suffix(".json"), path.with_name(path.stem + "_metadata.json")):
