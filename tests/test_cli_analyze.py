@@ -159,5 +159,9 @@ def test_analyze_counts_as_of(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     # points after the as-of date are ignored: the 50-car spike is not seen yet
     assert main(["analyze", "--counts", str(path), "--json", "--as-of", "2024-04-17"]) == 0
     assert not [a for a in json.loads(capsys.readouterr().out) if a["kind"] == "spike"]
+    # the summary line counted every usable point, also those the analysis left out
+    assert main(["analyze", "--counts", str(path), "--as-of", "2020-01-01"]) == 0
+    line = " ".join(capsys.readouterr().out.split())
+    assert "no alerts (0 usable counts; 121 after 2020-01-01 left out)" in line
     assert main(["analyze", "--counts", str(path), "--as-of", "2024-13-01"]) == 2
     assert "--as-of '2024-13-01' is not a date" in capsys.readouterr().err

@@ -173,13 +173,18 @@ def _analyze_csv(
         )
         return
     for name, alerts in results.items():
-        n_usable = sum(1 for p in by_site[name] if p.is_usable and p.cls == "all")
+        totals = [p for p in by_site[name] if p.is_usable and p.cls == "all"]
+        n_usable = sum(1 for p in totals if p.when <= as_of)
+        later = len(totals) - n_usable  # left out by the analysis: say so, not "usable"
+        counted = f"{n_usable} usable counts" + (
+            f"; {later} after {as_of:%Y-%m-%d} left out" if later else ""
+        )
         label = f"site {name}" if name else path.name
         shown = _shown(alerts, floor)
         if not shown:
-            console.print(f"{escape(label)}: no alerts ({n_usable} usable counts).")
+            console.print(f"{escape(label)}: no alerts ({counted}).")
             continue
-        console.print(alert_table(shown, f"{label}: {len(shown)} alerts, {n_usable} usable counts"))
+        console.print(alert_table(shown, f"{label}: {len(shown)} alerts, {counted}"))
 
 
 def _analyze_db(
