@@ -139,6 +139,18 @@ def test_site_bbox_with_tracks_keeps_or_rejects_them(client: TestClient) -> None
     is_problem(client.get("/api/sites/bt"), 404)
 
 
+def test_body_that_is_not_json_says_so(client: TestClient) -> None:
+    """A body that is not JSON was 'invalid request: body.1: JSON decode error'; JSON sent
+    as text/plain was 'body: Input should be a valid dictionary' without the cause."""
+    headers = {**AUTH, "Content-Type": "application/json"}
+    r = client.post("/api/sites", content="{not json", headers=headers)
+    assert "the body is not valid JSON (at character 1: Expecting" in is_problem(r, 422)["detail"]
+    body = '{"name": "t", "bbox": [130.60, 42.28, 130.61, 42.29]}'
+    r = client.post("/api/sites", content=body, headers={**AUTH, "Content-Type": "text/plain"})
+    assert "Content-Type: application/json" in is_problem(r, 422)["detail"]
+    is_problem(client.get("/api/sites/t"), 404)
+
+
 def test_site_geometry_string_is_never_read_as_a_path(client: TestClient) -> None:
     r = client.post("/api/sites", json={"name": "p", "geometry": "/etc/passwd"}, headers=AUTH)
     body = is_problem(r, 422)

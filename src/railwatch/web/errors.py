@@ -106,12 +106,15 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
     where = ".".join(first["loc"])
-    return problem(
-        422,
-        f"invalid request: {where}: {first['msg']}",
-        instance=request.url.path,
-        errors=errors,
-    )
+    detail = f"invalid request: {where}: {first['msg']}"
+    raw = exc.errors()[0] if errors else {}
+    if raw.get("type") == "json_invalid":  # was 'body.1: JSON decode error'
+        at = first["loc"][1] if len(first["loc"]) > 1 else "?"
+        reason = (raw.get("ctx") or {}).get("error", "")
+        detail = f"invalid request: the body is not valid JSON (at character {at}: {reason})"
+    elif first["loc"] == ["body"] and "json" not in request.headers.get("content-type", ""):
+        detail += "; send a JSON object with Content-Type: application/json"
+    return problem(422, detail, instance=request.url.path, errors=errors)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
