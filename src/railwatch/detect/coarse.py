@@ -53,15 +53,16 @@ low more often and further than high, so the interval reaches further up. At 10 
 coarser only the presence of a long train (occupied length at least 300 m) is reported
 (``method="presence"``).
 
-7. Shadows, when the sun's position is known (``sun``, from the image's metadata): a
-   colourless darkening within a shadow's reach (``SHADOW_HEIGHT_M`` / tan(elevation)
-   plus half a car's width) of a string on a line nearer the sun is that string's
-   shadow on the next track, and is dropped (:func:`_shadow_guard`).
+7. Shadows, when the sun's position is known (``sun``, from the image's metadata): a run
+   of colourless darkening that lies (``SHADOW_RUN_SHARE``) within a shadow's reach
+   (``SHADOW_HEIGHT_M`` / tan(elevation) plus half a car's width) of a string on a line
+   nearer the sun is that string's shadow on the next track, and is dropped
+   (:func:`_shadow_guard`).
 
 Not handled (docs/detection.md): without the sun's position, a string of black cars
 beside its own low-sun shadow reads about 1.8 times its length with the learned
-decision (the rules keep it); with it, a string of black cars within the shadow's
-reach of a string nearer the sun is dropped as a shadow; faint
+decision (the rules keep it); with it, a string of black cars lying wholly within the
+shadow's reach of a string nearer the sun is dropped as a shadow; faint
 cars (faded paint, haze; about a third of the cars' length on development scenes, with
 the rules) are missed while blemishes of the ballast over long
 empty track are counted, which cancel on average but not per scene; misregistration
@@ -158,6 +159,9 @@ LONG_TRAIN_M = 300.0
 #: Height (metres) of the cars whose shadows :func:`_shadow_guard` reaches for: a
 #: boxcar or tank car stands 4.3–4.7 m above the rail, an open wagon 3.0–3.5 m.
 SHADOW_HEIGHT_M = 4.0
+#: The share of a run's samples that must lie in a shadow's reach, dark, for the run to
+#: be dropped as a shadow (:func:`_shadow_guard`).
+SHADOW_RUN_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -808,36 +812,56 @@ def _occupancy(
 def _shadow_guard(
     e: _Evidence, occ: np.ndarray, gsd: float, sun: tuple[float, float]
 ) -> np.ndarray:
-    """``occ`` without the samples that are shadows of a string on a line nearer the sun.
+    """``occ`` without the strings that are shadows of strings on a line nearer the sun.
 
     ``sun`` is (azimuth, elevation) in degrees, azimuth clockwise from north, for a
     north-up image: a car's shadow falls up to ``SHADOW_HEIGHT_M / tan(elevation)``
-    metres beyond its footprint, away from the sun. An occupied sample is a shadow when
-    it is a colourless darkening (``_Evidence.dark``) and, towards the sun within that
-    reach (plus half a car's width), lies an occupied sample of another line that is not
-    a shadow itself: the string's shadow on the next track, which the evidence alone
-    cannot tell from a string of black cars (module docs). Samples are judged from the
-    sun's side outwards, so a shadow never casts one."""
+    metres beyond its footprint, away from the sun. A run of occupied samples on one line
+    is a shadow when at least ``SHADOW_RUN_SHARE`` of its samples are colourless
+    darkenings (``_Evidence.dark``) with, towards the sun within that reach (plus half a
+    car's width), an occupied sample of another line that is not in a shadow itself: the
+    string's shadow on the next track, which a sample's evidence cannot tell from black
+    cars (module docs). A shadow lies wholly within its caster's reach; a string of dark
+    cars beside another string, in a dense yard, mostly does not, and stays. Runs are
+    judged from the sun's side outwards, so a shadow never casts one."""
     from scipy.spatial import cKDTree
 
     az, elev = (math.radians(float(v)) for v in sun)
-    cand = np.flatnonzero(occ & e.dark)
-    if not (0 < elev < math.pi / 2) or not len(cand):
+    dark = occ & e.dark
+    if not (0 < elev < math.pi / 2) or not dark.any():
         return occ
     to_shadow = np.array([-math.sin(az), math.cos(az)])  # pixel (column, row), north up
     reach = (SHADOW_HEIGHT_M / math.tan(elev) + CAR_WIDTH_M / 2) / gsd
     pts = np.concatenate([p for p, _, _, _ in e.profiles])
     line = np.concatenate([np.full(len(p), i) for i, (p, _, _, _) in enumerate(e.profiles)])
+    run_of = np.full(len(occ), -1)
+    runs: list[np.ndarray] = []
+    for a, b in itertools.pairwise(e.bounds):
+        for r0, r1 in _runs(occ[a:b]):
+            run_of[a + r0 : a + r1] = len(runs)
+            runs.append(np.arange(a + r0, a + r1))
     occupied = np.flatnonzero(occ)
+    cand = np.flatnonzero(dark)
     tree = cKDTree(pts[occupied])
-    casters: list[set[int]] = [set() for _ in cand]
+    casters: dict[int, set[int]] = {int(i): set() for i in cand}
     for d in np.arange(0.5, reach - 0.25, 0.25):  # within 0.5 px of d: up to the reach
-        for n, hits in enumerate(tree.query_ball_point(pts[cand] - to_shadow * d, r=0.5)):
-            casters[n].update(int(j) for j in occupied[hits] if line[j] != line[cand[n]])
-    shadow = np.zeros(len(occ), dtype=bool)
-    for n in np.argsort(pts[cand] @ to_shadow, kind="stable"):  # nearest the sun first
-        shadow[cand[n]] = any(not shadow[j] for j in casters[n])
-    return occ & ~shadow
+        for i, hits in zip(
+            cand, tree.query_ball_point(pts[cand] - to_shadow * d, r=0.5), strict=True
+        ):
+            casters[int(i)].update(int(j) for j in occupied[hits] if line[j] != line[i])
+    shadow_run = np.zeros(len(runs), dtype=bool)
+    order = np.argsort([float((pts[r] @ to_shadow).mean()) for r in runs], kind="stable")
+    for k in order:  # nearest the sun first
+        explained = sum(
+            1
+            for i in runs[k]
+            if int(i) in casters and any(not shadow_run[run_of[j]] for j in casters[int(i)])
+        )
+        shadow_run[k] = explained >= SHADOW_RUN_SHARE * len(runs[k])
+    out = occ.copy()
+    for k in np.flatnonzero(shadow_run):
+        out[runs[k]] = False
+    return out
 
 
 def decode_strings(e: _Evidence, prob: np.ndarray, cut: float, switch: float) -> np.ndarray:
