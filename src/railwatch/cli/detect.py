@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -313,19 +312,15 @@ def _report_scale_check(img: Path, check: ScaleCheck) -> None:
 
 def _parse_sun(text: str) -> tuple[float, float]:
     """``AZIMUTH,ELEVATION`` in degrees, or an error that shows the form."""
+    from railwatch.detect.coarse import check_sun
+
     parts = text.replace(" ", "").split(",")
+    if len(parts) != 2:
+        raise InputError(f"--sun {text!r}: give AZIMUTH,ELEVATION in degrees, e.g. --sun 160,35")
     try:
-        az, elev = (float(x) for x in parts)
-    except ValueError:
-        raise InputError(
-            f"--sun {text!r}: give AZIMUTH,ELEVATION in degrees, e.g. --sun 160,35"
-        ) from None
-    if not (math.isfinite(az) and math.isfinite(elev) and 0.0 < elev <= 90.0):
-        raise InputError(
-            f"--sun {text!r}: the elevation must be above 0 and at most 90 degrees "
-            "(the sun's height above the horizon), e.g. --sun 160,35"
-        )
-    return az % 360.0, elev
+        return check_sun((parts[0], parts[1]))
+    except InputError as err:
+        raise InputError(f"--sun {text!r}: {err}") from None
 
 
 def _read_tracks(path: Path) -> Any:

@@ -956,7 +956,7 @@ def estimate_occupancy(
     if not gsd > 0:
         raise InputError(f"ground sample distance must be positive, got {gsd}")
     if sun is not None:
-        sun = _check_sun(sun)
+        sun = check_sun(sun)
     h, w = image.shape[:2]
     ok = np.ones((h, w), dtype=bool) if valid is None else valid.astype(bool)
     method = "presence" if gsd >= PRESENCE_GSD else "length"
@@ -1007,10 +1007,11 @@ def estimate_occupancy(
     )
 
 
-def _check_sun(sun: tuple[float, float]) -> tuple[float, float]:
-    """``sun`` as two floats, or an error that says what is wrong with it."""
+def check_sun(sun: tuple[object, object]) -> tuple[float, float]:
+    """``sun`` (azimuth, elevation) as two floats in degrees, the azimuth within 0–360, or
+    an error that says what is wrong with it."""
     try:
-        az, elev = (float(v) for v in sun)
+        az, elev = (float(v) for v in sun)  # type: ignore[arg-type]
     except (TypeError, ValueError) as err:
         raise InputError(
             f"sun must be (azimuth, elevation) in degrees, got {sun!r}: e.g. (160, 35)"
