@@ -947,9 +947,9 @@ def estimate_occupancy(
     ``sun`` is the sun's (azimuth, elevation) in degrees at the time of the image,
     azimuth clockwise from north as in the image's metadata (STAC ``view:sun_azimuth``
     and ``view:sun_elevation``), for the image's pixel frame with north up
-    (:func:`pixel_azimuth` turns it for a rotated geotransform): when given, occupied
-    samples that are the shadow of a string on a line nearer the sun are dropped
-    (:func:`_shadow_guard`).
+    (:func:`pixel_azimuth` turns it for a rotated geotransform): when given, runs of
+    occupied samples that are the shadow of a string on a line nearer the sun are
+    dropped (:func:`_shadow_guard`).
     """
     if image.ndim != 3 or image.shape[2] < 3:
         raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
