@@ -78,11 +78,15 @@ def _spec(body: SiteIn) -> Any:
 
 
 def summary(session: Session, site: Site) -> dict[str, Any]:
-    """Latest usable count, its trend against the previous one, and open alerts (in
-    total and by severity)."""
+    """Latest usable count, its trend against the previous usable count made the same
+    way (a 3 m occupied-length estimate is never compared with cars counted one by one,
+    as the analysis does), and open alerts (in total and by severity)."""
     points = [p for p in repo.count_series(session, site) if p.usable and p.count is not None]
     latest = points[-1] if points else None
-    previous = points[-2] if len(points) > 1 else None
+    previous = next(
+        (p for p in reversed(points[:-1]) if latest is not None and p.method == latest.method),
+        None,
+    )
     trend = "none"
     if latest is not None and previous is not None:
         diff = float(latest.count or 0.0) - float(previous.count or 0.0)

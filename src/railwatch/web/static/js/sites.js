@@ -22,7 +22,7 @@
           el("td", { class: "num" }, s.scenes, el("span", { class: "muted" }, ` (${s.usable} usable)`)),
           el("td", { class: "nowrap" }, day(s.last)),
           el("td", { class: "num latest" }, fmtCount(sm.latest_count),
-            el("span", { class: `trend trend-${sm.trend}`, title: `trend: ${sm.trend}` }, " " + TREND[sm.trend]),
+            el("span", { class: `trend trend-${sm.trend}`, title: sm.previous_count == null ? `trend: ${sm.trend}` : `trend: ${sm.trend} from ${fmtCount(sm.previous_count)}, the previous usable count made the same way` }, " " + TREND[sm.trend]),
             el("div", { class: "muted" }, day(sm.latest_when))),
           el("td", { class: "num alerts-cell" },
             sm.open_alerts
