@@ -239,6 +239,31 @@ def test_wide_pairs_are_stacked() -> None:
     assert left.get_position().x1 <= right.get_position().x0 + 1e-6
 
 
+def test_chart_marks_only_the_totals_alerts_and_info_ones_quietly() -> None:
+    """The chart is the site total: a tank record is not circled on the total bar as if
+    the total had set one, and info-only alerts are small grey rings without a label."""
+    from matplotlib.colors import to_hex
+
+    from railwatch.report.style import ALERT_COLOUR, INFO_ALERT_COLOUR
+
+    rows = [_row(i, 5.0 + i) for i in range(8)]
+    alerts = [
+        AlertRow("a", "spike", "high", rows[-1].when, "all", 12.0, "x", scene_id=7),
+        AlertRow("b", "record", "high", rows[5].when, "tank", 3.0, "x", scene_id=5),
+        AlertRow("c", "shift", "info", rows[2].when, "all", 7.0, "x", scene_id=2),
+    ]
+    fig = new_figure(8, 4)
+    ax = fig.add_subplot()
+    draw_timeseries(ax, rows, (), (), alerts)
+    rings = {ln.get_label(): ln for ln in ax.lines if ln.get_marker() == "o"}
+    red = [ln for ln in ax.lines if ln.get_markeredgecolor() == ALERT_COLOUR]
+    grey = [ln for ln in ax.lines if to_hex(ln.get_markeredgecolor()) == INFO_ALERT_COLOUR.lower()]
+    assert len(red) == 1 and list(red[0].get_ydata()) == [12.0]  # the total's spike only
+    assert len(grey) == 1 and list(grey[0].get_ydata()) == [7.0]
+    assert "alert" in rings and "info alert" in rings
+    assert [t.get_text() for t in ax.texts] == ["spike"]  # no "record" (tank), no "shift" (info)
+
+
 def test_class_alerts_that_repeat_the_total_are_dropped() -> None:
     from railwatch.report.builder import drop_echoes
 

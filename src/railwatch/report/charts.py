@@ -25,6 +25,7 @@ from railwatch.report.style import (
     ALERT_COLOUR,
     BASELINE_COLOUR,
     EVENT_COLOUR,
+    INFO_ALERT_COLOUR,
     RECORD_COLOUR,
     UNUSABLE_COLOUR,
     bar_colour,
@@ -120,7 +121,8 @@ def draw_timeseries(
 ) -> None:
     """Draw counts per date with intervals (per-class stacked bars when ``stacked``),
     the baseline band, the trailing record, events as labelled vertical lines,
-    unusable images as marks on the time axis and alerts circled."""
+    unusable images as marks on the time axis and the site total's alerts circled
+    (info-only ones small and grey, unlabelled)."""
     counted = sorted((s for s in scenes if s.counted), key=lambda s: s.when)
     unusable = sorted((s for s in scenes if not s.counted), key=lambda s: s.when)
     all_when = [s.when for s in scenes] + [_as_datetime(e.when) for e in events]
@@ -236,8 +238,15 @@ def draw_timeseries(
         )
 
     by_scene = {s.scene_id: s for s in counted}
-    first_alert = True
-    for alert in alerts:
+    labelled: set[str] = set()
+    # The chart is the site total: only the total's alerts are marked on it (a tank
+    # record circled on the total bar would read as a record of the total; per-class
+    # alerts are listed under the chart). Info-only alerts get a small grey ring and no
+    # label, so the red, labelled circles are the alerts an analyst acts on.
+    for alert in (a for a in alerts if a.cls == "all"):
+        info = alert.severity == "info"
+        colour = INFO_ALERT_COLOUR if info else ALERT_COLOUR
+        label = "info alert" if info else "alert"
         row = by_scene.get(alert.scene_id) if alert.scene_id is not None else None
         y = row.total if row is not None else alert.value
         if y is None:
@@ -245,36 +254,37 @@ def draw_timeseries(
                 _x([alert.when]),
                 [1.0],
                 marker="v",
-                color=ALERT_COLOUR,
-                markersize=9,
+                color=colour,
+                markersize=6 if info else 9,
                 transform=ax.get_xaxis_transform(),
                 clip_on=False,
                 linestyle="none",
-                label="alert" if first_alert else None,
+                label=None if label in labelled else label,
             )
         else:
             ax.plot(
                 _x([alert.when]),
                 [float(y)],
                 marker="o",
-                markersize=15,
+                markersize=8 if info else 15,
                 markerfacecolor="none",
-                markeredgecolor=ALERT_COLOUR,
-                markeredgewidth=2.0,
+                markeredgecolor=colour,
+                markeredgewidth=1.2 if info else 2.0,
                 linestyle="none",
                 zorder=6,
-                label="alert" if first_alert else None,
+                label=None if label in labelled else label,
             )
-            ax.annotate(
-                alert.kind,
-                (float(_x([alert.when])[0]), float(y)),
-                xytext=(8, 8),
-                textcoords="offset points",
-                color=ALERT_COLOUR,
-                fontsize=8,
-                fontweight="bold",
-            )
-        first_alert = False
+            if not info:
+                ax.annotate(
+                    alert.kind,
+                    (float(_x([alert.when])[0]), float(y)),
+                    xytext=(8, 8),
+                    textcoords="offset points",
+                    color=ALERT_COLOUR,
+                    fontsize=8,
+                    fontweight="bold",
+                )
+        labelled.add(label)
 
     ax.xaxis_date()
     ax.set_ylim(bottom=0.0)

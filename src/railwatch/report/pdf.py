@@ -79,7 +79,8 @@ def _first_page(data: ReportData) -> Figure:
         0.02,
         "Bars: count per usable image by class; whiskers: interval. Grey band: robust baseline; "
         "dashed purple: trailing record; dashed lines: events; orange crosses: images that could "
-        "not be counted; red circles: alerts.",
+        "not be counted; red circles: alerts of the total\n(small grey rings: info only; alerts "
+        "of single classes are not marked on the total).",
         fontsize=7.5,
         color="#5f6b76",
     )
