@@ -24,6 +24,7 @@ from shapely.geometry import MultiLineString, MultiPolygon, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import GeometryError, InputError
+from railwatch.limits import check_description, check_site_name, check_tags
 
 __all__ = [
     "MAX_SITE_AREA_KM2",
@@ -44,7 +45,6 @@ MAX_SITE_AREA_KM2 = 2500.0
 #: Smallest site accepted: about one railcar footprint.
 MIN_SITE_AREA_M2 = 50.0
 
-_NAME_RE = re.compile(r"^\w[\w.\-]{0,63}$")
 _GEOD = Geod(ellps="WGS84")
 _FIX_HINT = (
     "fix it in QGIS (Vector > Geometry Tools > Fix Geometries) "
@@ -80,24 +80,9 @@ class SiteSpec:
 
 
 def validate_name(name: str) -> str:
-    """Return ``name`` if it is a usable site name, else raise :class:`InputError`."""
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise InputError(
-            f"invalid site name {name!r}: use 1-64 letters, digits, '_', '-' or '.', "
-            "starting with a letter or digit (for example tumangang-yard)"
-        )
-    return name
-
-
-def _clean_tags(tags: Iterable[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for tag in tags:
-        t = str(tag).strip()
-        if not t:
-            raise InputError("empty site tag: give tags as non-empty words")
-        if t not in out:
-            out.append(t)
-    return tuple(out)
+    """Return ``name`` if it is a usable site name, else raise :class:`InputError`
+    (the rule is :func:`railwatch.limits.check_site_name`)."""
+    return check_site_name(name)
 
 
 # ------------------------------------------------------------------------ geometry
@@ -375,8 +360,8 @@ def _with_tracks(
     return SiteSpec(
         name=validate_name(name),
         geometry=geometry,
-        description=description.strip(),
-        tags=_clean_tags(tags),
+        description=check_description(description, "a site description"),
+        tags=check_tags(tags),
         tracks=track_geom,
     )
 

@@ -29,7 +29,9 @@ def _date(text: str) -> date:
 def add(
     ctx: typer.Context,
     site: Annotated[str, typer.Argument(help="Site name.")],
-    when: Annotated[str, typer.Argument(metavar="DATE", help="Event date, YYYY-MM-DD.")],
+    when: Annotated[
+        str, typer.Argument(metavar="DATE", help="Event date, YYYY-MM-DD (at most a year ahead).")
+    ],
     label: Annotated[str, typer.Argument(help="Short label, e.g. 'Kim–Putin summit'.")],
     description: Annotated[
         str, typer.Option("--description", "-d", help="Longer description.")

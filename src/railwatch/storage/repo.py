@@ -19,6 +19,14 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from railwatch.errors import AlreadyExistsError, InputError, NotFoundError, StorageError
+from railwatch.limits import (
+    check_description,
+    check_event_date,
+    check_event_label,
+    check_note,
+    check_site_name,
+    check_tags,
+)
 from railwatch.sites import SiteSpec, site_area_km2, utm_crs_for, validate_site_geometry
 from railwatch.storage.models import (
     Alert,
@@ -67,6 +75,8 @@ __all__ = [
     "remove_site",
     "site_spec",
     "site_stats",
+    "update_event",
+    "update_site",
 ]
 
 SiteRef = Site | str
@@ -84,9 +94,9 @@ def add_site(session: Session, spec: SiteSpec) -> Site:
         )
     geometry = validate_site_geometry(spec.geometry)
     site = Site(
-        name=spec.name,
-        description=spec.description,
-        tags=list(spec.tags),
+        name=check_site_name(spec.name),
+        description=check_description(spec.description, "a site description"),
+        tags=list(check_tags(spec.tags)),
         geometry_wkb=to_wkb(geometry),
         tracks_wkb=to_wkb(spec.tracks) if spec.tracks is not None else None,
         utm_crs=utm_crs_for(geometry),
@@ -94,6 +104,24 @@ def add_site(session: Session, spec: SiteSpec) -> Site:
         created_at=utcnow(),
     )
     session.add(site)
+    session.flush()
+    return site
+
+
+def update_site(
+    session: Session,
+    name: SiteRef,
+    *,
+    description: str | None = None,
+    tags: Sequence[str] | None = None,
+) -> Site:
+    """Change a site's description or tags (None keeps it), checked as when it was
+    added (:mod:`railwatch.limits`)."""
+    site = get_site(session, name)
+    if description is not None:
+        site.description = check_description(description, "a site description")
+    if tags is not None:
+        site.tags = list(check_tags(tags))
     session.flush()
     return site
 
@@ -494,25 +522,15 @@ def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[C
 # ---------------------------------------------------------------------------- events
 
 
-#: Longest event label (the column's size; alerts quote it).
-EVENT_LABEL_MAX = 200
-
-
 def add_event(
     session: Session, site: SiteRef, when: date, label: str, description: str = ""
 ) -> Event:
-    """Record a dated event at a site (unique per site, date and label)."""
+    """Record a dated event at a site (unique per site, date and label; dated at most
+    :data:`railwatch.limits.EVENT_DAYS_AHEAD` days ahead)."""
     s = get_site(session, site)
-    label = label.strip()
-    if not label:
-        raise InputError("an event needs a label, e.g. 'Putin-Kim summit'")
-    if len(label) > EVENT_LABEL_MAX:
-        raise InputError(
-            f"an event label has at most {EVENT_LABEL_MAX} characters, this one "
-            f"{len(label)}: keep it short and put the rest in the description"
-        )
-    if isinstance(when, datetime):
-        when = when.date()
+    label = check_event_label(label)
+    description = check_description(description, "an event description")
+    when = check_event_date(when)
     dup = session.scalar(
         select(Event.id).where(Event.site_id == s.id, Event.date == when, Event.label == label)
     )
@@ -520,6 +538,41 @@ def add_event(
         raise AlreadyExistsError(f"event {label!r} on {when.isoformat()} already exists (id {dup})")
     ev = Event(site_id=s.id, date=when, label=label, description=description, created_at=utcnow())
     session.add(ev)
+    session.flush()
+    return ev
+
+
+def update_event(
+    session: Session,
+    event_id: int,
+    *,
+    when: date | None = None,
+    label: str | None = None,
+    description: str | None = None,
+) -> Event:
+    """Change an event's date, label or description (None keeps it), with the checks
+    of :func:`add_event`."""
+    ev = session.get(Event, event_id)
+    if ev is None:
+        raise NotFoundError(f"no event with id {event_id}: see `railwatch event list SITE`")
+    new_when = check_event_date(when) if when is not None else ev.date
+    new_label = check_event_label(label) if label is not None else ev.label
+    dup = session.scalar(
+        select(Event.id).where(
+            Event.site_id == ev.site_id,
+            Event.date == new_when,
+            Event.label == new_label,
+            Event.id != ev.id,
+        )
+    )
+    if dup is not None:
+        raise AlreadyExistsError(
+            f"event {new_label!r} on {new_when.isoformat()} already exists (id {dup})"
+        )
+    if description is not None:
+        ev.description = check_description(description, "an event description")
+    ev.date = new_when
+    ev.label = new_label
     session.flush()
     return ev
 
@@ -638,6 +691,7 @@ def get_alert(session: Session, alert_id: int) -> Alert:
 
 def acknowledge_alert(session: Session, alert_id: int, note: str = "") -> Alert:
     """Mark an alert as seen, with an optional note; it stays acknowledged on re-analysis."""
+    note = check_note(note)
     row = get_alert(session, alert_id)
     row.acknowledged = True
     row.ack_note = note or None

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from railwatch.limits import NOTE_MAX
 from railwatch.storage import repo
 from railwatch.storage.serialize import alert_dict
 from railwatch.web.deps import DB, Paging
@@ -24,7 +25,11 @@ class AckIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(default="", max_length=2000, description="Why, who, what was checked.")
+    note: str = Field(
+        default="",
+        description="Why, who, what was checked.",
+        json_schema_extra={"maxLength": NOTE_MAX},  # checked by the core (railwatch.limits)
+    )
 
 
 def _list(

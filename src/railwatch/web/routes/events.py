@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from railwatch.errors import AlreadyExistsError, InputError, NotFoundError
+from railwatch.errors import NotFoundError
+from railwatch.limits import DESCRIPTION_MAX, EVENT_LABEL_MAX
 from railwatch.storage import repo
 from railwatch.storage.models import Event
 from railwatch.storage.serialize import event_dict
@@ -29,8 +29,10 @@ class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: dt.date
-    label: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=10_000)
+    # Labels and lengths are checked by the core (railwatch.limits), with the CLI's
+    # messages; the schema only shows the limits.
+    label: str = Field(json_schema_extra={"maxLength": EVENT_LABEL_MAX})
+    description: str = Field(default="", json_schema_extra={"maxLength": DESCRIPTION_MAX})
 
 
 class EventPatch(BaseModel):
@@ -39,8 +41,8 @@ class EventPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: dt.date | None = None
-    label: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=10_000)
+    label: str | None = Field(default=None, json_schema_extra={"maxLength": EVENT_LABEL_MAX})
+    description: str | None = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
 
 
 def _event(session: Any, event_id: int) -> Event:
@@ -92,26 +94,10 @@ def get_event(event_id: EventId, db: DB) -> dict[str, Any]:
 def update_event(event_id: EventId, body: EventPatch, db: DB) -> dict[str, Any]:
     """Change an event's date, label or description."""
     with db.session() as s:
-        ev = _event(s, event_id)
-        when = body.date if body.date is not None else ev.date
-        label = body.label.strip() if body.label is not None else ev.label
-        if not label:
-            raise InputError("an event needs a non-blank label")
-        dup = s.scalar(
-            select(Event.id).where(
-                Event.site_id == ev.site_id,
-                Event.date == when,
-                Event.label == label,
-                Event.id != ev.id,
-            )
+        _event(s, event_id)
+        ev = repo.update_event(
+            s, event_id, when=body.date, label=body.label, description=body.description
         )
-        if dup is not None:
-            raise AlreadyExistsError(f"event {label!r} on {when.isoformat()} already exists")
-        ev.date = when
-        ev.label = label
-        if body.description is not None:
-            ev.description = body.description
-        s.flush()
         return event_dict(ev)
 
 

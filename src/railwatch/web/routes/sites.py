@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from railwatch.errors import GeometryError, InputError
+from railwatch.limits import DESCRIPTION_MAX, SITE_NAME_MAX, TAG_MAX, TAGS_MAX
 from railwatch.storage import repo
 from railwatch.storage.models import Alert, Site
 from railwatch.storage.serialize import site_dict
@@ -20,6 +22,10 @@ from railwatch.web.security import require_read, require_write
 router = APIRouter(tags=["sites"])
 
 SiteName = Annotated[str, Path(min_length=1, max_length=64, description="Site name.")]
+_NAME_RULE = (
+    f"1-{SITE_NAME_MAX} letters (any script), digits, '_', '-' or '.', starting with a "
+    "letter or digit."
+)
 
 
 class SiteIn(BaseModel):
@@ -27,9 +33,13 @@ class SiteIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-    description: str = Field(default="", max_length=10_000)
-    tags: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=50)
+    # Names, tags and lengths are checked by the core (railwatch.limits), with the
+    # CLI's messages; the schema only shows the limits.
+    name: str = Field(description=_NAME_RULE, json_schema_extra={"maxLength": SITE_NAME_MAX})
+    description: str = Field(default="", json_schema_extra={"maxLength": DESCRIPTION_MAX})
+    tags: list[Annotated[str, Field(json_schema_extra={"maxLength": TAG_MAX})]] = Field(
+        default_factory=list, json_schema_extra={"maxItems": TAGS_MAX}
+    )
     geometry: dict[str, Any] | None = Field(
         default=None, description="GeoJSON in WGS84 lon/lat (Feature, collection or geometry)."
     )
@@ -46,8 +56,10 @@ class SitePatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    description: str | None = Field(default=None, max_length=10_000)
-    tags: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=50)
+    description: str | None = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
+    tags: list[Annotated[str, Field(json_schema_extra={"maxLength": TAG_MAX})]] | None = Field(
+        default=None, json_schema_extra={"maxItems": TAGS_MAX}
+    )
 
 
 def _spec(body: SiteIn) -> Any:
@@ -136,7 +148,7 @@ def create_site(body: SiteIn, db: DB, response: Response) -> dict[str, Any]:
     with db.session() as s:
         site = repo.add_site(s, spec)
         out = _full(s, site)
-    response.headers["Location"] = f"/api/sites/{spec.name}"
+    response.headers["Location"] = f"/api/sites/{quote(spec.name)}"  # names may be non-ASCII
     return out
 
 
@@ -151,12 +163,7 @@ def get_site(site: SiteName, db: DB) -> dict[str, Any]:
 def update_site(site: SiteName, body: SitePatch, db: DB) -> dict[str, Any]:
     """Change a site's description or tags."""
     with db.session() as s:
-        row = repo.get_site(s, site)
-        if body.description is not None:
-            row.description = body.description
-        if body.tags is not None:
-            row.tags = [t.strip() for t in body.tags if t.strip()]
-        s.flush()
+        row = repo.update_site(s, site, description=body.description, tags=body.tags)
         return _full(s, row)
 
 

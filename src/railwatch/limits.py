@@ -1,0 +1,135 @@
+"""Limits on what people type: site names, tags, descriptions, event labels, notes.
+
+Defined once here and checked by the core (:mod:`railwatch.sites`,
+:mod:`railwatch.storage.repo`) for every caller, so the CLI, the REST API and Python
+code accept the same text and refuse it with the same one-line message
+(:class:`~railwatch.errors.InputError`: exit status 2 in the CLI, 422 in the API).
+The REST API shows the lengths in its OpenAPI schema but leaves the checks to the core.
+
+Text is stripped of surrounding whitespace before it is measured and stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+
+from railwatch.errors import InputError
+
+__all__ = [
+    "DESCRIPTION_MAX",
+    "EVENT_DAYS_AHEAD",
+    "EVENT_LABEL_MAX",
+    "NOTE_MAX",
+    "SITE_NAME_MAX",
+    "TAGS_MAX",
+    "TAG_MAX",
+    "check_description",
+    "check_event_date",
+    "check_event_label",
+    "check_note",
+    "check_site_name",
+    "check_tags",
+]
+
+#: A site name: 1-64 letters (of any script), digits, '_', '-' or '.', starting with a
+#: letter or digit. It is the site's key in the CLI, the URLs and report file names.
+SITE_NAME_MAX = 64
+#: One tag of a site, and how many tags a site may have.
+TAG_MAX = 64
+TAGS_MAX = 50
+#: A site's or an event's description (free text).
+DESCRIPTION_MAX = 10_000
+#: An event label (the column's size; alerts quote it).
+EVENT_LABEL_MAX = 200
+#: The note of an acknowledgement.
+NOTE_MAX = 2_000
+#: How far after today (UTC) an event may be dated: an analyst records a summit or a
+#: sanction announced for the coming weeks, not one decades away (a mistyped year).
+EVENT_DAYS_AHEAD = 366
+
+_SITE_NAME_RE = re.compile(rf"\w[\w.\-]{{0,{SITE_NAME_MAX - 1}}}")
+
+
+def _too_long(what: str, text: str, maximum: int, hint: str) -> InputError:
+    return InputError(f"{what} has at most {maximum} characters, this one {len(text)}: {hint}")
+
+
+def check_site_name(name: str) -> str:
+    """``name`` if it is a usable site name, else :class:`InputError`."""
+    if not isinstance(name, str) or not _SITE_NAME_RE.fullmatch(name):
+        raise InputError(
+            f"invalid site name {name!r}: use 1-{SITE_NAME_MAX} letters, digits, '_', '-' or "
+            "'.', starting with a letter or digit (for example tumangang-yard)"
+        )
+    return name
+
+
+def check_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    """Stripped, non-empty tags of at most :data:`TAG_MAX` characters, duplicates
+    dropped (first kept), at most :data:`TAGS_MAX` of them."""
+    out: list[str] = []
+    for tag in tags:
+        t = str(tag).strip()
+        if not t:
+            raise InputError("empty site tag: give tags as non-empty words")
+        if len(t) > TAG_MAX:
+            raise _too_long("a site tag", t, TAG_MAX, "tags are short words; use the description")
+        if t not in out:
+            out.append(t)
+    if len(out) > TAGS_MAX:
+        raise InputError(
+            f"a site has at most {TAGS_MAX} tags, these are {len(out)}: keep the few that "
+            "you filter by"
+        )
+    return tuple(out)
+
+
+def check_description(text: str, what: str = "a description") -> str:
+    """A stripped description of at most :data:`DESCRIPTION_MAX` characters."""
+    text = text.strip()
+    if len(text) > DESCRIPTION_MAX:
+        raise _too_long(what, text, DESCRIPTION_MAX, "shorten it, or link to a document")
+    return text
+
+
+def check_event_label(label: str) -> str:
+    """A stripped, non-blank event label of at most :data:`EVENT_LABEL_MAX` characters."""
+    label = label.strip()
+    if not label:
+        raise InputError("an event needs a label, e.g. 'Putin-Kim summit'")
+    if len(label) > EVENT_LABEL_MAX:
+        raise _too_long(
+            "an event label",
+            label,
+            EVENT_LABEL_MAX,
+            "keep it short and put the rest in the description",
+        )
+    return label
+
+
+def check_event_date(when: date, *, today: date | None = None) -> date:
+    """``when`` (a datetime is taken as its date) if it is at most
+    :data:`EVENT_DAYS_AHEAD` days after ``today`` (UTC), else :class:`InputError`."""
+    if isinstance(when, datetime):
+        when = when.date()
+    today = today if today is not None else datetime.now(UTC).date()
+    latest = today + timedelta(days=EVENT_DAYS_AHEAD)
+    if when > latest:
+        raise InputError(
+            f"event date {when.isoformat()} is more than a year after today "
+            f"({today.isoformat()}): an event announced ahead may be dated up to "
+            f"{latest.isoformat()}; check the year"
+        )
+    return when
+
+
+def check_note(note: str) -> str:
+    """A stripped acknowledgement note of at most :data:`NOTE_MAX` characters."""
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise _too_long(
+            "an acknowledgement note", note, NOTE_MAX, "shorten it, or link to a document"
+        )
+    return note
