@@ -11,9 +11,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hmac
 import ipaddress
 import json
+import re
+import socket
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +24,13 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from railwatch.errors import ConfigError
+from railwatch.errors import ConfigError, InputError
 
 __all__ = [
     "DEFAULT_MAX_BODY",
     "AccessPolicy",
     "BodySizeLimit",
+    "check_listen_address",
     "check_serve_host",
     "is_loopback",
     "require_read",
@@ -68,6 +72,84 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def _check_host_syntax(host: str) -> str:
+    """``host`` without IPv6 brackets, if it is an IP address or a DNS host name."""
+    name = host.strip()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    else:
+        return name
+    labels = name.rstrip(".").split(".")
+    if name and all(label.isdigit() for label in labels):
+        raise InputError(
+            f"--host {host} is not an IPv4 address: it has four numbers of 0-255 "
+            "(e.g. 127.0.0.1, or 0.0.0.0 for every interface)"
+        )
+    if not name or len(name) > 253 or not all(_HOST_LABEL.fullmatch(x) for x in labels):
+        raise InputError(
+            f"--host {host!r} is not an IP address or a host name: give an address such as "
+            "127.0.0.1 (this machine only) or 0.0.0.0 (every interface), or a name such as "
+            "localhost (no scheme, port or path)"
+        )
+    return name
+
+
+def check_listen_address(host: str, port: int) -> str:
+    """Check that ``railwatch serve`` can listen on ``host``:``port`` before it starts:
+    a bad address is an :class:`InputError`, an address that cannot be bound now (not
+    this machine's, port in use or privileged) a :class:`ConfigError`; one line each,
+    instead of uvicorn's log line and exit status 3 (or a traceback). Returns the address
+    to give uvicorn (an IPv6 address without its brackets)."""
+    name = _check_host_syntax(host)
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port {port} is not a TCP port: use 1-65535, e.g. 8000")
+    try:
+        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as err:
+        raise ConfigError(
+            f"cannot listen on {host}: the name does not resolve ({err}); give an IP address "
+            "such as 127.0.0.1 or 0.0.0.0"
+        ) from err
+    for family, kind, proto, _canon, address in infos:
+        # as asyncio's create_server (uvicorn) binds: SO_REUSEADDR, IPv6 only on v6
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as err:
+                raise ConfigError(_bind_error(host, port, str(address[0]), err)) from err
+    return name
+
+
+def _bind_error(host: str, port: int, address: str, err: OSError) -> str:
+    where = f"{host}:{port}" if address == host else f"{host}:{port} ({address})"
+    if err.errno == errno.EADDRINUSE:
+        return (
+            f"cannot listen on {where}: the port is already in use (another railwatch serve?); "
+            "stop that server or give another --port"
+        )
+    if err.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"cannot listen on {where}: {address} is not an address of this machine; use "
+            "127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of its addresses"
+        )
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"cannot listen on {where}: ports below 1024 need administrator rights; use a "
+            "higher --port such as 8000 (behind a reverse proxy for port 80 or 443)"
+        )
+    return f"cannot listen on {where}: {err.strerror or err}"
 
 
 def check_serve_host(host: str, token: str | None) -> None:
