@@ -7,12 +7,13 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import select
 
 from railwatch.cli._common import console, print_json
 from railwatch.cli.site import open_db
 from railwatch.errors import InputError
 from railwatch.storage import repo
-from railwatch.storage.models import SCENE_STATUSES
+from railwatch.storage.models import SCENE_STATUSES, Count
 from railwatch.storage.serialize import scene_dict
 
 app = typer.Typer(
@@ -45,7 +46,27 @@ def list_(
     db = open_db(ctx)
     with db.session(readonly=True) as s:
         scenes = repo.list_scenes(s, site, usable_only=usable_only, status=status)
+        totals = {
+            c.scene_id: c
+            for c in s.execute(
+                select(Count).where(
+                    Count.cls == "all", Count.scene_id.in_([sc.id for sc in scenes])
+                )
+            ).scalars()
+        }
         data = [scene_dict(sc) for sc in scenes]
+        for d in data:
+            total = totals.get(d["id"])
+            d["count"] = (
+                None
+                if total is None
+                else {
+                    "count": total.count,
+                    "low": total.low,
+                    "high": total.high,
+                    "method": total.method,
+                }
+            )
     if as_json:
         print_json(data)
         return
@@ -61,18 +82,33 @@ def list_(
 
 
 def _table(site: str, data: list[dict[str, Any]]) -> Table:
-    table = Table(title=f"Scenes of {site}", title_justify="left")
+    coarse = any(d["count"] and d["count"]["method"] != "objects" for d in data)
+    table = Table(
+        title=f"Scenes of {site}",
+        title_justify="left",
+        caption="≈: car equivalents from occupied track length (1.5 m and coarser imagery)"
+        if coarse
+        else None,
+        caption_justify="left",
+    )
     for col, just in (
         ("id", "right"),
         ("acquired UTC", "left"),
-        ("sensor", "left"),
         ("gsd m", "right"),
         ("cover", "right"),
         ("clear", "right"),
-        ("status", "left"),
+        ("count", "right"),
     ):
         table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
-    table.add_column("file", overflow="fold")
+    # The sensor, the status (with an unusable image's reason) and the file name wrap, so
+    # that a long reason never squeezes the id, date or numbers out of view; below 100
+    # columns the sensor and file name (in `scene show` and --json) are left out.
+    wide = console.width >= 100
+    if wide:
+        table.add_column("sensor", min_width=6, ratio=1)
+    table.add_column("status", min_width=9, ratio=2)
+    if wide:
+        table.add_column("file", overflow="fold", min_width=9, ratio=2)
     for d in data:
         status = d["status"]
         if status == "unusable" and d["quality"]["reasons"]:
@@ -80,14 +116,24 @@ def _table(site: str, data: list[dict[str, Any]]) -> Table:
         table.add_row(
             str(d["id"]),
             d["acquired_at"][:16].replace("T", " "),
-            escape(d["sensor"] or "-"),
             f"{d['gsd']:.2f}",
             _pct(d["coverage"]),
             _pct(d["quality"]["clear_fraction"]),
+            _count(d["count"]),
+            *([escape(d["sensor"] or "-")] if wide else []),
             escape(status),
-            escape(d["uri"].rsplit("/", 1)[-1]),
+            *([escape(d["uri"].rsplit("/", 1)[-1])] if wide else []),
         )
     return table
+
+
+def _count(total: dict[str, Any] | None) -> str:
+    """The scene's total count; car equivalents from occupied track length (1.5 m and
+    coarser imagery) are marked ≈."""
+    if total is None or total["count"] is None:
+        return "-"
+    text = f"{round(total['count'], 1):g}"
+    return text if total["method"] == "objects" else f"≈{text}"
 
 
 @app.command("show")
