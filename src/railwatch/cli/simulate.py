@@ -21,6 +21,23 @@ def _size(text: str | None) -> tuple[int, int] | None:
     return w, h
 
 
+def _center(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        lon, lat = (float(v) for v in text.split(","))
+    except ValueError as err:
+        raise InputError(
+            f"--center {text!r} is not LON,LAT in degrees (e.g. 130.6081,42.4214)."
+        ) from err
+    if not (-180.0 <= lon <= 180.0 and -80.0 <= lat <= 84.0):
+        raise InputError(
+            f"--center {text!r} is outside longitude -180..180, latitude -80..84 (the UTM "
+            "zones the simulator renders in); the order is LON,LAT"
+        )
+    return lon, lat
+
+
 def simulate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write into.")],
     scenario: Annotated[
@@ -62,6 +79,23 @@ def simulate(
             "--random/--plain", help="Draw conditions from the seed, or a clear plain scene."
         ),
     ] = False,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="Acquisition time written to the STAC sidecar (ISO 8601, UTC unless a zone "
+            "is given; default 2024-06-17T02:00Z), so that scenes ingest as a series.",
+        ),
+    ] = None,
+    center: Annotated[
+        str | None,
+        typer.Option(
+            "--center",
+            metavar="LON,LAT",
+            help="Centre of the scene in degrees (default the Tumangang yard, "
+            "130.6081,42.4214), to render imagery over a site of your own.",
+        ),
+    ] = None,
     workers: Annotated[int, typer.Option(help="Parallel processes for --scenario.")] = 1,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print what was written as JSON.")
@@ -72,12 +106,15 @@ def simulate(
     [bold]railwatch simulate --scene --gsd 0.5 --cars 40 --seed 7 --out DIR[/] writes
     NAME.tif (RGB COG), NAME.mask.tif (quality codes), NAME.json (STAC Item),
     NAME.truth.geojson (one polygon per railcar) and NAME.preview.png.
+    [bold]--center LON,LAT --date YYYY-MM-DD[/] place and date it, e.g. over your own site.
 
     [bold]railwatch simulate --scenario tumangang --out DIR[/] renders every date of the
     built-in Tumangang scenario (cached: scenes already rendered are kept).
     """
     if (scenario is None) == (not scene):
         raise InputError("give exactly one of --scene or --scenario NAME.")
+    if scenario is not None and (date is not None or center is not None):
+        raise InputError("--date and --center place one --scene; a scenario has its own.")
     if scenario is not None:
         from railwatch.sim.scenario import get_scenario, render_scenario
 
@@ -115,6 +152,10 @@ def simulate(
 
     if name is not None:
         check_scene_name(name)  # before rendering
+    from railwatch.cli.ingest import parse_date_option
+
+    when = parse_date_option(date)
+    lonlat = _center(center)
     side = round(600 / check_gsd(gsd))
     wh = _size(size) or (side, side)
     if randomize:
@@ -141,6 +182,10 @@ def simulate(
         changes["cloud_cover"] = cloud
     if haze is not None:
         changes["haze"] = haze
+    if when is not None:
+        changes["date"] = when
+    if lonlat is not None:
+        changes["center_lonlat"] = lonlat
     if changes:
         params = params.with_(**changes)
     rendered = render_scene(params)
