@@ -120,7 +120,7 @@ def run_demo(
         [p.image for p in paths],
         on_file=lambda i, n, _p: ingest_report(i, n),
     )
-    ingest_report(1, 1)
+    ingest_report(len(paths), len(paths))  # complete, counted in files (was shown as 1/1)
     result.scenes = len(summary.ingested) + len(summary.duplicates)
     result.failed = len(summary.failed) + len(summary.skipped)
     result.timings["ingest"] = time.perf_counter() - t0
