@@ -141,6 +141,33 @@ def test_analyze_site_idempotent_with_ack_and_events(
     assert "no event with id 999" in capsys.readouterr().err
 
 
+def test_alerts_filter_by_severity_and_class(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`alerts --min-severity low --class all` lists what an analyst acts on (the demo's
+    summary); before, the list had every severity of every class (76 on the demo since
+    2023-09-01) and no way to narrow it."""
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    _store_counts(url)
+    base = ["--db", url]
+    assert main([*base, "analyze", "yard", "--json"]) == 0
+    capsys.readouterr()
+    assert main([*base, "alerts", "yard", "--json"]) == 0
+    every = json.loads(capsys.readouterr().out)
+    assert main([*base, "alerts", "yard", "--min-severity", "medium", "--json"]) == 0
+    serious = json.loads(capsys.readouterr().out)
+    assert serious and all(a["severity"] in ("medium", "high") for a in serious)
+    assert serious == [a for a in every if a["severity"] in ("medium", "high")]
+    assert main([*base, "alerts", "yard", "--class", "tank", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # the yard only has totals
+    assert main([*base, "alerts", "yard", "--class", "tank"]) == 0
+    assert "No alerts matching the filters." in capsys.readouterr().out
+    assert main([*base, "alerts", "--min-severity", "urgent"]) == 2
+    assert "use one of info, low, medium, high" in capsys.readouterr().err
+    assert main([*base, "alerts", "--class", "tanks"]) == 2
+    assert "is not a railcar class" in capsys.readouterr().err
+
+
 def test_analyze_counts_as_of(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The CSV ends 2024-04-18: as of 2024-05-01 there is no silence, as of 2024-08-01
     there is one (ongoing), and the same as-of date gives the same alerts."""

@@ -61,12 +61,41 @@ def list_alerts(
         bool,
         typer.Option("--all", help="Also acknowledged alerts that re-analysis no longer raises."),
     ] = False,
+    min_severity: Annotated[
+        str,
+        typer.Option(
+            "--min-severity", help="Only alerts from this severity up: info, low, medium, high."
+        ),
+    ] = "info",
+    cls: Annotated[
+        str | None,
+        typer.Option(
+            "--class",
+            help="Only alerts of this series: all (the site total), covered or a car class.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List stored alerts, newest first."""
+    """List stored alerts, newest first.
+
+    [b]railwatch alerts SITE --min-severity low --class all[/] lists what the demo's
+    summary shows: the site total's alerts above info.
+    """
+    from railwatch.analysis.types import SEVERITIES
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
 
+    if min_severity not in SEVERITIES:
+        raise InputError(f"--min-severity {min_severity!r}: use one of {', '.join(SEVERITIES)}")
+    floor = SEVERITIES.index(min_severity)
+    if cls is not None:
+        from railwatch.detect.base import ALL_CLASSES
+
+        if cls not in ("all", "covered", *ALL_CLASSES):
+            raise InputError(
+                f"--class {cls!r} is not a railcar class: use all (the total), covered or "
+                f"one of {', '.join(ALL_CLASSES)}"
+            )
     with open_db(ctx) as db, db.session() as s:
         rows = [
             _row(a)
@@ -77,12 +106,18 @@ def list_alerts(
                 unacknowledged_only=unacked,
                 since=_since(since),
             )
+            if SEVERITIES.index(a.severity) >= floor and (cls is None or a.cls == cls)
         ]
     if as_json:
         print_json(rows)
         return
     if not rows:
-        console.print("No alerts." + ("" if site else " Run `railwatch analyze SITE` first."))
+        filtered = since or unacked or floor or cls is not None
+        console.print(
+            "No alerts"
+            + (" matching the filters." if filtered else ".")
+            + ("" if site or filtered else " Run `railwatch analyze SITE` first.")
+        )
         return
     table = Table(title=f"{len(rows)} alerts", show_lines=True, expand=True)
     for col in ("id", "site", "date", "class", "kind", "severity", "ack"):
