@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ __all__ = [
 MAX_SITE_AREA_KM2 = 2500.0
 #: Smallest site accepted: about one railcar footprint.
 MIN_SITE_AREA_M2 = 50.0
+#: A site wholly within this many degrees of lon 0, lat 0 (open sea) is taken for
+#: coordinates that are not lon/lat (pixels, a local grid, unset values).
+NULL_ISLAND_DEG = 1.0
 
 _GEOD = Geod(ellps="WGS84")
 _FIX_HINT = (
@@ -167,6 +171,13 @@ def validate_site_geometry(geom: BaseGeometry, *, what: str = "site") -> Polygon
     if shapely.get_coordinate_dimension(geom) > 2:
         geom = shapely.force_2d(geom)
     _check_lonlat(geom, what)
+    minx, miny, maxx, maxy = geom.bounds
+    if max(abs(minx), abs(maxx), abs(miny), abs(maxy)) < NULL_ISLAND_DEG:
+        raise GeometryError(
+            f"{what} lies within {NULL_ISLAND_DEG:g}° of 0° N 0° E, open sea in the Gulf of "
+            "Guinea with no railway: these look like pixel, local or unset coordinates, not "
+            "lon/lat; give WGS84 longitude and latitude (reproject the file if needed)"
+        )
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
         raise GeometryError(f"{what} polygon is invalid: {_describe_invalid(reason)}; {_FIX_HINT}")
@@ -227,12 +238,16 @@ def _load_json(source: GeoJSONSource, what: str) -> dict[str, Any]:
 def _source_crs(data: Mapping[str, Any]) -> CRS | None:
     """The CRS named by a legacy GeoJSON ``crs`` member, or None when it is WGS84/absent."""
     crs_member = data.get("crs")
-    if not isinstance(crs_member, Mapping):
+    if crs_member is None:
         return None
-    props = crs_member.get("properties")
+    props = crs_member.get("properties") if isinstance(crs_member, Mapping) else None
     name = props.get("name") if isinstance(props, Mapping) else None
-    if not isinstance(name, str):
-        return None
+    if not isinstance(name, str):  # was ignored: the coordinates were then taken as lon/lat
+        raise GeometryError(
+            f"the GeoJSON 'crs' member {_show(crs_member, 80)} is not understood: write "
+            '{"type": "name", "properties": {"name": "EPSG:32652"}} for the CRS of the '
+            "coordinates, or remove it when they are WGS84 lon/lat"
+        )
     if "CRS84" in name.upper() or name.upper().endswith(("EPSG::4326", "EPSG:4326")):
         return None
     try:
@@ -243,18 +258,175 @@ def _source_crs(data: Mapping[str, Any]) -> CRS | None:
         ) from err
 
 
+_GEOMETRY_TYPES = (
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
+    "GeometryCollection",
+)
+#: How deep the positions of each geometry type lie in its 'coordinates'.
+_POSITION_DEPTH = {
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "MultiLineString": 2,
+    "Polygon": 2,
+    "MultiPolygon": 3,
+}
+
+
+def _type_name(obj: object) -> str:
+    """How an object in a GeoJSON file reads in a message: 'a Polygon', 'a list'..."""
+    if isinstance(obj, Mapping):
+        kind = obj.get("type")
+        return f"a {kind}" if isinstance(kind, str) else "an object without a 'type'"
+    if obj is None:
+        return "null"
+    if isinstance(obj, bool):
+        return "true/false"
+    names = {str: "a string", list: "a list", int: "a number", float: "a number"}
+    return names.get(type(obj), f"a {type(obj).__name__}")
+
+
+#: The 'coordinates' of each geometry type, for messages about misplaced brackets.
+_SHAPE = {
+    "Point": "[lon, lat]",
+    "MultiPoint": "[[lon, lat], ...]",
+    "LineString": "[[lon, lat], ...]",
+    "MultiLineString": "[[[lon, lat], ...], ...] (a list of lines)",
+    "Polygon": "[[[lon, lat], ...], ...] (a list of rings)",
+    "MultiPolygon": "[[[[lon, lat], ...], ...], ...] (a list of polygons, each a list of rings)",
+}
+
+
+def _check_geometry_object(g: object, where: str) -> None:
+    """Check a GeoJSON geometry object (RFC 7946 section 3.1) before shapely reads it, so
+    that what shapely would accept silently (an unclosed ring, closed by it; 'polygon' in
+    lower case; numbers as strings; true as 1) or report in its own terms ("'float'
+    object is not iterable") is one clear error."""
+    if not isinstance(g, Mapping):
+        raise GeometryError(f"{where} is {_type_name(g)}, not a GeoJSON geometry object")
+    kind = g.get("type")
+    if kind in ("Feature", "FeatureCollection"):
+        raise GeometryError(
+            f"{where} has a {kind} where a geometry belongs: give its geometry "
+            '({"type": "Polygon", "coordinates": [...]}) instead'
+        )
+    if kind not in _GEOMETRY_TYPES:
+        known = next((k for k in _GEOMETRY_TYPES if str(kind).lower() == k.lower()), None)
+        hint = (
+            f"GeoJSON types are case-sensitive: write {known!r}"
+            if known is not None
+            else f"use one of {', '.join(_GEOMETRY_TYPES)}"
+        )
+        raise GeometryError(f"{where} has type {kind!r}, not a GeoJSON geometry type: {hint}")
+    if kind == "GeometryCollection":
+        members = g.get("geometries")
+        if not isinstance(members, list | tuple):
+            raise GeometryError(f"{where} is a GeometryCollection without a 'geometries' list")
+        for i, member in enumerate(members):
+            _check_geometry_object(member, f"{where} geometry {i}")
+        return
+    if "coordinates" not in g:
+        raise GeometryError(f"{where} is a {kind} without 'coordinates'")
+    coords = g["coordinates"]
+    if coords is None or (isinstance(coords, list | tuple) and len(coords) == 0):
+        return  # an empty geometry: said as such once it is read
+    _check_nesting(coords, _POSITION_DEPTH[str(kind)], str(kind), where, ())
+
+
+def _check_nesting(value: object, depth: int, kind: str, where: str, path: tuple[int, ...]) -> None:
+    """Positions ``depth`` lists down; a polygon's rings closed, of 4 or more positions."""
+    if depth == 0:
+        _check_position(value, kind, where)
+        return
+    if not isinstance(value, list | tuple) or (depth > 1 and value and _is_number(value[0])):
+        raise GeometryError(
+            f"{where}: {_show(value, 40)} is found where a list of "
+            f"{'positions' if depth == 1 else 'lists'} belongs; the coordinates of a {kind} "
+            f"are {_SHAPE[kind]}: check the brackets"
+        )
+    if kind in ("Polygon", "MultiPolygon") and depth == 1 and value:
+        _check_ring(value, kind, where, path)
+    if kind in ("LineString", "MultiLineString") and depth == 1 and len(value) == 1:
+        raise GeometryError(f"{where}: a line needs at least 2 positions, this one has 1")
+    for i, item in enumerate(value):
+        _check_nesting(item, depth - 1, kind, where, (*path, i))
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _is_seq(v: object) -> bool:
+    return isinstance(v, list | tuple)
+
+
+def _show(v: object, n: int) -> str:
+    """JSON text of ``v`` cut to ``n`` characters, for messages."""
+    return json.dumps(v, default=str)[:n]
+
+
+def _check_position(pos: object, kind: str, where: str) -> None:
+    if not isinstance(pos, list | tuple) or not 2 <= len(pos) <= 3 or _is_seq(pos[0]):
+        raise GeometryError(
+            f"{where}: {_show(pos, 60)} is found where a position [lon, lat] (two "
+            f"numbers, optionally a height) belongs; the coordinates of a {kind} are "
+            f"{_SHAPE[kind]}: check the brackets"
+        )
+    for v in pos:
+        if not _is_number(v):
+            raise GeometryError(
+                f"{where} has the position {_show(pos, 60)}: coordinates are JSON "
+                "numbers (not strings or true/false), e.g. [130.6081, 42.4214]"
+            )
+        if not math.isfinite(v):
+            raise GeometryError(f"{where} has a non-finite coordinate in {pos}")
+
+
+def _check_ring(ring: Sequence[Any], kind: str, where: str, path: tuple[int, ...]) -> None:
+    for pos in ring:
+        _check_position(pos, kind, where)
+    names = ("polygon", "ring") if kind == "MultiPolygon" else ("ring",)
+    at = ", ".join(f"{n} {i}" for n, i in zip(names, path, strict=True))
+    if len(ring) < 4:
+        raise GeometryError(
+            f"{where} ({at}): a polygon ring has {len(ring)} positions, it needs at least 4 "
+            "(three corners and the first one again at the end)"
+        )
+    first, last = list(ring[0][:2]), list(ring[-1][:2])
+    if first != last:
+        raise GeometryError(
+            f"{where} ({at}): a polygon ring is not closed: it ends at {last} and not at its "
+            f"first position {first}; GeoJSON rings repeat the first position at the end (if "
+            "a corner is missing, add it before that)"
+        )
+
+
 def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeometry]]:
     """(label, geometry) for each geometry in a Feature/FeatureCollection/geometry."""
     kind = data.get("type")
     items: list[tuple[str, Any]]
     if kind == "FeatureCollection":
         feats = data.get("features")
-        if not isinstance(feats, list) or not feats:
+        if feats is not None and not isinstance(feats, list):
+            raise GeometryError(
+                f"{what} FeatureCollection's 'features' is {_type_name(feats)}, not a list of "
+                "Features"
+            )
+        if not feats:
             raise GeometryError(f"{what} FeatureCollection has no features")
         items = []
         for i, feat in enumerate(feats):
-            if not isinstance(feat, Mapping):
-                raise GeometryError(f"{what} feature {i} is not a GeoJSON Feature")
+            if not isinstance(feat, Mapping) or feat.get("type") != "Feature":
+                got = _type_name(feat)
+                raise GeometryError(
+                    f"{what} feature {i} is {got}, not a Feature: each member of 'features' is "
+                    '{"type": "Feature", "properties": {...}, "geometry": {...}}'
+                )
             items.append((f"feature {i}", feat.get("geometry")))
     elif kind == "Feature":
         items = [("feature", data.get("geometry"))]
@@ -268,6 +440,8 @@ def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeome
     for label, g in items:
         if g is None:
             raise GeometryError(f"{what} {label} has no geometry (null)")
+        suffix = "'s geometry" if label.startswith("feature") else ""
+        _check_geometry_object(g, f"{what} {label}{suffix}")
         try:
             geom = shape(g)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as err:
@@ -296,17 +470,49 @@ def _stack(xy: tuple[Any, Any]) -> Any:
 def _polygons_of(data: Mapping[str, Any], what: str) -> Polygon | MultiPolygon:
     crs = _source_crs(data)
     parts: list[Polygon] = []
+    labels: list[str] = []
     for label, geom in _geometries(data, what):
         if geom.is_empty:
             raise GeometryError(f"{what} {label} is empty: draw a polygon around the yard")
         if isinstance(geom, Polygon):
             parts.append(geom)
+            labels.append(label)
         elif isinstance(geom, MultiPolygon):
             parts.extend(geom.geoms)
+            where = "" if label == "geometry" else f"{label} "
+            labels.extend(f"{where}polygon {i}" for i in range(len(geom.geoms)))
         else:
             validate_site_geometry(geom, what=f"{what} {label}")  # raises the type error
     geom_all: BaseGeometry = parts[0] if len(parts) == 1 else MultiPolygon(parts)
+    if len(parts) > 1 and not geom_all.is_valid:
+        _check_parts_apart(parts, labels, what)
     return validate_site_geometry(_to_wgs84(geom_all, crs), what=what)
+
+
+def _check_parts_apart(parts: Sequence[Polygon], labels: Sequence[str], what: str) -> None:
+    """Name the first two parts of a multi-part site that overlap or share an edge (a
+    MultiPolygon's parts may only touch at points), instead of GEOS' 'self-intersection'
+    with a QGIS hint that does not apply: merging them is the analyst's call."""
+    tree = shapely.STRtree(list(parts))
+    for i, part in enumerate(parts):
+        if not part.is_valid:
+            return  # said by the validity check, with its location
+        for j in sorted(int(k) for k in tree.query(part, predicate="intersects")):
+            if j <= i or not parts[j].is_valid:
+                continue
+            if shapely.get_dimensions(part.intersection(parts[j])) >= 1:
+                same = part.equals(parts[j])
+                raise GeometryError(
+                    f"{what} {labels[i]} and {labels[j]} "
+                    f"{'are the same polygon' if same else 'overlap or share an edge'}: the "
+                    "parts of a site must lie apart; "
+                    + (
+                        "remove the duplicate"
+                        if same
+                        else "merge them into one polygon (QGIS: Vector > Geoprocessing "
+                        "Tools > Dissolve) or move their common edge"
+                    )
+                )
 
 
 def load_tracks(source: GeoJSONSource | BaseGeometry, *, what: str = "tracks") -> MultiLineString:
