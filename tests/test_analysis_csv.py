@@ -54,6 +54,9 @@ def test_minimal_columns_and_unusable_flag() -> None:
         ("date,count,low,high\n2023-01-01,5,1,2e6\n", "line 2: high 2e6 is not a number"),
         # was accepted as a series of its own and reported as '0 usable counts'
         ("date,count,class\n2023-01-01,5,spaceship\n", "line 2: class 'spaceship' is not"),
+        ("date,count,method\n2023-01-01,5,guess\n", "line 2: method 'guess' is not a count"),
+        # export columns are passed over only in an export (it has scene_id)
+        ("date,count,sensor\n2023-01-01,5,SkySat\n", "line 1: unknown column(s) sensor"),
     ],
 )
 def test_bad_input_names_the_line(text: str, message: str) -> None:
@@ -64,3 +67,31 @@ def test_bad_input_names_the_line(text: str, message: str) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         read_counts_csv(tmp_path / "nope.csv")
+
+
+#: The head of `railwatch export tumangang --format csv` on the demo (2026-12-03).
+EXPORT = (
+    "date,scene_id,sensor,gsd,usable,clear_fraction,coverage,method,count,low,high,covered,"
+    "count_boxcar,count_gondola,count_hopper,count_railcar,count_tank\n"
+    "2018-04-03T01:11:00+00:00,1,SkySat-sim,0.5,true,0.96,1.0,objects,6.0,2.39,13.47,3.0,"
+    "2.0,0.0,0.0,4.0,0.0\n"
+    "2018-04-05T01:44:00+00:00,2,SkySat-sim,0.5,false,0.21,0.27,,,,,,,,,,\n"
+    "2019-02-05T01:30:00+00:00,9,PlanetScope-sim,3.0,true,0.99,1.0,length,12.2,7.1,33.6,,"
+    ",,,12.2,\n"
+)
+
+
+def test_the_export_csv_reads_with_its_methods() -> None:
+    """`analyze --counts` on the counts `railwatch export --format csv` wrote was
+    'unknown column(s) scene_id, sensor, ...'; it now reads, and each count keeps the
+    method it was made with (3 m car equivalents are judged apart from object counts).
+    On the demo the export's site-total alerts (low and above, as of 2024-08-01) are the
+    9 the database's analysis raises."""
+    pts = parse_counts_csv(EXPORT)[""]
+    assert [(p.count, p.method, p.gsd, p.usable) for p in pts] == [
+        (6.0, "objects", 0.5, True),
+        (None, "objects", 0.5, False),
+        (12.2, "length", 3.0, True),
+    ]
+    assert parse_counts_csv("date,count\n2023-01-01,5\n")[""][0].method == "manual"
+    assert parse_counts_csv("date,count,method\n2023-01-01,5,\n")[""][0].method == "manual"

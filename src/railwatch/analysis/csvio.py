@@ -1,8 +1,15 @@
-"""Read counts from CSV: ``date,count`` plus optional ``low,high,usable,class,site,gsd``.
+"""Read counts from CSV: ``date,count`` plus optional ``low,high,usable,class,site,gsd,method``.
 
 ``gsd`` is the image's ground sample distance in metres per pixel; it picks the alert
 thresholds the count is judged with (``AlertSettings.coarse_from_gsd``). Without it
-(or with an empty cell) a count is judged with the fine images' thresholds.
+(or with an empty cell) a count is judged with the fine images' thresholds. ``method``
+is how the count was made (``objects``, ``length``, ``presence`` or ``manual``, the
+default): counts are judged against earlier counts of their own method only.
+
+The counts file ``railwatch export SITE --format csv`` writes reads as it is: its
+other columns (scene id, sensor, clear fraction, coverage, covered and the per-class
+``count_*`` columns) are passed over, and a gap (an unusable image, no method) is
+taken as a gap of the cars counted one by one, as the database's own analysis does.
 
 Every error names the line (1 = the header) and what to fix, as an :class:`InputError`.
 """
@@ -20,7 +27,10 @@ from railwatch.detect.base import ALL_CLASSES
 from railwatch.errors import InputError
 
 REQUIRED = ("date", "count")
-OPTIONAL = ("low", "high", "usable", "class", "site", "gsd")
+OPTIONAL = ("low", "high", "usable", "class", "site", "gsd", "method")
+#: Columns of ``railwatch export --format csv`` that the analysis does not use.
+EXPORT_ONLY = ("scene_id", "sensor", "clear_fraction", "coverage", "covered")
+METHODS = ("objects", "length", "presence", "manual")
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
 
@@ -104,6 +114,17 @@ def _class(text: str, line: int) -> str:
     return cls
 
 
+def _method(text: str, line: int, *, default: str) -> str:
+    """How the count was made (an empty cell is ``default``)."""
+    raw = text.strip()
+    method = raw.lower() or default
+    if method not in METHODS:
+        raise InputError(
+            f"line {line}: method {raw!r} is not a count method: use one of {', '.join(METHODS)}"
+        )
+    return method
+
+
 def parse_counts_csv(text: str, *, source: str = "CSV") -> dict[str, list[CountPoint]]:
     """Parse CSV text into count points per site (site "" when there is no site column).
 
@@ -121,7 +142,13 @@ def parse_counts_csv(text: str, *, source: str = "CSV") -> dict[str, list[CountP
             f"line 1: {source} lacks column(s) {', '.join(missing)}; "
             f"the header must contain date,count (optional: {','.join(OPTIONAL)})"
         )
-    unknown = [n for n in names if n not in REQUIRED + OPTIONAL]
+    exported = "scene_id" in names  # the counts file of `railwatch export --format csv`
+    unknown = [
+        n
+        for n in names
+        if n not in REQUIRED + OPTIONAL
+        and not (exported and (n in EXPORT_ONLY or n.startswith("count_")))
+    ]
     if unknown:
         raise InputError(
             f"line 1: unknown column(s) {', '.join(unknown)}; "
@@ -152,6 +179,8 @@ def parse_counts_csv(text: str, *, source: str = "CSV") -> dict[str, list[CountP
         cls = _class(cell("class"), line)
         site = cell("site").strip()
         gsd = _gsd(cell("gsd"), line)
+        gap_of_export = "method" in col and not usable
+        method = _method(cell("method"), line, default="objects" if gap_of_export else "manual")
         point = CountPoint(
             when=when,
             count=count if usable else None,
@@ -159,7 +188,7 @@ def parse_counts_csv(text: str, *, source: str = "CSV") -> dict[str, list[CountP
             high=high if usable else None,
             usable=usable,
             cls=cls,
-            method="manual",
+            method=method,
             gsd=gsd,
         )
         out.setdefault(site, []).append(point)

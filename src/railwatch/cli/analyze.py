@@ -83,7 +83,8 @@ def analyze(
         Path | None,
         typer.Option(
             "--counts",
-            help="CSV of counts (date,count[,low,high,usable,class,site,gsd]); no database.",
+            help="CSV of counts (date,count[,low,high,usable,class,site,gsd,method]), e.g. "
+            "the counts of `railwatch export SITE --format csv`; no database.",
         ),
     ] = None,
     events: Annotated[
