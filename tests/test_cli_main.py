@@ -38,3 +38,18 @@ def test_command_exit_code_is_returned(tmp_path: object) -> None:
 
 def test_version() -> None:
     assert main(["--version"]) == 0
+
+
+def test_command_list_has_one_paragraph_per_command(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The docstrings' line breaks showed in `railwatch --help`'s command list: at 200
+    columns calibrate's summary still broke after 'store the' (and demo's after
+    'cached after the'), a ragged list."""
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["--help"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    calibrate = next(line for line in lines if "│ calibrate" in line)
+    assert "store the result in the card next to the weights" in calibrate
+    demo = next(line for line in lines if "│ demo" in line)
+    assert "(cached after the first run)" in demo

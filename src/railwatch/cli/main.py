@@ -9,6 +9,7 @@ become one line on stderr and a non-zero exit; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import pkgutil
 import sys
@@ -73,7 +74,21 @@ def build_app() -> typer.Typer:
         register = getattr(module, "register", None)
         if register is not None:
             register(app)
+    _one_line_short_help(app)
     return app
+
+
+def _one_line_short_help(app: typer.Typer) -> None:
+    """Give each command a one-line summary for the command lists of ``--help``: the
+    first paragraph of its docstring, line breaks removed (in rich markup mode typer
+    keeps the docstring's line breaks there, which broke the list into ragged lines)."""
+    for cmd in app.registered_commands:
+        if cmd.short_help is None:
+            doc = cmd.help or inspect.getdoc(cmd.callback) or ""
+            cmd.short_help = " ".join(doc.split("\n\n")[0].split()) or None
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            _one_line_short_help(group.typer_instance)
 
 
 def _click_exception_types() -> tuple[tuple[type[Any], ...], tuple[type[Any], ...]]:
