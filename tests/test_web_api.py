@@ -686,6 +686,27 @@ def test_dashboard_pages_and_openapi(client: TestClient) -> None:
     assert "/api/scenes/{scene_id}/tiles/{z}/{x}/{y}.png" in doc["paths"]
 
 
+def test_api_docs_page_works_offline(client: TestClient) -> None:
+    """/docs was a 404 (Swagger UI and ReDoc need a CDN, so they are off): the API had
+    no readable reference in the server. Now a plain page from the OpenAPI document:
+    every operation, its parameters and body fields, no script, nothing from the net."""
+    import re
+
+    r = client.get("/docs")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    page = r.text
+    doc = client.get("/openapi.json").json()
+    for path, item in doc["paths"].items():
+        for method in item:
+            assert f'<span class="method">{method.upper()}</span> <code>{path}</code>' in page
+    assert "<code>active_only</code>" in page  # a query parameter of GET /api/alerts
+    assert "<code>bbox</code>" in page  # a body field of POST /api/sites
+    assert "<script" not in page
+    urls = re.findall(r"(?:src|href)=\"([^\"]+)\"", page)
+    assert urls and all(u.startswith("/") for u in urls)
+    assert 'href="/docs"' in client.get("/").text
+
+
 def test_allowed_hosts_block_dns_rebinding(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'h.db'}")
     app = create_app(

@@ -10,13 +10,14 @@ from typing import Annotated
 
 from fastapi import FastAPI
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from railwatch import __version__
 from railwatch.settings import Settings, get_settings
 from railwatch.storage import Database
+from railwatch.web.apidocs import render_api_docs
 from railwatch.web.errors import install_error_handlers
 from railwatch.web.jobs import DetectorFactory, JobManager
 from railwatch.web.routes import api_router
@@ -70,7 +71,8 @@ def create_app(
         ),
         lifespan=lifespan,
         # Swagger UI and ReDoc load their scripts from a CDN: off, so the server works
-        # offline; the OpenAPI document is at /openapi.json.
+        # offline; the OpenAPI document is at /openapi.json and /docs renders it as a
+        # plain page (railwatch.web.apidocs).
         docs_url=None,
         redoc_url=None,
     )
@@ -95,6 +97,10 @@ def create_app(
     @app.get("/sites/{site}", include_in_schema=False)
     def site_page(site: Annotated[str, PathParam(max_length=64)]) -> FileResponse:
         return FileResponse(static / "site.html", media_type="text/html")
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(render_api_docs(app.openapi()))
 
     @app.get("/api/health", tags=["meta"], summary="Liveness")
     def health() -> dict[str, str]:

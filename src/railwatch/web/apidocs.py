@@ -1,0 +1,122 @@
+"""``/docs``: the API reference as one plain HTML page, rendered from the OpenAPI document.
+
+FastAPI's Swagger UI and ReDoc load their scripts from a CDN, so they are off; this page
+needs nothing from the network and no script: every operation with its summary,
+description, parameters, request body and responses, grouped by tag. All text is escaped.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _schema_name(schema: dict[str, Any] | None) -> str:
+    """A short name for a schema: its ``$ref`` name, type, or the types of an anyOf."""
+    if not schema:
+        return ""
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " | ".join(_schema_name(s) for s in schema["anyOf"])
+    if schema.get("type") == "array":
+        return f"array of {_schema_name(schema.get('items')) or 'any'}"
+    return str(schema.get("type", ""))
+
+
+def _parameters(op: dict[str, Any]) -> str:
+    params = op.get("parameters") or []
+    if not params:
+        return ""
+    rows = []
+    for p in params:
+        schema = p.get("schema") or {}
+        default = f" (default {json.dumps(schema['default'])})" if "default" in schema else ""
+        rows.append(
+            "<tr>"
+            f"<td><code>{escape(str(p.get('name', '')))}</code></td>"
+            f"<td>{escape(str(p.get('in', '')))}</td>"
+            f"<td>{'required' if p.get('required') else 'optional'}</td>"
+            f"<td>{escape(_schema_name(schema))}{escape(default)}</td>"
+            f"<td>{escape(str(p.get('description') or schema.get('description') or ''))}</td>"
+            "</tr>"
+        )
+    return (
+        '<table class="api"><thead><tr><th>parameter</th><th>in</th><th></th><th>type</th>'
+        f"<th>description</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _body(op: dict[str, Any], schemas: dict[str, Any]) -> str:
+    content = (op.get("requestBody") or {}).get("content") or {}
+    if not content:
+        return ""
+    media, spec = next(iter(content.items()))
+    schema = spec.get("schema") or {}
+    name = _schema_name(schema)
+    fields = ""
+    ref = schemas.get(name) if "$ref" in schema else None
+    if isinstance(ref, dict) and ref.get("properties"):
+        required = set(ref.get("required") or ())
+        items = [
+            f"<li><code>{escape(k)}</code> {escape(_schema_name(v))}"
+            + (" (required)" if k in required else "")
+            + (f": {escape(str(v['description']))}" if v.get("description") else "")
+            + "</li>"
+            for k, v in ref["properties"].items()
+        ]
+        fields = f"<ul>{''.join(items)}</ul>"
+    return f"<p><b>Body</b> <code>{escape(media)}</code> {escape(name)}</p>{fields}"
+
+
+def _responses(op: dict[str, Any]) -> str:
+    items = [
+        f"<code>{escape(str(code))}</code> {escape(str(r.get('description', '')))}"
+        for code, r in (op.get("responses") or {}).items()
+    ]
+    return f"<p><b>Responses</b> {' · '.join(items)}</p>" if items else ""
+
+
+def render_api_docs(spec: dict[str, Any]) -> str:
+    """The API reference page for an OpenAPI 3 document ``spec``."""
+    info = spec.get("info") or {}
+    schemas = (spec.get("components") or {}).get("schemas") or {}
+    by_tag: dict[str, list[str]] = {}
+    for path, item in (spec.get("paths") or {}).items():
+        for method in _METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            tag = (op.get("tags") or ["other"])[0]
+            summary = op.get("summary") or ""
+            description = op.get("description") or ""
+            anchor = escape(str(op.get("operationId") or f"{method}-{path}"), quote=True)
+            by_tag.setdefault(tag, []).append(
+                f'<section class="op" id="{anchor}">'
+                f'<h3><span class="method">{method.upper()}</span> <code>{escape(path)}</code>'
+                f" {escape(summary)}</h3>"
+                + (f'<p class="desc">{escape(description)}</p>' if description else "")
+                + _parameters(op)
+                + _body(op, schemas)
+                + _responses(op)
+                + "</section>"
+            )
+    sections = "".join(
+        f"<h2>{escape(tag)}</h2>{''.join(ops)}" for tag, ops in sorted(by_tag.items())
+    )
+    title = escape(str(info.get("title", "API")))
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title} · API</title>"
+        '<link rel="stylesheet" href="/static/app.css"></head><body>'
+        f'<header class="top"><a class="brand" href="/">{title}</a>'
+        '<span class="crumb">API</span>'
+        '<a class="right" href="/openapi.json">OpenAPI document (JSON)</a></header>'
+        f'<main class="page api-docs"><h1>{title} API {escape(str(info.get("version", "")))}</h1>'
+        f'<p class="muted">{escape(str(info.get("description", "")))}</p>'
+        f"{sections}</main></body></html>\n"
+    )
