@@ -7,7 +7,7 @@ not overlapping the site, failed with its reason) is filed in an :class:`IngestS
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -81,11 +81,16 @@ def ingest_paths(
     *,
     date: datetime | None = None,
     on_file: Callable[[int, int, Path], None] | None = None,
+    bands: Sequence[int] | None = None,
 ) -> IngestSummary:
     """Inspect and record every raster file under ``paths`` for ``site``.
 
     ``date`` overrides the acquisition time of files whose metadata carry none;
-    ``on_file(i, total, path)`` is called before each file (for progress bars).
+    ``on_file(i, total, path)`` is called before each file (for progress bars);
+    ``bands`` (1-based red, green, blue) are recorded as each scene's colour bands
+    (``rgb_bands``), over what its STAC sidecar or its own labels say. A file with four
+    or more bands and nothing to say which are red, green and blue is ingested with a
+    ``warning`` in its summary line.
     Raises :class:`InputError` only when ``paths`` hold no image file at all.
     """
     from railwatch.imagery import scan_paths
@@ -112,7 +117,7 @@ def ingest_paths(
     for i, path in enumerate(files):
         if on_file is not None:
             on_file(i, len(files), path)
-        _ingest_one(db, summary, path, date, site_geom, site_area_m2)
+        _ingest_one(db, summary, path, date, site_geom, site_area_m2, bands)
     return summary
 
 
@@ -123,9 +128,11 @@ def _ingest_one(
     when: datetime | None,
     site_geom: BaseGeometry,
     site_area_m2: float,
+    bands: Sequence[int] | None = None,
 ) -> None:
     """Inspect and record one file, filing the outcome in ``summary``; never raises."""
     from railwatch.imagery import file_sha256, inspect_scene
+    from railwatch.imagery.read import check_rgb_bands
 
     name = str(path)
     try:
@@ -135,15 +142,37 @@ def _ingest_one(
         with db.session(readonly=True) as s:
             known = repo.find_scene_by_hash(s, summary.site, digest)
             if known is not None:
-                summary.duplicates.append(
-                    {
-                        **scene_entry(name, known),
-                        "reason": f"already ingested as scene {known.id}",
-                    }
-                )
-                return
+                entry = {
+                    **scene_entry(name, known),
+                    "reason": f"already ingested as scene {known.id}",
+                }
+                known_id, known_count = known.id, known.band_count
+        if known is not None:
+            if bands is not None:
+                rgb = check_rgb_bands(bands, known_count, path.name)
+                with db.session() as s:
+                    if repo.set_scene_bands(s, known_id, rgb):
+                        entry["reason"] += (
+                            f"; its colour bands are now {','.join(map(str, rgb))} "
+                            "(`railwatch process` reads it again)"
+                        )
+            summary.duplicates.append(entry)
+            return
         info = inspect_scene(path, date=when, content_hash=digest)
+        if bands is not None:
+            info.metadata["rgb_bands"] = list(check_rgb_bands(bands, info.band_count, path.name))
         record_scene(db, summary, name, info, site_geom, site_area_m2)
+        if (
+            summary.ingested
+            and summary.ingested[-1]["file"] == name
+            and info.metadata.get("bands_unlabelled")
+            and "rgb_bands" not in info.metadata
+        ):
+            summary.ingested[-1]["warning"] = (
+                f"{info.band_count} bands, none labelled red, green or blue: bands 1,2,3 "
+                "will be read as red, green, blue; if the file is blue, green, red, NIR "
+                "(Planet analytic, Maxar), run the ingest again with --bands 3,2,1"
+            )
     except Exception as err:  # one bad file never fails the batch
         summary.fail(name, err)
 

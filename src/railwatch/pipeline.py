@@ -21,7 +21,7 @@ from railwatch.detect.base import Detector
 from railwatch.detect.coarse import ESTIMATOR_VERSION, method_for_gsd
 from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
-from railwatch.imagery.inspect import sun_of
+from railwatch.imagery.inspect import rgb_of, sun_of
 from railwatch.storage import Database, repo
 from railwatch.storage.records import DetectionRecord, records_from_detections
 
@@ -55,6 +55,8 @@ class SceneJob:
     usable_threshold: float = 0.8
     #: The sun's (azimuth, elevation) in degrees from the scene's metadata, when known.
     sun: tuple[float, float] | None = None
+    #: 1-based (red, green, blue) bands from the scene's metadata, when it names them.
+    rgb_bands: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,13 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     bad scene: the reason is returned in ``SceneOutcome.error``."""
     try:
         grid = site_grid(job.site_geometry, grid_gsd(job.gsd))
-        raster = read_site_window(job.uri, grid, mask_uri=job.mask_uri, site_geom=job.site_geometry)
+        raster = read_site_window(
+            job.uri,
+            grid,
+            mask_uri=job.mask_uri,
+            site_geom=job.site_geometry,
+            bands=job.rgb_bands,
+        )
         quality = assess_quality(raster, threshold=job.usable_threshold)
         if not quality.usable:
             return SceneOutcome(job.scene_id, quality, gsd=job.gsd)
@@ -177,6 +185,7 @@ def pending_jobs(
                     tracks=tracks,
                     usable_threshold=usable_threshold,
                     sun=sun_of(scene.meta),
+                    rgb_bands=rgb_of(scene.meta),
                 )
             )
     return jobs, skipped

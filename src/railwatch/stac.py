@@ -326,7 +326,7 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
     except RasterioError as err:
         raise ImageryError(f"cannot read the header of {href}: {_short(err)}") from err
     doc = item.to_dict(include_self_link=False, transform_hrefs=False)
-    sidecar = _parse_item(doc, Path(urlparse(href).path))
+    sidecar = _parse_item(doc, Path(urlparse(href).path), image=href)
     meta = dict(sidecar.metadata)
     meta.pop("sidecar", None)
     meta.update({"stac_id": item.id, "stac_collection": item.collection_id})

@@ -93,6 +93,17 @@ def detect_command(
             "--workers", min=1, max=8, help="Tiles detected at once (default: cores, at most 2)."
         ),
     ] = None,
+    bands: Annotated[
+        str | None,
+        typer.Option(
+            "--bands",
+            metavar="R,G,B",
+            help="Band numbers (from 1) to read as red, green, blue, e.g. 3,2,1 for a "
+            "blue-green-red-NIR file (Planet analytic, Maxar multispectral). Default: the "
+            "bands the STAC sidecar (eo:bands) or the file labels so, else the first three "
+            "(with a warning for four bands or more).",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the per-image summary as JSON.")
     ] = False,
@@ -132,6 +143,7 @@ def detect_command(
     det = get_detector(detector)
     track_geom = _read_tracks(tracks) if tracks is not None else None
     sun_pos = _parse_sun(sun) if sun is not None else None
+    rgb = _parse_bands(bands) if bands is not None else None
     summaries: list[dict[str, Any]] = []
     with progress_bar(transient=True) as bar:
         for img in images:
@@ -160,7 +172,17 @@ def detect_command(
                 on_tile=on_tile,
                 tracks=track_geom,
                 sun=sun_pos,
+                bands=rgb,
             )
+            if result.bands_guessed:
+                err_console.print(
+                    f"[bold yellow]warning:[/] {img.name} has four or more bands and none is "
+                    "labelled red, green or blue: bands "
+                    f"{','.join(str(b) for b in result.bands)} were read as red, green, blue. "
+                    "If the file is blue, green, red, NIR (Planet analytic, Maxar), re-run with "
+                    "[bold]--bands 3,2,1[/].",
+                    highlight=False,
+                )
             if wgs84 and result.crs is None:
                 raise InputError(
                     f"{img.name} is not georeferenced: --wgs84 needs a georeferenced image"
@@ -308,6 +330,15 @@ def _report_scale_check(img: Path, check: ScaleCheck) -> None:
         f"better.{hint} Detections below use --gsd {check.given:g}.",
         highlight=False,
     )
+
+
+def _parse_bands(text: str) -> tuple[int, int, int]:
+    from railwatch.imagery.read import parse_rgb_bands
+
+    try:
+        return parse_rgb_bands(text)
+    except InputError as err:
+        raise InputError(f"--{err}") from None
 
 
 def _parse_sun(text: str) -> tuple[float, float]:

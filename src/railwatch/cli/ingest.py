@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import console, print_json, progress_bar
+from railwatch.cli._common import console, err_console, print_json, progress_bar
 from railwatch.cli.site import open_db
 from railwatch.errors import ImageryError, InputError
 from railwatch.ingest import IngestSummary
@@ -65,6 +65,17 @@ def ingest(
         typer.Option("--max-cloud", min=0.0, max=100.0, help="STAC: maximum cloud cover (%)."),
     ] = None,
     asset: Annotated[str | None, typer.Option("--asset", help="STAC: image asset name.")] = None,
+    bands: Annotated[
+        str | None,
+        typer.Option(
+            "--bands",
+            metavar="R,G,B",
+            help="Band numbers (from 1) of red, green, blue in these files, e.g. 3,2,1 for "
+            "blue-green-red-NIR files (Planet analytic, Maxar multispectral). Default: what "
+            "the STAC sidecar (eo:bands) or the file's labels say, else bands 1,2,3. Given "
+            "for files already ingested, it replaces their bands (process them again).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Register image files of a site: each distinct file (by content hash) is one scene.
@@ -73,11 +84,20 @@ def ingest(
     batch: bad files are listed at the end with their reason. Exit status is 0
     when at least one file is recorded (new or already there), 1 otherwise.
     """
+    from railwatch.imagery.read import parse_rgb_bands
     from railwatch.ingest import ingest_paths
 
+    try:
+        rgb = parse_rgb_bands(bands) if bands is not None else None
+    except InputError as err:
+        raise InputError(f"--{err}") from None
     if stac is not None:
         if paths:
             raise InputError("pass image paths or --stac URL, not both")
+        if rgb is not None:
+            raise InputError(
+                "--bands is for files; STAC items name their bands (eo:bands), which ingest reads"
+            )
         from railwatch.cli.ingest_stac import run_ingest_stac
 
         run_ingest_stac(
@@ -94,7 +114,7 @@ def ingest(
         def on_file(i: int, total: int, path: Path) -> None:
             bar.update(task, completed=i, total=total, description=f"Ingesting {escape(path.name)}")
 
-        summary = ingest_paths(db, site, paths, date=when, on_file=on_file)
+        summary = ingest_paths(db, site, paths, date=when, on_file=on_file, bands=rgb)
         bar.update(
             task,
             completed=bar.tasks[0].total or 0,
@@ -132,6 +152,13 @@ def _report(summary: IngestSummary) -> None:
         )
     if n_dup > _MAX_DUPLICATES_SHOWN:
         console.print(f"  ... and {n_dup - _MAX_DUPLICATES_SHOWN} more already ingested")
+    for d in summary.ingested:
+        if d.get("warning"):
+            err_console.print(
+                f"[bold yellow]warning:[/] {escape(d['file'])}: {escape(d['warning'])}",
+                highlight=False,
+                soft_wrap=True,
+            )
     problems = summary.skipped + summary.failed
     if problems:
         console.print(f"Not ingested ({len(problems)}):", highlight=False)

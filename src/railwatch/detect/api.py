@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +35,13 @@ from railwatch.detect.coarse import (
 from railwatch.detect.merge import box_array, merge_detections, seam_distance
 from railwatch.detect.tiling import Window, plan_tiles
 from railwatch.errors import DetectionError, ImageryError, InputError
-from railwatch.imagery.inspect import EmptyImageError, sidecar_metadata, sun_of
-from railwatch.imagery.read import open_raster, rgb_bands
+from railwatch.imagery.inspect import (
+    EmptyImageError,
+    rgb_of,
+    sidecar_metadata,
+    sun_of,
+)
+from railwatch.imagery.read import open_raster, rgb_bands, unlabelled_bands
 
 #: Called after each tile with ``(tiles_done, tiles_total)`` (progress bars).
 TileCallback = Callable[[int, int], None]
@@ -83,6 +88,11 @@ class DetectionResult:
     detector: str = ""
     detector_version: str = ""
     counts: Mapping[str, int] = field(default_factory=dict)
+    #: The 1-based bands read as red, green, blue (one band three times for grey).
+    bands: tuple[int, ...] = ()
+    #: True when nothing labelled the bands and an image of four or more bands was read
+    #: as red, green, blue from its first three (:func:`imagery.read.unlabelled_bands`).
+    bands_guessed: bool = False
 
     @property
     def total(self) -> int:
@@ -470,6 +480,7 @@ def detect_file(
     tracks: BaseGeometry | None = None,
     tracks_crs: str = "EPSG:4326",
     sun: tuple[float, float] | None = None,
+    bands: Sequence[int] | None = None,
 ) -> DetectionResult:
     """Railcars in an image file of any size, read window by window.
 
@@ -481,6 +492,9 @@ def detect_file(
     degrees (azimuth clockwise from north; for a non-georeferenced image, from its up
     direction): shadows of strings on the next track are not counted. Without ``sun``
     it is read from the image's STAC sidecar (``NAME.json``) when there is one.
+    ``bands`` (1-based red, green, blue) says which bands to read as colour; without it
+    they come from the sidecar's ``eo:bands``, then from the file's own labels
+    (:func:`railwatch.imagery.read.rgb_bands`).
     """
     import rasterio
 
@@ -497,7 +511,9 @@ def detect_file(
     # GDAL's block cache defaults to 5 % of RAM: cap it so memory stays bounded by the tile
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024):
         n = workers if workers is not None else default_workers()
-        return _detect_file(p, gsd, detector, out_crs, tile_px, n, on_tile, tracks, tracks_crs, sun)
+        return _detect_file(
+            p, gsd, detector, out_crs, tile_px, n, on_tile, tracks, tracks_crs, sun, bands
+        )
 
 
 def _detect_file(
@@ -511,6 +527,7 @@ def _detect_file(
     tracks: BaseGeometry | None = None,
     tracks_crs: str = "EPSG:4326",
     sun: tuple[float, float] | None = None,
+    rgb: Sequence[int] | None = None,
 ) -> DetectionResult:
     from rasterio.errors import RasterioIOError
 
@@ -524,7 +541,11 @@ def _detect_file(
             )
         scene_gsd = float(gsd) if gsd is not None else gsd_of(ds)
         crs = _crs_string(ds.crs) if georef else None
-        bands = rgb_bands(ds, grey_as_rgb=True)
+        meta = sidecar_metadata(p)
+        if rgb is None:
+            rgb = rgb_of(meta)
+        bands = rgb_bands(ds, grey_as_rgb=True, bands=rgb)
+        guessed = rgb is None and unlabelled_bands(ds)
         method = method_for_gsd(scene_gsd)
         det = _resolve(detector) if method == "objects" else detector
         planar = method == "objects" and _planar_input(det)
@@ -548,7 +569,7 @@ def _detect_file(
                 if tracks is not None and not tracks.is_empty and crs is not None:
                     px_tracks = tracks_to_pixels(tracks, crs, ds.transform, src_crs=tracks_crs)
                 if sun is None:
-                    sun = sun_of(sidecar_metadata(p))
+                    sun = sun_of(meta)
                 if sun is not None and georef:
                     sun = (pixel_azimuth(sun[0], ds.transform), sun[1])
                 coarse = _coarse_file(ds, read, scene_gsd, px_tracks, sun)
@@ -583,4 +604,6 @@ def _detect_file(
         detector=getattr(det, "name", "") if det is not None else "coarse",
         detector_version=getattr(det, "version", "") if det is not None else "",
         counts=dict(sorted(Counter(d.cls for d in dets).items())),
+        bands=tuple(bands),
+        bands_guessed=guessed,
     )

@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -203,6 +203,7 @@ def inspect_scene(
             imagery_tags = _tags_in(ds, "IMAGERY")
             nodata = ds.nodata
             colorinterp = [ci.name for ci in ds.colorinterp]
+            bands_unlabelled = unlabelled_bands(ds)
             has_overviews = bool(ds.overviews(1))
             width, height, count, dtype = ds.width, ds.height, ds.count, ds.dtypes[0]
             driver = ds.driver
@@ -221,6 +222,8 @@ def inspect_scene(
     }
     if nodata is not None and math.isfinite(nodata):
         metadata["nodata"] = nodata
+    if bands_unlabelled:
+        metadata["bands_unlabelled"] = True
     if "CLOUDCOVER" in imagery_tags:
         metadata["cloud_cover"] = _float_or_none(imagery_tags["CLOUDCOVER"])
     metadata.update(sidecar.metadata)
@@ -551,6 +554,55 @@ def sun_of(meta: Mapping[str, Any] | None) -> tuple[float, float] | None:
     return az % 360.0, elev
 
 
+#: Band names (GDAL band descriptions, STAC ``eo:bands`` common names) read as red,
+#: green and blue, compared in lower case.
+_RGB_NAMES: tuple[tuple[str, ...], ...] = (
+    ("red", "r", "red band"),
+    ("green", "g", "green band"),
+    ("blue", "b", "blue band"),
+)
+
+
+def rgb_from_names(names: Sequence[object]) -> tuple[int, int, int] | None:
+    """1-based (red, green, blue) band indexes from per-band names (GDAL band
+    descriptions, STAC ``eo:bands`` common names; None or '' for an unnamed band), or
+    None unless each of red, green and blue names exactly one band."""
+    low = [n.strip().lower() if isinstance(n, str) else "" for n in names]
+    out = []
+    for accepted in _RGB_NAMES:
+        hits = [i + 1 for i, n in enumerate(low) if n in accepted]
+        if len(hits) != 1:
+            return None
+        out.append(hits[0])
+    return out[0], out[1], out[2]
+
+
+def unlabelled_bands(src: Any) -> bool:
+    """True when :func:`rgb_bands` has to guess: four or more bands that are not alpha,
+    none labelled red, green and blue by colour interpretation or description. Many
+    multispectral products (Planet's analytic, Maxar's) store blue, green, red, NIR
+    in that order, so the guess (bands 1, 2, 3) swaps red and blue there."""
+    ci = list(src.colorinterp)
+    if all(c in ci for c in (ColorInterp.red, ColorInterp.green, ColorInterp.blue)):
+        return False
+    if rgb_from_names(list(src.descriptions or ())) is not None:
+        return False
+    return sum(1 for c in ci if c != ColorInterp.alpha) >= 4
+
+
+def rgb_of(meta: Mapping[str, Any] | None) -> tuple[int, int, int] | None:
+    """The 1-based (red, green, blue) bands recorded in a scene's metadata
+    (``rgb_bands``: from its STAC ``eo:bands`` or ``railwatch ingest --bands``), or None."""
+    value = (meta or {}).get("rgb_bands")
+    if (
+        isinstance(value, list | tuple)
+        and len(value) == 3
+        and all(isinstance(b, int) and not isinstance(b, bool) and b >= 1 for b in value)
+    ):
+        return value[0], value[1], value[2]
+    return None
+
+
 def _read_sidecar(path: Path) -> _Sidecar:
     """Metadata from ``NAME.json`` (a STAC Item) or ``NAME_metadata.json`` (Planet)."""
     for candidate in (path.with_suffix(".json"), path.with_name(path.stem + "_metadata.json")):
@@ -564,11 +616,13 @@ def _read_sidecar(path: Path) -> _Sidecar:
                 f"({_short(err)}): fix or remove it"
             ) from err
         if isinstance(doc, dict) and isinstance(doc.get("properties"), dict):
-            return _parse_item(doc, candidate)
+            return _parse_item(doc, candidate, image=path.name)
     return _Sidecar()
 
 
-def _parse_item(doc: Mapping[str, Any], where: Path) -> _Sidecar:
+def _parse_item(doc: Mapping[str, Any], where: Path, image: str | None = None) -> _Sidecar:
+    """The metadata of a STAC Item (or Planet's) at ``where``; ``image`` (the image
+    asset's href, or its file name) picks the asset whose band names are read."""
     props: Mapping[str, Any] = doc["properties"]
     acquired = None
     for key in ("datetime", "start_datetime", "acquired"):
@@ -609,12 +663,47 @@ def _parse_item(doc: Mapping[str, Any], where: Path) -> _Sidecar:
     )
     if sensor is None and meta.get("instruments"):
         sensor = ",".join(meta["instruments"])
+    rgb = _asset_rgb(doc.get("assets"), props, image)
+    if rgb is not None:
+        meta["rgb_bands"] = list(rgb)
     return _Sidecar(
         acquired=acquired,
         sensor=str(sensor) if sensor is not None else None,
         mask_uri=_mask_asset(doc.get("assets"), where.parent),
         metadata=meta,
     )
+
+
+def _band_names(bands: Any) -> list[object] | None:
+    """Per-band names from a STAC band list: ``common_name`` (eo 1.x), ``eo:common_name``
+    (STAC 1.1 ``bands``), else ``name``."""
+    if not isinstance(bands, list) or not all(isinstance(b, dict) for b in bands):
+        return None
+    return [b.get("common_name") or b.get("eo:common_name") or b.get("name") for b in bands]
+
+
+def _asset_rgb(
+    assets: Any, props: Mapping[str, Any], image: str | None
+) -> tuple[int, int, int] | None:
+    """1-based (red, green, blue) bands of the image asset from its STAC band list
+    (``eo:bands`` or ``bands``): the asset whose href is ``image`` (or ends with its
+    file name), else the item's own ``eo:bands``; None when they do not name red, green
+    and blue."""
+    chosen: Mapping[str, Any] | None = None
+    if isinstance(assets, dict) and image:
+        name = image.rstrip("/").rsplit("/", 1)[-1]
+        for a in assets.values():
+            href = a.get("href") if isinstance(a, dict) else None
+            if isinstance(href, str) and (href == image or href.rsplit("/", 1)[-1] == name):
+                chosen = a
+                break
+    for source in (chosen, props):
+        if source is None:
+            continue
+        names = _band_names(source.get("eo:bands", source.get("bands")))
+        if names:
+            return rgb_from_names(names)
+    return None
 
 
 def _mask_asset(assets: Any, base: Path) -> str | None:

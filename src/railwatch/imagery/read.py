@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,21 @@ from railwatch.imagery.inspect import (
     gdal_path,
     is_remote,
     local_path,
+    rgb_from_names,
+    unlabelled_bands,
 )
 
-__all__ = ["MASK_NODATA", "SiteGrid", "SiteRaster", "read_site_window", "site_grid", "to_rgb8"]
+__all__ = [
+    "MASK_NODATA",
+    "SiteGrid",
+    "SiteRaster",
+    "parse_rgb_bands",
+    "read_site_window",
+    "rgb_bands",
+    "site_grid",
+    "to_rgb8",
+    "unlabelled_bands",
+]
 
 #: Quality-mask code for "no data" (see the contract: 0 clear, 1 cloud, 2 haze,
 #: 3 snow, 4 cloud shadow, 255 no data).
@@ -135,6 +148,7 @@ def read_site_window(
     *,
     mask_uri: str | Path | None = None,
     site_geom: BaseGeometry | None = None,
+    bands: Sequence[int] | None = None,
 ) -> SiteRaster:
     """Read a scene over ``grid`` (bilinear; quality mask nearest) as 8-bit RGB.
 
@@ -142,7 +156,8 @@ def read_site_window(
     images are stretched to 8 bits per band (2-98 % of the valid pixels); 1-band
     images become grey RGB. Pixels outside the image, transparent (alpha), no-data
     or NaN have ``valid`` False and are black. ``site_geom`` (WGS84) sets ``inside``
-    (all True when omitted).
+    (all True when omitted). ``bands`` (1-based red, green, blue) overrides the bands
+    the file labels (:func:`rgb_bands`), e.g. from the scene's STAC ``eo:bands``.
     """
     path = gdal_path(uri)
     name = str(uri).rstrip("/").rsplit("/", 1)[-1]
@@ -158,7 +173,7 @@ def read_site_window(
                     raise MissingCRSError(
                         f"{name} has no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE {name}`"
                     )
-                data, valid, palette = _warp_image(src, grid)
+                data, valid, palette = _warp_image(src, grid, bands)
         except RasterioError as err:
             raise CorruptImageError(
                 f"{name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
@@ -235,14 +250,56 @@ def _check_png(path: str | Path, error: type[RailwatchError] = ImageryError) -> 
         ) from err
 
 
-def rgb_bands(src: Any, *, grey_as_rgb: bool = False) -> list[int]:
-    """Band indexes (1-based) of an open rasterio dataset to read as red, green, blue: the
-    bands so labelled, else its first three bands that are not alpha, else its one grey
-    band (three times with ``grey_as_rgb``, for code that needs three planes)."""
+def parse_rgb_bands(text: str) -> tuple[int, int, int]:
+    """``R,G,B`` (1-based band numbers, e.g. ``3,2,1`` for a blue-green-red-NIR file)
+    as three ints, or an :class:`InputError` that shows the form."""
+    parts = text.replace(" ", "").split(",")
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 3 or min(values) < 1:
+        raise InputError(
+            f"bands {text!r}: give the red, green and blue band numbers (from 1) as R,G,B, "
+            "e.g. 3,2,1 for a blue, green, red, NIR image"
+        )
+    return values[0], values[1], values[2]
+
+
+def check_rgb_bands(bands: Sequence[int], count: int, name: str) -> tuple[int, int, int]:
+    """``bands`` (1-based red, green, blue) checked against an image of ``count`` bands;
+    an :class:`InputError` that says what is wrong otherwise."""
+    if len(bands) != 3 or any(isinstance(b, bool) or not isinstance(b, int) for b in bands):
+        raise InputError(
+            f"bands {list(bands)!r}: give three band numbers (red, green, blue), e.g. 3,2,1"
+        )
+    bad = [b for b in bands if not 1 <= b <= count]
+    if bad:
+        raise InputError(
+            f"{name} has {count} band{'s' if count != 1 else ''}: band "
+            f"{', '.join(str(b) for b in bad)} does not exist (bands are numbered from 1)"
+        )
+    return bands[0], bands[1], bands[2]
+
+
+def rgb_bands(
+    src: Any, *, grey_as_rgb: bool = False, bands: Sequence[int] | None = None
+) -> list[int]:
+    """Band indexes (1-based) of an open rasterio dataset to read as red, green, blue:
+    ``bands`` when given (from the user or the image's STAC metadata); else the bands
+    its colour interpretation labels red, green and blue; else the bands its
+    descriptions name so; else its first three bands that are not alpha (see
+    :func:`unlabelled_bands`); else its one grey band (three times with
+    ``grey_as_rgb``, for code that needs three planes)."""
+    if bands is not None:
+        return list(check_rgb_bands(bands, src.count, Path(str(src.name)).name))
     ci = list(src.colorinterp)
     if all(c in ci for c in (ColorInterp.red, ColorInterp.green, ColorInterp.blue)):
         return [ci.index(ColorInterp.red) + 1, ci.index(ColorInterp.green) + 1,
                 ci.index(ColorInterp.blue) + 1]  # fmt: skip
+    named = rgb_from_names(list(src.descriptions or ()))
+    if named is not None:
+        return list(named)
     data = [i + 1 for i, c in enumerate(ci) if c != ColorInterp.alpha]
     if len(data) >= 3:
         return data[:3]
@@ -250,8 +307,10 @@ def rgb_bands(src: Any, *, grey_as_rgb: bool = False) -> list[int]:
     return [band, band, band] if grey_as_rgb else [band]
 
 
-def _warp_image(src: Any, grid: SiteGrid) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    bands = rgb_bands(src)
+def _warp_image(
+    src: Any, grid: SiteGrid, rgb: Sequence[int] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    bands = rgb_bands(src, bands=rgb)
     palette: np.ndarray | None = None
     if len(bands) == 1 and src.colorinterp[bands[0] - 1] == ColorInterp.palette:
         try:

@@ -215,7 +215,13 @@ def _chip_pair(
         if row is None:
             continue
         try:
-            raster = read_site_window(row.uri, grid, mask_uri=row.mask_uri, site_geom=site.geometry)
+            raster = read_site_window(
+                row.uri,
+                grid,
+                mask_uri=row.mask_uri,
+                site_geom=site.geometry,
+                bands=row.rgb_bands,
+            )
         except (RailwatchError, OSError) as err:
             notes.append(f"The image of {row.when:%Y-%m-%d} could not be read ({err}).")
             continue

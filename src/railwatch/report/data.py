@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from railwatch.imagery.inspect import rgb_of
 from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow
 from railwatch.storage import repo
 from railwatch.storage.models import Alert, Count, Event, Scene, Site
@@ -72,6 +73,7 @@ def scene_row(scene: Scene, counts: Sequence[Count]) -> SceneRow:
         mask_uri=scene.mask_uri,
         detector=scene.detector,
         detector_version=scene.detector_version,
+        rgb_bands=rgb_of(scene.meta),
     )
 
 

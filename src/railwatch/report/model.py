@@ -40,6 +40,8 @@ class SceneRow:
     mask_uri: str | None = None
     detector: str | None = None
     detector_version: str | None = None
+    #: 1-based (red, green, blue) bands from the scene's metadata, when it names them.
+    rgb_bands: tuple[int, int, int] | None = None
 
     @property
     def counted(self) -> bool:

@@ -433,6 +433,27 @@ def _count_rows(
     return rows
 
 
+def set_scene_bands(session: Session, scene_id: int, bands: tuple[int, int, int]) -> bool:
+    """Record ``bands`` (1-based red, green, blue) as the scene's colour bands; True when
+    that changed them. A scene already processed with other bands loses its detections
+    and counts and is pending again (``railwatch process`` reads it anew)."""
+    scene = get_scene(session, scene_id)
+    meta = dict(scene.meta or {})
+    if meta.get("rgb_bands") == list(bands):
+        return False
+    with session.begin_nested():
+        meta["rgb_bands"] = list(bands)
+        scene.meta = meta
+        if scene.status != "ingested":
+            session.execute(delete(Detection).where(Detection.scene_id == scene_id))
+            session.execute(delete(Count).where(Count.scene_id == scene_id))
+            scene.status = "ingested"
+            scene.usable = None
+            scene.error = None
+        session.flush()
+    return True
+
+
 def mark_scene_failed(session: Session, scene_id: int, error: str) -> Scene:
     """Record that processing a scene failed (its previous results are removed)."""
     scene = get_scene(session, scene_id)
