@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
@@ -22,6 +22,7 @@ from railwatch.detect.coarse import ESTIMATOR_VERSION, method_for_gsd
 from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.imagery.inspect import rgb_of, sun_of
+from railwatch.imagery.size import image_too_small
 from railwatch.storage import Database, repo
 from railwatch.storage.records import DetectionRecord, records_from_detections
 
@@ -55,6 +56,10 @@ class SceneJob:
     usable_threshold: float = 0.8
     #: The sun's (azimuth, elevation) in degrees from the scene's metadata, when known.
     sun: tuple[float, float] | None = None
+    #: The whole image's size in pixels (0: unknown); one smaller than a railcar
+    #: (:func:`railwatch.imagery.size.image_too_small`) is unusable, never a zero count.
+    width: int = 0
+    height: int = 0
     #: 1-based (red, green, blue) bands from the scene's metadata, when it names them.
     rgb_bands: tuple[int, int, int] | None = None
 
@@ -117,6 +122,9 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             bands=job.rgb_bands,
         )
         quality = assess_quality(raster, threshold=job.usable_threshold)
+        small = image_too_small(job.width, job.height, job.gsd) if job.width else None
+        if small is not None:  # it would read as "0 railcars" where it cannot show one
+            quality = replace(quality, usable=False, reasons=(small, *quality.reasons))
         if not quality.usable:
             return SceneOutcome(job.scene_id, quality, gsd=job.gsd)
         detections = []
@@ -185,6 +193,8 @@ def pending_jobs(
                     tracks=tracks,
                     usable_threshold=usable_threshold,
                     sun=sun_of(scene.meta),
+                    width=scene.width,
+                    height=scene.height,
                     rgb_bands=rgb_of(scene.meta),
                 )
             )

@@ -37,11 +37,13 @@ from railwatch.detect.tiling import Window, plan_tiles
 from railwatch.errors import DetectionError, ImageryError, InputError
 from railwatch.imagery.inspect import (
     EmptyImageError,
+    ground_gsd,
     rgb_of,
     sidecar_metadata,
     sun_of,
 )
 from railwatch.imagery.read import open_raster, rgb_bands, unlabelled_bands
+from railwatch.imagery.size import ImageTooSmallError, image_too_small
 
 #: Called after each tile with ``(tiles_done, tiles_total)`` (progress bars).
 TileCallback = Callable[[int, int], None]
@@ -257,19 +259,12 @@ def _georeferenced(ds: Any) -> bool:
 
 
 def gsd_of(ds: Any) -> float:
-    """Ground sample distance (metres per pixel) of an open georeferenced rasterio
-    dataset; geographic CRSs are converted at the image's mid-latitude."""
-    t = ds.transform
-    size = math.sqrt(abs(t.a * t.e - t.b * t.d))
-    crs = ds.crs
-    if crs.is_geographic:
-        lat = (ds.bounds.top + ds.bounds.bottom) / 2.0
-        return size * 111_320.0 * math.sqrt(abs(math.cos(math.radians(lat))))
-    try:
-        factor = float(crs.linear_units_factor[1])
-    except Exception:  # rasterio raises CRSError when units are unknown
-        factor = 1.0
-    return size * factor
+    """Ground sample distance (metres per pixel on the ground) of an open georeferenced
+    rasterio dataset, as ingest measures it (:func:`railwatch.imagery.inspect.ground_gsd`):
+    a projection's linear unit where it is true to scale, else measured geodesically
+    around the image centre (geographic CRSs; Web Mercator, whose "metres" are 1.35
+    ground metres at 42° N)."""
+    return ground_gsd(ds)
 
 
 def _scaling(ds: Any, bands: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -540,6 +535,12 @@ def _detect_file(
                 "to detect on it"
             )
         scene_gsd = float(gsd) if gsd is not None else gsd_of(ds)
+        small = image_too_small(ds.width, ds.height, scene_gsd)
+        if small is not None:  # else it read as "0 railcars", an empty yard
+            given = " (check --gsd)" if gsd is not None else ""
+            raise ImageTooSmallError(
+                f"{p.name}: {small}{given}; give an image of the whole yard, not a crop"
+            )
         crs = _crs_string(ds.crs) if georef else None
         meta = sidecar_metadata(p)
         if rgb is None:
