@@ -120,6 +120,32 @@ def test_html_is_self_contained(populated: tuple[Database, dict[str, Any], Path]
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 4  # headline, alert, table, caveats
 
 
+@pytest.mark.parametrize("sentences", [1, 4, 8])
+def test_pdf_first_page_headline_never_covers_the_facts(data: ReportData, sentences: int) -> None:
+    """The demo's four-line headline ran over the facts below it (latest image, current
+    count, previous record) on the PDF's first page."""
+    import dataclasses
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from railwatch.report.pdf import _first_page
+
+    summary = " ".join(
+        ["Most significant recent alert (record, high): 53 tank cars against a record of 6."]
+        * (2 * sentences)
+    )
+    fig = _first_page(dataclasses.replace(data, headline=dataclasses.replace(
+        data.headline, summary=summary)))  # fmt: skip
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    texts = {t.get_text(): t.get_window_extent(renderer) for t in fig.texts}
+    head = next(box for text, box in texts.items() if text.startswith("Most significant"))
+    facts = [box for text, box in texts.items() if text in ("LATEST USABLE IMAGE", "BASELINE")]
+    assert len(facts) == 2 and all(head.y0 > box.y1 for box in facts)
+    chart = fig.axes[0].get_window_extent(renderer)
+    values = [box for text, box in texts.items() if " usable of " in text]  # a fact's value
+    assert values and chart.y1 < min(box.y0 for box in values)
+
+
 def test_period_filter(populated: tuple[Database, dict[str, Any], Path]) -> None:
     db, _, _ = populated
     d = build_report_data(db, "testyard", date_from=date(2022, 3, 1), date_to=date(2022, 12, 31))

@@ -52,7 +52,12 @@ def _first_page(data: ReportData) -> Figure:
         f"Railcar count report · {fmt_period(h.period)} · generated "
         f"{data.generated:%Y-%m-%d %H:%M} UTC",
     )
-    fig.text(0.04, 0.87, _wrap(h.summary, 150), fontsize=10.5, va="top")
+    summary = _wrap(h.summary, 150)
+    fig.text(0.04, 0.87, summary, fontsize=10.5, va="top", linespacing=1.2)
+    # The facts start below the headline, however many lines it takes (a four-line
+    # headline ran over them), and the chart takes the height that is left.
+    line = 10.5 * 1.2 / 72.0 / PAGE[1]  # one headline line, in figure fractions
+    top = min(0.8, 0.87 - (summary.count("\n") + 1) * line - 0.035)
     latest = (
         f"{h.latest.when:%Y-%m-%d} · {h.latest.sensor or 'unknown sensor'} · {h.latest.gsd:.2g} m"
         if h.latest
@@ -67,10 +72,11 @@ def _first_page(data: ReportData) -> Figure:
         ("Alerts in period", str(len(data.alerts))),
     ]
     for i, (k, v) in enumerate(facts):
-        x, y = 0.04 + 0.31 * (i % 3), 0.8 - 0.06 * (i // 3)
+        x, y = 0.04 + 0.31 * (i % 3), top - 0.06 * (i // 3)
         fig.text(x, y, k.upper(), fontsize=7, color="#5f6b76")
         fig.text(x, y - 0.024, v, fontsize=10, fontweight="bold")
-    ax = fig.add_axes((0.06, 0.08, 0.9, 0.58))
+    chart_top = min(0.66, top - 0.06 - 0.07)  # below the facts and the chart's title
+    ax = fig.add_axes((0.06, 0.1, 0.9, chart_top - 0.1))
     draw_timeseries(
         ax, data.scenes, data.baseline, data.events, data.alerts, title=f"Railcars at {data.site}"
     )
@@ -79,8 +85,8 @@ def _first_page(data: ReportData) -> Figure:
         0.02,
         "Bars: count per usable image by class; whiskers: interval. Grey band: robust baseline; "
         "dashed purple: trailing record; dashed lines: events; orange crosses: images that could "
-        "not be counted; red circles: alerts of the total\n(small grey rings: info only; alerts "
-        "of single classes are not marked on the total).",
+        "not be counted;\nred circles: alerts of the site total (small grey rings: info only; "
+        "alerts of single classes are not marked on the total).",
         fontsize=7.5,
         color="#5f6b76",
     )
