@@ -197,3 +197,35 @@ def test_stac_item_bands_are_those_of_the_chosen_asset() -> None:
     visual = _parse_item(doc, where, image="https://example.test/a/visual.tif")
     assert visual.metadata["rgb_bands"] == [1, 2, 3]
     assert "rgb_bands" not in _parse_item(doc, where, image="elsewhere.tif").metadata
+
+
+@pytest.mark.parametrize(
+    ("crs", "scale"),
+    [
+        ("EPSG:3857", 1.0 / np.cos(np.radians(42.4214))),  # Web Mercator "metres"
+        ("EPSG:4326", None),  # degrees
+        ("EPSG:32652", 1.0),  # UTM: true metres
+    ],
+)
+def test_detect_measures_the_ground_pixel_size_in_any_crs(
+    tmp_path: Path, crs: str, scale: float | None
+) -> None:
+    """Before, `detect` took a Web Mercator image's pixel size in its CRS units (0.68 m
+    for 0.5 m ground pixels at Tumangang's 42.4° N), 35 % off the scale the detector
+    needs to about 10 %."""
+    from pyproj import Transformer
+    from rasterio.transform import from_origin
+
+    from railwatch.detect.api import gsd_of
+
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(130.6081, 42.4214)
+    if scale is None:  # 0.5 m on the ground in degrees, at the image's latitude
+        res_x, res_y = 0.5 / (111_320.0 * np.cos(np.radians(42.4214))), 0.5 / 110_950.0
+    else:
+        res_x = res_y = 0.5 * scale
+    path = tmp_path / "img.tif"
+    profile = {"driver": "GTiff", "width": 200, "height": 200, "count": 3, "dtype": "uint8"}
+    with rasterio.open(path, "w", crs=crs, transform=from_origin(x, y, res_x, res_y), **profile):
+        pass
+    with rasterio.open(path) as ds:
+        assert gsd_of(ds) == pytest.approx(0.5, rel=0.01)

@@ -359,6 +359,13 @@ def _crs_string(crs: Any) -> str:
 # ---------------------------------------------------------------- resolution
 
 
+def ground_gsd(ds: Any) -> float:
+    """Ground sample distance (metres per pixel, the geometric mean of the pixel's width
+    and height on the ground) of an open georeferenced rasterio dataset."""
+    gx, gy = _pixel_size_m(ds.crs, ds.transform, ds.width, ds.height)
+    return math.sqrt(gx * gy)
+
+
 def _pixel_size_m(crs: Any, transform: Affine, width: int, height: int) -> tuple[float, float]:
     """Pixel size (x, y) in metres on the ground.
 
