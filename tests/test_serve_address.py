@@ -110,3 +110,20 @@ def test_good_addresses_start_as_before(
         assert code == 0, err
         assert runs[-1]["host"] == "::1"
         assert f"http://[::1]:{port}/" in err
+
+
+def test_a_family_the_machine_lacks_is_skipped_as_uvicorn_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """'localhost' resolving to 127.0.0.1 and an IPv6 address the machine does not have
+    (IPv6 disabled) still serves on 127.0.0.1, as asyncio's create_server does."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    v4 = (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))
+    v6 = (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2001:db8::1", port, 0, 0))
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [v4, v6])
+    assert check_listen_address("localhost", port) == "localhost"
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [v6])
+    with pytest.raises(ConfigError, match="cannot listen on localhost"):
+        check_listen_address("localhost", port)

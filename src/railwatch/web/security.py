@@ -119,16 +119,33 @@ def check_listen_address(host: str, port: int) -> str:
             f"cannot listen on {host}: the name does not resolve ({err}); give an IP address "
             "such as 127.0.0.1 or 0.0.0.0"
         ) from err
+    unavailable: ConfigError | None = None
+    bound = 0
     for family, kind, proto, _canon, address in infos:
-        # as asyncio's create_server (uvicorn) binds: SO_REUSEADDR, IPv6 only on v6
-        with socket.socket(family, kind, proto) as sock:
+        # as asyncio's create_server (uvicorn) binds: SO_REUSEADDR, IPv6 only on v6, and
+        # an address family the machine lacks (EADDRNOTAVAIL) skipped while another binds
+        try:
+            made = socket.socket(family, kind, proto)
+        except OSError:  # a family this machine does not have: asyncio skips it too
+            continue
+        with made as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             try:
                 sock.bind(address)
             except OSError as err:
-                raise ConfigError(_bind_error(host, port, str(address[0]), err)) from err
+                problem = ConfigError(_bind_error(host, port, str(address[0]), err))
+                if err.errno != errno.EADDRNOTAVAIL:
+                    raise problem from err
+                unavailable = problem
+            else:
+                bound += 1
+    if not bound:
+        raise unavailable or ConfigError(
+            f"cannot listen on {host}:{port}: this machine has no network of the kind "
+            f"{host} is; use 127.0.0.1 or 0.0.0.0"
+        )
     return name
 
 
