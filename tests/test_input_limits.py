@@ -269,6 +269,13 @@ def test_patches_follow_the_same_rule(world: dict[str, Any]) -> None:
     assert ok.status_code == 200 and ok.json()["label"] == "new summit"
 
 
+def test_a_huge_name_is_not_echoed_whole(world: dict[str, Any]) -> None:
+    status, msg = api(world, "POST", "/api/sites", site_body("n" * 100_000))
+    assert status == 422
+    assert msg.startswith(f"invalid site name {'n' * 64!r}... (100000 characters): use 1-64")
+    assert len(msg) < 300
+
+
 def test_event_date_margin() -> None:
     today = date(2026, 12, 3)
     assert check_event_date(date(2027, 12, 4), today=today) == date(2027, 12, 4)

@@ -59,8 +59,11 @@ def _too_long(what: str, text: str, maximum: int, hint: str) -> InputError:
 def check_site_name(name: str) -> str:
     """``name`` if it is a usable site name, else :class:`InputError`."""
     if not isinstance(name, str) or not _SITE_NAME_RE.fullmatch(name):
+        shown = repr(name)
+        if isinstance(name, str) and len(name) > 2 * SITE_NAME_MAX:  # not echoed whole
+            shown = f"{name[:SITE_NAME_MAX]!r}... ({len(name)} characters)"
         raise InputError(
-            f"invalid site name {name!r}: use 1-{SITE_NAME_MAX} letters, digits, '_', '-' or "
+            f"invalid site name {shown}: use 1-{SITE_NAME_MAX} letters, digits, '_', '-' or "
             "'.', starting with a letter or digit (for example tumangang-yard)"
         )
     return name
