@@ -105,3 +105,21 @@ def test_eval_dirs_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["eval", "--truth", str(truth)]) == 2
     (pred / "s2.detections.geojson").unlink()
     assert main(["eval", "--truth", str(truth), "--pred", str(pred)]) == 2
+
+
+def test_wgs84_predictions_are_compared_in_the_truths_crs(tmp_path: Path) -> None:
+    """`railwatch detect --wgs84` writes lon/lat; the simulator's truth is in UTM metres.
+    eval compared the two as they were and reported F1 0 for a perfect detector."""
+    from dataclasses import replace
+
+    x0, y0 = 632_000.0, 4_697_800.0  # Tumangang, EPSG:32652
+    cars = [replace(d, box=replace(d.box, cx=d.box.cx + x0, cy=d.box.cy + y0)) for d in TRUTH]
+    truth, pred = tmp_path / "truth", tmp_path / "pred"
+    _write(truth, "s1", cars, 0.5, ".truth.geojson")
+    write_geojson(
+        pred / "s1.detections.geojson",
+        to_feature_collection(cars, crs="EPSG:32652", gsd=0.5, to_crs="EPSG:4326"),
+    )
+    assert "crs" not in json.loads((pred / "s1.detections.geojson").read_text())  # RFC 7946
+    (scene,) = evaluate_dirs(truth, pred_dir=pred)
+    assert scene.prf[0.5].f1 == 1.0

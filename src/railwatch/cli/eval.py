@@ -41,7 +41,11 @@ def eval_command(
     ],
     pred: Annotated[
         Path | None,
-        typer.Option("--pred", help="Directory of NAME.detections.geojson (railwatch detect)."),
+        typer.Option(
+            "--pred",
+            help="Directory of NAME.detections.geojson (railwatch detect; in any CRS, "
+            "--wgs84 output too: reprojected to the truth's).",
+        ),
     ] = None,
     detector: Annotated[
         str | None,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -350,6 +350,29 @@ def _image_for(truth_dir: Path, name: str) -> Path:
     raise InputError(f"no image NAME.tif/.png for truth {name} in {truth_dir}")
 
 
+def reproject(features: FeatureSet, to_crs: str) -> FeatureSet:
+    """``features`` with every box moved into ``to_crs`` (corners transformed, the
+    oriented box refitted to them)."""
+    from pyproj import Transformer
+    from pyproj.exceptions import CRSError
+    from shapely.geometry import Polygon
+
+    from railwatch.detect.geojson import box_from_polygon
+
+    if features.crs is None or features.crs == to_crs:
+        return features
+    try:
+        tr = Transformer.from_crs(features.crs, to_crs, always_xy=True)
+    except CRSError as err:
+        raise InputError(f"cannot transform {features.crs} to {to_crs}: {err}") from err
+    moved = []
+    for det in features.detections:
+        xy = det.box.corners()
+        x, y = tr.transform(xy[:, 0], xy[:, 1])
+        moved.append(replace(det, box=box_from_polygon(Polygon(np.column_stack([x, y])))))
+    return replace(features, detections=tuple(moved), crs=to_crs)
+
+
 def evaluate_dirs(
     truth_dir: str | Path,
     *,
@@ -387,6 +410,10 @@ def evaluate_dirs(
                 f"scene {name}: truth and prediction are in different frames "
                 f"({truth.crs or 'pixels'} vs {pred.crs or 'pixels'})"
             )
+        if truth.crs is not None and pred.crs is not None and pred.crs != truth.crs:
+            # e.g. `railwatch detect --wgs84` output against the simulator's UTM truth:
+            # compared as they were, lon/lat against metres, nothing matched (F1 0)
+            pred = reproject(pred, truth.crs)
         out.append(evaluate_scene(name, truth, pred, gsd=gsd))
         if on_scene:
             on_scene(name)
