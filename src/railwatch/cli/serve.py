@@ -30,7 +30,8 @@ def serve(
         int, typer.Option(min=1024, help="Largest request body accepted, in bytes.")
     ] = 1_048_576,
 ) -> None:
-    """Serve the REST API (/api, OpenAPI at /openapi.json) and the dashboard (/).
+    """Serve the REST API (/api; OpenAPI at /openapi.json, readable at /docs) and the
+    dashboard (/).
 
     Reads are open on 127.0.0.1; every write needs `Authorization: Bearer $RAILWATCH_API_TOKEN`.
     """
