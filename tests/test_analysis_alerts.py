@@ -271,3 +271,23 @@ def test_a_few_more_cars_of_one_type_is_not_an_alert_but_the_same_total_is() -> 
         for k, v in enumerate(quiet)
     ]
     assert [a for a in above_info(analyze_series(pts, settings=loose)) if a.kind == "spike"]
+
+
+def test_record_of_zero_gives_no_ratio_and_one_car_is_singular() -> None:
+    """A type first seen read '11 tank cars ... against a record of 0 ...: 11.0× the
+    record' (the ratio is taken against at least one car) and '1 gondola cars'."""
+    quiet = [0.0] * 40
+    for peak, words in ((11.0, "11 tank cars on"), (1.0, "1 tank car on")):
+        pts = [
+            CountPoint(when=T0 + timedelta(days=10 * k), count=peak if k == 30 else v, cls="tank")
+            for k, v in enumerate(quiet)
+        ]
+        record = next(a for a in analyze_series(pts) if a.kind == "record")
+        assert words in record.explanation
+        assert "against a 5-year record of 0 set on" in record.explanation or (
+            "against a record of 0 set on" in record.explanation
+        )
+        assert "× the record" not in record.explanation
+    pts = flat([1.0] * 30 + [4.0])
+    record = next(a for a in analyze_series(pts) if a.kind == "record")
+    assert "4.0× the record" in record.explanation  # a record of at least one car keeps it

@@ -150,8 +150,12 @@ def _d(day: float | datetime | date) -> str:
     return str(np.datetime64(int(np.floor(day)), "D"))
 
 
-def _cars(cls: str) -> str:
-    return "railcars" if cls in ("all", "railcar") else f"{cls} cars"
+def _cars(cls: str, n: float | None = None) -> str:
+    """The cars of a series in words, singular for exactly one car (``n``)."""
+    one = n is not None and n == 1.0
+    if cls in ("all", "railcar"):
+        return "railcar" if one else "railcars"
+    return f"{cls} car" if one else f"{cls} cars"
 
 
 def _min_excess(cls: str, general: float, settings: AlertSettings) -> float:
@@ -200,7 +204,7 @@ class _Obs:
         interval = ""
         if self.low is not None and self.high is not None and self.high > self.low:
             interval = f" (interval {_n(self.low)}–{_n(self.high)})"
-        return f"{_n(self.value)} {_cars(cls)}{interval} on {_d(self.point.when)}"
+        return f"{_n(self.value)} {_cars(cls, self.value)}{interval} on {_d(self.point.when)}"
 
     def _width(self) -> float:
         if self.low is None or self.high is None:
@@ -873,9 +877,12 @@ def _record(
         else f"the highest in all the history there is ({history}; "
         f"the record window is {n_years} years)"
     )
+    # "11.0× the record" of a record of 0 (the ratio is taken against at least 1 car)
+    # was no ratio at all: below one car the explanation gives the two counts only
+    times = f"{ratio:.1f}× the record, " if standing.value >= 1.0 else ""
     text = (
         f"{obs.text(cls)}, against a {scope} of {_n(standing.value)} set on {_d(standing.day)}: "
-        f"{ratio:.1f}× the record, {first}."
+        f"{times}{first}."
     )
     if standing.index != record.index:
         text += (
