@@ -707,6 +707,14 @@ def test_api_docs_page_works_offline(client: TestClient) -> None:
     assert 'href="/docs"' in client.get("/").text
 
 
+def test_pages_have_an_icon_so_browsers_do_not_ask_for_favicon_ico(client: TestClient) -> None:
+    """Every page load logged 'GET /favicon.ico 404' (and a console error)."""
+    for path in ("/", "/sites/anything", "/docs"):
+        assert '<link rel="icon" href="/static/favicon.svg"' in client.get(path).text, path
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.text.startswith("<svg")
+
+
 def test_allowed_hosts_block_dns_rebinding(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'h.db'}")
     app = create_app(

@@ -112,6 +112,7 @@ def render_api_docs(spec: dict[str, Any]) -> str:
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title} · API</title>"
+        '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
         '<link rel="stylesheet" href="/static/app.css"></head><body>'
         f'<header class="top"><a class="brand" href="/">{title}</a>'
         '<span class="crumb">API</span>'
