@@ -96,7 +96,7 @@ def test_scene_list_json_has_the_count(tmp_path: Path, capsys: pytest.CaptureFix
     url = _db(tmp_path)
     assert main(["--db", url, "scene", "list", "yard", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [d["count"] and (d["count"]["count"], d["count"]["method"]) for d in data] == [
+    assert [d["count"] and (d["count"]["total"], d["count"]["method"]) for d in data] == [
         (234.0, "objects"),
         (76.04, "length"),
         None,

@@ -60,8 +60,8 @@ def list_(
             d["count"] = (
                 None
                 if total is None
-                else {
-                    "count": total.count,
+                else {  # as GET /api/sites/{site}/scenes gives it
+                    "total": total.count,
                     "low": total.low,
                     "high": total.high,
                     "method": total.method,
@@ -130,9 +130,9 @@ def _table(site: str, data: list[dict[str, Any]]) -> Table:
 def _count(total: dict[str, Any] | None) -> str:
     """The scene's total count; car equivalents from occupied track length (1.5 m and
     coarser imagery) are marked ≈."""
-    if total is None or total["count"] is None:
+    if total is None or total["total"] is None:
         return "-"
-    text = f"{round(total['count'], 1):g}"
+    text = f"{round(total['total'], 1):g}"
     return text if total["method"] == "objects" else f"≈{text}"
 
 
