@@ -166,6 +166,17 @@ def test_alerts_filter_by_severity_and_class(
     assert "use one of info, low, medium, high" in capsys.readouterr().err
     assert main([*base, "alerts", "--class", "tanks"]) == 2
     assert "is not a railcar class" in capsys.readouterr().err
+    # analyze shows the same subset (it analyses and stores everything either way)
+    assert main([*base, "analyze", "yard", "--min-severity", "medium", "--class", "all",
+                 "--json"]) == 0  # fmt: skip
+    shown = json.loads(capsys.readouterr().out)["alerts"]
+    assert [a["key"] for a in shown] == [a["key"] for a in reversed(serious)]
+    assert main([*base, "analyze", "yard", "--class", "tank"]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(every)} alerts (" in out and "yard: alerts" not in out  # no tank alert
+    assert main([*base, "alerts", "yard", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == every  # all still stored
+    assert main([*base, "analyze", "yard", "--class", "tanks"]) == 2
 
 
 def test_analyze_counts_as_of(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -82,20 +82,14 @@ def list_alerts(
     summary shows: the site total's alerts above info.
     """
     from railwatch.analysis.types import SEVERITIES
+    from railwatch.cli.analyze import check_class_option
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
 
     if min_severity not in SEVERITIES:
         raise InputError(f"--min-severity {min_severity!r}: use one of {', '.join(SEVERITIES)}")
     floor = SEVERITIES.index(min_severity)
-    if cls is not None:
-        from railwatch.detect.base import ALL_CLASSES
-
-        if cls not in ("all", "covered", *ALL_CLASSES):
-            raise InputError(
-                f"--class {cls!r} is not a railcar class: use all (the total), covered or "
-                f"one of {', '.join(ALL_CLASSES)}"
-            )
+    check_class_option(cls)
     with open_db(ctx) as db, db.session() as s:
         rows = [
             _row(a)

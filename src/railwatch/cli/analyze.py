@@ -109,6 +109,14 @@ def analyze(
     min_severity: Annotated[
         str, typer.Option("--min-severity", help="Show alerts from this severity up.")
     ] = "info",
+    cls: Annotated[
+        str | None,
+        typer.Option(
+            "--class",
+            help="Show only the alerts of this series: all (the site total), covered or a car "
+            "class (all are analysed and stored either way).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the alerts as JSON.")] = False,
 ) -> None:
     """Judge every image against its own history and raise explained alerts.
@@ -124,22 +132,38 @@ def analyze(
     if min_severity not in SEVERITIES:
         raise InputError(f"--min-severity {min_severity!r}: use one of {', '.join(SEVERITIES)}")
     floor = SEVERITIES.index(min_severity)
+    check_class_option(cls)
     settings = _settings(record_years, event_window)
     end = parse_as_of(as_of)
     if counts is not None:
-        _analyze_csv(counts, site, events or [], settings, floor, as_json, end)
+        _analyze_csv(counts, site, events or [], settings, (floor, cls), as_json, end)
         return
     if site is None:
         raise InputError("give a SITE to analyse from the database, or --counts FILE.csv")
     if events:
         raise InputError("--event is for --counts; add site events with `railwatch event add`")
-    _analyze_db(ctx, site, settings, floor, as_json, end)
+    _analyze_db(ctx, site, settings, (floor, cls), as_json, end)
 
 
-def _shown(alerts: Sequence[Alert], floor: int) -> list[Alert]:
+def check_class_option(cls: str | None) -> None:
+    """An InputError unless ``cls`` (a --class value) is None or a series that exists."""
+    from railwatch.detect.base import ALL_CLASSES
+
+    if cls is not None and cls not in ("all", "covered", *ALL_CLASSES):
+        raise InputError(
+            f"--class {cls!r} is not a railcar class: use all (the total), covered or one of "
+            f"{', '.join(ALL_CLASSES)}"
+        )
+
+
+def _shown(alerts: Sequence[Alert], show: tuple[int, str | None]) -> list[Alert]:
+    """The alerts from severity index ``show[0]`` up, of series ``show[1]`` (any: None)."""
     from railwatch.analysis.types import SEVERITIES
 
-    return [a for a in alerts if SEVERITIES.index(a.severity) >= floor]
+    floor, cls = show
+    return [
+        a for a in alerts if SEVERITIES.index(a.severity) >= floor and (cls is None or a.cls == cls)
+    ]
 
 
 def _analyze_csv(
@@ -147,7 +171,7 @@ def _analyze_csv(
     site: str | None,
     event_texts: list[str],
     settings: AlertSettings,
-    floor: int,
+    show: tuple[int, str | None],
     as_json: bool,
     as_of: datetime,
 ) -> None:
@@ -169,7 +193,7 @@ def _analyze_csv(
             [
                 {"site": name or None, **a.to_dict()}
                 for name, alerts in results.items()
-                for a in _shown(alerts, floor)
+                for a in _shown(alerts, show)
             ]
         )
         return
@@ -181,7 +205,7 @@ def _analyze_csv(
             f"; {later} after {as_of:%Y-%m-%d} left out" if later else ""
         )
         label = f"site {name}" if name else path.name
-        shown = _shown(alerts, floor)
+        shown = _shown(alerts, show)
         if not shown:
             console.print(f"{escape(label)}: no alerts ({counted}).")
             continue
@@ -192,7 +216,7 @@ def _analyze_db(
     ctx: typer.Context,
     site: str,
     settings: AlertSettings,
-    floor: int,
+    show: tuple[int, str | None],
     as_json: bool,
     as_of: datetime,
 ) -> None:
@@ -201,7 +225,7 @@ def _analyze_db(
 
     with open_db(ctx) as db, db.session() as session:
         result = analyze_site(session, site, settings, as_of=as_of)
-    shown = _shown(result.alerts, floor)
+    shown = _shown(result.alerts, show)
     if as_json:
         print_json({"site": site, "alerts": [a.to_dict() for a in shown]})
         return
@@ -211,7 +235,12 @@ def _analyze_db(
         f"updated, {result.removed} removed, {result.retired} acknowledged ones retired)."
     )
     if shown:
-        console.print(alert_table(shown, f"{site}: alerts"))
+        title = f"{site}: alerts" + (
+            f" ({len(shown)} of {len(result.alerts)} shown)"
+            if len(shown) < len(result.alerts)
+            else ""
+        )
+        console.print(alert_table(shown, title))
 
 
 def register(app: typer.Typer) -> None:
