@@ -22,6 +22,7 @@ from railwatch.detect.coarse import ESTIMATOR_VERSION, method_for_gsd
 from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.imagery.inspect import rgb_of, sun_of
+from railwatch.imagery.read import INPUT_MAPPING_VERSION
 from railwatch.imagery.size import image_too_small
 from railwatch.storage import Database, repo
 from railwatch.storage.records import DetectionRecord, records_from_detections
@@ -62,6 +63,8 @@ class SceneJob:
     height: int = 0
     #: 1-based (red, green, blue) bands from the scene's metadata, when it names them.
     rgb_bands: tuple[int, int, int] | None = None
+    #: The file's pixel type (``uint8``, ``uint16``...), for :func:`processing_version`.
+    dtype: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class SceneOutcome:
     count: SceneCount | None = None
     error: str | None = None
     gsd: float | None = None  # the scene's resolution (metres), when it was read
+    dtype: str | None = None  # the scene's pixel type, when known
 
 
 @dataclass
@@ -99,14 +103,19 @@ def grid_gsd(scene_gsd: float) -> float:
     return max(MIN_GRID_GSD, round(float(scene_gsd), 3))
 
 
-def processing_version(detector: Detector, gsd: float | None) -> str:
+def processing_version(detector: Detector, gsd: float | None, dtype: str | None = None) -> str:
     """The version a scene of ``gsd`` metres is recorded with: the detector's below
     1.5 m; at 1.5 m and coarser (where the occupied-length estimate counts, not the
     detector) the detector's plus the estimator's (``coarse.ESTIMATOR_VERSION``), so a
-    new estimator has those scenes counted again, as a new detector has the others."""
-    if gsd is None or method_for_gsd(grid_gsd(gsd)) == "objects":
-        return detector.version
-    return f"{detector.version}+length{ESTIMATOR_VERSION}"
+    new estimator has those scenes counted again, as a new detector has the others.
+    A scene whose pixels are not 8-bit (``dtype``) also carries the version of their
+    mapping to 8 bits (``imagery.read.INPUT_MAPPING_VERSION``)."""
+    version = detector.version
+    if gsd is not None and method_for_gsd(grid_gsd(gsd)) != "objects":
+        version = f"{version}+length{ESTIMATOR_VERSION}"
+    if dtype is not None and dtype != "uint8":
+        version = f"{version}+in{INPUT_MAPPING_VERSION}"
+    return version
 
 
 def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
@@ -126,7 +135,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         if small is not None:  # it would read as "0 railcars" where it cannot show one
             quality = replace(quality, usable=False, reasons=(small, *quality.reasons))
         if not quality.usable:
-            return SceneOutcome(job.scene_id, quality, gsd=job.gsd)
+            return SceneOutcome(job.scene_id, quality, gsd=job.gsd, dtype=job.dtype)
         detections = []
         if method_for_gsd(grid.gsd) == "objects":
             from railwatch.detect.api import detect_array
@@ -150,7 +159,9 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         records = records_from_detections(
             detections, grid.transform, grid.crs, site_geom_wgs84=job.site_geometry
         )
-        return SceneOutcome(job.scene_id, quality, tuple(records), count, gsd=job.gsd)
+        return SceneOutcome(
+            job.scene_id, quality, tuple(records), count, gsd=job.gsd, dtype=job.dtype
+        )
     except RailwatchError as err:
         return SceneOutcome(job.scene_id, None, error=str(err))
     except (OSError, ValueError, np.linalg.LinAlgError) as err:
@@ -178,7 +189,7 @@ def pending_jobs(
             done = (
                 scene.status in ("processed", "unusable")
                 and scene.detector == detector.name
-                and scene.detector_version == processing_version(detector, scene.gsd)
+                and scene.detector_version == processing_version(detector, scene.gsd, scene.dtype)
             )
             if done and not reprocess:
                 skipped += 1
@@ -196,6 +207,7 @@ def pending_jobs(
                     width=scene.width,
                     height=scene.height,
                     rgb_bands=rgb_of(scene.meta),
+                    dtype=scene.dtype,
                 )
             )
     return jobs, skipped
@@ -214,7 +226,7 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> N
             list(outcome.detections),
             outcome.count,
             detector.name,
-            processing_version(detector, outcome.gsd),
+            processing_version(detector, outcome.gsd, outcome.dtype),
         )
 
 

@@ -42,7 +42,13 @@ from railwatch.imagery.inspect import (
     sidecar_metadata,
     sun_of,
 )
-from railwatch.imagery.read import open_raster, rgb_bands, unlabelled_bands
+from railwatch.imagery.read import (
+    STRETCH_PERCENTILES,
+    open_raster,
+    rgb_bands,
+    stretch_to_uint8,
+    unlabelled_bands,
+)
 from railwatch.imagery.size import ImageTooSmallError, image_too_small
 
 #: Called after each tile with ``(tiles_done, tiles_total)`` (progress bars).
@@ -268,7 +274,8 @@ def gsd_of(ds: Any) -> float:
 
 
 def _scaling(ds: Any, bands: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per-band (low, high) 2–98 % percentiles for non-8-bit data, from a decimated read."""
+    """Per-band (low, high) percentiles (:data:`railwatch.imagery.read.STRETCH_PERCENTILES`)
+    for non-8-bit data, from a decimated read."""
     if ds.dtypes[bands[0] - 1] == "uint8":
         return None
     f = max(1, math.ceil(max(ds.width, ds.height) / 1024))
@@ -282,7 +289,7 @@ def _scaling(ds: Any, bands: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
             lows.append(0.0)
             highs.append(1.0)
             continue
-        lo, hi = np.percentile(vals, [2, 98])
+        lo, hi = np.percentile(vals, STRETCH_PERCENTILES)
         lows.append(float(lo))
         highs.append(float(hi) if hi > lo else float(lo) + 1.0)
     return np.array(lows), np.array(highs)
@@ -327,10 +334,9 @@ def _reader(
         if data.dtype.kind == "f" and not (ok := np.isfinite(data).all(axis=0)).all():
             finite = ok
             data = np.where(ok, data, 0.0).astype(data.dtype)
-        if scale is not None:
+        if scale is not None:  # as imagery.read maps non-8-bit data
             lo, hi = scale
-            data = (data.astype(np.float32) - lo[:, None, None]) / (hi - lo)[:, None, None]
-            data = np.clip(data * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            data = np.stack([stretch_to_uint8(data[i], lo[i], hi[i]) for i in range(len(data))])
         elif data.dtype != np.uint8:
             data = np.clip(data, 0, 255).astype(np.uint8)
         # as read (a view), or band-sequential to interleaved (cv2.merge: SIMD)

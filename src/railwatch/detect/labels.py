@@ -265,21 +265,22 @@ def _read_pixels(path: Path, width: int, height: int) -> np.ndarray:
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
     from railwatch.detect.api import _scaling
-    from railwatch.imagery.read import rgb_bands
+    from railwatch.imagery.inspect import rgb_of, sidecar_metadata
+    from railwatch.imagery.read import rgb_bands, stretch_to_uint8
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.open(path) as ds:
-                bands = rgb_bands(ds, grey_as_rgb=True)
+                rgb = rgb_of(sidecar_metadata(path))
+                bands = rgb_bands(ds, grey_as_rgb=True, bands=rgb)
                 scale = _scaling(ds, bands)
                 data = ds.read(bands, out_shape=(3, height, width), resampling=Resampling.average)
     except RasterioIOError as err:
         raise InputError(f"cannot read the pixels ({err})") from err
-    if scale is not None:
+    if scale is not None:  # as detection reads the file
         lo, hi = scale
-        data = (data.astype(np.float32) - lo[:, None, None]) / (hi - lo)[:, None, None]
-        data = np.clip(data * 255.0 + 0.5, 0, 255)
+        data = np.stack([stretch_to_uint8(data[i], lo[i], hi[i]) for i in range(len(data))])
     out: np.ndarray = np.ascontiguousarray(
         np.clip(data, 0, 255).astype(np.uint8).transpose(1, 2, 0)
     )

@@ -20,6 +20,7 @@ from railwatch.detect.base import ALL_CLASSES
 from railwatch.errors import ImageryError, InputError
 from railwatch.export.geometry import to_pixels, transform_polygon
 from railwatch.export.labels import FORMATS, LabelImage, LabelObject, LabelSet, write_labels
+from railwatch.imagery.inspect import rgb_of
 from railwatch.imagery.read import rgb_bands
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Detection as DetectionModel
@@ -75,7 +76,7 @@ def scene_chips(
         if c1 <= c0 or r1 <= r0:
             return []
         window = Window(c0, r0, c1 - c0, r1 - r0)
-        data = src.read(rgb_bands(src), window=window)
+        data = src.read(rgb_bands(src, bands=rgb_of(scene.meta)), window=window)
         valid = src.dataset_mask(window=window) > 0
     rgb = to_rgb8(data, valid)
     rgb[~valid] = 0

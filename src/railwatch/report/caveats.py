@@ -212,11 +212,13 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
 
     # Within one count method: images counted by length carry the detector's version
     # plus the length estimator's (pipeline.processing_version), which is not a second
-    # detector; two versions of the same method are.
+    # detector; two versions of the same method are. Non-8-bit images also carry the
+    # version of their mapping to 8 bits ("+inN"), which 8-bit images do not need.
     by_method: dict[str, set[tuple[str, str | None]]] = {}
     for r in counted:
         if r.detector:
-            by_method.setdefault(r.method or "objects", set()).add((r.detector, r.detector_version))
+            version = r.detector_version.split("+in")[0] if r.detector_version else None
+            by_method.setdefault(r.method or "objects", set()).add((r.detector, version))
     for method, versions in sorted(by_method.items()):
         if len(versions) > 1:
             names = ", ".join(f"{d} {v}" for d, v in sorted(versions, key=str))

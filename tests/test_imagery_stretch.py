@@ -1,0 +1,103 @@
+"""16-bit and float imagery to 8 bits: a wide percentile stretch, then a display gamma
+(such products are radiometrically linear; the detector learned display-encoded images),
+the same in the pipeline's site windows, in `detect` and in label reading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from imagery_helpers import write_geotiff
+from railwatch.detect.api import _reader, _scaling
+from railwatch.detect.tiling import Window
+from railwatch.imagery.read import (
+    STRETCH_GAMMA,
+    STRETCH_PERCENTILES,
+    stretch_to_uint8,
+    to_rgb8,
+)
+
+
+def test_stretch_maps_ends_linearly_and_encodes_the_middle_with_the_gamma() -> None:
+    band = np.array([[100.0, 1100.0, 2100.0, 5000.0, -7.0, np.nan]], dtype=np.float32)
+    out = stretch_to_uint8(band, 100.0, 2100.0)
+    assert out.dtype == np.uint8
+    half = round(255 * 0.5 ** (1 / STRETCH_GAMMA))  # 186: linear 0.5 is mid-grey on screen
+    assert out.tolist() == [[0, half, 255, 255, 0, 0]]
+    assert stretch_to_uint8(np.full((2, 2), 9.0), 9.0, 9.0).tolist() == [[0, 0], [0, 0]]
+
+
+def test_to_rgb8_stretches_16_bit_between_wide_percentiles() -> None:
+    """2-98 % (before 2026-12-03) clipped 2 % of each band: white roofs and shadows."""
+    rng = np.random.default_rng(0)
+    data = rng.integers(200, 4000, size=(3, 100, 100)).astype(np.uint16)
+    valid = np.ones((100, 100), bool)
+    out = to_rgb8(data, valid)
+    for c in range(3):
+        saturated = np.mean((out[..., c] == 0) | (out[..., c] == 255))
+        assert saturated < 0.01  # 2-98 %: 4 %
+    assert to_rgb8(data.astype(np.uint8), valid).dtype == np.uint8  # 8-bit as is
+
+
+def test_detect_reads_16_bit_as_the_pipeline_does(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    data = rng.integers(100, 3000, size=(3, 64, 64)).astype(np.uint16)
+    path = write_geotiff(tmp_path / "a.tif", data)
+    with rasterio.open(path) as ds:
+        scale = _scaling(ds, [1, 2, 3])
+        assert scale is not None
+        img, _ = _reader(ds, [1, 2, 3], scale)(Window(0, 0, 64, 64))
+    lo, hi = scale
+    for c in range(3):
+        assert lo[c] == pytest.approx(np.percentile(data[c], STRETCH_PERCENTILES[0]))
+        assert hi[c] == pytest.approx(np.percentile(data[c], STRETCH_PERCENTILES[1]))
+        np.testing.assert_array_equal(img[..., c], stretch_to_uint8(data[c], lo[c], hi[c]))
+    # the same mapping as the site windows' (percentiles from all pixels here)
+    np.testing.assert_array_equal(img, to_rgb8(data, np.ones((64, 64), bool)))
+
+
+def test_new_input_mapping_counts_16_bit_scenes_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mapping of non-8-bit pixels is part of the version a scene is counted with:
+    a new mapping has 16-bit scenes counted again, and not the 8-bit ones."""
+    from datetime import UTC, datetime
+
+    from shapely.geometry import box
+
+    from railwatch import pipeline
+    from railwatch.imagery import inspect_scene
+    from railwatch.ingest import ingest_paths
+    from railwatch.sim import SceneParams, render_scene, write_scene
+    from railwatch.sites import SiteSpec
+    from railwatch.storage import Database, repo
+    from test_detect_fakes import BrightBlobDetector
+
+    when = datetime(2023, 10, 5, 2, tzinfo=UTC)
+    scene = render_scene(SceneParams(seed=5, size_px=(200, 200), n_cars=6, date=when))
+    imgs = tmp_path / "imgs"
+    eight = write_scene(scene, imgs, "eight", preview=False).image
+    with rasterio.open(eight) as ds:
+        profile, data = ds.profile, ds.read()
+    profile.update(dtype="uint16", compress="deflate")
+    with rasterio.open(imgs / "sixteen_20231006T020000.tif", "w", **profile) as dst:
+        dst.write(data.astype(np.uint16) * 16)
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    with db.session() as s:
+        aoi = box(*inspect_scene(eight).footprint.buffer(-0.0002).bounds)
+        repo.add_site(s, SiteSpec(name="yard", geometry=aoi))
+    assert len(ingest_paths(db, "yard", [imgs]).ingested) == 2
+    det = BrightBlobDetector()
+    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    pipeline.process_site(db, "yard", detector=det)
+    with db.session() as s:
+        versions = {sc.dtype: sc.detector_version for sc in repo.list_scenes(s, "yard")}
+    assert versions == {"uint8": "1", "uint16": f"1+in{pipeline.INPUT_MAPPING_VERSION}"}
+    monkeypatch.setattr(pipeline, "INPUT_MAPPING_VERSION", "next")
+    again = pipeline.process_site(db, "yard", detector=det)
+    assert again.skipped == 1 and len(again.processed) + len(again.unusable) == 1
+    with db.session() as s:
+        assert {sc.detector_version for sc in repo.list_scenes(s, "yard")} == {"1", "1+innext"}
