@@ -146,6 +146,37 @@ def test_pdf_first_page_headline_never_covers_the_facts(data: ReportData, senten
     assert values and chart.y1 < min(box.y0 for box in values)
 
 
+def test_pdf_lists_alerts_without_images_several_to_a_page(
+    data: ReportData, tmp_path: Path
+) -> None:
+    """Each alert without images had a page of its own with one paragraph (84 of the
+    demo's 98 pages); they are now listed, newest first, each once, several to a page."""
+    import dataclasses
+
+    from railwatch.report.model import AlertRow, Evidence
+    from railwatch.report.pdf import _alert_list_pages, write_pdf
+
+    extra = [
+        Evidence(
+            alert=AlertRow(f"x{i}", "record", "info", T0 - timedelta(days=i), "tank", 3.0,
+                           f"explanation number {i:03d} " + "of a tank record " * 12),
+            after=None, before=None,
+            notes=("Images are shown for the 10 most severe alerts only.",),
+        )
+        for i in range(40)
+    ]  # fmt: skip
+    pages = _alert_list_pages(data, extra)
+    assert 1 < len(pages) < 10
+    text = "\n".join(t.get_text() for fig in pages for t in fig.texts)
+    assert re.findall(r"explanation number (\d{3})", text) == [f"{i:03d}" for i in range(40)]
+    assert "info · record · tank" in text and "10 most severe alerts only" not in text
+    pdf = write_pdf(
+        dataclasses.replace(data, evidence=(*data.evidence, *extra)), tmp_path / "r.pdf"
+    )
+    pages_in_pdf = len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes()))
+    assert pages_in_pdf == 4 + len(pages)  # headline, the alert with images, table, caveats
+
+
 def test_period_filter(populated: tuple[Database, dict[str, Any], Path]) -> None:
     db, _, _ = populated
     d = build_report_data(db, "testyard", date_from=date(2022, 3, 1), date_to=date(2022, 12, 31))

@@ -117,6 +117,51 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
     return fig
 
 
+#: Lines of alert text on one landscape page (8 pt).
+ALERT_LINES_PER_PAGE = 46
+
+
+def _alert_list_pages(data: ReportData, evidence: Sequence[Evidence]) -> list[Figure]:
+    """Alerts without images, several to a page, in the order given (newest first): date,
+    severity, kind, series, the explanation and the evidence's notes. One page each made
+    the demo's PDF 84 pages of a paragraph each."""
+    blocks = []
+    for ev in evidence:
+        a = ev.alert
+        series = "site total" if a.cls == "all" else a.cls
+        ack = " (acknowledged" + (f": {a.note})" if a.note else ")") if a.acknowledged else ""
+        head = f"{a.when:%Y-%m-%d} · {a.severity} · {a.kind} · {series}{ack}"
+        notes = [n for n in ev.notes if "most severe alerts only" not in n]
+        text = "\n".join([a.explanation, *notes])
+        blocks.append(f"{_wrap(head, 170)}\n{_wrap(text, 170)}")
+    pages: list[Figure] = []
+    chunk: list[str] = []
+    used = 0
+    for block in blocks:
+        n = block.count("\n") + 2
+        if chunk and used + n > ALERT_LINES_PER_PAGE:
+            pages.append(_alert_list_page(data, chunk, len(pages), len(blocks)))
+            chunk, used = [], 0
+        chunk.append(block)
+        used += n
+    if chunk:
+        pages.append(_alert_list_page(data, chunk, len(pages), len(blocks)))
+    return pages
+
+
+def _alert_list_page(data: ReportData, blocks: list[str], k: int, total: int) -> Figure:
+    fig = _page()
+    shown = sum(1 for ev in data.evidence if ev.after is not None)
+    _header(
+        fig,
+        data,
+        f"Alerts without images ({total}; images are shown for the {shown} most severe), "
+        f"page {k + 1}",
+    )
+    fig.text(0.04, 0.87, "\n\n".join(blocks), fontsize=8, va="top", linespacing=1.3)
+    return fig
+
+
 def _table_rows(data: ReportData, scenes: Sequence[SceneRow]) -> list[list[str]]:
     rows = []
     for s in scenes:
@@ -209,7 +254,8 @@ def write_pdf(data: ReportData, path: str | Path) -> Path:
     }
     with matplotlib.rc_context({"pdf.fonttype": 3}), PdfPages(out, metadata=metadata) as pdf:
         pages = [_first_page(data)]
-        pages += [_evidence_page(data, ev) for ev in data.evidence]
+        pages += [_evidence_page(data, ev) for ev in data.evidence if ev.after is not None]
+        pages += _alert_list_pages(data, [ev for ev in data.evidence if ev.after is None])
         pages += _table_pages(data)
         pages.append(_text_page(data))
         for fig in pages:
