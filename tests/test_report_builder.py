@@ -177,6 +177,26 @@ def test_pdf_lists_alerts_without_images_several_to_a_page(
     assert pages_in_pdf == 4 + len(pages)  # headline, the alert with images, table, caveats
 
 
+def test_html_says_once_that_images_are_for_the_most_severe_alerts(data: ReportData) -> None:
+    """The note was repeated under every alert without images (84 times on the demo)."""
+    import dataclasses
+
+    from railwatch.report.html import render_html
+    from railwatch.report.model import AlertRow, Evidence
+
+    note = "Images are shown for the 10 most severe alerts only."
+    extra = tuple(
+        Evidence(
+            alert=AlertRow(f"x{i}", "record", "info", T0 - timedelta(days=i), "tank", 3.0, "x"),
+            after=None, before=None, notes=(note, f"own note {i}"),
+        )
+        for i in range(5)
+    )  # fmt: skip
+    page = render_html(dataclasses.replace(data, evidence=(*data.evidence, *extra)))
+    assert page.count(note) == 1
+    assert all(f"own note {i}" in page for i in range(5))  # other notes stay with their alert
+
+
 def test_period_filter(populated: tuple[Database, dict[str, Any], Path]) -> None:
     db, _, _ = populated
     d = build_report_data(db, "testyard", date_from=date(2022, 3, 1), date_to=date(2022, 12, 31))

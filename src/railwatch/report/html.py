@@ -69,9 +69,15 @@ def render_html(data: ReportData) -> str:
         jpeg = evidence_image(ev)
         evidence_uris.append(data_uri(jpeg, "image/jpeg") if jpeg is not None else "")
         same_as.append(None)
+    # "Images are shown for the N most severe alerts only." once under the heading, not
+    # under each of the other alerts (84 times on the demo)
+    limit = next((n for ev in data.evidence for n in ev.notes if _is_limit_note(n)), None)
+    notes = [tuple(n for n in ev.notes if not _is_limit_note(n)) for ev in data.evidence]
     return template.render(
         d=data,
         h=data.headline,
+        limit_note=limit,
+        notes=notes,
         version=__version__,
         period=fmt_period(data.headline.period),
         chart_uri=data_uri(chart_svg(data), "image/svg+xml"),
@@ -81,6 +87,10 @@ def render_html(data: ReportData) -> str:
         n_usable=sum(1 for s in data.scenes if s.counted),
         alerted={a.scene_id for a in data.alerts if a.scene_id is not None},
     )
+
+
+def _is_limit_note(note: str) -> bool:
+    return note.startswith("Images are shown for the ") and note.endswith("alerts only.")
 
 
 def write_html(data: ReportData, path: str | Path) -> Path:
