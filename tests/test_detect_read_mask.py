@@ -11,11 +11,12 @@ import rasterio
 from rasterio.transform import from_origin
 from rasterio.windows import Window as RioWindow
 
-from railwatch.detect.api import _all_valid, _reader, _scaling
+from railwatch.detect.api import _all_valid, _reader
 from railwatch.detect.base import Detection
 from railwatch.detect.default import DefaultDetector
 from railwatch.detect.model_core import band_planes
 from railwatch.detect.tiling import Window
+from railwatch.imagery.read import stretch_ranges
 
 
 @pytest.mark.parametrize(
@@ -82,7 +83,7 @@ def test_planar_reads_give_the_pixels_of_interleaved_reads(tmp_path: Path, kind:
     with rasterio.open(path, "w", **profile) as ds:
         ds.write(data)
     with rasterio.open(path) as ds:
-        scale = _scaling(ds, [1, 2, 3])
+        scale = stretch_ranges(ds, [1, 2, 3])
         win = Window(7, 3, 61, 52)
         a, va = _reader(ds, [1, 2, 3], scale)(win)
         b, vb = _reader(ds, [1, 2, 3], scale, planar=True)(win)

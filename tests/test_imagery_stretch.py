@@ -11,11 +11,12 @@ import pytest
 import rasterio
 
 from imagery_helpers import write_geotiff
-from railwatch.detect.api import _reader, _scaling
+from railwatch.detect.api import _reader
 from railwatch.detect.tiling import Window
 from railwatch.imagery.read import (
     STRETCH_GAMMA,
     STRETCH_PERCENTILES,
+    stretch_ranges,
     stretch_to_uint8,
     to_rgb8,
 )
@@ -47,7 +48,7 @@ def test_detect_reads_16_bit_as_the_pipeline_does(tmp_path: Path) -> None:
     data = rng.integers(100, 3000, size=(3, 64, 64)).astype(np.uint16)
     path = write_geotiff(tmp_path / "a.tif", data)
     with rasterio.open(path) as ds:
-        scale = _scaling(ds, [1, 2, 3])
+        scale = stretch_ranges(ds, [1, 2, 3])
         assert scale is not None
         img, _ = _reader(ds, [1, 2, 3], scale)(Window(0, 0, 64, 64))
     lo, hi = scale
@@ -101,3 +102,32 @@ def test_new_input_mapping_counts_16_bit_scenes_again(
     assert again.skipped == 1 and len(again.processed) + len(again.unusable) == 1
     with db.session() as s:
         assert {sc.detector_version for sc in repo.list_scenes(s, "yard")} == {"1", "1+innext"}
+
+
+def test_web_tiles_show_16_bit_bands_as_the_detector_reads_them(tmp_path: Path) -> None:
+    """Tiles showed bands 1, 2, 3 with a linear 2-98 % stretch whatever the scene said."""
+    import io
+    import math
+
+    from PIL import Image
+
+    from imagery_helpers import image_box_wgs84
+    from railwatch.web.routes.tiles import render_tile
+
+    data = np.full((4, 256, 256), 300, dtype=np.uint16)  # blue, green, red, NIR
+    data[2, :, :128] = 3000  # the west half red, the east half blue
+    data[0, :, 128:] = 3000
+    data[1, :, 240:] = 3000  # a green strip, so that band has a range too
+    path = write_geotiff(tmp_path / "bgrn.tif", data, photometric="MINISBLACK")
+    w, s, e, n = image_box_wgs84(0, 0, 256, 256, 0.5).bounds
+    lon, lat, z = w + (e - w) / 4, (s + n) / 2, 19  # in the west half
+    x = int((lon + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+    png = render_tile(str(path), z, x, y, (3, 2, 1))
+    assert png is not None
+    r, g, b = Image.open(io.BytesIO(png)).convert("RGB").getpixel((128, 128))
+    assert r > 200 and g < 100 and b < 100
+    plain = render_tile(str(path), z, x, y)
+    assert plain is not None
+    r, g, b = Image.open(io.BytesIO(plain)).convert("RGB").getpixel((128, 128))
+    assert b > 200 and r < 100  # unlabelled: bands 1, 2, 3 (ingest warns about it)

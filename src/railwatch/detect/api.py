@@ -11,7 +11,6 @@ Below 1.5 m per pixel cars are detected as objects; coarser images go to
 
 from __future__ import annotations
 
-import math
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -43,9 +42,9 @@ from railwatch.imagery.inspect import (
     sun_of,
 )
 from railwatch.imagery.read import (
-    STRETCH_PERCENTILES,
     open_raster,
     rgb_bands,
+    stretch_ranges,
     stretch_to_uint8,
     unlabelled_bands,
 )
@@ -271,28 +270,6 @@ def gsd_of(ds: Any) -> float:
     around the image centre (geographic CRSs; Web Mercator, whose "metres" are 1.35
     ground metres at 42° N)."""
     return ground_gsd(ds)
-
-
-def _scaling(ds: Any, bands: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per-band (low, high) percentiles (:data:`railwatch.imagery.read.STRETCH_PERCENTILES`)
-    for non-8-bit data, from a decimated read."""
-    if ds.dtypes[bands[0] - 1] == "uint8":
-        return None
-    f = max(1, math.ceil(max(ds.width, ds.height) / 1024))
-    shape = (len(bands), max(1, ds.height // f), max(1, ds.width // f))
-    data = ds.read(bands, out_shape=shape, masked=True).astype(np.float64)
-    lows, highs = [], []
-    for b in range(len(bands)):
-        vals = data[b].compressed()
-        vals = vals[np.isfinite(vals)]  # NaN pixels of a float image without nodata
-        if vals.size == 0:
-            lows.append(0.0)
-            highs.append(1.0)
-            continue
-        lo, hi = np.percentile(vals, STRETCH_PERCENTILES)
-        lows.append(float(lo))
-        highs.append(float(hi) if hi > lo else float(lo) + 1.0)
-    return np.array(lows), np.array(highs)
 
 
 def _all_valid(ds: Any) -> bool:
@@ -556,7 +533,7 @@ def _detect_file(
         method = method_for_gsd(scene_gsd)
         det = _resolve(detector) if method == "objects" else detector
         planar = method == "objects" and _planar_input(det)
-        read = _DataCheck(_reader(ds, bands, _scaling(ds, bands), planar=planar))
+        read = _DataCheck(_reader(ds, bands, stretch_ranges(ds, bands), planar=planar))
         coarse: CoarseEstimate | None = None
         dets: list[Detection] = []
         try:

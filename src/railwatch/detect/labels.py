@@ -264,9 +264,8 @@ def _read_pixels(path: Path, width: int, height: int) -> np.ndarray:
     from rasterio.enums import Resampling
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
-    from railwatch.detect.api import _scaling
     from railwatch.imagery.inspect import rgb_of, sidecar_metadata
-    from railwatch.imagery.read import rgb_bands, stretch_to_uint8
+    from railwatch.imagery.read import rgb_bands, stretch_ranges, stretch_to_uint8
 
     try:
         with warnings.catch_warnings():
@@ -274,7 +273,7 @@ def _read_pixels(path: Path, width: int, height: int) -> np.ndarray:
             with rasterio.open(path) as ds:
                 rgb = rgb_of(sidecar_metadata(path))
                 bands = rgb_bands(ds, grey_as_rgb=True, bands=rgb)
-                scale = _scaling(ds, bands)
+                scale = stretch_ranges(ds, bands)
                 data = ds.read(bands, out_shape=(3, height, width), resampling=Resampling.average)
     except RasterioIOError as err:
         raise InputError(f"cannot read the pixels ({err})") from err

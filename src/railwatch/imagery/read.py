@@ -47,6 +47,7 @@ __all__ = [
     "read_site_window",
     "rgb_bands",
     "site_grid",
+    "stretch_ranges",
     "stretch_to_uint8",
     "to_rgb8",
     "unlabelled_bands",
@@ -234,6 +235,30 @@ def to_rgb8(data: np.ndarray, valid: np.ndarray) -> np.ndarray:
     for i in range(3):
         out[..., i] = _stretch(bands[i], valid)
     return out
+
+
+def stretch_ranges(ds: Any, bands: Sequence[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per-band (low, high) :data:`STRETCH_PERCENTILES` of an open dataset's valid pixels
+    (a read decimated to about 1024 px), for :func:`stretch_to_uint8`; None for 8-bit
+    data, which is read as it is. Used where a whole image is read window by window
+    (``detect``, label reading, web tiles), so every window gets the same mapping."""
+    if ds.dtypes[bands[0] - 1] == "uint8":
+        return None
+    f = max(1, math.ceil(max(ds.width, ds.height) / 1024))
+    shape = (len(bands), max(1, ds.height // f), max(1, ds.width // f))
+    data = ds.read(list(bands), out_shape=shape, masked=True).astype(np.float64)
+    lows, highs = [], []
+    for b in range(len(bands)):
+        vals = data[b].compressed()
+        vals = vals[np.isfinite(vals)]  # NaN pixels of a float image without nodata
+        if vals.size == 0:
+            lows.append(0.0)
+            highs.append(1.0)
+            continue
+        lo, hi = np.percentile(vals, STRETCH_PERCENTILES)
+        lows.append(float(lo))
+        highs.append(float(hi) if hi > lo else float(lo) + 1.0)
+    return np.array(lows), np.array(highs)
 
 
 def _stretch(band: np.ndarray, valid: np.ndarray) -> np.ndarray:

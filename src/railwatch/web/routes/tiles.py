@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from railwatch.errors import ImageryError, NotFoundError, lazy_import
+from railwatch.imagery.inspect import gdal_path, rgb_of
 from railwatch.storage import repo
 from railwatch.web.deps import DB
 from railwatch.web.routes.scenes import SceneId
@@ -25,29 +26,40 @@ MAX_ZOOM = 24
 
 
 @lru_cache(maxsize=256)
-def _render_params(uri: str) -> tuple[tuple[int, ...], tuple[tuple[float, float], ...] | None]:
-    """Band indexes to show and, for non-8-bit images, per-band 2-98 % stretch ranges."""
-    from rio_tiler.io import Reader
+def _render_params(
+    uri: str, rgb: tuple[int, int, int] | None = None
+) -> tuple[tuple[int, ...], tuple[tuple[float, float], ...] | None]:
+    """Band indexes to show (red, green, blue as the detector reads them:
+    :func:`railwatch.imagery.read.rgb_bands`, ``rgb`` from the scene's metadata) and, for
+    non-8-bit images, the per-band ranges the detector maps to 8 bits
+    (:func:`railwatch.imagery.read.stretch_ranges`)."""
+    from railwatch.imagery.read import open_raster, rgb_bands, stretch_ranges
 
-    with Reader(uri) as src:
-        count = src.dataset.count
-        indexes = (1, 2, 3) if count >= 3 else (1,)
-        if src.dataset.dtypes[0] == "uint8":
-            return indexes, None
-        stats = src.statistics(indexes=indexes)
-        ranges = tuple((float(s.percentile_2), float(s.percentile_98)) for s in stats.values())
-        return indexes, ranges
+    with open_raster(gdal_path(uri)) as ds:
+        indexes = tuple(rgb_bands(ds, bands=rgb))
+        ranges = stretch_ranges(ds, indexes)
+    if ranges is None:
+        return indexes, None
+    return indexes, tuple((float(lo), float(hi)) for lo, hi in zip(*ranges, strict=True))
 
 
-def render_tile(uri: str, z: int, x: int, y: int) -> bytes | None:
-    """PNG bytes of tile ``z/x/y`` of the image at ``uri``; ``None`` outside the image."""
+def render_tile(
+    uri: str, z: int, x: int, y: int, rgb: tuple[int, int, int] | None = None
+) -> bytes | None:
+    """PNG bytes of tile ``z/x/y`` of the image at ``uri``; ``None`` outside the image.
+    16-bit and float images are shown as the detector sees them
+    (:func:`railwatch.imagery.read.stretch_to_uint8`)."""
     lazy_import("rio_tiler", "web", "image tiles")
+    import numpy as np
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
     from rio_tiler.errors import TileOutsideBounds
     from rio_tiler.io import Reader
+    from rio_tiler.models import ImageData
+
+    from railwatch.imagery.read import stretch_to_uint8
 
     try:
-        indexes, ranges = _render_params(uri)
+        indexes, ranges = _render_params(uri, rgb)
         with Reader(uri) as src:
             if not src.tile_exists(x, y, z):
                 return None
@@ -57,7 +69,11 @@ def render_tile(uri: str, z: int, x: int, y: int) -> bytes | None:
     except RasterioIOError as err:
         raise ImageryError(f"cannot read the stored image of this scene: {err}") from err
     if ranges is not None:
-        img.rescale(in_range=ranges)
+        arr = img.array
+        data = np.stack(
+            [stretch_to_uint8(np.asarray(arr.data[i]), lo, hi) for i, (lo, hi) in enumerate(ranges)]
+        )
+        img = ImageData(np.ma.MaskedArray(data, mask=np.ma.getmaskarray(arr)))
     with warnings.catch_warnings():
         # a PNG tile carries no georeference by design: rasterio's warning is noise
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -81,8 +97,9 @@ def scene_tile(
     if x >= 2**z or y >= 2**z:
         raise NotFoundError(f"tile {z}/{x}/{y} does not exist: x and y must be below 2**z")
     with db.session(readonly=True) as s:
-        uri = repo.get_scene(s, scene_id).uri
-    png = render_tile(uri, z, x, y)
+        scene = repo.get_scene(s, scene_id)
+        uri, rgb = scene.uri, rgb_of(scene.meta)
+    png = render_tile(uri, z, x, y, rgb)
     if png is None:
         raise NotFoundError(f"tile {z}/{x}/{y} is outside the image of scene {scene_id}")
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
