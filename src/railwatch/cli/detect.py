@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -158,6 +159,7 @@ def detect_command(
                 check = check_gsd(img, given)  # None for georeferenced images
                 if check is not None:
                     _report_scale_check(img, check)
+            _warn_non_square(img)
             task = bar.add_task(f"{img.name}: tiles", total=None)
 
             def on_tile(done: int, total: int, task: Any = task) -> None:
@@ -299,6 +301,47 @@ def _gsd_from_rails(img: Path, scale: RailScale, auto: bool) -> float:
     raise InputError(
         f"{img.name} is not georeferenced: pass --gsd METRES (ground sample distance); "
         f"its scale could not be measured from the rails ({scale.reason})"
+    )
+
+
+def _warn_non_square(img: Path) -> None:
+    """A warning when a georeferenced image's pixels are not square on the ground (a
+    geographic CRS away from the equator): the detector takes one GSD and square pixels,
+    so its cars look shorter across than along; `process` warps scenes to a UTM grid."""
+    import warnings
+
+    import rasterio
+    import rasterio.warp
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
+    from shapely.geometry import Point
+
+    from railwatch.errors import ImageryError
+    from railwatch.imagery._geo import utm_crs_for
+    from railwatch.imagery.inspect import ground_pixel_size
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(img) as ds:
+                if ds.crs is None:
+                    return
+                gx, gy = ground_pixel_size(ds)
+                x, y = ds.transform * (ds.width / 2, ds.height / 2)
+                lon, lat = rasterio.warp.transform(ds.crs, "EPSG:4326", [x], [y])
+                crs = ds.crs.to_string()
+    except (RasterioError, ImageryError, ValueError):
+        return  # detect_file reports unreadable files itself
+    if max(gx, gy) <= 1.05 * min(gx, gy):
+        return
+    utm = utm_crs_for(Point(lon[0], lat[0]))
+    res = f"{math.sqrt(gx * gy):.2g}"
+    err_console.print(
+        f"[bold yellow]warning:[/] {img.name} ({crs}) has pixels {gx:.2f} x {gy:.2f} m on the "
+        "ground, not square: the detector takes square pixels, so cars look "
+        f"{100 * (1 - min(gx, gy) / max(gx, gy)):.0f} % shorter one way. Warp it to a UTM grid "
+        f"first (gdalwarp -t_srs {utm} -tr {res} {res} -r bilinear IN.tif OUT.tif), or ingest "
+        "it into a site: `railwatch process` warps every scene to the site's UTM grid.",
+        highlight=False,
     )
 
 
