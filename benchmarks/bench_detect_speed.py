@@ -253,8 +253,17 @@ def run_rss(side: int, detector_name: str, tile: np.ndarray) -> dict[str, float]
             f"r=detect_file({str(path)!r}, detector=get_detector({detector_name!r}))\n"
             f"out={str(Path(tmp) / 'big.geojson')!r}\n"
             "write_geojson(out, to_feature_collection(r.detections, crs=r.crs))\n"
+            # VmHWM is this process's own peak since exec; ru_maxrss also holds the peak of
+            # the process it was spawned from (Linux keeps it across execve), which made
+            # this figure the benchmark parent's (up to 1.9 GB with YOLO loaded) until
+            # 2026-12-03
+            "try:\n"
+            "    hwm=[l for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+            "    peak=int(hwm[0].split()[1])/1024\n"
+            "except (OSError, IndexError):\n"
+            "    peak=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024\n"
             "print(json.dumps({'seconds': time.perf_counter()-t, 'detections': len(r.detections),"
-            " 'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))\n"
+            " 'maxrss_mb': peak}))\n"
         )
         out = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=False
