@@ -149,7 +149,7 @@ class DefaultDetector:
     name = "railwatch-default"
     #: Version of the shipped weights with their card (threshold, calibration); the
     #: instance's ``version`` says which weights and thresholds it actually runs.
-    version = "2.5"
+    version = "2.6"
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048
@@ -414,6 +414,7 @@ class DefaultDetector:
             h.update(f"|coarse network {g:.6g}|{prec}|covered {cov}".encode())
         if self.views != 1:  # absent: digests as without the option
             h.update(f"|views {self.views}".encode())
+        h.update(b"|pad 8")  # v2.6: inputs padded to a multiple of 8 px (boxes moved)
         if self._refine_entry is not None:  # absent: digests as before v2.5
             # the entry's settings and the refiner's weights (read when it was loaded)
             entry = self._refine_entry
@@ -507,7 +508,10 @@ class DefaultDetector:
             ).astype(bool)
         x = normalise(work, vw, reuse=reuse)
         h, w = x.shape[1:]
-        ph, pw = -h % STRIDE, -w % STRIDE
+        # A multiple of 2 x STRIDE: the s8 layout upsamples its stride-8 features onto
+        # the stride-4 ones by size, which misplaces every output cell of an input that
+        # is a multiple of 4 but not of 8 (boxes 1-2 m off towards the image origin).
+        ph, pw = -h % (2 * STRIDE), -w % (2 * STRIDE)
         if ph or pw:
             x = np.pad(x, ((0, 0), (0, ph), (0, pw)))
         return x[None], scale
