@@ -133,7 +133,10 @@ def test_sixteen_bit_four_band_stretched_to_rgb(tmp_path: Path) -> None:
     assert image.dtype == np.uint8
     for band in range(3):
         values = image[..., band]
-        assert np.percentile(values, 1) <= 8 and np.percentile(values, 99) >= 247
+        # the outlier does not squeeze the band: it keeps most of the 8-bit range (a
+        # 0.01-99.99 % stretch alone would put the band's top at about 66; since
+        # 2026-12-03 there is headroom above the 99.9th percentile, so the top is ~212)
+        assert np.percentile(values, 1) <= 8 and np.percentile(values, 99) >= 200
     # the fourth band (NIR, constant) is not used: channels follow bands 1-3
     assert np.corrcoef(image[..., 0].ravel(), image[..., 2].ravel())[0, 1] > 0.95
     # outside the image is invalid for 16-bit data too

@@ -131,3 +131,20 @@ def test_web_tiles_show_16_bit_bands_as_the_detector_reads_them(tmp_path: Path) 
     assert plain is not None
     r, g, b = Image.open(io.BytesIO(plain)).convert("RGB").getpixel((128, 128))
     assert b > 200 and r < 100  # unlabelled: bands 1, 2, 3 (ingest warns about it)
+
+
+def test_stretch_range_keeps_isolated_outliers_out() -> None:
+    from railwatch.imagery.read import stretch_range
+
+    rng = np.random.default_rng(3)
+    band = rng.normal(2000.0, 300.0, 200_000)
+    lo, hi = stretch_range(band)
+    assert lo == pytest.approx(np.percentile(band, 0.01)) and hi == pytest.approx(
+        np.percentile(band, 99.99)
+    )  # a natural tail: the wide percentiles themselves
+    band[:40] = 65_000.0  # a few hot pixels above 99.99 % of the band
+    band[40:80] = 0.0
+    lo, hi = stretch_range(band)
+    p01, med, p999 = np.percentile(band, [0.1, 50, 99.9])
+    assert hi == pytest.approx(2 * p999 - med) and lo == pytest.approx(2 * p01 - med)
+    assert hi < 4000 and lo > 0

@@ -47,6 +47,7 @@ __all__ = [
     "read_site_window",
     "rgb_bands",
     "site_grid",
+    "stretch_range",
     "stretch_ranges",
     "stretch_to_uint8",
     "to_rgb8",
@@ -63,18 +64,21 @@ _MAX_GRID_PIXELS = 256_000_000
 #: percentiles of its valid pixels, then encoded with :data:`STRETCH_GAMMA`. Such
 #: products (Planet and SkySat analytic, Maxar and Pleiades multispectral, Sentinel-2
 #: reflectance) are radiometrically linear, while the detector learned from images that
-#: look like 8-bit "visual" products (display-encoded). On development scenes converted
-#: to linear 12-bit data, F1 @0.3 went 0.778 / 0.826 (2-98 %, no gamma, before
-#: 2026-12-03) to 0.850 / 0.868 with these (8-bit originals: 0.842 / 0.860); a narrow
-#: percentile range saturates white roofs and shadows (docs/detection.md, "Input imagery").
-STRETCH_PERCENTILES: tuple[float, float] = (0.1, 99.9)
+#: look like 8-bit "visual" products (display-encoded); and a narrow percentile range
+#: saturates white roofs, shadows and, at 3 m, the few pixels a car is. Development
+#: scenes turned into linear 12-bit data (docs/detection.md, "Input imagery"): object F1
+#: @0.3 0.784 / 0.832 with 2-98 % linear (before 2026-12-03), 0.861 / 0.869 with these
+#: (8-bit originals 0.853 / 0.865); 3 m within +-15 % 19 % -> 57 % of scenes (8-bit 60 %).
+#: Isolated outliers are kept out by :func:`stretch_range`.
+STRETCH_PERCENTILES: tuple[float, float] = (0.01, 99.99)
 #: Display gamma applied after the stretch (sRGB-like 1/2.2 encoding).
 STRETCH_GAMMA = 2.2
 #: Version of the mapping of non-8-bit pixels to 8 bits, recorded with the counts of
 #: such scenes so that a new mapping has them counted again
 #: (:func:`railwatch.pipeline.processing_version`). "1": 2-98 %, linear (until
-#: 2026-12-03); "2": :data:`STRETCH_PERCENTILES` and :data:`STRETCH_GAMMA`.
-INPUT_MAPPING_VERSION = "2"
+#: 2026-12-03); "2": 0.1-99.9 % and gamma 2.2 (a few hours of 2026-12-03); "3":
+#: :data:`STRETCH_PERCENTILES` and :data:`STRETCH_GAMMA`.
+INPUT_MAPPING_VERSION = "3"
 # The percentiles are computed on at most this many pixels.
 _STRETCH_SAMPLE = 1_000_000
 # Lookup table of the gamma encoding over 4096 input levels.
@@ -237,6 +241,20 @@ def to_rgb8(data: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return out
 
 
+def stretch_range(values: np.ndarray) -> tuple[float, float]:
+    """The (low, high) that :func:`stretch_to_uint8` maps a band to 0 and 255 with: its
+    :data:`STRETCH_PERCENTILES`, each kept within one half-range of the 0.1st / 99.9th
+    percentile (the distance from there to the median), so that a few isolated
+    extreme pixels (a hot pixel, a glint) do not squeeze the rest of the band."""
+    p_lo, p01, med, p999, p_hi = np.percentile(
+        values.astype(np.float64),
+        [STRETCH_PERCENTILES[0], 0.1, 50.0, 99.9, STRETCH_PERCENTILES[1]],
+    )
+    lo = max(float(p_lo), float(p01 - (med - p01)))
+    hi = min(float(p_hi), float(p999 + (p999 - med)))
+    return lo, (hi if hi > lo else lo + 1.0)
+
+
 def stretch_ranges(ds: Any, bands: Sequence[int]) -> tuple[np.ndarray, np.ndarray] | None:
     """Per-band (low, high) :data:`STRETCH_PERCENTILES` of an open dataset's valid pixels
     (a read decimated to about 1024 px), for :func:`stretch_to_uint8`; None for 8-bit
@@ -255,9 +273,9 @@ def stretch_ranges(ds: Any, bands: Sequence[int]) -> tuple[np.ndarray, np.ndarra
             lows.append(0.0)
             highs.append(1.0)
             continue
-        lo, hi = np.percentile(vals, STRETCH_PERCENTILES)
-        lows.append(float(lo))
-        highs.append(float(hi) if hi > lo else float(lo) + 1.0)
+        lo, hi = stretch_range(vals)
+        lows.append(lo)
+        highs.append(hi)
     return np.array(lows), np.array(highs)
 
 
@@ -268,8 +286,8 @@ def _stretch(band: np.ndarray, valid: np.ndarray) -> np.ndarray:
         return np.zeros(band.shape, dtype=np.uint8)
     if values.size > _STRETCH_SAMPLE:
         values = values[:: values.size // _STRETCH_SAMPLE + 1]
-    lo, hi = np.percentile(values.astype(np.float64), STRETCH_PERCENTILES)
-    return stretch_to_uint8(band, float(lo), float(hi))
+    lo, hi = stretch_range(values)
+    return stretch_to_uint8(band, lo, hi)
 
 
 def open_raster(path: str | Path, *, error: type[RailwatchError] = ImageryError) -> Any:
