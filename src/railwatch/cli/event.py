@@ -99,7 +99,11 @@ def remove(
                         f"no event with id {event_id}: see `railwatch event list SITE`"
                     )
                 what = f"{ev.label!r} on {ev.date.isoformat()} at {ev.site.name}"
-            typer.confirm(f"Delete event {event_id} ({what})?", abort=True)
+            # "n" is an answer, not an interruption: say so and exit 0 (Ctrl-C and a
+            # closed stdin still abort, 130)
+            if not typer.confirm(f"Delete event {event_id} ({what})?"):
+                console.print(f"Nothing removed: event {event_id} kept.")
+                return
         with db.session() as s:
             repo.remove_event(s, event_id)
     console.print(f"Event {event_id} removed.")

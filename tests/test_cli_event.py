@@ -1,0 +1,54 @@
+"""``railwatch event remove``: what answering the confirmation does."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from railwatch.cli.main import main
+
+BBOX = "130.60,42.28,130.63,42.30"
+
+
+def _site_with_event(db: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> int:
+    assert main([*db, "site", "add", "yard", "--bbox", BBOX]) == 0
+    assert main([*db, "event", "add", "yard", "2024-04-10", "Test summit"]) == 0
+    capsys.readouterr()
+    assert main([*db, "event", "list", "yard", "--json"]) == 0
+    out = capsys.readouterr().out
+    return int(json.loads(out[out.index("[") :])[0]["id"])
+
+
+def _events(db: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    capsys.readouterr()
+    assert main([*db, "event", "list", "yard", "--json"]) == 0
+    out = capsys.readouterr().out
+    return [e["label"] for e in json.loads(out[out.index("[") :])] if "[" in out else []
+
+
+def test_remove_declined_keeps_event_and_exits_0(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answering "n" is a choice, not an interruption: before, it printed "Aborted." and
+    exited 130 (the code of Ctrl-C)."""
+    db = ("--db", tmp_db_url)
+    eid = _site_with_event(db, capsys)
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    assert main([*db, "event", "remove", str(eid)]) == 0
+    out, err = capsys.readouterr()
+    assert "Delete event" in out and "'Test summit' on 2024-04-10 at yard" in out
+    assert "Nothing removed" in out and "Aborted" not in err
+    assert _events(db, capsys) == ["Test summit"]
+
+
+def test_remove_confirmed_removes(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = ("--db", tmp_db_url)
+    eid = _site_with_event(db, capsys)
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    assert main([*db, "event", "remove", str(eid)]) == 0
+    assert f"Event {eid} removed." in capsys.readouterr().out
+    assert _events(db, capsys) == []
