@@ -269,3 +269,76 @@ def test_site_without_images(tmp_path: Path) -> None:
     assert "No usable image of empty in this period" in html
     assert "No alert in this period." in html
     assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+
+
+def _alerts_on_two_images(db: Database, info: dict[str, Any]) -> None:
+    """An older high alert of the total, and three alerts of the newest image: an info one
+    on the total and two of single classes whose keys sort before it."""
+    from railwatch.analysis.types import Alert
+    from railwatch.storage import repo
+
+    last, prev = info["scene_ids"][-1], info["scene_ids"][-2]
+    new, old = T0 + timedelta(days=390), T0 + timedelta(days=360)
+    alerts = [
+        Alert("a-old", "shift", "high", old, "all", 7.0, "old total shift", scene_id=prev),
+        Alert("b-info", "record", "info", new, "all", 18.0, "total record", scene_id=last),
+        Alert("a-tank", "spike", "high", new, "tank", 6.0, "tank spike", scene_id=last),
+        Alert("a-gon", "shift", "medium", new, "gondola", 6.0, "gondola shift", scene_id=last),
+    ]
+    with db.session() as s:
+        repo.replace_alerts(s, "testyard", alerts)
+
+
+def test_alerts_are_listed_newest_first_across_classes(tmp_path: Path) -> None:
+    """Newest first whatever the class; alerts of one image by severity, the site total
+    before a class of the same severity. Before, alerts of one image followed their keys'
+    text (here: the info record of the total above the tank's high spike)."""
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    info = populate(db, tmp_path / "scenes")
+    _alerts_on_two_images(db, info)
+    d = build_report_data(db, "testyard")
+    assert [e.alert.explanation for e in d.evidence] == [
+        "tank spike", "gondola shift", "total record", "old total shift"
+    ]  # fmt: skip
+
+
+def test_pdf_alert_pages_follow_the_html_order(
+    data: ReportData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PDF put the pages of the alerts with images (the most severe) first and the
+    other alerts after them, so a newer alert without images (the latest image's) came
+    after every older alert with images. Now its pages follow the HTML's order: newest
+    first, alerts without images between them, several to a page."""
+    import dataclasses
+
+    from railwatch.report import pdf as pdf_mod
+    from railwatch.report.model import AlertRow, Evidence
+
+    def extra(day: int, text: str) -> Evidence:
+        when = T0 + timedelta(days=day)
+        return Evidence(AlertRow(text, "record", "info", when, "tank", 3.0, text), None, None)
+
+    (shown,) = data.evidence
+    assert shown.after is not None and shown.alert.when == T0 + timedelta(days=390)
+    evidence = (extra(400, "newer"), shown, extra(380, "older"), extra(370, "oldest"))
+    subtitles: list[str] = []
+
+    class Pages:  # records each page's subtitle instead of writing a PDF
+        def __init__(self, *_: object, **__: object) -> None:
+            pass
+
+        def __enter__(self) -> Pages:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            pass
+
+        def savefig(self, fig: Any) -> None:
+            subtitles.append(fig.texts[1].get_text())
+
+    monkeypatch.setattr(pdf_mod, "PdfPages", Pages)
+    pdf_mod.write_pdf(dataclasses.replace(data, evidence=evidence), tmp_path / "r.pdf")
+    assert subtitles[1].startswith("Alerts without images")
+    assert subtitles[2].startswith("Alert: record · high")
+    assert subtitles[3].startswith("Alerts without images")
+    assert subtitles[4].startswith("Images")

@@ -89,6 +89,21 @@ def top_alert(alerts: Sequence[AlertRow], latest: datetime | None = None) -> Ale
     return max(recent, key=lambda a: (SEVERITY_RANK.get(a.severity, 0), a.when))
 
 
+def newest_first(alerts: Sequence[AlertRow]) -> list[AlertRow]:
+    """Alerts in the order the report lists them: newest first across every class;
+    the alerts of one image by severity, the site total's before a class's of the
+    same severity, then by key (stable)."""
+    return sorted(
+        alerts,
+        key=lambda a: (
+            -a.when.timestamp(),
+            -SEVERITY_RANK.get(a.severity, 0),
+            a.cls != "all",
+            a.key,
+        ),
+    )
+
+
 def drop_echoes(alerts: Sequence[AlertRow]) -> list[AlertRow]:
     """Alerts without per-class echoes: a class alert that repeats an ``all`` alert
     (same kind, same image, same value: that class is the whole count) is dropped."""
@@ -438,8 +453,7 @@ def build_report_data(
     ]
     shown = {r.when for r in rows}
     track_shown = [b for b in track if b.when in shown]
-    newest_first = sorted(alerts, key=lambda a: a.when, reverse=True)
-    evidence = _evidence(db, site, _plan(all_rows, newest_first, cfg), max_evidence)
+    evidence = _evidence(db, site, _plan(all_rows, newest_first(alerts), cfg), max_evidence)
     classes = tuple(class_order({c for r in rows for c in r.by_class}))
     return ReportData(
         site=site.name,

@@ -1,7 +1,8 @@
 """Render a :class:`ReportData` as a PDF with matplotlib's ``PdfPages``.
 
 Same content as the HTML report, in the same order: headline and chart (vector),
-one page per alert with its before/after chips, the per-date table, caveats and
+the alerts newest first (a page per alert with its before/after chips, the alerts
+without images between them listed several to a page), the per-date table, caveats and
 method. Needs nothing beyond matplotlib (no browser, no system library).
 """
 
@@ -121,10 +122,37 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
 ALERT_LINES_PER_PAGE = 46
 
 
-def _alert_list_pages(data: ReportData, evidence: Sequence[Evidence]) -> list[Figure]:
+def _alert_pages(data: ReportData) -> list[Figure]:
+    """The alerts' pages in the report's order (newest first, as in the HTML): a page
+    for each alert with images, the alerts without images between them several to a
+    page. Before, every alert with images came first, so a newer alert without images
+    (e.g. the latest image's) followed every older, more severe one."""
+    pages: list[Figure] = []
+    total = sum(1 for ev in data.evidence if ev.after is None)
+    run: list[Evidence] = []
+    listed = 0
+    for ev in data.evidence:
+        if ev.after is None:
+            run.append(ev)
+            continue
+        if run:
+            listed += len(run)
+            pages += _alert_list_pages(data, run, total=total, first=listed - len(run))
+            run = []
+        pages.append(_evidence_page(data, ev))
+    if run:
+        pages += _alert_list_pages(data, run, total=total, first=listed)
+    return pages
+
+
+def _alert_list_pages(
+    data: ReportData, evidence: Sequence[Evidence], *, total: int | None = None, first: int = 0
+) -> list[Figure]:
     """Alerts without images, several to a page, in the order given (newest first): date,
     severity, kind, series, the explanation and the evidence's notes. One page each made
-    the demo's PDF 84 pages of a paragraph each."""
+    the demo's PDF 84 pages of a paragraph each. ``total`` is the number of alerts
+    without images in the report (default: those given), ``first`` how many of them
+    came before these."""
     blocks = []
     for ev in evidence:
         a = ev.alert
@@ -134,29 +162,33 @@ def _alert_list_pages(data: ReportData, evidence: Sequence[Evidence]) -> list[Fi
         notes = [n for n in ev.notes if "most severe alerts only" not in n]
         text = "\n".join([a.explanation, *notes])
         blocks.append(f"{_wrap(head, 170)}\n{_wrap(text, 170)}")
+    n_total = len(blocks) if total is None else total
     pages: list[Figure] = []
     chunk: list[str] = []
-    used = 0
-    for block in blocks:
+    used = start = 0
+    for i, block in enumerate(blocks):
         n = block.count("\n") + 2
         if chunk and used + n > ALERT_LINES_PER_PAGE:
-            pages.append(_alert_list_page(data, chunk, len(pages), len(blocks)))
-            chunk, used = [], 0
+            pages.append(_alert_list_page(data, chunk, first + start, n_total))
+            chunk, used, start = [], 0, i
         chunk.append(block)
         used += n
     if chunk:
-        pages.append(_alert_list_page(data, chunk, len(pages), len(blocks)))
+        pages.append(_alert_list_page(data, chunk, first + start, n_total))
     return pages
 
 
-def _alert_list_page(data: ReportData, blocks: list[str], k: int, total: int) -> Figure:
+def _alert_list_page(data: ReportData, blocks: list[str], start: int, total: int) -> Figure:
+    """A page of alerts without images: numbers ``start + 1`` to ``start + len(blocks)``
+    of ``total``."""
     fig = _page()
     shown = sum(1 for ev in data.evidence if ev.after is not None)
+    span = f"{start + 1}" if len(blocks) == 1 else f"{start + 1}–{start + len(blocks)}"
     _header(
         fig,
         data,
-        f"Alerts without images ({total}; images are shown for the {shown} most severe), "
-        f"page {k + 1}",
+        f"Alerts without images, newest first: {span} of {total} "
+        f"(images are shown for the {shown} most severe)",
     )
     fig.text(0.04, 0.87, "\n\n".join(blocks), fontsize=8, va="top", linespacing=1.3)
     return fig
@@ -254,8 +286,7 @@ def write_pdf(data: ReportData, path: str | Path) -> Path:
     }
     with matplotlib.rc_context({"pdf.fonttype": 3}), PdfPages(out, metadata=metadata) as pdf:
         pages = [_first_page(data)]
-        pages += [_evidence_page(data, ev) for ev in data.evidence if ev.after is not None]
-        pages += _alert_list_pages(data, [ev for ev in data.evidence if ev.after is None])
+        pages += _alert_pages(data)
         pages += _table_pages(data)
         pages.append(_text_page(data))
         for fig in pages:
