@@ -301,6 +301,30 @@ def test_headline_alert_is_the_most_severe_of_the_last_year() -> None:
     assert top_alert([], latest) is None
 
 
+def test_headline_leads_with_the_site_total() -> None:
+    """The headline led with the most severe alert of any class: on the demo a gondola
+    record (high, 2024-04-05) while the site total had a high record on 2024-03-18. It
+    leads with the site total's alert; one class's only when the total has none, and
+    then says which class."""
+    from railwatch.report.builder import _headline, top_alert
+
+    rows = [_row(i, 10.0 + i) for i in range(40)]
+    latest = rows[-1].when
+    total = AlertRow("a", "record", "low", latest - timedelta(days=30), "all", 40.0, "total rec")
+    older = AlertRow("o", "shift", "low", latest - timedelta(days=90), "all", 30.0, "older")
+    gondola = AlertRow("b", "record", "high", latest - timedelta(days=10), "gondola", 9.0, "gon")
+    info = AlertRow("c", "record", "info", latest, "all", 49.0, "info rec")
+    assert top_alert([older, total, gondola, info], latest) == total
+    assert top_alert([info, gondola], latest) == info
+    assert top_alert([gondola], latest) == gondola
+
+    text = _headline("yard", (None, None), rows, (), [total, gondola]).summary
+    assert "(record, high" not in text and "total rec" in text and "gondola" not in text
+    text = _headline("yard", (None, None), rows, (), [gondola]).summary
+    assert "no recent alert on the site total" in text.lower() and "gondola (record" in text
+    assert "gon" in text.split("):", 1)[1]
+
+
 def test_baseline_track_follows_the_main_method_only() -> None:
     from railwatch.report.data import baseline_track
 

@@ -78,15 +78,18 @@ HEADLINE_WINDOW_DAYS = 365
 
 def top_alert(alerts: Sequence[AlertRow], latest: datetime | None = None) -> AlertRow | None:
     """The alert the headline explains: the most severe (then most recent) alert of the
-    year before ``latest`` (the latest usable image), or of the whole period if that
-    year has none."""
+    site total (class ``all``) in the year before ``latest`` (the latest usable image),
+    or of the whole period if that year has none; an alert of one class only when the
+    site total has none. Like the dashboard, which shows the site total's alerts and
+    leaves those of single classes behind the class selector."""
     if not alerts:
         return None
     recent = alerts
     if latest is not None:
         start = latest - timedelta(days=HEADLINE_WINDOW_DAYS)
         recent = [a for a in alerts if start <= a.when <= latest + timedelta(days=1)] or alerts
-    return max(recent, key=lambda a: (SEVERITY_RANK.get(a.severity, 0), a.when))
+    pool = [a for a in recent if a.cls == "all"] or recent
+    return max(pool, key=lambda a: (SEVERITY_RANK.get(a.severity, 0), a.when))
 
 
 def newest_first(alerts: Sequence[AlertRow]) -> list[AlertRow]:
@@ -347,10 +350,16 @@ def _headline(
             f"{fmt_num(latest.total)} railcars at {site} on {latest.when:%Y-%m-%d} "
             f"(latest usable image; interval {fmt_num(latest.low)}–{fmt_num(latest.high)})."
         )
-        if top is not None:
+        if top is not None and top.cls == "all":
             summary += (
                 f" Most significant recent alert ({top.kind}, {top.severity}, "
                 f"{top.when:%Y-%m-%d}): {top.explanation}"
+            )
+        elif top is not None:
+            summary += (
+                " No recent alert on the site total; the most significant one of a single "
+                f"class, {top.cls} ({top.kind}, {top.severity}, {top.when:%Y-%m-%d}): "
+                f"{top.explanation}"
             )
         else:
             context = []
