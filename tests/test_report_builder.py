@@ -342,3 +342,17 @@ def test_pdf_alert_pages_follow_the_html_order(
     assert subtitles[2].startswith("Alert: record · high")
     assert subtitles[3].startswith("Alerts without images")
     assert subtitles[4].startswith("Images")
+
+
+def test_pdf_alert_page_names_the_class(data: ReportData) -> None:
+    """An alert page's title was 'Alert: record · high · 2024-04-05' for a gondola record
+    as for one of the site total: the class was in neither the title nor (always) the
+    explanation. The list pages and the HTML name it."""
+    import dataclasses
+
+    from railwatch.report.pdf import _evidence_page
+
+    (ev,) = data.evidence
+    gondola = dataclasses.replace(ev, alert=dataclasses.replace(ev.alert, cls="gondola"))
+    titles = [_evidence_page(data, e).texts[1].get_text() for e in (ev, gondola)]
+    assert titles[0].endswith(" · site total") and titles[1].endswith(" · gondola")

@@ -97,7 +97,8 @@ def _first_page(data: ReportData) -> Figure:
 def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
     a = ev.alert
     fig = _page()
-    _header(fig, data, f"Alert: {a.kind} · {a.severity} · {a.when:%Y-%m-%d}")
+    series = "site total" if a.cls == "all" else a.cls
+    _header(fig, data, f"Alert: {a.kind} · {a.severity} · {a.when:%Y-%m-%d} · {series}")
     fig.text(0.04, 0.87, _wrap(a.explanation, 150), fontsize=10, va="top")
     chips = [c for c in (ev.before, ev.after) if c is not None]
     if chips:
