@@ -52,3 +52,33 @@ def test_remove_confirmed_removes(
     assert main([*db, "event", "remove", str(eid)]) == 0
     assert f"Event {eid} removed." in capsys.readouterr().out
     assert _events(db, capsys) == []
+
+
+def test_remove_without_an_answer_says_to_pass_yes(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script without --yes (standard input closed) got "Aborted." and 130, as if
+    interrupted; it is told to pass --yes (status 2, as for other input errors)."""
+    db = ("--db", tmp_db_url)
+    eid = _site_with_event(db, capsys)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main([*db, "event", "remove", str(eid)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "pass --yes" in err and "Aborted" not in err
+    assert _events(db, capsys) == ["Test summit"]
+
+
+def test_remove_interrupted_keeps_130(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = ("--db", tmp_db_url)
+    eid = _site_with_event(db, capsys)
+
+    class CtrlC(io.StringIO):
+        def readline(self, *_: object) -> str:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("sys.stdin", CtrlC())
+    assert main([*db, "event", "remove", str(eid)]) == 130
+    assert "Aborted." in capsys.readouterr().err
+    assert _events(db, capsys) == ["Test summit"]

@@ -79,6 +79,26 @@ def list_(
     console.print(table)
 
 
+def _confirm(question: str, event_id: int) -> bool:
+    """Ask ``question [y/N]``; only y/yes removes. No answer at all (standard input
+    closed, e.g. a script without --yes) is an input error that names --yes: click's
+    confirm turned it, like Ctrl-C, into "Aborted." and status 130. Ctrl-C still
+    aborts (130)."""
+    typer.echo(f"{question} [y/N]: ", nl=False)
+    try:
+        answer = input()
+    except EOFError:
+        typer.echo()
+        raise InputError(
+            f"no answer to the confirmation (standard input is closed): pass --yes to "
+            f"remove event {event_id} without asking"
+        ) from None
+    except KeyboardInterrupt:
+        typer.echo()
+        raise typer.Abort() from None  # "Aborted.", 130, as before
+    return answer.strip().lower() in ("y", "yes")
+
+
 @app.command("remove")
 def remove(
     ctx: typer.Context,
@@ -99,9 +119,8 @@ def remove(
                         f"no event with id {event_id}: see `railwatch event list SITE`"
                     )
                 what = f"{ev.label!r} on {ev.date.isoformat()} at {ev.site.name}"
-            # "n" is an answer, not an interruption: say so and exit 0 (Ctrl-C and a
-            # closed stdin still abort, 130)
-            if not typer.confirm(f"Delete event {event_id} ({what})?"):
+            if not _confirm(f"Delete event {event_id} ({what})?", event_id):
+                # "n" is an answer, not an interruption: say so and exit 0
                 console.print(f"Nothing removed: event {event_id} kept.")
                 return
         with db.session() as s:
