@@ -145,8 +145,17 @@ def ack(
     from railwatch.storage import repo
 
     with open_db(ctx) as db, db.session() as s:
+        before = repo.get_alert(s, alert_id)
+        was = (before.ack_at, before.ack_note) if before.acknowledged else None
         a = repo.acknowledge_alert(s, alert_id, note)
         text = f"Alert {a.id} ({a.kind}, {a.severity}, {a.when:%Y-%m-%d}) acknowledged."
+        if was is not None:  # say what the new acknowledgement replaces: it was lost unseen
+            at, old = was
+            when = f" on {at:%Y-%m-%d %H:%M} UTC" if at is not None else ""
+            text += f" It was already acknowledged{when} " + (
+                f"with the note {old!r}" if old else "with no note"
+            )
+            text += f"; now: {a.ack_note!r}." if a.ack_note else "; note removed."
     console.print(escape(text))
 
 
