@@ -325,6 +325,21 @@ def test_headline_leads_with_the_site_total() -> None:
     assert "gon" in text.split("):", 1)[1]
 
 
+def test_headline_sees_an_ongoing_silence() -> None:
+    """A silence that goes on after the latest usable image is dated after it (the day
+    it became unexpected); the headline's year ended at that image, so an info record
+    led and the medium 'no usable image for 858 days' of the site total was left out
+    (analyze as of today on the demo's database)."""
+    from railwatch.report.builder import top_alert
+
+    latest = T0 + timedelta(days=800)
+    record = AlertRow("r", "record", "info", latest, "all", 80.0, "info record")
+    silence = AlertRow(
+        "q", "quality", "medium", latest + timedelta(days=45), "all", None, "no usable image"
+    )
+    assert top_alert([record, silence], latest) == silence
+
+
 def test_baseline_track_follows_the_main_method_only() -> None:
     from railwatch.report.data import baseline_track
 

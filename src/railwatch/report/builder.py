@@ -78,8 +78,8 @@ HEADLINE_WINDOW_DAYS = 365
 
 def top_alert(alerts: Sequence[AlertRow], latest: datetime | None = None) -> AlertRow | None:
     """The alert the headline explains: the most severe (then most recent) alert of the
-    site total (class ``all``) in the year before ``latest`` (the latest usable image),
-    or of the whole period if that year has none; an alert of one class only when the
+    site total (class ``all``) from a year before ``latest`` (the latest usable image)
+    on, or of the whole period if there is none; an alert of one class only when the
     site total has none. Like the dashboard, which shows the site total's alerts and
     leaves those of single classes behind the class selector."""
     if not alerts:
@@ -87,7 +87,8 @@ def top_alert(alerts: Sequence[AlertRow], latest: datetime | None = None) -> Ale
     recent = alerts
     if latest is not None:
         start = latest - timedelta(days=HEADLINE_WINDOW_DAYS)
-        recent = [a for a in alerts if start <= a.when <= latest + timedelta(days=1)] or alerts
+        # no upper bound: an ongoing silence is dated after the latest usable image
+        recent = [a for a in alerts if a.when >= start] or alerts
     pool = [a for a in recent if a.cls == "all"] or recent
     return max(pool, key=lambda a: (SEVERITY_RANK.get(a.severity, 0), a.when))
 
