@@ -356,3 +356,29 @@ def test_pdf_alert_page_names_the_class(data: ReportData) -> None:
     gondola = dataclasses.replace(ev, alert=dataclasses.replace(ev.alert, cls="gondola"))
     titles = [_evidence_page(data, e).texts[1].get_text() for e in (ev, gondola)]
     assert titles[0].endswith(" · site total") and titles[1].endswith(" · gondola")
+
+
+def test_repeats_of_the_total_are_counted_and_said(tmp_path: Path) -> None:
+    """A class alert that repeats the total's (same kind, image and value) is not listed;
+    the report said nothing of it, so its 'Alerts in period' (104 on the demo) did not
+    match `railwatch alerts` or the site list (115)."""
+    from railwatch.analysis.types import Alert
+    from railwatch.report.html import render_html
+    from railwatch.storage import repo
+
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    info = populate(db, tmp_path / "scenes")
+    last, when = info["scene_ids"][-1], T0 + timedelta(days=390)
+    alerts = [
+        Alert("record:all", "record", "high", when, "all", 18.0, "total", scene_id=last),
+        Alert("record:tank", "record", "high", when, "tank", 18.0, "echo", scene_id=last),
+        Alert("spike:tank", "spike", "low", when, "tank", 6.0, "own", scene_id=last),
+    ]
+    with db.session() as s:
+        repo.replace_alerts(s, "testyard", alerts)
+    d = build_report_data(db, "testyard")
+    assert len(d.alerts) == 2 and d.repeats == 1
+    text = " ".join(re.sub(r"<[^>]+>", " ", render_html(d)).split())
+    assert "Alerts in period 2 (+1 repeating the total on one class, not listed)" in text
+    assert "1 alert of a single class repeats the site total's" in text
+    assert "railwatch alerts testyard" in text

@@ -455,7 +455,8 @@ def build_report_data(
         all_events = event_rows(s, site_row)
     track = baseline_track(all_rows, cfg)
     rows = [r for r in all_rows if in_period(r.when, date_from, date_to)]
-    alerts = drop_echoes([a for a in all_alerts if in_period(a.when, date_from, date_to)])
+    in_range = [a for a in all_alerts if in_period(a.when, date_from, date_to)]
+    alerts = drop_echoes(in_range)
     events = [
         e
         for e in all_events
@@ -478,6 +479,7 @@ def build_report_data(
         caveats=build_caveats(rows, evidence),
         method=_method(rows, cfg, threshold),
         classes=classes,
+        repeats=len(in_range) - len(alerts),
     )
 
 

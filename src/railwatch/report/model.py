@@ -155,3 +155,6 @@ class ReportData:
     caveats: tuple[str, ...]
     method: tuple[tuple[str, str], ...]
     classes: tuple[str, ...]
+    #: Alerts of single classes not listed because they repeat the site total's (same
+    #: kind, image and value: that class was the whole count).
+    repeats: int = 0

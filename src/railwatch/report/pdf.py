@@ -70,7 +70,11 @@ def _first_page(data: ReportData) -> Figure:
         ("Previous record", fmt_num(h.record)),
         ("Baseline", fmt_num(h.baseline)),
         ("Images", f"{sum(1 for s in data.scenes if s.counted)} usable of {len(data.scenes)}"),
-        ("Alerts in period", str(len(data.alerts))),
+        (
+            "Alerts in period",
+            f"{len(data.alerts)}"
+            + (f" (+{data.repeats} class repeats, not listed)" if data.repeats else ""),
+        ),
     ]
     for i, (k, v) in enumerate(facts):
         x, y = 0.04 + 0.31 * (i % 3), top - 0.06 * (i // 3)
