@@ -82,3 +82,28 @@ def test_remove_interrupted_keeps_130(
     assert main([*db, "event", "remove", str(eid)]) == 130
     assert "Aborted." in capsys.readouterr().err
     assert _events(db, capsys) == ["Test summit"]
+
+
+def test_remove_says_which_alerts_still_name_the_event(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Alerts keep the event they were linked to (and their explanations say '12 days
+    after: ...') until the site is analysed again; removing the event said only
+    'Event 1 removed.', so the report went on naming an event no longer on its chart."""
+    from datetime import UTC, datetime
+
+    from railwatch.analysis.types import Alert
+    from railwatch.storage import Database, repo
+
+    db = ("--db", tmp_db_url)
+    eid = _site_with_event(db, capsys)
+    when = datetime(2024, 4, 22, tzinfo=UTC)
+    linked = Alert("spike:all", "spike", "high", when, "all", 9.0, "12 days after: Test summit",
+                   event_label="Test summit", event_days=12)  # fmt: skip
+    other = Alert("record:all", "record", "low", when, "all", 9.0, "x")
+    with Database(tmp_db_url).session() as s:
+        repo.replace_alerts(s, "yard", [linked, other])
+    assert main([*db, "event", "remove", str(eid), "--yes"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"Event {eid} removed." in out
+    assert "1 alert of yard still names it" in out and "railwatch analyze yard" in out

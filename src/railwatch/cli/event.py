@@ -106,26 +106,41 @@ def remove(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete an event."""
+    from sqlalchemy import func, select
+
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
-    from railwatch.storage.models import Event
+    from railwatch.storage.models import Alert, Event
 
     with open_db(ctx) as db:
-        if not yes:  # an unknown id is said before asking, not after
-            with db.session(readonly=True) as s:
-                ev = s.get(Event, event_id)
-                if ev is None:
-                    raise NotFoundError(
-                        f"no event with id {event_id}: see `railwatch event list SITE`"
-                    )
-                what = f"{ev.label!r} on {ev.date.isoformat()} at {ev.site.name}"
-            if not _confirm(f"Delete event {event_id} ({what})?", event_id):
-                # "n" is an answer, not an interruption: say so and exit 0
-                console.print(f"Nothing removed: event {event_id} kept.")
-                return
+        with db.session(readonly=True) as s:  # an unknown id is said before asking
+            ev = s.get(Event, event_id)
+            if ev is None:
+                raise NotFoundError(f"no event with id {event_id}: see `railwatch event list SITE`")
+            site = ev.site.name
+            what = f"{ev.label!r} on {ev.date.isoformat()} at {site}"
+            # alerts keep their link (and "N days after: LABEL" in their explanation)
+            # until the site is analysed again
+            linked = s.scalar(
+                select(func.count(Alert.id)).where(
+                    Alert.site_id == ev.site_id, Alert.active, Alert.event_label == ev.label
+                )
+            )
+        if not yes and not _confirm(f"Delete event {event_id} ({what})?", event_id):
+            # "n" is an answer, not an interruption: say so and exit 0
+            console.print(f"Nothing removed: event {event_id} kept.")
+            return
         with db.session() as s:
             repo.remove_event(s, event_id)
     console.print(f"Event {event_id} removed.")
+    if linked:
+        alerts = "alert" if linked == 1 else "alerts"
+        names = "names" if linked == 1 else "name"
+        console.print(
+            f"{linked} {alerts} of {escape(site)} still {names} it: run "
+            f"`railwatch analyze {escape(site)}` to judge them without it.",
+            highlight=False,
+        )
 
 
 def register(root: typer.Typer) -> None:
