@@ -13,6 +13,7 @@ from shapely.geometry import box
 from railwatch import pipeline
 from railwatch.detect import coarse
 from railwatch.imagery import inspect_scene
+from railwatch.imagery.register import REGISTRATION_VERSION
 from railwatch.ingest import ingest_paths
 from railwatch.pipeline import process_site
 from railwatch.sim import SceneParams, render_scene, write_scene
@@ -69,7 +70,7 @@ def test_process_site_methods_gaps_and_incremental(site_db: tuple[Database, Path
             sc.uri.rsplit("/", 1)[-1]: sc.detector_version for sc in repo.list_scenes(s, "yard")
         }
     assert versions["fine.tif"] == versions["cloudy.tif"] == "1"
-    assert versions["coarse.tif"] == f"1+length{coarse.ESTIMATOR_VERSION}"
+    assert versions["coarse.tif"] == f"1+length{coarse.ESTIMATOR_VERSION}+reg{REGISTRATION_VERSION}"
 
 
 def test_new_length_estimator_counts_coarse_scenes_again(
@@ -86,7 +87,8 @@ def test_new_length_estimator_counts_coarse_scenes_again(
     assert again.skipped == 2 and len(again.processed) == 1
     with db.session() as s:
         (scene,) = (sc for sc in repo.list_scenes(s, "yard") if sc.id in again.processed)
-        assert scene.uri.endswith("coarse.tif") and scene.detector_version == "1+lengthnext"
+        assert scene.uri.endswith("coarse.tif")
+        assert scene.detector_version == f"1+lengthnext+reg{REGISTRATION_VERSION}"
     assert process_site(db, "yard", detector=det).skipped == 3
 
 

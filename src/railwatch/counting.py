@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+from shapely.affinity import translate
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.detect.base import Detection
@@ -187,6 +188,7 @@ def count_scene(
     tracks_wgs84: BaseGeometry | None = None,
     calibration: Calibration | None = None,
     sun: tuple[float, float] | None = None,
+    track_shift_px: tuple[float, float] | None = None,
 ) -> SceneCount:
     """Count one scene over its site (see module docs). ``detections`` are in pixel
     coordinates of ``raster``. At 1.5 m and coarser, ``coarse`` is used, or computed
@@ -194,7 +196,9 @@ def count_scene(
     centrelines ``tracks_wgs84`` when known (much more accurate). ``calibration`` (the
     detector's, when it has one) gives the count's interval. ``sun`` (azimuth, elevation
     in degrees, from the scene's metadata) lets the estimate drop shadows of strings on
-    the next track."""
+    the next track. ``track_shift_px`` (columns, rows) moves the centrelines with the
+    image's content where the scene was registered to its site's other images
+    (:mod:`railwatch.imagery.register`)."""
     gsd = float(raster.grid.gsd)
     method = method_for_gsd(gsd)
     coverage = float(quality.coverage)
@@ -207,6 +211,8 @@ def count_scene(
             grid = raster.grid
             if tracks_wgs84 is not None and not tracks_wgs84.is_empty:
                 tracks = tracks_to_pixels(tracks_wgs84, grid.crs, grid.transform)
+                if track_shift_px is not None:
+                    tracks = translate(tracks, xoff=track_shift_px[0], yoff=track_shift_px[1])
             if sun is not None:
                 sun = (pixel_azimuth(sun[0], grid.transform), sun[1])
             coarse = estimate_occupancy(raster.image, gsd, valid, tracks, sun=sun)

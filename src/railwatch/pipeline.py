@@ -10,7 +10,7 @@ was already recorded.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -22,9 +22,18 @@ from railwatch.detect.coarse import ESTIMATOR_VERSION, method_for_gsd
 from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.imagery.inspect import rgb_of, sun_of
-from railwatch.imagery.read import INPUT_MAPPING_VERSION
+from railwatch.imagery.read import INPUT_MAPPING_VERSION, SiteGrid, SiteRaster
+from railwatch.imagery.register import (
+    CONTEXT_M,
+    MAX_REFERENCES,
+    REGISTRATION_VERSION,
+    Registration,
+    highpass,
+    register,
+)
 from railwatch.imagery.size import image_too_small
 from railwatch.storage import Database, repo
+from railwatch.storage.models import Scene
 from railwatch.storage.records import DetectionRecord, records_from_detections
 
 __all__ = [
@@ -42,6 +51,18 @@ log = logging.getLogger(__name__)
 MIN_GRID_GSD = 0.25
 
 ProgressCallback = Callable[[int, int, str], None]
+#: Scenes within this factor of a coarse scene's resolution can be its references.
+REFERENCE_GSD_RATIO = 2.0
+
+
+@dataclass(frozen=True)
+class ReferenceScene:
+    """Another scene of the site that a coarse scene is registered against
+    (:mod:`railwatch.imagery.register`)."""
+
+    uri: str
+    mask_uri: str | None = None
+    rgb_bands: tuple[int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +86,10 @@ class SceneJob:
     rgb_bands: tuple[int, int, int] | None = None
     #: The file's pixel type (``uint8``, ``uint16``...), for :func:`processing_version`.
     dtype: str | None = None
+    #: For a coarse scene with track centrelines: the site's other scenes nearest in
+    #: time at a similar resolution, to register it against before the centrelines are
+    #: sampled (:func:`register_scene`).
+    references: tuple[ReferenceScene, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +104,9 @@ class SceneOutcome:
     error: str | None = None
     gsd: float | None = None  # the scene's resolution (metres), when it was read
     dtype: str | None = None  # the scene's pixel type, when known
+    #: How a coarse scene was registered to its site before its centrelines were
+    #: sampled (None: not attempted, e.g. object counts or no centrelines).
+    registration: Registration | None = None
 
 
 @dataclass
@@ -108,11 +136,14 @@ def processing_version(detector: Detector, gsd: float | None, dtype: str | None 
     1.5 m; at 1.5 m and coarser (where the occupied-length estimate counts, not the
     detector) the detector's plus the estimator's (``coarse.ESTIMATOR_VERSION``), so a
     new estimator has those scenes counted again, as a new detector has the others.
-    A scene whose pixels are not 8-bit (``dtype``) also carries the version of their
-    mapping to 8 bits (``imagery.read.INPUT_MAPPING_VERSION``)."""
+    and of the registration to the site's other images
+    (``imagery.register.REGISTRATION_VERSION``), so a new estimator has those scenes
+    counted again, as a new detector has the others. A scene whose pixels are not 8-bit
+    (``dtype``) also carries the version of their mapping to 8 bits
+    (``imagery.read.INPUT_MAPPING_VERSION``)."""
     version = detector.version
     if gsd is not None and method_for_gsd(grid_gsd(gsd)) != "objects":
-        version = f"{version}+length{ESTIMATOR_VERSION}"
+        version = f"{version}+length{ESTIMATOR_VERSION}+reg{REGISTRATION_VERSION}"
     if dtype is not None and dtype != "uint8":
         version = f"{version}+in{INPUT_MAPPING_VERSION}"
     return version
@@ -147,7 +178,14 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             # Where the analyst drew the tracks, only cars on them are kept.
             detections = near_tracks(detections, job.tracks, grid)
         # Coarser imagery: count_scene estimates occupied track length itself, along the
-        # site's track centrelines when the analyst gave them.
+        # site's track centrelines when the analyst gave them, moved with the image's
+        # content when it registers to the site's other images.
+        registration = None
+        shift = None
+        if method_for_gsd(grid.gsd) != "objects" and job.tracks is not None:
+            registration = register_scene(job, grid)
+            if registration.applied:
+                shift = (registration.cols, registration.rows)
         count = count_scene(
             detections,
             raster,
@@ -155,18 +193,78 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             tracks_wgs84=job.tracks,
             calibration=getattr(detector, "calibration", None),
             sun=job.sun,
+            track_shift_px=shift,
         )
         records = records_from_detections(
             detections, grid.transform, grid.crs, site_geom_wgs84=job.site_geometry
         )
         return SceneOutcome(
-            job.scene_id, quality, tuple(records), count, gsd=job.gsd, dtype=job.dtype
+            job.scene_id,
+            quality,
+            tuple(records),
+            count,
+            gsd=job.gsd,
+            dtype=job.dtype,
+            registration=registration,
         )
     except RailwatchError as err:
         return SceneOutcome(job.scene_id, None, error=str(err))
     except (OSError, ValueError, np.linalg.LinAlgError) as err:
         log.debug("scene %s failed", job.scene_id, exc_info=True)
         return SceneOutcome(job.scene_id, None, error=f"{type(err).__name__}: {err}")
+
+
+def _clear_pixels(raster: SiteRaster) -> np.ndarray:
+    """Pixels with data and, where there is a quality mask, marked clear."""
+    ok = np.asarray(raster.valid, dtype=bool)
+    if raster.mask is not None:
+        ok = ok & (raster.mask == 0)
+    return ok
+
+
+def register_scene(job: SceneJob, grid: SiteGrid) -> Registration:
+    """Register a coarse scene to the median of its references (``job.references``;
+    those that cannot be read or are not usable over the site are left out), all read
+    on ``grid`` (the scene's site grid) widened by :data:`CONTEXT_M` on every side: the
+    shift in pixels is the same on both grids. Never raises for a bad reference; the
+    result says why the scene was not moved, if it was not."""
+    wide = site_grid(job.site_geometry, grid.gsd, crs=grid.crs, buffer_m=CONTEXT_M)
+
+    def read(uri: str, mask_uri: str | None, bands: tuple[int, int, int] | None) -> SiteRaster:
+        return read_site_window(
+            uri, wide, mask_uri=mask_uri, site_geom=job.site_geometry, bands=bands
+        )
+
+    refs = []
+    for ref in job.references:
+        try:
+            r = read(ref.uri, ref.mask_uri, ref.rgb_bands)
+        except (RailwatchError, OSError, ValueError) as err:
+            log.debug("reference %s left out: %s", ref.uri, err)
+            continue
+        if assess_quality(r, threshold=job.usable_threshold).usable:
+            refs.append(highpass(r.image, _clear_pixels(r), grid.gsd))
+    own = read(job.uri, job.mask_uri, job.rgb_bands)
+    return register(highpass(own.image, _clear_pixels(own), grid.gsd), refs, grid.gsd)
+
+
+def _references(scene: Scene, scenes: Sequence[Scene]) -> tuple[ReferenceScene, ...]:
+    """Up to :data:`MAX_REFERENCES` other scenes of the site for a coarse ``scene``:
+    same counting method, resolution within :data:`REFERENCE_GSD_RATIO`, not known to
+    be unusable or failed, nearest in acquisition time first."""
+    gsd = float(scene.gsd)
+    method = method_for_gsd(grid_gsd(gsd))
+    cands = [
+        o
+        for o in scenes
+        if o.id != scene.id
+        and method_for_gsd(grid_gsd(o.gsd)) == method
+        and 1.0 / REFERENCE_GSD_RATIO <= o.gsd / gsd <= REFERENCE_GSD_RATIO
+        and o.usable is not False
+        and o.status != "failed"
+    ]
+    cands.sort(key=lambda o: abs((o.acquired_at - scene.acquired_at).total_seconds()))
+    return tuple(ReferenceScene(o.uri, o.mask_uri, rgb_of(o.meta)) for o in cands[:MAX_REFERENCES])
 
 
 def pending_jobs(
@@ -185,7 +283,8 @@ def pending_jobs(
     with db.session(readonly=True) as s:  # listing only: never takes SQLite's write lock
         row = repo.get_site(s, site)
         geometry, tracks = row.geometry, row.tracks
-        for scene in repo.list_scenes(s, row):
+        scenes = repo.list_scenes(s, row)
+        for scene in scenes:
             done = (
                 scene.status in ("processed", "unusable")
                 and scene.detector == detector.name
@@ -208,6 +307,11 @@ def pending_jobs(
                     height=scene.height,
                     rgb_bands=rgb_of(scene.meta),
                     dtype=scene.dtype,
+                    references=(
+                        _references(scene, scenes)
+                        if tracks is not None and method_for_gsd(grid_gsd(scene.gsd)) != "objects"
+                        else ()
+                    ),
                 )
             )
     return jobs, skipped
@@ -227,6 +331,9 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> N
             outcome.count,
             detector.name,
             processing_version(detector, outcome.gsd, outcome.dtype),
+            registration=(
+                outcome.registration.to_meta() if outcome.registration is not None else None
+            ),
         )
 
 

@@ -152,6 +152,7 @@ def show(
             for c in sorted(scene.counts, key=lambda c: c.cls)
         }
         data["detections"] = len(scene.detections)
+        data["registration"] = (scene.meta or {}).get(repo.REGISTRATION_KEY)
     if as_json:
         print_json(data)
         return
@@ -186,8 +187,30 @@ def show(
         ]
         lines.append(f"  counts      {escape('; '.join(parts))}")
         lines.append(f"  detections  {data['detections']}")
+    reg = data["registration"]
+    if isinstance(reg, dict):
+        lines.append(f"  registered  {escape(_registration_text(reg))}")
     for line in lines:
         console.print(line, highlight=False)
+
+
+def _registration_text(reg: dict[str, object]) -> str:
+    """One line on how a coarse scene was registered to its site's other images."""
+
+    def num(key: str) -> float:
+        v = reg.get(key)
+        return float(v) if isinstance(v, int | float) else 0.0
+
+    if "not_applied" in reg:
+        return f"not moved: {reg['not_applied']} (the track centrelines were used as given)"
+    dx, dy = num("dx_m"), num("dy_m")
+    ew = f"{abs(dx):.1f} m {'east' if dx >= 0 else 'west'}"
+    ns = f"{abs(dy):.1f} m {'north' if dy >= 0 else 'south'}"
+    return (
+        f"content {ew}, {ns} of the median of {reg.get('references', 0)} other images of "
+        f"the site (correlation {num('response'):.2f}); the track centrelines were moved "
+        "with it"
+    )
 
 
 def _short_crs(crs: str) -> str:

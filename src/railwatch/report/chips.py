@@ -23,6 +23,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import (  # type: ignore[import-un
 )
 
 from railwatch.detect.base import Detection
+from railwatch.imagery.register import phase_shift
 from railwatch.report.charts import new_figure
 from railwatch.report.model import ChipImage
 from railwatch.report.style import class_colour, class_order
@@ -278,8 +279,6 @@ def estimate_shift(a: ChipImage, b: ChipImage) -> tuple[float, float, float] | N
     """Apparent ground shift of ``b`` relative to ``a`` in metres (east, south) and
     the phase-correlation peak strength (0–1), from the static background of the
     shared window; None when the window is too small or has too little valid data."""
-    import cv2
-
     r0, r1, c0, c1 = a.window
     if (r1 - r0) < 16 or (c1 - c0) < 16 or b.window != a.window:
         return None
@@ -299,6 +298,5 @@ def estimate_shift(a: ChipImage, b: ChipImage) -> tuple[float, float, float] | N
         return None
     ga = np.where(both, ga - ga[both].mean(), 0.0).astype(np.float32)
     gb = np.where(both, gb - gb[both].mean(), 0.0).astype(np.float32)
-    window = cv2.createHanningWindow((ga.shape[1], ga.shape[0]), cv2.CV_32F)
-    (dx, dy), response = cv2.phaseCorrelate(ga, gb, window)
-    return (float(dx) * a.gsd, float(dy) * a.gsd, float(response))
+    dx, dy, response = phase_shift(ga, gb)
+    return (dx * a.gsd, dy * a.gsd, response)

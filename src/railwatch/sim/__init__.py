@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 #: Bumped whenever the pixels for given parameters change (invalidates caches).
-SIM_VERSION = "1.2"
+SIM_VERSION = "1.3"
 
 _EXPORTS = {
     "SceneParams": "railwatch.sim.params",

@@ -307,6 +307,18 @@ def _sleepers(pt: Painter, line: np.ndarray, color: RGB) -> None:
     cv2.polylines(pt.img, lines, False, color, 1, AA, SHIFT)
 
 
+def shift_pixels(img: np.ndarray, cols: int, rows: int) -> np.ndarray:
+    """``img`` moved by whole ``cols`` columns and ``rows`` rows, the edges mirrored in
+    (``img`` itself when both are 0)."""
+    if not (cols or rows):
+        return img
+    m = np.array([[1.0, 0.0, float(cols)], [0.0, 1.0, float(rows)]], dtype=np.float64)
+    h, w = img.shape[:2]
+    return cv2.warpAffine(
+        img, m, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REFLECT_101
+    )
+
+
 def texture_and_shadows(
     img: np.ndarray,
     rng: np.random.Generator,
@@ -315,17 +327,21 @@ def texture_and_shadows(
     snow: np.ndarray,
     shadow: np.ndarray,
     strength: float,
+    *,
+    shift_px: tuple[int, int] = (0, 0),
 ) -> np.ndarray:
     """Fine ground texture (gravel, grass tufts), low-frequency dirt and cast shadows
-    (darker, slightly bluish) in one pass; uint8 RGB out."""
+    (darker, slightly bluish) in one pass; uint8 RGB out. The texture is moved by
+    ``shift_px`` (columns, rows) with the ground (a scene's misregistration; ``shadow``
+    and ``snow`` are drawn in place already)."""
     h, w = img.shape[:2]
     amp = np.float32(style.texture * np.clip(0.5 / gsd, 0.35, 1.2) ** 0.5)
-    tex = grain(rng, (h, w))
+    tex = shift_pixels(grain(rng, (h, w)), *shift_px)
     tex *= amp
     if snow.any():
         tex *= 1.0 - 0.6 * snow
-    dirt = fractal(rng, (h, w), 25.0 / gsd, octaves=3)
-    tufts = fractal(rng, (h, w), max(4.0, 2.5 / gsd), octaves=2)
+    dirt = shift_pixels(fractal(rng, (h, w), 25.0 / gsd, octaves=3), *shift_px)
+    tufts = shift_pixels(fractal(rng, (h, w), max(4.0, 2.5 / gsd), octaves=2), *shift_px)
     mult = 1.0 + 0.08 * dirt + 0.14 * tufts
     s = shadow.astype(np.float32)
     s *= np.float32(strength / 255.0)

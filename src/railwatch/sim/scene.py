@@ -27,6 +27,7 @@ from railwatch.sim.render import (
     ground,
     make_light,
     shade_lower_neighbours,
+    shift_pixels,
     texture_and_shadows,
 )
 from railwatch.sim.yard import Yard, make_yard
@@ -169,16 +170,28 @@ def render_scene(params: SceneParams) -> RenderedScene:
     dx, dy = p.misregistration_m
     w_m, h_m = w * p.gsd, h * p.gsd
     proj = Projection(w_m, h_m, gi, dx, dy)
+    # The misregistration moves the ground and its texture with what is painted on it
+    # (until SIM_VERSION 1.3 the ground stayed put, so that one image of a site could not
+    # be registered to another); by whole canvas pixels, so nothing is blurred.
+    shift = (round(dx / gi), round(-dy / gi))
 
     # Ground, tracks, texture, cast shadows.
     canvas, snow_i = ground(np.random.default_rng([layout, _GROUND]), (hi, wi), gi, style, p)
+    canvas, snow_i = shift_pixels(canvas, *shift), shift_pixels(snow_i, *shift)
     pt = Painter(canvas, proj)
     draw_static_ground(pt, yard, style, p, np.random.default_rng([layout, _STATIC]))
     shadow = np.zeros((hi, wi), np.uint8)
     draw_shadows(shadow, pt, yard, cars, light)
     strength = 0.62 * (1.0 - 0.5 * p.haze)
     canvas = texture_and_shadows(
-        canvas, np.random.default_rng([layout, _TEXTURE]), gi, style, snow_i, shadow, strength
+        canvas,
+        np.random.default_rng([layout, _TEXTURE]),
+        gi,
+        style,
+        snow_i,
+        shadow,
+        strength,
+        shift_px=shift,
     )
     pt = Painter(canvas, proj)
 

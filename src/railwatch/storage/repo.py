@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -329,6 +329,10 @@ def list_scenes(
     return list(session.scalars(q.order_by(Scene.acquired_at, Scene.id)))
 
 
+#: Key of a scene's registration record in its metadata (``record_scene_result``).
+REGISTRATION_KEY = "railwatch:registration"
+
+
 def record_scene_result(
     session: Session,
     scene_id: int,
@@ -337,8 +341,13 @@ def record_scene_result(
     counts: SceneCountLike | None,
     detector: str,
     version: str,
+    *,
+    registration: dict[str, Any] | None = None,
 ) -> Scene:
     """Replace a scene's quality, detections and counts, all or nothing (a SAVEPOINT).
+    ``registration`` (how a coarse scene was registered to its site's other images,
+    :meth:`railwatch.imagery.register.Registration.to_meta`) is kept in the scene's
+    metadata under ``railwatch:registration``; None removes an earlier one.
 
     An unusable scene (``quality.usable`` false) keeps its quality and reasons but no
     counts or detections: it is a gap, never a zero.
@@ -363,6 +372,10 @@ def record_scene_result(
         scene.processed_at = utcnow()
         scene.error = None
         scene.status = "processed" if quality.usable else "unusable"
+        meta = {k: v for k, v in (scene.meta or {}).items() if k != REGISTRATION_KEY}
+        if registration is not None:
+            meta[REGISTRATION_KEY] = registration
+        scene.meta = meta
         if quality.usable and counts is not None:
             if detections:
                 session.connection().execute(

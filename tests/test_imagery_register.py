@@ -1,0 +1,196 @@
+"""Registering a coarse image to its site's other images (imagery.register), and the
+pipeline moving the track centrelines with it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pyproj import Transformer
+from shapely.geometry import MultiLineString, box
+
+from railwatch import pipeline
+from railwatch.imagery import inspect_scene
+from railwatch.imagery.register import (
+    MIN_REFERENCES,
+    REGISTRATION_VERSION,
+    highpass,
+    register,
+)
+from railwatch.ingest import ingest_paths
+from railwatch.pipeline import process_site
+from railwatch.sim import SceneParams, render_scene, write_scene
+from railwatch.sites import SiteSpec
+from railwatch.storage import Database, repo
+from railwatch.storage.repo import REGISTRATION_KEY
+from test_detect_fakes import BrightBlobDetector
+
+GSD = 3.0
+
+
+def _ground(seed: int, shape: tuple[int, int] = (160, 200)) -> np.ndarray:
+    """A textured RGB ground with a few straight edges (fields, a road)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0.0, 1.0, (shape[0] // 4, shape[1] // 4)).astype(np.float32)
+    img = cv2.resize(base, shape[::-1], interpolation=cv2.INTER_CUBIC) * 25.0 + 120.0
+    img[60:64, :] += 60.0  # a road
+    img[:, 130:] -= 30.0  # a field edge
+    return np.dstack([img] * 3)
+
+
+def _moved(img: np.ndarray, cols: float, rows: float, seed: int) -> np.ndarray:
+    import cv2
+
+    m = np.array([[1.0, 0.0, cols], [0.0, 1.0, rows]])
+    out = cv2.warpAffine(img, m, img.shape[1::-1], borderMode=cv2.BORDER_REFLECT_101)
+    noise = np.random.default_rng(seed).normal(0.0, 4.0, out.shape).astype(np.float32)
+    return np.asarray(out + noise + 10.0 * (seed % 3), dtype=np.float32)  # + a brightness change
+
+
+def test_register_finds_the_shift_against_the_median_of_the_others() -> None:
+    ground = _ground(1)
+    refs = [
+        highpass(_moved(ground, c, r, s), None, GSD)
+        for s, (c, r) in enumerate([(0.3, -0.2), (-0.4, 0.1), (0.1, 0.3), (0.0, -0.2)])
+    ]
+    reg = register(highpass(_moved(ground, 2.5, -1.5, 9), None, GSD), refs, GSD)
+    assert reg.applied and reg.references == 4
+    assert reg.cols == pytest.approx(2.5, abs=0.3) and reg.rows == pytest.approx(-1.5, abs=0.3)
+    # east and north in metres: content moved right and up
+    assert reg.dx_m == pytest.approx(7.5, abs=1.0) and reg.dy_m == pytest.approx(4.5, abs=1.0)
+    meta = reg.to_meta()
+    assert meta["version"] == REGISTRATION_VERSION and "not_applied" not in meta
+    assert meta["dx_m"] == pytest.approx(reg.dx_m, abs=0.01)
+
+
+def test_register_refuses_too_few_references_weak_peaks_and_large_shifts() -> None:
+    ground = _ground(2)
+    image = highpass(_moved(ground, 1.0, 1.0, 5), None, GSD)
+    few = [highpass(ground, None, GSD)] * (MIN_REFERENCES - 1)
+    reg = register(image, few, GSD)
+    assert not reg.applied and (reg.cols, reg.rows) == (0.0, 0.0)
+    assert f"{MIN_REFERENCES} needed" in reg.reason and "not_applied" in reg.to_meta()
+    # an unrelated image: no correlation peak worth the name
+    other = [highpass(_ground(s), None, GSD) for s in (10, 11, 12)]
+    assert "weak correlation" in register(image, other, GSD).reason
+    # a shift beyond MAX_SHIFT_M (15 m = 5 px at 3 m)
+    refs = [highpass(_moved(ground, 0, 0, s), None, GSD) for s in range(3)]
+    far = register(highpass(_moved(ground, 9.0, 0.0, 7), None, GSD), refs, GSD)
+    assert not far.applied and "beyond" in far.reason
+
+
+def test_highpass_zeroes_pixels_without_data() -> None:
+    img = _ground(3)
+    valid = np.ones(img.shape[:2], bool)
+    valid[:, :50] = False
+    hp = highpass(img, valid, GSD)
+    assert (hp[:, :50] == 0).all() and np.abs(hp[:, 60:]).mean() > 1.0
+
+
+def test_sim_misregistration_moves_the_ground_too() -> None:
+    """Until SIM_VERSION 1.3 the simulator moved what it painted but not the ground's
+    texture, so that no image could be registered to another."""
+    p = SceneParams(seed=3, size_px=(160, 160), gsd=GSD, n_cars=0)
+    a = render_scene(p)
+    b = render_scene(p.with_(misregistration_m=(6.0, -4.5)))
+    ref = [highpass(a.image, a.valid, GSD)] * MIN_REFERENCES
+    reg = register(highpass(b.image, b.valid, GSD), ref, GSD)
+    assert reg.applied
+    assert reg.dx_m == pytest.approx(6.0, abs=1.0) and reg.dy_m == pytest.approx(-4.5, abs=1.0)
+
+
+def _site_tracks(p: SceneParams) -> MultiLineString:
+    scene = render_scene(p.with_(misregistration_m=(0.0, 0.0), size_px=(40, 40)))
+    tr = Transformer.from_crs(scene.crs, "EPSG:4326", always_xy=True)
+    lines = [np.column_stack(tr.transform(*np.asarray(t.coords).T)) for t in scene.tracks]
+    return MultiLineString(lines)
+
+
+@pytest.fixture
+def coarse_site(tmp_path: Path) -> Database:
+    """Five 3 m images of one yard (same layout, other days and noise), the last
+    misregistered by (6, -4.5) m; the site has its track centrelines."""
+    base = SceneParams(seed=20, layout_seed=7, size_px=(200, 200), gsd=GSD, n_cars=20)
+    shifts = [(0.5, -0.5), (-0.5, 0.5), (0.0, 0.5), (0.0, -0.5), (6.0, -4.5)]
+    imgs = tmp_path / "imgs"
+    first = None
+    for i, shift in enumerate(shifts):
+        p = base.with_(
+            seed=20 + i,
+            date=datetime(2023, 6, 1, 2, tzinfo=UTC) + timedelta(days=9 * i),
+            misregistration_m=shift,
+        )
+        path = write_scene(render_scene(p), imgs, f"v{i}", preview=False).image
+        first = first or path
+    assert first is not None
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    aoi = box(*inspect_scene(first).footprint.buffer(-0.001).bounds)
+    with db.session() as s:
+        repo.add_site(s, SiteSpec(name="yard", geometry=aoi, tracks=_site_tracks(base)))
+    assert len(ingest_paths(db, "yard", [imgs]).ingested) == len(shifts)
+    return db
+
+
+def test_pipeline_registers_coarse_scenes_and_records_the_shift(coarse_site: Database) -> None:
+    det = BrightBlobDetector()
+    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    seen: list[object] = []
+    real = pipeline.count_scene
+
+    def spy(*a: object, **kw: object) -> object:
+        seen.append(kw.get("track_shift_px"))
+        return real(*a, **kw)  # type: ignore[arg-type]
+
+    pipeline.count_scene = spy  # type: ignore[assignment]
+    try:
+        summary = process_site(coarse_site, "yard", detector=det)
+    finally:
+        pipeline.count_scene = real
+    assert len(summary.processed) == 5 and all(s is not None for s in seen)
+    with coarse_site.session() as s:
+        scenes = {sc.uri.rsplit("/", 1)[-1]: sc for sc in repo.list_scenes(s, "yard")}
+    reg = scenes["v4.tif"].meta[REGISTRATION_KEY]
+    assert reg["references"] == 4 and reg["version"] == REGISTRATION_VERSION
+    assert reg["dx_m"] == pytest.approx(6.0, abs=1.5) and reg["dy_m"] == pytest.approx(
+        -4.5, abs=1.5
+    )
+    calm = scenes["v0.tif"].meta[REGISTRATION_KEY]
+    assert abs(calm["dx_m"]) < 1.5 and abs(calm["dy_m"]) < 1.5
+    assert scenes["v4.tif"].detector_version.endswith(f"+reg{REGISTRATION_VERSION}")
+
+
+def test_pipeline_says_why_a_lone_coarse_scene_was_not_registered(
+    coarse_site: Database, tmp_path: Path
+) -> None:
+    for name in ("v1", "v2", "v3"):  # the references are gone: two of five remain
+        (tmp_path / "imgs" / f"{name}.tif").unlink()
+    det = BrightBlobDetector()
+    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    process_site(coarse_site, "yard", detector=det)
+    with coarse_site.session() as s:
+        scenes = {sc.uri.rsplit("/", 1)[-1]: sc for sc in repo.list_scenes(s, "yard")}
+    reg = scenes["v4.tif"].meta[REGISTRATION_KEY]
+    assert reg["references"] == 1 and "3 needed" in reg["not_applied"]
+    assert scenes["v1.tif"].status == "failed"
+
+
+def test_scene_show_says_how_a_coarse_scene_was_registered(
+    coarse_site: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from railwatch.cli.main import main
+
+    det = BrightBlobDetector()
+    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    process_site(coarse_site, "yard", detector=det)
+    with coarse_site.session() as s:
+        ids = {sc.uri.rsplit("/", 1)[-1]: sc.id for sc in repo.list_scenes(s, "yard")}
+    assert main(["--db", coarse_site.url, "scene", "show", str(ids["v4.tif"])]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "registered content" in out and "m east" in out and "m south" in out
+    assert "median of 4 other images" in out
+    assert main(["--db", coarse_site.url, "scene", "show", str(ids["v4.tif"]), "--json"]) == 0
+    assert '"registration"' in capsys.readouterr().out
