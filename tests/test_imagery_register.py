@@ -194,3 +194,41 @@ def test_scene_show_says_how_a_coarse_scene_was_registered(
     assert "median of 4 other images" in out
     assert main(["--db", coarse_site.url, "scene", "show", str(ids["v4.tif"]), "--json"]) == 0
     assert '"registration"' in capsys.readouterr().out
+
+
+def test_report_says_how_the_coarse_counts_were_registered() -> None:
+    from dataclasses import replace
+
+    from railwatch.report.caveats import build_caveats
+    from railwatch.report.model import SceneRow
+
+    def row(i: int, reg: dict[str, object] | None) -> SceneRow:
+        return SceneRow(
+            scene_id=i,
+            when=datetime(2023, 1, 1 + i, tzinfo=UTC),
+            sensor=None,
+            gsd=GSD,
+            usable=True,
+            clear_fraction=1.0,
+            coverage=1.0,
+            total=10.0,
+            low=6.0,
+            high=20.0,
+            method="length",
+            registration=reg,
+        )
+
+    rows = [
+        row(0, {"version": "1", "references": 2, "not_applied": "2 usable reference image(s)"}),
+        row(1, {"version": "1", "references": 5, "dx_m": 3.0, "dy_m": -4.0, "response": 0.9}),
+        row(2, {"version": "1", "references": 6, "dx_m": 0.6, "dy_m": 0.8, "response": 0.9}),
+        row(3, None),
+    ]
+    text = " ".join(build_caveats(rows))
+    assert "2 of 3 occupied-length counts were made after registering" in text
+    assert "3.0 m in the median, 5.0 m at most" in text
+    assert "1 occupied-length count(s) used the track lines as given" in text
+    assert "2 usable reference image(s)" in text
+    # nothing to say where no coarse image was registered
+    plain = " ".join(build_caveats([replace(rows[3], scene_id=9)]))
+    assert "registering" not in plain and "as given" not in plain

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from collections.abc import Sequence
 from statistics import median
@@ -105,6 +106,40 @@ MISREGISTRATION = (
 )
 
 
+def _coarse_registration_caveats(counted: Sequence[SceneRow]) -> list[str]:
+    """How the occupied-length counts' images were registered to the site's other
+    images before the track centrelines were sampled (``imagery.register``)."""
+    tried = [r for r in counted if r.registration is not None]
+    if not tried:
+        return []
+    moved = [
+        math.hypot(float(r.registration["dx_m"]), float(r.registration["dy_m"]))
+        for r in tried
+        if r.registration is not None and "dx_m" in r.registration
+    ]
+    why = Counter(
+        str(r.registration.get("not_applied"))
+        for r in tried
+        if r.registration is not None and "not_applied" in r.registration
+    )
+    out: list[str] = []
+    if moved:
+        out.append(
+            f"{len(moved)} of {len(tried)} occupied-length counts were made after "
+            "registering their image to the site's other images (the track lines moved "
+            f"with it by {median(moved):.1f} m in the median, {max(moved):.1f} m "
+            "at most)."
+        )
+    if why:
+        reasons = "; ".join(f"{n}: {w}" for w, n in why.most_common())
+        out.append(
+            f"{sum(why.values())} occupied-length count(s) used the track lines as given, "
+            f"unregistered ({reasons}); an image several metres off its lines can read "
+            "ground as cars."
+        )
+    return out
+
+
 def _registration_caveats(evidence: Sequence[Evidence]) -> list[str]:
     seen: set[tuple[int, int]] = set()
     aligned: list[float] = []
@@ -195,6 +230,7 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
             f"Car types are not identifiable in images coarser than {IDENTIFY_GSD:g} m "
             "(NATO STANAG 3769); per-class counts from those images are unclassified."
         )
+    out.extend(_coarse_registration_caveats(counted))
     methods = Counter(r.method or "objects" for r in counted)
     if methods:
         parts = [f"{METHOD_WORDS.get(m, m)}: {n}" for m, n in methods.most_common()]

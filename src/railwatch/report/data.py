@@ -74,6 +74,7 @@ def scene_row(scene: Scene, counts: Sequence[Count]) -> SceneRow:
         detector=scene.detector,
         detector_version=scene.detector_version,
         rgb_bands=rgb_of(scene.meta),
+        registration=(scene.meta or {}).get(repo.REGISTRATION_KEY),
     )
 
 

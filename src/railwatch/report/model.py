@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 from affine import Affine
@@ -42,6 +43,9 @@ class SceneRow:
     detector_version: str | None = None
     #: 1-based (red, green, blue) bands from the scene's metadata, when it names them.
     rgb_bands: tuple[int, int, int] | None = None
+    #: How a coarse image was registered to the site's other images before its track
+    #: centrelines were sampled (``Registration.to_meta``), when it was tried.
+    registration: Mapping[str, Any] | None = None
 
     @property
     def counted(self) -> bool:
