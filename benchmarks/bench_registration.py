@@ -77,7 +77,7 @@ def run(n_sites: int, n_visits: int) -> tuple[dict[str, float], list[str]]:
         inv = ~sc0.transform
         lines = MultiLineString(
             [
-                LineString([inv * (x - mis0[0], y - mis0[1]) for x, y in t.coords])
+                LineString([inv @ (x - mis0[0], y - mis0[1]) for x, y in t.coords])
                 for t in sc0.tracks
                 if len(t.coords) >= 2
             ]

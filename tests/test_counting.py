@@ -109,3 +109,41 @@ def test_near_tracks_keeps_cars_on_the_analysts_tracks() -> None:
     assert near_tracks([on, lean, lorry], track, grid) == [on, lean]
     assert near_tracks([on, lorry], None, grid) == [on, lorry]  # no tracks: keep all
     assert near_tracks([], track, grid) == []
+
+
+def test_coarse_estimate_reads_only_clear_ground() -> None:
+    """The occupied-length estimate read every pixel with data, cloud included (a
+    cloud's bright edge along a track read as cars: the demo's 2022-09-03 visit, 6 cars,
+    read 45). It now reads only pixels the quality mask calls clear or snow (estimated
+    cloud and haze are left out when there is no mask)."""
+    from shapely.geometry import LineString, MultiLineString
+
+    from railwatch.imagery.quality import readable_pixels
+    from railwatch.sim import SceneParams, render_scene
+
+    p = SceneParams(seed=4, size_px=(240, 240), gsd=3.0, n_cars=80, cloud_cover=0.0)
+    sc = render_scene(p)
+    inv = ~sc.transform
+    tracks = MultiLineString([LineString([inv @ xy for xy in t.coords]) for t in sc.tracks])
+    grid = SiteGrid(sc.crs, sc.transform, 240, 240, 3.0)
+    inside = np.ones((240, 240), bool)
+    mask = np.zeros((240, 240), np.uint8)
+
+    def count(m: np.ndarray | None) -> float:
+        r = SiteRaster(sc.image, sc.valid, inside, m, grid)
+        return count_scene([], r, _quality(), tracks_wgs84=None, coarse=None).total
+
+    # along the scene's own lines (pixels), as count_scene would sample them
+    from railwatch.detect.coarse import estimate_occupancy
+
+    clear_all = estimate_occupancy(
+        sc.image, 3.0, readable_pixels(sc.image, sc.valid, mask, 3.0), tracks
+    )
+    mask[:, 120:] = 1  # the right half under cloud
+    half = estimate_occupancy(sc.image, 3.0, readable_pixels(sc.image, sc.valid, mask, 3.0), tracks)
+    assert clear_all.car_equivalents > 10
+    assert half.car_equivalents < 0.75 * clear_all.car_equivalents
+    assert readable_pixels(sc.image, sc.valid, np.full((240, 240), 3, np.uint8), 3.0).all()
+    assert not readable_pixels(sc.image, sc.valid, np.full((240, 240), 2, np.uint8), 3.0).any()
+    # count_scene passes the readable pixels on (a cloud over the whole site: nothing read)
+    assert count(np.full((240, 240), 1, np.uint8)) == 0.0

@@ -41,6 +41,7 @@ from railwatch.detect.coarse import (
     pixel_azimuth,
     tracks_to_pixels,
 )
+from railwatch.imagery.quality import readable_pixels
 
 #: z for a two-sided 90 % interval.
 Z90 = 1.645
@@ -206,7 +207,12 @@ def count_scene(
     haze = float(getattr(quality, "haze_fraction", 0.0) or 0.0)
     if method != "objects":
         if coarse is None:
-            valid = np.asarray(raster.valid, dtype=bool) & np.asarray(raster.inside, dtype=bool)
+            valid = readable_pixels(
+                raster.image,
+                np.asarray(raster.valid, dtype=bool) & np.asarray(raster.inside, dtype=bool),
+                getattr(raster, "mask", None),
+                float(raster.grid.gsd),
+            )
             tracks = None
             grid = raster.grid
             if tracks_wgs84 is not None and not tracks_wgs84.is_empty:

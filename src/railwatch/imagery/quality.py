@@ -167,6 +167,24 @@ def assess_quality(
     )
 
 
+#: Quality-mask codes whose ground can be read (clear, snow: cars on snow show).
+READABLE_CODES = (0, 3)
+
+
+def readable_pixels(
+    image: np.ndarray, valid: np.ndarray, mask: np.ndarray | None, gsd: float
+) -> np.ndarray:
+    """Pixels whose ground can be read: ``valid`` and, with a quality ``mask``, marked
+    clear or snow (:data:`READABLE_CODES`); without one, not estimated to be cloud or
+    haze (:func:`estimate_conditions`). What the occupied-length estimate samples: a
+    cloud's bright edge or a hazy patch along a track otherwise reads as cars."""
+    ok = np.asarray(valid, dtype=bool)
+    if mask is not None:
+        return ok & np.isin(mask, READABLE_CODES)
+    cond = estimate_conditions(image, ok, gsd)
+    return ok & ~cond.cloud & ~cond.haze
+
+
 def estimate_conditions(image: np.ndarray, valid: np.ndarray, gsd: float) -> Conditions:
     """Estimate opaque cloud, snow and haze maps from an (H, W, 3) uint8 RGB image
     at ``gsd`` metres per pixel. Heuristic; see the module docstring for its limits."""
