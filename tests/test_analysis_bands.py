@@ -20,9 +20,10 @@ from test_analysis_noise import at, kind, noisy, points
 from test_storage import BBOX, FakeCount, FakeQuality, FakeSceneInfo, when
 
 #: Explicit thresholds (not the defaults, which are tuned): a log ratio of 2 x the
-#: series' noise for all; fine images need 3.5 spreads, coarse ones 4.5.
+#: series' noise for both bands; fine images need 3.5 spreads, coarse ones 4.5.
 BANDS = AlertSettings(
     spike_log_z=2.0,
+    coarse_spike_log_z=2.0,
     spike_z=3.5,
     spike_strong_z=3.5,
     coarse_spike_z=4.5,
@@ -63,7 +64,7 @@ def test_a_coarse_spike_says_which_thresholds_judged_it() -> None:
     assert coarse[0].metrics["thresholds"] == "coarse" and coarse[0].metrics["gsd"] == 1.0
     assert coarse[0].explanation.endswith(
         "Judged with the thresholds for imagery of 0.75 m and coarser (this image: 1 m; its "
-        "counts vary more): spike_z 4.5, spike_strong_z 4.5."
+        "counts vary more): spike_z 4.5, spike_strong_z 4.5, spike_log_z 2."
     )
 
 
@@ -87,6 +88,32 @@ def test_the_band_boundary() -> None:
     later = BANDS.model_copy(update={"coarse_from_gsd": 1.5})
     assert spikes(site(50.0, 1.0, 1.0), later) != []
     assert BANDS.is_coarse(0.75) and not BANDS.is_coarse(0.74) and not BANDS.is_coarse(None)
+
+
+@pytest.mark.parametrize(("fine_log_z", "coarse_log_z"), [(2.0, 3.0), (3.0, 2.0)])
+def test_the_spike_noise_test_has_a_value_per_band(fine_log_z: float, coarse_log_z: float) -> None:
+    # 50 railcars (2.6x, 4 spreads; log ratio 0.96 at ±38 % noise) passes both bands'
+    # z-scores here (3.5), so only the noise test decides: 2 x 0.38 < 0.96 < 3 x 0.38
+    same_z = BANDS.model_copy(
+        update={
+            "coarse_spike_z": 3.5,
+            "coarse_spike_strong_z": 3.5,
+            "spike_log_z": fine_log_z,
+            "coarse_spike_log_z": coarse_log_z,
+        }
+    )
+    fine, coarse = (spikes(site(50.0, gsd, gsd), same_z) for gsd in (0.5, 1.0))
+    passes = {0.5: fine_log_z < coarse_log_z, 1.0: coarse_log_z < fine_log_z}
+    assert [a.severity for a in fine] == (["low"] if passes[0.5] else [])
+    assert [a.severity for a in coarse] == (["low"] if passes[1.0] else [])
+    # a mixed series: each image is judged with its own band's noise test
+    assert (spikes(site(50.0, 1.0, 0.5), same_z) != []) == passes[0.5]
+    assert (spikes(site(50.0, 0.5, 1.0), same_z) != []) == passes[1.0]
+    if coarse:
+        assert coarse[0].explanation.endswith(
+            "(this image: 1 m; its counts vary more): spike_z 3.5, spike_strong_z 3.5, "
+            "spike_log_z 2."
+        )
 
 
 def test_every_band_threshold_has_a_coarse_value() -> None:

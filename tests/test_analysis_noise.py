@@ -48,10 +48,10 @@ def at(alerts: list[Alert], k: int, step: int = 10) -> list[Alert]:
 
 def test_a_count_within_the_series_own_noise_is_not_a_spike() -> None:
     quiet = calm(120, 20.0)
-    quiet[100] = 50.0  # 2.5x a calm site: a spike
+    quiet[100] = 44.0  # 2.3x a calm site: a spike
     assert kind(at(analyze_series(points(quiet)), 100), "spike")
     loud = noisy(120, 20.0)
-    loud[100] = 50.0  # 2.5x a site whose counts swing by ±30-70 %: within its noise
+    loud[100] = 44.0  # 2.3x a site whose counts swing by ±30-70 %: within its noise
     assert not kind(at(analyze_series(points(loud)), 100), "spike")
     loud[100] = 120.0  # 6x is beyond it, and the explanation says how noisy the site is
     spike = kind(at(analyze_series(points(loud)), 100), "spike")
@@ -61,7 +61,7 @@ def test_a_count_within_the_series_own_noise_is_not_a_spike() -> None:
 
 def test_the_series_noise_needs_enough_judged_images() -> None:
     loud = noisy(120, 20.0)
-    loud[100] = 50.0
+    loud[100] = 44.0
     few = AlertSettings(noise_min_points=200)  # never known: the fixed floors only
     assert kind(at(analyze_series(points(loud), settings=few), 100), "spike")
 

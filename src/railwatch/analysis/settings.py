@@ -18,7 +18,10 @@ class AlertSettings(BaseModel):
     resolution band (:data:`BAND_FIELDS`): the plain fields judge images finer than
     ``coarse_from_gsd`` (0.75 m) and images without a gsd, and were lowered on seeds 7,
     11 and 12 for the 0.3-0.5 m error; the ``coarse_*`` fields keep the earlier values
-    for 0.75 m and coarser.
+    for 0.75 m and coarser. Since session 14 ``spike_log_z`` has a value per band too:
+    the fine band's ``spike_log_z`` (2.5 -> 2.0) and ``spike_z`` (3.5 -> 3.4) were lowered
+    on seeds 7, 11 and 12 for detector 2.6's 0.3-0.5 m error, and
+    ``coarse_spike_log_z`` keeps 2.5.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -168,17 +171,17 @@ class AlertSettings(BaseModel):
 
     # --- spike --------------------------------------------------------------------
     spike_z: float = Field(
-        default=3.5,
+        default=3.4,
         gt=0.0,
         description="Robust z-score (spreads above the baseline); fine images (coarse: "
         "coarse_spike_z).",
     )
     spike_log_z: float = Field(
-        default=2.5,
+        default=2.0,
         ge=0.0,
         description="Also needed once the series' own noise is known: log((count + 1) / "
         "(centre + 1)) at least this many times that noise (multiplicative detector error "
-        "has a long upper tail); 0: off.",
+        "has a long upper tail); fine images (coarse: coarse_spike_log_z); 0: off.",
     )
     spike_min_ratio: float = Field(
         default=1.8, gt=1.0, description="count/baseline needed for a spike."
@@ -192,8 +195,8 @@ class AlertSettings(BaseModel):
     spike_strong_z: float = Field(
         default=3.5,
         gt=0.0,
-        description="...this robust z-score to be a spike; fine images (coarse: "
-        "coarse_spike_strong_z).",
+        description="...this robust z-score to be a spike (at or above spike_z it adds "
+        "nothing); fine images (coarse: coarse_spike_strong_z).",
     )
     spike_medium_ratio: float = Field(
         default=3.0, gt=1.0, description="count/baseline for 'medium'."
@@ -420,6 +423,12 @@ class AlertSettings(BaseModel):
     coarse_spike_strong_z: float = Field(
         default=4.0, gt=0.0, description="spike_strong_z for coarse images (likewise)."
     )
+    coarse_spike_log_z: float = Field(
+        default=2.5,
+        ge=0.0,
+        description="spike_log_z for coarse images (the one value for all images until "
+        "session 14); 0: off.",
+    )
     coarse_shift_segment_z: float = Field(
         default=2.75, gt=0.0, description="shift_segment_z for coarse images (likewise)."
     )
@@ -497,7 +506,13 @@ class AlertSettings(BaseModel):
 #: The thresholds that have a value per resolution band: ``AlertSettings.X`` for fine
 #: images (and images without a gsd), ``AlertSettings.coarse_X`` for images at
 #: ``coarse_from_gsd`` or coarser.
-BAND_FIELDS: tuple[str, ...] = ("spike_z", "spike_strong_z", "shift_segment_z", "shift_pair_ratio")
+BAND_FIELDS: tuple[str, ...] = (
+    "spike_z",
+    "spike_strong_z",
+    "shift_segment_z",
+    "shift_pair_ratio",
+    "spike_log_z",
+)
 
 #: The count method whose images are judged with the ``length_`` thresholds: car
 #: equivalents from occupied track length (1.5-10 m imagery).
