@@ -375,7 +375,8 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     judged = np.zeros(n, dtype=bool)  # judged against the current level (since the last shift)
     regime = 0  # index where the current level began (after the last shift)
     cusum = _Cusum()
-    episode: tuple[float, Record] | None = None  # (day of last record alert, standing record)
+    # (day of the last record alert, the standing record, day of the rise's first record)
+    episode: tuple[float, Record, float] | None = None
     dropped = False
     alerts: list[Alert] = []
     season_cache: dict[int, np.ndarray] = {}
@@ -479,9 +480,11 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
         record = trailing_record(days, counts, i, settings.record_years)
         if record is not None and obs.value > record.value:
             if episode is None or days[i] - episode[0] > settings.record_episode_days:
-                episode = (float(days[i]), record)
-            episode = (float(days[i]), episode[1])
-            alerts.append(_record(series.cls, obs, record, episode[1], days, i, judge, noise))
+                episode = (float(days[i]), record, float(days[i]))
+            episode = (float(days[i]), episode[1], episode[2])
+            alerts.append(
+                _record(series.cls, obs, record, episode[1], days, i, judge, noise, episode[2])
+            )
         if level is not None:
             ratios[i] = (obs.value + SEASON_OFFSET) / (level + SEASON_OFFSET)
         if p.gsd is not None:
@@ -827,7 +830,11 @@ def _record(
     i: int,
     settings: AlertSettings,
     noise: float | None = None,
+    rise_start: float | None = None,
 ) -> Alert:
+    """A record alert for image ``i``: ``record`` is the trailing record it beats,
+    ``standing`` the record before the rise it continues (``record`` itself for a
+    rise's first record), ``rise_start`` the day of that rise's first record."""
     years, history = _history(days, i)
     ratio = _ratio(obs.value, standing.value)
     excess = obs.value - standing.value
@@ -871,8 +878,12 @@ def _record(
         reasons.append(wide)
     severity, why = _lowered(severity, reasons) if severity != "info" else ("info", "")
     scope = f"{n_years}-year record" if not short else "record"
+    # within a rise, counts have been above the standing record since the rise's first
+    # record ("the first time above it" said so of every image of a months-long rise)
     first = (
-        f"the first time above it in {n_years} years ({history})"
+        f"above it since {_d(rise_start)}, for the first time in {n_years} years ({history})"
+        if not short and standing.index != record.index and rise_start is not None
+        else f"the first time above it in {n_years} years ({history})"
         if not short
         else f"the highest in all the history there is ({history}; "
         f"the record window is {n_years} years)"
