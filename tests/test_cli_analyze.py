@@ -203,3 +203,15 @@ def test_analyze_counts_as_of(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "no alerts (0 usable counts; 121 after 2020-01-01 left out)" in line
     assert main(["analyze", "--counts", str(path), "--as-of", "2024-13-01"]) == 2
     assert "--as-of '2024-13-01' is not a date" in capsys.readouterr().err
+
+
+def test_alerts_on_an_empty_database_says_where_alerts_come_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "Run `railwatch analyze SITE` first." also after analyze had run and found
+    nothing unusual (the database keeps no record of analysis runs)."""
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    assert main(["--db", url, "alerts"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "No alerts." in out and "stored by `railwatch analyze SITE`" in out
+    assert "a site with nothing unusual has none" in out

@@ -110,7 +110,12 @@ def list_alerts(
         console.print(
             "No alerts"
             + (" matching the filters." if filtered else ".")
-            + ("" if site or filtered else " Run `railwatch analyze SITE` first.")
+            + (
+                ""
+                if site or filtered
+                else " Alerts are stored by `railwatch analyze SITE`: run it for each site "
+                "if you have not (a site with nothing unusual has none)."
+            )
         )
         return
     table = Table(title=f"{len(rows)} alerts", show_lines=True, expand=True)
