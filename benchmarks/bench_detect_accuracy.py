@@ -252,6 +252,16 @@ def run_objects(detector_name: str, n: int) -> tuple[dict[str, object], list[str
     return rep, rows
 
 
+def clear_and_truth(sc: RenderedScene) -> tuple[np.ndarray, int] | None:
+    """A coarse scene's clear pixels (clear or snow in its quality mask) and its number
+    of visible cars (at least half clear), or None when it is under 80 % clear (the
+    pipeline leaves such a scene out)."""
+    clear = sc.valid & np.isin(sc.mask, (MASK_CLEAR, MASK_SNOW))
+    if clear.sum() < 0.8 * sc.valid.sum():
+        return None
+    return clear, sum(1 for t in sc.truth if t.valid_fraction >= 0.5 and t.clear_fraction >= 0.5)
+
+
 def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str]]:
     """3 m scenes from seeds SEED0 + start + k: car equivalents along the scene's track
     centrelines (with the sun's position, as the pipeline reads it from the scene's
@@ -270,11 +280,11 @@ def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str
             size_px=(512, 512), n_cars=int(20 + (k * 37) % 130), cloud_cover=0.0
         )
         sc = render_scene(p)
-        clear = sc.valid & np.isin(sc.mask, (MASK_CLEAR, MASK_SNOW))
-        if clear.sum() < 0.8 * sc.valid.sum():
+        usable = clear_and_truth(sc)
+        if usable is None:
             skipped += 1
             continue
-        truth = sum(1 for t in sc.truth if t.valid_fraction >= 0.5 and t.clear_fraction >= 0.5)
+        clear, truth = usable
         inv = ~sc.transform
         tracks = MultiLineString(
             [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]

@@ -28,13 +28,12 @@ import time
 from datetime import UTC, datetime
 
 import numpy as np
-from bench_detect_accuracy import SEED0, scene_params, update_docs
+from bench_detect_accuracy import SEED0, clear_and_truth, scene_params, update_docs
 from shapely.affinity import translate
 from shapely.geometry import LineString, MultiLineString
 
 from railwatch.detect.coarse import ESTIMATOR_VERSION, estimate_occupancy
 from railwatch.imagery.register import MAX_REFERENCES, highpass, register
-from railwatch.sim.conditions import MASK_CLEAR, MASK_SNOW
 from railwatch.sim.params import SEASONS
 from railwatch.sim.scene import render_scene
 
@@ -43,7 +42,12 @@ START = 20_000
 
 
 def run(n_sites: int, n_visits: int) -> tuple[dict[str, float], list[str]]:
-    before, after, within_given, within_moved, err_given, err_moved = [], [], [], [], [], []
+    before: list[float] = []
+    after: list[float] = []
+    within_given: list[bool] = []
+    within_moved: list[bool] = []
+    err_given: list[float] = []
+    err_moved: list[float] = []
     not_applied = skipped = 0
     for s in range(n_sites):
         base = scene_params(START + s, GSD).with_(
@@ -52,7 +56,7 @@ def run(n_sites: int, n_visits: int) -> tuple[dict[str, float], list[str]]:
         rng = np.random.default_rng(SEED0 + START + s)
         visits = []
         for v in range(n_visits):
-            mis = tuple(float(x) for x in np.clip(rng.normal(0.0, 2.5, 2), -6.0, 6.0))
+            shift = np.clip(rng.normal(0.0, 2.5, 2), -6.0, 6.0)
             p = base.with_(
                 seed=SEED0 + START + 1000 * (s + 1) + v,
                 n_cars=int(rng.integers(20, 150)),
@@ -61,15 +65,15 @@ def run(n_sites: int, n_visits: int) -> tuple[dict[str, float], list[str]]:
                 noise=float(rng.uniform(1.0, 4.0)),
                 sun_elevation=float(rng.uniform(20, 70)),
                 sun_azimuth=float(rng.uniform(90, 270)),
-                misregistration_m=(mis[0], mis[1]),
+                misregistration_m=(float(shift[0]), float(shift[1])),
             )
             sc = render_scene(p)
-            clear = sc.valid & np.isin(sc.mask, (MASK_CLEAR, MASK_SNOW))
-            if clear.sum() < 0.8 * sc.valid.sum():
+            usable = clear_and_truth(sc)
+            if usable is None:
                 skipped += 1
                 continue
-            truth = sum(1 for t in sc.truth if t.valid_fraction >= 0.5 and t.clear_fraction >= 0.5)
-            visits.append((p, sc, clear, truth, np.array(mis)))
+            clear, truth = usable
+            visits.append((p, sc, clear, truth, shift))
         if not visits:
             continue
         # the site's true centrelines: the scene's own minus its misregistration
