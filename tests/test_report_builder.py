@@ -382,3 +382,18 @@ def test_repeats_of_the_total_are_counted_and_said(tmp_path: Path) -> None:
     assert "Alerts in period 2 (+1 repeating the total on one class, not listed)" in text
     assert "1 alert of a single class repeats the site total's" in text
     assert "railwatch alerts testyard" in text
+
+
+def test_html_alert_headings_name_the_series(data: ReportData) -> None:
+    """The HTML's alert headings named a class but said nothing for the site total, so a
+    heading without a class read as 'unknown'; the PDF's say 'site total' (2779051)."""
+    import dataclasses
+
+    from railwatch.report.html import render_html
+
+    (ev,) = data.evidence
+    gondola = dataclasses.replace(ev, alert=dataclasses.replace(ev.alert, cls="gondola"))
+    html = render_html(dataclasses.replace(data, evidence=(ev, gondola)))
+    day = ev.alert.when.strftime("%Y-%m-%d")
+    assert f"{ev.alert.kind} · {day} · site total</h3>" in html
+    assert f"{ev.alert.kind} · {day} · gondola</h3>" in html
