@@ -232,3 +232,23 @@ def test_report_says_how_the_coarse_counts_were_registered() -> None:
     # nothing to say where no coarse image was registered
     plain = " ".join(build_caveats([replace(rows[3], scene_id=9)]))
     assert "registering" not in plain and "as given" not in plain
+
+
+def test_registration_grid_widens_small_sites_and_cuts_large_ones() -> None:
+    from affine import Affine
+
+    from railwatch.imagery.read import SiteGrid
+    from railwatch.imagery.register import CONTEXT_M, MAX_WINDOW_PX, registration_grid
+
+    small = SiteGrid("EPSG:32652", Affine(3.0, 0, 300_000, 0, -3.0, 4_700_000), 100, 60, 3.0)
+    g = registration_grid(small)
+    ctx = round(CONTEXT_M / 3.0)
+    assert (g.width, g.height) == (100 + 2 * ctx, 60 + 2 * ctx)
+    # the same pixels where they overlap: the site grid's origin is a whole pixel inside
+    col, row = ~g.transform @ (small.transform.c, small.transform.f)
+    assert (col, row) == (ctx, ctx)
+    big = SiteGrid("EPSG:32652", Affine(3.0, 0, 300_000, 0, -3.0, 4_700_000), 5000, 800, 3.0)
+    g = registration_grid(big)
+    assert (g.width, g.height) == (MAX_WINDOW_PX, 800 + 2 * ctx)  # only the long side cut
+    col, row = ~g.transform @ (big.transform.c, big.transform.f)
+    assert (col, row) == (ctx - (5000 + 2 * ctx - MAX_WINDOW_PX) // 2, ctx)

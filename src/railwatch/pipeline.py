@@ -24,12 +24,12 @@ from railwatch.imagery import Quality, assess_quality, read_site_window, site_gr
 from railwatch.imagery.inspect import rgb_of, sun_of
 from railwatch.imagery.read import INPUT_MAPPING_VERSION, SiteGrid, SiteRaster
 from railwatch.imagery.register import (
-    CONTEXT_M,
     MAX_REFERENCES,
     REGISTRATION_VERSION,
     Registration,
     highpass,
     register,
+    registration_grid,
 )
 from railwatch.imagery.size import image_too_small
 from railwatch.storage import Database, repo
@@ -225,10 +225,11 @@ def _clear_pixels(raster: SiteRaster) -> np.ndarray:
 def register_scene(job: SceneJob, grid: SiteGrid) -> Registration:
     """Register a coarse scene to the median of its references (``job.references``;
     those that cannot be read or are not usable over the site are left out), all read
-    on ``grid`` (the scene's site grid) widened by :data:`CONTEXT_M` on every side: the
-    shift in pixels is the same on both grids. Never raises for a bad reference; the
+    on ``grid`` (the scene's site grid) widened by ``register.CONTEXT_M`` on every side
+    and cut to at most ``register.MAX_WINDOW_PX`` a side (:func:`registration_grid`):
+    the shift in pixels is the same on both grids. Never raises for a bad reference; the
     result says why the scene was not moved, if it was not."""
-    wide = site_grid(job.site_geometry, grid.gsd, crs=grid.crs, buffer_m=CONTEXT_M)
+    wide = registration_grid(grid)
 
     def read(uri: str, mask_uri: str | None, bands: tuple[int, int, int] | None) -> SiteRaster:
         return read_site_window(

@@ -29,6 +29,9 @@ from typing import Any
 
 import cv2
 import numpy as np
+from affine import Affine
+
+from railwatch.imagery.read import SiteGrid
 
 #: Bumped whenever the shifts found for the same images change.
 REGISTRATION_VERSION = "1"
@@ -39,6 +42,10 @@ MAX_REFERENCES = 16
 #: Ground around the site read for the registration, metres on every side (a small
 #: site alone holds too little static ground; the cars in it change between images).
 CONTEXT_M = 300.0
+#: Largest side, pixels, of the registration window: a larger site is registered on
+#: the central window of this size (the shift is one for the whole image; 16 references
+#: of 1024 x 1024 px hold 64 MB).
+MAX_WINDOW_PX = 1024
 #: Lowest phase-correlation peak accepted (0-1; 0.74-0.94 on the demo's 3 m images).
 MIN_RESPONSE = 0.2
 #: Largest shift accepted, metres.
@@ -90,6 +97,18 @@ class Registration:
         else:
             out["not_applied"] = self.reason
         return out
+
+
+def registration_grid(like: SiteGrid) -> SiteGrid:
+    """The grid a scene is registered on: its site grid ``like`` widened by
+    :data:`CONTEXT_M` on every side, then cut to its central :data:`MAX_WINDOW_PX`
+    pixels a side; the same pixels as ``like`` where they overlap, so a shift found on
+    it is the shift on ``like``."""
+    ctx = math.ceil(CONTEXT_M / like.gsd)
+    w, h = like.width + 2 * ctx, like.height + 2 * ctx
+    cw, ch = min(w, MAX_WINDOW_PX), min(h, MAX_WINDOW_PX)
+    c0, r0 = (w - cw) // 2 - ctx, (h - ch) // 2 - ctx
+    return SiteGrid(like.crs, like.transform @ Affine.translation(c0, r0), cw, ch, like.gsd)
 
 
 def highpass(image: np.ndarray, valid: np.ndarray | None, gsd: float) -> np.ndarray:
