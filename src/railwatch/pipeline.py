@@ -22,6 +22,7 @@ from railwatch.detect.coarse import ESTIMATOR_VERSION, method_for_gsd
 from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.imagery.inspect import rgb_of, sun_of
+from railwatch.imagery.quality import readable_pixels
 from railwatch.imagery.read import INPUT_MAPPING_VERSION, SiteGrid, SiteRaster
 from railwatch.imagery.register import (
     MAX_REFERENCES,
@@ -134,13 +135,11 @@ def grid_gsd(scene_gsd: float) -> float:
 def processing_version(detector: Detector, gsd: float | None, dtype: str | None = None) -> str:
     """The version a scene of ``gsd`` metres is recorded with: the detector's below
     1.5 m; at 1.5 m and coarser (where the occupied-length estimate counts, not the
-    detector) the detector's plus the estimator's (``coarse.ESTIMATOR_VERSION``), so a
-    new estimator has those scenes counted again, as a new detector has the others.
-    and of the registration to the site's other images
-    (``imagery.register.REGISTRATION_VERSION``), so a new estimator has those scenes
-    counted again, as a new detector has the others. A scene whose pixels are not 8-bit
-    (``dtype``) also carries the version of their mapping to 8 bits
-    (``imagery.read.INPUT_MAPPING_VERSION``)."""
+    detector) the detector's plus the estimator's (``coarse.ESTIMATOR_VERSION``) and the
+    registration's (``imagery.register.REGISTRATION_VERSION``), so a new estimator or
+    registration has those scenes counted again, as a new detector has the others. A
+    scene whose pixels are not 8-bit (``dtype``) also carries the version of their
+    mapping to 8 bits (``imagery.read.INPUT_MAPPING_VERSION``)."""
     version = detector.version
     if gsd is not None and method_for_gsd(grid_gsd(gsd)) != "objects":
         version = f"{version}+length{ESTIMATOR_VERSION}+reg{REGISTRATION_VERSION}"
@@ -214,12 +213,12 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         return SceneOutcome(job.scene_id, None, error=f"{type(err).__name__}: {err}")
 
 
-def _clear_pixels(raster: SiteRaster) -> np.ndarray:
-    """Pixels with data and, where there is a quality mask, marked clear."""
-    ok = np.asarray(raster.valid, dtype=bool)
-    if raster.mask is not None:
-        ok = ok & (raster.mask == 0)
-    return ok
+def _readable_highpass(raster: SiteRaster) -> np.ndarray:
+    """The high-pass luminance a registration correlates, on readable ground only."""
+    gsd = raster.grid.gsd
+    return highpass(
+        raster.image, readable_pixels(raster.image, raster.valid, raster.mask, gsd), gsd
+    )
 
 
 def register_scene(job: SceneJob, grid: SiteGrid) -> Registration:
@@ -244,9 +243,9 @@ def register_scene(job: SceneJob, grid: SiteGrid) -> Registration:
             log.debug("reference %s left out: %s", ref.uri, err)
             continue
         if assess_quality(r, threshold=job.usable_threshold).usable:
-            refs.append(highpass(r.image, _clear_pixels(r), grid.gsd))
+            refs.append(_readable_highpass(r))
     own = read(job.uri, job.mask_uri, job.rgb_bands)
-    return register(highpass(own.image, _clear_pixels(own), grid.gsd), refs, grid.gsd)
+    return register(_readable_highpass(own), refs, grid.gsd)
 
 
 def _references(scene: Scene, scenes: Sequence[Scene]) -> tuple[ReferenceScene, ...]:

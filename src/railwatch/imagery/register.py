@@ -11,13 +11,14 @@ moved with the image's content before they are sampled.
 Both the image and the references are reduced to their high-pass luminance (the
 luminance minus a Gaussian blur of :data:`HIGHPASS_M` metres): seasons, haze and sun
 change the low frequencies, while edges of tracks, roads, buildings and fields stay.
-Pixels outside the data or flagged by the quality mask are set to zero there. A shift is
-accepted when at least :data:`MIN_REFERENCES` references are usable, the correlation
+Pixels outside the data or not readable (``imagery.quality.readable_pixels``: not clear
+or snow in the quality mask, or estimated cloud or haze without one) are set to zero. A
+shift is accepted when at least :data:`MIN_REFERENCES` references are usable, the correlation
 peak reaches :data:`MIN_RESPONSE` and the shift is at most :data:`MAX_SHIFT_M` metres;
 otherwise the image is not moved and the reason is kept.
 
 The figures behind the defaults are in docs/detection.md ("Registering coarse images to
-the site").
+their site").
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ CONTEXT_M = 300.0
 #: the central window of this size (the shift is one for the whole image; 16 references
 #: of 1024 x 1024 px hold 64 MB).
 MAX_WINDOW_PX = 1024
-#: Lowest phase-correlation peak accepted (0-1; 0.74-0.94 on the demo's 3 m images).
+#: Lowest phase-correlation peak accepted (0-1; 0.55-1.0 on the demo's 3 m images).
 MIN_RESPONSE = 0.2
 #: Largest shift accepted, metres.
 MAX_SHIFT_M = 15.0
