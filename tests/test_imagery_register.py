@@ -252,3 +252,23 @@ def test_registration_grid_widens_small_sites_and_cuts_large_ones() -> None:
     assert (g.width, g.height) == (MAX_WINDOW_PX, 800 + 2 * ctx)  # only the long side cut
     col, row = ~g.transform @ (big.transform.c, big.transform.f)
     assert (col, row) == (ctx - (5000 + 2 * ctx - MAX_WINDOW_PX) // 2, ctx)
+
+
+def test_process_says_how_the_coarse_scenes_were_registered(
+    coarse_site: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from railwatch.cli.main import main
+    from railwatch.detect import registry
+
+    monkeypatch.setattr(registry, "get_detector", lambda name="default": BrightBlobDetector())
+    assert main(["--db", coarse_site.url, "process", "yard"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "yard: coarse scenes: 5 registered to the site's other images" in out
+    assert "m in the median" in out
+    assert main(["--db", coarse_site.url, "process", "yard", "--reprocess", "--json"]) == 0
+    (site,) = json.loads(capsys.readouterr().out)
+    assert site["registered"] == 5 and site["not_registered"] == []

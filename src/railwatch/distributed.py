@@ -335,17 +335,8 @@ def process_sites_distributed(
             else:
                 outcome = _outcome_of_failed(future, job.scene_id)
             record_outcome(db, outcome, detector)
-            _file(summaries[site], job.scene_id, outcome)
+            summaries[site].add(job.scene_id, outcome)
             future.release()
             if on_progress is not None:
                 on_progress(done, total, site)
     return list(summaries.values())
-
-
-def _file(summary: ProcessSummary, scene_id: int, outcome: SceneOutcome) -> None:
-    if outcome.error is not None:
-        summary.failed.append((scene_id, outcome.error))
-    elif outcome.quality is not None and not outcome.quality.usable:
-        summary.unusable.append(scene_id)
-    else:
-        summary.processed.append(scene_id)

@@ -10,6 +10,7 @@ was already recorded.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -121,10 +122,29 @@ class ProcessSummary:
     unusable: list[int] = field(default_factory=list)
     failed: list[tuple[int, str]] = field(default_factory=list)
     skipped: int = 0
+    #: Coarse scenes registered to the site's other images: the shift in metres of each.
+    registered: list[float] = field(default_factory=list)
+    #: Coarse scenes counted along the track lines as given: why, for each.
+    not_registered: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return len(self.processed) + len(self.unusable) + len(self.failed)
+
+    def add(self, scene_id: int, outcome: SceneOutcome) -> None:
+        """File one scene's outcome (failed, unusable or counted; and how it was
+        registered, when it was a coarse scene of a site with track lines)."""
+        if outcome.error is not None:
+            self.failed.append((scene_id, outcome.error))
+        elif outcome.quality is not None and not outcome.quality.usable:
+            self.unusable.append(scene_id)
+        else:
+            self.processed.append(scene_id)
+            reg = outcome.registration
+            if reg is not None and reg.applied:
+                self.registered.append(math.hypot(reg.dx_m, reg.dy_m))
+            elif reg is not None:
+                self.not_registered.append(reg.reason)
 
 
 def grid_gsd(scene_gsd: float) -> float:
@@ -361,12 +381,7 @@ def process_site(
             on_progress(i, len(jobs), job.uri)
         outcome = process_scene(job, detector)
         record_outcome(db, outcome, detector)
-        if outcome.error is not None:
-            summary.failed.append((job.scene_id, outcome.error))
-        elif outcome.quality is not None and not outcome.quality.usable:
-            summary.unusable.append(job.scene_id)
-        else:
-            summary.processed.append(job.scene_id)
+        summary.add(job.scene_id, outcome)
     if on_progress is not None:
         on_progress(len(jobs), len(jobs), "")
     return summary

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+from collections import Counter
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -161,6 +163,8 @@ def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) 
                     "unusable": len(r.unusable),
                     "failed": [{"scene_id": i, "reason": m} for i, m in r.failed],
                     "up_to_date": r.skipped,
+                    "registered": len(r.registered),
+                    "not_registered": r.not_registered,
                 }
                 for r in results
             ]
@@ -177,6 +181,23 @@ def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) 
     for r in results:
         for scene_id, reason in r.failed:
             console.print(f"[yellow]scene {scene_id} failed:[/] {escape(reason)}")
+        if r.registered or r.not_registered:
+            console.print(escape(_registration_line(r)))
+
+
+def _registration_line(r: ProcessSummary) -> str:
+    """How the run's coarse scenes were registered to the site's other images."""
+    parts = []
+    if r.registered:
+        shift = statistics.median(r.registered)
+        parts.append(
+            f"{len(r.registered)} registered to the site's other images (track lines moved "
+            f"{shift:.1f} m in the median)"
+        )
+    if r.not_registered:
+        why = Counter(r.not_registered).most_common(1)[0][0]
+        parts.append(f"{len(r.not_registered)} counted along the track lines as given (e.g. {why})")
+    return f"{r.site}: coarse scenes: " + "; ".join(parts) + "."
 
 
 def register(app: typer.Typer) -> None:
