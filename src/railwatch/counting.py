@@ -74,6 +74,8 @@ class RasterLike(Protocol):
     @property
     def inside(self) -> np.ndarray: ...
     @property
+    def mask(self) -> np.ndarray | None: ...
+    @property
     def grid(self) -> _Grid: ...
 
 
@@ -210,7 +212,7 @@ def count_scene(
             valid = readable_pixels(
                 raster.image,
                 np.asarray(raster.valid, dtype=bool) & np.asarray(raster.inside, dtype=bool),
-                getattr(raster, "mask", None),
+                raster.mask,
                 float(raster.grid.gsd),
             )
             tracks = None
