@@ -38,7 +38,7 @@ def string(
     ]
 
 
-def kept_scores(dets: list[Detection], **kw: float) -> list[float]:
+def kept_scores(dets: list[Detection], **kw: float | bool) -> list[float]:
     th = dict(threshold=0.45, one_side=0.4, two_sides=0.3) | kw
     return [d.score for d in support_strings(dets, GSD, **th)]
 
@@ -200,3 +200,77 @@ def test_coarse_string_thresholds_in_a_card_version_and_errors(tmp_path: object)
             DefaultDetector(w)
     with pytest.raises(DetectionError, match="from_gsd, one_side, two_sides"):
         DefaultDetector(w, string_thresholds=(0.4, 0.3), coarse_string_thresholds=(0.35, 0.3))  # type: ignore[arg-type]
+
+
+def test_pairs_let_two_weak_cars_continue_a_string_together() -> None:
+    """The China panel's case (v2.7): a confident car, then a weak one (0.39, under the
+    one-side 0.4) and a stronger end one (0.42) beyond it. Neither has a kept neighbour on
+    its far side, so without ``pairs`` the string stops at the confident car; with them
+    the inner one is supported on both sides and the end one then by it."""
+    dets = string([0.9, 0.39, 0.42])
+    assert kept_scores(dets) == [0.9]
+    assert kept_scores(dets, pairs=True) == [0.9, 0.39, 0.42]
+
+
+@pytest.mark.parametrize(
+    ("scores", "kept"),
+    [
+        ([0.9, 0.39, 0.38], [0.9]),  # the end one is under one side: clutter past the end
+        ([0.9, 0.29, 0.42], [0.9]),  # the inner one is under both sides
+        ([0.42, 0.39, 0.42], []),  # no confident car: nothing grows
+        ([0.9, 0.35, 0.41, 0.36], [0.9, 0.35, 0.41]),  # the last is an end under one side
+        ([0.9, 0.33, 0.41, 0.8], [0.9, 0.33, 0.41, 0.8]),  # as before, kept on both sides
+    ],
+)
+def test_pairs_keep_the_end_rule_and_need_a_confident_car(
+    scores: list[float], kept: list[float]
+) -> None:
+    assert kept_scores(string(scores, angle=63.0), pairs=True) == kept
+
+
+def test_string_pairs_from_the_card_apply_with_the_fine_pair_only(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import shutil
+    from pathlib import Path
+
+    from railwatch.detect.default import default_weights
+    from railwatch.errors import DetectionError
+
+    w = Path(str(tmp_path)) / "w.onnx"
+    shutil.copy(default_weights(), w)
+    strings = {"one_side": 0.4, "two_sides": 0.3}
+    coarse = {"from_gsd": 0.6, "one_side": 0.4, "two_sides": 0.3}
+    card = {"threshold": 0.45, "string_thresholds": strings, "string_thresholds_coarse": coarse}
+    w.with_suffix(".json").write_text(json.dumps(card))
+    plain = DefaultDetector(w)
+    w.with_suffix(".json").write_text(
+        json.dumps({**card, "string_thresholds": {**strings, "pairs": True}})
+    )
+    det = DefaultDetector(w)
+    assert det.string_pairs and not plain.string_pairs
+    assert [det.string_pairs_at(g) for g in (0.3, 0.59, 0.6, 1.0)] == [True, True, False, False]
+    # part of the version digest (`railwatch process` redoes scenes); an explicit
+    # string_pairs=False is the plain detector
+    assert det.version != plain.version
+    assert DefaultDetector(w, string_pairs=False).version == plain.version
+    maps = _string_maps([0.9, 0.39, 0.42])
+    for d in (det, plain):
+        monkeypatch.setattr(d, "predict_maps", lambda img, g, valid=None: (maps, g / 0.5))
+    found = {
+        (name, g): sorted(round(x.score, 2) for x in d.detect(np.zeros((400, 400, 3), np.uint8), g))
+        for name, d in (("pairs", det), ("plain", plain))
+        for g in (0.5, 0.75)
+    }
+    assert found == {
+        ("pairs", 0.5): [0.39, 0.42, 0.9],
+        ("pairs", 0.75): [0.9],
+        ("plain", 0.5): [0.9],
+        ("plain", 0.75): [0.9],
+    }
+    w.with_suffix(".json").write_text(
+        json.dumps({**card, "string_thresholds": {**strings, "pairs": "yes"}})
+    )
+    with pytest.raises(DetectionError, match="pairs 'yes', not true or false"):
+        DefaultDetector(w)

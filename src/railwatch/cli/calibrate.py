@@ -50,6 +50,15 @@ def calibrate(
             "record (default: keep the card's).",
         ),
     ] = None,
+    string_pairs: Annotated[
+        bool | None,
+        typer.Option(
+            "--string-pairs/--no-string-pairs",
+            help="Whether two weak cars may continue a string together with --one-side/"
+            "--two-sides (the end one scoring at least --one-side, the other at least "
+            "--two-sides; not with the coarse pair); default: keep the card's.",
+        ),
+    ] = None,
     coarse_from: Annotated[
         float | None,
         typer.Option(
@@ -117,6 +126,7 @@ def calibrate(
         threshold=threshold,
         string_thresholds=strings,
         coarse_string_thresholds=coarse,
+        string_pairs=string_pairs if string_pairs is not None else card_det.string_pairs,
         precision="fp32",
     )
     style_list = comma_list(styles)
@@ -145,6 +155,7 @@ def calibrate(
         string_thresholds={
             "one_side": det.string_thresholds[0],
             "two_sides": det.string_thresholds[1],
+            **({"pairs": True} if det.string_pairs else {}),
         },
         string_thresholds_coarse=(
             None
@@ -191,6 +202,7 @@ def calibrate(
     err_console.print(
         f"threshold {det.threshold:g} (in a string: {det.string_thresholds[0]:g} with a "
         f"neighbour on one side, {det.string_thresholds[1]:g} on both"
+        + (f", pairs of weak cars from {det.string_thresholds[1]:g}" if det.string_pairs else "")
         + (
             ""
             if det.coarse_string_thresholds is None

@@ -107,7 +107,9 @@ class DefaultDetector:
     instead for tiles of ``from_gsd`` m per pixel and coarser (default: the card's
     ``string_thresholds_coarse`` when ``string_thresholds`` is not given either, else
     none, so explicit ``string_thresholds`` alone apply at every resolution; see
-    :meth:`string_thresholds_at`);
+    :meth:`string_thresholds_at`); ``string_pairs`` whether, with the first pair, two
+    weak cars may continue a string together (``detect.strings.support_strings``'s
+    ``pairs``; default: the card's ``string_thresholds`` ``pairs``, else False);
     ``class_threshold`` the minimum class probability below which the class is
     reported as ``railcar`` (default: the one the count calibration chose so that
     reported types are right at least 80 % of the time, see ``detect.calibration``;
@@ -149,7 +151,7 @@ class DefaultDetector:
     name = "railwatch-default"
     #: Version of the shipped weights with their card (threshold, calibration); the
     #: instance's ``version`` says which weights and thresholds it actually runs.
-    version = "2.6"
+    version = "2.7"
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048
@@ -166,6 +168,7 @@ class DefaultDetector:
         class_threshold: float | None = None,
         string_thresholds: tuple[float, float] | None = None,
         coarse_string_thresholds: tuple[float, float, float] | None = None,
+        string_pairs: bool | None = None,
         threads: int = 1,
         precision: str = "auto",
         coarse_network: str | Path | None = None,
@@ -193,6 +196,7 @@ class DefaultDetector:
             and class_threshold is None
             and string_thresholds is None
             and coarse_string_thresholds is None
+            and string_pairs is None
             and coarse_network is None
             and coarse_from_gsd is None
             and coarse_covered is None
@@ -226,6 +230,11 @@ class DefaultDetector:
                 ) from err
         one = min(float(string_thresholds[0]), self.threshold)
         self.string_thresholds = (one, min(float(string_thresholds[1]), one))
+        if string_pairs is None:
+            string_pairs = self._card_string_pairs()
+        #: Whether two weak cars may continue a string together (``support_strings``'s
+        #: ``pairs``), with :attr:`string_thresholds` only (not the coarse pair).
+        self.string_pairs = bool(string_pairs)
         #: ``(from_gsd, one_side, two_sides)`` for coarse tiles, or None (capped like
         #: :attr:`string_thresholds`).
         self.coarse_string_thresholds: tuple[float, float, float] | None = None
@@ -290,6 +299,24 @@ class DefaultDetector:
                 '(want {"from_gsd": M, "one_side": A, "two_sides": B}): set them again with '
                 "`railwatch calibrate --coarse-from --coarse-one-side --coarse-two-sides`"
             ) from err
+
+    def _card_string_pairs(self) -> bool:
+        """The card's ``string_thresholds`` ``pairs`` flag (False when absent)."""
+        st = self.card.get("string_thresholds", {})
+        pairs = st.get("pairs", False) if isinstance(st, dict) else False
+        if not isinstance(pairs, bool):
+            raise DetectionError(
+                f"the card of {self.weights} has string_thresholds pairs {pairs!r}, not true "
+                "or false: set it again with `railwatch calibrate --string-pairs` or "
+                "`--no-string-pairs`"
+            )
+        return pairs
+
+    def string_pairs_at(self, gsd: float) -> bool:
+        """Whether string support keeps pairs of weak cars (``support_strings``'s
+        ``pairs``) on a tile of ``gsd`` m per pixel: with the fine pair of thresholds only."""
+        c = self.coarse_string_thresholds
+        return self.string_pairs and not (c is not None and gsd >= c[0] - GSD_TOLERANCE)
 
     def string_thresholds_at(self, gsd: float) -> tuple[float, float]:
         """The ``(one_side, two_sides)`` string thresholds for a tile of ``gsd`` m per
@@ -403,6 +430,8 @@ class DefaultDetector:
         h.update(f"|{self.precision}".encode())
         h.update(f"|{self.threshold:.6g}|{self.class_threshold:.6g}".encode())
         h.update("|{:.6g}|{:.6g}".format(*self.string_thresholds).encode())
+        if self.string_pairs:  # absent: digests as before v2.7
+            h.update(b"|pairs")
         if self.coarse_string_thresholds is not None:  # absent: digests as before v2.3
             h.update("|coarse {:.6g}|{:.6g}|{:.6g}".format(*self.coarse_string_thresholds).encode())
         if self.coarse is not None:  # absent: digests as without the option
@@ -585,7 +614,12 @@ class DefaultDetector:
         v = None if valid is None else np.asarray(valid, dtype=bool)
         dets = [d for r in raw if (d := self._to_detection(r, scale, gsd, image.shape, v))]
         kept = support_strings(
-            dets, gsd, threshold=self.threshold, one_side=one_side, two_sides=two_sides
+            dets,
+            gsd,
+            threshold=self.threshold,
+            one_side=one_side,
+            two_sides=two_sides,
+            pairs=self.string_pairs_at(gsd),
         )
         ids = {id(d) for d in kept}
         return dets, np.array([id(d) in ids for d in dets], dtype=bool)

@@ -92,9 +92,15 @@ def support_strings(
     angle_deg: float = ANGLE_DEG,
     spacing: tuple[float, float] = SPACING,
     gap_m: float = GAP_M,
+    pairs: bool = False,
 ) -> list[Detection]:
     """``dets`` at or above ``threshold`` plus the weaker ones their strings support (see
-    the module docstring), in the input order."""
+    the module docstring), in the input order.
+
+    With ``pairs`` a candidate of at least ``two_sides`` with a kept neighbour on one side
+    also counts as supported on the other side by a candidate of at least ``one_side``
+    there (which the kept one then supports in turn): two weak cars that continue a
+    string together, each inside it but for the end one."""
     if not two_sides <= one_side <= threshold:
         raise InputError(
             f"string thresholds must satisfy two_sides <= one_side <= threshold, got "
@@ -115,6 +121,8 @@ def support_strings(
                 if kept[i]:
                     continue
                 sides = {ahead for j, ahead in neighbours[i] if kept[j]}
+                if pairs and len(sides) == 1:
+                    sides |= {ahead for j, ahead in neighbours[i] if sub[j].score >= one_side}
                 if len(sides) >= (1 if sub[i].score >= one_side else 2):
                     kept[i] = True
                     changed = True
