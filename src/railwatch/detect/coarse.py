@@ -19,7 +19,8 @@ measured is how much track is occupied. The method:
    colour), plus a smooth 2-D field (normalised convolution over ``ILLUMINATION_M``) of
    the offsets of empty-track samples from their line's colour: a lit or shaded patch of
    ballast moves the reference with it. Three passes (inliers within ``INLIER`` noise
-   units).
+   units). The noise unit is the spread of those inliers only (:func:`_empty_noise`),
+   not of every sample: in a crowded yard the cars would inflate it.
 4. Car evidence: the offset from the local reference, averaged over half a car length
    *as a vector* (a car shifts every sample the same way, noise averages out), in units
    of the averaged offsets' robust spread on empty track.
@@ -68,8 +69,8 @@ the rules) are missed while blemishes of the ballast over long
 empty track are counted, which cancel on average but not per scene; misregistration
 between the image and the given centrelines (a shift of more than about half a track
 spacing, 2.4 m, puts the lines between tracks or on the ground beside the yard); shadows
-at low sun that carry some colour; dense blocks along a pixel axis; yards so full of one
-kind of car that the empty-track reference and noise are partly taken from the cars.
+at low sun that carry some colour; dense blocks along a pixel axis; yards more than half
+full of one kind of car, whose empty-track reference is then taken from the cars.
 """
 
 from __future__ import annotations
@@ -102,8 +103,10 @@ PRESENCE_GSD = 10.0
 #: 2026-12-02); "2": the learned occupancy classifier along given centrelines below 4 m
 #: (``coarse_model``), learned interval widths 0.32 / 1.65; "3": with the sun's position
 #: from the image's metadata, shadows of strings on the next track are dropped
-#: (``_shadow_guard``, 2026-12-03).
-ESTIMATOR_VERSION = "3"
+#: (``_shadow_guard``, 2026-12-03); "4": the noise unit from empty track only
+#: (:func:`_empty_noise`; a crowded yard's cars no longer inflate it), the learned
+#: classifier refitted on it (2026-12-03, session 15).
+ESTIMATOR_VERSION = "4"
 #: A line sample is occupied only if its evidence is at least this times the evidence one
 #: track spacing to either side (the neighbouring track's car is not counted twice)...
 SIDE_RATIO = 0.9
@@ -126,6 +129,12 @@ NOISE_FLOOR = 1.0
 ILLUMINATION_M = 30.0
 #: Samples within this many noise units of the local empty-track colour are empty track.
 INLIER = 2.5
+#: Median absolute value of one coordinate of a 3-D standard Gaussian inside the ball of
+#: radius ``INLIER``, over that of the whole Gaussian: the spread of the inliers, divided
+#: by this, is the spread of empty track (:func:`_empty_noise`).
+INLIER_MAD = 0.936
+#: Re-estimates of the noise unit from the inliers, at most.
+NOISE_ITERATIONS = 6
 #: Shortest occupied string (metres): a run of occupied samples shorter than this is noise.
 MIN_RUN_M = 8.0
 #: Gaps (metres) shorter than this inside an occupied string are closed.
@@ -533,6 +542,27 @@ def _line_average(values: np.ndarray, bounds: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def _empty_noise(resid: np.ndarray) -> np.ndarray:
+    """The robust spread (per colour feature) of the offsets ``resid`` (N, 3) of empty
+    track from its reference colour. The median absolute offset of *all* samples is
+    inflated by the cars: in a yard a third full it is about 1.8 times the ballast's, and
+    every car's evidence shrinks by as much. So the spread is estimated again from the
+    samples within ``INLIER`` units of their reference only, corrected for that
+    truncation (``INLIER_MAD``), until it settles: cars, far from the reference, drop
+    out; in an empty or sparse yard it hardly moves."""
+    noise = np.maximum(np.median(np.abs(resid), axis=0) * 1.4826, NOISE_FLOOR)
+    for _ in range(NOISE_ITERATIONS):
+        inl = np.sqrt(((resid / noise) ** 2).sum(axis=1)) <= INLIER
+        if inl.sum() < 20:
+            break
+        new = np.maximum(np.median(np.abs(resid[inl]), axis=0) * 1.4826 / INLIER_MAD, NOISE_FLOOR)
+        settled = np.allclose(new, noise, rtol=0.01)
+        noise = new
+        if settled:
+            break
+    return np.asarray(noise)
+
+
 def _evidence(
     feats: np.ndarray, valid: np.ndarray, lines: list[np.ndarray], gsd: float, step: float
 ) -> _Evidence | None:
@@ -569,7 +599,7 @@ def _evidence(
     for _ in range(3):
         resid = [f - b - fl for (_, _, f, _), b, fl in zip(profiles, base, field, strict=True)]
         all_r = np.concatenate([r[ok] for r, (_, _, _, ok) in zip(resid, profiles, strict=True)])
-        noise = np.maximum(np.median(np.abs(all_r), axis=0) * 1.4826, NOISE_FLOOR)
+        noise = _empty_noise(all_r)
         num = np.zeros((h, w, feats.shape[2]), np.float32)
         den = np.zeros((h, w), np.float32)
         for i, (pts, _, f, ok) in enumerate(profiles):
