@@ -10,10 +10,12 @@ low but regular peaks), and a weak peak with no such neighbour is usually clutte
 kept set like hysteresis thresholding along strings: a candidate scoring at least
 ``one_side`` is kept when a kept car is its string neighbour on one side, one scoring at
 least ``two_sides`` when kept cars are its neighbours on both sides; repeated until
-nothing changes (a car kept this way can support the next). Neighbours must be parallel
-(axes within ``angle_deg``), on the same line (centre within ``lateral_m`` of the
-candidate's axis) and at a centre spacing between ``spacing[0]`` and ``spacing[1]``
-times the expected one (mean of the two lengths plus ``gap_m``).
+nothing changes (a car kept this way can support the next); with ``pairs`` (the
+default detector since v2.7, on fine tiles) two weak cars may continue a string
+together. Neighbours must be parallel (axes within ``angle_deg``), on the same line
+(centre within ``lateral_m`` of the candidate's axis) and at a centre spacing between
+``spacing[0]`` and ``spacing[1]`` times the expected one (mean of the two lengths plus
+``gap_m``).
 
 The figures behind the defaults are in docs/detection-history.md ("String support: choosing
 the thresholds").
