@@ -37,7 +37,7 @@ import itertools
 import json
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +46,7 @@ from shapely.geometry import LineString, MultiLineString
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_detect_accuracy import scene_params
+from bench_detect_accuracy import equivalents, scene_params, truth_equivalents
 
 from railwatch.detect import coarse
 from railwatch.detect.coarse_model import MODEL_PATH, OccupancyModel
@@ -94,21 +94,6 @@ def prepare(sc: RenderedScene) -> tuple[np.ndarray, MultiLineString, int] | None
         [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
     )
     return clear, tracks, truth
-
-
-def equivalents(lengths_m: Iterable[float]) -> float:
-    """True car equivalents of cars with these body lengths: their length over couplers
-    (body + ``COUPLER_GAP``, what the samples are labelled with) / 14 m. The estimate
-    measures this; a yard of cars longer than 14 m on average has more car equivalents
-    than cars (the second renderer's cars average 15.4 m: about 1.17 per car)."""
-    return sum(float(v) + COUPLER_GAP for v in lengths_m) / coarse.CONVENTIONAL_CAR_M
-
-
-def truth_equivalents(sc: RenderedScene) -> float:
-    """:func:`equivalents` of the visible truth cars (those :func:`prepare` counts)."""
-    return equivalents(
-        t.length_m for t in sc.truth if t.valid_fraction >= 0.5 and t.clear_fraction >= 0.5
-    )
 
 
 def scene_samples(sc: RenderedScene) -> tuple[np.ndarray, np.ndarray] | None:
