@@ -23,7 +23,7 @@ used for each):
   likelihood). Intervals as the pipeline stores them: the calibrated 90 % interval
   widened to hold the count, at the median low/count and high/count ratios. The current
   fit (its detector version, date and scenes are recorded in the file's ``source``;
-  detector 2.4 since 2026-12-03, whose counts v2.5 keeps) is described in
+  detector 2.7 and coarse estimator 4 since session 15) is described in
   docs/alerts.md; earlier fits: detector 2.2 (82 usable scenes at 0.3-0.5 m and 55 at
   0.75-1 m), detector 1.3.2 (119 scenes, clear or not): bias
   N(-0.02, 0.02), slope -0.17, Student-t df 5.2, scale 0.188; detector 1.3.1 (by hand):
