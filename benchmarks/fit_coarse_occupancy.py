@@ -46,12 +46,11 @@ from shapely.geometry import LineString, MultiLineString
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_detect_accuracy import equivalents, scene_params, truth_equivalents
+from bench_detect_accuracy import clear_and_truth, equivalents, scene_params, truth_equivalents
 
 from railwatch.detect import coarse
 from railwatch.detect.coarse_model import MODEL_PATH, OccupancyModel
 from railwatch.sim.cars import COUPLER_GAP
-from railwatch.sim.conditions import MASK_CLEAR, MASK_SNOW
 from railwatch.sim.params import SceneParams
 from railwatch.sim.scene import RenderedScene, render_scene
 
@@ -85,10 +84,10 @@ def check_params(k: int, gsd: float = GSD, start: int = CHECK_START) -> ScenePar
 def prepare(sc: RenderedScene) -> tuple[np.ndarray, MultiLineString, int] | None:
     """Clear-pixel mask, centrelines in pixels and the visible truth count; None when
     the scene is under 80 % clear."""
-    clear = sc.valid & np.isin(sc.mask, (MASK_CLEAR, MASK_SNOW))
-    if clear.sum() < 0.8 * sc.valid.sum():
+    usable = clear_and_truth(sc)
+    if usable is None:
         return None
-    truth = sum(1 for t in sc.truth if t.valid_fraction >= 0.5 and t.clear_fraction >= 0.5)
+    clear, truth = usable
     inv = ~sc.transform
     tracks = MultiLineString(
         [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
@@ -244,13 +243,22 @@ def estimate(sc: RenderedScene, model: OccupancyModel | None) -> tuple[float, in
 
 
 def synth_scene(k: int, size_m: float = 768.0) -> tuple[np.ndarray, MultiLineString, int] | None:
+    """:func:`synth_yard` with the number of its cars instead of their lengths.
+    ``derive_coarse_interval.py`` uses it too."""
+    yard = synth_yard(k, size_m)
+    return None if yard is None else (yard[0], yard[1], len(yard[2]))
+
+
+def synth_yard(
+    k: int, size_m: float = 768.0
+) -> tuple[np.ndarray, MultiLineString, list[float]] | None:
     """A yard drawn by the project's second renderer (``detect.model_synth.draw_yard``,
     flat shapes at 1.5 m area-averaged to 3 m, then Gaussian noise of 2 DN), seed
     7_400_000 + k: the image, its track centrelines in pixels (replayed from the same
     random stream: ``draw_yard`` does not return them; as long as it draws the tracks,
     1.6 yard widths to either side of the track's origin, so every car lies on one) and
-    the number of cars whose centre is inside the image. None for a yard drawn without
-    tracks. ``derive_coarse_interval.py`` uses it too."""
+    the body lengths (m) of the cars whose centre is inside the image. None for a yard
+    drawn without tracks."""
     import cv2
 
     from railwatch.detect import model_synth as ms
@@ -284,17 +292,8 @@ def synth_scene(k: int, size_m: float = 768.0) -> tuple[np.ndarray, MultiLineStr
         d = min(ln.distance(shapely.Point(c.cx / GSD, c.cy / GSD)) for ln in lines)
         if d > 0.3:
             raise RuntimeError(f"synth scene {k}: track replay failed ({d:.2f} px)")
-    truth = sum(1 for c in cars if 0 <= c.cx < size_m and 0 <= c.cy < size_m)
-    return img, MultiLineString(lines), truth
-
-
-def synth_equivalents(k: int, size_m: float = 768.0) -> float:
-    """:func:`equivalents` of the cars :func:`synth_scene` counts (drawn again from the
-    same seed)."""
-    from railwatch.detect import model_synth as ms
-
-    _, cars = ms.draw_yard(np.random.default_rng(7_400_000 + k), size_m, GSD / 2)
-    return equivalents(c.length for c in cars if 0 <= c.cx < size_m and 0 <= c.cy < size_m)
+    inside = [float(c.length) for c in cars if 0 <= c.cx < size_m and 0 <= c.cy < size_m]
+    return img, MultiLineString(lines), inside
 
 
 def check_synth(model: OccupancyModel, n: int) -> None:
@@ -302,11 +301,11 @@ def check_synth(model: OccupancyModel, n: int) -> None:
     estimate measures) their car equivalents."""
     rows = []
     for k in range(n):
-        sc = synth_scene(k)
-        if sc is None:
+        yard = synth_yard(k)
+        if yard is None:
             continue
-        img, tracks, truth = sc
-        eq = synth_equivalents(k)
+        img, tracks, lengths = yard
+        truth, eq = len(lengths), equivalents(lengths)
         r0 = coarse.estimate_occupancy(img, GSD, None, tracks, learned=False).car_equivalents
         r1 = coarse.estimate_occupancy(
             img, GSD, None, tracks, learned=True, model=model
