@@ -265,3 +265,24 @@ def test_detector_version_names_weights_and_thresholds(tmp_path: Path) -> None:
     w.write_bytes(default_weights().read_bytes() + b"\0")
     assert DefaultDetector(w).version.startswith("custom+")
     assert DefaultDetector(w).version != before
+
+
+def test_calibrate_records_and_keeps_string_pairs(tmp_path: Path) -> None:
+    """--string-pairs is recorded in the card, kept by a later run without the flag, and
+    --no-string-pairs removes it."""
+    from railwatch.cli.main import main
+
+    w = tmp_path / "w.onnx"
+    shutil.copy(default_weights(), w)
+    w.with_suffix(".json").write_text(json.dumps({"threshold": 0.45}))
+    run = ["calibrate", str(w), "--scenes", "1", "--styles", "temperate"]
+
+    def pairs() -> object:
+        return json.loads(w.with_suffix(".json").read_text())["string_thresholds"].get("pairs")
+
+    assert main([*run, "--string-pairs"]) == 0
+    assert pairs() is True and DefaultDetector(w).string_pairs
+    assert main(run) == 0
+    assert pairs() is True
+    assert main([*run, "--no-string-pairs"]) == 0
+    assert pairs() is None and not DefaultDetector(w).string_pairs

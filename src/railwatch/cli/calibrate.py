@@ -126,7 +126,7 @@ def calibrate(
         threshold=threshold,
         string_thresholds=strings,
         coarse_string_thresholds=coarse,
-        string_pairs=string_pairs if string_pairs is not None else card_det.string_pairs,
+        string_pairs=string_pairs,  # None: the card's
         precision="fp32",
     )
     style_list = comma_list(styles)
