@@ -37,7 +37,7 @@ import itertools
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -186,6 +186,31 @@ def fit(x: np.ndarray, y: np.ndarray, hidden: int, epochs: int, seed: int = 0) -
         b1=params["b1"],
         w2=params["w2"],
         b2=float(params["b2"][0]),
+    )
+
+
+def fit_ensemble(
+    x: np.ndarray, y: np.ndarray, hidden: int, epochs: int, seeds: Sequence[int]
+) -> OccupancyModel:
+    """The mean log-odds of one perceptron per seed in ``seeds``, written as one
+    perceptron: the members share the clipping and standardisation (both depend on the
+    data only), so their hidden layers side by side with each output weight divided by
+    the number of members give the mean of their logits exactly."""
+    members = []
+    for seed in seeds:
+        print(f" member seed {seed}", flush=True)
+        members.append(fit(x, y, hidden, epochs, seed=seed))
+    first, n = members[0], len(members)
+    return OccupancyModel(
+        features=first.features,
+        low=first.low,
+        high=first.high,
+        mean=first.mean,
+        scale=first.scale,
+        w1=np.concatenate([m.w1 for m in members], axis=1),
+        b1=np.concatenate([m.b1 for m in members]),
+        w2=np.concatenate([m.w2 for m in members]) / n,
+        b2=float(np.mean([m.b2 for m in members])),
     )
 
 
@@ -382,6 +407,13 @@ def main() -> int:
     ap.add_argument("--tune-dev", type=int, default=120, help="development scenes to tune on")
     ap.add_argument("--hidden", type=int, default=32)
     ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="one member per seed, their log-odds averaged (default: one fit, seed 0)",
+    )
     ap.add_argument("--check", type=int, default=0, help="development scenes to check on")
     ap.add_argument("--check-synth", type=int, default=0, help="second-renderer yards")
     ap.add_argument("--model", type=Path, default=None, help="check this model, no fit")
@@ -412,7 +444,9 @@ def main() -> int:
         if args.cache is not None:
             np.savez_compressed(args.cache, x=x, y=y)
     print(f"{len(x)} samples, {y.mean():.1%} occupied ({time.perf_counter() - t0:.0f} s)")
-    model = fit(x.astype(np.float64), y.astype(np.float64), args.hidden, args.epochs)
+    model = fit_ensemble(
+        x.astype(np.float64), y.astype(np.float64), args.hidden, args.epochs, args.seeds
+    )
     meta = {
         "fitted_by": "benchmarks/fit_coarse_occupancy.py",
         "train_scenes": args.train,
@@ -421,6 +455,7 @@ def main() -> int:
         "gsd": GSD,
         "hidden": args.hidden,
         "epochs": args.epochs,
+        "member_seeds": list(args.seeds),
         "samples": len(x),
     }
     cut, switch = (

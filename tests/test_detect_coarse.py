@@ -332,6 +332,32 @@ def test_occupancy_model_clips_and_checks_its_input() -> None:
         model.probability(np.zeros((3, len(model.features) + 1)))
 
 
+def test_fitted_ensemble_is_the_mean_of_its_members_log_odds() -> None:
+    """``fit_coarse_occupancy.fit_ensemble`` writes several fits as one perceptron whose
+    log-odds are exactly the mean of theirs, and one seed gives that seed's fit."""
+    from helpers import load_benchmark
+
+    fit = load_benchmark("fit_coarse_occupancy")
+    rng = np.random.default_rng(3)
+    n_feat = len(fit.coarse.FEATURES)
+    x = rng.normal(size=(3000, n_feat))
+    y = (x[:, 0] + 0.5 * x[:, 1] + rng.normal(0, 0.5, 3000) > 0.8).astype(np.float64)
+    members = [fit.fit(x, y, hidden=4, epochs=1, seed=s) for s in (0, 1, 2)]
+    both = fit.fit_ensemble(x, y, hidden=4, epochs=1, seeds=(0, 1, 2))
+    assert both.w1.shape == (n_feat, 12)
+
+    def logit(p: np.ndarray) -> np.ndarray:
+        return np.log(p / (1.0 - p))
+
+    probe = rng.normal(size=(50, n_feat))
+    mean_logit = np.mean([logit(m.probability(probe)) for m in members], axis=0)
+    assert logit(both.probability(probe)) == pytest.approx(mean_logit, abs=1e-6)
+    # the members differ (else the test could not tell a mean from a copy)
+    assert np.ptp([logit(m.probability(probe))[0] for m in members]) > 1e-3
+    one = fit.fit_ensemble(x, y, hidden=4, epochs=1, seeds=(1,))
+    assert one.probability(probe) == pytest.approx(members[1].probability(probe), abs=1e-12)
+
+
 def test_string_decoding() -> None:
     """The two-state decoding keeps a string through a short weak gap, drops a short
     blip that does not pay for its two changes, and keeps a long faint string."""
