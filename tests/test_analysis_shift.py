@@ -140,3 +140,23 @@ def test_a_yearly_season_is_not_a_shift_after_the_first_year() -> None:
 def test_settings_keep_one_image_from_making_a_shift() -> None:
     with pytest.raises(ValueError, match="one image is not a shift"):
         AlertSettings(shift_h=2.0, shift_clip=4.0, shift_k=0.5)
+
+
+def test_a_step_far_above_a_noted_rise_is_a_shift() -> None:
+    """A rise noted as info for its precedent (the same weeks of 2019 had 40) holds new
+    upward alarms, but not a step far above it: 90 and 99 after 32 and 33 are a shift at
+    their second image, from the first of them (before session 16: spikes only)."""
+    values = wavy(146, 20.0)
+    values[15:21] = [40.0] * 6  # June-July 2019: busier once
+    values[125], values[126] = 32.0, 33.0  # June 2022: as busy as June 2019, noted
+    values[127:] = [round(v * 4.5) for v in wavy(29, 20.0)]  # then 4.5x
+    found = shifts(analyze_series(flat(values)), above_info=False)
+    noted = [a for a in found if a.severity == "info" and a.when.year == 2022]
+    assert len(noted) == 1 and "not new for the season" in noted[0].explanation
+    assert noted[0].when.date().isoformat() == day(126)
+    raised = [a for a in found if a.severity != "info"]
+    assert len(raised) == 1
+    assert raised[0].when.date().isoformat() == day(128)
+    assert raised[0].metrics["change_date"] == day(127)
+    assert raised[0].metrics["test"] == "two-image"
+    assert raised[0].metrics["new_level"] > 80

@@ -317,9 +317,13 @@ class _Cusum:
     up: float = 0.0
     down: float = 0.0
     # after a change noted as info (the baseline is kept), no new alarm in that direction
-    # until the sum has come back to zero (the images are back in the usual range)
+    # until the sum has come back to zero (the images are back in the usual range), except,
+    # upwards, a two-image rise far above the noted level (:func:`_above_noted`)
     hold_up: bool = False
     hold_down: bool = False
+    # the new level of the latest upward change noted as info (0: none): a rise far above
+    # it is a new change, which the hold must not hide (see :func:`_trigger`)
+    noted_up: float = 0.0
 
     def add(self, z: float, settings: AlertSettings) -> None:
         zc = float(np.clip(z, -settings.shift_clip, settings.shift_clip))
@@ -342,11 +346,12 @@ class _Cusum:
     def reset(self) -> None:
         self.up = self.down = 0.0
         self.hold_up = self.hold_down = False
+        self.noted_up = 0.0
 
-    def hold(self, up: bool) -> None:
-        """A change noted as info: restart that direction and hold it."""
+    def hold(self, up: bool, level: float = 0.0) -> None:
+        """A change noted as info (to ``level``): restart that direction and hold it."""
         if up:
-            self.up, self.hold_up = 0.0, True
+            self.up, self.hold_up, self.noted_up = 0.0, True, level
         else:
             self.down, self.hold_down = 0.0, True
 
@@ -431,7 +436,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
                     shift = found[0]
                     if shift.severity == "info":
                         # a seasonal or first-year change: noted once, baseline kept
-                        cusum.hold(up)
+                        cusum.hold(up, float(shift.metrics.get("new_level", 0.0)))
                     else:
                         regime = found[1]  # the new level is the baseline from here on
                         cusum.reset()
@@ -589,8 +594,12 @@ def _level_change(
         total, start = _trigger(test, up, i, cusum, judged, zs, counts, ref, scales, noise,
                                 settings)  # fmt: skip
         if total is not None:
+            # past the hold of a noted rise (:func:`_above_noted`), the streak is the images
+            # above that rise's level: the noted images before them are not the new level
+            above = settings.shift_each_ratio * cusum.noted_up if cusum.held(up) else 0.0
             found = _shift(cls, up, days, counts, usable, i, judged, ref, scales, total,
-                           settings, usual, test=test, noise=noise, start=start)  # fmt: skip
+                           settings, usual, test=test, noise=noise, start=start,
+                           above=above)  # fmt: skip
             if found is not None:
                 return found
     return None
@@ -613,12 +622,25 @@ def _trigger(
     direction (else None) and, for the segment test, the first image of the segment."""
     if test == "cusum":
         return cusum.alarm(up, settings), None
-    if cusum.held(up):
+    if cusum.held(up) and not (test == "two-image" and _above_noted(i, cusum, counts, settings)):
         return None, None
     if test == "two-image":
         return _pair(up, i, judged, zs, counts, centres, settings), None
     found = _segment(up, i, judged, counts, centres, scales, noise, settings)
     return (None, None) if found is None else found
+
+
+def _above_noted(i: int, cusum: _Cusum, counts: np.ndarray, settings: AlertSettings) -> bool:
+    """Are the last two images each at least ``shift_each_ratio`` x the level of the
+    upward change last noted as info? Such a pair is a new rise beyond the noted one (say
+    a seasonal rise noted for its precedent, then a step far above it), so the hold of
+    that note does not stop the two-image test from judging it: until session 16 it did,
+    and a step that followed such a note was raised as spikes only, image after image,
+    never as a shift."""
+    if i < 1 or cusum.noted_up <= 0.0 or not cusum.hold_up:
+        return False
+    bar = settings.shift_each_ratio * cusum.noted_up
+    return bool(float(np.min(counts[i - 1 : i + 1])) >= bar)
 
 
 def _pair(
@@ -1152,6 +1174,7 @@ def _shift(
     test: str = "cusum",
     noise: float | None = None,
     start: int | None = None,
+    above: float = 0.0,
 ) -> tuple[Alert, int] | None:
     """A shift the CUSUM signals at image ``i``, confirmed by the streak of images before
     it that are each beyond the usual range, or None.
@@ -1160,7 +1183,8 @@ def _shift(
     shift). The change date is the first image of the streak; the new level is the
     median of the streak, compared with the median of their baselines. With ``start``
     (the segment level test), the streak is ``start`` .. ``i`` as :func:`_segment` chose
-    it, and ``centres[start]`` is the reference for all of its images.
+    it, and ``centres[start]`` is the reference for all of its images. With ``above``
+    (cars), the streak takes no image under it (a rise past a noted one).
     """
     if start is not None:
         s = start
@@ -1170,6 +1194,7 @@ def _shift(
         while (
             s - 1 >= 0
             and judged[s - 1]
+            and counts[s - 1] >= above
             and _beyond(
                 up, float(counts[s - 1]), float(centres[s - 1]), float(scales[s - 1]), settings
             )
