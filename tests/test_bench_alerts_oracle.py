@@ -50,6 +50,43 @@ def test_oracle_shifts_finds_clear_shifts_and_misses_those_in_the_noise() -> Non
     assert _pooled(four) > two
 
 
+def _spiky_shift_site(factor: float):  # type: ignore[no-untyped-def]
+    """No noise; two 10x spikes, each followed by an ordinary-day image at 2.5x (no event),
+    then a clean step of ``factor`` at image 200."""
+    n, j = 300, 200
+    expected = np.full(n, 40.0)
+    expected[j:] *= factor
+    counts = expected.copy()
+    events = [bench.Injected("shift", f"{factor:g}x", float(j * 7), j)]
+    for k in (50, 120):
+        counts[k], counts[k + 1] = 400.0, 100.0
+        events.append(bench.Injected("spike", "10x", float(k * 7), k))
+    return _site(40.0, counts, events, expected)
+
+
+def _figure(name: str, text: str) -> float:
+    match = re.search(rf"{name} ([0-9.]+)", text)
+    assert match, text
+    return float(match.group(1))
+
+
+def test_fair_shift_oracles_count_pairs_that_hold_a_spike() -> None:
+    """40 spike pairs in 105 event-free site-years: at 0.2 false alarms per site-year (21
+    allowed) the fair null's threshold is a spike pair's mean, (log(401/41) +
+    log(101/41)) / 2 = 1.59, above a 3x step's log(121/41) = 1.08; at 0.08 (8 allowed) the
+    'every image high' threshold is the 2.5x image after a spike, log(101/41) = 0.90,
+    between a 2x step (0.68) and a 3x one. Leaving the spike pairs out of the null (the
+    first figure) lets every step through."""
+    sites = [_spiky_shift_site(f) for f in (2.0, 3.0) for _ in range(10)]
+    text = bench.oracle_shifts(sites, 0.2, 2, 0.08)
+    assert _figure("pooled", text) == 1.0  # spike-free runs only: the optimistic figure
+    assert "at 0.2 is 1.59" in text
+    assert _figure("fair pooled", text) == 0.0
+    assert "above 0.90" in text
+    assert _figure("every-high pooled", text) == 0.5  # the 3x steps, not the 2x ones
+    assert "2x 0.000, 3x 1.000" in text.split("every image high")[1]
+
+
 def test_level_line_splits_by_site_level() -> None:
     small, big = bench.Tally(), bench.Tally()
     small.add(False, None, False)
