@@ -332,6 +332,18 @@ def test_occupancy_model_clips_and_checks_its_input() -> None:
         model.probability(np.zeros((3, len(model.features) + 1)))
 
 
+def test_check_share_interval() -> None:
+    """The development checks print each share within ±15 % with its Wilson interval
+    (textbook values: 5 of 10 is 0.237-0.763, 0 of 10 reaches 0.278)."""
+    from helpers import load_benchmark
+
+    fit = load_benchmark("fit_coarse_occupancy")
+    assert fit.wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert fit.wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert fit.wilson(10, 10)[1] == 1.0
+    assert "(95 % 15%-85%)" in fit.summary("x", [0.1, 0.2, -0.05, 0.5])
+
+
 def test_fitted_ensemble_is_the_mean_of_its_members_log_odds() -> None:
     """``fit_coarse_occupancy.fit_ensemble`` writes several fits as one perceptron whose
     log-odds are exactly the mean of theirs, and one seed gives that seed's fit."""
