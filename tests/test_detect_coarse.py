@@ -135,6 +135,17 @@ def test_line_nearly_full_of_one_colour() -> None:
     assert est.car_equivalents == pytest.approx(450 / 14.0, rel=0.2)
 
 
+@pytest.mark.parametrize("colour", [(50, 50, 52), (200, 200, 205)])
+def test_line_full_end_to_end_of_one_colour(colour: tuple[int, int, int]) -> None:
+    """A line full of black (or white) cars over all its length, beside three empty
+    lines: none of its own samples shows the ballast, so a line must never take its own
+    densest colour as its empty track (session 16 tried that for lines leaving the yard
+    over another bed: this yard then read 0)."""
+    img, tracks = _yard(20.0, [520.0], car_colour=colour)
+    est = estimate_occupancy(img, GSD, tracks=tracks)
+    assert est.car_equivalents == pytest.approx(500 / 14.0, rel=0.15)
+
+
 @pytest.mark.parametrize("angle", [0.0, 35.0])
 @pytest.mark.parametrize("colour", [(60, 90, 130), (40, 40, 42)])
 def test_low_sun_shadow_is_not_a_second_string(angle: float, colour: tuple[int, int, int]) -> None:
