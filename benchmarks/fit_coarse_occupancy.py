@@ -13,11 +13,14 @@ sample of every line is kept for fitting.
 
 Model: each feature clipped to its 0.5th-99.5th percentile on the training samples,
 standardised, a one-hidden-layer perceptron (32 ReLU units), logistic loss, Adam (8
-epochs), fitted with NumPy (fixed seed: the same command gives the same weights). The
-decoding (``coarse.decode_strings``: cut on the probability, cost per on/off change) is
-chosen on 60 further training-style scenes (seeds 7_300_240 + k) and 120 development
-scenes (seeds 7_050_000 + k, every style; 135 usable with cars), pooled: the pair with the
-most scenes within ±15 %, ties by the median absolute error. Writes
+epochs), fitted with NumPy (fixed seed: the same command gives the same weights;
+``--seeds S1 S2 ...`` fits one per seed and writes the mean of their log-odds as one
+wider perceptron, steadier from seed to seed but, on the development sets, no better on
+average than one fit: docs/detection-history.md, "Several fits of the coarse
+classifier"). The decoding (``coarse.decode_strings``: cut on the probability, cost per
+on/off change) is chosen on 60 further training-style scenes (seeds 7_300_240 + k) and
+120 development scenes (seeds 7_050_000 + k, every style; 135 usable with cars), pooled:
+the pair with the most scenes within ±15 %, ties by the median absolute error. Writes
 ``src/railwatch/detect/coarse_occupancy.json``. About 10-15 min on the 2-core VM
 (rendering and features; the fit itself takes seconds).
 
