@@ -22,7 +22,7 @@ on/off change) is chosen on 60 further training-style scenes (seeds 7_300_240 + 
 120 development scenes (seeds 7_050_000 + k, every style; 135 usable with cars), pooled:
 the pair with the most scenes within ±15 %, ties by the median absolute error. Writes
 ``src/railwatch/detect/coarse_occupancy.json``. About 10-15 min on the 2-core VM
-(rendering and features; the fit itself takes seconds).
+(rendering and features; the fit itself 1-2 min per seed).
 
 Check (``--check N``, ``--check-synth N``, or ``--model FILE`` to check without fitting):
 car equivalents along the centrelines with the hand-set rules and with the model on
