@@ -36,6 +36,7 @@ families), and on yards drawn by the project's second renderer
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import sys
@@ -203,13 +204,9 @@ def fit_ensemble(
     for seed in seeds:
         print(f" member seed {seed}", flush=True)
         members.append(fit(x, y, hidden, epochs, seed=seed))
-    first, n = members[0], len(members)
-    return OccupancyModel(
-        features=first.features,
-        low=first.low,
-        high=first.high,
-        mean=first.mean,
-        scale=first.scale,
+    n = len(members)
+    return dataclasses.replace(
+        members[0],
         w1=np.concatenate([m.w1 for m in members], axis=1),
         b1=np.concatenate([m.b1 for m in members]),
         w2=np.concatenate([m.w2 for m in members]) / n,
