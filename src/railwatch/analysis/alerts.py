@@ -596,7 +596,7 @@ def _level_change(
         if total is not None:
             # past the hold of a noted rise (:func:`_above_noted`), the streak is the images
             # above that rise's level: the noted images before them are not the new level
-            above = settings.shift_each_ratio * cusum.noted_up if cusum.held(up) else 0.0
+            above = settings.shift_each_ratio * cusum.noted_up if up and cusum.held(up) else 0.0
             found = _shift(cls, up, days, counts, usable, i, judged, ref, scales, total,
                            settings, usual, test=test, noise=noise, start=start,
                            above=above)  # fmt: skip
@@ -622,7 +622,9 @@ def _trigger(
     direction (else None) and, for the segment test, the first image of the segment."""
     if test == "cusum":
         return cusum.alarm(up, settings), None
-    if cusum.held(up) and not (test == "two-image" and _above_noted(i, cusum, counts, settings)):
+    if cusum.held(up) and not (
+        up and test == "two-image" and _above_noted(i, cusum, counts, settings)
+    ):
         return None, None
     if test == "two-image":
         return _pair(up, i, judged, zs, counts, centres, settings), None
