@@ -318,7 +318,7 @@ class _Cusum:
     down: float = 0.0
     # after a change noted as info (the baseline is kept), no new alarm in that direction
     # until the sum has come back to zero (the images are back in the usual range), except,
-    # upwards, a two-image rise far above the noted level (:func:`_above_noted`)
+    # upwards, a two-image rise far above the noted level (:meth:`past_noted`)
     hold_up: bool = False
     hold_down: bool = False
     # the new level of the latest upward change noted as info (0: none): a rise far above
@@ -342,6 +342,13 @@ class _Cusum:
     def held(self, up: bool) -> bool:
         """Is that direction held (a change there was just noted as info)?"""
         return self.hold_up if up else self.hold_down
+
+    def past_noted(self, up: bool, settings: AlertSettings) -> float:
+        """The bar a rise must clear to be new while upward alarms are held after a change
+        noted as info: ``shift_each_ratio`` x the noted level (0: no such hold)."""
+        if not (up and self.hold_up and self.noted_up > 0.0):
+            return 0.0
+        return settings.shift_each_ratio * self.noted_up
 
     def reset(self) -> None:
         self.up = self.down = 0.0
@@ -594,9 +601,9 @@ def _level_change(
         total, start = _trigger(test, up, i, cusum, judged, zs, counts, ref, scales, noise,
                                 settings)  # fmt: skip
         if total is not None:
-            # past the hold of a noted rise (:func:`_above_noted`), the streak is the images
+            # past the hold of a noted rise (:meth:`_Cusum.past_noted`), the streak is the images
             # above that rise's level: the noted images before them are not the new level
-            above = settings.shift_each_ratio * cusum.noted_up if up and cusum.held(up) else 0.0
+            above = cusum.past_noted(up, settings)
             found = _shift(cls, up, days, counts, usable, i, judged, ref, scales, total,
                            settings, usual, test=test, noise=noise, start=start,
                            above=above)  # fmt: skip
@@ -623,7 +630,7 @@ def _trigger(
     if test == "cusum":
         return cusum.alarm(up, settings), None
     if cusum.held(up) and not (
-        up and test == "two-image" and _above_noted(i, cusum, counts, settings)
+        test == "two-image" and _above_noted(up, i, cusum, counts, settings)
     ):
         return None, None
     if test == "two-image":
@@ -632,17 +639,16 @@ def _trigger(
     return (None, None) if found is None else found
 
 
-def _above_noted(i: int, cusum: _Cusum, counts: np.ndarray, settings: AlertSettings) -> bool:
-    """Are the last two images each at least ``shift_each_ratio`` x the level of the
-    upward change last noted as info? Such a pair is a new rise beyond the noted one (say
-    a seasonal rise noted for its precedent, then a step far above it), so the hold of
-    that note does not stop the two-image test from judging it: until session 16 it did,
-    and a step that followed such a note was raised as spikes only, image after image,
-    never as a shift."""
-    if i < 1 or cusum.noted_up <= 0.0 or not cusum.hold_up:
-        return False
-    bar = settings.shift_each_ratio * cusum.noted_up
-    return bool(float(np.min(counts[i - 1 : i + 1])) >= bar)
+def _above_noted(
+    up: bool, i: int, cusum: _Cusum, counts: np.ndarray, settings: AlertSettings
+) -> bool:
+    """Are the last two images each at or above :meth:`_Cusum.past_noted`? Such a pair is
+    a new rise beyond the noted one (say a seasonal rise noted for its precedent, then a
+    step far above it), so the hold of that note does not stop the two-image test from
+    judging it: until session 16 it did, and a step that followed such a note was raised
+    as spikes only, image after image, never as a shift."""
+    bar = cusum.past_noted(up, settings)
+    return i >= 1 and bar > 0.0 and bool(float(np.min(counts[i - 1 : i + 1])) >= bar)
 
 
 def _pair(
