@@ -11,9 +11,12 @@ import pytest
 from shapely.geometry import LineString, MultiLineString
 
 from railwatch.detect.coarse import (
+    EmptyTrack,
     dominant_directions,
+    empty_track,
     estimate_occupancy,
     method_for_gsd,
+    site_empty_track,
     tracks_to_pixels,
 )
 
@@ -461,3 +464,65 @@ def test_noise_unit_comes_from_empty_track_only(cars: float) -> None:
     assert noise == pytest.approx(np.full(3, 2.0), rel=0.08)
     if cars >= 0.35:
         assert (naive > 1.5 * noise).any()  # what the unit was before estimator 4
+
+
+def _site_empty(colour: tuple[int, int, int], crowded: int = 0) -> EmptyTrack:
+    """The empty track of the unit yard's site from five other days (other noise, cars
+    of ``colour`` here and there), ``crowded`` of them with two lines full end to end."""
+    days: list[list[float]] = [[], [140.0], [0.0, 70.0], [280.0, 0.0, 140.0], []]
+    for k in range(crowded):
+        days[k] = [520.0, 520.0]
+    images = []
+    for k, occupied in enumerate(days):
+        img, tracks = _yard(20.0, occupied, seed=10 + k, car_colour=colour)
+        images.append(empty_track(img, GSD, None, tracks))
+    site = site_empty_track(images)
+    assert site is not None
+    return site
+
+
+@pytest.mark.parametrize("colour", [(200, 200, 205), (50, 50, 52), (120, 40, 35)])
+@pytest.mark.parametrize("full", [2, 3])
+def test_crowded_yard_with_the_sites_empty_track(colour: tuple[int, int, int], full: int) -> None:
+    """Two or three of four lines full end to end of one kind of car: more than half
+    the track samples are cars, so the yard's own densest colour is the cars' and the
+    estimate read 0 or 35.8 (the empty line as the string) for 71 or 107 (session 16).
+    The site's empty track from its other days, one of them as crowded, puts the
+    empty-track colour back on the ballast."""
+    img, tracks = _yard(20.0, [520.0] * full, seed=3, car_colour=colour)
+    truth = 500.0 * full / 14.0
+    site = _site_empty(colour, crowded=1)
+    est = estimate_occupancy(img, GSD, tracks=tracks, site_empty=site)
+    assert est.car_equivalents == pytest.approx(truth, rel=0.1)
+    if full == 3:  # without the site's empty track: the empty line is read as the string
+        plain = estimate_occupancy(img, GSD, tracks=tracks)
+        assert plain.car_equivalents < 0.5 * truth
+
+
+@pytest.mark.parametrize("occupied", [[], [140.0, 280.0, 0.0, 70.0], [450.0]])
+def test_sites_empty_track_leaves_an_ordinary_yard_as_it_was(occupied: list[float]) -> None:
+    img, tracks = _yard(20.0, occupied, seed=4, patches=0.15)
+    plain = estimate_occupancy(img, GSD, tracks=tracks)
+    site = estimate_occupancy(img, GSD, tracks=tracks, site_empty=_site_empty((120, 40, 35)))
+    assert site.car_equivalents == pytest.approx(plain.car_equivalents, abs=1.0)
+
+
+def test_sites_empty_track_far_from_this_image_is_not_used() -> None:
+    """An expected colour that no track sample is near (a snowfall, new ballast) falls
+    back to the yard's own: the estimate is as without it, not every sample a car."""
+    img, tracks = _yard(20.0, [140.0, 280.0], seed=5)
+    site = _site_empty((120, 40, 35))
+    off = EmptyTrack(offset=(site.offset[0] + 60.0, *site.offset[1:]), noise=site.noise)
+    plain = estimate_occupancy(img, GSD, tracks=tracks).car_equivalents
+    assert estimate_occupancy(img, GSD, tracks=tracks, site_empty=off).car_equivalents == plain
+
+
+def test_site_empty_track_needs_three_images_and_resists_a_crowded_one() -> None:
+    a = EmptyTrack(offset=(-10.0, 1.0, 2.0), noise=(2.0, 1.0, 1.0))
+    crowded = EmptyTrack(offset=(30.0, 0.0, 0.0), noise=(9.0, 3.0, 3.0))
+    assert site_empty_track([a, None, crowded]) is None
+    site = site_empty_track([a, a, crowded, None])
+    assert site == a
+    img, tracks = _yard(0.0, [])
+    assert empty_track(img, GSD, np.zeros(img.shape[:2], bool), tracks) is None
+    assert empty_track(img, GSD, None, MultiLineString()) is None

@@ -12,6 +12,7 @@ from pyproj import Transformer
 from shapely.geometry import MultiLineString, box
 
 from railwatch import pipeline
+from railwatch.detect.coarse import EmptyTrack, empty_track, site_empty_track
 from railwatch.imagery import inspect_scene
 from railwatch.imagery.register import (
     MIN_REFERENCES,
@@ -141,8 +142,11 @@ def test_pipeline_registers_coarse_scenes_and_records_the_shift(coarse_site: Dat
     seen: list[object] = []
     real = pipeline.count_scene
 
+    empties: list[object] = []
+
     def spy(*a: object, **kw: object) -> object:
         seen.append(kw.get("track_shift_px"))
+        empties.append(kw.get("site_empty"))
         return real(*a, **kw)  # type: ignore[arg-type]
 
     pipeline.count_scene = spy  # type: ignore[assignment]
@@ -151,6 +155,8 @@ def test_pipeline_registers_coarse_scenes_and_records_the_shift(coarse_site: Dat
     finally:
         pipeline.count_scene = real
     assert len(summary.processed) == 5 and all(s is not None for s in seen)
+    # each scene is counted with the site's empty track from its four other images
+    assert all(isinstance(e, EmptyTrack) for e in empties)
     with coarse_site.session() as s:
         scenes = {sc.uri.rsplit("/", 1)[-1]: sc for sc in repo.list_scenes(s, "yard")}
     reg = scenes["v4.tif"].meta[REGISTRATION_KEY]
@@ -272,3 +278,73 @@ def test_process_says_how_the_coarse_scenes_were_registered(
     assert main(["--db", coarse_site.url, "process", "yard", "--reprocess", "--json"]) == 0
     (site,) = json.loads(capsys.readouterr().out)
     assert site["registered"] == 5 and site["not_registered"] == []
+
+
+@pytest.mark.parametrize("window_px", [None, 90])
+def test_site_empty_track_from_the_wider_references_is_the_site_windows(
+    coarse_site: Database, window_px: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The references are read on the registration grid (the site grid widened, or cut
+    for a large site); their empty track is taken over the site grid's part of it,
+    or read again on the site grid where the cut registration grid does not hold it
+    all: the same as from the site windows."""
+    from railwatch.imagery import read_site_window, site_grid
+    from railwatch.imagery.quality import readable_pixels
+    from railwatch.imagery.register import registration_grid
+
+    with coarse_site.session() as s:
+        spec = repo.site_spec(repo.get_site(s, "yard"))
+        geom, tracks = spec.geometry, spec.tracks
+        uris = [sc.uri for sc in repo.list_scenes(s, "yard")]
+    assert tracks is not None
+    grid = site_grid(geom, GSD)
+    if window_px is not None:  # a large site: the registration grid is cut inside it
+        monkeypatch.setattr("railwatch.imagery.register.MAX_WINDOW_PX", window_px)
+    wide = registration_grid(grid)
+    assert (wide.width, wide.height) != (grid.width, grid.height)
+    job = pipeline.SceneJob(
+        0,
+        uris[0],
+        GSD,
+        geom,
+        tracks=tracks,
+        references=tuple(pipeline.ReferenceScene(u) for u in uris),
+    )
+    refs = pipeline._read_references(job, wide)
+    assert len(refs) == len(uris)
+    got = pipeline.site_empty_track_of(job, grid, refs)
+    lines = pipeline.tracks_to_pixels(tracks, grid.crs, grid.transform)
+    own = []
+    for u in uris:
+        r = read_site_window(u, grid, site_geom=geom)
+        valid = readable_pixels(r.image, r.valid & r.inside, r.mask, GSD)
+        own.append(empty_track(r.image, GSD, valid, lines))
+    want = site_empty_track(own)
+    assert tracks is not None and got is not None and want is not None
+    assert got == want
+
+
+def test_references_skip_unusable_images_to_the_same_sixteen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The job lists candidates nearest in time first; the first sixteen usable are
+    read, whether the unusable ones among them were judged before the job was made (a
+    re-run leaves them out of the list) or only when read (a site's first run): the
+    same references, so the same counts, on both runs."""
+    from types import SimpleNamespace
+
+    from railwatch.imagery.register import MAX_REFERENCES
+
+    cloudy = {f"s{i}" for i in (0, 3, 4, 9)}
+    monkeypatch.setattr(pipeline, "read_site_window", lambda uri, *a, **k: uri)
+    monkeypatch.setattr(
+        pipeline, "assess_quality", lambda r, **k: SimpleNamespace(usable=r not in cloudy)
+    )
+    everything = tuple(pipeline.ReferenceScene(f"s{i}") for i in range(30))
+    judged = tuple(r for r in everything if r.uri not in cloudy)
+    picks = []
+    for refs in (everything, judged):
+        job = pipeline.SceneJob(0, "x", GSD, box(0, 0, 1, 1), references=refs)
+        picks.append([r.uri for r, _ in pipeline._read_references(job, None)])  # type: ignore[arg-type]
+    assert picks[0] == picks[1]
+    assert len(picks[0]) == MAX_REFERENCES and not cloudy & set(picks[0])

@@ -36,6 +36,7 @@ from railwatch.detect.base import Detection
 from railwatch.detect.calibration import Calibration
 from railwatch.detect.coarse import (
     CoarseEstimate,
+    EmptyTrack,
     estimate_occupancy,
     method_for_gsd,
     pixel_azimuth,
@@ -192,6 +193,7 @@ def count_scene(
     calibration: Calibration | None = None,
     sun: tuple[float, float] | None = None,
     track_shift_px: tuple[float, float] | None = None,
+    site_empty: EmptyTrack | None = None,
 ) -> SceneCount:
     """Count one scene over its site (see module docs). ``detections`` are in pixel
     coordinates of ``raster``. At 1.5 m and coarser, ``coarse`` is used, or computed
@@ -201,7 +203,9 @@ def count_scene(
     in degrees, from the scene's metadata) lets the estimate drop shadows of strings on
     the next track. ``track_shift_px`` (columns, rows) moves the centrelines with the
     image's content where the scene was registered to its site's other images
-    (:mod:`railwatch.imagery.register`)."""
+    (:mod:`railwatch.imagery.register`). ``site_empty`` is the site's empty track from
+    its other images (:func:`railwatch.detect.coarse.site_empty_track`), so a yard
+    crowded with one kind of car does not take the cars for its empty track."""
     gsd = float(raster.grid.gsd)
     method = method_for_gsd(gsd)
     coverage = float(quality.coverage)
@@ -223,7 +227,9 @@ def count_scene(
                     tracks = translate(tracks, xoff=track_shift_px[0], yoff=track_shift_px[1])
             if sun is not None:
                 sun = (pixel_azimuth(sun[0], grid.transform), sun[1])
-            coarse = estimate_occupancy(raster.image, gsd, valid, tracks, sun=sun)
+            coarse = estimate_occupancy(
+                raster.image, gsd, valid, tracks, sun=sun, site_empty=site_empty
+            )
         if method == "presence":
             flag = 1.0 if coarse.present else 0.0
             return SceneCount(flag, flag, flag, {}, 0, "presence", coverage)

@@ -19,7 +19,14 @@ from shapely.geometry.base import BaseGeometry
 
 from railwatch.counting import SceneCount, count_scene, near_tracks
 from railwatch.detect.base import Detector
-from railwatch.detect.coarse import ESTIMATOR_VERSION, method_for_gsd
+from railwatch.detect.coarse import (
+    ESTIMATOR_VERSION,
+    EmptyTrack,
+    empty_track,
+    method_for_gsd,
+    site_empty_track,
+    tracks_to_pixels,
+)
 from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.imagery.inspect import rgb_of, sun_of
@@ -55,6 +62,9 @@ MIN_GRID_GSD = 0.25
 ProgressCallback = Callable[[int, int, str], None]
 #: Scenes within this factor of a coarse scene's resolution can be its references.
 REFERENCE_GSD_RATIO = 2.0
+#: A coarse scene's job lists this many candidate references, nearest in time first;
+#: the first ``MAX_REFERENCES`` usable ones are read (:func:`_read_references`).
+REFERENCE_CANDIDATES = 3 * MAX_REFERENCES
 
 
 @dataclass(frozen=True)
@@ -201,10 +211,14 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         # content when it registers to the site's other images.
         registration = None
         shift = None
+        empty = None
         if method_for_gsd(grid.gsd) != "objects" and job.tracks is not None:
-            registration = register_scene(job, grid)
+            wide = registration_grid(grid)
+            refs = _read_references(job, wide)
+            registration = register_scene(job, grid, refs)
             if registration.applied:
                 shift = (registration.cols, registration.rows)
+            empty = site_empty_track_of(job, grid, refs)
         count = count_scene(
             detections,
             raster,
@@ -213,6 +227,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             calibration=getattr(detector, "calibration", None),
             sun=job.sun,
             track_shift_px=shift,
+            site_empty=empty,
         )
         records = records_from_detections(
             detections, grid.transform, grid.crs, site_geom_wgs84=job.site_geometry
@@ -241,35 +256,91 @@ def _readable_highpass(raster: SiteRaster) -> np.ndarray:
     )
 
 
-def register_scene(job: SceneJob, grid: SiteGrid) -> Registration:
-    """Register a coarse scene to the median of its references (``job.references``;
-    those that cannot be read or are not usable over the site are left out), all read
-    on ``grid`` (the scene's site grid) widened by ``register.CONTEXT_M`` on every side
-    and cut to at most ``register.MAX_WINDOW_PX`` a side (:func:`registration_grid`):
-    the shift in pixels is the same on both grids. Never raises for a bad reference; the
-    result says why the scene was not moved, if it was not."""
-    wide = registration_grid(grid)
-
-    def read(uri: str, mask_uri: str | None, bands: tuple[int, int, int] | None) -> SiteRaster:
-        return read_site_window(
-            uri, wide, mask_uri=mask_uri, site_geom=job.site_geometry, bands=bands
-        )
-
-    refs = []
+def _read_references(job: SceneJob, wide: SiteGrid) -> list[tuple[ReferenceScene, SiteRaster]]:
+    """The scene's references (``job.references``, nearest in time first) read on
+    ``wide`` (its registration grid, :func:`registration_grid`): the first
+    :data:`MAX_REFERENCES` usable over the site; one that cannot be read is left out,
+    never raised. Going on past the unusable ones keeps the choice the same whether or
+    not they were already judged unusable when the job was made (the first run of a
+    site, or a re-run)."""
+    refs: list[tuple[ReferenceScene, SiteRaster]] = []
     for ref in job.references:
+        if len(refs) >= MAX_REFERENCES:
+            break
         try:
-            r = read(ref.uri, ref.mask_uri, ref.rgb_bands)
+            r = _read_reference(job, ref, wide)
         except (RailwatchError, OSError, ValueError) as err:
             log.debug("reference %s left out: %s", ref.uri, err)
             continue
         if assess_quality(r, threshold=job.usable_threshold).usable:
-            refs.append(_readable_highpass(r))
-    own = read(job.uri, job.mask_uri, job.rgb_bands)
-    return register(_readable_highpass(own), refs, grid.gsd)
+            refs.append((ref, r))
+    return refs
+
+
+def _read_reference(job: SceneJob, ref: ReferenceScene, grid: SiteGrid) -> SiteRaster:
+    return read_site_window(
+        ref.uri, grid, mask_uri=ref.mask_uri, site_geom=job.site_geometry, bands=ref.rgb_bands
+    )
+
+
+def register_scene(
+    job: SceneJob, grid: SiteGrid, refs: Sequence[tuple[ReferenceScene, SiteRaster]] | None = None
+) -> Registration:
+    """Register a coarse scene to the median of its references (``refs`` as read by
+    :func:`_read_references`, by default ``job.references`` read now), all on ``grid``
+    (the scene's site grid) widened by ``register.CONTEXT_M`` on every side and cut to
+    at most ``register.MAX_WINDOW_PX`` a side (:func:`registration_grid`): the shift in
+    pixels is the same on both grids. Never raises for a bad reference; the result says
+    why the scene was not moved, if it was not."""
+    wide = registration_grid(grid)
+    if refs is None:
+        refs = _read_references(job, wide)
+    own = read_site_window(
+        job.uri, wide, mask_uri=job.mask_uri, site_geom=job.site_geometry, bands=job.rgb_bands
+    )
+    return register(_readable_highpass(own), [_readable_highpass(r) for _, r in refs], grid.gsd)
+
+
+def site_empty_track_of(
+    job: SceneJob, grid: SiteGrid, refs: Sequence[tuple[ReferenceScene, SiteRaster]]
+) -> EmptyTrack | None:
+    """The site's empty track (:func:`railwatch.detect.coarse.site_empty_track`) from
+    its other images ``refs`` (as :func:`_read_references` reads them, on the
+    registration grid): each one's part over the site grid ``grid`` (read again on it
+    where the registration grid, cut for a large site, does not hold it all: the empty
+    colour is relative to the median colour of the same pixels as the scene's), its
+    readable pixels inside the site, sampled along the centrelines as given (their own
+    misregistration is not known; a metre or two moves the samples along the ballast
+    bed). ``None`` without centrelines or with too few images showing the tracks."""
+    if job.tracks is None:
+        return None
+    lines = tracks_to_pixels(job.tracks, grid.crs, grid.transform)
+    per_image = []
+    for ref, r in refs:
+        # the site grid's origin in the reference's pixels (whole pixels: same grid)
+        col, row = ~r.grid.transform @ (grid.transform.c, grid.transform.f)
+        c0, r0 = round(col), round(row)
+        h, w = r.image.shape[:2]
+        if c0 < 0 or r0 < 0 or c0 + grid.width > w or r0 + grid.height > h:
+            try:
+                r = _read_reference(job, ref, grid)
+            except (RailwatchError, OSError, ValueError) as err:
+                log.debug("reference %s left out: %s", ref.uri, err)
+                continue
+            c0 = r0 = 0
+        part = (slice(r0, r0 + grid.height), slice(c0, c0 + grid.width))
+        valid = readable_pixels(
+            r.image[part],
+            np.asarray(r.valid, bool)[part] & np.asarray(r.inside, bool)[part],
+            None if r.mask is None else r.mask[part],
+            grid.gsd,
+        )
+        per_image.append(empty_track(r.image[part], grid.gsd, valid, lines))
+    return site_empty_track(per_image)
 
 
 def _references(scene: Scene, scenes: Sequence[Scene]) -> tuple[ReferenceScene, ...]:
-    """Up to :data:`MAX_REFERENCES` other scenes of the site for a coarse ``scene``:
+    """Up to :data:`REFERENCE_CANDIDATES` other scenes of the site for a coarse ``scene``:
     same counting method, resolution within :data:`REFERENCE_GSD_RATIO`, not known to
     be unusable or failed, nearest in acquisition time first."""
     gsd = float(scene.gsd)
@@ -284,7 +355,9 @@ def _references(scene: Scene, scenes: Sequence[Scene]) -> tuple[ReferenceScene, 
         and o.status != "failed"
     ]
     cands.sort(key=lambda o: abs((o.acquired_at - scene.acquired_at).total_seconds()))
-    return tuple(ReferenceScene(o.uri, o.mask_uri, rgb_of(o.meta)) for o in cands[:MAX_REFERENCES])
+    return tuple(
+        ReferenceScene(o.uri, o.mask_uri, rgb_of(o.meta)) for o in cands[:REFERENCE_CANDIDATES]
+    )
 
 
 def pending_jobs(

@@ -20,7 +20,12 @@ measured is how much track is occupied. The method:
    the offsets of empty-track samples from their line's colour: a lit or shaded patch of
    ballast moves the reference with it. Three passes (inliers within ``INLIER`` noise
    units). The noise unit is the spread of those inliers only (:func:`_empty_noise`),
-   not of every sample: in a crowded yard the cars would inflate it.
+   not of every sample: in a crowded yard the cars would inflate it. With the site's
+   empty track from its other images (``site_empty``, :func:`site_empty_track`: the
+   median over them of the empty colour relative to each image's median colour, and
+   of the noise unit), the yard's colour is searched near the one it predicts, with
+   that noise unit, and each line's own within ``SITE_LINE_REACH`` noise units: a yard
+   more than half full of one kind of car then keeps the ballast as its empty track.
 4. Car evidence: the offset from the local reference, averaged over half a car length
    *as a vector* (a car shifts every sample the same way, noise averages out), in units
    of the averaged offsets' robust spread on empty track.
@@ -69,14 +74,16 @@ the rules) are missed while blemishes of the ballast over long
 empty track are counted, which cancel on average but not per scene; misregistration
 between the image and the given centrelines (a shift of more than about half a track
 spacing, 2.4 m, puts the lines between tracks or on the ground beside the yard); shadows
-at low sun that carry some colour; dense blocks along a pixel axis; yards more than half
-full of one kind of car, whose empty-track reference is then taken from the cars.
+at low sun that carry some colour; dense blocks along a pixel axis; without the site's
+empty track from its other images (an image estimated alone), yards more than half full
+of one kind of car, whose empty-track reference is then taken from the cars.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,8 +112,11 @@ PRESENCE_GSD = 10.0
 #: from the image's metadata, shadows of strings on the next track are dropped
 #: (``_shadow_guard``, 2026-12-03); "4": the noise unit from empty track only
 #: (:func:`_empty_noise`; a crowded yard's cars no longer inflate it), the learned
-#: classifier refitted on it (2026-12-03, session 15).
-ESTIMATOR_VERSION = "4"
+#: classifier refitted on it (2026-12-03, session 15); "5": in the pipeline, the site's
+#: empty track from its other images (:func:`site_empty_track`; a yard more than half
+#: full of one kind of car no longer takes the cars for its empty track); an image
+#: estimated alone reads as with "4" (2026-12-03, session 17).
+ESTIMATOR_VERSION = "5"
 #: A line sample is occupied only if its evidence is at least this times the evidence one
 #: track spacing to either side (the neighbouring track's car is not counted twice)...
 SIDE_RATIO = 0.9
@@ -163,6 +173,15 @@ REL_LEARNED_HIGH = 1.65
 #: (metres): fitted at 3 m, better than the rules at 1.5 m on development scenes, worse
 #: at 5 m (tracks 0.95 px apart; docs/detection.md).
 LEARNED_MAX_GSD = 4.0
+#: A site's empty track (:func:`site_empty_track`) needs at least this many of its images.
+SITE_MIN_IMAGES = 3
+#: The empty-track colour found near the site's is used only if at least this share of
+#: the track samples lie within ``INLIER`` noise units of it (otherwise the yard's own).
+SITE_MIN_SUPPORT = 0.1
+#: With the site's empty track, each line's own empty colour is searched within at
+#: most twice this many noise units of the yard's (:func:`_mode`), not the spread of all
+#: samples, which the cars of a crowded yard inflate.
+SITE_LINE_REACH = 3.0
 #: Occupied length (metres) that makes a "long train present".
 LONG_TRAIN_M = 300.0
 #: Height (metres) of the cars whose shadows :func:`_shadow_guard` reaches for: a
@@ -184,6 +203,20 @@ class CoarseEstimate:
     method: str  #: "length" or "presence"
     present: bool  #: a long train (>= LONG_TRAIN_M of occupied track) is visible
     directions_deg: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class EmptyTrack:
+    """A site's empty track as one image of it shows it (:func:`empty_track`): its
+    colour in the invariant colour space of step 2 (log luminance, chroma over
+    luminance) *relative to the median colour of the image's readable pixels*, and the
+    noise unit of empty track in that image. The offset from the image's own median
+    carries across dates (sun and haze scale the whole image alike) where the colour
+    itself does not; the median over a site's images (:func:`site_empty_track`) is the
+    empty track's even when some of them were crowded."""
+
+    offset: tuple[float, float, float]
+    noise: tuple[float, float, float]
 
 
 def method_for_gsd(gsd: float) -> str:
@@ -542,15 +575,20 @@ def _line_average(values: np.ndarray, bounds: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _empty_noise(resid: np.ndarray) -> np.ndarray:
+def _empty_noise(resid: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
     """The robust spread (per colour feature) of the offsets ``resid`` (N, 3) of empty
     track from its reference colour. The median absolute offset of *all* samples is
     inflated by the cars: in a yard a third full it is about 1.8 times the ballast's, and
     every car's evidence shrinks by as much. So the spread is estimated again from the
     samples within ``INLIER`` units of their reference only, corrected for that
     truncation (``INLIER_MAD``), until it settles: cars, far from the reference, drop
-    out; in an empty or sparse yard it hardly moves."""
-    noise = np.maximum(np.median(np.abs(resid), axis=0) * 1.4826, NOISE_FLOOR)
+    out; in an empty or sparse yard it hardly moves. With cars at half the samples or
+    more, the first estimate is the cars' and stays there; ``start`` (the site's empty
+    track, :class:`EmptyTrack`) then begins the search from the ballast's spread."""
+    if start is None:
+        noise = np.maximum(np.median(np.abs(resid), axis=0) * 1.4826, NOISE_FLOOR)
+    else:
+        noise = np.maximum(np.asarray(start, np.float64), NOISE_FLOOR)
     for _ in range(NOISE_ITERATIONS):
         inl = np.sqrt(((resid / noise) ** 2).sum(axis=1)) <= INLIER
         if inl.sum() < 20:
@@ -563,11 +601,11 @@ def _empty_noise(resid: np.ndarray) -> np.ndarray:
     return np.asarray(noise)
 
 
-def _evidence(
+def _profiles(
     feats: np.ndarray, valid: np.ndarray, lines: list[np.ndarray], gsd: float, step: float
-) -> _Evidence | None:
-    """Steps 2-4 of the module docs: profiles, local empty-track reference, evidence, and
-    the side rule's requirement from the neighbouring lines."""
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Step 2 of the module docs: each line's samples (points, tangents, colours, data
+    present and not dropped at a crossing); lines with fewer than 4 samples left out."""
     h, w = valid.shape
     profiles = []
     for verts in lines:
@@ -579,15 +617,68 @@ def _evidence(
         if ok.sum() < 4:
             continue
         profiles.append((pts, tang, _sample(feats, pts).astype(np.float64), ok))
-    if not profiles:
-        return None
     _drop_crossings(profiles, TRACK_SPACING_M / gsd)
-    pooled = np.concatenate([f[ok] for _, _, f, ok in profiles])
+    return profiles
+
+
+def _yard_mode(pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The densest colour of the track samples ``pooled`` (N, 3), searched with the
+    spread of all samples as the noise unit, and that spread."""
     med = np.median(pooled, axis=0)
     noise = np.maximum(np.median(np.abs(pooled - med), axis=0) * 1.4826, NOISE_FLOOR)
-    # 1. the empty track's colour: the densest colour of all track samples, then each
-    #    line's own densest colour nearest to it (its ballast and sleepers)
-    empty = _mode(pooled, noise)
+    return _mode(pooled, noise), noise
+
+
+def _site_mode(
+    pooled: np.ndarray, site: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The densest colour of the track samples ``pooled`` nearest to the empty-track
+    colour expected from the site's other images (``site``: that colour in this image
+    and the noise unit there, from :class:`EmptyTrack`), searched with the noise of
+    empty track only, and that noise; ``None`` when fewer than ``SITE_MIN_SUPPORT`` of
+    the samples lie within ``INLIER`` units of the colour found (the expectation is off:
+    a snowfall, a new bed of ballast), and the yard's own mode is used instead."""
+    colour = np.asarray(site[0], np.float64)
+    noise = np.maximum(np.asarray(site[1], np.float64), NOISE_FLOOR)
+    for _ in range(2):
+        colour = _mode(pooled, noise, start=colour)
+        noise = _empty_noise(pooled - colour, start=noise)
+    near = np.sqrt((((pooled - colour) / noise) ** 2).sum(axis=1)) <= INLIER
+    if near.mean() < SITE_MIN_SUPPORT:
+        return None
+    return colour, noise
+
+
+def _evidence(
+    feats: np.ndarray,
+    valid: np.ndarray,
+    lines: list[np.ndarray],
+    gsd: float,
+    step: float,
+    site: tuple[np.ndarray, np.ndarray] | None = None,
+) -> _Evidence | None:
+    """Steps 2-4 of the module docs: profiles, local empty-track reference, evidence, and
+    the side rule's requirement from the neighbouring lines. ``site`` is the empty
+    track's colour and noise unit expected from the site's other images, in this image
+    (from :class:`EmptyTrack`)."""
+    h, w = valid.shape
+    profiles = _profiles(feats, valid, lines, gsd, step)
+    if not profiles:
+        return None
+    pooled = np.concatenate([f[ok] for _, _, f, ok in profiles])
+    # 1. the empty track's colour: the densest colour of all track samples (or, given
+    #    the site's empty track, the densest colour nearest to it), then each line's own
+    #    densest colour nearest to it (its ballast and sleepers)
+    empty, noise = _yard_mode(pooled)
+    found = _site_mode(pooled, site) if site is not None else None
+    start = None
+    if found is not None:
+        empty, start = found
+        # each line's search reaches at most SITE_LINE_REACH noise units of empty
+        # track (twice that as a radius): a line over another bed of ballast still finds
+        # its own colour, a line full of one kind of car from end to end does not walk
+        # into the cars' colour (the spread of all samples does, in a crowded yard)
+        noise = np.minimum(noise, SITE_LINE_REACH * start)
     base = [
         _mode(f[ok], noise, start=empty) if ok.sum() > 20 else empty for _, _, f, ok in profiles
     ]
@@ -599,7 +690,7 @@ def _evidence(
     for _ in range(3):
         resid = [f - b - fl for (_, _, f, _), b, fl in zip(profiles, base, field, strict=True)]
         all_r = np.concatenate([r[ok] for r, (_, _, _, ok) in zip(resid, profiles, strict=True)])
-        noise = _empty_noise(all_r)
+        noise = _empty_noise(all_r, start)
         num = np.zeros((h, w, feats.shape[2]), np.float32)
         den = np.zeros((h, w), np.float32)
         for i, (pts, _, f, ok) in enumerate(profiles):
@@ -819,12 +910,13 @@ def _occupancy(
     diagnostics: list[LineProfile] | None = None,
     model: OccupancyModel | None = None,
     sun: tuple[float, float] | None = None,
+    site: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, int]:
     """Occupied length (metres) and number of occupied strings along ``lines`` (see the
     module docs); appends each line's :class:`LineProfile` to ``diagnostics`` when given.
     With ``model`` the samples are decided by the learned classifier
     (:mod:`railwatch.detect.coarse_model`) instead of the hand-set rule."""
-    e = _evidence(feats, valid, lines, gsd, step)
+    e = _evidence(feats, valid, lines, gsd, step, site)
     if e is None:
         return 0.0, 0
     if model is None:
@@ -964,6 +1056,7 @@ def estimate_occupancy(
     learned: bool | None = None,
     model: OccupancyModel | None = None,
     sun: tuple[float, float] | None = None,
+    site_empty: EmptyTrack | None = None,
 ) -> CoarseEstimate:
     """Occupied track length and car equivalents of a coarse image (see module docs).
 
@@ -979,7 +1072,10 @@ def estimate_occupancy(
     and ``view:sun_elevation``), for the image's pixel frame with north up
     (:func:`pixel_azimuth` turns it for a rotated geotransform): when given, runs of
     occupied samples that are the shadow of a string on a line nearer the sun are
-    dropped (:func:`_shadow_guard`).
+    dropped (:func:`_shadow_guard`). ``site_empty`` is the site's empty track from its
+    other images (:func:`site_empty_track`): the empty-track colour is then looked for
+    near the colour it predicts in this image, with its noise unit, so a yard more than
+    half full of one kind of car does not make the cars its empty track.
     """
     if image.ndim != 3 or image.shape[2] < 3:
         raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
@@ -1000,8 +1096,10 @@ def estimate_occupancy(
     else:
         dirs = dominant_directions(grey[..., 0], ok)
         lines = _corridor_lines(grey, ok, gsd, dirs)
-    feats = _invariant_colour(image[..., :3])
-    feats[~ok] = np.median(feats[ok], axis=0)
+    feats, _ = _readable_features(image, ok)
+    site = None
+    if site_empty is not None:
+        site = (np.median(feats[ok], axis=0) + site_empty.offset, np.array(site_empty.noise))
     given = tracks is not None and not tracks.is_empty
     if learned is None:
         learned = given and gsd < LEARNED_MAX_GSD
@@ -1009,7 +1107,15 @@ def estimate_occupancy(
     if learned:
         occ_model = model if model is not None else load_model()
     length, n_strings = _occupancy(
-        feats, ok, lines, gsd, threshold, diagnostics=diagnostics, model=occ_model, sun=sun
+        feats,
+        ok,
+        lines,
+        gsd,
+        threshold,
+        diagnostics=diagnostics,
+        model=occ_model,
+        sun=sun,
+        site=site,
     )
     cars = length / CONVENTIONAL_CAR_M
     nodata = 1.0 - float(ok.mean())
@@ -1034,6 +1140,63 @@ def estimate_occupancy(
         method=method,
         present=length >= LONG_TRAIN_M,
         directions_deg=tuple(round(d, 1) for d in dirs),
+    )
+
+
+def _readable_features(
+    image: np.ndarray, valid: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The invariant colours of ``image`` (pixels without data set to the median of the
+    others) and the data mask."""
+    ok = np.ones(image.shape[:2], dtype=bool) if valid is None else valid.astype(bool)
+    feats = _invariant_colour(image[..., :3])
+    if ok.any():
+        feats[~ok] = np.median(feats[ok], axis=0)
+    return feats, ok
+
+
+def empty_track(
+    image: np.ndarray,
+    gsd: float,
+    valid: np.ndarray | None,
+    tracks: BaseGeometry,
+    *,
+    step: float = 0.5,
+) -> EmptyTrack | None:
+    """The empty track of one image along the site's ``tracks`` (pixel coordinates):
+    the densest colour of the track samples and the noise unit of the samples near it
+    (:class:`EmptyTrack`); ``None`` without data along the tracks. In a yard more than
+    about half full of one kind of car this is the cars' colour: take the median over
+    the site's images (:func:`site_empty_track`), not one image's."""
+    if image.ndim != 3 or image.shape[2] < 3:
+        raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
+    feats, ok = _readable_features(image, valid)
+    if not ok.any() or tracks.is_empty:
+        return None
+    profiles = _profiles(feats, ok, _polylines(tracks), gsd, step)
+    if not profiles or sum(int(p[3].sum()) for p in profiles) < 20:
+        return None
+    pooled = np.concatenate([f[ok_] for _, _, f, ok_ in profiles])
+    colour, _ = _yard_mode(pooled)
+    noise = _empty_noise(pooled - colour)
+    return EmptyTrack(offset=_triple(colour - np.median(feats[ok], axis=0)), noise=_triple(noise))
+
+
+def _triple(v: np.ndarray) -> tuple[float, float, float]:
+    return (float(v[0]), float(v[1]), float(v[2]))
+
+
+def site_empty_track(images: Sequence[EmptyTrack | None]) -> EmptyTrack | None:
+    """The empty track of a site from several of its images (:func:`empty_track`): the
+    median offset and noise unit, per colour feature, of those that have one; ``None``
+    with fewer than :data:`SITE_MIN_IMAGES`. A yard crowded in fewer than half of them
+    does not move it."""
+    have = [t for t in images if t is not None]
+    if len(have) < SITE_MIN_IMAGES:
+        return None
+    return EmptyTrack(
+        offset=_triple(np.median(np.array([t.offset for t in have]), axis=0)),
+        noise=_triple(np.median(np.array([t.noise for t in have]), axis=0)),
     )
 
 
