@@ -11,10 +11,14 @@ registered to the median of the site's other visits (the whole 1.5 km scene is t
 window), then its car equivalents are estimated along the site's true centrelines as
 given and moved by the shift found (with the sun's position, as the pipeline reads it).
 Reported: the lines' offset from the image before and after, and the share of visits
-within +-15 % of the visible truth with each; scenes under 80 % clear are left out as
-the pipeline leaves them out.
+within +-15 % of the visible truth with each, and with the moved lines and the site's
+empty track from the other visits (estimator 5; each visit's own empty track is taken
+along the lines as given, as the pipeline reads the references); scenes under 80 % clear
+are left out as the pipeline leaves them out. ``--cars LOW HIGH`` sets the range of cars
+a visit holds.
 
-Run: ``python benchmarks/bench_registration.py [--sites 12] [--visits 8] [--no-write]``
+Run: ``python benchmarks/bench_registration.py [--sites 12] [--visits 8] [--cars 20 150]
+[--no-write]``
 (writes between ``<!-- registration:start -->`` and ``<!-- registration:end -->`` in the
 detection section of docs/benchmarks.md).
 """
@@ -173,17 +177,20 @@ def main() -> int:
     rep, rows = run(args.sites, args.visits, tuple(args.cars))
     took = time.perf_counter() - t0
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    cars_arg = "" if tuple(args.cars) == (20, 150) else f" --cars {args.cars[0]} {args.cars[1]}"
     machine = f"{platform.machine()} {os.cpu_count()} cores, CPython {platform.python_version()}"
     body = "\n".join(
         [
             f"Registration of 3 m images to their site (`benchmarks/bench_registration.py "
-            f"--sites {args.sites} --visits {args.visits}`), {stamp}, {machine}, {took:.0f} s. "
+            f"--sites {args.sites} --visits {args.visits}{cars_arg}`), {stamp}, {machine}, "
+            f"{took:.0f} s. "
             f"{args.sites} simulated sites (seeds {SEED0 + START}+s), {int(rep['visits'])} "
             f"usable visits ({int(rep['skipped'])} under 80 % clear left out), each "
             "misregistered by N(0, 2.5 m) per axis (clipped to 6 m) and registered to the "
             "median of the site's other visits; car equivalents along the site's true "
             f"centrelines (estimator {ESTIMATOR_VERSION}, with the sun's position), as given "
-            "and moved by the shift found. "
+            "and moved by the shift found, then also with the site's empty track from the "
+            "other visits (`coarse.site_empty_track`, as the pipeline gives it). "
             f"{int(rep['not_applied'])} visits were not moved (too weak a correlation).",
             "",
             *rows,
