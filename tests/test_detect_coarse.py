@@ -32,12 +32,14 @@ def _yard(
     car_colour: tuple[int, int, int] = (120, 40, 35),
     shadow_m: float = 0.0,
     n_tracks: int = 4,
+    line_colours: list[tuple[int, int, int]] | None = None,
 ) -> tuple[np.ndarray, MultiLineString]:
     """A 3 m scene: grass, a ballast band with ``n_tracks`` tracks 4.75 m apart, cars (strings of
     ``car_colour``, 3.2 m wide) occupying ``occupied_m`` metres on successive tracks,
     centred. ``patches`` > 0 multiplies the scene by a smooth random brightness field
     (sun, thin shade and dirt over tens of metres) of that relative amplitude.
-    ``shadow_m`` > 0 casts each string's shadow that far beyond its side (low sun)."""
+    ``shadow_m`` > 0 casts each string's shadow that far beyond its side (low sun).
+    ``line_colours`` gives each track's cars their own colour instead."""
     rng = np.random.default_rng(seed)
     ss = 6  # draw at 0.5 m, then average down to 3 m
     n = 200 * ss
@@ -70,7 +72,8 @@ def _yard(
             if shadow_m > 0:  # darker ballast, same colour, beside the string
                 dark = (66, 62, 55)
                 band(off + (1.6 + shadow_m / 2) * 2, shadow_m * 2, -length / 2, length / 2, dark)
-            band(off, 3.2 * 2, -length / 2, length / 2, car_colour)
+            colour = car_colour if line_colours is None else line_colours[k]
+            band(off, 3.2 * 2, -length / 2, length / 2, colour)
         p0, p1 = (c - u * half + v * off) / ss, (c + u * half + v * off) / ss
         lines.append([tuple(p0), tuple(p1)])
     if patches > 0:
@@ -497,6 +500,22 @@ def test_crowded_yard_with_the_sites_empty_track(colour: tuple[int, int, int], f
     if full == 3:  # without the site's empty track: the empty line is read as the string
         plain = estimate_occupancy(img, GSD, tracks=tracks)
         assert plain.car_equivalents < 0.5 * truth
+
+
+def test_full_yard_with_the_sites_empty_track() -> None:
+    """Every line full end to end (white, red, black and blue cars): no sample shows
+    ballast, the track samples spread far wider than the site's empty track, so the
+    yard is taken as full and read against the site's empty colour: the white line,
+    read 0 without it, is counted. The black line stays at 0 (beside two strong
+    strings it is held to the side rule's strict ratio, as a shadow would be)."""
+    colours = [(200, 200, 205), (120, 40, 35), (50, 50, 52), (60, 90, 130)]
+    img, tracks = _yard(20.0, [520.0] * 4, seed=3, line_colours=colours)
+    truth = 4 * 500.0 / 14.0
+    site = _site_empty((120, 40, 35), crowded=1)
+    est = estimate_occupancy(img, GSD, tracks=tracks, site_empty=site)
+    plain = estimate_occupancy(img, GSD, tracks=tracks)
+    assert est.car_equivalents == pytest.approx(0.75 * truth, rel=0.1)
+    assert plain.car_equivalents < 0.55 * truth
 
 
 @pytest.mark.parametrize("occupied", [[], [140.0, 280.0, 0.0, 70.0], [450.0]])

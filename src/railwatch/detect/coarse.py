@@ -26,6 +26,11 @@ measured is how much track is occupied. The method:
    of the noise unit), the yard's colour is searched near the one it predicts, with
    that noise unit, and each line's own within ``SITE_LINE_REACH`` noise units: a yard
    more than half full of one kind of car then keeps the ballast as its empty track.
+   Where that search ends far from the expected colour (``SITE_MAX_DRIFT``) or in a
+   spread far wider than empty track's, and the track samples spread that wide too
+   (``SITE_FULL_SPREAD``), the yard is taken as full (hardly any sample shows bare
+   ballast): every line is read against the expected colour itself, with the site's
+   noise unit, without lines' own colours or a light field.
 4. Car evidence: the offset from the local reference, averaged over half a car length
    *as a vector* (a car shifts every sample the same way, noise averages out), in units
    of the averaged offsets' robust spread on empty track.
@@ -178,6 +183,17 @@ SITE_MIN_IMAGES = 3
 #: The empty-track colour found near the site's is used only if at least this share of
 #: the track samples lie within ``INLIER`` noise units of it (otherwise the yard's own).
 SITE_MIN_SUPPORT = 0.1
+#: A yard whose track samples spread more than this many times the site's empty-track
+#: noise, where the search near the expected colour drifts as wide, is taken as full:
+#: its empty colour is the expected one (:func:`_site_mode`).
+SITE_FULL_SPREAD = 2.0
+#: ... or where the colour found lies further than this many of the site's noise units
+#: from the expected one (a yard full of one kind of car: the search ends on the cars).
+SITE_MAX_DRIFT = 3.0
+#: In a yard taken as full, the averaged offsets' spread on empty track when too few
+#: samples are empty track to measure it: this times the noise unit (0.5-0.9 on the
+#: simulator's yards, median 0.75).
+FULL_SPREAD_RATIO = 0.75
 #: With the site's empty track, each line's own empty colour is searched within at
 #: most twice this many noise units of the yard's (:func:`_mode`), not the spread of all
 #: samples, which the cars of a crowded yard inflate.
@@ -631,22 +647,46 @@ def _yard_mode(pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _site_mode(
     pooled: np.ndarray, site: tuple[np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The densest colour of the track samples ``pooled`` nearest to the empty-track
-    colour expected from the site's other images (``site``: that colour in this image
-    and the noise unit there, from :class:`EmptyTrack`), searched with the noise of
-    empty track only, and that noise; ``None`` when fewer than ``SITE_MIN_SUPPORT`` of
-    the samples lie within ``INLIER`` units of the colour found (the expectation is off:
-    a snowfall, a new bed of ballast), and the yard's own mode is used instead."""
-    colour = np.asarray(site[0], np.float64)
-    noise = np.maximum(np.asarray(site[1], np.float64), NOISE_FLOOR)
+) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """The empty-track colour and noise unit of a yard, given the colour expected from
+    the site's other images (``site``: that colour in this image and the noise unit
+    there, from :class:`EmptyTrack`), and whether the yard was taken as full:
+
+    - the densest colour of the track samples ``pooled`` nearest to the expected one,
+      searched with the noise of empty track, and that noise, when it lies within
+      ``SITE_MAX_DRIFT`` noise units of the expected colour, its noise within
+      ``SITE_FULL_SPREAD`` times the site's, and at least ``SITE_MIN_SUPPORT`` of the
+      samples within ``INLIER`` units of it;
+    - otherwise, when the samples spread more than ``SITE_FULL_SPREAD`` times the site's
+      noise, the expected colour and noise as they are, and True: a yard so full that
+      hardly any sample shows ballast (the search then ends on the cars);
+    - otherwise ``None`` (the expectation is off: a snowfall, a new bed of ballast) and
+      the yard's own densest colour is used, as without a site.
+    """
+    expected = np.asarray(site[0], np.float64)
+    site_noise = np.maximum(np.asarray(site[1], np.float64), NOISE_FLOOR)
+    colour, noise = expected, site_noise
     for _ in range(2):
         colour = _mode(pooled, noise, start=colour)
         noise = _empty_noise(pooled - colour, start=noise)
     near = np.sqrt((((pooled - colour) / noise) ** 2).sum(axis=1)) <= INLIER
-    if near.mean() < SITE_MIN_SUPPORT:
-        return None
-    return colour, noise
+    wide = bool((noise > SITE_FULL_SPREAD * site_noise).any())
+    drift = float(np.sqrt((((colour - expected) / site_noise) ** 2).sum()))
+    if not wide and drift <= SITE_MAX_DRIFT and near.mean() >= SITE_MIN_SUPPORT:
+        return colour, noise, False
+    if _spread(pooled) > SITE_FULL_SPREAD * float(np.linalg.norm(site_noise)):
+        # the search drifted far from the expected colour or into a spread far wider
+        # than empty track's, and the track samples themselves spread that wide: a yard
+        # so full that hardly any sample shows bare ballast; its empty colour is the one
+        # the site's images predict
+        return expected, site_noise, True
+    return None
+
+
+def _spread(samples: np.ndarray) -> float:
+    """Robust spread (norm of the per-feature MADs, scaled) of ``samples`` (N, 3)."""
+    med = np.median(samples, axis=0)
+    return float(np.linalg.norm(np.median(np.abs(samples - med), axis=0) * 1.4826))
 
 
 def _evidence(
@@ -672,8 +712,9 @@ def _evidence(
     empty, noise = _yard_mode(pooled)
     found = _site_mode(pooled, site) if site is not None else None
     start = None
+    full = False
     if found is not None:
-        empty, start = found
+        empty, start, full = found
         # each line's search reaches at most SITE_LINE_REACH noise units of empty
         # track (twice that as a radius): a line over another bed of ballast still finds
         # its own colour, a line full of one kind of car from end to end does not walk
@@ -687,7 +728,11 @@ def _evidence(
     #    lit or shaded patch of ballast is not a car
     sigma = ILLUMINATION_M / gsd
     field = [np.zeros_like(f) for _, _, f, _ in profiles]
-    for _ in range(3):
+    if full and start is not None:
+        # a full yard: no line shows its own ballast, nor any patch the light on it
+        base = [empty] * len(profiles)
+        noise = start
+    for _ in range(0 if full else 3):
         resid = [f - b - fl for (_, _, f, _), b, fl in zip(profiles, base, field, strict=True)]
         all_r = np.concatenate([r[ok] for r, (_, _, _, ok) in zip(resid, profiles, strict=True)])
         noise = _empty_noise(all_r, start)
@@ -723,6 +768,10 @@ def _evidence(
     inl = ok_all & (np.sqrt(((resid_all / noise) ** 2).sum(axis=1)) <= INLIER)
     quiet = smooth[inl] if inl.sum() >= 10 else smooth[ok_all]
     spread = np.maximum(np.median(np.abs(quiet), axis=0) * 1.4826, 0.25 * noise)
+    if full and inl.sum() < SITE_MIN_SUPPORT * ok_all.sum():
+        # too little empty track to measure the averaged offsets' spread on: the
+        # simulator's empty track gives about FULL_SPREAD_RATIO noise units
+        spread = FULL_SPREAD_RATIO * noise
     # 4. a car seen from the neighbouring track's line (1.6 px away at 3 m) is counted
     #    once: each sample against the samples of other lines about one track spacing to
     #    either side; a weaker copy of a neighbour's colour offset is its spill, an
