@@ -497,6 +497,7 @@ def test_crowded_yard_with_the_sites_empty_track(colour: tuple[int, int, int], f
     site = _site_empty(colour, crowded=1)
     est = estimate_occupancy(img, GSD, tracks=tracks, site_empty=site)
     assert est.car_equivalents == pytest.approx(truth, rel=0.1)
+    assert est.empty_from == "site" and site.images == 5
     if full == 3:  # without the site's empty track: the empty line is read as the string
         plain = estimate_occupancy(img, GSD, tracks=tracks)
         assert plain.car_equivalents < 0.5 * truth
@@ -515,7 +516,8 @@ def test_full_yard_with_the_sites_empty_track() -> None:
     est = estimate_occupancy(img, GSD, tracks=tracks, site_empty=site)
     plain = estimate_occupancy(img, GSD, tracks=tracks)
     assert est.car_equivalents == pytest.approx(0.75 * truth, rel=0.1)
-    assert plain.car_equivalents < 0.55 * truth
+    assert est.empty_from == "site, full yard"
+    assert plain.car_equivalents < 0.55 * truth and plain.empty_from == "image"
 
 
 @pytest.mark.parametrize("occupied", [[], [140.0, 280.0, 0.0, 70.0], [450.0]])
@@ -533,7 +535,8 @@ def test_sites_empty_track_far_from_this_image_is_not_used() -> None:
     site = _site_empty((120, 40, 35))
     off = EmptyTrack(offset=(site.offset[0] + 60.0, *site.offset[1:]), noise=site.noise)
     plain = estimate_occupancy(img, GSD, tracks=tracks).car_equivalents
-    assert estimate_occupancy(img, GSD, tracks=tracks, site_empty=off).car_equivalents == plain
+    est = estimate_occupancy(img, GSD, tracks=tracks, site_empty=off)
+    assert est.car_equivalents == plain and est.empty_from == "image"
 
 
 def test_site_empty_track_needs_three_images_and_resists_a_crowded_one() -> None:
@@ -541,7 +544,7 @@ def test_site_empty_track_needs_three_images_and_resists_a_crowded_one() -> None
     crowded = EmptyTrack(offset=(30.0, 0.0, 0.0), noise=(9.0, 3.0, 3.0))
     assert site_empty_track([a, None, crowded]) is None
     site = site_empty_track([a, a, crowded, None])
-    assert site == a
+    assert site == EmptyTrack(offset=a.offset, noise=a.noise, images=3)
     img, tracks = _yard(0.0, [])
     assert empty_track(img, GSD, np.zeros(img.shape[:2], bool), tracks) is None
     assert empty_track(img, GSD, None, MultiLineString()) is None

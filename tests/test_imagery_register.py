@@ -198,6 +198,7 @@ def test_scene_show_says_how_a_coarse_scene_was_registered(
     out = " ".join(capsys.readouterr().out.split())
     assert "registered content" in out and "m east" in out and "m south" in out
     assert "median of 4 other images" in out
+    assert "empty track the colour the site's 4 other images predict, found in this image" in out
     assert main(["--db", coarse_site.url, "scene", "show", str(ids["v4.tif"]), "--json"]) == 0
     assert '"registration"' in capsys.readouterr().out
 

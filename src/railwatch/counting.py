@@ -107,6 +107,9 @@ class SceneCount:
     covered: int = 0
     method: str = "objects"
     coverage: float = 1.0
+    #: For a length count: where the empty track's colour came from
+    #: (:data:`railwatch.detect.coarse.EMPTY_FROM`).
+    empty_from: str | None = None
 
 
 def _miss_rate(gsd: float) -> float:
@@ -239,7 +242,9 @@ def count_scene(
             high += total * (1.0 - clear) / max(clear, 0.05)
         high += total * 0.5 * haze
         rounded = (round(total, 2), round(low, 2), round(high, 2))
-        return SceneCount(*rounded, {"railcar": rounded}, 0, "length", coverage)
+        return SceneCount(
+            *rounded, {"railcar": rounded}, 0, "length", coverage, empty_from=coarse.empty_from
+        )
     inside = _centre_inside(detections, np.asarray(raster.inside, dtype=bool))
     n, low, high = count_interval(
         [d.score for d in inside],

@@ -13,6 +13,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
@@ -119,6 +120,9 @@ class SceneOutcome:
     #: How a coarse scene was registered to its site before its centrelines were
     #: sampled (None: not attempted, e.g. object counts or no centrelines).
     registration: Registration | None = None
+    #: How many of the site's other images gave the coarse scene its empty track
+    #: (:func:`site_empty_track_of`; 0: none, the image's own colour was used).
+    empty_track_images: int = 0
 
 
 @dataclass
@@ -240,6 +244,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             gsd=job.gsd,
             dtype=job.dtype,
             registration=registration,
+            empty_track_images=0 if empty is None else empty.images,
         )
     except RailwatchError as err:
         return SceneOutcome(job.scene_id, None, error=str(err))
@@ -424,10 +429,23 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> N
             outcome.count,
             detector.name,
             processing_version(detector, outcome.gsd, outcome.dtype),
-            registration=(
-                outcome.registration.to_meta() if outcome.registration is not None else None
-            ),
+            registration=_registration_meta(outcome),
         )
+
+
+def _registration_meta(outcome: SceneOutcome) -> dict[str, Any] | None:
+    """How a coarse scene was read against its site's other images, for its metadata:
+    the registration (:meth:`Registration.to_meta`) and where its empty-track colour
+    came from (``empty_track``: ``from`` one of ``coarse.EMPTY_FROM``, ``images``)."""
+    if outcome.registration is None:
+        return None
+    meta = outcome.registration.to_meta()
+    if outcome.count is not None and outcome.count.empty_from is not None:
+        meta["empty_track"] = {
+            "from": outcome.count.empty_from,
+            "images": outcome.empty_track_images,
+        }
+    return meta
 
 
 def process_site(

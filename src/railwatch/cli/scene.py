@@ -190,6 +190,9 @@ def show(
     reg = data["registration"]
     if isinstance(reg, dict):
         lines.append(f"  registered  {escape(_registration_text(reg))}")
+        empty = reg.get("empty_track")
+        if isinstance(empty, dict):
+            lines.append(f"  empty track {escape(_empty_track_text(empty))}")
     for line in lines:
         console.print(line, highlight=False)
 
@@ -211,6 +214,24 @@ def _registration_text(reg: dict[str, object]) -> str:
         f"the site (correlation {num('response'):.2f}); the track centrelines were moved "
         "with it"
     )
+
+
+def _empty_track_text(empty: dict[str, object]) -> str:
+    """One line on where a coarse scene's empty-track colour came from."""
+    n = empty.get("images", 0)
+    source = empty.get("from")
+    if source == "site":
+        return f"the colour the site's {n} other images predict, found in this image"
+    if source == "site, full yard":
+        return (
+            f"the colour the site's {n} other images predict, as it is: the yard looked "
+            "full (hardly any bare ballast), so the count rests on those images"
+        )
+    if n:
+        return (
+            f"this image's own (the colour the site's {n} other images predict was not found in it)"
+        )
+    return "this image's own (too few other usable images of the site)"
 
 
 def _short_crs(crs: str) -> str:

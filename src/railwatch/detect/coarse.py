@@ -178,6 +178,10 @@ REL_LEARNED_HIGH = 1.65
 #: (metres): fitted at 3 m, better than the rules at 1.5 m on development scenes, worse
 #: at 5 m (tracks 0.95 px apart; docs/detection.md).
 LEARNED_MAX_GSD = 4.0
+#: Where an estimate's empty-track colour came from: the image's own track samples, the
+#: site's empty track from its other images (:class:`EmptyTrack`), or that colour as it
+#: is because the yard was taken as full (:func:`_site_mode`).
+EMPTY_FROM = ("image", "site", "site, full yard")
 #: A site's empty track (:func:`site_empty_track`) needs at least this many of its images.
 SITE_MIN_IMAGES = 3
 #: The empty-track colour found near the site's is used only if at least this share of
@@ -219,6 +223,8 @@ class CoarseEstimate:
     method: str  #: "length" or "presence"
     present: bool  #: a long train (>= LONG_TRAIN_M of occupied track) is visible
     directions_deg: tuple[float, ...] = ()
+    #: Where the empty track's colour came from (:data:`EMPTY_FROM`).
+    empty_from: str = "image"
 
 
 @dataclass(frozen=True)
@@ -233,6 +239,8 @@ class EmptyTrack:
 
     offset: tuple[float, float, float]
     noise: tuple[float, float, float]
+    #: How many images it was taken from.
+    images: int = 1
 
 
 def method_for_gsd(gsd: float) -> str:
@@ -578,6 +586,8 @@ class _Evidence:
     neighbours: list[np.ndarray]  #: see :func:`_neighbours`
     dark: np.ndarray  #: (N,) colourless darkening
     ok: np.ndarray  #: (N,) data present and not dropped at a crossing
+    #: Where the empty-track colour came from (:data:`EMPTY_FROM`).
+    empty_from: str = "image"
 
 
 def _line_average(values: np.ndarray, bounds: np.ndarray, k: int) -> np.ndarray:
@@ -791,8 +801,21 @@ def _evidence(
         same = (cos >= SAME_COS) & ~dark[has] & ~dark[j]
         ratio = np.where(same, SIDE_RATIO_SAME, SIDE_RATIO)
         need[has] = np.maximum(need[has], ratio * ev_all[j])
+    empty_from = "image" if found is None else ("site, full yard" if full else "site")
     return _Evidence(
-        profiles, bounds, reference, resid_all, spread, noise, x, ev_all, need, nbs, dark, ok_all
+        profiles,
+        bounds,
+        reference,
+        resid_all,
+        spread,
+        noise,
+        x,
+        ev_all,
+        need,
+        nbs,
+        dark,
+        ok_all,
+        empty_from,
     )
 
 
@@ -960,24 +983,25 @@ def _occupancy(
     model: OccupancyModel | None = None,
     sun: tuple[float, float] | None = None,
     site: tuple[np.ndarray, np.ndarray] | None = None,
-) -> tuple[float, int]:
-    """Occupied length (metres) and number of occupied strings along ``lines`` (see the
-    module docs); appends each line's :class:`LineProfile` to ``diagnostics`` when given.
+) -> tuple[float, int, str]:
+    """Occupied length (metres), number of occupied strings along ``lines`` (see the
+    module docs) and where the empty-track colour came from (:data:`EMPTY_FROM`);
+    appends each line's :class:`LineProfile` to ``diagnostics`` when given.
     With ``model`` the samples are decided by the learned classifier
     (:mod:`railwatch.detect.coarse_model`) instead of the hand-set rule."""
     e = _evidence(feats, valid, lines, gsd, step, site)
     if e is None:
-        return 0.0, 0
+        return 0.0, 0, "image"
     if model is None:
         occ = _rule_occupied(e, threshold)
         if sun is not None:
             occ = _shadow_guard(e, occ, gsd, sun)
-        return _strings(e, occ, gsd, step, diagnostics)
+        return *_strings(e, occ, gsd, step, diagnostics), e.empty_from
     prob = model.probability(sample_features(e, feats, gsd, step))
     occ = decode_strings(e, prob, model.cut, model.switch)
     if sun is not None:
         occ = _shadow_guard(e, occ, gsd, sun)
-    return _strings(e, occ, gsd, step, diagnostics, clean=False)
+    return *_strings(e, occ, gsd, step, diagnostics, clean=False), e.empty_from
 
 
 def _shadow_guard(
@@ -1155,7 +1179,7 @@ def estimate_occupancy(
     occ_model = None
     if learned:
         occ_model = model if model is not None else load_model()
-    length, n_strings = _occupancy(
+    length, n_strings, empty_from = _occupancy(
         feats,
         ok,
         lines,
@@ -1189,6 +1213,7 @@ def estimate_occupancy(
         method=method,
         present=length >= LONG_TRAIN_M,
         directions_deg=tuple(round(d, 1) for d in dirs),
+        empty_from=empty_from,
     )
 
 
@@ -1246,6 +1271,7 @@ def site_empty_track(images: Sequence[EmptyTrack | None]) -> EmptyTrack | None:
     return EmptyTrack(
         offset=_triple(np.median(np.array([t.offset for t in have]), axis=0)),
         noise=_triple(np.median(np.array([t.noise for t in have]), axis=0)),
+        images=len(have),
     )
 
 
