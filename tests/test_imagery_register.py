@@ -311,9 +311,9 @@ def test_site_empty_track_from_the_wider_references_is_the_site_windows(
         tracks=tracks,
         references=tuple(pipeline.ReferenceScene(u) for u in uris),
     )
-    refs = pipeline._read_references(job, wide)
+    refs = pipeline._read_references(job, grid)
     assert len(refs) == len(uris)
-    got = pipeline.site_empty_track_of(job, grid, refs)
+    got = site_empty_track([r.empty for r in refs])
     lines = pipeline.tracks_to_pixels(tracks, grid.crs, grid.transform)
     own = []
     for u in uris:
@@ -341,11 +341,13 @@ def test_references_skip_unusable_images_to_the_same_sixteen(
     monkeypatch.setattr(
         pipeline, "assess_quality", lambda r, **k: SimpleNamespace(usable=r not in cloudy)
     )
+    monkeypatch.setattr(pipeline, "_readable_highpass", lambda r: r)
     everything = tuple(pipeline.ReferenceScene(f"s{i}") for i in range(30))
     judged = tuple(r for r in everything if r.uri not in cloudy)
     picks = []
     for refs in (everything, judged):
         job = pipeline.SceneJob(0, "x", GSD, box(0, 0, 1, 1), references=refs)
-        picks.append([r.uri for r, _ in pipeline._read_references(job, None)])  # type: ignore[arg-type]
+        grid = pipeline.site_grid(box(130.0, 42.0, 130.01, 42.01), GSD)
+        picks.append([r.highpass for r in pipeline._read_references(job, grid)])
     assert picks[0] == picks[1]
     assert len(picks[0]) == MAX_REFERENCES and not cloudy & set(picks[0])

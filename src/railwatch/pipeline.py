@@ -121,7 +121,8 @@ class SceneOutcome:
     #: sampled (None: not attempted, e.g. object counts or no centrelines).
     registration: Registration | None = None
     #: How many of the site's other images gave the coarse scene its empty track
-    #: (:func:`site_empty_track_of`; 0: none, the image's own colour was used).
+    #: (:func:`railwatch.detect.coarse.site_empty_track`; 0: none, the image's own colour
+    #: was used).
     empty_track_images: int = 0
 
 
@@ -217,12 +218,13 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         shift = None
         empty = None
         if method_for_gsd(grid.gsd) != "objects" and job.tracks is not None:
-            wide = registration_grid(grid)
-            refs = _read_references(job, wide)
+            refs = _read_references(job, grid)
             registration = register_scene(job, grid, refs)
             if registration.applied:
                 shift = (registration.cols, registration.rows)
-            empty = site_empty_track_of(job, grid, refs)
+            # the site's empty track from the same images (a crowded yard's cars are not
+            # taken for its empty track)
+            empty = site_empty_track([r.empty for r in refs])
         count = count_scene(
             detections,
             raster,
@@ -261,24 +263,39 @@ def _readable_highpass(raster: SiteRaster) -> np.ndarray:
     )
 
 
-def _read_references(job: SceneJob, wide: SiteGrid) -> list[tuple[ReferenceScene, SiteRaster]]:
-    """The scene's references (``job.references``, nearest in time first) read on
-    ``wide`` (its registration grid, :func:`registration_grid`): the first
-    :data:`MAX_REFERENCES` usable over the site; one that cannot be read is left out,
-    never raised. Going on past the unusable ones keeps the choice the same whether or
-    not they were already judged unusable when the job was made (the first run of a
-    site, or a re-run)."""
-    refs: list[tuple[ReferenceScene, SiteRaster]] = []
+@dataclass(frozen=True)
+class _Reference:
+    """What a coarse scene takes from one of its references: its high-pass luminance on
+    the registration grid (:func:`register_scene`) and its empty track along the site's
+    centrelines (:func:`railwatch.detect.coarse.empty_track`; None where it shows none)."""
+
+    highpass: np.ndarray
+    empty: EmptyTrack | None
+
+
+def _read_references(job: SceneJob, grid: SiteGrid) -> list[_Reference]:
+    """The scene's references (``job.references``, nearest in time first), each read on
+    the registration grid of ``grid`` (the scene's site grid, :func:`registration_grid`)
+    and reduced at once to what the scene needs (:class:`_Reference`), so at most one
+    is held whole: the first :data:`MAX_REFERENCES` usable over the site; one that
+    cannot be read is left out, never raised. Going on past the unusable ones keeps the
+    choice the same whether or not they were already judged unusable when the job was
+    made (the first run of a site, or a re-run)."""
+    wide = registration_grid(grid)
+    lines = None if job.tracks is None else tracks_to_pixels(job.tracks, grid.crs, grid.transform)
+    refs: list[_Reference] = []
     for ref in job.references:
         if len(refs) >= MAX_REFERENCES:
             break
         try:
             r = _read_reference(job, ref, wide)
+            if not assess_quality(r, threshold=job.usable_threshold).usable:
+                continue
+            empty = None if lines is None else _empty_track_of(job, ref, r, grid, lines)
         except (RailwatchError, OSError, ValueError) as err:
             log.debug("reference %s left out: %s", ref.uri, err)
             continue
-        if assess_quality(r, threshold=job.usable_threshold).usable:
-            refs.append((ref, r))
+        refs.append(_Reference(_readable_highpass(r), empty))
     return refs
 
 
@@ -288,8 +305,35 @@ def _read_reference(job: SceneJob, ref: ReferenceScene, grid: SiteGrid) -> SiteR
     )
 
 
+def _empty_track_of(
+    job: SceneJob, ref: ReferenceScene, r: SiteRaster, grid: SiteGrid, lines: BaseGeometry
+) -> EmptyTrack | None:
+    """The empty track of reference ``r`` (read on the registration grid) over the site
+    grid ``grid``: its part of ``r``, or the reference read again on ``grid`` where the
+    registration grid, cut for a large site, does not hold it all (the empty colour is
+    relative to the median colour of the same pixels as the scene's); its readable
+    pixels inside the site, sampled along the centrelines ``lines`` (pixels of ``grid``)
+    as given: its own misregistration is not known (a metre or two moves the samples
+    along the ballast bed)."""
+    # the site grid's origin in the reference's pixels (whole pixels: the same grid)
+    col, row = ~r.grid.transform @ (grid.transform.c, grid.transform.f)
+    c0, r0 = round(col), round(row)
+    h, w = r.image.shape[:2]
+    if c0 < 0 or r0 < 0 or c0 + grid.width > w or r0 + grid.height > h:
+        r = _read_reference(job, ref, grid)
+        c0 = r0 = 0
+    part = (slice(r0, r0 + grid.height), slice(c0, c0 + grid.width))
+    valid = readable_pixels(
+        r.image[part],
+        np.asarray(r.valid, bool)[part] & np.asarray(r.inside, bool)[part],
+        None if r.mask is None else r.mask[part],
+        grid.gsd,
+    )
+    return empty_track(r.image[part], grid.gsd, valid, lines)
+
+
 def register_scene(
-    job: SceneJob, grid: SiteGrid, refs: Sequence[tuple[ReferenceScene, SiteRaster]] | None = None
+    job: SceneJob, grid: SiteGrid, refs: Sequence[_Reference] | None = None
 ) -> Registration:
     """Register a coarse scene to the median of its references (``refs`` as read by
     :func:`_read_references`, by default ``job.references`` read now), all on ``grid``
@@ -297,51 +341,16 @@ def register_scene(
     at most ``register.MAX_WINDOW_PX`` a side (:func:`registration_grid`): the shift in
     pixels is the same on both grids. Never raises for a bad reference; the result says
     why the scene was not moved, if it was not."""
-    wide = registration_grid(grid)
     if refs is None:
-        refs = _read_references(job, wide)
+        refs = _read_references(job, grid)
     own = read_site_window(
-        job.uri, wide, mask_uri=job.mask_uri, site_geom=job.site_geometry, bands=job.rgb_bands
+        job.uri,
+        registration_grid(grid),
+        mask_uri=job.mask_uri,
+        site_geom=job.site_geometry,
+        bands=job.rgb_bands,
     )
-    return register(_readable_highpass(own), [_readable_highpass(r) for _, r in refs], grid.gsd)
-
-
-def site_empty_track_of(
-    job: SceneJob, grid: SiteGrid, refs: Sequence[tuple[ReferenceScene, SiteRaster]]
-) -> EmptyTrack | None:
-    """The site's empty track (:func:`railwatch.detect.coarse.site_empty_track`) from
-    its other images ``refs`` (as :func:`_read_references` reads them, on the
-    registration grid): each one's part over the site grid ``grid`` (read again on it
-    where the registration grid, cut for a large site, does not hold it all: the empty
-    colour is relative to the median colour of the same pixels as the scene's), its
-    readable pixels inside the site, sampled along the centrelines as given (their own
-    misregistration is not known; a metre or two moves the samples along the ballast
-    bed). ``None`` without centrelines or with too few images showing the tracks."""
-    if job.tracks is None:
-        return None
-    lines = tracks_to_pixels(job.tracks, grid.crs, grid.transform)
-    per_image = []
-    for ref, r in refs:
-        # the site grid's origin in the reference's pixels (whole pixels: same grid)
-        col, row = ~r.grid.transform @ (grid.transform.c, grid.transform.f)
-        c0, r0 = round(col), round(row)
-        h, w = r.image.shape[:2]
-        if c0 < 0 or r0 < 0 or c0 + grid.width > w or r0 + grid.height > h:
-            try:
-                r = _read_reference(job, ref, grid)
-            except (RailwatchError, OSError, ValueError) as err:
-                log.debug("reference %s left out: %s", ref.uri, err)
-                continue
-            c0 = r0 = 0
-        part = (slice(r0, r0 + grid.height), slice(c0, c0 + grid.width))
-        valid = readable_pixels(
-            r.image[part],
-            np.asarray(r.valid, bool)[part] & np.asarray(r.inside, bool)[part],
-            None if r.mask is None else r.mask[part],
-            grid.gsd,
-        )
-        per_image.append(empty_track(r.image[part], grid.gsd, valid, lines))
-    return site_empty_track(per_image)
+    return register(_readable_highpass(own), [r.highpass for r in refs], grid.gsd)
 
 
 def _references(scene: Scene, scenes: Sequence[Scene]) -> tuple[ReferenceScene, ...]:
