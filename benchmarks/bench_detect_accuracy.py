@@ -14,8 +14,10 @@
 2. Coarse: 3 m scenes (seeds 7_010_000 + k), car equivalents from
    ``coarse.estimate_occupancy`` with the scene's track centrelines and without them,
    against the visible truth count; pixels under haze or cloud shadow are not read and
-   scenes under 80 % clear are left out, as in the pipeline. ``--coarse-only`` runs just
-   these and writes their own section of docs/benchmarks.md.
+   scenes under 80 % clear are left out, as in the pipeline; then where the length along
+   the centrelines goes (found, missed, false beside a string, at its ends, elsewhere:
+   ``length_breakdown``). ``--coarse-only`` runs just these and writes their own section
+   of docs/benchmarks.md.
 3. Real images in /work/shared/data/real (or ``--real DIR``): the Muttenz 10 cm
    orthophoto area-averaged to 0.3 and 0.5 m (README: about 21 wagons ± 3 and
    2 locomotives, 23 in all) and the China freight panel (about 6 ± 2) at its stated 0.9 m
@@ -42,12 +44,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import shapely
 from _images import read_rgb
 from shapely.geometry import LineString, MultiLineString
 
 from railwatch.detect.api import detect_array
 from railwatch.detect.base import Detection
-from railwatch.detect.coarse import CONVENTIONAL_CAR_M, estimate_occupancy
+from railwatch.detect.coarse import CONVENTIONAL_CAR_M, LineProfile, estimate_occupancy
 from railwatch.detect.eval import evaluate_scene, summarise, without_matches
 from railwatch.detect.geojson import FeatureSet, box_from_polygon
 from railwatch.detect.registry import get_detector
@@ -282,6 +285,70 @@ def truth_equivalents(sc: RenderedScene) -> float:
     return equivalents(t.length_m for t in _visible(sc))
 
 
+#: Where :func:`length_breakdown` puts the length along the centrelines.
+BREAKDOWN = ("found", "missed", "beside", "ends", "elsewhere")
+#: False length further than this from every car is "elsewhere" (metres: two track
+#: spacings, beyond a string's shadow at a sun above 30 degrees).
+BREAKDOWN_NEAR_M = 9.0
+
+
+def length_breakdown(
+    sc: RenderedScene, profiles: Iterable[LineProfile], gsd: float
+) -> dict[str, float]:
+    """Where a coarse estimate's length along the centrelines goes, in metres: the
+    cars' length it found and missed, and its false length beside a string (the nearest
+    car lies more across the track than along it: a string's spill or shadow on the next
+    line), at a string's ends (more along than across) and elsewhere (no car within
+    ``BREAKDOWN_NEAR_M``). A sample is a car's when it lies in a car's body extended by
+    half the coupler gap, as ``fit_coarse_occupancy.py`` labels its training samples;
+    samples without data are left out. Every sample stands for its spacing along the
+    line."""
+    out = dict.fromkeys(BREAKDOWN, 0.0)
+    pad = 0.5 * COUPLER_GAP / gsd
+    cars = [t.polygon_px.buffer(pad, join_style="mitre") for t in sc.truth]
+    union = shapely.union_all(cars) if cars else None
+    for prof in profiles:
+        if len(prof.points) < 2:
+            continue
+        step_m = float(np.linalg.norm(prof.points[1] - prof.points[0])) * gsd
+        ok = prof.valid
+        pts = np.asarray(shapely.points(prof.points))
+        on = (
+            np.asarray(shapely.contains(union, pts), dtype=np.bool_)
+            if union is not None
+            else np.zeros(len(prof.points), dtype=np.bool_)
+        )
+        occ = prof.occupied & ok
+        out["found"] += step_m * float((occ & on).sum())
+        out["missed"] += step_m * float((~occ & on & ok).sum())
+        false = np.flatnonzero(occ & ~on)
+        if not len(false):
+            continue
+        if union is None:
+            out["elsewhere"] += step_m * len(false)
+            continue
+        near = shapely.shortest_line(pts[false], union)
+        coords = shapely.get_coordinates(near).reshape(-1, 2, 2)
+        vec = coords[:, 1] - coords[:, 0]
+        dist_m = np.hypot(vec[:, 0], vec[:, 1]) * gsd
+        tang = prof.tangents[false]
+        along = np.abs((vec * tang).sum(axis=1))
+        across = np.abs(vec[:, 0] * tang[:, 1] - vec[:, 1] * tang[:, 0])
+        far = dist_m > BREAKDOWN_NEAR_M
+        out["elsewhere"] += step_m * float(far.sum())
+        out["beside"] += step_m * float((~far & (across >= along)).sum())
+        out["ends"] += step_m * float((~far & (across < along)).sum())
+    return out
+
+
+def _breakdown_row(name: str, parts: list[dict[str, float]]) -> str:
+    truth = sum(p["found"] + p["missed"] for p in parts)
+    shares = [
+        f"{100 * sum(p[k] for p in parts) / truth:.1f} %" if truth > 0 else "-" for k in BREAKDOWN
+    ]
+    return f"| {name} | {len(parts)} | " + " | ".join(shares) + " |"
+
+
 def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str]]:
     """3 m scenes from seeds SEED0 + start + k: car equivalents along the scene's track
     centrelines (with the sun's position, as the pipeline reads it from the scene's
@@ -294,6 +361,7 @@ def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str
     are left out (their number is reported)."""
     errs_t, errs_s, errs_n, errs_q, inside_t = [], [], [], [], []
     counts: list[list[object]] = []  # per usable scene, for fit_count_error.py's 3 m model
+    breakdown: list[tuple[float, dict[str, float]]] = []  # (sun elevation, lengths)
     skipped = 0
     for k in range(n):
         p = scene_params(start + k, 3.0).with_(
@@ -309,9 +377,16 @@ def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str
         tracks = MultiLineString(
             [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
         )
+        profiles: list[LineProfile] = []
         est_t = estimate_occupancy(
-            sc.image, 3.0, clear, tracks, sun=(p.sun_azimuth, p.sun_elevation)
+            sc.image,
+            3.0,
+            clear,
+            tracks,
+            sun=(p.sun_azimuth, p.sun_elevation),
+            diagnostics=profiles,
         )
+        breakdown.append((p.sun_elevation, length_breakdown(sc, profiles, 3.0)))
         no_sun = estimate_occupancy(sc.image, 3.0, clear, tracks).car_equivalents
         without = estimate_occupancy(sc.image, 3.0, clear).car_equivalents
         errs_t.append((est_t.car_equivalents - truth) / max(truth, 1))
@@ -378,7 +453,22 @@ def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str
         f"| tracks found in the image | {used} | {100 * float((en <= 0.15).mean()):.0f} % | "
         f"{100 * float(np.median(en)):.0f} % | "
         f"{100 * float(en.mean()):.0f} % | {100 * float(np.median(errs_n)):+.0f} % | - |",
+        "",
+        "Where the length along the centrelines goes (first row above: with the sun), as "
+        "shares of the true cars' length along the lines (samples in a car's body "
+        "extended by half the coupler gap, as the classifier's training labels): found "
+        "and missed; false length beside a string (the nearest car more across the track "
+        "than along it: spill or shadow on the next line), at a string's ends, and "
+        f"elsewhere (no car within {BREAKDOWN_NEAR_M:.0f} m).",
+        "",
+        "| scenes | n | found | missed | false, beside a string | false, at its ends "
+        "| false, elsewhere |",
+        "|---|---|---|---|---|---|---|",
+        _breakdown_row("all", [b for _, b in breakdown]),
+        _breakdown_row("sun below 30°", [b for e, b in breakdown if e < 30.0]),
+        _breakdown_row("sun at 30° or higher", [b for e, b in breakdown if e >= 30.0]),
     ]
+    rep["length_breakdown_m"] = [{"sun_elevation": e, **b} for e, b in breakdown]
     return rep, rows
 
 

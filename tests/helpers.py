@@ -26,7 +26,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 def load_benchmark(name: str) -> ModuleType:
     """The script ``benchmarks/NAME.py`` as a module (benchmarks/ is not a package), loaded
     once per test process and registered in ``sys.modules`` (dataclasses look their module
-    up there)."""
+    up there); the scripts it imports from benchmarks/ are found as when it is run."""
     key = f"_benchmark_{name}"
     if key in sys.modules:
         return sys.modules[key]
@@ -34,11 +34,15 @@ def load_benchmark(name: str) -> ModuleType:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[key] = module
+    # a script imports its siblings (``from _images import ...``) as it does when run
+    sys.path.insert(0, str(BENCHMARKS))
     try:
         spec.loader.exec_module(module)
     except BaseException:
         del sys.modules[key]
         raise
+    finally:
+        sys.path.remove(str(BENCHMARKS))
     return module
 
 
