@@ -47,6 +47,7 @@ import numpy as np
 import shapely
 from _images import read_rgb
 from shapely.geometry import LineString, MultiLineString
+from shapely.geometry.base import BaseGeometry
 
 from railwatch.detect.api import detect_array
 from railwatch.detect.base import Detection
@@ -292,6 +293,15 @@ BREAKDOWN = ("found", "missed", "beside", "ends", "elsewhere")
 BREAKDOWN_NEAR_M = 9.0
 
 
+def car_samples(sc: RenderedScene, gsd: float) -> BaseGeometry | None:
+    """The area whose samples are a car's in a coarse scene (the training label of
+    ``fit_coarse_occupancy.py`` and :func:`length_breakdown`): every car's body extended
+    by half the coupler gap at either end, as one geometry in pixels; None without cars."""
+    pad = 0.5 * COUPLER_GAP / gsd
+    cars = [t.polygon_px.buffer(pad, join_style="mitre") for t in sc.truth]
+    return shapely.union_all(cars) if cars else None
+
+
 def length_breakdown(
     sc: RenderedScene, profiles: Iterable[LineProfile], gsd: float
 ) -> dict[str, float]:
@@ -299,14 +309,12 @@ def length_breakdown(
     cars' length it found and missed, and its false length beside a string (the nearest
     car lies more across the track than along it: a string's spill or shadow on the next
     line), at a string's ends (more along than across) and elsewhere (no car within
-    ``BREAKDOWN_NEAR_M``). A sample is a car's when it lies in a car's body extended by
-    half the coupler gap, as ``fit_coarse_occupancy.py`` labels its training samples;
-    samples without data are left out. Every sample stands for its spacing along the
+    ``BREAKDOWN_NEAR_M``). A sample is a car's when it lies in :func:`car_samples`, as
+    ``fit_coarse_occupancy.py`` labels its training samples; samples without data are
+    left out. Every sample stands for its spacing along the
     line."""
     out = dict.fromkeys(BREAKDOWN, 0.0)
-    pad = 0.5 * COUPLER_GAP / gsd
-    cars = [t.polygon_px.buffer(pad, join_style="mitre") for t in sc.truth]
-    union = shapely.union_all(cars) if cars else None
+    union = car_samples(sc, gsd)
     for prof in profiles:
         if len(prof.points) < 2:
             continue

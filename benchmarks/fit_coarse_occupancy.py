@@ -50,11 +50,16 @@ from shapely.geometry import LineString, MultiLineString
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_detect_accuracy import clear_and_truth, equivalents, scene_params, truth_equivalents
+from bench_detect_accuracy import (
+    car_samples,
+    clear_and_truth,
+    equivalents,
+    scene_params,
+    truth_equivalents,
+)
 
 from railwatch.detect import coarse
 from railwatch.detect.coarse_model import MODEL_PATH, OccupancyModel
-from railwatch.sim.cars import COUPLER_GAP
 from railwatch.sim.params import SceneParams
 from railwatch.sim.scene import RenderedScene, render_scene
 
@@ -113,10 +118,8 @@ def scene_samples(sc: RenderedScene) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     x = coarse.sample_features(e, feats, GSD, STEP)
     pts = np.concatenate([p for p, _, _, _ in e.profiles])
-    pad = 0.5 * COUPLER_GAP / GSD
-    cars = [t.polygon_px.buffer(pad, join_style="mitre") for t in sc.truth]
-    if cars:
-        union = shapely.union_all(cars)
+    union = car_samples(sc, GSD)
+    if union is not None:
         y = shapely.contains_xy(union, pts[:, 0], pts[:, 1]).astype(np.float64)
     else:
         y = np.zeros(len(pts))

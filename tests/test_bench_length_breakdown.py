@@ -64,9 +64,8 @@ def test_found_missed_and_the_three_kinds_of_false_length() -> None:
 
 
 def test_without_cars_every_occupied_sample_is_elsewhere_and_no_data_is_left_out() -> None:
-    line = _line(10.0, [(0.0, 10.0)])
-    line.valid[:10] = False  # columns 0-5 without data
-    line.occupied[:10] = False  # the estimator never occupies a sample without data
+    line = _line(10.0, [(0.0, 10.0)])  # 20 samples marked occupied
+    line.valid[:10] = False  # columns 0-5 without data: not counted, occupied or not
     got = bench.length_breakdown(SimpleNamespace(truth=[]), [line], GSD)
     assert got == {
         "found": 0.0,
