@@ -286,3 +286,46 @@ def test_cli_detect_coarse_takes_the_sun_from_sidecar_or_option(
     assert "AZIMUTH,ELEVATION" in capsys.readouterr().err
     assert main(["detect", str(tif), "-o", str(out), "--sun", "150,-5"]) == 2
     assert "elevation" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("[1, 2]", "not a GeoJSON object"),
+        ('{"type": "Feature", "geometry": null}', "no geometry"),
+        ('{"type": "LineString", "coordinates": [[0]]}', "positions"),
+        ('{"type": "Feature", "geometry": {"type": "Bogus", "coordinates": []}}', "Bogus"),
+        ('{"type": "Point", "coordinates": [130.6, 42.4]}', "LineString"),
+    ],
+)
+def test_cli_detect_malformed_tracks_is_an_input_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    says: str,
+) -> None:
+    """A --tracks file that was JSON but not track lines (a list, a null or unknown
+    geometry, a one-number position) was an internal error (status 70: AttributeError,
+    ValueError, GeometryTypeError); it is now checked as `site add --tracks` checks it."""
+    monkeypatch.setattr(registry, "get_detector", lambda name="default": BrightBlobDetector())
+    img, _ = _scene()
+    tif = _geotiff(tmp_path / "yard.tif", img)
+    tracks = tmp_path / "tracks.geojson"
+    tracks.write_text(text)
+    assert main(["detect", str(tif), "--tracks", str(tracks), "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "--tracks" in err and says in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_detect_reads_track_lines(tmp_path: Path) -> None:
+    """A FeatureCollection of LineStrings (WGS84) is read as the tracks."""
+    from railwatch.cli.detect import _read_tracks
+
+    line = {"type": "LineString", "coordinates": [[130.60, 42.41], [130.61, 42.42]]}
+    fc = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": line}]}
+    tracks = tmp_path / "tracks.geojson"
+    tracks.write_text(json.dumps(fc))
+    geom = _read_tracks(tracks)
+    assert geom.geom_type == "MultiLineString" and len(geom.geoms) == 1

@@ -398,24 +398,11 @@ def _parse_sun(text: str) -> tuple[float, float]:
 
 
 def _read_tracks(path: Path) -> Any:
-    """Lines of a GeoJSON file (FeatureCollection, Feature or geometry), WGS84."""
-    import json
+    """Lines of a GeoJSON file (FeatureCollection, Feature or geometry), WGS84, checked
+    as `railwatch site add --tracks` checks them (a malformed file is an InputError)."""
+    from railwatch.sites import load_tracks
 
-    from shapely.geometry import MultiLineString, shape
-
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise InputError(f"cannot read tracks {path}: {err}") from err
-    feats = data.get("features") if data.get("type") == "FeatureCollection" else [data]
-    lines: list[Any] = []
-    for f in feats or []:
-        geom = shape(f.get("geometry", f))
-        lines += list(getattr(geom, "geoms", [geom]))
-    lines = [g for g in lines if g.geom_type == "LineString"]
-    if not lines:
-        raise InputError(f"{path} holds no LineString track centrelines")
-    return MultiLineString(lines)
+    return load_tracks(path, what="--tracks")
 
 
 def register(app: typer.Typer) -> None:
