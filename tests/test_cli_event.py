@@ -107,3 +107,16 @@ def test_remove_says_which_alerts_still_name_the_event(
     out = " ".join(capsys.readouterr().out.split())
     assert f"Event {eid} removed." in out
     assert "1 alert of yard still names it" in out and "railwatch analyze yard" in out
+
+
+def test_add_with_a_mistyped_year_is_refused(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An event dated 0023-09-13 (a mistyped 2023) was stored (status 0), and
+    `railwatch report` of the site then failed with an internal error (its chart cannot
+    draw year 23)."""
+    db = ("--db", tmp_db_url)
+    _site_with_event(db, capsys)
+    assert main([*db, "event", "add", "yard", "0023-09-13", "Summit"]) == 2
+    assert "event date 0023-09-13 is before 1900: check the year" in capsys.readouterr().err
+    assert _events(db, capsys) == ["Test summit"]

@@ -230,3 +230,16 @@ def test_unexpected_error_in_one_file_and_interruption(
     summary = json.loads(out)
     assert code == 0 and len(summary["ingested"]) == 1 and len(summary["duplicates"]) == 2
     assert summary["failed"][0]["reason"] == "unexpected error: ZeroDivisionError: boom"
+
+
+def test_mistyped_year_date_option_is_refused(
+    tmp_path: Path, site: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--date 0023-10-05 (a mistyped 2023) was stored as the acquisition time (status 0),
+    and `railwatch report` of the site then failed with an internal error (its chart
+    cannot draw year 23)."""
+    nodate = scene_file(tmp_path, "nodate.tif")
+    before = run(capsys, "--db", site, "scene", "list", "tum", "--json")[1]
+    code, _, err = run(capsys, "--db", site, "ingest", "tum", str(nodate), "--date", "0023-10-05")
+    assert code == 2 and "--date 0023-10-05 is before 1900: check the year" in err
+    assert run(capsys, "--db", site, "scene", "list", "tum", "--json")[1] == before

@@ -19,6 +19,7 @@ from railwatch.errors import InputError
 
 __all__ = [
     "DESCRIPTION_MAX",
+    "EARLIEST_YEAR",
     "EVENT_DAYS_AHEAD",
     "EVENT_LABEL_MAX",
     "NOTE_MAX",
@@ -48,6 +49,9 @@ NOTE_MAX = 2_000
 #: How far after today (UTC) an event may be dated: an analyst records a summit or a
 #: sanction announced for the coming weeks, not one decades away (a mistyped year).
 EVENT_DAYS_AHEAD = 366
+#: The earliest year of an event or of an image's acquisition time: a year like 0024 is
+#: a mistyped 2024 (it was stored, and the report's chart could not draw it).
+EARLIEST_YEAR = 1900
 
 _SITE_NAME_RE = re.compile(rf"\w[\w.\-]{{0,{SITE_NAME_MAX - 1}}}")
 
@@ -114,9 +118,15 @@ def check_event_label(label: str) -> str:
 
 def check_event_date(when: date, *, today: date | None = None) -> date:
     """``when`` (a datetime is taken as its date) if it is at most
-    :data:`EVENT_DAYS_AHEAD` days after ``today`` (UTC), else :class:`InputError`."""
+    :data:`EVENT_DAYS_AHEAD` days after ``today`` (UTC) and not before
+    :data:`EARLIEST_YEAR`, else :class:`InputError`."""
     if isinstance(when, datetime):
         when = when.date()
+    if when.year < EARLIEST_YEAR:
+        raise InputError(
+            f"event date {when.isoformat()} is before {EARLIEST_YEAR}: check the year "
+            "(YYYY-MM-DD, e.g. 2023-09-13)"
+        )
     today = today if today is not None else datetime.now(UTC).date()
     latest = today + timedelta(days=EVENT_DAYS_AHEAD)
     if when > latest:
