@@ -215,3 +215,17 @@ def test_wrong_format_and_bad_coco(tmp_path: Path) -> None:
     (tmp_path / "c" / "annotations.json").write_text("{not json")
     with pytest.raises(InputError, match="not a COCO JSON file"):
         read_labels(tmp_path / "c", "coco")
+
+
+def test_out_that_is_a_file_is_an_input_error(db: Database, tmp_path: Path) -> None:
+    """export-labels and import-labels with --out naming a file were internal errors
+    (status 70: NotADirectoryError); the file is left as it was."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match=r"cannot write the labels to .*give --out a directory"):
+        export_labels(db, blocker, "coco", site="testyard", chip=256)
+    labels, pixels = _synthetic()
+    write_labels(labels, tmp_path / "src", "dota", pixels)
+    with pytest.raises(InputError, match=r"cannot write the training set to .*give --out"):
+        import_labels(tmp_path / "src", "dota", blocker / "train")
+    assert blocker.read_text() == "x"

@@ -17,7 +17,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.detect.base import ALL_CLASSES
-from railwatch.errors import ImageryError, InputError
+from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
 from railwatch.export.geometry import to_pixels, transform_polygon
 from railwatch.export.labels import FORMATS, LabelImage, LabelObject, LabelSet, write_labels
 from railwatch.imagery.inspect import rgb_of
@@ -153,21 +153,29 @@ def export_labels(
     images: list[LabelImage] = []
     skipped: list[str] = []
     chip_dir = Path(out) / "images"
-    chip_dir.mkdir(parents=True, exist_ok=True)
-    for i, sc in enumerate(scenes):
-        try:
-            chips = scene_chips(sc, dets[sc.id], site_geom, site_name, chip)
-        except ImageryError as err:
-            skipped.append(str(err))
-            chips = []
-        for label, rgb in chips:  # written as they are cut: memory stays one scene's worth
-            images.append(label)
-            Image.fromarray(rgb).save(chip_dir / f"{label.name}.png")
-        if progress is not None:
-            progress(i + 1, len(scenes))
-    found = {o.cls for img in images for o in img.objects}
-    classes = ALL_CLASSES + tuple(sorted(found - set(ALL_CLASSES)))
-    root = write_labels(LabelSet(classes, tuple(images)), out, fmt)
+    try:
+        chip_dir.mkdir(parents=True, exist_ok=True)
+        for i, sc in enumerate(scenes):
+            try:
+                chips = scene_chips(sc, dets[sc.id], site_geom, site_name, chip)
+            except ImageryError as err:
+                skipped.append(str(err))
+                chips = []
+            for label, rgb in chips:  # written as they are cut: memory stays one scene's
+                images.append(label)
+                Image.fromarray(rgb).save(chip_dir / f"{label.name}.png")
+            if progress is not None:
+                progress(i + 1, len(scenes))
+        found = {o.cls for img in images for o in img.objects}
+        classes = ALL_CLASSES + tuple(sorted(found - set(ALL_CLASSES)))
+        root = write_labels(LabelSet(classes, tuple(images)), out, fmt)
+    except RailwatchError:
+        raise
+    except OSError as err:
+        raise InputError(
+            f"cannot write the labels to {out} ({os_reason(err)}); "
+            "give --out a directory you can write to"
+        ) from err
     return LabelExport(
         out=root,
         scenes=len(scenes) - len(skipped),

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from railwatch.detect.base import ALL_CLASSES
-from railwatch.errors import InputError
+from railwatch.errors import InputError, os_reason
 from railwatch.export.geometry import box_from_quad
 
 FORMATS: tuple[str, ...] = ("coco", "dota", "yolo-obb")
@@ -490,7 +490,13 @@ def import_labels(
     dest = Path(out)
     if dest.resolve() == root.resolve():
         raise InputError("--out must differ from the source directory")
-    (dest / "images").mkdir(parents=True, exist_ok=True)
+    try:
+        (dest / "images").mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(
+            f"cannot write the training set to {dest} ({os_reason(err)}); "
+            "give --out a directory you can write to"
+        ) from err
     from PIL import Image
 
     for img in labels.images:
