@@ -215,3 +215,20 @@ def test_alerts_on_an_empty_database_says_where_alerts_come_from(
     out = " ".join(capsys.readouterr().out.split())
     assert "No alerts." in out and "stored by `railwatch analyze SITE`" in out
     assert "a site with nothing unusual has none" in out
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--record-years", "0", "--record-years 0: input should be greater than or equal to 1"),
+        ("--event-window", "-1", "--event-window -1: input should be greater than or equal to 0"),
+    ],
+)
+def test_analyze_out_of_range_setting_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, says: str
+) -> None:
+    """--record-years 0 printed pydantic's validation error: five lines naming the field
+    record_years (not the option) and a link to pydantic's documentation."""
+    assert main(["analyze", "--counts", str(_csv(tmp_path)), option, value]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "pydantic" not in err and len(err.strip().splitlines()) == 1

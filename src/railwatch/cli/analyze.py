@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
@@ -69,8 +70,13 @@ def _settings(record_years: int | None, event_window: int | None) -> AlertSettin
         overrides["event_window_days"] = event_window
     try:
         return AlertSettings(**overrides)
-    except ValueError as err:
-        raise InputError(f"invalid alert setting: {err}") from err
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        option = {"record_years": "--record-years", "event_window_days": "--event-window"}
+        raise InputError(
+            f"{option.get(field, field)} {first.get('input')!r}: {first['msg'].lower()}"
+        ) from err
 
 
 def analyze(
