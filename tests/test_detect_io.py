@@ -329,3 +329,25 @@ def test_detect_reads_track_lines(tmp_path: Path) -> None:
     tracks.write_text(json.dumps(fc))
     geom = _read_tracks(tracks)
     assert geom.geom_type == "MultiLineString" and len(geom.geoms) == 1
+
+
+def test_cli_detect_folder_empty_file_or_non_image_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder, an empty file and a text file named .tif all said only GDAL's "'X' not
+    recognized as being in a supported file format": what was wrong, not what to do."""
+    monkeypatch.setattr(registry, "get_detector", lambda name="default": BrightBlobDetector())
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    empty = tmp_path / "empty.tif"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.tif"
+    text.write_text("not an image\n")
+    for path, says in (
+        (folder, "it is a folder: give an image file"),
+        (empty, "the file is empty (0 bytes): re-export or re-download it"),
+        (text, "it is not an image format GDAL reads, or it is corrupt: give a GeoTIFF"),
+    ):
+        assert main(["detect", str(path), "--gsd", "0.5"]) == 1
+        err = " ".join(capsys.readouterr().err.split())
+        assert f"cannot read image {path}: {says}" in err and "not recognized" not in err

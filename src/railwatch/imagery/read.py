@@ -299,7 +299,7 @@ def open_raster(path: str | Path, *, error: type[RailwatchError] = ImageryError)
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             ds = rasterio.open(path)
     except RasterioIOError as err:
-        raise error(f"cannot read image {path}: {err}") from err
+        raise error(f"cannot read image {path}: {_open_failure(Path(path), err)}") from err
     if ds.driver == "PNG":
         try:
             _check_png(path, error)
@@ -307,6 +307,21 @@ def open_raster(path: str | Path, *, error: type[RailwatchError] = ImageryError)
             ds.close()
             raise
     return ds
+
+
+def _open_failure(path: Path, err: Exception) -> str:
+    """Why GDAL could not open ``path``, with what to do: GDAL says only "not recognized
+    as being in a supported file format" for a folder, an empty file and a non-image."""
+    if path.is_dir():
+        return "it is a folder: give an image file (GeoTIFF, PNG or JPEG)"
+    if path.is_file() and path.stat().st_size == 0:
+        return "the file is empty (0 bytes): re-export or re-download it"
+    if "not recognized as being in a supported file format" in str(err):
+        return (
+            "it is not an image format GDAL reads, or it is corrupt: give a GeoTIFF, PNG or "
+            "JPEG, or re-export or re-download it"
+        )
+    return str(err)
 
 
 def _check_png(path: str | Path, error: type[RailwatchError] = ImageryError) -> None:
