@@ -131,3 +131,17 @@ def test_class_aliases() -> None:
     assert railwatch_class("boxcar") == "boxcar"
     assert railwatch_class("wagon") == "railcar"
     assert railwatch_class("plane") is None
+
+
+def test_a_file_that_is_not_a_model_or_a_folder_says_what_to_give(tmp_path: Path) -> None:
+    """onnx:FILE with a file that is not ONNX gave only onnxruntime's INVALID_PROTOBUF
+    text (nothing on what to pass), and onnx:FOLDER said the folder "does not exist"."""
+    junk = tmp_path / "junk.onnx"
+    junk.write_text("not a model\n")
+    with pytest.raises(DetectionError, match=r"cannot load ONNX model .*give an \.onnx file"):
+        get_detector(f"onnx:{junk}")
+    with pytest.raises(Exception, match="is a folder: give the .onnx file in it"):
+        get_detector(f"onnx:{tmp_path}")
+    default = get_detector(f"default-fp32:{junk}")
+    with pytest.raises(DetectionError, match="give the ONNX weights that railwatch train"):
+        default._get_session()  # type: ignore[attr-defined]

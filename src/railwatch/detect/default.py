@@ -505,7 +505,10 @@ class DefaultDetector:
                         str(path), opts, providers=["CPUExecutionProvider"]
                     )
                 except Exception as err:  # onnxruntime raises its own exception types
-                    raise DetectionError(f"cannot load detector weights {path}: {err}") from err
+                    raise DetectionError(
+                        f"cannot load detector weights {path}: {str(err).rstrip('.')}; give the "
+                        "ONNX weights that railwatch train writes"
+                    ) from err
             return self._sessions[path]
 
     def preprocess(

@@ -215,6 +215,8 @@ class OnnxObbDetector:
         import onnxruntime as ort
 
         self.path = Path(path)
+        if self.path.is_dir():
+            raise InputError(f"ONNX model {self.path} is a folder: give the .onnx file in it")
         if not self.path.is_file():
             raise InputError(f"ONNX model {self.path} does not exist: check the path")
         options = ort.SessionOptions()
@@ -225,7 +227,10 @@ class OnnxObbDetector:
                 str(self.path), sess_options=options, providers=["CPUExecutionProvider"]
             )
         except Exception as err:  # onnxruntime raises its own, unexported exception types
-            raise DetectionError(f"cannot load ONNX model {self.path}: {err}") from err
+            raise DetectionError(
+                f"cannot load ONNX model {self.path}: {str(err).rstrip('.')}; give an .onnx "
+                "file exported from a YOLO-OBB model (e.g. `yolo export model=best.pt format=onnx`)"
+            ) from err
         sidecar = self._sidecar()
         names = tuple(classes) if classes else None
         if names is None and sidecar.get("names") is not None:
