@@ -140,7 +140,7 @@ def test_a_file_that_is_not_a_model_or_a_folder_says_what_to_give(tmp_path: Path
     junk.write_text("not a model\n")
     with pytest.raises(DetectionError, match=r"cannot load ONNX model .*give an \.onnx file"):
         get_detector(f"onnx:{junk}")
-    with pytest.raises(Exception, match="is a folder: give the .onnx file in it"):
+    with pytest.raises(Exception, match=r"is a folder: give the \.onnx file in it"):
         get_detector(f"onnx:{tmp_path}")
     default = get_detector(f"default-fp32:{junk}")
     with pytest.raises(DetectionError, match="give the ONNX weights that railwatch train"):
