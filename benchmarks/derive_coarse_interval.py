@@ -38,7 +38,11 @@ reports the coverage on the others. ``--save FILE`` keeps the per-scene needs (n
 ``--load FILE ...`` reports from saved files without rendering (to combine runs).
 
     python benchmarks/derive_coarse_interval.py [--n 200] [--renders both|current|LIST]
-        [--n-synth 200] [--no-found] [--rules] [--save FILE] [--load FILE ...]
+        [--n-synth 200] [--no-found] [--rules] [--no-sun] [--save FILE] [--load FILE ...]
+
+The simulator's scenes are read with the sun's position from their parameters, as the
+pipeline reads it from the image's metadata (since 2026-12-04; ``--no-sun`` reads them
+without it, as every derivation before did).
 """
 
 from __future__ import annotations
@@ -89,9 +93,12 @@ def _row(
     truth: int,
     nodata: float,
     learned: bool | None,
+    sun: tuple[float, float] | None = None,
 ) -> Row:
     diag: list[coarse.LineProfile] = []
-    est = coarse.estimate_occupancy(image, GSD, clear, tracks, diagnostics=diag, learned=learned)
+    est = coarse.estimate_occupancy(
+        image, GSD, clear, tracks, diagnostics=diag, learned=learned, sun=sun
+    )
     n_strings = sum(len(coarse._runs(lp.occupied)) for lp in diag)
     ends = n_strings * GSD / coarse.CONVENTIONAL_CAR_M
     lo, hi = _needs(truth, est.car_equivalents, ends, nodata)
@@ -116,9 +123,12 @@ def collect(
     renders: str = "both",
     learned: bool | None = None,
     n_synth: int = 200,
+    use_sun: bool = True,
 ) -> dict[str, list[Row]]:
     """Per scene a ``Row``, along centrelines ("given") and found lines ("found"; the
-    simulator's renders only)."""
+    simulator's renders only). With ``use_sun`` the simulator's scenes are read with the
+    sun's position from their parameters, as the pipeline reads it from the metadata
+    (the second renderer draws no shadows and has none)."""
     out: dict[str, list[Row]] = {"given": [], "found": []}
     chosen = parse_renders(renders)
     variants = [v for v in ("current", "earlier") if v in chosen]
@@ -143,9 +153,10 @@ def collect(
         )
         nodata = 1.0 - float(clear.mean())
         r = RENDERS.index(variant)
-        out["given"].append(_row(r, start, sc.image, clear, tracks, truth, nodata, learned))
+        sun = (p.sun_azimuth, p.sun_elevation) if use_sun else None
+        out["given"].append(_row(r, start, sc.image, clear, tracks, truth, nodata, learned, sun))
         if found:
-            out["found"].append(_row(r, start, sc.image, clear, None, truth, nodata, learned))
+            out["found"].append(_row(r, start, sc.image, clear, None, truth, nodata, learned, sun))
     if "synth" in chosen:
         for k in range(n_synth):
             yard = synth_scene(k)
@@ -231,6 +242,9 @@ def main() -> int:
     ap.add_argument("--no-found", action="store_true", help="only along centrelines")
     ap.add_argument("--renders", default="both", help="both, or a list of " + ",".join(RENDERS))
     ap.add_argument("--rules", action="store_true", help="the hand-set rules everywhere")
+    ap.add_argument(
+        "--no-sun", action="store_true", help="read the simulator's scenes without the sun"
+    )
     ap.add_argument("--save", type=Path, default=None, help="keep the per-scene rows (npz)")
     ap.add_argument("--load", type=Path, nargs="+", default=None, help="report saved rows")
     args = ap.parse_args()
@@ -246,7 +260,12 @@ def main() -> int:
                 ]
     else:
         out = collect(
-            args.n, not args.no_found, args.renders, False if args.rules else None, args.n_synth
+            args.n,
+            not args.no_found,
+            args.renders,
+            False if args.rules else None,
+            args.n_synth,
+            use_sun=not args.no_sun,
         )
         if args.save is not None:
             np.savez(

@@ -120,8 +120,10 @@ PRESENCE_GSD = 10.0
 #: classifier refitted on it (2026-12-03, session 15); "5": in the pipeline, the site's
 #: empty track from its other images (:func:`site_empty_track`; a yard more than half
 #: full of one kind of car no longer takes the cars for its empty track); an image
-#: estimated alone reads as with "4" (2026-12-03, session 17).
-ESTIMATOR_VERSION = "5"
+#: estimated alone reads as with "4" (2026-12-03, session 17); "6": the learned
+#: decision's interval widths re-derived for estimator 4's evidence with the sun,
+#: 0.39 / 0.91 instead of 0.32 / 1.65 (the same estimates; 2026-12-04, session 19).
+ESTIMATOR_VERSION = "6"
 #: A line sample is occupied only if its evidence is at least this times the evidence one
 #: track spacing to either side (the neighbouring track's car is not counted twice)...
 SIDE_RATIO = 0.9
@@ -168,12 +170,15 @@ REL_FOUND_LOW = 0.54
 REL_FOUND_HIGH = 3.52
 #: The same for the learned classifier along given centrelines (the default there): the
 #: 95th percentiles (rounded up) over two renders weighing the same, the 315 development
-#: scenes as the simulator renders them now and 367 yards of the second renderer
-#: (``detect.model_synth``, seeds 7_400_000 + k, k < 400); the model was fitted on
-#: neither (``derive_coarse_interval.py --renders current,synth --n-synth 400
-#: --no-found``, 2026-12-02 21:19 UTC; docs/detection.md).
-REL_LEARNED_LOW = 0.32
-REL_LEARNED_HIGH = 1.65
+#: scenes as the simulator renders them now, read with the sun's position as the
+#: pipeline reads it from the metadata, and 367 yards of the second renderer
+#: (``detect.model_synth``, seeds 7_400_000 + k, k < 400; no shadows, no sun); the
+#: model was fitted on neither (``derive_coarse_interval.py --renders current,synth
+#: --n-synth 400 --no-found``, estimator 4's evidence, 2026-12-04 10:19 UTC;
+#: docs/detection.md). Until estimator "6" 0.32 / 1.65, derived for estimator 2
+#: without the sun.
+REL_LEARNED_LOW = 0.39
+REL_LEARNED_HIGH = 0.91
 #: The learned classifier is the default along given centrelines below this GSD
 #: (metres): fitted at 3 m, better than the rules at 1.5 m on development scenes, worse
 #: at 5 m (tracks 0.95 px apart; docs/detection.md).
