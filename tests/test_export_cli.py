@@ -86,3 +86,35 @@ def test_label_commands(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert rc == 2
     assert f"{bad.name}:1: label outside the image" in capsys.readouterr().err
     assert not (tmp_path / "t3").exists()
+
+
+def test_report_leaves_dates_before_1900_off_the_chart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An event or image dated 0023 (a mistyped year an older railwatch stored: such
+    dates are refused at input now) made `railwatch report` fail with an internal error
+    (status 70: matplotlib cannot draw year 23). Now the chart leaves them out, and a
+    warning line and a caveat of the report say so and what to do."""
+    from datetime import UTC, date, datetime
+
+    from railwatch.storage.models import Event, Scene
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    db = Database(url)
+    info = populate(db, tmp_path / "scenes", with_alert=False)
+    first = info["scene_ids"][0]
+    with db.session() as s:
+        s.get_one(Scene, first).acquired_at = datetime(23, 1, 10, 3, tzinfo=UTC)
+        for ev in s.query(Event):
+            ev.date = date(23, 1, 20)
+    out = tmp_path / "r.html"
+    assert main(["--db", url, "report", "testyard", "--out", str(out), "--pdf"]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "internal error" not in err
+    assert f"warning: The image of scene {first} is dated 0023-01-10, before 1900" in err
+    assert f"`railwatch scene show {first}`" in err
+    assert "warning: The event 'Summit' is dated 0023-01-20, before 1900" in err
+    assert "`railwatch event remove ID`" in err
+    html = out.read_text()
+    assert "left off the chart" in html and html.count("<tr class=") == 15  # still listed
+    assert out.with_suffix(".pdf").is_file()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from railwatch.cli._common import console, err_console, state
 from railwatch.errors import InputError
@@ -54,7 +55,17 @@ def report(
     target = out if out is not None else Path(f"{site}-report.html")
     db = Database.from_settings(state(ctx).settings())
     with err_console.status(f"building the report of {site}..."):
-        html = build_report(db, site, target, pdf=pdf, date_from=start, date_to=end)
+        html = build_report(
+            db,
+            site,
+            target,
+            pdf=pdf,
+            date_from=start,
+            date_to=end,
+            warn=lambda line: err_console.print(
+                f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True
+            ),
+        )
     size = html.stat().st_size / 1e6
     console.print(f"wrote {html} ({size:.1f} MB)", highlight=False)
     if pdf:

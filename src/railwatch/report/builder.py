@@ -7,7 +7,7 @@ renderer-independent :class:`ReportData` (the web layer can reuse it).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +19,9 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.detect.base import Detection
 from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
 from railwatch.export.geometry import box_from_polygon, to_pixels, transform_polygon
+from railwatch.limits import EARLIEST_YEAR
 from railwatch.report.caveats import build_caveats
+from railwatch.report.charts import on_chart
 from railwatch.report.chips import estimate_shift
 from railwatch.report.data import (
     alert_rows,
@@ -35,6 +37,7 @@ from railwatch.report.model import (
     AlertRow,
     BaselinePoint,
     ChipImage,
+    EventRow,
     Evidence,
     Headline,
     ReportData,
@@ -424,6 +427,27 @@ def _period(
     )
 
 
+def off_chart(site: str, rows: Sequence[SceneRow], events: Sequence[EventRow]) -> list[str]:
+    """One line per image and event the chart leaves out (dated before
+    :data:`~railwatch.limits.EARLIEST_YEAR`: a mistyped year, refused at input now but
+    possibly stored by an older railwatch), saying what to do. They stay in the tables."""
+    out = [
+        f"The image of scene {r.scene_id} is dated {r.when.date().isoformat()}, before "
+        f"{EARLIEST_YEAR} (a mistyped year?): it is left off the chart but listed in the "
+        f"table; check its acquisition date (`railwatch scene show {r.scene_id}`)."
+        for r in rows
+        if not on_chart(r.when)
+    ]
+    out += [
+        f"The event {e.label!r} is dated {e.when.isoformat()}, before {EARLIEST_YEAR} (a "
+        f"mistyped year?): it is left off the chart; find it with `railwatch event list "
+        f"{site}`, remove it (`railwatch event remove ID`) and add it again with the right year."
+        for e in events
+        if not on_chart(e.when)
+    ]
+    return out
+
+
 def build_report_data(
     db: Database,
     site_name: str,
@@ -466,6 +490,7 @@ def build_report_data(
     track_shown = [b for b in track if b.when in shown]
     evidence = _evidence(db, site, _plan(all_rows, newest_first(alerts), cfg), max_evidence)
     classes = tuple(class_order({c for r in rows for c in r.by_class}))
+    skipped = off_chart(site.name, rows, events)
     return ReportData(
         site=site.name,
         description=site.description,
@@ -476,10 +501,11 @@ def build_report_data(
         events=tuple(events),
         alerts=tuple(alerts),
         evidence=tuple(evidence),
-        caveats=build_caveats(rows, evidence),
+        caveats=build_caveats(rows, evidence) + tuple(skipped),
         method=_method(rows, cfg, threshold),
         classes=classes,
         repeats=len(in_range) - len(alerts),
+        off_chart=tuple(skipped),
     )
 
 
@@ -491,12 +517,17 @@ def build_report(
     pdf: bool = False,
     date_from: date | None = None,
     date_to: date | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Path:
     """Write the HTML report of a site (and, with ``pdf``, a PDF beside it with the
-    same name and a ``.pdf`` suffix); returns the HTML path."""
+    same name and a ``.pdf`` suffix); returns the HTML path. ``warn`` is called with
+    each line of :attr:`ReportData.off_chart` (the report lists them as caveats)."""
     from railwatch.report.html import write_html
 
     data = build_report_data(db, site_name, date_from=date_from, date_to=date_to)
+    if warn is not None:
+        for line in data.off_chart:
+            warn(line)
     target = Path(out_html)
     try:
         out = write_html(data, target)

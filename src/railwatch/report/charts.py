@@ -20,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from railwatch.limits import EARLIEST_YEAR
 from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow
 from railwatch.report.style import (
     ALERT_COLOUR,
@@ -77,6 +78,14 @@ def _as_datetime(day: date) -> datetime:
     return datetime.combine(day, time(12), tzinfo=UTC)
 
 
+def on_chart(when: date) -> bool:
+    """Whether the chart draws something dated ``when``: not before
+    :data:`~railwatch.limits.EARLIEST_YEAR`. Such dates are refused at input as a
+    mistyped year, but older databases may hold one; matplotlib cannot place year 23,
+    and an axis stretched over centuries would hide the real series."""
+    return when.year >= EARLIEST_YEAR
+
+
 def _x(whens: Sequence[datetime | date]) -> np.ndarray:
     """Matplotlib date numbers (days) for datetimes (UTC) or dates."""
     return np.asarray(mdates.date2num([_as_datetime(w) for w in whens]), dtype=float)
@@ -122,7 +131,12 @@ def draw_timeseries(
     """Draw counts per date with intervals (per-class stacked bars when ``stacked``),
     the baseline band, the trailing record, events as labelled vertical lines,
     unusable images as marks on the time axis and the site total's alerts circled
-    (info-only ones small and grey, unlabelled)."""
+    (info-only ones small and grey, unlabelled). Anything dated before
+    :data:`~railwatch.limits.EARLIEST_YEAR` is left off (see :func:`on_chart`)."""
+    scenes = [s for s in scenes if on_chart(s.when)]
+    baseline = [b for b in baseline if on_chart(b.when)]
+    events = [e for e in events if on_chart(e.when)]
+    alerts = [a for a in alerts if on_chart(a.when)]
     counted = sorted((s for s in scenes if s.counted), key=lambda s: s.when)
     unusable = sorted((s for s in scenes if not s.counted), key=lambda s: s.when)
     all_when = [s.when for s in scenes] + [_as_datetime(e.when) for e in events]

@@ -162,3 +162,6 @@ class ReportData:
     #: Alerts of single classes not listed because they repeat the site total's (same
     #: kind, image and value: that class was the whole count).
     repeats: int = 0
+    #: What the chart leaves out and why (images and events dated before 1900, a
+    #: mistyped year an older database may hold), with what to do; also in ``caveats``.
+    off_chart: tuple[str, ...] = ()
