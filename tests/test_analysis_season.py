@@ -131,3 +131,19 @@ def test_seasonal_site_has_no_spike_or_drop_at_the_turn_of_seasons() -> None:
     alerts = analyze_series(pts)
     late = [a for a in alerts if a.when >= datetime(2019, 3, 1, tzinfo=UTC)]
     assert [a for a in late if a.severity != "info" and a.kind in ("spike", "drop")] == []
+
+
+def test_same_weeks_are_named_by_the_year_their_images_lie_in() -> None:
+    """Weeks around New Year: a change on 2020-12-20..28 looked for three years back
+    spans 2017-11-20 to 2018-01-27, but the series starts on 2018-01-03, so the images
+    quoted are of January 2018 and the explanation must say 2018 (it said 2017, the year
+    of the window's centre, where there are no images at all)."""
+    from railwatch.analysis.baseline import same_season
+
+    dates = [datetime(2018, 1, 3, tzinfo=UTC) + timedelta(days=4 * i) for i in range(5)]
+    dates += [datetime(2020, 12, 20, tzinfo=UTC), datetime(2020, 12, 28, tzinfo=UTC)]
+    days = _days(dates)
+    counts = np.array([30.0, 31, 29, 30, 32, 40, 41])
+    refs = same_season(days, counts, days[5], days[6], 5, AlertSettings())
+    assert [(r.year, r.n_points) for r in refs] == [(2018, 5)]
+    assert refs[0].median == 30.0

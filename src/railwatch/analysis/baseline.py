@@ -239,12 +239,13 @@ def same_season(
 ) -> list[SeasonRef]:
     """Images of ``counts[:stop]`` in the same weeks of each of the N earlier years
     (N = ``record_years``): from ``first_day`` - ``season_window_days`` to ``last_day``
-    + ``season_window_days``, moved back 1..N years; summarised per year, latest first."""
+    + ``season_window_days``, moved back 1..N years; summarised per year, latest first.
+    Each summary is named by the year of its images' median day (weeks around New Year
+    can lie in either year; the images are what the explanation quotes)."""
     out: list[SeasonRef] = []
     w = float(settings.season_window_days)
     for k in range(1, settings.record_years + 1):
         back = k * DAYS_PER_YEAR
-        centre = (first_day + last_day) / 2 - back
         lo = int(np.searchsorted(days[:stop], first_day - back - w, side="left"))
         hi = int(np.searchsorted(days[:stop], last_day - back + w, side="right"))
         if hi <= lo:
@@ -252,7 +253,7 @@ def same_season(
         seg = counts[lo:hi]
         out.append(
             SeasonRef(
-                year=int(year_of(np.array([centre]))[0]),
+                year=int(year_of(np.array([np.median(days[lo:hi])]))[0]),
                 median=float(np.median(seg)),
                 low=float(seg.min()),
                 high=float(seg.max()),
