@@ -210,3 +210,27 @@ def test_geojson_from_stdin(
     )
     code, out, err = run(capsys, "--db", tmp_db_url, "site", "add", "piped", "--geojson", "-")
     assert code == 0 and "Added site piped" in out, err
+
+
+def test_geojson_that_is_a_folder_or_not_utf8_says_what_to_give(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder, or a file that is not UTF-8 text, for --geojson or --tracks said
+    "cannot read ... [Errno 21] Is a directory" or the codec's error, not what to give."""
+    db = ("--db", tmp_db_url)
+    folder = tmp_path / "shapes"
+    folder.mkdir()
+    latin = tmp_path / "latin.geojson"
+    text = json.dumps({"type": "Feature", "properties": {"name": "Tumangang \xe9"},
+                       "geometry": mapping(box(130.6, 42.28, 130.63, 42.3))})  # fmt: skip
+    latin.write_bytes(text.replace("\\u00e9", "\xe9").encode("latin-1"))
+    code, _, err = run(capsys, *db, "site", "add", "x", "--geojson", str(folder))
+    assert code == 2 and "Errno" not in err
+    assert f"site GeoJSON {folder} is a folder: give the path of a GeoJSON file" in err
+    code, _, err = run(capsys, *db, "site", "add", "x", "--geojson", str(latin))
+    assert code == 2 and f"site GeoJSON file {latin} is not UTF-8 text (byte 0xe9" in err
+    assert "give a GeoJSON file, saved as UTF-8" in err
+    code, _, err = run(capsys, *db, "site", "add", "x", "--bbox", BBOX, "--tracks", str(folder))
+    assert code == 2 and f"tracks {folder} is a folder: give the path of a GeoJSON file" in err
+    assert main([*db, "site", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # nothing was added

@@ -351,3 +351,25 @@ def test_cli_detect_folder_empty_file_or_non_image_says_what_to_do(
         assert main(["detect", str(path), "--gsd", "0.5"]) == 1
         err = " ".join(capsys.readouterr().err.split())
         assert f"cannot read image {path}: {says}" in err and "not recognized" not in err
+
+
+def test_cli_detect_tracks_folder_or_not_utf8_says_what_to_give(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A folder, or a file that is not UTF-8 text, for --tracks said "cannot read ...
+    [Errno 21] Is a directory" or the codec's error, not that a GeoJSON file is wanted."""
+    monkeypatch.setattr(registry, "get_detector", lambda name="default": BrightBlobDetector())
+    img, _ = _scene()
+    tif = _geotiff(tmp_path / "yard.tif", img)
+    folder = tmp_path / "tracks"
+    folder.mkdir()
+    for given, says in (
+        (folder, f"--tracks {folder} is a folder: give the path of a GeoJSON file (UTF-8 text)"),
+        (tif, f"--tracks file {tif} is not UTF-8 text"),
+    ):
+        assert main(["detect", str(tif), "--tracks", str(given), "-o", str(tmp_path / "o")]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert says in err and "Errno" not in err and "codec" not in err
+        assert not (tmp_path / "o").exists()

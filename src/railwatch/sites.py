@@ -24,7 +24,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import MultiLineString, MultiPolygon, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.errors import GeometryError, InputError
+from railwatch.errors import GeometryError, InputError, os_reason
 from railwatch.limits import check_description, check_site_name, check_tags
 
 __all__ = [
@@ -222,8 +222,20 @@ def _load_json(source: GeoJSONSource, what: str) -> dict[str, Any]:
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError as err:
             raise InputError(f"{what} file not found: {path}") from err
-        except (OSError, UnicodeDecodeError) as err:
-            raise InputError(f"cannot read {what} file {path}: {err}") from err
+        except IsADirectoryError as err:
+            raise InputError(
+                f"{what} {path} is a folder: give the path of a GeoJSON file (UTF-8 text)"
+            ) from err
+        except UnicodeDecodeError as err:
+            raise InputError(
+                f"{what} file {path} is not UTF-8 text (byte {err.object[err.start]:#04x} at "
+                f"offset {err.start}): give a GeoJSON file, saved as UTF-8"
+            ) from err
+        except OSError as err:
+            raise InputError(
+                f"cannot read {what} file {path} ({os_reason(err)}): give a GeoJSON file "
+                "you can read"
+            ) from err
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
