@@ -47,6 +47,8 @@ def test_minimal_columns_and_unusable_flag() -> None:
         ("date,count,low,high\n2023-01-01,5,6,9\n", "line 2: low 6 is greater than count 5"),
         ("date,count,usable\n2023-01-01,5,maybe\n", "line 2: usable 'maybe'"),
         ("date,count\n2023-01-01,5,9\n", "line 2: 3 fields, expected 2"),
+        # a repeated column was read silently (the last one won)
+        ("date,count,date\n2023-01-01,5,2023-02-01\n", "line 1: duplicate column(s) date"),
         ("date,count\n", "has a header but no count lines"),
         ("", "is empty"),
         # 1e300 was analysed: a 'record' alert quoting a 301-digit number of railcars

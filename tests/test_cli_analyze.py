@@ -232,3 +232,61 @@ def test_analyze_out_of_range_setting_is_one_line(
     assert main(["analyze", "--counts", str(_csv(tmp_path)), option, value]) == 2
     err = capsys.readouterr().err
     assert says in err and "pydantic" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "date,count\n2023-01-01,5,3\n",
+            "line 2: 3 fields, expected 2: the header declares date,count; give one value per "
+            "column",
+        ),
+        (
+            "date,count,low,high\n2023-01-01,5,9,2\n",
+            "line 2: low 9 is greater than high 2; the interval must hold the count: "
+            "low <= count <= high",
+        ),
+        (
+            "date,count,low,high\n2023-01-01,5,1,4\n",
+            "line 2: high 4 is less than count 5; the interval must hold the count",
+        ),
+        # was read silently (the last date column won)
+        (
+            "date,count,date\n2023-01-01,5,2023-02-01\n",
+            "line 1: duplicate column(s) date in the header of",
+        ),
+        (None, "is a folder: give a CSV file of counts (a header line date,count"),
+    ],
+)
+def test_analyze_counts_errors_say_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str | None, says: str
+) -> None:
+    """Messages said what was wrong ("3 fields, expected 2", "low 9 is greater than high
+    2", "cannot read adir: Is a directory") but not what to do; a repeated column was
+    accepted."""
+    path = tmp_path / "counts.csv"
+    if text is None:
+        path.mkdir()
+    else:
+        path.write_text(text)
+    assert main(["analyze", "--counts", str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert says in err and "Errno" not in err
+
+
+def test_analyze_site_with_counts_without_a_site_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`analyze SITE --counts FILE` with no site column said "sites there: ''"."""
+    path = _csv(tmp_path)
+    assert main(["analyze", "tum", "--counts", str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{path} has no site column, so its counts are of one site: leave SITE out" in err
+    assert "''" not in err
+    by_site = tmp_path / "sites.csv"
+    by_site.write_text("date,count,site\n2023-01-01,5,khasan\n")
+    assert main(["analyze", "tum", "--counts", str(by_site)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "site 'tum' is not in the site column of" in err and "(sites there: 'khasan')" in err
+    assert "leave SITE out to analyse each site" in err

@@ -136,6 +136,12 @@ def parse_counts_csv(text: str, *, source: str = "CSV") -> dict[str, list[CountP
     except StopIteration as err:
         raise InputError(f"{source} is empty; it needs a header line 'date,count'") from err
     names = [h.strip().lower() for h in header]
+    twice = sorted({n for n in names if n and names.count(n) > 1})
+    if twice:
+        raise InputError(
+            f"line 1: duplicate column(s) {', '.join(twice)} in the header of {source}; "
+            f"name each column once (date,count, optional: {','.join(OPTIONAL)})"
+        )
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise InputError(
@@ -160,7 +166,11 @@ def parse_counts_csv(text: str, *, source: str = "CSV") -> dict[str, list[CountP
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != len(names):
-            raise InputError(f"line {line}: {len(row)} fields, expected {len(names)}")
+            raise InputError(
+                f"line {line}: {len(row)} fields, expected {len(names)}: the header declares "
+                f"{','.join(names)}; give one value per column (an empty one for no value) and "
+                'quote a value that holds a comma ("1,5")'
+            )
 
         def cell(name: str, row: list[str] = row) -> str:
             return row[col[name]] if name in col else ""
@@ -170,12 +180,13 @@ def parse_counts_csv(text: str, *, source: str = "CSV") -> dict[str, list[CountP
         low = _number(cell("low"), "low", line)
         high = _number(cell("high"), "high", line)
         usable = _flag(cell("usable"), line) and count is not None
+        order = "the interval must hold the count: low <= count <= high (swapped columns?)"
         if low is not None and high is not None and low > high:
-            raise InputError(f"line {line}: low {low:g} is greater than high {high:g}")
+            raise InputError(f"line {line}: low {low:g} is greater than high {high:g}; {order}")
         if count is not None and low is not None and low > count:
-            raise InputError(f"line {line}: low {low:g} is greater than count {count:g}")
+            raise InputError(f"line {line}: low {low:g} is greater than count {count:g}; {order}")
         if count is not None and high is not None and high < count:
-            raise InputError(f"line {line}: high {high:g} is less than count {count:g}")
+            raise InputError(f"line {line}: high {high:g} is less than count {count:g}; {order}")
         cls = _class(cell("class"), line)
         site = cell("site").strip()
         gsd = _gsd(cell("gsd"), line)
@@ -204,8 +215,13 @@ def read_counts_csv(path: str | Path) -> dict[str, list[CountPoint]]:
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError as err:
         raise InputError(f"no such file: {p}") from err
+    except IsADirectoryError as err:
+        raise InputError(
+            f"{p} is a folder: give a CSV file of counts (a header line date,count, then one "
+            "line per count)"
+        ) from err
     except UnicodeDecodeError as err:
         raise InputError(f"{p} is not UTF-8 text: save it as UTF-8 CSV") from err
     except OSError as err:
-        raise InputError(f"cannot read {p}: {err.strerror}") from err
+        raise InputError(f"cannot read {p}: {err.strerror}; give a CSV file you can read") from err
     return parse_counts_csv(text, source=str(p))

@@ -185,9 +185,17 @@ def _analyze_csv(
 
     by_site = read_counts_csv(path)
     if site is not None:
+        if set(by_site) == {""}:
+            raise InputError(
+                f"{path} has no site column, so its counts are of one site: leave SITE out "
+                f"(`railwatch analyze --counts {path}`), or add a site column"
+            )
         if site not in by_site:
-            names = ", ".join(repr(s) for s in sorted(by_site)) or "none"
-            raise InputError(f"site {site!r} is not in {path} (sites there: {names})")
+            names = ", ".join(repr(s) for s in sorted(by_site) if s)
+            raise InputError(
+                f"site {site!r} is not in the site column of {path} (sites there: {names}): "
+                "give one of them, or leave SITE out to analyse each site"
+            )
         by_site = {site: by_site[site]}
     evs = [parse_event_option(t) for t in event_texts]
     results = {
