@@ -123,3 +123,52 @@ def test_wgs84_predictions_are_compared_in_the_truths_crs(tmp_path: Path) -> Non
     assert "crs" not in json.loads((pred / "s1.detections.geojson").read_text())  # RFC 7946
     (scene,) = evaluate_dirs(truth, pred_dir=pred)
     assert scene.prf[0.5].f1 == 1.0
+
+
+def test_eval_folders_are_checked_up_front(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--truth FILE said the directory "does not exist"; a missing --pred folder was
+    reported per scene as "no prediction for scene X"."""
+    truth, a_file = tmp_path / "truth", tmp_path / "notes.txt"
+    _write(truth, "s1", TRUTH, 0.5, ".truth.geojson")
+    a_file.write_text("x")
+    assert main(["eval", "--truth", str(a_file), "--pred", str(truth)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"--truth {a_file} is a file: give a folder of NAME.truth.geojson files" in err
+    assert main(["eval", "--truth", str(truth), "--pred", str(tmp_path / "out")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"--pred {tmp_path / 'out'} does not exist: give a folder of NAME.detections" in err
+    assert "no prediction for scene" not in err
+    assert main(["eval", "--truth", str(truth), "--pred", str(a_file)]) == 2
+    assert f"--pred {a_file} is a file" in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize("folder", ["pred", "truth"])
+@pytest.mark.parametrize(
+    ("geometry", "says"),
+    [
+        (None, "feature 1 has no geometry: each feature is a railcar's outline"),
+        ({"type": "Point", "coordinates": [100, 100]}, "feature 1 is a Point, not a Polygon"),
+    ],
+)
+def test_eval_refuses_features_that_are_not_polygons(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    folder: str,
+    geometry: dict[str, object] | None,
+    says: str,
+) -> None:
+    """A feature with a null geometry was dropped silently, and a Point counted as a
+    railcar (a false positive), in predictions and truth alike."""
+    dirs = {"truth": tmp_path / "truth", "pred": tmp_path / "pred"}
+    _write(dirs["truth"], "s1", TRUTH, 0.5, ".truth.geojson")
+    _write(dirs["pred"], "s1", PRED, 0.5, ".detections.geojson")
+    name = "s1.detections.geojson" if folder == "pred" else "s1.truth.geojson"
+    path = dirs[folder] / name
+    fc = json.loads(path.read_text())
+    fc["features"].insert(1, {"type": "Feature", "geometry": geometry, "properties": {}})
+    path.write_text(json.dumps(fc))
+    assert main(["eval", "--truth", str(dirs["truth"]), "--pred", str(dirs["pred"])]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{path}: {says}" in err

@@ -373,6 +373,14 @@ def reproject(features: FeatureSet, to_crs: str) -> FeatureSet:
     return replace(features, detections=tuple(moved), crs=to_crs)
 
 
+def _check_dir(folder: Path, option: str, holding: str) -> None:
+    """An :class:`InputError` unless ``folder`` is a folder, saying what it should hold."""
+    if folder.is_dir():
+        return
+    state = "is a file" if folder.exists() else "does not exist"
+    raise InputError(f"{option} {folder} {state}: give a folder of {holding}")
+
+
 def evaluate_dirs(
     truth_dir: str | Path,
     *,
@@ -386,10 +394,11 @@ def evaluate_dirs(
     (``gsd`` is given for non-georeferenced truth; ``truth.tracks`` may guide coarse
     scenes)."""
     tdir = Path(truth_dir)
-    if not tdir.is_dir():
-        raise InputError(f"truth directory {tdir} does not exist")
+    _check_dir(tdir, "--truth", "NAME.truth.geojson files (simulator output)")
     if (pred_dir is None) == (predict is None):
         raise InputError("give either a prediction directory or a detector, not both/neither")
+    if pred_dir is not None:
+        _check_dir(Path(pred_dir), "--pred", "NAME.detections.geojson (railwatch detect --out-dir)")
     out: list[SceneEval] = []
     for tf in _truth_files(tdir):
         name = _scene_name(tf)

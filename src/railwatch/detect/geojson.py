@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from shapely.geometry import Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.detect.base import ALL_CLASSES, Detection, OrientedBox, corners_of
@@ -179,19 +179,33 @@ def _crs_of(fc: Mapping[str, Any]) -> str | None:
     raise InputError("GeoJSON 'crs' member is not {'type': 'name', 'properties': {'name': ...}}")
 
 
-def from_feature_collection(fc: Mapping[str, Any]) -> FeatureSet:
-    """Detections (or truth railcars) from a FeatureCollection dict."""
+def from_feature_collection(fc: Mapping[str, Any], *, source: str = "") -> FeatureSet:
+    """Detections (or truth railcars) from a FeatureCollection dict. Every feature is a
+    railcar: a Polygon (or a MultiPolygon of one part); a feature without a geometry or
+    with another type is an :class:`InputError` naming ``source`` (the file) and the
+    feature's index, not skipped or counted."""
     if fc.get("type") != "FeatureCollection":
         raise InputError("not a GeoJSON FeatureCollection: expected 'type': 'FeatureCollection'")
+    where = f"{source}: feature" if source else "feature"
     dets: list[Detection] = []
     for k, feat in enumerate(fc.get("features") or []):
-        geom = feat.get("geometry")
-        if not geom:
-            continue
+        geom = feat.get("geometry") if isinstance(feat, Mapping) else None
+        if not isinstance(geom, Mapping):
+            raise InputError(
+                f"{where} {k} has no geometry: each feature is a railcar's outline (a "
+                "Polygon); give it one or remove the feature"
+            )
         try:
-            poly = shape(geom)
+            poly = shape(dict(geom))
         except (ValueError, TypeError, AttributeError) as err:
-            raise InputError(f"feature {k} has an invalid geometry: {err}") from err
+            raise InputError(f"{where} {k} has an invalid geometry: {err}") from err
+        if isinstance(poly, MultiPolygon) and len(poly.geoms) == 1:
+            poly = poly.geoms[0]
+        if not isinstance(poly, Polygon):
+            raise InputError(
+                f"{where} {k} is a {geom.get('type')}, not a Polygon: each feature is a "
+                "railcar's outline; draw it as one polygon or remove the feature"
+            )
         props = feat.get("properties") or {}
         cls = str(props.get("class", "railcar"))
         if cls not in ALL_CLASSES:
@@ -255,4 +269,4 @@ def read_geojson(path: str | Path) -> FeatureSet:
         raise InputError(f"cannot read GeoJSON {p}: {err}") from err
     if not isinstance(data, Mapping):
         raise InputError(f"{p} is not a GeoJSON object")
-    return from_feature_collection(data)
+    return from_feature_collection(data, source=str(p))
