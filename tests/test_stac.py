@@ -348,3 +348,37 @@ def test_cli_ingest_stac(
     assert main([*args[:-1], "--max-cloud", "50"]) == 0
     text = capsys.readouterr().out
     assert "0 new scene(s), 1 already there" in text and "cloud cover 80%" in text
+
+
+def test_cli_ingest_stac_errors_say_what_to_do(
+    tmp_db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A missing file, a folder, bad JSON or a refused connection said what was wrong
+    (the library's text, the connection error cut at "[Errno...") but not what to do;
+    urllib3 printed a WARNING line for each of its five retries before the error."""
+    import logging
+
+    from railwatch.cli.main import main
+
+    site_db(tmp_db_url).dispose()
+    monkeypatch.setattr(logging.getLogger("urllib3"), "level", logging.NOTSET)  # restored
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    cases = [
+        (tmp_path / "nope.json", "no such file; check the path, or give the URL of a STAC API"),
+        (tmp_path, "it is a folder; give the catalog.json (or item JSON) in it"),
+        (bad, "not valid JSON (line 1, column 2: Expecting property name"),
+        (
+            f"http://127.0.0.1:{free_port()}/stac",
+            "cannot reach the server (Connection refused); check the URL and the network",
+        ),
+    ]
+    for url, says in cases:
+        capsys.readouterr()
+        assert main(["--db", tmp_db_url, "ingest-stac", "yard", "--stac", str(url)]) == 1
+        err = " ".join(capsys.readouterr().err.split())
+        assert f"cannot open STAC catalog {url}: {says}" in err, err
+    assert logging.getLogger("urllib3").level == logging.ERROR  # no retry WARNING lines

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -166,7 +167,7 @@ def _items(
             warnings.simplefilter("ignore")
             client = pystac_client.Client.open(url, headers=headers or None)  # type: ignore[attr-defined]
     except Exception as err:  # pystac/pystac-client raise many types for a bad URL
-        raise StacError(f"cannot open STAC catalog {url}: {_short(err)}") from err
+        raise _failure("cannot open STAC catalog", url, err) from err
     if client.conforms_to("ITEM_SEARCH"):
         datetime_range = None
         if since is not None or until is not None:
@@ -189,7 +190,7 @@ def _items(
         io = pystac.stac_io.DefaultStacIO(headers=headers)  # type: ignore[attr-defined]
         catalog = pystac.read_file(url, stac_io=io)  # type: ignore[attr-defined]
     except Exception as err:
-        raise StacError(f"cannot read static STAC catalog {url}: {_short(err)}") from err
+        raise _failure("cannot read static STAC catalog", url, err) from err
     if isinstance(catalog, pystac.Item):  # type: ignore[attr-defined]
         return [catalog]
     found = catalog.get_items(recursive=True)
@@ -210,7 +211,57 @@ def _guard(items: Iterable[Any], url: str) -> Iterator[Any]:
     except RailwatchError:
         raise
     except Exception as err:
-        raise StacError(f"reading items from {url} failed: {_short(err)}") from err
+        raise _failure("reading items from", url, err) from err
+
+
+#: What ``--stac`` takes, for the messages.
+_GIVE = "give the URL of a STAC API root (https://...) or the path of a static catalog.json"
+
+
+def _failure(doing: str, url: str, err: BaseException) -> StacError:
+    """A one-line :class:`StacError` for ``err`` raised while ``doing`` ``url``: what went
+    wrong and what to do (a missing file, a folder, bad JSON, an HTTP status, no
+    connection), else the error's own text."""
+    head = f"{doing} {url}"
+    if isinstance(err, FileNotFoundError):
+        return StacError(f"{head}: no such file; check the path, or {_GIVE}")
+    if isinstance(err, IsADirectoryError):
+        return StacError(f"{head}: it is a folder; give the catalog.json (or item JSON) in it")
+    if isinstance(err, json.JSONDecodeError):
+        return StacError(
+            f"{head}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); {_GIVE}"
+        )
+    status = getattr(err, "status_code", None)  # pystac_client's APIError
+    if isinstance(status, int):
+        todo = (
+            f"set the API's credentials in {HEADERS_ENV} (a JSON object of HTTP headers)"
+            if status in (401, 403)
+            else _GIVE
+        )
+        return StacError(f"{head}: the server answered HTTP {status}; {todo}")
+    reason = _network_reason(err)
+    if reason is not None:
+        return StacError(
+            f"{head}: cannot reach the server ({reason}); check the URL and the network "
+            "(or proxy), then run again"
+        )
+    return StacError(f"{head}: {_short(err)}; {_GIVE}")
+
+
+def _network_reason(err: BaseException) -> str | None:
+    """Why a connection failed (e.g. "Connection refused"), when ``err`` is, or wraps,
+    a requests connection error or timeout; else None."""
+    try:
+        import requests
+    except ImportError:  # pragma: no cover - installed with pystac-client
+        return None
+    for cause in (err, err.__cause__, err.__context__):
+        if isinstance(cause, requests.ConnectionError | requests.Timeout):
+            found = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(cause))
+            if found:
+                return found.group(1).strip()
+            return "timed out" if isinstance(cause, requests.Timeout) else "no connection"
+    return None
 
 
 # ------------------------------------------------------------------ registration

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import console, print_json, progress_bar
+from railwatch.cli._common import console, print_json, progress_bar, state
 from railwatch.cli.ingest import parse_date_option
 from railwatch.cli.site import open_db
 
@@ -68,6 +69,8 @@ def run_ingest_stac(
     end = parse_date_option(until, "--until")
     if end is not None and until is not None and len(until.strip()) == 10:
         end = end.replace(hour=23, minute=59, second=59)  # a date alone: the whole day
+    if not state(ctx).debug:  # urllib3 logs each retry; the error line says it all
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
     db = open_db(ctx)
     with progress_bar(transient=True) as bar:
         task = bar.add_task(f"STAC items for {escape(site)}", total=None)
