@@ -115,3 +115,36 @@ def test_cli_refuses_bad_options_before_drawing_crops(
     assert main([a.format(fake=fake) for a in argv]) == 2
     assert words in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--scenes", "0"], "--scenes 0: give at least 1 training crop"),
+        (["--out", "{tmp}"], "--out {tmp} is a folder: give the path of the ONNX file to write"),
+        (["--out", "{tmp}/a-file/w.onnx"], "a-file is a file, not a folder"),
+        (["--recipe", "default", "--out", "{tmp}"], "--out {tmp} is a folder"),
+    ],
+)
+def test_cli_checks_scenes_and_out_before_drawing_or_torch(
+    args: list[str],
+    says: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--scenes 0 drew no crops and then failed (without torch: "torch is needed"; with
+    it, in training), and --out naming a folder failed only when the weights were
+    written, after the whole training. Both are now refused first, with status 2."""
+    from railwatch.cli.main import main
+
+    def never(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("crops drawn before the options were checked")
+
+    monkeypatch.setattr(train_mod, "build_bank", never)
+    monkeypatch.setattr(train_mod, "train_model", never)
+    (tmp_path / "a-file").write_text("x")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    assert main(["train", *argv]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert says.replace("{tmp}", str(tmp_path)) in err and "torch" not in err

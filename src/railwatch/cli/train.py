@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -142,9 +143,15 @@ def train(
     """
     from railwatch.detect.train import ARCHS, build_bank, export_onnx, train_model
 
+    check_out(out)  # before minutes of drawing crops and training
     if recipe is not None:
         _run_recipe(recipe, out, threads, init=init, labels=labels)
         return
+    if scenes < 1:
+        raise InputError(
+            f"--scenes {scenes}: give at least 1 training crop (the default is 800; a few "
+            "for a quick try)"
+        )
     if init is not None and str(init) == "default" and not init.exists():
         from railwatch.detect.default import default_weights
 
@@ -234,6 +241,28 @@ def train(
         from railwatch.cli.calibrate import calibrate
 
         calibrate(path, scenes=calibration_scenes, styles=",".join(cfg.styles))
+
+
+def check_out(out: Path) -> None:
+    """An :class:`InputError` when ``--out`` cannot take the weights: a folder, or a path
+    under a file or a folder that cannot be written; said before any training."""
+    if out.is_dir():
+        raise InputError(
+            f"--out {out} is a folder: give the path of the ONNX file to write, e.g. "
+            f"{out / 'railwatch_default.onnx'}"
+        )
+    for parent in out.parents:  # the deepest that exists: export_onnx makes the rest
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(
+                    f"--out {out}: {parent} is a file, not a folder; give a path in a folder"
+                )
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise InputError(
+                    f"--out {out}: cannot write in {parent}; give a path in a folder you can "
+                    "write to"
+                )
+            return
 
 
 def parse_gsd_range(value: str) -> tuple[float, float]:
