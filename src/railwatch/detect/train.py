@@ -371,7 +371,7 @@ DEFAULT_RECIPE: dict[str, Any] = {
         "coarse_one_side": 0.35,
         "coarse_two_sides": 0.3,
         "class_threshold": 0.5,  # v2.0's; the v2.3 run's fit gives 0.6 (detection.md)
-        "scenes": 6,
+        "scenes": 60,  # v2.7.1; until v2.7 6, whose recall per resolution was noisy
     },
     # v2.1: then the INT8 weights (``railwatch quantize``, see ``detect.quantize``)
     "quantize": {"tiles": 32, "seed": 6_000_000, "exclude": "head"},
