@@ -286,3 +286,33 @@ def test_calibrate_records_and_keeps_string_pairs(tmp_path: Path) -> None:
     assert pairs() is True
     assert main([*run, "--no-string-pairs"]) == 0
     assert pairs() is None and not DefaultDetector(w).string_pairs
+
+
+def test_few_detections_still_leave_room_for_missed_cars() -> None:
+    """A normal interval shrinks to the detections when there are few: no detection
+    read 0 to 0 cars although, at a recall of 0.8, one or two cars are easily missed
+    (the demo's 0.5 m images of 1-3 cars with none found). The drawn interval keeps
+    room for them, and more with a lower recall."""
+    cal = Calibration((0.0, 1.0), (1.0,), (0.5, 1.0), (0.8, 0.6), (0.1, 0.2))
+    assert cal.estimate([], 0.5) == (0.0, 0.0, 1.0)
+    _, low1, high1 = cal.estimate([], 1.0)
+    assert low1 == 0.0 and high1 > 2.0
+    count, low, high = cal.estimate([0.9] * 3, 0.5)
+    assert count == pytest.approx(3.75) and low <= 3.0 and high >= 6.0
+    # the same scores always give the same interval (fixed seed)
+    assert cal.estimate([0.9] * 3, 0.5) == (count, low, high)
+
+
+def test_many_detections_use_the_normal_count_of_real_ones() -> None:
+    """Beyond EXACT_DETECTIONS the number of real detections is drawn from its normal
+    approximation; the interval still holds the estimate and grows with the count."""
+    from railwatch.detect.calibration import EXACT_DETECTIONS
+
+    cal = Calibration((0.0, 0.5, 1.0), (0.5, 0.95), (0.5,), (0.8,), (0.1,))
+    few = [0.9] * 100 + [0.4] * 50
+    many = few * 4
+    assert len(many) > EXACT_DETECTIONS >= len(few)
+    c1, lo1, hi1 = cal.estimate(few, 0.5)
+    c4, lo4, hi4 = cal.estimate(many, 0.5)
+    assert lo1 < c1 < hi1 and lo4 < c4 < hi4
+    assert c4 == pytest.approx(4 * c1) and hi4 - lo4 > hi1 - lo1

@@ -11,10 +11,15 @@ measured on labelled scenes the detector was not trained on:
 
 A scene's count is then ``sum(precision(score_i)) / recall(gsd)`` with a 90 % interval
 from three sources of error: which detections are real (a sum of Bernoulli variables),
-how many cars were missed (binomial), and how far this scene's recall may sit from the
-average (the measured scene-to-scene spread). The numbers behind a calibration are
-stored with the detector's weights (``railwatch calibrate``); a detector without one
-gets the uncalibrated interval of :func:`railwatch.counting.count_interval`.
+how many cars were missed (given the real ones and the recall, negative binomial), and
+how far this scene's recall may sit from the average (the measured scene-to-scene
+spread). The interval is the 5th to 95th percentile of the number of cars drawn from
+these three (:meth:`Calibration.estimate`, a fixed-seed Monte Carlo), not a normal
+approximation: with few detections a normal interval shrinks to the detections
+themselves (0 to 0 for none), while cars can still have been missed. The numbers behind
+a calibration are stored with the detector's weights (``railwatch calibrate``); a
+detector without one gets the uncalibrated interval of
+:func:`railwatch.counting.count_interval`.
 
 For detectors that report class probabilities (``p_<class>`` in a detection's
 ``extra``), the calibration also measures **class precision by confidence**: among
@@ -39,13 +44,18 @@ import numpy as np
 
 from railwatch.errors import InputError
 
-#: z for a two-sided 90 % interval.
-Z90 = 1.645
 #: Score bins of the precision table (the last bin ends at 1).
 DEFAULT_SCORE_EDGES: tuple[float, ...] = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 #: Recall is never taken below this (a count would explode on a scene unlike the
 #: calibration set).
 MIN_RECALL = 0.25
+#: Draws of the Monte Carlo that gives the calibrated interval, and its seed (fixed: the
+#: same scores at the same resolution always give the same interval).
+INTERVAL_DRAWS = 4000
+INTERVAL_SEED = 20261204
+#: Up to this many detections, which of them are real is drawn detection by detection;
+#: beyond, their number is drawn from its normal approximation (exact enough there).
+EXACT_DETECTIONS = 200
 #: Confidence bins (probability of the most probable class) of the class precision table.
 DEFAULT_CLASS_EDGES: tuple[float, ...] = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 #: A type is reported only where labelled types were right at least this often.
@@ -135,14 +145,29 @@ class Calibration:
         self, scores: Sequence[float] | np.ndarray, gsd: float
     ) -> tuple[float, float, float]:
         """``(count, low, high)``: the calibrated number of railcars behind detections
-        with these ``scores`` at ``gsd``, with a 90 % interval."""
+        with these ``scores`` at ``gsd`` (``sum(precision) / recall``), with a 90 %
+        interval: the 5th and 95th percentiles of the number of cars when which
+        detections are real (Bernoulli with their precision), this scene's recall
+        (normal around the calibrated one with its scene-to-scene spread, kept within
+        [``MIN_RECALL``, 1]) and the cars missed given both (negative binomial: the
+        failures before one more detection than the real ones) are drawn together,
+        ``INTERVAL_DRAWS`` times with a fixed seed. No detections at 0.5 m (recall
+        about 0.8) give 0 to 1 or 2 cars, not 0 to 0."""
         p = self.precision_of(scores)
         tp = float(p.sum())
         r, sd = self.recall_at(gsd)
         count = tp / r
-        var = float((p * (1.0 - p)).sum()) / r**2 + tp * (1.0 - r) / r**2 + (tp * sd / r**2) ** 2
-        half = Z90 * math.sqrt(var)
-        return round(count, 2), round(max(0.0, count - half), 2), round(count + half, 2)
+        rng = np.random.default_rng(INTERVAL_SEED)
+        if len(p) <= EXACT_DETECTIONS:
+            real = (rng.random((INTERVAL_DRAWS, len(p))) < p).sum(axis=1)
+        else:
+            sigma = math.sqrt(float((p * (1.0 - p)).sum()))
+            real = np.maximum(np.rint(rng.normal(tp, sigma, INTERVAL_DRAWS)), 0.0).astype(np.int64)
+        recall = np.clip(rng.normal(r, sd, INTERVAL_DRAWS), MIN_RECALL, 1.0)
+        cars = real + rng.negative_binomial(real + 1, recall)
+        low = float(np.quantile(cars, 0.05, method="lower"))
+        high = float(np.quantile(cars, 0.95, method="higher"))
+        return round(count, 2), round(min(low, count), 2), round(max(high, count), 2)
 
     def as_dict(self) -> dict[str, Any]:
         return {
