@@ -32,3 +32,21 @@ def test_projected_square_pixels_get_no_warning(
     img = make_geotiff(tmp_path / "utm.tif", width=400, height=300)
     main(["detect", str(img), "-o", str(tmp_path / "utm.geojson")])
     assert "not square" not in capsys.readouterr().err
+
+
+def test_gsd_far_from_the_georeferencing_gets_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--gsd overrides a GeoTIFF's own pixel size; 3 m on a 0.5 m image made the detector
+    look for cars six times too large without a word (on a real 0.5 m scene it reports
+    occupied length instead of cars). Near the file's own scale, or with
+    --no-scale-check, nothing is said."""
+    img = make_geotiff(tmp_path / "utm.tif", width=400, height=300)  # 0.5 m pixels
+    main(["detect", str(img), "--gsd", "3", "-o", str(tmp_path / "a.geojson")])
+    err = " ".join(capsys.readouterr().err.split())
+    assert "is georeferenced at 0.5 m per pixel on the ground, and --gsd 3 overrides" in err
+    assert "Leave --gsd out" in err
+    main(["detect", str(img), "--gsd", "0.55", "-o", str(tmp_path / "b.geojson")])
+    assert "overrides" not in capsys.readouterr().err
+    main(["detect", str(img), "--gsd", "3", "--no-scale-check", "-o", str(tmp_path / "c.geojson")])
+    assert "overrides" not in capsys.readouterr().err

@@ -113,7 +113,8 @@ def detect_command(
         typer.Option(
             "--no-scale-check",
             help="Do not measure the scale of non-georeferenced images from their rails "
-            "(no warning when --gsd disagrees).",
+            "(no warning when --gsd disagrees with them, or with a georeferenced image's "
+            "own pixel size).",
         ),
     ] = False,
 ) -> None:
@@ -159,7 +160,7 @@ def detect_command(
                 check = check_gsd(img, given)  # None for georeferenced images
                 if check is not None:
                     _report_scale_check(img, check)
-            _warn_non_square(img)
+            _warn_georeferencing(img, None if no_scale_check else given)
             task = bar.add_task(f"{img.name}: tiles", total=None)
 
             def on_tile(done: int, total: int, task: Any = task) -> None:
@@ -304,10 +305,17 @@ def _gsd_from_rails(img: Path, scale: RailScale, auto: bool) -> float:
     )
 
 
-def _warn_non_square(img: Path) -> None:
-    """A warning when a georeferenced image's pixels are not square on the ground (a
-    geographic CRS away from the equator): the detector takes one GSD and square pixels,
-    so its cars look shorter across than along; `process` warps scenes to a UTM grid."""
+#: --gsd may differ from a georeferenced image's own pixel size by this share before
+#: the command warns (the detector needs the scale to about ±10 %).
+GSD_OVERRIDE_TOLERANCE = 0.15
+
+
+def _warn_georeferencing(img: Path, given: float | None) -> None:
+    """Warnings for a georeferenced image: when its pixels are not square on the ground
+    (a geographic CRS away from the equator: the detector takes one GSD and square
+    pixels, so its cars look shorter across than along; `process` warps scenes to a UTM
+    grid), and when ``given`` (--gsd) overrides its own pixel size by more than
+    ``GSD_OVERRIDE_TOLERANCE`` (cars are then read at the wrong size)."""
     import warnings
 
     import rasterio
@@ -331,6 +339,16 @@ def _warn_non_square(img: Path) -> None:
                 crs = ds.crs.to_string()
     except (RasterioError, ImageryError, ValueError):
         return  # detect_file reports unreadable files itself
+    own = math.sqrt(gx * gy)
+    if given is not None and abs(given / own - 1.0) > GSD_OVERRIDE_TOLERANCE:
+        err_console.print(
+            f"[bold yellow]warning:[/] {img.name} ({crs}) is georeferenced at {own:.3g} m per "
+            f"pixel on the ground, and --gsd {given:g} overrides that ({given / own:.2g} "
+            "times): the detector knows cars by their size in metres, so it will look for "
+            "cars of the wrong size. Leave --gsd out to use the file's own scale, unless "
+            f"the file's georeferencing is wrong. Detections below use --gsd {given:g}.",
+            highlight=False,
+        )
     if max(gx, gy) <= 1.05 * min(gx, gy):
         return
     utm = utm_crs_for(Point(lon[0], lat[0]))
