@@ -172,6 +172,12 @@ def test_cli_detect(
     assert main(["detect", str(tif), "--out-dir", str(outdir), "--wgs84", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary[0]["total"] == len(boxes) and summary[0]["method"] == "objects"
+    # the total's 90 % interval (the detector's calibration) holds the count, and the
+    # GeoJSON carries it too
+    assert summary[0]["low"] <= summary[0]["total"] <= summary[0]["high"]
+    assert summary[0]["high"] > summary[0]["low"]
+    written = json.loads((outdir / "yard.detections.geojson").read_text())
+    assert written["count_interval"] == [summary[0]["low"], summary[0]["high"]]
     fs = read_geojson(outdir / "yard.detections.geojson")
     assert fs.crs == "EPSG:4326" and len(fs.detections) == len(boxes)
 

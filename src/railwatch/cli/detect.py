@@ -120,12 +120,15 @@ def detect_command(
 ) -> None:
     """Detect railcars in IMAGE... and write one GeoJSON FeatureCollection per image
     (an oriented polygon per car, with class, score and covered flag); print the
-    count per class. At 1.5 m per pixel and coarser, cars are not separable: the
+    count per class and the total with its 90 % interval (the detector's calibrated one;
+    not widened for cloud or haze, which `railwatch process` judges). At 1.5 m per pixel
+    and coarser, cars are not separable: the
     occupied track length is reported as car equivalents instead.
 
     Example: [bold]railwatch detect yard.tif -o yard.geojson[/]
     or [bold]railwatch detect photo.png --gsd 0.5[/]
     """
+    from railwatch.counting import count_interval
     from railwatch.detect.api import detect_file
     from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
     from railwatch.detect.registry import get_detector
@@ -198,6 +201,17 @@ def detect_command(
             }
             if check is not None:
                 extra["scale_check"] = check.to_dict()
+            low = high = None
+            if result.method == "objects":
+                # the detector's calibrated 90 % interval (its score-based one without a
+                # calibration); not widened for cloud or haze: `detect` does not judge
+                # an image's quality, `railwatch process` does
+                _, low, high = count_interval(
+                    [d.score for d in result.detections],
+                    gsd=result.gsd,
+                    calibration=getattr(det, "calibration", None),
+                )
+                extra["count_interval"] = [low, high]
             if result.coarse is not None:
                 c = result.coarse
                 extra["coarse"] = {
@@ -224,8 +238,8 @@ def detect_command(
                     "method": result.method,
                     "gsd": round(result.gsd, 3),
                     "total": result.total if coarse is None else coarse.car_equivalents,
-                    "low": None if coarse is None else coarse.low,
-                    "high": None if coarse is None else coarse.high,
+                    "low": low if coarse is None else coarse.low,
+                    "high": high if coarse is None else coarse.high,
                     "present": None if coarse is None else coarse.present,
                     "by_class": dict(result.counts),
                     "covered": sum(1 for d in result.detections if d.covered),
@@ -243,11 +257,11 @@ def detect_command(
     for cls in classes:
         table.add_column(cls, justify="right")
     table.add_column("covered", justify="right")
-    table.add_column("total", justify="right", style="bold")
+    table.add_column("total (90 %)", justify="right", style="bold")
     table.add_column("output")
     for s in summaries:
         if s["method"] == "objects":
-            total = str(s["total"])
+            total = f"{s['total']} ({s['low']:.0f}–{s['high']:.0f})"
         elif s["method"] == "length":
             total = f"≈{s['total']:.1f} ({s['low']:.0f}–{s['high']:.0f})"
         else:
