@@ -16,7 +16,7 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import InputError, RailwatchError
-from railwatch.limits import EARLIEST_YEAR
+from railwatch.limits import check_year
 from railwatch.storage import Database, repo
 
 __all__ = ["IngestSummary", "ingest_paths", "record_scene", "scene_entry"]
@@ -67,11 +67,7 @@ def check_acquisition_date(when: datetime, what: str = "--date") -> datetime:
     """``when`` (aware), or an :class:`InputError` when it lies in the future: no image
     is acquired tomorrow, and an analysis as of today would leave the scene out; or
     before :data:`~railwatch.limits.EARLIEST_YEAR` (a mistyped year)."""
-    if when.year < EARLIEST_YEAR:
-        raise InputError(
-            f"{what} {when.date().isoformat()} is before {EARLIEST_YEAR}: check the year and give "
-            "the time the image was acquired (e.g. 2023-10-05)"
-        )
+    check_year(when, what)
     now = datetime.now(UTC)
     if when > now + FUTURE_SLACK:
         raise InputError(

@@ -32,6 +32,7 @@ __all__ = [
     "check_note",
     "check_site_name",
     "check_tags",
+    "check_year",
 ]
 
 #: A site name: 1-64 letters (of any script), digits, '_', '-' or '.', starting with a
@@ -116,17 +117,24 @@ def check_event_label(label: str) -> str:
     return label
 
 
+def check_year(when: date, what: str) -> None:
+    """An :class:`InputError` when ``when`` (a date or datetime, named ``what`` in the
+    message) lies before :data:`EARLIEST_YEAR`: a mistyped year."""
+    day = when.date() if isinstance(when, datetime) else when
+    if day.year < EARLIEST_YEAR:
+        raise InputError(
+            f"{what} {day.isoformat()} is before {EARLIEST_YEAR}: check the year "
+            "(YYYY-MM-DD, e.g. 2023-10-05)"
+        )
+
+
 def check_event_date(when: date, *, today: date | None = None) -> date:
     """``when`` (a datetime is taken as its date) if it is at most
     :data:`EVENT_DAYS_AHEAD` days after ``today`` (UTC) and not before
     :data:`EARLIEST_YEAR`, else :class:`InputError`."""
     if isinstance(when, datetime):
         when = when.date()
-    if when.year < EARLIEST_YEAR:
-        raise InputError(
-            f"event date {when.isoformat()} is before {EARLIEST_YEAR}: check the year "
-            "(YYYY-MM-DD, e.g. 2023-09-13)"
-        )
+    check_year(when, "event date")
     today = today if today is not None else datetime.now(UTC).date()
     latest = today + timedelta(days=EVENT_DAYS_AHEAD)
     if when > latest:

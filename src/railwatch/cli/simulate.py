@@ -9,7 +9,7 @@ import typer
 
 from railwatch.cli._common import console, print_json, progress_bar
 from railwatch.errors import InputError
-from railwatch.limits import EARLIEST_YEAR
+from railwatch.limits import check_year
 
 
 def _size(text: str | None) -> tuple[int, int] | None:
@@ -156,11 +156,8 @@ def simulate(
     from railwatch.cli.ingest import parse_date_option
 
     when = parse_date_option(date)
-    if when is not None and when.year < EARLIEST_YEAR:  # as ingest --date and event add
-        raise InputError(
-            f"--date {when.date().isoformat()} is before {EARLIEST_YEAR}: check the year and "
-            "give the acquisition time of the scene (e.g. 2024-06-17)"
-        )
+    if when is not None:
+        check_year(when, "--date")  # as ingest --date and event add
     lonlat = _center(center)
     side = round(600 / check_gsd(gsd))
     wh = _size(size) or (side, side)
