@@ -98,8 +98,9 @@ def calibrate(
         typer.Option(
             min=0.0,
             max=1.0,
-            help="Record this class threshold instead of the one fitted (types right 80 % "
-            "of the time); the measured class table is stored either way.",
+            help="Record this class threshold for every class instead of the ones fitted "
+            "per class (each type right 80 % of the time); the measured class table is "
+            "stored either way.",
         ),
     ] = None,
 ) -> None:
@@ -146,13 +147,15 @@ def calibrate(
             progress=lambda i, n: bar.update(task, completed=i, total=n),
         )
     fitted_class_threshold = cal.class_threshold
-    if class_threshold is not None and class_threshold != fitted_class_threshold:
-        fitted = "never" if fitted_class_threshold is None else f"{fitted_class_threshold:g}"
+    fitted_per_class = dict(cal.class_thresholds)
+    if class_threshold is not None:
+        fitted = _thresholds_text(fitted_per_class, fitted_class_threshold)
         cal = dataclasses.replace(
             cal,
             class_threshold=class_threshold,
-            source=f"{cal.source}; class threshold {class_threshold:g} given with "
-            f"--class-threshold (the fit chose {fitted})",
+            class_thresholds={},
+            source=f"{cal.source}; class threshold {class_threshold:g} for every class given "
+            f"with --class-threshold (the fit chose {fitted})",
         )
     card = write_calibration(
         path,
@@ -194,14 +197,11 @@ def calibrate(
         err_console.print(f"class right by confidence: {cbins}")
         err_console.print(
             "types reported from confidence "
+            + _thresholds_text(dict(cal.class_thresholds), cal.class_threshold)
             + (
-                f"{cal.class_threshold:g}"
-                if cal.class_threshold is not None
-                else "never (no confidence is right often enough; every car is 'railcar')"
-            )
-            + (
-                f" (given; the fit chose {fitted_class_threshold})"
-                if cal.class_threshold != fitted_class_threshold
+                " (given; the fit chose "
+                f"{_thresholds_text(fitted_per_class, fitted_class_threshold)})"
+                if class_threshold is not None
                 else ""
             )
         )
@@ -217,6 +217,17 @@ def calibrate(
         + f"); calibrated on {cal.source}"
     )
     console.print(f"wrote calibration to {card}")
+
+
+def _thresholds_text(per_class: dict[str, float | None], common: float | None) -> str:
+    """``boxcar 0.6, tank 0.5, gondola never`` (per class) or the common threshold."""
+    if per_class:
+        return ", ".join(
+            f"{c} {'never' if t is None else f'{t:g}'}" for c, t in sorted(per_class.items())
+        )
+    if common is None:
+        return "never (no confidence is right often enough; every car is 'railcar')"
+    return f"{common:g}"
 
 
 def _coarse_strings(

@@ -36,7 +36,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +83,17 @@ class CalibrationSample:
     #: probability, and whether that class is the true car's class.
     class_conf: tuple[float, ...] = ()
     class_hit: tuple[bool, ...] = ()
+    #: The most probable class of each of those detections (empty in samples made
+    #: before per-class thresholds; then only the common threshold is fitted).
+    class_pred: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.scores) != len(self.matched):
             raise InputError("a calibration sample needs one matched flag per score")
         if len(self.class_conf) != len(self.class_hit):
             raise InputError("a calibration sample needs one class hit flag per confidence")
+        if self.class_pred and len(self.class_pred) != len(self.class_conf):
+            raise InputError("a calibration sample needs one predicted class per confidence")
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,10 @@ class Calibration:
     class_precision: tuple[float, ...] = ()
     class_counts: tuple[int, ...] = ()
     class_threshold: float | None = None
+    #: Per class (since detector 2.8): the confidence from which that class is reported
+    #: (None: never). Empty in calibrations made before; then ``class_threshold`` serves
+    #: every class (:meth:`type_threshold`).
+    class_thresholds: Mapping[str, float | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if len(self.score_edges) != len(self.precision) + 1 or not self.precision:
@@ -126,6 +135,20 @@ class Calibration:
                 "calibration: class_edges must have one more entry than class_precision "
                 "and class_counts"
             )
+        for c, t in self.class_thresholds.items():
+            if t is not None and not 0.0 <= t <= 1.0:
+                raise InputError(
+                    f"calibration: the class threshold of {c!r} must lie in [0, 1] or be null "
+                    f"(never reported), got {t}"
+                )
+
+    def type_threshold(self, cls: str) -> float | None:
+        """The confidence from which a detection whose most probable class is ``cls`` is
+        reported as that class (None: never). With per-class thresholds a class they do
+        not name is never reported."""
+        if self.class_thresholds:
+            return self.class_thresholds.get(cls)
+        return self.class_threshold
 
     def precision_of(self, scores: Sequence[float] | np.ndarray) -> np.ndarray:
         """Probability that a detection with each score is a railcar."""
@@ -182,6 +205,7 @@ class Calibration:
             "class_precision": list(self.class_precision),
             "class_counts": list(self.class_counts),
             "class_threshold": self.class_threshold,
+            "class_thresholds": dict(self.class_thresholds),
         }
 
     @classmethod
@@ -201,6 +225,10 @@ class Calibration:
                 class_threshold=(
                     None if data.get("class_threshold") is None else float(data["class_threshold"])
                 ),
+                class_thresholds={
+                    str(k): None if v is None else float(v)
+                    for k, v in dict(data.get("class_thresholds") or {}).items()
+                },
             )
         except (KeyError, TypeError, ValueError) as err:
             raise InputError(
@@ -240,9 +268,31 @@ def choose_class_threshold(
     return None
 
 
+def choose_class_thresholds(
+    conf: np.ndarray,
+    pred: Sequence[str],
+    hit: np.ndarray,
+    classes: Sequence[str] = (),
+    edges: Sequence[float] = DEFAULT_CLASS_EDGES,
+    target: float = CLASS_PRECISION_TARGET,
+    min_samples: int = MIN_CLASS_SAMPLES,
+) -> dict[str, float | None]:
+    """Per class, :func:`choose_class_threshold` over the detections whose most probable
+    class is that class: the lowest confidence from which it is right at least
+    ``target`` of the time. Every class in ``classes`` or in ``pred`` gets an entry;
+    one never predicted, or never right often enough, gets None (never reported)."""
+    pred_arr = np.asarray(pred, dtype=object)
+    out: dict[str, float | None] = {}
+    for c in sorted({*classes, *(str(p) for p in pred)}):
+        sel = pred_arr == c
+        out[c] = choose_class_threshold(conf[sel], hit[sel], edges, target, min_samples)
+    return out
+
+
 def fit_calibration(
     samples: Sequence[CalibrationSample],
     *,
+    classes: Sequence[str] = (),
     score_edges: Sequence[float] = DEFAULT_SCORE_EDGES,
     class_edges: Sequence[float] = DEFAULT_CLASS_EDGES,
     class_target: float = CLASS_PRECISION_TARGET,
@@ -255,7 +305,10 @@ def fit_calibration(
     resolution's scenes, with the standard deviation of the per-scene recall of scenes
     holding at least five cars. Where the samples carry class confidences, the class
     precision per confidence bin and the class threshold
-    (:func:`choose_class_threshold` with ``class_target``) are fitted too.
+    (:func:`choose_class_threshold` with ``class_target``) are fitted too, and where
+    they also carry the predicted classes, one threshold per class
+    (:func:`choose_class_thresholds`; ``classes``: the detector's classes, so that one
+    it never predicts is recorded as never reported).
     """
     if not samples:
         raise InputError("calibration needs at least one labelled scene")
@@ -293,6 +346,11 @@ def fit_calibration(
                 conf, chit > 0.5, tuple(float(e) for e in cedges), class_target
             ),
         }
+        preds = [p for s in samples for p in s.class_pred]
+        if len(preds) == conf.size:
+            cls_fields["class_thresholds"] = choose_class_thresholds(
+                conf, preds, chit > 0.5, classes, tuple(float(e) for e in cedges), class_target
+            )
     return Calibration(
         score_edges=tuple(float(e) for e in edges),
         precision=tuple(float(p) for p in np.clip(prec, 0.0, 1.0)),
@@ -355,6 +413,7 @@ def sample_scene(
     hit = {b for _, b, _ in mm.pairs}
     conf: list[float] = []
     right: list[bool] = []
+    pred: list[str] = []
     for a, b, _ in mm.pairs:
         true_cls = kept[a][1]
         probs = {k[2:]: v for k, v in dets[b].extra.items() if k.startswith("p_")}
@@ -363,6 +422,7 @@ def sample_scene(
         best = max(probs, key=lambda k: probs[k])
         conf.append(float(probs[best]))
         right.append(best == true_cls)
+        pred.append(best)
     return CalibrationSample(
         gsd=float(gsd),
         scores=tuple(float(d.score) for d in dets),
@@ -370,6 +430,7 @@ def sample_scene(
         n_truth=len(truth),
         class_conf=tuple(conf),
         class_hit=tuple(right),
+        class_pred=tuple(pred),
     )
 
 
@@ -391,6 +452,7 @@ def calibrate_on_simulator(
     if scenes_per_gsd < 1:
         raise InputError("calibration needs at least one scene per resolution")
     samples: list[CalibrationSample] = []
+    seen_classes: set[str] = set()
     total = len(gsds) * scenes_per_gsd
     for i, gsd in enumerate(gsds):
         for k in range(scenes_per_gsd):
@@ -406,6 +468,7 @@ def calibrate_on_simulator(
                 if t.clear_fraction >= 0.6 and t.valid_fraction >= 0.6:
                     vis.append(poly)
                     vis_cls.append(str(t.cls))
+                    seen_classes.add(str(t.cls))
                 else:
                     hid.append(poly)
             samples.append(
@@ -417,7 +480,7 @@ def calibrate_on_simulator(
         f"railwatch.sim styles {','.join(styles)}, {scenes_per_gsd} scenes at each of "
         f"{', '.join(f'{g:g}' for g in gsds)} m, seeds from {seed}"
     )
-    return fit_calibration(samples, source=source)
+    return fit_calibration(samples, classes=sorted(seen_classes), source=source)
 
 
 def update_card(weights: str | Path, values: dict[str, Any]) -> Path:

@@ -110,17 +110,18 @@ class DefaultDetector:
     :meth:`string_thresholds_at`); ``string_pairs`` whether, with the first pair, two
     weak cars may continue a string together (``detect.strings.support_strings``'s
     ``pairs``; default: the card's ``string_thresholds`` ``pairs``, else False);
-    ``class_threshold`` the minimum class probability below which the class is
-    reported as ``railcar`` (default: the one the count calibration chose so that
-    reported types are right at least 80 % of the time, see ``detect.calibration``;
+    ``class_threshold`` the minimum class probability below which the class is reported as
+    ``railcar``, the same for every class (default: one per class, those the count
+    calibration chose so that each reported type is right at least 80 % of the time, see
+    ``detect.calibration``; a calibration from before detector 2.8 has one for all classes;
     without a class calibration :data:`DEFAULT_CLASS_THRESHOLD`); ``threads`` the ONNX
     Runtime threads per tile (the tiled API runs several tiles at once instead, see
     ``detect.api.default_workers``); ``precision`` which network runs: ``"auto"`` (the
     default) the INT8 quantisation recorded under ``int8`` in the card (``railwatch
-    quantize``) when there is one and fp32 otherwise, ``"int8"`` or ``"fp32"`` (the
-    original weights, as for fine-tuning). ``weights`` always names the fp32 file (whose
-    card holds thresholds and calibration); an ``NAME.int8.onnx`` path is read as
-    ``NAME.onnx`` with ``precision="int8"``.
+    quantize``) when there is one and fp32 otherwise, ``"int8"`` or ``"fp32"`` (the original
+    weights, as for fine-tuning). ``weights`` always names the fp32 file (whose card holds
+    thresholds and calibration); an ``NAME.int8.onnx`` path is read as ``NAME.onnx`` with
+    ``precision="int8"``.
 
     ``coarse_network`` names fp32 weights run instead for tiles of ``coarse_from_gsd`` m
     per pixel and coarser (default: the card's ``coarse_network`` entry, see
@@ -151,7 +152,7 @@ class DefaultDetector:
     name = "railwatch-default"
     #: Version of the shipped weights with their card (threshold, calibration); the
     #: instance's ``version`` says which weights and thresholds it actually runs.
-    version = "2.7.2"
+    version = "2.8"
     #: Preferred tile size for the tiled API: a fully convolutional net is cheapest on
     #: large tiles (less overlap recomputed).
     tile_px = 2048
@@ -251,14 +252,25 @@ class DefaultDetector:
                 )
             a = min(a, self.threshold)
             self.coarse_string_thresholds = (g, a, min(b, a))
+        #: Per class, the probability from which a car whose most probable class it is
+        #: is reported as that class (else ``railcar``): the calibration's per-class
+        #: thresholds when it has them and no ``class_threshold`` is given, else
+        #: :attr:`class_threshold` for every class.
+        self.class_thresholds: dict[str, float] = {}
+        cal = self.calibration
         if class_threshold is None:
             class_threshold = DEFAULT_CLASS_THRESHOLD
-            cal = self.calibration
             if cal is not None and cal.class_edges:
                 # a class calibration that found no trustworthy confidence: never label
                 ct = cal.class_threshold
                 class_threshold = ct if ct is not None else NEVER_LABEL
+            if cal is not None and cal.class_thresholds:
+                for c in CLASSES:
+                    t = cal.type_threshold(c)
+                    self.class_thresholds[c] = NEVER_LABEL if t is None else float(t)
         self.class_threshold = float(class_threshold)
+        if not self.class_thresholds:
+            self.class_thresholds = dict.fromkeys(CLASSES, self.class_threshold)
         self.model_path, self.precision = self._choose_model(precision)
         #: The coarse network as ``(from_gsd, model path, precision, covered source)``,
         #: or None (one network at every resolution).
@@ -429,6 +441,12 @@ class DefaultDetector:
             h.update(str(self.model_path).encode())
         h.update(f"|{self.precision}".encode())
         h.update(f"|{self.threshold:.6g}|{self.class_threshold:.6g}".encode())
+        if set(self.class_thresholds.values()) != {self.class_threshold}:  # absent: before 2.8
+            h.update(
+                "|types {}".format(
+                    ",".join(f"{c}:{t:.6g}" for c, t in sorted(self.class_thresholds.items()))
+                ).encode()
+            )
         h.update("|{:.6g}|{:.6g}".format(*self.string_thresholds).encode())
         if self.string_pairs:  # absent: digests as before v2.7
             h.update(b"|pairs")
@@ -676,7 +694,8 @@ class DefaultDetector:
         if valid is not None and not valid[iy, ix]:
             return None
         p = float(r.cls_probs.max())
-        cls = CLASSES[int(np.argmax(r.cls_probs))] if p >= self.class_threshold else "railcar"
+        best = CLASSES[int(np.argmax(r.cls_probs))]
+        cls = best if p >= self.class_thresholds[best] else "railcar"
         extra = {f"p_{c}": float(q) for c, q in zip(CLASSES, r.cls_probs, strict=True)}
         extra["length_m"] = float(length * gsd)
         return Detection(

@@ -370,8 +370,9 @@ DEFAULT_RECIPE: dict[str, Any] = {
         "coarse_from": 0.6,
         "coarse_one_side": 0.35,
         "coarse_two_sides": 0.3,
-        "class_threshold": 0.5,  # v2.0's; the v2.3 run's fit gives 0.6 (detection.md)
         "scenes": 60,  # v2.7.1; until v2.7 6, whose recall per resolution was noisy
+        # v2.8: no "class_threshold" (0.5 for every class until v2.7.2): the fitted one
+        # per class
     },
     # v2.1: then the INT8 weights (``railwatch quantize``, see ``detect.quantize``)
     "quantize": {"tiles": 32, "seed": 6_000_000, "exclude": "head"},
