@@ -356,3 +356,20 @@ def test_baseline_track_follows_the_main_method_only() -> None:
     track = baseline_track([*objects, *coarse])
     assert [b.when for b in track] == [r.when for r in objects]
     assert max(b.record or 0.0 for b in track) == 12.0  # the 45s of 3 m never set it
+
+
+def test_types_caveat_says_how_many_cars_have_a_type() -> None:
+    from dataclasses import replace
+
+    from railwatch.report.caveats import types_caveat
+
+    a = replace(_row(1, 10.0), by_class={"railcar": 7.0, "tank": 2.0, "boxcar": 1.0})
+    b = replace(_row(2, 5.0), by_class={"railcar": 4.0, "tank": 1.0})
+    coarse = replace(_row(3, 30.0, gsd=3.0, method="length"), by_class={"railcar": 30.0})
+    text = types_caveat([a, b, coarse])
+    assert text is not None and "4 of the 15 cars counted one by one" in text
+    assert "(tank 3, boxcar 1)" in text and "lower bound" in text
+    untyped = types_caveat([replace(b, by_class={"railcar": 5.0})])
+    assert untyped is not None and "None of the 5 cars" in untyped
+    assert types_caveat([coarse]) is None  # car-equivalents have no types
+    assert any("given a type" in c for c in build_caveats([a, b]))

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from statistics import median
 
+from railwatch.detect.base import GENERIC_CLASS
 from railwatch.report.format import fmt_num
 from railwatch.report.model import Evidence, SceneRow
 
@@ -48,6 +49,34 @@ def covered_caveat(row: SceneRow) -> str | None:
     return (
         f"{row.when:%Y-%m-%d}: contents cannot be identified for {row.covered} of "
         f"{fmt_num(row.total)} cars ({share:.0%}): their loads are under tarpaulins or sheets."
+    )
+
+
+def types_caveat(counted: Sequence[SceneRow]) -> str | None:
+    """How many of the cars counted one by one were given a type: the detector reports
+    a type only where it is confident of it (``railcar`` otherwise), so each class's
+    count is a lower bound of that class, not its count."""
+    rows = [r for r in counted if (r.method or "objects") == "objects" and r.by_class]
+    cars = sum(float(r.total or 0.0) for r in rows)
+    if cars <= 0:
+        return None
+    typed: Counter[str] = Counter()
+    for r in rows:
+        for cls, n in r.by_class.items():
+            if cls != GENERIC_CLASS:
+                typed[cls] += round(n)
+    n_typed = sum(typed.values())
+    if n_typed == 0:
+        return (
+            f"None of the {fmt_num(cars)} cars counted one by one was given a type: per-class "
+            "counts are all 'railcar' (the detector names a type only where it is confident "
+            "of it)."
+        )
+    kinds = ", ".join(f"{cls} {n}" for cls, n in typed.most_common())
+    return (
+        f"{n_typed} of the {fmt_num(cars)} cars counted one by one were given a type "
+        f"({kinds}); the rest are 'railcar'. The detector names a type only where it is "
+        "confident of it, so each type's count is a lower bound, not that type's count."
     )
 
 
@@ -225,6 +254,9 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
             f"{SEPARABLE_GSD:g} m ({span}): cars are not separable there, so those "
             "counts are estimates with wider intervals."
         )
+    text = types_caveat(counted)
+    if text:
+        out.append(text)
     if any(r.gsd > IDENTIFY_GSD for r in counted):
         out.append(
             f"Car types are not identifiable in images coarser than {IDENTIFY_GSD:g} m "
