@@ -101,7 +101,9 @@ def test_eval_dirs_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     out = json.loads(capsys.readouterr().out)
     assert out["overall"]["iou0.3"]["tp"] == 6
     assert main(["eval", "--truth", str(truth), "--pred", str(pred)]) == 0
-    assert "Detection evaluation (3 scenes)" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "Detection evaluation (3 scenes)" in shown and "Counts per scene" in shown
+    assert "0.…" not in shown  # each table fits the terminal (cells were cut at 80 columns)
     assert main(["eval", "--truth", str(truth)]) == 2
     (pred / "s2.detections.geojson").unlink()
     assert main(["eval", "--truth", str(truth), "--pred", str(pred)]) == 2

@@ -18,13 +18,20 @@ def _fmt(x: Any, pct: bool = False) -> str:
     return f"{100 * x:.1f} %" if pct else f"{x:.3g}" if isinstance(x, float) else str(x)
 
 
-def _row(label: str, g: dict[str, Any]) -> list[str]:
-    c = g["count"]
-    cells = [label, str(c["scenes"])]
+def _match_row(label: str, g: dict[str, Any]) -> list[str]:
+    """Group, scenes, then precision, recall and F1 at IoU 0.3 and 0.5."""
+    cells = [label, str(g["count"]["scenes"])]
     for key in ("iou0.3", "iou0.5"):
         m = g.get(key)
         cells += [_fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"])] if m else ["–"] * 3
-    cells += [
+    return cells
+
+
+def _count_row(label: str, g: dict[str, Any]) -> list[str]:
+    """Group, then the count errors and the covered and type attributes."""
+    c = g["count"]
+    return [
+        label,
         _fmt(c["mae"]),
         _fmt(c["mape"], pct=True),
         _fmt(c["within_15pct"], pct=True),
@@ -32,7 +39,6 @@ def _row(label: str, g: dict[str, Any]) -> list[str]:
         _fmt(g.get("typed_share"), pct=True),
         _fmt(g.get("typed_accuracy"), pct=True),
     ]
-    return cells
 
 
 def eval_command(
@@ -90,29 +96,35 @@ def eval_command(
     if as_json:
         print_json(report)
         return
-    table = Table(title=f"Detection evaluation ({len(scenes)} scenes)")
+    # two tables of at most 8 columns, so that each fits an 80-column terminal (one table
+    # of 14 was cut to unreadable "0.…" cells there)
+    groups = [("all", report["overall"])]
+    groups += [(f"{res} m", g) for res, g in report["by_resolution"].items()]
+    table = Table(title=f"Detection evaluation ({len(scenes)} scenes): boxes matched")
+    for col in ("group", "scenes", "P@.3", "R@.3", "F1@.3", "P@.5", "R@.5", "F1@.5"):
+        table.add_column(col, justify="left" if col == "group" else "right")
+    counts = Table(title="Counts per scene and attributes of matched cars")
     for col in (
         "group",
-        "scenes",
-        "P@.3",
-        "R@.3",
-        "F1@.3",
-        "P@.5",
-        "R@.5",
-        "F1@.5",
-        "count MAE",
-        "count MAPE",
-        "within ±15 %",
-        "covered acc.",
+        "count\nMAE",
+        "count\nMAPE",
+        "within\n±15 %",
+        "covered\nright",
         "typed",
-        "typed right",
+        "typed\nright",
     ):
-        table.add_column(col, justify="left" if col == "group" else "right")
-    table.add_row(*_row("all", report["overall"]), style="bold")
-    for res, g in report["by_resolution"].items():
-        table.add_row(*_row(f"{res} m", g))
+        counts.add_column(col, justify="left" if col == "group" else "right")
+    for i, (label, g) in enumerate(groups):
+        style = "bold" if i == 0 else None
+        table.add_row(*_match_row(label, g), style=style)
+        counts.add_row(*_count_row(label, g), style=style)
     console.print(table)
-    classes = Table(title="Per class")
+    console.print(counts)
+    classes = Table(
+        title="Per class",
+        caption="railcar: cars given no type (a detector may name a type only where it is "
+        "confident of it)",
+    )
     for col in ("class", "truth", "predicted", "count MAE / scene", "total rel. error"):
         classes.add_column(col, justify="left" if col == "class" else "right")
     for cls, c in report["by_class"].items():
