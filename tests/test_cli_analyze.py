@@ -162,6 +162,12 @@ def test_alerts_filter_by_severity_and_class(
     assert json.loads(capsys.readouterr().out) == []  # the yard only has totals
     assert main([*base, "alerts", "yard", "--class", "tank"]) == 0
     assert "No alerts matching the filters." in capsys.readouterr().out
+    assert main([*base, "alerts", "yard"]) == 0
+    table = capsys.readouterr().out
+    # one stacked "alert" column leaves the explanation most of an 80-column terminal
+    assert f"{len(every)} alerts of yard" in table and "explanat…" not in table
+    assert f"#{every[0]['id']}  {every[0]['when'][:10]}" in table
+    assert max(len(line) for line in table.splitlines()) <= 80
     assert main([*base, "alerts", "--min-severity", "urgent"]) == 2
     assert "use one of info, low, medium, high" in capsys.readouterr().err
     assert main([*base, "alerts", "--class", "tanks"]) == 2

@@ -37,6 +37,7 @@ def test_add_list_show_remove(tmp_db_url: str, capsys: pytest.CaptureFixture[str
 
     code, out, _ = run(capsys, *db, "site", "list")
     assert code == 0 and "│ tumangang │ 5.497 │ 0 │ 0 │ - │ - │ 0 │" in out and "dprk" in out
+    assert "border" in out and "…" not in out  # the tags under the name: nothing cut
     code, out, _ = run(capsys, *db, "site", "list", "--json")
     listed = json.loads(out)
     assert [d["name"] for d in listed] == ["tumangang"] and listed[0]["scenes"] == 0

@@ -118,23 +118,23 @@ def list_alerts(
             )
         )
         return
-    table = Table(title=f"{len(rows)} alerts", show_lines=True, expand=True)
-    for col in ("id", "site", "date", "class", "kind", "severity", "ack"):
-        table.add_column(col, no_wrap=True)
+    # what the alert is, stacked in one narrow column, so that the explanation keeps
+    # most of the width (eight columns side by side left it 9 characters at 80 columns)
+    one_site = len({r["site"] for r in rows}) == 1
+    title = f"{len(rows)} alerts" + (f" of {escape(rows[0]['site'])}" if one_site else "")
+    table = Table(title=title, show_lines=True, expand=True)
+    table.add_column("alert", no_wrap=True)
     table.add_column("explanation", ratio=1)
     for r in rows:
         style = _STYLE.get(r["severity"], "")
         note = f"\n[dim]note: {escape(r['ack_note'])}[/]" if r["ack_note"] else ""
-        table.add_row(
-            str(r["id"]),
-            escape(r["site"]),
-            r["when"][:10],
-            escape(str(r["cls"])),
-            r["kind"],
-            f"[{style}]{r['severity']}[/]",
-            "yes" if r["acknowledged"] else "",
-            escape(r["explanation"]) + note,
-        )
+        head = [
+            f"#{r['id']}  {r['when'][:10]}",
+            *([] if one_site else [escape(r["site"])]),
+            f"{escape(str(r['cls']))} · {r['kind']}",
+            f"[{style}]{r['severity']}[/]" + ("  [dim]acked[/]" if r["acknowledged"] else ""),
+        ]
+        table.add_row("\n".join(head), escape(r["explanation"]) + note)
     console.print(table)
 
 

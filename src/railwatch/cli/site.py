@@ -101,8 +101,8 @@ def list_(
         return
     table = Table(title="Sites", title_justify="left")
     for col, just in (
-        ("name", "left"),
-        ("area km²", "right"),
+        ("name (tags)", "left"),
+        ("km²", "right"),
         ("scenes", "right"),
         ("processed", "right"),
         ("first", "left"),
@@ -110,17 +110,17 @@ def list_(
         ("alerts", "right"),
     ):
         table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
-    table.add_column("tags", overflow="fold")
     for d in data:
+        # the tags under the name, one a line: a column of their own did not fit 80
+        tags = "".join(f"\n[dim]{escape(t)}[/]" for t in d["tags"])
         table.add_row(
-            d["name"],
+            escape(d["name"]) + tags,
             f"{d['area_km2']:.3f}",
             str(d["scenes"]),
             str(d["processed"]),
             (d["first"] or "-")[:10],
             (d["last"] or "-")[:10],
             str(d["alerts"]),
-            ", ".join(d["tags"]),
         )
     console.print(table)
 
