@@ -165,6 +165,10 @@ def test_cli_detect(
     assert main(["detect", str(png), "--gsd", "0.5", "-o", str(out), "--tile", "128"]) == 0
     fc = json.loads(out.read_text())
     assert fc["crs"] is None and len(fc["features"]) == len(boxes)
+    shown = capsys.readouterr().out
+    # the table fits 80 columns (per-class counts in one column, the output below it)
+    assert f"│ {len(boxes)} (" in shown and f"wrote {out}" in shown.replace("\n", "")
+    assert "…" not in shown
     assert main(["detect", str(png), "--gsd", "0.5", "--wgs84", "-o", str(out)]) == 2
     tif = _geotiff(tmp_path / "yard.tif", img)
     outdir = tmp_path / "dets"

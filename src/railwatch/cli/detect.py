@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from railwatch.cli._common import console, err_console, print_json, progress_bar
@@ -249,16 +250,15 @@ def detect_command(
     if as_json:
         print_json(summaries)
         return
-    classes = sorted({k for s in summaries for k in s["by_class"]})
+    # per-class counts in one wrapping column: a column per class (up to eight) cut every
+    # cell to "objec…" in an 80-column terminal
     table = Table(title="Railcars detected")
-    table.add_column("image")
-    table.add_column("gsd m", justify="right")
-    table.add_column("method")
-    for cls in classes:
-        table.add_column(cls, justify="right")
-    table.add_column("covered", justify="right")
-    table.add_column("total (90 %)", justify="right", style="bold")
-    table.add_column("output")
+    table.add_column("image", overflow="fold")
+    table.add_column("gsd m", justify="right", no_wrap=True)
+    table.add_column("method", no_wrap=True)
+    table.add_column("total\n(90 %)", justify="right", style="bold", no_wrap=True)
+    table.add_column("covered", justify="right", no_wrap=True)
+    table.add_column("by class", ratio=1)
     for s in summaries:
         if s["method"] == "objects":
             total = f"{s['total']} ({s['low']:.0f}–{s['high']:.0f})"
@@ -266,16 +266,28 @@ def detect_command(
             total = f"≈{s['total']:.1f} ({s['low']:.0f}–{s['high']:.0f})"
         else:
             total = "long train present" if s["present"] else "no long train"
+        by_class = sorted(s["by_class"].items(), key=lambda kv: (-kv[1], kv[0]))
         table.add_row(
-            Path(s["image"]).name,
+            escape(Path(s["image"]).name),
             f"{s['gsd']:g}",
             s["method"],
-            *[str(s["by_class"].get(c, 0)) for c in classes],
-            str(s["covered"]),
             total,
-            s["output"],
+            str(s["covered"]),
+            ", ".join(f"{c} {n:g}" for c, n in by_class) or "–",
         )
     console.print(table)
+    # where the GeoJSON went, below the table (as a column it was cut to "/tmp/s…" at 80)
+    outputs = [Path(str(s["output"])) for s in summaries]
+    folders = {o.parent for o in outputs}
+    if len(outputs) == 1:
+        console.print(f"wrote {escape(str(outputs[0]))}", soft_wrap=True)
+    elif len(folders) == 1:
+        console.print(
+            f"wrote {len(outputs)} GeoJSON files to {escape(str(folders.pop()))}", soft_wrap=True
+        )
+    else:
+        for s, o in zip(summaries, outputs, strict=True):
+            console.print(f"{escape(Path(s['image']).name)} → {escape(str(o))}", soft_wrap=True)
 
 
 def _parse_gsd(text: str) -> float:
