@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -238,6 +239,11 @@ def test_classes_are_analysed_separately() -> None:
     alerts = analyze_series(pts + tanks)
     assert {a.cls for a in above_info(alerts)} == {"tank"}
     assert any("tank cars" in a.explanation for a in alerts)
+    # a type's detector counts are a lower bound of that type, and the alerts say so;
+    # the total's alerts and hand counts by type (method "manual") do not
+    assert all(("lower bound" in a.explanation) == (a.cls == "tank") for a in alerts)
+    by_hand = [dataclasses.replace(p, method="manual") for p in tanks]
+    assert not any("lower bound" in a.explanation for a in analyze_series(by_hand))
 
 
 def test_settings_are_validated() -> None:

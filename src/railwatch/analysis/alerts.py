@@ -44,6 +44,7 @@ from railwatch.analysis.series import (
 )
 from railwatch.analysis.settings import BAND_FIELDS, LENGTH_FIELDS, LENGTH_METHOD, AlertSettings
 from railwatch.analysis.types import ALERT_KINDS, Alert, CountPoint, Event, lower_severity
+from railwatch.detect.base import CAR_CLASSES
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
@@ -77,6 +78,8 @@ def analyze_series(
                 found = _confirmed_only(found, part, method)
             if len(parts) > 1:  # say that other methods' counts were not compared
                 found = [_method_note(a, method, part, one) for a in found]
+            if method == "objects" and one.cls in CAR_CLASSES:
+                found = [_typed_note(a) for a in found]
             alerts.extend(found)
     alerts.extend(quality_alerts(points, settings, as_of=as_of))
     alerts = link_events(alerts, events, settings.event_window_days)
@@ -135,6 +138,20 @@ def _method_note(alert: Alert, method: str, part: CountSeries, whole: CountSerie
         explanation=alert.explanation + note,
         metrics={**alert.metrics, "method": method},
     )
+
+
+#: Said of every alert on one type's series counted by a detector (method ``objects``).
+TYPED_NOTE = (
+    " A type's count is the cars the detector named as that type where it was confident "
+    "of it (the others are 'railcar'): a lower bound of that type, which also moves when "
+    "more or fewer cars are named."
+)
+
+
+def _typed_note(alert: Alert) -> Alert:
+    """``alert`` on a type's detector counts, with :data:`TYPED_NOTE` (hand counts by type,
+    method ``manual``, are the type's counts and get no such note)."""
+    return replace(alert, explanation=alert.explanation + TYPED_NOTE)
 
 
 def _n(value: float) -> str:
