@@ -134,6 +134,9 @@ def test_sample_scene_records_class_confidence_of_matched_detections() -> None:
     s = sample_scene(dets, truth, [], (400, 400), 0.5, truth_classes=["tank", "tank", "flat"])
     assert sorted(zip(s.class_conf, s.class_hit, strict=True)) == [(0.7, True), (0.8, False)]
     assert sum(s.matched) == 3
+    # a car labelled "railcar" (type unknown) is no evidence about types
+    untyped = sample_scene(dets, truth, [], (400, 400), 0.5, truth_classes=["railcar"] * 3)
+    assert untyped.class_conf == () and sum(untyped.matched) == 3
     with pytest.raises(InputError, match="one truth class"):
         sample_scene(dets, truth, [], (400, 400), 0.5, truth_classes=["tank"])
 
@@ -404,3 +407,32 @@ def test_detector_reports_a_type_from_its_own_class_threshold(tmp_path: Path) ->
         given.version != det.version
         and det.version != DefaultDetector(w, class_threshold=0.5).version
     )
+
+
+def test_calibrate_on_the_analysts_labelled_images(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`railwatch calibrate --labels DIR`: recall, precision and type thresholds from the
+    analyst's own labelled images (here simulator scenes with their truth as labels)."""
+    from railwatch.cli.main import main
+
+    labels = tmp_path / "labels"
+    for seed in (3, 4):
+        args = ["simulate", "--scene", "--gsd", "0.5", "--cars", "30", "--seed", str(seed)]
+        assert main([*args, "-o", str(labels)]) == 0
+    w = tmp_path / "w.onnx"
+    shutil.copy(default_weights(), w)
+    capsys.readouterr()
+    assert main(["calibrate", str(w), "--labels", str(labels)]) == 0
+    err = capsys.readouterr().err
+    assert "labelled cars make a noisy calibration" in err  # 60 cars
+    cal = Calibration.from_dict(json.loads(w.with_suffix(".json").read_text())["calibration"])
+    assert cal.scenes == 2 and cal.gsd == (0.5,) and "labelled images in" in cal.source
+    assert 0.5 < cal.recall[0] <= 1.0
+    assert set(cal.class_thresholds) <= {"boxcar", "gondola", "hopper", "tank", "flat",
+                                         "container", "locomotive"}  # fmt: skip
+    # --labels replaces the simulated scenes: their options are refused with it
+    assert main(["calibrate", str(w), "--labels", str(labels), "--scenes", "6"]) == 2
+    assert "leave out --scenes" in capsys.readouterr().err
+    assert main(["calibrate", str(w), "--labels", str(tmp_path / "none")]) == 2
+    assert "not a directory" in capsys.readouterr().err

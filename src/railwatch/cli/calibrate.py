@@ -11,6 +11,10 @@ import typer
 from railwatch.cli._common import comma_list, console, err_console, progress_bar
 from railwatch.detect.train import TRAIN_STYLES
 
+#: ``--scenes`` and ``--seed`` defaults (simulated scenes per resolution, first seed).
+SIMULATED_SCENES = 60
+FIRST_SEED = 5_000_000
+
 
 def calibrate(
     weights: Annotated[
@@ -23,13 +27,13 @@ def calibrate(
             help="Simulated scenes per resolution (60: about a minute on 2 cores; 6 until "
             "detector 2.7.1, too few for a steady recall per resolution)."
         ),
-    ] = 60,
+    ] = SIMULATED_SCENES,
     styles: Annotated[
         str, typer.Option(help="Comma-separated simulator style families to render.")
     ] = ",".join(TRAIN_STYLES),
-    seed: Annotated[int, typer.Option(help="First scene seed (training never uses these).")] = (
-        5_000_000
-    ),
+    seed: Annotated[
+        int, typer.Option(help="First scene seed (training never uses these).")
+    ] = FIRST_SEED,
     threshold: Annotated[
         float | None,
         typer.Option(
@@ -93,6 +97,16 @@ def calibrate(
             "else --two-sides).",
         ),
     ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="Calibrate on your own labelled images instead of simulated scenes: a "
+            "folder as `railwatch train --labels` reads it (each image with every car "
+            "labelled; cars labelled 'railcar' count for precision and recall, not for the "
+            "type thresholds).",
+        ),
+    ] = None,
     class_threshold: Annotated[
         float | None,
         typer.Option(
@@ -109,9 +123,25 @@ def calibrate(
     Runs the fp32 network, also when the card names INT8 weights (both use the card).
 
     Example: railwatch calibrate weights.onnx --scenes 60
+    Example: railwatch calibrate weights.onnx --labels my_labelled_chips/
     """
-    from railwatch.detect.calibration import calibrate_on_simulator, write_calibration
+    from railwatch.detect.calibration import (
+        FEW_LABELLED_CARS,
+        calibrate_on_labels,
+        calibrate_on_simulator,
+        write_calibration,
+    )
     from railwatch.detect.default import DefaultDetector, default_weights
+    from railwatch.detect.labels import load_labelled_dir
+
+    if labels is not None and (
+        scenes != SIMULATED_SCENES or styles != ",".join(TRAIN_STYLES) or seed != FIRST_SEED
+    ):
+        raise typer.BadParameter(
+            "--labels calibrates on your labelled images: leave out --scenes, --styles and "
+            "--seed (they choose simulated scenes)"
+        )
+    labelled = load_labelled_dir(labels) if labels is not None else None
 
     path = weights if weights is not None else default_weights()
     if not path.is_file():
@@ -138,13 +168,24 @@ def calibrate(
     )
     style_list = comma_list(styles)
     with progress_bar() as bar:
-        task = bar.add_task("calibrating on simulated scenes", total=None)
-        cal = calibrate_on_simulator(
-            det,
-            styles=style_list,
-            scenes_per_gsd=scenes,
-            seed=seed,
-            progress=lambda i, n: bar.update(task, completed=i, total=n),
+        if labelled is not None:
+            task = bar.add_task("calibrating on labelled images", total=None)
+            cal = calibrate_on_labels(
+                det, labelled, progress=lambda i, n: bar.update(task, completed=i, total=n)
+            )
+        else:
+            task = bar.add_task("calibrating on simulated scenes", total=None)
+            cal = calibrate_on_simulator(
+                det,
+                styles=style_list,
+                scenes_per_gsd=scenes,
+                seed=seed,
+                progress=lambda i, n: bar.update(task, completed=i, total=n),
+            )
+    if labelled is not None and labelled.cars < FEW_LABELLED_CARS:
+        err_console.print(
+            f"warning: {labelled.cars} labelled cars make a noisy calibration (recall per "
+            f"resolution and type thresholds); {FEW_LABELLED_CARS} or more are better"
         )
     fitted_class_threshold = cal.class_threshold
     fitted_per_class = dict(cal.class_thresholds)

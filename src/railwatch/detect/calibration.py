@@ -36,12 +36,13 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from railwatch.detect.base import CAR_CLASSES, GENERIC_CLASS
 from railwatch.errors import InputError
 
 #: Score bins of the precision table (the last bin ends at 1).
@@ -390,7 +391,8 @@ def sample_scene(
     centred within ``border_m`` of the image edge are left out (cut by the edge).
     With ``truth_classes`` (one per visible car), matched detections that carry class
     probabilities (``p_<class>`` in ``extra``) also record their class confidence and
-    whether their most probable class is right."""
+    whether their most probable class is right (a car labelled ``railcar``, type unknown,
+    records none)."""
     from railwatch.detect.eval import match, without_matches
 
     h, w = shape
@@ -417,7 +419,7 @@ def sample_scene(
     for a, b, _ in mm.pairs:
         true_cls = kept[a][1]
         probs = {k[2:]: v for k, v in dets[b].extra.items() if k.startswith("p_")}
-        if true_cls is None or not probs:
+        if true_cls is None or true_cls == GENERIC_CLASS or not probs:  # untyped: no record
             continue
         best = max(probs, key=lambda k: probs[k])
         conf.append(float(probs[best]))
@@ -500,6 +502,55 @@ def update_card(weights: str | Path, values: dict[str, Any]) -> Path:
     tmp.write_text(json.dumps(data, indent=2))
     os.replace(tmp, card)
     return card
+
+
+#: Resolutions a calibration from labelled images is pooled at: each image counts at the
+#: nearest of these (in log scale), so that a few images of scattered resolutions give a
+#: recall per band, not one noisy value per image.
+LABEL_GSD_BANDS: tuple[float, ...] = (0.3, 0.5, 0.75, 1.0)
+#: Fewer labelled cars than this give a calibration :func:`calibrate_on_labels` warns of.
+FEW_LABELLED_CARS = 300
+
+
+def calibrate_on_labels(
+    detector: Any,
+    labelled: Any,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> Calibration:
+    """Calibrate ``detector`` on the analyst's own labelled images (a
+    ``detect.labels.LabelledSet``, as ``railwatch train --labels`` reads them): every
+    car of an image must be labelled; cars labelled ``railcar`` (type unknown) count for
+    precision and recall but not for the class thresholds. Each image is detected at the
+    resolution it is held at (images finer than ``labels.STORE_GSD`` at that) and pooled
+    at the band nearest its own resolution (:data:`LABEL_GSD_BANDS`); the calibration's
+    recall is known at the bands that have images and held constant beyond them."""
+    from railwatch.detect.api import detect_array
+
+    images = list(labelled.images)
+    if not images or not any(item.cars for item in images):
+        raise InputError(
+            f"{labelled.root} has no labelled car: a calibration needs images whose every "
+            "car is labelled"
+        )
+    samples: list[CalibrationSample] = []
+    classes: set[str] = set()
+    for n, item in enumerate(images, start=1):
+        band = min(LABEL_GSD_BANDS, key=lambda g: abs(math.log(g / item.native_gsd)))
+        dets = detect_array(item.image, item.gsd, detector=detector)
+        polys = [np.asarray(c.polygon, dtype=np.float64) for c in item.cars]
+        cls = [str(c.cls) for c in item.cars]
+        classes.update(c for c in cls if c in CAR_CLASSES)
+        one = sample_scene(dets, polys, [], item.image.shape[:2], item.gsd, truth_classes=cls)
+        samples.append(replace(one, gsd=band))
+        if progress is not None:
+            progress(n, len(images))
+    bands = sorted({s.gsd for s in samples})
+    source = (
+        f"labelled images in {labelled.root}: {len(images)} images, {labelled.cars} cars, "
+        f"pooled at {', '.join(f'{g:g}' for g in bands)} m"
+    )
+    return fit_calibration(samples, classes=sorted(classes), source=source)
 
 
 def write_calibration(weights: str | Path, calibration: Calibration, **values: Any) -> Path:
