@@ -75,6 +75,17 @@ def test_scene_metrics() -> None:
     assert list(rep["by_resolution"]) == ["0.5"]
 
 
+def test_typed_accuracy_is_judged_on_typed_labels_only() -> None:
+    """A car labelled 'railcar' (type unknown, as in hand labels) cannot say whether the
+    type a detector gave it is right: it counts in the typed share, not in its accuracy."""
+    truth = (_car(0, 0, cls="tank"), _car(15, 0, cls="railcar"), _car(30, 0, cls="boxcar"))
+    pred = (_car(0, 0, cls="tank"), _car(15, 0, cls="tank"), _car(30, 0, cls="tank"))
+    s = evaluate_scene("t", FeatureSet(truth, None, 0.5), FeatureSet(pred, None, 0.5))
+    assert (s.typed, s.typed_judged, s.typed_correct) == (3, 2, 1)
+    rep = summarise([s])["overall"]
+    assert rep["typed_share"] == 1.0 and rep["typed_accuracy"] == 0.5
+
+
 def test_prf_edge_cases() -> None:
     assert PRF(0, 0, 0).f1 == 0.0 or PRF(0, 0, 0).precision == 1.0
     assert PRF(0, 3, 0).precision == 0.0 and PRF(0, 0, 3).recall == 0.0

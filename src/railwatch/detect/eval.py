@@ -170,6 +170,9 @@ class SceneEval:
     #: how many of those name the right one
     typed: int = 0
     typed_correct: int = 0
+    #: of the typed pairs, those whose truth names a type too (a car labelled
+    #: ``railcar``, type unknown, cannot say whether a type is right); None: all of them
+    typed_judged: int | None = None
 
     @property
     def count_error(self) -> float:
@@ -197,6 +200,7 @@ def evaluate_scene(
     cls_ok = sum(1 for a, b, _ in pairs if t[a].cls == p[b].cls)
     cov_ok = sum(1 for a, b, _ in pairs if t[a].covered == p[b].covered)
     typed = [(a, b) for a, b, _ in pairs if p[b].cls != GENERIC_CLASS]
+    judged = [(a, b) for a, b in typed if t[a].cls != GENERIC_CLASS]
     return SceneEval(
         name,
         scene_gsd,
@@ -210,7 +214,8 @@ def evaluate_scene(
         cov_ok,
         len(pairs),
         len(typed),
-        sum(1 for a, b in typed if t[a].cls == p[b].cls),
+        sum(1 for a, b in judged if t[a].cls == p[b].cls),
+        len(judged),
     )
 
 
@@ -256,8 +261,10 @@ def _group_summary(scenes: Sequence[SceneEval]) -> dict[str, Any]:
         out["class_accuracy"] = round(sum(s.class_correct for s in objects) / matched, 4)
         typed = sum(s.typed for s in objects)
         out["typed_share"] = round(typed / matched, 4)
-        if typed:
-            out["typed_accuracy"] = round(sum(s.typed_correct for s in objects) / typed, 4)
+        # right among the typed cars whose truth has a type (untyped labels cannot judge)
+        judged = sum(s.typed if s.typed_judged is None else s.typed_judged for s in objects)
+        if judged:
+            out["typed_accuracy"] = round(sum(s.typed_correct for s in objects) / judged, 4)
     return out
 
 
