@@ -34,9 +34,9 @@ import cv2
 import numpy as np
 
 from railwatch.detect.api import detect_array
-from railwatch.detect.base import GENERIC_CLASS, Detection
-from railwatch.detect.eval import IOU_THRESHOLDS, PRF, match
-from railwatch.detect.geojson import from_feature_collection
+from railwatch.detect.base import Detection
+from railwatch.detect.eval import IOU_THRESHOLDS, PRF, evaluate_scene, match
+from railwatch.detect.geojson import FeatureSet, from_feature_collection
 from railwatch.detect.registry import get_detector
 
 HERE = Path(__file__).resolve().parent
@@ -95,23 +95,23 @@ def without_ignored(dets: list[Detection], ignored: list[Detection]) -> list[Det
     return out
 
 
-def type_check(truth: list[Detection], dets: list[Detection], pairs: Any) -> dict[str, int]:
-    """Types of the matched detections against the labels' classes: ``typed`` (the
-    detector reported a type, not ``railcar``), ``right`` and ``wrong`` (on a label with a
-    type), ``unjudged`` (typed on a label left ``railcar``: its kind is not plain on the
-    image), and ``labelled`` (matched labels that have a type)."""
-    out = {"typed": 0, "right": 0, "wrong": 0, "unjudged": 0, "labelled": 0}
-    for a, b, _ in pairs:
-        t, d = truth[a].cls, dets[b].cls
-        out["labelled"] += t != GENERIC_CLASS
-        if d == GENERIC_CLASS:
-            continue
-        out["typed"] += 1
-        if t == GENERIC_CLASS:
-            out["unjudged"] += 1
-        else:
-            out["right" if t == d else "wrong"] += 1
-    return out
+def type_check(truth: list[Detection], dets: list[Detection]) -> dict[str, int]:
+    """Types of the detections matched to labels (IoU 0.3, ``detect.eval``): ``typed``
+    (the detector named a type, not ``railcar``), ``right`` and ``wrong`` (on a label
+    with a type) and ``unjudged`` (typed on a label left ``railcar``: its kind is not
+    plain on the image)."""
+    s = evaluate_scene(
+        "muttenz",
+        FeatureSet(tuple(truth), None, LABEL_GSD),
+        FeatureSet(tuple(dets), None, LABEL_GSD),
+    )
+    judged = s.typed if s.typed_judged is None else s.typed_judged
+    return {
+        "typed": s.typed,
+        "right": s.typed_correct,
+        "wrong": judged - s.typed_correct,
+        "unjudged": s.typed - judged,
+    }
 
 
 def downsample(img: np.ndarray, gsd: float) -> np.ndarray:
@@ -159,7 +159,7 @@ def run(detector: str, real: Path, overlays: Path | None) -> tuple[list[dict[str
                 hit_t = {a for a, _, _ in m.pairs}
                 hit_p = {b for _, b, _ in m.pairs}
                 row["missed"] = [i for i in range(len(truth)) if i not in hit_t]
-                row["types"] = type_check(truth, dets, m.pairs)
+                row["types"] = type_check(truth, dets)
                 if overlays is not None:
                     overlays.mkdir(parents=True, exist_ok=True)
                     cv2.imwrite(

@@ -54,5 +54,5 @@ def test_default_detector_on_muttenz_box_by_box(gsd: float, min_tp: int, max_fp:
     assert m.fp <= max_fp, f"{m.fp} false boxes at {gsd} m"
     # detector 2.7.2 called a sliding-wall boxcar, a container flat and a tank wagon
     # "hopper"; since 2.8 a type is reported only from its own class's threshold
-    types = bench.type_check(truth, scored, m.pairs)
+    types = bench.type_check(truth, scored)
     assert types["wrong"] <= 1, f"{types['wrong']} wrong types at {gsd} m: {types}"
