@@ -104,7 +104,8 @@ def calibrate(
             help="Calibrate on your own labelled images instead of simulated scenes: a "
             "folder as `railwatch train --labels` reads it (each image with every car "
             "labelled; cars labelled 'railcar' count for precision and recall, not for the "
-            "type thresholds).",
+            "type thresholds). For fine-tuned weights, use images held out from the "
+            "fine-tuning.",
         ),
     ] = None,
     class_threshold: Annotated[
