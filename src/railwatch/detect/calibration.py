@@ -38,12 +38,15 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from railwatch.detect.base import CAR_CLASSES, GENERIC_CLASS
 from railwatch.errors import InputError
+
+if TYPE_CHECKING:
+    from railwatch.detect.labels import LabelledSet
 
 #: Score bins of the precision table (the last bin ends at 1).
 DEFAULT_SCORE_EDGES: tuple[float, ...] = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -514,7 +517,7 @@ FEW_LABELLED_CARS = 300
 
 def calibrate_on_labels(
     detector: Any,
-    labelled: Any,
+    labelled: LabelledSet,
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> Calibration:
