@@ -431,6 +431,17 @@ def test_calibrate_on_the_analysts_labelled_images(
     assert 0.5 < cal.recall[0] <= 1.0
     assert set(cal.class_thresholds) <= {"boxcar", "gondola", "hopper", "tank", "flat",
                                          "container", "locomotive"}  # fmt: skip
+    # labels without a single type show nothing about types: none is reported (not the
+    # detector's default threshold of 0.5 for every class)
+    for truth in labels.glob("*.truth.geojson"):
+        fc = json.loads(truth.read_text())
+        for f in fc["features"]:
+            f["properties"]["class"] = "railcar"
+        truth.write_text(json.dumps(fc))
+    assert main(["calibrate", str(w), "--labels", str(labels)]) == 0
+    untyped = DefaultDetector(w)
+    assert untyped.calibration is not None and "no type is reported" in untyped.calibration.source
+    assert all(t > 1.0 for t in untyped.class_thresholds.values())
     # --labels replaces the simulated scenes: their options are refused with it
     assert main(["calibrate", str(w), "--labels", str(labels), "--scenes", "6"]) == 2
     assert "leave out --scenes" in capsys.readouterr().err

@@ -553,7 +553,15 @@ def calibrate_on_labels(
         f"labelled images in {labelled.root}: {len(images)} images, {labelled.cars} cars, "
         f"pooled at {', '.join(f'{g:g}' for g in bands)} m"
     )
-    return fit_calibration(samples, classes=sorted(classes), source=source)
+    cal = fit_calibration(samples, classes=sorted(classes), source=source)
+    if not cal.class_thresholds:  # no matched car with a labelled type: nothing shows
+        # that any type is right, so none is reported (not the detector's default 0.5)
+        cal = replace(
+            cal,
+            class_thresholds=dict.fromkeys(CAR_CLASSES, None),
+            source=f"{source}; no matched car has a labelled type, so no type is reported",
+        )
+    return cal
 
 
 def write_calibration(weights: str | Path, calibration: Calibration, **values: Any) -> Path:
