@@ -13,7 +13,6 @@ from railwatch.cli._common import console, print_json
 from railwatch.errors import InputError
 
 app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is_help=True)
-_STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red"}
 
 
 def _since(text: str | None) -> datetime | None:
@@ -82,7 +81,7 @@ def list_alerts(
     summary shows: the site total's alerts above info.
     """
     from railwatch.analysis.types import SEVERITIES
-    from railwatch.cli.analyze import check_class_option
+    from railwatch.cli.analyze import alert_cell, check_class_option
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
 
@@ -126,15 +125,17 @@ def list_alerts(
     table.add_column("alert", no_wrap=True)
     table.add_column("explanation", ratio=1)
     for r in rows:
-        style = _STYLE.get(r["severity"], "")
         note = f"\n[dim]note: {escape(r['ack_note'])}[/]" if r["ack_note"] else ""
-        head = [
-            f"#{r['id']}  {r['when'][:10]}",
-            *([] if one_site else [escape(r["site"])]),
-            f"{escape(str(r['cls']))} · {r['kind']}",
-            f"[{style}]{r['severity']}[/]" + ("  [dim]acked[/]" if r["acknowledged"] else ""),
-        ]
-        table.add_row("\n".join(head), escape(r["explanation"]) + note)
+        head = alert_cell(
+            r["when"][:10],
+            str(r["cls"]),
+            r["kind"],
+            r["severity"],
+            alert_id=r["id"],
+            site=None if one_site else r["site"],
+            acknowledged=bool(r["acknowledged"]),
+        )
+        table.add_row(head, escape(r["explanation"]) + note)
     console.print(table)
 
 

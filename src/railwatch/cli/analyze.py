@@ -32,23 +32,37 @@ def parse_event_option(text: str) -> Event:
 
 
 def alert_table(alerts: Sequence[Alert], title: str) -> Table:
-    """A rich table of alerts, one row each, with the explanation wrapped."""
+    """A rich table of alerts, one row each: what the alert is stacked in one narrow
+    column (date, class and kind, severity), as `railwatch alerts` shows them, so that
+    the wrapped explanation keeps most of the width."""
     table = Table(title=title, show_lines=True, expand=True)
-    table.add_column("date", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("severity", no_wrap=True)
-    table.add_column("class", no_wrap=True)
+    table.add_column("alert", no_wrap=True)
     table.add_column("explanation", ratio=1)
     for a in alerts:
-        style = _STYLE.get(a.severity, "")
         table.add_row(
-            a.when.strftime("%Y-%m-%d"),
-            a.kind,
-            f"[{style}]{a.severity}[/]",
-            escape(a.cls),
-            escape(a.explanation),
+            alert_cell(f"{a.when:%Y-%m-%d}", a.cls, a.kind, a.severity), escape(a.explanation)
         )
     return table
+
+
+def alert_cell(
+    day: str,
+    cls: str,
+    kind: str,
+    severity: str,
+    *,
+    alert_id: int | None = None,
+    site: str | None = None,
+    acknowledged: bool = False,
+) -> str:
+    """What an alert is, one item a line (its id and date, the site when given, class and
+    kind, severity), for the narrow first column of an alert table."""
+    style = _STYLE.get(severity, "")
+    lines = [day if alert_id is None else f"#{alert_id}  {day}"]
+    lines += [escape(site)] if site is not None else []
+    lines += [f"{escape(cls)} · {kind}"]
+    lines += [f"[{style}]{severity}[/]" + ("  [dim]acked[/]" if acknowledged else "")]
+    return "\n".join(lines)
 
 
 def parse_as_of(text: str | None) -> datetime:
