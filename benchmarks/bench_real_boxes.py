@@ -105,12 +105,11 @@ def type_check(truth: list[Detection], dets: list[Detection]) -> dict[str, int]:
         FeatureSet(tuple(truth), None, LABEL_GSD),
         FeatureSet(tuple(dets), None, LABEL_GSD),
     )
-    judged = s.typed if s.typed_judged is None else s.typed_judged
     return {
         "typed": s.typed,
         "right": s.typed_correct,
-        "wrong": judged - s.typed_correct,
-        "unjudged": s.typed - judged,
+        "wrong": s.typed_judged - s.typed_correct,
+        "unjudged": s.typed - s.typed_judged,
     }
 
 

@@ -171,8 +171,8 @@ class SceneEval:
     typed: int = 0
     typed_correct: int = 0
     #: of the typed pairs, those whose truth names a type too (a car labelled
-    #: ``railcar``, type unknown, cannot say whether a type is right); None: all of them
-    typed_judged: int | None = None
+    #: ``railcar``, type unknown, cannot say whether a type is right)
+    typed_judged: int = 0
 
     @property
     def count_error(self) -> float:
@@ -262,7 +262,7 @@ def _group_summary(scenes: Sequence[SceneEval]) -> dict[str, Any]:
         typed = sum(s.typed for s in objects)
         out["typed_share"] = round(typed / matched, 4)
         # right among the typed cars whose truth has a type (untyped labels cannot judge)
-        judged = sum(s.typed if s.typed_judged is None else s.typed_judged for s in objects)
+        judged = sum(s.typed_judged for s in objects)
         if judged:
             out["typed_accuracy"] = round(sum(s.typed_correct for s in objects) / judged, 4)
     return out
