@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from railwatch.cli._common import console, err_console, print_json, progress_bar
-from railwatch.errors import InputError
+from railwatch.errors import InputError, RailwatchError
 
 if TYPE_CHECKING:
     from railwatch.imagery.scale import RailScale, ScaleCheck
@@ -129,11 +130,7 @@ def detect_command(
     Example: [bold]railwatch detect yard.tif -o yard.geojson[/]
     or [bold]railwatch detect photo.png --gsd 0.5[/]
     """
-    from railwatch.counting import count_interval
-    from railwatch.detect.api import detect_file
-    from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
     from railwatch.detect.registry import get_detector
-    from railwatch.imagery.scale import ScaleCheck, check_gsd, measure_file
 
     auto = gsd is not None and gsd.strip().lower() == "auto"
     given = None if gsd is None or auto else _parse_gsd(gsd)
@@ -146,110 +143,54 @@ def detect_command(
     for img in images:
         if not img.exists():
             raise InputError(f"{img} does not exist: check the path")
-    det = get_detector(detector)
-    track_geom = _read_tracks(tracks) if tracks is not None else None
-    sun_pos = _parse_sun(sun) if sun is not None else None
-    rgb = _parse_bands(bands) if bands is not None else None
+    _check_outputs(images, output, out_dir)
+    run = _Run(
+        detector=get_detector(detector),
+        given=given,
+        auto=auto,
+        scale_check=not no_scale_check,
+        tile=tile,
+        workers=workers,
+        tracks=_read_tracks(tracks) if tracks is not None else None,
+        sun=_parse_sun(sun) if sun is not None else None,
+        bands=_parse_bands(bands) if bands is not None else None,
+        wgs84=wgs84,
+        output=output,
+        out_dir=out_dir,
+    )
     summaries: list[dict[str, Any]] = []
+    failed: list[tuple[Path, str]] = []
     with progress_bar(transient=True) as bar:
         for img in images:
-            check = None
-            img_gsd = given
-            if auto or (given is None and not no_scale_check):
-                found = measure_file(img, skip_georeferenced=True)  # None: georeferenced
-                if found is not None:
-                    img_gsd = _gsd_from_rails(img, found.scale, auto)
-                    check = ScaleCheck(img_gsd, found.scale, 0.15)
-            elif given is not None and not no_scale_check:
-                check = check_gsd(img, given)  # None for georeferenced images
-                if check is not None:
-                    _report_scale_check(img, check)
-            _warn_georeferencing(img, None if no_scale_check else given)
-            task = bar.add_task(f"{img.name}: tiles", total=None)
-
-            def on_tile(done: int, total: int, task: Any = task) -> None:
-                bar.update(task, completed=done, total=total)
-
-            result = detect_file(
-                img,
-                gsd=img_gsd,
-                detector=det,
-                tile_px=tile,
-                workers=workers,
-                on_tile=on_tile,
-                tracks=track_geom,
-                sun=sun_pos,
-                bands=rgb,
-            )
-            if result.bands_guessed:
-                err_console.print(
-                    f"[bold yellow]warning:[/] {img.name} has four or more bands and none is "
-                    "labelled red, green or blue: bands "
-                    f"{','.join(str(b) for b in result.bands)} were read as red, green, blue. "
-                    "If the file is blue, green, red, NIR (Planet analytic, Maxar), re-run with "
-                    "[bold]--bands 3,2,1[/].",
-                    highlight=False,
-                )
-            if wgs84 and result.crs is None:
-                raise InputError(
-                    f"{img.name} is not georeferenced: --wgs84 needs a georeferenced image"
-                )
-            extra: dict[str, Any] = {
-                "source": img.name,
-                "method": result.method,
-                "detector": result.detector,
-                "detector_version": result.detector_version,
-            }
-            if check is not None:
-                extra["scale_check"] = check.to_dict()
-            low = high = None
-            if result.method == "objects":
-                # the detector's calibrated 90 % interval (its score-based one without a
-                # calibration); not widened for cloud or haze: `detect` does not judge
-                # an image's quality, `railwatch process` does
-                _, low, high = count_interval(
-                    [d.score for d in result.detections],
-                    gsd=result.gsd,
-                    calibration=getattr(det, "calibration", None),
-                )
-                extra["count_interval"] = [low, high]
-            if result.coarse is not None:
-                c = result.coarse
-                extra["coarse"] = {
-                    "car_equivalents": c.car_equivalents,
-                    "low": c.low,
-                    "high": c.high,
-                    "occupied_length_m": c.occupied_length_m,
-                    "present": c.present,
-                }
-            fc = to_feature_collection(
-                result.detections,
-                crs=result.crs,
-                gsd=result.gsd,
-                to_crs=WGS84 if wgs84 else None,
-                extra=extra,
-            )
-            out = write_geojson(_output_for(img, output, out_dir), fc)
-            bar.remove_task(task)
-            coarse = result.coarse
-            summaries.append(
-                {
-                    "image": str(img),
-                    "output": str(out),
-                    "method": result.method,
-                    "gsd": round(result.gsd, 3),
-                    "total": result.total if coarse is None else coarse.car_equivalents,
-                    "low": low if coarse is None else coarse.low,
-                    "high": high if coarse is None else coarse.high,
-                    "present": None if coarse is None else coarse.present,
-                    "by_class": dict(result.counts),
-                    "covered": sum(1 for d in result.detections if d.covered),
-                    "scale_check": None if check is None else check.to_dict(),
-                }
-            )
+            try:
+                summaries.append(_detect_one(img, bar, run))
+            except RailwatchError as err:
+                if len(images) == 1:
+                    raise
+                # a bad image never stops the batch: the others are detected, and the
+                # command ends with an error naming it
+                failed.append((img, str(err)))
+                err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
     if as_json:
-        print_json(summaries)
-        return
+        print_json(summaries + [{"image": str(img), "error": e} for img, e in failed])
+    elif summaries:
+        _print_summary(summaries)
+    if failed:
+        raise RailwatchError(
+            f"{len(failed)} of {len(images)} images could not be detected "
+            f"({', '.join(img.name for img, _ in failed)}: see above); "
+            + (
+                "nothing was written"
+                if not summaries
+                else "the other image was written"
+                if len(summaries) == 1
+                else f"the other {len(summaries)} were written"
+            )
+        )
+
+
+def _print_summary(summaries: list[dict[str, Any]]) -> None:
+    """The per-image table, then where the GeoJSON files went."""
     # per-class counts in one wrapping column: a column per class (up to eight) cut every
     # cell to "objec…" in an 80-column terminal
     table = Table(title="Railcars detected")
@@ -288,6 +229,137 @@ def detect_command(
     else:
         for s, o in zip(summaries, outputs, strict=True):
             console.print(f"{escape(Path(s['image']).name)} → {escape(str(o))}", soft_wrap=True)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What ``railwatch detect`` does to every image."""
+
+    detector: Any
+    given: float | None  # --gsd (None: the file's own, or measured from the rails)
+    auto: bool  # --gsd auto
+    scale_check: bool
+    tile: int | None
+    workers: int | None
+    tracks: Any
+    sun: tuple[float, float] | None
+    bands: tuple[int, int, int] | None
+    wgs84: bool
+    output: Path | None
+    out_dir: Path | None
+
+
+def _check_outputs(images: list[Path], output: Path | None, out_dir: Path | None) -> None:
+    """Refuse, before any detection, images that would write the same GeoJSON file (two
+    ``scene.tif`` from different folders into one --out-dir, or ``a.tif`` and ``a.vrt``)."""
+    seen: dict[Path, Path] = {}
+    for img in images:
+        out = _output_for(img, output, out_dir).resolve()
+        if out in seen:
+            raise InputError(
+                f"{seen[out]} and {img} would both be written to {out}: detect them in "
+                "separate runs with different --out-dir folders (or rename one)"
+            )
+        seen[out] = img
+
+
+def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
+    """Detect one image, write its GeoJSON and return its summary row."""
+    from railwatch.counting import count_interval
+    from railwatch.detect.api import detect_file
+    from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
+    from railwatch.imagery.scale import ScaleCheck, check_gsd, measure_file
+
+    check = None
+    img_gsd = run.given
+    if run.auto or (run.given is None and run.scale_check):
+        found = measure_file(img, skip_georeferenced=True)  # None: georeferenced
+        if found is not None:
+            img_gsd = _gsd_from_rails(img, found.scale, run.auto)
+            check = ScaleCheck(img_gsd, found.scale, 0.15)
+    elif run.given is not None and run.scale_check:
+        check = check_gsd(img, run.given)  # None for georeferenced images
+        if check is not None:
+            _report_scale_check(img, check)
+    _warn_georeferencing(img, run.given if run.scale_check else None)
+    task = bar.add_task(f"{img.name}: tiles", total=None)
+
+    def on_tile(done: int, total: int, task: Any = task) -> None:
+        bar.update(task, completed=done, total=total)
+
+    result = detect_file(
+        img,
+        gsd=img_gsd,
+        detector=run.detector,
+        tile_px=run.tile,
+        workers=run.workers,
+        on_tile=on_tile,
+        tracks=run.tracks,
+        sun=run.sun,
+        bands=run.bands,
+    )
+    if result.bands_guessed:
+        err_console.print(
+            f"[bold yellow]warning:[/] {img.name} has four or more bands and none is "
+            "labelled red, green or blue: bands "
+            f"{','.join(str(b) for b in result.bands)} were read as red, green, blue. "
+            "If the file is blue, green, red, NIR (Planet analytic, Maxar), re-run with "
+            "[bold]--bands 3,2,1[/].",
+            highlight=False,
+        )
+    if run.wgs84 and result.crs is None:
+        raise InputError(f"{img.name} is not georeferenced: --wgs84 needs a georeferenced image")
+    extra: dict[str, Any] = {
+        "source": img.name,
+        "method": result.method,
+        "detector": result.detector,
+        "detector_version": result.detector_version,
+    }
+    if check is not None:
+        extra["scale_check"] = check.to_dict()
+    low = high = None
+    if result.method == "objects":
+        # the detector's calibrated 90 % interval (its score-based one without a
+        # calibration); not widened for cloud or haze: `detect` does not judge
+        # an image's quality, `railwatch process` does
+        _, low, high = count_interval(
+            [d.score for d in result.detections],
+            gsd=result.gsd,
+            calibration=getattr(run.detector, "calibration", None),
+        )
+        extra["count_interval"] = [low, high]
+    if result.coarse is not None:
+        c = result.coarse
+        extra["coarse"] = {
+            "car_equivalents": c.car_equivalents,
+            "low": c.low,
+            "high": c.high,
+            "occupied_length_m": c.occupied_length_m,
+            "present": c.present,
+        }
+    fc = to_feature_collection(
+        result.detections,
+        crs=result.crs,
+        gsd=result.gsd,
+        to_crs=WGS84 if run.wgs84 else None,
+        extra=extra,
+    )
+    out = write_geojson(_output_for(img, run.output, run.out_dir), fc)
+    bar.remove_task(task)
+    coarse = result.coarse
+    return {
+        "image": str(img),
+        "output": str(out),
+        "method": result.method,
+        "gsd": round(result.gsd, 3),
+        "total": result.total if coarse is None else coarse.car_equivalents,
+        "low": low if coarse is None else coarse.low,
+        "high": high if coarse is None else coarse.high,
+        "present": None if coarse is None else coarse.present,
+        "by_class": dict(result.counts),
+        "covered": sum(1 for d in result.detections if d.covered),
+        "scale_check": None if check is None else check.to_dict(),
+    }
 
 
 def _parse_gsd(text: str) -> float:

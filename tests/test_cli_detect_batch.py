@@ -1,0 +1,78 @@
+"""``railwatch detect`` on several images: a bad one never stops the batch, and two
+images that would write the same GeoJSON file are refused before any detection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from imagery_helpers import write_geotiff
+from railwatch.cli.main import main
+
+
+def rgb(h: int, w: int) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 255, (3, h, w), dtype=np.uint8)
+
+
+def test_a_bad_image_does_not_stop_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = write_geotiff(tmp_path / "first.tif", rgb(64, 64))
+    tiny = write_geotiff(tmp_path / "tiny.tif", rgb(1, 1))
+    last = write_geotiff(tmp_path / "last.tif", rgb(64, 64))
+    out = tmp_path / "out"
+    assert main(["detect", str(first), str(tiny), str(last), "--out-dir", str(out)]) == 1
+    captured = capsys.readouterr()
+    err = " ".join(captured.err.split())
+    assert "error: tiny.tif: the image is 1 × 1 px" in err
+    assert "1 of 3 images could not be detected (tiny.tif: see above); the other 2 were" in err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "first.detections.geojson",
+        "last.detections.geojson",
+    ]
+    assert "first.tif" in captured.out and "last.tif" in captured.out  # the table
+
+    # --json: one row per image, the failed one with its reason
+    assert main(["detect", str(tiny), str(first), "--out-dir", str(out), "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    assert [Path(r["image"]).name for r in rows] == ["first.tif", "tiny.tif"]
+    assert "total" in rows[0] and "error" not in rows[0]
+    assert "smaller than one railcar" in rows[1]["error"] or "too few" in rows[1]["error"]
+
+    # every image bad: nothing written, and the command says so
+    assert main(["detect", str(tiny), str(tiny), "--out-dir", str(tmp_path / "none")]) == 2
+    assert "would both be written" in capsys.readouterr().err
+    other = write_geotiff(tmp_path / "other.tif", rgb(1, 2))
+    assert main(["detect", str(tiny), str(other), "--out-dir", str(tmp_path / "none")]) == 1
+    assert "nothing was written" in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir())
+
+
+def test_one_bad_image_alone_is_an_error_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tiny = write_geotiff(tmp_path / "tiny.tif", rgb(1, 1))
+    assert main(["detect", str(tiny)]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("error: tiny.tif: the image is 1 × 1 px")
+    assert "could not be detected" not in err
+
+
+@pytest.mark.parametrize("names", [("a/scene.tif", "b/scene.tif"), ("scene.tif", "scene.png")])
+def test_images_that_would_write_one_file_are_refused_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], names: tuple[str, str]
+) -> None:
+    paths = []
+    for name in names:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        paths.append(write_geotiff(path, rgb(64, 64)))
+    out = tmp_path / "out"
+    assert main(["detect", *map(str, paths), "--out-dir", str(out)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{paths[0]} and {paths[1]} would both be written to" in err
+    assert "scene.detections.geojson" in err
+    assert not out.exists()  # refused before any detection
