@@ -207,3 +207,47 @@ def test_conditions_exclusive_and_shaped() -> None:
     c = conditions(add_cloud(yard_scene(120, 160), 0.5))
     assert c.cloud.shape == (120, 160) and c.cloud.dtype == bool
     assert not (c.cloud & c.snow).any() and not (c.cloud & c.haze).any()
+
+
+@pytest.mark.parametrize(
+    ("scale", "offset"),
+    [(0.03, 0.0), (0.0, 3.0), (0.0, 0.0), (0.0, 200.0)],
+    ids=["night", "constant-3", "black", "constant-200"],
+)
+def test_an_image_that_shows_nothing_is_unusable_not_empty(scale: float, offset: float) -> None:
+    """A failed exposure (a yard at 3 % of its brightness: 0-7) or a blank image would read
+    as an empty yard: it is unusable, and says why."""
+    img = (yard_scene(200, 300).astype(np.float32) * scale + offset).astype(np.uint8)
+    q = assess_quality(raster_of(img))
+    assert not q.usable
+    assert "shows almost nothing over the site" in q.reasons[0]
+    assert "too dark, or blank" in q.reasons[0]
+
+
+def test_a_dim_but_readable_image_stays_usable() -> None:
+    img = (yard_scene(200, 300).astype(np.float32) * 0.35).astype(np.uint8)  # 0-90 or so
+    q = assess_quality(raster_of(img))
+    assert q.usable, q.reasons
+
+
+def test_undeclared_black_fill_is_no_data(tmp_path: Path) -> None:
+    """A file with no nodata value and no alpha, blacked out (0 in every band) over part
+    of the site: that part is no data, not clear empty ground."""
+    img = yard_scene(200, 200)
+    img[:, 40:140, 40:140] = 0  # 50 m x 50 m of fill
+    img[:, 10:14, 170:174] = 0  # 2 m x 2 m of black: a dark object, not fill
+    path = write_geotiff(tmp_path / "filled.tif", img)
+    site = image_box_wgs84(0, 0, 200, 200)
+    raster = read_site_window(path, site_grid(site, 0.5), site_geom=site)
+    q = assess_quality(raster)
+    assert q.coverage == pytest.approx(1 - 0.25, abs=0.02)
+    assert not q.usable and "covered by the image" in " ".join(q.reasons)
+    assert raster.valid[12, 172]  # the small black patch is data
+    # with the fill declared as nodata the result is the same; with another nodata
+    # value declared, black is data as the file says
+    declared = write_geotiff(tmp_path / "declared.tif", img, nodata=0)
+    q0 = assess_quality(read_site_window(declared, site_grid(site, 0.5), site_geom=site))
+    assert q0.coverage == pytest.approx(q.coverage, abs=0.02)
+    other = write_geotiff(tmp_path / "other.tif", img, nodata=255)
+    q255 = assess_quality(read_site_window(other, site_grid(site, 0.5), site_geom=site))
+    assert q255.coverage > 0.99

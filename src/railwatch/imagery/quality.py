@@ -14,6 +14,10 @@ are *estimated* from the RGB pixels with simple, explainable rules:
   raised (dark channel prior: clear ground always has some dark pixels), whose
   local contrast is low and whose colours are washed out.
 
+An image whose site pixels span fewer than :data:`MIN_CONTRAST_LEVELS` grey levels
+(1st to 99th percentile of the luminance: a night or failed exposure, a blank image) is
+unusable whatever the mask says: it would read as an empty yard.
+
 Limits of the estimate, stated plainly: without a SWIR band, an open snow field
 with nothing dark in it looks like cloud and is reported as cloud, and a cloud over
 snowy ground may be reported as snow; large bright roofs or concrete aprons can be
@@ -56,6 +60,10 @@ _HAZE_MAX_SAT = 0.2  # haze is grey-white: bright saturated ground (sand) is not
 _HAZE_DARK_MIN = 70  # darkest channel, minimum over the window, raised by haze
 _HAZE_STD_MAX = 22.0  # local contrast in hazy regions
 _HAZE_MIN_M2 = 5000.0
+#: Fewest grey levels between the 1st and 99th percentile of the site's luminance for
+#: the image to show anything: a night or failed exposure, or a blank image, has fewer
+#: and would read as an empty yard (an 8-bit daylight image spans well over 50).
+MIN_CONTRAST_LEVELS = 16
 
 
 @dataclass(frozen=True)
@@ -124,11 +132,19 @@ def assess_quality(
     q_cloud, q_haze, q_snow = frac(cloud), frac(haze), frac(snow)
     q_nodata = frac(nodata) if n else 1.0
     q_clear = frac(clear)
-    usable = n > 0 and q_clear >= threshold and gsd <= max_gsd
+    levels = contrast_levels(raster.image, valid)
+    blank = levels is not None and levels < MIN_CONTRAST_LEVELS
+    usable = n > 0 and q_clear >= threshold and gsd <= max_gsd and not blank
 
     reasons: list[str] = []
     if n == 0:
         reasons.append("the site has no pixel on the grid")
+    elif blank:
+        reasons.append(
+            f"the image shows almost nothing over the site: its pixels span {levels} grey "
+            f"levels (a daylight image spans well over {MIN_CONTRAST_LEVELS}); too dark, "
+            "or blank"
+        )
     elif q_clear < threshold:
         parts = [
             (q_nodata, f"only {_pct(coverage)} of the site is covered by the image"),
@@ -165,6 +181,19 @@ def assess_quality(
         reasons=tuple(reasons),
         source=source,
     )
+
+
+def contrast_levels(image: np.ndarray, valid: np.ndarray) -> int | None:
+    """Grey levels between the 1st and 99th percentile of the luminance of ``valid``
+    pixels of an (H, W, 3) uint8 image; None without valid pixels."""
+    if not valid.any():
+        return None
+    px = image[valid]
+    if len(px) > 1_000_000:
+        px = px[:: len(px) // 1_000_000 + 1]
+    lum = px.astype(np.float32).mean(axis=1)
+    lo, hi = np.percentile(lum, [1.0, 99.0])
+    return round(float(hi - lo))
 
 
 #: Quality-mask codes whose ground can be read (clear, snow: cars on snow show).

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import rasterio
 import rasterio.features
@@ -54,6 +55,9 @@ __all__ = [
     "unlabelled_bands",
 ]
 
+#: Smallest connected area (m²) of pixels 0 in every band that is read as an undeclared
+#: fill (no data) when the file declares neither a nodata value nor an alpha band.
+FILL_MIN_M2 = 400.0
 #: Quality-mask code for "no data" (see the contract: 0 clear, 1 cloud, 2 haze,
 #: 3 snow, 4 cloud shadow, 255 no data).
 MASK_NODATA = 255
@@ -443,7 +447,25 @@ def _warp_image(
         valid = np.ones(data.shape[1:], dtype=bool)
     if data.dtype.kind == "f":
         valid &= np.isfinite(data).all(axis=0)
+    if src.nodata is None and not has_alpha and palette is None:
+        # nothing declared: black fill (the corners of a rotated scene, a blanked
+        # area) is no data too, or it would read as empty ground
+        valid &= ~undeclared_fill(data, grid.gsd)
     return data, valid, palette
+
+
+def undeclared_fill(data: np.ndarray, gsd: float) -> np.ndarray:
+    """Pixels of ``data`` (B, H, W) that are exactly 0 in every band, in connected
+    regions of at least :data:`FILL_MIN_M2` (a fill that no nodata value or alpha
+    declares: real ground, even the darkest shadow, is never exactly 0 in every band
+    over such an area)."""
+    zero = (data == 0).all(axis=0)
+    if not zero.any():
+        return zero
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(zero.astype(np.uint8), connectivity=8)
+    big = stats[:, cv2.CC_STAT_AREA] * gsd * gsd >= FILL_MIN_M2
+    big[0] = False  # the background label (non-zero pixels)
+    return np.asarray(big[labels], dtype=bool)
 
 
 def _palette_rgb(data: np.ndarray, palette: np.ndarray) -> np.ndarray:
