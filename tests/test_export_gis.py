@@ -73,7 +73,8 @@ def test_geopackage_layers_open_with_pyogrio_and_geopandas(db: Database, tmp_pat
     assert dets["width_m"].to_numpy() == pytest.approx(3.2, abs=1e-3)
     stored = _stored_detections(db)
     for det_id, geom in zip(dets["detection_id"], dets.geometry, strict=True):
-        assert geom.equals_exact(stored[int(det_id)], 1e-12)
+        # the stored polygon, vertex for vertex (its ring turned counter-clockwise)
+        assert shapely.normalize(geom).equals_exact(shapely.normalize(stored[int(det_id)]), 1e-12)
 
     counts = pyogrio.read_dataframe(path, layer="counts")
     assert len(counts) == len(PLANS)
@@ -101,7 +102,10 @@ def test_geoparquet_follows_the_spec(db: Database, tmp_path: Path) -> None:
     stored = _stored_detections(db)
     ids = table.column("detection_id").to_pylist()
     assert len(ids) == N_DETECTIONS
-    assert all(g.equals_exact(stored[i], 1e-12) for g, i in zip(geoms, ids, strict=True))
+    assert all(
+        shapely.normalize(g).equals_exact(shapely.normalize(stored[i]), 1e-12)
+        for g, i in zip(geoms, ids, strict=True)
+    )
     counts = pq.read_table(out / "counts.parquet")
     assert counts.schema.metadata is None or b"geo" not in counts.schema.metadata
     assert counts.num_rows == len(PLANS)
@@ -120,6 +124,10 @@ def test_geojson_directory(db: Database, tmp_path: Path) -> None:
     assert 129 < lon < 131 and 42 < lat < 43  # lon/lat order (RFC 7946)
     assert f["properties"]["acquired"].startswith("2022-")
     assert all(c["geometry"] is None for c in docs["counts"]["features"])
+    # RFC 7946 section 3.1.6: exterior rings counter-clockwise
+    for layer in ("detections", "scenes", "sites"):
+        rings = [f["geometry"]["coordinates"][0] for f in docs[layer]["features"]]
+        assert rings and all(shapely.LinearRing(r).is_ccw for r in rings), layer
 
 
 def test_csv_loads_into_pandas_in_one_line(db: Database, tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,7 +53,12 @@ def _layer(
         columns=columns,
         types=tuple(t for _, t in schema),
         records=tuple({c: r.get(c) for c in columns} for r in records),
-        geometries=tuple(geoms) if geoms is not None else None,
+        # exterior rings counter-clockwise (RFC 7946 for GeoJSON; harmless elsewhere)
+        geometries=(
+            tuple(shapely.orient_polygons(np.array(geoms, dtype=object), exterior_cw=False))
+            if geoms is not None
+            else None
+        ),
         geometry_type=geometry_type,
     )
 

@@ -8,12 +8,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import shapely
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
 from railwatch.storage.models import Alert, Event, Scene, Site
 from railwatch.storage.repo import SiteStats
 
 __all__ = ["alert_dict", "event_dict", "scene_dict", "site_dict"]
+
+
+def geojson_geometry(geom: BaseGeometry) -> dict[str, Any]:
+    """A GeoJSON mapping of a WGS84 geometry with RFC 7946's ring order: exterior rings
+    counter-clockwise, holes clockwise (stored footprints and car polygons come from
+    image grids whose rows run south, so their rings were clockwise)."""
+    return dict(mapping(shapely.orient_polygons(geom, exterior_cw=False)))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -35,7 +44,7 @@ def site_dict(
         "created_at": _iso(site.created_at),
     }
     if geometry:
-        out["geometry"] = mapping(site.geometry)
+        out["geometry"] = geojson_geometry(site.geometry)
         tracks = site.tracks
         out["tracks"] = mapping(tracks) if tracks is not None else None
     if stats is not None:
@@ -89,7 +98,7 @@ def scene_dict(scene: Scene, *, footprint: bool = False) -> dict[str, Any]:
         },
     }
     if footprint:
-        out["footprint"] = mapping(scene.footprint)
+        out["footprint"] = geojson_geometry(scene.footprint)
     return out
 
 

@@ -32,6 +32,8 @@ def _features(rows: list[Any]) -> list[dict[str, Any]]:
     if not rows:
         return []
     geoms = shapely.from_wkb(np.array([r.geometry_wkb for r in rows], dtype=object))
+    # RFC 7946: exterior rings counter-clockwise (stored rings run clockwise)
+    geoms = shapely.orient_polygons(geoms, exterior_cw=False)
     rings = shapely.get_exterior_ring(geoms)
     coords, index = shapely.get_coordinates(rings, return_index=True)
     points = np.round(coords, DECIMALS).tolist()
