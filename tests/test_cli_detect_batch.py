@@ -76,3 +76,43 @@ def test_images_that_would_write_one_file_are_refused_first(
     assert f"{paths[0]} and {paths[1]} would both be written to" in err
     assert "scene.detections.geojson" in err
     assert not out.exists()  # refused before any detection
+
+
+def test_a_lost_crs_is_named_with_its_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A GeoTIFF with a geotransform but no CRS: not just "not georeferenced", but how
+    to give it its CRS back."""
+    path = write_geotiff(tmp_path / "nocrs.tif", rgb(64, 64), crs=None)
+    assert main(["detect", str(path), "--no-scale-check"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "nocrs.tif is not georeferenced: pass --gsd METRES" in err
+    assert "has a geotransform but no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE" in err
+
+
+def test_wgs84_without_georeferencing_fails_before_detecting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+
+    import railwatch.detect.api as api
+
+    png = tmp_path / "shot.png"
+    Image.fromarray(rgb(64, 64).transpose(1, 2, 0)).save(png)
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("detection ran")
+
+    monkeypatch.setattr(api, "detect_file", never)
+    assert main(["detect", str(png), "--gsd", "0.5", "--wgs84"]) == 2
+    assert "--wgs84 needs a georeferenced image" in capsys.readouterr().err
+
+
+def test_presence_only_images_give_no_count_in_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_geotiff(tmp_path / "s2.tif", rgb(64, 64), res=12.0)
+    assert main(["detect", str(path), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["method"] == "presence" and row["present"] in (True, False)
+    assert row["total"] is None and row["low"] is None and row["high"] is None

@@ -251,3 +251,10 @@ def test_undeclared_black_fill_is_no_data(tmp_path: Path) -> None:
     other = write_geotiff(tmp_path / "other.tif", img, nodata=255)
     q255 = assess_quality(read_site_window(other, site_grid(site, 0.5), site_geom=site))
     assert q255.coverage > 0.99
+
+
+def test_too_coarse_is_the_first_reason() -> None:
+    """A 12 m image is unusable for its resolution first, whatever else it shows."""
+    q = assess_quality(raster_of(add_cloud(yard_scene(100, 100), 0.5), gsd=12.0))
+    assert not q.usable
+    assert q.reasons[0] == "resolution 12.0 m is too coarse to count railcars"

@@ -270,6 +270,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
     from railwatch.imagery.scale import ScaleCheck, check_gsd, measure_file
 
+    if run.wgs84 and _crs_of(img) is None:  # before the detection, not after it
+        raise InputError(f"{img.name} is not georeferenced: --wgs84 needs a georeferenced image")
     check = None
     img_gsd = run.given
     if run.auto or (run.given is None and run.scale_check):
@@ -347,14 +349,16 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     out = write_geojson(_output_for(img, run.output, run.out_dir), fc)
     bar.remove_task(task)
     coarse = result.coarse
+    presence = result.method == "presence"
     return {
         "image": str(img),
         "output": str(out),
         "method": result.method,
         "gsd": round(result.gsd, 3),
-        "total": result.total if coarse is None else coarse.car_equivalents,
-        "low": low if coarse is None else coarse.low,
-        "high": high if coarse is None else coarse.high,
+        # presence only (10 m and coarser): no count, as the table says
+        "total": None if presence else result.total if coarse is None else coarse.car_equivalents,
+        "low": None if presence else low if coarse is None else coarse.low,
+        "high": None if presence else high if coarse is None else coarse.high,
         "present": None if coarse is None else coarse.present,
         "by_class": dict(result.counts),
         "covered": sum(1 for d in result.detections if d.covered),
@@ -390,6 +394,7 @@ def _gsd_from_rails(img: Path, scale: RailScale, auto: bool) -> float:
             f"{img.name} is not georeferenced: pass --gsd METRES (ground sample distance). "
             f"Its rails show about {scale.gsd:.3f} m per pixel ({scale.gsd_low:.3f}–"
             f"{scale.gsd_high:.3f}): --gsd {scale.gsd:.3f} or --gsd auto to use that"
+            f"{_crs_hint(img)}"
         )
     if auto:
         raise InputError(
@@ -399,8 +404,44 @@ def _gsd_from_rails(img: Path, scale: RailScale, auto: bool) -> float:
         )
     raise InputError(
         f"{img.name} is not georeferenced: pass --gsd METRES (ground sample distance); "
-        f"its scale could not be measured from the rails ({scale.reason})"
+        f"its scale could not be measured from the rails ({scale.reason}){_crs_hint(img)}"
     )
+
+
+def _open_quietly(img: Path) -> Any:
+    """``img`` opened with rasterio, without the not-georeferenced warning; None when it
+    cannot be opened (detection then says why)."""
+    import warnings
+
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            return rasterio.open(img)
+    except (RasterioError, OSError):
+        return None
+
+
+def _crs_of(img: Path) -> Any:
+    """The CRS of ``img``, None when it has none (or cannot be opened)."""
+    ds = _open_quietly(img)
+    if ds is None:
+        return None
+    with ds:
+        return ds.crs
+
+
+def _crs_hint(img: Path) -> str:
+    """How to give ``img`` its lost CRS when it has a geotransform without one."""
+    from railwatch.detect.api import missing_crs_hint
+
+    ds = _open_quietly(img)
+    if ds is None:
+        return ""
+    with ds:
+        return missing_crs_hint(ds, img.name)
 
 
 #: --gsd may differ from a georeferenced image's own pixel size by this share before

@@ -263,6 +263,19 @@ def _georeferenced(ds: Any) -> bool:
     return ds.crs is not None
 
 
+def missing_crs_hint(ds: Any, name: str) -> str:
+    """For an open dataset without a CRS but with a geotransform (a file whose CRS was
+    lost), a sentence saying how to give it one; else ""."""
+    from affine import Affine
+
+    if ds.crs is not None or ds.transform == Affine.identity():
+        return ""
+    return (
+        f". It has a geotransform but no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE "
+        f"{name}` to use its own scale and write map coordinates"
+    )
+
+
 def gsd_of(ds: Any) -> float:
     """Ground sample distance (metres per pixel on the ground) of an open georeferenced
     rasterio dataset, as ingest measures it (:func:`railwatch.imagery.inspect.ground_gsd`):
@@ -515,7 +528,7 @@ def _detect_file(
         if not georef and gsd is None:
             raise InputError(
                 f"{p.name} is not georeferenced: pass --gsd METRES (ground sample distance) "
-                "to detect on it"
+                f"to detect on it{missing_crs_hint(ds, p.name)}"
             )
         scene_gsd = float(gsd) if gsd is not None else gsd_of(ds)
         small = image_too_small(ds.width, ds.height, scene_gsd)

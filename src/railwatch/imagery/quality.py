@@ -160,8 +160,8 @@ def assess_quality(
         reasons.append(f"only {_pct(q_clear)} of the site is clear (needs {_pct(threshold)})")
     elif coverage < 0.995:
         reasons.append(f"the image covers {_pct(coverage)} of the site")
-    if gsd > max_gsd:
-        reasons.append(f"resolution {gsd:.1f} m is too coarse to count railcars")
+    if gsd > max_gsd:  # the first reason: nothing else would make it usable
+        reasons.insert(0, f"resolution {gsd:.1f} m is too coarse to count railcars")
     elif gsd > _LENGTH_GSD:
         reasons.append(f"resolution {gsd:.1f} m: only the presence of long trains can be reported")
     elif gsd > _OBJECT_GSD:
