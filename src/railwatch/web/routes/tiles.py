@@ -2,13 +2,24 @@
 
 Scenes are named by id; the file read is the one recorded at ingest, never a path
 from the request.
+
+Zoomed out, a tile covers far more ground than the image: rio-tiler's boundless read
+then warps a virtual raster of the whole tile at the image's resolution, which took
+minutes of CPU at zoom 0-8 for a 1 km scene (and the tile was blank). So a tile is
+planned first (:func:`tile_plan`): an image under :data:`MIN_IMAGE_PX` tile pixels
+across is a transparent tile at once; an image more than :data:`COARSE_FACTOR` times
+finer than the tile is read decimated (overviews when the file has them) and warped
+into the tile (:func:`coarse_tile`); at the zooms where the image is looked at,
+rio-tiler renders the tile as before.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Response
 
@@ -19,10 +30,134 @@ from railwatch.web.deps import DB
 from railwatch.web.routes.scenes import SceneId
 from railwatch.web.security import require_read
 
+if TYPE_CHECKING:
+    import numpy as np
+
 router = APIRouter(tags=["tiles"], dependencies=[Depends(require_read)])
 
 TILE_SIZE = 256
 MAX_ZOOM = 24
+#: An image narrower or shorter than this many tile pixels is a transparent tile: at
+#: that zoom it would be a smudge of a few pixels (the site outline is drawn anyway).
+MIN_IMAGE_PX = 4.0
+#: Above this many image pixels per tile pixel the tile is made from a decimated read
+#: (:func:`coarse_tile`); at or below it rio-tiler renders it from full resolution.
+#: For a 0.5 m image at 42° N that is zoom 12 and below (zoom 13: 28 pixels per pixel).
+COARSE_FACTOR = 32.0
+#: Image pixels kept per tile pixel by the decimated read (then warped by nearest
+#: neighbour, as rio-tiler does).
+COARSE_OVERSAMPLE = 2
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """How to make one tile: ``empty`` (transparent), ``coarse`` (decimated read) or
+    ``full`` (rio-tiler at full resolution), with the tile's bounds in Web Mercator and
+    the image's size (pixels of the tile) and resolution (image pixels per tile pixel)."""
+
+    kind: Literal["empty", "coarse", "full"]
+    tile_bounds: tuple[float, float, float, float]
+    image_px: tuple[float, float]
+    factor: float
+
+
+def tile_plan(src: Any, x: int, y: int, z: int) -> TilePlan:
+    """Plan tile ``z/x/y`` of the rio-tiler ``Reader`` ``src`` from bounds only (no
+    pixel is read)."""
+    from morecantile import Tile
+    from rasterio.warp import transform_bounds
+
+    ds = src.dataset
+    tb = tuple(float(v) for v in src.tms.xy_bounds(Tile(x=x, y=y, z=z)))
+    left, bottom, right, top = transform_bounds(
+        ds.crs, src.tms.rasterio_crs, *ds.bounds, densify_pts=21
+    )
+    tile_px = (tb[2] - tb[0]) / TILE_SIZE  # metres of Web Mercator per tile pixel
+    image_px = ((right - left) / tile_px, (top - bottom) / tile_px)
+    factor = max(ds.width / max(image_px[0], 1e-9), ds.height / max(image_px[1], 1e-9))
+    kind: Literal["empty", "coarse", "full"] = "full"
+    if min(image_px) < MIN_IMAGE_PX:
+        kind = "empty"
+    elif factor > COARSE_FACTOR:
+        kind = "coarse"
+    return TilePlan(kind, (tb[0], tb[1], tb[2], tb[3]), image_px, factor)
+
+
+def coarse_tile(
+    src: Any, plan: TilePlan, indexes: tuple[int, ...]
+) -> np.ma.MaskedArray[Any, Any] | None:
+    """The tile of ``plan`` from a decimated read of the part of the image under it
+    (about :data:`COARSE_OVERSAMPLE` image pixels per tile pixel; GDAL reads overviews
+    when the file has them), warped into the tile by nearest neighbour. Masked where the
+    image has no data or does not reach; ``None`` when the tile misses the image."""
+    import numpy as np
+    from affine import Affine
+    from rasterio.enums import Resampling
+    from rasterio.errors import WindowError
+    from rasterio.transform import from_bounds
+    from rasterio.warp import reproject, transform_bounds
+    from rasterio.windows import Window
+    from rasterio.windows import from_bounds as window_from_bounds
+
+    ds = src.dataset
+    merc = src.tms.rasterio_crs
+    # the part of the tile over the image, in the image's CRS (never the whole tile: a
+    # zoom-0 tile does not transform to a UTM zone)
+    img = transform_bounds(ds.crs, merc, *ds.bounds, densify_pts=21)
+    tb = plan.tile_bounds
+    part = (max(tb[0], img[0]), max(tb[1], img[1]), min(tb[2], img[2]), min(tb[3], img[3]))
+    if part[0] >= part[2] or part[1] >= part[3]:
+        return None
+    bounds = transform_bounds(merc, ds.crs, *part, densify_pts=21)
+    win = window_from_bounds(*bounds, transform=ds.transform)
+    col0, row0 = math.floor(win.col_off) - 1, math.floor(win.row_off) - 1
+    col1 = math.ceil(win.col_off + win.width) + 1
+    row1 = math.ceil(win.row_off + win.height) + 1
+    try:
+        win = Window(col0, row0, col1 - col0, row1 - row0).intersection(
+            Window(0, 0, ds.width, ds.height)
+        )
+    except WindowError:
+        return None
+    step = max(1, int(plan.factor // COARSE_OVERSAMPLE))
+    out_h = max(1, math.ceil(win.height / step))
+    out_w = max(1, math.ceil(win.width / step))
+    data = ds.read(
+        indexes, window=win, out_shape=(len(indexes), out_h, out_w), resampling=Resampling.nearest
+    )
+    valid = ds.dataset_mask(window=win, out_shape=(out_h, out_w))
+    src_transform = ds.window_transform(win) @ Affine.scale(win.width / out_w, win.height / out_h)
+    dst_transform = from_bounds(*tb, TILE_SIZE, TILE_SIZE)
+    out = np.zeros((len(indexes), TILE_SIZE, TILE_SIZE), dtype=data.dtype)
+    seen = np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.uint8)
+    common = {
+        "src_transform": src_transform,
+        "src_crs": ds.crs,
+        "dst_transform": dst_transform,
+        "dst_crs": merc,
+        "resampling": Resampling.nearest,
+    }
+    reproject(data, out, **common)
+    reproject(valid, seen, **common)
+    mask = np.broadcast_to(seen == 0, out.shape)
+    return np.ma.MaskedArray(out, mask=mask.copy())
+
+
+@lru_cache(maxsize=1)
+def empty_png() -> bytes:
+    """A fully transparent 256 px PNG."""
+    import numpy as np
+    from rio_tiler.models import ImageData
+
+    blank = np.ma.MaskedArray(
+        np.zeros((3, TILE_SIZE, TILE_SIZE), dtype=np.uint8),
+        mask=np.ones((3, TILE_SIZE, TILE_SIZE), dtype=bool),
+    )
+    with warnings.catch_warnings():
+        from rasterio.errors import NotGeoreferencedWarning
+
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        return bytes(ImageData(blank).render(img_format="PNG"))
 
 
 @lru_cache(maxsize=256)
@@ -48,7 +183,9 @@ def render_tile(
 ) -> bytes | None:
     """PNG bytes of tile ``z/x/y`` of the image at ``uri``; ``None`` outside the image.
     16-bit and float images are shown as the detector sees them
-    (:func:`railwatch.imagery.read.stretch_to_uint8`)."""
+    (:func:`railwatch.imagery.read.stretch_to_uint8`). Planned by :func:`tile_plan`: a
+    transparent tile when the image would be under :data:`MIN_IMAGE_PX` pixels across,
+    a decimated read when the image is much finer than the tile."""
     lazy_import("rio_tiler", "web", "image tiles")
     import numpy as np
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
@@ -63,7 +200,16 @@ def render_tile(
         with Reader(uri) as src:
             if not src.tile_exists(x, y, z):
                 return None
-            img = src.tile(x, y, z, tilesize=TILE_SIZE, indexes=indexes)
+            plan = tile_plan(src, x, y, z)
+            if plan.kind == "empty":
+                return empty_png()
+            if plan.kind == "coarse":
+                arr = coarse_tile(src, plan, indexes)
+                if arr is None:
+                    return None
+                img = ImageData(arr)
+            else:
+                img = src.tile(x, y, z, tilesize=TILE_SIZE, indexes=indexes)
     except TileOutsideBounds:
         return None
     except RasterioIOError as err:
