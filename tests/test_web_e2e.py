@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from pydantic import SecretStr  # noqa: E402
 from railwatch.settings import Settings  # noqa: E402
 from railwatch.storage import Database  # noqa: E402
 from railwatch.web.app import create_app  # noqa: E402
-from web_db import ALERT_DAY, DEMO_DATES, populate_many, prepare_demo  # noqa: E402
+from web_db import ALERT_DAY, DEMO_DATES, populate, populate_many, prepare_demo  # noqa: E402
 
 TOKEN = "e2e-token"
 CHROMIUM = "/usr/bin/chromium"
@@ -128,6 +128,53 @@ def dense(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     srv, thread, url = _serve(create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db))
     try:
         yield {"url": url, "scene_ids": ids}
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The hand-made six-image site of the API tests with an alert on the site total and
+    one on tanks (on another image), and a site with an event and no image at all."""
+    from shapely.geometry import box
+
+    from railwatch.analysis.types import Alert
+    from railwatch.sites import SiteSpec
+    from railwatch.storage import repo
+
+    tmp = tmp_path_factory.mktemp("small")
+    db = Database(f"sqlite:///{tmp / 'small.db'}")
+    ids = populate(db, tmp / "img")
+    scenes = ids["scene_ids"]
+    with db.session() as s:
+        repo.replace_alerts(
+            s,
+            ids["site"],
+            [
+                Alert(
+                    "record:all:2023-10-05", "record", "high",
+                    datetime(2023, 10, 5, 2, 30, tzinfo=UTC), "all", 18.0,
+                    "18 railcars, 2.6x the record", scene_id=scenes[4],
+                ),
+                Alert(
+                    "spike:tank:2023-09-01", "spike", "medium",
+                    datetime(2023, 9, 1, 2, 30, tzinfo=UTC), "tank", 2.0,
+                    "2 tanks, a spike", scene_id=scenes[3],
+                ),
+                Alert(
+                    "drop:tank:2023-11-02", "drop", "low",
+                    datetime(2023, 11, 2, 2, 30, tzinfo=UTC), "tank", 0.0,
+                    "no tank", scene_id=scenes[5],
+                ),
+            ],
+        )  # fmt: skip
+        repo.add_site(s, SiteSpec(name="empty", geometry=box(130.6, 42.42, 130.61, 42.43)))
+        repo.add_event(s, "empty", date(2024, 3, 1), "New siding opened")
+    srv, thread, url = _serve(create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db))
+    try:
+        yield {"url": url, "site": ids["site"], "scene_ids": scenes}
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
@@ -354,5 +401,62 @@ def test_dashboard_draws_5000_detections_on_canvas(dense: dict[str, Any], browse
     popup = page.locator(".det-popup")
     popup.wait_for(timeout=30_000)
     assert "score 0.9" in popup.inner_text()
+    assert errors == []
+    page.close()
+
+
+def _alert_points(page: Any) -> set[int]:
+    return {
+        int(str(n.get_attribute("data-scene")))
+        for n in page.locator(".chart-svg circle.pt-alert").all()
+    }
+
+
+def test_chart_marks_the_alerts_of_the_chosen_class(small: dict[str, Any], browser: Any) -> None:
+    """Choosing tank under the chart listed the tank alerts but marked no point red: the
+    chart kept only the site-total alerts of those it was given (the tank ones)."""
+    url, site, ids = small["url"], small["site"], small["scene_ids"]
+    alerts = _get(f"{url}/api/sites/{site}/alerts")["items"]
+    by_cls: dict[str, set[int]] = {}
+    for a in alerts:
+        by_cls.setdefault(a["cls"], set()).add(a["scene_id"])
+    assert by_cls == {"all": {ids[4]}, "tank": {ids[3], ids[5]}}
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}/sites/{site}")
+    page.wait_for_selector("body[data-ready='1']")
+    assert _alert_points(page) == by_cls["all"]
+    page.select_option("#cls", "tank")
+    page.wait_for_function("document.querySelectorAll('.chart-svg circle.pt-alert').length === 2")
+    assert _alert_points(page) == by_cls["tank"]
+    assert page.locator(".alert").count() == 2  # the panel lists the same two
+    page.select_option("#cls", "boxcar")  # a class without alerts: no red point
+    page.wait_for_function("document.querySelectorAll('.chart-svg circle.pt-alert').length === 0")
+    assert "No alerts for boxcar" in page.locator("#alerts").inner_text()
+    page.select_option("#cls", "all")
+    page.wait_for_function("document.querySelectorAll('.chart-svg circle.pt-alert').length === 1")
+    assert _alert_points(page) == by_cls["all"]
+    assert errors == []
+    page.close()
+
+
+def test_site_without_images_says_so_and_draws_its_events(
+    small: dict[str, Any], browser: Any
+) -> None:
+    """A site with no image stayed on 'Loading…' (select() returned at once) and its
+    chart had no event line."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{small['url']}/sites/empty")
+    page.wait_for_selector("body[data-ready='1']")
+    info = page.locator("#scene-info").inner_text()
+    assert "Loading" not in info and "No images of this site yet" in info
+    assert "railwatch ingest empty" in info
+    assert page.locator(".chart-svg line.event").count() == 1
+    assert "New siding opened" in str(page.locator(".chart-svg .event-label").text_content())
+    assert "no processed images" in str(page.locator(".chart-svg").text_content())
+    assert page.locator("button.scene").count() == 0
     assert errors == []
     page.close()

@@ -11,16 +11,26 @@ const RWChart = (() => {
     return n;
   }
 
-  /** Draw into `host`; points: [{when, count, low, high, usable, scene_id}], returns {select(id)}. */
+  /** Draw into `host`; points: [{when, count, low, high, usable, scene_id}] of one class;
+      alerts: those of that class (the caller picks them), each marked in red on its
+      image's point. With no points the events are still drawn on an empty time axis.
+      Returns {select(id)}. */
   function draw(host, points, { events = [], alerts = [], onPick = () => {} } = {}) {
     const W = Math.max(320, host.clientWidth || 600), H = 220;
     const m = { l: 40, r: 30, t: 12, b: 28 };
     const svg = s("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-svg", role: "img" });
     host.replaceChildren(svg);
-    if (!points.length) { svg.append(s("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, "no processed images")); return { select() {} }; }
     const t = (p) => Date.parse(p.when);
-    let t0 = Math.min(...points.map(t)), t1 = Math.max(...points.map(t));
-    for (const e of events) { const te = Date.parse(e.date); if (te >= t0 - 864e5 * 60 && te <= t1 + 864e5 * 60) { t0 = Math.min(t0, te); t1 = Math.max(t1, te); } }
+    const eventTimes = events.map((e) => Date.parse(e.date)).filter(Number.isFinite);
+    if (!points.length && !eventTimes.length) { svg.append(s("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty" }, "no processed images")); return { select() {} }; }
+    let t0, t1;
+    if (points.length) {
+      t0 = Math.min(...points.map(t)); t1 = Math.max(...points.map(t));
+      for (const te of eventTimes) if (te >= t0 - 864e5 * 60 && te <= t1 + 864e5 * 60) { t0 = Math.min(t0, te); t1 = Math.max(t1, te); }
+    } else {  // no image yet: the events alone set the time axis
+      t0 = Math.min(...eventTimes); t1 = Math.max(...eventTimes);
+    }
+    if (t1 - t0 < 864e5 * 60 && !points.length) { t0 -= 864e5 * 30; t1 += 864e5 * 30; }
     if (t1 === t0) { t0 -= 864e5; t1 += 864e5; }
     const ymax = Math.max(1, ...points.map((p) => (p.high ?? p.count ?? 0))) * 1.12;
     const x = (v) => m.l + ((v - t0) / (t1 - t0)) * (W - m.l - m.r);
@@ -60,7 +70,8 @@ const RWChart = (() => {
     }
     if (usable.length > 1)
       svg.append(s("polyline", { points: usable.map((p) => `${x(t(p))},${y(p.count)}`).join(" "), class: "series" }));
-    const alertScenes = new Set(alerts.filter((a) => a.cls === "all" || !a.cls).map((a) => a.scene_id));
+    // every alert given is of the series drawn (site.js passes the chosen class's own)
+    const alertScenes = new Set(alerts.map((a) => a.scene_id));
     const nodes = new Map();
     for (const p of points) {
       let g;
@@ -77,6 +88,7 @@ const RWChart = (() => {
       svg.append(g);
       nodes.set(p.scene_id, g);
     }
+    if (!points.length) svg.append(s("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty" }, "no processed images"));
     return {
       select(id) {
         for (const [sid, n] of nodes) n.classList.toggle("selected", sid === id);

@@ -221,9 +221,16 @@
   });
   window.addEventListener("resize", () => loadChart($("cls").value));
 
-  const fromHash = scenes.findIndex((sc) => String(sc.id) === location.hash.slice(1));
-  let start = fromHash;
-  if (start < 0) for (let i = scenes.length - 1; i >= 0; i--) if (scenes[i].status === "processed") { start = i; break; }
-  await select(start < 0 ? scenes.length - 1 : start);
+  if (!scenes.length) {
+    // nothing to select: say so (the chart above still shows the site's events)
+    $("scene-info").replaceChildren(el("span", { class: "muted no-images" },
+      `No images of this site yet: add some with "railwatch ingest ${site.name} FILES…" ` +
+      `(or ingest-stac), then process them ("railwatch process ${site.name}" or a job).`));
+  } else {
+    const fromHash = scenes.findIndex((sc) => String(sc.id) === location.hash.slice(1));
+    let start = fromHash;
+    if (start < 0) for (let i = scenes.length - 1; i >= 0; i--) if (scenes[i].status === "processed") { start = i; break; }
+    await select(start < 0 ? scenes.length - 1 : start);
+  }
   document.body.dataset.ready = "1";
 })();
