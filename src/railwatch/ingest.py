@@ -2,12 +2,19 @@
 
 A bad file never stops the batch: each file's outcome (ingested, already there,
 not overlapping the site, failed with its reason) is filed in an :class:`IngestSummary`.
+
+Each scene keeps the SHA-256 of its file and, in its metadata (``railwatch:file``), the
+file's size and modification and status-change times when it was hashed
+(:func:`file_stamp`). Before a scene is counted, :func:`check_unchanged` compares those
+with the file as it is now (a ``stat``, microseconds) and hashes the file again only when
+they differ: a file replaced by another image after ingest is then refused, never counted
+under the ingested scene's date.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,11 +22,20 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.errors import InputError, RailwatchError
+from railwatch.errors import ImageryError, InputError, RailwatchError
 from railwatch.limits import check_year
 from railwatch.storage import Database, repo
 
-__all__ = ["IngestSummary", "ingest_paths", "record_scene", "scene_entry"]
+__all__ = [
+    "FILE_STAMP_KEY",
+    "FileChangedError",
+    "IngestSummary",
+    "check_unchanged",
+    "file_stamp",
+    "ingest_paths",
+    "record_scene",
+    "scene_entry",
+]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +73,55 @@ class IngestSummary:
             "skipped": self.skipped,
             "failed": self.failed,
         }
+
+
+#: Key of the file's stamp (:func:`file_stamp`) in a scene's metadata.
+FILE_STAMP_KEY = "railwatch:file"
+
+
+class FileChangedError(ImageryError):
+    """The file at a scene's path is no longer the image that was ingested as it."""
+
+
+def file_stamp(path: Path) -> dict[str, int]:
+    """The file's size and its modification and status-change times in nanoseconds: a
+    cheap fingerprint that changes when the file is written, replaced or moved over
+    (the status-change time also when a copy kept the old modification time, as
+    ``cp -p`` or ``rsync -t`` do). Taken before the file is hashed, so a file changed
+    while it is hashed no longer matches it."""
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
+
+
+def check_unchanged(
+    uri: str, content_hash: str, stamp: Mapping[str, int] | None
+) -> dict[str, int] | None:
+    """Check that the file at a scene's ``uri`` is still the one ingested (``content_hash``,
+    its SHA-256). The file's :func:`file_stamp` is compared with ``stamp`` (recorded at
+    ingest) first; only when they differ, or no stamp was recorded (a scene ingested
+    before railwatch kept one), is the file hashed again.
+
+    Returns None when the stamp matched (or the file is not a local one, or is missing:
+    reading it says so), or the file's new stamp when it was hashed and is unchanged, to
+    be recorded; raises :class:`FileChangedError` when its hash differs."""
+    from railwatch.imagery.inspect import UnsupportedFormatError, file_sha256, local_path
+
+    try:
+        path = local_path(uri)
+    except UnsupportedFormatError:
+        return None
+    if not path.is_file():
+        return None
+    now = file_stamp(path)
+    if stamp is not None and now == dict(stamp):
+        return None
+    if file_sha256(path) != content_hash:
+        raise FileChangedError(
+            f"{path}: file changed since ingest (its hash differs): re-ingest it with "
+            "`railwatch ingest` (it becomes a new scene), or put back the image that was "
+            "ingested; nothing is counted from it under this scene"
+        )
+    return now
 
 
 #: How far past now an acquisition time may lie (a local date given as UTC, clock skew).
@@ -140,7 +205,8 @@ def _ingest_one(
     name = str(path)
     try:
         # The hash first: a known file (even renamed, even without a date) is a
-        # duplicate, and re-runs do not inspect every file again.
+        # duplicate, and re-runs do not inspect every file again. Its stamp before it.
+        stamp = file_stamp(path)
         digest = file_sha256(path)
         with db.session(readonly=True) as s:
             known = repo.find_scene_by_hash(s, summary.site, digest)
@@ -162,6 +228,7 @@ def _ingest_one(
             summary.duplicates.append(entry)
             return
         info = inspect_scene(path, date=when, content_hash=digest)
+        info.metadata[FILE_STAMP_KEY] = stamp
         if bands is not None:
             info.metadata["rgb_bands"] = list(check_rgb_bands(bands, info.band_count, path.name))
         record_scene(db, summary, name, info, site_geom, site_area_m2)

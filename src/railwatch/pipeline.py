@@ -5,13 +5,18 @@ same code runs in-process or as a task on a distributed cluster; :func:`process_
 feeds it the site's pending scenes and writes each outcome in its own transaction:
 a scene is recorded whole or not at all, and an interrupted run loses nothing that
 was already recorded.
+
+Before a scene is read, its file is checked against what was ingested
+(:func:`railwatch.ingest.check_unchanged`: its size and times, its SHA-256 when they
+differ): a file replaced by another image fails the scene with the reason, and the other
+image's cars are never recorded under the scene's date.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,7 +35,7 @@ from railwatch.detect.coarse import (
 )
 from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
-from railwatch.imagery.inspect import rgb_of, sun_of
+from railwatch.imagery.inspect import is_remote, rgb_of, sun_of
 from railwatch.imagery.quality import readable_pixels
 from railwatch.imagery.read import INPUT_MAPPING_VERSION, SiteGrid, SiteRaster
 from railwatch.imagery.register import (
@@ -42,6 +47,7 @@ from railwatch.imagery.register import (
     registration_grid,
 )
 from railwatch.imagery.size import image_too_small
+from railwatch.ingest import FILE_STAMP_KEY, check_unchanged
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Scene
 from railwatch.storage.records import DetectionRecord, records_from_detections
@@ -103,6 +109,13 @@ class SceneJob:
     #: time at a similar resolution, to register it against before the centrelines are
     #: sampled (:func:`register_scene`).
     references: tuple[ReferenceScene, ...] = ()
+    #: The SHA-256 recorded at ingest, checked before the file is read
+    #: (:func:`railwatch.ingest.check_unchanged`); None: not checked (a scene registered
+    #: from a STAC catalog, whose hash is not the file's).
+    content_hash: str | None = None
+    #: The file's size and times when it was last hashed (``railwatch:file`` in the
+    #: scene's metadata); the file is hashed again only when they differ.
+    file_stamp: Mapping[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,9 @@ class SceneOutcome:
     #: (:func:`railwatch.detect.coarse.site_empty_track`; 0: none, the image's own colour
     #: was used).
     empty_track_images: int = 0
+    #: The file's new stamp when it was hashed again and found unchanged (its times
+    #: changed, or none was recorded), to record so the next run need not hash it.
+    file_stamp: dict[str, int] | None = None
 
 
 @dataclass
@@ -185,8 +201,12 @@ def processing_version(detector: Detector, gsd: float | None, dtype: str | None 
 
 def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     """Read, judge, detect and count one scene over its site. Never raises for a
-    bad scene: the reason is returned in ``SceneOutcome.error``."""
+    bad scene: the reason is returned in ``SceneOutcome.error``, also when the file is no
+    longer the image ingested as the scene (its hash differs)."""
     try:
+        stamp = None
+        if job.content_hash is not None:  # before anything is read from the file
+            stamp = check_unchanged(job.uri, job.content_hash, job.file_stamp)
         grid = site_grid(job.site_geometry, grid_gsd(job.gsd))
         raster = read_site_window(
             job.uri,
@@ -200,7 +220,9 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         if small is not None:  # it would read as "0 railcars" where it cannot show one
             quality = replace(quality, usable=False, reasons=(small, *quality.reasons))
         if not quality.usable:
-            return SceneOutcome(job.scene_id, quality, gsd=job.gsd, dtype=job.dtype)
+            return SceneOutcome(
+                job.scene_id, quality, gsd=job.gsd, dtype=job.dtype, file_stamp=stamp
+            )
         detections = []
         if method_for_gsd(grid.gsd) == "objects":
             from railwatch.detect.api import detect_array
@@ -247,6 +269,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             dtype=job.dtype,
             registration=registration,
             empty_track_images=0 if empty is None else empty.images,
+            file_stamp=stamp,
         )
     except RailwatchError as err:
         return SceneOutcome(job.scene_id, None, error=str(err))
@@ -374,6 +397,14 @@ def _references(scene: Scene, scenes: Sequence[Scene]) -> tuple[ReferenceScene, 
     )
 
 
+def _hash_is_the_files(scene: Scene) -> bool:
+    """Whether the scene's ``content_hash`` is its file's SHA-256: true of every file
+    `railwatch ingest` recorded; a scene registered from a STAC catalog (`ingest-stac`,
+    its metadata has ``stac_collection``) has its asset's checksum or a hash of the
+    item's identity, and a remote file is not hashed."""
+    return "stac_collection" not in (scene.meta or {}) and not is_remote(scene.uri)
+
+
 def pending_jobs(
     db: Database,
     site: str,
@@ -419,6 +450,8 @@ def pending_jobs(
                         if tracks is not None and method_for_gsd(grid_gsd(scene.gsd)) != "objects"
                         else ()
                     ),
+                    content_hash=scene.content_hash if _hash_is_the_files(scene) else None,
+                    file_stamp=(scene.meta or {}).get(FILE_STAMP_KEY),
                 )
             )
     return jobs, skipped
@@ -430,7 +463,7 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> N
         if outcome.error is not None or outcome.quality is None:
             repo.mark_scene_failed(s, outcome.scene_id, outcome.error or "unknown error")
             return
-        repo.record_scene_result(
+        scene = repo.record_scene_result(
             s,
             outcome.scene_id,
             outcome.quality,
@@ -440,6 +473,8 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> N
             processing_version(detector, outcome.gsd, outcome.dtype),
             registration=_registration_meta(outcome),
         )
+        if outcome.file_stamp is not None:  # hashed and unchanged: next time a stat will do
+            scene.meta = {**(scene.meta or {}), FILE_STAMP_KEY: outcome.file_stamp}
 
 
 def _registration_meta(outcome: SceneOutcome) -> dict[str, Any] | None:
