@@ -21,7 +21,8 @@ from railwatch.storage.models import Count, Scene
 
 @dataclass(frozen=True)
 class SiteAnalysis:
-    """What :func:`analyze_site` found and stored."""
+    """What :func:`analyze_site` found and, when ``stored``, stored (``created`` ...
+    ``retired`` are the changes to the stored alerts; all 0 when not stored)."""
 
     site: str
     alerts: tuple[Alert, ...]
@@ -31,6 +32,9 @@ class SiteAnalysis:
     updated: int
     removed: int
     retired: int
+    stored: bool = True
+    #: Images (of the site total) after the as-of date, left out of the analysis.
+    after: int = 0
 
 
 def site_points(session: Session, site: str) -> list[CountPoint]:
@@ -54,19 +58,26 @@ def analyze_site(
     settings: AlertSettings | None = None,
     *,
     as_of: datetime | None = None,
+    store: bool = True,
 ) -> SiteAnalysis:
-    """Analyse a site's stored counts with its events and store the alerts (idempotent)."""
+    """Analyse a site's stored counts with its events and store the alerts (idempotent).
+
+    ``store=False`` only computes them (a look-back as of an earlier date): the stored
+    alerts and their acknowledgements are left as they are, and nothing is written."""
     points = site_points(session, site)
     events = repo.event_values(session, site)
     alerts = analyze_series(points, events, settings, as_of=as_of)
-    changes = repo.replace_alerts(session, site, alerts)
+    totals = [p for p in points if p.cls == "all"]
+    changes = repo.replace_alerts(session, site, alerts) if store else None
     return SiteAnalysis(
         site=site,
         alerts=tuple(alerts),
-        points=sum(1 for p in points if p.cls == "all"),
-        usable=sum(1 for p in points if p.cls == "all" and p.is_usable),
-        created=changes.created,
-        updated=changes.updated,
-        removed=changes.removed,
-        retired=changes.retired,
+        points=len(totals),
+        usable=sum(1 for p in totals if p.is_usable),
+        created=0 if changes is None else changes.created,
+        updated=0 if changes is None else changes.updated,
+        removed=0 if changes is None else changes.removed,
+        retired=0 if changes is None else changes.retired,
+        stored=changes is not None,
+        after=0 if as_of is None else sum(1 for p in totals if p.when > as_of),
     )

@@ -15,6 +15,7 @@ from rich.table import Table
 from railwatch.analysis import Alert, AlertSettings, Event, analyze_series
 from railwatch.cli._common import console, print_json
 from railwatch.errors import InputError
+from railwatch.limits import check_year
 
 _STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red"}
 
@@ -65,14 +66,24 @@ def alert_cell(
     return "\n".join(lines)
 
 
-def parse_as_of(text: str | None) -> datetime:
-    """``--as-of DATE``: the end of that UTC day; without it, now (UTC)."""
+def parse_as_of(text: str | None, *, today: date | None = None) -> datetime:
+    """``--as-of DATE``: the end of that UTC day; without it, now (UTC). A date after
+    ``today`` (by default the later of today in UTC and on this machine's clock, for
+    analysts east of Greenwich) or before 1900 is an :class:`InputError`: the analysis
+    looks back, and a future date would only report a silence up to it."""
     if text is None:
         return datetime.now(UTC)
     try:
         day = date.fromisoformat(text.strip())
     except ValueError as err:
         raise InputError(f"--as-of {text!r} is not a date YYYY-MM-DD") from err
+    check_year(day, "--as-of")
+    today = today if today is not None else max(datetime.now(UTC).date(), date.today())
+    if day > today:
+        raise InputError(
+            f"--as-of {day.isoformat()} is after today ({today.isoformat()}): it looks back "
+            "at what was known on a past date; leave it out to judge as of now"
+        )
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
@@ -122,10 +133,20 @@ def analyze(
         str | None,
         typer.Option(
             "--as-of",
-            help="Analyse as of this date (YYYY-MM-DD; default today): later counts are "
-            "ignored and a silence up to it is reported.",
+            help="Look back: the alerts as of this past date (YYYY-MM-DD; default now), "
+            "later counts ignored and a silence up to it reported. Printed only: the stored "
+            "alerts are left as they are (see --store).",
         ),
     ] = None,
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store",
+            help="With --as-of: store these alerts in place of the site's stored ones (the "
+            "dashboard, `railwatch alerts` and reports then show the site as of that date "
+            "until the next plain analyze).",
+        ),
+    ] = False,
     min_severity: Annotated[
         str, typer.Option("--min-severity", help="Show alerts from this severity up.")
     ] = "info",
@@ -144,8 +165,9 @@ def analyze(
     [b]railwatch analyze SITE[/] analyses the stored counts and events of a site and
     stores the alerts (re-running gives the same alerts; acknowledgements are kept).
     [b]railwatch analyze --counts FILE.csv[/] works on hand counts alone, no database.
-    Both judge as of today unless [b]--as-of DATE[/] is given (the same date gives the
-    same alerts).
+    Both judge as of now unless [b]--as-of DATE[/] is given: a look-back at a past date
+    (the same date gives the same alerts) that prints the alerts and stores nothing; the
+    stored alerts and acknowledgements stay as they are unless [b]--store[/] is given.
     """
     from railwatch.analysis.types import SEVERITIES
 
@@ -156,13 +178,26 @@ def analyze(
     settings = _settings(record_years, event_window)
     end = parse_as_of(as_of)
     if counts is not None:
+        if store:
+            raise InputError("--store is for a site's stored alerts; --counts stores nothing")
         _analyze_csv(counts, site, events or [], settings, (floor, cls), as_json, end)
         return
     if site is None:
         raise InputError("give a SITE to analyse from the database, or --counts FILE.csv")
     if events:
         raise InputError("--event is for --counts; add site events with `railwatch event add`")
-    _analyze_db(ctx, site, settings, (floor, cls), as_json, end)
+    # a plain run judges as of now and stores; a look-back stores only when asked
+    look_back = as_of is not None
+    _analyze_db(
+        ctx,
+        site,
+        settings,
+        (floor, cls),
+        as_json,
+        end,
+        look_back=look_back,
+        store=not look_back or store,
+    )
 
 
 def check_class_option(cls: str | None) -> None:
@@ -247,26 +282,52 @@ def _analyze_db(
     show: tuple[int, str | None],
     as_json: bool,
     as_of: datetime,
+    *,
+    look_back: bool,
+    store: bool,
 ) -> None:
     from railwatch.analysis.store import analyze_site
     from railwatch.cli.site import open_db
 
-    with open_db(ctx) as db, db.session() as session:
-        result = analyze_site(session, site, settings, as_of=as_of)
+    # a look-back that stores nothing reads only (never takes SQLite's write lock)
+    with open_db(ctx) as db, db.session(readonly=not store) as session:
+        result = analyze_site(session, site, settings, as_of=as_of, store=store)
     shown = _shown(result.alerts, show)
+    day = f"{as_of:%Y-%m-%d}"
     if as_json:
-        print_json({"site": site, "alerts": [a.to_dict() for a in shown]})
+        print_json(
+            {
+                "site": site,
+                "as_of": day,
+                "stored": result.stored,
+                "alerts": [a.to_dict() for a in shown],
+            }
+        )
         return
-    console.print(
-        f"{escape(site)}: {result.usable} usable of {result.points} images; "
-        f"{len(result.alerts)} alerts ({result.created} new, {result.updated} unchanged or "
-        f"updated, {result.removed} removed, {result.retired} acknowledged ones retired)."
-    )
+    later = f", {result.after} of them after {day} and left out" if result.after else ""
+    counted = f"{result.usable} usable of {result.points} images{later}"
+    if store:
+        console.print(
+            f"{escape(site)}{' as of ' + day if look_back else ''}: {counted}; "
+            f"{len(result.alerts)} alerts ({result.created} new, {result.updated} unchanged "
+            f"or updated, {result.removed} removed, {result.retired} acknowledged ones "
+            "retired)."
+        )
+    else:
+        console.print(
+            f"{escape(site)} as of {day} (a look-back, not stored): {counted}; "
+            f"{len(result.alerts)} alerts. The stored alerts and acknowledgements are "
+            "unchanged (--store stores these in their place)."
+        )
     if shown:
-        title = f"{site}: alerts" + (
-            f" ({len(shown)} of {len(result.alerts)} shown)"
-            if len(shown) < len(result.alerts)
-            else ""
+        title = (
+            f"{site}: alerts"
+            + (f" as of {day}" if look_back else "")
+            + (
+                f" ({len(shown)} of {len(result.alerts)} shown)"
+                if len(shown) < len(result.alerts)
+                else ""
+            )
         )
         console.print(alert_table(shown, title))
 
