@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from railwatch.analysis import Alert, AlertSettings, Event, analyze_series
-from railwatch.cli._common import console, print_json
+from railwatch.cli._common import console, err_console, print_json
 from railwatch.errors import InputError
 from railwatch.limits import check_year
 
@@ -114,8 +114,9 @@ def analyze(
         Path | None,
         typer.Option(
             "--counts",
-            help="CSV of counts (date,count[,low,high,usable,class,site,gsd,method]), e.g. "
-            "the counts of `railwatch export SITE --format csv`; no database.",
+            help="CSV of counts (date,count[,low,high,usable,class,site,gsd,method]; "
+            "separated by commas, semicolons or tabs), e.g. the counts of `railwatch export "
+            "SITE --format csv`; no database.",
         ),
     ] = None,
     events: Annotated[
@@ -232,7 +233,12 @@ def _analyze_csv(
 ) -> None:
     from railwatch.analysis.csvio import read_counts_csv
 
-    by_site = read_counts_csv(path)
+    by_site = read_counts_csv(
+        path,
+        warn=lambda line: err_console.print(
+            f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True
+        ),
+    )
     if site is not None:
         if set(by_site) == {""}:
             raise InputError(
