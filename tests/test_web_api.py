@@ -261,6 +261,22 @@ def test_detections_geojson_and_filters(client: TestClient, world: dict[str, Any
     is_problem(client.get("/api/scenes/424242/detections"), 404)
 
 
+def test_detections_class_is_checked_like_the_counts(
+    client: TestClient, world: dict[str, Any]
+) -> None:
+    """class=bogus was a 200 with no feature (counts?class=bogus is a 422 listing the
+    classes): a typo looked like an empty yard."""
+    sid = world["scene_ids"][4]
+    url = f"/api/scenes/{sid}/detections"
+    for bad in ({"class": "bogus"}, {"class": "TANK"}, {"class": ["tank", "spaceship"]}):
+        detail = is_problem(client.get(url, params=bad), 422)["detail"]
+        assert "is not a railcar class" in detail and "tank" in detail and "boxcar" in detail
+    assert client.get(url, params={"class": "all"}).json()["numberMatched"] == 18
+    assert client.get(url, params={"class": "tank"}).json()["numberMatched"] == 6
+    # a railcar class with no detection in this scene is an empty collection, not an error
+    assert client.get(url, params={"class": "locomotive"}).json()["numberMatched"] == 0
+
+
 # ---------------------------------------------------------------------------- counts
 
 
@@ -281,6 +297,23 @@ def test_counts_json_and_csv(client: TestClient, world: dict[str, Any]) -> None:
     # a class no detector reports was a 200 with a count of 0 on every usable scene
     r = client.get(f"/api/sites/{world['site']}/counts", params={"class": "spaceship"})
     assert "not a railcar class" in is_problem(r, 422)["detail"]
+
+
+def test_counts_of_unusable_images_have_no_method(
+    client: TestClient, world: dict[str, Any]
+) -> None:
+    """An unusable image was never counted: its method is null, as the CSV leaves it
+    empty (the JSON said "objects" for every unusable image, even at 3 m)."""
+    for cls in ("all", "tank"):
+        items = client.get(f"/api/sites/{world['site']}/counts", params={"class": cls}).json()
+        gaps = [p for p in items["items"] if not p["usable"]]
+        assert len(gaps) == 1 and gaps[0]["count"] is None and gaps[0]["method"] is None
+        assert all(p["method"] == "objects" for p in items["items"] if p["usable"])
+    r = client.get(f"/api/sites/{world['site']}/counts", params={"format": "csv"})
+    rows = r.text.strip().splitlines()
+    header = rows[0].split(",")
+    gap = next(dict(zip(header, x.split(","), strict=True)) for x in rows[1:] if ",False," in x)
+    assert gap["method"] == "" and gap["count"] == ""
 
 
 # ---------------------------------------------------------------------------- alerts
@@ -543,6 +576,9 @@ def test_report_generate_and_download(client: TestClient, world: dict[str, Any])
     is_problem(client.post(url, json=body, headers=AUTH), 422)
     is_problem(client.get(f"/api/reports/{meta['id']}/pdf"), 404)
     is_problem(client.get("/api/reports/" + "a" * 32), 404)
+    # an unknown site is a 404, as for /api/alerts?site= (it was a 200 with no report)
+    assert "no site named 'nope'" in is_problem(client.get("/api/reports?site=nope"), 404)["detail"]
+    is_problem(client.get("/api/alerts?site=nope"), 404)
     is_problem(client.get("/api/reports/..%2F..%2Fetc"), 404)
 
 
@@ -722,4 +758,45 @@ def test_allowed_hosts_block_dns_rebinding(tmp_path: Path) -> None:
     )
     c = TestClient(app, base_url="http://127.0.0.1:8000")
     assert c.get("/api/sites").status_code == 200
-    assert c.get("/api/sites", headers={"Host": "evil.example:8000"}).status_code == 400
+    # a problem-details document like every other error (it was text/plain)
+    body = is_problem(c.get("/api/sites", headers={"Host": "evil.example:8000"}), 400)
+    assert "evil.example" in body["detail"] and "127.0.0.1, localhost" in body["detail"]
+    assert body["instance"] == "/api/sites"
+    is_problem(c.get("/", headers={"Host": "127.0.0.1.evil.example"}), 400)
+    assert c.get("/api/sites", headers={"Host": "localhost:8000"}).status_code == 200
+    v6 = TestClient(
+        create_app(Settings(db=db.url, cache_dir=tmp_path), db, allowed_hosts=["[::1]"]),
+        base_url="http://[::1]:8000",
+    )
+    assert v6.get("/api/sites").status_code == 200
+    is_problem(v6.get("/api/sites", headers={"Host": "[::2]:8000"}), 400)
+
+
+def test_request_bodies_are_strict_json(client: TestClient, world: dict[str, Any]) -> None:
+    """Bodies were parsed loosely: {"reprocess": "yes"} started a reprocessing job, a
+    bbox of strings and an event dated by a Unix time were accepted."""
+    site = world["site"]
+    jobs_before = client.get("/api/jobs").json()["total"]
+    for value in ("yes", "true", 1, 0, None):
+        r = client.post(f"/api/sites/{site}/jobs", json={"reprocess": value}, headers=AUTH)
+        assert "true or false" in is_problem(r, 422)["detail"], value
+    assert client.get("/api/jobs").json()["total"] == jobs_before  # no job started
+    for body in ({"pdf": "false"}, {"pdf": 1}, {"date_from": 1694563200}):
+        is_problem(client.post(f"/api/sites/{site}/reports", json=body, headers=AUTH), 422)
+    events = f"/api/sites/{site}/events"
+    for when in (1694563200, "1694563200", "2023-09-13T00:00:00", "13/09/2023"):
+        r = client.post(events, json={"date": when, "label": "strict"}, headers=AUTH)
+        assert "YYYY-MM-DD" in is_problem(r, 422)["detail"], when
+    is_problem(client.post(events, json={"date": "2023-02-30", "label": "x"}, headers=AUTH), 422)
+    for bbox in (["130.6", "42.42", "130.61", "42.43"], [True, 42.42, 130.61, 42.43]):
+        r = client.post("/api/sites", json={"name": "strict", "bbox": bbox}, headers=AUTH)
+        assert "must be a number" in is_problem(r, 422)["detail"]
+    # JSON numbers (integers too) and YYYY-MM-DD dates still work
+    r = client.post(
+        "/api/sites", json={"name": "strict", "bbox": [130, 42, 130.01, 42.01]}, headers=AUTH
+    )
+    assert r.status_code == 201, r.text
+    assert client.delete("/api/sites/strict", headers=AUTH).status_code == 200
+    r = client.post(events, json={"date": "2023-09-14", "label": "strict"}, headers=AUTH)
+    assert r.status_code == 201 and r.json()["date"] == "2023-09-14"
+    assert client.delete(f"/api/events/{r.json()['id']}", headers=AUTH).status_code == 200

@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from railwatch import __version__
 from railwatch.settings import Settings, get_settings
@@ -21,7 +20,7 @@ from railwatch.web.apidocs import render_api_docs
 from railwatch.web.errors import install_error_handlers
 from railwatch.web.jobs import DetectorFactory, JobManager
 from railwatch.web.routes import api_router
-from railwatch.web.security import DEFAULT_MAX_BODY, AccessPolicy, BodySizeLimit
+from railwatch.web.security import DEFAULT_MAX_BODY, AccessPolicy, BodySizeLimit, TrustedHosts
 
 __all__ = ["create_app", "static_dir"]
 
@@ -85,7 +84,7 @@ def create_app(
     app.include_router(api_router())
     app.add_middleware(BodySizeLimit, max_bytes=max_body)
     if allowed_hosts:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+        app.add_middleware(TrustedHosts, allowed_hosts=list(allowed_hosts))
 
     static = static_dir()
     app.mount("/static", StaticFiles(directory=static), name="static")

@@ -17,7 +17,7 @@ import ipaddress
 import json
 import re
 import socket
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_MAX_BODY",
     "AccessPolicy",
     "BodySizeLimit",
+    "TrustedHosts",
     "check_listen_address",
     "check_serve_host",
     "is_loopback",
@@ -281,3 +282,68 @@ class BodySizeLimit:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class TrustedHosts:
+    """ASGI middleware: answer only requests whose ``Host`` is one of ``allowed_hosts``
+    (DNS rebinding); any other is a 400 problem-details document like every error
+    (Starlette's ``TrustedHostMiddleware``, which decides here, answers text/plain)."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        self.app = app
+        self.allowed = tuple(allowed_hosts)
+        # Starlette's host parsing and matching (ports, IPv6 brackets, *.domain), with
+        # an inner app that only records that the host was accepted
+        self._check = TrustedHostMiddleware(_accept, allowed_hosts=self.allowed, www_redirect=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        probe: Scope = {**scope, _ACCEPTED: False}
+
+        async def discard(_message: Message) -> None:
+            return None
+
+        await self._check(probe, receive, discard)
+        if probe[_ACCEPTED]:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        host = next((v for k, v in scope.get("headers", ()) if k == b"host"), b"")
+        shown = host.decode("latin-1")[:100]
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Bad Request",
+                "status": 400,
+                "detail": (
+                    f"invalid Host header {shown!r}: this server answers only requests for "
+                    f"{', '.join(self.allowed)} (protection against DNS rebinding): use "
+                    "one of these names in the URL"
+                ),
+                "instance": scope.get("path", ""),
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+_ACCEPTED = "railwatch.host_accepted"
+
+
+async def _accept(scope: Scope, _receive: Receive, _send: Send) -> None:
+    scope[_ACCEPTED] = True

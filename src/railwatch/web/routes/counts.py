@@ -57,7 +57,8 @@ def site_counts(
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    """One point per processed scene in time order; unusable scenes are gaps (count null)."""
+    """One point per processed scene in time order; unusable scenes are gaps (count,
+    low, high and method null)."""
     import json
 
     with db.session(readonly=True) as s:
@@ -89,7 +90,9 @@ def site_counts(
             "usable": p.usable,
             "clear_fraction": p.clear_fraction,
             "coverage": p.coverage,
-            "method": p.method,
+            # an unusable image was never counted, so it has no method (as in the CSV
+            # export; CountPoint's default 'objects' said otherwise, even at 3 m)
+            "method": p.method if p.usable else None,
         }
         for p in shown
     ]

@@ -8,9 +8,11 @@ import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from railwatch.errors import InputError
 from railwatch.storage import repo
-from railwatch.storage.models import Detection
+from railwatch.storage.models import Count, Detection, Scene
 from railwatch.web.deps import DB
 from railwatch.web.pagination import PageParams, page_links
 from railwatch.web.routes.scenes import SceneId
@@ -59,6 +61,34 @@ def _features(rows: list[Any]) -> list[dict[str, Any]]:
     return feats
 
 
+def _check_classes(session: Session, site_id: int, classes: list[str]) -> list[str]:
+    """The classes to filter on (none for ``all``), each a railcar class or one this
+    site's detector reported; anything else is refused (422) with the valid classes, as
+    ``/api/sites/{site}/counts`` does, instead of an empty collection."""
+    from railwatch.detect.base import ALL_CLASSES
+
+    if "all" in classes:
+        return []
+    unknown = sorted(set(classes) - set(ALL_CLASSES))
+    if unknown:  # only then ask the database (a custom detector's own classes)
+        stored = set(
+            session.scalars(
+                select(Count.cls)
+                .distinct()
+                .join(Scene, Count.scene_id == Scene.id)
+                .where(Scene.site_id == site_id)
+            )
+        ) - {"all", "covered"}
+        bad = [c for c in unknown if c not in stored]
+        if bad:
+            extra = sorted(stored - set(ALL_CLASSES))
+            raise InputError(
+                f"class {bad[0]!r} is not a railcar class: use all (every detection) or one of "
+                f"{', '.join((*ALL_CLASSES, *extra))}; for covered loads use covered=true"
+            )
+    return classes
+
+
 @router.get(
     "/scenes/{scene_id}/detections",
     summary="Detections of a scene (GeoJSON)",
@@ -71,7 +101,12 @@ def scene_detections(
     db: DB,
     cls: Annotated[
         list[Annotated[str, Query(max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")]] | None,
-        Query(alias="class", max_length=20, description="Keep only these classes."),
+        Query(
+            alias="class",
+            max_length=20,
+            description="Keep only these classes ('all': every class); another value is a 422 "
+            "listing the classes.",
+        ),
     ] = None,
     covered: Annotated[bool | None, Query(description="Only covered (or open) loads.")] = None,
     inside: Annotated[bool | None, Query(description="Only those inside the site.")] = None,
@@ -82,10 +117,11 @@ def scene_detections(
     import json
 
     with db.session(readonly=True) as s:
-        repo.get_scene(s, scene_id)
+        scene = repo.get_scene(s, scene_id)
         cond = [Detection.scene_id == scene_id]
-        if cls:
-            cond.append(Detection.cls.in_(cls))
+        wanted = _check_classes(s, scene.site_id, cls or [])
+        if wanted:
+            cond.append(Detection.cls.in_(wanted))
         if covered is not None:
             cond.append(Detection.covered.is_(covered))
         if inside is not None:

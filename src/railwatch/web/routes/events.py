@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -13,6 +12,7 @@ from railwatch.limits import DESCRIPTION_MAX, EVENT_LABEL_MAX
 from railwatch.storage import repo
 from railwatch.storage.models import Event
 from railwatch.storage.serialize import event_dict
+from railwatch.web.bodies import JsonDate
 from railwatch.web.deps import DB, Paging
 from railwatch.web.pagination import paginate, window
 from railwatch.web.routes.sites import SiteName
@@ -28,7 +28,7 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date
+    date: JsonDate
     # Labels and lengths are checked by the core (railwatch.limits), with the CLI's
     # messages; the schema only shows the limits.
     label: str = Field(json_schema_extra={"maxLength": EVENT_LABEL_MAX})
@@ -40,7 +40,7 @@ class EventPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date | None = None
+    date: JsonDate | None = None
     label: str | None = Field(default=None, json_schema_extra={"maxLength": EVENT_LABEL_MAX})
     description: str | None = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
 

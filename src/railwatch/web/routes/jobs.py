@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from railwatch.storage import repo
+from railwatch.web.bodies import JsonBool
 from railwatch.web.deps import DB, Paging
 from railwatch.web.jobs import JobManager
 from railwatch.web.pagination import paginate, window
@@ -26,7 +27,9 @@ class JobIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reprocess: bool = Field(default=False, description="Process already processed scenes again.")
+    reprocess: JsonBool = Field(
+        default=False, description="Process already processed scenes again (true or false)."
+    )
 
 
 def _jobs(request: Request) -> JobManager:

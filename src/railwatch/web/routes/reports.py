@@ -13,12 +13,13 @@ import uuid
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict
 
 from railwatch.errors import InputError, NotFoundError
 from railwatch.storage import repo
+from railwatch.web.bodies import JsonBool, JsonDate
 from railwatch.web.deps import DB, Paging
 from railwatch.web.pagination import paginate, window
 from railwatch.web.routes.sites import SiteName
@@ -36,9 +37,9 @@ class ReportIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    pdf: bool = False
+    date_from: JsonDate | None = None
+    date_to: JsonDate | None = None
+    pdf: JsonBool = False
 
 
 def _root(request: Request) -> FsPath:
@@ -106,9 +107,18 @@ def create_report(
 
 @router.get("/reports", dependencies=[Depends(require_read)], summary="List reports")
 def list_reports(
-    request: Request, response: Response, page: Paging, site: str | None = None
+    request: Request,
+    response: Response,
+    page: Paging,
+    db: DB,
+    site: Annotated[
+        str | None, Query(max_length=64, description="Only this site (404 if unknown).")
+    ] = None,
 ) -> dict[str, Any]:
     """Generated reports, newest first."""
+    if site is not None:  # an unknown site is a 404, as for /api/alerts?site=
+        with db.session(readonly=True) as s:
+            site = repo.get_site(s, site).name
     root = _root(request)
     metas = []
     if root.is_dir():

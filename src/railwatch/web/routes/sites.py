@@ -15,6 +15,7 @@ from railwatch.limits import DESCRIPTION_MAX, SITE_NAME_MAX, TAG_MAX, TAGS_MAX
 from railwatch.storage import repo
 from railwatch.storage.models import Alert, Site
 from railwatch.storage.serialize import site_dict
+from railwatch.web.bodies import JsonNumber
 from railwatch.web.deps import DB, Paging
 from railwatch.web.pagination import paginate, window
 from railwatch.web.security import require_read, require_write
@@ -43,7 +44,7 @@ class SiteIn(BaseModel):
     geometry: dict[str, Any] | None = Field(
         default=None, description="GeoJSON in WGS84 lon/lat (Feature, collection or geometry)."
     )
-    bbox: list[float] | None = Field(
+    bbox: list[JsonNumber] | None = Field(
         default=None, min_length=4, max_length=4, description="W,S,E,N in degrees."
     )
     tracks: dict[str, Any] | None = Field(
