@@ -183,6 +183,11 @@ def grid_gsd(scene_gsd: float) -> float:
     return max(MIN_GRID_GSD, round(float(scene_gsd), 3))
 
 
+def _stretched(dtype: str | None) -> bool:
+    """Is an image of ``dtype`` stretched to 8 bits when read (not uint8)?"""
+    return dtype is not None and dtype != "uint8"
+
+
 def processing_version(detector: Detector, gsd: float | None, dtype: str | None = None) -> str:
     """The version a scene of ``gsd`` metres is recorded with: the detector's below
     1.5 m; at 1.5 m and coarser (where the occupied-length estimate counts, not the
@@ -194,9 +199,17 @@ def processing_version(detector: Detector, gsd: float | None, dtype: str | None 
     version = detector.version
     if gsd is not None and method_for_gsd(grid_gsd(gsd)) != "objects":
         version = f"{version}+length{ESTIMATOR_VERSION}+reg{REGISTRATION_VERSION}"
-    if dtype is not None and dtype != "uint8":
+    if _stretched(dtype):
         version = f"{version}+in{INPUT_MAPPING_VERSION}"
     return version
+
+
+#: Added to the reasons of an unusable non-8-bit scene judged without a quality mask.
+STRETCHED_NOTE = (
+    "judged from the pixels of 16-bit or float data stretched to 8 bits, which can read "
+    "clear ground as haze, snow or cloud: give the provider's quality mask (NAME.mask.tif "
+    "or NAME_udm2.tif beside the image) to judge it reliably"
+)
 
 
 def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
@@ -219,6 +232,10 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         small = image_too_small(job.width, job.height, job.gsd) if job.width else None
         if small is not None:  # it would read as "0 railcars" where it cannot show one
             quality = replace(quality, usable=False, reasons=(small, *quality.reasons))
+        if not quality.usable and quality.source == "estimated" and _stretched(job.dtype):
+            # the estimate's brightness rules misread stretched 16-bit or float data as
+            # hazy or cloudy more often than 8-bit (docs/detection.md, "Input imagery")
+            quality = replace(quality, reasons=(*quality.reasons, STRETCHED_NOTE))
         if not quality.usable:
             return SceneOutcome(
                 job.scene_id, quality, gsd=job.gsd, dtype=job.dtype, file_stamp=stamp
