@@ -724,11 +724,39 @@ def get_alert(session: Session, alert_id: int) -> Alert:
 
 
 def acknowledge_alert(session: Session, alert_id: int, note: str = "") -> Alert:
-    """Mark an alert as seen, with an optional note; it stays acknowledged on re-analysis."""
+    """Mark an alert as seen, with an optional note; it stays acknowledged on re-analysis.
+
+    Acknowledging an alert that already is never loses what the analyst wrote: without a
+    note (or with the note it already ends with: a repeated request) nothing changes; a
+    new note is appended on a line of its own after the earlier ones, prefixed with its
+    UTC time (``2024-03-19 08:15 UTC: seen again``). ``ack_at`` stays the time of the
+    first acknowledgement. (Before, a second call replaced the note, or erased it when
+    it had none, and moved ``ack_at``.) The notes of one alert hold at most ten notes'
+    worth of characters (:data:`~railwatch.limits.NOTE_MAX` each).
+    """
+    from railwatch.limits import NOTE_MAX
+
     note = check_note(note)
     row = get_alert(session, alert_id)
-    row.acknowledged = True
-    row.ack_note = note or None
-    row.ack_at = utcnow()
+    if not row.acknowledged:
+        row.acknowledged = True
+        row.ack_note = note or None
+        row.ack_at = utcnow()
+        session.flush()
+        return row
+    old = row.ack_note or ""
+    if not note or old == note or old.endswith(f" UTC: {note}"):
+        return row
+    now = utcnow()
+    entry = f"{now:%Y-%m-%d %H:%M} UTC: {note}"
+    combined = f"{old}\n{entry}" if old else entry
+    if len(combined) > 10 * NOTE_MAX:
+        raise InputError(
+            f"alert {alert_id} already has {len(old)} characters of notes (at most "
+            f"{10 * NOTE_MAX}): keep this note elsewhere and link to it"
+        )
+    row.ack_note = combined
+    if row.ack_at is None:  # acknowledged by an older version without a time
+        row.ack_at = now
     session.flush()
     return row
