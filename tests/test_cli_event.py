@@ -12,6 +12,14 @@ from railwatch.cli.main import main
 BBOX = "130.60,42.28,130.63,42.30"
 
 
+class Terminal(io.StringIO):
+    """Standard input that is a terminal: without --yes, `event remove` asks only there
+    (from a pipe or a script it is refused, as `site remove` is)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def _site_with_event(db: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> int:
     assert main([*db, "site", "add", "yard", "--bbox", BBOX]) == 0
     assert main([*db, "event", "add", "yard", "2024-04-10", "Test summit"]) == 0
@@ -35,7 +43,7 @@ def test_remove_declined_keeps_event_and_exits_0(
     exited 130 (the code of Ctrl-C)."""
     db = ("--db", tmp_db_url)
     eid = _site_with_event(db, capsys)
-    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
     assert main([*db, "event", "remove", str(eid)]) == 0
     out, err = capsys.readouterr()
     assert "Delete event" in out and "'Test summit' on 2024-04-10 at yard" in out
@@ -48,7 +56,7 @@ def test_remove_confirmed_removes(
 ) -> None:
     db = ("--db", tmp_db_url)
     eid = _site_with_event(db, capsys)
-    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
     assert main([*db, "event", "remove", str(eid)]) == 0
     assert f"Event {eid} removed." in capsys.readouterr().out
     assert _events(db, capsys) == []
@@ -58,14 +66,16 @@ def test_remove_without_an_answer_says_to_pass_yes(
     tmp_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A script without --yes (standard input closed) got "Aborted." and 130, as if
-    interrupted; it is told to pass --yes (status 2, as for other input errors)."""
+    interrupted; it is told to pass --yes (status 2, as for other input errors), and
+    so is a terminal where the question gets no answer (end of input)."""
     db = ("--db", tmp_db_url)
     eid = _site_with_event(db, capsys)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    assert main([*db, "event", "remove", str(eid)]) == 2
-    err = " ".join(capsys.readouterr().err.split())
-    assert "pass --yes" in err and "Aborted" not in err
-    assert _events(db, capsys) == ["Test summit"]
+    for stdin in (io.StringIO(""), Terminal("")):
+        monkeypatch.setattr("sys.stdin", stdin)
+        assert main([*db, "event", "remove", str(eid)]) == 2
+        err = " ".join(capsys.readouterr().err.split())
+        assert "pass --yes" in err and "Aborted" not in err
+        assert _events(db, capsys) == ["Test summit"]
 
 
 def test_remove_interrupted_keeps_130(
@@ -74,7 +84,7 @@ def test_remove_interrupted_keeps_130(
     db = ("--db", tmp_db_url)
     eid = _site_with_event(db, capsys)
 
-    class CtrlC(io.StringIO):
+    class CtrlC(Terminal):
         def readline(self, *_: object) -> str:
             raise KeyboardInterrupt
 

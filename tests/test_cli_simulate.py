@@ -44,7 +44,8 @@ def test_scene_placed_and_dated_ingests_as_a_series(
     [
         (["--scene", "--center", "130.6"], "is not LON,LAT in degrees"),
         (["--scene", "--center", "42.4,130.6"], "the order is LON,LAT"),
-        (["--scene", "--date", "2024-13-01"], "is not ISO 8601"),
+        (["--scene", "--date", "2024-13-01"], "is not a valid calendar date: there is no month 13"),
+        (["--scene", "--date", "2024-1301"], "is not ISO 8601"),
         (["--scenario", "tumangang", "--date", "2024-01-01"], "a scenario has its own"),
         # was rendered and dated year 5 (ingest --date and event add refuse it)
         (["--scene", "--date", "0005-01-01"], "--date 0005-01-01 is before 1900: check the year"),

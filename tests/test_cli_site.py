@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,10 @@ def write(tmp_path: Path, name: str, data: Any) -> str:
     return str(path)
 
 
-def test_add_list_show_remove(tmp_db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_add_list_show_remove(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal: remove does not ask
     db = ("--db", tmp_db_url)
     code, out, err = run(
         capsys, *db, "site", "add", "tumangang", "--bbox", BBOX, "-d", "Tumangang yard",
@@ -62,10 +66,14 @@ def test_add_list_show_remove(tmp_db_url: str, capsys: pytest.CaptureFixture[str
 
 
 def test_remove_cascades_through_the_cli(
-    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    tmp_db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from helpers import make_geotiff
 
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal: remove does not ask
     db = ("--db", tmp_db_url)
     run(capsys, *db, "site", "add", "tum", "--bbox", "130.608,42.29,130.612,42.294")
     img = make_geotiff(

@@ -13,6 +13,7 @@ import json
 import math
 import numbers
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ __all__ = [
     "MIN_SITE_AREA_M2",
     "SiteSpec",
     "load_tracks",
+    "normalise_name",
     "parse_bbox",
     "site_area_km2",
     "site_from_bbox",
@@ -83,10 +85,18 @@ class SiteSpec:
 # --------------------------------------------------------------------------- names
 
 
+def normalise_name(name: str) -> str:
+    """``name`` in Unicode NFC: the form site names are stored and looked up in. A name
+    typed or pasted in decomposed form (NFD: "e" and a combining accent, as macOS file
+    names and some keyboards give it) looks the same but is another string; its
+    combining marks are not letters, so it was refused as invalid."""
+    return unicodedata.normalize("NFC", name) if isinstance(name, str) else name
+
+
 def validate_name(name: str) -> str:
-    """Return ``name`` if it is a usable site name, else raise :class:`InputError`
-    (the rule is :func:`railwatch.limits.check_site_name`)."""
-    return check_site_name(name)
+    """Return ``name`` in NFC (:func:`normalise_name`) if it is a usable site name,
+    else raise :class:`InputError` (the rule is :func:`railwatch.limits.check_site_name`)."""
+    return check_site_name(normalise_name(name))
 
 
 # ------------------------------------------------------------------------ geometry
@@ -212,8 +222,11 @@ def _load_json(source: GeoJSONSource, what: str) -> dict[str, Any]:
     if isinstance(source, Mapping):
         return dict(source)
     text: str
-    if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
-        text = source
+    # JSON text may start with a byte-order mark (PowerShell and Windows editors write
+    # one; a file is read as utf-8-sig): it was taken for a file name ("file not found")
+    unmarked = source.lstrip().removeprefix("\ufeff") if isinstance(source, str) else ""
+    if unmarked.lstrip().startswith(("{", "[")):
+        text = unmarked
         origin = "text"
     else:
         path = Path(source)

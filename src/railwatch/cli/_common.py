@@ -1,10 +1,15 @@
-"""Shared helpers for CLI commands: state, consoles, JSON output, progress bars."""
+"""Shared helpers for CLI commands: state, consoles, JSON output, progress bars, dates,
+confirmations."""
 
 from __future__ import annotations
 
+import calendar
 import json
+import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import typer
@@ -18,6 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from railwatch.errors import ConfigError, InputError
 from railwatch.settings import Settings, get_settings
 
 console = Console()
@@ -34,7 +40,31 @@ class CliState:
     debug: bool = False
 
     def settings(self) -> Settings:
-        return get_settings(db=self.db_url) if self.db_url else get_settings()
+        """The settings of this run, with the database URL of ``--db`` (or
+        ``RAILWATCH_DB``, or the default) checked: :func:`check_cli_db_url`."""
+        # `--db ""` is a URL too (an empty one, refused), not "no --db": it silently
+        # fell back to ./railwatch.db
+        settings = get_settings(db=self.db_url) if self.db_url is not None else get_settings()
+        check_cli_db_url(settings.db)
+        return settings
+
+
+def check_cli_db_url(url: str) -> None:
+    """A :class:`ConfigError` for a database URL no command can use: an empty one, and
+    in-memory SQLite (``sqlite://``, ``sqlite:///:memory:``), where everything a command
+    writes is lost when it exits and a reading command sees an empty database."""
+    from railwatch.storage.db import is_memory_url
+
+    if not url.strip():
+        raise ConfigError(
+            f"invalid database URL {url!r}: use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST/DB (--db or RAILWATCH_DB is empty)"
+        )
+    if is_memory_url(url):
+        raise ConfigError(
+            f"database URL {url!r} is an in-memory SQLite database: whatever a command "
+            "writes there is lost when it exits; use a file, e.g. --db sqlite:///railwatch.db"
+        )
 
 
 def state(ctx: typer.Context) -> CliState:
@@ -73,3 +103,92 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
 def comma_list(value: str) -> tuple[str, ...]:
     """The non-empty, stripped items of a comma-separated option (``"a, b,"`` -> a, b)."""
     return tuple(s.strip() for s in value.split(",") if s.strip())
+
+
+# ---------------------------------------------------------------------------- dates
+
+_YMD = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:$|[Tt ])")
+
+
+def calendar_error(text: str) -> str | None:
+    """Why ``text``, which starts like YYYY-MM-DD, names no day of the calendar
+    ("February 2024 has 29 days", "there is no month 13"), or None when it names one or
+    is not of that form (its other faults are the caller's to say)."""
+    m = _YMD.match(text.strip())
+    if m is None:
+        return None
+    year, month, day = (int(g) for g in m.groups())
+    if year == 0:
+        return "there is no year 0000"
+    if not 1 <= month <= 12:
+        return f"there is no month {m.group(2)} (months are 01-12)"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"{calendar.month_name[month]} {year} has {days} days"
+    return None
+
+
+def _not_a_date(what: str, text: str, expected: str) -> InputError:
+    why = calendar_error(text)
+    if why is not None:
+        return InputError(f"{what} {text!r} is not a valid calendar date: {why}")
+    return InputError(f"{what} {text!r} is not {expected}")
+
+
+def parse_day(text: str, what: str) -> date:
+    """A YYYY-MM-DD value (of the option or argument named ``what`` in messages) as a
+    date. Refused with an :class:`~railwatch.errors.InputError`: text that is not a date,
+    and a date that does not exist (2024-02-30, 2024-13-01), which is said as such."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise _not_a_date(what, text, "a date YYYY-MM-DD (e.g. 2023-09-13)") from None
+
+
+def parse_time(
+    text: str,
+    what: str,
+    expected: str = "ISO 8601: give e.g. 2023-10-05 or 2023-10-05T02:13:00Z",
+) -> datetime:
+    """An ISO 8601 date or date and time (of ``what``) as an aware UTC datetime: a
+    date alone is midnight UTC, a time without a zone is UTC. Refused as
+    :func:`parse_day` refuses (an impossible date is said as such; other text "is not
+    ``expected``")."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise _not_a_date(what, text, expected) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# -------------------------------------------------------------------- confirmations
+
+
+def stdin_is_terminal() -> bool:
+    """Whether standard input is a terminal, where someone can answer a question."""
+    try:
+        return bool(sys.stdin is not None and sys.stdin.isatty())
+    except (AttributeError, ValueError):  # no stdin, or a closed one
+        return False
+
+
+def confirm(question: str, refusal: str) -> bool:
+    """Ask ``question [y/N]`` when standard input is a terminal: True only for y/yes.
+
+    When it is not (a script, a pipe, a cron job) nothing is asked and the command is
+    refused with ``refusal`` (an :class:`InputError`, status 2), which should say to
+    pass --yes; so is a question left unanswered (end of input). Ctrl-C at the question
+    aborts ("Aborted.", status 130). This is how every destructive command without
+    --yes behaves (`site remove`, `event remove`)."""
+    if not stdin_is_terminal():
+        raise InputError(f"{refusal} (standard input is not a terminal, so nothing was asked)")
+    typer.echo(f"{question} [y/N]: ", nl=False)
+    try:
+        answer = input()
+    except EOFError:
+        typer.echo()
+        raise InputError(f"no answer to the confirmation: {refusal}") from None
+    except KeyboardInterrupt:
+        typer.echo()
+        raise typer.Abort() from None  # "Aborted.", 130
+    return answer.strip().lower() in ("y", "yes")

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from railwatch.cli._common import console, print_json
+from railwatch.cli._common import console, parse_time, print_json
 from railwatch.errors import InputError
 
 app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is_help=True)
 
 
 def _since(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as err:
-        raise InputError(f"--since {text!r} is not a date YYYY-MM-DD") from err
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if text is None else parse_time(text, "--since", "a date YYYY-MM-DD")
 
 
 def _row(a: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from railwatch.cli._common import console, err_console, print_json
@@ -41,6 +42,64 @@ def _count_row(label: str, g: dict[str, Any]) -> list[str]:
     ]
 
 
+_SHOWN = 10  # file names listed in one message, then "and N more"
+
+
+def _names(paths: list[str]) -> str:
+    more = len(paths) - _SHOWN
+    return ", ".join(paths[:_SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
+def _check_pairing(truth: Path, pred: Path | None) -> list[str]:
+    """Check before any scene is evaluated that every ``NAME.truth.geojson`` of ``truth``
+    has its prediction in ``pred`` (or, without ``pred``, its image beside it): an
+    :class:`InputError` naming the unmatched files (evaluation stopped at the first
+    one, after the scenes before it had been evaluated, a detector run on each). Returns
+    the prediction files that match no truth (they are not evaluated). Folders that do
+    not exist are left to :func:`~railwatch.detect.eval.evaluate_dirs` to refuse."""
+    from railwatch.detect.eval import _image_for, _pred_file
+
+    if not truth.is_dir() or (pred is not None and not pred.is_dir()):
+        return []
+    names = [f.name.removesuffix(".truth.geojson") for f in sorted(truth.glob("*.truth.geojson"))]
+    if not names:
+        raise InputError(
+            f"no NAME.truth.geojson files in {truth}: point --truth at a folder of simulator "
+            "output (`railwatch simulate --scene ... --out DIR` or `railwatch simulate "
+            "--scenario NAME --out DIR`) or of hand-made truth files"
+        )
+    if pred is None:
+        missing = []
+        for name in names:
+            try:
+                _image_for(truth, name)
+            except InputError:
+                missing.append(f"{name}.truth.geojson")
+        if missing:
+            raise InputError(
+                f"{len(missing)} of the {len(names)} truth files in {truth} have no image "
+                f"NAME.tif/.png beside them for --detector to run on: {_names(missing)}; "
+                "nothing was evaluated"
+            )
+        return []
+    used = {pf.name for name in names if (pf := _pred_file(pred, name)) is not None}
+    unmatched = [f"{name}.truth.geojson" for name in names if _pred_file(pred, name) is None]
+    extra = sorted(
+        f.name
+        for f in pred.glob("*.geojson")
+        if f.name not in used and not f.name.endswith(".truth.geojson")
+    )
+    if unmatched:
+        raise InputError(
+            f"{len(unmatched)} of the {len(names)} truth files in {truth} have no prediction "
+            f"in {pred}: {_names(unmatched)} (expected NAME.detections.geojson, as "
+            "`railwatch detect --out-dir` writes)"
+            + (f"; prediction files there that match no truth: {_names(extra)}" if extra else "")
+            + "; nothing was evaluated"
+        )
+    return extra
+
+
 def eval_command(
     truth: Annotated[
         Path, typer.Option("--truth", help="Directory of NAME.truth.geojson (simulator output).")
@@ -70,6 +129,16 @@ def eval_command(
 
     if (pred is None) == (detector is None):
         raise InputError("give --pred DIR or --detector NAME (one of them)")
+    extra = _check_pairing(truth, pred)
+    if extra:
+        err_console.print(
+            f"[bold yellow]warning:[/] {len(extra)} prediction "
+            f"{'file' if len(extra) == 1 else 'files'} in {escape(str(pred))} "
+            f"{'matches' if len(extra) == 1 else 'match'} no truth file and "
+            f"{'is' if len(extra) == 1 else 'are'} not evaluated: {escape(_names(extra))}",
+            highlight=False,
+            soft_wrap=True,
+        )
     predict = None
     if detector is not None:
         from railwatch.detect.api import detect_file

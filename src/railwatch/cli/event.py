@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from railwatch.cli._common import console, print_json
-from railwatch.errors import InputError, NotFoundError
+from railwatch.cli._common import confirm, console, parse_day, print_json
+from railwatch.errors import NotFoundError
 
 app = typer.Typer(
     help="Dated events at a site; alerts name the latest one before them.",
     no_args_is_help=True,
 )
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as err:
-        raise InputError(f"date {text!r} is not YYYY-MM-DD (e.g. 2023-09-13)") from err
 
 
 @app.command("add")
@@ -41,7 +33,7 @@ def add(
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
 
-    day = _date(when)
+    day = parse_day(when, "event date")
     with open_db(ctx) as db, db.session() as s:
         ev = repo.add_event(s, site, day, label, description)
         event_id = ev.id
@@ -79,33 +71,22 @@ def list_(
     console.print(table)
 
 
-def _confirm(question: str, event_id: int) -> bool:
-    """Ask ``question [y/N]``; only y/yes removes. No answer at all (standard input
-    closed, e.g. a script without --yes) is an input error that names --yes: click's
-    confirm turned it, like Ctrl-C, into "Aborted." and status 130. Ctrl-C still
-    aborts (130)."""
-    typer.echo(f"{question} [y/N]: ", nl=False)
-    try:
-        answer = input()
-    except EOFError:
-        typer.echo()
-        raise InputError(
-            f"no answer to the confirmation (standard input is closed): pass --yes to "
-            f"remove event {event_id} without asking"
-        ) from None
-    except KeyboardInterrupt:
-        typer.echo()
-        raise typer.Abort() from None  # "Aborted.", 130, as before
-    return answer.strip().lower() in ("y", "yes")
-
-
 @app.command("remove")
 def remove(
     ctx: typer.Context,
     event_id: Annotated[int, typer.Argument(metavar="ID", help="Event id (see `event list`).")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Delete without asking (needed when not run from a terminal)."
+        ),
+    ] = False,
 ) -> None:
-    """Delete an event."""
+    """Delete an event.
+
+    Without --yes it asks for confirmation when run from a terminal; it is
+    refused (status 2) when standard input is not a terminal (a script, a
+    pipe)."""
     from sqlalchemy import func, select
 
     from railwatch.cli.site import open_db
@@ -126,7 +107,10 @@ def remove(
                     Alert.site_id == ev.site_id, Alert.active, Alert.event_label == ev.label
                 )
             )
-        if not yes and not _confirm(f"Delete event {event_id} ({what})?", event_id):
+        if not yes and not confirm(
+            f"Delete event {event_id} ({what})?",
+            f"removing event {event_id} ({what}) cannot be undone; pass --yes to confirm",
+        ):
             # "n" is an answer, not an interruption: say so and exit 0
             console.print(f"Nothing removed: event {event_id} kept.")
             return

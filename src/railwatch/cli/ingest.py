@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import console, err_console, print_json, progress_bar
+from railwatch.cli._common import console, err_console, parse_time, print_json, progress_bar
 from railwatch.cli.site import open_db
 from railwatch.errors import ImageryError, InputError
 from railwatch.ingest import IngestSummary
@@ -21,16 +21,9 @@ _MAX_DUPLICATES_SHOWN = 20
 
 
 def parse_date_option(text: str | None, option: str = "--date") -> datetime | None:
-    """``option``'s value as an aware UTC datetime (a date alone is midnight UTC)."""
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as err:
-        raise InputError(
-            f"{option} {text!r} is not ISO 8601: give e.g. 2023-10-05 or 2023-10-05T02:13:00Z"
-        ) from err
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """``option``'s value as an aware UTC datetime (a date alone is midnight UTC; an
+    impossible date such as 2024-02-30 is said to be one): :func:`_common.parse_time`."""
+    return None if text is None else parse_time(text, option)
 
 
 def ingest(

@@ -4,32 +4,64 @@ Each command (or command group) lives in its own module of this package and
 exposes ``register(app)``; :func:`build_app` discovers them, so commands are
 added without touching this file. Errors that are :class:`RailwatchError`
 become one line on stderr and a non-zero exit; ``--debug`` shows the traceback.
+
+This module imports only ``sys`` when it is loaded: the console script
+(``railwatch = railwatch.cli.main:main``) imports it before :func:`main` runs, outside
+any ``try``, so a Ctrl-C during an import made here (typer, rich, pydantic: about a
+second) printed Python's traceback. Everything else is imported inside :func:`main`,
+where an interrupt at any point is one line on stderr and status 130.
 """
 
-from __future__ import annotations
-
-import importlib
-import inspect
-import logging
-import pkgutil
+# No ``from __future__ import annotations``: build_app's callback needs its annotations
+# evaluated where the heavy names are imported (inside the function).
 import sys
-from typing import Annotated, Any
 
-import typer
-from rich.markup import escape
+TYPE_CHECKING = False  # typing itself is not imported here either (see above)
+if TYPE_CHECKING:
+    from typing import Any
 
-from railwatch import __version__
-from railwatch.cli._common import CliState, err_console
-from railwatch.errors import InputError, RailwatchError
+    import typer
+    from rich.console import Console
+
+#: What an interrupt prints before the command has started (nothing written yet).
+_INTERRUPTED_EARLY = "Interrupted."
+#: What an interrupt prints once a command runs.
+_INTERRUPTED = "Interrupted; the database keeps every scene recorded so far."
+#: Whether this process got as far as running a command (the root callback), so that an
+#: interrupt says which of the two lines above applies.
+_started = False
 
 
 def _version(value: bool) -> None:
+    import typer
+
+    from railwatch import __version__
+
     if value:
         typer.echo(f"railwatch {__version__}")
         raise typer.Exit()
 
 
-def build_app() -> typer.Typer:
+#: The help of ``--db``: what it takes, and the URLs refused (see ``CliState.settings``).
+DB_HELP = (
+    "Database URL: sqlite:///PATH (default sqlite:///railwatch.db) or "
+    "postgresql+psycopg://USER@HOST/DB. An empty URL and in-memory SQLite (sqlite://, "
+    "sqlite:///:memory:) are refused: what a command wrote there would be lost when it exits."
+)
+
+
+def build_app() -> "typer.Typer":
+    # Annotations here are evaluated when the function is defined (this module does
+    # not use postponed annotations), so typer sees the names imported just below.
+    import importlib
+    import logging
+    import pkgutil
+    from typing import Annotated
+
+    import typer
+
+    from railwatch.cli._common import CliState
+
     app = typer.Typer(
         name="railwatch",
         help=(
@@ -47,9 +79,7 @@ def build_app() -> typer.Typer:
         ctx: typer.Context,
         db: Annotated[
             str | None,
-            typer.Option(
-                "--db", envvar="RAILWATCH_DB", help="Database URL (default sqlite:///railwatch.db)."
-            ),
+            typer.Option("--db", envvar="RAILWATCH_DB", metavar="URL", help=DB_HELP),
         ] = None,
         debug: Annotated[
             bool, typer.Option("--debug", help="Show tracebacks and debug logging.")
@@ -59,6 +89,8 @@ def build_app() -> typer.Typer:
             typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
         ] = False,
     ) -> None:
+        global _started
+        _started = True
         logging.basicConfig(
             level=logging.DEBUG if debug else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",
@@ -78,10 +110,12 @@ def build_app() -> typer.Typer:
     return app
 
 
-def _one_line_short_help(app: typer.Typer) -> None:
+def _one_line_short_help(app: "typer.Typer") -> None:
     """Give each command a one-line summary for the command lists of ``--help``: the
     first paragraph of its docstring, line breaks removed (in rich markup mode typer
     keeps the docstring's line breaks there, which broke the list into ragged lines)."""
+    import inspect
+
     for cmd in app.registered_commands:
         if cmd.short_help is None:
             doc = cmd.help or inspect.getdoc(cmd.callback) or ""
@@ -91,9 +125,11 @@ def _one_line_short_help(app: typer.Typer) -> None:
             _one_line_short_help(group.typer_instance)
 
 
-def _click_exception_types() -> tuple[tuple[type[Any], ...], tuple[type[Any], ...]]:
+def _click_exception_types() -> "tuple[tuple[type[Any], ...], tuple[type[Any], ...]]":
     """Click's usage-error and exit classes, from click itself and from the copy of
     click that recent typer releases vendor as ``typer._click``."""
+    from typing import Any
+
     import click
 
     modules: list[Any] = [click]
@@ -111,10 +147,41 @@ def _click_exception_types() -> tuple[tuple[type[Any], ...], tuple[type[Any], ..
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
-    app = build_app()
+    """Entry point of the console script: the exit status of the command.
+
+    A Ctrl-C at any point, while the modules load as while a command runs, is one line
+    on stderr and status 130, never a traceback."""
+    global _started
+    _started = False
     try:
+        from railwatch.cli._common import err_console
+
+        return _run(argv, err_console)
+    except KeyboardInterrupt:
+        _say_interrupted()
+        return 130
+
+
+def _say_interrupted() -> None:
+    """Say on stderr that the run was interrupted (before or after the command began);
+    a second Ctrl-C while this is written is ignored."""
+    line = _INTERRUPTED if _started else _INTERRUPTED_EARLY
+    try:
+        sys.stderr.write(f"\n{line}\n" if sys.stderr.isatty() else f"{line}\n")
+        sys.stderr.flush()
+    except (KeyboardInterrupt, OSError, ValueError):  # pragma: no cover - best effort
+        pass
+
+
+def _run(argv: list[str] | None, err_console: "Console") -> int:
+    import typer
+    from rich.markup import escape
+
+    from railwatch.errors import InputError, RailwatchError
+
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        app = build_app()
         rv = app(args=argv, prog_name="railwatch", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
@@ -122,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print("Aborted.")
         return 130
     except KeyboardInterrupt:
-        err_console.print("Interrupted; the database keeps every scene recorded so far.")
+        _say_interrupted()
         return 130
     except RailwatchError as exc:
         if debug:
@@ -150,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 70
     if rv == 130:
-        err_console.print("Interrupted; the database keeps every scene recorded so far.")
+        _say_interrupted()
     return rv if isinstance(rv, int) else 0
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from railwatch.cli._common import console, print_json, progress_bar
+from railwatch.cli._common import console, err_console, print_json, progress_bar
 from railwatch.errors import InputError
 from railwatch.limits import check_year
+
+if TYPE_CHECKING:
+    from railwatch.sim.params import SceneParams
 
 
 def _size(text: str | None) -> tuple[int, int] | None:
@@ -39,6 +42,43 @@ def _center(text: str | None) -> tuple[float, float] | None:
     return lon, lat
 
 
+def _track_length_m(params: SceneParams) -> float:
+    """Metres of the simulated yard's straight track stretches where cars can stand
+    inside the scene: the stretches the simulator fills (``sim.cars.place_cars``: clipped
+    to the scene less an 8 m margin, those over 20 m kept)."""
+    from shapely.geometry import LineString, box
+
+    from railwatch.sim.scene import scene_yard
+
+    w, h = params.car_extent_m or (params.size_px[0] * params.gsd, params.size_px[1] * params.gsd)
+    inside = box(-w / 2 + 8.0, -h / 2 + 8.0, w / 2 - 8.0, h / 2 - 8.0)
+    total = 0.0
+    for track in scene_yard(params).tracks:
+        for start, direction, length in track.slots:
+            part = LineString([start, start + direction * length]).intersection(inside).length
+            total += part if part > 20.0 else 0.0
+    return total
+
+
+def _fewer_cars_warning(asked: int, placed: int, params: SceneParams, size_given: bool) -> str:
+    """Why fewer cars than ``--cars`` asked for are in the scene (the simulator puts
+    only cars that fit on the yard's tracks inside it, so that the truth matches what is
+    drawn), and what gives room for more."""
+    w_px, h_px = params.size_px
+    w_m, h_m = w_px * params.gsd, h_px * params.gsd
+    return (
+        f"--cars {asked}: only {placed} railcars fit in this scene; the simulated yard's "
+        f"tracks inside {w_m:,.0f} x {h_m:,.0f} m ({w_px}x{h_px} px at {params.gsd:g} m) "
+        f"are about {_track_length_m(params):,.0f} m long, and a railcar takes 14-18 m of "
+        "them. "
+        + (
+            "A larger --size (or a coarser --gsd) makes a larger yard."
+            if size_given
+            else "A larger --size (the default is about 600 m a side) makes a larger yard."
+        )
+    )
+
+
 def simulate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write into.")],
     scenario: Annotated[
@@ -49,7 +89,14 @@ def simulate(
         bool, typer.Option("--scene", help="Render one scene from a seed and options.")
     ] = False,
     gsd: Annotated[float, typer.Option(help="Ground sample distance, metres per pixel.")] = 0.5,
-    cars: Annotated[int, typer.Option(help="Number of railcars (class mix drawn from seed).")] = 40,
+    cars: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Number of railcars (class mix drawn from seed); fewer when the yard's "
+            "tracks in the scene hold fewer (a warning says so).",
+        ),
+    ] = 40,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same scene.")] = 0,
     style: Annotated[
         str | None,
@@ -65,9 +112,15 @@ def simulate(
         ),
     ] = None,
     season: Annotated[str | None, typer.Option(help="spring, summer, autumn or winter.")] = None,
-    snow: Annotated[float | None, typer.Option(help="Ground snow cover 0..1.")] = None,
-    cloud: Annotated[float | None, typer.Option(help="Cloud cover fraction 0..1.")] = None,
-    haze: Annotated[float | None, typer.Option(help="Haze strength 0..1.")] = None,
+    snow: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Ground snow cover 0..1.")
+    ] = None,
+    cloud: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Cloud cover fraction 0..1.")
+    ] = None,
+    haze: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Haze strength 0..1.")
+    ] = None,
     size: Annotated[
         str | None, typer.Option(help="Image size WIDTHxHEIGHT in pixels (default ~600 m a side).")
     ] = None,
@@ -194,11 +247,19 @@ def simulate(
     rendered = render_scene(params)
     paths = write_scene(rendered, out, name or f"sim_{seed}")
     counts = rendered.truth_counts()
+    if len(rendered.truth) < params.n_cars and params.class_counts() is None:
+        why = _fewer_cars_warning(cars, len(rendered.truth), params, size is not None)
+        err_console.print(
+            f"[bold yellow]warning:[/] {why}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if as_json:
         print_json(
             {
                 "files": {k: str(v) for k, v in vars(paths).items() if isinstance(v, Path)},
                 "cars": len(rendered.truth),
+                "cars_requested": cars,
                 "by_class": counts,
                 "crs": rendered.crs,
                 "gsd": params.gsd,

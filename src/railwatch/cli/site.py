@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from railwatch.cli._common import console, print_json, state
+from railwatch.cli._common import confirm, console, print_json, state
 from railwatch.errors import InputError
 from railwatch.sites import site_from_bbox, site_from_geojson
 from railwatch.storage import Database, repo
@@ -26,6 +26,19 @@ app = typer.Typer(
 def open_db(ctx: typer.Context) -> Database:
     """The database named by ``--db`` / ``RAILWATCH_DB`` (migrated on open)."""
     return Database.from_settings(state(ctx).settings())
+
+
+def _stdin_text() -> str:
+    """The GeoJSON text piped to ``--geojson -``, without a leading byte-order mark
+    (PowerShell and Windows editors write one; a file given by path is read without it,
+    so the same text piped in failed as "file not found: \\ufeff{...}")."""
+    text = sys.stdin.read().removeprefix("\ufeff")
+    if not text.strip():
+        raise InputError(
+            "--geojson -: standard input is empty; pipe a GeoJSON polygon into it, or give "
+            "a file: --geojson FILE"
+        )
+    return text
 
 
 @app.command("add")
@@ -63,7 +76,7 @@ def add(
         raise InputError("give exactly one of --geojson FILE or --bbox W,S,E,N")
     tags = tuple(tag or ())
     if geojson is not None:
-        source: Path | str = sys.stdin.read() if str(geojson) == "-" else geojson
+        source: Path | str = _stdin_text() if str(geojson) == "-" else geojson
         spec = site_from_geojson(name, source, description=description, tags=tags, tracks=tracks)
     else:
         spec = site_from_bbox(name, bbox or "", description=description, tags=tags, tracks=tracks)
@@ -167,23 +180,43 @@ def remove(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Site name.")],
     yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Confirm: delete the site and all its data.")
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="Delete the site and all its data without asking (needed when not run "
+            "from a terminal).",
+        ),
     ] = False,
 ) -> None:
-    """Remove a site and all its scenes, detections, counts, events and alerts."""
+    """Remove a site and all its scenes, detections, counts, events and alerts.
+
+    Without --yes it says what would be deleted and asks for confirmation
+    when run from a terminal; it is refused (status 2) when standard input
+    is not a terminal (a script, a pipe)."""
     db = open_db(ctx)
     if not yes:
-        with db.session(readonly=True) as s:
-            st = repo.site_stats(s, name)
-        raise InputError(
-            f"removing site {name!r} deletes its {st.scenes} scenes with their detections and "
-            f"counts, {st.events} events and {st.alerts} alerts; pass --yes to confirm"
+        with db.session(readonly=True) as s:  # an unknown site is said before asking
+            site = repo.get_site(s, name)
+            name, st = site.name, repo.site_stats(s, site)
+        what = (
+            f"its {st.scenes} scenes with their detections and counts, {st.events} events "
+            f"and {st.alerts} alerts"
         )
+        if not confirm(
+            f"Remove site {name!r} and {what}?",
+            f"removing site {name!r} deletes {what}; pass --yes to confirm",
+        ):
+            console.print(f"Nothing removed: site {escape(name)} kept.", highlight=False)
+            return
     with db.session() as s:
-        gone = repo.remove_site(s, name)
+        site = repo.get_site(s, name)
+        name = site.name  # as stored (the argument may be another Unicode form of it)
+        gone = repo.remove_site(s, site)
     console.print(
-        f"Removed site [bold]{name}[/] with {gone.scenes} scenes, {gone.detections} detections, "
-        f"{gone.counts} counts, {gone.events} events and {gone.alerts} alerts.",
+        f"Removed site [bold]{escape(name)}[/] with {gone.scenes} scenes, "
+        f"{gone.detections} detections, {gone.counts} counts, {gone.events} events and "
+        f"{gone.alerts} alerts.",
         highlight=False,
     )
 

@@ -509,6 +509,28 @@ def build_report_data(
     )
 
 
+def _report_data(
+    db: Database,
+    site_name: str,
+    date_from: date | None,
+    date_to: date | None,
+    warn: Callable[[str], None] | None,
+) -> ReportData:
+    """The report's data, each line of :attr:`ReportData.off_chart` given to ``warn``."""
+    data = build_report_data(db, site_name, date_from=date_from, date_to=date_to)
+    if warn is not None:
+        for line in data.off_chart:
+            warn(line)
+    return data
+
+
+def _cannot_write(target: Path, err: OSError) -> InputError:
+    return InputError(
+        f"cannot write the report to {target} ({os_reason(err)}); "
+        "give --out a path in a folder you can write to"
+    )
+
+
 def build_report(
     db: Database,
     site_name: str,
@@ -524,10 +546,7 @@ def build_report(
     each line of :attr:`ReportData.off_chart` (the report lists them as caveats)."""
     from railwatch.report.html import write_html
 
-    data = build_report_data(db, site_name, date_from=date_from, date_to=date_to)
-    if warn is not None:
-        for line in data.off_chart:
-            warn(line)
+    data = _report_data(db, site_name, date_from, date_to, warn)
     target = Path(out_html)
     try:
         out = write_html(data, target)
@@ -537,11 +556,29 @@ def build_report(
             target = out.with_suffix(".pdf")
             write_pdf(data, target)
     except OSError as err:
-        raise InputError(
-            f"cannot write the report to {target} ({os_reason(err)}); "
-            "give --out a path in a folder you can write to"
-        ) from err
+        raise _cannot_write(target, err) from err
     return out
 
 
-__all__ = ["build_report", "build_report_data", "choose_before"]
+def build_pdf_report(
+    db: Database,
+    site_name: str,
+    out_pdf: str | Path,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Path:
+    """Write only the PDF report of a site to ``out_pdf`` (the content of
+    :func:`build_report`'s PDF; no HTML); returns its path. ``warn`` as there."""
+    from railwatch.report.pdf import write_pdf
+
+    data = _report_data(db, site_name, date_from, date_to, warn)
+    target = Path(out_pdf)
+    try:
+        return write_pdf(data, target)
+    except OSError as err:
+        raise _cannot_write(target, err) from err
+
+
+__all__ = ["build_pdf_report", "build_report", "build_report_data", "choose_before"]

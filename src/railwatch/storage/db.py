@@ -30,6 +30,7 @@ __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
     "Database",
     "explain_db_error",
+    "is_memory_url",
     "make_engine",
 ]
 
@@ -65,6 +66,17 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str = "database writ
 
 def _is_memory_sqlite(database: str | None) -> bool:
     return database in (None, "", ":memory:") or (database or "").startswith("file::memory:")
+
+
+def is_memory_url(url: str) -> bool:
+    """Whether ``url`` names an in-memory SQLite database (``sqlite://``,
+    ``sqlite:///:memory:``, ``sqlite:///file::memory:?...``): it lives as long as the
+    engine. False for other URLs and for text that is not a URL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False
+    return parsed.get_backend_name() == "sqlite" and _is_memory_sqlite(parsed.database)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

@@ -8,6 +8,7 @@ leaves nothing half-written even when the caller keeps the session going.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -27,7 +28,13 @@ from railwatch.limits import (
     check_site_name,
     check_tags,
 )
-from railwatch.sites import SiteSpec, site_area_km2, utm_crs_for, validate_site_geometry
+from railwatch.sites import (
+    SiteSpec,
+    normalise_name,
+    site_area_km2,
+    utm_crs_for,
+    validate_site_geometry,
+)
 from railwatch.storage.models import (
     Alert,
     Count,
@@ -130,10 +137,18 @@ def get_site(session: Session, name: SiteRef) -> Site:
     """The site named ``name`` (or ``name`` itself when it is a Site)."""
     if isinstance(name, Site):
         return name
-    site = session.scalar(select(Site).where(Site.name == name))
+    # names are stored in NFC (sites.validate_name); one typed in another Unicode form
+    # looks the same and is found, as is a name stored before names were normalised
+    forms = list(dict.fromkeys([normalise_name(name), name, unicodedata.normalize("NFD", name)]))
+    found = {s.name: s for s in session.scalars(select(Site).where(Site.name.in_(forms)))}
+    site = next((found[f] for f in forms if f in found), None)
     if site is None:
-        known = session.scalars(select(Site.name).order_by(Site.name).limit(10)).all()
+        shown = 10
+        known = session.scalars(select(Site.name).order_by(Site.name).limit(shown)).all()
         hint = f"known sites: {', '.join(known)}" if known else "no sites yet"
+        if len(known) == shown:
+            more = (session.scalar(select(func.count(Site.id))) or 0) - shown
+            hint += f" (and {more} more: railwatch site list)" if more > 0 else ""
         raise NotFoundError(
             f"no site named {name!r} ({hint}); "
             "add one with `railwatch site add NAME --bbox W,S,E,N`"

@@ -1,0 +1,73 @@
+"""QA: Ctrl-C at any point of a run is one line on stderr and status 130.
+
+During start-up (about a second of imports: typer, rich, pydantic) Ctrl-C printed
+Python's traceback (~30 lines ending in KeyboardInterrupt): the console script imports
+``railwatch.cli.main`` before ``main()`` runs, outside any ``try``, and ``main()``
+built the app before its own ``try``."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from railwatch.cli import main as cli_main
+
+# what the console script generated from pyproject.toml's [project.scripts] runs
+CONSOLE_SCRIPT = "import sys; from railwatch.cli.main import main; sys.exit(main())"
+
+
+def test_importing_the_entry_point_loads_nothing_heavy() -> None:
+    code = (
+        "import sys; import railwatch.cli.main; "
+        "print(sorted(m for m in ('typer', 'rich', 'click', 'pydantic', 'sqlalchemy', "
+        "'railwatch.settings', 'railwatch.cli._common') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_interrupt_while_building_the_app_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_main, "build_app", interrupted)
+    try:
+        code = cli_main.main(["site", "list"])
+    except KeyboardInterrupt:  # a real one would stop the whole test run
+        pytest.fail("KeyboardInterrupt escaped main()")
+    assert code == 130
+    assert capsys.readouterr().err == "Interrupted.\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.4, 1.0, 4.0])
+def test_ctrl_c_at_any_time_exits_130_without_a_traceback(tmp_path: Path, delay: float) -> None:
+    """SIGINT during the imports (0.4 s, 1 s) and once the command waits for its
+    input (4 s: `site add --geojson -` reads standard input, which stays open)."""
+    db = ["--db", f"sqlite:///{tmp_path / 'rw.db'}"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CONSOLE_SCRIPT, *db, "site", "add", "yard", "--geojson", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert proc.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Interrupted"), err
