@@ -24,11 +24,11 @@ def _one_alert(url: str) -> int:
         return int(repo.list_alerts(s, "yard")[0].id)
 
 
-def test_ack_again_says_what_it_replaces(
+def test_ack_again_keeps_the_note_and_says_so(
     tmp_db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A second `alert ack` replaced the first note (or erased it, without --note) and
-    said only 'acknowledged.': the note of what had been checked was lost unseen."""
+    """A second `alert ack` once replaced the first note (or erased it, without --note):
+    now it keeps it, adds a new one after it, and says what the notes read."""
     aid = _one_alert(tmp_db_url)
     db = ("--db", tmp_db_url)
     assert main([*db, "alert", "ack", str(aid), "--note", "checked against 38 North"]) == 0
@@ -37,7 +37,9 @@ def test_ack_again_says_what_it_replaces(
     assert main([*db, "alert", "ack", str(aid)]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "already acknowledged" in out and "checked against 38 North" in out
-    assert "note removed" in out
+    assert out.endswith("; nothing changed.")
     assert main([*db, "alert", "ack", str(aid), "--note", "seen again"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "already acknowledged" in out and "no note" in out and "now: 'seen again'" in out
+    assert "already acknowledged" in out and "with the note 'checked against 38 North'" in out
+    assert "note added, the notes now read: 'checked against 38 North\\n" in out
+    assert out.endswith(" UTC: seen again'.")

@@ -77,3 +77,13 @@ def test_every_command_says_the_date_does_not_exist(
     month = [a.replace("2024-02-30", "2024-13-01") for a in args]
     assert main(["--db", tmp_db_url, *month]) == 2
     assert "there is no month 13" in capsys.readouterr().err
+
+
+def test_analyze_dates_say_when_a_day_does_not_exist() -> None:
+    from railwatch.cli.analyze import parse_as_of, parse_event_option
+
+    with pytest.raises(InputError, match=r"--as-of '2023-02-30' is not a valid calendar date"):
+        parse_as_of("2023-02-30")
+    with pytest.raises(InputError, match=r"is not a valid calendar date: there is no month 13"):
+        parse_event_option("2023-13-01=summit")
+    assert parse_event_option("2023-09-13=summit").when.isoformat() == "2023-09-13"

@@ -149,13 +149,17 @@ def ack(
         was = (before.ack_at, before.ack_note) if before.acknowledged else None
         a = repo.acknowledge_alert(s, alert_id, note)
         text = f"Alert {a.id} ({a.kind}, {a.severity}, {a.when:%Y-%m-%d}) acknowledged."
-        if was is not None:  # say what the new acknowledgement replaces: it was lost unseen
+        if was is not None:  # a second acknowledgement keeps the notes (repo.acknowledge_alert)
             at, old = was
             when = f" on {at:%Y-%m-%d %H:%M} UTC" if at is not None else ""
             text += f" It was already acknowledged{when} " + (
                 f"with the note {old!r}" if old else "with no note"
             )
-            text += f"; now: {a.ack_note!r}." if a.ack_note else "; note removed."
+            text += (
+                f"; note added, the notes now read: {a.ack_note!r}."
+                if a.ack_note != old
+                else "; nothing changed."
+            )
     console.print(escape(text))
 
 

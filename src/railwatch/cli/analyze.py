@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from railwatch.analysis import Alert, AlertSettings, Event, analyze_series
-from railwatch.cli._common import console, err_console, print_json
+from railwatch.cli._common import console, err_console, parse_day, print_json
 from railwatch.errors import InputError
 from railwatch.limits import check_year
 
@@ -25,11 +25,7 @@ def parse_event_option(text: str) -> Event:
     day, sep, label = text.partition("=")
     if not sep or not label.strip():
         raise InputError(f"--event {text!r}: write DATE=LABEL, e.g. 2023-09-13='Kim–Putin summit'")
-    try:
-        when = date.fromisoformat(day.strip())
-    except ValueError as err:
-        raise InputError(f"--event {text!r}: {day.strip()!r} is not a date YYYY-MM-DD") from err
-    return Event(when=when, label=label.strip())
+    return Event(when=parse_day(day, f"--event {text!r}: date"), label=label.strip())
 
 
 def alert_table(alerts: Sequence[Alert], title: str) -> Table:
@@ -73,10 +69,7 @@ def parse_as_of(text: str | None, *, today: date | None = None) -> datetime:
     looks back, and a future date would only report a silence up to it."""
     if text is None:
         return datetime.now(UTC)
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError as err:
-        raise InputError(f"--as-of {text!r} is not a date YYYY-MM-DD") from err
+    day = parse_day(text, "--as-of")
     check_year(day, "--as-of")
     today = today if today is not None else max(datetime.now(UTC).date(), date.today())
     if day > today:

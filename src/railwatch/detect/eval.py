@@ -323,7 +323,7 @@ def _truth_files(truth_dir: Path) -> list[Path]:
     if not files:
         raise InputError(
             f"no NAME.truth.geojson files in {truth_dir}: point --truth at a directory of "
-            "simulator output (railwatch sim ...) or hand-made truth files"
+            "simulator output (railwatch simulate --scene ...) or hand-made truth files"
         )
     return files
 
