@@ -23,6 +23,14 @@ GENERIC_CLASS = "railcar"
 ALL_CLASSES: tuple[str, ...] = (*CAR_CLASSES, GENERIC_CLASS)
 
 
+def tells_class(cls: str, method: str | None) -> bool:
+    """Can a count made by ``method`` tell ``cls``? Cars counted one by one
+    (``objects``) have their types and covered loads; occupied track length (``length``,
+    1.5-5 m) and presence (10 m and coarser) tell only the total and ``railcar`` (cars
+    of no known type), so a type or covered count there is unknown, not 0."""
+    return method in (None, "objects") or cls in ("all", GENERIC_CLASS)
+
+
 @dataclass(frozen=True)
 class OrientedBox:
     """An oriented rectangle: centre (x, y), length along the car, width across it,

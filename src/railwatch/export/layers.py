@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from railwatch.detect.base import tells_class
 from railwatch.export.geometry import box_from_polygon
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Detection, Scene, Site
@@ -196,6 +197,7 @@ def count_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
         counts = per_scene.get(s.id, {})
         total = counts.get("all")
         counted = bool(s.usable) and s.status == "processed" and total is not None
+        method = total.method if total is not None else None
         rec: dict[str, Any] = {
             "date": s.acquired_at,
             "scene_id": s.id,
@@ -208,10 +210,13 @@ def count_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
             "count": total.count if counted and total is not None else None,
             "low": total.low if counted and total is not None else None,
             "high": total.high if counted and total is not None else None,
-            "covered": counts["covered"].count if counted and "covered" in counts else None,
+            "covered": counts["covered"].count
+            if counted and "covered" in counts and tells_class("covered", method)
+            else None,
         }
-        for cls in classes:
-            rec[f"count_{cls}"] = (counts[cls].count if cls in counts else 0.0) if counted else None
+        for cls in classes:  # a type that the count cannot tell (3 m) is empty, not 0
+            told = counted and tells_class(cls, method)
+            rec[f"count_{cls}"] = (counts[cls].count if cls in counts else 0.0) if told else None
         records.append(rec)
     schema = COUNT_SCHEMA + tuple((f"count_{c}", "float") for c in classes)
     return _layer("counts", schema, records, None, None)

@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from railwatch.detect.base import tells_class
 from railwatch.imagery.inspect import rgb_of
 from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow
 from railwatch.storage import repo
@@ -46,7 +47,8 @@ def scene_row(scene: Scene, counts: Sequence[Count]) -> SceneRow:
     """A :class:`SceneRow` from a scene and its count rows."""
     by_cls = {c.cls: c for c in counts}
     total = by_cls.get("all")
-    covered = by_cls.get("covered")
+    method = total.method if total is not None else None
+    covered = by_cls.get("covered") if tells_class("covered", method) else None
     usable = bool(scene.usable) and scene.status == "processed"
     coverage = scene.quality_coverage if scene.quality_coverage is not None else scene.coverage
     reasons = tuple(scene.reasons or ())
@@ -63,11 +65,15 @@ def scene_row(scene: Scene, counts: Sequence[Count]) -> SceneRow:
         total=float(total.count) if usable and total is not None else None,
         low=float(total.low) if usable and total is not None else None,
         high=float(total.high) if usable and total is not None else None,
-        by_class={c.cls: float(c.count) for c in counts if c.cls not in NON_CLASS_ROWS}
+        by_class={
+            c.cls: float(c.count)
+            for c in counts
+            if c.cls not in NON_CLASS_ROWS and tells_class(c.cls, method)
+        }
         if usable
         else {},
         covered=round(covered.count) if usable and covered is not None else None,
-        method=total.method if total is not None else None,
+        method=method,
         reasons=reasons,
         uri=scene.uri,
         mask_uri=scene.mask_uri,

@@ -19,6 +19,7 @@ import shapely
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from railwatch.detect.base import tells_class
 from railwatch.errors import AlreadyExistsError, InputError, NotFoundError, StorageError
 from railwatch.limits import (
     check_description,
@@ -456,8 +457,9 @@ def _count_rows(
         if cls in ("all", "covered"):
             continue
         rows.append({**base, "cls": cls, "count": float(n), "low": float(lo), "high": float(hi)})
-    cov = float(counts.covered)
-    rows.append({**base, "cls": "covered", "count": cov, "low": cov, "high": cov})
+    if tells_class("covered", counts.method):  # else unknown, not 0
+        cov = float(counts.covered)
+        rows.append({**base, "cls": "covered", "count": cov, "low": cov, "high": cov})
     return rows
 
 
@@ -510,7 +512,9 @@ def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[C
     """The count history of one class: a point per processed scene, in time order.
 
     Unusable scenes are points with ``count=None, usable=False`` (gaps, never zeros).
-    A usable scene without a row for ``cls`` counted none of that class (0).
+    A usable scene without a row for ``cls`` counted none of that class (0); where its
+    count cannot tell ``cls`` (a type or covered loads from occupied length at 3 m:
+    :func:`~railwatch.detect.base.tells_class`) the point is usable with ``count=None``.
     """
     from railwatch.analysis.types import CountPoint
     from railwatch.detect.base import ALL_CLASSES
@@ -548,14 +552,16 @@ def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[C
             continue
         row = by_scene.get((sc.id, cls))
         ref = by_scene.get((sc.id, "all"))
-        src = row if row is not None else ref
+        src = ref if ref is not None else row
         method = src.method if src is not None else "objects"
+        told = tells_class(cls, method)  # a type at 3 m is unknown: None, not 0
+        zero = 0.0 if told else None
         points.append(
             CountPoint(
                 when=sc.acquired_at,
-                count=row.count if row is not None else 0.0,
-                low=row.low if row is not None else 0.0,
-                high=row.high if row is not None else 0.0,
+                count=(row.count if row is not None else 0.0) if told else None,
+                low=(row.low if row is not None else 0.0) if told else zero,
+                high=(row.high if row is not None else 0.0) if told else zero,
                 usable=True,
                 cls=cls,
                 clear_fraction=sc.clear_fraction,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
+from railwatch.detect.base import tells_class
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
 from railwatch.storage.serialize import scene_dict
@@ -65,9 +66,11 @@ def get_scene(scene_id: SceneId, db: DB) -> dict[str, Any]:
         rows = list(s.scalars(select(Count).where(Count.scene_id == scene_id)))
         total = next((c for c in rows if c.cls == "all"), None)
         out = _public(scene, total, footprint=True)
-        out["counts"] = {
+        method = total.method if total is not None else None
+        out["counts"] = {  # a type or covered count a 3 m image cannot tell is left out
             c.cls: {"count": c.count, "low": c.low, "high": c.high, "method": c.method}
             for c in rows
+            if tells_class(c.cls, method)
         }
     return out
 

@@ -78,6 +78,10 @@ const RWChart = (() => {
       if (p.usable && p.count !== null) {
         g = s("circle", { cx: x(t(p)), cy: y(p.count), r: 4, class: "pt" + (alertScenes.has(p.scene_id) ? " pt-alert" : "") },
           s("title", {}, `${p.when.slice(0, 10)}: ${p.count} railcars`));
+      } else if (p.usable) {
+        // a usable image whose count cannot tell this class (a type from occupied length)
+        g = s("text", { x: x(t(p)), y: H - m.b - 3, "text-anchor": "middle", class: "pt pt-untold" }, "·");
+        g.append(s("title", {}, `${p.when.slice(0, 10)}: counted by ${p.method ?? "?"}, which cannot tell this class`));
       } else {
         g = s("text", { x: x(t(p)), y: H - m.b - 3, "text-anchor": "middle", class: "pt pt-unusable" }, "×");
         g.append(s("title", {}, `${p.when.slice(0, 10)}: unusable image (not counted)`));
