@@ -61,6 +61,16 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str = "database writ
             f"cannot connect to database {url} ({first}): check that the server is running "
             "and the --db URL (host, port, user, database name)"
         )
+    low = first.lower()
+    if url.startswith("sqlite") and (
+        "unable to open database file" in low or "readonly database" in low
+    ):
+        return (
+            f"{doing} failed ({url}): {first}. SQLite needs to write both the database "
+            "file and its folder (its write-ahead journal lies beside the file), even to "
+            "read: check that both exist and are writable, or copy the database to a "
+            "writable folder"
+        )
     return f"{doing} failed ({url}): {first}"
 
 
