@@ -84,6 +84,28 @@ def to_wgs84(geom: Any) -> Any:
     return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
+def add_counted_scene(
+    session: Any, site: Any, when: datetime, gsd: float, count: FakeCount, key: int
+) -> int:
+    """A processed, usable scene of ``site`` taken ``when`` at ``gsd`` with ``count``
+    (no detections, no image file); its id. ``key`` makes its uri and hash unique."""
+    from shapely.geometry import box as shp_box
+
+    info = FakeInfo(
+        uri=f"/nowhere/{key}.tif",
+        content_hash=f"{key:064d}",
+        acquired=when,
+        crs=CRS,
+        footprint=to_wgs84(shp_box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
+        gsd=gsd,
+        width=100,
+        height=100,
+    )
+    scene, _ = repo.add_scene(session, site, info, 1.0)
+    repo.record_scene_result(session, scene.id, FakeQuality(0.97), [], count, "test", "1")
+    return int(scene.id)
+
+
 def car_boxes_px(n: int, gsd: float) -> list[tuple[OrientedBox, str, bool]]:
     """Boxes (pixel coords of an image at ``gsd``) of ``n`` cars along the track."""
     out = []

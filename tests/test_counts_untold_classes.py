@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shapely.geometry import box as shp_box
 
 from railwatch.detect.base import tells_class
 from railwatch.export.layers import site_layers
@@ -17,18 +16,7 @@ from railwatch.report.data import scene_row
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Count
-from report_db import (
-    CRS,
-    IMG_H_M,
-    IMG_W_M,
-    SITE_UTM,
-    X0,
-    Y0,
-    FakeCount,
-    FakeInfo,
-    FakeQuality,
-    to_wgs84,
-)
+from report_db import SITE_UTM, FakeCount, add_counted_scene, to_wgs84
 
 
 def test_the_rule() -> None:
@@ -47,18 +35,7 @@ def db(tmp_path: Path) -> Any:
             (1, 0.5, FakeCount(10.0, 9.0, 12.0, {"tank": (4, 4, 4), "railcar": (6, 6, 6)}, 3)),
             (2, 3.0, FakeCount(20.0, 15.0, 30.0, {"railcar": (20, 15, 30)}, 0, method="length")),
         ):
-            info = FakeInfo(
-                uri=f"/nowhere/{day}.tif",
-                content_hash=f"{day:064d}",
-                acquired=datetime(2024, 7, day, 2, 0, tzinfo=UTC),
-                crs=CRS,
-                footprint=to_wgs84(shp_box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
-                gsd=gsd,
-                width=100,
-                height=100,
-            )
-            scene, _ = repo.add_scene(s, site, info, 1.0)
-            repo.record_scene_result(s, scene.id, FakeQuality(0.97), [], count, "test", "1")
+            add_counted_scene(s, site, datetime(2024, 7, day, 2, 0, tzinfo=UTC), gsd, count, day)
     yield database
     database.dispose()
 

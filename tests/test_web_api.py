@@ -88,23 +88,10 @@ def test_site_trend_compares_counts_made_the_same_way(tmp_path: Path) -> None:
     """A 3 m occupied-length estimate between two object counts is not the previous
     count: 234 cars, then 76 car equivalents at 3 m, then 225 cars reads down (the
     demo's last three usable images), not up from 76."""
-    from shapely.geometry import box as shp_box
-
     from railwatch.sites import SiteSpec
     from railwatch.storage import repo
     from railwatch.web.routes.sites import summary
-    from report_db import (
-        CRS,
-        IMG_H_M,
-        IMG_W_M,
-        SITE_UTM,
-        X0,
-        Y0,
-        FakeCount,
-        FakeInfo,
-        FakeQuality,
-        to_wgs84,
-    )
+    from report_db import SITE_UTM, FakeCount, add_counted_scene, to_wgs84
 
     db = Database(f"sqlite:///{tmp_path / 'trend.db'}")
     with db.session() as s:
@@ -114,19 +101,8 @@ def test_site_trend_compares_counts_made_the_same_way(tmp_path: Path) -> None:
             (2, 76.0, 3.0, "length"),
             (3, 225.0, 0.5, "objects"),
         ):
-            info = FakeInfo(
-                uri=f"/nowhere/{day}.tif",
-                content_hash=f"{day:064d}",
-                acquired=datetime(2024, 7, day, 2, 0, tzinfo=UTC),
-                crs=CRS,
-                footprint=to_wgs84(shp_box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
-                gsd=gsd,
-                width=100,
-                height=100,
-            )
-            scene, _ = repo.add_scene(s, site, info, 1.0)
             count = FakeCount(total, total - 1, total + 1, {}, 0, method=method)
-            repo.record_scene_result(s, scene.id, FakeQuality(0.97), [], count, "test", "1")
+            add_counted_scene(s, site, datetime(2024, 7, day, 2, 0, tzinfo=UTC), gsd, count, day)
         got = summary(s, repo.get_site(s, "mixed"))
     assert got["latest_count"] == 225.0
     assert got["previous_count"] == 234.0

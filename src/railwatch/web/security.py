@@ -47,6 +47,32 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+
+async def send_problem(
+    scope: Scope, send: Send, status: int, title: str, detail: str, *, close: bool = False
+) -> None:
+    """Answer at the ASGI level (below FastAPI's error handlers) with an RFC 9457
+    problem+json document, as every other error of the API is answered."""
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": scope.get("path", ""),
+        }
+    ).encode()
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
@@ -257,27 +283,14 @@ class BodySizeLimit:
             await self._reject(scope, send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": "Content Too Large",
-                "status": 413,
-                "detail": f"request body is larger than {self.max_bytes} bytes",
-                "instance": scope.get("path", ""),
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        await send_problem(
+            scope,
+            send,
+            413,
+            "Content Too Large",
+            f"request body is larger than {self.max_bytes} bytes",
+            close=True,
         )
-        await send({"type": "http.response.body", "body": body})
 
 
 class _BodyTooLarge(Exception):
@@ -316,30 +329,15 @@ class TrustedHosts:
             return
         host = next((v for k, v in scope.get("headers", ()) if k == b"host"), b"")
         shown = host.decode("latin-1")[:100]
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": "Bad Request",
-                "status": 400,
-                "detail": (
-                    f"invalid Host header {shown!r}: this server answers only requests for "
-                    f"{', '.join(self.allowed)} (protection against DNS rebinding): use "
-                    "one of these names in the URL"
-                ),
-                "instance": scope.get("path", ""),
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+        await send_problem(
+            scope,
+            send,
+            400,
+            "Bad Request",
+            f"invalid Host header {shown!r}: this server answers only requests for "
+            f"{', '.join(self.allowed)} (protection against DNS rebinding): use "
+            "one of these names in the URL",
         )
-        await send({"type": "http.response.body", "body": body})
 
 
 _ACCEPTED = "railwatch.host_accepted"
