@@ -1,5 +1,6 @@
 """Register scenes from STAC: a STAC API (searched with pystac-client) or a static
-catalog (walked with pystac, from a file or over HTTP).
+source, from a file or over HTTP: a catalog or collection (walked with pystac), a
+single item, or an item collection (a GeoJSON FeatureCollection of items).
 
 Each item that intersects the site becomes a scene with the item's metadata
 (datetime, GSD, ``eo:cloud_cover``, view angles, platform) and, when the item has
@@ -159,49 +160,180 @@ def _items(
     max_cloud: float | None,
     headers: dict[str, str],
 ) -> Iterable[Any]:
-    """Items from a STAC API search, or every item of a static catalog."""
+    """Items from a STAC API search, or every item of a static catalog, collection,
+    item collection (a GeoJSON FeatureCollection of items) or single item."""
     pystac_client = lazy_import("pystac_client", "stac", "STAC ingest")
     pystac = lazy_import("pystac", "stac", "STAC ingest")
+    shown = url  # what the messages name: what the user gave
+    if not url.startswith(("http://", "https://")):
+        url = os.path.abspath(gdal_path(url))  # links resolve against the file, not the cwd
+    doc = _read_root(pystac_client, url, shown, headers)
+    kind = doc.get("type")
+    if kind in ("Catalog", "Collection") and "conformsTo" in doc:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                client = pystac_client.Client.open(url, headers=headers or None)  # type: ignore[attr-defined]
+        except Exception as err:  # pystac/pystac-client raise many types for a bad URL
+            raise _failure("cannot open STAC catalog", shown, err) from err
+        if client.conforms_to("ITEM_SEARCH"):
+            return _search(client, url, site_geom, collections, since, until, max_cloud)
+    # Static: walk it with pystac (the filters are applied per item).
+    io = pystac.stac_io.DefaultStacIO(headers=headers)  # type: ignore[attr-defined]
     try:
-        with warnings.catch_warnings():  # a static catalog advertises no conformance
-            warnings.simplefilter("ignore")
-            client = pystac_client.Client.open(url, headers=headers or None)  # type: ignore[attr-defined]
-    except Exception as err:  # pystac/pystac-client raise many types for a bad URL
-        raise _failure("cannot open STAC catalog", url, err) from err
-    if client.conforms_to("ITEM_SEARCH"):
-        datetime_range = None
-        if since is not None or until is not None:
-            datetime_range = [since, until]
-        kwargs: dict[str, Any] = {}
-        if max_cloud is not None and client.conforms_to("FILTER"):
-            kwargs["filter"] = {"op": "<=", "args": [{"property": "eo:cloud_cover"}, max_cloud]}
-            kwargs["filter_lang"] = "cql2-json"
-        elif max_cloud is not None and client.conforms_to("QUERY"):
-            kwargs["query"] = {"eo:cloud_cover": {"lte": max_cloud}}
-        search = client.search(
-            intersects=mapping(site_geom),
-            collections=list(collections) or None,
-            datetime=datetime_range,
-            **kwargs,
-        )
-        return _guard(search.items(), url)
-    # A static catalog: walk it with pystac (the filters are applied per item).
-    try:
-        io = pystac.stac_io.DefaultStacIO(headers=headers)  # type: ignore[attr-defined]
-        catalog = pystac.read_file(url, stac_io=io)  # type: ignore[attr-defined]
+        if kind == "FeatureCollection":
+            found: Iterable[Any] = _item_collection(pystac, doc, url)
+        elif kind == "Feature":
+            try:
+                found = [pystac.read_dict(doc, href=url, stac_io=io)]  # type: ignore[attr-defined]
+            except Exception as err:
+                raise StacError(
+                    f"cannot read STAC item {shown}: {_why(err)}; fix the item JSON"
+                ) from err
+        elif kind in ("Catalog", "Collection"):
+            catalog = pystac.read_dict(doc, href=url, stac_io=io)  # type: ignore[attr-defined]
+            found = _walk(catalog, set())
+        else:
+            raise StacError(
+                f"cannot open STAC catalog {shown}: its JSON has "
+                + (f'"type": {json.dumps(kind)}' if "type" in doc else 'no "type"')
+                + ", not a STAC Catalog, Collection, Item (Feature) or item collection "
+                f"(FeatureCollection); {_GIVE}"
+            )
+    except RailwatchError:
+        raise
     except Exception as err:
-        raise _failure("cannot read static STAC catalog", url, err) from err
-    if isinstance(catalog, pystac.Item):  # type: ignore[attr-defined]
-        return [catalog]
-    found = catalog.get_items(recursive=True)
+        raise _failure("cannot read static STAC catalog", shown, err) from err
     wanted = set(collections)
     return (
         it
-        for it in _guard(found, url)
-        if (not wanted or it.collection_id in wanted)
-        and it.geometry is not None
-        and shape(it.geometry).intersects(site_geom)
+        for it in _guard(found, shown)
+        if isinstance(it, _Unreadable)
+        or ((not wanted or it.collection_id in wanted) and _touches(it, site_geom))
     )
+
+
+class _Unreadable:
+    """An item of a static catalog or item collection that cannot be read: filed as
+    failed, with the reason, while the other items are registered."""
+
+    def __init__(self, where: str, err: BaseException, todo: str) -> None:
+        self.id = self.where = where
+        self.err, self.todo = err, todo
+
+    def error(self) -> StacError:
+        return StacError(f"cannot read this STAC item: {_why(self.err)}; {self.todo}")
+
+
+def _why(err: BaseException) -> str:
+    """Why a STAC item could not be read, from pystac's error (which wraps the reason
+    in "does not resolve to a STAC object")."""
+    cause: BaseException = err
+    while not isinstance(cause, OSError | ValueError) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    if isinstance(cause, FileNotFoundError):
+        return "no such file"
+    if isinstance(cause, json.JSONDecodeError):
+        return f"not valid JSON (line {cause.lineno}, column {cause.colno}: {cause.msg})"
+    return _short(cause)
+
+
+def _walk(catalog: Any, seen: set[str]) -> Iterator[Any]:
+    """The items of a static catalog and its children, depth first, like pystac's
+    ``get_items(recursive=True)`` but yielding an :class:`_Unreadable` for an item or
+    child that cannot be read instead of stopping there."""
+    root = catalog.get_root()
+    for link in catalog.links:
+        if link.rel not in ("item", "child"):
+            continue
+        href = str(link.get_absolute_href() or link.href)
+        if href in seen:  # a link cycle, or an item linked twice
+            continue
+        seen.add(href)
+        try:
+            target = link.resolve_stac_object(root=root).target
+        except Exception as err:
+            yield _Unreadable(href, err, f"fix it, or remove the {link.rel} link to it")
+            continue
+        if link.rel == "item":
+            yield target
+        else:
+            yield from _walk(target, seen)
+
+
+def _touches(item: Any, site_geom: BaseGeometry) -> bool:
+    """Whether the item's geometry meets the site (True when it cannot be read, so
+    that the item is filed as failed with the reason)."""
+    if item.geometry is None:
+        return False
+    try:
+        return bool(shape(item.geometry).intersects(site_geom))
+    except Exception:
+        return True
+
+
+def _read_root(pystac_client: Any, url: str, shown: str, headers: dict[str, str]) -> dict[str, Any]:
+    """The JSON object at ``url`` (a file or http(s)), or a :class:`StacError` saying
+    why it cannot be read."""
+    try:
+        io = pystac_client.stac_api_io.StacApiIO(headers=headers or None)
+        doc = json.loads(io.read_text(url))
+    except Exception as err:
+        raise _failure("cannot open STAC catalog", shown, err) from err
+    if not isinstance(doc, dict):
+        raise StacError(
+            f"cannot open STAC catalog {shown}: its JSON is a {type(doc).__name__}, not an "
+            f"object (a STAC Catalog, Collection, Item or item collection); {_GIVE}"
+        )
+    return doc
+
+
+def _search(
+    client: Any,
+    url: str,
+    site_geom: BaseGeometry,
+    collections: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    max_cloud: float | None,
+) -> Iterable[Any]:
+    """The items of a STAC API search (the API applies the filters it supports)."""
+    datetime_range = None
+    if since is not None or until is not None:
+        datetime_range = [since, until]
+    kwargs: dict[str, Any] = {}
+    if max_cloud is not None and client.conforms_to("FILTER"):
+        kwargs["filter"] = {"op": "<=", "args": [{"property": "eo:cloud_cover"}, max_cloud]}
+        kwargs["filter_lang"] = "cql2-json"
+    elif max_cloud is not None and client.conforms_to("QUERY"):
+        kwargs["query"] = {"eo:cloud_cover": {"lte": max_cloud}}
+    search = client.search(
+        intersects=mapping(site_geom),
+        collections=list(collections) or None,
+        datetime=datetime_range,
+        **kwargs,
+    )
+    return _guard(search.items(), url)
+
+
+def _item_collection(pystac: Any, doc: dict[str, Any], url: str) -> Iterator[Any]:
+    """The items of an item collection (a FeatureCollection, e.g. a saved search);
+    relative asset hrefs resolve against the file, as for an item file."""
+    features = doc.get("features")
+    if not isinstance(features, list):
+        raise StacError(
+            f'{url} is a FeatureCollection without a "features" list; give a STAC item '
+            "collection (a FeatureCollection of STAC items)"
+        )
+    for k, feature in enumerate(features):
+        try:
+            it = pystac.Item.from_dict(feature, preserve_dict=False)
+        except Exception as err:
+            yield _Unreadable(f"{url} (feature {k + 1})", err, "fix it, or remove it")
+            continue
+        if it.get_self_href() is None:
+            it.set_self_href(url)
+        yield it
 
 
 def _guard(items: Iterable[Any], url: str) -> Iterator[Any]:
@@ -215,7 +347,10 @@ def _guard(items: Iterable[Any], url: str) -> Iterator[Any]:
 
 
 #: What ``--stac`` takes, for the messages.
-_GIVE = "give the URL of a STAC API root (https://...) or the path of a static catalog.json"
+_GIVE = (
+    "give the URL of a STAC API root (https://...) or the path of a static catalog.json "
+    "(or of a collection, item or item collection JSON)"
+)
 
 
 def _failure(doing: str, url: str, err: BaseException) -> StacError:
@@ -231,6 +366,8 @@ def _failure(doing: str, url: str, err: BaseException) -> StacError:
         return StacError(
             f"{head}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); {_GIVE}"
         )
+    if isinstance(err, UnicodeDecodeError):
+        return StacError(f"{head}: not a text (JSON) file; {_GIVE}")
     status = getattr(err, "status_code", None)  # pystac_client's APIError
     if isinstance(status, int):
         todo = (
@@ -279,6 +416,9 @@ def _register(
     asset: str | None,
 ) -> None:
     """Record one item as a scene, filing the outcome in ``summary``; never raises."""
+    if isinstance(item, _Unreadable):
+        summary.fail(item.where, item.error())
+        return
     name = f"{item.collection_id or '-'}/{item.id}"
     try:
         acquired = _acquired(item)

@@ -20,7 +20,12 @@ def ingest_stac_command(
     ctx: typer.Context,
     site: Annotated[str, typer.Argument(help="Site name (see `railwatch site list`).")],
     stac: Annotated[
-        str, typer.Option("--stac", help="STAC API root or static catalog (URL or file).")
+        str,
+        typer.Option(
+            "--stac",
+            help="STAC API root, or a static catalog.json, collection.json, item or item "
+            "collection JSON (URL or file).",
+        ),
     ],
     collection: Annotated[
         list[str] | None,
