@@ -5,12 +5,17 @@ Formats (all with PNG chips under ``images/``; pixel coordinates, x = column, y 
 
 * ``coco``: ``annotations.json``; each annotation has ``segmentation`` (the 4 corners
   of the oriented box as one polygon), ``bbox``, ``area`` and ``attributes``
-  (``covered``, ``score``, ``cx``, ``cy``, ``length``, ``width``, ``angle``).
+  (``covered``, ``score``, ``cx``, ``cy``, ``length``, ``width``, ``angle``). On import
+  a polygon closed by repeating its first point, or one of more points, is read as its
+  4 corners or its minimum-area rectangle (before any ``bbox``).
 * ``dota``: ``labelTxt/NAME.txt``, one object per line ``x1 y1 x2 y2 x3 y3 x4 y4 class
   difficult`` (DOTA v1 header lines ``imagesource:`` / ``gsd:`` allowed).
 * ``yolo-obb``: ``labels/NAME.txt``, one object per line ``class_id x1 y1 ... x4 y4``
   normalised by the image width/height (Ultralytics OBB), and ``dataset.yaml`` naming
   the classes.
+
+On import, label files are UTF-8 (a byte-order mark and Windows line ends are
+accepted) and class names are matched ignoring case and surrounding spaces.
 
 Geometry (the 4 corners) and class survive every round trip exactly up to the
 printed precision (10 significant digits); ``covered`` survives COCO only. A car
@@ -245,10 +250,58 @@ def write_labels(
 
 
 def _image_size(path: Path) -> tuple[int, int]:
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
-    with Image.open(path) as im:
-        return int(im.width), int(im.height)
+    try:
+        with Image.open(path) as im:
+            return int(im.width), int(im.height)
+    except (OSError, UnidentifiedImageError, ValueError) as err:
+        raise InputError(
+            f"cannot read the image {path.name} ({err}): replace it with the PNG/JPEG/TIFF "
+            "the labels were drawn on"
+        ) from err
+
+
+def _read_text(path: Path, *, name_it: bool = True) -> str:
+    """A label file's text: UTF-8 (a byte-order mark, as some Windows tools write, is
+    dropped); anything else is an :class:`InputError` saying how to fix it (starting
+    with the file's path when ``name_it``)."""
+    where = f"{path}: " if name_it else ""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{where}not UTF-8 text ({err.reason} at byte {err.start}): save the label "
+            "file as UTF-8"
+        ) from err
+    except OSError as err:
+        raise InputError(f"{where}cannot read the label file ({os_reason(err)})") from err
+
+
+def _canonical_class(name: str, classes: Sequence[str]) -> str:
+    """A class name as labelling tools write it (other case, stray spaces) mapped to the
+    known class it names; unknown names are returned stripped, for the error."""
+    text = str(name).strip()
+    lower = text.lower()
+    return lower if lower in classes else text
+
+
+def _polygon_corners(values: Sequence[float]) -> tuple[tuple[float, float], ...] | None:
+    """4 corners from a flat polygon ``[x1, y1, ...]``: 4 points as they are, a ring
+    closed by repeating its first point, or any other polygon of 3 or more points as
+    its minimum-area rectangle (what a hand-drawn car outline means). None when it has
+    fewer than 3 points or an odd number of values."""
+    if len(values) % 2 or len(values) < 6:
+        return None
+    pts = np.asarray(values, dtype=np.float64).reshape(-1, 2)
+    if len(pts) > 3 and np.allclose(pts[0], pts[-1]):
+        pts = pts[:-1]
+    if len(pts) == 4:
+        return tuple((float(x), float(y)) for x, y in pts)
+    import cv2
+
+    rect = cv2.boxPoints(cv2.minAreaRect(pts.astype(np.float32)))
+    return tuple((float(x), float(y)) for x, y in rect)
 
 
 def _find_image(root: Path, stem: str) -> Path | None:
@@ -283,16 +336,22 @@ def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
             )
         path = candidates[0]
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        doc = json.loads(_read_text(path))
+    except json.JSONDecodeError as err:
         raise InputError(f"{path}: not a COCO JSON file ({err})") from err
     if not isinstance(doc, dict) or not {"images", "annotations", "categories"} <= set(doc):
         raise InputError(f"{path}: not COCO: needs 'images', 'annotations' and 'categories'")
-    cats = {c.get("id"): c.get("name") for c in doc["categories"] if isinstance(c, dict)}
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(doc[key], list) or not all(isinstance(v, dict) for v in doc[key]):
+            raise InputError(
+                f"{path}: not COCO: '{key}' must be a list of objects "
+                '({"id": ..., ...}), as COCO writes it'
+            )
+    cats = {c.get("id"): c.get("name") for c in doc["categories"]}
     per_image: dict[Any, list[LabelObject]] = {}
     for k, ann in enumerate(doc["annotations"]):
         where = f"{path} annotation[{k}]"
-        if not isinstance(ann, dict) or "image_id" not in ann:
+        if "image_id" not in ann:
             errors.add(where, None, "annotation without image_id")
             continue
         name = cats.get(ann.get("category_id"))
@@ -301,10 +360,15 @@ def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
             continue
         seg = ann.get("segmentation")
         attrs = ann.get("attributes") or {}
+        if not isinstance(attrs, dict):
+            attrs = {}
         corners: tuple[tuple[float, float], ...] | None = None
-        if isinstance(seg, list) and seg and isinstance(seg[0], list) and len(seg[0]) == 8:
+        if isinstance(seg, list) and seg and isinstance(seg[0], list) and len(seg[0]) >= 6:
             vals = _floats(seg[0])
-            corners = _quad(vals) if vals else None
+            corners = _polygon_corners(vals) if vals else None
+            if corners is None:
+                errors.add(where, None, "segmentation must be one polygon [x1, y1, x2, y2, ...]")
+                continue
         elif isinstance(ann.get("bbox"), list) and len(ann["bbox"]) == 4:
             vals = _floats(ann["bbox"])
             if vals:
@@ -313,9 +377,18 @@ def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
         if corners is None:
             errors.add(where, None, "needs a 4-corner segmentation polygon or a bbox")
             continue
+        try:
+            score = float(attrs.get("score", 1.0))
+            difficult = int(attrs.get("difficult", 0))
+        except (TypeError, ValueError):
+            errors.add(where, None, "attributes 'score' and 'difficult' must be numbers")
+            continue
+        covered = attrs.get("covered", False)
+        if isinstance(covered, str):
+            covered = covered.strip().lower() in ("true", "1", "yes")
         obj = LabelObject(
-            cls=str(name), corners=corners, covered=bool(attrs.get("covered", False)),
-            score=float(attrs.get("score", 1.0)), difficult=int(attrs.get("difficult", 0)),
+            cls=_canonical_class(str(name), classes), corners=corners, covered=bool(covered),
+            score=score, difficult=difficult,
         )  # fmt: skip
         per_image.setdefault(ann["image_id"], []).append(obj)
     images = []
@@ -326,7 +399,11 @@ def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
         if not file_name or not img_path.is_file():
             errors.add(where, None, f"missing image file {img_path}")
             continue
-        size = _image_size(img_path)
+        try:
+            size = _image_size(img_path)
+        except InputError as err:
+            errors.add(where, None, str(err))
+            continue
         if (info.get("width"), info.get("height")) != size:
             errors.add(where, None, f"width/height {info.get('width')}x{info.get('height')} "
                                     f"differ from the image ({size[0]}x{size[1]})")  # fmt: skip
@@ -351,9 +428,14 @@ def read_dota(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
         if img_path is None:
             errors.add(path, None, f"missing image {path.stem}.png under {root / 'images'}")
             continue
-        size = _image_size(img_path)
+        try:
+            size = _image_size(img_path)
+            text = _read_text(path, name_it=False)
+        except InputError as err:
+            errors.add(path, None, str(err))
+            continue
         objs = []
-        for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, raw in enumerate(text.splitlines(), start=1):
             line = raw.strip()
             if not line or line.startswith(("imagesource:", "gsd:")):
                 continue
@@ -369,7 +451,11 @@ def read_dota(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
             if difficult not in ("0", "1"):
                 errors.add(path, n, f"difficult must be 0 or 1, got {difficult!r}")
                 continue
-            obj = LabelObject(cls=parts[8], corners=_quad(vals), difficult=int(difficult))
+            obj = LabelObject(
+                cls=_canonical_class(parts[8], classes),
+                corners=_quad(vals),
+                difficult=int(difficult),
+            )
             if _check_object(errors, path, n, obj, size, classes):
                 objs.append(obj)
         images.append(LabelImage(path.stem, size[0], size[1], tuple(objs)))
@@ -378,7 +464,7 @@ def read_dota(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
 
 def read_yaml_names(path: Path) -> list[str]:
     """Class names from an Ultralytics ``dataset.yaml`` (``names`` as a list or id map)."""
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     inline = re.search(r"^names:\s*\[(.*)\]\s*$", text, re.MULTILINE)
     if inline:
         return [n.strip().strip("'\"") for n in inline.group(1).split(",") if n.strip()]
@@ -406,21 +492,28 @@ def read_yolo_obb(root: Path, classes: Sequence[str], errors: LabelErrors) -> La
     if (root / "dataset.yaml").is_file():
         names = read_yaml_names(root / "dataset.yaml")
     elif (root / "classes.txt").is_file():
-        names = [n.strip() for n in (root / "classes.txt").read_text().splitlines() if n.strip()]
+        text = _read_text(root / "classes.txt")
+        names = [n.strip() for n in text.splitlines() if n.strip()]
     else:
         raise InputError(
             f"{root}: a YOLO-OBB dataset needs dataset.yaml (names: ...) or classes.txt "
             "to map class ids to names"
         )
+    names = [_canonical_class(n, classes) for n in names]
     images = []
     for path in _label_files(root / "labels", "YOLO-OBB"):
         img_path = _find_image(root, path.stem)
         if img_path is None:
             errors.add(path, None, f"missing image {path.stem}.png under {root / 'images'}")
             continue
-        w, h = _image_size(img_path)
+        try:
+            w, h = _image_size(img_path)
+            text = _read_text(path, name_it=False)
+        except InputError as err:
+            errors.add(path, None, str(err))
+            continue
         objs = []
-        for n, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, raw in enumerate(text.splitlines(), start=1):
             line = raw.strip()
             if not line:
                 continue
@@ -436,6 +529,14 @@ def read_yolo_obb(root: Path, classes: Sequence[str], errors: LabelErrors) -> La
             if cid >= len(names):
                 errors.add(
                     path, n, f"class id {cid} not in dataset.yaml names (0..{len(names) - 1})"
+                )
+                continue
+            if max(abs(v) for v in vals) > 2.0:
+                errors.add(
+                    path,
+                    n,
+                    "coordinates are pixels, but YOLO-OBB wants them divided by the image "
+                    f"width/height ({w}x{h} px), i.e. between 0 and 1",
                 )
                 continue
             px = [v * (w if k % 2 == 0 else h) for k, v in enumerate(vals)]
