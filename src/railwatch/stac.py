@@ -506,8 +506,15 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
     from railwatch.imagery import SceneInfo
     from railwatch.imagery.inspect import _parse_item
 
+    path = gdal_path(href)
+    if not path.startswith("/vsi") and "://" not in path and not os.path.exists(path):
+        raise ImageryError(
+            f"its image asset {href} does not exist; check the item's asset href (a "
+            "relative one resolves against the item JSON's folder), or pick another "
+            "asset with --asset"
+        )
     try:
-        with rasterio.open(gdal_path(href)) as src:
+        with rasterio.open(path) as src:
             if src.crs is None:
                 raise ImageryError(f"{href} has no CRS: it cannot be placed on the site")
             crs = src.crs.to_string() if src.crs.to_epsg() is None else f"EPSG:{src.crs.to_epsg()}"
@@ -515,7 +522,11 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
             res = abs(src.transform.a)
             metres = src.crs.is_projected and (src.crs.linear_units or "").startswith("met")
     except RasterioError as err:
-        raise ImageryError(f"cannot read the header of {href}: {_short(err)}") from err
+        why = _short(err).removeprefix(f"{path}: ").removeprefix(f"'{path}' ").rstrip(".")
+        raise ImageryError(
+            f"cannot read the header of {href}: {why}; check that it is a GeoTIFF or "
+            "JPEG 2000 GDAL can open, or pick another asset with --asset"
+        ) from err
     doc = item.to_dict(include_self_link=False, transform_hrefs=False)
     sidecar = _parse_item(doc, Path(urlparse(href).path), image=href)
     meta = dict(sidecar.metadata)
