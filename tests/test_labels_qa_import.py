@@ -111,3 +111,62 @@ def test_coco_wrong_shapes_are_input_errors(tmp_path: Path) -> None:
     }
     with pytest.raises(InputError, match="'score' and 'difficult' must be numbers"):
         read_labels(_coco(tmp_path / "c", [ann]), "coco")
+
+
+# ------------------------------------------------------------- train/calibrate --labels
+
+
+def _geojson_dir(root: Path, text: str, name: str = "yard.truth.geojson") -> Path:
+    root.mkdir(parents=True)
+    _image(root / "yard.png")
+    (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def _car_fc() -> dict:
+    ring = [[100, 100], [140, 100], [140, 106], [100, 106], [100, 100]]  # 20 m x 3 m
+    feat = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    feat["properties"] = {"class": " Tank ", "covered": False}
+    return {"type": "FeatureCollection", "crs": None, "gsd": 0.5, "features": [feat]}
+
+
+def test_training_labels_with_bom_other_case_suffix_and_class(tmp_path: Path) -> None:
+    from railwatch.detect.labels import load_labelled_dir
+
+    text = "\ufeff" + json.dumps(_car_fc(), indent=1).replace("\n", "\r\n")
+    labelled = load_labelled_dir(_geojson_dir(tmp_path / "a", text, "yard.Truth.GeoJSON"))
+    assert labelled.cars == 1
+    assert labelled.images[0].cars[0].cls == "tank"
+
+
+def test_training_labels_empty_file_says_what_to_write(tmp_path: Path) -> None:
+    from railwatch.detect.labels import load_labelled_dir
+
+    with pytest.raises(InputError, match=r"is empty: save the corrected FeatureCollection"):
+        load_labelled_dir(_geojson_dir(tmp_path / "a", ""))
+
+
+def test_training_labels_in_a_format_train_does_not_read(tmp_path: Path) -> None:
+    from railwatch.detect.labels import load_labelled_dir
+
+    yolo = _yolo(tmp_path / "yolo", "0 0.1 0.1 0.2 0.1 0.2 0.2 0.1 0.2\n", "names: [tank]\n")
+    with pytest.raises(InputError, match=r"looks like a YOLO-OBB dataset"):
+        load_labelled_dir(yolo)
+    coco = _coco(tmp_path / "coco", [])
+    with pytest.raises(InputError, match=r"looks like a COCO dataset"):
+        load_labelled_dir(coco)
+
+
+def test_eval_pixels_against_crs_says_what_to_do(tmp_path: Path) -> None:
+    from railwatch.detect.eval import evaluate_dirs
+
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    fc = _car_fc()
+    fc["crs"] = {"type": "name", "properties": {"name": "EPSG:32652"}}
+    (truth / "s.truth.geojson").write_text(json.dumps(fc))
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    (pred / "s.detections.geojson").write_text(json.dumps(_car_fc()))
+    with pytest.raises(InputError, match=r"give both in pixels or both in a CRS"):
+        evaluate_dirs(truth, pred_dir=pred)

@@ -19,6 +19,10 @@ from railwatch.errors import InputError
 DEFAULT_GSD_RANGE = ",".join(f"{g:g}" for g in TrainConfig.gsd_range)
 
 
+#: Fewer labelled cars than this get a warning from train --labels.
+FEW_TRAINING_CARS = 50
+
+
 def train(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Where to write the ONNX weights (+ .json card).")
@@ -195,6 +199,13 @@ def train(
         err_console.print(
             f"labels: {len(labelled.images)} images, {labelled.cars} cars in {labels}"
         )
+        if labelled.cars < FEW_TRAINING_CARS:
+            err_console.print(
+                f"warning: {labelled.cars} labelled cars are few to fine-tune on (the "
+                f"network may learn these images by heart); {FEW_TRAINING_CARS} or more "
+                "are better, and measure the result on held-out images (railwatch eval)",
+                style="yellow",
+            )
         if labelled.unlabelled:
             more = " ..." if len(labelled.unlabelled) > 5 else ""
             err_console.print(

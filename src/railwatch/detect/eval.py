@@ -424,7 +424,9 @@ def evaluate_dirs(
         if (truth.crs is None) != (pred.crs is None) and pred.detections and truth.detections:
             raise InputError(
                 f"scene {name}: truth and prediction are in different frames "
-                f"({truth.crs or 'pixels'} vs {pred.crs or 'pixels'})"
+                f"({truth.crs or 'pixels'} vs {pred.crs or 'pixels'}), and pixels cannot be "
+                "reprojected: give both in pixels or both in a CRS (railwatch detect writes "
+                "the image's CRS by default)"
             )
         if truth.crs is not None and pred.crs is not None and pred.crs != truth.crs:
             # e.g. `railwatch detect --wgs84` output against the simulator's UTM truth:

@@ -143,7 +143,7 @@ class _Problems:
         tail = f" (and {more} more)" if more else ""
         raise InputError(
             f"{len(self.items)} problem(s) with the labels in {root}{tail}; fix them and "
-            "train again: " + "; ".join(shown)
+            "run the command again: " + "; ".join(shown)
         )
 
 
@@ -347,11 +347,35 @@ class _Label:
     where: list[str]
 
 
-def _read_geojson(path: Path, problems: _Problems) -> _Label | None:
+def _read_label_text(path: Path, problems: _Problems) -> str | None:
+    """A label file's text (UTF-8; a byte-order mark as Windows tools write is dropped),
+    or None with the problem recorded."""
     try:
-        fc = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        problems.add(path, f"cannot read the label file ({err})")
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        problems.add(path, f"not UTF-8 text ({err.reason} at byte {err.start}): save it as UTF-8")
+    except OSError as err:
+        problems.add(path, f"cannot read the label file ({err.strerror or err})")
+    return None
+
+
+def _read_geojson(path: Path, problems: _Problems) -> _Label | None:
+    text = _read_label_text(path, problems)
+    if text is None:
+        return None
+    if not text.strip():
+        problems.add(
+            path,
+            "is empty: save the corrected FeatureCollection there (an image without cars "
+            'needs {"type": "FeatureCollection", "features": []}), or delete the file',
+        )
+        return None
+    try:
+        fc = json.loads(text)
+    except json.JSONDecodeError as err:
+        problems.add(
+            path, f"cannot read the label file: not valid JSON ({err}); save it as GeoJSON"
+        )
         return None
     if not isinstance(fc, Mapping) or fc.get("type") != "FeatureCollection":
         problems.add(path, "not a GeoJSON FeatureCollection (what railwatch detect writes)")
@@ -403,11 +427,10 @@ def _read_geojson(path: Path, problems: _Problems) -> _Label | None:
 
 
 def _read_dota(path: Path, problems: _Problems) -> _Label | None:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        problems.add(path, f"cannot read the label file ({err})")
+    text = _read_label_text(path, problems)
+    if text is None:
         return None
+    lines = text.splitlines()
     rings, classes, covered, where = [], [], [], []
     gsd: float | None = None
     ok = True
@@ -463,7 +486,7 @@ def _find_image(folders: Sequence[Path], name: str) -> Path | None:
 def _label_name(path: Path) -> tuple[str, int]:
     """Image name and priority (index in :data:`LABEL_SUFFIXES`) of a label file."""
     for suffix in sorted(LABEL_SUFFIXES, key=len, reverse=True):
-        if path.name.endswith(suffix):
+        if path.name.lower().endswith(suffix):
             return path.name[: -len(suffix)], LABEL_SUFFIXES.index(suffix)
     return path.stem, len(LABEL_SUFFIXES)
 
@@ -471,7 +494,7 @@ def _label_name(path: Path) -> tuple[str, int]:
 def _discover(root: Path, problems: _Problems) -> list[tuple[str, Path, Path | None, str]]:
     """(name, label file, image or None, kind) for every label file of ``root``."""
     found: dict[str, tuple[int, Path]] = {}
-    for p in sorted(root.glob("*.geojson")):
+    for p in sorted(q for q in root.iterdir() if q.name.lower().endswith(".geojson")):
         name, rank = _label_name(p)
         if name not in found or rank < found[name][0]:
             found[name] = (rank, p)
@@ -573,6 +596,21 @@ def _load_one(
     )
 
 
+def _other_layout(root: Path) -> str:
+    """What a folder without label files this module reads looks like, if it looks like
+    a label format it does not read (for the error message)."""
+    if (root / "labels").is_dir() and any((root / "labels").glob("*.txt")):
+        return (
+            " (it looks like a YOLO-OBB dataset, e.g. railwatch import-labels output, "
+            "which has no ground sample distance and is not read here)"
+        )
+    if (root / "annotations.json").is_file():
+        return " (it looks like a COCO dataset, which is not read here)"
+    if any(root.glob("*.txt")):
+        return " (it holds .txt files: DOTA labels belong in a labelTxt/ folder)"
+    return ""
+
+
 def load_labelled_dir(root: str | Path) -> LabelledSet:
     """Read and validate every labelled image of ``root`` (see the module docstring).
     All problems are reported at once as :class:`InputError`, each with its file."""
@@ -583,9 +621,10 @@ def load_labelled_dir(root: str | Path) -> LabelledSet:
     entries = _discover(base, problems)
     if not entries and not problems.items:
         raise InputError(
-            f"no label files in {base}: put NAME.truth.geojson (e.g. the corrected "
-            "NAME.detections.geojson of railwatch detect) next to each image NAME.tif/.png, "
-            "or DOTA labels in labelTxt/NAME.txt"
+            f"no label files in {base}{_other_layout(base)}: put NAME.truth.geojson (e.g. "
+            "the corrected NAME.detections.geojson of railwatch detect) next to each image "
+            "NAME.tif/.png, or DOTA labels in labelTxt/NAME.txt (with a 'gsd:METRES' line, "
+            "as railwatch export-labels --format dota writes them)"
         )
     images = []
     for name, label_path, image_path, kind in entries:
