@@ -447,3 +447,19 @@ def test_calibrate_on_the_analysts_labelled_images(
     assert "leave out --scenes" in capsys.readouterr().err
     assert main(["calibrate", str(w), "--labels", str(tmp_path / "none")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_calibrate_without_weights_leaves_the_shipped_card_alone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without WEIGHTS, calibrate rewrote the installed package's card: every later run of
+    railwatch read the new calibration. It is refused, with how to calibrate a copy."""
+    from railwatch.cli.main import main
+    from railwatch.detect.default import default_weights
+
+    card = default_weights().with_suffix(".json")
+    before = card.read_bytes()
+    assert main(["calibrate", "--scenes", "1"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "give the weights to calibrate" in err and "Calibrate a copy" in err
+    assert card.read_bytes() == before

@@ -10,6 +10,7 @@ import typer
 
 from railwatch.cli._common import comma_list, console, err_console, progress_bar
 from railwatch.detect.train import TRAIN_STYLES
+from railwatch.errors import InputError
 
 #: ``--scenes`` and ``--seed`` defaults (simulated scenes per resolution, first seed).
 SIMULATED_SCENES = 60
@@ -19,7 +20,11 @@ FIRST_SEED = 5_000_000
 def calibrate(
     weights: Annotated[
         Path | None,
-        typer.Argument(help="ONNX weights of the default detector (default: the shipped ones)."),
+        typer.Argument(
+            help="ONNX weights of the default detector, whose card (the JSON beside them) "
+            "gets the calibration. Required: to calibrate the shipped weights, copy them with "
+            "their card, or name the package's file to change the package itself."
+        ),
     ] = None,
     scenes: Annotated[
         int,
@@ -144,7 +149,18 @@ def calibrate(
         )
     labelled = load_labelled_dir(labels) if labels is not None else None
 
-    path = weights if weights is not None else default_weights()
+    if weights is None:  # it would rewrite the installed package's card unasked
+        shipped = default_weights()
+        raise InputError(
+            "give the weights to calibrate: calibrate writes into the card beside them, and "
+            f"the shipped ones ({shipped}) are the package's own, which every run of "
+            f"railwatch reads. Calibrate a copy (copy {shipped.name} and "
+            f"{shipped.with_suffix('.json').name} to a folder of yours, then `railwatch "
+            "calibrate FOLDER/railwatch_default.onnx ...` and `--detector "
+            "default:FOLDER/railwatch_default.onnx`), or name the shipped file to change "
+            "the package itself"
+        )
+    path = weights
     if not path.is_file():
         raise typer.BadParameter(f"{path} does not exist: give the path of an ONNX weights file")
     card_det = DefaultDetector(path)

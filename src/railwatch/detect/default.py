@@ -227,7 +227,8 @@ class DefaultDetector:
             except (AttributeError, TypeError, ValueError) as err:
                 raise DetectionError(
                     f"the card of {self.weights} has unreadable string_thresholds {st!r}: "
-                    "set them again with `railwatch calibrate --one-side --two-sides`"
+                    f"set them again with `railwatch calibrate {self.weights} --one-side "
+                    "--two-sides`"
                 ) from err
         one = min(float(string_thresholds[0]), self.threshold)
         self.string_thresholds = (one, min(float(string_thresholds[1]), one))
