@@ -22,7 +22,7 @@ from railwatch.export.labels import (
     read_yaml_names,
     write_labels,
 )
-from railwatch.storage import Database
+from railwatch.storage import Database, repo
 from report_db import COLOURS, PLANS, populate
 
 GROUND = 150
@@ -229,3 +229,24 @@ def test_out_that_is_a_file_is_an_input_error(db: Database, tmp_path: Path) -> N
     with pytest.raises(InputError, match=r"cannot write the training set to .*give --out"):
         import_labels(tmp_path / "src", "dota", blocker / "train")
     assert blocker.read_text() == "x"
+
+
+def test_scenes_counted_by_length_are_skipped(tmp_path: Path) -> None:
+    """A 3 m scene has no car boxes: its chips would be labelled "no car" over cars that
+    are there (and `train --labels` refused the whole folder for them)."""
+    from datetime import UTC, datetime
+
+    from report_db import FakeCount, add_counted_scene
+
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    populate(db, tmp_path / "scenes")
+    with db.session() as s:
+        site = repo.get_site(s, "testyard")
+        coarse = FakeCount(20.0, 15.0, 30.0, {"railcar": (20, 15, 30)}, 0, method="length")
+        sid = add_counted_scene(s, site, datetime(2022, 6, 1, tzinfo=UTC), 3.0, coarse, 999)
+    result = export_labels(db, tmp_path / "out", "dota", site="testyard", chip=256)
+    assert result.skipped == (
+        f"scene {sid} (3 m) is counted by occupied track length: it has no car boxes to label",
+    )
+    assert result.scenes == sum(p.usable for p in PLANS)
+    db.dispose()

@@ -17,6 +17,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.detect.base import ALL_CLASSES
+from railwatch.detect.coarse import method_for_gsd
 from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
 from railwatch.export.geometry import to_pixels, transform_polygon
 from railwatch.export.labels import FORMATS, LabelImage, LabelObject, LabelSet, write_labels
@@ -157,6 +158,12 @@ def export_labels(
         chip_dir.mkdir(parents=True, exist_ok=True)
         for i, sc in enumerate(scenes):
             try:
+                if method_for_gsd(float(sc.gsd)) != "objects":
+                    # chips without boxes over cars that are there would teach "no car"
+                    raise ImageryError(
+                        f"scene {sc.id} ({float(sc.gsd):g} m) is counted by occupied track "
+                        "length: it has no car boxes to label"
+                    )
                 chips = scene_chips(sc, dets[sc.id], site_geom, site_name, chip)
             except ImageryError as err:
                 skipped.append(str(err))
