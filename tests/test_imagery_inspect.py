@@ -226,7 +226,11 @@ def test_date_precedence_option_stac_tag_filename(tmp_path: Path) -> None:
     info = inspect_scene(path)
     assert (info.acquired, info.date_source) == (datetime(2022, 3, 3, 20, 6, 7, tzinfo=UTC), "stac")
     path.with_suffix(".json").unlink()
+    # TIFFTAG_DATETIME is when the file was written (2021): the name's date wins
     info = inspect_scene(path)
+    assert (info.acquired, info.date_source) == (datetime(2020, 1, 1, tzinfo=UTC), "filename")
+    untitled = small(tmp_path, name="scene.tif", tags={"TIFFTAG_DATETIME": "2021:02:03 04:05:06"})
+    info = inspect_scene(untitled)
     assert (info.acquired, info.date_source) == (
         datetime(2021, 2, 3, 4, 5, 6, tzinfo=UTC),
         "tiff-tag",

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 __all__ = [
     "date_from_filename",
     "date_from_tags",
+    "file_time_from_tags",
     "parse_datetime",
     "rejected_filename_dates",
     "to_utc",
@@ -31,27 +32,43 @@ _DEFAULT_KEYS = (
     "ACQUISITION_DATETIME",
     "ACQUISITION_DATE",
     "ACQUISITIONDATE",
-    "DATETIME",
-    "TIFFTAG_DATETIME",
 )
+# The TIFF DateTime tag is, by the TIFF specification, when the file was made: an
+# export or a crop made later carries its own day there. Read after the file name.
+_FILE_TIME_KEYS = ("DATETIME", "TIFFTAG_DATETIME")
 
-# File-name patterns, tried in order; each captures year, month, day and,
-# optionally, hour, minute, second. Digits may not touch the match on either
-# side, so long IDs are not read as dates.
+# File-name patterns. Each names its parts: year ``y`` (or two-digit ``yy``), month
+# ``m`` (or a month name ``mon``), day ``d`` and optionally ``H``, ``M``, ``S``. Digits
+# may not touch a match on either side, so long IDs are not read as dates. Of all the
+# matches in a name the leftmost wins (acquisition dates come first in Landsat,
+# Sentinel and Planet names, processing dates after them), the longest at one place.
+_MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
 _FILENAME_PATTERNS = (
-    # 20231005T053212, 20231005_053212 (Planet), 20231005-053212
+    # 20231005T053212, 20231005_053212 (Planet), 20231005-053212, 20231005T0532
     re.compile(
-        r"(?<!\d)(\d{4})(\d{2})(\d{2})[T_\-](\d{2})(\d{2})(\d{2})(?!\d)",
+        r"(?<!\d)(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"
+        r"(?:[_\-](?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})"
+        r"|T(?P<H2>\d{2})(?P<M2>\d{2})(?P<S2>\d{2})?)(?!\d)",
         re.IGNORECASE,
     ),
-    # 2023-10-05, 2023_10_05, 2023-10-05T05:32:12, 2023-10-05_05-32-12
+    # 20231005053212 (Maxar/WorldView catalogue names)
     re.compile(
-        r"(?<!\d)(\d{4})([-_.])(\d{2})\2(\d{2})"
-        r"(?:[T_ \-](\d{2})[:\-_]?(\d{2})[:\-_]?(\d{2}))?(?!\d)",
+        r"(?<!\d)(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})(?!\d)"
+    ),
+    # 23OCT05053212 (Maxar product names: YYMONDDhhmmss)
+    re.compile(
+        rf"(?<![0-9A-Za-z])(?P<yy>\d{{2}})(?P<mon>{_MONTHS})(?P<d>\d{{2}})"
+        r"(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})(?!\d)",
+        re.IGNORECASE,
+    ),
+    # 2023-10-05, 2023_10_05, 2023.10.05, 2023-10-05T05:32:12, 2023-10-05_05-32-12
+    re.compile(
+        r"(?<!\d)(?P<y>\d{4})(?P<sep>[-_.])(?P<m>\d{2})(?P=sep)(?P<d>\d{2})"
+        r"(?:[T_ \-](?P<H>\d{2})[:\-_]?(?P<M>\d{2})[:\-_]?(?P<S>\d{2}))?(?!\d)",
         re.IGNORECASE,
     ),
     # 20231005
-    re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)"),
+    re.compile(r"(?<!\d)(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?!\d)"),
 )
 
 
@@ -70,13 +87,16 @@ def parse_datetime(text: str) -> datetime | None:
 
     Returns ``None`` when ``text`` is not a valid date or date-time.
     """
-    s = text.strip().strip('"').strip()
+    # TIFF ASCII tags may keep their NUL terminator; some writers spell UTC out.
+    s = text.replace("\x00", " ").strip().strip('"').strip()
+    s = re.sub(r"\s*(?:UTC|GMT)$", "Z", s, flags=re.IGNORECASE)
     if not s:
         return None
-    # TIFF/EXIF form: 2023:10:05 05:32:12
-    m = re.fullmatch(r"(\d{4}):(\d{2}):(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?)?", s)
+    # TIFF/EXIF form 2023:10:05 05:32:12, and 2023/10/05 05:32:12
+    m = re.fullmatch(r"(\d{4})([:/])(\d{2})\2(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?)?Z?", s)
     if m:
-        return _make(*m.groups()[:6])
+        g = m.groups()
+        return _make(g[0], g[2], g[3], g[4], g[5], g[6])
     iso = s.replace(" ", "T", 1) if re.match(r"\d{4}-\d{2}-\d{2} \d", s) else s
     if iso.endswith(("Z", "z")):
         iso = iso[:-1] + "+00:00"
@@ -90,11 +110,18 @@ def parse_datetime(text: str) -> datetime | None:
 
 
 def date_from_tags(
-    default: Mapping[str, str], imagery: Mapping[str, str] | None = None
+    default: Mapping[str, str],
+    imagery: Mapping[str, str] | None = None,
+    *,
+    file_time: bool = True,
 ) -> datetime | None:
     """Acquisition time from raster tags: GDAL's IMAGERY domain first, then the
-    default domain (``ACQUISITIONDATETIME``..., ``TIFFTAG_DATETIME`` last)."""
-    for tags, keys in ((imagery or {}, _IMAGERY_KEYS), (default, _DEFAULT_KEYS)):
+    default domain (``ACQUISITIONDATETIME``..., and ``TIFFTAG_DATETIME`` last unless
+    ``file_time`` is False: it is often when the file was written)."""
+    sources = [(imagery or {}, _IMAGERY_KEYS), (default, _DEFAULT_KEYS)]
+    if file_time:
+        sources.append((default, _FILE_TIME_KEYS))
+    for tags, keys in sources:
         upper = {k.upper(): v for k, v in tags.items()}
         for key in keys:
             value = upper.get(key)
@@ -105,38 +132,76 @@ def date_from_tags(
     return None
 
 
-def date_from_filename(name: str) -> datetime | None:
-    """The first valid date (and time, when present) in a file name, in UTC.
-
-    Recognises ``YYYYMMDDTHHMMSS``, ``YYYYMMDD_HHMMSS``, ``YYYY-MM-DD`` (also with
-    ``_`` or ``.``) and ``YYYYMMDD``; impossible dates (month 13, 30 February) are
-    skipped.
-    """
-    for pattern in _FILENAME_PATTERNS:
-        for m in pattern.finditer(name):
-            parts = _parts(m)
-            value = _make(*parts)
-            if value is not None:
-                return value
+def file_time_from_tags(default: Mapping[str, str]) -> datetime | None:
+    """The TIFF ``DateTime`` tag (``TIFFTAG_DATETIME``), or None: often when the file
+    was written rather than when the image was taken."""
+    upper = {k.upper(): v for k, v in default.items()}
+    for key in _FILE_TIME_KEYS:
+        value = upper.get(key)
+        if value and (parsed := parse_datetime(value)) is not None:
+            return parsed
     return None
+
+
+def date_from_filename(name: str) -> datetime | None:
+    """The leftmost valid date (and time, when present) in a file name, in UTC.
+
+    Recognises ``YYYYMMDDTHHMMSS`` (also ``THHMM``), ``YYYYMMDD_HHMMSS``,
+    ``YYYYMMDDHHMMSS``, Maxar's ``YYMONDDHHMMSS``, ``YYYY-MM-DD`` (also with ``_`` or
+    ``.``, and a time after it) and ``YYYYMMDD``. Impossible dates and times (month 13,
+    30 February, 25:00) are skipped, the date in front of an impossible time too.
+    """
+    found, _ = _scan_filename(name)
+    return found[0][1] if found else None
 
 
 def rejected_filename_dates(name: str) -> list[str]:
     """Date-like tokens in ``name`` that are not valid dates (for error messages)."""
-    rejected: list[str] = []
+    return _scan_filename(name)[1]
+
+
+def _scan_filename(name: str) -> tuple[list[tuple[int, datetime]], list[str]]:
+    """The valid dates in ``name`` by position (leftmost first, the longest match at
+    one position), and the date-like tokens that are not valid dates."""
+    matches: list[tuple[int, int, datetime | None, str]] = []
     for pattern in _FILENAME_PATTERNS:
         for m in pattern.finditer(name):
-            year = int(m.group(1))
-            if _MIN_YEAR <= year <= _MAX_YEAR and _make(*_parts(m)) is None:
-                rejected.append(m.group(0))
-    return rejected
+            matches.append((m.start(), m.end(), _from_match(m), m.group(0)))
+    matches.sort(key=lambda t: (t[0], -t[1]))
+    bad_spans: list[tuple[int, int]] = []
+    rejected: list[str] = []
+    found: list[tuple[int, datetime]] = []
+    for start, end, value, token in matches:
+        if any(a <= start and end <= b for a, b in bad_spans):
+            continue  # the date part of an impossible date-time
+        if value is None:
+            if _plausible_year(token):
+                bad_spans.append((start, end))
+                if token not in rejected:
+                    rejected.append(token)
+            continue
+        found.append((start, value))
+    return found, rejected
 
 
-def _parts(m: re.Match[str]) -> tuple[str | None, ...]:
-    groups = m.groups()
-    if len(groups) == 7:  # the separator pattern carries the separator as group 2
-        groups = (groups[0], *groups[2:])
-    return tuple(groups) + (None,) * (6 - len(groups))
+def _plausible_year(token: str) -> bool:
+    head = token[:4]
+    if not head.isdigit():  # YYMONDD...: a two-digit year is always 2000-2099
+        return True
+    return _MIN_YEAR <= int(head) <= _MAX_YEAR
+
+
+def _from_match(m: re.Match[str]) -> datetime | None:
+    parts = m.groupdict()
+    if parts.get("yy") is not None:
+        year: str | None = str(2000 + int(parts["yy"]))
+        month: str | None = str(_MONTHS.split("|").index(parts["mon"].upper()) + 1)
+    else:
+        year, month = parts.get("y"), parts.get("m")
+    hour = parts.get("H") or parts.get("H2")
+    minute = parts.get("M") or parts.get("M2")
+    second = parts.get("S") or parts.get("S2")
+    return _make(year, month, parts.get("d"), hour, minute, second)
 
 
 def _make(

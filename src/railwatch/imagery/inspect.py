@@ -15,7 +15,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from railwatch.imagery import _geo
 from railwatch.imagery.dates import (
     date_from_filename,
     date_from_tags,
+    file_time_from_tags,
     parse_datetime,
     rejected_filename_dates,
     to_utc,
@@ -120,13 +121,16 @@ _RASTER_SUFFIXES = {".tif", ".tiff", ".gtif", ".jp2", ".vrt", ".img", ".png", ".
 _MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+", b"\xff\xd8\xff", b"\x89PNG")
 
 
-def gdal_env() -> rasterio.Env:
-    """A ``rasterio.Env`` with railwatch's GDAL options (bounded block cache; for
-    http(s) scenes no directory listing and the ``RAILWATCH_STAC_HEADERS`` headers)."""
+def gdal_env(*, read_dir: bool = False) -> rasterio.Env:
+    """A ``rasterio.Env`` with railwatch's GDAL options (bounded block cache; no
+    directory listing unless ``read_dir``: GDAL then finds no sidecars, such as Maxar's
+    ``.IMD`` with the acquisition time; and the ``RAILWATCH_STAC_HEADERS`` headers)."""
     import json
     import os
 
-    options = dict(_GDAL_OPTIONS, GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR")
+    options = dict(_GDAL_OPTIONS)
+    if not read_dir:
+        options["GDAL_DISABLE_READDIR_ON_OPEN"] = "EMPTY_DIR"
     headers = os.environ.get("RAILWATCH_STAC_HEADERS", "").strip()
     if headers:
         try:
@@ -165,14 +169,18 @@ def inspect_scene(
     *,
     date: datetime | date | None = None,
     content_hash: str | None = None,
+    default_date: datetime | date | None = None,
 ) -> SceneInfo:
     """Describe one GeoTIFF/COG (any CRS, 8/16-bit, 1/3/4+ bands, nodata or alpha).
 
     ``content_hash`` skips hashing the file again when the caller already has it.
 
     The acquisition time comes from, in order: ``date``; a STAC sidecar
-    (``NAME.json``, or Planet's ``NAME_metadata.json``); TIFF tags (IMAGERY
-    domain, ``ACQUISITIONDATETIME``, ``TIFFTAG_DATETIME``); a date in the file name.
+    (``NAME.json``, or Planet's ``NAME_metadata.json``); acquisition tags (IMAGERY
+    domain, ``ACQUISITIONDATETIME``); a date in the file name (the leftmost; with
+    the time of ``TIFFTAG_DATETIME`` when that falls on the name's day and the name
+    gives no time); ``TIFFTAG_DATETIME`` (often when the file was written, hence
+    last); ``default_date`` (``ingest --date``: for files that carry no date).
     Raises an :class:`ImageryError` subclass with a one-line message for bad input.
     """
     path = local_path(path_or_uri)
@@ -185,7 +193,9 @@ def inspect_scene(
     if size == 0:
         raise CorruptImageError(f"{name} is empty (0 bytes): corrupt or truncated, re-export it")
 
-    with gdal_env(), warnings.catch_warnings():
+    # The folder is listed (a local one): GDAL reads the acquisition time and satellite
+    # from the sidecars it knows (Maxar's NAME.IMD) into the IMAGERY domain.
+    with gdal_env(read_dir=True), warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         try:
             ds = rasterio.open(path)
@@ -210,7 +220,7 @@ def inspect_scene(
             footprint = _to_wgs84_polygon(footprint_native, ds.crs)
 
     sidecar = _read_sidecar(path)
-    acquired, source = _acquisition(path, date, sidecar, tags, imagery_tags)
+    acquired, source = _acquisition(path, date, sidecar, tags, imagery_tags, default_date)
 
     metadata: dict[str, Any] = {
         "driver": driver,
@@ -774,17 +784,31 @@ def _acquisition(
     sidecar: _Sidecar,
     tags: Mapping[str, str],
     imagery_tags: Mapping[str, str],
+    default: datetime | date | None = None,
 ) -> tuple[datetime, str]:
     if option is not None:
         return to_utc(option), "option"
     if sidecar.acquired is not None:
         return sidecar.acquired, "stac"
-    from_tags = date_from_tags(tags, imagery_tags)
+    from_tags = date_from_tags(tags, imagery_tags, file_time=False)
     if from_tags is not None:
         return from_tags, "tiff-tag"
+    # TIFFTAG_DATETIME is when the file was written (an export, a crop): a date in the
+    # name wins over it, which only adds the time of day to a name's bare date.
+    file_time = file_time_from_tags(tags)
     from_name = date_from_filename(path.name)
     if from_name is not None:
+        if (
+            file_time is not None
+            and file_time.date() == from_name.date()
+            and from_name.time() == time(0)
+        ):
+            return file_time, "tiff-tag"
         return from_name, "filename"
+    if file_time is not None:
+        return file_time, "tiff-tag"
+    if default is not None:
+        return to_utc(default), "option"
     bad = rejected_filename_dates(path.name)
     note = f" ({bad[0]} in the file name is not a valid date)" if bad else ""
     raise MissingDateError(
