@@ -153,7 +153,9 @@ def ingest_paths(
 ) -> IngestSummary:
     """Inspect and record every raster file under ``paths`` for ``site``.
 
-    ``date`` overrides the acquisition time of files whose metadata carry none;
+    ``date`` is the acquisition time of files that carry none (no STAC sidecar, no
+    date tag, no date in the name); a file with its own date keeps it, and its summary
+    line says so (``note``);
     ``on_file(i, total, path)`` is called before each file (for progress bars);
     ``bands`` (1-based red, green, blue) are recorded as each scene's colour bands
     (``rgb_bands``), over what its STAC sidecar or its own labels say. A file with four
@@ -182,11 +184,47 @@ def ingest_paths(
             + ", ".join(str(p) for p in given)
             + ": ingest reads GeoTIFF/COG files (.tif, .tiff)"
         )
+    # A file without a date is judged after the others: the same bytes under a dated
+    # name later in the batch make it a duplicate (of the dated scene), not a bad file
+    # nor a scene under the --date meant for others.
+    undated: list[Path] = []
     for i, path in enumerate(files):
         if on_file is not None:
             on_file(i, len(files), path)
+        _ingest_one(db, summary, path, date, site_geom, site_area_m2, bands, undated)
+    for path in undated:
         _ingest_one(db, summary, path, date, site_geom, site_area_m2, bands)
     return summary
+
+
+def _known_duplicate(
+    db: Database,
+    summary: IngestSummary,
+    name: str,
+    digest: str,
+    path: Path,
+    bands: Sequence[int] | None,
+) -> bool:
+    """File ``name`` as already ingested when the site has a scene of its hash (with
+    ``bands`` recorded as its colour bands when given); False when it has none."""
+    from railwatch.imagery.read import check_rgb_bands
+
+    with db.session(readonly=True) as s:
+        known = repo.find_scene_by_hash(s, summary.site, digest)
+        if known is None:
+            return False
+        entry = {**scene_entry(name, known), "reason": f"already ingested as scene {known.id}"}
+        known_id, known_count = known.id, known.band_count
+    if bands is not None:
+        rgb = check_rgb_bands(bands, known_count, path.name)
+        with db.session() as s:
+            if repo.set_scene_bands(s, known_id, rgb):
+                entry["reason"] += (
+                    f"; its colour bands are now {','.join(map(str, rgb))} "
+                    "(`railwatch process` reads it again)"
+                )
+    summary.duplicates.append(entry)
+    return True
 
 
 def _ingest_one(
@@ -197,48 +235,57 @@ def _ingest_one(
     site_geom: BaseGeometry,
     site_area_m2: float,
     bands: Sequence[int] | None = None,
+    undated: list[Path] | None = None,
 ) -> None:
-    """Inspect and record one file, filing the outcome in ``summary``; never raises."""
+    """Inspect and record one file, filing the outcome in ``summary``; never raises.
+    A file that carries no date is put in ``undated`` when given, to be ingested again
+    after the batch (then dated ``when``, or failed without it)."""
     from railwatch.imagery import file_sha256, inspect_scene
+    from railwatch.imagery.inspect import MissingDateError
     from railwatch.imagery.read import check_rgb_bands
 
     name = str(path)
     try:
+        if path.is_symlink() and not path.exists():
+            raise ImageryError(
+                f"{path.name} is a broken link (to {path.readlink()}, which does not exist): "
+                "fix the link or remove it"
+            )
         # The hash first: a known file (even renamed, even without a date) is a
         # duplicate, and re-runs do not inspect every file again. Its stamp before it.
-        stamp = file_stamp(path)
-        digest = file_sha256(path)
-        with db.session(readonly=True) as s:
-            known = repo.find_scene_by_hash(s, summary.site, digest)
-            if known is not None:
-                entry = {
-                    **scene_entry(name, known),
-                    "reason": f"already ingested as scene {known.id}",
-                }
-                known_id, known_count = known.id, known.band_count
-        if known is not None:
-            if bands is not None:
-                rgb = check_rgb_bands(bands, known_count, path.name)
-                with db.session() as s:
-                    if repo.set_scene_bands(s, known_id, rgb):
-                        entry["reason"] += (
-                            f"; its colour bands are now {','.join(map(str, rgb))} "
-                            "(`railwatch process` reads it again)"
-                        )
-            summary.duplicates.append(entry)
+        try:
+            stamp = file_stamp(path)
+            digest = file_sha256(path)
+        except OSError as err:
+            raise ImageryError(
+                f"cannot read {path.name} ({err.strerror or err}): check that the file is "
+                "there and readable, then run the ingest again"
+            ) from err
+        if _known_duplicate(db, summary, name, digest, path, bands):
             return
-        info = inspect_scene(path, date=when, content_hash=digest)
+        try:
+            info = inspect_scene(
+                path, default_date=None if undated is not None else when, content_hash=digest
+            )
+        except MissingDateError:
+            if undated is None:
+                raise
+            undated.append(path)
+            return
         info.metadata[FILE_STAMP_KEY] = stamp
         if bands is not None:
             info.metadata["rgb_bands"] = list(check_rgb_bands(bands, info.band_count, path.name))
         record_scene(db, summary, name, info, site_geom, site_area_m2)
-        if (
-            summary.ingested
-            and summary.ingested[-1]["file"] == name
-            and info.metadata.get("bands_unlabelled")
-            and "rgb_bands" not in info.metadata
-        ):
-            summary.ingested[-1]["warning"] = (
+        last = summary.ingested[-1] if summary.ingested else None
+        if last is None or last["file"] != name:
+            return
+        if when is not None and info.date_source != "option":
+            last["note"] = (
+                f"its own date {info.acquired:%Y-%m-%d %H:%M} UTC ({info.date_source}) was "
+                "kept: --date is for files that carry none"
+            )
+        if info.metadata.get("bands_unlabelled") and "rgb_bands" not in info.metadata:
+            last["warning"] = (
                 f"{info.band_count} bands, none labelled red, green or blue: bands 1,2,3 "
                 "will be read as red, green, blue; if the file is blue, green, red, NIR "
                 "(Planet analytic, Maxar), run the ingest again with --bands 3,2,1"

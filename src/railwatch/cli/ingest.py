@@ -40,7 +40,7 @@ def ingest(
         typer.Option(
             "--date",
             help="Acquisition time (ISO 8601, UTC unless a zone is given) for files whose "
-            "metadata and name carry none.",
+            "metadata and name carry none; files with their own date keep it (listed).",
         ),
     ] = None,
     stac: Annotated[
@@ -145,6 +145,22 @@ def _report(summary: IngestSummary) -> None:
         )
     if n_dup > _MAX_DUPLICATES_SHOWN:
         console.print(f"  ... and {n_dup - _MAX_DUPLICATES_SHOWN} more already ingested")
+    kept = [d for d in summary.ingested if d.get("note")]
+    if kept:
+        console.print(
+            f"{len(kept)} file{_s(len(kept))} kept {'its' if len(kept) == 1 else 'their'} own "
+            "date (--date is for files that carry none):",
+            highlight=False,
+        )
+        for d in kept[:_MAX_DUPLICATES_SHOWN]:
+            console.print(
+                f"  {escape(d['file'])}: {d['acquired_at'][:16].replace('T', ' ')} UTC "
+                f"(from {d['date_source']})",
+                highlight=False,
+                soft_wrap=True,
+            )
+        if len(kept) > _MAX_DUPLICATES_SHOWN:
+            console.print(f"  ... and {len(kept) - _MAX_DUPLICATES_SHOWN} more")
     for d in summary.ingested:
         if d.get("warning"):
             err_console.print(

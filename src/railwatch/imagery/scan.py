@@ -37,8 +37,10 @@ def scan_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files named directly are kept as given (they are checked later, so a bad
     file is reported rather than silently dropped); directories are expanded
     recursively to raster files, sorted, skipping hidden entries and sidecars.
-    Duplicates are removed, first occurrence wins. Missing paths are kept so the
-    caller reports them.
+    Links to folders are followed, each real folder once (a link back up the tree
+    is no loop); links to files are kept under their own name (it may carry the
+    date). Duplicates are removed, first occurrence wins. Missing paths are kept so
+    the caller reports them.
     """
     seen: set[Path] = set()
     out: list[Path] = []
@@ -55,8 +57,18 @@ def scan_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 def _walk(root: Path) -> Iterator[Path]:
     files: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+    visited: set[str] = {os.path.realpath(root)}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        keep = []
+        for d in sorted(dirnames):
+            if d.startswith("."):
+                continue
+            real = os.path.realpath(os.path.join(dirpath, d))
+            if real in visited:  # a loop, or a folder already reached another way
+                continue
+            visited.add(real)
+            keep.append(d)
+        dirnames[:] = keep
         for name in filenames:
             if name.startswith("."):
                 continue
