@@ -34,6 +34,7 @@ from railwatch.pipeline import (
     SceneOutcome,
     pending_jobs,
     process_scene,
+    processing_lock,
     record_outcome,
 )
 from railwatch.storage import Database
@@ -288,6 +289,35 @@ def process_sites_distributed(
     Dask's callback thread: keep it quick and thread-safe); ``on_progress`` follows the
     recorded scenes."""
     spec = cluster or ClusterSpec()
+    with processing_lock(db, sites):
+        return _process_sites(
+            db,
+            sites,
+            spec=spec,
+            detector=detector,
+            detector_name=detector_name,
+            client=client,
+            reprocess=reprocess,
+            usable_threshold=usable_threshold,
+            on_progress=on_progress,
+            on_task=on_task,
+        )
+
+
+def _process_sites(
+    db: Database,
+    sites: Sequence[str],
+    *,
+    spec: ClusterSpec,
+    detector: Detector,
+    detector_name: str | None,
+    client: Any,
+    reprocess: bool,
+    usable_threshold: float,
+    on_progress: ProgressCallback | None,
+    on_task: TaskCallback | None,
+) -> list[ProcessSummary]:
+    """:func:`process_sites_distributed` once its sites are held."""
     summaries: dict[str, ProcessSummary] = {}
     jobs: list[tuple[str, SceneJob]] = []
     for site in sites:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,6 +60,7 @@ __all__ = [
     "grid_gsd",
     "process_scene",
     "process_site",
+    "processing_lock",
 ]
 
 log = logging.getLogger(__name__)
@@ -509,6 +511,19 @@ def _registration_meta(outcome: SceneOutcome) -> dict[str, Any] | None:
     return meta
 
 
+def processing_lock(db: Database, sites: Sequence[str]) -> AbstractContextManager[None]:
+    """Hold the sites for one processing run: a second run on any of them (another
+    process, on this database) is refused at once with
+    :class:`~railwatch.storage.db.BusyError` instead of doing every scene twice (and, on
+    PostgreSQL, colliding on the same scene's rows). Released however the run ends."""
+    return db.exclusive(
+        {
+            f"process:{site}": f"site {site!r} is being processed by another railwatch run"
+            for site in sites
+        }
+    )
+
+
 def process_site(
     db: Database,
     site: str,
@@ -523,17 +538,18 @@ def process_site(
         from railwatch.detect.registry import get_detector
 
         detector = get_detector("default")
-    jobs, skipped = pending_jobs(
-        db, site, detector=detector, reprocess=reprocess, usable_threshold=usable_threshold
-    )
-    summary = ProcessSummary(site=site, detector=detector.name, version=detector.version)
-    summary.skipped = skipped
-    for i, job in enumerate(jobs):
+    with processing_lock(db, [site]):
+        jobs, skipped = pending_jobs(
+            db, site, detector=detector, reprocess=reprocess, usable_threshold=usable_threshold
+        )
+        summary = ProcessSummary(site=site, detector=detector.name, version=detector.version)
+        summary.skipped = skipped
+        for i, job in enumerate(jobs):
+            if on_progress is not None:
+                on_progress(i, len(jobs), job.uri)
+            outcome = process_scene(job, detector)
+            record_outcome(db, outcome, detector)
+            summary.add(job.scene_id, outcome)
         if on_progress is not None:
-            on_progress(i, len(jobs), job.uri)
-        outcome = process_scene(job, detector)
-        record_outcome(db, outcome, detector)
-        summary.add(job.scene_id, outcome)
-    if on_progress is not None:
-        on_progress(len(jobs), len(jobs), "")
+            on_progress(len(jobs), len(jobs), "")
     return summary

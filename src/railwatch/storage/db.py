@@ -8,13 +8,16 @@ extra): moving to PostgreSQL is a URL change.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
+import socket
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SQLITE_BEGIN_OPTION",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "BusyError",
     "Database",
     "explain_db_error",
     "is_memory_url",
@@ -40,6 +44,21 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Execution option naming the SQLite BEGIN mode ("IMMEDIATE" by default, or "DEFERRED").
 SQLITE_BEGIN_OPTION = "railwatch_sqlite_begin"
+
+
+class BusyError(StorageError):
+    """Another process holds a lock of :meth:`Database.exclusive` (e.g. it is
+    processing the same site)."""
+
+
+def _lock_key(name: str) -> int:
+    """A signed 64-bit key for ``name`` (PostgreSQL advisory locks take a bigint)."""
+    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _busy_message(what: str, holder: str) -> str:
+    return f"{what} ({holder}): wait for it to finish and run again, or stop that run first"
 
 
 def explain_db_error(err: SQLAlchemyError, url: str, doing: str = "database write") -> str:
@@ -205,6 +224,104 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def exclusive(self, locks: Mapping[str, str]) -> Iterator[None]:
+        """Hold a lock for each key of ``locks`` (e.g. ``process:SITE``) across
+        processes, or raise :class:`BusyError` at once when another process holds one,
+        with its value (what is busy, e.g. ``site 'yard' is being processed by another
+        railwatch run``) and the holder. The locks go when the block ends, and with the
+        process however it ends (even ``kill -9``): PostgreSQL advisory locks on a
+        connection held for the block; for a SQLite file, ``flock`` on one file per key
+        in the folder ``FILE.locks`` beside it. An in-memory SQLite database (one
+        process) and other backends take no lock."""
+        backend = self.engine.url.get_backend_name()
+        if backend == "postgresql":
+            with self._pg_locks(locks):
+                yield
+        elif backend == "sqlite" and not _is_memory_sqlite(self.engine.url.database):
+            with self._file_locks(locks):
+                yield
+        else:
+            yield
+
+    @contextmanager
+    def _pg_locks(self, locks: Mapping[str, str]) -> Iterator[None]:
+        try:
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        except SQLAlchemyError as err:
+            raise StorageError(explain_db_error(err, self.safe_url, "locking")) from err
+        held: list[int] = []
+        try:
+            try:
+                for name in sorted(locks):
+                    key = _lock_key(name)
+                    got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+                    if not got:
+                        pid = conn.execute(
+                            text(
+                                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND "
+                                "granted AND objsubid = 1 AND "
+                                "classid = ((:k >> 32) & 4294967295)::bigint::text::oid AND "
+                                "objid = (:k & 4294967295)::bigint::text::oid LIMIT 1"
+                            ),
+                            {"k": key},
+                        ).scalar()
+                        raise BusyError(
+                            _busy_message(locks[name], f"held by PostgreSQL backend pid {pid}")
+                        )
+                    held.append(key)
+            except SQLAlchemyError as err:
+                raise StorageError(explain_db_error(err, self.safe_url, "locking")) from err
+            yield
+        finally:
+            try:
+                for key in held:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            except SQLAlchemyError:  # server gone: the locks went with the connection
+                pass
+            finally:
+                with suppress(SQLAlchemyError):  # closing a dead connection
+                    conn.close()
+
+    @contextmanager
+    def _file_locks(self, locks: Mapping[str, str]) -> Iterator[None]:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no flock (Windows): no lock
+            yield
+            return
+        path = Path(str(self.engine.url.database)).expanduser().resolve()
+        folder = path.with_name(path.name + ".locks")
+        fds: list[int] = []
+        try:
+            try:
+                folder.mkdir(exist_ok=True)
+            except OSError as err:
+                raise StorageError(f"cannot create the lock folder {folder}: {err}") from err
+            for name in sorted(locks):
+                lock = folder / f"{_lock_key(name) & (2**64 - 1):016x}.lock"
+                try:
+                    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+                except OSError as err:
+                    raise StorageError(f"cannot open the lock file {lock}: {err}") from err
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                    os.close(fd)
+                    raise BusyError(
+                        _busy_message(locks[name], holder or f"lock file {lock}")
+                    ) from None
+                fds.append(fd)
+                os.ftruncate(fd, 0)
+                os.pwrite(
+                    fd, f"held by process {os.getpid()} on {socket.gethostname()}".encode(), 0
+                )
+            yield
+        finally:
+            for fd in fds:
+                os.close(fd)  # releases its flock
 
     @property
     def safe_url(self) -> str:
