@@ -154,8 +154,10 @@ def test_date_option_and_all_failed_exit_code(
     tmp_path: Path, site: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     nodate = scene_file(tmp_path, "nodate.tif")
-    code, out, _ = run(capsys, "--db", site, "ingest", "tum", str(nodate), "--json")
+    code, out, err = run(capsys, "--db", site, "ingest", "tum", str(nodate), "--json")
     assert code == 1 and "--date" in json.loads(out)["failed"][0]["reason"]
+    # not "unreadable or outside the site": the reason (no date) is the listed one
+    assert "nothing ingested into site tum: the file was refused" in " ".join(err.split())
     code, out, err = run(
         capsys, "--db", site, "ingest", "tum", str(nodate), "--date", "2023-10-05T11:30+09:00",
         "--json",
@@ -166,7 +168,7 @@ def test_date_option_and_all_failed_exit_code(
     far = scene_file(tmp_path, "far_20231005.tif", origin=(700_000.0, 4_700_000.0))
     code, out, err = run(capsys, "--db", site, "ingest", "tum", str(far))
     assert code == 1 and "does not overlap site tum" in out
-    assert "nothing ingested: the file was unreadable or outside site tum" in err
+    assert "nothing ingested into site tum: the file was refused, for the reasons" in err
     code, out, _ = run(capsys, "--db", site, "ingest", "tum", str(tmp_path / "missing.tif"))
     assert code == 1 and "no such file" in " ".join(out.split())
 

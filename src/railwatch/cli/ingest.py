@@ -121,8 +121,9 @@ def ingest(
     if not summary.ok:
         n = len(summary.skipped) + len(summary.failed)
         what = "the file was" if n == 1 else f"all {n} files were"
-        raise ImageryError(
-            f"nothing ingested: {what} unreadable or outside site {summary.site} (listed above)"
+        raise ImageryError(  # unreadable, undated, outside the site...: each says which
+            f"nothing ingested into site {summary.site}: {what} refused, for the "
+            "reasons listed above"
         )
 
 
