@@ -250,3 +250,22 @@ def test_scenes_counted_by_length_are_skipped(tmp_path: Path) -> None:
     )
     assert result.scenes == sum(p.usable for p in PLANS)
     db.dispose()
+
+
+@pytest.mark.parametrize("fmt", ["dota", "yolo-obb"])
+def test_images_without_a_label_file_are_named_not_silently_dropped(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from railwatch.cli.main import main
+
+    labels, pixels = _synthetic()
+    src = tmp_path / "src"
+    write_labels(labels, src, fmt, pixels)
+    Image.fromarray(pixels["a"]).save(src / "images" / "extra.png")  # no label file
+    summary = import_labels(src, fmt, tmp_path / "out")
+    assert summary.unlabelled == ("extra.png",)
+    assert summary.images == len(labels.images)
+    assert main(["import-labels", str(src), "--format", fmt, "--out", str(tmp_path / "o2")]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "1 image(s) have no label file and were left out (extra.png)" in err
+    assert "empty label file" in err

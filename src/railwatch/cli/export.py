@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from railwatch.cli._common import console, print_json, progress_bar, state
+from railwatch.cli._common import console, err_console, print_json, progress_bar, state
 from railwatch.errors import InputError
 from railwatch.storage import Database
 
@@ -137,7 +137,8 @@ def import_labels_cmd(
     summary = import_labels(src, fmt, target, site=site)
     if as_json:
         print_json({"out": str(summary.out), "images": summary.images,
-                    "objects": summary.objects, "by_class": summary.by_class})  # fmt: skip
+                    "objects": summary.objects, "by_class": summary.by_class,
+                    "unlabelled": list(summary.unlabelled)})  # fmt: skip
         return
     per_class = ", ".join(f"{k} {v}" for k, v in summary.by_class.items()) or "no objects"
     console.print(
@@ -145,6 +146,15 @@ def import_labels_cmd(
         f"into {summary.out}",
         highlight=False,
     )
+    if summary.unlabelled:
+        shown = ", ".join(summary.unlabelled[:5])
+        more = f" and {len(summary.unlabelled) - 5} more" if len(summary.unlabelled) > 5 else ""
+        err_console.print(
+            f"[bold yellow]warning:[/] {len(summary.unlabelled)} image(s) have no label file "
+            f"and were left out ({shown}{more}): give an image with no cars an empty label "
+            "file to train on it",
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

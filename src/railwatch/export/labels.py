@@ -577,6 +577,9 @@ class ImportSummary:
     images: int
     objects: int
     by_class: dict[str, int]
+    #: Images of the source's ``images/`` folder with no label file, left out (not read
+    #: as images without cars: an empty label file says that)
+    unlabelled: tuple[str, ...] = ()
 
 
 def import_labels(
@@ -634,11 +637,21 @@ def import_labels(
         ],
     }  # fmt: skip
     (dest / "railwatch_labels.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    named = {img.name for img in labels.images}
+    folder = root / "images"
+    unlabelled = tuple(
+        sorted(
+            f.name
+            for f in (folder.iterdir() if folder.is_dir() else ())
+            if f.suffix.lower() in IMAGE_SUFFIXES and f.stem not in named
+        )
+    )
     return ImportSummary(
         out=dest,
         images=len(labels.images),
         objects=sum(by_class.values()),
         by_class=dict(sorted(by_class.items())),
+        unlabelled=unlabelled,
     )
 
 
