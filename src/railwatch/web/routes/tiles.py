@@ -59,6 +59,8 @@ class TilePlan:
     tile_bounds: tuple[float, float, float, float]
     image_px: tuple[float, float]
     factor: float
+    #: The image's bounds in Web Mercator (the tile matrix set's CRS).
+    image_bounds: tuple[float, float, float, float]
 
 
 def tile_plan(src: Any, x: int, y: int, z: int) -> TilePlan:
@@ -80,7 +82,9 @@ def tile_plan(src: Any, x: int, y: int, z: int) -> TilePlan:
         kind = "empty"
     elif factor > COARSE_FACTOR:
         kind = "coarse"
-    return TilePlan(kind, (tb[0], tb[1], tb[2], tb[3]), image_px, factor)
+    return TilePlan(
+        kind, (tb[0], tb[1], tb[2], tb[3]), image_px, factor, (left, bottom, right, top)
+    )
 
 
 def coarse_tile(
@@ -103,7 +107,7 @@ def coarse_tile(
     merc = src.tms.rasterio_crs
     # the part of the tile over the image, in the image's CRS (never the whole tile: a
     # zoom-0 tile does not transform to a UTM zone)
-    img = transform_bounds(ds.crs, merc, *ds.bounds, densify_pts=21)
+    img = plan.image_bounds
     tb = plan.tile_bounds
     part = (max(tb[0], img[0]), max(tb[1], img[1]), min(tb[2], img[2]), min(tb[3], img[3]))
     if part[0] >= part[2] or part[1] >= part[3]:
