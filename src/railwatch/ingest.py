@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from railwatch.limits import check_year
 from railwatch.storage import Database, repo
 
 __all__ = [
+    "FILE_DATE_KEY",
     "FILE_STAMP_KEY",
     "FileChangedError",
     "IngestSummary",
@@ -77,6 +78,10 @@ class IngestSummary:
 
 #: Key of the file's stamp (:func:`file_stamp`) in a scene's metadata.
 FILE_STAMP_KEY = "railwatch:file"
+#: Key, in a scene's metadata, of the date the file carries itself (``acquired_at``,
+#: ``date_source``) when ``ingest --date D --force-date`` dated the scene ``D`` over it
+#: (the scene's ``date_source`` is then ``forced``).
+FILE_DATE_KEY = "file_date"
 
 
 class FileChangedError(ImageryError):
@@ -150,12 +155,16 @@ def ingest_paths(
     date: datetime | None = None,
     on_file: Callable[[int, int, Path], None] | None = None,
     bands: Sequence[int] | None = None,
+    force_date: bool = False,
 ) -> IngestSummary:
     """Inspect and record every raster file under ``paths`` for ``site``.
 
     ``date`` is the acquisition time of files that carry none (no STAC sidecar, no
     date tag, no date in the name); a file with its own date keeps it, and its summary
-    line says so (``note``);
+    line says so (``note``). With ``force_date``, every file is dated ``date``: one
+    with a date of its own gets ``date_source`` ``forced`` and keeps its own date in
+    its metadata (:data:`FILE_DATE_KEY`), and a file already ingested is dated anew
+    (its summary line says from what);
     ``on_file(i, total, path)`` is called before each file (for progress bars);
     ``bands`` (1-based red, green, blue) are recorded as each scene's colour bands
     (``rgb_bands``), over what its STAC sidecar or its own labels say. A file with four
@@ -165,6 +174,10 @@ def ingest_paths(
     """
     from railwatch.imagery import scan_paths
 
+    if force_date and date is None:
+        raise InputError(
+            "--force-date needs --date: give the acquisition time to date every file with"
+        )
     if date is not None:
         check_acquisition_date(date)
     with db.session() as s:
@@ -191,9 +204,11 @@ def ingest_paths(
     for i, path in enumerate(files):
         if on_file is not None:
             on_file(i, len(files), path)
-        _ingest_one(db, summary, path, date, site_geom, site_area_m2, bands, undated)
+        _ingest_one(
+            db, summary, path, date, site_geom, site_area_m2, bands, undated, force=force_date
+        )
     for path in undated:
-        _ingest_one(db, summary, path, date, site_geom, site_area_m2, bands)
+        _ingest_one(db, summary, path, date, site_geom, site_area_m2, bands, force=force_date)
     return summary
 
 
@@ -204,9 +219,11 @@ def _known_duplicate(
     digest: str,
     path: Path,
     bands: Sequence[int] | None,
+    forced: datetime | None = None,
 ) -> bool:
     """File ``name`` as already ingested when the site has a scene of its hash (with
-    ``bands`` recorded as its colour bands when given); False when it has none."""
+    ``bands`` recorded as its colour bands when given, and dated ``forced`` when given:
+    :func:`_redate`); False when it has none."""
     from railwatch.imagery.read import check_rgb_bands
 
     with db.session(readonly=True) as s:
@@ -223,8 +240,46 @@ def _known_duplicate(
                     f"; its colour bands are now {','.join(map(str, rgb))} "
                     "(`railwatch process` reads it again)"
                 )
+    if forced is not None:
+        was = _redate(db, known_id, forced)
+        if was is not None:
+            entry.update(acquired_at=forced.isoformat(), date_source=was[2])
+            entry["reason"] += (
+                f"; dated {_when(forced)} UTC by --date --force-date (was {_when(was[0])} "
+                f"UTC, from {was[1]}): run `railwatch analyze {summary.site}` again"
+            )
+            entry["redated_from"] = {"acquired_at": was[0].isoformat(), "date_source": was[1]}
     summary.duplicates.append(entry)
     return True
+
+
+def _when(t: datetime) -> str:
+    """``t`` as the summaries write it (UTC, to the minute)."""
+    return f"{t.astimezone(UTC):%Y-%m-%d %H:%M}"
+
+
+def _redate(db: Database, scene_id: int, when: datetime) -> tuple[datetime, str, str] | None:
+    """Date an ingested scene ``when`` (``ingest --date --force-date`` on a file already
+    ingested). Its detections and counts stay (the image is the same); the series and
+    alerts read the new date once analysed again. The date the file carries itself is
+    kept in its metadata (:data:`FILE_DATE_KEY`) the first time it is replaced; a scene
+    dated by ``--date`` because its file carries none stays ``option``. Returns the
+    previous date and its source, and the new source; None when the date was ``when``
+    already."""
+    with db.session() as s:
+        scene = repo.get_scene(s, scene_id)
+        before, source = scene.acquired_at, scene.date_source
+        if before == when:
+            return None
+        new_source = source if source in ("option", "forced") else "forced"
+        if new_source == "forced" and source != "forced":
+            scene.meta = {
+                **(scene.meta or {}),
+                FILE_DATE_KEY: {"acquired_at": before.isoformat(), "date_source": source},
+            }
+        scene.acquired_at = when
+        scene.date_source = new_source
+    return before, source, new_source
 
 
 def _ingest_one(
@@ -236,10 +291,13 @@ def _ingest_one(
     site_area_m2: float,
     bands: Sequence[int] | None = None,
     undated: list[Path] | None = None,
+    *,
+    force: bool = False,
 ) -> None:
     """Inspect and record one file, filing the outcome in ``summary``; never raises.
     A file that carries no date is put in ``undated`` when given, to be ingested again
-    after the batch (then dated ``when``, or failed without it)."""
+    after the batch (then dated ``when``, or failed without it). With ``force``, the
+    file is dated ``when`` whatever date it carries (:func:`ingest_paths`)."""
     from railwatch.imagery import file_sha256, inspect_scene
     from railwatch.imagery.inspect import MissingDateError
     from railwatch.imagery.read import check_rgb_bands
@@ -261,7 +319,7 @@ def _ingest_one(
                 f"cannot read {path.name} ({err.strerror or err}): check that the file is "
                 "there and readable, then run the ingest again"
             ) from err
-        if _known_duplicate(db, summary, name, digest, path, bands):
+        if _known_duplicate(db, summary, name, digest, path, bands, when if force else None):
             return
         try:
             info = inspect_scene(
@@ -273,16 +331,29 @@ def _ingest_one(
             undated.append(path)
             return
         info.metadata[FILE_STAMP_KEY] = stamp
+        if force and when is not None and info.date_source != "option":
+            info.metadata[FILE_DATE_KEY] = {
+                "acquired_at": info.acquired.isoformat(),
+                "date_source": info.date_source,
+            }
+            info = replace(info, acquired=when, date_source="forced")
         if bands is not None:
             info.metadata["rgb_bands"] = list(check_rgb_bands(bands, info.band_count, path.name))
         record_scene(db, summary, name, info, site_geom, site_area_m2)
         last = summary.ingested[-1] if summary.ingested else None
         if last is None or last["file"] != name:
             return
-        if when is not None and info.date_source != "option":
+        own = info.metadata.get(FILE_DATE_KEY) if info.date_source == "forced" else None
+        if own is not None:
+            last["file_date"] = own
+            last["note"] = (
+                f"its own date {own['acquired_at'][:16].replace('T', ' ')} UTC "
+                f"({own['date_source']}) was replaced by --date (--force-date)"
+            )
+        elif when is not None and info.date_source != "option":
             last["note"] = (
                 f"its own date {info.acquired:%Y-%m-%d %H:%M} UTC ({info.date_source}) was "
-                "kept: --date is for files that carry none"
+                "kept: --date is for files that carry none (--force-date gives them --date)"
             )
         if info.metadata.get("bands_unlabelled") and "rgb_bands" not in info.metadata:
             last["warning"] = (

@@ -40,9 +40,20 @@ def ingest(
         typer.Option(
             "--date",
             help="Acquisition time (ISO 8601, UTC unless a zone is given) for files whose "
-            "metadata and name carry none; files with their own date keep it (listed).",
+            "metadata and name carry none; files with their own date keep it (listed), "
+            "unless --force-date.",
         ),
     ] = None,
+    force_date: Annotated[
+        bool,
+        typer.Option(
+            "--force-date",
+            help="With --date: date every file --date, also files that carry a date of "
+            "their own (e.g. a TIFF DateTime that is the processing date), and files "
+            "already ingested (their scene is dated anew; run `analyze` again). Their own "
+            "date is kept in the scene's metadata (file_date); date_source is 'forced'.",
+        ),
+    ] = False,
     stac: Annotated[
         str | None,
         typer.Option("--stac", help="STAC API or static catalog to search (see ingest-stac)."),
@@ -91,6 +102,10 @@ def ingest(
             raise InputError(
                 "--bands is for files; STAC items name their bands (eo:bands), which ingest reads"
             )
+        if date is not None or force_date:
+            raise InputError(
+                "--date and --force-date are for files; STAC items carry their datetime"
+            )
         from railwatch.cli.ingest_stac import run_ingest_stac
 
         run_ingest_stac(
@@ -100,6 +115,10 @@ def ingest(
     if not paths:
         raise InputError("name image files or folders to ingest, or pass --stac URL")
     when = parse_date_option(date)
+    if force_date and when is None:
+        raise InputError(
+            "--force-date needs --date: give the acquisition time to date every file with"
+        )
     db = open_db(ctx)
     with progress_bar(transient=as_json) as bar:
         task = bar.add_task(f"Ingesting into {escape(site)}", total=None)
@@ -107,7 +126,9 @@ def ingest(
         def on_file(i: int, total: int, path: Path) -> None:
             bar.update(task, completed=i, total=total, description=f"Ingesting {escape(path.name)}")
 
-        summary = ingest_paths(db, site, paths, date=when, on_file=on_file, bands=rgb)
+        summary = ingest_paths(
+            db, site, paths, date=when, on_file=on_file, bands=rgb, force_date=force_date
+        )
         bar.update(
             task,
             completed=bar.tasks[0].total or 0,
@@ -117,7 +138,7 @@ def ingest(
     if as_json:
         print_json(summary.as_dict())
     else:
-        _report(summary)
+        _report(summary, when)
     if not summary.ok:
         n = len(summary.skipped) + len(summary.failed)
         what = "the file was" if n == 1 else f"all {n} files were"
@@ -131,7 +152,20 @@ def _s(n: int) -> str:
     return "" if n == 1 else "s"
 
 
-def _report(summary: IngestSummary) -> None:
+def _date_text(iso: str) -> str:
+    """An ISO time of the summary as the report writes it (to the minute, UTC)."""
+    return iso[:16].replace("T", " ") + " UTC"
+
+
+def _list(lines: list[str]) -> None:
+    """Print ``lines`` indented, at most :data:`_MAX_DUPLICATES_SHOWN` of them."""
+    for line in lines[:_MAX_DUPLICATES_SHOWN]:
+        console.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+    if len(lines) > _MAX_DUPLICATES_SHOWN:
+        console.print(f"  ... and {len(lines) - _MAX_DUPLICATES_SHOWN} more", highlight=False)
+
+
+def _report(summary: IngestSummary, when: datetime | None = None) -> None:
     n_new, n_dup = len(summary.ingested), len(summary.duplicates)
     n_skip, n_bad = len(summary.skipped), len(summary.failed)
     console.print(
@@ -141,27 +175,60 @@ def _report(summary: IngestSummary) -> None:
         highlight=False,
     )
     for d in summary.duplicates[:_MAX_DUPLICATES_SHOWN]:
+        extra = ""
+        if d.get("redated_from"):
+            was = d["redated_from"]
+            extra = (
+                f", dated {_date_text(d['acquired_at'])} by --force-date (was "
+                f"{_date_text(was['acquired_at'])} from {was['date_source']})"
+            )
         console.print(
-            f"  already ingested: {escape(d['file'])} (scene {d['scene_id']})", highlight=False
+            f"  already ingested: {escape(d['file'])} (scene {d['scene_id']}{extra})",
+            highlight=False,
+            soft_wrap=True,
         )
     if n_dup > _MAX_DUPLICATES_SHOWN:
         console.print(f"  ... and {n_dup - _MAX_DUPLICATES_SHOWN} more already ingested")
-    kept = [d for d in summary.ingested if d.get("note")]
+    if any(d.get("redated_from") for d in summary.duplicates):
+        console.print(
+            f"Scenes dated anew: run `railwatch analyze {escape(summary.site)}` again so "
+            "the series and alerts use their new dates.",
+            highlight=False,
+        )
+    if when is not None:
+        given = [d for d in summary.ingested if d["date_source"] == "option"]
+        if given:
+            console.print(
+                f"{len(given)} file{_s(len(given))} dated {_date_text(when.isoformat())} by "
+                f"--date ({'it carries' if len(given) == 1 else 'they carry'} no date of "
+                f"{'its' if len(given) == 1 else 'their'} own).",
+                highlight=False,
+            )
+    forced = [d for d in summary.ingested if d.get("file_date")]
+    if forced:
+        console.print(
+            f"{len(forced)} file{_s(len(forced))} dated by --date over "
+            f"{'its' if len(forced) == 1 else 'their'} own date (--force-date):",
+            highlight=False,
+        )
+        _list(
+            [
+                f"{d['file']}: {_date_text(d['acquired_at'])} (its own: "
+                f"{_date_text(d['file_date']['acquired_at'])} from "
+                f"{d['file_date']['date_source']})"
+                for d in forced
+            ]
+        )
+    kept = [d for d in summary.ingested if d.get("note") and not d.get("file_date")]
     if kept:
         console.print(
             f"{len(kept)} file{_s(len(kept))} kept {'its' if len(kept) == 1 else 'their'} own "
-            "date (--date is for files that carry none):",
+            "date (--date is for files that carry none; --force-date gives them --date):",
             highlight=False,
         )
-        for d in kept[:_MAX_DUPLICATES_SHOWN]:
-            console.print(
-                f"  {escape(d['file'])}: {d['acquired_at'][:16].replace('T', ' ')} UTC "
-                f"(from {d['date_source']})",
-                highlight=False,
-                soft_wrap=True,
-            )
-        if len(kept) > _MAX_DUPLICATES_SHOWN:
-            console.print(f"  ... and {len(kept) - _MAX_DUPLICATES_SHOWN} more")
+        _list(
+            [f"{d['file']}: {_date_text(d['acquired_at'])} (from {d['date_source']})" for d in kept]
+        )
     for d in summary.ingested:
         if d.get("warning"):
             err_console.print(
