@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 from fastapi import Query, Request, Response
 
@@ -14,6 +15,9 @@ T = TypeVar("T")
 
 #: Largest page any list returns.
 MAX_LIMIT = 1000
+
+#: Characters left as they are in a path (RFC 3986 pchar and '/'); others are encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,12 @@ class Page:
 
 
 def page_links(request: Request, total: int, limit: int, offset: int) -> str:
-    """``Link`` header value with first/prev/next/last relations."""
+    """``Link`` header value with first/prev/next/last relations.
+
+    The URLs are percent-encoded: a header is Latin-1, and the request's path is
+    decoded (``/api/sites/Туманган/scenes`` made every list of a site named in another
+    script a 500)."""
+    base = request.url.replace(path=quote(request.url.path, safe=_PATH_SAFE))
     links: list[tuple[str, int]] = [("first", 0)]
     if offset > 0:
         links.append(("prev", max(0, offset - limit)))
@@ -62,7 +71,7 @@ def page_links(request: Request, total: int, limit: int, offset: int) -> str:
     links.append(("last", last))
     parts = []
     for rel, off in links:
-        url = request.url.include_query_params(limit=limit, offset=off)
+        url = base.include_query_params(limit=limit, offset=off)
         parts.append(f'<{url}>; rel="{rel}"')
     return ", ".join(parts)
 

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
@@ -107,8 +108,12 @@ def site_counts(
         writer.writeheader()
         for row in rows:
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
-        safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", f"{site}-{cls}-counts.csv")
-        headers["Content-Disposition"] = f'attachment; filename="{safe}"'
+        filename = f"{site}-{cls}-counts.csv"
+        safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", filename)
+        # RFC 6266: the ASCII fallback, then the real name (a site in another script)
+        headers["Content-Disposition"] = (
+            f"attachment; filename=\"{safe}\"; filename*=utf-8''{quote(filename, safe='')}"
+        )
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     body = {
         "site": site,
