@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, time
 from typing import Any, cast
 
@@ -35,6 +36,15 @@ from railwatch.report.style import (
 
 UNCLASSIFIED = "unclassified"
 _RC: dict[str, Any] = {"svg.hashsalt": "railwatch", "svg.fonttype": "path", "pdf.fonttype": 42}
+#: Text drawn as written: matplotlib reads a string with two ``$`` as mathtext, so an
+#: event label, note or sensor name such as "fine of $2bn, then $5bn" was drawn garbled
+#: (italics, spaces lost) and "$x_$" stopped the whole report with a parse error.
+PLAIN_TEXT: dict[str, Any] = {"text.parse_math": False}
+
+
+def plain_text() -> AbstractContextManager[None]:
+    """A context in which the text artists created are drawn as written (no mathtext)."""
+    return cast(AbstractContextManager[None], matplotlib.rc_context(cast(Any, PLAIN_TEXT)))
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -132,7 +142,22 @@ def draw_timeseries(
     the baseline band, the trailing record, events as labelled vertical lines,
     unusable images as marks on the time axis and the site total's alerts circled
     (info-only ones small and grey, unlabelled). Anything dated before
-    :data:`~railwatch.limits.EARLIEST_YEAR` is left off (see :func:`on_chart`)."""
+    :data:`~railwatch.limits.EARLIEST_YEAR` is left off (see :func:`on_chart`). Labels
+    are drawn as written (:func:`plain_text`)."""
+    with plain_text():
+        _draw_timeseries(ax, scenes, baseline, events, alerts, stacked=stacked, title=title)
+
+
+def _draw_timeseries(
+    ax: Axes,
+    scenes: Sequence[SceneRow],
+    baseline: Sequence[BaselinePoint],
+    events: Sequence[EventRow],
+    alerts: Sequence[AlertRow],
+    *,
+    stacked: bool,
+    title: str | None,
+) -> None:
     scenes = [s for s in scenes if on_chart(s.when)]
     baseline = [b for b in baseline if on_chart(b.when)]
     events = [e for e in events if on_chart(e.when)]
@@ -312,7 +337,8 @@ def draw_timeseries(
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if title:
-        ax.set_title(title, loc="left", fontsize=11)
+        # the axes' title text exists before plain_text(): set it on the artist
+        ax.set_title(title, loc="left", fontsize=11).set_parse_math(False)
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         ax.legend(handles, labels, loc="upper left", fontsize=7, ncols=4, frameon=False)

@@ -24,7 +24,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import (  # type: ignore[import-un
 
 from railwatch.detect.base import Detection
 from railwatch.imagery.register import phase_shift
-from railwatch.report.charts import new_figure
+from railwatch.report.charts import new_figure, plain_text
 from railwatch.report.model import ChipImage
 from railwatch.report.style import class_colour, class_order
 
@@ -137,7 +137,13 @@ def draw_detections(ax: Axes, detections: Sequence[Detection], *, linewidth: flo
 
 
 def draw_chip(ax: Axes, chip: ChipImage) -> None:
-    """Draw one chip into ``ax``: image, site outline, detections, scale bar, north arrow."""
+    """Draw one chip into ``ax``: image, site outline, detections, scale bar, north arrow
+    (its title and caption as written: :func:`~railwatch.report.charts.plain_text`)."""
+    with plain_text():
+        _draw_chip(ax, chip)
+
+
+def _draw_chip(ax: Axes, chip: ChipImage) -> None:
     r0, r1, c0, c1 = chip.window
     ax.set_facecolor("#d9d9d9")
     ax.imshow(_rgba(chip), extent=(c0, c1, r1, r0), interpolation="nearest", zorder=1)
@@ -203,12 +209,19 @@ def draw_chip(ax: Axes, chip: ChipImage) -> None:
         zorder=5,
         path_effects=_OUTLINE,
     )
-    ax.set_title(chip.title, fontsize=10, loc="left")
-    ax.set_xlabel("\n".join(chip.caption), fontsize=8, loc="left", linespacing=1.4)
+    # the axes' title and label texts exist before plain_text(): set it on them
+    ax.set_title(chip.title, fontsize=10, loc="left").set_parse_math(False)
+    caption = ax.set_xlabel("\n".join(chip.caption), fontsize=8, loc="left", linespacing=1.4)
+    caption.set_parse_math(False)
 
 
 def draw_legend(fig: Figure, detections: Iterable[Detection]) -> None:
     """A figure legend for the classes present (and covered loads, if any)."""
+    with plain_text():
+        _draw_legend(fig, detections)
+
+
+def _draw_legend(fig: Figure, detections: Iterable[Detection]) -> None:
     dets = list(detections)
     classes = class_order({d.cls for d in dets})
     handles: list[Patch] = [

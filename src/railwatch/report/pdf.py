@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Sequence
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 from matplotlib.backends.backend_pdf import PdfPages
@@ -19,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from railwatch import __version__
-from railwatch.report.charts import draw_timeseries, new_figure
+from railwatch.report.charts import PLAIN_TEXT, draw_timeseries, new_figure
 from railwatch.report.chips import draw_chip, draw_legend
 from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_period
 from railwatch.report.model import Evidence, ReportData, SceneRow
@@ -289,7 +290,9 @@ def write_pdf(data: ReportData, path: str | Path) -> Path:
         if data.generated.tzinfo
         else data.generated.replace(tzinfo=UTC),
     }
-    with matplotlib.rc_context({"pdf.fonttype": 3}), PdfPages(out, metadata=metadata) as pdf:
+    # text as written: a '$' pair in a label or note is not mathtext (charts.PLAIN_TEXT)
+    rc: Any = {"pdf.fonttype": 3, **PLAIN_TEXT}
+    with matplotlib.rc_context(rc), PdfPages(out, metadata=metadata) as pdf:
         pages = [_first_page(data)]
         pages += _alert_pages(data)
         pages += _table_pages(data)
