@@ -242,7 +242,8 @@ def test_static_catalog_over_http_with_auth_headers_and_range_reads(
     files_server: tuple[str, Path], tmp_db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from railwatch.imagery import site_grid
-    from railwatch.stac import gdal_http_env, gdal_path, ingest_stac
+    from railwatch.imagery.inspect import gdal_path
+    from railwatch.stac import gdal_http_env, ingest_stac
 
     base, root = files_server
     catalog = pystac.Catalog("yards-static", "test catalog")
@@ -292,15 +293,6 @@ def test_bad_inputs_are_clear(tmp_db_url: str, monkeypatch: pytest.MonkeyPatch) 
         ingest_stac(db, "yard", "http://127.0.0.1:9/")
 
 
-def _imagery_reads_http() -> bool:
-    import railwatch.imagery.inspect as inspect_module
-
-    return hasattr(inspect_module, "gdal_path")
-
-
-@pytest.mark.skipif(
-    not _imagery_reads_http(), reason="railwatch.imagery does not read http(s) scenes yet"
-)
 def test_ingest_stac_then_process_reads_windows_over_http(
     files_server: tuple[str, Path],
     tmp_db_url: str,

@@ -88,7 +88,8 @@ def test_missing_or_unreadable_asset_says_what_to_do(
     )  # fmt: skip
     site_db(tmp_db_url).dispose()
     capsys.readouterr()
-    assert main(["--db", tmp_db_url, "ingest-stac", "yard", "--stac", url, "--json"]) == 0
+    # Two of three items failed: status 1 (it was 0 while one was ingested).
+    assert main(["--db", tmp_db_url, "ingest-stac", "yard", "--stac", url, "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     reasons = {e["file"]: e["reason"] for e in out["failed"]}
     nope = tmp_path / "sub" / "nope.tif"

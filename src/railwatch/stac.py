@@ -23,6 +23,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,13 @@ from shapely.geometry import Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import ConfigError, ImageryError, InputError, RailwatchError, lazy_import
+from railwatch.imagery.inspect import (
+    gdal_path,
+    is_remote,
+    local_path,
+    remote_access_hint,
+    uri_scheme,
+)
 from railwatch.ingest import IngestSummary, record_scene
 from railwatch.storage import Database, repo
 
@@ -39,7 +47,6 @@ __all__ = [
     "HEADERS_ENV",
     "StacError",
     "gdal_http_env",
-    "gdal_path",
     "ingest_stac",
     "stac_headers",
 ]
@@ -79,16 +86,6 @@ def stac_headers(headers: Mapping[str, str] | None = None) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ConfigError(f"{HEADERS_ENV} must be a JSON object of header names to values")
     return {str(k): str(v) for k, v in value.items()}
-
-
-def gdal_path(uri: str) -> str:
-    """The path GDAL opens for a scene URI: ``/vsicurl/`` for http(s) URLs (range
-    requests), the local path for files and ``file://`` URIs."""
-    if uri.startswith(("http://", "https://")):
-        return "/vsicurl/" + uri
-    if uri.startswith("file://"):
-        return urlparse(uri).path
-    return uri
 
 
 @contextmanager
@@ -140,12 +137,27 @@ def ingest_stac(
         site_name, site_geom, site_area_m2 = row.name, row.geometry, row.area_km2 * 1e6
     summary = IngestSummary(site=site_name)
     items = _items(url, site_geom, tuple(collections), since, until, max_cloud, hdrs)
+    filters = _Filters(site_name, site_geom, tuple(collections), since, until, max_cloud)
     with gdal_http_env(hdrs):
         for i, item in enumerate(items):
             if on_item is not None:
                 on_item(i, str(item.id))
-            _register(db, summary, item, site_geom, site_area_m2, since, until, max_cloud, asset)
+            _register(db, summary, item, filters, site_area_m2, asset)
     return summary
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """What an item must meet to be registered (a STAC API applies most of these in
+    its search; a static catalog's items are checked here, each skip with its
+    reason)."""
+
+    site: str
+    site_geom: BaseGeometry
+    collections: tuple[str, ...]
+    since: datetime | None
+    until: datetime | None
+    max_cloud: float | None
 
 
 # ------------------------------------------------------------------ item sources
@@ -165,8 +177,19 @@ def _items(
     pystac_client = lazy_import("pystac_client", "stac", "STAC ingest")
     pystac = lazy_import("pystac", "stac", "STAC ingest")
     shown = url  # what the messages name: what the user gave
-    if not url.startswith(("http://", "https://")):
-        url = os.path.abspath(gdal_path(url))  # links resolve against the file, not the cwd
+    scheme = uri_scheme(url)
+    if scheme not in ("http", "https"):
+        if scheme not in (None, "file"):
+            raise StacError(
+                f"cannot open STAC catalog {shown}: STAC catalogs are read over http(s) or "
+                f"from a file, not {scheme}://; give its https:// URL (most buckets serve "
+                "one), or download it and give the file"
+            )
+        try:
+            path = local_path(url)
+        except ImageryError as err:
+            raise StacError(f"cannot open STAC catalog {shown}: {err}") from err
+        url = os.path.abspath(path)  # links resolve against the file, not the cwd
     doc = _read_root(pystac_client, url, shown, headers)
     kind = doc.get("type")
     if kind in ("Catalog", "Collection") and "conformsTo" in doc:
@@ -204,13 +227,7 @@ def _items(
         raise
     except Exception as err:
         raise _failure("cannot read static STAC catalog", shown, err) from err
-    wanted = set(collections)
-    return (
-        it
-        for it in _guard(found, shown)
-        if isinstance(it, _Unreadable)
-        or ((not wanted or it.collection_id in wanted) and _touches(it, site_geom))
-    )
+    return _guard(found, shown)  # the filters are applied per item, each skip said
 
 
 class _Unreadable:
@@ -259,17 +276,6 @@ def _walk(catalog: Any, seen: set[str]) -> Iterator[Any]:
             yield target
         else:
             yield from _walk(target, seen)
-
-
-def _touches(item: Any, site_geom: BaseGeometry) -> bool:
-    """Whether the item's geometry meets the site (True when it cannot be read, so
-    that the item is filed as failed with the reason)."""
-    if item.geometry is None:
-        return False
-    try:
-        return bool(shape(item.geometry).intersects(site_geom))
-    except Exception:
-        return True
 
 
 def _read_root(pystac_client: Any, url: str, shown: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -408,33 +414,59 @@ def _register(
     db: Database,
     summary: IngestSummary,
     item: Any,
-    site_geom: BaseGeometry,
+    filters: _Filters,
     site_area_m2: float,
-    since: datetime | None,
-    until: datetime | None,
-    max_cloud: float | None,
     asset: str | None,
 ) -> None:
-    """Record one item as a scene, filing the outcome in ``summary``; never raises."""
+    """Record one item as a scene, filing the outcome in ``summary`` (ingested, already
+    there, skipped with the reason, or failed with the reason); never raises."""
     if isinstance(item, _Unreadable):
         summary.fail(item.where, item.error())
         return
     name = f"{item.collection_id or '-'}/{item.id}"
     try:
+        skip = _skip_reason(item, filters)
+        if skip is not None:
+            summary.skipped.append({"file": name, "reason": skip})
+            return
         acquired = _acquired(item)
+        since, until = filters.since, filters.until
         if (since is not None and acquired < since) or (until is not None and acquired > until):
             summary.skipped.append({"file": name, "reason": "outside the --since/--until range"})
             return
         cloud = item.properties.get("eo:cloud_cover")
+        max_cloud = filters.max_cloud
         if max_cloud is not None and isinstance(cloud, int | float) and cloud > max_cloud:
             summary.skipped.append(
                 {"file": name, "reason": f"cloud cover {cloud:g}% above --max-cloud {max_cloud:g}"}
             )
             return
         href = _image_href(item, asset)
-        record_scene(db, summary, name, _scene_info(item, href, acquired), site_geom, site_area_m2)
+        info = _scene_info(item, href, acquired)
+        record_scene(db, summary, name, info, filters.site_geom, site_area_m2)
     except Exception as err:  # one bad item never fails the batch
         summary.fail(name, err)
+
+
+def _skip_reason(item: Any, filters: _Filters) -> str | None:
+    """Why ``item`` is not for this ingest (another collection, no geometry, a
+    footprint outside the site), or None. Raises :class:`InputError` for a geometry
+    that is not valid GeoJSON (the item then fails, with that reason)."""
+    if filters.collections and item.collection_id not in filters.collections:
+        where = f"collection {item.collection_id}" if item.collection_id else "no collection"
+        return f"in {where}, not in --collection {', '.join(filters.collections)}"
+    if item.geometry is None:
+        return "no geometry (a STAC item without a footprint cannot be placed on the site)"
+    try:
+        geometry = shape(item.geometry)
+    except Exception as err:
+        raise InputError(
+            f"item {item.id} has a geometry that is not valid GeoJSON ({_short(err)}); "
+            "fix the item's geometry"
+        ) from err
+    if not geometry.intersects(filters.site_geom):
+        return f"outside the site (its footprint does not meet site {filters.site})"
+    return None
 
 
 def _acquired(item: Any) -> datetime:
@@ -456,6 +488,21 @@ def _is_raster(a: Any) -> bool:
     )
 
 
+def _asset_href(a: Any) -> str:
+    """Where an asset is read from: its absolute href, or, when that is a cloud-storage
+    URI (s3://, gs://, az://...), the first http(s) ``alternate`` href it lists (STAC
+    alternate-assets extension), which GDAL reads without cloud credentials."""
+    href = str(a.get_absolute_href() or a.href)
+    if remote_access_hint(href) is not None:
+        alternate = a.extra_fields.get("alternate")
+        if isinstance(alternate, Mapping):
+            for alt in alternate.values():
+                alt_href = alt.get("href") if isinstance(alt, Mapping) else None
+                if isinstance(alt_href, str) and uri_scheme(alt_href) in ("http", "https"):
+                    return alt_href
+    return href
+
+
 def _image_href(item: Any, asset: str | None) -> str:
     assets = item.assets
     if asset is not None:
@@ -464,14 +511,14 @@ def _image_href(item: Any, asset: str | None) -> str:
                 f"item {item.id} has no asset {asset!r} (it has {', '.join(sorted(assets))}): "
                 "pick one with --asset"
             )
-        return str(assets[asset].get_absolute_href() or assets[asset].href)
+        return _asset_href(assets[asset])
     for key in _IMAGE_ASSETS:
         if key in assets and _is_raster(assets[key]):
-            return str(assets[key].get_absolute_href() or assets[key].href)
+            return _asset_href(assets[key])
     for key, a in assets.items():
         roles = a.roles or []
         if _is_raster(a) and "data" in roles and key not in _MASK_ASSETS:
-            return str(a.get_absolute_href() or a.href)
+            return _asset_href(a)
     raise InputError(
         f"item {item.id} has no image asset among {', '.join(sorted(assets)) or 'none'}: "
         "name one with --asset"
@@ -482,7 +529,7 @@ def _mask_href(item: Any) -> str | None:
     for key, a in item.assets.items():
         roles = set(a.roles or [])
         if (key in _MASK_ASSETS or roles & set(_MASK_ROLES)) and _is_raster(a):
-            return str(a.get_absolute_href() or a.href)
+            return _asset_href(a)
     return None
 
 
@@ -490,7 +537,7 @@ def _content_hash(item: Any, href: str) -> str:
     """The asset's ``file:checksum`` when it is a SHA-256 multihash, else a SHA-256 of
     the item's identity (collection, id, asset URL): stable across re-runs."""
     for a in item.assets.values():
-        if (a.get_absolute_href() or a.href) == href:
+        if _asset_href(a) == href:
             checksum = a.extra_fields.get("file:checksum")
             if isinstance(checksum, str) and checksum.startswith("1220") and len(checksum) == 68:
                 return checksum[4:].lower()
@@ -507,7 +554,7 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
     from railwatch.imagery.inspect import _parse_item
 
     path = gdal_path(href)
-    if not path.startswith("/vsi") and "://" not in path and not os.path.exists(path):
+    if not is_remote(href) and not os.path.exists(path):
         raise ImageryError(
             f"its image asset {href} does not exist; check the item's asset href (a "
             "relative one resolves against the item JSON's folder), or pick another "
@@ -523,9 +570,9 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
             metres = src.crs.is_projected and (src.crs.linear_units or "").startswith("met")
     except RasterioError as err:
         why = _short(err).removeprefix(f"{path}: ").removeprefix(f"'{path}' ").rstrip(".")
+        todo = remote_access_hint(href) or "check that it is a GeoTIFF or JPEG 2000 GDAL can open"
         raise ImageryError(
-            f"cannot read the header of {href}: {why}; check that it is a GeoTIFF or "
-            "JPEG 2000 GDAL can open, or pick another asset with --asset"
+            f"cannot read the header of {href}: {why}; {todo}, or pick another asset with --asset"
         ) from err
     doc = item.to_dict(include_self_link=False, transform_hrefs=False)
     sidecar = _parse_item(doc, Path(urlparse(href).path), image=href)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,9 @@ from rich.markup import escape
 from railwatch.cli._common import console, print_json, progress_bar, state
 from railwatch.cli.ingest import parse_date_option
 from railwatch.cli.site import open_db
+
+if TYPE_CHECKING:
+    from railwatch.ingest import IngestSummary
 
 
 def ingest_stac_command(
@@ -49,7 +52,16 @@ def ingest_stac_command(
 ) -> None:
     """Register the STAC items that intersect a site, with their metadata; the images
     stay where they are and are read over HTTP range requests (COG) when processed.
-    Headers for authenticated APIs come from RAILWATCH_STAC_HEADERS (JSON object)."""
+
+    Every item found is listed as new, already there, skipped (with the reason: outside
+    the site, the dates or --max-cloud, another collection) or failed (with the
+    reason). Exit status is 1 when any item failed (the others are registered, and
+    running it again registers nothing twice), 0 otherwise, also when no item was
+    found.
+
+    Headers for authenticated APIs come from RAILWATCH_STAC_HEADERS (JSON object);
+    s3://, gs:// and az:// assets are read with GDAL's cloud credentials
+    (AWS_ACCESS_KEY_ID..., or AWS_NO_SIGN_REQUEST=YES for a public bucket)."""
     run_ingest_stac(
         ctx, site, stac, collection or [], since, until, max_cloud, asset, as_json=as_json
     )
@@ -68,7 +80,7 @@ def run_ingest_stac(
     as_json: bool = False,
 ) -> None:
     """The body of ``ingest-stac`` (also called by ``ingest --stac``)."""
-    from railwatch.stac import ingest_stac
+    from railwatch.stac import StacError, ingest_stac
 
     start = parse_date_option(since, "--since")
     end = parse_date_option(until, "--until")
@@ -93,17 +105,64 @@ def run_ingest_stac(
     if as_json:
         print_json(summary.as_dict())
     else:
-        console.print(
-            f"[bold]{escape(summary.site)}[/]: {len(summary.ingested)} new scene(s), "
-            f"{len(summary.duplicates)} already there, {len(summary.skipped)} skipped, "
-            f"{len(summary.failed)} failed"
+        _report(summary, url)
+    if summary.failed:
+        n, found = len(summary.failed), _found(summary)
+        raise StacError(
+            f"{n} of {found} STAC item{_s(found)} failed (listed above with the reason); "
+            f"the {len(summary.ingested)} new scene(s) are kept. Fix what each reason says "
+            "and run it again: items already registered are not registered twice"
         )
-        for entry in summary.skipped:
-            console.print(f"  skipped {escape(entry['file'])}: {escape(entry['reason'])}")
-        for entry in summary.failed:
-            console.print(f"[yellow]  failed {escape(entry['file'])}:[/] {escape(entry['reason'])}")
-    if not summary.ok and summary.failed:
-        raise typer.Exit(1)
+
+
+#: Skipped items listed one by one on screen (``--json`` lists them all).
+_MAX_SKIPPED_SHOWN = 20
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _found(summary: IngestSummary) -> int:
+    """How many items the search or catalog gave: each is in exactly one list."""
+    return sum(map(len, (summary.ingested, summary.duplicates, summary.skipped, summary.failed)))
+
+
+def _report(summary: IngestSummary, url: str) -> None:
+    """The summary on screen: one line of counts, then each skipped and failed item."""
+    found = _found(summary)
+    if found == 0:
+        console.print(
+            f"[bold]{escape(summary.site)}[/]: no STAC item found at {escape(url)} for this "
+            "site (and the --collection, --since, --until and --max-cloud given); nothing to do",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    console.print(
+        f"[bold]{escape(summary.site)}[/]: {found} STAC item{_s(found)} found: "
+        f"{len(summary.ingested)} new scene(s), {len(summary.duplicates)} already there, "
+        f"{len(summary.skipped)} skipped, {len(summary.failed)} failed",
+        highlight=False,
+    )
+    for entry in summary.skipped[:_MAX_SKIPPED_SHOWN]:
+        console.print(
+            f"  skipped {escape(entry['file'])}: {escape(entry['reason'])}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if len(summary.skipped) > _MAX_SKIPPED_SHOWN:
+        console.print(
+            f"  ... and {len(summary.skipped) - _MAX_SKIPPED_SHOWN} more skipped "
+            "(--json lists them all)",
+            highlight=False,
+        )
+    for entry in summary.failed:
+        console.print(
+            f"[yellow]  failed {escape(entry['file'])}:[/] {escape(entry['reason'])}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 import rasterio
@@ -57,7 +59,9 @@ __all__ = [
     "inspect_scene",
     "is_remote",
     "local_path",
+    "remote_access_hint",
     "site_coverage",
+    "uri_scheme",
 ]
 
 
@@ -142,22 +146,110 @@ def gdal_env(*, read_dir: bool = False) -> rasterio.Env:
     return rasterio.Env(**options)
 
 
+#: URI schemes GDAL reads through a network file system, with the prefix it opens them
+#: by (rasterio's conventions; ``gcs`` and Azure's ``abfs``/``abfss`` as the fsspec
+#: libraries write them). http(s) and ftp URLs keep the whole URL after ``/vsicurl/``.
+_VSI_PREFIXES = {
+    "http": "/vsicurl/",
+    "https": "/vsicurl/",
+    "ftp": "/vsicurl/",
+    "s3": "/vsis3/",
+    "gs": "/vsigs/",
+    "gcs": "/vsigs/",
+    "az": "/vsiaz/",
+    "abfs": "/vsiaz/",
+    "abfss": "/vsiaz/",
+    "oss": "/vsioss/",
+}
+_CURL_SCHEMES = frozenset({"http", "https", "ftp"})
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def uri_scheme(uri: str | Path) -> str | None:
+    """The lower-case scheme of a URI (``s3`` for ``s3://bucket/key``), or None for a
+    path."""
+    found = _SCHEME.match(str(uri))
+    return found.group(1).lower() if found else None
+
+
 def is_remote(uri: str | Path) -> bool:
-    """True for http(s) URIs (read with GDAL /vsicurl/ range requests)."""
-    return str(uri).startswith(("http://", "https://"))
+    """True when the scene is not a plain local file: a URL GDAL reads over the network
+    (http(s) and ftp with /vsicurl/ range requests; s3, gs, az, oss with its
+    cloud-storage file systems) or a GDAL ``/vsi...`` path."""
+    scheme = uri_scheme(uri)
+    return scheme in _VSI_PREFIXES or (scheme is None and str(uri).startswith("/vsi"))
 
 
 def gdal_path(uri: str | Path) -> str:
-    """What GDAL opens for a scene URI: ``/vsicurl/URL`` for http(s), else the local file."""
-    return "/vsicurl/" + str(uri) if is_remote(uri) else str(local_path(uri))
+    """What GDAL opens for a scene URI: ``/vsicurl/URL`` for http(s) and ftp,
+    ``/vsis3/BUCKET/KEY`` for ``s3://BUCKET/KEY`` (``/vsigs/`` for ``gs://``,
+    ``/vsiaz/CONTAINER/PATH`` for ``az://`` and ``abfs[s]://CONTAINER[@ACCOUNT...]/PATH``,
+    ``/vsioss/`` for ``oss://``), a ``/vsi...`` path as it is, else the local file
+    (:func:`local_path`). Raises :class:`UnsupportedFormatError` for another scheme."""
+    text = str(uri)
+    scheme = uri_scheme(text)
+    if scheme is None or scheme == "file":
+        return text if text.startswith("/vsi") else str(local_path(text))
+    prefix = _VSI_PREFIXES.get(scheme)
+    if prefix is None:
+        raise UnsupportedFormatError(
+            f"{text}: GDAL cannot read {scheme}:// URLs; give a local path or an http(s)://, "
+            "s3://, gs:// or az:// URL"
+        )
+    if scheme in _CURL_SCHEMES:
+        return prefix + text
+    rest = text[len(scheme) + 3 :]
+    container, slash, key = rest.partition("/")
+    return prefix + container.partition("@")[0] + slash + key
+
+
+def remote_access_hint(uri: str | Path) -> str | None:
+    """What GDAL needs to read a cloud-storage URI (s3, gs, az, oss): the
+    configuration options (environment variables) that hold the credentials, or that
+    say the bucket is public; None for other URIs."""
+    scheme = uri_scheme(uri)
+    if scheme == "s3":
+        return (
+            "GDAL reads s3:// with AWS credentials: set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or AWS_NO_SIGN_REQUEST=YES for a public "
+            "bucket (AWS_REQUEST_PAYER=requester for a requester-pays one)"
+        )
+    if scheme in ("gs", "gcs"):
+        return (
+            "GDAL reads gs:// with Google credentials: set GOOGLE_APPLICATION_CREDENTIALS (or "
+            "GS_ACCESS_KEY_ID and GS_SECRET_ACCESS_KEY), or GS_NO_SIGN_REQUEST=YES for a "
+            "public bucket"
+        )
+    if scheme in ("az", "abfs", "abfss"):
+        host = str(uri)[len(scheme) + 3 :].partition("/")[0].partition("@")[2]
+        account = host.split(".", 1)[0] if host else "ACCOUNT"
+        return (
+            f"GDAL reads {scheme}:// with Azure credentials: set AZURE_STORAGE_ACCOUNT="
+            f"{account} and AZURE_STORAGE_ACCESS_KEY (or AZURE_STORAGE_SAS_TOKEN), or "
+            "AZURE_STORAGE_CONNECTION_STRING, or AZURE_NO_SIGN_REQUEST=YES for a public "
+            "container"
+        )
+    if scheme == "oss":
+        return (
+            "GDAL reads oss:// with Alibaba Cloud credentials: set OSS_ACCESS_KEY_ID, "
+            "OSS_SECRET_ACCESS_KEY and OSS_ENDPOINT"
+        )
+    return None
 
 
 def local_path(path_or_uri: str | Path) -> Path:
-    """The local file behind a path or ``file://`` URI (other schemes are refused)."""
+    """The local file behind a path or ``file://`` URI (``file:///PATH`` or
+    ``file://localhost/PATH``, percent-escapes decoded); other schemes are refused."""
     text = str(path_or_uri)
-    if text.startswith("file://"):
-        text = text[len("file://") :]
-    elif "://" in text or text.startswith("/vsi"):
+    scheme = uri_scheme(text)
+    if scheme == "file":
+        parsed = urlparse(text)
+        if parsed.netloc not in ("", "localhost"):
+            raise UnsupportedFormatError(
+                f"{text}: a file:// URL on another host ({parsed.netloc}); give a local path"
+            )
+        text = unquote(parsed.path)
+    elif scheme is not None or text.startswith("/vsi"):
         raise UnsupportedFormatError(
             f"{text}: only local files can be ingested for now; download it first"
         )
