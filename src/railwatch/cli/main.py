@@ -10,6 +10,11 @@ This module imports only ``sys`` when it is loaded: the console script
 any ``try``, so a Ctrl-C during an import made here (typer, rich, pydantic: about a
 second) printed Python's traceback. Everything else is imported inside :func:`main`,
 where an interrupt at any point is one line on stderr and status 130.
+
+SIGTERM (``kill PID``, ``timeout``, a service manager stopping the run) is handled as
+Ctrl-C is, once :func:`main` runs: it raises :class:`Terminated` (a
+``KeyboardInterrupt``) where the program is, so open transactions roll back and the
+per-site locks are let go on the way out; one line on stderr, status 143 (128 + 15).
 """
 
 # No ``from __future__ import annotations``: build_app's callback needs its annotations
@@ -27,9 +32,75 @@ if TYPE_CHECKING:
 _INTERRUPTED_EARLY = "Interrupted."
 #: What an interrupt prints once a command runs.
 _INTERRUPTED = "Interrupted; the database keeps every scene recorded so far."
+#: What SIGTERM prints, before and once the command has started.
+_TERMINATED_EARLY = "Terminated."
+_TERMINATED = "Terminated; the database keeps every scene recorded so far."
 #: Whether this process got as far as running a command (the root callback), so that an
 #: interrupt says which of the two lines above applies.
 _started = False
+#: Whether SIGTERM arrived (the interrupt then says "Terminated" and exits 143).
+_terminated = False
+#: The process that installed the SIGTERM handler (a forked child keeps the default).
+_handler_pid: int | None = None
+
+#: Exit statuses: 128 + the signal's number, as a shell reports a process it ended.
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when SIGTERM arrives: a ``KeyboardInterrupt``, so that
+    everything that unwinds cleanly on Ctrl-C (transactions, locks, progress bars,
+    clusters) does so on SIGTERM too, and no ``except Exception`` records it as a
+    failed scene."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    global _terminated
+    import os
+
+    if os.getpid() != _handler_pid:
+        # A worker forked from this process (multiprocessing with the fork start
+        # method inherits the handler): end as it would have without it.
+        import signal
+
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    if _terminated:
+        return  # a second SIGTERM while the first unwinds: let the clean-up finish
+    _terminated = True
+    raise Terminated
+
+
+def _handle_sigterm() -> bool:
+    """Make SIGTERM behave as Ctrl-C (see the module's docstring): whether the handler
+    was installed (not where another handler is, e.g. in a program calling :func:`main`,
+    nor outside the main thread, where Python sets no handler)."""
+    import os
+    import signal
+    import threading
+
+    global _handler_pid
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return False
+        _handler_pid = os.getpid()
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - no SIGTERM here
+        return False
+    return True
+
+
+def _default_sigterm() -> None:
+    """Give SIGTERM back its default action (when :func:`main` returns)."""
+    import signal
+    from contextlib import suppress
+
+    with suppress(ValueError, OSError):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _version(value: bool) -> None:
@@ -150,27 +221,36 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script: the exit status of the command.
 
     A Ctrl-C at any point, while the modules load as while a command runs, is one line
-    on stderr and status 130, never a traceback."""
-    global _started
+    on stderr and status 130, never a traceback; SIGTERM likewise, with status 143."""
+    global _started, _terminated
     _started = False
+    _terminated = False
+    handled = _handle_sigterm()
     try:
         from railwatch.cli._common import err_console
 
         return _run(argv, err_console)
     except KeyboardInterrupt:
-        _say_interrupted()
-        return 130
+        return _say_interrupted()
+    finally:
+        if handled:
+            _default_sigterm()
 
 
-def _say_interrupted() -> None:
-    """Say on stderr that the run was interrupted (before or after the command began);
-    a second Ctrl-C while this is written is ignored."""
-    line = _INTERRUPTED if _started else _INTERRUPTED_EARLY
+def _say_interrupted() -> int:
+    """Say on stderr that the run was interrupted or terminated (before or after the
+    command began) and return the exit status (130, or 143 for SIGTERM); a second
+    Ctrl-C while this is written is ignored."""
+    if _terminated:
+        line = _TERMINATED if _started else _TERMINATED_EARLY
+    else:
+        line = _INTERRUPTED if _started else _INTERRUPTED_EARLY
     try:
         sys.stderr.write(f"\n{line}\n" if sys.stderr.isatty() else f"{line}\n")
         sys.stderr.flush()
     except (KeyboardInterrupt, OSError, ValueError):  # pragma: no cover - best effort
         pass
+    return EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED
 
 
 def _run(argv: list[str] | None, err_console: "Console") -> int:
@@ -186,11 +266,12 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except typer.Abort:
+        if _terminated:  # SIGTERM at a confirmation question
+            return _say_interrupted()
         err_console.print("Aborted.")
-        return 130
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        _say_interrupted()
-        return 130
+        return _say_interrupted()
     except RailwatchError as exc:
         if debug:
             raise
@@ -216,8 +297,8 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
             soft_wrap=True,
         )
         return 70
-    if rv == 130:
-        _say_interrupted()
+    if rv == EXIT_INTERRUPTED:  # typer turns an interrupt in a command into status 130
+        return _say_interrupted()
     return rv if isinstance(rv, int) else 0
 
 
