@@ -156,6 +156,7 @@ def ingest_paths(
     on_file: Callable[[int, int, Path], None] | None = None,
     bands: Sequence[int] | None = None,
     force_date: bool = False,
+    radiometry: str | None = None,
 ) -> IngestSummary:
     """Inspect and record every raster file under ``paths`` for ``site``.
 
@@ -164,7 +165,10 @@ def ingest_paths(
     line says so (``note``). With ``force_date``, every file is dated ``date``: one
     with a date of its own gets ``date_source`` ``forced`` and keeps its own date in
     its metadata (:data:`FILE_DATE_KEY`), and a file already ingested is dated anew
-    (its summary line says from what);
+    (its summary line says from what); ``radiometry`` (``linear`` or ``display``,
+    :data:`railwatch.imagery.read.RADIOMETRIES`) is recorded for each non-8-bit scene,
+    new or already ingested (then counted again by ``railwatch process``), and says how
+    its pixels are mapped to 8 bits (an 8-bit file is read as it is: its line says so);
     ``on_file(i, total, path)`` is called before each file (for progress bars);
     ``bands`` (1-based red, green, blue) are recorded as each scene's colour bands
     (``rgb_bands``), over what its STAC sidecar or its own labels say. A file with four
@@ -180,6 +184,10 @@ def ingest_paths(
         )
     if date is not None:
         check_acquisition_date(date)
+    if radiometry is not None:
+        from railwatch.imagery.read import parse_radiometry
+
+        radiometry = parse_radiometry(radiometry)
     with db.session() as s:
         row = repo.get_site(s, site)
         site_name, site_geom, site_area_m2 = row.name, row.geometry, row.area_km2 * 1e6
@@ -205,10 +213,29 @@ def ingest_paths(
         if on_file is not None:
             on_file(i, len(files), path)
         _ingest_one(
-            db, summary, path, date, site_geom, site_area_m2, bands, undated, force=force_date
+            db,
+            summary,
+            path,
+            date,
+            site_geom,
+            site_area_m2,
+            bands,
+            undated,
+            force=force_date,
+            radiometry=radiometry,
         )
     for path in undated:
-        _ingest_one(db, summary, path, date, site_geom, site_area_m2, bands, force=force_date)
+        _ingest_one(
+            db,
+            summary,
+            path,
+            date,
+            site_geom,
+            site_area_m2,
+            bands,
+            force=force_date,
+            radiometry=radiometry,
+        )
     return summary
 
 
@@ -220,10 +247,12 @@ def _known_duplicate(
     path: Path,
     bands: Sequence[int] | None,
     forced: datetime | None = None,
+    radiometry: str | None = None,
 ) -> bool:
     """File ``name`` as already ingested when the site has a scene of its hash (with
     ``bands`` recorded as its colour bands when given, and dated ``forced`` when given:
-    :func:`_redate`); False when it has none."""
+    :func:`_redate`, and with ``radiometry`` recorded when given); False when it has
+    none."""
     from railwatch.imagery.read import check_rgb_bands
 
     with db.session(readonly=True) as s:
@@ -231,7 +260,7 @@ def _known_duplicate(
         if known is None:
             return False
         entry = {**scene_entry(name, known), "reason": f"already ingested as scene {known.id}"}
-        known_id, known_count = known.id, known.band_count
+        known_id, known_count, known_dtype = known.id, known.band_count, known.dtype
     if bands is not None:
         rgb = check_rgb_bands(bands, known_count, path.name)
         with db.session() as s:
@@ -249,8 +278,35 @@ def _known_duplicate(
                 f"UTC, from {was[1]}): run `railwatch analyze {summary.site}` again"
             )
             entry["redated_from"] = {"acquired_at": was[0].isoformat(), "date_source": was[1]}
+    if radiometry is not None:
+        if known_dtype == "uint8":
+            entry["radiometry_note"] = _EIGHT_BIT_NOTE
+        elif _set_radiometry(db, known_id, radiometry):
+            entry["reason"] += (
+                f"; its radiometry is now {radiometry} (`railwatch process` counts it again)"
+            )
     summary.duplicates.append(entry)
     return True
+
+
+#: Why ``--radiometry`` changes nothing for an 8-bit file.
+_EIGHT_BIT_NOTE = "8-bit: read as it is, --radiometry is for 16-bit and float files"
+
+
+def _set_radiometry(db: Database, scene_id: int, radiometry: str) -> bool:
+    """Record ``radiometry`` as the scene's (its metadata's ``radiometry``); True when
+    that changed it. The scene's processing version then differs
+    (:func:`railwatch.pipeline.processing_version`): ``railwatch process`` counts it
+    again with the new mapping."""
+    from railwatch.imagery.read import radiometry_of
+
+    with db.session() as s:
+        scene = repo.get_scene(s, scene_id)
+        meta = dict(scene.meta or {})
+        changed = radiometry_of(meta) != radiometry
+        if meta.get("radiometry") != radiometry:
+            scene.meta = {**meta, "radiometry": radiometry}
+    return changed
 
 
 def _when(t: datetime) -> str:
@@ -293,6 +349,7 @@ def _ingest_one(
     undated: list[Path] | None = None,
     *,
     force: bool = False,
+    radiometry: str | None = None,
 ) -> None:
     """Inspect and record one file, filing the outcome in ``summary``; never raises.
     A file that carries no date is put in ``undated`` when given, to be ingested again
@@ -319,7 +376,9 @@ def _ingest_one(
                 f"cannot read {path.name} ({err.strerror or err}): check that the file is "
                 "there and readable, then run the ingest again"
             ) from err
-        if _known_duplicate(db, summary, name, digest, path, bands, when if force else None):
+        if _known_duplicate(
+            db, summary, name, digest, path, bands, when if force else None, radiometry
+        ):
             return
         try:
             info = inspect_scene(
@@ -339,6 +398,8 @@ def _ingest_one(
             info = replace(info, acquired=when, date_source="forced")
         if bands is not None:
             info.metadata["rgb_bands"] = list(check_rgb_bands(bands, info.band_count, path.name))
+        if radiometry is not None and info.dtype != "uint8":
+            info.metadata["radiometry"] = radiometry
         record_scene(db, summary, name, info, site_geom, site_area_m2)
         last = summary.ingested[-1] if summary.ingested else None
         if last is None or last["file"] != name:
@@ -355,6 +416,8 @@ def _ingest_one(
                 f"its own date {info.acquired:%Y-%m-%d %H:%M} UTC ({info.date_source}) was "
                 "kept: --date is for files that carry none (--force-date gives them --date)"
             )
+        if radiometry is not None and info.dtype == "uint8":
+            last["radiometry_note"] = _EIGHT_BIT_NOTE
         if info.metadata.get("bands_unlabelled") and "rgb_bands" not in info.metadata:
             last["warning"] = (
                 f"{info.band_count} bands, none labelled red, green or blue: bands 1,2,3 "

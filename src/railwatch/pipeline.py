@@ -38,7 +38,14 @@ from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.imagery.inspect import is_remote, rgb_of, sun_of
 from railwatch.imagery.quality import readable_pixels
-from railwatch.imagery.read import INPUT_MAPPING_VERSION, SiteGrid, SiteRaster
+from railwatch.imagery.read import (
+    DISPLAY_MAPPING_VERSION,
+    INPUT_MAPPING_VERSION,
+    Radiometry,
+    SiteGrid,
+    SiteRaster,
+    radiometry_of,
+)
 from railwatch.imagery.register import (
     MAX_REFERENCES,
     REGISTRATION_VERSION,
@@ -84,6 +91,7 @@ class ReferenceScene:
     uri: str
     mask_uri: str | None = None
     rgb_bands: tuple[int, int, int] | None = None
+    radiometry: Radiometry = "linear"
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,9 @@ class SceneJob:
     rgb_bands: tuple[int, int, int] | None = None
     #: The file's pixel type (``uint8``, ``uint16``...), for :func:`processing_version`.
     dtype: str | None = None
+    #: How non-8-bit pixels are mapped to 8 bits (the scene's ``radiometry``, from
+    #: ``ingest --radiometry``; :func:`railwatch.imagery.read.to_rgb8`).
+    radiometry: Radiometry = "linear"
     #: For a coarse scene with track centrelines: the site's other scenes nearest in
     #: time at a similar resolution, to register it against before the centrelines are
     #: sampled (:func:`register_scene`).
@@ -132,6 +143,7 @@ class SceneOutcome:
     error: str | None = None
     gsd: float | None = None  # the scene's resolution (metres), when it was read
     dtype: str | None = None  # the scene's pixel type, when known
+    radiometry: Radiometry = "linear"  # how its non-8-bit pixels were mapped to 8 bits
     #: How a coarse scene was registered to its site before its centrelines were
     #: sampled (None: not attempted, e.g. object counts or no centrelines).
     registration: Registration | None = None
@@ -190,19 +202,27 @@ def _stretched(dtype: str | None) -> bool:
     return dtype is not None and dtype != "uint8"
 
 
-def processing_version(detector: Detector, gsd: float | None, dtype: str | None = None) -> str:
+def processing_version(
+    detector: Detector,
+    gsd: float | None,
+    dtype: str | None = None,
+    radiometry: Radiometry = "linear",
+) -> str:
     """The version a scene of ``gsd`` metres is recorded with: the detector's below
     1.5 m; at 1.5 m and coarser (where the occupied-length estimate counts, not the
     detector) the detector's plus the estimator's (``coarse.ESTIMATOR_VERSION``) and the
     registration's (``imagery.register.REGISTRATION_VERSION``), so a new estimator or
     registration has those scenes counted again, as a new detector has the others. A
     scene whose pixels are not 8-bit (``dtype``) also carries the version of their
-    mapping to 8 bits (``imagery.read.INPUT_MAPPING_VERSION``)."""
+    mapping to 8 bits for its ``radiometry`` (``imagery.read.INPUT_MAPPING_VERSION``, or
+    ``DISPLAY_MAPPING_VERSION`` for display-encoded data), so a scene declared
+    display-encoded after it was counted is counted again."""
     version = detector.version
     if gsd is not None and method_for_gsd(grid_gsd(gsd)) != "objects":
         version = f"{version}+length{ESTIMATOR_VERSION}+reg{REGISTRATION_VERSION}"
     if _stretched(dtype):
-        version = f"{version}+in{INPUT_MAPPING_VERSION}"
+        mapping = DISPLAY_MAPPING_VERSION if radiometry == "display" else INPUT_MAPPING_VERSION
+        version = f"{version}+in{mapping}"
     return version
 
 
@@ -210,7 +230,9 @@ def processing_version(detector: Detector, gsd: float | None, dtype: str | None 
 STRETCHED_NOTE = (
     "judged from the pixels of 16-bit or float data stretched to 8 bits, which can read "
     "clear ground as haze, snow or cloud: give the provider's quality mask (NAME.mask.tif "
-    "or NAME_udm2.tif beside the image) to judge it reliably"
+    "or NAME_udm2.tif beside the image) to judge it reliably; if the file is a visual "
+    "product already encoded for the screen (8-bit values scaled to 16 bits), ingest it "
+    "again with --radiometry display"
 )
 
 
@@ -229,18 +251,29 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             mask_uri=job.mask_uri,
             site_geom=job.site_geometry,
             bands=job.rgb_bands,
+            radiometry=job.radiometry,
         )
         quality = assess_quality(raster, threshold=job.usable_threshold)
         small = image_too_small(job.width, job.height, job.gsd) if job.width else None
         if small is not None:  # it would read as "0 railcars" where it cannot show one
             quality = replace(quality, usable=False, reasons=(small, *quality.reasons))
-        if not quality.usable and quality.source == "estimated" and _stretched(job.dtype):
+        if (
+            not quality.usable
+            and quality.source == "estimated"
+            and _stretched(job.dtype)
+            and job.radiometry == "linear"
+        ):
             # the estimate's brightness rules misread stretched 16-bit or float data as
             # hazy or cloudy more often than 8-bit (docs/detection.md, "Input imagery")
             quality = replace(quality, reasons=(*quality.reasons, STRETCHED_NOTE))
         if not quality.usable:
             return SceneOutcome(
-                job.scene_id, quality, gsd=job.gsd, dtype=job.dtype, file_stamp=stamp
+                job.scene_id,
+                quality,
+                gsd=job.gsd,
+                dtype=job.dtype,
+                radiometry=job.radiometry,
+                file_stamp=stamp,
             )
         detections = []
         if method_for_gsd(grid.gsd) == "objects":
@@ -286,6 +319,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             count,
             gsd=job.gsd,
             dtype=job.dtype,
+            radiometry=job.radiometry,
             registration=registration,
             empty_track_images=0 if empty is None else empty.images,
             file_stamp=stamp,
@@ -343,7 +377,12 @@ def _read_references(job: SceneJob, grid: SiteGrid) -> list[_Reference]:
 
 def _read_reference(job: SceneJob, ref: ReferenceScene, grid: SiteGrid) -> SiteRaster:
     return read_site_window(
-        ref.uri, grid, mask_uri=ref.mask_uri, site_geom=job.site_geometry, bands=ref.rgb_bands
+        ref.uri,
+        grid,
+        mask_uri=ref.mask_uri,
+        site_geom=job.site_geometry,
+        bands=ref.rgb_bands,
+        radiometry=ref.radiometry,
     )
 
 
@@ -391,6 +430,7 @@ def register_scene(
         mask_uri=job.mask_uri,
         site_geom=job.site_geometry,
         bands=job.rgb_bands,
+        radiometry=job.radiometry,
     )
     return register(_readable_highpass(own), [r.highpass for r in refs], grid.gsd)
 
@@ -412,7 +452,8 @@ def _references(scene: Scene, scenes: Sequence[Scene]) -> tuple[ReferenceScene, 
     ]
     cands.sort(key=lambda o: abs((o.acquired_at - scene.acquired_at).total_seconds()))
     return tuple(
-        ReferenceScene(o.uri, o.mask_uri, rgb_of(o.meta)) for o in cands[:REFERENCE_CANDIDATES]
+        ReferenceScene(o.uri, o.mask_uri, rgb_of(o.meta), radiometry_of(o.meta))
+        for o in cands[:REFERENCE_CANDIDATES]
     )
 
 
@@ -445,7 +486,8 @@ def pending_jobs(
             done = (
                 scene.status in ("processed", "unusable")
                 and scene.detector == detector.name
-                and scene.detector_version == processing_version(detector, scene.gsd, scene.dtype)
+                and scene.detector_version
+                == processing_version(detector, scene.gsd, scene.dtype, radiometry_of(scene.meta))
             )
             if done and not reprocess:
                 skipped += 1
@@ -464,6 +506,7 @@ def pending_jobs(
                     height=scene.height,
                     rgb_bands=rgb_of(scene.meta),
                     dtype=scene.dtype,
+                    radiometry=radiometry_of(scene.meta),
                     references=(
                         _references(scene, scenes)
                         if tracks is not None and method_for_gsd(grid_gsd(scene.gsd)) != "objects"
@@ -489,7 +532,7 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> N
             list(outcome.detections),
             outcome.count,
             detector.name,
-            processing_version(detector, outcome.gsd, outcome.dtype),
+            processing_version(detector, outcome.gsd, outcome.dtype, outcome.radiometry),
             registration=_registration_meta(outcome),
         )
         if outcome.file_stamp is not None:  # hashed and unchanged: next time a stat will do

@@ -80,6 +80,19 @@ def ingest(
             "for files already ingested, it replaces their bands (process them again).",
         ),
     ] = None,
+    radiometry: Annotated[
+        str | None,
+        typer.Option(
+            "--radiometry",
+            metavar="linear|display",
+            help="How the values of 16-bit and float files relate to what a screen shows: "
+            "'linear' (radiance or reflectance: analytic products; the default) is "
+            "stretched per band with a display gamma; 'display' (a visual product stored "
+            "in 16 bits, e.g. 8-bit values x257) is mapped linearly, without the gamma. "
+            "Stored per scene; given for files already ingested, it replaces theirs "
+            "(process them again). 8-bit files are read as they are.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Register image files of a site: each distinct file (by content hash) is one scene.
@@ -88,13 +101,14 @@ def ingest(
     batch: bad files are listed at the end with their reason. Exit status is 0
     when at least one file is recorded (new or already there), 1 otherwise.
     """
-    from railwatch.imagery.read import parse_rgb_bands
+    from railwatch.imagery.read import parse_radiometry, parse_rgb_bands
     from railwatch.ingest import ingest_paths
 
     try:
         rgb = parse_rgb_bands(bands) if bands is not None else None
     except InputError as err:
         raise InputError(f"--{err}") from None
+    radio = parse_radiometry(radiometry) if radiometry is not None else None
     if stac is not None:
         if paths:
             raise InputError("pass image paths or --stac URL, not both")
@@ -102,6 +116,8 @@ def ingest(
             raise InputError(
                 "--bands is for files; STAC items name their bands (eo:bands), which ingest reads"
             )
+        if radio is not None:
+            raise InputError("--radiometry is for files; STAC ingest does not take it yet")
         if date is not None or force_date:
             raise InputError(
                 "--date and --force-date are for files; STAC items carry their datetime"
@@ -127,7 +143,14 @@ def ingest(
             bar.update(task, completed=i, total=total, description=f"Ingesting {escape(path.name)}")
 
         summary = ingest_paths(
-            db, site, paths, date=when, on_file=on_file, bands=rgb, force_date=force_date
+            db,
+            site,
+            paths,
+            date=when,
+            on_file=on_file,
+            bands=rgb,
+            force_date=force_date,
+            radiometry=radio,
         )
         bar.update(
             task,
@@ -228,6 +251,14 @@ def _report(summary: IngestSummary, when: datetime | None = None) -> None:
         )
         _list(
             [f"{d['file']}: {_date_text(d['acquired_at'])} (from {d['date_source']})" for d in kept]
+        )
+    eight = [d for d in summary.ingested + summary.duplicates if d.get("radiometry_note")]
+    if eight:
+        console.print(
+            f"{len(eight)} 8-bit file{_s(len(eight))} read as "
+            f"{'it is' if len(eight) == 1 else 'they are'}: --radiometry is for 16-bit and "
+            "float files.",
+            highlight=False,
         )
     for d in summary.ingested:
         if d.get("warning"):

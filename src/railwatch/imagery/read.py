@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -40,11 +40,16 @@ from railwatch.imagery.inspect import (
 )
 
 __all__ = [
+    "DISPLAY_MAPPING_VERSION",
     "INPUT_MAPPING_VERSION",
     "MASK_NODATA",
+    "RADIOMETRIES",
+    "Radiometry",
     "SiteGrid",
     "SiteRaster",
+    "parse_radiometry",
     "parse_rgb_bands",
+    "radiometry_of",
     "read_site_window",
     "rgb_bands",
     "site_grid",
@@ -83,6 +88,21 @@ STRETCH_GAMMA = 2.2
 #: 2026-12-03); "2": 0.1-99.9 % and gamma 2.2 (a few hours of 2026-12-03); "3":
 #: :data:`STRETCH_PERCENTILES` and :data:`STRETCH_GAMMA`.
 INPUT_MAPPING_VERSION = "3"
+
+#: How the values of a non-8-bit file relate to what a screen shows, as the user
+#: declares it (``railwatch ingest --radiometry``, stored per scene as ``radiometry``):
+#: ``linear`` (radiance or reflectance: analytic products; the default) is stretched per
+#: band and gamma-encoded; ``display`` (an image already encoded for the screen, stored
+#: in more than 8 bits: a "visual" product scaled by 257, or an 8-bit image scaled and
+#: offset) is mapped to 8 bits linearly, without the gamma, by one range for all three
+#: bands (its colour balance is the provider's). No statistic of the pixels tells the
+#: two apart (docs/detection.md, "Input imagery").
+Radiometry = Literal["linear", "display"]
+RADIOMETRIES: tuple[Radiometry, ...] = ("linear", "display")
+#: Version of the mapping of display-encoded non-8-bit pixels to 8 bits (recorded with
+#: their counts as ``+in`` this, where linear data records :data:`INPUT_MAPPING_VERSION`):
+#: "d1": the :func:`stretch_range` of all three bands together, linear.
+DISPLAY_MAPPING_VERSION = "d1"
 # The percentiles are computed on at most this many pixels.
 _STRETCH_SAMPLE = 1_000_000
 # Lookup table of the gamma encoding over 4096 input levels.
@@ -91,16 +111,46 @@ _GAMMA_LUT = np.round(
     255.0
     * (np.arange(_GAMMA_LEVELS, dtype=np.float64) / (_GAMMA_LEVELS - 1)) ** (1.0 / STRETCH_GAMMA)
 ).astype(np.uint8)
+# The same levels mapped linearly (display-encoded data).
+_LINEAR_LUT = np.round(
+    255.0 * np.arange(_GAMMA_LEVELS, dtype=np.float64) / (_GAMMA_LEVELS - 1)
+).astype(np.uint8)
 
 
-def stretch_to_uint8(band: np.ndarray, lo: float, hi: float) -> np.ndarray:
+def parse_radiometry(text: str, option: str = "--radiometry") -> Radiometry:
+    """``text`` as a :data:`Radiometry`, or an :class:`InputError` that says which there
+    are and what they mean."""
+    value = text.strip().lower()
+    for r in RADIOMETRIES:
+        if value == r:
+            return r
+    raise InputError(
+        f"{option} {text!r}: give 'linear' (radiance or reflectance: analytic products, the "
+        "default) or 'display' (a visual product stored in 16 bits or as floats, already "
+        "encoded for the screen)"
+    )
+
+
+def radiometry_of(meta: Any) -> Radiometry:
+    """The radiometry recorded in a scene's metadata (``radiometry``, from ``railwatch
+    ingest --radiometry``); ``linear`` when none (or an unknown one) is recorded."""
+    value = meta.get("radiometry") if isinstance(meta, dict) else None
+    return "display" if value == "display" else "linear"
+
+
+def stretch_to_uint8(
+    band: np.ndarray, lo: float, hi: float, *, radiometry: Radiometry = "linear"
+) -> np.ndarray:
     """``band`` (any numeric type) mapped to uint8: ``lo`` to 0 and ``hi`` to 255
-    linearly, clipped, then gamma-encoded (:data:`STRETCH_GAMMA`); NaN is 0."""
+    linearly, clipped, then gamma-encoded (:data:`STRETCH_GAMMA`) unless ``radiometry``
+    is ``display`` (already encoded for the screen); NaN is 0."""
     if not hi > lo:
         hi = lo + 1.0
     x = (band.astype(np.float32) - np.float32(lo)) * np.float32((_GAMMA_LEVELS - 1) / (hi - lo))
     x = np.nan_to_num(x, nan=0.0, posinf=_GAMMA_LEVELS - 1, neginf=0.0)
     np.clip(x + 0.5, 0, _GAMMA_LEVELS - 1, out=x)
+    if radiometry == "display":
+        return _LINEAR_LUT[x.astype(np.uint16)]
     return _GAMMA_LUT[x.astype(np.uint16)]
 
 
@@ -192,11 +242,12 @@ def read_site_window(
     mask_uri: str | Path | None = None,
     site_geom: BaseGeometry | None = None,
     bands: Sequence[int] | None = None,
+    radiometry: Radiometry = "linear",
 ) -> SiteRaster:
     """Read a scene over ``grid`` (bilinear; quality mask nearest) as 8-bit RGB.
 
     Only the source pixels under the grid are read. 16-bit and float images are
-    stretched to 8 bits per band (:func:`to_rgb8`); 1-band
+    mapped to 8 bits as their ``radiometry`` says (:func:`to_rgb8`); 1-band
     images become grey RGB. Pixels outside the image, transparent (alpha), no-data
     or NaN have ``valid`` False and are black. ``site_geom`` (WGS84) sets ``inside``
     (all True when omitted). ``bands`` (1-based red, green, blue) overrides the bands
@@ -221,25 +272,41 @@ def read_site_window(
             raise CorruptImageError(
                 f"{name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
             ) from err
-        image = _palette_rgb(data, palette) if palette is not None else to_rgb8(data, valid)
+        image = (
+            _palette_rgb(data, palette)
+            if palette is not None
+            else to_rgb8(data, valid, radiometry=radiometry)
+        )
         image[~valid] = 0
         mask = _read_mask(gdal_path(mask_uri), grid) if mask_uri is not None else None
     inside = _inside(site_geom, grid)
     return SiteRaster(image=image, valid=valid, inside=inside, mask=mask, grid=grid)
 
 
-def to_rgb8(data: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def to_rgb8(
+    data: np.ndarray, valid: np.ndarray, *, radiometry: Radiometry = "linear"
+) -> np.ndarray:
     """Bands (B, H, W) of any numeric type to (H, W, 3) uint8 RGB.
 
     uint8 is kept as is; other types are stretched per band between the
     :data:`STRETCH_PERCENTILES` of the valid pixels and gamma-encoded
-    (:func:`stretch_to_uint8`). One band is replicated to grey.
+    (:func:`stretch_to_uint8`), or, with ``radiometry`` ``display``, mapped linearly by
+    one range for the three bands (:func:`stretch_range` of them all). One band is
+    replicated to grey.
     """
     bands = data if data.shape[0] >= 3 else np.repeat(data[:1], 3, axis=0)
     bands = bands[:3]
     if bands.dtype == np.uint8:
         return np.moveaxis(bands, 0, -1).copy(order="C")
     out = np.zeros((*bands.shape[1:], 3), dtype=np.uint8)
+    if radiometry == "display":
+        values = np.concatenate([_valid_values(bands[i], valid) for i in range(3)])
+        if values.size == 0:
+            return out
+        lo, hi = stretch_range(values)
+        for i in range(3):
+            out[..., i] = stretch_to_uint8(bands[i], lo, hi, radiometry="display")
+        return out
     for i in range(3):
         out[..., i] = _stretch(bands[i], valid)
     return out
@@ -259,17 +326,26 @@ def stretch_range(values: np.ndarray) -> tuple[float, float]:
     return lo, (hi if hi > lo else lo + 1.0)
 
 
-def stretch_ranges(ds: Any, bands: Sequence[int]) -> tuple[np.ndarray, np.ndarray] | None:
+def stretch_ranges(
+    ds: Any, bands: Sequence[int], *, radiometry: Radiometry = "linear"
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Per-band (low, high) :data:`STRETCH_PERCENTILES` of an open dataset's valid pixels
     (a read decimated to about 1024 px), for :func:`stretch_to_uint8`; None for 8-bit
     data, which is read as it is. Used where a whole image is read window by window
-    (``detect``, label reading, web tiles), so every window gets the same mapping."""
+    (``detect``, label reading, web tiles), so every window gets the same mapping. With
+    ``radiometry`` ``display`` every band gets the range of all of them together (pass
+    the same ``radiometry`` to :func:`stretch_to_uint8`)."""
     if ds.dtypes[bands[0] - 1] == "uint8":
         return None
     f = max(1, math.ceil(max(ds.width, ds.height) / 1024))
     shape = (len(bands), max(1, ds.height // f), max(1, ds.width // f))
     data = ds.read(list(bands), out_shape=shape, masked=True).astype(np.float64)
     lows, highs = [], []
+    if radiometry == "display":
+        vals = data.compressed()
+        vals = vals[np.isfinite(vals)]
+        lo, hi = stretch_range(vals) if vals.size else (0.0, 1.0)
+        return np.full(len(bands), lo), np.full(len(bands), hi)
     for b in range(len(bands)):
         vals = data[b].compressed()
         vals = vals[np.isfinite(vals)]  # NaN pixels of a float image without nodata
@@ -283,13 +359,19 @@ def stretch_ranges(ds: Any, bands: Sequence[int]) -> tuple[np.ndarray, np.ndarra
     return np.array(lows), np.array(highs)
 
 
-def _stretch(band: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def _valid_values(band: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The band's valid, finite pixels, at most :data:`_STRETCH_SAMPLE` of them."""
     good = valid & np.isfinite(band) if band.dtype.kind == "f" else valid
     values = band[good]
-    if values.size == 0:
-        return np.zeros(band.shape, dtype=np.uint8)
     if values.size > _STRETCH_SAMPLE:
         values = values[:: values.size // _STRETCH_SAMPLE + 1]
+    return values
+
+
+def _stretch(band: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    values = _valid_values(band, valid)
+    if values.size == 0:
+        return np.zeros(band.shape, dtype=np.uint8)
     lo, hi = stretch_range(values)
     return stretch_to_uint8(band, lo, hi)
 
