@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from railwatch.settings import Settings
 
 __all__ = [
+    "CONNECT_TIMEOUT_S",
     "SQLITE_BEGIN_OPTION",
     "SQLITE_BUSY_TIMEOUT_MS",
     "BusyError",
@@ -36,12 +38,17 @@ __all__ = [
     "explain_db_error",
     "is_memory_url",
     "make_engine",
+    "mask_password",
 ]
 
 log = logging.getLogger(__name__)
 
 #: How long a SQLite writer waits for another one before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: How long connecting to a database server may take (seconds), unless the URL says
+#: (``?connect_timeout=N``): without it a server that accepts the connection and never
+#: answers (a firewall, another service on the port) held a command for ever.
+CONNECT_TIMEOUT_S = 15
 #: Execution option naming the SQLite BEGIN mode ("IMMEDIATE" by default, or "DEFERRED").
 SQLITE_BEGIN_OPTION = "railwatch_sqlite_begin"
 
@@ -73,8 +80,9 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str = "database writ
             "other railwatch run finish and try again, or use PostgreSQL "
             "(--db postgresql+psycopg://...) for concurrent runs"
         )
-    if isinstance(err, OperationalError) and (
-        "connection" in first.lower() or "could not connect" in first.lower()
+    if isinstance(err, OperationalError) and any(
+        word in first.lower()
+        for word in ("connection", "could not connect", "resolve host", "translate host name")
     ):
         return (
             f"cannot connect to database {url} ({first}): check that the server is running "
@@ -93,6 +101,15 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str = "database writ
     return f"{doing} failed ({url}): {first}"
 
 
+_PASSWORD_IN_URL = re.compile(r"(://[^/@:]*:)[^/]*@")
+
+
+def mask_password(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part replaced by ``***``,
+    also when the URL cannot be parsed (error messages never show a password)."""
+    return _PASSWORD_IN_URL.sub(r"\1***@", url)
+
+
 def _is_memory_sqlite(database: str | None) -> bool:
     return database in (None, "", ":memory:") or (database or "").startswith("file::memory:")
 
@@ -103,7 +120,7 @@ def is_memory_url(url: str) -> bool:
     engine. False for other URLs and for text that is not a URL."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return False
     return parsed.get_backend_name() == "sqlite" and _is_memory_sqlite(parsed.database)
 
@@ -112,10 +129,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url``; SQLite gets WAL, busy timeout and foreign keys."""
     try:
         parsed = make_url(url)
-    except ArgumentError as err:
+    except (ArgumentError, ValueError) as err:  # ValueError: a port that is not a number
+        why = f" ({err})" if isinstance(err, ValueError) else ""
         raise ConfigError(
-            f"invalid database URL {url!r}: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+            f"invalid database URL {mask_password(url)!r}{why}: use sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST[:PORT]/DB"
         ) from err
+    shown = parsed.render_as_string(hide_password=True)
     kwargs: dict[str, Any] = {"echo": echo}
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite:
@@ -132,20 +152,38 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                 )
     else:
         kwargs["pool_pre_ping"] = True
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
     try:
         engine = create_engine(parsed, **kwargs)
     except NoSuchModuleError as err:
+        hint = (
+            " (write postgresql://, not postgres://)"
+            if parsed.get_backend_name() == "postgres"
+            else ""
+        )
         raise ConfigError(
-            f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql+psycopg://..."
+            f"unsupported database URL {shown!r}{hint}: railwatch stores its data in SQLite "
+            "or PostgreSQL; use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
         ) from err
     except ArgumentError as err:  # parsed, but not a URL of its dialect (sqlite://x.db)
-        shown = parsed.render_as_string(hide_password=True)
         raise ConfigError(
             f"invalid database URL {shown!r} ({str(err).splitlines()[0]}): use "
             "sqlite:///PATH (three slashes; four for an absolute path) or "
             "postgresql+psycopg://USER@HOST/DB"
         ) from err
     except ImportError as err:
+        if parsed.get_backend_name() != "postgresql":
+            raise ConfigError(
+                f"unsupported database URL {shown!r}: railwatch stores its data in SQLite or "
+                "PostgreSQL; use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+            ) from err
+        if parsed.get_driver_name() != "psycopg":
+            raise ConfigError(
+                f"database driver {parsed.get_driver_name()!r} of {shown!r} is not installed: "
+                "railwatch talks to PostgreSQL through psycopg 3, write the URL as "
+                "postgresql+psycopg://USER@HOST/DB"
+            ) from err
         raise MissingDependencyError(
             err.name or "database driver", "postgres", "this database URL"
         ) from err
