@@ -51,3 +51,87 @@ def test_lists_of_a_site_named_in_another_script_are_served(empty_app: TestClien
     assert c.get(first).json()["total"] == 1
     disposition = c.get(f"/api/sites/{name}/counts?format=csv").headers["content-disposition"]
     assert disposition.endswith(f"filename*=utf-8''{encoded}-all-counts.csv")
+
+
+def test_head_is_answered_like_get_without_a_body(empty_app: TestClient) -> None:
+    """HEAD (curl -I, uptime monitors) was a 405 on every page and endpoint."""
+    c = empty_app
+    for path in ("/", "/sites/anything", "/docs", "/api/health", "/api/sites", "/openapi.json"):
+        get = c.get(path)
+        head = c.head(path)
+        assert head.status_code == get.status_code == 200, (path, head.text)
+        assert head.content == b""
+        assert head.headers["content-type"] == get.headers["content-type"]
+        assert head.headers["content-length"] == str(len(get.content))
+    head = c.head("/api/sites/nope")  # errors too: status and headers of the GET
+    assert head.status_code == 404 and head.content == b""
+    assert head.headers["content-type"] == "application/problem+json"
+
+
+def test_method_not_allowed_lists_every_method_of_the_resource(empty_app: TestClient) -> None:
+    """A 405 named only the methods of the first route with that path: ``Allow: GET``
+    for PUT /api/sites (which takes POST too) and for /api/events/1 (PATCH, DELETE)."""
+    c = empty_app
+    cases = {
+        "/api/sites": "GET, HEAD, POST",
+        "/api/sites/x": "DELETE, GET, HEAD, PATCH",
+        "/api/events/1": "DELETE, GET, HEAD, PATCH",
+        "/api/alerts/1/acknowledge": "POST",
+        "/api/health": "GET, HEAD",
+    }
+    for path, allow in cases.items():
+        r = c.put(path, headers=AUTH, json={})
+        assert r.status_code == 405, path
+        assert r.headers["allow"] == allow, path
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["detail"] == f"PUT is not allowed here: use {allow}"
+    assert c.options("/api/sites").headers["allow"] == "GET, HEAD, POST"
+
+
+def test_openapi_declares_the_problem_details_every_error_is(empty_app: TestClient) -> None:
+    """The document declared a 422 of FastAPI's ``application/json`` validation shape,
+    which the API never sends, and no other error: clients generated from it could not
+    read a 404 or a 401. Now every operation declares 4XX and 5XX problem details, and
+    the errors sent match that schema."""
+    c = empty_app
+    spec = c.get("/openapi.json").json()
+    assert "HTTPValidationError" not in spec.get("components", {}).get("schemas", {})
+    schema = None
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if path == "/api/health":
+                continue
+            codes = set(op["responses"])
+            assert {"4XX", "5XX"} <= codes, (method, path, codes)
+            assert "422" not in codes, (method, path)
+            schema = op["responses"]["4XX"]["content"]["application/problem+json"]["schema"]
+    assert schema is not None
+    answers = [
+        c.get("/api/sites/nope"),  # 404 from the core
+        c.get("/api/sites?limit=0"),  # 422 validation
+        c.post("/api/sites", json={"name": "x", "bbox": [1, 2, 3, 4]}),  # 401
+        c.post("/api/sites", headers=AUTH, json={"name": "x"}),  # 422 from the core
+        c.put("/api/sites", headers=AUTH),  # 405
+        c.post("/api/sites", headers={**AUTH, "content-length": "99999999"}),  # 413
+    ]
+    for r in answers:
+        assert r.status_code >= 400
+        assert r.headers["content-type"] == "application/problem+json"
+        body = r.json()
+        assert set(schema["required"]) <= set(body) <= set(schema["properties"]), body
+        types = {"string": str, "integer": int, "array": list}
+        for key, value in body.items():
+            assert isinstance(value, types[schema["properties"][key]["type"]]), (key, body)
+
+
+def test_a_body_that_is_not_utf8_says_so(empty_app: TestClient) -> None:
+    """A body of bytes that are not UTF-8 was a 400 'There was an error parsing the body'."""
+    r = empty_app.post(
+        "/api/sites",
+        headers={**AUTH, "content-type": "application/json"},
+        content=b'{"name": "\xff\xfe"}',
+    )
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/problem+json"
+    detail = r.json()["detail"]
+    assert "not UTF-8" in detail and "Content-Type: application/json" in detail

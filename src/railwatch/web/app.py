@@ -17,8 +17,9 @@ from railwatch import __version__
 from railwatch.settings import Settings, get_settings
 from railwatch.storage import Database
 from railwatch.web.apidocs import render_api_docs
-from railwatch.web.errors import install_error_handlers
+from railwatch.web.errors import PROBLEM_RESPONSES, install_error_handlers
 from railwatch.web.jobs import DetectorFactory, JobManager
+from railwatch.web.methods import HeadAsGet
 from railwatch.web.routes import api_router
 from railwatch.web.security import DEFAULT_MAX_BODY, AccessPolicy, BodySizeLimit, TrustedHosts
 
@@ -81,8 +82,9 @@ def create_app(
     app.state.jobs = jobs
     app.state.report_dir = (report_dir or (cfg.cache_dir / "reports")).resolve()
     install_error_handlers(app)
-    app.include_router(api_router())
+    app.include_router(api_router(), responses=PROBLEM_RESPONSES)
     app.add_middleware(BodySizeLimit, max_bytes=max_body)
+    app.add_middleware(HeadAsGet)  # HEAD answered as GET, without the body
     if allowed_hosts:
         app.add_middleware(TrustedHosts, allowed_hosts=list(allowed_hosts))
 

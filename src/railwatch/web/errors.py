@@ -28,12 +28,65 @@ from railwatch.errors import (
     RailwatchError,
     StorageError,
 )
+from railwatch.web.methods import allowed_methods
 
-__all__ = ["PROBLEM_JSON", "STATUS_FOR", "install_error_handlers", "problem", "status_for"]
+__all__ = [
+    "PROBLEM_JSON",
+    "PROBLEM_RESPONSES",
+    "STATUS_FOR",
+    "install_error_handlers",
+    "problem",
+    "status_for",
+]
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+#: The JSON schema of every error body (RFC 9457 problem details and our members).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "What is wrong and what to do."},
+        "instance": {"type": "string"},
+        "error": {"type": "string", "description": "The library exception's class."},
+        "errors": {
+            "type": "array",
+            "description": "Request validation errors (422).",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": "string"}},
+                    "msg": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+#: The error answers of every API operation, as the OpenAPI document declares them:
+#: problem details for any 4xx and 5xx (before session 22 the document declared only
+#: a 422 of FastAPI's own ``application/json`` shape, which the API never sends).
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "description": "Client error (problem details): 400 unreadable body, 401/403 token, "
+        "404 unknown id or name, 405 method, 409 conflict, 413 body too large, 422 invalid "
+        "input.",
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    },
+    "5XX": {
+        "description": "Server error (problem details; details in the server log).",
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    },
+}
+
+#: FastAPI's answer to a body it cannot decode (not UTF-8, say).
+_UNPARSED_BODY = "There was an error parsing the body"
 
 #: The one table: most specific classes first (the first ``isinstance`` match wins).
 STATUS_FOR: tuple[tuple[type[RailwatchError], int], ...] = (
@@ -94,6 +147,17 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         raise exc
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 400 and detail == _UNPARSED_BODY:
+        detail = (
+            "invalid request: the body cannot be read as JSON (it is not UTF-8 text); send a "
+            "JSON object with Content-Type: application/json"
+        )
+    if exc.status_code == 405:
+        # every method of the resource, not only those of the first route that matched
+        allowed = allowed_methods(request.app.openapi(), request.url.path)
+        if allowed:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        detail = f"{request.method} is not allowed here: use {(headers or {}).get('Allow', 'GET')}"
     return problem(exc.status_code, detail, instance=request.url.path, headers=headers)
 
 

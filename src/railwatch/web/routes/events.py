@@ -31,7 +31,7 @@ class EventIn(BaseModel):
     date: JsonDate
     # Labels and lengths are checked by the core (railwatch.limits), with the CLI's
     # messages; the schema only shows the limits.
-    label: str = Field(json_schema_extra={"maxLength": EVENT_LABEL_MAX})
+    label: str = Field(json_schema_extra={"minLength": 1, "maxLength": EVENT_LABEL_MAX})
     description: str = Field(default="", json_schema_extra={"maxLength": DESCRIPTION_MAX})
 
 
@@ -41,7 +41,9 @@ class EventPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: JsonDate | None = None
-    label: str | None = Field(default=None, json_schema_extra={"maxLength": EVENT_LABEL_MAX})
+    label: str | None = Field(
+        default=None, json_schema_extra={"minLength": 1, "maxLength": EVENT_LABEL_MAX}
+    )
     description: str | None = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
 
 

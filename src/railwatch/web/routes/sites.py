@@ -36,7 +36,9 @@ class SiteIn(BaseModel):
 
     # Names, tags and lengths are checked by the core (railwatch.limits), with the
     # CLI's messages; the schema only shows the limits.
-    name: str = Field(description=_NAME_RULE, json_schema_extra={"maxLength": SITE_NAME_MAX})
+    name: str = Field(
+        description=_NAME_RULE, json_schema_extra={"minLength": 1, "maxLength": SITE_NAME_MAX}
+    )
     description: str = Field(default="", json_schema_extra={"maxLength": DESCRIPTION_MAX})
     tags: list[Annotated[str, Field(json_schema_extra={"maxLength": TAG_MAX})]] = Field(
         default_factory=list, json_schema_extra={"maxItems": TAGS_MAX}
