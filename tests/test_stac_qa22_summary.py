@@ -61,7 +61,7 @@ def test_partial_failure_exits_1_and_keeps_the_scenes_registered(
     assert code == 1, text
     assert "2 STAC items found: 1 new scene(s), 0 already there, 0 skipped, 1 failed" in text
     assert "failed -/gone: its image asset" in text
-    assert "error: 1 of 2 STAC items failed (listed above with the reason)" in text
+    assert "error: 1 of 2 STAC items failed (listed above with the reason); the 1 new " in text
     assert "items already registered are not registered twice" in text
     assert stac_ids(db) == ["ok"]
     # --json: the JSON on stdout, the same status.
@@ -85,7 +85,7 @@ def test_no_failure_exits_0_also_when_nothing_is_found_or_all_are_skipped(
     assert code == 0 and "1 STAC item found: 1 new scene(s)" in text, text
     code, text = run(tmp_db_url, url, capsys, "--since", "2024-01-01")
     assert code == 0 and "1 skipped" in text, text
-    assert "skipped -/ok: outside the --since/--until range" in text
+    assert "skipped -/ok: acquired 2023-10-01 02:13 UTC, outside the --since/--until" in text
     empty = write_items(tmp_path / "empty.json", [])
     code, text = run(tmp_db_url, empty, capsys)
     assert code == 0, text

@@ -127,6 +127,8 @@ def ingest_stac(
     asset (default: the first of image, visual, analytic, data with a raster type).
     Re-running registers nothing twice. ``on_item(i, item_id)`` is called per item.
     """
+    if not url.strip():
+        raise InputError(f"--stac is empty: {_GIVE}")
     if max_cloud is not None and not 0.0 <= max_cloud <= 100.0:
         raise InputError(f"--max-cloud must be a percentage (0-100), got {max_cloud}")
     if since is not None and until is not None and until < since:
@@ -178,17 +180,25 @@ def _items(
     pystac = lazy_import("pystac", "stac", "STAC ingest")
     shown = url  # what the messages name: what the user gave
     scheme = uri_scheme(url)
-    if scheme not in ("http", "https"):
-        if scheme not in (None, "file"):
-            raise StacError(
-                f"cannot open STAC catalog {shown}: STAC catalogs are read over http(s) or "
-                f"from a file, not {scheme}://; give its https:// URL (most buckets serve "
-                "one), or download it and give the file"
-            )
+    if scheme in ("http", "https"):
+        if not urlparse(url).hostname:
+            raise StacError(f"cannot open STAC catalog {shown}: a URL without a host; {_GIVE}")
+    elif scheme not in (None, "file"):
+        where = (
+            "give its https:// URL (most buckets serve one)"
+            if remote_access_hint(url) is not None
+            else _GIVE
+        )
+        raise StacError(
+            f"cannot open STAC catalog {shown}: STAC catalogs are read over http(s) or "
+            f"from a file, not {scheme}://; {where}, or download it and give the file"
+        )
+    else:
         try:
             path = local_path(url)
         except ImageryError as err:
-            raise StacError(f"cannot open STAC catalog {shown}: {err}") from err
+            why = str(err).removeprefix(f"{url}: ")
+            raise StacError(f"cannot open STAC catalog {shown}: {why}") from err
         url = os.path.abspath(path)  # links resolve against the file, not the cwd
     doc = _read_root(pystac_client, url, shown, headers)
     kind = doc.get("type")
@@ -432,7 +442,13 @@ def _register(
         acquired = _acquired(item)
         since, until = filters.since, filters.until
         if (since is not None and acquired < since) or (until is not None and acquired > until):
-            summary.skipped.append({"file": name, "reason": "outside the --since/--until range"})
+            summary.skipped.append(
+                {
+                    "file": name,
+                    "reason": f"acquired {acquired:%Y-%m-%d %H:%M} UTC, outside the "
+                    "--since/--until range",
+                }
+            )
             return
         cloud = item.properties.get("eo:cloud_cover")
         max_cloud = filters.max_cloud

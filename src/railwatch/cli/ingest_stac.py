@@ -108,10 +108,13 @@ def run_ingest_stac(
         _report(summary, url)
     if summary.failed:
         n, found = len(summary.failed), _found(summary)
+        n_new = len(summary.ingested)
+        verb = "is" if n_new == 1 else "are"
+        kept = f"the {n_new} new scene{_s(n_new)} {verb} kept; " if n_new else ""
         raise StacError(
             f"{n} of {found} STAC item{_s(found)} failed (listed above with the reason); "
-            f"the {len(summary.ingested)} new scene(s) are kept. Fix what each reason says "
-            "and run it again: items already registered are not registered twice"
+            f"{kept}fix what each reason says and run it again: items already registered "
+            "are not registered twice"
         )
 
 
