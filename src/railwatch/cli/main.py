@@ -178,7 +178,51 @@ def build_app() -> "typer.Typer":
         if register is not None:
             register(app)
     _one_line_short_help(app)
+    _option_names_never_cut()
     return app
+
+
+def _option_names_never_cut() -> None:
+    """Keep option names whole in ``--help``. typer lays each options panel out as a
+    rich table whose columns all shrink, by default with an ellipsis, when the terminal
+    is narrow: at 80 columns ``calibrate --help`` showed ``--coarse-one-si…`` and
+    ``--no-string-pai…`` and ``process --help`` ``RAILWATCH_USABLE_THRES…``. The tables
+    typer builds are given columns that fold instead of cutting (nothing is lost), and
+    the option-name columns (all but the last two: type and help) never wrap, so the
+    type and help columns take what is left and wrap."""
+    from typing import Any
+
+    from rich.table import Table
+    from rich.text import Text
+    from typer import rich_utils
+
+    if getattr(rich_utils, "Table", None) is not Table:
+        return  # already done (or typer no longer builds its tables so)
+
+    class HelpTable(Table):
+        def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+            super().add_row(*renderables, **kwargs)
+            last = len(self.columns) - 2
+            for index, column in enumerate(self.columns):
+                column.overflow = "fold"
+                if index < last:
+                    column.no_wrap = True
+
+    rich_utils.Table = HelpTable  # type: ignore[misc]
+
+    # An option's help is a rich Columns of Text (the help, its default, its env var),
+    # which cuts a word longer than the column (``RAILWATCH_USABLE_THRES…``) unless
+    # the Text itself folds.
+    parameter_help = rich_utils._get_parameter_help
+
+    def folded_parameter_help(**kwargs: Any) -> Any:
+        renderable = parameter_help(**kwargs)
+        for item in getattr(renderable, "renderables", ()):
+            if isinstance(item, Text) and item.overflow is None:
+                item.overflow = "fold"
+        return renderable
+
+    rich_utils._get_parameter_help = folded_parameter_help
 
 
 def _one_line_short_help(app: "typer.Typer") -> None:
