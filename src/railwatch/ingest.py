@@ -50,6 +50,11 @@ class IngestSummary:
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
+    #: Files named that accompany an image (quality masks, metadata: a shell glob over
+    #: a folder names them too), left out: they are read with their image.
+    sidecars: list[dict[str, Any]] = field(default_factory=list)
+    #: Folders named that hold no image file.
+    empty_folders: list[str] = field(default_factory=list)
 
     def fail(self, name: str, err: Exception) -> None:
         """File ``name`` as failed with the reason ``err`` gives (a one-line message
@@ -73,6 +78,8 @@ class IngestSummary:
             "duplicates": self.duplicates,
             "skipped": self.skipped,
             "failed": self.failed,
+            "sidecars": self.sidecars,
+            "empty_folders": self.empty_folders,
         }
 
 
@@ -177,6 +184,7 @@ def ingest_paths(
     Raises :class:`InputError` only when ``paths`` hold no image file at all.
     """
     from railwatch.imagery import scan_paths
+    from railwatch.imagery.scan import is_sidecar
 
     if force_date and date is None:
         raise InputError(
@@ -197,9 +205,19 @@ def ingest_paths(
     existing = [p for p in given if p.exists()]
     for p in given:
         if not p.exists():
-            summary.failed.append({"file": str(p), "reason": "no such file or folder"})
+            summary.failed.append({"file": str(p), "reason": _missing_reason(p)})
     files = scan_paths(existing) if existing else []
-    if not files and not summary.failed:
+    for p in existing:
+        if p.is_dir() and not any(_under(f, p) for f in files):
+            summary.empty_folders.append(str(p))
+    scenes = []
+    for f in files:
+        if is_sidecar(f) and not f.is_dir():
+            summary.sidecars.append({"file": str(f), "reason": _sidecar_reason(f)})
+        else:
+            scenes.append(f)
+    files = scenes
+    if not files and not summary.failed and not summary.sidecars:
         raise InputError(
             "no image files found in "
             + ", ".join(str(p) for p in given)
@@ -237,6 +255,41 @@ def ingest_paths(
             radiometry=radiometry,
         )
     return summary
+
+
+#: Characters of a shell pattern: a path holding them that does not exist is most
+#: likely a pattern that matched nothing (the shell passes it on as it is).
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _missing_reason(path: Path) -> str:
+    """Why a path given to ingest is not there, with what to do."""
+    if _GLOB_CHARS & set(path.name):
+        return (
+            "no such file or folder: a pattern that matched no file (the shell passes it "
+            "on as it is); check the folder and the pattern"
+        )
+    return "no such file or folder"
+
+
+def _under(path: Path, folder: Path) -> bool:
+    """Is ``path`` (found by scanning) inside ``folder`` (as given)?"""
+    return path.is_relative_to(folder.expanduser())
+
+
+def _sidecar_reason(path: Path) -> str:
+    """Why a file named to ingest is left out as a sidecar of an image."""
+    name = path.name.lower()
+    if name.endswith((".mask.tif", ".mask.tiff", "_udm2.tif", "_udm.tif")):
+        what = "a quality mask"
+    elif name.endswith((".aux.xml", ".ovr", ".msk")):
+        what = "a GDAL sidecar"
+    else:
+        what = "a metadata or label file"
+    return (
+        f"{what}, read with the image beside it, not an image of its own: name the "
+        "image (or its folder)"
+    )
 
 
 def _known_duplicate(

@@ -163,7 +163,7 @@ def ingest(
     else:
         _report(summary, when)
     if not summary.ok:
-        n = len(summary.skipped) + len(summary.failed)
+        n = len(summary.skipped) + len(summary.failed) + len(summary.sidecars)
         what = "the file was" if n == 1 else f"all {n} files were"
         raise ImageryError(  # unreadable, undated, outside the site...: each says which
             f"nothing ingested into site {summary.site}: {what} refused, for the "
@@ -267,6 +267,20 @@ def _report(summary: IngestSummary, when: datetime | None = None) -> None:
                 highlight=False,
                 soft_wrap=True,
             )
+    if summary.sidecars:
+        n = len(summary.sidecars)
+        console.print(
+            f"Left out {n} sidecar{_s(n)} (quality masks, metadata: read with the image "
+            "beside them, not images of their own):",
+            highlight=False,
+        )
+        _list([d["file"] for d in summary.sidecars])
+    for folder in summary.empty_folders:
+        console.print(
+            f"No image files in {escape(folder)} (ingest reads GeoTIFF/COG files: .tif, .tiff).",
+            highlight=False,
+            soft_wrap=True,
+        )
     problems = summary.skipped + summary.failed
     if problems:
         console.print(f"Not ingested ({len(problems)}):", highlight=False)
