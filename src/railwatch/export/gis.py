@@ -24,6 +24,7 @@ import shapely
 
 from railwatch.errors import InputError, lazy_import, os_reason
 from railwatch.export.layers import CRS, LAYER_NAMES, Layer, jsonable, site_layers
+from railwatch.export.paths import check_output, site_images
 from railwatch.storage import Database
 
 FORMATS: tuple[str, ...] = ("gpkg", "geoparquet", "geojson", "csv")
@@ -154,6 +155,7 @@ def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
     path = Path(out)
+    check_output(path, db, site_images(db, site), what=f"{fmt} export")
     with db.session() as session:
         layers = site_layers(session, site)
     try:

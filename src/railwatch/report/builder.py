@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.detect.base import Detection
 from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
 from railwatch.export.geometry import box_from_polygon, to_pixels, transform_polygon
+from railwatch.export.paths import check_output, site_images
 from railwatch.limits import EARLIEST_YEAR
 from railwatch.report.caveats import build_caveats
 from railwatch.report.charts import on_chart
@@ -546,8 +547,11 @@ def build_report(
     each line of :attr:`ReportData.off_chart` (the report lists them as caveats)."""
     from railwatch.report.html import write_html
 
-    data = _report_data(db, site_name, date_from, date_to, warn)
     target = Path(out_html)
+    images = site_images(db, site_name)
+    for path in (target, target.with_suffix(".pdf")) if pdf else (target,):
+        check_output(path, db, images, what="report")
+    data = _report_data(db, site_name, date_from, date_to, warn)
     try:
         out = write_html(data, target)
         if pdf:
@@ -573,8 +577,9 @@ def build_pdf_report(
     :func:`build_report`'s PDF; no HTML); returns its path. ``warn`` as there."""
     from railwatch.report.pdf import write_pdf
 
-    data = _report_data(db, site_name, date_from, date_to, warn)
     target = Path(out_pdf)
+    check_output(target, db, site_images(db, site_name), what="report")
+    data = _report_data(db, site_name, date_from, date_to, warn)
     try:
         return write_pdf(data, target)
     except OSError as err:

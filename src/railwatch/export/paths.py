@@ -1,0 +1,69 @@
+"""Output paths that must not be written: the database and the images it counts.
+
+``railwatch export yard -f csv -o railwatch.db`` (a slip of the tab key) replaced the
+SQLite database with a CSV file and every stored count was gone; a report written
+over an ingested image made that scene fail from then on. Exports and reports check
+their output path here first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from railwatch.errors import InputError
+from railwatch.storage import Database
+from railwatch.storage.db import is_memory_url
+
+#: Files SQLite keeps beside its database (write-ahead log, shared memory, journal).
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _resolved(path: str | Path) -> Path:
+    return Path(path).expanduser().resolve()
+
+
+def database_files(db: Database) -> tuple[Path, ...]:
+    """The files of a SQLite database (with its side files and lock folder); none for
+    other backends and in-memory databases."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or is_memory_url(str(db.url)) or not url.database:
+        return ()
+    main = _resolved(url.database)
+    return (
+        main,
+        *(main.with_name(main.name + s) for s in SQLITE_SIDE_FILES),
+        main.with_name(main.name + ".locks"),
+    )
+
+
+def site_images(db: Database, site: str) -> list[str]:
+    """The image and mask files of ``site``'s scenes (:class:`NotFoundError` for an
+    unknown site)."""
+    from railwatch.storage import repo
+
+    with db.session(readonly=True) as s:
+        scenes = repo.list_scenes(s, repo.get_site(s, site))
+        return [u for sc in scenes for u in (sc.uri, sc.mask_uri) if u]
+
+
+def check_output(
+    out: str | Path, db: Database, images: Iterable[str | None] = (), *, what: str
+) -> None:
+    """Raise :class:`InputError` when ``out`` is the database (or one of its files) or
+    one of ``images`` (the site's image and mask files), saying what to give instead."""
+    target = _resolved(out)
+    if target in database_files(db):
+        raise InputError(
+            f"--out {out} is the railwatch database ({db.safe_url}): writing the {what} there "
+            "would destroy every stored count; give --out another file name"
+        )
+    for uri in images:
+        if uri and "://" not in uri and _resolved(uri) == target:
+            raise InputError(
+                f"--out {out} is an image of this site ({uri}): writing the {what} there would "
+                "destroy the image the counts come from; give --out another file name"
+            )
+
+
+__all__ = ["check_output", "database_files", "site_images"]
