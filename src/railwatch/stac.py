@@ -549,6 +549,20 @@ def _mask_href(item: Any) -> str | None:
     return None
 
 
+def _http_hint(why: str) -> str | None:
+    """What to do when GDAL's error says the server answered an HTTP error status."""
+    found = re.search(r"HTTP response code: (\d+)", why)
+    status = int(found.group(1)) if found else None
+    if status in (401, 403):
+        return (
+            f"the server refused it: set the credentials it needs in {HEADERS_ENV} (a JSON "
+            "object of HTTP headers), or, for a signed URL that has expired, search again"
+        )
+    if status in (404, 410):
+        return "the server has no such file: check the item's asset href"
+    return None
+
+
 def _content_hash(item: Any, href: str) -> str:
     """The asset's ``file:checksum`` when it is a SHA-256 multihash, else a SHA-256 of
     the item's identity (collection, id, asset URL): stable across re-runs."""
@@ -586,7 +600,11 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
             metres = src.crs.is_projected and (src.crs.linear_units or "").startswith("met")
     except RasterioError as err:
         why = _short(err).removeprefix(f"{path}: ").removeprefix(f"'{path}' ").rstrip(".")
-        todo = remote_access_hint(href) or "check that it is a GeoTIFF or JPEG 2000 GDAL can open"
+        todo = (
+            remote_access_hint(href)
+            or _http_hint(why)
+            or ("check that it is a GeoTIFF or JPEG 2000 GDAL can open")
+        )
         raise ImageryError(
             f"cannot read the header of {href}: {why}; {todo}, or pick another asset with --asset"
         ) from err
