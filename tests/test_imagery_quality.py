@@ -203,6 +203,17 @@ def test_no_valid_pixels_is_not_zero_but_unusable() -> None:
     assert "only 0 % of the site is covered by the image" in q.reasons
 
 
+def test_a_sliver_of_coverage_is_not_written_as_0_percent() -> None:
+    """A 30 m image over a 0.26 km² site was stored unusable with 'only 0 % of the site
+    is covered by the image'."""
+    inside = np.ones((100, 100), bool)
+    valid = np.zeros((100, 100), bool)
+    valid[:3, :10] = True  # 0.3 % of the site
+    q = assess_quality(raster_of(yard_scene(100, 100), valid=valid, inside=inside))
+    assert not q.usable
+    assert "only under 1 % of the site is covered by the image" in q.reasons
+
+
 def test_conditions_exclusive_and_shaped() -> None:
     c = conditions(add_cloud(yard_scene(120, 160), 0.5))
     assert c.cloud.shape == (120, 160) and c.cloud.dtype == bool

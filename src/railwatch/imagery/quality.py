@@ -395,4 +395,12 @@ def _odd(size_px: float, minimum: int) -> int:
 
 
 def _pct(x: float) -> str:
-    return f"{round(100 * x)} %"
+    """``x`` (0-1) as a whole percentage; a fraction that rounds to 0 or 100 without
+    being it is written "under 1 %" or "over 99 %" (a 30 m image over a large site
+    covered "only 0 %" of it)."""
+    pct = round(100 * x)
+    if pct == 0 and x > 0:
+        return "under 1 %"
+    if pct == 100 and x < 1:
+        return "over 99 %"
+    return f"{pct} %"
