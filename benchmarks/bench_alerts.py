@@ -80,6 +80,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import time
@@ -740,15 +741,44 @@ def goals_line(res: dict[str, object]) -> str:
     s3, s3_n = pooled("spike", ("3x",))
     sh, sh_n = pooled("shift", ("2x", "3x"))
     w2, w2_n = pooled("shift", ("2x", "3x"), "within2")
-    fa = float(res["false_alarms"]) / float(res["free_years"])  # type: ignore[arg-type]
+    n_fa, years = int(res["false_alarms"]), float(res["free_years"])  # type: ignore[call-overload,arg-type]
+    fa_lo, fa_hi = poisson_interval(n_fa)
     return (
-        f"Goals (railwatch, this run): recall for spikes >= 3x (3x, 5x, 10x pooled) "
-        f"{sp}/{sp_n} = {sp / sp_n:.3f}, for 3x spikes alone {s3}/{s3_n} = {s3 / s3_n:.3f} "
-        f"(goal >= 0.95); for upward shifts >= 2x {sh}/{sh_n} = {sh / sh_n:.3f} (goal >= "
-        f"0.95; halvings, 0.5x, in the table); false alarms {fa:.3f} per "
-        f"event-free site-year (goal <= 0.2); shifts >= 2x with a shift/drop alert within "
-        f"2 usable images {w2}/{w2_n} = {w2 / w2_n:.3f} (goal: all)."
+        f"Goals (railwatch, this run; 95 % intervals in brackets, Wilson for recalls and "
+        f"exact Poisson for false alarms, over this run's events alone): recall for spikes "
+        f">= 3x (3x, 5x, 10x pooled) {sp}/{sp_n} = {sp / sp_n:.3f} {_ci(sp, sp_n)}, for 3x "
+        f"spikes alone {s3}/{s3_n} = {s3 / s3_n:.3f} {_ci(s3, s3_n)} (goal >= 0.95); for "
+        f"upward shifts >= 2x {sh}/{sh_n} = {sh / sh_n:.3f} {_ci(sh, sh_n)} (goal >= "
+        f"0.95; halvings, 0.5x, in the table); false alarms {n_fa / years:.3f} "
+        f"[{fa_lo / years:.3f}, {fa_hi / years:.3f}] per event-free site-year (goal <= 0.2); "
+        f"shifts >= 2x with a shift/drop alert within 2 usable images {w2}/{w2_n} = "
+        f"{w2 / w2_n:.3f} {_ci(w2, w2_n)} (goal: all)."
     )
+
+
+def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion ``hits`` of ``n`` (95 % by default):
+    unlike the normal approximation it stays inside [0, 1] and is not empty at 0 or n."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def poisson_interval(count: int, level: float = 0.95) -> tuple[float, float]:
+    """The exact (Garwood) interval of a Poisson mean from one observed ``count``."""
+    from scipy.stats import chi2
+
+    a = 1.0 - level
+    lo = 0.0 if count == 0 else float(chi2.ppf(a / 2, 2 * count)) / 2
+    return lo, float(chi2.ppf(1 - a / 2, 2 * count + 2)) / 2
+
+
+def _ci(hits: int, n: int) -> str:
+    lo, hi = wilson_interval(hits, n)
+    return f"[{lo:.3f}, {hi:.3f}]"
 
 
 def level_line(res: dict[str, object]) -> str:

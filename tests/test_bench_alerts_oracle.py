@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 
 from helpers import load_benchmark
 
@@ -122,3 +123,17 @@ def test_false_alarms_are_counted_by_kind_outside_events() -> None:
     table = bench.fmt_table({"railwatch": res}, 1, site.years)
     years = res["free_years"]
     assert f"record {1 / years:.3f}, spike {2 / years:.3f}" in table
+
+
+def test_wilson_interval_matches_known_values_and_stays_in_unit_range() -> None:
+    lo, hi = bench.wilson_interval(75, 79)
+    assert abs(lo - 0.8769) < 1e-3 and abs(hi - 0.9801) < 1e-3
+    assert bench.wilson_interval(0, 10)[0] == 0.0 and 0.27 < bench.wilson_interval(0, 10)[1] < 0.28
+    assert bench.wilson_interval(10, 10)[1] == 1.0
+    assert bench.wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_poisson_interval_is_the_exact_garwood_interval() -> None:
+    assert bench.poisson_interval(0) == (0.0, pytest.approx(3.6889, abs=1e-3))
+    lo, hi = bench.poisson_interval(10)
+    assert lo == pytest.approx(4.7954, abs=1e-3) and hi == pytest.approx(18.3904, abs=1e-3)
