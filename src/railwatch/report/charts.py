@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from railwatch.limits import EARLIEST_YEAR
-from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow
+from railwatch.report.model import SEVERITY_RANK, AlertRow, BaselinePoint, EventRow, SceneRow
 from railwatch.report.style import (
     ALERT_COLOUR,
     BASELINE_COLOUR,
@@ -107,6 +107,31 @@ def _stack_parts(row: SceneRow, classes: Sequence[str]) -> dict[str, float]:
     rest = float(row.total or 0.0) - sum(parts.values())
     parts[UNCLASSIFIED] = max(rest, 0.0)
     return parts
+
+
+def _unstack(ax: Axes, notes: Sequence[Any], gap: float = 1.0) -> None:
+    """Move alert labels up until none overlaps an earlier one (on a rise, neighbouring
+    images' labels were drawn over each other). Laid out once at the figure's size."""
+    if len(notes) < 2:
+        return
+    fig = ax.get_figure(root=True)
+    if fig is None:
+        return
+    fig.canvas.draw()  # the final layout (constrained) places the axes
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    points = fig.dpi / 72.0  # display pixels per point
+    placed: list[Any] = []
+    for note in notes:
+        box = note.get_window_extent(renderer)
+        for _ in range(40):
+            hit = next((p for p in placed if box.overlaps(p)), None)
+            if hit is None:
+                break
+            lift = (hit.y1 - box.y0) / points + gap
+            dx, dy = note.xyann
+            note.xyann = (dx, dy + lift)
+            box = note.get_window_extent(renderer)
+        placed.append(box)
 
 
 def timeseries_figure(
@@ -281,16 +306,27 @@ def _draw_timeseries(
     # The chart is the site total: only the total's alerts are marked on it (a tank
     # record circled on the total bar would read as a record of the total; per-class
     # alerts are listed under the chart). Info-only alerts get a small grey ring and no
-    # label, so the red, labelled circles are the alerts an analyst acts on.
+    # label, so the red, labelled circles are the alerts an analyst acts on. One mark and
+    # one label per point: a record and a shift of one image (the demo's 2023-09-25) were
+    # two labels drawn over each other ("secord").
+    marks: dict[tuple[float, float | None], list[AlertRow]] = {}
     for alert in (a for a in alerts if a.cls == "all"):
-        info = alert.severity == "info"
-        colour = INFO_ALERT_COLOUR if info else ALERT_COLOUR
-        label = "info alert" if info else "alert"
         row = by_scene.get(alert.scene_id) if alert.scene_id is not None else None
         y = row.total if row is not None else alert.value
+        key = (float(_x([alert.when])[0]), None if y is None else float(y))
+        marks.setdefault(key, []).append(alert)
+    notes = []
+    for (x, y), group in sorted(marks.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0.0)):
+        acted = sorted(
+            (a for a in group if a.severity != "info"),
+            key=lambda a: (-SEVERITY_RANK.get(a.severity, 0), a.kind),
+        )
+        info = not acted
+        colour = INFO_ALERT_COLOUR if info else ALERT_COLOUR
+        label = "info alert" if info else "alert"
         if y is None:
             ax.plot(
-                _x([alert.when]),
+                [x],
                 [1.0],
                 marker="v",
                 color=colour,
@@ -302,8 +338,8 @@ def _draw_timeseries(
             )
         else:
             ax.plot(
-                _x([alert.when]),
-                [float(y)],
+                [x],
+                [y],
                 marker="o",
                 markersize=8 if info else 15,
                 markerfacecolor="none",
@@ -314,16 +350,20 @@ def _draw_timeseries(
                 label=None if label in labelled else label,
             )
             if not info:
-                ax.annotate(
-                    alert.kind,
-                    (float(_x([alert.when])[0]), float(y)),
+                note = ax.annotate(
+                    " + ".join(dict.fromkeys(a.kind for a in acted)),
+                    (x, y),
                     xytext=(8, 8),
                     textcoords="offset points",
                     color=ALERT_COLOUR,
                     fontsize=8,
                     fontweight="bold",
+                    zorder=7,  # over the circles and whiskers of the next images
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
                 )
+                notes.append(note)
         labelled.add(label)
+    _unstack(ax, notes)
 
     ax.xaxis_date()
     ax.set_ylim(bottom=0.0)
