@@ -135,3 +135,32 @@ def test_a_body_that_is_not_utf8_says_so(empty_app: TestClient) -> None:
     assert r.headers["content-type"] == "application/problem+json"
     detail = r.json()["detail"]
     assert "not UTF-8" in detail and "Content-Type: application/json" in detail
+
+
+def test_a_site_being_processed_cannot_be_deleted_under_its_job(tmp_path: Path) -> None:
+    """DELETE of a site while a job processed it deleted the scenes under the job, which
+    then failed with 'no scene with id 5: see `railwatch scene list SITE`'. Now 409
+    naming the job; once the job has ended the site is deleted."""
+    import threading
+
+    from test_web_api import GatedDetector, _clear_yard, _wait_job
+
+    db = _clear_yard(tmp_path)
+    gate = threading.Event()
+    cfg = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
+    app = create_app(cfg, db, detector_factory=lambda: GatedDetector(gate))
+    with TestClient(app) as c:
+        job = c.post("/api/sites/yard/jobs", json={}, headers=AUTH).json()
+        _wait_job(c, job["id"], lambda j: j["status"] == "running")
+        r = c.delete("/api/sites/yard", headers=AUTH)
+        assert r.status_code == 409, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert f"/api/jobs/{job['id']}" in r.json()["detail"]
+        assert c.get("/api/sites/yard").json()["scenes"] == 3  # nothing deleted
+        gate.set()
+        done = _wait_job(c, job["id"], lambda j: j["status"] not in ("queued", "running"))
+        assert done["status"] == "succeeded", done
+        r = c.delete("/api/sites/yard", headers=AUTH)
+        assert r.status_code == 200 and r.json()["scenes"] == 3
+        assert c.get("/api/sites/yard").status_code == 404
+    db.dispose()

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 DetectorFactory = Callable[[], Detector]
 
+_ACTIVE = ("queued", "running")
+
 
 @dataclass(frozen=True)
 class Job:
@@ -100,6 +102,13 @@ class JobManager:
             self._jobs[job.id] = job
         self._pool.submit(self._run, job.id)
         return job
+
+    def active(self, site: str) -> Job | None:
+        """The job queued or running for ``site``, if any."""
+        with self._lock:
+            return next(
+                (j for j in self._jobs.values() if j.site == site and j.status in _ACTIVE), None
+            )
 
     def get(self, job_id: str) -> Job:
         """The current state of a job."""

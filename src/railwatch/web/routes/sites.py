@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from railwatch.errors import GeometryError, InputError
+from railwatch.errors import AlreadyExistsError, GeometryError, InputError
 from railwatch.limits import DESCRIPTION_MAX, SITE_NAME_MAX, TAG_MAX, TAGS_MAX
 from railwatch.storage import repo
 from railwatch.storage.models import Alert, Site
 from railwatch.storage.serialize import site_dict
 from railwatch.web.bodies import JsonNumber
-from railwatch.web.deps import DB, Paging
+from railwatch.web.deps import DB, Jobs, Paging
 from railwatch.web.pagination import paginate, window
 from railwatch.web.security import require_read, require_write
 
@@ -171,8 +171,17 @@ def update_site(site: SiteName, body: SitePatch, db: DB) -> dict[str, Any]:
 
 
 @router.delete("/sites/{site}", dependencies=[Depends(require_write)], summary="Delete a site")
-def delete_site(site: SiteName, db: DB) -> dict[str, Any]:
-    """Delete a site and everything stored for it; returns what was deleted."""
+def delete_site(site: SiteName, db: DB, jobs: Jobs) -> dict[str, Any]:
+    """Delete a site and everything stored for it; returns what was deleted (409 while
+    a job of this server is processing it)."""
+    with db.session(readonly=True) as s:
+        name = repo.get_site(s, site).name
+    job = jobs.active(name)
+    if job is not None:  # the job would fail half-way on scenes deleted under it
+        raise AlreadyExistsError(
+            f"site {name!r} is being processed by job {job.id} ({job.status}): wait until it "
+            f"ends (/api/jobs/{job.id}), then delete the site"
+        )
     with db.session() as s:
         removal = repo.remove_site(s, site)
     return {
