@@ -181,7 +181,7 @@ def test_display_encoded_16_bit_is_usable_when_declared_and_counted_again_when_d
     after = _scene(url)
     assert after.meta["radiometry"] == "display"
     assert after.usable is True and after.clear_fraction > 0.95
-    assert after.detector_version == "1+ind1"
+    assert after.detector_version == "1+ind2"
     # nothing changed: nothing to do
     assert process_site(db, "yard", detector=NoCars()).skipped == 1  # type: ignore[arg-type]
     # declared linear again: counted again as linear
@@ -228,3 +228,35 @@ def test_bad_radiometry_is_refused_before_anything_is_written(
     with db.session(readonly=True) as s:
         assert repo.list_scenes(s, "yard") == []
     db.dispose()
+
+
+def test_a_dim_window_of_a_display_encoded_scene_stays_dim(tmp_path: Path) -> None:
+    """The window is mapped by the whole scene's range, as detect and the web tiles map
+    it: a hazy or dim part of a clear scene is not stretched to full contrast (which
+    would hide haze from the quality rules, which read absolute brightness)."""
+    from pyproj import Transformer
+
+    from railwatch.imagery.read import read_site_window, site_grid
+
+    rng = np.random.default_rng(5)
+    v = np.empty((3, 200, 400), dtype=np.uint8)
+    v[:, :, :200] = rng.integers(0, 256, size=(3, 200, 200))  # bright, full-range half
+    v[:, :, 200:] = rng.integers(90, 131, size=(3, 200, 200))  # a flat, hazy half
+    path = tmp_path / "d.tif"
+    x0, y0 = 632_000.0, 4_683_000.0
+    with rasterio.open(
+        path, "w", driver="GTiff", width=400, height=200, count=3, dtype="uint16",
+        crs="EPSG:32652", transform=Affine(0.5, 0, x0, 0, -0.5, y0),
+    ) as dst:  # fmt: skip
+        dst.write(v.astype(np.uint16) * 257)
+    to_wgs84 = Transformer.from_crs("EPSG:32652", "EPSG:4326", always_xy=True)
+    lon0, lat0 = to_wgs84.transform(x0 + 120, y0 - 80)  # well inside the hazy half
+    lon1, lat1 = to_wgs84.transform(x0 + 180, y0 - 20)
+    grid = site_grid(box(lon0, lat0, lon1, lat1), 0.5, crs="EPSG:32652")
+    got = read_site_window(path, grid, radiometry="display")
+    hazy = got.image[got.valid]
+    assert hazy.size and hazy.min() >= 85 and hazy.max() <= 135  # as in the 8-bit file
+    # the window's own range would have stretched it to about 0..255
+    own = to_rgb8(v[:, :, 200:].astype(np.uint16) * 257, np.ones((200, 200), bool),
+                  radiometry="display")  # fmt: skip
+    assert own.min() < 10 and own.max() > 245

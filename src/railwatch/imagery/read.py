@@ -101,8 +101,10 @@ Radiometry = Literal["linear", "display"]
 RADIOMETRIES: tuple[Radiometry, ...] = ("linear", "display")
 #: Version of the mapping of display-encoded non-8-bit pixels to 8 bits (recorded with
 #: their counts as ``+in`` this, where linear data records :data:`INPUT_MAPPING_VERSION`):
-#: "d1": the :func:`stretch_range` of all three bands together, linear.
-DISPLAY_MAPPING_VERSION = "d1"
+#: "d1": the :func:`stretch_range` of all three bands of the window together, linear (a
+#: few hours of 2026-12-04); "d2": the same range over the whole file
+#: (:func:`stretch_ranges`), so that a dim or hazy window of a clear scene stays so.
+DISPLAY_MAPPING_VERSION = "d2"
 # The percentiles are computed on at most this many pixels.
 _STRETCH_SAMPLE = 1_000_000
 # Lookup table of the gamma encoding over 4096 input levels.
@@ -268,6 +270,11 @@ def read_site_window(
                         f"{name} has no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE {name}`"
                     )
                 data, valid, palette = _warp_image(src, grid, bands)
+                scene_range = (
+                    _display_range(src, bands)
+                    if radiometry == "display" and palette is None and data.dtype != np.uint8
+                    else None
+                )
         except RasterioError as err:
             raise CorruptImageError(
                 f"{name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
@@ -275,7 +282,7 @@ def read_site_window(
         image = (
             _palette_rgb(data, palette)
             if palette is not None
-            else to_rgb8(data, valid, radiometry=radiometry)
+            else to_rgb8(data, valid, radiometry=radiometry, display_range=scene_range)
         )
         image[~valid] = 0
         mask = _read_mask(gdal_path(mask_uri), grid) if mask_uri is not None else None
@@ -284,15 +291,21 @@ def read_site_window(
 
 
 def to_rgb8(
-    data: np.ndarray, valid: np.ndarray, *, radiometry: Radiometry = "linear"
+    data: np.ndarray,
+    valid: np.ndarray,
+    *,
+    radiometry: Radiometry = "linear",
+    display_range: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Bands (B, H, W) of any numeric type to (H, W, 3) uint8 RGB.
 
     uint8 is kept as is; other types are stretched per band between the
     :data:`STRETCH_PERCENTILES` of the valid pixels and gamma-encoded
     (:func:`stretch_to_uint8`), or, with ``radiometry`` ``display``, mapped linearly by
-    one range for the three bands (:func:`stretch_range` of them all). One band is
-    replicated to grey.
+    one range for the three bands: ``display_range`` when given (the whole scene's, so
+    that a hazy or dim window of a clear scene stays hazy or dim:
+    :func:`read_site_window`), else the :func:`stretch_range` of these pixels. One band
+    is replicated to grey.
     """
     bands = data if data.shape[0] >= 3 else np.repeat(data[:1], 3, axis=0)
     bands = bands[:3]
@@ -300,10 +313,13 @@ def to_rgb8(
         return np.moveaxis(bands, 0, -1).copy(order="C")
     out = np.zeros((*bands.shape[1:], 3), dtype=np.uint8)
     if radiometry == "display":
-        values = np.concatenate([_valid_values(bands[i], valid) for i in range(3)])
-        if values.size == 0:
-            return out
-        lo, hi = stretch_range(values)
+        if display_range is not None:
+            lo, hi = display_range
+        else:
+            values = np.concatenate([_valid_values(bands[i], valid) for i in range(3)])
+            if values.size == 0:
+                return out
+            lo, hi = stretch_range(values)
         for i in range(3):
             out[..., i] = stretch_to_uint8(bands[i], lo, hi, radiometry="display")
         return out
@@ -357,6 +373,18 @@ def stretch_ranges(
         lows.append(lo)
         highs.append(hi)
     return np.array(lows), np.array(highs)
+
+
+def _display_range(src: Any, rgb: Sequence[int] | None) -> tuple[float, float] | None:
+    """The one (low, high) of a display-encoded scene's red, green and blue bands over
+    the whole file (:func:`stretch_ranges`), so that every window of it is mapped alike."""
+    picked = list(rgb_bands(src, bands=rgb))
+    ranges = stretch_ranges(
+        src, picked[:3] if len(picked) >= 3 else picked[:1], radiometry="display"
+    )
+    if ranges is None:
+        return None
+    return float(ranges[0][0]), float(ranges[1][0])
 
 
 def _valid_values(band: np.ndarray, valid: np.ndarray) -> np.ndarray:
