@@ -22,7 +22,7 @@ from typing import Any
 import shapely
 from pyproj import CRS, Geod, Transformer
 from pyproj.exceptions import CRSError
-from shapely.geometry import MultiLineString, MultiPolygon, Polygon, box, shape
+from shapely.geometry import MultiLineString, MultiPolygon, Polygon, box, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import GeometryError, InputError, os_reason
@@ -31,6 +31,7 @@ from railwatch.limits import check_description, check_site_name, check_tags
 __all__ = [
     "MAX_SITE_AREA_KM2",
     "MIN_SITE_AREA_M2",
+    "GeoJSONText",
     "SiteSpec",
     "load_tracks",
     "normalise_name",
@@ -153,9 +154,12 @@ def _check_lonlat(geom: BaseGeometry, what: str) -> None:
             f"{what} has coordinate ({bad[0]:g}, {bad[1]:g}) out of range for WGS84 lon/lat: {hint}"
         )
     if max(x for x, _ in coords) - min(x for x, _ in coords) > 180.0:
+        # Splitting it at ±180° into a MultiPolygon, as this once advised, spans 360°:
+        # refused the same way (and one local grid cannot serve both sides).
         raise GeometryError(
-            f"{what} spans more than 180° of longitude (it probably crosses the antimeridian): "
-            "split it at ±180° into a MultiPolygon"
+            f"{what} spans more than 180° of longitude: it crosses the antimeridian (±180°), "
+            "or its parts lie on both sides of it, which one site cannot (its local grid "
+            "is one UTM zone); add the part on each side as a site of its own"
         )
 
 
@@ -218,45 +222,125 @@ def _describe_invalid(reason: str) -> str:
 # ------------------------------------------------------------------------- GeoJSON
 
 
+class GeoJSONText(str):
+    """Text to read as GeoJSON (or WKT), never taken for a file name, with where it came
+    from for messages: ``GeoJSONText(sys.stdin.read(), "standard input")``."""
+
+    origin: str
+
+    def __new__(cls, text: str, origin: str = "text") -> GeoJSONText:
+        self = super().__new__(cls, text)
+        self.origin = origin
+        return self
+
+
+#: How a site's area is converted when it comes in another format.
+_CONVERT = (
+    "convert it to GeoJSON in WGS84, e.g. `ogr2ogr -f GeoJSON -t_srs EPSG:4326 site.geojson "
+    "FILE` (GDAL) or in QGIS: Export > Save Features As..., format GeoJSON"
+)
+#: Well-known text of a geometry, optionally with a PostGIS ``SRID=N;`` prefix.
+_WKT = re.compile(
+    r"^(?:SRID=(\d+);)?\s*(?:MULTI)?(?:POLYGON|POINT|LINESTRING|GEOMETRYCOLLECTION)"
+    r"\s*(?:ZM|Z|M)?\s*\(",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_text(text: str) -> bool:
+    """Whether a string given as a GeoJSON source is its content, not a file name."""
+    head = text.lstrip().removeprefix("\ufeff").lstrip()
+    return head.startswith(("{", "[", "<")) or bool(_WKT.match(head)) or "\n" in head.strip()
+
+
+def _binary_format(head: bytes, suffix: str) -> str | None:
+    """What a file that is no text is, by its first bytes: a shapefile, a KMZ..."""
+    if head.startswith(b"PK\x03\x04"):
+        return "a KMZ file (zipped KML)" if suffix == ".kmz" else "a ZIP archive"
+    if head.startswith(b"SQLite format 3\x00"):
+        return "a GeoPackage (SQLite) file"
+    if head.startswith(b"\x00\x00\x27\x0a"):
+        return "an ESRI shapefile"
+    return None
+
+
 def _load_json(source: GeoJSONSource, what: str) -> dict[str, Any]:
     if isinstance(source, Mapping):
         return dict(source)
     text: str
     # JSON text may start with a byte-order mark (PowerShell and Windows editors write
     # one; a file is read as utf-8-sig): it was taken for a file name ("file not found")
-    unmarked = source.lstrip().removeprefix("\ufeff") if isinstance(source, str) else ""
-    if unmarked.lstrip().startswith(("{", "[")):
-        text = unmarked
-        origin = "text"
-    else:
-        path = Path(source)
-        origin = str(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError as err:
-            raise InputError(f"{what} file not found: {path}") from err
-        except IsADirectoryError as err:
-            raise InputError(
-                f"{what} {path} is a folder: give the path of a GeoJSON file (UTF-8 text)"
-            ) from err
-        except UnicodeDecodeError as err:
-            raise InputError(
-                f"{what} file {path} is not UTF-8 text (byte {err.object[err.start]:#04x} at "
-                f"offset {err.start}): give a GeoJSON file, saved as UTF-8"
-            ) from err
-        except OSError as err:
-            raise InputError(
-                f"cannot read {what} file {path} ({os_reason(err)}): give a GeoJSON file "
-                "you can read"
-            ) from err
+    if isinstance(source, GeoJSONText) or (isinstance(source, str) and _looks_like_text(source)):
+        origin = source.origin if isinstance(source, GeoJSONText) else "text"
+        return _parse_text(str(source).lstrip().removeprefix("\ufeff"), origin, what)
+    path = Path(source)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as err:
+        raise InputError(f"{what} file not found: {path}") from err
+    except IsADirectoryError as err:
+        raise InputError(
+            f"{what} {path} is a folder: give the path of a GeoJSON file (UTF-8 text)"
+        ) from err
+    except OSError as err:
+        raise InputError(
+            f"cannot read {what} file {path} ({os_reason(err)}): give a GeoJSON file you can read"
+        ) from err
+    kind = _binary_format(raw[:16], path.suffix.lower())
+    if kind is not None:
+        raise GeometryError(f"{what} {path} is {kind}, not GeoJSON: {_CONVERT}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{what} file {path} is not UTF-8 text (byte {err.object[err.start]:#04x} at "
+            f"offset {err.start}): give a GeoJSON file, saved as UTF-8"
+        ) from err
+    return _parse_text(text, str(path), what)
+
+
+def _parse_text(text: str, origin: str, what: str) -> dict[str, Any]:
+    """GeoJSON text as a dict; WKT as the GeoJSON geometry it writes; KML, GPX and
+    other XML, or text of no known kind, refused with what they are and how to convert."""
+    head = text.lstrip()
+    if head.startswith("<"):
+        low = head[:2000].lower()
+        kind = "KML" if "<kml" in low else "GPX" if "<gpx" in low else "XML (GML?)"
+        raise GeometryError(f"{what} {origin} is {kind}, not GeoJSON: {_CONVERT}")
+    wkt = _WKT.match(head)
+    if wkt is not None:
+        return _wkt_geojson(head, wkt.group(1), origin, what)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
+        hint = "" if head.startswith(("{", "[")) else f": give GeoJSON (or WKT); {_CONVERT}"
         raise GeometryError(
-            f"{what} {origin} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
+            f"{what} {origin} is not valid JSON (line {err.lineno}, column {err.colno}: "
+            f"{err.msg}){hint}"
         ) from err
     if not isinstance(data, dict):
         raise GeometryError(f"{what} {origin} is not a GeoJSON object")
+    return data
+
+
+def _wkt_geojson(text: str, srid: str | None, origin: str, what: str) -> dict[str, Any]:
+    """WKT (lon lat order; ``SRID=N;`` names its CRS) as a GeoJSON geometry, read then
+    with the checks of any GeoJSON: a ring that is not closed is refused, not closed."""
+    from shapely import wkt
+
+    body = text.split(";", 1)[1] if srid is not None else text
+    try:
+        geom = wkt.loads(body)
+    except (shapely.errors.ShapelyError, ValueError) as err:
+        reason = str(err).removeprefix("IllegalArgumentException: ").strip()
+        raise GeometryError(
+            f"{what} {origin} is WKT that cannot be read ({reason}): write e.g. "
+            "POLYGON ((130.60 42.41, 130.61 42.41, 130.61 42.42, 130.60 42.42, 130.60 42.41)), "
+            "lon lat, each ring ending at its first point"
+        ) from err
+    data: dict[str, Any] = dict(mapping(geom))
+    if srid is not None:
+        data["crs"] = {"type": "name", "properties": {"name": f"EPSG:{srid}"}}
     return data
 
 
@@ -432,9 +516,13 @@ def _check_ring(ring: Sequence[Any], kind: str, where: str, path: tuple[int, ...
 
 
 def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeometry]]:
-    """(label, geometry) for each geometry in a Feature/FeatureCollection/geometry."""
+    """(label, geometry in WGS84) for each geometry in a Feature/FeatureCollection/
+    geometry. Each is reprojected from the CRS its nearest legacy ``crs`` member names
+    (GeoJSON 2008 let a feature or a geometry carry one: it was ignored there, and the
+    coordinates refused as metres with the advice to add the member they had)."""
     kind = data.get("type")
-    items: list[tuple[str, Any]]
+    top = _source_crs(data)
+    items: list[tuple[str, Any, CRS | None]]
     if kind == "FeatureCollection":
         feats = data.get("features")
         if feats is not None and not isinstance(feats, list):
@@ -452,30 +540,58 @@ def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeome
                     f"{what} feature {i} is {got}, not a Feature: each member of 'features' is "
                     '{"type": "Feature", "properties": {...}, "geometry": {...}}'
                 )
-            items.append((f"feature {i}", feat.get("geometry")))
+            items.append((f"feature {i}", feat.get("geometry"), _crs_of(feat, top)))
     elif kind == "Feature":
-        items = [("feature", data.get("geometry"))]
+        items = [("feature", data.get("geometry"), top)]
     elif kind == "GeometryCollection":
-        items = [(f"geometry {i}", g) for i, g in enumerate(data.get("geometries") or [])]
+        items = [(f"geometry {i}", g, top) for i, g in enumerate(data.get("geometries") or [])]
     elif isinstance(kind, str):
-        items = [("geometry", data)]
+        items = [("geometry", data, None)]  # its own crs member is read below
     else:
         raise GeometryError(f"{what} is not GeoJSON: it has no 'type' member")
     out: list[tuple[str, BaseGeometry]] = []
-    for label, g in items:
+    for label, g, crs in items:
         if g is None:
             raise GeometryError(f"{what} {label} has no geometry (null)")
         suffix = "'s geometry" if label.startswith("feature") else ""
         _check_geometry_object(g, f"{what} {label}{suffix}")
         try:
-            geom = shape(g)
+            geom = shape(_two_d(g))
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as err:
             raise GeometryError(f"{what} {label} is not a valid GeoJSON geometry: {err}") from err
         except shapely.errors.ShapelyError as err:
             raise GeometryError(f"{what} {label} is not a valid GeoJSON geometry: {err}") from err
-        out.append((label, geom))
+        out.append((label, _to_wgs84(geom, _crs_of(g, crs))))
     if not out:
         raise GeometryError(f"{what} geometry is empty: it contains no geometries")
+    return out
+
+
+def _crs_of(obj: object, inherited: CRS | None) -> CRS | None:
+    """The CRS of a GeoJSON object: its own ``crs`` member's, else its parent's."""
+    if isinstance(obj, Mapping) and obj.get("crs") is not None:
+        return _source_crs(obj)
+    return inherited
+
+
+def _two_d(g: Mapping[str, Any]) -> dict[str, Any]:
+    """A checked geometry object with every position cut to [lon, lat]: heights are
+    dropped, as always; a ring mixing positions with and without one made shapely fail
+    ("setting an array element with a sequence. The requested array has an
+    inhomogeneous shape...")."""
+
+    def cut(value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            if value and _is_number(value[0]):
+                return list(value[:2])
+            return [cut(v) for v in value]
+        return value
+
+    out = dict(g)
+    if "coordinates" in out:
+        out["coordinates"] = cut(out["coordinates"])
+    if isinstance(out.get("geometries"), list | tuple):
+        out["geometries"] = [_two_d(m) if isinstance(m, Mapping) else m for m in out["geometries"]]
     return out
 
 
@@ -493,7 +609,6 @@ def _stack(xy: tuple[Any, Any]) -> Any:
 
 
 def _polygons_of(data: Mapping[str, Any], what: str) -> Polygon | MultiPolygon:
-    crs = _source_crs(data)
     parts: list[Polygon] = []
     labels: list[str] = []
     for label, geom in _geometries(data, what):
@@ -511,7 +626,7 @@ def _polygons_of(data: Mapping[str, Any], what: str) -> Polygon | MultiPolygon:
     geom_all: BaseGeometry = parts[0] if len(parts) == 1 else MultiPolygon(parts)
     if len(parts) > 1 and not geom_all.is_valid:
         _check_parts_apart(parts, labels, what)
-    return validate_site_geometry(_to_wgs84(geom_all, crs), what=what)
+    return validate_site_geometry(geom_all, what=what)
 
 
 def _check_parts_apart(parts: Sequence[Polygon], labels: Sequence[str], what: str) -> None:
@@ -543,12 +658,9 @@ def _check_parts_apart(parts: Sequence[Polygon], labels: Sequence[str], what: st
 def load_tracks(source: GeoJSONSource | BaseGeometry, *, what: str = "tracks") -> MultiLineString:
     """Track centrelines from GeoJSON (LineString/MultiLineString features) in WGS84."""
     if isinstance(source, BaseGeometry):
-        crs = None
         found: list[tuple[str, BaseGeometry]] = [("geometry", source)]
     else:
-        data = _load_json(source, what)
-        crs = _source_crs(data)
-        found = _geometries(data, what)
+        found = _geometries(_load_json(source, what), what)
     lines: list[Any] = []
     for label, geom in found:
         if geom.is_empty:
@@ -564,7 +676,7 @@ def load_tracks(source: GeoJSONSource | BaseGeometry, *, what: str = "tracks") -
             )
     if not lines:
         raise GeometryError(f"{what} geometry is empty: give at least one LineString")
-    result = _to_wgs84(MultiLineString(lines), crs)
+    result = MultiLineString(lines)
     if shapely.get_coordinate_dimension(result) > 2:
         result = shapely.force_2d(result)
     _check_lonlat(result, what)

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from railwatch.cli._common import confirm, console, print_json, state
 from railwatch.errors import InputError
-from railwatch.sites import site_from_bbox, site_from_geojson
+from railwatch.sites import GeoJSONText, site_from_bbox, site_from_geojson
 from railwatch.storage import Database, repo
 from railwatch.storage.serialize import site_dict
 
@@ -28,17 +28,19 @@ def open_db(ctx: typer.Context) -> Database:
     return Database.from_settings(state(ctx).settings())
 
 
-def _stdin_text() -> str:
+def _stdin_text() -> GeoJSONText:
     """The GeoJSON text piped to ``--geojson -``, without a leading byte-order mark
     (PowerShell and Windows editors write one; a file given by path is read without it,
-    so the same text piped in failed as "file not found: \\ufeff{...}")."""
+    so the same text piped in failed as "file not found: \\ufeff{...}"). It is read as
+    text whatever it holds: piped WKT, KML or a typo was taken for a file name ("file
+    not found: POLYGON ((...")."""
     text = sys.stdin.read().removeprefix("\ufeff")
     if not text.strip():
         raise InputError(
             "--geojson -: standard input is empty; pipe a GeoJSON polygon into it, or give "
             "a file: --geojson FILE"
         )
-    return text
+    return GeoJSONText(text, "from standard input")
 
 
 @app.command("add")
@@ -50,7 +52,8 @@ def add(
         typer.Option(
             "--geojson",
             help="GeoJSON file ('-' for stdin): a Polygon/MultiPolygon Feature, "
-            "FeatureCollection or geometry (lon,lat order).",
+            "FeatureCollection or geometry (lon,lat order); WKT (POLYGON ((lon lat, ...)), "
+            "in a file or piped) is read too. KML, shapefiles: convert them (ogr2ogr).",
         ),
     ] = None,
     bbox: Annotated[
