@@ -98,3 +98,49 @@ def test_other_outputs_are_still_written(populated: tuple[str, Path, Path], tmp_
     out = tmp_path / "rw.db.csv"
     assert main(["--db", url, "export", "testyard", "-f", "csv", "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8").startswith("date,scene_id")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "named"),
+    [
+        ("csv", "yard.gpkg", "gpkg"),
+        ("gpkg", "yard.CSV", "csv"),
+        ("geojson", "yard.parquet", "geoparquet"),
+        ("geoparquet", "yard.geojson", "geojson"),
+    ],
+)
+def test_an_out_name_of_another_format_is_refused(
+    populated: tuple[str, Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fmt: str,
+    name: str,
+    named: str,
+) -> None:
+    """``-f csv -o yard.gpkg`` wrote a CSV file named .gpkg (QGIS: 'not a valid or
+    recognized data source'); now refused before anything is written."""
+    url, _, _ = populated
+    out = tmp_path / name
+    assert main(["--db", url, "export", "testyard", "-f", fmt, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"names a {named} output but --format is {fmt}" in err
+    assert f"use --format {named}" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("csv", "counts.csv"),
+        ("geojson", "yard.geojson"),
+        ("geojson", "yard-json"),
+        ("csv", "c.txt"),
+    ],
+)
+def test_an_out_name_of_its_own_format_is_written(
+    populated: tuple[str, Path, Path], tmp_path: Path, fmt: str, name: str
+) -> None:
+    url, _, _ = populated
+    out = tmp_path / name
+    assert main(["--db", url, "export", "testyard", "-f", fmt, "--out", str(out)]) == 0
+    assert out.exists()

@@ -149,12 +149,40 @@ def write_csv(layer: Layer, out: Path) -> Path:
     return out
 
 
+#: File name endings that name one export format.
+SUFFIX_FORMATS: dict[str, str] = {
+    ".gpkg": "gpkg",
+    ".csv": "csv",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".parquet": "geoparquet",
+    ".geoparquet": "geoparquet",
+}
+
+
+def check_suffix(fmt: str, out: Path) -> None:
+    """:class:`InputError` when ``out``'s ending names another format than ``fmt``:
+    ``-f csv -o yard.gpkg`` wrote a CSV file named .gpkg, which QGIS then refused."""
+    named = SUFFIX_FORMATS.get(out.suffix.lower())
+    if named is not None and named != fmt:
+        other = (
+            f"an --out name ending in .{fmt}"
+            if fmt in ("gpkg", "csv")
+            else f"an --out folder for the {fmt} files (e.g. {out.stem}-{fmt})"
+        )
+        raise InputError(
+            f"--out {out} names a {named} output but --format is {fmt}: use --format "
+            f"{named}, or {other}"
+        )
+
+
 def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
     """Export every layer of ``site`` in ``fmt`` (see :data:`FORMATS`) to ``out``
     (a file for gpkg/csv, a directory for geoparquet/geojson); returns ``out``."""
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
     path = Path(out)
+    check_suffix(fmt, path)
     check_output(path, db, site_images(db, site), what=f"{fmt} export")
     with db.session() as session:
         layers = site_layers(session, site)
