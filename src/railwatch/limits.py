@@ -57,6 +57,32 @@ EARLIEST_YEAR = 1900
 _SITE_NAME_RE = re.compile(rf"\w[\w.\-]{{0,{SITE_NAME_MAX - 1}}}")
 
 
+# C0 and C1 control characters and DEL: they reach terminals (an ESC sequence rewrites
+# what ``site show`` prints), and a line break splits the one-line alert explanations
+# and CSV rows that quote labels and tags.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\x1b": "ESC"}
+
+
+def _no_control(text: str, what: str, *, lines: bool = False) -> str:
+    """``text`` (``\r\n`` made ``\n``), or an :class:`InputError` naming the first control
+    character in it and where; with ``lines`` line breaks and tabs are allowed (free
+    text: descriptions, notes)."""
+    text = text.replace("\r\n", "\n")
+    for m in _CONTROL_RE.finditer(text):
+        ch = m.group()
+        if lines and ch in "\n\t":
+            continue
+        name = _CONTROL_NAMES.get(ch, f"the control character U+{ord(ch):04X}")
+        hint = (
+            "keep it on one line (put details in the description)"
+            if ch in "\n\r"
+            else "remove it (control characters are not text)"
+        )
+        raise InputError(f"{what} {text[:40]!r} holds {name} at character {m.start() + 1}: {hint}")
+    return text
+
+
 def _too_long(what: str, text: str, maximum: int, hint: str) -> InputError:
     return InputError(f"{what} has at most {maximum} characters, this one {len(text)}: {hint}")
 
@@ -79,7 +105,7 @@ def check_tags(tags: Iterable[str]) -> tuple[str, ...]:
     dropped (first kept), at most :data:`TAGS_MAX` of them."""
     out: list[str] = []
     for tag in tags:
-        t = str(tag).strip()
+        t = _no_control(str(tag).strip(), "a site tag")
         if not t:
             raise InputError("empty site tag: give tags as non-empty words")
         if len(t) > TAG_MAX:
@@ -95,16 +121,18 @@ def check_tags(tags: Iterable[str]) -> tuple[str, ...]:
 
 
 def check_description(text: str, what: str = "a description") -> str:
-    """A stripped description of at most :data:`DESCRIPTION_MAX` characters."""
-    text = text.strip()
+    """A stripped description of at most :data:`DESCRIPTION_MAX` characters (line breaks
+    and tabs allowed, other control characters refused)."""
+    text = _no_control(text.strip(), what, lines=True)
     if len(text) > DESCRIPTION_MAX:
         raise _too_long(what, text, DESCRIPTION_MAX, "shorten it, or link to a document")
     return text
 
 
 def check_event_label(label: str) -> str:
-    """A stripped, non-blank event label of at most :data:`EVENT_LABEL_MAX` characters."""
-    label = label.strip()
+    """A stripped, non-blank event label of at most :data:`EVENT_LABEL_MAX` characters, on
+    one line (alert explanations quote it)."""
+    label = _no_control(label.strip(), "an event label")
     if not label:
         raise InputError("an event needs a label, e.g. 'Putin-Kim summit'")
     if len(label) > EVENT_LABEL_MAX:
@@ -147,8 +175,9 @@ def check_event_date(when: date, *, today: date | None = None) -> date:
 
 
 def check_note(note: str) -> str:
-    """A stripped acknowledgement note of at most :data:`NOTE_MAX` characters."""
-    note = note.strip()
+    """A stripped acknowledgement note of at most :data:`NOTE_MAX` characters (line breaks
+    and tabs allowed, other control characters refused)."""
+    note = _no_control(note.strip(), "an acknowledgement note", lines=True)
     if len(note) > NOTE_MAX:
         raise _too_long(
             "an acknowledgement note", note, NOTE_MAX, "shorten it, or link to a document"
