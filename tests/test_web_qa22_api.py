@@ -164,3 +164,34 @@ def test_a_site_being_processed_cannot_be_deleted_under_its_job(tmp_path: Path) 
         assert r.status_code == 200 and r.json()["scenes"] == 3
         assert c.get("/api/sites/yard").status_code == 404
     db.dispose()
+
+
+def test_tile_of_a_scene_whose_file_is_gone_is_a_404_that_says_so(tmp_path: Path) -> None:
+    """A scene whose image was moved or deleted after ingest answered every tile of the
+    map with a 500 naming the server's path (and a traceback in the log for each)."""
+    import math
+
+    from web_db import populate
+
+    db = Database(f"sqlite:///{tmp_path / 'gone.db'}")
+    ids = populate(db, tmp_path / "img")
+    cfg = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
+    c = TestClient(create_app(cfg, db), raise_server_exceptions=False)
+    scene = c.get(f"/api/scenes/{ids['scene_ids'][4]}").json()
+    ring = scene["footprint"]["coordinates"][0]
+    lon = sum(p[0] for p in ring[:-1]) / (len(ring) - 1)
+    lat = sum(p[1] for p in ring[:-1]) / (len(ring) - 1)
+    z = 17
+    x = int((lon + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+    url = f"/api/scenes/{scene['id']}/tiles/{z}/{x}/{y}.png"
+    assert c.get(url).status_code == 200
+    Path(scene["uri"]).rename(tmp_path / "elsewhere.tif")
+    for zoom_url in (url, f"/api/scenes/{scene['id']}/tiles/3/7/2.png"):
+        r = c.get(zoom_url)
+        assert r.status_code == 404, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        detail = r.json()["detail"]
+        assert "scene_4.tif" in detail and "no longer where it was ingested" in detail
+        assert str(tmp_path) not in detail
+    db.dispose()

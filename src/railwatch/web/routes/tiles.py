@@ -19,12 +19,13 @@ import math
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path as PathLib
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Response
 
 from railwatch.errors import ImageryError, NotFoundError, lazy_import
-from railwatch.imagery.inspect import gdal_path, rgb_of
+from railwatch.imagery.inspect import gdal_path, is_remote, rgb_of
 from railwatch.storage import repo
 from railwatch.web.deps import DB
 from railwatch.web.routes.scenes import SceneId
@@ -249,6 +250,14 @@ def scene_tile(
     with db.session(readonly=True) as s:
         scene = repo.get_scene(s, scene_id)
         uri, rgb = scene.uri, rgb_of(scene.meta)
+    if not is_remote(uri) and not PathLib(gdal_path(uri)).is_file():
+        # every tile of the map was a 500 naming the server's path, each logged with
+        # a traceback
+        name = str(uri).rstrip("/").rsplit("/", 1)[-1]
+        raise NotFoundError(
+            f"the image of scene {scene_id} ({name}) is no longer where it was ingested "
+            "(moved or deleted?): put the file back, or ingest it again"
+        )
     png = render_tile(uri, z, x, y, rgb)
     if png is None:
         raise NotFoundError(f"tile {z}/{x}/{y} is outside the image of scene {scene_id}")
