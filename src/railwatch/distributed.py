@@ -43,6 +43,7 @@ __all__ = [
     "ClusterError",
     "ClusterSpec",
     "TaskDone",
+    "WorkerSetupError",
     "open_client",
     "process_sites_distributed",
     "run_scene_task",
@@ -109,6 +110,11 @@ class ClusterError(RailwatchError, RuntimeError):
     """The Dask cluster cannot be started or reached."""
 
 
+class WorkerSetupError(ClusterError):
+    """A worker cannot load the run's detector (railwatch, the detector's extras or its
+    weights missing or different there): no scene's fault, so no scene is marked failed."""
+
+
 @dataclass(frozen=True)
 class ClusterSpec:
     """Where tasks run: ``scheduler`` (``tcp://HOST:PORT`` of a running cluster), or a
@@ -139,7 +145,15 @@ class ClusterSpec:
 def run_scene_task(job: SceneJob, detector: Detector | str) -> SceneOutcome:
     """The task body: :func:`process_scene` on a worker (module-level, so it pickles).
     ``detector`` is a detector object, or a registry name loaded once per worker."""
-    det = _worker_detector(detector) if isinstance(detector, str) else detector
+    if isinstance(detector, str):
+        try:
+            det = _worker_detector(detector)
+        except Exception as err:  # any import or load error: the worker's, not the scene's
+            raise WorkerSetupError(
+                f"a Dask worker cannot load detector {detector!r} ({type(err).__name__}: {err})"
+            ) from err
+    else:
+        det = detector
     return process_scene(job, det)
 
 
@@ -266,6 +280,22 @@ def _detector_value(detector: Any) -> Any:
     return detector
 
 
+def _setup_failure(future: Any, det_future: Any) -> str | None:
+    """Why a scene's task failed for a reason that is the cluster's, not the scene's
+    (the workers cannot load or unpickle the detector), else None."""
+    if det_future is not None and det_future.status in ("error", "lost", "cancelled"):
+        try:
+            err = det_future.exception()
+        except Exception as exc:  # the future itself could not be queried
+            err = exc
+        return f"the Dask workers cannot load the detector ({type(err).__name__}: {err})"
+    try:
+        err = future.exception()
+    except Exception:
+        return None
+    return str(err) if isinstance(err, WorkerSetupError) else None
+
+
 def process_sites_distributed(
     db: Database,
     sites: Sequence[str],
@@ -287,8 +317,11 @@ def process_sites_distributed(
     ``client``: an open ``distributed.Client`` to reuse (``cluster`` is then ignored).
     ``on_task`` sees each scene once as its task finishes on the cluster (called from
     Dask's callback thread: keep it quick and thread-safe); ``on_progress`` follows the
-    recorded scenes."""
+    recorded scenes. A site named twice is processed once."""
     spec = cluster or ClusterSpec()
+    # each scene is one task under one key: a site given twice made every key twice,
+    # and Dask cancelled the duplicates (FutureCancelledError after one scene)
+    sites = list(dict.fromkeys(sites))
     with processing_lock(db, sites):
         return _process_sites(
             db,
@@ -340,11 +373,12 @@ def _process_sites(
         # A detector object travels as the result of one task, not as scattered data: if
         # the worker holding it dies, the scheduler recomputes the task, whereas
         # scattered data is lost for good (and every scene task with it).
-        det_arg = (
-            shipped
+        det_future = (
+            None
             if isinstance(shipped, str)
             else client.submit(_detector_value, shipped, key=f"railwatch-detector-{run}")
         )
+        det_arg = shipped if det_future is None else det_future
         futures = client.map(
             run_scene_task,
             [job for _, job in jobs],
@@ -363,6 +397,16 @@ def _process_sites(
             if future.status == "finished":
                 outcome = future.result()
             else:
+                setup = _setup_failure(future, det_future)
+                if setup is not None:  # every scene would fail so: stop, touching none
+                    client.cancel(futures)
+                    recorded = sum(s.total for s in summaries.values())
+                    raise WorkerSetupError(
+                        f"{setup}: install the same railwatch, with the detector's extras "
+                        "and weights, on every worker, then run again; "
+                        f"{recorded} scene(s) were recorded before this, the "
+                        f"{total - recorded} others were left as they were"
+                    )
                 outcome = _outcome_of_failed(future, job.scene_id)
             record_outcome(db, outcome, detector)
             summaries[site].add(job.scene_id, outcome)

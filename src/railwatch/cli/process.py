@@ -80,7 +80,7 @@ def process(
         with db.session() as s:
             names = [row.name for row in repo.list_sites(s)]
     elif sites:
-        names = list(sites)
+        names = list(dict.fromkeys(sites))  # a site named twice is processed once
     else:
         raise InputError("name the sites to process, or pass --all")
     det = get_detector(detector)

@@ -1,0 +1,160 @@
+"""QA (session 22): distributed runs that went wrong for reasons that are not a scene's.
+
+- Workers that cannot load the run's detector (its extra, weights or railwatch itself
+  missing or different there): every task raised, and each scene was marked failed,
+  its stored detections and counts deleted; a ``--reprocess`` or a new detector version
+  on a badly set-up cluster emptied the whole count series. Now the run stops with one
+  line and the scenes keep what they had.
+- A site named twice (``process yard yard --workers 2``) made every scene's task key
+  twice: Dask cancelled the duplicates and the run died with ``FutureCancelledError``
+  (an internal error) after one scene."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from railwatch.storage import Database
+from test_distributed import check_consistent, setup_db
+from test_distributed import fake_module as fake_module  # the fixture
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture
+def client() -> Any:
+    with (
+        distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+
+
+def _processed_db(url: str, tmp_path: Path, count: int = 4) -> Database:
+    import rw_fake_rects
+
+    from railwatch.pipeline import process_site
+
+    db = setup_db(url, tmp_path, count)
+    assert len(process_site(db, "yard", detector=rw_fake_rects.BrightRects()).processed) == count
+    check_consistent(db)
+    return db
+
+
+class _Unpicklable:
+    """A detector that cannot travel to the workers (it holds a lock): they load it by
+    its registry name."""
+
+    name, version = "fake-rects", "1"
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def detect(self, image: np.ndarray, gsd: float, valid: object = None) -> list[object]:
+        return []
+
+
+def test_workers_that_cannot_load_the_named_detector_change_no_scene(
+    tmp_path: Path, tmp_db_url: str, fake_module: Path, client: Any
+) -> None:
+    from railwatch.distributed import WorkerSetupError, process_sites_distributed
+
+    db = _processed_db(tmp_db_url, tmp_path)
+    with pytest.raises(WorkerSetupError) as err:
+        process_sites_distributed(
+            db, ["yard"], detector=_Unpicklable(),  # type: ignore[arg-type]
+            detector_name="onnx:/no/such/model.onnx", client=client, reprocess=True,
+        )  # fmt: skip
+    message = str(err.value)
+    assert "cannot load detector 'onnx:/no/such/model.onnx'" in message
+    assert "on every worker" in message and "4 others were left as they were" in message
+    assert "\n" not in message
+    check_consistent(db)  # every scene still processed, its detections and counts kept
+    db.dispose()
+
+
+def test_detector_object_that_does_not_reach_the_workers_changes_no_scene(
+    tmp_path: Path,
+    tmp_db_url: str,
+    fake_module: Path,
+    client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The detector object's task fails on the cluster (as when the workers cannot
+    unpickle it: its module is not installed there)."""
+    import rw_fake_rects
+
+    import railwatch.distributed as dist
+
+    def not_installed(detector: object) -> object:
+        raise ModuleNotFoundError("No module named 'vendor_model'")
+
+    monkeypatch.setattr(dist, "_detector_value", not_installed)
+    db = _processed_db(tmp_db_url, tmp_path)
+    with pytest.raises(dist.WorkerSetupError, match=r"cannot load the detector .*vendor_model"):
+        dist.process_sites_distributed(
+            db, ["yard"], detector=rw_fake_rects.BrightRects(), client=client, reprocess=True
+        )
+    check_consistent(db)
+    db.dispose()
+
+
+def test_a_scene_that_raises_is_still_marked_failed(
+    tmp_path: Path, tmp_db_url: str, fake_module: Path, client: Any
+) -> None:
+    """The scene's own failure (its task raised after its retries) is still recorded
+    as before: only the cluster's failures stop the run."""
+    import rw_fake_rects
+
+    from railwatch.distributed import ClusterSpec, process_sites_distributed
+
+    db = setup_db(tmp_db_url, tmp_path, 4)
+    flaky = rw_fake_rects.FailsOn(cars=2, attempts=str(tmp_path / "attempts.txt"))
+    [summary] = process_sites_distributed(
+        db, ["yard"], detector=flaky, client=client, cluster=ClusterSpec(retries=0)
+    )
+    assert len(summary.processed) == 3 and len(summary.failed) == 1
+    assert check_consistent(db, expect_all_processed=False) == {"processed": 3, "failed": 1}
+    db.dispose()
+
+
+def test_a_site_named_twice_is_processed_once(
+    tmp_path: Path, tmp_db_url: str, fake_module: Path, client: Any
+) -> None:
+    import rw_fake_rects
+
+    from railwatch.distributed import process_sites_distributed
+
+    db = setup_db(tmp_db_url, tmp_path, 4)
+    summaries = process_sites_distributed(
+        db, ["yard", "yard"], detector=rw_fake_rects.BrightRects(), client=client
+    )
+    assert [(s.site, len(s.processed), s.skipped) for s in summaries] == [("yard", 4, 0)]
+    check_consistent(db)
+    db.dispose()
+
+
+def test_cli_site_named_twice_is_one_row(
+    tmp_path: Path,
+    tmp_db_url: str,
+    fake_module: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import rw_fake_rects
+
+    import railwatch.detect.registry as registry
+    from railwatch.cli.main import main
+
+    setup_db(tmp_db_url, tmp_path, 2).dispose()
+    fake = rw_fake_rects.BrightRects()
+    monkeypatch.setattr(registry, "get_detector", lambda name="default": fake)
+    capsys.readouterr()
+    assert main(["--db", tmp_db_url, "process", "yard", "yard", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["site"], r["processed"], r["up_to_date"]) for r in rows] == [("yard", 2, 0)]
