@@ -15,6 +15,7 @@ from railwatch.cli._common import console, err_console, print_json, progress_bar
 from railwatch.errors import InputError, RailwatchError
 
 if TYPE_CHECKING:
+    from railwatch.imagery.read import Radiometry
     from railwatch.imagery.scale import RailScale, ScaleCheck
 
 
@@ -107,6 +108,19 @@ def detect_command(
             "(with a warning for four bands or more).",
         ),
     ] = None,
+    radiometry: Annotated[
+        str | None,
+        typer.Option(
+            "--radiometry",
+            metavar="linear|display",
+            help="How the values of 16-bit and float images relate to what a screen shows "
+            "(as 'railwatch ingest --radiometry'): 'linear' (radiance or reflectance: "
+            "analytic products; the default) is stretched per band with a display gamma; "
+            "'display' (a visual product stored in 16 bits, e.g. 8-bit values x257) is "
+            "mapped linearly, without the gamma. Recorded in the GeoJSON ('radiometry'). "
+            "8-bit images are read as they are.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the per-image summary as JSON.")
     ] = False,
@@ -131,9 +145,11 @@ def detect_command(
     or [bold]railwatch detect photo.png --gsd 0.5[/]
     """
     from railwatch.detect.registry import get_detector
+    from railwatch.imagery.read import parse_radiometry
 
     auto = gsd is not None and gsd.strip().lower() == "auto"
     given = None if gsd is None or auto else _parse_gsd(gsd)
+    radio = parse_radiometry(radiometry) if radiometry is not None else None
     if output is not None and len(images) > 1:
         raise InputError("-o/--output takes one image; use --out-dir DIR for several")
     if output is not None and out_dir is not None:
@@ -154,6 +170,7 @@ def detect_command(
         tracks=_read_tracks(tracks) if tracks is not None else None,
         sun=_parse_sun(sun) if sun is not None else None,
         bands=_parse_bands(bands) if bands is not None else None,
+        radiometry=radio,
         wgs84=wgs84,
         output=output,
         out_dir=out_dir,
@@ -244,6 +261,7 @@ class _Run:
     tracks: Any
     sun: tuple[float, float] | None
     bands: tuple[int, int, int] | None
+    radiometry: Radiometry | None  # --radiometry (None: linear, the default)
     wgs84: bool
     output: Path | None
     out_dir: Path | None
@@ -299,7 +317,14 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         tracks=run.tracks,
         sun=run.sun,
         bands=run.bands,
+        radiometry=run.radiometry or "linear",
     )
+    if run.radiometry is not None and result.radiometry is None:
+        err_console.print(
+            f"[dim]note: {img.name} is an 8-bit image, read as it is: --radiometry is for "
+            "16-bit and float images.[/]",
+            highlight=False,
+        )
     if result.bands_guessed:
         err_console.print(
             f"[bold yellow]warning:[/] {img.name} has four or more bands and none is "
@@ -317,6 +342,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         "detector": result.detector,
         "detector_version": result.detector_version,
     }
+    if result.radiometry is not None:  # how 16-bit or float pixels were mapped to 8 bits
+        extra["radiometry"] = result.radiometry
     if check is not None:
         extra["scale_check"] = check.to_dict()
     low = high = None
@@ -362,6 +389,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         "present": None if coarse is None else coarse.present,
         "by_class": dict(result.counts),
         "covered": sum(1 for d in result.detections if d.covered),
+        "radiometry": result.radiometry,
         "scale_check": None if check is None else check.to_dict(),
     }
 

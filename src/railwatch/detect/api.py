@@ -42,7 +42,9 @@ from railwatch.imagery.inspect import (
     sun_of,
 )
 from railwatch.imagery.read import (
+    Radiometry,
     open_raster,
+    parse_radiometry,
     rgb_bands,
     stretch_ranges,
     stretch_to_uint8,
@@ -100,6 +102,9 @@ class DetectionResult:
     #: True when nothing labelled the bands and an image of four or more bands was read
     #: as red, green, blue from its first three (:func:`imagery.read.unlabelled_bands`).
     bands_guessed: bool = False
+    #: How 16-bit and float pixels were mapped to 8 bits (``linear`` or ``display``:
+    #: :data:`imagery.read.Radiometry`); None for an 8-bit file, read as it is.
+    radiometry: str | None = None
 
     @property
     def total(self) -> int:
@@ -308,11 +313,13 @@ def _reader(
     scale: tuple[np.ndarray, np.ndarray] | None,
     *,
     planar: bool = False,
+    radiometry: Radiometry = "linear",
 ) -> TileReader:
     """Reads a window of ``bands`` as 8-bit ``(h, w, 3)`` RGB: interleaved, or with
     ``planar`` as the ``(h, w, 3)`` view of the ``(3, h, w)`` array rasterio reads
     (the same pixel values; no interleaving copy), for detectors with
-    :data:`PLANAR_INPUT`."""
+    :data:`PLANAR_INPUT`. Non-8-bit data is mapped by ``scale`` (from
+    :func:`imagery.read.stretch_ranges` with the same ``radiometry``)."""
     from rasterio.windows import Window as RioWindow
 
     all_valid = _all_valid(ds)
@@ -326,7 +333,12 @@ def _reader(
             data = np.where(ok, data, 0.0).astype(data.dtype)
         if scale is not None:  # as imagery.read maps non-8-bit data
             lo, hi = scale
-            data = np.stack([stretch_to_uint8(data[i], lo[i], hi[i]) for i in range(len(data))])
+            data = np.stack(
+                [
+                    stretch_to_uint8(data[i], lo[i], hi[i], radiometry=radiometry)
+                    for i in range(len(data))
+                ]
+            )
         elif data.dtype != np.uint8:
             data = np.clip(data, 0, 255).astype(np.uint8)
         # as read (a view), or band-sequential to interleaved (cv2.merge: SIMD)
@@ -472,6 +484,7 @@ def detect_file(
     tracks_crs: str = "EPSG:4326",
     sun: tuple[float, float] | None = None,
     bands: Sequence[int] | None = None,
+    radiometry: Radiometry | str = "linear",
 ) -> DetectionResult:
     """Railcars in an image file of any size, read window by window.
 
@@ -485,9 +498,15 @@ def detect_file(
     it is read from the image's STAC sidecar (``NAME.json``) when there is one.
     ``bands`` (1-based red, green, blue) says which bands to read as colour; without it
     they come from the sidecar's ``eo:bands``, then from the file's own labels
-    (:func:`railwatch.imagery.read.rgb_bands`).
+    (:func:`railwatch.imagery.read.rgb_bands`). ``radiometry`` says how a 16-bit or float
+    file's values relate to what a screen shows, as ``railwatch ingest --radiometry``:
+    ``linear`` (the default: stretched per band with a display gamma) or ``display`` (a
+    visual product stored in 16 bits: mapped linearly by one range for the three bands);
+    8-bit files are read as they are.
     """
     import rasterio
+
+    radio = parse_radiometry(radiometry, option="radiometry")
 
     p = Path(path)
     if not p.exists():
@@ -503,7 +522,7 @@ def detect_file(
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024):
         n = workers if workers is not None else default_workers()
         return _detect_file(
-            p, gsd, detector, out_crs, tile_px, n, on_tile, tracks, tracks_crs, sun, bands
+            p, gsd, detector, out_crs, tile_px, n, on_tile, tracks, tracks_crs, sun, bands, radio
         )
 
 
@@ -519,6 +538,7 @@ def _detect_file(
     tracks_crs: str = "EPSG:4326",
     sun: tuple[float, float] | None = None,
     rgb: Sequence[int] | None = None,
+    radiometry: Radiometry = "linear",
 ) -> DetectionResult:
     from rasterio.errors import RasterioIOError
 
@@ -546,7 +566,8 @@ def _detect_file(
         method = method_for_gsd(scene_gsd)
         det = _resolve(detector) if method == "objects" else detector
         planar = method == "objects" and _planar_input(det)
-        read = _DataCheck(_reader(ds, bands, stretch_ranges(ds, bands), planar=planar))
+        scale = stretch_ranges(ds, bands, radiometry=radiometry)
+        read = _DataCheck(_reader(ds, bands, scale, planar=planar, radiometry=radiometry))
         coarse: CoarseEstimate | None = None
         dets: list[Detection] = []
         try:
@@ -603,4 +624,5 @@ def _detect_file(
         counts=dict(sorted(Counter(d.cls for d in dets).items())),
         bands=tuple(bands),
         bands_guessed=guessed,
+        radiometry=None if scale is None else radiometry,
     )
