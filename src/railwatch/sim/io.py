@@ -4,6 +4,10 @@ PNG preview (file layout in notes/contracts.md, "Simulator outputs")."""
 from __future__ import annotations
 
 import json
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,7 +182,13 @@ def stac_item(scene: RenderedScene, paths: ScenePaths) -> dict[str, Any]:
 
 
 def _write_cog(
-    path: Path, data: np.ndarray, scene: RenderedScene, *, nodata: int, resampling: str
+    path: Path,
+    data: np.ndarray,
+    scene: RenderedScene,
+    *,
+    nodata: int,
+    resampling: str,
+    shown: Path | None = None,
 ) -> None:
     bands = data.transpose(2, 0, 1) if data.ndim == 3 else data[None]
     profile = {
@@ -206,7 +216,23 @@ def _write_cog(
                     rasterio.enums.ColorInterp.blue,
                 ]
     except RasterioError as err:
-        raise ImageryError(f"cannot write {path}: {err}; check the folder is writable.") from err
+        raise ImageryError(
+            f"cannot write {shown or path}: {err}; check the folder is writable."
+        ) from err
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary name beside ``path`` to write to; renamed over ``path`` on success
+    (atomic on one file system), removed otherwise. Two processes rendering the same
+    scene into one folder (two ``railwatch demo`` runs sharing the scenario cache) then
+    never write into the same file, and a reader sees the old file or the new one whole."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_scene(
@@ -220,9 +246,13 @@ def write_scene(
     except OSError as err:
         raise ImageryError(f"cannot create {out}: {err}; choose a writable folder.") from err
     paths = scene_paths(out, name, preview=preview)
-    _write_cog(paths.image, scene.image, scene, nodata=0, resampling="average")
-    _write_cog(paths.mask, scene.mask, scene, nodata=255, resampling="nearest")
-    paths.truth.write_text(json.dumps(truth_geojson(scene)))
+    # Each file is written under a temporary name and renamed (:func:`_replacing`).
+    with _replacing(paths.image) as tmp:
+        _write_cog(tmp, scene.image, scene, nodata=0, resampling="average", shown=paths.image)
+    with _replacing(paths.mask) as tmp:
+        _write_cog(tmp, scene.mask, scene, nodata=255, resampling="nearest", shown=paths.mask)
+    with _replacing(paths.truth) as tmp:
+        tmp.write_text(json.dumps(truth_geojson(scene)))
     if paths.preview is not None:
         img = scene.image
         k = max(scene.width, scene.height) / 1024.0
@@ -230,7 +260,9 @@ def write_scene(
             img = cv2.resize(
                 img, (round(scene.width / k), round(scene.height / k)), interpolation=cv2.INTER_AREA
             )
-        cv2.imwrite(str(paths.preview), np.ascontiguousarray(img[..., ::-1]))
+        with _replacing(paths.preview) as tmp:
+            cv2.imwrite(str(tmp), np.ascontiguousarray(img[..., ::-1]))
     # The sidecar goes last: its presence (with the params hash) marks a complete scene.
-    paths.stac.write_text(json.dumps(stac_item(scene, paths), indent=1))
+    with _replacing(paths.stac) as tmp:
+        tmp.write_text(json.dumps(stac_item(scene, paths), indent=1))
     return paths
