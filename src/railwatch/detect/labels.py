@@ -21,8 +21,12 @@ background (training crops without a label there teach "no car here").
 
 The ground sample distance comes from the label file's top-level ``"gsd"`` (or the DOTA
 ``gsd:`` line), else a sidecar ``NAME.json`` (``{"gsd": 0.3}`` or a STAC item with
-``properties.gsd``), else the image's geotransform. All problems of a directory are
-reported together, each with its file.
+``properties.gsd``), else the image's geotransform. A 16-bit or float image that is
+display-encoded (a visual product x257) is said so per image as ``railwatch detect
+--radiometry display`` records it: the label file's top-level ``"radiometry":
+"display"``, else the sidecar's (``{"radiometry": "display"}`` or a STAC item's
+``properties``); without either it is read as linear data. All problems of a directory
+are reported together, each with its file.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -41,6 +45,9 @@ import numpy as np
 from railwatch.detect.base import CAR_CLASSES
 from railwatch.detect.model_core import WORK_GSD, WorkBox
 from railwatch.errors import InputError
+
+if TYPE_CHECKING:
+    from railwatch.imagery.read import Radiometry
 
 #: Label file names tried for image ``NAME``, in this order.
 LABEL_SUFFIXES: tuple[str, ...] = (
@@ -205,19 +212,34 @@ def _number(value: object) -> float | None:
     return v if math.isfinite(v) and v > 0 else None
 
 
-def _sidecar_gsd(image: Path) -> float | None:
+def _sidecar_value(image: Path, key: str) -> object:
+    """``key`` of the sidecar ``NAME.json`` (top-level, else its STAC ``properties``)."""
     side = image.with_suffix(".json")
     if not side.is_file():
         return None
     try:
         doc = json.loads(side.read_text())
     except (OSError, json.JSONDecodeError) as err:
-        raise InputError(f"cannot read the gsd sidecar {side}: {err}") from err
+        raise InputError(f"cannot read the {key} sidecar {side}: {err}") from err
     if not isinstance(doc, Mapping):
         return None
     props = doc.get("properties")
-    gsd = doc.get("gsd", props.get("gsd") if isinstance(props, Mapping) else None)
-    return _number(gsd)
+    return doc.get(key, props.get(key) if isinstance(props, Mapping) else None)
+
+
+def _sidecar_gsd(image: Path) -> float | None:
+    return _number(_sidecar_value(image, "gsd"))
+
+
+def _radiometry(value: object, where: str) -> Radiometry | None:
+    """A ``radiometry`` member (None when absent), or an :class:`InputError`."""
+    from railwatch.imagery.read import parse_radiometry
+
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = repr(value)
+    return parse_radiometry(value, option=f"{where} 'radiometry'")
 
 
 def _crs_name(fc: Mapping[str, Any]) -> str | None:
@@ -258,8 +280,11 @@ def _open(path: Path) -> _Raster:
         )
 
 
-def _read_pixels(path: Path, width: int, height: int) -> np.ndarray:
-    """RGB uint8 (height, width, 3), area-averaged from the file when smaller."""
+def _read_pixels(
+    path: Path, width: int, height: int, radiometry: Radiometry = "linear"
+) -> np.ndarray:
+    """RGB uint8 (height, width, 3), area-averaged from the file when smaller; 16-bit
+    and float data mapped as ``radiometry`` says, as detection reads the file."""
     import rasterio
     from rasterio.enums import Resampling
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
@@ -273,13 +298,18 @@ def _read_pixels(path: Path, width: int, height: int) -> np.ndarray:
             with rasterio.open(path) as ds:
                 rgb = rgb_of(sidecar_metadata(path))
                 bands = rgb_bands(ds, grey_as_rgb=True, bands=rgb)
-                scale = stretch_ranges(ds, bands)
+                scale = stretch_ranges(ds, bands, radiometry=radiometry)
                 data = ds.read(bands, out_shape=(3, height, width), resampling=Resampling.average)
     except RasterioIOError as err:
         raise InputError(f"cannot read the pixels ({err})") from err
     if scale is not None:  # as detection reads the file
         lo, hi = scale
-        data = np.stack([stretch_to_uint8(data[i], lo[i], hi[i]) for i in range(len(data))])
+        data = np.stack(
+            [
+                stretch_to_uint8(data[i], lo[i], hi[i], radiometry=radiometry)
+                for i in range(len(data))
+            ]
+        )
     out: np.ndarray = np.ascontiguousarray(
         np.clip(data, 0, 255).astype(np.uint8).transpose(1, 2, 0)
     )
@@ -345,6 +375,8 @@ class _Label:
     gsd: float | None
     #: feature numbers (GeoJSON index or DOTA line) for messages
     where: list[str]
+    #: the top-level ``radiometry`` (what ``railwatch detect --radiometry`` records)
+    radiometry: Radiometry | None = None
 
 
 def _read_label_text(path: Path, problems: _Problems) -> str | None:
@@ -421,9 +453,14 @@ def _read_geojson(path: Path, problems: _Problems) -> _Label | None:
     if fc.get("gsd") is not None and gsd is None:
         problems.add(path, f"'gsd' must be a positive number of metres, got {fc.get('gsd')!r}")
         ok = False
+    try:
+        radiometry = _radiometry(fc.get("radiometry"), "its top-level")
+    except InputError as err:
+        problems.add(path, str(err))
+        ok = False
     if not ok:
         return None
-    return _Label(rings, classes, covered, crs, gsd, where)
+    return _Label(rings, classes, covered, crs, gsd, where, radiometry)
 
 
 def _read_dota(path: Path, problems: _Problems) -> _Label | None:
@@ -578,8 +615,15 @@ def _load_one(
         return None
     store = max(gsd, STORE_GSD)
     sw, sh = max(1, round(w * gsd / store)), max(1, round(h * gsd / store))
+    radiometry = label.radiometry
+    if radiometry is None:  # else the sidecar's, as the gsd
+        try:
+            radiometry = _radiometry(_sidecar_value(image_path, "radiometry"), "its")
+        except InputError as err:
+            problems.add(image_path.with_suffix(".json"), str(err))
+            return None
     try:
-        pixels = _read_pixels(image_path, sw, sh)
+        pixels = _read_pixels(image_path, sw, sh, radiometry or "linear")
     except InputError as err:
         problems.add(image_path, str(err))
         return None
