@@ -7,20 +7,30 @@
   line and the scenes keep what they had.
 - A site named twice (``process yard yard --workers 2``) made every scene's task key
   twice: Dask cancelled the duplicates and the run died with ``FutureCancelledError``
-  (an internal error) after one scene."""
+  (an internal error) after one scene.
+- Ctrl-C during ``process --workers N``: the terminal's SIGINT reached the local
+  cluster's nanny and worker processes too, and each printed its KeyboardInterrupt
+  traceback around railwatch's one line."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import func, select
 
 from railwatch.storage import Database
-from test_distributed import check_consistent, setup_db
+from railwatch.storage.models import Scene
+from test_distributed import LAUNCHER, check_consistent, setup_db
 from test_distributed import fake_module as fake_module  # the fixture
 
 distributed = pytest.importorskip("distributed")
@@ -158,3 +168,40 @@ def test_cli_site_named_twice_is_one_row(
     assert main(["--db", tmp_db_url, "process", "yard", "yard", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["site"], r["processed"], r["up_to_date"]) for r in rows] == [("yard", 2, 0)]
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_local_cluster_run_is_one_line(
+    tmp_path: Path, tmp_db_url: str, fake_module: Path
+) -> None:
+    """SIGINT to the whole process group (what a terminal's Ctrl-C does) once scenes
+    are being recorded: status 130, railwatch's line and no traceback from the
+    cluster's processes; whole scenes only."""
+    db = setup_db(tmp_db_url, tmp_path, 12)
+    launcher = fake_module / "launch.py"
+    launcher.write_text(LAUNCHER)  # detections take 0.4 s each
+    cmd = [sys.executable, str(launcher), "--db", tmp_db_url, "process", "yard",
+           "--workers", "1"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 300  # a limit for a broken run, not a measurement
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            with db.session(readonly=True) as s:
+                done = s.scalar(select(func.count()).where(Scene.status == "processed")) or 0
+            if done >= 2:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Interrupted; the database keeps every scene recorded so far." in err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    statuses = check_consistent(db, expect_all_processed=False)
+    assert set(statuses) <= {"processed", "ingested"} and statuses["processed"] >= 2
+    db.dispose()

@@ -222,7 +222,7 @@ def _open(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
             client.close()
         return
     try:
-        with _worker_environ():
+        with _worker_environ(), _workers_ignore_sigint():
             cluster = dd.LocalCluster(
                 n_workers=spec.local_workers(),
                 threads_per_worker=1,
@@ -240,6 +240,27 @@ def _open(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
             client.close()
     finally:
         cluster.close()
+
+
+@contextmanager
+def _workers_ignore_sigint() -> Iterator[None]:
+    """SIGINT ignored while the local cluster's processes are started, so that they
+    inherit it ignored: Ctrl-C in a terminal goes to the whole process group, and each
+    nanny and worker printed its KeyboardInterrupt traceback while this process stopped
+    the run cleanly (the cluster is closed by this process, however the run ends). A
+    Ctrl-C during those seconds of start-up is lost; outside the main thread (where
+    signals cannot be set) nothing changes."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        if previous is not None:  # None: a handler not set from Python, left as it is
+            signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
