@@ -40,7 +40,7 @@ from railwatch.imagery.inspect import (
     remote_access_hint,
     uri_scheme,
 )
-from railwatch.ingest import IngestSummary, record_scene
+from railwatch.ingest import _EIGHT_BIT_NOTE, IngestSummary, _set_radiometry, record_scene
 from railwatch.storage import Database, repo
 
 __all__ = [
@@ -119,6 +119,7 @@ def ingest_stac(
     asset: str | None = None,
     headers: Mapping[str, str] | None = None,
     on_item: ItemCallback | None = None,
+    radiometry: str | None = None,
 ) -> IngestSummary:
     """Register the STAC items at ``url`` that intersect ``site`` (see module docs).
 
@@ -126,7 +127,13 @@ def ingest_stac(
     without ``eo:cloud_cover`` are kept) narrow the items; ``asset`` names the image
     asset (default: the first of image, visual, analytic, data with a raster type).
     Re-running registers nothing twice. ``on_item(i, item_id)`` is called per item.
+    ``radiometry`` (``linear`` or ``display``, as ``railwatch ingest --radiometry``) is
+    recorded for each 16-bit or float image, and replaces that of an item already there.
     """
+    if radiometry is not None:
+        from railwatch.imagery.read import parse_radiometry
+
+        radiometry = parse_radiometry(radiometry)
     if not url.strip():
         raise InputError(f"--stac is empty: {_GIVE}")
     if max_cloud is not None and not 0.0 <= max_cloud <= 100.0:
@@ -144,7 +151,7 @@ def ingest_stac(
         for i, item in enumerate(items):
             if on_item is not None:
                 on_item(i, str(item.id))
-            _register(db, summary, item, filters, site_area_m2, asset)
+            _register(db, summary, item, filters, site_area_m2, asset, radiometry)
     return summary
 
 
@@ -427,9 +434,11 @@ def _register(
     filters: _Filters,
     site_area_m2: float,
     asset: str | None,
+    radiometry: str | None = None,
 ) -> None:
     """Record one item as a scene, filing the outcome in ``summary`` (ingested, already
-    there, skipped with the reason, or failed with the reason); never raises."""
+    there, skipped with the reason, or failed with the reason); never raises.
+    ``radiometry`` is recorded for a 16-bit or float image (:func:`ingest_stac`)."""
     if isinstance(item, _Unreadable):
         summary.fail(item.where, item.error())
         return
@@ -459,9 +468,32 @@ def _register(
             return
         href = _image_href(item, asset)
         info = _scene_info(item, href, acquired)
+        if radiometry is not None and info.dtype != "uint8":
+            info.metadata["radiometry"] = radiometry
         record_scene(db, summary, name, info, filters.site_geom, site_area_m2)
+        if radiometry is not None:
+            _note_radiometry(db, summary, name, info.dtype, radiometry)
     except Exception as err:  # one bad item never fails the batch
         summary.fail(name, err)
+
+
+def _note_radiometry(
+    db: Database, summary: IngestSummary, name: str, dtype: str, radiometry: str
+) -> None:
+    """After ``name`` was recorded: note that an 8-bit image is read as it is, and give
+    an item already there ``radiometry`` (so that ``railwatch process`` counts it again
+    when that changed it), as ``railwatch ingest`` does for files."""
+    for entries, known in ((summary.ingested, False), (summary.duplicates, True)):
+        entry = entries[-1] if entries else None
+        if entry is None or entry["file"] != name:
+            continue
+        if dtype == "uint8":
+            entry["radiometry_note"] = _EIGHT_BIT_NOTE
+        elif known and _set_radiometry(db, int(entry["scene_id"]), radiometry):
+            entry["reason"] += (
+                f"; its radiometry is now {radiometry} (`railwatch process` counts it again)"
+            )
+        return
 
 
 def _skip_reason(item: Any, filters: _Filters) -> str | None:

@@ -116,8 +116,6 @@ def ingest(
             raise InputError(
                 "--bands is for files; STAC items name their bands (eo:bands), which ingest reads"
             )
-        if radio is not None:
-            raise InputError("--radiometry is for files; STAC ingest does not take it yet")
         if date is not None or force_date:
             raise InputError(
                 "--date and --force-date are for files; STAC items carry their datetime"
@@ -125,7 +123,16 @@ def ingest(
         from railwatch.cli.ingest_stac import run_ingest_stac
 
         run_ingest_stac(
-            ctx, site, stac, collection or [], since, until, max_cloud, asset, as_json=as_json
+            ctx,
+            site,
+            stac,
+            collection or [],
+            since,
+            until,
+            max_cloud,
+            asset,
+            as_json=as_json,
+            radiometry=radio,
         )
         return
     if not paths:

@@ -48,6 +48,18 @@ def ingest_stac_command(
         str | None,
         typer.Option("--asset", help="Image asset name (default: image, visual, analytic...)."),
     ] = None,
+    radiometry: Annotated[
+        str | None,
+        typer.Option(
+            "--radiometry",
+            metavar="linear|display",
+            help="How the values of 16-bit and float images relate to what a screen shows, "
+            "as for 'railwatch ingest': 'linear' (analytic products; the default) or "
+            "'display' (a visual product stored in 16 bits). Recorded for each such item; "
+            "for items already registered, it replaces theirs (process them again). 8-bit "
+            "images are read as they are.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Register the STAC items that intersect a site, with their metadata; the images
@@ -63,7 +75,16 @@ def ingest_stac_command(
     s3://, gs:// and az:// assets are read with GDAL's cloud credentials
     (AWS_ACCESS_KEY_ID..., or AWS_NO_SIGN_REQUEST=YES for a public bucket)."""
     run_ingest_stac(
-        ctx, site, stac, collection or [], since, until, max_cloud, asset, as_json=as_json
+        ctx,
+        site,
+        stac,
+        collection or [],
+        since,
+        until,
+        max_cloud,
+        asset,
+        as_json=as_json,
+        radiometry=radiometry,
     )
 
 
@@ -78,10 +99,13 @@ def run_ingest_stac(
     asset: str | None,
     *,
     as_json: bool = False,
+    radiometry: str | None = None,
 ) -> None:
     """The body of ``ingest-stac`` (also called by ``ingest --stac``)."""
+    from railwatch.imagery.read import parse_radiometry
     from railwatch.stac import StacError, ingest_stac
 
+    radio = parse_radiometry(radiometry) if radiometry is not None else None
     start = parse_date_option(since, "--since")
     end = parse_date_option(until, "--until")
     if end is not None and until is not None and len(until.strip()) == 10:
@@ -101,6 +125,7 @@ def run_ingest_stac(
             max_cloud=max_cloud,
             asset=asset,
             on_item=lambda i, _id: bar.update(task, completed=i + 1),
+            radiometry=radio,
         )
     if as_json:
         print_json(summary.as_dict())
@@ -158,6 +183,20 @@ def _report(summary: IngestSummary, url: str) -> None:
         console.print(
             f"  ... and {len(summary.skipped) - _MAX_SKIPPED_SHOWN} more skipped "
             "(--json lists them all)",
+            highlight=False,
+        )
+    for entry in summary.duplicates:
+        if "radiometry" in entry["reason"]:
+            console.print(
+                f"  {escape(entry['file'])}: {escape(entry['reason'])}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    eight = sum(1 for d in summary.ingested + summary.duplicates if d.get("radiometry_note"))
+    if eight:
+        console.print(
+            f"{eight} 8-bit image{_s(eight)} read as {'it is' if eight == 1 else 'they are'}: "
+            "--radiometry is for 16-bit and float images.",
             highlight=False,
         )
     for entry in summary.failed:
