@@ -17,6 +17,10 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,49 +52,66 @@ def _frame(layer: Layer) -> Any:
     return gpd.GeoDataFrame(frame, geometry=list(layer.geometries), crs=CRS)
 
 
-def _replace(path: Path, *, directory: bool) -> None:
+def _prepare(path: Path, *, directory: bool) -> None:
+    """Check that ``path`` is of the kind the format writes (a file, or a folder) and
+    create the folders it needs. An existing file is left in place until the new one is
+    whole (:func:`_written`)."""
     if path.is_dir() and not directory:
         raise InputError(f"{path} is a directory: give a file name for this format")
     if path.exists() and directory and not path.is_dir():
         raise InputError(f"{path} is a file: give a directory for this format")
-    if path.is_file():
-        path.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
     if directory:
         path.mkdir(parents=True, exist_ok=True)
 
 
+@contextmanager
+def _written(path: Path) -> Iterator[Path]:
+    """A temporary name beside ``path`` to write to, renamed over ``path`` once written:
+    a failed export (disk full, a bad value, Ctrl-C) leaves the previous file as it was
+    instead of no file, and never a half-written one. GeoPackage's own side files
+    (``-wal``, ``-journal``) of the temporary are removed with it."""
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-wal", "-shm", "-journal"))):
+            leftover.unlink(missing_ok=True)
+
+
 def write_gpkg(layers: dict[str, Layer], out: Path) -> Path:
     """One GeoPackage with every layer (``counts`` as an attribute table)."""
     pyogrio: Any = lazy_import("pyogrio", "gis", "GeoPackage export")
-    _replace(out, directory=False)
-    for name in LAYER_NAMES:
-        layer = layers[name]
-        kwargs: dict[str, Any] = {"layer": name, "driver": "GPKG"}
-        if layer.geometries is not None:
-            kwargs["geometry_type"] = layer.geometry_type or "Unknown"
-        try:
-            pyogrio.write_dataframe(_frame(layer), out, **kwargs)
-        except pyogrio.errors.DataSourceError as err:  # GDAL cannot create the file
-            raise InputError(
-                f"cannot write the gpkg export to {out} ({err}); "
-                "give --out a path in a folder you can write to"
-            ) from err
+    _prepare(out, directory=False)
+    with _written(out) as tmp:
+        for name in LAYER_NAMES:
+            layer = layers[name]
+            kwargs: dict[str, Any] = {"layer": name, "driver": "GPKG"}
+            if layer.geometries is not None:
+                kwargs["geometry_type"] = layer.geometry_type or "Unknown"
+            try:
+                pyogrio.write_dataframe(_frame(layer), tmp, **kwargs)
+            except pyogrio.errors.DataSourceError as err:  # GDAL cannot create the file
+                raise InputError(
+                    f"cannot write the gpkg export to {out} ({err}); "
+                    "give --out a path in a folder you can write to"
+                ) from err
     return out
 
 
 def write_geoparquet(layers: dict[str, Layer], out: Path) -> Path:
     """A directory of GeoParquet 1.1 files (``counts.parquet`` is a plain table)."""
-    _replace(out, directory=True)
+    _prepare(out, directory=True)
     lazy_import("pyarrow", "gis", "GeoParquet export")
     for name in LAYER_NAMES:
         layer = layers[name]
         frame = _frame(layer)
-        path = out / f"{name}.parquet"
-        if layer.geometries is None:
-            frame.to_parquet(path, index=False)
-        else:
-            frame.to_parquet(path, index=False, schema_version="1.1.0")
+        with _written(out / f"{name}.parquet") as path:
+            if layer.geometries is None:
+                frame.to_parquet(path, index=False)
+            else:
+                frame.to_parquet(path, index=False, schema_version="1.1.0")
     return out
 
 
@@ -119,10 +140,11 @@ def layer_geojson(layer: Layer) -> dict[str, Any]:
 
 def write_geojson(layers: dict[str, Layer], out: Path) -> Path:
     """A directory with ``<layer>.geojson`` per layer."""
-    _replace(out, directory=True)
+    _prepare(out, directory=True)
     for name in LAYER_NAMES:
         text = json.dumps(layer_geojson(layers[name]), ensure_ascii=False, allow_nan=False)
-        (out / f"{name}.geojson").write_text(text, encoding="utf-8")
+        with _written(out / f"{name}.geojson") as path:
+            path.write_text(text, encoding="utf-8")
     return out
 
 
@@ -140,8 +162,8 @@ def _csv_value(value: Any) -> str:
 
 def write_csv(layer: Layer, out: Path) -> Path:
     """The counts table as CSV (ISO 8601 UTC dates; empty cells for gaps)."""
-    _replace(out, directory=False)
-    with out.open("w", newline="", encoding="utf-8") as fh:
+    _prepare(out, directory=False)
+    with _written(out) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(layer.columns)
         for rec in layer.records:
