@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from railwatch.errors import StorageError
@@ -49,6 +49,27 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _refuse_foreign_tables(conn: Connection, url: str) -> None:
+    """A :class:`StorageError` when a database without railwatch's schema version holds
+    tables of railwatch's names (another application's, or a railwatch database whose
+    ``alembic_version`` table was lost): creating the schema there failed with
+    "relation "sites" already exists" and nothing to do about it."""
+    from railwatch.storage.models import Base
+
+    taken = sorted(set(inspect(conn).get_table_names()) & set(Base.metadata.tables))
+    if not taken:
+        return
+    rev = ScriptDirectory.from_config(alembic_config()).get_base()
+    raise StorageError(
+        f"database {url} already has tables named {', '.join(taken)} but no railwatch "
+        "schema version (table alembic_version): give railwatch a database of its own "
+        "(on PostgreSQL a schema of its own will do: add ?options=-csearch_path%3Drailwatch "
+        "to the URL after CREATE SCHEMA railwatch); if this is a railwatch database whose "
+        "alembic_version table was lost, recreate it: CREATE TABLE alembic_version "
+        f"(version_num VARCHAR(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('{rev}')"
+    )
+
+
 def upgrade(target: str | Engine, revision: str = "head") -> None:
     """Migrate the database (a URL or an engine) to ``revision`` (default: latest)."""
     from railwatch.storage.db import explain_db_error, make_engine
@@ -72,6 +93,8 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
                 )
             if revision == "head" and current == script.get_current_head():
                 return
+            if current is None:
+                _refuse_foreign_tables(conn, engine.url.render_as_string(hide_password=True))
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
