@@ -126,7 +126,9 @@ def test_folder_with_a_corrupt_and_a_non_intersecting_file(
     (folder / "tum_20231001.mask.tif").write_bytes(b"sidecar: ignored")
 
     code, out, err = run(capsys, "--db", site, "ingest", "tum", str(folder), "--json")
-    assert code == 0, err
+    # 1: five files failed (listed with their reason); the 12 others are kept
+    assert code == 1, err
+    assert "error: 5 of 19 files failed (listed above with the reason); the 12 new scenes" in err
     summary = json.loads(out)
     assert len(summary["ingested"]) == 12
     skipped = sorted(Path(d["file"]).name for d in summary["skipped"])
@@ -143,9 +145,13 @@ def test_folder_with_a_corrupt_and_a_non_intersecting_file(
     assert "no CRS" in failed["nocrs_20231025.tif"]
 
     # the human summary lists every bad file with its reason at the end
-    code, out, _ = run(capsys, "--db", site, "ingest", "tum", str(folder))
+    code, out, err = run(capsys, "--db", site, "ingest", "tum", str(folder))
     text = " ".join(out.split())
-    assert code == 0
+    assert code == 1  # the summary first, then the error as its last line
+    assert " ".join(err.split()).endswith(
+        "error: 5 of 19 files failed (listed above with the reason); fix what each reason "
+        "says and run it again: files already ingested are not ingested twice"
+    )
     assert "Ingested 0 new scenes into tum (12 already ingested, 2 not overlapping" in text
     assert "5 bad files" in text and "nodate.tif" in text and "far_20231020.tif" in text
 
@@ -230,7 +236,7 @@ def test_unexpected_error_in_one_file_and_interruption(
     interrupt = False
     code, out, _ = run(capsys, "--db", site, "ingest", "tum", str(folder), "--json")
     summary = json.loads(out)
-    assert code == 0 and len(summary["ingested"]) == 1 and len(summary["duplicates"]) == 2
+    assert code == 1 and len(summary["ingested"]) == 1 and len(summary["duplicates"]) == 2
     assert summary["failed"][0]["reason"] == "unexpected error: ZeroDivisionError: boom"
 
 

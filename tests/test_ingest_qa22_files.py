@@ -121,7 +121,7 @@ def test_a_glob_that_matched_nothing_and_an_empty_folder_are_named(
     code, out, err = run(
         capsys, "--db", db, "ingest", "tum", str(good), pattern, str(tmp_path / "empty"), "--json"
     )
-    assert code == 0, err
+    assert code == 1, err  # the pattern failed; the good file is kept
     summary = json.loads(out)
     (missing,) = summary["failed"]
     assert missing["file"] == pattern and "a pattern that matched no file" in missing["reason"]

@@ -98,8 +98,9 @@ def ingest(
     """Register image files of a site: each distinct file (by content hash) is one scene.
 
     Files that do not overlap the site are skipped; a bad file never stops the
-    batch: bad files are listed at the end with their reason. Exit status is 0
-    when at least one file is recorded (new or already there), 1 otherwise.
+    batch: bad files are listed at the end with their reason. Exit status is 1 when
+    any file failed (the others are recorded, and running it again ingests nothing
+    twice) or when nothing was recorded, 0 otherwise.
     """
     from railwatch.imagery.read import parse_radiometry, parse_rgb_bands
     from railwatch.ingest import ingest_paths
@@ -175,6 +176,16 @@ def ingest(
         raise ImageryError(  # unreadable, undated, outside the site...: each says which
             f"nothing ingested into site {summary.site}: {what} refused, for the "
             "reasons listed above"
+        )
+    if summary.failed:  # as ingest-stac: a script must see that a file is missing
+        n, n_new = len(summary.failed), len(summary.ingested)
+        found = n + n_new + len(summary.duplicates) + len(summary.skipped)
+        verb = "is" if n_new == 1 else "are"
+        kept = f"the {n_new} new scene{_s(n_new)} {verb} kept; " if n_new else ""
+        raise ImageryError(
+            f"{n} of {found} file{_s(found)} failed (listed above with the reason); "
+            f"{kept}fix what each reason says and run it again: files already ingested "
+            "are not ingested twice"
         )
 
 
