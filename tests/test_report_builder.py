@@ -397,3 +397,34 @@ def test_html_alert_headings_name_the_series(data: ReportData) -> None:
     day = ev.alert.when.strftime("%Y-%m-%d")
     assert f"{ev.alert.kind} · {day} · site total</h3>" in html
     assert f"{ev.alert.kind} · {day} · gondola</h3>" in html
+
+
+def test_choose_before_for_a_class_alert_reads_that_class() -> None:
+    """A tank record is shown beside an image with a normal number of tanks, not one
+    whose total was normal (on the demo the 55-tank record of 2024-06-07 was shown
+    beside an image of 32 tanks and a normal total)."""
+    from datetime import UTC, datetime
+
+    from railwatch.report.model import SceneRow
+
+    t0 = datetime(2023, 1, 1, tzinfo=UTC)
+
+    def row(k: int, total: float, tanks: float, day: int, method: str = "objects") -> SceneRow:
+        return SceneRow(
+            scene_id=k, when=t0 + timedelta(days=day), sensor=None, gsd=0.5, usable=True,
+            total=total, by_class={"tank": tanks, "boxcar": total - tanks}, method=method,
+        )  # fmt: skip
+
+    rows = [row(k, 100.0, 10.0 + (k % 3), 10 * k) for k in range(8)]
+    rows.append(row(8, 100.0, 32.0, 80))  # a normal total, a third of it tanks
+    after = row(9, 120.0, 55.0, 90)
+    by_total, _ = choose_before([*rows, after], after)
+    assert by_total is not None and by_total.scene_id == 8
+    by_tank, near = choose_before([*rows, after], after, cls="tank")
+    assert near and by_tank is not None and by_tank.scene_id == 7
+    # a 3 m image tells no type: never the "before" of a type's alert
+    coarse = row(20, 100.0, 11.0, 85, method="length")
+    by_tank, _ = choose_before([*rows, coarse, after], after, cls="tank")
+    assert by_tank is not None and by_tank.scene_id == 7
+    by_total, _ = choose_before([*rows, coarse, after], after)
+    assert by_total is not None and by_total.scene_id == 20

@@ -27,6 +27,7 @@ from railwatch.report.chips import estimate_shift
 from railwatch.report.data import (
     alert_rows,
     baseline_track,
+    count_of,
     event_rows,
     in_period,
     scene_rows,
@@ -122,21 +123,26 @@ def drop_echoes(alerts: Sequence[AlertRow]) -> list[AlertRow]:
 
 
 def choose_before(
-    rows: Sequence[SceneRow], after: SceneRow, settings: object | None = None
+    rows: Sequence[SceneRow], after: SceneRow, settings: object | None = None, cls: str = "all"
 ) -> tuple[SceneRow | None, bool]:
-    """The most recent counted image before ``after`` whose count was near the
-    baseline at ``after`` (within one robust spread of its centre); else the most
-    recent counted image before it. The flag says whether it was near."""
+    """The most recent counted image before ``after`` whose count of ``cls`` (the
+    alert's class: the total, covered cars or one type) was near that class's baseline
+    at ``after`` (within one robust spread of its centre); else the most recent image
+    before it that counted the class. The flag says whether it was near. (Until
+    2026-12-04 the total chose for every class: a tank record was shown beside an image
+    of normal total but as many tanks.)"""
     earlier = sorted(
-        (r for r in rows if r.counted and r.when < after.when), key=lambda r: r.when, reverse=True
+        (r for r in rows if r.when < after.when and count_of(r, cls) is not None),
+        key=lambda r: r.when,
+        reverse=True,
     )
     if not earlier:
         return None, False
-    base = spread_at(rows, after.when, settings)
+    base = spread_at(rows, after.when, settings, cls)
     if base is not None:
         centre, spread = base
         for row in earlier:
-            if abs(float(row.total or 0.0) - centre) <= max(spread, 1.0):
+            if abs((count_of(row, cls) or 0.0) - centre) <= max(spread, 1.0):
                 return row, True
     return earlier[0], False
 
@@ -150,7 +156,7 @@ def _plan(
         after = by_id.get(alert.scene_id) if alert.scene_id is not None else None
         before, near = (None, False)
         if after is not None and after.counted:
-            before, near = choose_before(rows, after, settings)
+            before, near = choose_before(rows, after, settings, alert.cls)
         plans.append(_Plan(alert, after, before, near))
     return plans
 
@@ -188,11 +194,14 @@ def _region(
     return clipped if clipped.area > 0 else box(minx, miny, maxx, maxy)
 
 
-def _caption(row: SceneRow, shown_gsd: float) -> tuple[str, ...]:
+def _caption(row: SceneRow, shown_gsd: float, cls: str = "all") -> tuple[str, ...]:
     gsd = f"GSD {row.gsd:.2f} m"
     if shown_gsd > row.gsd * 1.05:
         gsd += f" (shown at {shown_gsd:.2f} m)"
     count = f"count {fmt_count(row.total, row.low, row.high)}"
+    if cls not in ("all", "total", "covered"):  # a type's alert: its count beside the total
+        of_cls = count_of(row, cls)
+        count += f" · {cls} {'unknown' if of_cls is None else f'{of_cls:g}'}"
     if row.covered is not None and (row.method or "objects") == "objects":
         count += f" · covered {row.covered}"
     if row.method and row.method != "objects":
@@ -209,8 +218,10 @@ def _chip_pair(
     after: SceneRow,
     before: SceneRow | None,
     detections: dict[int, list[DetectionModel]],
+    cls: str = "all",
 ) -> tuple[ChipImage | None, ChipImage | None, list[str]]:
-    """Read both images on one grid over one extent and make their chips."""
+    """Read both images on one grid over one extent and make their chips (captions
+    with the count of ``cls``, the alert's class, beside the total)."""
     from railwatch.imagery import read_site_window, site_grid
 
     notes: list[str] = []
@@ -264,7 +275,7 @@ def _chip_pair(
             gsd=grid.gsd,
             detections=dets,
             title=f"{title}: {row.when:%Y-%m-%d %H:%M} UTC",
-            caption=_caption(row, grid.gsd),
+            caption=_caption(row, grid.gsd, cls),
             window=(0, grid.height, 0, grid.width),
             crs=grid.crs,
             transform=grid.transform,
@@ -289,7 +300,9 @@ def _evidence(
     with_images = {id(p) for p in ranked[:max_evidence]}
     needed = {r.scene_id for p in plans if id(p) in with_images for r in (p.after, p.before) if r}
     detections = _load_detections(db, needed)
-    pairs: dict[tuple[int, int | None], tuple[ChipImage | None, ChipImage | None, list[str]]] = {}
+    pairs: dict[
+        tuple[int, int | None, str], tuple[ChipImage | None, ChipImage | None, list[str]]
+    ] = {}
     out = []
     for plan in plans:
         notes: list[str] = []
@@ -302,10 +315,16 @@ def _evidence(
         elif id(plan) not in with_images:
             notes.append(f"Images are shown for the {max_evidence} most severe alerts only.")
         else:
-            key = (plan.after.scene_id, plan.before.scene_id if plan.before else None)
+            key = (
+                plan.after.scene_id,
+                plan.before.scene_id if plan.before else None,
+                plan.alert.cls,
+            )
             if key not in pairs:
                 try:
-                    pairs[key] = _chip_pair(site, plan.after, plan.before, detections)
+                    pairs[key] = _chip_pair(
+                        site, plan.after, plan.before, detections, plan.alert.cls
+                    )
                 except (ImageryError, InputError, ValueError) as err:
                     pairs[key] = (None, None, [f"The images could not be prepared ({err})."])
             after, before, read_notes = pairs[key]

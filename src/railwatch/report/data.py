@@ -172,20 +172,36 @@ def _baseline_track_one(
     return out
 
 
+def count_of(row: SceneRow, cls: str = "all") -> float | None:
+    """The image's count of ``cls`` (``all`` the total, ``covered``, or a car type);
+    None when it was not counted or its method does not tell types (3 m)."""
+    if not row.counted:
+        return None
+    if cls in ("all", "total"):
+        return float(row.total or 0.0)
+    if cls == "covered":
+        return float(row.covered) if row.covered is not None else None
+    if not tells_class(cls, row.method or "objects"):
+        return None
+    return float(row.by_class.get(cls, 0.0))
+
+
 def spread_at(
-    rows: Sequence[SceneRow], when: datetime, settings: object | None = None
+    rows: Sequence[SceneRow], when: datetime, settings: object | None = None, cls: str = "all"
 ) -> tuple[float, float] | None:
-    """(centre, spread) of the baseline for an image at ``when`` from the counted
-    images before it; None when the history is too short."""
+    """(centre, spread) of the baseline of ``cls`` (the total by default) for an image at
+    ``when`` from the counted images before it; None when the history is too short."""
     from railwatch.analysis.baseline import robust_baseline
     from railwatch.analysis.settings import AlertSettings
 
     cfg = settings if isinstance(settings, AlertSettings) else AlertSettings()
-    before = sorted((r for r in rows if r.counted and r.when < when), key=lambda r: r.when)
+    before = sorted(
+        (r for r in rows if r.when < when and count_of(r, cls) is not None), key=lambda r: r.when
+    )
     if not before:
         return None
     days = np.array([r.when.timestamp() / 86400.0 for r in before] + [when.timestamp() / 86400.0])
-    values = np.array([float(r.total or 0.0) for r in before] + [0.0])
+    values = np.array([count_of(r, cls) or 0.0 for r in before] + [0.0])
     base = robust_baseline(days, values, len(before), 0, min(cfg.baseline_min_points, 3), cfg)
     if base is None:
         return None
