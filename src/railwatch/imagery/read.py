@@ -8,6 +8,7 @@ and CRSs line up and memory is bounded by the site, never by the image.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,8 +36,10 @@ from railwatch.imagery.inspect import (
     gdal_path,
     is_remote,
     local_path,
+    remote_access_hint,
     rgb_from_names,
     unlabelled_bands,
+    uri_scheme,
 )
 
 __all__ = [
@@ -276,6 +279,8 @@ def read_site_window(
                     else None
                 )
         except RasterioError as err:
+            if is_remote(uri) and not _FORMAT_PROBLEM.search(str(err)):
+                raise _remote_read_error(uri, err) from err
             raise CorruptImageError(
                 f"{name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
             ) from err
@@ -288,6 +293,43 @@ def read_site_window(
         mask = _read_mask(gdal_path(mask_uri), grid) if mask_uri is not None else None
     inside = _inside(site_geom, grid)
     return SiteRaster(image=image, valid=valid, inside=inside, mask=mask, grid=grid)
+
+
+#: GDAL messages of a file that was read but is not a readable image (whatever its place).
+_FORMAT_PROBLEM = re.compile(
+    r"not recognized as (a supported|being in a supported) file format|TIFFRead|"
+    r"TIFFFetch|truncated|corrupt|Read error at|IReadBlock failed",
+    re.IGNORECASE,
+)
+
+
+def _remote_read_error(uri: str | Path, err: BaseException) -> ImageryError:
+    """What to do when a remote scene (http(s), s3, gs, az, oss) cannot be read for a
+    reason other than its content: the HTTP status the server answered, or the
+    credentials GDAL needs for a cloud bucket (:func:`remote_access_hint`)."""
+    why = _short(err)
+    scheme = uri_scheme(uri)
+    if scheme in ("http", "https", "ftp"):
+        found = re.search(r"HTTP (?:response )?(?:code|status)[: ]+(\d{3})", str(err))
+        status = int(found.group(1)) if found else None
+        if status in (401, 403):
+            todo = (
+                f"the server refused it (HTTP {status}): set the credentials it needs in "
+                "RAILWATCH_STAC_HEADERS (a JSON object of HTTP headers), or, for a signed URL "
+                "that has expired, ingest the item again from a new search"
+            )
+        elif status in (404, 410):
+            todo = (
+                f"the server has no such file (HTTP {status}): it was moved or deleted; "
+                "ingest it again from where it is now"
+            )
+        elif status is not None:
+            todo = f"the server answered HTTP {status} ({why}); try again later"
+        else:
+            todo = f"{why}; check the network connection and the URL, then try again"
+        return ImageryError(f"cannot read {uri}: {todo}")
+    hint = remote_access_hint(uri)
+    return ImageryError(f"cannot read {uri} ({why})" + (f": {hint}" if hint else ""))
 
 
 def to_rgb8(
