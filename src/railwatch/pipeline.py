@@ -567,6 +567,19 @@ def processing_lock(db: Database, sites: Sequence[str]) -> AbstractContextManage
     )
 
 
+def removal_lock(db: Database, site: str) -> AbstractContextManager[None]:
+    """Hold ``site`` against processing while it is removed: removing a site that a
+    run is processing (another process, or a job of the web server) is refused at once
+    with :class:`~railwatch.storage.db.BusyError`, instead of deleting its scenes under
+    the run, which then failed with "no scene with id N"."""
+    return db.exclusive(
+        {
+            f"process:{site}": f"site {site!r} is being processed by a railwatch run: wait "
+            "until it ends (or stop it), then remove the site"
+        }
+    )
+
+
 def process_site(
     db: Database,
     site: str,

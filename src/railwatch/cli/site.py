@@ -212,10 +212,12 @@ def remove(
         ):
             console.print(f"Nothing removed: site {escape(name)} kept.", highlight=False)
             return
-    with db.session() as s:
-        site = repo.get_site(s, name)
-        name = site.name  # as stored (the argument may be another Unicode form of it)
-        gone = repo.remove_site(s, site)
+    from railwatch.pipeline import removal_lock
+
+    with db.session(readonly=True) as s:
+        name = repo.get_site(s, name).name  # as stored (the argument may be another form)
+    with removal_lock(db, name), db.session() as s:
+        gone = repo.remove_site(s, repo.get_site(s, name))
     console.print(
         f"Removed site [bold]{escape(name)}[/] with {gone.scenes} scenes, "
         f"{gone.detections} detections, {gone.counts} counts, {gone.events} events and "

@@ -28,6 +28,7 @@ from railwatch.errors import (
     RailwatchError,
     StorageError,
 )
+from railwatch.storage.db import BusyError
 from railwatch.web.methods import allowed_methods
 
 __all__ = [
@@ -97,6 +98,7 @@ STATUS_FOR: tuple[tuple[type[RailwatchError], int], ...] = (
     (InputError, 422),
     (ConfigError, 422),
     (MissingDependencyError, 501),
+    (BusyError, 409),  # another run holds the site (deleting it while it is processed)
     (StorageError, 503),
     (ImageryError, 500),
     (DetectionError, 500),

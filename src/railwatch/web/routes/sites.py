@@ -182,7 +182,9 @@ def delete_site(site: SiteName, db: DB, jobs: Jobs) -> dict[str, Any]:
             f"site {name!r} is being processed by job {job.id} ({job.status}): wait until it "
             f"ends (/api/jobs/{job.id}), then delete the site"
         )
-    with db.session() as s:
+    from railwatch.pipeline import removal_lock
+
+    with removal_lock(db, name), db.session() as s:  # nor while another process runs it
         removal = repo.remove_site(s, site)
     return {
         "deleted": site,
