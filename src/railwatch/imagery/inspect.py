@@ -839,9 +839,13 @@ def _mask_asset(assets: Any, base: Path) -> str | None:
     if not isinstance(chosen, dict) or not isinstance(chosen.get("href"), str):
         return None
     href: str = chosen["href"]
-    if "://" in href and not href.startswith("file://"):
+    scheme = uri_scheme(href)
+    if scheme is not None and scheme != "file":
         return href
-    local = Path(href[len("file://") :] if href.startswith("file://") else href)
+    try:  # file:///PATH and file://localhost/PATH, percent-escapes decoded
+        local = local_path(href)
+    except UnsupportedFormatError:  # a file:// URL of another host: not readable here
+        return None
     if not local.is_absolute():
         local = base / local
     return str(local.resolve()) if local.is_file() else None
