@@ -38,7 +38,8 @@ def test_cli_site_remove_is_refused_while_the_site_is_processed(
         code = main(["--db", url, "site", "remove", "yard", "--yes"])
     err = " ".join(capsys.readouterr().err.split())
     assert code != 0
-    assert "is being processed by a railwatch run: wait until it ends" in err
+    assert "cannot be removed while a railwatch run processes it" in err
+    assert "wait for it to finish and run again, or stop that run first" in err
     assert _sites(url) == ["yard"]
     assert main(["--db", url, "site", "remove", "yard", "--yes"]) == 0  # once it has ended
     assert _sites(url) == []
@@ -62,7 +63,7 @@ def test_api_delete_is_a_409_while_another_run_processes_the_site(url: str, tmp_
     with processing_lock(Database(url), ["yard"]):
         r = client.delete("/api/sites/yard", headers=auth)
     assert r.status_code == 409, r.text
-    assert "wait until it ends" in r.json()["detail"]
+    assert "cannot be removed while a railwatch run processes it" in r.json()["detail"]
     assert _sites(url) == ["yard"]
     assert client.delete("/api/sites/yard", headers=auth).status_code == 200
     db.dispose()

@@ -573,10 +573,7 @@ def removal_lock(db: Database, site: str) -> AbstractContextManager[None]:
     with :class:`~railwatch.storage.db.BusyError`, instead of deleting its scenes under
     the run, which then failed with "no scene with id N"."""
     return db.exclusive(
-        {
-            f"process:{site}": f"site {site!r} is being processed by a railwatch run: wait "
-            "until it ends (or stop it), then remove the site"
-        }
+        {f"process:{site}": f"site {site!r} cannot be removed while a railwatch run processes it"}
     )
 
 
