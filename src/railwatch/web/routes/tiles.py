@@ -34,6 +34,8 @@ from railwatch.web.security import require_read
 if TYPE_CHECKING:
     import numpy as np
 
+    from railwatch.imagery.read import Radiometry
+
 router = APIRouter(tags=["tiles"], dependencies=[Depends(require_read)])
 
 TILE_SIZE = 256
@@ -167,30 +169,38 @@ def empty_png() -> bytes:
 
 @lru_cache(maxsize=256)
 def _render_params(
-    uri: str, rgb: tuple[int, int, int] | None = None
+    uri: str, rgb: tuple[int, int, int] | None = None, radiometry: str = "linear"
 ) -> tuple[tuple[int, ...], tuple[tuple[float, float], ...] | None]:
     """Band indexes to show (red, green, blue as the detector reads them:
     :func:`railwatch.imagery.read.rgb_bands`, ``rgb`` from the scene's metadata) and, for
     non-8-bit images, the per-band ranges the detector maps to 8 bits
-    (:func:`railwatch.imagery.read.stretch_ranges`)."""
-    from railwatch.imagery.read import open_raster, rgb_bands, stretch_ranges
+    (:func:`railwatch.imagery.read.stretch_ranges`; one range for the three bands with
+    ``radiometry`` ``display``). Cached by all three: a scene given another radiometry
+    or other bands is shown anew."""
+    from railwatch.imagery.read import open_raster, parse_radiometry, rgb_bands, stretch_ranges
 
     with open_raster(gdal_path(uri)) as ds:
         indexes = tuple(rgb_bands(ds, bands=rgb))
-        ranges = stretch_ranges(ds, indexes)
+        ranges = stretch_ranges(ds, indexes, radiometry=parse_radiometry(radiometry))
     if ranges is None:
         return indexes, None
     return indexes, tuple((float(lo), float(hi)) for lo, hi in zip(*ranges, strict=True))
 
 
 def render_tile(
-    uri: str, z: int, x: int, y: int, rgb: tuple[int, int, int] | None = None
+    uri: str,
+    z: int,
+    x: int,
+    y: int,
+    rgb: tuple[int, int, int] | None = None,
+    radiometry: Radiometry = "linear",
 ) -> bytes | None:
     """PNG bytes of tile ``z/x/y`` of the image at ``uri``; ``None`` outside the image.
     16-bit and float images are shown as the detector sees them
-    (:func:`railwatch.imagery.read.stretch_to_uint8`). Planned by :func:`tile_plan`: a
-    transparent tile when the image would be under :data:`MIN_IMAGE_PX` pixels across,
-    a decimated read when the image is much finer than the tile."""
+    (:func:`railwatch.imagery.read.stretch_to_uint8`, with the scene's ``radiometry``).
+    Planned by :func:`tile_plan`: a transparent tile when the image would be under
+    :data:`MIN_IMAGE_PX` pixels across, a decimated read when the image is much finer
+    than the tile."""
     lazy_import("rio_tiler", "web", "image tiles")
     import numpy as np
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
@@ -201,7 +211,7 @@ def render_tile(
     from railwatch.imagery.read import stretch_to_uint8
 
     try:
-        indexes, ranges = _render_params(uri, rgb)
+        indexes, ranges = _render_params(uri, rgb, radiometry)
         with Reader(uri) as src:
             if not src.tile_exists(x, y, z):
                 return None
@@ -222,7 +232,10 @@ def render_tile(
     if ranges is not None:
         arr = img.array
         data = np.stack(
-            [stretch_to_uint8(np.asarray(arr.data[i]), lo, hi) for i, (lo, hi) in enumerate(ranges)]
+            [
+                stretch_to_uint8(np.asarray(arr.data[i]), lo, hi, radiometry=radiometry)
+                for i, (lo, hi) in enumerate(ranges)
+            ]
         )
         img = ImageData(np.ma.MaskedArray(data, mask=np.ma.getmaskarray(arr)))
     with warnings.catch_warnings():
@@ -247,9 +260,11 @@ def scene_tile(
     """A 256 px PNG tile (transparent where the image has no data)."""
     if x >= 2**z or y >= 2**z:
         raise NotFoundError(f"tile {z}/{x}/{y} does not exist: x and y must be below 2**z")
+    from railwatch.imagery.read import radiometry_of
+
     with db.session(readonly=True) as s:
         scene = repo.get_scene(s, scene_id)
-        uri, rgb = scene.uri, rgb_of(scene.meta)
+        uri, rgb, radiometry = scene.uri, rgb_of(scene.meta), radiometry_of(scene.meta)
     if not is_remote(uri) and not PathLib(gdal_path(uri)).is_file():
         # every tile of the map was a 500 naming the server's path, each logged with
         # a traceback
@@ -258,7 +273,7 @@ def scene_tile(
             f"the image of scene {scene_id} ({name}) is no longer where it was ingested "
             "(moved or deleted?): put the file back, or ingest it again"
         )
-    png = render_tile(uri, z, x, y, rgb)
+    png = render_tile(uri, z, x, y, rgb, radiometry)
     if png is None:
         raise NotFoundError(f"tile {z}/{x}/{y} is outside the image of scene {scene_id}")
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
