@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from railwatch.detect.base import tells_class
@@ -299,8 +300,18 @@ def add_scene(
         status="ingested",
         reasons=[],
     )
-    session.add(scene)
-    session.flush()
+    try:
+        with session.begin_nested():  # only this row is undone if the insert collides
+            session.add(scene)
+            session.flush()
+    except IntegrityError:
+        # Another process recorded the same file between the look-up and the insert
+        # (two ingests of one folder at once on PostgreSQL; SQLite writers take turns):
+        # it is already ingested, not a failure.
+        existing = find_scene_by_hash(session, s, info.content_hash)
+        if existing is None:
+            raise
+        return existing, False
     return scene, True
 
 
