@@ -8,6 +8,7 @@ extra): moving to PostgreSQL is a URL change.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -62,6 +63,29 @@ def _lock_key(name: str) -> int:
     """A signed 64-bit key for ``name`` (PostgreSQL advisory locks take a bigint)."""
     digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+#: Open files left to the rest of the process (database, sockets, a Dask cluster's
+#: pipes, images) beside the lock files of :meth:`Database.exclusive`.
+_OTHER_FILES = 1024
+
+
+def _room_for_files(count: int) -> None:
+    """Raise this process's soft limit of open files (up to its hard limit) so that
+    ``count`` lock files fit beside everything else: a run over 1,000 sites on a
+    SQLite database holds 1,000 of them, and the usual soft limit is 1,024."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = count + _OTHER_FILES
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return
+    new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if new > soft:
+        with suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
 
 
 def _busy_message(what: str, holder: str) -> str:
@@ -337,12 +361,19 @@ class Database:
                 folder.mkdir(exist_ok=True)
             except OSError as err:
                 raise StorageError(f"cannot create the lock folder {folder}: {err}") from err
+            _room_for_files(len(locks))
             for name in sorted(locks):
                 lock = folder / f"{_lock_key(name) & (2**64 - 1):016x}.lock"
                 try:
                     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
                 except OSError as err:
-                    raise StorageError(f"cannot open the lock file {lock}: {err}") from err
+                    more = (
+                        f": {len(locks)} locks (one per site) are held open at once; raise "
+                        "the limit (ulimit -n) or process fewer sites per run"
+                        if err.errno == errno.EMFILE
+                        else ""
+                    )
+                    raise StorageError(f"cannot open the lock file {lock}: {err}{more}") from err
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
