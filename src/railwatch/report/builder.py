@@ -255,6 +255,7 @@ def _chip_pair(
                 mask_uri=row.mask_uri,
                 site_geom=site.geometry,
                 bands=row.rgb_bands,
+                radiometry=row.radiometry,
             )
         except (RailwatchError, OSError) as err:
             notes.append(f"The image of {row.when:%Y-%m-%d} could not be read ({err}).")

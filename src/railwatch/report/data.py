@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from railwatch.detect.base import tells_class
 from railwatch.imagery.inspect import rgb_of
+from railwatch.imagery.read import radiometry_of
 from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow
 from railwatch.storage import repo
 from railwatch.storage.models import Alert, Count, Event, Scene, Site
@@ -80,6 +81,7 @@ def scene_row(scene: Scene, counts: Sequence[Count]) -> SceneRow:
         detector=scene.detector,
         detector_version=scene.detector_version,
         rgb_bands=rgb_of(scene.meta),
+        radiometry=radiometry_of(scene.meta),
         registration=(scene.meta or {}).get(repo.REGISTRATION_KEY),
     )
 

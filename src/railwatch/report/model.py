@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from affine import Affine
 
 from railwatch.detect.base import Detection
+
+if TYPE_CHECKING:
+    from railwatch.imagery.read import Radiometry
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class SceneRow:
     #: How a coarse image was registered to the site's other images before its track
     #: centrelines were sampled (``Registration.to_meta``), when it was tried.
     registration: Mapping[str, Any] | None = None
+    #: How a 16-bit or float image maps to 8 bits, from the scene's metadata (``railwatch
+    #: ingest --radiometry``): its chips are read as it was counted.
+    radiometry: Radiometry = "linear"
 
     @property
     def counted(self) -> bool:
