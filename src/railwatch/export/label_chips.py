@@ -22,7 +22,7 @@ from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
 from railwatch.export.geometry import to_pixels, transform_polygon
 from railwatch.export.labels import FORMATS, LabelImage, LabelObject, LabelSet, write_labels
 from railwatch.imagery.inspect import rgb_of
-from railwatch.imagery.read import rgb_bands
+from railwatch.imagery.read import radiometry_of, rgb_bands, stretch_ranges
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Detection as DetectionModel
 from railwatch.storage.models import Scene
@@ -77,9 +77,19 @@ def scene_chips(
         if c1 <= c0 or r1 <= r0:
             return []
         window = Window(c0, r0, c1 - c0, r1 - r0)
-        data = src.read(rgb_bands(src, bands=rgb_of(scene.meta)), window=window)
+        bands = rgb_bands(src, bands=rgb_of(scene.meta))
+        data = src.read(bands, window=window)
         valid = src.dataset_mask(window=window) > 0
-    rgb = to_rgb8(data, valid)
+        # a display-encoded scene (ingest --radiometry display) as the pipeline reads it:
+        # linearly, by one range for its three bands over the whole file
+        radiometry = radiometry_of(scene.meta)
+        whole = (
+            stretch_ranges(src, bands[:3] if len(bands) >= 3 else bands[:1], radiometry=radiometry)
+            if radiometry == "display"
+            else None
+        )
+    display_range = None if whole is None else (float(whole[0][0]), float(whole[1][0]))
+    rgb = to_rgb8(data, valid, radiometry=radiometry, display_range=display_range)
     rgb[~valid] = 0
     objects = []
     for d in detections:
