@@ -205,3 +205,27 @@ def test_ctrl_c_during_a_local_cluster_run_is_one_line(
     statuses = check_consistent(db, expect_all_processed=False)
     assert set(statuses) <= {"processed", "ingested"} and statuses["processed"] >= 2
     db.dispose()
+
+
+@pytest.mark.slow
+def test_a_failing_task_leaves_no_dask_report_on_stderr(
+    tmp_path: Path, tmp_db_url: str, fake_module: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The scene's failure is in the summary (and the CLI's list); the local cluster's
+    worker printed a 7-line "Compute Failed" report for each of the task's 3 attempts
+    on stderr too."""
+    import rw_fake_rects
+
+    from railwatch.distributed import ClusterSpec, process_sites_distributed
+
+    db = setup_db(tmp_db_url, tmp_path, 4)
+    flaky = rw_fake_rects.FailsOn(cars=2, attempts=str(tmp_path / "attempts.txt"))
+    capfd.readouterr()
+    [summary] = process_sites_distributed(
+        db, ["yard"], detector=flaky, cluster=ClusterSpec(workers=1)
+    )
+    err = capfd.readouterr().err
+    [(_, reason)] = summary.failed
+    assert "model crashed (simulated)" in reason
+    assert "Compute Failed" not in err and "Traceback" not in err, err
+    db.dispose()

@@ -228,7 +228,9 @@ def _open(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                # a task that raises is listed with its reason by railwatch; Dask's worker
+                # logged a 7-line "Compute Failed" report for each attempt too
+                silence_logs=logging.CRITICAL,
             )
     except (OSError, TimeoutError) as err:
         raise ClusterError(f"cannot start a local Dask cluster ({err})") from err
