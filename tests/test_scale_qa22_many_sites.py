@@ -61,3 +61,28 @@ def test_a_hard_limit_too_low_says_what_to_do(tmp_path: Path) -> None:
     assert said.startswith("StorageError cannot open the lock file"), said
     assert "600 locks (one per site) are held open at once" in said
     assert "ulimit -n" in said and "fewer sites per run" in said
+
+
+@pytest.mark.services
+def test_postgresql_lock_table_full_says_what_to_do(postgres_url: str) -> None:
+    """PostgreSQL keeps advisory locks in its shared lock table (max_locks_per_transaction
+    × max_connections slots, 6,400 with the defaults): a run over more sites than that
+    said only "locking failed (…): out of shared memory". The locks it took are
+    released, so a smaller run goes ahead."""
+    from railwatch.errors import StorageError
+    from railwatch.pipeline import processing_lock
+    from railwatch.storage import Database
+
+    db = Database(postgres_url)
+    with db.engine.connect() as conn:
+        per_xact = int(conn.exec_driver_sql("SHOW max_locks_per_transaction").scalar() or 64)
+        conns = int(conn.exec_driver_sql("SHOW max_connections").scalar() or 100)
+    sites = [f"site{i}" for i in range(3 * per_xact * conns)]
+    with pytest.raises(StorageError) as err, processing_lock(db, sites):
+        pass
+    message = str(err.value)
+    assert f"cannot hold {len(sites)} locks (one per site) at once" in message
+    assert "max_locks_per_transaction" in message and "fewer sites per run" in message
+    with processing_lock(db, sites[:100]):
+        pass
+    db.dispose()

@@ -334,6 +334,13 @@ class Database:
                         )
                     held.append(key)
             except SQLAlchemyError as err:
+                if "out of shared memory" in str(getattr(err, "orig", err)):
+                    raise StorageError(
+                        f"cannot hold {len(locks)} locks (one per site) at once on "
+                        f"{self.safe_url}: PostgreSQL's lock table is full (out of shared "
+                        "memory); process fewer sites per run (a few hundred), or raise "
+                        "max_locks_per_transaction on the server"
+                    ) from err
                 raise StorageError(explain_db_error(err, self.safe_url, "locking")) from err
             yield
         finally:
