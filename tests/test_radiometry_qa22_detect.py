@@ -118,3 +118,24 @@ def test_cli_detect_refuses_a_bad_radiometry_before_reading(
     err = " ".join(capsys.readouterr().err.split())
     assert "--radiometry 'srgb': give 'linear'" in err
     assert not (tmp_path / "eight.detections.geojson").exists()
+
+
+def test_cli_eval_detector_reads_images_with_the_radiometry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``railwatch eval --detector`` read held-out 16-bit display images as linear."""
+    det = Recorder()
+    monkeypatch.setattr(registry, "get_detector", lambda name="default": det)
+    v = eight_bit()
+    write_geotiff(tmp_path / "visual16.tif", v.astype(np.uint16) * 257)
+    empty = {"type": "FeatureCollection", "features": [], "crs": None}
+    (tmp_path / "visual16.truth.geojson").write_text(json.dumps(empty))
+    argv = ["eval", "--truth", str(tmp_path), "--detector", "x", "--json"]
+    assert main([*argv, "--radiometry", "display"]) == 0
+    assert np.abs(det.tiles[-1].astype(int) - np.moveaxis(v, 0, -1).astype(int)).max() <= 1
+    assert main(argv) == 0  # linear by default: stretched and brightened
+    assert det.tiles[-1].astype(float).mean() > np.moveaxis(v, 0, -1).mean() + 25
+    capsys.readouterr()
+    assert main(["eval", "--truth", str(tmp_path), "--pred", str(tmp_path), "--radiometry",
+                 "display"]) != 0  # fmt: skip
+    assert "--radiometry says how --detector reads the images" in capsys.readouterr().err

@@ -116,6 +116,15 @@ def eval_command(
         str | None,
         typer.Option("--detector", help="Run this detector on the truth dir's images instead."),
     ] = None,
+    radiometry: Annotated[
+        str | None,
+        typer.Option(
+            "--radiometry",
+            metavar="linear|display",
+            help="With --detector: how to read 16-bit and float images (as 'railwatch "
+            "detect --radiometry'; default linear). 8-bit images are read as they are.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
     """Score detections against truth: oriented-polygon IoU matching, precision, recall and
@@ -129,6 +138,14 @@ def eval_command(
 
     if (pred is None) == (detector is None):
         raise InputError("give --pred DIR or --detector NAME (one of them)")
+    if radiometry is not None and detector is None:
+        raise InputError(
+            "--radiometry says how --detector reads the images; with --pred the detections "
+            "were made already (give it to 'railwatch detect')"
+        )
+    from railwatch.imagery.read import parse_radiometry
+
+    radio = parse_radiometry(radiometry) if radiometry is not None else "linear"
     extra = _check_pairing(truth, pred)
     if extra:
         err_console.print(
@@ -151,7 +168,12 @@ def eval_command(
             # coarse scenes use the truth file's track centrelines when it has them
             tracks_crs = truth.crs or "EPSG:4326"
             r = detect_file(
-                image, gsd=gsd, detector=det, tracks=truth.tracks, tracks_crs=tracks_crs
+                image,
+                gsd=gsd,
+                detector=det,
+                tracks=truth.tracks,
+                tracks_crs=tracks_crs,
+                radiometry=radio,
             )
             cars = r.coarse.car_equivalents if r.coarse is not None else None
             return FeatureSet(r.detections, r.crs, r.gsd, None, r.method, cars)
