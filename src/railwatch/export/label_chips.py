@@ -63,12 +63,19 @@ def scene_chips(
     from rasterio.windows import Window
 
     from railwatch.imagery import to_rgb8
+    from railwatch.imagery.inspect import gdal_env, gdal_path, remote_access_hint
 
+    # s3://, http(s):// and file:// scenes (ingest-stac) are opened and read as the
+    # pipeline reads them; rasterio.open(uri) skipped them all as "cannot open scene"
     try:
-        src_ctx = rasterio.open(scene.uri)
+        with gdal_env():
+            src_ctx = rasterio.open(gdal_path(scene.uri))
     except rasterio.errors.RasterioIOError as err:
-        raise ImageryError(f"cannot open scene {scene.id} ({scene.uri}): {err}") from err
-    with src_ctx as src:
+        hint = remote_access_hint(scene.uri)
+        raise ImageryError(
+            f"cannot open scene {scene.id} ({scene.uri}): {err}" + (f"; {hint}" if hint else "")
+        ) from err
+    with gdal_env(), src_ctx as src:
         transform = src.transform
         site_px = to_pixels(transform_polygon(site_geom, "EPSG:4326", scene.crs), transform)
         minx, miny, maxx, maxy = site_px.bounds
