@@ -27,6 +27,7 @@ from railwatch.limits import check_year
 from railwatch.storage import Database, repo
 
 __all__ = [
+    "EIGHT_BIT_NOTE",
     "FILE_DATE_KEY",
     "FILE_STAMP_KEY",
     "FileChangedError",
@@ -36,6 +37,7 @@ __all__ = [
     "ingest_paths",
     "record_scene",
     "scene_entry",
+    "set_radiometry",
 ]
 
 log = logging.getLogger(__name__)
@@ -333,8 +335,8 @@ def _known_duplicate(
             entry["redated_from"] = {"acquired_at": was[0].isoformat(), "date_source": was[1]}
     if radiometry is not None:
         if known_dtype == "uint8":
-            entry["radiometry_note"] = _EIGHT_BIT_NOTE
-        elif _set_radiometry(db, known_id, radiometry):
+            entry["radiometry_note"] = EIGHT_BIT_NOTE
+        elif set_radiometry(db, known_id, radiometry):
             entry["reason"] += (
                 f"; its radiometry is now {radiometry} (`railwatch process` counts it again)"
             )
@@ -343,10 +345,10 @@ def _known_duplicate(
 
 
 #: Why ``--radiometry`` changes nothing for an 8-bit file.
-_EIGHT_BIT_NOTE = "8-bit: read as it is, --radiometry is for 16-bit and float files"
+EIGHT_BIT_NOTE = "8-bit: read as it is, --radiometry is for 16-bit and float files"
 
 
-def _set_radiometry(db: Database, scene_id: int, radiometry: str) -> bool:
+def set_radiometry(db: Database, scene_id: int, radiometry: str) -> bool:
     """Record ``radiometry`` as the scene's (its metadata's ``radiometry``); True when
     that changed it. The scene's processing version then differs
     (:func:`railwatch.pipeline.processing_version`): ``railwatch process`` counts it
@@ -470,7 +472,7 @@ def _ingest_one(
                 "kept: --date is for files that carry none (--force-date gives them --date)"
             )
         if radiometry is not None and info.dtype == "uint8":
-            last["radiometry_note"] = _EIGHT_BIT_NOTE
+            last["radiometry_note"] = EIGHT_BIT_NOTE
         if info.metadata.get("bands_unlabelled") and "rgb_bands" not in info.metadata:
             last["warning"] = (
                 f"{info.band_count} bands, none labelled red, green or blue: bands 1,2,3 "

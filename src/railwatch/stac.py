@@ -40,7 +40,7 @@ from railwatch.imagery.inspect import (
     remote_access_hint,
     uri_scheme,
 )
-from railwatch.ingest import _EIGHT_BIT_NOTE, IngestSummary, _set_radiometry, record_scene
+from railwatch.ingest import EIGHT_BIT_NOTE, IngestSummary, record_scene, set_radiometry
 from railwatch.storage import Database, repo
 
 __all__ = [
@@ -488,8 +488,8 @@ def _note_radiometry(
         if entry is None or entry["file"] != name:
             continue
         if dtype == "uint8":
-            entry["radiometry_note"] = _EIGHT_BIT_NOTE
-        elif known and _set_radiometry(db, int(entry["scene_id"]), radiometry):
+            entry["radiometry_note"] = EIGHT_BIT_NOTE
+        elif known and set_radiometry(db, int(entry["scene_id"]), radiometry):
             entry["reason"] += (
                 f"; its radiometry is now {radiometry} (`railwatch process` counts it again)"
             )
