@@ -202,18 +202,24 @@ def _run_tiles(
     else:
         pending: deque[tuple[int, Future[None]]] = deque()
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for k, win, img, valid in tiles():
-                pending.append((k, pool.submit(work, k, win, img, valid)))
-                while len(pending) >= 2 * workers:
+            try:
+                for k, win, img, valid in tiles():
+                    pending.append((k, pool.submit(work, k, win, img, valid)))
+                    while len(pending) >= 2 * workers:
+                        done, fut = pending.popleft()
+                        fut.result()
+                        if on_tile:
+                            on_tile(done + 1, total)
+                while pending:
                     done, fut = pending.popleft()
                     fut.result()
                     if on_tile:
                         on_tile(done + 1, total)
-            while pending:
-                done, fut = pending.popleft()
-                fut.result()
-                if on_tile:
-                    on_tile(done + 1, total)
+            except BaseException:
+                # Ctrl-C, SIGTERM or a failed tile: drop the queued tiles instead of
+                # detecting them all before the error can reach the caller
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
     dets = [d for tile, _ in results for d in tile]
     if not dets:
         return []
