@@ -229,3 +229,18 @@ def test_a_failing_task_leaves_no_dask_report_on_stderr(
     assert "model crashed (simulated)" in reason
     assert "Compute Failed" not in err and "Traceback" not in err, err
     db.dispose()
+
+
+def test_cli_process_all_without_sites_says_so(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``process --all`` on a database without sites printed an empty table."""
+    from railwatch.cli.main import main
+
+    Database(tmp_db_url).dispose()
+    assert main(["--db", tmp_db_url, "process", "--all", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "No sites to process: add one with `railwatch site add" in out
+    assert "┃" not in out  # no table
+    assert main(["--db", tmp_db_url, "process", "--all", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []

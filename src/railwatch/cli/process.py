@@ -77,8 +77,16 @@ def process(
     settings = state(ctx).settings()
     db = Database(settings.db)
     if all_sites:
-        with db.session() as s:
+        with db.session(readonly=True) as s:
             names = [row.name for row in repo.list_sites(s)]
+        if not names:  # an empty table (and --json's []) said nothing of why
+            if as_json:
+                print_json([])
+            else:
+                console.print(
+                    "No sites to process: add one with `railwatch site add NAME --bbox W,S,E,N`."
+                )
+            return
     elif sites:
         names = list(dict.fromkeys(sites))  # a site named twice is processed once
     else:
