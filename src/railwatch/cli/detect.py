@@ -501,7 +501,7 @@ def _warn_georeferencing(img: Path, given: float | None) -> None:
                 if ds.crs is None:
                     return
                 gx, gy = ground_pixel_size(ds)
-                x, y = ds.transform * (ds.width / 2, ds.height / 2)
+                x, y = ds.xy(ds.height / 2, ds.width / 2, offset="ul")  # the centre
                 lon, lat = rasterio.warp.transform(ds.crs, "EPSG:4326", [x], [y])
                 crs = ds.crs.to_string()
     except (RasterioError, ImageryError, ValueError):
