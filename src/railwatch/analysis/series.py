@@ -1,10 +1,11 @@
 """Count series per class: one point per day, unusable scenes kept as gaps.
 
-Several images on one UTC day are combined by keeping the **best-quality usable
-image**: the highest clear fraction x coverage (a missing value counts as 1),
-ties broken by the higher count, then the lower scene id. Overlapping partial
-images are not summed, because their cars may be the same cars. A day with no
-usable image is a gap (``count`` None), never a zero.
+Several images on one UTC day are combined by keeping the **best usable image**: the
+one counted by the finest method (cars one by one or by hand, then occupied track
+length, then presence: :data:`METHOD_RANK`), then the highest clear fraction x coverage
+(a missing value counts as 1), ties broken by the higher count, then the lower scene
+id. Overlapping partial images are not summed, because their cars may be the same cars.
+A day with no usable image is a gap (``count`` None), never a zero.
 """
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ def _quality_score(point: CountPoint) -> float:
     return clear * cover
 
 
+#: Which method's count a day keeps when several images were counted that day, finest
+#: first: a 3 m estimate (often tens of per cent off) or a 10 m presence flag (0 or 1, no
+#: count at all) never displaces a count of cars one by one made the same day, whatever
+#: its quality or its higher number. Other methods rank with ``length``.
+METHOD_RANK: dict[str, int] = {"objects": 0, "manual": 0, "length": 1, "presence": 2}
+
+
 def _best(points: list[CountPoint]) -> CountPoint:
     usable = [p for p in points if p.is_usable]
     if not usable:
@@ -75,7 +83,12 @@ def _best(points: list[CountPoint]) -> CountPoint:
         )
     return max(
         usable,
-        key=lambda p: (_quality_score(p), float(p.count or 0.0), -(p.scene_id or 0)),
+        key=lambda p: (
+            -METHOD_RANK.get(p.method, 1),
+            _quality_score(p),
+            float(p.count or 0.0),
+            -(p.scene_id or 0),
+        ),
     )
 
 
