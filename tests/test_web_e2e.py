@@ -182,6 +182,23 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
+def closed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The hand-made site of the API tests on a server whose reads need the token (as
+    `railwatch serve --host 0.0.0.0` without --public-reads)."""
+    tmp = tmp_path_factory.mktemp("closed")
+    db = Database(f"sqlite:///{tmp / 'closed.db'}")
+    ids = populate(db, tmp / "img")
+    settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp / "cache")
+    srv, thread, url = _serve(create_app(settings, db, open_reads=False))
+    try:
+        yield {"url": url, **ids}
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).is_file() and shutil.which("chromium") is None:
         require_service("chromium", "apt-get install chromium")
@@ -344,7 +361,10 @@ def test_step_to_alert_day_see_detections_and_acknowledge(
         ".textContent.includes('token')",
         timeout=30_000,
     )
+    # sign in with the token (header form): the session cookie then carries the write
     page.fill("#token", TOKEN)
+    page.click("#signin button[type='submit']")
+    page.locator("#auth .signed-in").wait_for(timeout=30_000)
     box.locator(".ack-note").fill("checked the imagery")
     box.locator("button.ack").click()
     acked = page.locator(f".alert.acked[data-alert='{alert['id']}'] .acked-note")
@@ -458,5 +478,61 @@ def test_site_without_images_says_so_and_draws_its_events(
     assert "New siding opened" in str(page.locator(".chart-svg .event-label").text_content())
     assert "no processed images" in str(page.locator(".chart-svg").text_content())
     assert page.locator("button.scene").count() == 0
+    assert errors == []
+    page.close()
+
+
+def test_sign_in_when_reads_need_the_token_then_tiles_and_acknowledge(
+    closed: dict[str, Any], browser: Any
+) -> None:
+    """With reads behind the token the site list said only "Cannot load sites" (no
+    token field) and every map tile was a 401 (an <img> sends no Authorization
+    header). The page now says that it needs the token and where it comes from, signs
+    in once (a session cookie) and then shows the sites, the map tiles and writes."""
+    url, site = closed["url"], closed["site"]
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    tiles: list[int] = []
+    page.on("response", lambda r: tiles.append(r.status) if "/tiles/" in r.url else None)
+    page.goto(url + "/")
+    needed = page.locator("#signin-needed")
+    needed.wait_for(timeout=60_000)
+    text = needed.inner_text()
+    assert "RAILWATCH_API_TOKEN" in text and "railwatch serve" in text, text
+    assert page.locator("tr.site-row").count() == 0
+    page.fill("#token", "not-the-token")
+    page.click("#signin button[type='submit']")
+    page.wait_for_function("document.getElementById('signin-msg').textContent.includes('wrong')")
+    page.fill("#token", TOKEN)
+    page.click("#signin button[type='submit']")
+    page.locator(f'tr.site-row[data-site="{site}"]').wait_for(timeout=60_000)  # reloaded
+    assert page.locator("#auth .signed-in").count() == 1
+    (cookie,) = [c for c in page.context.cookies() if c["name"].startswith("railwatch_session")]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and not cookie["secure"]
+    assert cookie["value"] != TOKEN and "railwatch_session" not in page.evaluate("document.cookie")
+
+    # the site page: its map tiles are loaded with the cookie
+    page.goto(f"{url}/sites/{site}")
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    page.wait_for_selector("body[data-tiles]", timeout=60_000)
+    drawn = page.evaluate(
+        "[...document.querySelectorAll('#map img.leaflet-tile-loaded')]"
+        ".filter((i) => i.complete && i.naturalWidth === 256).length"
+    )
+    assert drawn >= 1 and 200 in tiles and 401 not in tiles, (drawn, tiles)
+    # a write from the page, carried by the cookie (Origin checked by the server)
+    box = page.locator(f".alert[data-alert='{closed['alert_id']}']")
+    box.locator(".ack-note").fill("seen after signing in")
+    box.locator("button.ack").click()
+    page.locator(f".alert.acked[data-alert='{closed['alert_id']}']").wait_for(timeout=30_000)
+    assert all(TOKEN not in u for u in urls)  # the token never went into a URL
+
+    # sign out: the server forgets the session, the page asks for the token again
+    page.click("#signout")
+    page.locator("#signin-needed").wait_for(timeout=30_000)
+    assert page.evaluate("fetch('/api/sites').then((r) => r.status)") == 401
     assert errors == []
     page.close()

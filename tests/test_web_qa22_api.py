@@ -177,7 +177,7 @@ def test_tile_of_a_scene_whose_file_is_gone_is_a_404_that_says_so(tmp_path: Path
     ids = populate(db, tmp_path / "img")
     cfg = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
     c = TestClient(create_app(cfg, db), raise_server_exceptions=False)
-    scene = c.get(f"/api/scenes/{ids['scene_ids'][4]}").json()
+    scene = c.get(f"/api/scenes/{ids['scene_ids'][4]}", headers=AUTH).json()  # full path
     ring = scene["footprint"]["coordinates"][0]
     lon = sum(p[0] for p in ring[:-1]) / (len(ring) - 1)
     lat = sum(p[1] for p in ring[:-1]) / (len(ring) - 1)

@@ -21,7 +21,13 @@ from railwatch.web.errors import PROBLEM_RESPONSES, install_error_handlers
 from railwatch.web.jobs import DetectorFactory, JobManager
 from railwatch.web.methods import HeadAsGet
 from railwatch.web.routes import api_router
-from railwatch.web.security import DEFAULT_MAX_BODY, AccessPolicy, BodySizeLimit, TrustedHosts
+from railwatch.web.security import (
+    DEFAULT_MAX_BODY,
+    AccessPolicy,
+    BodySizeLimit,
+    SessionStore,
+    TrustedHosts,
+)
 
 __all__ = ["create_app", "static_dir"]
 
@@ -67,7 +73,8 @@ def create_app(
         version=__version__,
         description=(
             "Railcar counts, scenes, detections, alerts and events of monitored rail yards. "
-            "Reads are open on localhost; every write needs `Authorization: Bearer <token>`."
+            "Reads are open on localhost; every write needs `Authorization: Bearer <token>` "
+            "(the dashboard signs in once at `/api/session` and sends its session cookie)."
         ),
         lifespan=lifespan,
         # Swagger UI and ReDoc load their scripts from a CDN: off, so the server works
@@ -79,6 +86,7 @@ def create_app(
     app.state.db = database
     app.state.settings = cfg
     app.state.access = AccessPolicy(token=token or None, open_reads=open_reads)
+    app.state.sessions = SessionStore()  # the dashboard's sign-ins (routes.session)
     app.state.jobs = jobs
     app.state.report_dir = (report_dir or (cfg.cache_dir / "reports")).resolve()
     install_error_handlers(app)

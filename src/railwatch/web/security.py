@@ -5,6 +5,13 @@
 * Every write (POST, PUT, PATCH, DELETE) needs ``Authorization: Bearer <token>``
   equal to ``RAILWATCH_API_TOKEN``: 401 without a token, 403 with a wrong one
   (and 403 when the server has no token configured: writes are then disabled).
+* The dashboard signs in instead (``POST /api/session`` with the token, once): the
+  server answers with a random session id in an ``HttpOnly``, ``SameSite=Strict``
+  cookie (``Secure`` over https), kept server-side (:class:`SessionStore`). The
+  cookie stands for the token on reads (map tiles included: an ``<img>`` cannot send
+  a header) and on writes whose ``Origin`` is this server (:func:`same_origin`; with
+  SameSite=Strict, the defence against cross-site request forgery). The raw token
+  never travels in a URL or a cookie.
 * Request bodies are limited (:class:`BodySizeLimit`, 413 beyond the limit).
 """
 
@@ -12,30 +19,43 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import hmac
 import ipaddress
 import json
 import re
+import secrets
 import socket
+import threading
+import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from railwatch.errors import ConfigError, InputError
 
 __all__ = [
     "DEFAULT_MAX_BODY",
+    "SESSION_SECONDS",
     "AccessPolicy",
     "BodySizeLimit",
+    "SessionStore",
     "TrustedHosts",
     "check_listen_address",
     "check_serve_host",
+    "clear_session_cookie",
+    "is_authenticated",
     "is_loopback",
     "require_read",
     "require_write",
+    "same_origin",
+    "session_cookie_name",
+    "session_of",
+    "set_session_cookie",
 ]
 
 #: Default request body limit in bytes (1 MiB).
@@ -205,6 +225,159 @@ def check_serve_host(host: str, token: str | None) -> None:
         )
 
 
+#: How long a dashboard session lasts after sign-in (12 hours), in seconds.
+SESSION_SECONDS = 12 * 3600
+#: Sessions kept at most (the oldest is dropped beyond it).
+MAX_SESSIONS = 1000
+
+
+class SessionStore:
+    """Dashboard sessions, in the server's memory: a session id is 32 random bytes
+    (URL-safe text) handed to the browser in a cookie; only its SHA-256 is kept, with
+    its expiry. A restart forgets every session (sign in again). ``clock`` is
+    :func:`time.monotonic` (tests pass their own)."""
+
+    def __init__(
+        self,
+        lifetime_s: float = SESSION_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_sessions: int = MAX_SESSIONS,
+    ) -> None:
+        self.lifetime_s = lifetime_s
+        self._clock = clock
+        self._max = max_sessions
+        self._expiry: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(session_id: str) -> str:
+        return hashlib.sha256(session_id.encode("utf-8", "replace")).hexdigest()
+
+    def create(self) -> str:
+        """A new session id, valid for :attr:`lifetime_s`."""
+        session_id = secrets.token_urlsafe(32)
+        now = self._clock()
+        with self._lock:
+            self._prune(now)
+            while len(self._expiry) >= self._max:  # dicts keep insertion order
+                del self._expiry[next(iter(self._expiry))]
+            self._expiry[self._key(session_id)] = now + self.lifetime_s
+        return session_id
+
+    def valid(self, session_id: str | None) -> bool:
+        """True for a session id this server handed out, not expired nor ended."""
+        if not session_id:
+            return False
+        key = self._key(session_id)
+        with self._lock:
+            expiry = self._expiry.get(key)
+            if expiry is None:
+                return False
+            if self._clock() >= expiry:
+                del self._expiry[key]
+                return False
+        return True
+
+    def end(self, session_id: str | None) -> None:
+        """End a session (sign-out); nothing happens for an unknown id."""
+        if session_id:
+            with self._lock:
+                self._expiry.pop(self._key(session_id), None)
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, t in self._expiry.items() if now >= t]:
+            del self._expiry[key]
+
+
+def session_cookie_name(request: Request) -> str:
+    """The session cookie's name: ``railwatch_session_PORT``, PORT being where this
+    server listens (cookies are not kept per port: two servers on one host would
+    otherwise overwrite each other's sign-in)."""
+    server = request.scope.get("server")
+    port = server[1] if server and len(server) > 1 and server[1] else 0
+    return f"railwatch_session_{port}"
+
+
+def _sessions(request: Request) -> SessionStore | None:
+    store = getattr(request.app.state, "sessions", None)
+    return store if isinstance(store, SessionStore) else None
+
+
+def session_of(request: Request) -> str | None:
+    """The request's session id when it is a valid one, else None."""
+    store = _sessions(request)
+    sid = request.cookies.get(session_cookie_name(request))
+    return sid if store is not None and store.valid(sid) else None
+
+
+def _is_https(request: Request) -> bool:
+    # X-Forwarded-Proto from a TLS proxy in front: trusting it can only make the cookie
+    # stricter (a Secure cookie is never sent over plain http)
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
+def set_session_cookie(request: Request, response: Response, session_id: str) -> None:
+    """Give the browser its session id: HttpOnly (no script reads it), SameSite=Strict
+    (never sent by another site's page), Secure over https, for the whole server."""
+    store = _sessions(request)
+    response.set_cookie(
+        session_cookie_name(request),
+        session_id,
+        max_age=int(store.lifetime_s if store is not None else SESSION_SECONDS),
+        path="/",
+        secure=_is_https(request),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    """Tell the browser to forget its session cookie."""
+    response.delete_cookie(
+        session_cookie_name(request),
+        path="/",
+        secure=_is_https(request),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+_DEFAULT_PORT = {"http": "80", "https": "443"}
+
+
+def _netloc(scheme: str, netloc: str) -> str:
+    netloc = netloc.strip().lower()
+    default = _DEFAULT_PORT.get(scheme.lower())
+    if default and netloc.endswith(":" + default):
+        netloc = netloc[: -len(default) - 1]
+    return netloc
+
+
+def same_origin(request: Request) -> bool | None:
+    """Whether the request's ``Origin`` is this server (its ``Host``): None when the
+    request has no ``Origin`` (browsers send one with every POST, PATCH and DELETE)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return None
+    parts = urlsplit(origin.strip())
+    if not parts.scheme or not parts.netloc:  # "null" (sandboxed page, file://)
+        return False
+    host = request.headers.get("host", "")
+    return _netloc(parts.scheme, parts.netloc) == _netloc(parts.scheme, host)
+
+
+def is_authenticated(request: Request) -> bool:
+    """True when the request carries the right bearer token or a valid session cookie
+    (whether or not reads are open): such a reader sees the server's file paths."""
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() == "bearer" and given.strip():
+        return _policy(request).token_matches(given.strip())
+    return session_of(request) is not None
+
+
 def _policy(request: Request) -> AccessPolicy:
     policy = request.app.state.access
     if not isinstance(policy, AccessPolicy):  # pragma: no cover - set by create_app
@@ -216,7 +389,8 @@ def _check(policy: AccessPolicy, creds: HTTPAuthorizationCredentials | None) -> 
     if creds is None or not creds.credentials:
         raise HTTPException(
             401,
-            "this request needs the header 'Authorization: Bearer <RAILWATCH_API_TOKEN>'",
+            "this request needs the header 'Authorization: Bearer <RAILWATCH_API_TOKEN>' "
+            "(in a browser: sign in on the dashboard with that token)",
             headers={"WWW-Authenticate": "Bearer"},
         )
     if policy.token is None:
@@ -227,17 +401,37 @@ def _check(policy: AccessPolicy, creds: HTTPAuthorizationCredentials | None) -> 
         raise HTTPException(403, "the bearer token is wrong")
 
 
+def _has_bearer(creds: HTTPAuthorizationCredentials | None) -> bool:
+    return creds is not None and bool(creds.credentials)
+
+
 async def require_write(request: Request) -> None:
-    """Dependency of every write endpoint."""
-    _check(_policy(request), await _bearer(request))
+    """Dependency of every write endpoint: the bearer token, or the dashboard's session
+    cookie on a request whose ``Origin`` is this server."""
+    policy = _policy(request)
+    creds = await _bearer(request)
+    if not _has_bearer(creds) and session_of(request) is not None:
+        if same_origin(request):
+            return
+        raise HTTPException(
+            403,
+            "a write signed in by the dashboard's session cookie must come from this "
+            "server's own pages (its Origin header is missing or another site's); "
+            "scripts send 'Authorization: Bearer <RAILWATCH_API_TOKEN>'",
+        )
+    _check(policy, creds)
 
 
 async def require_read(request: Request) -> None:
-    """Dependency of every read endpoint (open on loopback by default)."""
+    """Dependency of every read endpoint (open on loopback by default): the bearer
+    token or the dashboard's session cookie."""
     policy = _policy(request)
     if policy.open_reads:
         return
-    _check(policy, await _bearer(request))
+    creds = await _bearer(request)
+    if not _has_bearer(creds) and session_of(request) is not None:
+        return
+    _check(policy, creds)
 
 
 class BodySizeLimit:

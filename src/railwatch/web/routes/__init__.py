@@ -12,6 +12,7 @@ from railwatch.web.routes import (
     jobs,
     reports,
     scenes,
+    session,
     sites,
     tiles,
 )
@@ -22,6 +23,17 @@ __all__ = ["api_router"]
 def api_router() -> APIRouter:
     """Every resource router under ``/api``."""
     router = APIRouter(prefix="/api")
-    for module in (sites, scenes, detections, counts, alerts, events, reports, jobs, tiles):
+    for module in (
+        sites,
+        scenes,
+        detections,
+        counts,
+        alerts,
+        events,
+        reports,
+        jobs,
+        tiles,
+        session,
+    ):
         router.include_router(module.router)
     return router

@@ -1,4 +1,12 @@
-"""Scenes: list per site (with each scene's total count), metadata, quality."""
+"""Scenes: list per site (with each scene's total count), metadata, quality.
+
+A scene's ``file`` and ``mask_file`` are the names of its files; their full paths or
+URLs (``uri``, ``mask_uri``) are given only to a request that carries the token or a
+signed-in session cookie (:func:`railwatch.web.security.is_authenticated`), and are
+``null`` for anyone else: a server with open reads (``--public-reads``) would otherwise
+show everyone its directory layout (and the query string of a signed URL). The jobs
+endpoint shows only file names, for the same reason.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +22,7 @@ from railwatch.storage.serialize import scene_dict
 from railwatch.web.deps import DB, Paging
 from railwatch.web.pagination import paginate, window
 from railwatch.web.routes.sites import SiteName
-from railwatch.web.security import require_read
+from railwatch.web.security import is_authenticated, require_read
 
 router = APIRouter(tags=["scenes"], dependencies=[Depends(require_read)])
 
@@ -22,8 +30,24 @@ SceneId = Annotated[int, Path(ge=1, le=2**62, description="Scene id.")]
 Status = Literal["ingested", "processed", "unusable", "failed"]
 
 
-def _public(scene: Scene, count: Count | None, *, footprint: bool) -> dict[str, Any]:
+def file_name(uri: str | None) -> str | None:
+    """The last part of a path or URL (no directory, query string or fragment)."""
+    if not uri:
+        return None
+    bare = uri.split("?", 1)[0].split("#", 1)[0] if "://" in uri else uri
+    return bare.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or None
+
+
+def _public(scene: Scene, count: Count | None, *, footprint: bool, paths: bool) -> dict[str, Any]:
     out = scene_dict(scene, footprint=footprint)
+    out["file"], out["mask_file"] = file_name(scene.uri), file_name(scene.mask_uri)
+    if not paths:  # full paths only to the token or a session (module docstring)
+        out["uri"] = out["mask_uri"] = None
+        error = out.get("error")
+        for uri in (scene.uri, scene.mask_uri):  # "PATH: file changed since ingest"
+            if error and uri:
+                error = error.replace(uri, file_name(uri) or "")
+        out["error"] = error
     out["count"] = (
         {"total": count.count, "low": count.low, "high": count.high, "method": count.method}
         if count is not None
@@ -54,18 +78,19 @@ def list_scenes(
             c.scene_id: c
             for c in s.scalars(select(Count).where(Count.scene_id.in_(ids), Count.cls == "all"))
         }
-        items = [_public(sc, counts.get(sc.id), footprint=footprint) for sc in shown]
+        paths = is_authenticated(request)
+        items = [_public(sc, counts.get(sc.id), footprint=footprint, paths=paths) for sc in shown]
     return paginate(request, response, items, len(scenes), page).envelope()
 
 
 @router.get("/scenes/{scene_id}", summary="Scene metadata")
-def get_scene(scene_id: SceneId, db: DB) -> dict[str, Any]:
+def get_scene(scene_id: SceneId, request: Request, db: DB) -> dict[str, Any]:
     """A scene: ingest facts, footprint, processing state, quality and counts per class."""
     with db.session(readonly=True) as s:
         scene = repo.get_scene(s, scene_id)
         rows = list(s.scalars(select(Count).where(Count.scene_id == scene_id)))
         total = next((c for c in rows if c.cls == "all"), None)
-        out = _public(scene, total, footprint=True)
+        out = _public(scene, total, footprint=True, paths=is_authenticated(request))
         method = total.method if total is not None else None
         out["counts"] = {  # a type or covered count a 3 m image cannot tell is left out
             c.cls: {"count": c.count, "low": c.low, "high": c.high, "method": c.method}

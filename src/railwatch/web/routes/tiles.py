@@ -11,19 +11,31 @@ across is a transparent tile at once; an image more than :data:`COARSE_FACTOR` t
 finer than the tile is read decimated (overviews when the file has them) and warped
 into the tile (:func:`coarse_tile`); at the zooms where the image is looked at,
 rio-tiler renders the tile as before.
+
+Each tile has an ETag (:func:`tile_etag`) made of what decides its pixels: the scene,
+its file (path, content hash, size and times), the bands shown, the radiometry, this
+renderer's version and the tile; it is sent with ``Cache-Control: private, no-cache``,
+so a browser asks again each time and gets a ``304 Not Modified`` (no pixel read)
+while nothing changed, and the new tile at once after ``ingest --bands`` or
+``--radiometry`` changed the scene or its file was replaced. (Before session 22 tiles
+were cached for an hour with no validator: stale tiles until then.)
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path as PathLib
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
+from railwatch import __version__
 from railwatch.errors import ImageryError, NotFoundError, lazy_import
 from railwatch.imagery.inspect import gdal_path, is_remote, rgb_of
 from railwatch.storage import repo
@@ -50,6 +62,11 @@ COARSE_FACTOR = 32.0
 #: Image pixels kept per tile pixel by the decimated read (then warped by nearest
 #: neighbour, as rio-tiler does).
 COARSE_OVERSAMPLE = 2
+#: Version of the way tiles are drawn, part of every tile's ETag: raise it when a
+#: change of this module changes the pixels of a tile (so is railwatch's version).
+RENDERER_VERSION = 1
+#: Tiles are revalidated at each use (their ETag), never shown stale from a cache.
+TILE_CACHE_CONTROL = "private, no-cache"
 
 
 @dataclass(frozen=True)
@@ -167,16 +184,63 @@ def empty_png() -> bytes:
         return bytes(ImageData(blank).render(img_format="PNG"))
 
 
+FileStamp = tuple[int, int, int]
+
+
+def file_stamp(uri: str) -> FileStamp | None:
+    """Size, modification and status-change times (ns) of a local file; None for a
+    remote one."""
+    if is_remote(uri):
+        return None
+    st = os.stat(gdal_path(uri))
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def tile_etag(
+    scene_id: int,
+    uri: str,
+    content_hash: str | None,
+    stamp: FileStamp | None,
+    rgb: tuple[int, int, int] | None,
+    radiometry: str,
+    tile: tuple[int, int, int],
+) -> str:
+    """Strong ETag of a tile: a hash of everything that decides its pixels."""
+    key = [
+        "railwatch-tile", __version__, RENDERER_VERSION, scene_id, uri, content_hash,
+        stamp, rgb, radiometry, tile,
+    ]  # fmt: skip
+    digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (weak comparison, as RFC 9110
+    asks for this header; ``*`` matches any)."""
+    if not if_none_match:
+        return False
+    bare = etag.removeprefix("W/")
+    for candidate in if_none_match.split(","):
+        tag = candidate.strip()
+        if tag == "*" or tag.removeprefix("W/") == bare:
+            return True
+    return False
+
+
 @lru_cache(maxsize=256)
 def _render_params(
-    uri: str, rgb: tuple[int, int, int] | None = None, radiometry: str = "linear"
+    uri: str,
+    rgb: tuple[int, int, int] | None = None,
+    radiometry: str = "linear",
+    stamp: FileStamp | None = None,
 ) -> tuple[tuple[int, ...], tuple[tuple[float, float], ...] | None]:
     """Band indexes to show (red, green, blue as the detector reads them:
     :func:`railwatch.imagery.read.rgb_bands`, ``rgb`` from the scene's metadata) and, for
     non-8-bit images, the per-band ranges the detector maps to 8 bits
     (:func:`railwatch.imagery.read.stretch_ranges`; one range for the three bands with
-    ``radiometry`` ``display``). Cached by all three: a scene given another radiometry
-    or other bands is shown anew."""
+    ``radiometry`` ``display``). Cached by all of them and the file's ``stamp``: a scene
+    given another radiometry or other bands, or whose file was replaced, is shown
+    anew."""
     from railwatch.imagery.read import open_raster, parse_radiometry, rgb_bands, stretch_ranges
 
     with open_raster(gdal_path(uri)) as ds:
@@ -194,6 +258,7 @@ def render_tile(
     y: int,
     rgb: tuple[int, int, int] | None = None,
     radiometry: Radiometry = "linear",
+    stamp: FileStamp | None = None,
 ) -> bytes | None:
     """PNG bytes of tile ``z/x/y`` of the image at ``uri``; ``None`` outside the image.
     16-bit and float images are shown as the detector sees them
@@ -211,7 +276,7 @@ def render_tile(
     from railwatch.imagery.read import stretch_to_uint8
 
     try:
-        indexes, ranges = _render_params(uri, rgb, radiometry)
+        indexes, ranges = _render_params(uri, rgb, radiometry, stamp)
         with Reader(uri) as src:
             if not src.tile_exists(x, y, z):
                 return None
@@ -256,8 +321,11 @@ def scene_tile(
     x: Annotated[int, Path(ge=0, le=2**MAX_ZOOM)],
     y: Annotated[int, Path(ge=0, le=2**MAX_ZOOM)],
     db: DB,
+    request: Request,
 ) -> Response:
-    """A 256 px PNG tile (transparent where the image has no data)."""
+    """A 256 px PNG tile (transparent where the image has no data), with an ETag:
+    ``If-None-Match`` with it is answered ``304`` while the scene's file, bands and
+    radiometry are unchanged."""
     if x >= 2**z or y >= 2**z:
         raise NotFoundError(f"tile {z}/{x}/{y} does not exist: x and y must be below 2**z")
     from railwatch.imagery.read import radiometry_of
@@ -265,6 +333,7 @@ def scene_tile(
     with db.session(readonly=True) as s:
         scene = repo.get_scene(s, scene_id)
         uri, rgb, radiometry = scene.uri, rgb_of(scene.meta), radiometry_of(scene.meta)
+        content_hash = scene.content_hash
     if not is_remote(uri) and not PathLib(gdal_path(uri)).is_file():
         # every tile of the map was a 500 naming the server's path, each logged with
         # a traceback
@@ -273,7 +342,18 @@ def scene_tile(
             f"the image of scene {scene_id} ({name}) is no longer where it was ingested "
             "(moved or deleted?): put the file back, or ingest it again"
         )
-    png = render_tile(uri, z, x, y, rgb, radiometry)
+    try:
+        stamp = file_stamp(uri)
+    except OSError as err:  # gone between the check above and now
+        raise NotFoundError(
+            f"the image of scene {scene_id} cannot be read now ({err.strerror}): put the "
+            "file back, or ingest it again"
+        ) from err
+    etag = tile_etag(scene_id, uri, content_hash, stamp, rgb, radiometry, (z, x, y))
+    headers = {"ETag": etag, "Cache-Control": TILE_CACHE_CONTROL}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    png = render_tile(uri, z, x, y, rgb, radiometry, stamp)
     if png is None:
         raise NotFoundError(f"tile {z}/{x}/{y} is outside the image of scene {scene_id}")
-    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(png, media_type="image/png", headers=headers)

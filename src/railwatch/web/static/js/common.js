@@ -2,7 +2,8 @@
 "use strict";
 
 const RW = (() => {
-  const TOKEN_KEY = "railwatch.token";
+  // before session 22 the site page kept the raw token in sessionStorage: forget it
+  try { sessionStorage.removeItem("railwatch.token"); } catch (_) { /* storage off */ }
 
   /** Create an element; text children are inserted as text (never parsed as HTML). */
   function el(tag, attrs, ...children) {
@@ -21,24 +22,23 @@ const RW = (() => {
     return node;
   }
 
-  function token() { return sessionStorage.getItem(TOKEN_KEY) || ""; }
-  function setToken(t) {
-    if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY);
-  }
-
-  /** fetch JSON from the API; throws Error(problem.detail) on failure. */
+  /** fetch JSON from the API; throws Error(problem.detail) on failure. The dashboard
+   * is signed in by its session cookie (HttpOnly: this script never sees it), sent by
+   * the browser with every request to this server, map tiles included. */
   async function api(path, options = {}) {
     const headers = Object.assign({ Accept: "application/json" }, options.headers || {});
-    const t = token();
-    if (t) headers.Authorization = "Bearer " + t;
     let body = options.body;
     if (body !== undefined && typeof body !== "string") {
       body = JSON.stringify(body);
       headers["Content-Type"] = "application/json";
     }
-    const r = await fetch(path, { method: options.method || "GET", headers, body });
+    const r = await fetch(path, { method: options.method || "GET", headers, body, credentials: "same-origin" });
     const type = r.headers.get("content-type") || "";
-    const data = type.includes("json") ? await r.json() : await r.text();
+    const data = r.status === 204 ? null : type.includes("json") ? await r.json() : await r.text();
+    if (r.status === 401 && auth.state && auth.state.signed_in) {
+      auth.state.signed_in = false; // the session ended (expired, or the server restarted)
+      auth.render();
+    }
     if (!r.ok) {
       const detail = data && data.detail ? data.detail : r.status + " " + r.statusText;
       const err = new Error(detail);
@@ -66,5 +66,78 @@ const RW = (() => {
   const pct = (v) => (v === null || v === undefined ? "–" : Math.round(v * 100) + "%");
   const TREND = { up: "▲", down: "▼", flat: "▶", none: "·" };
 
-  return { el, api, all, token, setToken, fmtCount, day, pct, TREND };
+  /** Sign-in: the token is posted once to /api/session, which answers with a session
+   * cookie; the header shows the form or "signed in · Sign out". */
+  const auth = {
+    state: null,
+    /** Ask the server whether this browser is signed in, and draw the header's part. */
+    async init() {
+      try {
+        auth.state = await api("/api/session");
+      } catch (err) {
+        auth.state = { signed_in: false, reads: "open", writes: "token", token_from: "RAILWATCH_API_TOKEN" };
+      }
+      auth.render();
+      return auth.state;
+    },
+    /** True when this page cannot read anything until the user signs in. */
+    blocked() { return !!auth.state && auth.state.reads === "token" && !auth.state.signed_in; },
+    render() {
+      const box = document.getElementById("auth");
+      if (!box || !auth.state) return;
+      const st = auth.state;
+      box.dataset.signedIn = st.signed_in ? "1" : "0";
+      if (st.signed_in) {
+        box.replaceChildren(el("span", { class: "muted signed-in" }, "signed in"), " ",
+          el("button", { type: "button", id: "signout", onclick: signOut }, "Sign out"));
+        return;
+      }
+      if (st.writes === "disabled") {
+        box.replaceChildren(el("span", { class: "muted", title: "start railwatch serve with RAILWATCH_API_TOKEN set" },
+          "read-only: this server has no API token"));
+        return;
+      }
+      const input = el("input", { id: "token", type: "password", autocomplete: "current-password",
+        placeholder: "API token", "aria-label": "API token", required: true });
+      const msg = el("span", { id: "signin-msg", class: "error" });
+      box.replaceChildren(el("form", { id: "signin", class: "signin", onsubmit: (e) => { e.preventDefault(); signIn(input, msg); } },
+        input, el("button", { type: "submit" }, "Sign in"), msg));
+    },
+    /** Show, in ``where``, that the server needs its token and how to get it. */
+    explain(where) {
+      const st = auth.state || {};
+      where.replaceChildren(el("div", { id: "signin-needed", class: "signin-needed" },
+        el("h2", {}, "Sign in to see this server's sites"),
+        el("p", {}, "This server is reachable from the network, so reading it needs its API token. " +
+          "Type it in the sign-in box at the top right."),
+        el("p", {}, "The token is " + (st.token_from || "the RAILWATCH_API_TOKEN of railwatch serve") +
+          ": whoever started the server chose it and can give it to you (railwatch serve does not print it)."),
+        el("p", { class: "muted" }, "Signing in keeps a session cookie in this browser for " +
+          Math.round((st.session_seconds || 43200) / 3600) + " hours (scripts on the page cannot read it, and the " +
+          "token never appears in a URL); Sign out ends it. Scripts use the header " +
+          "'Authorization: Bearer TOKEN' instead.")));
+    },
+  };
+
+  async function signIn(input, msg) {
+    msg.textContent = "";
+    const wasBlocked = auth.blocked();
+    try {
+      auth.state = await api("/api/session", { method: "POST", body: { token: input.value.trim() } });
+    } catch (err) {
+      msg.textContent = err.message;
+      return;
+    }
+    if (wasBlocked) { location.reload(); return; } // now the page can load its data
+    auth.render();
+  }
+
+  async function signOut() {
+    try { await api("/api/session", { method: "DELETE" }); } catch (_) { /* ended anyway */ }
+    auth.state.signed_in = false;
+    if (auth.state.reads === "token") { location.reload(); return; }
+    auth.render();
+  }
+
+  return { el, api, all, auth, fmtCount, day, pct, TREND };
 })();

@@ -2,7 +2,7 @@
 "use strict";
 
 (async () => {
-  const { el, api, all, fmtCount, day, pct } = RW;
+  const { el, api, all, auth, fmtCount, day, pct } = RW;
   const name = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
   const enc = encodeURIComponent(name);
   const COLOURS = {
@@ -15,11 +15,17 @@
 
   const state = { scenes: [], index: -1, tiles: null, dets: null, chart: null, events: [], alerts: [], cls: "all", seq: 0 };
 
+  await auth.init();
+  if (auth.blocked()) {
+    // nothing can be read before signing in: say so and how (map tiles too need it)
+    document.body.classList.add("signed-out");
+    auth.explain($("signin-box"));
+    $("scene-info").textContent = "This server needs its API token: sign in to see this site.";
+    document.body.dataset.ready = "1";
+    return;
+  }
   const map = L.map("map", { preferCanvas: true, zoomSnap: 0.25, attributionControl: false });
   const canvas = L.canvas({ padding: 0.3 });
-  $("token").value = RW.token();
-  $("token").addEventListener("change", (e) => RW.setToken(e.target.value.trim()));
-  $("token").addEventListener("input", (e) => RW.setToken(e.target.value.trim()));
 
   function legend() {
     $("legend").replaceChildren(
@@ -37,6 +43,7 @@
   } catch (err) {
     $("scene-info").textContent = "Cannot load site: " + err.message;
     $("scene-info").classList.add("error");
+    if (err.status === 401) auth.explain($("signin-box"));
     return;
   }
   document.title = `railwatch · ${site.name}`;
@@ -178,7 +185,7 @@
           Object.assign(a, updated);
           renderAlerts();
         } catch (err) {
-          msg.textContent = err.status === 401 ? "enter the API token above" : err.message;
+          msg.textContent = err.status === 401 ? "sign in with the API token first (top right)" : err.message;
           ack.disabled = false;
         }
       } }, "Acknowledge");

@@ -2,9 +2,15 @@
 "use strict";
 
 (async () => {
-  const { el, api, fmtCount, day, TREND } = RW;
+  const { el, api, auth, fmtCount, day, TREND } = RW;
   const body = document.getElementById("sites-body");
   const status = document.getElementById("status");
+  await auth.init();
+  if (auth.blocked()) {
+    status.textContent = "This server needs its API token: sign in to see the sites.";
+    auth.explain(document.getElementById("signin-box"));
+    return;
+  }
   try {
     const page = await api("/api/sites?limit=1000");
     body.replaceChildren();
@@ -36,5 +42,6 @@
   } catch (err) {
     status.textContent = "Cannot load sites: " + err.message;
     status.classList.add("error");
+    if (err.status === 401) auth.explain(document.getElementById("signin-box"));
   }
 })();
