@@ -136,6 +136,10 @@ def test_writes_by_cookie_need_this_servers_origin(world: dict[str, Any]) -> Non
     # scripts: the bearer token as before, no cookie, no Origin
     r = TestClient(c.app).post(alert, json={"note": "seen from the dashboard"}, headers=AUTH)
     assert r.status_code == 200
+    # behind a reverse proxy that rewrites Host and says the original in X-Forwarded-Host
+    proxied = {"Origin": "https://rail.example", "X-Forwarded-Host": "rail.example"}
+    r = c.post(alert, json={"note": "via the proxy"}, headers=proxied)
+    assert r.status_code == 200, r.text
     # a wrong bearer is not rescued by a valid cookie
     r = c.post(alert, json={}, headers={**ORIGIN, "Authorization": "Bearer wrong"})
     assert r.status_code == 403

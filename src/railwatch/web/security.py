@@ -356,16 +356,23 @@ def _netloc(scheme: str, netloc: str) -> str:
 
 
 def same_origin(request: Request) -> bool | None:
-    """Whether the request's ``Origin`` is this server (its ``Host``): None when the
-    request has no ``Origin`` (browsers send one with every POST, PATCH and DELETE)."""
+    """Whether the request's ``Origin`` is this server (its ``Host``, or the
+    ``X-Forwarded-Host`` of a reverse proxy that rewrites ``Host``): None when the
+    request has no ``Origin`` (browsers send one with every POST, PATCH and DELETE).
+    Another site's page cannot set ``X-Forwarded-Host``: a custom header on a
+    cross-origin request needs a CORS preflight, which this server never grants."""
     origin = request.headers.get("origin")
     if origin is None:
         return None
     parts = urlsplit(origin.strip())
     if not parts.scheme or not parts.netloc:  # "null" (sandboxed page, file://)
         return False
-    host = request.headers.get("host", "")
-    return _netloc(parts.scheme, parts.netloc) == _netloc(parts.scheme, host)
+    mine = _netloc(parts.scheme, parts.netloc)
+    hosts = [request.headers.get("host", "")]
+    forwarded = request.headers.get("x-forwarded-host")
+    if forwarded:
+        hosts.append(forwarded.split(",")[0])
+    return any(mine == _netloc(parts.scheme, host) for host in hosts if host)
 
 
 def is_authenticated(request: Request) -> bool:
