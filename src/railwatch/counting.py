@@ -35,6 +35,7 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.detect.base import Detection
 from railwatch.detect.calibration import Calibration
 from railwatch.detect.coarse import (
+    LONG_TRAIN_M,
     CoarseEstimate,
     EmptyTrack,
     estimate_occupancy,
@@ -42,6 +43,7 @@ from railwatch.detect.coarse import (
     pixel_azimuth,
     tracks_to_pixels,
 )
+from railwatch.errors import DetectionError
 from railwatch.imagery.quality import readable_pixels
 
 #: z for a two-sided 90 % interval.
@@ -110,6 +112,10 @@ class SceneCount:
     #: For a length count: where the empty track's colour came from
     #: (:data:`railwatch.detect.coarse.EMPTY_FROM`).
     empty_from: str | None = None
+    #: For a length or presence count: metres of track line read (readable samples along
+    #: the lines, given or found in the image; :attr:`CoarseEstimate.track_m`). 0 where
+    #: no line was found in the image: its 0 is then no measurement of the yard.
+    track_m: float | None = None
 
 
 def _miss_rate(gsd: float) -> float:
@@ -186,6 +192,23 @@ def near_tracks(
     return [d for d, m in zip(detections, dist, strict=True) if m <= max_distance_m]
 
 
+def _no_track_read(gsd: float) -> str:
+    """Why a coarse scene has no count: not one sample along the site's track
+    centrelines could be read."""
+    what = (
+        "car equivalents from occupied track length"
+        if method_for_gsd(gsd) == "length"
+        else f"whether a long train (at least {LONG_TRAIN_M:.0f} m of cars) is present"
+    )
+    return (
+        f"no track could be read in this {gsd:g} m image over the site: the site's track "
+        "centrelines lie wholly under cloud, haze or no data in it (or outside the image). "
+        f"It cannot tell {what}, and is not counted (a 0 would read as an empty yard): "
+        "use an image that shows the tracks clear, and check that the centrelines lie in "
+        "the site."
+    )
+
+
 def count_scene(
     detections: Sequence[Detection],
     raster: RasterLike,
@@ -208,7 +231,12 @@ def count_scene(
     image's content where the scene was registered to its site's other images
     (:mod:`railwatch.imagery.register`). ``site_empty`` is the site's empty track from
     its other images (:func:`railwatch.detect.coarse.site_empty_track`), so a yard
-    crowded with one kind of car does not take the cars for its empty track."""
+    crowded with one kind of car does not take the cars for its empty track.
+
+    A coarse scene whose given centrelines cannot be read anywhere (all under cloud,
+    haze or no data) raises :class:`~railwatch.errors.DetectionError` instead of
+    counting 0: nothing of the yard was seen. Without centrelines, a scene where no
+    line is found counts 0 with ``track_m`` 0 (see :class:`SceneCount`)."""
     gsd = float(raster.grid.gsd)
     method = method_for_gsd(gsd)
     coverage = float(quality.coverage)
@@ -233,9 +261,12 @@ def count_scene(
             coarse = estimate_occupancy(
                 raster.image, gsd, valid, tracks, sun=sun, site_empty=site_empty
             )
+        given = tracks_wgs84 is not None and not tracks_wgs84.is_empty
+        if coarse.track_m == 0.0 and given:
+            raise DetectionError(_no_track_read(gsd))
         if method == "presence":
             flag = 1.0 if coarse.present else 0.0
-            return SceneCount(flag, flag, flag, {}, 0, "presence", coverage)
+            return SceneCount(flag, flag, flag, {}, 0, "presence", coverage, track_m=coarse.track_m)
         total = float(coarse.car_equivalents)
         low, high = float(coarse.low), float(coarse.high)
         if clear < 1.0:
@@ -243,7 +274,13 @@ def count_scene(
         high += total * 0.5 * haze
         rounded = (round(total, 2), round(low, 2), round(high, 2))
         return SceneCount(
-            *rounded, {"railcar": rounded}, 0, "length", coverage, empty_from=coarse.empty_from
+            *rounded,
+            {"railcar": rounded},
+            0,
+            "length",
+            coverage,
+            empty_from=coarse.empty_from,
+            track_m=coarse.track_m,
         )
     inside = _centre_inside(detections, np.asarray(raster.inside, dtype=bool))
     n, low, high = count_interval(

@@ -230,6 +230,11 @@ class CoarseEstimate:
     directions_deg: tuple[float, ...] = ()
     #: Where the empty track's colour came from (:data:`EMPTY_FROM`).
     empty_from: str = "image"
+    #: Length of track line read (metres of readable samples along the lines, given or
+    #: found); 0 when no track could be read at all (no lines found in the image, or the
+    #: given ones all under cloud or outside the data): the estimate of 0 is then no
+    #: measurement of the yard. None where unknown (estimates summed by a caller).
+    track_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -988,25 +993,27 @@ def _occupancy(
     model: OccupancyModel | None = None,
     sun: tuple[float, float] | None = None,
     site: tuple[np.ndarray, np.ndarray] | None = None,
-) -> tuple[float, int, str]:
+) -> tuple[float, int, str, int]:
     """Occupied length (metres), number of occupied strings along ``lines`` (see the
-    module docs) and where the empty-track colour came from (:data:`EMPTY_FROM`);
+    module docs), where the empty-track colour came from (:data:`EMPTY_FROM`) and how
+    many samples (every ``step`` pixels) had data to read (0: no track was read);
     appends each line's :class:`LineProfile` to ``diagnostics`` when given.
     With ``model`` the samples are decided by the learned classifier
     (:mod:`railwatch.detect.coarse_model`) instead of the hand-set rule."""
     e = _evidence(feats, valid, lines, gsd, step, site)
     if e is None:
-        return 0.0, 0, "image"
+        return 0.0, 0, "image", 0
+    read = int(e.ok.sum())
     if model is None:
         occ = _rule_occupied(e, threshold)
         if sun is not None:
             occ = _shadow_guard(e, occ, gsd, sun)
-        return *_strings(e, occ, gsd, step, diagnostics), e.empty_from
+        return *_strings(e, occ, gsd, step, diagnostics), e.empty_from, read
     prob = model.probability(sample_features(e, feats, gsd, step))
     occ = decode_strings(e, prob, model.cut, model.switch)
     if sun is not None:
         occ = _shadow_guard(e, occ, gsd, sun)
-    return *_strings(e, occ, gsd, step, diagnostics, clean=False), e.empty_from
+    return *_strings(e, occ, gsd, step, diagnostics, clean=False), e.empty_from, read
 
 
 def _shadow_guard(
@@ -1165,7 +1172,7 @@ def estimate_occupancy(
     ok = np.ones((h, w), dtype=bool) if valid is None else valid.astype(bool)
     method = "presence" if gsd >= PRESENCE_GSD else "length"
     if not ok.any():
-        return CoarseEstimate(0.0, 0.0, 0.0, 0.0, method, False)
+        return CoarseEstimate(0.0, 0.0, 0.0, 0.0, method, False, track_m=0.0)
     grey = _grey_and_colour(image[..., :3])
     grey[~ok] = np.median(grey[ok], axis=0)
     if tracks is not None and not tracks.is_empty:
@@ -1184,7 +1191,7 @@ def estimate_occupancy(
     occ_model = None
     if learned:
         occ_model = model if model is not None else load_model()
-    length, n_strings, empty_from = _occupancy(
+    length, n_strings, empty_from, read = _occupancy(
         feats,
         ok,
         lines,
@@ -1219,6 +1226,7 @@ def estimate_occupancy(
         present=length >= LONG_TRAIN_M,
         directions_deg=tuple(round(d, 1) for d in dirs),
         empty_from=empty_from,
+        track_m=round(read * 0.5 * gsd, 1),
     )
 
 
