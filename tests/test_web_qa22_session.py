@@ -246,3 +246,44 @@ def test_scene_error_names_only_the_file_for_anonymous_readers(
     body = c.get(f"/api/scenes/{ids['scene_ids'][1]}").json()
     assert body["error"] == "scene_1.tif: file changed since ingest (its hash differs)"
     db.dispose()
+
+
+def test_hide_paths_keeps_file_names_and_drops_directories_and_queries() -> None:
+    from railwatch.web.routes.scenes import hide_paths
+
+    assert hide_paths("/srv/imagery/yard/x.tif: no such file") == "x.tif: no such file"
+    assert (
+        hide_paths("cannot read https://b.s3.amazonaws.com/d/x.tif?X-Amz-Signature=abc: 403")
+        == "cannot read x.tif: 403"
+    )
+    assert (
+        hide_paths("quality mask file:///srv/m/x.mask.tif: gone") == "quality mask x.mask.tif: gone"
+    )
+    assert hide_paths("3/4 scenes, ratio 1/2") == "3/4 scenes, ratio 1/2"
+    assert hide_paths(None) is None
+
+
+def test_a_failed_jobs_error_shows_paths_only_to_the_token(world: dict[str, Any]) -> None:
+    """A job's error is the library's message, which names the server's files: readers
+    without the token or a session see file names only, as for scenes."""
+    from datetime import UTC, datetime
+
+    from railwatch.web.jobs import Job
+
+    app = create_app(world["cfg"], world["db"])  # loopback: reads open
+    c = TestClient(app)
+    job = Job(
+        id="f" * 32,
+        site="testyard",
+        reprocess=False,
+        status="failed",
+        error="/srv/data/yard/scene_3.tif: no such file",
+        created_at=datetime.now(UTC),
+    )
+    app.state.jobs._jobs[job.id] = job  # a job that failed so (none is run here)
+    anonymous = c.get(f"/api/jobs/{job.id}").json()
+    assert anonymous["error"] == "scene_3.tif: no such file"
+    listed = c.get("/api/jobs").json()["items"]
+    assert [j["error"] for j in listed if j["id"] == job.id] == ["scene_3.tif: no such file"]
+    full = c.get(f"/api/jobs/{job.id}", headers=AUTH).json()
+    assert full["error"] == "/srv/data/yard/scene_3.tif: no such file"

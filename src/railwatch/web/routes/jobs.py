@@ -14,8 +14,9 @@ from railwatch.web.bodies import JsonBool
 from railwatch.web.deps import DB, Paging
 from railwatch.web.jobs import JobManager
 from railwatch.web.pagination import paginate, window
+from railwatch.web.routes.scenes import hide_paths
 from railwatch.web.routes.sites import SiteName
-from railwatch.web.security import require_read, require_write
+from railwatch.web.security import is_authenticated, require_read, require_write
 
 router = APIRouter(tags=["jobs"])
 
@@ -30,6 +31,16 @@ class JobIn(BaseModel):
     reprocess: JsonBool = Field(
         default=False, description="Process already processed scenes again (true or false)."
     )
+
+
+def _shown(job: Any, request: Request) -> dict[str, Any]:
+    """A job as this reader may see it: a failed job's error with its file paths and
+    URLs cut to file names unless the request carries the token or a session (as the
+    scenes' paths: ``routes.scenes``)."""
+    out: dict[str, Any] = job.as_dict()
+    if not is_authenticated(request):
+        out["error"] = hide_paths(out.get("error"))
+    return out
 
 
 def _jobs(request: Request) -> JobManager:
@@ -60,14 +71,14 @@ def start_job(
 def list_jobs(request: Request, response: Response, page: Paging) -> dict[str, Any]:
     """Jobs of this server run, newest first."""
     jobs = _jobs(request).list()
-    items = [j.as_dict() for j in window(jobs, page)]
+    items = [_shown(j, request) for j in window(jobs, page)]
     return paginate(request, response, items, len(jobs), page).envelope()
 
 
 @router.get("/jobs/{job_id}", dependencies=[Depends(require_read)], summary="Job status")
 def get_job(job_id: JobId, request: Request) -> dict[str, Any]:
     """Status, progress (done/total, current scene) and result of a job."""
-    return _jobs(request).get(job_id).as_dict()
+    return _shown(_jobs(request).get(job_id), request)
 
 
 @router.post(

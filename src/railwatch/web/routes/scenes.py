@@ -10,6 +10,7 @@ endpoint shows only file names, for the same reason.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -38,6 +39,26 @@ def file_name(uri: str | None) -> str | None:
     return bare.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or None
 
 
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"()<>]+")
+_ABS_PATH = re.compile(r"(?<![\w.~/])(?:/[^\s/'\"():,;<>]+)+/([^\s/'\"():,;<>]+)")
+
+
+def hide_paths(text: str | None) -> str | None:
+    """``text`` with every URL and absolute file path cut to its file name: what a
+    reader without the token or a session sees of a library message (no directory
+    layout of the server, no signed URL's query string)."""
+    if not text:
+        return text
+
+    def url_file(m: re.Match[str]) -> str:
+        url = m.group()
+        bare = url.rstrip(":.,;")  # the sentence's punctuation after the URL stays
+        return (file_name(bare) or "") + url[len(bare) :]
+
+    text = _URL.sub(url_file, text)
+    return _ABS_PATH.sub(r"\1", text)
+
+
 def _public(scene: Scene, count: Count | None, *, footprint: bool, paths: bool) -> dict[str, Any]:
     out = scene_dict(scene, footprint=footprint)
     out["file"], out["mask_file"] = file_name(scene.uri), file_name(scene.mask_uri)
@@ -47,7 +68,7 @@ def _public(scene: Scene, count: Count | None, *, footprint: bool, paths: bool) 
         for uri in (scene.uri, scene.mask_uri):  # "PATH: file changed since ingest"
             if error and uri:
                 error = error.replace(uri, file_name(uri) or "")
-        out["error"] = error
+        out["error"] = hide_paths(error)
     out["count"] = (
         {"total": count.count, "low": count.low, "high": count.high, "method": count.method}
         if count is not None
