@@ -9,7 +9,9 @@ removed by rotated NMS on polygon IoU.
 
 Class names come, in order of preference, from the ``classes`` argument (``?classes=``),
 a JSON sidecar ``MODEL.json`` (``{"names": [...]}`` or ``{"names": {"0": ...}}``), or
-the model's ``names`` metadata (written by Ultralytics' exporter). Names are mapped to
+the model's ``names`` metadata (written by Ultralytics' exporter); a model with one
+class and no names is taken as a railcar detector, one of several classes without names
+is refused (its classes cannot be told apart). Names are mapped to
 railwatch classes (``tank car`` → ``tank``, ``wagon`` → ``railcar``, ...); detections
 of classes that are not railcars (a DOTA model's ``plane``) are dropped.
 """
@@ -198,6 +200,53 @@ def decode_obb(
     return dets
 
 
+def _sidecar_number(sidecar: Mapping[str, Any], key: str, path: Path) -> float | None:
+    """The number ``sidecar[key]`` (None when absent); an :class:`InputError` naming the
+    sidecar when it is not a finite number."""
+    value = sidecar.get(key)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not np.isfinite(number):
+        raise InputError(
+            f"the sidecar of {path.name} gives {key} {value!r}, not a number: fix or remove it"
+        )
+    return number
+
+
+def _candidates_first_hint(rows: Any, cands: Any, classes: int | None = None) -> str:
+    """A hint for an output ``(1, N, K)`` that puts the candidates first (an export with
+    NMS, ``nms=True``, gives ``(1, max_det, 7)``; a transposed head ``(1, N, 5 + nc)``),
+    which the YOLO-OBB layout ``(1, 5 + nc, N)`` is not; empty when the shape does not
+    look so."""
+    if not isinstance(rows, int) or not isinstance(cands, int):
+        return ""
+    if cands == 7 or (classes is not None and cands == 5 + classes) or rows > 16 * cands:
+        return (
+            f"; an output (1, {rows}, {cands}) looks like candidates first (a model exported "
+            "with NMS, nms=True, or a transposed head): export the raw OBB head instead, "
+            "`yolo export model=best.pt format=onnx` (nms=False)"
+        )
+    return ""
+
+
+def _is_railwatch_network(session: Any) -> bool:
+    """Whether an ONNX Runtime session looks like railwatch's default detector (its
+    input ``image`` and output ``maps`` of ``model_core.N_OUT`` channels)."""
+    from railwatch.detect.model_core import N_OUT
+
+    out = session.get_outputs()[0]
+    return bool(
+        session.get_inputs()[0].name == "image"
+        and out.name == "maps"
+        and len(out.shape) == 4
+        and out.shape[1] == N_OUT
+    )
+
+
 class OnnxObbDetector:
     """A YOLO-OBB ONNX model run with ONNX Runtime on the CPU (see module docs)."""
 
@@ -243,27 +292,51 @@ class OnnxObbDetector:
         shape = list(inp.shape)
         ih = shape[2] if len(shape) == 4 and isinstance(shape[2], int) else DEFAULT_INPUT
         iw = shape[3] if len(shape) == 4 and isinstance(shape[3], int) else DEFAULT_INPUT
-        self.input_size = (int(sidecar.get("imgsz", ih)), int(sidecar.get("imgsz", iw)))
+        imgsz = _sidecar_number(sidecar, "imgsz", self.path)
+        if imgsz is not None and (imgsz < 32 or imgsz != int(imgsz)):
+            raise InputError(
+                f"the sidecar of {self.path.name} gives imgsz {imgsz:g}: give the model's "
+                "input size in pixels, a whole number of at least 32 (e.g. 1024)"
+            )
+        self.input_size = (int(imgsz or ih), int(imgsz or iw))
         out_shape = self._session.get_outputs()[0].shape
         rows = out_shape[1] if len(out_shape) == 3 else None
         if len(out_shape) != 3 or (isinstance(rows, int) and rows < 6):
+            hint = (
+                "; it looks like railwatch's own detector weights (railwatch train): run them "
+                f"with --detector default:{self.path}"
+                if len(out_shape) == 4 and _is_railwatch_network(self._session)
+                else ""
+            )
             raise DetectionError(
                 f"ONNX model {self.path.name} outputs shape {tuple(out_shape)}, not the "
                 "YOLO-OBB layout (1, 5 + classes, N: 4 box values, a score per class, the "
-                "angle): export an Ultralytics OBB model (format=onnx)"
+                f"angle): export an Ultralytics OBB model (format=onnx){hint}"
             )
+        cands = out_shape[2]
         if names is None:
-            nc = out_shape[1] - 5 if len(out_shape) == 3 and isinstance(out_shape[1], int) else 0
-            if nc <= 0:
+            nc = rows - 5 if isinstance(rows, int) else 0
+            if nc != 1:
+                # a model of several classes whose names are unknown: counting every class
+                # as a railcar would count a DOTA model's planes and ships
                 raise DetectionError(
-                    f"ONNX model {self.path} has no class names: pass onnx:PATH?classes=a,b,... "
-                    "or write a PATH.json sidecar with a 'names' list"
+                    f"ONNX model {self.path.name} has no class names"
+                    + (
+                        f" for its {nc} classes (output {tuple(out_shape)})"
+                        if nc > 1
+                        else f" (output {tuple(out_shape)})"
+                    )
+                    + ": pass onnx:PATH?classes=a,b,... (the model's class names in order; "
+                    "'railcar' for a car of any type, any other name for a class that is not "
+                    "a railcar) or write a PATH.json sidecar with a 'names' list"
+                    + _candidates_first_hint(rows, cands)
                 )
-            names = ("railcar",) * nc
-        if len(out_shape) == 3 and isinstance(out_shape[1], int) and out_shape[1] != 5 + len(names):
+            names = ("railcar",)  # one class: the railcars
+        if isinstance(rows, int) and rows != 5 + len(names):
             raise DetectionError(
-                f"ONNX model {self.path.name} outputs {out_shape[1] - 5} classes but "
+                f"ONNX model {self.path.name} outputs {rows - 5} classes but "
                 f"{len(names)} class names were given: fix ?classes= or the sidecar"
+                + _candidates_first_hint(rows, cands, len(names))
             )
         self.names: tuple[str, ...] = names
         self.class_map: tuple[str | None, ...] = tuple(railwatch_class(n) for n in names)
@@ -272,7 +345,14 @@ class OnnxObbDetector:
                 f"none of the classes of {self.path.name} ({', '.join(names)}) is a railcar "
                 "class: map them with ?classes=" + ",".join(["railcar"] * len(names))
             )
-        thr = score_threshold if score_threshold is not None else sidecar.get("conf")
+        thr = score_threshold
+        if thr is None:
+            thr = _sidecar_number(sidecar, "conf", self.path)
+            if thr is not None and not 0.0 < thr <= 1.0:
+                raise InputError(
+                    f"the sidecar of {self.path.name} gives conf {thr:g}: give the lowest "
+                    "score to keep, above 0 and at most 1 (e.g. 0.25)"
+                )
         self.score_threshold = float(thr) if thr is not None else SCORE_THRESHOLD
         self.nms_iou = nms_iou
         self.name = f"onnx:{self.path.name}"

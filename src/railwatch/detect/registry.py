@@ -17,8 +17,8 @@ DETECTOR_CHOICES: tuple[str, ...] = (
     "default:PATH[?views=N&verify=true|false]",
     "default-fp32[?views=N&verify=true|false]",
     "default-fp32:PATH[?views=N&verify=true|false]",
-    "onnx:PATH[?classes=a,b,...]",
-    "ultralytics:PATH",
+    "onnx:PATH[?classes=a,b,...&conf=C]",
+    "ultralytics:PATH[?conf=C]",
 )
 
 
@@ -54,6 +54,44 @@ def _options(params: dict[str, str], spec: str) -> dict[str, Any]:
             )
         out["verify"] = _FLAGS[flag]
     return out
+
+
+def _conf(params: dict[str, str], spec: str, allowed: tuple[str, ...]) -> float | None:
+    """The ``conf`` query of an ``onnx:``/``ultralytics:`` spec as a score threshold in
+    (0, 1] (None when absent); a :class:`DetectionError` for an unknown query key or a
+    ``conf`` that is not such a number (a typo such as ``?clases=`` was ignored, and
+    ``?conf=abc`` was an internal error)."""
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        takes = " and ".join(f"?{k}=" for k in allowed)
+        raise DetectionError(
+            f"unknown option {', '.join(unknown)} in detector {spec!r}: this backend "
+            f"takes only {takes} (e.g. ?conf=0.25), joined by &"
+        )
+    raw = params.get("conf")
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value <= 1.0:
+        raise DetectionError(
+            f"conf={raw!r} in detector {spec!r}: give the lowest score to keep, a number "
+            "above 0 and at most 1 (e.g. ?conf=0.25)"
+        )
+    return value
+
+
+def _need_path(path: str, kind: str, name: str) -> None:
+    """A :class:`DetectionError` when a ``KIND:PATH`` spec has no path (``onnx:`` or
+    ``onnx:?classes=a`` was 'unknown detector' or 'ONNX model . is a folder')."""
+    if not path.strip():
+        example = "model.pt" if kind == "ultralytics" else "weights.onnx"
+        raise DetectionError(
+            f"detector {name!r} names no model file: give its path after '{kind}:', e.g. "
+            f"{kind}:{example}"
+        )
 
 
 _FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -102,23 +140,28 @@ def get_detector(name: str = "default") -> Detector:
     kind, sep, rest = spec.partition(":")
     if sep and kind in ("default", "default-fp32") and rest:
         path, params = _split_query(rest)
+        _need_path(path, kind, name)
         precision = "fp32" if kind == "default-fp32" else "auto"
         return _default(path, precision=precision, **_options(params, spec))
     if sep and kind == "onnx" and rest:
         from railwatch.detect.onnx_backend import OnnxObbDetector
 
         path, params = _split_query(rest)
+        _need_path(path, kind, name)
+        conf = _conf(params, spec, ("classes", "conf"))
         classes = params.get("classes")
-        conf = params.get("conf")
         return OnnxObbDetector(
             path,
             classes=tuple(c.strip() for c in classes.split(",") if c.strip()) if classes else None,
-            score_threshold=float(conf) if conf else None,
+            score_threshold=conf,
         )
     if sep and kind == "ultralytics" and rest:
         from railwatch.detect.ultralytics_backend import UltralyticsObbDetector
 
         path, params = _split_query(rest)
-        conf = params.get("conf")
-        return UltralyticsObbDetector(path, score_threshold=float(conf) if conf else None)
+        _need_path(path, kind, name)
+        conf = _conf(params, spec, ("conf",))
+        return UltralyticsObbDetector(path, score_threshold=conf)
+    if sep and kind in ("default", "default-fp32", "onnx", "ultralytics"):
+        _need_path("", kind, name)
     raise DetectionError(f"unknown detector {name!r}: choose one of {', '.join(DETECTOR_CHOICES)}")
