@@ -46,3 +46,50 @@ def test_same_day_object_count_is_judged_not_lost() -> None:
     pts.append(CountPoint(day + timedelta(hours=1), 75.0, 40.0, 140.0, method="length", gsd=3.0))
     records = [a for a in analyze_series(pts) if a.kind == "record" and a.when.date() == day.date()]
     assert records and all(a.scene_id == 99 for a in records)
+
+
+def _fine_years(level: float = 15.0) -> list[CountPoint]:
+    """Two years of 0.5 m counts around ``level`` (12 days apart)."""
+    return [
+        CountPoint(T0 + timedelta(days=12 * k), level - 2 + k % 5, method="objects", gsd=0.5)
+        for k in range(60)
+    ]
+
+
+def _coarse_visits(levels: list[float]) -> list[CountPoint]:
+    start = T0 + timedelta(days=12 * 60)
+    return [
+        CountPoint(start + timedelta(days=10 * j), v, 0.6 * v, 1.9 * v, method="length", gsd=3.0)
+        for j, v in enumerate(levels)
+    ]
+
+
+def test_a_rise_seen_only_after_a_switch_to_3m_is_raised() -> None:
+    """Two years of 0.5 m counts near 15 (record 17), then only 3 m images reading 60
+    and 63 car equivalents: each was judged against the 3 m counts alone, of which
+    there were none, and no alert said anything. Now the 3 m count whose interval's
+    lower end beats the 0.5 m record is a record, confirmed by the next image as the
+    length rules ask, and explained."""
+    pts = _fine_years() + _coarse_visits([60.0, 63.0])
+    records = [a for a in analyze_series(pts) if a.kind == "record" and a.when > pts[59].when]
+    assert [a.cls for a in records] == ["all", "all"]
+    first, second = records
+    assert first.severity == "info" and "if the next image confirms it" in first.explanation
+    assert second.severity in ("medium", "high")
+    assert "lower end, 37.8, is 2.2× the record of 17" in second.explanation
+    assert "cars detected one by one" in second.explanation
+    assert second.metrics["across_methods"] == "objects"
+
+
+def test_a_switch_to_3m_at_the_same_level_raises_nothing() -> None:
+    # 3 m estimates a little above the 0.5 m counts (their bias) are no record
+    pts = _fine_years() + _coarse_visits([18.0, 21.0, 19.5, 24.0])
+    late = [a for a in analyze_series(pts) if a.when > pts[59].when and a.kind != "quality"]
+    assert all(a.severity == "info" for a in late)
+    assert not any("across_methods" in a.metrics for a in late)
+    # a 10 m presence flag is never compared with car counts
+    flags = [
+        CountPoint(p.when + timedelta(days=1), 1.0, 1.0, 1.0, method="presence", gsd=10.0)
+        for p in pts[:60:6]
+    ]
+    assert not any("across_methods" in a.metrics for a in analyze_series(pts + flags))

@@ -40,10 +40,18 @@ from railwatch.analysis.series import (
     CountSeries,
     as_utc,
     build_series,
+    day_number,
     split_by_method,
 )
 from railwatch.analysis.settings import BAND_FIELDS, LENGTH_FIELDS, LENGTH_METHOD, AlertSettings
-from railwatch.analysis.types import ALERT_KINDS, Alert, CountPoint, Event, lower_severity
+from railwatch.analysis.types import (
+    ALERT_KINDS,
+    Alert,
+    CountPoint,
+    Event,
+    lower_severity,
+    severity_rank,
+)
 from railwatch.detect.base import CAR_CLASSES
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -74,6 +82,8 @@ def analyze_series(
         parts = split_by_method(one)
         for method, part in parts.items():
             found = count_alerts(part, settings)
+            if one.cls == "all" and len(parts) > 1:
+                found = _across_methods(found, part, one, method, settings)
             if method in settings.confirm_methods:
                 found = _confirmed_only(found, part, method)
             if len(parts) > 1:  # say that other methods' counts were not compared
@@ -124,8 +134,104 @@ def _confirmed_only(alerts: list[Alert], part: CountSeries, method: str) -> list
     return out
 
 
+def _across_methods(
+    alerts: list[Alert],
+    part: CountSeries,
+    whole: CountSeries,
+    method: str,
+    settings: AlertSettings,
+) -> list[Alert]:
+    """``alerts`` of ``part`` (the total's counts by one ``method``) with a record alert
+    for each count whose own kind has too little history to call a record (fewer than
+    ``record_min_points`` earlier counts, or less than ``record_min_history_days``) but
+    whose interval's **lower end** beats the record of the total's counts made another
+    way, where those are established (as many and as long). A site watched for years
+    at 0.5 m and then only at 3 m (a change of provider, at the very moment of a rise)
+    had its first 3 m counts judged against nothing: four times the 0.5 m record raised
+    no alert at all. The lower end keeps the length estimate's bias (tens of per cent)
+    from making a record; presence is never compared."""
+    usable = part.usable
+    others = [p for p in whole.usable if p.method not in (method, "presence")]
+    if not usable or not others:
+        return alerts
+    keys = {a.key: k for k, a in enumerate(alerts)}
+    out = list(alerts)
+    for i, point in enumerate(usable):
+        when = as_utc(point.when)
+        own_days = (when - as_utc(usable[0].when)).days if i else 0
+        if i >= settings.record_min_points and own_days >= settings.record_min_history_days:
+            continue  # its own kind judges it
+        if any(float(p.count or 0.0) >= float(point.count or 0.0) for p in usable[:i]):
+            continue  # not a new high of its own kind either
+        start = when - timedelta(days=settings.record_years * DAYS_PER_YEAR)
+        before = [p for p in others if start <= as_utc(p.when) < when]
+        if len(before) < settings.record_min_points:
+            continue
+        span = (when - as_utc(before[0].when)).days
+        if span < settings.record_min_history_days:
+            continue
+        best = max(before, key=lambda p: (float(p.count or 0.0), -day_number(p.when)))
+        record = float(best.count or 0.0)
+        low = float(point.low if point.low is not None else point.count or 0.0)
+        ratio = low / max(record, 1.0)
+        if ratio < settings.record_low_ratio or low - record < settings.record_min_excess:
+            continue
+        severity = (
+            "high"
+            if ratio >= settings.record_high_ratio
+            else "medium"
+            if ratio >= settings.record_medium_ratio
+            else "low"
+        )
+        reasons = []
+        if span < settings.record_years * DAYS_PER_YEAR:
+            reasons.append(
+                f"that history ({_span(span)}) is shorter than the "
+                f"{settings.record_years}-year window"
+            )
+        severity, why = _lowered(severity, reasons)
+        obs = _Obs(point, float(point.count or 0.0), point.low, point.high)
+        words = METHOD_WORDS.get(method, f"counts by method '{method}'")
+        kinds = sorted({p.method for p in before})
+        other = " and ".join(METHOD_WORDS.get(m, f"counts by method '{m}'") for m in kinds)
+        text = (
+            f"{obs.text(whole.cls)}: even its interval's lower end, {_n(low)}, is "
+            f"{ratio:.1f}× the record of {_n(record)} set on {_d(best.when)} by the "
+            f"{len(before)} counts made another way ({other}) over the previous "
+            f"{_span(span)}. Counts of its own kind ({words}) have too little history "
+            f"to judge it ({i} earlier), so it is judged against the others' record by "
+            f"its lower end, which allows for the error of its method.{why}"
+        )
+        alert = _make(
+            "record",
+            severity,
+            obs,
+            whole.cls,
+            text,
+            {
+                "record": record,
+                "record_date": _d(best.when),
+                "ratio": round(ratio, 3),
+                "lower_end": low,
+                "across_methods": ",".join(kinds),
+                "history_images": float(len(before)),
+            },
+        )
+        k = keys.get(alert.key)
+        if k is None:
+            keys[alert.key] = len(out)
+            out.append(alert)
+        elif severity_rank(out[k].severity) < severity_rank(severity):
+            out[k] = alert  # its own kind's record was a note for too little history
+    return sorted(out, key=lambda a: (a.when, ALERT_KINDS.index(a.kind)))
+
+
 def _method_note(alert: Alert, method: str, part: CountSeries, whole: CountSeries) -> Alert:
-    """``alert`` with a sentence saying it was judged against its own method's counts."""
+    """``alert`` with a sentence saying it was judged against its own method's counts
+    (an alert judged against the other methods' record, :func:`_across_methods`, says
+    so itself)."""
+    if "across_methods" in alert.metrics:
+        return replace(alert, metrics={**alert.metrics, "method": method})
     mine = sum(1 for p in part.usable if as_utc(p.when) < alert.when)
     others = sum(1 for p in whole.usable if p.method != method and as_utc(p.when) < alert.when)
     words = METHOD_WORDS.get(method, f"counts by method '{method}'")
