@@ -71,3 +71,36 @@ def test_the_estimate_says_how_much_track_it_read(
     blank = estimate_occupancy(np.full((N, N, 3), 90, np.uint8), 3.0)
     assert blank.car_equivalents == 0 and blank.track_m == 0.0
     assert estimate_occupancy(raster.image, 3.0, np.zeros((N, N), bool)).track_m == 0.0
+
+
+def test_a_cloud_over_half_the_yard_widens_the_interval_by_the_track_it_hides(
+    yard: tuple[SiteRaster, MultiLineString, MultiLineString],
+) -> None:
+    """A cloud over half the yard's track but 6 % of the site: the interval was widened
+    by the site's clear share (0.94) only and read 25.9, 13.5–54.2, for 57.6 car
+    equivalents. It is now widened by the share of the track read (about half)."""
+    raster, wgs, px = yard
+    truth = 57.6  # length over couplers of the scene's 60 cars / 14 m
+    cloud = rasterize([(px.buffer(8.0), 1)], out_shape=(N, N), fill=0, dtype="uint8")
+    cloud[:, N // 2 :] = 0
+    site_clear = 1.0 - float(cloud.mean())
+    q = Quality(site_clear, 1.0, 1.0 - site_clear, 0.0, 0.0, 0.0, 3.0, True, (), "mask")
+    hidden = SiteRaster(raster.image, raster.valid, raster.inside, cloud, raster.grid)
+    c = count_scene([], hidden, q, tracks_wgs84=wgs)
+    assert site_clear > 0.9 and c.total < 0.6 * truth
+    assert c.low <= c.total < truth <= c.high
+    from railwatch.detect.coarse import track_share
+
+    seen = np.ones((N, N), bool)
+    share = track_share(px, cloud == 0, seen)
+    assert share is not None and 0.3 < share < 0.7
+    assert track_share(px, cloud == 0, np.zeros((N, N), bool)) is None
+    # a clear image is widened as before: not at all (its track is all read)
+    from railwatch.imagery.quality import readable_pixels
+
+    sunny = Quality(1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 3.0, True, (), "mask")
+    clear = count_scene([], raster, sunny, tracks_wgs84=wgs)
+    readable = readable_pixels(raster.image, raster.valid, None, 3.0)
+    assert track_share(px, readable, raster.valid) == 1.0
+    est = estimate_occupancy(raster.image, 3.0, readable, px)
+    assert (clear.total, clear.low, clear.high) == (est.car_equivalents, est.low, est.high)

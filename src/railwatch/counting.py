@@ -41,6 +41,7 @@ from railwatch.detect.coarse import (
     estimate_occupancy,
     method_for_gsd,
     pixel_azimuth,
+    track_share,
     tracks_to_pixels,
 )
 from railwatch.errors import DetectionError
@@ -244,18 +245,19 @@ def count_scene(
     haze = float(getattr(quality, "haze_fraction", 0.0) or 0.0)
     if method != "objects":
         if coarse is None:
-            valid = readable_pixels(
-                raster.image,
-                np.asarray(raster.valid, dtype=bool) & np.asarray(raster.inside, dtype=bool),
-                raster.mask,
-                float(raster.grid.gsd),
-            )
+            seen = np.asarray(raster.valid, dtype=bool) & np.asarray(raster.inside, dtype=bool)
+            valid = readable_pixels(raster.image, seen, raster.mask, float(raster.grid.gsd))
             tracks = None
             grid = raster.grid
             if tracks_wgs84 is not None and not tracks_wgs84.is_empty:
                 tracks = tracks_to_pixels(tracks_wgs84, grid.crs, grid.transform)
                 if track_shift_px is not None:
                     tracks = translate(tracks, xoff=track_shift_px[0], yoff=track_shift_px[1])
+                # a cloud over the yard hides more of the track than of the site: the
+                # interval allows for the part of the track not read
+                share = track_share(tracks, valid, seen)
+                if share is not None:
+                    clear = min(clear, share)
             if sun is not None:
                 sun = (pixel_azimuth(sun[0], grid.transform), sun[1])
             coarse = estimate_occupancy(

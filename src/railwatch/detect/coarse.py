@@ -1269,6 +1269,30 @@ def empty_track(
     return EmptyTrack(offset=_triple(colour - np.median(feats[ok], axis=0)), noise=_triple(noise))
 
 
+def track_share(
+    tracks: BaseGeometry, readable: np.ndarray, seen: np.ndarray, *, step: float = 0.5
+) -> float | None:
+    """The share of the samples along ``tracks`` (pixel coordinates, every ``step``
+    pixels) lying in ``seen`` (the site's pixels with data) that are also ``readable``
+    (clear ground): how much of the yard's track a cloud or haze hides, which the share
+    of the whole site that is clear does not say (a cloud over the yard in an image 90 %
+    clear). ``None`` when no sample lies in ``seen``."""
+    h, w = seen.shape
+    n_seen = n_read = 0
+    for verts in _polylines(tracks):
+        pts, _ = _resample(verts, step)
+        if not len(pts):
+            continue
+        col = np.floor(pts[:, 0]).astype(np.int64)
+        row = np.floor(pts[:, 1]).astype(np.int64)
+        inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+        col, row = col[inside], row[inside]
+        s = seen[row, col]
+        n_seen += int(s.sum())
+        n_read += int((s & readable[row, col]).sum())
+    return n_read / n_seen if n_seen else None
+
+
 def _triple(v: np.ndarray) -> tuple[float, float, float]:
     return (float(v[0]), float(v[1]), float(v[2]))
 
