@@ -135,6 +135,7 @@ def calibrate(
         FEW_LABELLED_CARS,
         calibrate_on_labels,
         calibrate_on_simulator,
+        check_detector_weights,
         write_calibration,
     )
     from railwatch.detect.default import DefaultDetector, default_weights
@@ -147,8 +148,6 @@ def calibrate(
             "--labels calibrates on your labelled images: leave out --scenes, --styles and "
             "--seed (they choose simulated scenes)"
         )
-    labelled = load_labelled_dir(labels) if labels is not None else None
-
     if weights is None:  # it would rewrite the installed package's card unasked
         shipped = default_weights()
         raise InputError(
@@ -161,8 +160,14 @@ def calibrate(
             "the package itself"
         )
     path = weights
+    if path.is_dir():
+        raise typer.BadParameter(
+            f"{path} is a folder: give the path of the ONNX weights file in it"
+        )
     if not path.is_file():
         raise typer.BadParameter(f"{path} does not exist: give the path of an ONNX weights file")
+    check_detector_weights(path, "calibrate")  # before minutes of rendering scenes
+    labelled = load_labelled_dir(labels) if labels is not None else None
     card_det = DefaultDetector(path)
     strings = (
         one_side if one_side is not None else card_det.string_thresholds[0],

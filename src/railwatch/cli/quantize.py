@@ -9,6 +9,7 @@ import typer
 
 from railwatch.cli._common import comma_list, console, err_console, progress_bar
 from railwatch.detect.train import TRAIN_STYLES
+from railwatch.errors import InputError
 
 
 def quantize(
@@ -51,6 +52,12 @@ def quantize(
     from railwatch.detect.default import DefaultDetector
     from railwatch.detect.quantize import QuantizeConfig, quantize_weights
 
+    if weights is not None and weights.is_dir():
+        raise InputError(f"{weights} is a folder: give the fp32 ONNX weights file in it")
+    if weights is not None and weights.is_file():
+        from railwatch.detect.calibration import check_detector_weights
+
+        check_detector_weights(weights, "quantize")  # before the bar and the renders
     cfg = QuantizeConfig(
         tiles=tiles,
         seed=seed,

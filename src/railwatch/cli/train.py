@@ -161,12 +161,24 @@ def train(
         from railwatch.detect.default import default_weights
 
         init = default_weights()
+    if init is not None and init.is_dir():
+        raise InputError(f"--init {init} is a folder: give the ONNX weights file in it")
     if init is not None and not init.is_file():
         raise InputError(f"--init {init} does not exist: give an ONNX weights file or 'default'")
+    init_arch = None
+    parent_threshold = None
     if init is not None:
-        from railwatch.detect.train import read_init_weights
+        from railwatch.detect.train import init_layout, read_init_weights
 
-        read_init_weights(init)  # not ONNX: say so before minutes of drawing crops
+        # not ONNX, INT8 or another kind of model: say so before minutes of drawing crops
+        init_arch = init_layout(read_init_weights(init), init)
+        # read now: with --out the same file as --init, the card is rewritten by then
+        parent_threshold = _parent_card(init).get("threshold")
+    if calibration_scenes < 0:
+        raise InputError(
+            f"--calibration-scenes {calibration_scenes}: give 0 to skip the calibration, or "
+            "the number of simulated scenes per resolution (e.g. 60)"
+        )
     if covered_head:
         if init is None or labels is not None:
             raise InputError(
@@ -186,9 +198,15 @@ def train(
         return
     gsd_lo, gsd_hi = parse_gsd_range(gsd_range)
     if arch is None:
-        arch = _card_arch(init) if init is not None else "s8"
+        arch = init_arch or "s8"
     if arch not in ARCHS:  # before minutes of drawing crops
         raise InputError(f"unknown --arch {arch!r}: choose one of {', '.join(ARCHS)}")
+    if init_arch is not None and arch != init_arch:
+        raise InputError(
+            f"--arch {arch}, but --init {init} has the {init_arch} layout: leave out --arch "
+            f"(or give --arch {init_arch}) to continue from them, or leave out --init to "
+            f"train {arch} from scratch"
+        )
     labelled = None
     if labels is not None:
         from railwatch.detect.labels import load_labelled_dir
@@ -243,11 +261,13 @@ def train(
     net = train_model(bank, cfg, log=err_console.print)
     path = export_onnx(net, out, cfg, bank)
     if labelled is not None:
-        from railwatch.detect.labels import record_in_card
+        from railwatch.detect.calibration import update_card
 
-        record_in_card(path, labelled, crops=bank.sources.count("labels"))
+        # as labels.record_in_card, but through update_card: written whole or not at all
+        labels_entry = {**labelled.summary(), "crops": int(bank.sources.count("labels"))}
+        update_card(path, {"labels": labels_entry})
     if init is not None:
-        _keep_threshold(init, path)
+        _keep_threshold(init, path, parent_threshold)
     console.print(f"wrote {path} and {path.with_suffix('.json')}")
     if calibration_scenes > 0:
         from railwatch.cli.calibrate import calibrate
@@ -262,6 +282,17 @@ def check_out(out: Path) -> None:
         raise InputError(
             f"--out {out} is a folder: give the path of the ONNX file to write, e.g. "
             f"{out / 'railwatch_default.onnx'}"
+        )
+    from railwatch.detect.default import INT8_SUFFIX
+
+    if out.suffix.lower() == ".json" or out.name.lower().endswith(INT8_SUFFIX):
+        # NAME.json: the card (written beside the weights as NAME.json) replaced the
+        # weights; NAME.int8.onnx is where `railwatch quantize` puts INT8 copies
+        stem = out.name[: -len(INT8_SUFFIX)] if out.name.lower().endswith(INT8_SUFFIX) else out.stem
+        raise InputError(
+            f"--out {out}: the weights' card is written beside them as NAME.json and INT8 "
+            f"copies as NAME{INT8_SUFFIX}; give the path of the fp32 ONNX file, e.g. "
+            f"{out.with_name(stem + '.onnx')}"
         )
     for parent in out.parents:  # the deepest that exists: export_onnx makes the rest
         if parent.exists():
@@ -461,25 +492,18 @@ def _parent_card(weights: Path) -> dict[str, Any]:
     return card if isinstance(card, dict) else {}
 
 
-def _card_arch(weights: Path) -> str:
-    """The layout recorded in the card next to ``weights`` (cards from before layouts
-    were recorded are v1.x: s4)."""
-    config = _parent_card(weights).get("config")
-    arch = config.get("arch") if isinstance(config, dict) else None
-    return arch if isinstance(arch, str) else "s4"
-
-
-def _keep_threshold(init: Path, out: Path) -> None:
+def _keep_threshold(init: Path, out: Path, threshold: object = None) -> None:
     """Carry the detection threshold of the ``--init`` weights' card over to the new card
-    (re-choose it with `railwatch calibrate --threshold`); nothing when it has none."""
-    threshold = _parent_card(init).get("threshold")
-    if not isinstance(threshold, int | float):
+    (re-choose it with `railwatch calibrate --threshold`); nothing when it has none.
+    ``threshold``: that card's, read before training (``--out`` may be the ``--init``
+    file, whose card the export rewrites); None: read it now."""
+    from railwatch.detect.calibration import update_card
+
+    if threshold is None:
+        threshold = _parent_card(init).get("threshold")
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
         return
-    card_path = out.with_suffix(".json")
-    card = json.loads(card_path.read_text())
-    card["threshold"] = float(threshold)
-    card["threshold_from"] = str(init)
-    card_path.write_text(json.dumps(card, indent=2))
+    update_card(out, {"threshold": float(threshold), "threshold_from": str(init)})
 
 
 def register(app: typer.Typer) -> None:

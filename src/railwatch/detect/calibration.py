@@ -488,6 +488,50 @@ def calibrate_on_simulator(
     return fit_calibration(samples, classes=sorted(seen_classes), source=source)
 
 
+def check_detector_weights(path: Path, command: str) -> None:
+    """An :class:`InputError` unless ``path`` is the fp32 ONNX file of railwatch's
+    default detector (what ``railwatch train`` writes), said before minutes of rendering
+    scenes: the INT8 copy ``NAME.int8.onnx`` (whose card is ``NAME.json``: calibrating it
+    wrote a ``NAME.int8.json`` nothing reads), a file that is not ONNX, and a model of
+    another layout (a YOLO-OBB model was an internal error from ONNX Runtime) are each
+    named with what to give. ``command`` names the command in the message."""
+    import onnxruntime as ort
+
+    from railwatch.detect.default import INT8_SUFFIX
+    from railwatch.detect.model_core import N_OUT
+
+    if path.name.endswith(INT8_SUFFIX):
+        fp32 = path.with_name(path.name[: -len(INT8_SUFFIX)] + ".onnx")
+        raise InputError(
+            f"{path} is the INT8 copy of {fp32.name}: {command} the fp32 weights {fp32} "
+            f"(their card, {fp32.with_suffix('.json').name}, serves both)"
+        )
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime raises its own, unexported exception types
+        raise InputError(
+            f"{path} is not ONNX weights ({str(err).rstrip('.')}): give the .onnx file that "
+            "railwatch train wrote"
+        ) from err
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    out_shape = list(outputs[0].shape) if outputs else []
+    in_shape = list(inputs[0].shape) if inputs else []
+    if (
+        len(inputs) != 1
+        or len(in_shape) != 4
+        or in_shape[1] != 3
+        or any(isinstance(d, int) for d in in_shape[2:])  # the network takes any size
+        or len(out_shape) != 4
+        or out_shape[1] != N_OUT
+    ):
+        raise InputError(
+            f"{path} is not railwatch's default detector network (input "
+            f"{tuple(in_shape)}, output {tuple(out_shape)}; the default detector takes "
+            f"(1, 3, h, w) and gives {N_OUT} maps): {command} takes weights made by "
+            "`railwatch train`; a YOLO-OBB model runs as it is with --detector onnx:PATH"
+        )
+
+
 def update_card(weights: str | Path, values: dict[str, Any]) -> Path:
     """Set ``values`` in the card next to ``weights`` (``.json``; other keys are kept),
     writing a temporary file first so a crash never leaves a broken card."""

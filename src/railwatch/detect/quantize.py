@@ -191,6 +191,17 @@ def quantize_weights(
             f"cannot load detector weights {src}: {err}; give the fp32 ONNX weights of the "
             "detector (railwatch train writes them)"
         ) from err
+    quantised_ops = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "ConvInteger"}
+    if any(n.op_type in quantised_ops for n in model.graph.node):
+        # an INT8 file under another name: quantising it again fails deep in the quantiser
+        raise InputError(
+            f"{src} is already quantised (it holds quantisation nodes; INT8 copies of "
+            f"NAME.onnx are written as NAME{INT8_SUFFIX}): give the fp32 weights it was "
+            "made from"
+        )
+    from railwatch.detect.calibration import check_detector_weights
+
+    check_detector_weights(src, "quantize")  # another network would fail in calibration
     excluded = _excluded_nodes(model, cfg.exclude)  # before the slow calibration
     det = DefaultDetector(src, precision="fp32")
     out = int8_path(src)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -83,11 +84,14 @@ class TrainConfig:
         """Refuse settings that would fail (or train nothing) only after minutes of
         drawing crops."""
         if self.epochs < 1:
-            raise InputError(f"epochs must be at least 1, got {self.epochs}")
-        if self.batch < 1 or self.threads < 1:
+            raise InputError(f"epochs (--epochs) must be at least 1, got {self.epochs}")
+        if self.threads < 1:
             raise InputError(
-                f"batch and threads must be at least 1, got {self.batch}, {self.threads}"
+                f"threads (--threads) must be at least 1, got {self.threads}: give the CPU "
+                "threads torch may use, e.g. 2"
             )
+        if self.batch < 1:
+            raise InputError(f"batch must be at least 1, got {self.batch}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise InputError(f"learning rate must be a positive number (e.g. 0.003), got {self.lr}")
         if not (math.isfinite(self.blur_max) and self.blur_max >= 0):
@@ -465,6 +469,47 @@ def read_init_weights(path: Path) -> Any:
         ) from err
 
 
+#: Convolutions of each layout in an exported file (a covered branch left out).
+ARCH_CONVS: dict[str, int] = {"s4": 8, "s8": 10}
+
+
+def init_layout(model: Any, path: Path) -> str:
+    """The layout (:data:`ARCHS`) of ``--init`` weights from their graph, or an
+    :class:`InputError` saying what the file is instead (INT8 weights, a model of another
+    kind such as YOLO-OBB), before any crop is drawn: such files were refused only after
+    the bank was drawn, and weights without a card recording their layout (a card that
+    ``railwatch calibrate`` made, or none) were taken for the old ``s4`` layout and
+    refused although they were ``s8``."""
+    nodes = list(model.graph.node)
+    if any(n.op_type in ("QuantizeLinear", "DequantizeLinear", "QLinearConv") for n in nodes):
+        raise InputError(
+            f"--init {path} holds INT8 (quantised) weights: continue from the fp32 file they "
+            "were made from (NAME.onnx beside NAME.int8.onnx)"
+        )
+    outputs = list(model.graph.output)
+    dims = (
+        [d.dim_value if d.HasField("dim_value") else None for d in _dims(outputs[0])]
+        if outputs
+        else []
+    )
+    convs = sum(
+        1 for n in nodes if n.op_type == "Conv" and not n.name.startswith(COVERED_BRANCH_PREFIX)
+    )
+    layout = next((a for a, k in ARCH_CONVS.items() if k == convs), None)
+    if len(dims) != 4 or dims[1] != N_OUT or layout is None:
+        raise InputError(
+            f"--init {path} is not weights of railwatch's default detector (output "
+            f"{tuple(dims)}, {convs} convolutions): give the .onnx file that railwatch train "
+            "wrote, or 'default'; a YOLO-OBB model cannot be continued here (fine-tune it "
+            "with Ultralytics and run it with --detector onnx:PATH)"
+        )
+    return layout
+
+
+def _dims(value_info: Any) -> list[Any]:
+    return list(value_info.type.tensor_type.shape.dim)
+
+
 def load_onnx_init(net: Any, path: Path, bank: Bank, rng: np.random.Generator) -> None:
     """Warm start: copy the (BatchNorm-folded) convolutions of an exported ONNX model
     into ``net`` (a covered branch, ``detect.covered_head``, is left out: the network's
@@ -624,16 +669,33 @@ def export_onnx(net: Any, path: Path, cfg: TrainConfig, bank: Bank | None = None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     x = torch.zeros(1, 3, CROP, CROP)
-    torch.onnx.export(
-        net,
-        x,
-        str(path),
-        input_names=["image"],
-        output_names=["maps"],
-        dynamic_axes={"image": {2: "h", 3: "w"}, "maps": {2: "gh", 3: "gw"}},
-        opset_version=17,
-        dynamo=False,
-    )
+    # written beside the target and moved over it whole (weights first, then their card):
+    # a Ctrl-C or a full disk during the export left a truncated file where the weights
+    # of an earlier run were
+    tmp = path.with_name(path.name + ".tmp")
+    card_tmp = path.with_name(path.with_suffix(".json").name + ".tmp")
+    try:
+        torch.onnx.export(
+            net,
+            x,
+            str(tmp),
+            input_names=["image"],
+            output_names=["maps"],
+            dynamic_axes={"image": {2: "h", 3: "w"}, "maps": {2: "gh", 3: "gw"}},
+            opset_version=17,
+            dynamo=False,
+        )
+        card_tmp.write_text(json.dumps(_card(cfg, bank), indent=2))
+        os.replace(tmp, path)
+        os.replace(card_tmp, path.with_suffix(".json"))
+    finally:
+        tmp.unlink(missing_ok=True)
+        card_tmp.unlink(missing_ok=True)
+    return path
+
+
+def _card(cfg: TrainConfig, bank: Bank | None) -> dict[str, Any]:
+    """The card of freshly exported weights: configuration and bank statistics."""
     card: dict[str, Any] = {
         "config": asdict(cfg),
         "stride": STRIDE,
@@ -646,5 +708,4 @@ def export_onnx(net: Any, path: Path, cfg: TrainConfig, bank: Bank | None = None
             "cars": int(sum(len(b) for b in bank.boxes)),
             "sources": {s: bank.sources.count(s) for s in sorted(set(bank.sources))},
         }
-    path.with_suffix(".json").write_text(json.dumps(card, indent=2))
-    return path
+    return card
