@@ -34,10 +34,26 @@ class UltralyticsObbDetector:
             self._model = ultralytics.YOLO(str(self.path), task="obb")
         except Exception as err:  # ultralytics raises many unrelated exception types
             raise DetectionError(f"cannot load Ultralytics model {self.path}: {err}") from err
+        task = getattr(self._model, "task", "obb")
+        if isinstance(task, str) and task != "obb":
+            # such a model's results have no oriented boxes: every tile counted 0 cars
+            raise DetectionError(
+                f"Ultralytics model {self.path.name} is a {task!r} model, not an oriented-box "
+                "(obb) one: railwatch needs a YOLO-OBB model (e.g. trained from yolo11n-obb.pt "
+                "on `railwatch export-labels --format yolo-obb` chips)"
+            )
         names = getattr(self._model, "names", {}) or {}
         self.class_map: dict[int, str | None] = {
             int(k): railwatch_class(str(v)) for k, v in dict(names).items()
         }
+        if self.class_map and not any(c is not None for c in self.class_map.values()):
+            # every detection would be dropped: 0 cars on every image
+            raise DetectionError(
+                f"none of the classes of {self.path.name} "
+                f"({', '.join(str(v) for v in dict(names).values())}) is a railcar class: "
+                "export it to ONNX (`yolo export model=M.pt format=onnx`) and map its "
+                "classes with --detector 'onnx:M.onnx?classes=railcar,...'"
+            )
         self.score_threshold = score_threshold if score_threshold is not None else SCORE_THRESHOLD
         self.name = f"ultralytics:{self.path.name}"
         self.tile_px = 1024
