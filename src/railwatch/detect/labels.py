@@ -301,7 +301,10 @@ def _read_pixels(
                 scale = stretch_ranges(ds, bands, radiometry=radiometry)
                 data = ds.read(bands, out_shape=(3, height, width), resampling=Resampling.average)
     except RasterioIOError as err:
-        raise InputError(f"cannot read the pixels ({err})") from err
+        raise InputError(
+            f"cannot read the pixels ({err}): the file is damaged or cut short; copy or "
+            "export it again, or move it and its label file out of the folder"
+        ) from err
     if scale is not None:  # as detection reads the file
         lo, hi = scale
         data = np.stack(
@@ -314,6 +317,12 @@ def _read_pixels(
         np.clip(data, 0, 255).astype(np.uint8).transpose(1, 2, 0)
     )
     return out
+
+
+def _crs_label(crs: Any) -> str:
+    """``EPSG:32633`` for a rasterio CRS with an EPSG code, else its short text."""
+    epsg = crs.to_epsg() if crs is not None else None
+    return f"EPSG:{epsg}" if epsg else str(crs)[:60]
 
 
 def _to_pixels(rings: list[np.ndarray], crs: str | None, raster: _Raster) -> list[np.ndarray]:
@@ -336,9 +345,11 @@ def _to_pixels(rings: list[np.ndarray], crs: str | None, raster: _Raster) -> lis
     if crs == WGS84:
         allc = np.concatenate(rings) if rings else np.zeros((0, 2))
         if len(allc) and (np.abs(allc[:, 0]).max() > 180 or np.abs(allc[:, 1]).max() > 90):
+            # also said of a file whose 'crs' member names EPSG:4326 (it has one)
             raise InputError(
-                "has no 'crs' member, which means longitude/latitude (RFC 7946), but its "
-                "coordinates are not: add the 'crs' member of the image's CRS, or "
+                "its coordinates are not longitude/latitude, which a file without a 'crs' "
+                "member (RFC 7946) or with one naming EPSG:4326 must have: "
+                f"give the 'crs' member of the image's CRS ({_crs_label(raster.crs)}), or "
                 '"crs": null for pixel coordinates'
             )
     from pyproj import CRS, Transformer
