@@ -244,3 +244,46 @@ def test_cli_process_all_without_sites_says_so(
     assert "┃" not in out  # no table
     assert main(["--db", tmp_db_url, "process", "--all", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+KILLS_ON = """
+import os, signal
+from rw_fake_rects import BrightRects
+
+class KillsOn(BrightRects):
+    \"\"\"Kills its worker on every attempt at scenes with ``cars`` cars.\"\"\"
+
+    def __init__(self, cars):
+        super().__init__()
+        self.cars = cars
+
+    def detect(self, image, gsd, valid=None):
+        out = super().detect(image, gsd, valid)
+        if len(out) == self.cars:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return out
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_with_the_detector_on_it_is_not_a_setup_failure(
+    tmp_path: Path, tmp_db_url: str, fake_module: Path
+) -> None:
+    """One worker, and a scene that kills it at every try: the detector object's data
+    dies with the worker too (its future "lost", then computed again). That scene fails
+    with Dask's KilledWorker; the run must go on, not stop as if the workers could not
+    load the detector (it did, when "lost" was read as a setup failure)."""
+    (fake_module / "rw_fake_kills.py").write_text(KILLS_ON)
+    import rw_fake_kills
+
+    from railwatch.distributed import ClusterSpec, process_sites_distributed
+
+    db = setup_db(tmp_db_url, tmp_path, 4)  # scenes with 1, 2, 3 and 4 cars
+    [summary] = process_sites_distributed(
+        db, ["yard"], detector=rw_fake_kills.KillsOn(cars=2), cluster=ClusterSpec(workers=1)
+    )
+    assert summary.total == 4
+    assert summary.failed and all("KilledWorker" in why for _, why in summary.failed)
+    assert 2 in [scene_id for scene_id, _ in summary.failed]  # the scene with 2 cars
+    check_consistent(db, expect_all_processed=False)
+    db.dispose()

@@ -306,7 +306,8 @@ def _detector_value(detector: Any) -> Any:
 def _setup_failure(future: Any, det_future: Any) -> str | None:
     """Why a scene's task failed for a reason that is the cluster's, not the scene's
     (the workers cannot load or unpickle the detector), else None."""
-    if det_future is not None and det_future.status in ("error", "lost", "cancelled"):
+    # only "error": a detector lost with its worker ("lost") is computed again
+    if det_future is not None and det_future.status == "error":
         try:
             err = det_future.exception()
         except Exception as exc:  # the future itself could not be queried
