@@ -9,6 +9,7 @@ from affine import Affine
 from railwatch.counting import count_interval, count_scene
 from railwatch.detect.base import Detection, OrientedBox
 from railwatch.detect.coarse import CoarseEstimate
+from railwatch.errors import DetectionError
 from railwatch.imagery.quality import Quality
 from railwatch.imagery.read import SiteGrid, SiteRaster
 
@@ -78,9 +79,11 @@ def test_coarse_scene_uses_length_estimate() -> None:
     assert c.by_class == {"railcar": (23.4, 19.0, 28.5)}
 
 
-def test_coarse_scene_estimates_when_not_given() -> None:
-    c = count_scene([], _raster(gsd=3.0), _quality(coverage=0.7))
-    assert c.method == "length" and c.total == 0 and c.coverage == 0.7
+def test_coarse_scene_with_no_track_found_is_not_counted() -> None:
+    """A blank 3 m image of a site without centrelines: no track line is found, so
+    nothing is measured; it was counted 0 (an empty yard) until session 22."""
+    with pytest.raises(DetectionError, match="no track line was found"):
+        count_scene([], _raster(gsd=3.0), _quality(coverage=0.7))
 
 
 def test_presence_at_10m() -> None:
@@ -145,5 +148,7 @@ def test_coarse_estimate_reads_only_clear_ground() -> None:
     assert half.car_equivalents < 0.75 * clear_all.car_equivalents
     assert readable_pixels(sc.image, sc.valid, np.full((240, 240), 3, np.uint8), 3.0).all()
     assert not readable_pixels(sc.image, sc.valid, np.full((240, 240), 2, np.uint8), 3.0).any()
-    # count_scene passes the readable pixels on (a cloud over the whole site: nothing read)
-    assert count(np.full((240, 240), 1, np.uint8)) == 0.0
+    # count_scene passes the readable pixels on (a cloud over the whole site: nothing
+    # read, so no track found: not counted)
+    with pytest.raises(DetectionError, match="no track line was found"):
+        count(np.full((240, 240), 1, np.uint8))

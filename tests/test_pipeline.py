@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
-from shapely.geometry import box
+from pyproj import Transformer
+from shapely.geometry import MultiLineString, box
 
 from railwatch import pipeline
 from railwatch.detect import coarse
@@ -28,6 +30,15 @@ def _scene(out: Path, name: str, when: datetime, **kw: object) -> Path:
     return write_scene(scene, out, name, preview=False).image
 
 
+def _tracks_wgs84() -> MultiLineString:
+    """The simulated yard's track centrelines (the same for every image of seed 5)."""
+    scene = render_scene(SceneParams(seed=5, size_px=(40, 40), gsd=3.0, n_cars=0))
+    to_wgs84 = Transformer.from_crs(scene.crs, "EPSG:4326", always_xy=True)
+    return MultiLineString(
+        [np.column_stack(to_wgs84.transform(*np.asarray(t.coords).T)) for t in scene.tracks]
+    )
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def site_db(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Database, Path]:
     imgs = tmp_path / "imgs"
@@ -39,8 +50,10 @@ def site_db(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Database, P
         url = str(request.getfixturevalue("postgres_url"))
     db = Database(url)
     aoi = box(*inspect_scene(fine).footprint.buffer(-0.0005).bounds)
+    # the site is ~55 x 85 m: too short for track lines to be found at 3 m, so it has its
+    # centrelines (without them its 3 m scene fails: no track found, not 0 cars)
     with db.session() as s:
-        repo.add_site(s, SiteSpec(name="yard", geometry=aoi))
+        repo.add_site(s, SiteSpec(name="yard", geometry=aoi, tracks=_tracks_wgs84()))
     summary = ingest_paths(db, "yard", [imgs])
     assert len(summary.ingested) == 3, summary.failed
     return db, imgs

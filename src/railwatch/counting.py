@@ -193,6 +193,17 @@ def near_tracks(
     return [d for d, m in zip(detections, dist, strict=True) if m <= max_distance_m]
 
 
+def _no_track_found(gsd: float) -> str:
+    """Why a 1.5-5 m scene of a site without track centrelines has no count."""
+    return (
+        f"no track line was found in this {gsd:g} m image over the site, so no occupied "
+        "length could be measured, and it is not counted (a 0 would read as an empty yard). "
+        "Give the site its track centrelines (`railwatch site add ... --tracks FILE`), which "
+        "are read even where the image shows no clear line; a site of less than about "
+        "100 m along its tracks is too short for lines to be found at this resolution."
+    )
+
+
 def _no_track_read(gsd: float) -> str:
     """Why a coarse scene has no count: not one sample along the site's track
     centrelines could be read."""
@@ -266,6 +277,10 @@ def count_scene(
         given = tracks_wgs84 is not None and not tracks_wgs84.is_empty
         if coarse.track_m == 0.0 and given:
             raise DetectionError(_no_track_read(gsd))
+        if coarse.track_m == 0.0 and method == "length":
+            # no centrelines given and no track line found: nothing was measured, and a 0
+            # would read as an empty yard (at 10 m no line found is "no long train")
+            raise DetectionError(_no_track_found(gsd))
         if method == "presence":
             flag = 1.0 if coarse.present else 0.0
             return SceneCount(flag, flag, flag, {}, 0, "presence", coverage, track_m=coarse.track_m)
