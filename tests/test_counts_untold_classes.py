@@ -1,6 +1,7 @@
-"""A count by occupied track length (3 m) tells the total and "railcar" only: its types
-and covered loads are unknown, never 0, in the count series, the API, the exports and
-the report (before, a 3 m image read "0 tank cars, 0 covered, interval 0-0")."""
+"""A count by occupied track length (3 m) tells the total only: its types, "railcar"
+(since session 22: it only repeated the total) and covered loads are unknown, never 0,
+in the count series, the API, the exports and the report (before, a 3 m image read
+"0 tank cars, 0 covered, interval 0-0")."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from report_db import SITE_UTM, FakeCount, add_counted_scene, to_wgs84
 
 def test_the_rule() -> None:
     assert tells_class("tank", "objects") and tells_class("covered", "objects")
-    assert tells_class("all", "length") and tells_class("railcar", "length")
+    # occupied length tells the total only: a railcar series would repeat it (session 22)
+    assert tells_class("all", "length") and not tells_class("railcar", "length")
     assert not tells_class("tank", "length") and not tells_class("covered", "length")
     assert not tells_class("covered", "presence")
 
@@ -50,17 +52,17 @@ def test_series_exports_and_report(db: Database) -> None:
             assert p_fine.count == {"tank": 4.0, "boxcar": 0.0, "covered": 3.0}[cls]
             assert p_coarse.usable and p_coarse.count is None and p_coarse.high is None
             assert p_coarse.method == "length" and not p_coarse.is_usable
-        assert [p.count for p in repo.count_series(s, "mixed", cls="railcar")] == [6.0, 20.0]
+        assert [p.count for p in repo.count_series(s, "mixed", cls="railcar")] == [6.0, None]
         assert [p.count for p in repo.count_series(s, "mixed", cls="all")] == [10.0, 20.0]
 
         rows = site_layers(s, "mixed")["counts"].records
         assert rows[0]["count_tank"] == 4.0 and rows[0]["covered"] == 3.0
         assert rows[1]["count_tank"] is None and rows[1]["covered"] is None
-        assert rows[1]["count_railcar"] == 20.0 and rows[1]["count"] == 20.0
+        assert rows[1]["count_railcar"] is None and rows[1]["count"] == 20.0
 
         counts = list(s.query(Count).filter(Count.scene_id == coarse.id))
         row = scene_row(coarse, counts)
-        assert row.covered is None and row.by_class == {"railcar": 20.0}
+        assert row.covered is None and row.by_class == {}
 
 
 def test_a_covered_row_stored_by_an_older_version_is_not_shown(db: Database) -> None:
@@ -95,4 +97,4 @@ def test_api_scene_and_series(db: Database, tmp_path: Path) -> None:
     with db.session(readonly=True) as s:
         _, coarse = repo.list_scenes(s, "mixed")
     scene = client.get(f"/api/scenes/{coarse.id}").json()
-    assert set(scene["counts"]) == {"all", "railcar"}
+    assert set(scene["counts"]) == {"all"}  # railcar would only repeat the total

@@ -233,7 +233,12 @@ def _method_note(alert: Alert, method: str, part: CountSeries, whole: CountSerie
     if "across_methods" in alert.metrics:
         return replace(alert, metrics={**alert.metrics, "method": method})
     mine = sum(1 for p in part.usable if as_utc(p.when) < alert.when)
-    others = sum(1 for p in whole.usable if p.method != method and as_utc(p.when) < alert.when)
+    # a presence image (10 m and coarser: a long train or not) is no count made another way
+    others = sum(
+        1
+        for p in whole.usable
+        if p.method not in (method, "presence") and as_utc(p.when) < alert.when
+    )
     words = METHOD_WORDS.get(method, f"counts by method '{method}'")
     note = (
         f" Judged against the {mine} earlier counts of the same kind ({words}) only; "

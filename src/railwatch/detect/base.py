@@ -25,10 +25,35 @@ ALL_CLASSES: tuple[str, ...] = (*CAR_CLASSES, GENERIC_CLASS)
 
 def tells_class(cls: str, method: str | None) -> bool:
     """Can a count made by ``method`` tell ``cls``? Cars counted one by one
-    (``objects``) have their types and covered loads; occupied track length (``length``,
-    1.5-5 m) and presence (10 m and coarser) tell only the total and ``railcar`` (cars
-    of no known type), so a type or covered count there is unknown, not 0."""
-    return method in (None, "objects") or cls in ("all", GENERIC_CLASS)
+    (``objects``) have their types and covered loads. Occupied track length (``length``,
+    1.5-5 m) tells only the total (``all``): no type, no covered load, and no
+    ``railcar`` either (its cars are not "of no known type" beside typed ones, they are
+    all the cars: a ``railcar`` series there would only repeat the total and raise each
+    alert twice). Presence (10 m and coarser) tells no class: its ``all`` row holds the
+    long-train flag (1 or 0, :func:`is_presence`), which is no count of cars. Where this
+    is False a reader gives the count as unknown (None), never 0."""
+    if method in (None, "objects"):
+        return True
+    return cls == "all" and method not in PRESENCE_METHODS
+
+
+#: Methods whose stored total is a flag (a long train present, 1, or not, 0), not a count.
+PRESENCE_METHODS: frozenset[str] = frozenset({"presence"})
+
+
+def is_presence(method: str | None) -> bool:
+    """True for a count that only says whether a long train is present (10 m and
+    coarser): its stored total is that flag, 1 or 0, and must never be shown, exported,
+    charted or scored as a number of cars."""
+    return method in PRESENCE_METHODS
+
+
+def long_train_present(method: str | None, total: float | None) -> bool | None:
+    """The long-train flag of a presence count (``total`` its stored 1 or 0); None for
+    a count of another method or no count."""
+    if not is_presence(method) or total is None:
+        return None
+    return bool(total >= 0.5)
 
 
 @dataclass(frozen=True)

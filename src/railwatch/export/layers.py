@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from railwatch.detect.base import tells_class
+from railwatch.detect.base import is_presence, long_train_present, tells_class
 from railwatch.export.geometry import box_from_polygon
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Detection, Scene, Site
@@ -179,12 +179,15 @@ COUNT_SCHEMA = (
     ("date", "datetime"), ("scene_id", "int"), ("sensor", "str"), ("gsd", "float"),
     ("usable", "bool"), ("clear_fraction", "float"), ("coverage", "float"), ("method", "str"),
     ("count", "float"), ("low", "float"), ("high", "float"), ("covered", "float"),
+    ("long_train_present", "bool"),
 )  # fmt: skip
 
 
 def count_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
     """The ``counts`` table: one row per image; per-class counts as ``count_<class>``
-    columns. Unusable or unprocessed images have an empty count (a gap, not zero)."""
+    columns. Unusable or unprocessed images have an empty count (a gap, not zero). A
+    presence image (10 m and coarser, ``method`` presence) has no count at all, only
+    ``long_train_present`` (empty for every other image)."""
     rows = session.scalars(
         select(Count).join(Scene, Count.scene_id == Scene.id).where(Scene.site_id == site.id)
     )
@@ -198,6 +201,8 @@ def count_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
         total = counts.get("all")
         counted = bool(s.usable) and s.status == "processed" and total is not None
         method = total.method if total is not None else None
+        flag = long_train_present(method, total.count if counted and total else None)
+        counted = counted and not is_presence(method)  # a flag, not a count of cars
         rec: dict[str, Any] = {
             "date": s.acquired_at,
             "scene_id": s.id,
@@ -213,6 +218,7 @@ def count_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
             "covered": counts["covered"].count
             if counted and "covered" in counts and tells_class("covered", method)
             else None,
+            "long_train_present": flag,
         }
         for cls in classes:  # a type that the count cannot tell (3 m) is empty, not 0
             told = counted and tells_class(cls, method)

@@ -33,7 +33,7 @@ from railwatch.report.data import (
     scene_rows,
     spread_at,
 )
-from railwatch.report.format import fmt_count, fmt_num, fmt_pct
+from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_scene_count
 from railwatch.report.model import (
     SEVERITY_RANK,
     AlertRow,
@@ -198,7 +198,9 @@ def _caption(row: SceneRow, shown_gsd: float, cls: str = "all") -> tuple[str, ..
     gsd = f"GSD {row.gsd:.2f} m"
     if shown_gsd > row.gsd * 1.05:
         gsd += f" (shown at {shown_gsd:.2f} m)"
-    count = f"count {fmt_count(row.total, row.low, row.high)}"
+    count = (
+        fmt_scene_count(row) if row.presence else f"count {fmt_count(row.total, row.low, row.high)}"
+    )
     if cls not in ("all", "total", "covered"):  # a type's alert: its count beside the total
         of_cls = count_of(row, cls)
         count += f" · {cls} {'unknown' if of_cls is None else f'{of_cls:g}'}"
@@ -362,7 +364,7 @@ def _headline(
     track: Sequence[BaselinePoint],
     alerts: Sequence[AlertRow],
 ) -> Headline:
-    counted = [r for r in rows if r.counted]
+    counted = [r for r in rows if r.counts_cars]  # a 10 m long-train flag is no count
     latest = max(counted, key=lambda r: r.when) if counted else None
     top = top_alert(alerts, latest.when if latest else None)
     point = next((b for b in track if latest is not None and b.when == latest.when), None)

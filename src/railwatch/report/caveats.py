@@ -31,6 +31,13 @@ METHOD_WORDS = {
 
 def covered_caveat(row: SceneRow) -> str | None:
     """'contents cannot be identified for N of M cars' for one counted image."""
+    if row.counted and row.presence:
+        seen = "a long train was seen" if row.long_train else "no long train was seen"
+        return (
+            f"{row.when:%Y-%m-%d}: at {row.gsd:.2g} m only whether a long train is present "
+            f"can be told ({seen}): it gives no count of cars, and neither their types nor "
+            "whether their loads are covered."
+        )
     if not row.counted or row.total is None or row.total <= 0:
         return None
     if (row.method or "objects") != "objects":
@@ -245,14 +252,25 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
         )
     out.extend(gap_caveats(rows))
 
-    coarse = [r for r in counted if r.gsd > SEPARABLE_GSD]
+    # a presence image (10 m and coarser) says whether a long train is there: no count
+    cars = [r for r in counted if not r.presence]
+    coarse = [r for r in cars if r.gsd > SEPARABLE_GSD]
     if coarse:
         lo, hi = min(r.gsd for r in coarse), max(r.gsd for r in coarse)
         span = f"{lo:.2g} m" if f"{lo:.2g}" == f"{hi:.2g}" else f"{lo:.2g}–{hi:.2g} m"
         out.append(
-            f"{len(coarse)} of {len(counted)} counts come from images coarser than "
+            f"{len(coarse)} of {len(cars)} counts come from images coarser than "
             f"{SEPARABLE_GSD:g} m ({span}): cars are not separable there, so those "
             "counts are estimates with wider intervals."
+        )
+    presence = [r for r in counted if r.presence]
+    if presence:
+        trains = sum(1 for r in presence if r.long_train)
+        n = len(presence)
+        out.append(
+            f"{n} image{'s' if n != 1 else ''} of 10 m or coarser only "
+            f"tell{'s' if n == 1 else ''} whether a long train is present ({trains} with one): "
+            "no count of cars, so they are not on the chart and not in the counts above."
         )
     text = types_caveat(counted)
     if text:

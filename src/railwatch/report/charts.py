@@ -187,7 +187,9 @@ def _draw_timeseries(
     baseline = [b for b in baseline if on_chart(b.when)]
     events = [e for e in events if on_chart(e.when)]
     alerts = [a for a in alerts if on_chart(a.when)]
-    counted = sorted((s for s in scenes if s.counted), key=lambda s: s.when)
+    # a presence image (10 m and coarser) has a long-train flag, not a count: not a bar
+    # or a point of 0 or 1 cars, and not a gap either
+    counted = sorted((s for s in scenes if s.counts_cars), key=lambda s: s.when)
     unusable = sorted((s for s in scenes if not s.counted), key=lambda s: s.when)
     all_when = [s.when for s in scenes] + [_as_datetime(e.when) for e in events]
     span_days = (max(all_when) - min(all_when)).days if len(all_when) > 1 else 30

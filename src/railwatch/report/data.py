@@ -176,8 +176,9 @@ def _baseline_track_one(
 
 def count_of(row: SceneRow, cls: str = "all") -> float | None:
     """The image's count of ``cls`` (``all`` the total, ``covered``, or a car type);
-    None when it was not counted or its method does not tell types (3 m)."""
-    if not row.counted:
+    None when it was not counted, only tells whether a long train is present (10 m) or
+    its method does not tell types (3 m)."""
+    if not row.counts_cars:  # not counted, or a presence flag (10 m): no count of cars
         return None
     if cls in ("all", "total"):
         return float(row.total or 0.0)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from railwatch.report.model import SceneRow
 
 DASH = "–"
 
@@ -22,6 +26,16 @@ def fmt_count(value: float | None, low: float | None = None, high: float | None 
     if low is None or high is None or (low == value and high == value):
         return fmt_num(value)
     return f"{fmt_num(value)} [{fmt_num(low)}{DASH}{fmt_num(high)}]"
+
+
+def fmt_scene_count(row: SceneRow) -> str:
+    """An image's count for the scene tables: its count with the interval, or for a
+    presence image (10 m and coarser: no count) whether a long train is present."""
+    if not row.counted:
+        return DASH
+    if row.presence:
+        return "long train present" if row.long_train else "no long train"
+    return fmt_count(row.total, row.low, row.high)
 
 
 def fmt_pct(value: float | None) -> str:

@@ -15,7 +15,7 @@ import jinja2
 from railwatch import __version__
 from railwatch.report.charts import timeseries_figure, to_jpeg, to_svg
 from railwatch.report.chips import chip_figure, is_wide, pair_figure
-from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_period
+from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_period, fmt_scene_count
 from railwatch.report.model import Evidence, ReportData
 
 
@@ -49,7 +49,9 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(fmt_num=fmt_num, fmt_count=fmt_count, fmt_pct=fmt_pct)
+    env.globals.update(
+        fmt_num=fmt_num, fmt_count=fmt_count, fmt_pct=fmt_pct, fmt_scene_count=fmt_scene_count
+    )
     return env
 
 

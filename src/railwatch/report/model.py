@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from affine import Affine
 
-from railwatch.detect.base import Detection
+from railwatch.detect.base import Detection, is_presence, long_train_present
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import Radiometry
@@ -55,8 +55,26 @@ class SceneRow:
 
     @property
     def counted(self) -> bool:
-        """True when the image is usable and has a count."""
+        """True when the image is usable and has a count (for a presence image, 10 m and
+        coarser, its long-train flag: see :attr:`presence`)."""
         return self.usable and self.total is not None
+
+    @property
+    def presence(self) -> bool:
+        """True for an image that only says whether a long train is present (10 m and
+        coarser): its ``total`` is that flag (1 or 0), never a number of cars to show,
+        chart or add up."""
+        return is_presence(self.method)
+
+    @property
+    def counts_cars(self) -> bool:
+        """True when the image has a count of cars (counted, and not a presence flag)."""
+        return self.counted and not self.presence
+
+    @property
+    def long_train(self) -> bool | None:
+        """A presence image's flag (a long train present or not); None for any other."""
+        return long_train_present(self.method, self.total) if self.counted else None
 
 
 @dataclass(frozen=True)

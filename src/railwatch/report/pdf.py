@@ -22,7 +22,13 @@ from matplotlib.lines import Line2D
 from railwatch import __version__
 from railwatch.report.charts import PLAIN_TEXT, draw_timeseries, new_figure
 from railwatch.report.chips import draw_chip, draw_legend
-from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_period
+from railwatch.report.format import (
+    fmt_count,
+    fmt_num,
+    fmt_pct,
+    fmt_period,
+    fmt_scene_count,
+)
 from railwatch.report.model import Evidence, ReportData, SceneRow
 
 PAGE = (11.69, 8.27)  # A4 landscape, inches
@@ -212,7 +218,7 @@ def _table_rows(data: ReportData, scenes: Sequence[SceneRow]) -> list[list[str]]
                 usable[:28],
                 fmt_pct(s.clear_fraction),
                 fmt_pct(s.coverage),
-                fmt_count(s.total, s.low, s.high) if s.counted else "–",
+                fmt_scene_count(s),
                 *[fmt_num(s.by_class.get(c)) if s.counted else "" for c in data.classes],
                 fmt_num(s.covered) if s.counted else "",
                 s.method or "",

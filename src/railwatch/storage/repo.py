@@ -20,7 +20,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from railwatch.detect.base import tells_class
+from railwatch.detect.base import is_presence, tells_class
 from railwatch.errors import AlreadyExistsError, InputError, NotFoundError, StorageError
 from railwatch.limits import (
     check_description,
@@ -519,6 +519,17 @@ def list_detections(
     return list(session.scalars(q.order_by(Detection.id)))
 
 
+def _method_of_gap(gsd: float | None) -> str:
+    """The counting method an unusable scene of ``gsd`` would have been counted by
+    (as the pipeline picks it, on the site grid rounded to the millimetre): its gap goes
+    with that method's series (a 3 m gap is no gap of the 0.5 m counts)."""
+    from railwatch.detect.coarse import method_for_gsd
+
+    if gsd is None or not gsd > 0:
+        return "objects"
+    return method_for_gsd(round(float(gsd), 3))
+
+
 def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[CountPoint]:
     """The count history of one class: a point per processed scene, in time order.
 
@@ -526,6 +537,12 @@ def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[C
     A usable scene without a row for ``cls`` counted none of that class (0); where its
     count cannot tell ``cls`` (a type or covered loads from occupied length at 3 m:
     :func:`~railwatch.detect.base.tells_class`) the point is usable with ``count=None``.
+    A presence image (10 m and coarser) is a point of the total only, with
+    ``method="presence"`` and its long-train flag (1 or 0) as ``count``: the analysis
+    judges no count from it (:func:`railwatch.analysis.series.split_by_method`); readers
+    that show counts must show it as the flag (:func:`~railwatch.detect.base.is_presence`).
+    An unusable scene's ``method`` is the one its resolution would have had
+    (:func:`railwatch.detect.coarse.method_for_gsd`), so its gap goes with that series.
     """
     from railwatch.analysis.types import CountPoint
     from railwatch.detect.base import ALL_CLASSES
@@ -556,6 +573,7 @@ def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[C
                     cls=cls,
                     clear_fraction=sc.clear_fraction,
                     coverage=coverage,
+                    method=_method_of_gap(sc.gsd),
                     scene_id=sc.id,
                     gsd=sc.gsd,
                 )
@@ -565,7 +583,9 @@ def count_series(session: Session, site: SiteRef, *, cls: str = "all") -> list[C
         ref = by_scene.get((sc.id, "all"))
         src = ref if ref is not None else row
         method = src.method if src is not None else "objects"
-        told = tells_class(cls, method)  # a type at 3 m is unknown: None, not 0
+        # a type at 3 m is unknown: None, not 0; a presence flag stays in the total's
+        # series, where the analysis keeps it apart (no count: ``split_by_method``)
+        told = tells_class(cls, method) or (cls == "all" and is_presence(method))
         zero = 0.0 if told else None
         points.append(
             CountPoint(
