@@ -184,6 +184,7 @@ class DefaultDetector:
                 f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}"
             )
         self.weights = Path(weights) if weights is not None else default_weights()
+        self._given = weights is not None  # a path of the user's (default:PATH)
         if self.weights.name.endswith(INT8_SUFFIX):
             self.weights = self.weights.with_name(self.weights.name[: -len(INT8_SUFFIX)] + ".onnx")
             precision = "int8" if precision == "auto" else precision
@@ -508,13 +509,15 @@ class DefaultDetector:
                 import onnxruntime as ort
 
                 if not path.is_file():
-                    hint = (
-                        f"run `railwatch quantize "
-                        f"{path.with_name(path.name[: -len(INT8_SUFFIX)] + '.onnx')}` or use "
-                        "the fp32 weights"
-                        if path.name.endswith(INT8_SUFFIX)
-                        else "reinstall railwatch or run `railwatch train --out PATH` and pass it"
-                    )
+                    if path.name.endswith(INT8_SUFFIX):
+                        fp32 = path.with_name(path.name[: -len(INT8_SUFFIX)] + ".onnx")
+                        hint = f"run `railwatch quantize {fp32}` or use the fp32 weights"
+                    elif self._given and path.is_dir():
+                        hint = "it is a folder: give the weights' .onnx file in it"
+                    elif self._given:
+                        hint = "check the path given as default:PATH (no such file)"
+                    else:  # the shipped weights are missing from the installation
+                        hint = "reinstall railwatch or run `railwatch train --out PATH` and pass it"
                     raise DetectionError(f"default detector weights not found at {path}: {hint}")
                 opts = ort.SessionOptions()
                 opts.intra_op_num_threads = self.threads

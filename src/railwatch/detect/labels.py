@@ -765,18 +765,11 @@ def crop_drawer(
 
 def record_in_card(weights: str | Path, labelled: LabelledSet, crops: int) -> Path:
     """Add the labelled set (files, gsd, cars) and its number of training crops to the
-    weights' card (the ``.json`` next to the ONNX file); other keys are kept."""
-    card_path = Path(weights).with_suffix(".json")
-    card: dict[str, Any] = {}
-    if card_path.is_file():
-        try:
-            loaded = json.loads(card_path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise InputError(f"cannot read the weights card {card_path}: {err}") from err
-        card = loaded if isinstance(loaded, dict) else {}
-    card["labels"] = {**labelled.summary(), "crops": int(crops)}
-    card_path.write_text(json.dumps(card, indent=2))
-    return card_path
+    weights' card (the ``.json`` next to the ONNX file); other keys are kept, and the
+    card is written whole or not at all (:func:`railwatch.detect.calibration.update_card`)."""
+    from railwatch.detect.calibration import update_card
+
+    return update_card(weights, {"labels": {**labelled.summary(), "crops": int(crops)}})
 
 
 __all__ = [
