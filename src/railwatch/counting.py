@@ -117,6 +117,10 @@ class SceneCount:
     #: the lines, given or found in the image; :attr:`CoarseEstimate.track_m`). 0 where
     #: no line was found in the image: its 0 is then no measurement of the yard.
     track_m: float | None = None
+    #: For a length or presence count: where its track lines came from, ``given`` (the
+    #: site's centrelines, ``--tracks``) or ``found`` (lines found in the image, far less
+    #: accurate: see docs/detection.md "Coarse imagery").
+    tracks: str | None = None
 
 
 def _miss_rate(gsd: float) -> float:
@@ -283,7 +287,17 @@ def count_scene(
             raise DetectionError(_no_track_found(gsd))
         if method == "presence":
             flag = 1.0 if coarse.present else 0.0
-            return SceneCount(flag, flag, flag, {}, 0, "presence", coverage, track_m=coarse.track_m)
+            return SceneCount(
+                flag,
+                flag,
+                flag,
+                {},
+                0,
+                "presence",
+                coverage,
+                track_m=coarse.track_m,
+                tracks="given" if given else "found",
+            )
         total = float(coarse.car_equivalents)
         low, high = float(coarse.low), float(coarse.high)
         if clear < 1.0:
@@ -298,6 +312,7 @@ def count_scene(
             coverage,
             empty_from=coarse.empty_from,
             track_m=coarse.track_m,
+            tracks="given" if given else "found",
         )
     inside = _centre_inside(detections, np.asarray(raster.inside, dtype=bool))
     n, low, high = count_interval(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from railwatch.cli._common import console, print_json
 from railwatch.cli.site import open_db
+from railwatch.detect.base import is_presence, long_train_present, tells_class
 from railwatch.errors import InputError
 from railwatch.storage import repo
 from railwatch.storage.models import SCENE_STATUSES, Count
@@ -65,6 +66,8 @@ def list_(
                     "low": total.low,
                     "high": total.high,
                     "method": total.method,
+                    # 10 m and coarser: a long train present or not, no count of cars
+                    "long_train_present": long_train_present(total.method, total.count),
                 }
             )
     if as_json:
@@ -82,13 +85,19 @@ def list_(
 
 
 def _table(site: str, data: list[dict[str, Any]]) -> Table:
-    coarse = any(d["count"] and d["count"]["method"] != "objects" for d in data)
+    methods = {d["count"]["method"] for d in data if d["count"]}
+    notes = []
+    if "length" in methods:
+        notes.append("≈: car equivalents from occupied track length (1.5-5 m imagery)")
+    if "presence" in methods:
+        notes.append(
+            "long train / no long train: 10 m and coarser imagery tells only whether a long "
+            "train is present, not a count"
+        )
     table = Table(
         title=f"Scenes of {site}",
         title_justify="left",
-        caption="≈: car equivalents from occupied track length (1.5 m and coarser imagery)"
-        if coarse
-        else None,
+        caption="\n".join(notes) or None,
         caption_justify="left",
     )
     for col, just in (
@@ -128,10 +137,13 @@ def _table(site: str, data: list[dict[str, Any]]) -> Table:
 
 
 def _count(total: dict[str, Any] | None) -> str:
-    """The scene's total count; car equivalents from occupied track length (1.5 m and
-    coarser imagery) are marked ≈."""
+    """The scene's total count; car equivalents from occupied track length (1.5-5 m
+    imagery) are marked ≈; a presence image (10 m and coarser) says whether a long train
+    is present, never a count."""
     if total is None or total["total"] is None:
         return "-"
+    if is_presence(total["method"]):
+        return "long train" if total["total"] >= 0.5 else "no long train"
     text = f"{round(total['total'], 1):g}"
     return text if total["method"] == "objects" else f"≈{text}"
 
@@ -153,6 +165,7 @@ def show(
         }
         data["detections"] = len(scene.detections)
         data["registration"] = (scene.meta or {}).get(repo.REGISTRATION_KEY)
+        data["coarse"] = (scene.meta or {}).get(repo.COARSE_KEY)
     if as_json:
         print_json(data)
         return
@@ -181,12 +194,11 @@ def show(
         for reason in q["reasons"]:
             lines.append(f"              - {escape(reason)}")
     if data["counts"]:
-        parts = [
-            f"{cls} {v['count']:g} [{v['low']:g}-{v['high']:g}]"
-            for cls, v in data["counts"].items()
-        ]
-        lines.append(f"  counts      {escape('; '.join(parts))}")
+        lines.append(f"  counts      {escape(_counts_text(data['counts']))}")
         lines.append(f"  detections  {data['detections']}")
+    coarse = data["coarse"]
+    if isinstance(coarse, dict):
+        lines.append(f"  tracks      {escape(_tracks_text(coarse))}")
     reg = data["registration"]
     if isinstance(reg, dict):
         lines.append(f"  registered  {escape(_registration_text(reg))}")
@@ -195,6 +207,44 @@ def show(
             lines.append(f"  empty track {escape(_empty_track_text(empty))}")
     for line in lines:
         console.print(line, highlight=False)
+
+
+def _counts_text(counts: dict[str, dict[str, Any]]) -> str:
+    """The scene's stored counts in one line, as its method tells them: a presence image
+    (10 m and coarser) says whether a long train is present; a length count (1.5-5 m) is
+    car equivalents of the total only."""
+    total = counts.get("all")
+    method = total["method"] if total else None
+    if total is not None and is_presence(method):
+        flag = long_train_present(method, total["count"])
+        return (
+            "a long train (at least 300 m of cars) is present"
+            if flag
+            else "no long train (at least 300 m of cars) is present"
+        ) + ": at 10 m and coarser cars are not counted"
+    parts = [
+        f"{cls} {v['count']:g} [{v['low']:g}-{v['high']:g}]"
+        for cls, v in counts.items()
+        if tells_class(cls, method)
+    ]
+    text = "; ".join(parts)
+    return text + " car equivalents from occupied track length" if method == "length" else text
+
+
+def _tracks_text(coarse: dict[str, object]) -> str:
+    """One line on the track lines a coarse count read: given or found, and how much."""
+    m = coarse.get("track_m")
+    read = f"{float(m):,.0f} m of track read" if isinstance(m, int | float) else ""
+    if coarse.get("tracks") == "found":
+        where = (
+            "lines found in the image (the site has no track centrelines: add them with "
+            "`railwatch site add ... --tracks FILE` for a much better estimate)"
+        )
+    elif coarse.get("tracks") == "given":
+        where = "the site's track centrelines"
+    else:
+        where = ""
+    return ", along ".join(x for x in (read, where) if x) or "-"
 
 
 def _registration_text(reg: dict[str, object]) -> str:

@@ -358,6 +358,23 @@ def list_scenes(
 
 #: Key of a scene's registration record in its metadata (``record_scene_result``).
 REGISTRATION_KEY = "railwatch:registration"
+#: Key of a coarse count's track record in a scene's metadata: ``tracks`` (``given``, the
+#: site's centrelines, or ``found`` in the image) and ``track_m`` (metres of track read).
+COARSE_KEY = "railwatch:coarse"
+
+
+def _coarse_meta(counts: SceneCountLike | None) -> dict[str, Any] | None:
+    """What a length or presence count read (:data:`COARSE_KEY`); None for any other."""
+    if counts is None or counts.method not in ("length", "presence"):
+        return None
+    tracks = getattr(counts, "tracks", None)
+    track_m = getattr(counts, "track_m", None)
+    if tracks is None and track_m is None:
+        return None
+    return {
+        "tracks": tracks,
+        "track_m": None if track_m is None else round(float(track_m), 1),
+    }
 
 
 def record_scene_result(
@@ -374,7 +391,9 @@ def record_scene_result(
     """Replace a scene's quality, detections and counts, all or nothing (a SAVEPOINT).
     ``registration`` (how a coarse scene was registered to its site's other images,
     :meth:`railwatch.imagery.register.Registration.to_meta`) is kept in the scene's
-    metadata under ``railwatch:registration``; None removes an earlier one.
+    metadata under ``railwatch:registration``; None removes an earlier one. A length or
+    presence count's track record (lines given or found, metres read) goes under
+    :data:`COARSE_KEY`.
 
     An unusable scene (``quality.usable`` false) keeps its quality and reasons but no
     counts or detections: it is a gap, never a zero.
@@ -399,9 +418,14 @@ def record_scene_result(
         scene.processed_at = utcnow()
         scene.error = None
         scene.status = "processed" if quality.usable else "unusable"
-        meta = {k: v for k, v in (scene.meta or {}).items() if k != REGISTRATION_KEY}
+        meta = {
+            k: v for k, v in (scene.meta or {}).items() if k not in (REGISTRATION_KEY, COARSE_KEY)
+        }
         if registration is not None:
             meta[REGISTRATION_KEY] = registration
+        coarse = _coarse_meta(counts) if quality.usable else None
+        if coarse is not None:
+            meta[COARSE_KEY] = coarse
         scene.meta = meta
         if quality.usable and counts is not None:
             if detections:
