@@ -218,7 +218,10 @@ def _print_summary(summaries: list[dict[str, Any]]) -> None:
     table.add_column("covered", justify="right", no_wrap=True)
     table.add_column("by class", ratio=1)
     for s in summaries:
-        if s["method"] == "objects":
+        if s["method"] != "objects" and s["track_m"] == 0.0 and s["present"] is None:
+            # nothing of the yard was measured: not 0
+            total = "no track read" if s["tracks"] == "given" else "no track found"
+        elif s["method"] == "objects":
             total = f"{s['total']} ({s['low']:.0f}–{s['high']:.0f})"
         elif s["method"] == "length":
             total = f"≈{s['total']:.1f} ({s['low']:.0f}–{s['high']:.0f})"
@@ -365,6 +368,10 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             "high": c.high,
             "occupied_length_m": c.occupied_length_m,
             "present": c.present,
+            # lines given (--tracks) or found in the image, and metres of them read: 0 is
+            # no measurement of the yard, not an empty one
+            "tracks": result.tracks,
+            "track_m": c.track_m,
         }
     fc = to_feature_collection(
         result.detections,
@@ -377,16 +384,30 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     bar.remove_task(task)
     coarse = result.coarse
     presence = result.method == "presence"
+    # no track line read at all (none found at 1.5-5 m, or the given ones outside the
+    # data): no count and no presence flag, not 0 car equivalents or "no long train" (as
+    # the pipeline judges it: at 10 m, no line found in the image is no long train)
+    no_track = (
+        coarse is not None
+        and coarse.track_m == 0.0
+        and (result.method == "length" or result.tracks == "given")
+    )
     return {
         "image": str(img),
         "output": str(out),
         "method": result.method,
         "gsd": round(result.gsd, 3),
         # presence only (10 m and coarser): no count, as the table says
-        "total": None if presence else result.total if coarse is None else coarse.car_equivalents,
-        "low": None if presence else low if coarse is None else coarse.low,
-        "high": None if presence else high if coarse is None else coarse.high,
-        "present": None if coarse is None else coarse.present,
+        "total": None
+        if presence or no_track
+        else result.total
+        if coarse is None
+        else coarse.car_equivalents,
+        "low": None if presence or no_track else low if coarse is None else coarse.low,
+        "high": None if presence or no_track else high if coarse is None else coarse.high,
+        "present": None if coarse is None or no_track else coarse.present,
+        "track_m": None if coarse is None else coarse.track_m,
+        "tracks": result.tracks,
         "by_class": dict(result.counts),
         "covered": sum(1 for d in result.detections if d.covered),
         "radiometry": result.radiometry,

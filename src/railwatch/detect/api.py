@@ -105,6 +105,9 @@ class DetectionResult:
     #: How 16-bit and float pixels were mapped to 8 bits (``linear`` or ``display``:
     #: :data:`imagery.read.Radiometry`); None for an 8-bit file, read as it is.
     radiometry: str | None = None
+    #: For a coarse result: where its track lines came from, ``given`` (``tracks``, the
+    #: site's centrelines) or ``found`` (lines found in the image); None for objects.
+    tracks: str | None = None
 
     @property
     def total(self) -> int:
@@ -466,6 +469,10 @@ def _coarse_file(
     if len(parts) == 1:
         return parts[0]
     length = sum(p.occupied_length_m for p in parts)
+    # the blocks' track read and empty track are kept (they were dropped: a file where no
+    # track was read at all then looked like a measured empty yard)
+    reads = [p.track_m for p in parts]
+    sources = {p.empty_from for p in parts}
     return CoarseEstimate(
         car_equivalents=round(sum(p.car_equivalents for p in parts), 2),
         low=round(sum(p.low for p in parts), 2),
@@ -474,6 +481,8 @@ def _coarse_file(
         method=parts[0].method,
         present=any(p.present for p in parts),
         directions_deg=tuple(sorted({d for p in parts for d in p.directions_deg})),
+        empty_from=sources.pop() if len(sources) == 1 else "image",
+        track_m=None if any(r is None for r in reads) else round(sum(r or 0.0 for r in reads), 1),
     )
 
 
@@ -575,6 +584,7 @@ def _detect_file(
         scale = stretch_ranges(ds, bands, radiometry=radiometry)
         read = _DataCheck(_reader(ds, bands, scale, planar=planar, radiometry=radiometry))
         coarse: CoarseEstimate | None = None
+        px_tracks: BaseGeometry | None = None
         dets: list[Detection] = []
         try:
             if method == "objects" and det is not None:
@@ -589,7 +599,6 @@ def _detect_file(
                     on_tile=on_tile,
                 )
             else:
-                px_tracks = None
                 if tracks is not None and not tracks.is_empty and crs is not None:
                     px_tracks = tracks_to_pixels(tracks, crs, ds.transform, src_crs=tracks_crs)
                 if sun is None:
@@ -631,4 +640,5 @@ def _detect_file(
         bands=tuple(bands),
         bands_guessed=guessed,
         radiometry=None if scale is None else radiometry,
+        tracks=None if coarse is None else ("given" if px_tracks is not None else "found"),
     )
