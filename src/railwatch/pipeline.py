@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -154,6 +155,10 @@ class SceneOutcome:
     #: The file's new stamp when it was hashed again and found unchanged (its times
     #: changed, or none was recorded), to record so the next run need not hash it.
     file_stamp: dict[str, int] | None = None
+    #: True when the failure means the scene's earlier result no longer describes its
+    #: file (the file changed since ingest): that result is then removed. Any other
+    #: failure (a file moved or unreadable, a detector that cannot load) keeps it.
+    invalidates: bool = False
 
 
 @dataclass
@@ -325,7 +330,11 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             file_stamp=stamp,
         )
     except RailwatchError as err:
-        return SceneOutcome(job.scene_id, None, error=str(err))
+        from railwatch.ingest import FileChangedError
+
+        return SceneOutcome(
+            job.scene_id, None, error=str(err), invalidates=isinstance(err, FileChangedError)
+        )
     except (OSError, ValueError, np.linalg.LinAlgError) as err:
         log.debug("scene %s failed", job.scene_id, exc_info=True)
         return SceneOutcome(job.scene_id, None, error=f"{type(err).__name__}: {err}")
@@ -520,10 +529,23 @@ def pending_jobs(
 
 
 def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> None:
-    """Write one scene's outcome in its own transaction."""
+    """Write one scene's outcome in its own transaction. A scene that fails again after
+    it was processed keeps its earlier result (counts, detections, quality), with the
+    error recorded beside it, unless the failure invalidates that result (the file
+    changed since ingest): a moved folder or an unmounted share met by ``--reprocess``
+    or a new detector version used to empty the site's whole count series."""
     with db.session() as s:
         if outcome.error is not None or outcome.quality is None:
-            repo.mark_scene_failed(s, outcome.scene_id, outcome.error or "unknown error")
+            error = outcome.error or "unknown error"
+            scene = repo.get_scene(s, outcome.scene_id)
+            if not outcome.invalidates and scene.status in ("processed", "unusable"):
+                when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+                scene.error = (
+                    f"processing again failed on {when} ({error}); the earlier result, by "
+                    f"{scene.detector_version or 'an earlier version'}, is kept"
+                )
+                return
+            repo.mark_scene_failed(s, outcome.scene_id, error)
             return
         scene = repo.record_scene_result(
             s,
