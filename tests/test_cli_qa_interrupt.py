@@ -71,3 +71,66 @@ def test_ctrl_c_at_any_time_exits_130_without_a_traceback(tmp_path: Path, delay:
     assert proc.returncode == 130, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Interrupted"), err
+
+
+def _interrupt_in(
+    monkeypatch: pytest.MonkeyPatch, command: str, interrupt: type[KeyboardInterrupt]
+) -> None:
+    """Make ``railwatch COMMAND`` raise ``interrupt`` once it runs (after the root
+    callback, as a Ctrl-C or SIGTERM in the middle of the command would)."""
+    build = cli_main.build_app
+
+    def boom() -> None:
+        if interrupt is cli_main.Terminated:
+            cli_main._terminated = True  # as the SIGTERM handler does before raising
+        raise interrupt
+
+    def build_app() -> object:
+        app = build()
+        found = [c for c in app.registered_commands if c.name == command]
+        assert found, f"no command {command!r}"
+        found[0].callback = boom
+        found[0].no_args_is_help = False  # simulate's
+        return app
+
+    monkeypatch.setattr(cli_main, "build_app", build_app)
+
+
+@pytest.mark.parametrize(
+    "command", ["train", "calibrate", "quantize", "simulate", "detect", "eval"]
+)
+@pytest.mark.parametrize(
+    ("interrupt", "line", "code"),
+    [(KeyboardInterrupt, "Interrupted.", 130), (cli_main.Terminated, "Terminated.", 143)],
+)
+def test_a_command_without_a_database_says_no_database_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    interrupt: type[KeyboardInterrupt],
+    line: str,
+    code: int,
+) -> None:
+    """These commands have no database: "the database keeps every scene recorded so
+    far" was printed for them all the same."""
+    _interrupt_in(monkeypatch, command, interrupt)
+    assert cli_main.main([command]) == code
+    assert capsys.readouterr().err == f"{line}\n"
+
+
+@pytest.mark.parametrize("command", ["process", "ingest", "ingest-stac"])
+@pytest.mark.parametrize(
+    ("interrupt", "word", "code"),
+    [(KeyboardInterrupt, "Interrupted", 130), (cli_main.Terminated, "Terminated", 143)],
+)
+def test_a_command_that_records_scenes_says_they_are_kept(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    interrupt: type[KeyboardInterrupt],
+    word: str,
+    code: int,
+) -> None:
+    _interrupt_in(monkeypatch, command, interrupt)
+    assert cli_main.main([command]) == code
+    assert capsys.readouterr().err == f"{word}; the database keeps every scene recorded so far.\n"

@@ -28,16 +28,25 @@ if TYPE_CHECKING:
     import typer
     from rich.console import Console
 
-#: What an interrupt prints before the command has started (nothing written yet).
+#: What an interrupt prints before the command has started (nothing written yet), and
+#: once a command that records no scenes runs.
 _INTERRUPTED_EARLY = "Interrupted."
-#: What an interrupt prints once a command runs.
+#: What an interrupt prints once a command that records scenes as it goes runs.
 _INTERRUPTED = "Interrupted; the database keeps every scene recorded so far."
-#: What SIGTERM prints, before and once the command has started.
+#: What SIGTERM prints, likewise.
 _TERMINATED_EARLY = "Terminated."
 _TERMINATED = "Terminated; the database keeps every scene recorded so far."
+#: The commands that record scenes in the database one at a time as they go, so that an
+#: interrupt leaves those recorded so far (and says so). Every other command has no
+#: database (train, calibrate, quantize, simulate, detect, eval, scale: they write files
+#: or nothing) or writes in one transaction that an interrupt rolls back whole (site,
+#: event, alert, analyze --store, import-labels), and its interrupt is one word.
+_RECORDS_SCENES = frozenset({"process", "ingest", "ingest-stac", "demo"})
 #: Whether this process got as far as running a command (the root callback), so that an
-#: interrupt says which of the two lines above applies.
+#: interrupt says which of the lines above applies.
 _started = False
+#: The command being run (``railwatch COMMAND ...``), once the root callback has run.
+_command: str | None = None
 #: Whether SIGTERM arrived (the interrupt then says "Terminated" and exits 143).
 _terminated = False
 #: The process that installed the SIGTERM handler (a forked child keeps the default).
@@ -160,8 +169,9 @@ def build_app() -> "typer.Typer":
             typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
         ] = False,
     ) -> None:
-        global _started
+        global _started, _command
         _started = True
+        _command = ctx.invoked_subcommand
         logging.basicConfig(
             level=logging.DEBUG if debug else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",
@@ -266,9 +276,10 @@ def main(argv: list[str] | None = None) -> int:
 
     A Ctrl-C at any point, while the modules load as while a command runs, is one line
     on stderr and status 130, never a traceback; SIGTERM likewise, with status 143."""
-    global _started, _terminated
+    global _started, _terminated, _command
     _started = False
     _terminated = False
+    _command = None
     handled = _handle_sigterm()
     try:
         from railwatch.cli._common import err_console
@@ -282,13 +293,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _say_interrupted() -> int:
-    """Say on stderr that the run was interrupted or terminated (before or after the
-    command began) and return the exit status (130, or 143 for SIGTERM); a second
-    Ctrl-C while this is written is ignored."""
+    """Say on stderr that the run was interrupted or terminated (and, for a command that
+    records scenes as it goes, that those recorded are kept) and return the exit status
+    (130, or 143 for SIGTERM); a second Ctrl-C while this is written is ignored."""
+    kept = _started and _command in _RECORDS_SCENES
     if _terminated:
-        line = _TERMINATED if _started else _TERMINATED_EARLY
+        line = _TERMINATED if kept else _TERMINATED_EARLY
     else:
-        line = _INTERRUPTED if _started else _INTERRUPTED_EARLY
+        line = _INTERRUPTED if kept else _INTERRUPTED_EARLY
     try:
         sys.stderr.write(f"\n{line}\n" if sys.stderr.isatty() else f"{line}\n")
         sys.stderr.flush()
