@@ -536,3 +536,91 @@ def test_sign_in_when_reads_need_the_token_then_tiles_and_acknowledge(
     assert page.evaluate("fetch('/api/sites').then((r) => r.status)") == 401
     assert errors == []
     page.close()
+
+
+@pytest.fixture(scope="module")
+def coarse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A site with 0.5 m counts, a 3 m estimate and two 10 m presence images (the newest
+    with a long train): no image files, counts only."""
+    from datetime import timedelta
+
+    from railwatch.sites import SiteSpec
+    from railwatch.storage import repo
+    from report_db import SITE_UTM, FakeCount, add_counted_scene, to_wgs84
+
+    tmp = tmp_path_factory.mktemp("coarse")
+    db = Database(f"sqlite:///{tmp / 'coarse.db'}")
+    t0 = datetime(2024, 7, 1, 2, 0, tzinfo=UTC)
+    plan = (
+        (1, 0.5, FakeCount(10.0, 9.0, 12.0, {"railcar": (10, 9, 12)}, 0)),
+        (2, 10.0, FakeCount(0.0, 0.0, 0.0, {}, 0, method="presence")),
+        (3, 3.0, FakeCount(20.0, 15.0, 30.0, {}, 0, method="length")),
+        (4, 0.5, FakeCount(12.0, 11.0, 14.0, {"railcar": (12, 11, 14)}, 0)),
+        (5, 10.0, FakeCount(1.0, 1.0, 1.0, {}, 0, method="presence")),
+    )
+    with db.session() as s:
+        site = repo.add_site(s, SiteSpec(name="coarse", geometry=to_wgs84(SITE_UTM)))
+        ids = [add_counted_scene(s, site, t0 + timedelta(days=d), gsd, c, d) for d, gsd, c in plan]
+    srv, thread, url = _serve(create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db))
+    try:
+        yield {"url": url, "site": "coarse", "scene_ids": ids}
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        db.dispose()
+
+
+def test_presence_images_are_markers_under_the_chart_never_counts(
+    coarse: dict[str, Any], browser: Any
+) -> None:
+    """A 10 m image (whether a long train is present, stored as 1 or 0) was drawn as a
+    point at 0 or 1 railcars on the count line, listed as '0 cars'/'1 cars', and was the
+    site list's latest count (1)."""
+    url, site, ids = coarse["url"], coarse["site"], coarse["scene_ids"]
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "/")
+    row = page.locator(f'tr.site-row[data-site="{site}"]')
+    row.wait_for(timeout=60_000)
+    latest = row.locator(".latest").inner_text()
+    assert latest.startswith("12") and "▲" in latest  # 12 against 10, both at 0.5 m
+    assert "2024-07-06: long train present" in row.locator(".presence").inner_text()
+    page.goto(f"{url}/sites/{site}")
+    page.wait_for_selector("body[data-ready='1']")
+    chart = ".chart-svg"
+    circles = {
+        int(str(n.get_attribute("data-scene"))) for n in page.locator(f"{chart} circle.pt").all()
+    }
+    assert circles == {ids[0], ids[2], ids[3]}  # the counts only
+    polyline = str(page.locator(f"{chart} polyline.series").get_attribute("points"))
+    assert len(polyline.split()) == 3
+    markers = {
+        int(str(n.get_attribute("data-scene"))): (
+            n.evaluate("e => e.firstChild.nodeValue"),
+            "pt-train" in str(n.get_attribute("class")),
+        )
+        for n in page.locator(f"{chart} .pt-presence").all()
+    }
+    assert markers == {ids[1]: ("○", False), ids[4]: ("▲", True)}
+    # the markers sit in their own row under the axis, below every count
+    lane = {float(str(n.get_attribute("y"))) for n in page.locator(f"{chart} .pt-presence").all()}
+    dots = page.locator(f"{chart} circle.pt").all()
+    lowest = max(float(str(n.get_attribute("cy"))) for n in dots)
+    assert len(lane) == 1 and lane.pop() > lowest + 10
+    labels = {
+        int(str(b.get_attribute("data-scene"))): b.locator(".c").inner_text()
+        for b in page.locator("button.scene").all()
+    }
+    assert labels[ids[1]] == "no long train" and labels[ids[4]] == "long train"
+    assert labels[ids[0]] == "10 cars"
+    # the newest image (10 m, a long train) is shown first; a marker opens its image
+    assert "long train present" in page.locator("#scene-info").inner_text()
+    assert "railcars" not in page.locator("#scene-info").inner_text()
+    page.locator(f'{chart} .pt-presence[data-scene="{ids[1]}"]').click()
+    page.wait_for_function(
+        f"document.querySelector('button.scene.active')?.dataset.scene === '{ids[1]}'"
+    )
+    assert "no long train" in page.locator("#scene-info").inner_text()
+    assert errors == []
+    page.close()

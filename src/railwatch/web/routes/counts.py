@@ -5,18 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
+from railwatch.detect.base import is_presence, long_train_present
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
 from railwatch.web.deps import DB
 from railwatch.web.pagination import PageParams, page_links
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read
+
+if TYPE_CHECKING:
+    from railwatch.analysis.types import CountPoint
 
 router = APIRouter(tags=["counts"], dependencies=[Depends(require_read)])
 
@@ -31,7 +35,30 @@ FIELDS = (
     "clear_fraction",
     "coverage",
     "method",
+    "long_train_present",
 )
+
+
+def _row(p: CountPoint) -> dict[str, Any]:
+    """One point of the series as served. A presence point's stored 1 or 0 is its
+    long-train flag, never a count: count, low and high are null there."""
+    presence = p.usable and is_presence(p.method)
+    flag = long_train_present(p.method, p.count) if presence and p.cls == "all" else None
+    return {
+        "when": p.when.isoformat(),
+        "scene_id": p.scene_id,
+        "cls": p.cls,
+        "count": None if presence else p.count,
+        "low": None if presence else p.low,
+        "high": None if presence else p.high,
+        "usable": p.usable,
+        "clear_fraction": p.clear_fraction,
+        "coverage": p.coverage,
+        # an unusable image was never counted, so it has no method (as in the CSV
+        # export; CountPoint's default 'objects' said otherwise, even at 3 m)
+        "method": p.method if p.usable else None,
+        "long_train_present": flag,
+    }
 
 
 @router.get(
@@ -59,7 +86,10 @@ def site_counts(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
     """One point per processed scene in time order; unusable scenes are gaps (count,
-    low, high and method null)."""
+    low, high and method null). A presence image (10 m and coarser, method presence) is
+    no count of cars: its count, low and high are null and ``long_train_present`` says
+    whether a long train (300 m of occupied track or more) was seen (true or false, in
+    the total's series; null for every other point and class)."""
     import json
 
     with db.session(readonly=True) as s:
@@ -80,23 +110,7 @@ def site_counts(
         )
     total = len(points)
     shown = points[offset : offset + limit]
-    rows: list[dict[str, Any]] = [
-        {
-            "when": p.when.isoformat(),
-            "scene_id": p.scene_id,
-            "cls": p.cls,
-            "count": p.count,
-            "low": p.low,
-            "high": p.high,
-            "usable": p.usable,
-            "clear_fraction": p.clear_fraction,
-            "coverage": p.coverage,
-            # an unusable image was never counted, so it has no method (as in the CSV
-            # export; CountPoint's default 'objects' said otherwise, even at 3 m)
-            "method": p.method if p.usable else None,
-        }
-        for p in shown
-    ]
+    rows = [_row(p) for p in shown]
     params = PageParams(limit=limit, offset=offset)
     headers = {
         "Link": page_links(request, total, params.limit, params.offset),

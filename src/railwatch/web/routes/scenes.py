@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
-from railwatch.detect.base import tells_class
+from railwatch.detect.base import is_presence, long_train_present, tells_class
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
 from railwatch.storage.serialize import scene_dict
@@ -69,12 +69,33 @@ def _public(scene: Scene, count: Count | None, *, footprint: bool, paths: bool) 
             if error and uri:
                 error = error.replace(uri, file_name(uri) or "")
         out["error"] = hide_paths(error)
-    out["count"] = (
-        {"total": count.count, "low": count.low, "high": count.high, "method": count.method}
-        if count is not None
-        else None
-    )
+    out["count"] = count_dict(count)
     return out
+
+
+def count_dict(count: Count | None) -> dict[str, Any] | None:
+    """A scene's total count: ``total`` with its interval and ``method``, and
+    ``long_train_present``. A presence image (10 m and coarser) has no count of cars:
+    its stored total is only its long-train flag, so ``total``, ``low`` and ``high`` are
+    null and ``long_train_present`` is true or false (null for every other method)."""
+    if count is None:
+        return None
+    if is_presence(count.method):
+        flag = long_train_present(count.method, count.count)
+        return {
+            "total": None,
+            "low": None,
+            "high": None,
+            "method": count.method,
+            "long_train_present": flag,
+        }
+    return {
+        "total": count.count,
+        "low": count.low,
+        "high": count.high,
+        "method": count.method,
+        "long_train_present": None,
+    }
 
 
 @router.get("/sites/{site}/scenes", summary="List a site's scenes")

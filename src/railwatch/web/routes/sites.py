@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from railwatch.detect.base import is_presence, long_train_present
 from railwatch.errors import AlreadyExistsError, GeometryError, InputError
 from railwatch.limits import DESCRIPTION_MAX, SITE_NAME_MAX, TAG_MAX, TAGS_MAX
 from railwatch.storage import repo
@@ -95,9 +96,25 @@ def _spec(body: SiteIn) -> Any:
 def summary(session: Session, site: Site) -> dict[str, Any]:
     """Latest usable count, its trend against the previous usable count made the same
     way (a 3 m occupied-length estimate is never compared with cars counted one by one,
-    as the analysis does), and open alerts (in total and by severity)."""
-    points = [p for p in repo.count_series(session, site) if p.usable and p.count is not None]
+    as the analysis does), and open alerts (in total and by severity).
+
+    A presence image (10 m and coarser) is no count: its stored 1 or 0 is only whether a
+    long train is present, so it is never the latest or previous count. Where the site's
+    latest usable image is one, ``latest_presence`` gives its date, scene and
+    ``long_train_present`` (null otherwise)."""
+    usable = [p for p in repo.count_series(session, site) if p.usable and p.count is not None]
+    points = [p for p in usable if not is_presence(p.method)]
     latest = points[-1] if points else None
+    newest = usable[-1] if usable else None
+    latest_presence = (
+        {
+            "when": newest.when.isoformat(),
+            "scene_id": newest.scene_id,
+            "long_train_present": long_train_present(newest.method, newest.count),
+        }
+        if newest is not None and is_presence(newest.method)
+        else None
+    )
     previous = next(
         (p for p in reversed(points[:-1]) if latest is not None and p.method == latest.method),
         None,
@@ -120,6 +137,7 @@ def summary(session: Session, site: Site) -> dict[str, Any]:
         "latest_scene_id": latest.scene_id if latest else None,
         "previous_count": previous.count if previous else None,
         "trend": trend,
+        "latest_presence": latest_presence,
         "open_alerts": sum(by_severity.values()),
         "open_by_severity": {
             sev: by_severity.get(sev, 0) for sev in ("high", "medium", "low", "info")

@@ -1,5 +1,7 @@
 /* Count chart drawn as SVG: counts with their interval, gaps for unusable images,
-   events as dashed lines, alerts as red rings; clicking a point selects its image. */
+   events as dashed lines, alerts as red rings; 10 m presence images (no count, only
+   whether a long train is present) in a marker row under the axis, never on it;
+   clicking a point or marker selects its image. */
 "use strict";
 
 const RWChart = (() => {
@@ -11,13 +13,19 @@ const RWChart = (() => {
     return n;
   }
 
-  /** Draw into `host`; points: [{when, count, low, high, usable, scene_id}] of one class;
+  /** Draw into `host`; points: [{when, count, low, high, usable, scene_id,
+      long_train_present}] of one class (a point with long_train_present true or false is
+      a presence image: a marker in the row under the axis, ▲ long train seen, ○ none);
       alerts: those of that class (the caller picks them), each marked in red on its
       image's point. With no points the events are still drawn on an empty time axis.
       Returns {select(id)}. */
   function draw(host, points, { events = [], alerts = [], onPick = () => {} } = {}) {
     const W = Math.max(320, host.clientWidth || 600), H = 220;
-    const m = { l: 40, r: 30, t: 12, b: 28 };
+    const isPresence = (p) => p.usable && p.long_train_present !== null && p.long_train_present !== undefined;
+    const presence = points.some(isPresence);
+    // a row of its own under the axis for presence markers (above the date ticks)
+    const m = { l: 40, r: 30, t: 12, b: presence ? 46 : 28 };
+    const laneY = H - 27;
     const svg = s("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-svg", role: "img" });
     host.replaceChildren(svg);
     const t = (p) => Date.parse(p.when);
@@ -73,9 +81,18 @@ const RWChart = (() => {
     // every alert given is of the series drawn (site.js passes the chosen class's own)
     const alertScenes = new Set(alerts.map((a) => a.scene_id));
     const nodes = new Map();
+    if (presence) {
+      svg.append(s("text", { x: m.l - 6, y: laneY + 4, "text-anchor": "end", class: "tick lane-label" }, "10 m",
+        s("title", {}, "10 m images: ▲ long train seen, ○ no long train (no count of cars)")));
+    }
     for (const p of points) {
       let g;
-      if (p.usable && p.count !== null) {
+      if (isPresence(p)) {
+        // a 10 m image says only whether a long train is present: no count, no point on the axis
+        const seen = Boolean(p.long_train_present);
+        g = s("text", { x: x(t(p)), y: laneY + 4, "text-anchor": "middle", class: "pt pt-presence " + (seen ? "pt-train" : "pt-notrain") }, seen ? "▲" : "○");
+        g.append(s("title", {}, `${p.when.slice(0, 10)}: ${seen ? "long train seen" : "no long train"} (10 m image: presence only, no count of cars)`));
+      } else if (p.usable && p.count !== null) {
         g = s("circle", { cx: x(t(p)), cy: y(p.count), r: 4, class: "pt" + (alertScenes.has(p.scene_id) ? " pt-alert" : "") },
           s("title", {}, `${p.when.slice(0, 10)}: ${p.count} railcars`));
       } else if (p.usable) {

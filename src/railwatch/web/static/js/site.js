@@ -63,9 +63,14 @@
   state.scenes = scenes;
   state.events = events;
 
+  /** A presence image (10 m and coarser) has no count of cars, only its long-train flag. */
+  const isPresence = (count) => count && count.long_train_present !== null && count.long_train_present !== undefined;
+  const presenceText = (count) => (count.long_train_present ? "long train present" : "no long train");
+
   function sceneLabel(sc) {
     if (sc.status === "unusable") return "unusable";
     if (sc.status !== "processed") return sc.status;
+    if (isPresence(sc.count)) return sc.count.long_train_present ? "long train" : "no long train";
     return sc.count ? `${fmtCount(sc.count.total)} cars` : "–";
   }
 
@@ -122,7 +127,9 @@
     const q = sc.quality;
     const info = [
       el("strong", {}, day(sc.acquired_at)), " · ",
-      sc.status === "processed" && sc.count
+      sc.status === "processed" && isPresence(sc.count)
+        ? el("span", { class: "presence" }, `${presenceText(sc.count)} (${sc.count.method}: 300 m of occupied track or more; no count of cars at this resolution)`)
+        : sc.status === "processed" && sc.count
         ? `${fmtCount(sc.count.total)} railcars (${fmtCount(sc.count.low)}–${fmtCount(sc.count.high)}, ${sc.count.method})`
         : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.reasons || []).join("; ")) : sc.status,
       " · clear ", pct(q.clear_fraction), " · ", `${sc.gsd} m`, sc.sensor ? ` · ${sc.sensor}` : "",

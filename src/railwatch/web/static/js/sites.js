@@ -29,7 +29,12 @@
           el("td", { class: "nowrap" }, day(s.last)),
           el("td", { class: "num latest" }, fmtCount(sm.latest_count),
             el("span", { class: `trend trend-${sm.trend}`, title: sm.previous_count == null ? `trend: ${sm.trend}` : `trend: ${sm.trend} from ${fmtCount(sm.previous_count)}, the previous usable count made the same way` }, " " + TREND[sm.trend]),
-            el("div", { class: "muted" }, day(sm.latest_when))),
+            el("div", { class: "muted" }, day(sm.latest_when)),
+            // the newest image is a 10 m one: no count, only whether a long train is there
+            sm.latest_presence
+              ? el("div", { class: "muted presence", title: "10 m image: presence of a long train only, no count of cars" },
+                `${day(sm.latest_presence.when)}: ${sm.latest_presence.long_train_present ? "long train present" : "no long train"}`)
+              : null),
           el("td", { class: "num alerts-cell" },
             sm.open_alerts
               ? ["high", "medium", "low", "info"].filter((sev) => sm.open_by_severity[sev]).map((sev) =>
