@@ -21,7 +21,7 @@ def _fmt(x: Any, pct: bool = False) -> str:
 
 def _match_row(label: str, g: dict[str, Any]) -> list[str]:
     """Group, scenes, then precision, recall and F1 at IoU 0.3 and 0.5."""
-    cells = [label, str(g["count"]["scenes"])]
+    cells = [label, str(g.get("scenes", g["count"]["scenes"]))]
     for key in ("iou0.3", "iou0.5"):
         m = g.get(key)
         cells += [_fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"])] if m else ["–"] * 3
@@ -39,6 +39,23 @@ def _count_row(label: str, g: dict[str, Any]) -> list[str]:
         _fmt(g.get("covered_accuracy"), pct=True),
         _fmt(g.get("typed_share"), pct=True),
         _fmt(g.get("typed_accuracy"), pct=True),
+    ]
+
+
+def _presence_row(label: str, g: dict[str, Any]) -> list[str] | None:
+    """Group, then its presence scenes' long-train flags scored (None without any)."""
+    p = g.get("presence")
+    if not p:
+        return None
+    return [
+        label,
+        str(p["scenes"]),
+        str(p["right"]),
+        str(p["wrong"]),
+        str(p["missed"]),
+        str(p["false_alarms"]),
+        str(p["unknown"]),
+        _fmt(p["accuracy"], pct=True),
     ]
 
 
@@ -130,6 +147,8 @@ def eval_command(
     """Score detections against truth: oriented-polygon IoU matching, precision, recall and
     F1 at IoU 0.3 and 0.5, count errors per scene, class and resolution, covered accuracy,
     and the share of matched cars given a type ("typed") with how often that type is right.
+    10 m scenes (presence: whether a long train, 300 m of occupied track, is there) are
+    scored on that flag against the truth's total box length, never as a count.
 
     Example: [bold]railwatch eval --truth bench/ --pred out/[/]
     or [bold]railwatch eval --truth bench/ --detector default --json[/]
@@ -159,12 +178,13 @@ def eval_command(
     predict = None
     if detector is not None:
         from railwatch.detect.api import detect_file
+        from railwatch.detect.eval import Prediction
         from railwatch.detect.geojson import FeatureSet
         from railwatch.detect.registry import get_detector
 
         det = get_detector(detector)
 
-        def predict(image: Path, gsd: float | None, truth: FeatureSet) -> FeatureSet:
+        def predict(image: Path, gsd: float | None, truth: FeatureSet) -> FeatureSet | Prediction:
             # coarse scenes use the truth file's track centrelines when it has them
             tracks_crs = truth.crs or "EPSG:4326"
             r = detect_file(
@@ -176,7 +196,12 @@ def eval_command(
                 radiometry=radio,
             )
             cars = r.coarse.car_equivalents if r.coarse is not None else None
-            return FeatureSet(r.detections, r.crs, r.gsd, None, r.method, cars)
+            features = FeatureSet(r.detections, r.crs, r.gsd, None, r.method, cars)
+            if r.coarse is None:
+                return features
+            # given lines that read no track: no flag (as `railwatch detect` says)
+            unread = r.coarse.track_m == 0.0 and r.tracks == "given"
+            return Prediction(features, None if unread else r.coarse.present)
 
     def on_scene(name: str) -> None:
         if not as_json:
@@ -211,18 +236,37 @@ def eval_command(
         counts.add_row(*_count_row(label, g), style=style)
     console.print(table)
     console.print(counts)
+    presence = [(label, row) for label, g in groups if (row := _presence_row(label, g))]
+    if presence:
+        flags = Table(
+            title="Long train present (10 m and coarser: a flag, not a count)",
+            caption="truth: 300 m or more of car length in the truth file; missed: a long "
+            "train said absent; false: said present; unknown: no flag",
+        )
+        for col in ("group", "scenes", "right", "wrong", "missed", "false", "unknown", "right\n%"):
+            flags.add_column(col, justify="left" if col == "group" else "right")
+        for label, row in presence:
+            flags.add_row(*row, style="bold" if label == "all" else None)
+        console.print(flags)
+    coarse = sum(1 for sc in scenes if sc.method != "objects")
     classes = Table(
         title="Per class",
         caption="railcar: cars given no type (a detector may name a type only where it is "
-        "confident of it)",
+        "confident of it)"
+        + (
+            f"; the {coarse} scene{'s' if coarse != 1 else ''} at 1.5 m and coarser "
+            "(length, presence) tell no type and are not in this table"
+            if coarse
+            else ""
+        ),
     )
     for col in ("class", "truth", "predicted", "count MAE / scene", "total rel. error"):
         classes.add_column(col, justify="left" if col == "class" else "right")
     for cls, c in report["by_class"].items():
         classes.add_row(
             cls,
-            str(c["truth"]),
-            str(c["pred"]),
+            _fmt(c["truth"]),
+            _fmt(c["pred"]),
             _fmt(c["count_mae"]),
             _fmt(c["total_relative_error"], pct=True),
         )

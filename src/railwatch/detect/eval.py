@@ -8,7 +8,13 @@ scenes) among pairs with IoU at or above the threshold. Reported per IoU thresho
 summarised as mean absolute error and mean absolute percentage error (scenes with
 no cars are left out of the percentage), per class and per resolution; and the
 accuracy of the ``covered`` attribute on matched pairs (IoU 0.3). Coarse scenes
-(``method`` length) are scored on car equivalents only.
+(``method`` length, 1.5-5 m) are scored on car equivalents only. A presence scene
+(``method`` presence, 10 m and coarser) tells no count at all, only whether a long train
+is present: it is scored on that flag (its ``presence`` block: right, wrong, accuracy),
+against the truth's flag, :data:`~railwatch.detect.coarse.LONG_TRAIN_M` metres or more of
+occupied track, taken as the total length of the truth's boxes (their long sides; the
+gaps between coupled cars are not counted, so a string just over 300 m end to end may
+read a few metres under). It is in no count error.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import shapely
 from scipy.optimize import linear_sum_assignment
 from shapely import STRtree
 
-from railwatch.detect.base import GENERIC_CLASS, Detection
+from railwatch.detect.base import GENERIC_CLASS, Detection, is_presence
 from railwatch.detect.geojson import FeatureSet, read_geojson
 from railwatch.detect.merge import box_array, polygons_of
 from railwatch.errors import InputError
@@ -173,19 +179,100 @@ class SceneEval:
     #: of the typed pairs, those whose truth names a type too (a car labelled
     #: ``railcar``, type unknown, cannot say whether a type is right)
     typed_judged: int = 0
+    #: For a presence scene (10 m and coarser): the predicted long-train flag (None when
+    #: the prediction gives none), the truth's flag and the truth's occupied length
+    #: (metres of truth boxes, :func:`truth_length_m`; None where it cannot be measured).
+    long_train_pred: bool | None = None
+    long_train_truth: bool | None = None
+    truth_length_m: float | None = None
+
+    @property
+    def is_presence(self) -> bool:
+        """A presence scene: scored on its long-train flag, never as a count."""
+        return is_presence(self.method)
 
     @property
     def count_error(self) -> float:
         return float(self.n_pred) - self.n_truth
 
 
+def truth_length_m(truth: FeatureSet, gsd: float | None = None) -> float | None:
+    """The occupied track length of a truth: the total length of its boxes (long sides)
+    in metres. Pixel boxes are scaled by ``gsd`` (or the truth's); boxes in a
+    geographic CRS are measured on the ellipsoid; None where the scale is unknown."""
+    boxes = [d.box for d in truth.detections]
+    if not boxes:
+        return 0.0
+    if truth.crs is None:
+        scale = gsd if gsd is not None else truth.gsd
+        if scale is None or not scale > 0:
+            return None
+        return float(sum(b.length for b in boxes)) * float(scale)
+    from pyproj import CRS, Geod
+    from pyproj.exceptions import CRSError
+
+    try:
+        crs = CRS.from_user_input(truth.crs)
+    except CRSError:
+        return None
+    if crs.is_geographic:
+        geod = Geod(ellps="WGS84")
+        total = 0.0
+        for b in boxes:
+            a = np.deg2rad(b.angle)
+            dx, dy = np.cos(a) * b.length / 2.0, np.sin(a) * b.length / 2.0
+            _, _, dist = geod.inv(b.cx - dx, b.cy - dy, b.cx + dx, b.cy + dy)
+            total += float(dist)
+        return total
+    unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+    return float(sum(b.length for b in boxes)) * float(unit or 1.0)
+
+
+def _predicted_presence(pred: FeatureSet, present: bool | None) -> bool | None:
+    """The long-train flag of a presence prediction: ``present`` as the detector or the
+    file's ``coarse`` block gave it; else from its car equivalents (the occupied length
+    over the conventional car's); None when it has neither."""
+    if present is not None:
+        return bool(present)
+    if pred.car_equivalents is None:
+        return None
+    from railwatch.detect.coarse import CONVENTIONAL_CAR_M, LONG_TRAIN_M
+
+    return bool(pred.car_equivalents * CONVENTIONAL_CAR_M >= LONG_TRAIN_M)
+
+
 def evaluate_scene(
-    name: str, truth: FeatureSet, pred: FeatureSet, *, gsd: float | None = None
+    name: str,
+    truth: FeatureSet,
+    pred: FeatureSet,
+    *,
+    gsd: float | None = None,
+    present: bool | None = None,
 ) -> SceneEval:
-    """Compare the predictions of one scene with its truth."""
+    """Compare the predictions of one scene with its truth. ``present`` is the long-train
+    flag of a presence prediction (10 m and coarser; the ``coarse.present`` of
+    ``railwatch detect``'s GeoJSON), taken from its car equivalents when not given."""
     scene_gsd = gsd if gsd is not None else (truth.gsd if truth.gsd is not None else pred.gsd)
     t, p = truth.detections, pred.detections
     tcls = dict(sorted(_count(d.cls for d in t).items()))
+    if is_presence(pred.method):
+        from railwatch.detect.coarse import LONG_TRAIN_M
+
+        length = truth_length_m(truth, scene_gsd)
+        est = pred.car_equivalents if pred.car_equivalents is not None else float(len(p))
+        return SceneEval(
+            name,
+            scene_gsd,
+            pred.method,
+            len(t),
+            est,
+            {},
+            tcls,
+            {},
+            long_train_pred=_predicted_presence(pred, present),
+            long_train_truth=None if length is None else bool(length >= LONG_TRAIN_M),
+            truth_length_m=None if length is None else round(length, 1),
+        )
     if pred.method != "objects":
         est = pred.car_equivalents if pred.car_equivalents is not None else float(len(p))
         return SceneEval(name, scene_gsd, pred.method, len(t), est, {}, tcls, {})
@@ -246,9 +333,33 @@ def _count_errors(scenes: Sequence[SceneEval]) -> dict[str, float | int | None]:
     }
 
 
+def _presence_summary(scenes: Sequence[SceneEval]) -> dict[str, Any]:
+    """Long-train flags scored: right, wrong (``missed``: a long train said absent;
+    ``false_alarms``: said present where the truth has none) and ``unknown`` (no flag
+    predicted, or no truth length); ``accuracy`` over the right and wrong."""
+    known = [s for s in scenes if s.long_train_pred is not None and s.long_train_truth is not None]
+    right = sum(1 for s in known if s.long_train_pred == s.long_train_truth)
+    return {
+        "scenes": len(scenes),
+        "right": right,
+        "wrong": len(known) - right,
+        "missed": sum(1 for s in known if s.long_train_truth and not s.long_train_pred),
+        "false_alarms": sum(1 for s in known if s.long_train_pred and not s.long_train_truth),
+        "unknown": len(scenes) - len(known),
+        "accuracy": round(right / len(known), 4) if known else None,
+    }
+
+
 def _group_summary(scenes: Sequence[SceneEval]) -> dict[str, Any]:
     objects = [s for s in scenes if s.method == "objects"]
-    out: dict[str, Any] = {"count": _count_errors(scenes)}
+    presence = [s for s in scenes if s.is_presence]
+    # a presence scene tells no count: it is scored on its flag, in no count error
+    out: dict[str, Any] = {
+        "scenes": len(scenes),
+        "count": _count_errors([s for s in scenes if not s.is_presence]),
+    }
+    if presence:
+        out["presence"] = _presence_summary(presence)
     for thr in IOU_THRESHOLDS:
         total = PRF(0, 0, 0)
         for s in objects:
@@ -275,6 +386,9 @@ def summarise(scenes: Sequence[SceneEval]) -> dict[str, Any]:
         by_res["unknown" if s.gsd is None else f"{s.gsd:g}"].append(s)
     classes = sorted({c for s in scenes for c in (*s.truth_by_class, *s.pred_by_class)})
     per_class: dict[str, Any] = {}
+    # only cars counted one by one have a type: a 3 m length or 10 m presence scene
+    # tells none, so its truth is in no class's figures, and a class seen only there
+    # has none at all (null, not a truth of 0)
     objects = [s for s in scenes if s.method == "objects"]
     for c in classes:
         errs = np.array(
@@ -283,8 +397,8 @@ def summarise(scenes: Sequence[SceneEval]) -> dict[str, Any]:
         )
         truth_n = sum(s.truth_by_class.get(c, 0) for s in objects)
         per_class[c] = {
-            "truth": truth_n,
-            "pred": sum(s.pred_by_class.get(c, 0) for s in objects),
+            "truth": truth_n if objects else None,
+            "pred": sum(s.pred_by_class.get(c, 0) for s in objects) if objects else None,
             "count_mae": round(float(np.abs(errs).mean()), 3) if len(errs) else None,
             "total_relative_error": (
                 round(float(np.abs(errs).sum() / truth_n), 4) if truth_n else None
@@ -296,19 +410,26 @@ def summarise(scenes: Sequence[SceneEval]) -> dict[str, Any]:
             k: _group_summary(v) for k, v in sorted(by_res.items(), key=lambda kv: _sort_key(kv[0]))
         },
         "by_class": per_class,
-        "scenes": [
-            {
-                "name": s.name,
-                "gsd": s.gsd,
-                "method": s.method,
-                "truth": s.n_truth,
-                "pred": s.n_pred,
-                "count_error": round(s.count_error, 3),
-                **{f"f1_iou{t:g}": round(p.f1, 4) for t, p in s.prf.items()},
-            }
-            for s in scenes
-        ],
+        "scenes": [_scene_row(s) for s in scenes],
     }
+
+
+def _scene_row(s: SceneEval) -> dict[str, Any]:
+    """One scene of the report; a presence scene gives its flags, no count."""
+    row: dict[str, Any] = {
+        "name": s.name,
+        "gsd": s.gsd,
+        "method": s.method,
+        "truth": s.n_truth,
+        "pred": None if s.is_presence else s.n_pred,
+        "count_error": None if s.is_presence else round(s.count_error, 3),
+        **{f"f1_iou{t:g}": round(p.f1, 4) for t, p in s.prf.items()},
+    }
+    if s.is_presence:
+        row["long_train_present"] = s.long_train_pred
+        row["long_train_truth"] = s.long_train_truth
+        row["truth_length_m"] = s.truth_length_m
+    return row
 
 
 def _sort_key(label: str) -> float:
@@ -380,6 +501,27 @@ def reproject(features: FeatureSet, to_crs: str) -> FeatureSet:
     return replace(features, detections=tuple(moved), crs=to_crs)
 
 
+@dataclass(frozen=True)
+class Prediction:
+    """What a detector run for :func:`evaluate_dirs` may return: its detections and,
+    for a presence result (10 m and coarser), its long-train flag
+    (:attr:`railwatch.detect.coarse.CoarseEstimate.present`)."""
+
+    features: FeatureSet
+    present: bool | None = None
+
+
+def _file_present(path: Path) -> bool | None:
+    """The long-train flag of a prediction file (``coarse.present``, as ``railwatch
+    detect`` writes it); None when it has none."""
+    try:
+        coarse = json.loads(path.read_text()).get("coarse")
+    except (OSError, ValueError, AttributeError):
+        return None
+    flag = coarse.get("present") if isinstance(coarse, dict) else None
+    return flag if isinstance(flag, bool) else None
+
+
 def _check_dir(folder: Path, option: str, holding: str) -> None:
     """An :class:`InputError` unless ``folder`` is a folder, saying what it should hold."""
     if folder.is_dir():
@@ -392,14 +534,14 @@ def evaluate_dirs(
     truth_dir: str | Path,
     *,
     pred_dir: str | Path | None = None,
-    predict: Callable[[Path, float | None, FeatureSet], FeatureSet] | None = None,
+    predict: Callable[[Path, float | None, FeatureSet], FeatureSet | Prediction] | None = None,
     on_scene: Callable[[str], None] | None = None,
 ) -> list[SceneEval]:
     """Evaluate every ``NAME.truth.geojson`` of ``truth_dir`` against
     ``pred_dir/NAME.detections.geojson`` (or ``NAME.geojson``), or against
     ``predict(image_path, gsd, truth)`` run on ``NAME.tif``/``.png`` beside the truth
     (``gsd`` is given for non-georeferenced truth; ``truth.tracks`` may guide coarse
-    scenes)."""
+    scenes; a :class:`Prediction` carries a presence result's long-train flag)."""
     tdir = Path(truth_dir)
     _check_dir(tdir, "--truth", "NAME.truth.geojson files (simulator output)")
     if (pred_dir is None) == (predict is None):
@@ -411,8 +553,12 @@ def evaluate_dirs(
         name = _scene_name(tf)
         truth = read_geojson(tf)
         gsd = truth.gsd if truth.gsd is not None else _stac_gsd(tdir, name)
+        present: bool | None = None
         if predict is not None:
-            pred = predict(_image_for(tdir, name), gsd if truth.crs is None else None, truth)
+            got = predict(_image_for(tdir, name), gsd if truth.crs is None else None, truth)
+            pred, present = (
+                (got.features, got.present) if isinstance(got, Prediction) else (got, None)
+            )
         else:
             pf = _pred_file(Path(str(pred_dir)), name)
             if pf is None:
@@ -421,6 +567,7 @@ def evaluate_dirs(
                     f"{name}.detections.geojson (railwatch detect --out-dir)"
                 )
             pred = read_geojson(pf)
+            present = _file_present(pf) if is_presence(pred.method) else None
         if (truth.crs is None) != (pred.crs is None) and pred.detections and truth.detections:
             raise InputError(
                 f"scene {name}: truth and prediction are in different frames "
@@ -432,7 +579,7 @@ def evaluate_dirs(
             # e.g. `railwatch detect --wgs84` output against the simulator's UTM truth:
             # compared as they were, lon/lat against metres, nothing matched (F1 0)
             pred = reproject(pred, truth.crs)
-        out.append(evaluate_scene(name, truth, pred, gsd=gsd))
+        out.append(evaluate_scene(name, truth, pred, gsd=gsd, present=present))
         if on_scene:
             on_scene(name)
     return out
@@ -447,11 +594,13 @@ __all__ = [
     "IOU_THRESHOLDS",
     "PRF",
     "Matching",
+    "Prediction",
     "SceneEval",
     "evaluate_dirs",
     "evaluate_scene",
     "match",
     "report_json",
     "summarise",
+    "truth_length_m",
     "without_matches",
 ]
