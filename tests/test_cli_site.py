@@ -243,3 +243,84 @@ def test_geojson_that_is_a_folder_or_not_utf8_says_what_to_give(
     assert code == 2 and f"tracks {folder} is a folder: give the path of a GeoJSON file" in err
     assert main([*db, "site", "list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []  # nothing was added
+
+
+def test_edit_each_field(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`site edit` changes tracks, description and tags in place (there was no command:
+    an analyst had to remove the site, losing its scenes, counts, events and alerts)."""
+    db = ("--db", tmp_db_url)
+    code, _, err = run(
+        capsys, *db, "site", "add", "tum", "--bbox", BBOX, "-d", "old", "-t", "a", "-t", "b"
+    )
+    assert code == 0, err
+    tracks = write(
+        tmp_path, "t.geojson",
+        {"type": "LineString", "coordinates": [[130.601, 42.29], [130.619, 42.291]]},
+    )  # fmt: skip
+
+    code, out, err = run(capsys, *db, "site", "edit", "tum", "--tracks", tracks)
+    assert code == 0, err
+    assert "Edited site tum: track centrelines added (1 line)." in out
+    assert "No counted scene to count again." in out
+    code, out, _ = run(capsys, *db, "site", "show", "tum", "--json")
+    shown = json.loads(out)
+    assert shown["tracks"]["coordinates"] == [[[130.601, 42.29], [130.619, 42.291]]]
+    assert shown["description"] == "old" and shown["tags"] == ["a", "b"]  # left as they were
+
+    code, out, err = run(capsys, *db, "site", "edit", "tum", "-d", "Tumangang yard")
+    assert code == 0 and "Edited site tum: description changed." in out, err
+    code, out, err = run(capsys, *db, "site", "edit", "tum", "-t", "dprk", "--tag", "border")
+    assert code == 0 and "Edited site tum: tags dprk, border." in out, err
+    code, out, _ = run(capsys, *db, "site", "show", "tum")
+    assert "Tumangang yard" in out and "tags dprk, border" in out and "tracks yes" in out
+
+    code, out, err = run(capsys, *db, "site", "edit", "tum", "--no-tags", "-d", "", "--no-tracks")
+    assert code == 0, err
+    assert "track centrelines removed; description cleared; tags removed." in out
+    code, out, _ = run(capsys, *db, "site", "show", "tum", "--json")
+    shown = json.loads(out)
+    assert (shown["tracks"], shown["description"], shown["tags"]) == (None, "", [])
+
+
+def test_edit_bad_input_changes_nothing(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = ("--db", tmp_db_url)
+    assert run(capsys, *db, "site", "add", "tum", "--bbox", BBOX, "-d", "kept")[0] == 0
+    line = {"type": "LineString", "coordinates": [[130.601, 42.29], [130.619, 42.291]]}
+    inside = write(tmp_path, "in.geojson", line)
+    outside = write(
+        tmp_path, "out.geojson", {**line, "coordinates": [[131.601, 42.29], [131.619, 42.291]]}
+    )
+    polygon = write(tmp_path, "poly.geojson", mapping(box(130.61, 42.285, 130.62, 42.29)))
+    not_json = tmp_path / "bad.geojson"
+    not_json.write_text("{not json")
+
+    def edit(*args: str) -> tuple[int, str]:
+        code, _, err = run(capsys, *db, "site", "edit", *args)
+        return code, err
+
+    code, err = edit("nope", "-d", "x")
+    assert code == 1 and "no site named 'nope' (known sites: tum)" in err
+    code, err = edit("tum", "--tracks", inside, "--no-tracks")
+    assert code == 2 and "give --tracks FILE or --no-tracks, not both" in err
+    code, err = edit("tum", "--tag", "a", "--no-tags")
+    assert code == 2 and "give --tag T or --no-tags, not both" in err
+    code, err = edit("tum")
+    assert code == 2 and "nothing to change: give --tracks FILE" in err
+    assert "polygon cannot be changed" in err
+    code, err = edit("tum", "--tracks", outside, "-d", "new")
+    assert code == 2 and "none of the track lines touch the site polygon" in err
+    code, err = edit("tum", "--tracks", polygon)
+    assert code == 2 and "is a Polygon: track centrelines must be LineString" in err
+    code, err = edit("tum", "--tracks", str(not_json))
+    assert code == 2 and "bad.geojson" in err
+    code, err = edit("tum", "--tracks", str(tmp_path / "missing.geojson"))
+    assert code == 2 and "file not found" in err
+    code, err = edit("tum", "-d", "x" * 10_001)
+    assert code == 2 and "description" in err
+    code, out, _ = run(capsys, *db, "site", "show", "tum", "--json")
+    shown = json.loads(out)
+    assert (shown["tracks"], shown["description"], shown["tags"]) == (None, "kept", [])

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from railwatch.counting import SceneCount, count_scene, near_tracks
 from railwatch.detect.base import Detector
@@ -58,17 +60,19 @@ from railwatch.imagery.register import (
 from railwatch.imagery.size import image_too_small
 from railwatch.ingest import FILE_STAMP_KEY, check_unchanged
 from railwatch.storage import Database, repo
-from railwatch.storage.models import Scene
+from railwatch.storage.models import Scene, Site
 from railwatch.storage.records import DetectionRecord, records_from_detections
 
 __all__ = [
     "ProcessSummary",
+    "Recount",
     "SceneJob",
     "SceneOutcome",
     "grid_gsd",
     "process_scene",
     "process_site",
     "processing_lock",
+    "retrack_site",
 ]
 
 log = logging.getLogger(__name__)
@@ -596,6 +600,68 @@ def removal_lock(db: Database, site: str) -> AbstractContextManager[None]:
     the run, which then failed with "no scene with id N"."""
     return db.exclusive(
         {f"process:{site}": f"site {site!r} cannot be removed while a railwatch run processes it"}
+    )
+
+
+def editing_lock(db: Database, site: str) -> AbstractContextManager[None]:
+    """Hold ``site`` against processing while its track centrelines change
+    (``railwatch site edit --tracks``): a run in progress counts along the lines it read
+    when it began, and would record those counts as up to date after the change; the
+    change is refused at once with :class:`~railwatch.storage.db.BusyError` instead."""
+    return db.exclusive(
+        {
+            f"process:{site}": f"the track centrelines of site {site!r} cannot be changed "
+            "while a railwatch run processes it"
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Recount:
+    """What new (or removed) track centrelines of a site leave to the next run
+    (:func:`retrack_site`): the scenes counted along the earlier lines, to be counted
+    again (``coarse`` of them at 1.5 m and coarser, measured along the lines; ``finer``
+    ones, whose cars are kept within 10 m of them), and how many scenes are not counted
+    yet (``pending``: new or failed, processed by that run in any case)."""
+
+    changed: bool
+    scene_ids: tuple[int, ...] = ()
+    coarse: int = 0
+    finer: int = 0
+    pending: int = 0
+    command: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "scenes": len(self.scene_ids),
+            "coarse": self.coarse,
+            "finer": self.finer,
+            "scene_ids": list(self.scene_ids),
+            "pending": self.pending,
+            "command": self.command,
+        }
+
+
+def retrack_site(session: Session, site: Site, tracks: BaseGeometry | None) -> Recount:
+    """Give ``site`` new track centrelines (None: none; :func:`repo.set_site_tracks`,
+    which marks the scenes counted along the earlier ones) and say what the next run
+    counts again. Call it inside :func:`editing_lock`."""
+    change = repo.set_site_tracks(session, site, tracks)
+    marked = change.recount
+    coarse = sum(method_for_gsd(grid_gsd(sc.gsd)) != "objects" for sc in marked)
+    pending = session.scalar(
+        select(func.count(Scene.id)).where(
+            Scene.site_id == site.id, Scene.status.not_in(("processed", "unusable"))
+        )
+    )
+    return Recount(
+        changed=change.changed,
+        scene_ids=tuple(sc.id for sc in marked),
+        coarse=coarse,
+        finer=len(marked) - coarse,
+        pending=int(pending or 0),
+        command=f"railwatch process {site.name}",
     )
 
 

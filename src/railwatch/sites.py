@@ -39,6 +39,7 @@ __all__ = [
     "site_area_km2",
     "site_from_bbox",
     "site_from_geojson",
+    "site_tracks",
     "utm_crs_for",
     "validate_name",
     "validate_site_geometry",
@@ -685,6 +686,21 @@ def load_tracks(source: GeoJSONSource | BaseGeometry, *, what: str = "tracks") -
     return result
 
 
+def site_tracks(
+    source: GeoJSONSource | BaseGeometry, geometry: Polygon | MultiPolygon
+) -> MultiLineString:
+    """Track centrelines for the site polygon ``geometry``, read by :func:`load_tracks`
+    and checked against it (at ``site add`` as at ``site edit``): at least one line must
+    touch the site."""
+    lines = load_tracks(source)
+    if not lines.intersects(geometry):
+        raise GeometryError(
+            "none of the track lines touch the site polygon: check that both files "
+            "describe the same place (GeoJSON is lon,lat)"
+        )
+    return lines
+
+
 def _with_tracks(
     name: str,
     geometry: Polygon | MultiPolygon,
@@ -692,14 +708,7 @@ def _with_tracks(
     tags: Iterable[str],
     tracks: GeoJSONSource | BaseGeometry | None,
 ) -> SiteSpec:
-    track_geom = None
-    if tracks is not None:
-        track_geom = load_tracks(tracks)
-        if not track_geom.intersects(geometry):
-            raise GeometryError(
-                "none of the track lines touch the site polygon: check that both files "
-                "describe the same place (GeoJSON is lon,lat)"
-            )
+    track_geom = None if tracks is None else site_tracks(tracks, geometry)
     return SiteSpec(
         name=validate_name(name),
         geometry=geometry,

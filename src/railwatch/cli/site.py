@@ -1,10 +1,11 @@
-"""``railwatch site``: add, list, show and remove sites (named areas of interest)."""
+"""``railwatch site``: add, list, show, edit and remove sites (named areas of interest)."""
 
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,9 +13,12 @@ from rich.table import Table
 
 from railwatch.cli._common import confirm, console, print_json, state
 from railwatch.errors import InputError
-from railwatch.sites import GeoJSONText, site_from_bbox, site_from_geojson
+from railwatch.sites import GeoJSONText, load_tracks, site_from_bbox, site_from_geojson
 from railwatch.storage import Database, repo
 from railwatch.storage.serialize import site_dict
+
+if TYPE_CHECKING:
+    from railwatch.pipeline import Recount
 
 app = typer.Typer(
     name="site",
@@ -176,6 +180,126 @@ def show(
     ]
     for line in lines:
         console.print(line, highlight=False)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Site name.")],
+    tracks: Annotated[
+        Path | None,
+        typer.Option(
+            "--tracks",
+            help="GeoJSON of track centrelines (LineStrings) inside the site, in place of "
+            "the site's (as at `site add`).",
+        ),
+    ] = None,
+    no_tracks: Annotated[
+        bool, typer.Option("--no-tracks", help="Remove the site's track centrelines.")
+    ] = False,
+    description: Annotated[
+        str | None,
+        typer.Option("--description", "-d", help="New description ('' to clear it)."),
+    ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", "-t", help="A tag, in place of the site's (repeat for several)."),
+    ] = None,
+    no_tags: Annotated[bool, typer.Option("--no-tags", help="Remove the site's tags.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the site as JSON, with what is recounted.")
+    ] = False,
+) -> None:
+    """Change a site's track centrelines, description or tags; its scenes,
+    counts, events and alerts are kept.
+
+    New or removed centrelines change what the counted scenes measured
+    (along the lines at 1.5 m and coarser; finer, the cars kept are those
+    within 10 m of them): the next `railwatch process NAME` counts those
+    scenes again, and they keep their counts until then.
+
+    The site's polygon cannot be changed (it decides every scene's
+    coverage and quality): add a new site for another polygon."""
+    if tracks is not None and no_tracks:
+        raise InputError("give --tracks FILE or --no-tracks, not both")
+    if tag and no_tags:
+        raise InputError("give --tag T or --no-tags, not both")
+    if tracks is None and not no_tracks and description is None and not tag and not no_tags:
+        raise InputError(
+            "nothing to change: give --tracks FILE (or --no-tracks), --description TEXT, "
+            "--tag T (repeat for several) or --no-tags; the site's polygon cannot be changed "
+            "(add a new site for another polygon)"
+        )
+    lines = load_tracks(tracks) if tracks is not None else None  # a bad file before the db
+    retrack = tracks is not None or no_tracks
+    tags = () if no_tags else tuple(tag) if tag else None
+    db = open_db(ctx)
+    with db.session(readonly=True) as s:
+        name = repo.get_site(s, name).name  # as stored (the argument may be another form)
+    from railwatch.pipeline import editing_lock, retrack_site
+
+    with editing_lock(db, name) if retrack else nullcontext(), db.session() as s:
+        had_tracks = repo.get_site(s, name).tracks_wkb is not None
+        site = repo.update_site(s, name, description=description, tags=tags)
+        change = retrack_site(s, site, lines) if retrack else None
+        data = site_dict(site, geometry=as_json)
+        if change is not None:
+            data["recount"] = change.to_dict()
+    if as_json:
+        print_json(data)
+        return
+    done = []
+    if change is not None:
+        if not change.changed:
+            has = "these lines" if lines is not None else "none"
+            done.append(f"track centrelines unchanged (the site has {has})")
+        elif lines is None:
+            done.append("track centrelines removed")
+        else:
+            n = len(lines.geoms)
+            what = "replaced" if had_tracks else "added"
+            done.append(f"track centrelines {what} ({n} line{'s' if n != 1 else ''})")
+    if description is not None:
+        done.append("description changed" if description else "description cleared")
+    if tags is not None:
+        done.append(f"tags {', '.join(tags)}" if tags else "tags removed")
+    console.print(
+        f"Edited site [bold]{escape(data['name'])}[/]: {escape('; '.join(done))}.",
+        highlight=False,
+    )
+    if change is not None and change.changed:
+        _say_recount(change, tracks=lines is not None)
+
+
+def _say_recount(recount: Recount, *, tracks: bool) -> None:
+    """Say which scenes the new (or removed) lines have counted again, and how."""
+    n, pending = len(recount.scene_ids), recount.pending
+    if n:
+        parts = []
+        if recount.coarse:
+            parts.append(f"{recount.coarse} at 1.5 m and coarser, measured along the lines")
+        if recount.finer:
+            parts.append(f"{recount.finer} finer, whose cars are kept within 10 m of them")
+        console.print(
+            f"{n} counted scene{'s' if n != 1 else ''} will be counted again by "
+            f"`{recount.command}` ({'; '.join(parts)}); "
+            f"{'their counts are' if n != 1 else 'its count is'} kept until then.",
+            highlight=False,
+        )
+    else:
+        console.print("No counted scene to count again.", highlight=False)
+    if pending:
+        console.print(
+            f"{pending} scene{'s' if pending != 1 else ''} not counted yet (new, or failed) "
+            f"will be processed by `{recount.command}` too.",
+            highlight=False,
+        )
+    if not tracks and recount.coarse:
+        console.print(
+            "Without centrelines a 1.5-5 m image is measured along track lines found in the "
+            "image itself, and is not counted where none is found.",
+            highlight=False,
+        )
 
 
 @app.command("remove")

@@ -31,9 +31,11 @@ from railwatch.limits import (
     check_tags,
 )
 from railwatch.sites import (
+    GeoJSONSource,
     SiteSpec,
     normalise_name,
     site_area_km2,
+    site_tracks,
     utm_crs_for,
     validate_site_geometry,
 )
@@ -56,13 +58,17 @@ from railwatch.storage.records import (
 )
 
 if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
     from railwatch.analysis.types import CountPoint
     from railwatch.analysis.types import Event as EventValue
 
 __all__ = [
+    "TRACKS_CHANGED",
     "AlertChanges",
     "SiteRemoval",
     "SiteStats",
+    "TracksChange",
     "acknowledge_alert",
     "add_event",
     "add_scene",
@@ -82,6 +88,7 @@ __all__ = [
     "record_scene_result",
     "remove_event",
     "remove_site",
+    "set_site_tracks",
     "site_spec",
     "site_stats",
     "update_event",
@@ -133,6 +140,59 @@ def update_site(
         site.tags = list(check_tags(tags))
     session.flush()
     return site
+
+
+#: Added to the version of a scene counted along track centrelines the site no longer
+#: has (:func:`set_site_tracks`): it then matches no processing version, so the next
+#: ``railwatch process`` counts the scene again (``pipeline.pending_jobs``); its counts
+#: and detections stay until then, and say by the marker which lines they were made on.
+TRACKS_CHANGED = "+tracks-changed"
+#: The length of a scene's stored ``detector_version``.
+_VERSION_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class TracksChange:
+    """What :func:`set_site_tracks` did: whether the lines changed, and the scenes
+    marked to be counted again (those counted along the earlier lines)."""
+
+    changed: bool
+    recount: tuple[Scene, ...] = ()
+
+
+def set_site_tracks(
+    session: Session, name: SiteRef, tracks: GeoJSONSource | BaseGeometry | None
+) -> TracksChange:
+    """Give the site ``tracks`` as its track centrelines (None: no centrelines), read and
+    checked against the site polygon as at ``site add`` (:func:`sites.site_tracks`).
+
+    Every scene counted with the site's earlier lines (status ``processed``) depends on
+    them: at 1.5 m and coarser the count is measured along them, and finer only the cars
+    within 10 m of them are kept. Those scenes are marked (:data:`TRACKS_CHANGED`) to be
+    counted again by the next run; their counts stay until then. Unusable scenes are
+    judged without the lines and are left as they are. Nothing changes when the lines
+    are the ones stored. Hold the site against processing while this is done
+    (``pipeline.editing_lock``): a run in progress counts along the lines it read."""
+    site = get_site(session, name)
+    lines = None if tracks is None else site_tracks(tracks, validate_site_geometry(site.geometry))
+    wkb = None if lines is None else to_wkb(lines)
+    if wkb == site.tracks_wkb:
+        return TracksChange(changed=False)
+    site.tracks_wkb = wkb
+    marked = tuple(
+        session.scalars(
+            select(Scene)
+            .where(Scene.site_id == site.id, Scene.status == "processed")
+            .order_by(Scene.acquired_at, Scene.id)
+        )
+    )
+    for scene in marked:
+        version = scene.detector_version or ""
+        if not version.endswith(TRACKS_CHANGED):
+            keep = _VERSION_LENGTH - len(TRACKS_CHANGED)
+            scene.detector_version = version[:keep] + TRACKS_CHANGED
+    session.flush()
+    return TracksChange(changed=True, recount=marked)
 
 
 def get_site(session: Session, name: SiteRef) -> Site:
