@@ -56,7 +56,8 @@ class SiteIn(BaseModel):
 
 
 class SitePatch(BaseModel):
-    """Fields of a site that can be changed (geometry cannot: make a new site)."""
+    """Fields of a site that can be changed (geometry cannot: make a new site). A field
+    left out stays as it is; ``tracks`` null removes the site's centrelines."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -64,6 +65,25 @@ class SitePatch(BaseModel):
     tags: list[Annotated[str, Field(json_schema_extra={"maxLength": TAG_MAX})]] | None = Field(
         default=None, json_schema_extra={"maxItems": TAGS_MAX}
     )
+    tracks: dict[str, Any] | None = Field(
+        default=None,
+        description="GeoJSON track centrelines (WGS84 LineString or MultiLineString, "
+        "Feature or FeatureCollection) in place of the site's; null removes them.",
+    )
+
+
+def _tracks(body: SitePatch) -> Any:
+    """The centrelines of a PATCH body, read as at site creation (None: none)."""
+    from railwatch.sites import load_tracks
+
+    if body.tracks is None:
+        return None
+    try:
+        return load_tracks(body.tracks)
+    except (GeometryError, InputError):
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as err:
+        raise GeometryError(f"invalid tracks: {err}") from err
 
 
 def _spec(body: SiteIn) -> Any:
@@ -181,11 +201,31 @@ def get_site(site: SiteName, db: DB) -> dict[str, Any]:
 
 
 @router.patch("/sites/{site}", dependencies=[Depends(require_write)], summary="Update a site")
-def update_site(site: SiteName, body: SitePatch, db: DB) -> dict[str, Any]:
-    """Change a site's description or tags."""
-    with db.session() as s:
-        row = repo.update_site(s, site, description=body.description, tags=body.tags)
-        return _full(s, row)
+def update_site(site: SiteName, body: SitePatch, db: DB, jobs: Jobs) -> dict[str, Any]:
+    """Change a site's description, tags or track centrelines. New or removed centrelines
+    have the site's counted scenes counted again by the next processing run (the reply's
+    ``recount``); 409 while the site is being processed."""
+    if "tracks" not in body.model_fields_set:
+        with db.session() as s:
+            row = repo.update_site(s, site, description=body.description, tags=body.tags)
+            return _full(s, row)
+    lines = _tracks(body)
+    with db.session(readonly=True) as s:
+        name = repo.get_site(s, site).name
+    job = jobs.active(name)
+    if job is not None:  # it counts along the lines it read when it began
+        raise AlreadyExistsError(
+            f"site {name!r} is being processed by job {job.id} ({job.status}): wait until it "
+            f"ends (/api/jobs/{job.id}), then change its track centrelines"
+        )
+    from railwatch.pipeline import editing_lock, retrack_site
+
+    with editing_lock(db, name), db.session() as s:  # nor while another process runs it
+        row = repo.update_site(s, name, description=body.description, tags=body.tags)
+        recount = retrack_site(s, row, lines)
+        out = _full(s, row)
+        out["recount"] = recount.to_dict()
+        return out
 
 
 @router.delete("/sites/{site}", dependencies=[Depends(require_write)], summary="Delete a site")
