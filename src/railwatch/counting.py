@@ -202,7 +202,7 @@ def _no_track_found(gsd: float) -> str:
     return (
         f"no track line was found in this {gsd:g} m image over the site, so no occupied "
         "length could be measured, and it is not counted (a 0 would read as an empty yard). "
-        "Give the site its track centrelines (`railwatch site add ... --tracks FILE`), which "
+        "Give the site its track centrelines (`railwatch site edit SITE --tracks FILE`), which "
         "are read even where the image shows no clear line; a site of less than about "
         "100 m along its tracks is too short for lines to be found at this resolution."
     )

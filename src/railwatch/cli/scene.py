@@ -238,7 +238,7 @@ def _tracks_text(coarse: dict[str, object]) -> str:
     if coarse.get("tracks") == "found":
         where = (
             "lines found in the image (the site has no track centrelines: add them with "
-            "`railwatch site add ... --tracks FILE` for a much better estimate)"
+            "`railwatch site edit SITE --tracks FILE` for a much better estimate)"
         )
     elif coarse.get("tracks") == "given":
         where = "the site's track centrelines"
