@@ -14,6 +14,16 @@ from railwatch.limits import check_year
 if TYPE_CHECKING:
     from railwatch.sim.params import SceneParams
 
+#: Sides ``SceneParams`` accepts, in pixels.
+SIZE_RANGE = (8, 20_000)
+#: The most railcars ``--cars`` asks for: far more than any simulated yard holds (they
+#: are drawn before they are placed, so a billion took hours and gigabytes).
+MAX_CARS = 100_000
+#: Memory a render takes: about 60 bytes a pixel at its peak with cloud, haze and snow
+#: (measured on 4000x4000 px: 1.1 GB), plus the program itself.
+RENDER_BYTES_PER_PIXEL = 64
+RENDER_BASE_BYTES = 250 * 2**20
+
 
 def _size(text: str | None) -> tuple[int, int] | None:
     if text is None:
@@ -22,7 +32,52 @@ def _size(text: str | None) -> tuple[int, int] | None:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError as err:
         raise InputError(f"--size {text!r} is not WIDTHxHEIGHT in pixels (e.g. 1024x768).") from err
+    lo, hi = SIZE_RANGE
+    if not (lo <= w <= hi and lo <= h <= hi):
+        raise InputError(
+            f"--size {text}: each side must be {lo} to {hi:,} pixels (e.g. 1200x1200, "
+            "600 m a side at 0.5 m)."
+        )
     return w, h
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation now (Linux ``MemAvailable``, else
+    the free physical pages), or None where the system does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    import os
+
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_memory(wh: tuple[int, int], gsd: float, size_given: bool) -> None:
+    """Refuse a scene whose render would not fit in the memory available (it was killed
+    by the system, or made it swap for minutes, after rendering had begun)."""
+    w, h = wh
+    need = RENDER_BASE_BYTES + RENDER_BYTES_PER_PIXEL * w * h
+    have = available_memory()
+    if have is None or need <= have:
+        return
+    gb = 2.0**30
+    what = (
+        f"--size {w}x{h}"
+        if size_given
+        else f"--gsd {gsd:g} makes the default scene (600 m a side) {w}x{h} px, which"
+    )
+    raise InputError(
+        f"{what} needs about {need / gb:.1f} GB of memory to render ({w * h / 1e6:,.0f} "
+        f"million pixels) and {have / gb:.1f} GB is available: give a smaller --size, or "
+        "a coarser --gsd for the same ground."
+    )
 
 
 def _center(text: str | None) -> tuple[float, float] | None:
@@ -79,7 +134,50 @@ def _fewer_cars_warning(asked: int, placed: int, params: SceneParams, size_given
     )
 
 
+#: Options that shape one ``--scene`` (a scenario has its own), by parameter name.
+_SCENE_OPTIONS = {
+    "gsd": "--gsd",
+    "cars": "--cars",
+    "seed": "--seed",
+    "style": "--style",
+    "paint": "--paint",
+    "season": "--season",
+    "snow": "--snow",
+    "cloud": "--cloud",
+    "haze": "--haze",
+    "size": "--size",
+    "name": "--name",
+    "randomize": "--random/--plain",
+    "date": "--date",
+    "center": "--center",
+}
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
+
+
+def _interrupted(err: KeyboardInterrupt, what: str) -> SystemExit:
+    """Say what an interrupt (Ctrl-C, or SIGTERM) left behind, and end with 130 (143).
+
+    ``railwatch``'s own line for an interrupt says "the database keeps every scene
+    recorded so far", which is wrong here (simulate has no database), and it prints that
+    line for any command that returns 130; a ``SystemExit`` is the one way out that
+    leaves it unsaid."""
+    from railwatch.cli.main import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
+
+    terminated = isinstance(err, Terminated)
+    err_console.print(
+        f"{'Terminated' if terminated else 'Interrupted'}; {what}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return SystemExit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+
+
 def simulate(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write into.")],
     scenario: Annotated[
         str | None,
@@ -150,7 +248,12 @@ def simulate(
             "130.6081,42.4214), to render imagery over a site of your own.",
         ),
     ] = None,
-    workers: Annotated[int, typer.Option(help="Parallel processes for --scenario.")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Parallel processes for --scenario (at most one per CPU is used)."
+        ),
+    ] = 1,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print what was written as JSON.")
     ] = False,
@@ -167,19 +270,34 @@ def simulate(
     """
     if (scenario is None) == (not scene):
         raise InputError("give exactly one of --scene or --scenario NAME.")
-    if scenario is not None and (date is not None or center is not None):
-        raise InputError("--date and --center place one --scene; a scenario has its own.")
+    from railwatch.sim.io import prepare_out_dir
+
     if scenario is not None:
+        scene_only = [flag for key, flag in _SCENE_OPTIONS.items() if _given(ctx, key)]
+        if scene_only:
+            raise InputError(
+                f"{', '.join(scene_only)}: {'it sets' if len(scene_only) == 1 else 'they set'}"
+                " one --scene; a scenario has its own dates, place and conditions (leave "
+                f"{'it' if len(scene_only) == 1 else 'them'} out)."
+            )
         from railwatch.sim.scenario import get_scenario, render_scenario
 
         sc = get_scenario(scenario)
-        with progress_bar() as bar:
-            task = bar.add_task(f"rendering {sc.name}", total=len(sc.visits))
+        prepare_out_dir(out)  # a file, a read-only folder: said before rendering
+        try:
+            with progress_bar() as bar:
+                task = bar.add_task(f"rendering {sc.name}", total=len(sc.visits))
 
-            def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+                def advance(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
 
-            all_paths = render_scenario(sc, out, progress=advance, workers=workers)
+                all_paths = render_scenario(sc, out, progress=advance, workers=workers)
+        except KeyboardInterrupt as err:
+            raise _interrupted(
+                err,
+                f"the scenes rendered so far are kept in {out}: run the same command again "
+                "to render the rest (scenes already there are not rendered again).",
+            ) from None
         unusable = sum(1 for v in sc.visits if not v.usable_expected)
         if as_json:
             print_json(
@@ -212,8 +330,18 @@ def simulate(
     if when is not None:
         check_year(when, "--date")  # as ingest --date and event add
     lonlat = _center(center)
+    if _given(ctx, "workers"):
+        raise InputError("--workers: it renders a --scenario in parallel; one --scene is one.")
     side = round(600 / check_gsd(gsd))
     wh = _size(size) or (side, side)
+    if cars > MAX_CARS:
+        raise InputError(
+            f"--cars {cars:,} is more than any simulated yard holds: use at most "
+            f"{MAX_CARS:,} (cars that do not fit on the tracks are left out, and a warning "
+            "says how many fit)."
+        )
+    _check_memory(wh, gsd, size is not None)
+    prepare_out_dir(out)  # a file, a read-only folder: said before rendering
     if randomize:
         params = random_params(
             seed,
@@ -244,8 +372,15 @@ def simulate(
         changes["center_lonlat"] = lonlat
     if changes:
         params = params.with_(**changes)
-    rendered = render_scene(params)
-    paths = write_scene(rendered, out, name or f"sim_{seed}")
+    try:
+        rendered = render_scene(params)
+        paths = write_scene(rendered, out, name or f"sim_{seed}")
+    except KeyboardInterrupt as err:
+        raise _interrupted(
+            err,
+            f"scene {name or f'sim_{seed}'} was not completed in {out}: run the same command "
+            "again to write it whole.",
+        ) from None
     counts = rendered.truth_counts()
     if len(rendered.truth) < params.n_cars and params.class_counts() is None:
         why = _fewer_cars_warning(cars, len(rendered.truth), params, size is not None)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +19,11 @@ import cv2
 import numpy as np
 import rasterio
 from pyproj import Transformer
+from rasterio._err import CPLE_BaseError  # GDAL's errors (not RasterioError subclasses)
 from rasterio.errors import RasterioError
 from shapely.geometry import Polygon, box, mapping
 
-from railwatch.errors import ImageryError, InputError
+from railwatch.errors import ImageryError, InputError, os_reason
 from railwatch.sim.scene import RenderedScene
 
 STAC_EXTENSIONS = [
@@ -181,6 +185,83 @@ def stac_item(scene: RenderedScene, paths: ScenePaths) -> dict[str, Any]:
     }
 
 
+def prepare_out_dir(out_dir: str | Path) -> Path:
+    """``out_dir``, created when missing, once a file can be created in it; else an
+    :class:`ImageryError` that says why (a file of that name, a read-only folder or file
+    system) before anything is rendered."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ImageryError(
+            f"{out} is a file, not a folder: give a folder to write into (it is created "
+            "when missing)."
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ImageryError(
+            f"cannot create {out}: {os_reason(err)}; choose a writable folder."
+        ) from err
+    probe = out / f".railwatch-write-test.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        probe.touch(exist_ok=False)
+        probe.unlink()
+    except OSError as err:  # the probe's name is not shown: it is not the user's
+        raise ImageryError(
+            f"cannot write into {out}: {err.strerror or err}; choose a writable folder."
+        ) from err
+    return out
+
+
+#: The temporary names of :func:`_replacing` (``.STEM.PID-HEX8.tmpSUFFIX``), with what
+#: GDAL adds to them while it writes a COG (``.ovr.tmp``).
+_TEMPORARY = re.compile(r"^\..+\.(\d+)-[0-9a-f]{8}\.tmp(\.[^/]*)?$")
+#: Temporaries younger than this are kept even when their process is gone (a process of
+#: another machine writing into a shared folder has a PID this machine does not know).
+_STALE_AFTER_S = 60.0
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name != "posix":  # os.kill(pid, 0) ends the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process (EPERM)
+        return True
+    return True
+
+
+def remove_stale_temporaries(out_dir: str | Path) -> int:
+    """Delete the temporaries that a write killed before it could clean up (SIGKILL, a
+    crash, a power cut) left in ``out_dir``: those of a process that no longer runs,
+    older than a minute. Returns how many were deleted."""
+    removed = 0
+    try:
+        entries = list(Path(out_dir).iterdir())
+    except OSError:
+        return 0
+    now = time.time()
+    for path in entries:
+        match = _TEMPORARY.match(path.name)
+        if match is None or _process_alive(int(match.group(1))):
+            continue
+        try:
+            if now - path.stat().st_mtime < _STALE_AFTER_S:
+                continue
+            path.unlink()
+        except OSError:
+            continue
+        removed += 1
+    return removed
+
+
+def _cannot_write(path: Path, why: object) -> ImageryError:
+    return ImageryError(
+        f"cannot write {path}: {why}; check that the folder is writable and its disk has room."
+    )
+
+
 def _write_cog(
     path: Path,
     data: np.ndarray,
@@ -215,10 +296,12 @@ def _write_cog(
                     rasterio.enums.ColorInterp.green,
                     rasterio.enums.ColorInterp.blue,
                 ]
-    except RasterioError as err:
-        raise ImageryError(
-            f"cannot write {shown or path}: {err}; check the folder is writable."
-        ) from err
+    except OSError as err:
+        raise _cannot_write(shown or path, err.strerror or err) from err
+    except (RasterioError, CPLE_BaseError) as err:
+        # A read-only folder or a full disk: GDAL's own error, or an OSError raised
+        # while rasterio handles it (both were "internal error ... please report it").
+        raise _cannot_write(shown or path, err) from err
 
 
 @contextmanager
@@ -226,13 +309,21 @@ def _replacing(path: Path) -> Iterator[Path]:
     """A temporary name beside ``path`` to write to; renamed over ``path`` on success
     (atomic on one file system), removed otherwise. Two processes rendering the same
     scene into one folder (two ``railwatch demo`` runs sharing the scenario cache) then
-    never write into the same file, and a reader sees the old file or the new one whole."""
+    never write into the same file, and a reader sees the old file or the new one whole.
+    An :class:`OSError` on the way (a read-only folder, a full disk) becomes an
+    :class:`ImageryError` naming ``path``."""
     tmp = path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
     try:
         yield tmp
         os.replace(tmp, path)
+    except ImageryError:
+        raise
+    except OSError as err:  # the temporary's name is not shown: it is gone
+        raise _cannot_write(path, err.strerror or err) from err
     finally:
         tmp.unlink(missing_ok=True)
+        for extra in tmp.parent.glob(f"{glob_escape(tmp.name)}.*"):  # GDAL's .ovr.tmp
+            extra.unlink(missing_ok=True)
 
 
 def write_scene(
@@ -240,11 +331,7 @@ def write_scene(
 ) -> ScenePaths:
     """Write ``NAME.tif`` (RGB COG, nodata 0), ``NAME.mask.tif``, ``NAME.json`` (STAC Item),
     ``NAME.truth.geojson`` and optionally ``NAME.preview.png`` (at most 1024 px a side)."""
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ImageryError(f"cannot create {out}: {err}; choose a writable folder.") from err
+    out = prepare_out_dir(out_dir)
     paths = scene_paths(out, name, preview=preview)
     # Each file is written under a temporary name and renamed (:func:`_replacing`).
     with _replacing(paths.image) as tmp:
@@ -261,7 +348,8 @@ def write_scene(
                 img, (round(scene.width / k), round(scene.height / k)), interpolation=cv2.INTER_AREA
             )
         with _replacing(paths.preview) as tmp:
-            cv2.imwrite(str(tmp), np.ascontiguousarray(img[..., ::-1]))
+            if not cv2.imwrite(str(tmp), np.ascontiguousarray(img[..., ::-1])):
+                raise _cannot_write(paths.preview, "the PNG encoder could not write it")
     # The sidecar goes last: its presence (with the params hash) marks a complete scene.
     with _replacing(paths.stac) as tmp:
         tmp.write_text(json.dumps(stac_item(scene, paths), indent=1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +17,14 @@ from pyproj import Transformer
 from shapely.geometry import MultiLineString, Polygon
 
 from railwatch.errors import ConfigError, NotFoundError
-from railwatch.sim.io import ScenePaths, scene_paths, write_scene
+from railwatch.sim.io import (
+    ScenePaths,
+    _replacing,
+    prepare_out_dir,
+    remove_stale_temporaries,
+    scene_paths,
+    write_scene,
+)
 from railwatch.sim.params import SceneParams, sensor_for_gsd
 from railwatch.sim.scene import render_scene, scene_grid, scene_yard
 
@@ -392,10 +400,13 @@ def render_scenario(
 ) -> list[ScenePaths]:
     """Render every visit of ``scenario`` into ``out_dir`` (one file set per visit),
     skipping scenes already there with the same parameters. ``progress(done, total)``
-    is called after each scene; ``workers`` > 1 renders in parallel processes."""
+    is called after each scene; ``workers`` > 1 renders in parallel processes (at most
+    one per CPU and per scene to render). A folder that holds every scene already may be
+    read-only; otherwise it must be writable, which is checked before anything is
+    rendered, and the temporaries of a run killed before it could clean up are removed."""
     out = Path(out_dir)
     if workers < 1:
-        raise ConfigError("workers must be >= 1.")
+        raise ConfigError(f"workers {workers}: use 1 or more processes.")
     total = len(scenario.visits)
     result: list[ScenePaths | None] = [None] * total
     todo: list[tuple[int, tuple[SceneParams, str, str]]] = []
@@ -411,7 +422,13 @@ def render_scenario(
                 progress(done, total)
         else:
             todo.append((i, (params, str(out), name)))
-    if todo and workers > 1:
+    if todo:
+        prepare_out_dir(out)
+        remove_stale_temporaries(out)
+    # Each process holds a scene's arrays (up to ~60 bytes a pixel): more processes than
+    # CPUs are no faster, and more than scenes start for nothing.
+    workers = min(workers, len(todo), os.cpu_count() or 1)
+    if workers > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -427,6 +444,8 @@ def render_scenario(
             done += 1
             if progress:
                 progress(done, total)
+    if todo:
+        remove_stale_temporaries(out)  # those a minute old only now (a re-run at once)
     manifest = {
         "scenario": scenario.name,
         "events": [[d.isoformat(), label] for d, label in scenario.events],
@@ -444,5 +463,14 @@ def render_scenario(
             for i, v in enumerate(scenario.visits)
         ],
     }
-    (out / f"{scenario.name}.scenario.json").write_text(json.dumps(manifest, indent=1))
+    text = json.dumps(manifest, indent=1)
+    target = out / f"{scenario.name}.scenario.json"
+    try:
+        unchanged = target.read_text() == text
+    except (OSError, UnicodeDecodeError):
+        unchanged = False
+    if not unchanged:  # a complete cache on a read-only disk is read as it is
+        prepare_out_dir(out)
+        with _replacing(target) as tmp:
+            tmp.write_text(text)
     return [p for p in result if p is not None]
