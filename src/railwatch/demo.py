@@ -20,8 +20,12 @@ from railwatch.settings import Settings, get_settings
 if TYPE_CHECKING:
     from railwatch.sim.scenario import Scenario
     from railwatch.storage import Database
+    from railwatch.storage.models import Scene
 
-__all__ = ["DemoResult", "ensure_site", "run_demo"]
+__all__ = ["DEMO_DB", "DemoResult", "EarlierRun", "earlier_run", "ensure_site", "run_demo"]
+
+#: The demo's database file, in its output folder.
+DEMO_DB = "railwatch-demo.db"
 
 #: ``on_stage(stage, done, total)``: progress of the current stage (total 0 = unknown).
 StageCallback = Callable[[str, int, int], None]
@@ -37,6 +41,8 @@ class DemoResult:
     scenes: int = 0
     counted: int = 0
     unusable: int = 0
+    #: Unusable scenes by their main cause ("cloud", "haze", "snow", "partial coverage").
+    unusable_causes: dict[str, int] = field(default_factory=dict)
     failed: int = 0
     count_min: float | None = None
     count_max: float | None = None
@@ -48,6 +54,50 @@ class DemoResult:
     report: Path | None = None
     missing: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EarlierRun:
+    """What an earlier run left in the demo's folder (it is continued, not redone)."""
+
+    scenes: int  # scenes of the scenario's site in the database
+    counted: int  # of which processed (counted, or judged unusable)
+
+
+def earlier_run(out_dir: str | Path, *, scenario: str = "tumangang") -> EarlierRun | None:
+    """What an earlier ``run_demo`` into ``out_dir`` left (its database, with the site's
+    scenes), or None when there is none: a run then starts from nothing."""
+    from railwatch.errors import NotFoundError
+    from railwatch.storage import Database, repo
+
+    path = Path(out_dir).resolve() / DEMO_DB
+    if not path.is_file():
+        return None
+    db = Database(f"sqlite:///{path}")
+    try:
+        with db.session() as s:
+            try:
+                scenes = repo.list_scenes(s, scenario)
+            except NotFoundError:
+                return EarlierRun(0, 0)
+            done = sum(1 for x in scenes if x.status in ("processed", "unusable"))
+            return EarlierRun(len(scenes), done)
+    finally:
+        db.dispose()
+
+
+def _main_cause(scene: Scene) -> str:
+    """Why an unusable scene is unusable, in one word or two: the largest of its cloud,
+    haze and snow fractions and the part of the site it does not cover."""
+    coverage = scene.quality_coverage if scene.quality_coverage is not None else 1.0
+    parts = {
+        "cloud": scene.cloud_fraction or 0.0,
+        "haze": scene.haze_fraction or 0.0,
+        "snow": scene.snow_fraction or 0.0,
+        "partial coverage": 1.0 - coverage,
+    }
+    cause, share = max(parts.items(), key=lambda kv: kv[1])
+    return cause if share > 0.0 else "other"
 
 
 def ensure_site(db: Database, scenario: Scenario) -> None:
@@ -88,14 +138,15 @@ def run_demo(
     from railwatch.analysis.store import analyze_site
     from railwatch.ingest import ingest_paths
     from railwatch.pipeline import process_site
+    from railwatch.sim.io import prepare_out_dir
     from railwatch.sim.scenario import get_scenario, render_scenario
     from railwatch.storage import Database, repo
 
     settings = settings or get_settings()
-    out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    db_url = f"sqlite:///{out / 'railwatch-demo.db'}"
-    sc = get_scenario(scenario)
+    sc = get_scenario(scenario)  # an unknown name creates no folder
+    # A file named so, or a read-only folder, is said now, not after rendering.
+    out = prepare_out_dir(Path(out_dir).resolve())
+    db_url = f"sqlite:///{out / DEMO_DB}"
     result = DemoResult(out_dir=out, db_url=db_url, site=sc.name)
 
     def stage(name: str) -> Callable[[int, int], None]:
@@ -135,13 +186,21 @@ def run_demo(
 
     t0 = time.perf_counter()
     process_report = stage("detect")
+    reported = [0]
+
+    def on_progress(i: int, n: int, _u: object) -> None:
+        reported[0] = n
+        process_report(i, n)
+
     process_site(
         db,
         sc.name,
         detector=detector,
         usable_threshold=settings.usable_threshold,
-        on_progress=lambda i, n, _u: process_report(i, n),
+        on_progress=on_progress,
     )
+    if not reported[0]:  # every scene up to date (a re-run): not "0/?"
+        process_report(result.scenes, result.scenes)
     result.timings["detect"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -149,7 +208,11 @@ def run_demo(
         analysis = analyze_site(s, sc.name)
         scenes = repo.list_scenes(s, sc.name)
         result.counted = sum(1 for x in scenes if x.status == "processed")
-        result.unusable = sum(1 for x in scenes if x.status == "unusable")
+        unusable = [x for x in scenes if x.status == "unusable"]
+        result.unusable = len(unusable)
+        for x in unusable:
+            cause = _main_cause(x)
+            result.unusable_causes[cause] = result.unusable_causes.get(cause, 0) + 1
         result.failed += sum(1 for x in scenes if x.status == "failed")
         points = [p for p in repo.count_series(s, sc.name) if p.count is not None]
     if points:

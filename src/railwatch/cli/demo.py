@@ -10,13 +10,41 @@ from rich.markup import escape
 from rich.progress import TaskID
 from rich.table import Table
 
-from railwatch.cli._common import console, progress_bar, state
+from railwatch.cli._common import console, err_console, progress_bar, state
+from railwatch.cli.serve import web_install_command
 
 _STAGES = {
     "render": "Rendering scenario imagery",
     "ingest": "Ingesting scenes",
     "detect": "Detecting and counting",
 }
+
+
+def _program() -> str:
+    """How the user ran ``railwatch``: ``railwatch`` when that is the one on PATH, else
+    the path they typed (``.venv/bin/railwatch`` after ``make demo``)."""
+    import os
+    import shutil
+    import sys
+
+    typed = sys.argv[0] if sys.argv else ""
+    if Path(typed).name != "railwatch":
+        return "railwatch"
+    on_path = shutil.which("railwatch")
+    if on_path is not None and Path(on_path).resolve() == Path(typed).resolve():
+        return "railwatch"
+    shown = os.path.relpath(typed) if Path(typed).is_absolute() else typed
+    return typed if shown.startswith("..") else shown
+
+
+def dashboard_command(db_url: str) -> list[str]:
+    """How to look at the demo's database on the dashboard: the command, and the install
+    of the web extra it needs first when that is missing."""
+    lines = [f"{_program()} --db {db_url} serve, then open http://127.0.0.1:8000/"]
+    install = web_install_command()
+    if install is not None:
+        lines.append(f"(first install the web extra: {install})")
+    return lines
 
 
 def demo(
@@ -32,26 +60,65 @@ def demo(
     """Run the whole job offline on a simulated site: render imagery (cached after the
     first run), create the site and its events, ingest, detect, count, analyse and write
     the report; then print a summary."""
-    from railwatch.demo import run_demo
+    from railwatch.demo import earlier_run, run_demo
+    from railwatch.sim.scenario import get_scenario
 
     settings = state(ctx).settings()
-    with progress_bar() as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def on_stage(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(_STAGES.get(name, name), total=total or None)
-            bar.update(tasks[name], completed=done, total=total or None)
-
-        result = run_demo(
-            out, scenario=scenario, settings=settings, workers=workers, on_stage=on_stage
+    get_scenario(scenario)  # an unknown name: one line, before anything else
+    folder = out.resolve()
+    earlier = earlier_run(folder, scenario=scenario)
+    if earlier is None:
+        err_console.print(
+            f"railwatch demo: starting in {escape(str(folder))} (the scenario's images are "
+            f"rendered once, then cached in {escape(str(settings.cache_dir))}).",
+            highlight=False,
+            soft_wrap=True,
         )
+    else:
+        err_console.print(
+            f"railwatch demo: continuing the earlier run in {escape(str(folder))} "
+            f"({earlier.counted} of {earlier.scenes} scenes already processed): only what "
+            "is missing is done; delete the folder, or give another --out, to start afresh.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    try:
+        with progress_bar() as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def on_stage(name: str, done: int, total: int) -> None:
+                if name not in tasks:
+                    tasks[name] = bar.add_task(_STAGES.get(name, name), total=total or None)
+                bar.update(tasks[name], completed=done, total=total or None)
+
+            result = run_demo(
+                out, scenario=scenario, settings=settings, workers=workers, on_stage=on_stage
+            )
+    except KeyboardInterrupt as err:
+        from railwatch.cli.main import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
+
+        terminated = isinstance(err, Terminated)
+        err_console.print(
+            f"{'Terminated' if terminated else 'Interrupted'}; the images rendered so far "
+            f"stay cached and the database in {escape(str(folder))} keeps every scene "
+            "recorded so far: run the same command again to continue from there.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        # Not typer.Exit(130): railwatch would add its own, shorter line for it.
+        raise SystemExit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED) from None
 
     console.print(f"\n[bold]railwatch demo[/]: site [bold]{escape(result.site)}[/]")
+    causes = ", ".join(
+        f"{n} {cause}"
+        for cause, n in sorted(result.unusable_causes.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
     console.print(
         f"  scenes: {result.scenes} ingested, {result.counted} counted, "
-        f"{result.unusable} unusable (cloud, haze, partial coverage), {result.failed} failed",
+        f"{result.unusable} unusable{f' ({causes})' if causes else ''}, "
+        f"{result.failed} failed",
         highlight=False,
+        soft_wrap=True,
     )
     if result.count_max is not None:
         methods = ", ".join(f"{n} by {m}" for m, n in sorted(result.methods.items()))
@@ -76,10 +143,17 @@ def demo(
     if n_info:
         console.print(f"  and {n_info} informational alerts (see the report)", highlight=False)
     if result.report is not None:
-        console.print(f"  report: {result.report}", highlight=False)
+        console.print(
+            f"  report: {escape(str(result.report))}   (open it in a web browser)",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(f"  database: {result.db_url}", highlight=False)
     times = ", ".join(f"{k} {v:.0f} s" for k, v in result.timings.items())
     console.print(f"  time: {times}", highlight=False)
+    for i, line in enumerate(dashboard_command(result.db_url)):
+        label = "  dashboard: " if i == 0 else " " * len("  dashboard: ")
+        console.print(f"{label}{escape(line)}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

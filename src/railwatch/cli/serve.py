@@ -9,7 +9,56 @@ import typer
 from rich.markup import escape
 
 from railwatch.cli._common import err_console, state
-from railwatch.errors import lazy_import
+from railwatch.errors import MissingDependencyError, lazy_import
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the current folder when it lies inside it, else as it is."""
+    import os
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def web_install_command() -> str | None:
+    """The command that installs the web extra into this environment, or None when
+    FastAPI and uvicorn are there. In a checkout installed in editable mode (``make
+    demo``) that is ``.venv/bin/python -m pip install -e '.[web]'``: ``pip install
+    'railwatch[web]'`` there would fetch a released railwatch over the checkout."""
+    import importlib.util
+    import json
+    import shlex
+    import sys
+    from importlib import metadata
+    from urllib.parse import unquote, urlparse
+
+    if all(importlib.util.find_spec(m) is not None for m in ("fastapi", "uvicorn")):
+        return None
+    python = shlex.quote(_shown(sys.executable))
+    try:
+        direct = json.loads(metadata.distribution("railwatch").read_text("direct_url.json") or "")
+    except (metadata.PackageNotFoundError, ValueError, OSError):
+        direct = {}
+    url = urlparse(str(direct.get("url", "")))
+    if direct.get("dir_info", {}).get("editable") and url.scheme == "file":
+        source = _shown(unquote(url.path))
+        source = "." if source in ("", ".") else source
+        return f"{python} -m pip install -e {shlex.quote(source + '[web]')}"
+    return f"{python} -m pip install 'railwatch[web]'"
+
+
+def _web_missing(install: str) -> MissingDependencyError:
+    """The error for a missing web extra, with the command that installs it here."""
+    err = MissingDependencyError("fastapi", "web", "the web server")
+    err.msg = (  # what str() of an ImportError shows
+        "the web server needs the web extra (FastAPI, uvicorn), which is not installed: "
+        f"run `{install}`."
+    )
+    err.args = (err.msg,)
+    return err
 
 
 def serve(
@@ -35,6 +84,9 @@ def serve(
 
     Reads are open on 127.0.0.1; every write needs `Authorization: Bearer $RAILWATCH_API_TOKEN`.
     """
+    install = web_install_command()
+    if install is not None:
+        raise _web_missing(install)
     lazy_import("fastapi", "web", "the web server")
     uvicorn = lazy_import("uvicorn", "web", "the web server")
     from railwatch.storage import Database
@@ -56,6 +108,19 @@ def serve(
         f"(reads {'open' if open_reads else 'need the token'}; writes "
         f"{'need the token' if token else 'disabled: no RAILWATCH_API_TOKEN'})"
     )
+    from railwatch.storage import repo
+
+    with db.session() as session:
+        no_sites = not repo.list_sites(session)
+    if no_sites:  # an empty dashboard, often the default railwatch.db of another folder
+        err_console.print(
+            f"note: {escape(db.safe_url)} has no sites yet: add one with `railwatch site add`, "
+            "or serve another database with --db (the demo's: --db "
+            "sqlite:///railwatch-demo/railwatch-demo.db from the folder `railwatch demo` "
+            "ran in).",
+            highlight=False,
+            soft_wrap=True,
+        )
     uvicorn.run(app, host=address, port=port, log_level="info", proxy_headers=False)  # type: ignore[attr-defined]
 
 
