@@ -230,3 +230,22 @@ def test_serve_on_a_database_without_sites_says_so(
     capsys.readouterr()
     assert main(["--db", url, "serve"]) == 0
     assert "no sites" not in capsys.readouterr().err
+
+
+def test_every_missing_extra_names_the_install_command_for_this_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`railwatch export x --format gpkg` after `make demo` advised `pip install
+    'railwatch[gis]'`, which would fetch a released railwatch over the checkout."""
+    import importlib.metadata
+    import sys
+
+    from railwatch.errors import MissingDependencyError, lazy_import
+
+    text = EDITABLE.replace("CHECKOUT", str(tmp_path))
+    monkeypatch.setattr(importlib.metadata, "distribution", lambda _name: _Dist(text))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / ".venv" / "bin" / "python"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MissingDependencyError) as err:
+        lazy_import("railwatch_no_such_module", "gis", "GeoPackage export")
+    assert "run `.venv/bin/python -m pip install -e '.[gis]'`" in str(err.value)

@@ -48,14 +48,52 @@ class DetectionError(RailwatchError, RuntimeError):
     """A detector cannot be loaded or run."""
 
 
+def _shown_path(path: str) -> str:
+    """``path`` relative to the current folder when it lies inside it, else as it is."""
+    import os
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def install_command(extra: str) -> str:
+    """The command that installs ``extra`` into this environment: in a checkout
+    installed in editable mode (``make demo``) ``.venv/bin/python -m pip install -e
+    '.[EXTRA]'`` (``pip install 'railwatch[EXTRA]'`` there would fetch a released
+    railwatch over the checkout), else ``python -m pip install 'railwatch[EXTRA]'``."""
+    import json
+    import shlex
+    import sys
+    from importlib import metadata
+    from urllib.parse import unquote, urlparse
+
+    python = shlex.quote(_shown_path(sys.executable))
+    try:
+        direct = json.loads(metadata.distribution("railwatch").read_text("direct_url.json") or "")
+    except (metadata.PackageNotFoundError, ValueError, OSError):
+        direct = {}
+    if not isinstance(direct, dict):
+        direct = {}
+    url = urlparse(str(direct.get("url", "")))
+    dir_info = direct.get("dir_info")
+    if isinstance(dir_info, dict) and dir_info.get("editable") and url.scheme == "file":
+        source = _shown_path(unquote(url.path))
+        source = "." if source in ("", ".") else source
+        return f"{python} -m pip install -e {shlex.quote(source + f'[{extra}]')}"
+    return f"{python} -m pip install 'railwatch[{extra}]'"
+
+
 class MissingDependencyError(RailwatchError, ImportError):
-    """An optional dependency is not installed; the message names the extra."""
+    """An optional dependency is not installed; the message names the extra and the
+    command that installs it here (:func:`install_command`)."""
 
     def __init__(self, package: str, extra: str, purpose: str = "") -> None:
         what = f" for {purpose}" if purpose else ""
         super().__init__(
-            f"{package} is needed{what} but is not installed: "
-            f"run `pip install 'railwatch[{extra}]'`."
+            f"{package} is needed{what} but is not installed: run `{install_command(extra)}`."
         )
         self.package = package
         self.extra = extra

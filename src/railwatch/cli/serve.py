@@ -12,42 +12,18 @@ from railwatch.cli._common import err_console, state
 from railwatch.errors import MissingDependencyError, lazy_import
 
 
-def _shown(path: str) -> str:
-    """``path`` relative to the current folder when it lies inside it, else as it is."""
-    import os
-
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive (Windows)
-        return path
-    return path if rel.startswith("..") else rel
-
-
 def web_install_command() -> str | None:
     """The command that installs the web extra into this environment, or None when
-    FastAPI and uvicorn are there. In a checkout installed in editable mode (``make
-    demo``) that is ``.venv/bin/python -m pip install -e '.[web]'``: ``pip install
-    'railwatch[web]'`` there would fetch a released railwatch over the checkout."""
+    FastAPI and uvicorn are there (:func:`railwatch.errors.install_command`: in a
+    checkout installed in editable mode, ``make demo``, ``.venv/bin/python -m pip
+    install -e '.[web]'``)."""
     import importlib.util
-    import json
-    import shlex
-    import sys
-    from importlib import metadata
-    from urllib.parse import unquote, urlparse
+
+    from railwatch.errors import install_command
 
     if all(importlib.util.find_spec(m) is not None for m in ("fastapi", "uvicorn")):
         return None
-    python = shlex.quote(_shown(sys.executable))
-    try:
-        direct = json.loads(metadata.distribution("railwatch").read_text("direct_url.json") or "")
-    except (metadata.PackageNotFoundError, ValueError, OSError):
-        direct = {}
-    url = urlparse(str(direct.get("url", "")))
-    if direct.get("dir_info", {}).get("editable") and url.scheme == "file":
-        source = _shown(unquote(url.path))
-        source = "." if source in ("", ".") else source
-        return f"{python} -m pip install -e {shlex.quote(source + '[web]')}"
-    return f"{python} -m pip install 'railwatch[web]'"
+    return install_command("web")
 
 
 def _web_missing(install: str) -> MissingDependencyError:
