@@ -98,6 +98,7 @@ def test_report_rows_caveats_and_chart(db: Database) -> None:
     text = " ".join(caveats)
     assert "1 of 2 counts come from images coarser than 1 m" in text, caveats
     assert "2 images of 10 m or coarser only tell whether a long train is present" in text
+    assert "That flag is not reliable" in text
     assert "images could not be counted" not in text
     fig = timeseries_figure(rows, stacked=False)
     points = [ln for ln in fig.axes[0].lines if ln.get_marker() == "o"]

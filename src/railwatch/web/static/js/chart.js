@@ -83,7 +83,7 @@ const RWChart = (() => {
     const nodes = new Map();
     if (presence) {
       svg.append(s("text", { x: m.l - 6, y: laneY + 4, "text-anchor": "end", class: "tick lane-label" }, "10 m",
-        s("title", {}, "10 m images: ▲ long train seen, ○ no long train (no count of cars)")));
+        s("title", {}, "10 m images: ▲ long train seen, ○ no long train (no count of cars; an unreliable flag, right about half the time on simulated scenes)")));
     }
     for (const p of points) {
       let g;
@@ -91,7 +91,7 @@ const RWChart = (() => {
         // a 10 m image says only whether a long train is present: no count, no point on the axis
         const seen = Boolean(p.long_train_present);
         g = s("text", { x: x(t(p)), y: laneY + 4, "text-anchor": "middle", class: "pt pt-presence " + (seen ? "pt-train" : "pt-notrain") }, seen ? "▲" : "○");
-        g.append(s("title", {}, `${p.when.slice(0, 10)}: ${seen ? "long train seen" : "no long train"} (10 m image: presence only, no count of cars)`));
+        g.append(s("title", {}, `${p.when.slice(0, 10)}: ${seen ? "long train seen" : "no long train"} (10 m image: presence only, no count of cars; an unreliable flag)`));
       } else if (p.usable && p.count !== null) {
         g = s("circle", { cx: x(t(p)), cy: y(p.count), r: 4, class: "pt" + (alertScenes.has(p.scene_id) ? " pt-alert" : "") },
           s("title", {}, `${p.when.slice(0, 10)}: ${p.count} railcars`));

@@ -1,0 +1,159 @@
+"""Benchmark: the 10 m long-train flag (``method: presence``) against simulated truth.
+
+At 10 m and coarser railwatch only says whether a long train is present: at least
+``coarse.LONG_TRAIN_M`` (300 m) of occupied track (``CoarseEstimate.present``). This
+script renders 10 m scenes (``bench_detect_accuracy.scene_params`` at 10 m from seeds
+7_000_000 + 40_000 + k, never used to fit or tune the coarse estimator; no cloud, haze or
+misregistration; the number of cars cycles through ``CARS`` so that about half the
+scenes hold a long train) and compares the flag, read along the scene's own track
+centrelines ("given") and along lines found in the image ("found"), with the truth.
+
+Truth: a long train is present when the longest string of coupled cars (car outlines
+within 2 m of each other, merged) is at least 300 m long, summing its cars' lengths.
+Also reported: the occupied length the estimate read against the total length of the
+scene's cars (the flag compares the former with 300 m).
+
+Run: ``python benchmarks/bench_presence.py [--scenes 48] [--no-write]`` (writes between
+``<!-- presence:start -->`` and ``<!-- presence:end -->`` in the detection section of
+docs/benchmarks.md). About 3-5 minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from bench_detect_accuracy import scene_params, update_docs
+from shapely.geometry import LineString, MultiLineString
+from shapely.ops import unary_union
+
+from railwatch.detect.coarse import ESTIMATOR_VERSION, LONG_TRAIN_M, estimate_occupancy
+from railwatch.sim.scene import RenderedScene, render_scene
+
+GSD = 10.0
+START = 40_000
+#: Cars asked for, cycled over the scenes (the yard may hold fewer).
+CARS = (5, 30, 80, 160)
+
+
+def longest_string_m(scene: RenderedScene) -> float:
+    """The length (metres, cars' lengths summed) of the longest string of coupled cars."""
+    if not scene.truth:
+        return 0.0
+    merged = unary_union([t.polygon_crs.buffer(2.0) for t in scene.truth])
+    parts = list(getattr(merged, "geoms", [merged]))
+    return max(
+        sum(t.length_m for t in scene.truth if t.polygon_crs.centroid.within(part))
+        for part in parts
+    )
+
+
+@dataclass
+class Row:
+    k: int
+    cars: int
+    cars_m: float
+    longest_m: float
+    given_m: float
+    given: bool
+    found_m: float
+    found: bool
+
+    @property
+    def truth(self) -> bool:
+        return self.longest_m >= LONG_TRAIN_M
+
+
+def run(n: int) -> list[Row]:
+    rows = []
+    for k in range(n):
+        p = scene_params(START + k, GSD).with_(
+            n_cars=CARS[k % len(CARS)],
+            cloud_cover=0.0,
+            haze=0.0,
+            coverage=1.0,
+            misregistration_m=(0.0, 0.0),
+        )
+        sc = render_scene(p)
+        inv = ~sc.transform
+        lines = MultiLineString(
+            [LineString([inv @ c for c in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
+        )
+        given = estimate_occupancy(sc.image, GSD, sc.valid, lines)
+        found = estimate_occupancy(sc.image, GSD, sc.valid, None)
+        rows.append(
+            Row(
+                k,
+                len(sc.truth),
+                float(sum(t.length_m for t in sc.truth)),
+                longest_string_m(sc),
+                given.occupied_length_m,
+                given.present,
+                found.occupied_length_m,
+                found.present,
+            )
+        )
+    return rows
+
+
+def confusion(rows: list[Row], flag: str) -> str:
+    tp = sum(r.truth and getattr(r, flag) for r in rows)
+    fp = sum(not r.truth and getattr(r, flag) for r in rows)
+    fn = sum(r.truth and not getattr(r, flag) for r in rows)
+    tn = len(rows) - tp - fp - fn
+    return (
+        f"right {tp + tn} of {len(rows)} ({(tp + tn) / len(rows):.0%}): long trains flagged "
+        f"{tp} of {tp + fn}, scenes without one flagged {fp} of {fp + tn}"
+    )
+
+
+def report(rows: list[Row], seconds: float) -> str:
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    ratio_given = np.median([r.given_m / max(r.cars_m, 1.0) for r in rows])
+    ratio_found = np.median([r.found_m / max(r.cars_m, 1.0) for r in rows])
+    few = [r for r in rows if r.cars_m < LONG_TRAIN_M]
+    lines = [
+        f"10 m long-train flag (`benchmarks/bench_presence.py --scenes {len(rows)}`, "
+        f"estimator {ESTIMATOR_VERSION}), {now}, {platform.machine()} {os.cpu_count()}-core, "
+        f"CPython {platform.python_version()}, {seconds:.0f} s. {len(rows)} scenes at 10 m "
+        f"(seeds 7_040_000 + k, cars asked {', '.join(map(str, CARS))} in turn; no cloud, "
+        f"haze or misregistration); truth: a string of coupled cars of at least "
+        f"{LONG_TRAIN_M:.0f} m ({sum(r.truth for r in rows)} scenes).",
+        "",
+        "| lines | flag | occupied length read / cars' length (median) |",
+        "|---|---|---|",
+        f"| given (the scene's centrelines) | {confusion(rows, 'given')} | {ratio_given:.1f}× |",
+        f"| found in the image | {confusion(rows, 'found')} | {ratio_found:.1f}× |",
+        "",
+        f"Scenes whose cars add up to less than {LONG_TRAIN_M:.0f} m in all "
+        f"({len(few)}): flagged {sum(r.given for r in few)} along given lines, "
+        f"{sum(r.found for r in few)} along found lines.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenes", type=int, default=48)
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    rows = run(args.scenes)
+    if args.verbose:
+        for r in rows:
+            print(r)
+    body = report(rows, time.perf_counter() - t0)
+    print(body)
+    if not args.no_write:
+        update_docs("presence", body)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
