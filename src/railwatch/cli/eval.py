@@ -199,9 +199,11 @@ def eval_command(
             features = FeatureSet(r.detections, r.crs, r.gsd, None, r.method, cars)
             if r.coarse is None:
                 return features
-            # given lines that read no track: no flag (as `railwatch detect` says)
+            # given lines that read no track: no flag (as `railwatch detect` says); a
+            # 1.5-5 m estimate that read no track measured nothing (no 0 in the errors)
             unread = r.coarse.track_m == 0.0 and r.tracks == "given"
-            return Prediction(features, None if unread else r.coarse.present)
+            measured = not (r.method == "length" and r.coarse.track_m == 0.0)
+            return Prediction(features, None if unread else r.coarse.present, measured)
 
     def on_scene(name: str) -> None:
         if not as_json:
@@ -236,6 +238,14 @@ def eval_command(
         counts.add_row(*_count_row(label, g), style=style)
     console.print(table)
     console.print(counts)
+    unmeasured = report["overall"]["count"].get("not_measured")
+    if unmeasured:
+        console.print(
+            f"{unmeasured} scene{'s' if unmeasured != 1 else ''} at 1.5-5 m read no track "
+            "(centrelines under cloud, or no line found) and measured nothing: left out of "
+            "the count errors, as `railwatch process` leaves them uncounted.",
+            highlight=False,
+        )
     presence = [(label, row) for label, g in groups if (row := _presence_row(label, g))]
     if presence:
         flags = Table(

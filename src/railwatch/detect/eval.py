@@ -185,6 +185,10 @@ class SceneEval:
     long_train_pred: bool | None = None
     long_train_truth: bool | None = None
     truth_length_m: float | None = None
+    #: False for a 1.5-5 m estimate that read no track (its centrelines under cloud,
+    #: or no line found): nothing was measured, so the scene is in no count error (a 0
+    #: there would be scored as a miss of every car).
+    measured: bool = True
 
     @property
     def is_presence(self) -> bool:
@@ -248,10 +252,13 @@ def evaluate_scene(
     *,
     gsd: float | None = None,
     present: bool | None = None,
+    measured: bool = True,
 ) -> SceneEval:
     """Compare the predictions of one scene with its truth. ``present`` is the long-train
     flag of a presence prediction (10 m and coarser; the ``coarse.present`` of
-    ``railwatch detect``'s GeoJSON), taken from its car equivalents when not given."""
+    ``railwatch detect``'s GeoJSON), taken from its car equivalents when not given.
+    ``measured`` False marks a 1.5-5 m estimate that read no track: it is in no count
+    error (:attr:`SceneEval.measured`)."""
     scene_gsd = gsd if gsd is not None else (truth.gsd if truth.gsd is not None else pred.gsd)
     t, p = truth.detections, pred.detections
     tcls = dict(sorted(_count(d.cls for d in t).items()))
@@ -275,7 +282,7 @@ def evaluate_scene(
         )
     if pred.method != "objects":
         est = pred.car_equivalents if pred.car_equivalents is not None else float(len(p))
-        return SceneEval(name, scene_gsd, pred.method, len(t), est, {}, tcls, {})
+        return SceneEval(name, scene_gsd, pred.method, len(t), est, {}, tcls, {}, measured=measured)
     prf: dict[float, PRF] = {}
     m03: Matching | None = None
     for thr in IOU_THRESHOLDS:
@@ -356,8 +363,11 @@ def _group_summary(scenes: Sequence[SceneEval]) -> dict[str, Any]:
     # a presence scene tells no count: it is scored on its flag, in no count error
     out: dict[str, Any] = {
         "scenes": len(scenes),
-        "count": _count_errors([s for s in scenes if not s.is_presence]),
+        "count": _count_errors([s for s in scenes if not s.is_presence and s.measured]),
     }
+    unmeasured = sum(1 for s in scenes if not s.is_presence and not s.measured)
+    if unmeasured:
+        out["count"]["not_measured"] = unmeasured
     if presence:
         out["presence"] = _presence_summary(presence)
     for thr in IOU_THRESHOLDS:
@@ -509,6 +519,8 @@ class Prediction:
 
     features: FeatureSet
     present: bool | None = None
+    #: False when a 1.5-5 m estimate read no track (:attr:`SceneEval.measured`).
+    measured: bool = True
 
 
 def _file_present(path: Path) -> bool | None:
@@ -520,6 +532,17 @@ def _file_present(path: Path) -> bool | None:
         return None
     flag = coarse.get("present") if isinstance(coarse, dict) else None
     return flag if isinstance(flag, bool) else None
+
+
+def _file_measured(path: Path) -> bool:
+    """False when a prediction file's ``coarse`` block (``railwatch detect``) says that
+    no track was read (``track_m`` 0): its estimate measured nothing."""
+    try:
+        coarse = json.loads(path.read_text()).get("coarse")
+    except (OSError, ValueError, AttributeError):
+        return True
+    track_m = coarse.get("track_m") if isinstance(coarse, dict) else None
+    return not (isinstance(track_m, int | float) and track_m == 0)
 
 
 def _check_dir(folder: Path, option: str, holding: str) -> None:
@@ -554,10 +577,13 @@ def evaluate_dirs(
         truth = read_geojson(tf)
         gsd = truth.gsd if truth.gsd is not None else _stac_gsd(tdir, name)
         present: bool | None = None
+        measured = True
         if predict is not None:
             got = predict(_image_for(tdir, name), gsd if truth.crs is None else None, truth)
-            pred, present = (
-                (got.features, got.present) if isinstance(got, Prediction) else (got, None)
+            pred, present, measured = (
+                (got.features, got.present, got.measured)
+                if isinstance(got, Prediction)
+                else (got, None, True)
             )
         else:
             pf = _pred_file(Path(str(pred_dir)), name)
@@ -568,6 +594,7 @@ def evaluate_dirs(
                 )
             pred = read_geojson(pf)
             present = _file_present(pf) if is_presence(pred.method) else None
+            measured = pred.method != "length" or _file_measured(pf)
         if (truth.crs is None) != (pred.crs is None) and pred.detections and truth.detections:
             raise InputError(
                 f"scene {name}: truth and prediction are in different frames "
@@ -579,7 +606,7 @@ def evaluate_dirs(
             # e.g. `railwatch detect --wgs84` output against the simulator's UTM truth:
             # compared as they were, lon/lat against metres, nothing matched (F1 0)
             pred = reproject(pred, truth.crs)
-        out.append(evaluate_scene(name, truth, pred, gsd=gsd, present=present))
+        out.append(evaluate_scene(name, truth, pred, gsd=gsd, present=present, measured=measured))
         if on_scene:
             on_scene(name)
     return out
