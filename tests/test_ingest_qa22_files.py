@@ -5,45 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-import shapely
-from pyproj import Transformer
-from shapely.geometry import mapping
 
 from helpers import make_geotiff
-from railwatch.cli.main import main
 from railwatch.storage import Database, repo
-
-UTM = "EPSG:32652"
-ORIGIN = (632_000.0, 4_683_000.0)
-SITE_UTM = shapely.box(632_050.0, 4_682_850.0, 632_150.0, 4_682_950.0)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, " ".join(err.split())
-
-
-@pytest.fixture
-def db(tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]) -> str:
-    tr = Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
-    site = shapely.transform(SITE_UTM, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-    geojson = tmp_path / "site.geojson"
-    geojson.write_text(json.dumps(mapping(site)))
-    code, _, err = run(capsys, "--db", tmp_db_url, "site", "add", "tum", "--geojson", str(geojson))
-    assert code == 0, err
-    return tmp_db_url
-
-
-def image(path: Path, seed: int, **kw: Any) -> Path:
-    data = np.random.default_rng(seed).integers(20, 230, size=(3, 200, 200), dtype=np.uint8)
-    return make_geotiff(
-        path, crs=UTM, origin=ORIGIN, gsd=1.0, width=200, height=200, data=data, **kw
-    )
+from test_ingest_qa22_dates import ORIGIN, UTM, db, image, run  # noqa: F401  (db: the fixture)
 
 
 def sim_folder(folder: Path) -> list[Path]:
@@ -68,7 +36,9 @@ def sim_folder(folder: Path) -> list[Path]:
 
 
 def test_a_shell_glob_over_a_folder_leaves_the_sidecars_out(
-    tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    db: str,  # noqa: F811  (the fixture imported above)
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`ingest SITE folder/*` named the quality mask, STAC item and truth file too: each
     was a 'bad file' ('not georeferenced' for a JSON), and with --date the quality mask
@@ -98,7 +68,9 @@ def test_a_shell_glob_over_a_folder_leaves_the_sidecars_out(
 
 
 def test_only_a_sidecar_named_is_refused_with_its_reason(
-    tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    db: str,  # noqa: F811  (the fixture imported above)
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     sim_folder(tmp_path / "sim")
     mask = tmp_path / "sim" / "yard_20231005.mask.tif"
@@ -111,7 +83,9 @@ def test_only_a_sidecar_named_is_refused_with_its_reason(
 
 
 def test_a_glob_that_matched_nothing_and_an_empty_folder_are_named(
-    tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    db: str,  # noqa: F811  (the fixture imported above)
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A pattern the shell passed on unexpanded read 'no such file or folder', and a
     folder without images among other paths was not mentioned at all."""

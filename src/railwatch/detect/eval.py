@@ -523,26 +523,19 @@ class Prediction:
     measured: bool = True
 
 
-def _file_present(path: Path) -> bool | None:
-    """The long-train flag of a prediction file (``coarse.present``, as ``railwatch
-    detect`` writes it); None when it has none."""
+def _file_coarse(path: Path) -> tuple[bool | None, bool]:
+    """From a prediction file's ``coarse`` block (as ``railwatch detect`` writes it),
+    read once: its long-train flag (``present``; None when it has none) and whether its
+    estimate measured anything (False when ``track_m`` is 0: no track was read)."""
     try:
         coarse = json.loads(path.read_text()).get("coarse")
     except (OSError, ValueError, AttributeError):
-        return None
-    flag = coarse.get("present") if isinstance(coarse, dict) else None
-    return flag if isinstance(flag, bool) else None
-
-
-def _file_measured(path: Path) -> bool:
-    """False when a prediction file's ``coarse`` block (``railwatch detect``) says that
-    no track was read (``track_m`` 0): its estimate measured nothing."""
-    try:
-        coarse = json.loads(path.read_text()).get("coarse")
-    except (OSError, ValueError, AttributeError):
-        return True
-    track_m = coarse.get("track_m") if isinstance(coarse, dict) else None
-    return not (isinstance(track_m, int | float) and track_m == 0)
+        coarse = None
+    if not isinstance(coarse, dict):
+        return None, True
+    flag, track_m = coarse.get("present"), coarse.get("track_m")
+    unread = isinstance(track_m, int | float) and track_m == 0
+    return (flag if isinstance(flag, bool) else None), not unread
 
 
 def _check_dir(folder: Path, option: str, holding: str) -> None:
@@ -593,8 +586,9 @@ def evaluate_dirs(
                     f"{name}.detections.geojson (railwatch detect --out-dir)"
                 )
             pred = read_geojson(pf)
-            present = _file_present(pf) if is_presence(pred.method) else None
-            measured = pred.method != "length" or _file_measured(pf)
+            flag, read_any = _file_coarse(pf)
+            present = flag if is_presence(pred.method) else None
+            measured = pred.method != "length" or read_any
         if (truth.crs is None) != (pred.crs is None) and pred.detections and truth.detections:
             raise InputError(
                 f"scene {name}: truth and prediction are in different frames "
