@@ -60,6 +60,7 @@ from railwatch.imagery.register import (
 from railwatch.imagery.size import image_too_small
 from railwatch.ingest import FILE_STAMP_KEY, check_unchanged
 from railwatch.storage import Database, repo
+from railwatch.storage.db import LockLostError
 from railwatch.storage.models import Scene, Site
 from railwatch.storage.records import DetectionRecord, records_from_detections
 
@@ -537,32 +538,68 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> N
     it was processed keeps its earlier result (counts, detections, quality), with the
     error recorded beside it, unless the failure invalidates that result (the file
     changed since ingest): a moved folder or an unmounted share met by ``--reprocess``
-    or a new detector version used to empty the site's whole count series."""
+    or a new detector version used to empty the site's whole count series.
+
+    When this thread holds the scene's site through :func:`processing_lock` on
+    PostgreSQL, the transaction checks before it commits that the lock is still held:
+    one that went with its connection raises :class:`LockLostError` and writes
+    nothing (another run may be processing the site now)."""
     with db.session() as s:
-        if outcome.error is not None or outcome.quality is None:
-            error = outcome.error or "unknown error"
-            scene = repo.get_scene(s, outcome.scene_id)
-            if not outcome.invalidates and scene.status in ("processed", "unusable"):
-                when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-                scene.error = (
-                    f"processing again failed on {when} ({error}); the earlier result, by "
-                    f"{scene.detector_version or 'an earlier version'}, is kept"
-                )
-                return
-            repo.mark_scene_failed(s, outcome.scene_id, error)
+        _write_outcome(s, outcome, detector)
+        _check_processing_lock(db, s, outcome.scene_id)
+
+
+def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> None:
+    if outcome.error is not None or outcome.quality is None:
+        error = outcome.error or "unknown error"
+        scene = repo.get_scene(s, outcome.scene_id)
+        if not outcome.invalidates and scene.status in ("processed", "unusable"):
+            when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            scene.error = (
+                f"processing again failed on {when} ({error}); the earlier result, by "
+                f"{scene.detector_version or 'an earlier version'}, is kept"
+            )
             return
-        scene = repo.record_scene_result(
-            s,
-            outcome.scene_id,
-            outcome.quality,
-            list(outcome.detections),
-            outcome.count,
-            detector.name,
-            processing_version(detector, outcome.gsd, outcome.dtype, outcome.radiometry),
-            registration=_registration_meta(outcome),
-        )
-        if outcome.file_stamp is not None:  # hashed and unchanged: next time a stat will do
-            scene.meta = {**(scene.meta or {}), FILE_STAMP_KEY: outcome.file_stamp}
+        repo.mark_scene_failed(s, outcome.scene_id, error)
+        return
+    scene = repo.record_scene_result(
+        s,
+        outcome.scene_id,
+        outcome.quality,
+        list(outcome.detections),
+        outcome.count,
+        detector.name,
+        processing_version(detector, outcome.gsd, outcome.dtype, outcome.radiometry),
+        registration=_registration_meta(outcome),
+    )
+    if outcome.file_stamp is not None:  # hashed and unchanged: next time a stat will do
+        scene.meta = {**(scene.meta or {}), FILE_STAMP_KEY: outcome.file_stamp}
+
+
+def _check_processing_lock(db: Database, s: Session, scene_id: int) -> None:
+    """Raise :class:`LockLostError` when the processing lock this thread holds on the
+    scene's site went away (PostgreSQL: its connection closed), before the scene's
+    transaction commits. Taking it again is not safe: between the loss and now another
+    run (or a track edit, or a site removal) may have held the site and changed it, and
+    this run's results would be written over theirs; so the run stops."""
+    if not db.holds_locks():  # SQLite, or recording outside a processing run
+        return
+    site = s.scalar(
+        select(Site.name).join(Scene, Scene.site_id == Site.id).where(Scene.id == scene_id)
+    )
+    if site is None:
+        return
+    why = db.lost_lock(f"process:{site}")
+    if why is None:
+        return
+    raise LockLostError(
+        f"stopped processing site {site!r}: its processing lock on {db.safe_url} was lost "
+        f"({why}), so another railwatch run may be processing the site now; scene "
+        f"{scene_id}'s result was not recorded, so that two runs never write the same "
+        "scenes. The scenes recorded before it are kept. Run `railwatch process "
+        f"{site}` again (once the database answers): it goes on with the scenes not "
+        "recorded yet"
+    )
 
 
 def _registration_meta(outcome: SceneOutcome) -> dict[str, Any] | None:

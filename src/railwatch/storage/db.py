@@ -14,12 +14,14 @@ import logging
 import os
 import re
 import socket
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +38,7 @@ __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
     "BusyError",
     "Database",
+    "LockLostError",
     "explain_db_error",
     "is_memory_url",
     "make_engine",
@@ -57,6 +60,62 @@ SQLITE_BEGIN_OPTION = "railwatch_sqlite_begin"
 class BusyError(StorageError):
     """Another process holds a lock of :meth:`Database.exclusive` (e.g. it is
     processing the same site)."""
+
+
+class LockLostError(StorageError):
+    """A lock of :meth:`Database.exclusive` went while its block ran: on PostgreSQL its
+    connection closed (a server restart, a network cut, ``pg_terminate_backend``, an
+    idle timeout), and another process may hold it now."""
+
+
+#: The advisory lock of key ``:k`` (two 32-bit halves) in ``pg_locks``.
+_PG_LOCK_ROW = (
+    "locktype = 'advisory' AND granted AND objsubid = 1 AND "
+    "classid = ((:k >> 32) & 4294967295)::bigint::text::oid AND "
+    "objid = (:k & 4294967295)::bigint::text::oid"
+)
+
+
+@dataclass
+class _PgHold:
+    """The advisory locks of one :meth:`Database.exclusive` block on PostgreSQL: the
+    connection (server session) that holds them, its backend pid, and why they were
+    found lost (kept: a lost lock is never taken for held again)."""
+
+    conn: Connection
+    keys: dict[str, int]
+    pid: int
+    lost: str | None = None
+    guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def check(self, name: str) -> str | None:
+        """Why the lock ``name`` is no longer held (None while it is): one query on
+        the lock's own connection, asking the server whether this session holds it. A
+        plain ``SELECT 1`` is not enough: after a failure SQLAlchemy may give the
+        connection a new server session, which holds nothing."""
+        with self.guard:
+            if self.lost is None:
+                try:
+                    pid, held = self.conn.execute(
+                        text(
+                            "SELECT pg_backend_pid(), EXISTS (SELECT 1 FROM pg_locks WHERE "
+                            f"pid = pg_backend_pid() AND {_PG_LOCK_ROW})"
+                        ),
+                        {"k": self.keys[name]},
+                    ).one()
+                except SQLAlchemyError as err:
+                    orig = getattr(err, "orig", None) or err
+                    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+                    self.lost = f"the connection that held it failed: {first}"
+                else:
+                    if pid != self.pid:
+                        self.lost = (
+                            f"the connection that held it (backend pid {self.pid}) closed, "
+                            f"and its replacement (pid {pid}) holds nothing"
+                        )
+                    elif not held:
+                        self.lost = f"backend pid {pid} no longer holds it"
+            return self.lost
 
 
 def _lock_key(name: str) -> int:
@@ -256,6 +315,8 @@ class Database:
             self.engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}),
             expire_on_commit=False,
         )
+        # the PostgreSQL locks each thread holds through exclusive(), for lost_lock()
+        self._holds = threading.local()
         if migrate:
             from railwatch.storage.migrate import upgrade
 
@@ -296,7 +357,11 @@ class Database:
         process however it ends (even ``kill -9``): PostgreSQL advisory locks on a
         connection held for the block; for a SQLite file, ``flock`` on one file per key
         in the folder ``FILE.locks`` beside it. An in-memory SQLite database (one
-        process) and other backends take no lock."""
+        process) and other backends take no lock.
+
+        A PostgreSQL advisory lock goes silently with its connection (a server restart,
+        a network cut, an idle timeout): before writing what the lock protects, ask
+        :meth:`lost_lock` whether it is still held."""
         backend = self.engine.url.get_backend_name()
         if backend == "postgresql":
             with self._pg_locks(locks):
@@ -314,6 +379,7 @@ class Database:
         except SQLAlchemyError as err:
             raise StorageError(explain_db_error(err, self.safe_url, "locking")) from err
         held: list[int] = []
+        hold: _PgHold | None = None
         try:
             try:
                 for name in sorted(locks):
@@ -321,12 +387,7 @@ class Database:
                     got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
                     if not got:
                         pid = conn.execute(
-                            text(
-                                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND "
-                                "granted AND objsubid = 1 AND "
-                                "classid = ((:k >> 32) & 4294967295)::bigint::text::oid AND "
-                                "objid = (:k & 4294967295)::bigint::text::oid LIMIT 1"
-                            ),
+                            text(f"SELECT pid FROM pg_locks WHERE {_PG_LOCK_ROW} LIMIT 1"),
                             {"k": key},
                         ).scalar()
                         raise BusyError(
@@ -342,8 +403,20 @@ class Database:
                         "max_locks_per_transaction on the server"
                     ) from err
                 raise StorageError(explain_db_error(err, self.safe_url, "locking")) from err
-            yield
+            try:
+                backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            except SQLAlchemyError as err:
+                raise StorageError(explain_db_error(err, self.safe_url, "locking")) from err
+            hold = _PgHold(conn, {name: _lock_key(name) for name in locks}, backend)
+            holds = self._thread_holds()
+            holds.append(hold)
+            try:
+                yield
+            finally:
+                holds.remove(hold)
         finally:
+            if hold is not None and hold.lost is not None:
+                held.clear()  # gone with their session; a reconnected one holds none
             try:
                 for key in held:
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
@@ -352,6 +425,30 @@ class Database:
             finally:
                 with suppress(SQLAlchemyError):  # closing a dead connection
                     conn.close()
+
+    def _thread_holds(self) -> list[_PgHold]:
+        holds: list[_PgHold] | None = getattr(self._holds, "holds", None)
+        if holds is None:
+            holds = self._holds.holds = []
+        return holds
+
+    def holds_locks(self) -> bool:
+        """Whether this thread holds PostgreSQL locks of :meth:`exclusive` on this
+        database (so that :meth:`lost_lock` has something to check)."""
+        return bool(self._thread_holds())
+
+    def lost_lock(self, name: str) -> str | None:
+        """Why the lock ``name``, held by this thread through :meth:`exclusive`, is no
+        longer held (its connection closed: the server let it go, and another process
+        may hold it now), or None while it is held. One query on the lock's connection
+        (PostgreSQL). None too where there is nothing to check: a lock this thread does
+        not hold here, and SQLite's ``flock``, which lasts as long as the process."""
+        for hold in self._thread_holds():
+            if name in hold.keys:
+                why = hold.check(name)
+                if why is not None:
+                    return why
+        return None
 
     @contextmanager
     def _file_locks(self, locks: Mapping[str, str]) -> Iterator[None]:
