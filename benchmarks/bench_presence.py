@@ -63,6 +63,7 @@ class Row:
     given: bool
     found_m: float
     found: bool
+    given_run: float = 0.0  #: the longest string read along one given line (m)
 
     @property
     def truth(self) -> bool:
@@ -96,6 +97,7 @@ def run(n: int) -> list[Row]:
                 given.present,
                 found.occupied_length_m,
                 found.present,
+                given.longest_string_m or 0.0,
             )
         )
     return rows
@@ -110,6 +112,22 @@ def confusion(rows: list[Row], flag: str) -> str:
         f"right {tp + tn} of {len(rows)} ({(tp + tn) / len(rows):.0%}): long trains flagged "
         f"{tp} of {tp + fn}, scenes without one flagged {fp} of {fp + tn}"
     )
+
+
+#: Bins of the true longest string (metres) for the flag's rate.
+BINS = ((0.0, 150.0), (150.0, 300.0), (300.0, 500.0), (500.0, float("inf")))
+
+
+def by_length(rows: list[Row]) -> str:
+    """How often the flag (along given lines) is raised, by the true longest string."""
+    cells = []
+    for lo, hi in BINS:
+        sel = [r for r in rows if lo <= r.longest_m < hi]
+        name = f"{lo:.0f}-{hi:.0f} m" if hi < float("inf") else f"{lo:.0f} m or more"
+        cells.append(f"{name}: {sum(r.given for r in sel)} of {len(sel)}")
+        median = np.median([r.given_run for r in sel]) if sel else float("nan")
+        cells[-1] += f" (longest read, median {median:.0f} m)"
+    return "; ".join(cells)
 
 
 def report(rows: list[Row], seconds: float) -> str:
@@ -133,6 +151,8 @@ def report(rows: list[Row], seconds: float) -> str:
         f"Scenes whose cars add up to less than {LONG_TRAIN_M:.0f} m in all "
         f"({len(few)}): flagged {sum(r.given for r in few)} along given lines, "
         f"{sum(r.found for r in few)} along found lines.",
+        "",
+        f"Flagged along given lines, by the scene's true longest string: {by_length(rows)}.",
     ]
     return "\n".join(lines)
 

@@ -87,9 +87,16 @@ def test_coarse_scene_with_no_track_found_is_not_counted() -> None:
 
 
 def test_presence_at_10m() -> None:
+    from shapely.geometry import LineString
+
     est = CoarseEstimate(40.0, 30.0, 50.0, 560.0, "presence", True)
-    c = count_scene([], _raster(gsd=10.0), _quality(), coarse=est)
+    tracks = LineString([(126.0, 37.0), (126.01, 37.0)])
+    c = count_scene([], _raster(gsd=10.0), _quality(), coarse=est, tracks_wgs84=tracks)
     assert c.method == "presence" and c.total == 1.0
+    # without the site's centrelines the flag is not read (lines found at 10 m are
+    # short pieces): not counted, rather than "no long train"
+    with pytest.raises(DetectionError, match="only along the site's track centrelines"):
+        count_scene([], _raster(gsd=10.0), _quality(), coarse=est)
 
 
 def test_near_tracks_keeps_cars_on_the_analysts_tracks() -> None:

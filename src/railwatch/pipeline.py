@@ -31,6 +31,7 @@ from railwatch.counting import SceneCount, count_scene, near_tracks
 from railwatch.detect.base import Detector
 from railwatch.detect.coarse import (
     ESTIMATOR_VERSION,
+    PRESENCE_VERSION,
     EmptyTrack,
     empty_track,
     method_for_gsd,
@@ -222,14 +223,18 @@ def processing_version(
     1.5 m; at 1.5 m and coarser (where the occupied-length estimate counts, not the
     detector) the detector's plus the estimator's (``coarse.ESTIMATOR_VERSION``) and the
     registration's (``imagery.register.REGISTRATION_VERSION``), so a new estimator or
-    registration has those scenes counted again, as a new detector has the others. A
+    registration has those scenes counted again, as a new detector has the others (at
+    10 m and coarser also the long-train flag's, ``coarse.PRESENCE_VERSION``). A
     scene whose pixels are not 8-bit (``dtype``) also carries the version of their
     mapping to 8 bits for its ``radiometry`` (``imagery.read.INPUT_MAPPING_VERSION``, or
     ``DISPLAY_MAPPING_VERSION`` for display-encoded data), so a scene declared
     display-encoded after it was counted is counted again."""
     version = detector.version
-    if gsd is not None and method_for_gsd(grid_gsd(gsd)) != "objects":
+    method = None if gsd is None else method_for_gsd(grid_gsd(gsd))
+    if method is not None and method != "objects":
         version = f"{version}+length{ESTIMATOR_VERSION}+reg{REGISTRATION_VERSION}"
+    if method == "presence":
+        version = f"{version}+presence{PRESENCE_VERSION}"
     if _stretched(dtype):
         mapping = DISPLAY_MAPPING_VERSION if radiometry == "display" else INPUT_MAPPING_VERSION
         version = f"{version}+in{mapping}"

@@ -218,7 +218,9 @@ def _print_summary(summaries: list[dict[str, Any]]) -> None:
     table.add_column("covered", justify="right", no_wrap=True)
     table.add_column("by class", ratio=1)
     for s in summaries:
-        if s["method"] != "objects" and s["track_m"] == 0.0 and s["present"] is None:
+        if s["method"] == "presence" and s["tracks"] != "given":
+            total = "give --tracks"  # the flag is read along given centrelines only
+        elif s["method"] != "objects" and s["track_m"] == 0.0 and s["present"] is None:
             # nothing of the yard was measured: not 0
             total = "no track read" if s["tracks"] == "given" else "no track found"
         elif s["method"] == "objects":
@@ -367,7 +369,11 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             "low": c.low,
             "high": c.high,
             "occupied_length_m": c.occupied_length_m,
-            "present": c.present,
+            # 10 m and coarser: read along given centrelines only (see below)
+            "present": c.present
+            if result.method != "presence" or result.tracks == "given"
+            else None,
+            "longest_string_m": c.longest_string_m,
             # lines given (--tracks) or found in the image, and metres of them read: 0 is
             # no measurement of the yard, not an empty one
             "tracks": result.tracks,
@@ -392,6 +398,9 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         and coarse.track_m == 0.0
         and (result.method == "length" or result.tracks == "given")
     )
+    # at 10 m and coarser the long-train flag is read along given centrelines only:
+    # lines found in the image are short pieces, along which it never flags a train
+    no_flag = presence and result.tracks != "given"
     return {
         "image": str(img),
         "output": str(out),
@@ -405,7 +414,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         else coarse.car_equivalents,
         "low": None if presence or no_track else low if coarse is None else coarse.low,
         "high": None if presence or no_track else high if coarse is None else coarse.high,
-        "present": None if coarse is None or no_track else coarse.present,
+        "present": None if coarse is None or no_track or no_flag else coarse.present,
+        "longest_string_m": None if coarse is None or no_flag else coarse.longest_string_m,
         "track_m": None if coarse is None else coarse.track_m,
         "tracks": result.tracks,
         "by_class": dict(result.counts),

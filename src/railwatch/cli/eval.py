@@ -202,6 +202,8 @@ def eval_command(
             # given lines that read no track: no flag (as `railwatch detect` says); a
             # 1.5-5 m estimate that read no track measured nothing (no 0 in the errors)
             unread = r.coarse.track_m == 0.0 and r.tracks == "given"
+            # at 10 m and coarser the flag is read along given centrelines only
+            unread |= r.method == "presence" and r.tracks != "given"
             measured = not (r.method == "length" and r.coarse.track_m == 0.0)
             return Prediction(features, None if unread else r.coarse.present, measured)
 

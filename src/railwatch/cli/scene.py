@@ -92,8 +92,8 @@ def _table(site: str, data: list[dict[str, Any]]) -> Table:
     if "presence" in methods:
         notes.append(
             "long train / no long train: 10 m and coarser imagery tells only whether a long "
-            "train is present, not a count (and that flag is unreliable: right about half "
-            "the time on simulated scenes, docs/detection.md)"
+            "train is present, not a count (and that flag is unreliable: right about three "
+            "times in four on simulated scenes, docs/detection.md)"
         )
     table = Table(
         title=f"Scenes of {site}",

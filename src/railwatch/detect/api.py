@@ -473,6 +473,9 @@ def _coarse_file(
     # track was read at all then looked like a measured empty yard)
     reads = [p.track_m for p in parts]
     sources = {p.empty_from for p in parts}
+    # 10 m and coarser: the longest string of any block (a string cut by a block edge is
+    # read in two parts, each shorter)
+    longest = [p.longest_string_m for p in parts if p.longest_string_m is not None]
     return CoarseEstimate(
         car_equivalents=round(sum(p.car_equivalents for p in parts), 2),
         low=round(sum(p.low for p in parts), 2),
@@ -483,6 +486,7 @@ def _coarse_file(
         directions_deg=tuple(sorted({d for p in parts for d in p.directions_deg})),
         empty_from=sources.pop() if len(sources) == 1 else "image",
         track_m=None if any(r is None for r in reads) else round(sum(r or 0.0 for r in reads), 1),
+        longest_string_m=max(longest) if longest else None,
     )
 
 

@@ -61,8 +61,9 @@ had to be found in the image, widened by the fraction of pixels without data. Th
 the truth inside the interval on 90 % of the development scenes, 5 % missed on either
 side (``benchmarks/derive_coarse_interval.py``; docs/detection.md): the estimate errs
 low more often and further than high, so the interval reaches further up. At 10 m and
-coarser only the presence of a long train (occupied length at least 300 m) is reported
-(``method="presence"``).
+coarser only the presence of a long train is reported (``method="presence"``): a
+string of at least 300 m along one line, found by colour offsets averaged over a train's
+length (:func:`longest_string_run`), not the occupied length of step 5 or 6.
 
 7. Shadows, when the sun's position is known (``sun``, from the image's metadata): a run
    of colourless darkening that lies (``SHADOW_RUN_SHARE``) within a shadow's reach
@@ -124,6 +125,11 @@ PRESENCE_GSD = 10.0
 #: decision's interval widths re-derived for estimator 4's evidence with the sun,
 #: 0.39 / 0.91 instead of 0.32 / 1.65 (the same estimates; 2026-12-04, session 19).
 ESTIMATOR_VERSION = "6"
+#: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
+#: it changes so that such scenes are counted again (finer ones are not). "1": the
+#: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);
+#: "2": the longest string along one line (:func:`longest_string_run`, session 23).
+PRESENCE_VERSION = "2"
 #: A line sample is occupied only if its evidence is at least this times the evidence one
 #: track spacing to either side (the neighbouring track's car is not counted twice)...
 SIDE_RATIO = 0.9
@@ -207,8 +213,23 @@ FULL_SPREAD_RATIO = 0.75
 #: most twice this many noise units of the yard's (:func:`_mode`), not the spread of all
 #: samples, which the cars of a crowded yard inflate.
 SITE_LINE_REACH = 3.0
-#: Occupied length (metres) that makes a "long train present".
+#: Length (metres) of a string of cars that makes a "long train present".
 LONG_TRAIN_M = 300.0
+#: The long-train flag at :data:`PRESENCE_GSD` and coarser (:func:`longest_string_run`,
+#: estimator 7): colour offsets from the empty track are averaged over windows of this
+#: length along each line (a string shifts every sample the same way, noise averages
+#: out over a train's length)...
+PRESENCE_WINDOW_M = 300.0
+#: ... a line whose strongest window reaches this many robust spreads of the scene's
+#: windows holds a string; its extent is where the offset along that window's direction,
+#: averaged over PRESENCE_RUN_M, stays at least PRESENCE_RUN_SHARE of the window's,
+#: gaps under PRESENCE_GAP_M closed (full width at half the string's contrast).
+PRESENCE_MIN_SPREADS = 5.0
+PRESENCE_RUN_M = 50.0
+PRESENCE_RUN_SHARE = 0.5
+PRESENCE_GAP_M = 30.0
+#: The 25th percentile of |x| for x ~ N(0, s), over s: the windows' robust spread.
+_Q25_HALF_NORMAL = 0.319
 #: Height (metres) of the cars whose shadows :func:`_shadow_guard` reaches for: a
 #: boxcar or tank car stands 4.3–4.7 m above the rail, an open wagon 3.0–3.5 m.
 SHADOW_HEIGHT_M = 4.0
@@ -235,6 +256,10 @@ class CoarseEstimate:
     #: given ones all under cloud or outside the data): the estimate of 0 is then no
     #: measurement of the yard. None where unknown (estimates summed by a caller).
     track_m: float | None = None
+    #: At :data:`PRESENCE_GSD` and coarser, the length (metres) of the longest string
+    #: found along one line (:func:`longest_string_run`), which ``present`` compares with
+    #: :data:`LONG_TRAIN_M`; None finer than that.
+    longest_string_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -993,27 +1018,94 @@ def _occupancy(
     model: OccupancyModel | None = None,
     sun: tuple[float, float] | None = None,
     site: tuple[np.ndarray, np.ndarray] | None = None,
-) -> tuple[float, int, str, int]:
+) -> tuple[float, int, str, int, float]:
     """Occupied length (metres), number of occupied strings along ``lines`` (see the
-    module docs), where the empty-track colour came from (:data:`EMPTY_FROM`) and how
-    many samples (every ``step`` pixels) had data to read (0: no track was read);
+    module docs), where the empty-track colour came from (:data:`EMPTY_FROM`), how
+    many samples (every ``step`` pixels) had data to read (0: no track was read) and the
+    longest string along one line as 10 m imagery reads it (:func:`longest_string_run`);
     appends each line's :class:`LineProfile` to ``diagnostics`` when given.
     With ``model`` the samples are decided by the learned classifier
     (:mod:`railwatch.detect.coarse_model`) instead of the hand-set rule."""
     e = _evidence(feats, valid, lines, gsd, step, site)
     if e is None:
-        return 0.0, 0, "image", 0
+        return 0.0, 0, "image", 0, 0.0
     read = int(e.ok.sum())
+    longest = longest_string_run(e, gsd, step) if gsd >= PRESENCE_GSD else 0.0
     if model is None:
         occ = _rule_occupied(e, threshold)
         if sun is not None:
             occ = _shadow_guard(e, occ, gsd, sun)
-        return *_strings(e, occ, gsd, step, diagnostics), e.empty_from, read
+        return *_strings(e, occ, gsd, step, diagnostics), e.empty_from, read, longest
     prob = model.probability(sample_features(e, feats, gsd, step))
     occ = decode_strings(e, prob, model.cut, model.switch)
     if sun is not None:
         occ = _shadow_guard(e, occ, gsd, sun)
-    return *_strings(e, occ, gsd, step, diagnostics, clean=False), e.empty_from, read
+    return *_strings(e, occ, gsd, step, diagnostics, clean=False), e.empty_from, read, longest
+
+
+def _window_means(values: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means of ``values`` (N, C) weighted by ``weights`` (N,) over every window of ``k``
+    consecutive samples (N - k + 1 of them), and the windows' share of weight."""
+    cw = np.concatenate([[0.0], np.cumsum(weights)])
+    cv = np.vstack([np.zeros((1, values.shape[1])), np.cumsum(values * weights[:, None], axis=0)])
+    w = cw[k:] - cw[:-k]
+    return (cv[k:] - cv[:-k]) / np.maximum(w, 1e-9)[:, None], w / k
+
+
+def longest_string_run(e: _Evidence, gsd: float, step: float) -> float:
+    """The length (metres) of the longest string of cars along one line, as 10 m imagery
+    can show it (estimator 7; docs/detection.md "The long-train flag at 10 m").
+
+    At 10 m a car is a third of a pixel wide and the yard's lines lie a fraction of a
+    pixel apart, so a sample-by-sample decision reads noise and each string on several
+    lines. Instead: the colour offsets from the empty track (step 4's, unaveraged) are
+    averaged over every window of :data:`PRESENCE_WINDOW_M` along each line with data
+    along at least 95 % of it, in units of the windows' robust spread over the scene
+    (their 25th percentile of absolute values, per feature: a scene whose windows are
+    more than three quarters strings is not read). A line whose strongest window reaches
+    :data:`PRESENCE_MIN_SPREADS` holds a string there; the string's extent is the run
+    around that window where the offset along the window's direction, averaged over
+    :data:`PRESENCE_RUN_M`, stays at least :data:`PRESENCE_RUN_SHARE` of the window's
+    (gaps under :data:`PRESENCE_GAP_M` closed). 0 when no line holds a string."""
+    win = max(2, round(PRESENCE_WINDOW_M / gsd / step))
+    short = max(1, round(PRESENCE_RUN_M / gsd / step))
+    gap = max(1, round(PRESENCE_GAP_M / gsd / step))
+    lines = []
+    for a, b in itertools.pairwise(e.bounds):
+        if b - a < win:
+            continue
+        ok = e.ok[a:b].astype(np.float64)
+        means, share = _window_means(e.resid[a:b], ok, win)
+        full = share >= 0.95
+        if full.any():
+            lines.append((e.resid[a:b], ok, means, full))
+    if not lines:
+        return 0.0
+    spread = np.percentile(np.abs(np.concatenate([m[f] for _, _, m, f in lines])), 25, axis=0)
+    spread = np.maximum(spread / _Q25_HALF_NORMAL, 1e-6 * (np.asarray(e.noise) + 1e-9))
+    longest = 0.0
+    for resid, ok, means, full in lines:
+        strength = np.sqrt(((means / spread) ** 2).sum(axis=1))
+        strength[~full] = 0.0
+        j = int(strength.argmax())
+        if strength[j] < PRESENCE_MIN_SPREADS:
+            continue
+        direction = means[j] / np.linalg.norm(means[j])
+        along = resid @ direction
+        peak = float(means[j] @ direction)
+        near, _ = _window_means(along[:, None], ok, short)
+        on = np.zeros(len(along), dtype=bool)
+        first = (short - 1) // 2  # the window's mean at its centre sample
+        on[first : first + len(near)] = near[:, 0] >= PRESENCE_RUN_SHARE * peak
+        on &= ok > 0
+        idx = np.flatnonzero(on)
+        if not len(idx):
+            continue
+        centre = j + win // 2
+        for run in np.split(idx, np.flatnonzero(np.diff(idx) > gap) + 1):
+            if run[0] - gap <= centre <= run[-1] + gap:
+                longest = max(longest, float(run[-1] - run[0] + 1) * step * gsd)
+    return longest
 
 
 def _shadow_guard(
@@ -1191,7 +1283,7 @@ def estimate_occupancy(
     occ_model = None
     if learned:
         occ_model = model if model is not None else load_model()
-    length, n_strings, empty_from, read = _occupancy(
+    length, n_strings, empty_from, read, longest = _occupancy(
         feats,
         ok,
         lines,
@@ -1223,10 +1315,14 @@ def estimate_occupancy(
         high=round(cars + above, 2),
         occupied_length_m=round(length, 1),
         method=method,
-        present=length >= LONG_TRAIN_M,
+        # at 10 m the occupied length reads each string on several lines and noise as
+        # cars (it flagged 45 of 48 simulated scenes without a long train): the flag
+        # comes from the longest string along one line instead
+        present=(longest if method == "presence" else length) >= LONG_TRAIN_M,
         directions_deg=tuple(round(d, 1) for d in dirs),
         empty_from=empty_from,
         track_m=round(read * 0.5 * gsd, 1),
+        longest_string_m=round(longest, 1) if method == "presence" else None,
     )
 
 

@@ -271,8 +271,9 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
             f"{n} image{'s' if n != 1 else ''} of 10 m or coarser only "
             f"tell{'s' if n == 1 else ''} whether a long train is present ({trains} with one): "
             "no count of cars, so they are not on the chart and not in the counts above. "
-            "That flag is not reliable: on simulated 10 m scenes it was right about half the "
-            "time, flagging most scenes without a long train (docs/detection.md, "
+            "That flag is not reliable: on simulated 10 m scenes it was right about three "
+            "times in four, missing about a third of the long trains and flagging about a "
+            "fifth of the scenes without one (docs/detection.md, "
             "benchmarks/bench_presence.py); treat it as a hint to order finer imagery."
         )
     text = types_caveat(counted)

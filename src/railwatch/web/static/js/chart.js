@@ -83,7 +83,7 @@ const RWChart = (() => {
     const nodes = new Map();
     if (presence) {
       svg.append(s("text", { x: m.l - 6, y: laneY + 4, "text-anchor": "end", class: "tick lane-label" }, "10 m",
-        s("title", {}, "10 m images: ▲ long train seen, ○ no long train (no count of cars; an unreliable flag, right about half the time on simulated scenes)")));
+        s("title", {}, "10 m images: ▲ long train seen, ○ no long train (no count of cars; an unreliable flag, right about three times in four on simulated scenes)")));
     }
     for (const p of points) {
       let g;

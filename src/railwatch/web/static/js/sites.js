@@ -32,7 +32,7 @@
             el("div", { class: "muted" }, day(sm.latest_when)),
             // the newest image is a 10 m one: no count, only whether a long train is there
             sm.latest_presence
-              ? el("div", { class: "muted presence", title: "10 m image: presence of a long train only, no count of cars (an unreliable flag: right about half the time on simulated scenes)" },
+              ? el("div", { class: "muted presence", title: "10 m image: presence of a long train only, no count of cars (an unreliable flag: right about three times in four on simulated scenes)" },
                 `${day(sm.latest_presence.when)}: ${sm.latest_presence.long_train_present ? "long train present" : "no long train"}`)
               : null),
           el("td", { class: "num alerts-cell" },

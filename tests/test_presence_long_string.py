@@ -1,0 +1,151 @@
+"""The 10 m long-train flag from the longest string along one line (session 23).
+
+Until then the flag compared the occupied length summed over all lines with 300 m: at
+10 m each string was read on several lines a fraction of a pixel apart and empty
+track passed the evidence, so it flagged 45 of 48 simulated scenes without a long
+train (``benchmarks/bench_presence.py``). Now colour offsets are averaged over a
+train's length along each line and the flag is the extent of the strongest one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from shapely.geometry import LineString, MultiLineString, box
+
+from railwatch.detect.coarse import (
+    LONG_TRAIN_M,
+    PRESENCE_VERSION,
+    estimate_occupancy,
+)
+from railwatch.imagery import inspect_scene
+from railwatch.ingest import ingest_paths
+from railwatch.pipeline import process_site, processing_version
+from railwatch.sim import SceneParams, render_scene, write_scene
+from railwatch.sites import SiteSpec
+from railwatch.storage import Database, repo
+from test_detect_fakes import BrightBlobDetector
+
+GSD = 10.0
+SIZE = 240
+ROW = 120.3  #: the string's track, between pixel centres as real tracks are
+SPACING = 0.475  #: yard tracks 4.75 m apart, in 10 m pixels
+
+
+def _yard(string_m: float, *, seed: int = 0, contrast: float = 0.18) -> np.ndarray:
+    """A 10 m image of a five-track yard on grass, with one string of dark cars of
+    ``string_m`` metres on the middle track: a car covers a third of a pixel across, so
+    it darkens the pixel it lies in by about a third of its contrast."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((SIZE, SIZE, 3), np.float64)
+    img[:] = (118.0, 124.0, 92.0)  # grass
+    img += rng.normal(0.0, 4.0, img.shape)
+    rows = ROW + SPACING * np.arange(-2, 3)
+    bed = np.zeros((SIZE, SIZE))
+    yy = np.arange(SIZE)[:, None] + 0.5
+    for r in rows:  # ballast, each track about half a pixel wide
+        bed = np.maximum(bed, np.clip(1.0 - np.abs(yy - r) / 0.6, 0.0, 1.0))
+    ballast = np.array([150.0, 146.0, 138.0])
+    img = img * (1 - bed[..., None]) + (ballast + rng.normal(0.0, 3.0, img.shape)) * bed[..., None]
+    if string_m > 0:
+        first = 40
+        last = first + round(string_m / GSD)
+        cover = np.clip(1.0 - np.abs(yy - ROW) / 0.8, 0.0, 1.0)[:, 0]
+        shade = 1.0 - contrast * cover
+        img[:, first:last] *= shade[:, None, None]
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _lines() -> MultiLineString:
+    return MultiLineString(
+        [LineString([(5.0, r), (SIZE - 5.0, r)]) for r in ROW + SPACING * np.arange(-2, 3)]
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_long_string_is_flagged_with_about_its_length(seed: int) -> None:
+    est = estimate_occupancy(_yard(600.0, seed=seed), GSD, None, _lines())
+    assert est.method == "presence"
+    assert est.present
+    assert est.longest_string_m is not None
+    assert 450.0 <= est.longest_string_m <= 750.0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_short_string_or_an_empty_yard_is_not_a_long_train(seed: int) -> None:
+    for length in (0.0, 120.0):
+        est = estimate_occupancy(_yard(length, seed=seed), GSD, None, _lines())
+        assert not est.present, (length, est.longest_string_m)
+        assert est.longest_string_m is not None and est.longest_string_m < LONG_TRAIN_M
+
+
+def test_the_flag_no_longer_sums_a_string_read_on_several_lines() -> None:
+    # a 200 m string seen on all five lines a fraction of a pixel apart summed to more
+    # than 300 m of occupied track
+    est = estimate_occupancy(_yard(200.0, contrast=0.3), GSD, None, _lines())
+    assert not est.present
+    assert est.longest_string_m is not None and est.longest_string_m < LONG_TRAIN_M
+
+
+def _simulated(seed: int, n_cars: int) -> tuple[bool, float | None]:
+    sc = render_scene(
+        SceneParams(
+            seed=seed, size_px=(300, 300), n_cars=n_cars, gsd=GSD, cloud_cover=0.0, haze=0.0
+        )
+    )
+    inv = ~sc.transform
+    lines = MultiLineString(
+        [LineString([inv @ c for c in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
+    )
+    est = estimate_occupancy(sc.image, GSD, sc.valid, lines)
+    return est.present, est.longest_string_m
+
+
+@pytest.mark.parametrize("seed", [2, 5, 7])
+def test_simulated_yards_five_cars_no_and_160_cars_yes(seed: int) -> None:
+    # the summed occupied length flagged all three five-car yards (its longest string
+    # 40-60 m); their strings of 160 cars are 475-720 m long
+    present, longest = _simulated(seed, 5)
+    assert not present and longest is not None and longest < LONG_TRAIN_M
+    present, longest = _simulated(seed, 160)
+    assert present and longest is not None and longest >= LONG_TRAIN_M
+
+
+def test_finer_estimates_carry_no_longest_string() -> None:
+    est = estimate_occupancy(_yard(600.0), 3.0, None, _lines())
+    assert est.method == "length" and est.longest_string_m is None
+
+
+def test_processing_version_counts_ten_metre_scenes_again_only() -> None:
+    det = BrightBlobDetector()
+    assert f"presence{PRESENCE_VERSION}" in processing_version(det, 10.0)
+    assert "presence" not in processing_version(det, 3.0)
+    assert "presence" not in processing_version(det, 0.5)
+
+
+def test_a_ten_metre_scene_of_a_site_without_centrelines_is_not_counted(
+    tmp_path: Path,
+) -> None:
+    when = datetime(2023, 10, 6, 2, tzinfo=UTC)
+    scene = render_scene(SceneParams(seed=5, size_px=(160, 160), n_cars=40, date=when, gsd=10.0))
+    image = write_scene(scene, tmp_path / "imgs", "s2", preview=False).image
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    with db.session() as s:
+        fp = inspect_scene(image).footprint
+        c = fp.centroid
+        repo.add_site(
+            s,
+            SiteSpec(name="yard", geometry=box(c.x - 0.004, c.y - 0.004, c.x + 0.004, c.y + 0.004)),
+        )
+    assert ingest_paths(db, "yard", [image]).ingested
+    summary = process_site(db, "yard", detector=BrightBlobDetector())
+    assert len(summary.failed) == 1 and not summary.processed
+    with db.session() as s:
+        (sc,) = repo.list_scenes(s, "yard")
+        assert sc.status == "failed"
+        assert "only along the site's track centrelines" in (sc.error or "")
+        assert "--tracks" in (sc.error or "")
+        assert all(p.count is None for p in repo.count_series(s, "yard"))  # a gap, not "no"
+    db.dispose()
