@@ -264,7 +264,11 @@ def read_site_window(
         raise ImageryError(f"{path}: no such file (was it moved after ingest?)")
     if mask_uri is not None and not is_remote(mask_uri) and not local_path(mask_uri).is_file():
         raise ImageryError(f"quality mask {mask_uri}: no such file (was it moved after ingest?)")
-    with gdal_env(), warnings.catch_warnings():
+    # A local file is opened as inspect_scene opened it at ingest, its folder listed:
+    # GDAL then reads the sidecars it knows (NAME.aux.xml with a CRS that overrides the
+    # one inside, NAME.tfw with the geotransform, NAME.msk with the mask), which it
+    # ignores without the listing. A remote file is not listed (a request per sidecar).
+    with gdal_env(read_dir=not is_remote(uri)), warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         try:
             with rasterio.open(path) as src:
