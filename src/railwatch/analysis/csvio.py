@@ -21,6 +21,12 @@ also a date before 1900 (a mistyped year, as for events) and a count ``nan`` (an
 count is the gap). Several different counts of one series on one UTC day are warned
 about (``warn``), naming the lines: the analysis keeps one count a day, the highest, as
 it keeps the best image of several on one day (``railwatch.analysis.series``).
+
+Files are read as spreadsheets write them (:func:`decode_counts`, :func:`parse_when`,
+:func:`date_order`): UTF-8 or UTF-16 with a byte-order mark; units in brackets in the
+header; unnamed empty columns and pandas' index column passed over; dates in a
+locale's numeric form, their day/month order taken from the file's own dates and
+refused when the file cannot tell; Excel serial numbers.
 """
 
 from __future__ import annotations
@@ -29,14 +35,18 @@ import csv
 import io
 import math
 import re
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import ALL_CLASSES
 from railwatch.errors import InputError
 from railwatch.limits import check_year
+
+if TYPE_CHECKING:
+    import _csv
 
 REQUIRED = ("date", "count")
 OPTIONAL = ("low", "high", "usable", "class", "site", "gsd", "method")
@@ -51,18 +61,114 @@ _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
 
 
-def parse_when(text: str, line: int) -> datetime:
-    """A date or ISO 8601 datetime as UTC (naive values are taken as UTC)."""
+def parse_when(text: str, line: int, order: str | None = None) -> datetime:
+    """A date or ISO 8601 datetime as UTC (naive values are taken as UTC).
+
+    Also read: an Excel serial number (:data:`_EXCEL_SERIAL`, Excel's 1900 date system)
+    and a numeric date with a four-digit year (``05.10.2023``, ``10/5/2023 10:30``) in
+    the day order ``order`` (``"dmy"`` or ``"mdy"``, as :func:`date_order` found for the
+    file; dots are always day.month.year)."""
     raw = text.strip()
-    try:
-        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as err:
-        raise InputError(
-            f"line {line}: cannot read date {raw!r}; use YYYY-MM-DD or an ISO 8601 datetime"
-        ) from err
+    serial = _EXCEL_SERIAL.fullmatch(raw)
+    numeric = _NUMERIC_DATE.fullmatch(raw)
+    ymd = _YMD.fullmatch(raw)
+    iso = raw
+    if ymd:  # 2023/10/05 (Excel in East Asia): the year first is never ambiguous
+        iso = f"{ymd['y']}-{int(ymd['m']):02d}-{int(ymd['d']):02d}" + (ymd["time"] or "")
+    if serial:
+        when = EXCEL_EPOCH + timedelta(seconds=round(float(raw) * 86_400))
+    elif numeric:
+        when = _numeric_date(raw, numeric, line, order)
+    else:
+        try:
+            when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        except ValueError as err:
+            raise InputError(
+                f"line {line}: cannot read date {raw!r}; use YYYY-MM-DD or an ISO 8601 "
+                "datetime (2023-10-05T10:30:00Z)"
+            ) from err
     when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     check_year(when, f"line {line}: date")
     return when
+
+
+#: A date written as an Excel serial number: days since 1899-12-30 (Excel's 1900 date
+#: system), a fraction being the time of day. Five digits: 10000 is 1927-05-18, 99999
+#: 2173-10-14 (four digits would be a year alone, e.g. 2023).
+_EXCEL_SERIAL = re.compile(r"\d{5}(\.\d+)?")
+EXCEL_EPOCH = datetime(1899, 12, 30)
+#: A numeric date as spreadsheets write it in their locale: day and month in either
+#: order, the year (four digits, or two: refused), an optional time (24 h or AM/PM).
+_NUMERIC_DATE = re.compile(
+    r"(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{2,4})"
+    r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
+    r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
+)
+_YMD = re.compile(r"(?P<y>\d{4})(?P<sep>[/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?P<time>[ T].*)?")
+_ORDER_NAMES = {"dmy": "day/month/year", "mdy": "month/day/year"}
+
+
+def _numeric_date(raw: str, m: re.Match[str], line: int, order: str | None) -> datetime:
+    """``raw`` (matched by :data:`_NUMERIC_DATE`) in the day order ``order``."""
+    iso = "write dates as YYYY-MM-DD (in a spreadsheet: format the column as yyyy-mm-dd)"
+    if len(m["year"]) != 4:
+        raise InputError(
+            f"line {line}: date {raw!r} has a {len(m['year'])}-digit year; write the year "
+            f"in full (2023), or {iso}"
+        )
+    order = "dmy" if m["sep"] == "." else order
+    if order is None:
+        raise InputError(
+            f"line {line}: date {raw!r} could be day/month/year or month/day/year, and no "
+            f"date in the file has a day above 12 to tell; {iso}"
+        )
+    a, b, year = int(m["a"]), int(m["b"]), int(m["year"])
+    day, month = (a, b) if order == "dmy" else (b, a)
+    hour, minute = int(m["hour"] or 0), int(m["minute"] or 0)
+    if m["ampm"]:
+        if not 1 <= hour <= 12:
+            raise InputError(f"line {line}: date {raw!r}: hour {hour} with AM/PM; {iso}")
+        hour = hour % 12 + (12 if m["ampm"][0].lower() == "p" else 0)
+    try:
+        return datetime(year, month, day, hour, minute, int(m["second"] or 0))
+    except ValueError as err:
+        raise InputError(
+            f"line {line}: date {raw!r} does not exist read as {_ORDER_NAMES[order]} ({err}); "
+            f"correct it, or {iso}"
+        ) from err
+
+
+def date_order(dates: list[tuple[int, str]]) -> tuple[str | None, str]:
+    """The day order of a file's numeric dates with slashes or dashes (``05/10/2023``),
+    from those whose first or second number is above 12, as ``("dmy" | "mdy" | None,
+    note)``: the note says which line showed the order ("" when nothing was read so).
+    Dates of both orders in one file are an :class:`InputError`; with none to tell, the
+    order is None and :func:`parse_when` refuses such a date as ambiguous."""
+    seen: dict[str, tuple[int, str]] = {}
+    for line, text in dates:
+        m = _NUMERIC_DATE.fullmatch(text.strip())
+        if m is None or m["sep"] == ".":
+            continue
+        a, b = int(m["a"]), int(m["b"])
+        if a > 12 >= b:
+            seen.setdefault("dmy", (line, text.strip()))
+        elif b > 12 >= a:
+            seen.setdefault("mdy", (line, text.strip()))
+    if len(seen) == 2:
+        (l1, d1), (l2, d2) = sorted(seen.values())
+        first, second = ("dmy", "mdy") if seen["dmy"][0] == l1 else ("mdy", "dmy")
+        raise InputError(
+            f"line {l2}: date {d2!r} is {_ORDER_NAMES[second]}, but line {l1} ({d1!r}) is "
+            f"{_ORDER_NAMES[first]}: the dates mix two orders; write them all as YYYY-MM-DD"
+        )
+    if not seen:
+        return None, ""
+    ((order, (line, text)),) = seen.items()
+    m = _NUMERIC_DATE.fullmatch(text)
+    month = max(int(m["a"]), int(m["b"])) if m else 0
+    return order, (
+        f"dates such as {text!r} read as {_ORDER_NAMES[order]} (line {line} has no month {month})"
+    )
 
 
 #: Largest count accepted: far above any rail yard (the biggest hold some 10,000 cars),
@@ -83,10 +189,16 @@ def _number(text: str, column: str, line: int, decimal_comma: bool = False) -> f
     raw = text.strip()
     if raw.lower() in BLANK:
         return None
+    if decimal_comma and _THOUSANDS_POINT.fullmatch(raw):
+        raise InputError(
+            f"line {line}: {column} {raw!r} is ambiguous in a ';'-separated file, where a "
+            f"comma marks decimals: write {raw.replace('.', '')} without the point that "
+            f"separates thousands, or {raw.replace('.', ',')} if it has decimals"
+        )
     try:
         value = float(_decimal(raw, decimal_comma))
     except ValueError as err:
-        raise InputError(f"line {line}: {column} {raw!r} is not a number") from err
+        raise InputError(f"line {line}: {column} {raw!r} is not a number; {_hint(raw)}") from err
     if math.isnan(value):
         gap = " (an empty count is a gap: an unusable image)" if column == "count" else ""
         raise InputError(
@@ -102,6 +214,30 @@ def _number(text: str, column: str, line: int, decimal_comma: bool = False) -> f
             f"{MAX_COUNT:,}); check the column and the decimal separator"
         )
     return value
+
+
+#: ``1.234`` in a file whose decimal separator is the comma: a thousand, or 1.234?
+_THOUSANDS_POINT = re.compile(r"\d{1,3}(\.\d{3})+")
+_THOUSANDS = re.compile(r"\d{1,3}([,\u00a0\u202f' ]\d{3})+")
+#: A number with words or signs around it: ``~73``, ``73 (est.)``, ``c. 70``, ``>60``.
+_DECORATED = re.compile(r"\D*?(\d+(?:[.,]\d+)?)\D*")
+
+
+def _hint(raw: str) -> str:
+    """What to do with a count cell that is not a number."""
+    if _THOUSANDS.fullmatch(raw):
+        digits = "".join(c for c in raw if c.isdigit())
+        point = f" (or {raw.replace(',', '.')} if the comma marks decimals)" if "," in raw else ""
+        return f"write it without the thousands separator: {digits}{point}"
+    if re.fullmatch(r"\d*,\d+", raw):
+        return f"a decimal comma is read in ';'-separated files only: write {raw.replace(',', '.')}"
+    decorated = _DECORATED.fullmatch(raw)
+    if decorated:
+        return (
+            f"give the number alone ({decorated[1]}); an estimate's range goes in the low "
+            "and high columns, an unusable image is an empty count"
+        )
+    return "give a number of railcars (e.g. 73), or leave the cell empty for a gap"
 
 
 def _gsd(text: str, line: int, decimal_comma: bool = False) -> float | None:
@@ -154,16 +290,97 @@ def _method(text: str, line: int, *, default: str) -> str:
     return method
 
 
+#: Units a header may give in brackets after a column's name (``Count (cars)``,
+#: ``gsd [m]``, ``date (UTC)``); any other unit is refused rather than guessed at.
+_COUNT_UNITS = ("cars", "railcars", "wagons", "n", "#", "number")
+UNITS: dict[str, tuple[str, ...]] = {
+    "date": ("utc", "z", "gmt"),
+    "count": _COUNT_UNITS,
+    "low": _COUNT_UNITS,
+    "high": _COUNT_UNITS,
+    "gsd": ("m", "m/px", "m/pixel", "metres", "meters", "m per pixel", "metres per pixel"),
+}
+_UNIT = re.compile(r"(?P<name>[^()\[\]]*?)\s*[(\[](?P<unit>[^()\[\]]*)[)\]]")
+
+
+def column_name(raw: str) -> tuple[str, str | None]:
+    """A header cell as (the column's name in lower case, the unit it gives in brackets
+    or None)."""
+    name = raw.strip().lower()
+    m = _UNIT.fullmatch(name)
+    return (m["name"].strip(), m["unit"].strip()) if m else (name, None)
+
+
+def _first_line(text: str) -> str:
+    """The header line: the first line that is not blank."""
+    return next((ln for ln in text.lstrip("\ufeff").splitlines() if ln.strip()), "")
+
+
 def separator(text: str) -> str:
     """The column separator of a counts file: the first of :data:`SEPARATORS` that makes
     its header line hold the required columns (a comma when none does: the error then
     names the columns missing)."""
-    first = next(iter(text.lstrip("\ufeff").splitlines()), "")
+    first = _first_line(text)
     for sep in SEPARATORS:
-        names = {h.strip().lower() for h in next(csv.reader([first], delimiter=sep), [])}
+        names = {column_name(h)[0] for h in next(csv.reader([first], delimiter=sep), [])}
         if all(c in names for c in REQUIRED):
             return sep
     return ","
+
+
+def _names(header: list[str], line: int) -> list[str]:
+    """The columns' names, a unit in brackets checked against :data:`UNITS`."""
+    names = []
+    for raw in header:
+        name, unit = column_name(raw)
+        if unit is not None and unit not in UNITS.get(name, ()):
+            known = UNITS.get(name)
+            if name == "date":
+                todo = (
+                    "dates are read as UTC: name the column date and give each time with its "
+                    "zone (2023-10-05T10:30+09:00)"
+                )
+            elif known:
+                todo = f"name the column {name} (units read: {', '.join(known)})"
+            else:
+                todo = f"name the column without a unit ({', '.join(REQUIRED + OPTIONAL)})"
+            raise InputError(
+                f"line {line}: column {raw.strip()!r}: unit {unit!r} is not read; {todo}"
+            )
+        names.append(name)
+    return names
+
+
+def _letter(index: int) -> str:
+    """The spreadsheet letter of a 0-based column index (0: A, 26: AA)."""
+    out = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        out = chr(ord("A") + rest) + out
+    return out
+
+
+#: How many "several counts on one day" warnings are given one by one; the rest are
+#: summed up in one line (a file of several images a day gave one line per day).
+MAX_WARNINGS = 10
+
+
+def _records(reader: _csv.Reader, source: str) -> Iterator[tuple[int, list[str]]]:
+    """The rows of ``reader`` with the line each starts on (a quoted value may span
+    lines), a CSV syntax error named with its line."""
+    start = reader.line_num + 1
+    try:
+        for row in reader:
+            yield start, row
+            start = reader.line_num + 1
+    except csv.Error as err:
+        if "field larger than field limit" in str(err):
+            raise InputError(
+                f'line {start}: a quote (") opened on this line is not closed, so the rest '
+                f"of {source} reads as one value: close the quote or remove it"
+            ) from err
+        raise InputError(f"line {start}: {err}; check the quotes on this line") from err
 
 
 def parse_counts_csv(
@@ -173,47 +390,57 @@ def parse_counts_csv(
 
     An empty ``count`` or ``usable`` false makes an unusable point (a gap, never a zero).
     Columns are separated by commas, semicolons or tabs (:func:`separator`). ``warn`` is
-    given one line for each series and UTC day with several different counts.
+    given one line for each series and UTC day with several different counts (at most
+    :data:`MAX_WARNINGS`, then one line for the rest), and a line saying how numeric
+    dates were read (day/month order, Excel serial numbers).
     """
     sep = separator(text)
     decimal_comma = sep == ";"
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep)
-    try:
-        header = next(reader)
-    except StopIteration as err:
-        raise InputError(f"{source} is empty; it needs a header line 'date,count'") from err
-    names = [h.strip().lower() for h in header]
+    records = _records(reader, source)
+    header_line, header = next(
+        ((n, row) for n, row in records if any(c.strip() for c in row)), (1, [])
+    )
+    if not header:
+        raise InputError(f"{source} is empty; it needs a header line 'date,count'")
+    names = _names(header, header_line)
     twice = sorted({n for n in names if n and names.count(n) > 1})
     if twice:
         raise InputError(
-            f"line 1: duplicate column(s) {', '.join(twice)} in the header of {source}; "
-            f"name each column once (date,count, optional: {','.join(OPTIONAL)})"
+            f"line {header_line}: duplicate column(s) {', '.join(twice)} in the header of "
+            f"{source}; name each column once (date,count, optional: {','.join(OPTIONAL)})"
         )
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise InputError(
-            f"line 1: {source} lacks column(s) {', '.join(missing)}; "
+            f"line {header_line}: {source} lacks column(s) {', '.join(missing)}; "
             f"the header must contain date,count (optional: {','.join(OPTIONAL)})"
         )
     exported = "scene_id" in names  # the counts file of `railwatch export --format csv`
     unknown = [
         n
         for n in names
-        if n not in REQUIRED + OPTIONAL
+        if n
+        and n not in REQUIRED + OPTIONAL
         and not (exported and (n in EXPORT_ONLY or n.startswith("count_")))
     ]
     if unknown:
         raise InputError(
-            f"line 1: unknown column(s) {', '.join(unknown)}; "
+            f"line {header_line}: unknown column(s) {', '.join(unknown)}; "
             f"allowed: {','.join(REQUIRED + OPTIONAL)}"
         )
-    col = {n: i for i, n in enumerate(names)}
-    out: dict[str, list[CountPoint]] = {}
-    #: usable counts per (site, class, UTC day), with their lines, for the warning
-    days: dict[tuple[str, str, date], list[tuple[int, float]]] = {}
-    for line, row in enumerate(reader, start=2):
+    col = {n: i for i, n in enumerate(names) if n}
+    #: columns without a name: empty ones (a spreadsheet's trailing columns) are passed
+    #: over, and so is a first one of whole numbers (the row index pandas writes)
+    unnamed = [i for i, n in enumerate(names) if not n]
+    rows: list[tuple[int, list[str]]] = []
+    for line, row in records:
         if not row or all(not cell.strip() for cell in row):
             continue
+        while len(row) > len(names) and not row[-1].strip():
+            row = row[:-1]  # a trailing separator (an empty cell beyond the header)
+        if len(row) < len(names) and all(i in unnamed for i in range(len(row), len(names))):
+            row = row + [""] * (len(names) - len(row))
         if len(row) != len(names):
             declared = ",".join(names) + (
                 "" if sep == "," else f" (separated by {_SEPARATOR_NAMES[sep]})"
@@ -223,22 +450,54 @@ def parse_counts_csv(
                 f"line {line}: {len(row)} fields, expected {len(names)}: the header declares "
                 f"{declared}; give one value per column (an empty one for no value){quote}"
             )
+        for i in unnamed:
+            value = row[i].strip()
+            if value and not (i == 0 and value.isdigit()):
+                raise InputError(
+                    f"line {line}: column {_letter(i)} (column {i + 1}) has no name in the "
+                    f"header but holds {value!r}: name it (date,count, optional: "
+                    f"{','.join(OPTIONAL)}) or delete the column"
+                )
+        for name in ("date", "count", "low", "high", "gsd", "usable", "class", "method"):
+            if name in col and "\n" in row[col[name]]:
+                raise InputError(
+                    f"line {line}: the {name} value {row[col[name]][:40]!r}... spans several "
+                    'lines: a quote (") on this line is not closed; close it or remove it'
+                )
+        rows.append((line, row))
+    order, note = date_order([(line, row[col["date"]]) for line, row in rows])
+    serial = next(
+        (
+            (n, r[col["date"]].strip())
+            for n, r in rows
+            if _EXCEL_SERIAL.fullmatch(r[col["date"]].strip())
+        ),
+        None,
+    )
+    out: dict[str, list[CountPoint]] = {}
+    #: usable counts per (site, class, UTC day), with their lines, for the warning
+    days: dict[tuple[str, str, date], list[tuple[int, float]]] = {}
+    for line, row in rows:
 
         def cell(name: str, row: list[str] = row) -> str:
             return row[col[name]] if name in col else ""
 
-        when = parse_when(cell("date"), line)
+        when = parse_when(cell("date"), line, order)
         count = _number(cell("count"), "count", line, decimal_comma)
         low = _number(cell("low"), "low", line, decimal_comma)
         high = _number(cell("high"), "high", line, decimal_comma)
         usable = _flag(cell("usable"), line) and count is not None
-        order = "the interval must hold the count: low <= count <= high (swapped columns?)"
+        order_msg = "the interval must hold the count: low <= count <= high (swapped columns?)"
         if low is not None and high is not None and low > high:
-            raise InputError(f"line {line}: low {low:g} is greater than high {high:g}; {order}")
+            raise InputError(f"line {line}: low {low:g} is greater than high {high:g}; {order_msg}")
         if count is not None and low is not None and low > count:
-            raise InputError(f"line {line}: low {low:g} is greater than count {count:g}; {order}")
+            raise InputError(
+                f"line {line}: low {low:g} is greater than count {count:g}; {order_msg}"
+            )
         if count is not None and high is not None and high < count:
-            raise InputError(f"line {line}: high {high:g} is less than count {count:g}; {order}")
+            raise InputError(
+                f"line {line}: high {high:g} is less than count {count:g}; {order_msg}"
+            )
         cls = _class(cell("class"), line)
         site = cell("site").strip()
         gsd = _gsd(cell("gsd"), line, decimal_comma)
@@ -260,9 +519,27 @@ def parse_counts_csv(
     if not out:
         raise InputError(f"{source} has a header but no count lines")
     if warn is not None:
-        for (site, cls, day), counts in sorted(days.items()):
-            if len({c for _, c in counts}) > 1:
-                warn(_several_counts(site, cls, day, counts))
+        if note:
+            warn(note)
+        if serial is not None:
+            line, text = serial
+            warn(
+                f"dates such as {text!r} read as Excel serial numbers (line {line}: "
+                f"{parse_when(text, line):%Y-%m-%d %H:%M} UTC, Excel's 1900 date system)"
+            )
+        several = [
+            (key, counts) for key, counts in sorted(days.items()) if len({c for _, c in counts}) > 1
+        ]
+        for (site, cls, day), counts in several[:MAX_WARNINGS]:
+            warn(_several_counts(site, cls, day, counts))
+        if len(several) > MAX_WARNINGS:
+            rest = several[MAX_WARNINGS:]
+            first = ", ".join(str(counts[0][0]) for _, counts in rest[:5])
+            warn(
+                f"and {len(rest):,} more days with several different counts of one series "
+                f"(from lines {first}{', ...' if len(rest) > 5 else ''}): on each the "
+                "highest is kept"
+            )
     return out
 
 
@@ -280,13 +557,71 @@ def _several_counts(site: str, cls: str, day: date, counts: list[tuple[int, floa
     )
 
 
+#: Files that are not text, by their first bytes: what they are.
+_NOT_TEXT = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls)"),
+    (b"\x1f\x8b", "gzip-compressed (decompress it first: gunzip)"),
+    (b"%PDF", "a PDF document"),
+)
+_SAVE_AS = (
+    "save it as UTF-8 CSV (Excel: File > Save As > 'CSV UTF-8 (Comma delimited)'; "
+    "LibreOffice: File > Save As > 'Text CSV', character set 'Unicode (UTF-8)')"
+)
+
+
+def decode_counts(data: bytes, source: str) -> str:
+    """The text of a counts file: UTF-8 (with or without a byte-order mark), or UTF-16 /
+    UTF-32 with a byte-order mark (Excel's "Unicode Text"). A workbook or other binary
+    file, and text in another encoding (Windows-1252, as Excel's plain "CSV (Comma
+    delimited)" writes it in Western Europe), is an :class:`InputError` that says what
+    it is, where, and how to save it as UTF-8."""
+    if data.startswith(b"PK\x03\x04"):
+        what = (
+            "an Excel workbook (.xlsx)"
+            if b"xl/" in data[:65_536]
+            else "an OpenDocument spreadsheet (.ods)"
+            if b"opendocument.spreadsheet" in data[:200]
+            else "a zip archive"
+        )
+        raise InputError(f"{source} is {what}, not CSV text: open it and {_SAVE_AS}")
+    for magic, what in _NOT_TEXT:
+        if data.startswith(magic):
+            raise InputError(f"{source} is {what}, not CSV text: {_SAVE_AS}")
+    wide = data.startswith((b"\xff\xfe", b"\xfe\xff")) and not data.startswith(b"\xff\xfe\x00\x00")
+    encoding = (
+        "utf-32"
+        if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"))
+        else "utf-16"
+        if wide
+        else "utf-8-sig"
+    )
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        if encoding != "utf-8-sig":
+            raise InputError(
+                f"{source} starts as {encoding.upper()} text but is not (byte {err.start}): "
+                f"{_SAVE_AS}"
+            ) from err
+        line = data.count(b"\n", 0, err.start) + 1
+        start = data.rfind(b"\n", 0, err.start) + 1
+        column = len(data[start : err.start].decode("utf-8", errors="replace")) + 1
+        byte = data[err.start]
+        guess = bytes([byte]).decode("cp1252", errors="replace")
+        raise InputError(
+            f"{source} is not UTF-8 text: line {line}, character {column} is the byte "
+            f"0x{byte:02x} ({guess!r} in Windows-1252, the encoding of Excel's plain 'CSV'); "
+            f"{_SAVE_AS}"
+        ) from err
+
+
 def read_counts_csv(
     path: str | Path, *, warn: Callable[[str], None] | None = None
 ) -> dict[str, list[CountPoint]]:
-    """Read a CSV file of hand counts; see :func:`parse_counts_csv`."""
+    """Read a CSV file of hand counts (:func:`decode_counts`); see :func:`parse_counts_csv`."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        data = p.read_bytes()
     except FileNotFoundError as err:
         raise InputError(f"no such file: {p}") from err
     except IsADirectoryError as err:
@@ -294,8 +629,6 @@ def read_counts_csv(
             f"{p} is a folder: give a CSV file of counts (a header line date,count, then one "
             "line per count)"
         ) from err
-    except UnicodeDecodeError as err:
-        raise InputError(f"{p} is not UTF-8 text: save it as UTF-8 CSV") from err
     except OSError as err:
         raise InputError(f"cannot read {p}: {err.strerror}; give a CSV file you can read") from err
-    return parse_counts_csv(text, source=str(p), warn=warn)
+    return parse_counts_csv(decode_counts(data, str(p)), source=str(p), warn=warn)

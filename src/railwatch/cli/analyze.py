@@ -271,7 +271,8 @@ def _analyze_csv(
         if not shown:
             console.print(f"{escape(label)}: no alerts ({counted}).")
             continue
-        console.print(alert_table(shown, f"{label}: {len(shown)} alerts, {counted}"))
+        # the site comes from the file: "[/]" in it was rich markup (an internal error)
+        console.print(alert_table(shown, f"{escape(label)}: {len(shown)} alerts, {counted}"))
 
 
 def _analyze_db(
