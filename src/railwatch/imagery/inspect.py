@@ -408,16 +408,37 @@ def _check_georeferencing(ds: Any, name: str) -> None:
             f"{name} is georeferenced only by ground control points: "
             "orthorectify it first (`gdalwarp IN OUT.tif`), then ingest the GeoTIFF"
         )
+    if identity and ds.rpcs is not None:
+        raise UnsupportedFormatError(
+            f"{name} is georeferenced only by RPCs (the sensor's rational polynomial "
+            "model, not a map grid): orthorectify it first (`gdalwarp -rpc -t_srs EPSG:CODE "
+            "[-to RPC_DEM=DEM.tif] IN OUT.tif`), then ingest the GeoTIFF"
+        )
     if identity:
         raise NotGeoreferencedError(
             f"{name} is not georeferenced: use `railwatch detect --gsd` for screenshots; "
             "ingest needs a GeoTIFF/COG"
         )
     if ds.crs is None:
+        prj = _prj_beside(Path(str(ds.name)))
+        if prj is not None:  # GDAL reads a .prj only for some formats, never for a GeoTIFF
+            raise MissingCRSError(
+                f"{name} has a geotransform but no CRS, and GDAL does not read the CRS in "
+                f"{prj.name} beside it: write it into the file with `gdal_edit.py -a_srs "
+                f"{prj.name} {name}` (or -a_srs EPSG:CODE) and ingest again"
+            )
         raise MissingCRSError(
             f"{name} has a geotransform but no CRS: set one with "
             f"`gdal_edit.py -a_srs EPSG:CODE {name}` and ingest again"
         )
+
+
+def _prj_beside(path: Path) -> Path | None:
+    """An ESRI ``NAME.prj`` (or ``NAME.tif.prj``) beside the image, or None."""
+    for candidate in (path.with_suffix(".prj"), path.with_name(path.name + ".prj")):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def _check_dtype(ds: Any, name: str) -> None:
