@@ -265,6 +265,17 @@ def test_utf16_site_names_keep_their_accents(tmp_path: Path) -> None:
         ('date,count,site\n2023-01-01,5,"Tuman\ngang"\n2023-01-08,x,a\n', "line 4: count 'x'"),
         ("\n\ndate,count\n2023-01-01,x\n", "line 4: count 'x'"),
         ("\n\ndate,count,colour\n2023-01-01,5,red\n", "line 3: unknown column(s) colour"),
+        # a site written once above its lines: the blank lines made a series of their own
+        (
+            "date,count,site\n2023-01-01,5,a\n2023-01-08,6,\n2023-01-01,5,b\n2023-01-08,60,\n",
+            "line 3: the site is empty, but line 2 names site 'a': give every line its site",
+        ),
+        (
+            "Hand counts, Tumangang\n\ndate,count\n2023-01-01,5\n",
+            "line 1: CSV lacks column(s) date, count; the header must contain date,count "
+            "(optional: low,high,usable,class,site,gsd,method); the header seems to be line 3: "
+            "delete the line(s) above it",
+        ),
     ],
 )
 def test_errors_say_what_where_and_what_to_do(text: str, message: str) -> None:
@@ -285,3 +296,4 @@ def test_dates_as_spreadsheets_write_them() -> None:
     assert when("45204") == datetime(2023, 10, 5, tzinfo=UTC)  # Excel serial
     assert when("45204.75") == datetime(2023, 10, 5, 18, tzinfo=UTC)
     assert when("2023-10-05T10:30:00Z") == datetime(2023, 10, 5, 10, 30, tzinfo=UTC)
+    assert when("2023-10-05 10:30:00 UTC") == datetime(2023, 10, 5, 10, 30, tzinfo=UTC)

@@ -81,7 +81,7 @@ def parse_when(text: str, line: int, order: str | None = None) -> datetime:
         when = _numeric_date(raw, numeric, line, order)
     else:
         try:
-            when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+            when = datetime.fromisoformat(_UTC_SUFFIX.sub("+00:00", iso))
         except ValueError as err:
             raise InputError(
                 f"line {line}: cannot read date {raw!r}; use YYYY-MM-DD or an ISO 8601 "
@@ -105,6 +105,8 @@ _NUMERIC_DATE = re.compile(
     r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
 )
 _YMD = re.compile(r"(?P<y>\d{4})(?P<sep>[/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?P<time>[ T].*)?")
+#: "Z", " UTC" or " GMT" at the end of a time: UTC.
+_UTC_SUFFIX = re.compile(r"(?:\s*(?:UTC|GMT)|Z)$", re.IGNORECASE)
 _ORDER_NAMES = {"dmy": "day/month/year", "mdy": "month/day/year"}
 
 
@@ -351,6 +353,20 @@ def _names(header: list[str], line: int) -> list[str]:
     return names
 
 
+def _header_below(text: str, header_line: int) -> str:
+    """Where the header is when a title or notes stand above it (within 10 lines)."""
+    lines = text.lstrip("\ufeff").splitlines()
+    for n in range(header_line + 1, min(len(lines), header_line + 10) + 1):
+        for sep in SEPARATORS:
+            cells = next(csv.reader([lines[n - 1]], delimiter=sep), [])
+            if all(c in {column_name(h)[0] for h in cells} for c in REQUIRED):
+                return (
+                    f"; the header seems to be line {n}: delete the line(s) above it, so "
+                    "that the file starts with its header"
+                )
+    return ""
+
+
 def _letter(index: int) -> str:
     """The spreadsheet letter of a 0-based column index (0: A, 26: AA)."""
     out = ""
@@ -415,6 +431,7 @@ def parse_counts_csv(
         raise InputError(
             f"line {header_line}: {source} lacks column(s) {', '.join(missing)}; "
             f"the header must contain date,count (optional: {','.join(OPTIONAL)})"
+            + _header_below(text, header_line)
         )
     exported = "scene_id" in names  # the counts file of `railwatch export --format csv`
     unknown = [
@@ -465,6 +482,17 @@ def parse_counts_csv(
                     'lines: a quote (") on this line is not closed; close it or remove it'
                 )
         rows.append((line, row))
+    if "site" in col:
+        sites = [(n, r[col["site"]].strip()) for n, r in rows]
+        named = next(((n, site) for n, site in sites if site), None)
+        blank = next((n for n, site in sites if not site), None)
+        if named is not None and blank is not None:
+            raise InputError(
+                f"line {blank}: the site is empty, but line {named[0]} names site "
+                f"{named[1]!r}: give every line its site (a site written once above its "
+                "lines, or in merged cells, is empty on the other lines of a CSV), or remove "
+                "the site column from a file of one site"
+            )
     order, note = date_order([(line, row[col["date"]]) for line, row in rows])
     serial = next(
         (
