@@ -297,3 +297,14 @@ def test_dates_as_spreadsheets_write_them() -> None:
     assert when("45204.75") == datetime(2023, 10, 5, 18, tzinfo=UTC)
     assert when("2023-10-05T10:30:00Z") == datetime(2023, 10, 5, 10, 30, tzinfo=UTC)
     assert when("2023-10-05 10:30:00 UTC") == datetime(2023, 10, 5, 10, 30, tzinfo=UTC)
+
+
+def test_json_says_when_counts_after_the_date_are_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The table said '1 after ... left out'; --json left a mistyped year out silently."""
+    path = _write(tmp_path / "c.csv", "date,count\n" + _rows() + "2033-01-08,6\n")
+    alerts, err = _alerts(path, capsys)
+    assert alerts and "warning: c.csv: 1 counts after 2024-01-01 23:59 UTC left out" in err
+    _, err = _alerts(_write(tmp_path / "d.csv", "date,count\n" + _rows()), capsys)
+    assert "left out" not in err

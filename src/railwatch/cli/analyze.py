@@ -251,6 +251,17 @@ def _analyze_csv(
         for name, pts in sorted(by_site.items())
     }
     if as_json:
+        # the table says how many counts were left out; JSON alone said nothing of them
+        for name, pts in sorted(by_site.items()):
+            later = sum(1 for p in pts if p.is_usable and p.cls == "all" and p.when > as_of)
+            if later:
+                label = f"site {name}" if name else path.name
+                err_console.print(
+                    f"[bold yellow]warning:[/] {escape(label)}: {later} counts after "
+                    f"{as_of:%Y-%m-%d %H:%M} UTC left out",
+                    highlight=False,
+                    soft_wrap=True,
+                )
         print_json(
             [
                 {"site": name or None, **a.to_dict()}
