@@ -444,6 +444,7 @@ def _ingest_one(
                 raise
             undated.append(path)
             return
+        _check_still(path, stamp)
         info.metadata[FILE_STAMP_KEY] = stamp
         if force and when is not None and info.date_source != "option":
             info.metadata[FILE_DATE_KEY] = {
@@ -481,6 +482,28 @@ def _ingest_one(
             )
     except Exception as err:  # one bad file never fails the batch
         summary.fail(name, err)
+
+
+def _check_still(path: Path, stamp: Mapping[str, int]) -> None:
+    """Refuse a file whose :func:`file_stamp` changed while it was hashed and inspected:
+    it is being written or copied, so its hash is not that of the image read (the scene
+    would fail at ``process`` as "changed since ingest", and a second ingest would add
+    the finished file as another scene)."""
+    try:
+        now = file_stamp(path)
+    except OSError as err:
+        raise ImageryError(
+            f"{path.name} went away while it was ingested ({err.strerror or err}): check "
+            "that the file is there, then run the ingest again"
+        ) from err
+    if now != dict(stamp):
+        grew = now["size"] - stamp["size"]
+        how = f" (it grew by {grew:,} bytes)" if grew > 0 else ""
+        raise ImageryError(
+            f"{path.name} changed while it was ingested{how}: it is still being written or "
+            "copied; wait until it is complete and run the ingest again (nothing was "
+            "recorded for it)"
+        )
 
 
 def record_scene(
