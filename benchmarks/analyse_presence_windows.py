@@ -98,7 +98,7 @@ def main() -> int:
     right = [float(np.mean((s_fit >= c) == t_fit)) for c in cuts]
     cut = float(cuts[int(np.argmax(right))])
     s_chk, t_chk, longest = run(args.check, args.scenes, args.window)
-    print(f"window {args.window:.0f} m, cut {cut:.1f} chosen on seeds 7_0{args.fit}+k")
+    print(f"window {args.window:.0f} m, cut {cut:.1f} chosen on seeds {7_000_000 + args.fit:_}+k")
     print(f"  fitting set: {_confusion(s_fit, t_fit, cut)}")
     print(f"  check set:   {_confusion(s_chk, t_chk, cut)}")
     print("  check set, longest string (m): statistic")

@@ -8,8 +8,11 @@ misregistration; the number of cars cycles through ``CARS`` so that about half t
 scenes hold a long train) and compares the flag, read along the scene's own track
 centrelines ("given") and along lines found in the image ("found"), with the truth.
 
-Truth: a long train is present when the longest string of coupled cars (car outlines
-within 2 m of each other, merged) is at least 300 m long, summing its cars' lengths.
+Truth: a long train is present when the longest string of coupled cars (end to end on
+one track, less than 2 m apart: ``railwatch.detect.eval.truth_longest_string_m``, as
+``railwatch eval`` judges it) is at least 300 m long, summing its cars' lengths. (Until
+session 23 car outlines within 2 m of each other were merged, which joined strings on
+neighbouring tracks, 4.75 m apart, into one.)
 Also reported: the occupied length the estimate read against the total length of the
 scene's cars (the flag compares the former with 300 m).
 
@@ -30,9 +33,11 @@ from datetime import UTC, datetime
 import numpy as np
 from bench_detect_accuracy import scene_params, update_docs
 from shapely.geometry import LineString, MultiLineString
-from shapely.ops import unary_union
 
-from railwatch.detect.coarse import ESTIMATOR_VERSION, LONG_TRAIN_M, estimate_occupancy
+from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.coarse import LONG_TRAIN_M, PRESENCE_VERSION, estimate_occupancy
+from railwatch.detect.eval import truth_longest_string_m
+from railwatch.detect.geojson import FeatureSet
 from railwatch.sim.scene import RenderedScene, render_scene
 
 GSD = 10.0
@@ -42,15 +47,15 @@ CARS = (5, 30, 80, 160)
 
 
 def longest_string_m(scene: RenderedScene) -> float:
-    """The length (metres, cars' lengths summed) of the longest string of coupled cars."""
-    if not scene.truth:
-        return 0.0
-    merged = unary_union([t.polygon_crs.buffer(2.0) for t in scene.truth])
-    parts = list(getattr(merged, "geoms", [merged]))
-    return max(
-        sum(t.length_m for t in scene.truth if t.polygon_crs.centroid.within(part))
-        for part in parts
+    """The length (metres, cars' lengths summed) of the longest string of coupled cars
+    (end to end on one track), as ``railwatch eval`` judges a 10 m scene's truth
+    (:func:`railwatch.detect.eval.truth_longest_string_m`)."""
+    cars = tuple(
+        Detection(OrientedBox(c.x, c.y, t.length_m, t.width_m, t.angle_deg))
+        for t in scene.truth
+        for c in [t.polygon_crs.centroid]
     )
+    return float(truth_longest_string_m(FeatureSet(cars, scene.crs, GSD)) or 0.0)
 
 
 @dataclass
@@ -64,6 +69,12 @@ class Row:
     found_m: float
     found: bool
     given_run: float = 0.0  #: the longest string read along one given line (m)
+
+    @property
+    def summed(self) -> bool:
+        """The flag as it was until session 23: occupied length summed over the given
+        lines at least LONG_TRAIN_M (the occupied length itself is unchanged)."""
+        return self.given_m >= LONG_TRAIN_M
 
     @property
     def truth(self) -> bool:
@@ -137,7 +148,7 @@ def report(rows: list[Row], seconds: float) -> str:
     few = [r for r in rows if r.cars_m < LONG_TRAIN_M]
     lines = [
         f"10 m long-train flag (`benchmarks/bench_presence.py --scenes {len(rows)}`, "
-        f"estimator {ESTIMATOR_VERSION}), {now}, {platform.machine()} {os.cpu_count()}-core, "
+        f"long-train flag {PRESENCE_VERSION}), {now}, {platform.machine()} {os.cpu_count()}-core, "
         f"CPython {platform.python_version()}, {seconds:.0f} s. {len(rows)} scenes at 10 m "
         f"(seeds 7_040_000 + k, cars asked {', '.join(map(str, CARS))} in turn; no cloud, "
         f"haze or misregistration); truth: a string of coupled cars of at least "
@@ -147,6 +158,8 @@ def report(rows: list[Row], seconds: float) -> str:
         "|---|---|---|",
         f"| given (the scene's centrelines) | {confusion(rows, 'given')} | {ratio_given:.1f}× |",
         f"| found in the image | {confusion(rows, 'found')} | {ratio_found:.1f}× |",
+        f"| given, the flag until session 23 (occupied length summed over lines ≥ "
+        f"{LONG_TRAIN_M:.0f} m) | {confusion(rows, 'summed')} | {ratio_given:.1f}× |",
         "",
         f"Scenes whose cars add up to less than {LONG_TRAIN_M:.0f} m in all "
         f"({len(few)}): flagged {sum(r.given for r in few)} along given lines, "

@@ -196,6 +196,8 @@ def eval_command(
                 radiometry=radio,
             )
             cars = r.coarse.car_equivalents if r.coarse is not None else None
+            if r.method == "presence" and r.tracks != "given":
+                cars = None  # no flag from found lines, nor one made up from their length
             features = FeatureSet(r.detections, r.crs, r.gsd, None, r.method, cars)
             if r.coarse is None:
                 return features

@@ -11,15 +11,16 @@ accuracy of the ``covered`` attribute on matched pairs (IoU 0.3). Coarse scenes
 (``method`` length, 1.5-5 m) are scored on car equivalents only. A presence scene
 (``method`` presence, 10 m and coarser) tells no count at all, only whether a long train
 is present: it is scored on that flag (its ``presence`` block: right, wrong, accuracy),
-against the truth's flag, :data:`~railwatch.detect.coarse.LONG_TRAIN_M` metres or more of
-occupied track, taken as the total length of the truth's boxes (their long sides; the
-gaps between coupled cars are not counted, so a string just over 300 m end to end may
-read a few metres under). It is in no count error.
+against the truth's flag: a string of coupled cars (boxes less than
+:data:`STRING_GAP_M` apart) of :data:`~railwatch.detect.coarse.LONG_TRAIN_M` metres or
+more, its cars' lengths summed (the gaps between them are not counted, so a string just
+over 300 m end to end may read a few metres under). It is in no count error.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -180,11 +181,14 @@ class SceneEval:
     #: ``railcar``, type unknown, cannot say whether a type is right)
     typed_judged: int = 0
     #: For a presence scene (10 m and coarser): the predicted long-train flag (None when
-    #: the prediction gives none), the truth's flag and the truth's occupied length
-    #: (metres of truth boxes, :func:`truth_length_m`; None where it cannot be measured).
+    #: the prediction gives none), the truth's flag, the truth's occupied length
+    #: (metres of truth boxes, :func:`truth_length_m`) and its longest string of coupled
+    #: cars (:func:`truth_longest_string_m`, what the flag is about); None where they
+    #: cannot be measured.
     long_train_pred: bool | None = None
     long_train_truth: bool | None = None
     truth_length_m: float | None = None
+    truth_longest_string_m: float | None = None
     #: False for a 1.5-5 m estimate that read no track (its centrelines under cloud,
     #: or no line found): nothing was measured, so the scene is in no count error (a 0
     #: there would be scored as a miss of every car).
@@ -232,6 +236,84 @@ def truth_length_m(truth: FeatureSet, gsd: float | None = None) -> float | None:
     return float(sum(b.length for b in boxes)) * float(unit or 1.0)
 
 
+#: Cars of a truth are coupled in one string when they lie end to end on one track:
+#: axes within STRING_ANGLE_DEG, centres within STRING_ACROSS_M of each other's axis
+#: line and their ends less than STRING_GAP_M apart.
+STRING_GAP_M = 2.0
+STRING_ACROSS_M = 1.5
+STRING_ANGLE_DEG = 15.0
+
+
+def truth_longest_string_m(truth: FeatureSet, gsd: float | None = None) -> float | None:
+    """The length (metres) of a truth's longest string of coupled cars (end to end on
+    one track; a string on the next track is another string), its cars' lengths summed.
+    Pixel boxes are scaled by ``gsd`` (or the truth's); boxes in a geographic CRS are
+    measured in a local azimuthal equidistant projection; None where the scale is
+    unknown."""
+    boxes = [d.box for d in truth.detections]
+    if not boxes:
+        return 0.0
+    corners = np.array([b.corners() for b in boxes], dtype=np.float64)  # (n, 4, 2)
+    if truth.crs is None:
+        scale = gsd if gsd is not None else truth.gsd
+        if scale is None or not scale > 0:
+            return None
+        corners = corners * float(scale)
+    else:
+        from pyproj import CRS, Transformer
+        from pyproj.exceptions import CRSError
+
+        try:
+            crs = CRS.from_user_input(truth.crs)
+        except CRSError:
+            return None
+        if crs.is_geographic:
+            lon, lat = corners[..., 0].mean(), corners[..., 1].mean()
+            local = CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +units=m")
+            to_m = Transformer.from_crs(crs, local, always_xy=True)
+            x, y = to_m.transform(corners[..., 0], corners[..., 1])
+            corners = np.stack([np.asarray(x), np.asarray(y)], axis=-1)
+        else:
+            unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+            corners = corners * float(unit or 1.0)
+    centre = corners.mean(axis=1)
+    side_a = corners[:, 1] - corners[:, 0]
+    side_b = corners[:, 2] - corners[:, 1]
+    long_a = np.hypot(*side_a.T) >= np.hypot(*side_b.T)
+    axis = np.where(long_a[:, None], side_a, side_b)
+    length = np.hypot(*axis.T)
+    axis = axis / np.maximum(length, 1e-9)[:, None]
+    # pairs end to end on one track (candidates from a spatial index, not all n x n),
+    # then strings as connected groups (union-find)
+    from shapely import STRtree, polygons
+
+    shapes = np.asarray(polygons(corners), dtype=object)
+    tree = STRtree(shapes)
+    i, j = tree.query(shapes, predicate="dwithin", distance=STRING_GAP_M)
+    keep = i < j
+    i, j = i[keep], j[keep]
+    d = centre[j] - centre[i]
+    along = np.abs((d * axis[i]).sum(axis=1))
+    across = np.abs(d[:, 0] * axis[i, 1] - d[:, 1] * axis[i, 0])
+    parallel = np.abs((axis[i] * axis[j]).sum(axis=1)) >= math.cos(math.radians(STRING_ANGLE_DEG))
+    gap = along - (length[i] + length[j]) / 2.0
+    coupled = parallel & (across <= STRING_ACROSS_M) & (gap < STRING_GAP_M)
+    parent = list(range(len(boxes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in zip(i[coupled], j[coupled], strict=True):
+        parent[root(int(a))] = root(int(b))
+    totals: dict[int, float] = {}
+    for i, n in enumerate(length):
+        totals[root(i)] = totals.get(root(i), 0.0) + float(n)
+    return max(totals.values())
+
+
 def _predicted_presence(pred: FeatureSet, present: bool | None) -> bool | None:
     """The long-train flag of a presence prediction: ``present`` as the detector or the
     file's ``coarse`` block gave it; else from its car equivalents (the occupied length
@@ -266,6 +348,7 @@ def evaluate_scene(
         from railwatch.detect.coarse import LONG_TRAIN_M
 
         length = truth_length_m(truth, scene_gsd)
+        longest = truth_longest_string_m(truth, scene_gsd)
         est = pred.car_equivalents if pred.car_equivalents is not None else float(len(p))
         return SceneEval(
             name,
@@ -277,8 +360,9 @@ def evaluate_scene(
             tcls,
             {},
             long_train_pred=_predicted_presence(pred, present),
-            long_train_truth=None if length is None else bool(length >= LONG_TRAIN_M),
+            long_train_truth=None if longest is None else bool(longest >= LONG_TRAIN_M),
             truth_length_m=None if length is None else round(length, 1),
+            truth_longest_string_m=None if longest is None else round(longest, 1),
         )
     if pred.method != "objects":
         est = pred.car_equivalents if pred.car_equivalents is not None else float(len(p))
@@ -439,6 +523,7 @@ def _scene_row(s: SceneEval) -> dict[str, Any]:
         row["long_train_present"] = s.long_train_pred
         row["long_train_truth"] = s.long_train_truth
         row["truth_length_m"] = s.truth_length_m
+        row["truth_longest_string_m"] = s.truth_longest_string_m
     return row
 
 
@@ -523,19 +608,20 @@ class Prediction:
     measured: bool = True
 
 
-def _file_coarse(path: Path) -> tuple[bool | None, bool]:
+def _file_coarse(path: Path) -> tuple[bool | None, bool, bool]:
     """From a prediction file's ``coarse`` block (as ``railwatch detect`` writes it),
-    read once: its long-train flag (``present``; None when it has none) and whether its
-    estimate measured anything (False when ``track_m`` is 0: no track was read)."""
+    read once: its long-train flag (``present``; None when it has none), whether its
+    estimate measured anything (False when ``track_m`` is 0: no track was read) and
+    whether it has the block at all."""
     try:
         coarse = json.loads(path.read_text()).get("coarse")
     except (OSError, ValueError, AttributeError):
         coarse = None
     if not isinstance(coarse, dict):
-        return None, True
+        return None, True, False
     flag, track_m = coarse.get("present"), coarse.get("track_m")
     unread = isinstance(track_m, int | float) and track_m == 0
-    return (flag if isinstance(flag, bool) else None), not unread
+    return (flag if isinstance(flag, bool) else None), not unread, True
 
 
 def _check_dir(folder: Path, option: str, holding: str) -> None:
@@ -586,8 +672,12 @@ def evaluate_dirs(
                     f"{name}.detections.geojson (railwatch detect --out-dir)"
                 )
             pred = read_geojson(pf)
-            flag, read_any = _file_coarse(pf)
+            flag, read_any, has_block = _file_coarse(pf)
             present = flag if is_presence(pred.method) else None
+            if is_presence(pred.method) and has_block and flag is None:
+                # `railwatch detect` gave no flag (at 10 m one is read along given
+                # centrelines only): not one made up from its car equivalents
+                pred = replace(pred, car_equivalents=None)
             measured = pred.method != "length" or read_any
         if (truth.crs is None) != (pred.crs is None) and pred.detections and truth.detections:
             raise InputError(
@@ -623,5 +713,6 @@ __all__ = [
     "report_json",
     "summarise",
     "truth_length_m",
+    "truth_longest_string_m",
     "without_matches",
 ]
