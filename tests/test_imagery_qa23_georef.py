@@ -69,3 +69,16 @@ def test_a_crs_in_a_prj_beside_the_image_is_named_with_the_command_that_writes_i
     with pytest.raises(MissingCRSError) as err:
         inspect_scene(path)
     assert ".prj" not in str(err.value) and "EPSG:CODE" in str(err.value)
+
+
+def test_projected_coordinates_under_a_degrees_crs_are_said_to_be_a_wrong_crs(
+    tmp_path: Path,
+) -> None:
+    """UTM metres labelled EPSG:4326 was 'cannot compute the ground resolution of this
+    image's CRS', with nothing to do."""
+    path = write_geotiff(tmp_path / "scene_2024-05-01.tif", yard_scene(SIZE, SIZE), crs="EPSG:4326")
+    with pytest.raises(MissingCRSError) as err:
+        inspect_scene(path)
+    message = str(err.value)
+    assert "no longitude and latitude" in message and "EPSG:4326" in message
+    assert "gdal_edit.py -a_srs EPSG:CODE scene_2024-05-01.tif" in message

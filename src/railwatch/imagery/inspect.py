@@ -14,7 +14,8 @@ import json
 import math
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -28,6 +29,7 @@ import rasterio.warp
 import shapely
 from affine import Affine
 from pyproj import CRS, Geod
+from rasterio._err import CPLE_BaseError  # GDAL's errors (not RasterioError subclasses)
 from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from shapely.geometry import MultiPolygon, Polygon, box, mapping, shape
@@ -59,9 +61,11 @@ __all__ = [
     "inspect_scene",
     "is_remote",
     "local_path",
+    "missing_vrt_sources",
     "remote_access_hint",
     "site_coverage",
     "uri_scheme",
+    "vrt_sources_error",
 ]
 
 
@@ -285,15 +289,18 @@ def inspect_scene(
     if size == 0:
         raise CorruptImageError(f"{name} is empty (0 bytes): corrupt or truncated, re-export it")
 
+    vrt_error = vrt_sources_error(path)
+    if vrt_error is not None:
+        raise vrt_error
     # The folder is listed (a local one): GDAL reads the acquisition time and satellite
     # from the sidecars it knows (Maxar's NAME.IMD) into the IMAGERY domain.
     with gdal_env(read_dir=True), warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         try:
             ds = rasterio.open(path)
-        except RasterioError as err:
+        except (RasterioError, CPLE_BaseError) as err:
             raise _open_error(path, err) from err
-        with ds:
+        with ds, _gdal_errors_as_corrupt(name):
             _check_georeferencing(ds, name)
             _check_dtype(ds, name)
             _check_tiff_blocks(ds, name, size)
@@ -348,6 +355,20 @@ def inspect_scene(
     )
 
 
+@contextmanager
+def _gdal_errors_as_corrupt(name: str) -> Iterator[None]:
+    """GDAL errors that rasterio passes on as they are (``CPLE_...``, not
+    ``RasterioError``: a source of a VRT that cannot be opened, a block that cannot be
+    decoded) as :class:`CorruptImageError` naming the file (they were "unexpected
+    error: CPLE_OpenFailedError")."""
+    try:
+        yield
+    except CPLE_BaseError as err:
+        raise CorruptImageError(
+            f"{name} cannot be read ({_short(err)}): re-download or re-export it"
+        ) from err
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file, streamed in 1 MiB chunks."""
     digest = hashlib.sha256()
@@ -400,6 +421,49 @@ def _open_error(path: Path, err: Exception) -> ImageryError:
     )
 
 
+def missing_vrt_sources(path: str | Path) -> list[Path]:
+    """The local source files a GDAL VRT at ``path`` names that are not there (relative
+    names resolved as GDAL does: against the VRT's folder when ``relativeToVRT="1"``);
+    empty for another file, or a VRT whose sources are all there or not local."""
+    import xml.etree.ElementTree as ET
+
+    vrt = Path(path)
+    if vrt.suffix.lower() != ".vrt" or not vrt.is_file():
+        return []
+    try:
+        root = ET.parse(vrt).getroot()
+    except (ET.ParseError, OSError):
+        return []
+    missing: list[Path] = []
+    for el in root.iter("SourceFilename"):
+        text = (el.text or "").strip()
+        if not text or text.startswith("/vsi") or uri_scheme(text) is not None:
+            continue
+        src = Path(text)
+        if el.get("relativeToVRT", "0") == "1" and not src.is_absolute():
+            src = vrt.parent / src
+        if not src.exists() and src not in missing:
+            missing.append(src)
+    return missing
+
+
+def vrt_sources_error(path: str | Path) -> ImageryError | None:
+    """An error naming the missing source files of a VRT at ``path``, with what to do;
+    None when it is no VRT or lacks none."""
+    missing = missing_vrt_sources(path)
+    if not missing:
+        return None
+    shown = ", ".join(str(m) for m in missing[:3]) + (
+        f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+    )
+    return ImageryError(
+        f"{Path(path).name} is a VRT whose source file{'s' if len(missing) > 1 else ''} "
+        f"{'are' if len(missing) > 1 else 'is'} missing ({shown}): put "
+        f"{'them' if len(missing) > 1 else 'it'} back where the VRT names "
+        f"{'them' if len(missing) > 1 else 'it'}, or ingest the image files themselves"
+    )
+
+
 def _check_georeferencing(ds: Any, name: str) -> None:
     gcps, _gcp_crs = ds.gcps
     identity = ds.transform == Affine.identity()
@@ -419,6 +483,16 @@ def _check_georeferencing(ds: Any, name: str) -> None:
             f"{name} is not georeferenced: use `railwatch detect --gsd` for screenshots; "
             "ingest needs a GeoTIFF/COG"
         )
+    if ds.crs is not None and ds.crs.is_geographic:
+        left, bottom, right, top = ds.bounds
+        lon = max(abs(left), abs(right))
+        if max(abs(bottom), abs(top)) > 90.0 or lon > 360.0:
+            raise MissingCRSError(
+                f"{name} has coordinates ({left:.0f}, {top:.0f}) that are no longitude and "
+                f"latitude, though its CRS ({_crs_string(ds.crs)}) is in degrees: the CRS in "
+                "the file is wrong (the coordinates look projected, in metres or feet); set "
+                f"the right one with `gdal_edit.py -a_srs EPSG:CODE {name}` and ingest again"
+            )
     if ds.crs is None:
         prj = _prj_beside(Path(str(ds.name)))
         if prj is not None:  # GDAL reads a .prj only for some formats, never for a GeoTIFF
@@ -945,5 +1019,9 @@ def _float_or_none(value: Any) -> float | None:
 
 
 def _short(err: BaseException) -> str:
+    """One line of at most 160 characters saying what ``err`` is: GDAL's own message
+    where rasterio says only "Read failed. See previous exception for details."."""
+    if "See previous exception" in str(err) and err.__cause__ is not None:
+        err = err.__cause__
     text = " ".join(str(err).split())
     return text[:160] + "..." if len(text) > 160 else text

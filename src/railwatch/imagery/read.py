@@ -21,6 +21,7 @@ import rasterio
 import rasterio.features
 from affine import Affine
 from pyproj import CRS
+from rasterio._err import CPLE_BaseError  # GDAL's errors (not RasterioError subclasses)
 from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.vrt import WarpedVRT
@@ -40,6 +41,7 @@ from railwatch.imagery.inspect import (
     rgb_from_names,
     unlabelled_bands,
     uri_scheme,
+    vrt_sources_error,
 )
 
 __all__ = [
@@ -282,9 +284,11 @@ def read_site_window(
                     if radiometry == "display" and palette is None and data.dtype != np.uint8
                     else None
                 )
-        except RasterioError as err:
+        except (RasterioError, CPLE_BaseError) as err:
             if is_remote(uri) and not _FORMAT_PROBLEM.search(str(err)):
                 raise _remote_read_error(uri, err) from err
+            if not is_remote(uri) and (vrt_error := vrt_sources_error(path)) is not None:
+                raise vrt_error from err
             raise CorruptImageError(
                 f"{name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
             ) from err
@@ -684,5 +688,7 @@ def _inside(site_geom: BaseGeometry | None, grid: SiteGrid) -> np.ndarray:
 
 
 def _short(err: BaseException) -> str:
+    if "See previous exception" in str(err) and err.__cause__ is not None:
+        err = err.__cause__  # GDAL's own message, not rasterio's "Read failed."
     text = " ".join(str(err).split())
     return text[:160] + "..." if len(text) > 160 else text
