@@ -113,6 +113,45 @@ def test_simulated_yards_five_cars_no_and_160_cars_yes(seed: int) -> None:
     assert present and longest is not None and longest >= LONG_TRAIN_M
 
 
+def test_track_broken_into_short_pieces_reads_nothing_not_no_train() -> None:
+    # a 600 m string under broken cloud: no 300 m of track in one piece can be read
+    valid = np.ones((SIZE, SIZE), bool)
+    for col in range(20, SIZE, 25):  # every 250 m, 30 m without data
+        valid[:, col : col + 3] = False
+    est = estimate_occupancy(_yard(600.0), GSD, valid, _lines())
+    assert est.long_windows == 0 and not est.present
+    # centrelines shorter than a train: the same
+    short = MultiLineString([LineString([(40.0, ROW), (60.0, ROW)])])
+    assert estimate_occupancy(_yard(600.0), GSD, None, short).long_windows == 0
+    # the clear image reads windows
+    assert (estimate_occupancy(_yard(600.0), GSD, None, _lines()).long_windows or 0) > 0
+
+
+def test_a_scene_that_read_no_train_length_is_not_counted() -> None:
+    from affine import Affine
+
+    from railwatch.counting import count_scene
+    from railwatch.detect.coarse import CoarseEstimate
+    from railwatch.errors import DetectionError
+    from railwatch.imagery import SiteGrid, SiteRaster
+
+    grid = SiteGrid("EPSG:32652", Affine(10.0, 0, 500_000, 0, -10.0, 4_700_000), 8, 8, 10.0)
+    ones = np.ones((8, 8), bool)
+    raster = SiteRaster(np.zeros((8, 8, 3), np.uint8), ones, ones, np.ones((8, 8), np.uint8), grid)
+
+    class Q:
+        coverage = 1.0
+        clear_fraction = 1.0
+        haze_fraction = 0.0
+
+    tracks = LineString([(126.0, 42.4), (126.01, 42.4)])
+    est = CoarseEstimate(0.0, 0.0, 0.0, 0.0, "presence", False, track_m=800.0, long_windows=0)
+    with pytest.raises(DetectionError, match="no 300 m stretch of the site's track"):
+        count_scene([], raster, Q(), coarse=est, tracks_wgs84=tracks)
+    read = CoarseEstimate(0.0, 0.0, 0.0, 0.0, "presence", False, track_m=800.0, long_windows=40)
+    assert count_scene([], raster, Q(), coarse=read, tracks_wgs84=tracks).total == 0.0
+
+
 def test_finer_estimates_carry_no_longest_string() -> None:
     est = estimate_occupancy(_yard(600.0), 3.0, None, _lines())
     assert est.method == "length" and est.longest_string_m is None

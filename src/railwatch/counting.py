@@ -37,6 +37,7 @@ from railwatch.detect.base import Detection
 from railwatch.detect.calibration import Calibration
 from railwatch.detect.coarse import (
     LONG_TRAIN_M,
+    PRESENCE_WINDOW_M,
     CoarseEstimate,
     EmptyTrack,
     estimate_occupancy,
@@ -220,6 +221,18 @@ def _presence_needs_tracks(gsd: float) -> str:
     )
 
 
+def _no_train_length_read(gsd: float) -> str:
+    """Why a 10 m scene has no long-train flag: no line could be read along a train's
+    length in one piece."""
+    return (
+        f"no {PRESENCE_WINDOW_M:.0f} m stretch of the site's track could be read in one piece "
+        f"in this {gsd:g} m image (cloud, haze or no data break the track, or the "
+        "centrelines are shorter than that), so it cannot tell whether a long train is "
+        "present, and it is not counted ('no long train' would say nothing): use an image "
+        "that shows the tracks clear."
+    )
+
+
 def _no_track_read(gsd: float) -> str:
     """Why a coarse scene has no count: not one sample along the site's track
     centrelines could be read."""
@@ -301,6 +314,8 @@ def count_scene(
         if method == "presence" and not given:
             # lines found at 10 m never reach a train's length: no measurement
             raise DetectionError(_presence_needs_tracks(gsd))
+        if method == "presence" and coarse.long_windows == 0:
+            raise DetectionError(_no_train_length_read(gsd))
         if method == "presence":
             flag = 1.0 if coarse.present else 0.0
             return SceneCount(

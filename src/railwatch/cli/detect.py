@@ -220,6 +220,8 @@ def _print_summary(summaries: list[dict[str, Any]]) -> None:
     for s in summaries:
         if s["method"] == "presence" and s["tracks"] != "given":
             total = "give --tracks"  # the flag is read along given centrelines only
+        elif s["method"] == "presence" and s["present"] is None and s["track_m"]:
+            total = "no 300 m of track read"  # no train's length read in one piece
         elif s["method"] != "objects" and s["track_m"] == 0.0 and s["present"] is None:
             # nothing of the yard was measured: not 0
             total = "no track read" if s["tracks"] == "given" else "no track found"
@@ -371,7 +373,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             "occupied_length_m": c.occupied_length_m,
             # 10 m and coarser: read along given centrelines only (see below)
             "present": c.present
-            if result.method != "presence" or result.tracks == "given"
+            if result.method != "presence" or (result.tracks == "given" and c.long_windows != 0)
             else None,
             "longest_string_m": c.longest_string_m,
             # lines given (--tracks) or found in the image, and metres of them read: 0 is
@@ -401,6 +403,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     # at 10 m and coarser the long-train flag is read along given centrelines only:
     # lines found in the image are short pieces, along which it never flags a train
     no_flag = presence and result.tracks != "given"
+    # ... and only where a train's length of track could be read in one piece
+    no_flag |= presence and coarse is not None and coarse.long_windows == 0
     return {
         "image": str(img),
         "output": str(out),

@@ -205,7 +205,8 @@ def eval_command(
             # 1.5-5 m estimate that read no track measured nothing (no 0 in the errors)
             unread = r.coarse.track_m == 0.0 and r.tracks == "given"
             # at 10 m and coarser the flag is read along given centrelines only
-            unread |= r.method == "presence" and r.tracks != "given"
+            # (and where a train's length of track could be read in one piece)
+            unread |= r.method == "presence" and (r.tracks != "given" or r.coarse.long_windows == 0)
             measured = not (r.method == "length" and r.coarse.track_m == 0.0)
             return Prediction(features, None if unread else r.coarse.present, measured)
 

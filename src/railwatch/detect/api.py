@@ -476,6 +476,7 @@ def _coarse_file(
     # 10 m and coarser: the longest string of any block (a string cut by a block edge is
     # read in two parts, each shorter)
     longest = [p.longest_string_m for p in parts if p.longest_string_m is not None]
+    windows = [p.long_windows for p in parts]
     return CoarseEstimate(
         car_equivalents=round(sum(p.car_equivalents for p in parts), 2),
         low=round(sum(p.low for p in parts), 2),
@@ -487,6 +488,7 @@ def _coarse_file(
         empty_from=sources.pop() if len(sources) == 1 else "image",
         track_m=None if any(r is None for r in reads) else round(sum(r or 0.0 for r in reads), 1),
         longest_string_m=max(longest) if longest else None,
+        long_windows=None if any(w is None for w in windows) else sum(w or 0 for w in windows),
     )
 
 

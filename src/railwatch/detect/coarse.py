@@ -260,6 +260,11 @@ class CoarseEstimate:
     #: found along one line (:func:`longest_string_run`), which ``present`` compares with
     #: :data:`LONG_TRAIN_M`; None finer than that.
     longest_string_m: float | None = None
+    #: At :data:`PRESENCE_GSD` and coarser, how many windows of
+    #: :data:`PRESENCE_WINDOW_M` along the lines could be read: 0 means no line showed a
+    #: train's length of track in one piece (cloud, no data, short centrelines), so
+    #: "no long train" says nothing; None finer than that or where unknown.
+    long_windows: int | None = None
 
 
 @dataclass(frozen=True)
@@ -1018,19 +1023,20 @@ def _occupancy(
     model: OccupancyModel | None = None,
     sun: tuple[float, float] | None = None,
     site: tuple[np.ndarray, np.ndarray] | None = None,
-) -> tuple[float, int, str, int, float]:
+) -> tuple[float, int, str, int, tuple[float, int]]:
     """Occupied length (metres), number of occupied strings along ``lines`` (see the
     module docs), where the empty-track colour came from (:data:`EMPTY_FROM`), how
     many samples (every ``step`` pixels) had data to read (0: no track was read) and the
-    longest string along one line as 10 m imagery reads it (:func:`longest_string_run`);
+    longest string along one line as 10 m imagery reads it with the number of windows
+    read (:func:`longest_string_run`; (0, 0) finer than :data:`PRESENCE_GSD`);
     appends each line's :class:`LineProfile` to ``diagnostics`` when given.
     With ``model`` the samples are decided by the learned classifier
     (:mod:`railwatch.detect.coarse_model`) instead of the hand-set rule."""
     e = _evidence(feats, valid, lines, gsd, step, site)
     if e is None:
-        return 0.0, 0, "image", 0, 0.0
+        return 0.0, 0, "image", 0, (0.0, 0)
     read = int(e.ok.sum())
-    longest = longest_string_run(e, gsd, step) if gsd >= PRESENCE_GSD else 0.0
+    longest = longest_string_run(e, gsd, step) if gsd >= PRESENCE_GSD else (0.0, 0)
     if model is None:
         occ = _rule_occupied(e, threshold)
         if sun is not None:
@@ -1052,7 +1058,7 @@ def _window_means(values: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.n
     return (cv[k:] - cv[:-k]) / np.maximum(w, 1e-9)[:, None], w / k
 
 
-def longest_string_run(e: _Evidence, gsd: float, step: float) -> float:
+def longest_string_run(e: _Evidence, gsd: float, step: float) -> tuple[float, int]:
     """The length (metres) of the longest string of cars along one line, as 10 m imagery
     can show it (estimator 7; docs/detection.md "The long-train flag at 10 m").
 
@@ -1066,7 +1072,10 @@ def longest_string_run(e: _Evidence, gsd: float, step: float) -> float:
     :data:`PRESENCE_MIN_SPREADS` holds a string there; the string's extent is the run
     around that window where the offset along the window's direction, averaged over
     :data:`PRESENCE_RUN_M`, stays at least :data:`PRESENCE_RUN_SHARE` of the window's
-    (gaps under :data:`PRESENCE_GAP_M` closed). 0 when no line holds a string."""
+    (gaps under :data:`PRESENCE_GAP_M` closed). 0 when no line holds a string. Also
+    returned: how many windows could be read (0: no line has 300 m of track in one
+    piece with data, as under broken cloud or along short centrelines, and the 0 says
+    nothing about the yard)."""
     win = max(2, round(PRESENCE_WINDOW_M / gsd / step))
     short = max(1, round(PRESENCE_RUN_M / gsd / step))
     gap = max(1, round(PRESENCE_GAP_M / gsd / step))
@@ -1080,7 +1089,8 @@ def longest_string_run(e: _Evidence, gsd: float, step: float) -> float:
         if full.any():
             lines.append((e.resid[a:b], ok, means, full))
     if not lines:
-        return 0.0
+        return 0.0, 0
+    windows = sum(int(f.sum()) for _, _, _, f in lines)
     spread = np.percentile(np.abs(np.concatenate([m[f] for _, _, m, f in lines])), 25, axis=0)
     spread = np.maximum(spread / _Q25_HALF_NORMAL, 1e-6 * (np.asarray(e.noise) + 1e-9))
     longest = 0.0
@@ -1105,7 +1115,7 @@ def longest_string_run(e: _Evidence, gsd: float, step: float) -> float:
         for run in np.split(idx, np.flatnonzero(np.diff(idx) > gap) + 1):
             if run[0] - gap <= centre <= run[-1] + gap:
                 longest = max(longest, float(run[-1] - run[0] + 1) * step * gsd)
-    return longest
+    return longest, windows
 
 
 def _shadow_guard(
@@ -1264,7 +1274,16 @@ def estimate_occupancy(
     ok = np.ones((h, w), dtype=bool) if valid is None else valid.astype(bool)
     method = "presence" if gsd >= PRESENCE_GSD else "length"
     if not ok.any():
-        return CoarseEstimate(0.0, 0.0, 0.0, 0.0, method, False, track_m=0.0)
+        return CoarseEstimate(
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            method,
+            False,
+            track_m=0.0,
+            long_windows=0 if method == "presence" else None,
+        )
     grey = _grey_and_colour(image[..., :3])
     grey[~ok] = np.median(grey[ok], axis=0)
     if tracks is not None and not tracks.is_empty:
@@ -1283,7 +1302,7 @@ def estimate_occupancy(
     occ_model = None
     if learned:
         occ_model = model if model is not None else load_model()
-    length, n_strings, empty_from, read, longest = _occupancy(
+    length, n_strings, empty_from, read, (longest, windows) = _occupancy(
         feats,
         ok,
         lines,
@@ -1323,6 +1342,7 @@ def estimate_occupancy(
         empty_from=empty_from,
         track_m=round(read * 0.5 * gsd, 1),
         longest_string_m=round(longest, 1) if method == "presence" else None,
+        long_windows=windows if method == "presence" else None,
     )
 
 
