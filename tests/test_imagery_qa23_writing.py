@@ -59,3 +59,25 @@ def test_a_file_that_grows_while_it_is_ingested_is_refused_and_ingested_once_com
     with db.session(readonly=True) as s:
         (scene,) = repo.list_scenes(s, "yard")
         assert scene.content_hash == hash_file(path)
+
+
+def test_an_image_that_misses_the_site_says_where_it_lies(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Degrees written as metres under a UTM CRS (a wrong CRS) put an image thousands of
+    km off; 'does not overlap site yard (0 pixels)' gave no clue."""
+    from affine import Affine
+
+    site = utm_box_wgs84(ORIGIN_X + 10, ORIGIN_Y - 90, ORIGIN_X + 90, ORIGIN_Y - 10)
+    geojson = tmp_path / "site.geojson"
+    geojson.write_text(json.dumps(site.__geo_interface__))
+    code, _ = _run(capsys, "--db", tmp_db_url, "site", "add", "yard", "--geojson", str(geojson))
+    assert code == 0
+    wrong = Affine(0.000006, 0, 130.6081, 0, -0.000004, 42.4214)  # degrees, CRS UTM 52N
+    path = write_geotiff(tmp_path / "scene_2024-05-01.tif", yard_scene(100, 100), transform=wrong)
+    code, out = _run(capsys, "--db", tmp_db_url, "ingest", "yard", str(path), "--json")
+    (skipped,) = json.loads(out)["skipped"]
+    reason = skipped["reason"]
+    assert reason.startswith("does not overlap site yard (0 pixels): the image lies around")
+    assert "0.0004°N 124.5124°E, 4,738 km from the site" in reason
+    assert "check its CRS (EPSG:32652) and geotransform" in reason

@@ -521,7 +521,11 @@ def record_scene(
     coverage = float(site_coverage(info.footprint, site_geom))
     if coverage * site_area_m2 < info.gsd * info.gsd:
         summary.skipped.append(
-            {"file": name, "reason": f"does not overlap site {summary.site} (0 pixels)"}
+            {
+                "file": name,
+                "reason": f"does not overlap site {summary.site} (0 pixels): "
+                + _where(info.footprint, site_geom, info.crs),
+            }
         )
         return
     with db.session() as s:
@@ -532,6 +536,25 @@ def record_scene(
     else:
         entry["reason"] = f"already ingested as scene {entry['scene_id']}"
         summary.duplicates.append(entry)
+
+
+def _where(footprint: BaseGeometry, site_geom: BaseGeometry, crs: str) -> str:
+    """Where an image that misses a site lies, and what to check: a wrong CRS in the
+    file puts it hundreds or thousands of km away, a neighbouring site's image next
+    door."""
+    from pyproj import Geod
+
+    here, there = footprint.representative_point(), site_geom.representative_point()
+    _, _, metres = Geod(ellps="WGS84").inv(there.x, there.y, here.x, here.y)
+    km = metres / 1000.0
+    far = f"{km:,.0f} km" if km >= 10 else f"{km:.1f} km"
+    lat = f"{abs(here.y):.4f}°{'N' if here.y >= 0 else 'S'}"
+    lon = f"{abs(here.x):.4f}°{'E' if here.x >= 0 else 'W'}"
+    crs_text = crs if len(crs) <= 20 else "the one in the file"
+    return (
+        f"the image lies around {lat} {lon}, {far} from the site; if it should cover "
+        f"the site, check its CRS ({crs_text}) and geotransform"
+    )
 
 
 def scene_entry(name: str, scene: Any) -> dict[str, Any]:
