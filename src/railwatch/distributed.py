@@ -10,6 +10,14 @@ client) before the client records it (``on_progress``). Tasks are retried when t
 raise, and the scheduler reschedules a task whose worker died, so a dying worker costs
 time, not results.
 
+A scene whose task kills its worker (out of memory, a crash in GDAL) makes Dask fail
+with ``KilledWorker`` every task that was on that worker when it died, after
+``distributed.scheduler.allowed-failures`` deaths, not only the one that killed it.
+Each scene failed so is run again alone, one at a time, once the others are done: only
+the scene that kills its worker on its own is recorded as failed, with that reason.
+While the client waits it checks that the cluster still has workers, and stops with
+:class:`ClusterError` when it has had none for ``ClusterSpec.no_workers_timeout``.
+
 Without ``scheduler`` a local cluster is started (one single-threaded worker
 process per CPU core unless ``workers`` says otherwise) and stopped afterwards.
 """
@@ -20,6 +28,7 @@ import functools
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -88,8 +97,11 @@ class _TaskStream:
         self._reported: set[str] = set()
 
     def future_done(self, future: Any) -> None:
-        """Dask done-callback: report ``future`` unless already reported."""
+        """Dask done-callback: report ``future`` unless already reported, or failed
+        with its worker (its scene is run again alone: reported when that ends)."""
         try:
+            if future.status == "error" and _killed_worker(future):
+                return
             self.seen(future.key, future.status)
         except Exception:  # a failing UI callback must not kill Dask's callback thread
             log.exception("progress callback failed")
@@ -119,11 +131,13 @@ class WorkerSetupError(ClusterError):
 class ClusterSpec:
     """Where tasks run: ``scheduler`` (``tcp://HOST:PORT`` of a running cluster), or a
     local cluster of ``workers`` single-threaded processes (CPU count when None).
-    ``retries``: extra attempts of a task that raised."""
+    ``retries``: extra attempts of a task that raised; ``no_workers_timeout``: seconds
+    the run waits on a cluster left without any worker before it stops."""
 
     workers: int | None = None
     scheduler: str | None = None
     retries: int = 2
+    no_workers_timeout: float = 120.0
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.scheduler is not None:
@@ -132,6 +146,10 @@ class ClusterSpec:
             raise ConfigError(f"--workers must be at least 1, got {self.workers}")
         if self.retries < 0:
             raise ConfigError(f"retries must be 0 or more, got {self.retries}")
+        if not self.no_workers_timeout > 0:
+            raise ConfigError(
+                f"no_workers_timeout must be more than 0 seconds, got {self.no_workers_timeout}"
+            )
         if self.scheduler is not None and "://" not in self.scheduler:
             raise ConfigError(
                 f"--scheduler {self.scheduler!r} is not an address: use tcp://HOST:PORT"
@@ -221,6 +239,11 @@ def _open(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
         finally:
             client.close()
         return
+    with _keep_nannies():
+        yield from _open_local(dd, spec)
+
+
+def _open_local(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
     try:
         with _worker_environ(), _workers_ignore_sigint():
             cluster = dd.LocalCluster(
@@ -242,6 +265,19 @@ def _open(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
             client.close()
     finally:
         cluster.close()
+
+
+@contextmanager
+def _keep_nannies() -> Iterator[None]:
+    """The local cluster keeps each worker's nanny however long its worker takes to come
+    back. Dask's ``distributed.deploy.lost-worker-timeout`` (15 s) closes a nanny for
+    good when the scheduler has not seen its worker again that long after a death: a
+    scene that killed its worker again and again (out of memory) left the cluster with
+    fewer workers, then none, and the run waited for ever."""
+    dask = lazy_import("dask", "dask", "distributed processing")
+    key = "distributed.deploy.lost-worker-timeout"
+    with dask.config.set({key: "1 day"}):  # type: ignore[attr-defined]
+        yield
 
 
 @contextmanager
@@ -306,8 +342,9 @@ def _detector_value(detector: Any) -> Any:
 def _setup_failure(future: Any, det_future: Any) -> str | None:
     """Why a scene's task failed for a reason that is the cluster's, not the scene's
     (the workers cannot load or unpickle the detector), else None."""
-    # only "error": a detector lost with its worker ("lost") is computed again
-    if det_future is not None and det_future.status == "error":
+    # only "error": a detector lost with its worker ("lost") is computed again, and
+    # one whose workers died while computing it (KilledWorker) is submitted again
+    if det_future is not None and det_future.status == "error" and not _killed_worker(det_future):
         try:
             err = det_future.exception()
         except Exception as exc:  # the future itself could not be queried
@@ -392,21 +429,23 @@ def _process_sites(
         return list(summaries.values())
     dd = _distributed()
     shipped = _shippable(detector, detector_name)
+    done = 0
+
+    def record(site: str, job: SceneJob, outcome: SceneOutcome) -> None:
+        nonlocal done
+        record_outcome(db, outcome, detector)
+        summaries[site].add(job.scene_id, outcome)
+        done += 1
+        if on_progress is not None:
+            on_progress(done, total, site)
+
     with _client_for(spec, client) as client:
         run = uuid.uuid4().hex[:8]  # task keys unique per run on a shared scheduler
-        # A detector object travels as the result of one task, not as scattered data: if
-        # the worker holding it dies, the scheduler recomputes the task, whereas
-        # scattered data is lost for good (and every scene task with it).
-        det_future = (
-            None
-            if isinstance(shipped, str)
-            else client.submit(_detector_value, shipped, key=f"railwatch-detector-{run}")
-        )
-        det_arg = shipped if det_future is None else det_future
+        det = _ClusterDetector(client, shipped, run)
         futures = client.map(
             run_scene_task,
             [job for _, job in jobs],
-            detector=det_arg,
+            detector=det.arg(),
             retries=spec.retries,
             pure=False,
             key=[f"railwatch-scene-{job.scene_id}-{run}" for _, job in jobs],
@@ -415,26 +454,210 @@ def _process_sites(
         stream = _TaskStream({k: (site, job.scene_id) for k, (site, job) in where.items()}, on_task)
         for future in futures:
             future.add_done_callback(stream.future_done)
-        for done, future in enumerate(dd.as_completed(futures), start=1):
-            site, job = where[future.key]
-            stream.seen(future.key, future.status)
-            if future.status == "finished":
-                outcome = future.result()
-            else:
-                setup = _setup_failure(future, det_future)
-                if setup is not None:  # every scene would fail so: stop, touching none
-                    client.cancel(futures)
-                    recorded = sum(s.total for s in summaries.values())
-                    raise WorkerSetupError(
-                        f"{setup}: install the same railwatch, with the detector's extras "
-                        "and weights, on every worker, then run again; "
-                        f"{recorded} scene(s) were recorded before this, the "
-                        f"{total - recorded} others were left as they were"
-                    )
-                outcome = _outcome_of_failed(future, job.scene_id)
-            record_outcome(db, outcome, detector)
-            summaries[site].add(job.scene_id, outcome)
-            future.release()
-            if on_progress is not None:
-                on_progress(done, total, site)
+        watch = _WorkerWatch(client, spec.no_workers_timeout)
+        killed: list[str] = []
+        try:
+            for future in _completed(dd.as_completed(futures), watch):
+                site, job = where[future.key]
+                status, result = _settled(dd, future, watch)
+                if status == "error" and _killed_worker(future):
+                    # Dask fails every task that was on a worker when it died, not only
+                    # the one that killed it: each is run again alone below
+                    killed.append(future.key)
+                    future.release()
+                    continue
+                stream.seen(future.key, status)
+                if status == "finished":
+                    outcome = result
+                else:
+                    setup = _setup_failure(future, det.future)
+                    if setup is not None:  # every scene would fail so: stop, touching none
+                        client.cancel(futures)
+                        raise WorkerSetupError(
+                            f"{setup}: install the same railwatch, with the detector's extras "
+                            "and weights, on every worker, then run again; "
+                            f"{done} scene(s) were recorded before this, the "
+                            f"{total - done} others were left as they were"
+                        )
+                    outcome = _outcome_of_failed(future, job.scene_id)
+                record(site, job, outcome)
+                future.release()
+            for key in killed:  # one at a time: a scene that kills its worker fails alone
+                site, job = where[key]
+                alone = _run_alone(dd, client, job, det, spec.retries, f"{key}-alone", watch)
+                status, result = _settled(dd, alone, watch)
+                stream.seen(key, status)
+                if status == "finished":
+                    outcome = result
+                elif status == "error" and _killed_worker(alone):
+                    outcome = SceneOutcome(job.scene_id, None, error=_killed_reason(alone))
+                else:
+                    outcome = _outcome_of_failed(alone, job.scene_id)
+                record(site, job, outcome)
+                alone.release()
+        except _NoWorkers as err:
+            client.cancel(futures)
+            raise ClusterError(
+                f"the Dask cluster has had no workers for {err.seconds:.0f} s (they died or "
+                "were stopped; a worker killed again and again is often out of memory): "
+                "start workers, or give them more memory, and run process again; "
+                f"{done} scene(s) were recorded before this, the {total - done} others were "
+                "left as they were"
+            ) from None
     return list(summaries.values())
+
+
+def _settled(dd: Any, future: Any, watch: _WorkerWatch) -> tuple[str, Any]:
+    """``future``'s final status (``finished``, ``error`` or ``cancelled``) and, when
+    finished, its result. A result lost with its worker before this client fetched it
+    is computed again (the future is then ``lost``, then pending): waited for, watched,
+    instead of being recorded as a failure (or hanging on a cluster with no workers)."""
+    while True:
+        if future.status == "finished":
+            try:
+                return "finished", future.result(timeout=_WAIT_S)
+            except TimeoutError:  # still fetching, or its result lost meanwhile
+                watch.check()
+                continue
+            except Exception:  # it failed when it was computed again: see its status
+                pass
+        if future.status in ("error", "cancelled"):
+            return future.status, None
+        try:
+            dd.wait(future, timeout=_WAIT_S)
+        except TimeoutError:
+            watch.check()
+
+
+#: Seconds of each wait on one future between checks that the cluster has workers.
+_WAIT_S = 5.0
+
+
+def _run_alone(
+    dd: Any,
+    client: Any,
+    job: SceneJob,
+    det: _ClusterDetector,
+    retries: int,
+    key: str,
+    watch: _WorkerWatch,
+) -> Any:
+    """The finished (or failed) future of ``job`` run with no other scene task of this
+    run on the cluster. Run once more when it failed because workers died while
+    computing the detector task it needs (the detector is then submitted again)."""
+    for attempt in range(2):
+        alone = client.submit(
+            run_scene_task,
+            job,
+            detector=det.arg(),
+            retries=retries,
+            pure=False,
+            key=key if not attempt else f"{key}-{attempt}",
+        )
+        [alone] = _completed(dd.as_completed([alone]), watch)
+        if _settled(dd, alone, watch)[0] != "error" or not _killed_worker(alone):
+            break
+        if getattr(alone.exception(), "task", None) == alone.key:
+            break  # its own task killed the workers
+        alone.release()
+    return alone
+
+
+def _killed_worker(future: Any) -> bool:
+    """Whether ``future`` failed because workers died while it was on them (Dask's
+    ``KilledWorker``, after ``distributed.scheduler.allowed-failures`` deaths)."""
+    try:
+        err = future.exception()
+    except Exception:  # cancelled, or the future itself could not be queried
+        return False
+    return isinstance(err, _distributed().KilledWorker)
+
+
+def _killed_reason(future: Any) -> str:
+    """Why a scene run alone failed with its worker: one line, with what to do."""
+    err = future.exception()
+    deaths = getattr(err, "allowed_failures", 0) + 1
+    return (
+        f"the Dask worker process died while processing this scene, alone on the "
+        f"cluster (Dask's KilledWorker: {deaths} time(s), as many as Dask allows, "
+        "distributed.scheduler.allowed-failures); it usually ran out of memory (or GDAL "
+        "or the detector crashed): give each worker more memory (fewer --workers per "
+        "machine) and run process again, it retries failed scenes"
+    )
+
+
+class _ClusterDetector:
+    """The detector as the scene tasks get it: its registry name, or the future of one
+    task returning it. A detector object travels as the result of a task, not as
+    scattered data: if the worker holding it dies, the scheduler recomputes the task,
+    whereas scattered data is lost for good (and every scene task with it). A detector
+    task failed because its workers died (``KilledWorker``) is submitted again."""
+
+    def __init__(self, client: Any, shipped: Detector | str, run: str) -> None:
+        self._client = client
+        self._shipped = shipped
+        self._key = f"railwatch-detector-{run}"
+        self._submitted = 0
+        self.future: Any = None if isinstance(shipped, str) else self._submit()
+
+    def _submit(self) -> Any:
+        key = self._key if not self._submitted else f"{self._key}-{self._submitted}"
+        self._submitted += 1
+        return self._client.submit(_detector_value, self._shipped, key=key)
+
+    def arg(self) -> Any:
+        """The ``detector`` argument of a scene task submitted now."""
+        if self.future is None:
+            return self._shipped
+        if self.future.status == "error" and _killed_worker(self.future):
+            self.future.release()
+            self.future = self._submit()
+        return self.future
+
+
+class _NoWorkers(Exception):
+    """The cluster has had no workers for ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+class _WorkerWatch:
+    """Checks, at most once a second, that the cluster has workers; raises
+    :class:`_NoWorkers` once it has had none for ``timeout`` seconds. Without it, tasks
+    wait for ever on a cluster whose workers all died."""
+
+    def __init__(self, client: Any, timeout: float) -> None:
+        self._client = client
+        self._timeout = timeout
+        self._checked = float("-inf")
+        self._none_since: float | None = None
+
+    def check(self) -> None:
+        now = time.monotonic()
+        if now - self._checked < 1.0:
+            return
+        self._checked = now
+        try:
+            workers = len(self._client.nthreads())
+        except (OSError, TimeoutError):  # the scheduler cannot be asked: no worker known
+            workers = 0
+        if workers:
+            self._none_since = None
+        elif self._none_since is None:
+            self._none_since = now
+        elif now - self._none_since >= self._timeout:
+            raise _NoWorkers(now - self._none_since)
+
+
+def _completed(completed: Any, watch: _WorkerWatch) -> Iterator[Any]:
+    """The futures of ``completed`` (a ``distributed.as_completed``) as they finish;
+    while none is ready, ``watch`` checks that the cluster still has workers."""
+    while not completed.is_empty():
+        if completed.has_ready():
+            yield next(completed)
+            continue
+        watch.check()
+        with completed.thread_condition:  # notified as each future completes
+            completed.thread_condition.wait(timeout=0.1)
