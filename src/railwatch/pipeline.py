@@ -587,7 +587,7 @@ def _check_processing_lock(db: Database, s: Session, scene_id: int) -> None:
     transaction commits. Taking it again is not safe: between the loss and now another
     run (or a track edit, or a site removal) may have held the site and changed it, and
     this run's results would be written over theirs; so the run stops."""
-    if not db.holds_locks():  # SQLite, or recording outside a processing run
+    if not db.holds_locks():  # recording outside a processing run (or in memory)
         return
     site = s.scalar(
         select(Site.name).join(Scene, Scene.site_id == Site.id).where(Scene.id == scene_id)

@@ -118,6 +118,32 @@ class _PgHold:
             return self.lost
 
 
+@dataclass
+class _FileHold:
+    """The ``flock`` locks of one :meth:`Database.exclusive` block on a SQLite file: the
+    lock file of each key and its open descriptor. A lock file deleted (or replaced)
+    under the run lets another run create a new file and lock it: the lock is then lost
+    though this process still holds its flock on the old file."""
+
+    keys: dict[str, tuple[Path, int]]
+    lost: str | None = None
+
+    def check(self, name: str) -> str | None:
+        """Why the lock ``name`` is no longer held (None while it is): its file is gone
+        or is another file than the one locked (two ``stat`` calls, no query)."""
+        if self.lost is None:
+            path, fd = self.keys[name]
+            try:
+                now = os.stat(path)
+            except OSError:
+                self.lost = f"its lock file {path} was deleted"
+            else:
+                mine = os.fstat(fd)
+                if (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino):
+                    self.lost = f"its lock file {path} was replaced by another"
+        return self.lost
+
+
 def _lock_key(name: str) -> int:
     """A signed 64-bit key for ``name`` (PostgreSQL advisory locks take a bigint)."""
     digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
@@ -426,23 +452,24 @@ class Database:
                 with suppress(SQLAlchemyError):  # closing a dead connection
                     conn.close()
 
-    def _thread_holds(self) -> list[_PgHold]:
-        holds: list[_PgHold] | None = getattr(self._holds, "holds", None)
+    def _thread_holds(self) -> list[_PgHold | _FileHold]:
+        holds: list[_PgHold | _FileHold] | None = getattr(self._holds, "holds", None)
         if holds is None:
             holds = self._holds.holds = []
         return holds
 
     def holds_locks(self) -> bool:
-        """Whether this thread holds PostgreSQL locks of :meth:`exclusive` on this
-        database (so that :meth:`lost_lock` has something to check)."""
+        """Whether this thread holds locks of :meth:`exclusive` on this database (so
+        that :meth:`lost_lock` has something to check)."""
         return bool(self._thread_holds())
 
     def lost_lock(self, name: str) -> str | None:
         """Why the lock ``name``, held by this thread through :meth:`exclusive`, is no
         longer held (its connection closed: the server let it go, and another process
-        may hold it now), or None while it is held. One query on the lock's connection
-        (PostgreSQL). None too where there is nothing to check: a lock this thread does
-        not hold here, and SQLite's ``flock``, which lasts as long as the process."""
+        may hold it now; for SQLite, its lock file deleted or replaced), or None while it
+        is held. One query on the lock's connection (PostgreSQL) or two ``stat`` calls
+        (SQLite). None too where there is nothing to check: a lock this thread does not
+        hold here."""
         for hold in self._thread_holds():
             if name in hold.keys:
                 why = hold.check(name)
@@ -460,6 +487,7 @@ class Database:
         path = Path(str(self.engine.url.database)).expanduser().resolve()
         folder = path.with_name(path.name + ".locks")
         fds: list[int] = []
+        hold = _FileHold({})
         try:
             try:
                 folder.mkdir(exist_ok=True)
@@ -487,11 +515,17 @@ class Database:
                         _busy_message(locks[name], holder or f"lock file {lock}")
                     ) from None
                 fds.append(fd)
+                hold.keys[name] = (lock, fd)
                 os.ftruncate(fd, 0)
                 os.pwrite(
                     fd, f"held by process {os.getpid()} on {socket.gethostname()}".encode(), 0
                 )
-            yield
+            holds = self._thread_holds()
+            holds.append(hold)
+            try:
+                yield
+            finally:
+                holds.remove(hold)
         finally:
             for fd in fds:
                 os.close(fd)  # releases its flock
