@@ -9,7 +9,6 @@ alerts. See ``docs/alerts.md``.
 from __future__ import annotations
 
 import bisect
-import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -21,13 +20,14 @@ from railwatch.analysis.baseline import (
     SEASON_OFFSET,
     Baseline,
     Record,
+    SeasonalFactors,
     SeasonRef,
+    SeriesNoise,
+    WindowBaselines,
+    median_of,
     month_of,
     quietest,
-    robust_baseline,
     same_season,
-    seasonal_factors,
-    series_noise,
     spread_floor,
     trailing_level,
     trailing_record,
@@ -87,7 +87,13 @@ def analyze_series(
             if method in settings.confirm_methods:
                 found = _confirmed_only(found, part, method)
             if len(parts) > 1:  # say that other methods' counts were not compared
-                found = [_method_note(a, method, part, one) for a in found]
+                mine = sorted(as_utc(p.when) for p in part.usable)
+                # a presence image (10 m and coarser: a long train or not) is no count
+                # made another way
+                others = sorted(
+                    as_utc(p.when) for p in one.usable if p.method not in (method, "presence")
+                )
+                found = [_method_note(a, method, mine, others) for a in found]
             if method == "objects" and one.cls in CAR_CLASSES:
                 found = [_typed_note(a) for a in found]
             alerts.extend(found)
@@ -113,8 +119,8 @@ def _confirmed_only(alerts: list[Alert], part: CountSeries, method: str) -> list
         if a.kind not in kinds or a.severity == "info":
             out.append(a)
             continue
-        before = [t for t in usable if t < when]
-        if before and before[-1] in raised:
+        before = bisect.bisect_left(usable, when)  # the usable images before it
+        if before and usable[before - 1] in raised:
             out.append(a)
             continue
         note = (
@@ -226,23 +232,21 @@ def _across_methods(
     return sorted(out, key=lambda a: (a.when, ALERT_KINDS.index(a.kind)))
 
 
-def _method_note(alert: Alert, method: str, part: CountSeries, whole: CountSeries) -> Alert:
+def _method_note(
+    alert: Alert, method: str, mine: Sequence[datetime], others: Sequence[datetime]
+) -> Alert:
     """``alert`` with a sentence saying it was judged against its own method's counts
     (an alert judged against the other methods' record, :func:`_across_methods`, says
-    so itself)."""
+    so itself). ``mine`` and ``others`` are the times (UTC, sorted) of the usable counts
+    of that method and of the counts made another way."""
     if "across_methods" in alert.metrics:
         return replace(alert, metrics={**alert.metrics, "method": method})
-    mine = sum(1 for p in part.usable if as_utc(p.when) < alert.when)
-    # a presence image (10 m and coarser: a long train or not) is no count made another way
-    others = sum(
-        1
-        for p in whole.usable
-        if p.method not in (method, "presence") and as_utc(p.when) < alert.when
-    )
+    n_mine = bisect.bisect_left(mine, alert.when)  # earlier counts of each kind
+    n_others = bisect.bisect_left(others, alert.when)
     words = METHOD_WORDS.get(method, f"counts by method '{method}'")
     note = (
-        f" Judged against the {mine} earlier counts of the same kind ({words}) only; "
-        f"{others} earlier counts made another way were not compared."
+        f" Judged against the {n_mine} earlier counts of the same kind ({words}) only; "
+        f"{n_others} earlier counts made another way were not compared."
     )
     return replace(
         alert,
@@ -399,7 +403,7 @@ def _usual_widths(usable: Sequence[CountPoint], settings: AlertSettings) -> np.n
         window = rel[max(0, i - m) : i]
         window = window[np.isfinite(window)]
         if len(window) >= settings.interval_min_points:
-            out[i] = float(np.median(window))
+            out[i] = median_of(window)
     return out
 
 
@@ -520,6 +524,10 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     dropped = False
     alerts: list[Alert] = []
     season_cache: dict[int, np.ndarray] = {}
+    seasons = SeasonalFactors(months, years, settings)
+    windows = WindowBaselines(days, counts, months, settings)
+    long_windows = WindowBaselines(days, counts, months, long_settings)
+    noises = SeriesNoise(settings)  # the series' noise from the residuals before i
     seasonal_from = days[0] + settings.seasonal_min_years * DAYS_PER_YEAR
     # the thresholds per resolution band and count method: each image is judged with its
     # own gsd's and method's
@@ -538,20 +546,19 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             # Month factors are refreshed once per calendar month, from images before it.
             month_key = int(years[i]) * 12 + int(months[i])
             if month_key not in season_cache:
-                season_cache[month_key] = seasonal_factors(
-                    ratios[:i], months[:i], settings, years[:i]
-                )
+                season_cache[month_key] = seasons.at(ratios, i)
             factors = season_cache[month_key]
         level = trailing_level(days, counts, i, 0)  # the past year's median (all levels)
         min_pts = settings.baseline_min_points if regime == 0 else settings.regime_min_points
-        base = robust_baseline(days, counts, i, regime, min_pts, settings, factors, months)
+        base = windows.at(i, regime, min_pts, factors)
         if base is not None:
-            long = robust_baseline(days, counts, i, regime, min_pts, long_settings, factors, months)
+            long = long_windows.at(i, regime, min_pts, factors)
             long_centres[i] = base.centre if long is None else long.centre
-        noise = series_noise(resid[:i], settings)
+        noise = noises.value()  # series_noise(resid[:i])
         if base is not None:
             base = with_series_noise(base, noise, settings)
             resid[i] = np.log((obs.value + SEASON_OFFSET) / (base.centre + SEASON_OFFSET))
+            noises.add(float(resid[i]))
         shift: Alert | None = None
         pending = False  # a rise that waits for its confirming image (see below)
         if base is None:
@@ -797,6 +804,8 @@ def _pair(
     :func:`_shift` still confirms it."""
     if i < 1 or not judged[i - 1] or settings.shift_pair_z <= 0:
         return None
+    if (1.0 if up else -1.0) * zs[i] < settings.shift_each_z:
+        return None  # (the test below, on the last image alone: most images stop here)
     z = (1.0 if up else -1.0) * zs[i - 1 : i + 1]
     if float(z.min()) < settings.shift_each_z:
         return None
@@ -870,11 +879,13 @@ def _segment(
         if ref < settings.shift_segment_min_level:
             continue
         seg = counts[s : i + 1]
-        beyond = [_beyond(True, float(c), ref, scale, settings) for c in seg]
         # every image above the baseline, at least shift_confirm_points of them beyond its
         # usual range (a new level confirmed by more than one image)
-        if float(seg.min()) <= ref or sum(beyond) < settings.shift_confirm_points:
+        if float(seg.min()) <= ref:
             continue  # (an earlier start has another reference: go on)
+        beyond = [_beyond(True, float(c), ref, scale, settings) for c in seg]
+        if sum(beyond) < settings.shift_confirm_points:
+            continue
         # each image adds at most shift_segment_clip noise units: a spike is not a level
         units = np.log((seg + SEASON_OFFSET) / (ref + SEASON_OFFSET)) / noise
         stat = float(np.mean(np.minimum(units, settings.shift_segment_clip))) * np.sqrt(k)
@@ -1451,6 +1462,7 @@ def quality_alerts(
     if not points:
         return []
     usable_days = sorted({as_utc(p.when).date() for p in points if p.is_usable})
+    usable_set = set(usable_days)
     all_days = sorted({as_utc(p.when).date() for p in points})
     end = as_utc(as_of).date() if as_of is not None else all_days[-1]
     alerts: list[Alert] = []
@@ -1463,13 +1475,17 @@ def quality_alerts(
         nxt = usable_days[idx + 1] if idx + 1 < len(usable_days) else None
         stop = nxt if nxt is not None else end
         gap = (stop - start).days
-        median_gap = float(statistics.median(gaps))
+        # statistics.median(gaps) of the sorted list, without sorting it again every day
+        half = len(gaps) // 2
+        median_gap = float(gaps[half] if len(gaps) % 2 else (gaps[half - 1] + gaps[half]) / 2)
         expected = max(
             settings.quality_gap_factor * median_gap, float(settings.quality_min_gap_days)
         )
         if gap <= expected:
             continue
-        unusable = sum(1 for d in all_days if start < d < stop and d not in usable_days)
+        lo, hi = bisect.bisect_right(all_days, start), bisect.bisect_left(all_days, stop)
+        between = all_days[lo:hi]  # the days strictly between start and stop
+        unusable = sum(1 for d in between if d not in usable_set)
         severity = "medium" if gap >= 2 * expected else "low"
         if nxt is not None:  # a silence that has ended is history: one step lower
             severity = lower_severity(severity)

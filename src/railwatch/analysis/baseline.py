@@ -7,12 +7,16 @@
   the year before it, shrunk toward 1 when the month has few images;
 * trailing record: the maximum over the previous N years, with its date.
 
-All functions are pure and work on numpy arrays of day numbers and counts.
+All functions are pure and work on numpy arrays of day numbers and counts;
+:class:`SeasonalFactors` gives :func:`seasonal_factors` of a growing prefix of a series
+without recomputing it from scratch (the alert loop asks for it once a month).
 """
 
 from __future__ import annotations
 
+import math
 import statistics
+from collections import deque
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -52,6 +56,28 @@ class Record:
     n_points: int
 
 
+def median_of(values: np.ndarray) -> float:
+    """``float(np.median(values))`` of a non-empty 1-d float array without NaN, without
+    its overhead (the alert loop takes several medians per image): the same value, bit
+    for bit, a zero always +0.0 as numpy gives it."""
+    n = values.shape[0]
+    k = n // 2
+    if n % 2:
+        return float(np.partition(values, k)[k]) + 0.0
+    part = np.partition(values, (k - 1, k))
+    return float((part[k - 1] + part[k]) / 2) + 0.0
+
+
+def _statistics_median(values: np.ndarray) -> float:
+    """``statistics.median(values.tolist())`` of a non-empty 1-d float array without NaN."""
+    n = values.shape[0]
+    k = n // 2
+    if n % 2:
+        return float(np.partition(values, k)[k])
+    part = np.partition(values, (k - 1, k))
+    return (float(part[k - 1]) + float(part[k])) / 2
+
+
 def spread_floor(centre: float, settings: AlertSettings) -> float:
     """Least spread the counts can have: sqrt((rel x c)^2 + c) (detector error and Poisson
     noise in quadrature), at least ``min_spread``."""
@@ -65,8 +91,7 @@ def trailing_record(days: np.ndarray, counts: np.ndarray, i: int, years: int) ->
     start = int(np.searchsorted(days[:i], days[i] - years * DAYS_PER_YEAR, side="left"))
     if start >= i:
         return None
-    window = counts[start:i]
-    j = start + int(np.argmax(window))
+    j = start + int(np.argmax(counts[start:i]))
     return Record(value=float(counts[j]), index=j, day=float(days[j]), n_points=i - start)
 
 
@@ -75,7 +100,7 @@ def trailing_level(days: np.ndarray, counts: np.ndarray, i: int, first: int) -> 
     start = max(first, int(np.searchsorted(days[:i], days[i] - DAYS_PER_YEAR, side="left")))
     if i - start < 3:
         return None
-    return float(np.median(counts[start:i]))
+    return median_of(counts[start:i])
 
 
 def month_of(days: np.ndarray) -> np.ndarray:
@@ -132,11 +157,17 @@ def seasonal_factors(
             centre = statistics.median(values)
         raw[m] = (centre, n)
         residuals.extend(v - centre for v in values)
-    factors = np.ones(12)
     if not raw:
-        return factors
+        return np.ones(12)
     mid = statistics.median(residuals)
     sigma = MAD_TO_SIGMA * statistics.median(abs(r - mid) for r in residuals)
+    return _shrunk(raw, sigma, settings)
+
+
+def _shrunk(raw: dict[int, tuple[float, int]], sigma: float, settings: AlertSettings) -> np.ndarray:
+    """The month factors from the raw ones (month: (log centre, images), in the order the
+    months first appear in the series) and the sigma of the residuals about them."""
+    factors = np.ones(12)
     se2 = {m: (1.2533 * sigma) ** 2 / n for m, (_, n) in raw.items()}
     tau2 = max(
         0.0, float(np.mean([c * c for c, _ in raw.values()])) - float(np.mean(list(se2.values())))
@@ -151,6 +182,69 @@ def seasonal_factors(
         weight = tau2 / (tau2 + se2[m]) if tau2 + se2[m] > 0 else 0.0
         factors[m] = float(np.exp(np.clip(weight * smooth, -clip, clip)))
     return factors
+
+
+class SeasonalFactors:
+    """:func:`seasonal_factors` (with years) of a growing prefix of one series.
+
+    ``at(ratios, i)`` equals ``seasonal_factors(ratios[:i], months[:i], settings,
+    years[:i])`` bit for bit, provided ``ratios[:i]`` only grows between calls (entries
+    before the previous call's ``i`` never change). It keeps each month's log ratios and
+    each (month, year)'s median, so a call costs the new ratios plus a few array
+    operations on the residuals, instead of grouping and sorting the whole history in
+    Python again: on 70 years of daily counts the alert loop asks 840 times.
+    """
+
+    def __init__(self, months: np.ndarray, years: np.ndarray, settings: AlertSettings):
+        self._months = months.tolist()
+        self._years = years.tolist()
+        self._settings = settings
+        self._seen = 0  # ratios[:_seen] are taken in
+        # month -> year -> log ratios, both in the order they first appear (as in
+        # seasonal_factors, whose raw factors keep that order of the months)
+        self._groups: dict[int, dict[int, list[float]]] = {}
+        self._year_medians: dict[tuple[int, int], tuple[int, float]] = {}
+        self._arrays: dict[int, np.ndarray] = {}  # month -> its log ratios (cache)
+
+    def at(self, ratios: np.ndarray, i: int) -> np.ndarray:
+        """The month factors (12,) from ``ratios[:i]``."""
+        if i < self._seen:
+            raise ValueError(f"SeasonalFactors.at({i}) after at({self._seen}): only forwards")
+        new = ratios[self._seen : i]
+        ok = np.isfinite(new) & (new > 0)
+        # np.log of an array, as seasonal_factors takes it (element by element the same)
+        logs = np.log(new[ok]).tolist()
+        for j, v in zip((np.flatnonzero(ok) + self._seen).tolist(), logs, strict=True):
+            m = self._months[j]
+            self._groups.setdefault(m, {}).setdefault(self._years[j], []).append(v)
+            self._arrays.pop(m, None)
+        self._seen = i
+        settings = self._settings
+        raw: dict[int, tuple[float, int]] = {}
+        residuals: list[np.ndarray] = []
+        for m, by_year in self._groups.items():
+            n = sum(len(vs) for vs in by_year.values())
+            if n < settings.seasonal_min_points or len(by_year) < settings.seasonal_month_years:
+                continue
+            centre = statistics.median(self._year_median(m, y, vs) for y, vs in by_year.items())
+            raw[m] = (centre, n)
+            if m not in self._arrays:
+                self._arrays[m] = np.array([v for vs in by_year.values() for v in vs])
+            residuals.append(self._arrays[m] - centre)
+        if not raw:
+            return np.ones(12)
+        resid = np.concatenate(residuals)
+        mid = _statistics_median(resid)
+        sigma = MAD_TO_SIGMA * _statistics_median(np.abs(resid - mid))
+        return _shrunk(raw, sigma, settings)
+
+    def _year_median(self, m: int, y: int, values: list[float]) -> float:
+        key = (m, y)
+        cached = self._year_medians.get(key)
+        if cached is None or cached[0] != len(values):
+            cached = (len(values), statistics.median(values))
+            self._year_medians[key] = cached
+        return cached[1]
 
 
 def robust_baseline(
@@ -181,18 +275,74 @@ def robust_baseline(
         # (count + 1) is seasonal, so empty winters do not break the ratios
         values = (values + SEASON_OFFSET) / factors[months[start:i]] - SEASON_OFFSET
         factor = float(factors[months[i]])
-    centre_d = float(np.median(values))
-    mad = float(np.median(np.abs(values - centre_d))) * MAD_TO_SIGMA
+    return _median_baseline(values, factor, i - start, float(days[i] - days[start]), settings)
+
+
+def _median_baseline(
+    values: np.ndarray, factor: float, n_points: int, window_days: float, settings: AlertSettings
+) -> Baseline:
+    """The baseline of a window's (deseasonalised) ``values``, reseasonalised by ``factor``."""
+    centre_d = median_of(values)
+    mad = median_of(np.abs(values - centre_d)) * MAD_TO_SIGMA
     centre = max((centre_d + SEASON_OFFSET) * factor - SEASON_OFFSET, 0.0)
     # count noise grows like the square root of the level (Poisson-like), not in proportion
     spread = max(mad * float(np.sqrt(factor)), spread_floor(centre, settings))
     return Baseline(
         centre=centre,
         spread=spread,
-        n_points=i - start,
-        window_days=float(days[i] - days[start]),
+        n_points=n_points,
+        window_days=window_days,
         seasonal_factor=factor,
     )
+
+
+class WindowBaselines:
+    """:func:`robust_baseline` of every image of one series, without its per-call work.
+
+    ``at(i, first, min_points, factors)`` equals ``robust_baseline(days, counts, i, first,
+    min_points, settings, factors, months)`` bit for bit. The windows' first images are
+    found once for the whole series, and the deseasonalised counts once per ``factors``
+    array (the alert loop passes the same array for a whole month; an array passed again
+    must not have changed in between).
+    """
+
+    def __init__(
+        self, days: np.ndarray, counts: np.ndarray, months: np.ndarray, settings: AlertSettings
+    ):
+        self._days = days.tolist()
+        self._counts = counts
+        self._months = months
+        self._settings = settings
+        self._window = float(settings.baseline_window_days)
+        # robust_baseline's searchsorted(days[:i], days[i] - window), for every i at once
+        # (the same index: it is at most i, as days[i] is in the window)
+        starts = np.searchsorted(days, days - self._window, side="left")
+        self._starts = starts.tolist()
+        self._factors: np.ndarray | None = None
+        self._seasonal = counts  # counts deseasonalised by _factors
+
+    def at(
+        self, i: int, first: int, min_points: int, factors: np.ndarray | None = None
+    ) -> Baseline | None:
+        """The baseline of image ``i`` from images ``first..i-1`` (see the class)."""
+        days = self._days
+        start = max(first, self._starts[i])
+        if i - start < min_points:
+            start = i - min_points
+            if start < first or days[i] - days[start] > 2 * self._window:
+                return None
+        factor = 1.0
+        if factors is None:
+            values = self._counts[start:i]
+        else:
+            if factors is not self._factors:
+                self._factors = factors
+                self._seasonal = (self._counts + SEASON_OFFSET) / factors[
+                    self._months
+                ] - SEASON_OFFSET
+            values = self._seasonal[start:i]
+            factor = float(factors[self._months[i]])
+        return _median_baseline(values, factor, i - start, days[i] - days[start], self._settings)
 
 
 def series_noise(resid: np.ndarray, settings: AlertSettings) -> float | None:
@@ -203,8 +353,37 @@ def series_noise(resid: np.ndarray, settings: AlertSettings) -> float | None:
     finite = resid[np.isfinite(resid)][-settings.noise_history :]
     if len(finite) < settings.noise_min_points:
         return None
-    mid = float(np.median(finite))
-    return MAD_TO_SIGMA * float(np.median(np.abs(finite - mid)))
+    mid = median_of(finite)
+    return MAD_TO_SIGMA * median_of(np.abs(finite - mid))
+
+
+class SeriesNoise:
+    """:func:`series_noise` of a series' residuals as they come, one image at a time.
+
+    After ``add`` of the residuals of images 0..i-1 (NaN for an image not judged),
+    ``value()`` equals ``series_noise(resid[:i], settings)`` bit for bit; it keeps only the
+    last ``noise_history`` finite residuals and recomputes only after one was added (the
+    alert loop filtered the whole history at every image).
+    """
+
+    def __init__(self, settings: AlertSettings):
+        self._settings = settings
+        self._recent: deque[float] = deque(maxlen=settings.noise_history)
+        self._value: float | None = None
+        self._stale = False
+
+    def add(self, resid: float) -> None:
+        """Take in the next image's residual (NaN or inf are passed over)."""
+        if math.isfinite(resid):
+            self._recent.append(resid)
+            self._stale = True
+
+    def value(self) -> float | None:
+        """The series' noise from the residuals added so far (None: too few)."""
+        if self._stale:
+            self._value = series_noise(np.array(self._recent, dtype=float), self._settings)
+            self._stale = False
+        return self._value
 
 
 def with_series_noise(base: Baseline, noise: float | None, settings: AlertSettings) -> Baseline:
