@@ -7,6 +7,7 @@ global state (no backend switch, no rcParams edits outside a ``rc_context``).
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -28,6 +29,7 @@ from railwatch.report.style import (
     BASELINE_COLOUR,
     EVENT_COLOUR,
     INFO_ALERT_COLOUR,
+    LENGTH_COLOUR,
     RECORD_COLOUR,
     UNUSABLE_COLOUR,
     bar_colour,
@@ -109,29 +111,99 @@ def _stack_parts(row: SceneRow, classes: Sequence[str]) -> dict[str, float]:
     return parts
 
 
-def _unstack(ax: Axes, notes: Sequence[Any], gap: float = 1.0) -> None:
+#: Longest event label drawn on the chart, in characters (the full label is listed under
+#: the chart): a long label drawn down the chart covered it, and in the HTML report its
+#: layout shrank the axes to a strip to make room for it.
+EVENT_LABEL_CHARS = 32
+#: An event label whose characters the chart's font cannot draw reads this on the chart.
+UNDRAWABLE_LABEL = "(label: see the events list)"
+
+
+@functools.lru_cache(maxsize=1)
+def _font_chars() -> frozenset[int]:
+    """The characters (code points) the chart's default font can draw."""
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    return frozenset(get_font(findfont(FontProperties())).get_charmap())
+
+
+def drawable(text: str) -> bool:
+    """Whether matplotlib's default font draws every character of ``text`` (DejaVu Sans
+    has Latin, Greek and Cyrillic but no Chinese, Japanese or Korean: those were drawn as
+    empty boxes, with a warning per character on the terminal)."""
+    chars = _font_chars()
+    return all(ord(c) in chars or c.isspace() for c in text)
+
+
+def pdf_text(text: str) -> str:
+    """``text`` with each character the font cannot draw replaced by ``?`` (the PDF
+    embeds only that font; the HTML report shows such text as typed)."""
+    chars = _font_chars()
+    return "".join(c if ord(c) in chars or c.isspace() else "?" for c in text)
+
+
+def event_label(labels: Sequence[str], limit: int = EVENT_LABEL_CHARS) -> str:
+    """The chart's label for the events of one day: their labels joined by "; ", cut to
+    ``limit`` characters with an ellipsis; :data:`UNDRAWABLE_LABEL` when the font cannot
+    draw them."""
+    text = "; ".join(labels)
+    if not drawable(text):
+        return UNDRAWABLE_LABEL
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def _unstack(ax: Axes, notes: Sequence[Any], gap: float = 1.0) -> list[Any]:
     """Move alert labels up until none overlaps an earlier one (on a rise, neighbouring
-    images' labels were drawn over each other). Laid out once at the figure's size."""
-    if len(notes) < 2:
-        return
+    images' labels were drawn over each other); a label that would leave the axes is
+    hidden (its circle stays): on a busy site they were piled up far above the chart.
+    ``notes`` come in order of importance. Laid out once at the figure's size; returns
+    the labels kept."""
+    if not notes:
+        return []
     fig = ax.get_figure(root=True)
     if fig is None:
-        return
+        return list(notes)
     fig.canvas.draw()  # the final layout (constrained) places the axes
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     points = fig.dpi / 72.0  # display pixels per point
+    top = ax.get_window_extent(renderer).y1
     placed: list[Any] = []
+    kept: list[Any] = []
     for note in notes:
-        box = note.get_window_extent(renderer)
+        box = note.get_window_extent(renderer)  # measured once, then moved with the label
+        near = [p for p in placed if p.x0 < box.x1 and p.x1 > box.x0]  # same columns
+        lifted = 0.0
         for _ in range(40):
-            hit = next((p for p in placed if box.overlaps(p)), None)
-            if hit is None:
+            hit = next((p for p in near if box.overlaps(p)), None)
+            if hit is None or box.y1 > top:
                 break
             lift = (hit.y1 - box.y0) / points + gap
-            dx, dy = note.xyann
-            note.xyann = (dx, dy + lift)
-            box = note.get_window_extent(renderer)
+            lifted += lift
+            box = box.translated(0.0, lift * points)
+        if box.y1 > top or any(box.overlaps(p) for p in near):
+            note.set_visible(False)
+            continue
+        dx, dy = note.xyann
+        note.xyann = (dx, dy + lifted)
         placed.append(box)
+        kept.append(note)
+    return kept
+
+
+def _thin_events(ax: Axes, texts: Sequence[Any], keep_clear: Sequence[Any]) -> None:
+    """Hide the event labels that would overlap an earlier one or a kept alert label
+    (their dashed lines stay; every event is listed under the chart)."""
+    fig = ax.get_figure(root=True)
+    if fig is None or not texts:
+        return
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    placed = [n.get_window_extent(renderer) for n in keep_clear]
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        if any(box.overlaps(p) for p in placed):
+            text.set_visible(False)
+        else:
+            placed.append(box)
 
 
 def timeseries_figure(
@@ -190,6 +262,10 @@ def _draw_timeseries(
     # a presence image (10 m and coarser) has a long-train flag, not a count: not a bar
     # or a point of 0 or 1 cars, and not a gap either
     counted = sorted((s for s in scenes if s.counts_cars), key=lambda s: s.when)
+    # a count by occupied track length (1.5-5 m) is car equivalents, not cars seen one by
+    # one: its own marker, never a grey bar like the cars of unsure type
+    by_length = [s for s in counted if (s.method or "objects") == "length"]
+    objects = [s for s in counted if (s.method or "objects") != "length"]
     unusable = sorted((s for s in scenes if not s.counted), key=lambda s: s.when)
     all_when = [s.when for s in scenes] + [_as_datetime(e.when) for e in events]
     span_days = (max(all_when) - min(all_when)).days if len(all_when) > 1 else 30
@@ -235,16 +311,16 @@ def _draw_timeseries(
                 label="trailing record",
             )
 
-    classes = class_order({c for s in counted for c in s.by_class})
-    if stacked and counted and classes:
-        bottoms = [0.0] * len(counted)
-        parts = [_stack_parts(s, classes) for s in counted]
+    classes = class_order({c for s in objects for c in s.by_class})
+    if stacked and objects and classes:
+        bottoms = [0.0] * len(objects)
+        parts = [_stack_parts(s, classes) for s in objects]
         for cls in [*classes, UNCLASSIFIED]:
             heights = [p.get(cls, 0.0) for p in parts]
             if not any(heights):
                 continue
             ax.bar(
-                _x([s.when for s in counted]),
+                _x([s.when for s in objects]),
                 heights,
                 width=bar_width,
                 bottom=bottoms,
@@ -254,24 +330,36 @@ def _draw_timeseries(
                 zorder=2,
             )
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
-    if counted:
-        totals = [float(s.total or 0.0) for s in counted]
-        lows = [float(s.low if s.low is not None else s.total or 0.0) for s in counted]
-        highs = [float(s.high if s.high is not None else s.total or 0.0) for s in counted]
+    styles: tuple[tuple[list[SceneRow], dict[str, Any]], ...] = (
+        (objects, {"fmt": "o", "color": "black", "label": "count (interval)"}),
+        (
+            by_length,
+            {
+                "fmt": "o",
+                "color": LENGTH_COLOUR,
+                "markerfacecolor": "white",
+                "label": "car equivalents, 1.5-5 m (interval)",
+            },
+        ),
+    )
+    for series, style in styles:
+        if not series:
+            continue
+        totals = [float(s.total or 0.0) for s in series]
+        lows = [float(s.low if s.low is not None else s.total or 0.0) for s in series]
+        highs = [float(s.high if s.high is not None else s.total or 0.0) for s in series]
         ax.errorbar(
-            _x([s.when for s in counted]),
+            _x([s.when for s in series]),
             totals,
             yerr=[
                 [max(t - lo, 0.0) for t, lo in zip(totals, lows, strict=True)],
                 [max(h - t, 0.0) for t, h in zip(totals, highs, strict=True)],
             ],
-            fmt="o",
-            color="black",
             markersize=3,
             linewidth=0.8,
             capsize=2,
             zorder=4,
-            label="count (interval)",
+            **style,
         )
 
     if unusable:
@@ -288,20 +376,29 @@ def _draw_timeseries(
             label="unusable image",
         )
 
-    for event in events:
-        x = float(_x([event.when])[0])
+    # one line and one label per day (events of one day joined), the label cut short and
+    # kept out of the layout: the chart never shrinks to make room for it
+    days: dict[date, list[str]] = {}
+    for event in sorted(events, key=lambda e: e.when):
+        days.setdefault(event.when, []).append(event.label)
+    event_texts = []
+    for day, labels in days.items():
+        x = float(_x([day])[0])
         ax.axvline(x, color=EVENT_COLOUR, linestyle="--", linewidth=1.0, zorder=3)
-        ax.text(
+        text = ax.text(
             x,
             0.97,
-            f" {event.label}",
+            f" {event_label(labels)}",
             transform=ax.get_xaxis_transform(),
             rotation=90,
             va="top",
             ha="right",
             fontsize=8,
             color=EVENT_COLOUR,
+            clip_on=True,
         )
+        text.set_in_layout(False)
+        event_texts.append(text)
 
     by_scene = {s.scene_id: s for s in counted}
     labelled: set[str] = set()
@@ -317,7 +414,7 @@ def _draw_timeseries(
         y = row.total if row is not None else alert.value
         key = (float(_x([alert.when])[0]), None if y is None else float(y))
         marks.setdefault(key, []).append(alert)
-    notes = []
+    notes: list[tuple[tuple[int, float], Any]] = []
     for (x, y), group in sorted(marks.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0.0)):
         acted = sorted(
             (a for a in group if a.severity != "info"),
@@ -363,9 +460,9 @@ def _draw_timeseries(
                     zorder=7,  # over the circles and whiskers of the next images
                     bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
                 )
-                notes.append(note)
+                note.set_in_layout(False)
+                notes.append(((SEVERITY_RANK.get(acted[0].severity, 0), x), note))
         labelled.add(label)
-    _unstack(ax, notes)
 
     ax.xaxis_date()
     ax.set_ylim(bottom=0.0)
@@ -383,4 +480,18 @@ def _draw_timeseries(
         ax.set_title(title, loc="left", fontsize=11).set_parse_math(False)
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(handles, labels, loc="upper left", fontsize=7, ncols=4, frameon=False)
+        # above the axes, right of the title: inside them it covered the first years' data
+        ax.legend(
+            handles,
+            labels,
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            fontsize=7,
+            ncols=min(6, len(handles)),
+            frameon=False,
+            borderaxespad=0.2,
+        )
+    # the labels that can be read: the most severe alerts first (then the newest), then
+    # the events, each hidden where it would cover one already placed
+    kept = _unstack(ax, [n for _, n in sorted(notes, key=lambda kn: kn[0], reverse=True)])
+    _thin_events(ax, event_texts, kept)

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from railwatch import __version__
-from railwatch.report.charts import PLAIN_TEXT, draw_timeseries, new_figure
+from railwatch.report.charts import PLAIN_TEXT, draw_timeseries, new_figure, pdf_text
 from railwatch.report.chips import draw_chip, draw_legend
 from railwatch.report.format import (
     fmt_count,
@@ -42,7 +42,9 @@ def _page() -> Figure:
 
 
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.fill(p, width) for p in text.split("\n"))
+    """``text`` wrapped at ``width``, each character the PDF's font cannot draw (Chinese,
+    Korean...) as ``?``: they were empty boxes, with a warning each on the terminal."""
+    return "\n".join(textwrap.fill(p, width) for p in pdf_text(text).split("\n"))
 
 
 def _header(fig: Figure, data: ReportData, subtitle: str) -> None:
@@ -87,7 +89,8 @@ def _first_page(data: ReportData) -> Figure:
         x, y = 0.04 + 0.31 * (i % 3), top - 0.06 * (i // 3)
         fig.text(x, y, k.upper(), fontsize=7, color="#5f6b76")
         fig.text(x, y - 0.024, v, fontsize=10, fontweight="bold")
-    chart_top = min(0.66, top - 0.06 - 0.07)  # below the facts and the chart's title
+    # below the facts and the chart's title and legend (above the axes since 2026-12-04)
+    chart_top = min(0.64, top - 0.06 - 0.09)
     ax = fig.add_axes((0.06, 0.1, 0.9, chart_top - 0.1))
     draw_timeseries(
         ax, data.scenes, data.baseline, data.events, data.alerts, title=f"Railcars at {data.site}"
@@ -95,10 +98,13 @@ def _first_page(data: ReportData) -> Figure:
     fig.text(
         0.04,
         0.02,
-        "Bars: count per usable image by class; whiskers: interval. Grey band: robust baseline; "
-        "dashed purple: trailing record; dashed lines: events; orange crosses: images that could "
-        "not be counted;\nred circles: alerts of the site total (small grey rings: info only; "
-        "alerts of single classes are not marked on the total).",
+        "Bars: count per usable image by class; whiskers: interval; green hollow circles: car "
+        "equivalents from occupied track length (1.5-5 m images). Grey band: robust baseline; "
+        "dashed purple: trailing record;\ndashed lines: events (labels cut short, left off "
+        "where they would overlap: all are listed after the caveats); orange crosses: images "
+        "that could not be counted; red circles: alerts of the site total\n(small grey rings: "
+        "info only; alerts of single classes are not marked on the total; labels left off "
+        "where they would not fit).",
         fontsize=7.5,
         color="#5f6b76",
     )
@@ -282,6 +288,9 @@ def _text_pages(data: ReportData) -> list[Figure]:
     and the demo's 45 caveats ran off its foot, the method with them."""
     blocks = ["Caveats\n"]
     blocks += [_wrap("• " + c, 140) for c in data.caveats] or ["• none"]
+    if data.events:
+        blocks += ["\nEvents\n"]
+        blocks += [_wrap(f"{e.when.isoformat()}  {e.label}", 140) for e in data.events]
     blocks += ["\nMethod\n"]
     blocks += [_wrap(f"{k}: {v}", 140) for k, v in data.method]
     chunks: list[list[str]] = [[]]

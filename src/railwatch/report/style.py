@@ -22,6 +22,8 @@ BASELINE_COLOUR = "#7F8C8D"
 RECORD_COLOUR = "#8E44AD"
 EVENT_COLOUR = "#2C3E50"
 UNUSABLE_COLOUR = "#E67E22"
+#: Car equivalents from occupied track length (1.5-5 m images): not cars seen one by one.
+LENGTH_COLOUR = "#16A085"
 
 
 def class_colour(cls: str) -> str:
