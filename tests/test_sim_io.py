@@ -41,6 +41,7 @@ def test_files_and_cog(written: tuple[RenderedScene, ScenePaths]) -> None:
         "yard.mask.tif",
         "yard.json",
         "yard.truth.geojson",
+        "yard.tracks.geojson",
         "yard.preview.png",
     }
     with rasterio.open(paths.image) as ds:

@@ -32,7 +32,9 @@ def test_every_file_is_renamed_into_place_and_no_temporary_is_left(
 
     monkeypatch.setattr(sim_io.os, "replace", recording)
     paths = sim_io.write_scene(render_scene(_params()), tmp_path, "s", preview=True)
-    finals = {Path(p).name for p in (paths.image, paths.mask, paths.truth, paths.stac)}
+    finals = {
+        Path(p).name for p in (paths.image, paths.mask, paths.truth, paths.stac, paths.tracks) if p
+    }
     finals.add(Path(str(paths.preview)).name)
     assert {dst for _, dst in moves} == finals
     assert all(src.startswith(".s.") and ".tmp" in src for src, _ in moves)

@@ -262,7 +262,8 @@ def simulate(
 
     [bold]railwatch simulate --scene --gsd 0.5 --cars 40 --seed 7 --out DIR[/] writes
     NAME.tif (RGB COG), NAME.mask.tif (quality codes), NAME.json (STAC Item),
-    NAME.truth.geojson (one polygon per railcar) and NAME.preview.png.
+    NAME.truth.geojson (one polygon per railcar), NAME.tracks.geojson (the track
+    centrelines in lon/lat, for --tracks) and NAME.preview.png.
     [bold]--center LON,LAT --date YYYY-MM-DD[/] place and date it, e.g. over your own site.
 
     [bold]railwatch simulate --scenario tumangang --out DIR[/] renders every date of the

@@ -43,9 +43,16 @@ class ScenePaths:
     stac: Path
     truth: Path
     preview: Path | None
+    #: The scene's track centrelines in lon/lat (``railwatch detect --tracks``, ``site
+    #: add --tracks``): what the coarse method reads at 1.5 m and coarser.
+    tracks: Path | None = None
 
     def all(self) -> tuple[Path, ...]:
-        return tuple(p for p in (self.image, self.mask, self.stac, self.truth, self.preview) if p)
+        return tuple(
+            p
+            for p in (self.image, self.mask, self.stac, self.truth, self.tracks, self.preview)
+            if p
+        )
 
 
 def check_scene_name(name: str) -> str:
@@ -70,6 +77,7 @@ def scene_paths(out_dir: str | Path, name: str, *, preview: bool = True) -> Scen
         stac=d / f"{name}.json",
         truth=d / f"{name}.truth.geojson",
         preview=(d / f"{name}.preview.png") if preview else None,
+        tracks=d / f"{name}.tracks.geojson",
     )
 
 
@@ -101,6 +109,28 @@ def truth_geojson(scene: RenderedScene) -> dict[str, Any]:
         "features": feats,
         "tracks": [[list(map(float, xy)) for xy in line.coords] for line in scene.tracks],
     }
+
+
+def tracks_geojson(scene: RenderedScene) -> dict[str, Any]:
+    """The scene's track centrelines as a GeoJSON FeatureCollection of LineStrings in
+    lon/lat (RFC 7946), one per track, as ``--tracks`` reads them."""
+    to_ll = Transformer.from_crs(scene.crs, "EPSG:4326", always_xy=True)
+    feats = []
+    for i, line in enumerate(scene.tracks):
+        xy = np.asarray(line.coords, dtype=np.float64)
+        if len(xy) < 2:
+            continue
+        lon, lat = to_ll.transform(xy[:, 0], xy[:, 1])
+        coords = [[round(float(a), 8), round(float(b), 8)] for a, b in zip(lon, lat, strict=True)]
+        feats.append(
+            {
+                "type": "Feature",
+                "id": i,
+                "geometry": {"type": "LineString", "coordinates": coords},
+                "properties": {},
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
 
 
 def footprint_wgs84(scene: RenderedScene) -> Polygon:
@@ -330,7 +360,8 @@ def write_scene(
     scene: RenderedScene, out_dir: str | Path, name: str, *, preview: bool = True
 ) -> ScenePaths:
     """Write ``NAME.tif`` (RGB COG, nodata 0), ``NAME.mask.tif``, ``NAME.json`` (STAC Item),
-    ``NAME.truth.geojson`` and optionally ``NAME.preview.png`` (at most 1024 px a side)."""
+    ``NAME.truth.geojson``, ``NAME.tracks.geojson`` (the track centrelines in lon/lat) and
+    optionally ``NAME.preview.png`` (at most 1024 px a side)."""
     out = prepare_out_dir(out_dir)
     paths = scene_paths(out, name, preview=preview)
     # Each file is written under a temporary name and renamed (:func:`_replacing`).
@@ -340,6 +371,9 @@ def write_scene(
         _write_cog(tmp, scene.mask, scene, nodata=255, resampling="nearest", shown=paths.mask)
     with _replacing(paths.truth) as tmp:
         tmp.write_text(json.dumps(truth_geojson(scene)))
+    if paths.tracks is not None:
+        with _replacing(paths.tracks) as tmp:
+            tmp.write_text(json.dumps(tracks_geojson(scene)))
     if paths.preview is not None:
         img = scene.image
         k = max(scene.width, scene.height) / 1024.0
