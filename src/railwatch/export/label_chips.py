@@ -63,19 +63,22 @@ def scene_chips(
     from rasterio.windows import Window
 
     from railwatch.imagery import to_rgb8
-    from railwatch.imagery.inspect import gdal_env, gdal_path, remote_access_hint
+    from railwatch.imagery.inspect import gdal_env, gdal_path, is_remote, remote_access_hint
 
     # s3://, http(s):// and file:// scenes (ingest-stac) are opened and read as the
     # pipeline reads them; rasterio.open(uri) skipped them all as "cannot open scene"
+    # a local file with its folder listed, as ingest and the pipeline read it: its CRS,
+    # geotransform or mask may be in a sidecar (NAME.aux.xml, .tfw, .msk)
+    read_dir = not is_remote(scene.uri)
     try:
-        with gdal_env():
+        with gdal_env(read_dir=read_dir):
             src_ctx = rasterio.open(gdal_path(scene.uri))
     except rasterio.errors.RasterioIOError as err:
         hint = remote_access_hint(scene.uri)
         raise ImageryError(
             f"cannot open scene {scene.id} ({scene.uri}): {err}" + (f"; {hint}" if hint else "")
         ) from err
-    with gdal_env(), src_ctx as src:
+    with gdal_env(read_dir=read_dir), src_ctx as src:
         transform = src.transform
         site_px = to_pixels(transform_polygon(site_geom, "EPSG:4326", scene.crs), transform)
         minx, miny, maxx, maxy = site_px.bounds
