@@ -8,6 +8,9 @@ can be mailed as it is.
 from __future__ import annotations
 
 import base64
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -16,7 +19,7 @@ from railwatch import __version__
 from railwatch.report.charts import timeseries_figure, to_jpeg, to_svg
 from railwatch.report.chips import chip_figure, is_wide, pair_figure
 from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_period, fmt_scene_count
-from railwatch.report.model import Evidence, ReportData
+from railwatch.report.model import SEVERITY_RANK, AlertRow, Evidence, ReportData
 
 
 def data_uri(payload: bytes, mime: str) -> str:
@@ -50,7 +53,11 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        fmt_num=fmt_num, fmt_count=fmt_count, fmt_pct=fmt_pct, fmt_scene_count=fmt_scene_count
+        fmt_num=fmt_num,
+        fmt_count=fmt_count,
+        fmt_pct=fmt_pct,
+        fmt_scene_count=fmt_scene_count,
+        year_summary=year_summary,
     )
     return env
 
@@ -76,6 +83,7 @@ def render_html(data: ReportData) -> str:
     limit = next((n for ev in data.evidence for n in ev.notes if _is_limit_note(n)), None)
     notes = [tuple(n for n in ev.notes if not _is_limit_note(n)) for ev in data.evidence]
     return template.render(
+        blocks=alert_blocks(data.evidence),
         d=data,
         h=data.headline,
         limit_note=limit,
@@ -89,6 +97,87 @@ def render_html(data: ReportData) -> str:
         n_usable=sum(1 for s in data.scenes if s.counted),
         alerted={a.scene_id for a in data.alerts if a.scene_id is not None},
     )
+
+
+#: A run of alerts without images longer than this is folded under a summary line (the
+#: newest run open): a site watched for years has hundreds of them.
+FOLD_ALERTS = 12
+
+
+@dataclass(frozen=True)
+class AlertBlock:
+    """A part of the alerts section: one alert with its images (``items`` is its index in
+    ``ReportData.evidence``), or a run of alerts without images listed as table rows,
+    grouped by year (``years``: (year, indices)), folded when long."""
+
+    items: tuple[int, ...]
+    listed: bool
+    years: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    summary: str = ""
+    folded: bool = False
+    open: bool = True
+
+
+def _severity_counts(alerts: Sequence[AlertRow]) -> str:
+    counts = Counter(a.severity for a in alerts)
+    order = sorted(counts, key=lambda s: -SEVERITY_RANK.get(s, 0))
+    return ", ".join(f"{counts[s]} {s}" for s in order)
+
+
+def alert_blocks(evidence: Sequence[Evidence], fold: int = FOLD_ALERTS) -> list[AlertBlock]:
+    """The alerts section in the report's order (newest first): each alert with images as
+    its own block, the alerts without images between them as one table per run, its rows
+    grouped by year under a line that counts them by severity; a run of more than
+    ``fold`` alerts is folded under its summary, the newest such run open. Before, each
+    alert was a paragraph of its own: 250 on a site watched for ten years."""
+    blocks: list[AlertBlock] = []
+    run: list[int] = []
+    folded_runs = 0
+
+    def close() -> None:
+        nonlocal folded_runs
+        if not run:
+            return
+        alerts = [evidence[i].alert for i in run]
+        years: dict[int, list[int]] = {}
+        for i in run:
+            years.setdefault(evidence[i].alert.when.year, []).append(i)
+        first, last = alerts[-1].when, alerts[0].when
+        span = (
+            f"{first:%Y-%m-%d}"
+            if first.date() == last.date()
+            else (f"{first:%Y-%m-%d} to {last:%Y-%m-%d}")
+        )
+        n = len(run)
+        folded = n > fold
+        blocks.append(
+            AlertBlock(
+                items=tuple(run),
+                listed=True,
+                years=tuple((y, tuple(ix)) for y, ix in years.items()),
+                summary=f"{n} alert{'s' if n != 1 else ''} without images, {span} "
+                f"({_severity_counts(alerts)})",
+                folded=folded,
+                open=not folded or folded_runs == 0,
+            )
+        )
+        folded_runs += folded
+        run.clear()
+
+    for i, ev in enumerate(evidence):
+        if ev.after is None:
+            run.append(i)
+            continue
+        close()
+        blocks.append(AlertBlock(items=(i,), listed=False))
+    close()
+    return blocks
+
+
+def year_summary(evidence: Sequence[Evidence], items: Sequence[int]) -> str:
+    """'7 alerts: 1 high, 6 info' for the alerts ``items`` of ``evidence``."""
+    alerts = [evidence[i].alert for i in items]
+    return f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''}: {_severity_counts(alerts)}"
 
 
 def _is_limit_note(note: str) -> bool:
