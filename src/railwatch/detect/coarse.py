@@ -216,9 +216,9 @@ SITE_LINE_REACH = 3.0
 #: Length (metres) of a string of cars that makes a "long train present".
 LONG_TRAIN_M = 300.0
 #: The long-train flag at :data:`PRESENCE_GSD` and coarser (:func:`longest_string_run`,
-#: estimator 7): colour offsets from the empty track are averaged over windows of this
-#: length along each line (a string shifts every sample the same way, noise averages
-#: out over a train's length)...
+#: :data:`PRESENCE_VERSION` 2): colour offsets from the empty track are averaged over
+#: windows of this length along each line (a string shifts every sample the same way,
+#: noise averages out over a train's length)...
 PRESENCE_WINDOW_M = 300.0
 #: ... a line whose strongest window reaches this many robust spreads of the scene's
 #: windows holds a string; its extent is where the offset along that window's direction,
@@ -1060,7 +1060,8 @@ def _window_means(values: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.n
 
 def longest_string_run(e: _Evidence, gsd: float, step: float) -> tuple[float, int]:
     """The length (metres) of the longest string of cars along one line, as 10 m imagery
-    can show it (estimator 7; docs/detection.md "The long-train flag at 10 m").
+    can show it (:data:`PRESENCE_VERSION` 2; docs/detection.md "The long-train flag at
+    10 m").
 
     At 10 m a car is a third of a pixel wide and the yard's lines lie a fraction of a
     pixel apart, so a sample-by-sample decision reads noise and each string on several
@@ -1068,7 +1069,7 @@ def longest_string_run(e: _Evidence, gsd: float, step: float) -> tuple[float, in
     averaged over every window of :data:`PRESENCE_WINDOW_M` along each line with data
     along at least 95 % of it, in units of the windows' robust spread over the scene
     (their 25th percentile of absolute values, per feature: a scene whose windows are
-    more than three quarters strings is not read). A line whose strongest window reaches
+    more than three quarters on strings reads none). A line whose strongest window reaches
     :data:`PRESENCE_MIN_SPREADS` holds a string there; the string's extent is the run
     around that window where the offset along the window's direction, averaged over
     :data:`PRESENCE_RUN_M`, stays at least :data:`PRESENCE_RUN_SHARE` of the window's
