@@ -215,7 +215,7 @@ def _presence_needs_tracks(gsd: float) -> str:
     return (
         f"this {gsd:g} m image can only tell whether a long train is present, and only along "
         "the site's track centrelines: lines found in images this coarse are short pieces "
-        "(on 96 simulated scenes the flag along them found none of the 48 long trains), so "
+        "(on 96 simulated scenes the flag along them found none of the 44 long trains), so "
         "'no long train' would say nothing. It is not counted. Give the site its track "
         "centrelines (`railwatch site edit SITE --tracks FILE`) and process it again."
     )
@@ -309,7 +309,7 @@ def count_scene(
             raise DetectionError(_no_track_read(gsd))
         if coarse.track_m == 0.0 and method == "length":
             # no centrelines given and no track line found: nothing was measured, and a 0
-            # would read as an empty yard (at 10 m no line found is "no long train")
+            # would read as an empty yard (at 10 m, below, nothing without centrelines)
             raise DetectionError(_no_track_found(gsd))
         if method == "presence" and not given:
             # lines found at 10 m never reach a train's length: no measurement

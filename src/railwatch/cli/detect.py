@@ -394,7 +394,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     presence = result.method == "presence"
     # no track line read at all (none found at 1.5-5 m, or the given ones outside the
     # data): no count and no presence flag, not 0 car equivalents or "no long train" (as
-    # the pipeline judges it: at 10 m, no line found in the image is no long train)
+    # the pipeline judges it)
     no_track = (
         coarse is not None
         and coarse.track_m == 0.0
