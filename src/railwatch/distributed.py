@@ -498,7 +498,7 @@ def _process_sites(
         except _NoWorkers as err:
             client.cancel(futures)
             raise ClusterError(
-                f"the Dask cluster has had no workers for {err.seconds:.0f} s (they died or "
+                f"the Dask cluster has had no workers for {err.seconds:g} s (they died or "
                 "were stopped; a worker killed again and again is often out of memory): "
                 "start workers, or give them more memory, and run process again; "
                 f"{done} scene(s) were recorded before this, the {total - done} others were "
@@ -648,7 +648,7 @@ class _WorkerWatch:
         elif self._none_since is None:
             self._none_since = now
         elif now - self._none_since >= self._timeout:
-            raise _NoWorkers(now - self._none_since)
+            raise _NoWorkers(self._timeout)  # at least that long: said as configured
 
 
 def _completed(completed: Any, watch: _WorkerWatch) -> Iterator[Any]:
