@@ -27,6 +27,7 @@ from railwatch.report.chips import estimate_shift
 from railwatch.report.data import (
     alert_rows,
     baseline_track,
+    baseline_track_of,
     count_of,
     event_rows,
     in_period,
@@ -363,15 +364,34 @@ def _headline(
     rows: Sequence[SceneRow],
     track: Sequence[BaselinePoint],
     alerts: Sequence[AlertRow],
+    all_rows: Sequence[SceneRow] = (),
+    settings: object | None = None,
 ) -> Headline:
     counted = [r for r in rows if r.counts_cars]  # a 10 m long-train flag is no count
     latest = max(counted, key=lambda r: r.when) if counted else None
     top = top_alert(alerts, latest.when if latest else None)
+    if latest is not None and (latest.method or "objects") == "length":
+        # judged against its own kind: the chart's band is the main method's, and a 3 m
+        # latest image had no record or baseline (and read as railcars seen one by one)
+        track = baseline_track_of(all_rows or rows, "length", settings)
     point = next((b for b in track if latest is not None and b.when == latest.when), None)
     record = point.record if point else None
     baseline = point.centre if point else None
     if latest is None:
         summary = f"No usable image of {site} in this period: there is no count to report."
+    elif (latest.method or "objects") == "length":
+        summary = (
+            f"{fmt_num(latest.total)} car equivalents at {site} on {latest.when:%Y-%m-%d} "
+            f"(latest usable image, {latest.gsd:.2g} m: occupied track length, not cars seen "
+            f"one by one; interval {fmt_num(latest.low)}–{fmt_num(latest.high)})."
+        )
+        single = [r for r in counted if (r.method or "objects") == "objects"]
+        if single:
+            last = max(single, key=lambda r: r.when)
+            summary += (
+                f" Latest count of cars seen one by one: {fmt_num(last.total)} on "
+                f"{last.when:%Y-%m-%d}."
+            )
     else:
         summary = (
             f"{fmt_num(latest.total)} railcars at {site} on {latest.when:%Y-%m-%d} "
@@ -518,7 +538,9 @@ def build_report_data(
         site=site.name,
         description=site.description,
         generated=now or datetime.now(UTC),
-        headline=_headline(site.name, _period(rows, date_from, date_to), rows, track, alerts),
+        headline=_headline(
+            site.name, _period(rows, date_from, date_to), rows, track, alerts, all_rows, cfg
+        ),
         scenes=tuple(rows),
         baseline=tuple(track_shown),
         events=tuple(events),

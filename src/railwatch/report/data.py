@@ -146,6 +146,15 @@ def baseline_track(rows: Sequence[SceneRow], settings: object | None = None) -> 
     return _baseline_track_one(by_method[main], settings)
 
 
+def baseline_track_of(
+    rows: Sequence[SceneRow], method: str, settings: object | None = None
+) -> list[BaselinePoint]:
+    """The baseline at each counted image of one counting ``method`` (``objects``,
+    ``length``), from the earlier images of that method only (see :func:`baseline_track`)."""
+    same = [r for r in rows if r.counts_cars and (r.method or "objects") == method]
+    return _baseline_track_one(same, settings)
+
+
 def _baseline_track_one(
     rows: Sequence[SceneRow], settings: object | None = None
 ) -> list[BaselinePoint]:
