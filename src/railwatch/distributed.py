@@ -47,6 +47,7 @@ from railwatch.pipeline import (
     record_outcome,
 )
 from railwatch.storage import Database
+from railwatch.storage.db import LockLostError
 
 __all__ = [
     "ClusterError",
@@ -495,6 +496,11 @@ def _process_sites(
                     outcome = _outcome_of_failed(alone, job.scene_id)
                 record(site, job, outcome)
                 alone.release()
+        except LockLostError:
+            # the run stops (another run may hold the site now): the scenes still queued
+            # on a shared cluster are not computed for nothing
+            client.cancel(futures)
+            raise
         except _NoWorkers as err:
             client.cancel(futures)
             raise ClusterError(
