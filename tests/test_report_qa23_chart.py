@@ -193,3 +193,35 @@ def test_pdf_lists_every_event_and_draws_no_empty_boxes(tmp_path: Path) -> None:
     assert "Events" in text
     assert "2022-06-01  ??? visit" in text
     assert "Summit" in text
+
+
+def test_one_image_no_usable_image_and_no_image_give_sensible_axes() -> None:
+    """One image was a bar as wide as the chart under a time axis in hours; without a
+    usable image the y axis ran 0-0.05 with decimal ticks; without any image the time
+    axis showed 1 January 1970."""
+    import matplotlib.dates as mdates
+
+    one = _rows(1)
+    fig = timeseries_figure(one)
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    assert hi - lo >= 30
+    bars = [p for c in ax.containers if hasattr(c, "patches") for p in c.patches]
+    assert bars and all(b.get_width() < 0.1 * (hi - lo) for b in bars)
+
+    cloudy = [
+        SceneRow(i, T0 + timedelta(days=i), "S", 0.5, usable=False, reasons=("cloud",))
+        for i in range(3)
+    ]
+    fig = timeseries_figure(cloudy)
+    ax = fig.axes[0]
+    assert ax.get_ylim() == (0.0, 5.0)
+    assert any(t.get_text() == "no count of cars in this period" for t in ax.texts)
+
+    fig = timeseries_figure([])
+    ax = fig.axes[0]
+    _draw(fig)
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert labels == [] and ax.xaxis.get_offset_text().get_text() == ""
+    assert any(t.get_text() == "no image in this period" for t in ax.texts)
+    assert mdates.num2date(ax.get_xlim()[0]).year == 1970  # matplotlib's default, unlabelled

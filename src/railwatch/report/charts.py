@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from railwatch.limits import EARLIEST_YEAR
 from railwatch.report.model import SEVERITY_RANK, AlertRow, BaselinePoint, EventRow, SceneRow
@@ -37,6 +37,9 @@ from railwatch.report.style import (
 )
 
 UNCLASSIFIED = "unclassified"
+#: The y axis reaches at least this many cars; the time axis spans at least this many days.
+MIN_Y_TOP = 5.0
+MIN_SPAN_DAYS = 30.0
 _RC: dict[str, Any] = {"svg.hashsalt": "railwatch", "svg.fonttype": "path", "pdf.fonttype": 42}
 #: Text drawn as written: matplotlib reads a string with two ``$`` as mathtext, so an
 #: event label, note or sensor name such as "fine of $2bn, then $5bn" was drawn garbled
@@ -466,11 +469,35 @@ def _draw_timeseries(
 
     ax.xaxis_date()
     ax.set_ylim(bottom=0.0)
+    # a y axis of at least 0-5 cars: without a count (no usable image, or only zeros)
+    # matplotlib scaled it 0-0.05 with decimal ticks
+    ax.set_ylim(top=max(float(ax.get_ylim()[1]), MIN_Y_TOP))
+    if all_when:
+        # at least a month around the images and events: one image was a bar as wide as
+        # the axis, under a time axis in hours
+        lo, hi = float(min(_x(all_when))), float(max(_x(all_when)))
+        if hi - lo < MIN_SPAN_DAYS:
+            mid = (lo + hi) / 2.0
+            ax.set_xlim(mid - MIN_SPAN_DAYS / 2.0, mid + MIN_SPAN_DAYS / 2.0)
+    if not counted:
+        ax.text(
+            0.5,
+            0.5,
+            "no count of cars in this period" if all_when else "no image in this period",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=10,
+            color="#5f6b76",
+        )
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("railcars per image")
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    if not all_when:  # no image and no event: not an axis of 1 January 1970
+        ax.xaxis.set_major_locator(NullLocator())
+        ax.xaxis.set_minor_locator(NullLocator())
     ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=0)
     ax.set_axisbelow(True)
     for side in ("top", "right"):

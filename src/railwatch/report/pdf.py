@@ -91,7 +91,7 @@ def _first_page(data: ReportData) -> Figure:
         fig.text(x, y - 0.024, v, fontsize=10, fontweight="bold")
     # below the facts and the chart's title and legend (above the axes since 2026-12-04)
     chart_top = min(0.64, top - 0.06 - 0.09)
-    ax = fig.add_axes((0.06, 0.1, 0.9, chart_top - 0.1))
+    ax = fig.add_axes((0.06, 0.125, 0.9, chart_top - 0.125))  # clear of the caption
     draw_timeseries(
         ax, data.scenes, data.baseline, data.events, data.alerts, title=f"Railcars at {data.site}"
     )
