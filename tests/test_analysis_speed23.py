@@ -32,9 +32,14 @@ from railwatch.analysis.baseline import (
     median_of,
     month_of,
     robust_baseline,
+    rolling_medians,
     seasonal_factors,
     series_noise,
     spread_floor,
+    trailing_level,
+    trailing_levels,
+    trailing_record,
+    trailing_records,
     year_of,
 )
 
@@ -96,6 +101,50 @@ def test_window_baselines_equal_robust_baseline() -> None:
                     days, counts, i, first, min_points, settings, factors, months
                 )
                 assert got == want, (window, i, first, min_points)
+                centre = windows.centre(i, first, min_points, factors)
+                assert _same(centre, None if want is None else want.centre)
+
+
+def test_window_baselines_along_the_series_equal_robust_baseline() -> None:
+    """As the loop asks: image after image, a new level (first image) now and then, a
+    new factor array every month."""
+    days, counts = _series(8, 3000)
+    months = month_of(days)
+    settings = AlertSettings()
+    windows = WindowBaselines(days, counts, months, settings)
+    rng = np.random.default_rng(9)
+    factors: np.ndarray | None = None
+    regime = 0
+    for i in range(len(days)):
+        if i >= 200 and months[i] != months[i - 1]:
+            factors = np.exp(rng.normal(0, 0.3, 12))
+        if i % 250 == 0 and i:
+            regime = i - 2
+        min_points = 5 if regime == 0 else 3
+        want = robust_baseline(days, counts, i, regime, min_points, settings, factors, months)
+        assert windows.at(i, regime, min_points, factors) == want, i
+
+
+def test_trailing_levels_and_records_equal_the_plain_functions() -> None:
+    days, counts = _series(10, 2000)
+    levels = trailing_levels(days, counts)
+    records = trailing_records(days, counts, 2)
+    for i in range(len(days)):
+        assert _same(levels[i], trailing_level(days, counts, i, 0)), i
+        assert records[i] == trailing_record(days, counts, i, 2), i
+
+
+def test_rolling_medians_pass_over_what_is_not_finite() -> None:
+    rng = np.random.default_rng(11)
+    values = np.round(rng.normal(0, 2, 500))
+    values[rng.random(500) < 0.2] = np.nan
+    values[rng.random(500) < 0.05] = np.inf
+    starts = [max(0, i - 20) for i in range(500)]
+    for i, got in enumerate(rolling_medians(values, starts, 3)):
+        window = values[starts[i] : i]
+        window = window[np.isfinite(window)]
+        want = float(np.median(window)) if len(window) >= 3 else None
+        assert _same(got, want), i
 
 
 def test_seasonal_factors_grow_as_the_plain_function() -> None:
@@ -170,6 +219,12 @@ class _PlainWindows:
             window_days=float(self.days[i] - self.days[idx[0]]),
             seasonal_factor=factor,
         )
+
+    def centre(
+        self, i: int, first: int, min_points: int, factors: np.ndarray | None = None
+    ) -> float | None:
+        base = self.at(i, first, min_points, factors)
+        return None if base is None else base.centre
 
 
 class _PlainSeasons:

@@ -24,13 +24,13 @@ from railwatch.analysis.baseline import (
     SeasonRef,
     SeriesNoise,
     WindowBaselines,
-    median_of,
     month_of,
     quietest,
+    rolling_medians,
     same_season,
     spread_floor,
-    trailing_level,
-    trailing_record,
+    trailing_levels,
+    trailing_records,
     with_series_noise,
     year_of,
 )
@@ -397,14 +397,10 @@ def _usual_widths(usable: Sequence[CountPoint], settings: AlertSettings) -> np.n
         ],
         dtype=float,
     )
-    out = np.zeros(len(usable))
     m = settings.interval_history
-    for i in range(1, len(usable)):
-        window = rel[max(0, i - m) : i]
-        window = window[np.isfinite(window)]
-        if len(window) >= settings.interval_min_points:
-            out[i] = median_of(window)
-    return out
+    starts = [max(0, i - m) for i in range(len(usable))]
+    medians = rolling_medians(rel, starts, settings.interval_min_points)
+    return np.array([0.0 if w is None else w for w in medians], dtype=float)
 
 
 def _short(days: np.ndarray, i: int, settings: AlertSettings) -> list[str]:
@@ -458,7 +454,7 @@ class _Cusum:
     noted_up: float = 0.0
 
     def add(self, z: float, settings: AlertSettings) -> None:
-        zc = float(np.clip(z, -settings.shift_clip, settings.shift_clip))
+        zc = min(max(float(z), -settings.shift_clip), settings.shift_clip)  # np.clip
         # capped, so a sum the confirmation rejected does not grow stale without bound
         cap = settings.shift_h + settings.shift_clip
         self.up = min(cap, max(0.0, self.up + zc - settings.shift_k))
@@ -525,6 +521,10 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     alerts: list[Alert] = []
     season_cache: dict[int, np.ndarray] = {}
     seasons = SeasonalFactors(months, years, settings)
+    # per image, the past year's median and the trailing record (as trailing_level with
+    # first 0 and trailing_record give them)
+    levels = trailing_levels(days, counts)
+    records = trailing_records(days, counts, settings.record_years)
     windows = WindowBaselines(days, counts, months, settings)
     long_windows = WindowBaselines(days, counts, months, long_settings)
     noises = SeriesNoise(settings)  # the series' noise from the residuals before i
@@ -548,12 +548,12 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             if month_key not in season_cache:
                 season_cache[month_key] = seasons.at(ratios, i)
             factors = season_cache[month_key]
-        level = trailing_level(days, counts, i, 0)  # the past year's median (all levels)
+        level = levels[i]  # the past year's median (all levels)
         min_pts = settings.baseline_min_points if regime == 0 else settings.regime_min_points
         base = windows.at(i, regime, min_pts, factors)
         if base is not None:
-            long = long_windows.at(i, regime, min_pts, factors)
-            long_centres[i] = base.centre if long is None else long.centre
+            long = long_windows.centre(i, regime, min_pts, factors)
+            long_centres[i] = base.centre if long is None else long
         noise = noises.value()  # series_noise(resid[:i])
         if base is not None:
             base = with_series_noise(base, noise, settings)
@@ -624,7 +624,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
                         dropped = True
         elif shift is None:
             below = 0
-        record = trailing_record(days, counts, i, settings.record_years)
+        record = records[i]
         if record is not None and obs.value > record.value:
             if episode is None or days[i] - episode[0] > settings.record_episode_days:
                 episode = (float(days[i]), record, float(days[i]))

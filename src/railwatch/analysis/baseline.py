@@ -14,10 +14,12 @@ without recomputing it from scratch (the alert loop asks for it once a month).
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 from collections import deque
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -83,7 +85,7 @@ def spread_floor(centre: float, settings: AlertSettings) -> float:
     noise in quadrature), at least ``min_spread``."""
     c = max(centre, 0.0)
     variance = (settings.relative_noise * c) ** 2 + (c if settings.poisson_noise else 0.0)
-    return max(settings.min_spread, float(np.sqrt(variance)))
+    return max(settings.min_spread, math.sqrt(variance))  # (as np.sqrt: exactly rounded)
 
 
 def trailing_record(days: np.ndarray, counts: np.ndarray, i: int, years: int) -> Record | None:
@@ -204,7 +206,9 @@ class SeasonalFactors:
         # seasonal_factors, whose raw factors keep that order of the months)
         self._groups: dict[int, dict[int, list[float]]] = {}
         self._year_medians: dict[tuple[int, int], tuple[int, float]] = {}
-        self._arrays: dict[int, np.ndarray] = {}  # month -> its log ratios (cache)
+        # month -> (its images, median of its years' medians), and its log ratios (caches)
+        self._centres: dict[int, tuple[int, float]] = {}
+        self._arrays: dict[int, np.ndarray] = {}
 
     def at(self, ratios: np.ndarray, i: int) -> np.ndarray:
         """The month factors (12,) from ``ratios[:i]``."""
@@ -226,7 +230,12 @@ class SeasonalFactors:
             n = sum(len(vs) for vs in by_year.values())
             if n < settings.seasonal_min_points or len(by_year) < settings.seasonal_month_years:
                 continue
-            centre = statistics.median(self._year_median(m, y, vs) for y, vs in by_year.items())
+            cached = self._centres.get(m)
+            if cached is not None and cached[0] == n:
+                centre = cached[1]  # no new image in that month
+            else:
+                centre = statistics.median(self._year_median(m, y, vs) for y, vs in by_year.items())
+                self._centres[m] = (n, centre)
             raw[m] = (centre, n)
             if m not in self._arrays:
                 self._arrays[m] = np.array([v for vs in by_year.values() for v in vs])
@@ -279,14 +288,21 @@ def robust_baseline(
 
 
 def _median_baseline(
-    values: np.ndarray, factor: float, n_points: int, window_days: float, settings: AlertSettings
+    values: np.ndarray,
+    factor: float,
+    n_points: int,
+    window_days: float,
+    settings: AlertSettings,
+    centre_d: float | None = None,
 ) -> Baseline:
-    """The baseline of a window's (deseasonalised) ``values``, reseasonalised by ``factor``."""
-    centre_d = median_of(values)
+    """The baseline of a window's (deseasonalised) ``values``, reseasonalised by ``factor``
+    (``centre_d``: their median, when known)."""
+    if centre_d is None:
+        centre_d = median_of(values)
     mad = median_of(np.abs(values - centre_d)) * MAD_TO_SIGMA
     centre = max((centre_d + SEASON_OFFSET) * factor - SEASON_OFFSET, 0.0)
     # count noise grows like the square root of the level (Poisson-like), not in proportion
-    spread = max(mad * float(np.sqrt(factor)), spread_floor(centre, settings))
+    spread = max(mad * math.sqrt(factor), spread_floor(centre, settings))
     return Baseline(
         centre=centre,
         spread=spread,
@@ -296,14 +312,25 @@ def _median_baseline(
     )
 
 
+def _sorted_median(values: list[float]) -> float:
+    """:func:`median_of` of the values of a non-empty sorted list."""
+    n = len(values)
+    k = n // 2
+    if n % 2:
+        return values[k] + 0.0
+    return (values[k - 1] + values[k]) / 2 + 0.0
+
+
 class WindowBaselines:
     """:func:`robust_baseline` of every image of one series, without its per-call work.
 
     ``at(i, first, min_points, factors)`` equals ``robust_baseline(days, counts, i, first,
-    min_points, settings, factors, months)`` bit for bit. The windows' first images are
-    found once for the whole series, and the deseasonalised counts once per ``factors``
-    array (the alert loop passes the same array for a whole month; an array passed again
-    must not have changed in between).
+    min_points, settings, factors, months)`` bit for bit, and ``centre(...)`` its centre.
+    The windows' first images are found once for the whole series, the deseasonalised
+    counts once per ``factors`` array (the alert loop passes the same array for a whole
+    month; an array passed again must not have changed in between), and the window's
+    values are kept sorted as it moves on (rebuilt when the factors change or the window
+    moves back), so its median is read, not searched for.
     """
 
     def __init__(
@@ -319,12 +346,48 @@ class WindowBaselines:
         starts = np.searchsorted(days, days - self._window, side="left")
         self._starts = starts.tolist()
         self._factors: np.ndarray | None = None
-        self._seasonal = counts  # counts deseasonalised by _factors
+        # counts deseasonalised by _factors, valid in [_from, _to) (a month's factors are
+        # used for a few windows only: deseasonalising the whole series each month made
+        # 70 years of daily counts quadratic again)
+        self._seasonal = counts.copy()
+        self._seasonal_list: list[float] = counts.tolist()
+        self._from, self._to = 0, len(counts)
+        # the values of _seasonal[_lo:_hi], sorted
+        self._sorted: list[float] = []
+        self._lo = self._hi = 0
 
     def at(
         self, i: int, first: int, min_points: int, factors: np.ndarray | None = None
     ) -> Baseline | None:
         """The baseline of image ``i`` from images ``first..i-1`` (see the class)."""
+        found = self._window_of(i, first, min_points, factors)
+        if found is None:
+            return None
+        start, factor, centre_d = found
+        return _median_baseline(
+            self._seasonal[start:i],
+            factor,
+            i - start,
+            self._days[i] - self._days[start],
+            self._settings,
+            centre_d,
+        )
+
+    def centre(
+        self, i: int, first: int, min_points: int, factors: np.ndarray | None = None
+    ) -> float | None:
+        """``at(...).centre`` (None where ``at`` is None), without the spread."""
+        found = self._window_of(i, first, min_points, factors)
+        if found is None:
+            return None
+        _, factor, centre_d = found
+        return max((centre_d + SEASON_OFFSET) * factor - SEASON_OFFSET, 0.0)
+
+    def _window_of(
+        self, i: int, first: int, min_points: int, factors: np.ndarray | None
+    ) -> tuple[int, float, float] | None:
+        """(first image of the window, month factor of image i, median of the window's
+        deseasonalised counts), or None where there is no baseline."""
         days = self._days
         start = max(first, self._starts[i])
         if i - start < min_points:
@@ -332,17 +395,95 @@ class WindowBaselines:
             if start < first or days[i] - days[start] > 2 * self._window:
                 return None
         factor = 1.0
-        if factors is None:
-            values = self._counts[start:i]
-        else:
-            if factors is not self._factors:
-                self._factors = factors
-                self._seasonal = (self._counts + SEASON_OFFSET) / factors[
-                    self._months
-                ] - SEASON_OFFSET
-            values = self._seasonal[start:i]
+        if factors is not self._factors:
+            self._factors = factors
+            self._from = self._to = 0
+            self._lo = self._hi = 0
+            self._sorted = []
+        if start < self._from or i > self._to:
+            self._deseasonalise(start, i)
+        if factors is not None:
             factor = float(factors[self._months[i]])
-        return _median_baseline(values, factor, i - start, days[i] - days[start], self._settings)
+        return start, factor, _sorted_median(self._slide(start, i))
+
+    def _deseasonalise(self, start: int, end: int) -> None:
+        """Make ``_seasonal[start:end]`` valid, and a little after it for the images to
+        come (with what was valid, when the two join)."""
+        joins = self._from <= start <= self._to
+        lo = self._from if joins else start
+        hi = min(len(self._counts), max(end + 64, self._to) if joins else end + 64)
+        counts = self._counts[lo:hi]
+        if self._factors is None:
+            part = counts
+        else:
+            # (count + 1) is seasonal, so empty winters do not break the ratios
+            part = (counts + SEASON_OFFSET) / self._factors[self._months[lo:hi]] - SEASON_OFFSET
+        self._seasonal[lo:hi] = part
+        self._seasonal_list[lo:hi] = part.tolist()
+        self._from, self._to = lo, hi
+
+    def _slide(self, start: int, end: int) -> list[float]:
+        """The values of ``_seasonal[start:end]``, sorted (from those of the last call)."""
+        values = self._seasonal_list
+        window = self._sorted
+        if start < self._lo or end < self._hi or start >= self._hi:
+            window[:] = sorted(values[start:end])
+        else:
+            for v in values[self._hi : end]:
+                bisect.insort(window, v)
+            for v in values[self._lo : start]:
+                del window[bisect.bisect_left(window, v)]
+        self._lo, self._hi = start, end
+        return window
+
+
+def rolling_medians(
+    values: np.ndarray, starts: Sequence[int], min_points: int
+) -> list[float | None]:
+    """For every i, :func:`median_of` the finite values of ``values[starts[i]:i]`` (None
+    with fewer than ``min_points`` of them), from one sorted window moved along the
+    series; ``starts`` must not decrease and ``starts[i] <= i``."""
+    vals = values.tolist()
+    window: list[float] = []
+    lo = 0
+    out: list[float | None] = []
+    for i, start in enumerate(starts):
+        if i > 0 and math.isfinite(vals[i - 1]):
+            bisect.insort(window, vals[i - 1])
+        for v in vals[lo:start]:
+            if math.isfinite(v):
+                del window[bisect.bisect_left(window, v)]
+        lo = max(lo, start)
+        out.append(_sorted_median(window) if len(window) >= min_points else None)
+    return out
+
+
+def trailing_levels(days: np.ndarray, counts: np.ndarray) -> list[float | None]:
+    """``trailing_level(days, counts, i, 0)`` for every image i."""
+    starts = np.searchsorted(days, days - DAYS_PER_YEAR, side="left").tolist()
+    return rolling_medians(counts, starts, 3)
+
+
+def trailing_records(days: np.ndarray, counts: np.ndarray, years: int) -> list[Record | None]:
+    """``trailing_record(days, counts, i, years)`` for every image i (a running maximum
+    over the moving window: a queue of the images that may still become its maximum)."""
+    starts = np.searchsorted(days, days - years * DAYS_PER_YEAR, side="left").tolist()
+    vals, day_list = counts.tolist(), days.tolist()
+    queue: deque[int] = deque()  # indices, counts not increasing: the first is the maximum
+    out: list[Record | None] = []
+    for i, start in enumerate(starts):
+        if i > 0:
+            while queue and vals[queue[-1]] < vals[i - 1]:
+                queue.pop()  # (an equal earlier count stays first: the first time it was set)
+            queue.append(i - 1)
+        while queue and queue[0] < start:
+            queue.popleft()
+        if start >= i:
+            out.append(None)
+            continue
+        j = queue[0]
+        out.append(Record(value=vals[j], index=j, day=day_list[j], n_points=i - start))
+    return out
 
 
 def series_noise(resid: np.ndarray, settings: AlertSettings) -> float | None:
@@ -368,20 +509,25 @@ class SeriesNoise:
 
     def __init__(self, settings: AlertSettings):
         self._settings = settings
-        self._recent: deque[float] = deque(maxlen=settings.noise_history)
+        # the last noise_history finite residuals, the oldest overwritten (their order
+        # does not matter to medians)
+        self._recent = np.zeros(settings.noise_history)
+        self._count = 0
         self._value: float | None = None
         self._stale = False
 
     def add(self, resid: float) -> None:
         """Take in the next image's residual (NaN or inf are passed over)."""
         if math.isfinite(resid):
-            self._recent.append(resid)
+            self._recent[self._count % len(self._recent)] = resid
+            self._count += 1
             self._stale = True
 
     def value(self) -> float | None:
         """The series' noise from the residuals added so far (None: too few)."""
         if self._stale:
-            self._value = series_noise(np.array(self._recent, dtype=float), self._settings)
+            recent = self._recent[: min(self._count, len(self._recent))]
+            self._value = series_noise(recent, self._settings)
             self._stale = False
         return self._value
 
@@ -394,7 +540,15 @@ def with_series_noise(base: Baseline, noise: float | None, settings: AlertSettin
     floor = settings.series_noise_factor * noise * (base.centre + SEASON_OFFSET)
     if floor <= base.spread:
         return base
-    return replace(base, spread=floor, series_noise=noise)
+    return Baseline(  # (dataclasses.replace, without its cost at every image)
+        centre=base.centre,
+        spread=floor,
+        n_points=base.n_points,
+        window_days=base.window_days,
+        seasonal_factor=base.seasonal_factor,
+        note=base.note,
+        series_noise=noise,
+    )
 
 
 @dataclass(frozen=True)
