@@ -23,6 +23,7 @@ import railwatch.analysis.alerts as alerts_module
 import railwatch.analysis.baseline as baseline_module
 from railwatch.analysis import AlertSettings, CountPoint, analyze_series
 from railwatch.analysis.baseline import (
+    DAYS_PER_YEAR,
     MAD_TO_SIGMA,
     SEASON_OFFSET,
     Baseline,
@@ -31,6 +32,7 @@ from railwatch.analysis.baseline import (
     WindowBaselines,
     median_of,
     month_of,
+    quietest,
     robust_baseline,
     rolling_medians,
     seasonal_factors,
@@ -145,6 +147,38 @@ def test_rolling_medians_pass_over_what_is_not_finite() -> None:
         window = window[np.isfinite(window)]
         want = float(np.median(window)) if len(window) >= 3 else None
         assert _same(got, want), i
+
+
+def _plain_quietest(
+    days: np.ndarray, counts: np.ndarray, stop: int, settings: AlertSettings
+) -> tuple[float, float, int] | None:
+    """The quietest stretch as it reads: every image's +-season_window_days, its median."""
+    if stop <= 0:
+        return None
+    w = float(settings.season_window_days)
+    horizon = days[stop - 1] - settings.record_years * DAYS_PER_YEAR
+    best: tuple[float, float, int] | None = None
+    for j in range(stop):
+        if days[j] < horizon:
+            continue
+        near = [c for d, c in zip(days[:stop], counts[:stop], strict=True) if abs(d - days[j]) <= w]
+        if len(near) < 2:
+            continue
+        med = float(np.median(near))
+        if best is None or med < best[0]:
+            best = (med, float(days[j]), len(near))
+    return best
+
+
+def test_quietest_stretch_equals_the_plain_search() -> None:
+    """The quietest stretch (a fall's precedent) from sorted windows moved along."""
+    days, counts = _series(12, 900)
+    days = np.round(days)  # whole days: stretches that end exactly w days away
+    settings = AlertSettings(record_years=2)
+    for stop in range(0, 900, 37):
+        assert quietest(days, counts, stop, settings) == _plain_quietest(
+            days, counts, stop, settings
+        ), stop
 
 
 def test_seasonal_factors_grow_as_the_plain_function() -> None:

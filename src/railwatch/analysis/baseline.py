@@ -182,7 +182,7 @@ def _shrunk(raw: dict[int, tuple[float, int]], sigma: float, settings: AlertSett
         ]
         smooth = sum(w * c for w, c in near) / sum(w for w, _ in near)
         weight = tau2 / (tau2 + se2[m]) if tau2 + se2[m] > 0 else 0.0
-        factors[m] = float(np.exp(np.clip(weight * smooth, -clip, clip)))
+        factors[m] = float(np.exp(min(max(weight * smooth, -clip), clip)))  # (np.clip)
     return factors
 
 
@@ -209,6 +209,7 @@ class SeasonalFactors:
         # month -> (its images, median of its years' medians), and its log ratios (caches)
         self._centres: dict[int, tuple[int, float]] = {}
         self._arrays: dict[int, np.ndarray] = {}
+        self._counts: dict[int, int] = {}  # month -> its images
 
     def at(self, ratios: np.ndarray, i: int) -> np.ndarray:
         """The month factors (12,) from ``ratios[:i]``."""
@@ -221,13 +222,14 @@ class SeasonalFactors:
         for j, v in zip((np.flatnonzero(ok) + self._seen).tolist(), logs, strict=True):
             m = self._months[j]
             self._groups.setdefault(m, {}).setdefault(self._years[j], []).append(v)
+            self._counts[m] = self._counts.get(m, 0) + 1
             self._arrays.pop(m, None)
         self._seen = i
         settings = self._settings
         raw: dict[int, tuple[float, int]] = {}
         residuals: list[np.ndarray] = []
         for m, by_year in self._groups.items():
-            n = sum(len(vs) for vs in by_year.values())
+            n = self._counts[m]
             if n < settings.seasonal_min_points or len(by_year) < settings.seasonal_month_years:
                 continue
             cached = self._centres.get(m)
@@ -438,22 +440,28 @@ class WindowBaselines:
 
 
 def rolling_medians(
-    values: np.ndarray, starts: Sequence[int], min_points: int
+    values: np.ndarray,
+    starts: Sequence[int],
+    min_points: int,
+    ends: Sequence[int] | None = None,
 ) -> list[float | None]:
-    """For every i, :func:`median_of` the finite values of ``values[starts[i]:i]`` (None
-    with fewer than ``min_points`` of them), from one sorted window moved along the
-    series; ``starts`` must not decrease and ``starts[i] <= i``."""
+    """For every k, :func:`median_of` the finite values of ``values[starts[k]:ends[k]]``
+    (``ends`` by default 0, 1, 2, ...: the values before each), or None with fewer than
+    ``min_points`` of them; from one sorted window moved along the series, so neither
+    ``starts`` nor ``ends`` may decrease."""
     vals = values.tolist()
     window: list[float] = []
-    lo = 0
+    lo = hi = 0
     out: list[float | None] = []
-    for i, start in enumerate(starts):
-        if i > 0 and math.isfinite(vals[i - 1]):
-            bisect.insort(window, vals[i - 1])
-        for v in vals[lo:start]:
+    for k, start in enumerate(starts):
+        end = k if ends is None else ends[k]
+        for v in vals[hi:end]:
+            if math.isfinite(v):
+                bisect.insort(window, v)
+        for v in vals[lo : min(start, end)]:
             if math.isfinite(v):
                 del window[bisect.bisect_left(window, v)]
-        lo = max(lo, start)
+        lo, hi = max(lo, min(start, end)), max(hi, end)
         out.append(_sorted_median(window) if len(window) >= min_points else None)
     return out
 
@@ -608,13 +616,15 @@ def quietest(
     first = int(
         np.searchsorted(days[:stop], days[stop - 1] - settings.record_years * DAYS_PER_YEAR)
     )
-    lo = np.searchsorted(days[:stop], days[first:stop] - w, side="left")
-    hi = np.searchsorted(days[:stop], days[first:stop] + w, side="right")
+    lo = np.searchsorted(days[:stop], days[first:stop] - w, side="left").tolist()
+    hi = np.searchsorted(days[:stop], days[first:stop] + w, side="right").tolist()
+    # the stretches' medians from one sorted window moved along (both ends only move on)
+    medians = rolling_medians(counts, lo, 2, hi)
     best: tuple[float, float, int] | None = None
     for j, (a, b) in enumerate(zip(lo, hi, strict=True)):
-        if b - a < 2:
+        med = medians[j]
+        if med is None:  # fewer than 2 images
             continue
-        med = float(np.median(counts[a:b]))
         if best is None or med < best[0]:
             best = (med, float(days[first + j]), int(b - a))
     return best
