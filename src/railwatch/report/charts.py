@@ -37,6 +37,10 @@ from railwatch.report.style import (
 )
 
 UNCLASSIFIED = "unclassified"
+#: Unusable images are marked this far under the time axis (axes fraction) ...
+UNUSABLE_Y = -0.018
+#: ... as short ticks instead of crosses when there are more than this many.
+UNUSABLE_DENSE = 150
 #: The y axis reaches at least this many cars; the time axis spans at least this many days.
 MIN_Y_TOP = 5.0
 MIN_SPAN_DAYS = 30.0
@@ -366,12 +370,15 @@ def _draw_timeseries(
         )
 
     if unusable:
+        # just under the time axis, not on the zero line: hundreds of them merged into a
+        # band along 0 that read as counts of 0 (a ten-year site with 600 unusable images)
+        dense = len(unusable) > UNUSABLE_DENSE
         ax.plot(
             _x([s.when for s in unusable]),
-            [0.0] * len(unusable),
+            [UNUSABLE_Y] * len(unusable),
             linestyle="none",
-            marker="x",
-            markersize=6,
+            marker="|" if dense else "x",
+            markersize=5,
             color=UNUSABLE_COLOUR,
             clip_on=False,
             zorder=5,
