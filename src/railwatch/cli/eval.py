@@ -104,7 +104,7 @@ def _check_pairing(truth: Path, pred: Path | None) -> list[str]:
     extra = sorted(
         f.name
         for f in pred.glob("*.geojson")
-        if f.name not in used and not f.name.endswith(".truth.geojson")
+        if f.name not in used and not f.name.endswith((".truth.geojson", ".tracks.geojson"))
     )
     if unmatched:
         raise InputError(

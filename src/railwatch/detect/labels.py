@@ -57,6 +57,8 @@ LABEL_SUFFIXES: tuple[str, ...] = (
     ".detections.geojson",
 )
 IMAGE_SUFFIXES: tuple[str, ...] = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+#: Track centrelines beside a scene (``railwatch simulate``): never a label file.
+TRACKS_SUFFIX = ".tracks.geojson"
 #: Class of a car whose type is not given: a training target without a class.
 UNTYPED = "railcar"
 _UNTYPED_NAMES = ("railcar", "unknown", "")
@@ -543,6 +545,8 @@ def _discover(root: Path, problems: _Problems) -> list[tuple[str, Path, Path | N
     """(name, label file, image or None, kind) for every label file of ``root``."""
     found: dict[str, tuple[int, Path]] = {}
     for p in sorted(q for q in root.iterdir() if q.name.lower().endswith(".geojson")):
+        if p.name.lower().endswith(TRACKS_SUFFIX):
+            continue  # the track centrelines `railwatch simulate` writes beside a scene
         name, rank = _label_name(p)
         if name not in found or rank < found[name][0]:
             found[name] = (rank, p)
