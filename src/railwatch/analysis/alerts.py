@@ -533,18 +533,23 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     # own gsd's and method's
     bands: dict[tuple[bool, bool], AlertSettings] = {}
     below = 0  # judged images in a row at or below the drop line (drop confirmation)
+    # the arrays' values as Python floats, read one at a time below
+    day_list, count_list, usual_list = days.tolist(), counts.tolist(), usual.tolist()
+    month_list, year_list = months.tolist(), years.tolist()
     for i in range(n):
         p = usable[i]
-        obs = _Obs(p, float(counts[i]), p.low, p.high, float(usual[i]))
+        obs = _Obs(p, count_list[i], p.low, p.high, usual_list[i])
         key = (settings.is_coarse(p.gsd), p.method == LENGTH_METHOD)
         if key not in bands:
             bands[key] = settings.for_image(p.gsd, p.method)
+            # (and the band's own, without the method's: for a rise that waits, below)
+            bands[(key[0], False)] = settings.for_gsd(p.gsd)
         judge = bands[key]
         n_before = len(alerts)
         factors = None
-        if days[i] >= seasonal_from:
+        if day_list[i] >= seasonal_from:
             # Month factors are refreshed once per calendar month, from images before it.
-            month_key = int(years[i]) * 12 + int(months[i])
+            month_key = year_list[i] * 12 + month_list[i]
             if month_key not in season_cache:
                 season_cache[month_key] = seasons.at(ratios, i)
             factors = season_cache[month_key]
@@ -590,7 +595,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
                 # far-out images in a row; either way not one image that stands out (spike)
                 pending = _level_change(series.cls, True, i, cusum, judged, zs, counts,
                                         centres, long_centres, scales, noise, usable, usual,
-                                        days, settings.for_gsd(p.gsd)) is not None  # fmt: skip
+                                        days, bands[(key[0], False)]) is not None  # fmt: skip
         if shift is not None:
             alerts.append(shift)
             dropped = False
@@ -603,7 +608,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
         else:
             judge_spike = shift.severity == "info" and judge.spike_after_noted_shift
         if base is not None and judge_spike:
-            lull = _lull(base, level, factors, int(months[i]), settings)
+            lull = _lull(base, level, factors, month_list[i], settings)
             spike = _spike(series.cls, obs, lull, days, counts, i, judge, noise)
             if spike is not None:
                 alerts.append(spike)
@@ -626,9 +631,9 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             below = 0
         record = records[i]
         if record is not None and obs.value > record.value:
-            if episode is None or days[i] - episode[0] > settings.record_episode_days:
-                episode = (float(days[i]), record, float(days[i]))
-            episode = (float(days[i]), episode[1], episode[2])
+            if episode is None or day_list[i] - episode[0] > settings.record_episode_days:
+                episode = (day_list[i], record, day_list[i])
+            episode = (day_list[i], episode[1], episode[2])
             alerts.append(
                 _record(series.cls, obs, record, episode[1], days, i, judge, noise, episode[2])
             )
