@@ -23,13 +23,10 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from bench_detect_accuracy import scene_params
-from bench_presence import CARS, GSD, longest_string_m
+from bench_presence import GSD, clear_scene, longest_string_m
 from numpy.lib.stride_tricks import sliding_window_view
-from shapely.geometry import LineString, MultiLineString
 
 from railwatch.detect import coarse
-from railwatch.sim.scene import render_scene
 
 STEP = 0.5  #: samples every half pixel, as the estimator
 
@@ -60,18 +57,7 @@ def scene_statistic(image: np.ndarray, valid: np.ndarray, lines: list, window_m:
 def run(start: int, n: int, window_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     stats, truth, longest = [], [], []
     for k in range(n):
-        p = scene_params(start + k, GSD).with_(
-            n_cars=CARS[k % len(CARS)],
-            cloud_cover=0.0,
-            haze=0.0,
-            coverage=1.0,
-            misregistration_m=(0.0, 0.0),
-        )
-        sc = render_scene(p)
-        inv = ~sc.transform
-        lines = MultiLineString(
-            [LineString([inv @ c for c in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
-        )
+        sc, lines = clear_scene(start + k, k)
         stats.append(scene_statistic(sc.image, sc.valid, coarse._polylines(lines), window_m))
         longest.append(longest_string_m(sc))
         truth.append(longest[-1] >= coarse.LONG_TRAIN_M)

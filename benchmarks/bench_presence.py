@@ -83,21 +83,32 @@ class Row:
         return self.longest_m >= LONG_TRAIN_M
 
 
+def clear_scene(seed: int, k: int) -> tuple[RenderedScene, MultiLineString]:
+    """Scene ``seed`` at 10 m with ``CARS[k % 4]`` cars asked, no cloud, haze or
+    misregistration, and its track centrelines in pixels."""
+    p = scene_params(seed, GSD).with_(
+        n_cars=CARS[k % len(CARS)],
+        cloud_cover=0.0,
+        haze=0.0,
+        coverage=1.0,
+        misregistration_m=(0.0, 0.0),
+    )
+    sc = render_scene(p)
+    return sc, pixel_lines(sc)
+
+
+def pixel_lines(sc: RenderedScene) -> MultiLineString:
+    """A scene's track centrelines in its pixels."""
+    inv = ~sc.transform
+    return MultiLineString(
+        [LineString([inv @ c for c in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
+    )
+
+
 def run(n: int) -> list[Row]:
     rows = []
     for k in range(n):
-        p = scene_params(START + k, GSD).with_(
-            n_cars=CARS[k % len(CARS)],
-            cloud_cover=0.0,
-            haze=0.0,
-            coverage=1.0,
-            misregistration_m=(0.0, 0.0),
-        )
-        sc = render_scene(p)
-        inv = ~sc.transform
-        lines = MultiLineString(
-            [LineString([inv @ c for c in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
-        )
+        sc, lines = clear_scene(START + k, k)
         given = estimate_occupancy(sc.image, GSD, sc.valid, lines)
         found = estimate_occupancy(sc.image, GSD, sc.valid, None)
         rows.append(
@@ -188,11 +199,7 @@ def run_weather(n: int) -> tuple[list[tuple[bool, bool]], int, int]:
             unusable += 1
             continue
         clear, _ = usable
-        inv = ~sc.transform
-        lines = MultiLineString(
-            [LineString([inv @ c for c in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
-        )
-        est = estimate_occupancy(sc.image, GSD, clear, lines)
+        est = estimate_occupancy(sc.image, GSD, clear, pixel_lines(sc))
         if est.long_windows == 0:
             unread += 1
             continue

@@ -434,12 +434,8 @@ class Database:
             except SQLAlchemyError as err:
                 raise StorageError(explain_db_error(err, self.safe_url, "locking")) from err
             hold = _PgHold(conn, {name: _lock_key(name) for name in locks}, backend)
-            holds = self._thread_holds()
-            holds.append(hold)
-            try:
+            with self._holding(hold):
                 yield
-            finally:
-                holds.remove(hold)
         finally:
             if hold is not None and hold.lost is not None:
                 held.clear()  # gone with their session; a reconnected one holds none
@@ -457,6 +453,16 @@ class Database:
         if holds is None:
             holds = self._holds.holds = []
         return holds
+
+    @contextmanager
+    def _holding(self, hold: _PgHold | _FileHold) -> Iterator[None]:
+        """Keep ``hold`` among this thread's locks (for :meth:`lost_lock`) for the block."""
+        holds = self._thread_holds()
+        holds.append(hold)
+        try:
+            yield
+        finally:
+            holds.remove(hold)
 
     def holds_locks(self) -> bool:
         """Whether this thread holds locks of :meth:`exclusive` on this database (so
@@ -520,12 +526,8 @@ class Database:
                 os.pwrite(
                     fd, f"held by process {os.getpid()} on {socket.gethostname()}".encode(), 0
                 )
-            holds = self._thread_holds()
-            holds.append(hold)
-            try:
+            with self._holding(hold):
                 yield
-            finally:
-                holds.remove(hold)
         finally:
             for fd in fds:
                 os.close(fd)  # releases its flock
