@@ -218,7 +218,7 @@ def ingest_paths(
             summary.sidecars.append({"file": str(f), "reason": _sidecar_reason(f)})
         else:
             scenes.append(f)
-    files = scenes
+    files = _without_vrt_sources(scenes, summary)
     if not files and not summary.failed and not summary.sidecars:
         raise InputError(
             "no image files found in "
@@ -257,6 +257,51 @@ def ingest_paths(
             radiometry=radiometry,
         )
     return summary
+
+
+def _vrt_sources(vrt: Path) -> set[Path]:
+    """The files a GDAL VRT reads (resolved); empty when it cannot be opened (its own
+    ingest then says why)."""
+    import rasterio
+
+    from railwatch.imagery.inspect import gdal_env
+
+    try:
+        with gdal_env(read_dir=True), rasterio.open(vrt) as ds:
+            names = list(ds.files)
+    except (rasterio.errors.RasterioError, OSError, ValueError):
+        return set()
+    here = vrt.resolve()
+    return {q for n in names if (q := Path(n).resolve()) != here}
+
+
+def _without_vrt_sources(files: list[Path], summary: IngestSummary) -> list[Path]:
+    """``files`` less those a VRT among them reads: the same image would be two scenes
+    of one date (the VRT and its source). They are listed with the sidecars, with why."""
+    sources: dict[Path, Path] = {}
+    for f in files:
+        if f.suffix.lower() == ".vrt":
+            for src in _vrt_sources(f):
+                sources.setdefault(src, f)
+    if not sources:
+        return files
+    kept = []
+    for f in files:
+        vrt = sources.get(f.resolve())
+        if vrt is None:
+            kept.append(f)
+            continue
+        summary.sidecars.append(
+            {
+                "file": str(f),
+                "reason": (
+                    f"a source of {vrt.name}, named in the same run: the image is ingested "
+                    "once, through the VRT (name the source alone, without the VRT, to "
+                    "ingest it on its own)"
+                ),
+            }
+        )
+    return kept
 
 
 #: Characters of a shell pattern: a path holding them that does not exist is most

@@ -288,11 +288,16 @@ def _report(summary: IngestSummary, when: datetime | None = None) -> None:
     if summary.sidecars:
         n = len(summary.sidecars)
         console.print(
-            f"Left out {n} sidecar{_s(n)} (quality masks, metadata: read with the image "
-            "beside them, not images of their own):",
+            f"Left out {n} sidecar{_s(n)} (quality masks, metadata, sources of a VRT: read "
+            "with the image beside them or through the VRT, not images of their own):",
             highlight=False,
         )
-        _list([d["file"] for d in summary.sidecars])
+        _list(
+            [
+                d["file"] + (f" ({d['reason']})" if d["reason"].startswith("a source of") else "")
+                for d in summary.sidecars
+            ]
+        )
     for folder in summary.empty_folders:
         console.print(
             f"No image files in {escape(folder)} (ingest reads GeoTIFF/COG files: .tif, .tiff).",
