@@ -139,6 +139,7 @@ _SCENE_OPTIONS = {
     "gsd": "--gsd",
     "cars": "--cars",
     "seed": "--seed",
+    "layout_seed": "--layout-seed",
     "style": "--style",
     "paint": "--paint",
     "season": "--season",
@@ -196,6 +197,14 @@ def simulate(
         ),
     ] = 40,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same scene.")] = 0,
+    layout_seed: Annotated[
+        int | None,
+        typer.Option(
+            "--layout-seed",
+            help="Seed of the yard itself (its tracks and buildings; default --seed): images "
+            "with the same --layout-seed show the same yard, as one site seen on several days.",
+        ),
+    ] = None,
     style: Annotated[
         str | None,
         typer.Option(
@@ -371,6 +380,8 @@ def simulate(
         changes["date"] = when
     if lonlat is not None:
         changes["center_lonlat"] = lonlat
+    if layout_seed is not None:
+        changes["layout_seed"] = layout_seed
     if changes:
         params = params.with_(**changes)
     try:
