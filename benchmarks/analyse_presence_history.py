@@ -1,4 +1,4 @@
-"""Analysis (not shipped): the 10 m long-train flag read against the site's other images.
+"""Analysis: the 10 m long-train flag read against the site's other images.
 
 Sites from seeds 7_000_000 + ``--start`` + s (``bench_detect_accuracy.scene_params`` at
 10 m, no cloud, haze or misregistration), each seen ``--visits`` times (the same yard,
@@ -9,7 +9,9 @@ visits, of each image's invariant colours relative to its own median ("hist"), o
 median of the other visits' offsets from their empty track at the same samples
 ("eres"); "and" variants flag only where the image alone flags too. A bridge or a
 platform along a line then cancels out; cars that stand at the same place in most
-visits would cancel too.
+visits would cancel too. "shipped" is what the pipeline does since PRESENCE_VERSION 3:
+``estimate_occupancy(..., background=site_background(...))`` with the other visits'
+``relative_colours`` ("hist and alone" through the product's own functions).
 
 Run: ``python benchmarks/analyse_presence_history.py [--start 45500] [--sites 16]
 [--visits 8]`` (about a minute on 2 cores).
@@ -22,7 +24,7 @@ import types
 
 import numpy as np
 from bench_detect_accuracy import SEED0, scene_params
-from bench_presence import CARS, GSD, longest_string_m
+from bench_presence import CARS, GSD, longest_string_m, pixel_lines
 from shapely.geometry import LineString, MultiLineString
 
 from railwatch.detect import coarse
@@ -38,7 +40,7 @@ def main() -> int:
     ap.add_argument("--visits", type=int, default=8)
     args = ap.parse_args()
     res: dict[str, list[tuple[bool, bool]]] = {
-        k: [] for k in ("alone", "hist", "hist and alone", "eres", "eres and alone")
+        k: [] for k in ("alone", "hist", "hist and alone", "eres", "eres and alone", "shipped")
     }
     for s in range(args.sites):
         seed = args.start + s
@@ -67,8 +69,10 @@ def main() -> int:
             feats, ok = coarse._readable_features(sc.image, sc.valid)
             rel = (feats - np.median(feats[ok], axis=0)).astype(np.float32)
             e = coarse._evidence(feats, ok, lines, GSD, STEP)
-            visits.append((sc, lines, feats, ok, rel, e))
-        for i, (sc, lines, feats, ok, _, e) in enumerate(visits):
+            visits.append(
+                (sc, lines, feats, ok, rel, e, coarse.relative_colours(sc.image, sc.valid))
+            )
+        for i, (sc, lines, feats, ok, _, e, _) in enumerate(visits):
             others = [v for j, v in enumerate(visits) if j != i]
             truth = longest_string_m(sc) >= coarse.LONG_TRAIN_M
             alone = coarse.longest_string_run(e, GSD, STEP)[0] >= coarse.LONG_TRAIN_M
@@ -99,12 +103,17 @@ def main() -> int:
                 noise=e.noise,
             )
             eres = coarse.longest_string_run(eres_e, GSD, STEP)[0] >= coarse.LONG_TRAIN_M  # type: ignore[arg-type]
+            background = coarse.site_background([v[6] for v in others])
+            shipped = coarse.estimate_occupancy(
+                sc.image, GSD, sc.valid, pixel_lines(sc), background=background
+            ).present
             for key, flag in (
                 ("alone", alone),
                 ("hist", hist),
                 ("hist and alone", hist and alone),
                 ("eres", eres),
                 ("eres and alone", eres and alone),
+                ("shipped", shipped),
             ):
                 res[key].append((truth, flag))
         print(f"  site {s + 1}/{args.sites}", flush=True)

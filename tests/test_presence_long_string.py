@@ -152,6 +152,46 @@ def test_a_scene_that_read_no_train_length_is_not_counted() -> None:
     assert count_scene([], raster, Q(), coarse=read, tracks_wgs84=tracks).total == 0.0
 
 
+def _with_bridge(img: np.ndarray) -> np.ndarray:
+    """``img`` with a 500 m bridge deck over a river across the middle track: darker
+    and bluer pixels along it, in every image of the site."""
+    out = img.astype(np.float64)
+    rows = slice(int(ROW) - 1, int(ROW) + 2)
+    out[rows, 100:150] = out[rows, 100:150] * (0.7, 0.8, 1.05)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def test_a_structure_in_every_image_is_no_train_against_the_site() -> None:
+    from railwatch.detect.coarse import relative_colours, site_background
+
+    others = [_with_bridge(_yard(0.0, seed=s)) for s in (11, 12, 13)]
+    background = site_background([relative_colours(o, None) for o in others])
+    assert background is not None and background.shape == (SIZE, SIZE, 3)
+    empty = _with_bridge(_yard(0.0, seed=14))
+    alone = estimate_occupancy(empty, GSD, None, _lines())
+    assert alone.present  # the bridge reads as a 500 m string in the image alone
+    site = estimate_occupancy(empty, GSD, None, _lines(), background=background)
+    assert not site.present and site.site_string_m is not None
+    assert site.site_string_m < LONG_TRAIN_M
+    # a train on the bridge's track, elsewhere, stands out against the site's images
+    train = _with_bridge(_yard(600.0, seed=15))
+    got = estimate_occupancy(train, GSD, None, _lines(), background=background)
+    assert got.present and (got.site_string_m or 0) >= LONG_TRAIN_M
+
+
+def test_site_background_needs_three_images_of_one_grid() -> None:
+    from railwatch.detect.coarse import relative_colours, site_background
+
+    rel = [relative_colours(_yard(0.0, seed=s), None) for s in range(3)]
+    assert site_background(rel[:2]) is None
+    assert site_background([*rel[:2], None]) is None
+    assert site_background([*rel[:2], rel[2][:100]]) is None
+    valid = np.ones((SIZE, SIZE), bool)
+    valid[:, :50] = False  # never read on the left: NaN there
+    bg = site_background([relative_colours(_yard(0.0, seed=s), valid) for s in range(3)])
+    assert bg is not None and np.isnan(bg[:, :50]).all() and np.isfinite(bg[:, 50:]).all()
+
+
 def test_finer_estimates_carry_no_longest_string() -> None:
     est = estimate_occupancy(_yard(600.0), 3.0, None, _lines())
     assert est.method == "length" and est.longest_string_m is None
@@ -187,4 +227,43 @@ def test_a_ten_metre_scene_of_a_site_without_centrelines_is_not_counted(
         assert "only along the site's track centrelines" in (sc.error or "")
         assert "--tracks" in (sc.error or "")
         assert all(p.count is None for p in repo.count_series(s, "yard"))  # a gap, not "no"
+    db.dispose()
+
+
+def test_process_reads_a_ten_metre_scene_against_the_sites_other_images(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipeline gives each 10 m scene the site's background from its references
+    (three or more usable 10 m images of the site), on the scene's grid."""
+    import railwatch.counting as counting
+    from railwatch.sim.io import tracks_geojson
+    from railwatch.sites import load_tracks
+
+    backgrounds: list[np.ndarray | None] = []
+    real = counting.estimate_occupancy
+
+    def spy(*args: object, **kwargs: object) -> object:
+        backgrounds.append(kwargs.get("background"))  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(counting, "estimate_occupancy", spy)
+    images = []
+    for day in range(4):
+        when = datetime(2023, 10, 1 + 7 * day, 2, tzinfo=UTC)
+        params = SceneParams(
+            seed=20 + day, size_px=(160, 160), n_cars=60, date=when, gsd=GSD, layout_seed=5
+        )
+        scene = render_scene(params)
+        images.append(write_scene(scene, tmp_path / "imgs", f"s2_{day}", preview=False).image)
+    tracks = load_tracks(tracks_geojson(scene))
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    c = inspect_scene(images[0]).footprint.centroid
+    with db.session() as s:
+        geom = box(c.x - 0.006, c.y - 0.006, c.x + 0.006, c.y + 0.006)
+        repo.add_site(s, SiteSpec(name="yard", geometry=geom, tracks=tracks))
+    assert len(ingest_paths(db, "yard", images).ingested) == 4
+    summary = process_site(db, "yard", detector=BrightBlobDetector())
+    assert len(summary.processed) == 4, summary.failed
+    assert len(backgrounds) == 4
+    assert all(b is not None and b.ndim == 3 for b in backgrounds)
     db.dispose()

@@ -261,6 +261,7 @@ def count_scene(
     sun: tuple[float, float] | None = None,
     track_shift_px: tuple[float, float] | None = None,
     site_empty: EmptyTrack | None = None,
+    site_background: np.ndarray | None = None,
 ) -> SceneCount:
     """Count one scene over its site (see module docs). ``detections`` are in pixel
     coordinates of ``raster``. At 1.5 m and coarser, ``coarse`` is used, or computed
@@ -273,6 +274,9 @@ def count_scene(
     (:mod:`railwatch.imagery.register`). ``site_empty`` is the site's empty track from
     its other images (:func:`railwatch.detect.coarse.site_empty_track`), so a yard
     crowded with one kind of car does not take the cars for its empty track.
+    ``site_background`` is, at 10 m and coarser, the site's other images' colours
+    (:func:`railwatch.detect.coarse.site_background`): a long train is flagged only
+    where it stands out against them too.
 
     A coarse scene whose given centrelines cannot be read anywhere (all under cloud,
     haze or no data) raises :class:`~railwatch.errors.DetectionError` instead of
@@ -302,7 +306,14 @@ def count_scene(
             if sun is not None:
                 sun = (pixel_azimuth(sun[0], grid.transform), sun[1])
             coarse = estimate_occupancy(
-                raster.image, gsd, valid, tracks, sun=sun, site_empty=site_empty
+                raster.image,
+                gsd,
+                valid,
+                tracks,
+                sun=sun,
+                site_empty=site_empty,
+                background=site_background,
+                background_shift=track_shift_px or (0.0, 0.0),
             )
         given = tracks_wgs84 is not None and not tracks_wgs84.is_empty
         if coarse.track_m == 0.0 and given:

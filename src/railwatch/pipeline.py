@@ -35,6 +35,8 @@ from railwatch.detect.coarse import (
     EmptyTrack,
     empty_track,
     method_for_gsd,
+    relative_colours,
+    site_background,
     site_empty_track,
     tracks_to_pixels,
 )
@@ -306,6 +308,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         registration = None
         shift = None
         empty = None
+        background = None
         if method_for_gsd(grid.gsd) != "objects" and job.tracks is not None:
             refs = _read_references(job, grid)
             registration = register_scene(job, grid, refs)
@@ -314,6 +317,8 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             # the site's empty track from the same images (a crowded yard's cars are not
             # taken for its empty track)
             empty = site_empty_track([r.empty for r in refs])
+            # at 10 m, the same images' colours: a long train must stand out against them
+            background = site_background([r.relative for r in refs])
         count = count_scene(
             detections,
             raster,
@@ -323,6 +328,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             sun=job.sun,
             track_shift_px=shift,
             site_empty=empty,
+            site_background=background,
         )
         records = records_from_detections(
             detections, grid.transform, grid.crs, site_geom_wgs84=job.site_geometry
@@ -366,6 +372,9 @@ class _Reference:
 
     highpass: np.ndarray
     empty: EmptyTrack | None
+    #: At 10 m and coarser, its relative colours on the site grid
+    #: (:func:`railwatch.detect.coarse.relative_colours`); None finer than that.
+    relative: np.ndarray | None = None
 
 
 def _read_references(job: SceneJob, grid: SiteGrid) -> list[_Reference]:
@@ -386,11 +395,13 @@ def _read_references(job: SceneJob, grid: SiteGrid) -> list[_Reference]:
             r = _read_reference(job, ref, wide)
             if not assess_quality(r, threshold=job.usable_threshold).usable:
                 continue
-            empty = None if lines is None else _empty_track_of(job, ref, r, grid, lines)
+            empty, relative = (
+                (None, None) if lines is None else _empty_track_of(job, ref, r, grid, lines)
+            )
         except (RailwatchError, OSError, ValueError) as err:
             log.debug("reference %s left out: %s", ref.uri, err)
             continue
-        refs.append(_Reference(_readable_highpass(r), empty))
+        refs.append(_Reference(_readable_highpass(r), empty, relative))
     return refs
 
 
@@ -407,14 +418,15 @@ def _read_reference(job: SceneJob, ref: ReferenceScene, grid: SiteGrid) -> SiteR
 
 def _empty_track_of(
     job: SceneJob, ref: ReferenceScene, r: SiteRaster, grid: SiteGrid, lines: BaseGeometry
-) -> EmptyTrack | None:
+) -> tuple[EmptyTrack | None, np.ndarray | None]:
     """The empty track of reference ``r`` (read on the registration grid) over the site
     grid ``grid``: its part of ``r``, or the reference read again on ``grid`` where the
     registration grid, cut for a large site, does not hold it all (the empty colour is
     relative to the median colour of the same pixels as the scene's); its readable
     pixels inside the site, sampled along the centrelines ``lines`` (pixels of ``grid``)
     as given: its own misregistration is not known (a metre or two moves the samples
-    along the ballast bed)."""
+    along the ballast bed). At 10 m and coarser also its relative colours there
+    (:func:`railwatch.detect.coarse.relative_colours`), else None."""
     # the site grid's origin in the reference's pixels (whole pixels: the same grid)
     col, row = ~r.grid.transform @ (grid.transform.c, grid.transform.f)
     c0, r0 = round(col), round(row)
@@ -429,7 +441,10 @@ def _empty_track_of(
         None if r.mask is None else r.mask[part],
         grid.gsd,
     )
-    return empty_track(r.image[part], grid.gsd, valid, lines)
+    relative = (
+        relative_colours(r.image[part], valid) if method_for_gsd(grid.gsd) == "presence" else None
+    )
+    return empty_track(r.image[part], grid.gsd, valid, lines), relative
 
 
 def register_scene(

@@ -128,8 +128,9 @@ ESTIMATOR_VERSION = "6"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
 #: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);
-#: "2": the longest string along one line (:func:`longest_string_run`, session 23).
-PRESENCE_VERSION = "2"
+#: "2": the longest string along one line (:func:`longest_string_run`, session 23); "3":
+#: in the pipeline, also against the site's other images (:func:`site_background`).
+PRESENCE_VERSION = "3"
 #: A line sample is occupied only if its evidence is at least this times the evidence one
 #: track spacing to either side (the neighbouring track's car is not counted twice)...
 SIDE_RATIO = 0.9
@@ -265,6 +266,12 @@ class CoarseEstimate:
     #: train's length of track in one piece (cloud, no data, short centrelines), so
     #: "no long train" says nothing; None finer than that or where unknown.
     long_windows: int | None = None
+    #: At :data:`PRESENCE_GSD` and coarser with the site's other images
+    #: (:func:`site_background`), the longest string along one line of this image's
+    #: colours less theirs: ``present`` needs both it and ``longest_string_m`` at least
+    #: :data:`LONG_TRAIN_M` (a bridge or a platform beside a line is in every image and
+    #: cancels out). None without the site's images.
+    site_string_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -1023,20 +1030,30 @@ def _occupancy(
     model: OccupancyModel | None = None,
     sun: tuple[float, float] | None = None,
     site: tuple[np.ndarray, np.ndarray] | None = None,
-) -> tuple[float, int, str, int, tuple[float, int]]:
+    background: tuple[np.ndarray, tuple[float, float]] | None = None,
+) -> tuple[float, int, str, int, tuple[float, int, float | None]]:
     """Occupied length (metres), number of occupied strings along ``lines`` (see the
     module docs), where the empty-track colour came from (:data:`EMPTY_FROM`), how
     many samples (every ``step`` pixels) had data to read (0: no track was read) and the
     longest string along one line as 10 m imagery reads it with the number of windows
-    read (:func:`longest_string_run`; (0, 0) finer than :data:`PRESENCE_GSD`);
+    read (:func:`longest_string_run`) and, given the site's ``background`` (and the
+    image's registration shift), the same against it (:func:`_against_site`; None
+    without); (0, 0, None) finer than :data:`PRESENCE_GSD`;
     appends each line's :class:`LineProfile` to ``diagnostics`` when given.
     With ``model`` the samples are decided by the learned classifier
     (:mod:`railwatch.detect.coarse_model`) instead of the hand-set rule."""
     e = _evidence(feats, valid, lines, gsd, step, site)
     if e is None:
-        return 0.0, 0, "image", 0, (0.0, 0)
+        return 0.0, 0, "image", 0, (0.0, 0, None)
     read = int(e.ok.sum())
-    longest = longest_string_run(e, gsd, step) if gsd >= PRESENCE_GSD else (0.0, 0)
+    longest: tuple[float, int, float | None] = (0.0, 0, None)
+    if gsd >= PRESENCE_GSD:
+        alone, windows = longest_string_run(e, gsd, step)
+        against = None
+        if background is not None:
+            median = np.median(feats[valid.astype(bool)], axis=0)
+            against = _against_site(e, median, background[0], background[1], gsd, step)
+        longest = (alone, windows, against)
     if model is None:
         occ = _rule_occupied(e, threshold)
         if sun is not None:
@@ -1077,23 +1094,36 @@ def longest_string_run(e: _Evidence, gsd: float, step: float) -> tuple[float, in
     returned: how many windows could be read (0: no line has 300 m of track in one
     piece with data, as under broken cloud or along short centrelines, and the 0 says
     nothing about the yard)."""
+    return _longest_run(e.bounds, e.ok, e.resid, np.asarray(e.noise), gsd, step)
+
+
+def _longest_run(
+    bounds: np.ndarray,
+    ok_all: np.ndarray,
+    resid_all: np.ndarray,
+    noise: np.ndarray,
+    gsd: float,
+    step: float,
+) -> tuple[float, int]:
+    """:func:`longest_string_run` on the colour offsets ``resid_all`` (N, 3) of the lines
+    split by ``bounds``, ``ok_all`` where they have data, ``noise`` the noise unit."""
     win = max(2, round(PRESENCE_WINDOW_M / gsd / step))
     short = max(1, round(PRESENCE_RUN_M / gsd / step))
     gap = max(1, round(PRESENCE_GAP_M / gsd / step))
     lines = []
-    for a, b in itertools.pairwise(e.bounds):
+    for a, b in itertools.pairwise(bounds):
         if b - a < win:
             continue
-        ok = e.ok[a:b].astype(np.float64)
-        means, share = _window_means(e.resid[a:b], ok, win)
+        ok = ok_all[a:b].astype(np.float64)
+        means, share = _window_means(resid_all[a:b], ok, win)
         full = share >= 0.95
         if full.any():
-            lines.append((e.resid[a:b], ok, means, full))
+            lines.append((resid_all[a:b], ok, means, full))
     if not lines:
         return 0.0, 0
     windows = sum(int(f.sum()) for _, _, _, f in lines)
     spread = np.percentile(np.abs(np.concatenate([m[f] for _, _, m, f in lines])), 25, axis=0)
-    spread = np.maximum(spread / _Q25_HALF_NORMAL, 1e-6 * (np.asarray(e.noise) + 1e-9))
+    spread = np.maximum(spread / _Q25_HALF_NORMAL, 1e-6 * (noise + 1e-9))
     longest = 0.0
     for resid, ok, means, full in lines:
         strength = np.sqrt(((means / spread) ** 2).sum(axis=1))
@@ -1245,6 +1275,8 @@ def estimate_occupancy(
     model: OccupancyModel | None = None,
     sun: tuple[float, float] | None = None,
     site_empty: EmptyTrack | None = None,
+    background: np.ndarray | None = None,
+    background_shift: tuple[float, float] = (0.0, 0.0),
 ) -> CoarseEstimate:
     """Occupied track length and car equivalents of a coarse image (see module docs).
 
@@ -1264,6 +1296,10 @@ def estimate_occupancy(
     other images (:func:`site_empty_track`): the empty-track colour is then looked for
     near the colour it predicts in this image, with its noise unit, so a yard more than
     half full of one kind of car does not make the cars its empty track.
+    ``background`` is, at :data:`PRESENCE_GSD` and coarser, the site's other images
+    (:func:`site_background`, on this image's grid) and ``background_shift`` how far
+    this image's content lies from theirs (pixels, as the lines were moved): a long
+    train is then flagged only where it also stands out against them.
     """
     if image.ndim != 3 or image.shape[2] < 3:
         raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
@@ -1303,7 +1339,7 @@ def estimate_occupancy(
     occ_model = None
     if learned:
         occ_model = model if model is not None else load_model()
-    length, n_strings, empty_from, read, (longest, windows) = _occupancy(
+    length, n_strings, empty_from, read, (longest, windows, against) = _occupancy(
         feats,
         ok,
         lines,
@@ -1313,6 +1349,7 @@ def estimate_occupancy(
         model=occ_model,
         sun=sun,
         site=site,
+        background=None if background is None else (background, background_shift),
     )
     cars = length / CONVENTIONAL_CAR_M
     nodata = 1.0 - float(ok.mean())
@@ -1338,12 +1375,16 @@ def estimate_occupancy(
         # at 10 m the occupied length reads each string on several lines and noise as
         # cars (it flagged 45 of 48 simulated scenes without a long train): the flag
         # comes from the longest string along one line instead
-        present=(longest if method == "presence" else length) >= LONG_TRAIN_M,
+        # (and, given the site's other images, against them too: a bridge or a platform
+        # along a line is in every image)
+        present=(longest if method == "presence" else length) >= LONG_TRAIN_M
+        and (against is None or against >= LONG_TRAIN_M),
         directions_deg=tuple(round(d, 1) for d in dirs),
         empty_from=empty_from,
         track_m=round(read * 0.5 * gsd, 1),
         longest_string_m=round(longest, 1) if method == "presence" else None,
         long_windows=windows if method == "presence" else None,
+        site_string_m=None if against is None else round(against, 1),
     )
 
 
@@ -1427,6 +1468,67 @@ def site_empty_track(images: Sequence[EmptyTrack | None]) -> EmptyTrack | None:
         noise=_triple(np.median(np.array([t.noise for t in have]), axis=0)),
         images=len(have),
     )
+
+
+def relative_colours(image: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
+    """The invariant colours of step 2 less the median of the readable pixels, (H, W, 3)
+    float32, NaN where ``valid`` is False: what :func:`site_background` takes from each
+    of a site's images (sun and haze move a whole image alike, a train only its track)."""
+    if image.ndim != 3 or image.shape[2] < 3:
+        raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
+    feats, ok = _readable_features(image, valid)
+    rel = feats.astype(np.float32)
+    if ok.any():
+        rel -= np.median(feats[ok], axis=0).astype(np.float32)
+    rel[~ok] = np.nan
+    return rel
+
+
+def site_background(images: Sequence[np.ndarray | None]) -> np.ndarray | None:
+    """The site's background at 10 m from its other images' :func:`relative_colours`
+    (all on one grid): their median per pixel, NaN where none could be read; None with
+    fewer than :data:`SITE_MIN_IMAGES` images (or images of other shapes)."""
+    have = [i for i in images if i is not None]
+    if len(have) < SITE_MIN_IMAGES or len({i.shape for i in have}) != 1:
+        return None
+    stack = np.stack(have)
+    out = np.full(stack.shape[1:], np.nan, np.float32)
+    seen = np.isfinite(stack).all(axis=-1).any(axis=0)
+    if seen.any():
+        out[seen] = np.nanmedian(stack[:, seen], axis=0)
+    return out
+
+
+def _against_site(
+    e: _Evidence,
+    median: np.ndarray,
+    background: np.ndarray,
+    shift: tuple[float, float],
+    gsd: float,
+    step: float,
+) -> float:
+    """The longest string along one line of this image's relative colours (its samples
+    less ``median``) less the site's ``background`` at the same place: the background is
+    sampled at the lines moved back by ``shift`` (the image's registration to the site's
+    images, pixels), where it was read in every image."""
+    seen = np.isfinite(background).all(axis=-1)
+    filled = np.where(seen[..., None], background, 0.0).astype(np.float32)
+    back = np.array(shift, dtype=np.float64)
+    resid, oks = [], []
+    for pts, _, f, ok in e.profiles:
+        b = _sample(filled, pts - back).astype(np.float64)
+        known = _sample(seen.astype(np.float32), pts - back) > 0.99
+        good = ok & known
+        r = f - median - b
+        r[~good] = 0.0
+        resid.append(r)
+        oks.append(good)
+    if not resid:
+        return 0.0
+    longest, _ = _longest_run(
+        e.bounds, np.concatenate(oks), np.concatenate(resid), np.asarray(e.noise), gsd, step
+    )
+    return longest
 
 
 def check_sun(sun: tuple[object, object]) -> tuple[float, float]:
