@@ -11,7 +11,8 @@ median of the other visits' offsets from their empty track at the same samples
 platform along a line then cancels out; cars that stand at the same place in most
 visits would cancel too. "shipped" is what the pipeline does since PRESENCE_VERSION 3:
 ``estimate_occupancy(..., background=site_background(...))`` with the other visits'
-``relative_colours`` ("hist and alone" through the product's own functions).
+``relative_colours``, kept in half precision as the pipeline keeps them ("hist and
+alone" through the product's own functions).
 
 Run: ``python benchmarks/analyse_presence_history.py [--start 45500] [--sites 16]
 [--visits 8]`` (about a minute on 2 cores).
@@ -70,7 +71,15 @@ def main() -> int:
             rel = (feats - np.median(feats[ok], axis=0)).astype(np.float32)
             e = coarse._evidence(feats, ok, lines, GSD, STEP)
             visits.append(
-                (sc, lines, feats, ok, rel, e, coarse.relative_colours(sc.image, sc.valid))
+                (
+                    sc,
+                    lines,
+                    feats,
+                    ok,
+                    rel,
+                    e,
+                    coarse.relative_colours(sc.image, sc.valid).astype(np.float16),
+                )
             )
         for i, (sc, lines, feats, ok, _, e, _) in enumerate(visits):
             others = [v for j, v in enumerate(visits) if j != i]

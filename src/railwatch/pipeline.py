@@ -441,9 +441,10 @@ def _empty_track_of(
         None if r.mask is None else r.mask[part],
         grid.gsd,
     )
-    relative = (
-        relative_colours(r.image[part], valid) if method_for_gsd(grid.gsd) == "presence" else None
-    )
+    # half precision: up to MAX_REFERENCES of them are held at once (3 channels each)
+    relative = None
+    if method_for_gsd(grid.gsd) == "presence":
+        relative = relative_colours(r.image[part], valid).astype(np.float16)
     return empty_track(r.image[part], grid.gsd, valid, lines), relative
 
 

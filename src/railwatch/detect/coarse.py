@@ -1486,12 +1486,13 @@ def relative_colours(image: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
 
 def site_background(images: Sequence[np.ndarray | None]) -> np.ndarray | None:
     """The site's background at 10 m from its other images' :func:`relative_colours`
-    (all on one grid): their median per pixel, NaN where none could be read; None with
-    fewer than :data:`SITE_MIN_IMAGES` images (or images of other shapes)."""
+    (all on one grid, float32 or float16): their median per pixel (float32), NaN where
+    none could be read; None with fewer than :data:`SITE_MIN_IMAGES` images (or images
+    of other shapes)."""
     have = [i for i in images if i is not None]
     if len(have) < SITE_MIN_IMAGES or len({i.shape for i in have}) != 1:
         return None
-    stack = np.stack(have)
+    stack = np.stack(have).astype(np.float32)
     out = np.full(stack.shape[1:], np.nan, np.float32)
     seen = np.isfinite(stack).all(axis=-1).any(axis=0)
     if seen.any():
