@@ -165,7 +165,9 @@ def report(rows: list[Row], seconds: float) -> str:
         f"CPython {platform.python_version()}, {seconds:.0f} s. {len(rows)} scenes at 10 m "
         f"(seeds 7_040_000 + k, cars asked {', '.join(map(str, CARS))} in turn; no cloud, "
         f"haze or misregistration); truth: a string of coupled cars of at least "
-        f"{LONG_TRAIN_M:.0f} m ({sum(r.truth for r in rows)} scenes).",
+        f"{LONG_TRAIN_M:.0f} m ({sum(r.truth for r in rows)} scenes). Each image is read "
+        "alone (the pipeline also reads it against the site's other images: "
+        "`analyse_presence_history.py`).",
         "",
         "| lines | flag | occupied length read / cars' length (median) |",
         "|---|---|---|",

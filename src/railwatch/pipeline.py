@@ -396,7 +396,7 @@ def _read_references(job: SceneJob, grid: SiteGrid) -> list[_Reference]:
             if not assess_quality(r, threshold=job.usable_threshold).usable:
                 continue
             empty, relative = (
-                (None, None) if lines is None else _empty_track_of(job, ref, r, grid, lines)
+                (None, None) if lines is None else _site_reads_of(job, ref, r, grid, lines)
             )
         except (RailwatchError, OSError, ValueError) as err:
             log.debug("reference %s left out: %s", ref.uri, err)
@@ -416,7 +416,7 @@ def _read_reference(job: SceneJob, ref: ReferenceScene, grid: SiteGrid) -> SiteR
     )
 
 
-def _empty_track_of(
+def _site_reads_of(
     job: SceneJob, ref: ReferenceScene, r: SiteRaster, grid: SiteGrid, lines: BaseGeometry
 ) -> tuple[EmptyTrack | None, np.ndarray | None]:
     """The empty track of reference ``r`` (read on the registration grid) over the site

@@ -292,6 +292,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     """Detect one image, write its GeoJSON and return its summary row."""
     from railwatch.counting import count_interval
     from railwatch.detect.api import detect_file
+    from railwatch.detect.coarse import long_train_flag
     from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
     from railwatch.imagery.scale import ScaleCheck, check_gsd, measure_file
 
@@ -371,10 +372,10 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             "low": c.low,
             "high": c.high,
             "occupied_length_m": c.occupied_length_m,
-            # 10 m and coarser: read along given centrelines only (see below)
+            # 10 m and coarser: only where it was read (coarse.long_train_flag)
             "present": c.present
-            if result.method != "presence" or (result.tracks == "given" and c.long_windows != 0)
-            else None,
+            if result.method != "presence"
+            else long_train_flag(c, result.tracks),
             "longest_string_m": c.longest_string_m,
             # lines given (--tracks) or found in the image, and metres of them read: 0 is
             # no measurement of the yard, not an empty one
@@ -400,11 +401,9 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         and coarse.track_m == 0.0
         and (result.method == "length" or result.tracks == "given")
     )
-    # at 10 m and coarser the long-train flag is read along given centrelines only:
-    # lines found in the image are short pieces, along which it never flags a train
-    no_flag = presence and result.tracks != "given"
-    # ... and only where a train's length of track could be read in one piece
-    no_flag |= presence and coarse is not None and coarse.long_windows == 0
+    # at 10 m and coarser the long-train flag only where it was read: along given
+    # centrelines, with a train's length of track in one piece
+    no_flag = presence and (coarse is None or long_train_flag(coarse, result.tracks) is None)
     return {
         "image": str(img),
         "output": str(out),

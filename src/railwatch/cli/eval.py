@@ -178,6 +178,7 @@ def eval_command(
     predict = None
     if detector is not None:
         from railwatch.detect.api import detect_file
+        from railwatch.detect.coarse import long_train_flag
         from railwatch.detect.eval import Prediction
         from railwatch.detect.geojson import FeatureSet
         from railwatch.detect.registry import get_detector
@@ -196,17 +197,20 @@ def eval_command(
                 radiometry=radio,
             )
             cars = r.coarse.car_equivalents if r.coarse is not None else None
-            if r.method == "presence" and r.tracks != "given":
-                cars = None  # no flag from found lines, nor one made up from their length
+            no_flag = (
+                r.method == "presence"
+                and r.coarse is not None
+                and long_train_flag(r.coarse, r.tracks) is None
+            )
+            if no_flag:
+                cars = None  # no flag where none was read, nor one made up from a length
             features = FeatureSet(r.detections, r.crs, r.gsd, None, r.method, cars)
             if r.coarse is None:
                 return features
             # given lines that read no track: no flag (as `railwatch detect` says); a
             # 1.5-5 m estimate that read no track measured nothing (no 0 in the errors)
             unread = r.coarse.track_m == 0.0 and r.tracks == "given"
-            # at 10 m and coarser the flag is read along given centrelines only
-            # (and where a train's length of track could be read in one piece)
-            unread |= r.method == "presence" and (r.tracks != "given" or r.coarse.long_windows == 0)
+            unread |= no_flag  # at 10 m: coarse.long_train_flag
             measured = not (r.method == "length" and r.coarse.track_m == 0.0)
             return Prediction(features, None if unread else r.coarse.present, measured)
 

@@ -1532,6 +1532,16 @@ def _against_site(
     return longest
 
 
+def long_train_flag(estimate: CoarseEstimate, tracks: str | None) -> bool | None:
+    """The long-train flag of an estimate at :data:`PRESENCE_GSD` and coarser where it was
+    read: along given centrelines (``tracks`` ``"given"``; lines found in the image are
+    short pieces there, along which it never flags a train) with at least one window of
+    track read in one piece (``long_windows``); None otherwise, and finer than that."""
+    if estimate.method != "presence" or tracks != "given" or estimate.long_windows == 0:
+        return None
+    return estimate.present
+
+
 def check_sun(sun: tuple[object, object]) -> tuple[float, float]:
     """``sun`` (azimuth, elevation) as two floats in degrees, the azimuth within 0–360, or
     an error that says what is wrong with it."""
