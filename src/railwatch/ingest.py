@@ -30,14 +30,17 @@ __all__ = [
     "EIGHT_BIT_NOTE",
     "FILE_DATE_KEY",
     "FILE_STAMP_KEY",
+    "SIDECARS_KEY",
     "FileChangedError",
     "IngestSummary",
     "check_unchanged",
     "file_stamp",
+    "gdal_sidecars",
     "ingest_paths",
     "record_scene",
     "scene_entry",
     "set_radiometry",
+    "sidecar_digest",
 ]
 
 log = logging.getLogger(__name__)
@@ -93,31 +96,150 @@ FILE_STAMP_KEY = "railwatch:file"
 FILE_DATE_KEY = "file_date"
 
 
+#: Key, in a file's stamp, of the other files GDAL reads for it (:func:`gdal_sidecars`).
+SIDECARS_KEY = "sidecars"
+_STAT_KEYS = ("size", "mtime_ns", "ctime_ns")
+
+
 class FileChangedError(ImageryError):
     """The file at a scene's path is no longer the image that was ingested as it."""
 
 
-def file_stamp(path: Path) -> dict[str, int]:
-    """The file's size and its modification and status-change times in nanoseconds: a
-    cheap fingerprint that changes when the file is written, replaced or moved over
-    (the status-change time also when a copy kept the old modification time, as
-    ``cp -p`` or ``rsync -t`` do). Taken before the file is hashed, so a file changed
-    while it is hashed no longer matches it."""
+def _stat(path: Path) -> dict[str, int]:
     st = path.stat()
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
 
 
+def gdal_sidecars(path: Path) -> dict[str, Path]:
+    """The other local files GDAL reads for the image at ``path``, as rasterio lists them
+    (``dataset.files``) with the folder listed, as ``process`` opens it: its
+    ``NAME.aux.xml`` (a CRS, a geotransform, nodata, band labels), a world file or
+    ``.prj`` when they are used, ``NAME.msk`` (its mask), ``NAME.ovr`` (overviews, read
+    for coarse site grids), a VRT's source files. Keyed by their path relative to the
+    image's folder; empty when GDAL cannot open it (its ingest or read says why)."""
+    import os
+
+    import rasterio
+
+    from railwatch.imagery.inspect import gdal_env, uri_scheme
+
+    try:
+        with gdal_env(read_dir=True), rasterio.open(path) as ds:
+            names = list(ds.files)
+    except (rasterio.errors.RasterioError, OSError, ValueError):
+        return {}
+    except Exception as err:  # GDAL errors rasterio passes on as they are (CPLE_...)
+        log.debug("cannot list the files GDAL reads for %s", path, exc_info=err)
+        return {}
+    here = os.path.abspath(path)
+    folder = os.path.dirname(here)
+    out: dict[str, Path] = {}
+    for name in names:
+        if name.startswith("/vsi") or uri_scheme(name) is not None:
+            continue  # a remote source of a VRT: not checked (as a remote scene is not)
+        full = os.path.abspath(os.path.join(folder, name))
+        if full == here or not os.path.isfile(full):
+            continue
+        out[os.path.relpath(full, folder)] = Path(full)
+    return out
+
+
+def _stats_of(path: Path) -> dict[str, Any]:
+    """The file's :func:`_stat` and that of each of its :func:`gdal_sidecars` (no hash)."""
+    stamp: dict[str, Any] = _stat(path)
+    sides: dict[str, Any] = {}
+    for key, side in sorted(gdal_sidecars(path).items()):
+        try:
+            sides[key] = _stat(side)
+        except OSError:  # gone since it was listed: as if it were not there
+            continue
+    stamp[SIDECARS_KEY] = sides
+    return stamp
+
+
+def _stats_only(stamp: Mapping[str, Any]) -> dict[str, Any]:
+    """``stamp`` without its sidecars' digests (what :func:`_stats_of` gives)."""
+    out: dict[str, Any] = {k: stamp.get(k) for k in _STAT_KEYS}
+    sides = stamp.get(SIDECARS_KEY)
+    if isinstance(sides, Mapping):
+        out[SIDECARS_KEY] = {
+            k: {s: v.get(s) for s in _STAT_KEYS} if isinstance(v, Mapping) else v
+            for k, v in sides.items()
+        }
+    return out
+
+
+def sidecar_digest(path: Path) -> str | None:
+    """The SHA-256 of what a sidecar tells GDAL, or None when it tells nothing (or is not
+    there). For ``NAME.aux.xml``, the statistics and histograms GDAL or QGIS cache there
+    (``STATISTICS_*``, ``<Histograms>``: railwatch reads none of them) are left out, so a
+    viewer that computes them after ingest does not make the image look changed; its CRS,
+    geotransform, nodata, band labels, scale and offset count."""
+    from railwatch.imagery.inspect import file_sha256
+
+    if not path.is_file():
+        return None
+    if not path.name.lower().endswith(".aux.xml"):
+        return file_sha256(path)
+    import hashlib
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(path.read_bytes())
+    except ET.ParseError:
+        return file_sha256(path)
+    _drop_statistics(root)
+    if len(root) == 0 and not root.attrib and not (root.text or "").strip():
+        return None
+    text = ET.canonicalize(ET.tostring(root, encoding="unicode"), strip_text=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _drop_statistics(el: Any) -> bool:
+    """Remove the cached statistics under ``el`` (a PAM element); True when ``el`` is then
+    an empty metadata or band element that says nothing."""
+    for child in list(el):
+        key = child.get("key", "") if child.tag == "MDI" else ""
+        cached = child.tag == "Histograms" or key.upper().startswith("STATISTICS_")
+        if cached or _drop_statistics(child):
+            el.remove(child)
+    if len(el) or (el.text or "").strip():
+        return False
+    return el.tag == "Metadata" or (el.tag == "PAMRasterBand" and set(el.attrib) <= {"band"})
+
+
+def file_stamp(path: Path) -> dict[str, Any]:
+    """The file's size and its modification and status-change times in nanoseconds: a
+    cheap fingerprint that changes when the file is written, replaced or moved over
+    (the status-change time also when a copy kept the old modification time, as
+    ``cp -p`` or ``rsync -t`` do); and, under :data:`SIDECARS_KEY`, the same of each
+    file GDAL reads with it (:func:`gdal_sidecars`) with its :func:`sidecar_digest`
+    (``sha256``): an image whose CRS, geotransform, mask or overviews lie in a sidecar,
+    or a VRT whose source is replaced, is another image though its own bytes are the
+    same. The main file's times are taken before it is hashed, so a file changed while it
+    is hashed no longer matches it."""
+    stamp = _stats_of(path)
+    folder = path.parent
+    for key, side in stamp[SIDECARS_KEY].items():
+        side["sha256"] = sidecar_digest(folder / key)
+    return stamp
+
+
 def check_unchanged(
-    uri: str, content_hash: str, stamp: Mapping[str, int] | None
-) -> dict[str, int] | None:
+    uri: str, content_hash: str, stamp: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
     """Check that the file at a scene's ``uri`` is still the one ingested (``content_hash``,
-    its SHA-256). The file's :func:`file_stamp` is compared with ``stamp`` (recorded at
-    ingest) first; only when they differ, or no stamp was recorded (a scene ingested
-    before railwatch kept one), is the file hashed again.
+    its SHA-256), and so are the files GDAL reads with it (its sidecars, a VRT's sources:
+    :func:`file_stamp`). The file's stamp is compared with ``stamp`` (recorded at ingest)
+    first; only when they differ, or no stamp was recorded (a scene ingested before
+    railwatch kept one), is the file hashed again, and only the sidecars whose stamp
+    differs. A stamp recorded before railwatch kept the sidecars' (before session 24) has
+    them taken as they are now and recorded: their changes are noticed from then on.
 
     Returns None when the stamp matched (or the file is not a local one, or is missing:
     reading it says so), or the file's new stamp when it was hashed and is unchanged, to
-    be recorded; raises :class:`FileChangedError` when its hash differs."""
+    be recorded; raises :class:`FileChangedError` when its hash, or what a sidecar says,
+    differs."""
     from railwatch.imagery.inspect import UnsupportedFormatError, file_sha256, local_path
 
     try:
@@ -126,16 +248,64 @@ def check_unchanged(
         return None
     if not path.is_file():
         return None
-    now = file_stamp(path)
-    if stamp is not None and now == dict(stamp):
+    now = _stats_of(path)
+    if stamp is not None and _stats_only(stamp) == now:
         return None
-    if file_sha256(path) != content_hash:
+    same_file = stamp is not None and all(stamp.get(k) == now[k] for k in _STAT_KEYS)
+    if not same_file and file_sha256(path) != content_hash:
         raise FileChangedError(
             f"{path}: file changed since ingest (its hash differs): re-ingest it with "
             "`railwatch ingest` (it becomes a new scene), or put back the image that was "
             "ingested; nothing is counted from it under this scene"
         )
-    return now
+    known = stamp.get(SIDECARS_KEY) if stamp is not None else None
+    before: Mapping[str, Any] = known if isinstance(known, Mapping) else {}
+    sides: dict[str, Any] = {}
+    for key, st in now[SIDECARS_KEY].items():
+        old = before.get(key)
+        if isinstance(old, Mapping) and "sha256" in old and _stats_only_side(old) == st:
+            sides[key] = {**st, "sha256": old["sha256"]}
+        else:
+            sides[key] = {**st, "sha256": sidecar_digest(path.parent / key)}
+    if isinstance(known, Mapping):
+        changed = _changed_sidecars(before, sides)
+        if changed:
+            raise FileChangedError(_sidecars_changed_message(path, changed))
+    return {**{k: now[k] for k in _STAT_KEYS}, SIDECARS_KEY: sides}
+
+
+def _stats_only_side(side: Mapping[str, Any]) -> dict[str, Any]:
+    return {s: side.get(s) for s in _STAT_KEYS}
+
+
+def _digest_of(sides: Mapping[str, Any], key: str) -> str | None:
+    entry = sides.get(key)
+    return entry.get("sha256") if isinstance(entry, Mapping) else None
+
+
+def _changed_sidecars(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The sidecars whose :func:`sidecar_digest` differs, each with what happened."""
+    out = []
+    for key in sorted(set(before) | set(after)):
+        was, now = _digest_of(before, key), _digest_of(after, key)
+        if was == now:
+            continue
+        what = "appeared" if was is None else "went away" if now is None else "changed"
+        out.append((key, what))
+    return out
+
+
+def _sidecars_changed_message(path: Path, changed: Sequence[tuple[str, str]]) -> str:
+    listed = ", ".join(f"{key} {what}" for key, what in changed[:4])
+    if len(changed) > 4:
+        listed += f" and {len(changed) - 4} more"
+    return (
+        f"{path}: the files GDAL reads with it (its CRS, geotransform, mask, overviews or, "
+        f"for a VRT, its sources) changed since ingest ({listed}), so its pixels may no "
+        "longer be the image ingested: put them back as they were, or run `railwatch "
+        "ingest` on it again to take them as they are now (the scene is then counted "
+        "again); nothing is counted from it under this scene until then"
+    )
 
 
 #: How far past now an acquisition time may lie (a local date given as UTC, clock skew).
@@ -348,11 +518,17 @@ def _known_duplicate(
     bands: Sequence[int] | None,
     forced: datetime | None = None,
     radiometry: str | None = None,
+    *,
+    stamp: Mapping[str, Any] | None = None,
+    site: tuple[BaseGeometry, float] | None = None,
 ) -> bool:
     """File ``name`` as already ingested when the site has a scene of its hash (with
     ``bands`` recorded as its colour bands when given, and dated ``forced`` when given:
     :func:`_redate`, and with ``radiometry`` recorded when given); False when it has
-    none."""
+    none. When the files GDAL reads with it changed since the scene was ingested from
+    this path (``stamp``, its :func:`file_stamp` now), the scene is described anew from
+    them (:func:`_refresh_scene`, over ``site``: its geometry and area) and counted
+    again."""
     from railwatch.imagery.read import check_rgb_bands
 
     with db.session(readonly=True) as s:
@@ -361,6 +537,23 @@ def _known_duplicate(
             return False
         entry = {**scene_entry(name, known), "reason": f"already ingested as scene {known.id}"}
         known_id, known_count, known_dtype = known.id, known.band_count, known.dtype
+        known_uri, known_stamp = known.uri, (known.meta or {}).get(FILE_STAMP_KEY)
+    if stamp is not None and site is not None and known_uri == str(path.resolve()):
+        was = known_stamp.get(SIDECARS_KEY) if isinstance(known_stamp, Mapping) else None
+        changed = (
+            _changed_sidecars(was, stamp.get(SIDECARS_KEY) or {})
+            if isinstance(was, Mapping)
+            else []
+        )
+        if changed:
+            scene = _refresh_scene(db, known_id, path, digest, stamp, *site)
+            entry = {**scene_entry(name, scene), "reason": entry["reason"]}
+            known_count, known_dtype = scene.band_count, scene.dtype
+            listed = ", ".join(f"{key} {what}" for key, what in changed[:4])
+            entry["reason"] += (
+                f"; the files GDAL reads with it changed since ({listed}): it is described "
+                "from them again and `railwatch process` counts it again"
+            )
     if bands is not None:
         rgb = check_rgb_bands(bands, known_count, path.name)
         with db.session() as s:
@@ -387,6 +580,55 @@ def _known_duplicate(
             )
     summary.duplicates.append(entry)
     return True
+
+
+#: Metadata a scene keeps when it is described anew (:func:`_refresh_scene`): what the
+#: analyst gave (``--bands``, ``--radiometry``, the file's own date under ``--force-date``).
+_KEPT_ON_REFRESH = ("rgb_bands", "radiometry", FILE_DATE_KEY)
+
+
+def _refresh_scene(
+    db: Database,
+    scene_id: int,
+    path: Path,
+    digest: str,
+    stamp: Mapping[str, Any],
+    site_geom: BaseGeometry,
+    site_area_m2: float,
+) -> Any:
+    """Describe an ingested scene anew from its file and the files GDAL reads with it
+    (CRS, footprint, resolution, bands, mask, metadata, coverage of the site), record
+    ``stamp`` as its file's, and have it counted again: its detections and counts are
+    removed and it is pending. Its date stays. Returns the scene (detached)."""
+    from railwatch.imagery import inspect_scene, site_coverage
+    from railwatch.storage.models import to_wkb
+
+    with db.session(readonly=True) as s:
+        when = repo.get_scene(s, scene_id).acquired_at
+    info = inspect_scene(path, date=when, content_hash=digest)
+    _check_still(path, stamp)
+    coverage = float(site_coverage(info.footprint, site_geom))
+    if coverage * site_area_m2 < info.gsd * info.gsd:
+        raise ImageryError(
+            f"{path.name}: the files GDAL reads with it changed since ingest and place it "
+            f"off the site now ({_where(info.footprint, site_geom, info.crs)}); put them "
+            "back as they were"
+        )
+    with db.session() as s:
+        scene = repo.get_scene(s, scene_id)
+        keep = {k: v for k, v in (scene.meta or {}).items() if k in _KEPT_ON_REFRESH}
+        repo.mark_scene_failed(s, scene_id, "")  # removes its detections and counts
+        scene.status, scene.error, scene.usable, scene.processed_at = "ingested", None, None, None
+        scene.crs = info.crs
+        scene.footprint_wkb = to_wkb(info.footprint)
+        scene.gsd = float(info.gsd)
+        scene.width, scene.height = int(info.width), int(info.height)
+        scene.band_count, scene.dtype = int(info.band_count), str(info.dtype)
+        scene.sensor, scene.mask_uri, scene.coverage = info.sensor, info.mask_uri, coverage
+        scene.meta = {**info.metadata, **keep, FILE_STAMP_KEY: dict(stamp)}
+        s.flush()
+        s.expunge(scene)
+    return scene
 
 
 #: Why ``--radiometry`` changes nothing for an 8-bit file.
@@ -477,7 +719,16 @@ def _ingest_one(
                 "there and readable, then run the ingest again"
             ) from err
         if _known_duplicate(
-            db, summary, name, digest, path, bands, when if force else None, radiometry
+            db,
+            summary,
+            name,
+            digest,
+            path,
+            bands,
+            when if force else None,
+            radiometry,
+            stamp=stamp,
+            site=(site_geom, site_area_m2),
         ):
             return
         try:
@@ -529,19 +780,19 @@ def _ingest_one(
         summary.fail(name, err)
 
 
-def _check_still(path: Path, stamp: Mapping[str, int]) -> None:
-    """Refuse a file whose :func:`file_stamp` changed while it was hashed and inspected:
-    it is being written or copied, so its hash is not that of the image read (the scene
-    would fail at ``process`` as "changed since ingest", and a second ingest would add
-    the finished file as another scene)."""
+def _check_still(path: Path, stamp: Mapping[str, Any]) -> None:
+    """Refuse a file whose :func:`file_stamp` (its own or a sidecar's size and times)
+    changed while it was hashed and inspected: it is being written or copied, so its
+    hash is not that of the image read (the scene would fail at ``process`` as "changed
+    since ingest", and a second ingest would add the finished file as another scene)."""
     try:
-        now = file_stamp(path)
+        now = _stats_of(path)
     except OSError as err:
         raise ImageryError(
             f"{path.name} went away while it was ingested ({err.strerror or err}): check "
             "that the file is there, then run the ingest again"
         ) from err
-    if now != dict(stamp):
+    if now != _stats_only(stamp):
         grew = now["size"] - stamp["size"]
         how = f" (it grew by {grew:,} bytes)" if grew > 0 else ""
         raise ImageryError(
