@@ -18,6 +18,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,13 @@ def _prepare(path: Path, *, directory: bool) -> None:
         raise InputError(f"{path} is a directory: give a file name for this format")
     if path.exists() and directory and not path.is_dir():
         raise InputError(f"{path} is a file: give a directory for this format")
+    if path.exists() and not path.is_dir() and not path.is_file():
+        # os.replace would put a plain file in place of a device or a named pipe
+        # (``-o /dev/stdout`` run as root replaced /dev/stdout)
+        raise InputError(
+            f"{path} is not a regular file (a device, a named pipe or a socket): "
+            "give --out the name of a file to write"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if directory:
         path.mkdir(parents=True, exist_ok=True)
@@ -70,10 +78,13 @@ def _written(path: Path) -> Iterator[Path]:
     """A temporary name beside ``path`` to write to, renamed over ``path`` once written:
     a failed export (disk full, a bad value, Ctrl-C) leaves the previous file as it was
     instead of no file, and never a half-written one. GeoPackage's own side files
-    (``-wal``, ``-journal``) of the temporary are removed with it."""
+    (``-wal``, ``-journal``) of the temporary are removed with it. The new file keeps
+    the permissions of the one it replaces (a file shared with a group stays so)."""
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
     try:
         yield tmp
+        if path.is_file():
+            shutil.copymode(path, tmp)
         os.replace(tmp, path)
     finally:
         for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-wal", "-shm", "-journal"))):
@@ -182,10 +193,36 @@ SUFFIX_FORMATS: dict[str, str] = {
 }
 
 
+#: Endings of GIS formats railwatch does not write: a GeoPackage, CSV file or folder so
+#: named is refused (``-f gpkg -o yard.shp`` wrote a GeoPackage named .shp, which QGIS
+#: then tried to open as a shapefile).
+OTHER_SUFFIXES: dict[str, str] = {
+    ".shp": "a shapefile",
+    ".shx": "a shapefile",
+    ".dbf": "a shapefile",
+    ".kml": "KML",
+    ".kmz": "KMZ",
+    ".gml": "GML",
+    ".fgb": "FlatGeobuf",
+    ".gpx": "GPX",
+    ".tab": "MapInfo TAB",
+    ".mif": "MapInfo MIF",
+    ".dxf": "DXF",
+    ".gdb": "an Esri file geodatabase",
+    ".sqlite": "SpatiaLite",
+    ".xlsx": "an Excel workbook",
+    ".xls": "an Excel workbook",
+    ".ods": "an OpenDocument spreadsheet",
+    ".zip": "a zip archive",
+}
+_SPREADSHEETS = (".xlsx", ".xls", ".ods")
+
+
 def check_suffix(fmt: str, out: Path) -> None:
     """:class:`InputError` when ``out``'s ending names another format than ``fmt``:
     ``-f csv -o yard.gpkg`` wrote a CSV file named .gpkg, which QGIS then refused."""
-    named = SUFFIX_FORMATS.get(out.suffix.lower())
+    suffix = out.suffix.lower()
+    named = SUFFIX_FORMATS.get(suffix)
     if named is not None and named != fmt:
         other = (
             f"an --out name ending in .{fmt}"
@@ -196,31 +233,67 @@ def check_suffix(fmt: str, out: Path) -> None:
             f"--out {out} names a {named} output but --format is {fmt}: use --format "
             f"{named}, or {other}"
         )
+    if suffix in OTHER_SUFFIXES:
+        kind = OTHER_SUFFIXES[suffix]
+        instead = (
+            f"export the counts as CSV (--format csv --out {out.stem}.csv), which spreadsheets open"
+            if suffix in _SPREADSHEETS
+            else f"export a GeoPackage (--format gpkg --out {out.stem}.gpkg), which QGIS and "
+            f"ArcGIS open, and convert it with ogr2ogr if you need {kind}"
+        )
+        raise InputError(f"--out {out} names {kind}, which railwatch does not write: {instead}")
+
+
+def check_gpkg_name(fmt: str, out: Path) -> None:
+    """:class:`InputError` for a GeoPackage whose name does not end in ``.gpkg``: the
+    GeoPackage standard requires the ending (requirement 3), GDAL warns without it and
+    QGIS's browser does not list the file."""
+    if fmt == "gpkg" and out.suffix.lower() != ".gpkg":
+        name = out.stem if out.suffix else out.name
+        raise InputError(
+            f"--out {out}: a GeoPackage's name must end in .gpkg (GIS tools do not "
+            f"recognise it otherwise): give --out {out.with_name(name + '.gpkg')}"
+        )
 
 
 def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
     """Export every layer of ``site`` in ``fmt`` (see :data:`FORMATS`) to ``out``
-    (a file for gpkg/csv, a directory for geoparquet/geojson); returns ``out``."""
+    (a file for gpkg/csv, a directory for geoparquet/geojson); returns ``out``.
+    ``~`` in ``out`` is the home folder; an ``out`` that is a symbolic link is written
+    through (the file it points to is replaced, the link kept)."""
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
-    path = Path(out)
+    path = Path(out).expanduser()
     check_suffix(fmt, path)
     check_output(path, db, site_images(db, site), what=f"{fmt} export")
+    check_gpkg_name(fmt, path)
+    for parent in path.parents:  # the first one that exists must be a folder
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise InputError(
+                    f"cannot write the {fmt} export to {path}: {parent} is a file, not a "
+                    "folder; give --out a path in a folder"
+                )
+            break
+    if path.is_symlink():
+        path = path.resolve()
     with db.session() as session:
         layers = site_layers(session, site)
     try:
         if fmt == "gpkg":
-            return write_gpkg(layers, path)
-        if fmt == "geoparquet":
-            return write_geoparquet(layers, path)
-        if fmt == "geojson":
-            return write_geojson(layers, path)
-        return write_csv(layers["counts"], path)
+            write_gpkg(layers, path)
+        elif fmt == "geoparquet":
+            write_geoparquet(layers, path)
+        elif fmt == "geojson":
+            write_geojson(layers, path)
+        else:
+            write_csv(layers["counts"], path)
     except OSError as err:
         raise InputError(
             f"cannot write the {fmt} export to {path} ({os_reason(err)}); "
             "give --out a path in a folder you can write to"
         ) from err
+    return Path(out).expanduser()
 
 
 __all__ = ["FORMATS", "export_site", "layer_geojson"]
