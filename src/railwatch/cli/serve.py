@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,6 +36,24 @@ def _web_missing(install: str) -> MissingDependencyError:
     )
     err.args = (err.msg,)
     return err
+
+
+def _new_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL when it does not exist yet (opening the database will
+    create it), else None (it exists, in memory, or not SQLite)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from railwatch.storage.db import is_memory_url
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # the database's own error says it better
+        return None
+    if parsed.get_backend_name() != "sqlite" or is_memory_url(url) or not parsed.database:
+        return None
+    path = Path(parsed.database).expanduser()
+    return None if path.exists() else path.resolve()
 
 
 def serve(
@@ -74,6 +93,7 @@ def serve(
     address = check_listen_address(host, port)  # one clear line, not uvicorn's exit 3
     check_serve_host(host, token)
     open_reads = is_loopback(host) or public_reads
+    created = _new_sqlite_file(settings.db)
     db = Database.from_settings(settings)
     hosts = ["127.0.0.1", "localhost", "[::1]", "::1"] if is_loopback(host) else None
     app = create_app(settings, db, open_reads=open_reads, max_body=max_body, allowed_hosts=hosts)
@@ -86,14 +106,21 @@ def serve(
     )
     from railwatch.storage import repo
 
-    with db.session() as session:
+    # a read: a write session waited for `railwatch process` or `analyze` of cron to
+    # end their transaction, and the server did not start when that took 30 s
+    with db.session(readonly=True) as session:
         no_sites = not repo.list_sites(session)
     if no_sites:  # an empty dashboard, often the default railwatch.db of another folder
+        new = (
+            f" It did not exist: {escape(str(created))} was created, empty (a mistyped path?)."
+            if created is not None
+            else ""
+        )
         err_console.print(
             f"note: {escape(db.safe_url)} has no sites yet: add one with `railwatch site add`, "
             "or serve another database with --db (the demo's: --db "
             "sqlite:///railwatch-demo/railwatch-demo.db from the folder `railwatch demo` "
-            "ran in).",
+            f"ran in).{new}",
             highlight=False,
             soft_wrap=True,
         )
