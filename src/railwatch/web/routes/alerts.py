@@ -6,11 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
+from railwatch.errors import AlreadyExistsError, NotFoundError
 from railwatch.limits import NOTE_MAX
 from railwatch.storage import repo
+from railwatch.storage.models import Alert
 from railwatch.storage.serialize import alert_dict
-from railwatch.web.deps import DB, Paging
+from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate, window
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read, require_write
@@ -30,6 +33,13 @@ class AckIn(BaseModel):
         description="Why, who, what was checked.",
         json_schema_extra={"maxLength": NOTE_MAX},  # checked by the core (railwatch.limits)
     )
+    key: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The alert's `key` as the client last read it: when the id names "
+        "another alert now (a re-analysis removed that one), a 409 instead of "
+        "acknowledging the other.",
+    )
 
 
 def _list(
@@ -41,7 +51,7 @@ def _list(
     active_only: bool,
     open_only: bool,
 ) -> dict[str, Any]:
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         rows = repo.list_alerts(s, site, active_only=active_only, unacknowledged_only=open_only)
         items = [alert_dict(a) for a in window(rows, page)]
     return paginate(request, response, items, len(rows), page).envelope()
@@ -80,7 +90,7 @@ def site_alerts(
 @router.get("/alerts/{alert_id}", dependencies=[Depends(require_read)], summary="Get an alert")
 def get_alert(alert_id: AlertId, db: DB) -> dict[str, Any]:
     """One alert."""
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         return alert_dict(repo.get_alert(s, alert_id))
 
 
@@ -90,6 +100,22 @@ def get_alert(alert_id: AlertId, db: DB) -> dict[str, Any]:
     summary="Acknowledge an alert",
 )
 def acknowledge(alert_id: AlertId, body: AckIn, db: DB) -> dict[str, Any]:
-    """Mark an alert as seen with a note; it stays acknowledged on re-analysis."""
+    """Mark an alert as seen with a note; it stays acknowledged on re-analysis. With
+    ``key``, only the alert the client read (409 when the id names another now)."""
     with db.session() as s:
+        # the row is locked first (PostgreSQL; SQLite's writers are serialised already):
+        # two browsers acknowledging at once each add their note to the other's, where
+        # the second overwrote the first before session 24
+        row = s.scalar(select(Alert).where(Alert.id == alert_id).with_for_update())
+        if row is None:
+            raise NotFoundError(
+                f"no alert with id {alert_id}: a re-analysis removes the alerts it no longer "
+                "raises (acknowledged ones are kept); reload the alerts (`railwatch alerts`)"
+            )
+        if body.key is not None and row.key != body.key:
+            # SQLite gives a removed alert's id to the next new one
+            raise AlreadyExistsError(
+                f"alert {alert_id} is now {row.key}, not {body.key}: a re-analysis removed "
+                f"{body.key}; reload the alerts and acknowledge the one you mean"
+            )
         return alert_dict(repo.acknowledge_alert(s, alert_id, body.note.strip()))

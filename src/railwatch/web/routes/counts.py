@@ -14,7 +14,7 @@ from sqlalchemy import select
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
-from railwatch.web.deps import DB
+from railwatch.web.deps import DB, read_session
 from railwatch.web.pagination import PageParams, page_links
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read
@@ -92,7 +92,7 @@ def site_counts(
     the total's series; null for every other point and class)."""
     import json
 
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         site_row = repo.get_site(s, site)
         # the series is read whole (scenes, then their counts): a fixed number of
         # statements whatever the number of images

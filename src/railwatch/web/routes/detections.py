@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from railwatch.errors import InputError
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Detection, Scene
-from railwatch.web.deps import DB
+from railwatch.web.deps import DB, read_session
 from railwatch.web.pagination import PageParams, page_links
 from railwatch.web.routes.scenes import SceneId
 from railwatch.web.security import require_read
@@ -116,7 +116,7 @@ def scene_detections(
     """A FeatureCollection with ``class``, ``score``, ``covered`` and ``inside`` per car."""
     import json
 
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         scene = repo.get_scene(s, scene_id)
         cond = [Detection.scene_id == scene_id]
         wanted = _check_classes(s, scene.site_id, cls or [])

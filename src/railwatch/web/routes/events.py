@@ -13,7 +13,7 @@ from railwatch.storage import repo
 from railwatch.storage.models import Event
 from railwatch.storage.serialize import event_dict
 from railwatch.web.bodies import JsonDate
-from railwatch.web.deps import DB, Paging
+from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate, window
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read, require_write
@@ -61,7 +61,7 @@ def list_events(
     site: SiteName, request: Request, response: Response, db: DB, page: Paging
 ) -> dict[str, Any]:
     """Events by date."""
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         rows = repo.list_events(s, site)
         items = [event_dict(e) for e in window(rows, page)]
     return paginate(request, response, items, len(rows), page).envelope()
@@ -86,7 +86,7 @@ def add_event(site: SiteName, body: EventIn, db: DB, response: Response) -> dict
 @router.get("/events/{event_id}", dependencies=[Depends(require_read)], summary="Get an event")
 def get_event(event_id: EventId, db: DB) -> dict[str, Any]:
     """One event."""
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         return event_dict(_event(s, event_id))
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from railwatch.storage import repo
 from railwatch.web.bodies import JsonBool
-from railwatch.web.deps import DB, Paging
+from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.jobs import JobManager
 from railwatch.web.pagination import paginate, window
 from railwatch.web.routes.scenes import hide_paths
@@ -60,7 +60,7 @@ def start_job(
     site: SiteName, request: Request, response: Response, db: DB, body: JobIn | None = None
 ) -> dict[str, Any]:
     """Queue processing of the site's pending scenes (then its analysis); poll the job."""
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         name = repo.get_site(s, site).name
     job = _jobs(request).start(name, reprocess=bool(body and body.reprocess))
     response.headers["Location"] = f"/api/jobs/{job.id}"

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from railwatch.errors import InputError, NotFoundError
 from railwatch.storage import repo
 from railwatch.web.bodies import JsonBool, JsonDate
-from railwatch.web.deps import DB, Paging
+from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate, window
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read, require_write
@@ -73,7 +73,7 @@ def create_report(
 
     if body.date_from and body.date_to and body.date_from > body.date_to:
         raise InputError("date_from is after date_to")
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         name = repo.get_site(s, site).name
     report_id = uuid.uuid4().hex
     folder = _root(request) / report_id
@@ -117,7 +117,7 @@ def list_reports(
 ) -> dict[str, Any]:
     """Generated reports, newest first."""
     if site is not None:  # an unknown site is a 404, as for /api/alerts?site=
-        with db.session(readonly=True) as s:
+        with read_session(db) as s:
             site = repo.get_site(s, site).name
     root = _root(request)
     metas = []

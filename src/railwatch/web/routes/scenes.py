@@ -20,7 +20,7 @@ from railwatch.detect.base import is_presence, long_train_present, tells_class
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
 from railwatch.storage.serialize import scene_dict
-from railwatch.web.deps import DB, Paging
+from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate, window
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import is_authenticated, require_read
@@ -110,7 +110,7 @@ def list_scenes(
     footprint: Annotated[bool, Query(description="Include WGS84 footprints.")] = False,
 ) -> dict[str, Any]:
     """Scenes by acquisition time, each with its quality and total count."""
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         scenes = repo.list_scenes(s, site, status=status)
         if usable is not None:
             scenes = [sc for sc in scenes if bool(sc.usable) == usable]
@@ -128,7 +128,7 @@ def list_scenes(
 @router.get("/scenes/{scene_id}", summary="Scene metadata")
 def get_scene(scene_id: SceneId, request: Request, db: DB) -> dict[str, Any]:
     """A scene: ingest facts, footprint, processing state, quality and counts per class."""
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         scene = repo.get_scene(s, scene_id)
         rows = list(s.scalars(select(Count).where(Count.scene_id == scene_id)))
         total = next((c for c in rows if c.cls == "all"), None)
@@ -145,7 +145,7 @@ def get_scene(scene_id: SceneId, request: Request, db: DB) -> dict[str, Any]:
 @router.get("/scenes/{scene_id}/quality", summary="Scene quality")
 def get_quality(scene_id: SceneId, db: DB) -> dict[str, Any]:
     """Clear fraction, cloud/haze/snow/no-data fractions, usable flag and reasons."""
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         scene = repo.get_scene(s, scene_id)
         out: dict[str, Any] = scene_dict(scene)["quality"]
         out["scene_id"] = scene.id

@@ -17,7 +17,7 @@ from railwatch.storage import repo
 from railwatch.storage.models import Alert, Site
 from railwatch.storage.serialize import site_dict
 from railwatch.web.bodies import JsonNumber
-from railwatch.web.deps import DB, Jobs, Paging
+from railwatch.web.deps import DB, Jobs, Paging, read_session
 from railwatch.web.pagination import paginate, window
 from railwatch.web.security import require_read, require_write
 
@@ -174,7 +174,7 @@ def _full(session: Session, site: Site, *, geometry: bool = True) -> dict[str, A
 @router.get("/sites", dependencies=[Depends(require_read)], summary="List sites")
 def list_sites(request: Request, response: Response, db: DB, page: Paging) -> dict[str, Any]:
     """Sites by name, each with its totals and a summary (latest count, trend, open alerts)."""
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         sites = repo.list_sites(s)
         items = [_full(s, site, geometry=False) for site in window(sites, page)]
     return paginate(request, response, items, len(sites), page).envelope()
@@ -196,7 +196,7 @@ def create_site(body: SiteIn, db: DB, response: Response) -> dict[str, Any]:
 @router.get("/sites/{site}", dependencies=[Depends(require_read)], summary="Get a site")
 def get_site(site: SiteName, db: DB) -> dict[str, Any]:
     """One site with its geometry, tracks, totals and summary."""
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         return _full(s, repo.get_site(s, site))
 
 
@@ -210,7 +210,7 @@ def update_site(site: SiteName, body: SitePatch, db: DB, jobs: Jobs) -> dict[str
             row = repo.update_site(s, site, description=body.description, tags=body.tags)
             return _full(s, row)
     lines = _tracks(body)
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         name = repo.get_site(s, site).name
     job = jobs.active(name)
     if job is not None:  # it counts along the lines it read when it began
@@ -232,7 +232,7 @@ def update_site(site: SiteName, body: SitePatch, db: DB, jobs: Jobs) -> dict[str
 def delete_site(site: SiteName, db: DB, jobs: Jobs) -> dict[str, Any]:
     """Delete a site and everything stored for it; returns what was deleted (409 while
     a job of this server is processing it)."""
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         name = repo.get_site(s, site).name
     job = jobs.active(name)
     if job is not None:  # the job would fail half-way on scenes deleted under it

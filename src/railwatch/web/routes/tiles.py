@@ -39,7 +39,7 @@ from railwatch import __version__
 from railwatch.errors import ImageryError, NotFoundError, lazy_import
 from railwatch.imagery.inspect import gdal_path, is_remote, rgb_of
 from railwatch.storage import repo
-from railwatch.web.deps import DB
+from railwatch.web.deps import DB, read_session
 from railwatch.web.routes.scenes import SceneId
 from railwatch.web.security import require_read
 
@@ -330,7 +330,7 @@ def scene_tile(
         raise NotFoundError(f"tile {z}/{x}/{y} does not exist: x and y must be below 2**z")
     from railwatch.imagery.read import radiometry_of
 
-    with db.session(readonly=True) as s:
+    with read_session(db) as s:
         scene = repo.get_scene(s, scene_id)
         uri, rgb, radiometry = scene.uri, rgb_of(scene.meta), radiometry_of(scene.meta)
         content_hash = scene.content_hash
