@@ -26,6 +26,7 @@ import numpy as np
 import rasterio
 import rasterio.features
 import rasterio.warp
+import rasterio.windows
 import shapely
 from affine import Affine
 from pyproj import CRS, Geod
@@ -64,6 +65,7 @@ __all__ = [
     "missing_vrt_sources",
     "remote_access_hint",
     "site_coverage",
+    "undeclared_alpha",
     "uri_scheme",
     "vrt_sources_error",
 ]
@@ -313,6 +315,7 @@ def inspect_scene(
             nodata = ds.nodata
             colorinterp = [ci.name for ci in ds.colorinterp]
             bands_unlabelled = unlabelled_bands(ds)
+            hidden_alpha = undeclared_alpha(ds)
             has_overviews = bool(ds.overviews(1))
             width, height, count, dtype = ds.width, ds.height, ds.count, ds.dtypes[0]
             driver = ds.driver
@@ -333,6 +336,8 @@ def inspect_scene(
         metadata["nodata"] = nodata
     if bands_unlabelled:
         metadata["bands_unlabelled"] = True
+    if hidden_alpha is not None:
+        metadata["undeclared_alpha"] = hidden_alpha
     if "CLOUDCOVER" in imagery_tags:
         metadata["cloud_cover"] = _float_or_none(imagery_tags["CLOUDCOVER"])
     metadata.update(sidecar.metadata)
@@ -618,8 +623,80 @@ def _geodesic_pixel_size(
 
 
 def _data_bands(ds: Any) -> list[int]:
-    bands = [i + 1 for i, ci in enumerate(ds.colorinterp) if ci != ColorInterp.alpha]
+    hidden = undeclared_alpha(ds)
+    bands = [
+        i + 1 for i, ci in enumerate(ds.colorinterp) if ci != ColorInterp.alpha and i + 1 != hidden
+    ]
     return bands[:3] or [1]
+
+
+#: Colour interpretations GDAL gives the bands before an alpha band whose TIFF
+#: ExtraSamples is "unspecified" (0): the last band is then ``undefined``, and its mask
+#: flags ``all_valid`` (GDAL 3.10; ``PHOTOMETRIC=RGB`` with 4 bands, or ``MINISBLACK``
+#: with 2 or 4).
+_BEFORE_UNDECLARED_ALPHA: tuple[tuple[ColorInterp, ...], ...] = (
+    (ColorInterp.red, ColorInterp.green, ColorInterp.blue),
+    (ColorInterp.gray, ColorInterp.undefined, ColorInterp.undefined),
+    (ColorInterp.gray,),
+)
+#: Opaque values of an alpha band, by pixel type.
+_OPAQUE = {"uint8": (255,), "uint16": (255, 65535)}
+_ALPHA_SAMPLE = 1024  # longest side of the read that tells an undeclared alpha band
+_ALPHA_WINDOW = 256  # side of each window read from a large file without overviews
+
+
+def undeclared_alpha(ds: Any) -> int | None:
+    """The 1-based index of the last band of an open dataset when it is an alpha band
+    GDAL does not report as one, else None.
+
+    An RGBA (or grey + alpha) TIFF written without the ExtraSamples tag that says its
+    extra band is alpha (``PHOTOMETRIC=RGB`` and 4 bands, as many tools and a plain
+    ``gdal_translate -co PHOTOMETRIC=RGB`` write) has its last band reported
+    ``undefined`` and no mask (flags ``all_valid``): read as a 4th data band, its
+    transparent area (a rotated scene's corners, often not black) was read as ground. The
+    tags cannot tell it from a near-infrared band; its values can: it is taken as alpha
+    only when the file declares no nodata, alpha or mask, the bands before it are red,
+    green, blue (or grey), its pixel type is 8- or 16-bit, and every value sampled (the
+    image read down to about 1024 px, from its overviews when it has some; 5 windows of
+    a large file without) is 0 or the opaque value (255, or 65535 for 16-bit), some of
+    them opaque. A near-infrared or other data band never is so."""
+    count = ds.count
+    ci = tuple(ds.colorinterp)
+    if count not in (2, 4) or ci[-1] != ColorInterp.undefined or ColorInterp.alpha in ci:
+        return None
+    if ci[:-1] not in _BEFORE_UNDECLARED_ALPHA or ds.nodata is not None:
+        return None
+    if any(MaskFlags.all_valid not in f for f in ds.mask_flag_enums):
+        return None  # it has a mask (internal, .msk) or nodata of its own
+    opaque = _OPAQUE.get(ds.dtypes[-1])
+    if opaque is None:
+        return None
+    values = _alpha_sample(ds, count)
+    found = set(np.unique(values).tolist())
+    tops = found & set(opaque)
+    if len(tops) != 1 or not found <= {0, *tops}:
+        return None
+    return count
+
+
+def _alpha_sample(ds: Any, band: int) -> np.ndarray:
+    """Values of ``band`` read down to at most :data:`_ALPHA_SAMPLE` px (nearest; GDAL
+    reads its overviews when it has some), or, for a file without overviews larger
+    than :data:`_PROBE_MAX_PIXELS`, from 5 windows (its corners and centre) at full
+    resolution."""
+    w, h = ds.width, ds.height
+    if ds.overviews(band) or w * h <= _PROBE_MAX_PIXELS:
+        scale = max(1.0, max(w, h) / _ALPHA_SAMPLE)
+        shape = (max(1, round(h / scale)), max(1, round(w / scale)))
+        return np.asarray(ds.read(band, out_shape=shape, resampling=Resampling.nearest))
+    side = _ALPHA_WINDOW
+    spots = [(0, 0), (0, w - side), (h - side, 0), (h - side, w - side)]
+    spots.append(((h - side) // 2, (w - side) // 2))
+    parts = [
+        np.asarray(ds.read(band, window=rasterio.windows.Window(c, r, side, side))).ravel()
+        for r, c in spots
+    ]
+    return np.concatenate(parts)
 
 
 def _probe_valid(ds: Any, path: Path, name: str) -> tuple[np.ndarray, Affine] | None:
@@ -676,6 +753,8 @@ def _valid_pixels(ds: Any, shape: tuple[int, int] | None) -> np.ndarray:
         empty = np.isnan(data) if math.isnan(nodata) else data == data.dtype.type(nodata)
         valid &= ~empty.all(axis=0)
     alpha = [i + 1 for i, c in enumerate(ds.colorinterp) if c == ColorInterp.alpha]
+    if not alpha and (hidden := undeclared_alpha(ds)) is not None:
+        alpha = [hidden]
     if alpha:
         valid &= read(alpha[-1]) > 0
     elif nodata is None and any(MaskFlags.per_dataset in f for f in ds.mask_flag_enums):
@@ -798,7 +877,10 @@ def unlabelled_bands(src: Any) -> bool:
         return False
     if rgb_from_names(list(src.descriptions or ())) is not None:
         return False
-    return sum(1 for c in ci if c != ColorInterp.alpha) >= 4
+    data = sum(1 for c in ci if c != ColorInterp.alpha)
+    if data == 4 and undeclared_alpha(src) is not None:
+        return False  # grey-labelled RGBA: three colour bands and an alpha band
+    return data >= 4
 
 
 def rgb_of(meta: Mapping[str, Any] | None) -> tuple[int, int, int] | None:

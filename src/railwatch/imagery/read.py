@@ -39,6 +39,7 @@ from railwatch.imagery.inspect import (
     local_path,
     remote_access_hint,
     rgb_from_names,
+    undeclared_alpha,
     unlabelled_bands,
     uri_scheme,
     vrt_sources_error,
@@ -553,7 +554,8 @@ def rgb_bands(
     named = rgb_from_names(list(src.descriptions or ()))
     if named is not None:
         return list(named)
-    data = [i + 1 for i, c in enumerate(ci) if c != ColorInterp.alpha]
+    hidden = undeclared_alpha(src) if len(ci) in (2, 4) else None
+    data = [i + 1 for i, c in enumerate(ci) if c != ColorInterp.alpha and i + 1 != hidden]
     if len(data) >= 3:
         return data[:3]
     band = data[0] if data else 1
@@ -575,6 +577,9 @@ def _warp_image(
             for k, rgba in cmap.items():
                 palette[k] = rgba[:3]
     has_alpha = ColorInterp.alpha in src.colorinterp
+    # an alpha band the file does not label so (RGBA without ExtraSamples): warped as
+    # the alpha it is, so its transparent area is no data
+    hidden = None if has_alpha else undeclared_alpha(src)
     vrt_options: dict[str, Any] = {
         "crs": grid.crs,
         "transform": grid.transform,
@@ -584,7 +589,10 @@ def _warp_image(
     }
     # How pixels outside the image (and masked ones) are marked: the source's
     # nodata or alpha when it has them; NaN for floats; otherwise an added alpha.
-    if src.nodata is None and not has_alpha:
+    if hidden is not None:
+        vrt_options.update(src_alpha=hidden, add_alpha=True)
+        bands = [b for b in bands if b != hidden] or [1]
+    elif src.nodata is None and not has_alpha:
         if np.dtype(src.dtypes[0]).kind == "f":
             vrt_options.update(src_nodata=math.nan, nodata=math.nan)
         else:
@@ -607,7 +615,7 @@ def _warp_image(
         valid = np.ones(data.shape[1:], dtype=bool)
     if data.dtype.kind == "f":
         valid &= np.isfinite(data).all(axis=0)
-    if src.nodata is None and not has_alpha and palette is None:
+    if src.nodata is None and not has_alpha and hidden is None and palette is None:
         # nothing declared: black fill (the corners of a rotated scene, a blanked
         # area) is no data too, or it would read as empty ground
         valid &= ~undeclared_fill(data, grid.gsd)
