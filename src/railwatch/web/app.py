@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib.resources import files
+from os import PathLike
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from railwatch import __version__
 from railwatch.settings import Settings, get_settings
@@ -29,7 +32,28 @@ from railwatch.web.security import (
     TrustedHosts,
 )
 
-__all__ = ["create_app", "static_dir"]
+__all__ = ["DASHBOARD_CACHE_CONTROL", "create_app", "static_dir"]
+
+#: The dashboard's pages, scripts and styles are revalidated at each use (their ETag and
+#: Last-Modified: a bodiless 304 while unchanged). Without it a browser kept them by its
+#: own rule (a tenth of their age, days for a package's files) and ran the old script
+#: against a server upgraded under it (before session 24).
+DASHBOARD_CACHE_CONTROL = "no-cache"
+
+
+class _RevalidatedFiles(StaticFiles):
+    """Static files sent with ``Cache-Control: no-cache`` (see above)."""
+
+    def file_response(
+        self,
+        full_path: PathLike[str] | str,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = DASHBOARD_CACHE_CONTROL
+        return response
 
 
 def static_dir() -> Path:
@@ -97,15 +121,16 @@ def create_app(
         app.add_middleware(TrustedHosts, allowed_hosts=list(allowed_hosts))
 
     static = static_dir()
-    app.mount("/static", StaticFiles(directory=static), name="static")
+    app.mount("/static", _RevalidatedFiles(directory=static), name="static")
+    page_headers = {"Cache-Control": DASHBOARD_CACHE_CONTROL}
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
-        return FileResponse(static / "index.html", media_type="text/html")
+        return FileResponse(static / "index.html", media_type="text/html", headers=page_headers)
 
     @app.get("/sites/{site}", include_in_schema=False)
     def site_page(site: Annotated[str, PathParam(max_length=64)]) -> FileResponse:
-        return FileResponse(static / "site.html", media_type="text/html")
+        return FileResponse(static / "site.html", media_type="text/html", headers=page_headers)
 
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs() -> HTMLResponse:
