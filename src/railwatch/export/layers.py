@@ -92,7 +92,7 @@ SCENE_SCHEMA = (
     ("band_count", "int"), ("dtype", "str"), ("coverage", "float"), ("status", "str"),
     ("usable", "bool"), ("clear_fraction", "float"), ("cloud_fraction", "float"),
     ("haze_fraction", "float"), ("snow_fraction", "float"), ("nodata_fraction", "float"),
-    ("reasons", "str"), ("quality_source", "str"), ("detector", "str"),
+    ("reasons", "str"), ("error", "str"), ("quality_source", "str"), ("detector", "str"),
     ("detector_version", "str"), ("date_source", "str"),
 )  # fmt: skip
 
@@ -121,6 +121,7 @@ def scene_layer(scenes: list[Scene]) -> Layer:
             "snow_fraction": s.snow_fraction,
             "nodata_fraction": s.nodata_fraction,
             "reasons": "; ".join(s.reasons or []),
+            "error": s.error or "",
             "quality_source": s.quality_source or "",
             "detector": s.detector or "",
             "detector_version": s.detector_version or "",
@@ -177,10 +178,31 @@ def detection_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
 
 COUNT_SCHEMA = (
     ("date", "datetime"), ("scene_id", "int"), ("sensor", "str"), ("gsd", "float"),
-    ("usable", "bool"), ("clear_fraction", "float"), ("coverage", "float"), ("method", "str"),
-    ("count", "float"), ("low", "float"), ("high", "float"), ("covered", "float"),
-    ("long_train_present", "bool"),
+    ("usable", "bool"), ("status", "str"), ("clear_fraction", "float"), ("coverage", "float"),
+    ("method", "str"), ("count", "float"), ("low", "float"), ("high", "float"),
+    ("covered", "int"), ("long_train_present", "bool"), ("no_count_reason", "str"),
 )  # fmt: skip
+
+
+def _no_count_reason(scene: Scene, counted: bool, presence: bool) -> str:
+    """Why an image has no count (empty when it has one): its quality reasons, its
+    failure, not processed yet, or a presence flag (10 m) that is no count of cars."""
+    if counted:
+        return ""
+    if presence:
+        return "a long-train flag (10 m and coarser), not a count of cars"
+    if scene.status == "failed":
+        return f"processing failed: {scene.error}" if scene.error else "processing failed"
+    if scene.usable is False or scene.status == "unusable":
+        return "unusable: " + ("; ".join(scene.reasons) if scene.reasons else "quality too low")
+    if scene.status == "ingested":
+        return "not processed yet (railwatch process)"
+    return "no count stored"
+
+
+def _whole(value: float | None) -> int | None:
+    """A count of cars seen one by one (a whole number) as an int."""
+    return None if value is None else round(value)
 
 
 def count_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
@@ -209,22 +231,28 @@ def count_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
             "sensor": s.sensor or "",
             "gsd": float(s.gsd),
             "usable": bool(s.usable) if s.usable is not None else None,
+            "status": s.status,
             "clear_fraction": s.clear_fraction,
             "coverage": s.quality_coverage if s.quality_coverage is not None else s.coverage,
             "method": total.method if total is not None else "",
             "count": total.count if counted and total is not None else None,
             "low": total.low if counted and total is not None else None,
             "high": total.high if counted and total is not None else None,
-            "covered": counts["covered"].count
+            "covered": _whole(counts["covered"].count)
             if counted and "covered" in counts and tells_class("covered", method)
             else None,
             "long_train_present": flag,
+            "no_count_reason": _no_count_reason(s, counted, is_presence(method)),
         }
         for cls in classes:  # a type that the count cannot tell (3 m) is empty, not 0
             told = counted and tells_class(cls, method)
-            rec[f"count_{cls}"] = (counts[cls].count if cls in counts else 0.0) if told else None
+            rec[f"count_{cls}"] = (
+                _whole(counts[cls].count if cls in counts else 0.0) if told else None
+            )
         records.append(rec)
-    schema = COUNT_SCHEMA + tuple((f"count_{c}", "float") for c in classes)
+    # cars of a type and covered loads are counted one by one (objects): whole numbers,
+    # integer columns (``count``, ``low`` and ``high`` may be car equivalents at 3 m)
+    schema = COUNT_SCHEMA + tuple((f"count_{c}", "int") for c in classes)
     return _layer("counts", schema, records, None, None)
 
 
