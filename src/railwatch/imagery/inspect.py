@@ -65,6 +65,7 @@ __all__ = [
     "missing_vrt_sources",
     "remote_access_hint",
     "site_coverage",
+    "transparent_entries",
     "undeclared_alpha",
     "uri_scheme",
     "vrt_sources_error",
@@ -645,6 +646,23 @@ _ALPHA_SAMPLE = 1024  # longest side of the read that tells an undeclared alpha 
 _ALPHA_WINDOW = 256  # side of each window read from a large file without overviews
 
 
+def transparent_entries(ds: Any, band: int) -> np.ndarray | None:
+    """The values of a palette (colour-table) ``band`` whose colour is transparent (alpha
+    0 in the table: GDAL gives such a file no mask, flags ``all_valid``), or None when
+    the band has no colour table, none is transparent, or all are (a table that does not
+    use its alpha)."""
+    if ds.colorinterp[band - 1] != ColorInterp.palette:
+        return None
+    try:
+        cmap = ds.colormap(band)
+    except ValueError:
+        return None
+    clear = [k for k, rgba in cmap.items() if len(rgba) > 3 and rgba[3] == 0]
+    if not clear or len(clear) == len(cmap):
+        return None
+    return np.asarray(clear)
+
+
 def undeclared_alpha(ds: Any) -> int | None:
     """The 1-based index of the last band of an open dataset when it is an alpha band
     GDAL does not report as one, else None.
@@ -757,6 +775,9 @@ def _valid_pixels(ds: Any, shape: tuple[int, int] | None) -> np.ndarray:
         alpha = [hidden]
     if alpha:
         valid &= read(alpha[-1]) > 0
+    clear = transparent_entries(ds, bands[0]) if len(bands) == 1 else None
+    if clear is not None:
+        valid &= ~np.isin(data[0], clear)
     elif nodata is None and any(MaskFlags.per_dataset in f for f in ds.mask_flag_enums):
         valid &= read(bands[0], masks=True) > 0
     if data.dtype.kind == "f":

@@ -39,6 +39,7 @@ from railwatch.imagery.inspect import (
     local_path,
     remote_access_hint,
     rgb_from_names,
+    transparent_entries,
     undeclared_alpha,
     unlabelled_bands,
     uri_scheme,
@@ -615,6 +616,8 @@ def _warp_image(
         valid = np.ones(data.shape[1:], dtype=bool)
     if data.dtype.kind == "f":
         valid &= np.isfinite(data).all(axis=0)
+    if palette is not None and (clear := transparent_entries(src, bands[0])) is not None:
+        valid &= ~np.isin(data[0], clear)  # the colour table's transparent entries
     if src.nodata is None and not has_alpha and hidden is None and palette is None:
         # nothing declared: black fill (the corners of a rotated scene, a blanked
         # area) is no data too, or it would read as empty ground
