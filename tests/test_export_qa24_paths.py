@@ -122,3 +122,35 @@ def test_a_replaced_export_keeps_its_permissions(db: Database, tmp_path: Path) -
     out.chmod(0o664)  # shared with the team
     export_site(db, "testyard", "csv", out)
     assert stat.S_IMODE(out.stat().st_mode) == 0o664
+
+
+def test_a_geopackage_open_in_another_program_is_not_replaced(db: Database, tmp_path: Path) -> None:
+    """QGIS keeps a loaded GeoPackage in WAL mode (``-wal``, ``-shm`` beside it). The
+    export replaced the file under it, and SQLite then read the new file through the old
+    file's WAL: the fresh export showed the old edits (here 10 of 96 detections and a
+    layer_styles table). Now refused; once the program closes it, the export runs."""
+    import sqlite3
+
+    pytest.importorskip("pyogrio")
+    out = tmp_path / "yard.gpkg"
+    export_site(db, "testyard", "gpkg", out)
+    qgis = sqlite3.connect(out)
+    try:
+        qgis.execute("pragma journal_mode=wal")
+        qgis.execute("pragma wal_autocheckpoint=0")
+        qgis.execute("create table layer_styles(id integer primary key, qml text)")
+        qgis.execute("delete from detections where fid > 10")
+        qgis.commit()
+        with pytest.raises(InputError, match="is open in another program") as err:
+            export_site(db, "testyard", "gpkg", out)
+        assert "yard.gpkg-wal" in str(err.value) and "give --out another name" in str(err.value)
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "yard.gpkg", "yard.gpkg-shm", "yard.gpkg-wal",
+        ]  # fmt: skip
+    finally:
+        qgis.close()
+    export_site(db, "testyard", "gpkg", out)
+    with sqlite3.connect(out) as check:
+        assert check.execute("select count(*) from detections").fetchone() == (96,)
+        names = {r[0] for r in check.execute("select name from sqlite_master")}
+    assert "layer_styles" not in names

@@ -91,10 +91,29 @@ def _written(path: Path) -> Iterator[Path]:
             leftover.unlink(missing_ok=True)
 
 
+def _check_not_open(out: Path) -> None:
+    """:class:`InputError` when the GeoPackage ``out`` has SQLite side files beside it: a
+    program has it open (QGIS keeps ``-wal`` and ``-shm`` while a layer of it is loaded)
+    or it was not closed cleanly. Replacing it then is not safe: SQLite applies the old
+    file's ``-wal`` (or ``-journal``) to the new file, which read as the old one (its
+    layer styles, its edits) with detections missing."""
+    side = [out.with_name(out.name + s) for s in ("-wal", "-shm", "-journal")]
+    present = [p.name for p in side if p.exists()]
+    if present:
+        raise InputError(
+            f"{out} is open in another program or was not closed cleanly "
+            f"({', '.join(present)} beside it; QGIS keeps them while a layer of it is "
+            "loaded): remove its layers from that program and export again, or give "
+            "--out another name (replacing it now would mix the old file's changes into "
+            f"the new one); if no program has it open, delete {' and '.join(present)}"
+        )
+
+
 def write_gpkg(layers: dict[str, Layer], out: Path) -> Path:
     """One GeoPackage with every layer (``counts`` as an attribute table)."""
     pyogrio: Any = lazy_import("pyogrio", "gis", "GeoPackage export")
     _prepare(out, directory=False)
+    _check_not_open(out)
     with _written(out) as tmp:
         for name in LAYER_NAMES:
             layer = layers[name]
