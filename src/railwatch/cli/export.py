@@ -34,7 +34,8 @@ def export(
         typer.Option(
             "--out",
             "-o",
-            help="Output file (gpkg, csv) or directory (geoparquet, geojson); replaced if present.",
+            help="Output file (NAME.gpkg, NAME.csv) or directory (geoparquet, geojson); "
+            "replaced if present.",
         ),
     ],
 ) -> None:
