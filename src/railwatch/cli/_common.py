@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import calendar
 import json
+import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,8 +27,79 @@ from rich.progress import (
 from railwatch.errors import ConfigError, InputError
 from railwatch.settings import Settings, get_settings
 
-console = Console()
-err_console = Console(stderr=True)
+#: The width the consoles lay out to when their stream is not a terminal and COLUMNS is
+#: not set: wide enough that no line a command prints is ever broken or cut.
+UNBOUNDED_WIDTH = 100_000
+
+
+def _columns(environ: Mapping[str, str]) -> int | None:
+    """The width COLUMNS asks for (a positive whole number), or None."""
+    text = environ.get("COLUMNS", "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+class CliConsole(Console):
+    """A console that never breaks a line where a script or a log would read it.
+
+    Rich lays its output out to 80 columns when its stream is not a terminal (a pipe,
+    a file, cron's mail, a CI log), so a long path, an alert's explanation or a summary
+    line that scripts grep came out broken across lines, and table cells were cut with
+    an ellipsis. Here:
+
+    * text (messages, summaries, paths) is printed with soft wrap: one line as written,
+      never broken by railwatch (a terminal wraps it on the screen; copied, it is whole);
+    * tables are laid out to ``COLUMNS`` when it is set, else to the terminal's width,
+      else (not a terminal) to :data:`UNBOUNDED_WIDTH`, which is as wide as each row
+      needs: one line per row;
+    * ``COLUMNS`` is read when the output is laid out, not when this module is
+      imported (``NO_COLOR``, ``FORCE_COLOR`` and ``TERM`` are rich's own: ``NO_COLOR``
+      set and not empty, no colours).
+    """
+
+    def __init__(self, *, width: int | None = None, **kwargs: Any) -> None:
+        super().__init__(width=width, **kwargs)
+        # rich fixed COLUMNS as the width when the console was made (at import): a width
+        # is set here only when asked for (``width=``, ``console.width = N``); COLUMNS
+        # is read by :attr:`size` when the output is laid out
+        self._width = width
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        base = super().size
+        if self._width is not None:
+            return base
+        columns = _columns(os.environ)
+        if columns is not None:
+            return ConsoleDimensions(columns, base.height)
+        if self.is_terminal:
+            return base
+        return ConsoleDimensions(UNBOUNDED_WIDTH, base.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+    @property
+    def width(self) -> int:
+        return self.size.width
+
+    @width.setter
+    def width(self, width: int) -> None:
+        """Fix the width; given the width it would have anyway (as a test's monkeypatch
+        puts back the width it read), it stays unset and follows COLUMNS and the stream."""
+        self._width = None
+        if width != self.size.width:
+            self._width = width
+
+    @property
+    def unbounded(self) -> bool:
+        """Whether the layout has no width to fill (output not to a terminal, COLUMNS
+        not set): tables that fill the terminal's width (``expand``) must not here."""
+        return self.width >= UNBOUNDED_WIDTH
+
+
+console = CliConsole(soft_wrap=True)
+err_console = CliConsole(stderr=True, soft_wrap=True)
 
 T = TypeVar("T")
 
@@ -79,7 +151,10 @@ def print_json(data: Any) -> None:
 
 
 def progress_bar(transient: bool = False) -> Progress:
-    """A rich progress bar on stderr, so stdout stays clean for data."""
+    """A rich progress bar on stderr, so stdout stays clean for data; shown only when
+    stderr is a terminal: in a log (cron, CI, ``2> file``) rich printed the bar's last
+    state as a line of bar characters after the run, which told nothing the summary does
+    not."""
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -88,6 +163,7 @@ def progress_bar(transient: bool = False) -> Progress:
         TimeRemainingColumn(),
         console=err_console,
         transient=transient,
+        disable=not (err_console.is_terminal and not err_console.is_dumb_terminal),
     )
 
 

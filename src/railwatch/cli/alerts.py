@@ -115,9 +115,9 @@ def list_alerts(
     # most of the width (eight columns side by side left it 9 characters at 80 columns)
     one_site = len({r["site"] for r in rows}) == 1
     title = f"{len(rows)} alerts" + (f" of {escape(rows[0]['site'])}" if one_site else "")
-    table = Table(title=title, show_lines=True, expand=True)
+    table = Table(title=title, show_lines=True, expand=not console.unbounded)
     table.add_column("alert", no_wrap=True)
-    table.add_column("explanation", ratio=1)
+    table.add_column("explanation", ratio=1, overflow="fold")
     for r in rows:
         note = f"\n[dim]note: {escape(r['ack_note'])}[/]" if r["ack_note"] else ""
         head = alert_cell(

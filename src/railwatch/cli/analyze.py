@@ -32,9 +32,9 @@ def alert_table(alerts: Sequence[Alert], title: str) -> Table:
     """A rich table of alerts, one row each: what the alert is stacked in one narrow
     column (date, class and kind, severity), as `railwatch alerts` shows them, so that
     the wrapped explanation keeps most of the width."""
-    table = Table(title=title, show_lines=True, expand=True)
+    table = Table(title=title, show_lines=True, expand=not console.unbounded)
     table.add_column("alert", no_wrap=True)
-    table.add_column("explanation", ratio=1)
+    table.add_column("explanation", ratio=1, overflow="fold")
     for a in alerts:
         table.add_row(
             alert_cell(f"{a.when:%Y-%m-%d}", a.cls, a.kind, a.severity), escape(a.explanation)

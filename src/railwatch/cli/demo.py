@@ -131,11 +131,11 @@ def demo(
         console.print(f"  [yellow]not run:[/] {escape(missing)}")
     shown = [a for a in result.alerts if a[2] != "info"]
     if shown:
-        table = Table(title="Alerts (severity low and above)", expand=True)
+        table = Table(title="Alerts (severity low and above)", expand=not console.unbounded)
         table.add_column("date", no_wrap=True)
         table.add_column("kind")
         table.add_column("severity")
-        table.add_column("explanation", ratio=1)
+        table.add_column("explanation", ratio=1, overflow="fold")
         for when, kind, severity, text in shown:
             table.add_row(when, kind, severity, text.split(". ")[0].rstrip(".") + ".")
         console.print(table)

@@ -62,8 +62,11 @@ def list_(
         console.print(f"No events at {escape(site)}: add one with `railwatch event add`.")
         return
     table = Table(title=f"{site}: events")
-    for col in ("id", "date", "label", "description"):
-        table.add_column(col)
+    # the id and date never cut; a long word of a label (a URL) folds, never cut
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("label", overflow="fold")
+    table.add_column("description", overflow="fold")
     for r in rows:
         table.add_row(
             str(r["id"]), str(r["date"]), escape(str(r["label"])), escape(str(r["description"]))

@@ -120,8 +120,10 @@ def list_(
         console.print("No sites yet: add one with `railwatch site add NAME --bbox W,S,E,N`.")
         return
     table = Table(title="Sites", title_justify="left")
+    # the name (up to 64 characters) folds in a narrow terminal; the figures and dates
+    # are never cut (they were, "2024-03-…", beside a long name at 80 columns)
+    table.add_column("name (tags)", overflow="fold")
     for col, just in (
-        ("name (tags)", "left"),
         ("km²", "right"),
         ("scenes", "right"),
         ("processed", "right"),
