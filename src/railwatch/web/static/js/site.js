@@ -37,13 +37,27 @@
     );
   }
 
+  /** Whether the site is gone from the database (removed since the page was opened:
+   * `railwatch site remove`, or the API's DELETE; a new name is a new site). */
+  async function siteGone() {
+    try { await api(`/api/sites/${enc}`); return false; } catch (err) { return err.status === 404; }
+  }
+  const GONE = `site ${name} is no longer in the database (removed since this page was opened): see the site list`;
+
+  /** A request of the page's loading failed: say why (the page stayed on "Loading…"). */
+  async function failed(err) {
+    const gone = err.status === 404 && await siteGone();
+    $("scene-info").replaceChildren(el("span", { class: "error load-error" },
+      "Cannot load site: " + (gone ? GONE : err.message) + " "), el("a", { href: "/" }, "site list"));
+    if (err.status === 401) auth.explain($("signin-box"));
+    document.body.dataset.ready = "1";
+  }
+
   let site;
   try {
     site = await api(`/api/sites/${enc}`);
   } catch (err) {
-    $("scene-info").textContent = "Cannot load site: " + err.message;
-    $("scene-info").classList.add("error");
-    if (err.status === 401) auth.explain($("signin-box"));
+    await failed(err);
     return;
   }
   document.title = `railwatch · ${site.name}`;
@@ -56,10 +70,16 @@
   map.fitBounds(sitePoly.getBounds(), { padding: [20, 20] });
   legend();
 
-  const [scenes, events] = await Promise.all([
-    all(`/api/sites/${enc}/scenes?footprint=true`),
-    all(`/api/sites/${enc}/events`),
-  ]);
+  let scenes, events;
+  try {
+    [scenes, events] = await Promise.all([
+      all(`/api/sites/${enc}/scenes?footprint=true`),
+      all(`/api/sites/${enc}/events`),
+    ]);
+  } catch (err) {
+    await failed(err);
+    return;
+  }
   state.scenes = scenes;
   state.events = events;
 
@@ -155,17 +175,38 @@
       performance.measure("rw:detections-load", { start: t0, end: t1 });
       performance.measure("rw:detections-draw", { start: t1, end: performance.now() });
     } catch (err) {
-      $("det-count").textContent = " · detections unavailable: " + err.message;
+      if (seq !== state.seq) return;
+      const gone = err.status === 404 && await siteGone();
+      $("det-count").textContent = " · detections unavailable: " + (gone ? GONE : err.message);
     }
     // image tiles after the detections: their rendering would otherwise delay them
     if (seq === state.seq) showTiles(sc);
   }
 
+  /** Draw the chart of ``cls``; a failure is said in its place (it was an unhandled
+   * rejection: the old chart stayed, with no word). */
   async function loadChart(cls) {
-    const counts = await all(`/api/sites/${enc}/counts?class=${encodeURIComponent(cls)}`, 10000);
+    let counts;
+    try {
+      counts = await all(`/api/sites/${enc}/counts?class=${encodeURIComponent(cls)}`, 10000);
+    } catch (err) {
+      const gone = err.status === 404 && await siteGone();
+      $("chart").replaceChildren(el("p", { class: "error chart-error" }, "Cannot load the counts: " + (gone ? GONE : err.message)));
+      state.chart = null;
+      return [];
+    }
     state.chart = RWChart.draw($("chart"), counts, {
       events: state.events, alerts: state.alerts.filter((a) => a.cls === cls),
-      onPick: (id) => select(scenes.findIndex((sc) => sc.id === id)),
+      onPick: (id) => {
+        const i = scenes.findIndex((sc) => sc.id === id);
+        // a point of an image processed after the page loaded (select(-1) opened the first image)
+        if (i < 0) {
+          $("scene-info").replaceChildren(el("span", { class: "warn new-image" },
+            "This image came after the page was opened: reload the page to see it."));
+          return;
+        }
+        select(i);
+      },
     });
     if (state.index >= 0) state.chart.select(scenes[state.index].id);
     return counts;
@@ -188,7 +229,8 @@
         ack.disabled = true;
         msg.textContent = "";
         try {
-          const updated = await api(`/api/alerts/${a.id}/acknowledge`, { method: "POST", body: { note: note.value } });
+          // the key: a re-analysis may have given this id to another alert (409)
+          const updated = await api(`/api/alerts/${a.id}/acknowledge`, { method: "POST", body: { note: note.value, key: a.key } });
           Object.assign(a, updated);
           renderAlerts();
         } catch (err) {
@@ -223,10 +265,16 @@
     if (first) first.scrollIntoView({ block: "nearest" });
   }
 
-  state.alerts = await all(`/api/sites/${enc}/alerts`);
-  renderAlerts();
-  const firstCounts = await loadChart("all");
-  const classes = ["all", ...new Set(firstCounts.length ? (await api(`/api/sites/${enc}/counts?limit=1`)).classes.filter((c) => c !== "all") : [])];
+  let classes;
+  try {
+    state.alerts = await all(`/api/sites/${enc}/alerts`);
+    renderAlerts();
+    const firstCounts = await loadChart("all");
+    classes = ["all", ...new Set(firstCounts.length ? (await api(`/api/sites/${enc}/counts?limit=1`)).classes.filter((c) => c !== "all") : [])];
+  } catch (err) {
+    await failed(err);
+    return;
+  }
   $("cls").replaceChildren(...classes.map((c) => el("option", { value: c }, c)));
   $("cls").addEventListener("change", (e) => {
     state.cls = e.target.value;
