@@ -6,10 +6,12 @@ thresholds the count is judged with (``AlertSettings.coarse_from_gsd``). Without
 is how the count was made (``objects``, ``length``, ``presence`` or ``manual``, the
 default): counts are judged against earlier counts of their own method only.
 
-The counts file ``railwatch export SITE --format csv`` writes reads as it is: its
-other columns (scene id, sensor, clear fraction, coverage, covered and the per-class
-``count_*`` columns) are passed over, and a gap (an unusable image, no method) is
-taken as a gap of the cars counted one by one, as the database's own analysis does.
+The counts file ``railwatch export SITE --format csv`` writes reads as it is, as the
+database's own analysis reads the site: its other columns (:data:`EXPORT_ONLY` and the
+per-class ``count_*`` columns) are passed over; an unusable image is a gap of the method
+its resolution would have had; a 10 m image's ``long_train_present`` is its presence
+flag (1 or 0, never judged as a count); an image whose processing failed or that was
+not processed yet (``status`` failed or ingested) is left out, with a note.
 
 Columns may be separated by commas, semicolons (Excel's "CSV" where the comma is the
 decimal separator, as in most of Europe) or tabs: the separator is the one that makes
@@ -50,8 +52,23 @@ if TYPE_CHECKING:
 
 REQUIRED = ("date", "count")
 OPTIONAL = ("low", "high", "usable", "class", "site", "gsd", "method")
-#: Columns of ``railwatch export --format csv`` that the analysis does not use.
-EXPORT_ONLY = ("scene_id", "sensor", "clear_fraction", "coverage", "covered")
+#: Columns of ``railwatch export --format csv`` besides :data:`REQUIRED` and
+#: :data:`OPTIONAL` (and the per-class ``count_*``): read only to tell an image that has
+#: no count (``status``, ``long_train_present``), the others passed over.
+EXPORT_ONLY = (
+    "scene_id",
+    "sensor",
+    "status",
+    "clear_fraction",
+    "coverage",
+    "covered",
+    "long_train_present",
+    "no_count_reason",
+)
+#: ``status`` values of an exported image that was never analysed: processing failed, or
+#: not processed yet. Without a count they are left out, as the database's analysis
+#: leaves them out (they are not unusable images: no gap, and never a zero).
+NOT_ANALYSED = ("failed", "ingested")
 METHODS = ("objects", "length", "presence", "manual")
 #: Column separators a counts file may use, in the order they are tried on its header.
 SEPARATORS = (",", ";", "\t")
@@ -503,6 +520,8 @@ def parse_counts_csv(
         None,
     )
     out: dict[str, list[CountPoint]] = {}
+    #: lines of an export's images that were never analysed, by status
+    left_out: dict[str, list[int]] = {}
     #: usable counts per (site, class, UTC day), with their lines, for the warning
     days: dict[tuple[str, str, date], list[tuple[int, float]]] = {}
     for line, row in rows:
@@ -529,8 +548,21 @@ def parse_counts_csv(
         cls = _class(cell("class"), line)
         site = cell("site").strip()
         gsd = _gsd(cell("gsd"), line, decimal_comma)
+        if exported and count is None:
+            status = cell("status").strip().lower()
+            if status in NOT_ANALYSED:
+                left_out.setdefault(status, []).append(line)
+                continue
+            flag = _presence_flag(cell("long_train_present"), cell("method"), line)
+            if flag is not None:  # a 10 m image: its long-train flag, 1 or 0, as stored
+                count = 1.0 if flag else 0.0
+                usable = _flag(cell("usable"), line)
         gap_of_export = "method" in col and not usable
-        method = _method(cell("method"), line, default="objects" if gap_of_export else "manual")
+        method = _method(
+            cell("method"),
+            line,
+            default=_gap_method(gsd) if gap_of_export else "manual",
+        )
         point = CountPoint(
             when=when,
             count=count if usable else None,
@@ -544,11 +576,21 @@ def parse_counts_csv(
         out.setdefault(site, []).append(point)
         if usable and count is not None:
             days.setdefault((site, cls, when.date()), []).append((line, count))
+    if not out and left_out:
+        raise InputError(
+            f"{source} has no image that was analysed: {_left_out_text(left_out)}; run "
+            "`railwatch process` and export again"
+        )
     if not out:
         raise InputError(f"{source} has a header but no count lines")
     if warn is not None:
         if note:
             warn(note)
+        if left_out:
+            warn(
+                f"{_left_out_text(left_out)} left out, as `railwatch analyze SITE` leaves "
+                "them out (no count, and not unusable images)"
+            )
         if serial is not None:
             line, text = serial
             warn(
@@ -569,6 +611,46 @@ def parse_counts_csv(
                 "highest is kept"
             )
     return out
+
+
+def _presence_flag(text: str, method: str, line: int) -> bool | None:
+    """An exported 10 m image's ``long_train_present`` (None when empty, or when the
+    row's method is not ``presence``)."""
+    raw = text.strip().lower()
+    if method.strip().lower() != "presence" or raw in BLANK:
+        return None
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise InputError(
+        f"line {line}: long_train_present {text!r} must be true/false (or empty for no flag)"
+    )
+
+
+def _gap_method(gsd: float | None) -> str:
+    """The method of an exported image without one (an unusable image): the one its
+    resolution would have had, as the database's analysis gives it (cars one by one when
+    the resolution is not known)."""
+    from railwatch.detect.coarse import method_for_gsd
+
+    return "objects" if gsd is None else method_for_gsd(round(gsd, 3))
+
+
+def _left_out_text(left_out: dict[str, list[int]]) -> str:
+    """``left_out`` (lines by status) in words: "2 images whose processing failed (lines
+    4, 9)"."""
+    words = {"failed": "whose processing failed", "ingested": "not processed yet"}
+    parts = []
+    for status in NOT_ANALYSED:
+        lines = left_out.get(status, [])
+        if lines:
+            shown = ", ".join(str(n) for n in lines[:5]) + (", ..." if len(lines) > 5 else "")
+            noun = "image" if len(lines) == 1 else "images"
+            parts.append(
+                f"{len(lines)} {noun} {words[status]} (line{'s' if len(lines) > 1 else ''} {shown})"
+            )
+    return " and ".join(parts)
 
 
 def _several_counts(site: str, cls: str, day: date, counts: list[tuple[int, float]]) -> str:
