@@ -137,7 +137,7 @@ class SceneJob:
     content_hash: str | None = None
     #: The file's size and times when it was last hashed (``railwatch:file`` in the
     #: scene's metadata); the file is hashed again only when they differ.
-    file_stamp: Mapping[str, int] | None = None
+    file_stamp: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ class SceneOutcome:
     empty_track_images: int = 0
     #: The file's new stamp when it was hashed again and found unchanged (its times
     #: changed, or none was recorded), to record so the next run need not hash it.
-    file_stamp: dict[str, int] | None = None
+    file_stamp: dict[str, Any] | None = None
     #: True when the failure means the scene's earlier result no longer describes its
     #: file (the file changed since ingest): that result is then removed. Any other
     #: failure (a file moved or unreadable, a detector that cannot load) keeps it.
