@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from railwatch.cli._common import comma_list, console, err_console, progress_bar
 from railwatch.detect.train import TRAIN_STYLES
@@ -279,7 +280,7 @@ def calibrate(
         )
         + f"); calibrated on {cal.source}"
     )
-    console.print(f"wrote calibration to {card}")
+    console.print(f"wrote calibration to {escape(str(card))}")
 
 
 def _thresholds_text(per_class: dict[str, float | None], common: float | None) -> str:

@@ -137,7 +137,7 @@ def demo(
         table.add_column("severity")
         table.add_column("explanation", ratio=1, overflow="fold")
         for when, kind, severity, text in shown:
-            table.add_row(when, kind, severity, text.split(". ")[0].rstrip(".") + ".")
+            table.add_row(when, kind, severity, escape(text.split(". ")[0].rstrip(".") + "."))
         console.print(table)
     n_info = len(result.alerts) - len(shown)
     if n_info:
@@ -148,7 +148,7 @@ def demo(
             highlight=False,
             soft_wrap=True,
         )
-    console.print(f"  database: {result.db_url}", highlight=False)
+    console.print(f"  database: {escape(result.db_url)}", highlight=False)
     times = ", ".join(f"{k} {v:.0f} s" for k, v in result.timings.items())
     console.print(f"  time: {times}", highlight=False)
     for i, line in enumerate(dashboard_command(result.db_url)):

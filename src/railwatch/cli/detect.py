@@ -310,7 +310,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         if check is not None:
             _report_scale_check(img, check)
     _warn_georeferencing(img, run.given if run.scale_check else None)
-    task = bar.add_task(f"{img.name}: tiles", total=None)
+    task = bar.add_task(f"{escape(img.name)}: tiles", total=None)
 
     def on_tile(done: int, total: int, task: Any = task) -> None:
         bar.update(task, completed=done, total=total)
@@ -329,13 +329,13 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     )
     if run.radiometry is not None and result.radiometry is None:
         err_console.print(
-            f"[dim]note: {img.name} is an 8-bit image, read as it is: --radiometry is for "
+            f"[dim]note: {escape(img.name)} is an 8-bit image, read as it is: --radiometry is for "
             "16-bit and float images.[/]",
             highlight=False,
         )
     if result.bands_guessed:
         err_console.print(
-            f"[bold yellow]warning:[/] {img.name} has four or more bands and none is "
+            f"[bold yellow]warning:[/] {escape(img.name)} has four or more bands and none is "
             "labelled red, green or blue: bands "
             f"{','.join(str(b) for b in result.bands)} were read as red, green, blue. "
             "If the file is blue, green, red, NIR (Planet analytic, Maxar), re-run with "
@@ -447,7 +447,7 @@ def _gsd_from_rails(img: Path, scale: RailScale, auto: bool) -> float:
     if scale.measured and scale.gsd is not None:
         if auto:
             err_console.print(
-                f"{img.name}: scale measured from the rails: {scale.gsd:.3f} m per pixel "
+                f"{escape(img.name)}: scale measured from the rails: {scale.gsd:.3f} m per pixel "
                 f"({scale.gsd_low:.3f}–{scale.gsd_high:.3f}, {scale.strips} strips)",
                 highlight=False,
             )
@@ -543,10 +543,11 @@ def _warn_georeferencing(img: Path, given: float | None) -> None:
     own = math.sqrt(gx * gy)
     if given is not None and abs(given / own - 1.0) > GSD_OVERRIDE_TOLERANCE:
         err_console.print(
-            f"[bold yellow]warning:[/] {img.name} ({crs}) is georeferenced at {own:.3g} m per "
-            f"pixel on the ground, and --gsd {given:g} overrides that ({given / own:.2g} "
-            "times): the detector knows cars by their size in metres, so it will look for "
-            "cars of the wrong size. Leave --gsd out to use the file's own scale, unless "
+            f"[bold yellow]warning:[/] {escape(img.name)} ({crs}) is georeferenced at "
+            f"{own:.3g} m per pixel on the ground, and --gsd {given:g} overrides that "
+            f"({given / own:.2g} times): the detector knows cars by their size in metres, so "
+            "it will look for cars of the wrong size. Leave --gsd out to use the file's own "
+            "scale, unless "
             f"the file's georeferencing is wrong. Detections below use --gsd {given:g}.",
             highlight=False,
         )
@@ -555,8 +556,8 @@ def _warn_georeferencing(img: Path, given: float | None) -> None:
     utm = utm_crs_for(Point(lon[0], lat[0]))
     res = f"{math.sqrt(gx * gy):.2g}"
     err_console.print(
-        f"[bold yellow]warning:[/] {img.name} ({crs}) has pixels {gx:.2f} x {gy:.2f} m on the "
-        "ground, not square: the detector takes square pixels, so cars look "
+        f"[bold yellow]warning:[/] {escape(img.name)} ({crs}) has pixels {gx:.2f} x {gy:.2f} m "
+        "on the ground, not square: the detector takes square pixels, so cars look "
         f"{100 * (1 - min(gx, gy) / max(gx, gy)):.0f} % shorter one way. Warp it to a UTM grid "
         f"first (gdalwarp -t_srs {utm} -tr {res} {res} -r bilinear IN.tif OUT.tif), or ingest "
         "it into a site: `railwatch process` warps every scene to the site's UTM grid.",
@@ -570,7 +571,7 @@ def _report_scale_check(img: Path, check: ScaleCheck) -> None:
     s = check.scale
     if not s.measured:
         err_console.print(
-            f"[dim]note: {img.name}: --gsd {check.given:g} not checked against the rails: "
+            f"[dim]note: {escape(img.name)}: --gsd {check.given:g} not checked against the rails: "
             f"{s.reason}.[/]",
             highlight=False,
         )
@@ -584,7 +585,7 @@ def _report_scale_check(img: Path, check: ScaleCheck) -> None:
             "may be two neighbouring tracks rather than the two rails of one."
         )
     err_console.print(
-        f"[bold yellow]warning:[/] {img.name}: --gsd {check.given:g} m disagrees with the "
+        f"[bold yellow]warning:[/] {escape(img.name)}: --gsd {check.given:g} m disagrees with the "
         f"scale its rails show, {s.gsd:.3f} m per pixel ({s.gsd_low:.3f}–{s.gsd_high:.3f}, "
         f"rails {s.spacing_px:.2f} px apart in {s.strips} strips, standard gauge). The "
         "detector needs the scale to about ±10 %: re-run with "

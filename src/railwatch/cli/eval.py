@@ -216,7 +216,7 @@ def eval_command(
 
     def on_scene(name: str) -> None:
         if not as_json:
-            err_console.print(f"evaluated {name}", style="dim")
+            err_console.print(f"evaluated {escape(name)}", style="dim", highlight=False)
 
     scenes = evaluate_dirs(truth, pred_dir=pred, predict=predict, on_scene=on_scene)
     report = summarise(scenes)

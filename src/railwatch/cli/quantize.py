@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from railwatch.cli._common import comma_list, console, err_console, progress_bar
 from railwatch.detect.train import TRAIN_STYLES
@@ -86,7 +87,9 @@ def quantize(
         f"differs from fp32 by at most {check['heat_max_abs_diff']:.3f} "
         f"(mean {check['heat_mean_abs_diff']:.4f}); detector version {det.version}"
     )
-    console.print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) and its entry in the card")
+    console.print(
+        f"wrote {escape(str(out))} ({out.stat().st_size / 1e6:.2f} MB) and its entry in the card"
+    )
 
 
 def register(app: typer.Typer) -> None:

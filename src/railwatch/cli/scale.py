@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from railwatch.cli._common import console, print_json
 
@@ -52,7 +53,7 @@ def scale_command(
     header = f" (its header says {found.header_gsd:.3g} m)" if found.header_gsd is not None else ""
     if s.measured and s.gsd is not None and s.gsd_low is not None and s.gsd_high is not None:
         console.print(
-            f"[bold]{image.name}: {s.gsd:.3f} m per pixel[/] "
+            f"[bold]{escape(image.name)}: {s.gsd:.3f} m per pixel[/] "
             f"({s.gsd_low:.3f}–{s.gsd_high:.3f}){header}: rails {s.spacing_px:.2f} px apart "
             f"in {s.strips} strips (spread {100 * (s.spread or 0):.1f} %), "
             f"{s.rail_centres_m:.3f} m between rail-head centres ({gauge:g} mm gauge)."
@@ -63,7 +64,7 @@ def scale_command(
             )
         )
         return
-    console.print(f"[bold]{image.name}: not measured[/]{header}: {s.reason}.")
+    console.print(f"[bold]{escape(image.name)}: not measured[/]{header}: {escape(s.reason)}.")
     raise typer.Exit(1)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from railwatch.cli._common import console, err_console, print_json, progress_bar
 from railwatch.errors import InputError
@@ -323,9 +324,9 @@ def simulate(
         first, last = sc.visits[0].when.date(), sc.visits[-1].when.date()
         console.print(
             f"wrote {len(all_paths)} scenes of [bold]{sc.name}[/] ({first} to {last}, "
-            f"{unusable} expected unusable) to {out}"
+            f"{unusable} expected unusable) to {escape(str(out))}"
         )
-        console.print(f"manifest: {Path(out) / (sc.name + '.scenario.json')}")
+        console.print(f"manifest: {escape(str(Path(out) / (sc.name + '.scenario.json')))}")
         return
 
     from railwatch.sim.io import check_scene_name, write_scene
@@ -415,12 +416,12 @@ def simulate(
         )
         return
     console.print(
-        f"scene {paths.name}: {rendered.width}x{rendered.height} px at {params.gsd} m, "
+        f"scene {escape(paths.name)}: {rendered.width}x{rendered.height} px at {params.gsd} m, "
         f"{rendered.crs}, {len(rendered.truth)} railcars "
         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     )
     for path in paths.all():
-        console.print(f"  {path}")
+        console.print(f"  {escape(str(path))}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

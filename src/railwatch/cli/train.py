@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from railwatch.cli._common import comma_list, console, err_console, progress_bar
 from railwatch.detect.default import MAX_GSD
@@ -215,7 +216,7 @@ def train(
             raise InputError("--labels-share must be above 0 when --labels is given")
         labelled = load_labelled_dir(labels)
         err_console.print(
-            f"labels: {len(labelled.images)} images, {labelled.cars} cars in {labels}"
+            f"labels: {len(labelled.images)} images, {labelled.cars} cars in {escape(str(labels))}"
         )
         if labelled.cars < FEW_TRAINING_CARS:
             err_console.print(
@@ -227,7 +228,7 @@ def train(
         if labelled.unlabelled:
             more = " ..." if len(labelled.unlabelled) > 5 else ""
             err_console.print(
-                f"not used (no label file): {', '.join(labelled.unlabelled[:5])}{more}",
+                f"not used (no label file): {escape(', '.join(labelled.unlabelled[:5]))}{more}",
                 style="yellow",
             )
 
@@ -268,7 +269,7 @@ def train(
         update_card(path, {"labels": labels_entry})
     if init is not None:
         _keep_threshold(init, path, parent_threshold)
-    console.print(f"wrote {path} and {path.with_suffix('.json')}")
+    console.print(f"wrote {escape(str(path))} and {escape(str(path.with_suffix('.json')))}")
     if calibration_scenes > 0:
         from railwatch.cli.calibrate import calibrate
 
@@ -364,7 +365,7 @@ def _covered_head(
         f"covered accuracy on the held-out crops' cars: {100 * before:.1f} % -> "
         f"{100 * fit['after']['val_acc']:.1f} % ({fit['val_cars']} cars)"
     )
-    console.print(f"wrote {out} and {out.with_suffix('.json')}")
+    console.print(f"wrote {escape(str(out))} and {escape(str(out.with_suffix('.json')))}")
     return out
 
 
