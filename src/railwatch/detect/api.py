@@ -40,6 +40,8 @@ from railwatch.imagery.inspect import (
     rgb_of,
     sidecar_metadata,
     sun_of,
+    transparent_entries,
+    undeclared_alpha,
 )
 from railwatch.imagery.read import (
     Radiometry,
@@ -311,6 +313,40 @@ def _all_valid(ds: Any) -> bool:
     return all(list(f) == [MaskFlags.all_valid] for f in flags)
 
 
+@dataclass(frozen=True)
+class _Masks:
+    """What of a file says which pixels are no data beyond GDAL's dataset mask, as
+    :mod:`railwatch.imagery.read` reads it for the pipeline: an alpha band GDAL does not
+    report as one (``alpha``: an RGBA TIFF without ExtraSamples,
+    :func:`~railwatch.imagery.inspect.undeclared_alpha`) and a colour table, read as its
+    colours (``lut``), whose transparent entries (``clear``,
+    :func:`~railwatch.imagery.inspect.transparent_entries`) are no data."""
+
+    alpha: int | None = None
+    lut: np.ndarray | None = None
+    clear: np.ndarray | None = None
+
+
+def _masks_of(ds: Any, bands: Sequence[int]) -> _Masks:
+    """The :class:`_Masks` of an open dataset read as ``bands``."""
+    from rasterio.enums import ColorInterp
+
+    ci = list(ds.colorinterp)
+    alpha = None if ColorInterp.alpha in ci else undeclared_alpha(ds)
+    if len(set(bands)) != 1 or ci[bands[0] - 1] != ColorInterp.palette:
+        return _Masks(alpha=alpha)
+    try:
+        cmap = ds.colormap(bands[0])
+    except ValueError:
+        cmap = None
+    if not cmap:
+        return _Masks(alpha=alpha)
+    lut = np.zeros((max(256, max(cmap) + 1), 3), dtype=np.uint8)
+    for k, rgba in cmap.items():
+        lut[k] = rgba[:3]
+    return _Masks(alpha=alpha, lut=lut, clear=transparent_entries(ds, bands[0]))
+
+
 def _planar_input(detector: Detector | None) -> bool:
     """Whether ``detector`` takes views of band-sequential tiles (:data:`PLANAR_INPUT`)."""
     return detector is not None and getattr(detector, PLANAR_INPUT, False) is True
@@ -323,24 +359,33 @@ def _reader(
     *,
     planar: bool = False,
     radiometry: Radiometry = "linear",
+    masks: _Masks | None = None,
 ) -> TileReader:
     """Reads a window of ``bands`` as 8-bit ``(h, w, 3)`` RGB: interleaved, or with
     ``planar`` as the ``(h, w, 3)`` view of the ``(3, h, w)`` array rasterio reads
     (the same pixel values; no interleaving copy), for detectors with
     :data:`PLANAR_INPUT`. Non-8-bit data is mapped by ``scale`` (from
-    :func:`imagery.read.stretch_ranges` with the same ``radiometry``)."""
+    :func:`imagery.read.stretch_ranges` with the same ``radiometry``). ``masks``: an
+    undeclared alpha band and a colour table (read as its colours, its transparent
+    entries no data), as :func:`_masks_of` found them."""
     from rasterio.windows import Window as RioWindow
 
-    all_valid = _all_valid(ds)
+    extra = masks or _Masks()
+    all_valid = _all_valid(ds) and extra.alpha is None and extra.clear is None
 
     def read(win: Window) -> tuple[np.ndarray, np.ndarray | None]:
         rw = RioWindow(win.col_off, win.row_off, win.width, win.height)
-        data = ds.read(bands, window=rw)
+        index = None
+        if extra.lut is not None:  # a colour table: its colours, not its indexes
+            index = ds.read(bands[0], window=rw)
+            data = np.ascontiguousarray(extra.lut[index].transpose(2, 0, 1))
+        else:
+            data = ds.read(bands, window=rw)
         finite = None  # NaN pixels of a float image are no data, as in imagery.read
         if data.dtype.kind == "f" and not (ok := np.isfinite(data).all(axis=0)).all():
             finite = ok
             data = np.where(ok, data, 0.0).astype(data.dtype)
-        if scale is not None:  # as imagery.read maps non-8-bit data
+        if scale is not None and index is None:  # as imagery.read maps non-8-bit data
             lo, hi = scale
             data = np.stack(
                 [
@@ -355,6 +400,10 @@ def _reader(
         if all_valid:  # skips about 8 ms of mask per 1688 px window
             return img, finite
         valid = ds.dataset_mask(window=rw) > 0
+        if extra.alpha is not None:  # GDAL's mask does not know this alpha band
+            valid &= ds.read(extra.alpha, window=rw) > 0
+        if index is not None and extra.clear is not None:
+            valid &= ~np.isin(index, extra.clear)
         if finite is not None:
             valid &= finite
         return img, (None if valid.all() else valid)
@@ -587,8 +636,12 @@ def _detect_file(
         method = method_for_gsd(scene_gsd)
         det = _resolve(detector) if method == "objects" else detector
         planar = method == "objects" and _planar_input(det)
-        scale = stretch_ranges(ds, bands, radiometry=radiometry)
-        read = _DataCheck(_reader(ds, bands, scale, planar=planar, radiometry=radiometry))
+        masks = _masks_of(ds, bands)
+        # a colour table's colours are 8-bit whatever its indexes' type
+        scale = None if masks.lut is not None else stretch_ranges(ds, bands, radiometry=radiometry)
+        read = _DataCheck(
+            _reader(ds, bands, scale, planar=planar, radiometry=radiometry, masks=masks)
+        )
         coarse: CoarseEstimate | None = None
         px_tracks: BaseGeometry | None = None
         dets: list[Detection] = []
