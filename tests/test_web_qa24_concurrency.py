@@ -83,12 +83,15 @@ def test_detections_of_a_scene_recounted_mid_request_are_one_state_postgres(
     assert fired == [1]
     assert r.status_code == 200
     body = r.json()
-    # the state before the re-count, whole: its 18 detections
+    # the state before the re-count, whole: its 18 detections, and the scene's state
     assert body["numberMatched"] == body["numberReturned"] == 18
     assert r.headers["X-Total-Count"] == "18"
+    assert body["status"] == "processed" and body["count"]["total"] == 18.0
     # the next request sees the re-count, whole
     after = client.get(f"/api/scenes/{scene_id}/detections").json()
     assert after["numberMatched"] == after["numberReturned"] == 0
+    assert after["status"] == "unusable" and after["count"] is None
+    assert after["quality"]["reasons"] == ["cloud"]
     db.dispose()
 
 
@@ -229,4 +232,21 @@ def test_acknowledging_an_alert_removed_by_a_reanalysis_says_so(tmp_path: Path) 
     )
     assert r.status_code == 404
     assert "re-analysis" in r.json()["detail"] and "reload" in r.json()["detail"]
+    db.dispose()
+
+
+def test_detections_carry_the_scene_state_they_were_read_with(tmp_path: Path) -> None:
+    """A page that listed the scenes before a re-count learns of it from the
+    detections it asks for (it showed '18 railcars' beside '0 detections')."""
+    db = Database(f"sqlite:///{tmp_path / 'web.db'}")
+    ids = populate(db, tmp_path / "img")
+    client = _client(db, tmp_path)
+    scene_id = ids["scene_ids"][4]
+    before = client.get(f"/api/scenes/{scene_id}/detections").json()
+    assert before["status"] == "processed" and before["count"]["total"] == 18.0
+    assert before["quality"]["usable"] is True
+    _recount_as_unusable(db.url, scene_id)
+    after = client.get(f"/api/scenes/{scene_id}/detections").json()
+    assert after["status"] == "unusable" and after["count"] is None
+    assert after["quality"]["reasons"] == ["cloud"] and after["numberMatched"] == 0
     db.dispose()

@@ -278,3 +278,28 @@ def test_chart_point_of_an_image_processed_after_the_page_loaded(
     assert page.locator("button.scene.active").get_attribute("data-scene") == active
     assert errors == [] and away == []
     page.close()
+
+
+def test_an_image_counted_again_after_the_page_loaded_is_shown_as_it_is_now(
+    world: dict[str, Any], browser: Any
+) -> None:
+    page, errors, away = _page(browser, world)
+    _open_site(page, world)  # the latest image, 2023-11-02
+    scene_id = world["scene_ids"][4]  # 2023-10-05: 18 railcars when the page loaded
+    assert "18 cars" in page.locator(f"button.scene[data-scene='{scene_id}']").inner_text()
+    db: Database = world["db"]
+    with db.session() as s:  # `railwatch process --reprocess` judges it unusable now
+        quality = FakeQuality(clear_fraction=0.2, usable=False, reasons=("cloud covers 80%",))
+        repo.record_scene_result(s, scene_id, quality, [], None, "test", "2.0")
+    page.click("#prev")
+    page.wait_for_function(
+        "document.getElementById('det-count').textContent.includes('0 detections')"
+    )
+    info = page.locator("#scene-info").inner_text()
+    assert "unusable: cloud covers 80%" in info and "railcars" not in info, info
+    assert "processed again since the page loaded" in info
+    button = page.locator(f"button.scene[data-scene='{scene_id}']")
+    assert "unusable" in button.inner_text()
+    assert "unusable" in str(button.get_attribute("class"))
+    assert errors == [] and away == []
+    page.close()

@@ -8,14 +8,14 @@ import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from railwatch.errors import InputError
-from railwatch.storage import repo
+from railwatch.errors import InputError, NotFoundError
 from railwatch.storage.models import Count, Detection, Scene
+from railwatch.storage.serialize import scene_dict
 from railwatch.web.deps import DB, read_session
 from railwatch.web.pagination import PageParams, page_links
-from railwatch.web.routes.scenes import SceneId
+from railwatch.web.routes.scenes import SceneId, count_dict
 from railwatch.web.security import require_read
 
 router = APIRouter(tags=["detections"], dependencies=[Depends(require_read)])
@@ -113,11 +113,22 @@ def scene_detections(
     limit: Annotated[int, Query(ge=1, le=MAX_DETECTIONS)] = 10_000,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    """A FeatureCollection with ``class``, ``score``, ``covered`` and ``inside`` per car."""
+    """A FeatureCollection with ``class``, ``score``, ``covered`` and ``inside`` per car,
+    and the scene's ``status``, total ``count`` and ``quality`` read with them (one
+    state: a page that listed the scenes earlier sees that it was counted again)."""
     import json
 
     with read_session(db) as s:
-        scene = repo.get_scene(s, scene_id)
+        # the scene with its site (scene_dict names it) and total count: one statement
+        found = s.execute(
+            select(Scene, Count)
+            .outerjoin(Count, (Count.scene_id == Scene.id) & (Count.cls == "all"))
+            .options(joinedload(Scene.site))
+            .where(Scene.id == scene_id)
+        ).first()
+        if found is None:
+            raise NotFoundError(f"no scene with id {scene_id}: see `railwatch scene list SITE`")
+        scene, total_row = found
         cond = [Detection.scene_id == scene_id]
         wanted = _check_classes(s, scene.site_id, cls or [])
         if wanted:
@@ -127,6 +138,8 @@ def scene_detections(
         if inside is not None:
             cond.append(Detection.inside.is_(inside))
         total = int(s.scalar(select(func.count(Detection.id)).where(*cond)) or 0)
+        status, quality = scene.status, scene_dict(scene)["quality"]
+        scene_count = count_dict(total_row)
         rows = list(
             s.execute(
                 select(
@@ -148,6 +161,9 @@ def scene_detections(
     body = {
         "type": "FeatureCollection",
         "scene_id": scene_id,
+        "status": status,
+        "count": scene_count,
+        "quality": quality,
         "numberMatched": total,
         "numberReturned": len(feats),
         "features": feats,

@@ -131,6 +131,40 @@
     state.tiles.bringToBack();
   }
 
+  /** The info line of a scene: date, count (or why unusable), clear fraction, GSD. */
+  function infoLine(sc) {
+    const q = sc.quality;
+    return [
+      el("strong", {}, day(sc.acquired_at)), " · ",
+      sc.status === "processed" && isPresence(sc.count)
+        ? el("span", { class: "presence" }, `${presenceText(sc.count)} (${sc.count.method}: 300 m of occupied track or more; no count of cars at this resolution)`)
+        : sc.status === "processed" && sc.count
+        ? `${fmtCount(sc.count.total)} railcars (${fmtCount(sc.count.low)}–${fmtCount(sc.count.high)}, ${sc.count.method})`
+        : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.reasons || []).join("; ")) : sc.status,
+      " · clear ", pct(q.clear_fraction), " · ", `${sc.gsd} m`, sc.sensor ? ` · ${sc.sensor}` : "",
+    ];
+  }
+
+  /** The detections come with the scene's state read with them: a scene processed or
+   * counted again since the page listed it is shown as it is now (its info line said
+   * "18 railcars" beside "0 detections" of the re-count), in the list too. */
+  function refresh(sc, fc) {
+    if (fc.status === undefined) return;
+    const same = fc.status === sc.status && JSON.stringify(fc.count) === JSON.stringify(sc.count) &&
+      JSON.stringify(fc.quality) === JSON.stringify(sc.quality);
+    if (same) return;
+    Object.assign(sc, { status: fc.status, count: fc.count, quality: fc.quality });
+    const button = list.querySelector(`button[data-scene="${sc.id}"]`);
+    if (button) {
+      button.className = `scene ${sc.status}${button.classList.contains("active") ? " active" : ""}`;
+      button.title = (sc.quality.reasons || []).join("; ") || `${sc.sensor || "image"}, ${sc.gsd} m`;
+      button.querySelector(".c").textContent = sceneLabel(sc);
+    }
+    $("scene-info").replaceChildren(...infoLine(sc),
+      el("span", { class: "muted recounted" }, " · processed again since the page loaded (the chart is as it was: reload)"),
+      el("span", { id: "det-count", class: "muted" }, " · loading detections…"));
+  }
+
   async function select(i) {
     if (!scenes.length) return;
     i = Math.max(0, Math.min(scenes.length - 1, i));
@@ -144,22 +178,13 @@
     markAlerts(sc);
     history.replaceState(null, "", `#${sc.id}`);
     if (state.dets) { map.removeLayer(state.dets); state.dets = null; }
-    const q = sc.quality;
-    const info = [
-      el("strong", {}, day(sc.acquired_at)), " · ",
-      sc.status === "processed" && isPresence(sc.count)
-        ? el("span", { class: "presence" }, `${presenceText(sc.count)} (${sc.count.method}: 300 m of occupied track or more; no count of cars at this resolution)`)
-        : sc.status === "processed" && sc.count
-        ? `${fmtCount(sc.count.total)} railcars (${fmtCount(sc.count.low)}–${fmtCount(sc.count.high)}, ${sc.count.method})`
-        : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.reasons || []).join("; ")) : sc.status,
-      " · clear ", pct(q.clear_fraction), " · ", `${sc.gsd} m`, sc.sensor ? ` · ${sc.sensor}` : "",
-    ];
-    $("scene-info").replaceChildren(...info, el("span", { id: "det-count", class: "muted" }, " · loading detections…"));
+    $("scene-info").replaceChildren(...infoLine(sc), el("span", { id: "det-count", class: "muted" }, " · loading detections…"));
     try {
       const t0 = performance.now();
       const fc = await api(`/api/scenes/${sc.id}/detections?limit=50000`);
       if (seq !== state.seq) return;
       const t1 = performance.now();
+      refresh(sc, fc);
       state.dets = new RWDetections(fc, (p) => ({
         stroke: p.covered ? "#ffffff" : colour(p.class), fill: colour(p.class), fillOpacity: 0.35,
         width: p.covered ? 2.5 : 1.5, dash: p.covered ? [4, 3] : null,
