@@ -10,6 +10,7 @@ as it is.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -52,7 +53,23 @@ def _png(path: Path) -> Path:
 def test_scale_names_the_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     png = _png(tmp_path / "panel[draft].png")
     assert main(["scale", str(png)]) == 1
-    assert capsys.readouterr().out.startswith("panel[draft].png: not measured")
+    assert capsys.readouterr().err.startswith("error: panel[draft].png: not measured")
+
+
+def test_scale_says_why_it_failed_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not measured is a failure (status 1): its reason was on stdout (in a script's
+    `$(railwatch scale ...)`), and with --json nothing was said on stderr at all."""
+    png = _png(tmp_path / "panel.png")
+    assert main(["scale", str(png)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("error: panel.png: not measured: ")
+    assert err.count("\n") == 1
+    assert main(["scale", str(png), "--json"]) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out)["measured"] is False
+    assert err.startswith("error: panel.png: not measured: ") and err.count("\n") == 1
 
 
 def test_detect_notes_name_the_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import console, print_json
+from railwatch.cli._common import console, err_console, print_json
 
 
 def scale_command(
@@ -25,8 +25,9 @@ def scale_command(
 ) -> None:
     """Measure metres per pixel of IMAGE from the spacing of its rails (rail-head
     centres are 1.505 m apart on standard-gauge track). Prints the estimate with its
-    interval, or why it could not measure (no visible straight track, or rails closer
-    than 4 px: coarser than about 0.37 m per pixel); exits with status 1 then. Use the
+    interval, or (on stderr) why it could not measure (no visible straight track, or
+    rails closer than 4 px: coarser than about 0.37 m per pixel); exits with status 1
+    then. Use the
     result as [bold]railwatch detect IMAGE --gsd M[/] for images without georeferencing.
 
     Example: [bold]railwatch scale panel.png[/]
@@ -48,7 +49,7 @@ def scale_command(
             }
         )
         if not s.measured:
-            raise typer.Exit(1)
+            _not_measured(image, found.header_gsd, s.reason)
         return
     header = f" (its header says {found.header_gsd:.3g} m)" if found.header_gsd is not None else ""
     if s.measured and s.gsd is not None and s.gsd_low is not None and s.gsd_high is not None:
@@ -64,7 +65,18 @@ def scale_command(
             )
         )
         return
-    console.print(f"[bold]{escape(image.name)}: not measured[/]{header}: {escape(s.reason)}.")
+    _not_measured(image, found.header_gsd, s.reason)
+
+
+def _not_measured(image: Path, header_gsd: float | None, reason: str) -> None:
+    """Say why the scale was not measured, on stderr as every failure is (stdout was
+    left with the sentence, and ``--json`` exited 1 saying nothing on stderr), and exit
+    with status 1."""
+    header = f" (its header says {header_gsd:.3g} m)" if header_gsd is not None else ""
+    err_console.print(
+        f"[bold red]error:[/] {escape(image.name)}: not measured{header}: {escape(reason)}.",
+        highlight=False,
+    )
     raise typer.Exit(1)
 
 
