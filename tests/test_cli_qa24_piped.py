@@ -63,6 +63,20 @@ def test_a_summary_line_is_one_line_at_any_columns(
     assert capsys.readouterr().out.count("\n") == 1
 
 
+def test_force_color_in_a_log_does_not_break_lines(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CI runners set FORCE_COLOR for coloured logs; the log is still no terminal."""
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    _alert(tmp_db_url)
+    assert main(["--db", tmp_db_url, "alerts"]) == 0
+    out = capsys.readouterr().out
+    assert any(
+        "2019-08-05: 2.0x the record, above it since 2024-03-16" in line
+        for line in out.splitlines()
+    )
+
+
 def test_a_table_is_not_cut_when_piped(tmp_db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     _site(tmp_db_url)
     capsys.readouterr()

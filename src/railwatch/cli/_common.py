@@ -71,13 +71,22 @@ class CliConsole(Console):
         columns = _columns(os.environ)
         if columns is not None:
             return ConsoleDimensions(columns, base.height)
-        if self.is_terminal:
+        if self._is_tty():
             return base
         return ConsoleDimensions(UNBOUNDED_WIDTH, base.height)
 
     @size.setter
     def size(self, new_size: tuple[int, int]) -> None:
         Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+    def _is_tty(self) -> bool:
+        """Whether the stream is a terminal itself: FORCE_COLOR (set by CI runners whose
+        logs show colours) makes rich's ``is_terminal`` true for a log file too, which
+        has no width to fit."""
+        try:
+            return bool(self.file.isatty())
+        except (AttributeError, ValueError):  # no isatty, or a closed stream
+            return False
 
     @property
     def width(self) -> int:
