@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from shapely.geometry import Polygon, mapping, shape
+from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import ConfigError, ImageryError, InputError, RailwatchError, lazy_import
@@ -38,6 +38,7 @@ from railwatch.imagery.inspect import (
     is_remote,
     local_path,
     remote_access_hint,
+    split_at_antimeridian,
     uri_scheme,
 )
 from railwatch.ingest import EIGHT_BIT_NOTE, IngestSummary, record_scene, set_radiometry
@@ -512,9 +513,23 @@ def _skip_reason(item: Any, filters: _Filters) -> str | None:
             f"item {item.id} has a geometry that is not valid GeoJSON ({_short(err)}); "
             "fix the item's geometry"
         ) from err
-    if not geometry.intersects(filters.site_geom):
+    split = split_at_antimeridian(geometry)
+    if not (geometry if split is None else split).intersects(filters.site_geom):
         return f"outside the site (its footprint does not meet site {filters.site})"
     return None
+
+
+def _footprint(item: Any) -> BaseGeometry:
+    """An item's geometry as a scene's footprint: a polygon, the convex hull of a
+    multipolygon, and across the antimeridian a MultiPolygon split at 180° (RFC 7946
+    3.1.9; the hull of its two pieces was a band round the whole Earth, which met every
+    site at that latitude). A ring written across 180° (longitudes beyond it, or jumping
+    from 179.9 to -179.9) is split so too."""
+    geometry = shape(item.geometry)
+    split = split_at_antimeridian(geometry, hull=not isinstance(geometry, Polygon))
+    if split is not None:
+        return split
+    return geometry if isinstance(geometry, Polygon) else geometry.convex_hull
 
 
 def _acquired(item: Any) -> datetime:
@@ -650,9 +665,8 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
         if not metres:
             raise ImageryError(f"item {item.id} has no gsd and {href} is not in metres")
         gsd = res
-    geometry = shape(item.geometry)
-    footprint = geometry if isinstance(geometry, Polygon) else geometry.convex_hull
-    if not isinstance(footprint, Polygon):
+    footprint = _footprint(item)
+    if not isinstance(footprint, Polygon | MultiPolygon) or footprint.is_empty:
         raise InputError(f"item {item.id} has a geometry without area")
     return SceneInfo(
         uri=href,

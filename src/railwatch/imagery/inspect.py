@@ -28,6 +28,7 @@ import rasterio.features
 import rasterio.warp
 import rasterio.windows
 import shapely
+import shapely.affinity
 from affine import Affine
 from pyproj import CRS, Geod
 from rasterio._err import CPLE_BaseError  # GDAL's errors (not RasterioError subclasses)
@@ -65,6 +66,7 @@ __all__ = [
     "missing_vrt_sources",
     "remote_access_hint",
     "site_coverage",
+    "split_at_antimeridian",
     "transparent_entries",
     "undeclared_alpha",
     "uri_scheme",
@@ -104,7 +106,9 @@ class SceneInfo:
     content_hash: str
     acquired: datetime
     crs: str
-    footprint: Polygon
+    #: WGS84; a MultiPolygon split at 180° for an image across the antimeridian
+    #: (RFC 7946 3.1.9), a Polygon otherwise
+    footprint: Polygon | MultiPolygon
     gsd: float
     width: int
     height: int
@@ -815,13 +819,19 @@ def _outline(transform: Affine, width: int, height: int) -> Polygon:
     return Polygon(corners)
 
 
-def _to_wgs84_polygon(geom: BaseGeometry, crs: Any) -> Polygon:
-    """Reproject a native-CRS footprint to WGS84, densified so edges bend correctly."""
+def _to_wgs84_polygon(geom: BaseGeometry, crs: Any) -> Polygon | MultiPolygon:
+    """Reproject a native-CRS footprint to WGS84, densified so edges bend correctly; a
+    footprint across the antimeridian is a MultiPolygon split at 180° (GDAL cuts it so:
+    the convex hull of its pieces was a band round the whole Earth, which met every site
+    at that latitude)."""
     minx, miny, maxx, maxy = geom.bounds
     step = max(maxx - minx, maxy - miny) / 32.0 or 1.0
     dense = shapely.segmentize(geom, step)
     out = shape(rasterio.warp.transform_geom(crs, "EPSG:4326", mapping(dense)))
     if isinstance(out, MultiPolygon):  # cut at the antimeridian
+        split = split_at_antimeridian(out)
+        if split is not None:
+            return split
         out = out.convex_hull
     if not isinstance(out, Polygon) or out.is_empty:
         return box(*rasterio.warp.transform_bounds(crs, "EPSG:4326", *geom.bounds, densify_pts=21))
@@ -829,6 +839,52 @@ def _to_wgs84_polygon(geom: BaseGeometry, crs: Any) -> Polygon:
         return out
     hull = shapely.make_valid(out).convex_hull
     return hull if isinstance(hull, Polygon) else out
+
+
+def _polygons(geom: BaseGeometry) -> list[Polygon]:
+    """The polygons with area in ``geom`` (a polygon, multipolygon or collection)."""
+    if isinstance(geom, Polygon):
+        return [geom] if geom.area > 0 else []
+    return [p for g in getattr(geom, "geoms", ()) for p in _polygons(g)]
+
+
+def split_at_antimeridian(geom: BaseGeometry, *, hull: bool = False) -> MultiPolygon | None:
+    """A WGS84 footprint across the antimeridian as a MultiPolygon split at 180° (RFC
+    7946 3.1.9: pieces east and west of it, every longitude within ±180), or None when
+    it does not cross it. It crosses when its pieces reach both +180 and -180 (already
+    cut so), when a polygon's longitudes go beyond ±180, or when one spans more than
+    180° (a ring that jumps from 179.9 to -179.9). ``hull``: the convex hull of the
+    pieces put side by side across 180°, split again (one piece of image per scene, as
+    a MultiPolygon footprint elsewhere is made one by its convex hull)."""
+    polys = _polygons(geom)
+    if not polys:
+        return None
+    bounds = [p.bounds for p in polys]
+    edge = 1e-9
+    cut = any(b[2] >= 180 - edge for b in bounds) and any(b[0] <= -180 + edge for b in bounds)
+    beyond = any(b[0] < -180 - edge or b[2] > 180 + edge for b in bounds)
+    wide = any(b[2] - b[0] > 180 for b in bounds)
+    if not (cut or beyond or wide):
+        return None
+
+    def east(xy: np.ndarray) -> np.ndarray:  # longitudes west of 0 put beyond 180
+        return np.column_stack([np.where(xy[:, 0] < 0, xy[:, 0] + 360.0, xy[:, 0]), xy[:, 1]])
+
+    joined = shapely.union_all([shapely.transform(p, east) for p in polys])
+    if hull:
+        joined = joined.convex_hull
+    parts = [
+        part
+        for k in (0, 1)
+        for part in _polygons(
+            shapely.affinity.translate(
+                joined.intersection(box(-180 + 360 * k, -90, 180 + 360 * k, 90)), -360 * k
+            )
+        )
+    ]
+    if len(parts) < 2:  # it did not cross after all (e.g. a ring wholly beyond 180)
+        return None
+    return MultiPolygon(parts)
 
 
 # ---------------------------------------------------------------- metadata
