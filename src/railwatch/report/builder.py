@@ -34,7 +34,14 @@ from railwatch.report.data import (
     scene_rows,
     spread_at,
 )
-from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_scene_count
+from railwatch.report.format import (
+    acknowledged_text,
+    fmt_count,
+    fmt_num,
+    fmt_pct,
+    fmt_period,
+    fmt_scene_count,
+)
 from railwatch.report.model import (
     SEVERITY_RANK,
     AlertRow,
@@ -379,6 +386,7 @@ def _headline(
     baseline = point.centre if point else None
     if latest is None:
         summary = f"No usable image of {site} in this period: there is no count to report."
+        summary += no_image_note(site, period, rows, all_rows)
     elif (latest.method or "objects") == "length":
         summary = (
             f"{fmt_num(latest.total)} car equivalents at {site} on {latest.when:%Y-%m-%d} "
@@ -397,26 +405,29 @@ def _headline(
             f"{fmt_num(latest.total)} railcars at {site} on {latest.when:%Y-%m-%d} "
             f"(latest usable image; interval {fmt_num(latest.low)}–{fmt_num(latest.high)})."
         )
-        if top is not None and top.cls == "all":
-            summary += (
-                f" Most significant recent alert ({top.kind}, {top.severity}, "
-                f"{top.when:%Y-%m-%d}): {top.explanation}"
-            )
-        elif top is not None:
-            summary += (
-                " No recent alert on the site total; the most significant one of a single "
-                f"class, {top.cls} ({top.kind}, {top.severity}, {top.when:%Y-%m-%d}): "
-                f"{top.explanation}"
-            )
-        else:
-            context = []
-            if baseline is not None:
-                context.append(f"the usual count is about {fmt_num(baseline)}")
-            if record is not None:
-                context.append(f"the record of the previous years is {fmt_num(record)}")
-            summary += " No alert in this period" + (
-                f": {' and '.join(context)}." if context else "."
-            )
+    # the alert follows whatever the latest image (a 3 m one's headline left it out, and
+    # so did a period without a usable image, whose silence alert is what matters)
+    if top is not None and top.cls == "all":
+        summary += (
+            f" Most significant recent alert ({top.kind}, {top.severity}, "
+            f"{top.when:%Y-%m-%d}): {top.explanation}"
+        )
+    elif top is not None:
+        summary += (
+            " No recent alert on the site total; the most significant one of a single "
+            f"class, {top.cls} ({top.kind}, {top.severity}, {top.when:%Y-%m-%d}): "
+            f"{top.explanation}"
+        )
+    elif latest is not None:
+        context = []
+        if baseline is not None:
+            context.append(f"the usual count is about {fmt_num(baseline)}")
+        if record is not None:
+            context.append(f"the record of the previous years is {fmt_num(record)}")
+        summary += " No alert in this period" + (f": {' and '.join(context)}." if context else ".")
+    if top is not None and top.acknowledged:
+        # an acknowledged alert read as one nobody had looked at
+        summary += " " + acknowledged_text(top)
     return Headline(
         site=site,
         period=period,
@@ -427,6 +438,30 @@ def _headline(
         record=record,
         baseline=baseline,
         summary=summary,
+    )
+
+
+def no_image_note(
+    site: str,
+    period: tuple[date | None, date | None],
+    rows: Sequence[SceneRow],
+    all_rows: Sequence[SceneRow],
+) -> str:
+    """Why a period has no usable image, when the reason is outside it: no image of the
+    site at all, or none in the period while the site has some (a report for a month
+    after the last image said only "no usable image", as if the yard had been watched
+    and nothing seen). Empty when the period holds images."""
+    if rows:
+        return ""
+    if not all_rows:
+        return f" The site has no image yet: add some with `railwatch ingest {site} FILES`."
+    first = min(r.when for r in all_rows).date()
+    last = max(r.when for r in all_rows).date()
+    n = len(all_rows)
+    span = f"{first.isoformat()}" if first == last else f"{first.isoformat()} to {last.isoformat()}"
+    return (
+        f" There is no image of it in this period ({fmt_period(period)}); its {n} "
+        f"image{'s are' if n != 1 else ' is'} dated {span}: check --from/--to."
     )
 
 
@@ -566,6 +601,8 @@ def _report_data(
     if warn is not None:
         for line in data.off_chart:
             warn(line)
+        if not data.scenes:
+            warn(data.headline.summary)
     return data
 
 
@@ -596,16 +633,22 @@ def build_report(
     for path in (target, target.with_suffix(".pdf")) if pdf else (target,):
         check_output(path, db, images, what="report")
     data = _report_data(db, site_name, date_from, date_to, warn)
-    try:
-        out = write_html(data, target)
-        if pdf:
-            from railwatch.report.pdf import write_pdf
+    from railwatch.report.output import written
 
-            target = out.with_suffix(".pdf")
-            write_pdf(data, target)
+    try:
+        if not pdf:
+            return write_html(data, target)
+        from railwatch.report.pdf import write_pdf
+
+        # both replaced together once both are whole: a PDF that failed left a new
+        # HTML report beside the PDF of an earlier one
+        with written(target, target.with_suffix(".pdf")) as (html_tmp, pdf_tmp):
+            write_html(data, html_tmp)
+            full = f"the HTML report beside this PDF, {target.name} (section Images)"
+            write_pdf(data, pdf_tmp, full_list=full)
     except OSError as err:
         raise _cannot_write(target, err) from err
-    return out
+    return target
 
 
 def build_pdf_report(

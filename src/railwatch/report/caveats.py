@@ -59,6 +59,31 @@ def covered_caveat(row: SceneRow) -> str | None:
     )
 
 
+#: Up to this many alert images get a covered-loads caveat each; beyond, only those
+#: shown with images do and the others share one (:func:`covered_summary`).
+COVERED_ONE_BY_ONE = 10
+
+
+def covered_summary(rows: Sequence[SceneRow]) -> str | None:
+    """One caveat for the covered loads of many alert images (cars counted one by one)."""
+    rows = [r for r in rows if r.counted and not r.presence and r.covered is not None]
+    cars = sum(float(r.total or 0.0) for r in rows)
+    if not rows or cars <= 0:
+        return None
+    covered = sum(int(r.covered or 0) for r in rows)
+    with_cover = [r for r in rows if r.covered]
+    n = len(rows)
+    if not with_cover:
+        return f"At the {n} other alert images no load was seen under a cover."
+    shares = [(r.covered or 0) / float(r.total) for r in with_cover if r.total]
+    return (
+        f"At the {n} other alert images, contents cannot be identified for {covered} of "
+        f"{fmt_num(cars)} cars ({covered / cars:.0%}; at {len(with_cover)} of the images, "
+        f"{min(shares):.0%} to {max(shares):.0%} of their cars): their loads are under "
+        "tarpaulins or sheets (each image's covered cars: the full list of images)."
+    )
+
+
 def types_caveat(counted: Sequence[SceneRow]) -> str | None:
     """How many of the cars counted one by one were given a type: the detector reports
     a type only where it is confident of it (``railcar`` otherwise), so each class's
@@ -218,20 +243,28 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
     unusable = [r for r in rows if not r.counted]
 
     shown = [e.after_row for e in evidence if e.after_row is not None]
+    pictured = {e.after_row.scene_id for e in evidence if e.after_row and e.after is not None}
     if not shown and counted:
         shown = [max(counted, key=lambda r: r.when)]
     seen: set[int] = set()
     coarse_shown: list[SceneRow] = []
+    fine_shown: list[SceneRow] = []
     for row in shown:
         if row.scene_id in seen:
             continue
         seen.add(row.scene_id)
         if row.counted and (row.method or "objects") != "objects":
             coarse_shown.append(row)
-            continue
-        text = covered_caveat(row)
-        if text:
-            out.append(text)
+        else:
+            fine_shown.append(row)
+    if len(fine_shown) > COVERED_ONE_BY_ONE:
+        # one line per alert image made 80 near-identical caveats on a ten-year site:
+        # those of the images shown stay, the others are summed up in one
+        out += [t for r in fine_shown if r.scene_id in pictured if (t := covered_caveat(r))]
+        text = covered_summary([r for r in fine_shown if r.scene_id not in pictured])
+        out += [text] if text else []
+    else:
+        out += [t for r in fine_shown if (t := covered_caveat(r))]
     if len(coarse_shown) == 1:
         out.append(covered_caveat(coarse_shown[0]) or "")
     elif coarse_shown:

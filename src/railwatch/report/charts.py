@@ -149,6 +149,12 @@ def pdf_text(text: str) -> str:
     return "".join(c if ord(c) in chars or c.isspace() else "?" for c in text)
 
 
+def chart_title(site: str) -> str:
+    """The chart's title: "Railcars at SITE", or "Railcars" when the font cannot draw the
+    site's name (a Korean name was a row of empty boxes; the page's heading names it)."""
+    return f"Railcars at {site}" if drawable(site) else "Railcars"
+
+
 def event_label(labels: Sequence[str], limit: int = EVENT_LABEL_CHARS) -> str:
     """The chart's label for the events of one day: their labels joined by "; ", cut to
     ``limit`` characters with an ellipsis; :data:`UNDRAWABLE_LABEL` when the font cannot

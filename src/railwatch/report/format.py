@@ -6,7 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from railwatch.report.model import SceneRow
+    from railwatch.report.model import AlertRow, SceneRow
 
 DASH = "–"
 
@@ -51,3 +51,9 @@ def fmt_period(period: tuple[date | None, date | None]) -> str:
     a = start.isoformat() if start else "first image"
     b = end.isoformat() if end else "latest image"
     return f"{a} to {b}"
+
+
+def acknowledged_text(alert: AlertRow) -> str:
+    """'Acknowledged: NOTE.' for an acknowledged alert (its notes on one line)."""
+    note = "; ".join(line.strip() for line in (alert.note or "").splitlines() if line.strip())
+    return "Acknowledged" + (f": {note}" if note else "") + ("" if note.endswith(".") else ".")

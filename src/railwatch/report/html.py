@@ -16,7 +16,7 @@ from pathlib import Path
 import jinja2
 
 from railwatch import __version__
-from railwatch.report.charts import timeseries_figure, to_jpeg, to_svg
+from railwatch.report.charts import chart_title, timeseries_figure, to_jpeg, to_svg
 from railwatch.report.chips import chip_figure, is_wide, pair_figure
 from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_period, fmt_scene_count
 from railwatch.report.model import SEVERITY_RANK, AlertRow, Evidence, ReportData
@@ -30,7 +30,7 @@ def data_uri(payload: bytes, mime: str) -> str:
 def chart_svg(data: ReportData) -> bytes:
     """The report's time-series chart as SVG."""
     fig = timeseries_figure(
-        data.scenes, data.baseline, data.events, data.alerts, title=f"Railcars at {data.site}"
+        data.scenes, data.baseline, data.events, data.alerts, title=chart_title(data.site)
     )
     return to_svg(fig)
 
@@ -185,8 +185,12 @@ def _is_limit_note(note: str) -> bool:
 
 
 def write_html(data: ReportData, path: str | Path) -> Path:
-    """Write the HTML report to ``path`` (parent directories are created)."""
+    """Write the HTML report to ``path`` (parent directories are created; an earlier file
+    there is replaced once the new one is whole, :func:`railwatch.report.output.written`)."""
+    from railwatch.report.output import written
+
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_html(data), encoding="utf-8")
+    page = render_html(data)
+    with written(out) as (tmp,):
+        tmp.write_text(page, encoding="utf-8")
     return out

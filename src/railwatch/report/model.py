@@ -189,3 +189,8 @@ class ReportData:
     #: What the chart leaves out and why (images and events dated before 1900, a
     #: mistyped year an older database may hold), with what to do; also in ``caveats``.
     off_chart: tuple[str, ...] = ()
+
+
+def n_acknowledged(data: ReportData) -> int:
+    """How many of the report's alerts an analyst has acknowledged."""
+    return sum(1 for a in data.alerts if a.acknowledged)

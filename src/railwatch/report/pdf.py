@@ -8,6 +8,8 @@ method. Needs nothing beyond matplotlib (no browser, no system library).
 
 from __future__ import annotations
 
+import functools
+import re
 import textwrap
 from collections.abc import Sequence
 from datetime import UTC
@@ -20,16 +22,25 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from railwatch import __version__
-from railwatch.report.charts import PLAIN_TEXT, draw_timeseries, new_figure, pdf_text
+from railwatch.report.charts import (
+    PLAIN_TEXT,
+    chart_title,
+    draw_timeseries,
+    drawable,
+    new_figure,
+    pdf_text,
+)
 from railwatch.report.chips import draw_chip, draw_legend
 from railwatch.report.format import (
+    acknowledged_text,
     fmt_count,
     fmt_num,
     fmt_pct,
     fmt_period,
     fmt_scene_count,
 )
-from railwatch.report.model import Evidence, ReportData, SceneRow
+from railwatch.report.images import image_summary, key_images, lists_every_image, main_method
+from railwatch.report.model import Evidence, ReportData, SceneRow, n_acknowledged
 
 PAGE = (11.69, 8.27)  # A4 landscape, inches
 ROWS_PER_PAGE = 28
@@ -41,15 +52,66 @@ def _page() -> Figure:
     return fig
 
 
-def _wrap(text: str, width: int) -> str:
-    """``text`` wrapped at ``width``, each character the PDF's font cannot draw (Chinese,
-    Korean...) as ``?``: they were empty boxes, with a warning each on the terminal."""
-    return "\n".join(textwrap.fill(p, width) for p in pdf_text(text).split("\n"))
+def _wrap(text: str, width: int, fontsize: float | None = None) -> str:
+    """``text`` wrapped at ``width`` characters, each character the PDF's font cannot draw
+    (Chinese, Korean...) as ``?``: they were empty boxes, with a warning each on the
+    terminal. With ``fontsize`` (points) a paragraph is wrapped narrower until each of
+    its lines fits the page's text width (:data:`TEXT_WIDTH_PT`): digits and capitals
+    are wide, and a headline wrapped at 150 characters ran off the page's right edge."""
+    out = []
+    for para in pdf_text(text).split("\n"):
+        n = width
+        lines = textwrap.wrap(para, n) or [""]
+        while (
+            fontsize is not None
+            and n > 40
+            and any(_width_pt(line, fontsize) > TEXT_WIDTH_PT for line in lines)
+        ):
+            n = int(n * 0.93)
+            lines = textwrap.wrap(para, n) or [""]
+        out += lines
+    return "\n".join(out)
+
+
+#: Width of the text on a page, in points (0.04 to 0.95 of A4 landscape).
+TEXT_WIDTH_PT = 0.91 * PAGE[0] * 72.0
+
+
+def _width_pt(line: str, fontsize: float) -> float:
+    """The width of ``line`` in points as matplotlib lays it out in the PDF's font (at
+    the screen's 100 dpi, whose hinted glyphs are the widest of the usual resolutions)."""
+    from matplotlib.font_manager import FontProperties
+
+    width = _measure().get_text_width_height_descent(line, FontProperties(size=fontsize), False)[0]
+    return float(width) * 72.0 / 100.0
+
+
+@functools.lru_cache(maxsize=1)
+def _measure() -> Any:
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return RendererAgg(100, 100, 100)
+
+
+def _site_title(data: ReportData) -> tuple[str, str]:
+    """The site's name as the page header shows it, and a note when the PDF's font cannot
+    draw it (a Korean or Chinese name was a row of empty boxes on every page, with a
+    warning per character on the terminal): the document's title and the HTML report
+    show it as typed."""
+    if drawable(data.site):
+        return data.site, ""
+    return pdf_text(data.site), (
+        "The site's name is in a script this PDF's font lacks:\nthe document's title and "
+        "the HTML report show it."
+    )
 
 
 def _header(fig: Figure, data: ReportData, subtitle: str) -> None:
-    fig.text(0.04, 0.955, data.site, fontsize=18, fontweight="bold", va="top")
-    fig.text(0.04, 0.912, subtitle, fontsize=9, color="#5f6b76", va="top")
+    title, note = _site_title(data)
+    fig.text(0.04, 0.955, title, fontsize=18, fontweight="bold", va="top")
+    if note:
+        fig.text(0.96, 0.95, note, fontsize=7.5, color="#5f6b76", va="top", ha="right")
+    fig.text(0.04, 0.912, pdf_text(subtitle), fontsize=9, color="#5f6b76", va="top")
     fig.add_artist(Line2D([0.04, 0.96], [0.895, 0.895], color="#1d2329", linewidth=1.5))
 
 
@@ -62,7 +124,7 @@ def _first_page(data: ReportData) -> Figure:
         f"Railcar count report · {fmt_period(h.period)} · generated "
         f"{data.generated:%Y-%m-%d %H:%M} UTC",
     )
-    summary = _wrap(h.summary, 150)
+    summary = _wrap(h.summary, 150, 10.5)
     fig.text(0.04, 0.87, summary, fontsize=10.5, va="top", linespacing=1.2)
     # The facts start below the headline, however many lines it takes (a four-line
     # headline ran over them), and the chart takes the height that is left.
@@ -82,7 +144,8 @@ def _first_page(data: ReportData) -> Figure:
         (
             "Alerts in period",
             f"{len(data.alerts)}"
-            + (f" (+{data.repeats} class repeats, not listed)" if data.repeats else ""),
+            + (f" (+{data.repeats} class repeats, not listed)" if data.repeats else "")
+            + (f", {acked} acknowledged" if (acked := n_acknowledged(data)) else ""),
         ),
     ]
     for i, (k, v) in enumerate(facts):
@@ -93,7 +156,7 @@ def _first_page(data: ReportData) -> Figure:
     chart_top = min(0.64, top - 0.06 - 0.09)
     ax = fig.add_axes((0.06, 0.125, 0.9, chart_top - 0.125))  # clear of the caption
     draw_timeseries(
-        ax, data.scenes, data.baseline, data.events, data.alerts, title=f"Railcars at {data.site}"
+        ax, data.scenes, data.baseline, data.events, data.alerts, title=chart_title(data.site)
     )
     fig.text(
         0.04,
@@ -116,7 +179,10 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
     fig = _page()
     series = "site total" if a.cls == "all" else a.cls
     _header(fig, data, f"Alert: {a.kind} · {a.severity} · {a.when:%Y-%m-%d} · {series}")
-    fig.text(0.04, 0.87, _wrap(a.explanation, 150), fontsize=10, va="top")
+    # the analyst's acknowledgement and note were on the list pages only, not on an
+    # alert's own page
+    text = a.explanation + ("\n" + acknowledged_text(a) if a.acknowledged else "")
+    fig.text(0.04, 0.87, _wrap(text, 150, 10), fontsize=10, va="top")
     chips = [c for c in (ev.before, ev.after) if c is not None]
     if chips:
         width = 0.92 / len(chips)  # a landscape page holds even wide pairs side by side
@@ -132,7 +198,9 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
             "image; same site grid, same ground extent.",
         )
     if notes:
-        fig.text(0.04, 0.1, _wrap("\n".join(notes), 170), fontsize=8, color="#5f6b76", va="bottom")
+        fig.text(
+            0.04, 0.1, _wrap("\n".join(notes), 170, 8), fontsize=8, color="#5f6b76", va="bottom"
+        )
     return fig
 
 
@@ -163,52 +231,83 @@ def _alert_pages(data: ReportData) -> list[Figure]:
     return pages
 
 
+def first_sentence(text: str) -> str:
+    """The first sentence of an alert's explanation (what was seen, against what), with
+    an ellipsis when more follows."""
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip(), maxsplit=1)
+    return parts[0] + (" …" if len(parts) > 1 else "")
+
+
 def _alert_list_pages(
     data: ReportData, evidence: Sequence[Evidence], *, total: int | None = None, first: int = 0
 ) -> list[Figure]:
     """Alerts without images, several to a page, in the order given (newest first): date,
     severity, kind, series, the explanation and the evidence's notes. One page each made
-    the demo's PDF 84 pages of a paragraph each. ``total`` is the number of alerts
-    without images in the report (default: those given), ``first`` how many of them
-    came before these."""
-    blocks = []
+    the demo's PDF 84 pages of a paragraph each. An info alert (nothing to act on) is one
+    paragraph, its first sentence after its date, kind and series (a ten-year site's 97
+    info alerts took 17 of its pages; `railwatch alerts` and the HTML report give them
+    whole). ``total`` is the number of alerts without images in the report (default:
+    those given), ``first`` how many of them came before these."""
+    blocks: list[tuple[str, bool]] = []  # (text, an info alert's one paragraph)
     for ev in evidence:
         a = ev.alert
         series = "site total" if a.cls == "all" else a.cls
         ack = " (acknowledged" + (f": {a.note})" if a.note else ")") if a.acknowledged else ""
         head = f"{a.when:%Y-%m-%d} · {a.severity} · {a.kind} · {series}{ack}"
+        if a.severity == "info":
+            line = f"{head}: {first_sentence(a.explanation)}"
+            blocks.append((_wrap(line, 170, 8).replace("\n", "\n    "), True))
+            continue
         notes = [n for n in ev.notes if "most severe alerts only" not in n]
         text = "\n".join([a.explanation, *notes])
-        blocks.append(f"{_wrap(head, 170)}\n{_wrap(text, 170)}")
+        blocks.append((f"{_wrap(head, 170, 8)}\n{_wrap(text, 170, 8)}", False))
     n_total = len(blocks) if total is None else total
     pages: list[Figure] = []
-    chunk: list[str] = []
+    chunk: list[tuple[str, bool]] = []
     used = start = 0
-    for i, block in enumerate(blocks):
-        n = block.count("\n") + 2
+    for i, (block, compact) in enumerate(blocks):
+        gap = 0 if compact and chunk and chunk[-1][1] else 1
+        n = block.count("\n") + 1 + gap
         if chunk and used + n > ALERT_LINES_PER_PAGE:
             pages.append(_alert_list_page(data, chunk, first + start, n_total))
             chunk, used, start = [], 0, i
-        chunk.append(block)
+        chunk.append((block, compact))
         used += n
     if chunk:
         pages.append(_alert_list_page(data, chunk, first + start, n_total))
     return pages
 
 
-def _alert_list_page(data: ReportData, blocks: list[str], start: int, total: int) -> Figure:
+def _alert_list_page(
+    data: ReportData, blocks: Sequence[tuple[str, bool]], start: int, total: int
+) -> Figure:
     """A page of alerts without images: numbers ``start + 1`` to ``start + len(blocks)``
-    of ``total``."""
+    of ``total``; an info alert's one paragraph follows another without a blank line."""
     fig = _page()
     shown = sum(1 for ev in data.evidence if ev.after is not None)
     span = f"{start + 1}" if len(blocks) == 1 else f"{start + 1}–{start + len(blocks)}"
+    info = "; info alerts by their first sentence" if any(compact for _, compact in blocks) else ""
     _header(
         fig,
         data,
         f"Alerts without images, newest first: {span} of {total} "
-        f"(images are shown for the {shown} most severe)",
+        f"(images are shown for the {shown} most severe{info})",
     )
-    fig.text(0.04, 0.87, "\n\n".join(blocks), fontsize=8, va="top", linespacing=1.3)
+    text = ""
+    for k, (block, compact) in enumerate(blocks):
+        if k:
+            text += "\n" if compact and blocks[k - 1][1] else "\n\n"
+        text += block
+    fig.text(0.04, 0.87, text, fontsize=8, va="top", linespacing=1.3)
+    if info:
+        fig.text(
+            0.04,
+            0.02,
+            f"Whole explanations of the info alerts: `railwatch alerts {pdf_text(data.site)}` "
+            "or the HTML report.",
+            fontsize=7,
+            color="#5f6b76",
+        )
     return fig
 
 
@@ -233,8 +332,8 @@ def _table_rows(data: ReportData, scenes: Sequence[SceneRow]) -> list[list[str]]
     return rows
 
 
-def _table_pages(data: ReportData) -> list[Figure]:
-    header = [
+def _image_header(data: ReportData) -> list[str]:
+    return [
         "date (UTC)",
         "sensor",
         "GSD m",
@@ -246,37 +345,186 @@ def _table_pages(data: ReportData) -> list[Figure]:
         "covered",
         "method",
     ]
-    pages = []
+
+
+def _draw_table(
+    fig: Figure,
+    header: Sequence[str],
+    cells: Sequence[Sequence[str]],
+    shaded: Sequence[bool],
+    top: float = 0.87,
+) -> None:
+    """A table from ``top`` (figure fraction) down: columns as wide as their text, the
+    rows of ``shaded`` (images that could not be counted) tinted."""
+    ax = fig.add_axes((0.04, 0.05, 0.92, top - 0.05))
+    ax.axis("off")
+    if not cells:
+        return
+    text = [[pdf_text(str(c)) for c in row] for row in cells]
+    table = ax.table(
+        cellText=text, colLabels=list(header), loc="upper center", cellLoc="right", colLoc="right"
+    )
+    table.auto_set_font_size(False)
+    table.set_fontsize(7)
+    chars = [max(len(str(r[i])) for r in [header, *text]) + 2 for i in range(len(header))]
+    total = float(sum(chars))
+    for (row, col), cell in table.get_celld().items():
+        cell.set_width(min(chars[col] / total, 0.3))
+        cell.set_edgecolor("#d8dde2")
+        if row == 0:
+            cell.set_facecolor("#f0f2f4")
+        elif shaded[row - 1]:
+            cell.set_facecolor("#fff6ef")
+
+
+def _table_pages(data: ReportData) -> list[Figure]:
+    """Every image of the period, :data:`ROWS_PER_PAGE` to a page (a period of few
+    images: :func:`~railwatch.report.images.lists_every_image`)."""
+    header = _image_header(data)
     scenes = list(data.scenes)
-    for start in range(0, max(len(scenes), 1), ROWS_PER_PAGE):
+    if not scenes:  # a page titled "Images 1–0 of 0" with an empty table
+        fig = _page()
+        _header(fig, data, "Images")
+        fig.text(0.04, 0.87, _wrap(data.headline.summary, 150, 10), fontsize=10, va="top")
+        return [fig]
+    pages = []
+    for start in range(0, len(scenes), ROWS_PER_PAGE):
         chunk = scenes[start : start + ROWS_PER_PAGE]
         fig = _page()
         _header(fig, data, f"Images {start + 1}–{start + len(chunk)} of {len(scenes)}")
-        ax = fig.add_axes((0.04, 0.05, 0.92, 0.82))
-        ax.axis("off")
-        if chunk:
-            table = ax.table(
-                cellText=_table_rows(data, chunk),
-                colLabels=header,
-                loc="upper center",
-                cellLoc="right",
-                colLoc="right",
-            )
-            table.auto_set_font_size(False)
-            table.set_fontsize(7)
-            cells = [header, *_table_rows(data, chunk)]
-            chars = [max(len(str(r[i])) for r in cells) + 2 for i in range(len(header))]
-            total = float(sum(chars))
-            for (_row, col), cell in table.get_celld().items():
-                cell.set_width(min(chars[col] / total, 0.3))
-            for (row, _col), cell in table.get_celld().items():
-                cell.set_edgecolor("#d8dde2")
-                if row == 0:
-                    cell.set_facecolor("#f0f2f4")
-                elif not chunk[row - 1].counted:
-                    cell.set_facecolor("#fff6ef")
+        _draw_table(fig, header, _table_rows(data, chunk), [not s.counted for s in chunk])
         pages.append(fig)
     return pages
+
+
+def full_list_text(data: ReportData, full_list: str | None) -> str:
+    """Where the list of every image is, for a PDF that lists only some of them."""
+    if full_list:
+        return full_list
+    start, end = data.headline.period
+    span = "".join(
+        f" {opt} {day.isoformat()}" for opt, day in (("--from", start), ("--to", end)) if day
+    )
+    return (
+        f"the HTML report of the same period (`railwatch report {data.site}{span}`, section "
+        f"Images), or as CSV with `railwatch export {data.site} --format csv --out FILE.csv` "
+        "(every image of the site, one row each)"
+    )
+
+
+def _summary_pages(data: ReportData, full_list: str | None) -> list[Figure]:
+    """The period's images by month, quarter or year (:func:`images.image_summary`)."""
+    step, bins = image_summary(data)
+    method = main_method(data.scenes)
+    what = "car equivalents" if method == "length" else "railcars"
+    header = [
+        step,
+        "images",
+        "counted",
+        "not counted (why)",
+        f"{what}: median",
+        "highest",
+        "highest on",
+        "alerts above info",
+    ]
+    cells = [
+        [
+            b.label,
+            str(b.images),
+            str(b.counted),
+            b.not_counted,
+            fmt_num(b.median),
+            fmt_num(b.highest),
+            f"{b.highest_when:%Y-%m-%d}" if b.highest_when else "",
+            b.alerts,
+        ]
+        for b in bins
+    ]
+    n, counted = len(data.scenes), sum(1 for s in data.scenes if s.counted)
+    intro = _wrap(
+        f"{n} images in this period, {counted} counted: too many to print one by one. "
+        f"Below, the images by {step}; after it, the images an analyst needs one by one (the "
+        "latest, those behind the alerts, the highest count). Every image is listed in "
+        f"{full_list_text(data, full_list)}.",
+        170,
+        8,
+    )
+    first_top = 0.87 - (intro.count("\n") + 2) * 8 * 1.3 / 72.0 / PAGE[1]
+    chunks = [cells[: rows_fitting(first_top)]]
+    rest = cells[len(chunks[0]) :]
+    chunks += [rest[i : i + rows_fitting()] for i in range(0, len(rest), rows_fitting())]
+    pages = []
+    for k, chunk in enumerate(chunks):
+        fig = _page()
+        more = f" ({k + 1} of {len(chunks)})" if len(chunks) > 1 else ""
+        _header(fig, data, f"Images by {step}{more}")
+        if k == 0:
+            fig.text(0.04, 0.87, intro, fontsize=8, va="top")
+        # a bin whose images could none be counted is tinted, as such an image is
+        shaded = [c[1] != "0" and c[2] == "0" for c in chunk]
+        _draw_table(fig, header, chunk, shaded, first_top if k == 0 else 0.87)
+        pages.append(fig)
+    return pages
+
+
+#: Height of a table row (figure fraction): matplotlib's tables make each row 1.2 lines
+#: of 10 pt whatever their font size.
+ROW_HEIGHT = 10.0 * 1.2 / 72.0 / PAGE[1]
+
+
+def rows_fitting(top: float = 0.87, bottom: float = 0.05) -> int:
+    """How many rows of a table (under its header row) fit between ``top`` and
+    ``bottom`` (figure fractions)."""
+    return max(int((top - bottom) / ROW_HEIGHT) - 1, 1)
+
+
+def _key_image_pages(data: ReportData, full_list: str | None) -> list[Figure]:
+    """The images an analyst needs one by one (:func:`images.key_images`), newest first,
+    with why each is listed."""
+    chosen, left_out = key_images(data)
+    header = [*_image_header(data), "listed for"]
+    rows = _table_rows(data, [k.row for k in chosen])
+    cells = [[*row, _cut("; ".join(k.why), 44)] for row, k in zip(rows, chosen, strict=True)]
+    n = len(data.scenes)
+    more = f"; {left_out} more behind alerts are left out here" if left_out else ""
+    pages = []
+    per_page = rows_fitting(bottom=0.06)  # above the note at the foot
+    for start in range(0, max(len(cells), 1), per_page):
+        chunk = cells[start : start + per_page]
+        fig = _page()
+        _header(
+            fig,
+            data,
+            f"Images listed one by one, newest first: {start + 1}–{start + len(chunk)} of "
+            f"{len(cells)} (of the period's {n}: the latest, those behind the alerts, the "
+            f"highest count{more})",
+        )
+        shaded = [not k.row.counted for k in chosen[start : start + per_page]]
+        _draw_table(fig, header, chunk, shaded)
+        fig.text(
+            0.04,
+            0.02,
+            _wrap(
+                f"Every image of the period is listed in {full_list_text(data, full_list)}.", 190, 7
+            ),
+            fontsize=7,
+            color="#5f6b76",
+        )
+        pages.append(fig)
+    return pages
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def _image_pages(data: ReportData, full_list: str | None) -> list[Figure]:
+    """The images of the period: every one when they fit a few pages; else a summary by
+    month, quarter or year and the images the report needs one by one, saying where
+    the full list is (a table of every image ran a ten-year site's PDF to 100+ pages)."""
+    if lists_every_image(data):
+        return _table_pages(data)
+    return _summary_pages(data, full_list) + _key_image_pages(data, full_list)
 
 
 #: Lines of caveats and method on one landscape page (8.5 pt, line spacing 1.35).
@@ -287,12 +535,12 @@ def _text_pages(data: ReportData) -> list[Figure]:
     """Caveats and method, as many pages as they take: one page held about 40 lines,
     and the demo's 45 caveats ran off its foot, the method with them."""
     blocks = ["Caveats\n"]
-    blocks += [_wrap("• " + c, 140) for c in data.caveats] or ["• none"]
+    blocks += [_wrap("• " + c, 140, 8.5) for c in data.caveats] or ["• none"]
     if data.events:
         blocks += ["\nEvents\n"]
-        blocks += [_wrap(f"{e.when.isoformat()}  {e.label}", 140) for e in data.events]
+        blocks += [_wrap(f"{e.when.isoformat()}  {e.label}", 140, 8.5) for e in data.events]
     blocks += ["\nMethod\n"]
-    blocks += [_wrap(f"{k}: {v}", 140) for k, v in data.method]
+    blocks += [_wrap(f"{k}: {v}", 140, 8.5) for k, v in data.method]
     chunks: list[list[str]] = [[]]
     used = 0
     for block in blocks:
@@ -313,10 +561,14 @@ def _text_pages(data: ReportData) -> list[Figure]:
     return pages
 
 
-def write_pdf(data: ReportData, path: str | Path) -> Path:
-    """Write the PDF report to ``path`` (parent directories are created)."""
+def write_pdf(data: ReportData, path: str | Path, *, full_list: str | None = None) -> Path:
+    """Write the PDF report to ``path`` (parent directories are created). ``full_list``
+    says where every image is listed when the PDF lists only some (by default the
+    commands that write the HTML report and the CSV). An earlier file at ``path`` is
+    replaced once the new one is whole."""
+    from railwatch.report.output import written
+
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     metadata = {
         "Title": f"railwatch report: {data.site}",
         "Creator": f"railwatch {__version__}",
@@ -326,10 +578,12 @@ def write_pdf(data: ReportData, path: str | Path) -> Path:
     }
     # text as written: a '$' pair in a label or note is not mathtext (charts.PLAIN_TEXT)
     rc: Any = {"pdf.fonttype": 3, **PLAIN_TEXT}
-    with matplotlib.rc_context(rc), PdfPages(out, metadata=metadata) as pdf:
+    # written whole or not at all: a failure half way left a truncated PDF in place of
+    # the earlier report
+    with written(out) as (tmp,), matplotlib.rc_context(rc), PdfPages(tmp, metadata=metadata) as pdf:
         pages = [_first_page(data)]
         pages += _alert_pages(data)
-        pages += _table_pages(data)
+        pages += _image_pages(data, full_list)
         pages += _text_pages(data)
         for fig in pages:
             pdf.savefig(fig)
