@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
+    "READ_ISOLATION",
     "SQLITE_BEGIN_OPTION",
     "SQLITE_BUSY_TIMEOUT_MS",
     "BusyError",
@@ -326,6 +327,21 @@ def _tune_sqlite(engine: Engine, *, memory: bool) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+#: Isolation of :meth:`Database.session` ``(readonly=True)`` on PostgreSQL: one snapshot
+#: for the whole session.
+READ_ISOLATION = "REPEATABLE READ"
+
+
+def _read_options(engine: Engine) -> dict[str, Any]:
+    """Execution options of read-only sessions: SQLite's deferred BEGIN (no write lock),
+    and on PostgreSQL one read-only snapshot (:data:`READ_ISOLATION`)."""
+    options: dict[str, Any] = {SQLITE_BEGIN_OPTION: "DEFERRED"}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = READ_ISOLATION
+        options["postgresql_readonly"] = True
+    return options
+
+
 class Database:
     """A railwatch database: an engine, a session factory, an up-to-date schema.
 
@@ -338,7 +354,7 @@ class Database:
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(
-            self.engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}),
+            self.engine.execution_options(**_read_options(self.engine)),
             expire_on_commit=False,
         )
         # the PostgreSQL locks each thread holds through exclusive(), for lost_lock()
@@ -360,6 +376,14 @@ class Database:
         On SQLite a writing session holds the write lock from its first statement
         (other writers wait up to the busy timeout); ``readonly=True`` sessions never
         block writers (WAL) and must not write.
+
+        A ``readonly=True`` session reads one snapshot: every statement sees the
+        database as it was at the first one, so a listing, a report or an export made
+        of several statements never mixes two states while another process commits
+        (a scene counted again between reading it and its counts). SQLite's deferred
+        read transaction in WAL mode is one already; on PostgreSQL the transaction is
+        ``REPEATABLE READ, READ ONLY`` (:data:`READ_ISOLATION`; before session 24 it
+        was READ COMMITTED, a snapshot per statement), and a write in it is refused.
         """
         session = (self._read_sessions if readonly else self._sessions)()
         try:

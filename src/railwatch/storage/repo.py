@@ -791,7 +791,21 @@ def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike])
     """
     s = get_site(session, site)
     wanted: dict[str, AlertLike] = {a.key: a for a in alerts}
-    existing = {a.key: a for a in session.scalars(select(Alert).where(Alert.site_id == s.id))}
+    # The site's alerts are locked (PostgreSQL; SQLite's writers take turns already) and
+    # read as committed now: an acknowledgement committed while the analysis ran is seen
+    # here and kept (the alert retired, not deleted), and one made from now on waits for
+    # this transaction. Before session 24 an alert read as unacknowledged was deleted
+    # even when acknowledged meanwhile, losing the acknowledgement and its note.
+    existing = {
+        a.key: a
+        for a in session.scalars(
+            select(Alert)
+            .where(Alert.site_id == s.id)
+            .order_by(Alert.id)  # one lock order for every writer: no deadlock
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
     now = utcnow()
     created = updated = removed = retired = 0
     with session.begin_nested():
@@ -851,11 +865,25 @@ def list_alerts(
     return list(session.scalars(q.order_by(Alert.when.desc(), Alert.id.desc())))
 
 
-def get_alert(session: Session, alert_id: int) -> Alert:
-    """The alert with this id."""
-    row = session.get(Alert, alert_id)
+def get_alert(session: Session, alert_id: int, *, lock: bool = False) -> Alert:
+    """The alert with this id. ``lock=True`` locks its row until the transaction ends
+    (PostgreSQL: ``SELECT ... FOR UPDATE``, waiting for a writer that holds it; SQLite's
+    writers take turns already) and reads it as last committed, also when the session
+    had read it before: read it so before changing it from what it holds."""
+    if lock:
+        row = session.scalar(
+            select(Alert)
+            .where(Alert.id == alert_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    else:
+        row = session.get(Alert, alert_id)
     if row is None:
-        raise NotFoundError(f"no alert with id {alert_id}: see `railwatch alerts`")
+        raise NotFoundError(
+            f"no alert with id {alert_id}: a re-analysis removes the alerts it no longer "
+            "raises (acknowledged ones are kept); see `railwatch alerts`"
+        )
     return row
 
 
@@ -869,11 +897,16 @@ def acknowledge_alert(session: Session, alert_id: int, note: str = "") -> Alert:
     first acknowledgement. (Before, a second call replaced the note, or erased it when
     it had none, and moved ``ack_at``.) The notes of one alert hold at most ten notes'
     worth of characters (:data:`~railwatch.limits.NOTE_MAX` each).
+
+    The alert's row is locked and read as last committed (:func:`get_alert` with
+    ``lock=True``): two acknowledgements at once (the CLI and the dashboard) on
+    PostgreSQL each add their note to the other's; before session 24 the second
+    overwrote the first.
     """
     from railwatch.limits import NOTE_MAX
 
     note = check_note(note)
-    row = get_alert(session, alert_id)
+    row = get_alert(session, alert_id, lock=True)
     if not row.acknowledged:
         row.acknowledged = True
         row.ack_note = note or None
