@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import InputError, lazy_import, os_reason
 from railwatch.export.layers import CRS, LAYER_NAMES, Layer, jsonable, site_layers
@@ -36,8 +38,19 @@ FORMATS: tuple[str, ...] = ("gpkg", "geoparquet", "geojson", "csv")
 _PANDAS_TYPES = {"int": "Int64", "float": "float64", "bool": "boolean", "str": "string"}
 
 
+def _typed(geometries: tuple[BaseGeometry, ...], geometry_type: str | None) -> list[Any]:
+    """Geometries as the layer's declared type: a Polygon as a one-part MultiPolygon in
+    a MultiPolygon layer (the scenes layer: footprints across 180° are split there).
+    GeoPackage and GeoParquet declare one type per layer; a Polygon layer holding
+    MultiPolygons is not a valid GeoPackage (GDAL warned and wrote it anyway)."""
+    if geometry_type != "MultiPolygon":
+        return list(geometries)
+    return [MultiPolygon([g]) if isinstance(g, Polygon) else g for g in geometries]
+
+
 def _frame(layer: Layer) -> Any:
-    """The layer as a (Geo)DataFrame with explicit nullable column types."""
+    """The layer as a (Geo)DataFrame with explicit nullable column types, geometries
+    of the layer's declared type."""
     pd: Any = lazy_import("pandas", "gis", "GIS exports")
     data = {}
     for col, kind in zip(layer.columns, layer.types, strict=True):
@@ -50,7 +63,8 @@ def _frame(layer: Layer) -> Any:
     if layer.geometries is None:
         return frame
     gpd: Any = lazy_import("geopandas", "gis", "GIS exports")
-    return gpd.GeoDataFrame(frame, geometry=list(layer.geometries), crs=CRS)
+    geoms = _typed(layer.geometries, layer.geometry_type)
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=CRS)
 
 
 def _prepare(path: Path, *, directory: bool) -> None:

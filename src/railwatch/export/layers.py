@@ -98,7 +98,11 @@ SCENE_SCHEMA = (
 
 
 def scene_layer(scenes: list[Scene]) -> Layer:
-    """The ``scenes`` layer: one footprint polygon per image."""
+    """The ``scenes`` layer: one footprint per image, a Polygon or, for an image across
+    the antimeridian, a MultiPolygon split at 180° (``imagery.inspect.
+    split_at_antimeridian``). The layer is declared MultiPolygon: formats with a layer
+    type (GeoPackage, GeoParquet) write every footprint as one (a Polygon layer holding
+    MultiPolygons is not a valid GeoPackage; GDAL warned on export)."""
     records = [
         {
             "scene_id": s.id,
@@ -129,7 +133,8 @@ def scene_layer(scenes: list[Scene]) -> Layer:
         }
         for s in scenes
     ]
-    return _layer("scenes", SCENE_SCHEMA, records, [s.footprint for s in scenes], "Polygon")
+    footprints = [s.footprint for s in scenes]
+    return _layer("scenes", SCENE_SCHEMA, records, footprints, "MultiPolygon")
 
 
 DETECTION_SCHEMA = (
