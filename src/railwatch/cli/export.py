@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from railwatch.cli._common import console, err_console, print_json, progress_bar, state
 from railwatch.errors import InputError
@@ -53,7 +54,7 @@ def export(
 
     db = Database.from_settings(state(ctx).settings())
     path = export_site(db, site, choice(fmt, GIS_FORMATS, "--format"), out)
-    console.print(f"wrote {path}", highlight=False)
+    console.print(f"wrote {escape(str(path))}", highlight=False)
 
 
 def export_labels_cmd(
@@ -89,11 +90,11 @@ def export_labels_cmd(
         return
     console.print(
         f"wrote {result.chips} chips with {result.objects} labelled cars from {result.scenes} "
-        f"scenes to {result.out} ({fmt})",
+        f"scenes to {escape(str(result.out))} ({fmt})",
         highlight=False,
     )
     for reason in result.skipped:
-        console.print(f"skipped: {reason}", highlight=False)
+        console.print(f"skipped: {escape(str(reason))}", highlight=False)
 
 
 def import_labels_cmd(
@@ -141,14 +142,14 @@ def import_labels_cmd(
                     "objects": summary.objects, "by_class": summary.by_class,
                     "unlabelled": list(summary.unlabelled)})  # fmt: skip
         return
-    per_class = ", ".join(f"{k} {v}" for k, v in summary.by_class.items()) or "no objects"
+    per_class = escape(", ".join(f"{k} {v}" for k, v in summary.by_class.items()) or "no objects")
     console.print(
         f"imported {summary.images} images, {summary.objects} cars ({per_class}) "
-        f"into {summary.out}",
+        f"into {escape(str(summary.out))}",
         highlight=False,
     )
     if summary.unlabelled:
-        shown = ", ".join(summary.unlabelled[:5])
+        shown = escape(", ".join(summary.unlabelled[:5]))
         more = f" and {len(summary.unlabelled) - 5} more" if len(summary.unlabelled) > 5 else ""
         err_console.print(
             f"[bold yellow]warning:[/] {len(summary.unlabelled)} image(s) have no label file "
