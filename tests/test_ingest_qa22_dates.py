@@ -161,8 +161,8 @@ def test_force_date_redates_a_file_already_ingested(
             "acquired_at": "2024-01-15T10:30:00+00:00",
             "date_source": "tiff-tag",
         }
-    code, out, _ = run(capsys, "--db", db, "scene", "list", "tum", "--json")
-    assert code == 0 and json.loads(out)[0]["acquired_at"].startswith("2023-10-06")
+    code, listed, _ = run(capsys, "--db", db, "scene", "list", "tum", "--json")
+    assert code == 0 and json.loads(listed)[0]["acquired_at"].startswith("2023-10-06")
 
 
 def test_force_date_without_date_is_refused_before_anything_is_written(
