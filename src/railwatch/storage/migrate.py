@@ -7,6 +7,8 @@ automatically when a :class:`~railwatch.storage.db.Database` is opened.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -70,6 +72,49 @@ def _refuse_foreign_tables(conn: Connection, url: str) -> None:
     )
 
 
+def _fk_violations(conn: Connection) -> set[tuple[object, ...]]:
+    """SQLite's foreign-key violations: (table, rowid, parent table) of each row whose
+    parent is missing (checked whether enforcement is on or not)."""
+    return {tuple(row[:3]) for row in conn.exec_driver_sql("PRAGMA foreign_key_check")}
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction for migrating, committed when the block ends.
+
+    On SQLite, foreign keys are not enforced while it runs (they cannot be switched off
+    inside a transaction, so before it begins): a migration that rebuilds a table other
+    tables refer to drops the old one, and with enforcement on that drop deleted its
+    children (``ON DELETE CASCADE``). Before committing, the foreign keys are checked:
+    a row left without its parent by the migration rolls everything back. Enforcement
+    is switched on again whatever happens (the connection is discarded if it cannot
+    be)."""
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")  # no transaction yet: it takes effect
+        try:
+            with conn.begin():
+                before = _fk_violations(conn) if raw is not None else set()
+                yield conn
+                if raw is not None:
+                    broken = sorted(_fk_violations(conn) - before, key=str)
+                    if broken:
+                        table, rowid, parent = broken[0]
+                        raise StorageError(
+                            f"migrating the database left {len(broken)} row(s) without "
+                            f"their parent (first: {table} row {rowid}, in {parent}); "
+                            "nothing was changed: report this with the railwatch version"
+                        )
+        finally:
+            if raw is not None:
+                try:
+                    raw.execute("PRAGMA foreign_keys=ON")
+                except Exception:  # never hand out a connection without enforcement
+                    conn.invalidate()
+                    raise
+
+
 def upgrade(target: str | Engine, revision: str = "head") -> None:
     """Migrate the database (a URL or an engine) to ``revision`` (default: latest)."""
     from railwatch.storage.db import explain_db_error, make_engine
@@ -82,7 +127,7 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
             return
         # Migrate under a lock, re-reading the revision, so that two processes opening
         # a new database at once do not both create the schema.
-        with engine.begin() as conn:
+        with _migrating(engine) as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
             current = MigrationContext.configure(conn).get_current_revision()

@@ -59,6 +59,15 @@ NAMING_CONVENTION = {
 }
 
 
+#: Table options of the tables whose ids users and pages act on (``railwatch scene show
+#: ID``, ``alert ack ID``, ``event remove ID``, the API's ``/alerts/{id}``): SQLite gives
+#: a new row the highest id plus one, so without ``AUTOINCREMENT`` the id of a deleted
+#: highest row (an alert a re-analysis removed) went to the next new row, and a page or
+#: script holding the old id acted on another row (before session 24; migration
+#: ``0002_sqlite_autoincrement``). PostgreSQL's sequences never hand an id out twice.
+NEVER_REUSED_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
@@ -148,6 +157,7 @@ class Scene(Base):
     __table_args__ = (
         UniqueConstraint("site_id", "content_hash"),
         Index("ix_scenes_site_id_acquired_at", "site_id", "acquired_at"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -256,7 +266,7 @@ class Event(Base):
     """A dated real-world event at a site (a label for alerts to refer to)."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("site_id", "date", "label"),)
+    __table_args__ = (UniqueConstraint("site_id", "date", "label"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), nullable=False)
@@ -275,6 +285,7 @@ class Alert(Base):
     __table_args__ = (
         UniqueConstraint("site_id", "key"),
         Index("ix_alerts_site_id_when", "site_id", "when"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
