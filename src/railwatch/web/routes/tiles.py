@@ -13,7 +13,8 @@ into the tile (:func:`coarse_tile`); at the zooms where the image is looked at,
 rio-tiler renders the tile as before.
 
 Each tile has an ETag (:func:`tile_etag`) made of what decides its pixels: the scene,
-its file (path, content hash, size and times), the bands shown, the radiometry, this
+its file (path, content hash, size and times, and those of the sidecars GDAL reads
+with it: :func:`file_stamp`), the bands shown, the radiometry, this
 renderer's version and the tile; it is sent with ``Cache-Control: private, no-cache``,
 so a browser asks again each time and gets a ``304 Not Modified`` (no pixel read)
 while nothing changed, and the new tile at once after ``ingest --bands`` or
@@ -64,7 +65,7 @@ COARSE_FACTOR = 32.0
 COARSE_OVERSAMPLE = 2
 #: Version of the way tiles are drawn, part of every tile's ETag: raise it when a
 #: change of this module changes the pixels of a tile (so is railwatch's version).
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2  # 2: undeclared alpha, colour tables (session-24 follow-up)
 #: Tiles are revalidated at each use (their ETag), never shown stale from a cache.
 TILE_CACHE_CONTROL = "private, no-cache"
 
@@ -184,16 +185,48 @@ def empty_png() -> bytes:
         return bytes(ImageData(blank).render(img_format="PNG"))
 
 
-FileStamp = tuple[int, int, int]
+#: A file's size, modification and status-change times (ns).
+StatStamp = tuple[int, int, int]
+#: :func:`file_stamp`: the image file's :data:`StatStamp` and, for each other file GDAL
+#: reads with it (``ingest.gdal_sidecars``), its path and stamp (None when gone).
+FileStamp = tuple[StatStamp, tuple[tuple[str, StatStamp | None], ...]]
+
+
+def _stat(path: str) -> StatStamp:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@lru_cache(maxsize=1024)
+def _sidecar_paths(path: str, stamp: StatStamp, folder_mtime_ns: int) -> tuple[str, ...]:
+    """The files GDAL reads with the image at ``path`` (``ingest.gdal_sidecars``: its
+    ``.aux.xml``, ``.msk``, ``.ovr``, world file, a VRT's sources). Listing them opens
+    the file, so the list is cached by the file's stamp and its folder's modification
+    time (a sidecar added, removed or renamed over changes it)."""
+    from railwatch.ingest import gdal_sidecars
+
+    return tuple(sorted(str(p) for p in gdal_sidecars(PathLib(path)).values()))
 
 
 def file_stamp(uri: str) -> FileStamp | None:
-    """Size, modification and status-change times (ns) of a local file; None for a
-    remote one."""
+    """What a tile's pixels depend on in the file system: the image file's size and
+    times (ns) and those of each sidecar GDAL reads with it (as ``ingest.file_stamp``
+    covers them: an ``.aux.xml`` with another CRS or nodata, a ``.msk``, ``.ovr``, a
+    VRT's source replaced make other tiles though the image file is the same; until the
+    session-24 follow-up only the image file was stamped, and such a change kept the
+    old tiles, answered 304). None for a remote file."""
     if is_remote(uri):
         return None
-    st = os.stat(gdal_path(uri))
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    path = os.path.abspath(gdal_path(uri))
+    main = _stat(path)
+    folder = os.stat(os.path.dirname(path)).st_mtime_ns
+    sides: list[tuple[str, StatStamp | None]] = []
+    for side in _sidecar_paths(path, main, folder):
+        try:
+            sides.append((side, _stat(side)))
+        except OSError:  # removed since it was listed
+            sides.append((side, None))
+    return (main, tuple(sides))
 
 
 def tile_etag(
@@ -227,28 +260,111 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class RenderParams:
+    """How a scene's file is drawn: the bands to read (red, green, blue, or one grey or
+    colour-table band), the per-band ranges mapped to 8 bits (None for 8-bit data), and
+    what the file does not declare as GDAL would but the pipeline reads as no data."""
+
+    indexes: tuple[int, ...]
+    ranges: tuple[tuple[float, float], ...] | None = None
+    #: The last band when it is an alpha band the file does not label so
+    #: (``imagery.inspect.undeclared_alpha``): 0 there is transparent.
+    alpha: int | None = None
+    #: A colour table's colours (index -> RGB), for a one-band colour-table image.
+    palette: tuple[tuple[int, int, int], ...] | None = None
+    #: Its entries the table makes transparent (``imagery.inspect.transparent_entries``).
+    clear: tuple[int, ...] = ()
+
+    @property
+    def read(self) -> tuple[int, ...]:
+        """The bands to read: :attr:`indexes` and the undeclared alpha band."""
+        return self.indexes + ((self.alpha,) if self.alpha is not None else ())
+
+
 @lru_cache(maxsize=256)
 def _render_params(
     uri: str,
     rgb: tuple[int, int, int] | None = None,
     radiometry: str = "linear",
     stamp: FileStamp | None = None,
-) -> tuple[tuple[int, ...], tuple[tuple[float, float], ...] | None]:
+) -> RenderParams:
     """Band indexes to show (red, green, blue as the detector reads them:
     :func:`railwatch.imagery.read.rgb_bands`, ``rgb`` from the scene's metadata) and, for
     non-8-bit images, the per-band ranges the detector maps to 8 bits
     (:func:`railwatch.imagery.read.stretch_ranges`; one range for the three bands with
-    ``radiometry`` ``display``). Cached by all of them and the file's ``stamp``: a scene
-    given another radiometry or other bands, or whose file was replaced, is shown
-    anew."""
+    ``radiometry`` ``display``); an RGBA without ExtraSamples's alpha band and a colour
+    table's colours and transparent entries, as the pipeline reads them
+    (``imagery.read.read_site_window``). Cached by all of them and the file's ``stamp``:
+    a scene given another radiometry or other bands, or whose file (or a sidecar) was
+    replaced, is shown anew."""
+    from rasterio.enums import ColorInterp
+
+    from railwatch.imagery.inspect import transparent_entries, undeclared_alpha
     from railwatch.imagery.read import open_raster, parse_radiometry, rgb_bands, stretch_ranges
 
     with open_raster(gdal_path(uri)) as ds:
         indexes = tuple(rgb_bands(ds, bands=rgb))
-        ranges = stretch_ranges(ds, indexes, radiometry=parse_radiometry(radiometry))
-    if ranges is None:
-        return indexes, None
-    return indexes, tuple((float(lo), float(hi)) for lo, hi in zip(*ranges, strict=True))
+        hidden = None if ColorInterp.alpha in ds.colorinterp else undeclared_alpha(ds)
+        if hidden is not None:
+            indexes = tuple(b for b in indexes if b != hidden) or (1,)
+        palette: tuple[tuple[int, int, int], ...] | None = None
+        clear: tuple[int, ...] = ()
+        if len(indexes) == 1 and ds.colorinterp[indexes[0] - 1] == ColorInterp.palette:
+            try:
+                cmap = ds.colormap(indexes[0])
+            except ValueError:
+                cmap = None
+            if cmap:
+                table = [(0, 0, 0)] * max(256, max(cmap) + 1)
+                for k, rgba in cmap.items():
+                    table[k] = (int(rgba[0]), int(rgba[1]), int(rgba[2]))
+                palette = tuple(table)
+                entries = transparent_entries(ds, indexes[0])
+                clear = tuple(int(v) for v in entries) if entries is not None else ()
+        ranges = (
+            None
+            if palette is not None
+            else stretch_ranges(ds, list(indexes), radiometry=parse_radiometry(radiometry))
+        )
+    spans = (
+        None
+        if ranges is None
+        else tuple((float(lo), float(hi)) for lo, hi in zip(*ranges, strict=True))
+    )
+    return RenderParams(indexes, spans, hidden, palette, clear)
+
+
+def _as_shown(
+    arr: np.ma.MaskedArray[Any, Any], params: RenderParams, radiometry: Radiometry
+) -> np.ma.MaskedArray[Any, Any]:
+    """The bands read for a tile (:attr:`RenderParams.read`) as the 8-bit image shown:
+    transparent where the undeclared alpha is 0 or a colour table's entry is transparent,
+    a colour table's indexes as their colours, other data mapped to 8 bits as the
+    detector sees it (:func:`railwatch.imagery.read.stretch_to_uint8`)."""
+    import numpy as np
+
+    from railwatch.imagery.read import stretch_to_uint8
+
+    data = np.asarray(arr.data)
+    mask = np.ma.getmaskarray(arr)[0].copy()
+    if params.alpha is not None:
+        mask |= data[-1] == 0
+        data = data[:-1]
+    if params.palette is not None:
+        index = data[0].astype(np.int64)
+        if params.clear:
+            mask |= np.isin(index, params.clear)
+        table = np.asarray(params.palette, dtype=np.uint8)
+        data = np.moveaxis(table[np.clip(index, 0, len(table) - 1)], -1, 0)
+    elif params.ranges is not None:
+        data = np.stack(
+            [
+                stretch_to_uint8(np.asarray(data[i]), lo, hi, radiometry=radiometry)
+                for i, (lo, hi) in enumerate(params.ranges)
+            ]
+        )
+    return np.ma.MaskedArray(data, mask=np.broadcast_to(mask, data.shape).copy())
 
 
 def render_tile(
@@ -263,20 +379,21 @@ def render_tile(
     """PNG bytes of tile ``z/x/y`` of the image at ``uri``; ``None`` outside the image.
     16-bit and float images are shown as the detector sees them
     (:func:`railwatch.imagery.read.stretch_to_uint8`, with the scene's ``radiometry``).
-    Planned by :func:`tile_plan`: a transparent tile when the image would be under
-    :data:`MIN_IMAGE_PX` pixels across, a decimated read when the image is much finer
-    than the tile."""
+    Transparent where the pipeline reads no data that GDAL does not mask: an RGBA
+    without ExtraSamples's alpha and a colour table's transparent entries; a colour
+    table's indexes shown as its colours (:func:`_as_shown`; until the session-24
+    follow-up those areas were drawn as white or black ground and a colour-table image
+    in grey levels). Planned by :func:`tile_plan`: a transparent tile when the image
+    would be under :data:`MIN_IMAGE_PX` pixels across, a decimated read when the image
+    is much finer than the tile."""
     lazy_import("rio_tiler", "web", "image tiles")
-    import numpy as np
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
     from rio_tiler.errors import TileOutsideBounds
     from rio_tiler.io import Reader
     from rio_tiler.models import ImageData
 
-    from railwatch.imagery.read import stretch_to_uint8
-
     try:
-        indexes, ranges = _render_params(uri, rgb, radiometry, stamp)
+        params = _render_params(uri, rgb, radiometry, stamp)
         with Reader(uri) as src:
             if not src.tile_exists(x, y, z):
                 return None
@@ -284,25 +401,16 @@ def render_tile(
             if plan.kind == "empty":
                 return empty_png()
             if plan.kind == "coarse":
-                arr = coarse_tile(src, plan, indexes)
+                arr = coarse_tile(src, plan, params.read)
                 if arr is None:
                     return None
-                img = ImageData(arr)
             else:
-                img = src.tile(x, y, z, tilesize=TILE_SIZE, indexes=indexes)
+                arr = src.tile(x, y, z, tilesize=TILE_SIZE, indexes=params.read).array
     except TileOutsideBounds:
         return None
     except RasterioIOError as err:
         raise ImageryError(f"cannot read the stored image of this scene: {err}") from err
-    if ranges is not None:
-        arr = img.array
-        data = np.stack(
-            [
-                stretch_to_uint8(np.asarray(arr.data[i]), lo, hi, radiometry=radiometry)
-                for i, (lo, hi) in enumerate(ranges)
-            ]
-        )
-        img = ImageData(np.ma.MaskedArray(data, mask=np.ma.getmaskarray(arr)))
+    img = ImageData(_as_shown(arr, params, radiometry))
     with warnings.catch_warnings():
         # a PNG tile carries no georeference by design: rasterio's warning is noise
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
