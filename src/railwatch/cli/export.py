@@ -131,7 +131,7 @@ def import_labels_cmd(
         from railwatch.storage import repo
 
         db = Database.from_settings(state(ctx).settings())
-        with db.session() as s:
+        with db.session(readonly=True) as s:  # a look-up: never waits for a writer
             repo.get_site(s, site)
     if not src.is_dir():
         raise InputError(f"{src} is not a directory")
