@@ -15,6 +15,7 @@ from pathlib import Path
 import shapely
 from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy.orm import Session
 
 from railwatch.detect.base import Detection
 from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
@@ -63,7 +64,8 @@ log = logging.getLogger(__name__)
 CHIP_MAX_PX = 1400
 #: Smallest ground extent of a chip (metres), so a few cars still show their context.
 CHIP_MIN_M = 150.0
-#: Alerts with images; further alerts are listed with their explanation only.
+#: Alerts above info with images; further alerts (and every info alert) are listed with
+#: their explanation only.
 MAX_EVIDENCE = 10
 #: A phase-correlation peak below this is too weak to report an offset.
 SHIFT_MIN_RESPONSE = 0.08
@@ -169,14 +171,15 @@ def _plan(
     return plans
 
 
-def _load_detections(db: Database, scene_ids: set[int]) -> dict[int, list[DetectionModel]]:
+def _read_detections(session: Session, scene_ids: set[int]) -> dict[int, list[DetectionModel]]:
+    """The detections of ``scene_ids``, read in the report's own session (the one that
+    read the scenes and their counts, so the boxes drawn are those counted)."""
     out: dict[int, list[DetectionModel]] = {}
-    with db.session() as s:
-        for sid in scene_ids:
-            dets = repo.list_detections(s, sid)
-            for d in dets:
-                s.expunge(d)
-            out[sid] = dets
+    for sid in sorted(scene_ids):
+        dets = repo.list_detections(session, sid)
+        for d in dets:
+            session.expunge(d)
+        out[sid] = dets
     return out
 
 
@@ -299,18 +302,43 @@ def _chip_pair(
     )
 
 
-def _evidence(
-    db: Database, site: _SiteInfo, plans: Sequence[_Plan], max_evidence: int
-) -> list[Evidence]:
-    # images for the most severe alerts, the most recent first among equals
+def _with_images(plans: Sequence[_Plan], max_evidence: int) -> tuple[set[int], str]:
+    """The plans (by ``id``) whose alerts are shown with images, and the note of the
+    others: the ``max_evidence`` most severe alerts above info (the most recent first
+    among equals) tied to a counted image. An info alert never takes one (there is
+    nothing to act on; until session 24 a site with 5 alerts above info gave the other 5
+    images to info alerts), even when fewer alerts above info are left."""
     ranked = sorted(
-        (p for p in plans if p.after is not None and p.after.counted),
+        (
+            p
+            for p in plans
+            if p.after is not None
+            and p.after.counted
+            and SEVERITY_RANK.get(p.alert.severity, 0) > SEVERITY_RANK["info"]
+        ),
         key=lambda p: (SEVERITY_RANK.get(p.alert.severity, 0), p.alert.when),
         reverse=True,
     )
-    with_images = {id(p) for p in ranked[:max_evidence]}
-    needed = {r.scene_id for p in plans if id(p) in with_images for r in (p.after, p.before) if r}
-    detections = _load_detections(db, needed)
+    note = (
+        f"Images are shown for the {max_evidence} most severe alerts above info only."
+        if len(ranked) > max_evidence
+        else "Images are shown for alerts above info only."
+    )
+    return {id(p) for p in ranked[:max_evidence]}, note
+
+
+def _needed_scenes(plans: Sequence[_Plan], with_images: set[int]) -> set[int]:
+    """The scenes whose detections the chips draw (alert and before images)."""
+    return {r.scene_id for p in plans if id(p) in with_images for r in (p.after, p.before) if r}
+
+
+def _evidence(
+    site: _SiteInfo,
+    plans: Sequence[_Plan],
+    with_images: set[int],
+    limit_note: str,
+    detections: dict[int, list[DetectionModel]],
+) -> list[Evidence]:
     pairs: dict[
         tuple[int, int | None, str], tuple[ChipImage | None, ChipImage | None, list[str]]
     ] = {}
@@ -324,7 +352,7 @@ def _evidence(
         elif not plan.after.counted:
             notes.append("The image behind this alert could not be counted.")
         elif id(plan) not in with_images:
-            notes.append(f"Images are shown for the {max_evidence} most severe alerts only.")
+            notes.append(limit_note)
         else:
             key = (
                 plan.after.scene_id,
@@ -547,7 +575,11 @@ def build_report_data(
     threshold = (
         usable_threshold if usable_threshold is not None else get_settings().usable_threshold
     )
-    with db.session() as s:
+    # one read-only session: one snapshot of the scenes, counts, alerts and the boxes the
+    # chips draw (two sessions let a scene counted again in between show boxes that
+    # disagree with its count), and never SQLite's write lock (a report waited on, then
+    # blocked, cron's `railwatch process`)
+    with db.session(readonly=True) as s:
         site_row = repo.get_site(s, site_name)
         site = _SiteInfo(
             site_row.name, site_row.description or "", site_row.geometry, site_row.utm_crs
@@ -555,10 +587,13 @@ def build_report_data(
         all_rows = scene_rows(s, site_row)
         all_alerts = alert_rows(s, site_row)
         all_events = event_rows(s, site_row)
+        in_range = [a for a in all_alerts if in_period(a.when, date_from, date_to)]
+        alerts = drop_echoes(in_range)
+        plans = _plan(all_rows, newest_first(alerts), cfg)
+        with_images, limit_note = _with_images(plans, max_evidence)
+        detections = _read_detections(s, _needed_scenes(plans, with_images))
     track = baseline_track(all_rows, cfg)
     rows = [r for r in all_rows if in_period(r.when, date_from, date_to)]
-    in_range = [a for a in all_alerts if in_period(a.when, date_from, date_to)]
-    alerts = drop_echoes(in_range)
     events = [
         e
         for e in all_events
@@ -566,7 +601,7 @@ def build_report_data(
     ]
     shown = {r.when for r in rows}
     track_shown = [b for b in track if b.when in shown]
-    evidence = _evidence(db, site, _plan(all_rows, newest_first(alerts), cfg), max_evidence)
+    evidence = _evidence(site, plans, with_images, limit_note, detections)
     classes = tuple(class_order({c for r in rows for c in r.by_class}))
     skipped = off_chart(site.name, rows, events)
     return ReportData(

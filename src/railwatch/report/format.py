@@ -11,6 +11,13 @@ if TYPE_CHECKING:
 DASH = "–"
 
 
+def is_limit_note(note: str) -> bool:
+    """Whether an evidence note is the one saying which alerts have images ("Images are
+    shown for alerts above info only.", "... for the 10 most severe alerts above info
+    only."): said once in the HTML, left out of the PDF's alert lists."""
+    return note.startswith("Images are shown for ") and note.endswith(" only.")
+
+
 def fmt_num(value: float | None) -> str:
     """A count: whole numbers without decimals, others with one; a dash for None."""
     if value is None:

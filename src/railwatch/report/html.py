@@ -18,7 +18,14 @@ import jinja2
 from railwatch import __version__
 from railwatch.report.charts import chart_title, timeseries_figure, to_jpeg, to_svg
 from railwatch.report.chips import chip_figure, is_wide, pair_figure
-from railwatch.report.format import fmt_count, fmt_num, fmt_pct, fmt_period, fmt_scene_count
+from railwatch.report.format import (
+    fmt_count,
+    fmt_num,
+    fmt_pct,
+    fmt_period,
+    fmt_scene_count,
+    is_limit_note,
+)
 from railwatch.report.model import SEVERITY_RANK, AlertRow, Evidence, ReportData
 
 
@@ -78,10 +85,10 @@ def render_html(data: ReportData) -> str:
         jpeg = evidence_image(ev)
         evidence_uris.append(data_uri(jpeg, "image/jpeg") if jpeg is not None else "")
         same_as.append(None)
-    # "Images are shown for the N most severe alerts only." once under the heading, not
+    # "Images are shown for alerts above info only." once under the heading, not
     # under each of the other alerts (84 times on the demo)
-    limit = next((n for ev in data.evidence for n in ev.notes if _is_limit_note(n)), None)
-    notes = [tuple(n for n in ev.notes if not _is_limit_note(n)) for ev in data.evidence]
+    limit = next((n for ev in data.evidence for n in ev.notes if is_limit_note(n)), None)
+    notes = [tuple(n for n in ev.notes if not is_limit_note(n)) for ev in data.evidence]
     return template.render(
         blocks=alert_blocks(data.evidence),
         d=data,
@@ -178,10 +185,6 @@ def year_summary(evidence: Sequence[Evidence], items: Sequence[int]) -> str:
     """'7 alerts: 1 high, 6 info' for the alerts ``items`` of ``evidence``."""
     alerts = [evidence[i].alert for i in items]
     return f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''}: {_severity_counts(alerts)}"
-
-
-def _is_limit_note(note: str) -> bool:
-    return note.startswith("Images are shown for the ") and note.endswith("alerts only.")
 
 
 def write_html(data: ReportData, path: str | Path) -> Path:

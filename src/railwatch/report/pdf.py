@@ -38,6 +38,7 @@ from railwatch.report.format import (
     fmt_pct,
     fmt_period,
     fmt_scene_count,
+    is_limit_note,
 )
 from railwatch.report.images import image_summary, key_images, lists_every_image, main_method
 from railwatch.report.model import Evidence, ReportData, SceneRow, n_acknowledged
@@ -258,7 +259,7 @@ def _alert_list_pages(
             line = f"{head}: {first_sentence(a.explanation)}"
             blocks.append((_wrap(line, 170, 8).replace("\n", "\n    "), True))
             continue
-        notes = [n for n in ev.notes if "most severe alerts only" not in n]
+        notes = [n for n in ev.notes if not is_limit_note(n)]
         text = "\n".join([a.explanation, *notes])
         blocks.append((f"{_wrap(head, 170, 8)}\n{_wrap(text, 170, 8)}", False))
     n_total = len(blocks) if total is None else total
@@ -287,12 +288,13 @@ def _alert_list_page(
     shown = sum(1 for ev in data.evidence if ev.after is not None)
     span = f"{start + 1}" if len(blocks) == 1 else f"{start + 1}–{start + len(blocks)}"
     info = "; info alerts by their first sentence" if any(compact for _, compact in blocks) else ""
-    _header(
-        fig,
-        data,
-        f"Alerts without images, newest first: {span} of {total} "
-        f"(images are shown for the {shown} most severe{info})",
+    # images go to alerts above info only (builder._with_images)
+    which = (
+        f"images are shown for the {shown} most severe alerts above info"
+        if shown
+        else "images are shown for alerts above info only"
     )
+    _header(fig, data, f"Alerts without images, newest first: {span} of {total} ({which}{info})")
     text = ""
     for k, (block, compact) in enumerate(blocks):
         if k:
