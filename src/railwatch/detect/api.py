@@ -11,6 +11,7 @@ Below 1.5 m per pixel cars are detected as objects; coarser images go to
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,12 +45,14 @@ from railwatch.imagery.inspect import (
     undeclared_alpha,
 )
 from railwatch.imagery.read import (
+    FILL_MIN_M2,
     Radiometry,
     open_raster,
     parse_radiometry,
     rgb_bands,
     stretch_ranges,
     stretch_to_uint8,
+    undeclared_fill,
     unlabelled_bands,
 )
 from railwatch.imagery.size import ImageTooSmallError, image_too_small
@@ -320,31 +323,67 @@ class _Masks:
     report as one (``alpha``: an RGBA TIFF without ExtraSamples,
     :func:`~railwatch.imagery.inspect.undeclared_alpha`) and a colour table, read as its
     colours (``lut``), whose transparent entries (``clear``,
-    :func:`~railwatch.imagery.inspect.transparent_entries`) are no data."""
+    :func:`~railwatch.imagery.inspect.transparent_entries`) are no data; and, for a file
+    that declares neither nodata nor alpha (``fill_gsd``, its ground sample distance), its
+    black fill (:func:`~railwatch.imagery.read.undeclared_fill`)."""
 
     alpha: int | None = None
     lut: np.ndarray | None = None
     clear: np.ndarray | None = None
+    fill_gsd: float | None = None
 
 
-def _masks_of(ds: Any, bands: Sequence[int]) -> _Masks:
-    """The :class:`_Masks` of an open dataset read as ``bands``."""
+def _masks_of(ds: Any, bands: Sequence[int], gsd: float | None = None) -> _Masks:
+    """The :class:`_Masks` of an open dataset read as ``bands``; with ``gsd``, a file
+    that declares no nodata value, alpha band or colour table has its black fill marked
+    as :func:`railwatch.imagery.read.read_site_window` marks it (``fill_gsd``)."""
     from rasterio.enums import ColorInterp
 
     ci = list(ds.colorinterp)
     alpha = None if ColorInterp.alpha in ci else undeclared_alpha(ds)
+    declares = ds.nodata is not None or ColorInterp.alpha in ci or alpha is not None
+    fill = None if declares or gsd is None else float(gsd)
     if len(set(bands)) != 1 or ci[bands[0] - 1] != ColorInterp.palette:
-        return _Masks(alpha=alpha)
+        return _Masks(alpha=alpha, fill_gsd=fill)
     try:
         cmap = ds.colormap(bands[0])
     except ValueError:
         cmap = None
     if not cmap:
-        return _Masks(alpha=alpha)
+        return _Masks(alpha=alpha, fill_gsd=fill)
     lut = np.zeros((max(256, max(cmap) + 1), 3), dtype=np.uint8)
     for k, rgba in cmap.items():
         lut[k] = rgba[:3]
     return _Masks(alpha=alpha, lut=lut, clear=transparent_entries(ds, bands[0]))
+
+
+def _fill_of(
+    ds: Any, bands: Sequence[int], rw: Any, data: np.ndarray, gsd: float
+) -> np.ndarray | None:
+    """The black fill (:func:`railwatch.imagery.read.undeclared_fill`) of window ``rw``
+    whose raw ``data`` was read, or None when it has none. A fill region is measured over
+    the window and :data:`FILL_MIN_M2`'s side around it (read again only when the window
+    holds pixels that are 0 in every band), so a fill the window cuts small at its edge
+    is still one."""
+    from rasterio.windows import Window as RioWindow
+
+    zero = data[0] == 0
+    if not zero.any():
+        return None
+    for band in data[1:]:
+        zero &= band == 0
+    if not zero.any():
+        return None
+    pad = math.ceil(math.sqrt(FILL_MIN_M2) / gsd)
+    c0, r0 = max(0, int(rw.col_off) - pad), max(0, int(rw.row_off) - pad)
+    c1 = min(ds.width, int(rw.col_off + rw.width) + pad)
+    r1 = min(ds.height, int(rw.row_off + rw.height) + pad)
+    same = (c0, r0, c1 - c0, r1 - r0) == (rw.col_off, rw.row_off, rw.width, rw.height)
+    around = data if same else ds.read(bands, window=RioWindow(c0, r0, c1 - c0, r1 - r0))
+    fill = undeclared_fill(around, gsd)
+    top, left = int(rw.row_off) - r0, int(rw.col_off) - c0
+    fill = fill[top : top + int(rw.height), left : left + int(rw.width)]
+    return fill if fill.any() else None
 
 
 def _planar_input(detector: Detector | None) -> bool:
@@ -367,7 +406,8 @@ def _reader(
     :data:`PLANAR_INPUT`. Non-8-bit data is mapped by ``scale`` (from
     :func:`imagery.read.stretch_ranges` with the same ``radiometry``). ``masks``: an
     undeclared alpha band and a colour table (read as its colours, its transparent
-    entries no data), as :func:`_masks_of` found them."""
+    entries no data) and the black fill of a file that declares no nodata, as
+    :func:`_masks_of` found them."""
     from rasterio.windows import Window as RioWindow
 
     extra = masks or _Masks()
@@ -381,6 +421,8 @@ def _reader(
             data = np.ascontiguousarray(extra.lut[index].transpose(2, 0, 1))
         else:
             data = ds.read(bands, window=rw)
+        # black fill that no nodata or alpha declares (imagery.read.undeclared_fill)
+        fill = _fill_of(ds, bands, rw, data, extra.fill_gsd) if extra.fill_gsd else None
         finite = None  # NaN pixels of a float image are no data, as in imagery.read
         if data.dtype.kind == "f" and not (ok := np.isfinite(data).all(axis=0)).all():
             finite = ok
@@ -397,9 +439,11 @@ def _reader(
             data = np.clip(data, 0, 255).astype(np.uint8)
         # as read (a view), or band-sequential to interleaved (cv2.merge: SIMD)
         img = data.transpose(1, 2, 0) if planar else np.asarray(cv2.merge(list(data)))
-        if all_valid:  # skips about 8 ms of mask per 1688 px window
+        if all_valid and fill is None:  # skips about 8 ms of mask per 1688 px window
             return img, finite
-        valid = ds.dataset_mask(window=rw) > 0
+        valid = np.ones(img.shape[:2], bool) if all_valid else ds.dataset_mask(window=rw) > 0
+        if fill is not None:
+            valid &= ~fill
         if extra.alpha is not None:  # GDAL's mask does not know this alpha band
             valid &= ds.read(extra.alpha, window=rw) > 0
         if index is not None and extra.clear is not None:
@@ -636,7 +680,7 @@ def _detect_file(
         method = method_for_gsd(scene_gsd)
         det = _resolve(detector) if method == "objects" else detector
         planar = method == "objects" and _planar_input(det)
-        masks = _masks_of(ds, bands)
+        masks = _masks_of(ds, bands, scene_gsd)
         # a colour table's colours are 8-bit whatever its indexes' type
         scale = None if masks.lut is not None else stretch_ranges(ds, bands, radiometry=radiometry)
         read = _DataCheck(
