@@ -83,7 +83,7 @@ def list_alerts(
         raise InputError(f"--min-severity {min_severity!r}: use one of {', '.join(SEVERITIES)}")
     floor = SEVERITIES.index(min_severity)
     check_class_option(cls)
-    with open_db(ctx) as db, db.session() as s:
+    with open_db(ctx) as db, db.session(readonly=True) as s:
         rows = [
             _row(a)
             for a in repo.list_alerts(
@@ -145,7 +145,7 @@ def ack(
     from railwatch.storage import repo
 
     with open_db(ctx) as db, db.session() as s:
-        before = repo.get_alert(s, alert_id)
+        before = repo.get_alert(s, alert_id, lock=True)
         was = (before.ack_at, before.ack_note) if before.acknowledged else None
         a = repo.acknowledge_alert(s, alert_id, note)
         text = f"Alert {a.id} ({a.kind}, {a.severity}, {a.when:%Y-%m-%d}) acknowledged."
