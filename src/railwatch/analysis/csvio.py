@@ -1,4 +1,5 @@
-"""Read counts from CSV: ``date,count`` plus optional ``low,high,usable,class,site,gsd,method``.
+"""Read counts from CSV: ``date,count`` plus optional ``low,high,usable,class,site,gsd,method``
+and the image's quality, ``clear_fraction,coverage``.
 
 ``gsd`` is the image's ground sample distance in metres per pixel; it picks the alert
 thresholds the count is judged with (``AlertSettings.coarse_from_gsd``). Without it
@@ -20,9 +21,12 @@ the header hold ``date`` and ``count``. In a semicolon-separated file a decimal 
 
 Every error names the line (1 = the header) and what to fix, as an :class:`InputError`:
 also a date before 1900 (a mistyped year, as for events) and a count ``nan`` (an empty
-count is the gap). Several different counts of one series on one UTC day are warned
-about (``warn``), naming the lines: the analysis keeps one count a day, the highest, as
-it keeps the best image of several on one day (``railwatch.analysis.series``).
+count is the gap). Several counts of one series on one UTC day are combined as the
+database's analysis combines several images of one day (``railwatch.analysis.series``):
+the best usable image's count is kept, the finest method first, then the highest clear
+fraction x coverage where the file gives them (``clear_fraction``, ``coverage``: 0 to 1;
+the export writes them), and only then the highest count. Days with several different
+counts are warned about (``warn``), naming the lines and the one kept, and why.
 
 Files are read as spreadsheets write them (:func:`decode_counts`, :func:`parse_when`,
 :func:`date_order`): UTF-8 or UTF-16 with a byte-order mark; units in brackets in the
@@ -52,15 +56,18 @@ if TYPE_CHECKING:
 
 REQUIRED = ("date", "count")
 OPTIONAL = ("low", "high", "usable", "class", "site", "gsd", "method")
+#: Optional columns of the image's quality (fractions from 0 to 1, as the export writes
+#: them): of several counts on one day, the clearest image's is kept.
+QUALITY = ("clear_fraction", "coverage")
 #: Columns of ``railwatch export --format csv`` besides :data:`REQUIRED` and
 #: :data:`OPTIONAL` (and the per-class ``count_*``): read only to tell an image that has
-#: no count (``status``, ``long_train_present``), the others passed over.
+#: no count (``status``, ``long_train_present``) and which image a row is (``scene_id``:
+#: of two equally good images of one day, the lower id is kept, as in the database), the
+#: others passed over.
 EXPORT_ONLY = (
     "scene_id",
     "sensor",
     "status",
-    "clear_fraction",
-    "coverage",
     "covered",
     "long_train_present",
     "no_count_reason",
@@ -277,6 +284,42 @@ def _gsd(text: str, line: int, decimal_comma: bool = False) -> float | None:
     return value
 
 
+def _fraction(text: str, column: str, line: int, decimal_comma: bool = False) -> float | None:
+    """A quality fraction from 0 to 1 (``clear_fraction``, ``coverage``), or None for an
+    empty cell."""
+    raw = text.strip()
+    if raw.lower() in BLANK:
+        return None
+    try:
+        value = float(_decimal(raw.removesuffix("%").strip(), decimal_comma))
+    except ValueError as err:
+        raise InputError(
+            f"line {line}: {column} {raw!r} is not a number; give a fraction from 0 to 1 "
+            "(0.85 for 85 %), or leave the cell empty"
+        ) from err
+    if raw.endswith("%") or (math.isfinite(value) and 2 <= value <= 100):
+        raise InputError(
+            f"line {line}: {column} {raw} must be a fraction from 0 to 1: write "
+            f"{value / 100:g} for {value:g} %"
+        )
+    if not math.isfinite(value) or not 0 <= value <= 1:
+        raise InputError(f"line {line}: {column} {raw} must be a fraction from 0 to 1")
+    return value
+
+
+def _scene_id(text: str, line: int) -> int | None:
+    """An exported row's ``scene_id`` (a whole number), or None when empty."""
+    raw = text.strip()
+    if raw.lower() in BLANK:
+        return None
+    if not raw.isdigit():
+        raise InputError(
+            f"line {line}: scene_id {raw!r} is not a scene id (a whole number, as "
+            "`railwatch export` writes it)"
+        )
+    return int(raw)
+
+
 def _flag(text: str, line: int) -> bool:
     raw = text.strip().lower()
     if raw == "" or raw in _TRUE:
@@ -455,13 +498,13 @@ def parse_counts_csv(
         n
         for n in names
         if n
-        and n not in REQUIRED + OPTIONAL
+        and n not in REQUIRED + OPTIONAL + QUALITY
         and not (exported and (n in EXPORT_ONLY or n.startswith("count_")))
     ]
     if unknown:
         raise InputError(
             f"line {header_line}: unknown column(s) {', '.join(unknown)}; "
-            f"allowed: {','.join(REQUIRED + OPTIONAL)}"
+            f"allowed: {','.join(REQUIRED + OPTIONAL + QUALITY)}"
         )
     col = {n: i for i, n in enumerate(names) if n}
     #: columns without a name: empty ones (a spreadsheet's trailing columns) are passed
@@ -523,7 +566,7 @@ def parse_counts_csv(
     #: lines of an export's images that were never analysed, by status
     left_out: dict[str, list[int]] = {}
     #: usable counts per (site, class, UTC day), with their lines, for the warning
-    days: dict[tuple[str, str, date], list[tuple[int, float]]] = {}
+    days: dict[tuple[str, str, date], list[tuple[int, CountPoint]]] = {}
     for line, row in rows:
 
         def cell(name: str, row: list[str] = row) -> str:
@@ -572,10 +615,13 @@ def parse_counts_csv(
             cls=cls,
             method=method,
             gsd=gsd,
+            clear_fraction=_fraction(cell("clear_fraction"), "clear_fraction", line, decimal_comma),
+            coverage=_fraction(cell("coverage"), "coverage", line, decimal_comma),
+            scene_id=_scene_id(cell("scene_id"), line) if exported else None,
         )
         out.setdefault(site, []).append(point)
         if usable and count is not None:
-            days.setdefault((site, cls, when.date()), []).append((line, count))
+            days.setdefault((site, cls, when.date()), []).append((line, point))
     if not out and left_out:
         raise InputError(
             f"{source} has no image that was analysed: {_left_out_text(left_out)}; run "
@@ -598,17 +644,24 @@ def parse_counts_csv(
                 f"{parse_when(text, line):%Y-%m-%d %H:%M} UTC, Excel's 1900 date system)"
             )
         several = [
-            (key, counts) for key, counts in sorted(days.items()) if len({c for _, c in counts}) > 1
+            (key, counts)
+            for key, counts in sorted(days.items())
+            if len({p.count for _, p in counts}) > 1
         ]
         for (site, cls, day), counts in several[:MAX_WARNINGS]:
             warn(_several_counts(site, cls, day, counts))
         if len(several) > MAX_WARNINGS:
             rest = several[MAX_WARNINGS:]
             first = ", ".join(str(counts[0][0]) for _, counts in rest[:5])
+            chosen = (
+                "the highest is kept"
+                if all(_kept(counts)[2] == "count" for _, counts in rest)
+                else "the best image's count is kept (the finest method, then the highest "
+                "clear fraction x coverage, then the highest count)"
+            )
             warn(
                 f"and {len(rest):,} more days with several different counts of one series "
-                f"(from lines {first}{', ...' if len(rest) > 5 else ''}): on each the "
-                "highest is kept"
+                f"(from lines {first}{', ...' if len(rest) > 5 else ''}): on each {chosen}"
             )
     return out
 
@@ -653,17 +706,57 @@ def _left_out_text(left_out: dict[str, list[int]]) -> str:
     return " and ".join(parts)
 
 
-def _several_counts(site: str, cls: str, day: date, counts: list[tuple[int, float]]) -> str:
+def _kept(counts: list[tuple[int, CountPoint]]) -> tuple[int, CountPoint, str]:
+    """The line and point the analysis keeps of one series' usable counts on one day
+    (:func:`railwatch.analysis.series.build_series`: the best image, as the database's
+    analysis keeps it), and what chose it: ``method`` (a finer method than the others'),
+    ``quality`` (the highest clear fraction x coverage among those) or ``count`` (nothing
+    else to choose by: the highest count, the first line of equals)."""
+    from railwatch.analysis.series import METHOD_RANK, _quality_score, build_series
+
+    (series,) = build_series(p for _, p in counts).values()
+    best = series.points[0]
+    line = next(n for n, p in counts if p == best)
+    rank = METHOD_RANK.get(best.method, 1)
+    peers = [p for _, p in counts if METHOD_RANK.get(p.method, 1) == rank]
+    if len(peers) < len(counts):
+        return line, best, "method"
+    if len({_quality_score(p) for p in peers}) > 1:
+        return line, best, "quality"
+    return line, best, "count"
+
+
+def _several_counts(site: str, cls: str, day: date, counts: list[tuple[int, CountPoint]]) -> str:
     """The warning for several different counts of one series on one UTC day."""
+    from railwatch.analysis.series import _quality_score
+
     lines = [str(line) for line, _ in counts]
-    kept_line, kept = max(counts, key=lambda lc: (lc[1], -lc[0]))  # the first highest
+    kept_line, kept, why = _kept(counts)
+    value = float(kept.count or 0.0)
     what = "railcars" if cls == "all" else f"{cls} cars"
     where = f" at site {site}" if site else ""
-    return (
+    head = (
         f"lines {', '.join(lines[:-1])} and {lines[-1]} count {what}{where} on the same day, "
-        f"{day.isoformat()} UTC, differently ({', '.join(f'{c:g}' for _, c in counts)}): the "
-        f"analysis keeps one count a day, the highest ({kept:g}, line {kept_line}), as it "
-        "keeps the best image of several on one day; correct or remove the others"
+        f"{day.isoformat()} UTC, differently ({', '.join(f'{p.count:g}' for _, p in counts)}): "
+        "the analysis keeps one count a day, "
+    )
+    tail = "; correct or remove the others"
+    if why == "count":  # no method or quality to choose by
+        return head + (
+            f"the highest ({value:g}, line {kept_line}), as it keeps the best image of "
+            f"several on one day{tail}"
+        )
+    if why == "method":
+        others = sorted({p.method for _, p in counts} - {kept.method})
+        reason = f"counted {kept.method}, finer than {' and '.join(others)}"
+    else:
+        worst = max(_quality_score(p) for n, p in counts if n != kept_line)
+        reason = (
+            f"clear fraction x coverage {_quality_score(kept):.2f}, the others {worst:.2f} at most"
+        )
+    return head + (
+        f"the best image's ({value:g}, line {kept_line}: {reason}), as it keeps the best of "
+        f"several images on one day (the finest method, then the clearest){tail}"
     )
 
 
