@@ -68,7 +68,9 @@ def report(
             f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True
         )
 
-    with err_console.status(f"building the report of {site}..."):
+    # names and paths printed as they are, not read as rich markup (`runs[old]/r.html`
+    # was said as runs/r.html)
+    with err_console.status(f"building the report of {escape(site)}..."):
         if target.suffix.lower() == ".pdf":
             # `-o yard.pdf` wrote HTML into yard.pdf (a PDF came only with --pdf, beside
             # it): a .pdf name asks for a PDF
@@ -77,7 +79,13 @@ def report(
             html = build_report(db, site, target, pdf=pdf, date_from=start, date_to=end, warn=warn)
             written = [html, html.with_suffix(".pdf")] if pdf else [html]
     for path in written:
-        console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", highlight=False)
+        if path.is_file():
+            size = path.stat().st_size / 1e6
+            console.print(f"wrote {escape(str(path))} ({size:.1f} MB)", highlight=False)
+        else:
+            # a device or a pipe (`-o /dev/stdout > r.html`): the line went into the
+            # report itself, with a size of 0.0 MB
+            err_console.print(f"wrote {escape(str(path))}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

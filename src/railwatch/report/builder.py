@@ -659,11 +659,14 @@ def build_report(
     warn: Callable[[str], None] | None = None,
 ) -> Path:
     """Write the HTML report of a site (and, with ``pdf``, a PDF beside it with the
-    same name and a ``.pdf`` suffix); returns the HTML path. ``warn`` is called with
+    same name and a ``.pdf`` suffix); returns the HTML path (``~`` expanded; an
+    ``out_html`` that cannot be a report file is refused, see
+    :func:`~railwatch.report.output.report_target`). ``warn`` is called with
     each line of :attr:`ReportData.off_chart` (the report lists them as caveats)."""
     from railwatch.report.html import write_html
+    from railwatch.report.output import report_target
 
-    target = Path(out_html)
+    target = report_target(out_html, site_name, pdf=pdf)
     images = site_images(db, site_name)
     for path in (target, target.with_suffix(".pdf")) if pdf else (target,):
         check_output(path, db, images, what="report")
@@ -697,9 +700,10 @@ def build_pdf_report(
 ) -> Path:
     """Write only the PDF report of a site to ``out_pdf`` (the content of
     :func:`build_report`'s PDF; no HTML); returns its path. ``warn`` as there."""
+    from railwatch.report.output import report_target
     from railwatch.report.pdf import write_pdf
 
-    target = Path(out_pdf)
+    target = report_target(out_pdf, site_name)
     check_output(target, db, site_images(db, site_name), what="report")
     data = _report_data(db, site_name, date_from, date_to, warn)
     try:

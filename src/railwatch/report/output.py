@@ -15,6 +15,50 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from railwatch.errors import InputError
+
+
+def report_target(out: str | Path, site: str, *, pdf: bool = False) -> Path:
+    """``out`` as the file a report is written to, ``~`` being the home folder; an
+    :class:`InputError` saying what to give instead when it cannot be one: a folder
+    (``-o reports`` failed with "Is a directory", as if the folder were not writable), a
+    path below a file ("File exists"), or, with ``pdf`` (the PDF written beside the
+    HTML), a device, a named pipe or a socket, or a companion ``.pdf`` that is one or a
+    folder: ``-o /dev/null --pdf`` wrote a plain file ``/dev/null.pdf``. A device is
+    written as it is otherwise (``-o /dev/stdout`` pipes the HTML, or the PDF alone)."""
+    path = Path(out).expanduser()
+    alone = path.suffix.lower() == ".pdf"
+    example = path / f"{site}-report{'.pdf' if alone else '.html'}"
+    if path.is_dir():
+        raise InputError(
+            f"--out {out} is a folder: give the name of the report file to write in it, "
+            f"e.g. --out {example}"
+        )
+    for parent in path.parents:  # the first one that exists must be a folder
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise InputError(
+                    f"cannot write the report to {out} ({parent} is a file, not a folder); "
+                    "give --out a path in a folder"
+                )
+            break
+    if not pdf or alone:
+        return path
+    beside = path.with_suffix(".pdf")
+    if path.exists() and not path.is_file():
+        raise InputError(
+            f"--out {out} is not a regular file (a device, a named pipe or a socket) and "
+            f"--pdf writes the PDF beside the HTML report, as a file {beside}: give --out "
+            "a file name (the PDF goes beside it), or --out NAME.pdf for the PDF alone"
+        )
+    if beside.is_dir() or (beside.exists() and not beside.is_file()):
+        kind = "a folder" if beside.is_dir() else "not a regular file"
+        raise InputError(
+            f"--pdf writes the PDF beside the HTML report, as {beside}, which is {kind}: "
+            "give --out another file name"
+        )
+    return path
+
 
 def _temporary(path: Path) -> Path:
     if path.exists() and not path.is_file():
@@ -29,8 +73,15 @@ def written(*paths: Path) -> Iterator[tuple[Path, ...]]:
     """Temporary names beside ``paths`` to write to, each renamed over its path once the
     block ends without an error (after every file is written: a report and its PDF are
     replaced together); on an error they are removed and the earlier files stay as they
-    were. A new file keeps the permissions of the one it replaces. Parent folders are
-    created."""
+    were. A new file keeps the permissions of the one it replaces; a symbolic link is
+    written through. Parent folders are created."""
+    # a symbolic link is written through: the file it points to is replaced and the
+    # link kept (renaming over the link replaced it with a plain file, and the file it
+    # pointed to kept the old report); a link to a device is written as the device
+    # (/dev/stdout: a link to the process's pipe)
+    paths = tuple(
+        p.resolve() if p.is_symlink() and (p.is_file() or not p.exists()) else p for p in paths
+    )
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
     temps = tuple(_temporary(p) for p in paths)
