@@ -120,6 +120,10 @@
 
   function showTiles(sc) {
     if (state.tiles) map.removeLayer(state.tiles);
+    // A footprint across 180° (a MultiPolygon split there) has bounds from -180 to 180:
+    // kept so. Leaflet wraps each tile's bounds into -180..180 before testing them
+    // against these, so bounds shifted beyond 180 (+360) drop the tiles on the far side
+    // of 180° from the map's view (checked in Chromium: a site east of 180° lost its image).
     const fb = L.geoJSON(sc.footprint).getBounds();
     state.tiles = L.tileLayer(`/api/scenes/${sc.id}/tiles/{z}/{x}/{y}.png`, {
       bounds: fb, maxNativeZoom: nativeZoom(sc), maxZoom: 22, minZoom: 3, tileSize: 256,
