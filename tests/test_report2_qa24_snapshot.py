@@ -26,6 +26,7 @@ from railwatch.report import build_report, build_report_data
 from railwatch.report import builder as builder_mod
 from railwatch.report.html import render_html
 from railwatch.report.model import ReportData
+from railwatch.report.pdf import _alert_list_pages
 from railwatch.storage import Database, records_from_detections, repo
 from report_db import CRS, PLANS, SITE_NAME, T0, X0, Y0, FakeCount, FakeQuality, car_boxes_px
 from report_db import populate as populate_db
@@ -184,6 +185,12 @@ def test_info_alerts_get_no_images_when_fewer_alerts_are_above_info(
             assert ev.notes == (ABOVE_INFO_NOTE,)
     # said once in the HTML, under the heading of the alerts
     assert render_html(data).count(ABOVE_INFO_NOTE) == 1
+    # the PDF lists the info alerts one paragraph each, and says which alerts have images
+    pages = _alert_list_pages(data, [ev for ev in data.evidence if ev.after is None])
+    text = "\n".join(t.get_text() for fig in pages for t in fig.texts)
+    assert "images are shown for the 3 most severe alerts above info" in text
+    assert text.count("info alert info") == 6 and "Second sentence" not in text
+    assert ABOVE_INFO_NOTE not in text
 
 
 def test_the_most_severe_alerts_above_info_take_the_images(
