@@ -310,7 +310,10 @@ def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
             break
     if path.is_symlink():
         path = path.resolve()
-    with db.session() as session:
+    # one read-only session: one snapshot of the site's layers (REPEATABLE READ on
+    # PostgreSQL), and never SQLite's write lock, which made an export wait behind a
+    # running ``railwatch process`` (and it behind the export) until "stayed locked"
+    with db.session(readonly=True) as session:
         layers = site_layers(session, site)
     try:
         if fmt == "gpkg":

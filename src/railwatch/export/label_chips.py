@@ -153,7 +153,9 @@ def export_labels(
         raise InputError(f"unknown label format {fmt!r}: use one of {', '.join(FORMATS)}")
     if chip < 32:
         raise InputError(f"--chip {chip} is too small: use at least 32 pixels")
-    with db.session() as s:
+    # read-only: one snapshot of the scenes and their boxes, never SQLite's write lock
+    # (a writing session waited behind a running ``railwatch process``, then failed)
+    with db.session(readonly=True) as s:
         if scene_id is not None:
             scene = repo.get_scene(s, scene_id)
             scenes = [scene]
