@@ -18,7 +18,7 @@ given once more.
 
 Revision ID: 0002_sqlite_autoincrement
 Revises: 0001_initial
-Create Date: 2026-12-05
+Create Date: 2026-12-04
 """
 
 from __future__ import annotations
