@@ -8,9 +8,10 @@ is a label of every chip that contains its centre.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -21,7 +22,7 @@ from railwatch.detect.coarse import method_for_gsd
 from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
 from railwatch.export.geometry import to_pixels, transform_polygon
 from railwatch.export.labels import FORMATS, LabelImage, LabelObject, LabelSet, write_labels
-from railwatch.imagery.inspect import rgb_of
+from railwatch.imagery.inspect import rgb_of, transparent_entries, undeclared_alpha
 from railwatch.imagery.read import radiometry_of, rgb_bands, stretch_ranges
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Detection as DetectionModel
@@ -49,6 +50,33 @@ def tile_starts(size: int, chip: int) -> list[int]:
     if starts[-1] + chip < size:
         starts.append(size - chip)
     return starts
+
+
+def _bands_as_read(
+    src: Any, rgb: Sequence[int] | None
+) -> tuple[list[int], int | None, np.ndarray | None]:
+    """The bands of an open scene to read as red, green, blue (or one grey or colour-table
+    band), as the pipeline reads the scene (``imagery.read.read_site_window``): its last
+    band when it is an alpha band the file does not declare
+    (:func:`~railwatch.imagery.inspect.undeclared_alpha`), and the colour table of a
+    one-band colour-table image (index -> RGB, 256 entries or more), else None."""
+    from rasterio.enums import ColorInterp
+
+    bands = rgb_bands(src, bands=rgb)
+    hidden = None if ColorInterp.alpha in src.colorinterp else undeclared_alpha(src)
+    if hidden is not None:
+        bands = [b for b in bands if b != hidden] or [1]
+    table: np.ndarray | None = None
+    if len(bands) == 1 and src.colorinterp[bands[0] - 1] == ColorInterp.palette:
+        try:
+            cmap = src.colormap(bands[0])
+        except ValueError:  # labelled a colour table but has none
+            cmap = None
+        if cmap:
+            table = np.zeros((max(256, max(cmap) + 1), 3), dtype=np.uint8)
+            for k, rgba in cmap.items():
+                table[k] = rgba[:3]
+    return bands, hidden, table
 
 
 def scene_chips(
@@ -87,19 +115,30 @@ def scene_chips(
         if c1 <= c0 or r1 <= r0:
             return []
         window = Window(c0, r0, c1 - c0, r1 - r0)
-        bands = rgb_bands(src, bands=rgb_of(scene.meta))
+        bands, hidden, table = _bands_as_read(src, rgb_of(scene.meta))
         data = src.read(bands, window=window)
         valid = src.dataset_mask(window=window) > 0
+        # what GDAL's mask does not know but the pipeline reads as no data: an alpha band
+        # the file does not declare (RGBA without ExtraSamples) and a colour table's
+        # transparent entries (until the session-24 follow-up both were chip pixels of
+        # ground: the transparent area's fill, often white, or entry 0's colour)
+        if hidden is not None:
+            valid &= src.read(hidden, window=window) > 0
+        if table is not None and (clear := transparent_entries(src, bands[0])) is not None:
+            valid &= ~np.isin(data[0], clear)
         # a display-encoded scene (ingest --radiometry display) as the pipeline reads it:
         # linearly, by one range for its three bands over the whole file
         radiometry = radiometry_of(scene.meta)
         whole = (
             stretch_ranges(src, bands[:3] if len(bands) >= 3 else bands[:1], radiometry=radiometry)
-            if radiometry == "display"
+            if radiometry == "display" and table is None
             else None
         )
     display_range = None if whole is None else (float(whole[0][0]), float(whole[1][0]))
-    rgb = to_rgb8(data, valid, radiometry=radiometry, display_range=display_range)
+    if table is not None:  # a colour table's indexes as its colours (were grey levels)
+        rgb = table[np.clip(data[0].astype(np.int64), 0, table.shape[0] - 1)]
+    else:
+        rgb = to_rgb8(data, valid, radiometry=radiometry, display_range=display_range)
     rgb[~valid] = 0
     objects = []
     for d in detections:
