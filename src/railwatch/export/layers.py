@@ -15,12 +15,14 @@ from typing import Any
 
 import numpy as np
 import shapely
+from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from railwatch.detect.base import is_presence, long_train_present, tells_class
 from railwatch.export.geometry import box_from_polygon
+from railwatch.imagery.inspect import split_at_antimeridian
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Detection, Scene, Site
 
@@ -145,8 +147,18 @@ DETECTION_SCHEMA = (
 )  # fmt: skip
 
 
+def _split_at_180(geom: BaseGeometry) -> BaseGeometry:
+    """A stored WGS84 car polygon, split at 180° (RFC 7946) when it crosses there: its
+    corners east and west of 180° made a ring round the whole Earth (the store keeps
+    the corners as they were transformed, ``imagery.inspect.split_at_antimeridian``)."""
+    split = split_at_antimeridian(geom)
+    return geom if split is None else split
+
+
 def detection_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
-    """The ``detections`` layer: car body polygons with the scene's date and sensor."""
+    """The ``detections`` layer: car body polygons with the scene's date and sensor; a
+    car across the antimeridian a MultiPolygon split at 180° (until the session-24
+    follow-up a polygon round the whole Earth), and the layer then MultiPolygon."""
     by_id = {s.id: s for s in scenes}
     rows = session.scalars(
         select(Detection)
@@ -177,8 +189,11 @@ def detection_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
                 "native_crs": d.native_crs,
             }
         )
-        geoms.append(d.geometry)
-    return _layer("detections", DETECTION_SCHEMA, records, geoms, "Polygon")
+        geoms.append(_split_at_180(d.geometry))
+    # a car across 180° is two polygons: the layer is MultiPolygon only when one is
+    # (formats with a layer type then write every car as one), else Polygon as before
+    kind = "MultiPolygon" if any(isinstance(g, MultiPolygon) for g in geoms) else "Polygon"
+    return _layer("detections", DETECTION_SCHEMA, records, geoms, kind)
 
 
 COUNT_SCHEMA = (
