@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
@@ -1309,6 +1309,19 @@ def _beyond(up: bool, value: float, centre: float, scale: float, settings: Alert
     return z <= -settings.shift_each_z and r * settings.shift_each_ratio <= 1.0
 
 
+#: What follows a shift's evidence: a raised one restarts the baseline at its change
+#: date; a noted one (info: seasonal, first years, a return from a lull) does not
+#: (:meth:`_Cusum.hold`), so the next images are judged against the images before it
+#: too. Until session 24 a noted shift also said the new level was the baseline, and
+#: the next image could then be a spike against the old level.
+SHIFT_RAISED = "Raised once; the new level is the baseline from here on."
+SHIFT_NOTED = (
+    "Noted once; the baseline is not restarted at the change (a shift above info would "
+    "restart it), so the next images are still judged against one that holds the images "
+    "before it."
+)
+
+
 def _shift(
     cls: str,
     up: bool,
@@ -1437,7 +1450,7 @@ def _shift(
         f"{_n(level)} ({change}) from {_d(days[s])}: {k} usable images in a row ({seen}) "
         f"{where}, "
         f"{evidence}, so this is a sustained change, not one image "
-        f"({history}). Raised once; the new level is the baseline from here on.{why}"
+        f"({history}). {SHIFT_NOTED if severity == 'info' else SHIFT_RAISED}{why}"
     )
     metrics: dict[str, float | str] = {
         "baseline": round(before, 3),
@@ -1525,4 +1538,65 @@ def quality_alerts(
                 },
             )
         )
+    if len(usable_days) < settings.quality_min_points:
+        alerts.extend(_silence_unestablished(usable_days, all_days, end, settings))
     return alerts
+
+
+def _silence_unestablished(
+    usable_days: Sequence[date], all_days: Sequence[date], end: date, settings: AlertSettings
+) -> list[Alert]:
+    """The ongoing silence of a site with fewer than ``quality_min_points`` usable images,
+    whose usual gap is not known yet: more than ``quality_min_gap_days`` without a usable
+    image (since the last one, or since the first image when none was usable) up to
+    ``end``. Before session 24 such a site raised nothing at all: thirty cloudy images
+    in a row, or three usable images years ago and none since, looked calm."""
+    start = usable_days[-1] if usable_days else all_days[0]
+    gap = (end - start).days
+    expected = float(settings.quality_min_gap_days)
+    if gap <= expected:
+        return []
+    tried = [d for d in all_days if (d > start if usable_days else d >= start) and d <= end]
+    n = len(usable_days)
+    if n:
+        were = "image in that time was" if len(tried) == 1 else "images in that time were"
+        unusable = f"; {len(tried)} {were} unusable" if tried else ""
+        head = (
+            f"No usable image of this site for {gap} days (from {_d(start)} as of "
+            f"{_d(end)}{unusable})"
+        )
+    else:
+        images = "its one image" if len(tried) == 1 else f"all {len(tried)} of its images"
+        head = (
+            f"No usable image of this site at all: {images} from {_d(start)} to "
+            f"{_d(tried[-1])} {'was' if len(tried) == 1 else 'were'} unusable, so it has not "
+            f"been seen for {gap} days as of {_d(end)}"
+        )
+    text = (
+        f"{head}; with {n} usable {'image' if n == 1 else 'images'} (fewer than the "
+        f"{settings.quality_min_points} that tell how often the site is seen), more than "
+        f"{expected:.0f} days of silence is unexpected and must not be read as calm."
+    )
+    severity = "medium" if gap >= 2 * expected else "low"
+    when = datetime(start.year, start.month, start.day, tzinfo=UTC) + timedelta(
+        days=int(np.ceil(expected))
+    )
+    return [
+        Alert(
+            key=f"quality:all:{_d(start)}",
+            kind="quality",
+            severity=severity,
+            when=when,
+            cls="all",
+            value=None,
+            explanation=text,
+            metrics={
+                "gap_days": float(gap),
+                "expected_days": round(expected, 1),
+                "unusable_images": float(len(tried)),
+                "usable_images": float(n),
+                "last_usable": _d(start) if n else "",
+                "ongoing": "yes",
+            },
+        )
+    ]

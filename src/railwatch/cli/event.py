@@ -90,8 +90,10 @@ def remove(
     Without --yes it asks for confirmation when run from a terminal; it is
     refused (status 2) when standard input is not a terminal (a script, a
     pipe)."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
+    from railwatch.analysis.events import names_event
+    from railwatch.analysis.types import Event as EventValue
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
     from railwatch.storage.models import Alert, Event
@@ -104,10 +106,15 @@ def remove(
             site = ev.site.name
             what = f"{ev.label!r} on {ev.date.isoformat()} at {site}"
             # alerts keep their link (and "N days after: LABEL" in their explanation)
-            # until the site is analysed again
-            linked = s.scalar(
-                select(func.count(Alert.id)).where(
-                    Alert.site_id == ev.site_id, Alert.active, Alert.event_label == ev.label
+            # until the site is analysed again; an event of the same label on another
+            # day is another event, which this one's removal leaves named
+            value = EventValue(when=ev.date, label=ev.label)
+            linked = sum(
+                names_event(a.when, a.metrics, a.event_days, a.event_label, a.explanation, value)
+                for a in s.scalars(
+                    select(Alert).where(
+                        Alert.site_id == ev.site_id, Alert.active, Alert.event_days.is_not(None)
+                    )
                 )
             )
         if not yes and not confirm(
