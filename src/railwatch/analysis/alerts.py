@@ -927,9 +927,17 @@ def _lull(
 
 def _baseline_text(base: Baseline, d: float) -> str:
     season = ""
+    month = _MONTHS[int(month_of(np.array([d]))[0])]
     if abs(base.seasonal_factor - 1.0) > 0.005:
-        month = _MONTHS[int(month_of(np.array([d]))[0])]
         season = f", seasonal factor {base.seasonal_factor:.2f} for {month}"
+    elif base.adjusted:
+        # the window's counts were taken out of their own months' seasons: the centre is
+        # not their plain median (until session 24 nothing said so, and a median checked
+        # by hand against the images listed came out different)
+        season = (
+            f", each taken out of its own month's season (seasonal factor "
+            f"{base.seasonal_factor:.2f} for {month})"
+        )
     noise = ""
     if base.series_noise > 0:
         noise = (

@@ -42,6 +42,10 @@ class Baseline:
     seasonal_factor: float = 1.0
     note: str = ""  # why the centre is not the plain median (e.g. a lull floor)
     series_noise: float = 0.0  # relative noise of the series when it set the spread, else 0
+    #: The window's counts were taken out of their months' seasons (some of their month
+    #: factors are not 1) before the median, so the centre is not their plain median,
+    #: whatever the judged month's own factor.
+    adjusted: bool = False
 
     def z(self, value: float) -> float:
         """Robust z-score of a value against this baseline."""
@@ -282,11 +286,21 @@ def robust_baseline(
             return None
     values = counts[start:i]
     factor = 1.0
+    adjusted = False
     if factors is not None and months is not None:
         # (count + 1) is seasonal, so empty winters do not break the ratios
         values = (values + SEASON_OFFSET) / factors[months[start:i]] - SEASON_OFFSET
         factor = float(factors[months[i]])
-    return _median_baseline(values, factor, i - start, float(days[i] - days[start]), settings)
+        adjusted = _adjusted(factors[months[start:i]])
+    return _median_baseline(
+        values, factor, i - start, float(days[i] - days[start]), settings, adjusted=adjusted
+    )
+
+
+def _adjusted(window_factors: np.ndarray) -> bool:
+    """Do these month factors (of a window's images) change its counts by more than the
+    explanations' rounding (half a per cent)?"""
+    return bool(np.any(np.abs(window_factors - 1.0) > 0.005))
 
 
 def _median_baseline(
@@ -296,9 +310,11 @@ def _median_baseline(
     window_days: float,
     settings: AlertSettings,
     centre_d: float | None = None,
+    *,
+    adjusted: bool = False,
 ) -> Baseline:
     """The baseline of a window's (deseasonalised) ``values``, reseasonalised by ``factor``
-    (``centre_d``: their median, when known)."""
+    (``centre_d``: their median, when known; ``adjusted``: see :attr:`Baseline.adjusted`)."""
     if centre_d is None:
         centre_d = median_of(values)
     mad = median_of(np.abs(values - centre_d)) * MAD_TO_SIGMA
@@ -311,6 +327,7 @@ def _median_baseline(
         n_points=n_points,
         window_days=window_days,
         seasonal_factor=factor,
+        adjusted=adjusted,
     )
 
 
@@ -366,6 +383,7 @@ class WindowBaselines:
         if found is None:
             return None
         start, factor, centre_d = found
+        adjusted = factors is not None and _adjusted(factors[self._months[start:i]])
         return _median_baseline(
             self._seasonal[start:i],
             factor,
@@ -373,6 +391,7 @@ class WindowBaselines:
             self._days[i] - self._days[start],
             self._settings,
             centre_d,
+            adjusted=adjusted,
         )
 
     def centre(
@@ -556,6 +575,7 @@ def with_series_noise(base: Baseline, noise: float | None, settings: AlertSettin
         seasonal_factor=base.seasonal_factor,
         note=base.note,
         series_noise=noise,
+        adjusted=base.adjusted,
     )
 
 
