@@ -233,3 +233,28 @@ def test_removing_the_other_event_of_a_day_is_said_to_be_still_named(
     assert main([*db, "event", "remove", str(ids["Summit"]), "--yes"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "2 alerts of yard still name it" in out  # "…; also that day: Summit."
+
+
+def test_a_silence_counts_the_unusable_images_not_their_days() -> None:
+    """Two cloudy images on one day (two satellites) read "1 image in that time was
+    unusable": the days were counted. Each class has a point per image, and one image
+    with three classes is still one image."""
+    pts = points([20.0 + k % 3 for k in range(10)])
+    last = pts[-1].when
+    for cls in ("all", "tank", "covered"):
+        pts += [
+            CountPoint(when=last + timedelta(days=20, hours=h), count=None, usable=False, cls=cls)
+            for h in (0, 3)
+        ]
+        pts.append(CountPoint(when=last + timedelta(days=30), count=None, usable=False, cls=cls))
+    q = kind(analyze_series(pts, as_of=last + timedelta(days=60)), "quality")
+    assert len(q) == 1 and q[0].metrics["unusable_images"] == 3.0
+    assert "; 3 images in that time were unusable)" in q[0].explanation
+    never = [
+        CountPoint(when=T0 + timedelta(hours=h), count=None, usable=False, cls=cls)
+        for h in (0, 5)
+        for cls in ("all", "tank")
+    ]
+    q = kind(analyze_series(never, as_of=T0 + timedelta(days=50)), "quality")
+    assert len(q) == 1 and q[0].metrics["unusable_images"] == 2.0
+    assert "at all: all 2 of its images on 2021-01-04 were unusable" in q[0].explanation

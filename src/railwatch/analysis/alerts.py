@@ -1488,8 +1488,15 @@ def quality_alerts(
     if not points:
         return []
     usable_days = sorted({as_utc(p.when).date() for p in points if p.is_usable})
-    usable_set = set(usable_days)
     all_days = sorted({as_utc(p.when).date() for p in points})
+    # images a day: each class has a point per image (two images of one day were one)
+    per_class: dict[tuple[date, str], int] = {}
+    for p in points:
+        k = (as_utc(p.when).date(), p.cls)
+        per_class[k] = per_class.get(k, 0) + 1
+    images: dict[date, int] = {}
+    for (d, _), n in per_class.items():
+        images[d] = max(images.get(d, 0), n)
     end = as_utc(as_of).date() if as_of is not None else all_days[-1]
     alerts: list[Alert] = []
     gaps: list[int] = []  # sorted gaps between the usable days so far
@@ -1511,7 +1518,7 @@ def quality_alerts(
             continue
         lo, hi = bisect.bisect_right(all_days, start), bisect.bisect_left(all_days, stop)
         between = all_days[lo:hi]  # the days strictly between start and stop
-        unusable = sum(1 for d in between if d not in usable_set)
+        unusable = sum(images[d] for d in between)  # none of them usable
         severity = "medium" if gap >= 2 * expected else "low"
         if nxt is not None:  # a silence that has ended is history: one step lower
             severity = lower_severity(severity)
@@ -1547,38 +1554,40 @@ def quality_alerts(
             )
         )
     if len(usable_days) < settings.quality_min_points:
-        alerts.extend(_silence_unestablished(usable_days, all_days, end, settings))
+        alerts.extend(_silence_unestablished(usable_days, images, end, settings))
     return alerts
 
 
 def _silence_unestablished(
-    usable_days: Sequence[date], all_days: Sequence[date], end: date, settings: AlertSettings
+    usable_days: Sequence[date], images: dict[date, int], end: date, settings: AlertSettings
 ) -> list[Alert]:
     """The ongoing silence of a site with fewer than ``quality_min_points`` usable images,
     whose usual gap is not known yet: more than ``quality_min_gap_days`` without a usable
     image (since the last one, or since the first image when none was usable) up to
     ``end``. Before session 24 such a site raised nothing at all: thirty cloudy images
     in a row, or three usable images years ago and none since, looked calm."""
-    start = usable_days[-1] if usable_days else all_days[0]
+    start = usable_days[-1] if usable_days else min(images)
     gap = (end - start).days
     expected = float(settings.quality_min_gap_days)
     if gap <= expected:
         return []
-    tried = [d for d in all_days if (d > start if usable_days else d >= start) and d <= end]
+    days = sorted(d for d in images if (d > start if usable_days else d >= start) and d <= end)
+    tried = sum(images[d] for d in days)
     n = len(usable_days)
     if n:
-        were = "image in that time was" if len(tried) == 1 else "images in that time were"
-        unusable = f"; {len(tried)} {were} unusable" if tried else ""
+        were = "image in that time was" if tried == 1 else "images in that time were"
+        unusable = f"; {tried} {were} unusable" if tried else ""
         head = (
             f"No usable image of this site for {gap} days (from {_d(start)} as of "
             f"{_d(end)}{unusable})"
         )
     else:
-        images = "its one image" if len(tried) == 1 else f"all {len(tried)} of its images"
+        which = "its one image" if tried == 1 else f"all {tried} of its images"
+        span = f"on {_d(start)}" if len(days) == 1 else f"from {_d(start)} to {_d(days[-1])}"
         head = (
-            f"No usable image of this site at all: {images} from {_d(start)} to "
-            f"{_d(tried[-1])} {'was' if len(tried) == 1 else 'were'} unusable, so it has not "
-            f"been seen for {gap} days as of {_d(end)}"
+            f"No usable image of this site at all: {which} {span} "
+            f"{'was' if tried == 1 else 'were'} unusable, so it has not been seen for {gap} "
+            f"days as of {_d(end)}"
         )
     text = (
         f"{head}; with {n} usable {'image' if n == 1 else 'images'} (fewer than the "
@@ -1601,7 +1610,7 @@ def _silence_unestablished(
             metrics={
                 "gap_days": float(gap),
                 "expected_days": round(expected, 1),
-                "unusable_images": float(len(tried)),
+                "unusable_images": float(tried),
                 "usable_images": float(n),
                 "last_usable": _d(start) if n else "",
                 "ongoing": "yes",
