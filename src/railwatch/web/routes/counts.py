@@ -94,9 +94,9 @@ def site_counts(
 
     with read_session(db) as s:
         site_row = repo.get_site(s, site)
-        # the series is read whole (scenes, then their counts): a fixed number of
-        # statements whatever the number of images
-        points = repo.count_series(s, site_row, cls=cls)
+        # only the page's points are read, in SQL: a fixed number of statements
+        # whatever the number of images, and rows only for the points shown
+        shown, total = repo.count_series_page(s, site_row, cls=cls, limit=limit, offset=offset)
         classes = sorted(
             set(
                 s.scalars(
@@ -108,8 +108,6 @@ def site_counts(
             )
             | {"all"}
         )
-    total = len(points)
-    shown = points[offset : offset + limit]
     rows = [_row(p) for p in shown]
     params = PageParams(limit=limit, offset=offset)
     headers = {

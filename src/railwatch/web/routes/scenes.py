@@ -21,7 +21,7 @@ from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
 from railwatch.storage.serialize import scene_dict
 from railwatch.web.deps import DB, Paging, read_session
-from railwatch.web.pagination import paginate, window
+from railwatch.web.pagination import paginate
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import is_authenticated, require_read
 
@@ -111,10 +111,10 @@ def list_scenes(
 ) -> dict[str, Any]:
     """Scenes by acquisition time, each with its quality and total count."""
     with read_session(db) as s:
-        scenes = repo.list_scenes(s, site, status=status)
-        if usable is not None:
-            scenes = [sc for sc in scenes if bool(sc.usable) == usable]
-        shown = window(scenes, page)
+        # the page is cut in SQL (a site of 5,000 scenes read them all for each page)
+        shown, total = repo.scene_page(
+            s, site, status=status, usable=usable, limit=page.limit, offset=page.offset
+        )
         ids = [sc.id for sc in shown]
         counts = {
             c.scene_id: c
@@ -122,7 +122,7 @@ def list_scenes(
         }
         paths = is_authenticated(request)
         items = [_public(sc, counts.get(sc.id), footprint=footprint, paths=paths) for sc in shown]
-    return paginate(request, response, items, len(scenes), page).envelope()
+    return paginate(request, response, items, total, page).envelope()
 
 
 @router.get("/scenes/{scene_id}", summary="Scene metadata")

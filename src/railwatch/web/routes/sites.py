@@ -7,18 +7,17 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.errors import AlreadyExistsError, GeometryError, InputError
 from railwatch.limits import DESCRIPTION_MAX, SITE_NAME_MAX, TAG_MAX, TAGS_MAX
 from railwatch.storage import repo
-from railwatch.storage.models import Alert, Site
+from railwatch.storage.models import Site
 from railwatch.storage.serialize import site_dict
 from railwatch.web.bodies import JsonNumber
 from railwatch.web.deps import DB, Jobs, Paging, read_session
-from railwatch.web.pagination import paginate, window
+from railwatch.web.pagination import paginate
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["sites"])
@@ -113,7 +112,9 @@ def _spec(body: SiteIn) -> Any:
         raise GeometryError(f"invalid site geometry: {err}") from err
 
 
-def summary(session: Session, site: Site) -> dict[str, Any]:
+def summary(
+    session: Session, site: Site, *, open_alerts: dict[str, int] | None = None
+) -> dict[str, Any]:
     """Latest usable count, its trend against the previous usable count made the same
     way (a 3 m occupied-length estimate is never compared with cars counted one by one,
     as the analysis does), and open alerts (in total and by severity).
@@ -121,11 +122,13 @@ def summary(session: Session, site: Site) -> dict[str, Any]:
     A presence image (10 m and coarser) is no count: its stored 1 or 0 is only whether a
     long train is present, so it is never the latest or previous count. Where the site's
     latest usable image is one, ``latest_presence`` gives its date, scene and
-    ``long_train_present`` (null otherwise)."""
-    usable = [p for p in repo.count_series(session, site) if p.usable and p.count is not None]
-    points = [p for p in usable if not is_presence(p.method)]
-    latest = points[-1] if points else None
-    newest = usable[-1] if usable else None
+    ``long_train_present`` (null otherwise).
+
+    The counts are read by :func:`repo.latest_counts` (a few one-row queries), not from
+    the whole series; ``open_alerts`` (by severity) is given by a list that read them
+    for all its sites at once."""
+    found = repo.latest_counts(session, site)
+    latest, newest, previous = found.latest, found.newest, found.previous
     latest_presence = (
         {
             "when": newest.when.isoformat(),
@@ -135,22 +138,12 @@ def summary(session: Session, site: Site) -> dict[str, Any]:
         if newest is not None and is_presence(newest.method)
         else None
     )
-    previous = next(
-        (p for p in reversed(points[:-1]) if latest is not None and p.method == latest.method),
-        None,
-    )
     trend = "none"
     if latest is not None and previous is not None:
         diff = float(latest.count or 0.0) - float(previous.count or 0.0)
         trend = "up" if diff > 0.5 else "down" if diff < -0.5 else "flat"
-    by_severity = {
-        str(sev): int(n)
-        for sev, n in session.execute(
-            select(Alert.severity, func.count(Alert.id))
-            .where(Alert.site_id == site.id, Alert.active.is_(True), Alert.acknowledged.is_(False))
-            .group_by(Alert.severity)
-        )
-    }
+    if open_alerts is None:
+        open_alerts = repo.open_alerts_by_severity(session, [site])[site.id]
     return {
         "latest_count": latest.count if latest else None,
         "latest_when": latest.when.isoformat() if latest else None,
@@ -158,9 +151,9 @@ def summary(session: Session, site: Site) -> dict[str, Any]:
         "previous_count": previous.count if previous else None,
         "trend": trend,
         "latest_presence": latest_presence,
-        "open_alerts": sum(by_severity.values()),
+        "open_alerts": sum(open_alerts.values()),
         "open_by_severity": {
-            sev: by_severity.get(sev, 0) for sev in ("high", "medium", "low", "info")
+            sev: open_alerts.get(sev, 0) for sev in ("high", "medium", "low", "info")
         },
     }
 
@@ -175,9 +168,16 @@ def _full(session: Session, site: Site, *, geometry: bool = True) -> dict[str, A
 def list_sites(request: Request, response: Response, db: DB, page: Paging) -> dict[str, Any]:
     """Sites by name, each with its totals and a summary (latest count, trend, open alerts)."""
     with read_session(db) as s:
-        sites = repo.list_sites(s)
-        items = [_full(s, site, geometry=False) for site in window(sites, page)]
-    return paginate(request, response, items, len(sites), page).envelope()
+        # the page's sites only, their totals and open alerts in grouped queries
+        sites, total = repo.site_page(s, limit=page.limit, offset=page.offset)
+        stats = repo.sites_stats(s, sites)
+        alerts = repo.open_alerts_by_severity(s, sites)
+        items = []
+        for site in sites:
+            out = site_dict(site, stats[site.id], geometry=False)
+            out["summary"] = summary(s, site, open_alerts=alerts[site.id])
+            items.append(out)
+    return paginate(request, response, items, total, page).envelope()
 
 
 @router.post(
