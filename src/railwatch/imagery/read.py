@@ -402,12 +402,18 @@ def stretch_ranges(
     data, which is read as it is. Used where a whole image is read window by window
     (``detect``, label reading, web tiles), so every window gets the same mapping. With
     ``radiometry`` ``display`` every band gets the range of all of them together (pass
-    the same ``radiometry`` to :func:`stretch_to_uint8`)."""
+    the same ``radiometry`` to :func:`stretch_to_uint8`). Valid pixels are those of GDAL's
+    mask less those :func:`read_site_window` reads as no data that the mask does not know:
+    the transparent area of an alpha band the file does not declare (:func:`undeclared_alpha`)
+    and a colour table's transparent entries (:func:`transparent_entries`) (until the
+    session-24 second follow-up the range was measured on their fill too)."""
     if ds.dtypes[bands[0] - 1] == "uint8":
         return None
     f = max(1, math.ceil(max(ds.width, ds.height) / 1024))
     shape = (len(bands), max(1, ds.height // f), max(1, ds.width // f))
-    data = ds.read(list(bands), out_shape=shape, masked=True).astype(np.float64)
+    raw = ds.read(list(bands), out_shape=shape, masked=True)
+    data = raw.astype(np.float64)
+    data.mask = np.ma.getmaskarray(data) | _hidden_nodata(ds, bands, raw)
     lows, highs = [], []
     if radiometry == "display":
         vals = data.compressed()
@@ -425,6 +431,19 @@ def stretch_ranges(
         lows.append(lo)
         highs.append(hi)
     return np.array(lows), np.array(highs)
+
+
+def _hidden_nodata(ds: Any, bands: Sequence[int], data: np.ndarray) -> np.ndarray:
+    """Pixels of ``data`` (``bands`` of ``ds`` read at some shape, nearest) that GDAL's
+    mask leaves valid but :func:`_warp_image` reads as no data: where an undeclared alpha
+    band is 0, and each colour-table band's transparent entries (B, H, W bool)."""
+    out = np.zeros(data.shape, dtype=bool)
+    if ColorInterp.alpha not in ds.colorinterp and (hidden := undeclared_alpha(ds)) is not None:
+        out |= (ds.read(hidden, out_shape=data.shape[1:]) == 0)[None]
+    for i, band in enumerate(bands):
+        if (clear := transparent_entries(ds, band)) is not None:
+            out[i] |= np.isin(np.ma.getdata(data[i]), clear)
+    return out
 
 
 def _display_range(src: Any, rgb: Sequence[int] | None) -> tuple[float, float] | None:
