@@ -159,3 +159,47 @@ def test_the_range_of_a_colour_table_leaves_out_its_transparent_entries(
         assert ds.colorinterp[0] == rasterio.enums.ColorInterp.palette
         lows, highs = stretch_ranges(ds, [1])
     assert float(lows[0]) >= 100 and float(highs[0]) <= 4099  # was 60000
+
+
+def _black_fill(folder: Path, *, nodata: float | None) -> Path:
+    """A 16-bit RGB file whose first quarter of columns is 0 in every band (a rotated
+    scene's corner, a blanked area), with that 0 declared nodata or not declared."""
+    rgb = yard_scene(SIZE, SIZE).astype("uint16") * 257
+    rgb[:, :, : SIZE // 4] = 0
+    name = "fill_declared.tif" if nodata is not None else "fill.tif"
+    return write_geotiff(folder / name, rgb, nodata=nodata)
+
+
+@pytest.mark.parametrize("radiometry", ["linear", "display"])
+def test_the_range_of_a_file_without_nodata_leaves_out_its_black_fill(
+    tmp_path: Path, radiometry: Radiometry
+) -> None:
+    """A file that declares no nodata has its black fill read as no data by the pipeline
+    and by ``detect`` (``imagery.read.undeclared_fill``); its range is of the ground."""
+    plain, declared = _black_fill(tmp_path, nodata=None), _black_fill(tmp_path, nodata=0)
+    lows, highs = _ranges(plain, radiometry)
+    assert float(lows.min()) == 6425  # the ground's darkest (was 0: the fill)
+    ref_lows, ref_highs = _ranges(declared, radiometry)
+    np.testing.assert_array_equal(lows, ref_lows)
+    np.testing.assert_array_equal(highs, ref_highs)
+    # detect FILE: the ground mapped as in the file that declares its nodata
+    got, ref = Spy(), Spy()
+    detect_file(plain, detector=got, workers=1, radiometry=radiometry)
+    detect_file(declared, detector=ref, workers=1, radiometry=radiometry)
+    np.testing.assert_array_equal(got.seen[0][:, SIZE // 4 :], ref.seen[0][:, SIZE // 4 :])
+
+
+def test_without_a_georeference_the_fill_is_measured_with_the_gsd_given(
+    tmp_path: Path,
+) -> None:
+    """A file without a CRS has no ground size of its own: only a ``gsd`` given (as
+    ``detect --gsd`` has) says its black fill is over 400 m²."""
+    rgb = yard_scene(SIZE, SIZE).astype("uint16") * 257
+    rgb[:, :, : SIZE // 4] = 0
+    path = write_geotiff(tmp_path / "plain.tif", rgb, crs=None)
+    with rasterio.open(path) as ds:
+        unknown = stretch_ranges(ds, [1, 2, 3])
+        given = stretch_ranges(ds, [1, 2, 3], gsd=0.5)
+    assert unknown is not None and given is not None
+    assert float(unknown[0].min()) == 0.0  # no size: 0 may be ground, kept
+    assert float(given[0].min()) == 6425

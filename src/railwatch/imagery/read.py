@@ -21,6 +21,7 @@ import rasterio
 import rasterio.features
 from affine import Affine
 from pyproj import CRS
+from pyproj.exceptions import CRSError
 from rasterio._err import CPLE_BaseError  # GDAL's errors (not RasterioError subclasses)
 from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
@@ -35,6 +36,7 @@ from railwatch.imagery.inspect import (
     MissingCRSError,
     gdal_env,
     gdal_path,
+    ground_gsd,
     is_remote,
     local_path,
     remote_access_hint,
@@ -395,25 +397,33 @@ def stretch_range(values: np.ndarray) -> tuple[float, float]:
 
 
 def stretch_ranges(
-    ds: Any, bands: Sequence[int], *, radiometry: Radiometry = "linear"
+    ds: Any,
+    bands: Sequence[int],
+    *,
+    radiometry: Radiometry = "linear",
+    gsd: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Per-band (low, high) :data:`STRETCH_PERCENTILES` of an open dataset's valid pixels
     (a read decimated to about 1024 px), for :func:`stretch_to_uint8`; None for 8-bit
     data, which is read as it is. Used where a whole image is read window by window
     (``detect``, label reading, web tiles), so every window gets the same mapping. With
     ``radiometry`` ``display`` every band gets the range of all of them together (pass
-    the same ``radiometry`` to :func:`stretch_to_uint8`). Valid pixels are those of GDAL's
-    mask less those :func:`read_site_window` reads as no data that the mask does not know:
-    the transparent area of an alpha band the file does not declare (:func:`undeclared_alpha`)
-    and a colour table's transparent entries (:func:`transparent_entries`) (until the
-    session-24 second follow-up the range was measured on their fill too)."""
+    the same ``radiometry`` to :func:`stretch_to_uint8`).
+
+    Valid pixels are those of GDAL's mask less those :func:`read_site_window` reads as no
+    data that the mask does not know: the transparent area of an alpha band the file does
+    not declare (:func:`undeclared_alpha`), a colour table's transparent entries
+    (:func:`transparent_entries`) and, in a file that declares no nodata, alpha or colour
+    table, its black fill (:func:`undeclared_fill`, measured with ``gsd``, metres per
+    pixel: by default the file's own, none for a file without georeference). Until the
+    session-24 edge fixes the range was measured on their fill too."""
     if ds.dtypes[bands[0] - 1] == "uint8":
         return None
     f = max(1, math.ceil(max(ds.width, ds.height) / 1024))
     shape = (len(bands), max(1, ds.height // f), max(1, ds.width // f))
     raw = ds.read(list(bands), out_shape=shape, masked=True)
     data = raw.astype(np.float64)
-    data.mask = np.ma.getmaskarray(data) | _hidden_nodata(ds, bands, raw)
+    data.mask = np.ma.getmaskarray(data) | _hidden_nodata(ds, bands, raw, gsd)
     lows, highs = [], []
     if radiometry == "display":
         vals = data.compressed()
@@ -433,17 +443,41 @@ def stretch_ranges(
     return np.array(lows), np.array(highs)
 
 
-def _hidden_nodata(ds: Any, bands: Sequence[int], data: np.ndarray) -> np.ndarray:
+def _hidden_nodata(
+    ds: Any, bands: Sequence[int], data: np.ndarray, gsd: float | None
+) -> np.ndarray:
     """Pixels of ``data`` (``bands`` of ``ds`` read at some shape, nearest) that GDAL's
-    mask leaves valid but :func:`_warp_image` reads as no data: where an undeclared alpha
-    band is 0, and each colour-table band's transparent entries (B, H, W bool)."""
+    mask leaves valid but :func:`_warp_image` reads as no data (B, H, W bool): where an
+    undeclared alpha band is 0, each colour-table band's transparent entries, and the
+    black fill of a file that declares none of nodata, alpha or a colour table."""
     out = np.zeros(data.shape, dtype=bool)
-    if ColorInterp.alpha not in ds.colorinterp and (hidden := undeclared_alpha(ds)) is not None:
+    has_alpha = ColorInterp.alpha in ds.colorinterp
+    hidden = None if has_alpha else undeclared_alpha(ds)
+    if hidden is not None:
         out |= (ds.read(hidden, out_shape=data.shape[1:]) == 0)[None]
+    palette = False
     for i, band in enumerate(bands):
+        palette |= ds.colorinterp[band - 1] == ColorInterp.palette
         if (clear := transparent_entries(ds, band)) is not None:
             out[i] |= np.isin(np.ma.getdata(data[i]), clear)
+    if ds.nodata is None and not has_alpha and hidden is None and not palette:
+        size = gsd if gsd is not None else _file_gsd(ds)
+        if size is not None:  # metres per pixel of this (decimated) read
+            step = math.sqrt(ds.width / data.shape[2] * ds.height / data.shape[1])
+            out |= undeclared_fill(np.ma.getdata(data), size * step)[None]
     return out
+
+
+def _file_gsd(ds: Any) -> float | None:
+    """The ground sample distance of an open dataset (metres), or None when it has no
+    georeference to measure it by."""
+    if ds.crs is None:
+        return None
+    try:
+        found = ground_gsd(ds)
+    except (CRSError, ValueError, ArithmeticError):
+        return None
+    return found if math.isfinite(found) and found > 0 else None
 
 
 def _display_range(src: Any, rgb: Sequence[int] | None) -> tuple[float, float] | None:
