@@ -409,6 +409,10 @@ def test_cli_scheduler_path_prints_what_the_in_process_path_prints(
         assert main(args) == 0
         remote = json.loads(capsys.readouterr().out)
         # without --json the bar shows both rows: tasks done on the cluster, scenes recorded
+        # (on a terminal: a bar is shown only there, so stderr is made to pass for one)
+        from railwatch.cli._common import err_console
+
+        monkeypatch.setattr(err_console, "_force_terminal", True)
         assert main(["--db", b, "process", "yard", "--reprocess", "--scheduler",
                      cluster.scheduler_address]) == 0  # fmt: skip
         bar = capsys.readouterr().err
