@@ -223,11 +223,19 @@ def _not_a_date(what: str, text: str, expected: str) -> InputError:
 def parse_day(text: str, what: str) -> date:
     """A YYYY-MM-DD value (of the option or argument named ``what`` in messages) as a
     date. Refused with an :class:`~railwatch.errors.InputError`: text that is not a date,
-    and a date that does not exist (2024-02-30, 2024-13-01), which is said as such."""
+    and a date that does not exist (2024-02-30, 2024-13-01), which is said as such. Only
+    the YYYY-MM-DD form: Python's parser also takes 20240418 and week dates (2024-W16-3,
+    the 17th of April), which a typo can turn into a date nobody meant."""
+    expected = "a date YYYY-MM-DD (e.g. 2023-09-13)"
+    if not _DAY.fullmatch(text.strip()):
+        raise InputError(f"{what} {text!r} is not {expected}")
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise _not_a_date(what, text, "a date YYYY-MM-DD (e.g. 2023-09-13)") from None
+        raise _not_a_date(what, text, expected) from None
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_time(
