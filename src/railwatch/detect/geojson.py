@@ -1,7 +1,8 @@
 """Detections as GeoJSON FeatureCollections, and back.
 
 Layout (issue 4; also the simulator's ``NAME.truth.geojson``): one Feature per
-railcar, a Polygon (the body's oriented rectangle, closed ring), properties
+railcar, a Polygon (the body's oriented rectangle, closed ring; in lon/lat a car across
+180° is a MultiPolygon split there, RFC 7946 3.1.9), properties
 ``class``, ``score``, ``covered``, ``covered_score``. A top-level ``"crs"`` member
 names the coordinate system (``{"type": "name", "properties": {"name": "EPSG:32652"}}``)
 or is ``null`` for pixel (column, row) coordinates; lon/lat output follows RFC 7946
@@ -18,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
+from shapely.geometry.polygon import orient
 
 from railwatch.detect.base import ALL_CLASSES, Detection, OrientedBox, corners_of
 from railwatch.errors import InputError, os_reason
@@ -60,6 +63,49 @@ def _ring(corners: list[list[float]]) -> list[list[float]]:
     return ring
 
 
+def _geometry(raw: list[list[float]], digits: int, *, lonlat: bool) -> dict[str, Any]:
+    """The GeoJSON geometry of a car's closed ring ``raw``, rounded to ``digits``: a
+    Polygon, or, in lon/lat, a MultiPolygon split at 180° when the car crosses there
+    (RFC 7946 3.1.9; its corners east and west of 180° made a ring round the Earth)."""
+    lons = [x for x, _ in raw]
+    split = None
+    if lonlat and (max(lons) - min(lons) > 180 or max(abs(x) for x in lons) > 180):
+        from railwatch.imagery.inspect import split_at_antimeridian  # lazily: GDAL's layer
+
+        split = split_at_antimeridian(Polygon(raw))
+    if split is None:
+        return {
+            "type": "Polygon",
+            "coordinates": [[[round(x, digits), round(y, digits)] for x, y in raw]],
+        }
+    parts = [
+        [[[round(x, digits), round(y, digits)] for x, y in orient(p, 1.0).exterior.coords]]
+        for p in split.geoms
+    ]
+    return {"type": "MultiPolygon", "coordinates": parts}
+
+
+def _joined_at_180(poly: MultiPolygon) -> Polygon | None:
+    """A lon/lat car written split at 180° (its parts east and west of it) as one
+    polygon, its western part's longitudes put beyond 180°; None when ``poly`` is not
+    such a split."""
+    from railwatch.imagery.inspect import split_at_antimeridian
+
+    if split_at_antimeridian(poly) is None:
+        return None
+    east = [
+        shapely.transform(
+            p,
+            lambda xy: np.column_stack(
+                [np.where(xy[:, 0] < 0, xy[:, 0] + 360.0, xy[:, 0]), xy[:, 1]]
+            ),
+        )
+        for p in poly.geoms
+    ]
+    joined = shapely.union_all(east)
+    return joined if isinstance(joined, Polygon) else None
+
+
 def to_feature_collection(
     detections: Iterable[Detection],
     *,
@@ -95,7 +141,7 @@ def to_feature_collection(
         if transformer is not None:
             xs, ys = transformer.transform([p[0] for p in raw], [p[1] for p in raw])
             raw = [[float(x), float(y)] for x, y in zip(xs, ys, strict=True)]
-        ring = [[round(x, digits), round(y, digits)] for x, y in raw]
+        geometry = _geometry(raw, digits, lonlat=crs == WGS84)
         props: dict[str, Any] = {
             "class": det.cls,
             "score": round(float(det.score), 4),
@@ -110,7 +156,7 @@ def to_feature_collection(
         features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "geometry": geometry,
                 "properties": props,
             }
         )
@@ -181,12 +227,14 @@ def _crs_of(fc: Mapping[str, Any]) -> str | None:
 
 def from_feature_collection(fc: Mapping[str, Any], *, source: str = "") -> FeatureSet:
     """Detections (or truth railcars) from a FeatureCollection dict. Every feature is a
-    railcar: a Polygon (or a MultiPolygon of one part); a feature without a geometry or
+    railcar: a Polygon (or a MultiPolygon of one part, or in lon/lat of two parts split
+    at 180°, joined again across it); a feature without a geometry or
     with another type is an :class:`InputError` naming ``source`` (the file) and the
     feature's index, not skipped or counted."""
     if fc.get("type") != "FeatureCollection":
         raise InputError("not a GeoJSON FeatureCollection: expected 'type': 'FeatureCollection'")
     where = f"{source}: feature" if source else "feature"
+    crs = _crs_of(fc)
     dets: list[Detection] = []
     for k, feat in enumerate(fc.get("features") or []):
         geom = feat.get("geometry") if isinstance(feat, Mapping) else None
@@ -201,6 +249,9 @@ def from_feature_collection(fc: Mapping[str, Any], *, source: str = "") -> Featu
             raise InputError(f"{where} {k} has an invalid geometry: {err}") from err
         if isinstance(poly, MultiPolygon) and len(poly.geoms) == 1:
             poly = poly.geoms[0]
+        elif isinstance(poly, MultiPolygon) and crs == WGS84:
+            # a car across 180° written split there (RFC 7946; `detect --wgs84`)
+            poly = _joined_at_180(poly) or poly
         if not isinstance(poly, Polygon):
             raise InputError(
                 f"{where} {k} is a {geom.get('type')}, not a Polygon: each feature is a "
@@ -250,7 +301,7 @@ def from_feature_collection(fc: Mapping[str, Any], *, source: str = "") -> Featu
     cars = coarse.get("car_equivalents") if isinstance(coarse, Mapping) else None
     return FeatureSet(
         tuple(dets),
-        _crs_of(fc),
+        crs,
         float(gsd) if gsd is not None else None,
         track_geom,
         str(fc.get("method") or "objects"),

@@ -159,7 +159,10 @@ def records_from_detections(
     """Turn pixel-space detections of a raster (affine ``transform``, ``crs``) into records.
 
     Pixel (column, row) corners go through the affine transform into ``crs``, then
-    to WGS84. ``inside`` is computed against ``site_geom_wgs84`` when given.
+    to WGS84. ``inside``: whether the car's centre (its polygon's centroid in ``crs``,
+    taken to WGS84) lies in ``site_geom_wgs84``, when given. The WGS84 polygon keeps the
+    corners as transformed: a car across 180° is one ring from +179.99° to -179.99°
+    (readers that draw or export it split it there, ``imagery.inspect.split_at_antimeridian``).
     """
     dets = list(detections)
     if not dets:
@@ -176,8 +179,11 @@ def records_from_detections(
         wgs = Polygon(np.column_stack([np.asarray(lon), np.asarray(lat)]))
         inside = True
         if site_geom_wgs84 is not None:
-            centre = shapely.centroid(wgs)
-            inside = bool(site_geom_wgs84.intersects(Point(centre.x, centre.y)))
+            # the centre in the image's own CRS, then to WGS84: the WGS84 polygon of a car
+            # across 180° spans -180..180 and its centroid is near 0° (was dropped)
+            centre = shapely.centroid(native)
+            clon, clat = to_wgs84.transform(centre.x, centre.y)
+            inside = bool(site_geom_wgs84.intersects(Point(clon, clat)))
         out.append(
             DetectionRecord(
                 cls=det.cls,
