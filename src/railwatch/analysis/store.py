@@ -33,6 +33,10 @@ class SiteAnalysis:
     removed: int
     retired: int
     stored: bool = True
+    #: Of ``updated``'s alerts raised again as stored (not written), and acknowledged
+    #: ones whose severity rose (acknowledged no longer; their note kept).
+    unchanged: int = 0
+    reopened: int = 0
     #: Images (of the site total) after the as-of date, left out of the analysis.
     after: int = 0
 
@@ -79,5 +83,7 @@ def analyze_site(
         removed=0 if changes is None else changes.removed,
         retired=0 if changes is None else changes.retired,
         stored=changes is not None,
+        unchanged=0 if changes is None else changes.unchanged,
+        reopened=0 if changes is None else changes.reopened,
         after=0 if as_of is None else sum(1 for p in totals if p.when > as_of),
     )

@@ -320,9 +320,15 @@ def _analyze_db(
     if store:
         console.print(
             f"{escape(site)}{' as of ' + day if look_back else ''}: {counted}; "
-            f"{len(result.alerts)} alerts ({result.created} new, {result.updated} unchanged "
-            f"or updated, {result.removed} removed, {result.retired} acknowledged ones "
-            "retired)."
+            f"{len(result.alerts)} alerts ({result.created} new, {result.unchanged} "
+            f"unchanged, {result.updated} updated, {result.removed} removed, "
+            f"{result.retired} acknowledged ones retired)."
+            + (
+                f" {result.reopened} acknowledged alert(s) rose in severity and are "
+                "acknowledged no longer (their notes kept): see `railwatch alerts`."
+                if result.reopened
+                else ""
+            )
         )
     else:
         console.print(

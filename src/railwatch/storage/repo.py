@@ -1041,6 +1041,47 @@ class AlertChanges:
     updated: int
     removed: int
     retired: int
+    #: Raised again exactly as stored: not written (``updated_at`` kept).
+    unchanged: int = 0
+    #: Acknowledged alerts whose severity rose: acknowledged no longer, their note kept
+    #: (an ongoing silence that grew, an image counted again higher).
+    reopened: int = 0
+
+
+def _alert_fields(a: AlertLike) -> dict[str, Any]:
+    """The stored fields of an alert as :func:`replace_alerts` writes them."""
+    return {
+        "kind": a.kind,
+        "severity": a.severity,
+        "when": a.when,
+        "cls": a.cls,
+        "value": float(a.value) if a.value is not None else None,
+        "explanation": a.explanation,
+        "metrics": {str(k): v for k, v in dict(a.metrics).items()},
+        "event_label": a.event_label,
+        "event_days": a.event_days,
+        "scene_id": a.scene_id,
+    }
+
+
+def _same_when(a: datetime | None, b: datetime | None) -> bool:
+    """Equal instants, also when one side came back from SQLite without its zone."""
+    if a is None or b is None:
+        return a is b
+    if (a.tzinfo is None) != (b.tzinfo is None):
+        a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
+    return a == b
+
+
+def _rose(before: str, now: str) -> bool:
+    """Whether severity ``now`` is above ``before`` (False for a name not known)."""
+    from railwatch.analysis.types import SEVERITIES
+
+    return (
+        before in SEVERITIES
+        and now in SEVERITIES
+        and (SEVERITIES.index(now) > SEVERITIES.index(before))
+    )
 
 
 def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike]) -> AlertChanges:
@@ -1048,7 +1089,10 @@ def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike])
 
     Alerts with a known key are updated in place and keep their acknowledgement;
     new keys are added; stored alerts no longer raised are deleted, except
-    acknowledged ones, which are kept and marked inactive.
+    acknowledged ones, which are kept and marked inactive. An alert raised again as it
+    is stored is left untouched (``unchanged``; its ``updated_at`` says when it last
+    changed). An acknowledged alert raised again at a higher severity is acknowledged no
+    longer (``reopened``): what was checked is not what it says now; its note stays.
     """
     s = get_site(session, site)
     wanted: dict[str, AlertLike] = {a.key: a for a in alerts}
@@ -1068,26 +1112,28 @@ def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike])
         )
     }
     now = utcnow()
-    created = updated = removed = retired = 0
+    created = updated = removed = retired = unchanged = reopened = 0
     with session.begin_nested():
         for key, a in wanted.items():
+            fields = _alert_fields(a)
             row = existing.get(key)
             if row is None:
                 row = Alert(site_id=s.id, key=key, created_at=now, acknowledged=False)
                 session.add(row)
                 created += 1
+            elif row.active and all(
+                _same_when(row.when, v) if k == "when" else getattr(row, k) == v
+                for k, v in fields.items()
+            ):
+                unchanged += 1
+                continue
             else:
                 updated += 1
-            row.kind = a.kind
-            row.severity = a.severity
-            row.when = a.when
-            row.cls = a.cls
-            row.value = float(a.value) if a.value is not None else None
-            row.explanation = a.explanation
-            row.metrics = {str(k): v for k, v in dict(a.metrics).items()}
-            row.event_label = a.event_label
-            row.event_days = a.event_days
-            row.scene_id = a.scene_id
+                if row.acknowledged and _rose(row.severity, a.severity):
+                    row.acknowledged = False  # ack_at and ack_note stay: what was checked
+                    reopened += 1
+            for k, v in fields.items():
+                setattr(row, k, v)
             row.active = True
             row.updated_at = now
         for key, row in existing.items():
@@ -1102,7 +1148,14 @@ def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike])
                 session.delete(row)
                 removed += 1
         session.flush()
-    return AlertChanges(created=created, updated=updated, removed=removed, retired=retired)
+    return AlertChanges(
+        created=created,
+        updated=updated,
+        removed=removed,
+        retired=retired,
+        unchanged=unchanged,
+        reopened=reopened,
+    )
 
 
 def list_alerts(
