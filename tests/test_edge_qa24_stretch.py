@@ -203,3 +203,19 @@ def test_without_a_georeference_the_fill_is_measured_with_the_gsd_given(
     assert unknown is not None and given is not None
     assert float(unknown[0].min()) == 0.0  # no size: 0 may be ground, kept
     assert float(given[0].min()) == 6425
+
+
+def test_detect_with_gsd_leaves_the_fill_of_a_file_without_georeference_out_of_the_range(
+    tmp_path: Path,
+) -> None:
+    """``detect FILE --gsd`` on a 16-bit file without a CRS maps its ground as the same
+    file that declares its nodata: the range is measured with the gsd given (it was
+    measured without, so from 0, the fill, and the ground read darker)."""
+    rgb = yard_scene(SIZE, SIZE).astype("uint16") * 257
+    rgb[:, :, : SIZE // 4] = 0
+    plain = write_geotiff(tmp_path / "plain.tif", rgb, crs=None)
+    declared = write_geotiff(tmp_path / "declared.tif", rgb, crs=None, nodata=0)
+    got, ref = Spy(), Spy()
+    detect_file(plain, detector=got, workers=1, gsd=0.5)
+    detect_file(declared, detector=ref, workers=1, gsd=0.5)
+    np.testing.assert_array_equal(got.seen[0][:, SIZE // 4 :], ref.seen[0][:, SIZE // 4 :])

@@ -682,7 +682,13 @@ def _detect_file(
         planar = method == "objects" and _planar_input(det)
         masks = _masks_of(ds, bands, scene_gsd)
         # a colour table's colours are 8-bit whatever its indexes' type
-        scale = None if masks.lut is not None else stretch_ranges(ds, bands, radiometry=radiometry)
+        scale = (
+            None
+            if masks.lut is not None
+            # gsd: a file without georeference given --gsd also has its black fill left
+            # out of the range (a georeferenced one measures its own)
+            else stretch_ranges(ds, bands, radiometry=radiometry, gsd=scene_gsd)
+        )
         read = _DataCheck(
             _reader(ds, bands, scale, planar=planar, radiometry=radiometry, masks=masks)
         )
