@@ -74,6 +74,39 @@ def list_(
     console.print(table)
 
 
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    event_id: Annotated[int, typer.Argument(metavar="ID", help="Event id (see `event list`).")],
+    when: Annotated[
+        str | None, typer.Option("--date", help="New date, YYYY-MM-DD (at most a year ahead).")
+    ] = None,
+    label: Annotated[str | None, typer.Option("--label", help="New short label.")] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", "-d", help="New longer description.")
+    ] = None,
+) -> None:
+    """Change an event's date, label or description (what is not given stays).
+
+    Alerts keep naming the event as it was until the site is analysed again: run
+    `railwatch analyze SITE` afterwards (acknowledgements are kept)."""
+    from railwatch.cli.site import open_db
+    from railwatch.errors import InputError
+    from railwatch.storage import repo
+
+    if when is None and label is None and description is None:
+        raise InputError("nothing to change: give --date, --label or --description")
+    day = parse_day(when, "--date") if when is not None else None
+    with open_db(ctx) as db, db.session() as s:
+        ev = repo.update_event(s, event_id, when=day, label=label, description=description)
+        site, text, on = ev.site.name, ev.label, ev.date.isoformat()
+    console.print(
+        f"Event {event_id}: {escape(text)} on {on} at {escape(site)}. Run `railwatch "
+        f"analyze {escape(site)}` for its alerts to name it so.",
+        highlight=False,
+    )
+
+
 @app.command("remove")
 def remove(
     ctx: typer.Context,
