@@ -70,18 +70,43 @@
   map.fitBounds(sitePoly.getBounds(), { padding: [20, 20] });
   legend();
 
+  /** A request started now and awaited later, where its failure is handled (marked
+   * handled here: one the page never awaits is no unhandled rejection). */
+  const early = (promise) => { promise.catch(() => {}); return promise; };
+
+  // Every list the page shows is asked for now, together (before session 24 one after
+  // another, each once the one before had arrived and been drawn). The scenes come
+  // without their footprints (a quarter of the list, a third of the server's work on
+  // it): a scene's footprint is read when the scene is shown (footprintOf).
+  const pending = {
+    scenes: early(all(`/api/sites/${enc}/scenes`)),
+    events: early(all(`/api/sites/${enc}/events`)),
+    alerts: early(all(`/api/sites/${enc}/alerts`)),
+    counts: early(all(`/api/sites/${enc}/counts?class=all`, 10000)),
+    classes: early(api(`/api/sites/${enc}/counts?limit=1`)),
+  };
   let scenes, events;
   try {
-    [scenes, events] = await Promise.all([
-      all(`/api/sites/${enc}/scenes?footprint=true`),
-      all(`/api/sites/${enc}/events`),
-    ]);
+    [scenes, events] = await Promise.all([pending.scenes, pending.events]);
   } catch (err) {
     await failed(err);
     return;
   }
   state.scenes = scenes;
   state.events = events;
+  /** The image the page opens with: the one named in the address, else the latest processed one. */
+  function startIndex() {
+    const fromHash = scenes.findIndex((sc) => String(sc.id) === location.hash.slice(1));
+    if (fromHash >= 0) return fromHash;
+    for (let i = scenes.length - 1; i >= 0; i--) if (scenes[i].status === "processed") return i;
+    return scenes.length - 1;
+  }
+  // its detections and footprint are asked for now, beside the chart and the alerts
+  if (scenes.length) {
+    const first = scenes[startIndex()];
+    state.prefetched = { id: first.id, detections: early(detectionsOf(first)) };
+    early(footprintOf(first));
+  }
 
   /** A presence image (10 m and coarser) has no count of cars, only its long-train flag. */
   const isPresence = (count) => count && count.long_train_present !== null && count.long_train_present !== undefined;
@@ -118,13 +143,30 @@
     return Math.max(1, Math.min(22, Math.ceil(Math.log2((156543.03 * Math.cos(lat * Math.PI / 180)) / sc.gsd))));
   }
 
-  function showTiles(sc) {
+  /** The detections of a scene (those asked for when the page loaded, for its first image). */
+  function detectionsOf(sc) {
+    const pre = state.prefetched;
+    state.prefetched = null;
+    if (pre && pre.id === sc.id) return pre.detections;
+    return api(`/api/scenes/${sc.id}/detections?limit=50000`);
+  }
+
+  /** A scene's footprint (its tiles' bounds), read once, when it is first shown. */
+  function footprintOf(sc) {
+    if (!sc.footprintP) {
+      sc.footprintP = api(`/api/scenes/${sc.id}`).then((full) => full.footprint);
+      sc.footprintP.catch(() => { sc.footprintP = null; }); // asked again next time
+    }
+    return sc.footprintP;
+  }
+
+  function showTiles(sc, footprint) {
     if (state.tiles) map.removeLayer(state.tiles);
     // A footprint across 180° (a MultiPolygon split there) has bounds from -180 to 180:
     // kept so. Leaflet wraps each tile's bounds into -180..180 before testing them
     // against these, so bounds shifted beyond 180 (+360) drop the tiles on the far side
     // of 180° from the map's view (checked in Chromium: a site east of 180° lost its image).
-    const fb = L.geoJSON(sc.footprint).getBounds();
+    const fb = L.geoJSON(footprint).getBounds();
     state.tiles = L.tileLayer(`/api/scenes/${sc.id}/tiles/{z}/{x}/{y}.png`, {
       bounds: fb, maxNativeZoom: nativeZoom(sc), maxZoom: 22, minZoom: 3, tileSize: 256,
     });
@@ -175,6 +217,10 @@
     state.index = i;
     const sc = scenes[i];
     const seq = ++state.seq;
+    // asked for before this page's own work below
+    const t0 = performance.now();
+    const detections = early(detectionsOf(sc));
+    const footprint = early(footprintOf(sc));
     $("slider").value = i;
     for (const b of list.querySelectorAll("button.scene")) b.classList.toggle("active", Number(b.dataset.scene) === sc.id);
     list.querySelector(`button[data-scene="${sc.id}"]`)?.scrollIntoView({ block: "nearest" });
@@ -184,8 +230,7 @@
     if (state.dets) { map.removeLayer(state.dets); state.dets = null; }
     $("scene-info").replaceChildren(...infoLine(sc), el("span", { id: "det-count", class: "muted" }, " · loading detections…"));
     try {
-      const t0 = performance.now();
-      const fc = await api(`/api/scenes/${sc.id}/detections?limit=50000`);
+      const fc = await detections;
       if (seq !== state.seq) return;
       const t1 = performance.now();
       refresh(sc, fc);
@@ -209,15 +254,21 @@
       $("det-count").textContent = " · detections unavailable: " + (gone ? GONE : err.message);
     }
     // image tiles after the detections: their rendering would otherwise delay them
-    if (seq === state.seq) showTiles(sc);
+    let bounds = null;
+    try {
+      bounds = await footprint;
+    } catch (_) {
+      return; // the scene is gone (said above, with its detections): no tiles
+    }
+    if (seq === state.seq) showTiles(sc, bounds);
   }
 
   /** Draw the chart of ``cls``; a failure is said in its place (it was an unhandled
    * rejection: the old chart stayed, with no word). */
-  async function loadChart(cls) {
+  async function loadChart(cls, asked = null) {
     let counts;
     try {
-      counts = await all(`/api/sites/${enc}/counts?class=${encodeURIComponent(cls)}`, 10000);
+      counts = await (asked || all(`/api/sites/${enc}/counts?class=${encodeURIComponent(cls)}`, 10000));
     } catch (err) {
       const gone = err.status === 404 && await siteGone();
       $("chart").replaceChildren(el("p", { class: "error chart-error" }, "Cannot load the counts: " + (gone ? GONE : err.message)));
@@ -296,10 +347,10 @@
 
   let classes;
   try {
-    state.alerts = await all(`/api/sites/${enc}/alerts`);
+    state.alerts = await pending.alerts;
     renderAlerts();
-    const firstCounts = await loadChart("all");
-    classes = ["all", ...new Set(firstCounts.length ? (await api(`/api/sites/${enc}/counts?limit=1`)).classes.filter((c) => c !== "all") : [])];
+    const firstCounts = await loadChart("all", pending.counts);
+    classes = ["all", ...new Set(firstCounts.length ? (await pending.classes).classes.filter((c) => c !== "all") : [])];
   } catch (err) {
     await failed(err);
     return;
@@ -318,10 +369,7 @@
       `No images of this site yet: add some with "railwatch ingest ${site.name} FILES…" ` +
       `(or ingest-stac), then process them ("railwatch process ${site.name}" or a job).`));
   } else {
-    const fromHash = scenes.findIndex((sc) => String(sc.id) === location.hash.slice(1));
-    let start = fromHash;
-    if (start < 0) for (let i = scenes.length - 1; i >= 0; i--) if (scenes[i].status === "processed") { start = i; break; }
-    await select(start < 0 ? scenes.length - 1 : start);
+    await select(startIndex());
   }
   document.body.dataset.ready = "1";
 })();
