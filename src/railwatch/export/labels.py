@@ -7,15 +7,22 @@ Formats (all with PNG chips under ``images/``; pixel coordinates, x = column, y 
   of the oriented box as one polygon), ``bbox``, ``area`` and ``attributes``
   (``covered``, ``score``, ``cx``, ``cy``, ``length``, ``width``, ``angle``). On import
   a polygon closed by repeating its first point, or one of more points, is read as its
-  4 corners or its minimum-area rectangle (before any ``bbox``).
+  4 corners or its minimum-area rectangle (before any ``bbox``); a ``bbox`` with
+  ``attributes.rotation`` (CVAT's rotated box) is turned by it, clockwise, about its
+  centre. A mask (RLE), several polygons in one annotation, an annotation of an image
+  the file does not list and two images of one name are refused. The file may also be
+  the one ``.json`` of the folder or of ``annotations/`` (CVAT), and images named
+  without their folder are looked for in ``images/``.
 * ``dota``: ``labelTxt/NAME.txt``, one object per line ``x1 y1 x2 y2 x3 y3 x4 y4 class
   difficult`` (DOTA v1 header lines ``imagesource:`` / ``gsd:`` allowed).
 * ``yolo-obb``: ``labels/NAME.txt``, one object per line ``class_id x1 y1 ... x4 y4``
-  normalised by the image width/height (Ultralytics OBB), and ``dataset.yaml`` naming
-  the classes.
+  normalised by the image width/height (Ultralytics OBB), and ``dataset.yaml`` (or
+  ``data.yaml``) naming the classes.
 
 On import, label files are UTF-8 (a byte-order mark and Windows line ends are
-accepted) and class names are matched ignoring case and surrounding spaces.
+accepted), class names are matched ignoring case and surrounding spaces, and an image
+is found whatever the case of its name. 4 corners that outline no box (all one point,
+or out of order: a bow-tie) are refused.
 
 Geometry (the 4 corners) and class survive every round trip exactly up to the
 printed precision (10 significant digits); ``covered`` survives COCO only. A car
@@ -71,6 +78,8 @@ class LabelImage:
     height: int
     objects: tuple[LabelObject, ...]
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    #: The image file read (on import), None for chips being exported
+    path: Path | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,14 @@ def _check_object(
     if pts.shape != (4, 2) or not np.isfinite(pts).all():
         errors.add(where, line, "an oriented box needs 4 finite corners")
         return False
+    if not _is_box(pts):
+        errors.add(
+            where,
+            line,
+            "the 4 corners do not outline a box (no area, or edges that cross: a bow-tie): "
+            "give them in order around the box, clockwise or anticlockwise",
+        )
+        return False
     if image is not None:
         w, h = image
         cx, cy = obj.centre
@@ -133,6 +150,16 @@ def _check_object(
             )
             ok = False
     return ok
+
+
+def _is_box(pts: np.ndarray) -> bool:
+    """Whether 4 corners in their order outline a box of some area: a simple quadrilateral
+    (no crossing edges) of at least a tenth of a square pixel (a zero-size box, all corners
+    one point, or a bow-tie whose corners are out of order are not)."""
+    from shapely.geometry import Polygon
+
+    poly = Polygon([tuple(p) for p in pts])
+    return bool(poly.is_valid and poly.area >= 0.1)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -305,11 +332,24 @@ def _polygon_corners(values: Sequence[float]) -> tuple[tuple[float, float], ...]
 
 
 def _find_image(root: Path, stem: str) -> Path | None:
+    """The image ``stem`` of a label file under ``root/images`` or ``root``: its suffix in
+    any case (``.PNG``, ``.Jpg``), and, failing an exact name, its name in another case
+    (labelling tools and Windows copies change either)."""
     for folder in (root / "images", root):
         for suffix in IMAGE_SUFFIXES:
-            p = folder / f"{stem}{suffix}"
-            if p.is_file():
-                return p
+            for p in (folder / f"{stem}{suffix}", folder / f"{stem}{suffix.upper()}"):
+                if p.is_file():
+                    return p
+        if folder.is_dir():
+            same = sorted(
+                f
+                for f in folder.iterdir()
+                if f.stem.lower() == stem.lower()
+                and f.suffix.lower() in IMAGE_SUFFIXES
+                and f.is_file()
+            )
+            if same:
+                return same[0]
     return None
 
 
@@ -325,16 +365,59 @@ def _quad(values: Sequence[float]) -> tuple[tuple[float, float], ...]:
     return tuple((float(values[i]), float(values[i + 1])) for i in range(0, 8, 2))
 
 
-def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelSet:
-    """Read ``annotations.json`` (COCO) under ``root``."""
+def _coco_file(root: Path) -> Path:
+    """The COCO annotations file of ``root``: ``annotations.json``, else the one .json
+    file of ``root`` (Roboflow's ``_annotations.coco.json``, Label Studio's
+    ``result.json``) or of ``root/annotations`` (CVAT's ``instances_default.json``)."""
     path = root / "annotations.json"
-    if not path.is_file():
-        candidates = sorted(root.glob("*.json"))
-        if len(candidates) != 1:
+    if path.is_file():
+        return path
+    for folder in (root, root / "annotations"):
+        candidates = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        if len(candidates) == 1:
+            return candidates[0]
+        if len(candidates) > 1:
             raise InputError(
-                f"no COCO annotations in {root}: expected annotations.json (or a single .json file)"
+                f"{len(candidates)} .json files in {folder} "
+                f"({', '.join(c.name for c in candidates[:4])}): name the COCO one "
+                "annotations.json, or move the others out"
             )
-        path = candidates[0]
+    raise InputError(
+        f"no COCO annotations in {root}: expected annotations.json (or a single .json file "
+        "there or in annotations/)"
+    )
+
+
+def _coco_image(root: Path, path: Path, file_name: str) -> Path | None:
+    """The image a COCO ``file_name`` names: relative to ``root`` or to the annotations
+    file, else by its base name in ``root/images`` or ``root`` (CVAT and Roboflow write
+    the bare name; tools on Windows write backslashes)."""
+    rel = file_name.replace("\\", "/")
+    base = rel.rsplit("/", 1)[-1]
+    for cand in (root / rel, path.parent / rel, root / "images" / base, root / base):
+        if base and cand.is_file():
+            return cand
+    return None
+
+
+def _rotated_bbox(
+    x: float, y: float, w: float, h: float, degrees: float
+) -> tuple[tuple[float, float], ...]:
+    """The corners of a COCO ``bbox`` turned by ``degrees`` about its centre, clockwise on
+    the image (y down), as CVAT exports a rotated box (``attributes.rotation``)."""
+    cx, cy = x + w / 2, y + h / 2
+    t = math.radians(degrees)
+    c, s = math.cos(t), math.sin(t)
+    out = []
+    for px, py in ((x, y), (x + w, y), (x + w, y + h), (x, y + h)):
+        dx, dy = px - cx, py - cy
+        out.append((cx + dx * c - dy * s, cy + dx * s + dy * c))
+    return tuple(out)
+
+
+def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelSet:
+    """Read COCO annotations (``annotations.json``, see :func:`_coco_file`) under ``root``."""
+    path = _coco_file(root)
     try:
         doc = json.loads(_read_text(path))
     except json.JSONDecodeError as err:
@@ -348,11 +431,21 @@ def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
                 '({"id": ..., ...}), as COCO writes it'
             )
     cats = {c.get("id"): c.get("name") for c in doc["categories"]}
+    image_ids = {info.get("id") for info in doc["images"]}
     per_image: dict[Any, list[LabelObject]] = {}
     for k, ann in enumerate(doc["annotations"]):
         where = f"{path} annotation[{k}]"
         if "image_id" not in ann:
             errors.add(where, None, "annotation without image_id")
+            continue
+        if ann["image_id"] not in image_ids:
+            # its car would be lost: no image of the file has that id
+            errors.add(
+                where,
+                None,
+                f"image_id {ann['image_id']!r} is not among the file's images: add the image "
+                "to 'images' or delete the annotation",
+            )
             continue
         name = cats.get(ann.get("category_id"))
         if name is None:
@@ -363,6 +456,22 @@ def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
         if not isinstance(attrs, dict):
             attrs = {}
         corners: tuple[tuple[float, float], ...] | None = None
+        if isinstance(seg, dict):
+            errors.add(
+                where,
+                None,
+                "segmentation is a mask (RLE), not a polygon: draw the car as a polygon or "
+                "a rotated box, or export polygons",
+            )
+            continue
+        if isinstance(seg, list) and len(seg) > 1 and all(isinstance(v, list) for v in seg):
+            errors.add(
+                where,
+                None,
+                f"segmentation has {len(seg)} polygons: draw one polygon per car (one "
+                "annotation each)",
+            )
+            continue
         if isinstance(seg, list) and seg and isinstance(seg[0], list) and len(seg[0]) >= 6:
             vals = _floats(seg[0])
             corners = _polygon_corners(vals) if vals else None
@@ -371,9 +480,19 @@ def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
                 continue
         elif isinstance(ann.get("bbox"), list) and len(ann["bbox"]) == 4:
             vals = _floats(ann["bbox"])
+            rotation = attrs.get("rotation", 0.0)
+            if isinstance(rotation, bool) or not isinstance(rotation, int | float | str):
+                rotation = None
+            try:
+                turn = float(rotation) if rotation is not None else math.nan
+            except ValueError:
+                turn = math.nan
+            if not math.isfinite(turn):
+                errors.add(where, None, f"attributes 'rotation' must be degrees, got {rotation!r}")
+                continue
             if vals:
                 x, y, w, h = vals
-                corners = ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
+                corners = _rotated_bbox(x, y, w, h, turn) if turn else _quad_of_bbox(x, y, w, h)
         if corners is None:
             errors.add(where, None, "needs a 4-corner segmentation polygon or a bbox")
             continue
@@ -392,13 +511,25 @@ def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
         )  # fmt: skip
         per_image.setdefault(ann["image_id"], []).append(obj)
     images = []
+    seen: dict[str, str] = {}
     for info in doc["images"]:
         file_name = str(info.get("file_name", ""))
-        img_path = root / file_name
+        img_path = _coco_image(root, path, file_name) if file_name else None
         where = f"{path} image {file_name!r}"
-        if not file_name or not img_path.is_file():
-            errors.add(where, None, f"missing image file {img_path}")
+        if img_path is None:
+            errors.add(where, None, f"missing image file {root / file_name}")
             continue
+        stem = img_path.stem
+        if stem.lower() in seen:
+            # both would be written as images/NAME.png: the second replaced the first
+            errors.add(
+                where,
+                None,
+                f"another image of the file is also named {stem} ({seen[stem.lower()]!r}): "
+                "give each image its own name",
+            )
+            continue
+        seen[stem.lower()] = file_name
         try:
             size = _image_size(img_path)
         except InputError as err:
@@ -409,9 +540,13 @@ def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
                                     f"differ from the image ({size[0]}x{size[1]})")  # fmt: skip
         objs = per_image.get(info.get("id"), [])
         good = [o for o in objs if _check_object(errors, Path(where), None, o, size, classes)]
-        images.append(LabelImage(Path(file_name).stem, size[0], size[1], tuple(good)))
+        images.append(LabelImage(stem, size[0], size[1], tuple(good), path=img_path))
     ordered = [str(cats[k]) for k in sorted(cats, key=lambda v: (str(type(v)), v))]
     return LabelSet(tuple(ordered), tuple(images))
+
+
+def _quad_of_bbox(x: float, y: float, w: float, h: float) -> tuple[tuple[float, float], ...]:
+    return ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
 
 
 def _label_files(folder: Path, what: str) -> list[Path]:
@@ -458,13 +593,14 @@ def read_dota(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
             )
             if _check_object(errors, path, n, obj, size, classes):
                 objs.append(obj)
-        images.append(LabelImage(path.stem, size[0], size[1], tuple(objs)))
+        images.append(LabelImage(path.stem, size[0], size[1], tuple(objs), path=img_path))
     return LabelSet(tuple(classes), tuple(images))
 
 
 def read_yaml_names(path: Path) -> list[str]:
     """Class names from an Ultralytics ``dataset.yaml`` (``names`` as a list or id map)."""
-    text = _read_text(path)
+    # a comment (``  0: tank  # wagons``) is not part of a name
+    text = "\n".join(re.sub(r"\s+#.*$", "", ln) for ln in _read_text(path).splitlines()) + "\n"
     inline = re.search(r"^names:\s*\[(.*)\]\s*$", text, re.MULTILINE)
     if inline:
         return [n.strip().strip("'\"") for n in inline.group(1).split(",") if n.strip()]
@@ -489,14 +625,16 @@ def read_yaml_names(path: Path) -> list[str]:
 
 def read_yolo_obb(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelSet:
     """Read Ultralytics OBB ``labels/*.txt`` with ``dataset.yaml`` (or ``classes.txt``)."""
-    if (root / "dataset.yaml").is_file():
-        names = read_yaml_names(root / "dataset.yaml")
+    yaml = next((root / n for n in ("dataset.yaml", "data.yaml") if (root / n).is_file()), None)
+    if yaml is not None:  # data.yaml: what Roboflow and CVAT's Ultralytics export write
+        names = read_yaml_names(yaml)
     elif (root / "classes.txt").is_file():
         text = _read_text(root / "classes.txt")
         names = [n.strip() for n in text.splitlines() if n.strip()]
     else:
         raise InputError(
-            f"{root}: a YOLO-OBB dataset needs dataset.yaml (names: ...) or classes.txt "
+            f"{root}: a YOLO-OBB dataset needs dataset.yaml or data.yaml (names: ...) or "
+            "classes.txt "
             "to map class ids to names"
         )
     names = [_canonical_class(n, classes) for n in names]
@@ -543,7 +681,7 @@ def read_yolo_obb(root: Path, classes: Sequence[str], errors: LabelErrors) -> La
             obj = LabelObject(cls=names[cid], corners=_quad(px))
             if _check_object(errors, path, n, obj, (w, h), classes):
                 objs.append(obj)
-        images.append(LabelImage(path.stem, w, h, tuple(objs)))
+        images.append(LabelImage(path.stem, w, h, tuple(objs), path=img_path))
     return LabelSet(tuple(names), tuple(images))
 
 
@@ -604,9 +742,7 @@ def import_labels(
     from PIL import Image
 
     for img in labels.images:
-        found = _find_image(root, img.name)
-        if found is None and fmt == "coco":
-            found = next(iter(sorted((root / "images").glob(f"{img.name}.*"))), None)
+        found = img.path if img.path is not None and img.path.is_file() else None
         if found is None:
             raise InputError(f"image {img.name} vanished from {root} during import")
         target = dest / "images" / f"{img.name}.png"
@@ -637,13 +773,13 @@ def import_labels(
         ],
     }  # fmt: skip
     (dest / "railwatch_labels.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    named = {img.name for img in labels.images}
+    used = {img.path.resolve() for img in labels.images if img.path is not None}
     folder = root / "images"
     unlabelled = tuple(
         sorted(
             f.name
             for f in (folder.iterdir() if folder.is_dir() else ())
-            if f.suffix.lower() in IMAGE_SUFFIXES and f.stem not in named
+            if f.suffix.lower() in IMAGE_SUFFIXES and f.resolve() not in used
         )
     )
     return ImportSummary(
