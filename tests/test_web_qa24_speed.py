@@ -36,7 +36,7 @@ from railwatch.settings import Settings
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Alert, Count, Scene, Site
-from railwatch.storage.serialize import site_dict
+from railwatch.storage.serialize import alert_dict, site_dict
 from railwatch.web.app import create_app
 from railwatch.web.routes.counts import _row
 from railwatch.web.routes.scenes import _public
@@ -407,25 +407,27 @@ def test_count_page_of_an_unknown_class_is_refused_as_before(world: dict[str, An
 
 
 class _Loads:
-    """Counts the Scene objects the ORM loads (from any thread) while it is open."""
+    """Counts the objects of ``model`` the ORM loads (from any thread) while it is open."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: type[Any] = Scene) -> None:
+        self.model = model
         self.n = 0
 
     def __enter__(self) -> _Loads:
-        event.listen(Scene, "load", self._load)
+        event.listen(self.model, "load", self._load)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        event.remove(Scene, "load", self._load)
+        event.remove(self.model, "load", self._load)
 
-    def _load(self, target: Scene, context: Any) -> None:
+    def _load(self, target: Any, context: Any) -> None:
         self.n += 1
 
 
 def test_a_page_reads_only_its_rows(world: dict[str, Any]) -> None:
-    """Before, a page of 2 scenes loaded all the site's scenes, and the site list and a
-    one-point page of counts loaded every scene of the site (the whole series)."""
+    """Before, a page of 2 scenes loaded all the site's scenes, the site list and a
+    one-point page of counts loaded every scene of the site (the whole series), and a
+    page of one alert every alert."""
     c: TestClient = world["client"]
     with world["db"].session(readonly=True) as s:
         name = max(world["names"], key=lambda n: repo.site_stats(s, n).scenes)
@@ -437,3 +439,30 @@ def test_a_page_reads_only_its_rows(world: dict[str, Any]) -> None:
         with _Loads() as loads:
             assert c.get(path).status_code == 200
         assert loads.n == 0, path
+    with _Loads(Alert) as loads:
+        r = c.get("/api/alerts?active_only=false&limit=1&offset=1")
+    assert r.status_code == 200 and r.json()["total"] > 2
+    assert loads.n == 1
+
+
+@pytest.mark.parametrize("active_only", [True, False])
+@pytest.mark.parametrize("open_only", [False, True])
+def test_alert_pages_match_the_whole_list(
+    world: dict[str, Any], active_only: bool, open_only: bool
+) -> None:
+    c: TestClient = world["client"]
+    flags = f"active_only={str(active_only).lower()}&open_only={str(open_only).lower()}"
+    for name in [None, *world["names"][:4]]:
+        with world["db"].session(readonly=True) as s:
+            rows = repo.list_alerts(s, name, active_only=active_only, unacknowledged_only=open_only)
+            whole = [_json(alert_dict(a)) for a in rows]
+        base = f"/api/sites/{name}/alerts?" if name else "/api/alerts?"
+        for limit, offset in [(100, 0), (1, 0), (3, 2), (5, 10), (4, 1000)]:
+            r = c.get(f"{base}{flags}&limit={limit}&offset={offset}")
+            assert r.status_code == 200, r.text
+            assert r.json() == {
+                "items": whole[offset : offset + limit],
+                "total": len(whole),
+                "limit": limit,
+                "offset": offset,
+            }

@@ -74,6 +74,7 @@ __all__ = [
     "add_event",
     "add_scene",
     "add_site",
+    "alert_page",
     "count_series",
     "count_series_page",
     "event_values",
@@ -1177,6 +1178,35 @@ def list_alerts(
     if since is not None:
         q = q.where(Alert.when >= since)
     return list(session.scalars(q.order_by(Alert.when.desc(), Alert.id.desc())))
+
+
+def alert_page(
+    session: Session,
+    site: SiteRef | None = None,
+    *,
+    active_only: bool = True,
+    unacknowledged_only: bool = False,
+    limit: int,
+    offset: int = 0,
+) -> tuple[list[Alert], int]:
+    """One page of :func:`list_alerts` (same filters, same order: newest first), read in
+    SQL, and how many alerts match in all."""
+    cond = []
+    if site is not None:
+        cond.append(Alert.site_id == get_site(session, site).id)
+    if active_only:
+        cond.append(Alert.active.is_(True))
+    if unacknowledged_only:
+        cond.append(Alert.acknowledged.is_(False))
+    total = int(session.scalar(select(func.count(Alert.id)).where(*cond)) or 0)
+    rows = session.scalars(
+        select(Alert)
+        .where(*cond)
+        .order_by(Alert.when.desc(), Alert.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total
 
 
 def get_alert(session: Session, alert_id: int, *, lock: bool = False) -> Alert:

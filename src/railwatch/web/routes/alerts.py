@@ -14,7 +14,7 @@ from railwatch.storage import repo
 from railwatch.storage.models import Alert
 from railwatch.storage.serialize import alert_dict
 from railwatch.web.deps import DB, Paging, read_session
-from railwatch.web.pagination import paginate, window
+from railwatch.web.pagination import paginate
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read, require_write
 
@@ -52,9 +52,16 @@ def _list(
     open_only: bool,
 ) -> dict[str, Any]:
     with read_session(db) as s:
-        rows = repo.list_alerts(s, site, active_only=active_only, unacknowledged_only=open_only)
-        items = [alert_dict(a) for a in window(rows, page)]
-    return paginate(request, response, items, len(rows), page).envelope()
+        rows, total = repo.alert_page(
+            s,
+            site,
+            active_only=active_only,
+            unacknowledged_only=open_only,
+            limit=page.limit,
+            offset=page.offset,
+        )
+        items = [alert_dict(a) for a in rows]
+    return paginate(request, response, items, total, page).envelope()
 
 
 @router.get("/alerts", dependencies=[Depends(require_read)], summary="List alerts")
