@@ -31,7 +31,7 @@ from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import InputError, lazy_import, os_reason
 from railwatch.export.layers import CRS, LAYER_NAMES, Layer, jsonable, site_layers
-from railwatch.export.paths import check_output, site_images
+from railwatch.export.paths import check_output, check_parent_folder, site_images
 from railwatch.storage import Database
 
 FORMATS: tuple[str, ...] = ("gpkg", "geoparquet", "geojson", "csv")
@@ -300,14 +300,7 @@ def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
     check_suffix(fmt, path)
     check_output(path, db, site_images(db, site), what=f"{fmt} export")
     check_gpkg_name(fmt, path)
-    for parent in path.parents:  # the first one that exists must be a folder
-        if parent.exists() or parent.is_symlink():
-            if not parent.is_dir():
-                raise InputError(
-                    f"cannot write the {fmt} export to {path}: {parent} is a file, not a "
-                    "folder; give --out a path in a folder"
-                )
-            break
+    check_parent_folder(path, f"the {fmt} export")
     if path.is_symlink():
         path = path.resolve()
     # one read-only session: one snapshot of the site's layers (REPEATABLE READ on

@@ -67,3 +67,17 @@ def check_output(
 
 
 __all__ = ["check_output", "database_files", "site_images"]
+
+
+def check_parent_folder(path: Path, what: str) -> None:
+    """Refuse ``path`` when the first of its parents that exists is not a folder (a
+    path below a file), saying which file is in the way; ``what`` names the output
+    ("the csv export", "the report")."""
+    for parent in path.parents:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise InputError(
+                    f"cannot write {what} to {path}: {parent} is a file, not a folder; "
+                    "give --out a path in a folder"
+                )
+            return

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from railwatch.errors import InputError
+from railwatch.export.paths import check_parent_folder
 
 
 def report_target(out: str | Path, site: str, *, pdf: bool = False) -> Path:
@@ -34,14 +35,7 @@ def report_target(out: str | Path, site: str, *, pdf: bool = False) -> Path:
             f"--out {out} is a folder: give the name of the report file to write in it, "
             f"e.g. --out {example}"
         )
-    for parent in path.parents:  # the first one that exists must be a folder
-        if parent.exists() or parent.is_symlink():
-            if not parent.is_dir():
-                raise InputError(
-                    f"cannot write the report to {out} ({parent} is a file, not a folder); "
-                    "give --out a path in a folder"
-                )
-            break
+    check_parent_folder(path, "the report")
     if not pdf or alone:
         return path
     beside = path.with_suffix(".pdf")
