@@ -215,9 +215,25 @@ def train(
         if not labels_share > 0:
             raise InputError("--labels-share must be above 0 when --labels is given")
         labelled = load_labelled_dir(labels)
+        by_class: dict[str, int] = {}
+        for item in labelled.images:
+            for cls, n in item.by_class().items():
+                by_class[cls] = by_class.get(cls, 0) + n
+        empty = sum(1 for item in labelled.images if not item.cars)
+        classes = ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())) or "no cars"
         err_console.print(
-            f"labels: {len(labelled.images)} images, {labelled.cars} cars in {escape(str(labels))}"
+            f"labels: {len(labelled.images)} images ({empty} without cars), {labelled.cars} "
+            f"cars ({escape(classes)}) in {escape(str(labels))}"
         )
+        dota = [i for i in labelled.images if i.label_path.suffix.lower() == ".txt"]
+        if any(i.cars for i in dota):
+            # DOTA has no tarpaulin flag: said, as the covered output learns from it
+            err_console.print(
+                f"note: DOTA labels carry no covered flag: the {sum(len(i.cars) for i in dota)} "
+                f"cars of {len(dota)} DOTA image(s) are taught as not covered (use GeoJSON "
+                "labels with 'covered' to teach tarpaulins)",
+                style="yellow",
+            )
         if labelled.cars < FEW_TRAINING_CARS:
             err_console.print(
                 f"warning: {labelled.cars} labelled cars are few to fine-tune on (the "
@@ -228,7 +244,9 @@ def train(
         if labelled.unlabelled:
             more = " ..." if len(labelled.unlabelled) > 5 else ""
             err_console.print(
-                f"not used (no label file): {escape(', '.join(labelled.unlabelled[:5]))}{more}",
+                f"not used (no label file): {len(labelled.unlabelled)} image(s), "
+                f"{escape(', '.join(labelled.unlabelled[:5]))}{more}; give an image without "
+                "cars a label file with no cars to train on it",
                 style="yellow",
             )
 

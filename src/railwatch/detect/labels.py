@@ -525,11 +525,24 @@ def _read_dota(path: Path, problems: _Problems) -> _Label | None:
 
 
 def _find_image(folders: Sequence[Path], name: str) -> Path | None:
+    """The image ``name`` in the first of ``folders`` that has it: its suffix in either
+    case, and failing an exact name, its name in another case (labelling tools and
+    Windows copies change either)."""
     for folder in folders:
         for suffix in IMAGE_SUFFIXES:
             for cand in (folder / f"{name}{suffix}", folder / f"{name}{suffix.upper()}"):
                 if cand.is_file():
                     return cand
+        if folder.is_dir():
+            same = sorted(
+                f
+                for f in folder.iterdir()
+                if f.stem.lower() == name.lower()
+                and f.suffix.lower() in IMAGE_SUFFIXES
+                and f.is_file()
+            )
+            if same:
+                return same[0]
     return None
 
 
@@ -698,9 +711,14 @@ def load_labelled_dir(root: str | Path) -> LabelledSet:
             images.append(item)
     problems.raise_if_any(base)
     used = {i.image_path.resolve() for i in images}
+    # the chips of a DOTA folder are in images/: one whose label file was deleted is not
+    # used either (it was left out unsaid)
+    folders = [base] + ([base / "images"] if (base / "labelTxt").is_dir() else [])
     unlabelled = sorted(
-        p.name
-        for p in base.iterdir()
+        p.relative_to(base).as_posix()
+        for folder in folders
+        if folder.is_dir()
+        for p in folder.iterdir()
         if p.suffix.lower() in IMAGE_SUFFIXES and p.resolve() not in used
     )
     return LabelledSet(base, tuple(images), tuple(unlabelled))
