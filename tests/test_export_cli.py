@@ -58,7 +58,7 @@ def test_unwritable_outputs_are_input_errors(
     out = str(blocker / "r.html")
     assert main(["--db", db_url, "report", "testyard", "--out", out]) == 2
     err = capsys.readouterr().err
-    assert f"cannot write the report to {out} (" in err and str(blocker) in err
+    assert f"cannot write the report to {out}: " in err and str(blocker) in err
     assert blocker.read_text() == "x"
 
 
