@@ -1010,9 +1010,12 @@ def update_event(
 
 
 def list_events(session: Session, site: SiteRef) -> list[Event]:
-    """Events of a site by date."""
+    """Events of a site by date, then by id (one order every time: PostgreSQL returned
+    two events of one day in any order, so a page of events could repeat or skip one)."""
     s = get_site(session, site)
-    return list(session.scalars(select(Event).where(Event.site_id == s.id).order_by(Event.date)))
+    return list(
+        session.scalars(select(Event).where(Event.site_id == s.id).order_by(Event.date, Event.id))
+    )
 
 
 def remove_event(session: Session, event_id: int) -> None:
