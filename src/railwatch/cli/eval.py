@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -11,6 +11,9 @@ from rich.table import Table
 
 from railwatch.cli._common import console, err_console, print_json
 from railwatch.errors import InputError
+
+if TYPE_CHECKING:
+    from railwatch.detect.eval import Pairing
 
 
 def _fmt(x: Any, pct: bool = False) -> str:
@@ -67,54 +70,58 @@ def _names(paths: list[str]) -> str:
     return ", ".join(paths[:_SHOWN]) + (f" and {more} more" if more > 0 else "")
 
 
-def _check_pairing(truth: Path, pred: Path | None) -> list[str]:
-    """Check before any scene is evaluated that every ``NAME.truth.geojson`` of ``truth``
-    has its prediction in ``pred`` (or, without ``pred``, its image beside it): an
-    :class:`InputError` naming the unmatched files (evaluation stopped at the first
-    one, after the scenes before it had been evaluated, a detector run on each). Returns
-    the prediction files that match no truth (they are not evaluated). Folders that do
-    not exist are left to :func:`~railwatch.detect.eval.evaluate_dirs` to refuse."""
-    from railwatch.detect.eval import _image_for, _pred_file
+def _rel(path: Path, folder: Path) -> str:
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _check_pairing(truth: Path, pred: Path | None) -> Pairing | None:
+    """Pair the files before any scene is evaluated (:func:`~railwatch.detect.eval.
+    pair_files`): an :class:`InputError` naming every truth file without its prediction
+    in ``pred`` (or, without ``pred``, its image beside it), so that nothing is evaluated
+    (before, evaluation stopped at the first one, after the scenes before it had been
+    evaluated, a detector run on each). Folders that do not exist are left to
+    :func:`~railwatch.detect.eval.evaluate_dirs` to refuse (None)."""
+    from railwatch.detect.eval import pair_files
 
     if not truth.is_dir() or (pred is not None and not pred.is_dir()):
-        return []
-    names = [f.name.removesuffix(".truth.geojson") for f in sorted(truth.glob("*.truth.geojson"))]
-    if not names:
-        raise InputError(
-            f"no NAME.truth.geojson files in {truth}: point --truth at a folder of simulator "
-            "output (`railwatch simulate --scene ... --out DIR` or `railwatch simulate "
-            "--scenario NAME --out DIR`) or of hand-made truth files"
-        )
+        return None
+    pairing = pair_files(truth, pred)
+    missing = [_rel(t.truth, truth) for t in pairing.unmatched]
+    n = len(pairing.scenes)
+    if not missing:
+        return pairing
     if pred is None:
-        missing = []
-        for name in names:
-            try:
-                _image_for(truth, name)
-            except InputError:
-                missing.append(f"{name}.truth.geojson")
-        if missing:
-            raise InputError(
-                f"{len(missing)} of the {len(names)} truth files in {truth} have no image "
-                f"NAME.tif/.png beside them for --detector to run on: {_names(missing)}; "
-                "nothing was evaluated"
-            )
-        return []
-    used = {pf.name for name in names if (pf := _pred_file(pred, name)) is not None}
-    unmatched = [f"{name}.truth.geojson" for name in names if _pred_file(pred, name) is None]
-    extra = sorted(
-        f.name
-        for f in pred.glob("*.geojson")
-        if f.name not in used and not f.name.endswith((".truth.geojson", ".tracks.geojson"))
-    )
-    if unmatched:
         raise InputError(
-            f"{len(unmatched)} of the {len(names)} truth files in {truth} have no prediction "
-            f"in {pred}: {_names(unmatched)} (expected NAME.detections.geojson, as "
-            "`railwatch detect --out-dir` writes)"
-            + (f"; prediction files there that match no truth: {_names(extra)}" if extra else "")
-            + "; nothing was evaluated"
+            f"{len(missing)} of the {n} truth files in {truth} have no image "
+            f"NAME.tif/.png beside them for --detector to run on: {_names(missing)}; "
+            "nothing was evaluated"
         )
-    return extra
+    extra = [_rel(f, pred) for f, _ in pairing.pred_left_out]
+    raise InputError(
+        f"{len(missing)} of the {n} truth files in {truth} have no prediction "
+        f"in {pred}: {_names(missing)} (expected NAME.detections.geojson, as "
+        "`railwatch detect --out-dir` writes, for truth NAME.truth.geojson)"
+        + (f"; prediction files there that match no truth: {_names(extra)}" if extra else "")
+        + "; nothing was evaluated (a scene the detector failed on has no score: run "
+        "it again, or move its truth file out of the folder)"
+    )
+
+
+def _left_out(pairing: Pairing, truth: Path, pred: Path | None) -> list[dict[str, str]]:
+    """The files found but not evaluated, each with why (for the report)."""
+    out = [
+        {"file": _rel(f, truth), "folder": "truth", "reason": why}
+        for f, why in pairing.truth_left_out
+    ]
+    if pred is not None:
+        out += [
+            {"file": _rel(f, pred), "folder": "pred", "reason": why}
+            for f, why in pairing.pred_left_out
+        ]
+    return out
 
 
 def eval_command(
@@ -165,7 +172,9 @@ def eval_command(
     from railwatch.imagery.read import parse_radiometry
 
     radio = parse_radiometry(radiometry) if radiometry is not None else "linear"
-    extra = _check_pairing(truth, pred)
+    pairing = _check_pairing(truth, pred)
+    left_out = _left_out(pairing, truth, pred) if pairing is not None else []
+    extra = [d["file"] for d in left_out if d["folder"] == "pred"]
     if extra:
         err_console.print(
             f"[bold yellow]warning:[/] {len(extra)} prediction "
@@ -175,6 +184,14 @@ def eval_command(
             highlight=False,
             soft_wrap=True,
         )
+    for d in left_out:
+        if d["folder"] == "truth":
+            err_console.print(
+                f"[bold yellow]warning:[/] {escape(d['file'])} in {escape(str(truth))} is not "
+                f"evaluated: {escape(d['reason'])}",
+                highlight=False,
+                soft_wrap=True,
+            )
     predict = None
     if detector is not None:
         from railwatch.detect.api import detect_file
@@ -218,8 +235,12 @@ def eval_command(
         if not as_json:
             err_console.print(f"evaluated {escape(name)}", style="dim", highlight=False)
 
-    scenes = evaluate_dirs(truth, pred_dir=pred, predict=predict, on_scene=on_scene)
+    scenes = evaluate_dirs(
+        truth, pred_dir=pred, predict=predict, on_scene=on_scene, pairing=pairing
+    )
     report = summarise(scenes)
+    # which files were paired is in each scene's row (truth_file, pred_file/image_file)
+    report["left_out"] = left_out
     if as_json:
         print_json(report)
         return

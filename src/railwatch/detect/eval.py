@@ -33,7 +33,7 @@ from scipy.optimize import linear_sum_assignment
 from shapely import STRtree
 
 from railwatch.detect.base import GENERIC_CLASS, Detection, is_presence
-from railwatch.detect.geojson import FeatureSet, read_geojson
+from railwatch.detect.geojson import WGS84, FeatureSet, read_geojson
 from railwatch.detect.merge import box_array, polygons_of
 from railwatch.errors import InputError
 
@@ -193,6 +193,11 @@ class SceneEval:
     #: or no line found): nothing was measured, so the scene is in no count error (a 0
     #: there would be scored as a miss of every car).
     measured: bool = True
+    #: The files the scene was read from: its truth, and its prediction file or the
+    #: image a detector ran on; None when evaluated from objects in memory.
+    truth_file: Path | None = None
+    pred_file: Path | None = None
+    image_file: Path | None = None
 
     @property
     def is_presence(self) -> bool:
@@ -519,6 +524,12 @@ def _scene_row(s: SceneEval) -> dict[str, Any]:
         "count_error": None if s.is_presence else round(s.count_error, 3),
         **{f"f1_iou{t:g}": round(p.f1, 4) for t, p in s.prf.items()},
     }
+    if s.truth_file is not None:
+        row["truth_file"] = str(s.truth_file)
+    if s.pred_file is not None:
+        row["pred_file"] = str(s.pred_file)
+    if s.image_file is not None:
+        row["image_file"] = str(s.image_file)
     if s.is_presence:
         row["long_train_present"] = s.long_train_pred
         row["long_train_truth"] = s.long_train_truth
@@ -534,43 +545,160 @@ def _sort_key(label: str) -> float:
         return float("inf")
 
 
-def _truth_files(truth_dir: Path) -> list[Path]:
-    files = sorted(truth_dir.glob("*.truth.geojson"))
-    if not files:
+#: Truth file names, the first found for a scene wins (as ``railwatch train`` reads
+#: label files); suffixes matched ignoring case.
+TRUTH_SUFFIXES: tuple[str, ...] = (".truth.geojson", ".labels.geojson")
+#: Prediction file names tried for scene ``NAME``, in this order.
+PRED_SUFFIXES: tuple[str, ...] = (".detections.geojson", ".geojson", ".pred.geojson")
+_IMAGE_SUFFIXES: tuple[str, ...] = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+#: ``.geojson`` files beside images that are neither truth nor predictions.
+_NOT_PRED_SUFFIXES: tuple[str, ...] = (*TRUTH_SUFFIXES, ".tracks.geojson")
+
+
+@dataclass(frozen=True)
+class TruthFile:
+    """One truth file found under ``--truth`` and what it pairs with: ``scene`` is its
+    path relative to the truth folder without the suffix (``siteA/yard1``), ``pred``
+    its prediction file or ``image`` the image a detector runs on (None when missing)."""
+
+    scene: str
+    truth: Path
+    pred: Path | None = None
+    image: Path | None = None
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """How the files of a truth folder (and a prediction folder) pair up, worked out
+    before anything is read: ``scenes`` (sorted), and the files found but not evaluated
+    as ``(file, reason)``: ``truth_left_out`` (a ``.labels`` file beside the scene's
+    ``.truth`` file) and ``pred_left_out`` (prediction files that match no truth)."""
+
+    scenes: tuple[TruthFile, ...]
+    truth_left_out: tuple[tuple[Path, str], ...] = ()
+    pred_left_out: tuple[tuple[Path, str], ...] = ()
+
+    @property
+    def unmatched(self) -> tuple[TruthFile, ...]:
+        """Scenes with no prediction file (or no image for a detector)."""
+        return tuple(t for t in self.scenes if t.pred is None and t.image is None)
+
+
+def _suffix_of(name: str, suffixes: Sequence[str]) -> str | None:
+    low = name.lower()
+    return next((x for x in suffixes if low.endswith(x) and len(low) > len(x)), None)
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Files under ``folder`` and its subfolders (hidden ones left out), sorted."""
+    return sorted(
+        f
+        for f in folder.rglob("*")
+        if f.is_file() and not any(part.startswith(".") for part in f.relative_to(folder).parts)
+    )
+
+
+def _lookup(index: dict[str, list[Path]], exact: dict[str, Path], key: str) -> Path | None:
+    """``key`` (a relative path) in a folder's files: as written, else ignoring case
+    when that names one file only."""
+    if key in exact:
+        return exact[key]
+    found = index.get(key.lower(), [])
+    return found[0] if len(found) == 1 else None
+
+
+def pair_files(truth_dir: str | Path, pred_dir: str | Path | None = None) -> Pairing:
+    """Find the truth files under ``truth_dir`` (``NAME.truth.geojson`` or
+    ``NAME.labels.geojson``, in subfolders too) and pair each with its prediction in
+    ``pred_dir`` (``NAME.detections.geojson``, ``NAME.geojson`` or ``NAME.pred.geojson``
+    in the same subfolder, or at the top of ``pred_dir`` when no other truth file has
+    that name) or, without ``pred_dir``, with its image beside it (``NAME.tif``,
+    ``.tiff``, ``.png``, ``.jpg``, ``.jpeg``). Names and suffixes are matched as written,
+    else ignoring case where that names one file."""
+    tdir = Path(truth_dir)
+    truth_files = _files_under(tdir)
+    found: dict[str, list[tuple[int, Path]]] = defaultdict(list)
+    for f in truth_files:
+        suffix = _suffix_of(f.name, TRUTH_SUFFIXES)
+        if suffix is not None:
+            scene = f.relative_to(tdir).as_posix()[: -len(suffix)]
+            found[scene].append((TRUTH_SUFFIXES.index(suffix), f))
+    if not found:
         raise InputError(
-            f"no NAME.truth.geojson files in {truth_dir}: point --truth at a directory of "
-            "simulator output (railwatch simulate --scene ...) or hand-made truth files"
+            f"no NAME.truth.geojson files in {tdir}: point --truth at a folder of simulator "
+            "output (`railwatch simulate --scene ... --out DIR` or `railwatch simulate "
+            "--scenario NAME --out DIR`) or of hand-made truth files (name each after its "
+            "image: yard1.tif, yard1.truth.geojson)"
         )
-    return files
+    left_out: list[tuple[Path, str]] = []
+    chosen: dict[str, Path] = {}
+    for scene, files in sorted(found.items()):
+        files.sort(key=lambda kf: (kf[0], kf[1].name))
+        chosen[scene] = files[0][1]
+        for _, other in files[1:]:
+            left_out.append((other, f"{files[0][1].name} is the truth of this scene"))
+    if pred_dir is None:
+        images = _folder_index(tdir, truth_files)
+        scenes = tuple(
+            TruthFile(scene, tf, image=_find(images, scene, _IMAGE_SUFFIXES))
+            for scene, tf in chosen.items()
+        )
+        return Pairing(scenes, tuple(left_out))
+    pdir = Path(pred_dir)
+    pred_files = [
+        f
+        for f in _files_under(pdir)
+        if _suffix_of(f.name, PRED_SUFFIXES) and not _suffix_of(f.name, _NOT_PRED_SUFFIXES)
+    ]
+    index = _folder_index(pdir, pred_files)
+    base_count: dict[str, int] = defaultdict(int)
+    for scene in chosen:
+        base_count[scene.rsplit("/", 1)[-1].lower()] += 1
+    paired: list[TruthFile] = []
+    for scene, tf in chosen.items():
+        pf = _find(index, scene, PRED_SUFFIXES)
+        base = scene.rsplit("/", 1)[-1]
+        if pf is None and base != scene and base_count[base.lower()] == 1:
+            pf = _find(index, base, PRED_SUFFIXES)  # `detect --out-dir` writes flat
+        paired.append(TruthFile(scene, tf, pred=pf))
+    used = {t.pred for t in paired}
+    pred_left_out = tuple((f, "matches no truth file") for f in pred_files if f not in used)
+    return Pairing(tuple(paired), tuple(left_out), pred_left_out)
 
 
-def _scene_name(truth_file: Path) -> str:
-    return truth_file.name[: -len(".truth.geojson")]
+def _folder_index(
+    folder: Path, files: Iterable[Path]
+) -> tuple[dict[str, Path], dict[str, list[Path]]]:
+    exact: dict[str, Path] = {}
+    low: dict[str, list[Path]] = defaultdict(list)
+    for f in files:
+        rel = f.relative_to(folder).as_posix()
+        exact[rel] = f
+        low[rel.lower()].append(f)
+    return exact, low
 
 
-def _pred_file(pred_dir: Path, name: str) -> Path | None:
-    for cand in (f"{name}.detections.geojson", f"{name}.geojson", f"{name}.pred.geojson"):
-        if (pred_dir / cand).is_file():
-            return pred_dir / cand
+def _find(
+    index: tuple[dict[str, Path], dict[str, list[Path]]], name: str, suffixes: Sequence[str]
+) -> Path | None:
+    exact, low = index
+    for suffix in suffixes:
+        for cand in (f"{name}{suffix}", f"{name}{suffix.upper()}"):
+            if (hit := _lookup(low, exact, cand)) is not None:
+                return hit
     return None
 
 
-def _stac_gsd(truth_dir: Path, name: str) -> float | None:
-    side = truth_dir / f"{name}.json"
+def _stac_gsd(truth_file: Path, scene: str) -> float | None:
+    """The ``gsd`` of the STAC item ``NAME.json`` beside a truth file (the simulator's)."""
+    side = truth_file.parent / f"{scene.rsplit('/', 1)[-1]}.json"
     if not side.is_file():
         return None
     try:
         gsd = json.loads(side.read_text()).get("properties", {}).get("gsd")
-    except (OSError, json.JSONDecodeError, AttributeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
         return None
     return float(gsd) if isinstance(gsd, int | float) else None
-
-
-def _image_for(truth_dir: Path, name: str) -> Path:
-    for ext in (".tif", ".tiff", ".png", ".jpg", ".jpeg"):
-        if (truth_dir / f"{name}{ext}").is_file():
-            return truth_dir / f"{name}{ext}"
-    raise InputError(f"no image NAME.tif/.png for truth {name} in {truth_dir}")
 
 
 def reproject(features: FeatureSet, to_crs: str) -> FeatureSet:
@@ -632,68 +760,150 @@ def _check_dir(folder: Path, option: str, holding: str) -> None:
     raise InputError(f"{option} {folder} {state}: give a folder of {holding}")
 
 
+def _check_lonlat(features: FeatureSet, path: Path) -> None:
+    """An :class:`InputError` when a file read as longitude/latitude (no ``crs`` member,
+    RFC 7946, or one naming EPSG:4326) has coordinates that cannot be: compared as
+    degrees, nothing would match (F1 0) and no error would say why."""
+    if features.crs != WGS84 or not features.detections:
+        return
+    xy = np.concatenate([d.box.corners() for d in features.detections])
+    if np.abs(xy[:, 1]).max() <= 90 and np.abs(xy[:, 0]).max() <= 360:
+        return  # (a car across 180 deg is joined with longitudes beyond 180)
+    raise InputError(
+        f"{path}: its coordinates (e.g. {xy[0, 0]:.6g}, {xy[0, 1]:.6g}) are not longitude/"
+        "latitude, which a GeoJSON file without a 'crs' member (RFC 7946) or with one naming "
+        "EPSG:4326 must have: add the 'crs' member of the CRS they are in, e.g. "
+        '"crs": {"type": "name", "properties": {"name": "EPSG:32652"}} (QGIS writes it when '
+        'the layer is saved in that CRS), or "crs": null for pixel coordinates'
+    )
+
+
+def _metric_crs(truth: FeatureSet, pred: FeatureSet) -> str | None:
+    """Where boxes in longitude/latitude are compared: the prediction's projected CRS,
+    else the UTM zone of the truth's cars (None when the truth is not in lon/lat).
+    Degrees are not the same length east and north, so a car at an angle is a
+    parallelogram there, and its fitted box (and every IoU) is off."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    if truth.crs is None or not truth.detections:
+        return None
+    try:
+        if not CRS.from_user_input(truth.crs).is_geographic:
+            return None
+        if pred.crs is not None and not CRS.from_user_input(pred.crs).is_geographic:
+            return pred.crs
+    except CRSError as err:
+        raise InputError(f"unknown CRS {truth.crs!r} or {pred.crs!r}: {err}") from err
+    lon = float(np.mean([d.box.cx for d in truth.detections]))
+    lat = float(np.mean([d.box.cy for d in truth.detections]))
+    zone = int(((lon + 180.0) % 360.0) // 6.0) + 1
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
 def evaluate_dirs(
     truth_dir: str | Path,
     *,
     pred_dir: str | Path | None = None,
     predict: Callable[[Path, float | None, FeatureSet], FeatureSet | Prediction] | None = None,
     on_scene: Callable[[str], None] | None = None,
+    pairing: Pairing | None = None,
 ) -> list[SceneEval]:
-    """Evaluate every ``NAME.truth.geojson`` of ``truth_dir`` against
-    ``pred_dir/NAME.detections.geojson`` (or ``NAME.geojson``), or against
-    ``predict(image_path, gsd, truth)`` run on ``NAME.tif``/``.png`` beside the truth
-    (``gsd`` is given for non-georeferenced truth; ``truth.tracks`` may guide coarse
-    scenes; a :class:`Prediction` carries a presence result's long-train flag)."""
+    """Evaluate every truth file of ``truth_dir`` (:func:`pair_files`: ``NAME.truth.geojson``
+    or ``NAME.labels.geojson``, subfolders too) against its prediction file in
+    ``pred_dir``, or against ``predict(image_path, gsd, truth)`` run on the image beside
+    it (``gsd`` is given for non-georeferenced truth; ``truth.tracks`` may guide coarse
+    scenes; a :class:`Prediction` carries a presence result's long-train flag). A truth
+    file with no features is a scene with no cars. Every truth (and prediction) file is
+    read before the first scene is evaluated, so a bad file stops nothing half-way; a
+    scene without its prediction or image is an :class:`InputError` naming it.
+    ``pairing`` is :func:`pair_files`'s result when the caller has it already."""
     tdir = Path(truth_dir)
     _check_dir(tdir, "--truth", "NAME.truth.geojson files (simulator output)")
     if (pred_dir is None) == (predict is None):
         raise InputError("give either a prediction directory or a detector, not both/neither")
     if pred_dir is not None:
         _check_dir(Path(pred_dir), "--pred", "NAME.detections.geojson (railwatch detect --out-dir)")
+    pairs = pairing if pairing is not None else pair_files(tdir, pred_dir)
+    if pairs.unmatched:
+        first = pairs.unmatched[0]
+        raise InputError(
+            f"no prediction for scene {first.scene} in {pred_dir}: expected "
+            f"{first.scene}.detections.geojson (railwatch detect --out-dir)"
+            if pred_dir is not None
+            else f"no image {first.scene}.tif/.png beside {first.truth} for the detector"
+        )
+    read: list[tuple[TruthFile, FeatureSet, FeatureSet | None]] = []
+    for tfile in pairs.scenes:
+        truth = read_geojson(tfile.truth)
+        _check_lonlat(truth, tfile.truth)
+        pred_fs = None
+        if tfile.pred is not None:
+            pred_fs = read_geojson(tfile.pred)
+            _check_lonlat(pred_fs, tfile.pred)
+            _check_frames(tfile, truth, pred_fs)
+        read.append((tfile, truth, pred_fs))
     out: list[SceneEval] = []
-    for tf in _truth_files(tdir):
-        name = _scene_name(tf)
-        truth = read_geojson(tf)
-        gsd = truth.gsd if truth.gsd is not None else _stac_gsd(tdir, name)
+    for tfile, truth, pred_fs in read:
+        name = tfile.scene
+        gsd = truth.gsd if truth.gsd is not None else _stac_gsd(tfile.truth, name)
         present: bool | None = None
         measured = True
-        if predict is not None:
-            got = predict(_image_for(tdir, name), gsd if truth.crs is None else None, truth)
+        if pred_fs is None or tfile.pred is None:
+            if predict is None or tfile.image is None:  # (pairs.unmatched refused above)
+                raise InputError(f"scene {name}: no prediction and no image to run on")
+            got = predict(tfile.image, gsd if truth.crs is None else None, truth)
             pred, present, measured = (
                 (got.features, got.present, got.measured)
                 if isinstance(got, Prediction)
                 else (got, None, True)
             )
+            _check_frames(tfile, truth, pred)
         else:
-            pf = _pred_file(Path(str(pred_dir)), name)
-            if pf is None:
-                raise InputError(
-                    f"no prediction for scene {name} in {pred_dir}: expected "
-                    f"{name}.detections.geojson (railwatch detect --out-dir)"
-                )
-            pred = read_geojson(pf)
-            flag, read_any, has_block = _file_coarse(pf)
+            pred = pred_fs
+            flag, read_any, has_block = _file_coarse(tfile.pred)
             present = flag if is_presence(pred.method) else None
             if is_presence(pred.method) and has_block and flag is None:
                 # `railwatch detect` gave no flag (at 10 m one is read along given
                 # centrelines only): not one made up from its car equivalents
                 pred = replace(pred, car_equivalents=None)
             measured = pred.method != "length" or read_any
-        if (truth.crs is None) != (pred.crs is None) and pred.detections and truth.detections:
-            raise InputError(
-                f"scene {name}: truth and prediction are in different frames "
-                f"({truth.crs or 'pixels'} vs {pred.crs or 'pixels'}), and pixels cannot be "
-                "reprojected: give both in pixels or both in a CRS (railwatch detect writes "
-                "the image's CRS by default)"
-            )
-        if truth.crs is not None and pred.crs is not None and pred.crs != truth.crs:
+        # one frame for both: the truth's, or metres where it is lon/lat (outlines moved
+        # before their boxes are fitted, :func:`~railwatch.detect.geojson.read_geojson`)
+        metric = _metric_crs(truth, pred) if pred.method == "objects" else None
+        if metric is not None:
+            truth = read_geojson(tfile.truth, to_crs=metric)
+        target = metric or truth.crs
+        if target is not None and pred.crs is not None and pred.crs != target:
             # e.g. `railwatch detect --wgs84` output against the simulator's UTM truth:
             # compared as they were, lon/lat against metres, nothing matched (F1 0)
-            pred = reproject(pred, truth.crs)
-        out.append(evaluate_scene(name, truth, pred, gsd=gsd, present=present, measured=measured))
+            pred = (
+                replace(
+                    read_geojson(tfile.pred, to_crs=target), car_equivalents=pred.car_equivalents
+                )
+                if tfile.pred is not None
+                else reproject(pred, target)
+            )
+        scene = evaluate_scene(name, truth, pred, gsd=gsd, present=present, measured=measured)
+        out.append(
+            replace(scene, truth_file=tfile.truth, pred_file=tfile.pred, image_file=tfile.image)
+        )
         if on_scene:
             on_scene(name)
     return out
+
+
+def _check_frames(tfile: TruthFile, truth: FeatureSet, pred: FeatureSet) -> None:
+    """Truth and prediction in pixels both, or in CRSs both (pixels cannot be moved)."""
+    if (truth.crs is None) == (pred.crs is None) or not pred.detections or not truth.detections:
+        return
+    raise InputError(
+        f"scene {tfile.scene}: truth and prediction are in different frames "
+        f"({truth.crs or 'pixels'} vs {pred.crs or 'pixels'}), and pixels cannot be "
+        "reprojected: give both in pixels or both in a CRS (railwatch detect writes "
+        "the image's CRS by default). A GeoJSON file without a 'crs' member is read as "
+        'longitude/latitude (RFC 7946): add "crs": null to one in pixel coordinates'
+    )
 
 
 def report_json(scenes: Sequence[SceneEval]) -> str:
@@ -705,11 +915,13 @@ __all__ = [
     "IOU_THRESHOLDS",
     "PRF",
     "Matching",
+    "Pairing",
     "Prediction",
     "SceneEval",
     "evaluate_dirs",
     "evaluate_scene",
     "match",
+    "pair_files",
     "report_json",
     "summarise",
     "truth_length_m",

@@ -24,7 +24,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from railwatch.detect.base import ALL_CLASSES, Detection, OrientedBox, corners_of
+from railwatch.detect.base import CAR_CLASSES, GENERIC_CLASS, Detection, OrientedBox, corners_of
 from railwatch.errors import InputError, os_reason
 
 #: Value of ``crs`` meaning RFC 7946 longitude/latitude.
@@ -225,16 +225,105 @@ def _crs_of(fc: Mapping[str, Any]) -> str | None:
     raise InputError("GeoJSON 'crs' member is not {'type': 'name', 'properties': {'name': ...}}")
 
 
-def from_feature_collection(fc: Mapping[str, Any], *, source: str = "") -> FeatureSet:
+#: Class names read as a car of unknown type (:data:`GENERIC_CLASS`).
+_UNTYPED_NAMES = ("railcar", "unknown", "")
+#: ``covered`` values read as true / false (strings matched ignoring case and spaces).
+_TRUE = ("true", "yes", "y", "1")
+_FALSE = ("false", "no", "n", "0", "")
+
+
+def parse_class(value: object, where: str = "") -> str:
+    """A car's class from a file another tool may have written: one of
+    :data:`~railwatch.detect.base.CAR_CLASSES` matched ignoring case, spaces, ``_`` and
+    ``-`` and a trailing ``car`` (``Tank``, ``TANK``, ``tank car``, ``Flat_Car``), or
+    :data:`~railwatch.detect.base.GENERIC_CLASS` for none, ``railcar`` or ``unknown``.
+    Anything else is an :class:`InputError` naming ``where`` (a car of another type is
+    not made a ``railcar``: that would score its class as unknown, unseen)."""
+    if value is None:
+        return GENERIC_CLASS
+    if not isinstance(value, str):
+        raise InputError(
+            f"{where} has class {value!r}, not a name: use one of {', '.join(CAR_CLASSES)}, "
+            f"or {GENERIC_CLASS} for a car of unknown type"
+        )
+    name = "".join(value.lower().replace("_", " ").replace("-", " ").split())
+    if name in _UNTYPED_NAMES:
+        return GENERIC_CLASS
+    if name in CAR_CLASSES:
+        return name
+    if name.endswith("car") and name[:-3] in CAR_CLASSES:
+        return name[:-3]
+    raise InputError(
+        f"{where} has class {value!r}, which is not a railcar class: use one of "
+        f"{', '.join(CAR_CLASSES)} (case, spaces and a trailing 'car' do not matter: "
+        f"'Tank car' is tank), or {GENERIC_CLASS} for a car of unknown type; rename the "
+        "class in the file (e.g. QGIS: Field Calculator on 'class')"
+    )
+
+
+def parse_covered(value: object, where: str = "") -> bool:
+    """A car's ``covered`` flag: true/false, 1/0, or the strings true/false, yes/no,
+    y/n, 1/0 (any case; missing or empty: false). Anything else is an
+    :class:`InputError` naming ``where`` (the string ``"false"`` is not true)."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in (*_TRUE, *_FALSE):
+        return value.strip().lower() in _TRUE
+    raise InputError(
+        f"{where} has covered {value!r}: give true or false (also read: yes/no, 1/0), "
+        "or leave it out for false"
+    )
+
+
+def _score(value: object, key: str, where: str) -> float | None:
+    """A ``score``/``covered_score`` property as a number (None when missing)."""
+    if value is None:
+        return None
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        v = math.nan
+    if isinstance(value, bool) or not math.isfinite(v):
+        raise InputError(f"{where} has {key} {value!r}: give a number from 0 to 1, or leave it out")
+    return v
+
+
+def from_feature_collection(
+    fc: Mapping[str, Any], *, source: str = "", to_crs: str | None = None
+) -> FeatureSet:
     """Detections (or truth railcars) from a FeatureCollection dict. Every feature is a
     railcar: a Polygon (or a MultiPolygon of one part, or in lon/lat of two parts split
     at 180°, joined again across it); a feature without a geometry or
     with another type is an :class:`InputError` naming ``source`` (the file) and the
-    feature's index, not skipped or counted."""
+    feature's index, not skipped or counted. ``class`` and ``covered`` as other tools
+    write them are read by :func:`parse_class` and :func:`parse_covered` (an unknown
+    class or flag is refused, not guessed). ``to_crs`` moves each outline into that CRS
+    before its box is fitted (a car drawn in lon/lat is a parallelogram in degrees, so
+    a box fitted there and moved after is too large)."""
     if fc.get("type") != "FeatureCollection":
         raise InputError("not a GeoJSON FeatureCollection: expected 'type': 'FeatureCollection'")
     where = f"{source}: feature" if source else "feature"
     crs = _crs_of(fc)
+    move = None
+    if to_crs is not None and crs is not None and to_crs != crs:
+        from pyproj import Transformer
+        from pyproj.exceptions import CRSError
+
+        try:
+            tr = Transformer.from_crs(crs, to_crs, always_xy=True)
+        except CRSError as err:
+            raise InputError(
+                f"{source or 'GeoJSON'}: cannot transform {crs} to {to_crs}: {err}"
+            ) from err
+
+        def move(xy: np.ndarray) -> np.ndarray:
+            x, y = tr.transform(xy[:, 0], xy[:, 1])
+            return np.column_stack([np.asarray(x), np.asarray(y)])
+
     dets: list[Detection] = []
     for k, feat in enumerate(fc.get("features") or []):
         geom = feat.get("geometry") if isinstance(feat, Mapping) else None
@@ -257,13 +346,15 @@ def from_feature_collection(fc: Mapping[str, Any], *, source: str = "") -> Featu
                 f"{where} {k} is a {geom.get('type')}, not a Polygon: each feature is a "
                 "railcar's outline; draw it as one polygon or remove the feature"
             )
+        if move is not None:
+            poly = shapely.transform(poly, move)
         props = feat.get("properties") or {}
-        cls = str(props.get("class", "railcar"))
-        if cls not in ALL_CLASSES:
-            cls = "railcar"
-        score = props.get("score")
-        covered_score = props.get("covered_score")
-        covered = bool(props.get("covered", False))
+        if not isinstance(props, Mapping):
+            raise InputError(f"{where} {k} has properties that are not an object")
+        cls = parse_class(props.get("class"), f"{where} {k}")
+        score = _score(props.get("score"), "score", f"{where} {k}")
+        covered = parse_covered(props.get("covered"), f"{where} {k}")
+        covered_score = _score(props.get("covered_score"), "covered_score", f"{where} {k}")
         scores = props.get("class_scores")
         extra = (
             {f"p_{k}": float(v) for k, v in scores.items() if isinstance(v, int | float)}
@@ -274,11 +365,9 @@ def from_feature_collection(fc: Mapping[str, Any], *, source: str = "") -> Featu
             Detection(
                 box=box_from_polygon(poly),
                 cls=cls,
-                score=float(score) if score is not None else 1.0,
+                score=score if score is not None else 1.0,
                 covered=covered,
-                covered_score=(
-                    float(covered_score) if covered_score is not None else float(covered)
-                ),
+                covered_score=covered_score if covered_score is not None else float(covered),
                 extra=extra,
             )
         )
@@ -297,11 +386,13 @@ def from_feature_collection(fc: Mapping[str, Any], *, source: str = "") -> Featu
             track_geom = shape(dict(tracks))
         except (ValueError, TypeError, AttributeError):
             track_geom = None
+    if move is not None and track_geom is not None:
+        track_geom = shapely.transform(track_geom, move)
     coarse = fc.get("coarse")
     cars = coarse.get("car_equivalents") if isinstance(coarse, Mapping) else None
     return FeatureSet(
         tuple(dets),
-        crs,
+        crs if move is None else to_crs,
         float(gsd) if gsd is not None else None,
         track_geom,
         str(fc.get("method") or "objects"),
@@ -309,15 +400,17 @@ def from_feature_collection(fc: Mapping[str, Any], *, source: str = "") -> Featu
     )
 
 
-def read_geojson(path: str | Path) -> FeatureSet:
-    """Read a detections or truth GeoJSON file."""
+def read_geojson(path: str | Path, *, to_crs: str | None = None) -> FeatureSet:
+    """Read a detections or truth GeoJSON file (its outlines moved into ``to_crs`` when
+    given, see :func:`from_feature_collection`)."""
     p = Path(path)
     try:
-        data = json.loads(p.read_text())
+        # utf-8-sig: a byte-order mark (some Windows tools write one) is not an error
+        data = json.loads(p.read_text(encoding="utf-8-sig"))
     except FileNotFoundError as err:
         raise InputError(f"{p} does not exist: check the path") from err
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"cannot read GeoJSON {p}: {err}") from err
     if not isinstance(data, Mapping):
         raise InputError(f"{p} is not a GeoJSON object")
-    return from_feature_collection(data, source=str(p))
+    return from_feature_collection(data, source=str(p), to_crs=to_crs)
