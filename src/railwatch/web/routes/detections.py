@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import numpy as np
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from railwatch.errors import InputError, NotFoundError
+from railwatch.imagery.inspect import split_at_antimeridian
 from railwatch.storage.models import Count, Detection, Scene
 from railwatch.storage.serialize import scene_dict
 from railwatch.web.deps import DB, read_session
@@ -58,6 +60,15 @@ def _features(rows: list[Any]) -> list[dict[str, Any]]:
             }
         )
         start = end
+    # a car across 180° is stored as one ring spanning -180..180: served split there, as
+    # a MultiPolygon (RFC 7946 3.1.9), else the map draws a band round the world
+    wide = np.nonzero(np.diff(shapely.bounds(geoms)[:, [0, 2]], axis=1)[:, 0] > 180)[0]
+    for i in wide.tolist():
+        split = split_at_antimeridian(geoms[i])
+        if split is not None:
+            feats[i]["geometry"] = json.loads(
+                shapely.to_geojson(shapely.orient_polygons(split, exterior_cw=False))
+            )
     return feats
 
 
