@@ -126,7 +126,14 @@ def _left_out(pairing: Pairing, truth: Path, pred: Path | None) -> list[dict[str
 
 def eval_command(
     truth: Annotated[
-        Path, typer.Option("--truth", help="Directory of NAME.truth.geojson (simulator output).")
+        Path,
+        typer.Option(
+            "--truth",
+            help=(
+                "Folder of truth files NAME.truth.geojson or NAME.labels.geojson (the "
+                "simulator's, or drawn in a GIS tool; subfolders too, names in any case)."
+            ),
+        ),
     ],
     pred: Annotated[
         Path | None,
