@@ -114,19 +114,31 @@ def import_labels_cmd(
     site: Annotated[
         str | None, typer.Option("--site", help="Site the labels belong to (must exist).")
     ] = None,
+    gsd: Annotated[
+        float | None,
+        typer.Option(
+            "--gsd",
+            metavar="METRES",
+            help="Ground sample distance of images whose labels carry none (YOLO-OBB; DOTA "
+            "and COCO from export-labels carry theirs): train --labels needs it.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Check a label dataset (COCO, DOTA or YOLO-OBB) and write it as a railwatch
     training set: images/NAME.png, labels/NAME.txt with dataset.yaml (Ultralytics OBB
     layout, railwatch class ids) and railwatch_labels.json (every object's pixel corners,
-    class and covered flag, plus the source and site). Nothing is written when any
-    label is wrong: every problem is listed as file:line.
+    class and covered flag, each image's ground sample distance, plus the source and
+    site), which railwatch train --labels reads. Nothing is written when any label is
+    wrong: every problem is listed as file:line.
 
     Example: railwatch import-labels corrected/ --format dota --site tumangang
+    then: railwatch train --labels labels/tumangang --init default --out tuned.onnx
     """
-    from railwatch.export.labels import import_labels
+    from railwatch.export.labels import check_gsd, import_labels
 
     fmt = choice(fmt, LABEL_FORMATS, "--format")
+    gsd = check_gsd(gsd)  # before the site look-up and reading the labels
     if site is not None:
         from railwatch.storage import repo
 
@@ -136,11 +148,22 @@ def import_labels_cmd(
     if not src.is_dir():
         raise InputError(f"{src} is not a directory")
     target = out if out is not None else Path("labels") / (site or src.resolve().name)
-    summary = import_labels(src, fmt, target, site=site)
+    summary = import_labels(src, fmt, target, site=site, gsd=gsd)
+    if summary.without_gsd:
+        # written (the YOLO-OBB layout trains as it is elsewhere), but said: train refuses it
+        shown = escape(", ".join(summary.without_gsd[:5]))
+        more = f" and {len(summary.without_gsd) - 5} more" if len(summary.without_gsd) > 5 else ""
+        err_console.print(
+            f"[bold yellow]warning:[/] {len(summary.without_gsd)} image(s) have no ground "
+            f"sample distance ({shown}{more}): {fmt} labels carry none, so railwatch train "
+            f"--labels cannot read {escape(str(summary.out))}; import again with --gsd METRES",
+            highlight=False,
+        )
     if as_json:
         print_json({"out": str(summary.out), "images": summary.images,
                     "objects": summary.objects, "by_class": summary.by_class,
-                    "unlabelled": list(summary.unlabelled)})  # fmt: skip
+                    "unlabelled": list(summary.unlabelled),
+                    "without_gsd": list(summary.without_gsd)})  # fmt: skip
         return
     per_class = escape(", ".join(f"{k} {v}" for k, v in summary.by_class.items()) or "no objects")
     console.print(

@@ -6,7 +6,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -15,6 +15,9 @@ from railwatch.cli._common import comma_list, console, err_console, progress_bar
 from railwatch.detect.default import MAX_GSD
 from railwatch.detect.train import TRAIN_STYLES, TrainConfig
 from railwatch.errors import InputError
+
+if TYPE_CHECKING:
+    from railwatch.detect.labels import LabelledSet
 
 #: ``--gsd-range``'s default: the training configuration's.
 DEFAULT_GSD_RANGE = ",".join(f"{g:g}" for g in TrainConfig.gsd_range)
@@ -98,8 +101,9 @@ def train(
         typer.Option(
             "--labels",
             help="Directory of your labelled images: NAME.tif/.png with NAME.truth.geojson "
-            "(railwatch detect's GeoJSON, corrected) or DOTA labelTxt/NAME.txt. See "
-            "docs/detection.md, 'Fine-tuning on your own labels'.",
+            "(railwatch detect's GeoJSON, corrected), DOTA labelTxt/NAME.txt, or what "
+            "railwatch import-labels wrote; subfolders too. See docs/detection.md, "
+            "'Fine-tuning on your own labels'.",
         ),
     ] = None,
     labels_share: Annotated[
@@ -223,15 +227,21 @@ def train(
         classes = ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())) or "no cars"
         err_console.print(
             f"labels: {len(labelled.images)} images ({empty} without cars), {labelled.cars} "
-            f"cars ({escape(classes)}) in {escape(str(labels))}"
+            f"cars ({escape(classes)}) in {escape(str(labels))}; read from "
+            f"{escape(_label_sources(labelled))}"
         )
-        dota = [i for i in labelled.images if i.label_path.suffix.lower() == ".txt"]
-        if any(i.cars for i in dota):
-            # DOTA has no tarpaulin flag: said, as the covered output learns from it
+        from railwatch.detect.labels import NO_COVERED_FLAG
+
+        flagless = [i for i in labelled.images if i.source in NO_COVERED_FLAG]
+        if any(i.cars for i in flagless):
+            # DOTA and YOLO-OBB have no tarpaulin flag: said, as the covered output learns
+            kinds = "/".join(sorted({i.source.upper() for i in flagless}))
             err_console.print(
-                f"note: DOTA labels carry no covered flag: the {sum(len(i.cars) for i in dota)} "
-                f"cars of {len(dota)} DOTA image(s) are taught as not covered (use GeoJSON "
-                "labels with 'covered' to teach tarpaulins)",
+                f"note: {kinds} labels carry no covered flag: the "
+                f"{sum(len(i.cars) for i in flagless)} cars of {len(flagless)} such image(s) "
+                "are taught as not covered (to teach tarpaulins, correct in COCO, "
+                "export-labels --format coco, and import-labels it, or use GeoJSON labels "
+                "with 'covered')",
                 style="yellow",
             )
         if labelled.cars < FEW_TRAINING_CARS:
@@ -292,6 +302,23 @@ def train(
         from railwatch.cli.calibrate import calibrate
 
         calibrate(path, scenes=calibration_scenes, styles=",".join(cfg.styles))
+
+
+def _label_sources(labelled: LabelledSet) -> str:
+    """What train --labels read, per folder and format: ``3 GeoJSON files, siteA: 12
+    images of import-labels (coco)``."""
+    groups: dict[tuple[str, str], int] = {}
+    for item in labelled.images:
+        folder = item.name.rsplit("/", 1)[0] if "/" in item.name else ""
+        if item.label_path.name == "railwatch_labels.json":
+            what = f"import-labels ({item.source})"
+        else:
+            what = {"geojson": "GeoJSON", "dota": "DOTA"}.get(item.source, item.source)
+        groups[(folder, what)] = groups.get((folder, what), 0) + 1
+    return ", ".join(
+        f"{folder + ': ' if folder else ''}{n} image(s) of {what}"
+        for (folder, what), n in sorted(groups.items())
+    )
 
 
 def check_out(out: Path) -> None:

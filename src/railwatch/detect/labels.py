@@ -15,6 +15,12 @@ with a label file beside it:
 * or DOTA text labels as ``railwatch export-labels --format dota`` writes them:
   ``labelTxt/NAME.txt`` (pixel corners ``x1 y1 ... x4 y4 class [difficult]``, an
   optional ``gsd:METRES`` line) with the image ``images/NAME.png`` or ``NAME.png``.
+* or the folder ``railwatch import-labels`` writes: ``railwatch_labels.json`` (each
+  image's pixel corners, class, covered flag and gsd) with ``images/NAME.png``.
+
+Subfolders are read too, as ``railwatch eval`` reads ``--truth`` (hidden ones left out;
+an image is named by its path from the folder, ``siteA/yard1``). Classes and ``covered``
+are read by eval's functions (:mod:`railwatch.detect.geojson`).
 
 Every car in a labelled image must be labelled: the rest of the image is used as
 background (training crops without a label there teach "no car here").
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -61,7 +68,11 @@ IMAGE_SUFFIXES: tuple[str, ...] = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
 TRACKS_SUFFIX = ".tracks.geojson"
 #: Class of a car whose type is not given: a training target without a class.
 UNTYPED = "railcar"
-_UNTYPED_NAMES = ("railcar", "unknown", "")
+#: What ``railwatch import-labels`` writes beside its images: every image's objects
+#: (pixel corners, class, covered) and ground sample distance.
+MANIFEST = "railwatch_labels.json"
+#: Label formats that carry no covered (tarpaulin) flag: their cars train as not covered.
+NO_COVERED_FLAG = ("dota", "yolo-obb")
 #: Coarsest ground sample distance accepted for car labels (the detector's limit).
 MAX_GSD = 1.6
 #: Images finer than this are kept in memory at this ground sample distance: it holds
@@ -95,6 +106,9 @@ class LabelledImage:
     gsd: float  #: metres per pixel of ``image``
     native_gsd: float  #: metres per pixel of the file
     cars: tuple[LabelledCar, ...]
+    #: the labels' format: ``geojson``, ``dota``, or for import-labels output the format
+    #: it was imported from (``coco``, ``dota``, ``yolo-obb``)
+    source: str = "geojson"
 
     def by_class(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -123,8 +137,8 @@ class LabelledSet:
             "dir": str(self.root),
             "images": [
                 {
-                    "image": i.image_path.name,
-                    "labels": i.label_path.name,
+                    "image": _relative(i.image_path, self.root),
+                    "labels": _relative(i.label_path, self.root),
                     "gsd": round(i.native_gsd, 4),
                     "cars": len(i.cars),
                     "by_class": i.by_class(),
@@ -133,6 +147,14 @@ class LabelledSet:
             ],
             "cars": self.cars,
         }
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` (its name for a file at the top)."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
 
 
 class _Problems:
@@ -160,31 +182,33 @@ class _Problems:
 
 
 def parse_class(value: object) -> str:
-    """A label's class: a car class, or :data:`UNTYPED` for none/``railcar``/``unknown``.
-    Raises :class:`InputError` for anything else."""
-    if value is None:
-        return UNTYPED
-    name = str(value).strip().lower()
-    if name in CAR_CLASSES:
-        return name
-    if name in _UNTYPED_NAMES:
-        return UNTYPED
-    raise InputError(
-        f"unknown class {value!r}: use one of {', '.join(CAR_CLASSES)}, "
-        f"or {UNTYPED} for a car of unknown type"
-    )
+    """A label's class: a car class, or :data:`UNTYPED` for none/``railcar``/``unknown``,
+    read as ``railwatch eval`` reads truth files (:func:`railwatch.detect.geojson.
+    parse_class`: case, spaces, ``_``/``-`` and a trailing ``car`` do not matter, so
+    ``Tank car`` is tank). Raises :class:`InputError` for anything else."""
+    from railwatch.detect.geojson import parse_class as read_class
+
+    try:
+        return read_class(value)
+    except InputError as err:
+        raise InputError(
+            f"unknown class {value!r}: use one of {', '.join(CAR_CLASSES)} (case, spaces and "
+            f"a trailing 'car' do not matter: 'Tank car' is tank), or {UNTYPED} for a car of "
+            "unknown type"
+        ) from err
 
 
 def _parse_covered(value: object) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("true", "false", "0", "1", ""):
-        return value.strip().lower() in ("true", "1")
-    raise InputError(f"'covered' must be true or false, got {value!r}")
+    """A label's ``covered`` flag, read as ``railwatch eval`` reads it
+    (:func:`railwatch.detect.geojson.parse_covered`: true/false, yes/no, 1/0)."""
+    from railwatch.detect.geojson import parse_covered
+
+    try:
+        return parse_covered(value)
+    except InputError as err:
+        raise InputError(
+            f"'covered' must be true or false (also read: yes/no, 1/0), got {value!r}"
+        ) from err
 
 
 def _ring(geom: object) -> np.ndarray:
@@ -390,6 +414,8 @@ class _Label:
     where: list[str]
     #: the top-level ``radiometry`` (what ``railwatch detect --radiometry`` records)
     radiometry: Radiometry | None = None
+    #: the format (see :attr:`LabelledImage.source`)
+    source: str = "geojson"
 
 
 def _read_label_text(path: Path, problems: _Problems) -> str | None:
@@ -521,7 +547,67 @@ def _read_dota(path: Path, problems: _Problems) -> _Label | None:
         where.append(f"line {n}")
     if not ok:
         return None
-    return _Label(rings, classes, covered, None, gsd, where)
+    return _Label(rings, classes, covered, None, gsd, where, source="dota")
+
+
+def _read_manifest(
+    path: Path, problems: _Problems
+) -> list[tuple[str, Path | None, _Label | None]] | None:
+    """The images of an import-labels folder (``railwatch_labels.json``): (name, image
+    file or None, its labels or None when they are wrong, the problem recorded)."""
+    text = _read_label_text(path, problems)
+    if text is None:
+        return None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        problems.add(path, f"not valid JSON ({err}): run railwatch import-labels again")
+        return None
+    images = doc.get("images") if isinstance(doc, Mapping) else None
+    if not isinstance(images, list) or not all(isinstance(i, Mapping) for i in images):
+        problems.add(path, "has no 'images' list: it is not what railwatch import-labels writes")
+        return None
+    source = str(doc.get("source_format") or "import-labels")
+    out: list[tuple[str, Path | None, _Label | None]] = []
+    for k, info in enumerate(images):
+        name = str(info.get("name") or f"image {k}")
+        tag = f"image {name!r}"
+        file = info.get("file")
+        image = path.parent / str(file) if isinstance(file, str) else None
+        if image is None or not image.is_file():
+            image = _find_image([path.parent / "images", path.parent], name)
+        gsd = _number(info.get("gsd"))
+        if info.get("gsd") is not None and gsd is None:
+            problems.add(path, f"{tag}: 'gsd' must be a positive number of metres")
+            out.append((name, image, None))
+            continue
+        rings, classes, covered, where = [], [], [], []
+        ok = True
+        objects = info.get("objects")
+        for n, obj in enumerate(objects if isinstance(objects, list) else []):
+            at = f"{tag} object {n}"
+            try:
+                if not isinstance(obj, Mapping):
+                    raise InputError("is not an object")
+                quad = np.asarray(obj.get("corners"), dtype=np.float64)
+                if quad.shape != (4, 2) or not np.isfinite(quad).all():
+                    raise InputError("needs 4 finite pixel corners")
+                cls = parse_class(obj.get("cls"))
+                cov = _parse_covered(obj.get("covered"))
+            except (InputError, TypeError, ValueError) as err:
+                problems.add(path, f"{at}: {err}")
+                ok = False
+                continue
+            rings.append(np.concatenate([quad, quad[:1]]))
+            classes.append(cls)
+            covered.append(cov)
+            where.append(at)
+        if not isinstance(objects, list):
+            problems.add(path, f"{tag} has no 'objects' list")
+            ok = False
+        label = _Label(rings, classes, covered, None, gsd, where, source=source) if ok else None
+        out.append((name, image, label))
+    return out
 
 
 def _find_image(folders: Sequence[Path], name: str) -> Path | None:
@@ -554,31 +640,80 @@ def _label_name(path: Path) -> tuple[str, int]:
     return path.stem, len(LABEL_SUFFIXES)
 
 
-def _discover(root: Path, problems: _Problems) -> list[tuple[str, Path, Path | None, str]]:
-    """(name, label file, image or None, kind) for every label file of ``root``."""
-    found: dict[str, tuple[int, Path]] = {}
-    for p in sorted(q for q in root.iterdir() if q.name.lower().endswith(".geojson")):
-        if p.name.lower().endswith(TRACKS_SUFFIX):
-            continue  # the track centrelines `railwatch simulate` writes beside a scene
-        name, rank = _label_name(p)
-        if name not in found or rank < found[name][0]:
-            found[name] = (rank, p)
-    out = [(n, p, _find_image([root], n), "geojson") for n, (_, p) in sorted(found.items())]
-    dota = root / "labelTxt"
-    if dota.is_dir():
-        for p in sorted(dota.glob("*.txt")):
-            if p.stem in found:
-                problems.add(p, f"{p.stem} also has {found[p.stem][1].name}: keep one label file")
-                continue
-            out.append((p.stem, p, _find_image([root / "images", root], p.stem), "dota"))
+@dataclass(frozen=True)
+class _Entry:
+    """A labelled image found under the labels folder."""
+
+    name: str  #: its path from the labels folder without suffix (``siteA/yard1``)
+    label_path: Path
+    image_path: Path | None
+    kind: str  #: ``geojson``, ``dota`` or ``manifest``
+    label: _Label | None = None  #: already read (``manifest``)
+
+
+def _folders(root: Path) -> list[Path]:
+    """``root`` and its subfolders, hidden ones left out (as ``railwatch eval`` reads
+    ``--truth``), sorted; symbolic links to folders are not followed."""
+    out = []
+    for here, dirs, _ in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        out.append(Path(here))
+    return out
+
+
+def _discover(root: Path, problems: _Problems) -> list[_Entry]:
+    """Every labelled image under ``root`` and its subfolders: GeoJSON label files with
+    the image beside them, DOTA ``labelTxt/NAME.txt`` with the image in ``images/`` or
+    beside ``labelTxt``, and the images listed by an import-labels ``railwatch_labels.json``.
+    A name labelled twice (two formats) is a problem."""
+    out: list[_Entry] = []
+    taken: dict[str, Path] = {}
+
+    def add(entry: _Entry) -> None:
+        if entry.name in taken:
+            problems.add(
+                entry.label_path,
+                f"{entry.name} also has {_relative(taken[entry.name], root)}: keep one label file",
+            )
+            return
+        taken[entry.name] = entry.label_path
+        out.append(entry)
+
+    for folder in _folders(root):
+        rel = folder.relative_to(root).as_posix()
+        prefix = "" if rel == "." else f"{rel}/"
+        found: dict[str, tuple[int, Path]] = {}
+        for p in sorted(q for q in folder.iterdir() if q.name.lower().endswith(".geojson")):
+            if not p.is_file() or p.name.lower().endswith(TRACKS_SUFFIX):
+                continue  # the track centrelines `railwatch simulate` writes beside a scene
+            name, rank = _label_name(p)
+            if name not in found or rank < found[name][0]:
+                found[name] = (rank, p)
+        for n, (_, p) in sorted(found.items()):
+            add(_Entry(prefix + n, p, _find_image([folder], n), "geojson"))
+        manifest = folder / MANIFEST
+        if manifest.is_file():
+            for n, image, label in _read_manifest(manifest, problems) or []:
+                add(_Entry(prefix + n, manifest, image, "manifest", label))
+        dota = folder / "labelTxt"
+        if dota.is_dir():
+            for p in sorted(dota.glob("*.txt")):
+                image = _find_image([folder / "images", folder], p.stem)
+                add(_Entry(prefix + p.stem, p, image, "dota"))
     return out
 
 
 def _load_one(
-    name: str, label_path: Path, image_path: Path, kind: str, problems: _Problems
+    name: str,
+    label_path: Path,
+    image_path: Path,
+    kind: str,
+    problems: _Problems,
+    label: _Label | None = None,
 ) -> LabelledImage | None:
     n_before = len(problems.items)
-    label = (_read_geojson if kind == "geojson" else _read_dota)(label_path, problems)
+    if label is None:
+        label = (_read_geojson if kind == "geojson" else _read_dota)(label_path, problems)
     if label is None:
         return None
     try:
@@ -587,6 +722,15 @@ def _load_one(
         problems.add(image_path, str(err))
         return None
     gsd = label.gsd or _sidecar_gsd(image_path) or raster.gsd
+    if gsd is None and kind == "manifest":
+        problems.add(
+            label_path,
+            f"image {name.rsplit('/', 1)[-1]!r} has no ground sample distance ({label.source} "
+            "labels carry none, or import-labels before session 24 left it out): run "
+            f"railwatch import-labels again on the corrected labels, with --gsd METRES for "
+            f'labels that carry none, or add "gsd": METRES to the image\'s entry in {MANIFEST}',
+        )
+        return None
     if gsd is None:
         how = (
             'a top-level "gsd": METRES member'
@@ -665,6 +809,7 @@ def _load_one(
         gsd=gsd * w / sw,
         native_gsd=float(gsd),
         cars=stored,
+        source=label.source,
     )
 
 
@@ -673,11 +818,15 @@ def _other_layout(root: Path) -> str:
     a label format it does not read (for the error message)."""
     if (root / "labels").is_dir() and any((root / "labels").glob("*.txt")):
         return (
-            " (it looks like a YOLO-OBB dataset, e.g. railwatch import-labels output, "
-            "which has no ground sample distance and is not read here)"
+            " (it looks like a YOLO-OBB dataset, which has no ground sample distance and is "
+            f"not read here: bring it in with railwatch import-labels {root} --format "
+            "yolo-obb --gsd METRES --out DIR and give DIR to --labels)"
         )
     if (root / "annotations.json").is_file():
-        return " (it looks like a COCO dataset, which is not read here)"
+        return (
+            " (it looks like a COCO dataset, which is not read here: bring it in with "
+            f"railwatch import-labels {root} --format coco --out DIR and give DIR to --labels)"
+        )
     if any(root.glob("*.txt")):
         return " (it holds .txt files: DOTA labels belong in a labelTxt/ folder)"
     return ""
@@ -696,30 +845,34 @@ def load_labelled_dir(root: str | Path) -> LabelledSet:
             f"no label files in {base}{_other_layout(base)}: put NAME.truth.geojson (e.g. "
             "the corrected NAME.detections.geojson of railwatch detect) next to each image "
             "NAME.tif/.png, or DOTA labels in labelTxt/NAME.txt (with a 'gsd:METRES' line, "
-            "as railwatch export-labels --format dota writes them)"
+            "as railwatch export-labels --format dota writes them), or give the folder "
+            "railwatch import-labels wrote"
         )
     images = []
-    for name, label_path, image_path, kind in entries:
-        if image_path is None:
+    for e in entries:
+        if e.image_path is None:
+            base_name = e.name.rsplit("/", 1)[-1]
             problems.add(
-                label_path,
-                f"no image {name}.tif/.png/.jpg beside the label file (image {name!r} missing)",
+                e.label_path,
+                f"no image {base_name}.tif/.png/.jpg beside the label file (image "
+                f"{base_name!r} missing)",
             )
             continue
-        item = _load_one(name, label_path, image_path, kind, problems)
+        if e.kind == "manifest" and e.label is None:
+            continue  # its problem is recorded
+        item = _load_one(e.name, e.label_path, e.image_path, e.kind, problems, e.label)
         if item is not None:
             images.append(item)
     problems.raise_if_any(base)
     used = {i.image_path.resolve() for i in images}
-    # the chips of a DOTA folder are in images/: one whose label file was deleted is not
-    # used either (it was left out unsaid)
-    folders = [base] + ([base / "images"] if (base / "labelTxt").is_dir() else [])
+    # every image of the folder and its subfolders that no label file names, the chips in
+    # a DOTA folder's images/ included (one whose label file was deleted was left out
+    # unsaid)
     unlabelled = sorted(
         p.relative_to(base).as_posix()
-        for folder in folders
-        if folder.is_dir()
+        for folder in _folders(base)
         for p in folder.iterdir()
-        if p.suffix.lower() in IMAGE_SUFFIXES and p.resolve() not in used
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and p.resolve() not in used
     )
     return LabelledSet(base, tuple(images), tuple(unlabelled))
 

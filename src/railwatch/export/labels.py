@@ -20,9 +20,12 @@ Formats (all with PNG chips under ``images/``; pixel coordinates, x = column, y 
   ``data.yaml``) naming the classes.
 
 On import, label files are UTF-8 (a byte-order mark and Windows line ends are
-accepted), class names are matched ignoring case and surrounding spaces, and an image
-is found whatever the case of its name. 4 corners that outline no box (all one point,
-or out of order: a bow-tie) are refused.
+accepted), class names and ``covered`` are read as ``railwatch eval`` reads them
+(``detect.geojson.parse_class``/``parse_covered``: ``Tank Car`` is tank), and an image
+is found whatever the case of its name. Each image's ground sample distance (DOTA's
+``gsd:`` line, a COCO image's ``railwatch.gsd``, else import's ``gsd``) is kept in
+``railwatch_labels.json`` for ``railwatch train --labels``. 4 corners that outline no
+box (all one point, or out of order: a bow-tie) are refused.
 
 Geometry (the 4 corners) and class survive every round trip exactly up to the
 printed precision (10 significant digits); ``covered`` survives COCO only. A car
@@ -306,11 +309,34 @@ def _read_text(path: Path, *, name_it: bool = True) -> str:
 
 
 def _canonical_class(name: str, classes: Sequence[str]) -> str:
-    """A class name as labelling tools write it (other case, stray spaces) mapped to the
-    known class it names; unknown names are returned stripped, for the error."""
+    """A class name as labelling tools write it mapped to the known class it names, read
+    as ``railwatch eval`` and ``train --labels`` read it (:func:`railwatch.detect.geojson.
+    parse_class`: case, spaces, ``_``/``-`` and a trailing ``car`` do not matter, ``Tank
+    car`` is tank, ``unknown`` is railcar); unknown names are returned stripped, for the
+    error."""
+    from railwatch.detect.geojson import parse_class
+
     text = str(name).strip()
     lower = text.lower()
-    return lower if lower in classes else text
+    if lower in classes:
+        return lower
+    try:
+        cls = parse_class(text)
+    except InputError:
+        return text
+    return cls if cls in classes and text else text
+
+
+def _gsd_value(value: object) -> float | None:
+    """A ground sample distance as a label file gives it (a number, or a number in a
+    string as DOTA's ``gsd:`` line): positive and finite, else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) and v > 0 else None
 
 
 def _polygon_corners(values: Sequence[float]) -> tuple[tuple[float, float], ...] | None:
@@ -502,11 +528,15 @@ def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
         except (TypeError, ValueError):
             errors.add(where, None, "attributes 'score' and 'difficult' must be numbers")
             continue
-        covered = attrs.get("covered", False)
-        if isinstance(covered, str):
-            covered = covered.strip().lower() in ("true", "1", "yes")
+        from railwatch.detect.geojson import parse_covered
+
+        try:  # as railwatch eval and train --labels read it ("false" and "no" are false)
+            covered = parse_covered(attrs.get("covered"), "attributes")
+        except InputError as err:
+            errors.add(where, None, str(err))
+            continue
         obj = LabelObject(
-            cls=_canonical_class(str(name), classes), corners=corners, covered=bool(covered),
+            cls=_canonical_class(str(name), classes), corners=corners, covered=covered,
             score=score, difficult=difficult,
         )  # fmt: skip
         per_image.setdefault(ann["image_id"], []).append(obj)
@@ -538,9 +568,17 @@ def read_coco(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
         if (info.get("width"), info.get("height")) != size:
             errors.add(where, None, f"width/height {info.get('width')}x{info.get('height')} "
                                     f"differ from the image ({size[0]}x{size[1]})")  # fmt: skip
+        meta = info.get("railwatch")  # what export-labels records: scene, date, gsd, ...
+        meta = dict(meta) if isinstance(meta, dict) else {}
+        if "gsd" in meta:
+            if _gsd_value(meta["gsd"]) is None:
+                errors.add(where, None, f"railwatch.gsd must be a positive number of metres, "
+                                        f"got {meta['gsd']!r}")  # fmt: skip
+                continue
+            meta["gsd"] = _gsd_value(meta["gsd"])
         objs = per_image.get(info.get("id"), [])
         good = [o for o in objs if _check_object(errors, Path(where), None, o, size, classes)]
-        images.append(LabelImage(stem, size[0], size[1], tuple(good), path=img_path))
+        images.append(LabelImage(stem, size[0], size[1], tuple(good), meta, path=img_path))
     ordered = [str(cats[k]) for k in sorted(cats, key=lambda v: (str(type(v)), v))]
     return LabelSet(tuple(ordered), tuple(images))
 
@@ -570,9 +608,17 @@ def read_dota(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
             errors.add(path, None, str(err))
             continue
         objs = []
+        meta: dict[str, Any] = {}
         for n, raw in enumerate(text.splitlines(), start=1):
             line = raw.strip()
-            if not line or line.startswith(("imagesource:", "gsd:")):
+            if not line or line.startswith("imagesource:"):
+                continue
+            if line.startswith("gsd:"):  # kept: train --labels needs it
+                gsd = _gsd_value(line[4:].strip())
+                if gsd is None:
+                    errors.add(path, n, f"gsd must be a positive number of metres, got {line!r}")
+                else:
+                    meta["gsd"] = gsd
                 continue
             parts = line.split()
             if len(parts) not in (9, 10):
@@ -593,7 +639,7 @@ def read_dota(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
             )
             if _check_object(errors, path, n, obj, size, classes):
                 objs.append(obj)
-        images.append(LabelImage(path.stem, size[0], size[1], tuple(objs), path=img_path))
+        images.append(LabelImage(path.stem, size[0], size[1], tuple(objs), meta, path=img_path))
     return LabelSet(tuple(classes), tuple(images))
 
 
@@ -718,20 +764,65 @@ class ImportSummary:
     #: Images of the source's ``images/`` folder with no label file, left out (not read
     #: as images without cars: an empty label file says that)
     unlabelled: tuple[str, ...] = ()
+    #: Images written without a ground sample distance (their labels carry none and no
+    #: ``gsd`` was given): ``railwatch train --labels`` cannot read the folder
+    without_gsd: tuple[str, ...] = ()
+
+
+def check_gsd(gsd: float | None) -> float | None:
+    """``--gsd METRES`` of import-labels: None, or a positive finite number of metres."""
+    if gsd is None:
+        return None
+    value = _gsd_value(gsd)
+    if value is None:
+        raise InputError(
+            f"--gsd {gsd!r}: give the ground sample distance of the images in metres per "
+            "pixel, a positive number (e.g. 0.5)"
+        )
+    return value
+
+
+def _image_gsd(img: LabelImage, gsd: float | None, errors: LabelErrors) -> float | None:
+    """An image's ground sample distance: its labels' (DOTA ``gsd:``, COCO
+    ``railwatch.gsd``), else ``gsd``; a ``gsd`` that contradicts the labels' is an error."""
+    own = _gsd_value(img.meta.get("gsd"))
+    if own is not None and gsd is not None and abs(own - gsd) > 1e-6 * own:
+        errors.add(
+            img.path or img.name,
+            None,
+            f"its labels give gsd {own:g} m, --gsd gives {gsd:g} m: leave out --gsd (the "
+            "labels' own is used), or correct the labels",
+        )
+    return own if own is not None else gsd
 
 
 def import_labels(
-    src: str | Path, fmt: str, out: str | Path, *, site: str | None = None
+    src: str | Path,
+    fmt: str,
+    out: str | Path,
+    *,
+    site: str | None = None,
+    gsd: float | None = None,
 ) -> ImportSummary:
     """Validate a label dataset and write it as a railwatch training set in ``out``:
     ``images/NAME.png`` (converted to PNG), ``labels/NAME.txt`` + ``dataset.yaml``
     (Ultralytics OBB, railwatch class ids) and ``railwatch_labels.json`` (every
-    object with its pixel corners, class and covered flag; the source and site)."""
+    object with its pixel corners, class and covered flag; each image's ground sample
+    distance; the source and site), which ``railwatch train --labels`` reads.
+
+    The gsd of an image is its labels' (DOTA's ``gsd:`` line, a COCO image's
+    ``railwatch.gsd`` as export-labels writes them), else ``gsd`` (formats that carry
+    none: YOLO-OBB); images left without one are listed in the summary's
+    ``without_gsd`` (train refuses them)."""
+    gsd = check_gsd(gsd)
     labels = read_labels(src, fmt)
     root = Path(src)
     dest = Path(out)
     if dest.resolve() == root.resolve():
         raise InputError("--out must differ from the source directory")
+    errors = LabelErrors()
+    gsds = {img.name: _image_gsd(img, gsd, errors) for img in labels.images}
+    errors.raise_if_any(f"{fmt} labels in {root}")
     try:
         (dest / "images").mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -767,6 +858,7 @@ def import_labels(
         "classes": list(classes),
         "images": [
             {"name": i.name, "file": f"images/{i.name}.png", "width": i.width, "height": i.height,
+             "gsd": gsds[i.name],
              "objects": [{"cls": o.cls, "corners": [list(c) for c in o.corners],
                           "covered": o.covered, "difficult": o.difficult} for o in i.objects]}
             for i in labels.images
@@ -788,6 +880,7 @@ def import_labels(
         objects=sum(by_class.values()),
         by_class=dict(sorted(by_class.items())),
         unlabelled=unlabelled,
+        without_gsd=tuple(sorted(n for n, g in gsds.items() if g is None)),
     )
 
 
