@@ -243,3 +243,18 @@ def test_two_import_labels_folders_under_one_labels_folder(
     assert labelled.cars == objects
     assert {i.name.split("/")[0] for i in labelled.images} == {"coco", "dota"}
     assert labelled.unlabelled == ()
+
+
+def test_an_imported_image_replaced_by_another_size_is_refused(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # its pixel labels would be taught on another picture
+    _export(db_url, "dota", tmp_path / "dota", capsys)
+    out = import_labels(tmp_path / "dota", "dota", tmp_path / "labels").out
+    chip = sorted((out / "images").glob("*.png"))[0]
+    with Image.open(chip) as im:
+        w, h = im.size
+    _image(chip)  # 300 x 200
+    assert (w, h) != (300, 200)
+    with pytest.raises(InputError, match=rf"labelled at {w} x {h} px but {chip.name} is 300 x 200"):
+        load_labelled_dir(out)

@@ -416,6 +416,8 @@ class _Label:
     radiometry: Radiometry | None = None
     #: the format (see :attr:`LabelledImage.source`)
     source: str = "geojson"
+    #: the image's width and height the labels were drawn on (import-labels records it)
+    size: tuple[int, int] | None = None
 
 
 def _read_label_text(path: Path, problems: _Problems) -> str | None:
@@ -605,8 +607,10 @@ def _read_manifest(
         if not isinstance(objects, list):
             problems.add(path, f"{tag} has no 'objects' list")
             ok = False
-        label = _Label(rings, classes, covered, None, gsd, where, source=source) if ok else None
-        out.append((name, image, label))
+        w, h = info.get("width"), info.get("height")
+        size = (w, h) if isinstance(w, int) and isinstance(h, int) else None
+        label = _Label(rings, classes, covered, None, gsd, where, source=source, size=size)
+        out.append((name, image, label if ok else None))
     return out
 
 
@@ -720,6 +724,14 @@ def _load_one(
         raster = _open(image_path)
     except InputError as err:
         problems.add(image_path, str(err))
+        return None
+    if label.size is not None and label.size != (raster.width, raster.height):
+        problems.add(
+            label_path,
+            f"image {name.rsplit('/', 1)[-1]!r} was labelled at {label.size[0]} x "
+            f"{label.size[1]} px but {image_path.name} is {raster.width} x {raster.height} "
+            "px: put back the image that was imported, or run import-labels again",
+        )
         return None
     gsd = label.gsd or _sidecar_gsd(image_path) or raster.gsd
     if gsd is None and kind == "manifest":
