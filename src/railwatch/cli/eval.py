@@ -13,7 +13,7 @@ from railwatch.cli._common import console, err_console, print_json
 from railwatch.errors import InputError
 
 if TYPE_CHECKING:
-    from railwatch.detect.eval import Pairing
+    from railwatch.detect.eval import LabelledTruth, Pairing
 
 
 def _fmt(x: Any, pct: bool = False) -> str:
@@ -89,8 +89,20 @@ def _check_pairing(truth: Path, pred: Path | None) -> Pairing | None:
     if not truth.is_dir() or (pred is not None and not pred.is_dir()):
         return None
     pairing = pair_files(truth, pred)
-    missing = [_rel(t.truth, truth) for t in pairing.unmatched]
     n = len(pairing.scenes)
+    if pairing.labelled is not None:
+        missing = [t.scene for t in pairing.unmatched]
+        if not missing:
+            return pairing
+        extra = [_rel(f, pred) for f, _ in pairing.pred_left_out] if pred is not None else []
+        raise InputError(
+            f"{len(missing)} of the {n} labelled images in {truth} have no prediction in "
+            f"{pred}: {_names(missing)} (expected NAME.detections.geojson, as `railwatch "
+            "detect --out-dir` writes for image NAME.png)"
+            + (f"; prediction files there that match no image: {_names(extra)}" if extra else "")
+            + "; nothing was evaluated"
+        )
+    missing = [_rel(t.truth, truth) for t in pairing.unmatched]
     if not missing:
         return pairing
     if pred is None:
@@ -108,6 +120,30 @@ def _check_pairing(truth: Path, pred: Path | None) -> Pairing | None:
         + "; nothing was evaluated (a scene the detector failed on has no score: run "
         "it again, or move its truth file out of the folder)"
     )
+
+
+def _say_labels_read(labelled: LabelledTruth, truth: Path) -> None:
+    """What a training-labels folder gave as truth: images, cars, formats, and that the
+    covered flag is not judged where the labels have none."""
+    n, cars = len(labelled.scenes), labelled.cars
+    classes = ", ".join(f"{c} {k}" for c, k in labelled.by_class.items())
+    sources = ", ".join(f"{k} {src}" for src, k in labelled.sources.items())
+    err_console.print(
+        f"truth: {n} labelled image{'s' if n != 1 else ''} with {cars} "
+        f"car{'s' if cars != 1 else ''} ({escape(classes) or 'none'}) read from "
+        f"{escape(str(truth))} as `railwatch train --labels` reads it ({escape(sources)})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    blind = sum(1 for t in labelled.scenes if not t.covered_known)
+    if blind:
+        err_console.print(
+            f"note: {blind} of them {'has' if blind == 1 else 'have'} labels without a covered "
+            "flag (DOTA, YOLO-OBB): they are in no covered accuracy (import COCO labels "
+            "to judge tarpaulins)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _left_out(pairing: Pairing, truth: Path, pred: Path | None) -> list[dict[str, str]]:
@@ -131,7 +167,9 @@ def eval_command(
             "--truth",
             help=(
                 "Folder of truth files NAME.truth.geojson or NAME.labels.geojson (the "
-                "simulator's, or drawn in a GIS tool; subfolders too, names in any case)."
+                "simulator's, or drawn in a GIS tool; subfolders too, names in any case), "
+                "or of training labels (the folder import-labels writes, an export-labels "
+                "DOTA folder), read as 'railwatch train --labels' reads it."
             ),
         ),
     ],
@@ -191,6 +229,9 @@ def eval_command(
             highlight=False,
             soft_wrap=True,
         )
+    labelled = pairing.labelled if pairing is not None else None
+    if labelled is not None:
+        _say_labels_read(labelled, truth)
     for d in left_out:
         if d["folder"] == "truth":
             err_console.print(
@@ -248,6 +289,8 @@ def eval_command(
     report = summarise(scenes)
     # which files were paired is in each scene's row (truth_file, pred_file/image_file)
     report["left_out"] = left_out
+    if labelled is not None:
+        report["truth"] = labelled.as_dict()
     if as_json:
         print_json(report)
         return

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -198,6 +199,12 @@ class SceneEval:
     truth_file: Path | None = None
     pred_file: Path | None = None
     image_file: Path | None = None
+    #: The labels' format for a scene read from a training-labels folder (``dota``,
+    #: ``coco``...), None for a truth file.
+    truth_format: str | None = None
+    #: False when the truth's format has no covered flag (DOTA, YOLO-OBB): the scene is
+    #: in no covered accuracy (its cars read as not covered, which judges nothing).
+    covered_known: bool = True
 
     @property
     def is_presence(self) -> bool:
@@ -466,8 +473,12 @@ def _group_summary(scenes: Sequence[SceneEval]) -> dict[str, Any]:
         if objects:
             out[f"iou{thr:g}"] = total.as_dict()
     matched = sum(s.matched for s in objects)
+    cov = [s for s in objects if s.covered_known]
+    if sum(s.matched for s in cov):
+        out["covered_accuracy"] = round(
+            sum(s.covered_correct for s in cov) / sum(s.matched for s in cov), 4
+        )
     if matched:
-        out["covered_accuracy"] = round(sum(s.covered_correct for s in objects) / matched, 4)
         out["class_accuracy"] = round(sum(s.class_correct for s in objects) / matched, 4)
         typed = sum(s.typed for s in objects)
         out["typed_share"] = round(typed / matched, 4)
@@ -530,6 +541,10 @@ def _scene_row(s: SceneEval) -> dict[str, Any]:
         row["pred_file"] = str(s.pred_file)
     if s.image_file is not None:
         row["image_file"] = str(s.image_file)
+    if s.truth_format is not None:
+        row["truth_format"] = s.truth_format
+    if not s.covered_known:
+        row["covered_known"] = False
     if s.is_presence:
         row["long_train_present"] = s.long_train_pred
         row["long_train_truth"] = s.long_train_truth
@@ -559,12 +574,27 @@ _NOT_PRED_SUFFIXES: tuple[str, ...] = (*TRUTH_SUFFIXES, ".tracks.geojson")
 class TruthFile:
     """One truth file found under ``--truth`` and what it pairs with: ``scene`` is its
     path relative to the truth folder without the suffix (``siteA/yard1``), ``pred``
-    its prediction file or ``image`` the image a detector runs on (None when missing)."""
+    its prediction file or ``image`` the image a detector runs on (None when missing).
+    A labelled image of a training-labels folder (:func:`read_labelled_truth`) has its
+    cars read already (``features``), ``truth`` is the file they were read from (an
+    import-labels ``railwatch_labels.json`` holds many images) and ``source`` the
+    labels' format (``dota``, ``coco``...: :attr:`railwatch.detect.labels.LabelledImage.
+    source`)."""
 
     scene: str
     truth: Path
     pred: Path | None = None
     image: Path | None = None
+    features: FeatureSet | None = field(default=None, compare=False)
+    source: str | None = None
+
+    @property
+    def covered_known(self) -> bool:
+        """False for labels in a format that has no covered flag (DOTA, YOLO-OBB): their
+        cars read as not covered, which says nothing of a tarpaulin."""
+        from railwatch.detect.labels import NO_COVERED_FLAG
+
+        return self.source not in NO_COVERED_FLAG
 
 
 @dataclass(frozen=True)
@@ -577,11 +607,191 @@ class Pairing:
     scenes: tuple[TruthFile, ...]
     truth_left_out: tuple[tuple[Path, str], ...] = ()
     pred_left_out: tuple[tuple[Path, str], ...] = ()
+    #: What a training-labels folder gave (None for a folder of truth files).
+    labelled: LabelledTruth | None = None
 
     @property
     def unmatched(self) -> tuple[TruthFile, ...]:
         """Scenes with no prediction file (or no image for a detector)."""
         return tuple(t for t in self.scenes if t.pred is None and t.image is None)
+
+
+@dataclass(frozen=True)
+class LabelledTruth:
+    """What :func:`read_labelled_truth` read from a training-labels folder: the labelled
+    images with their cars (``scenes``), each format's number of images
+    (``sources``: ``import-labels (coco)``, ``dota``, ``geojson``), the images found
+    but not evaluated with why (``left_out``: no ground sample distance, no label),
+    and the cars by class."""
+
+    root: Path
+    scenes: tuple[TruthFile, ...]
+    sources: dict[str, int]
+    left_out: tuple[tuple[Path, str], ...] = ()
+    by_class: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def cars(self) -> int:
+        return sum(self.by_class.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report's ``truth`` block."""
+        return {
+            "dir": str(self.root),
+            "read_as": "labels (as railwatch train --labels reads them)",
+            "images": len(self.scenes),
+            "cars": self.cars,
+            "by_class": dict(self.by_class),
+            "sources": dict(self.sources),
+            "covered_known": sum(1 for t in self.scenes if t.covered_known),
+        }
+
+
+def is_labels_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` (or a subfolder, hidden ones left out) holds labels in a
+    training layout that has no per-image truth file: an import-labels
+    ``railwatch_labels.json`` or a DOTA ``labelTxt/`` folder (export-labels)."""
+    from railwatch.detect.labels import MANIFEST
+
+    base = Path(folder)
+    if not base.is_dir():
+        return False
+    for _here, dirs, files in os.walk(base):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        if MANIFEST in files or "labelTxt" in dirs:
+            return True
+    return False
+
+
+def read_labelled_truth(root: str | Path) -> LabelledTruth:
+    """The labelled images of a training-labels folder as truth, read by the loader
+    ``railwatch train --labels`` uses (:mod:`railwatch.detect.labels`: import-labels
+    ``railwatch_labels.json``, DOTA ``labelTxt/``, GeoJSON label files; subfolders
+    too), so that a file means here what it means to training: classes, covered flags,
+    pixel corners, each image's gsd, the same checks (a polygon that is not one car, an
+    image of another size...), all problems raised together as an :class:`InputError`.
+
+    Each image's cars are in its file's pixels (column, row) with its gsd, or, for a
+    georeferenced image, in its CRS (what ``railwatch detect`` writes for it). An image
+    without a ground sample distance cannot be scored (the detector cannot scale it):
+    it is left out, with why and how to give one; so are images no label names."""
+    from railwatch.detect import labels as lab
+
+    base = Path(root)
+    problems = lab._Problems()
+    entries = lab._discover(base, problems)
+    scenes: list[TruthFile] = []
+    left_out: list[tuple[Path, str]] = []
+    sources: dict[str, int] = defaultdict(int)
+    by_class: dict[str, int] = defaultdict(int)
+    seen: set[Path] = set()
+    for e in entries:
+        short = e.name.rsplit("/", 1)[-1]
+        if e.image_path is None:
+            problems.add(
+                e.label_path,
+                f"no image {short}.tif/.png/.jpg beside the label file (image {short!r} missing)",
+            )
+            continue
+        seen.add(e.image_path.resolve())
+        label = e.label
+        if label is None and e.kind == "manifest":
+            continue  # its problem is recorded
+        if label is None:
+            read = lab._read_geojson if e.kind == "geojson" else lab._read_dota
+            label = read(e.label_path, problems)
+            if label is None:
+                continue
+        try:
+            raster = lab._open(e.image_path)
+            gsd = label.gsd or lab._sidecar_gsd(e.image_path) or raster.gsd
+        except InputError as err:
+            problems.add(e.image_path, str(err))
+            continue
+        if gsd is None:
+            where = (
+                f"{lab.MANIFEST} gives none for it ({label.source} labels carry none: run "
+                'railwatch import-labels again with --gsd METRES, or add "gsd": METRES to '
+                "its entry)"
+                if e.kind == "manifest"
+                else f"{e.label_path.name} gives none and the image is not georeferenced "
+                + (
+                    "(add a line 'gsd:METRES' at its top"
+                    if e.kind == "dota"
+                    else '(add a top-level "gsd": METRES member'
+                )
+                + f', or a sidecar {e.image_path.stem}.json {{"gsd": METRES}})'
+            )
+            left_out.append(
+                (e.image_path, f"no ground sample distance, so no detector can scale it: {where}")
+            )
+            continue
+        item = lab._load_one(e.name, e.label_path, e.image_path, e.kind, problems, label)
+        if item is None:
+            continue
+        sh, sw = item.image.shape[:2]
+        scale = np.array([raster.width / sw, raster.height / sh])
+        rings = [car.polygon * scale for car in item.cars]  # the file's pixels
+        crs: str | None = None
+        if raster.crs is not None:
+            t = raster.transform
+            rings = [
+                np.column_stack(
+                    [t.a * r[:, 0] + t.b * r[:, 1] + t.c, t.d * r[:, 0] + t.e * r[:, 1] + t.f]
+                )
+                for r in rings
+            ]
+            epsg = raster.crs.to_epsg()
+            crs = f"EPSG:{epsg}" if epsg else raster.crs.to_wkt()
+        from shapely.geometry import Polygon
+
+        from railwatch.detect.geojson import box_from_polygon
+
+        dets = tuple(
+            Detection(box_from_polygon(Polygon(r)), cls=car.cls, covered=car.covered)
+            for r, car in zip(rings, item.cars, strict=True)
+        )
+        for car in item.cars:
+            by_class[car.cls] += 1
+        kind = f"import-labels ({item.source})" if e.kind == "manifest" else item.source
+        sources[kind] += 1
+        features = FeatureSet(dets, crs, item.native_gsd)
+        scenes.append(
+            TruthFile(
+                e.name,
+                e.label_path,
+                image=e.image_path,
+                features=features,
+                source=item.source,
+            )
+        )
+    problems.raise_if_any(base)
+    for folder in lab._folders(base):
+        for p in sorted(folder.iterdir()):
+            if p.suffix.lower() in lab.IMAGE_SUFFIXES and p.is_file() and p.resolve() not in seen:
+                left_out.append((p, "no label file names this image"))
+    if not scenes:
+        raise InputError(
+            f"no labelled image in {base} can be scored"
+            + (
+                f": {_names([f'{f.name} ({why})' for f, why in left_out])}"
+                if left_out
+                else " (no label names an image)"
+            )
+        )
+    scenes.sort(key=lambda t: t.scene)
+    return LabelledTruth(
+        base,
+        tuple(scenes),
+        dict(sorted(sources.items())),
+        tuple(left_out),
+        dict(sorted(by_class.items())),
+    )
+
+
+def _names(items: Sequence[str], shown: int = 10) -> str:
+    more = len(items) - shown
+    return ", ".join(items[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _suffix_of(name: str, suffixes: Sequence[str]) -> str | None:
@@ -614,8 +824,16 @@ def pair_files(truth_dir: str | Path, pred_dir: str | Path | None = None) -> Pai
     in the same subfolder, or at the top of ``pred_dir`` when no other truth file has
     that name) or, without ``pred_dir``, with its image beside it (``NAME.tif``,
     ``.tiff``, ``.png``, ``.jpg``, ``.jpeg``). Names and suffixes are matched as written,
-    else ignoring case where that names one file."""
+    else ignoring case where that names one file.
+
+    A folder of training labels (:func:`is_labels_folder`: what ``railwatch
+    import-labels`` or ``export-labels --format dota`` writes) is read as ``railwatch
+    train --labels`` reads it (:func:`read_labelled_truth`), each labelled image a
+    scene named by its path without suffix, paired with its prediction as above or
+    with itself for a detector."""
     tdir = Path(truth_dir)
+    if is_labels_folder(tdir):
+        return _pair_labelled(read_labelled_truth(tdir), pred_dir)
     truth_files = _files_under(tdir)
     found: dict[str, list[tuple[int, Path]]] = defaultdict(list)
     for f in truth_files:
@@ -644,6 +862,23 @@ def pair_files(truth_dir: str | Path, pred_dir: str | Path | None = None) -> Pai
             for scene, tf in chosen.items()
         )
         return Pairing(scenes, tuple(left_out))
+    scenes, pred_left_out = _pair_pred([TruthFile(s, tf) for s, tf in chosen.items()], pred_dir)
+    return Pairing(scenes, tuple(left_out), pred_left_out)
+
+
+def _pair_labelled(labelled: LabelledTruth, pred_dir: str | Path | None) -> Pairing:
+    """:func:`pair_files` for a training-labels folder."""
+    if pred_dir is None:
+        return Pairing(labelled.scenes, labelled.left_out, labelled=labelled)
+    scenes, pred_left_out = _pair_pred(list(labelled.scenes), pred_dir)
+    return Pairing(scenes, labelled.left_out, pred_left_out, labelled)
+
+
+def _pair_pred(
+    truths: Sequence[TruthFile], pred_dir: str | Path
+) -> tuple[tuple[TruthFile, ...], tuple[tuple[Path, str], ...]]:
+    """Each truth with its prediction file in ``pred_dir`` (see :func:`pair_files`),
+    and the prediction files that match none."""
     pdir = Path(pred_dir)
     pred_files = [
         f
@@ -652,18 +887,18 @@ def pair_files(truth_dir: str | Path, pred_dir: str | Path | None = None) -> Pai
     ]
     index = _folder_index(pdir, pred_files)
     base_count: dict[str, int] = defaultdict(int)
-    for scene in chosen:
-        base_count[scene.rsplit("/", 1)[-1].lower()] += 1
+    for t in truths:
+        base_count[t.scene.rsplit("/", 1)[-1].lower()] += 1
     paired: list[TruthFile] = []
-    for scene, tf in chosen.items():
-        pf = _find(index, scene, PRED_SUFFIXES)
-        base = scene.rsplit("/", 1)[-1]
-        if pf is None and base != scene and base_count[base.lower()] == 1:
+    for t in truths:
+        pf = _find(index, t.scene, PRED_SUFFIXES)
+        base = t.scene.rsplit("/", 1)[-1]
+        if pf is None and base != t.scene and base_count[base.lower()] == 1:
             pf = _find(index, base, PRED_SUFFIXES)  # `detect --out-dir` writes flat
-        paired.append(TruthFile(scene, tf, pred=pf))
+        paired.append(replace(t, pred=pf, image=None))
     used = {t.pred for t in paired}
     pred_left_out = tuple((f, "matches no truth file") for f in pred_files if f not in used)
-    return Pairing(tuple(paired), tuple(left_out), pred_left_out)
+    return tuple(paired), pred_left_out
 
 
 def _folder_index(
@@ -835,8 +1070,11 @@ def evaluate_dirs(
         )
     read: list[tuple[TruthFile, FeatureSet, FeatureSet | None]] = []
     for tfile in pairs.scenes:
-        truth = read_geojson(tfile.truth)
-        _check_lonlat(truth, tfile.truth)
+        if tfile.features is not None:
+            truth = tfile.features  # read from a labels folder (pixels or the image's CRS)
+        else:
+            truth = read_geojson(tfile.truth)
+            _check_lonlat(truth, tfile.truth)
         pred_fs = None
         if tfile.pred is not None:
             pred_fs = read_geojson(tfile.pred)
@@ -872,7 +1110,11 @@ def evaluate_dirs(
         # before their boxes are fitted, :func:`~railwatch.detect.geojson.read_geojson`)
         metric = _metric_crs(truth, pred) if pred.method == "objects" else None
         if metric is not None:
-            truth = read_geojson(tfile.truth, to_crs=metric)
+            truth = (
+                reproject(tfile.features, metric)
+                if tfile.features is not None
+                else read_geojson(tfile.truth, to_crs=metric)
+            )
         target = metric or truth.crs
         if target is not None and pred.crs is not None and pred.crs != target:
             # e.g. `railwatch detect --wgs84` output against the simulator's UTM truth:
@@ -886,7 +1128,14 @@ def evaluate_dirs(
             )
         scene = evaluate_scene(name, truth, pred, gsd=gsd, present=present, measured=measured)
         out.append(
-            replace(scene, truth_file=tfile.truth, pred_file=tfile.pred, image_file=tfile.image)
+            replace(
+                scene,
+                truth_file=tfile.truth,
+                pred_file=tfile.pred,
+                image_file=tfile.image,
+                truth_format=tfile.source,
+                covered_known=tfile.covered_known,
+            )
         )
         if on_scene:
             on_scene(name)
@@ -914,14 +1163,17 @@ def report_json(scenes: Sequence[SceneEval]) -> str:
 __all__ = [
     "IOU_THRESHOLDS",
     "PRF",
+    "LabelledTruth",
     "Matching",
     "Pairing",
     "Prediction",
     "SceneEval",
     "evaluate_dirs",
     "evaluate_scene",
+    "is_labels_folder",
     "match",
     "pair_files",
+    "read_labelled_truth",
     "report_json",
     "summarise",
     "truth_length_m",
