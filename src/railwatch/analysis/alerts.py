@@ -1535,15 +1535,12 @@ def quality_alerts(
             f"{expected:.0f} days of silence is unexpected and must not be read as calm."
         )
         alerts.append(
-            Alert(
-                key=f"quality:all:{_d(start)}",
-                kind="quality",
-                severity=severity,
-                when=when,
-                cls="all",
-                value=None,
-                explanation=text,
-                metrics={
+            _silence_alert(
+                start,
+                severity,
+                when,
+                text,
+                {
                     "gap_days": float(gap),
                     "expected_days": round(expected, 1),
                     "median_gap_days": median_gap,
@@ -1599,15 +1596,12 @@ def _silence_unestablished(
         days=int(np.ceil(expected))
     )
     return [
-        Alert(
-            key=f"quality:all:{_d(start)}",
-            kind="quality",
-            severity=severity,
-            when=when,
-            cls="all",
-            value=None,
-            explanation=text,
-            metrics={
+        _silence_alert(
+            start,
+            severity,
+            when,
+            text,
+            {
                 "gap_days": float(gap),
                 "expected_days": round(expected, 1),
                 "unusable_images": float(tried),
@@ -1617,3 +1611,23 @@ def _silence_unestablished(
             },
         )
     ]
+
+
+def _silence_alert(
+    start: date,
+    severity: str,
+    when: datetime,
+    text: str,
+    metrics: dict[str, float | str],
+) -> Alert:
+    """A quality (silence) alert of the site total, keyed by the silence's first day."""
+    return Alert(
+        key=f"quality:all:{_d(start)}",
+        kind="quality",
+        severity=severity,
+        when=when,
+        cls="all",
+        value=None,
+        explanation=text,
+        metrics=metrics,
+    )
