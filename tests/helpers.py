@@ -147,3 +147,31 @@ def postgres_server() -> Iterator[str]:
             capture_output=True, timeout=60, check=False,
         )  # fmt: skip
         shutil.rmtree(base, ignore_errors=True)
+
+
+#: Chromium for the browser tests, as Debian installs it (.ci/run), and its options.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+]
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium driven by Playwright (a missing Chromium or Playwright is a
+    missing service: skipped, or failed under RAILWATCH_REQUIRE_SERVICES=1)."""
+    if not Path(CHROMIUM).is_file() and shutil.which("chromium") is None:
+        require_service("chromium", "apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_service("playwright", "pip install playwright")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -131,9 +131,9 @@ def write_scene(path: Path, n_cars: int, gsd: float, seed: int, cloudy: bool = F
         img[r0 : r0 + int(12 / gsd), c0 : c0 + int(18 / gsd)] = (200, 190, 170)
     ty = int((Y0 - TRACK_Y) / gsd)
     img[ty - int(2 / gsd) : ty + int(2 / gsd), :] = (95, 85, 75)
-    for bx, cls, _covered in car_boxes_px(n_cars, gsd):
-        c0, c1 = int(bx.cx - bx.length / 2), int(bx.cx + bx.length / 2)
-        r0, r1 = int(bx.cy - bx.width / 2), int(bx.cy + bx.width / 2)
+    for car, cls, _covered in car_boxes_px(n_cars, gsd):
+        c0, c1 = int(car.cx - car.length / 2), int(car.cx + car.length / 2)
+        r0, r1 = int(car.cy - car.width / 2), int(car.cy + car.width / 2)
         img[r0:r1, c0 + 1 : c1 - 1] = COLOURS[cls]
     if cloudy:
         img[:, : int(w * 0.7)] = 245

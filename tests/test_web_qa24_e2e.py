@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import socket
 import threading
 import time
@@ -28,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from helpers import require_service
+from helpers import chromium
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
@@ -56,8 +55,6 @@ from report_db import (  # noqa: E402
 from web_db import populate  # noqa: E402
 
 TOKEN = "qa24-e2e-token"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
@@ -100,18 +97,8 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).is_file() and shutil.which("chromium") is None:
-        require_service("chromium", "apt-get install chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_service("playwright", "pip install playwright")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def _page(browser: Any, world: dict[str, Any]) -> tuple[Any, list[str], list[str]]:

@@ -10,7 +10,6 @@ never did: it waited for the list), and the image tiles still come with each ima
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from helpers import require_service
+from helpers import chromium
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
@@ -29,9 +28,6 @@ from railwatch.settings import Settings  # noqa: E402
 from railwatch.storage import Database  # noqa: E402
 from railwatch.web.app import create_app  # noqa: E402
 from web_db import populate  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
@@ -65,18 +61,8 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).is_file() and shutil.which("chromium") is None:
-        require_service("chromium", "apt-get install chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_service("playwright", "pip install playwright")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def test_the_page_asks_for_its_lists_together(world: dict[str, Any], browser: Any) -> None:
