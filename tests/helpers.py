@@ -175,3 +175,49 @@ def chromium() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+@contextmanager
+def sqlite_write_lock_held(path: Path, db: Any) -> Iterator[list[str]]:
+    """Another connection holds SQLite's write lock on the database file ``path`` (as
+    ``railwatch process`` does while it records a scene); yields the BEGIN statements
+    (upper case) that ``db``'s own sessions send meanwhile, to show they took no lock."""
+    import sqlite3
+
+    from sqlalchemy import event
+
+    begins: list[str] = []
+
+    def seen(_conn: Any, _cur: Any, statement: str, *_args: Any) -> None:
+        if statement.upper().startswith("BEGIN"):
+            begins.append(statement.upper())
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    writer = sqlite3.connect(path, isolation_level=None, timeout=0.1)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE scenes SET error = NULL WHERE 0")
+        yield begins
+        writer.execute("COMMIT")
+    finally:
+        writer.close()
+        event.remove(db.engine, "before_cursor_execute", seen)
+
+
+def pg_sessions_waiting_on_a_lock(url: str) -> int:
+    """How many sessions of the PostgreSQL database at ``url`` wait for a lock now."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    )
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()

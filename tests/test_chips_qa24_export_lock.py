@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import pytest
 from rasterio.transform import from_origin
 
 import railwatch.storage.db as db_mod
+from helpers import sqlite_write_lock_held
 from railwatch.detect.base import Detection
 from railwatch.export import layers as layers_mod
 from railwatch.export.gis import export_site
@@ -43,23 +43,10 @@ def locked_db(
     # a writing session would wait this long, then fail "stayed locked"
     monkeypatch.setattr(db_mod, "SQLITE_BUSY_TIMEOUT_MS", 100)
     db = Database(f"sqlite:///{path}", migrate=False)
-    begins: list[str] = []
-
-    from sqlalchemy import event
-
-    @event.listens_for(db.engine, "before_cursor_execute")
-    def _seen(_conn: Any, _cur: Any, statement: str, *_args: Any) -> None:
-        if statement.upper().startswith("BEGIN"):
-            begins.append(statement.upper())
-
-    writer = sqlite3.connect(path, isolation_level=None, timeout=0.1)
     try:
-        writer.execute("BEGIN IMMEDIATE")
-        writer.execute("UPDATE scenes SET error = NULL WHERE 0")
-        yield db, begins
-        writer.execute("COMMIT")
+        with sqlite_write_lock_held(path, db) as begins:
+            yield db, begins
     finally:
-        writer.close()
         db.engine.dispose()
 
 

@@ -11,7 +11,6 @@ site with fewer alerts above info gave the rest to info alerts.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 from rasterio.transform import from_origin
 
 import railwatch.storage.db as db_mod
+from helpers import sqlite_write_lock_held
 from railwatch.analysis.types import Alert
 from railwatch.detect.base import Detection
 from railwatch.report import build_report, build_report_data
@@ -109,24 +109,11 @@ def test_a_report_never_takes_the_write_lock(
     # a writing session would wait this long, then fail with "database is locked"
     monkeypatch.setattr(db_mod, "SQLITE_BUSY_TIMEOUT_MS", 100)
     db = Database(f"sqlite:///{path}", migrate=False)
-    begins: list[str] = []
-
-    from sqlalchemy import event
-
-    @event.listens_for(db.engine, "before_cursor_execute")
-    def _seen(_conn: Any, _cur: Any, statement: str, *_args: Any) -> None:
-        if statement.upper().startswith("BEGIN"):
-            begins.append(statement.upper())
-
-    writer = sqlite3.connect(path, isolation_level=None, timeout=0.1)
     try:
-        writer.execute("BEGIN IMMEDIATE")
-        writer.execute("UPDATE scenes SET error = NULL WHERE 0")
-        out = build_report(db, SITE_NAME, tmp_path / "r.html", pdf=True)
-        data = build_report_data(db, SITE_NAME)
-        writer.execute("COMMIT")
+        with sqlite_write_lock_held(path, db) as begins:
+            out = build_report(db, SITE_NAME, tmp_path / "r.html", pdf=True)
+            data = build_report_data(db, SITE_NAME)
     finally:
-        writer.close()
         db.engine.dispose()
     assert out.is_file() and out.with_suffix(".pdf").is_file()
     assert any(e.after is not None for e in data.evidence)  # the chips' boxes were read

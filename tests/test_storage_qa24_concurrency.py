@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import event, func, select, text
 
+from helpers import pg_sessions_waiting_on_a_lock
 from railwatch.analysis.types import Alert as AlertValue
 from railwatch.errors import NotFoundError, StorageError
 from railwatch.sites import site_from_bbox
@@ -62,26 +63,10 @@ def _alert_id(db: Database) -> int:
         return repo.list_alerts(s, "tum", active_only=False)[0].id
 
 
-def _waiting_on_a_lock(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(
-                conn.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                    )
-                ).scalar_one()
-            )
-    finally:
-        engine.dispose()
-
-
 def _until_blocked_or_done(url: str, worker: threading.Thread) -> None:
     """Wait (polled, no fixed sleep decides) until ``worker`` waits on a row lock or ends."""
     for _ in range(600):
-        if _waiting_on_a_lock(url) or not worker.is_alive():
+        if pg_sessions_waiting_on_a_lock(url) or not worker.is_alive():
             return
         time.sleep(0.05)
 

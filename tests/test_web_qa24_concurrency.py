@@ -24,8 +24,9 @@ pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event
 
+from helpers import pg_sessions_waiting_on_a_lock
 from railwatch.analysis.types import Alert
 from railwatch.settings import Settings
 from railwatch.storage import Database, repo
@@ -118,22 +119,6 @@ def test_scene_list_and_its_counts_are_one_state_postgres(
     db.dispose()
 
 
-def _pg_waiting_on_a_lock(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return int(
-                conn.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                    )
-                ).scalar_one()
-            )
-    finally:
-        engine.dispose()
-
-
 @pytest.mark.services
 def test_two_browsers_acknowledging_one_alert_keep_both_notes_postgres(
     postgres_url: str, tmp_path: Path
@@ -160,7 +145,7 @@ def test_two_browsers_acknowledging_one_alert_keep_both_notes_postgres(
         second.start()
         # ... while browser B's request waits for it (polled: no fixed sleep decides)
         for _ in range(600):
-            if _pg_waiting_on_a_lock(postgres_url) or not second.is_alive():
+            if pg_sessions_waiting_on_a_lock(postgres_url) or not second.is_alive():
                 break
             time.sleep(0.05)
     # A commits on leaving the block; B then goes on
