@@ -174,12 +174,11 @@ def check_event_date(when: date, *, today: date | None = None) -> date:
     return when
 
 
-def check_note(note: str) -> str:
-    """A stripped acknowledgement note of at most :data:`NOTE_MAX` characters (line breaks
-    and tabs allowed, other control characters refused)."""
-    note = _no_control(note.strip(), "an acknowledgement note", lines=True)
+def check_note(note: str, what: str = "an acknowledgement note") -> str:
+    """A stripped note (``what``: an acknowledgement's or a review's) of at most
+    :data:`NOTE_MAX` characters (line breaks and tabs allowed, other control characters
+    refused)."""
+    note = _no_control(note.strip(), what, lines=True)
     if len(note) > NOTE_MAX:
-        raise _too_long(
-            "an acknowledgement note", note, NOTE_MAX, "shorten it, or link to a document"
-        )
+        raise _too_long(what, note, NOTE_MAX, "shorten it, or link to a document")
     return note

@@ -1,4 +1,5 @@
-"""``railwatch scene``: list and show the scenes (images) recorded for a site."""
+"""``railwatch scene``: list and show the scenes (images) recorded for a site, and
+record an analyst's review of one."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from railwatch.detect.base import is_presence, long_train_present, tells_class
 from railwatch.errors import InputError
 from railwatch.storage import repo
 from railwatch.storage.models import SCENE_STATUSES, Count
-from railwatch.storage.serialize import scene_dict
+from railwatch.storage.serialize import review_dict, scene_dict
 
 app = typer.Typer(
     name="scene",
@@ -165,6 +166,7 @@ def show(
             for c in sorted(scene.counts, key=lambda c: c.cls)
         }
         data["detections"] = len(scene.detections)
+        data["review"] = None if scene.review is None else review_dict(scene.review)
         data["registration"] = (scene.meta or {}).get(repo.REGISTRATION_KEY)
         data["coarse"] = (scene.meta or {}).get(repo.COARSE_KEY)
     if as_json:
@@ -197,6 +199,8 @@ def show(
     if data["counts"]:
         lines.append(f"  counts      {escape(_counts_text(data['counts']))}")
         lines.append(f"  detections  {data['detections']}")
+    if data["review"] is not None:
+        lines.append(f"  reviewed    {escape(_review_text(data['review']))}")
     coarse = data["coarse"]
     if isinstance(coarse, dict):
         lines.append(f"  tracks      {escape(_tracks_text(coarse))}")
@@ -230,6 +234,144 @@ def _counts_text(counts: dict[str, dict[str, Any]]) -> str:
     ]
     text = "; ".join(parts)
     return text + " car equivalents from occupied track length" if method == "length" else text
+
+
+def _review_text(review: dict[str, Any]) -> str:
+    """One line on an analyst's review: what they counted, what the detector had."""
+    counts = review["counts"]
+    parts = [f"{cls} {n:g}" for cls, n in counts.items()]
+    machine = review["detector_counts"].get("all")
+    had = (
+        f"; the detector's count: {machine['count']:g} [{machine['low']:g}-{machine['high']:g}]"
+        if isinstance(machine, dict)
+        else ""
+    )
+    cars = "" if review["cars"] is None else f" from {review['cars']} outlines"
+    state = (
+        ""
+        if review["applied"]
+        else " (not in the stored counts now: the scene is not usable, or its file changed)"
+    )
+    note = f' - "{review["note"]}"' if review["note"] else ""
+    return f"{review['reviewed_at']}: {'; '.join(parts)}{cars}{had}{state}{note}"
+
+
+def _class_counts(items: list[str]) -> dict[str, float]:
+    """``--class boxcar=40`` options as ``{"boxcar": 40.0}``."""
+    out: dict[str, float] = {}
+    for item in items:
+        cls, sep, value = item.partition("=")
+        cls = cls.strip().lower()
+        if not sep or not cls:
+            raise InputError(f"--class {item!r}: write CLASS=N, e.g. --class boxcar=40")
+        if cls in out:
+            raise InputError(f"--class {cls} is given twice")
+        try:
+            out[cls] = float(value)
+        except ValueError as err:
+            raise InputError(
+                f"--class {item!r}: {value.strip()!r} is not a number of cars"
+            ) from err
+    return out
+
+
+@app.command("review")
+def review(
+    ctx: typer.Context,
+    scene_id: Annotated[int, typer.Argument(help="Scene id (see `railwatch scene list SITE`).")],
+    count: Annotated[
+        float | None,
+        typer.Option("--count", help="Your count of all the railcars over the site."),
+    ] = None,
+    classes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--class",
+            help="Your count of one type, CLASS=N (repeat it): boxcar, gondola, hopper, "
+            "tank, flat, container, locomotive, railcar (type unsure). Types not given "
+            "keep the detector's count.",
+        ),
+    ] = None,
+    covered: Annotated[
+        float | None, typer.Option("--covered", help="How many loads are under tarpaulins.")
+    ] = None,
+    cars: Annotated[
+        str | None,
+        typer.Option(
+            "--cars",
+            help="GeoJSON of every car over the scene (a Polygon each, with class and "
+            "covered), e.g. the scene's detections from `railwatch export`, corrected in "
+            "QGIS; counted where a car's centre lies in the site. Instead of --count.",
+        ),
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="Why, or how you counted.")] = "",
+    remove: Annotated[
+        bool,
+        typer.Option("--remove", help="Remove the review: the detector's counts come back."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Record your own count of a scene (or the cars' corrected outlines): the scene's
+    stored counts are then yours, in the series, charts, exports and alerts (after
+    `railwatch analyze SITE`); the detector's stay beside them, and processing the scene
+    again keeps yours."""
+    given = count is not None or bool(classes) or covered is not None
+    if remove and (given or cars is not None):
+        raise InputError(
+            "--remove takes no counts nor --cars: remove the review, then give a new one"
+        )
+    if not remove and cars is None and count is None:
+        raise InputError(
+            "give your count (--count N, with --class CLASS=N and --covered N if you "
+            "counted them), the corrected outlines (--cars FILE.geojson), or --remove"
+        )
+    if cars is not None and given:
+        raise InputError(
+            "give --cars or --count/--class/--covered, not both: the outlines' counts are "
+            "the cars whose centre is in the site"
+        )
+    db = open_db(ctx)
+    with db.session() as s:
+        scene = repo.get_scene(s, scene_id)
+        site = scene.site.name
+        if remove:
+            removed = repo.remove_scene_review(s, scene_id)
+            data = review_dict(removed)
+            data["applied"] = False
+            data["removed"] = True
+        else:
+            if cars is not None:
+                from railwatch.review import read_review_cars
+
+                records = read_review_cars(cars, scene, scene.site)
+                rv = repo.set_scene_review(s, scene_id, cars=records, note=note)
+            else:
+                assert count is not None
+                given_counts = {"all": count, **_class_counts(classes or [])}
+                if covered is not None:
+                    given_counts["covered"] = covered
+                rv = repo.set_scene_review(s, scene_id, given_counts, note=note)
+            s.flush()
+            s.refresh(scene)
+            data = review_dict(rv)
+            data["removed"] = False
+    if as_json:
+        print_json(data)
+        return
+    if data["removed"]:
+        machine = data["detector_counts"].get("all")
+        back = (
+            f"the detector's count ({machine['count']:g}) is back"
+            if isinstance(machine, dict)
+            else "the detector's counts are back"
+        )
+        console.print(f"Removed the review of scene {scene_id}: {back}.", highlight=False)
+    else:
+        console.print(f"Scene {scene_id} reviewed: {escape(_review_text(data))}", highlight=False)
+    console.print(
+        f"Run `railwatch analyze {escape(site)}` to judge the site's alerts on it.",
+        highlight=False,
+    )
 
 
 def _tracks_text(coarse: dict[str, object]) -> str:

@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models: sites, scenes, detections, counts, events, alerts.
+"""SQLAlchemy 2 models: sites, scenes, detections, counts, scene reviews, events, alerts.
 
 Geometries are stored as WKB (``LargeBinary``) so they round-trip bit-exactly and
 work the same on SQLite and PostgreSQL; the ``*_geom`` properties turn them into
@@ -202,6 +202,9 @@ class Scene(Base):
     counts: Mapped[list[Count]] = relationship(
         back_populates="scene", cascade="all, delete-orphan", passive_deletes=True
     )
+    review: Mapped[SceneReview | None] = relationship(
+        back_populates="scene", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def footprint(self) -> BaseGeometry:
@@ -260,6 +263,45 @@ class Count(Base):
     version: Mapped[str] = mapped_column(String(64), nullable=False)
 
     scene: Mapped[Scene] = relationship(back_populates="counts")
+
+
+#: ``Count.detector`` of a count an analyst gave (:class:`SceneReview`).
+ANALYST = "analyst"
+
+
+class SceneReview(Base):
+    """An analyst's count of one scene, which the scene's stored counts then are.
+
+    ``counts``: the classes the analyst counted (``all`` always; ``covered`` and car
+    classes when given), ``{cls: n}``. The :class:`Count` rows of those classes are the
+    analyst's (``detector`` :data:`ANALYST`, interval the count itself); ``machine``
+    keeps the detector's rows they replaced (``{cls: {count, low, high, method,
+    detector, version}}``, None where the detector had no row: none of that class), so
+    that removing the review puts them back and readers can show both. Processing the
+    scene again refreshes ``machine`` and keeps the analyst's counts, as long as the
+    scene's file is still the one reviewed (``content_hash``).
+
+    ``cars`` (None when the analyst gave a count only): the outlines the analyst drew or
+    kept, ``[{cls, covered, inside, native: [[x, y], ...], lonlat: [[lon, lat], ...]}]``
+    with ``native`` in ``native_crs`` (the scene's CRS); ``inside``: the car's centre lies
+    in the site (only those are counted).
+    """
+
+    __tablename__ = "scene_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scene_id: Mapped[int] = mapped_column(
+        ForeignKey("scenes.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    counts: Mapped[dict[str, float]] = mapped_column(JSON, nullable=False)
+    machine: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    cars: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    native_crs: Mapped[str | None] = mapped_column(Text, nullable=True)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    scene: Mapped[Scene] = relationship(back_populates="review")
 
 
 class Event(Base):

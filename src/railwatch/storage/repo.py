@@ -8,8 +8,9 @@ leaves nothing half-written even when the caller keeps the session going.
 
 from __future__ import annotations
 
+import math
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -40,11 +41,13 @@ from railwatch.sites import (
     validate_site_geometry,
 )
 from railwatch.storage.models import (
+    ANALYST,
     Alert,
     Count,
     Detection,
     Event,
     Scene,
+    SceneReview,
     Site,
     to_wkb,
     utcnow,
@@ -81,6 +84,7 @@ __all__ = [
     "find_scene_by_hash",
     "get_alert",
     "get_scene",
+    "get_scene_review",
     "get_site",
     "latest_counts",
     "list_alerts",
@@ -92,8 +96,10 @@ __all__ = [
     "open_alerts_by_severity",
     "record_scene_result",
     "remove_event",
+    "remove_scene_review",
     "remove_site",
     "scene_page",
+    "set_scene_review",
     "set_site_tracks",
     "site_page",
     "site_spec",
@@ -573,7 +579,7 @@ def record_scene_result(
     An unusable scene (``quality.usable`` false) keeps its quality and reasons but no
     counts or detections: it is a gap, never a zero.
     """
-    scene = get_scene(session, scene_id)
+    scene = _lock_scene(session, scene_id)
     if quality.usable and counts is None:
         raise StorageError(f"scene {scene_id} is usable but no counts were given to record")
     with session.begin_nested():
@@ -610,6 +616,10 @@ def record_scene_result(
             session.connection().execute(
                 insert(_table(Count)), _count_rows(scene_id, counts, detector, version)
             )
+            review = get_scene_review(session, scene_id)
+            if review is not None and review.content_hash == scene.content_hash:
+                review.machine = {}  # the rows just written are the detector's
+                _apply_review(session, scene_id, review)
         session.flush()
     return scene
 
@@ -706,6 +716,309 @@ def mark_scene_failed(session: Session, scene_id: int, error: str) -> Scene:
         scene.processed_at = utcnow()
         session.flush()
     return scene
+
+
+# ---------------------------------------------------------------------------- reviews
+
+
+def _lock_scene(session: Session, scene_id: int) -> Scene:
+    """The scene, its row locked until the transaction ends (PostgreSQL; SQLite's one
+    writer at a time already keeps a review and a processing run of it apart): a review
+    and the scene's processing each rewrite its count rows, and must not interleave."""
+    get_scene(session, scene_id)  # its own error when there is none
+    session.execute(select(Scene.id).where(Scene.id == scene_id).with_for_update())
+    return get_scene(session, scene_id)
+
+
+def get_scene_review(session: Session, scene_id: int) -> SceneReview | None:
+    """The analyst's review of a scene, or None."""
+    return session.scalar(select(SceneReview).where(SceneReview.scene_id == scene_id))
+
+
+def _stored_counts(session: Session, scene_id: int) -> dict[str, Count]:
+    return {c.cls: c for c in session.scalars(select(Count).where(Count.scene_id == scene_id))}
+
+
+def _apply_review(session: Session, scene_id: int, review: SceneReview) -> bool:
+    """Make the scene's count rows of the review's classes the analyst's (the rows they
+    replace go to ``review.machine``); False when the scene has no counts (not usable
+    now), when nothing is applied. Classes the scene's counting method cannot tell (a
+    type at 3 m, after the scene was processed again at another resolution) are left."""
+    rows = _stored_counts(session, scene_id)
+    total = rows.get("all")
+    if total is None:
+        return False
+    machine = dict(review.machine or {})
+    if total.detector == ANALYST:
+        before = machine.get("all") or {}
+        method = str(before.get("method", total.method))
+    else:
+        method = total.method
+    applied = {
+        cls: n for cls, n in review.counts.items() if tells_class(cls, method) and cls != "all"
+    }
+    applied["all"] = review.counts["all"]
+    for cls in applied:
+        row = rows.get(cls)
+        if row is None:
+            machine.setdefault(cls, None)  # the detector found none of it
+            continue
+        if row.detector != ANALYST:
+            machine[cls] = {
+                "count": row.count,
+                "low": row.low,
+                "high": row.high,
+                "method": row.method,
+                "detector": row.detector,
+                "version": row.version,
+            }
+        session.delete(row)
+    session.flush()
+    for cls, n in applied.items():
+        session.add(
+            Count(
+                scene_id=scene_id,
+                cls=cls,
+                count=float(n),
+                low=float(n),
+                high=float(n),
+                method=method,
+                coverage=total.coverage,
+                detector=ANALYST,
+                version="review",
+            )
+        )
+    review.machine = machine
+    session.flush()
+    return True
+
+
+def _restore_machine(session: Session, scene_id: int, review: SceneReview) -> None:
+    """Put back the detector's rows that ``review`` replaced (where it is applied)."""
+    rows = _stored_counts(session, scene_id)
+    analyst = [r for r in rows.values() if r.detector == ANALYST]
+    if not analyst:
+        return
+    coverage = analyst[0].coverage
+    for row in analyst:
+        session.delete(row)
+    session.flush()
+    for cls, m in (review.machine or {}).items():
+        if m is None or (cls in rows and rows[cls].detector != ANALYST):
+            continue
+        session.add(
+            Count(
+                scene_id=scene_id,
+                cls=cls,
+                count=float(m["count"]),
+                low=float(m["low"]),
+                high=float(m["high"]),
+                method=str(m["method"]),
+                coverage=coverage,
+                detector=str(m["detector"]),
+                version=str(m["version"]),
+            )
+        )
+    session.flush()
+
+
+def _review_method(session: Session, scene: Scene) -> str:
+    """The counting method of a scene that may be reviewed, or a clear refusal."""
+    if scene.status != "processed" or not scene.usable:
+        state = "unusable" if scene.status == "unusable" else scene.status
+        why = (
+            f" ({'; '.join(scene.reasons)})" if scene.status == "unusable" and scene.reasons else ""
+        )
+        raise InputError(
+            f"scene {scene.id} is {state}{why}: only a processed, usable scene has counts to "
+            "review. Run `railwatch process SITE` first; an unusable scene stays a gap in "
+            "the series, never a count"
+        )
+    total = _stored_counts(session, scene.id).get("all")
+    method = "objects" if total is None else total.method
+    if total is not None and total.detector == ANALYST:
+        review = get_scene_review(session, scene.id)
+        method = str(((review.machine if review else None) or {}).get("all", {}).get("method"))
+    if is_presence(method):
+        raise InputError(
+            f"scene {scene.id} is a {scene.gsd:g} m image: at 10 m and coarser railwatch "
+            "records only whether a long train is present, not a count of cars, so there "
+            "is no count to correct"
+        )
+    return method
+
+
+def _checked_review_counts(
+    counts: Mapping[str, float], method: str, scene_id: int
+) -> dict[str, float]:
+    """The analyst's counts, checked: known classes, ``all`` given, whole non-negative
+    numbers (car equivalents may be fractional at 3 m), no part above the whole."""
+    from railwatch.detect.base import ALL_CLASSES, CAR_CLASSES
+
+    known = ("all", "covered", *ALL_CLASSES)
+    out: dict[str, float] = {}
+    for cls, value in counts.items():
+        if cls not in known:
+            raise InputError(
+                f"{cls!r} is not a class railwatch counts: give all (the total), covered or "
+                f"one of {', '.join(ALL_CLASSES)}"
+            )
+        n = float(value)
+        if not math.isfinite(n) or n < 0:
+            raise InputError(f"the count of {cls} must be a number >= 0, not {value!r}")
+        if method == "objects" and n != int(n):
+            raise InputError(
+                f"the count of {cls} must be a whole number of cars, not {value!r} (scene "
+                f"{scene_id}'s cars are counted one by one)"
+            )
+        out[cls] = n
+    if "all" not in out:
+        raise InputError("give the total count of railcars (all of them, every type)")
+    parts = [c for c in out if c != "all"]
+    if parts and not tells_class(parts[0], method):
+        raise InputError(
+            f"scene {scene_id} is counted from occupied track length (car equivalents at "
+            f"1.5-5 m): it tells no type nor covered loads, so give only the total, not "
+            f"{', '.join(parts)}"
+        )
+    total = out["all"]
+    for cls in parts:
+        if out[cls] > total:
+            raise InputError(f"{cls} {out[cls]:g} is more than the total {total:g}")
+    typed = sum(out.get(c, 0.0) for c in (*CAR_CLASSES, "railcar"))
+    if typed > total:
+        raise InputError(
+            f"the classes given add up to {typed:g}, more than the total {total:g}: each car "
+            "has one class"
+        )
+    return out
+
+
+def review_counts_of_cars(cars: Sequence[DetectionRecord]) -> dict[str, float]:
+    """The counts an analyst's outlines give: the cars whose centre is in the site
+    (``inside``), their covered loads and every class (0 where none; a car drawn without
+    a type is a ``railcar``): the outlines are every car there is."""
+    from railwatch.detect.base import ALL_CLASSES
+
+    counted = [c for c in cars if c.inside]
+    out: dict[str, float] = {
+        "all": float(len(counted)),
+        "covered": float(sum(bool(c.covered) for c in counted)),
+    }
+    for cls in ALL_CLASSES:
+        out[cls] = float(sum(c.cls == cls for c in counted))
+    return out
+
+
+def _check_kept_counts(session: Session, scene_id: int, counts: Mapping[str, float]) -> None:
+    """Refuse a total below what the detector's counts it keeps say (types and covered
+    loads the analyst did not give): the series would hold more tanks than cars."""
+    from railwatch.detect.base import ALL_CLASSES
+
+    total = counts["all"]
+    rows = _stored_counts(session, scene_id)
+    kept = {
+        cls: r.count
+        for cls, r in rows.items()
+        if cls not in counts and cls != "all" and r.detector != ANALYST
+    }
+    typed = sum(counts.get(c, 0.0) for c in ALL_CLASSES) + sum(
+        n for c, n in kept.items() if c in ALL_CLASSES
+    )
+    if typed > total:
+        named = ", ".join(f"{c} {n:g}" for c, n in sorted(kept.items()) if c in ALL_CLASSES)
+        raise InputError(
+            f"the total {total:g} is less than the types it would keep from the detector "
+            f"({named}) and those given: give your count of each of those types too "
+            "(--class CLASS=N, 0 for none)"
+        )
+    if kept.get("covered", 0.0) > total:
+        raise InputError(
+            f"the total {total:g} is less than the detector's {kept['covered']:g} covered "
+            "loads: give your count of covered loads too (--covered N)"
+        )
+
+
+def set_scene_review(
+    session: Session,
+    scene_id: int,
+    counts: Mapping[str, float] | None = None,
+    *,
+    cars: Sequence[DetectionRecord] | None = None,
+    note: str = "",
+) -> SceneReview:
+    """Record an analyst's count of a processed, usable scene, replacing an earlier one:
+    either ``counts`` (``{"all": n, "covered": n, CLASS: n}``, the total required) or
+    ``cars``, the outlines the analyst drew or kept (in the scene's CRS and WGS84,
+    :class:`DetectionRecord`), whose counts are :func:`review_counts_of_cars`. The scene's
+    count rows of those classes become the analyst's (interval: the count itself); the
+    detector's are kept in the review and come back with :func:`remove_scene_review`.
+    Processing the scene again keeps the analyst's counts (while its file is the one
+    reviewed). All or nothing (a SAVEPOINT)."""
+    if (counts is None) == (cars is None):
+        raise InputError("give either the counts or the cars' outlines, not both")
+    scene = _lock_scene(session, scene_id)
+    method = _review_method(session, scene)
+    note = check_note(note, "a review note")
+    if cars is not None:
+        if method != "objects":
+            raise InputError(
+                f"scene {scene_id} ({scene.gsd:g} m) is counted from occupied track length: "
+                "its cars are not separable, so give the total (car equivalents) instead of "
+                "outlines"
+            )
+        counts = review_counts_of_cars(cars)
+    assert counts is not None
+    checked = _checked_review_counts(counts, method, scene_id)
+    with session.begin_nested():
+        earlier = get_scene_review(session, scene_id)
+        machine: dict[str, Any] = {}
+        if earlier is not None:
+            _restore_machine(session, scene_id, earlier)
+            session.delete(earlier)
+            session.flush()
+        _check_kept_counts(session, scene_id, checked)
+        review = SceneReview(
+            scene_id=scene_id,
+            counts=checked,
+            machine=machine,
+            cars=None if cars is None else [_car_json(c) for c in cars],
+            native_crs=None if not cars else cars[0].native_crs,
+            note=note,
+            content_hash=scene.content_hash,
+            reviewed_at=utcnow(),
+        )
+        session.add(review)
+        session.flush()
+        _apply_review(session, scene_id, review)
+    return review
+
+
+def _car_json(car: DetectionRecord) -> dict[str, Any]:
+    def ring(poly: Any) -> list[list[float]]:
+        return [[float(x), float(y)] for x, y in list(poly.exterior.coords)[:-1]]
+
+    return {
+        "cls": car.cls,
+        "covered": bool(car.covered),
+        "inside": bool(car.inside),
+        "native": ring(car.native_polygon),
+        "lonlat": ring(car.polygon),
+    }
+
+
+def remove_scene_review(session: Session, scene_id: int) -> SceneReview:
+    """Remove the analyst's review of a scene and put the detector's counts back; the
+    removed review is returned (its ``machine`` holds what came back)."""
+    _lock_scene(session, scene_id)
+    review = get_scene_review(session, scene_id)
+    if review is None:
+        raise NotFoundError(f"scene {scene_id} has no review to remove")
+    with session.begin_nested():
+        _restore_machine(session, scene_id, review)
+        session.delete(review)
+        session.flush()
+    return review
 
 
 def list_detections(

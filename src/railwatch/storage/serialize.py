@@ -12,10 +12,10 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.storage.models import Alert, Event, Scene, Site
+from railwatch.storage.models import ANALYST, Alert, Event, Scene, SceneReview, Site
 from railwatch.storage.repo import SiteStats
 
-__all__ = ["alert_dict", "event_dict", "scene_dict", "site_dict"]
+__all__ = ["alert_dict", "event_dict", "review_dict", "scene_dict", "site_dict"]
 
 
 def geojson_geometry(geom: BaseGeometry) -> dict[str, Any]:
@@ -27,6 +27,45 @@ def geojson_geometry(geom: BaseGeometry) -> dict[str, Any]:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def review_dict(review: SceneReview, *, cars: bool = False) -> dict[str, Any]:
+    """An analyst's review of a scene: the counts given (``counts``), the detector's
+    counts they replaced (``detector_counts``: ``{cls: {count, low, high, method,
+    detector, version}}``, None where it found none), whether the scene's stored counts
+    are the analyst's now (``applied``: not while the scene is unusable, or when its file
+    changed since), the note and time, and how many outlines the analyst gave (``cars``,
+    None for a count alone; with ``cars=True`` the outlines as GeoJSON features, WGS84)."""
+    scene = review.scene
+    applied = review.content_hash == scene.content_hash and any(
+        c.cls == "all" and c.detector == ANALYST for c in scene.counts
+    )
+    out: dict[str, Any] = {
+        "scene_id": review.scene_id,
+        "counts": dict(review.counts),
+        "detector_counts": dict(review.machine or {}),
+        "applied": applied,
+        "note": review.note,
+        "reviewed_at": _iso(review.reviewed_at),
+        "cars": None if review.cars is None else len(review.cars),
+    }
+    if cars and review.cars is not None:
+        out["features"] = [
+            {
+                "type": "Feature",
+                "geometry": geojson_geometry(
+                    shapely.Polygon(car["lonlat"])  # one ring, as stored detections
+                ),
+                "properties": {
+                    "class": car["cls"],
+                    "covered": bool(car["covered"]),
+                    "inside": bool(car["inside"]),
+                    "source": ANALYST,
+                },
+            }
+            for car in review.cars
+        ]
+    return out
 
 
 def site_dict(

@@ -1,0 +1,343 @@
+"""An analyst's review of a scene: their count becomes the stored one, the detector's is
+kept beside it and comes back when the review is removed, and processing the scene again
+keeps the analyst's count."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from shapely.geometry import box, mapping
+
+from railwatch.cli import _common
+from railwatch.cli.main import main
+from railwatch.errors import InputError, NotFoundError
+from railwatch.sites import SiteSpec
+from railwatch.storage import Database, repo
+from railwatch.storage.models import ANALYST, Count
+from report_db import (
+    CRS,
+    IMG_H_M,
+    IMG_W_M,
+    SITE_UTM,
+    X0,
+    Y0,
+    FakeCount,
+    FakeInfo,
+    FakeQuality,
+    to_wgs84,
+)
+
+DETECTED = FakeCount(
+    61.0,
+    55.0,
+    70.0,
+    {"boxcar": (40.0, 36.0, 44.0), "tank": (21.0, 19.0, 23.0)},
+    12,
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'review.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    database = Database(url)
+    yield database
+    database.dispose()
+
+
+def _scene(db: Database, *, gsd: float = 0.5, count: FakeCount | None = DETECTED) -> int:
+    """A processed scene of site ``yard`` (usable with ``count``, unusable without)."""
+    with db.session() as s:
+        try:
+            site = repo.get_site(s, "yard")
+        except NotFoundError:
+            site = repo.add_site(s, SiteSpec(name="yard", geometry=to_wgs84(SITE_UTM)))
+        n = len(repo.list_scenes(s, site))
+        info = FakeInfo(
+            uri=f"/imagery/yard_{n}.tif",
+            content_hash=f"{n + 1:064d}",
+            acquired=datetime(2023, 10, 5 + n, 2, 0, tzinfo=UTC),
+            crs=CRS,
+            footprint=to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
+            gsd=gsd,
+            width=800,
+            height=400,
+        )
+        scene, _ = repo.add_scene(s, site, info, 1.0)
+        if count is None:
+            quality = FakeQuality(0.3, usable=False, reasons=("clouds cover 70 % of the site",))
+        else:
+            quality = FakeQuality(0.97)
+        repo.record_scene_result(s, scene.id, quality, [], count, "default", "2.8")
+        return scene.id
+
+
+def _stored(db: Database, scene_id: int) -> dict[str, tuple[float, float, float, str]]:
+    with db.session(readonly=True) as s:
+        rows = s.query(Count).filter(Count.scene_id == scene_id).all()
+        return {r.cls: (r.count, r.low, r.high, r.detector) for r in rows}
+
+
+def test_the_analysts_count_is_the_stored_one_and_the_detectors_comes_back(db: Database) -> None:
+    sid = _scene(db)
+    with db.session() as s:
+        repo.set_scene_review(s, sid, {"all": 73, "covered": 30}, note="counted by eye")
+    stored = _stored(db, sid)
+    assert stored["all"] == (73.0, 73.0, 73.0, ANALYST)
+    assert stored["covered"] == (30.0, 30.0, 30.0, ANALYST)
+    # types not given keep the detector's counts
+    assert stored["boxcar"] == (40.0, 36.0, 44.0, "default")
+    with db.session(readonly=True) as s:
+        series = repo.count_series(s, "yard")
+        assert [(p.count, p.low, p.high) for p in series] == [(73.0, 73.0, 73.0)]
+        review = repo.get_scene_review(s, sid)
+        assert review is not None
+        assert review.machine["all"]["count"] == 61.0
+        assert review.machine["covered"]["count"] == 12.0
+        assert review.note == "counted by eye"
+    with db.session() as s:
+        repo.remove_scene_review(s, sid)
+    stored = _stored(db, sid)
+    assert stored["all"] == (61.0, 55.0, 70.0, "default")
+    assert stored["covered"] == (12.0, 12.0, 12.0, "default")
+    with db.session(readonly=True) as s:
+        assert repo.get_scene_review(s, sid) is None
+
+
+def test_processing_again_keeps_the_analysts_count(db: Database) -> None:
+    sid = _scene(db)
+    with db.session() as s:
+        repo.set_scene_review(s, sid, {"all": 73, "gondola": 5})
+    again = FakeCount(64.0, 58.0, 72.0, {"boxcar": (44.0, 40.0, 48.0)}, 10)
+    with db.session() as s:
+        repo.record_scene_result(s, sid, FakeQuality(0.97), [], again, "default", "2.9")
+    stored = _stored(db, sid)
+    assert stored["all"] == (73.0, 73.0, 73.0, ANALYST)
+    assert stored["gondola"] == (5.0, 5.0, 5.0, ANALYST)
+    assert stored["boxcar"] == (44.0, 40.0, 48.0, "default")
+    with db.session(readonly=True) as s:
+        review = repo.get_scene_review(s, sid)
+        assert review is not None
+        # the detector's newest counts, not the first run's
+        assert review.machine["all"]["count"] == 64.0
+        assert review.machine["all"]["version"] == "2.9"
+        assert review.machine["gondola"] is None  # it found none
+    with db.session() as s:
+        repo.remove_scene_review(s, sid)
+    stored = _stored(db, sid)
+    assert stored["all"] == (64.0, 58.0, 72.0, "default")
+    assert "gondola" not in stored  # none found: no row, a 0 in the series
+
+
+def test_an_unusable_run_keeps_the_review_unapplied_until_usable_again(db: Database) -> None:
+    sid = _scene(db)
+    with db.session() as s:
+        repo.set_scene_review(s, sid, {"all": 73})
+        repo.record_scene_result(
+            s, sid, FakeQuality(0.3, usable=False, reasons=("cloud",)), [], None, "default", "2.9"
+        )
+    assert _stored(db, sid) == {}
+    with db.session() as s:
+        assert repo.get_scene_review(s, sid) is not None
+        repo.record_scene_result(s, sid, FakeQuality(0.97), [], DETECTED, "default", "3.0")
+    assert _stored(db, sid)["all"] == (73.0, 73.0, 73.0, ANALYST)
+
+
+def test_a_new_review_replaces_the_earlier_one(db: Database) -> None:
+    sid = _scene(db)
+    with db.session() as s:
+        repo.set_scene_review(s, sid, {"all": 73, "tank": 30})
+    with db.session() as s:
+        repo.set_scene_review(s, sid, {"all": 70, "covered": 20})
+    stored = _stored(db, sid)
+    assert stored["all"] == (70.0, 70.0, 70.0, ANALYST)
+    assert stored["tank"] == (21.0, 19.0, 23.0, "default")  # the earlier review's is gone
+    with db.session(readonly=True) as s:
+        review = repo.get_scene_review(s, sid)
+        assert review is not None and review.machine["all"]["count"] == 61.0
+
+
+@pytest.mark.parametrize(
+    ("counts", "message"),
+    [
+        ({"covered": 3}, "total count"),
+        ({"all": -1}, ">= 0"),
+        ({"all": 7.5}, "whole number"),
+        ({"all": float("nan")}, ">= 0"),
+        ({"all": 5, "wagon": 2}, "not a class"),
+        ({"all": 5, "covered": 6}, "more than the total"),
+        ({"all": 5, "boxcar": 3, "tank": 3}, "add up to 6"),
+    ],
+)
+def test_bad_counts_are_refused_and_nothing_changes(
+    db: Database, counts: dict[str, float], message: str
+) -> None:
+    sid = _scene(db)
+    before = _stored(db, sid)
+    with db.session() as s, pytest.raises(InputError, match=message):
+        repo.set_scene_review(s, sid, counts)
+    assert _stored(db, sid) == before
+
+
+def test_scenes_without_a_count_to_correct_are_refused(db: Database) -> None:
+    unusable = _scene(db, count=None)
+    with db.session() as s, pytest.raises(InputError, match=r"unusable.*clouds cover"):
+        repo.set_scene_review(s, unusable, {"all": 3})
+    presence = _scene(db, gsd=10.0, count=FakeCount(1, 1, 1, {}, 0, method="presence"))
+    with db.session() as s, pytest.raises(InputError, match="long train"):
+        repo.set_scene_review(s, presence, {"all": 3})
+    length = _scene(db, gsd=3.0, count=FakeCount(20.4, 15, 27, {}, 0, method="length"))
+    with db.session() as s, pytest.raises(InputError, match="tells no type"):
+        repo.set_scene_review(s, length, {"all": 22, "tank": 3})
+    with db.session() as s:
+        repo.set_scene_review(s, length, {"all": 22.5})  # car equivalents: a fraction is fine
+    assert _stored(db, length)["all"] == (22.5, 22.5, 22.5, ANALYST)
+    with db.session() as s, pytest.raises(NotFoundError, match="no review"):
+        repo.remove_scene_review(s, unusable)
+
+
+def _car(x: float, y: float, cls: str = "boxcar", covered: bool = False) -> dict[str, object]:
+    """A 14 x 3 m car centred at UTM (x, y), as a lon/lat feature."""
+    body = to_wgs84(box(x - 7, y - 1.5, x + 7, y + 1.5))
+    return {
+        "type": "Feature",
+        "geometry": mapping(body),
+        "properties": {"class": cls, "covered": covered, "score": 0.9},
+    }
+
+
+def _fc(*features: dict[str, object]) -> dict[str, object]:
+    return {"type": "FeatureCollection", "features": list(features)}
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Database, str]:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("RAILWATCH_DB", url)
+    monkeypatch.setattr(_common.console, "width", 120)
+    return Database(url), url
+
+
+def test_cli_review_from_corrected_outlines(
+    cli_db: tuple[Database, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, _ = cli_db
+    sid = _scene(db)
+    inside_y = Y0 - 100.0
+    cars = _fc(
+        _car(X0 + 100, inside_y, "tank", covered=False),
+        _car(X0 + 115, inside_y, "boxcar", covered=True),
+        _car(X0 + 130, inside_y, "boxcar", covered=True),
+        _car(X0 + 20, inside_y),  # outside the site (it starts at X0 + 50)
+    )
+    path = tmp_path / "corrected.geojson"
+    path.write_text(json.dumps(cars))
+    assert main(["scene", "review", str(sid), "--cars", str(path), "--note", "checked"]) == 0
+    out = capsys.readouterr().out
+    assert "all 3" in out and "from 4 outlines" in out and "detector's count: 61" in out
+    stored = _stored(db, sid)
+    assert stored["all"][0] == 3.0 and stored["covered"][0] == 2.0
+    assert stored["boxcar"][0] == 2.0 and stored["tank"][0] == 1.0
+    assert stored["gondola"][0] == 0.0  # typed outlines tell every type
+    assert main(["scene", "show", str(sid), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["review"]["cars"] == 4 and shown["review"]["applied"] is True
+    assert shown["review"]["note"] == "checked"
+    assert shown["counts"]["all"]["count"] == 3.0
+    assert main(["scene", "review", str(sid), "--remove"]) == 0
+    assert "61" in capsys.readouterr().out
+    assert _stored(db, sid)["all"][0] == 61.0
+
+
+def test_cli_review_with_counts(
+    cli_db: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, _ = cli_db
+    sid = _scene(db)
+    args = ["scene", "review", str(sid), "--count", "73", "--class", "boxcar=50"]
+    assert main([*args, "--covered", "30", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["counts"] == {"all": 73.0, "boxcar": 50.0, "covered": 30.0}
+    assert data["detector_counts"]["all"]["count"] == 61.0
+    assert main(["scene", "show", str(sid)]) == 0
+    assert "reviewed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give your count"),
+        (["--class", "boxcar=3"], "give your count"),
+        (["--count", "3", "--class", "boxcar"], "CLASS=N"),
+        (["--count", "3", "--class", "boxcar=x"], "not a number"),
+        (["--count", "3", "--remove"], "--remove takes no counts"),
+    ],
+)
+def test_cli_review_bad_options(
+    cli_db: tuple[Database, str],
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    db, _ = cli_db
+    sid = _scene(db)
+    assert main(["scene", "review", str(sid), *args]) != 0
+    assert message in capsys.readouterr().err
+    assert _stored(db, sid)["all"][0] == 61.0
+
+
+@pytest.mark.parametrize(
+    ("collection", "message"),
+    [
+        ({**_fc(), "crs": None}, "pixel coordinates"),
+        (
+            _fc({**_car(X0 + 100, Y0 - 100), "properties": {"class": "boxcar", "scene_id": 99}}),
+            "other scenes",
+        ),
+        (_fc(_car(X0 + 20, Y0 - 100)), "none of the 1 outlines"),
+        (_fc({"type": "Feature", "geometry": None, "properties": {}}), "no geometry"),
+    ],
+)
+def test_cli_review_refuses_outlines_it_cannot_count(
+    cli_db: tuple[Database, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    collection: dict[str, object],
+    message: str,
+) -> None:
+    db, _ = cli_db
+    sid = _scene(db)
+    path = tmp_path / "bad.geojson"
+    path.write_text(json.dumps(collection))
+    assert main(["scene", "review", str(sid), "--cars", str(path)]) != 0
+    assert message in capsys.readouterr().err
+    assert _stored(db, sid)["all"][0] == 61.0
+
+
+def test_an_empty_collection_says_the_yard_is_empty(
+    cli_db: tuple[Database, str], tmp_path: Path
+) -> None:
+    db, _ = cli_db
+    sid = _scene(db)
+    path = tmp_path / "empty.geojson"
+    path.write_text(json.dumps(_fc()))
+    assert main(["scene", "review", str(sid), "--cars", str(path)]) == 0
+    stored = _stored(db, sid)
+    assert stored["all"][0] == 0.0 and stored["boxcar"][0] == stored["tank"][0] == 0.0
+
+
+def test_a_total_below_the_detectors_kept_types_is_refused(db: Database) -> None:
+    sid = _scene(db)  # the detector: 40 boxcars, 21 tanks, 12 covered
+    with db.session() as s, pytest.raises(InputError, match="boxcar 40, tank 21"):
+        repo.set_scene_review(s, sid, {"all": 50})
+    with db.session() as s, pytest.raises(InputError, match="covered"):
+        repo.set_scene_review(s, sid, {"all": 10, "boxcar": 5, "tank": 5})
+    with db.session() as s:
+        repo.set_scene_review(s, sid, {"all": 10, "boxcar": 5, "tank": 5, "covered": 2})
+    assert _stored(db, sid)["boxcar"] == (5.0, 5.0, 5.0, ANALYST)
