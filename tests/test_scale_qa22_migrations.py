@@ -61,7 +61,8 @@ def test_a_lost_version_table_is_named_and_the_way_back_works(db_url: str) -> No
     with pytest.raises(StorageError) as err:
         Database(db_url)
     message = str(err.value)
-    assert "alerts, counts, detections, events, scenes, sites" in message
+    assert "alerts, counts, detections, events, scene_reviews, scenes, sites" in message
+    assert "'0003_scene_reviews'" in message
     # the statements the message gives bring the database back as it was
     found = re.search(r"recreate it: (CREATE TABLE .*\)); (INSERT INTO .*\))$", message)
     assert found is not None, message

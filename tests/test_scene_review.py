@@ -341,3 +341,18 @@ def test_a_total_below_the_detectors_kept_types_is_refused(db: Database) -> None
     with db.session() as s:
         repo.set_scene_review(s, sid, {"all": 10, "boxcar": 5, "tank": 5, "covered": 2})
     assert _stored(db, sid)["boxcar"] == (5.0, 5.0, 5.0, ANALYST)
+
+
+def test_series_points_say_which_counts_are_an_analysts(db: Database) -> None:
+    first, second = _scene(db), _scene(db)
+    with db.session() as s:
+        repo.set_scene_review(s, second, {"all": 73, "covered": 30})
+    with db.session(readonly=True) as s:
+        for series in (repo.count_series(s, "yard"), repo.count_series_page(s, "yard", limit=9)[0]):
+            assert [(p.scene_id, p.reviewed) for p in series] == [(first, False), (second, True)]
+        covered = repo.count_series_page(s, "yard", cls="covered", limit=9)[0]
+        assert [p.reviewed for p in covered] == [False, True]
+        tanks = repo.count_series(s, "yard", cls="tank")  # the detector's, kept
+        assert [(p.count, p.reviewed) for p in tanks] == [(21.0, False), (21.0, False)]
+        latest = repo.latest_counts(s, "yard").latest
+        assert latest is not None and latest.reviewed and latest.count == 73.0

@@ -18,7 +18,8 @@ class CountPoint:
 
     ``gsd`` is the scene's ground sample distance (m/pixel): it picks the alert thresholds
     the count is judged with (``AlertSettings.coarse_from_gsd``); None (unknown) is judged
-    as a fine image.
+    as a fine image. ``reviewed``: the count is an analyst's (a scene review,
+    ``railwatch scene review``), not the detector's.
     """
 
     when: datetime
@@ -32,6 +33,7 @@ class CountPoint:
     method: str = "objects"
     scene_id: int | None = None
     gsd: float | None = None
+    reviewed: bool = False
 
     @property
     def is_usable(self) -> bool:

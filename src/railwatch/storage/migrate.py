@@ -51,6 +51,11 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+#: Tables added after the first revision, each with the revision that added it, oldest
+#: first: a database whose version table was lost is at the newest one its tables show.
+_ADDED_IN = {"scene_reviews": "0003_scene_reviews"}
+
+
 def _refuse_foreign_tables(conn: Connection, url: str) -> None:
     """A :class:`StorageError` when a database without railwatch's schema version holds
     tables of railwatch's names (another application's, or a railwatch database whose
@@ -62,6 +67,9 @@ def _refuse_foreign_tables(conn: Connection, url: str) -> None:
     if not taken:
         return
     rev = ScriptDirectory.from_config(alembic_config()).get_base()
+    for table, added_in in _ADDED_IN.items():  # the newest revision its tables show
+        if table in taken:
+            rev = added_in
     raise StorageError(
         f"database {url} already has tables named {', '.join(taken)} but no railwatch "
         "schema version (table alembic_version): give railwatch a database of its own "

@@ -1122,6 +1122,7 @@ def _series_point(sc: Any, row: Any, ref: Any, cls: str) -> CountPoint:
         method=method,
         scene_id=sc.id,
         gsd=sc.gsd,
+        reviewed=told and row is not None and getattr(row, "detector", None) == ANALYST,
     )
 
 
@@ -1146,6 +1147,7 @@ class _CountCols:
     low: float
     high: float
     method: str
+    detector: str
 
 
 def _count_cols(row: Any, prefix: str) -> _CountCols | None:
@@ -1157,6 +1159,7 @@ def _count_cols(row: Any, prefix: str) -> _CountCols | None:
         low=getattr(row, f"{prefix}_low"),
         high=getattr(row, f"{prefix}_high"),
         method=getattr(row, f"{prefix}_method"),
+        detector=getattr(row, f"{prefix}_detector"),
     )
 
 
@@ -1168,6 +1171,7 @@ def _count_columns(c: Any, prefix: str) -> tuple[Any, ...]:
         c.low.label(f"{prefix}_low"),
         c.high.label(f"{prefix}_high"),
         c.method.label(f"{prefix}_method"),
+        c.detector.label(f"{prefix}_detector"),
     )
 
 
