@@ -356,3 +356,57 @@ def test_series_points_say_which_counts_are_an_analysts(db: Database) -> None:
         assert [(p.count, p.reviewed) for p in tanks] == [(21.0, False), (21.0, False)]
         latest = repo.latest_counts(s, "yard").latest
         assert latest is not None and latest.reviewed and latest.count == 73.0
+
+
+def test_a_review_waits_for_the_scenes_processing_on_postgresql(postgres_url: str) -> None:
+    """A review sent while a run records the same scene waits for it, then applies to
+    the new rows (without the scene's row lock it read the old rows and collided with
+    the new ones on (scene_id, cls))."""
+    import threading
+    import time
+
+    from helpers import pg_sessions_waiting_on_a_lock
+
+    db = Database(postgres_url)
+    try:
+        sid = _scene(db)
+        recorded, release = threading.Event(), threading.Event()
+        again = FakeCount(64.0, 58.0, 72.0, {"boxcar": (44.0, 40.0, 48.0)}, 10)
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with db.session() as s:
+                    repo.record_scene_result(s, sid, FakeQuality(0.97), [], again, "d", "2.9")
+                    recorded.set()
+                    release.wait(30)
+            except BaseException as err:
+                errors.append(err)
+                recorded.set()
+
+        def review() -> None:
+            try:
+                with db.session() as s:
+                    repo.set_scene_review(s, sid, {"all": 73})
+            except BaseException as err:
+                errors.append(err)
+
+        runner = threading.Thread(target=run)
+        runner.start()
+        assert recorded.wait(30)
+        reviewer = threading.Thread(target=review)
+        reviewer.start()
+        deadline = time.monotonic() + 30
+        while pg_sessions_waiting_on_a_lock(postgres_url) < 1:
+            assert time.monotonic() < deadline, "the review did not wait for the run"
+            time.sleep(0.05)
+        release.set()
+        runner.join(30)
+        reviewer.join(30)
+        assert errors == []
+        assert _stored(db, sid)["all"] == (73.0, 73.0, 73.0, ANALYST)
+        with db.session(readonly=True) as s:
+            review = repo.get_scene_review(s, sid)
+            assert review is not None and review.machine["all"]["count"] == 64.0
+    finally:
+        db.dispose()
