@@ -9,22 +9,40 @@ or the cars' outlines: the scene's detections exported (``railwatch export SITE
 (false boxes deleted, missed cars drawn, ``class`` and ``covered`` fixed) and read back
 here. Reviewed scenes are also what ``railwatch export-labels`` turns into training
 labels for ``railwatch train --labels`` (docs/detection.md, "Fine-tuning on your own
-labels").
+labels"), and ``railwatch eval --site SITE`` measures the detector against them
+(:func:`evaluate_reviews`): the one measure of its accuracy on the analyst's own imagery.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from railwatch.detect.geojson import from_feature_collection
+import numpy as np
+import shapely
+from pyproj import Transformer
+from shapely.geometry import Polygon
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from railwatch.detect.base import ALL_CLASSES, Detection
+from railwatch.detect.eval import SceneEval, evaluate_scene
+from railwatch.detect.geojson import FeatureSet, box_from_polygon, from_feature_collection
 from railwatch.errors import InputError
-from railwatch.storage.models import Scene, Site
+from railwatch.storage import repo
+from railwatch.storage.models import ANALYST, Count, Scene, SceneReview, Site
+from railwatch.storage.models import Detection as StoredDetection
 from railwatch.storage.records import DetectionRecord, records_from_detections
 
-__all__ = ["cars_from_feature_collection", "read_review_cars"]
+__all__ = [
+    "ReviewEvaluation",
+    "cars_from_feature_collection",
+    "evaluate_reviews",
+    "read_review_cars",
+]
 
 #: The affine transform of coordinates already in the scene's CRS.
 _IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
@@ -94,3 +112,129 @@ def read_review_cars(path: str | Path, scene: Scene, site: Site) -> list[Detecti
     if not isinstance(data, Mapping):
         raise InputError(f"{p} is not a GeoJSON FeatureCollection")
     return cars_from_feature_collection(data, scene, site, source=str(p))
+
+
+@dataclass(frozen=True)
+class ReviewEvaluation:
+    """The detector's stored results scored against a site's reviews: a
+    :class:`~railwatch.detect.eval.SceneEval` per reviewed scene (boxes matched where the
+    analyst gave outlines, counts only where they gave counts), and the reviews left out
+    with why (``{"scene_id": ..., "reason": ...}``)."""
+
+    scenes: tuple[SceneEval, ...]
+    outlines: int
+    counts_only: int
+    left_out: tuple[dict[str, Any], ...]
+
+
+def _mover(src: str, dst: str) -> Callable[[Any], Any]:
+    if src == dst:
+        return lambda geom: geom
+    tr = Transformer.from_crs(src, dst, always_xy=True)
+
+    def move(geom: Any) -> Any:
+        return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+    return move
+
+
+def _review_truth(review: SceneReview, crs: str) -> tuple[Detection, ...]:
+    """The analyst's cars in the site, as boxes in ``crs``."""
+    move = _mover(review.native_crs or crs, crs)
+    return tuple(
+        Detection(
+            box=box_from_polygon(move(Polygon(car["native"]))),
+            cls=str(car["cls"]),
+            score=1.0,
+            covered=bool(car["covered"]),
+            covered_score=float(bool(car["covered"])),
+        )
+        for car in review.cars or []
+        if car.get("inside", True)
+    )
+
+
+def _stored_pred(session: Session, scene_id: int, crs: str) -> tuple[Detection, ...]:
+    """The detector's stored cars in the site (those it counted), as boxes in ``crs``."""
+    out = []
+    movers: dict[str, Callable[[Any], Any]] = {}
+    for d in session.scalars(
+        select(StoredDetection)
+        .where(StoredDetection.scene_id == scene_id, StoredDetection.inside.is_(True))
+        .order_by(StoredDetection.id)
+    ):
+        move = movers.setdefault(d.native_crs, _mover(d.native_crs, crs))
+        out.append(
+            Detection(
+                box=box_from_polygon(move(d.native_geometry)),
+                cls=d.cls,
+                score=d.score,
+                covered=d.covered,
+                covered_score=d.covered_score,
+            )
+        )
+    return tuple(out)
+
+
+def _left_out_reason(session: Session, scene: Scene, review: SceneReview) -> str | None:
+    if review.content_hash != scene.content_hash:
+        return "the scene's file changed since it was reviewed"
+    total = session.scalar(select(Count).where(Count.scene_id == scene.id, Count.cls == "all"))
+    if total is None or total.detector != ANALYST:
+        return f"the scene is {scene.status} now: its review is not applied"
+    if not isinstance((review.machine or {}).get("all"), Mapping):
+        return "no count of the detector's is kept for it"
+    return None
+
+
+def evaluate_reviews(session: Session, site: str) -> ReviewEvaluation:
+    """Score the detector's stored counts and cars of ``site`` against the analyst's
+    reviews: a scene reviewed with outlines has its stored cars (those in the site) matched
+    to the analyst's by oriented-polygon IoU (precision, recall, F1, covered and type
+    accuracy, as ``railwatch eval``); a scene reviewed with counts only has its count error
+    (total, and the types the analyst gave). Scenes are named ``scene ID (DATE)``."""
+    s = repo.get_site(session, site)
+    rows = session.execute(
+        select(SceneReview, Scene)
+        .join(Scene, SceneReview.scene_id == Scene.id)
+        .where(Scene.site_id == s.id)
+        .order_by(Scene.acquired_at, Scene.id)
+    ).all()
+    scenes: list[SceneEval] = []
+    left_out: list[dict[str, Any]] = []
+    outlines = counts_only = 0
+    for review, scene in rows:
+        why = _left_out_reason(session, scene, review)
+        if why is not None:
+            left_out.append({"scene_id": scene.id, "reason": why})
+            continue
+        machine = review.machine or {}
+        method = str(machine["all"]["method"])
+        name = f"scene {scene.id} ({scene.acquired_at:%Y-%m-%d})"
+        if review.cars is not None and method == "objects":
+            crs = s.utm_crs
+            truth = FeatureSet(_review_truth(review, crs), crs, scene.gsd)
+            pred = FeatureSet(_stored_pred(session, scene.id, crs), crs, scene.gsd)
+            scenes.append(evaluate_scene(name, truth, pred, gsd=scene.gsd))
+            outlines += 1
+            continue
+        given = [c for c in review.counts if c in ALL_CLASSES and method == "objects"]
+        scenes.append(
+            SceneEval(
+                name,
+                scene.gsd,
+                method,
+                round(float(review.counts["all"])),
+                float(machine["all"]["count"]),
+                {},
+                {c: round(float(review.counts[c])) for c in given},
+                {
+                    c: round(float(machine[c]["count"]))
+                    if isinstance(machine.get(c), Mapping)
+                    else 0
+                    for c in given
+                },
+            )
+        )
+        counts_only += 1
+    return ReviewEvaluation(tuple(scenes), outlines, counts_only, tuple(left_out))

@@ -161,8 +161,9 @@ def _left_out(pairing: Pairing, truth: Path, pred: Path | None) -> list[dict[str
 
 
 def eval_command(
+    ctx: typer.Context,
     truth: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--truth",
             help=(
@@ -172,7 +173,7 @@ def eval_command(
                 "DOTA folder), read as 'railwatch train --labels' reads it."
             ),
         ),
-    ],
+    ] = None,
     pred: Annotated[
         Path | None,
         typer.Option(
@@ -194,6 +195,15 @@ def eval_command(
             "detect --radiometry'; default linear). 8-bit images are read as they are.",
         ),
     ] = None,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            "--site",
+            help="Score the detector's stored results of this site against your reviews "
+            "(railwatch scene review): boxes where you gave outlines, counts where you gave "
+            "counts. Instead of --truth.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
     """Score detections against truth: oriented-polygon IoU matching, precision, recall and
@@ -204,9 +214,23 @@ def eval_command(
 
     Example: [bold]railwatch eval --truth bench/ --pred out/[/]
     or [bold]railwatch eval --truth bench/ --detector default --json[/]
+    or, against your reviews of a site's scenes, [bold]railwatch eval --site tumangang[/]
     """
     from railwatch.detect.eval import evaluate_dirs, summarise
 
+    if site is not None:
+        if truth is not None or pred is not None or detector is not None or radiometry:
+            raise InputError(
+                "--site scores the stored results against your reviews: give it alone "
+                "(not with --truth, --pred, --detector or --radiometry)"
+            )
+        _print_report(*_review_report(ctx, site), as_json=as_json)
+        return
+    if truth is None:
+        raise InputError(
+            "give --truth DIR (with --pred DIR or --detector NAME), or --site SITE to score "
+            "the stored results against your reviews"
+        )
     if (pred is None) == (detector is None):
         raise InputError("give --pred DIR or --detector NAME (one of them)")
     if radiometry is not None and detector is None:
@@ -291,6 +315,52 @@ def eval_command(
     report["left_out"] = left_out
     if labelled is not None:
         report["truth"] = labelled.as_dict()
+    _print_report(
+        report, len(scenes), sum(1 for sc in scenes if sc.method != "objects"), as_json=as_json
+    )
+
+
+def _review_report(ctx: typer.Context, site: str) -> tuple[dict[str, Any], int, int]:
+    """The report of ``railwatch eval --site``: the stored results against the reviews."""
+    from railwatch.cli.site import open_db
+    from railwatch.detect.eval import summarise
+    from railwatch.review import evaluate_reviews
+
+    db = open_db(ctx)
+    with db.session(readonly=True) as s:
+        ev = evaluate_reviews(s, site)
+    if not ev.scenes:
+        why = (
+            f"; {len(ev.left_out)} review(s) left out: "
+            + "; ".join(f"scene {d['scene_id']}: {d['reason']}" for d in ev.left_out)
+            if ev.left_out
+            else ""
+        )
+        raise InputError(
+            f"site {site!r} has no reviewed scene to score{why}. Review some first: "
+            "`railwatch scene review ID --cars corrected.geojson` (or --count N)"
+        )
+    report = summarise(ev.scenes)
+    report["left_out"] = list(ev.left_out)
+    report["reviews"] = {"outlines": ev.outlines, "counts_only": ev.counts_only}
+    err_console.print(
+        f"{len(ev.scenes)} reviewed scene(s) of {escape(site)}: {ev.outlines} with your "
+        f"outlines (boxes matched), {ev.counts_only} with your counts only (count errors "
+        "only)" + (f"; {len(ev.left_out)} left out" if ev.left_out else ""),
+        highlight=False,
+    )
+    for d in ev.left_out:
+        err_console.print(
+            f"[bold yellow]warning:[/] scene {d['scene_id']} is not evaluated: "
+            f"{escape(d['reason'])}",
+            highlight=False,
+        )
+    coarse = sum(1 for sc in ev.scenes if sc.method != "objects")
+    return report, len(ev.scenes), coarse
+
+
+def _print_report(report: dict[str, Any], n_scenes: int, coarse: int, *, as_json: bool) -> None:
+    """The evaluation's tables (or its JSON)."""
     if as_json:
         print_json(report)
         return
@@ -298,7 +368,7 @@ def eval_command(
     # of 14 was cut to unreadable "0.…" cells there)
     groups = [("all", report["overall"])]
     groups += [(f"{res} m", g) for res, g in report["by_resolution"].items()]
-    table = Table(title=f"Detection evaluation ({len(scenes)} scenes): boxes matched")
+    table = Table(title=f"Detection evaluation ({n_scenes} scenes): boxes matched")
     for col in ("group", "scenes", "P@.3", "R@.3", "F1@.3", "P@.5", "R@.5", "F1@.5"):
         table.add_column(col, justify="left" if col == "group" else "right")
     counts = Table(title="Counts per scene and attributes of matched cars")
@@ -338,7 +408,6 @@ def eval_command(
         for label, row in presence:
             flags.add_row(*row, style="bold" if label == "all" else None)
         console.print(flags)
-    coarse = sum(1 for sc in scenes if sc.method != "objects")
     classes = Table(
         title="Per class",
         caption="railcar: cars given no type (a detector may name a type only where it is "
