@@ -410,3 +410,15 @@ def test_a_review_waits_for_the_scenes_processing_on_postgresql(postgres_url: st
             assert review is not None and review.machine["all"]["count"] == 64.0
     finally:
         db.dispose()
+
+
+def test_removing_the_site_removes_its_reviews(db: Database) -> None:
+    sid = _scene(db)
+    with db.session() as s:
+        repo.set_scene_review(s, sid, {"all": 73})
+    with db.session() as s:
+        repo.remove_site(s, "yard")
+    with db.session(readonly=True) as s:
+        from railwatch.storage.models import SceneReview
+
+        assert s.query(SceneReview).count() == 0
