@@ -1,9 +1,12 @@
 """A site's data as plain layers (geometry + flat attributes), format-independent.
 
 Layers: ``sites`` (the site polygon), ``scenes`` (valid-data footprints),
-``detections`` (car body polygons with every property and the scene's date) and
-``counts`` (one row per image: total with interval, per class, covered; unusable
-images are rows without a count). Geometries are WGS84 (EPSG:4326, lon/lat).
+``detections`` (car body polygons with every property and the scene's date; ``source``
+``detector``, or ``analyst`` for the outlines of a scene an analyst reviewed with
+``railwatch scene review --cars``) and ``counts`` (one row per image: total with
+interval, per class, covered; ``reviewed`` and the detector's own ``detector_count``
+where the count is an analyst's; unusable images are rows without a count). Geometries
+are WGS84 (EPSG:4326, lon/lat).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +27,7 @@ from railwatch.detect.base import is_presence, long_train_present, tells_class
 from railwatch.export.geometry import box_from_polygon
 from railwatch.imagery.inspect import split_at_antimeridian
 from railwatch.storage import repo
-from railwatch.storage.models import Count, Detection, Scene, Site
+from railwatch.storage.models import ANALYST, Count, Detection, Scene, SceneReview, Site
 
 LAYER_NAMES: tuple[str, ...] = ("sites", "scenes", "detections", "counts")
 CRS = "EPSG:4326"
@@ -143,8 +146,10 @@ DETECTION_SCHEMA = (
     ("detection_id", "int"), ("scene_id", "int"), ("acquired", "datetime"), ("sensor", "str"),
     ("gsd", "float"), ("cls", "str"), ("score", "float"), ("covered", "bool"),
     ("covered_score", "float"), ("inside", "bool"), ("length_m", "float"), ("width_m", "float"),
-    ("angle_deg", "float"), ("native_crs", "str"),
+    ("angle_deg", "float"), ("native_crs", "str"), ("source", "str"),
 )  # fmt: skip
+#: ``source`` of a detections row: the detector's box, or an analyst's outline.
+DETECTOR = "detector"
 
 
 def _split_at_180(geom: BaseGeometry) -> BaseGeometry:
@@ -155,41 +160,106 @@ def _split_at_180(geom: BaseGeometry) -> BaseGeometry:
     return geom if split is None else split
 
 
-def detection_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
+def site_reviews(session: Session, site: Site) -> dict[int, SceneReview]:
+    """The analysts' reviews of the site's scenes, by scene id."""
+    rows = session.scalars(
+        select(SceneReview)
+        .join(Scene, SceneReview.scene_id == Scene.id)
+        .where(Scene.site_id == site.id)
+    )
+    return {r.scene_id: r for r in rows}
+
+
+def review_applied(review: SceneReview | None, scene: Scene) -> bool:
+    """Whether ``review`` is what the scene's stored counts are now: the scene is usable
+    and its file the one reviewed (a review waits, unapplied, while it is not)."""
+    return (
+        review is not None
+        and review.content_hash == scene.content_hash
+        and scene.status == "processed"
+        and bool(scene.usable)
+    )
+
+
+def _analyst_records(scene: Scene, review: SceneReview) -> list[tuple[dict[str, Any], Polygon]]:
+    """The rows of an analyst's outlines of ``scene`` (``SceneReview.cars``): WGS84 as
+    stored, sizes and angle from the outline in the scene's CRS."""
+    out = []
+    for car in review.cars or []:
+        native = box_from_polygon(Polygon(car["native"]))
+        rec = {
+            "detection_id": None,
+            "scene_id": scene.id,
+            "acquired": scene.acquired_at,
+            "sensor": scene.sensor or "",
+            "gsd": float(scene.gsd),
+            "cls": str(car["cls"]),
+            "score": None,
+            "covered": bool(car["covered"]),
+            "covered_score": None,
+            "inside": bool(car["inside"]),
+            "length_m": round(native.length, 3),
+            "width_m": round(native.width, 3),
+            "angle_deg": round(native.angle % 180.0, 3),
+            "native_crs": review.native_crs or scene.crs,
+            "source": ANALYST,
+        }
+        out.append((rec, Polygon(car["lonlat"])))
+    return out
+
+
+def detection_layer(
+    session: Session,
+    site: Site,
+    scenes: list[Scene],
+    reviews: dict[int, SceneReview] | None = None,
+) -> Layer:
     """The ``detections`` layer: car body polygons with the scene's date and sensor; a
     car across the antimeridian a MultiPolygon split at 180° (until the session-24
-    follow-up a polygon round the whole Earth), and the layer then MultiPolygon."""
+    follow-up a polygon round the whole Earth), and the layer then MultiPolygon.
+
+    Every row has a ``source``: ``detector`` (the stored detections), or ``analyst``
+    for the outlines of a scene an analyst reviewed with outlines (``reviews``), listed
+    after that scene's detector boxes, without a detection id or score. Where they are
+    applied, those outlines (``inside``) are the scene's count."""
     by_id = {s.id: s for s in scenes}
+    reviews = reviews if reviews is not None else site_reviews(session, site)
     rows = session.scalars(
         select(Detection)
         .join(Scene, Detection.scene_id == Scene.id)
         .where(Scene.site_id == site.id)
         .order_by(Scene.acquired_at, Detection.id)
     )
-    records: list[dict[str, Any]] = []
-    geoms: list[BaseGeometry] = []
+    rows_of: list[tuple[dict[str, Any], BaseGeometry]] = []
     for d in rows:
         scene = by_id[d.scene_id]
         native = box_from_polygon(d.native_geometry)
-        records.append(
-            {
-                "detection_id": d.id,
-                "scene_id": d.scene_id,
-                "acquired": scene.acquired_at,
-                "sensor": scene.sensor or "",
-                "gsd": float(scene.gsd),
-                "cls": d.cls,
-                "score": float(d.score),
-                "covered": bool(d.covered),
-                "covered_score": float(d.covered_score),
-                "inside": bool(d.inside),
-                "length_m": round(native.length, 3),
-                "width_m": round(native.width, 3),
-                "angle_deg": round(native.angle % 180.0, 3),
-                "native_crs": d.native_crs,
-            }
-        )
-        geoms.append(_split_at_180(d.geometry))
+        rec = {
+            "detection_id": d.id,
+            "scene_id": d.scene_id,
+            "acquired": scene.acquired_at,
+            "sensor": scene.sensor or "",
+            "gsd": float(scene.gsd),
+            "cls": d.cls,
+            "score": float(d.score),
+            "covered": bool(d.covered),
+            "covered_score": float(d.covered_score),
+            "inside": bool(d.inside),
+            "length_m": round(native.length, 3),
+            "width_m": round(native.width, 3),
+            "angle_deg": round(native.angle % 180.0, 3),
+            "native_crs": d.native_crs,
+            "source": DETECTOR,
+        }
+        rows_of.append((rec, d.geometry))
+    for scene in scenes:
+        review = reviews.get(scene.id)
+        if review is not None and review.cars:
+            rows_of += _analyst_records(scene, review)
+    # in time order (stable: the detector's rows as before, each scene's outlines after)
+    rows_of.sort(key=lambda rg: rg[0]["acquired"])
+    records = [rec for rec, _ in rows_of]
+    geoms = [_split_at_180(geom) for _, geom in rows_of]
     # a car across 180° is two polygons: the layer is MultiPolygon only when one is
     # (formats with a layer type then write every car as one), else Polygon as before
     kind = "MultiPolygon" if any(isinstance(g, MultiPolygon) for g in geoms) else "Polygon"
@@ -201,7 +271,11 @@ COUNT_SCHEMA = (
     ("usable", "bool"), ("status", "str"), ("clear_fraction", "float"), ("coverage", "float"),
     ("method", "str"), ("count", "float"), ("low", "float"), ("high", "float"),
     ("covered", "int"), ("long_train_present", "bool"), ("no_count_reason", "str"),
+    ("reviewed", "bool"), ("detector_count", "float"),
 )  # fmt: skip
+#: Columns of a scene review in the counts table: ``reviewed`` (the count is an
+#: analyst's, ``railwatch scene review``) and the detector's own count it replaced.
+REVIEW_COLUMNS: tuple[str, ...] = ("reviewed", "detector_count")
 
 
 def _no_count_reason(scene: Scene, counted: bool, presence: bool) -> str:
@@ -225,11 +299,19 @@ def _whole(value: float | None) -> int | None:
     return None if value is None else round(value)
 
 
-def count_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
+def count_layer(
+    session: Session,
+    site: Site,
+    scenes: list[Scene],
+    reviews: dict[int, SceneReview] | None = None,
+) -> Layer:
     """The ``counts`` table: one row per image; per-class counts as ``count_<class>``
     columns. Unusable or unprocessed images have an empty count (a gap, not zero). A
     presence image (10 m and coarser, ``method`` presence) has no count at all, only
-    ``long_train_present`` (empty for every other image)."""
+    ``long_train_present`` (empty for every other image). ``reviewed`` is true where the
+    count is an analyst's (a scene review; ``low`` and ``high`` are then the count
+    itself), with the detector's own count in ``detector_count`` (empty elsewhere)."""
+    reviews = reviews if reviews is not None else site_reviews(session, site)
     rows = session.scalars(
         select(Count).join(Scene, Count.scene_id == Scene.id).where(Scene.site_id == site.id)
     )
@@ -264,6 +346,12 @@ def count_layer(session: Session, site: Site, scenes: list[Scene]) -> Layer:
             "long_train_present": flag,
             "no_count_reason": _no_count_reason(s, counted, is_presence(method)),
         }
+        reviewed = counted and total is not None and total.detector == ANALYST
+        machine = (reviews[s.id].machine or {}).get("all") if s.id in reviews else None
+        rec["reviewed"] = reviewed if counted else None
+        rec["detector_count"] = (
+            float(machine["count"]) if reviewed and isinstance(machine, dict) else None
+        )
         for cls in classes:  # a type that the count cannot tell (3 m) is empty, not 0
             told = counted and tells_class(cls, method)
             rec[f"count_{cls}"] = (
@@ -280,11 +368,12 @@ def site_layers(session: Session, site_name: str) -> dict[str, Layer]:
     """All layers of a site, keyed by :data:`LAYER_NAMES`."""
     site = repo.get_site(session, site_name)
     scenes = repo.list_scenes(session, site)
+    reviews = site_reviews(session, site)
     return {
         "sites": site_layer(site),
         "scenes": scene_layer(scenes),
-        "detections": detection_layer(session, site, scenes),
-        "counts": count_layer(session, site, scenes),
+        "detections": detection_layer(session, site, scenes, reviews),
+        "counts": count_layer(session, site, scenes, reviews),
     }
 
 

@@ -42,6 +42,7 @@ from railwatch.report.format import (
     fmt_pct,
     fmt_period,
     fmt_scene_count,
+    reviewed_words,
 )
 from railwatch.report.model import (
     SEVERITY_RANK,
@@ -183,6 +184,35 @@ def _read_detections(session: Session, scene_ids: set[int]) -> dict[int, list[De
     return out
 
 
+@dataclass(frozen=True)
+class _AnalystCar:
+    """One car of an analyst's outlines (``SceneReview.cars``), as the chips draw it."""
+
+    cls: str
+    covered: bool
+    geometry: BaseGeometry  # WGS84
+
+
+def _read_analyst_cars(
+    session: Session, rows: Sequence[SceneRow], scene_ids: set[int]
+) -> dict[int, list[_AnalystCar]]:
+    """The analyst's outlines of those of ``scene_ids`` whose count is an analyst's from
+    outlines (cars whose centre is in the site: the ones counted), read in the report's
+    session."""
+    wanted = {r.scene_id for r in rows if r.review_outlines and r.scene_id in scene_ids}
+    out: dict[int, list[_AnalystCar]] = {}
+    for sid in sorted(wanted):
+        review = repo.get_scene_review(session, sid)
+        if review is None or review.cars is None:
+            continue
+        out[sid] = [
+            _AnalystCar(str(car["cls"]), bool(car["covered"]), Polygon(car["lonlat"]))
+            for car in review.cars
+            if car.get("inside")
+        ]
+    return out
+
+
 def _region(
     site: _SiteInfo, dets_utm: Sequence[BaseGeometry], site_utm: BaseGeometry
 ) -> BaseGeometry:
@@ -212,6 +242,8 @@ def _caption(row: SceneRow, shown_gsd: float, cls: str = "all") -> tuple[str, ..
     count = (
         fmt_scene_count(row) if row.presence else f"count {fmt_count(row.total, row.low, row.high)}"
     )
+    if row.reviewed:
+        count += f" ({reviewed_words(row)})"
     if cls not in ("all", "total", "covered"):  # a type's alert: its count beside the total
         of_cls = count_of(row, cls)
         count += f" · {cls} {'unknown' if of_cls is None else f'{of_cls:g}'}"
@@ -232,6 +264,7 @@ def _chip_pair(
     before: SceneRow | None,
     detections: dict[int, list[DetectionModel]],
     cls: str = "all",
+    analyst: dict[int, list[_AnalystCar]] | None = None,
 ) -> tuple[ChipImage | None, ChipImage | None, list[str]]:
     """Read both images on one grid over one extent and make their chips (captions
     with the count of ``cls``, the alert's class, beside the total)."""
@@ -248,7 +281,18 @@ def _chip_pair(
         ]
         for r in rows
     }
-    region = _region(site, [g for r in rows for _, g in dets_utm[r.scene_id]], site_utm)
+    drawn_utm = {
+        r.scene_id: [
+            (car, transform_polygon(car.geometry, "EPSG:4326", site.utm_crs))
+            for car in (analyst or {}).get(r.scene_id, [])
+        ]
+        for r in rows
+    }
+    region = _region(
+        site,
+        [g for r in rows for _, g in (*dets_utm[r.scene_id], *drawn_utm[r.scene_id])],
+        site_utm,
+    )
     minx, miny, maxx, maxy = region.bounds
     gsd = max(min(r.gsd for r in rows), max(maxx - minx, maxy - miny) / CHIP_MAX_PX)
     grid = site_grid(transform_polygon(region, site.utm_crs, "EPSG:4326"), gsd, crs=site.utm_crs)
@@ -283,6 +327,15 @@ def _chip_pair(
             )
             for d, g in dets_utm[row.scene_id]
         )
+        drawn = tuple(
+            Detection(
+                box=box_from_polygon(to_pixels(g, grid.transform)),
+                cls=car.cls,
+                score=1.0,
+                covered=car.covered,
+            )
+            for car, g in drawn_utm[row.scene_id]
+        )
         chips[row.scene_id] = ChipImage(
             image=raster.image,
             valid=raster.valid,
@@ -294,6 +347,7 @@ def _chip_pair(
             crs=grid.crs,
             transform=grid.transform,
             site_outline=outline,
+            analyst=drawn,
         )
     return (
         chips.get(after.scene_id),
@@ -338,6 +392,7 @@ def _evidence(
     with_images: set[int],
     limit_note: str,
     detections: dict[int, list[DetectionModel]],
+    analyst: dict[int, list[_AnalystCar]] | None = None,
 ) -> list[Evidence]:
     pairs: dict[
         tuple[int, int | None, str], tuple[ChipImage | None, ChipImage | None, list[str]]
@@ -362,7 +417,7 @@ def _evidence(
             if key not in pairs:
                 try:
                     pairs[key] = _chip_pair(
-                        site, plan.after, plan.before, detections, plan.alert.cls
+                        site, plan.after, plan.before, detections, plan.alert.cls, analyst
                     )
                 except (ImageryError, InputError, ValueError) as err:
                     pairs[key] = (None, None, [f"The images could not be prepared ({err})."])
@@ -379,6 +434,7 @@ def _evidence(
                 found = estimate_shift(before, after)
                 if found is not None and found[2] >= SHIFT_MIN_RESPONSE:
                     shift = (found[0] ** 2 + found[1] ** 2) ** 0.5
+        notes += _review_notes(plan)
         out.append(
             Evidence(
                 alert=plan.alert,
@@ -390,6 +446,25 @@ def _evidence(
                 shift_m=shift,
             )
         )
+    return out
+
+
+def _review_notes(plan: _Plan) -> list[str]:
+    """What the evidence says of an alert image (and its before image) whose count is
+    an analyst's: the alert was judged on the analyst's count, not the detector's."""
+    out = []
+    for row, which in ((plan.after, "alert image"), (plan.before, "before image")):
+        if row is None or not row.reviewed:
+            continue
+        text = (
+            f"The {which} ({row.when:%Y-%m-%d}) was reviewed by an analyst: its count "
+            f"{fmt_num(row.total)} is theirs, the detector counted {fmt_num(row.detector_total)}"
+        )
+        if row.review_outlines:
+            text += "; the chip draws the analyst's outlines"
+        if row.review_note:
+            text += f" (note: {row.review_note})"
+        out.append(text + ".")
     return out
 
 
@@ -428,6 +503,12 @@ def _headline(
                 f" Latest count of cars seen one by one: {fmt_num(last.total)} on "
                 f"{last.when:%Y-%m-%d}."
             )
+    elif latest.reviewed:
+        summary = (
+            f"{fmt_num(latest.total)} railcars at {site} on {latest.when:%Y-%m-%d} "
+            f"(latest usable image; an analyst's count, the detector counted "
+            f"{fmt_num(latest.detector_total)})."
+        )
     else:
         summary = (
             f"{fmt_num(latest.total)} railcars at {site} on {latest.when:%Y-%m-%d} "
@@ -591,7 +672,9 @@ def build_report_data(
         alerts = drop_echoes(in_range)
         plans = _plan(all_rows, newest_first(alerts), cfg)
         with_images, limit_note = _with_images(plans, max_evidence)
-        detections = _read_detections(s, _needed_scenes(plans, with_images))
+        needed = _needed_scenes(plans, with_images)
+        detections = _read_detections(s, needed)
+        analyst = _read_analyst_cars(s, all_rows, needed)
     track = baseline_track(all_rows, cfg)
     rows = [r for r in all_rows if in_period(r.when, date_from, date_to)]
     events = [
@@ -601,7 +684,7 @@ def build_report_data(
     ]
     shown = {r.when for r in rows}
     track_shown = [b for b in track if b.when in shown]
-    evidence = _evidence(site, plans, with_images, limit_note, detections)
+    evidence = _evidence(site, plans, with_images, limit_note, detections, analyst)
     classes = tuple(class_order({c for r in rows for c in r.by_class}))
     skipped = off_chart(site.name, rows, events)
     return ReportData(

@@ -128,6 +128,36 @@ REASON_KINDS: tuple[tuple[str, str], ...] = (
 )
 
 
+def reviewed_caveat(cars: Sequence[SceneRow]) -> str | None:
+    """How many of the counts shown are an analyst's (scene reviews), and how far the
+    detector was from them: None when none is."""
+    reviewed = [r for r in cars if r.reviewed]
+    if not reviewed:
+        return None
+    n = len(reviewed)
+    text = (
+        f"{n} of the {len(cars)} counts shown {'is' if n == 1 else 'are'} an analyst's "
+        '(`railwatch scene review`), marked "analyst" in the table and drawn apart on '
+        "the chart: each is the analyst's count with no interval, and the detector's own "
+        "count is shown beside it"
+    )
+    diffs = [
+        float(r.total or 0.0) - float(r.detector_total)
+        for r in reviewed
+        if r.detector_total is not None
+    ]
+    if diffs:
+        lo, hi = min(diffs), max(diffs)
+        span = f"{lo:+.0f}" if round(lo) == round(hi) else f"{lo:+.0f} to {hi:+.0f}"
+        text += f" (analyst minus detector: {span})"
+    outlines = sum(1 for r in reviewed if r.review_outlines)
+    if outlines:
+        text += (
+            f"; {outlines} of them with the analyst's outlines of the cars, which the chips draw"
+        )
+    return text + "."
+
+
 def reason_kind(reasons: Sequence[str]) -> str:
     """A short name for why an image could not be counted (from its quality reasons)."""
     text = " ".join(reasons).lower()
@@ -309,6 +339,9 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
             "fifth of the scenes without one (docs/detection.md, "
             "benchmarks/bench_presence.py); treat it as a hint to order finer imagery."
         )
+    text = reviewed_caveat(cars)
+    if text:
+        out.append(text)
     text = types_caveat(counted)
     if text:
         out.append(text)

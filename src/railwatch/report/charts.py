@@ -26,6 +26,7 @@ from railwatch.limits import EARLIEST_YEAR
 from railwatch.report.model import SEVERITY_RANK, AlertRow, BaselinePoint, EventRow, SceneRow
 from railwatch.report.style import (
     ALERT_COLOUR,
+    ANALYST_COLOUR,
     BASELINE_COLOUR,
     EVENT_COLOUR,
     INFO_ALERT_COLOUR,
@@ -279,6 +280,9 @@ def _draw_timeseries(
     # one: its own marker, never a grey bar like the cars of unsure type
     by_length = [s for s in counted if (s.method or "objects") == "length"]
     objects = [s for s in counted if (s.method or "objects") != "length"]
+    # an analyst's count (a scene review) is their own marker, with the detector's count
+    # it replaced beside it: a corrected point never reads as the detector's
+    reviewed = [s for s in counted if s.reviewed]
     unusable = sorted((s for s in scenes if not s.counted), key=lambda s: s.when)
     all_when = [s.when for s in scenes] + [_as_datetime(e.when) for e in events]
     span_days = (max(all_when) - min(all_when)).days if len(all_when) > 1 else 30
@@ -344,14 +348,41 @@ def _draw_timeseries(
             )
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     styles: tuple[tuple[list[SceneRow], dict[str, Any]], ...] = (
-        (objects, {"fmt": "o", "color": "black", "label": "count (interval)"}),
         (
-            by_length,
+            [s for s in objects if not s.reviewed],
+            {"fmt": "o", "color": "black", "label": "count (interval)"},
+        ),
+        (
+            [s for s in by_length if not s.reviewed],
             {
                 "fmt": "o",
                 "color": LENGTH_COLOUR,
                 "markerfacecolor": "white",
                 "label": "car equivalents, 1.5-5 m (interval)",
+            },
+        ),
+    )
+    machine = [s for s in reviewed if s.detector_total is not None]
+    if machine:
+        ax.plot(
+            _x([s.when for s in machine]),
+            [float(s.detector_total or 0.0) for s in machine],
+            linestyle="none",
+            marker="x",
+            markersize=5,
+            color=BASELINE_COLOUR,
+            zorder=4,
+            label="detector's count (replaced)",
+        )
+    styles += (
+        (
+            reviewed,
+            {
+                "fmt": "D",
+                "color": ANALYST_COLOUR,
+                "markeredgecolor": "black",
+                "markersize": 5,
+                "label": "analyst's count (scene review)",
             },
         ),
     )
@@ -368,11 +399,10 @@ def _draw_timeseries(
                 [max(t - lo, 0.0) for t, lo in zip(totals, lows, strict=True)],
                 [max(h - t, 0.0) for t, h in zip(totals, highs, strict=True)],
             ],
-            markersize=3,
+            **{"markersize": 3, **style},
             linewidth=0.8,
             capsize=2,
             zorder=4,
-            **style,
         )
 
     if unusable:

@@ -26,7 +26,7 @@ from railwatch.detect.base import Detection
 from railwatch.imagery.register import phase_shift
 from railwatch.report.charts import new_figure, plain_text
 from railwatch.report.model import ChipImage
-from railwatch.report.style import class_colour, class_order
+from railwatch.report.style import ANALYST_COLOUR, class_colour, class_order
 
 _OUTLINE = [patheffects.withStroke(linewidth=2.5, foreground="black")]
 
@@ -118,20 +118,29 @@ def _rgba(chip: ChipImage) -> np.ndarray:
     return np.dstack([img, alpha])
 
 
-def draw_detections(ax: Axes, detections: Sequence[Detection], *, linewidth: float = 1.2) -> None:
-    """Outline each detection in its class colour; covered loads hatched and dashed."""
+def draw_detections(
+    ax: Axes,
+    detections: Sequence[Detection],
+    *,
+    linewidth: float = 1.2,
+    colour: str | None = None,
+    alpha: float = 1.0,
+    zorder: float = 3,
+) -> None:
+    """Outline each detection in its class colour (or ``colour``); covered loads
+    hatched and dashed."""
     for det in detections:
-        colour = class_colour(det.cls)
         ax.add_patch(
             PolygonPatch(
                 det.box.corners(),
                 closed=True,
                 fill=False,
-                edgecolor=colour,
+                edgecolor=colour or class_colour(det.cls),
                 linewidth=linewidth,
                 linestyle="--" if det.covered else "-",
                 hatch="////" if det.covered else None,
-                zorder=3,
+                alpha=alpha,
+                zorder=zorder,
             )
         )
 
@@ -150,7 +159,13 @@ def _draw_chip(ax: Axes, chip: ChipImage) -> None:
     if len(chip.site_outline) >= 3:
         xs, ys = zip(*chip.site_outline, strict=True)
         ax.plot(xs, ys, color="white", linewidth=1.0, linestyle=(0, (3, 2)), zorder=2)
-    draw_detections(ax, chip.detections)
+    if chip.analyst:
+        # a scene reviewed with outlines: the analyst's cars (its count) in their own
+        # colour over the detector's boxes, which stay faint to show what was corrected
+        draw_detections(ax, chip.detections, linewidth=0.8, alpha=0.45)
+        draw_detections(ax, chip.analyst, linewidth=1.8, colour=ANALYST_COLOUR, zorder=4)
+    else:
+        draw_detections(ax, chip.detections)
     ax.set_xlim(c0, c1)
     ax.set_ylim(r1, r0)
     ax.set_aspect("equal")
@@ -215,19 +230,34 @@ def _draw_chip(ax: Axes, chip: ChipImage) -> None:
     caption.set_parse_math(False)
 
 
-def draw_legend(fig: Figure, detections: Iterable[Detection]) -> None:
-    """A figure legend for the classes present (and covered loads, if any)."""
+def draw_legend(
+    fig: Figure, detections: Iterable[Detection], analyst: Iterable[Detection] = ()
+) -> None:
+    """A figure legend for the classes present (and covered loads, if any), and the
+    analyst's outlines when a chip draws them."""
     with plain_text():
-        _draw_legend(fig, detections)
+        _draw_legend(fig, detections, analyst)
 
 
-def _draw_legend(fig: Figure, detections: Iterable[Detection]) -> None:
+def _draw_legend(
+    fig: Figure, detections: Iterable[Detection], analyst: Iterable[Detection] = ()
+) -> None:
     dets = list(detections)
+    drawn = list(analyst)
     classes = class_order({d.cls for d in dets})
     handles: list[Patch] = [
         Patch(facecolor="none", edgecolor=class_colour(c), linewidth=1.5, label=c) for c in classes
     ]
-    if any(d.covered for d in dets):
+    if drawn:
+        handles.append(
+            Patch(
+                facecolor="none",
+                edgecolor=ANALYST_COLOUR,
+                linewidth=1.8,
+                label="analyst's outline (counted; detector's boxes faint)",
+            )
+        )
+    if any(d.covered for d in [*dets, *drawn]):
         handles.append(
             Patch(
                 facecolor="none",
@@ -257,7 +287,7 @@ def chip_figure(chip: ChipImage, *, width: float = 5.5) -> Figure:
     """One chip as a figure, with a class legend."""
     fig = new_figure(*_chip_size(chip, width))
     draw_chip(fig.add_subplot(), chip)
-    draw_legend(fig, chip.detections)
+    draw_legend(fig, chip.detections, chip.analyst)
     return fig
 
 
@@ -284,7 +314,7 @@ def pair_figure(before: ChipImage, after: ChipImage, *, width: float = 10.0) -> 
         ax_before, ax_after = fig.subplots(1, 2)
     draw_chip(ax_before, before)
     draw_chip(ax_after, after)
-    draw_legend(fig, [*before.detections, *after.detections])
+    draw_legend(fig, [*before.detections, *after.detections], [*before.analyst, *after.analyst])
     return fig
 
 

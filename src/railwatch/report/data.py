@@ -20,7 +20,7 @@ from railwatch.imagery.inspect import rgb_of
 from railwatch.imagery.read import radiometry_of
 from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow
 from railwatch.storage import repo
-from railwatch.storage.models import Alert, Count, Event, Scene, Site
+from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneReview, Site
 
 #: Classes stored in the counts table that are not car classes.
 NON_CLASS_ROWS = frozenset({"all", "covered"})
@@ -44,10 +44,14 @@ def in_period(when: datetime, date_from: date | None, date_to: date | None) -> b
     return (start is None or when >= start) and (end is None or when <= end)
 
 
-def scene_row(scene: Scene, counts: Sequence[Count]) -> SceneRow:
-    """A :class:`SceneRow` from a scene and its count rows."""
+def scene_row(scene: Scene, counts: Sequence[Count], review: SceneReview | None = None) -> SceneRow:
+    """A :class:`SceneRow` from a scene and its count rows (and the analyst's review of
+    it, when there is one: a total that is the analyst's says so, with the detector's)."""
     by_cls = {c.cls: c for c in counts}
     total = by_cls.get("all")
+    reviewed = total is not None and total.detector == ANALYST
+    machine = ((review.machine or {}) if review is not None else {}).get("all") or {}
+    detector_total = machine.get("count") if reviewed else None
     method = total.method if total is not None else None
     covered = by_cls.get("covered") if tells_class("covered", method) else None
     usable = bool(scene.usable) and scene.status == "processed"
@@ -83,11 +87,15 @@ def scene_row(scene: Scene, counts: Sequence[Count]) -> SceneRow:
         rgb_bands=rgb_of(scene.meta),
         radiometry=radiometry_of(scene.meta),
         registration=(scene.meta or {}).get(repo.REGISTRATION_KEY),
+        reviewed=reviewed and usable,
+        detector_total=float(detector_total) if detector_total is not None and usable else None,
+        review_outlines=reviewed and usable and review is not None and review.cars is not None,
+        review_note=(review.note or "") if reviewed and review is not None else "",
     )
 
 
 def scene_rows(session: Session, site: Site) -> list[SceneRow]:
-    """Every scene of a site in time order, with its counts."""
+    """Every scene of a site in time order, with its counts (and analysts' reviews)."""
     scenes = repo.list_scenes(session, site)
     counts: dict[int, list[Count]] = defaultdict(list)
     rows = session.scalars(
@@ -95,7 +103,15 @@ def scene_rows(session: Session, site: Site) -> list[SceneRow]:
     )
     for c in rows:
         counts[c.scene_id].append(c)
-    return [scene_row(s, counts.get(s.id, [])) for s in scenes]
+    reviews = {
+        r.scene_id: r
+        for r in session.scalars(
+            select(SceneReview)
+            .join(Scene, SceneReview.scene_id == Scene.id)
+            .where(Scene.site_id == site.id)
+        )
+    }
+    return [scene_row(s, counts.get(s.id, []), reviews.get(s.id)) for s in scenes]
 
 
 def alert_row(alert: Alert) -> AlertRow:

@@ -42,7 +42,15 @@ def fmt_scene_count(row: SceneRow) -> str:
         return DASH
     if row.presence:
         return "long train present" if row.long_train else "no long train"
+    if row.reviewed:
+        return f"{fmt_num(row.total)} ({reviewed_words(row)})"
     return fmt_count(row.total, row.low, row.high)
+
+
+def reviewed_words(row: SceneRow) -> str:
+    """'analyst; detector 61' for an image whose count is an analyst's, with the
+    detector's count it replaced."""
+    return f"analyst; detector {fmt_num(row.detector_total)}"
 
 
 def fmt_pct(value: float | None) -> str:

@@ -52,6 +52,13 @@ class SceneRow:
     #: How a 16-bit or float image maps to 8 bits, from the scene's metadata (``railwatch
     #: ingest --radiometry``): its chips are read as it was counted.
     radiometry: Radiometry = "linear"
+    #: The count is an analyst's (``railwatch scene review``): ``total`` is theirs, its
+    #: interval the count itself; ``detector_total`` the detector's count it replaced.
+    reviewed: bool = False
+    detector_total: float | None = None
+    #: The analyst drew or kept the cars' outlines (the chips draw them).
+    review_outlines: bool = False
+    review_note: str = ""
 
     @property
     def counted(self) -> bool:
@@ -137,6 +144,9 @@ class ChipImage:
     transform: Affine | None = None
     valid: np.ndarray | None = None
     site_outline: tuple[tuple[float, float], ...] = ()
+    #: The analyst's outlines of a scene reviewed with outlines (``railwatch scene review
+    #: --cars``), in the same pixel coordinates: drawn in their own colour.
+    analyst: tuple[Detection, ...] = ()
 
 
 @dataclass(frozen=True)

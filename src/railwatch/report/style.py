@@ -24,6 +24,9 @@ EVENT_COLOUR = "#2C3E50"
 UNUSABLE_COLOUR = "#E67E22"
 #: Car equivalents from occupied track length (1.5-5 m images): not cars seen one by one.
 LENGTH_COLOUR = "#16A085"
+#: An analyst's count (a scene review) on the chart, and their outlines on chips: a
+#: colour no class has, bright on any ground.
+ANALYST_COLOUR = "#00E5FF"
 
 
 def class_colour(cls: str) -> str:
