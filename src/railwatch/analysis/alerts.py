@@ -108,7 +108,9 @@ def analyze_series(
 def _confirmed_only(alerts: list[Alert], part: CountSeries, method: str) -> list[Alert]:
     """Record and spike alerts of ``part`` (counts by one ``method``) above 'info' stay so
     only when the usable image before them raised a record or spike too; others become
-    notes that say why (``AlertSettings.confirm_methods``)."""
+    notes that say why (``AlertSettings.confirm_methods``). An alert judged on an
+    analyst's count (``metrics["reviewed"]``) stays as it is: the rule distrusts the
+    method's estimate, and that image's count is no estimate."""
     kinds = ("record", "spike")
     raised = {as_utc(a.when) for a in alerts if a.kind in kinds and a.severity != "info"}
     usable = sorted(as_utc(p.when) for p in part.usable)
@@ -116,7 +118,8 @@ def _confirmed_only(alerts: list[Alert], part: CountSeries, method: str) -> list
     out = []
     for a in alerts:
         when = as_utc(a.when)
-        if a.kind not in kinds or a.severity == "info":
+        # an analyst's count is not the estimate this rule distrusts (it is exact)
+        if a.kind not in kinds or a.severity == "info" or a.metrics.get("reviewed"):
             out.append(a)
             continue
         before = bisect.bisect_left(usable, when)  # the usable images before it
@@ -178,7 +181,8 @@ def _across_methods(
             continue
         best = max(before, key=lambda p: (float(p.count or 0.0), -day_number(p.when)))
         record = float(best.count or 0.0)
-        low = float(point.low if point.low is not None else point.count or 0.0)
+        exact = point.reviewed or point.low is None  # an analyst's count is its own low
+        low = float(point.count or 0.0) if exact else float(point.low or 0.0)
         ratio = low / max(record, 1.0)
         if ratio < settings.record_low_ratio or low - record < settings.record_min_excess:
             continue
@@ -200,13 +204,22 @@ def _across_methods(
         words = METHOD_WORDS.get(method, f"counts by method '{method}'")
         kinds = sorted({p.method for p in before})
         other = " and ".join(METHOD_WORDS.get(m, f"counts by method '{m}'") for m in kinds)
+        # an analyst's count is exact: its lower end is the count, not an allowance
+        lower_end, by_what = (
+            ("it is", "its count, exact (an analyst's), with no error of its method to allow for")
+            if point.reviewed
+            else (
+                f"even its interval's lower end, {_n(low)}, is",
+                "its lower end, which allows for the error of its method",
+            )
+        )
         text = (
-            f"{obs.text(whole.cls)}: even its interval's lower end, {_n(low)}, is "
+            f"{obs.text(whole.cls)}: {lower_end} "
             f"{ratio:.1f}× the record of {_n(record)} set on {_d(best.when)} by the "
             f"{len(before)} counts made another way ({other}) over the previous "
             f"{_span(span)}. Counts of its own kind ({words}) have too little history "
             f"to judge it ({i} earlier), so it is judged against the others' record by "
-            f"its lower end, which allows for the error of its method.{why}"
+            f"{by_what}.{why}"
         )
         alert = _make(
             "record",
@@ -263,10 +276,25 @@ TYPED_NOTE = (
 )
 
 
+#: Said instead of :data:`TYPED_NOTE` of an alert judged on an analyst's count of a type
+#: (a scene review): that count is every car of the type, the earlier ones are not.
+TYPED_REVIEWED_NOTE = (
+    " This image's count of the type is an analyst's (every car of that type), but the "
+    "counts it is judged against are the detector's, which name a type only where it was "
+    "confident of it (the others are 'railcar'): lower bounds of that type, so part of "
+    "the difference may be the naming, not the site."
+)
+
+
 def _typed_note(alert: Alert) -> Alert:
     """``alert`` on a type's detector counts, with :data:`TYPED_NOTE` (hand counts by type,
-    method ``manual``, are the type's counts and get no such note)."""
-    return replace(alert, explanation=alert.explanation + TYPED_NOTE)
+    method ``manual``, are the type's counts and get no such note); judged on an
+    analyst's count of the type, with :data:`TYPED_REVIEWED_NOTE`."""
+    reviewed = bool(alert.metrics.get("reviewed"))
+    if reviewed and alert.kind == "shift":  # only a streak of analysts' counts alone
+        reviewed = alert.metrics.get("reviewed_images") == alert.metrics.get("confirm_images")
+    note = TYPED_REVIEWED_NOTE if reviewed else TYPED_NOTE
+    return replace(alert, explanation=alert.explanation + note)
 
 
 def _n(value: float) -> str:
@@ -314,6 +342,10 @@ def _history(days: np.ndarray, i: int) -> tuple[float, str]:
     return span / DAYS_PER_YEAR, f"history: {_span(span)}, {i} usable {unit}"
 
 
+#: How an explanation names an analyst's count (``CountPoint.reviewed``).
+REVIEWED_WORDS = "counted by an analyst (scene review)"
+
+
 @dataclass(frozen=True)
 class _Obs:
     """The image being judged, with the series' usual interval width.
@@ -324,6 +356,10 @@ class _Obs:
     spread, so only the part beyond it (the **excess**) widens a test or lowers a
     severity: an interval as wide as usual changes nothing, a count without usual
     intervals (hand counts) is judged on its whole interval.
+
+    An analyst's count (``point.reviewed``, a scene review) is exact: its interval is the
+    count itself, so it has no excess, no lower or upper bound short of its value and is
+    never "uncertain", whatever interval it carries; the series' noise still judges it.
     """
 
     point: CountPoint
@@ -334,12 +370,14 @@ class _Obs:
 
     def text(self, cls: str) -> str:
         interval = ""
-        if self.low is not None and self.high is not None and self.high > self.low:
+        if self.point.reviewed:
+            interval = f", {REVIEWED_WORDS},"
+        elif self.low is not None and self.high is not None and self.high > self.low:
             interval = f" (interval {_n(self.low)}–{_n(self.high)})"
         return f"{_n(self.value)} {_cars(cls, self.value)}{interval} on {_d(self.point.when)}"
 
     def _width(self) -> float:
-        if self.low is None or self.high is None:
+        if self.low is None or self.high is None or self.point.reviewed:
             return 0.0
         return max(self.high - self.low, 0.0)
 
@@ -387,11 +425,14 @@ class _Obs:
 
 def _usual_widths(usable: Sequence[CountPoint], settings: AlertSettings) -> np.ndarray:
     """Per image, the median relative interval width of the ``interval_history``
-    usable images before it that have an interval (0 when none has)."""
+    usable images before it that have an interval (0 when none has); an analyst's count
+    has none (its interval is the count itself, not the detector's error)."""
+    # an analyst's count (low == high == count) is not the detector's usual width: left
+    # out, or a few reviews would make every detector interval after them look wide
     rel = np.array(
         [
             (p.high - p.low) / max(float(p.count or 0.0), 1.0)
-            if p.low is not None and p.high is not None
+            if p.low is not None and p.high is not None and not p.reviewed
             else np.nan
             for p in usable
         ],
@@ -422,6 +463,8 @@ def _lowered(severity: str, reasons: list[str]) -> tuple[str, str]:
 def _make(
     kind: str, severity: str, obs: _Obs, cls: str, text: str, metrics: dict[str, float | str]
 ) -> Alert:
+    if obs.point.reviewed:  # judged on an analyst's count (absent otherwise: keys as before)
+        metrics = {**metrics, "reviewed": 1.0}
     return Alert(
         key=f"{kind}:{cls}:{_d(obs.point.when)}",
         kind=kind,
@@ -535,6 +578,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
     below = 0  # judged images in a row at or below the drop line (drop confirmation)
     # the arrays' values as Python floats, read one at a time below
     day_list, count_list, usual_list = days.tolist(), counts.tolist(), usual.tolist()
+    reviewed = [p.reviewed for p in usable]  # per image: an analyst's count
     month_list, year_list = months.tolist(), years.tolist()
     for i in range(n):
         p = usable[i]
@@ -620,9 +664,10 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
                 below += 1
                 if not dropped:
                     drop = _drop(series.cls, obs, base, days, counts, i, judge, noise, below)
-                    if drop is not None and below < judge.drop_confirm_points:
+                    if drop is not None and below < judge.drop_confirm_points and not p.reviewed:
                         # one image at the drop line is a note until the next confirms it
-                        # (a confirmed drop is raised then; the note does not end the episode)
+                        # (a confirmed drop is raised then; the note does not end the episode);
+                        # an analyst's count is no estimate that needs confirming
                         alerts.append(_unconfirmed_drop(drop, below, judge, p.method))
                     elif drop is not None:
                         alerts.append(drop)
@@ -634,9 +679,9 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             if episode is None or day_list[i] - episode[0] > settings.record_episode_days:
                 episode = (day_list[i], record, day_list[i])
             episode = (day_list[i], episode[1], episode[2])
-            alerts.append(
-                _record(series.cls, obs, record, episode[1], days, i, judge, noise, episode[2])
-            )
+            found_record = _record(series.cls, obs, record, episode[1], days, i, judge, noise,
+                                   episode[2], reviewed=reviewed)  # fmt: skip
+            alerts.append(found_record)
         if level is not None:
             ratios[i] = (obs.value + SEASON_OFFSET) / (level + SEASON_OFFSET)
         if p.gsd is not None:
@@ -674,6 +719,8 @@ def _length_note(alert: Alert, settings: AlertSettings) -> Alert:
     metrics: dict[str, float | str] = {**alert.metrics, "method_thresholds": LENGTH_METHOD}
     text = alert.explanation
     fields = [f for f in LENGTH_FIELDS if f.startswith(f"{alert.kind}_")]
+    if alert.metrics.get("reviewed") and alert.kind == "drop":
+        fields = []  # an analyst's count at the drop line waits for no confirming image
     if fields and alert.kind != "quality":
         used = ", ".join(f"{f} {getattr(settings, f'length_{f}'):g}" for f in fields)
         text += (
@@ -1013,10 +1060,17 @@ def _record(
     settings: AlertSettings,
     noise: float | None = None,
     rise_start: float | None = None,
+    *,
+    reviewed: Sequence[bool] = (),
 ) -> Alert:
     """A record alert for image ``i``: ``record`` is the trailing record it beats,
     ``standing`` the record before the rise it continues (``record`` itself for a
-    rise's first record), ``rise_start`` the day of that rise's first record."""
+    rise's first record), ``rise_start`` the day of that rise's first record;
+    ``reviewed[j]``: image j's count is an analyst's (a record set by one says so)."""
+
+    def whose(rec: Record) -> str:
+        return " (an analyst's count)" if rec.index < len(reviewed) and reviewed[rec.index] else ""
+
     years, history = _history(days, i)
     ratio = _ratio(obs.value, standing.value)
     excess = obs.value - standing.value
@@ -1074,13 +1128,13 @@ def _record(
     # was no ratio at all: below one car the explanation gives the two counts only
     times = f"{ratio:.1f}× the record, " if standing.value >= 1.0 else ""
     text = (
-        f"{obs.text(cls)}, against a {scope} of {_n(standing.value)} set on {_d(standing.day)}: "
-        f"{times}{first}."
+        f"{obs.text(cls)}, against a {scope} of {_n(standing.value)} set on {_d(standing.day)}"
+        f"{whose(standing)}: {times}{first}."
     )
     if standing.index != record.index:
         text += (
             f" It continues a rise: the latest record before it was {_n(record.value)} "
-            f"on {_d(record.day)}."
+            f"on {_d(record.day)}{whose(record)}."
         )
     if notes:
         text += f" Info only: {notes[0]}."
@@ -1095,6 +1149,8 @@ def _record(
         "history_images": float(i),
         "record_years": float(n_years),
     }
+    if whose(standing):  # the record it is judged against is an analyst's count
+        metrics["record_reviewed"] = 1.0
     return _make("record", severity, obs, cls, text, metrics)
 
 
@@ -1424,7 +1480,10 @@ def _shift(
         reasons = [wide[0].replace("the count is", "a confirming count is")] if wide else []
         severity, why = _lowered(severity, reasons)
     _, history = _history(days, i)
-    seen = ", ".join(f"{_d(o.point.when)}: {_n(o.value)}" for o in obs)
+    seen = ", ".join(
+        f"{_d(o.point.when)}: {_n(o.value)}" + (" (an analyst's count)" if o.point.reviewed else "")
+        for o in obs
+    )
     direction = "up" if up else "down"
     change = f"{factor:.1f}×" if up else f"to {100 * ratio:.0f} %"
     if test == "segment":
@@ -1471,6 +1530,8 @@ def _shift(
         "change_date": _d(days[s]),
         "confirm_images": float(k),
     }
+    if n_reviewed := sum(o.point.reviewed for o in obs):  # analysts' counts in the streak
+        metrics["reviewed_images"] = float(n_reviewed)
     return _make("shift", severity, obs[-1], cls, text, metrics), s
 
 

@@ -2,7 +2,9 @@
 
 Several images on one UTC day are combined by keeping the **best usable image**: the
 one counted by the finest method (cars one by one or by hand, then occupied track
-length, then presence: :data:`METHOD_RANK`), then the highest clear fraction x coverage
+length, then presence: :data:`METHOD_RANK`), then an analyst's count (a scene review,
+``CountPoint.reviewed``: the analyst looked at that image and corrected it), then the
+highest clear fraction x coverage
 (a missing value counts as 1), ties broken by the higher count, then the lower scene
 id. Overlapping partial images are not summed, because their cars may be the same cars.
 A day with no usable image is a gap (``count`` None), never a zero.
@@ -85,6 +87,7 @@ def _best(points: list[CountPoint]) -> CountPoint:
         usable,
         key=lambda p: (
             -METHOD_RANK.get(p.method, 1),
+            p.reviewed,  # an analyst's count of one of them is the day's count
             _quality_score(p),
             float(p.count or 0.0),
             -(p.scene_id or 0),

@@ -31,6 +31,8 @@ def _row(a: Any) -> dict[str, Any]:
         "value": a.value,
         "explanation": a.explanation,
         "metrics": a.metrics,
+        # judged on an analyst's count (a scene review): metrics["reviewed"]
+        "reviewed": bool((a.metrics or {}).get("reviewed")),
         "event_label": a.event_label,
         "event_days": a.event_days,
         "scene_id": a.scene_id,
@@ -75,7 +77,7 @@ def list_alerts(
     summary shows: the site total's alerts above info.
     """
     from railwatch.analysis.types import SEVERITIES
-    from railwatch.cli.analyze import alert_cell, check_class_option
+    from railwatch.cli.analyze import REVIEWED_CAPTION, alert_cell, check_class_option
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
 
@@ -115,7 +117,14 @@ def list_alerts(
     # most of the width (eight columns side by side left it 9 characters at 80 columns)
     one_site = len({r["site"] for r in rows}) == 1
     title = f"{len(rows)} alerts" + (f" of {escape(rows[0]['site'])}" if one_site else "")
-    table = Table(title=title, show_lines=True, expand=not console.unbounded)
+    marked = any(r["reviewed"] for r in rows)
+    table = Table(
+        title=title,
+        show_lines=True,
+        expand=not console.unbounded,
+        caption=REVIEWED_CAPTION if marked else None,
+        caption_justify="left",
+    )
     table.add_column("alert", no_wrap=True)
     table.add_column("explanation", ratio=1, overflow="fold")
     for r in rows:
@@ -128,6 +137,7 @@ def list_alerts(
             alert_id=r["id"],
             site=None if one_site else r["site"],
             acknowledged=bool(r["acknowledged"]),
+            reviewed=r["reviewed"],
         )
         table.add_row(head, escape(r["explanation"]) + note)
     console.print(table)

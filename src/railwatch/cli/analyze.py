@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,17 +28,44 @@ def parse_event_option(text: str) -> Event:
     return Event(when=parse_day(day, f"--event {text!r}: date"), label=label.strip())
 
 
+#: The mark of an alert judged on an analyst's count, and the caption that explains it.
+REVIEWED_MARK = "✓ analyst's count"
+REVIEWED_CAPTION = (
+    "✓ analyst's count: judged on an image whose count an analyst gave "
+    "(railwatch scene review), exact, not the detector's"
+)
+
+
+def is_reviewed(metrics: Mapping[str, object] | None) -> bool:
+    """Was the alert with these metrics judged on an analyst's count (a scene review)?"""
+    return bool((metrics or {}).get("reviewed"))
+
+
+def alert_json(alert: Alert) -> dict[str, object]:
+    """An alert as the --json outputs give it: :meth:`Alert.to_dict` with ``reviewed``."""
+    return {**alert.to_dict(), "reviewed": is_reviewed(alert.metrics)}
+
+
 def alert_table(alerts: Sequence[Alert], title: str) -> Table:
     """A rich table of alerts, one row each: what the alert is stacked in one narrow
     column (date, class and kind, severity), as `railwatch alerts` shows them, so that
-    the wrapped explanation keeps most of the width."""
-    table = Table(title=title, show_lines=True, expand=not console.unbounded)
+    the wrapped explanation keeps most of the width. An alert judged on an analyst's
+    count is marked (:data:`REVIEWED_MARK`) and the caption says what the mark means."""
+    marked = any(is_reviewed(a.metrics) for a in alerts)
+    table = Table(
+        title=title,
+        show_lines=True,
+        expand=not console.unbounded,
+        caption=REVIEWED_CAPTION if marked else None,
+        caption_justify="left",
+    )
     table.add_column("alert", no_wrap=True)
     table.add_column("explanation", ratio=1, overflow="fold")
     for a in alerts:
-        table.add_row(
-            alert_cell(f"{a.when:%Y-%m-%d}", a.cls, a.kind, a.severity), escape(a.explanation)
+        cell = alert_cell(
+            f"{a.when:%Y-%m-%d}", a.cls, a.kind, a.severity, reviewed=is_reviewed(a.metrics)
         )
+        table.add_row(cell, escape(a.explanation))
     return table
 
 
@@ -51,14 +78,17 @@ def alert_cell(
     alert_id: int | None = None,
     site: str | None = None,
     acknowledged: bool = False,
+    reviewed: bool = False,
 ) -> str:
     """What an alert is, one item a line (its id and date, the site when given, class and
-    kind, severity), for the narrow first column of an alert table."""
+    kind, severity, and :data:`REVIEWED_MARK` when it was judged on an analyst's count),
+    for the narrow first column of an alert table."""
     style = _STYLE.get(severity, "")
     lines = [day if alert_id is None else f"#{alert_id}  {day}"]
     lines += [escape(site)] if site is not None else []
     lines += [f"{escape(cls)} · {kind}"]
     lines += [f"[{style}]{severity}[/]" + ("  [dim]acked[/]" if acknowledged else "")]
+    lines += [f"[green]{REVIEWED_MARK}[/]"] if reviewed else []
     return "\n".join(lines)
 
 
@@ -264,7 +294,7 @@ def _analyze_csv(
                 )
         print_json(
             [
-                {"site": name or None, **a.to_dict()}
+                {"site": name or None, **alert_json(a)}
                 for name, alerts in results.items()
                 for a in _shown(alerts, show)
             ]
@@ -311,7 +341,7 @@ def _analyze_db(
                 "site": site,
                 "as_of": day,
                 "stored": result.stored,
-                "alerts": [a.to_dict() for a in shown],
+                "alerts": [alert_json(a) for a in shown],
             }
         )
         return

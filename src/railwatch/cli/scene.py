@@ -43,6 +43,8 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the scenes of a site in acquisition order."""
+    from railwatch.storage.models import ANALYST
+
     if status is not None and status not in SCENE_STATUSES:
         raise InputError(f"unknown status {status!r}: use one of {', '.join(SCENE_STATUSES)}")
     db = open_db(ctx)
@@ -69,6 +71,8 @@ def list_(
                     "method": total.method,
                     # 10 m and coarser: a long train present or not, no count of cars
                     "long_train_present": long_train_present(total.method, total.count),
+                    # the count is an analyst's (railwatch scene review), read with the row
+                    "reviewed": total.detector == ANALYST,
                 }
             )
     if as_json:
@@ -86,8 +90,12 @@ def list_(
 
 
 def _table(site: str, data: list[dict[str, Any]]) -> Table:
+    """The scenes as a table; an analyst's count (``reviewed``) is marked ✓."""
+    mark = "✓"  # (scene review)
     methods = {d["count"]["method"] for d in data if d["count"]}
     notes = []
+    if any(d["count"] and d["count"]["reviewed"] for d in data):
+        notes.append(f"{mark} counted by an analyst (railwatch scene review)")
     if "length" in methods:
         notes.append("≈: car equivalents from occupied track length (1.5-5 m imagery)")
     if "presence" in methods:
@@ -130,7 +138,7 @@ def _table(site: str, data: list[dict[str, Any]]) -> Table:
             f"{d['gsd']:.2f}",
             _pct(d["coverage"]),
             _pct(d["quality"]["clear_fraction"]),
-            _count(d["count"]),
+            _count(d["count"]) + (f" {mark}" if d["count"] and d["count"]["reviewed"] else ""),
             *([escape(d["sensor"] or "-")] if wide else []),
             escape(status),
             *([escape(d["uri"].rsplit("/", 1)[-1])] if wide else []),
