@@ -30,10 +30,7 @@ def parse_event_option(text: str) -> Event:
 
 #: The mark of an alert judged on an analyst's count, and the caption that explains it.
 REVIEWED_MARK = "✓ analyst's count"
-REVIEWED_CAPTION = (
-    "✓ analyst's count: judged on an image whose count an analyst gave "
-    "(railwatch scene review), exact, not the detector's"
-)
+REVIEWED_CAPTION = "✓ analyst's count: judged on a count an analyst gave (railwatch scene review)"
 
 
 def is_reviewed(metrics: Mapping[str, object] | None) -> bool:
