@@ -11,6 +11,7 @@ from railwatch.web.routes import (
     events,
     jobs,
     reports,
+    reviews,
     scenes,
     session,
     sites,
@@ -26,6 +27,7 @@ def api_router() -> APIRouter:
     for module in (
         sites,
         scenes,
+        reviews,
         detections,
         counts,
         alerts,

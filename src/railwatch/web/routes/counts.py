@@ -36,6 +36,7 @@ FIELDS = (
     "coverage",
     "method",
     "long_train_present",
+    "reviewed",
 )
 
 
@@ -58,6 +59,8 @@ def _row(p: CountPoint) -> dict[str, Any]:
         # export; CountPoint's default 'objects' said otherwise, even at 3 m)
         "method": p.method if p.usable else None,
         "long_train_present": flag,
+        # the count is an analyst's (a scene review), not the detector's
+        "reviewed": p.reviewed,
     }
 
 
@@ -89,7 +92,9 @@ def site_counts(
     low, high and method null). A presence image (10 m and coarser, method presence) is
     no count of cars: its count, low and high are null and ``long_train_present`` says
     whether a long train (300 m of occupied track or more) was seen (true or false, in
-    the total's series; null for every other point and class)."""
+    the total's series; null for every other point and class). ``reviewed`` is true
+    where the count is an analyst's (``PUT /api/scenes/{id}/review``), not the
+    detector's."""
     import json
 
     with read_session(db) as s:

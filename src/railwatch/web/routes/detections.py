@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Final, Literal
 
 import numpy as np
 import shapely
 from fastapi import APIRouter, Depends, Query, Request, Response
+from shapely.geometry import shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from railwatch.errors import InputError, NotFoundError
 from railwatch.imagery.inspect import split_at_antimeridian
-from railwatch.storage.models import Count, Detection, Scene
-from railwatch.storage.serialize import scene_dict
+from railwatch.storage.models import ANALYST, Count, Detection, Scene, SceneReview
+from railwatch.storage.serialize import review_dict, scene_dict
 from railwatch.web.deps import DB, read_session
 from railwatch.web.pagination import PageParams, page_links
-from railwatch.web.routes.scenes import SceneId, count_dict
+from railwatch.web.routes.scenes import SceneId, count_dict, machine_counts, review_marks
 from railwatch.web.security import require_read
 
 router = APIRouter(tags=["detections"], dependencies=[Depends(require_read)])
+
+#: ``source`` of the detector's cars (the stored detections); an analyst's are ``analyst``.
+DETECTOR: Final = "detector"
+Source = Literal["detector", "analyst"]
 
 #: Largest number of detections one page returns.
 MAX_DETECTIONS = 50_000
@@ -56,6 +61,7 @@ def _features(rows: list[Any]) -> list[dict[str, Any]]:
                     "covered": bool(r.covered),
                     "covered_score": round(float(r.covered_score), 4),
                     "inside": bool(r.inside),
+                    "source": DETECTOR,
                 },
             }
         )
@@ -70,6 +76,48 @@ def _features(rows: list[Any]) -> list[dict[str, Any]]:
                 shapely.to_geojson(shapely.orient_polygons(split, exterior_cw=False))
             )
     return feats
+
+
+def _analyst_features(
+    review: SceneReview | None,
+    scene_id: int,
+    wanted: list[str],
+    covered: bool | None,
+    inside: bool | None,
+) -> list[dict[str, Any]]:
+    """The analyst's outlines of a scene's review as features (WGS84, :data:`DECIMALS`,
+    ids from 1 in the order given), filtered as the detections are; a 404 saying why
+    when the scene has none (no review, or a review that is a count only)."""
+    if review is None or review.cars is None:
+        why = "no review" if review is None else "a review of counts only, no outlines"
+        raise NotFoundError(
+            f"scene {scene_id} has {why}: ask for source=detector (the default) for the "
+            f"detector's cars, or record the corrected outlines with PUT "
+            f'/api/scenes/{scene_id}/review {{"cars": FeatureCollection}}'
+        )
+    feats = []
+    for k, f in enumerate(review_dict(review, cars=True)["features"], start=1):
+        p = f["properties"]
+        if (wanted and p["class"] not in wanted) or covered not in (None, p["covered"]):
+            continue
+        if inside not in (None, p["inside"]):
+            continue
+        geom = shape(f["geometry"])
+        rounded = json.loads(shapely.to_geojson(_rounded(geom)))
+        feats.append({"type": "Feature", "id": k, "geometry": rounded, "properties": p})
+    return feats
+
+
+def _rounded(geom: Any) -> Any:
+    """``geom`` with its coordinates rounded to :data:`DECIMALS` places, split at 180°
+    where it spans it (as the detector's cars are served)."""
+    geom = shapely.transform(geom, lambda xy: np.round(xy, DECIMALS))
+    minx, _, maxx, _ = geom.bounds
+    if maxx - minx > 180:
+        split = split_at_antimeridian(geom)
+        if split is not None:
+            geom = split
+    return shapely.orient_polygons(geom, exterior_cw=False)
 
 
 def _check_classes(session: Session, site_id: int, classes: list[str]) -> list[str]:
@@ -121,14 +169,23 @@ def scene_detections(
     ] = None,
     covered: Annotated[bool | None, Query(description="Only covered (or open) loads.")] = None,
     inside: Annotated[bool | None, Query(description="Only those inside the site.")] = None,
+    source: Annotated[
+        Source,
+        Query(
+            description="detector: the cars the detector found (stored detections); analyst: "
+            "the outlines of the scene's review (404 when it has none)."
+        ),
+    ] = DETECTOR,
     limit: Annotated[int, Query(ge=1, le=MAX_DETECTIONS)] = 10_000,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    """A FeatureCollection with ``class``, ``score``, ``covered`` and ``inside`` per car,
-    and the scene's ``status``, total ``count`` and ``quality`` read with them (one
-    state: a page that listed the scenes earlier sees that it was counted again)."""
-    import json
-
+    """A FeatureCollection with ``class``, ``score``, ``covered``, ``inside`` and
+    ``source`` (``detector`` or ``analyst``) per car, and the scene's ``status``, total
+    ``count`` (``reviewed`` and ``detector_count`` as in the scene list) and ``quality``
+    read with them (one state: a page that listed the scenes
+    earlier sees that it was counted again). With ``source=analyst``, the outlines an
+    analyst gave in the scene's review (no ``score``); the detector's stay in the
+    default answer."""
     with read_session(db) as s:
         # the scene with its site (scene_dict names it) and total count: one statement
         found = s.execute(
@@ -142,6 +199,26 @@ def scene_detections(
         scene, total_row = found
         cond = [Detection.scene_id == scene_id]
         wanted = _check_classes(s, scene.site_id, cls or [])
+        status, quality = scene.status, scene_dict(scene)["quality"]
+        machine = machine_counts(s, [total_row] if total_row is not None else [])
+        scene_count = count_dict(total_row)
+        marks = review_marks(total_row, machine.get(scene_id))
+        if source == ANALYST:
+            review = s.scalar(select(SceneReview).where(SceneReview.scene_id == scene_id))
+            matched = _analyst_features(review, scene_id, wanted, covered, inside)
+            return _collection(
+                request,
+                scene_id,
+                status,
+                scene_count,
+                marks,
+                quality,
+                matched[offset : offset + limit],
+                len(matched),
+                limit,
+                offset,
+                source,
+            )
         if wanted:
             cond.append(Detection.cls.in_(wanted))
         if covered is not None:
@@ -149,8 +226,6 @@ def scene_detections(
         if inside is not None:
             cond.append(Detection.inside.is_(inside))
         total = int(s.scalar(select(func.count(Detection.id)).where(*cond)) or 0)
-        status, quality = scene.status, scene_dict(scene)["quality"]
-        scene_count = count_dict(total_row)
         rows = list(
             s.execute(
                 select(
@@ -169,11 +244,32 @@ def scene_detections(
             )
         )
     feats = _features(rows)
+    return _collection(
+        request, scene_id, status, scene_count, marks, quality, feats, total, limit, offset, source
+    )
+
+
+def _collection(
+    request: Request,
+    scene_id: int,
+    status: str,
+    scene_count: dict[str, Any] | None,
+    marks: dict[str, Any],
+    quality: dict[str, Any],
+    feats: list[dict[str, Any]],
+    total: int,
+    limit: int,
+    offset: int,
+    source: str,
+) -> Response:
+    """The answer: one page of features, the scene's state and paging headers."""
     body = {
         "type": "FeatureCollection",
         "scene_id": scene_id,
+        "source": source,
         "status": status,
         "count": scene_count,
+        **marks,
         "quality": quality,
         "numberMatched": total,
         "numberReturned": len(feats),

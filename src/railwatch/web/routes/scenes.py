@@ -11,15 +11,17 @@ endpoint shows only file names, for the same reason.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from railwatch.detect.base import is_presence, long_train_present, tells_class
 from railwatch.storage import repo
-from railwatch.storage.models import Count, Scene
-from railwatch.storage.serialize import scene_dict
+from railwatch.storage.models import ANALYST, Count, Scene, SceneReview
+from railwatch.storage.serialize import review_dict, scene_dict
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate
 from railwatch.web.routes.sites import SiteName
@@ -59,7 +61,14 @@ def hide_paths(text: str | None) -> str | None:
     return _ABS_PATH.sub(r"\1", text)
 
 
-def _public(scene: Scene, count: Count | None, *, footprint: bool, paths: bool) -> dict[str, Any]:
+def _public(
+    scene: Scene,
+    count: Count | None,
+    *,
+    footprint: bool,
+    paths: bool,
+    machine: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     out = scene_dict(scene, footprint=footprint)
     out["file"], out["mask_file"] = file_name(scene.uri), file_name(scene.mask_uri)
     if not paths:  # full paths only to the token or a session (module docstring)
@@ -70,7 +79,30 @@ def _public(scene: Scene, count: Count | None, *, footprint: bool, paths: bool) 
                 error = error.replace(uri, file_name(uri) or "")
         out["error"] = hide_paths(error)
     out["count"] = count_dict(count)
+    out.update(review_marks(count, machine))
     return out
+
+
+def is_reviewed(count: Count | None) -> bool:
+    """Whether a stored count is an analyst's (a scene review), not the detector's."""
+    return count is not None and count.detector == ANALYST
+
+
+def review_marks(count: Count | None, machine: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Whether a scene's total ``count`` is an analyst's (``reviewed``) and the
+    detector's total it replaced (``detector_count``: ``{total, low, high}`` from the
+    review's ``machine``; null when the count is the detector's, or when the detector
+    found none)."""
+    reviewed = is_reviewed(count)
+    before = (machine or {}).get("all") if reviewed else None
+    return {
+        "reviewed": reviewed,
+        "detector_count": (
+            {"total": before["count"], "low": before["low"], "high": before["high"]}
+            if isinstance(before, Mapping)
+            else None
+        ),
+    }
 
 
 def count_dict(count: Count | None) -> dict[str, Any] | None:
@@ -98,6 +130,18 @@ def count_dict(count: Count | None) -> dict[str, Any] | None:
     }
 
 
+def machine_counts(session: Session, counts: Iterable[Count]) -> dict[int, dict[str, Any]]:
+    """The detector's counts (a review's ``machine``) of the scenes whose ``counts`` are
+    an analyst's, by scene id: one statement for a whole page, none when no count is."""
+    ids = sorted({c.scene_id for c in counts if is_reviewed(c)})
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(SceneReview.scene_id, SceneReview.machine).where(SceneReview.scene_id.in_(ids))
+    )
+    return {sid: dict(machine or {}) for sid, machine in rows}
+
+
 @router.get("/sites/{site}/scenes", summary="List a site's scenes")
 def list_scenes(
     site: SiteName,
@@ -109,7 +153,9 @@ def list_scenes(
     usable: Annotated[bool | None, Query(description="Only usable (or unusable) ones.")] = None,
     footprint: Annotated[bool, Query(description="Include WGS84 footprints.")] = False,
 ) -> dict[str, Any]:
-    """Scenes by acquisition time, each with its quality and total count."""
+    """Scenes by acquisition time, each with its quality and total count; ``reviewed``
+    says whether that count is an analyst's (a scene review) and ``detector_count`` the
+    detector's total it replaced."""
     with read_session(db) as s:
         # the page is cut in SQL (a site of 5,000 scenes read them all for each page)
         shown, total = repo.scene_page(
@@ -121,7 +167,17 @@ def list_scenes(
             for c in s.scalars(select(Count).where(Count.scene_id.in_(ids), Count.cls == "all"))
         }
         paths = is_authenticated(request)
-        items = [_public(sc, counts.get(sc.id), footprint=footprint, paths=paths) for sc in shown]
+        machine = machine_counts(s, counts.values())  # one statement, only if reviewed
+        items = [
+            _public(
+                sc,
+                counts.get(sc.id),
+                footprint=footprint,
+                paths=paths,
+                machine=machine.get(sc.id),
+            )
+            for sc in shown
+        ]
     return paginate(request, response, items, total, page).envelope()
 
 
@@ -132,13 +188,24 @@ def get_scene(scene_id: SceneId, request: Request, db: DB) -> dict[str, Any]:
         scene = repo.get_scene(s, scene_id)
         rows = list(s.scalars(select(Count).where(Count.scene_id == scene_id)))
         total = next((c for c in rows if c.cls == "all"), None)
-        out = _public(scene, total, footprint=True, paths=is_authenticated(request))
+        review = repo.get_scene_review(s, scene_id)
+        machine = review.machine if review is not None else None
+        out = _public(
+            scene, total, footprint=True, paths=is_authenticated(request), machine=machine
+        )
         method = total.method if total is not None else None
         out["counts"] = {  # a type or covered count a 3 m image cannot tell is left out
-            c.cls: {"count": c.count, "low": c.low, "high": c.high, "method": c.method}
+            c.cls: {
+                "count": c.count,
+                "low": c.low,
+                "high": c.high,
+                "method": c.method,
+                "reviewed": is_reviewed(c),
+            }
             for c in rows
             if tells_class(c.cls, method)
         }
+        out["review"] = None if review is None else review_dict(review)
     return out
 
 

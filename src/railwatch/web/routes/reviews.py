@@ -1,0 +1,148 @@
+"""An analyst's review of a scene: read, record (a count or corrected outlines), remove.
+
+The scene's stored counts are then the analyst's (``railwatch scene review``, the same
+storage functions): the series, charts, exports and, after an analysis, the alerts read
+them; the detector's counts are kept beside them and come back when the review goes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from railwatch.errors import NotFoundError
+from railwatch.limits import NOTE_MAX
+from railwatch.storage import repo
+from railwatch.storage.serialize import review_dict
+from railwatch.web.bodies import JsonNumber
+from railwatch.web.deps import DB, read_session
+from railwatch.web.routes.scenes import SceneId
+from railwatch.web.security import require_read, require_write
+
+router = APIRouter(tags=["reviews"])
+
+#: Most classes one review may give (the total, covered and each railcar class).
+MAX_REVIEW_CLASSES = 16
+
+#: The body's class names: a word of letters, digits, ``_`` and ``-``.
+ClassName = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+class ReviewIn(BaseModel):
+    """An analyst's count of a scene: ``counts`` or ``cars``, exactly one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    counts: dict[ClassName, JsonNumber] | None = Field(
+        default=None,
+        max_length=MAX_REVIEW_CLASSES,
+        description="Your count per class: `all` (the total, required), `covered` and car "
+        "classes (boxcar, gondola, hopper, tank, flat, container, locomotive, railcar); "
+        "classes not given keep the detector's counts.",
+        examples=[{"all": 73, "covered": 30, "boxcar": 40}],
+    )
+    cars: dict[str, Any] | None = Field(
+        default=None,
+        description="Every car over the scene as a GeoJSON FeatureCollection (a Polygon "
+        "each, with `class` and `covered`; lon/lat, or the scene's CRS with a `crs` "
+        "member), e.g. the scene's detections corrected; counted where a car's centre "
+        "lies in the site.",
+    )
+    note: str = Field(
+        default="",
+        description="Why, or how you counted.",
+        json_schema_extra={"maxLength": NOTE_MAX},  # checked by the core (railwatch.limits)
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ReviewIn:
+        if (self.counts is None) == (self.cars is None):
+            raise ValueError(
+                "give either counts ({'all': N, ...}) or cars (a GeoJSON FeatureCollection "
+                "of the corrected outlines), not both and not neither"
+            )
+        return self
+
+
+def _review_of(session: Any, scene_id: int) -> Any:
+    repo.get_scene(session, scene_id)  # 404 naming the scene when there is none
+    review = repo.get_scene_review(session, scene_id)
+    if review is None:
+        raise NotFoundError(
+            f"scene {scene_id} has no review: its counts are the detector's; record yours "
+            f"with PUT /api/scenes/{scene_id}/review (or `railwatch scene review {scene_id}`)"
+        )
+    return review
+
+
+@router.get(
+    "/scenes/{scene_id}/review",
+    dependencies=[Depends(require_read)],
+    summary="An analyst's review of a scene",
+)
+def get_review(
+    scene_id: SceneId,
+    db: DB,
+    outlines: Annotated[
+        bool, Query(description="Include the analyst's outlines as GeoJSON `features`.")
+    ] = False,
+) -> dict[str, Any]:
+    """The analyst's counts, the detector's counts they replaced (``detector_counts``),
+    whether the scene's stored counts are the analyst's now (``applied``), the note and
+    time, and how many outlines were given (``cars``); 404 when the scene has none."""
+    with read_session(db) as s:
+        return review_dict(_review_of(s, scene_id), cars=outlines)
+
+
+@router.put(
+    "/scenes/{scene_id}/review",
+    dependencies=[Depends(require_write)],
+    summary="Record an analyst's count of a scene",
+    responses={201: {"description": "Review recorded (the scene had none)."}},
+)
+def put_review(scene_id: SceneId, body: ReviewIn, db: DB, response: Response) -> dict[str, Any]:
+    """Your count of a processed, usable scene (``counts``) or the cars' corrected
+    outlines (``cars``), with a ``note``; it replaces an earlier review. The scene's
+    stored counts of those classes are then yours; re-run the analysis
+    (``POST /api/sites/{site}/analyze``) to judge the alerts on them. 201 for a first
+    review, 200 when it replaces one; 422 naming what is wrong (a scene that is not
+    processed and usable, a class railwatch does not count, a part above the total)."""
+    with db.session() as s:
+        scene = repo.get_scene(s, scene_id)
+        earlier = repo.get_scene_review(s, scene_id) is not None
+        if body.cars is not None:
+            from railwatch.review import cars_from_feature_collection
+
+            records = cars_from_feature_collection(
+                body.cars, scene, scene.site, source="the cars' outlines"
+            )
+            review = repo.set_scene_review(s, scene_id, cars=records, note=body.note)
+        else:
+            assert body.counts is not None  # one of the two (ReviewIn)
+            review = repo.set_scene_review(s, scene_id, dict(body.counts), note=body.note)
+        s.flush()
+        s.refresh(scene)  # its counts are the analyst's now (review_dict's ``applied``)
+        out = review_dict(review)
+    response.status_code = 200 if earlier else 201
+    response.headers["Location"] = f"/api/scenes/{scene_id}/review"
+    return out
+
+
+@router.delete(
+    "/scenes/{scene_id}/review",
+    dependencies=[Depends(require_write)],
+    summary="Remove an analyst's review of a scene",
+)
+def delete_review(scene_id: SceneId, db: DB) -> dict[str, Any]:
+    """The detector's counts come back; the answer is the removed review (its
+    ``detector_counts`` are the counts restored), with ``removed`` true. 404 when the
+    scene has no review."""
+    with db.session() as s:
+        _review_of(s, scene_id)
+        removed = repo.remove_scene_review(s, scene_id)
+        out = review_dict(removed)
+    out["applied"] = False
+    out["removed"] = True
+    return out
