@@ -66,13 +66,26 @@ def export_labels_cmd(
     ] = "coco",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("labels"),
     chip: Annotated[int, typer.Option("--chip", help="Chip size in pixels.")] = 1024,
+    reviewed_only: Annotated[
+        bool,
+        typer.Option(
+            "--reviewed-only",
+            help="Only the scenes an analyst reviewed with outlines (railwatch scene review "
+            "ID --cars): a verified training or evaluation set.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Cut the usable scenes of a site (or one scene) into PNG chips over the site and
-    write their detections as training labels (COCO, DOTA or YOLO-OBB), ready to be
-    corrected in a labelling tool and brought back with import-labels.
+    write their cars as training labels (COCO, DOTA or YOLO-OBB): a scene an analyst
+    reviewed with outlines (railwatch scene review ID --cars) is labelled with the
+    analyst's outlines (verified), every other with its detections (the detector's, to
+    be corrected in a labelling tool and brought back with import-labels).
+    railwatch_export.json in the output lists each scene's chips and where its labels
+    come from.
 
     Example: railwatch export-labels tumangang --format yolo-obb --out labels/ --chip 1024
+    Verified set: railwatch export-labels tumangang --reviewed-only --format dota --out truth/
     """
     from railwatch.export.label_chips import export_labels
 
@@ -83,14 +96,24 @@ def export_labels_cmd(
         result = export_labels(
             db, out, fmt, site=site, scene_id=scene, chip=chip,
             progress=lambda i, n: bar.update(task, completed=i, total=n),
+            reviewed_only=reviewed_only,
         )  # fmt: skip
     if as_json:
         print_json({"out": str(result.out), "scenes": result.scenes, "chips": result.chips,
-                    "objects": result.objects, "skipped": list(result.skipped)})  # fmt: skip
+                    "objects": result.objects, "skipped": list(result.skipped),
+                    "verified_scenes": list(result.verified),
+                    "detector_scenes": list(result.detector),
+                    "manifest": str(result.manifest) if result.manifest else None})  # fmt: skip
         return
     console.print(
         f"wrote {result.chips} chips with {result.objects} labelled cars from {result.scenes} "
         f"scenes to {escape(str(result.out))} ({fmt})",
+        highlight=False,
+    )
+    console.print(
+        f"labels: {len(result.verified)} scene(s) verified (an analyst's outlines), "
+        f"{len(result.detector)} the detector's (to be corrected); each scene's in "
+        f"{escape(str(result.manifest or 'railwatch_export.json'))}",
         highlight=False,
     )
     for reason in result.skipped:

@@ -4,14 +4,21 @@ Chips are cut from each scene's own pixel grid (no resampling) over the site's
 bounding box, in a grid of ``chip`` x ``chip`` pixels (the last row/column is
 moved back to fit, so chips are full size whenever the area allows). A detection
 is a label of every chip that contains its centre.
+
+A scene an analyst reviewed with outlines (``railwatch scene review ID --cars``) is
+labelled with the analyst's outlines (verified labels), not the detector's boxes; every
+other scene with its detections (the detector's, to be corrected). Each chip's
+``labels`` (``analyst`` or ``detector``) and ``verified`` are in its metadata (COCO's
+``railwatch``), and :data:`MANIFEST` lists every scene with where its labels come from.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -25,21 +32,74 @@ from railwatch.export.labels import FORMATS, LabelImage, LabelObject, LabelSet, 
 from railwatch.imagery.inspect import rgb_of, transparent_entries, undeclared_alpha
 from railwatch.imagery.read import radiometry_of, rgb_bands, stretch_ranges
 from railwatch.storage import Database, repo
-from railwatch.storage.models import Detection as DetectionModel
-from railwatch.storage.models import Scene
+from railwatch.storage.models import Scene, SceneReview
 
 DEFAULT_CHIP = 1024
+#: The file of an export-labels folder that says where each scene's labels come from.
+MANIFEST = "railwatch_export.json"
+#: Where a scene's labels come from: an analyst's outlines (verified), or the detector.
+ANALYST_LABELS, DETECTOR_LABELS = "analyst", "detector"
+
+
+class Car(Protocol):
+    """A car to label: a stored detection, or one of an analyst's outlines."""
+
+    @property
+    def cls(self) -> str: ...
+    @property
+    def covered(self) -> bool: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def native_crs(self) -> str: ...
+    @property
+    def native_geometry(self) -> BaseGeometry: ...
+
+
+@dataclass(frozen=True)
+class AnalystCar:
+    """One outline of an analyst's review (``SceneReview.cars``), in the scene's CRS."""
+
+    cls: str
+    covered: bool
+    native_crs: str
+    native_geometry: BaseGeometry
+    score: float = 1.0
+
+
+def analyst_cars(review: SceneReview, scene_crs: str) -> list[AnalystCar]:
+    """The outlines of ``review`` as cars to label (every one drawn: the analyst's
+    outlines are every car there is, in the site or beside it)."""
+    crs = review.native_crs or scene_crs
+    return [
+        AnalystCar(str(c["cls"]), bool(c["covered"]), crs, Polygon(c["native"]))
+        for c in review.cars or []
+    ]
+
+
+def verified_review(review: SceneReview | None, scene: Scene) -> bool:
+    """Whether the scene's labels are an analyst's outlines: a review with outlines of
+    the scene's file as it is now (a review of another file waits unapplied)."""
+    return (
+        review is not None
+        and review.cars is not None
+        and review.content_hash == (scene.content_hash)
+    )
 
 
 @dataclass(frozen=True)
 class LabelExport:
-    """What :func:`export_labels` wrote."""
+    """What :func:`export_labels` wrote. ``verified``: the scenes labelled with an
+    analyst's outlines; ``detector``: those labelled with the detector's boxes."""
 
     out: Path
     scenes: int
     chips: int
     objects: int
     skipped: tuple[str, ...]
+    verified: tuple[int, ...] = ()
+    detector: tuple[int, ...] = ()
+    manifest: Path | None = field(default=None)
 
 
 def tile_starts(size: int, chip: int) -> list[int]:
@@ -81,12 +141,16 @@ def _bands_as_read(
 
 def scene_chips(
     scene: Scene,
-    detections: list[DetectionModel],
+    detections: Sequence[Car],
     site_geom: BaseGeometry,
     site_name: str,
     chip: int = DEFAULT_CHIP,
+    *,
+    source: str = DETECTOR_LABELS,
 ) -> list[tuple[LabelImage, np.ndarray]]:
-    """The labelled chips of one scene over the site's bounding box."""
+    """The labelled chips of one scene over the site's bounding box, labelled with
+    ``detections`` (the detector's, or with ``source`` analyst the analyst's outlines,
+    which each chip's metadata says: ``labels`` and ``verified``)."""
     import rasterio
     from rasterio.windows import Window
 
@@ -166,7 +230,8 @@ def scene_chips(
             name = f"{site_name}_s{scene.id}_r{r0 + ty}_c{c0 + tx}"
             meta = {"scene_id": scene.id, "acquired": scene.acquired_at.isoformat(),
                     "gsd": float(scene.gsd), "crs": scene.crs, "col_off": c0 + tx,
-                    "row_off": r0 + ty, "uri": scene.uri}  # fmt: skip
+                    "row_off": r0 + ty, "uri": scene.uri, "labels": source,
+                    "verified": source == ANALYST_LABELS}  # fmt: skip
             out.append(
                 (LabelImage(name, tw, th, tuple(labels), meta),
                  np.ascontiguousarray(rgb[ty : ty + th, tx : tx + tw]))
@@ -183,9 +248,12 @@ def export_labels(
     scene_id: int | None = None,
     chip: int = DEFAULT_CHIP,
     progress: Callable[[int, int], None] | None = None,
+    reviewed_only: bool = False,
 ) -> LabelExport:
     """Write chips and labels of every usable processed scene of ``site`` (or of one
-    scene) in ``fmt`` to ``out``."""
+    scene) in ``fmt`` to ``out``, and :data:`MANIFEST`. A scene reviewed with outlines is
+    labelled with the analyst's outlines (verified), every other with its detections.
+    ``reviewed_only``: only the scenes reviewed with outlines (a verified set)."""
     if (site is None) == (scene_id is None):
         raise InputError("give a SITE or --scene ID (exactly one)")
     if fmt not in FORMATS:
@@ -203,13 +271,35 @@ def export_labels(
             site_row = repo.get_site(s, site or "")
             scenes = repo.list_scenes(s, site_row, usable_only=True, status="processed")
         site_name, site_geom = site_row.name, site_row.geometry
-        dets = {sc.id: repo.list_detections(s, sc.id) for sc in scenes}
+        reviews = {sc.id: repo.get_scene_review(s, sc.id) for sc in scenes}
+        verified = {sc.id for sc in scenes if verified_review(reviews[sc.id], sc)}
+        if reviewed_only:
+            scenes = [sc for sc in scenes if sc.id in verified]
+        cars: dict[int, Sequence[Car]] = {}
+        notes: dict[int, dict[str, Any]] = {}
         for sc in scenes:
+            review = reviews[sc.id]
+            if sc.id in verified and review is not None:
+                cars[sc.id] = analyst_cars(review, sc.crs)
+            else:
+                dets = repo.list_detections(s, sc.id)
+                for d in dets:
+                    s.expunge(d)
+                cars[sc.id] = dets
+            notes[sc.id] = _scene_entry(sc, review, sc.id in verified)
             s.expunge(sc)
-            for d in dets[sc.id]:
-                s.expunge(d)
-    if scene_id is not None and scenes[0].status != "processed":
+    if scene_id is not None and scenes and scenes[0].status != "processed":
         raise InputError(f"scene {scene_id} has no detections yet: run `railwatch process` first")
+    if reviewed_only and not scenes:
+        which = (
+            f"scene {scene_id} has no" if scene_id is not None else f"no scene of {site_name} has"
+        )
+        raise InputError(
+            f"{which} outlines of an analyst to export as verified labels (a review "
+            "with --cars of its file as it is now): review with `railwatch scene review "
+            f"{scene_id if scene_id is not None else 'ID'} --cars corrected.geojson`, or "
+            "leave out --reviewed-only to export the detector's labels too"
+        )
     from PIL import Image
 
     images: list[LabelImage] = []
@@ -225,18 +315,36 @@ def export_labels(
                         f"scene {sc.id} ({float(sc.gsd):g} m) is counted by occupied track "
                         "length: it has no car boxes to label"
                     )
-                chips = scene_chips(sc, dets[sc.id], site_geom, site_name, chip)
+                source = ANALYST_LABELS if sc.id in verified else DETECTOR_LABELS
+                chips = scene_chips(sc, cars[sc.id], site_geom, site_name, chip, source=source)
             except ImageryError as err:
                 skipped.append(str(err))
+                notes[sc.id]["skipped"] = str(err)
                 chips = []
             for label, rgb in chips:  # written as they are cut: memory stays one scene's
                 images.append(label)
+                notes[sc.id]["chips"].append(label.name)
+                notes[sc.id]["objects"] += len(label.objects)
                 Image.fromarray(rgb).save(chip_dir / f"{label.name}.png")
             if progress is not None:
                 progress(i + 1, len(scenes))
         found = {o.cls for img in images for o in img.objects}
         classes = ALL_CLASSES + tuple(sorted(found - set(ALL_CLASSES)))
         root = write_labels(LabelSet(classes, tuple(images)), out, fmt)
+        manifest = root / MANIFEST
+        manifest.write_text(
+            json.dumps(
+                {
+                    "format": "railwatch-export-labels/1",
+                    "site": site_name,
+                    "label_format": fmt,
+                    "reviewed_only": reviewed_only,
+                    "scenes": [notes[sc.id] for sc in scenes],
+                },
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
     except RailwatchError:
         raise
     except OSError as err:
@@ -244,10 +352,37 @@ def export_labels(
             f"cannot write the labels to {out} ({os_reason(err)}); "
             "give --out a directory you can write to"
         ) from err
+    written = [sc.id for sc in scenes if "skipped" not in notes[sc.id]]
     return LabelExport(
         out=root,
         scenes=len(scenes) - len(skipped),
         chips=len(images),
         objects=sum(len(i.objects) for i in images),
         skipped=tuple(skipped),
+        verified=tuple(i for i in written if i in verified),
+        detector=tuple(i for i in written if i not in verified),
+        manifest=manifest,
     )
+
+
+def _scene_entry(scene: Scene, review: SceneReview | None, verified: bool) -> dict[str, Any]:
+    """A scene's entry in :data:`MANIFEST`: where its labels come from (``labels``:
+    ``analyst``, verified, or ``detector``, to be corrected) and what review it has."""
+    entry: dict[str, Any] = {
+        "scene_id": scene.id,
+        "acquired": scene.acquired_at.isoformat(),
+        "gsd": float(scene.gsd),
+        "labels": ANALYST_LABELS if verified else DETECTOR_LABELS,
+        "verified": verified,
+        "chips": [],
+        "objects": 0,
+    }
+    if review is not None:
+        entry["review"] = {
+            "kind": "outlines" if review.cars is not None else "count",
+            "counts": dict(review.counts),
+            "note": review.note,
+            "reviewed_at": review.reviewed_at.isoformat(),
+            "applied_to_this_file": review.content_hash == scene.content_hash,
+        }
+    return entry
