@@ -225,8 +225,13 @@ def test_a_type_counted_by_an_analyst_is_not_called_the_detectors_lower_bound() 
     pts[-1] = replace(pts[-1], low=60.0, high=60.0, reviewed=True)
     analyst = _on(analyze_series(pts), when.date(), "spike")
     assert TYPED_NOTE not in analyst.explanation
-    assert analyst.explanation.endswith(TYPED_REVIEWED_NOTE)
+    assert TYPED_REVIEWED_NOTE in analyst.explanation
     assert "60 tank cars, counted by an analyst (scene review)" in analyst.explanation
+    # against the detector's confident few of a type, the analyst's every car of it
+    # stands out by the naming alone: a note, with the severity it would have had
+    assert detector.severity != "info"
+    assert analyst.severity == "info" and "note only" in analyst.explanation
+    assert analyst.metrics["typed_reviewed_severity"] == detector.severity
 
 
 def test_the_day_keeps_the_image_an_analyst_counted() -> None:
