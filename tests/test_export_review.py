@@ -127,31 +127,20 @@ def test_geopackage_and_geoparquet_carry_the_same_columns(
 def test_the_csv_reads_back_in_analyze_with_the_analysts_counts(
     reviewed: tuple[Database, list[int]], tmp_path: Path
 ) -> None:
-    db, _ = reviewed
+    db, ids = reviewed
     path = export_site(db, SITE_NAME, "csv", tmp_path / "yard.csv")
     with path.open(newline="") as fh:
-        header = next(csv.reader(fh))
-    # the review's columns are in the CSV once `analyze --counts` reads them back
-    readable = all(c in csvio.EXPORT_ONLY for c in REVIEW_COLUMNS)
-    assert all((c in header) == readable for c in REVIEW_COLUMNS)
+        rows = {int(r["scene_id"]): r for r in csv.DictReader(fh)}
+    assert all(c in rows[ids[-1]] for c in REVIEW_COLUMNS)
+    assert rows[ids[-1]]["reviewed"] == "true" and rows[ids[-1]]["detector_count"] == "18.0"
+    assert rows[ids[1]]["reviewed"] == "false" and rows[ids[1]]["detector_count"] == ""
     series = csvio.read_counts_csv(path)
     (points,) = series.values()  # one series (the export has no site column)
     points = [p for p in points if p.usable and p.count is not None]
     assert points[-1].count == 20.0 and points[0].count == 6.0
+    assert points[-1].reviewed
     with db.session(readonly=True) as s:
-        stored = [p.count for p in repo.count_series(s, SITE_NAME) if p.count is not None]
-    assert [p.count for p in points] == stored
-
-
-def test_the_csv_carries_the_review_columns_when_analyze_reads_them(
-    reviewed: tuple[Database, list[int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    db, ids = reviewed
-    monkeypatch.setattr(csvio, "EXPORT_ONLY", (*csvio.EXPORT_ONLY, *REVIEW_COLUMNS))
-    path = export_site(db, SITE_NAME, "csv", tmp_path / "yard.csv")
-    with path.open(newline="") as fh:
-        rows = {int(r["scene_id"]): r for r in csv.DictReader(fh)}
-    assert rows[ids[-1]]["reviewed"] == "true" and rows[ids[-1]]["detector_count"] == "18.0"
-    assert rows[ids[1]]["reviewed"] == "false" and rows[ids[1]]["detector_count"] == ""
-    ((*_, last),) = csvio.read_counts_csv(path).values()
-    assert last.count == 20.0
+        stored = repo.count_series(s, SITE_NAME)
+    assert [(p.count, p.reviewed) for p in points] == [
+        (p.count, p.reviewed) for p in stored if p.count is not None
+    ]

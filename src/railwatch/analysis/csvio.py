@@ -1,5 +1,11 @@
-"""Read counts from CSV: ``date,count`` plus optional ``low,high,usable,class,site,gsd,method``
-and the image's quality, ``clear_fraction,coverage``.
+"""Read counts from CSV: ``date,count`` plus optional
+``low,high,usable,class,site,gsd,method,reviewed`` and the image's quality,
+``clear_fraction,coverage``.
+
+``reviewed`` (true/false, yes/no, 1/0; empty: false) marks a count that is an analyst's
+review of the detector's (``railwatch scene review``; the export writes it, with the
+detector's own count in ``detector_count``, which is passed over): it is judged as the
+database judges a reviewed image (:attr:`CountPoint.reviewed`).
 
 ``gsd`` is the image's ground sample distance in metres per pixel; it picks the alert
 thresholds the count is judged with (``AlertSettings.coarse_from_gsd``). Without it
@@ -55,7 +61,7 @@ if TYPE_CHECKING:
     import _csv
 
 REQUIRED = ("date", "count")
-OPTIONAL = ("low", "high", "usable", "class", "site", "gsd", "method")
+OPTIONAL = ("low", "high", "usable", "class", "site", "gsd", "method", "reviewed")
 #: Optional columns of the image's quality (fractions from 0 to 1, as the export writes
 #: them): of several counts on one day, the clearest image's is kept.
 QUALITY = ("clear_fraction", "coverage")
@@ -71,6 +77,7 @@ EXPORT_ONLY = (
     "covered",
     "long_train_present",
     "no_count_reason",
+    "detector_count",
 )
 #: ``status`` values of an exported image that was never analysed: processing failed, or
 #: not processed yet. Without a count they are left out, as the database's analysis
@@ -320,13 +327,16 @@ def _scene_id(text: str, line: int) -> int | None:
     return int(raw)
 
 
-def _flag(text: str, line: int) -> bool:
+def _flag(text: str, line: int, name: str = "usable", *, empty: bool = True) -> bool:
+    """A true/false cell (``empty``: what an empty one means)."""
     raw = text.strip().lower()
-    if raw == "" or raw in _TRUE:
+    if raw == "":
+        return empty
+    if raw in _TRUE:
         return True
     if raw in _FALSE:
         return False
-    raise InputError(f"line {line}: usable {text!r} must be true/false, yes/no or 1/0")
+    raise InputError(f"line {line}: {name} {text!r} must be true/false, yes/no or 1/0")
 
 
 def _class(text: str, line: int) -> str:
@@ -618,6 +628,7 @@ def parse_counts_csv(
             clear_fraction=_fraction(cell("clear_fraction"), "clear_fraction", line, decimal_comma),
             coverage=_fraction(cell("coverage"), "coverage", line, decimal_comma),
             scene_id=_scene_id(cell("scene_id"), line) if exported else None,
+            reviewed=usable and _flag(cell("reviewed"), line, "reviewed", empty=False),
         )
         out.setdefault(site, []).append(point)
         if usable and count is not None:
@@ -710,8 +721,9 @@ def _kept(counts: list[tuple[int, CountPoint]]) -> tuple[int, CountPoint, str]:
     """The line and point the analysis keeps of one series' usable counts on one day
     (:func:`railwatch.analysis.series.build_series`: the best image, as the database's
     analysis keeps it), and what chose it: ``method`` (a finer method than the others'),
-    ``quality`` (the highest clear fraction x coverage among those) or ``count`` (nothing
-    else to choose by: the highest count, the first line of equals)."""
+    ``reviewed`` (an analyst's count among the detector's), ``quality`` (the highest
+    clear fraction x coverage among those) or ``count`` (nothing else to choose by: the
+    highest count, the first line of equals)."""
     from railwatch.analysis.series import METHOD_RANK, _quality_score, build_series
 
     (series,) = build_series(p for _, p in counts).values()
@@ -721,6 +733,8 @@ def _kept(counts: list[tuple[int, CountPoint]]) -> tuple[int, CountPoint, str]:
     peers = [p for _, p in counts if METHOD_RANK.get(p.method, 1) == rank]
     if len(peers) < len(counts):
         return line, best, "method"
+    if len({p.reviewed for p in peers}) > 1:
+        return line, best, "reviewed"
     if len({_quality_score(p) for p in peers}) > 1:
         return line, best, "quality"
     return line, best, "count"
@@ -749,6 +763,8 @@ def _several_counts(site: str, cls: str, day: date, counts: list[tuple[int, Coun
     if why == "method":
         others = sorted({p.method for _, p in counts} - {kept.method})
         reason = f"counted {kept.method}, finer than {' and '.join(others)}"
+    elif why == "reviewed":
+        reason = "an analyst's count (reviewed true), the others the detector's"
     else:
         worst = max(_quality_score(p) for n, p in counts if n != kept_line)
         reason = (

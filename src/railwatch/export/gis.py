@@ -8,7 +8,7 @@
   features without geometry). Needs nothing beyond the core install.
 * ``csv``: the counts table as one CSV file:
   ``pandas.read_csv(path, parse_dates=["date"])``, which ``railwatch analyze --counts``
-  reads back (:func:`csv_layer`).
+  reads back (``analysis.csvio``: an analyst's count is read as such, ``reviewed``).
 
 Geometries are WGS84 (EPSG:4326, longitude/latitude). Existing outputs are replaced.
 """
@@ -34,7 +34,6 @@ from railwatch.errors import InputError, lazy_import, os_reason
 from railwatch.export.layers import (
     CRS,
     LAYER_NAMES,
-    REVIEW_COLUMNS,
     Layer,
     jsonable,
     site_layers,
@@ -212,30 +211,6 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
-def csv_layer(layer: Layer) -> Layer:
-    """The counts table as the CSV export holds it: every column that ``railwatch
-    analyze --counts`` reads back (``analysis.csvio``). A scene review's columns
-    (:data:`~railwatch.export.layers.REVIEW_COLUMNS`) are left out while that reader
-    refuses them as unknown (it passes over only the export columns it names,
-    ``csvio.EXPORT_ONLY``): the CSV must stay readable by the analysis; the GeoPackage,
-    GeoParquet and GeoJSON counts carry them."""
-    from railwatch.analysis.csvio import EXPORT_ONLY
-
-    dropped = {c for c in REVIEW_COLUMNS if c not in EXPORT_ONLY}
-    if not dropped:
-        return layer
-    keep = [i for i, c in enumerate(layer.columns) if c not in dropped]
-    columns = tuple(layer.columns[i] for i in keep)
-    return Layer(
-        name=layer.name,
-        columns=columns,
-        types=tuple(layer.types[i] for i in keep),
-        records=tuple({c: r[c] for c in columns} for r in layer.records),
-        geometries=layer.geometries,
-        geometry_type=layer.geometry_type,
-    )
-
-
 def write_csv(layer: Layer, out: Path) -> Path:
     """The counts table as CSV (ISO 8601 UTC dates; empty cells for gaps)."""
     _prepare(out, directory=False)
@@ -348,7 +323,7 @@ def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
         elif fmt == "geojson":
             write_geojson(layers, path)
         else:
-            write_csv(csv_layer(layers["counts"]), path)
+            write_csv(layers["counts"], path)
     except OSError as err:
         raise InputError(
             f"cannot write the {fmt} export to {path} ({os_reason(err)}); "
@@ -357,4 +332,4 @@ def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
     return Path(out).expanduser()
 
 
-__all__ = ["FORMATS", "csv_layer", "export_site", "layer_geojson"]
+__all__ = ["FORMATS", "export_site", "layer_geojson"]
