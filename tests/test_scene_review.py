@@ -422,3 +422,94 @@ def test_removing_the_site_removes_its_reviews(db: Database) -> None:
         from railwatch.storage.models import SceneReview
 
         assert s.query(SceneReview).count() == 0
+
+
+def _with_detections(db: Database) -> int:
+    """A processed scene whose detector found two cars in the site and one outside."""
+    from railwatch.storage.records import DetectionRecord
+
+    def car(x: float, cls: str) -> DetectionRecord:
+        body = box(x - 7, Y0 - 101.5, x + 7, Y0 - 98.5)
+        return DetectionRecord(cls, 0.8, to_wgs84(body), body, CRS, inside=x > X0 + 50)
+
+    with db.session() as s:
+        site = repo.add_site(s, SiteSpec(name="yard", geometry=to_wgs84(SITE_UTM)))
+        info = FakeInfo(
+            uri="/imagery/yard.tif",
+            content_hash="7" * 64,
+            acquired=datetime(2023, 10, 5, 2, tzinfo=UTC),
+            crs=CRS,
+            footprint=to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
+            gsd=0.5,
+            width=800,
+            height=400,
+        )
+        scene, _ = repo.add_scene(s, site, info, 1.0)
+        dets = [car(X0 + 100, "tank"), car(X0 + 115, "railcar"), car(X0 + 20, "railcar")]
+        count = FakeCount(2, 1, 3, {"tank": (1, 1, 1), "railcar": (1, 1, 1)}, 0)
+        repo.record_scene_result(s, scene.id, FakeQuality(0.97), dets, count, "default", "2.8")
+        return int(scene.id)
+
+
+def test_scene_cars_round_trip_through_a_review(
+    cli_db: tuple[Database, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, _ = cli_db
+    sid = _with_detections(db)
+    path = tmp_path / "cars.geojson"
+    assert main(["scene", "cars", str(sid), "-o", str(path)]) == 0
+    assert f"scene review {sid} --cars" in capsys.readouterr().err
+    fc = json.loads(path.read_text())
+    assert fc["crs"]["properties"]["name"] == CRS and fc["source"] == "detector"
+    assert fc["scene_id"] == sid and len(fc["features"]) == 3  # the one outside too
+    # the analyst adds a missed car beside the two and gives it back
+    fc["features"].append(_car(X0 + 130, Y0 - 100, "gondola"))
+    fc["features"][-1]["geometry"] = mapping(box(X0 + 123, Y0 - 101.5, X0 + 137, Y0 - 98.5))
+    path.write_text(json.dumps(fc))
+    assert main(["scene", "review", str(sid), "--cars", str(path)]) == 0
+    capsys.readouterr()
+    stored = _stored(db, sid)
+    assert stored["all"][0] == 3.0 and stored["tank"][0] == 1.0 and stored["gondola"][0] == 1.0
+    # auto now writes the analyst's outlines; the detector's stay available
+    assert main(["scene", "cars", str(sid)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["source"] == ANALYST and len(out["features"]) == 4
+    assert main(["scene", "cars", str(sid), "--source", "detector"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["features"]) == 3
+
+
+def test_outlines_of_another_scene_or_of_both_sources_are_refused(
+    cli_db: tuple[Database, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, _ = cli_db
+    sid = _with_detections(db)
+    path = tmp_path / "cars.geojson"
+    car = _car(X0 + 100, Y0 - 100)
+    for fc, message in (
+        ({**_fc(car), "scene_id": sid + 1}, f"holds the cars of scene {sid + 1}"),
+        (
+            _fc(
+                {**car, "properties": {"class": "tank", "source": "detector"}},
+                {**car, "properties": {"class": "tank", "source": "analyst"}},
+            ),
+            "count each car twice",
+        ),
+    ):
+        path.write_text(json.dumps(fc))
+        assert main(["scene", "review", str(sid), "--cars", str(path)]) != 0
+        assert message in capsys.readouterr().err
+    assert main(["scene", "cars", str(sid), "--source", "analyst"]) != 0
+    assert "no outlines of an analyst" in capsys.readouterr().err
+
+
+def test_the_exports_cls_column_is_read_as_the_class(
+    cli_db: tuple[Database, str], tmp_path: Path
+) -> None:
+    db, _ = cli_db
+    sid = _with_detections(db)
+    car = _car(X0 + 100, Y0 - 100)
+    car["properties"] = {"cls": "tank", "covered": False, "source": "detector"}
+    path = tmp_path / "cars.geojson"
+    path.write_text(json.dumps(_fc(car)))
+    assert main(["scene", "review", str(sid), "--cars", str(path)]) == 0
+    assert _stored(db, sid)["tank"][0] == 1.0

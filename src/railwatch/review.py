@@ -4,13 +4,16 @@ The detector is trained on drawings, and an analyst who looks at a scene may kno
 better: ``railwatch scene review`` (and ``PUT /api/scenes/{id}/review``) record the
 analyst's count of a processed, usable scene, which the scene's stored counts then are
 (:func:`railwatch.storage.repo.set_scene_review`). The analyst gives either the counts
-or the cars' outlines: the scene's detections exported (``railwatch export SITE
---layers detections``, or ``railwatch detect`` on the scene's file), corrected in QGIS
-(false boxes deleted, missed cars drawn, ``class`` and ``covered`` fixed) and read back
-here. Reviewed scenes are also what ``railwatch export-labels`` turns into training
+or the cars' outlines: the scene's cars written by ``railwatch scene cars ID``
+(:func:`scene_cars`; or the scene's features of ``railwatch export``, or ``railwatch
+detect`` on its file), corrected in QGIS (false boxes deleted, missed cars drawn,
+``class`` and ``covered`` fixed) and read back here.
+
+Reviewed scenes are what ``railwatch export-labels`` turns into verified training
 labels for ``railwatch train --labels`` (docs/detection.md, "Fine-tuning on your own
-labels"), and ``railwatch eval --site SITE`` measures the detector against them
-(:func:`evaluate_reviews`): the one measure of its accuracy on the analyst's own imagery.
+labels"), and what ``railwatch eval --site SITE`` scores the detector's stored results
+against (:func:`evaluate_reviews`): the measure of its accuracy on the analyst's own
+imagery.
 """
 
 from __future__ import annotations
@@ -38,11 +41,17 @@ from railwatch.storage.models import Detection as StoredDetection
 from railwatch.storage.records import DetectionRecord, records_from_detections
 
 __all__ = [
+    "CAR_SOURCES",
     "ReviewEvaluation",
     "cars_from_feature_collection",
     "evaluate_reviews",
     "read_review_cars",
+    "scene_cars",
 ]
+
+#: Whose cars :func:`scene_cars` gives: the analyst's outlines where the scene has them,
+#: else the detector's (``auto``), or one of the two.
+CAR_SOURCES = ("auto", "detector", ANALYST)
 
 #: The affine transform of coordinates already in the scene's CRS.
 _IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
@@ -64,6 +73,17 @@ def _other_scenes(fc: Mapping[str, Any], scene_id: int) -> list[int]:
     return sorted(others)
 
 
+def _sources(fc: Mapping[str, Any]) -> set[str]:
+    """The ``source`` properties of the features (``railwatch export`` writes the
+    detector's cars and an analyst's outlines of a reviewed scene side by side)."""
+    found: set[str] = set()
+    for feat in fc.get("features") or []:
+        props = feat.get("properties") if isinstance(feat, Mapping) else None
+        if isinstance(props, Mapping) and isinstance(props.get("source"), str):
+            found.add(props["source"])
+    return found
+
+
 def cars_from_feature_collection(
     fc: Mapping[str, Any], scene: Scene, site: Site, *, source: str = "the outlines"
 ) -> list[DetectionRecord]:
@@ -74,12 +94,27 @@ def cars_from_feature_collection(
     null``), features of other scenes, and outlines none of which lies in the site (the
     file of another scene or site)."""
     others = _other_scenes(fc, scene.id)
+    top = fc.get("scene_id")
+    if isinstance(top, int) and top != scene.id:
+        raise InputError(
+            f"{source} holds the cars of scene {top} (its scene_id), not of scene {scene.id}: "
+            f"give it to `railwatch scene review {top}`, or write scene {scene.id}'s with "
+            f"`railwatch scene cars {scene.id}`"
+        )
     if others:
         shown = ", ".join(str(i) for i in others[:5]) + (" ..." if len(others) > 5 else "")
         raise InputError(
             f"{source} holds cars of other scenes ({shown}) besides scene {scene.id}: keep "
             f"only the features whose scene_id is {scene.id} (in QGIS: select by expression "
             f'"scene_id" = {scene.id}, then export the selection)'
+        )
+    sources = _sources(fc)
+    if len(sources) > 1:
+        raise InputError(
+            f"{source} holds both the detector's cars and an analyst's outlines (source "
+            f"{' and '.join(sorted(sources))}), which would count each car twice: keep one "
+            '(in QGIS: select by expression "source" = \'analyst\', or write the scene\'s '
+            f"cars with `railwatch scene cars {scene.id}`)"
         )
     if "crs" in fc and fc["crs"] is None:
         raise InputError(
@@ -138,8 +173,10 @@ def _mover(src: str, dst: str) -> Callable[[Any], Any]:
     return move
 
 
-def _review_truth(review: SceneReview, crs: str) -> tuple[Detection, ...]:
-    """The analyst's cars in the site, as boxes in ``crs``."""
+def _review_truth(
+    review: SceneReview, crs: str, *, inside_only: bool = True
+) -> tuple[Detection, ...]:
+    """The analyst's cars (by default those in the site), as boxes in ``crs``."""
     move = _mover(review.native_crs or crs, crs)
     return tuple(
         Detection(
@@ -150,19 +187,21 @@ def _review_truth(review: SceneReview, crs: str) -> tuple[Detection, ...]:
             covered_score=float(bool(car["covered"])),
         )
         for car in review.cars or []
-        if car.get("inside", True)
+        if car.get("inside", True) or not inside_only
     )
 
 
-def _stored_pred(session: Session, scene_id: int, crs: str) -> tuple[Detection, ...]:
-    """The detector's stored cars in the site (those it counted), as boxes in ``crs``."""
+def _stored_pred(
+    session: Session, scene_id: int, crs: str, *, inside_only: bool = True
+) -> tuple[Detection, ...]:
+    """The detector's stored cars (by default those in the site, which it counted), as
+    boxes in ``crs``."""
     out = []
     movers: dict[str, Callable[[Any], Any]] = {}
-    for d in session.scalars(
-        select(StoredDetection)
-        .where(StoredDetection.scene_id == scene_id, StoredDetection.inside.is_(True))
-        .order_by(StoredDetection.id)
-    ):
+    q = select(StoredDetection).where(StoredDetection.scene_id == scene_id)
+    if inside_only:
+        q = q.where(StoredDetection.inside.is_(True))
+    for d in session.scalars(q.order_by(StoredDetection.id)):
         move = movers.setdefault(d.native_crs, _mover(d.native_crs, crs))
         out.append(
             Detection(
@@ -238,3 +277,43 @@ def evaluate_reviews(session: Session, site: str) -> ReviewEvaluation:
         )
         counts_only += 1
     return ReviewEvaluation(tuple(scenes), outlines, counts_only, tuple(left_out))
+
+
+def scene_cars(session: Session, scene_id: int, source: str = "auto") -> dict[str, Any]:
+    """The cars of one scene as a GeoJSON FeatureCollection in the scene's CRS (with its
+    ``crs`` member, ``gsd``, ``scene_id`` and ``source``), every car over the image (in
+    the site or not): the detector's stored cars or the analyst's outlines (``source``,
+    one of :data:`CAR_SOURCES`). Corrected in QGIS, it goes back with ``railwatch scene
+    review ID --cars FILE``."""
+    from railwatch.detect.geojson import to_feature_collection
+
+    if source not in CAR_SOURCES:
+        raise InputError(f"unknown source {source!r}: use one of {', '.join(CAR_SOURCES)}")
+    scene = repo.get_scene(session, scene_id)
+    review = repo.get_scene_review(session, scene_id)
+    has_outlines = review is not None and review.cars is not None
+    if source == ANALYST and not has_outlines:
+        raise InputError(
+            f"scene {scene_id} has no outlines of an analyst's"
+            + (" (its review gives counts only)" if review is not None else "")
+            + ": leave out --source to get the detector's cars"
+        )
+    if source == "auto":
+        source = ANALYST if has_outlines else "detector"
+    if scene.status not in ("processed", "unusable") and source == "detector":
+        raise InputError(
+            f"scene {scene_id} is {scene.status}: it has no detections yet; run "
+            "`railwatch process SITE` first"
+        )
+    crs = scene.crs
+    if source == ANALYST:
+        assert review is not None
+        cars = _review_truth(review, crs, inside_only=False)
+    else:
+        cars = _stored_pred(session, scene_id, crs, inside_only=False)
+    return to_feature_collection(
+        cars,
+        crs=crs,
+        gsd=scene.gsd,
+        extra={"scene_id": scene_id, "source": source},
+    )

@@ -3,6 +3,7 @@ record an analyst's review of one."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from railwatch.cli._common import console, print_json
+from railwatch.cli._common import console, err_console, print_json
 from railwatch.cli.site import open_db
 from railwatch.detect.base import is_presence, long_train_present, tells_class
 from railwatch.errors import InputError
@@ -378,6 +379,44 @@ def review(
         console.print(f"Scene {scene_id} reviewed: {escape(_review_text(data))}", highlight=False)
     console.print(
         f"Run `railwatch analyze {escape(site)}` to judge the site's alerts on it.",
+        highlight=False,
+    )
+
+
+@app.command("cars")
+def cars_command(
+    ctx: typer.Context,
+    scene_id: Annotated[int, typer.Argument(help="Scene id (see `railwatch scene list SITE`).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="GeoJSON file to write (default: standard output)."),
+    ] = None,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            help="auto (an analyst's outlines where the scene has them, else the "
+            "detector's cars), detector or analyst.",
+        ),
+    ] = "auto",
+) -> None:
+    """Write a scene's cars as GeoJSON in the scene's CRS (every car over the image, in
+    the site or not), to correct in QGIS and give back with `railwatch scene review ID
+    --cars FILE`."""
+    from railwatch.detect.geojson import write_geojson
+    from railwatch.review import scene_cars
+
+    db = open_db(ctx)
+    with db.session(readonly=True) as s:
+        fc = scene_cars(s, scene_id, source)
+    if out is None:
+        print_json(fc)
+        return
+    write_geojson(out, fc)
+    err_console.print(
+        f"wrote {len(fc['features'])} cars ({fc['source']}'s) of scene {scene_id} to "
+        f"{escape(str(out))}; correct them, then `railwatch scene review {scene_id} --cars "
+        f"{escape(str(out))}`",
         highlight=False,
     )
 

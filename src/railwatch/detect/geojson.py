@@ -351,7 +351,9 @@ def from_feature_collection(
         props = feat.get("properties") or {}
         if not isinstance(props, Mapping):
             raise InputError(f"{where} {k} has properties that are not an object")
-        cls = parse_class(props.get("class"), f"{where} {k}")
+        # `railwatch export` names the column `cls` (a GeoPackage field cannot be `class`
+        # in every tool); read as `class` where that is absent
+        cls = parse_class(props.get("class", props.get("cls")), f"{where} {k}")
         score = _score(props.get("score"), "score", f"{where} {k}")
         covered = parse_covered(props.get("covered"), f"{where} {k}")
         covered_score = _score(props.get("covered_score"), "covered_score", f"{where} {k}")
