@@ -1,4 +1,5 @@
-/* Count chart drawn as SVG: counts with their interval, gaps for unusable images,
+/* Count chart drawn as SVG: counts with their interval (an analyst's count, from a
+   scene review, as a larger green point), gaps for unusable images,
    events as dashed lines, alerts as red rings; 10 m presence images (no count, only
    whether a long train is present) in a marker row under the axis, never on it;
    clicking a point or marker selects its image. */
@@ -14,7 +15,7 @@ const RWChart = (() => {
   }
 
   /** Draw into `host`; points: [{when, count, low, high, usable, scene_id,
-      long_train_present}] of one class (a point with long_train_present true or false is
+      long_train_present, reviewed}] of one class (a point with long_train_present true or false is
       a presence image: a marker in the row under the axis, ▲ long train seen, ○ none);
       alerts: those of that class (the caller picks them), each marked in red on its
       image's point. With no points the events are still drawn on an empty time axis.
@@ -93,8 +94,10 @@ const RWChart = (() => {
         g = s("text", { x: x(t(p)), y: laneY + 4, "text-anchor": "middle", class: "pt pt-presence " + (seen ? "pt-train" : "pt-notrain") }, seen ? "▲" : "○");
         g.append(s("title", {}, `${p.when.slice(0, 10)}: ${seen ? "long train seen" : "no long train"} (10 m image: presence only, no count of cars; an unreliable flag)`));
       } else if (p.usable && p.count !== null) {
-        g = s("circle", { cx: x(t(p)), cy: y(p.count), r: 4, class: "pt" + (alertScenes.has(p.scene_id) ? " pt-alert" : "") },
-          s("title", {}, `${p.when.slice(0, 10)}: ${p.count} railcars`));
+        // an analyst's count (a scene review): a larger green point, said in its title
+        g = s("circle", { cx: x(t(p)), cy: y(p.count), r: p.reviewed ? 5 : 4,
+          class: "pt" + (p.reviewed ? " pt-reviewed" : "") + (alertScenes.has(p.scene_id) ? " pt-alert" : "") },
+          s("title", {}, `${p.when.slice(0, 10)}: ${p.count} railcars` + (p.reviewed ? " (analyst's count ✓)" : "")));
       } else if (p.usable) {
         // a usable image whose count cannot tell this class (a type from occupied length)
         g = s("text", { x: x(t(p)), y: H - m.b - 3, "text-anchor": "middle", class: "pt pt-untold" }, "·");

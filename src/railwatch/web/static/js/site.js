@@ -1,4 +1,5 @@
-/* Site page: map (site polygon, image tiles, detections), image stepper, count chart, alerts. */
+/* Site page: map (site polygon, image tiles, detections), image stepper, count chart, alerts,
+   and the analyst's review of the selected image (their own count, PUT /api/scenes/{id}/review). */
 "use strict";
 
 (async () => {
@@ -112,22 +113,43 @@
   const isPresence = (count) => count && count.long_train_present !== null && count.long_train_present !== undefined;
   const presenceText = (count) => (count.long_train_present ? "long train present" : "no long train");
 
+  /** An analyst's count (a scene review) of a scene, and the detector's it replaced. */
+  const isReviewed = (sc) => Boolean(sc.reviewed && sc.count);
+  const detectorText = (sc) => sc.detector_count
+    ? `the detector's: ${fmtCount(sc.detector_count.total)} (${fmtCount(sc.detector_count.low)}–${fmtCount(sc.detector_count.high)})`
+    : "the detector found none";
+
   function sceneLabel(sc) {
     if (sc.status === "unusable") return "unusable";
     if (sc.status !== "processed") return sc.status;
     if (isPresence(sc.count)) return sc.count.long_train_present ? "long train" : "no long train";
+    if (isReviewed(sc)) return `${fmtCount(sc.count.total)} ✓ analyst`;
     return sc.count ? `${fmtCount(sc.count.total)} cars` : "–";
   }
 
-  const list = $("scenes");
-  list.replaceChildren(...scenes.map((sc, i) => {
+  /** A scene's entry in the list: its title says why it is unusable, or the image and,
+   * for an analyst's count, the detector's beside it (on hover). */
+  function sceneTitle(sc) {
     const reason = (sc.quality.reasons || []).join("; ");
-    return el("li", {},
-      el("button", {
-        type: "button", class: `scene ${sc.status}`, dataset: { date: day(sc.acquired_at), scene: sc.id },
-        title: reason || `${sc.sensor || "image"}, ${sc.gsd} m`, onclick: () => select(i),
-      }, el("span", { class: "d" }, day(sc.acquired_at)), el("span", { class: "c" }, sceneLabel(sc))));
-  }));
+    const base = reason || `${sc.sensor || "image"}, ${sc.gsd} m`;
+    return isReviewed(sc) ? `${base} · analyst's count; ${detectorText(sc)}` : base;
+  }
+
+  /** Draw a scene's entry in the list as the scene is now. */
+  function drawEntry(sc) {
+    const button = list.querySelector(`button[data-scene="${sc.id}"]`);
+    if (!button) return;
+    button.className = `scene ${sc.status}${isReviewed(sc) ? " reviewed" : ""}${button.classList.contains("active") ? " active" : ""}`;
+    button.title = sceneTitle(sc);
+    button.querySelector(".c").textContent = sceneLabel(sc);
+  }
+
+  const list = $("scenes");
+  list.replaceChildren(...scenes.map((sc, i) => el("li", {},
+    el("button", {
+      type: "button", class: `scene ${sc.status}${isReviewed(sc) ? " reviewed" : ""}`,
+      dataset: { date: day(sc.acquired_at), scene: sc.id }, title: sceneTitle(sc), onclick: () => select(i),
+    }, el("span", { class: "d" }, day(sc.acquired_at)), el("span", { class: "c" }, sceneLabel(sc))))));
   $("slider").max = Math.max(0, scenes.length - 1);
   $("slider").addEventListener("input", (e) => select(Number(e.target.value)));
   $("prev").addEventListener("click", () => select(state.index - 1));
@@ -151,14 +173,18 @@
     return api(`/api/scenes/${sc.id}/detections?limit=50000`);
   }
 
-  /** A scene's footprint (its tiles' bounds), read once, when it is first shown. */
-  function footprintOf(sc) {
-    if (!sc.footprintP) {
-      sc.footprintP = api(`/api/scenes/${sc.id}`).then((full) => full.footprint);
-      sc.footprintP.catch(() => { sc.footprintP = null; }); // asked again next time
+  /** A scene as ``/api/scenes/{id}`` gives it (footprint, counts per class, review),
+   * read once, when it is first shown (again after the analyst changes its review). */
+  function sceneOf(sc) {
+    if (!sc.fullP) {
+      sc.fullP = api(`/api/scenes/${sc.id}`);
+      sc.fullP.catch(() => { sc.fullP = null; }); // asked again next time
     }
-    return sc.footprintP;
+    return sc.fullP;
   }
+
+  /** A scene's footprint (its tiles' bounds). */
+  function footprintOf(sc) { return sceneOf(sc).then((full) => full.footprint); }
 
   function showTiles(sc, footprint) {
     if (state.tiles) map.removeLayer(state.tiles);
@@ -184,6 +210,9 @@
       el("strong", {}, day(sc.acquired_at)), " · ",
       sc.status === "processed" && isPresence(sc.count)
         ? el("span", { class: "presence" }, `${presenceText(sc.count)} (${sc.count.method}: 300 m of occupied track or more; no count of cars at this resolution)`)
+        : sc.status === "processed" && isReviewed(sc)
+        ? el("span", { class: "reviewed-count" }, `${fmtCount(sc.count.total)} railcars `,
+          el("span", { class: "reviewed-mark" }, "✓ analyst's count"), ` (${detectorText(sc)}, ${sc.count.method})`)
         : sc.status === "processed" && sc.count
         ? `${fmtCount(sc.count.total)} railcars (${fmtCount(sc.count.low)}–${fmtCount(sc.count.high)}, ${sc.count.method})`
         : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.reasons || []).join("; ")) : sc.status,
@@ -197,15 +226,12 @@
   function refresh(sc, fc) {
     if (fc.status === undefined) return;
     const same = fc.status === sc.status && JSON.stringify(fc.count) === JSON.stringify(sc.count) &&
-      JSON.stringify(fc.quality) === JSON.stringify(sc.quality);
+      JSON.stringify(fc.quality) === JSON.stringify(sc.quality) && fc.reviewed === sc.reviewed &&
+      JSON.stringify(fc.detector_count) === JSON.stringify(sc.detector_count);
     if (same) return;
-    Object.assign(sc, { status: fc.status, count: fc.count, quality: fc.quality });
-    const button = list.querySelector(`button[data-scene="${sc.id}"]`);
-    if (button) {
-      button.className = `scene ${sc.status}${button.classList.contains("active") ? " active" : ""}`;
-      button.title = (sc.quality.reasons || []).join("; ") || `${sc.sensor || "image"}, ${sc.gsd} m`;
-      button.querySelector(".c").textContent = sceneLabel(sc);
-    }
+    Object.assign(sc, { status: fc.status, count: fc.count, quality: fc.quality, reviewed: fc.reviewed, detector_count: fc.detector_count });
+    sc.fullP = null; // its counts and review are read again
+    drawEntry(sc);
     $("scene-info").replaceChildren(...infoLine(sc),
       el("span", { class: "muted recounted" }, " · processed again since the page loaded (the chart is as it was: reload)"),
       el("span", { id: "det-count", class: "muted" }, " · loading detections…"));
@@ -229,6 +255,7 @@
     history.replaceState(null, "", `#${sc.id}`);
     if (state.dets) { map.removeLayer(state.dets); state.dets = null; }
     $("scene-info").replaceChildren(...infoLine(sc), el("span", { id: "det-count", class: "muted" }, " · loading detections…"));
+    $("review").replaceChildren();
     try {
       const fc = await detections;
       if (seq !== state.seq) return;
@@ -260,7 +287,88 @@
     } catch (_) {
       return; // the scene is gone (said above, with its detections): no tiles
     }
-    if (seq === state.seq) showTiles(sc, bounds);
+    if (seq !== state.seq) return;
+    showTiles(sc, bounds);
+    try {
+      renderReview(sc, await sceneOf(sc));
+    } catch (_) { /* the scene is gone: said above */ }
+  }
+
+  /** The analyst's review of the selected scene: what they gave, a form for their own
+   * count (total, optional covered loads, a note) and a button that removes it. Only a
+   * processed, usable image with a count of cars (not a 10 m presence image) has one. */
+  function renderReview(sc, full) {
+    const box = $("review");
+    if (scenes[state.index] !== sc) return;
+    if (sc.status !== "processed" || !sc.quality.usable || !sc.count || isPresence(sc.count)) {
+      box.replaceChildren();
+      return;
+    }
+    if (auth.state && auth.state.writes === "disabled") {
+      box.replaceChildren(el("span", { class: "muted review-off" },
+        "Your own count of this image needs the API token (this server is read-only)."));
+      return;
+    }
+    const byLength = sc.count.method !== "objects"; // car equivalents: a total only
+    const review = full.review;
+    const msg = el("span", { class: "review-msg" });
+    const total = el("input", { type: "number", id: "review-total", min: 0, step: byLength ? "any" : 1, required: true,
+      "aria-label": "your count of all railcars", value: review ? review.counts.all : "" });
+    const covered = byLength ? null : el("input", { type: "number", id: "review-covered", min: 0, step: 1,
+      "aria-label": "covered loads", placeholder: "covered", value: review && review.counts.covered !== undefined ? review.counts.covered : "" });
+    const note = el("input", { type: "text", id: "review-note", class: "review-note", maxlength: 2000,
+      placeholder: "note (how you counted)", value: review ? review.note : "" });
+    const save = el("button", { type: "submit", id: "review-save" }, review ? "Change my count" : "Save my count");
+    const remove = review ? el("button", { type: "button", id: "review-remove", onclick: () =>
+      change(sc, remove, msg, () => api(`/api/scenes/${sc.id}/review`, { method: "DELETE" })) }, "Remove review") : null;
+    const form = el("form", { id: "review-form", class: "review-form", onsubmit: (e) => {
+      e.preventDefault();
+      const counts = { all: Number(total.value) };
+      if (covered && covered.value !== "") counts.covered = Number(covered.value);
+      change(sc, save, msg, () => api(`/api/scenes/${sc.id}/review`, { method: "PUT", body: { counts, note: note.value } }));
+    } }, el("label", {}, "My count ", total), covered ? el("label", {}, " covered ", covered) : null, note, save, remove, msg);
+    const given = review
+      ? el("p", { class: "review-state" }, `Reviewed ${day(review.reviewed_at)}: ` +
+        Object.entries(review.counts).map(([c, n]) => `${c} ${fmtCount(n)}`).join(", ") +
+        (review.cars !== null ? ` (from ${review.cars} outlines)` : "") +
+        (review.applied ? "" : " (not applied: the image changed or is not usable now)") +
+        (review.note ? `\n${review.note}` : ""))
+      : el("p", { class: "muted review-state-none" }, "The count is the detector's: give yours if you counted the image.");
+    box.replaceChildren(given, form);
+  }
+
+  /** Send a change of a scene's review, then show the scene, its entry and the chart as
+   * they are now (the series reads the analyst's count). */
+  async function change(sc, button, msg, send) {
+    button.disabled = true;
+    msg.textContent = "";
+    try {
+      await send();
+    } catch (err) {
+      msg.textContent = err.status === 401 ? "sign in with the API token first (top right)" : err.message;
+      button.disabled = false;
+      return;
+    }
+    sc.fullP = null;
+    let full;
+    try {
+      full = await sceneOf(sc);
+    } catch (err) {
+      msg.textContent = err.message;
+      button.disabled = false;
+      return;
+    }
+    Object.assign(sc, { status: full.status, count: full.count, quality: full.quality,
+      reviewed: full.reviewed, detector_count: full.detector_count });
+    drawEntry(sc);
+    if (scenes[state.index] === sc) {
+      const dets = $("det-count");
+      $("scene-info").replaceChildren(...infoLine(sc), dets || "");
+      renderReview(sc, full);
+    }
+    await loadChart(state.cls);
+    // for tests and scripts: the scene and the analyst's total now ("none" once removed)
+    document.body.dataset.reviewChanged = `${sc.id}:${full.review ? fmtCount(full.review.counts.all) : "none"}`;
   }
 
   /** Draw the chart of ``cls``; a failure is said in its place (it was an unhandled
@@ -302,6 +410,7 @@
       ? el("p", { class: "muted" }, `${others} alert${others === 1 ? "" : "s"} on single classes: choose the class under the chart.`)
       : null;
     if (!shown.length) { box.replaceChildren(el("p", { class: "muted" }, `No alerts for ${state.cls}.`), hidden); return; }
+    // (a null child of replaceChildren is the text "null": it stood under the alerts)
     box.replaceChildren(...shown.map((a) => {
       const note = el("input", { type: "text", class: "ack-note", placeholder: "note (what you checked)", maxlength: 2000 });
       const msg = el("span", { class: "ack-msg" });
@@ -331,7 +440,7 @@
         a.acknowledged
           ? el("p", { class: "acked-note" }, `Acknowledged ${day(a.ack_at)}` + (a.ack_note ? `: ${a.ack_note}` : ""))
           : el("div", { class: "ack-row" }, note, ack, msg));
-    }), hidden);
+    }), ...(hidden ? [hidden] : []));
   }
 
   /** Mark the alerts of the selected image and bring the first into view. */
