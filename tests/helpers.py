@@ -221,3 +221,18 @@ def pg_sessions_waiting_on_a_lock(url: str) -> int:
             )
     finally:
         engine.dispose()
+
+
+def database_reusing_ids(url: str) -> Any:
+    """A SQLite database at migration ``0001_initial``, where SQLite still gives the id
+    of a deleted highest row to the next one (since ``0002`` it never does), with the
+    tables of later revisions that today's code reads and that change nothing about ids
+    (``scene_reviews``, revision ``0003``), opened without migrating."""
+    from railwatch.storage import Database
+    from railwatch.storage.migrate import upgrade
+    from railwatch.storage.models import SceneReview
+
+    upgrade(url, "0001_initial")
+    db = Database(url, migrate=False)
+    SceneReview.__table__.create(db.engine)
+    return db

@@ -273,8 +273,8 @@ def test_utf16_site_names_keep_their_accents(tmp_path: Path) -> None:
         (
             "Hand counts, Tumangang\n\ndate,count\n2023-01-01,5\n",
             "line 1: CSV lacks column(s) date, count; the header must contain date,count "
-            "(optional: low,high,usable,class,site,gsd,method,reviewed); the header seems to be line 3: "
-            "delete the line(s) above it",
+            "(optional: low,high,usable,class,site,gsd,method,reviewed); the header seems to "
+            "be line 3: delete the line(s) above it",
         ),
     ],
 )

@@ -26,11 +26,10 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import event
 
-from helpers import pg_sessions_waiting_on_a_lock
+from helpers import database_reusing_ids, pg_sessions_waiting_on_a_lock
 from railwatch.analysis.types import Alert
 from railwatch.settings import Settings
 from railwatch.storage import Database, repo
-from railwatch.storage.migrate import upgrade
 from railwatch.web.app import create_app
 from report_db import FakeQuality
 from web_db import populate
@@ -177,8 +176,7 @@ def test_acknowledging_an_alert_whose_id_now_names_another_is_refused(tmp_path: 
     # before it still can (an id deleted from the top before the migration): built at
     # 0001 here, where the id is reused as it was then.
     url = f"sqlite:///{tmp_path / 'web.db'}"
-    upgrade(url, "0001_initial")
-    db = Database(url, migrate=False)
+    db = database_reusing_ids(url)
     ids = populate(db, tmp_path / "img")
     client = _client(db, tmp_path)
     shown = client.get(f"/api/alerts/{ids['alert_id']}").json()  # the page shows it

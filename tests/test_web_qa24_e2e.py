@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from helpers import chromium
+from helpers import chromium, database_reusing_ids
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
@@ -38,7 +38,6 @@ from shapely.geometry import box  # noqa: E402
 from railwatch.analysis.types import Alert  # noqa: E402
 from railwatch.settings import Settings  # noqa: E402
 from railwatch.storage import Database, repo  # noqa: E402
-from railwatch.storage.migrate import upgrade  # noqa: E402
 from railwatch.web.app import create_app  # noqa: E402
 from report_db import (  # noqa: E402
     CRS,
@@ -72,8 +71,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     # built at migration 0001, where SQLite still gave a deleted id to the next row (the
     # stale-page test needs that; since 0002 an id is never given out again)
     url = f"sqlite:///{tmp_path / 'e2e.db'}"
-    upgrade(url, "0001_initial")
-    db = Database(url, migrate=False)
+    db = database_reusing_ids(url)
     ids = populate(db, tmp_path / "img")
     settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
     port = _free_port()

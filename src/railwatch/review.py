@@ -113,7 +113,7 @@ def cars_from_feature_collection(
         raise InputError(
             f"{source} holds both the detector's cars and an analyst's outlines (source "
             f"{' and '.join(sorted(sources))}), which would count each car twice: keep one "
-            '(in QGIS: select by expression "source" = \'analyst\', or write the scene\'s '
+            "(in QGIS: select by expression \"source\" = 'analyst', or write the scene's "
             f"cars with `railwatch scene cars {scene.id}`)"
         )
     if "crs" in fc and fc["crs"] is None:
