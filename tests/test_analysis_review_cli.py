@@ -118,15 +118,17 @@ def test_scene_list_marks_the_analysts_counts(
 ) -> None:
     _, sid = yard
     listed = _json(capsys, "scene", "list", "yard", "--json")
-    assert all(d["count"]["reviewed"] is False for d in listed)
+    assert all(d["reviewed"] is False and d["detector_count"] is None for d in listed)
     assert main(["scene", "list", "yard"]) == 0
     assert "✓" not in capsys.readouterr().out
     assert main(["scene", "review", str(sid), "--count", "73"]) == 0
     capsys.readouterr()
     listed = _json(capsys, "scene", "list", "yard", "--json")
-    marked = {d["id"]: d["count"] for d in listed if d["count"]["reviewed"]}
-    assert list(marked) == [sid] and marked[sid]["total"] == 73.0
-    assert marked[sid]["low"] == marked[sid]["high"] == 73.0
+    marked = {d["id"]: d for d in listed if d["reviewed"]}
+    assert list(marked) == [sid] and marked[sid]["count"]["total"] == 73.0
+    assert marked[sid]["count"]["low"] == marked[sid]["count"]["high"] == 73.0
+    # as GET /api/sites/{site}/scenes gives it: the detector's total beside
+    assert marked[sid]["detector_count"]["total"] == 61.0
     assert main(["scene", "list", "yard"]) == 0
     out = capsys.readouterr().out
     rows = {line.split("│")[1].strip(): line.split("│") for line in out.splitlines() if "│" in line}

@@ -17,7 +17,13 @@ from railwatch.detect.base import is_presence, long_train_present, tells_class
 from railwatch.errors import InputError
 from railwatch.storage import repo
 from railwatch.storage.models import SCENE_STATUSES, Count
-from railwatch.storage.serialize import review_dict, scene_dict
+from railwatch.storage.serialize import (
+    count_dict,
+    machine_counts,
+    review_dict,
+    review_marks,
+    scene_dict,
+)
 
 app = typer.Typer(
     name="scene",
@@ -44,8 +50,6 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the scenes of a site in acquisition order."""
-    from railwatch.storage.models import ANALYST
-
     if status is not None and status not in SCENE_STATUSES:
         raise InputError(f"unknown status {status!r}: use one of {', '.join(SCENE_STATUSES)}")
     db = open_db(ctx)
@@ -59,23 +63,15 @@ def list_(
                 )
             ).scalars()
         }
+        machine = machine_counts(s, totals.values())  # one statement, only if reviewed
         data = [scene_dict(sc) for sc in scenes]
         for d in data:
+            # as GET /api/sites/{site}/scenes gives them: the total (10 m and coarser: a
+            # long train present or not), whether it is an analyst's (railwatch scene
+            # review) and the detector's total it replaced
             total = totals.get(d["id"])
-            d["count"] = (
-                None
-                if total is None
-                else {  # as GET /api/sites/{site}/scenes gives it
-                    "total": total.count,
-                    "low": total.low,
-                    "high": total.high,
-                    "method": total.method,
-                    # 10 m and coarser: a long train present or not, no count of cars
-                    "long_train_present": long_train_present(total.method, total.count),
-                    # the count is an analyst's (railwatch scene review), read with the row
-                    "reviewed": total.detector == ANALYST,
-                }
-            )
+            d["count"] = count_dict(total)
+            d.update(review_marks(total, machine.get(d["id"])))
     if as_json:
         print_json(data)
         return
@@ -95,7 +91,7 @@ def _table(site: str, data: list[dict[str, Any]]) -> Table:
     mark = "✓"  # (scene review)
     methods = {d["count"]["method"] for d in data if d["count"]}
     notes = []
-    if any(d["count"] and d["count"]["reviewed"] for d in data):
+    if any(d["reviewed"] for d in data):
         notes.append(f"{mark} counted by an analyst (railwatch scene review)")
     if "length" in methods:
         notes.append("≈: car equivalents from occupied track length (1.5-5 m imagery)")
@@ -139,7 +135,7 @@ def _table(site: str, data: list[dict[str, Any]]) -> Table:
             f"{d['gsd']:.2f}",
             _pct(d["coverage"]),
             _pct(d["quality"]["clear_fraction"]),
-            _count(d["count"]) + (f" {mark}" if d["count"] and d["count"]["reviewed"] else ""),
+            _count(d["count"]) + (f" {mark}" if d["reviewed"] else ""),
             *([escape(d["sensor"] or "-")] if wide else []),
             escape(status),
             *([escape(d["uri"].rsplit("/", 1)[-1])] if wide else []),
@@ -151,10 +147,13 @@ def _count(total: dict[str, Any] | None) -> str:
     """The scene's total count; car equivalents from occupied track length (1.5-5 m
     imagery) are marked ≈; a presence image (10 m and coarser) says whether a long train
     is present, never a count."""
-    if total is None or total["total"] is None:
+    if total is None:
         return "-"
-    if is_presence(total["method"]):
-        return "long train" if total["total"] >= 0.5 else "no long train"
+    if is_presence(total["method"]):  # no count of cars: only its long-train flag
+        flag = total["long_train_present"]
+        return "-" if flag is None else "long train" if flag else "no long train"
+    if total["total"] is None:
+        return "-"
     text = f"{round(total['total'], 1):g}"
     return text if total["method"] == "objects" else f"≈{text}"
 

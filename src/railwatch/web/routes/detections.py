@@ -15,10 +15,16 @@ from sqlalchemy.orm import Session, joinedload
 from railwatch.errors import InputError, NotFoundError
 from railwatch.imagery.inspect import split_at_antimeridian
 from railwatch.storage.models import ANALYST, Count, Detection, Scene, SceneReview
-from railwatch.storage.serialize import review_dict, scene_dict
+from railwatch.storage.serialize import (
+    count_dict,
+    machine_counts,
+    review_dict,
+    review_marks,
+    scene_dict,
+)
 from railwatch.web.deps import DB, read_session
 from railwatch.web.pagination import PageParams, page_links
-from railwatch.web.routes.scenes import SceneId, count_dict, machine_counts, review_marks
+from railwatch.web.routes.scenes import SceneId
 from railwatch.web.security import require_read
 
 router = APIRouter(tags=["detections"], dependencies=[Depends(require_read)])

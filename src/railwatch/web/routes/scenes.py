@@ -11,17 +11,23 @@ endpoint shows only file names, for the same reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from railwatch.detect.base import is_presence, long_train_present, tells_class
+from railwatch.detect.base import tells_class
 from railwatch.storage import repo
-from railwatch.storage.models import ANALYST, Count, Scene, SceneReview
-from railwatch.storage.serialize import review_dict, scene_dict
+from railwatch.storage.models import Count, Scene
+from railwatch.storage.serialize import (
+    count_dict,
+    is_reviewed,
+    machine_counts,
+    review_dict,
+    review_marks,
+    scene_dict,
+)
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate
 from railwatch.web.routes.sites import SiteName
@@ -81,65 +87,6 @@ def _public(
     out["count"] = count_dict(count)
     out.update(review_marks(count, machine))
     return out
-
-
-def is_reviewed(count: Count | None) -> bool:
-    """Whether a stored count is an analyst's (a scene review), not the detector's."""
-    return count is not None and count.detector == ANALYST
-
-
-def review_marks(count: Count | None, machine: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Whether a scene's total ``count`` is an analyst's (``reviewed``) and the
-    detector's total it replaced (``detector_count``: ``{total, low, high}`` from the
-    review's ``machine``; null when the count is the detector's, or when the detector
-    found none)."""
-    reviewed = is_reviewed(count)
-    before = (machine or {}).get("all") if reviewed else None
-    return {
-        "reviewed": reviewed,
-        "detector_count": (
-            {"total": before["count"], "low": before["low"], "high": before["high"]}
-            if isinstance(before, Mapping)
-            else None
-        ),
-    }
-
-
-def count_dict(count: Count | None) -> dict[str, Any] | None:
-    """A scene's total count: ``total`` with its interval and ``method``, and
-    ``long_train_present``. A presence image (10 m and coarser) has no count of cars:
-    its stored total is only its long-train flag, so ``total``, ``low`` and ``high`` are
-    null and ``long_train_present`` is true or false (null for every other method)."""
-    if count is None:
-        return None
-    if is_presence(count.method):
-        flag = long_train_present(count.method, count.count)
-        return {
-            "total": None,
-            "low": None,
-            "high": None,
-            "method": count.method,
-            "long_train_present": flag,
-        }
-    return {
-        "total": count.count,
-        "low": count.low,
-        "high": count.high,
-        "method": count.method,
-        "long_train_present": None,
-    }
-
-
-def machine_counts(session: Session, counts: Iterable[Count]) -> dict[int, dict[str, Any]]:
-    """The detector's counts (a review's ``machine``) of the scenes whose ``counts`` are
-    an analyst's, by scene id: one statement for a whole page, none when no count is."""
-    ids = sorted({c.scene_id for c in counts if is_reviewed(c)})
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(SceneReview.scene_id, SceneReview.machine).where(SceneReview.scene_id.in_(ids))
-    )
-    return {sid: dict(machine or {}) for sid, machine in rows}
 
 
 @router.get("/sites/{site}/scenes", summary="List a site's scenes")
