@@ -47,3 +47,33 @@ def test_of_two_counts_of_one_day_the_analysts_is_kept_and_said(tmp_path: Path) 
     assert len(warned) == 1
     assert "73, line 3: an analyst's count (reviewed true)" in warned[0]
     assert [p.count for p in points if p.is_usable] in ([73.0], [61.0, 73.0])
+
+
+def test_the_dashboards_csv_download_reads_back(tmp_path: Path) -> None:
+    """GET /api/sites/{site}/counts?format=csv names the date `when` and the class `cls`
+    (as its JSON); it was refused ("lacks column(s) date")."""
+    import csv
+    import io
+    from datetime import UTC, datetime
+
+    from railwatch.analysis.types import CountPoint
+    from railwatch.web.routes.counts import FIELDS, _row
+
+    points = [
+        CountPoint(datetime(2023, 9, 25, 2, tzinfo=UTC), 40.0, 32.0, 69.0, scene_id=1),
+        CountPoint(datetime(2023, 9, 30, 2, tzinfo=UTC), None, usable=False, scene_id=2),
+        CountPoint(
+            datetime(2023, 10, 5, 2, tzinfo=UTC), 73.0, 73.0, 73.0, scene_id=3, reviewed=True
+        ),  # fmt: skip
+    ]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for p in points:
+        writer.writerow({k: "" if v is None else v for k, v in _row(p).items()})
+    read = _read(tmp_path, buf.getvalue())
+    assert [(p.count, p.usable, p.reviewed) for p in read] == [
+        (40.0, True, False),
+        (None, False, False),
+        (73.0, True, True),
+    ]

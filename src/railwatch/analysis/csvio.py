@@ -420,6 +420,11 @@ def _names(header: list[str], line: int) -> list[str]:
                 f"line {line}: column {raw.strip()!r}: unit {unit!r} is not read; {todo}"
             )
         names.append(name)
+    # the dashboard's download (GET /api/sites/{site}/counts?format=csv) names the date
+    # `when` and the class `cls`, as the API's JSON does: read as date and class
+    for alias, name in (("when", "date"), ("cls", "class")):
+        if alias in names and name not in names:
+            names[names.index(alias)] = name
     return names
 
 
