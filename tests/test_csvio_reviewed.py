@@ -64,7 +64,7 @@ def test_the_dashboards_csv_download_reads_back(tmp_path: Path) -> None:
         CountPoint(datetime(2023, 9, 30, 2, tzinfo=UTC), None, usable=False, scene_id=2),
         CountPoint(
             datetime(2023, 10, 5, 2, tzinfo=UTC), 73.0, 73.0, 73.0, scene_id=3, reviewed=True
-        ),  # fmt: skip
+        ),
     ]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
