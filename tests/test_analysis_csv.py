@@ -37,7 +37,7 @@ def test_minimal_columns_and_unusable_flag() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("when,count\n2023-01-01,3\n", "line 1: CSV lacks column(s) date"),
+        ("day,count\n2023-01-01,3\n", "line 1: CSV lacks column(s) date"),
         ("date\n2023-01-01\n", "lacks column(s) count"),
         ("date,count,colour\n2023-01-01,3,red\n", "line 1: unknown column(s) colour"),
         ("date,count\n2023-01-01,3\n2023-02-30,4\n", "line 3: cannot read date '2023-02-30'"),

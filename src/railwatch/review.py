@@ -18,7 +18,6 @@ imagery.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,16 +136,10 @@ def cars_from_feature_collection(
 
 def read_review_cars(path: str | Path, scene: Scene, site: Site) -> list[DetectionRecord]:
     """:func:`cars_from_feature_collection` of a GeoJSON file."""
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError as err:
-        raise InputError(f"{p} does not exist: check the path") from err
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(f"cannot read GeoJSON {p}: {err}") from err
-    if not isinstance(data, Mapping):
-        raise InputError(f"{p} is not a GeoJSON FeatureCollection")
-    return cars_from_feature_collection(data, scene, site, source=str(p))
+    from railwatch.detect.geojson import read_geojson_object
+
+    data = read_geojson_object(path)
+    return cars_from_feature_collection(data, scene, site, source=str(path))
 
 
 @dataclass(frozen=True)

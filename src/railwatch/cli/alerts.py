@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from railwatch.cli._common import console, parse_time, print_json
 from railwatch.errors import InputError
@@ -77,7 +76,7 @@ def list_alerts(
     summary shows: the site total's alerts above info.
     """
     from railwatch.analysis.types import SEVERITIES
-    from railwatch.cli.analyze import REVIEWED_CAPTION, alert_cell, check_class_option
+    from railwatch.cli.analyze import alert_cell, check_class_option, empty_alert_table
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
 
@@ -117,16 +116,7 @@ def list_alerts(
     # most of the width (eight columns side by side left it 9 characters at 80 columns)
     one_site = len({r["site"] for r in rows}) == 1
     title = f"{len(rows)} alerts" + (f" of {escape(rows[0]['site'])}" if one_site else "")
-    marked = any(r["reviewed"] for r in rows)
-    table = Table(
-        title=title,
-        show_lines=True,
-        expand=not console.unbounded,
-        caption=REVIEWED_CAPTION if marked else None,
-        caption_justify="left",
-    )
-    table.add_column("alert", no_wrap=True)
-    table.add_column("explanation", ratio=1, overflow="fold")
+    table = empty_alert_table(title, marked=any(r["reviewed"] for r in rows))
     for r in rows:
         note = f"\n[dim]note: {escape(r['ack_note'])}[/]" if r["ack_note"] else ""
         head = alert_cell(

@@ -43,12 +43,10 @@ def alert_json(alert: Alert) -> dict[str, object]:
     return {**alert.to_dict(), "reviewed": is_reviewed(alert.metrics)}
 
 
-def alert_table(alerts: Sequence[Alert], title: str) -> Table:
-    """A rich table of alerts, one row each: what the alert is stacked in one narrow
-    column (date, class and kind, severity), as `railwatch alerts` shows them, so that
-    the wrapped explanation keeps most of the width. An alert judged on an analyst's
-    count is marked (:data:`REVIEWED_MARK`) and the caption says what the mark means."""
-    marked = any(is_reviewed(a.metrics) for a in alerts)
+def empty_alert_table(title: str, *, marked: bool) -> Table:
+    """The alerts' table, without rows: what the alert is in one narrow column, its
+    explanation in the rest; ``marked``: some row is an analyst's count (the caption
+    says what the mark means)."""
     table = Table(
         title=title,
         show_lines=True,
@@ -58,6 +56,15 @@ def alert_table(alerts: Sequence[Alert], title: str) -> Table:
     )
     table.add_column("alert", no_wrap=True)
     table.add_column("explanation", ratio=1, overflow="fold")
+    return table
+
+
+def alert_table(alerts: Sequence[Alert], title: str) -> Table:
+    """A rich table of alerts, one row each: what the alert is stacked in one narrow
+    column (date, class and kind, severity), as `railwatch alerts` shows them, so that
+    the wrapped explanation keeps most of the width. An alert judged on an analyst's
+    count is marked (:data:`REVIEWED_MARK`) and the caption says what the mark means."""
+    table = empty_alert_table(title, marked=any(is_reviewed(a.metrics) for a in alerts))
     for a in alerts:
         cell = alert_cell(
             f"{a.when:%Y-%m-%d}", a.cls, a.kind, a.severity, reviewed=is_reviewed(a.metrics)

@@ -402,9 +402,8 @@ def from_feature_collection(
     )
 
 
-def read_geojson(path: str | Path, *, to_crs: str | None = None) -> FeatureSet:
-    """Read a detections or truth GeoJSON file (its outlines moved into ``to_crs`` when
-    given, see :func:`from_feature_collection`)."""
+def read_geojson_object(path: str | Path) -> Mapping[str, Any]:
+    """The JSON object of a GeoJSON file, or an :class:`InputError` that says why not."""
     p = Path(path)
     try:
         # utf-8-sig: a byte-order mark (some Windows tools write one) is not an error
@@ -415,4 +414,11 @@ def read_geojson(path: str | Path, *, to_crs: str | None = None) -> FeatureSet:
         raise InputError(f"cannot read GeoJSON {p}: {err}") from err
     if not isinstance(data, Mapping):
         raise InputError(f"{p} is not a GeoJSON object")
-    return from_feature_collection(data, source=str(p), to_crs=to_crs)
+    return data
+
+
+def read_geojson(path: str | Path, *, to_crs: str | None = None) -> FeatureSet:
+    """Read a detections or truth GeoJSON file (its outlines moved into ``to_crs`` when
+    given, see :func:`from_feature_collection`)."""
+    data = read_geojson_object(path)
+    return from_feature_collection(data, source=str(path), to_crs=to_crs)
