@@ -513,3 +513,44 @@ def test_the_exports_cls_column_is_read_as_the_class(
     path.write_text(json.dumps(_fc(car)))
     assert main(["scene", "review", str(sid), "--cars", str(path)]) == 0
     assert _stored(db, sid)["tank"][0] == 1.0
+
+
+def test_scenes_to_review_put_alerts_first_then_wide_intervals(
+    cli_db: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from railwatch.analysis.types import Alert
+
+    db, _ = cli_db
+    narrow = _scene(db, count=FakeCount(40, 38, 42, {}, 0))
+    wide = _scene(db, count=FakeCount(10, 5, 30, {}, 0))
+    alerted = _scene(db, count=FakeCount(61, 55, 70, {}, 0))
+    reviewed = _scene(db, count=FakeCount(70, 60, 90, {}, 0))
+    _scene(db, count=None)  # unusable: nothing to check
+    _scene(db, gsd=10.0, count=FakeCount(1, 1, 1, {}, 0, method="presence"))
+    with db.session() as s:
+        repo.set_scene_review(s, reviewed, {"all": 73})
+        when = repo.get_scene(s, alerted).acquired_at
+        repo.replace_alerts(
+            s,
+            "yard",
+            [
+                Alert(
+                    key="record-all",
+                    kind="record",
+                    severity="high",
+                    when=when,
+                    cls="all",
+                    value=61.0,
+                    explanation="61 railcars ...",
+                    scene_id=alerted,
+                )
+            ],
+        )
+    assert main(["scene", "to-review", "yard", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [d["scene_id"] for d in listed] == [alerted, wide, narrow]
+    assert listed[0]["alerts"] == [{"kind": "record", "severity": "high", "class": "all"}]
+    assert listed[1]["spread"] == 2.5
+    assert main(["scene", "to-review", "yard", "-n", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "high record" in out and "scene review ID" in out

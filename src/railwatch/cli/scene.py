@@ -382,6 +382,72 @@ def review(
     )
 
 
+@app.command("to-review")
+def to_review(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="Site name.")],
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=1000, help="How many scenes.")
+    ] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The scenes to check first: those an alert (above info) rests on, then those whose
+    count the detector is least sure of (widest interval for its count); none reviewed
+    yet. Check one with `railwatch scene cars ID`, then `railwatch scene review ID`."""
+    db = open_db(ctx)
+    with db.session(readonly=True) as s:
+        found = repo.review_candidates(s, site, limit=limit)
+    data = [
+        {
+            "scene_id": c.scene_id,
+            "acquired_at": c.when.isoformat(),
+            "gsd": c.gsd,
+            "count": {"total": c.count, "low": c.low, "high": c.high, "method": c.method},
+            "alerts": [{"kind": k, "severity": sev, "class": cls} for k, sev, cls in c.alerts],
+            "spread": round(c.spread, 3),
+        }
+        for c in found
+    ]
+    if as_json:
+        print_json(data)
+        return
+    if not data:
+        console.print(
+            f"No scene of {escape(site)} to review: none is usable and counted, or every "
+            "one is reviewed already.",
+            highlight=False,
+        )
+        return
+    table = Table(
+        title=f"Scenes of {escape(site)} to check first",
+        title_justify="left",
+        caption="then: railwatch scene cars ID -o cars.geojson; correct them; "
+        "railwatch scene review ID --cars cars.geojson (or --count N)",
+        caption_justify="left",
+    )
+    for col, just in (("id", "right"), ("acquired UTC", "left"), ("count", "right")):
+        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("why", ratio=1)
+    for c in found:
+        approx = "" if c.method == "objects" else "≈"
+        why = (
+            "alerts: "
+            + ", ".join(
+                f"{sev} {kind}" + ("" if cls == "all" else f" ({cls})")
+                for kind, sev, cls in c.alerts
+            )
+            if c.alerts
+            else f"interval {c.low:g}-{c.high:g}, {c.spread:.0%} of the count wide"
+        )
+        table.add_row(
+            str(c.scene_id),
+            f"{c.when:%Y-%m-%d %H:%M}",
+            f"{approx}{round(c.count, 1):g}",
+            escape(why),
+        )
+    console.print(table)
+
+
 @app.command("cars")
 def cars_command(
     ctx: typer.Context,

@@ -70,6 +70,7 @@ __all__ = [
     "TRACKS_CHANGED",
     "AlertChanges",
     "LatestCounts",
+    "ReviewCandidate",
     "SiteRemoval",
     "SiteStats",
     "TracksChange",
@@ -98,6 +99,7 @@ __all__ = [
     "remove_event",
     "remove_scene_review",
     "remove_site",
+    "review_candidates",
     "scene_page",
     "set_scene_review",
     "set_site_tracks",
@@ -1019,6 +1021,96 @@ def remove_scene_review(session: Session, scene_id: int) -> SceneReview:
         session.delete(review)
         session.flush()
     return review
+
+
+@dataclass(frozen=True)
+class ReviewCandidate:
+    """A scene worth an analyst's look (:func:`review_candidates`): its total count and
+    interval (the detector's), and why: the alerts judged on it (``alerts``: ``(kind,
+    severity, class)``, most severe first) or, without one, how wide its interval is
+    against its count (``spread``: (high - low) / max(count, 1))."""
+
+    scene_id: int
+    when: datetime
+    gsd: float
+    count: float
+    low: float
+    high: float
+    method: str
+    alerts: tuple[tuple[str, str, str], ...]
+    spread: float
+
+
+def review_candidates(session: Session, site: SiteRef, *, limit: int = 10) -> list[ReviewCandidate]:
+    """The scenes of ``site`` an analyst should check first (``railwatch scene review``):
+    usable, counted, not reviewed yet, and not 10 m presence images. First the images of
+    active alerts above info (the most severe, then the newest, first): an alert rests on
+    one count, and a wrong one raises or hides it; among equally severe ones those with
+    an alert of the total, then those with more alerts. Then the others by how wide their
+    interval is against their count (the detector least sure); newest first among equals."""
+    from railwatch.analysis.types import SEVERITIES
+
+    s = get_site(session, site)
+    rows = session.execute(
+        select(
+            Scene.id,
+            Scene.acquired_at,
+            Scene.gsd,
+            Count.count.label("n"),
+            Count.low,
+            Count.high,
+            Count.method,
+        )
+        .join(Count, (Count.scene_id == Scene.id) & (Count.cls == "all"))
+        .where(
+            Scene.site_id == s.id,
+            Scene.status == "processed",
+            Scene.usable.is_(True),
+            Count.detector != ANALYST,
+        )
+    ).all()
+    alerts: dict[int, list[tuple[str, str, str]]] = {}
+    for a in session.execute(
+        select(Alert.scene_id, Alert.kind, Alert.severity, Alert.cls).where(
+            Alert.site_id == s.id,
+            Alert.active.is_(True),
+            Alert.severity != "info",
+            Alert.scene_id.is_not(None),
+        )
+    ):
+        alerts.setdefault(int(a.scene_id), []).append((a.kind, a.severity, a.cls))
+
+    def rank(severity: str) -> int:
+        return SEVERITIES.index(severity) if severity in SEVERITIES else 0
+
+    out = []
+    for r in rows:
+        if is_presence(r.method):
+            continue
+        mine = sorted(alerts.get(r.id, []), key=lambda k: (-rank(k[1]), k[0], k[2]))
+        out.append(
+            ReviewCandidate(
+                scene_id=r.id,
+                when=r.acquired_at,
+                gsd=r.gsd,
+                count=r.n,
+                low=r.low,
+                high=r.high,
+                method=r.method,
+                alerts=tuple(mine),
+                spread=(r.high - r.low) / max(r.n, 1.0),
+            )
+        )
+    out.sort(
+        key=lambda c: (
+            -(rank(c.alerts[0][1]) if c.alerts else -1),
+            not any(cls == "all" for _, _, cls in c.alerts),  # the total's alerts first
+            -len(c.alerts),
+            -c.spread if not c.alerts else 0.0,
+            -c.when.timestamp(),
+        )
+    )
+    return out[:limit]
 
 
 def list_detections(
