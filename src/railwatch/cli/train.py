@@ -239,7 +239,8 @@ def train(
             err_console.print(
                 f"note: {kinds} labels carry no covered flag: the "
                 f"{sum(len(i.cars) for i in flagless)} cars of {len(flagless)} such image(s) "
-                "are taught as not covered (to teach tarpaulins, correct in COCO, "
+                "teach nothing of tarpaulins (the covered output learns from the other "
+                "labels and the renders only; to teach it on your images, correct in COCO, "
                 "export-labels --format coco, and import-labels it, or use GeoJSON labels "
                 "with 'covered')",
                 style="yellow",

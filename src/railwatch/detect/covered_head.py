@@ -161,8 +161,8 @@ def extract_cars(
         hp = np.pad(heat, r)
         for b in boxes:
             gx, gy = int(np.floor(b.cx / STRIDE)), int(np.floor(b.cy / STRIDE))
-            if not (0 <= gx < gw and 0 <= gy < gh):
-                continue
+            if not (0 <= gx < gw and 0 <= gy < gh) or b.covered is None:
+                continue  # outside, or a car whose covered flag is unknown
             hh = hp[gy : gy + PATCH, gx : gx + PATCH]
             win = hh[r - 1 : r + 2, r - 1 : r + 2]
             dy, dx = np.unravel_index(int(np.argmax(win)), win.shape)

@@ -71,7 +71,8 @@ UNTYPED = "railcar"
 #: What ``railwatch import-labels`` writes beside its images: every image's objects
 #: (pixel corners, class, covered) and ground sample distance.
 MANIFEST = "railwatch_labels.json"
-#: Label formats that carry no covered (tarpaulin) flag: their cars train as not covered.
+#: Label formats that carry no covered (tarpaulin) flag: their cars are left out of the
+#: covered loss (until session 25 they were taught as not covered).
 NO_COVERED_FLAG = ("dota", "yolo-obb")
 #: Coarsest ground sample distance accepted for car labels (the detector's limit).
 MAX_GSD = 1.6
@@ -913,7 +914,10 @@ def labelled_crops(
     hi = max(lo, gsd_range[1])
     target = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
     img = item.image
-    polys = [(c.polygon, c.cls, c.covered) for c in item.cars]
+    # a format without the covered flag says nothing of tarpaulins: unknown (None), left
+    # out of the covered loss, not taught as "not covered"
+    known = item.source not in NO_COVERED_FLAG
+    polys = [(c.polygon, c.cls, c.covered if known else None) for c in item.cars]
     gsd = item.gsd
     if target > gsd * 1.001:
         h, w = img.shape[:2]

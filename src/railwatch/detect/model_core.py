@@ -50,7 +50,9 @@ class WorkBox:
     width: float
     angle: float
     cls: int
-    covered: bool
+    #: None: unknown (labels in a format without the flag: DOTA, YOLO-OBB), left out of
+    #: the covered loss instead of taught as not covered
+    covered: bool | None
 
 
 def band_planes(image: np.ndarray) -> np.ndarray | None:
@@ -281,12 +283,16 @@ def encode_targets(boxes: list[WorkBox], size: tuple[int, int]) -> dict[str, np.
     axis = np.zeros((2, gh, gw), np.float32)
     cls = np.full((gh, gw), -1, np.int64)
     cov = np.zeros((gh, gw), np.float32)
+    cov_known = body.copy()  # where the covered flag is known (every car of a render)
     for i, b in enumerate(boxes):
         m = ids == i + 1
         a = np.deg2rad(2 * b.angle)
         axis[0][m], axis[1][m] = np.cos(a), np.sin(a)
         cls[m] = b.cls
-        cov[m] = float(b.covered)
+        if b.covered is None:
+            cov_known[m] = 0.0
+        else:
+            cov[m] = float(b.covered)
     return {
         "heat": heat,
         "reg": reg,
@@ -295,6 +301,7 @@ def encode_targets(boxes: list[WorkBox], size: tuple[int, int]) -> dict[str, np.
         "axis": axis,
         "cls": cls,
         "cov": cov,
+        "cov_known": cov_known,
     }
 
 

@@ -142,7 +142,7 @@ def degrade(img: np.ndarray, rng: np.random.Generator, blur_max: float = 1.0) ->
 
 def _to_work_crops(
     img: np.ndarray,
-    cars_px: list[tuple[np.ndarray, str, bool]],
+    cars_px: Sequence[tuple[np.ndarray, str, bool | None]],
     gsd: float,
     rng: np.random.Generator,
     n_crops: int = 1,
@@ -608,9 +608,13 @@ def _loss(torch: Any, out: Any, t: dict[str, Any]) -> tuple[Any, dict[str, float
     l_cls = F.cross_entropy(out[:, 8 : 8 + len(CLASSES)], t["cls"], ignore_index=-1)
     if not torch.isfinite(l_cls):
         l_cls = out.sum() * 0
+    # the covered flag's loss where it is known: every rendered car, but not the cars of
+    # labels in a format without the flag (DOTA, YOLO-OBB), which it taught as not
+    # covered until session 25 (on renders alone the loss is the same as before)
+    known = body * t["cov_known"]
     l_cov = (
-        F.binary_cross_entropy_with_logits(out[:, -1], t["cov"], reduction="none") * body
-    ).sum() / nb
+        F.binary_cross_entropy_with_logits(out[:, -1], t["cov"], reduction="none") * known
+    ).sum() / known.sum().clamp(min=1.0)
     total = l_heat + l_reg + 0.5 * l_axis + 0.5 * l_body + 0.3 * l_cls + 0.5 * l_cov
     named = {"heat": l_heat, "reg": l_reg, "axis": l_axis, "body": l_body, "cls": l_cls}
     named["cov"] = l_cov
