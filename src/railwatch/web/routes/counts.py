@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
@@ -15,6 +13,7 @@ from railwatch.detect.base import is_presence, long_train_present
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
 from railwatch.web.deps import DB, read_session
+from railwatch.web.downloads import attachment
 from railwatch.web.pagination import PageParams, page_links
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read
@@ -125,12 +124,7 @@ def site_counts(
         writer.writeheader()
         for row in rows:
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
-        filename = f"{site}-{cls}-counts.csv"
-        safe = re.sub(r"[^A-Za-z0-9_.\-]", "_", filename)
-        # RFC 6266: the ASCII fallback, then the real name (a site in another script)
-        headers["Content-Disposition"] = (
-            f"attachment; filename=\"{safe}\"; filename*=utf-8''{quote(filename, safe='')}"
-        )
+        headers["Content-Disposition"] = attachment(f"{site}-{cls}-counts.csv")
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     body = {
         "site": site,

@@ -1,15 +1,20 @@
-"""An analyst's review of a scene: read, record (a count or corrected outlines), remove.
+"""An analyst's review of a scene: read, record (a count or corrected outlines), remove;
+which scenes to check first, and a scene's cars as the file to correct.
 
 The scene's stored counts are then the analyst's (``railwatch scene review``, the same
 storage functions): the series, charts, exports and, after an analysis, the alerts read
 them; the detector's counts are kept beside them and come back when the review goes.
+The review loop is ``GET /api/sites/{site}/to-review`` (``railwatch scene to-review``),
+``GET /api/scenes/{id}/cars`` (``railwatch scene cars``), corrected in QGIS, then
+``PUT /api/scenes/{id}/review`` with them as ``cars``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from railwatch.errors import NotFoundError
@@ -17,8 +22,11 @@ from railwatch.limits import NOTE_MAX
 from railwatch.storage import repo
 from railwatch.storage.serialize import review_dict
 from railwatch.web.bodies import JsonNumber
-from railwatch.web.deps import DB, read_session
+from railwatch.web.deps import DB, Paging, read_session
+from railwatch.web.downloads import attachment
+from railwatch.web.pagination import paginate
 from railwatch.web.routes.scenes import SceneId
+from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["reviews"])
@@ -146,3 +154,75 @@ def delete_review(scene_id: SceneId, db: DB) -> dict[str, Any]:
     out["applied"] = False
     out["removed"] = True
     return out
+
+
+def _candidate(c: repo.ReviewCandidate) -> dict[str, Any]:
+    """A scene to check, as ``railwatch scene to-review --json`` gives it."""
+    return {
+        "scene_id": c.scene_id,
+        "acquired_at": c.when.isoformat(),
+        "gsd": c.gsd,
+        "count": {"total": c.count, "low": c.low, "high": c.high, "method": c.method},
+        "alerts": [{"kind": k, "severity": sev, "class": cls} for k, sev, cls in c.alerts],
+        "spread": round(c.spread, 3),
+    }
+
+
+@router.get(
+    "/sites/{site}/to-review",
+    dependencies=[Depends(require_read)],
+    summary="The scenes of a site an analyst should check first",
+)
+def to_review(
+    site: SiteName, request: Request, response: Response, db: DB, page: Paging
+) -> dict[str, Any]:
+    """Usable, counted scenes not reviewed yet (no 10 m presence image), in the order to
+    check them (``railwatch scene to-review``): first those an active alert above info
+    rests on (the most severe first; of equals, those with an alert of the total, then
+    those with more alerts), each with its ``alerts`` (``kind``, ``severity``,
+    ``class``); then the others by ``spread``, how wide the detector's interval is
+    against its count ((high - low) / max(count, 1)); newest first among equals.
+    ``count`` is the detector's total with its interval and ``method``."""
+    with read_session(db) as s:
+        # every candidate is ranked to order them (review_candidates reads them all)
+        found = repo.review_candidates(s, site, limit=2**62)
+    shown = found[page.offset : page.offset + page.limit]
+    return paginate(request, response, [_candidate(c) for c in shown], len(found), page).envelope()
+
+
+CarSource = Literal["auto", "detector", "analyst"]
+
+
+@router.get(
+    "/scenes/{scene_id}/cars",
+    dependencies=[Depends(require_read)],
+    summary="A scene's cars as a GeoJSON file to correct",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def scene_cars(
+    scene_id: SceneId,
+    db: DB,
+    source: Annotated[
+        CarSource,
+        Query(
+            description="auto: the analyst's outlines where the scene's review has them, "
+            "else the detector's cars; detector; analyst (a 422 when the scene has none)."
+        ),
+    ] = "auto",
+) -> Response:
+    """Every car over the image (in the site or not) as a GeoJSON FeatureCollection in
+    the scene's CRS (with its ``crs`` member, ``gsd``, ``scene_id`` and ``source``), as
+    ``railwatch scene cars`` writes it, served as a download (``scene_ID_cars.geojson``).
+    Correct it in QGIS (move, add, delete cars; set ``class`` and ``covered``) and send it
+    back as the review's ``cars`` (``PUT /api/scenes/{id}/review``). A scene not processed
+    yet is a 422 (it has no cars)."""
+    from railwatch.review import scene_cars as cars_of
+
+    with read_session(db) as s:
+        fc = cars_of(s, scene_id, source)
+    return Response(
+        json.dumps(fc, separators=(",", ":")),
+        media_type="application/geo+json",
+        headers={"Content-Disposition": attachment(f"scene_{scene_id}_cars.geojson")},
+    )

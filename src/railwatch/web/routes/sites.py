@@ -125,8 +125,9 @@ def summary(
     ``long_train_present`` (null otherwise).
 
     The counts are read by :func:`repo.latest_counts` (a few one-row queries), not from
-    the whole series; ``open_alerts`` (by severity) is given by a list that read them
-    for all its sites at once."""
+    the whole series; ``latest_reviewed`` (true, left out otherwise) marks a latest count
+    that is an analyst's (:attr:`CountPoint.reviewed`, read with it); ``open_alerts`` (by
+    severity) is given by a list that read them for all its sites at once."""
     found = repo.latest_counts(session, site)
     latest, newest, previous = found.latest, found.newest, found.previous
     latest_presence = (
@@ -144,7 +145,7 @@ def summary(
         trend = "up" if diff > 0.5 else "down" if diff < -0.5 else "flat"
     if open_alerts is None:
         open_alerts = repo.open_alerts_by_severity(session, [site])[site.id]
-    return {
+    out = {
         "latest_count": latest.count if latest else None,
         "latest_when": latest.when.isoformat() if latest else None,
         "latest_scene_id": latest.scene_id if latest else None,
@@ -156,6 +157,9 @@ def summary(
             sev: open_alerts.get(sev, 0) for sev in ("high", "medium", "low", "info")
         },
     }
+    if latest is not None and latest.reviewed:  # an analyst's count, not the detector's
+        out["latest_reviewed"] = True
+    return out
 
 
 def _full(session: Session, site: Site, *, geometry: bool = True) -> dict[str, Any]:
