@@ -1,5 +1,7 @@
 /* Site page: map (site polygon, image tiles, detections), image stepper, count chart, alerts,
-   and the analyst's review of the selected image (their own count, PUT /api/scenes/{id}/review). */
+   the images to check first (GET /api/sites/{site}/to-review), and the analyst's review of
+   the selected image (their own count, or its cars downloaded, corrected and sent back:
+   PUT /api/scenes/{id}/review). */
 "use strict";
 
 (async () => {
@@ -74,6 +76,8 @@
   /** A request started now and awaited later, where its failure is handled (marked
    * handled here: one the page never awaits is no unhandled rejection). */
   const early = (promise) => { promise.catch(() => {}); return promise; };
+  /** How many images the "Images to check" panel lists. */
+  const TO_REVIEW = 10;
 
   // Every list the page shows is asked for now, together (before session 24 one after
   // another, each once the one before had arrived and been drawn). The scenes come
@@ -85,6 +89,7 @@
     alerts: early(all(`/api/sites/${enc}/alerts`)),
     counts: early(all(`/api/sites/${enc}/counts?class=all`, 10000)),
     classes: early(api(`/api/sites/${enc}/counts?limit=1`)),
+    toReview: early(api(`/api/sites/${enc}/to-review?limit=${TO_REVIEW}`)),
   };
   let scenes, events;
   try {
@@ -304,9 +309,13 @@
       box.replaceChildren();
       return;
     }
+    // the cars as a file to correct in QGIS: the analyst's outlines where the review has them
+    const download = el("a", { id: "review-download", href: `/api/scenes/${sc.id}/cars`, download: `scene_${sc.id}_cars.geojson`,
+      title: "every car over the image in the image's CRS: correct them in QGIS (move, add, delete; class, covered) and send the file back below" },
+    "Download cars (GeoJSON)");
     if (auth.state && auth.state.writes === "disabled") {
       box.replaceChildren(el("span", { class: "muted review-off" },
-        "Your own count of this image needs the API token (this server is read-only)."));
+        "Your own count of this image needs the API token (this server is read-only). "), download);
       return;
     }
     const byLength = sc.count.method !== "objects"; // car equivalents: a total only
@@ -334,7 +343,24 @@
         (review.applied ? "" : " (not applied: the image changed or is not usable now)") +
         (review.note ? `\n${review.note}` : ""))
       : el("p", { class: "muted review-state-none" }, "The count is the detector's: give yours if you counted the image.");
-    box.replaceChildren(given, form);
+    const file = el("input", { type: "file", id: "review-file", accept: ".geojson,.json,application/geo+json,application/json",
+      "aria-label": "corrected cars (GeoJSON)" });
+    const fileMsg = el("span", { class: "review-msg review-file-msg" });
+    const upload = el("button", { type: "button", id: "review-upload", onclick: async () => {
+      const chosen = file.files && file.files[0];
+      fileMsg.textContent = "";
+      if (!chosen) { fileMsg.textContent = "choose the corrected GeoJSON file first"; return; }
+      let cars;
+      try {
+        cars = JSON.parse(await chosen.text());
+      } catch (err) {
+        fileMsg.textContent = `${chosen.name} is not a JSON file (${err.message}): send the GeoJSON the download gave, corrected`;
+        return;
+      }
+      change(sc, upload, fileMsg, () => api(`/api/scenes/${sc.id}/review`, { method: "PUT", body: { cars, note: note.value } }));
+    } }, "Send as my review");
+    const outlines = el("div", { class: "review-cars" }, download, " · corrected: ", file, upload, fileMsg);
+    box.replaceChildren(given, form, outlines);
   }
 
   /** Send a change of a scene's review, then show the scene, its entry and the chart as
@@ -366,7 +392,7 @@
       $("scene-info").replaceChildren(...infoLine(sc), dets || "");
       renderReview(sc, full);
     }
-    await loadChart(state.cls);
+    await Promise.all([loadChart(state.cls), loadToReview()]);
     // for tests and scripts: the scene and the analyst's total now ("none" once removed)
     document.body.dataset.reviewChanged = `${sc.id}:${full.review ? fmtCount(full.review.counts.all) : "none"}`;
   }
@@ -398,6 +424,52 @@
     });
     if (state.index >= 0) state.chart.select(scenes[state.index].id);
     return counts;
+  }
+
+  /** Why an image is to be checked: the alerts that rest on its count, else how wide the
+   * detector's interval is (as `railwatch scene to-review` says it). */
+  function checkWhy(c) {
+    if (c.alerts.length) {
+      return "alerts: " + c.alerts.map((a) => `${a.severity} ${a.kind}` + (a.class === "all" ? "" : ` (${a.class})`)).join(", ");
+    }
+    return `interval ${fmtCount(c.count.low)}–${fmtCount(c.count.high)}, ${Math.round(c.spread * 100)}% of the count wide`;
+  }
+
+  /** The "Images to check" panel: the site's images to review first; a click opens one as
+   * the image list does. */
+  async function loadToReview(asked = null) {
+    const box = $("to-review");
+    let page;
+    try {
+      page = await (asked || api(`/api/sites/${enc}/to-review?limit=${TO_REVIEW}`));
+    } catch (err) {
+      const gone = err.status === 404 && await siteGone();
+      box.replaceChildren(el("p", { class: "error to-review-error" }, "Cannot load the images to check: " + (gone ? GONE : err.message)));
+      return;
+    }
+    if (!page.items.length) {
+      box.replaceChildren(el("p", { class: "muted to-review-none" },
+        "Nothing to check: no usable counted image, or every one is reviewed."));
+      return;
+    }
+    const more = page.total - page.items.length;
+    box.replaceChildren(el("ol", { class: "to-review-list" }, ...page.items.map((c) => {
+      const approx = c.count.method === "objects" ? "" : "≈";
+      return el("li", {}, el("button", {
+        type: "button", class: `to-review-item${c.alerts.length ? " alerted" : ""}`, dataset: { scene: c.scene_id },
+        title: `the detector's count: ${fmtCount(c.count.total)} (${fmtCount(c.count.low)}–${fmtCount(c.count.high)}, ${c.count.method}); open this image`,
+        onclick: () => {
+          const i = scenes.findIndex((sc) => sc.id === c.scene_id);
+          if (i < 0) { // processed after the page was opened
+            $("scene-info").replaceChildren(el("span", { class: "warn new-image" },
+              "This image came after the page was opened: reload the page to see it."));
+            return;
+          }
+          select(i);
+        },
+      }, el("span", { class: "d" }, day(c.acquired_at)), el("span", { class: "c" }, `${approx}${fmtCount(c.count.total)}`),
+      el("span", { class: "why" }, checkWhy(c))));
+    })), ...(more > 0 ? [el("p", { class: "muted to-review-more" }, `and ${more} more`)] : []));
   }
 
   function renderAlerts() {
@@ -458,6 +530,7 @@
   try {
     state.alerts = await pending.alerts;
     renderAlerts();
+    await loadToReview(pending.toReview);
     const firstCounts = await loadChart("all", pending.counts);
     classes = ["all", ...new Set(firstCounts.length ? (await pending.classes).classes.filter((c) => c !== "all") : [])];
   } catch (err) {

@@ -1,4 +1,4 @@
-/* Site list: latest count, trend arrow, open alerts. */
+/* Site list: latest count (marked when it is an analyst's), trend arrow, open alerts. */
 "use strict";
 
 (async () => {
@@ -28,6 +28,10 @@
           el("td", { class: "num" }, s.scenes, el("span", { class: "muted" }, ` (${s.usable} usable)`)),
           el("td", { class: "nowrap" }, day(s.last)),
           el("td", { class: "num latest" }, fmtCount(sm.latest_count),
+            // an analyst's count (a scene review), not the detector's
+            sm.latest_reviewed
+              ? el("span", { class: "reviewed-mark", title: "an analyst's count of that image (a scene review), not the detector's" }, " ✓ analyst")
+              : null,
             el("span", { class: `trend trend-${sm.trend}`, title: sm.previous_count == null ? `trend: ${sm.trend}` : `trend: ${sm.trend} from ${fmtCount(sm.previous_count)}, the previous usable count made the same way` }, " " + TREND[sm.trend]),
             el("div", { class: "muted" }, day(sm.latest_when)),
             // the newest image is a 10 m one: no count, only whether a long train is there
