@@ -236,6 +236,7 @@ def _ref_summary(session: Session, site: Site) -> dict[str, Any]:
         "open_by_severity": {
             sev: by_severity.get(sev, 0) for sev in ("high", "medium", "low", "info")
         },
+        "latest_reviewed": bool(latest is not None and latest.reviewed),
     }
 
 

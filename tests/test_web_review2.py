@@ -250,17 +250,17 @@ def test_the_site_list_marks_a_latest_count_that_is_an_analysts(world: dict[str,
     # the mark is left out where the latest count is the detector's (the answer of a
     # site without reviews is as it was before reviews)
     for s in summaries():
-        assert s["latest_scene_id"] == ids[5] and "latest_reviewed" not in s
+        assert s["latest_scene_id"] == ids[5] and s["latest_reviewed"] is False
     # an older image reviewed: the latest count is still the detector's
     c.put(f"/api/scenes/{ids[4]}/review", json={"counts": {"all": 20}}, headers=AUTH)
-    assert ["latest_reviewed" in s for s in summaries()] == [False, False]
+    assert [s["latest_reviewed"] for s in summaries()] == [False, False]
     c.put(f"/api/scenes/{ids[5]}/review", json={"counts": {"all": 9}}, headers=AUTH)
     for s in summaries():
         assert s["latest_reviewed"] is True and s["latest_count"] == 9.0
         assert s["previous_count"] == 20.0  # the trend compares with the older review
     c.delete(f"/api/scenes/{ids[5]}/review", headers=AUTH)
     for s in summaries():
-        assert "latest_reviewed" not in s and s["latest_count"] == 6.0
+        assert s["latest_reviewed"] is False and s["latest_count"] == 6.0
 
 
 def test_the_site_list_reads_no_more_statements_for_the_mark(

@@ -289,7 +289,7 @@ def scene_cars(session: Session, scene_id: int, source: str = "auto") -> dict[st
         raise InputError(
             f"scene {scene_id} has no outlines of an analyst's"
             + (" (its review gives counts only)" if review is not None else "")
-            + ": leave out --source to get the detector's cars"
+            + ": ask for the detector's cars (source auto or detector)"
         )
     if source == "auto":
         source = ANALYST if has_outlines else "detector"

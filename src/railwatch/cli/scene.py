@@ -18,6 +18,7 @@ from railwatch.errors import InputError
 from railwatch.storage import repo
 from railwatch.storage.models import SCENE_STATUSES, Count
 from railwatch.storage.serialize import (
+    candidate_dict,
     count_dict,
     machine_counts,
     review_dict,
@@ -397,17 +398,7 @@ def to_review(
     db = open_db(ctx)
     with db.session(readonly=True) as s:
         found = repo.review_candidates(s, site, limit=limit)
-    data = [
-        {
-            "scene_id": c.scene_id,
-            "acquired_at": c.when.isoformat(),
-            "gsd": c.gsd,
-            "count": {"total": c.count, "low": c.low, "high": c.high, "method": c.method},
-            "alerts": [{"kind": k, "severity": sev, "class": cls} for k, sev, cls in c.alerts],
-            "spread": round(c.spread, 3),
-        }
-        for c in found
-    ]
+    data = [candidate_dict(c) for c in found]
     if as_json:
         print_json(data)
         return

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneReview, Site
-from railwatch.storage.repo import SiteStats
+from railwatch.storage.repo import ReviewCandidate, SiteStats
 
 __all__ = [
     "alert_dict",
+    "candidate_dict",
     "count_dict",
     "event_dict",
     "is_reviewed",
@@ -100,6 +101,19 @@ def machine_counts(session: Session, counts: Iterable[Count]) -> dict[int, dict[
         select(SceneReview.scene_id, SceneReview.machine).where(SceneReview.scene_id.in_(ids))
     )
     return {sid: dict(machine or {}) for sid, machine in rows}
+
+
+def candidate_dict(c: ReviewCandidate) -> dict[str, Any]:
+    """A scene to check first (:func:`railwatch.storage.repo.review_candidates`), as
+    ``railwatch scene to-review --json`` and ``GET /api/sites/{site}/to-review`` give it."""
+    return {
+        "scene_id": c.scene_id,
+        "acquired_at": _iso(c.when),
+        "gsd": c.gsd,
+        "count": {"total": c.count, "low": c.low, "high": c.high, "method": c.method},
+        "alerts": [{"kind": k, "severity": sev, "class": cls} for k, sev, cls in c.alerts],
+        "spread": round(c.spread, 3),
+    }
 
 
 def review_dict(review: SceneReview, *, cars: bool = False) -> dict[str, Any]:

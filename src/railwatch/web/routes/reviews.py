@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from railwatch.errors import NotFoundError
 from railwatch.limits import NOTE_MAX
 from railwatch.storage import repo
-from railwatch.storage.serialize import review_dict
+from railwatch.storage.serialize import candidate_dict, review_dict
 from railwatch.web.bodies import JsonNumber
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.downloads import attachment
@@ -156,18 +156,6 @@ def delete_review(scene_id: SceneId, db: DB) -> dict[str, Any]:
     return out
 
 
-def _candidate(c: repo.ReviewCandidate) -> dict[str, Any]:
-    """A scene to check, as ``railwatch scene to-review --json`` gives it."""
-    return {
-        "scene_id": c.scene_id,
-        "acquired_at": c.when.isoformat(),
-        "gsd": c.gsd,
-        "count": {"total": c.count, "low": c.low, "high": c.high, "method": c.method},
-        "alerts": [{"kind": k, "severity": sev, "class": cls} for k, sev, cls in c.alerts],
-        "spread": round(c.spread, 3),
-    }
-
-
 @router.get(
     "/sites/{site}/to-review",
     dependencies=[Depends(require_read)],
@@ -187,7 +175,9 @@ def to_review(
         # every candidate is ranked to order them (review_candidates reads them all)
         found = repo.review_candidates(s, site, limit=2**62)
     shown = found[page.offset : page.offset + page.limit]
-    return paginate(request, response, [_candidate(c) for c in shown], len(found), page).envelope()
+    return paginate(
+        request, response, [candidate_dict(c) for c in shown], len(found), page
+    ).envelope()
 
 
 CarSource = Literal["auto", "detector", "analyst"]

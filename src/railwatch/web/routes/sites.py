@@ -125,8 +125,8 @@ def summary(
     ``long_train_present`` (null otherwise).
 
     The counts are read by :func:`repo.latest_counts` (a few one-row queries), not from
-    the whole series; ``latest_reviewed`` (true, left out otherwise) marks a latest count
-    that is an analyst's (:attr:`CountPoint.reviewed`, read with it); ``open_alerts`` (by
+    the whole series; ``latest_reviewed`` is true where the latest count is an
+    analyst's (:attr:`CountPoint.reviewed`, read with it); ``open_alerts`` (by
     severity) is given by a list that read them for all its sites at once."""
     found = repo.latest_counts(session, site)
     latest, newest, previous = found.latest, found.newest, found.previous
@@ -156,9 +156,9 @@ def summary(
         "open_by_severity": {
             sev: open_alerts.get(sev, 0) for sev in ("high", "medium", "low", "info")
         },
+        # an analyst's count (a scene review), not the detector's
+        "latest_reviewed": bool(latest is not None and latest.reviewed),
     }
-    if latest is not None and latest.reviewed:  # an analyst's count, not the detector's
-        out["latest_reviewed"] = True
     return out
 
 
