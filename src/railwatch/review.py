@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from railwatch.detect.base import ALL_CLASSES, Detection
 from railwatch.detect.eval import SceneEval, evaluate_scene
 from railwatch.detect.geojson import FeatureSet, box_from_polygon, from_feature_collection
-from railwatch.errors import InputError
+from railwatch.errors import InputError, NotFoundError
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Count, Scene, SceneReview, Site
 from railwatch.storage.models import Detection as StoredDetection
@@ -286,7 +286,7 @@ def scene_cars(session: Session, scene_id: int, source: str = "auto") -> dict[st
     review = repo.get_scene_review(session, scene_id)
     has_outlines = review is not None and review.cars is not None
     if source == ANALYST and not has_outlines:
-        raise InputError(
+        raise NotFoundError(
             f"scene {scene_id} has no outlines of an analyst's"
             + (" (its review gives counts only)" if review is not None else "")
             + ": ask for the detector's cars (source auto or detector)"
