@@ -236,3 +236,32 @@ def database_reusing_ids(url: str) -> Any:
     db = Database(url, migrate=False)
     SceneReview.__table__.create(db.engine)
     return db
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a free loopback port, for browser tests;
+    yields its URL and stops it after."""
+    import socket
+    import threading
+    import time
+
+    import pytest
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not srv.started:
+        pytest.fail("uvicorn did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
-import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from helpers import chromium, database_reusing_ids
+from helpers import chromium, database_reusing_ids, live_server
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
@@ -58,12 +55,6 @@ TOKEN = "qa24-e2e-token"
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """The six-image site of the API tests on a server of its own (writes with the
@@ -74,22 +65,10 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     db = database_reusing_ids(url)
     ids = populate(db, tmp_path / "img")
     settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not srv.started:
-        pytest.fail("uvicorn did not start")
     try:
-        yield {**ids, "db": db, "url": f"http://127.0.0.1:{port}", "tmp": tmp_path}
+        with live_server(create_app(settings, db)) as url:
+            yield {**ids, "db": db, "url": url, "tmp": tmp_path}
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
         db.dispose()
 
 

@@ -10,8 +10,6 @@ never did: it waited for the list), and the image tiles still come with each ima
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from helpers import chromium
+from helpers import chromium, live_server
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
@@ -38,24 +36,10 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     db = Database(f"sqlite:///{tmp_path / 'speed-e2e.db'}")
     ids = populate(db, tmp_path / "img")
     settings = Settings(db=db.url, cache_dir=tmp_path / "cache")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    srv = uvicorn.Server(
-        uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not srv.started:
-        pytest.fail("uvicorn did not start")
     try:
-        yield {**ids, "url": f"http://127.0.0.1:{port}"}
+        with live_server(create_app(settings, db)) as url:
+            yield {**ids, "url": url}
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
         db.dispose()
 
 

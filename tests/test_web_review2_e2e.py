@@ -6,17 +6,13 @@ JSON, or that the API refuses, says why); the site list marks an analyst's lates
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import chromium
+from helpers import chromium, live_server
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
@@ -36,31 +32,6 @@ TOKEN = "review2-e2e-token"
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def _serving(app: Any) -> Iterator[str]:
-    """``app`` served by uvicorn on a free loopback port; yields its URL."""
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not srv.started:
-        pytest.fail("uvicorn did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     db = Database(f"sqlite:///{tmp_path / 'e2e.db'}")
@@ -68,7 +39,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
     app = create_app(settings, db)
     try:
-        with _serving(app) as url:
+        with live_server(app) as url:
             yield {**ids, "db": db, "url": url, "api": TestClient(app), "path": tmp_path}
     finally:
         db.dispose()
@@ -184,7 +155,7 @@ def test_a_read_only_server_still_offers_the_cars(world: dict[str, Any]) -> None
     downloaded (to correct, then `railwatch scene review ID --cars FILE`)."""
     sid = world["scene_ids"][4]
     settings = Settings(db=world["db"].url, cache_dir=world["path"] / "cache-ro")
-    with _serving(create_app(settings, world["db"])) as url, chromium() as browser:
+    with live_server(create_app(settings, world["db"])) as url, chromium() as browser:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.set_default_timeout(60_000)
         page.goto(f"{url}/sites/{world['site']}#{sid}")

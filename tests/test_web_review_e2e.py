@@ -4,16 +4,13 @@ with the detector's beside it, then removes it and sees the detector's count aga
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import chromium
+from helpers import chromium, live_server
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
@@ -32,33 +29,15 @@ TOKEN = "review-e2e-token"
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     db = Database(f"sqlite:///{tmp_path / 'e2e.db'}")
     ids = populate(db, tmp_path / "img")
     settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not srv.started:
-        pytest.fail("uvicorn did not start")
     try:
-        yield {**ids, "db": db, "url": f"http://127.0.0.1:{port}"}
+        with live_server(create_app(settings, db)) as url:
+            yield {**ids, "db": db, "url": url}
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
         db.dispose()
 
 
