@@ -171,3 +171,16 @@ def test_the_chart_draws_analyst_points_apart(
     assert marks["detector's count (replaced)"] == [18.0]
     # the detector's points no longer include the reviewed image
     assert 20.0 not in marks["count (interval)"] and 18.0 not in marks["count (interval)"]
+
+
+def test_the_charts_caption_says_what_the_diamonds_are_only_with_reviews(
+    reviewed: tuple[Database, dict[str, Any]], tmp_path: Path
+) -> None:
+    from railwatch.report.html import render_html
+
+    db, _ = reviewed
+    words = "Cyan diamonds: an analyst's count"
+    assert words in render_html(builder.build_report_data(db, SITE_NAME))
+    plain = Database(f"sqlite:///{tmp_path / 'plain.db'}")
+    populate(plain, tmp_path / "plain")
+    assert words not in render_html(builder.build_report_data(plain, SITE_NAME))
