@@ -234,6 +234,19 @@ def test_a_type_counted_by_an_analyst_is_not_called_the_detectors_lower_bound() 
     assert analyst.metrics["typed_reviewed_severity"] == detector.severity
 
 
+def test_a_type_judged_against_analysts_counts_only_is_an_alert_as_any() -> None:
+    # every image of the series reviewed: the type's counts are all every car of it, so
+    # neither note applies and the severity stands (a report said "the counts it is judged
+    # against are the detector's" of a record set by an analyst's count)
+    pts, when = _steady(n_reviewed=90)
+    pts = [replace(p, cls="tank") for p in pts]
+    pts[-1] = replace(pts[-1], low=60.0, high=60.0, reviewed=True)
+    spike = _on(analyze_series(pts), when.date(), "spike")
+    assert TYPED_NOTE not in spike.explanation
+    assert TYPED_REVIEWED_NOTE not in spike.explanation
+    assert spike.severity != "info" and "typed_reviewed_severity" not in spike.metrics
+
+
 def test_the_day_keeps_the_image_an_analyst_counted() -> None:
     # two images of one day: the detector's clearer one (61) and the one the analyst
     # reviewed (73): the day's count is the analyst's

@@ -95,7 +95,7 @@ def analyze_series(
                 )
                 found = [_method_note(a, method, mine, others) for a in found]
             if method == "objects" and one.cls in CAR_CLASSES:
-                found = [_typed_note(a) for a in found]
+                found = [_typed_note(a, part) for a in found]
             alerts.extend(found)
     alerts.extend(quality_alerts(points, settings, as_of=as_of))
     alerts = link_events(alerts, events, settings.event_window_days)
@@ -286,15 +286,20 @@ TYPED_REVIEWED_NOTE = (
 )
 
 
-def _typed_note(alert: Alert) -> Alert:
-    """``alert`` on a type's detector counts, with :data:`TYPED_NOTE` (hand counts by type,
-    method ``manual``, are the type's counts and get no such note); judged on an
-    analyst's count of the type, with :data:`TYPED_REVIEWED_NOTE`."""
+def _typed_note(alert: Alert, part: CountSeries) -> Alert:
+    """``alert`` on a type's detector counts (``part``, the series it was judged on), with
+    :data:`TYPED_NOTE` (hand counts by type, method ``manual``, are the type's counts and
+    get no such note); judged on an analyst's count of the type against the detector's
+    counts, with :data:`TYPED_REVIEWED_NOTE` (against earlier analysts' counts only, as
+    hand counts: none)."""
     reviewed = bool(alert.metrics.get("reviewed"))
     if reviewed and alert.kind == "shift":  # only a streak of analysts' counts alone
         reviewed = alert.metrics.get("reviewed_images") == alert.metrics.get("confirm_images")
     if not reviewed:
         return replace(alert, explanation=alert.explanation + TYPED_NOTE)
+    when = as_utc(alert.when)
+    if all(p.reviewed for p in part.usable if as_utc(p.when) < when):
+        return alert  # every count it is judged against is an analyst's too
     if alert.severity == "info":
         return replace(alert, explanation=alert.explanation + TYPED_REVIEWED_NOTE)
     # every car of a type against the detector's confident few stands out by the naming
