@@ -554,3 +554,12 @@ def test_scenes_to_review_put_alerts_first_then_wide_intervals(
     assert main(["scene", "to-review", "yard", "-n", "1"]) == 0
     out = capsys.readouterr().out
     assert "high record" in out and "scene review ID" in out
+
+
+def test_a_count_of_zero_empties_every_class(db: Database) -> None:
+    sid = _scene(db)  # the detector: 40 boxcars, 21 tanks, 12 covered
+    with db.session() as s:
+        repo.set_scene_review(s, sid, {"all": 0}, note="the yard is empty: shadows")
+    stored = _stored(db, sid)
+    assert stored["all"][0] == stored["boxcar"][0] == stored["tank"][0] == 0.0
+    assert stored["covered"][0] == 0.0 and stored["boxcar"][3] == ANALYST

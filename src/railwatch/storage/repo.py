@@ -972,6 +972,11 @@ def set_scene_review(
         counts = review_counts_of_cars(cars)
     assert counts is not None
     checked = _checked_review_counts(counts, method, scene_id)
+    if checked["all"] == 0 and tells_class("covered", method):
+        # an empty yard: none of any type and no covered load, nothing left to keep
+        from railwatch.detect.base import ALL_CLASSES
+
+        checked = {"all": 0.0, "covered": 0.0, **dict.fromkeys(ALL_CLASSES, 0.0)}
     with session.begin_nested():
         earlier = get_scene_review(session, scene_id)
         machine: dict[str, Any] = {}
