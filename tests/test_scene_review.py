@@ -563,3 +563,60 @@ def test_a_count_of_zero_empties_every_class(db: Database) -> None:
     stored = _stored(db, sid)
     assert stored["all"][0] == stored["boxcar"][0] == stored["tank"][0] == 0.0
     assert stored["covered"][0] == 0.0 and stored["boxcar"][3] == ANALYST
+
+
+def test_import_reviews_from_the_exports_csv_corrected(
+    cli_db: tuple[Database, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+
+    db, _ = cli_db
+    first = _scene(db)
+    second = _scene(db, count=FakeCount(50, 45, 60, {}, 3))
+    _scene(db, count=None)  # unusable: its empty line is a gap
+    out = tmp_path / "counts.csv"
+    assert main(["export", "yard", "--format", "csv", "--out", str(out)]) == 0
+    capsys.readouterr()
+    with out.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        if row["scene_id"] == str(second):
+            row["count"] = "55"  # the analyst's correction in a spreadsheet
+    with out.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    assert main(["scene", "import-reviews", "yard", str(out), "--note", "sheet"]) == 0
+    printed = capsys.readouterr().out
+    assert "Recorded 1 review(s)" in printed and "1 image(s) already had" in printed
+    assert _stored(db, second)["all"] == (55.0, 55.0, 55.0, ANALYST)
+    assert _stored(db, first)["all"][3] == "default"
+    # again: nothing changes
+    assert main(["scene", "import-reviews", "yard", str(out), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again == {"recorded": [], "unchanged": [first, second]}
+
+
+def test_import_reviews_by_day_and_class(
+    cli_db: tuple[Database, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, _ = cli_db
+    sid = _scene(db)  # 2023-10-05: the detector's 61, 40 boxcars, 21 tanks, 12 covered
+    path = tmp_path / "hand.csv"
+    path.write_text(
+        "date,count,class\n2023-10-05,73,all\n2023-10-05,45,boxcar\n2023-10-05,20,covered\n"
+    )
+    assert main(["scene", "import-reviews", "yard", str(path)]) == 0
+    stored = _stored(db, sid)
+    assert stored["all"][0] == 73.0 and stored["boxcar"][0] == 45.0
+    assert stored["covered"][0] == 20.0 and stored["tank"] == (21.0, 19.0, 23.0, "default")
+    for text, message in (
+        ("date,count\n2023-10-09,5\n", "2023-10-09: site 'yard' has no processed, usable image"),
+        ("date,count,class\n2023-10-05,5,tank\n", "(scene 1): give the total count"),
+        ("date,count,class\n2023-10-05,5,all\n2023-10-05,30,tank\n", "tank 30 is more than"),
+        ("date,count,site\n2023-10-05,5,other\n", "names other, not 'yard'"),
+    ):
+        path.write_text(text)
+        assert main(["scene", "import-reviews", "yard", str(path)]) != 0
+        assert message in capsys.readouterr().err
+    assert _stored(db, sid)["all"][0] == 73.0  # nothing written by a refused file

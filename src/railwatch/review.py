@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,10 @@ from railwatch.storage.records import DetectionRecord, records_from_detections
 __all__ = [
     "CAR_SOURCES",
     "ReviewEvaluation",
+    "ReviewImport",
     "cars_from_feature_collection",
     "evaluate_reviews",
+    "import_reviews",
     "read_review_cars",
     "scene_cars",
 ]
@@ -310,3 +313,93 @@ def scene_cars(session: Session, scene_id: int, source: str = "auto") -> dict[st
         gsd=scene.gsd,
         extra={"scene_id": scene_id, "source": source},
     )
+
+
+@dataclass(frozen=True)
+class ReviewImport:
+    """What :func:`import_reviews` did: the scenes whose counts it recorded as reviews
+    (``recorded``: ``(scene_id, counts)``) and those whose stored counts already were the
+    file's (``unchanged``)."""
+
+    recorded: tuple[tuple[int, dict[str, float]], ...]
+    unchanged: tuple[int, ...]
+
+
+def _day_scenes(session: Session, site: Site) -> dict[Any, list[Scene]]:
+    """The site's processed, usable scenes by UTC day."""
+    out: dict[Any, list[Scene]] = {}
+    for sc in repo.list_scenes(session, site, usable_only=True):
+        out.setdefault(sc.acquired_at.date(), []).append(sc)
+    return out
+
+
+def import_reviews(
+    session: Session, site: str, series: Mapping[str, Any], *, note: str = ""
+) -> ReviewImport:
+    """Record the counts of a CSV file (read by
+    :func:`railwatch.analysis.csvio.read_counts_csv`: hand counts with ``date,count`` and
+    optional ``class`` lines, or ``railwatch export``'s counts CSV corrected in a
+    spreadsheet) as reviews of ``site``'s scenes, all or none. A line goes to the scene
+    its ``scene_id`` names (the export's), else to the site's one processed, usable image
+    of its UTC day (a day with none, or with several, is refused, naming them). Each
+    scene needs its total (``all``); ``covered`` and car classes go with it. Scenes whose
+    stored counts already are the file's are left as they are."""
+    s = repo.get_site(session, site)
+    points = series.get(s.name, series.get("")) if len(series) else None
+    if points is None:
+        named = ", ".join(sorted(k for k in series if k))
+        raise InputError(
+            f"the file's site column names {named or 'no site'}, not {s.name!r}: give the "
+            f"lines of site {s.name} (or leave the column out)"
+        )
+    days = _day_scenes(session, s)
+    wanted: dict[int, dict[str, float]] = {}
+    for p in points:
+        if not p.is_usable or p.count is None or p.method == "presence":
+            continue  # a gap of the file, or a 10 m flag: nothing to record
+        day = p.when.astimezone(UTC).date()
+        if p.scene_id is not None:
+            scene = session.get(Scene, p.scene_id)
+            if scene is None or scene.site_id != s.id:
+                raise InputError(
+                    f"{day}: scene {p.scene_id} is not a scene of site {s.name!r}: check the "
+                    "scene_id column (the file of another site?)"
+                )
+        else:
+            found = days.get(day, [])
+            if len(found) != 1:
+                why = (
+                    f"has {len(found)} usable images (scenes "
+                    f"{', '.join(str(sc.id) for sc in found)}): add a scene_id column to say "
+                    "which one each count is of"
+                    if found
+                    else f"has no processed, usable image: see `railwatch scene list {s.name}`"
+                )
+                raise InputError(f"{day}: site {s.name!r} {why}")
+            scene = found[0]
+        mine = wanted.setdefault(scene.id, {})
+        if p.cls in mine and mine[p.cls] != p.count:
+            raise InputError(
+                f"{day}: scene {scene.id} has two different counts of {p.cls} "
+                f"({mine[p.cls]:g}, {p.count:g}): keep one"
+            )
+        mine[p.cls] = float(p.count)
+    recorded: list[tuple[int, dict[str, float]]] = []
+    unchanged: list[int] = []
+    with session.begin_nested():
+        for scene_id, counts in sorted(wanted.items()):
+            stored = {
+                c.cls: c.count
+                for c in session.scalars(select(Count).where(Count.scene_id == scene_id))
+            }
+            if all(stored.get(cls, 0.0) == n for cls, n in counts.items()):
+                unchanged.append(scene_id)
+                continue
+            try:
+                repo.set_scene_review(session, scene_id, counts, note=note)
+            except InputError as err:
+                when = session.get(Scene, scene_id)
+                day = when.acquired_at.date() if when is not None else "?"
+                raise InputError(f"{day} (scene {scene_id}): {err}") from err
+            recorded.append((scene_id, counts))
+    return ReviewImport(tuple(recorded), tuple(unchanged))

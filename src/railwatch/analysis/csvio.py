@@ -340,13 +340,14 @@ def _flag(text: str, line: int, name: str = "usable", *, empty: bool = True) -> 
 
 
 def _class(text: str, line: int) -> str:
-    """``all`` (an empty cell too) or a railcar class a detector reports, in lower case."""
+    """``all`` (an empty cell too), ``covered`` (loads under tarpaulins, a series of the
+    database's analysis too) or a railcar class a detector reports, in lower case."""
     raw = text.strip()
     cls = raw.lower() or "all"
-    if cls != "all" and cls not in ALL_CLASSES:
+    if cls not in ("all", "covered") and cls not in ALL_CLASSES:
         raise InputError(
-            f"line {line}: class {raw!r} is not a railcar class: use all (the total) or one "
-            f"of {', '.join(ALL_CLASSES)}"
+            f"line {line}: class {raw!r} is not a railcar class: use all (the total), "
+            f"covered (loads under tarpaulins) or one of {', '.join(ALL_CLASSES)}"
         )
     return cls
 

@@ -383,6 +383,54 @@ def review(
     )
 
 
+@app.command("import-reviews")
+def import_reviews_command(
+    ctx: typer.Context,
+    site: Annotated[str, typer.Argument(help="Site name.")],
+    counts: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV of your counts: date,count (optional class, scene_id), as for "
+            "`railwatch analyze --counts`; or the counts CSV of `railwatch export SITE "
+            "--format csv` with its counts corrected."
+        ),
+    ],
+    note: Annotated[str, typer.Option("--note", help="Said of every review recorded.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Record the counts of a CSV file as your reviews of the site's images, all or none:
+    each line goes to the image its scene_id names, else to the site's one usable image of
+    its UTC day. Images whose stored count already is the file's are left as they are."""
+    from railwatch.analysis.csvio import read_counts_csv
+    from railwatch.review import import_reviews
+
+    series = read_counts_csv(counts, warn=lambda msg: err_console.print(msg, highlight=False))
+    db = open_db(ctx)
+    with db.session() as s:
+        done = import_reviews(s, site, series, note=note)
+    if as_json:
+        print_json(
+            {
+                "recorded": [{"scene_id": i, "counts": c} for i, c in done.recorded],
+                "unchanged": list(done.unchanged),
+            }
+        )
+        return
+    for scene_id, given in done.recorded:
+        parts = "; ".join(f"{cls} {n:g}" for cls, n in given.items())
+        console.print(f"scene {scene_id}: {escape(parts)}", highlight=False)
+    console.print(
+        f"Recorded {len(done.recorded)} review(s) of {escape(site)}; "
+        f"{len(done.unchanged)} image(s) already had the file's counts."
+        + (
+            f" Run `railwatch analyze {escape(site)}` to judge the alerts on them."
+            if done.recorded
+            else ""
+        ),
+        highlight=False,
+    )
+
+
 @app.command("to-review")
 def to_review(
     ctx: typer.Context,
