@@ -265,3 +265,22 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def statements(db: Any) -> Iterator[list[str]]:
+    """The SQL statements ``db``'s engine runs inside the block (BEGIN, COMMIT, ROLLBACK
+    and PRAGMA left out)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cur: Any, sql: str, *_a: Any) -> None:
+        if not sql.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+            seen.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

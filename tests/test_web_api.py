@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ pytest.importorskip("httpx")
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from helpers import statements
 from railwatch.settings import Settings
 from railwatch.storage import Database
 from railwatch.web.app import create_app
@@ -559,24 +558,6 @@ def test_report_generate_and_download(client: TestClient, world: dict[str, Any])
 
 
 # ---------------------------------------------------------------------- performance
-
-
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    """SQL statements the engine runs inside the block."""
-    from sqlalchemy import event
-
-    seen: list[str] = []
-
-    def record(_conn: Any, _cur: Any, sql: str, *_a: Any) -> None:
-        if not sql.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
-            seen.append(sql)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture(scope="module")

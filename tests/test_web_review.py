@@ -17,9 +17,9 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from shapely.geometry import box, mapping
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from helpers import sqlite_write_lock_held
+from helpers import sqlite_write_lock_held, statements
 from railwatch.limits import NOTE_MAX
 from railwatch.settings import Settings
 from railwatch.storage import Database
@@ -358,26 +358,17 @@ def test_the_scene_list_reads_reviews_in_one_statement_per_page(
     w = sqlite_world
     c, db, site = w["client"], w["db"], w["site"]
 
-    def statements() -> int:
-        seen: list[str] = []
-
-        def record(_conn: Any, _cur: Any, sql: str, *_a: Any) -> None:
-            if not sql.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
-                seen.append(sql)
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+    def count() -> int:
+        with statements(db) as seen:
             assert c.get(f"/api/sites/{site}/scenes").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
         return len(seen)
 
-    none = statements()
+    none = count()
     for i, sid in enumerate(w["scene_ids"]):
         if i != 2:  # every usable scene
             r = c.put(f"/api/scenes/{sid}/review", json={"counts": {"all": 30}}, headers=AUTH)
             assert r.status_code == 201, r.text
-    assert statements() == none + 1
+    assert count() == none + 1
     items = c.get(f"/api/sites/{site}/scenes").json()["items"]
     assert [s["reviewed"] for s in items] == [True, True, False, True, True, True]
     assert items[4]["detector_count"]["total"] == DETECTED

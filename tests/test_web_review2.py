@@ -18,8 +18,9 @@ pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from shapely.geometry import box
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from helpers import statements
 from railwatch.cli.main import main
 from railwatch.settings import Settings
 from railwatch.storage import Database, repo
@@ -269,23 +270,14 @@ def test_the_site_list_reads_no_more_statements_for_the_mark(
     w = sqlite_world
     c, db, ids = w["client"], w["db"], w["scene_ids"]
 
-    def statements() -> int:
-        seen: list[str] = []
-
-        def record(_conn: Any, _cur: Any, sql: str, *_a: Any) -> None:
-            if not sql.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
-                seen.append(sql)
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+    def count() -> int:
+        with statements(db) as seen:
             assert c.get("/api/sites").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
         return len(seen)
 
-    before = statements()
+    before = count()
     c.put(f"/api/scenes/{ids[5]}/review", json={"counts": {"all": 9}}, headers=AUTH)
-    assert statements() == before
+    assert count() == before
     assert c.get("/api/sites").json()["items"][0]["summary"]["latest_reviewed"] is True
 
 
