@@ -64,6 +64,39 @@ def check_output(
                 f"--out {out} is an image of this site ({uri}): writing the {what} there would "
                 "destroy the image the counts come from; give --out another file name"
             )
+    other = _image_of_any_site(db, target, {Path(out).name, target.name})
+    if other is not None:
+        site, scene_id, uri = other
+        raise InputError(
+            f"--out {out} is an image of site {site!r} (scene {scene_id}, {uri}): writing the "
+            f"{what} there would destroy the image its counts come from; give --out another "
+            "file name"
+        )
+
+
+def _image_of_any_site(db: Database, target: Path, names: set[str]) -> tuple[str, int, str] | None:
+    """The site, scene id and file of any scene of the database whose image or mask is
+    ``target`` (resolved), or None. A report of one site written over another site's image
+    destroyed that image (before session 26 only the site's own images were checked).
+    Only the files named as ``target`` is (``names``) are resolved: one query of every
+    scene's file names, and no file-system call for the others."""
+    from sqlalchemy import select
+
+    from railwatch.storage.models import Scene, Site
+
+    with db.session(readonly=True) as s:
+        rows = s.execute(
+            select(Site.name, Scene.id, Scene.uri, Scene.mask_uri).join(
+                Site, Scene.site_id == Site.id
+            )
+        ).all()
+    for site, scene_id, *uris in rows:
+        for uri in uris:
+            if not uri or "://" in uri:
+                continue
+            if uri.replace("\\", "/").rsplit("/", 1)[-1] in names and _resolved(uri) == target:
+                return str(site), int(scene_id), str(uri)
+    return None
 
 
 __all__ = ["check_output", "database_files", "site_images"]

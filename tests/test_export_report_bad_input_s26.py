@@ -1,0 +1,111 @@
+"""Session 26 audit of reports and exports against bad input: an output path that is
+another site's image, and reports of sites with no count (only 10 m images, images not
+processed yet, only unusable images)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from shapely.geometry import box
+
+from railwatch.cli.main import main
+from railwatch.sites import SiteSpec
+from railwatch.storage import Database, repo
+from report_db import (
+    CRS,
+    IMG_H_M,
+    IMG_W_M,
+    SITE_UTM,
+    T0,
+    X0,
+    Y0,
+    FakeCount,
+    FakeInfo,
+    FakeQuality,
+    add_counted_scene,
+    populate,
+    to_wgs84,
+)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _add_site(db: Database, name: str) -> None:
+    with db.session() as s:
+        repo.add_site(s, SiteSpec(name=name, geometry=to_wgs84(SITE_UTM)))
+
+
+def _add_scene(
+    db: Database, site: str, key: int, *, usable: bool | None, gsd: float = 0.5, count: float = 0
+) -> None:
+    """A scene of ``site``: ingested only (``usable`` None), unusable, or counted."""
+    with db.session() as s:
+        row = repo.get_site(s, site)
+        when = T0 + timedelta(days=10 * key)
+        if usable:
+            method = "presence" if gsd >= 10 else "objects"
+            add_counted_scene(
+                s, row, when, gsd, FakeCount(count, 0, max(count, 1), {}, 0, method=method), key
+            )
+            return
+        info = FakeInfo(
+            uri=f"/nowhere/{key}.tif",
+            content_hash=f"{key:064d}",
+            acquired=when,
+            crs=CRS,
+            footprint=to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
+            gsd=gsd,
+            width=100,
+            height=100,
+        )
+        scene, _ = repo.add_scene(s, row, info, 1.0)
+        if usable is False:
+            quality = FakeQuality(0.2, cloud_fraction=0.8, usable=False, reasons=("cloud 80%",))
+            repo.record_scene_result(s, scene.id, quality, [], None, "test", "1")
+
+
+@pytest.fixture()
+def two_sites(tmp_path: Path) -> tuple[str, Path]:
+    """testyard (with image files) and a second site, 'other', with one counted scene."""
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    db = Database(url)
+    populate(db, tmp_path / "scenes")
+    _add_site(db, "other")
+    _add_scene(db, "other", 900, usable=True, count=4)
+    db.dispose()
+    return url, tmp_path / "scenes" / "scene_00.tif"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "other", "-f", "csv"],
+        ["report", "other"],
+        ["report", "other", "--pdf"],
+    ],
+)
+def test_output_over_an_image_of_another_site_is_refused(
+    two_sites: tuple[str, Path], capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """`railwatch report other -o yard/scene_00.tif` replaced an image of testyard with
+    the report of 'other': only the reported site's own images were checked."""
+    url, image = two_sites
+    before = _digest(image)
+    assert main(["--db", url, *command, "--out", str(image)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "is an image of site 'testyard'" in err and "give --out another file name" in err
+    assert _digest(image) == before
+
+
+def test_output_beside_other_sites_images_is_still_written(
+    two_sites: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, image = two_sites
+    out = image.with_name("other.csv")
+    assert main(["--db", url, "export", "other", "-f", "csv", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("date,scene_id")
