@@ -53,7 +53,7 @@ def test_eval_dirs_reads_it_from_the_file_and_from_a_detector_run(tmp_path: Path
     (truth / "a.tif").write_bytes(b"not read")
     (truth / "b.tif").write_bytes(b"not read")
 
-    def predict(image: Path, gsd: float | None, t: FeatureSet) -> Prediction:
+    def predict(image: Path, gsd: float | None, t: FeatureSet, radiometry: str) -> Prediction:
         return Prediction(_length(0.0), measured=image.stem != "a")
 
     runs = {s.name: s for s in evaluate_dirs(truth, predict=predict)}

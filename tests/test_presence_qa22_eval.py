@@ -149,7 +149,7 @@ def test_eval_dirs_takes_the_flag_of_a_detector_run(tmp_path: Path) -> None:
     _write(truth, "s", to_feature_collection(_cars(25), crs=UTM, gsd=10.0), ".truth.geojson")
     (truth / "s.tif").write_bytes(b"not read")
 
-    def predict(image: Path, gsd: float | None, t: FeatureSet) -> Prediction:
+    def predict(image: Path, gsd: float | None, t: FeatureSet, radiometry: str) -> Prediction:
         return Prediction(_presence(3.0), present=False)
 
     (s,) = evaluate_dirs(truth, predict=predict)

@@ -14,6 +14,11 @@ from railwatch.errors import InputError
 
 if TYPE_CHECKING:
     from railwatch.detect.eval import LabelledTruth, Pairing
+    from railwatch.imagery.read import Radiometry
+
+#: Why a prediction file is left out when it matches no truth (warned of), as
+#: :data:`railwatch.detect.eval.NO_TRUTH` says it (not imported: the CLI starts fast).
+NO_TRUTH = "matches no truth file"
 
 
 def _fmt(x: Any, pct: bool = False) -> str:
@@ -77,7 +82,7 @@ def _rel(path: Path, folder: Path) -> str:
         return str(path)
 
 
-def _check_pairing(truth: Path, pred: Path | None) -> Pairing | None:
+def _check_pairing(truth: Path, pred: Path | None, verified_only: bool = False) -> Pairing | None:
     """Pair the files before any scene is evaluated (:func:`~railwatch.detect.eval.
     pair_files`): an :class:`InputError` naming every truth file without its prediction
     in ``pred`` (or, without ``pred``, its image beside it), so that nothing is evaluated
@@ -88,13 +93,15 @@ def _check_pairing(truth: Path, pred: Path | None) -> Pairing | None:
 
     if not truth.is_dir() or (pred is not None and not pred.is_dir()):
         return None
-    pairing = pair_files(truth, pred)
+    pairing = pair_files(truth, pred, verified_only=verified_only)
     n = len(pairing.scenes)
     if pairing.labelled is not None:
         missing = [t.scene for t in pairing.unmatched]
         if not missing:
             return pairing
-        extra = [_rel(f, pred) for f, _ in pairing.pred_left_out] if pred is not None else []
+        extra = (
+            [_rel(f, pred) for f, why in pairing.pred_left_out if why == NO_TRUTH] if pred else []
+        )
         raise InputError(
             f"{len(missing)} of the {n} labelled images in {truth} have no prediction in "
             f"{pred}: {_names(missing)} (expected NAME.detections.geojson, as `railwatch "
@@ -135,6 +142,30 @@ def _say_labels_read(labelled: LabelledTruth, truth: Path) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    from railwatch.detect.labels import describe_provenance
+
+    counts = labelled.provenance
+    only = (
+        f"; --verified-only scores the {n} verified image{'s' if n != 1 else ''} only"
+        if labelled.verified_only
+        else ""
+    )
+    err_console.print(
+        f"truth labels' origin: {escape(describe_provenance(counts))}{only}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if counts.get("detector") and not labelled.verified_only:
+        mixed = f"{counts['verified']} verified and " if counts.get("verified") else ""
+        err_console.print(
+            f"[bold yellow]warning:[/] the truth holds {mixed}{counts['detector']} "
+            f"image{'s' if counts['detector'] != 1 else ''} of the detector's labels as "
+            "export-labels cut them: where they were not corrected, the scores measure "
+            "agreement with that detector, not accuracy. --verified-only scores against "
+            "the verified ones only",
+            highlight=False,
+            soft_wrap=True,
+        )
     blind = sum(1 for t in labelled.scenes if not t.covered_known)
     if blind:
         err_console.print(
@@ -144,6 +175,22 @@ def _say_labels_read(labelled: LabelledTruth, truth: Path) -> None:
             highlight=False,
             soft_wrap=True,
         )
+
+
+def _say_own_radiometry(pairing: Pairing, given: Radiometry) -> None:
+    """A note naming the images whose files say another radiometry than --radiometry:
+    they are read as they say (the option is the default for the others)."""
+    own = [t for t in pairing.scenes if t.radiometry is not None and t.radiometry != given]
+    if not own:
+        return
+    names = _names([f"{t.scene} ({t.radiometry})" for t in own])
+    err_console.print(
+        f"note: {len(own)} image{'s' if len(own) != 1 else ''} say how to read "
+        f"{'it' if len(own) == 1 else 'them'} (the label or truth file's 'radiometry', or "
+        f"the sidecar's), which wins over --radiometry {given}: {escape(names)}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _left_out(pairing: Pairing, truth: Path, pred: Path | None) -> list[dict[str, str]]:
@@ -192,9 +239,20 @@ def eval_command(
             "--radiometry",
             metavar="linear|display",
             help="With --detector: how to read 16-bit and float images (as 'railwatch "
-            "detect --radiometry'; default linear). 8-bit images are read as they are.",
+            "detect --radiometry'; default linear) whose files do not say: an image whose "
+            "label or truth file (top-level 'radiometry') or sidecar NAME.json says it is "
+            "read so, whatever this option says. 8-bit images are read as they are.",
         ),
     ] = None,
+    verified_only: Annotated[
+        bool,
+        typer.Option(
+            "--verified-only",
+            help="With a training-labels --truth folder: score only the images whose labels "
+            "are verified (an analyst's outlines, import-labels --verified); the others "
+            "are left out, with why.",
+        ),
+    ] = False,
     site: Annotated[
         str | None,
         typer.Option(
@@ -224,6 +282,11 @@ def eval_command(
                 "--site scores the stored results against your reviews: give it alone "
                 "(not with --truth, --pred, --detector or --radiometry)"
             )
+        if verified_only:
+            raise InputError(
+                "--site scores against your reviews, which are all verified: leave out "
+                "--verified-only (it picks among the images of a --truth labels folder)"
+            )
         _print_report(*_review_report(ctx, site), as_json=as_json)
         return
     if truth is None:
@@ -241,9 +304,9 @@ def eval_command(
     from railwatch.imagery.read import parse_radiometry
 
     radio = parse_radiometry(radiometry) if radiometry is not None else "linear"
-    pairing = _check_pairing(truth, pred)
+    pairing = _check_pairing(truth, pred, verified_only)
     left_out = _left_out(pairing, truth, pred) if pairing is not None else []
-    extra = [d["file"] for d in left_out if d["folder"] == "pred"]
+    extra = [d["file"] for d in left_out if d["folder"] == "pred" and d["reason"] == NO_TRUTH]
     if extra:
         err_console.print(
             f"[bold yellow]warning:[/] {len(extra)} prediction "
@@ -256,6 +319,12 @@ def eval_command(
     labelled = pairing.labelled if pairing is not None else None
     if labelled is not None:
         _say_labels_read(labelled, truth)
+    if detector is not None and pairing is not None:
+        from railwatch.detect.eval import with_radiometry
+
+        pairing = with_radiometry(pairing)  # every file read before a detector runs
+        if radiometry is not None:
+            _say_own_radiometry(pairing, radio)
     for d in left_out:
         if d["folder"] == "truth":
             err_console.print(
@@ -274,8 +343,11 @@ def eval_command(
 
         det = get_detector(detector)
 
-        def predict(image: Path, gsd: float | None, truth: FeatureSet) -> FeatureSet | Prediction:
-            # coarse scenes use the truth file's track centrelines when it has them
+        def predict(
+            image: Path, gsd: float | None, truth: FeatureSet, radiometry: Radiometry
+        ) -> Prediction:
+            # coarse scenes use the truth file's track centrelines when it has them;
+            # radiometry: the image's own where its files say, else --radiometry
             tracks_crs = truth.crs or "EPSG:4326"
             r = detect_file(
                 image,
@@ -283,7 +355,7 @@ def eval_command(
                 detector=det,
                 tracks=truth.tracks,
                 tracks_crs=tracks_crs,
-                radiometry=radio,
+                radiometry=radiometry,
             )
             cars = r.coarse.car_equivalents if r.coarse is not None else None
             no_flag = (
@@ -295,20 +367,26 @@ def eval_command(
                 cars = None  # no flag where none was read, nor one made up from a length
             features = FeatureSet(r.detections, r.crs, r.gsd, None, r.method, cars)
             if r.coarse is None:
-                return features
+                return Prediction(features, radiometry=r.radiometry)
             # given lines that read no track: no flag (as `railwatch detect` says); a
             # 1.5-5 m estimate that read no track measured nothing (no 0 in the errors)
             unread = r.coarse.track_m == 0.0 and r.tracks == "given"
             unread |= no_flag  # at 10 m: coarse.long_train_flag
             measured = not (r.method == "length" and r.coarse.track_m == 0.0)
-            return Prediction(features, None if unread else r.coarse.present, measured)
+            present = None if unread else r.coarse.present
+            return Prediction(features, present, measured, radiometry=r.radiometry)
 
     def on_scene(name: str) -> None:
         if not as_json:
             err_console.print(f"evaluated {escape(name)}", style="dim", highlight=False)
 
     scenes = evaluate_dirs(
-        truth, pred_dir=pred, predict=predict, on_scene=on_scene, pairing=pairing
+        truth,
+        pred_dir=pred,
+        predict=predict,
+        on_scene=on_scene,
+        pairing=pairing,
+        radiometry=radio if radiometry is not None else None,
     )
     report = summarise(scenes)
     # which files were paired is in each scene's row (truth_file, pred_file/image_file)

@@ -146,14 +146,27 @@ def import_labels_cmd(
             "and COCO from export-labels carry theirs): train --labels needs it.",
         ),
     ] = None,
+    verified: Annotated[
+        bool,
+        typer.Option(
+            "--verified",
+            help="You checked every image's labels in the labelling tool (the detector's "
+            "that export-labels cut included): record them all as verified, which train "
+            "and eval --verified-only keep.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Check a label dataset (COCO, DOTA or YOLO-OBB) and write it as a railwatch
     training set: images/NAME.png, labels/NAME.txt with dataset.yaml (Ultralytics OBB
     layout, railwatch class ids) and railwatch_labels.json (every object's pixel corners,
-    class and covered flag, each image's ground sample distance, plus the source and
-    site), which railwatch train --labels reads. Nothing is written when any label is
-    wrong: every problem is listed as file:line.
+    class and covered flag, each image's ground sample distance and whether its labels
+    are verified, plus the source and site), which railwatch train --labels reads.
+    Nothing is written when any label is wrong: every problem is listed as file:line.
+
+    Whether an image's labels are verified (an analyst's outlines) or the detector's (to
+    be corrected) comes from what export-labels wrote (a COCO image's railwatch block, or
+    railwatch_export.json in SRC); --verified marks them all verified.
 
     Example: railwatch import-labels corrected/ --format dota --site tumangang
     then: railwatch train --labels labels/tumangang --init default --out tuned.onnx
@@ -171,7 +184,7 @@ def import_labels_cmd(
     if not src.is_dir():
         raise InputError(f"{src} is not a directory")
     target = out if out is not None else Path("labels") / (site or src.resolve().name)
-    summary = import_labels(src, fmt, target, site=site, gsd=gsd)
+    summary = import_labels(src, fmt, target, site=site, gsd=gsd, verified=verified)
     if summary.without_gsd:
         # written (the YOLO-OBB layout trains as it is elsewhere), but said: train refuses it
         shown = escape(", ".join(summary.without_gsd[:5]))
@@ -186,7 +199,8 @@ def import_labels_cmd(
         print_json({"out": str(summary.out), "images": summary.images,
                     "objects": summary.objects, "by_class": summary.by_class,
                     "unlabelled": list(summary.unlabelled),
-                    "without_gsd": list(summary.without_gsd)})  # fmt: skip
+                    "without_gsd": list(summary.without_gsd),
+                    "provenance": summary.provenance})  # fmt: skip
         return
     per_class = escape(", ".join(f"{k} {v}" for k, v in summary.by_class.items()) or "no objects")
     console.print(
@@ -194,6 +208,21 @@ def import_labels_cmd(
         f"into {escape(str(summary.out))}",
         highlight=False,
     )
+    from railwatch.detect.labels import describe_provenance
+
+    console.print(
+        f"labels: {escape(describe_provenance(summary.provenance))}"
+        + (" (--verified)" if verified else ""),
+        highlight=False,
+    )
+    if summary.provenance.get("detector"):
+        err_console.print(
+            f"[bold yellow]note:[/] {summary.provenance['detector']} image(s) carry the "
+            "detector's labels as export-labels cut them: if you corrected them in the "
+            "labelling tool, import again with --verified; train and eval --verified-only "
+            "leave them out",
+            highlight=False,
+        )
     if summary.unlabelled:
         shown = escape(", ".join(summary.unlabelled[:5]))
         more = f" and {len(summary.unlabelled) - 5} more" if len(summary.unlabelled) > 5 else ""

@@ -116,6 +116,15 @@ def train(
             "procedural yards, so that the network does not forget them).",
         ),
     ] = 0.5,
+    verified_only: Annotated[
+        bool,
+        typer.Option(
+            "--verified-only",
+            help="Train only on the --labels images whose labels are verified (an "
+            "analyst's outlines from export-labels, import-labels --verified, or a GeoJSON "
+            'label file\'s "verified": true); the others are named and left out.',
+        ),
+    ] = False,
     lr: Annotated[float, typer.Option(help="Peak learning rate of the one-cycle schedule.")] = 3e-3,
     calibration_scenes: Annotated[
         int,
@@ -212,6 +221,8 @@ def train(
             f"(or give --arch {init_arch}) to continue from them, or leave out --init to "
             f"train {arch} from scratch"
         )
+    if verified_only and labels is None:
+        raise InputError("--verified-only picks among the --labels images: give --labels DIR")
     labelled = None
     if labels is not None:
         from railwatch.detect.labels import load_labelled_dir
@@ -219,6 +230,9 @@ def train(
         if not labels_share > 0:
             raise InputError("--labels-share must be above 0 when --labels is given")
         labelled = load_labelled_dir(labels)
+        _say_provenance(labelled, verified_only)
+        if verified_only:
+            labelled = labelled.only_verified()
         by_class: dict[str, int] = {}
         for item in labelled.images:
             for cls, n in item.by_class().items():
@@ -303,6 +317,45 @@ def train(
         from railwatch.cli.calibrate import calibrate
 
         calibrate(path, scenes=calibration_scenes, styles=",".join(cfg.styles))
+
+
+def _say_provenance(labelled: LabelledSet, verified_only: bool) -> None:
+    """Where the labels come from (verified, the detector's, not said), and what a folder
+    that mixes verified labels and the detector's means for training."""
+    from railwatch.detect.labels import describe_provenance
+
+    counts = labelled.provenance()
+    err_console.print(
+        f"labels' origin: {escape(describe_provenance(counts))}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if verified_only:
+        dropped = [i.name for i in labelled.images if i.verified is not True]
+        if dropped and counts["verified"]:
+            more = " ..." if len(dropped) > 5 else ""
+            err_console.print(
+                f"--verified-only: training on the {counts['verified']} verified image(s); "
+                f"left out {len(dropped)}: {escape(', '.join(dropped[:5]))}{more}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        return
+    if counts["detector"]:
+        mixed = (
+            f"the folder mixes {counts['verified']} image(s) of verified labels with "
+            if counts["verified"]
+            else ""
+        )
+        err_console.print(
+            f"warning: {mixed}{counts['detector']} image(s) of the detector's labels as "
+            "export-labels cut them: where they were not corrected, the network is taught "
+            "its own boxes, mistakes included. --verified-only trains on the verified ones "
+            "only; import-labels --verified marks a set you have checked",
+            style="yellow",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _label_sources(labelled: LabelledSet) -> str:

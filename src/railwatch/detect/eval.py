@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -37,6 +37,9 @@ from railwatch.detect.base import GENERIC_CLASS, Detection, is_presence
 from railwatch.detect.geojson import WGS84, FeatureSet, read_geojson
 from railwatch.detect.merge import box_array, polygons_of
 from railwatch.errors import InputError
+
+if TYPE_CHECKING:
+    from railwatch.imagery.read import Radiometry
 
 #: IoU thresholds reported.
 IOU_THRESHOLDS: tuple[float, ...] = (0.3, 0.5)
@@ -205,6 +208,14 @@ class SceneEval:
     #: False when the truth's format has no covered flag (DOTA, YOLO-OBB): the scene is
     #: in no covered accuracy (its cars read as not covered, which judges nothing).
     covered_known: bool = True
+    #: Whether the truth's labels are verified (a training-labels folder: True an
+    #: analyst's, False the detector's as export-labels cut them); None: not said.
+    truth_verified: bool | None = None
+    #: How a detector read the image's 16-bit or float pixels (``linear``/``display``;
+    #: None for 8-bit images, or predictions from files) and what said so:
+    #: ``image`` (its label or truth file, or its sidecar), ``--radiometry`` or ``default``.
+    radiometry: str | None = None
+    radiometry_from: str | None = None
 
     @property
     def is_presence(self) -> bool:
@@ -545,6 +556,11 @@ def _scene_row(s: SceneEval) -> dict[str, Any]:
         row["truth_format"] = s.truth_format
     if not s.covered_known:
         row["covered_known"] = False
+    if s.truth_format is not None:  # a training-labels folder: said or not (null)
+        row["truth_verified"] = s.truth_verified
+    if s.radiometry is not None:
+        row["radiometry"] = s.radiometry
+        row["radiometry_from"] = s.radiometry_from
     if s.is_presence:
         row["long_train_present"] = s.long_train_pred
         row["long_train_truth"] = s.long_train_truth
@@ -566,6 +582,9 @@ TRUTH_SUFFIXES: tuple[str, ...] = (".truth.geojson", ".labels.geojson")
 #: Prediction file names tried for scene ``NAME``, in this order.
 PRED_SUFFIXES: tuple[str, ...] = (".detections.geojson", ".geojson", ".pred.geojson")
 _IMAGE_SUFFIXES: tuple[str, ...] = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+#: Why a prediction file found under ``--pred`` is not evaluated, when it pairs with no
+#: truth (:attr:`Pairing.pred_left_out`).
+NO_TRUTH = "matches no truth file"
 #: ``.geojson`` files beside images that are neither truth nor predictions.
 _NOT_PRED_SUFFIXES: tuple[str, ...] = (*TRUTH_SUFFIXES, ".tracks.geojson")
 
@@ -587,6 +606,12 @@ class TruthFile:
     image: Path | None = None
     features: FeatureSet | None = field(default=None, compare=False)
     source: str | None = None
+    #: Whether the labels are verified (:attr:`railwatch.detect.labels.LabelledImage.
+    #: verified`; None: not said, or a truth file)
+    verified: bool | None = None
+    #: How the image's 16-bit or float pixels are to be read, as its label or truth file
+    #: or its sidecar says (None: they say nothing)
+    radiometry: Radiometry | None = None
 
     @property
     def covered_known(self) -> bool:
@@ -609,6 +634,8 @@ class Pairing:
     pred_left_out: tuple[tuple[Path, str], ...] = ()
     #: What a training-labels folder gave (None for a folder of truth files).
     labelled: LabelledTruth | None = None
+    #: Whether each scene's ``radiometry`` has been read (:func:`with_radiometry`).
+    radiometry_read: bool = False
 
     @property
     def unmatched(self) -> tuple[TruthFile, ...]:
@@ -629,6 +656,12 @@ class LabelledTruth:
     sources: dict[str, int]
     left_out: tuple[tuple[Path, str], ...] = ()
     by_class: dict[str, int] = field(default_factory=dict)
+    #: The images read by where their labels come from (``verified``, ``detector``,
+    #: ``unknown``), those left out by ``verified_only`` included
+    provenance: dict[str, int] = field(default_factory=dict)
+    #: Whether only the verified images are scored, and the others, left out
+    verified_only: bool = False
+    unverified: tuple[TruthFile, ...] = ()
 
     @property
     def cars(self) -> int:
@@ -636,7 +669,7 @@ class LabelledTruth:
 
     def as_dict(self) -> dict[str, Any]:
         """The report's ``truth`` block."""
-        return {
+        out = {
             "dir": str(self.root),
             "read_as": "labels (as railwatch train --labels reads them)",
             "images": len(self.scenes),
@@ -644,7 +677,12 @@ class LabelledTruth:
             "by_class": dict(self.by_class),
             "sources": dict(self.sources),
             "covered_known": sum(1 for t in self.scenes if t.covered_known),
+            "provenance": dict(self.provenance),
         }
+        if self.verified_only:
+            out["verified_only"] = True
+            out["unverified_left_out"] = len(self.unverified)
+        return out
 
 
 def is_labels_folder(folder: str | Path) -> bool:
@@ -663,7 +701,7 @@ def is_labels_folder(folder: str | Path) -> bool:
     return False
 
 
-def read_labelled_truth(root: str | Path) -> LabelledTruth:
+def read_labelled_truth(root: str | Path, *, verified_only: bool = False) -> LabelledTruth:
     """The labelled images of a training-labels folder as truth, read by the loader
     ``railwatch train --labels`` uses (:mod:`railwatch.detect.labels`: import-labels
     ``railwatch_labels.json``, DOTA ``labelTxt/``, GeoJSON label files; subfolders
@@ -674,7 +712,11 @@ def read_labelled_truth(root: str | Path) -> LabelledTruth:
     Each image's cars are in its file's pixels (column, row) with its gsd, or, for a
     georeferenced image, in its CRS (what ``railwatch detect`` writes for it). An image
     without a ground sample distance cannot be scored (the detector cannot scale it):
-    it is left out, with why and how to give one; so are images no label names."""
+    it is left out, with why and how to give one; so are images no label names.
+
+    Each image's ``verified`` and ``radiometry`` are what its files say. With
+    ``verified_only`` only the images whose labels are verified are scored, the others
+    left out with why (none verified: an :class:`InputError` saying how to get some)."""
     from railwatch.detect import labels as lab
 
     base = Path(root)
@@ -684,6 +726,8 @@ def read_labelled_truth(root: str | Path) -> LabelledTruth:
     left_out: list[tuple[Path, str]] = []
     sources: dict[str, int] = defaultdict(int)
     by_class: dict[str, int] = defaultdict(int)
+    provenance = dict.fromkeys(lab.PROVENANCE, 0)
+    unverified: list[TruthFile] = []
     seen: set[Path] = set()
     for e in entries:
         short = e.name.rsplit("/", 1)[-1]
@@ -726,7 +770,9 @@ def read_labelled_truth(root: str | Path) -> LabelledTruth:
                 (e.image_path, f"no ground sample distance, so no detector can scale it: {where}")
             )
             continue
-        item = lab._load_one(e.name, e.label_path, e.image_path, e.kind, problems, label)
+        item = lab._load_one(
+            e.name, e.label_path, e.image_path, e.kind, problems, label, e.verified
+        )
         if item is None:
             continue
         sh, sw = item.image.shape[:2]
@@ -751,21 +797,35 @@ def read_labelled_truth(root: str | Path) -> LabelledTruth:
             Detection(box_from_polygon(Polygon(r)), cls=car.cls, covered=car.covered)
             for r, car in zip(rings, item.cars, strict=True)
         )
+        provenance[item.provenance] += 1
+        tfile = TruthFile(
+            e.name,
+            e.label_path,
+            image=e.image_path,
+            features=FeatureSet(dets, crs, item.native_gsd),
+            source=item.source,
+            verified=item.verified,
+            radiometry=item.radiometry,
+        )
+        if verified_only and item.verified is not True:
+            unverified.append(tfile)
+            why = "their files do not say"
+            if item.verified is False:
+                why = "the detector's, as export-labels cut them"
+            reason = f"its labels are not verified ({why}): left out by --verified-only"
+            left_out.append((e.image_path, reason))
+            continue
         for car in item.cars:
             by_class[car.cls] += 1
         kind = f"import-labels ({item.source})" if e.kind == "manifest" else item.source
         sources[kind] += 1
-        features = FeatureSet(dets, crs, item.native_gsd)
-        scenes.append(
-            TruthFile(
-                e.name,
-                e.label_path,
-                image=e.image_path,
-                features=features,
-                source=item.source,
-            )
-        )
+        scenes.append(tfile)
     problems.raise_if_any(base)
+    if verified_only and not scenes and unverified:
+        raise InputError(
+            f"--verified-only: no labelled image in {base} is verified "
+            f"({lab.describe_provenance(provenance)}): " + lab.HOW_TO_VERIFY
+        )
     for folder in lab._folders(base):
         for p in sorted(folder.iterdir()):
             if p.suffix.lower() in lab.IMAGE_SUFFIXES and p.is_file() and p.resolve() not in seen:
@@ -786,6 +846,9 @@ def read_labelled_truth(root: str | Path) -> LabelledTruth:
         dict(sorted(sources.items())),
         tuple(left_out),
         dict(sorted(by_class.items())),
+        provenance,
+        verified_only,
+        tuple(unverified),
     )
 
 
@@ -817,7 +880,9 @@ def _lookup(index: dict[str, list[Path]], exact: dict[str, Path], key: str) -> P
     return found[0] if len(found) == 1 else None
 
 
-def pair_files(truth_dir: str | Path, pred_dir: str | Path | None = None) -> Pairing:
+def pair_files(
+    truth_dir: str | Path, pred_dir: str | Path | None = None, *, verified_only: bool = False
+) -> Pairing:
     """Find the truth files under ``truth_dir`` (``NAME.truth.geojson`` or
     ``NAME.labels.geojson``, in subfolders too) and pair each with its prediction in
     ``pred_dir`` (``NAME.detections.geojson``, ``NAME.geojson`` or ``NAME.pred.geojson``
@@ -830,10 +895,19 @@ def pair_files(truth_dir: str | Path, pred_dir: str | Path | None = None) -> Pai
     import-labels`` or ``export-labels --format dota`` writes) is read as ``railwatch
     train --labels`` reads it (:func:`read_labelled_truth`), each labelled image a
     scene named by its path without suffix, paired with its prediction as above or
-    with itself for a detector."""
+    with itself for a detector; ``verified_only`` scores only its images whose labels
+    are verified (:func:`read_labelled_truth`; refused for a folder of truth files,
+    which says nothing of it)."""
     tdir = Path(truth_dir)
     if is_labels_folder(tdir):
-        return _pair_labelled(read_labelled_truth(tdir), pred_dir)
+        labelled = read_labelled_truth(tdir, verified_only=verified_only)
+        return _pair_labelled(labelled, pred_dir)
+    if verified_only:
+        raise InputError(
+            f"--verified-only keeps the verified images of a training-labels folder (what "
+            f"import-labels writes, or an export-labels DOTA folder); {tdir} holds truth "
+            "files, which say nothing of it: leave out --verified-only"
+        )
     truth_files = _files_under(tdir)
     found: dict[str, list[tuple[int, Path]]] = defaultdict(list)
     for f in truth_files:
@@ -867,11 +941,18 @@ def pair_files(truth_dir: str | Path, pred_dir: str | Path | None = None) -> Pai
 
 
 def _pair_labelled(labelled: LabelledTruth, pred_dir: str | Path | None) -> Pairing:
-    """:func:`pair_files` for a training-labels folder."""
+    """:func:`pair_files` for a training-labels folder (its scenes' radiometry read; the
+    predictions of images left out by ``verified_only`` left out with them)."""
     if pred_dir is None:
-        return Pairing(labelled.scenes, labelled.left_out, labelled=labelled)
-    scenes, pred_left_out = _pair_pred(list(labelled.scenes), pred_dir)
-    return Pairing(scenes, labelled.left_out, pred_left_out, labelled)
+        return Pairing(labelled.scenes, labelled.left_out, labelled=labelled, radiometry_read=True)
+    n = len(labelled.scenes)
+    paired, pred_left_out = _pair_pred([*labelled.scenes, *labelled.unverified], pred_dir)
+    dropped = tuple(
+        (t.pred, f"its image {t.scene}'s labels are not verified: left out by --verified-only")
+        for t in paired[n:]
+        if t.pred is not None
+    )
+    return Pairing(paired[:n], labelled.left_out, pred_left_out + dropped, labelled, True)
 
 
 def _pair_pred(
@@ -897,7 +978,7 @@ def _pair_pred(
             pf = _find(index, base, PRED_SUFFIXES)  # `detect --out-dir` writes flat
         paired.append(replace(t, pred=pf, image=None))
     used = {t.pred for t in paired}
-    pred_left_out = tuple((f, "matches no truth file") for f in pred_files if f not in used)
+    pred_left_out = tuple((f, NO_TRUTH) for f in pred_files if f not in used)
     return tuple(paired), pred_left_out
 
 
@@ -969,6 +1050,9 @@ class Prediction:
     present: bool | None = None
     #: False when a 1.5-5 m estimate read no track (:attr:`SceneEval.measured`).
     measured: bool = True
+    #: How the image's 16-bit or float pixels were read (None: an 8-bit image, read as
+    #: it is; :attr:`railwatch.detect.api.DetectResult.radiometry`)
+    radiometry: str | None = None
 
 
 def _file_coarse(path: Path) -> tuple[bool | None, bool, bool]:
@@ -1036,19 +1120,62 @@ def _metric_crs(truth: FeatureSet, pred: FeatureSet) -> str | None:
     return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
 
+def _truth_radiometry(tfile: TruthFile) -> Radiometry | None:
+    """What a truth file's top-level ``radiometry`` (what ``railwatch detect`` writes),
+    else its image's sidecar ``NAME.json``, says of how to read the image (None:
+    nothing), as ``train --labels`` reads a label file; an :class:`InputError` naming the
+    file for a value that is neither ``linear`` nor ``display``."""
+    from railwatch.detect import labels as lab
+
+    try:
+        doc = json.loads(tfile.truth.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        doc = None  # read_geojson says what is wrong with it
+    value = doc.get("radiometry") if isinstance(doc, dict) else None
+    try:
+        own = lab._radiometry(value, "its top-level")
+    except InputError as err:
+        raise InputError(f"{tfile.truth}: {err}") from err
+    if own is not None or tfile.image is None:
+        return own
+    try:
+        return lab._radiometry(lab._sidecar_value(tfile.image, "radiometry"), "its")
+    except InputError as err:
+        raise InputError(f"{tfile.image.with_suffix('.json')}: {err}") from err
+
+
+def with_radiometry(pairing: Pairing) -> Pairing:
+    """``pairing`` with each scene a detector runs on (its ``image``) given the
+    radiometry its files state (:attr:`TruthFile.radiometry`): a training-labels
+    folder's were read with its labels; a truth file's top-level ``radiometry``, else
+    the image's sidecar's. Every file is read before any detector runs."""
+    if pairing.radiometry_read:
+        return pairing
+    scenes = tuple(
+        replace(t, radiometry=_truth_radiometry(t)) if t.image is not None else t
+        for t in pairing.scenes
+    )
+    return replace(pairing, scenes=scenes, radiometry_read=True)
+
+
 def evaluate_dirs(
     truth_dir: str | Path,
     *,
     pred_dir: str | Path | None = None,
-    predict: Callable[[Path, float | None, FeatureSet], FeatureSet | Prediction] | None = None,
+    predict: Callable[[Path, float | None, FeatureSet, Radiometry], FeatureSet | Prediction]
+    | None = None,
     on_scene: Callable[[str], None] | None = None,
     pairing: Pairing | None = None,
+    radiometry: Radiometry | None = None,
 ) -> list[SceneEval]:
     """Evaluate every truth file of ``truth_dir`` (:func:`pair_files`: ``NAME.truth.geojson``
     or ``NAME.labels.geojson``, subfolders too) against its prediction file in
     ``pred_dir``, or against ``predict(image_path, gsd, truth)`` run on the image beside
     it (``gsd`` is given for non-georeferenced truth; ``truth.tracks`` may guide coarse
-    scenes; a :class:`Prediction` carries a presence result's long-train flag). A truth
+    scenes; a :class:`Prediction` carries a presence result's long-train flag), the
+    fourth argument saying how to read the image's 16-bit or float pixels: its own
+    radiometry where its files state one (:func:`with_radiometry`), else
+    ``radiometry`` (the caller's default), else ``linear``. A truth
     file with no features is a scene with no cars. Every truth (and prediction) file is
     read before the first scene is evaluated, so a bad file stops nothing half-way; a
     scene without its prediction or image is an :class:`InputError` naming it.
@@ -1060,6 +1187,8 @@ def evaluate_dirs(
     if pred_dir is not None:
         _check_dir(Path(pred_dir), "--pred", "NAME.detections.geojson (railwatch detect --out-dir)")
     pairs = pairing if pairing is not None else pair_files(tdir, pred_dir)
+    if predict is not None:
+        pairs = with_radiometry(pairs)
     if pairs.unmatched:
         first = pairs.unmatched[0]
         raise InputError(
@@ -1087,15 +1216,25 @@ def evaluate_dirs(
         gsd = truth.gsd if truth.gsd is not None else _stac_gsd(tfile.truth, name)
         present: bool | None = None
         measured = True
+        read_as: str | None = None
+        read_from: str | None = None
         if pred_fs is None or tfile.pred is None:
             if predict is None or tfile.image is None:  # (pairs.unmatched refused above)
                 raise InputError(f"scene {name}: no prediction and no image to run on")
-            got = predict(tfile.image, gsd if truth.crs is None else None, truth)
+            # the image's own word wins; the caller's --radiometry is the default
+            radio: Radiometry = "linear"
+            read_from = "default"
+            if tfile.radiometry is not None:
+                radio, read_from = tfile.radiometry, "image"
+            elif radiometry is not None:
+                radio, read_from = radiometry, "--radiometry"
+            got = predict(tfile.image, gsd if truth.crs is None else None, truth, radio)
             pred, present, measured = (
                 (got.features, got.present, got.measured)
                 if isinstance(got, Prediction)
                 else (got, None, True)
             )
+            read_as = got.radiometry if isinstance(got, Prediction) else None
             _check_frames(tfile, truth, pred)
         else:
             pred = pred_fs
@@ -1135,6 +1274,9 @@ def evaluate_dirs(
                 image_file=tfile.image,
                 truth_format=tfile.source,
                 covered_known=tfile.covered_known,
+                truth_verified=tfile.verified,
+                radiometry=read_as,
+                radiometry_from=read_from if read_as is not None else None,
             )
         )
         if on_scene:
@@ -1178,5 +1320,6 @@ __all__ = [
     "summarise",
     "truth_length_m",
     "truth_longest_string_m",
+    "with_radiometry",
     "without_matches",
 ]

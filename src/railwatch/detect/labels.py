@@ -33,6 +33,15 @@ display-encoded (a visual product x257) is said so per image as ``railwatch dete
 "display"``, else the sidecar's (``{"radiometry": "display"}`` or a STAC item's
 ``properties``); without either it is read as linear data. All problems of a directory
 are reported together, each with its file.
+
+Where each image's labels come from (:attr:`LabelledImage.verified`): ``True`` for
+verified labels (an analyst's: outlines reviewed in railwatch, or labels marked checked
+by ``import-labels --verified``), ``False`` for the detector's boxes as ``railwatch
+export-labels`` cut them (to be corrected), ``None`` where the files do not say. It is
+read from an import-labels ``railwatch_labels.json`` (each image's ``verified``), from
+the ``railwatch_export.json`` export-labels writes beside its DOTA ``labelTxt/`` (each
+scene's ``verified`` and chips), and from a GeoJSON label file's top-level
+``"verified": true|false``.
 """
 
 from __future__ import annotations
@@ -71,6 +80,13 @@ UNTYPED = "railcar"
 #: What ``railwatch import-labels`` writes beside its images: every image's objects
 #: (pixel corners, class, covered) and ground sample distance.
 MANIFEST = "railwatch_labels.json"
+#: What ``railwatch export-labels`` writes beside its chips
+#: (:data:`railwatch.export.label_chips.MANIFEST`): each scene's chips and whether their
+#: labels are verified (an analyst's outlines) or the detector's.
+EXPORT_MANIFEST = "railwatch_export.json"
+#: Where an image's labels come from, as :meth:`LabelledSet.provenance` counts them:
+#: verified (an analyst's), the detector's (as export-labels cut them), not said.
+PROVENANCE = ("verified", "detector", "unknown")
 #: Label formats that carry no covered (tarpaulin) flag: their cars are left out of the
 #: covered loss (until session 25 they were taught as not covered).
 NO_COVERED_FLAG = ("dota", "yolo-obb")
@@ -110,6 +126,17 @@ class LabelledImage:
     #: the labels' format: ``geojson``, ``dota``, or for import-labels output the format
     #: it was imported from (``coco``, ``dota``, ``yolo-obb``)
     source: str = "geojson"
+    #: Whether the labels are verified: True (an analyst's), False (the detector's boxes
+    #: as export-labels cut them, to be corrected), None (the files do not say)
+    verified: bool | None = None
+    #: How the file's 16-bit or float pixels are read, as its label file or sidecar
+    #: says (None: it says nothing; read as linear data)
+    radiometry: Radiometry | None = None
+
+    @property
+    def provenance(self) -> str:
+        """``verified``, ``detector`` or ``unknown`` (see :attr:`verified`)."""
+        return provenance_of(self.verified)
 
     def by_class(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -126,15 +153,39 @@ class LabelledSet:
     images: tuple[LabelledImage, ...]
     #: Images of the directory without a label file (not used).
     unlabelled: tuple[str, ...] = ()
+    #: Labelled images left out by :meth:`only_verified` (their labels not verified).
+    unverified: tuple[str, ...] = ()
+    #: Whether :meth:`only_verified` made this set.
+    verified_only: bool = False
 
     @property
     def cars(self) -> int:
         return sum(len(i.cars) for i in self.images)
 
+    def provenance(self) -> dict[str, int]:
+        """Images by where their labels come from: ``verified`` (an analyst's),
+        ``detector`` (the detector's boxes as export-labels cut them) and ``unknown``
+        (the files do not say); every key is there."""
+        out = dict.fromkeys(PROVENANCE, 0)
+        for i in self.images:
+            out[i.provenance] += 1
+        return out
+
+    def only_verified(self) -> LabelledSet:
+        """The images whose labels are verified (``train --verified-only``); the others
+        are named in ``unverified``. An :class:`InputError` when none is."""
+        kept = tuple(i for i in self.images if i.verified is True)
+        if not kept:
+            raise InputError(f"no labelled image in {self.root} is verified ({_origins(self)}): "
+                             + HOW_TO_VERIFY)  # fmt: skip
+        dropped = tuple(i.name for i in self.images if i.verified is not True)
+        return LabelledSet(self.root, kept, self.unlabelled, dropped, verified_only=True)
+
     def summary(self) -> dict[str, Any]:
         """What the weights' card records: the directory, each image and label file,
-        its gsd and number of cars."""
-        return {
+        its gsd, number of cars and whether its labels are verified (null: not said),
+        and the images by where their labels come from (``provenance``)."""
+        out: dict[str, Any] = {
             "dir": str(self.root),
             "images": [
                 {
@@ -143,11 +194,47 @@ class LabelledSet:
                     "gsd": round(i.native_gsd, 4),
                     "cars": len(i.cars),
                     "by_class": i.by_class(),
+                    "verified": i.verified,
                 }
                 for i in self.images
             ],
             "cars": self.cars,
+            "provenance": self.provenance(),
         }
+        if self.verified_only:
+            out["verified_only"] = True
+            out["unverified_left_out"] = len(self.unverified)
+        return out
+
+
+#: How to get verified labels, for messages.
+HOW_TO_VERIFY = (
+    "review scenes with outlines (railwatch scene review ID --cars corrected.geojson) and "
+    "export them with export-labels --reviewed-only, or, once you have checked every "
+    "image's labels in a labelling tool, import them with railwatch import-labels "
+    '--verified (GeoJSON label files: a top-level "verified": true)'
+)
+
+
+def provenance_of(verified: bool | None) -> str:
+    """``verified``, ``detector`` or ``unknown`` for a :attr:`LabelledImage.verified`."""
+    return "unknown" if verified is None else "verified" if verified else "detector"
+
+
+def describe_provenance(counts: Mapping[str, int]) -> str:
+    """``3 verified (an analyst's), 5 the detector's (as export-labels cut them), 1 not
+    said``: the non-zero counts of :meth:`LabelledSet.provenance`."""
+    words = {
+        "verified": "verified (an analyst's)",
+        "detector": "the detector's (as export-labels cut them)",
+        "unknown": "not said",
+    }
+    parts = [f"{counts[k]} {words[k]}" for k in PROVENANCE if counts.get(k)]
+    return ", ".join(parts) or "none"
+
+
+def _origins(labelled: LabelledSet) -> str:
+    return describe_provenance(labelled.provenance())
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -419,6 +506,8 @@ class _Label:
     source: str = "geojson"
     #: the image's width and height the labels were drawn on (import-labels records it)
     size: tuple[int, int] | None = None
+    #: whether the labels are verified, as the file says (None: it does not)
+    verified: bool | None = None
 
 
 def _read_label_text(path: Path, problems: _Problems) -> str | None:
@@ -500,9 +589,17 @@ def _read_geojson(path: Path, problems: _Problems) -> _Label | None:
     except InputError as err:
         problems.add(path, str(err))
         ok = False
+    verified = fc.get("verified")
+    if verified is not None and not isinstance(verified, bool):
+        problems.add(
+            path,
+            f"its top-level 'verified' must be true (labels checked by an analyst) or false "
+            f"(the detector's, not checked), got {verified!r}; leave it out when unknown",
+        )
+        ok = False
     if not ok:
         return None
-    return _Label(rings, classes, covered, crs, gsd, where, radiometry)
+    return _Label(rings, classes, covered, crs, gsd, where, radiometry, verified=verified)
 
 
 def _read_dota(path: Path, problems: _Problems) -> _Label | None:
@@ -610,8 +707,61 @@ def _read_manifest(
             ok = False
         w, h = info.get("width"), info.get("height")
         size = (w, h) if isinstance(w, int) and isinstance(h, int) else None
-        label = _Label(rings, classes, covered, None, gsd, where, source=source, size=size)
+        verified = info.get("verified")  # import-labels before session 26: none
+        if verified is not None and not isinstance(verified, bool):
+            problems.add(
+                path,
+                f"{tag}: 'verified' must be true, false or null (not said), got "
+                f"{verified!r}: run railwatch import-labels again",
+            )
+            ok = False
+            verified = None
+        label = _Label(
+            rings, classes, covered, None, gsd, where, source=source, size=size, verified=verified
+        )
         out.append((name, image, label if ok else None))
+    return out
+
+
+def read_export_provenance(folder: str | Path) -> dict[str, bool]:
+    """Whether each chip's labels are verified, by chip name, from the
+    :data:`EXPORT_MANIFEST` that ``railwatch export-labels`` wrote in ``folder`` (each
+    scene's ``verified`` and ``chips``); empty when there is none. An unreadable file
+    is an :class:`InputError` saying what to do."""
+    path = Path(folder) / EXPORT_MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        return _export_provenance(path)
+    except InputError as err:
+        raise InputError(f"{path}: {err}") from err
+
+
+def _export_provenance(path: Path) -> dict[str, bool]:
+    """:func:`read_export_provenance` of the file ``path`` (errors without its name)."""
+    fix = (
+        "export the labels again (railwatch export-labels), or delete the file (the "
+        "chips' labels are then of unknown origin)"
+    )
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"cannot read it ({err}): {fix}") from err
+    scenes = doc.get("scenes") if isinstance(doc, Mapping) else None
+    if not isinstance(scenes, list):
+        raise InputError(f"has no 'scenes' list, not what export-labels writes: {fix}")
+    out: dict[str, bool] = {}
+    for k, entry in enumerate(scenes):
+        chips = entry.get("chips") if isinstance(entry, Mapping) else None
+        verified = entry.get("verified") if isinstance(entry, Mapping) else None
+        if verified is None and isinstance(entry, Mapping):  # as `labels` says
+            verified = {"analyst": True, "detector": False}.get(str(entry.get("labels")))
+        if not isinstance(chips, list) or not isinstance(verified, bool):
+            raise InputError(
+                f"scene entry {k} lacks its 'chips' list or its 'verified' true/false: {fix}"
+            )
+        for chip in chips:
+            out[str(chip)] = verified
     return out
 
 
@@ -654,6 +804,9 @@ class _Entry:
     image_path: Path | None
     kind: str  #: ``geojson``, ``dota`` or ``manifest``
     label: _Label | None = None  #: already read (``manifest``)
+    #: whether its labels are verified, as the folder's export-labels
+    #: :data:`EXPORT_MANIFEST` says (DOTA chips); None when it says nothing
+    verified: bool | None = None
 
 
 def _folders(root: Path) -> list[Path]:
@@ -702,9 +855,15 @@ def _discover(root: Path, problems: _Problems) -> list[_Entry]:
                 add(_Entry(prefix + n, manifest, image, "manifest", label))
         dota = folder / "labelTxt"
         if dota.is_dir():
+            exported: dict[str, bool] = {}
+            if (folder / EXPORT_MANIFEST).is_file():
+                try:
+                    exported = _export_provenance(folder / EXPORT_MANIFEST)
+                except InputError as err:
+                    problems.add(folder / EXPORT_MANIFEST, str(err))
             for p in sorted(dota.glob("*.txt")):
                 image = _find_image([folder / "images", folder], p.stem)
-                add(_Entry(prefix + p.stem, p, image, "dota"))
+                add(_Entry(prefix + p.stem, p, image, "dota", verified=exported.get(p.stem)))
     return out
 
 
@@ -715,7 +874,10 @@ def _load_one(
     kind: str,
     problems: _Problems,
     label: _Label | None = None,
+    verified: bool | None = None,
 ) -> LabelledImage | None:
+    """One labelled image read and checked (None with its problems recorded);
+    ``verified``: what the folder says of its labels when the label file says nothing."""
     n_before = len(problems.items)
     if label is None:
         label = (_read_geojson if kind == "geojson" else _read_dota)(label_path, problems)
@@ -823,6 +985,8 @@ def _load_one(
         native_gsd=float(gsd),
         cars=stored,
         source=label.source,
+        verified=label.verified if label.verified is not None else verified,
+        radiometry=radiometry,
     )
 
 
@@ -873,7 +1037,7 @@ def load_labelled_dir(root: str | Path) -> LabelledSet:
             continue
         if e.kind == "manifest" and e.label is None:
             continue  # its problem is recorded
-        item = _load_one(e.name, e.label_path, e.image_path, e.kind, problems, e.label)
+        item = _load_one(e.name, e.label_path, e.image_path, e.kind, problems, e.label, e.verified)
         if item is not None:
             images.append(item)
     problems.raise_if_any(base)
@@ -964,14 +1128,18 @@ def record_in_card(weights: str | Path, labelled: LabelledSet, crops: int) -> Pa
 
 
 __all__ = [
+    "EXPORT_MANIFEST",
     "LABEL_SUFFIXES",
     "UNTYPED",
     "LabelledCar",
     "LabelledImage",
     "LabelledSet",
     "crop_drawer",
+    "describe_provenance",
     "labelled_crops",
     "load_labelled_dir",
     "parse_class",
+    "provenance_of",
+    "read_export_provenance",
     "record_in_card",
 ]

@@ -25,7 +25,10 @@ accepted), class names and ``covered`` are read as ``railwatch eval`` reads them
 is found whatever the case of its name. Each image's ground sample distance (DOTA's
 ``gsd:`` line, a COCO image's ``railwatch.gsd``, else import's ``gsd``) is kept in
 ``railwatch_labels.json`` for ``railwatch train --labels``. 4 corners that outline no
-box (all one point, or out of order: a bow-tie) are refused.
+box (all one point, or out of order: a bow-tie) are refused. So is whether each image's
+labels are verified (``verified``: a COCO image's ``railwatch.verified``, else the
+source's ``railwatch_export.json`` that export-labels wrote, else ``null``, not said;
+import's ``verified`` marks every image verified), which train and eval count.
 
 Geometry (the 4 corners) and class survive every round trip exactly up to the
 printed precision (10 significant digits); ``covered`` survives COCO only. A car
@@ -767,6 +770,9 @@ class ImportSummary:
     #: Images written without a ground sample distance (their labels carry none and no
     #: ``gsd`` was given): ``railwatch train --labels`` cannot read the folder
     without_gsd: tuple[str, ...] = ()
+    #: Images by where their labels come from (``verified``, ``detector``, ``unknown``:
+    #: :meth:`railwatch.detect.labels.LabelledSet.provenance`)
+    provenance: dict[str, int] = field(default_factory=dict)
 
 
 def check_gsd(gsd: float | None) -> float | None:
@@ -796,6 +802,25 @@ def _image_gsd(img: LabelImage, gsd: float | None, errors: LabelErrors) -> float
     return own if own is not None else gsd
 
 
+def _image_verified(img: LabelImage, exported: dict[str, bool], errors: LabelErrors) -> bool | None:
+    """Whether an image's labels are verified: a COCO image's ``railwatch.verified`` (or
+    its ``labels``: ``analyst``/``detector``), as export-labels writes it, else what the
+    source's export-labels manifest says of the chip, else None (not said)."""
+    meta = img.meta
+    value = meta.get("verified")
+    if value is None and meta.get("labels") in ("analyst", "detector"):
+        value = meta["labels"] == "analyst"
+    if value is not None and not isinstance(value, bool):
+        errors.add(
+            img.path or img.name,
+            None,
+            f"railwatch.verified must be true or false, got {value!r}: leave it as "
+            "export-labels wrote it, or remove it (not said)",
+        )
+        return None
+    return value if value is not None else exported.get(img.name)
+
+
 def import_labels(
     src: str | Path,
     fmt: str,
@@ -803,6 +828,7 @@ def import_labels(
     *,
     site: str | None = None,
     gsd: float | None = None,
+    verified: bool = False,
 ) -> ImportSummary:
     """Validate a label dataset and write it as a railwatch training set in ``out``:
     ``images/NAME.png`` (converted to PNG), ``labels/NAME.txt`` + ``dataset.yaml``
@@ -813,7 +839,13 @@ def import_labels(
     The gsd of an image is its labels' (DOTA's ``gsd:`` line, a COCO image's
     ``railwatch.gsd`` as export-labels writes them), else ``gsd`` (formats that carry
     none: YOLO-OBB); images left without one are listed in the summary's
-    ``without_gsd`` (train refuses them)."""
+    ``without_gsd`` (train refuses them).
+
+    Whether an image's labels are verified is kept as ``verified`` (true, false or
+    null: :func:`_image_verified`); ``verified=True`` (import-labels ``--verified``:
+    every image was checked in the labelling tool) makes it true for every image."""
+    from railwatch.detect.labels import provenance_of, read_export_provenance
+
     gsd = check_gsd(gsd)
     labels = read_labels(src, fmt)
     root = Path(src)
@@ -822,6 +854,11 @@ def import_labels(
         raise InputError("--out must differ from the source directory")
     errors = LabelErrors()
     gsds = {img.name: _image_gsd(img, gsd, errors) for img in labels.images}
+    exported = read_export_provenance(root)
+    checked = {
+        img.name: True if verified else _image_verified(img, exported, errors)
+        for img in labels.images
+    }
     errors.raise_if_any(f"{fmt} labels in {root}")
     try:
         (dest / "images").mkdir(parents=True, exist_ok=True)
@@ -856,9 +893,10 @@ def import_labels(
         "source_format": fmt,
         "site": site,
         "classes": list(classes),
+        "verified_on_import": verified,
         "images": [
             {"name": i.name, "file": f"images/{i.name}.png", "width": i.width, "height": i.height,
-             "gsd": gsds[i.name],
+             "gsd": gsds[i.name], "verified": checked[i.name],
              "objects": [{"cls": o.cls, "corners": [list(c) for c in o.corners],
                           "covered": o.covered, "difficult": o.difficult} for o in i.objects]}
             for i in labels.images
@@ -881,6 +919,10 @@ def import_labels(
         by_class=dict(sorted(by_class.items())),
         unlabelled=unlabelled,
         without_gsd=tuple(sorted(n for n, g in gsds.items() if g is None)),
+        provenance={
+            k: sum(1 for v in checked.values() if provenance_of(v) == k)
+            for k in ("verified", "detector", "unknown")
+        },
     )
 
 
