@@ -12,6 +12,7 @@ import pytest
 from shapely.geometry import box
 
 from railwatch.cli.main import main
+from railwatch.report.builder import build_report_data
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
 from report_db import (
@@ -109,3 +110,47 @@ def test_output_beside_other_sites_images_is_still_written(
     out = image.with_name("other.csv")
     assert main(["--db", url, "export", "other", "-f", "csv", "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8").startswith("date,scene_id")
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Database:
+    return Database(f"sqlite:///{tmp_path / 'rw.db'}")
+
+
+def test_report_of_only_10m_images_does_not_say_no_usable_image(db: Database) -> None:
+    """A site seen only at 10 m (usable images, long-train flags, no count) was headed
+    "No usable image of coarse10" above "Images 4 usable of 4"."""
+    _add_site(db, "coarse10")
+    for key, flag in ((1, 0), (2, 1)):
+        _add_scene(db, "coarse10", key, usable=True, gsd=10.0, count=flag)
+    summary = build_report_data(db, "coarse10").headline.summary
+    assert "No usable image" not in summary
+    assert summary.startswith("No count of cars at coarse10 in this period: its 2 usable images")
+    assert "only tell whether a long train is present" in summary
+    assert "(latest, 2022-01-30: a long train was present)" in summary
+
+
+def test_report_of_images_not_processed_says_to_process_them(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A report of freshly ingested images said only "No usable image" (as if they had
+    been judged unusable), and `railwatch report` gave no warning."""
+    _add_site(db, "fresh")
+    _add_scene(db, "fresh", 1, usable=None)
+    _add_scene(db, "fresh", 2, usable=None)
+    summary = build_report_data(db, "fresh").headline.summary
+    assert "None of its 2 images in this period could be counted (not processed 2)" in summary
+    assert "Run `railwatch process fresh` to count them." in summary
+    out = tmp_path / "fresh.html"
+    assert main(["--db", str(db.url), "report", "fresh", "--out", str(out)]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "warning:" in err and "Run `railwatch process fresh` to count them." in err
+
+
+def test_report_of_only_unusable_images_says_why(db: Database) -> None:
+    _add_site(db, "cloudy")
+    _add_scene(db, "cloudy", 1, usable=False)
+    summary = build_report_data(db, "cloudy").headline.summary
+    assert summary.startswith("No usable image of cloudy in this period")
+    assert "Its only image in this period could not be counted (cloud 1)." in summary
+    assert "railwatch process" not in summary

@@ -487,7 +487,19 @@ def _headline(
     point = next((b for b in track if latest is not None and b.when == latest.when), None)
     record = point.record if point else None
     baseline = point.centre if point else None
-    if latest is None:
+    flags = [r for r in rows if r.counted and r.presence]
+    if latest is None and flags:
+        # usable 10 m images: the table says "N usable", so "no usable image" was wrong
+        last_flag = max(flags, key=lambda r: r.when)
+        seen = "a long train was present" if last_flag.long_train else "no long train"
+        n = len(flags)
+        summary = (
+            f"No count of cars at {site} in this period: its {n} usable "
+            f"image{'s are' if n != 1 else ' is'} 10 m or coarser, which only tell whether a "
+            f"long train is present (latest, {last_flag.when:%Y-%m-%d}: {seen}); a count "
+            "needs images finer than 10 m."
+        )
+    elif latest is None:
         summary = f"No usable image of {site} in this period: there is no count to report."
         summary += no_image_note(site, period, rows, all_rows)
     elif (latest.method or "objects") == "length":
@@ -559,9 +571,28 @@ def no_image_note(
     """Why a period has no usable image, when the reason is outside it: no image of the
     site at all, or none in the period while the site has some (a report for a month
     after the last image said only "no usable image", as if the yard had been watched
-    and nothing seen). Empty when the period holds images."""
+    and nothing seen). When the period holds images, none usable: why, and what to do for
+    those not processed yet (a report of freshly ingested images said only "no usable
+    image", as if they had been judged)."""
     if rows:
-        return ""
+        from collections import Counter
+
+        from railwatch.report.caveats import reason_kind
+
+        why = Counter(reason_kind(r.reasons) for r in rows)
+        listed = ", ".join(f"{kind} {k}" for kind, k in why.most_common())
+        if len(rows) == 1:
+            note = f" Its only image in this period could not be counted ({listed})."
+        else:
+            note = f" None of its {len(rows)} images in this period could be counted ({listed})."
+        if why.get("processing failed"):
+            note += (
+                f" Run `railwatch process {site}` (it tries the failed images again; "
+                f"`railwatch scene list {site}` says why they failed)."
+            )
+        elif why.get("not processed"):
+            note += f" Run `railwatch process {site}` to count them."
+        return note
     if not all_rows:
         return f" The site has no image yet: add some with `railwatch ingest {site} FILES`."
     first = min(r.when for r in all_rows).date()
@@ -719,7 +750,7 @@ def _report_data(
     if warn is not None:
         for line in data.off_chart:
             warn(line)
-        if not data.scenes:
+        if data.headline.latest is None:  # no count: not only when there is no image
             warn(data.headline.summary)
     return data
 
