@@ -24,7 +24,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from railwatch.errors import ConfigError, InputError
+from railwatch.errors import ConfigError, InputError, NotFoundError
 from railwatch.settings import Settings, get_settings
 
 #: The width the consoles lay out to when their stream is not a terminal and COLUMNS is
@@ -188,6 +188,25 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
 def comma_list(value: str) -> tuple[str, ...]:
     """The non-empty, stripped items of a comma-separated option (``"a, b,"`` -> a, b)."""
     return tuple(s.strip() for s in value.split(",") if s.strip())
+
+
+# ------------------------------------------------------------------------------ ids
+
+#: The largest id a scene, event or alert can have: ids are given from 1 up, and
+#: PostgreSQL's INTEGER column holds at most this. A larger number given as an id
+#: (a typo, a pasted hash or timestamp) reached the database as it was: SQLite raised
+#: OverflowError past 2**63 - 1 and PostgreSQL refuses any INTEGER past this, each an
+#: "internal error" (status 70) instead of "no scene with id N".
+MAX_RECORD_ID = 2**31 - 1
+
+
+def check_record_id(value: int, kind: str, see: str) -> int:
+    """``value`` when it can be the id of a ``kind`` (a scene, an event, an alert);
+    otherwise the :class:`NotFoundError` an unknown id of that kind gets (``see`` says
+    where the ids are listed), before any database is asked."""
+    if value > MAX_RECORD_ID:
+        raise NotFoundError(f"no {kind} with id {value}: {see}")
+    return value
 
 
 # ---------------------------------------------------------------------------- dates

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import console, parse_time, print_json
+from railwatch.cli._common import check_record_id, console, parse_time, print_json
 from railwatch.errors import InputError
 
 app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is_help=True)
@@ -144,6 +144,12 @@ def ack(
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
 
+    check_record_id(
+        alert_id,
+        "alert",
+        "a re-analysis removes the alerts it no longer raises (acknowledged ones are "
+        "kept); see `railwatch alerts`",
+    )
     with open_db(ctx) as db, db.session() as s:
         before = repo.get_alert(s, alert_id, lock=True)
         was = (before.ack_at, before.ack_note) if before.acknowledged else None

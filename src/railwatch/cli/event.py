@@ -8,13 +8,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from railwatch.cli._common import confirm, console, parse_day, print_json
+from railwatch.cli._common import check_record_id, confirm, console, parse_day, print_json
 from railwatch.errors import NotFoundError
 
 app = typer.Typer(
     help="Dated events at a site; alerts name the latest one before them.",
     no_args_is_help=True,
 )
+
+#: Where an unknown event id is sent (as ``repo.update_event`` says it).
+EVENT_IDS = "see `railwatch event list SITE`"
 
 
 @app.command("add")
@@ -94,6 +97,7 @@ def edit(
     from railwatch.errors import InputError
     from railwatch.storage import repo
 
+    check_record_id(event_id, "event", EVENT_IDS)
     if when is None and label is None and description is None:
         raise InputError("nothing to change: give --date, --label or --description")
     day = parse_day(when, "--date") if when is not None else None
@@ -131,11 +135,12 @@ def remove(
     from railwatch.storage import repo
     from railwatch.storage.models import Alert, Event
 
+    check_record_id(event_id, "event", EVENT_IDS)
     with open_db(ctx) as db:
         with db.session(readonly=True) as s:  # an unknown id is said before asking
             ev = s.get(Event, event_id)
             if ev is None:
-                raise NotFoundError(f"no event with id {event_id}: see `railwatch event list SITE`")
+                raise NotFoundError(f"no event with id {event_id}: {EVENT_IDS}")
             site = ev.site.name
             what = f"{ev.label!r} on {ev.date.isoformat()} at {site}"
             # alerts keep their link (and "N days after: LABEL" in their explanation)

@@ -3,6 +3,7 @@ record an analyst's review of one."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,13 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from railwatch.cli._common import console, err_console, print_json
+from railwatch.cli._common import (
+    MAX_RECORD_ID,
+    check_record_id,
+    console,
+    err_console,
+    print_json,
+)
 from railwatch.cli.site import open_db
 from railwatch.detect.base import is_presence, long_train_present, tells_class
 from railwatch.errors import InputError
@@ -31,6 +38,9 @@ app = typer.Typer(
     help="Scenes: the images recorded for a site, their quality and processing state.",
     no_args_is_help=True,
 )
+
+#: Where an unknown scene id is sent (as ``repo.get_scene`` says it).
+SCENE_IDS = "see `railwatch scene list SITE`"
 
 
 def _pct(value: float | None) -> str:
@@ -166,6 +176,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with footprint).")] = False,
 ) -> None:
     """Show one scene: file, time, grid, quality, processing state and counts."""
+    check_record_id(scene_id, "scene", SCENE_IDS)
     db = open_db(ctx)
     with db.session(readonly=True) as s:
         scene = repo.get_scene(s, scene_id)
@@ -324,6 +335,7 @@ def review(
     stored counts are then yours, in the series, charts, exports and alerts (after
     `railwatch analyze SITE`); the detector's stay beside them, and processing the scene
     again keeps yours."""
+    check_record_id(scene_id, "scene", SCENE_IDS)
     given = count is not None or bool(classes) or covered is not None
     if remove and (given or cars is not None):
         raise InputError(
@@ -405,6 +417,13 @@ def import_reviews_command(
     from railwatch.review import import_reviews
 
     series = read_counts_csv(counts, warn=lambda msg: err_console.print(msg, highlight=False))
+    for points in series.values():  # an id no database holds: said as import_reviews says it
+        for p in points:
+            if p.scene_id is not None and p.scene_id > MAX_RECORD_ID:
+                raise InputError(
+                    f"{p.when.astimezone(UTC).date()}: scene {p.scene_id} is not a scene of "
+                    f"site {site!r}: check the scene_id column (the file of another site?)"
+                )
     db = open_db(ctx)
     with db.session() as s:
         done = import_reviews(s, site, series, note=note)
@@ -510,6 +529,7 @@ def cars_command(
     from railwatch.detect.geojson import write_geojson
     from railwatch.review import scene_cars
 
+    check_record_id(scene_id, "scene", SCENE_IDS)
     db = open_db(ctx)
     with db.session(readonly=True) as s:
         fc = scene_cars(s, scene_id, source)

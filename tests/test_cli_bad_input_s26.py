@@ -1,0 +1,122 @@
+"""Session 26 bad-input audit of the command line (sites, ingest, process, scene, event,
+detect): each test here failed before its fix; what was already fine is not repeated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import Transformer
+from shapely.geometry import mapping
+
+from helpers import make_geotiff
+from railwatch.cli.main import main
+from railwatch.storage import Database, repo
+
+UTM = "EPSG:32652"
+ORIGIN = (632_000.0, 4_683_000.0)
+SITE_UTM = shapely.box(632_050.0, 4_682_850.0, 632_150.0, 4_682_950.0)
+TO_WGS84 = Transformer.from_crs(UTM, "EPSG:4326", always_xy=True)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, " ".join(err.split())
+
+
+def wgs84(geom: Any) -> Any:
+    return shapely.transform(
+        geom, lambda xy: np.column_stack(TO_WGS84.transform(xy[:, 0], xy[:, 1]))
+    )
+
+
+def site_db(tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """``url`` with the site ``tum`` (a 100 m square in UTM 52N)."""
+    geojson = tmp_path / "site.geojson"
+    geojson.write_text(json.dumps(mapping(wgs84(SITE_UTM))))
+    code, _, err = run(capsys, "--db", url, "site", "add", "tum", "--geojson", str(geojson))
+    assert code == 0, err
+    return url
+
+
+@pytest.fixture
+def db(tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]) -> str:
+    return site_db(tmp_path, tmp_db_url, capsys)
+
+
+def image(path: Path, seed: int = 1, **kw: Any) -> Path:
+    data = np.random.default_rng(seed).integers(20, 230, size=(3, 200, 200), dtype=np.uint8)
+    return make_geotiff(
+        path, crs=UTM, origin=ORIGIN, gsd=1.0, width=200, height=200, data=data, **kw
+    )
+
+
+# ------------------------------------------------------------------------------ ids
+
+#: Each command that takes a record's id, with what its "no such id" says.
+ID_COMMANDS = [
+    (["scene", "show"], "no scene with id {}: see `railwatch scene list SITE`"),
+    (["scene", "review", "{}", "--count", "3"], "no scene with id {}: see"),
+    (["scene", "cars"], "no scene with id {}: see"),
+    (["event", "edit", "{}", "--date", "2024-01-01"], "no event with id {}: see"),
+    (["event", "remove", "{}", "--yes"], "no event with id {}: see"),
+    (["alert", "ack"], "no alert with id {}: a re-analysis removes"),
+]
+
+
+def _argv(command: list[str], value: int) -> list[str]:
+    if "{}" not in command:
+        command = [*command, "{}"]
+    return [str(value) if part == "{}" else part for part in command]
+
+
+@pytest.mark.parametrize(("command", "said"), ID_COMMANDS)
+def test_an_id_past_what_sqlite_holds_is_no_such_id(
+    db: str, capsys: pytest.CaptureFixture[str], command: list[str], said: str
+) -> None:
+    """An id past 2**63 - 1 (a pasted hash or timestamp) was an internal error
+    (OverflowError: Python int too large to convert to SQLite INTEGER), status 70."""
+    huge = 99_999_999_999_999_999_999
+    code, out, err = run(capsys, "--db", db, *_argv(command, huge))
+    assert code == 1, err
+    assert err.startswith("error: " + said.format(huge)), err
+    assert "internal error" not in err and out == ""
+
+
+@pytest.mark.services
+@pytest.mark.parametrize(("command", "said"), ID_COMMANDS)
+def test_an_id_past_a_postgresql_integer_is_no_such_id(
+    tmp_path: Path,
+    postgres_url: str,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    said: str,
+) -> None:
+    """PostgreSQL's INTEGER ends at 2**31 - 1: 3,000,000,000 was refused by the server
+    (NumericValueOutOfRange), an internal error."""
+    url = site_db(tmp_path, postgres_url, capsys)
+    code, _, err = run(capsys, "--db", url, *_argv(command, 3_000_000_000))
+    assert code == 1, err
+    assert err.startswith("error: " + said.format(3_000_000_000)), err
+
+
+def test_import_reviews_with_a_scene_id_past_any_database_is_refused(
+    tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The scene_id column of a corrected export with a number past 2**63 - 1 was an
+    internal error; it is refused as any scene_id of another site is (status 2)."""
+    csv = tmp_path / "counts.csv"
+    csv.write_text("date,count,scene_id\n2024-03-01,5,99999999999999999999\n")
+    code, _, err = run(capsys, "--db", db, "scene", "import-reviews", "tum", str(csv))
+    assert code == 2, err
+    assert err == (
+        "error: 2024-03-01: scene 99999999999999999999 is not a scene of site 'tum': check "
+        "the scene_id column (the file of another site?)"
+    )
+    with Database(db).session(readonly=True) as s:
+        assert repo.list_scenes(s, "tum") == []
