@@ -119,7 +119,7 @@ def test_cli_the_files_word_wins_over_radiometry_and_is_said(
         "--radiometry",
     )
     assert "radiometry" not in rows["byte"]  # 8-bit: read as it is
-    assert "1 image say how to read it" in err and "wins over --radiometry linear: own" in err
+    assert "1 image says how to read it" in err and "wins over --radiometry linear: own" in err
     report, err = _eval(args, capsys)
     rows = {r["name"]: r for r in report["scenes"]}
     assert rows["own"]["radiometry"] == "display"

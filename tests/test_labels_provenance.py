@@ -174,8 +174,7 @@ def test_import_labels_verified_marks_every_image(
     text, err = " ".join(out.out.split()), " ".join(out.err.split())
     n_true = sum(_expected(src).values())
     assert (
-        f"labels: {n_true} verified (an analyst's), {n - n_true} the detector's (as "
-        "export-labels cut them)"
+        f"labels: {n_true} verified (an analyst's), {n - n_true} the detector's (unverified)"
     ) in text
     assert "import again with --verified" in err
     assert main([*args, "--out", str(tmp_path / "b"), "--verified", "--json"]) == 0
@@ -252,7 +251,7 @@ def test_a_geojson_label_file_says_it_at_its_top_level(tmp_path: Path) -> None:
     assert _verified(labelled.images) == {"a": True, "b": False, "c": None}
     assert labelled.provenance() == {"verified": 1, "detector": 1, "unknown": 1}
     assert describe_provenance(labelled.provenance()) == (
-        "1 verified (an analyst's), 1 the detector's (as export-labels cut them), 1 not said"
+        "1 verified (an analyst's), 1 the detector's (unverified), 1 not said"
     )
     bad = _geojson_dir(tmp_path / "bad", {"a": "yes"})
     with pytest.raises(InputError, match=r"a.truth.geojson: its top-level 'verified' must be"):
@@ -331,6 +330,7 @@ def test_eval_reports_the_origin_and_verified_only_scores_the_verified(
     assert {r["name"]: r["truth_verified"] for r in report["scenes"]} == expected
     assert "truth labels' origin:" in err
     assert "the scores measure agreement with that detector, not accuracy" in err
+    assert f"the truth holds {n_true} verified image{'s' if n_true != 1 else ''} and " in err
     report, err = _eval(
         ["--truth", str(labels), "--detector", "default", "--verified-only"], capsys
     )

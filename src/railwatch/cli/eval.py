@@ -156,11 +156,12 @@ def _say_labels_read(labelled: LabelledTruth, truth: Path) -> None:
         soft_wrap=True,
     )
     if counts.get("detector") and not labelled.verified_only:
-        mixed = f"{counts['verified']} verified and " if counts.get("verified") else ""
+        v = counts.get("verified", 0)
+        mixed = f"{v} verified image{'s' if v != 1 else ''} and " if v else ""
         err_console.print(
             f"[bold yellow]warning:[/] the truth holds {mixed}{counts['detector']} "
-            f"image{'s' if counts['detector'] != 1 else ''} of the detector's labels as "
-            "export-labels cut them: where they were not corrected, the scores measure "
+            f"image{'s' if counts['detector'] != 1 else ''} of the detector's labels, not "
+            "marked verified: where they were not corrected, the scores measure "
             "agreement with that detector, not accuracy. --verified-only scores against "
             "the verified ones only",
             highlight=False,
@@ -185,7 +186,7 @@ def _say_own_radiometry(pairing: Pairing, given: Radiometry) -> None:
         return
     names = _names([f"{t.scene} ({t.radiometry})" for t in own])
     err_console.print(
-        f"note: {len(own)} image{'s' if len(own) != 1 else ''} say how to read "
+        f"note: {len(own)} image{'s say' if len(own) != 1 else ' says'} how to read "
         f"{'it' if len(own) == 1 else 'them'} (the label or truth file's 'radiometry', or "
         f"the sidecar's), which wins over --radiometry {given}: {escape(names)}",
         highlight=False,

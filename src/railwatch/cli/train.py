@@ -163,6 +163,8 @@ def train(
     from railwatch.detect.train import ARCHS, build_bank, export_onnx, train_model
 
     check_out(out)  # before minutes of drawing crops and training
+    if verified_only and labels is None:
+        raise InputError("--verified-only picks among the --labels images: give --labels DIR")
     if recipe is not None:
         _run_recipe(recipe, out, threads, init=init, labels=labels)
         return
@@ -221,8 +223,6 @@ def train(
             f"(or give --arch {init_arch}) to continue from them, or leave out --init to "
             f"train {arch} from scratch"
         )
-    if verified_only and labels is None:
-        raise InputError("--verified-only picks among the --labels images: give --labels DIR")
     labelled = None
     if labels is not None:
         from railwatch.detect.labels import load_labelled_dir
@@ -348,8 +348,8 @@ def _say_provenance(labelled: LabelledSet, verified_only: bool) -> None:
             else ""
         )
         err_console.print(
-            f"warning: {mixed}{counts['detector']} image(s) of the detector's labels as "
-            "export-labels cut them: where they were not corrected, the network is taught "
+            f"warning: {mixed}{counts['detector']} image(s) of the detector's labels, not "
+            "marked verified: where they were not corrected, the network is taught "
             "its own boxes, mistakes included. --verified-only trains on the verified ones "
             "only; import-labels --verified marks a set you have checked",
             style="yellow",

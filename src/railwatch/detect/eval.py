@@ -811,7 +811,7 @@ def read_labelled_truth(root: str | Path, *, verified_only: bool = False) -> Lab
             unverified.append(tfile)
             why = "their files do not say"
             if item.verified is False:
-                why = "the detector's, as export-labels cut them"
+                why = "the detector's"
             reason = f"its labels are not verified ({why}): left out by --verified-only"
             left_out.append((e.image_path, reason))
             continue

@@ -222,11 +222,11 @@ def provenance_of(verified: bool | None) -> str:
 
 
 def describe_provenance(counts: Mapping[str, int]) -> str:
-    """``3 verified (an analyst's), 5 the detector's (as export-labels cut them), 1 not
-    said``: the non-zero counts of :meth:`LabelledSet.provenance`."""
+    """``3 verified (an analyst's), 5 the detector's (unverified), 1 not said``: the
+    non-zero counts of :meth:`LabelledSet.provenance`."""
     words = {
         "verified": "verified (an analyst's)",
-        "detector": "the detector's (as export-labels cut them)",
+        "detector": "the detector's (unverified)",
         "unknown": "not said",
     }
     parts = [f"{counts[k]} {words[k]}" for k in PROVENANCE if counts.get(k)]
