@@ -154,6 +154,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             "invalid request: the body cannot be read as JSON (it is not UTF-8 text); send a "
             "JSON object with Content-Type: application/json"
         )
+    if exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:
+        # the router's own 404 (no route matched) said only "Not Found"
+        detail = (
+            f"nothing at {request.url.path}: the API's endpoints are listed at /docs (and "
+            "in /openapi.json), the dashboard is at /; check the address"
+        )
     if exc.status_code == 405:
         # every method of the resource, not only those of the first route that matched
         allowed = allowed_methods(request.app.openapi(), request.url.path)

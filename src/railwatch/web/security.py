@@ -489,7 +489,10 @@ class BodySizeLimit:
             send,
             413,
             "Content Too Large",
-            f"request body is larger than {self.max_bytes} bytes",
+            f"the request body is larger than this server's limit of {self.max_bytes} bytes "
+            f"({self.max_bytes / 2**20:.1f} MiB): send less (fewer or simpler GeoJSON "
+            "features, one request per part), or start the server with a higher "
+            "`railwatch serve --max-body BYTES`",
             close=True,
         )
 

@@ -72,7 +72,10 @@ def create_report(
     from railwatch.report.builder import build_report
 
     if body.date_from and body.date_to and body.date_from > body.date_to:
-        raise InputError("date_from is after date_to")
+        raise InputError(
+            f"date_from {body.date_from} is after date_to {body.date_to}: swap them (the "
+            "period runs from date_from to date_to, both included)"
+        )
     with read_session(db) as s:
         name = repo.get_site(s, site).name
     report_id = uuid.uuid4().hex

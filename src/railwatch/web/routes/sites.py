@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -69,6 +72,30 @@ class SitePatch(BaseModel):
         description="GeoJSON track centrelines (WGS84 LineString or MultiLineString, "
         "Feature or FeatureCollection) in place of the site's; null removes them.",
     )
+
+
+class _SiteWrites:
+    """One removal or change of track centrelines of a site at a time in this server.
+
+    Two DELETEs of a site at once (a double click, a retried request) each took the
+    site's removal lock: the second was a 409 "cannot be removed while a railwatch run
+    processes it (held by process N)", N the server itself, where the site was gone a
+    moment later. The second now waits for the first and then reads the site again: a
+    404 when the first removed it."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    @contextmanager
+    def hold(self, site: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault(site, threading.Lock())
+        with lock:
+            yield
+
+
+_SITE_WRITES = _SiteWrites()
 
 
 def _tracks(body: SitePatch) -> Any:
@@ -214,40 +241,42 @@ def update_site(site: SiteName, body: SitePatch, db: DB, jobs: Jobs) -> dict[str
             row = repo.update_site(s, site, description=body.description, tags=body.tags)
             return _full(s, row)
     lines = _tracks(body)
-    with read_session(db) as s:
-        name = repo.get_site(s, site).name
-    job = jobs.active(name)
-    if job is not None:  # it counts along the lines it read when it began
-        raise AlreadyExistsError(
-            f"site {name!r} is being processed by job {job.id} ({job.status}): wait until it "
-            f"ends (/api/jobs/{job.id}), then change its track centrelines"
-        )
-    from railwatch.pipeline import editing_lock, retrack_site
+    with _SITE_WRITES.hold(site):
+        with read_session(db) as s:
+            name = repo.get_site(s, site).name
+        job = jobs.active(name)
+        if job is not None:  # it counts along the lines it read when it began
+            raise AlreadyExistsError(
+                f"site {name!r} is being processed by job {job.id} ({job.status}): wait until "
+                f"it ends (/api/jobs/{job.id}), then change its track centrelines"
+            )
+        from railwatch.pipeline import editing_lock, retrack_site
 
-    with editing_lock(db, name), db.session() as s:  # nor while another process runs it
-        row = repo.update_site(s, name, description=body.description, tags=body.tags)
-        recount = retrack_site(s, row, lines)
-        out = _full(s, row)
-        out["recount"] = recount.to_dict()
-        return out
+        with editing_lock(db, name), db.session() as s:  # nor while another process runs it
+            row = repo.update_site(s, name, description=body.description, tags=body.tags)
+            recount = retrack_site(s, row, lines)
+            out = _full(s, row)
+            out["recount"] = recount.to_dict()
+            return out
 
 
 @router.delete("/sites/{site}", dependencies=[Depends(require_write)], summary="Delete a site")
 def delete_site(site: SiteName, db: DB, jobs: Jobs) -> dict[str, Any]:
     """Delete a site and everything stored for it; returns what was deleted (409 while
     a job of this server is processing it)."""
-    with read_session(db) as s:
-        name = repo.get_site(s, site).name
-    job = jobs.active(name)
-    if job is not None:  # the job would fail half-way on scenes deleted under it
-        raise AlreadyExistsError(
-            f"site {name!r} is being processed by job {job.id} ({job.status}): wait until it "
-            f"ends (/api/jobs/{job.id}), then delete the site"
-        )
-    from railwatch.pipeline import removal_lock
+    with _SITE_WRITES.hold(site):  # a second DELETE at once: a 404 once this one is done
+        with read_session(db) as s:
+            name = repo.get_site(s, site).name
+        job = jobs.active(name)
+        if job is not None:  # the job would fail half-way on scenes deleted under it
+            raise AlreadyExistsError(
+                f"site {name!r} is being processed by job {job.id} ({job.status}): wait until "
+                f"it ends (/api/jobs/{job.id}), then delete the site"
+            )
+        from railwatch.pipeline import removal_lock
 
-    with removal_lock(db, name), db.session() as s:  # nor while another process runs it
-        removal = repo.remove_site(s, site)
+        with removal_lock(db, name), db.session() as s:  # nor while another process runs it
+            removal = repo.remove_site(s, site)
     return {
         "deleted": site,
         "scenes": removal.scenes,

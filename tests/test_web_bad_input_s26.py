@@ -1,0 +1,121 @@
+"""Session 26 audit of the REST API against a client's misuse: addresses that name
+nothing, bodies over the limit, reports asked for a period backwards, and two DELETEs
+of a site at once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+import httpx
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from helpers import live_server
+from railwatch.settings import Settings
+from railwatch.storage import Database
+from railwatch.web.app import create_app
+from web_db import populate
+
+TOKEN = "s26-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture()
+def world(tmp_path: Path) -> dict[str, Any]:
+    db = Database(f"sqlite:///{tmp_path / 'web.db'}")
+    ids = populate(db, tmp_path / "img")
+    settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
+    ids["app"] = create_app(settings, db, max_body=4096)
+    ids["client"] = TestClient(ids["app"])
+    return ids
+
+
+def _problem(r: Any, status: int) -> str:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    detail = r.json()["detail"]
+    assert isinstance(detail, str)
+    return detail
+
+
+@pytest.mark.parametrize("path", ["/api/nothing", "/api/sites/x/nothing", "/nothing"])
+def test_an_address_that_names_nothing_says_where_the_endpoints_are(
+    world: dict[str, Any], path: str
+) -> None:
+    """The router's 404 said only "Not Found"."""
+    detail = _problem(world["client"].get(path), 404)
+    assert detail.startswith(f"nothing at {path}: ")
+    assert "/docs" in detail
+
+
+def test_a_body_over_the_limit_says_what_to_do(world: dict[str, Any]) -> None:
+    """The 413 said only "request body is larger than N bytes"."""
+    body = {"name": "big", "bbox": [130.6, 42.4, 130.61, 42.41], "description": "x" * 5000}
+    detail = _problem(world["client"].post("/api/sites", json=body, headers=AUTH), 413)
+    assert "limit of 4096 bytes" in detail
+    assert "railwatch serve --max-body" in detail
+
+
+def test_a_report_period_backwards_says_to_swap_the_dates(world: dict[str, Any]) -> None:
+    r = world["client"].post(
+        f"/api/sites/{world['site']}/reports",
+        json={"date_from": "2024-01-01", "date_to": "2023-01-01"},
+        headers=AUTH,
+    )
+    detail = _problem(r, 422)
+    assert "date_from 2024-01-01 is after date_to 2023-01-01: swap them" in detail
+
+
+def test_a_second_delete_of_a_site_at_once_is_a_404_not_a_busy_server(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two DELETEs of a site at once (a double click): the second took the site's
+    removal lock while the first held it, and was a 409 "cannot be removed while a
+    railwatch run processes it (held by process N)", N the server itself. It now waits
+    for the first and is a 404 (the site is gone), and the first removes it whole."""
+    import railwatch.pipeline as pipeline
+
+    real = pipeline.removal_lock
+    inside, release = threading.Event(), threading.Event()
+
+    @contextmanager
+    def held_open(db: Database, site: str) -> Iterator[None]:
+        with real(db, site):  # the second DELETE met this lock taken (before the fix)
+            if not inside.is_set():
+                inside.set()
+                release.wait(30)  # the first removal holds it until the test says so
+            yield
+
+    def removal_lock(db: Database, site: str) -> AbstractContextManager[None]:
+        return held_open(db, site)
+
+    monkeypatch.setattr(pipeline, "removal_lock", removal_lock)
+    site = world["site"]
+    results: dict[str, httpx.Response] = {}
+    with live_server(world["app"]) as url:
+
+        def delete(key: str) -> None:
+            results[key] = httpx.delete(f"{url}/api/sites/{site}", headers=AUTH, timeout=60)
+
+        first = threading.Thread(target=delete, args=("first",))
+        first.start()
+        assert inside.wait(30)
+        second = threading.Thread(target=delete, args=("second",))
+        second.start()
+        second.join(2)  # before the fix it was answered (409) while the first held on
+        release.set()
+        first.join(60)
+        second.join(60)
+    assert results["first"].status_code == 200, results["first"].text
+    assert results["first"].json()["scenes"] == 6
+    detail = _problem(results["second"], 404)
+    assert f"no site named {site!r}" in detail
