@@ -120,3 +120,54 @@ def test_import_reviews_with_a_scene_id_past_any_database_is_refused(
     )
     with Database(db).session(readonly=True) as s:
         assert repo.list_scenes(s, "tum") == []
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+def test_a_file_without_georeferencing_prints_no_python_warning(
+    tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ingest SITE screenshot.png` printed rasterio's NotGeoreferencedWarning (two lines
+    naming rasterio/__init__.py) on stderr before the reason it is refused."""
+    import warnings
+
+    from PIL import Image
+
+    png = tmp_path / "screen_20240109.png"
+    Image.fromarray(np.full((64, 64, 3), 90, dtype=np.uint8)).save(png)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, out, err = run(capsys, "--db", db, "ingest", "tum", str(png))
+    assert code == 1
+    assert "screen_20240109.png is not georeferenced" in " ".join(out.split())
+    assert [str(w.message) for w in caught] == []
+    assert err.startswith("error: nothing ingested into site tum"), err
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--since", "2024-01-01"], "--since is a STAC search option: it needs --stac URL"),
+        (["--max-cloud", "0"], "--max-cloud is a STAC search option: it needs --stac URL"),
+        (
+            ["--collection", "skysat", "--until", "2024-01-01", "--asset", "visual"],
+            "--collection, --until, --asset are STAC search options: they need --stac URL",
+        ),
+    ],
+)
+def test_stac_search_options_without_stac_are_refused(
+    tmp_path: Path,
+    db: str,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    said: str,
+) -> None:
+    """`ingest SITE folder/ --since 2024-01-01` ingested the folder's files of every year
+    (status 0): the STAC options were silently ignored for files."""
+    old = image(tmp_path / "imgs" / "yard_20231005.tif")
+    code, _, err = run(capsys, "--db", db, "ingest", "tum", str(old.parent), *options)
+    assert code == 2
+    assert err.startswith(f"error: {said}; the files and folders named are ingested whole")
+    with Database(db).session(readonly=True) as s:
+        assert repo.list_scenes(s, "tum") == []

@@ -118,14 +118,20 @@ def gdal_sidecars(path: Path) -> dict[str, Path]:
     for coarse site grids), a VRT's source files. Keyed by their path relative to the
     image's folder; empty when GDAL cannot open it (its ingest or read says why)."""
     import os
+    import warnings
 
     import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
 
     from railwatch.imagery.inspect import gdal_env, uri_scheme
 
     try:
-        with gdal_env(read_dir=True), rasterio.open(path) as ds:
-            names = list(ds.files)
+        # a file that is not georeferenced (a PNG, a screenshot saved as .tif) is refused
+        # by its ingest with why; rasterio's warning printed two lines of Python first
+        with gdal_env(read_dir=True), warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as ds:
+                names = list(ds.files)
     except (rasterio.errors.RasterioError, OSError, ValueError):
         return {}
     except Exception as err:  # GDAL errors rasterio passes on as they are (CPLE_...)

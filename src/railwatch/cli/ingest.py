@@ -136,6 +136,27 @@ def ingest(
             radiometry=radio,
         )
         return
+    searched = [
+        name
+        for name, value in (
+            ("--collection", collection or None),
+            ("--since", since),
+            ("--until", until),
+            ("--max-cloud", max_cloud),
+            ("--asset", asset),
+        )
+        if value is not None
+    ]
+    if searched:  # they were ignored: `--since 2024-01-01` ingested the files of every year
+        what = (
+            f"{searched[0]} is a STAC search option: it needs"
+            if len(searched) == 1
+            else f"{', '.join(searched)} are STAC search options: they need"
+        )
+        raise InputError(
+            f"{what} --stac URL; the files and folders named are ingested whole, so name "
+            "only the files you want (e.g. imagery/*2024*.tif)"
+        )
     if not paths:
         raise InputError("name image files or folders to ingest, or pass --stac URL")
     when = parse_date_option(date)
