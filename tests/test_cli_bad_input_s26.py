@@ -171,3 +171,57 @@ def test_stac_search_options_without_stac_are_refused(
     assert err.startswith(f"error: {said}; the files and folders named are ingested whole")
     with Database(db).session(readonly=True) as s:
         assert repo.list_scenes(s, "tum") == []
+
+
+# ---------------------------------------------------------------------------- sites
+
+
+def _tracks_file(path: Path, *lines: list[tuple[float, float]]) -> Path:
+    """A FeatureCollection of one LineString per line (UTM 52N positions, in lon/lat)."""
+    features = [
+        {"type": "Feature", "properties": {}, "geometry": mapping(wgs84(shapely.LineString(ln)))}
+        for ln in lines
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def test_a_track_line_of_zero_length_is_refused(
+    tmp_path: Path, db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A centreline whose positions are all one point (a double click in QGIS, a line
+    snapped to itself) was accepted: the cars within 10 m of it were all that was kept,
+    and every scene of the site was then counted about 0."""
+    along = [(632_060.0, 4_682_900.0), (632_140.0, 4_682_900.0)]
+    point = [(632_100.0, 4_682_880.0), (632_100.0, 4_682_880.0)]
+    tracks = _tracks_file(tmp_path / "tracks.geojson", along, point)
+    code, _, err = run(capsys, "--db", db, "site", "edit", "tum", "--tracks", str(tracks))
+    assert code == 2
+    assert err == (
+        "error: tracks feature 1 has zero length (all its positions are the same point): "
+        "draw each centreline along its track, from one end to the other"
+    )
+    with Database(db).session(readonly=True) as s:
+        assert repo.get_site(s, "tum").tracks is None
+    site = tmp_path / "site.geojson"
+    code, _, err = run(
+        capsys, "--db", db, "site", "add", "yard2", "--geojson", str(site), "--tracks", str(tracks)
+    )
+    assert code == 2 and "tracks feature 1 has zero length" in err
+    # the lines that run along their tracks are taken as before
+    fine = _tracks_file(tmp_path / "fine.geojson", along)
+    code, _, err = run(capsys, "--db", db, "site", "edit", "tum", "--tracks", str(fine))
+    assert code == 0, err
+
+
+def test_a_zero_length_part_of_a_multilinestring_is_named() -> None:
+    from railwatch.errors import GeometryError
+    from railwatch.sites import load_tracks
+
+    multi = {
+        "type": "MultiLineString",
+        "coordinates": [[[8.589, 47.529], [8.589, 47.531]], [[8.59, 47.53], [8.59, 47.53]]],
+    }
+    with pytest.raises(GeometryError, match=r"^tracks geometry \(its coordinates\[1\]\) has zero"):
+        load_tracks(multi)
+    assert len(load_tracks({**multi, "coordinates": multi["coordinates"][:1]}).geoms) == 1

@@ -667,14 +667,25 @@ def load_tracks(source: GeoJSONSource | BaseGeometry, *, what: str = "tracks") -
         if geom.is_empty:
             continue
         if geom.geom_type == "LineString":
-            lines.append(geom)
+            parts = [geom]
         elif isinstance(geom, MultiLineString):
-            lines.extend(geom.geoms)
+            parts = list(geom.geoms)
         else:
             raise GeometryError(
                 f"{what} {label} is a {geom.geom_type}: track centrelines must be "
                 "LineString or MultiLineString"
             )
+        for index, part in enumerate(parts):
+            if not part.is_empty and part.length == 0:
+                # cars are kept within 10 m of the lines: a line that is one point kept
+                # the cars around that point only, and every count fell to about 0
+                where = f" (its coordinates[{index}])" if len(parts) > 1 else ""
+                raise GeometryError(
+                    f"{what} {label}{where} has zero length (all its positions are the "
+                    "same point): draw each centreline along its track, from one end to "
+                    "the other"
+                )
+        lines.extend(parts)
     if not lines:
         raise GeometryError(f"{what} geometry is empty: give at least one LineString")
     result = MultiLineString(lines)
