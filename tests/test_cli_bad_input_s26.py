@@ -225,3 +225,22 @@ def test_a_zero_length_part_of_a_multilinestring_is_named() -> None:
     with pytest.raises(GeometryError, match=r"^tracks geometry \(its coordinates\[1\]\) has zero"):
         load_tracks(multi)
     assert len(load_tracks({**multi, "coordinates": multi["coordinates"][:1]}).geoms) == 1
+
+
+# -------------------------------------------------------------------------- process
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_process_of_a_site_without_scenes_says_to_ingest_first(
+    db: str, capsys: pytest.CaptureFixture[str], as_json: bool
+) -> None:
+    """`process SITE` before any ingest printed a table of zeros (status 0) and nothing
+    of why: a new analyst took it for images in which nothing was found."""
+    code, out, err = run(capsys, "--db", db, "process", "tum", *(["--json"] if as_json else []))
+    assert code == 0, err
+    assert err == (
+        "note: site tum has no scenes to process: ingest its images first (`railwatch "
+        "ingest tum FOLDER`), then run process again."
+    )
+    if as_json:  # stdout stays one JSON document
+        assert json.loads(out)[0]["processed"] == 0

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import TaskID
 from rich.table import Table
 
-from railwatch.cli._common import console, print_json, progress_bar, state
+from railwatch.cli._common import console, err_console, print_json, progress_bar, state
 from railwatch.errors import InputError, RailwatchError
 
 if TYPE_CHECKING:
@@ -125,6 +125,14 @@ def process(
     else:
         results = _in_process(db, names, det, reprocess, limit, as_json)
     _print_results(results, det, as_json)
+    for r in results:
+        if r.total == 0 and r.skipped == 0:  # a row of zeros said nothing of why
+            err_console.print(
+                f"note: site {escape(r.site)} has no scenes to process: ingest its images "
+                f"first (`railwatch ingest {escape(r.site)} FOLDER`), then run process again.",
+                highlight=False,
+                soft_wrap=True,
+            )
     failed = sum(len(r.failed) for r in results)
     if failed and not any(r.processed or r.unusable for r in results):
         what = "the scene" if failed == 1 else f"all {failed} scenes"
