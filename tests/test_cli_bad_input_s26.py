@@ -244,3 +244,43 @@ def test_process_of_a_site_without_scenes_says_to_ingest_first(
     )
     if as_json:  # stdout stays one JSON document
         assert json.loads(out)[0]["processed"] == 0
+
+
+# --------------------------------------------------------------------------- detect
+
+
+def _truncated_tiff(path: Path, *, crs: str | None) -> Path:
+    data = np.random.default_rng(3).integers(0, 255, size=(3, 512, 512), dtype=np.uint8)
+    make_geotiff(
+        path,
+        crs=crs,
+        origin=ORIGIN,
+        width=512,
+        height=512,
+        data=data,
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+    )
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) * 2 // 3])
+    return path
+
+
+@pytest.mark.parametrize(
+    ("crs", "options"), [(UTM, []), (None, ["--gsd", "auto"]), (None, ["--gsd", "0.5"])]
+)
+def test_detect_of_a_truncated_tiff_says_it_is_truncated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], crs: str | None, options: list[str]
+) -> None:
+    """A truncated GeoTIFF read "cannot read pixels of F: Read failed. See previous
+    exception for details." (ingest said "corrupt or truncated: re-download or
+    re-export it"); its scale measured from the rails (--gsd auto, a TIFF without a CRS)
+    likewise."""
+    img = _truncated_tiff(tmp_path / "cut.tif", crs=crs)
+    code, out, err = run(capsys, "detect", str(img), "-o", str(tmp_path / "cars.geojson"), *options)
+    assert code == 1 and out == ""
+    assert err.startswith("error: cut.tif is corrupt or truncated ("), err
+    assert err.endswith("): re-download or re-export it"), err
+    assert "See previous exception" not in err
+    assert not (tmp_path / "cars.geojson").exists()

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from railwatch.cli._common import console, err_console, print_json, progress_bar
-from railwatch.errors import InputError, RailwatchError
+from railwatch.errors import ImageryError, InputError, RailwatchError
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import Radiometry
@@ -290,10 +290,13 @@ def _check_outputs(images: list[Path], output: Path | None, out_dir: Path | None
 
 def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     """Detect one image, write its GeoJSON and return its summary row."""
+    from rasterio.errors import RasterioIOError
+
     from railwatch.counting import count_interval
     from railwatch.detect.api import detect_file
     from railwatch.detect.coarse import long_train_flag
     from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
+    from railwatch.imagery.inspect import unreadable_pixels
     from railwatch.imagery.scale import ScaleCheck, check_gsd, measure_file
 
     if run.wgs84 and _crs_of(img) is None:  # before the detection, not after it
@@ -315,18 +318,25 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     def on_tile(done: int, total: int, task: Any = task) -> None:
         bar.update(task, completed=done, total=total)
 
-    result = detect_file(
-        img,
-        gsd=img_gsd,
-        detector=run.detector,
-        tile_px=run.tile,
-        workers=run.workers,
-        on_tile=on_tile,
-        tracks=run.tracks,
-        sun=run.sun,
-        bands=run.bands,
-        radiometry=run.radiometry or "linear",
-    )
+    try:
+        result = detect_file(
+            img,
+            gsd=img_gsd,
+            detector=run.detector,
+            tile_px=run.tile,
+            workers=run.workers,
+            on_tile=on_tile,
+            tracks=run.tracks,
+            sun=run.sun,
+            bands=run.bands,
+            radiometry=run.radiometry or "linear",
+        )
+    except ImageryError as err:
+        # a truncated file read "cannot read pixels of F: Read failed. See previous
+        # exception for details.": neither what is wrong nor what to do
+        if isinstance(err.__cause__, RasterioIOError):
+            raise unreadable_pixels(img.name, err.__cause__) from err
+        raise
     if run.radiometry is not None and result.radiometry is None:
         err_console.print(
             f"[dim]note: {escape(img.name)} is an 8-bit image, read as it is: --radiometry is for "

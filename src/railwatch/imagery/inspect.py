@@ -69,6 +69,7 @@ __all__ = [
     "split_at_antimeridian",
     "transparent_entries",
     "undeclared_alpha",
+    "unreadable_pixels",
     "uri_scheme",
     "vrt_sources_error",
 ]
@@ -76,6 +77,21 @@ __all__ = [
 
 class CorruptImageError(ImageryError):
     """The file is a raster format but cannot be read: corrupt or truncated."""
+
+
+def unreadable_pixels(name: str, err: BaseException) -> CorruptImageError:
+    """A read of pixels that failed inside the file ``name`` (rasterio says only "Read
+    failed. See previous exception for details."), said as ingest says a corrupt file:
+    with GDAL's first reason (a truncated file: "TIFFFillTile:Read error at row 0, col 0,
+    tile 1; got 511409 bytes, expected 555094") and what to do."""
+    first = err
+    while first.__cause__ is not None:
+        first = first.__cause__
+    text = " ".join(str(first).split())
+    text = text[:160] + "..." if len(text) > 160 else text
+    return CorruptImageError(
+        f"{name} is corrupt or truncated ({text}): re-download or re-export it"
+    )
 
 
 class UnsupportedFormatError(ImageryError):

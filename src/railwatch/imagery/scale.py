@@ -666,7 +666,7 @@ def measure_file(
     from rasterio.errors import RasterioIOError
     from rasterio.windows import Window
 
-    from railwatch.errors import ImageryError, InputError
+    from railwatch.errors import InputError
     from railwatch.imagery.read import open_raster, rgb_bands
 
     p = Path(path)
@@ -698,7 +698,9 @@ def measure_file(
         try:
             result = _measure(read, h, w, rail_centres_m, MIN_STRIPS)
         except RasterioIOError as err:
-            raise ImageryError(f"cannot read pixels of {p}: {err}") from err
+            from railwatch.imagery.inspect import unreadable_pixels
+
+            raise unreadable_pixels(p.name, err) from err
     return FileScale(result, georef, header, w, h)
 
 
