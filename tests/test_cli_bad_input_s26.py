@@ -284,3 +284,67 @@ def test_detect_of_a_truncated_tiff_says_it_is_truncated(
     assert err.endswith("): re-download or re-export it"), err
     assert "See previous exception" not in err
     assert not (tmp_path / "cars.geojson").exists()
+
+
+@pytest.mark.parametrize(
+    ("gsd", "said"),
+    [
+        ("1e-9", "--gsd 1e-09 m per pixel is not the scale of an aerial or satellite image "
+         "(degrees? give metres): give metres per pixel between 0.01 and 1000, e.g. --gsd 0.5"),
+        ("5000", "--gsd 5000 m per pixel is not the scale of an aerial or satellite image: "
+         "give metres per pixel between 0.01 and 1000, e.g. --gsd 0.5"),
+    ],
+)  # fmt: skip
+def test_a_gsd_out_of_range_is_refused_before_the_rails_are_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], gsd: str, said: str
+) -> None:
+    """`detect screenshot.png --gsd 1e-9` first printed a note that the rails could not
+    check that scale, then the refusal of the scale: one line, the refusal."""
+    from PIL import Image
+
+    png = tmp_path / "screen.png"
+    Image.fromarray(np.full((96, 96, 3), 90, dtype=np.uint8)).save(png)
+    code, out, err = run(capsys, "detect", str(png), "--gsd", gsd)
+    assert code == 2 and out == ""
+    assert err == f"error: {said}"
+
+
+# ---------------------------------------------------------------------------- scene
+
+
+@pytest.mark.parametrize("options", [["--class", "tank=5"], ["--covered", "2"]])
+def test_review_with_types_but_no_total_says_the_total_is_needed(
+    db: str, capsys: pytest.CaptureFixture[str], options: list[str]
+) -> None:
+    """`scene review ID --class tank=5` was told to "give your count (--count N, with
+    --class CLASS=N ...)": as if --class had not been given."""
+    code, _, err = run(capsys, "--db", db, "scene", "review", "1", *options)
+    assert code == 2
+    assert err == (
+        "error: --class and --covered go with --count N: give your count of all the "
+        "railcars over the site too (the types not given keep the detector's count)"
+    )
+
+
+# ----------------------------------------------------------------------- imagery
+
+
+@pytest.mark.parametrize(
+    ("bands", "count", "said"),
+    [
+        ((3, 2, 1), 1, "has 1 band: bands 3 and 2 do not exist"),
+        ((5, 5, 4), 3, "has 3 bands: bands 5 and 4 do not exist"),
+        ((1, 1, 3), 2, "has 2 bands: band 3 does not exist"),
+        ((6, 5, 4), 3, "has 3 bands: bands 6, 5 and 4 do not exist"),
+    ],
+)
+def test_bands_a_file_lacks_are_said_in_english(
+    bands: tuple[int, int, int], count: int, said: str
+) -> None:
+    """A 1-band file given --bands 3,2,1 read "band 3, 2 does not exist"."""
+    from railwatch.errors import InputError
+    from railwatch.imagery.read import check_rgb_bands
+
+    with pytest.raises(InputError) as caught:
+        check_rgb_bands(bands, count, "f.tif")
+    assert str(caught.value) == f"f.tif {said} (bands are numbered from 1)"

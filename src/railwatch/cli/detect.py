@@ -439,6 +439,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
 
 
 def _parse_gsd(text: str) -> float:
+    from railwatch.detect.api import GSD_SANE
+
     try:
         value = float(text)
     except ValueError:
@@ -447,6 +449,13 @@ def _parse_gsd(text: str) -> float:
         raise InputError(
             f"--gsd {text!r}: give the ground sample distance in metres per pixel (e.g. "
             "--gsd 0.5), or --gsd auto to measure it from the rails"
+        )
+    lo, hi = GSD_SANE
+    if not lo <= value <= hi:  # said here, before a note on the rails that measured it
+        hint = " (degrees? give metres)" if value < lo else ""
+        raise InputError(
+            f"--gsd {value:g} m per pixel is not the scale of an aerial or satellite image"
+            f"{hint}: give metres per pixel between {lo:g} and {hi:g}, e.g. --gsd 0.5"
         )
     return value
 

@@ -341,6 +341,12 @@ def review(
         raise InputError(
             "--remove takes no counts nor --cars: remove the review, then give a new one"
         )
+    if not remove and cars is None and count is None and given:
+        # --class tank=5 alone was told to give "your count (--count N, with --class...)"
+        raise InputError(
+            "--class and --covered go with --count N: give your count of all the railcars "
+            "over the site too (the types not given keep the detector's count)"
+        )
     if not remove and cars is None and count is None:
         raise InputError(
             "give your count (--count N, with --class CLASS=N and --covered N if you "

@@ -581,11 +581,16 @@ def check_rgb_bands(bands: Sequence[int], count: int, name: str) -> tuple[int, i
         raise InputError(
             f"bands {list(bands)!r}: give three band numbers (red, green, blue), e.g. 3,2,1"
         )
-    bad = [b for b in bands if not 1 <= b <= count]
-    if bad:
+    bad = list(dict.fromkeys(b for b in bands if not 1 <= b <= count))
+    if bad:  # "band 3, 2 does not exist" for a 1-band file given 3,2,1
+        missing = (
+            f"band {bad[0]} does not exist"
+            if len(bad) == 1
+            else f"bands {', '.join(str(b) for b in bad[:-1])} and {bad[-1]} do not exist"
+        )
         raise InputError(
-            f"{name} has {count} band{'s' if count != 1 else ''}: band "
-            f"{', '.join(str(b) for b in bad)} does not exist (bands are numbered from 1)"
+            f"{name} has {count} band{'s' if count != 1 else ''}: {missing} (bands are "
+            "numbered from 1)"
         )
     return bands[0], bands[1], bands[2]
 
