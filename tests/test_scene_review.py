@@ -620,3 +620,40 @@ def test_import_reviews_by_day_and_class(
         assert main(["scene", "import-reviews", "yard", str(path)]) != 0
         assert message in capsys.readouterr().err
     assert _stored(db, sid)["all"][0] == 73.0  # nothing written by a refused file
+
+
+def test_a_count_the_site_cannot_hold_is_refused(db: Database) -> None:
+    """A digit too many (or 1e20 through the API) is refused, not stored and judged."""
+    sid = _scene(db)
+    with db.session() as s:
+        site = repo.get_site(s, "yard")
+        limit = repo.review_count_limit(site.area_km2)
+    assert 100 < limit < 1_000_000  # the test yard holds hundreds of cars, not millions
+    for bad in (limit + 1, 1e20):
+        with db.session() as s, pytest.raises(InputError, match="cannot stand in site 'yard'"):
+            repo.set_scene_review(s, sid, {"all": bad})
+    with db.session() as s:
+        repo.set_scene_review(s, sid, {"all": limit})  # the limit itself is allowed
+    assert _stored(db, sid)["all"][0] == limit
+
+
+def test_an_unusable_scene_says_what_to_do_instead_of_processing(db: Database) -> None:
+    sid = _scene(db, count=None)
+    with db.session() as s, pytest.raises(InputError) as err:
+        repo.set_scene_review(s, sid, {"all": 3})
+    assert "clouds cover 70 %" in str(err.value)
+    assert "clearer image" in str(err.value) and "`railwatch process" not in str(err.value)
+
+
+def test_cars_of_scenes_without_separable_cars_are_refused(db: Database) -> None:
+    from railwatch.review import scene_cars
+
+    cloudy = _scene(db, count=None)
+    coarse = _scene(db, gsd=3.0)
+    fine = _scene(db)
+    with db.session(readonly=True) as s:
+        with pytest.raises(InputError, match=r"is unusable .*clouds cover 70 %"):
+            scene_cars(s, cloudy)
+        with pytest.raises(InputError, match="3 m image: its cars are not separable"):
+            scene_cars(s, coarse)
+        assert scene_cars(s, fine)["source"] == "detector"

@@ -181,9 +181,9 @@ def test_cars_download_corrected_and_sent_back(world: dict[str, Any]) -> None:
 
 def test_cars_of_unusable_images_and_the_errors(world: dict[str, Any]) -> None:
     c, db, sid, ids = world["client"], world["db"], world["scene"], world["scene_ids"]
-    # an unusable image has no cars (it was never counted): an empty collection
-    cloudy = c.get(f"/api/scenes/{ids[2]}/cars")
-    assert cloudy.status_code == 200 and cloudy.json()["features"] == []
+    # an unusable image has no cars (it was never counted): refused, not an empty
+    # collection an analyst would read as an empty yard and whose review is refused
+    _problem(c.get(f"/api/scenes/{ids[2]}/cars"), 422, "is unusable")
     _problem(c.get("/api/scenes/999999/cars"), 404, "no scene with id 999999")
     _problem(c.get("/api/scenes/0/cars"), 422, "scene_id")
     _problem(c.get("/api/scenes/abc/cars"), 422, "scene_id")

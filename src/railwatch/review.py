@@ -296,11 +296,8 @@ def scene_cars(session: Session, scene_id: int, source: str = "auto") -> dict[st
         )
     if source == "auto":
         source = ANALYST if has_outlines else "detector"
-    if scene.status not in ("processed", "unusable") and source == "detector":
-        raise InputError(
-            f"scene {scene_id} is {scene.status}: it has no detections yet; run "
-            "`railwatch process SITE` first"
-        )
+    if source == "detector":
+        _check_has_cars(session, scene)
     crs = scene.crs
     if source == ANALYST:
         assert review is not None
@@ -313,6 +310,36 @@ def scene_cars(session: Session, scene_id: int, source: str = "auto") -> dict[st
         gsd=scene.gsd,
         extra={"scene_id": scene_id, "source": source},
     )
+
+
+def _check_has_cars(session: Session, scene: Scene) -> None:
+    """Refuse a scene the detector drew no cars on for a reason (not processed,
+    unusable, 1.5 m and coarser): an empty collection would read as an empty yard."""
+    from railwatch.detect.coarse import method_for_gsd
+
+    if scene.status == "unusable":
+        why = f" ({'; '.join(scene.reasons)})" if scene.reasons else ""
+        raise InputError(
+            f"scene {scene.id} is unusable{why}: railwatch drew no cars on it (an unusable "
+            "image is a gap, never an empty yard), so there are none to correct"
+        )
+    if scene.status != "processed":
+        raise InputError(
+            f"scene {scene.id} is {scene.status}: it has no detections yet; run "
+            f"`railwatch process {scene.site.name}` first"
+        )
+    method = method_for_gsd(scene.gsd) if scene.gsd else "objects"
+    if method == "length":
+        raise InputError(
+            f"scene {scene.id} is a {scene.gsd:g} m image: its cars are not separable "
+            "(railwatch measures occupied track length there), so there are no outlines to "
+            f"correct; give its total instead: `railwatch scene review {scene.id} --count N`"
+        )
+    if method == "presence":
+        raise InputError(
+            f"scene {scene.id} is a {scene.gsd:g} m image: railwatch records only whether a "
+            "long train is present there, so there are no cars to correct"
+        )
 
 
 @dataclass(frozen=True)

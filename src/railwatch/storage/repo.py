@@ -831,10 +831,17 @@ def _review_method(session: Session, scene: Scene) -> str:
         why = (
             f" ({'; '.join(scene.reasons)})" if scene.status == "unusable" and scene.reasons else ""
         )
+        if scene.status == "unusable":
+            todo = (
+                "an unusable scene stays a gap in the series, never a count: look for a "
+                "clearer image of the same days (`railwatch scene list SITE`), or lower the "
+                "usability threshold and process again if the site really is visible"
+            )
+        else:
+            todo = f"run `railwatch process {scene.site.name}` first"
         raise InputError(
             f"scene {scene.id} is {state}{why}: only a processed, usable scene has counts to "
-            "review. Run `railwatch process SITE` first; an unusable scene stays a gap in "
-            "the series, never a count"
+            f"review; {todo}"
         )
     total = _stored_counts(session, scene.id).get("all")
     method = "objects" if total is None else total.method
@@ -848,6 +855,28 @@ def _review_method(session: Session, scene: Scene) -> str:
             "is no count to correct"
         )
     return method
+
+
+#: The least ground one railcar takes in a yard (m²): the shortest car (a 12 m tank
+#: car) on tracks 4 m apart. An analyst's total above the site's area over this, with a
+#: margin for cars whose centre is just inside its edge, cannot stand in the site: a
+#: typo (a digit too many), refused before it becomes a count the alerts judge.
+MIN_CAR_GROUND_M2 = 12.0 * 4.0
+
+
+def review_count_limit(area_km2: float) -> int:
+    """The most railcars an analyst's count of a site of ``area_km2`` may give."""
+    return math.ceil(1.5 * area_km2 * 1e6 / MIN_CAR_GROUND_M2) + 20
+
+
+def _check_fits_site(total: float, site: Site, scene_id: int) -> None:
+    limit = review_count_limit(site.area_km2)
+    if total > limit:
+        raise InputError(
+            f"{total:g} railcars cannot stand in site {site.name!r} ({site.area_km2 * 100:.2f} "
+            f"ha holds at most about {limit}, 12 m cars on tracks 4 m apart): check the count "
+            f"of scene {scene_id} (a digit too many?)"
+        )
 
 
 def _checked_review_counts(
@@ -972,6 +1001,7 @@ def set_scene_review(
         counts = review_counts_of_cars(cars)
     assert counts is not None
     checked = _checked_review_counts(counts, method, scene_id)
+    _check_fits_site(checked["all"], scene.site, scene_id)
     if checked["all"] == 0 and tells_class("covered", method):
         # an empty yard: none of any type and no covered load, nothing left to keep
         from railwatch.detect.base import ALL_CLASSES
