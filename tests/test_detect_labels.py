@@ -5,6 +5,7 @@ and a tiny ``railwatch train --labels`` run whose card records the labelled set.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -443,13 +444,35 @@ def test_detector_spec_with_other_weights(tmp_path: Path) -> None:
 
 
 def test_fine_tuned_card_keeps_the_parent_threshold(tmp_path: Path) -> None:
-    from railwatch.cli.train import _keep_threshold
+    from railwatch.cli.train import _keep_decoding
 
     parent, out = tmp_path / "parent.onnx", tmp_path / "tuned.onnx"
     out.with_suffix(".json").write_text(json.dumps({"config": {}}))
-    _keep_threshold(parent, out)  # no parent card: nothing changes
+    assert _keep_decoding(parent, out, {}) == []  # no parent card: nothing changes
     assert json.loads(out.with_suffix(".json").read_text()) == {"config": {}}
-    parent.with_suffix(".json").write_text(json.dumps({"threshold": 0.45}))
-    _keep_threshold(parent, out)
+    assert _keep_decoding(parent, out, {"threshold": 0.45}) == ["threshold"]
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["threshold"] == 0.45 and card["config"] == {}
+    assert card["threshold_from"] == str(parent)
+
+
+def test_fine_tuned_card_keeps_the_shipped_decoding(tmp_path: Path) -> None:
+    """A fine-tune of the shipped weights decodes as they do: string thresholds (both
+    pairs, string pairs), the across-track refiner; the new card's own entries stay."""
+    from railwatch.cli.train import DECODING_KEYS, _keep_decoding
+    from railwatch.detect.default import DefaultDetector, default_weights
+
+    shipped = json.loads(default_weights().with_suffix(".json").read_text())
+    out = tmp_path / "tuned.onnx"
+    shutil.copy(default_weights(), out)
+    out.with_suffix(".json").write_text(json.dumps({"config": {"lr": 0.0005}, "stride": 8}))
+    kept = _keep_decoding(default_weights(), out, shipped)
+    assert {"string_thresholds", "string_thresholds_coarse", "refine"} <= set(kept)
+    card = json.loads(out.with_suffix(".json").read_text())
+    for key in kept:
+        assert key in DECODING_KEYS and card[key] == shipped[key]
+    assert card["config"] == {"lr": 0.0005} and card["decoding_from"] == str(default_weights())
+    tuned, ship = DefaultDetector(out), DefaultDetector(default_weights(), precision="fp32")
+    assert tuned.refiner is not None and tuned.string_pairs == ship.string_pairs is True
+    assert tuned.string_thresholds == ship.string_thresholds
+    assert tuned.coarse_string_thresholds == ship.coarse_string_thresholds is not None
