@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     from railwatch.analysis.types import Event as EventValue
 
 __all__ = [
+    "MAX_RECORD_ID",
     "TRACKS_CHANGED",
     "AlertChanges",
     "LatestCounts",
@@ -87,6 +88,7 @@ __all__ = [
     "get_scene",
     "get_scene_review",
     "get_site",
+    "is_record_id",
     "latest_counts",
     "list_alerts",
     "list_detections",
@@ -112,6 +114,25 @@ __all__ = [
 ]
 
 SiteRef = Site | str
+
+
+# ------------------------------------------------------------------------------- ids
+
+#: The largest id a stored record (a scene, detection, review, event or alert) can have:
+#: ids are given from 1 up, and PostgreSQL's INTEGER columns hold at most this. A larger
+#: id reached the database as it was: PostgreSQL refused the statement ("integer out of
+#: range", which also aborts the transaction) and SQLite raised OverflowError past
+#: 2**63 - 1, each a StorageError (an internal error in the CLI, a 503 in the API)
+#: instead of "no scene with id N".
+MAX_RECORD_ID = 2**31 - 1
+
+
+def is_record_id(value: int) -> bool:
+    """True when ``value`` can be the id of a stored record (1 to :data:`MAX_RECORD_ID`).
+    Every function here that looks a record up by id answers another value as it
+    answers an id that names nothing (:class:`NotFoundError`, None or no rows), without
+    sending it to the database; callers that query by id themselves check it first."""
+    return 1 <= value <= MAX_RECORD_ID
 
 
 # ----------------------------------------------------------------------------- sites
@@ -488,7 +509,7 @@ def _jsonable(value: object) -> object:
 
 def get_scene(session: Session, scene_id: int) -> Scene:
     """The scene with this id."""
-    scene = session.get(Scene, scene_id)
+    scene = session.get(Scene, scene_id) if is_record_id(scene_id) else None
     if scene is None:
         raise NotFoundError(f"no scene with id {scene_id}: see `railwatch scene list SITE`")
     return scene
@@ -734,6 +755,8 @@ def _lock_scene(session: Session, scene_id: int) -> Scene:
 
 def get_scene_review(session: Session, scene_id: int) -> SceneReview | None:
     """The analyst's review of a scene, or None."""
+    if not is_record_id(scene_id):
+        return None
     return session.scalar(select(SceneReview).where(SceneReview.scene_id == scene_id))
 
 
@@ -1152,6 +1175,8 @@ def list_detections(
     session: Session, scene_id: int, *, inside_only: bool = False
 ) -> list[Detection]:
     """Detections of a scene."""
+    if not is_record_id(scene_id):
+        return []
     q = select(Detection).where(Detection.scene_id == scene_id)
     if inside_only:
         q = q.where(Detection.inside.is_(True))
@@ -1428,9 +1453,7 @@ def update_event(
 ) -> Event:
     """Change an event's date, label or description (None keeps it), with the checks
     of :func:`add_event`."""
-    ev = session.get(Event, event_id)
-    if ev is None:
-        raise NotFoundError(f"no event with id {event_id}: see `railwatch event list SITE`")
+    ev = _get_event(session, event_id)
     new_when = check_event_date(when) if when is not None else ev.date
     new_label = check_event_label(label) if label is not None else ev.label
     dup = session.scalar(
@@ -1453,6 +1476,13 @@ def update_event(
     return ev
 
 
+def _get_event(session: Session, event_id: int) -> Event:
+    ev = session.get(Event, event_id) if is_record_id(event_id) else None
+    if ev is None:
+        raise NotFoundError(f"no event with id {event_id}: see `railwatch event list SITE`")
+    return ev
+
+
 def list_events(session: Session, site: SiteRef) -> list[Event]:
     """Events of a site by date, then by id (one order every time: PostgreSQL returned
     two events of one day in any order, so a page of events could repeat or skip one)."""
@@ -1464,9 +1494,7 @@ def list_events(session: Session, site: SiteRef) -> list[Event]:
 
 def remove_event(session: Session, event_id: int) -> None:
     """Delete one event."""
-    ev = session.get(Event, event_id)
-    if ev is None:
-        raise NotFoundError(f"no event with id {event_id}: see `railwatch event list SITE`")
+    ev = _get_event(session, event_id)
     session.delete(ev)
     session.flush()
 
@@ -1661,7 +1689,9 @@ def get_alert(session: Session, alert_id: int, *, lock: bool = False) -> Alert:
     (PostgreSQL: ``SELECT ... FOR UPDATE``, waiting for a writer that holds it; SQLite's
     writers take turns already) and reads it as last committed, also when the session
     had read it before: read it so before changing it from what it holds."""
-    if lock:
+    if not is_record_id(alert_id):
+        row = None
+    elif lock:
         row = session.scalar(
             select(Alert)
             .where(Alert.id == alert_id)

@@ -20,7 +20,9 @@ from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["alerts"])
 
-AlertId = Annotated[int, Path(ge=1, le=2**62, description="Alert id.")]
+#: An alert id: a positive number; one that names no alert, however large, is a 404
+#: (see :data:`railwatch.web.routes.scenes.SceneId`)
+AlertId = Annotated[int, Path(ge=1, description="Alert id.")]
 
 
 class AckIn(BaseModel):
@@ -113,7 +115,11 @@ def acknowledge(alert_id: AlertId, body: AckIn, db: DB) -> dict[str, Any]:
         # the row is locked first (PostgreSQL; SQLite's writers are serialised already):
         # two browsers acknowledging at once each add their note to the other's, where
         # the second overwrote the first before session 24
-        row = s.scalar(select(Alert).where(Alert.id == alert_id).with_for_update())
+        row = (
+            s.scalar(select(Alert).where(Alert.id == alert_id).with_for_update())
+            if repo.is_record_id(alert_id)
+            else None
+        )
         if row is None:
             raise NotFoundError(
                 f"no alert with id {alert_id}: a re-analysis removes the alerts it no longer "

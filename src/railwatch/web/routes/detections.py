@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from railwatch.errors import InputError, NotFoundError
 from railwatch.imagery.inspect import split_at_antimeridian
+from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Count, Detection, Scene, SceneReview
 from railwatch.storage.serialize import (
     count_dict,
@@ -194,12 +195,16 @@ def scene_detections(
     default answer."""
     with read_session(db) as s:
         # the scene with its site (scene_dict names it) and total count: one statement
-        found = s.execute(
-            select(Scene, Count)
-            .outerjoin(Count, (Count.scene_id == Scene.id) & (Count.cls == "all"))
-            .options(joinedload(Scene.site))
-            .where(Scene.id == scene_id)
-        ).first()
+        found = (
+            s.execute(
+                select(Scene, Count)
+                .outerjoin(Count, (Count.scene_id == Scene.id) & (Count.cls == "all"))
+                .options(joinedload(Scene.site))
+                .where(Scene.id == scene_id)
+            ).first()
+            if repo.is_record_id(scene_id)
+            else None
+        )
         if found is None:
             raise NotFoundError(f"no scene with id {scene_id}: see `railwatch scene list SITE`")
         scene, total_row = found

@@ -20,7 +20,9 @@ from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["events"])
 
-EventId = Annotated[int, Path(ge=1, le=2**62, description="Event id.")]
+#: An event id: a positive number; one that names no event, however large, is a 404
+#: (see :data:`railwatch.web.routes.scenes.SceneId`)
+EventId = Annotated[int, Path(ge=1, description="Event id.")]
 
 
 class EventIn(BaseModel):
@@ -48,7 +50,7 @@ class EventPatch(BaseModel):
 
 
 def _event(session: Any, event_id: int) -> Event:
-    ev = session.get(Event, event_id)
+    ev = session.get(Event, event_id) if repo.is_record_id(event_id) else None
     if ev is None:
         raise NotFoundError(f"no event with id {event_id}: list them at /api/sites/SITE/events")
     return ev

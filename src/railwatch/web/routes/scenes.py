@@ -35,7 +35,11 @@ from railwatch.web.security import is_authenticated, require_read
 
 router = APIRouter(tags=["scenes"], dependencies=[Depends(require_read)])
 
-SceneId = Annotated[int, Path(ge=1, le=2**62, description="Scene id.")]
+#: A scene id: a positive number (0 or less is a 422); one that names no scene, however
+#: large, is a 404 as any missing id (the storage layer answers ids past what the
+#: database holds without asking it: before, PostgreSQL made 2**31 and more a 503 and
+#: ids past 2**62 were a 422)
+SceneId = Annotated[int, Path(ge=1, description="Scene id.")]
 Status = Literal["ingested", "processed", "unusable", "failed"]
 
 
