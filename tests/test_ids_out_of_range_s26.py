@@ -177,3 +177,29 @@ def test_the_api_answers_an_id_out_of_range_as_a_missing_one(
         r = client.request(method, path.format(0), json=body, headers=AUTH)
         assert r.status_code == 422, (path, r.text)
     assert _stored(db) == before
+
+
+# ------------------------------------------------------------------------------- CLI
+
+
+def test_cli_commands_without_a_guard_of_their_own_get_no_such_scene(
+    world: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`export-labels --scene ID` checks no id itself (the CLI's guard covers `scene
+    show/review/cars`, `event edit/remove` and `alert ack`): on PostgreSQL 3,000,000,000
+    was an internal error (status 70), on SQLite a 20-digit id too. It is the storage
+    layer's "no scene with id N" now, as for any missing id (status 1)."""
+    from railwatch.cli.main import main
+
+    db: Database = world["db"]
+    out = tmp_path / "labels"
+    said = {}
+    for record_id in (MISSING, 3_000_000_000, 99_999_999_999_999_999_999):
+        argv = ["--db", db.url, "export-labels", "--scene", str(record_id), "-o", str(out)]
+        code = main(argv)
+        err = " ".join(capsys.readouterr().err.split())
+        assert code == 1, err
+        said[record_id] = err.replace(str(record_id), "N")
+    assert said[3_000_000_000] == said[MISSING] == said[99_999_999_999_999_999_999]
+    assert said[MISSING].startswith("error: no scene with id N"), said[MISSING]
+    assert not out.exists() or not any(out.iterdir())
