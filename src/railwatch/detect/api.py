@@ -34,7 +34,7 @@ from railwatch.detect.coarse import (
 )
 from railwatch.detect.merge import box_array, merge_detections, seam_distance
 from railwatch.detect.tiling import Window, plan_tiles
-from railwatch.errors import DetectionError, ImageryError, InputError
+from railwatch.errors import DetectionError, InputError
 from railwatch.imagery.inspect import (
     EmptyImageError,
     ground_gsd,
@@ -43,6 +43,7 @@ from railwatch.imagery.inspect import (
     sun_of,
     transparent_entries,
     undeclared_alpha,
+    unreadable_pixels,
 )
 from railwatch.imagery.read import (
     FILL_MIN_M2,
@@ -716,7 +717,9 @@ def _detect_file(
                     sun = (pixel_azimuth(sun[0], ds.transform), sun[1])
                 coarse = _coarse_file(ds, read, scene_gsd, px_tracks, sun)
         except RasterioIOError as err:
-            raise ImageryError(f"cannot read pixels of {p}: {err}") from err
+            # "cannot read pixels of F: Read failed. See previous exception for details."
+            # said neither what is wrong nor what to do: said as ingest and the CLI say it
+            raise unreadable_pixels(p.name, err) from err
         if not read.saw_data:
             raise EmptyImageError(
                 f"{p.name} has no valid pixels (all no-data, transparent or NaN): "

@@ -1,6 +1,12 @@
 """Detectors by name: ``default``, ``default:PATH``, ``default-fp32``,
 ``default-fp32:PATH`` (each with optional ``?views=N`` and ``?verify=true|false``, joined
-by ``&``), ``onnx:PATH[?classes=a,b]``, ``ultralytics:PATH``."""
+by ``&``), ``onnx:PATH[?classes=a,b]``, ``ultralytics:PATH``.
+
+A name that is not such a spec (an unknown backend or option, a bad value, no path, a
+``default:PATH`` whose file does not exist) is a :class:`DetectorSpecError`: bad input,
+status 2 in the CLI, and still a :class:`~railwatch.errors.DetectionError` for callers
+that catch that. A detector that cannot be loaded or run (unreadable weights, a model of
+another layout) stays a plain :class:`~railwatch.errors.DetectionError` (status 1)."""
 
 from __future__ import annotations
 
@@ -9,7 +15,14 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from railwatch.detect.base import Detector
-from railwatch.errors import DetectionError
+from railwatch.errors import DetectionError, InputError
+
+
+class DetectorSpecError(DetectionError, InputError):
+    """A detector name :func:`get_detector` cannot read: bad input (an
+    :class:`~railwatch.errors.InputError`, status 2 in the CLI), and a
+    :class:`~railwatch.errors.DetectionError` as it always was."""
+
 
 #: What :func:`get_detector` accepts, for help texts and error messages.
 DETECTOR_CHOICES: tuple[str, ...] = (
@@ -34,22 +47,31 @@ def _options(params: dict[str, str], spec: str) -> dict[str, Any]:
     absent)."""
     unknown = sorted(set(params) - {"views", "verify"})
     if unknown:
-        raise DetectionError(
+        raise DetectorSpecError(
             f"unknown option {', '.join(unknown)} in detector {spec!r}: the default "
             "detector takes only ?views=N (N = 1, 2, 4 or 8) and ?verify=true|false"
         )
     out: dict[str, Any] = {}
     raw = params.get("views", "1")
     try:
-        out["views"] = int(raw)
+        views = int(raw)
     except ValueError:
-        raise DetectionError(
+        raise DetectorSpecError(
             f"views={raw!r} in detector {spec!r} is not a whole number: use 1, 2, 4 or 8"
         ) from None
+    from railwatch.detect.model_core import VIEW_COUNTS
+
+    if views not in VIEW_COUNTS:  # said here, as bad input, not when the detector is made
+        raise DetectorSpecError(
+            f"views={raw!r} in detector {spec!r}: use "
+            f"{', '.join(map(str, VIEW_COUNTS[:-1]))} or {VIEW_COUNTS[-1]} (the views of "
+            "each tile the network's output is averaged over)"
+        )
+    out["views"] = views
     if "verify" in params:
         flag = params["verify"].strip().lower()
         if flag not in _FLAGS:
-            raise DetectionError(
+            raise DetectorSpecError(
                 f"verify={params['verify']!r} in detector {spec!r}: use true or false"
             )
         out["verify"] = _FLAGS[flag]
@@ -58,13 +80,13 @@ def _options(params: dict[str, str], spec: str) -> dict[str, Any]:
 
 def _conf(params: dict[str, str], spec: str, allowed: tuple[str, ...]) -> float | None:
     """The ``conf`` query of an ``onnx:``/``ultralytics:`` spec as a score threshold in
-    (0, 1] (None when absent); a :class:`DetectionError` for an unknown query key or a
+    (0, 1] (None when absent); a :class:`DetectorSpecError` for an unknown query key or a
     ``conf`` that is not such a number (a typo such as ``?clases=`` was ignored, and
     ``?conf=abc`` was an internal error)."""
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         takes = " and ".join(f"?{k}=" for k in allowed)
-        raise DetectionError(
+        raise DetectorSpecError(
             f"unknown option {', '.join(unknown)} in detector {spec!r}: this backend "
             f"takes only {takes} (e.g. ?conf=0.25), joined by &"
         )
@@ -76,7 +98,7 @@ def _conf(params: dict[str, str], spec: str, allowed: tuple[str, ...]) -> float 
     except ValueError:
         value = float("nan")
     if not 0.0 < value <= 1.0:
-        raise DetectionError(
+        raise DetectorSpecError(
             f"conf={raw!r} in detector {spec!r}: give the lowest score to keep, a number "
             "above 0 and at most 1 (e.g. ?conf=0.25)"
         )
@@ -84,14 +106,35 @@ def _conf(params: dict[str, str], spec: str, allowed: tuple[str, ...]) -> float 
 
 
 def _need_path(path: str, kind: str, name: str) -> None:
-    """A :class:`DetectionError` when a ``KIND:PATH`` spec has no path (``onnx:`` or
+    """A :class:`DetectorSpecError` when a ``KIND:PATH`` spec has no path (``onnx:`` or
     ``onnx:?classes=a`` was 'unknown detector' or 'ONNX model . is a folder')."""
     if not path.strip():
         example = "model.pt" if kind == "ultralytics" else "weights.onnx"
-        raise DetectionError(
+        raise DetectorSpecError(
             f"detector {name!r} names no model file: give its path after '{kind}:', e.g. "
             f"{kind}:{example}"
         )
+
+
+def _need_file(path: str, name: str) -> None:
+    """A :class:`DetectorSpecError` when the weights a ``default:PATH`` spec names are
+    not a file: said before any image is read (``process --detector default:TYPO``
+    failed every scene it processed, one by one, with the same error), as ``onnx:PATH``
+    says a missing model. The shipped weights, and a file removed later, are checked
+    when the detector first runs (a :class:`~railwatch.errors.DetectionError`)."""
+    from pathlib import Path
+
+    weights = Path(path)  # as DefaultDetector reads it (no ~ expansion)
+    if weights.is_file():
+        return
+    why = (
+        "it is a folder: give the weights' .onnx file in it"
+        if weights.is_dir()
+        else "no such file; check the path (the .onnx file railwatch train --out wrote)"
+    )
+    raise DetectorSpecError(
+        f"detector {name!r}: default detector weights not found at {path}: {why}"
+    )
 
 
 _FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -131,6 +174,8 @@ def get_detector(name: str = "default") -> Detector:
     of each tile (N times the cost; see ``docs/detection.md``, "Averaged views");
     ``?verify=true`` (or ``false``) turns the second-stage verifier (``detect.verify``)
     on or off whatever the card says; both together as ``?views=2&verify=true``.
+
+    A name that is not such a spec raises :class:`DetectorSpecError` (bad input).
     """
     spec = name.strip()
     head, params = _split_query(spec)
@@ -141,6 +186,7 @@ def get_detector(name: str = "default") -> Detector:
     if sep and kind in ("default", "default-fp32") and rest:
         path, params = _split_query(rest)
         _need_path(path, kind, name)
+        _need_file(path, name)
         precision = "fp32" if kind == "default-fp32" else "auto"
         return _default(path, precision=precision, **_options(params, spec))
     if sep and kind == "onnx" and rest:
@@ -164,4 +210,6 @@ def get_detector(name: str = "default") -> Detector:
         return UltralyticsObbDetector(path, score_threshold=conf)
     if sep and kind in ("default", "default-fp32", "onnx", "ultralytics"):
         _need_path("", kind, name)
-    raise DetectionError(f"unknown detector {name!r}: choose one of {', '.join(DETECTOR_CHOICES)}")
+    raise DetectorSpecError(
+        f"unknown detector {name!r}: choose one of {', '.join(DETECTOR_CHOICES)}"
+    )
