@@ -22,6 +22,7 @@ __all__ = [
     "EARLIEST_YEAR",
     "EVENT_DAYS_AHEAD",
     "EVENT_LABEL_MAX",
+    "MAX_RECORD_ID",
     "NOTE_MAX",
     "SITE_NAME_MAX",
     "TAGS_MAX",
@@ -53,6 +54,13 @@ EVENT_DAYS_AHEAD = 366
 #: The earliest year of an event or of an image's acquisition time: a year like 0024 is
 #: a mistyped 2024 (it was stored, and the report's chart could not draw it).
 EARLIEST_YEAR = 1900
+#: The largest id a scene, event or alert can have: ids are given from 1 up, and
+#: PostgreSQL's INTEGER column holds at most this. A larger number given as an id
+#: (a typo, a pasted hash or timestamp) reached the database as it was: SQLite raised
+#: OverflowError past 2**63 - 1 and PostgreSQL refuses any INTEGER past this, each an
+#: "internal error" (status 70) instead of "no scene with id N". The CLI's id arguments
+#: and the ``scene_id`` column of a counts CSV (``analysis.csvio``) are checked against it.
+MAX_RECORD_ID = 2**31 - 1
 
 _SITE_NAME_RE = re.compile(rf"\w[\w.\-]{{0,{SITE_NAME_MAX - 1}}}")
 

@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING
 from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import ALL_CLASSES
 from railwatch.errors import InputError
-from railwatch.limits import check_year
+from railwatch.limits import MAX_RECORD_ID, check_year
 
 if TYPE_CHECKING:
     import _csv
@@ -315,16 +315,27 @@ def _fraction(text: str, column: str, line: int, decimal_comma: bool = False) ->
 
 
 def _scene_id(text: str, line: int) -> int | None:
-    """An exported row's ``scene_id`` (a whole number), or None when empty."""
+    """An exported row's ``scene_id`` (a whole number of at most
+    :data:`~railwatch.limits.MAX_RECORD_ID`), or None when empty."""
     raw = text.strip()
     if raw.lower() in BLANK:
         return None
-    if not raw.isdigit():
+    # ASCII digits only: str.isdigit() takes '²' and other digits int() refuses
+    if not (raw.isascii() and raw.isdigit()):
         raise InputError(
             f"line {line}: scene_id {raw!r} is not a scene id (a whole number, as "
             "`railwatch export` writes it)"
         )
-    return int(raw)
+    value = int(raw)
+    if value > MAX_RECORD_ID:
+        # no database railwatch uses holds such an id: a pasted hash, a timestamp or a
+        # column shifted by one
+        shown = raw if len(raw) <= 24 else f"{raw[:20]}... ({len(raw)} digits)"
+        raise InputError(
+            f"line {line}: scene_id {shown} is not a scene id (ids go up to "
+            f"{MAX_RECORD_ID}): check that column, or leave it empty"
+        )
+    return value
 
 
 def _flag(text: str, line: int, name: str = "usable", *, empty: bool = True) -> bool:

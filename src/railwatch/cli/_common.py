@@ -25,6 +25,7 @@ from rich.progress import (
 )
 
 from railwatch.errors import ConfigError, InputError, NotFoundError
+from railwatch.limits import MAX_RECORD_ID
 from railwatch.settings import Settings, get_settings
 
 #: The width the consoles lay out to when their stream is not a terminal and COLUMNS is
@@ -192,12 +193,8 @@ def comma_list(value: str) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------------------ ids
 
-#: The largest id a scene, event or alert can have: ids are given from 1 up, and
-#: PostgreSQL's INTEGER column holds at most this. A larger number given as an id
-#: (a typo, a pasted hash or timestamp) reached the database as it was: SQLite raised
-#: OverflowError past 2**63 - 1 and PostgreSQL refuses any INTEGER past this, each an
-#: "internal error" (status 70) instead of "no scene with id N".
-MAX_RECORD_ID = 2**31 - 1
+# MAX_RECORD_ID (imported above from railwatch.limits, where the core reads it too) is
+# the largest id a scene, event or alert can have.
 
 
 def check_record_id(value: int, kind: str, see: str) -> int:

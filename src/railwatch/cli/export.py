@@ -36,7 +36,7 @@ def export(
             "--out",
             "-o",
             help="Output file (NAME.gpkg, NAME.csv) or directory (geoparquet, geojson); "
-            "replaced if present.",
+            "replaced if present. '-' writes the CSV to standard output (csv only).",
         ),
     ],
 ) -> None:
@@ -48,13 +48,63 @@ def export(
     FeatureCollections. csv: the counts only, for pandas.read_csv(path, parse_dates=["date"]).
     Coordinates are WGS84 longitude/latitude.
 
+    --out - writes the CSV to standard output, and nothing else goes there (the other
+    formats are binary files or folders of files: give them a name).
+
     Example: railwatch export tumangang --format gpkg --out tumangang.gpkg
+    or: railwatch export tumangang -f csv -o - | head
     """
     from railwatch.export.gis import export_site
 
+    fmt = choice(fmt, GIS_FORMATS, "--format")
+    if str(out) == STDOUT:
+        _refuse_stdout(fmt, site)
     db = Database.from_settings(state(ctx).settings())
-    path = export_site(db, site, choice(fmt, GIS_FORMATS, "--format"), out)
+    if str(out) == STDOUT:
+        _csv_to_stdout(db, site)
+        return
+    path = export_site(db, site, fmt, out)
     console.print(f"wrote {escape(str(path))}", highlight=False)
+
+
+#: The --out that means standard output (a file named '-' is written as ./- : typer
+#: gives both as the same path, so '-' is taken as standard output).
+STDOUT = "-"
+
+
+def _refuse_stdout(fmt: str, site: str) -> None:
+    """An :class:`InputError` for ``--out -`` with a format that is not CSV: a
+    GeoPackage or GeoParquet is binary (and written whole under a temporary name), and
+    geojson is a folder of files (``-o -`` wrote a file or a folder named ``-``)."""
+    if fmt == "csv":
+        return
+    kind = "a folder of files" if fmt in ("geojson", "geoparquet") else "a binary file"
+    example = f"{site}.gpkg" if fmt == "gpkg" else f"{site}-{fmt}"
+    raise InputError(
+        f"--out - (standard output) is for --format csv only: a {fmt} export is {kind}; "
+        f"give --out a name, e.g. --out {example}"
+    )
+
+
+def _csv_to_stdout(db: Database, site: str) -> None:
+    """Write the counts CSV of ``site`` to standard output, byte for byte the file that
+    ``--out NAME.csv`` writes (it is written to a temporary folder first, so a failure
+    prints nothing), and nothing else."""
+    import sys
+    import tempfile
+
+    from railwatch.export.gis import export_site
+
+    with tempfile.TemporaryDirectory(prefix="railwatch-export-") as folder:
+        data = export_site(db, site, "csv", Path(folder) / "counts.csv").read_bytes()
+    sys.stdout.flush()
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is not None:
+        stream.write(data)
+        stream.flush()
+    else:  # a text-only stream (an embedding program's): the CSV is UTF-8 text
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()
 
 
 def export_labels_cmd(
