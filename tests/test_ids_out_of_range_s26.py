@@ -119,6 +119,9 @@ def test_an_id_out_of_range_leaves_the_transaction_usable(world: dict[str, Any])
 
 
 def test_is_record_id_bounds() -> None:
+    from railwatch import limits
+
+    assert repo.MAX_RECORD_ID is limits.MAX_RECORD_ID  # one limit for the CLI and the core
     assert repo.MAX_RECORD_ID == 2**31 - 1
     assert repo.is_record_id(1) and repo.is_record_id(2**31 - 1)
     assert not any(repo.is_record_id(i) for i in (0, -1, 2**31, 2**63, 10**20))

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from railwatch.detect.base import is_presence, tells_class
 from railwatch.errors import AlreadyExistsError, InputError, NotFoundError, StorageError
 from railwatch.limits import (
+    MAX_RECORD_ID,
     check_description,
     check_event_date,
     check_event_label,
@@ -118,13 +119,12 @@ SiteRef = Site | str
 
 # ------------------------------------------------------------------------------- ids
 
-#: The largest id a stored record (a scene, detection, review, event or alert) can have:
-#: ids are given from 1 up, and PostgreSQL's INTEGER columns hold at most this. A larger
-#: id reached the database as it was: PostgreSQL refused the statement ("integer out of
-#: range", which also aborts the transaction) and SQLite raised OverflowError past
-#: 2**63 - 1, each a StorageError (an internal error in the CLI, a 503 in the API)
-#: instead of "no scene with id N".
-MAX_RECORD_ID = 2**31 - 1
+# MAX_RECORD_ID (railwatch.limits, re-exported here) is the largest id a stored record
+# (a scene, detection, review, event or alert) can have: PostgreSQL's INTEGER columns
+# hold at most 2**31 - 1. A larger id reached the database as it was: PostgreSQL refused
+# the statement ("integer out of range", which also aborts the transaction) and SQLite
+# raised OverflowError past 2**63 - 1, each a StorageError (an internal error in the
+# CLI, a 503 in the API) instead of "no scene with id N".
 
 
 def is_record_id(value: int) -> bool:
