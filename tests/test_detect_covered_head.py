@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -89,8 +90,19 @@ def test_refit_changes_only_the_covered_output(tmp_path: Path, layout: str) -> N
     if layout == "fine":
         assert has_branch(model)
         assert kept == [convs[-1], "covered/Slice", "covered/maps"]
+        # re-fitting weights that have a branch replaces it: from the network before it
+        again = tmp_path / "again.onnx"
+        entry2 = refit_covered_head(out, again, replace(cfg, seed=72))
+        assert entry2["replaced_branch"] is True and entry2["source"] == "w.onnx"
+        twice, _ = DefaultDetector(again, precision="fp32").predict_maps(img, 0.5)
+        assert np.array_equal(old[:-1], twice[:-1])
+        assert sum(n.name == "covered/maps" for n in onnx.load(str(again)).graph.node) == 1
+        assert not list(tmp_path.glob("*.tmp.onnx"))  # the frozen copy is removed
+        write_covered_branch = __import__(
+            "railwatch.detect.covered_head", fromlist=["write_covered_branch"]
+        ).write_covered_branch
         with pytest.raises(InputError, match="already has a covered branch"):
-            refit_covered_head(out, tmp_path / "again.onnx", cfg)
+            write_covered_branch(out, tmp_path / "x.onnx", None)
     else:
         assert not has_branch(model) and kept == [convs[-1]]
 
@@ -100,3 +112,24 @@ def test_covered_head_needs_init(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["train", "--covered-head", "--scenes", "1"]) == 2
     assert "--covered-head re-fits given weights" in capsys.readouterr().err
+
+
+def test_without_branch_gives_back_the_network_it_was_fitted_on() -> None:
+    """The shipped weights without their branch: the same 15 maps bit for bit, and the
+    head's own covered row as the 16th (what a re-fit starts from)."""
+    onnx = pytest.importorskip("onnx")
+    import onnxruntime as ort
+
+    from railwatch.detect.covered_head import has_branch, head_covered_row, without_branch
+    from railwatch.detect.default import default_weights
+
+    model = onnx.load(str(default_weights()))
+    bare = without_branch(model)
+    assert has_branch(model) and not has_branch(bare)
+    assert not any(i.name.startswith("covered/") for i in bare.graph.initializer)
+    x = np.random.default_rng(0).random((1, 3, 64, 64)).astype(np.float32)
+    a = ort.InferenceSession(model.SerializeToString()).run(None, {"image": x})[0]
+    b = ort.InferenceSession(bare.SerializeToString()).run(None, {"image": x})[0]
+    assert np.array_equal(a[:, : N_OUT - 1], b[:, : N_OUT - 1])
+    assert not np.allclose(a[:, N_OUT - 1], b[:, N_OUT - 1])
+    assert head_covered_row(default_weights())[0].shape == (32,)

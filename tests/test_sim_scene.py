@@ -193,3 +193,29 @@ def test_tiny_and_empty_scenes() -> None:
     many = render_scene(_params(n_cars=2000, size_px=(200, 120)))
     assert 0 < len(many.truth) < 2000  # only what fits on the tracks is drawn
     assert set(np.unique(many.labels)) - {0} <= {t.id for t in many.truth}
+
+
+def test_roofed_hoppers_are_not_covered_and_off_by_default() -> None:
+    """Covered (roofed) hoppers: a roof, not a tarpaulin. At 0 (the default) no random
+    number is drawn for them: the cars are those drawn before the option existed."""
+    from dataclasses import replace
+
+    p = SceneParams(
+        seed=5,
+        gsd=0.5,
+        size_px=(512, 512),
+        n_cars=40,
+        cars_by_class={"hopper": 30, "gondola": 10},
+        covered_fraction=0.3,
+    )
+    plain = render_scene(p)
+    assert not any(t.load == "roof" for t in plain.truth)
+    roofed = render_scene(replace(p, roofed_hoppers=1.0))
+    hoppers = [c for c in roofed.truth if c.cls == "hopper"]
+    roofs = [c for c in hoppers if c.load == "roof"]
+    assert roofs and all(not c.covered for c in roofs)
+    # every hopper not under a tarpaulin has a roof (string loads are shared)
+    assert all(c.load in ("roof", "tarp") for c in hoppers)
+    assert not np.array_equal(np.asarray(plain.image), np.asarray(roofed.image))
+    with pytest.raises(ConfigError, match=r"roofed_hoppers 1.5 must be within 0\.\.1"):
+        SceneParams(roofed_hoppers=1.5)

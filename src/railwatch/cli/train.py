@@ -73,6 +73,17 @@ def train(
             "clutter (hard negatives).",
         ),
     ] = 0.0,
+    roofed_hoppers: Annotated[
+        float,
+        typer.Option(
+            "--roofed-hoppers",
+            min=0.0,
+            max=1.0,
+            help="Share of the simulator's uncovered hoppers drawn as covered (roofed) "
+            "hoppers: grain and cement cars whose roof and hatches are not a tarpaulin. 0: "
+            "the simulator crops of the weights up to v2.8. Recorded in the card.",
+        ),
+    ] = 0.0,
     threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 2,
     gsd_range: Annotated[
         str,
@@ -211,6 +222,7 @@ def train(
             styles=styles,
             sim_fraction=sim_fraction,
             threads=threads,
+            roofed_hoppers=roofed_hoppers,
         )
         return
     gsd_lo, gsd_hi = parse_gsd_range(gsd_range)
@@ -293,6 +305,7 @@ def train(
         gsd_range=(gsd_lo, gsd_hi),
         trackside=trackside,
         trackside_empty=trackside_empty,
+        roofed_hoppers=roofed_hoppers,
     )
     with progress_bar() as bar:
         task = bar.add_task("drawing training crops", total=scenes)
@@ -443,6 +456,7 @@ def _covered_head(
     styles: str,
     sim_fraction: float,
     threads: int,
+    roofed_hoppers: float = 0.0,
 ) -> Path:
     """``--covered-head``: re-fit the covered output of ``init`` (``detect.covered_head``)
     and write ``out`` with ``init``'s card plus a ``covered_head`` entry."""
@@ -456,6 +470,7 @@ def _covered_head(
         styles=comma_list(styles),
         sim_fraction=sim_fraction,
         threads=threads,
+        roofed_hoppers=roofed_hoppers,
     )
     with progress_bar() as bar:
         task = bar.add_task("drawing training crops", total=scenes)

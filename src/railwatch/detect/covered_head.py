@@ -83,6 +83,8 @@ class CoveredConfig:
     threads: int = 2
     #: Share of the bank's crops held out to report the fit (by crop, not by car).
     val_share: float = 0.1
+    #: Share of the simulator's uncovered hoppers drawn roofed (``TrainConfig``'s).
+    roofed_hoppers: float = 0.0
 
 
 @dataclass
@@ -485,11 +487,65 @@ def refit_covered_head(
     if src.resolve() == dst.resolve():
         raise InputError("--out must differ from --init (the fp32 file is the frozen source)")
     model = onnx.load(str(src))
-    if has_branch(model):
-        raise InputError(f"{src} already has a covered branch: re-fit from the weights before it")
+    replaced = has_branch(model)
+    if not replaced:
+        return _refit(onnx, model, src, src, dst, cfg, log, progress, replaced=False)
+    # re-fit the branch of these weights: from the network before it (a temporary file)
+    frozen = dst.with_name(dst.name + ".frozen.tmp.onnx")
+    try:
+        onnx.save(without_branch(model), str(frozen))
+        return _refit(onnx, onnx.load(str(frozen)), frozen, src, dst, cfg, log, progress, True)
+    finally:
+        frozen.unlink(missing_ok=True)
+
+
+def without_branch(model: Any) -> Any:
+    """A copy of ``model`` without its covered branch (:func:`write_covered_branch`): the
+    head's output is the maps again, its own covered row included, so the network is
+    the one the branch was fitted on, bit for bit."""
+    onnx: Any = lazy_import("onnx", "train", "re-fitting the covered head")
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    g = out.graph
+    p = BRANCH_PREFIX
+    concat = [n for n in g.node if n.name == p + "maps"]
+    if len(concat) != 1:
+        raise InputError("the covered branch of these weights is not one railwatch wrote")
+    maps = str(concat[0].output[0])
+    keep = [n for n in g.node if not n.name.startswith(p)]
+    for n in keep:
+        for k, name in enumerate(n.output):
+            if name == p + "head_maps":
+                n.output[k] = maps
+    del g.node[:]
+    g.node.extend(keep)
+    inits = [i for i in g.initializer if not i.name.startswith(p)]
+    del g.initializer[:]
+    g.initializer.extend(inits)
+    onnx.checker.check_model(out)
+    return out
+
+
+def _refit(
+    onnx: Any,
+    model: Any,
+    src: Path,
+    named: Path,
+    dst: Path,
+    cfg: CoveredConfig,
+    log: Callable[[str], None] | None,
+    progress: Callable[[int, int], None] | None,
+    replaced: bool,
+) -> dict[str, Any]:
+    """:func:`refit_covered_head` on the branch-free network ``src`` (``named``: the
+    file the user gave, whose card is copied)."""
     t0 = time.time()
     tcfg = TrainConfig(
-        scenes=cfg.scenes, seed=cfg.seed, styles=cfg.styles, sim_fraction=cfg.sim_fraction
+        scenes=cfg.scenes,
+        seed=cfg.seed,
+        styles=cfg.styles,
+        sim_fraction=cfg.sim_fraction,
+        roofed_hoppers=cfg.roofed_hoppers,
     )
     bank = build_bank(tcfg, progress)
     t_bank = time.time() - t0
@@ -509,7 +565,8 @@ def refit_covered_head(
     }
     entry: dict[str, Any] = {
         "config": asdict(cfg),
-        "source": src.name,
+        "source": named.name,
+        "replaced_branch": replaced,
         "bank": {
             "crops": len(bank.images),
             "sources": {s: bank.sources.count(s) for s in sorted(set(bank.sources))},
@@ -534,7 +591,7 @@ def refit_covered_head(
         )
         + "); all other weights and outputs unchanged",
     }
-    card_src = src.with_suffix(".json")
+    card_src = named.with_suffix(".json")
     card: dict[str, Any] = {}
     if card_src.is_file():
         loaded = json.loads(card_src.read_text())

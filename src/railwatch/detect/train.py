@@ -79,6 +79,10 @@ class TrainConfig:
     #: Share of the procedural yards drawn with empty tracks and track-side clutter (hard
     #: negatives), before ``trackside`` applies to the rest.
     trackside_empty: float = 0.0
+    #: Share of the simulator's uncovered hoppers drawn as covered (roofed) hoppers:
+    #: grain and cement cars whose roof and hatches are not a tarpaulin
+    #: (``SceneParams.roofed_hoppers``). 0: the simulator crops of the weights up to v2.8.
+    roofed_hoppers: float = 0.0
 
     def __post_init__(self) -> None:
         """Refuse settings that would fail (or train nothing) only after minutes of
@@ -229,16 +233,20 @@ def sim_samples(
     n_crops: int = 8,
     empty: bool = False,
     blur_max: float = 1.0,
+    roofed_hoppers: float = 0.0,
 ) -> list[tuple[np.ndarray, list[WorkBox]]]:
     """Crops of one scene from the project simulator (``railwatch.sim``), restricted to
     the style families ``styles``. Cars mostly hidden by cloud or outside the data are
     left out of the targets. ``empty`` renders the yard with at most six cars and centres
-    the crops on its tracks (hard negatives)."""
+    the crops on its tracks (hard negatives). ``roofed_hoppers``: see
+    :attr:`TrainConfig.roofed_hoppers`."""
     from railwatch import sim
 
     gsd = float(np.exp(rng.uniform(np.log(gsd_range[0]), np.log(gsd_range[1]))))
     seed = int(rng.integers(0, 2**31 - 1))
     params = sim.random_params(seed, gsd, styles=tuple(styles) if styles else None)
+    if roofed_hoppers > 0:
+        params = replace(params, roofed_hoppers=roofed_hoppers)
     anchors = None
     if empty:
         params = replace(params, n_cars=int(rng.integers(0, 7)), cars_by_class=None)
@@ -301,7 +309,14 @@ def build_bank(
             src = "labels"
         elif use_sim and n_sim < cfg.sim_fraction * (len(bank.images) - n_lab + 1):
             empty = bool(rng.random() < cfg.empty_fraction)
-            crops = sim_samples(rng, cfg.gsd_range, cfg.styles, empty=empty, blur_max=cfg.blur_max)
+            crops = sim_samples(
+                rng,
+                cfg.gsd_range,
+                cfg.styles,
+                empty=empty,
+                blur_max=cfg.blur_max,
+                roofed_hoppers=cfg.roofed_hoppers,
+            )
             src = "sim-empty" if empty else "sim"
         else:
             # the track-side options only when set: the call of the weights up to v2.5

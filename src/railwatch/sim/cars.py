@@ -46,7 +46,10 @@ DEFAULT_MIX: dict[str, float] = {
     "locomotive": 0.05,
 }
 
-LOADS = ("empty", "ore", "coal", "gravel", "timber", "tarp", "containers")
+LOADS = ("empty", "ore", "coal", "gravel", "timber", "tarp", "containers", "roof")
+#: Hatch colours of covered hoppers' roofs (``load == "roof"``): dark steel, the body's
+#: grey, rust, a light galvanised grey.
+ROOF_HATCH_COLORS: tuple[RGB, ...] = ((58, 58, 60), (120, 120, 118), (112, 72, 52), (178, 178, 172))
 ORE_COLORS: tuple[RGB, ...] = ((96, 66, 52), (76, 68, 62), (108, 80, 62), (62, 56, 52))
 COAL_COLORS: tuple[RGB, ...] = ((36, 36, 38), (46, 44, 44))
 
@@ -140,6 +143,7 @@ def place_cars(
     paint: Paint,
     extent: tuple[float, float],
     margin: float = 8.0,
+    roofed_hoppers: float = 0.0,
 ) -> list[Car]:
     """Put the cars on the yard's tracks as coupled strings with ~1 m gaps.
 
@@ -181,7 +185,16 @@ def place_cars(
                 centre = start + d * (s + pitch / 2.0)
                 s += pitch
                 car = _make_car(
-                    rng, next_id, cls, centre, d, pitch, tarp_string, covered_fraction, paint
+                    rng,
+                    next_id,
+                    cls,
+                    centre,
+                    d,
+                    pitch,
+                    tarp_string,
+                    covered_fraction,
+                    paint,
+                    roofed_hoppers,
                 )
                 key = f"{cls}:{car.covered}"
                 if key not in livery:
@@ -244,6 +257,7 @@ def _make_car(
     tarp_string: bool,
     covered_fraction: float,
     paint: Paint,
+    roofed_hoppers: float = 0.0,
 ) -> Car:
     spec = CAR_SPECS[cls]
     covered = False
@@ -258,6 +272,9 @@ def _make_car(
         elif cls == "flat":
             load = str(rng.choice(["empty", "empty", "timber"]))
             accent = _jitter(rng, (150, 120, 90), 12)
+        elif cls == "hopper" and roofed_hoppers > 0 and rng.random() < roofed_hoppers:
+            load = "roof"  # a covered hopper (grain, cement): a roof, not a tarpaulin
+            accent = _jitter(rng, ROOF_HATCH_COLORS[int(rng.integers(len(ROOF_HATCH_COLORS)))], 8)
         elif cls == "hopper":  # ore cars: mostly loaded with dark ore or coal
             load = str(rng.choice(["ore"] * 5 + ["coal"] * 3 + ["empty"] * 2 + ["gravel"]))
         else:
@@ -280,6 +297,8 @@ def _make_car(
         body = paint.body[int(rng.integers(len(paint.body)))]
     rust = float(rng.uniform(0.2, 1.0)) if rng.random() < paint.rust else 0.0
     height = spec.height + float(rng.normal(0, 0.05))
+    if load == "roof":  # a covered hopper's roof stands about a metre above an ore hopper
+        height += 1.0
     return Car(
         id=car_id,
         cls=cls,

@@ -230,6 +230,11 @@ class SceneParams:
     n_cars: int = 40
     cars_by_class: Mapping[str, int] | tuple[tuple[str, int], ...] | None = None
     covered_fraction: float = 0.3
+    #: Share of the hoppers that are not under a tarpaulin drawn as *covered hoppers*
+    #: (grain, cement, fertiliser cars: a roof with a row of hatches, not a tarpaulin, so
+    #: not ``covered``); the rest are open ore hoppers. 0 (the default): none, and no
+    #: random number is drawn for it, so scenes are those drawn before the option.
+    roofed_hoppers: float = 0.0
     season: str = "summer"
     snow: float = 0.0
     sun_elevation: float = 45.0
@@ -276,7 +281,14 @@ class SceneParams:
             raise ConfigError(f"sun_elevation {self.sun_elevation} must be within 2..90 degrees.")
         if not 0.0 <= self.off_nadir <= 45.0:
             raise ConfigError(f"off_nadir {self.off_nadir} must be within 0..45 degrees.")
-        for name in ("haze", "cloud_cover", "thin_cloud", "snow", "covered_fraction"):
+        for name in (
+            "haze",
+            "cloud_cover",
+            "thin_cloud",
+            "snow",
+            "covered_fraction",
+            "roofed_hoppers",
+        ):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ConfigError(f"{name} {v} must be within 0..1.")

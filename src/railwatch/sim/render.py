@@ -559,6 +559,23 @@ def draw_car(pt: Painter, car: Car, light: Light, p: SceneParams, paint: Paint) 
             pt.poly(_rect(c, a, n, -bl + inset, bl - inset, v0, v1), shade)
         pt.circle(c + a * 0.0, 0.45, scale(col, 0.8))
         pt.circle(c + light.to_sun * 0.1, 0.3, scale(col, 1.2))
+    elif cls == "hopper" and car.load == "roof":
+        # a covered hopper (grain, cement): sloped end bays, a ridged roof, its hatches
+        roof = mix(body, SNOW, sn)
+        pt.poly(_rect(c, a, n, -hl, -hl + 1.3, -hw, hw), scale(roof, 0.78))
+        pt.poly(_rect(c, a, n, hl - 1.3, hl, -hw, hw), scale(roof, 0.78))
+        pt.poly(
+            _rect(c, a, n, -hl + 1.3, hl - 1.3, 0, hw - 0.05), scale(roof, light.shade(n, 0.25))
+        )
+        pt.poly(
+            _rect(c, a, n, -hl + 1.3, hl - 1.3, -hw + 0.05, 0), scale(roof, light.shade(-n, 0.25))
+        )
+        hatch = mix(car.accent, SNOW, sn * 0.5)
+        if rng.random() < 0.5:  # a row of round loading hatches along the ridge
+            for u in np.linspace(-hl + 2.3, hl - 2.3, int(rng.integers(4, 9))):
+                pt.circle(c + a * u, 0.35, hatch)
+        else:  # one long trough hatch
+            pt.poly(_rect(c, a, n, -hl + 1.8, hl - 1.8, -0.3, 0.3), hatch)
     elif cls in ("gondola", "hopper"):
         rim = scale(body, 1.05)
         pt.poly(_rect(c, a, n, -hl + 0.2, hl - 0.2, -hw, hw), rim)

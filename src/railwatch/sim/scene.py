@@ -150,6 +150,7 @@ def scene_cars(p: SceneParams, yard: Yard) -> list[Car]:
         yard,
         counts,
         covered_fraction=p.covered_fraction,
+        roofed_hoppers=p.roofed_hoppers,
         paint=PAINTS[p.paint],
         extent=p.car_extent_m or (w * p.gsd, h * p.gsd),
     )
