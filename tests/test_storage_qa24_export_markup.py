@@ -73,5 +73,7 @@ def test_label_commands_say_their_folders_and_what_they_skipped(
     argv = ["import-labels", str(labels), "-f", "yolo-obb", "--out", str(train)]
     assert main(["--db", _url(root), *argv]) == 0
     captured = capsys.readouterr()
-    assert captured.out.rstrip().endswith(f" into {train}")
+    out = captured.out.rstrip().splitlines()
+    assert out[0].endswith(f" into {train}")  # the path as it is, brackets included
+    assert out[1] == "labels: 23 the detector's (unverified)"
     assert "were left out (extra[a].png): " in captured.err, captured.err
