@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from railwatch.detect.base import tells_class
-from railwatch.imagery.inspect import rgb_of
+from railwatch.imagery.inspect import rgb_of, sun_of
 from railwatch.imagery.read import radiometry_of
 from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow
 from railwatch.storage import repo
@@ -91,6 +91,7 @@ def scene_row(scene: Scene, counts: Sequence[Count], review: SceneReview | None 
         detector_total=float(detector_total) if detector_total is not None and usable else None,
         review_outlines=reviewed and usable and review is not None and review.cars is not None,
         review_note=(review.note or "") if reviewed and review is not None else "",
+        sun_elevation=sun[1] if (sun := sun_of(scene.meta)) is not None else None,
     )
 
 

@@ -59,6 +59,9 @@ class SceneRow:
     #: The analyst drew or kept the cars' outlines (the chips draw them).
     review_outlines: bool = False
     review_note: str = ""
+    #: The sun's elevation (degrees) when the image was taken, from its metadata
+    #: (``view:sun_elevation``), None when it does not say.
+    sun_elevation: float | None = None
 
     @property
     def counted(self) -> bool:
