@@ -386,7 +386,8 @@ def import_reviews(
             continue  # a gap of the file, or a 10 m flag: nothing to record
         day = p.when.astimezone(UTC).date()
         if p.scene_id is not None:
-            scene = session.get(Scene, p.scene_id)
+            # an id no record can have is no scene (PostgreSQL refused the statement)
+            scene = session.get(Scene, p.scene_id) if repo.is_record_id(p.scene_id) else None
             if scene is None or scene.site_id != s.id:
                 raise InputError(
                     f"{day}: scene {p.scene_id} is not a scene of site {s.name!r}: check the "

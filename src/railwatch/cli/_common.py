@@ -4,6 +4,7 @@ confirmations."""
 from __future__ import annotations
 
 import calendar
+import errno
 import json
 import os
 import re
@@ -106,6 +107,15 @@ class CliConsole(Console):
         """Whether the layout has no width to fill (output not to a terminal, COLUMNS
         not set): tables that fill the terminal's width (``expand``) must not here."""
         return self.width >= UNBOUNDED_WIDTH
+
+    def on_broken_pipe(self) -> None:
+        """The reader of this console's stream went away (``railwatch scene list SITE |
+        head``). Rich's answer pointed *stdout* at the null device (even for the console
+        on stderr) and exited with status 1; here the text that could not be written is
+        dropped and the error goes on to :func:`railwatch.cli.main.main`, which ends the
+        command quietly with status 141, as for any other closed output."""
+        del self._buffer[:]
+        raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
 
 
 console = CliConsole(soft_wrap=True)

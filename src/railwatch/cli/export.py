@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import typer
 from rich.markup import escape
@@ -86,6 +86,18 @@ def _refuse_stdout(fmt: str, site: str) -> None:
     )
 
 
+def _refuse_dash_folder(out: Path | None, command: str, example: str) -> None:
+    """An :class:`InputError` for ``--out -`` of a command that writes a folder of files
+    (export-labels, import-labels): '-' means standard output elsewhere (export -f csv),
+    and here it made a folder named '-'."""
+    if out is not None and str(out) == STDOUT:
+        raise InputError(
+            f"--out - (standard output) is not for {command}: it writes a folder of images "
+            f"and label files, not a stream; give --out a folder, e.g. --out {example} (a "
+            "folder really named '-': give its full path)"
+        )
+
+
 def _csv_to_stdout(db: Database, site: str) -> None:
     """Write the counts CSV of ``site`` to standard output, byte for byte the file that
     ``--out NAME.csv`` writes (it is written to a temporary folder first, so a failure
@@ -100,11 +112,28 @@ def _csv_to_stdout(db: Database, site: str) -> None:
     sys.stdout.flush()
     stream = getattr(sys.stdout, "buffer", None)
     if stream is not None:
-        stream.write(data)
+        _write_all(stream, data)
         stream.flush()
     else:  # a text-only stream (an embedding program's): the CSV is UTF-8 text
         sys.stdout.write(data.decode("utf-8"))
         sys.stdout.flush()
+
+
+def _write_all(stream: BinaryIO, data: bytes) -> None:
+    """Write all of ``data``: with PYTHONUNBUFFERED (``python -u``) ``sys.stdout.buffer``
+    is the raw file, whose ``write`` may write part of a large block and say how much (a
+    pipe whose reader went away took the first 64 KiB and the rest was dropped, status 0);
+    the next write then fails as it should (a closed pipe ends the command with status
+    141, see railwatch.cli.main)."""
+    import select
+
+    view = memoryview(data)
+    while view:
+        written = stream.write(view)
+        if written is None:  # a non-blocking stream that is full: wait until it takes more
+            select.select([], [stream.fileno()], [])
+            continue
+        view = view[written:]
 
 
 def export_labels_cmd(
@@ -140,6 +169,7 @@ def export_labels_cmd(
     from railwatch.export.label_chips import export_labels
 
     fmt = choice(fmt, LABEL_FORMATS, "--format")
+    _refuse_dash_folder(out, "export-labels", "labels/")
     db = Database.from_settings(state(ctx).settings())
     with progress_bar(transient=True) as bar:
         task = bar.add_task("cutting chips", total=None)
@@ -224,6 +254,7 @@ def import_labels_cmd(
     from railwatch.export.labels import check_gsd, import_labels
 
     fmt = choice(fmt, LABEL_FORMATS, "--format")
+    _refuse_dash_folder(out, "import-labels", f"labels/{site or 'SITE'}")
     gsd = check_gsd(gsd)  # before the site look-up and reading the labels
     if site is not None:
         from railwatch.storage import repo

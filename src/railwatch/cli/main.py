@@ -15,6 +15,14 @@ SIGTERM (``kill PID``, ``timeout``, a service manager stopping the run) is handl
 Ctrl-C is, once :func:`main` runs: it raises :class:`Terminated` (a
 ``KeyboardInterrupt``) where the program is, so open transactions roll back and the
 per-site locks are let go on the way out; one line on stderr, status 143 (128 + 15).
+
+A reader of standard output that goes away before the end (``railwatch export SITE -f
+csv -o - | head -1``, ``railwatch scene list SITE | head``) ends the command quietly with
+status 141 (128 + SIGPIPE, as a shell reports ``cat`` cut short so): nothing on stderr,
+no traceback; before session 26 it was a silent status 1 (click's answer) or, through a
+file written to ``/dev/stdout``, an error line. SIGPIPE keeps Python's default (ignored:
+the write fails with ``BrokenPipeError``), so the transaction of a command cut short
+rolls back as on any error, and a broken connection elsewhere is never a silent death.
 """
 
 # No ``from __future__ import annotations``: build_app's callback needs its annotations
@@ -55,6 +63,8 @@ _handler_pid: int | None = None
 #: Exit statuses: 128 + the signal's number, as a shell reports a process it ended.
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
+#: The reader of standard output (or of the file written, a pipe) went away: 128 + SIGPIPE.
+EXIT_OUTPUT_CLOSED = 141
 
 
 class Terminated(KeyboardInterrupt):
@@ -287,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(argv, err_console)
     except KeyboardInterrupt:
         return _say_interrupted()
+    except BrokenPipeError:  # stderr's reader gone too, while an error was said there
+        return _end_quietly()
     finally:
         if handled:
             _default_sigterm()
@@ -309,6 +321,84 @@ def _say_interrupted() -> int:
     return EXIT_TERMINATED if _terminated else EXIT_INTERRUPTED
 
 
+def _output_closed(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is, or was raised from, a write to a pipe whose reader went away
+    (``BrokenPipeError``: EPIPE; a message wrapping it, such as the report's "cannot write
+    the report to /dev/stdout (Broken pipe)", keeps it as its cause)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, BrokenPipeError):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return False
+
+
+def _streams_pacified() -> bool:
+    """Whether click took a closed output: on an EPIPE out of a command (or ``--help``,
+    ``--version``) it wraps ``sys.stdout`` and ``sys.stderr`` in its ``PacifyFlushWrapper``
+    and exits with status 1. Those wrappers are taken off again here."""
+    pacified = False
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        wrapped = getattr(stream, "wrapped", None)
+        if type(stream).__name__ == "PacifyFlushWrapper" and wrapped is not None:
+            setattr(sys, name, wrapped)
+            pacified = True
+    return pacified
+
+
+def _stdout_file() -> tuple[int, int] | None:
+    """Which file standard output's descriptor is open on (device, inode), or None (a
+    stream without one: an embedding program's, a test's capture)."""
+    import os
+
+    try:
+        st = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is both
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _stdout_sent_to_null(before: tuple[int, int] | None) -> bool:
+    """Whether a rich console that typer made (``--help``) took a closed output: rich
+    then points standard output at the null device and exits with status 1."""
+    import os
+
+    if before is None:
+        return False
+    try:
+        st = os.stat(os.devnull)
+    except OSError:  # pragma: no cover - no null device
+        return False
+    null = (st.st_dev, st.st_ino)
+    return before != null and _stdout_file() == null
+
+
+def _end_quietly() -> int:
+    """Status 141, and nothing more written: a stream whose reader is gone still holding
+    unwritten text (its flush fails again) is pointed at the null device, so that Python's
+    flush at exit does not print "Exception ignored ... BrokenPipeError" (Python's note on
+    SIGPIPE in the ``signal`` docs does the same)."""
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                try:
+                    os.dup2(devnull, stream.fileno())
+                finally:
+                    os.close(devnull)
+            except (OSError, ValueError, AttributeError):  # pragma: no cover - best effort
+                pass
+        except (OSError, ValueError, AttributeError):  # a closed or odd stream: nothing to do
+            pass
+    return EXIT_OUTPUT_CLOSED
+
+
 def _run(argv: list[str] | None, err_console: "Console") -> int:
     import typer
     from rich.markup import escape
@@ -316,11 +406,17 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
     from railwatch.errors import InputError, RailwatchError
 
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    stdout_file = _stdout_file()
     try:
         app = build_app()
         rv = app(args=argv, prog_name="railwatch", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
+    except SystemExit:
+        # click's and rich's answers to a closed stdout (see the functions)
+        if _streams_pacified() or _stdout_sent_to_null(stdout_file):
+            return _end_quietly()
+        raise
     except typer.Abort:
         if _terminated:  # SIGTERM at a confirmation question
             return _say_interrupted()
@@ -329,6 +425,8 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
     except KeyboardInterrupt:
         return _say_interrupted()
     except RailwatchError as exc:
+        if _output_closed(exc):
+            return _end_quietly()
         if debug:
             raise
         code = 2 if isinstance(exc, InputError) else 1
@@ -337,6 +435,8 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
         )
         return code
     except Exception as exc:  # click usage errors carry their own exit codes
+        if _output_closed(exc):
+            return _end_quietly()
         usage_errors, exits = _click_exception_types()
         if isinstance(exc, usage_errors):
             exc.show()

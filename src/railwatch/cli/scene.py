@@ -3,7 +3,6 @@ record an analyst's review of one."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +12,6 @@ from rich.table import Table
 from sqlalchemy import select
 
 from railwatch.cli._common import (
-    MAX_RECORD_ID,
     check_record_id,
     console,
     err_console,
@@ -422,14 +420,8 @@ def import_reviews_command(
     from railwatch.analysis.csvio import read_counts_csv
     from railwatch.review import import_reviews
 
+    # (the reader refuses a scene_id past railwatch.limits.MAX_RECORD_ID with its line)
     series = read_counts_csv(counts, warn=lambda msg: err_console.print(msg, highlight=False))
-    for points in series.values():  # an id no database holds: said as import_reviews says it
-        for p in points:
-            if p.scene_id is not None and p.scene_id > MAX_RECORD_ID:
-                raise InputError(
-                    f"{p.when.astimezone(UTC).date()}: scene {p.scene_id} is not a scene of "
-                    f"site {site!r}: check the scene_id column (the file of another site?)"
-                )
     db = open_db(ctx)
     with db.session() as s:
         done = import_reviews(s, site, series, note=note)

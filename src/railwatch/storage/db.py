@@ -40,8 +40,10 @@ __all__ = [
     "BusyError",
     "Database",
     "LockLostError",
+    "database_doing",
     "explain_db_error",
     "is_memory_url",
+    "is_sqlite_locked",
     "make_engine",
     "mask_password",
 ]
@@ -178,12 +180,52 @@ def _busy_message(what: str, holder: str) -> str:
     return f"{what} ({holder}): wait for it to finish and run again, or stop that run first"
 
 
-def explain_db_error(err: SQLAlchemyError, url: str, doing: str = "database write") -> str:
+#: The first word of a statement that reads, and of one that writes (a failure in a
+#: statement of neither kind, or at commit, is said as a plain "database error").
+_READS = frozenset({"SELECT", "WITH", "PRAGMA", "SHOW", "EXPLAIN"})
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "CREATE", "ALTER", "DROP"})
+
+
+def database_doing(err: SQLAlchemyError, *, readonly: bool = False) -> str | None:
+    """What failed, for :func:`explain_db_error`: "database read" for a statement that
+    reads, "database write" for one that writes (by the statement's first word), else
+    "database read" in a read-only session and None (said "database error") otherwise.
+    Before session 26 every error of a session said "database write failed", a read in
+    a read-only session too."""
+    statement = getattr(err, "statement", None)
+    words = statement.split(None, 1) if isinstance(statement, str) else []
+    verb = words[0].upper() if words else ""
+    if verb in _WRITES or (verb == "BEGIN" and not readonly):  # SQLite's BEGIN IMMEDIATE
+        return "database write"
+    if verb in _READS or readonly:
+        return "database read"
+    return None
+
+
+def is_sqlite_locked(err: BaseException) -> bool:
+    """Whether ``err``, or the error it was raised from, is SQLite's "database is locked"
+    (another writer held the lock past the busy timeout)."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        orig = getattr(current, "orig", None) or current
+        first = (str(orig).strip().splitlines() or [""])[0]
+        if "database is locked" in first or "database table is locked" in first:
+            return True
+        current = current.__cause__
+    return False
+
+
+def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -> str:
     """A one-line message for a database error: SQLite's lock wait and an unreachable
-    server say what to do; anything else gives the driver's first line."""
+    server say what to do; anything else gives the driver's first line, after "{doing}
+    failed" (e.g. "database read failed", :func:`database_doing`) or, with no ``doing``,
+    "database error"."""
+    failed = f"{doing} failed" if doing else "database error"
     orig = getattr(err, "orig", None) or err
     first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-    if "database is locked" in first or "database table is locked" in first:
+    if is_sqlite_locked(err):
         waited = SQLITE_BUSY_TIMEOUT_MS / 1000.0
         return (
             f"SQLite database {url} stayed locked by another writer for {waited:g} s: let the "
@@ -203,12 +245,12 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str = "database writ
         "unable to open database file" in low or "readonly database" in low
     ):
         return (
-            f"{doing} failed ({url}): {first}. SQLite needs to write both the database "
+            f"{failed} ({url}): {first}. SQLite needs to write both the database "
             "file and its folder (its write-ahead journal lies beside the file), even to "
             "read: check that both exist and are writable, or copy the database to a "
             "writable folder"
         )
-    return f"{doing} failed ({url}): {first}"
+    return f"{failed} ({url}): {first}"
 
 
 _PASSWORD_IN_URL = re.compile(r"(://[^/@:]*:)[^/]*@")
@@ -391,7 +433,8 @@ class Database:
             session.commit()
         except SQLAlchemyError as err:
             session.rollback()
-            raise StorageError(explain_db_error(err, self.safe_url)) from err
+            doing = database_doing(err, readonly=readonly)
+            raise StorageError(explain_db_error(err, self.safe_url, doing)) from err
         except BaseException:
             session.rollback()
             raise

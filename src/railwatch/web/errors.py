@@ -28,15 +28,18 @@ from railwatch.errors import (
     RailwatchError,
     StorageError,
 )
-from railwatch.storage.db import BusyError
+from railwatch.storage.db import BusyError, is_sqlite_locked
 from railwatch.web.methods import allowed_methods
 
 __all__ = [
+    "DATABASE_FAILED",
+    "DATABASE_LOCKED",
     "PROBLEM_JSON",
     "PROBLEM_RESPONSES",
     "STATUS_FOR",
     "install_error_handlers",
     "problem",
+    "public_detail",
     "status_for",
 ]
 
@@ -135,13 +138,38 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+#: What a ``503`` says of a database failure. The server's own message names the database
+#: (its URL: user, host or socket, database name) and repeats the driver's words (a host,
+#: a role, a file path), which the API's readers (anyone, on a server with
+#: --public-reads) must not see: that message goes to the server log only.
+DATABASE_LOCKED = (
+    "the database is locked by another writer (another railwatch run, such as process): "
+    "try again when it has finished"
+)
+DATABASE_FAILED = (
+    "the server's database failed (the server log says why): try again later, and tell "
+    "the server's operator if it goes on"
+)
+
+
+def public_detail(err: RailwatchError, status: int) -> str:
+    """What the API says of ``err``: its message, except for a database failure (a
+    ``503``), which says only whether to wait for another writer (:data:`DATABASE_LOCKED`)
+    or that the server failed (:data:`DATABASE_FAILED`); before session 26 its message,
+    with the database's URL, was the body."""
+    if isinstance(err, StorageError) and status == 503:
+        return DATABASE_LOCKED if is_sqlite_locked(err) else DATABASE_FAILED
+    return str(err)
+
+
 async def _railwatch_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, RailwatchError):  # pragma: no cover - registered for that class
         raise exc
     status = status_for(exc)
-    if status >= 500:
+    if status >= 500:  # the whole message (a database's URL too): for the operator only
         log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
-    return problem(status, str(exc), instance=request.url.path, error=type(exc).__name__)
+    detail = public_detail(exc, status)
+    return problem(status, detail, instance=request.url.path, error=type(exc).__name__)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
