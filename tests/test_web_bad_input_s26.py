@@ -4,6 +4,7 @@ of a site at once."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -119,3 +120,34 @@ def test_a_second_delete_of_a_site_at_once_is_a_404_not_a_busy_server(
     assert results["first"].json()["scenes"] == 6
     detail = _problem(results["second"], 404)
     assert f"no site named {site!r}" in detail
+
+
+def test_a_failed_jobs_error_does_not_carry_the_database_url(tmp_path: Path) -> None:
+    """A job that failed on a database error stored its message, the database's URL
+    included, which GET /api/jobs gave to every reader (public reads too); it now stores
+    what the API says of such an error, and the server log keeps the whole message."""
+    import time as _time
+
+    from railwatch.errors import StorageError
+    from railwatch.storage import Database
+    from railwatch.web.errors import DATABASE_FAILED
+    from railwatch.web.jobs import JobManager
+
+    db = Database(f"sqlite:///{tmp_path / 'j.db'}")
+    secret = "database write failed (postgresql+psycopg://railwatch@db-host/secret_db)"
+
+    def factory() -> None:
+        raise StorageError(secret)
+
+    jobs = JobManager(db, detector_factory=factory)  # type: ignore[arg-type]
+    job = jobs.start("yard")
+    for _ in range(200):
+        if jobs.get(job.id).status == "failed":
+            break
+        _time.sleep(0.02)
+    failed = jobs.get(job.id)
+    assert failed.status == "failed"
+    assert failed.error == DATABASE_FAILED
+    assert "secret_db" not in json.dumps(failed.as_dict())
+    jobs.wait()
+    db.dispose()

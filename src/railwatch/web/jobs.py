@@ -164,7 +164,13 @@ class JobManager:
             }
             self._update(job_id, status="succeeded", finished_at=datetime.now(UTC), result=result)
         except RailwatchError as err:
-            self._update(job_id, status="failed", finished_at=datetime.now(UTC), error=str(err))
+            from railwatch.web.errors import public_detail, status_for
+
+            status = status_for(err)
+            if status >= 500:  # the whole message (a database's URL too): the operator's only
+                log.error("job %s for %s failed: %s", job_id, job.site, err)
+            error = public_detail(err, status)
+            self._update(job_id, status="failed", finished_at=datetime.now(UTC), error=error)
         except Exception as err:  # a job must always end with a state, never vanish
             log.exception("job %s for %s crashed", job_id, job.site)
             self._update(
