@@ -154,3 +154,20 @@ def test_report_of_only_unusable_images_says_why(db: Database) -> None:
     assert summary.startswith("No usable image of cloudy in this period")
     assert "Its only image in this period could not be counted (cloud 1)." in summary
     assert "railwatch process" not in summary
+
+
+def test_export_to_a_pipe_is_refused_with_what_to_give(db: Database, tmp_path: Path) -> None:
+    """`export SITE -f csv -o /dev/stdout | cat` failed with 'No such file or directory:
+    ...tmp' (the temporary file beside /proc/PID/fd/pipe:[N]); a FIFO stands in for it."""
+    import os
+
+    from railwatch.errors import InputError
+    from railwatch.export.gis import export_site
+
+    _add_site(db, "other")
+    for name, fmt, hint in (("out.csv", "csv", True), ("out.gpkg", "gpkg", False)):
+        fifo = tmp_path / name
+        os.mkfifo(fifo)
+        with pytest.raises(InputError, match="is not a regular file") as err:
+            export_site(db, "other", fmt, fifo)
+        assert ("--out -" in str(err.value)) is hint

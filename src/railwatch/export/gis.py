@@ -310,6 +310,14 @@ def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
     check_parent_folder(path, f"the {fmt} export")
     if path.is_symlink():
         path = path.resolve()
+    if path.exists() and not path.is_file() and not path.is_dir():
+        # /dev/stdout into a pipe, a FIFO, a device: the export is written beside its name
+        # and renamed over it, which such a file cannot take
+        stdout = " (the CSV goes to stdout with --out -)" if fmt == "csv" else ""
+        raise InputError(
+            f"--out {out} is not a regular file (a pipe, a device or a socket): exports are "
+            f"written whole to a file and renamed into place; give a file name{stdout}"
+        )
     # one read-only session: one snapshot of the site's layers (REPEATABLE READ on
     # PostgreSQL), and never SQLite's write lock, which made an export wait behind a
     # running ``railwatch process`` (and it behind the export) until "stayed locked"
