@@ -189,7 +189,8 @@ def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:
         f"{which} taken with the sun below {LOW_SUN_DEG:g}° ({days}{more}): "
         "cars then cast long shadows, dark strips of a car's size beside them, which the "
         "detector may count as cars. On test drawings it had never seen, such images were "
-        "counted about 10 % high; check them (`railwatch scene to-review SITE`)."
+        "counted about 10 % high; check them by eye before relying on them (`railwatch "
+        "scene to-review` lists the images to check first)."
     )
 
 
