@@ -51,7 +51,13 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
-def _scene(db: Database, *, gsd: float = 0.5, count: FakeCount | None = DETECTED) -> int:
+def _scene(
+    db: Database,
+    *,
+    gsd: float = 0.5,
+    count: FakeCount | None = DETECTED,
+    meta: dict[str, object] | None = None,
+) -> int:
     """A processed scene of site ``yard`` (usable with ``count``, unusable without)."""
     with db.session() as s:
         try:
@@ -68,6 +74,7 @@ def _scene(db: Database, *, gsd: float = 0.5, count: FakeCount | None = DETECTED
             gsd=gsd,
             width=800,
             height=400,
+            metadata=dict(meta or {}),
         )
         scene, _ = repo.add_scene(s, site, info, 1.0)
         if count is None:
@@ -657,3 +664,26 @@ def test_cars_of_scenes_without_separable_cars_are_refused(db: Database) -> None
         with pytest.raises(InputError, match="3 m image: its cars are not separable"):
             scene_cars(s, coarse)
         assert scene_cars(s, fine)["source"] == "detector"
+
+
+def test_scenes_to_review_put_a_low_sun_before_wide_intervals(
+    cli_db: tuple[Database, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Among images without alerts, those whose cars were counted one by one with the sun
+    below 30 degrees come first: long shadows may be counted as cars."""
+    db, _ = cli_db
+    wide = _scene(db, count=FakeCount(10, 5, 30, {}, 0), meta={"sun_elevation": 55.0})
+    low = _scene(
+        db,
+        count=FakeCount(40, 38, 42, {}, 0),
+        meta={"sun_azimuth": 160.0, "sun_elevation": 21.6},
+    )
+    no_sun = _scene(db, count=FakeCount(12, 6, 30, {}, 0))
+    assert main(["scene", "to-review", "yard", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [d["scene_id"] for d in listed] == [low, wide, no_sun]  # then the widest first
+    assert listed[0]["low_sun"] is True and listed[0]["sun_elevation"] == 21.6
+    assert listed[1]["low_sun"] is False and listed[1]["sun_elevation"] is None  # no azimuth
+    assert main(["scene", "to-review", "yard", "-n", "1"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "sun 22°" in out and "shadows" in out  # the table wraps the rest

@@ -495,6 +495,8 @@ def to_review(
             if c.alerts
             else f"interval {c.low:g}-{c.high:g}, {c.spread:.0%} of the count wide"
         )
+        if c.low_sun:
+            why += f"; sun {c.sun_elevation:.0f}° high: long shadows may be counted as cars"
         table.add_row(
             str(c.scene_id),
             f"{c.when:%Y-%m-%d %H:%M}",

@@ -921,6 +921,14 @@ def sidecar_metadata(path: str | Path) -> dict[str, Any]:
     return dict(_read_sidecar(Path(path)).metadata)
 
 
+#: Below this sun elevation (degrees) cars cast shadows longer than about twice their
+#: height: dark, car-sized strips beside them that the default detector may count as cars
+#: (on drawings it never learned from, ``benchmarks/bench_third_renderer.py``, two thirds
+#: of its false boxes lay on shadows with the sun at 15-35 degrees). Reports name such
+#: counts and ``railwatch scene to-review`` puts them first among images without alerts.
+LOW_SUN_DEG = 30.0
+
+
 def sun_of(meta: Mapping[str, Any] | None) -> tuple[float, float] | None:
     """The sun's (azimuth, elevation) in degrees from metadata as scenes store it (from
     ``view:sun_azimuth`` and ``view:sun_elevation`` of a STAC item, or Planet's

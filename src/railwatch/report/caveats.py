@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from statistics import median
 
 from railwatch.detect.base import GENERIC_CLASS
+from railwatch.imagery.inspect import LOW_SUN_DEG
 from railwatch.report.format import fmt_num
 from railwatch.report.model import Evidence, SceneRow
 
@@ -156,11 +157,6 @@ def reviewed_caveat(cars: Sequence[SceneRow]) -> str | None:
             f"; {outlines} of them with the analyst's outlines of the cars, which the chips draw"
         )
     return text + "."
-
-
-#: Below this sun elevation (degrees) cars cast shadows longer than about twice their
-#: height: dark, car-sized strips on the ground and on the next track.
-LOW_SUN_DEG = 30.0
 
 
 def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:

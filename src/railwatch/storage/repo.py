@@ -1097,6 +1097,20 @@ class ReviewCandidate:
     method: str
     alerts: tuple[tuple[str, str, str], ...]
     spread: float
+    #: The sun's elevation (degrees) from the scene's metadata, None when it says none.
+    sun_elevation: float | None = None
+
+    @property
+    def low_sun(self) -> bool:
+        """Cars counted one by one in an image with the sun below
+        :data:`railwatch.imagery.inspect.LOW_SUN_DEG`: long shadows may be counted."""
+        from railwatch.imagery.inspect import LOW_SUN_DEG
+
+        return (
+            self.method == "objects"
+            and self.sun_elevation is not None
+            and self.sun_elevation < LOW_SUN_DEG
+        )
 
 
 def review_candidates(session: Session, site: SiteRef, *, limit: int = 10) -> list[ReviewCandidate]:
@@ -1104,9 +1118,12 @@ def review_candidates(session: Session, site: SiteRef, *, limit: int = 10) -> li
     usable, counted, not reviewed yet, and not 10 m presence images. First the images of
     active alerts above info (the most severe, then the newest, first): an alert rests on
     one count, and a wrong one raises or hides it; among equally severe ones those with
-    an alert of the total, then those with more alerts. Then the others by how wide their
-    interval is against their count (the detector least sure); newest first among equals."""
+    an alert of the total, then those with more alerts. Then the others: first those whose
+    cars were counted one by one with a low sun (long shadows may be counted as cars,
+    :attr:`ReviewCandidate.low_sun`), then by how wide their interval is against their
+    count (the detector least sure); newest first among equals."""
     from railwatch.analysis.types import SEVERITIES
+    from railwatch.imagery.inspect import sun_of
 
     s = get_site(session, site)
     rows = session.execute(
@@ -1118,6 +1135,7 @@ def review_candidates(session: Session, site: SiteRef, *, limit: int = 10) -> li
             Count.low,
             Count.high,
             Count.method,
+            Scene.meta,
         )
         .join(Count, (Count.scene_id == Scene.id) & (Count.cls == "all"))
         .where(
@@ -1157,6 +1175,7 @@ def review_candidates(session: Session, site: SiteRef, *, limit: int = 10) -> li
                 method=r.method,
                 alerts=tuple(mine),
                 spread=(r.high - r.low) / max(r.n, 1.0),
+                sun_elevation=sun[1] if (sun := sun_of(r.meta)) is not None else None,
             )
         )
     out.sort(
@@ -1164,6 +1183,7 @@ def review_candidates(session: Session, site: SiteRef, *, limit: int = 10) -> li
             -(rank(c.alerts[0][1]) if c.alerts else -1),
             not any(cls == "all" for _, _, cls in c.alerts),  # the total's alerts first
             -len(c.alerts),
+            not c.low_sun if not c.alerts else False,
             -c.spread if not c.alerts else 0.0,
             -c.when.timestamp(),
         )

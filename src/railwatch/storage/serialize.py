@@ -113,6 +113,8 @@ def candidate_dict(c: ReviewCandidate) -> dict[str, Any]:
         "count": {"total": c.count, "low": c.low, "high": c.high, "method": c.method},
         "alerts": [{"kind": k, "severity": sev, "class": cls} for k, sev, cls in c.alerts],
         "spread": round(c.spread, 3),
+        "sun_elevation": c.sun_elevation,
+        "low_sun": c.low_sun,
     }
 
 

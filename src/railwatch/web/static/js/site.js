@@ -427,12 +427,12 @@
   }
 
   /** Why an image is to be checked: the alerts that rest on its count, else how wide the
-   * detector's interval is (as `railwatch scene to-review` says it). */
+   * detector's interval is, and a low sun (as `railwatch scene to-review` says it). */
   function checkWhy(c) {
-    if (c.alerts.length) {
-      return "alerts: " + c.alerts.map((a) => `${a.severity} ${a.kind}` + (a.class === "all" ? "" : ` (${a.class})`)).join(", ");
-    }
-    return `interval ${fmtCount(c.count.low)}–${fmtCount(c.count.high)}, ${Math.round(c.spread * 100)}% of the count wide`;
+    const why = c.alerts.length
+      ? "alerts: " + c.alerts.map((a) => `${a.severity} ${a.kind}` + (a.class === "all" ? "" : ` (${a.class})`)).join(", ")
+      : `interval ${fmtCount(c.count.low)}–${fmtCount(c.count.high)}, ${Math.round(c.spread * 100)}% of the count wide`;
+    return c.low_sun ? `${why}; sun ${Math.round(c.sun_elevation)}° high: long shadows may be counted as cars` : why;
   }
 
   /** The "Images to check" panel: the site's images to review first; a click opens one as
