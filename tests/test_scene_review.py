@@ -669,8 +669,8 @@ def test_cars_of_scenes_without_separable_cars_are_refused(db: Database) -> None
 def test_scenes_to_review_put_a_low_sun_before_wide_intervals(
     cli_db: tuple[Database, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Among images without alerts, those whose cars were counted one by one with the sun
-    below 30 degrees come first: long shadows may be counted as cars."""
+    """Among images without alerts, those whose ten or more cars were counted one by one
+    with the sun below 30 degrees come first: long shadows may be counted as cars."""
     db, _ = cli_db
     wide = _scene(db, count=FakeCount(10, 5, 30, {}, 0), meta={"sun_elevation": 55.0})
     low = _scene(
@@ -679,9 +679,11 @@ def test_scenes_to_review_put_a_low_sun_before_wide_intervals(
         meta={"sun_azimuth": 160.0, "sun_elevation": 21.6},
     )
     no_sun = _scene(db, count=FakeCount(12, 6, 30, {}, 0))
+    # a nearly empty yard's low-sun count has little to gain: ranked by its interval
+    few = _scene(db, count=FakeCount(2, 1, 3, {}, 0), meta={"sun_azimuth": 1, "sun_elevation": 20})
     assert main(["scene", "to-review", "yard", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert [d["scene_id"] for d in listed] == [low, wide, no_sun]  # then the widest first
+    assert [d["scene_id"] for d in listed] == [low, wide, no_sun, few]  # then the widest
     assert listed[0]["low_sun"] is True and listed[0]["sun_elevation"] == 21.6
     assert listed[1]["low_sun"] is False and listed[1]["sun_elevation"] is None  # no azimuth
     assert main(["scene", "to-review", "yard", "-n", "1"]) == 0

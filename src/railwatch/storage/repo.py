@@ -1081,6 +1081,12 @@ def remove_scene_review(session: Session, scene_id: int) -> SceneReview:
     return review
 
 
+#: A low-sun image (:attr:`ReviewCandidate.low_sun`) goes before the others without alerts
+#: when it has at least this many cars: shadows come from cars, so a nearly empty yard's
+#: count has little to gain from them.
+LOW_SUN_MIN_CARS = 10
+
+
 @dataclass(frozen=True)
 class ReviewCandidate:
     """A scene worth an analyst's look (:func:`review_candidates`): its total count and
@@ -1119,9 +1125,10 @@ def review_candidates(session: Session, site: SiteRef, *, limit: int = 10) -> li
     active alerts above info (the most severe, then the newest, first): an alert rests on
     one count, and a wrong one raises or hides it; among equally severe ones those with
     an alert of the total, then those with more alerts. Then the others: first those whose
-    cars were counted one by one with a low sun (long shadows may be counted as cars,
-    :attr:`ReviewCandidate.low_sun`), then by how wide their interval is against their
-    count (the detector least sure); newest first among equals."""
+    cars (:data:`LOW_SUN_MIN_CARS` or more) were counted one by one with a low sun (long
+    shadows may be counted as cars, :attr:`ReviewCandidate.low_sun`), then by how wide
+    their interval is against their count (the detector least sure); newest first among
+    equals."""
     from railwatch.analysis.types import SEVERITIES
     from railwatch.imagery.inspect import sun_of
 
@@ -1183,7 +1190,7 @@ def review_candidates(session: Session, site: SiteRef, *, limit: int = 10) -> li
             -(rank(c.alerts[0][1]) if c.alerts else -1),
             not any(cls == "all" for _, _, cls in c.alerts),  # the total's alerts first
             -len(c.alerts),
-            not c.low_sun if not c.alerts else False,
+            not (c.low_sun and c.count >= LOW_SUN_MIN_CARS) if not c.alerts else False,
             -c.spread if not c.alerts else 0.0,
             -c.when.timestamp(),
         )
