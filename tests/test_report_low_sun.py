@@ -1,6 +1,7 @@
-"""The report's low-sun caveat: counts of cars seen one by one from images with the sun
-below 30 degrees are named (long shadows may be counted as cars); length counts, an
-analyst's counts and images without a sun in their metadata are not."""
+"""The report's caveats from the third renderer's findings: counts of cars seen one by one
+from images with the sun below 30 degrees are named (long shadows may be counted as cars;
+length counts, an analyst's counts and images without a sun in their metadata are not),
+and covered counts say how far the tarpaulin flag can be trusted."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from railwatch.report.caveats import build_caveats, low_sun_caveat
+from railwatch.report.caveats import build_caveats, covered_flag_caveat, low_sun_caveat
 from railwatch.report.data import scene_row
 from railwatch.report.model import SceneRow
 
@@ -75,3 +76,13 @@ def test_the_sun_is_read_from_the_scene_metadata(tmp_path: Path) -> None:
     assert scene_row(scene, [], None).sun_elevation == 21.5  # type: ignore[arg-type]
     scene.meta = {"sun_elevation": 21.5}  # no azimuth: not read as a sun
     assert scene_row(scene, [], None).sun_elevation is None  # type: ignore[arg-type]
+
+
+def test_covered_counts_say_how_far_the_flag_is_right() -> None:
+    covered = replace(_row(0, None), covered=4)
+    text = covered_flag_caveat([_row(1, None), covered])
+    assert text is not None and "82-87 %" in text and "hopper roofs" in text
+    assert text in build_caveats([covered])
+    assert covered_flag_caveat([_row(0, None)]) is None  # none covered (None or 0)
+    assert covered_flag_caveat([replace(_row(0, None), covered=0)]) is None
+    assert covered_flag_caveat([replace(covered, reviewed=True)]) is None  # an analyst's
