@@ -120,3 +120,42 @@ def test_presence_only_images_give_no_count_in_json(
     assert row["method"] == "presence" and row["present"] is None
     assert row["tracks"] == "found"
     assert row["total"] is None and row["low"] is None and row["high"] is None
+
+
+def _stac_item(image: Path, elevation: float) -> None:
+    """A STAC Item beside ``image`` that gives the sun's position."""
+    item = {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "id": image.stem,
+        "geometry": None,
+        "properties": {
+            "datetime": "2024-01-10T02:00:00Z",
+            "view:sun_azimuth": 160.0,
+            "view:sun_elevation": elevation,
+        },
+        "links": [],
+        "assets": {"visual": {"href": image.name}},
+    }
+    image.with_suffix(".json").write_text(json.dumps(item))
+
+
+def test_a_low_sun_says_shadows_may_be_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the sun below 30 degrees (the image's metadata) detect notes that long shadows
+    may be counted as cars; with a higher sun, or at 3 m (no boxes), it says nothing."""
+    from railwatch.detect.api import detect_file
+
+    low = write_geotiff(tmp_path / "low.tif", rgb(64, 64))
+    _stac_item(low, 22.4)
+    high = write_geotiff(tmp_path / "high.tif", rgb(64, 64))
+    _stac_item(high, 52.0)
+    coarse = write_geotiff(tmp_path / "coarse.tif", rgb(64, 64), res=3.0)
+    _stac_item(coarse, 22.4)
+    assert detect_file(low).sun_elevation == 22.4
+    out = tmp_path / "out"
+    assert main(["detect", str(low), str(high), str(coarse), "--out-dir", str(out)]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "low.tif: the sun was 22° high: cars cast long shadows" in err
+    assert "high.tif: the sun" not in err and "coarse.tif: the sun" not in err

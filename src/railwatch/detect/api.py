@@ -114,6 +114,10 @@ class DetectionResult:
     #: For a coarse result: where its track lines came from, ``given`` (``tracks``, the
     #: site's centrelines) or ``found`` (lines found in the image); None for objects.
     tracks: str | None = None
+    #: The sun's elevation (degrees): the one given, else the image's metadata's; None
+    #: when neither says (below :data:`imagery.inspect.LOW_SUN_DEG` long shadows may be
+    #: counted as cars).
+    sun_elevation: float | None = None
 
     @property
     def total(self) -> int:
@@ -753,4 +757,5 @@ def _detect_file(
         bands_guessed=guessed,
         radiometry=None if scale is None else radiometry,
         tracks=None if coarse is None else ("given" if px_tracks is not None else "found"),
+        sun_elevation=elevation[1] if (elevation := sun or sun_of(meta)) is not None else None,
     )
