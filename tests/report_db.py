@@ -84,11 +84,9 @@ def to_wgs84(geom: Any) -> Any:
     return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
-def add_counted_scene(
-    session: Any, site: Any, when: datetime, gsd: float, count: FakeCount, key: int
-) -> int:
-    """A processed, usable scene of ``site`` taken ``when`` at ``gsd`` with ``count``
-    (no detections, no image file); its id. ``key`` makes its uri and hash unique."""
+def add_ingested_scene(session: Any, site: Any, when: datetime, gsd: float, key: int) -> Any:
+    """A scene of ``site`` taken ``when`` at ``gsd``, ingested only (no image file); the
+    scene. ``key`` makes its uri and hash unique."""
     from shapely.geometry import box as shp_box
 
     info = FakeInfo(
@@ -102,6 +100,15 @@ def add_counted_scene(
         height=100,
     )
     scene, _ = repo.add_scene(session, site, info, 1.0)
+    return scene
+
+
+def add_counted_scene(
+    session: Any, site: Any, when: datetime, gsd: float, count: FakeCount, key: int
+) -> int:
+    """A processed, usable scene of ``site`` taken ``when`` at ``gsd`` with ``count``
+    (no detections, no image file); its id. ``key`` makes its uri and hash unique."""
+    scene = add_ingested_scene(session, site, when, gsd, key)
     repo.record_scene_result(session, scene.id, FakeQuality(0.97), [], count, "test", "1")
     return int(scene.id)
 

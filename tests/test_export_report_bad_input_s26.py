@@ -9,24 +9,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from shapely.geometry import box
 
 from railwatch.cli.main import main
 from railwatch.report.builder import build_report_data
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
 from report_db import (
-    CRS,
-    IMG_H_M,
-    IMG_W_M,
     SITE_UTM,
     T0,
-    X0,
-    Y0,
     FakeCount,
-    FakeInfo,
     FakeQuality,
     add_counted_scene,
+    add_ingested_scene,
     populate,
     to_wgs84,
 )
@@ -54,17 +48,7 @@ def _add_scene(
                 s, row, when, gsd, FakeCount(count, 0, max(count, 1), {}, 0, method=method), key
             )
             return
-        info = FakeInfo(
-            uri=f"/nowhere/{key}.tif",
-            content_hash=f"{key:064d}",
-            acquired=when,
-            crs=CRS,
-            footprint=to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
-            gsd=gsd,
-            width=100,
-            height=100,
-        )
-        scene, _ = repo.add_scene(s, row, info, 1.0)
+        scene = add_ingested_scene(s, row, when, gsd, key)
         if usable is False:
             quality = FakeQuality(0.2, cloud_fraction=0.8, usable=False, reasons=("cloud 80%",))
             repo.record_scene_result(s, scene.id, quality, [], None, "test", "1")

@@ -296,7 +296,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     from railwatch.detect.api import detect_file
     from railwatch.detect.coarse import long_train_flag
     from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
-    from railwatch.imagery.inspect import LOW_SUN_DEG, unreadable_pixels
+    from railwatch.imagery.inspect import is_low_sun, unreadable_pixels
     from railwatch.imagery.scale import ScaleCheck, check_gsd, measure_file
 
     if run.wgs84 and _crs_of(img) is None:  # before the detection, not after it
@@ -343,11 +343,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             "16-bit and float images.[/]",
             highlight=False,
         )
-    if (
-        result.method == "objects"
-        and result.sun_elevation is not None
-        and result.sun_elevation < LOW_SUN_DEG
-    ):
+    if result.method == "objects" and is_low_sun(result.sun_elevation):
         err_console.print(
             f"[dim]note: {escape(img.name)}: the sun was {result.sun_elevation:.0f}° high: cars "
             "cast long shadows, which the detector may count as cars (on test drawings it had "

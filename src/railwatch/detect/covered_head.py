@@ -489,12 +489,14 @@ def refit_covered_head(
     model = onnx.load(str(src))
     replaced = has_branch(model)
     if not replaced:
-        return _refit(onnx, model, src, src, dst, cfg, log, progress, replaced=False)
-    # re-fit the branch of these weights: from the network before it (a temporary file)
+        return _refit(model, src, src, dst, cfg, log, progress, replaced=False)
+    # re-fit the branch of these weights: from the network before it (a temporary file,
+    # which the frozen network's ONNX Runtime session reads)
     frozen = dst.with_name(dst.name + ".frozen.tmp.onnx")
+    bare = without_branch(model)
     try:
-        onnx.save(without_branch(model), str(frozen))
-        return _refit(onnx, onnx.load(str(frozen)), frozen, src, dst, cfg, log, progress, True)
+        onnx.save(bare, str(frozen))
+        return _refit(bare, frozen, src, dst, cfg, log, progress, replaced=True)
     finally:
         frozen.unlink(missing_ok=True)
 
@@ -527,7 +529,6 @@ def without_branch(model: Any) -> Any:
 
 
 def _refit(
-    onnx: Any,
     model: Any,
     src: Path,
     named: Path,

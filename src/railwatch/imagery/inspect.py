@@ -929,6 +929,12 @@ def sidecar_metadata(path: str | Path) -> dict[str, Any]:
 LOW_SUN_DEG = 30.0
 
 
+def is_low_sun(elevation: float | None) -> bool:
+    """Whether a sun ``elevation`` (degrees; None: not known) is below
+    :data:`LOW_SUN_DEG`."""
+    return elevation is not None and elevation < LOW_SUN_DEG
+
+
 def sun_of(meta: Mapping[str, Any] | None) -> tuple[float, float] | None:
     """The sun's (azimuth, elevation) in degrees from metadata as scenes store it (from
     ``view:sun_azimuth`` and ``view:sun_elevation`` of a STAC item, or Planet's

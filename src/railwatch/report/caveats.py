@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from statistics import median
 
 from railwatch.detect.base import GENERIC_CLASS
-from railwatch.imagery.inspect import LOW_SUN_DEG
+from railwatch.imagery.inspect import LOW_SUN_DEG, is_low_sun
 from railwatch.report.format import fmt_num
 from railwatch.report.model import Evidence, SceneRow
 
@@ -185,10 +185,7 @@ def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:
     rows = [
         r
         for r in counted
-        if (r.method or "objects") == "objects"
-        and not r.reviewed
-        and r.sun_elevation is not None
-        and r.sun_elevation < LOW_SUN_DEG
+        if (r.method or "objects") == "objects" and not r.reviewed and is_low_sun(r.sun_elevation)
     ]
     if not rows:
         return None

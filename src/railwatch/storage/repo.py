@@ -1110,13 +1110,9 @@ class ReviewCandidate:
     def low_sun(self) -> bool:
         """Cars counted one by one in an image with the sun below
         :data:`railwatch.imagery.inspect.LOW_SUN_DEG`: long shadows may be counted."""
-        from railwatch.imagery.inspect import LOW_SUN_DEG
+        from railwatch.imagery.inspect import is_low_sun
 
-        return (
-            self.method == "objects"
-            and self.sun_elevation is not None
-            and self.sun_elevation < LOW_SUN_DEG
-        )
+        return self.method == "objects" and is_low_sun(self.sun_elevation)
 
 
 def review_candidates(session: Session, site: SiteRef, *, limit: int = 10) -> list[ReviewCandidate]:
