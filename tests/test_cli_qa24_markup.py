@@ -153,7 +153,7 @@ def test_demo_summary_keeps_brackets(
         out_dir=folder,
         db_url=url,
         site="tumangang",
-        alerts=[("2023-09-20", "record", "high", text)],
+        alerts=[demo.DemoAlert("2023-09-20", "record", "high", text)],
     )
     monkeypatch.setattr(demo, "earlier_run", lambda *a, **k: None)
     monkeypatch.setattr(demo, "run_demo", lambda *a, **k: result)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from railwatch.errors import DetectionError
 from railwatch.settings import Settings, get_settings
@@ -22,13 +22,33 @@ if TYPE_CHECKING:
     from railwatch.storage import Database
     from railwatch.storage.models import Scene
 
-__all__ = ["DEMO_DB", "DemoResult", "EarlierRun", "earlier_run", "ensure_site", "run_demo"]
+__all__ = [
+    "DEMO_DB",
+    "DemoAlert",
+    "DemoResult",
+    "EarlierRun",
+    "earlier_run",
+    "ensure_site",
+    "run_demo",
+]
 
 #: The demo's database file, in its output folder.
 DEMO_DB = "railwatch-demo.db"
 
 #: ``on_stage(stage, done, total)``: progress of the current stage (total 0 = unknown).
 StageCallback = Callable[[str, int, int], None]
+
+
+class DemoAlert(NamedTuple):
+    """One of the site total's alerts, as the demo's summary shows it."""
+
+    when: str  #: the image's date (ISO)
+    kind: str
+    severity: str
+    text: str  #: the whole explanation
+    #: the method of the counts it was judged on (``objects`` or ``length``): the two
+    #: series are judged apart, each against its own record
+    method: str = "objects"
 
 
 @dataclass
@@ -48,9 +68,7 @@ class DemoResult:
     count_max: float | None = None
     count_max_date: str | None = None
     methods: dict[str, int] = field(default_factory=dict)
-    alerts: list[tuple[str, str, str, str]] = field(
-        default_factory=list
-    )  # date, kind, severity, text
+    alerts: list[DemoAlert] = field(default_factory=list)
     report: Path | None = None
     missing: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -224,7 +242,13 @@ def run_demo(
             result.methods[p.method] = result.methods.get(p.method, 0) + 1
     # The site total's alerts; per-class alerts are in the report and `railwatch alerts`.
     result.alerts = [
-        (a.when.date().isoformat(), a.kind, a.severity, a.explanation)
+        DemoAlert(
+            a.when.date().isoformat(),
+            a.kind,
+            a.severity,
+            a.explanation,
+            str(a.metrics.get("method", "objects")),
+        )
         for a in analysis.alerts
         if a.cls == "all"
     ]

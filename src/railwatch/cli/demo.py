@@ -13,6 +13,9 @@ from rich.table import Table
 from railwatch.cli._common import console, err_console, progress_bar, state
 from railwatch.cli.serve import web_install_command
 
+#: The demo table's words for the method of each alert's series.
+METHOD_SHORT = {"objects": "cars one by one", "length": "track length (1.5–10 m)"}
+
 _STAGES = {
     "render": "Rendering scenario imagery",
     "ingest": "Ingesting scenes",
@@ -129,15 +132,22 @@ def demo(
         )
     for missing in result.missing:
         console.print(f"  [yellow]not run:[/] {escape(missing)}")
-    shown = [a for a in result.alerts if a[2] != "info"]
+    shown = [a for a in result.alerts if a.severity != "info"]
     if shown:
         table = Table(title="Alerts (severity low and above)", expand=not console.unbounded)
         table.add_column("date", no_wrap=True)
         table.add_column("kind")
         table.add_column("severity")
+        # The series counted one car at a time and the one from occupied track length
+        # (coarse images) are judged apart, each against its own record: say which.
+        by_method = len({a.method for a in shown}) > 1
+        if by_method:
+            table.add_column("counted from")
         table.add_column("explanation", ratio=1, overflow="fold")
-        for when, kind, severity, text in shown:
-            table.add_row(when, kind, severity, escape(text.split(". ")[0].rstrip(".") + "."))
+        for a in shown:
+            first = escape(a.text.split(". ")[0].rstrip(".") + ".")
+            method = [METHOD_SHORT.get(a.method, a.method)] if by_method else []
+            table.add_row(a.when, a.kind, a.severity, *method, first)
         console.print(table)
     n_info = len(result.alerts) - len(shown)
     if n_info:
