@@ -480,6 +480,35 @@ def _lowered(severity: str, reasons: list[str]) -> tuple[str, str]:
     return new, f" Severity lowered to {new} because {' and '.join(reasons)}."
 
 
+def _noted_or_lowered(severity: str, note: str | None, reasons: list[str]) -> tuple[str, str]:
+    """Info with ``note`` when there is one (a precedent, too little history), else the
+    severity lowered for ``reasons`` (:func:`_lowered`), and the sentence that says why."""
+    if note is not None:
+        return "info", f" Info only: {note}."
+    return _lowered(severity, reasons)
+
+
+def _judged(
+    severity: str, note: str | None, reasons: list[str], obs: _Obs, settings: AlertSettings
+) -> tuple[str, str]:
+    """:func:`_noted_or_lowered` of a one-image alert (spike, drop), with the count's
+    wider-than-usual interval among the reasons."""
+    if (wide := obs.wide(settings)) is not None:
+        reasons.append(wide)
+    return _noted_or_lowered(severity, note, reasons)
+
+
+def _against_baseline(base: Baseline, z: float, ratio: float) -> dict[str, float | str]:
+    """The metrics a one-image alert (spike, drop) shares: its baseline, spread, z-score
+    and ratio to the baseline."""
+    return {
+        "baseline": round(base.centre, 3),
+        "spread": round(base.spread, 3),
+        "z": round(z, 2),
+        "ratio": round(ratio, 3),
+    }
+
+
 def _make(
     kind: str, severity: str, obs: _Obs, cls: str, text: str, metrics: dict[str, float | str]
 ) -> Alert:
@@ -1224,22 +1253,14 @@ def _spike(
             f"allowing for its interval (wider than usual), its lower bound {_n(low)} is only "
             f"{base.z(low):.1f} spreads above the usual"
         )
-    if (wide := obs.wide(settings)) is not None:
-        reasons.append(wide)
-    if seasonal is not None:
-        severity, why = "info", f" Info only: {seasonal}."
-    else:
-        severity, why = _lowered(severity, reasons)
+    severity, why = _judged(severity, seasonal, reasons, obs, settings)
     _, history = _history(days, i)
     text = (
         f"{obs.text(cls)}, {ratio:.1f}× {_baseline_text(base, days[i])}: "
         f"{z:.1f} spreads above normal ({history}).{why}"
     )
     metrics: dict[str, float | str] = {
-        "baseline": round(base.centre, 3),
-        "spread": round(base.spread, 3),
-        "z": round(z, 2),
-        "ratio": round(ratio, 3),
+        **_against_baseline(base, z, ratio),
         "seasonal_factor": round(base.seasonal_factor, 3),
         "baseline_images": float(base.n_points),
     }
@@ -1280,22 +1301,14 @@ def _drop(
         reasons.append(
             f"allowing for its interval, its upper bound {_n(high)} is not far below normal"
         )
-    if (wide := obs.wide(settings)) is not None:
-        reasons.append(wide)
-    if note is not None:
-        severity, why = "info", f" Info only: {note}."
-    else:
-        severity, why = _lowered(severity, reasons)
+    severity, why = _judged(severity, note, reasons, obs, settings)
     _, history = _history(days, i)
     text = (
         f"{obs.text(cls)}, {100 * ratio:.0f} % of {_baseline_text(base, days[i])}: "
         f"activity has dropped at a busy site ({history}).{why}"
     )
     metrics: dict[str, float | str] = {
-        "baseline": round(base.centre, 3),
-        "spread": round(base.spread, 3),
-        "z": round(z, 2),
-        "ratio": round(ratio, 3),
+        **_against_baseline(base, z, ratio),
         "baseline_images": float(base.n_points),
     }
     return _make("drop", severity, obs, cls, text, metrics)
@@ -1494,11 +1507,8 @@ def _shift(
         for j in range(s, i + 1)
     ]
     wide = [w for o in obs if (w := o.wide(settings)) is not None]
-    if note is not None:
-        severity, why = "info", f" Info only: {note}."
-    else:
-        reasons = [wide[0].replace("the count is", "a confirming count is")] if wide else []
-        severity, why = _lowered(severity, reasons)
+    reasons = [wide[0].replace("the count is", "a confirming count is")] if wide else []
+    severity, why = _noted_or_lowered(severity, note, reasons)
     _, history = _history(days, i)
     seen = ", ".join(
         f"{_d(o.point.when)}: {_n(o.value)}" + (" (an analyst's count)" if o.point.reviewed else "")
