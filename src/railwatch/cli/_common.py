@@ -1,5 +1,5 @@
 """Shared helpers for CLI commands: state, consoles, JSON output, progress bars, dates,
-confirmations."""
+options several commands take, confirmations."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console, ConsoleDimensions
@@ -28,6 +28,9 @@ from rich.progress import (
 from railwatch.errors import ConfigError, InputError, NotFoundError
 from railwatch.limits import MAX_RECORD_ID
 from railwatch.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from railwatch.imagery.read import Radiometry
 
 #: The width the consoles lay out to when their stream is not a terminal and COLUMNS is
 #: not set: wide enough that no line a command prints is ever broken or cut.
@@ -278,6 +281,53 @@ def parse_time(
     except ValueError:
         raise _not_a_date(what, text, expected) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_date_option(text: str | None, option: str = "--date") -> datetime | None:
+    """``option``'s value as an aware UTC datetime (a date alone is midnight UTC; an
+    impossible date such as 2024-02-30 is said to be one): :func:`parse_time`; None when
+    the option is not given."""
+    return None if text is None else parse_time(text, option)
+
+
+# ------------------------------------------------------------ shared image options
+# --bands and --radiometry mean the same in every command that reads images (ingest,
+# ingest-stac, detect, eval): one flag, one metavar, one parser and one error message;
+# each command's help says what the option does there.
+
+
+def bands_option(help: str) -> Any:
+    """The ``--bands R,G,B`` option, with the command's ``help``."""
+    return typer.Option("--bands", metavar="R,G,B", help=help)
+
+
+def parse_bands_option(text: str | None) -> tuple[int, int, int] | None:
+    """``--bands``'s value as 1-based red, green and blue band numbers (None when not
+    given), or the :class:`InputError` of ``imagery.read.parse_rgb_bands`` naming the
+    option (``--bands '1,2': give the red, green and blue band numbers...``)."""
+    if text is None:
+        return None
+    from railwatch.imagery.read import parse_rgb_bands
+
+    try:
+        return parse_rgb_bands(text)
+    except InputError as err:
+        raise InputError(f"--{err}") from None
+
+
+def radiometry_option(help: str) -> Any:
+    """The ``--radiometry linear|display`` option, with the command's ``help``."""
+    return typer.Option("--radiometry", metavar="linear|display", help=help)
+
+
+def parse_radiometry_option(text: str | None) -> Radiometry | None:
+    """``--radiometry``'s value (None when not given), or the :class:`InputError` of
+    ``imagery.read.parse_radiometry`` that says which there are."""
+    if text is None:
+        return None
+    from railwatch.imagery.read import parse_radiometry
+
+    return parse_radiometry(text)
 
 
 # -------------------------------------------------------------------- confirmations

@@ -11,7 +11,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from railwatch.cli._common import console, err_console, print_json, progress_bar
+from railwatch.cli._common import (
+    bands_option,
+    console,
+    err_console,
+    parse_bands_option,
+    parse_radiometry_option,
+    print_json,
+    progress_bar,
+    radiometry_option,
+)
 from railwatch.errors import ImageryError, InputError, RailwatchError
 
 if TYPE_CHECKING:
@@ -99,26 +108,22 @@ def detect_command(
     ] = None,
     bands: Annotated[
         str | None,
-        typer.Option(
-            "--bands",
-            metavar="R,G,B",
-            help="Band numbers (from 1) to read as red, green, blue, e.g. 3,2,1 for a "
+        bands_option(
+            "Band numbers (from 1) to read as red, green, blue, e.g. 3,2,1 for a "
             "blue-green-red-NIR file (Planet analytic, Maxar multispectral). Default: the "
             "bands the STAC sidecar (eo:bands) or the file labels so, else the first three "
-            "(with a warning for four bands or more).",
+            "(with a warning for four bands or more)."
         ),
     ] = None,
     radiometry: Annotated[
         str | None,
-        typer.Option(
-            "--radiometry",
-            metavar="linear|display",
-            help="How the values of 16-bit and float images relate to what a screen shows "
+        radiometry_option(
+            "How the values of 16-bit and float images relate to what a screen shows "
             "(as 'railwatch ingest --radiometry'): 'linear' (radiance or reflectance: "
             "analytic products; the default) is stretched per band with a display gamma; "
             "'display' (a visual product stored in 16 bits, e.g. 8-bit values x257) is "
             "mapped linearly, without the gamma. Recorded in the GeoJSON ('radiometry'). "
-            "8-bit images are read as they are.",
+            "8-bit images are read as they are."
         ),
     ] = None,
     as_json: Annotated[
@@ -145,11 +150,10 @@ def detect_command(
     or [bold]railwatch detect photo.png --gsd 0.5[/]
     """
     from railwatch.detect.registry import get_detector
-    from railwatch.imagery.read import parse_radiometry
 
     auto = gsd is not None and gsd.strip().lower() == "auto"
     given = None if gsd is None or auto else _parse_gsd(gsd)
-    radio = parse_radiometry(radiometry) if radiometry is not None else None
+    radio = parse_radiometry_option(radiometry)
     if output is not None and len(images) > 1:
         raise InputError("-o/--output takes one image; use --out-dir DIR for several")
     if output is not None and out_dir is not None:
@@ -169,7 +173,7 @@ def detect_command(
         workers=workers,
         tracks=_read_tracks(tracks) if tracks is not None else None,
         sun=_parse_sun(sun) if sun is not None else None,
-        bands=_parse_bands(bands) if bands is not None else None,
+        bands=parse_bands_option(bands),
         radiometry=radio,
         wgs84=wgs84,
         output=output,
@@ -620,15 +624,6 @@ def _report_scale_check(img: Path, check: ScaleCheck) -> None:
         f"better.{hint} Detections below use --gsd {check.given:g}.",
         highlight=False,
     )
-
-
-def _parse_bands(text: str) -> tuple[int, int, int]:
-    from railwatch.imagery.read import parse_rgb_bands
-
-    try:
-        return parse_rgb_bands(text)
-    except InputError as err:
-        raise InputError(f"--{err}") from None
 
 
 def _parse_sun(text: str) -> tuple[float, float]:

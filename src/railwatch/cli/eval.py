@@ -9,7 +9,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from railwatch.cli._common import console, err_console, print_json
+from railwatch.cli._common import (
+    console,
+    err_console,
+    parse_radiometry_option,
+    print_json,
+    radiometry_option,
+)
 from railwatch.errors import InputError
 
 if TYPE_CHECKING:
@@ -236,13 +242,11 @@ def eval_command(
     ] = None,
     radiometry: Annotated[
         str | None,
-        typer.Option(
-            "--radiometry",
-            metavar="linear|display",
-            help="With --detector: how to read 16-bit and float images (as 'railwatch "
+        radiometry_option(
+            "With --detector: how to read 16-bit and float images (as 'railwatch "
             "detect --radiometry'; default linear) whose files do not say: an image whose "
             "label or truth file (top-level 'radiometry') or sidecar NAME.json says it is "
-            "read so, whatever this option says. 8-bit images are read as they are.",
+            "read so, whatever this option says. 8-bit images are read as they are."
         ),
     ] = None,
     verified_only: Annotated[
@@ -302,9 +306,7 @@ def eval_command(
             "--radiometry says how --detector reads the images; with --pred the detections "
             "were made already (give it to 'railwatch detect')"
         )
-    from railwatch.imagery.read import parse_radiometry
-
-    radio = parse_radiometry(radiometry) if radiometry is not None else "linear"
+    radio: Radiometry = parse_radiometry_option(radiometry) or "linear"
     pairing = _check_pairing(truth, pred, verified_only)
     left_out = _left_out(pairing, truth, pred) if pairing is not None else []
     extra = [d["file"] for d in left_out if d["folder"] == "pred" and d["reason"] == NO_TRUTH]

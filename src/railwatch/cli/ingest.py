@@ -10,7 +10,17 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import console, err_console, parse_time, print_json, progress_bar
+from railwatch.cli._common import (
+    bands_option,
+    console,
+    err_console,
+    parse_bands_option,
+    parse_date_option,
+    parse_radiometry_option,
+    print_json,
+    progress_bar,
+    radiometry_option,
+)
 from railwatch.cli.site import open_db
 from railwatch.errors import ImageryError, InputError
 from railwatch.ingest import IngestSummary
@@ -18,12 +28,6 @@ from railwatch.ingest import IngestSummary
 log = logging.getLogger(__name__)
 
 _MAX_DUPLICATES_SHOWN = 20
-
-
-def parse_date_option(text: str | None, option: str = "--date") -> datetime | None:
-    """``option``'s value as an aware UTC datetime (a date alone is midnight UTC; an
-    impossible date such as 2024-02-30 is said to be one): :func:`_common.parse_time`."""
-    return None if text is None else parse_time(text, option)
 
 
 def ingest(
@@ -71,26 +75,22 @@ def ingest(
     asset: Annotated[str | None, typer.Option("--asset", help="STAC: image asset name.")] = None,
     bands: Annotated[
         str | None,
-        typer.Option(
-            "--bands",
-            metavar="R,G,B",
-            help="Band numbers (from 1) of red, green, blue in these files, e.g. 3,2,1 for "
+        bands_option(
+            "Band numbers (from 1) of red, green, blue in these files, e.g. 3,2,1 for "
             "blue-green-red-NIR files (Planet analytic, Maxar multispectral). Default: what "
             "the STAC sidecar (eo:bands) or the file's labels say, else bands 1,2,3. Given "
-            "for files already ingested, it replaces their bands (process them again).",
+            "for files already ingested, it replaces their bands (process them again)."
         ),
     ] = None,
     radiometry: Annotated[
         str | None,
-        typer.Option(
-            "--radiometry",
-            metavar="linear|display",
-            help="How the values of 16-bit and float files relate to what a screen shows: "
+        radiometry_option(
+            "How the values of 16-bit and float files relate to what a screen shows: "
             "'linear' (radiance or reflectance: analytic products; the default) is "
             "stretched per band with a display gamma; 'display' (a visual product stored "
             "in 16 bits, e.g. 8-bit values x257) is mapped linearly, without the gamma. "
             "Stored per scene; given for files already ingested, it replaces theirs "
-            "(process them again). 8-bit files are read as they are.",
+            "(process them again). 8-bit files are read as they are."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
@@ -102,14 +102,10 @@ def ingest(
     any file failed (the others are recorded, and running it again ingests nothing
     twice) or when nothing was recorded, 0 otherwise.
     """
-    from railwatch.imagery.read import parse_radiometry, parse_rgb_bands
     from railwatch.ingest import ingest_paths
 
-    try:
-        rgb = parse_rgb_bands(bands) if bands is not None else None
-    except InputError as err:
-        raise InputError(f"--{err}") from None
-    radio = parse_radiometry(radiometry) if radiometry is not None else None
+    rgb = parse_bands_option(bands)
+    radio = parse_radiometry_option(radiometry)
     if stac is not None:
         if paths:
             raise InputError("pass image paths or --stac URL, not both")

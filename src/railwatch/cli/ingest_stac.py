@@ -11,8 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import console, print_json, progress_bar, state
-from railwatch.cli.ingest import parse_date_option
+from railwatch.cli._common import (
+    console,
+    parse_date_option,
+    parse_radiometry_option,
+    print_json,
+    progress_bar,
+    radiometry_option,
+    state,
+)
 from railwatch.cli.site import open_db
 
 if TYPE_CHECKING:
@@ -50,14 +57,12 @@ def ingest_stac_command(
     ] = None,
     radiometry: Annotated[
         str | None,
-        typer.Option(
-            "--radiometry",
-            metavar="linear|display",
-            help="How the values of 16-bit and float images relate to what a screen shows, "
+        radiometry_option(
+            "How the values of 16-bit and float images relate to what a screen shows, "
             "as for 'railwatch ingest': 'linear' (analytic products; the default) or "
             "'display' (a visual product stored in 16 bits). Recorded for each such item; "
             "for items already registered, it replaces theirs (process them again). 8-bit "
-            "images are read as they are.",
+            "images are read as they are."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
@@ -102,10 +107,9 @@ def run_ingest_stac(
     radiometry: str | None = None,
 ) -> None:
     """The body of ``ingest-stac`` (also called by ``ingest --stac``)."""
-    from railwatch.imagery.read import parse_radiometry
     from railwatch.stac import StacError, ingest_stac
 
-    radio = parse_radiometry(radiometry) if radiometry is not None else None
+    radio = parse_radiometry_option(radiometry)
     start = parse_date_option(since, "--since")
     end = parse_date_option(until, "--until")
     if end is not None and until is not None and len(until.strip()) == 10:
