@@ -164,6 +164,44 @@ def train(
             "every other output stays bit for bit the same. See docs/detection.md.",
         ),
     ] = False,
+    device: Annotated[
+        str,
+        typer.Option(
+            "--device",
+            help="Where the network trains: cpu, cuda (an NVIDIA GPU; refused without one) "
+            "or auto (cuda when torch sees a GPU, else cpu). The random draws are the same "
+            "on either: a CUDA run differs from a CPU run by floating-point rounding only. "
+            "The bank is drawn on the CPU; the ONNX file is exported from a CPU copy. "
+            "Recorded in the card (config.device; trained_on: the GPU).",
+        ),
+    ] = "cpu",
+    amp: Annotated[
+        bool,
+        typer.Option(
+            "--amp",
+            help="bf16 autocast of the forward pass on a CUDA GPU (faster; the loss stays "
+            "fp32). Refused on the CPU.",
+        ),
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Draw the training crops and prepare the batches in N processes. Seeds "
+            "each draw of the bank from (--seed, draw number), so the bank is the same for "
+            "any N but not the one drawn without --workers (one sequential generator: the "
+            "shipped weights'). Recorded in the card (config.bank_seeding).",
+        ),
+    ] = None,
+    channels: Annotated[
+        int | None,
+        typer.Option(
+            "--channels",
+            help="Width of the network: channels at stride 4 (twice that at stride 8 in "
+            "s8). Default: the --init weights' width, else 32 (the shipped weights'); e.g. "
+            "64 for a larger network (about 4x the parameters and multiply-adds).",
+        ),
+    ] = None,
 ) -> None:
     """Train the default railcar detector on synthetic yards (and your own labelled
     images with --labels) and export it to ONNX.
@@ -172,13 +210,41 @@ def train(
     or, fine-tuning: [bold]railwatch train --labels mylabels/ --init default --out tuned.onnx
     --scenes 1000 --epochs 4 --lr 0.0005[/]
     """
-    from railwatch.detect.train import ARCHS, build_bank, export_onnx, train_model
+    from railwatch.detect.train import (
+        ARCHS,
+        build_bank,
+        export_onnx,
+        resolve_device,
+        train_model,
+    )
 
     check_out(out)  # before minutes of drawing crops and training
     if verified_only and labels is None:
         raise InputError("--verified-only picks among the --labels images: give --labels DIR")
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers {workers}: give at least 1 process (e.g. the CPU cores)")
+    if channels is not None and not 4 <= channels <= 512:
+        raise InputError(f"--channels {channels}: give a width of 4 to 512 (the shipped: 32)")
+    run_on = resolve_device(device)  # before minutes of drawing crops
+    if amp and run_on != "cuda":
+        said = " (--device auto found no GPU)" if device == "auto" else ""
+        raise InputError(
+            f"--amp (bf16 autocast) is for training on a CUDA GPU, not the CPU{said}: leave "
+            "out --amp, or train with --device cuda on a machine with an NVIDIA GPU"
+        )
     if recipe is not None:
-        _run_recipe(recipe, out, threads, init=init, labels=labels)
+        if channels is not None:
+            raise InputError("--recipe default has the shipped width: leave out --channels")
+        _run_recipe(
+            recipe,
+            out,
+            threads,
+            init=init,
+            labels=labels,
+            device=run_on,
+            amp=amp,
+            workers=workers,
+        )
         return
     if scenes < 1:
         raise InputError(
@@ -194,12 +260,21 @@ def train(
     if init is not None and not init.is_file():
         raise InputError(f"--init {init} does not exist: give an ONNX weights file or 'default'")
     init_arch = None
+    init_width = None
     parent_card: dict[str, Any] = {}
     if init is not None:
-        from railwatch.detect.train import init_layout, read_init_weights
+        from railwatch.detect.train import init_channels, init_layout, read_init_weights
 
         # not ONNX, INT8 or another kind of model: say so before minutes of drawing crops
-        init_arch = init_layout(read_init_weights(init), init)
+        init_model = read_init_weights(init)
+        init_arch = init_layout(init_model, init)
+        init_width = init_channels(init_model)
+        if channels is not None and channels != init_width:
+            raise InputError(
+                f"--channels {channels}, but --init {init} is {init_width} channels wide: "
+                "leave out --channels to continue from them, or leave out --init to train "
+                f"{channels} channels from scratch"
+            )
         # read now: with --out the same file as --init, the card is rewritten by then
         parent_card = _parent_card(init)
     if calibration_scenes < 0:
@@ -211,6 +286,11 @@ def train(
         if init is None or labels is not None:
             raise InputError(
                 "--covered-head re-fits given weights: pass --init W.onnx (no --labels)"
+            )
+        if run_on != "cpu" or workers is not None:
+            raise InputError(
+                "--covered-head runs on the CPU in one process (its features come from ONNX "
+                "Runtime): leave out --device and --workers"
             )
         _covered_head(
             init,
@@ -306,7 +386,17 @@ def train(
         trackside=trackside,
         trackside_empty=trackside_empty,
         roofed_hoppers=roofed_hoppers,
+        channels=channels if channels is not None else (init_width or TrainConfig.channels),
+        device=run_on,
+        amp=amp,
+        bank_seeding="sequential" if workers is None else "per-draw",
+        workers=workers or 1,
     )
+    if run_on != "cpu":
+        from railwatch.detect.train import device_description
+
+        gpu = device_description(run_on).get("gpu", "?")
+        err_console.print(f"training on {run_on} ({escape(str(gpu))}){', bf16' if amp else ''}")
     with progress_bar() as bar:
         task = bar.add_task("drawing training crops", total=scenes)
         bank = build_bank(
@@ -492,7 +582,15 @@ def _covered_head(
 
 
 def _run_recipe(
-    recipe: str, out: Path, threads: int, *, init: Path | None, labels: Path | None
+    recipe: str,
+    out: Path,
+    threads: int,
+    *,
+    init: Path | None,
+    labels: Path | None,
+    device: str = "cpu",
+    amp: bool = False,
+    workers: int | None = None,
 ) -> None:
     """``--recipe default``: the stages of ``detect.train.DEFAULT_RECIPE``, each from the
     previous stage's weights (kept as ``OUT.stageN.onnx``), then (when the recipe has a
@@ -520,7 +618,16 @@ def _run_recipe(
         target = out if last else out.with_suffix(f".stage{k}.onnx")
         err_console.print(f"recipe 'default', stage {k}/{len(stages)}: {stage}")
         t = time.time()
-        train(out=target, threads=threads, init=previous, calibration_scenes=0, **stage)
+        train(
+            out=target,
+            threads=threads,
+            init=previous,
+            calibration_scenes=0,
+            device=device,
+            amp=amp,
+            workers=workers,
+            **stage,
+        )
         seconds[f"stage{k}"] = round(time.time() - t, 1)
         previous = target
         stage_paths.append(target)
@@ -545,7 +652,7 @@ def _run_recipe(
     quantize(out, **DEFAULT_RECIPE.get("quantize", {}))
     seconds["quantize"] = round(time.time() - t, 1)
     seconds["total"] = round(time.time() - t_all, 1)
-    _record_recipe(out, threads, seconds)
+    _record_recipe(out, threads, seconds, device=device, amp=amp, workers=workers)
     err_console.print(
         "recipe 'default' done: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in seconds.items())
     )
@@ -566,10 +673,18 @@ def _record_stages(out: Path, stage_paths: list[Path]) -> None:
     update_card(out, {"stages": recorded})
 
 
-def _record_recipe(out: Path, threads: int, seconds: dict[str, float]) -> None:
+def _record_recipe(
+    out: Path,
+    threads: int,
+    seconds: dict[str, float],
+    *,
+    device: str = "cpu",
+    amp: bool = False,
+    workers: int | None = None,
+) -> None:
     """The ``recipe`` entry of the final card: the recipe's steps as run, the command,
-    the wall time of each step and the versions of the numerical libraries (the bytes
-    depend on them and on the CPU)."""
+    the wall time of each step, the versions of the numerical libraries (the bytes
+    depend on them and on the CPU), and, trained on a GPU, which one."""
     import importlib.metadata as md
     import platform
 
@@ -582,9 +697,14 @@ def _record_recipe(out: Path, threads: int, seconds: dict[str, float]) -> None:
             versions[dist] = md.version(dist)
         except md.PackageNotFoundError:
             continue
+    command = f"railwatch train --recipe default --out {out} --threads {threads}"
+    if device != "cpu":
+        command += f" --device {device}" + (" --amp" if amp else "")
+    if workers is not None:
+        command += f" --workers {workers}"
     entry = {
         "name": "default",
-        "command": f"railwatch train --recipe default --out {out} --threads {threads}",
+        "command": command,
         "steps": json.loads(json.dumps(DEFAULT_RECIPE)),
         "seconds": seconds,
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -592,6 +712,10 @@ def _record_recipe(out: Path, threads: int, seconds: dict[str, float]) -> None:
         f"{platform.python_version()}",
         "versions": versions,
     }
+    if device != "cpu":
+        from railwatch.detect.train import device_description
+
+        entry["device"] = device_description(device)  # the GPU the stages trained on
     update_card(out, {"recipe": entry})
 
 

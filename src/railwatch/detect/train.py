@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,16 @@ if TYPE_CHECKING:
     from railwatch.detect.labels import LabelledSet
 
 CROP = 256  # working pixels (128 m)
+#: How a bank's crops are seeded (``TrainConfig.bank_seeding``): "sequential": one
+#: ``numpy.random.default_rng(seed)`` for the whole bank, drawn in order in one process
+#: (every weights file up to v2.8); "per-draw": draw j of the bank (one simulator scene, one
+#: procedural yard or one labelled image) from its own generator,
+#: ``default_rng(SeedSequence(seed, spawn_key=(j,)))`` (the j-th child of
+#: ``SeedSequence(seed).spawn``), and which source draw j comes from fixed in advance, so
+#: the bank is the same whatever the number of processes drawing it.
+BANK_SEEDINGS: tuple[str, ...] = ("sequential", "per-draw")
+#: Crops taken from one draw of each source (the sequential loop takes them as they come).
+CROPS_PER_DRAW: dict[str, int] = {"labels": 4, "sim": 8, "synth": 1}
 #: Simulator style families used for training; the others are held out for validation.
 TRAIN_STYLES: tuple[str, ...] = ("temperate", "continental", "industrial-dark")
 HELD_OUT_STYLES: tuple[str, ...] = ("arid", "winter")
@@ -83,10 +94,42 @@ class TrainConfig:
     #: grain and cement cars whose roof and hatches are not a tarpaulin
     #: (``SceneParams.roofed_hoppers``). 0: the simulator crops of the weights up to v2.8.
     roofed_hoppers: float = 0.0
+    #: Where the network is trained: "cpu" or "cuda" (``resolve_device`` turns "auto"
+    #: into one of them before a run). The random draws are the same on either (torch's
+    #: CPU generator initialises the weights, numpy draws the data), so a CUDA run differs
+    #: from a CPU run only by floating-point rounding.
+    device: str = "cpu"
+    #: bf16 autocast of the network's forward pass (CUDA only; the loss stays fp32).
+    amp: bool = False
+    #: How the bank's crops are seeded (:data:`BANK_SEEDINGS`): "sequential" (one
+    #: generator in one process: the weights up to v2.8) or "per-draw" (each draw of the
+    #: bank from its own seed, the same bank for any number of ``workers``).
+    bank_seeding: str = "sequential"
+    #: Processes drawing the bank ("per-draw" seeding only) and preparing the training
+    #: batches (the same batches for any number: their random draws stay in this process).
+    workers: int = 1
 
     def __post_init__(self) -> None:
         """Refuse settings that would fail (or train nothing) only after minutes of
         drawing crops."""
+        if self.device != "cpu" and not self.device.startswith("cuda"):
+            raise InputError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+        if self.amp and not self.device.startswith("cuda"):
+            raise InputError(
+                "--amp (bf16 autocast) is for training on a CUDA GPU; on the CPU it would only "
+                "be slower: leave out --amp, or train with --device cuda"
+            )
+        if self.bank_seeding not in BANK_SEEDINGS:
+            raise InputError(
+                f"bank_seeding must be one of {', '.join(BANK_SEEDINGS)}, got {self.bank_seeding!r}"
+            )
+        if self.workers < 1:
+            raise InputError(f"workers (--workers) must be at least 1, got {self.workers}")
+        if self.workers > 1 and self.bank_seeding == "sequential":
+            raise InputError(
+                "the sequential bank is drawn by one generator in one process: several workers "
+                "need the per-draw seeding (railwatch train --workers N sets it)"
+            )
         if self.epochs < 1:
             raise InputError(f"epochs (--epochs) must be at least 1, got {self.epochs}")
         if self.threads < 1:
@@ -286,7 +329,9 @@ def build_bank(
     """Draw ``cfg.scenes`` training crops, seeded by ``cfg.seed``: a share
     ``cfg.labels_share`` from the labelled images of ``cfg.labels`` (``labelled`` when
     already loaded; 4 crops per drawn image, source ``labels``) when given, and of the
-    rest a share ``cfg.sim_fraction`` from the simulator (8 crops per rendered scene)."""
+    rest a share ``cfg.sim_fraction`` from the simulator (8 crops per rendered scene).
+    Seeded as ``cfg.bank_seeding`` says (:data:`BANK_SEEDINGS`); with "per-draw" the
+    draws run in ``cfg.workers`` processes."""
     rng = np.random.default_rng(cfg.seed)
     use_sim = sim_available() and cfg.sim_fraction > 0
     draw_labelled = None
@@ -299,7 +344,9 @@ def build_bank(
             raise InputError(f"--labels-share must be in (0, 1], got {cfg.labels_share}")
         from railwatch.detect.labels import crop_drawer
 
-        draw_labelled = crop_drawer(labelled, cfg.gsd_range)
+        draw_labelled = crop_drawer(labelled, cfg.gsd_range, n_crops=CROPS_PER_DRAW["labels"])
+    if cfg.bank_seeding == "per-draw":
+        return _build_bank_per_draw(cfg, use_sim, draw_labelled, progress)
     bank = Bank()
     while len(bank.images) < cfg.scenes:
         n_lab = bank.sources.count("labels")
@@ -336,12 +383,137 @@ def build_bank(
     return bank
 
 
+def draw_plan(cfg: TrainConfig, use_sim: bool, use_labels: bool) -> list[str]:
+    """The source of each draw of a "per-draw" bank ("labels", "sim" or "synth"), in
+    order: the sequential loop's choice by the counts so far, with each draw giving
+    :data:`CROPS_PER_DRAW` crops (the last one cut to ``cfg.scenes``). Fixed before any
+    crop is drawn, so that the draws can run in any process."""
+    plan: list[str] = []
+    n = n_lab = n_sim = 0
+    while n < cfg.scenes:
+        if use_labels and n_lab < cfg.labels_share * (n + 1):
+            src = "labels"
+        elif use_sim and n_sim < cfg.sim_fraction * (n - n_lab + 1):
+            src = "sim"
+        else:
+            src = "synth"
+        take = min(CROPS_PER_DRAW[src], cfg.scenes - n)
+        n += take
+        n_lab += take if src == "labels" else 0
+        n_sim += take if src == "sim" else 0
+        plan.append(src)
+    return plan
+
+
+def draw_rng(seed: int, j: int) -> np.random.Generator:
+    """The generator of draw ``j`` of a "per-draw" bank seeded by ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(j,)))
+
+
+def _draw(
+    cfg: TrainConfig, task: tuple[int, str]
+) -> tuple[str, list[tuple[np.ndarray, list[WorkBox]]]]:
+    """Draw ``j`` of a "per-draw" bank from the simulator or the procedural drawer (run in
+    a worker process): its source as recorded ("sim-empty" for a hard-negative scene) and
+    its crops."""
+    j, src = task
+    rng = draw_rng(cfg.seed, j)
+    if src == "sim":
+        empty = bool(rng.random() < cfg.empty_fraction)
+        crops = sim_samples(
+            rng,
+            cfg.gsd_range,
+            cfg.styles,
+            n_crops=CROPS_PER_DRAW["sim"],
+            empty=empty,
+            blur_max=cfg.blur_max,
+            roofed_hoppers=cfg.roofed_hoppers,
+        )
+        return ("sim-empty" if empty else "sim"), crops
+    extra = (
+        {"trackside": cfg.trackside, "trackside_empty": cfg.trackside_empty}
+        if cfg.trackside > 0 or cfg.trackside_empty > 0
+        else {}
+    )
+    return "synth", [synth_sample(rng, cfg.gsd_range, cfg.blur_max, **extra)]
+
+
+def _worker_init() -> None:
+    """A drawing or batch worker: one OpenCV thread (the processes share the cores)."""
+    cv2.setNumThreads(1)
+
+
+def _pool(workers: int) -> Any:
+    """A pool of ``workers`` processes started by 'spawn' (a fork of a process that runs
+    threads, torch's or OpenCV's, can deadlock)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("spawn").Pool(workers, initializer=_worker_init)
+
+
+def _build_bank_per_draw(
+    cfg: TrainConfig,
+    use_sim: bool,
+    draw_labelled: Callable[[np.random.Generator], list[tuple[np.ndarray, list[WorkBox]]]] | None,
+    progress: Callable[[int, int], None] | None,
+) -> Bank:
+    """:func:`build_bank` with "per-draw" seeding: the plan (:func:`draw_plan`) fixes each
+    draw's source, draw j takes :func:`draw_rng` (seed, j); the simulator and procedural
+    draws run in ``cfg.workers`` processes (results taken in order), the labelled ones
+    here. The same bank for any number of workers."""
+    import functools
+
+    plan = draw_plan(cfg, use_sim, draw_labelled is not None)
+    remote = [(j, src) for j, src in enumerate(plan) if src != "labels"]
+    bank = Bank()
+    pool = _pool(cfg.workers) if cfg.workers > 1 and remote else None
+    try:
+        draw = functools.partial(_draw, cfg)
+        results = (
+            pool.imap(draw, remote, chunksize=4 if cfg.sim_fraction < 1 else 1)
+            if pool is not None
+            else map(draw, remote)
+        )
+        for j, src in enumerate(plan):
+            if src == "labels" and draw_labelled is not None:
+                got, crops = "labels", draw_labelled(draw_rng(cfg.seed, j))
+            else:
+                got, crops = next(results)
+            take = min(CROPS_PER_DRAW[src], cfg.scenes - len(bank.images))
+            if len(crops) < take:  # the plan counted on CROPS_PER_DRAW
+                raise RuntimeError(f"draw {j} ({src}) gave {len(crops)} crops, expected {take}")
+            for img, boxes in crops[:take]:
+                bank.images.append(img)
+                bank.boxes.append(boxes)
+                bank.sources.append(got)
+            if progress is not None:
+                progress(len(bank.images), cfg.scenes)
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    return bank
+
+
+def _aug_params(rng: np.random.Generator) -> tuple[int, bool, np.ndarray]:
+    """The random draws of :func:`_augment`, in its order: quarter turns, flip, gains."""
+    k = int(rng.integers(0, 4))
+    flip = bool(rng.random() < 0.5)
+    return k, flip, rng.uniform(0.85, 1.15, 3)
+
+
 def _augment(
     img: np.ndarray, boxes: list[WorkBox], rng: np.random.Generator
 ) -> tuple[np.ndarray, list[WorkBox]]:
     """Random flips and quarter turns (boxes follow) plus per-channel gains."""
-    k = int(rng.integers(0, 4))
-    flip = bool(rng.random() < 0.5)
+    return _apply_augment(img, boxes, _aug_params(rng))
+
+
+def _apply_augment(
+    img: np.ndarray, boxes: list[WorkBox], params: tuple[int, bool, np.ndarray]
+) -> tuple[np.ndarray, list[WorkBox]]:
+    """:func:`_augment` with its random draws given (:func:`_aug_params`)."""
+    k, flip, gains = params
     n = img.shape[0]
     out = np.rot90(img, k) if k else img
     if flip:
@@ -354,7 +526,6 @@ def _augment(
         if flip:
             x, ang = n - x, 180.0 - ang
         res.append(WorkBox(x, y, b.length, b.width, ang % 180.0, b.cls, b.covered))
-    gains = rng.uniform(0.85, 1.15, 3)
     out = np.clip(out.astype(np.float32) * gains, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(out), res
 
@@ -521,6 +692,21 @@ def init_layout(model: Any, path: Path) -> str:
     return layout
 
 
+def init_channels(model: Any) -> int:
+    """The ``channels`` of ``--init`` weights (a layout :func:`init_layout` accepted): the
+    output channels of the second stem convolution."""
+    shapes = {i.name: tuple(i.dims) for i in model.graph.initializer}
+    for node in model.graph.node:  # the exporter shares equal tensors through Identity nodes
+        if node.op_type == "Identity" and node.input[0] in shapes:
+            shapes[node.output[0]] = shapes[node.input[0]]
+    convs = [
+        n
+        for n in model.graph.node
+        if n.op_type == "Conv" and not n.name.startswith(COVERED_BRANCH_PREFIX)
+    ]
+    return int(shapes[convs[1].input[1]][0])
+
+
 def _dims(value_info: Any) -> list[Any]:
     return list(value_info.type.tensor_type.shape.dim)
 
@@ -591,14 +777,88 @@ def load_onnx_init(net: Any, path: Path, bank: Bank, rng: np.random.Generator) -
 
 
 def _batch(bank: Bank, idx: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    params = [_aug_params(rng) for _ in idx]
+    return _prepare_batch(bank.images, bank.boxes, idx, params)
+
+
+def _prepare_batch(
+    images: Sequence[np.ndarray],
+    boxes: Sequence[list[WorkBox]],
+    idx: np.ndarray,
+    params: Sequence[tuple[int, bool, np.ndarray]],
+) -> dict[str, np.ndarray]:
+    """The network's input and targets for crops ``idx`` augmented with ``params``."""
     xs, tg = [], []
-    for i in idx:
-        img, boxes = _augment(bank.images[i], bank.boxes[i], rng)
+    for i, p in zip(idx, params, strict=True):
+        img, bx = _apply_augment(images[i], boxes[i], p)
         xs.append(normalise(img))
-        tg.append(encode_targets(boxes, img.shape[:2]))
+        tg.append(encode_targets(bx, img.shape[:2]))
     batch = {k: np.stack([t[k] for t in tg]) for k in tg[0]}
     batch["x"] = np.stack(xs)
     return batch
+
+
+def _batch_plan(
+    rng: np.random.Generator, n: int, batch: int, steps: int, epochs: int
+) -> Iterator[tuple[np.ndarray, list[tuple[int, bool, np.ndarray]]]]:
+    """The training loop's random draws in its order: each epoch's permutation of the
+    ``n`` crops, then each step's crops and their augmentation."""
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for s in range(steps):
+            idx = order[s * batch : (s + 1) * batch]
+            yield idx, [_aug_params(rng) for _ in idx]
+
+
+#: The bank of a batch worker process (``_batch_worker_init``).
+_WORKER_BANK: dict[str, Any] = {}
+
+
+def _batch_worker_init(images_path: str, boxes: list[list[WorkBox]]) -> None:
+    _worker_init()
+    _WORKER_BANK["images"] = np.load(images_path, mmap_mode="r")
+    _WORKER_BANK["boxes"] = boxes
+
+
+def _batch_task(
+    task: tuple[np.ndarray, list[tuple[int, bool, np.ndarray]]],
+) -> dict[str, np.ndarray]:
+    idx, params = task
+    return _prepare_batch(_WORKER_BANK["images"], _WORKER_BANK["boxes"], idx, params)
+
+
+def _batches(
+    bank: Bank,
+    plan: Iterator[tuple[np.ndarray, list[tuple[int, bool, np.ndarray]]]],
+    workers: int,
+    tmp: Path | None,
+) -> Generator[dict[str, np.ndarray], None, None]:
+    """The training batches of ``plan``, prepared here (``workers`` 1) or in ``workers``
+    processes a few batches ahead (the crops shared through a memory-mapped file in
+    ``tmp``). The same arrays either way: every random draw was made in ``plan``."""
+    if workers <= 1 or tmp is None:
+        for idx, params in plan:
+            yield _prepare_batch(bank.images, bank.boxes, idx, params)
+        return
+    import collections
+    import multiprocessing
+
+    images_path = tmp / "bank-images.npy"
+    np.save(images_path, np.stack(bank.images))
+    pool = multiprocessing.get_context("spawn").Pool(
+        workers, initializer=_batch_worker_init, initargs=(str(images_path), bank.boxes)
+    )
+    try:
+        pending: collections.deque[Any] = collections.deque()
+        for task in plan:
+            pending.append(pool.apply_async(_batch_task, (task,)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def _loss(torch: Any, out: Any, t: dict[str, Any]) -> tuple[Any, dict[str, float]]:
@@ -633,7 +893,9 @@ def _loss(torch: Any, out: Any, t: dict[str, Any]) -> tuple[Any, dict[str, float
     total = l_heat + l_reg + 0.5 * l_axis + 0.5 * l_body + 0.3 * l_cls + 0.5 * l_cov
     named = {"heat": l_heat, "reg": l_reg, "axis": l_axis, "body": l_body, "cls": l_cls}
     named["cov"] = l_cov
-    parts = {k: float(v.detach()) for k, v in named.items()}
+    # one device-to-host copy for all parts (each float() waits for a CUDA device)
+    values = torch.stack([v.detach() for v in named.values()]).tolist()
+    parts = dict(zip(named, values, strict=True))
     return total, parts
 
 
@@ -649,37 +911,61 @@ def train_model(
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     rng = np.random.default_rng(cfg.seed + 1)
+    # built and warm-started on the CPU (torch's CPU generator, the same draws on any
+    # device), then moved
     net = build_net(cfg.channels, cfg.arch)
     if cfg.init:
         load_onnx_init(net, Path(cfg.init), bank, rng)
+    device = torch.device(cfg.device)
+    net.to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=1e-4)
     steps_per_epoch = max(1, len(bank.images) // cfg.batch)
     total = steps_per_epoch * cfg.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total)
     net.train()
-    step = 0
     t0 = time.time()
+    plan = _batch_plan(rng, len(bank.images), cfg.batch, steps_per_epoch, cfg.epochs)
+    with tempfile.TemporaryDirectory(prefix="railwatch-train-") as tmp:
+        batches = _batches(bank, plan, cfg.workers, Path(tmp))
+        try:
+            _epochs(torch, net, opt, sched, batches, device, cfg, steps_per_epoch, log, t0)
+        finally:
+            batches.close()  # stops the batch workers
+    net.eval()
+    return net
+
+
+def _epochs(
+    torch: Any,
+    net: Any,
+    opt: Any,
+    sched: Any,
+    batches: Iterator[dict[str, np.ndarray]],
+    device: Any,
+    cfg: TrainConfig,
+    steps_per_epoch: int,
+    log: Callable[[str], None] | None,
+    t0: float,
+) -> None:
+    """The training loop of :func:`train_model` on ``device``."""
     for epoch in range(cfg.epochs):
-        order = rng.permutation(len(bank.images))
         agg: dict[str, float] = {}
-        for s in range(steps_per_epoch):
-            b = _batch(bank, order[s * cfg.batch : (s + 1) * cfg.batch], rng)
-            t = {k: torch.from_numpy(v) for k, v in b.items()}
-            out = net(t["x"])
-            loss, parts = _loss(torch, out, t)
+        for _ in range(steps_per_epoch):
+            b = next(batches)
+            t = {k: torch.from_numpy(v).to(device) for k, v in b.items()}
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
+                out = net(t["x"])
+            loss, parts = _loss(torch, out.float(), t)  # the loss in fp32 (amp: bf16 maps)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
             opt.step()
             sched.step()
-            step += 1
             for k, v in parts.items():
                 agg[k] = agg.get(k, 0.0) + v / steps_per_epoch
         if log is not None:
             msg = " ".join(f"{k}={v:.3f}" for k, v in agg.items())
             log(f"epoch {epoch + 1}/{cfg.epochs} ({time.time() - t0:.0f}s) {msg}")
-    net.eval()
-    return net
 
 
 def export_onnx(net: Any, path: Path, cfg: TrainConfig, bank: Bank | None = None) -> Path:
@@ -687,6 +973,11 @@ def export_onnx(net: Any, path: Path, cfg: TrainConfig, bank: Bank | None = None
     torch: Any = lazy_import("torch", "train", "exporting the default detector")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if any(p.device.type != "cpu" for p in net.parameters()):
+        import copy
+
+        # exported from a CPU copy: the file does not depend on the device trained on
+        net = copy.deepcopy(net).to("cpu").eval()
     x = torch.zeros(1, 3, CROP, CROP)
     # written beside the target and moved over it whole (weights first, then their card):
     # a Ctrl-C or a full disk during the export left a truncated file where the weights
@@ -721,6 +1012,8 @@ def _card(cfg: TrainConfig, bank: Bank | None) -> dict[str, Any]:
         "work_gsd": WORK_GSD,
         "classes": list(CLASSES),
     }
+    if cfg.device != "cpu":
+        card["trained_on"] = device_description(cfg.device)
     if bank is not None:
         card["bank"] = {
             "crops": len(bank.images),
@@ -728,3 +1021,43 @@ def _card(cfg: TrainConfig, bank: Bank | None) -> dict[str, Any]:
             "sources": {s: bank.sources.count(s) for s in sorted(set(bank.sources))},
         }
     return card
+
+
+#: ``--device`` choices: "auto" is CUDA when torch sees a GPU, else the CPU.
+DEVICES: tuple[str, ...] = ("cpu", "cuda", "auto")
+
+
+def resolve_device(name: str) -> str:
+    """``--device`` as "cpu" or "cuda": "auto" is CUDA when torch sees a GPU; "cuda"
+    without one is an :class:`InputError` saying why (checked before any crop is drawn)."""
+    if name not in DEVICES:
+        raise InputError(f"unknown --device {name!r}: choose one of {', '.join(DEVICES)}")
+    if name == "cpu":
+        return "cpu"
+    torch: Any = lazy_import("torch", "train", "training the default detector")
+    if torch.cuda.is_available():
+        return "cuda"
+    if name == "auto":
+        return "cpu"
+    build = (
+        f"a CUDA {torch.version.cuda} build, but no GPU is visible"
+        if torch.version.cuda
+        else "a CPU-only build"
+    )
+    raise InputError(
+        f"--device cuda: torch {torch.__version__} is {build}: train on a machine with an "
+        "NVIDIA GPU and a CUDA build of torch, or use --device cpu (or auto: the GPU when "
+        "there is one)"
+    )
+
+
+def device_description(device: str) -> dict[str, Any]:
+    """What a card records of the device trained on: the device, the GPU's name and the
+    CUDA version of torch (none for the CPU, whose thread count is ``config.threads``)."""
+    entry: dict[str, Any] = {"device": device}
+    if device.startswith("cuda"):
+        torch: Any = lazy_import("torch", "train", "training the default detector")
+        entry["gpu"] = torch.cuda.get_device_name(torch.device(device))
+        entry["cuda"] = torch.version.cuda
+        entry["torch"] = torch.__version__
+    return entry
