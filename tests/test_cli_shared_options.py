@@ -1,6 +1,7 @@
-"""The options several commands share (``railwatch.cli._common``): ``--bands`` and
-``--radiometry`` mean, read and refuse the same in each command that takes them, and
-``--date``-like options are read by one parser."""
+"""What several commands share (``railwatch.cli._common``): ``--bands`` and
+``--radiometry`` mean, read and refuse the same in each command that takes them,
+``--date``-like options are read by one parser, and ``ingest`` and ``ingest-stac`` end a
+batch in which some inputs failed with the same sentence."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from railwatch.cli._common import (
     parse_bands_option,
     parse_date_option,
     parse_radiometry_option,
+    partly_failed,
+    plural_s,
     radiometry_option,
 )
 from railwatch.cli.main import main
@@ -96,3 +99,23 @@ def test_help_shows_the_shared_radiometry_form(
     assert "--radiometry" in out and "linear|display" in out
     if command in ("ingest", "detect"):
         assert "--bands" in out and "R,G,B" in out
+
+
+def test_plural_s() -> None:
+    assert [f"{n} file{plural_s(n)}" for n in (0, 1, 2)] == ["0 files", "1 file", "2 files"]
+
+
+def test_partly_failed_says_how_many_what_is_kept_and_what_to_do() -> None:
+    again = "files already ingested are not ingested twice"
+    assert partly_failed(1, 1, 0, "file", again) == (
+        "1 of 1 file failed (listed above with the reason); fix what each reason says and "
+        "run it again: files already ingested are not ingested twice"
+    )
+    assert partly_failed(5, 19, 12, "file", again).startswith(
+        "5 of 19 files failed (listed above with the reason); the 12 new scenes are kept; fix"
+    )
+    twice = "items already registered are not registered twice"
+    assert partly_failed(1, 2, 1, "STAC item", twice) == (
+        "1 of 2 STAC items failed (listed above with the reason); the 1 new scene is kept; fix "
+        "what each reason says and run it again: items already registered are not registered twice"
+    )

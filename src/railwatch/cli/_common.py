@@ -199,6 +199,24 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
             bar.advance(task)
 
 
+def plural_s(n: int) -> str:
+    """The ``s`` of a plural noun: "" for 1, else "s" (``f"{n} file{plural_s(n)}"``)."""
+    return "" if n == 1 else "s"
+
+
+def partly_failed(failed: int, found: int, new: int, noun: str, again: str) -> str:
+    """The error of a batch (``ingest``, ``ingest-stac``) in which ``failed`` of the
+    ``found`` ``noun``s failed while the others were recorded: how many, that the ``new``
+    new scenes are kept, and what to do; ``again`` says why running it again is safe
+    ("files already ingested are not ingested twice")."""
+    verb = "is" if new == 1 else "are"
+    kept = f"the {new} new scene{plural_s(new)} {verb} kept; " if new else ""
+    return (
+        f"{failed} of {found} {noun}{plural_s(found)} failed (listed above with the reason); "
+        f"{kept}fix what each reason says and run it again: {again}"
+    )
+
+
 def comma_list(value: str) -> tuple[str, ...]:
     """The non-empty, stripped items of a comma-separated option (``"a, b,"`` -> a, b)."""
     return tuple(s.strip() for s in value.split(",") if s.strip())

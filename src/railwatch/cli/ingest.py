@@ -17,6 +17,8 @@ from railwatch.cli._common import (
     parse_bands_option,
     parse_date_option,
     parse_radiometry_option,
+    partly_failed,
+    plural_s,
     print_json,
     progress_bar,
     radiometry_option,
@@ -197,17 +199,9 @@ def ingest(
     if summary.failed:  # as ingest-stac: a script must see that a file is missing
         n, n_new = len(summary.failed), len(summary.ingested)
         found = n + n_new + len(summary.duplicates) + len(summary.skipped)
-        verb = "is" if n_new == 1 else "are"
-        kept = f"the {n_new} new scene{_s(n_new)} {verb} kept; " if n_new else ""
         raise ImageryError(
-            f"{n} of {found} file{_s(found)} failed (listed above with the reason); "
-            f"{kept}fix what each reason says and run it again: files already ingested "
-            "are not ingested twice"
+            partly_failed(n, found, n_new, "file", "files already ingested are not ingested twice")
         )
-
-
-def _s(n: int) -> str:
-    return "" if n == 1 else "s"
 
 
 def _date_text(iso: str) -> str:
@@ -227,9 +221,9 @@ def _report(summary: IngestSummary, when: datetime | None = None) -> None:
     n_new, n_dup = len(summary.ingested), len(summary.duplicates)
     n_skip, n_bad = len(summary.skipped), len(summary.failed)
     console.print(
-        f"Ingested {n_new} new scene{_s(n_new)} into [bold]{escape(summary.site)}[/]"
+        f"Ingested {n_new} new scene{plural_s(n_new)} into [bold]{escape(summary.site)}[/]"
         f" ({n_dup} already ingested, {n_skip} not overlapping the site, "
-        f"{n_bad} bad file{_s(n_bad)}).",
+        f"{n_bad} bad file{plural_s(n_bad)}).",
         highlight=False,
     )
     for d in summary.duplicates[:_MAX_DUPLICATES_SHOWN]:
@@ -257,7 +251,7 @@ def _report(summary: IngestSummary, when: datetime | None = None) -> None:
         given = [d for d in summary.ingested if d["date_source"] == "option"]
         if given:
             console.print(
-                f"{len(given)} file{_s(len(given))} dated {_date_text(when.isoformat())} by "
+                f"{len(given)} file{plural_s(len(given))} dated {_date_text(when.isoformat())} by "
                 f"--date ({'it carries' if len(given) == 1 else 'they carry'} no date of "
                 f"{'its' if len(given) == 1 else 'their'} own).",
                 highlight=False,
@@ -265,7 +259,7 @@ def _report(summary: IngestSummary, when: datetime | None = None) -> None:
     forced = [d for d in summary.ingested if d.get("file_date")]
     if forced:
         console.print(
-            f"{len(forced)} file{_s(len(forced))} dated by --date over "
+            f"{len(forced)} file{plural_s(len(forced))} dated by --date over "
             f"{'its' if len(forced) == 1 else 'their'} own date (--force-date):",
             highlight=False,
         )
@@ -280,8 +274,9 @@ def _report(summary: IngestSummary, when: datetime | None = None) -> None:
     kept = [d for d in summary.ingested if d.get("note") and not d.get("file_date")]
     if kept:
         console.print(
-            f"{len(kept)} file{_s(len(kept))} kept {'its' if len(kept) == 1 else 'their'} own "
-            "date (--date is for files that carry none; --force-date gives them --date):",
+            f"{len(kept)} file{plural_s(len(kept))} kept "
+            f"{'its' if len(kept) == 1 else 'their'} own date (--date is for files that carry "
+            "none; --force-date gives them --date):",
             highlight=False,
         )
         _list(
@@ -290,7 +285,7 @@ def _report(summary: IngestSummary, when: datetime | None = None) -> None:
     eight = [d for d in summary.ingested + summary.duplicates if d.get("radiometry_note")]
     if eight:
         console.print(
-            f"{len(eight)} 8-bit file{_s(len(eight))} read as "
+            f"{len(eight)} 8-bit file{plural_s(len(eight))} read as "
             f"{'it is' if len(eight) == 1 else 'they are'}: --radiometry is for 16-bit and "
             "float files.",
             highlight=False,
@@ -305,7 +300,7 @@ def _report(summary: IngestSummary, when: datetime | None = None) -> None:
     if summary.sidecars:
         n = len(summary.sidecars)
         console.print(
-            f"Left out {n} sidecar{_s(n)} (quality masks, metadata, sources of a VRT: read "
+            f"Left out {n} sidecar{plural_s(n)} (quality masks, metadata, sources of a VRT: read "
             "with the image beside them or through the VRT, not images of their own):",
             highlight=False,
         )

@@ -15,6 +15,8 @@ from railwatch.cli._common import (
     console,
     parse_date_option,
     parse_radiometry_option,
+    partly_failed,
+    plural_s,
     print_json,
     progress_bar,
     radiometry_option,
@@ -137,22 +139,19 @@ def run_ingest_stac(
         _report(summary, url)
     if summary.failed:
         n, found = len(summary.failed), _found(summary)
-        n_new = len(summary.ingested)
-        verb = "is" if n_new == 1 else "are"
-        kept = f"the {n_new} new scene{_s(n_new)} {verb} kept; " if n_new else ""
         raise StacError(
-            f"{n} of {found} STAC item{_s(found)} failed (listed above with the reason); "
-            f"{kept}fix what each reason says and run it again: items already registered "
-            "are not registered twice"
+            partly_failed(
+                n,
+                found,
+                len(summary.ingested),
+                "STAC item",
+                "items already registered are not registered twice",
+            )
         )
 
 
 #: Skipped items listed one by one on screen (``--json`` lists them all).
 _MAX_SKIPPED_SHOWN = 20
-
-
-def _s(n: int) -> str:
-    return "" if n == 1 else "s"
 
 
 def _found(summary: IngestSummary) -> int:
@@ -172,7 +171,7 @@ def _report(summary: IngestSummary, url: str) -> None:
         )
         return
     console.print(
-        f"[bold]{escape(summary.site)}[/]: {found} STAC item{_s(found)} found: "
+        f"[bold]{escape(summary.site)}[/]: {found} STAC item{plural_s(found)} found: "
         f"{len(summary.ingested)} new scene(s), {len(summary.duplicates)} already there, "
         f"{len(summary.skipped)} skipped, {len(summary.failed)} failed",
         highlight=False,
@@ -199,7 +198,8 @@ def _report(summary: IngestSummary, url: str) -> None:
     eight = sum(1 for d in summary.ingested + summary.duplicates if d.get("radiometry_note"))
     if eight:
         console.print(
-            f"{eight} 8-bit image{_s(eight)} read as {'it is' if eight == 1 else 'they are'}: "
+            f"{eight} 8-bit image{plural_s(eight)} read as "
+            f"{'it is' if eight == 1 else 'they are'}: "
             "--radiometry is for 16-bit and float images.",
             highlight=False,
         )
