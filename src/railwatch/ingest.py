@@ -401,6 +401,11 @@ def ingest_paths(
             + ", ".join(str(p) for p in given)
             + ": ingest reads GeoTIFF/COG files (.tif, .tiff)"
         )
+
+    def ingest_one(path: Path, undated: list[Path] | None) -> None:
+        _ingest_one(db, summary, path, date, site_geom, site_area_m2, bands, undated,
+                    force=force_date, radiometry=radiometry)  # fmt: skip
+
     # A file without a date is judged after the others: the same bytes under a dated
     # name later in the batch make it a duplicate (of the dated scene), not a bad file
     # nor a scene under the --date meant for others.
@@ -408,30 +413,9 @@ def ingest_paths(
     for i, path in enumerate(files):
         if on_file is not None:
             on_file(i, len(files), path)
-        _ingest_one(
-            db,
-            summary,
-            path,
-            date,
-            site_geom,
-            site_area_m2,
-            bands,
-            undated,
-            force=force_date,
-            radiometry=radiometry,
-        )
+        ingest_one(path, undated)
     for path in undated:
-        _ingest_one(
-            db,
-            summary,
-            path,
-            date,
-            site_geom,
-            site_area_m2,
-            bands,
-            force=force_date,
-            radiometry=radiometry,
-        )
+        ingest_one(path, None)  # dated ``date`` now, or failed without it
     return summary
 
 
