@@ -16,7 +16,7 @@ import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -474,35 +474,44 @@ class _DataCheck:
         return img, valid
 
 
+def _half_axes(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The half-length and half-width vectors ``(N, 2)`` of ``(N, 5)`` boxes
+    (:func:`~railwatch.detect.merge.box_array`)."""
+    a = np.deg2rad(b[:, 4])
+    u = np.stack([np.cos(a), np.sin(a)], axis=1) * b[:, 2:3] / 2.0
+    v = np.stack([-np.sin(a), np.cos(a)], axis=1) * b[:, 3:4] / 2.0
+    return u, v
+
+
+def _with_boxes(
+    dets: list[Detection], cx: np.ndarray, cy: np.ndarray, u: np.ndarray, v: np.ndarray
+) -> list[Detection]:
+    """``dets`` with the boxes of centres ``cx``, ``cy`` and half-axis vectors ``u``
+    (length) and ``v`` (width), ``(N, 2)``; class and scores kept."""
+    length = 2 * np.hypot(u[:, 0], u[:, 1])
+    width = 2 * np.hypot(v[:, 0], v[:, 1])
+    ang = (np.degrees(np.arctan2(u[:, 1], u[:, 0])) + 90.0) % 180.0 - 90.0
+    return [
+        replace(
+            d,
+            box=OrientedBox(
+                float(cx[k]), float(cy[k]), float(length[k]), float(width[k]), float(ang[k])
+            ),
+        )
+        for k, d in enumerate(dets)
+    ]
+
+
 def _to_crs(dets: list[Detection], transform: Any) -> list[Detection]:
     """Pixel boxes to CRS boxes through the affine ``transform`` (pixel corner origin)."""
     if not dets:
         return []
     b = box_array(dets)
-    a = np.deg2rad(b[:, 4])
     lin = np.array([[transform.a, transform.b], [transform.d, transform.e]])
-    ux = np.stack([np.cos(a), np.sin(a)], axis=1) * b[:, 2:3] / 2.0
-    vx = np.stack([-np.sin(a), np.cos(a)], axis=1) * b[:, 3:4] / 2.0
-    u, v = ux @ lin.T, vx @ lin.T
+    ux, vx = _half_axes(b)
     cx = transform.a * b[:, 0] + transform.b * b[:, 1] + transform.c
     cy = transform.d * b[:, 0] + transform.e * b[:, 1] + transform.f
-    length = 2 * np.hypot(u[:, 0], u[:, 1])
-    width = 2 * np.hypot(v[:, 0], v[:, 1])
-    ang = np.degrees(np.arctan2(u[:, 1], u[:, 0]))
-    ang = (ang + 90.0) % 180.0 - 90.0
-    return [
-        Detection(
-            OrientedBox(
-                float(cx[k]), float(cy[k]), float(length[k]), float(width[k]), float(ang[k])
-            ),
-            cls=d.cls,
-            score=d.score,
-            covered=d.covered,
-            covered_score=d.covered_score,
-            extra=d.extra,
-        )
-        for k, d in enumerate(dets)
-    ]
+    return _with_boxes(dets, cx, cy, ux @ lin.T, vx @ lin.T)
 
 
 def _reproject(dets: list[Detection], src: str, dst: str) -> list[Detection]:
@@ -513,32 +522,12 @@ def _reproject(dets: list[Detection], src: str, dst: str) -> list[Detection]:
 
     tr = Transformer.from_crs(src, dst, always_xy=True)
     b = box_array(dets)
-    a = np.deg2rad(b[:, 4])
-    u = np.stack([np.cos(a), np.sin(a)], axis=1) * b[:, 2:3] / 2.0
-    v = np.stack([-np.sin(a), np.cos(a)], axis=1) * b[:, 3:4] / 2.0
+    u, v = _half_axes(b)
     c = b[:, :2]
     pts = np.concatenate([c, c + u, c + v])
     x, y = tr.transform(pts[:, 0], pts[:, 1])
     p = np.stack([np.asarray(x), np.asarray(y)], axis=1).reshape(3, len(dets), 2)
-    cu, cv = p[1] - p[0], p[2] - p[0]
-    ang = (np.degrees(np.arctan2(cu[:, 1], cu[:, 0])) + 90.0) % 180.0 - 90.0
-    return [
-        Detection(
-            OrientedBox(
-                float(p[0, k, 0]),
-                float(p[0, k, 1]),
-                float(2 * np.hypot(*cu[k])),
-                float(2 * np.hypot(*cv[k])),
-                float(ang[k]),
-            ),
-            cls=d.cls,
-            score=d.score,
-            covered=d.covered,
-            covered_score=d.covered_score,
-            extra=d.extra,
-        )
-        for k, d in enumerate(dets)
-    ]
+    return _with_boxes(dets, p[0, :, 0], p[0, :, 1], p[1] - p[0], p[2] - p[0])
 
 
 def _coarse_file(
