@@ -4,7 +4,8 @@ Pydantic's lax mode turned ``{"reprocess": "yes"}`` into ``True``, ``"130.6"`` i
 number and ``1694563200`` or ``"1694563200"`` into a date. A request body is JSON, so
 its values must already have the JSON type the field needs: a boolean is ``true`` or
 ``false``, a number is a JSON number, a date is a ``"YYYY-MM-DD"`` string; anything
-else is a 422 naming the field. (Query parameters are text and keep FastAPI's parsing.)
+else is a 422 naming the field. (Query parameters are text: a boolean keeps FastAPI's
+parsing, a whole number is ASCII digits, :mod:`railwatch.web.params`.)
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from railwatch.errors import (
 )
 from railwatch.storage.db import BusyError, is_sqlite_locked
 from railwatch.web.methods import allowed_methods
+from railwatch.web.paths import hide_paths
 
 __all__ = [
     "DATABASE_FAILED",
@@ -152,13 +153,22 @@ DATABASE_FAILED = (
 )
 
 
-def public_detail(err: RailwatchError, status: int) -> str:
-    """What the API says of ``err``: its message, except for a database failure (a
-    ``503``), which says only whether to wait for another writer (:data:`DATABASE_LOCKED`)
-    or that the server failed (:data:`DATABASE_FAILED`); before session 26 its message,
-    with the database's URL, was the body."""
+def public_detail(err: RailwatchError, status: int, *, paths: bool = False) -> str:
+    """What the API says of ``err``. A 4xx (the client's input) is its message. A database
+    failure (a ``503``) says only whether to wait for another writer
+    (:data:`DATABASE_LOCKED`) or that the server failed (:data:`DATABASE_FAILED`); before
+    session 26 its message, with the database's URL, was the body. Any other 5xx (an
+    image that cannot be read, a detector that cannot load) is its message with every
+    file path and URL cut to its file name (:func:`railwatch.web.paths.hide_paths`):
+    what failed and what to do stay, the server's folders (a user's home, where the
+    weights and the cache are) go to the server log only; before session 27 a 500 named
+    them. ``paths`` keeps them: for a failed job's stored error, which
+    :mod:`railwatch.web.routes.jobs` shows whole only to the token or a session, as a
+    scene's."""
     if isinstance(err, StorageError) and status == 503:
         return DATABASE_LOCKED if is_sqlite_locked(err) else DATABASE_FAILED
+    if status >= 500 and not paths:
+        return hide_paths(str(err)) or HTTPStatus(status).phrase
     return str(err)
 
 

@@ -169,7 +169,8 @@ class JobManager:
             status = status_for(err)
             if status >= 500:  # the whole message (a database's URL too): the operator's only
                 log.error("job %s for %s failed: %s", job_id, job.site, err)
-            error = public_detail(err, status)
+            # file paths kept: routes.jobs cuts them for readers without the token
+            error = public_detail(err, status, paths=True)
             self._update(job_id, status="failed", finished_at=datetime.now(UTC), error=error)
         except Exception as err:  # a job must always end with a state, never vanish
             log.exception("job %s for %s crashed", job_id, job.site)

@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 from fastapi import Query, Request, Response
 
+from railwatch.web.params import PlainInt
+
 __all__ = ["Page", "PageParams", "page_links", "paginate"]
 
 T = TypeVar("T")
@@ -29,8 +31,8 @@ class PageParams:
 
 
 def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = 100,
-    offset: Annotated[int, Query(ge=0, le=10**9, description="Items to skip.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page."), PlainInt] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9, description="Items to skip."), PlainInt] = 0,
 ) -> PageParams:
     """Dependency: the ``limit`` and ``offset`` query parameters."""
     return PageParams(limit=limit, offset=offset)

@@ -15,14 +15,15 @@ from railwatch.storage.models import Alert
 from railwatch.storage.serialize import alert_dict
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate
+from railwatch.web.params import PlainInt
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["alerts"])
 
-#: An alert id: a positive number; one that names no alert, however large, is a 404
-#: (see :data:`railwatch.web.routes.scenes.SceneId`)
-AlertId = Annotated[int, Path(ge=1, description="Alert id.")]
+#: An alert id: a positive number in digits 0-9; one that names no alert, however large,
+#: is a 404 (see :data:`railwatch.web.routes.scenes.SceneId`)
+AlertId = Annotated[int, Path(ge=1, description="Alert id."), PlainInt]
 
 
 class AckIn(BaseModel):

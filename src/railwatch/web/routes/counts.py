@@ -15,6 +15,7 @@ from railwatch.storage.models import Count, Scene
 from railwatch.web.deps import DB, read_session
 from railwatch.web.downloads import attachment
 from railwatch.web.pagination import PageParams, page_links
+from railwatch.web.params import PlainInt
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read
 
@@ -84,8 +85,8 @@ def site_counts(
         ),
     ] = "all",
     format: Annotated[Literal["json", "csv"], Query(description="Response format.")] = "json",
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100_000), PlainInt] = 10_000,
+    offset: Annotated[int, Query(ge=0, le=10**9), PlainInt] = 0,
 ) -> Response:
     """One point per processed scene in time order; unusable scenes are gaps (count,
     low, high and method null). A presence image (10 m and coarser, method presence) is

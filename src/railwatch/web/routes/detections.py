@@ -25,6 +25,7 @@ from railwatch.storage.serialize import (
 )
 from railwatch.web.deps import DB, read_session
 from railwatch.web.pagination import PageParams, page_links
+from railwatch.web.params import PlainInt
 from railwatch.web.routes.scenes import SceneId
 from railwatch.web.security import require_read
 
@@ -183,8 +184,8 @@ def scene_detections(
             "the outlines of the scene's review (404 when it has none)."
         ),
     ] = DETECTOR,
-    limit: Annotated[int, Query(ge=1, le=MAX_DETECTIONS)] = 10_000,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_DETECTIONS), PlainInt] = 10_000,
+    offset: Annotated[int, Query(ge=0, le=10**9), PlainInt] = 0,
 ) -> Response:
     """A FeatureCollection with ``class``, ``score``, ``covered``, ``inside`` and
     ``source`` (``detector`` or ``analyst``) per car, and the scene's ``status``, total

@@ -15,14 +15,15 @@ from railwatch.storage.serialize import event_dict
 from railwatch.web.bodies import JsonDate
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate, window
+from railwatch.web.params import PlainInt
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["events"])
 
-#: An event id: a positive number; one that names no event, however large, is a 404
-#: (see :data:`railwatch.web.routes.scenes.SceneId`)
-EventId = Annotated[int, Path(ge=1, description="Event id.")]
+#: An event id: a positive number in digits 0-9; one that names no event, however large,
+#: is a 404 (see :data:`railwatch.web.routes.scenes.SceneId`)
+EventId = Annotated[int, Path(ge=1, description="Event id."), PlainInt]
 
 
 class EventIn(BaseModel):

@@ -14,7 +14,7 @@ from railwatch.web.bodies import JsonBool
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.jobs import JobManager
 from railwatch.web.pagination import paginate, window
-from railwatch.web.routes.scenes import hide_paths
+from railwatch.web.paths import hide_paths
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import is_authenticated, require_read, require_write
 

@@ -10,7 +10,6 @@ endpoint shows only file names, for the same reason.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -30,45 +29,20 @@ from railwatch.storage.serialize import (
 )
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate
+from railwatch.web.params import PlainInt
+from railwatch.web.paths import file_name, hide_paths
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import is_authenticated, require_read
 
 router = APIRouter(tags=["scenes"], dependencies=[Depends(require_read)])
 
-#: A scene id: a positive number (0 or less is a 422); one that names no scene, however
+#: A scene id: a positive number in digits 0-9 (0 or less is a 422, and so are ``3.0``,
+#: ``+3`` or ``3_0``: :mod:`railwatch.web.params`); one that names no scene, however
 #: large, is a 404 as any missing id (the storage layer answers ids past what the
 #: database holds without asking it: before, PostgreSQL made 2**31 and more a 503 and
 #: ids past 2**62 were a 422)
-SceneId = Annotated[int, Path(ge=1, description="Scene id.")]
+SceneId = Annotated[int, Path(ge=1, description="Scene id."), PlainInt]
 Status = Literal["ingested", "processed", "unusable", "failed"]
-
-
-def file_name(uri: str | None) -> str | None:
-    """The last part of a path or URL (no directory, query string or fragment)."""
-    if not uri:
-        return None
-    bare = uri.split("?", 1)[0].split("#", 1)[0] if "://" in uri else uri
-    return bare.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or None
-
-
-_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"()<>]+")
-_ABS_PATH = re.compile(r"(?<![\w.~/])(?:/[^\s/'\"():,;<>]+)+/([^\s/'\"():,;<>]+)")
-
-
-def hide_paths(text: str | None) -> str | None:
-    """``text`` with every URL and absolute file path cut to its file name: what a
-    reader without the token or a session sees of a library message (no directory
-    layout of the server, no signed URL's query string)."""
-    if not text:
-        return text
-
-    def url_file(m: re.Match[str]) -> str:
-        url = m.group()
-        bare = url.rstrip(":.,;")  # the sentence's punctuation after the URL stays
-        return (file_name(bare) or "") + url[len(bare) :]
-
-    text = _URL.sub(url_file, text)
-    return _ABS_PATH.sub(r"\1", text)
 
 
 def _public(

@@ -41,6 +41,7 @@ from railwatch.errors import ImageryError, NotFoundError, lazy_import
 from railwatch.imagery.inspect import gdal_path, is_remote, rgb_of
 from railwatch.storage import repo
 from railwatch.web.deps import DB, read_session
+from railwatch.web.params import PlainInt
 from railwatch.web.routes.scenes import SceneId
 from railwatch.web.security import require_read
 
@@ -367,6 +368,14 @@ def _as_shown(
     return np.ma.MaskedArray(data, mask=np.broadcast_to(mask, data.shape).copy())
 
 
+def gdal_reason(err: BaseException) -> str:
+    """GDAL's first words about a failed read: the innermost error it chained (rasterio's
+    own, "Read failed. See previous exception for details.", says nothing)."""
+    while err.__cause__ is not None:
+        err = err.__cause__
+    return str(err).strip().rstrip(".") or type(err).__name__
+
+
 def render_tile(
     uri: str,
     z: int,
@@ -409,7 +418,7 @@ def render_tile(
     except TileOutsideBounds:
         return None
     except RasterioIOError as err:
-        raise ImageryError(f"cannot read the stored image of this scene: {err}") from err
+        raise ImageryError(f"GDAL cannot read its pixels: {gdal_reason(err)}") from err
     img = ImageData(_as_shown(arr, params, radiometry))
     with warnings.catch_warnings():
         # a PNG tile carries no georeference by design: rasterio's warning is noise
@@ -425,9 +434,9 @@ def render_tile(
 )
 def scene_tile(
     scene_id: SceneId,
-    z: Annotated[int, Path(ge=0, le=MAX_ZOOM)],
-    x: Annotated[int, Path(ge=0, le=2**MAX_ZOOM)],
-    y: Annotated[int, Path(ge=0, le=2**MAX_ZOOM)],
+    z: Annotated[int, Path(ge=0, le=MAX_ZOOM), PlainInt],
+    x: Annotated[int, Path(ge=0, le=2**MAX_ZOOM), PlainInt],
+    y: Annotated[int, Path(ge=0, le=2**MAX_ZOOM), PlainInt],
     db: DB,
     request: Request,
 ) -> Response:
@@ -442,10 +451,10 @@ def scene_tile(
         scene = repo.get_scene(s, scene_id)
         uri, rgb, radiometry = scene.uri, rgb_of(scene.meta), radiometry_of(scene.meta)
         content_hash = scene.content_hash
+    name = str(uri).rstrip("/").rsplit("/", 1)[-1]
     if not is_remote(uri) and not PathLib(gdal_path(uri)).is_file():
         # every tile of the map was a 500 naming the server's path, each logged with
         # a traceback
-        name = str(uri).rstrip("/").rsplit("/", 1)[-1]
         raise NotFoundError(
             f"the image of scene {scene_id} ({name}) is no longer where it was ingested "
             "(moved or deleted?): put the file back, or ingest it again"
@@ -461,7 +470,18 @@ def scene_tile(
     headers = {"ETag": etag, "Cache-Control": TILE_CACHE_CONTROL}
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    png = render_tile(uri, z, x, y, rgb, radiometry, stamp)
+    try:
+        png = render_tile(uri, z, x, y, rgb, radiometry, stamp)
+    except ImageryError as err:
+        # a file damaged or cut short after ingest: a 500 (the server's data), which
+        # said "cannot read the stored image of this scene: Read failed. See previous
+        # exception for details." or named the file's path (before session 27); the
+        # path is for the server log: the body shows its file name (errors.public_detail)
+        raise ImageryError(
+            f"the image of scene {scene_id} ({uri}) cannot be read ({err}): the file may "
+            "be damaged or cut short since it was ingested; put the original file back, "
+            "or ingest it again"
+        ) from err
     if png is None:
         raise NotFoundError(f"tile {z}/{x}/{y} is outside the image of scene {scene_id}")
     return Response(png, media_type="image/png", headers=headers)
