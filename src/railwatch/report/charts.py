@@ -259,6 +259,19 @@ def draw_timeseries(
         _draw_timeseries(ax, scenes, baseline, events, alerts, stacked=stacked, title=title)
 
 
+def _step(ax: Axes, points: Sequence[tuple[datetime, float]], **style: Any) -> None:
+    """A line of the baseline (its centre, its trailing record) through ``points``
+    (date, value), each value held until the next date; nothing when there are none."""
+    if points:
+        ax.step(
+            _x([when for when, _ in points]),
+            [float(value) for _, value in points],
+            where="post",
+            linewidth=1.2,
+            **style,
+        )
+
+
 def _draw_timeseries(
     ax: Axes,
     scenes: Sequence[SceneRow],
@@ -306,27 +319,10 @@ def _draw_timeseries(
                 step="post",
                 label="baseline band",
             )
-        centre = [b for b in pts if b.centre is not None]
-        if centre:
-            ax.step(
-                _x([b.when for b in centre]),
-                [float(b.centre or 0.0) for b in centre],
-                where="post",
-                color=BASELINE_COLOUR,
-                linewidth=1.2,
-                label="baseline (median)",
-            )
-        record = [b for b in pts if b.record is not None]
-        if record:
-            ax.step(
-                _x([b.when for b in record]),
-                [float(b.record or 0.0) for b in record],
-                where="post",
-                color=RECORD_COLOUR,
-                linewidth=1.2,
-                linestyle=(0, (4, 2)),
-                label="trailing record",
-            )
+        centre = [(b.when, b.centre) for b in pts if b.centre is not None]
+        _step(ax, centre, color=BASELINE_COLOUR, label="baseline (median)")
+        record = [(b.when, b.record) for b in pts if b.record is not None]
+        _step(ax, record, color=RECORD_COLOUR, linestyle=(0, (4, 2)), label="trailing record")
 
     classes = class_order({c for s in objects for c in s.by_class})
     if stacked and objects and classes:
