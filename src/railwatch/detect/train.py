@@ -439,7 +439,11 @@ def _draw(
 
 
 def _worker_init() -> None:
-    """A drawing or batch worker: one OpenCV thread (the processes share the cores)."""
+    """A drawing or batch worker: one OpenCV thread (the processes share the cores); a
+    Ctrl-C is the main process's to handle (it stops the pool)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     cv2.setNumThreads(1)
 
 
