@@ -102,11 +102,13 @@ def test_a_tile_of_an_image_damaged_after_ingest_is_a_500_without_its_path(
         _no_folder(detail, world)
         # what failed and what to do stay: which scene, which file, put it back
         assert f"the image of scene {sid} (scene_0.tif) cannot be read" in detail
-        assert "put the original file back, or ingest it again" in detail
+        assert "put the original file back or ingest it again" in detail
         # rasterio's "Read failed. See previous exception for details." said nothing
         assert "See previous exception" not in detail
     if damage == "cut short":
-        assert "got " in anonymous["detail"] and "bytes" in anonymous["detail"]  # GDAL's
+        # GDAL's first reason, as ingest says it
+        assert "scene_0.tif is corrupt or truncated (" in anonymous["detail"]
+        assert "got " in anonymous["detail"] and "bytes" in anonymous["detail"]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert str(world["folder"]) in logged  # the operator keeps the whole message
 

@@ -38,10 +38,11 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from railwatch import __version__
 from railwatch.errors import ImageryError, NotFoundError, lazy_import
-from railwatch.imagery.inspect import gdal_path, is_remote, rgb_of
+from railwatch.imagery.inspect import gdal_path, is_remote, rgb_of, unreadable_pixels
 from railwatch.storage import repo
 from railwatch.web.deps import DB, read_session
 from railwatch.web.params import PlainInt
+from railwatch.web.paths import file_name
 from railwatch.web.routes.scenes import SceneId
 from railwatch.web.security import require_read
 
@@ -368,14 +369,6 @@ def _as_shown(
     return np.ma.MaskedArray(data, mask=np.broadcast_to(mask, data.shape).copy())
 
 
-def gdal_reason(err: BaseException) -> str:
-    """GDAL's first words about a failed read: the innermost error it chained (rasterio's
-    own, "Read failed. See previous exception for details.", says nothing)."""
-    while err.__cause__ is not None:
-        err = err.__cause__
-    return str(err).strip().rstrip(".") or type(err).__name__
-
-
 def render_tile(
     uri: str,
     z: int,
@@ -418,7 +411,8 @@ def render_tile(
     except TileOutsideBounds:
         return None
     except RasterioIOError as err:
-        raise ImageryError(f"GDAL cannot read its pixels: {gdal_reason(err)}") from err
+        # GDAL's first reason, as ingest says it (not "Read failed. See previous ...")
+        raise unreadable_pixels(file_name(uri) or uri, err) from err
     img = ImageData(_as_shown(arr, params, radiometry))
     with warnings.catch_warnings():
         # a PNG tile carries no georeference by design: rasterio's warning is noise
@@ -478,9 +472,8 @@ def scene_tile(
         # exception for details." or named the file's path (before session 27); the
         # path is for the server log: the body shows its file name (errors.public_detail)
         raise ImageryError(
-            f"the image of scene {scene_id} ({uri}) cannot be read ({err}): the file may "
-            "be damaged or cut short since it was ingested; put the original file back, "
-            "or ingest it again"
+            f"the image of scene {scene_id} ({uri}) cannot be read: {err}; if it changed "
+            "since it was ingested, put the original file back or ingest it again"
         ) from err
     if png is None:
         raise NotFoundError(f"tile {z}/{x}/{y} is outside the image of scene {scene_id}")
