@@ -428,3 +428,17 @@ def test_choose_before_for_a_class_alert_reads_that_class() -> None:
     assert by_tank is not None and by_tank.scene_id == 7
     by_total, _ = choose_before([*rows, coarse, after], after)
     assert by_total is not None and by_total.scene_id == 20
+
+
+def test_unreadable_image_note_names_the_file_not_its_folders(tmp_path: Path) -> None:
+    """A report is shared (one built by the web API may be read by anyone): the note for
+    an image that cannot be read quoted GDAL's message with the image's full path."""
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    folder = tmp_path / "Jane Doe" / "scenes"
+    populate(db, folder)
+    (folder / "scene_13.tif").write_bytes(b"not a GeoTIFF at all" * 50)  # the before image
+    d = build_report_data(db, "testyard")
+    (ev,) = d.evidence
+    (note,) = [n for n in ev.notes if "could not be read" in n]
+    assert "scene_13.tif" in note
+    assert "Jane Doe" not in note and str(tmp_path) not in note
