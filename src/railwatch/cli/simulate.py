@@ -335,7 +335,7 @@ def simulate(
 
     if name is not None:
         check_scene_name(name)  # before rendering
-    from railwatch.cli.ingest import parse_date_option
+    from railwatch.cli._common import parse_date_option
 
     when = parse_date_option(date)
     if when is not None:

@@ -1,7 +1,7 @@
 """Ultralytics YOLO-OBB models (``.pt``) through the ``ultralytics`` package.
 
 Optional: install the ``ultralytics`` extra (``pip install ultralytics``). Note that
-Ultralytics is licensed AGPL-3.0, unlike railwatch (Apache-2.0); it is imported only
+Ultralytics is licensed AGPL-3.0, unlike railwatch (MIT); it is imported only
 when this backend is asked for, never by the rest of the product. Prefer exporting
 the model to ONNX (``yolo export model=M.pt format=onnx``) and using ``onnx:PATH``.
 """
