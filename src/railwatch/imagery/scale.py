@@ -29,6 +29,13 @@ Method (:func:`estimate_gsd_from_rails`):
    lines (each track merged into one wider line, from about 0.4 m per pixel): neighbouring
    tracks are evenly spaced or their lines are too wide, while the next track's rail is
    at least about 1.7 rail spacings away from a rail pair (4 m between track centres).
+   Two more rules (session 27) reject what simulated 0.5 m yards passed off as rails
+   (0.23-0.24 m read for 0.5 m): the near rails of two neighbouring tracks, whose other
+   rails, 3 px away, are too close to be found as lines but show as dark dips at the
+   same distance (0.3-0.75 spacings) on both outer sides (:func:`_between_tracks`);
+   and a line beside an edge (a car's shadowed side), whose profile is the opposite of
+   its mirror image about the pair's middle, where a track's is about its own
+   (:func:`_mirror`).
 5. **Agreement.** The pair spacings of all strips vote (kernel density of log spacing,
    4 % bandwidth); the strongest spacing must be backed by at least
    :data:`MIN_STRIPS` strips, and those strips must carry at least 40 % of the pairs'
@@ -118,6 +125,14 @@ _NOISE_K = 4.0  # contrast must exceed this many noise standard deviations
 _MAX_WIDTH_RATIO = 0.4  # line width (FWHM) / spacing
 _WIDE_PX = 2.3  # lines wider than this (FWHM, pixels) are rails only when far apart
 _ISOLATION = 1.4  # nearest other line outside a pair, in spacings
+#: Where the other rail of each of two neighbouring tracks lies outside a pair of their
+#: near rails (in spacings), how strong it must be (a share of the pair's contrast) and
+#: how alike its distances on the two sides (spacings): :func:`_between_tracks`.
+_OUTER_DIP = (0.3, 0.75)
+_OUTER_DIP_CONTRAST = 0.3
+_OUTER_DIP_SAME = 0.15
+#: Least mirror correlation of a pair's profile about its middle (:func:`_mirror`).
+_MIN_MIRROR = -0.7
 _MIN_WEIGHT_SHARE = 0.4
 _AGREE = 0.08  # a strip agrees when its spacing is within 8 % of the mode
 #: Smallest half-width of the interval (relative). Muttenz (0.10 m exactly) reads 2.5-3 %
@@ -355,6 +370,8 @@ def _pairs(lines: list[_Line], profile: np.ndarray) -> list[tuple[float, float]]
     ls = [lines[k] for k in order]
     pos = pos[order]
     out: list[tuple[float, float]] = []
+    smooth: np.ndarray | None = None  # profile and line measure, for the first candidate
+    meas: np.ndarray | None = None
     for k in range(len(ls) - 1):
         d = pos[k + 1] - pos[k]
         if not (MIN_SPACING_PX <= d <= MAX_SPACING_PX):
@@ -376,8 +393,70 @@ def _pairs(lines: list[_Line], profile: np.ndarray) -> list[tuple[float, float]]
         right = next((pos[j] - pos[k + 1] for j in range(k + 2, len(ls)) if like(ls[j])), math.inf)
         if left < _ISOLATION * d or right < _ISOLATION * d:
             continue  # evenly spaced lines (tracks seen as single lines), not a rail pair
+        if smooth is None or meas is None:
+            smooth = _smooth1d(profile, 0.5 * _OVERSAMPLE)
+            meas = _best_measure(smooth)
+        if _between_tracks(meas, a.index, b.index, d, c_min):
+            continue  # the near rails of two neighbouring tracks, not one track's rails
+        if _mirror(smooth, a.index, b.index, d) < _MIN_MIRROR:
+            continue  # dark on one side, bright on the other: an edge (a car's side)
         out.append((float(d), c_min))
     return out
+
+
+def _outer_dip(meas: np.ndarray, i: int, step: int, d: float) -> tuple[float, float] | None:
+    """The strongest dark dip (a local maximum of the line measure ``meas``) between
+    :data:`_OUTER_DIP` spacings ``d`` beyond the line at sample ``i``, on the side
+    ``step`` (-1 before it, +1 after it): (its contrast, its distance in spacings), or
+    None when the profile ends first or there is no dip."""
+    near, far = (round(f * d * _OVERSAMPLE) for f in _OUTER_DIP)
+    lo, hi = sorted((i + step * near, i + step * far))
+    if lo < 1 or hi >= len(meas) - 1:
+        return None
+    seg = meas[lo - 1 : hi + 2]
+    inner = seg[1:-1]
+    peak = np.isfinite(inner) & (inner >= seg[:-2]) & (inner > seg[2:])
+    if not peak.any():
+        return None
+    j = int(np.flatnonzero(peak)[np.argmax(inner[peak])])
+    return float(inner[j]), abs(lo + j - i) / (_OVERSAMPLE * d)
+
+
+def _mirror(p: np.ndarray, ia: int, ib: int, d: float) -> float:
+    """Correlation of the profile ``p`` with its mirror image about the middle of the
+    pair at samples ``ia``, ``ib`` (``d`` px apart), over one spacing either side of the
+    middle; 1.0 when the profile ends first. A track's rails lie on a bed symmetric about
+    its centreline (ballast, sleepers), so its profile is about its own mirror image; a
+    line beside an edge (a car's side and its shadow next to the ballast) is the
+    opposite of its mirror image."""
+    c = 0.5 * (ia + ib)
+    k = np.arange(-round(d * _OVERSAMPLE), round(d * _OVERSAMPLE) + 1)
+    if c + k[0] < 0 or c + k[-1] > len(p) - 1:
+        return 1.0
+    grid = np.arange(len(p), dtype=np.float64)
+    left = np.interp(c - k, grid, p)
+    right = np.interp(c + k, grid, p)
+    left -= left.mean()
+    right -= right.mean()
+    den = math.sqrt(float((left * left).sum() * (right * right).sum()))
+    return float((left * right).sum()) / den if den > 0 else 1.0
+
+
+def _between_tracks(meas: np.ndarray, ia: int, ib: int, d: float, c_min: float) -> bool:
+    """True when the lines at samples ``ia`` < ``ib`` (``d`` px apart, contrast at least
+    ``c_min``) look like the near rails of two neighbouring tracks: each has, outside the
+    pair, a dark dip of at least :data:`_OUTER_DIP_CONTRAST` of theirs at 0.3-0.75
+    spacings, at the same distance on both sides (within :data:`_OUTER_DIP_SAME`
+    spacings): the other rail of each track, one gauge away. Track centres 4-5.3 m apart
+    put the gap between near rails at 1.7-2.5 gauges, so the other rails sit 0.4-0.6
+    of it outside. Such rails can be too close to be found as lines of their own (0.5 m
+    per pixel: 3 px), which the isolation rule needs."""
+    left = _outer_dip(meas, ia, -1, d)
+    right = _outer_dip(meas, ib, 1, d)
+    if left is None or right is None:
+        return False
+    thr = _OUTER_DIP_CONTRAST * c_min
+    return left[0] >= thr and right[0] >= thr and abs(left[1] - right[1]) <= _OUTER_DIP_SAME
 
 
 def _blocks(h: int, w: int) -> list[tuple[int, int, int, int]]:
