@@ -67,15 +67,42 @@ stage() {  # stage N OUTFILE ARGS...: run `railwatch train` within what is left 
     echo "== stage $n skipped: ${left}s left of the ${BUDGET_S}s budget"
     return 1
   fi
-  echo "== $(date -u +%T) stage $n (at most ${left}s): train --out $out $* ${opts[*]} $EXTRA"
+  local cmd="railwatch train --out $out $* ${opts[*]} $EXTRA"
+  echo "== $(date -u +%T) stage $n (at most ${left}s): ${cmd#railwatch }"
   local t=$(date +%s)
   # shellcheck disable=SC2086  # EXTRA is split into options on purpose
   timeout -s INT -k 30 "$left" "$PY" -m railwatch.cli.main train --out "$out" "$@" \
     "${opts[@]}" $EXTRA
   local rc=$?
   echo "== stage $n: exit $rc after $(($(date +%s) - t))s (124/130: stopped by the budget)"
+  ((rc == 0)) && stage_files+=("$out") && stage_cmds+=("$cmd") \
+    && stage_secs+=("$(($(date +%s) - t))")
   return $rc
 }
+
+record() {  # the stages and this run in the card of the last weights written (recipe entry)
+  ((${#stage_files[@]})) || return 0
+  SETTINGS="BUDGET_S=$BUDGET_S DEVICE=$DEVICE WORKERS=$WORKERS THREADS=$THREADS AMP=$AMP \
+CHANNELS=$CHANNELS S1_SCENES=$S1_SCENES S1_EPOCHS=$S1_EPOCHS S1_SEED=$S1_SEED S1_LR=$S1_LR \
+S2_SCENES=$S2_SCENES S2_EPOCHS=$S2_EPOCHS S2_SEED=$S2_SEED S2_LR=$S2_LR" EXTRA="$EXTRA" \
+    "$PY" - "${#stage_files[@]}" "${stage_files[@]}" "${stage_cmds[@]}" "${stage_secs[@]}" <<'PY' \
+    || echo "== recording the run in the card failed (the weights are unchanged)"
+import os, sys
+from pathlib import Path
+from railwatch.detect.train import record_script_run
+n = int(sys.argv[1])
+files, cmds, secs = sys.argv[2 : 2 + n], sys.argv[2 + n : 2 + 2 * n], sys.argv[2 + 2 * n :]
+settings = dict(kv.split("=", 1) for kv in os.environ["SETTINGS"].split())
+settings["EXTRA"] = os.environ["EXTRA"]
+card = record_script_run(
+    Path(files[-1]), [Path(f) for f in files], script="benchmarks/gpu/train_on_device.sh",
+    commands=cmds, settings=settings,
+    seconds={f"stage{k}": float(s) for k, s in enumerate(secs, start=1)},
+)
+print(f"== recorded {n} stage(s), settings and machine in {card}")
+PY
+}
+stage_files=() stage_cmds=() stage_secs=()
 
 stage 1 "$OUT/gpu.stage1.onnx" --arch s8 --scenes "$S1_SCENES" --epochs "$S1_EPOCHS" \
   --seed "$S1_SEED" --lr "$S1_LR" || { ls -la "$OUT"; exit 1; }
@@ -83,6 +110,7 @@ if [ "$S2_SCENES" -gt 0 ]; then
   stage 2 "$OUT/gpu.onnx" --init "$OUT/gpu.stage1.onnx" --scenes "$S2_SCENES" \
     --epochs "$S2_EPOCHS" --seed "$S2_SEED" --lr "$S2_LR"
 fi
+record
 echo "== $(date -u +%T) done in $(($(date +%s) - t_start))s"
 ls -la "$OUT"
 sha256sum "$OUT"/*.onnx 2>/dev/null

@@ -103,6 +103,17 @@ def calibrate(
             "else --two-sides).",
         ),
     ] = None,
+    refine: Annotated[
+        bool,
+        typer.Option(
+            "--refine",
+            help="Decode with the shipped weights' across-track refiner (each box moved "
+            "across the track where the image places the car; it reads only the image, so "
+            "it serves any weights) and record it in the card, as the shipped card does. "
+            "For weights trained from scratch, whose card names none: without it they are "
+            "compared with the shipped detector at a disadvantage. Default: keep the card's.",
+        ),
+    ] = False,
     labels: Annotated[
         Path | None,
         typer.Option(
@@ -141,6 +152,8 @@ def calibrate(
     )
     from railwatch.detect.default import DefaultDetector, default_weights
     from railwatch.detect.labels import load_labelled_dir
+    from railwatch.detect.refine import CARD_KEY as REFINE_KEY
+    from railwatch.detect.refine import Refiner
 
     if labels is not None and (
         scenes != SIMULATED_SCENES or styles != ",".join(TRAIN_STYLES) or seed != FIRST_SEED
@@ -189,6 +202,11 @@ def calibrate(
         string_pairs=string_pairs,  # None: the card's
         precision="fp32",
     )
+    refine_entry = _shipped_refine(path) if refine else None
+    if refine_entry is not None:
+        # measured with the refiner the card will name (it moves boxes: recall and
+        # precision by IoU depend on it)
+        det.refiner = Refiner.from_card(refine_entry, path)
     style_list = comma_list(styles)
     with progress_bar() as bar:
         if labelled is not None:
@@ -239,6 +257,7 @@ def calibrate(
                 )
             )
         ),
+        **({REFINE_KEY: refine_entry} if refine_entry is not None else {}),
     )
     for g, r, sd in zip(cal.gsd, cal.recall, cal.recall_sd, strict=True):
         err_console.print(f"recall at {g:g} m: {r:.2f} (scene-to-scene sd {sd:.2f})")
@@ -279,8 +298,33 @@ def calibrate(
             else "; from {:g} m: {:g} and {:g}".format(*det.coarse_string_thresholds)
         )
         + f"); calibrated on {cal.source}"
+        + ("; with the shipped across-track refiner" if refine_entry is not None else "")
     )
     console.print(f"wrote calibration to {escape(str(card))}")
+
+
+def _shipped_refine(weights: Path) -> dict[str, object]:
+    """The shipped card's across-track refiner entry (``detect.refine``), for ``--refine``;
+    an :class:`InputError` when the installed package's card names none."""
+    import json
+
+    from railwatch.detect.default import default_weights
+    from railwatch.detect.refine import CARD_KEY
+
+    card_path = default_weights().with_suffix(".json")
+    try:
+        entry = json.loads(card_path.read_text()).get(CARD_KEY)
+    except (OSError, ValueError, AttributeError) as err:
+        raise InputError(
+            f"--refine copies the shipped card's refiner, but {card_path} cannot be read "
+            f"({err}): reinstall railwatch, or leave out --refine"
+        ) from err
+    if not isinstance(entry, dict):
+        raise InputError(
+            f"--refine copies the shipped card's refiner, but {card_path} names none: leave "
+            f"out --refine to calibrate {weights.name} without one"
+        )
+    return dict(entry)
 
 
 def _thresholds_text(per_class: dict[str, float | None], common: float | None) -> str:

@@ -637,7 +637,9 @@ def _run_recipe(
         t = time.time()
         _covered_head(previous, out, threads=threads, **covered)
         seconds["covered_head"] = round(time.time() - t, 1)
-    _record_stages(out, stage_paths)
+    from railwatch.detect.train import record_stages
+
+    record_stages(out, stage_paths)
     cal = DEFAULT_RECIPE["calibrate"]
     err_console.print(f"recipe 'default', calibration: {cal}")
     t = time.time()
@@ -658,21 +660,6 @@ def _run_recipe(
     )
 
 
-def _record_stages(out: Path, stage_paths: list[Path]) -> None:
-    """Put every training stage's configuration and bank (from the stage cards) into
-    the card of ``out`` under ``stages``, in order: the final card otherwise holds only
-    the last stage's."""
-    from railwatch.detect.calibration import update_card
-
-    recorded = []
-    for k, path in enumerate(stage_paths, start=1):
-        card = _parent_card(path)
-        if not card:
-            raise InputError(f"recipe stage {k} left no readable card next to {path}")
-        recorded.append({"file": path.name, "config": card.get("config"), "bank": card.get("bank")})
-    update_card(out, {"stages": recorded})
-
-
 def _record_recipe(
     out: Path,
     threads: int,
@@ -685,18 +672,9 @@ def _record_recipe(
     """The ``recipe`` entry of the final card: the recipe's steps as run, the command,
     the wall time of each step, the versions of the numerical libraries (the bytes
     depend on them and on the CPU), and, trained on a GPU, which one."""
-    import importlib.metadata as md
-    import platform
-
     from railwatch.detect.calibration import update_card
-    from railwatch.detect.train import DEFAULT_RECIPE
+    from railwatch.detect.train import DEFAULT_RECIPE, library_versions, machine_description
 
-    versions = {}
-    for dist in ("torch", "numpy", "opencv-python-headless", "onnxruntime", "onnx"):
-        try:
-            versions[dist] = md.version(dist)
-        except md.PackageNotFoundError:
-            continue
     command = f"railwatch train --recipe default --out {out} --threads {threads}"
     if device != "cpu":
         command += f" --device {device}" + (" --amp" if amp else "")
@@ -708,26 +686,14 @@ def _record_recipe(
         "steps": json.loads(json.dumps(DEFAULT_RECIPE)),
         "seconds": seconds,
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": f"{platform.machine()}, {_cpu_model()}, {platform.python_implementation()} "
-        f"{platform.python_version()}",
-        "versions": versions,
+        "machine": machine_description(),
+        "versions": library_versions(),
     }
     if device != "cpu":
         from railwatch.detect.train import device_description
 
         entry["device"] = device_description(device)  # the GPU the stages trained on
     update_card(out, {"recipe": entry})
-
-
-def _cpu_model() -> str:
-    """The CPU's model name (Linux), else 'CPU model unknown'."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "CPU model unknown"
 
 
 def _parent_card(weights: Path) -> dict[str, Any]:

@@ -1065,3 +1065,104 @@ def device_description(device: str) -> dict[str, Any]:
         entry["cuda"] = torch.version.cuda
         entry["torch"] = torch.__version__
     return entry
+
+
+def stage_entries(stage_paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """A card's ``stages`` entry: each training stage's file name, configuration and bank
+    from its own card, in order, and the GPU it trained on when it did (``trained_on``);
+    an :class:`InputError` for a stage that left no readable card."""
+    recorded: list[dict[str, Any]] = []
+    for k, path in enumerate(stage_paths, start=1):
+        try:
+            card = json.loads(Path(path).with_suffix(".json").read_text())
+        except (OSError, ValueError):
+            card = None
+        if not isinstance(card, dict) or not card:
+            raise InputError(f"training stage {k} left no readable card next to {path}")
+        entry = {"file": Path(path).name, "config": card.get("config"), "bank": card.get("bank")}
+        if "trained_on" in card:  # absent on the CPU: the CPU recipe's card as before
+            entry["trained_on"] = card["trained_on"]
+        recorded.append(entry)
+    return recorded
+
+
+def record_stages(out: Path, stage_paths: Sequence[Path]) -> Path:
+    """Put every stage's configuration and bank (:func:`stage_entries`) into the card of
+    ``out`` under ``stages``: the card of the last stage holds only its own."""
+    from railwatch.detect.calibration import update_card
+
+    return update_card(out, {"stages": stage_entries(stage_paths)})
+
+
+#: The numerical libraries whose versions a run's card records (the bytes depend on them).
+RECORDED_LIBRARIES: tuple[str, ...] = (
+    "torch",
+    "numpy",
+    "opencv-python-headless",
+    "onnxruntime",
+    "onnx",
+)
+
+
+def library_versions() -> dict[str, str]:
+    """The installed versions of :data:`RECORDED_LIBRARIES` (those installed)."""
+    import importlib.metadata as md
+
+    versions = {}
+    for dist in RECORDED_LIBRARIES:
+        try:
+            versions[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            continue
+    return versions
+
+
+def machine_description() -> str:
+    """``x86_64, <CPU model>, CPython 3.x.y``: the machine a run's card names."""
+    import platform
+
+    model = "CPU model unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{platform.machine()}, {model}, {platform.python_implementation()} "
+        f"{platform.python_version()}"
+    )
+
+
+def record_script_run(
+    out: Path,
+    stage_paths: Sequence[Path],
+    *,
+    script: str,
+    commands: Sequence[str],
+    settings: dict[str, str],
+    seconds: dict[str, float],
+) -> Path:
+    """The card of weights that a script made in several ``railwatch train`` stages
+    (``benchmarks/gpu/train_on_device.sh``): ``stages`` (:func:`record_stages`) and a
+    ``recipe`` entry naming the script, its settings, each stage's command and wall time,
+    the machine, the library versions and the device of the last stage, so that the
+    weights say later which device, GPU, seeding, workers and width made them (also after
+    the covered-head re-fit, calibration and INT8, which keep the card's entries)."""
+    from railwatch.detect.calibration import update_card
+
+    stages = stage_entries(stage_paths)
+    last = stages[-1]
+    config = last.get("config") or {}
+    entry: dict[str, Any] = {
+        "name": script,
+        "commands": list(commands),
+        "settings": dict(settings),
+        "seconds": dict(seconds),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine_description(),
+        "versions": library_versions(),
+        "device": last.get("trained_on") or {"device": config.get("device", "cpu")},
+    }
+    return update_card(out, {"stages": stages, "recipe": entry})
