@@ -206,3 +206,37 @@ def test_calibrate_refine_records_the_shipped_refiner(tmp_path: Path) -> None:
     assert DefaultDetector(w).refiner is not None
     assert main(run) == 0  # kept by a later run without the flag
     assert json.loads(w.with_suffix(".json").read_text())["refine"] == shipped["refine"]
+
+
+@pytest.mark.slow
+def test_an_interrupted_covered_head_write_keeps_the_earlier_refit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-run of the README's covered-head step that fails while writing (a Ctrl-C, a
+    full disk) leaves the earlier gpu-cov.onnx and its card as they were, and no stray
+    file: it wrote over them in place before."""
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from railwatch.detect import covered_head
+
+    src = tmp_path / "gpu.onnx"
+    shutil.copy(default_weights(), src)
+    dst = tmp_path / "gpu-cov.onnx"
+    dst.write_bytes(b"earlier re-fit")
+    dst.with_suffix(".json").write_text('{"calibration": "earlier"}')
+
+    def full_disk(_src: Path, out: Path, _branch: object) -> Path:
+        Path(out).write_bytes(b"trunc")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(covered_head, "write_covered_branch", full_disk)
+    cfg = covered_head.CoveredConfig(scenes=4, epochs=1, sim_fraction=0.0, threads=1)
+    with pytest.raises(OSError, match="No space"):
+        covered_head.refit_covered_head(src, dst, cfg)
+    assert dst.read_bytes() == b"earlier re-fit"
+    assert dst.with_suffix(".json").read_text() == '{"calibration": "earlier"}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "gpu-cov.json",
+        "gpu-cov.onnx",
+        "gpu.onnx",
+    ]

@@ -36,6 +36,7 @@ identical; only ``covered_score`` (and ``covered``) move.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -555,11 +556,6 @@ def _refit(
     t_feat = time.time() - t0 - t_bank
     row = head_covered_row(src)
     branch, report = fit_covered(cars, cfg, row, log)
-    if cfg.layout == "row":
-        w = branch.weight.detach().numpy()[0, :, 0, 0]
-        write_covered_row(src, dst, w, float(branch.bias.detach().numpy()[0]))
-    else:
-        write_covered_branch(src, dst, branch)
     by_cls = {
         c: [int((cars.cls == k).sum()), int((cars.covered & (cars.cls == k)).sum())]
         for k, c in enumerate(CLASSES)
@@ -599,5 +595,21 @@ def _refit(
         card = loaded if isinstance(loaded, dict) else {}
     card.pop("int8", None)  # the INT8 file was made from the old weights
     card["covered_head"] = entry
-    dst.with_suffix(".json").write_text(json.dumps(card, indent=2))
+    # written beside the targets and moved over them whole (weights, then their card): a
+    # Ctrl-C or a full disk while writing left a truncated file, or new weights under the
+    # card of the earlier ones, where an earlier re-fit's were
+    tmp = dst.with_name(dst.name + ".tmp")
+    card_tmp = dst.with_name(dst.with_suffix(".json").name + ".tmp")
+    try:
+        if cfg.layout == "row":
+            w = branch.weight.detach().numpy()[0, :, 0, 0]
+            write_covered_row(src, tmp, w, float(branch.bias.detach().numpy()[0]))
+        else:
+            write_covered_branch(src, tmp, branch)
+        card_tmp.write_text(json.dumps(card, indent=2))
+        os.replace(tmp, dst)
+        os.replace(card_tmp, dst.with_suffix(".json"))
+    finally:
+        tmp.unlink(missing_ok=True)
+        card_tmp.unlink(missing_ok=True)
     return entry
