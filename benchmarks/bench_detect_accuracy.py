@@ -215,7 +215,7 @@ def run_objects(detector_name: str, n: int) -> tuple[dict[str, object], list[str
     rep = summarise(scenes)
     rows = [
         "| GSD (m) | scenes | cars | P @0.3 | R @0.3 | F1 @0.3 | F1 @0.5 | count MAPE | "
-        "total count error | covered acc. | class acc. | typed | typed right |",
+        "summed abs. count error | covered acc. | class acc. | typed | typed right |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     groups = dict(rep["by_resolution"])

@@ -83,7 +83,7 @@ def _row(label: str, group: Sequence[SceneEval], shadow_fp: int, holds: float) -
     return (
         f"| {label} | {c['scenes']} | {cars} | {i3['precision']:.3f} | {i3['recall']:.3f} | "
         f"**{i3['f1']:.3f}** | {i5.get('f1', 0):.3f} | {100 * (c['mape'] or 0):.1f} % | "
-        f"{100 * (c['total_relative_error'] or 0):+.1f} % | "
+        f"{100 * (c['net_relative_error'] or 0):+.1f} % | "
         f"{100 * o.get('covered_accuracy', 0):.1f} % | {extra} | {100 * holds:.0f} % |"
     )
 
@@ -143,8 +143,8 @@ def main() -> int:
 
     head = (
         "| scenes | n | cars | P @0.3 | R @0.3 | F1 @0.3 | F1 @0.5 | count MAPE | "
-        "total count error | covered acc. | false boxes on shadows | 90 % interval holds the "
-        "truth |\n"
+        "net count error (Σ pred − Σ truth) | covered acc. | false boxes on shadows | "
+        "90 % interval holds the truth |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     rows = [head]

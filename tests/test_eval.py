@@ -185,3 +185,19 @@ def test_eval_refuses_features_that_are_not_polygons(
     assert main(["eval", "--truth", str(dirs["truth"]), "--pred", str(dirs["pred"])]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert f"{path}: {says}" in err
+
+
+def test_net_count_error_is_signed_where_the_total_error_is_not() -> None:
+    """One scene over-counted by 2 and one under-counted by 2: the summed absolute error
+    is 4 of 8 cars, the net error 0; a detector that finds nothing is -100 % net (the
+    third-renderer benchmark printed the unsigned total with a '+' as if it were a
+    bias)."""
+    four = tuple(_car(15.0 * i, 0) for i in range(4))
+    two, six = four[:2], (*four, _car(60, 0), _car(75, 0))
+    over = evaluate_scene("o", FeatureSet(four, None, 0.5), FeatureSet(six, None, 0.5))
+    under = evaluate_scene("u", FeatureSet(four, None, 0.5), FeatureSet(two, None, 0.5))
+    c = summarise([over, under])["overall"]["count"]
+    assert c["total_relative_error"] == 0.5 and c["net_relative_error"] == 0.0
+    none = evaluate_scene("n", FeatureSet(four, None, 0.5), FeatureSet((), None, 0.5))
+    c = summarise([none])["overall"]["count"]
+    assert c["total_relative_error"] == 1.0 and c["net_relative_error"] == -1.0

@@ -435,8 +435,13 @@ def _count_errors(scenes: Sequence[SceneEval]) -> dict[str, float | int | None]:
         "scenes": len(scenes),
         "mae": round(float(np.abs(errs).mean()), 3) if len(errs) else None,
         "mape": round(float((np.abs(errs[pos]) / truths[pos]).mean()), 4) if pos.any() else None,
+        # the scenes' absolute errors summed, over the truth: never negative
         "total_relative_error": (
             round(float(np.abs(errs).sum() / truths.sum()), 4) if truths.sum() else None
+        ),
+        # signed: (all predicted - all truth) / all truth, the count's net bias
+        "net_relative_error": (
+            round(float(errs.sum() / truths.sum()), 4) if truths.sum() else None
         ),
         "bias": round(float(errs.mean()), 3) if len(errs) else None,
         "within_15pct": (

@@ -179,9 +179,9 @@ def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:
     """Which counts of cars seen one by one come from images with a low sun, whose long
     shadows the detector may count as cars (measured on drawings it never learned from,
     ``benchmarks/bench_third_renderer.py``: with the sun at 15-35 degrees about two thirds
-    of its false boxes lay on shadows and its counts ran about 10 % high, against 4 % with
-    the sun above 55 degrees; the simulator's low-sun scenes show no such bias, and no
-    real image has measured it)."""
+    of its false boxes lay on shadows and its counts ran 6-7 % high in all, each scene
+    about 12 % off, against 3 % low in all, each 4 % off, with the sun above 55 degrees;
+    the simulator's low-sun scenes show no such bias, and no real image has measured it)."""
     rows = [
         r
         for r in counted
@@ -198,8 +198,8 @@ def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:
         f"{which} taken with the sun below {LOW_SUN_DEG:g}° ({days}{more}): "
         "cars then cast long shadows, dark strips of a car's size beside them, which the "
         "detector may count as cars. On test drawings it had never seen, such images were "
-        "counted about 10 % high; check them by eye before relying on them (`railwatch "
-        "scene to-review` lists the images to check first)."
+        "counted 6-7 % high in all and each about 12 % off; check them by eye before "
+        "relying on them (`railwatch scene to-review` lists the images to check first)."
     )
 
 
