@@ -9,20 +9,21 @@ from pathlib import Path
 import pytest
 
 from railwatch.cli.main import main
+from railwatch.demo import DemoAlert
 
 
 def _run(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    alerts: list[object],
+    alerts: list[DemoAlert],
 ) -> str:
     import railwatch.demo as demo
 
     result = demo.DemoResult(
         out_dir=tmp_path, db_url=f"sqlite:///{tmp_path / 'd.db'}", site="tumangang"
     )
-    result.alerts = alerts  # type: ignore[assignment]
+    result.alerts = alerts
     monkeypatch.setattr(demo, "earlier_run", lambda *a, **k: None)
     monkeypatch.setattr(demo, "run_demo", lambda *a, **k: result)
     monkeypatch.setenv("COLUMNS", "200")
@@ -33,8 +34,6 @@ def _run(
 def test_both_methods_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from railwatch.demo import DemoAlert
-
     out = _run(
         tmp_path,
         monkeypatch,
@@ -55,8 +54,6 @@ def test_both_methods_named(
 def test_one_method_no_column(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from railwatch.demo import DemoAlert
-
     out = _run(
         tmp_path,
         monkeypatch,

@@ -21,9 +21,9 @@ def test_script_syntax(name: str) -> None:
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.slow
-def test_train_on_device_dry_run_on_the_cpu(tmp_path: Path) -> None:
-    pytest.importorskip("torch")
+def _dry_run(tmp_path: Path, **sizes: str) -> subprocess.CompletedProcess[str]:
+    """``train_on_device.sh`` on the CPU with tiny ``sizes`` (its env variables), its
+    files in ``tmp_path / "out"``."""
     env = {
         **os.environ,
         "OUT": str(tmp_path / "out"),
@@ -32,20 +32,23 @@ def test_train_on_device_dry_run_on_the_cpu(tmp_path: Path) -> None:
         "DEVICE": "cpu",
         "WORKERS": "2",
         "THREADS": "1",
-        "S1_SCENES": "6",
-        "S1_EPOCHS": "1",
-        "S2_SCENES": "5",
-        "S2_EPOCHS": "1",
         "BUDGET_S": "300",
         "EXTRA": "--sim-fraction 0",
+        **sizes,
     }
-    r = subprocess.run(
+    return subprocess.run(
         ["bash", str(SCRIPTS / "train_on_device.sh")],
         env=env,
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+@pytest.mark.slow
+def test_train_on_device_dry_run_on_the_cpu(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    r = _dry_run(tmp_path, S1_SCENES="6", S1_EPOCHS="1", S2_SCENES="5", S2_EPOCHS="1")
     assert r.returncode == 0, r.stdout + r.stderr
     out = tmp_path / "out"
     names = sorted(p.name for p in out.iterdir())
@@ -73,28 +76,7 @@ def test_a_failed_second_stage_leaves_the_first_recorded(tmp_path: Path) -> None
     """Stage 2 stopped (here: a bad --lr; on the device, the budget): the run is recorded
     in the card of stage 1's weights, the last written."""
     pytest.importorskip("torch")
-    env = {
-        **os.environ,
-        "OUT": str(tmp_path / "out"),
-        "PYTHON": sys.executable,
-        "WHEELS": str(tmp_path / "none"),
-        "DEVICE": "cpu",
-        "WORKERS": "2",
-        "THREADS": "1",
-        "S1_SCENES": "3",
-        "S1_EPOCHS": "1",
-        "S2_SCENES": "3",
-        "S2_LR": "fast",
-        "BUDGET_S": "300",
-        "EXTRA": "--sim-fraction 0",
-    }
-    r = subprocess.run(
-        ["bash", str(SCRIPTS / "train_on_device.sh")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    r = _dry_run(tmp_path, S1_SCENES="3", S1_EPOCHS="1", S2_SCENES="3", S2_LR="fast")
     assert r.returncode == 0, r.stdout + r.stderr
     out = tmp_path / "out"
     assert not (out / "gpu.onnx").exists()
