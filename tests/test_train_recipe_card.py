@@ -34,7 +34,14 @@ def test_recipe_card_records_every_stage_and_step(
             "styles": "temperate",
             "sim_fraction": 0.0,
         },
-        "calibrate": {"threshold": 0.5, "one_side": 0.42, "two_sides": 0.33, "scenes": 1},
+        "calibrate": {
+            "threshold": 0.5,
+            "one_side": 0.42,
+            "two_sides": 0.33,
+            "scenes": 1,
+            "refine": True,
+            "string_pairs": True,
+        },
         "quantize": {"tiles": 2, "seed": 6_000_000, "exclude": "head"},
     }
     monkeypatch.setattr(train_mod, "DEFAULT_RECIPE", tiny)
@@ -60,6 +67,7 @@ def test_recipe_card_records_every_stage_and_step(
     assert card["covered_head"]["config"]["seed"] == 13
     assert card["calibration"]["scenes"] == 4  # 1 scene at each of 4 resolutions
     assert card["threshold"] == 0.5
+    assert card["string_thresholds"]["pairs"] is True and card["refine"]["file"]
     assert card["int8"]["config"]["tiles"] == 2
     assert (tmp_path / "w.int8.onnx").is_file()
 
@@ -74,3 +82,24 @@ def test_recipe_card_records_every_stage_and_step(
     assert all(recipe["seconds"][k] >= 0 for k in steps)
     assert recipe["seconds"]["total"] >= max(recipe["seconds"][k] for k in steps)
     assert "torch" in recipe["versions"] and "onnxruntime" in recipe["versions"]
+
+
+def test_the_recipe_decodes_like_the_shipped_card() -> None:
+    """`train --recipe default` calibrates with every decoding setting of the shipped card
+    (until session 27 it left out v2.5's refiner and v2.7's string pairs, so a reproduced
+    network was decoded unlike the shipped one and scored lower for that alone)."""
+    from railwatch.detect.default import default_weights
+    from railwatch.detect.train import DEFAULT_RECIPE
+
+    shipped = json.loads(default_weights().with_suffix(".json").read_text())
+    cal = DEFAULT_RECIPE["calibrate"]
+    assert cal["threshold"] == shipped["threshold"]
+    fine, coarse = shipped["string_thresholds"], shipped["string_thresholds_coarse"]
+    assert (cal["one_side"], cal["two_sides"]) == (fine["one_side"], fine["two_sides"])
+    assert cal.get("string_pairs", False) == fine.get("pairs", False)
+    assert (cal["coarse_from"], cal["coarse_one_side"], cal["coarse_two_sides"]) == (
+        coarse["from_gsd"],
+        coarse["one_side"],
+        coarse["two_sides"],
+    )
+    assert cal.get("refine", False) == ("refine" in shipped)

@@ -565,6 +565,11 @@ DEFAULT_RECIPE: dict[str, Any] = {
         "coarse_one_side": 0.35,
         "coarse_two_sides": 0.3,
         "scenes": 60,  # v2.7.1; until v2.7 6, whose recall per resolution was noisy
+        # v2.5: the across-track refiner (reads only the image: the shipped one is copied
+        # into the card); v2.7: two weak cars may continue a string together. Until
+        # session 27 the recipe's card decoded without both, unlike the shipped card.
+        "refine": True,
+        "string_pairs": True,
         # v2.8: no "class_threshold" (0.5 for every class until v2.7.2): the fitted one
         # per class
     },
