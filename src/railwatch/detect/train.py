@@ -687,9 +687,7 @@ def init_layout(model: Any, path: Path) -> str:
         if outputs
         else []
     )
-    convs = sum(
-        1 for n in nodes if n.op_type == "Conv" and not n.name.startswith(COVERED_BRANCH_PREFIX)
-    )
+    convs = len(_network_convs(model))
     layout = next((a for a, k in ARCH_CONVS.items() if k == convs), None)
     if len(dims) != 4 or dims[1] != N_OUT or layout is None:
         raise InputError(
@@ -701,19 +699,31 @@ def init_layout(model: Any, path: Path) -> str:
     return layout
 
 
-def init_channels(model: Any) -> int:
-    """The ``channels`` of ``--init`` weights (a layout :func:`init_layout` accepted): the
-    output channels of the second stem convolution."""
-    shapes = {i.name: tuple(i.dims) for i in model.graph.initializer}
-    for node in model.graph.node:  # the exporter shares equal tensors through Identity nodes
-        if node.op_type == "Identity" and node.input[0] in shapes:
-            shapes[node.output[0]] = shapes[node.input[0]]
-    convs = [
+def _network_convs(model: Any) -> list[Any]:
+    """The graph's convolution nodes in order, a covered branch (``detect.covered_head``,
+    nodes ``covered/*``) left out: it is not part of the layout, the network continues
+    with the head's own covered row."""
+    return [
         n
         for n in model.graph.node
         if n.op_type == "Conv" and not n.name.startswith(COVERED_BRANCH_PREFIX)
     ]
-    return int(shapes[convs[1].input[1]][0])
+
+
+def _through_identities(values: dict[str, Any], model: Any) -> dict[str, Any]:
+    """``values`` (by initializer name) also under the names of the Identity nodes that
+    pass them on: the exporter shares equal tensors through Identity nodes."""
+    for node in model.graph.node:
+        if node.op_type == "Identity" and node.input[0] in values:
+            values[node.output[0]] = values[node.input[0]]
+    return values
+
+
+def init_channels(model: Any) -> int:
+    """The ``channels`` of ``--init`` weights (a layout :func:`init_layout` accepted): the
+    output channels of the second stem convolution."""
+    shapes = _through_identities({i.name: tuple(i.dims) for i in model.graph.initializer}, model)
+    return int(shapes[_network_convs(model)[1].input[1]][0])
 
 
 def _dims(value_info: Any) -> list[Any]:
@@ -732,17 +742,10 @@ def load_onnx_init(net: Any, path: Path, bank: Bank, rng: np.random.Generator) -
     from onnx import numpy_helper
 
     model = read_init_weights(path)
-    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
-    for node in model.graph.node:  # the exporter shares equal tensors through Identity nodes
-        if node.op_type == "Identity" and node.input[0] in inits:
-            inits[node.output[0]] = inits[node.input[0]]
-    # a covered branch (``detect.covered_head``, nodes ``covered/*``) is not part of the
-    # layout: the network continues with the head's own covered row
-    convs_onnx = [
-        n
-        for n in model.graph.node
-        if n.op_type == "Conv" and not n.name.startswith(COVERED_BRANCH_PREFIX)
-    ]
+    inits = _through_identities(
+        {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}, model
+    )
+    convs_onnx = _network_convs(model)
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
     bns = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     if len(convs_onnx) != len(convs) or len(bns) != len(convs) - 1:
