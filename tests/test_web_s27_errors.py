@@ -32,11 +32,11 @@ from railwatch.errors import (
     RailwatchError,
     StorageError,
 )
+from railwatch.export.redact import hide_paths
 from railwatch.settings import Settings
 from railwatch.storage import Database
 from railwatch.web.app import create_app
 from railwatch.web.errors import DATABASE_FAILED, public_detail, status_for
-from railwatch.web.paths import hide_paths
 from railwatch.web.routes import tiles
 from web_db import populate
 

@@ -6,7 +6,6 @@ renderer-independent :class:`ReportData` (the web layer can reuse it).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from railwatch.detect.base import Detection
 from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
 from railwatch.export.geometry import box_from_polygon, to_pixels, transform_polygon
 from railwatch.export.paths import check_output, site_images
+from railwatch.export.redact import hide_paths
 from railwatch.limits import EARLIEST_YEAR
 from railwatch.report.caveats import build_caveats
 from railwatch.report.charts import on_chart
@@ -259,21 +259,6 @@ def _caption(row: SceneRow, shown_gsd: float, cls: str = "all") -> tuple[str, ..
     )
 
 
-def _without_folder(message: str, uri: str) -> str:
-    """``message`` with the image's path (as stored, and as the operating system resolves
-    it) cut to its file name: a report is shared, and readers of one built by the web API
-    may be anyone; the folders of the machine that built it are none of their business."""
-    name = uri.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    forms = {uri}
-    if "://" not in uri:
-        with contextlib.suppress(OSError, RuntimeError):  # a path that cannot resolve
-            forms.add(str(Path(uri).resolve()))
-    for form in sorted(forms, key=len, reverse=True):
-        if form and form != name:
-            message = message.replace(form, name)
-    return message
-
-
 def _chip_pair(
     site: _SiteInfo,
     after: SceneRow,
@@ -332,8 +317,7 @@ def _chip_pair(
             )
         except (RailwatchError, OSError) as err:
             notes.append(
-                f"The image of {row.when:%Y-%m-%d} could not be read "
-                f"({_without_folder(str(err), row.uri)})."
+                f"The image of {row.when:%Y-%m-%d} could not be read ({hide_paths(str(err))})."
             )
             continue
         dets = tuple(

@@ -28,9 +28,9 @@ from railwatch.errors import (
     RailwatchError,
     StorageError,
 )
+from railwatch.export.redact import hide_paths
 from railwatch.storage.db import BusyError, is_sqlite_locked
 from railwatch.web.methods import allowed_methods
-from railwatch.web.paths import hide_paths
 
 __all__ = [
     "DATABASE_FAILED",
@@ -159,7 +159,7 @@ def public_detail(err: RailwatchError, status: int, *, paths: bool = False) -> s
     (:data:`DATABASE_LOCKED`) or that the server failed (:data:`DATABASE_FAILED`); before
     session 26 its message, with the database's URL, was the body. Any other 5xx (an
     image that cannot be read, a detector that cannot load) is its message with every
-    file path and URL cut to its file name (:func:`railwatch.web.paths.hide_paths`):
+    file path and URL cut to its file name (:func:`railwatch.export.redact.hide_paths`):
     what failed and what to do stay, the server's folders (a user's home, where the
     weights and the cache are) go to the server log only; before session 27 a 500 named
     them. ``paths`` keeps them: for a failed job's stored error, which

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from railwatch.export.redact import hide_paths
 from railwatch.storage import repo
 from railwatch.web.bodies import JsonBool
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.jobs import JobManager
 from railwatch.web.pagination import paginate, window
-from railwatch.web.paths import hide_paths
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import is_authenticated, require_read, require_write
 

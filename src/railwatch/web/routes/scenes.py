@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
 from railwatch.detect.base import tells_class
+from railwatch.export.redact import file_name, hide_paths
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
 from railwatch.storage.serialize import (
@@ -30,7 +31,6 @@ from railwatch.storage.serialize import (
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate
 from railwatch.web.params import PlainInt
-from railwatch.web.paths import file_name, hide_paths
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import is_authenticated, require_read
 

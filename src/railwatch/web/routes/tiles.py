@@ -38,11 +38,11 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from railwatch import __version__
 from railwatch.errors import ImageryError, NotFoundError, lazy_import
+from railwatch.export.redact import file_name
 from railwatch.imagery.inspect import gdal_path, is_remote, rgb_of, unreadable_pixels
 from railwatch.storage import repo
 from railwatch.web.deps import DB, read_session
 from railwatch.web.params import PlainInt
-from railwatch.web.paths import file_name
 from railwatch.web.routes.scenes import SceneId
 from railwatch.web.security import require_read
 
@@ -445,7 +445,7 @@ def scene_tile(
         scene = repo.get_scene(s, scene_id)
         uri, rgb, radiometry = scene.uri, rgb_of(scene.meta), radiometry_of(scene.meta)
         content_hash = scene.content_hash
-    name = str(uri).rstrip("/").rsplit("/", 1)[-1]
+    name = file_name(str(uri)) or str(uri)
     if not is_remote(uri) and not PathLib(gdal_path(uri)).is_file():
         # every tile of the map was a 500 naming the server's path, each logged with
         # a traceback

@@ -1,10 +1,10 @@
-"""Server file paths and URLs cut to their file names in what the API shows.
+"""Server file paths and URLs cut to their file names in what railwatch publishes.
 
 Library messages name the server's files (an image, a weights file, a cache folder) by
-their full path. Readers of the API (on a server with ``--public-reads``, anyone) see
-file names only: the scenes' and jobs' errors unless the request carries the token or a
-session (``routes.scenes``, ``routes.jobs``), every 5xx body always
-(:func:`railwatch.web.errors.public_detail`).
+their full path. What others read does not show them: every 5xx body of the web API
+(:func:`railwatch.web.errors.public_detail`), the scenes' and jobs' errors unless the
+request carries the token or a session (``web.routes.scenes``, ``web.routes.jobs``),
+and a report's note on an image it could not read (``report.builder``).
 """
 
 from __future__ import annotations
