@@ -23,6 +23,7 @@ from affine import Affine
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 from rasterio._err import CPLE_BaseError  # GDAL's errors (not RasterioError subclasses)
+from rasterio.crs import CRS as RioCRS
 from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.vrt import WarpedVRT
@@ -645,6 +646,7 @@ def _warp_image(
         "width": grid.width,
         "height": grid.height,
         "resampling": Resampling.nearest if palette is not None else Resampling.bilinear,
+        **_wrapped_source(src),
     }
     # How pixels outside the image (and masked ones) are marked: the source's
     # nodata or alpha when it has them; NaN for floats; otherwise an added alpha.
@@ -681,6 +683,23 @@ def _warp_image(
         # area) is no data too, or it would read as empty ground
         valid &= ~undeclared_fill(data, grid.gsd)
     return data, valid, palette
+
+
+def _wrapped_source(src: Any) -> dict[str, Any]:
+    """``src_crs`` for a WarpedVRT when ``src`` is in longitude/latitude with
+    longitudes beyond ±180° (a scene across the antimeridian, e.g. 179.99 to 180.01):
+    its own CRS with ``+lon_wrap`` at the image's centre, so the site's grid (UTM:
+    longitudes from PROJ within ±180°) is placed on the image whichever side of 180°
+    the site lies. Without it GDAL looks for a site at -179.99° at -179.99 in an
+    image that runs to 180.01 and finds none of it. Empty for every other image."""
+    crs = src.crs
+    if crs is None or not crs.is_geographic:
+        return {}
+    left, right = sorted((src.bounds.left, src.bounds.right))
+    if left >= -180.0 and right <= 180.0:
+        return {}
+    centre = (left + right) / 2.0
+    return {"src_crs": RioCRS.from_proj4(f"{crs.to_proj4()} +lon_wrap={centre:.9f}")}
 
 
 def undeclared_fill(data: np.ndarray, gsd: float) -> np.ndarray:
@@ -720,6 +739,7 @@ def _read_mask(path: str, grid: SiteGrid) -> np.ndarray:
                 "width": grid.width,
                 "height": grid.height,
                 "resampling": Resampling.nearest,
+                **_wrapped_source(src),
             }
             if src.count >= 8:
                 with WarpedVRT(src, add_alpha=src.nodata is None, **options) as vrt:
