@@ -217,9 +217,22 @@ def is_sqlite_locked(err: BaseException) -> bool:
     return False
 
 
+#: Words of a driver's error for a write that found no room: SQLite's SQLITE_FULL and
+#: its I/O error (what a write past ``ulimit -f`` gives, EFBIG), PostgreSQL's
+#: ``could not extend file ...: No space left on device`` and its disk-full state.
+_DISK_FULL = (
+    "database or disk is full",
+    "disk i/o error",
+    "no space left on device",
+    "disk quota exceeded",
+    "could not extend file",
+)
+
+
 def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -> str:
-    """A one-line message for a database error: SQLite's lock wait and an unreachable
-    server say what to do; anything else gives the driver's first line, after "{doing}
+    """A one-line message for a database error: SQLite's lock wait, an unreachable
+    server, a full disk, a file that is not a SQLite database or a damaged one (since
+    session 28) say what to do; anything else gives the driver's first line, after "{doing}
     failed" (e.g. "database read failed", :func:`database_doing`) or, with no ``doing``,
     "database error"."""
     failed = f"{doing} failed" if doing else "database error"
@@ -241,6 +254,32 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
             "and the --db URL (host, port, user, database name)"
         )
     low = first.lower()
+    if any(word in low for word in _DISK_FULL):
+        why = (
+            "the database file could not be read or written: the disk may be full, a quota "
+            "or file size limit (ulimit -f) reached, or the disk failing"
+            if "i/o error" in low
+            else "the disk holding the database is full, or a quota or file size limit "
+            "(ulimit -f) was reached"
+        )
+        return (
+            f"{failed} ({url}): {first}: {why}; free space and run the command again "
+            "(its unfinished transaction was rolled back, and everything recorded before "
+            "is kept)"
+        )
+    if url.startswith("sqlite") and "file is not a database" in low:
+        return (
+            f"{failed} ({url}): {first}: this file is not a SQLite database (another kind "
+            "of file, or an encrypted one), and was left as it is: give the path of a "
+            "railwatch database, or a file name that does not exist yet to create one"
+        )
+    if url.startswith("sqlite") and "malformed" in low:
+        return (
+            f"{failed} ({url}): {first}: the database file is damaged (copied while it "
+            "was written, without its -wal file beside it, or a disk fault): restore it "
+            "from a backup, or save what it still holds with "
+            "`sqlite3 FILE .recover | sqlite3 NEW.db` and use NEW.db"
+        )
     if url.startswith("sqlite") and (
         "unable to open database file" in low or "readonly database" in low
     ):
@@ -296,7 +335,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"]["check_same_thread"] = False
         else:
-            parent = Path(str(parsed.database)).expanduser().resolve().parent
+            path = Path(str(parsed.database)).expanduser().resolve()
+            parent = path.parent
+            if path.is_dir():  # SQLite said "unable to open database file" of a folder
+                raise StorageError(
+                    f"cannot open database {url}: {path} is a folder, not a database file: "
+                    f"give the path of a file in it, e.g. sqlite:///{path / 'railwatch.db'}"
+                )
             if not parent.is_dir():
                 raise StorageError(
                     f"cannot open database {url}: folder {parent} does not exist; create it "
