@@ -92,22 +92,27 @@ _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
 
 
-def parse_when(text: str, line: int, order: str | None = None) -> datetime:
+def parse_when(
+    text: str, line: int, order: str | None = None, *, decimal_comma: bool = False
+) -> datetime:
     """A date or ISO 8601 datetime as UTC (naive values are taken as UTC).
 
-    Also read: an Excel serial number (:data:`_EXCEL_SERIAL`, Excel's 1900 date system)
-    and a numeric date with a four-digit year (``05.10.2023``, ``10/5/2023 10:30``) in
-    the day order ``order`` (``"dmy"`` or ``"mdy"``, as :func:`date_order` found for the
-    file; dots are always day.month.year)."""
+    Also read: an Excel serial number (:data:`_EXCEL_SERIAL`, Excel's 1900 date system;
+    with ``decimal_comma``, in a ``;``-separated file, its fraction may follow a comma,
+    ``45204,75``, as Excel writes it where the comma marks decimals) and a numeric date
+    with a four-digit year (``05.10.2023``, ``10/5/2023 10:30``) in the day order
+    ``order`` (``"dmy"`` or ``"mdy"``, as :func:`date_order` found for the file; dots
+    are always day.month.year). A time whose zone moves it out of the years 1-9999
+    (``9999-12-31T23:00-05:00``) is an :class:`InputError`, as a date before 1900 is."""
     raw = text.strip()
-    serial = _EXCEL_SERIAL.fullmatch(raw)
+    serial = _excel_serial(raw, decimal_comma)
     numeric = _NUMERIC_DATE.fullmatch(raw)
     ymd = _YMD.fullmatch(raw)
     iso = raw
     if ymd:  # 2023/10/05 (Excel in East Asia): the year first is never ambiguous
         iso = f"{ymd['y']}-{int(ymd['m']):02d}-{int(ymd['d']):02d}" + (ymd["time"] or "")
-    if serial:
-        when = EXCEL_EPOCH + timedelta(seconds=round(float(raw) * 86_400))
+    if serial is not None:
+        when = EXCEL_EPOCH + timedelta(seconds=round(serial * 86_400))
     elif numeric:
         when = _numeric_date(raw, numeric, line, order)
     else:
@@ -118,7 +123,12 @@ def parse_when(text: str, line: int, order: str | None = None) -> datetime:
                 f"line {line}: cannot read date {raw!r}; use YYYY-MM-DD or an ISO 8601 "
                 "datetime (2023-10-05T10:30:00Z)"
             ) from err
-    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    try:
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except OverflowError as err:  # 9999-12-31T23:00-05:00 is in the year 10000 in UTC
+        raise InputError(
+            f"line {line}: date {raw!r} is out of range in UTC (years 1900-9999): check the year"
+        ) from err
     check_year(when, f"line {line}: date")
     return when
 
@@ -128,6 +138,15 @@ def parse_when(text: str, line: int, order: str | None = None) -> datetime:
 #: 2173-10-14 (four digits would be a year alone, e.g. 2023).
 _EXCEL_SERIAL = re.compile(r"\d{5}(\.\d+)?")
 EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def _excel_serial(raw: str, decimal_comma: bool) -> float | None:
+    """``raw`` (stripped) as an Excel serial number (:data:`_EXCEL_SERIAL`), or None
+    when it is not one; with ``decimal_comma`` its fraction may follow a comma."""
+    text = _decimal(raw, decimal_comma)
+    return float(text) if _EXCEL_SERIAL.fullmatch(text) else None
+
+
 #: A numeric date as spreadsheets write it in their locale: day and month in either
 #: order, the year (four digits, or two: refused), an optional time (24 h or AM/PM).
 _NUMERIC_DATE = re.compile(
@@ -585,7 +604,7 @@ def parse_counts_csv(
         (
             (n, r[col["date"]].strip())
             for n, r in rows
-            if _EXCEL_SERIAL.fullmatch(r[col["date"]].strip())
+            if _excel_serial(r[col["date"]].strip(), decimal_comma) is not None
         ),
         None,
     )
@@ -599,7 +618,7 @@ def parse_counts_csv(
         def cell(name: str, row: list[str] = row) -> str:
             return row[col[name]] if name in col else ""
 
-        when = parse_when(cell("date"), line, order)
+        when = parse_when(cell("date"), line, order, decimal_comma=decimal_comma)
         count = _number(cell("count"), "count", line, decimal_comma)
         low = _number(cell("low"), "low", line, decimal_comma)
         high = _number(cell("high"), "high", line, decimal_comma)
@@ -669,7 +688,8 @@ def parse_counts_csv(
             line, text = serial
             warn(
                 f"dates such as {text!r} read as Excel serial numbers (line {line}: "
-                f"{parse_when(text, line):%Y-%m-%d %H:%M} UTC, Excel's 1900 date system)"
+                f"{parse_when(text, line, decimal_comma=decimal_comma):%Y-%m-%d %H:%M} UTC, "
+                "Excel's 1900 date system)"
             )
         several = [
             (key, counts)
