@@ -293,12 +293,20 @@ def parse_time(
     """An ISO 8601 date or date and time (of ``what``) as an aware UTC datetime: a
     date alone is midnight UTC, a time without a zone is UTC. Refused as
     :func:`parse_day` refuses (an impossible date is said as such; other text "is not
-    ``expected``")."""
+    ``expected``"): the date must be written YYYY-MM-DD, since Python's parser also
+    takes 20231001 and week dates (2023-W40-1), and a time whose zone moves it out of
+    the years 1-9999 in UTC (9999-12-31T23:00-05:00) is said to be out of range."""
+    raw = text.strip()
+    if _YMD.match(raw) is None:
+        raise _not_a_date(what, text, expected)
     try:
-        value = datetime.fromisoformat(text.strip())
+        value = datetime.fromisoformat(raw)
     except ValueError:
         raise _not_a_date(what, text, expected) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise InputError(f"{what} {text!r} is out of range in UTC: check the year") from None
 
 
 def parse_date_option(text: str | None, option: str = "--date") -> datetime | None:
