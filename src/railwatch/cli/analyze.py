@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from railwatch.analysis import Alert, AlertSettings, Event, analyze_series
+from railwatch.analysis import Alert, AlertSettings, CountPoint, Event, analyze_series
 from railwatch.cli._common import console, err_console, parse_day, print_json
 from railwatch.errors import InputError
 from railwatch.limits import check_year
@@ -287,7 +287,7 @@ def _analyze_csv(
     if as_json:
         # the table says how many counts were left out; JSON alone said nothing of them
         for name, pts in sorted(by_site.items()):
-            later = sum(1 for p in pts if p.is_usable and p.cls == "all" and p.when > as_of)
+            later = sum(1 for p in _counted(pts) if p.when > as_of)
             if later:
                 label = f"site {name}" if name else path.name
                 err_console.print(
@@ -305,10 +305,10 @@ def _analyze_csv(
         )
         return
     for name, alerts in results.items():
-        totals = [p for p in by_site[name] if p.is_usable and p.cls == "all"]
+        totals = _counted(by_site[name])
         n_usable = sum(1 for p in totals if p.when <= as_of)
         later = len(totals) - n_usable  # left out by the analysis: say so, not "usable"
-        counted = f"{n_usable} usable counts" + (
+        counted = f"{n_usable} usable counts{_of_classes(totals, as_of)}" + (
             f"; {later} after {as_of:%Y-%m-%d} left out" if later else ""
         )
         label = f"site {name}" if name else path.name
@@ -318,6 +318,27 @@ def _analyze_csv(
             continue
         # the site comes from the file: "[/]" in it was rich markup (an internal error)
         console.print(alert_table(shown, f"{escape(label)}: {len(shown)} alerts, {counted}"))
+
+
+def _counted(points: Sequence[CountPoint]) -> list[CountPoint]:
+    """The usable counts a summary counts: the site total's, or, in a file that counts
+    no total (only tank cars, say), those of every class it counts (a file of tank
+    counts said "0 usable counts" above the tank alerts it raised)."""
+    usable = [p for p in points if p.is_usable]
+    totals = [p for p in usable if p.cls == "all"]
+    return totals or usable
+
+
+def _of_classes(points: Sequence[CountPoint], as_of: datetime) -> str:
+    """Which classes :func:`_counted`'s ``points`` are of, when not the total: " of tank",
+    ": hopper 20, tank 40" (the counts of each up to ``as_of``), else ""."""
+    classes = sorted({p.cls for p in points})
+    if not classes or classes == ["all"]:
+        return ""
+    if len(classes) == 1:
+        return f" of {escape(classes[0])}"
+    shown = [p for p in points if p.when <= as_of]
+    return ": " + ", ".join(f"{c} {sum(1 for p in shown if p.cls == c)}" for c in classes)
 
 
 def _analyze_db(
