@@ -293,6 +293,24 @@ def _class_counts(items: list[str]) -> dict[str, float]:
     return out
 
 
+def _review_counts(count: float, classes: list[str], covered: float | None) -> dict[str, float]:
+    """The counts of ``--count``, ``--class`` and ``--covered``. ``--class all=N`` or
+    ``--class covered=N`` that disagrees with ``--count`` or ``--covered`` is refused:
+    before session 28 ``--class all=3 --count 5`` recorded a total of 3, and ``--covered
+    5 --class covered=3`` a covered count of 5, without a word."""
+    by_class = _class_counts(classes)
+    for cls, option, value in (("all", "--count", count), ("covered", "--covered", covered)):
+        if cls in by_class and value is not None and by_class[cls] != value:
+            raise InputError(
+                f"{option} {value:g} and --class {cls}={by_class[cls]:g} disagree: give "
+                f"that count once, with {option}"
+            )
+    given = {**by_class, "all": count}
+    if covered is not None:
+        given["covered"] = covered
+    return given
+
+
 @app.command("review")
 def review(
     ctx: typer.Context,
@@ -372,9 +390,7 @@ def review(
                 rv = repo.set_scene_review(s, scene_id, cars=records, note=note)
             else:
                 assert count is not None
-                given_counts = {"all": count, **_class_counts(classes or [])}
-                if covered is not None:
-                    given_counts["covered"] = covered
+                given_counts = _review_counts(count, classes or [], covered)
                 rv = repo.set_scene_review(s, scene_id, given_counts, note=note)
             s.flush()
             s.refresh(scene)
