@@ -810,7 +810,7 @@ def record_scene(
             {
                 "file": name,
                 "reason": f"does not overlap site {summary.site} (0 pixels): "
-                + _where(info.footprint, site_geom, info.crs),
+                + _where(info.footprint, site_geom, info.crs, summary.site),
             }
         )
         return
@@ -824,10 +824,12 @@ def record_scene(
         summary.duplicates.append(entry)
 
 
-def _where(footprint: BaseGeometry, site_geom: BaseGeometry, crs: str) -> str:
+def _where(
+    footprint: BaseGeometry, site_geom: BaseGeometry, crs: str, site: str | None = None
+) -> str:
     """Where an image that misses a site lies, and what to check: a wrong CRS in the
     file puts it hundreds or thousands of km away, a neighbouring site's image next
-    door."""
+    door; with ``site`` (its name), a site drawn as lat,lon (:func:`swapped_site_hint`)."""
     from pyproj import Geod
 
     here, there = footprint.representative_point(), site_geom.representative_point()
@@ -837,9 +839,35 @@ def _where(footprint: BaseGeometry, site_geom: BaseGeometry, crs: str) -> str:
     lat = f"{abs(here.y):.4f}°{'N' if here.y >= 0 else 'S'}"
     lon = f"{abs(here.x):.4f}°{'E' if here.x >= 0 else 'W'}"
     crs_text = crs if len(crs) <= 20 else "the one in the file"
+    swapped = None if site is None else swapped_site_hint(footprint, site_geom, site)
+    if swapped is not None:
+        return f"the image lies around {lat} {lon}, {far} from the site; {swapped}"
     return (
         f"the image lies around {lat} {lon}, {far} from the site; if it should cover "
         f"the site, check its CRS ({crs_text}) and geotransform"
+    )
+
+
+def swapped_site_hint(footprint: BaseGeometry, site_geom: BaseGeometry, site: str) -> str | None:
+    """What to do when an image (or STAC item) misses a site that it would cover were
+    the site's longitude and latitude exchanged: a site drawn as lat,lon where both
+    are within ±90° (western Europe read so lies in the Indian Ocean) passes every
+    check of ``site add``, and then every image of the yard "lies thousands of km
+    away"; the file's CRS, which the general hint names, is not what is wrong.
+    None when the exchange would not bring the site over the footprint."""
+    import shapely
+
+    minx, _, maxx, _ = site_geom.bounds
+    if minx < -90.0 or maxx > 90.0:
+        return None  # exchanged, its longitudes would be latitudes beyond ±90
+    exchanged = shapely.transform(site_geom, lambda xy: xy[:, ::-1])
+    if not exchanged.intersects(footprint):
+        return None
+    return (
+        "it would lie over the site if the site's longitude and latitude were exchanged: "
+        "the site looks drawn as lat,lon (GeoJSON and --bbox are lon,lat); remove it "
+        f"(`railwatch site remove {site}`) and add it again with each pair of numbers "
+        "swapped"
     )
 
 

@@ -41,7 +41,13 @@ from railwatch.imagery.inspect import (
     split_at_antimeridian,
     uri_scheme,
 )
-from railwatch.ingest import EIGHT_BIT_NOTE, IngestSummary, record_scene, set_radiometry
+from railwatch.ingest import (
+    EIGHT_BIT_NOTE,
+    IngestSummary,
+    record_scene,
+    set_radiometry,
+    swapped_site_hint,
+)
 from railwatch.storage import Database, repo
 
 __all__ = [
@@ -514,8 +520,12 @@ def _skip_reason(item: Any, filters: _Filters) -> str | None:
             "fix the item's geometry"
         ) from err
     split = split_at_antimeridian(geometry)
-    if not (geometry if split is None else split).intersects(filters.site_geom):
-        return f"outside the site (its footprint does not meet site {filters.site})"
+    footprint = geometry if split is None else split
+    if not footprint.intersects(filters.site_geom):
+        swapped = swapped_site_hint(footprint, filters.site_geom, filters.site)
+        return f"outside the site (its footprint does not meet site {filters.site})" + (
+            f"; {swapped}" if swapped else ""
+        )
     return None
 
 
