@@ -259,13 +259,26 @@ def draw_timeseries(
         _draw_timeseries(ax, scenes, baseline, events, alerts, stacked=stacked, title=title)
 
 
-def _step(ax: Axes, points: Sequence[tuple[datetime, float]], **style: Any) -> None:
+def _held(xs: np.ndarray, half: float) -> np.ndarray:
+    """The x positions of a step line or band: ``xs`` as they are, or for one point (a
+    value known at one image only) a short segment ``half`` days either side of it. A
+    step of one point has no length: a site whose trailing record (or band) was known
+    at its latest image only listed "trailing record" in the legend with no line drawn."""
+    return xs if len(xs) != 1 else np.array([xs[0] - half, xs[0] + half])
+
+
+def _step(
+    ax: Axes, points: Sequence[tuple[datetime, float]], half: float = 1.0, **style: Any
+) -> None:
     """A line of the baseline (its centre, its trailing record) through ``points``
-    (date, value), each value held until the next date; nothing when there are none."""
+    (date, value), each value held until the next date (a single point as a segment
+    ``half`` days either side of its date); nothing when there are none."""
     if points:
+        xs = _held(_x([when for when, _ in points]), half)
+        values = [float(value) for _, value in points]
         ax.step(
-            _x([when for when, _ in points]),
-            [float(value) for _, value in points],
+            xs,
+            values * len(xs) if len(values) == 1 else values,
             where="post",
             linewidth=1.2,
             **style,
@@ -309,10 +322,13 @@ def _draw_timeseries(
         pts = sorted(baseline, key=lambda b: b.when)
         band = [b for b in pts if b.low is not None and b.high is not None]
         if band:
+            xs = _held(_x([b.when for b in band]), bar_width)
+            lows = [float(b.low or 0.0) for b in band]
+            highs = [float(b.high or 0.0) for b in band]
             ax.fill_between(
-                _x([b.when for b in band]),
-                [float(b.low or 0.0) for b in band],
-                [float(b.high or 0.0) for b in band],
+                xs,
+                lows * len(xs) if len(band) == 1 else lows,
+                highs * len(xs) if len(band) == 1 else highs,
                 color=BASELINE_COLOUR,
                 alpha=0.22,
                 linewidth=0,
@@ -320,9 +336,16 @@ def _draw_timeseries(
                 label="baseline band",
             )
         centre = [(b.when, b.centre) for b in pts if b.centre is not None]
-        _step(ax, centre, color=BASELINE_COLOUR, label="baseline (median)")
+        _step(ax, centre, bar_width, color=BASELINE_COLOUR, label="baseline (median)")
         record = [(b.when, b.record) for b in pts if b.record is not None]
-        _step(ax, record, color=RECORD_COLOUR, linestyle=(0, (4, 2)), label="trailing record")
+        _step(
+            ax,
+            record,
+            bar_width,
+            color=RECORD_COLOUR,
+            linestyle=(0, (4, 2)),
+            label="trailing record",
+        )
 
     classes = class_order({c for s in objects for c in s.by_class})
     if stacked and objects and classes:
