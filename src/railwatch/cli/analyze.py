@@ -15,17 +15,24 @@ from rich.table import Table
 from railwatch.analysis import Alert, AlertSettings, CountPoint, Event, analyze_series
 from railwatch.cli._common import console, err_console, parse_day, print_json
 from railwatch.errors import InputError
-from railwatch.limits import check_year
+from railwatch.limits import check_event_date, check_event_label, check_year
 
 _STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red"}
 
 
 def parse_event_option(text: str) -> Event:
-    """``--event 2023-09-13=Kim–Putin summit`` as an :class:`Event`."""
+    """``--event 2023-09-13=Kim–Putin summit`` as an :class:`Event`, its date and label
+    checked as `railwatch event add` checks them (from 1900, at most a year ahead; a
+    label on one line, of at most 200 characters): before, ``--event 1800-01-01=x`` and
+    a label with a line break (which split the one-line explanations) were taken."""
     day, sep, label = text.partition("=")
     if not sep or not label.strip():
         raise InputError(f"--event {text!r}: write DATE=LABEL, e.g. 2023-09-13='Kim–Putin summit'")
-    return Event(when=parse_day(day, f"--event {text!r}: date"), label=label.strip())
+    when = parse_day(day, f"--event {text!r}: date")
+    try:
+        return Event(when=check_event_date(when), label=check_event_label(label))
+    except InputError as err:
+        raise InputError(f"--event {text!r}: {err}") from err
 
 
 #: The mark of an alert judged on an analyst's count, and the caption that explains it.
