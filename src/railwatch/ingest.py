@@ -760,12 +760,25 @@ def _ingest_one(
             )
         if radiometry is not None and info.dtype == "uint8":
             last["radiometry_note"] = EIGHT_BIT_NOTE
+        notes = []
         if info.metadata.get("bands_unlabelled") and "rgb_bands" not in info.metadata:
-            last["warning"] = (
+            notes.append(
                 f"{info.band_count} bands, none labelled red, green or blue: bands 1,2,3 "
                 "will be read as red, green, blue; if the file is blue, green, red, NIR "
                 "(Planet analytic, Maxar), run the ingest again with --bands 3,2,1"
             )
+        eight_bit = info.metadata.get("eight_bit_values")
+        if eight_bit is not None and radiometry is None:
+            held = "multiples of 257" if eight_bit == "x257" else "all between 0 and 255"
+            notes.append(
+                f"its {info.dtype} values are 8-bit ones ({held}): a visual product "
+                "stored in 16 bits, read as linear radiance (the default) it is "
+                "stretched with a display gamma and comes out washed out (taken for "
+                "snow or haze); if it is one, run the ingest again with --radiometry "
+                "display"
+            )
+        if notes:
+            last["warning"] = "; ".join(notes)
     except Exception as err:  # one bad file never fails the batch
         summary.fail(name, err)
 

@@ -338,6 +338,7 @@ def inspect_scene(
             bands_unlabelled = unlabelled_bands(ds)
             hidden_alpha = undeclared_alpha(ds)
             has_overviews = bool(ds.overviews(1))
+            eight_bit = eight_bit_values(ds, path)
             width, height, count, dtype = ds.width, ds.height, ds.count, ds.dtypes[0]
             driver = ds.driver
             footprint = _to_wgs84_polygon(footprint_native, ds.crs)
@@ -359,6 +360,8 @@ def inspect_scene(
         metadata["bands_unlabelled"] = True
     if hidden_alpha is not None:
         metadata["undeclared_alpha"] = hidden_alpha
+    if eight_bit is not None:
+        metadata["eight_bit_values"] = eight_bit
     if "CLOUDCOVER" in imagery_tags:
         metadata["cloud_cover"] = _float_or_none(imagery_tags["CLOUDCOVER"])
     metadata.update(sidecar.metadata)
@@ -769,6 +772,43 @@ def _probe_valid(ds: Any, path: Path, name: str) -> tuple[np.ndarray, Affine] | 
             f"{name} has no valid pixels (all no-data, transparent or NaN): nothing to ingest"
         )
     return valid, _geo.scaled(ds.transform, ds.width / w, ds.height / h)
+
+
+def eight_bit_values(ds: Any, path: Path) -> str | None:
+    """How a 16- or 32-bit integer file holds 8-bit values, or None: ``"x257"`` when
+    every value is a multiple of 257 (8-bit values scaled to the full 16-bit range, as
+    visual products stored in 16 bits are), ``"0-255"`` when none exceeds 255 (8-bit
+    values in a wider type). Either is a display product, which ``--radiometry
+    linear`` (the default) stretches with a display gamma: washed out, read as snow or
+    haze. Judged on the values of the decimated view the footprint probe reads (the
+    file's nodata value and zeros left out); None when that view would need the
+    full-resolution pixels or holds no value above 0."""
+    if np.dtype(ds.dtypes[0]).kind not in "iu" or np.dtype(ds.dtypes[0]).itemsize < 2:
+        return None
+    levels = ds.overviews(1)
+    bands = _data_bands(ds)
+    try:
+        if levels:
+            with rasterio.open(path, overview_level=len(levels) - 1) as ovr:
+                data = np.asarray(ovr.read(bands))
+        elif ds.width * ds.height <= _PROBE_MAX_PIXELS:
+            scale = max(1.0, max(ds.width, ds.height) / _PROBE_SIZE)
+            shape = (len(bands), max(1, round(ds.height / scale)), max(1, round(ds.width / scale)))
+            data = np.asarray(ds.read(bands, out_shape=shape, resampling=Resampling.nearest))
+        else:
+            return None
+    except RasterioError:
+        return None  # the footprint probe has said what is wrong with the file
+    values = data[data > 0]
+    if ds.nodata is not None and math.isfinite(ds.nodata):
+        values = values[values != ds.nodata]
+    if values.size == 0:
+        return None
+    if int(values.max()) <= 255:
+        return "0-255"
+    if not np.any(values.astype(np.int64) % 257):
+        return "x257"
+    return None
 
 
 def _valid_pixels(ds: Any, shape: tuple[int, int] | None) -> np.ndarray:
