@@ -447,6 +447,7 @@ def _evidence(
                 before_row=plan.before,
                 notes=tuple(notes),
                 shift_m=shift,
+                before_near=plan.before_near,
             )
         )
     return out

@@ -163,6 +163,9 @@ class Evidence:
     before_row: SceneRow | None = None
     notes: tuple[str, ...] = ()
     shift_m: float | None = None
+    #: The before image's count was near the baseline (else it is only the most recent
+    #: earlier usable image, and a note says so): what the chips' caption says of it.
+    before_near: bool = True
 
 
 @dataclass(frozen=True)

@@ -193,10 +193,15 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
         draw_legend(fig, [d for c in chips for d in c.detections])
     notes = list(ev.notes)
     if ev.before is not None:
+        # "near the baseline" only when it was: else the note below says it was not
+        which = (
+            "most recent usable image near the baseline"
+            if ev.before_near
+            else "most recent earlier usable image"
+        )
         notes.insert(
             0,
-            "Left: before (most recent usable image near the baseline); right: alert "
-            "image; same site grid, same ground extent.",
+            f"Left: before ({which}); right: alert image; same site grid, same ground extent.",
         )
     if notes:
         fig.text(
