@@ -338,7 +338,7 @@ def inspect_scene(
             bands_unlabelled = unlabelled_bands(ds)
             hidden_alpha = undeclared_alpha(ds)
             has_overviews = bool(ds.overviews(1))
-            eight_bit = eight_bit_values(ds, path)
+            eight_bit = eight_bit_values(ds)
             width, height, count, dtype = ds.width, ds.height, ds.count, ds.dtypes[0]
             driver = ds.driver
             footprint = _to_wgs84_polygon(footprint_native, ds.crs)
@@ -667,6 +667,7 @@ _BEFORE_UNDECLARED_ALPHA: tuple[tuple[ColorInterp, ...], ...] = (
 _OPAQUE = {"uint8": (255,), "uint16": (255, 65535)}
 _ALPHA_SAMPLE = 1024  # longest side of the read that tells an undeclared alpha band
 _ALPHA_WINDOW = 256  # side of each window read from a large file without overviews
+_EIGHT_BIT_WINDOW = 256  # side of each window eight_bit_values reads
 
 
 def transparent_entries(ds: Any, band: int) -> np.ndarray | None:
@@ -774,32 +775,31 @@ def _probe_valid(ds: Any, path: Path, name: str) -> tuple[np.ndarray, Affine] | 
     return valid, _geo.scaled(ds.transform, ds.width / w, ds.height / h)
 
 
-def eight_bit_values(ds: Any, path: Path) -> str | None:
+def eight_bit_values(ds: Any) -> str | None:
     """How a 16- or 32-bit integer file holds 8-bit values, or None: ``"x257"`` when
     every value is a multiple of 257 (8-bit values scaled to the full 16-bit range, as
     visual products stored in 16 bits are), ``"0-255"`` when none exceeds 255 (8-bit
     values in a wider type). Either is a display product, which ``--radiometry
     linear`` (the default) stretches with a display gamma: washed out, read as snow or
-    haze. Judged on the values of the decimated view the footprint probe reads (the
-    file's nodata value and zeros left out); None when that view would need the
-    full-resolution pixels or holds no value above 0."""
+    haze. Judged on five full-resolution windows of at most 256 px a side (the centre
+    and the middle of each quarter; overviews are resampled, their values no longer
+    multiples of anything), the file's nodata value and zeros left out; None when
+    they hold no value above 0."""
     if np.dtype(ds.dtypes[0]).kind not in "iu" or np.dtype(ds.dtypes[0]).itemsize < 2:
         return None
-    levels = ds.overviews(1)
     bands = _data_bands(ds)
+    side_w, side_h = min(ds.width, _EIGHT_BIT_WINDOW), min(ds.height, _EIGHT_BIT_WINDOW)
+    parts = []
     try:
-        if levels:
-            with rasterio.open(path, overview_level=len(levels) - 1) as ovr:
-                data = np.asarray(ovr.read(bands))
-        elif ds.width * ds.height <= _PROBE_MAX_PIXELS:
-            scale = max(1.0, max(ds.width, ds.height) / _PROBE_SIZE)
-            shape = (len(bands), max(1, round(ds.height / scale)), max(1, round(ds.width / scale)))
-            data = np.asarray(ds.read(bands, out_shape=shape, resampling=Resampling.nearest))
-        else:
-            return None
+        for fx, fy in ((0.5, 0.5), (0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)):
+            col = min(max(0, round(ds.width * fx - side_w / 2)), ds.width - side_w)
+            row = min(max(0, round(ds.height * fy - side_h / 2)), ds.height - side_h)
+            window = rasterio.windows.Window(col, row, side_w, side_h)
+            parts.append(np.asarray(ds.read(bands, window=window)).ravel())
     except RasterioError:
-        return None  # the footprint probe has said what is wrong with the file
-    values = data[data > 0]
+        return None  # the footprint probe says what is wrong with the file
+    values = np.concatenate(parts)
+    values = values[values > 0]
     if ds.nodata is not None and math.isfinite(ds.nodata):
         values = values[values != ds.nodata]
     if values.size == 0:
