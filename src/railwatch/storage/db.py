@@ -218,11 +218,9 @@ def is_sqlite_locked(err: BaseException) -> bool:
 
 
 #: Words of a driver's error for a write that found no room: SQLite's SQLITE_FULL and
-#: its I/O error (what a write past ``ulimit -f`` gives, EFBIG), PostgreSQL's
-#: ``could not extend file ...: No space left on device`` and its disk-full state.
+#: PostgreSQL's ``could not extend file ...: No space left on device``.
 _DISK_FULL = (
     "database or disk is full",
-    "disk i/o error",
     "no space left on device",
     "disk quota exceeded",
     "could not extend file",
@@ -255,17 +253,10 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
         )
     low = first.lower()
     if any(word in low for word in _DISK_FULL):
-        why = (
-            "the database file could not be read or written: the disk may be full, a quota "
-            "or file size limit (ulimit -f) reached, or the disk failing"
-            if "i/o error" in low
-            else "the disk holding the database is full, or a quota or file size limit "
-            "(ulimit -f) was reached"
-        )
         return (
-            f"{failed} ({url}): {first}: {why}; free space and run the command again "
-            "(its unfinished transaction was rolled back, and everything recorded before "
-            "is kept)"
+            f"{failed} ({url}): {first}: the disk holding the database is full, or a quota "
+            "was reached; free space and run the command again (its unfinished transaction "
+            "was rolled back, and everything recorded before is kept)"
         )
     if url.startswith("sqlite") and "file is not a database" in low:
         return (
