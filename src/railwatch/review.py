@@ -367,7 +367,8 @@ def import_reviews(
     :func:`railwatch.analysis.csvio.read_counts_csv`: hand counts with ``date,count`` and
     optional ``class`` lines, or ``railwatch export``'s counts CSV corrected in a
     spreadsheet) as reviews of ``site``'s scenes, all or none. A line goes to the scene
-    its ``scene_id`` names (the export's), else to the site's one processed, usable image
+    its ``scene_id`` names (the export's; its UTC day must be the line's, since session
+    28), else to the site's one processed, usable image
     of its UTC day (a day with none, or with several, is refused, naming them). Each
     scene needs its total (``all``); ``covered`` and car classes go with it. Scenes whose
     stored counts already are the file's are left as they are."""
@@ -392,6 +393,15 @@ def import_reviews(
                 raise InputError(
                     f"{day}: scene {p.scene_id} is not a scene of site {s.name!r}: check the "
                     "scene_id column (the file of another site?)"
+                )
+            # the day must be the scene's, as for a line without scene_id: a count put
+            # beside another image's id (lines sorted by one column) was recorded on it
+            taken = scene.acquired_at.astimezone(UTC).date()
+            if taken != day:
+                raise InputError(
+                    f"{day}: scene {scene.id} is the image of {taken} (UTC), not of this "
+                    "line's date: check that the line's scene_id and date belong together "
+                    "(a spreadsheet sorted by one column only?); nothing was recorded"
                 )
         else:
             found = days.get(day, [])
