@@ -50,3 +50,13 @@ def test_a_time_out_of_range_in_utc_is_named(
     out = capsys.readouterr()
     assert "internal error" not in out.err
     assert f"line 2: date {text!r} is out of range in UTC" in out.err
+
+
+def test_lines_ending_in_a_lone_cr_are_lines(tmp_path: Path) -> None:
+    """Excel for Mac's "CSV (Macintosh)" ends lines with a lone CR: the whole file was
+    one line, refused with csv's own "new-line character seen in unquoted field - do you
+    need to open the file in universal-newline mode?"."""
+    (pts,) = parse_counts_csv("date;count\r2023-10-05;3,5\r2023-10-06;4\r").values()
+    assert [(p.when.day, p.count) for p in pts] == [(5, 3.5), (6, 4.0)]
+    with pytest.raises(InputError, match=r"^line 3: count 'x' is not a number"):
+        parse_counts_csv("date,count\r2023-10-05,3\r2023-10-06,x\r")

@@ -518,7 +518,10 @@ def parse_counts_csv(
     """
     sep = separator(text)
     decimal_comma = sep == ";"
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep)
+    # universal newlines: a file whose lines end in a lone CR (Excel for Mac's "CSV
+    # (Macintosh)") was one line, refused with csv's "new-line character seen in
+    # unquoted field - do you need to open the file in universal-newline mode?"
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None), delimiter=sep)
     records = _records(reader, source)
     header_line, header = next(
         ((n, row) for n, row in records if any(c.strip() for c in row)), (1, [])
