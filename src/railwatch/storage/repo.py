@@ -1449,17 +1449,18 @@ def latest_counts(session: Session, site: SiteRef) -> LatestCounts:
 def add_event(
     session: Session, site: SiteRef, when: date, label: str, description: str = ""
 ) -> Event:
-    """Record a dated event at a site (unique per site, date and label; dated at most
+    """Record a dated event at a site (unique per site, date and label, labels compared
+    without regard to letter case or surrounding spaces; dated at most
     :data:`railwatch.limits.EVENT_DAYS_AHEAD` days ahead)."""
     s = get_site(session, site)
     label = check_event_label(label)
     description = check_description(description, "an event description")
     when = check_event_date(when)
-    dup = session.scalar(
-        select(Event.id).where(Event.site_id == s.id, Event.date == when, Event.label == label)
-    )
+    dup = _same_event(session, s.id, when, label)
     if dup is not None:
-        raise AlreadyExistsError(f"event {label!r} on {when.isoformat()} already exists (id {dup})")
+        raise AlreadyExistsError(
+            f"event {dup.label!r} on {when.isoformat()} already exists (id {dup.id})"
+        )
     ev = Event(site_id=s.id, date=when, label=label, description=description, created_at=utcnow())
     session.add(ev)
     session.flush()
@@ -1479,17 +1480,14 @@ def update_event(
     ev = _get_event(session, event_id)
     new_when = check_event_date(when) if when is not None else ev.date
     new_label = check_event_label(label) if label is not None else ev.label
-    dup = session.scalar(
-        select(Event.id).where(
-            Event.site_id == ev.site_id,
-            Event.date == new_when,
-            Event.label == new_label,
-            Event.id != ev.id,
-        )
-    )
+    same = new_when == ev.date and _event_key(new_label) == _event_key(ev.label)
+    # an event that stays the same event (a new description, its label's case) is not
+    # checked: events recorded before labels were compared so (two of one day differing
+    # in case only) can still be edited
+    dup = None if same else _same_event(session, ev.site_id, new_when, new_label, ev.id)
     if dup is not None:
         raise AlreadyExistsError(
-            f"event {new_label!r} on {new_when.isoformat()} already exists (id {dup})"
+            f"event {dup.label!r} on {new_when.isoformat()} already exists (id {dup.id})"
         )
     if description is not None:
         ev.description = check_description(description, "an event description")
@@ -1497,6 +1495,30 @@ def update_event(
     ev.label = new_label
     session.flush()
     return ev
+
+
+def _event_key(label: str) -> str:
+    """The form in which two labels of one day are the same event: letter case and
+    spaces around it aside ("Kim–Putin summit", " kim–putin SUMMIT")."""
+    return label.strip().casefold()
+
+
+def _same_event(
+    session: Session, site_id: int, when: date, label: str, other_than: int | None = None
+) -> Event | None:
+    """The event of the site on ``when`` (other than the one of id ``other_than``) whose
+    label is ``label`` but for letter case and surrounding spaces, or None. Compared
+    here, not in SQL: SQLite's ``lower()`` folds ASCII letters only (not "É", "Ж"), and
+    a site has few events a day. Before, a label that differed in case only was a second
+    event, and alerts said "also that day: kim–putin summit" beside "Kim–Putin summit"."""
+    key = _event_key(label)
+    same_day = select(Event).where(Event.site_id == site_id, Event.date == when)
+    if other_than is not None:
+        same_day = same_day.where(Event.id != other_than)
+    for ev in session.scalars(same_day.order_by(Event.id)):
+        if _event_key(ev.label) == key:
+            return ev
+    return None
 
 
 def _get_event(session: Session, event_id: int) -> Event:
