@@ -55,6 +55,8 @@ from railwatch.report.model import (
     Headline,
     ReportData,
     SceneRow,
+    counted_otherwise,
+    method_words,
 )
 from railwatch.report.style import class_order
 from railwatch.storage import Database, repo
@@ -137,26 +139,44 @@ def drop_echoes(alerts: Sequence[AlertRow]) -> list[AlertRow]:
 def choose_before(
     rows: Sequence[SceneRow], after: SceneRow, settings: object | None = None, cls: str = "all"
 ) -> tuple[SceneRow | None, bool]:
-    """The most recent counted image before ``after`` whose count of ``cls`` (the
-    alert's class: the total, covered cars or one type) was near that class's baseline
-    at ``after`` (within one robust spread of its centre); else the most recent image
-    before it that counted the class. The flag says whether it was near. (Until
+    """The most recent counted image before ``after``, counted by ``after``'s method,
+    whose count of ``cls`` (the alert's class: the total, covered cars or one type) was
+    near that class's baseline of that method at ``after`` (within one robust spread of
+    its centre); else the most recent image before it counted that way that counted the
+    class; else, when no earlier image was counted that way, the most recent earlier
+    image of any method that counted the class (never near: its count is on another
+    scale, and the evidence says so). The flag says whether it was near. (Until
     2026-12-04 the total chose for every class: a tank record was shown beside an image
-    of normal total but as many tanks.)"""
-    earlier = sorted(
+    of normal total but as many tanks. Until session 28 every method was a candidate:
+    the demo's 0.3 m record of 111 cars was shown beside a 3 m estimate of 65.5 car
+    equivalents as its baseline image.)"""
+    method = after.method or "objects"
+    counted = sorted(
         (r for r in rows if r.when < after.when and count_of(r, cls) is not None),
         key=lambda r: r.when,
         reverse=True,
     )
+    earlier = [r for r in counted if (r.method or "objects") == method]
     if not earlier:
-        return None, False
-    base = spread_at(rows, after.when, settings, cls)
+        return (counted[0], False) if counted else (None, False)
+    base = spread_at(rows, after.when, settings, cls, method)
     if base is not None:
         centre, spread = base
         for row in earlier:
             if abs((count_of(row, cls) or 0.0) - centre) <= max(spread, 1.0):
                 return row, True
     return earlier[0], False
+
+
+def other_method_note(after: SceneRow, before: SceneRow) -> str:
+    """The note under a before image counted by another method than the alert image
+    (:func:`choose_before` found no earlier image counted the alert image's way)."""
+    return (
+        f"No earlier image was counted the way the alert image was "
+        f"({method_words(after.method)}); the most recent earlier usable image is shown "
+        f"instead, counted another way ({method_words(before.method)}): its count is not "
+        "comparable with the alert image's, and the alert was not judged against it."
+    )
 
 
 def _plan(
@@ -428,6 +448,8 @@ def _evidence(
             notes += list(read_notes)
             if plan.before is None:
                 notes.append("No earlier usable image exists to compare with.")
+            elif counted_otherwise(plan.after, plan.before):
+                notes.append(other_method_note(plan.after, plan.before))
             elif not plan.before_near:
                 notes.append(
                     "No earlier image had a count near the baseline; the most recent earlier "

@@ -216,16 +216,33 @@ def count_of(row: SceneRow, cls: str = "all") -> float | None:
 
 
 def spread_at(
-    rows: Sequence[SceneRow], when: datetime, settings: object | None = None, cls: str = "all"
+    rows: Sequence[SceneRow],
+    when: datetime,
+    settings: object | None = None,
+    cls: str = "all",
+    method: str | None = None,
 ) -> tuple[float, float] | None:
     """(centre, spread) of the baseline of ``cls`` (the total by default) for an image at
-    ``when`` from the counted images before it; None when the history is too short."""
+    ``when`` from the counted images before it; None when the history is too short.
+
+    With ``method`` (``objects``, ``length``: the alert image's), from the earlier images
+    counted that way only, as the alert rules judge an image (``split_by_method``): car
+    equivalents from track length at 3 m are not on the scale of cars counted one by one.
+    (Until session 28 every method was mixed, so a 0.3 m record's baseline took in 3 m
+    estimates.)"""
     from railwatch.analysis.baseline import robust_baseline
     from railwatch.analysis.settings import AlertSettings
 
     cfg = settings if isinstance(settings, AlertSettings) else AlertSettings()
     before = sorted(
-        (r for r in rows if r.when < when and count_of(r, cls) is not None), key=lambda r: r.when
+        (
+            r
+            for r in rows
+            if r.when < when
+            and count_of(r, cls) is not None
+            and (method is None or (r.method or "objects") == method)
+        ),
+        key=lambda r: r.when,
     )
     if not before:
         return None

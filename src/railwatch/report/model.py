@@ -167,6 +167,14 @@ class Evidence:
     #: earlier usable image, and a note says so): what the chips' caption says of it.
     before_near: bool = True
 
+    @property
+    def before_counted_otherwise(self) -> bool:
+        """The before image was counted by another method than the alert image (no
+        earlier image was counted its way), so its count is on another scale."""
+        if self.after_row is None or self.before_row is None:
+            return False
+        return counted_otherwise(self.after_row, self.before_row)
+
 
 @dataclass(frozen=True)
 class Headline:
@@ -210,3 +218,16 @@ class ReportData:
 def n_acknowledged(data: ReportData) -> int:
     """How many of the report's alerts an analyst has acknowledged."""
     return sum(1 for a in data.alerts if a.acknowledged)
+
+
+def counted_otherwise(after: SceneRow, before: SceneRow) -> bool:
+    """Were the two images counted by different methods (cars one by one, car
+    equivalents from track length, ...)? Their counts are then on different scales."""
+    return (after.method or "objects") != (before.method or "objects")
+
+
+def method_words(method: str | None) -> str:
+    """How an image's count was made, in words (``analysis.series.METHOD_WORDS``)."""
+    from railwatch.analysis.series import METHOD_WORDS
+
+    return METHOD_WORDS.get(method or "objects", f"method {method}")

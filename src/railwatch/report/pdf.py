@@ -197,6 +197,8 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
         which = (
             "most recent usable image near the baseline"
             if ev.before_near
+            else "most recent earlier usable image, counted another way: not comparable"
+            if ev.before_counted_otherwise
             else "most recent earlier usable image"
         )
         notes.insert(
