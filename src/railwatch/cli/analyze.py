@@ -179,7 +179,9 @@ def analyze(
             "--store",
             help="With --as-of: store these alerts in place of the site's stored ones (the "
             "dashboard, `railwatch alerts` and reports then show the site as of that date "
-            "until the next plain analyze).",
+            "until the next plain analyze). Unacknowledged alerts the look-back does not "
+            "raise are deleted: the next plain analyze raises them again under new ids "
+            "(acknowledged alerts keep theirs).",
         ),
     ] = False,
     min_severity: Annotated[
