@@ -1607,40 +1607,51 @@ def quality_alerts(
         )
         if gap <= expected:
             continue
-        lo, hi = bisect.bisect_right(all_days, start), bisect.bisect_left(all_days, stop)
-        between = all_days[lo:hi]  # the days strictly between start and stop
-        unusable = sum(images[d] for d in between)  # none of them usable
+        lo = bisect.bisect_right(all_days, start)
+        # the days strictly between start and the next usable one; of an ongoing silence
+        # every later day (the as-of day's images included), none of them usable
+        between = (
+            all_days[lo : bisect.bisect_left(all_days, nxt)] if nxt is not None else all_days[lo:]
+        )
+        unusable = sum(images[d] for d in between)
         severity = "medium" if gap >= 2 * expected else "low"
         if nxt is not None:  # a silence that has ended is history: one step lower
             severity = lower_severity(severity)
         when = datetime(start.year, start.month, start.day, tzinfo=as_utc(points[0].when).tzinfo)
         when = as_utc(when) + timedelta(days=int(np.ceil(expected)))
-        tried = ""
-        if unusable:
-            were = "image in that time was" if unusable == 1 else "images in that time were"
-            tried = f"; {unusable} {were} unusable"
-        until = f"until {_d(nxt)}" if nxt is not None else f"as of {_d(end)}"
-        text = (
-            f"No usable image of this site for {gap} days (from {_d(start)} {until}{tried}); "
+        usual = (
             f"the site is usually seen every {median_gap:.0f} days (median gap), so more than "
             f"{expected:.0f} days of silence is unexpected and must not be read as calm."
         )
-        alerts.append(
-            _silence_alert(
-                start,
-                severity,
-                when,
-                text,
-                {
-                    "gap_days": float(gap),
-                    "expected_days": round(expected, 1),
-                    "median_gap_days": median_gap,
-                    "unusable_images": float(unusable),
-                    "last_usable": _d(start),
-                    "ongoing": "yes" if nxt is None else "no",
-                },
+        if nxt is not None:
+            tried = ""
+            if unusable:
+                were = "image in that time was" if unusable == 1 else "images in that time were"
+                tried = f"; {unusable} {were} unusable"
+            text = (
+                f"No usable image of this site for {gap} days (from {_d(start)} until "
+                f"{_d(nxt)}{tried}); {usual}"
             )
-        )
+            length, until = gap, _d(nxt)
+        else:
+            so_far, length, last_day = _silence_so_far(start, expected, severity)
+            text = (
+                f"No usable image of this site since {_d(start)}: {so_far}, and none since "
+                f"{_images_since(unusable, between)}; {usual}"
+            )
+            until = _d(last_day)
+        metrics: dict[str, float | str] = {
+            "gap_days": float(length),
+            "gap_until": until,
+            "expected_days": round(expected, 1),
+            "median_gap_days": median_gap,
+            "unusable_images": float(unusable),
+            "last_usable": _d(start),
+            "ongoing": "yes" if nxt is None else "no",
+        }
+        if nxt is None:
+            metrics["latest_image"] = _d(between[-1]) if between else ""
+        alerts.append(_silence_alert(start, severity, when, text, metrics))
     if len(usable_days) < settings.quality_min_points:
         alerts.extend(_silence_unestablished(usable_days, images, end, settings))
     return alerts
@@ -1662,27 +1673,27 @@ def _silence_unestablished(
     days = sorted(d for d in images if (d > start if usable_days else d >= start) and d <= end)
     tried = sum(images[d] for d in days)
     n = len(usable_days)
+    severity = "medium" if gap >= 2 * expected else "low"
+    so_far, length, last_day = _silence_so_far(
+        start, expected, severity, ", " if n else " and for "
+    )
     if n:
-        were = "image in that time was" if tried == 1 else "images in that time were"
-        unusable = f"; {tried} {were} unusable" if tried else ""
         head = (
-            f"No usable image of this site for {gap} days (from {_d(start)} as of "
-            f"{_d(end)}{unusable})"
+            f"No usable image of this site since {_d(start)}: {so_far}, and none since "
+            f"{_images_since(tried, days)}"
         )
     else:
         which = "its one image" if tried == 1 else f"all {tried} of its images"
         span = f"on {_d(start)}" if len(days) == 1 else f"from {_d(start)} to {_d(days[-1])}"
         head = (
             f"No usable image of this site at all: {which} {span} "
-            f"{'was' if tried == 1 else 'were'} unusable, so it has not been seen for {gap} "
-            f"days as of {_d(end)}"
+            f"{'was' if tried == 1 else 'were'} unusable, so it had not been seen for {so_far}"
         )
     text = (
         f"{head}; with {n} usable {'image' if n == 1 else 'images'} (fewer than the "
         f"{settings.quality_min_points} that tell how often the site is seen), more than "
         f"{expected:.0f} days of silence is unexpected and must not be read as calm."
     )
-    severity = "medium" if gap >= 2 * expected else "low"
     when = datetime(start.year, start.month, start.day, tzinfo=UTC) + timedelta(
         days=int(np.ceil(expected))
     )
@@ -1693,15 +1704,48 @@ def _silence_unestablished(
             when,
             text,
             {
-                "gap_days": float(gap),
+                "gap_days": float(length),
+                "gap_until": _d(last_day),
                 "expected_days": round(expected, 1),
                 "unusable_images": float(tried),
                 "usable_images": float(n),
                 "last_usable": _d(start) if n else "",
+                "latest_image": _d(days[-1]) if days else "",
                 "ongoing": "yes",
             },
         )
     ]
+
+
+def _silence_so_far(
+    start: date, expected: float, severity: str, joiner: str = ", "
+) -> tuple[str, int, date]:
+    """What an ongoing silence from ``start`` had come to on the days its alert rests on:
+    ``ceil(expected)`` days on the alert's date, and for a medium one twice the expected on
+    the day it reached that (``joiner`` between the two); as text, with the days and the
+    last of those dates.
+
+    Stated on those fixed days, never as of the analysis: until session 28 it said "for 860
+    days (from ... as of 2026-12-05)", a number that grew each day, so a plain ``analyze``
+    rewrote the stored alert every day although nothing about the site had changed."""
+    first = int(np.ceil(expected))
+    on = start + timedelta(days=first)
+    text = f"{first} days on {_d(on)} (the alert's date)"
+    if severity != "medium":
+        return text, first, on
+    twice = int(np.ceil(2 * expected))
+    later = start + timedelta(days=twice)
+    return f"{text}{joiner}{twice} days (twice that) on {_d(later)}", twice, later
+
+
+def _images_since(unusable: int, days: Sequence[date]) -> str:
+    """The images of an ongoing silence, by their dates: "(3 later images were unusable,
+    the latest on 2024-09-30)", or "(the site has no later image)"."""
+    if not unusable:
+        return "(the site has no later image)"
+    if unusable == 1:
+        return f"(1 later image was unusable, on {_d(days[-1])})"
+    return f"({unusable} later images were unusable, the latest on {_d(days[-1])})"
 
 
 def _silence_alert(
