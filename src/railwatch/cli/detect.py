@@ -351,8 +351,17 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         err_console.print(
             f"[dim]note: {escape(img.name)}: the sun was {result.sun_elevation:.0f}° high: cars "
             "cast long shadows, which the detector may count as cars (on test drawings it had "
-            "never seen, counts ran about 10 % high with such a sun); check the boxes on the "
+            "never seen, counts ran 6-7 % high with the sun at 15-35°); check the boxes on the "
             "shadow side of strings.[/]",
+            highlight=False,
+        )
+    if result.coarse is not None and result.coarse.empty_from == "image, crowded":
+        err_console.print(
+            f"[dim]note: {escape(img.name)}: the yard looks crowded (hardly any bare track "
+            "between the cars), so this image alone cannot tell how full it is: the "
+            f"estimate may be low and its interval reaches every metre of track read "
+            f"({result.coarse.high:g} car equivalents). In a site with three or more other "
+            "images, railwatch process reads it against the site's empty track from them.[/]",
             highlight=False,
         )
     if result.bands_guessed:
@@ -403,6 +412,9 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             # no measurement of the yard, not an empty one
             "tracks": result.tracks,
             "track_m": c.track_m,
+            # where the empty track's colour came from (coarse.EMPTY_FROM): "image,
+            # crowded" is a yard the image alone cannot read well
+            "empty_from": c.empty_from,
         }
     fc = to_feature_collection(
         result.detections,
@@ -443,6 +455,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         "longest_string_m": None if coarse is None or no_flag else coarse.longest_string_m,
         "track_m": None if coarse is None else coarse.track_m,
         "tracks": result.tracks,
+        "empty_from": None if coarse is None else coarse.empty_from,
         "by_class": dict(result.counts),
         "covered": sum(1 for d in result.detections if d.covered),
         "radiometry": result.radiometry,

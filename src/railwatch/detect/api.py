@@ -572,7 +572,10 @@ def _coarse_file(
         method=parts[0].method,
         present=any(p.present for p in parts),
         directions_deg=tuple(sorted({d for p in parts for d in p.directions_deg})),
-        empty_from=sources.pop() if len(sources) == 1 else "image",
+        # a block read as crowded marks the whole (its interval reaches its capacity)
+        empty_from=sources.pop()
+        if len(sources) == 1
+        else ("image, crowded" if "image, crowded" in sources else "image"),
         track_m=None if any(r is None for r in reads) else round(sum(r or 0.0 for r in reads), 1),
         longest_string_m=max(longest) if longest else None,
         long_windows=None if any(w is None for w in windows) else sum(w or 0 for w in windows),

@@ -123,8 +123,11 @@ PRESENCE_GSD = 10.0
 #: full of one kind of car no longer takes the cars for its empty track); an image
 #: estimated alone reads as with "4" (2026-12-03, session 17); "6": the learned
 #: decision's interval widths re-derived for estimator 4's evidence with the sun,
-#: 0.39 / 0.91 instead of 0.32 / 1.65 (the same estimates; 2026-12-04, session 19).
-ESTIMATOR_VERSION = "6"
+#: 0.39 / 0.91 instead of 0.32 / 1.65 (the same estimates; 2026-12-04, session 19);
+#: "7": an image read without the site's empty track whose yard looks crowded
+#: (:data:`CROWDED_RATIO`) has its noise unit held down and its interval reaching the
+#: track's capacity (2026-12-05, session 28; other images read as with "6").
+ESTIMATOR_VERSION = "7"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
 #: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);
@@ -191,9 +194,11 @@ REL_LEARNED_HIGH = 0.91
 #: at 5 m (tracks 0.95 px apart; docs/detection.md).
 LEARNED_MAX_GSD = 4.0
 #: Where an estimate's empty-track colour came from: the image's own track samples, the
-#: site's empty track from its other images (:class:`EmptyTrack`), or that colour as it
-#: is because the yard was taken as full (:func:`_site_mode`).
-EMPTY_FROM = ("image", "site", "site, full yard")
+#: site's empty track from its other images (:class:`EmptyTrack`), that colour as it
+#: is because the yard was taken as full (:func:`_site_mode`), or the image's own
+#: samples in a yard that looks crowded (:data:`CROWDED_RATIO`: the noise unit held
+#: down, the interval reaching the track's capacity).
+EMPTY_FROM = ("image", "site", "site, full yard", "image, crowded")
 #: A site's empty track (:func:`site_empty_track`) needs at least this many of its images.
 SITE_MIN_IMAGES = 3
 #: The empty-track colour found near the site's is used only if at least this share of
@@ -214,6 +219,13 @@ FULL_SPREAD_RATIO = 0.75
 #: most twice this many noise units of the yard's (:func:`_mode`), not the spread of all
 #: samples, which the cars of a crowded yard inflate.
 SITE_LINE_REACH = 3.0
+#: An image read without the site's empty track whose empty-track noise unit comes out
+#: above this many times the noise along the lines (:func:`_along_noise`) is taken as
+#: crowded: the unit is held to it, and the interval's upper end reaches the track's
+#: capacity (every metre read occupied). On the simulator's 3 m development and
+#: benchmark scenes (yards 1-29 % full) the ratio is 1.1-1.8; on the third renderer's
+#: (59-77 % full, ``benchmarks/bench_third_renderer.py --coarse``) 0.7-4.3.
+CROWDED_RATIO = 2.0
 #: Length (metres) of a string of cars that makes a "long train present".
 LONG_TRAIN_M = 300.0
 #: The long-train flag at :data:`PRESENCE_GSD` and coarser (:func:`longest_string_run`,
@@ -740,10 +752,78 @@ def _site_mode(
     return None
 
 
+def _along_noise(
+    profiles: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+) -> np.ndarray:
+    """The robust spread (per colour feature) of one sample's colour less the colour
+    one pixel further along its line (two samples), over every line, divided by
+    sqrt(2): the noise of a single sample where the colour does not change within a
+    pixel. Empty ballast and the inside of a car both qualify, so when cars of many
+    colours fill the lines it grows far less than the spread of the samples about the
+    empty-track colour (in the unit test's yard three quarters full, 5 times against 17:
+    only pairs across a car's end or a neighbouring line's change differ)."""
+    diffs = []
+    for _, _, f, ok in profiles:
+        both = ok[2:] & ok[:-2]
+        diffs.append(f[2:][both] - f[:-2][both])
+    d = np.concatenate(diffs)
+    if len(d) < 20:
+        return np.full(3, np.inf)
+    return np.asarray(np.maximum(np.median(np.abs(d), axis=0) * 1.4826 / math.sqrt(2), NOISE_FLOOR))
+
+
 def _spread(samples: np.ndarray) -> float:
     """Robust spread (norm of the per-feature MADs, scaled) of ``samples`` (N, 3)."""
     med = np.median(samples, axis=0)
     return float(np.linalg.norm(np.median(np.abs(samples - med), axis=0) * 1.4826))
+
+
+def _local_reference(
+    profiles: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    shape: tuple[int, int],
+    base: list[np.ndarray],
+    noise: np.ndarray,
+    start: np.ndarray | None,
+    gsd: float,
+    passes: int,
+    cap: np.ndarray | None = None,
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Step 3 of the module docs after the colours' search: ``passes`` rounds of the
+    empty-track noise unit (:func:`_empty_noise` from ``start``; held to the length of
+    ``cap`` when given) and of the smooth 2-D field of the empty-track samples' offsets
+    from their line's colour ``base`` (normalised convolution over ``ILLUMINATION_M``),
+    so a lit or shaded patch of ballast is not a car. Returns each line's colour, the
+    field at its samples, and the noise unit."""
+    h, w = shape
+    base = list(base)
+    sigma = ILLUMINATION_M / gsd
+    field = [np.zeros_like(f) for _, _, f, _ in profiles]
+    for _ in range(passes):
+        resid = [f - b - fl for (_, _, f, _), b, fl in zip(profiles, base, field, strict=True)]
+        all_r = np.concatenate([r[ok] for r, (_, _, _, ok) in zip(resid, profiles, strict=True)])
+        noise = _empty_noise(all_r, start)
+        if cap is not None and np.linalg.norm(noise) > np.linalg.norm(cap):
+            noise = noise * (np.linalg.norm(cap) / np.linalg.norm(noise))
+        num = np.zeros((h, w, profiles[0][2].shape[1]), np.float32)
+        den = np.zeros((h, w), np.float32)
+        for i, (pts, _, f, ok) in enumerate(profiles):
+            r = f - base[i]
+            inl = ok & (np.sqrt((((resid[i]) / noise) ** 2).sum(axis=1)) <= INLIER)
+            if inl.any():
+                n_, d_ = _splat((h, w), pts[inl], r[inl], np.ones(int(inl.sum())))
+                num += n_
+                den += d_
+        num_s = np.asarray(cv2.GaussianBlur(num, (0, 0), sigma), np.float32)
+        den_s = np.asarray(cv2.GaussianBlur(den, (0, 0), sigma), np.float32)
+        fld = num_s / np.maximum(den_s, 1e-3)[..., None]
+        fld[den_s < 1e-3] = 0.0
+        for i, (pts, _, f, ok) in enumerate(profiles):
+            field[i] = _sample(fld, pts).astype(np.float64)
+            r = f - field[i]
+            near = ok & (np.sqrt((((r - base[i]) / noise) ** 2).sum(axis=1)) <= INLIER)
+            if near.sum() > 20:
+                base[i] = r[near].mean(axis=0)
+    return base, field, np.asarray(noise)
 
 
 def _evidence(
@@ -780,38 +860,31 @@ def _evidence(
     base = [
         _mode(f[ok], noise, start=empty) if ok.sum() > 20 else empty for _, _, f, ok in profiles
     ]
-    # 2. illumination and dirt: a smooth 2-D field of the empty-track samples' offsets
-    #    from their line's colour (normalised convolution over ILLUMINATION_M), so a
-    #    lit or shaded patch of ballast is not a car
-    sigma = ILLUMINATION_M / gsd
-    field = [np.zeros_like(f) for _, _, f, _ in profiles]
+    passes = 3
     if full and start is not None:
         # a full yard: no line shows its own ballast, nor any patch the light on it
         base = [empty] * len(profiles)
         noise = start
-    for _ in range(0 if full else 3):
-        resid = [f - b - fl for (_, _, f, _), b, fl in zip(profiles, base, field, strict=True)]
-        all_r = np.concatenate([r[ok] for r, (_, _, _, ok) in zip(resid, profiles, strict=True)])
-        noise = _empty_noise(all_r, start)
-        num = np.zeros((h, w, feats.shape[2]), np.float32)
-        den = np.zeros((h, w), np.float32)
-        for i, (pts, _, f, ok) in enumerate(profiles):
-            r = f - base[i]
-            inl = ok & (np.sqrt((((resid[i]) / noise) ** 2).sum(axis=1)) <= INLIER)
-            if inl.any():
-                n_, d_ = _splat((h, w), pts[inl], r[inl], np.ones(int(inl.sum())))
-                num += n_
-                den += d_
-        num_s = np.asarray(cv2.GaussianBlur(num, (0, 0), sigma), np.float32)
-        den_s = np.asarray(cv2.GaussianBlur(den, (0, 0), sigma), np.float32)
-        fld = num_s / np.maximum(den_s, 1e-3)[..., None]
-        fld[den_s < 1e-3] = 0.0
-        for i, (pts, _, f, ok) in enumerate(profiles):
-            field[i] = _sample(fld, pts).astype(np.float64)
-            r = f - field[i]
-            near = ok & (np.sqrt((((r - base[i]) / noise) ** 2).sum(axis=1)) <= INLIER)
-            if near.sum() > 20:
-                base[i] = r[near].mean(axis=0)
+        passes = 0
+    # 2. illumination and dirt: a smooth field of the empty-track samples' offsets
+    first = base
+    base, field, noise = _local_reference(profiles, (h, w), first, noise, start, gsd, passes)
+    # 2b. a crowded yard read alone: with cars at most of the samples, the samples near
+    #    the densest colour are ballast blurred with the cars beside it (neighbouring
+    #    lines are 1.6 px apart at 3 m) and cars of a similar colour, and their spread,
+    #    the noise unit, grows with them until real cars no longer stand out (a
+    #    third-renderer yard three-quarters full read 0 cars of 324). Where it ends above
+    #    CROWDED_RATIO times the noise along the lines, which cars do not inflate, the
+    #    passes are run again with the unit held there, and the estimate is marked (its
+    #    interval then reaches the track's capacity)
+    crowded = False
+    if found is None and passes and gsd < PRESENCE_GSD:
+        cap = CROWDED_RATIO * _along_noise(profiles)
+        if np.linalg.norm(noise) > np.linalg.norm(cap):
+            crowded = True
+            base, field, noise = _local_reference(
+                profiles, (h, w), first, noise, start, gsd, passes, cap=cap
+            )
     # 3. evidence: the offset from the local empty-track colour, averaged over half a
     #    car (a car shifts every sample the same way, noise averages out), in units of
     #    the averaged offsets' robust spread on empty track
@@ -848,7 +921,10 @@ def _evidence(
         same = (cos >= SAME_COS) & ~dark[has] & ~dark[j]
         ratio = np.where(same, SIDE_RATIO_SAME, SIDE_RATIO)
         need[has] = np.maximum(need[has], ratio * ev_all[j])
-    empty_from = "image" if found is None else ("site, full yard" if full else "site")
+    if found is not None:
+        empty_from = "site, full yard" if full else "site"
+    else:
+        empty_from = "image, crowded" if crowded else "image"
     return _Evidence(
         profiles,
         bounds,
@@ -1366,6 +1442,10 @@ def estimate_occupancy(
     ends = n_strings * gsd / CONVENTIONAL_CAR_M
     below = (1.0 + rel_low * cars + ends) * (1.0 + nodata)
     above = (1.0 + rel_high * cars + ends) * (1.0 + nodata)
+    if empty_from == "image, crowded":
+        # the image alone cannot tell how full a crowded yard is (its empty track is
+        # hardly seen): up to every metre of track read
+        above = max(above, read * 0.5 * gsd / CONVENTIONAL_CAR_M - cars)
     return CoarseEstimate(
         car_equivalents=round(cars, 2),
         low=round(max(0.0, cars - below), 2),
