@@ -135,10 +135,11 @@ def test_dota_and_yolo_exports_carry_it_through_their_manifest(
     truth = read_labelled_truth(dota)
     assert {t.scene: t.verified for t in truth.scenes} == expected
     assert truth.provenance["verified"] == sum(expected.values())
-    # YOLO-OBB has no gsd: imported with --gsd, the flag from the export's manifest
+    # YOLO-OBB has no gsd: it and the flag come from the export's manifest (session 28:
+    # gsd=0.5 was given here, and taken for the 1 m scene's chips too)
     yolo = tmp_path / "yolo"
     export_labels(db, yolo, "yolo-obb", site=SITE_NAME, chip=256)
-    import_labels(yolo, "yolo-obb", tmp_path / "yl", gsd=0.5)
+    import_labels(yolo, "yolo-obb", tmp_path / "yl")
     assert _verified(load_labelled_dir(tmp_path / "yl").images) == _expected(yolo)
 
 

@@ -23,7 +23,8 @@ On import, label files are UTF-8 (a byte-order mark and Windows line ends are
 accepted), class names and ``covered`` are read as ``railwatch eval`` reads them
 (``detect.geojson.parse_class``/``parse_covered``: ``Tank Car`` is tank), and an image
 is found whatever the case of its name. Each image's ground sample distance (DOTA's
-``gsd:`` line, a COCO image's ``railwatch.gsd``, else import's ``gsd``) is kept in
+``gsd:`` line, a COCO image's ``railwatch.gsd``, else its scene's in the source's
+``railwatch_export.json`` that export-labels wrote, else import's ``gsd``) is kept in
 ``railwatch_labels.json`` for ``railwatch train --labels``. 4 corners that outline no
 box (all one point, or out of order: a bow-tie) are refused. So is whether each image's
 labels are verified (``verified``: a COCO image's ``railwatch.verified``, else the
@@ -788,18 +789,62 @@ def check_gsd(gsd: float | None) -> float | None:
     return value
 
 
-def _image_gsd(img: LabelImage, gsd: float | None, errors: LabelErrors) -> float | None:
+def _export_gsds(root: Path, errors: LabelErrors) -> dict[str, float]:
+    """Each chip's ground sample distance, by chip name, from the ``railwatch_export.json``
+    that export-labels wrote in ``root`` (each scene's ``gsd`` and ``chips``); empty when
+    there is none. A scene's ``gsd`` that is no positive number is an error; a file that
+    cannot be read is refused by ``detect.labels.read_export_provenance``, which reads it
+    first."""
+    from railwatch.detect.labels import EXPORT_MANIFEST
+
+    path = root / EXPORT_MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}  # said by read_export_provenance
+    scenes = doc.get("scenes") if isinstance(doc, dict) else None
+    out: dict[str, float] = {}
+    for k, entry in enumerate(scenes if isinstance(scenes, list) else ()):
+        if not isinstance(entry, dict) or entry.get("gsd") is None:
+            continue
+        value = _gsd_value(entry["gsd"])
+        if value is None:
+            errors.add(
+                path,
+                None,
+                f"scene entry {k} gives gsd {entry['gsd']!r}, not a positive number of "
+                "metres: export the labels again (railwatch export-labels), or correct it",
+            )
+            continue
+        for chip in entry.get("chips") or ():
+            out[str(chip)] = value
+    return out
+
+
+def _image_gsd(
+    img: LabelImage, gsd: float | None, exported: dict[str, float], errors: LabelErrors
+) -> float | None:
     """An image's ground sample distance: its labels' (DOTA ``gsd:``, COCO
-    ``railwatch.gsd``), else ``gsd``; a ``gsd`` that contradicts the labels' is an error."""
+    ``railwatch.gsd``), else its scene's in the source's ``railwatch_export.json``
+    (``exported``: YOLO-OBB carries none, and a labelling tool may drop DOTA's header),
+    else ``gsd``; a ``gsd`` that contradicts either is an error."""
     own = _gsd_value(img.meta.get("gsd"))
-    if own is not None and gsd is not None and abs(own - gsd) > 1e-6 * own:
+    known = own if own is not None else exported.get(img.name)
+    if known is not None and gsd is not None and abs(known - gsd) > 1e-6 * known:
+        if own is not None:
+            said, used = f"its labels give gsd {own:g} m", "the labels' own"
+        else:
+            said = f"railwatch_export.json (written by export-labels) gives gsd {known:g} m"
+            used = "the export's"
         errors.add(
             img.path or img.name,
             None,
-            f"its labels give gsd {own:g} m, --gsd gives {gsd:g} m: leave out --gsd (the "
-            "labels' own is used), or correct the labels",
+            f"{said}, --gsd gives {gsd:g} m: leave out --gsd ({used} is used), or correct "
+            + ("the labels" if own is not None else "railwatch_export.json"),
         )
-    return own if own is not None else gsd
+    return known if known is not None else gsd
 
 
 def _image_verified(img: LabelImage, exported: dict[str, bool], errors: LabelErrors) -> bool | None:
@@ -837,9 +882,10 @@ def import_labels(
     distance; the source and site), which ``railwatch train --labels`` reads.
 
     The gsd of an image is its labels' (DOTA's ``gsd:`` line, a COCO image's
-    ``railwatch.gsd`` as export-labels writes them), else ``gsd`` (formats that carry
-    none: YOLO-OBB); images left without one are listed in the summary's
-    ``without_gsd`` (train refuses them).
+    ``railwatch.gsd`` as export-labels writes them), else its scene's in the source's
+    ``railwatch_export.json`` (export-labels lists each scene's gsd and chips: YOLO-OBB
+    carries none), else ``gsd``; a ``gsd`` that contradicts either is an error. Images
+    left without one are listed in the summary's ``without_gsd`` (train refuses them).
 
     Whether an image's labels are verified is kept as ``verified`` (true, false or
     null: :func:`_image_verified`); ``verified=True`` (import-labels ``--verified``:
@@ -853,8 +899,9 @@ def import_labels(
     if dest.resolve() == root.resolve():
         raise InputError("--out must differ from the source directory")
     errors = LabelErrors()
-    gsds = {img.name: _image_gsd(img, gsd, errors) for img in labels.images}
     exported = read_export_provenance(root)
+    exported_gsd = _export_gsds(root, errors)
+    gsds = {img.name: _image_gsd(img, gsd, exported_gsd, errors) for img in labels.images}
     checked = {
         img.name: True if verified else _image_verified(img, exported, errors)
         for img in labels.images
