@@ -104,7 +104,8 @@ def test_a_site_whose_images_are_all_unusable_is_a_silence() -> None:
     assert q[0].metrics["usable_images"] == 0.0 and q[0].metrics["unusable_images"] == 30.0
     assert q[0].explanation.startswith(
         "No usable image of this site at all: all 30 of its images from 2021-01-04 to "
-        "2021-12-18 were unusable, so it has not been seen for 400 days as of 2022-02-08"
+        "2021-12-18 were unusable, so it had not been seen for 45 days on 2021-02-18 (the "
+        "alert's date) and for 90 days (twice that) on 2021-04-04"
     )
     # the same images judged 40 days after the first: not yet a silence
     assert kind(analyze_series(pts[:3], as_of=T0 + timedelta(days=40)), "quality") == []
@@ -116,8 +117,9 @@ def test_a_silence_after_too_few_usable_images_is_reported() -> None:
     assert len(q) == 1 and q[0].severity == "low"  # 60 days since the last usable image
     assert q[0].key == "quality:all:2021-01-14"
     assert q[0].explanation.startswith(
-        "No usable image of this site for 60 days (from 2021-01-14 as of 2021-03-15; 2 "
-        "images in that time were unusable); with 2 usable images (fewer than the 4"
+        "No usable image of this site since 2021-01-14: 45 days on 2021-02-28 (the alert's "
+        "date), and none since (2 later images were unusable, the latest on 2021-02-03); "
+        "with 2 usable images (fewer than the 4"
     )
     # once the site is seen regularly the usual rule judges it, and only it
     regular = points([5.0, 6.0, 5.0, 6.0, 5.0])
@@ -249,7 +251,7 @@ def test_a_silence_counts_the_unusable_images_not_their_days() -> None:
         pts.append(CountPoint(when=last + timedelta(days=30), count=None, usable=False, cls=cls))
     q = kind(analyze_series(pts, as_of=last + timedelta(days=60)), "quality")
     assert len(q) == 1 and q[0].metrics["unusable_images"] == 3.0
-    assert "; 3 images in that time were unusable)" in q[0].explanation
+    assert "(3 later images were unusable, the latest on " in q[0].explanation
     never = [
         CountPoint(when=T0 + timedelta(hours=h), count=None, usable=False, cls=cls)
         for h in (0, 5)

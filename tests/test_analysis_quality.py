@@ -29,9 +29,12 @@ def test_silence_at_the_end_is_reported_as_of_a_later_date() -> None:
     assert quality(analyze_series(pts, as_of=last + timedelta(days=20))) == []
     q = quality(analyze_series(pts, as_of=last + timedelta(days=60)))
     assert len(q) == 1
-    assert q[0].metrics["ongoing"] == "yes" and q[0].metrics["gap_days"] == 60.0
+    # stated on the alert's own date (45 days after the last usable image), never as of
+    # the analysis: the same alert whichever day it is made (session 28)
+    assert q[0].metrics["ongoing"] == "yes" and q[0].metrics["gap_days"] == 45.0
     assert q[0].severity == "low"  # more than the expected 45 days, less than twice
-    assert f"as of {(last + timedelta(days=60)).date()}" in q[0].explanation
+    assert f"45 days on {(last + timedelta(days=45)).date()}" in q[0].explanation
+    assert "as of" not in q[0].explanation
     later = quality(analyze_series(pts, as_of=last + timedelta(days=100)))
     assert later[0].severity == "medium" and later[0].key == q[0].key
 
@@ -43,7 +46,8 @@ def test_unusable_images_do_not_end_a_silence() -> None:
     assert len(q) == 1 and q[0].metrics["unusable_images"] == 8.0
     # without an as-of date the last point (an unusable image) is the end
     q_default = quality(analyze_series(pts))
-    assert q_default and q_default[0].metrics["gap_days"] == 80.0
+    assert q_default and q_default[0].metrics["gap_days"] == 45.0  # low: on its date
+    assert q_default[0].metrics["latest_image"] == pts[-1].when.date().isoformat()
 
 
 def test_same_as_of_gives_the_same_alerts() -> None:
