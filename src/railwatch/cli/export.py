@@ -222,8 +222,12 @@ def import_labels_cmd(
         typer.Option(
             "--gsd",
             metavar="METRES",
-            help="Ground sample distance of images whose labels carry none (YOLO-OBB; DOTA "
-            "and COCO from export-labels carry theirs): train --labels needs it.",
+            help="Ground sample distance for images that have none otherwise: an image's gsd "
+            "comes from its labels (DOTA gsd: line, COCO railwatch.gsd), else from its scene "
+            "in the railwatch_export.json that export-labels wrote in SRC (so an export-labels "
+            "folder needs no --gsd, YOLO-OBB included), else from --gsd. Give it only for "
+            "images the export does not list; a --gsd that contradicts the labels or the "
+            "export is refused. train --labels needs a gsd for every image.",
         ),
     ] = None,
     verified: Annotated[
@@ -270,10 +274,19 @@ def import_labels_cmd(
         # written (the YOLO-OBB layout trains as it is elsewhere), but said: train refuses it
         shown = escape(", ".join(summary.without_gsd[:5]))
         more = f" and {len(summary.without_gsd) - 5} more" if len(summary.without_gsd) > 5 else ""
+        from railwatch.detect.labels import EXPORT_MANIFEST
+
+        where = (
+            f"{EXPORT_MANIFEST} in {src} does not list them"
+            if (src / EXPORT_MANIFEST).is_file()
+            else f"{src} has no {EXPORT_MANIFEST} (export-labels writes one with each scene's gsd)"
+        )
         err_console.print(
             f"[bold yellow]warning:[/] {len(summary.without_gsd)} image(s) have no ground "
-            f"sample distance ({shown}{more}): {fmt} labels carry none, so railwatch train "
-            f"--labels cannot read {escape(str(summary.out))}; import again with --gsd METRES",
+            f"sample distance ({shown}{more}): their {fmt} labels carry none and "
+            f"{escape(where)}, so railwatch train --labels cannot read "
+            f"{escape(str(summary.out))}; import again with --gsd METRES (it is used only "
+            "for images whose labels and export give none)",
             highlight=False,
         )
     if as_json:
