@@ -3,9 +3,10 @@ when the object is made, never at import time."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,3 +40,29 @@ class Settings(BaseSettings):
 def get_settings(**overrides: object) -> Settings:
     """Make a fresh :class:`Settings`, reading the environment now."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+#: What each setting that can be refused must be, as the error about its variable says.
+SETTING_EXPECTED = {
+    "usable_threshold": "a number from 0 to 1 (the clear fraction of a site a scene needs "
+    "to be counted; the default is 0.8)",
+    "require_services": "true or false (also 1/0, yes/no, on/off)",
+}
+
+
+def refused_settings_message(err: ValidationError, environ: Mapping[str, str]) -> str:
+    """The message of the error for the ``RAILWATCH_*`` variables of ``environ`` that
+    :class:`Settings` refused (``err``): one line per variable, with its name as it is
+    set (the names are read in any letter case), its value, what it must be, and "fix
+    or unset it". The CLI (``CliState.settings``) and the web app's factory raise it as
+    a ``ConfigError`` (this layer is below :mod:`railwatch.errors`)."""
+    lines = []
+    for problem in err.errors(include_url=False):
+        field = str(problem["loc"][0]) if problem["loc"] else "?"
+        wanted = f"RAILWATCH_{field.upper()}"
+        names = [k for k in environ if k.upper() == wanted]
+        name = next((k for k in names if environ[k] == problem["input"]), wanted)
+        expected = SETTING_EXPECTED.get(field)
+        why = f"is not {expected}" if expected else f"is refused: {problem['msg']}"
+        lines.append(f"environment variable {name}={problem['input']!r} {why}: fix or unset it")
+    return "\n".join(lines)

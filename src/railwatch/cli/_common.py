@@ -28,7 +28,7 @@ from rich.progress import (
 
 from railwatch.errors import ConfigError, InputError, NotFoundError
 from railwatch.limits import MAX_RECORD_ID
-from railwatch.settings import Settings, get_settings
+from railwatch.settings import Settings, get_settings, refused_settings_message
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import Radiometry
@@ -146,35 +146,9 @@ class CliState:
         except ValidationError as err:
             # a bad RAILWATCH_* value ended every command, `site list` too, with
             # "internal error: ValidationError" and pydantic's lines (status 70)
-            raise settings_error(err, os.environ) from None
+            raise ConfigError(refused_settings_message(err, os.environ)) from None
         check_cli_db_url(settings.db)
         return settings
-
-
-#: What each setting that can be refused must be, as the error about its variable says.
-#: (The same table is in railwatch.web.app, which cannot import the CLI.)
-SETTING_EXPECTED = {
-    "usable_threshold": "a number from 0 to 1 (the clear fraction of a site a scene needs "
-    "to be counted; the default is 0.8)",
-    "require_services": "true or false (also 1/0, yes/no, on/off)",
-}
-
-
-def settings_error(err: ValidationError, environ: Mapping[str, str]) -> ConfigError:
-    """The :class:`ConfigError` for the ``RAILWATCH_*`` variables of ``environ`` that
-    :class:`Settings` refused: one line per variable, with its name as it is set (the
-    names are read in any letter case), its value, what it must be, and "fix or unset
-    it"."""
-    lines = []
-    for problem in err.errors(include_url=False):
-        field = str(problem["loc"][0]) if problem["loc"] else "?"
-        wanted = f"RAILWATCH_{field.upper()}"
-        names = [k for k in environ if k.upper() == wanted]
-        name = next((k for k in names if environ[k] == problem["input"]), wanted)
-        expected = SETTING_EXPECTED.get(field)
-        why = f"is not {expected}" if expected else f"is refused: {problem['msg']}"
-        lines.append(f"environment variable {name}={problem['input']!r} {why}: fix or unset it")
-    return ConfigError("\n".join(lines))
 
 
 def check_cli_db_url(url: str) -> None:

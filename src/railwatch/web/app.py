@@ -19,7 +19,7 @@ from starlette.types import Scope
 
 from railwatch import __version__
 from railwatch.errors import ConfigError
-from railwatch.settings import Settings, get_settings
+from railwatch.settings import Settings, get_settings, refused_settings_message
 from railwatch.storage import Database
 from railwatch.web.apidocs import render_api_docs
 from railwatch.web.errors import PROBLEM_RESPONSES, install_error_handlers
@@ -63,15 +63,6 @@ def static_dir() -> Path:
     return Path(str(files("railwatch.web") / "static"))
 
 
-#: What each setting that can be refused must be, as the error about its variable says
-#: (the table of railwatch.cli._common, which this layer cannot import).
-_SETTING_EXPECTED = {
-    "usable_threshold": "a number from 0 to 1 (the clear fraction of a site a scene needs "
-    "to be counted; the default is 0.8)",
-    "require_services": "true or false (also 1/0, yes/no, on/off)",
-}
-
-
 def _settings_from_environment() -> Settings:
     """:class:`Settings` read from the ``RAILWATCH_*`` variables now; a value they refuse
     is a :class:`ConfigError` with one line per variable (its name as set, its value,
@@ -79,16 +70,7 @@ def _settings_from_environment() -> Settings:
     try:
         return get_settings()
     except ValidationError as err:
-        lines = []
-        for problem in err.errors(include_url=False):
-            field = str(problem["loc"][0]) if problem["loc"] else "?"
-            wanted = f"RAILWATCH_{field.upper()}"
-            names = [k for k in os.environ if k.upper() == wanted]
-            name = next((k for k in names if os.environ[k] == problem["input"]), wanted)
-            expected = _SETTING_EXPECTED.get(field)
-            why = f"is not {expected}" if expected else f"is refused: {problem['msg']}"
-            lines.append(f"environment variable {name}={problem['input']!r} {why}: fix or unset it")
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError(refused_settings_message(err, os.environ)) from None
 
 
 def create_app(
