@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,19 @@ class Settings(BaseSettings):
         default=False, description="Tests: fail instead of skipping when a service is missing."
     )
 
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _cache_dir_is_a_folder(cls, value: object) -> object:
+        """Refuse an empty (or blank) ``RAILWATCH_CACHE_DIR``: ``Path("")`` is the current
+        folder, so ``RAILWATCH_CACHE_DIR=`` silently cached the demo's imagery (and the
+        web app's reports) in whatever folder a command ran from. An empty value is
+        refused, not read as unset, as for the other variables: an empty ``RAILWATCH_DB``,
+        ``RAILWATCH_USABLE_THRESHOLD`` or ``RAILWATCH_REQUIRE_SERVICES`` is an error too
+        (an empty ``RAILWATCH_API_TOKEN`` is no token: writes disabled, as said)."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("empty: give a folder")
+        return value
+
 
 def get_settings(**overrides: object) -> Settings:
     """Make a fresh :class:`Settings`, reading the environment now."""
@@ -47,6 +60,8 @@ SETTING_EXPECTED = {
     "usable_threshold": "a number from 0 to 1 (the clear fraction of a site a scene needs "
     "to be counted; the default is 0.8)",
     "require_services": "true or false (also 1/0, yes/no, on/off)",
+    "cache_dir": "a folder path (where rendered demo imagery and the web app's reports are "
+    "kept; the default is ~/.cache/railwatch)",
 }
 
 
