@@ -33,6 +33,7 @@ from railwatch.report.data import (
     count_of,
     event_rows,
     in_period,
+    no_baseline_reason,
     scene_rows,
     spread_at,
 )
@@ -89,6 +90,10 @@ class _Plan:
     after: SceneRow | None
     before: SceneRow | None
     before_near: bool
+    #: Why there was no baseline to find a before image near (``no_baseline_reason``),
+    #: when there was none; None when there was one (or the before image was counted
+    #: another way, which its own note says).
+    no_baseline: str | None = None
 
 
 #: The headline's alert is the most severe of this many days before the latest image.
@@ -186,10 +191,13 @@ def _plan(
     plans = []
     for alert in alerts:
         after = by_id.get(alert.scene_id) if alert.scene_id is not None else None
-        before, near = (None, False)
+        before, near, why = (None, False, None)
         if after is not None and after.counted:
             before, near = choose_before(rows, after, settings, alert.cls)
-        plans.append(_Plan(alert, after, before, near))
+            if before is not None and not near and not counted_otherwise(after, before):
+                method = after.method or "objects"
+                why = no_baseline_reason(rows, after.when, settings, alert.cls, method)
+        plans.append(_Plan(alert, after, before, near, why))
     return plans
 
 
@@ -450,6 +458,12 @@ def _evidence(
                 notes.append("No earlier usable image exists to compare with.")
             elif counted_otherwise(plan.after, plan.before):
                 notes.append(other_method_note(plan.after, plan.before))
+            elif plan.no_baseline is not None:
+                # not "near the baseline": there was none (until session 28 it said so)
+                notes.append(
+                    f"{plan.no_baseline[:1].upper()}{plan.no_baseline[1:]}; the most recent "
+                    "earlier usable image is shown instead."
+                )
             elif not plan.before_near:
                 notes.append(
                     "No earlier image had a count near the baseline; the most recent earlier "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import select
@@ -18,9 +19,12 @@ from sqlalchemy.orm import Session
 from railwatch.detect.base import tells_class
 from railwatch.imagery.inspect import rgb_of, sun_of
 from railwatch.imagery.read import radiometry_of
-from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow
+from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow, method_words
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneReview, Site
+
+if TYPE_CHECKING:
+    from railwatch.analysis.settings import AlertSettings
 
 #: Classes stored in the counts table that are not car classes.
 NON_CLASS_ROWS = frozenset({"all", "covered"})
@@ -231,10 +235,38 @@ def spread_at(
     (Until session 28 every method was mixed, so a 0.3 m record's baseline took in 3 m
     estimates.)"""
     from railwatch.analysis.baseline import robust_baseline
+
+    cfg = _alert_settings(settings)
+    before = _counted_before(rows, when, cls, method)
+    if not before:
+        return None
+    days = np.array([r.when.timestamp() / 86400.0 for r in before] + [when.timestamp() / 86400.0])
+    values = np.array([count_of(r, cls) or 0.0 for r in before] + [0.0])
+    base = robust_baseline(days, values, len(before), 0, evidence_min_points(cfg), cfg)
+    if base is None:
+        return None
+    return (base.centre, base.spread)
+
+
+def _alert_settings(settings: object | None) -> AlertSettings:
     from railwatch.analysis.settings import AlertSettings
 
-    cfg = settings if isinstance(settings, AlertSettings) else AlertSettings()
-    before = sorted(
+    return settings if isinstance(settings, AlertSettings) else AlertSettings()
+
+
+def evidence_min_points(settings: object | None) -> int:
+    """How many earlier images :func:`spread_at` needs for a baseline (the alerts'
+    ``baseline_min_points``, at most 3: the evidence looks for a comparable image, it
+    judges nothing)."""
+    return min(_alert_settings(settings).baseline_min_points, 3)
+
+
+def _counted_before(
+    rows: Sequence[SceneRow], when: datetime, cls: str, method: str | None
+) -> list[SceneRow]:
+    """The images before ``when`` that counted ``cls`` (by ``method`` when given), oldest
+    first: those :func:`spread_at` takes its baseline from."""
+    return sorted(
         (
             r
             for r in rows
@@ -244,11 +276,34 @@ def spread_at(
         ),
         key=lambda r: r.when,
     )
-    if not before:
+
+
+def no_baseline_reason(
+    rows: Sequence[SceneRow],
+    when: datetime,
+    settings: object | None = None,
+    cls: str = "all",
+    method: str | None = None,
+) -> str | None:
+    """Why :func:`spread_at` finds no baseline for an image at ``when`` (same arguments),
+    in words with the numbers; None when it finds one. Either the history is too short
+    (fewer earlier usable images counted that way than the baseline needs), or the ones
+    it needs are older than twice the baseline window."""
+    if spread_at(rows, when, settings, cls, method) is not None:
         return None
-    days = np.array([r.when.timestamp() / 86400.0 for r in before] + [when.timestamp() / 86400.0])
-    values = np.array([count_of(r, cls) or 0.0 for r in before] + [0.0])
-    base = robust_baseline(days, values, len(before), 0, min(cfg.baseline_min_points, 3), cfg)
-    if base is None:
-        return None
-    return (base.centre, base.spread)
+    cfg = _alert_settings(settings)
+    need = evidence_min_points(cfg)
+    before = _counted_before(rows, when, cls, method)
+    how = f" counted this way ({method_words(method)})" if method is not None else ""
+    if len(before) < need:
+        return (
+            f"the history is too short for a baseline: {len(before)} earlier usable "
+            f"image{'' if len(before) == 1 else 's'}{how} before it, and a baseline needs {need}"
+        )
+    window = cfg.baseline_window_days
+    oldest = before[-need].when.date().isoformat()
+    return (
+        f"there is no baseline: fewer than {need} earlier usable images{how} in the "
+        f"{window} days before it, and the most recent {need} go back to {oldest}, more "
+        f"than {2 * window} days before it"
+    )
