@@ -70,6 +70,10 @@ class Scene:
     shadow: np.ndarray  # (H, W) float32, share of each pixel in a car's shadow
     palette: str
     sun_elevation: float  # degrees
+    sun_azimuth: float = 0.0  # degrees clockwise from north (north is up in the image)
+    #: each track's centreline as two far points (column, row) in output pixels; the
+    #: lines run through and beyond the image
+    tracks: tuple[tuple[tuple[float, float], tuple[float, float]], ...] = ()
 
 
 def _fractal(rng: np.random.Generator, n: int, octaves: int = 5) -> np.ndarray:
@@ -167,12 +171,16 @@ def _draw_car(
     return False
 
 
-def render(k: int, gsd: float | None = None, size_m: float = 300.0) -> Scene:
+def render(
+    k: int, gsd: float | None = None, size_m: float = 300.0, fine_m: float | None = None
+) -> Scene:
     """Scene ``k`` (its own random stream, seed ``SEED0 + k``), ``size_m`` metres square,
-    at ``gsd`` (default: ``GSDS[k % 5]``)."""
+    at ``gsd`` (default: ``GSDS[k % 5]``), drawn at a pixel of about ``fine_m`` metres
+    (default: a third of ``gsd`` under 0.5 m, else a quarter; give it for coarse output,
+    where a quarter pixel would draw the rails metres wide)."""
     gsd = GSDS[k % len(GSDS)] if gsd is None else gsd
     rng = np.random.default_rng(SEED0 + k)
-    f = 4 if gsd >= 0.5 else 3
+    f = (4 if gsd >= 0.5 else 3) if fine_m is None else max(1, round(gsd / fine_m))
     fine = gsd / f
     n_out = round(size_m / gsd)
     n = n_out * f
@@ -273,4 +281,11 @@ def render(k: int, gsd: float | None = None, size_m: float = 300.0) -> Scene:
         decoded = cv2.imdecode(enc, cv2.IMREAD_COLOR)
         assert decoded is not None
         out = np.ascontiguousarray(decoded[..., ::-1])
-    return Scene(out, gsd, tuple(cars), shadow, palette, elevation)
+    tracks = tuple(
+        (
+            ((p - d * reach)[0] / f, (p - d * reach)[1] / f),
+            ((p + d * reach)[0] / f, (p + d * reach)[1] / f),
+        )
+        for p in (centre + nrm * px(o) for o in offs)
+    )
+    return Scene(out, gsd, tuple(cars), shadow, palette, elevation, math.degrees(sun_az), tracks)
