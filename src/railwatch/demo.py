@@ -138,10 +138,18 @@ def ensure_site(db: Database, scenario: Scenario) -> None:
                     tracks=scenario.tracks_wgs84(),
                 ),
             )
-        known = {(e.date, e.label) for e in repo.list_events(s, scenario.name)}
+        # labels compared as the repository compares those of one day (letter case and
+        # surrounding spaces aside): an event the user renamed "kim–putin summit" is the
+        # demo's "Kim–Putin summit", which add_event would refuse as a duplicate
+        known = {(e.date, _event_key(e.label)) for e in repo.list_events(s, scenario.name)}
         for when, label in scenario.events:
-            if (when, label) not in known:
+            if (when, _event_key(label)) not in known:
                 repo.add_event(s, scenario.name, when, label)
+
+
+def _event_key(label: str) -> str:
+    """A label as two of one day are compared: casefolded and stripped."""
+    return label.strip().casefold()
 
 
 def run_demo(
