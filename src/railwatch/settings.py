@@ -44,9 +44,19 @@ class Settings(BaseSettings):
         web app's reports) in whatever folder a command ran from. An empty value is
         refused, not read as unset, as for the other variables: an empty ``RAILWATCH_DB``,
         ``RAILWATCH_USABLE_THRESHOLD`` or ``RAILWATCH_REQUIRE_SERVICES`` is an error too
-        (an empty ``RAILWATCH_API_TOKEN`` is no token: writes disabled, as said)."""
+        (an empty ``RAILWATCH_API_TOKEN`` is no token: writes disabled, as said).
+
+        A leading ``~`` is the home folder, as in a shell: a value the shell does not
+        expand (quoted, or set in a systemd unit, a Docker env file or a ``.env``) was
+        a folder named ``~`` under the current one, shown as ``~/...`` as if it were
+        home; ``~user`` of no user is refused."""
         if isinstance(value, str) and not value.strip():
             raise ValueError("empty: give a folder")
+        if isinstance(value, (str, Path)) and str(value).startswith("~"):
+            try:
+                return Path(value).expanduser()
+            except RuntimeError as err:  # ~user of no user, or no home folder
+                raise ValueError(str(err)) from None
         return value
 
 
