@@ -59,6 +59,22 @@ class Settings(BaseSettings):
                 raise ValueError(str(err)) from None
         return value
 
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _api_token_stripped(cls, value: object) -> object:
+        """The token without spaces or line ends around it, and a blank one as none
+        (writes disabled, as for an unset ``RAILWATCH_API_TOKEN``). A token set with a
+        trailing space or newline (a ``.env`` or Docker env file, ``echo`` into a file
+        read back) could never be matched: HTTP drops the spaces around a header's
+        value and the server strips the bearer token it is sent, so every write was
+        "the bearer token is wrong"; a blank one served on a public address with the
+        writes said to "need the token" that nobody could give."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
 
 def get_settings(**overrides: object) -> Settings:
     """Make a fresh :class:`Settings`, reading the environment now."""
