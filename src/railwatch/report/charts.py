@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, time
 from typing import Any, cast
 
@@ -57,6 +58,22 @@ def plain_text() -> AbstractContextManager[None]:
     return cast(AbstractContextManager[None], matplotlib.rc_context(cast(Any, PLAIN_TEXT)))
 
 
+#: The warning matplotlib's constrained layout gives when the decorations (title, legend,
+#: tick labels) leave the axes no room: the figure is then drawn without that layout
+#: pass, which is all there is to do; the bare ``UserWarning`` it printed in the middle
+#: of ``railwatch report`` said nothing a user could act on.
+LAYOUT_COLLAPSED = r"constrained_layout not applied"
+
+
+@contextmanager
+def layout_quiet() -> Iterator[None]:
+    """A context in which drawing a figure gives no :data:`LAYOUT_COLLAPSED` warning
+    (that warning only: every other one still shows)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=LAYOUT_COLLAPSED, category=UserWarning)
+        yield
+
+
 def new_figure(width: float, height: float) -> Figure:
     """A figure attached to its own Agg canvas (no pyplot, no global backend)."""
     fig = Figure(figsize=(width, height), layout="constrained")
@@ -67,7 +84,7 @@ def new_figure(width: float, height: float) -> Figure:
 def to_svg(fig: Figure) -> bytes:
     """The figure as a deterministic SVG document (text as paths: no fonts needed)."""
     buf = io.BytesIO()
-    with matplotlib.rc_context(cast(Any, _RC)):
+    with matplotlib.rc_context(cast(Any, _RC)), layout_quiet():
         fig.savefig(buf, format="svg", metadata={"Date": None})
     return buf.getvalue()
 
@@ -75,7 +92,8 @@ def to_svg(fig: Figure) -> bytes:
 def to_png(fig: Figure, dpi: int = 110) -> bytes:
     """The figure as PNG bytes."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    with layout_quiet():
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
 
 
@@ -85,7 +103,8 @@ def to_jpeg(fig: Figure, dpi: int = 110, quality: int = 85) -> bytes:
 
     fig.set_dpi(dpi)
     canvas = fig.canvas
-    canvas.draw()
+    with layout_quiet():
+        canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[attr-defined]
     buf = io.BytesIO()
     Image.fromarray(rgba[:, :, :3]).save(buf, format="JPEG", quality=quality, optimize=True)
@@ -177,7 +196,8 @@ def _unstack(ax: Axes, notes: Sequence[Any], gap: float = 1.0) -> list[Any]:
     fig = ax.get_figure(root=True)
     if fig is None:
         return list(notes)
-    fig.canvas.draw()  # the final layout (constrained) places the axes
+    with layout_quiet():
+        fig.canvas.draw()  # the final layout (constrained) places the axes
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     points = fig.dpi / 72.0  # display pixels per point
     top = ax.get_window_extent(renderer).y1

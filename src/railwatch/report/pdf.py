@@ -27,6 +27,7 @@ from railwatch.report.charts import (
     chart_title,
     draw_timeseries,
     drawable,
+    layout_quiet,
     new_figure,
     pdf_text,
 )
@@ -595,5 +596,6 @@ def write_pdf(data: ReportData, path: str | Path, *, full_list: str | None = Non
         pages += _image_pages(data, full_list)
         pages += _text_pages(data)
         for fig in pages:
-            pdf.savefig(fig)
+            with layout_quiet():
+                pdf.savefig(fig)
     return out
