@@ -784,9 +784,12 @@ def _report_data(
     date_from: date | None,
     date_to: date | None,
     warn: Callable[[str], None] | None,
+    usable_threshold: float | None = None,
 ) -> ReportData:
     """The report's data, each line of :attr:`ReportData.off_chart` given to ``warn``."""
-    data = build_report_data(db, site_name, date_from=date_from, date_to=date_to)
+    data = build_report_data(
+        db, site_name, date_from=date_from, date_to=date_to, usable_threshold=usable_threshold
+    )
     if warn is not None:
         for line in data.off_chart:
             warn(line)
@@ -811,12 +814,15 @@ def build_report(
     date_from: date | None = None,
     date_to: date | None = None,
     warn: Callable[[str], None] | None = None,
+    usable_threshold: float | None = None,
 ) -> Path:
     """Write the HTML report of a site (and, with ``pdf``, a PDF beside it with the
     same name and a ``.pdf`` suffix); returns the HTML path (``~`` expanded; an
     ``out_html`` that cannot be a report file is refused, see
     :func:`~railwatch.report.output.report_target`). ``warn`` is called with
-    each line of :attr:`ReportData.off_chart` (the report lists them as caveats)."""
+    each line of :attr:`ReportData.off_chart` (the report lists them as caveats).
+    ``usable_threshold`` is the caller's settings' (the web app's own); None reads the
+    environment's (``RAILWATCH_USABLE_THRESHOLD``), see :func:`build_report_data`."""
     from railwatch.report.html import write_html
     from railwatch.report.output import report_target
 
@@ -824,7 +830,7 @@ def build_report(
     images = site_images(db, site_name)
     for path in (target, target.with_suffix(".pdf")) if pdf else (target,):
         check_output(path, db, images, what="report")
-    data = _report_data(db, site_name, date_from, date_to, warn)
+    data = _report_data(db, site_name, date_from, date_to, warn, usable_threshold)
     from railwatch.report.output import written
 
     try:
@@ -851,15 +857,17 @@ def build_pdf_report(
     date_from: date | None = None,
     date_to: date | None = None,
     warn: Callable[[str], None] | None = None,
+    usable_threshold: float | None = None,
 ) -> Path:
     """Write only the PDF report of a site to ``out_pdf`` (the content of
-    :func:`build_report`'s PDF; no HTML); returns its path. ``warn`` as there."""
+    :func:`build_report`'s PDF; no HTML); returns its path. ``warn`` and
+    ``usable_threshold`` as there."""
     from railwatch.report.output import report_target
     from railwatch.report.pdf import write_pdf
 
     target = report_target(out_pdf, site_name)
     check_output(target, db, site_images(db, site_name), what="report")
-    data = _report_data(db, site_name, date_from, date_to, warn)
+    data = _report_data(db, site_name, date_from, date_to, warn, usable_threshold)
     try:
         return write_pdf(data, target)
     except OSError as err:

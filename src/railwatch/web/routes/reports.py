@@ -89,6 +89,10 @@ def create_report(
             pdf=body.pdf,
             date_from=body.date_from,
             date_to=body.date_to,
+            # the app's own settings: without it the report read the environment's
+            # again (another threshold than the app's; a bad RAILWATCH_* variable was
+            # an internal error)
+            usable_threshold=request.app.state.settings.usable_threshold,
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # no half-written report stays listed
