@@ -71,12 +71,23 @@ TRAIN_STYLES = ("temperate", "continental", "industrial-dark")
 SUBSAMPLE = 4
 
 
+#: With ``--dense-every N`` (N > 0), every N-th training scene (k % N == 1, unless it is
+#: one of the empty ones) holds 300-699 cars instead of 20-149: yards half full or more,
+#: which the benchmark's scenes never are (session 28: such yards read 20-50 % low).
+DENSE_EVERY = 0
+
+
 def train_params(k: int, gsd: float = GSD) -> SceneParams:
     """Training scene ``k``: the benchmark's draw from seed 7_300_000 + k, a training
-    style, and 10 % of scenes empty."""
+    style, 10 % of scenes empty and, with :data:`DENSE_EVERY`, some dense."""
+    dense = DENSE_EVERY > 0 and k % DENSE_EVERY == 1
     p = scene_params(TRAIN_START + k, gsd).with_(
         size_px=(512, 512),
-        n_cars=0 if k % 10 == 9 else int(20 + (k * 37) % 130),
+        n_cars=0
+        if k % 10 == 9
+        else int(300 + (k * 53) % 400)
+        if dense
+        else int(20 + (k * 37) % 130),
         cloud_cover=0.0,
         style=TRAIN_STYLES[k % len(TRAIN_STYLES)],
     )
@@ -436,7 +447,15 @@ def main() -> int:
     ap.add_argument("--model", type=Path, default=None, help="check this model, no fit")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--cache", type=Path, default=None, help="npz cache of the samples")
+    ap.add_argument(
+        "--dense-every",
+        type=int,
+        default=0,
+        help="every N-th training scene holds 300-699 cars (0: none, as until session 28)",
+    )
     args = ap.parse_args()
+    global DENSE_EVERY
+    DENSE_EVERY = args.dense_every
     t0 = time.perf_counter()
     if args.model is not None:
         from railwatch.detect.coarse_model import load_model
@@ -473,6 +492,7 @@ def main() -> int:
         "hidden": args.hidden,
         "epochs": args.epochs,
         "member_seeds": list(args.seeds),
+        "dense_every": args.dense_every,
         "samples": len(x),
     }
     cut, switch = (
