@@ -234,12 +234,17 @@ def _items(
             try:
                 found = [pystac.read_dict(doc, href=url, stac_io=io)]  # type: ignore[attr-defined]
             except Exception as err:
+                bad = _bad_date(doc)
+                if bad is not None:
+                    raise StacError(
+                        f"cannot read STAC item {_item_id(doc)} ({shown}): {bad}"
+                    ) from err
                 raise StacError(
                     f"cannot read STAC item {shown}: {_why(err)}; fix the item JSON"
                 ) from err
         elif kind in ("Catalog", "Collection"):
             catalog = pystac.read_dict(doc, href=url, stac_io=io)  # type: ignore[attr-defined]
-            found = _walk(catalog, set())
+            found = _walk(catalog, set(), io)
         else:
             raise StacError(
                 f"cannot open STAC catalog {shown}: its JSON has "
@@ -255,15 +260,59 @@ def _items(
 
 
 class _Unreadable:
-    """An item of a static catalog or item collection that cannot be read: filed as
-    failed, with the reason, while the other items are registered."""
+    """An item of a static catalog, item collection or API search that cannot be read:
+    filed as failed, with the reason, while the other items are registered. ``doc`` is
+    the item's JSON when it could be read (to name the item and a bad date in it)."""
 
-    def __init__(self, where: str, err: BaseException, todo: str) -> None:
+    def __init__(self, where: str, err: BaseException, todo: str, doc: Any = None) -> None:
         self.id = self.where = where
-        self.err, self.todo = err, todo
+        self.err, self.todo, self.doc = err, todo, doc
 
     def error(self) -> StacError:
-        return StacError(f"cannot read this STAC item: {_why(self.err)}; {self.todo}")
+        bad = _bad_date(self.doc)
+        if bad is not None:
+            return StacError(f"cannot read STAC item {_item_id(self.doc)}: {bad}, or {self.todo}")
+        return StacError(f"cannot read this STAC item: {_why(self.err)}; fix it, or {self.todo}")
+
+
+#: An example of the date-time form STAC items take (RFC 3339, in UTC).
+_DATE_EXAMPLE = '"2023-10-01T02:13:00Z"'
+
+
+def _item_id(doc: Any) -> str:
+    """The ``id`` of the item JSON ``doc``, as messages show it."""
+    ident = doc.get("id") if isinstance(doc, dict) else None
+    return str(ident) if isinstance(ident, str | int) else "(without an id)"
+
+
+def _bad_date(doc: Any) -> str | None:
+    """What is wrong with the date of the item JSON ``doc`` (its ``datetime``, or its
+    ``start_datetime`` when ``datetime`` is null, the fields read): the field, its
+    value, why and what to write; None when they read (or ``doc`` is no item)."""
+    pystac = lazy_import("pystac", "stac", "STAC ingest")
+    props = doc.get("properties") if isinstance(doc, dict) else None
+    if not isinstance(props, dict):
+        return None
+    field = "datetime" if props.get("datetime") is not None else "start_datetime"
+    value = props.get(field)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            pystac.utils.str_to_datetime(value)  # type: ignore[attr-defined]  # as pystac reads it
+            return None
+        except (ValueError, OverflowError) as err:
+            why = _short(err)
+    else:
+        why = f"a {type(value).__name__}, not a string"
+    return _date_message(field, value, why)
+
+
+def _date_message(field: str, value: Any, why: str) -> str:
+    return (
+        f"its {field} {json.dumps(value)} is not a valid date and time ({why}); write it "
+        f"as an RFC 3339 date and time, e.g. {_DATE_EXAMPLE}"
+    )
 
 
 def _why(err: BaseException) -> str:
@@ -279,7 +328,7 @@ def _why(err: BaseException) -> str:
     return _short(cause)
 
 
-def _walk(catalog: Any, seen: set[str]) -> Iterator[Any]:
+def _walk(catalog: Any, seen: set[str], io: Any) -> Iterator[Any]:
     """The items of a static catalog and its children, depth first, like pystac's
     ``get_items(recursive=True)`` but yielding an :class:`_Unreadable` for an item or
     child that cannot be read instead of stopping there."""
@@ -294,12 +343,21 @@ def _walk(catalog: Any, seen: set[str]) -> Iterator[Any]:
         try:
             target = link.resolve_stac_object(root=root).target
         except Exception as err:
-            yield _Unreadable(href, err, f"fix it, or remove the {link.rel} link to it")
+            yield _Unreadable(href, err, f"remove the {link.rel} link to it", _read_json(io, href))
             continue
         if link.rel == "item":
             yield target
         else:
-            yield from _walk(target, seen)
+            yield from _walk(target, seen, io)
+
+
+def _read_json(io: Any, href: str) -> Any:
+    """The JSON at ``href`` read with the pystac StacIO ``io``, or None when it cannot be
+    read (to say what is wrong in an item pystac could not read)."""
+    try:
+        return json.loads(io.read_text(href))
+    except Exception:
+        return None
 
 
 def _read_root(pystac_client: Any, url: str, shown: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -343,7 +401,21 @@ def _search(
         datetime=datetime_range,
         **kwargs,
     )
-    return _guard(search.items(), url)
+    return _guard(_search_items(search, client), url)
+
+
+def _search_items(search: Any, client: Any) -> Iterator[Any]:
+    """The items of ``search``, as pystac-client's ``search.items()`` makes them, but an
+    item that cannot be read (a bad date...) is filed as failed instead of ending the
+    search."""
+    pystac = lazy_import("pystac", "stac", "STAC ingest")
+    for doc in search.items_as_dicts():
+        try:
+            yield pystac.Item.from_dict(doc, root=client, preserve_dict=False)  # type: ignore[attr-defined]
+        except Exception as err:
+            collection = doc.get("collection") if isinstance(doc, dict) else None
+            where = f"{collection or '-'}/{_item_id(doc)}"
+            yield _Unreadable(where, err, "ask the API's provider to fix it", doc)
 
 
 def _item_collection(pystac: Any, doc: dict[str, Any], url: str) -> Iterator[Any]:
@@ -359,7 +431,7 @@ def _item_collection(pystac: Any, doc: dict[str, Any], url: str) -> Iterator[Any
         try:
             it = pystac.Item.from_dict(feature, preserve_dict=False)
         except Exception as err:
-            yield _Unreadable(f"{url} (feature {k + 1})", err, "fix it, or remove it")
+            yield _Unreadable(f"{url} (feature {k + 1})", err, "remove it", feature)
             continue
         if it.get_self_href() is None:
             it.set_self_href(url)
@@ -549,6 +621,11 @@ def _acquired(item: Any) -> datetime:
     if when is None:
         start = item.properties.get("start_datetime")
         when = parse_datetime(start) if isinstance(start, str) else None
+        if when is None and start is not None:
+            bad = _bad_date({"properties": {"start_datetime": start}}) or _date_message(
+                "start_datetime", start, "not an ISO 8601 date and time"
+            )
+            raise InputError(f"STAC item {item.id}: {bad}")
     if when is None:
         raise InputError(f"STAC item {item.id} has no datetime or start_datetime")
     return to_utc(when)
