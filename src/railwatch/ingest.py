@@ -8,7 +8,9 @@ file's size and modification and status-change times when it was hashed
 (:func:`file_stamp`). Before a scene is counted, :func:`check_unchanged` compares those
 with the file as it is now (a ``stat``, microseconds) and hashes the file again only when
 they differ: a file replaced by another image after ingest is then refused, never counted
-under the ingested scene's date.
+under the ingested scene's date. Its quality mask (``NAME.mask.tif``, ``NAME_udm2.tif``)
+is stamped and checked the same way (``railwatch:mask``, :func:`check_mask_unchanged`):
+a mask replaced after ingest is refused, never read in silence.
 """
 
 from __future__ import annotations
@@ -30,13 +32,17 @@ __all__ = [
     "EIGHT_BIT_NOTE",
     "FILE_DATE_KEY",
     "FILE_STAMP_KEY",
+    "MASK_STAMP_KEY",
     "SIDECARS_KEY",
     "FileChangedError",
     "IngestSummary",
+    "MaskChangedError",
+    "check_mask_unchanged",
     "check_unchanged",
     "file_stamp",
     "gdal_sidecars",
     "ingest_paths",
+    "mask_stamp",
     "record_scene",
     "scene_entry",
     "set_radiometry",
@@ -103,6 +109,18 @@ _STAT_KEYS = ("size", "mtime_ns", "ctime_ns")
 
 class FileChangedError(ImageryError):
     """The file at a scene's path is no longer the image that was ingested as it."""
+
+
+class MaskChangedError(ImageryError):
+    """The scene's quality-mask file is no longer the one ingested with it. The image is
+    the one ingested, so a result judged with the ingested mask is kept (unlike
+    :class:`FileChangedError`)."""
+
+
+#: Key, in a scene's metadata, of its quality-mask file's size, times and SHA-256 when
+#: it was ingested (:func:`mask_stamp`). Scenes ingested before railwatch kept it have
+#: none: their mask is read as it is, unchecked.
+MASK_STAMP_KEY = "railwatch:mask"
 
 
 def _stat(path: Path) -> dict[str, int]:
@@ -278,6 +296,73 @@ def check_unchanged(
         if changed:
             raise FileChangedError(_sidecars_changed_message(path, changed))
     return {**{k: now[k] for k in _STAT_KEYS}, SIDECARS_KEY: sides}
+
+
+def _local_mask(mask_uri: str | None) -> Path | None:
+    """The local file of a quality mask, or None (no mask, or a remote one)."""
+    from railwatch.imagery.inspect import UnsupportedFormatError, is_remote, local_path
+
+    if mask_uri is None or is_remote(mask_uri):
+        return None
+    try:
+        return local_path(mask_uri)
+    except UnsupportedFormatError:
+        return None
+
+
+def mask_stamp(mask_uri: str | None) -> dict[str, Any] | None:
+    """The quality mask's size, modification and status-change times and SHA-256
+    (``sha256``), recorded at ingest under :data:`MASK_STAMP_KEY`; None when the scene
+    has no mask, or it is not a local file. Its times are taken before it is hashed."""
+    from railwatch.imagery.inspect import file_sha256
+
+    path = _local_mask(mask_uri)
+    if path is None or not path.is_file():
+        return None
+    stamp: dict[str, Any] = _stat(path)
+    stamp["sha256"] = file_sha256(path)
+    return stamp
+
+
+def check_mask_unchanged(
+    uri: str, mask_uri: str | None, stamp: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """Check that the scene's quality mask (``mask_uri``; ``uri`` is its image) is still
+    the file ingested with it (``stamp``, its :func:`mask_stamp` at ingest): its size and
+    times first, its SHA-256 only when they differ. Returns None when its stamp matched,
+    or none was recorded (a scene ingested before railwatch kept one: judged as before),
+    or the mask is not there (reading it says so); its new stamp when it was hashed and
+    is unchanged, to be recorded; raises :class:`MaskChangedError` when its hash
+    differs: the scene's usable/unusable decision and clear fraction would otherwise
+    change without a word."""
+    from railwatch.imagery.inspect import file_sha256
+
+    path = _local_mask(mask_uri)
+    if stamp is None or path is None or not path.is_file():
+        return None
+    now = _stat(path)
+    if _stats_only_side(stamp) == now:
+        return None
+    if file_sha256(path) != stamp.get("sha256"):
+        raise MaskChangedError(
+            f"{path}: quality mask changed since ingest (its hash differs): re-ingest its "
+            f"image {uri} with `railwatch ingest` to judge the scene with this mask (it is "
+            "then counted again), or put back the mask that was ingested; nothing is "
+            "counted from it under this scene until then"
+        )
+    return {**now, "sha256": stamp.get("sha256")}
+
+
+def _mask_changed(mask_uri: str | None, stamp: Any) -> str | None:
+    """What happened to the scene's quality mask since it was recorded (``stamp``, its
+    :func:`mask_stamp` at ingest): ``changed``, ``went away``, or None when it is the
+    same or none was recorded."""
+    if not isinstance(stamp, Mapping):
+        return None
+    now = mask_stamp(mask_uri)
+    if now is None:
+        return "went away"
+    return "changed" if now.get("sha256") != stamp.get("sha256") else None
 
 
 def _stats_only_side(side: Mapping[str, Any]) -> dict[str, Any]:
@@ -528,6 +613,7 @@ def _known_duplicate(
         entry = {**scene_entry(name, known), "reason": f"already ingested as scene {known.id}"}
         known_id, known_count, known_dtype = known.id, known.band_count, known.dtype
         known_uri, known_stamp = known.uri, (known.meta or {}).get(FILE_STAMP_KEY)
+        known_mask = known.mask_uri, (known.meta or {}).get(MASK_STAMP_KEY)
     if stamp is not None and site is not None and known_uri == str(path.resolve()):
         was = known_stamp.get(SIDECARS_KEY) if isinstance(known_stamp, Mapping) else None
         changed = (
@@ -535,6 +621,11 @@ def _known_duplicate(
             if isinstance(was, Mapping)
             else []
         )
+        masked = _mask_changed(*known_mask)
+        if masked is not None:
+            # its quality mask was replaced (or went away): `process` refuses the scene
+            # until it is ingested again, so it is judged with the mask as it is now
+            changed.append((f"{Path(known_mask[0] or '').name} (its quality mask)", masked))
         if changed:
             scene = _refresh_scene(db, known_id, path, digest, stamp, *site)
             entry = {**scene_entry(name, scene), "reason": entry["reason"]}
@@ -616,6 +707,9 @@ def _refresh_scene(
         scene.band_count, scene.dtype = int(info.band_count), str(info.dtype)
         scene.sensor, scene.mask_uri, scene.coverage = info.sensor, info.mask_uri, coverage
         scene.meta = {**info.metadata, **keep, FILE_STAMP_KEY: dict(stamp)}
+        masked = mask_stamp(info.mask_uri)
+        if masked is not None:
+            scene.meta = {**scene.meta, MASK_STAMP_KEY: masked}
         s.flush()
         s.expunge(scene)
     return scene
@@ -732,6 +826,9 @@ def _ingest_one(
             return
         _check_still(path, stamp)
         info.metadata[FILE_STAMP_KEY] = stamp
+        masked = mask_stamp(info.mask_uri)
+        if masked is not None:
+            info.metadata[MASK_STAMP_KEY] = masked
         if force and when is not None and info.date_source != "option":
             info.metadata[FILE_DATE_KEY] = {
                 "acquired_at": info.acquired.isoformat(),

@@ -61,7 +61,12 @@ from railwatch.imagery.register import (
     registration_grid,
 )
 from railwatch.imagery.size import image_too_small
-from railwatch.ingest import FILE_STAMP_KEY, check_unchanged
+from railwatch.ingest import (
+    FILE_STAMP_KEY,
+    MASK_STAMP_KEY,
+    check_mask_unchanged,
+    check_unchanged,
+)
 from railwatch.storage import Database, repo
 from railwatch.storage.db import LockLostError
 from railwatch.storage.models import Scene, Site
@@ -138,6 +143,11 @@ class SceneJob:
     #: The file's size and times when it was last hashed (``railwatch:file`` in the
     #: scene's metadata); the file is hashed again only when they differ.
     file_stamp: Mapping[str, Any] | None = None
+    #: The quality mask's size, times and SHA-256 recorded at ingest
+    #: (:data:`railwatch.ingest.MASK_STAMP_KEY`), checked before the mask is read
+    #: (:func:`railwatch.ingest.check_mask_unchanged`); None: not checked (a scene
+    #: ingested before railwatch kept it, or registered from a STAC catalog).
+    mask_stamp: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +173,8 @@ class SceneOutcome:
     #: The file's new stamp when it was hashed again and found unchanged (its times
     #: changed, or none was recorded), to record so the next run need not hash it.
     file_stamp: dict[str, Any] | None = None
+    #: The quality mask's new stamp when it was hashed again and found unchanged.
+    mask_stamp: dict[str, Any] | None = None
     #: True when the failure means the scene's earlier result no longer describes its
     #: file (the file changed since ingest): that result is then removed. Any other
     #: failure (a file moved or unreadable, a detector that cannot load) keeps it.
@@ -261,6 +273,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         stamp = None
         if job.content_hash is not None:  # before anything is read from the file
             stamp = check_unchanged(job.uri, job.content_hash, job.file_stamp)
+        masked = check_mask_unchanged(job.uri, job.mask_uri, job.mask_stamp)
         grid = site_grid(job.site_geometry, grid_gsd(job.gsd))
         raster = read_site_window(
             job.uri,
@@ -291,6 +304,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
                 dtype=job.dtype,
                 radiometry=job.radiometry,
                 file_stamp=stamp,
+                mask_stamp=masked,
             )
         detections = []
         if method_for_gsd(grid.gsd) == "objects":
@@ -344,6 +358,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             registration=registration,
             empty_track_images=0 if empty is None else empty.images,
             file_stamp=stamp,
+            mask_stamp=masked,
         )
     except RailwatchError as err:
         from railwatch.ingest import FileChangedError
@@ -549,6 +564,11 @@ def pending_jobs(
                     ),
                     content_hash=scene.content_hash if _hash_is_the_files(scene) else None,
                     file_stamp=(scene.meta or {}).get(FILE_STAMP_KEY),
+                    mask_stamp=(
+                        (scene.meta or {}).get(MASK_STAMP_KEY)
+                        if _hash_is_the_files(scene)
+                        else None
+                    ),
                 )
             )
     return jobs, skipped
@@ -595,6 +615,8 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> Non
     )
     if outcome.file_stamp is not None:  # hashed and unchanged: next time a stat will do
         scene.meta = {**(scene.meta or {}), FILE_STAMP_KEY: outcome.file_stamp}
+    if outcome.mask_stamp is not None:  # its mask hashed and unchanged: the same
+        scene.meta = {**(scene.meta or {}), MASK_STAMP_KEY: outcome.mask_stamp}
 
 
 def _check_processing_lock(db: Database, s: Session, scene_id: int) -> None:
