@@ -63,7 +63,11 @@ def report(
 
     start, end = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     target = out if out is not None else Path(f"{site}-report.html")
-    db = Database.from_settings(state(ctx).settings())
+    settings = state(ctx).settings()
+    db = Database.from_settings(settings)
+    # the report's "usable image" threshold is this run's settings', read once (the
+    # builder read the environment again when not given one)
+    threshold = settings.usable_threshold
     kind = output_kind(target)
     if kind is None:
         _refuse_ending(target, site, db)
@@ -86,9 +90,28 @@ def report(
         if kind == "pdf":
             # `-o yard.pdf` wrote HTML into yard.pdf (a PDF came only with --pdf, beside
             # it): a .pdf name asks for a PDF
-            written = [build_pdf_report(db, site, target, date_from=start, date_to=end, warn=warn)]
+            written = [
+                build_pdf_report(
+                    db,
+                    site,
+                    target,
+                    date_from=start,
+                    date_to=end,
+                    warn=warn,
+                    usable_threshold=threshold,
+                )
+            ]
         else:
-            html = build_report(db, site, target, pdf=pdf, date_from=start, date_to=end, warn=warn)
+            html = build_report(
+                db,
+                site,
+                target,
+                pdf=pdf,
+                date_from=start,
+                date_to=end,
+                warn=warn,
+                usable_threshold=threshold,
+            )
             written = [html, html.with_suffix(".pdf")] if pdf else [html]
     for path in written:
         if path.is_file():
