@@ -304,6 +304,14 @@ def main(argv: list[str] | None = None) -> int:
             _default_sigterm()
 
 
+def _hang(message: str, width: int) -> str:
+    """``message`` with its second and later lines indented by ``width`` spaces, so that
+    a message of several lines (one per bad ``RAILWATCH_*`` variable) reads as one under
+    its "error: " prefix; a one-line message is unchanged."""
+    first, *rest = message.split("\n")
+    return "\n".join([first, *(" " * width + line if line else line for line in rest)])
+
+
 def _say_interrupted() -> int:
     """Say on stderr that the run was interrupted or terminated (and, for a command that
     records scenes as it goes, that those recorded are kept) and return the exit status
@@ -431,7 +439,10 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
             raise
         code = 2 if isinstance(exc, InputError) else 1
         err_console.print(
-            f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+            f"[bold red]error:[/] {escape(_hang(str(exc), len('error: ')))}",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
         )
         return code
     except Exception as exc:  # click usage errors carry their own exit codes
