@@ -11,31 +11,16 @@ store the same alert; it still grows from low to medium once, as before."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from railwatch.analysis import Alert, CountPoint, analyze_series
+from railwatch.analysis import CountPoint, analyze_series
 from railwatch.cli.main import main
+from test_analysis_quality import T0, every_10_days, quality
 from test_cli_analyze import _store_counts
-
-T0 = datetime(2021, 3, 1, 9, tzinfo=UTC)
-
-
-def every_10_days(n: int, unusable_tail: int = 0) -> list[CountPoint]:
-    """``n`` usable images every 10 days, then ``unusable_tail`` unusable ones."""
-    pts = [CountPoint(when=T0 + timedelta(days=10 * k), count=20.0 + k % 3) for k in range(n)]
-    pts += [
-        CountPoint(when=T0 + timedelta(days=10 * (n + k)), count=None, usable=False)
-        for k in range(unusable_tail)
-    ]
-    return pts
-
-
-def quality(alerts: list[Alert]) -> list[Alert]:
-    return [a for a in alerts if a.kind == "quality"]
 
 
 def test_an_ongoing_silence_is_the_same_alert_on_two_days() -> None:
