@@ -873,7 +873,7 @@ def _evidence(
         base = [empty] * len(profiles)
         noise = start
         passes = 0
-    # 2. illumination and dirt: a smooth field of the empty-track samples' offsets
+    # 2. illumination and dirt, and the noise unit (:func:`_local_reference`)
     first = base
     base, field, noise = _local_reference(profiles, (h, w), first, noise, start, gsd, passes)
     # 2b. a crowded yard read alone: with cars at most of the samples, the samples near
@@ -881,7 +881,7 @@ def _evidence(
     #    lines are 1.6 px apart at 3 m) and cars of a similar colour, and their spread,
     #    the noise unit, grows with them until real cars no longer stand out (a
     #    third-renderer yard three-quarters full read 0 cars of 324). Where it ends above
-    #    CROWDED_RATIO times the noise along the lines, which cars do not inflate, the
+    #    CROWDED_RATIO times the noise along the lines, which cars inflate far less, the
     #    passes are run again with the unit held there, and the estimate is marked (its
     #    interval then reaches the track's capacity)
     crowded = False
