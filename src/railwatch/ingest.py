@@ -335,15 +335,13 @@ def check_mask_unchanged(
     is unchanged, to be recorded; raises :class:`MaskChangedError` when its hash
     differs: the scene's usable/unusable decision and clear fraction would otherwise
     change without a word."""
-    from railwatch.imagery.inspect import file_sha256
-
     path = _local_mask(mask_uri)
     if stamp is None or path is None or not path.is_file():
         return None
     now = _stat(path)
     if _stats_only_side(stamp) == now:
         return None
-    if file_sha256(path) != stamp.get("sha256"):
+    if _hash_differs(path, stamp):
         raise MaskChangedError(
             f"{path}: quality mask changed since ingest (its hash differs): re-ingest its "
             f"image {uri} with `railwatch ingest` to judge the scene with this mask (it is "
@@ -359,10 +357,19 @@ def _mask_changed(mask_uri: str | None, stamp: Any) -> str | None:
     same or none was recorded."""
     if not isinstance(stamp, Mapping):
         return None
-    now = mask_stamp(mask_uri)
-    if now is None:
+    path = _local_mask(mask_uri)
+    if path is None or not path.is_file():
         return "went away"
-    return "changed" if now.get("sha256") != stamp.get("sha256") else None
+    if _stats_only_side(stamp) == _stat(path):
+        return None  # a re-run over an ingested folder hashes no unchanged mask
+    return "changed" if _hash_differs(path, stamp) else None
+
+
+def _hash_differs(path: Path, stamp: Mapping[str, Any]) -> bool:
+    """Whether the file at ``path`` hashes otherwise than ``stamp`` recorded."""
+    from railwatch.imagery.inspect import file_sha256
+
+    return file_sha256(path) != stamp.get("sha256")
 
 
 def _stats_only_side(side: Mapping[str, Any]) -> dict[str, Any]:
