@@ -18,6 +18,7 @@ from typing import Any
 
 from railwatch.detect.base import Detector
 from railwatch.errors import AlreadyExistsError, NotFoundError, RailwatchError
+from railwatch.export.redact import file_name
 from railwatch.storage import Database
 
 __all__ = ["Job", "JobManager"]
@@ -47,7 +48,10 @@ class Job:
     result: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``current`` is the scene file name, never a full path)."""
+        """JSON-ready form. ``current`` is the scene's file name only
+        (:func:`railwatch.export.redact.file_name`): no folder, and no query string of a
+        signed URL, which cutting at the last ``/`` left to every reader (a STAC
+        asset's ``?X-Amz-Signature=...`` or SAS token; a Windows path whole)."""
         return {
             "id": self.id,
             "site": self.site,
@@ -63,7 +67,7 @@ class Job:
                 if self.total
                 else None
             ),
-            "current": self.current.rsplit("/", 1)[-1],
+            "current": file_name(self.current) or "",
             "created_at": self.created_at.isoformat(),
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
