@@ -56,6 +56,17 @@ def _new_sqlite_file(url: str) -> Path | None:
     return None if path.exists() else path.resolve()
 
 
+def loopback_hosts(address: str) -> list[str]:
+    """The ``Host`` names a server listening on the loopback ``address`` answers (DNS
+    rebinding: :class:`railwatch.web.security.TrustedHosts`): the usual loopback names
+    and the address itself. A server on ``--host 127.0.0.2`` refused every request to
+    the address it printed (a 400 naming only 127.0.0.1, localhost and [::1]) before
+    session 29."""
+    names = ["127.0.0.1", "localhost", "[::1]", "::1"]
+    own = f"[{address.lower()}]" if ":" in address else address.lower()
+    return names if own in names else [*names, own]
+
+
 def serve(
     ctx: typer.Context,
     host: Annotated[
@@ -95,7 +106,7 @@ def serve(
     open_reads = is_loopback(host) or public_reads
     created = _new_sqlite_file(settings.db)
     db = Database.from_settings(settings)
-    hosts = ["127.0.0.1", "localhost", "[::1]", "::1"] if is_loopback(host) else None
+    hosts = loopback_hosts(address) if is_loopback(host) else None
     app = create_app(settings, db, open_reads=open_reads, max_body=max_body, allowed_hosts=hosts)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     shown = f"[{address}]" if ":" in address else address
