@@ -84,3 +84,37 @@ def test_a_running_job_names_its_file_without_a_signed_urls_query_or_folders(
             if c.get(f"/api/jobs/{job_id}").json()["status"] != "running":
                 break
             time.sleep(0.05)
+
+
+def test_analysis_through_the_api_says_which_acknowledged_alerts_it_reopened(
+    world: dict[str, Any],
+) -> None:
+    """``railwatch analyze`` says how many acknowledged alerts rose in severity and are
+    acknowledged no longer; ``POST /api/sites/{site}/analyze`` gave no ``reopened`` (nor
+    ``unchanged``), so a script acknowledging alerts could not tell that it must look
+    at them again."""
+    from sqlalchemy import update
+
+    from railwatch.storage.models import Alert
+
+    site = world["site"]
+    with TestClient(create_app(world["settings"], world["db"])) as c:
+        first = c.post(f"/api/sites/{site}/analyze", headers=AUTH).json()
+        assert first["created"] > 0 and first["reopened"] == 0
+        alerts = c.get(f"/api/sites/{site}/alerts").json()["items"]
+        medium = next(a for a in alerts if a["severity"] == "medium")
+        ack = c.post(
+            f"/api/alerts/{medium['id']}/acknowledge", json={"note": "checked"}, headers=AUTH
+        )
+        assert ack.status_code == 200 and ack.json()["acknowledged"]
+        # acknowledged when it was only low: the next analysis raises it at medium again
+        with world["db"].session() as s:
+            s.execute(update(Alert).where(Alert.id == medium["id"]).values(severity="low"))
+        again = c.post(f"/api/sites/{site}/analyze", headers=AUTH).json()
+        assert again["reopened"] == 1
+        assert again["updated"] == 1
+        assert again["unchanged"] == first["created"] - 1
+        assert again["created"] == again["removed"] == 0
+        reopened = c.get(f"/api/alerts/{medium['id']}").json()
+        assert reopened["severity"] == "medium" and not reopened["acknowledged"]
+        assert reopened["ack_note"] == "checked"

@@ -88,7 +88,11 @@ def get_job(job_id: JobId, request: Request) -> dict[str, Any]:
 )
 def analyze(site: SiteName, db: DB) -> dict[str, Any]:
     """Rebuild the site's alerts from its stored counts and events, as of now
-    (idempotent for the same day; acknowledgements are kept)."""
+    (idempotent for the same day; acknowledgements are kept). The counts are those
+    ``railwatch analyze`` prints: ``created``, ``unchanged``, ``updated``, ``removed``,
+    ``retired`` (acknowledged alerts no longer raised) and ``reopened`` (acknowledged
+    alerts raised again at a higher severity: acknowledged no longer, their notes kept;
+    before session 29 the API did not say so)."""
     from railwatch.analysis.store import analyze_site
 
     with db.session() as s:
@@ -99,7 +103,9 @@ def analyze(site: SiteName, db: DB) -> dict[str, Any]:
         "points": result.points,
         "usable": result.usable,
         "created": result.created,
+        "unchanged": result.unchanged,
         "updated": result.updated,
         "removed": result.removed,
         "retired": result.retired,
+        "reopened": result.reopened,
     }
