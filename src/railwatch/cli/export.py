@@ -143,7 +143,12 @@ def export_labels_cmd(
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="Label format: coco, dota or yolo-obb.")
     ] = "coco",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("labels"),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Output directory: new, or one holding no labels or chips yet."
+        ),
+    ] = Path("labels"),
     chip: Annotated[int, typer.Option("--chip", help="Chip size in pixels.")] = 1024,
     reviewed_only: Annotated[
         bool,

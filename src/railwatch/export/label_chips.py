@@ -28,7 +28,14 @@ from railwatch.detect.base import ALL_CLASSES
 from railwatch.detect.coarse import method_for_gsd
 from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
 from railwatch.export.geometry import to_pixels, transform_polygon
-from railwatch.export.labels import FORMATS, LabelImage, LabelObject, LabelSet, write_labels
+from railwatch.export.labels import (
+    FORMATS,
+    IMAGE_SUFFIXES,
+    LabelImage,
+    LabelObject,
+    LabelSet,
+    write_labels,
+)
 from railwatch.imagery.inspect import rgb_of, transparent_entries, undeclared_alpha
 from railwatch.imagery.read import radiometry_of, rgb_bands, stretch_ranges
 from railwatch.storage import Database, repo
@@ -260,6 +267,7 @@ def export_labels(
         raise InputError(f"unknown label format {fmt!r}: use one of {', '.join(FORMATS)}")
     if chip < 32:
         raise InputError(f"--chip {chip} is too small: use at least 32 pixels")
+    _check_fresh_folder(Path(out))
     # read-only: one snapshot of the scenes and their boxes, never SQLite's write lock
     # (a writing session waited behind a running ``railwatch process``, then failed)
     with db.session(readonly=True) as s:
@@ -363,6 +371,36 @@ def export_labels(
         detector=tuple(i for i in written if i not in verified),
         manifest=manifest,
     )
+
+
+#: Files and folders of a labels folder (what export-labels and import-labels write):
+#: a folder holding any of them is not exported into.
+_LABEL_FILES = (MANIFEST, "annotations.json", "dataset.yaml", "railwatch_labels.json")
+_LABEL_FOLDERS = (("images", IMAGE_SUFFIXES), ("labelTxt", (".txt",)), ("labels", (".txt",)))
+
+
+def _check_fresh_folder(out: Path) -> None:
+    """An :class:`InputError` when ``out`` holds labels or chips already (an earlier
+    export, or a labelling tool's corrections of one): an export into it replaced each
+    label file of a chip of the same name (the corrections lost) and left the earlier
+    chips of other names beside the new ones, which import-labels and eval then read
+    with them (a re-export with another --chip doubled every car)."""
+    if not out.is_dir():
+        return
+    found = [name for name in _LABEL_FILES if (out / name).is_file()]
+    for sub, suffixes in _LABEL_FOLDERS:
+        folder = out / sub
+        if folder.is_dir():
+            n = sum(1 for f in folder.iterdir() if f.suffix.lower() in suffixes)
+            if n:
+                found.append(f"{sub}/ with {n} file{'s' if n != 1 else ''}")
+    if found:
+        raise InputError(
+            f"--out {out} holds labels or chips already ({', '.join(found)}): exporting "
+            "into it would replace label files you may have corrected in a labelling tool, "
+            "and leave the earlier chips beside the new ones (import-labels and eval would "
+            f"read both); give --out a new folder, or move or delete {out} first"
+        )
 
 
 def _scene_entry(scene: Scene, review: SceneReview | None, verified: bool) -> dict[str, Any]:
