@@ -109,9 +109,12 @@ def get_alert(alert_id: AlertId, db: DB) -> dict[str, Any]:
     dependencies=[Depends(require_write)],
     summary="Acknowledge an alert",
 )
-def acknowledge(alert_id: AlertId, body: AckIn, db: DB) -> dict[str, Any]:
+def acknowledge(alert_id: AlertId, db: DB, body: AckIn | None = None) -> dict[str, Any]:
     """Mark an alert as seen with a note; it stays acknowledged on re-analysis. With
-    ``key``, only the alert the client read (409 when the id names another now)."""
+    ``key``, only the alert the client read (409 when the id names another now). The
+    body may be left out (no note, no key), as ``railwatch alert ack ID`` without
+    ``--note``: it was a 422 "body: Field required" before session 29."""
+    body = body if body is not None else AckIn()
     with db.session() as s:
         # the row is locked first (PostgreSQL; SQLite's writers are serialised already):
         # two browsers acknowledging at once each add their note to the other's, where

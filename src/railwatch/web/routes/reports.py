@@ -66,10 +66,14 @@ def _meta(folder: FsPath) -> dict[str, Any]:
     summary="Generate a report",
 )
 def create_report(
-    site: SiteName, body: ReportIn, request: Request, response: Response, db: DB
+    site: SiteName, request: Request, response: Response, db: DB, body: ReportIn | None = None
 ) -> dict[str, Any]:
-    """Build the site's report now (HTML, and PDF when asked); returns download links."""
+    """Build the site's report now (HTML, and PDF when asked); returns download links.
+    The body may be left out (the whole history, HTML only): it was a 422 "body: Field
+    required" before session 29."""
     from railwatch.report.builder import build_report
+
+    body = body if body is not None else ReportIn()
 
     if body.date_from and body.date_to and body.date_from > body.date_to:
         raise InputError(
