@@ -297,7 +297,7 @@ def export_labels(
             notes[sc.id] = _scene_entry(sc, review, sc.id in verified)
             s.expunge(sc)
     if scene_id is not None and scenes and scenes[0].status != "processed":
-        raise InputError(f"scene {scene_id} has no detections yet: run `railwatch process` first")
+        raise InputError(_not_labelled(scenes[0]))
     if reviewed_only and not scenes:
         which = (
             f"scene {scene_id} has no" if scene_id is not None else f"no scene of {site_name} has"
@@ -371,6 +371,26 @@ def export_labels(
         detector=tuple(i for i in written if i not in verified),
         manifest=manifest,
     )
+
+
+def _not_labelled(scene: Scene) -> str:
+    """Why ``--scene`` of a scene that is not processed and usable cuts no chips, and
+    what to do (an unusable or failed scene read "no detections yet: run railwatch
+    process first", which for them changes nothing)."""
+    if scene.status == "unusable":
+        why = "; ".join(scene.reasons or []) or "quality too low"
+        return (
+            f"scene {scene.id} is unusable ({why}): it has no detections, and chips of it "
+            "would be labelled 'no car' where cars may be hidden; export a usable scene "
+            "(railwatch scene list shows which are)"
+        )
+    if scene.status == "failed":
+        error = f" ({scene.error})" if scene.error else ""
+        return (
+            f"scene {scene.id} failed to process{error}: it has no detections; fix the cause "
+            "and run `railwatch process` again"
+        )
+    return f"scene {scene.id} has no detections yet: run `railwatch process` first"
 
 
 #: Files and folders of a labels folder (what export-labels and import-labels write):
