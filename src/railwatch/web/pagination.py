@@ -64,12 +64,14 @@ def page_links(request: Request, total: int, limit: int, offset: int) -> str:
     decoded (``/api/sites/Туманган/scenes`` made every list of a site named in another
     script a 500)."""
     base = request.url.replace(path=quote(request.url.path, safe=_PATH_SAFE))
+    last = max(0, ((total - 1) // limit) * limit) if total else 0
     links: list[tuple[str, int]] = [("first", 0)]
     if offset > 0:
-        links.append(("prev", max(0, offset - limit)))
+        # from a page past the end, the one before is the last page: offset - limit
+        # (before session 29) was past the end too, an empty page again
+        links.append(("prev", max(0, min(offset - limit, last))))
     if offset + limit < total:
         links.append(("next", offset + limit))
-    last = max(0, ((total - 1) // limit) * limit) if total else 0
     links.append(("last", last))
     parts = []
     for rel, off in links:

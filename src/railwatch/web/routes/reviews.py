@@ -197,7 +197,7 @@ def scene_cars(
         CarSource,
         Query(
             description="auto: the analyst's outlines where the scene's review has them, "
-            "else the detector's cars; detector; analyst (a 422 when the scene has none)."
+            "else the detector's cars; detector; analyst (a 404 when the scene has none)."
         ),
     ] = "auto",
 ) -> Response:
