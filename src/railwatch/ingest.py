@@ -15,6 +15,7 @@ a mask replaced after ingest is refused, never read in silence.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,7 @@ __all__ = [
     "FILE_STAMP_KEY",
     "MASK_STAMP_KEY",
     "SIDECARS_KEY",
+    "STAC_ALIASES_KEY",
     "FileChangedError",
     "IngestSummary",
     "MaskChangedError",
@@ -41,12 +43,18 @@ __all__ = [
     "check_unchanged",
     "file_stamp",
     "gdal_sidecars",
+    "hash_is_content",
+    "hashed_file",
     "ingest_paths",
+    "local_uris",
     "mask_stamp",
     "record_scene",
+    "same_stat",
     "scene_entry",
+    "scene_origin",
     "set_radiometry",
     "sidecar_digest",
+    "stac_item_hash",
 ]
 
 log = logging.getLogger(__name__)
@@ -126,6 +134,100 @@ MASK_STAMP_KEY = "railwatch:mask"
 def _stat(path: Path) -> dict[str, int]:
     st = path.stat()
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
+
+
+# ---------------------------------------------------------------- scene identity
+# One image is one scene of a site, whichever route reached it (docs/storage.md, "One
+# image, one scene"): `railwatch ingest` (the file's SHA-256), `ingest-stac` (the
+# asset's checksum, a local asset's SHA-256, or the item's identity), two STAC items
+# naming the same asset.
+
+#: Key, in a scene's metadata, of the other STAC items (``COLLECTION/ID``) found to
+#: name its image after it was recorded: the scene keeps the metadata of the route
+#: that recorded it first, and lists these.
+STAC_ALIASES_KEY = "stac_aliases"
+
+
+def stac_item_hash(collection: str | None, item_id: str, href: str) -> str:
+    """The ``content_hash`` ``ingest-stac`` gives a scene whose image asset is remote
+    and has no SHA-256 ``file:checksum`` (before session 29 also a local one): the
+    SHA-256 of ``stac-item:COLLECTION/ID:HREF``. It names the item, not the image."""
+    ident = f"stac-item:{collection or ''}/{item_id}:{href}"
+    return hashlib.sha256(ident.encode("utf-8")).hexdigest()
+
+
+def hash_is_content(scene: Any) -> bool:
+    """Whether the scene's ``content_hash`` is the SHA-256 of its image (a file of
+    ``railwatch ingest``, a STAC asset's ``file:checksum``, a local STAC asset hashed
+    at ingest since session 29) rather than the identity of the STAC item that
+    registered it (:func:`stac_item_hash`), which says nothing of the image's bytes.
+    Told from the row itself: no migration, no flag."""
+    meta = scene.meta or {}
+    if "stac_collection" not in meta:
+        return True
+    item_id = meta.get("stac_id")
+    if not isinstance(item_id, str):
+        return True
+    ident = stac_item_hash(meta.get("stac_collection"), item_id, scene.uri)
+    return bool(ident != scene.content_hash)
+
+
+def scene_origin(scene: Any) -> str:
+    """The route that recorded a scene, as messages name it: ``STAC item
+    COLLECTION/ID`` (``-`` for an item without a collection) or ``file PATH``."""
+    meta = scene.meta or {}
+    if "stac_collection" in meta:
+        return f"STAC item {meta.get('stac_collection') or '-'}/{meta.get('stac_id')}"
+    return f"file {scene.uri}"
+
+
+def local_uris(path: Path) -> set[str]:
+    """The ``uri`` a scene of the local file ``path`` may carry: its resolved path (what
+    ``railwatch ingest`` records), or its absolute path as given, or a ``file://`` URL of
+    either (a STAC asset's href)."""
+    import os
+
+    absolute = Path(os.path.abspath(path))
+    resolved = path.resolve()
+    out = {str(path), str(absolute), str(resolved)}
+    for p in (absolute, resolved):
+        out.update((p.as_uri(), f"file://{p}"))
+    return out
+
+
+def hashed_file(path: Path) -> tuple[dict[str, int], str]:
+    """The file's size and modification and status-change times (taken before it is
+    hashed) and its SHA-256; an :class:`ImageryError` when they changed while it was
+    hashed (a file still being written or copied)."""
+    from railwatch.imagery.inspect import file_sha256
+
+    try:
+        before = _stat(path)
+        digest = file_sha256(path)
+        after = _stat(path)
+    except OSError as err:
+        raise ImageryError(
+            f"cannot read {path.name} ({err.strerror or err}): check that the file is "
+            "there and readable, then run the ingest again"
+        ) from err
+    if after != before:
+        raise ImageryError(
+            f"{path.name} changed while it was hashed: it is still being written or "
+            "copied; wait until it is complete and run the ingest again (nothing was "
+            "recorded for it)"
+        )
+    return before, digest
+
+
+def same_stat(path: Path, stamp: Any) -> bool:
+    """Whether the file's size and times are those of ``stamp`` (a :func:`file_stamp`
+    or :func:`hashed_file` stamp): the file is then the one hashed, unread."""
+    if not isinstance(stamp, Mapping):
+        return False
+    try:
+        return _stats_only_side(stamp) == _stat(path)
+    except OSError:
+        return False
 
 
 def gdal_sidecars(path: Path) -> dict[str, Path]:
@@ -614,14 +716,28 @@ def _known_duplicate(
     from railwatch.imagery.read import check_rgb_bands
 
     with db.session(readonly=True) as s:
-        known = repo.find_scene_by_hash(s, summary.site, digest)
+        known, matched = _known_scene(s, summary.site, digest, path)
         if known is None:
             return False
         entry = {**scene_entry(name, known), "reason": f"already ingested as scene {known.id}"}
+        if matched is not None:
+            entry["reason"] += f" ({matched} as {scene_origin(known)})"
+            entry["matched"] = matched
+            if matched == "same asset href" and hash_is_content(known):
+                entry["reason"] += (
+                    "; the file is no longer the one that item registered (its SHA-256 "
+                    "differs): it was replaced since, and the scene reads it as it is now"
+                )
         known_id, known_count, known_dtype = known.id, known.band_count, known.dtype
         known_uri, known_stamp = known.uri, (known.meta or {}).get(FILE_STAMP_KEY)
         known_mask = known.mask_uri, (known.meta or {}).get(MASK_STAMP_KEY)
-    if stamp is not None and site is not None and known_uri == str(path.resolve()):
+        from_stac = "stac_collection" in (known.meta or {})
+    if (
+        stamp is not None
+        and site is not None
+        and not from_stac  # a STAC item's scene keeps the item's description
+        and known_uri == str(path.resolve())
+    ):
         was = known_stamp.get(SIDECARS_KEY) if isinstance(known_stamp, Mapping) else None
         changed = (
             _changed_sidecars(was, stamp.get(SIDECARS_KEY) or {})
@@ -670,9 +786,26 @@ def _known_duplicate(
     return True
 
 
+def _known_scene(s: Any, site: str, digest: str, path: Path) -> tuple[Any, str | None]:
+    """The scene of ``site`` that the file at ``path`` (SHA-256 ``digest``) already is,
+    and, when a STAC item recorded it, why it matched: ``same file content`` (its hash
+    is this file's) or ``same asset href`` (the item's asset is this file: a scene
+    registered before session 29 carries the item's identity, :func:`hash_is_content`;
+    two scenes of one path would both read what is there, and a STAC item's scene is
+    not checked at processing); ``(None, None)`` when there is none. A scene of
+    ``railwatch ingest`` at this path with another hash is of the file it replaced."""
+    known = repo.find_scene_by_hash(s, site, digest)
+    if known is not None:
+        return known, "same file content" if "stac_collection" in (known.meta or {}) else None
+    for scene in repo.find_scenes_by_uri(s, site, local_uris(path)):
+        if "stac_collection" in (scene.meta or {}):
+            return scene, "same asset href"
+    return None, None
+
+
 #: Metadata a scene keeps when it is described anew (:func:`_refresh_scene`): what the
 #: analyst gave (``--bands``, ``--radiometry``, the file's own date under ``--force-date``).
-_KEPT_ON_REFRESH = ("rgb_bands", "radiometry", FILE_DATE_KEY)
+_KEPT_ON_REFRESH = ("rgb_bands", "radiometry", FILE_DATE_KEY, STAC_ALIASES_KEY)
 
 
 def _refresh_scene(

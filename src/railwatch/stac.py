@@ -6,7 +6,10 @@ Each item that intersects the site becomes a scene with the item's metadata
 (datetime, GSD, ``eo:cloud_cover``, view angles, platform) and, when the item has
 one, its provider quality mask. Pixels are not downloaded: the scene's ``uri`` is the
 asset's URL, and only the image header is read here (GDAL ``/vsicurl/`` range
-requests for http(s) assets, so a Cloud-Optimized GeoTIFF costs a few kB).
+requests for http(s) assets, so a Cloud-Optimized GeoTIFF costs a few kB). A local
+asset without a SHA-256 ``file:checksum`` is hashed once, as ``railwatch ingest``
+hashes files: one image is one scene, whether it is reached by two items or by
+``railwatch ingest`` too (:func:`_same_image`, docs/storage.md "One image, one scene").
 
 Authentication headers (commercial APIs) come from the ``headers`` argument or the
 ``RAILWATCH_STAC_HEADERS`` environment variable (a JSON object); they are sent to
@@ -15,7 +18,6 @@ the API and to GDAL, and never logged or stored.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -23,7 +25,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,9 +45,16 @@ from railwatch.imagery.inspect import (
 )
 from railwatch.ingest import (
     EIGHT_BIT_NOTE,
+    FILE_STAMP_KEY,
+    STAC_ALIASES_KEY,
     IngestSummary,
+    hashed_file,
+    local_uris,
     record_scene,
+    same_stat,
+    scene_entry,
     set_radiometry,
+    stac_item_hash,
     swapped_site_hint,
 )
 from railwatch.storage import Database, repo
@@ -133,7 +142,9 @@ def ingest_stac(
     ``collections``, ``since``/``until`` (UTC) and ``max_cloud`` (percent, items
     without ``eo:cloud_cover`` are kept) narrow the items; ``asset`` names the image
     asset (default: the first of image, visual, analytic, data with a raster type).
-    Re-running registers nothing twice. ``on_item(i, item_id)`` is called per item.
+    Re-running registers nothing twice, nor an image the site has already through
+    another item or ``railwatch ingest`` (filed as already there, with why).
+    ``on_item(i, item_id)`` is called per item.
     ``radiometry`` (``linear`` or ``display``, as ``railwatch ingest --radiometry``) is
     recorded for each 16-bit or float image, and replaces that of an item already there.
     """
@@ -549,11 +560,119 @@ def _register(
         info = _scene_info(item, href, acquired)
         if radiometry is not None and info.dtype != "uint8":
             info.metadata["radiometry"] = radiometry
-        record_scene(db, summary, name, info, filters.site_geom, site_area_m2)
+        to_record = _same_image(db, summary, name, item, info)
+        if to_record is not None:
+            record_scene(db, summary, name, to_record, filters.site_geom, site_area_m2)
         if radiometry is not None:
             _note_radiometry(db, summary, name, info.dtype, radiometry)
     except Exception as err:  # one bad item never fails the batch
         summary.fail(name, err)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A scene of the site an item's asset may be, as read for :func:`_same_image`."""
+
+    id: int
+    content_hash: str
+    #: the file's size and times when it was hashed (``railwatch:file``), if kept
+    stamp: Any
+    #: the STAC item that recorded it (``COLLECTION/ID``), or None for a local file
+    item: str | None
+
+    @classmethod
+    def of(cls, scene: Any) -> _Known:
+        meta = scene.meta or {}
+        item = (
+            f"{meta.get('stac_collection') or '-'}/{meta.get('stac_id')}"
+            if "stac_collection" in meta
+            else None
+        )
+        return cls(scene.id, scene.content_hash, meta.get(FILE_STAMP_KEY), item)
+
+
+def _same_image(
+    db: Database, summary: IngestSummary, name: str, item: Any, info: Any
+) -> Any | None:
+    """The scene to record for ``item`` (``info``), or None when the site has its image
+    already under another identity, filed in ``summary`` as a duplicate with why
+    (docs/storage.md, "One image, one scene"). Looked up in turn:
+
+    1. the item's own identity (``info.content_hash``: the asset's checksum, or the
+       item's :func:`stac_item_hash`, which scenes registered before session 29 carry
+       for a local asset too): left to :func:`record_scene`, which files it as already
+       ingested, as before;
+    2. a scene with the same asset href (its ``uri``; for a local file also the
+       file's resolved path or ``file://`` URL): a STAC item's scene is the same image
+       (both would read what is there); a scene of ``railwatch ingest`` is when the
+       file is still the one it hashed (its size and times, else its SHA-256);
+    3. a local asset without a checksum is hashed (SHA-256, as ``railwatch ingest``
+       does) and looked up by that: the same bytes ingested from another path. A new
+       scene is then recorded under that hash, with the file's size and times
+       (``railwatch:file``), so that its re-runs (step 2) hash nothing.
+    """
+    site = summary.site
+    href = info.uri
+    path: Path | None = None
+    if not is_remote(href):
+        path = local_path(href)
+    with db.session(readonly=True) as s:
+        if repo.find_scene_by_hash(s, site, info.content_hash) is not None:
+            return info
+        uris = (local_uris(path) | {href}) if path is not None else {href}
+        same_href = [_Known.of(sc) for sc in repo.find_scenes_by_uri(s, site, uris)]
+    hashed: tuple[dict[str, int], str] | None = None  # the local file's, once hashed
+    for known in same_href:
+        if known.item is not None:
+            # Another item's scene (or this item's, recorded under its file's hash): two
+            # scenes of one href would both read whatever is there (STAC scenes are not
+            # checked at processing), so the href is the image.
+            _file_duplicate(db, summary, name, known, "same asset href")
+            return None
+        if path is None:
+            continue  # not reached: a scene of `railwatch ingest` is a local file
+        if same_stat(path, known.stamp):  # the file it hashed, unchanged: no hash
+            _file_duplicate(db, summary, name, known, "same file content")
+            return None
+        hashed = hashed or hashed_file(path)
+        if hashed[1] == known.content_hash:
+            _file_duplicate(db, summary, name, known, "same file content")
+            return None
+        # the file was replaced since `railwatch ingest` read it: that scene fails at
+        # processing ("changed since ingest"), this one is another image
+    if path is None or _checksum(item, href) is not None:
+        return info
+    stamp, digest = hashed or hashed_file(path)
+    with db.session(readonly=True) as s:
+        found = repo.find_scene_by_hash(s, site, digest)
+        known_by_hash = None if found is None else _Known.of(found)
+    if known_by_hash is not None:
+        _file_duplicate(db, summary, name, known_by_hash, "same file content")
+        return None
+    return replace(info, content_hash=digest, metadata={**info.metadata, FILE_STAMP_KEY: stamp})
+
+
+def _file_duplicate(
+    db: Database, summary: IngestSummary, name: str, known: _Known, matched: str
+) -> None:
+    """File ``item`` (``name``) as already ingested as the scene ``known``, with why it
+    ``matched``; a scene of another item (or of a local file) gets the item's
+    ``COLLECTION/ID`` among its :data:`STAC_ALIASES_KEY`. Its other metadata stay: the
+    route that recorded it first describes it."""
+    with db.session() as s:
+        scene = repo.get_scene(s, known.id)
+        entry = scene_entry(name, scene)
+        if known.item == name:  # the item's own scene, recorded under its file's hash
+            entry["reason"] = f"already ingested as scene {scene.id}"
+        else:
+            origin = f"STAC item {known.item}" if known.item else f"file {scene.uri}"
+            entry["reason"] = f"already ingested as scene {scene.id} ({matched} as {origin})"
+            entry["matched"] = matched
+            meta = dict(scene.meta or {})
+            aliases = list(meta.get(STAC_ALIASES_KEY) or [])
+            if name not in aliases:
+                scene.meta = {**meta, STAC_ALIASES_KEY: [*aliases, name]}
+    summary.duplicates.append(entry)
 
 
 def _note_radiometry(
@@ -697,16 +816,24 @@ def _http_hint(why: str) -> str | None:
     return None
 
 
-def _content_hash(item: Any, href: str) -> str:
-    """The asset's ``file:checksum`` when it is a SHA-256 multihash, else a SHA-256 of
-    the item's identity (collection, id, asset URL): stable across re-runs."""
+def _checksum(item: Any, href: str) -> str | None:
+    """The SHA-256 the asset's ``file:checksum`` gives (a ``1220...`` multihash), or
+    None."""
     for a in item.assets.values():
         if _asset_href(a) == href:
             checksum = a.extra_fields.get("file:checksum")
             if isinstance(checksum, str) and checksum.startswith("1220") and len(checksum) == 68:
                 return checksum[4:].lower()
-    ident = f"stac-item:{item.collection_id or ''}/{item.id}:{href}"
-    return hashlib.sha256(ident.encode("utf-8")).hexdigest()
+    return None
+
+
+def _content_hash(item: Any, href: str) -> str:
+    """The asset's ``file:checksum`` when it is a SHA-256 multihash, else a SHA-256 of
+    the item's identity (collection, id, asset URL): stable across re-runs. A local
+    asset without a checksum is then identified by its file's SHA-256
+    (:func:`_same_image`); this is still looked up first, as scenes registered before
+    session 29 carry it."""
+    return _checksum(item, href) or stac_item_hash(item.collection_id, item.id, href)
 
 
 def _scene_info(item: Any, href: str, acquired: datetime) -> Any:

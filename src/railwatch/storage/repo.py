@@ -85,6 +85,7 @@ __all__ = [
     "count_series_page",
     "event_values",
     "find_scene_by_hash",
+    "find_scenes_by_uri",
     "get_alert",
     "get_scene",
     "get_scene_review",
@@ -441,6 +442,18 @@ def find_scene_by_hash(session: Session, site: SiteRef, content_hash: str) -> Sc
     return session.scalar(
         select(Scene).where(Scene.site_id == s.id, Scene.content_hash == content_hash)
     )
+
+
+def find_scenes_by_uri(session: Session, site: SiteRef, uris: Iterable[str]) -> list[Scene]:
+    """The scenes of ``site`` whose ``uri`` is one of ``uris``, oldest first: the same
+    image reached by another route (a second STAC item with the same asset href, a file
+    ingested both from STAC and by ``railwatch ingest``), see ``docs/storage.md``."""
+    wanted = sorted(set(uris))
+    if not wanted:
+        return []
+    s = get_site(session, site)
+    q = select(Scene).where(Scene.site_id == s.id, Scene.uri.in_(wanted))
+    return list(session.scalars(q.order_by(Scene.id)))
 
 
 def add_scene(
