@@ -216,7 +216,9 @@ def import_labels_cmd(
         typer.Option(
             "--out",
             "-o",
-            help="Training set directory (default: labels/SITE or labels/<SRC name>).",
+            help="Training set directory (default: labels/SITE or labels/<SRC name>): new, "
+            "or the one this SRC was imported to before (replaced); one holding another "
+            "source's training set is refused.",
         ),
     ] = None,
     site: Annotated[

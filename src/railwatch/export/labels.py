@@ -866,6 +866,66 @@ def _image_verified(img: LabelImage, exported: dict[str, bool], errors: LabelErr
     return value if value is not None else exported.get(img.name)
 
 
+#: The training set's file that ``railwatch train --labels`` reads (:data:`railwatch.
+#: detect.labels.MANIFEST`).
+TRAINING_MANIFEST = "railwatch_labels.json"
+
+
+def _check_out(dest: Path, root: Path) -> set[str]:
+    """An :class:`InputError` when ``dest`` holds a training set imported from another
+    source than ``root``, or images or labels that are no training set: the import
+    replaced its ``railwatch_labels.json``, and train --labels no longer saw the images
+    imported there before (``import-labels batch2/ --site yard`` after ``batch1/`` lost
+    batch 1 without a word). The same source imported again (after more corrections)
+    replaces its earlier import: the names of that import's images are returned (empty
+    for a new folder)."""
+    manifest = dest / TRAINING_MANIFEST
+    if manifest.is_file():
+        try:
+            doc = json.loads(manifest.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            doc = None
+        doc = doc if isinstance(doc, dict) else {}
+        source = doc.get("source")
+        images = doc.get("images")
+        if source == str(root.resolve()):
+            entries = images if isinstance(images, list) else []
+            return {
+                e["name"]
+                for e in entries
+                if isinstance(e, dict) and isinstance(e.get("name"), str) and _plain(e["name"])
+            }
+        n = f", {len(images)} images" if isinstance(images, list) else ""
+        origin = f"imported from {source}" if isinstance(source, str) else "of unknown origin"
+        raise InputError(
+            f"--out {dest} holds a training set {origin}{n}: importing {root} there would "
+            f"replace its {TRAINING_MANIFEST}, and railwatch train --labels would no longer "
+            f"see those images; give --out a folder of its own (e.g. {dest.name}-2 beside "
+            f"it: train --labels {dest.parent} reads both), or delete {dest} first to "
+            "replace it"
+        )
+    found = []
+    for sub, suffixes in (("images", IMAGE_SUFFIXES), ("labels", (".txt",))):
+        folder = dest / sub
+        if folder.is_dir():
+            k = sum(1 for f in folder.iterdir() if f.suffix.lower() in suffixes)
+            if k:
+                found.append(f"{sub}/ with {k} file{'s' if k != 1 else ''}")
+    if found:
+        raise InputError(
+            f"--out {dest} holds images or labels already ({', '.join(found)}) and no "
+            f"{TRAINING_MANIFEST}: the import would write over them and mix its images "
+            "with them; give --out a new folder"
+        )
+    return set()
+
+
+def _plain(name: str) -> bool:
+    """Whether ``name`` is a plain file name (no folder, not ``..``): only those of an
+    earlier manifest are removed from the training set's folders."""
+    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name
+
+
 def import_labels(
     src: str | Path,
     fmt: str,
@@ -898,6 +958,7 @@ def import_labels(
     dest = Path(out)
     if dest.resolve() == root.resolve():
         raise InputError("--out must differ from the source directory")
+    earlier = _check_out(dest, root)
     errors = LabelErrors()
     exported = read_export_provenance(root)
     exported_gsd = _export_gsds(root, errors)
@@ -949,7 +1010,12 @@ def import_labels(
             for i in labels.images
         ],
     }  # fmt: skip
-    (dest / "railwatch_labels.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    (dest / TRAINING_MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    for name in earlier - {i.name for i in labels.images}:
+        # an image of the earlier import of this source that it no longer has: its copy
+        # and YOLO label stayed, and the folder's Ultralytics layout trained on them
+        (dest / "images" / f"{name}.png").unlink(missing_ok=True)
+        (dest / "labels" / f"{name}.txt").unlink(missing_ok=True)
     used = {img.path.resolve() for img in labels.images if img.path is not None}
     folder = root / "images"
     unlabelled = tuple(
