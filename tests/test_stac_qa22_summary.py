@@ -99,11 +99,12 @@ def test_every_item_of_a_static_catalog_is_accounted_for(
     --collection, or without a geometry, were dropped before the summary: "1 new
     scene(s), 0 already there, 0 skipped, 0 failed" for a catalog of four items."""
     make_cog(tmp_path / "a.tif", 0)
+    make_cog(tmp_path / "b.tif", 1)  # one image is one scene: "other" has its own
     catalog = pystac.Catalog("c", "a catalog of four items")
     for doc in (
         item("in", str(tmp_path / "a.tif"), collection="yards"),
         item("far", str(tmp_path / "a.tif"), dx=5000.0, collection="yards"),
-        item("other", str(tmp_path / "a.tif"), collection="ports"),
+        item("other", str(tmp_path / "b.tif"), collection="ports"),
         item("nogeom", str(tmp_path / "a.tif"), collection="yards", geometry=None),
     ):
         if doc["geometry"] is None:

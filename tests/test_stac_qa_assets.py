@@ -47,6 +47,7 @@ def test_asset_choice_date_range_and_rerun(tmp_db_url: str, tmp_path: Path) -> N
     make_cog(tmp_path / "visual.tif", 0)
     make_cog(tmp_path / "analytic.tif", 1)
     make_cog(tmp_path / "udm2.tif", 2)
+    make_cog(tmp_path / "ranged.tif", 3)  # one image is one scene: "r" has its own
     assets = {
         "thumbnail": {"href": "t.png", "type": "image/png", "roles": ["thumbnail"]},
         "udm2": tif("udm2.tif", "data-mask"),
@@ -54,7 +55,7 @@ def test_asset_choice_date_range_and_rerun(tmp_db_url: str, tmp_path: Path) -> N
         "visual": tif("visual.tif", "visual"),
     }
     dates = {"start_datetime": "2023-09-10T00:00:00Z", "end_datetime": "2023-09-12T00:00:00Z"}
-    ranged = item("r", {"visual": tif("visual.tif", "visual")}, datetime=None, **dates)
+    ranged = item("r", {"visual": tif("ranged.tif", "visual")}, datetime=None, **dates)
     url = write_items(tmp_path / "items.json", [item("m", assets), ranged])
     db = site_db(tmp_db_url)
     first = ingest_stac(db, "yard", url)

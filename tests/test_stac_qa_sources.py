@@ -49,12 +49,14 @@ def test_collection_item_and_item_collection_files(tmp_db_url: str, tmp_path: Pa
     coll.save(pystac.CatalogType.SELF_CONTAINED)
     summary = ingest_stac(db, "yard", str(tmp_path / "coll" / "collection.json"))
     assert [e["file"] for e in summary.ingested] == ["yards/c1"], summary.as_dict()
-    # An item file with a relative asset href, given by a relative path.
-    (tmp_path / "one.json").write_text(json.dumps(item_doc("i1", "./a.tif")))
+    # An item file with a relative asset href, given by a relative path (another image:
+    # one image is one scene).
+    make_cog(tmp_path / "a2.tif", 2)
+    (tmp_path / "one.json").write_text(json.dumps(item_doc("i1", "./a2.tif")))
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(tmp_path)
         summary = ingest_stac(db, "yard", "one.json")
-    assert [e["uri"] for e in summary.ingested] == [str(tmp_path / "a.tif")], summary.as_dict()
+    assert [e["uri"] for e in summary.ingested] == [str(tmp_path / "a2.tif")], summary.as_dict()
     # An item collection (a saved search) with relative hrefs; a bad feature fails alone.
     sub = tmp_path / "sub"
     sub.mkdir()
@@ -73,11 +75,11 @@ def test_a_bad_item_in_a_catalog_fails_alone(tmp_db_url: str, tmp_path: Path) ->
     from ...: HREF ... does not resolve to a STAC object") after the items before it."""
     from railwatch.stac import ingest_stac
 
-    make_cog(tmp_path / "a.tif", 0)
     db = site_db(tmp_db_url)
     cat = pystac.Catalog("c", "d")
-    for ident in ("good1", "gone", "badjson", "nodate", "good2"):
-        cat.add_item(pystac.Item.from_dict(item_doc(ident, str(tmp_path / "a.tif"))))
+    for k, ident in enumerate(("good1", "gone", "badjson", "nodate", "good2")):
+        make_cog(tmp_path / f"{ident}.tif", k)  # one image is one scene: each its own
+        cat.add_item(pystac.Item.from_dict(item_doc(ident, str(tmp_path / f"{ident}.tif"))))
     cat.normalize_hrefs(str(tmp_path / "cat"))
     cat.save(pystac.CatalogType.SELF_CONTAINED)
     (tmp_path / "cat" / "gone" / "gone.json").unlink()
