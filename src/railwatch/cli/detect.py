@@ -557,9 +557,10 @@ GSD_OVERRIDE_TOLERANCE = 0.15
 
 def _warn_georeferencing(img: Path, given: float | None) -> None:
     """Warnings for a georeferenced image: when its pixels are not square on the ground
-    (a geographic CRS away from the equator: the detector takes one GSD and square
-    pixels, so its cars look shorter across than along; `process` warps scenes to a UTM
-    grid), and when ``given`` (--gsd) overrides its own pixel size by more than
+    (a geographic CRS away from the equator), a note that cars were detected on it
+    resampled to square pixels (:func:`railwatch.detect.api.square_view`) or, for the
+    coarse methods, which read it as it is, a warning (`process` warps scenes to a UTM
+    grid); and when ``given`` (--gsd) overrides its own pixel size by more than
     ``GSD_OVERRIDE_TOLERANCE`` (cars are then read at the wrong size)."""
     import warnings
 
@@ -568,6 +569,7 @@ def _warn_georeferencing(img: Path, given: float | None) -> None:
     from rasterio.errors import NotGeoreferencedWarning, RasterioError
     from shapely.geometry import Point
 
+    from railwatch.detect.api import ANISOTROPY_TOLERANCE, method_for_gsd
     from railwatch.errors import ImageryError
     from railwatch.imagery._geo import utm_crs_for
     from railwatch.imagery.inspect import ground_pixel_size
@@ -595,10 +597,22 @@ def _warn_georeferencing(img: Path, given: float | None) -> None:
             f"the file's georeferencing is wrong. Detections below use --gsd {given:g}.",
             highlight=False,
         )
-    if max(gx, gy) <= 1.05 * min(gx, gy):
+    if max(gx, gy) <= (1.0 + ANISOTROPY_TOLERANCE) * min(gx, gy):
         return
     utm = utm_crs_for(Point(lon[0], lat[0]))
     res = f"{math.sqrt(gx * gy):.2g}"
+    if method_for_gsd(given if given is not None else own) == "objects":
+        err_console.print(
+            f"[dim]note: {escape(img.name)} ({crs}) has pixels {gx:.2f} x {gy:.2f} m on the "
+            f"ground, not square: cars are detected on it resampled to square {res} m "
+            "pixels, and their boxes are written in its CRS, where a car at an angle to the "
+            "grid is a parallelogram: each is drawn as the rectangle of the car's axis, "
+            "length and area. For exact rectangles detect on a UTM copy (gdalwarp -t_srs "
+            f"{utm} -tr {res} {res} -r bilinear IN.tif OUT.tif); `railwatch process` warps "
+            "every scene to the site's UTM grid itself.[/]",
+            highlight=False,
+        )
+        return
     err_console.print(
         f"[bold yellow]warning:[/] {escape(img.name)} ({crs}) has pixels {gx:.2f} x {gy:.2f} m "
         "on the ground, not square: the detector takes square pixels, so cars look "
