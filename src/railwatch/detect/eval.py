@@ -921,8 +921,11 @@ def pair_files(
             scene = f.relative_to(tdir).as_posix()[: -len(suffix)]
             found[scene].append((TRUTH_SUFFIXES.index(suffix), f))
     if not found:
+        from railwatch.detect.labels import _other_layout
+
         raise InputError(
-            f"no NAME.truth.geojson files in {tdir}: point --truth at a folder of simulator "
+            f"no NAME.truth.geojson files in {tdir}{_other_layout(tdir, '--truth')}: point "
+            "--truth at a folder of simulator "
             "output (`railwatch simulate --scene ... --out DIR` or `railwatch simulate "
             "--scenario NAME --out DIR`) or of hand-made truth files (name each after its "
             "image: yard1.tif, yard1.truth.geojson)"

@@ -990,19 +990,23 @@ def _load_one(
     )
 
 
-def _other_layout(root: Path) -> str:
+def _other_layout(root: Path, option: str = "--labels") -> str:
     """What a folder without label files this module reads looks like, if it looks like
-    a label format it does not read (for the error message)."""
+    a label format it does not read (for the error message of ``option``: train's
+    ``--labels``, eval's ``--truth``)."""
     if (root / "labels").is_dir() and any((root / "labels").glob("*.txt")):
+        # an export-labels folder: its manifest gives each chip's gsd
+        no_gsd = not (root / EXPORT_MANIFEST).is_file()
         return (
-            " (it looks like a YOLO-OBB dataset, which has no ground sample distance and is "
-            f"not read here: bring it in with railwatch import-labels {root} --format "
-            "yolo-obb --gsd METRES --out DIR and give DIR to --labels)"
+            " (it looks like a YOLO-OBB dataset, which"
+            + (" has no ground sample distance and" if no_gsd else "")
+            + f" is not read here: bring it in with railwatch import-labels {root} --format "
+            f"yolo-obb{' --gsd METRES' if no_gsd else ''} --out DIR and give DIR to {option})"
         )
     if (root / "annotations.json").is_file():
         return (
             " (it looks like a COCO dataset, which is not read here: bring it in with "
-            f"railwatch import-labels {root} --format coco --out DIR and give DIR to --labels)"
+            f"railwatch import-labels {root} --format coco --out DIR and give DIR to {option})"
         )
     if any(root.glob("*.txt")):
         return " (it holds .txt files: DOTA labels belong in a labelTxt/ folder)"
