@@ -739,6 +739,8 @@ def detect_file(
 
     GeoTIFFs (and any georeferenced raster GDAL reads) give detections in the image's
     CRS, or in ``out_crs`` when given; ``gsd`` overrides the one from the geotransform.
+    One whose pixels are not square on the ground (lon/lat away from the equator) is
+    detected on a view resampled to square pixels (:func:`square_view`).
     Non-georeferenced images (PNG, JPEG) need ``gsd`` and give pixel coordinates.
     ``tracks`` (track centrelines in ``tracks_crs``, WGS84 by default) guide the coarse
     method (1.5 m and coarser), and so does ``sun``, the sun's (azimuth, elevation) in
