@@ -101,6 +101,9 @@ _R = np.arange(_N_WIN) * STEP_M - WINDOW_M
 #: Features per candidate offset: 3 channels, colour distance and gradient per window
 #: sample, then |offset| and offset squared.
 N_FEATURES = 5 * _N_WIN + 2
+#: The widest map ``cv2.remap`` takes (its destination is at most ``SHRT_MAX`` - 1
+#: columns): a tile of more than 555 boxes is profiled in parts.
+REMAP_MAX_COLS = 32_766
 
 
 def _across(boxes: np.ndarray) -> np.ndarray:
@@ -114,6 +117,11 @@ def across_profiles(image: np.ndarray, boxes: np.ndarray, gsd: float) -> np.ndar
     along its central :data:`ALONG_FRACTION`, averaged along, then smoothed onto the
     :data:`STEP_M` grid ``_S`` (centre at index ``len(_S) // 2``)."""
     n = len(boxes)
+    per_call = REMAP_MAX_COLS // len(_S_SAMPLED)
+    if n > per_call:  # a map row per box and sample across: OpenCV takes < 32767
+        return np.concatenate(
+            [across_profiles(image, boxes[i : i + per_call], gsd) for i in range(0, n, per_call)]
+        )
     a = np.deg2rad(boxes[:, 4])
     cos = np.cos(a).astype(np.float32)[None, :, None]
     sin = np.sin(a).astype(np.float32)[None, :, None]

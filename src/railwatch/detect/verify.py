@@ -61,6 +61,7 @@ from railwatch.detect.merge import box_array
 from railwatch.detect.model_core import CLASSES
 from railwatch.detect.refine import (
     MIN_BOXES_FOR_SHADOW,
+    REMAP_MAX_COLS,
     SHADOW_REACH_M,
     SPREAD_FLOOR,
     STEP_M,
@@ -153,12 +154,21 @@ def _sample_grid(m: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     at integer coordinates; outside: the edge value)."""
     mx = np.ascontiguousarray(x, dtype=np.float32).reshape(1, -1)
     my = np.ascontiguousarray(y, dtype=np.float32).reshape(1, -1)
-    out = cv2.remap(
-        np.ascontiguousarray(m, dtype=np.float32),
-        mx,
-        my,
-        cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REPLICATE,
+    if mx.shape[1] == 0:
+        return np.zeros(np.shape(x))
+    src = np.ascontiguousarray(m, dtype=np.float32)
+    out = np.concatenate(  # in parts: OpenCV maps are fewer than 32767 wide
+        [
+            cv2.remap(
+                src,
+                mx[:, i : i + REMAP_MAX_COLS],
+                my[:, i : i + REMAP_MAX_COLS],
+                cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
+            for i in range(0, mx.shape[1], REMAP_MAX_COLS)
+        ],
+        axis=1,
     )
     return np.asarray(out, dtype=np.float64).reshape(np.shape(x))
 
@@ -167,6 +177,11 @@ def _along_profiles(image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """RGB along every box's centre line, ``(N, ALONG_N, 3)``: at :data:`_T_ALONG`
     half-lengths along, averaged over three lines at −¼, 0 and +¼ of the width."""
     n = len(boxes)
+    per_call = REMAP_MAX_COLS // ALONG_N
+    if n > per_call:  # a map column per box and point along: OpenCV takes < 32767
+        return np.concatenate(
+            [_along_profiles(image, boxes[i : i + per_call]) for i in range(0, n, per_call)]
+        )
     a = np.deg2rad(boxes[:, 4])
     cos, sin = np.cos(a)[:, None, None], np.sin(a)[:, None, None]
     along = _T_ALONG[None, None, :] * boxes[:, 2, None, None] / 2.0
