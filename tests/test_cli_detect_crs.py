@@ -1,5 +1,6 @@
 """``railwatch detect`` on a GeoTIFF in a geographic CRS: its pixels are not square on
-the ground, which the detector assumes; the command says so and how to fix it."""
+the ground; the object detector reads it resampled to square pixels (since session 29)
+and the command says so, with the ``gdalwarp`` line for exact rectangles."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from helpers import make_geotiff
 from railwatch.cli.main import main
 
 
-def test_geographic_pixels_get_a_warning_with_the_fix(
+def test_geographic_pixels_get_a_note_with_the_fix(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """At 42.4 N a 5.3e-6 degree pixel is 0.44 x 0.59 m: the detector ran on it as 0.51 m
-    square pixels without a word (F1@0.3 0.85 against 0.93 for the same scene in UTM)."""
+    """At 42.4 N a 5.3e-6 degree pixel is 0.44 x 0.59 m: until session 29 the detector ran
+    on it as 0.51 m square pixels (F1@0.3 0.85 against 0.93 for the same scene in UTM)."""
     img = make_geotiff(
         tmp_path / "geo.tif", crs="EPSG:4326", origin=(130.60, 42.424), gsd=5.3e-6,
         width=400, height=300,
