@@ -139,13 +139,18 @@ def is_record_id(value: int) -> bool:
 # ----------------------------------------------------------------------------- sites
 
 
+def _site_exists(name: str) -> AlreadyExistsError:
+    return AlreadyExistsError(
+        f"site {name!r} already exists: choose another name, or remove it first with "
+        f"`railwatch site remove {name} --yes`"
+    )
+
+
 def add_site(session: Session, spec: SiteSpec) -> Site:
-    """Store a new site; :class:`AlreadyExistsError` when the name is taken."""
+    """Store a new site; :class:`AlreadyExistsError` when the name is taken, also by
+    another process between the look-up and the insert."""
     if session.scalar(select(Site.id).where(Site.name == spec.name)) is not None:
-        raise AlreadyExistsError(
-            f"site {spec.name!r} already exists: choose another name, or remove it first with "
-            f"`railwatch site remove {spec.name} --yes`"
-        )
+        raise _site_exists(spec.name)
     geometry = validate_site_geometry(spec.geometry)
     site = Site(
         name=check_site_name(spec.name),
@@ -157,8 +162,18 @@ def add_site(session: Session, spec: SiteSpec) -> Site:
         area_km2=site_area_km2(geometry),
         created_at=utcnow(),
     )
-    session.add(site)
-    session.flush()
+    try:
+        with session.begin_nested():  # only this row is undone if the insert collides
+            session.add(site)
+            session.flush()
+    except IntegrityError as err:
+        # Another process stored the same name after the look-up (two `site add` or
+        # POST /api/sites at once on PostgreSQL; SQLite writers take turns): the name
+        # is taken, as the look-up would have said a moment later (not a database
+        # failure, a 503). A writing session reads committed rows afresh.
+        if session.scalar(select(Site.id).where(Site.name == spec.name)) is None:
+            raise
+        raise _site_exists(spec.name) from err
     return site
 
 
