@@ -106,6 +106,29 @@ class ReferenceScene:
     mask_uri: str | None = None
     rgb_bands: tuple[int, int, int] | None = None
     radiometry: Radiometry = "linear"
+    #: Its scene's id, to record the stamps its check renews (:class:`ReferenceStamps`).
+    scene_id: int | None = None
+    #: Its SHA-256, file stamp and mask stamp as for :class:`SceneJob`: a reference whose
+    #: file or mask changed since ingest is left out (its pixels would move the scene's
+    #: registration and empty track); None: not checked.
+    content_hash: str | None = None
+    file_stamp: Mapping[str, Any] | None = None
+    mask_stamp: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ReferenceStamps:
+    """A reference's file or mask hashed again and found unchanged (its times moved):
+    the new stamps, recorded on its scene with the outcome (:func:`record_outcome`) so
+    the next coarse scene need not hash it, when the scene still has the hash and stamps
+    it was checked against (``was_*``)."""
+
+    scene_id: int
+    content_hash: str | None
+    was_file: Mapping[str, Any] | None
+    file_stamp: dict[str, Any] | None
+    was_mask: Mapping[str, Any] | None
+    mask_stamp: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -175,6 +198,8 @@ class SceneOutcome:
     file_stamp: dict[str, Any] | None = None
     #: The quality mask's new stamp when it was hashed again and found unchanged.
     mask_stamp: dict[str, Any] | None = None
+    #: The same for the references read (a coarse scene's), to record on their scenes.
+    reference_stamps: tuple[ReferenceStamps, ...] = ()
     #: True when the failure means the scene's earlier result no longer describes its
     #: file (the file changed since ingest): that result is then removed. Any other
     #: failure (a file moved or unreadable, a detector that cannot load) keeps it.
@@ -323,6 +348,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         shift = None
         empty = None
         background = None
+        refs = None
         if method_for_gsd(grid.gsd) != "objects" and job.tracks is not None:
             refs = _read_references(job, grid)
             registration = register_scene(job, grid, refs)
@@ -359,6 +385,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             empty_track_images=0 if empty is None else empty.images,
             file_stamp=stamp,
             mask_stamp=masked,
+            reference_stamps=tuple(r.stamps for r in refs or () if r.stamps is not None),
         )
     except RailwatchError as err:
         from railwatch.ingest import FileChangedError
@@ -390,6 +417,8 @@ class _Reference:
     #: At 10 m and coarser, its relative colours on the site grid
     #: (:func:`railwatch.detect.coarse.relative_colours`); None finer than that.
     relative: np.ndarray | None = None
+    #: Its file's or mask's new stamps, when they were hashed again (unchanged).
+    stamps: ReferenceStamps | None = None
 
 
 def _read_references(job: SceneJob, grid: SiteGrid) -> list[_Reference]:
@@ -397,7 +426,8 @@ def _read_references(job: SceneJob, grid: SiteGrid) -> list[_Reference]:
     the registration grid of ``grid`` (the scene's site grid, :func:`registration_grid`)
     and reduced at once to what the scene needs (:class:`_Reference`), so at most one
     is held whole: the first :data:`MAX_REFERENCES` usable over the site; one that
-    cannot be read is left out, never raised. Going on past the unusable ones keeps the
+    cannot be read, or whose file or mask changed since ingest (:func:`_check_reference`),
+    is left out, never raised. Going on past the unusable ones keeps the
     choice the same whether or not they were already judged unusable when the job was
     made (the first run of a site, or a re-run)."""
     wide = registration_grid(grid)
@@ -407,6 +437,7 @@ def _read_references(job: SceneJob, grid: SiteGrid) -> list[_Reference]:
         if len(refs) >= MAX_REFERENCES:
             break
         try:
+            stamps = _check_reference(ref)
             r = _read_reference(job, ref, wide)
             if not assess_quality(r, threshold=job.usable_threshold).usable:
                 continue
@@ -416,8 +447,26 @@ def _read_references(job: SceneJob, grid: SiteGrid) -> list[_Reference]:
         except (RailwatchError, OSError, ValueError) as err:
             log.debug("reference %s left out: %s", ref.uri, err)
             continue
-        refs.append(_Reference(_readable_highpass(r), empty, relative))
+        refs.append(_Reference(_readable_highpass(r), empty, relative, stamps))
     return refs
+
+
+def _check_reference(ref: ReferenceScene) -> ReferenceStamps | None:
+    """Check that a reference's file and quality mask are still those ingested, as a
+    scene's own are checked before it is read (their size and times; their SHA-256 only
+    when those differ): raises :class:`~railwatch.ingest.FileChangedError` or
+    :class:`~railwatch.ingest.MaskChangedError` (the reference is then left out, and
+    its own scene fails when it is processed again). Returns the stamps to record when
+    one was hashed again and found unchanged, else None."""
+    stamp = None
+    if ref.content_hash is not None:
+        stamp = check_unchanged(ref.uri, ref.content_hash, ref.file_stamp)
+    masked = check_mask_unchanged(ref.uri, ref.mask_uri, ref.mask_stamp)
+    if ref.scene_id is None or (stamp is None and masked is None):
+        return None
+    return ReferenceStamps(
+        ref.scene_id, ref.content_hash, ref.file_stamp, stamp, ref.mask_stamp, masked
+    )
 
 
 def _read_reference(job: SceneJob, ref: ReferenceScene, grid: SiteGrid) -> SiteRaster:
@@ -502,7 +551,16 @@ def _references(scene: Scene, scenes: Sequence[Scene]) -> tuple[ReferenceScene, 
     ]
     cands.sort(key=lambda o: abs((o.acquired_at - scene.acquired_at).total_seconds()))
     return tuple(
-        ReferenceScene(o.uri, o.mask_uri, rgb_of(o.meta), radiometry_of(o.meta))
+        ReferenceScene(
+            o.uri,
+            o.mask_uri,
+            rgb_of(o.meta),
+            radiometry_of(o.meta),
+            scene_id=o.id,
+            content_hash=o.content_hash if _hash_is_the_files(o) else None,
+            file_stamp=(o.meta or {}).get(FILE_STAMP_KEY),
+            mask_stamp=(o.meta or {}).get(MASK_STAMP_KEY) if _hash_is_the_files(o) else None,
+        )
         for o in cands[:REFERENCE_CANDIDATES]
     )
 
@@ -617,6 +675,24 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> Non
         scene.meta = {**(scene.meta or {}), FILE_STAMP_KEY: outcome.file_stamp}
     if outcome.mask_stamp is not None:  # its mask hashed and unchanged: the same
         scene.meta = {**(scene.meta or {}), MASK_STAMP_KEY: outcome.mask_stamp}
+    for ref in outcome.reference_stamps:
+        _record_reference_stamps(s, ref)
+
+
+def _record_reference_stamps(s: Session, ref: ReferenceStamps) -> None:
+    """Record a reference's renewed stamps on its scene, unless the scene changed since
+    the job was made (re-ingested, or its own processing recorded stamps): only a stamp
+    still the one checked against is replaced."""
+    scene = s.get(Scene, ref.scene_id)
+    if scene is None or (ref.content_hash is not None and scene.content_hash != ref.content_hash):
+        return
+    meta = dict(scene.meta or {})
+    if ref.file_stamp is not None and meta.get(FILE_STAMP_KEY) == ref.was_file:
+        meta[FILE_STAMP_KEY] = ref.file_stamp
+    if ref.mask_stamp is not None and meta.get(MASK_STAMP_KEY) == ref.was_mask:
+        meta[MASK_STAMP_KEY] = ref.mask_stamp
+    if meta != (scene.meta or {}):
+        scene.meta = meta
 
 
 def _check_processing_lock(db: Database, s: Session, scene_id: int) -> None:
