@@ -791,8 +791,8 @@ def _known_scene(s: Any, site: str, digest: str, path: Path) -> tuple[Any, str |
     and, when a STAC item recorded it, why it matched: ``same file content`` (its hash
     is this file's) or ``same asset href`` (the item's asset is this file: a scene
     registered before session 29 carries the item's identity, :func:`hash_is_content`;
-    two scenes of one path would both read what is there, and a STAC item's scene is
-    not checked at processing); ``(None, None)`` when there is none. A scene of
+    two scenes of one path would both read what is there, and such a scene is not
+    checked at processing); ``(None, None)`` when there is none. A scene of
     ``railwatch ingest`` at this path with another hash is of the file it replaced."""
     known = repo.find_scene_by_hash(s, site, digest)
     if known is not None:

@@ -66,6 +66,7 @@ from railwatch.ingest import (
     MASK_STAMP_KEY,
     check_mask_unchanged,
     check_unchanged,
+    hash_is_content,
 )
 from railwatch.storage import Database, repo
 from railwatch.storage.db import LockLostError
@@ -566,11 +567,25 @@ def _references(scene: Scene, scenes: Sequence[Scene]) -> tuple[ReferenceScene, 
 
 
 def _hash_is_the_files(scene: Scene) -> bool:
-    """Whether the scene's ``content_hash`` is its file's SHA-256: true of every file
-    `railwatch ingest` recorded; a scene registered from a STAC catalog (`ingest-stac`,
-    its metadata has ``stac_collection``) has its asset's checksum or a hash of the
-    item's identity, and a remote file is not hashed."""
-    return "stac_collection" not in (scene.meta or {}) and not is_remote(scene.uri)
+    """Whether the scene's ``content_hash`` is its local file's SHA-256, to be checked
+    before the file is read: true of every file `railwatch ingest` recorded, and of a
+    local STAC asset that `ingest-stac` hashed (since session 29: its metadata has the
+    file's stamp ``railwatch:file``, and its hash is not the item's identity,
+    :func:`railwatch.ingest.hash_is_content`). Not of another scene registered from a
+    STAC catalog (its metadata has ``stac_collection``): its hash is the asset's
+    ``file:checksum`` (the catalog's word, never compared with the file) or, for one
+    registered before session 29, a hash of the item's identity. A remote file is not
+    hashed."""
+    if is_remote(scene.uri):
+        return False
+    meta = scene.meta or {}
+    if "stac_collection" not in meta:
+        return True
+    return (
+        FILE_STAMP_KEY in meta
+        and isinstance(meta.get("stac_id"), str)  # else the identity cannot be told
+        and hash_is_content(scene)
+    )
 
 
 def pending_jobs(
