@@ -165,6 +165,15 @@ class JobManager:
                 "failed": len(summary.failed),
                 "skipped": summary.skipped,
                 "alerts": len(analysis.alerts),
+                # what the analysis did, as POST /api/sites/{site}/analyze answers it:
+                # `reopened` are acknowledged alerts raised again at a higher severity
+                # (acknowledged no longer; before session 29 a job did not say so)
+                "created": analysis.created,
+                "unchanged": analysis.unchanged,
+                "updated": analysis.updated,
+                "removed": analysis.removed,
+                "retired": analysis.retired,
+                "reopened": analysis.reopened,
             }
             self._update(job_id, status="succeeded", finished_at=datetime.now(UTC), result=result)
         except RailwatchError as err:

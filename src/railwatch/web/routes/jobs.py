@@ -77,7 +77,8 @@ def list_jobs(request: Request, response: Response, page: Paging) -> dict[str, A
 
 @router.get("/jobs/{job_id}", dependencies=[Depends(require_read)], summary="Job status")
 def get_job(job_id: JobId, request: Request) -> dict[str, Any]:
-    """Status, progress (done/total, current scene) and result of a job."""
+    """Status, progress (done/total, current scene) and result of a job: what it
+    processed and what its analysis did to the alerts (as ``analyze`` answers)."""
     return _shown(_jobs(request).get(job_id), request)
 
 
