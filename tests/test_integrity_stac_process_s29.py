@@ -57,6 +57,9 @@ def test_a_replaced_local_stac_asset_fails_its_scene(tmp_db_url: str, tmp_path: 
     again = process_site(db, "yard", detector=_detector(), reprocess=True)
     [(_, reason)] = again.failed
     assert CHANGED in reason and str(image) in reason
+    # what to do fits a STAC scene: re-ingesting the path finds this scene again
+    assert "put back what STAC item yards/a registered" in reason
+    assert "give it a path of its own" in reason and "it becomes a new scene" not in reason
     with db.session(readonly=True) as s:
         (scene,) = repo.list_scenes(s, "yard")
         assert scene.status == "failed" and CHANGED in str(scene.error)

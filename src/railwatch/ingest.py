@@ -352,7 +352,7 @@ def file_stamp(path: Path) -> dict[str, Any]:
 
 
 def check_unchanged(
-    uri: str, content_hash: str, stamp: Mapping[str, Any] | None
+    uri: str, content_hash: str, stamp: Mapping[str, Any] | None, *, todo: str | None = None
 ) -> dict[str, Any] | None:
     """Check that the file at a scene's ``uri`` is still the one ingested (``content_hash``,
     its SHA-256), and so are the files GDAL reads with it (its sidecars, a VRT's sources:
@@ -365,7 +365,8 @@ def check_unchanged(
     Returns None when the stamp matched (or the file is not a local one, or is missing:
     reading it says so), or the file's new stamp when it was hashed and is unchanged, to
     be recorded; raises :class:`FileChangedError` when its hash, or what a sidecar says,
-    differs."""
+    differs. ``todo`` says what to do then, where re-ingesting the file with `railwatch
+    ingest` would not help (a scene a STAC item registered)."""
     from railwatch.imagery.inspect import UnsupportedFormatError, file_sha256, local_path
 
     try:
@@ -380,9 +381,12 @@ def check_unchanged(
     same_file = stamp is not None and all(stamp.get(k) == now[k] for k in _STAT_KEYS)
     if not same_file and file_sha256(path) != content_hash:
         raise FileChangedError(
-            f"{path}: file changed since ingest (its hash differs): re-ingest it with "
-            "`railwatch ingest` (it becomes a new scene), or put back the image that was "
-            "ingested; nothing is counted from it under this scene"
+            f"{path}: file changed since ingest (its hash differs): "
+            + (
+                todo
+                or "re-ingest it with `railwatch ingest` (it becomes a new scene), or put "
+                "back the image that was ingested; nothing is counted from it under this scene"
+            )
         )
     known = stamp.get(SIDECARS_KEY) if stamp is not None else None
     before: Mapping[str, Any] = known if isinstance(known, Mapping) else {}
@@ -396,7 +400,7 @@ def check_unchanged(
     if isinstance(known, Mapping):
         changed = _changed_sidecars(before, sides)
         if changed:
-            raise FileChangedError(_sidecars_changed_message(path, changed))
+            raise FileChangedError(_sidecars_changed_message(path, changed, todo))
     return {**{k: now[k] for k in _STAT_KEYS}, SIDECARS_KEY: sides}
 
 
@@ -495,16 +499,22 @@ def _changed_sidecars(before: Mapping[str, Any], after: Mapping[str, Any]) -> li
     return out
 
 
-def _sidecars_changed_message(path: Path, changed: Sequence[tuple[str, str]]) -> str:
+def _sidecars_changed_message(
+    path: Path, changed: Sequence[tuple[str, str]], todo: str | None = None
+) -> str:
     listed = ", ".join(f"{key} {what}" for key, what in changed[:4])
     if len(changed) > 4:
         listed += f" and {len(changed) - 4} more"
     return (
         f"{path}: the files GDAL reads with it (its CRS, geotransform, mask, overviews or, "
         f"for a VRT, its sources) changed since ingest ({listed}), so its pixels may no "
-        "longer be the image ingested: put them back as they were, or run `railwatch "
-        "ingest` on it again to take them as they are now (the scene is then counted "
-        "again); nothing is counted from it under this scene until then"
+        "longer be the image ingested: "
+        + (
+            todo
+            or "put them back as they were, or run `railwatch ingest` on it again to take "
+            "them as they are now (the scene is then counted again); nothing is counted "
+            "from it under this scene until then"
+        )
     )
 
 

@@ -161,9 +161,12 @@ class SceneJob:
     #: sampled (:func:`register_scene`).
     references: tuple[ReferenceScene, ...] = ()
     #: The SHA-256 recorded at ingest, checked before the file is read
-    #: (:func:`railwatch.ingest.check_unchanged`); None: not checked (a scene registered
-    #: from a STAC catalog, whose hash is not the file's).
+    #: (:func:`railwatch.ingest.check_unchanged`); None: not checked (a remote file, or a
+    #: scene registered from a STAC catalog whose hash is not the file's).
     content_hash: str | None = None
+    #: The STAC item (``COLLECTION/ID``) that registered the scene, if one did: a
+    #: changed file then says so (re-ingesting the path finds that item's scene).
+    stac_item: str | None = None
     #: The file's size and times when it was last hashed (``railwatch:file`` in the
     #: scene's metadata); the file is hashed again only when they differ.
     file_stamp: Mapping[str, Any] | None = None
@@ -298,7 +301,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     try:
         stamp = None
         if job.content_hash is not None:  # before anything is read from the file
-            stamp = check_unchanged(job.uri, job.content_hash, job.file_stamp)
+            stamp = _check_file(job, job.content_hash)
         masked = check_mask_unchanged(job.uri, job.mask_uri, job.mask_stamp)
         grid = site_grid(job.site_geometry, grid_gsd(job.gsd))
         raster = read_site_window(
@@ -397,6 +400,22 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     except (OSError, ValueError, np.linalg.LinAlgError) as err:
         log.debug("scene %s failed", job.scene_id, exc_info=True)
         return SceneOutcome(job.scene_id, None, error=f"{type(err).__name__}: {err}")
+
+
+def _check_file(job: SceneJob, content_hash: str) -> dict[str, Any] | None:
+    """:func:`railwatch.ingest.check_unchanged` for the scene's file. For a scene of a
+    STAC item, what to do says so: `railwatch ingest` of the path (or another item
+    naming it) finds that item's scene and does not describe it anew, so the scene comes
+    back only with the files it registered, and a new image needs a path of its own."""
+    todo = None
+    if job.stac_item is not None:
+        todo = (
+            f"put back what STAC item {job.stac_item} registered (`railwatch ingest` of "
+            "this path, or another STAC item naming it, finds this scene again: to count "
+            "a new image, give it a path of its own); nothing is counted from it under "
+            "this scene until then"
+        )
+    return check_unchanged(job.uri, content_hash, job.file_stamp, todo=todo)
 
 
 def _readable_highpass(raster: SiteRaster) -> np.ndarray:
@@ -588,6 +607,15 @@ def _hash_is_the_files(scene: Scene) -> bool:
     )
 
 
+def _stac_item(scene: Scene) -> str | None:
+    """``COLLECTION/ID`` of the STAC item that registered ``scene`` (``-`` for an item
+    without a collection), or None for a file of `railwatch ingest`."""
+    meta = scene.meta or {}
+    if "stac_collection" not in meta:
+        return None
+    return f"{meta.get('stac_collection') or '-'}/{meta.get('stac_id')}"
+
+
 def pending_jobs(
     db: Database,
     site: str,
@@ -636,6 +664,7 @@ def pending_jobs(
                         else ()
                     ),
                     content_hash=scene.content_hash if _hash_is_the_files(scene) else None,
+                    stac_item=_stac_item(scene),
                     file_stamp=(scene.meta or {}).get(FILE_STAMP_KEY),
                     mask_stamp=(
                         (scene.meta or {}).get(MASK_STAMP_KEY)
