@@ -2,7 +2,7 @@
 "use strict";
 
 (async () => {
-  const { el, api, auth, fmtCount, day, TREND } = RW;
+  const { el, all, auth, fmtCount, day, TREND } = RW;
   const body = document.getElementById("sites-body");
   const status = document.getElementById("status");
   await auth.init();
@@ -12,14 +12,15 @@
     return;
   }
   try {
-    const page = await api("/api/sites?limit=1000");
+    // every site, page by page (one page of 1000 left the others out, under "N sites")
+    const sites = await all("/api/sites");
     body.replaceChildren();
-    if (!page.items.length) {
+    if (!sites.length) {
       status.textContent = "No sites yet: add one with `railwatch site add` or POST /api/sites.";
       return;
     }
-    status.textContent = `${page.total} site${page.total === 1 ? "" : "s"}`;
-    for (const s of page.items) {
+    status.textContent = `${sites.length} site${sites.length === 1 ? "" : "s"}`;
+    for (const s of sites) {
       const sm = s.summary;
       body.append(
         el("tr", { class: "site-row", dataset: { site: s.name } },
