@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -217,6 +218,23 @@ def _list(lines: list[str]) -> None:
         console.print(f"  ... and {len(lines) - _MAX_DUPLICATES_SHOWN} more", highlight=False)
 
 
+def duplicate_text(d: Mapping[str, Any], extra: str = "") -> str:
+    """An image or item already there, as the ingest screens list it (escaped for rich):
+    ``NAME (scene N, WHY)`` and what was done to the scene, from its summary entry's
+    ``reason`` (``already ingested as scene N (WHY); DONE; ...``): why it is that scene
+    when it matched another route's (``same file content as STAC item yards/a``, its
+    ``matched``), its bands, radiometry or files taken anew. ``extra`` follows WHY (the
+    date --force-date gave, which the reason's ``dated ...`` part then leaves out)."""
+    head, *done = str(d.get("reason", "")).split("; ")
+    why = head.removeprefix(f"already ingested as scene {d['scene_id']}").strip()
+    if why.startswith("(") and why.endswith(")"):
+        why = why[1:-1]
+    if extra:
+        done = [part for part in done if not part.startswith("dated ")]
+    scene = f"scene {d['scene_id']}" + (f", {why}" if why else "") + extra
+    return escape(f"{d['file']} ({scene})" + "".join(f"; {part}" for part in done))
+
+
 def _report(summary: IngestSummary, when: datetime | None = None) -> None:
     n_new, n_dup = len(summary.ingested), len(summary.duplicates)
     n_skip, n_bad = len(summary.skipped), len(summary.failed)
@@ -235,9 +253,7 @@ def _report(summary: IngestSummary, when: datetime | None = None) -> None:
                 f"{_date_text(was['acquired_at'])} from {was['date_source']})"
             )
         console.print(
-            f"  already ingested: {escape(d['file'])} (scene {d['scene_id']}{extra})",
-            highlight=False,
-            soft_wrap=True,
+            f"  already ingested: {duplicate_text(d, extra)}", highlight=False, soft_wrap=True
         )
     if n_dup > _MAX_DUPLICATES_SHOWN:
         console.print(f"  ... and {n_dup - _MAX_DUPLICATES_SHOWN} more already ingested")

@@ -22,6 +22,7 @@ from railwatch.cli._common import (
     radiometry_option,
     state,
 )
+from railwatch.cli.ingest import duplicate_text
 from railwatch.cli.site import open_db
 
 if TYPE_CHECKING:
@@ -188,13 +189,20 @@ def _report(summary: IngestSummary, url: str) -> None:
             "(--json lists them all)",
             highlight=False,
         )
-    for entry in summary.duplicates:
-        if "radiometry" in entry["reason"]:
-            console.print(
-                f"  {escape(entry['file'])}: {escape(entry['reason'])}",
-                highlight=False,
-                soft_wrap=True,
-            )
+    # an item already there is listed when there is more to say than that: which scene
+    # of another item or file it is (same asset href, same file content), or what was
+    # done to its scene (--radiometry); a re-run over a catalog lists none
+    told = [
+        d for d in summary.duplicates if d["reason"] != f"already ingested as scene {d['scene_id']}"
+    ]
+    for entry in told[:_MAX_SKIPPED_SHOWN]:
+        console.print(f"  already there: {duplicate_text(entry)}", highlight=False, soft_wrap=True)
+    if len(told) > _MAX_SKIPPED_SHOWN:
+        console.print(
+            f"  ... and {len(told) - _MAX_SKIPPED_SHOWN} more already there "
+            "(--json lists them all)",
+            highlight=False,
+        )
     eight = sum(1 for d in summary.ingested + summary.duplicates if d.get("radiometry_note"))
     if eight:
         console.print(
