@@ -625,8 +625,9 @@ def _same_image(
     for known in same_href:
         if known.item is not None:
             # Another item's scene (or this item's, recorded under its file's hash): two
-            # scenes of one href would both read whatever is there (STAC scenes are not
-            # checked at processing), so the href is the image.
+            # scenes of one href would both read whatever is there (a remote asset, and
+            # one registered before session 29, is not checked at processing), so the
+            # href is the image.
             _file_duplicate(db, summary, name, known, "same asset href")
             return None
         if path is None:
