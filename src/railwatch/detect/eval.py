@@ -1122,7 +1122,11 @@ def _metric_crs(truth: FeatureSet, pred: FeatureSet) -> str | None:
             return pred.crs
     except CRSError as err:
         raise InputError(f"unknown CRS {truth.crs!r} or {pred.crs!r}: {err}") from err
-    lon = float(np.mean([d.box.cx for d in truth.detections]))
+    # the circular mean: a yard across 180° (cars at 179.99° and -179.99°) has its
+    # plain mean near 0°, the UTM zone of the other side of the Earth, where a
+    # 14 m car measures 40 m or more
+    rad = np.radians([d.box.cx for d in truth.detections])
+    lon = math.degrees(math.atan2(float(np.mean(np.sin(rad))), float(np.mean(np.cos(rad)))))
     lat = float(np.mean([d.box.cy for d in truth.detections]))
     zone = int(((lon + 180.0) % 360.0) // 6.0) + 1
     return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
