@@ -647,29 +647,141 @@ def read_dota(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelS
     return LabelSet(tuple(classes), tuple(images))
 
 
-def read_yaml_names(path: Path) -> list[str]:
-    """Class names from an Ultralytics ``dataset.yaml`` (``names`` as a list or id map)."""
-    # a comment (``  0: tank  # wagons``) is not part of a name
-    text = "\n".join(re.sub(r"\s+#.*$", "", ln) for ln in _read_text(path).splitlines()) + "\n"
-    inline = re.search(r"^names:\s*\[(.*)\]\s*$", text, re.MULTILINE)
-    if inline:
-        return [n.strip().strip("'\"") for n in inline.group(1).split(",") if n.strip()]
-    block = re.search(r"^names:\s*\n((?:[ \t]+.*\n?)+)", text, re.MULTILINE)
-    if not block:
-        raise InputError(f"{path}: no 'names:' list of classes")
-    names: dict[int, str] = {}
+def _yaml_unquote(token: str, path: Path) -> str:
+    """A YAML scalar as written in a ``names`` list: ``'it''s'``, ``"tank"`` or plain."""
+    tok = token.strip()
+    if len(tok) >= 2 and tok[0] == tok[-1] == "'":
+        return tok[1:-1].replace("''", "'")
+    if len(tok) >= 2 and tok[0] == tok[-1] == '"':
+        try:
+            return str(json.loads(tok))
+        except json.JSONDecodeError as err:
+            raise InputError(f"{path}: cannot read the class name {tok} in 'names'") from err
+    return tok
+
+
+def _yaml_flow(text: str, path: Path) -> list[str]:
+    """The items of the YAML flow collection ``[...]`` or ``{...}`` that ``text`` starts
+    with (it may run over several lines and hold ``# comments``), each as written,
+    quotes kept; an :class:`InputError` for one that is not closed or holds another."""
+    close = "]" if text[0] == "[" else "}"
     items: list[str] = []
-    for raw in block.group(1).splitlines():
-        line = raw.strip()
-        m = re.match(r"^(\d+)\s*:\s*(.+)$", line)
+    item: list[str] = []
+    quote = ""
+    k = 1
+    while k < len(text):
+        ch = text[k]
+        if quote:
+            item.append(ch)
+            if quote == '"' and ch == "\\" and k + 1 < len(text):
+                item.append(text[k + 1])
+                k += 1
+            elif ch == quote and quote == "'" and text[k + 1 : k + 2] == "'":
+                item.append("'")
+                k += 1
+            elif ch == quote:
+                quote = ""
+        elif ch == "#" and (k == 0 or text[k - 1].isspace()):
+            k = text.find("\n", k)
+            if k < 0:
+                break
+            continue
+        elif ch in "'\"" and re.search(r"(^|:)\s*$", "".join(item)):
+            quote = ch
+            item.append(ch)
+        elif ch in "[]{}" and ch != close:
+            raise InputError(
+                f"{path}: 'names' holds a nested list or map at {ch!r}: give one name per "
+                "class, e.g. names: [tank, hopper] or names: {0: tank, 1: hopper}"
+            )
+        elif ch in (",", close):
+            items.append("".join(item))
+            item = []
+            if ch == close:
+                return [i for i in items if i.strip()]  # a trailing comma adds no class
+        else:
+            item.append(" " if ch in "\r\n" else ch)
+        k += 1
+    raise InputError(
+        f"{path}: 'names: {text[0]}' is never closed with {close!r}: close the list of class names"
+    )
+
+
+def _yaml_id_names(entries: Iterable[tuple[str, str]], path: Path) -> list[str]:
+    """Class names from ``id: name`` entries (ids 0..n-1, in any order)."""
+    names: dict[int, str] = {}
+    for key, value in entries:
+        cid = _yaml_unquote(key, path)
+        if not cid.isdigit():
+            raise InputError(
+                f"{path}: 'names' key {key.strip()!r} is not a class id: write id: name, "
+                "e.g. names: {0: tank, 1: hopper}"
+            )
+        names[int(cid)] = _yaml_unquote(value, path)
+    if sorted(names) != list(range(len(names))):
+        raise InputError(f"{path}: class ids in 'names' must be 0..{len(names) - 1}")
+    return [names[i] for i in range(len(names))]
+
+
+def read_yaml_names(path: Path) -> list[str]:
+    """Class names from an Ultralytics ``dataset.yaml``: ``names`` as a list or an id map,
+    in block form (one a line) or flow form (``[tank, hopper]``, ``{0: tank, 1: hopper}``,
+    over one line or several)."""
+    raw = _read_text(path)
+    top = re.search(r"^names[ \t]*:[ \t]*", raw, re.MULTILINE)
+    rest = raw[top.end() :] if top else ""
+    flow = re.match(r"(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*(?=[\[{])", rest)
+    if flow:  # the list may start on the next line
+        rest = rest[flow.end() :]
+    if rest[:1] in ("[", "{"):
+        items = _yaml_flow(rest, path)
+        if not items:
+            raise InputError(
+                f"{path}: 'names: {rest[0]}...' lists no classes: name each class, e.g. "
+                "names: [tank, hopper]"
+            )
+        if rest[0] == "[":
+            return [_yaml_unquote(i, path) for i in items]
+        pairs = []
+        for item in items:
+            key, colon, value = item.partition(":")
+            if not colon:
+                raise InputError(
+                    f"{path}: 'names' entry {item.strip()!r} is not id: name, e.g. "
+                    "names: {0: tank, 1: hopper}"
+                )
+            pairs.append((key, value))
+        return _yaml_id_names(pairs, path)
+    # a comment (``  0: tank  # wagons``) is not part of a name
+    lines = [re.sub(r"(^|\s+)#.*$", "", ln) for ln in rest.splitlines()] or [""]
+    if top is None or lines[0].strip():
+        raise InputError(
+            f"{path}: no 'names:' list of classes"
+            + (f" ('names: {lines[0].strip()}' is one value)" if top is not None else "")
+            + ": write names: [tank, hopper], names: {0: tank, 1: hopper}, or one "
+            "'  0: tank' (or '  - tank') a line under 'names:'"
+        )
+    block: list[str] = []
+    for line in lines[1:]:
+        if line.strip() and not line[:1].isspace() and not line.startswith("- "):
+            break  # the next top-level key (a list under names: may start in column 0)
+        if line.strip():
+            block.append(line.strip())
+    pairs = []
+    items: list[str] = []
+    for line in block:
+        m = re.match(r"""^((?:'\d+'|"\d+"|\d+))\s*:\s*(.+)$""", line)
         if m:
-            names[int(m.group(1))] = m.group(2).strip().strip("'\"")
+            pairs.append((m.group(1), m.group(2)))
         elif line.startswith("- "):
-            items.append(line[2:].strip().strip("'\""))
-    if names:
-        if sorted(names) != list(range(len(names))):
-            raise InputError(f"{path}: class ids in 'names' must be 0..{len(names) - 1}")
-        return [names[i] for i in range(len(names))]
+            items.append(_yaml_unquote(line[2:], path))
+    if pairs:
+        return _yaml_id_names(pairs, path)
+    if not items:
+        raise InputError(
+            f"{path}: 'names:' lists no classes: write names: [tank, hopper], or one "
+            "'  0: tank' (or '  - tank') a line under it"
+        )
     return items
 
 
