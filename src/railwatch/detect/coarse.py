@@ -35,7 +35,9 @@ measured is how much track is occupied. The method:
    lines (:func:`_along_noise`), the yard is taken as crowded (cars at most of the
    samples inflate the unit until real cars no longer stand out): the passes are run
    again with the unit held there, and the estimate is marked ``image, crowded`` with an
-   interval reaching the track's capacity.
+   interval reaching the track's capacity; unless the colour along the lines changes
+   mostly beyond a car's length (``CROWDED_MIN_CAR_SHARE``): then patchy ground under
+   thin tracks, not cars, widened the unit.
 4. Car evidence: the offset from the local reference, averaged over half a car length
    *as a vector* (a car shifts every sample the same way, noise averages out), in units
    of the averaged offsets' robust spread on empty track.
@@ -133,8 +135,10 @@ PRESENCE_GSD = 10.0
 #: 0.39 / 0.91 instead of 0.32 / 1.65 (the same estimates; 2026-12-04, session 19);
 #: "7": an image read without the site's empty track whose yard looks crowded
 #: (:data:`CROWDED_RATIO`) has its noise unit held down and its interval reaching the
-#: track's capacity (2026-12-05, session 28; other images read as with "6").
-ESTIMATOR_VERSION = "7"
+#: track's capacity (2026-12-05, session 28; other images read as with "6"); "8": not
+#: where the ground under the lines changes in patches wider than a car
+#: (:data:`CROWDED_MIN_CAR_SHARE`; 2026-12-05, session 29).
+ESTIMATOR_VERSION = "8"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
 #: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);
@@ -233,6 +237,18 @@ SITE_LINE_REACH = 3.0
 #: benchmark scenes (yards 1-29 % full) the ratio is 1.1-1.8; on the third renderer's
 #: (59-77 % full, ``benchmarks/bench_third_renderer.py --coarse``) 0.7-4.3.
 CROWDED_RATIO = 2.0
+#: ... unless the colour along the lines changes over :data:`CROWDED_CAR_SCALE_M` less
+#: than this share of its change over :data:`CROWDED_GROUND_SCALE_M` (robust spreads of
+#: the differences, :func:`_lag_spread`): cars change it car by car, within about 15 m,
+#: while ground in patches wider than the light field (:data:`ILLUMINATION_M`) under a
+#: thin track keeps changing beyond that, and it is that ground, not cars, which widens
+#: the noise unit (session 29: the second renderer's empty yards over patchy ground
+#: read 16 and 80 cars as "crowded"). Chosen on the second renderer's yards k < 400
+#: (its six lowest marked yards 0.36-0.54, all read too high as crowded) and the third
+#: renderer's 3 m scenes k < 40 (0.59-0.88); checked on k = 400-799 and 100-159.
+CROWDED_MIN_CAR_SHARE = 0.55
+CROWDED_CAR_SCALE_M = 15.0
+CROWDED_GROUND_SCALE_M = 60.0
 #: Length (metres) of a string of cars that makes a "long train present".
 LONG_TRAIN_M = 300.0
 #: The long-train flag at :data:`PRESENCE_GSD` and coarser (:func:`longest_string_run`,
@@ -769,14 +785,40 @@ def _along_noise(
     colours fill the lines it grows far less than the spread of the samples about the
     empty-track colour (in the unit test's yard three quarters full, 5 times against 17:
     only pairs across a car's end or a neighbouring line's change differ)."""
-    diffs = []
-    for _, _, f, ok in profiles:
-        both = ok[2:] & ok[:-2]
-        diffs.append(f[2:][both] - f[:-2][both])
-    d = np.concatenate(diffs)
+    return np.maximum(_lag_spread(profiles, 2), NOISE_FLOOR)
+
+
+def _lag_spread(
+    profiles: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], lag: int
+) -> np.ndarray:
+    """The robust spread (per colour feature) of one sample's colour less the colour
+    ``lag`` samples further along its line, over every line, divided by sqrt(2)
+    (infinite with fewer than 20 such pairs)."""
+    diffs = [
+        f[lag:][ok[lag:] & ok[:-lag]] - f[:-lag][ok[lag:] & ok[:-lag]]
+        for _, _, f, ok in profiles
+        if len(f) > lag
+    ]
+    d = np.concatenate(diffs) if diffs else np.zeros((0, 3))
     if len(d) < 20:
         return np.full(3, np.inf)
-    return np.asarray(np.maximum(np.median(np.abs(d), axis=0) * 1.4826 / math.sqrt(2), NOISE_FLOOR))
+    return np.asarray(np.median(np.abs(d), axis=0) * 1.4826 / math.sqrt(2))
+
+
+def _patchy_ground(
+    profiles: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    gsd: float,
+    step: float,
+) -> bool:
+    """Whether the colour along the lines changes mostly beyond a car's length: less
+    than :data:`CROWDED_MIN_CAR_SHARE` of its change over
+    :data:`CROWDED_GROUND_SCALE_M` happens within :data:`CROWDED_CAR_SCALE_M` (ground
+    in wide patches under the track, not cars)."""
+    car = np.linalg.norm(_lag_spread(profiles, max(1, round(CROWDED_CAR_SCALE_M / gsd / step))))
+    ground = np.linalg.norm(
+        _lag_spread(profiles, max(2, round(CROWDED_GROUND_SCALE_M / gsd / step)))
+    )
+    return bool(np.isfinite(car) and np.isfinite(ground) and car < CROWDED_MIN_CAR_SHARE * ground)
 
 
 def _spread(samples: np.ndarray) -> float:
@@ -887,7 +929,7 @@ def _evidence(
     crowded = False
     if found is None and passes and gsd < PRESENCE_GSD:
         cap = CROWDED_RATIO * _along_noise(profiles)
-        if np.linalg.norm(noise) > np.linalg.norm(cap):
+        if np.linalg.norm(noise) > np.linalg.norm(cap) and not _patchy_ground(profiles, gsd, step):
             crowded = True
             base, field, noise = _local_reference(
                 profiles, (h, w), first, noise, start, gsd, passes, cap=cap
