@@ -332,7 +332,13 @@ def _sidecar_value(image: Path, key: str) -> object:
     if not side.is_file():
         return None
     try:
-        doc = json.loads(side.read_text())
+        # UTF-8 whatever the locale; a byte-order mark (Windows tools) is no error
+        doc = json.loads(side.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"cannot read the {key} sidecar {side}: not UTF-8 text ({err.reason} at byte "
+            f"{err.start}): save it as UTF-8"
+        ) from err
     except (OSError, json.JSONDecodeError) as err:
         raise InputError(f"cannot read the {key} sidecar {side}: {err}") from err
     if not isinstance(doc, Mapping):

@@ -234,7 +234,9 @@ def write_dota(labels: LabelSet, out: Path) -> Path:
         for obj in img.objects:
             coords = " ".join(_fmt(v) for v in _flat(obj.corners))
             lines.append(f"{coords} {obj.cls} {obj.difficult}")
-        (folder / f"{img.name}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+        (folder / f"{img.name}.txt").write_text(
+            "\n".join(lines) + ("\n" if lines else ""), encoding="utf-8"
+        )
     return folder
 
 
@@ -249,7 +251,9 @@ def write_yolo_obb(labels: LabelSet, out: Path) -> Path:
             norm = [v / (img.width if k % 2 == 0 else img.height)
                     for k, v in enumerate(_flat(obj.corners))]  # fmt: skip
             lines.append(f"{ids[obj.cls]} " + " ".join(_fmt(v) for v in norm))
-        (folder / f"{img.name}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+        (folder / f"{img.name}.txt").write_text(
+            "\n".join(lines) + ("\n" if lines else ""), encoding="utf-8"
+        )
     names = "\n".join(f"  {i}: {c}" for c, i in ids.items())
     (out / "dataset.yaml").write_text(
         f"# Ultralytics OBB dataset written by railwatch\npath: .\ntrain: images\nval: images\n"

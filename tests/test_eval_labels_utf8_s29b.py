@@ -1,0 +1,65 @@
+"""A label image's sidecar ``NAME.json`` (its gsd, its radiometry) is read as UTF-8: it
+was read in the locale's encoding, so a STAC sidecar with a non-ASCII title broke
+``train --labels`` and ``eval --truth`` under a non-UTF-8 locale, and a file that is
+not UTF-8 ended in a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from railwatch.detect.labels import load_labelled_dir
+from railwatch.errors import InputError
+
+SIDECAR = {"properties": {"title": "Tumangang – Khasan yard, 31 °C", "gsd": 0.5}}
+
+
+def _labelled(folder: Path) -> Path:
+    """A 200 x 200 px PNG with one car in pixel coordinates and no gsd of its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((200, 200, 3), 90, np.uint8)).save(folder / "a.png")
+    ring = [[50.0, 90.0], [78.0, 90.0], [78.0, 96.4], [50.0, 96.4], [50.0, 90.0]]
+    fc = {
+        "type": "FeatureCollection",
+        "crs": None,
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"class": "tank"},
+            }
+        ],
+    }
+    (folder / "a.truth.geojson").write_text(json.dumps(fc), encoding="utf-8")
+    return folder / "a.json"
+
+
+def test_a_sidecar_that_is_not_utf8_says_so(tmp_path: Path) -> None:
+    side = _labelled(tmp_path)
+    side.write_bytes(json.dumps(SIDECAR, ensure_ascii=False).encode("latin-1", "replace"))
+    with pytest.raises(InputError, match=r"a\.json: not UTF-8 text .*: save it as UTF-8"):
+        load_labelled_dir(tmp_path)
+
+
+def test_a_utf8_sidecar_is_read_under_an_ascii_locale(tmp_path: Path) -> None:
+    side = _labelled(tmp_path)
+    side.write_text(json.dumps(SIDECAR, ensure_ascii=False), encoding="utf-8")
+    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    code = (
+        "import locale, sys\n"
+        "from railwatch.detect.labels import load_labelled_dir\n"
+        "assert locale.getpreferredencoding(False) != 'UTF-8', 'the locale is UTF-8'\n"
+        f"print(load_labelled_dir({str(tmp_path)!r}).images[0].native_gsd)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "0.5"
