@@ -63,3 +63,30 @@ def test_a_utf8_sidecar_is_read_under_an_ascii_locale(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "0.5"
+
+
+def test_the_stac_gsd_beside_a_truth_is_read_under_an_ascii_locale(tmp_path: Path) -> None:
+    """eval reads a simulator truth's gsd from the STAC item NAME.json beside it: under
+    a non-UTF-8 locale a non-ASCII title made it no gsd at all (resolution unknown)."""
+    from railwatch.detect.base import Detection, OrientedBox
+    from railwatch.detect.geojson import to_feature_collection, write_geojson
+
+    cars = [Detection(OrientedBox(100.0, 100.0, 14.0, 3.2, 0.0), cls="tank")]
+    for folder, suffix in (("truth", ".truth.geojson"), ("pred", ".detections.geojson")):
+        write_geojson(tmp_path / folder / f"s1{suffix}", to_feature_collection(cars, crs=None))
+    (tmp_path / "truth" / "s1.json").write_text(
+        json.dumps(SIDECAR, ensure_ascii=False), encoding="utf-8"
+    )
+    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    code = (
+        "import locale\n"
+        "from railwatch.detect.eval import evaluate_dirs\n"
+        "assert locale.getpreferredencoding(False) != 'UTF-8', 'the locale is UTF-8'\n"
+        f"(s,) = evaluate_dirs({str(tmp_path / 'truth')!r}, pred_dir={str(tmp_path / 'pred')!r})\n"
+        "print(s.gsd)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "0.5"

@@ -1019,7 +1019,7 @@ def _stac_gsd(truth_file: Path, scene: str) -> float | None:
     if not side.is_file():
         return None
     try:
-        gsd = json.loads(side.read_text()).get("properties", {}).get("gsd")
+        gsd = json.loads(side.read_text(encoding="utf-8-sig")).get("properties", {}).get("gsd")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
         return None
     return float(gsd) if isinstance(gsd, int | float) else None
@@ -1069,7 +1069,7 @@ def _file_coarse(path: Path) -> tuple[bool | None, bool, bool]:
     estimate measured anything (False when ``track_m`` is 0: no track was read) and
     whether it has the block at all."""
     try:
-        coarse = json.loads(path.read_text()).get("coarse")
+        coarse = json.loads(path.read_text(encoding="utf-8-sig")).get("coarse")
     except (OSError, ValueError, AttributeError):
         coarse = None
     if not isinstance(coarse, dict):
