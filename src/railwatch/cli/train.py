@@ -214,6 +214,7 @@ def train(
         ARCHS,
         build_bank,
         export_onnx,
+        require_train_extra,
         resolve_device,
         train_model,
     )
@@ -282,6 +283,7 @@ def train(
             f"--calibration-scenes {calibration_scenes}: give 0 to skip the calibration, or "
             "the number of simulated scenes per resolution (e.g. 60)"
         )
+    require_train_extra()  # not after minutes of drawing crops (or hours of training)
     if covered_head:
         if init is None or labels is not None:
             raise InputError(

@@ -980,9 +980,19 @@ def _epochs(
             log(f"epoch {epoch + 1}/{cfg.epochs} ({time.time() - t0:.0f}s) {msg}")
 
 
+def require_train_extra() -> None:
+    """A :class:`~railwatch.errors.MissingDependencyError` naming the ``train`` extra
+    unless torch (training) and onnx (torch's ONNX export needs it) are installed: said
+    before any crop is drawn (without onnx the export failed after the whole training,
+    as an internal error, and the trained network was lost)."""
+    lazy_import("torch", "train", "training the default detector")
+    lazy_import("onnx", "train", "exporting the trained weights to ONNX")
+
+
 def export_onnx(net: Any, path: Path, cfg: TrainConfig, bank: Bank | None = None) -> Path:
     """Export the trained network to ONNX (dynamic height/width) plus a JSON card."""
     torch: Any = lazy_import("torch", "train", "exporting the default detector")
+    lazy_import("onnx", "train", "exporting the default detector to ONNX")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if any(p.device.type != "cpu" for p in net.parameters()):
