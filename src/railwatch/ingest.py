@@ -47,6 +47,7 @@ __all__ = [
     "hashed_file",
     "ingest_paths",
     "local_uris",
+    "mask_changed",
     "mask_stamp",
     "record_scene",
     "same_stat",
@@ -431,7 +432,11 @@ def mask_stamp(mask_uri: str | None) -> dict[str, Any] | None:
 
 
 def check_mask_unchanged(
-    uri: str, mask_uri: str | None, stamp: Mapping[str, Any] | None
+    uri: str,
+    mask_uri: str | None,
+    stamp: Mapping[str, Any] | None,
+    *,
+    todo: str | None = None,
 ) -> dict[str, Any] | None:
     """Check that the scene's quality mask (``mask_uri``; ``uri`` is its image) is still
     the file ingested with it (``stamp``, its :func:`mask_stamp` at ingest): its size and
@@ -440,7 +445,9 @@ def check_mask_unchanged(
     or the mask is not there (reading it says so); its new stamp when it was hashed and
     is unchanged, to be recorded; raises :class:`MaskChangedError` when its hash
     differs: the scene's usable/unusable decision and clear fraction would otherwise
-    change without a word."""
+    change without a word. ``todo`` says what to do then, where re-ingesting the image
+    with `railwatch ingest` would not help (a scene a STAC item registered: `railwatch
+    ingest-stac` takes the new mask)."""
     path = _local_mask(mask_uri)
     if stamp is None or path is None or not path.is_file():
         return None
@@ -449,18 +456,22 @@ def check_mask_unchanged(
         return None
     if _hash_differs(path, stamp):
         raise MaskChangedError(
-            f"{path}: quality mask changed since ingest (its hash differs): re-ingest its "
-            f"image {uri} with `railwatch ingest` to judge the scene with this mask (it is "
-            "then counted again), or put back the mask that was ingested; nothing is "
-            "counted from it under this scene until then"
+            f"{path}: quality mask changed since ingest (its hash differs): "
+            + (
+                todo
+                or f"re-ingest its image {uri} with `railwatch ingest` to judge the scene "
+                "with this mask (it is then counted again), or put back the mask that was "
+                "ingested; nothing is counted from it under this scene until then"
+            )
         )
     return {**now, "sha256": stamp.get("sha256")}
 
 
-def _mask_changed(mask_uri: str | None, stamp: Any) -> str | None:
+def mask_changed(mask_uri: str | None, stamp: Any) -> str | None:
     """What happened to the scene's quality mask since it was recorded (``stamp``, its
     :func:`mask_stamp` at ingest): ``changed``, ``went away``, or None when it is the
-    same or none was recorded."""
+    same or none was recorded. The mask is hashed only when its size or times differ
+    from the stamp's (a re-run over unchanged files only stats them)."""
     if not isinstance(stamp, Mapping):
         return None
     path = _local_mask(mask_uri)
@@ -754,7 +765,7 @@ def _known_duplicate(
             if isinstance(was, Mapping)
             else []
         )
-        masked = _mask_changed(*known_mask)
+        masked = mask_changed(*known_mask)
         if masked is not None:
             # its quality mask was replaced (or went away): `process` refuses the scene
             # until it is ingested again, so it is judged with the mask as it is now

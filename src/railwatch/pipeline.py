@@ -165,15 +165,18 @@ class SceneJob:
     #: scene registered from a STAC catalog whose hash is not the file's).
     content_hash: str | None = None
     #: The STAC item (``COLLECTION/ID``) that registered the scene, if one did: a
-    #: changed file then says so (re-ingesting the path finds that item's scene).
+    #: changed file or quality mask then says so (re-ingesting the path finds that
+    #: item's scene; `railwatch ingest-stac` run again takes a new mask).
     stac_item: str | None = None
     #: The file's size and times when it was last hashed (``railwatch:file`` in the
     #: scene's metadata); the file is hashed again only when they differ.
     file_stamp: Mapping[str, Any] | None = None
     #: The quality mask's size, times and SHA-256 recorded at ingest
     #: (:data:`railwatch.ingest.MASK_STAMP_KEY`), checked before the mask is read
-    #: (:func:`railwatch.ingest.check_mask_unchanged`); None: not checked (a scene
-    #: ingested before railwatch kept it, or registered from a STAC catalog).
+    #: (:func:`railwatch.ingest.check_mask_unchanged`); None: not checked (no local
+    #: mask, or a scene ingested, or registered from a STAC catalog, before railwatch
+    #: kept it: session 29). A stamp is only ever recorded for a local mask file, so it
+    #: is checked whatever the scene's hash is.
     mask_stamp: Mapping[str, Any] | None = None
 
 
@@ -302,7 +305,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         stamp = None
         if job.content_hash is not None:  # before anything is read from the file
             stamp = _check_file(job, job.content_hash)
-        masked = check_mask_unchanged(job.uri, job.mask_uri, job.mask_stamp)
+        masked = _check_mask(job)
         grid = site_grid(job.site_geometry, grid_gsd(job.gsd))
         raster = read_site_window(
             job.uri,
@@ -416,6 +419,22 @@ def _check_file(job: SceneJob, content_hash: str) -> dict[str, Any] | None:
             "this scene until then"
         )
     return check_unchanged(job.uri, content_hash, job.file_stamp, todo=todo)
+
+
+def _check_mask(job: SceneJob) -> dict[str, Any] | None:
+    """:func:`railwatch.ingest.check_mask_unchanged` for the scene's quality mask. For a
+    scene of a STAC item, what to do says so: `railwatch ingest` of the image finds the
+    item's scene and leaves its mask as it was, while `railwatch ingest-stac` run again
+    over the catalog takes the mask as it is now (and has the scene counted again)."""
+    todo = None
+    if job.stac_item is not None:
+        todo = (
+            "run `railwatch ingest-stac` again over the catalog that holds STAC item "
+            f"{job.stac_item} to judge the scene with this mask (it is then counted "
+            "again), or put back the mask that was registered; nothing is counted from "
+            "it under this scene until then"
+        )
+    return check_mask_unchanged(job.uri, job.mask_uri, job.mask_stamp, todo=todo)
 
 
 def _readable_highpass(raster: SiteRaster) -> np.ndarray:
@@ -579,7 +598,7 @@ def _references(scene: Scene, scenes: Sequence[Scene]) -> tuple[ReferenceScene, 
             scene_id=o.id,
             content_hash=o.content_hash if _hash_is_the_files(o) else None,
             file_stamp=(o.meta or {}).get(FILE_STAMP_KEY),
-            mask_stamp=(o.meta or {}).get(MASK_STAMP_KEY) if _hash_is_the_files(o) else None,
+            mask_stamp=(o.meta or {}).get(MASK_STAMP_KEY),
         )
         for o in cands[:REFERENCE_CANDIDATES]
     )
@@ -666,11 +685,7 @@ def pending_jobs(
                     content_hash=scene.content_hash if _hash_is_the_files(scene) else None,
                     stac_item=_stac_item(scene),
                     file_stamp=(scene.meta or {}).get(FILE_STAMP_KEY),
-                    mask_stamp=(
-                        (scene.meta or {}).get(MASK_STAMP_KEY)
-                        if _hash_is_the_files(scene)
-                        else None
-                    ),
+                    mask_stamp=(scene.meta or {}).get(MASK_STAMP_KEY),
                 )
             )
     return jobs, skipped

@@ -10,6 +10,9 @@ requests for http(s) assets, so a Cloud-Optimized GeoTIFF costs a few kB). A loc
 asset without a SHA-256 ``file:checksum`` is hashed once, as ``railwatch ingest``
 hashes files: one image is one scene, whether it is reached by two items or by
 ``railwatch ingest`` too (:func:`_same_image`, docs/storage.md "One image, one scene").
+A local quality mask is stamped (size, times, SHA-256) as ``railwatch ingest`` stamps
+one, so ``process`` refuses a scene whose mask was replaced; running ``ingest-stac``
+again over the catalog takes the new mask (:func:`_take_new_mask`).
 
 Authentication headers (commercial APIs) come from the ``headers`` argument or the
 ``RAILWATCH_STAC_HEADERS`` environment variable (a JSON object); they are sent to
@@ -36,6 +39,7 @@ from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import ConfigError, ImageryError, InputError, RailwatchError, lazy_import
 from railwatch.imagery.inspect import (
+    UnsupportedFormatError,
     gdal_path,
     is_remote,
     local_path,
@@ -46,10 +50,13 @@ from railwatch.imagery.inspect import (
 from railwatch.ingest import (
     EIGHT_BIT_NOTE,
     FILE_STAMP_KEY,
+    MASK_STAMP_KEY,
     STAC_ALIASES_KEY,
     IngestSummary,
     hashed_file,
     local_uris,
+    mask_changed,
+    mask_stamp,
     record_scene,
     same_stat,
     scene_entry,
@@ -143,7 +150,9 @@ def ingest_stac(
     without ``eo:cloud_cover`` are kept) narrow the items; ``asset`` names the image
     asset (default: the first of image, visual, analytic, data with a raster type).
     Re-running registers nothing twice, nor an image the site has already through
-    another item or ``railwatch ingest`` (filed as already there, with why).
+    another item or ``railwatch ingest`` (filed as already there, with why); an item's
+    scene whose local quality mask changed since it was registered takes the mask as it
+    is now and is counted again by the next ``railwatch process``.
     ``on_item(i, item_id)`` is called per item.
     ``radiometry`` (``linear`` or ``display``, as ``railwatch ingest --radiometry``) is
     recorded for each 16-bit or float image, and replaces that of an item already there.
@@ -563,6 +572,7 @@ def _register(
         to_record = _same_image(db, summary, name, item, info)
         if to_record is not None:
             record_scene(db, summary, name, to_record, filters.site_geom, site_area_m2)
+        _take_new_mask(db, summary, name, info.mask_uri)
         if radiometry is not None:
             _note_radiometry(db, summary, name, info.dtype, radiometry)
     except Exception as err:  # one bad item never fails the batch
@@ -610,6 +620,10 @@ def _same_image(
        does) and looked up by that: the same bytes ingested from another path. A new
        scene is then recorded under that hash, with the file's size and times
        (``railwatch:file``), so that its re-runs (step 2) hash nothing.
+
+    A new scene whose quality mask is a local file carries the mask's
+    :func:`~railwatch.ingest.mask_stamp` (``railwatch:mask``), checked before
+    ``process`` reads it, as for ``railwatch ingest`` (:func:`_take_new_mask`).
     """
     site = summary.site
     href = info.uri
@@ -642,7 +656,7 @@ def _same_image(
         # the file was replaced since `railwatch ingest` read it: that scene fails at
         # processing ("changed since ingest"), this one is another image
     if path is None or _checksum(item, href) is not None:
-        return info
+        return _with_mask_stamp(info)
     stamp, digest = hashed or hashed_file(path)
     with db.session(readonly=True) as s:
         found = repo.find_scene_by_hash(s, site, digest)
@@ -650,7 +664,104 @@ def _same_image(
     if known_by_hash is not None:
         _file_duplicate(db, summary, name, known_by_hash, "same file content")
         return None
-    return replace(info, content_hash=digest, metadata={**info.metadata, FILE_STAMP_KEY: stamp})
+    return _with_mask_stamp(
+        replace(info, content_hash=digest, metadata={**info.metadata, FILE_STAMP_KEY: stamp})
+    )
+
+
+def _with_mask_stamp(info: Any) -> Any:
+    """``info`` (a scene to record) with its quality mask's size, times and SHA-256
+    (:func:`~railwatch.ingest.mask_stamp`) under ``railwatch:mask`` when the mask is a
+    local file: ``process`` then refuses the scene if the mask is replaced, instead of
+    judging it (usable or not, its clear fraction) from another mask without a word."""
+    stamp = mask_stamp(info.mask_uri)
+    if stamp is None:
+        return info
+    return replace(info, metadata={**info.metadata, MASK_STAMP_KEY: stamp})
+
+
+#: Appended to the ``detector_version`` of a processed scene whose quality mask
+#: ``ingest-stac`` took anew (:func:`_take_new_mask`): it no longer matches the
+#: processing version, so the next ``railwatch process`` counts the scene again, and its
+#: results (counts, detections, quality, an analyst's review) stay until then, as for
+#: new track centrelines (``storage.repo.TRACKS_CHANGED``).
+MASK_CHANGED = "+mask-changed"
+_VERSION_LENGTH = 64  # of the scenes.detector_version column
+
+
+def _take_new_mask(db: Database, summary: IngestSummary, name: str, mask_uri: str | None) -> None:
+    """After item ``name`` was filed as already ingested: when its own scene's local
+    quality mask changed or went away since it was recorded (``railwatch:mask``: its
+    size and times, its SHA-256 only when they differ, so an unchanged re-run hashes
+    nothing), take the item's mask as it is now (``mask_uri``, and its stamp) and have
+    the scene counted again, saying so in the item's summary entry: what ``process``
+    says to do when it refuses the scene for its mask. The image is the one registered
+    (its own check is apart), so the scene's date, hash, bands, radiometry and results
+    stay (a processed scene's until the next ``process`` replaces them:
+    :data:`MASK_CHANGED`); a scene that failed is pending again. A scene of another
+    item or of ``railwatch ingest`` keeps its mask; so does one registered without a
+    mask stamp (before session 29: read as before). When the item names a local mask
+    that is not there, nothing is taken and the entry says what to do."""
+    entry = summary.duplicates[-1] if summary.duplicates else None
+    if entry is None or entry["file"] != name:
+        return
+    scene_id = int(entry["scene_id"])
+    with db.session(readonly=True) as s:
+        scene = repo.get_scene(s, scene_id)
+        if _Known.of(scene).item != name:
+            return  # another item's scene, or a file's: its own mask stays
+        was_uri, was_stamp = scene.mask_uri, (scene.meta or {}).get(MASK_STAMP_KEY)
+    what = mask_changed(was_uri, was_stamp)
+    if what is None:
+        return
+    new_path = _local_file(mask_uri)
+    if new_path is not None and not new_path.is_file():
+        named = "the item still names it" if mask_uri == was_uri else f"the item names {mask_uri}"
+        entry["reason"] += (
+            f"; its quality mask {was_uri} {what} since it was registered, and {named}, "
+            "which is not there: put the mask back (or take the mask asset out of the "
+            "item) and run `railwatch ingest-stac` again; `railwatch process` cannot "
+            "judge the scene without the mask until then"
+        )
+        return
+    new_stamp = mask_stamp(mask_uri)
+    with db.session() as s:
+        scene = repo.get_scene(s, scene_id)
+        meta = dict(scene.meta or {})
+        if scene.mask_uri != was_uri or meta.get(MASK_STAMP_KEY) != was_stamp:
+            return  # taken meanwhile by another run
+        meta.pop(MASK_STAMP_KEY, None)
+        if new_stamp is not None:
+            meta[MASK_STAMP_KEY] = new_stamp
+        scene.meta = meta
+        scene.mask_uri = mask_uri
+        kept = scene.status in ("processed", "unusable")
+        if kept:
+            version = scene.detector_version or ""
+            if not version.endswith(MASK_CHANGED):
+                keep = _VERSION_LENGTH - len(MASK_CHANGED)
+                scene.detector_version = version[:keep] + MASK_CHANGED
+        elif scene.status == "failed":
+            scene.status, scene.error, scene.processed_at = "ingested", None, None
+    now = (
+        "the item's mask as it is now" if mask_uri is not None else "no mask (the item names none)"
+    )
+    entry["reason"] += (
+        f"; its quality mask {was_uri} {what} since it was registered: the scene takes "
+        f"{now}, and `railwatch process` counts it again"
+        + (" (its results so far are kept until then)" if kept else "")
+    )
+    entry["mask_taken"] = what
+
+
+def _local_file(uri: str | None) -> Path | None:
+    """The local file behind ``uri``, or None (no URI, a remote one)."""
+    if uri is None or is_remote(uri):
+        return None
+    try:
+        return local_path(uri)
+    except UnsupportedFormatError:
+        return None
 
 
 def _file_duplicate(
