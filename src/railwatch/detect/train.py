@@ -33,7 +33,7 @@ from railwatch.detect.model_core import (
     to_work_scale,
 )
 from railwatch.detect.model_synth import draw_yard
-from railwatch.errors import InputError, lazy_import
+from railwatch.errors import DetectionError, InputError, lazy_import
 
 if TYPE_CHECKING:
     from railwatch.detect.labels import LabelledSet
@@ -943,8 +943,23 @@ def train_model(
             _epochs(torch, net, opt, sched, batches, device, cfg, steps_per_epoch, log, t0)
         finally:
             batches.close()  # stops the batch workers
+    bad = [
+        k for k, v in net.state_dict().items() if v.is_floating_point() and not v.isfinite().all()
+    ]
+    if bad:  # the last step's update (its loss was finite)
+        raise DetectionError(diverged(cfg, f"in its last step (not finite: {', '.join(bad[:3])})"))
     net.eval()
     return net
+
+
+def diverged(cfg: TrainConfig, where: str) -> str:
+    """What to say when training gave a loss or weights that are not finite: nothing is
+    written (NaN weights detect nothing, and the calibration after them ran on them)."""
+    return (
+        f"training diverged {where}: no weights written (a file already at the output is "
+        f"kept as it was); train again with a lower --lr than {cfg.lr:g} (the default is "
+        f"{TrainConfig.lr:g}; 0.0005 to fine-tune with --init)"
+    )
 
 
 def _epochs(
@@ -962,12 +977,16 @@ def _epochs(
     """The training loop of :func:`train_model` on ``device``."""
     for epoch in range(cfg.epochs):
         agg: dict[str, float] = {}
-        for _ in range(steps_per_epoch):
+        for step in range(steps_per_epoch):
             b = next(batches)
             t = {k: torch.from_numpy(v).to(device) for k, v in b.items()}
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp):
                 out = net(t["x"])
             loss, parts = _loss(torch, out.float(), t)  # the loss in fp32 (amp: bf16 maps)
+            if not all(math.isfinite(v) for v in parts.values()):
+                losses = " ".join(f"{k}={v:.3g}" for k, v in parts.items())
+                where = f"at epoch {epoch + 1}/{cfg.epochs}, step {step + 1}/{steps_per_epoch}"
+                raise DetectionError(diverged(cfg, f"{where} ({losses})"))
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
