@@ -772,21 +772,21 @@ def read_yaml_names(path: Path) -> list[str]:
         if line.strip():
             block.append(line.strip())
     pairs = []
-    items: list[str] = []
+    listed: list[str] = []
     for line in block:
         m = re.match(r"""^((?:'\d+'|"\d+"|\d+))\s*:\s*(.+)$""", line)
         if m:
             pairs.append((m.group(1), m.group(2)))
         elif line.startswith("- "):
-            items.append(_yaml_unquote(line[2:], path))
+            listed.append(_yaml_unquote(line[2:], path))
     if pairs:
         return _yaml_id_names(pairs, path)
-    if not items:
+    if not listed:
         raise InputError(
             f"{path}: 'names:' lists no classes: write names: [tank, hopper], or one "
             "'  0: tank' (or '  - tank') a line under it"
         )
-    return items
+    return listed
 
 
 def read_yolo_obb(root: Path, classes: Sequence[str], errors: LabelErrors) -> LabelSet:
