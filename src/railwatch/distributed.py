@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -133,12 +134,14 @@ class ClusterSpec:
     """Where tasks run: ``scheduler`` (``tcp://HOST:PORT`` of a running cluster), or a
     local cluster of ``workers`` single-threaded processes (CPU count when None).
     ``retries``: extra attempts of a task that raised; ``no_workers_timeout``: seconds
-    the run waits on a cluster left without any worker before it stops."""
+    the run waits on a cluster left without any worker before it stops;
+    ``connect_timeout``: seconds the scheduler has to answer as a Dask scheduler."""
 
     workers: int | None = None
     scheduler: str | None = None
     retries: int = 2
     no_workers_timeout: float = 120.0
+    connect_timeout: float = 20.0
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.scheduler is not None:
@@ -151,14 +154,54 @@ class ClusterSpec:
             raise ConfigError(
                 f"no_workers_timeout must be more than 0 seconds, got {self.no_workers_timeout}"
             )
-        if self.scheduler is not None and "://" not in self.scheduler:
+        if not self.connect_timeout > 0:
             raise ConfigError(
-                f"--scheduler {self.scheduler!r} is not an address: use tcp://HOST:PORT"
+                f"connect_timeout must be more than 0 seconds, got {self.connect_timeout}"
             )
+        if self.scheduler is not None:
+            problem = _address_problem(self.scheduler)
+            if problem is not None:
+                raise ConfigError(f"--scheduler {self.scheduler!r} {problem}")
 
     def local_workers(self) -> int:
         """Worker processes of the local cluster."""
         return self.workers if self.workers is not None else max(1, os.cpu_count() or 1)
+
+
+#: The address schemes of Dask's comms (``distributed.comm.registry``).
+_SCHEMES = frozenset({"tcp", "tls", "ws", "wss", "ucx", "inproc"})
+#: ``HOST:PORT`` of a network address (an IPv6 host in brackets).
+_HOST_PORT = re.compile(r"(?:\[[^\]\s]+\]|[^\s:/\[\]@]+):(\d{1,5})")
+
+
+def _address_problem(address: str) -> str | None:
+    """What is wrong with the scheduler ``address`` (said after it), or None. Dask itself
+    raised a ValueError for a missing or bad port or an unknown scheme (an internal error,
+    after the sites were locked and their scenes listed)."""
+    scheme, sep, where = address.strip().partition("://")
+    scheme = scheme.lower()
+    if not sep:
+        return "is not an address: use tcp://HOST:PORT"
+    if scheme in ("http", "https"):
+        return (
+            "is a web address (the Dask dashboard's?), not the scheduler's: use "
+            "tcp://HOST:PORT (the scheduler listens on port 8786 unless started with "
+            "another --port)"
+        )
+    if scheme not in _SCHEMES:
+        return (
+            f"has scheme {scheme!r}, which Dask does not know: use tcp://HOST:PORT (or "
+            f"one of {', '.join(sorted(_SCHEMES - {'tcp'}))})"
+        )
+    if scheme == "inproc":
+        return None
+    match = _HOST_PORT.fullmatch(where)
+    if match is None or not 0 < int(match.group(1)) < 65536:
+        return (
+            f"does not end in HOST:PORT: use {scheme}://HOST:PORT (the scheduler listens "
+            "on port 8786 unless started with another --port)"
+        )
+    return None
 
 
 def run_scene_task(job: SceneJob, detector: Detector | str) -> SceneOutcome:
@@ -228,9 +271,10 @@ def _quiet_dask() -> Iterator[None]:
 
 def _open(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
     if spec.scheduler is not None:
+        _check_answers(dd, spec.scheduler, spec.connect_timeout)
         try:
-            client = dd.Client(spec.scheduler, timeout="20s")
-        except (OSError, TimeoutError) as err:
+            client = dd.Client(spec.scheduler, timeout=f"{spec.connect_timeout:g}s")
+        except (OSError, TimeoutError, ValueError) as err:
             raise ClusterError(
                 f"cannot reach the Dask scheduler at {spec.scheduler} ({err}): "
                 "start it with `dask scheduler` or check the address"
@@ -242,6 +286,53 @@ def _open(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
         return
     with _keep_nannies():
         yield from _open_local(dd, spec)
+
+
+def _check_answers(dd: Any, address: str, timeout: float) -> None:
+    """Raise :class:`ClusterError` unless a Dask scheduler at ``address`` connects and
+    answers Dask's handshake within ``timeout`` seconds. ``distributed.Client`` bounds
+    only the connection: a port that accepts it and never answers as Dask does (the
+    dashboard's HTTP port, another service, a proxy) held ``process`` for ever."""
+    import asyncio
+
+    failed: list[BaseException] = []
+
+    async def handshake() -> None:
+        args = dd.Security().get_connection_args("client")  # as the Client connects
+        comm = await asyncio.wait_for(
+            dd.comm.connect(address, timeout=timeout, **args), timeout + _HANDSHAKE_S
+        )
+        await comm.close()
+
+    def run() -> None:
+        try:
+            asyncio.run(handshake())
+        except BaseException as err:  # reported by the calling thread
+            failed.append(err)
+
+    # its own thread and event loop: the caller may be inside a running loop (Jupyter)
+    thread = threading.Thread(target=run, name="railwatch-scheduler-check", daemon=True)
+    thread.start()
+    thread.join(timeout + 2 * _HANDSHAKE_S)
+    err = failed[0] if failed else None
+    if not thread.is_alive() and err is None:
+        return
+    if thread.is_alive() or isinstance(err, TimeoutError):
+        raise ClusterError(
+            f"{address} accepted the connection but did not answer as a Dask scheduler "
+            f"within {timeout:g} s (another service on that port? Dask's dashboard is on "
+            "8787, the scheduler on 8786 unless started with another --port): give the "
+            "scheduler's address, tcp://HOST:PORT"
+        ) from err
+    raise ClusterError(
+        f"cannot reach the Dask scheduler at {address} ({type(err).__name__}: {err}): "
+        "start it with `dask scheduler` or check the address"
+    ) from err
+
+
+#: Seconds a scheduler has to answer Dask's handshake once connected, after the
+#: connection's own ``connect_timeout``.
+_HANDSHAKE_S = 2.0
 
 
 def _open_local(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
