@@ -204,19 +204,45 @@ def _address_problem(address: str) -> str | None:
     return None
 
 
-def run_scene_task(job: SceneJob, detector: Detector | str) -> SceneOutcome:
+def run_scene_task(
+    job: SceneJob, detector: Detector | str, expect: tuple[str, str] | None = None
+) -> SceneOutcome:
     """The task body: :func:`process_scene` on a worker (module-level, so it pickles).
-    ``detector`` is a detector object, or a registry name loaded once per worker."""
-    if isinstance(detector, str):
-        try:
-            det = _worker_detector(detector)
-        except Exception as err:  # any import or load error: the worker's, not the scene's
-            raise WorkerSetupError(
-                f"a Dask worker cannot load detector {detector!r} ({type(err).__name__}: {err})"
-            ) from err
-    else:
-        det = detector
+    ``detector`` is a detector object, or a registry name loaded once per worker;
+    ``expect``: the (name, version) the run records its scenes with, which a detector
+    loaded by name must have (see :func:`_named_detector`)."""
+    det = detector if not isinstance(detector, str) else _named_detector(detector, expect)
     return process_scene(job, det)
+
+
+def _named_detector(name: str, expect: tuple[str, str] | None) -> Detector:
+    """The detector ``name`` as this worker has it, checked against ``expect``. One
+    loaded by an earlier run on a long-lived cluster (``--scheduler``) whose weights or
+    model card changed since is loaded again; one that still differs (another railwatch,
+    other weights or another precision on this worker) is a :class:`WorkerSetupError`:
+    its counts were recorded under the run's version, and never counted again."""
+    det = _load_named(name)
+    if expect is None or (det.name, det.version) == expect:
+        return det
+    _worker_detector.cache_clear()  # loaded before its files changed: load it again
+    det = _load_named(name)
+    if (det.name, det.version) == expect:
+        return det
+    raise WorkerSetupError(
+        f"a Dask worker loaded detector {name!r} as {det.name} {det.version}, not "
+        f"{expect[0]} {expect[1]} as this run records its scenes (another railwatch, "
+        "weights or model card on that worker)"
+    )
+
+
+def _load_named(name: str) -> Detector:
+    """:func:`_worker_detector`, its failure a :class:`WorkerSetupError`."""
+    try:
+        return _worker_detector(name)
+    except Exception as err:  # any import or load error: the worker's, not the scene's
+        raise WorkerSetupError(
+            f"a Dask worker cannot load detector {name!r} ({type(err).__name__}: {err})"
+        ) from err
 
 
 @functools.cache
@@ -533,11 +559,12 @@ def _process_sites(
 
     with _client_for(spec, client) as client:
         run = uuid.uuid4().hex[:8]  # task keys unique per run on a shared scheduler
-        det = _ClusterDetector(client, shipped, run)
+        det = _ClusterDetector(client, shipped, run, detector)
         futures = client.map(
             run_scene_task,
             [job for _, job in jobs],
             detector=det.arg(),
+            expect=det.expect,
             retries=spec.retries,
             pure=False,
             key=[f"railwatch-scene-{job.scene_id}-{run}" for _, job in jobs],
@@ -647,6 +674,7 @@ def _run_alone(
             run_scene_task,
             job,
             detector=det.arg(),
+            expect=det.expect,
             retries=retries,
             pure=False,
             key=key if not attempt else f"{key}-{attempt}",
@@ -690,9 +718,11 @@ class _ClusterDetector:
     whereas scattered data is lost for good (and every scene task with it). A detector
     task failed because its workers died (``KilledWorker``) is submitted again."""
 
-    def __init__(self, client: Any, shipped: Detector | str, run: str) -> None:
+    def __init__(self, client: Any, shipped: Detector | str, run: str, detector: Detector) -> None:
         self._client = client
         self._shipped = shipped
+        #: What a detector loaded by name on a worker must be (a shipped one is a copy).
+        self.expect = (detector.name, detector.version) if isinstance(shipped, str) else None
         self._key = f"railwatch-detector-{run}"
         self._submitted = 0
         self.future: Any = None if isinstance(shipped, str) else self._submit()
