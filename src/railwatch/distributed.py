@@ -33,7 +33,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from railwatch.detect.base import Detector
@@ -148,6 +148,15 @@ class ClusterSpec:
             raise ConfigError("pass either --workers or --scheduler, not both")
         if self.workers is not None and self.workers < 1:
             raise ConfigError(f"--workers must be at least 1, got {self.workers}")
+        cores = _cpu_count()
+        if self.workers is not None and self.workers > MAX_WORKERS_PER_CORE * cores:
+            raise ConfigError(
+                f"--workers {self.workers} would start {self.workers} worker processes on "
+                f"this machine, which has {cores} CPU core(s), each worker with its own "
+                f"detector (about 1 GB): give at most {MAX_WORKERS_PER_CORE * cores} "
+                f"({MAX_WORKERS_PER_CORE} per core), or start a Dask cluster across "
+                "machines and pass --scheduler tcp://HOST:PORT"
+            )
         if self.retries < 0:
             raise ConfigError(f"retries must be 0 or more, got {self.retries}")
         if not self.no_workers_timeout > 0:
@@ -163,9 +172,24 @@ class ClusterSpec:
             if problem is not None:
                 raise ConfigError(f"--scheduler {self.scheduler!r} {problem}")
 
-    def local_workers(self) -> int:
-        """Worker processes of the local cluster."""
-        return self.workers if self.workers is not None else max(1, os.cpu_count() or 1)
+    def local_workers(self, tasks: int | None = None) -> int:
+        """Worker processes of the local cluster (no more than ``tasks``, when given:
+        each one started costs a process and a detector loaded for nothing)."""
+        workers = self.workers if self.workers is not None else _cpu_count()
+        return max(1, workers if tasks is None else min(workers, tasks))
+
+
+#: ``--workers`` may start at most this many local worker processes per CPU core (more
+#: swapped or ran out of memory: each loads its own detector).
+MAX_WORKERS_PER_CORE = 4
+
+
+def _cpu_count() -> int:
+    """The CPU cores this process may run on (its affinity, e.g. in a container)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 #: The address schemes of Dask's comms (``distributed.comm.registry``).
@@ -557,6 +581,8 @@ def _process_sites(
         if on_progress is not None:
             on_progress(done, total, site)
 
+    if spec.scheduler is None:  # a local cluster: no more workers than scenes to run
+        spec = replace(spec, workers=spec.local_workers(total))
     with _client_for(spec, client) as client:
         run = uuid.uuid4().hex[:8]  # task keys unique per run on a shared scheduler
         det = _ClusterDetector(client, shipped, run, detector)

@@ -51,7 +51,8 @@ def process(
         typer.Option(
             "--workers",
             min=1,
-            help="Run on a local Dask cluster of N worker processes.",
+            help="Run on a local Dask cluster of N worker processes (at most 4 per CPU "
+            "core; never more than the scenes to run).",
             show_default=False,
         ),
     ] = None,
