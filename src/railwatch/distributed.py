@@ -611,6 +611,8 @@ def _process_sites(
                     killed.append(future.key)
                     future.release()
                     continue
+                if status == "cancelled":  # not by this run: the cluster's doing
+                    raise _Cancelled(job.scene_id)
                 stream.seen(future.key, status)
                 if status == "finished":
                     outcome = result
@@ -631,6 +633,8 @@ def _process_sites(
                 site, job = where[key]
                 alone = _run_alone(dd, client, job, det, spec.retries, f"{key}-alone", watch)
                 status, result = _settled(dd, alone, watch)
+                if status == "cancelled":
+                    raise _Cancelled(job.scene_id)
                 stream.seen(key, status)
                 if status == "finished":
                     outcome = result
@@ -645,6 +649,14 @@ def _process_sites(
             # on a shared cluster are not computed for nothing
             client.cancel(futures)
             raise
+        except _Cancelled as err:
+            raise ClusterError(
+                f"the Dask cluster cancelled the task of scene {err.scene_id}, which this run "
+                f"did not ask for: {_why_cancelled(client, spec)}; run process again once the "
+                f"cluster is back, it goes on with the scenes not recorded yet; {done} "
+                f"scene(s) were recorded before this, the {total - done} others were left "
+                "as they were"
+            ) from None
         except _NoWorkers as err:
             client.cancel(futures)
             raise ClusterError(
@@ -766,6 +778,28 @@ class _ClusterDetector:
             self.future.release()
             self.future = self._submit()
         return self.future
+
+
+class _Cancelled(Exception):
+    """A scene's task was cancelled by the cluster (this run cancels none before it
+    stops): the scheduler went away or was restarted, or another client cancelled it.
+    No fault of the scene's: before session 29 each was recorded as failed, with the
+    reason ``task failed: NoneType: None``."""
+
+    def __init__(self, scene_id: int) -> None:
+        super().__init__(scene_id)
+        self.scene_id = scene_id
+
+
+def _why_cancelled(client: Any, spec: ClusterSpec) -> str:
+    """Why the cluster cancelled this run's tasks, as far as the client can tell."""
+    where = f" at {spec.scheduler}" if spec.scheduler is not None else ""
+    if getattr(client, "status", "running") != "running":
+        return (
+            f"this client lost its connection to the Dask scheduler{where} (it stopped or "
+            "restarted, or the network dropped)"
+        )
+    return f"the Dask scheduler{where} was restarted, or another client cancelled it"
 
 
 class _NoWorkers(Exception):
