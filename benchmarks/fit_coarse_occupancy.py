@@ -31,6 +31,12 @@ families), and on yards drawn by the project's second renderer
 (``detect.model_synth.draw_yard``, seeds 7_400_000 + k), which the model never saw.
 
     python benchmarks/fit_coarse_occupancy.py [--train 240] [--check 120]
+
+The classifier for yards read as crowded (``coarse_occupancy_crowded.json``, estimator 9)
+is the same recipe with dense training yards and five members:
+
+    python benchmarks/fit_coarse_occupancy.py --dense-every 4 --seeds 0 1 2 3 4 \
+        --out src/railwatch/detect/coarse_occupancy_crowded.json
 """
 
 from __future__ import annotations

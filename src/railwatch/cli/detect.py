@@ -359,9 +359,10 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         err_console.print(
             f"[dim]note: {escape(img.name)}: the yard looks crowded (hardly any bare track "
             "between the cars), so this image alone cannot tell how full it is: the "
-            f"estimate may be low and its interval reaches every metre of track read "
-            f"({result.coarse.high:g} car equivalents). In a site with three or more other "
-            "images, railwatch process reads it against the site's empty track from them.[/]",
+            "estimate may be well off (most often low) and its interval reaches every metre "
+            f"of track read ({result.coarse.high:g} car equivalents). In a site with three "
+            "or more other images, railwatch process reads it against the site's empty "
+            "track from them.[/]",
             highlight=False,
         )
     if result.bands_guessed:

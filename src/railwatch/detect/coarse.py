@@ -58,7 +58,10 @@ measured is how much track is occupied. The method:
    side rule's requirement and its decision); each line is then decoded into strings by
    a two-state Viterbi pass (:func:`decode_strings`: log-odds against a cut, a fixed
    cost per change), so a string is kept or dropped as a whole. Fitted on simulator 3 m
-   scenes of the training style families by ``benchmarks/fit_coarse_occupancy.py``.
+   scenes of the training style families by ``benchmarks/fit_coarse_occupancy.py``. A
+   yard read as crowded (step 3) is decided by a second classifier fitted the same way
+   with dense yards too (:func:`railwatch.detect.coarse_model.load_crowded_model`),
+   which reads crowded yards far better and ordinary ones too high.
 
 Car equivalents are ``length / 14 m`` (Russian "conventional cars"); the interval runs
 from - (1 car + ``REL_LEARNED_LOW`` x estimate + a pixel per occupied string end) to
@@ -90,8 +93,9 @@ spacing, 2.4 m, puts the lines between tracks or on the ground beside the yard);
 at low sun that carry some colour; dense blocks along a pixel axis; without the site's
 empty track from its other images (an image estimated alone), yards more than half full
 of one kind of car, whose empty-track reference is then taken from the cars; crowded yards
-of many kinds of car read alone are marked and read with the noise unit held down, but
-still read about 40 % low (the classifier was fitted on sparse yards).
+of many kinds of car read alone are marked and read with the noise unit held down and
+the classifier for crowded yards, about 10 % low in the median on the third renderer's,
+and a moderately full yard over patchy ground that is still taken as crowded reads high.
 """
 
 from __future__ import annotations
@@ -106,7 +110,7 @@ import cv2
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.detect.coarse_model import OccupancyModel, load_model
+from railwatch.detect.coarse_model import OccupancyModel, load_crowded_model, load_model
 from railwatch.errors import InputError
 
 #: Length of a conventional car (metres): occupied length / this = car equivalents.
@@ -137,8 +141,10 @@ PRESENCE_GSD = 10.0
 #: (:data:`CROWDED_RATIO`) has its noise unit held down and its interval reaching the
 #: track's capacity (2026-12-05, session 28; other images read as with "6"); "8": not
 #: where the ground under the lines changes in patches wider than a car
-#: (:data:`CROWDED_MIN_CAR_SHARE`; 2026-12-05, session 29).
-ESTIMATOR_VERSION = "8"
+#: (:data:`CROWDED_MIN_CAR_SHARE`; 2026-12-05, session 29); "9": a yard read as crowded
+#: is decided by the classifier fitted with dense yards too
+#: (``coarse_occupancy_crowded.json``; 2026-12-05, session 29).
+ESTIMATOR_VERSION = "9"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
 #: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);
@@ -1156,6 +1162,7 @@ def _occupancy(
     sun: tuple[float, float] | None = None,
     site: tuple[np.ndarray, np.ndarray] | None = None,
     background: tuple[np.ndarray, tuple[float, float]] | None = None,
+    crowded_model: OccupancyModel | None = None,
 ) -> tuple[float, int, str, int, tuple[float, int, float | None]]:
     """Occupied length (metres), number of occupied strings along ``lines`` (see the
     module docs), where the empty-track colour came from (:data:`EMPTY_FROM`), how
@@ -1166,7 +1173,8 @@ def _occupancy(
     without); (0, 0, None) finer than :data:`PRESENCE_GSD`;
     appends each line's :class:`LineProfile` to ``diagnostics`` when given.
     With ``model`` the samples are decided by the learned classifier
-    (:mod:`railwatch.detect.coarse_model`) instead of the hand-set rule."""
+    (:mod:`railwatch.detect.coarse_model`) instead of the hand-set rule, and by
+    ``crowded_model`` instead where given and the yard is read as crowded."""
     e = _evidence(feats, valid, lines, gsd, step, site)
     if e is None:
         return 0.0, 0, "image", 0, (0.0, 0, None)
@@ -1184,6 +1192,8 @@ def _occupancy(
         if sun is not None:
             occ = _shadow_guard(e, occ, gsd, sun)
         return *_strings(e, occ, gsd, step, diagnostics), e.empty_from, read, longest
+    if crowded_model is not None and e.empty_from == "image, crowded":
+        model = crowded_model
     prob = model.probability(sample_features(e, feats, gsd, step))
     occ = decode_strings(e, prob, model.cut, model.switch)
     if sun is not None:
@@ -1402,6 +1412,7 @@ def estimate_occupancy(
     site_empty: EmptyTrack | None = None,
     background: np.ndarray | None = None,
     background_shift: tuple[float, float] = (0.0, 0.0),
+    crowded_model: OccupancyModel | None = None,
 ) -> CoarseEstimate:
     """Occupied track length and car equivalents of a coarse image (see module docs).
 
@@ -1412,6 +1423,10 @@ def estimate_occupancy(
     rules. ``learned`` chooses the learned per-sample classifier (``model``, default the
     shipped one) instead of those rules; by default it is used along given centrelines
     below ``LEARNED_MAX_GSD`` (where it was fitted and checked), the rules elsewhere.
+    A yard read as crowded (``empty_from`` ``"image, crowded"``) is decided by
+    ``crowded_model`` instead: by default, with the shipped ``model``, the shipped one
+    fitted with dense yards too; with a ``model`` given and no ``crowded_model``, by
+    ``model`` itself.
     ``sun`` is the sun's (azimuth, elevation) in degrees at the time of the image,
     azimuth clockwise from north as in the image's metadata (STAC ``view:sun_azimuth``
     and ``view:sun_elevation``), for the image's pixel frame with north up
@@ -1464,6 +1479,8 @@ def estimate_occupancy(
     occ_model = None
     if learned:
         occ_model = model if model is not None else load_model()
+        if crowded_model is None and model is None:
+            crowded_model = load_crowded_model()
     length, n_strings, empty_from, read, (longest, windows, against) = _occupancy(
         feats,
         ok,
@@ -1475,6 +1492,7 @@ def estimate_occupancy(
         sun=sun,
         site=site,
         background=None if background is None else (background, background_shift),
+        crowded_model=crowded_model if learned else None,
     )
     cars = length / CONVENTIONAL_CAR_M
     nodata = 1.0 - float(ok.mean())

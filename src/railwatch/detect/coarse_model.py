@@ -7,7 +7,12 @@ lengths, its direction, the neighbouring lines' evidence, the offsets across the
 the evidence along the line around the sample and how crowded the scene and the line
 are). Pure NumPy; the weights ship as ``coarse_occupancy.json`` beside this module and
 are fitted by ``benchmarks/fit_coarse_occupancy.py`` on simulator 3 m scenes of the
-training style families only (docs/detection.md, "Coarse imagery").
+training style families only (docs/detection.md, "Coarse imagery"). A second set,
+``coarse_occupancy_crowded.json``, fitted the same way with every fourth training scene
+a yard half full or more (``fit_coarse_occupancy.py --dense-every 4``, five members),
+decides the samples of a yard read alone that looks crowded (session 29,
+docs/detection.md "Crowded yards read alone"); it over-reads ordinary yards, so it is
+used for those only.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from railwatch.errors import ConfigError
 
 #: The shipped weights.
 MODEL_PATH = Path(__file__).resolve().parent / "coarse_occupancy.json"
+#: The shipped weights for a yard read alone that looks crowded.
+CROWDED_MODEL_PATH = Path(__file__).resolve().parent / "coarse_occupancy_crowded.json"
 
 
 @dataclass(frozen=True)
@@ -107,9 +114,14 @@ def load_model(path: Path | str | None = None) -> OccupancyModel:
         raise ConfigError(f"cannot read the coarse occupancy model {p}: {exc}") from exc
 
 
-@lru_cache(maxsize=1)
-def _shipped() -> OccupancyModel:
+def load_crowded_model() -> OccupancyModel:
+    """The shipped occupancy model for crowded yards read alone."""
+    return _shipped(CROWDED_MODEL_PATH)
+
+
+@lru_cache(maxsize=2)
+def _shipped(path: Path = MODEL_PATH) -> OccupancyModel:
     try:
-        return OccupancyModel.from_json(json.loads(MODEL_PATH.read_text()))
+        return OccupancyModel.from_json(json.loads(path.read_text()))
     except OSError as exc:
-        raise ConfigError(f"cannot read the coarse occupancy model {MODEL_PATH}: {exc}") from exc
+        raise ConfigError(f"cannot read the coarse occupancy model {path}: {exc}") from exc
