@@ -1049,7 +1049,7 @@ def _read_sidecar(path: Path) -> _Sidecar:
         if not candidate.is_file():
             continue
         try:
-            doc = json.loads(candidate.read_text(encoding="utf-8"))
+            doc = json.loads(candidate.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise ImageryError(
                 f"sidecar {candidate.name} next to {path.name} is not valid JSON "
