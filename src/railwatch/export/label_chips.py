@@ -36,6 +36,7 @@ from railwatch.export.labels import (
     LabelSet,
     write_labels,
 )
+from railwatch.export.paths import files_in_folders
 from railwatch.imagery.inspect import rgb_of, transparent_entries, undeclared_alpha
 from railwatch.imagery.read import radiometry_of, rgb_bands, stretch_ranges
 from railwatch.storage import Database, repo
@@ -408,12 +409,7 @@ def _check_fresh_folder(out: Path) -> None:
     if not out.is_dir():
         return
     found = [name for name in _LABEL_FILES if (out / name).is_file()]
-    for sub, suffixes in _LABEL_FOLDERS:
-        folder = out / sub
-        if folder.is_dir():
-            n = sum(1 for f in folder.iterdir() if f.suffix.lower() in suffixes)
-            if n:
-                found.append(f"{sub}/ with {n} file{'s' if n != 1 else ''}")
+    found += files_in_folders(out, _LABEL_FOLDERS)
     if found:
         raise InputError(
             f"--out {out} holds labels or chips already ({', '.join(found)}): exporting "

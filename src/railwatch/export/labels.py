@@ -1020,13 +1020,9 @@ def _check_out(dest: Path, root: Path) -> set[str]:
             f"it: train --labels {dest.parent} reads both), or delete {dest} first to "
             "replace it"
         )
-    found = []
-    for sub, suffixes in (("images", IMAGE_SUFFIXES), ("labels", (".txt",))):
-        folder = dest / sub
-        if folder.is_dir():
-            k = sum(1 for f in folder.iterdir() if f.suffix.lower() in suffixes)
-            if k:
-                found.append(f"{sub}/ with {k} file{'s' if k != 1 else ''}")
+    from railwatch.export.paths import files_in_folders
+
+    found = files_in_folders(dest, (("images", IMAGE_SUFFIXES), ("labels", (".txt",))))
     if found:
         raise InputError(
             f"--out {dest} holds images or labels already ({', '.join(found)}) and no "

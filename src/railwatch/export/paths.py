@@ -8,7 +8,7 @@ their output path here first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from railwatch.errors import InputError
@@ -114,3 +114,17 @@ def check_parent_folder(path: Path, what: str) -> None:
                     "give --out a path in a folder"
                 )
             return
+
+
+def files_in_folders(root: Path, folders: Iterable[tuple[str, Sequence[str]]]) -> list[str]:
+    """``"SUB/ with N files"`` for each folder ``root/SUB`` of ``folders`` (name,
+    lower-case suffixes) holding files of those suffixes: what an export or import
+    would write over there."""
+    found = []
+    for sub, suffixes in folders:
+        folder = root / sub
+        if folder.is_dir():
+            n = sum(1 for f in folder.iterdir() if f.suffix.lower() in suffixes)
+            if n:
+                found.append(f"{sub}/ with {n} file{'s' if n != 1 else ''}")
+    return found
