@@ -903,7 +903,18 @@ def process_site(
         for i, job in enumerate(jobs):
             if on_progress is not None:
                 on_progress(i, len(jobs), job.uri)
-            outcome = process_scene(job, detector)
+            try:
+                outcome = process_scene(job, detector)
+            except Exception as err:  # one scene never stops its site
+                # an error process_scene does not expect (a library's RuntimeError, a
+                # cv2.error, MemoryError...): the scene fails with it, as a Dask task
+                # that raised after its retries does, and the run goes on; otherwise
+                # every run would stop at this scene and the site's later scenes would
+                # never be counted (Ctrl-C, a BaseException, still stops the run)
+                log.debug("scene %s failed", job.scene_id, exc_info=True)
+                outcome = SceneOutcome(
+                    job.scene_id, None, error=f"task failed: {type(err).__name__}: {err}"
+                )
             record_outcome(db, outcome, detector)
             summary.add(job.scene_id, outcome)
         if on_progress is not None:
