@@ -24,6 +24,7 @@ from pyproj import CRS, Geod, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry import MultiLineString, MultiPolygon, Polygon, box, mapping, shape
 from shapely.geometry.base import BaseGeometry
+from shapely.geometry.polygon import orient
 
 from railwatch.errors import GeometryError, InputError, os_reason
 from railwatch.limits import check_description, check_site_name, check_tags
@@ -116,9 +117,23 @@ def utm_crs_for(geom_wgs84: BaseGeometry) -> str:
 
 
 def site_area_km2(geom_wgs84: BaseGeometry) -> float:
-    """Geodesic area of a WGS84 (multi)polygon in km²."""
-    area, _ = _GEOD.geometry_area_perimeter(geom_wgs84)
+    """Geodesic area of a WGS84 (multi)polygon in km², holes taken out, whichever way
+    its rings run. pyproj signs each ring's area by its direction: a hole drawn the way
+    of its outer ring was added to the area, not taken from it, and two yards of one
+    site drawn in opposite directions cancelled out (refused as "0.0 m²", or stored as
+    the difference of their areas)."""
+    area, _ = _GEOD.geometry_area_perimeter(_counter_clockwise(geom_wgs84))
     return abs(float(area)) / 1e6
+
+
+def _counter_clockwise(geom: BaseGeometry) -> BaseGeometry:
+    """``geom`` with every outer ring counter-clockwise and every hole clockwise
+    (RFC 7946's order), for :func:`site_area_km2`; other geometries as they are."""
+    if isinstance(geom, Polygon):
+        return orient(geom, 1.0)
+    if isinstance(geom, MultiPolygon):
+        return MultiPolygon([orient(part, 1.0) for part in geom.geoms])
+    return geom
 
 
 def _coords(geom: BaseGeometry) -> list[tuple[float, float]]:
