@@ -197,11 +197,14 @@ def simulate(
             "tracks in the scene hold fewer (a warning says so).",
         ),
     ] = 40,
-    seed: Annotated[int, typer.Option(help="Random seed: same seed, same scene.")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Random seed (0 or more): same seed, same scene.")
+    ] = 0,
     layout_seed: Annotated[
         int | None,
         typer.Option(
             "--layout-seed",
+            min=0,
             help="Seed of the yard itself (its tracks and buildings; default --seed): images "
             "with the same --layout-seed show the same yard, as one site seen on several days.",
         ),

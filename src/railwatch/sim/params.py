@@ -298,6 +298,12 @@ class SceneParams:
             raise ConfigError(f"jpeg_quality {self.jpeg_quality} must be within 5..100 or None.")
         if self.n_cars < 0:
             raise ConfigError("n_cars must be >= 0.")
+        for name in ("seed", "layout_seed"):
+            v = getattr(self, name)
+            if v is not None and v < 0:
+                # numpy's seed sequences take no negative numbers: say so here, not as a
+                # ValueError from deep inside the render.
+                raise ConfigError(f"{name} {v} must be 0 or more.")
 
     def class_counts(self) -> tuple[tuple[str, int], ...] | None:
         """Exact counts by class when given (sorted pairs), else None."""
@@ -354,6 +360,8 @@ def random_params(
     for p in allowed_paints:
         if p not in PAINTS:
             raise ConfigError(f"unknown paint {p!r}: use some of {sorted(PAINTS)}.")
+    if seed < 0:
+        raise ConfigError(f"seed {seed} must be 0 or more.")
     rng = np.random.default_rng([seed, 7001])
     style = str(rng.choice(allowed))
     paint = str(rng.choice(allowed_paints))
