@@ -18,7 +18,10 @@ from railwatch.storage import Database, repo
 from railwatch.storage.serialize import site_dict
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from railwatch.pipeline import Recount
+    from railwatch.storage.models import Site
 
 app = typer.Typer(
     name="site",
@@ -327,11 +330,7 @@ def remove(
     if not yes:
         with db.session(readonly=True) as s:  # an unknown site is said before asking
             site = repo.get_site(s, name)
-            name, st = site.name, repo.site_stats(s, site)
-        what = (
-            f"its {st.scenes} scenes with their detections and counts, {st.events} events "
-            f"and {st.alerts} alerts"
-        )
+            name, what = site.name, _what_removal_deletes(s, site)
         if not confirm(
             f"Remove site {name!r} and {what}?",
             f"removing site {name!r} deletes {what}; pass --yes to confirm",
@@ -350,6 +349,39 @@ def remove(
         f"{gone.alerts} alerts.",
         highlight=False,
     )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _what_removal_deletes(session: Session, site: Site) -> str:
+    """What removing ``site`` deletes, as the question before it says it: every alert
+    (the acknowledged ones that re-analysis no longer raises too, with their notes) and
+    the analyst's own counts of its scenes. It counted the active alerts only, and said
+    nothing of the reviews, which are deleted with their scenes."""
+    from sqlalchemy import func, select
+
+    from railwatch.storage.models import Alert, Event, Scene, SceneReview
+
+    scenes = select(Scene.id).where(Scene.site_id == site.id).scalar_subquery()
+    n_scenes = session.scalar(select(func.count(Scene.id)).where(Scene.site_id == site.id))
+    reviews = session.scalar(
+        select(func.count(SceneReview.id)).where(SceneReview.scene_id.in_(scenes))
+    )
+    events = session.scalar(select(func.count(Event.id)).where(Event.site_id == site.id))
+    alerts, acked = session.execute(
+        select(func.count(Alert.id), func.count(Alert.id).filter(Alert.acknowledged)).where(
+            Alert.site_id == site.id
+        )
+    ).one()
+    text = f"its {n_scenes or 0} scenes with their detections and counts"
+    if reviews:
+        text += f", {_plural(reviews, 'scene review')} (counts made by hand)"
+    text += f", {events or 0} events and {alerts or 0} alerts"
+    if acked:
+        text += f" ({acked} acknowledged, with {'its note' if acked == 1 else 'their notes'})"
+    return text
 
 
 def register(root: typer.Typer) -> None:
