@@ -799,9 +799,16 @@ def parse_bbox(bbox: str | Sequence[float]) -> tuple[float, float, float, float]
             f"bbox south {s:g} is north of north {n:g}: give W,S,E,N (lon,lat,lon,lat)"
         )
     if w > e:
+        # it said to use a GeoJSON MultiPolygon, which is refused too (a site's parts
+        # on both sides of ±180° span 360°): one site on each side is what works
+        across = (
+            f"; if the box crosses the antimeridian (±180°), add the part on each side as a "
+            f"site of its own: --bbox {w:g},{s:g},180,{n:g} and --bbox -180,{s:g},{e:g},{n:g}"
+            if w > 0 > e
+            else ""
+        )
         raise GeometryError(
-            f"bbox west {w:g} is east of east {e:g}: give W,S,E,N; a box across the "
-            "antimeridian is not supported, use a GeoJSON MultiPolygon"
+            f"bbox west {w:g} is east of east {e:g}: give W,S,E,N (lon,lat,lon,lat){across}"
         )
     if w == e or s == n:
         raise GeometryError(
