@@ -312,6 +312,14 @@ def _load_json(source: GeoJSONSource, what: str) -> dict[str, Any]:
             f"{what} file {path} is not UTF-8 text (byte {err.object[err.start]:#04x} at "
             f"offset {err.start}): give a GeoJSON file, saved as UTF-8"
         ) from err
+    if not text.strip():
+        # it was "not valid JSON (line 1, column 1: Expecting value)", with advice to
+        # convert the file from another format: an export that wrote nothing, a file
+        # truncated while saving, or one still being written
+        raise InputError(
+            f"{what} file {path} is empty, with no GeoJSON in it: export it again (or "
+            "check it was saved in full) and give that file"
+        )
     return _parse_text(text, str(path), what)
 
 
