@@ -35,7 +35,7 @@ def open_db(ctx: typer.Context) -> Database:
     return Database.from_settings(state(ctx).settings())
 
 
-def _stdin_text() -> GeoJSONText:
+def _stdin_text(option: str = "--geojson", what: str = "a GeoJSON polygon") -> GeoJSONText:
     """The GeoJSON text piped to ``--geojson -``, without a leading byte-order mark
     (PowerShell and Windows editors write one; a file given by path is read without it,
     so the same text piped in failed as "file not found: \\ufeff{...}"). It is read as
@@ -44,10 +44,24 @@ def _stdin_text() -> GeoJSONText:
     text = sys.stdin.read().removeprefix("\ufeff")
     if not text.strip():
         raise InputError(
-            "--geojson -: standard input is empty; pipe a GeoJSON polygon into it, or give "
-            "a file: --geojson FILE"
+            f"{option} -: standard input is empty; pipe {what} into it, or give a file: "
+            f"{option} FILE"
         )
     return GeoJSONText(text, "from standard input")
+
+
+def _tracks_source(tracks: Path | None, *, geojson: Path | None = None) -> Path | str | None:
+    """``--tracks FILE``, or the text piped in for ``--tracks -`` (as ``--geojson -``
+    reads it): '-' was taken for a file name ("tracks file not found: -"). Standard
+    input holds one file: both options cannot read it."""
+    if tracks is None or str(tracks) != "-":
+        return tracks
+    if geojson is not None and str(geojson) == "-":
+        raise InputError(
+            "--geojson - and --tracks - both read standard input, which holds one file: "
+            "give one of them as a file (--tracks FILE)"
+        )
+    return _stdin_text("--tracks", "the track centrelines (GeoJSON LineStrings)")
 
 
 @app.command("add")
@@ -76,7 +90,8 @@ def add(
     tracks: Annotated[
         Path | None,
         typer.Option(
-            "--tracks", help="GeoJSON of track centrelines (LineStrings) inside the site."
+            "--tracks",
+            help="GeoJSON of track centrelines (LineStrings) inside the site ('-' for stdin).",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the new site as JSON.")] = False,
@@ -85,11 +100,14 @@ def add(
     if (geojson is None) == (bbox is None):
         raise InputError("give exactly one of --geojson FILE or --bbox W,S,E,N")
     tags = tuple(tag or ())
+    tracks_in = _tracks_source(tracks, geojson=geojson)
     if geojson is not None:
         source: Path | str = _stdin_text() if str(geojson) == "-" else geojson
-        spec = site_from_geojson(name, source, description=description, tags=tags, tracks=tracks)
+        spec = site_from_geojson(name, source, description=description, tags=tags, tracks=tracks_in)
     else:
-        spec = site_from_bbox(name, bbox or "", description=description, tags=tags, tracks=tracks)
+        spec = site_from_bbox(
+            name, bbox or "", description=description, tags=tags, tracks=tracks_in
+        )
     db = open_db(ctx)
     with db.session() as s:
         site = repo.add_site(s, spec)
@@ -196,7 +214,7 @@ def edit(
         typer.Option(
             "--tracks",
             help="GeoJSON of track centrelines (LineStrings) inside the site, in place of "
-            "the site's (as at `site add`).",
+            "the site's (as at `site add`; '-' for stdin).",
         ),
     ] = None,
     no_tracks: Annotated[
@@ -235,7 +253,8 @@ def edit(
             "--tag T (repeat for several) or --no-tags; the site's polygon cannot be changed "
             "(add a new site for another polygon)"
         )
-    lines = load_tracks(tracks) if tracks is not None else None  # a bad file before the db
+    tracks_in = _tracks_source(tracks)
+    lines = load_tracks(tracks_in) if tracks_in is not None else None  # before the db
     retrack = tracks is not None or no_tracks
     tags = () if no_tags else tuple(tag) if tag else None
     db = open_db(ctx)
