@@ -283,10 +283,12 @@ def edit(
             n = len(lines.geoms)
             what = "replaced" if had_tracks else "added"
             done.append(f"track centrelines {what} ({n} line{'s' if n != 1 else ''})")
+    # as stored (stripped, duplicates dropped), not as typed: "--tag a --tag a" said
+    # "tags a, a", and a description of spaces only, cleared, "description changed"
     if description is not None:
-        done.append("description changed" if description else "description cleared")
+        done.append("description changed" if data["description"] else "description cleared")
     if tags is not None:
-        done.append(f"tags {', '.join(tags)}" if tags else "tags removed")
+        done.append(f"tags {', '.join(data['tags'])}" if data["tags"] else "tags removed")
     console.print(
         f"Edited site [bold]{escape(data['name'])}[/]: {escape('; '.join(done))}.",
         highlight=False,
