@@ -283,7 +283,6 @@ def train(
             f"--calibration-scenes {calibration_scenes}: give 0 to skip the calibration, or "
             "the number of simulated scenes per resolution (e.g. 60)"
         )
-    require_train_extra()  # not after minutes of drawing crops (or hours of training)
     if covered_head:
         if init is None or labels is not None:
             raise InputError(
@@ -294,6 +293,7 @@ def train(
                 "--covered-head runs on the CPU in one process (its features come from ONNX "
                 "Runtime): leave out --device and --workers"
             )
+        require_train_extra()  # after the options are checked, before any crop is drawn
         _covered_head(
             init,
             out,
@@ -394,6 +394,10 @@ def train(
         bank_seeding="sequential" if workers is None else "per-draw",
         workers=workers or 1,
     )
+    # after the options (TrainConfig checks them) and labels, their errors first; before
+    # minutes of drawing crops (or hours of training: without onnx the export failed
+    # at the end)
+    require_train_extra()
     if run_on != "cpu":
         from railwatch.detect.train import device_description
 
