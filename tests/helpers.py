@@ -7,6 +7,7 @@ import importlib.util
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -284,3 +285,11 @@ def statements(db: Any) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
+
+
+def sigint_default() -> None:
+    """``preexec_fn`` of a child that a test interrupts with SIGINT: Ctrl-C as a
+    terminal sends it, even when the test run itself was started in the background (a
+    shell's ``&`` without job control ignores SIGINT, and the child inherits that: it
+    would never see the signal)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import sigint_default
 from railwatch.cli import main as cli_main
 
 # what the console script generated from pyproject.toml's [project.scripts] runs
@@ -60,6 +61,7 @@ def test_ctrl_c_at_any_time_exits_130_without_a_traceback(tmp_path: Path, delay:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_default,
     )
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)

@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from helpers import sigint_default
 from railwatch.storage import Database
 from railwatch.storage.models import Scene
 from test_distributed import LAUNCHER, check_consistent, setup_db
@@ -183,7 +184,7 @@ def test_ctrl_c_during_a_local_cluster_run_is_one_line(
     cmd = [sys.executable, str(launcher), "--db", tmp_db_url, "process", "yard",
            "--workers", "1"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # fmt: skip
+                            start_new_session=True, preexec_fn=sigint_default)  # fmt: skip
     deadline = time.monotonic() + 300  # a limit for a broken run, not a measurement
     try:
         while time.monotonic() < deadline and proc.poll() is None:
