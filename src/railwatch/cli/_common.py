@@ -279,9 +279,22 @@ def parse_day(text: str, what: str) -> date:
     date. Refused with an :class:`~railwatch.errors.InputError`: text that is not a date,
     and a date that does not exist (2024-02-30, 2024-13-01), which is said as such. Only
     the YYYY-MM-DD form: Python's parser also takes 20240418 and week dates (2024-W16-3,
-    the 17th of April), which a typo can turn into a date nobody meant."""
+    the 17th of April), which a typo can turn into a date nobody meant. A day with a time
+    or a time zone (2023-09-13T10:00+09:00, 2023-09-13 10:00) is refused with a message
+    that says to give the day only: it is not cut to its date, since the day in UTC and
+    the local day (of an event, the day it happened there) can differ."""
     expected = "a date YYYY-MM-DD (e.g. 2023-09-13)"
     if not _DAY.fullmatch(text.strip()):
+        if _DAY_AND_TIME.fullmatch(text.strip()):
+            why = calendar_error(text.strip()[:10])
+            if why is not None:
+                raise InputError(f"{what} {text!r} is not a valid calendar date: {why}")
+            raise InputError(
+                f"{what} {text!r} has a time or time zone: this date is a day, give the "
+                "day only, YYYY-MM-DD (for an event, the local day it happened there, "
+                "e.g. 2023-09-13). A time is not converted: the day in UTC and the local "
+                "day can differ"
+            )
         raise InputError(f"{what} {text!r} is not {expected}")
     try:
         return date.fromisoformat(text.strip())
@@ -290,6 +303,14 @@ def parse_day(text: str, what: str) -> date:
 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: A day followed by a time of day (and perhaps a zone: "T10:00", " 10:00:05.5+09:00",
+#: "T10Z") or by a zone alone ("Z", "+09:00", "+0900"): told to give the day only.
+_DAY_AND_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:"
+    r"[Tt ]+\d{1,2}(?::?\d{2}){0,2}(?:[.,]\d+)?\s*(?:[Zz]|UTC|GMT|[-+−]\d{2}(?::?\d{2})?)?"
+    r"|\s*(?:[Zz]|UTC|GMT|[-+−]\d{2}:?\d{2})"
+    r")"
+)
 
 
 def parse_time(
