@@ -12,6 +12,7 @@ Text is stripped of surrounding whitespace before it is measured and stored.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
@@ -139,8 +140,11 @@ def check_description(text: str, what: str = "a description") -> str:
 
 def check_event_label(label: str) -> str:
     """A stripped, non-blank event label of at most :data:`EVENT_LABEL_MAX` characters, on
-    one line (alert explanations quote it)."""
-    label = _no_control(label.strip(), "an event label")
+    one line (alert explanations quote it), in Unicode NFC as site names are
+    (:func:`railwatch.sites.normalise_name`): a label typed in decomposed form (NFD: "e"
+    and a combining accent, as macOS gives it) looks the same but was another string,
+    and so a second event that day."""
+    label = _no_control(unicodedata.normalize("NFC", label.strip()), "an event label")
     if not label:
         raise InputError("an event needs a label, e.g. 'Putin-Kim summit'")
     if len(label) > EVENT_LABEL_MAX:

@@ -1526,9 +1526,12 @@ def update_event(
 
 
 def _event_key(label: str) -> str:
-    """The form in which two labels of one day are the same event: letter case and
-    spaces around it aside ("Kim–Putin summit", " kim–putin SUMMIT")."""
-    return label.strip().casefold()
+    """The form in which two labels of one day are the same event: letter case, spaces
+    around it and Unicode normal form aside ("Kim–Putin summit", " kim–putin SUMMIT";
+    "Café" typed composed or, as macOS gives it, decomposed). Unicode's canonical
+    caseless match (NFD, case-folded, NFD again), so that a label stored before labels
+    were stored in NFC still matches its NFC form."""
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", label.strip()).casefold())
 
 
 def _same_event(
