@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -79,15 +80,30 @@ def names_event(
     """Whether a stored alert (its time, metrics, ``event_days``, ``event_label`` and
     explanation) names ``event``: it was linked to that event's day and names its label,
     as its event or as another event of that day. An event of the same label on another
-    day is another event."""
+    day is another event. Another event of that day is named when its label is one of
+    the labels :func:`event_phrase` lists after :data:`ALSO` ("; also that day: A; B."),
+    whole: before, a label found anywhere in that list counted, so "summit" was named
+    by an alert that named "summit follow-up" only. Labels are compared in NFC (a label
+    stored before labels were normalised may be in NFD)."""
     if event_days is None or event_label is None:
         return False
     if stored_anchor_day(when, metrics).toordinal() - event_days != event.when.toordinal():
         return False
-    if event_label == event.label:
+    label = _nfc(event.label)
+    if _nfc(event_label) == label:
         return True
     _, also, rest = explanation.rpartition(ALSO)
-    return bool(also) and event.label in rest
+    if not also or not rest.endswith("."):
+        return False
+    # the list is the labels joined by "; ", closed by ".": bounded by "; " on both sides,
+    # a label is one of them whole. A label holding "; " itself still matches; its parts
+    # do too ("x" of "x; y"), the list's separator being "; " as well: counted once too
+    # often rather than missed
+    return f"; {label}; " in f"; {_nfc(rest[:-1])}; "
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
 
 
 def link_events(alerts: Sequence[Alert], events: Iterable[Event], window_days: int) -> list[Alert]:
