@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 from rich.markup import escape
@@ -178,6 +180,30 @@ def _interrupted(err: KeyboardInterrupt, what: str) -> SystemExit:
     return SystemExit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
 
 
+class _Shown(Protocol):
+    def update(self, status: str) -> None: ...
+
+
+class _Unseen:
+    """The status line where none is shown (stderr not a terminal)."""
+
+    def update(self, status: str) -> None:
+        del status
+
+
+@contextmanager
+def _status(text: str) -> Iterator[_Shown]:
+    """A rich spinner with ``text`` on stderr while a scene renders (a 4000x4000 px scene
+    takes about 13 s, 20000x20000 minutes, and nothing was said meanwhile); shown only
+    when stderr is a terminal, as :func:`railwatch.cli._common.progress_bar` is, so a
+    log holds no spinner frames."""
+    if not (err_console.is_terminal and not err_console.is_dumb_terminal):
+        yield _Unseen()
+        return
+    with err_console.status(text) as shown:
+        yield shown
+
+
 def simulate(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write into.")],
@@ -332,7 +358,7 @@ def simulate(
         console.print(f"manifest: {escape(str(Path(out) / (sc.name + '.scenario.json')))}")
         return
 
-    from railwatch.sim.io import check_scene_name, write_scene
+    from railwatch.sim.io import check_scene_name, scene_paths, write_scene
     from railwatch.sim.params import SceneParams, check_gsd, random_params
     from railwatch.sim.scene import render_scene
 
@@ -388,15 +414,28 @@ def simulate(
         changes["layout_seed"] = layout_seed
     if changes:
         params = params.with_(**changes)
+    scene_name = name or f"sim_{seed}"
+    # a scene of that name already there is replaced (files can be rendered again), and
+    # said so: before, its files were overwritten without a word
+    there = [p for p in scene_paths(out, scene_name).all() if p.exists()]
     try:
-        rendered = render_scene(params)
-        paths = write_scene(rendered, out, name or f"sim_{seed}")
+        with _status(f"rendering scene {escape(scene_name)} ({wh[0]}x{wh[1]} px)...") as shown:
+            rendered = render_scene(params)
+            shown.update(f"writing scene {escape(scene_name)} to {escape(str(out))}...")
+            paths = write_scene(rendered, out, scene_name)
     except KeyboardInterrupt as err:
         raise _interrupted(
             err,
             f"scene {name or f'sim_{seed}'} was not completed in {out}: run the same command "
             "again to write it whole.",
         ) from None
+    if there:
+        err_console.print(
+            f"note: replaced scene {escape(scene_name)} already in {escape(str(out))} "
+            f"({len(there)} of its files were there: {escape(', '.join(p.name for p in there))})",
+            highlight=False,
+            soft_wrap=True,
+        )
     counts = rendered.truth_counts()
     if len(rendered.truth) < params.n_cars and params.class_counts() is None:
         why = _fewer_cars_warning(cars, len(rendered.truth), params, size is not None)
