@@ -9,6 +9,7 @@ with randomised photometry and geometry, and export it to ONNX for
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -1020,11 +1021,19 @@ def export_onnx(net: Any, path: Path, cfg: TrainConfig, bank: Bank | None = None
         # exported from a CPU copy: the file does not depend on the device trained on
         net = copy.deepcopy(net).to("cpu").eval()
     x = torch.zeros(1, 3, CROP, CROP)
-    # written beside the target and moved over it whole (weights first, then their card):
-    # a Ctrl-C or a full disk during the export left a truncated file where the weights
-    # of an earlier run were
+    # Both files are written beside the targets first (a Ctrl-C or a full disk during the
+    # export left a truncated file where the weights of an earlier run were), then moved
+    # over them: the card first, the weights second. The card records the SHA-256 of the
+    # weights it was written for (``weights_sha256``), so the one half-done state, a
+    # process killed between the two moves, is a new card beside the old weights: told
+    # apart by the digest, and harmless meanwhile (the old weights run as a fresh export,
+    # without the old card's calibration, INT8 or coarse entries). The other order left
+    # new weights beside the old card, whose calibration then applied to them, and
+    # `railwatch quantize` wrote its entry into that stale card. A move that fails (an
+    # error, Ctrl-C) puts the old card back.
     tmp = path.with_name(path.name + ".tmp")
-    card_tmp = path.with_name(path.with_suffix(".json").name + ".tmp")
+    card = path.with_suffix(".json")
+    card_tmp = path.with_name(card.name + ".tmp")
     try:
         torch.onnx.export(
             net,
@@ -1036,13 +1045,41 @@ def export_onnx(net: Any, path: Path, cfg: TrainConfig, bank: Bank | None = None
             opset_version=17,
             dynamo=False,
         )
-        card_tmp.write_text(json.dumps(_card(cfg, bank), indent=2))
-        os.replace(tmp, path)
-        os.replace(card_tmp, path.with_suffix(".json"))
+        entry = {**_card(cfg, bank), "weights_sha256": _sha256(tmp)}
+        card_tmp.write_text(json.dumps(entry, indent=2))
+        old_card = card.read_bytes() if card.is_file() else None
+        os.replace(card_tmp, card)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            _put_back(card, old_card)
+            raise
     finally:
         tmp.unlink(missing_ok=True)
         card_tmp.unlink(missing_ok=True)
     return path
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _put_back(card: Path, old: bytes | None) -> None:
+    """The card as it was before an export whose weights could not be moved into place
+    (none: removed), so that the old weights keep their own card."""
+    if old is None:
+        card.unlink(missing_ok=True)
+        return
+    back = card.with_name(card.name + ".back")
+    try:
+        back.write_bytes(old)
+        os.replace(back, card)
+    finally:
+        back.unlink(missing_ok=True)
 
 
 def _card(cfg: TrainConfig, bank: Bank | None) -> dict[str, Any]:
