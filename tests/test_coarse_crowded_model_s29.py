@@ -66,3 +66,29 @@ def test_an_ordinary_yard_keeps_the_shipped_classifier(monkeypatch: pytest.Monke
     full = estimate_occupancy(img, GSD, tracks=tracks)
     assert full.empty_from == "image, crowded"
     assert full.occupied_length_m > 0.9 * full.track_m
+
+
+def test_a_full_yard_read_against_the_sites_empty_track_uses_it_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Estimator 10: a yard taken as full against the site's empty track (``site, full
+    yard``) is decided by the classifier for crowded yards too; a yard read against the
+    site's empty track that is not full (``site``) is not."""
+    from test_detect_coarse import _site_empty, _yard
+
+    plain = coarse_model.load_model()
+    everything = coarse_model.OccupancyModel(
+        **{**plain.__dict__, "b2": 1e6, "w2": np.zeros_like(plain.w2)}
+    )
+    monkeypatch.setattr(coarse, "load_crowded_model", lambda: everything)
+    site = _site_empty((120, 40, 35), crowded=1)
+    colours = [(200, 200, 205), (120, 40, 35), (50, 50, 52), (60, 90, 130)]
+    img, tracks = _yard(20.0, [520.0] * 4, seed=3, line_colours=colours)
+    full = estimate_occupancy(img, GSD, tracks=tracks, site_empty=site)
+    assert full.empty_from == "site, full yard"
+    assert full.occupied_length_m > 0.9 * full.track_m  # the replacement read it
+    img, tracks = _yard(20.0, [520.0] * 2, seed=3, car_colour=(120, 40, 35))
+    half = estimate_occupancy(img, GSD, tracks=tracks, site_empty=site)
+    assert half.empty_from == "site"
+    base = estimate_occupancy(img, GSD, tracks=tracks, site_empty=site, model=plain, learned=True)
+    assert half == base

@@ -59,9 +59,10 @@ measured is how much track is occupied. The method:
    a two-state Viterbi pass (:func:`decode_strings`: log-odds against a cut, a fixed
    cost per change), so a string is kept or dropped as a whole. Fitted on simulator 3 m
    scenes of the training style families by ``benchmarks/fit_coarse_occupancy.py``. A
-   yard read as crowded (step 3) is decided by a second classifier fitted the same way
-   with dense yards too (:func:`railwatch.detect.coarse_model.load_crowded_model`),
-   which reads crowded yards far better and ordinary ones too high.
+   yard read as crowded or taken as full (step 3, ``CROWDED_READS``) is decided by a
+   second classifier fitted the same way with dense yards too
+   (:func:`railwatch.detect.coarse_model.load_crowded_model`), which reads crowded
+   yards far better and ordinary ones too high.
 
 Car equivalents are ``length / 14 m`` (Russian "conventional cars"); the interval runs
 from - (1 car + ``REL_LEARNED_LOW`` x estimate + a pixel per occupied string end) to
@@ -143,8 +144,9 @@ PRESENCE_GSD = 10.0
 #: where the ground under the lines changes in patches wider than a car
 #: (:data:`CROWDED_MIN_CAR_SHARE`; 2026-12-05, session 29); "9": a yard read as crowded
 #: is decided by the classifier fitted with dense yards too
-#: (``coarse_occupancy_crowded.json``; 2026-12-05, session 29).
-ESTIMATOR_VERSION = "9"
+#: (``coarse_occupancy_crowded.json``; 2026-12-05, session 29); "10": so is a yard
+#: taken as full against the site's empty track (:data:`CROWDED_READS`; session 29).
+ESTIMATOR_VERSION = "10"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
 #: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);
@@ -216,6 +218,10 @@ LEARNED_MAX_GSD = 4.0
 #: samples in a yard that looks crowded (:data:`CROWDED_RATIO`: the noise unit held
 #: down, the interval reaching the track's capacity).
 EMPTY_FROM = ("image", "site", "site, full yard", "image, crowded")
+#: The readings decided by the classifier fitted with dense yards too
+#: (:func:`railwatch.detect.coarse_model.load_crowded_model`): a yard read alone that
+#: looks crowded, and a yard taken as full against the site's empty track.
+CROWDED_READS = ("image, crowded", "site, full yard")
 #: A site's empty track (:func:`site_empty_track`) needs at least this many of its images.
 SITE_MIN_IMAGES = 3
 #: The empty-track colour found near the site's is used only if at least this share of
@@ -1174,7 +1180,8 @@ def _occupancy(
     appends each line's :class:`LineProfile` to ``diagnostics`` when given.
     With ``model`` the samples are decided by the learned classifier
     (:mod:`railwatch.detect.coarse_model`) instead of the hand-set rule, and by
-    ``crowded_model`` instead where given and the yard is read as crowded."""
+    ``crowded_model`` instead where given and the yard is read as crowded or full
+    (:data:`CROWDED_READS`)."""
     e = _evidence(feats, valid, lines, gsd, step, site)
     if e is None:
         return 0.0, 0, "image", 0, (0.0, 0, None)
@@ -1192,7 +1199,7 @@ def _occupancy(
         if sun is not None:
             occ = _shadow_guard(e, occ, gsd, sun)
         return *_strings(e, occ, gsd, step, diagnostics), e.empty_from, read, longest
-    if crowded_model is not None and e.empty_from == "image, crowded":
+    if crowded_model is not None and e.empty_from in CROWDED_READS:
         model = crowded_model
     prob = model.probability(sample_features(e, feats, gsd, step))
     occ = decode_strings(e, prob, model.cut, model.switch)
@@ -1423,8 +1430,8 @@ def estimate_occupancy(
     rules. ``learned`` chooses the learned per-sample classifier (``model``, default the
     shipped one) instead of those rules; by default it is used along given centrelines
     below ``LEARNED_MAX_GSD`` (where it was fitted and checked), the rules elsewhere.
-    A yard read as crowded (``empty_from`` ``"image, crowded"``) is decided by
-    ``crowded_model`` instead: by default, with the shipped ``model``, the shipped one
+    A yard read as crowded or taken as full (``empty_from`` in :data:`CROWDED_READS`)
+    is decided by ``crowded_model`` instead: by default, with the shipped ``model``, the shipped one
     fitted with dense yards too; with a ``model`` given and no ``crowded_model``, by
     ``model`` itself.
     ``sun`` is the sun's (azimuth, elevation) in degrees at the time of the image,

@@ -10,9 +10,10 @@ are fitted by ``benchmarks/fit_coarse_occupancy.py`` on simulator 3 m scenes of 
 training style families only (docs/detection.md, "Coarse imagery"). A second set,
 ``coarse_occupancy_crowded.json``, fitted the same way with every fourth training scene
 a yard half full or more (``fit_coarse_occupancy.py --dense-every 4``, five members),
-decides the samples of a yard read alone that looks crowded (session 29,
-docs/detection.md "Crowded yards read alone"); it over-reads ordinary yards, so it is
-used for those only.
+decides the samples of a yard read alone that looks crowded, and of a yard taken as
+full against the site's empty track (session 29, docs/detection.md "Crowded yards: patchy
+ground, and a classifier for them"); it over-reads ordinary yards, so it is used for
+those only.
 """
 
 from __future__ import annotations
