@@ -36,7 +36,6 @@ identical; only ``covered_score`` (and ``covered``) move.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -53,6 +52,7 @@ from railwatch.detect.train import (
     TrainConfig,
     _augment,
     build_bank,
+    move_pair_into_place,
 )
 from railwatch.errors import InputError, lazy_import
 
@@ -595,21 +595,18 @@ def _refit(
         card = loaded if isinstance(loaded, dict) else {}
     card.pop("int8", None)  # the INT8 file was made from the old weights
     card["covered_head"] = entry
-    # written beside the targets and moved over them whole (weights, then their card): a
-    # Ctrl-C or a full disk while writing left a truncated file, or new weights under the
-    # card of the earlier ones, where an earlier re-fit's were
+    # written beside the target and moved over it whole with its card, which gets the
+    # digest of these weights in place of the copied card's (move_pair_into_place): a
+    # Ctrl-C or a full disk while writing left a truncated file, or new weights under
+    # the card of the earlier ones, where an earlier re-fit's were
     tmp = dst.with_name(dst.name + ".tmp")
-    card_tmp = dst.with_name(dst.with_suffix(".json").name + ".tmp")
     try:
         if cfg.layout == "row":
             w = branch.weight.detach().numpy()[0, :, 0, 0]
             write_covered_row(src, tmp, w, float(branch.bias.detach().numpy()[0]))
         else:
             write_covered_branch(src, tmp, branch)
-        card_tmp.write_text(json.dumps(card, indent=2))
-        os.replace(tmp, dst)
-        os.replace(card_tmp, dst.with_suffix(".json"))
+        move_pair_into_place(tmp, dst, card)
     finally:
         tmp.unlink(missing_ok=True)
-        card_tmp.unlink(missing_ok=True)
     return entry

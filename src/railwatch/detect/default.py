@@ -47,6 +47,10 @@ from railwatch.detect.verify import NetworkMaps, Verifier
 from railwatch.errors import DetectionError, InputError
 
 WEIGHTS_NAME = "railwatch_default.onnx"
+#: Key of the card holding the SHA-256 of the fp32 weights it was written for (since
+#: session 29; every writer of weights or of a card copied from other weights sets it or
+#: drops it). A detector refuses a card whose digest is not its weights'.
+DIGEST_KEY = "weights_sha256"
 #: Suffix of the INT8 weights ``railwatch quantize`` writes next to fp32 ``NAME.onnx``.
 INT8_SUFFIX = ".int8.onnx"
 #: What ``precision`` accepts: ``auto`` runs INT8 when the card names it, else fp32.
@@ -92,6 +96,15 @@ DEFAULT_VERIFY_ENTRY: dict[str, Any] = {"file": "railwatch_verify.json"}
 def default_weights() -> Path:
     """Path of the ONNX weights shipped in the package."""
     return Path(str(resources.files("railwatch.detect") / "weights" / WEIGHTS_NAME))
+
+
+def weights_sha256(path: str | Path) -> str:
+    """The SHA-256 of a weights file (hex), as a card's :data:`DIGEST_KEY` records it."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 class DefaultDetector:
@@ -192,6 +205,7 @@ class DefaultDetector:
         self._sessions: dict[Path, Any] = {}
         self._lock = threading.Lock()
         self._card: dict[str, Any] | None = None
+        self._digest: str | None = None
         self._calibration: Calibration | None = None
         own = (
             (threshold is None or threshold == self._card_threshold)
@@ -352,11 +366,7 @@ class DefaultDetector:
             )
         path = self.weights.with_name(Path(entry["file"]).name)
         source = entry.get("source_sha256")
-        if (
-            isinstance(source, str)
-            and self.weights.is_file()
-            and hashlib.sha256(self.weights.read_bytes()).hexdigest() != source
-        ):
+        if isinstance(source, str) and self._weights_digest() not in (None, source):
             raise DetectionError(
                 f"{path} was quantised from other weights than {self.weights} (the fp32 "
                 f"file changed since): run `railwatch quantize {self.weights}` again, or "
@@ -490,8 +500,33 @@ class DefaultDetector:
                     f"cannot read the detector card {path}: {err}; re-run "
                     "`railwatch calibrate` on the weights or delete the card"
                 ) from err
-            self._card = data if isinstance(data, dict) else {}
+            data = data if isinstance(data, dict) else {}
+            self._check_card_digest(path, data)
+            self._card = data
         return self._card
+
+    def _weights_digest(self) -> str | None:
+        """The SHA-256 of the fp32 weights (read once per detector), None when they are
+        missing (reported when the session is loaded)."""
+        if self._digest is None and self.weights.is_file():
+            self._digest = weights_sha256(self.weights)
+        return self._digest
+
+    def _check_card_digest(self, path: Path, card: dict[str, Any]) -> None:
+        """Refuse a card whose :data:`DIGEST_KEY` is not the digest of the weights beside
+        it: its calibration, thresholds and INT8 entry were made for other weights (an
+        export stopped between its two moves, or weights replaced by hand). Cards
+        without the key (the shipped card, exports before session 29) are not checked."""
+        if DIGEST_KEY not in card:
+            return
+        digest = self._weights_digest()
+        if digest is None or card[DIGEST_KEY] == digest:
+            return
+        raise DetectionError(
+            f"the card {path} was written for other weights than {self.weights} (an "
+            "export stopped between its two files, or the weights were replaced): run "
+            "`railwatch train` again, or put back the matching card"
+        )
 
     @property
     def calibration(self) -> Calibration | None:

@@ -9,7 +9,6 @@ with randomised photometry and geometry, and export it to ONNX for
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -1021,19 +1020,10 @@ def export_onnx(net: Any, path: Path, cfg: TrainConfig, bank: Bank | None = None
         # exported from a CPU copy: the file does not depend on the device trained on
         net = copy.deepcopy(net).to("cpu").eval()
     x = torch.zeros(1, 3, CROP, CROP)
-    # Both files are written beside the targets first (a Ctrl-C or a full disk during the
-    # export left a truncated file where the weights of an earlier run were), then moved
-    # over them: the card first, the weights second. The card records the SHA-256 of the
-    # weights it was written for (``weights_sha256``), so the one half-done state, a
-    # process killed between the two moves, is a new card beside the old weights: told
-    # apart by the digest, and harmless meanwhile (the old weights run as a fresh export,
-    # without the old card's calibration, INT8 or coarse entries). The other order left
-    # new weights beside the old card, whose calibration then applied to them, and
-    # `railwatch quantize` wrote its entry into that stale card. A move that fails (an
-    # error, Ctrl-C) puts the old card back.
+    # written beside the target first (a Ctrl-C or a full disk during the export left a
+    # truncated file where the weights of an earlier run were), then moved over it with
+    # its card by move_pair_into_place (the card first, with the weights' digest)
     tmp = path.with_name(path.name + ".tmp")
-    card = path.with_suffix(".json")
-    card_tmp = path.with_name(card.name + ".tmp")
     try:
         torch.onnx.export(
             net,
@@ -1045,27 +1035,40 @@ def export_onnx(net: Any, path: Path, cfg: TrainConfig, bank: Bank | None = None
             opset_version=17,
             dynamo=False,
         )
-        entry = {**_card(cfg, bank), "weights_sha256": _sha256(tmp)}
-        card_tmp.write_text(json.dumps(entry, indent=2))
-        old_card = card.read_bytes() if card.is_file() else None
-        os.replace(card_tmp, card)
-        try:
-            os.replace(tmp, path)
-        except BaseException:
-            _put_back(card, old_card)
-            raise
+        move_pair_into_place(tmp, path, _card(cfg, bank))
     finally:
         tmp.unlink(missing_ok=True)
-        card_tmp.unlink(missing_ok=True)
     return path
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def move_pair_into_place(tmp: Path, path: Path, card: dict[str, Any]) -> None:
+    """Move the weights written to ``tmp`` over ``path`` with ``card`` as their card
+    (``path.with_suffix(".json")``), which records their SHA-256 (``weights_sha256``,
+    :data:`railwatch.detect.default.DIGEST_KEY`; any such key ``card`` was copied with,
+    the digest of other weights, is replaced).
+
+    The card is written beside its target, then moved into place first, the weights
+    second: the one half-done state, a process killed between the two moves, is a new
+    card beside the old weights, told apart by the digest (the detector refuses the
+    pair). The other order left new weights beside the old card, whose calibration then
+    applied to them unseen (an old card without the digest is not checked), and
+    `railwatch quantize` wrote its entry into that stale card. A move that fails (an
+    error, Ctrl-C) puts the old card back."""
+    from railwatch.detect.default import DIGEST_KEY, weights_sha256
+
+    target = path.with_suffix(".json")
+    card_tmp = path.with_name(target.name + ".tmp")
+    try:
+        card_tmp.write_text(json.dumps({**card, DIGEST_KEY: weights_sha256(tmp)}, indent=2))
+        old_card = target.read_bytes() if target.is_file() else None
+        os.replace(card_tmp, target)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            _put_back(target, old_card)
+            raise
+    finally:
+        card_tmp.unlink(missing_ok=True)
 
 
 def _put_back(card: Path, old: bytes | None) -> None:
