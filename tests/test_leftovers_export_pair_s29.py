@@ -1,5 +1,6 @@
 """``export_onnx`` moves the card and the weights into place so that a stop between the
-two moves leaves a state that can be told apart and does no harm (session 29).
+two moves leaves a state that can be told apart, and that the detector refuses to load
+(session 29; the check at load is ``tests/test_card_digest_s29.py``'s).
 
 Before, the weights were moved first and the card second: a process killed between the
 two left the new weights beside the old card, whose calibration (and INT8, coarse
