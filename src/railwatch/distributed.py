@@ -46,6 +46,7 @@ from railwatch.pipeline import (
     process_scene,
     processing_lock,
     record_outcome,
+    task_failed,
 )
 from railwatch.storage import Database
 from railwatch.storage.db import LockLostError
@@ -473,7 +474,7 @@ def _outcome_of_failed(future: Any, scene_id: int) -> SceneOutcome:
         err = future.exception()
     except Exception as exc:  # the future itself could not be queried
         err = exc
-    return SceneOutcome(scene_id, None, error=f"task failed: {type(err).__name__}: {err}")
+    return task_failed(scene_id, err)
 
 
 def _detector_value(detector: Any) -> Any:

@@ -173,13 +173,20 @@ def hash_is_content(scene: Any) -> bool:
     return bool(ident != scene.content_hash)
 
 
+def stac_item_of(scene: Any) -> str | None:
+    """``COLLECTION/ID`` of the STAC item that registered ``scene`` (``-`` for an item
+    without a collection), or None for a file of ``railwatch ingest``."""
+    meta = scene.meta or {}
+    if "stac_collection" not in meta:
+        return None
+    return f"{meta.get('stac_collection') or '-'}/{meta.get('stac_id')}"
+
+
 def scene_origin(scene: Any) -> str:
     """The route that recorded a scene, as messages name it: ``STAC item
-    COLLECTION/ID`` (``-`` for an item without a collection) or ``file PATH``."""
-    meta = scene.meta or {}
-    if "stac_collection" in meta:
-        return f"STAC item {meta.get('stac_collection') or '-'}/{meta.get('stac_id')}"
-    return f"file {scene.uri}"
+    COLLECTION/ID`` (:func:`stac_item_of`) or ``file PATH``."""
+    item = stac_item_of(scene)
+    return f"STAC item {item}" if item is not None else f"file {scene.uri}"
 
 
 def local_uris(path: Path) -> set[str]:

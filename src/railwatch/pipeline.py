@@ -67,6 +67,7 @@ from railwatch.ingest import (
     check_mask_unchanged,
     check_unchanged,
     hash_is_content,
+    stac_item_of,
 )
 from railwatch.storage import Database, repo
 from railwatch.storage.db import LockLostError
@@ -405,6 +406,12 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         return SceneOutcome(job.scene_id, None, error=f"{type(err).__name__}: {err}")
 
 
+def task_failed(scene_id: int, err: BaseException | None) -> SceneOutcome:
+    """The outcome of a scene whose processing raised what :func:`process_scene` does
+    not expect (or, on a cluster, whose task failed after its retries)."""
+    return SceneOutcome(scene_id, None, error=f"task failed: {type(err).__name__}: {err}")
+
+
 def _check_file(job: SceneJob, content_hash: str) -> dict[str, Any] | None:
     """:func:`railwatch.ingest.check_unchanged` for the scene's file. For a scene of a
     STAC item, what to do says so: `railwatch ingest` of the path (or another item
@@ -626,15 +633,6 @@ def _hash_is_the_files(scene: Scene) -> bool:
     )
 
 
-def _stac_item(scene: Scene) -> str | None:
-    """``COLLECTION/ID`` of the STAC item that registered ``scene`` (``-`` for an item
-    without a collection), or None for a file of `railwatch ingest`."""
-    meta = scene.meta or {}
-    if "stac_collection" not in meta:
-        return None
-    return f"{meta.get('stac_collection') or '-'}/{meta.get('stac_id')}"
-
-
 def pending_jobs(
     db: Database,
     site: str,
@@ -683,7 +681,7 @@ def pending_jobs(
                         else ()
                     ),
                     content_hash=scene.content_hash if _hash_is_the_files(scene) else None,
-                    stac_item=_stac_item(scene),
+                    stac_item=stac_item_of(scene),
                     file_stamp=(scene.meta or {}).get(FILE_STAMP_KEY),
                     mask_stamp=(scene.meta or {}).get(MASK_STAMP_KEY),
                 )
@@ -912,9 +910,7 @@ def process_site(
                 # every run would stop at this scene and the site's later scenes would
                 # never be counted (Ctrl-C, a BaseException, still stops the run)
                 log.debug("scene %s failed", job.scene_id, exc_info=True)
-                outcome = SceneOutcome(
-                    job.scene_id, None, error=f"task failed: {type(err).__name__}: {err}"
-                )
+                outcome = task_failed(job.scene_id, err)
             record_outcome(db, outcome, detector)
             summary.add(job.scene_id, outcome)
         if on_progress is not None:

@@ -62,6 +62,7 @@ from railwatch.ingest import (
     scene_entry,
     set_radiometry,
     stac_item_hash,
+    stac_item_of,
     swapped_site_hint,
 )
 from railwatch.storage import Database, repo
@@ -593,12 +594,7 @@ class _Known:
     @classmethod
     def of(cls, scene: Any) -> _Known:
         meta = scene.meta or {}
-        item = (
-            f"{meta.get('stac_collection') or '-'}/{meta.get('stac_id')}"
-            if "stac_collection" in meta
-            else None
-        )
-        return cls(scene.id, scene.content_hash, meta.get(FILE_STAMP_KEY), item)
+        return cls(scene.id, scene.content_hash, meta.get(FILE_STAMP_KEY), stac_item_of(scene))
 
 
 def _same_image(

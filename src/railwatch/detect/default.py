@@ -99,12 +99,11 @@ def default_weights() -> Path:
 
 
 def weights_sha256(path: str | Path) -> str:
-    """The SHA-256 of a weights file (hex), as a card's :data:`DIGEST_KEY` records it."""
-    h = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    """The SHA-256 of a weights file (hex), as a card's :data:`DIGEST_KEY` and an INT8
+    entry's ``source_sha256`` record it."""
+    from railwatch.imagery.inspect import file_sha256
+
+    return file_sha256(Path(path))
 
 
 class DefaultDetector:

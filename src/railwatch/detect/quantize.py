@@ -33,7 +33,6 @@ Needs the ``onnx`` package (``pip install 'railwatch[quantize]'``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import time
@@ -46,7 +45,12 @@ import cv2
 import numpy as np
 
 from railwatch.detect.calibration import update_card
-from railwatch.detect.default import INT8_SUFFIX, DefaultDetector, default_weights
+from railwatch.detect.default import (
+    INT8_SUFFIX,
+    DefaultDetector,
+    default_weights,
+    weights_sha256,
+)
 from railwatch.detect.model_core import WORK_GSD
 from railwatch.detect.train import TRAIN_STYLES, degrade, sim_available
 from railwatch.errors import DetectionError, InputError, lazy_import
@@ -89,10 +93,6 @@ class QuantizeConfig:
 def int8_path(weights: Path) -> Path:
     """Where the INT8 weights of ``NAME.onnx`` go: ``NAME.int8.onnx``."""
     return weights.with_name(weights.stem + INT8_SUFFIX)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def calibration_images(
@@ -252,9 +252,9 @@ def quantize_weights(
     check = _compare(src, out, inputs[0])
     entry: dict[str, Any] = {
         "file": out.name,
-        "sha256": _sha256(out),
+        "sha256": weights_sha256(out),
         "source": src.name,
-        "source_sha256": _sha256(src),
+        "source_sha256": weights_sha256(src),
         "method": "ONNX Runtime post-training static quantization (quantize_static)",
         "format": "QDQ",
         "activations": "uint8, asymmetric (QUInt8)",
