@@ -213,9 +213,11 @@ def _across_methods(
                 "its lower end, which allows for the error of its method",
             )
         )
+        # no ratio against a record under one car (it is taken against at least 1 car)
+        times = f"{ratio:.1f}× the record" if record >= 1.0 else "above the record"
         text = (
             f"{obs.text(whole.cls)}: {lower_end} "
-            f"{ratio:.1f}× the record of {_n(record)} set on {_d(best.when)} by the "
+            f"{times} of {_n(record)} set on {_d(best.when)} by the "
             f"{len(before)} counts made another way ({other}) over the previous "
             f"{_span(span)}. Counts of its own kind ({words}) have too little history "
             f"to judge it ({i} earlier), so it is judged against the others' record by "
@@ -1255,8 +1257,11 @@ def _spike(
         )
     severity, why = _judged(severity, seasonal, reasons, obs, settings)
     _, history = _history(days, i)
+    # "12.0× the usual 0" was no ratio at all (it is taken against at least one car):
+    # below one car the explanation gives the two counts only, as a record's does
+    times = f"{ratio:.1f}×" if base.centre >= 1.0 else "against"
     text = (
-        f"{obs.text(cls)}, {ratio:.1f}× {_baseline_text(base, days[i])}: "
+        f"{obs.text(cls)}, {times} {_baseline_text(base, days[i])}: "
         f"{z:.1f} spreads above normal ({history}).{why}"
     )
     metrics: dict[str, float | str] = {
@@ -1516,6 +1521,8 @@ def _shift(
     )
     direction = "up" if up else "down"
     change = f"{factor:.1f}×" if up else f"to {100 * ratio:.0f} %"
+    if up and before < 1.0:  # the ratio is taken against at least one car: none to give
+        change = "from under one car: no ratio"
     if test == "segment":
         evidence = (
             f"their mean log ratio to it is {cusum:.1f} times what {k} images of this site "
