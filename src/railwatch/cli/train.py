@@ -264,7 +264,16 @@ def train(
     init_width = None
     parent_card: dict[str, Any] = {}
     if init is not None:
-        from railwatch.detect.train import init_channels, init_layout, read_init_weights
+        from railwatch.detect.train import (
+            init_channels,
+            init_layout,
+            read_init_card,
+            read_init_weights,
+        )
+
+        # read now: with --out the same file as --init, the card is rewritten by then;
+        # a card for other weights, or not JSON, is refused before onnx or torch is needed
+        parent_card = read_init_card(init)
 
         # not ONNX, INT8 or another kind of model: say so before minutes of drawing crops
         init_model = read_init_weights(init)
@@ -276,8 +285,6 @@ def train(
                 "leave out --channels to continue from them, or leave out --init to train "
                 f"{channels} channels from scratch"
             )
-        # read now: with --out the same file as --init, the card is rewritten by then
-        parent_card = _parent_card(init)
     if calibration_scenes < 0:
         raise InputError(
             f"--calibration-scenes {calibration_scenes}: give 0 to skip the calibration, or "
@@ -700,15 +707,6 @@ def _record_recipe(
 
         entry["device"] = device_description(device)  # the GPU the stages trained on
     update_card(out, {"recipe": entry})
-
-
-def _parent_card(weights: Path) -> dict[str, Any]:
-    """The card next to ``weights``; empty when there is none or it is unreadable."""
-    try:
-        card = json.loads(weights.with_suffix(".json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return card if isinstance(card, dict) else {}
 
 
 #: What the card of the ``--init`` weights says about decoding their output, carried over

@@ -35,7 +35,6 @@ identical; only ``covered_score`` (and ``covered``) move.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -53,6 +52,7 @@ from railwatch.detect.train import (
     _augment,
     build_bank,
     move_pair_into_place,
+    read_init_card,
 )
 from railwatch.errors import InputError, lazy_import
 
@@ -487,17 +487,20 @@ def refit_covered_head(
         raise InputError(f"{src} does not exist: give the fp32 ONNX weights to re-fit")
     if src.resolve() == dst.resolve():
         raise InputError("--out must differ from --init (the fp32 file is the frozen source)")
+    # copied whole into the new card: refused before the bank when it is not JSON (it
+    # failed the re-fit at its end) or was written for other weights
+    card = read_init_card(src)
     model = onnx.load(str(src))
     replaced = has_branch(model)
     if not replaced:
-        return _refit(model, src, src, dst, cfg, log, progress, replaced=False)
+        return _refit(model, src, src, dst, cfg, log, progress, replaced=False, card=card)
     # re-fit the branch of these weights: from the network before it (a temporary file,
     # which the frozen network's ONNX Runtime session reads)
     frozen = dst.with_name(dst.name + ".frozen.tmp.onnx")
     bare = without_branch(model)
     try:
         onnx.save(bare, str(frozen))
-        return _refit(bare, frozen, src, dst, cfg, log, progress, replaced=True)
+        return _refit(bare, frozen, src, dst, cfg, log, progress, replaced=True, card=card)
     finally:
         frozen.unlink(missing_ok=True)
 
@@ -538,9 +541,10 @@ def _refit(
     log: Callable[[str], None] | None,
     progress: Callable[[int, int], None] | None,
     replaced: bool,
+    card: dict[str, Any],
 ) -> dict[str, Any]:
     """:func:`refit_covered_head` on the branch-free network ``src`` (``named``: the
-    file the user gave, whose card is copied)."""
+    file the user gave, whose ``card`` is copied)."""
     t0 = time.time()
     tcfg = TrainConfig(
         scenes=cfg.scenes,
@@ -588,11 +592,7 @@ def _refit(
         )
         + "); all other weights and outputs unchanged",
     }
-    card_src = named.with_suffix(".json")
-    card: dict[str, Any] = {}
-    if card_src.is_file():
-        loaded = json.loads(card_src.read_text())
-        card = loaded if isinstance(loaded, dict) else {}
+    card = dict(card)
     card.pop("int8", None)  # the INT8 file was made from the old weights
     card["covered_head"] = entry
     # written beside the target and moved over it whole with its card, which gets the

@@ -664,6 +664,43 @@ def read_init_weights(path: Path) -> Any:
         ) from err
 
 
+def read_init_card(path: Path) -> dict[str, Any]:
+    """The card of ``--init`` weights (``path.with_suffix(".json")``; empty when there is
+    none), or an :class:`InputError` before any crop is drawn when it is not a JSON object
+    or records (:data:`~railwatch.detect.default.DIGEST_KEY`) the digest of other weights
+    (an export stopped between its two moves, weights replaced by hand): its decoding
+    settings (``train --init``) or the whole card (``--covered-head``) would be passed on
+    to the new weights. A card without the key is not checked, as at load. Needs neither
+    torch nor onnx."""
+    from railwatch.detect.default import DIGEST_KEY, weights_sha256
+
+    card_path = path.with_suffix(".json")
+    if not card_path.exists():
+        return {}
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, ValueError) as err:
+        card, why = None, f" ({err})"
+    else:
+        why = ""
+    if not isinstance(card, dict):
+        raise InputError(
+            f"--init {path}: its card {card_path} is not a JSON object{why}: put back the "
+            "card that railwatch train wrote, or move it away to continue from the weights "
+            "without it (then decoded with the default settings until `railwatch "
+            "calibrate`)"
+        )
+    if DIGEST_KEY in card and card[DIGEST_KEY] != weights_sha256(path):
+        raise InputError(
+            f"--init {path}: its card {card_path} was written for other weights than "
+            f"{path} (an export stopped between its two files, or the weights were "
+            "replaced), and its decoding settings would be passed on: put back the "
+            "matching card, train those weights again, or move the card away to continue "
+            "from the weights without it"
+        )
+    return card
+
+
 #: Convolutions of each layout in an exported file (a covered branch left out).
 ARCH_CONVS: dict[str, int] = {"s4": 8, "s8": 10}
 
