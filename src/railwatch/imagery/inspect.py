@@ -56,6 +56,7 @@ __all__ = [
     "NotGeoreferencedError",
     "SceneInfo",
     "UnsupportedFormatError",
+    "band_scaling",
     "check_overlap",
     "file_sha256",
     "gdal_env",
@@ -326,6 +327,7 @@ def inspect_scene(
         with ds, _gdal_errors_as_corrupt(name):
             _check_georeferencing(ds, name)
             _check_dtype(ds, name)
+            band_scaling(ds, _data_bands(ds))  # broken scale metadata is refused here
             _check_tiff_blocks(ds, name, size)
             crs = _crs_string(ds.crs)
             gsd_x, gsd_y = _pixel_size_m(ds.crs, ds.transform, ds.width, ds.height)
@@ -775,6 +777,45 @@ def _probe_valid(ds: Any, path: Path, name: str) -> tuple[np.ndarray, Affine] | 
     return valid, _geo.scaled(ds.transform, ds.width / w, ds.height / h)
 
 
+def band_scaling(ds: Any, bands: Sequence[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The scale and offset an open dataset declares for ``bands`` (1-based), as two
+    float64 arrays, or None when each of them has scale 1 and offset 0 (GDAL's default:
+    the values are what is stored).
+
+    GDAL band metadata (rasterio ``ds.scales``, ``ds.offsets``) says what a stored value
+    means: stored × scale + offset, e.g. reflectance kept as uint16 with 0.0001 and -0.1
+    (Sentinel-2 L2A since baseline 04.00) or 2.75e-05 and -0.2 (Landsat Collection 2
+    level 2). Pixels are mapped to 8 bits from these values, so that bands stored with
+    different scales keep their balance (``imagery.read.to_rgb8``). A scale of 0 (every
+    pixel would read as the offset) or a scale or offset that is not a number is broken
+    metadata, refused with an :class:`ImageryError` that says how to correct the file,
+    rather than guessed at: read as stored, such a band can be off by any factor
+    against the others."""
+    name = Path(str(ds.name)).name
+    scales = list(ds.scales or ())
+    offsets = list(ds.offsets or ())
+    found: list[tuple[float, float]] = []
+    for band in bands:
+        scale = float(scales[band - 1]) if band <= len(scales) else 1.0
+        offset = float(offsets[band - 1]) if band <= len(offsets) else 0.0
+        if scale == 0.0 or not (math.isfinite(scale) and math.isfinite(offset)):
+            raise ImageryError(
+                f"{name}: band {band} declares a scale of {scale:g} and an offset of "
+                f"{offset:g} (GDAL metadata: value = stored × scale + offset), which gives "
+                "its pixels no meaningful value; correct the file's metadata with the "
+                "product's scale and offset for each band (`gdal_edit.py -scale S1 S2 S3 "
+                f"-offset O1 O2 O3 {name}`; 1 and 0 when the stored values are the "
+                "values), then ingest it again"
+            )
+        found.append((scale, offset))
+    if all(scale == 1.0 and offset == 0.0 for scale, offset in found):
+        return None
+    return (
+        np.array([scale for scale, _ in found], dtype=np.float64),
+        np.array([offset for _, offset in found], dtype=np.float64),
+    )
+
+
 def eight_bit_values(ds: Any) -> str | None:
     """How a 16- or 32-bit integer file holds 8-bit values, or None: ``"x257"`` when
     every value is a multiple of 257 (8-bit values scaled to the full 16-bit range, as
@@ -784,7 +825,10 @@ def eight_bit_values(ds: Any) -> str | None:
     haze. Judged on five full-resolution windows of at most 256 px a side (the centre
     and the middle of each quarter; overviews are resampled, their values no longer
     multiples of anything), the file's nodata value and zeros left out; None when
-    they hold no value above 0."""
+    they hold no value above 0. A file that declares a scale or offset
+    (:func:`band_scaling`) is judged by its values (stored × scale + offset): display
+    values kept as hundredths with scale 0.01 are 8-bit ones, reflectance kept as
+    uint16 with scale 0.0001 is not, however dark."""
     if np.dtype(ds.dtypes[0]).kind not in "iu" or np.dtype(ds.dtypes[0]).itemsize < 2:
         return None
     bands = _data_bands(ds)
@@ -795,13 +839,22 @@ def eight_bit_values(ds: Any) -> str | None:
             col = min(max(0, round(ds.width * fx - side_w / 2)), ds.width - side_w)
             row = min(max(0, round(ds.height * fy - side_h / 2)), ds.height - side_h)
             window = rasterio.windows.Window(col, row, side_w, side_h)
-            parts.append(np.asarray(ds.read(bands, window=window)).ravel())
+            parts.append(np.asarray(ds.read(bands, window=window)).reshape(len(bands), -1))
     except RasterioError:
         return None  # the footprint probe says what is wrong with the file
-    values = np.concatenate(parts)
-    values = values[values > 0]
+    stored = np.concatenate(parts, axis=1)
+    keep = stored > 0
     if ds.nodata is not None and math.isfinite(ds.nodata):
-        values = values[values != ds.nodata]
+        keep &= stored != ds.nodata
+    scaling = band_scaling(ds, bands)
+    if scaling is not None:
+        scale, offset = scaling
+        real = (stored * scale[:, None] + offset[:, None])[keep]
+        values = np.round(real)
+        if real.size == 0 or np.abs(real - values).max() > 1e-6 or values.min() < 0:
+            return None  # no values, or not whole numbers: not 8-bit ones
+    else:
+        values = stored[keep]
     if values.size == 0:
         return None
     if int(values.max()) <= 255:

@@ -35,6 +35,7 @@ from railwatch.imagery import _geo
 from railwatch.imagery.inspect import (
     CorruptImageError,
     MissingCRSError,
+    band_scaling,
     gdal_env,
     gdal_path,
     ground_gsd,
@@ -57,6 +58,7 @@ __all__ = [
     "Radiometry",
     "SiteGrid",
     "SiteRaster",
+    "band_scaling",
     "parse_radiometry",
     "parse_rgb_bands",
     "radiometry_of",
@@ -155,8 +157,9 @@ def stretch_to_uint8(
 ) -> np.ndarray:
     """``band`` (any numeric type) mapped to uint8: ``lo`` to 0 and ``hi`` to 255
     linearly, clipped, then gamma-encoded (:data:`STRETCH_GAMMA`) unless ``radiometry``
-    is ``display`` (already encoded for the screen); NaN is 0."""
-    if not hi > lo:
+    is ``display`` (already encoded for the screen); NaN is 0. ``hi`` below ``lo`` maps
+    the band inverted (a band whose declared scale is negative, :func:`band_scaling`)."""
+    if not (hi > lo or hi < lo):  # equal, or not numbers
         hi = lo + 1.0
     x = (band.astype(np.float32) - np.float32(lo)) * np.float32((_GAMMA_LEVELS - 1) / (hi - lo))
     x = np.nan_to_num(x, nan=0.0, posinf=_GAMMA_LEVELS - 1, neginf=0.0)
@@ -260,8 +263,10 @@ def read_site_window(
 
     Only the source pixels under the grid are read. 16-bit and float images are
     mapped to 8 bits as their ``radiometry`` says (:func:`to_rgb8`); 1-band
-    images become grey RGB. Pixels outside the image, transparent (alpha), no-data
-    or NaN have ``valid`` False and are black. ``site_geom`` (WGS84) sets ``inside``
+    images become grey RGB; the scale and offset a band declares (:func:`band_scaling`)
+    are applied first, after no-data is known. Pixels outside the image, transparent
+    (alpha), no-data, NaN or outside GDAL's mask of the file (an internal or ``.msk``
+    mask) have ``valid`` False and are black. ``site_geom`` (WGS84) sets ``inside``
     (all True when omitted). ``bands`` (1-based red, green, blue) overrides the bands
     the file labels (:func:`rgb_bands`), e.g. from the scene's STAC ``eo:bands``.
     """
@@ -283,12 +288,13 @@ def read_site_window(
                     raise MissingCRSError(
                         f"{name} has no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE {name}`"
                     )
-                data, valid, palette = _warp_image(src, grid, bands)
-                scene_range = (
-                    _display_range(src, bands)
-                    if radiometry == "display" and palette is None and data.dtype != np.uint8
-                    else None
-                )
+                data, valid, palette, read = _warp_image(src, grid, bands)
+                scaling = None
+                scene_range = None
+                if palette is None and data.dtype != np.uint8:
+                    scaling = band_scaling(src, read)
+                    if radiometry == "display":
+                        scene_range = _display_range(src, bands)
         except (RasterioError, CPLE_BaseError) as err:
             if is_remote(uri) and not _FORMAT_PROBLEM.search(str(err)):
                 raise _remote_read_error(uri, err) from err
@@ -300,7 +306,9 @@ def read_site_window(
         image = (
             _palette_rgb(data, palette)
             if palette is not None
-            else to_rgb8(data, valid, radiometry=radiometry, display_range=scene_range)
+            else to_rgb8(
+                data, valid, radiometry=radiometry, display_range=scene_range, scaling=scaling
+            )
         )
         image[~valid] = 0
         mask = _read_mask(gdal_path(mask_uri), grid) if mask_uri is not None else None
@@ -351,6 +359,7 @@ def to_rgb8(
     *,
     radiometry: Radiometry = "linear",
     display_range: tuple[float, float] | None = None,
+    scaling: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Bands (B, H, W) of any numeric type to (H, W, 3) uint8 RGB.
 
@@ -360,26 +369,40 @@ def to_rgb8(
     one range for the three bands: ``display_range`` when given (the whole scene's, so
     that a hazy or dim window of a clear scene stays hazy or dim:
     :func:`read_site_window`), else the :func:`stretch_range` of these pixels. One band
-    is replicated to grey.
+    is replicated to grey. ``scaling`` (the scale and offset of each band of ``data``,
+    :func:`band_scaling`) turns stored values into the values they stand for before
+    any of this; ``display_range`` is of those values.
     """
-    bands = data if data.shape[0] >= 3 else np.repeat(data[:1], 3, axis=0)
-    bands = bands[:3]
-    if bands.dtype == np.uint8:
+    count = data.shape[0]
+    picked = [0, 1, 2] if count >= 3 else [0, 0, 0]
+    if data.dtype == np.uint8:
+        bands = data[:3] if count >= 3 else np.repeat(data[:1], 3, axis=0)
         return np.moveaxis(bands, 0, -1).copy(order="C")
-    out = np.zeros((*bands.shape[1:], 3), dtype=np.uint8)
+
+    def band(i: int) -> np.ndarray:
+        stored = data[picked[i]]
+        if scaling is None:
+            return stored
+        scale, offset = scaling
+        return stored.astype(np.float32) * np.float32(scale[picked[i]]) + np.float32(
+            offset[picked[i]]
+        )
+
+    out = np.zeros((*data.shape[1:], 3), dtype=np.uint8)
     if radiometry == "display":
+        planes = [band(i) for i in range(3)]
         if display_range is not None:
             lo, hi = display_range
         else:
-            values = np.concatenate([_valid_values(bands[i], valid) for i in range(3)])
+            values = np.concatenate([_valid_values(plane, valid) for plane in planes])
             if values.size == 0:
                 return out
             lo, hi = stretch_range(values)
-        for i in range(3):
-            out[..., i] = stretch_to_uint8(bands[i], lo, hi, radiometry="display")
+        for i, plane in enumerate(planes):
+            out[..., i] = stretch_to_uint8(plane, lo, hi, radiometry="display")
         return out
     for i in range(3):
-        out[..., i] = _stretch(bands[i], valid)
+        out[..., i] = _stretch(band(i), valid)
     return out
 
 
@@ -417,20 +440,48 @@ def stretch_ranges(
     (:func:`transparent_entries`) and, in a file that declares no nodata, alpha or colour
     table, its black fill (:func:`undeclared_fill`, measured with ``gsd``, metres per
     pixel: by default the file's own, none for a file without georeference). Until the
-    session-24 edge fixes the range was measured on their fill too."""
+    session-24 edge fixes the range was measured on their fill too.
+
+    The percentiles are of the values the pixels stand for (the scale and offset the
+    bands declare applied, :func:`band_scaling`), the ranges returned in stored values,
+    band by band, for the stored pixels the callers read: with ``display``, bands stored
+    with different scales get different stored ranges for one range of values."""
+    found = _value_ranges(ds, bands, radiometry=radiometry, gsd=gsd)
+    if found is None:
+        return None
+    lows, highs, scaling = found
+    if scaling is None:
+        return lows, highs
+    scale, offset = scaling
+    return (lows - offset) / scale, (highs - offset) / scale
+
+
+def _value_ranges(
+    ds: Any,
+    bands: Sequence[int],
+    *,
+    radiometry: Radiometry = "linear",
+    gsd: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None] | None:
+    """:func:`stretch_ranges` in the values the pixels stand for, with the bands'
+    scaling (None: stored values are the values); None for 8-bit data."""
     if ds.dtypes[bands[0] - 1] == "uint8":
         return None
+    scaling = band_scaling(ds, bands)
     f = max(1, math.ceil(max(ds.width, ds.height) / 1024))
     shape = (len(bands), max(1, ds.height // f), max(1, ds.width // f))
     raw = ds.read(list(bands), out_shape=shape, masked=True)
     data = raw.astype(np.float64)
+    # no data from the stored values (nodata, alpha, fill), before the scaling
     data.mask = np.ma.getmaskarray(data) | _hidden_nodata(ds, bands, raw, gsd)
+    if scaling is not None:
+        data = data * scaling[0][:, None, None] + scaling[1][:, None, None]
     lows, highs = [], []
     if radiometry == "display":
         vals = data.compressed()
         vals = vals[np.isfinite(vals)]
         lo, hi = stretch_range(vals) if vals.size else (0.0, 1.0)
-        return np.full(len(bands), lo), np.full(len(bands), hi)
+        return np.full(len(bands), lo), np.full(len(bands), hi), scaling
     for b in range(len(bands)):
         vals = data[b].compressed()
         vals = vals[np.isfinite(vals)]  # NaN pixels of a float image without nodata
@@ -441,7 +492,7 @@ def stretch_ranges(
         lo, hi = stretch_range(vals)
         lows.append(lo)
         highs.append(hi)
-    return np.array(lows), np.array(highs)
+    return np.array(lows), np.array(highs), scaling
 
 
 def _hidden_nodata(
@@ -483,9 +534,10 @@ def _file_gsd(ds: Any) -> float | None:
 
 def _display_range(src: Any, rgb: Sequence[int] | None) -> tuple[float, float] | None:
     """The one (low, high) of a display-encoded scene's red, green and blue bands over
-    the whole file (:func:`stretch_ranges`), so that every window of it is mapped alike."""
+    the whole file (:func:`stretch_ranges`), so that every window of it is mapped alike;
+    in the values the pixels stand for (:func:`band_scaling`)."""
     picked = list(rgb_bands(src, bands=rgb))
-    ranges = stretch_ranges(
+    ranges = _value_ranges(
         src, picked[:3] if len(picked) >= 3 else picked[:1], radiometry="display"
     )
     if ranges is None:
@@ -624,7 +676,9 @@ def rgb_bands(
 
 def _warp_image(
     src: Any, grid: SiteGrid, rgb: Sequence[int] | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[int]]:
+    """The bands of ``src`` read as red, green, blue (or grey) warped to ``grid``, the
+    pixels that hold data, the colour table (a palette image) and the bands read."""
     bands = rgb_bands(src, bands=rgb)
     palette: np.ndarray | None = None
     if len(bands) == 1 and src.colorinterp[bands[0] - 1] == ColorInterp.palette:
@@ -682,7 +736,7 @@ def _warp_image(
         # nothing declared: black fill (the corners of a rotated scene, a blanked
         # area) is no data too, or it would read as empty ground
         valid &= ~undeclared_fill(data, grid.gsd)
-    return data, valid, palette
+    return data, valid, palette, bands
 
 
 def _wrapped_source(src: Any) -> dict[str, Any]:
