@@ -9,6 +9,7 @@ alerts. See ``docs/alerts.md``.
 from __future__ import annotations
 
 import bisect
+import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -194,7 +195,7 @@ def _across_methods(
             else "low"
         )
         reasons = []
-        if span < settings.record_years * DAYS_PER_YEAR:
+        if not _covers_years(day_number(before[0].when), day_number(when), settings.record_years):
             reasons.append(
                 f"that history ({_span(span)}) is shorter than the "
                 f"{settings.record_years}-year window"
@@ -356,6 +357,24 @@ def _span(n_days: float) -> str:
     if n_days < 60:
         return f"{n_days:.0f} days"
     return f"{n_days / DAYS_PER_YEAR:.1f} years"
+
+
+def _covers_years(first: float, day: float, years: int) -> bool:
+    """Does a history from day number ``first`` to ``day`` span ``years`` years? By the
+    record window (``years`` x 365.25 days) or by the calendar: the first image's UTC day
+    ``years`` years on (29 February on to 28 February) is on or before ``day``'s. Five
+    calendar years are 1,826 or 1,827 days: a history from 2019-01-01 to 2024-01-01, or
+    from 2024-02-29 to 2029-02-28, was "shorter than the 5-year window" (its records
+    lowered a step), although that window held every image of it."""
+    if day - first >= years * DAYS_PER_YEAR:
+        return True
+    start = np.datetime64(int(np.floor(first)), "D").astype(object)
+    end = np.datetime64(int(np.floor(day)), "D").astype(object)
+    if start.year + years > end.year:
+        return False  # (and no year past 9999 is made)
+    if start.month == 2 and start.day == 29 and not calendar.isleap(start.year + years):
+        start = start.replace(day=28)
+    return bool(start.replace(year=start.year + years) <= end)
 
 
 def _history(days: np.ndarray, i: int) -> tuple[float, str]:
@@ -1127,7 +1146,7 @@ def _record(
     excess = obs.value - standing.value
     history_days = float(days[i] - days[0])
     n_years = settings.record_years
-    short = history_days < n_years * DAYS_PER_YEAR
+    short = not _covers_years(float(days[0]), float(days[i]), n_years)
     if ratio >= settings.record_high_ratio:
         severity = "high"
     elif ratio >= settings.record_medium_ratio:
