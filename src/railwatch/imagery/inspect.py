@@ -824,8 +824,8 @@ def eight_bit_values(ds: Any) -> str | None:
     linear`` (the default) stretches with a display gamma: washed out, read as snow or
     haze. Judged on five full-resolution windows of at most 256 px a side (the centre
     and the middle of each quarter; overviews are resampled, their values no longer
-    multiples of anything), the file's nodata value and zeros left out; None when
-    they hold no value above 0. A file that declares a scale or offset
+    multiples of anything), the file's nodata value, GDAL's mask and zeros left out;
+    None when they hold no value above 0. A file that declares a scale or offset
     (:func:`band_scaling`) is judged by its values (stored × scale + offset): display
     values kept as hundredths with scale 0.01 are 8-bit ones, reflectance kept as
     uint16 with scale 0.0001 is not, however dark."""
@@ -833,17 +833,19 @@ def eight_bit_values(ds: Any) -> str | None:
         return None
     bands = _data_bands(ds)
     side_w, side_h = min(ds.width, _EIGHT_BIT_WINDOW), min(ds.height, _EIGHT_BIT_WINDOW)
-    parts = []
+    parts, masked = [], []
     try:
         for fx, fy in ((0.5, 0.5), (0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)):
             col = min(max(0, round(ds.width * fx - side_w / 2)), ds.width - side_w)
             row = min(max(0, round(ds.height * fy - side_h / 2)), ds.height - side_h)
             window = rasterio.windows.Window(col, row, side_w, side_h)
-            parts.append(np.asarray(ds.read(bands, window=window)).reshape(len(bands), -1))
+            read = ds.read(bands, window=window, masked=True)  # GDAL's mask: nodata, .msk
+            parts.append(np.ma.getdata(read).reshape(len(bands), -1))
+            masked.append(np.ma.getmaskarray(read).reshape(len(bands), -1))
     except RasterioError:
         return None  # the footprint probe says what is wrong with the file
     stored = np.concatenate(parts, axis=1)
-    keep = stored > 0
+    keep = (stored > 0) & ~np.concatenate(masked, axis=1)
     if ds.nodata is not None and math.isfinite(ds.nodata):
         keep &= stored != ds.nodata
     scaling = band_scaling(ds, bands)
@@ -891,7 +893,9 @@ def _valid_pixels(ds: Any, shape: tuple[int, int] | None) -> np.ndarray:
     clear = transparent_entries(ds, bands[0]) if len(bands) == 1 else None
     if clear is not None:
         valid &= ~np.isin(data[0], clear)
-    elif nodata is None and any(MaskFlags.per_dataset in f for f in ds.mask_flag_enums):
+    elif any(MaskFlags.per_dataset in f and MaskFlags.alpha not in f for f in ds.mask_flag_enums):
+        # GDAL's mask of the file (internal, or NAME.tif.msk): it overrides a nodata
+        # value, as the reads do (the warp, masked reads)
         valid &= read(bands[0], masks=True) > 0
     if data.dtype.kind == "f":
         valid &= np.isfinite(data).all(axis=0)
