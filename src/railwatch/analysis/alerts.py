@@ -259,10 +259,17 @@ def _method_note(
         return replace(alert, metrics={**alert.metrics, "method": method})
     n_mine = bisect.bisect_left(mine, alert.when)  # earlier counts of each kind
     n_others = bisect.bisect_left(others, alert.when)
+    if not n_others:
+        # nothing made another way came before it (the series' other method has later
+        # counts only, or, on a type's series, only images that cannot tell types): no
+        # sentence that "0 earlier counts made another way were not compared"
+        return replace(alert, metrics={**alert.metrics, "method": method})
     words = METHOD_WORDS.get(method, f"counts by method '{method}'")
+    mine_text = "count" if n_mine == 1 else "counts"
+    others_text = "count made another way was" if n_others == 1 else "counts made another way were"
     note = (
-        f" Judged against the {n_mine} earlier counts of the same kind ({words}) only; "
-        f"{n_others} earlier counts made another way were not compared."
+        f" Judged against the {n_mine} earlier {mine_text} of the same kind ({words}) only; "
+        f"{n_others} earlier {others_text} not compared."
     )
     return replace(
         alert,
