@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console, ConsoleDimensions
+from rich.console import Console, ConsoleDimensions, RenderableType
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,6 +26,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Column, Table
 
 from railwatch.errors import ConfigError, InputError, NotFoundError
 from railwatch.limits import MAX_RECORD_ID
@@ -173,6 +175,78 @@ def state(ctx: typer.Context) -> CliState:
     """The :class:`CliState` of this invocation (a default one when called directly)."""
     obj = ctx.find_root().obj
     return obj if isinstance(obj, CliState) else CliState()
+
+
+def table_width_needed(table: Table, out: Console) -> int:
+    """The narrowest width at which ``table`` shows every cell whole: each column that
+    does not wrap as wide as its widest cell, each column that wraps as wide as its
+    longest word (one that folds long words: one character), and no column narrower
+    than its ``min_width``; with the table's borders and padding."""
+    options = out.options.update_width(UNBOUNDED_WIDTH)
+    _, pad_right, _, pad_left = table.padding
+    last = len(table.columns) - 1
+    need = (2 if table.box and table.show_edge else 0) + (last if table.box else 0)
+    for index, column in enumerate(table.columns):
+        cells: list[RenderableType] = [*column.cells]
+        if table.show_header:
+            cells.append(column.header)
+        widths = [Measurement.get(out, options, cell) for cell in cells]
+        if column.width is not None:
+            width = column.width
+        elif column.no_wrap:
+            width = max((m.maximum for m in widths), default=1)
+        elif column.overflow == "fold":
+            width = 1
+        else:
+            width = max((m.minimum for m in widths), default=1)
+        width = max(width, column.min_width or 0)
+        left = 0 if not table.pad_edge and index == 0 else pad_left
+        right = 0 if not table.pad_edge and index == last else pad_right
+        need += width + left + right
+    return need
+
+
+def print_table(table: Table, out: Console | None = None) -> None:
+    """Print ``table`` on ``out`` (stdout's console by default), as a table where it fits
+    the width (the terminal's, or ``COLUMNS``), else one block of "header  value" lines
+    per row, every value whole.
+
+    Laid out to a width narrower than its columns need, rich shrinks every column and
+    cuts each cell to an ellipsis: at ``COLUMNS=40`` `scene list` lost its id column
+    altogether and showed every date as "2024-03-01 0…", `site list` every name as
+    "…", `detect` its total as "34 (26–5…" (nothing said that anything was cut)."""
+    out = console if out is None else out
+    if table.columns and table_width_needed(table, out) > out.width:
+        _print_records(table, out)
+    else:
+        out.print(table)
+
+
+def _print_records(table: Table, out: Console) -> None:
+    """``table`` as one block of lines per row: each column's header, then the row's
+    value of it (folded where it is longer than the line), a blank line between rows;
+    the table's title first and its caption last."""
+    if table.title:
+        out.print(table.title, style="table.title", highlight=False)
+    columns = table.columns
+    cells = [list(column.cells) for column in columns]
+    for row in range(table.row_count):
+        block = Table.grid(
+            Column(style="bold", no_wrap=True),
+            Column(overflow="fold"),
+            padding=(0, 2),
+        )
+        for column, values in zip(columns, cells, strict=True):
+            header = column.header
+            # a header of two lines ("total\n(90 %)") is one here
+            block.add_row(
+                " ".join(header.split()) if isinstance(header, str) else header, values[row]
+            )
+        if row:
+            out.print()
+        out.print(block)
+    if table.caption:
+        out.print(table.caption, style="table.caption", highlight=False)
 
 
 def print_json(data: Any) -> None:

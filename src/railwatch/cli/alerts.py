@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import check_record_id, console, parse_time, print_json
+from railwatch.cli._common import check_record_id, console, parse_time, print_json, print_table
 from railwatch.errors import InputError
 
 app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is_help=True)
@@ -130,7 +130,7 @@ def list_alerts(
             reviewed=r["reviewed"],
         )
         table.add_row(head, escape(r["explanation"]) + note)
-    console.print(table)
+    print_table(table)
 
 
 def ack(

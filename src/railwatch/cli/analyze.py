@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from railwatch.analysis import Alert, AlertSettings, CountPoint, Event, analyze_series
-from railwatch.cli._common import console, err_console, parse_day, print_json
+from railwatch.cli._common import console, err_console, parse_day, print_json, print_table
 from railwatch.errors import InputError
 from railwatch.limits import check_event_date, check_event_label, check_year
 
@@ -326,7 +326,7 @@ def _analyze_csv(
             console.print(f"{escape(label)}: no alerts ({counted}).")
             continue
         # the site comes from the file: "[/]" in it was rich markup (an internal error)
-        console.print(alert_table(shown, f"{escape(label)}: {len(shown)} alerts, {counted}"))
+        print_table(alert_table(shown, f"{escape(label)}: {len(shown)} alerts, {counted}"))
 
 
 def _counted(points: Sequence[CountPoint]) -> list[CountPoint]:
@@ -410,7 +410,7 @@ def _analyze_db(
                 else ""
             )
         )
-        console.print(alert_table(shown, title))
+        print_table(alert_table(shown, title))
 
 
 def register(app: typer.Typer) -> None:

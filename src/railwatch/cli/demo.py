@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import TaskID
 from rich.table import Table
 
-from railwatch.cli._common import console, err_console, progress_bar, state
+from railwatch.cli._common import console, err_console, print_table, progress_bar, state
 from railwatch.cli.serve import web_install_command
 
 #: The demo table's words for the method of each alert's series.
@@ -148,7 +148,7 @@ def demo(
             first = escape(a.text.split(". ")[0].rstrip(".") + ".")
             method = [METHOD_SHORT.get(a.method, a.method)] if by_method else []
             table.add_row(a.when, a.kind, a.severity, *method, first)
-        console.print(table)
+        print_table(table)
     n_info = len(result.alerts) - len(shown)
     if n_info:
         console.print(f"  and {n_info} informational alerts (see the report)", highlight=False)

@@ -18,6 +18,7 @@ from railwatch.cli._common import (
     parse_bands_option,
     parse_radiometry_option,
     print_json,
+    print_table,
     progress_bar,
     radiometry_option,
 )
@@ -244,7 +245,7 @@ def _print_summary(summaries: list[dict[str, Any]]) -> None:
             str(s["covered"]),
             ", ".join(f"{c} {n:g}" for c, n in by_class) or "–",
         )
-    console.print(table)
+    print_table(table)
     # where the GeoJSON went, below the table (as a column it was cut to "/tmp/s…" at 80)
     outputs = [Path(str(s["output"])) for s in summaries]
     folders = {o.parent for o in outputs}
@@ -423,6 +424,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         gsd=result.gsd,
         to_crs=WGS84 if run.wgs84 else None,
         extra=extra,
+        occupied=result.occupied,
     )
     out = write_geojson(_output_for(img, run.output, run.out_dir), fc)
     bar.remove_task(task)

@@ -14,6 +14,7 @@ from railwatch.cli._common import (
     err_console,
     parse_radiometry_option,
     print_json,
+    print_table,
     radiometry_option,
 )
 from railwatch.errors import InputError
@@ -469,8 +470,8 @@ def _print_report(report: dict[str, Any], n_scenes: int, coarse: int, *, as_json
         style = "bold" if i == 0 else None
         table.add_row(*_match_row(label, g), style=style)
         counts.add_row(*_count_row(label, g), style=style)
-    console.print(table)
-    console.print(counts)
+    print_table(table)
+    print_table(counts)
     unmeasured = report["overall"]["count"].get("not_measured")
     if unmeasured:
         console.print(
@@ -490,7 +491,7 @@ def _print_report(report: dict[str, Any], n_scenes: int, coarse: int, *, as_json
             flags.add_column(col, justify="left" if col == "group" else "right")
         for label, row in presence:
             flags.add_row(*row, style="bold" if label == "all" else None)
-        console.print(flags)
+        print_table(flags)
     classes = Table(
         title="Per class",
         caption="railcar: cars given no type (a detector may name a type only where it is "
@@ -512,7 +513,7 @@ def _print_report(report: dict[str, Any], n_scenes: int, coarse: int, *, as_json
             _fmt(c["count_mae"]),
             _fmt(c["total_relative_error"], pct=True),
         )
-    console.print(classes)
+    print_table(classes)
 
 
 def register(app: typer.Typer) -> None:

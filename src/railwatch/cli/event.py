@@ -8,7 +8,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from railwatch.cli._common import check_record_id, confirm, console, parse_day, print_json
+from railwatch.cli._common import (
+    check_record_id,
+    confirm,
+    console,
+    parse_day,
+    print_json,
+    print_table,
+)
 from railwatch.errors import NotFoundError
 
 app = typer.Typer(
@@ -74,7 +81,7 @@ def list_(
         table.add_row(
             str(r["id"]), str(r["date"]), escape(str(r["label"])), escape(str(r["description"]))
         )
-    console.print(table)
+    print_table(table)
 
 
 @app.command("edit")

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import TaskID
 from rich.table import Table
 
-from railwatch.cli._common import console, err_console, print_json, progress_bar, state
+from railwatch.cli._common import console, err_console, print_json, print_table, progress_bar, state
 from railwatch.errors import InputError, RailwatchError
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) 
         table.add_row(
             r.site, str(len(r.processed)), str(len(r.unusable)), str(len(r.failed)), str(r.skipped)
         )
-    console.print(table)
+    print_table(table)
     for r in results:
         for scene_id, reason in r.failed:
             console.print(f"[yellow]scene {scene_id} failed:[/] {escape(reason)}")

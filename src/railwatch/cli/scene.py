@@ -16,6 +16,7 @@ from railwatch.cli._common import (
     console,
     err_console,
     print_json,
+    print_table,
 )
 from railwatch.cli.site import open_db
 from railwatch.detect.base import is_presence, long_train_present, tells_class
@@ -92,7 +93,7 @@ def list_(
             highlight=False,
         )
         return
-    console.print(_table(site, data))
+    print_table(_table(site, data))
 
 
 def _table(site: str, data: list[dict[str, Any]]) -> Table:
@@ -519,7 +520,7 @@ def to_review(
             f"{approx}{round(c.count, 1):g}",
             escape(why),
         )
-    console.print(table)
+    print_table(table)
 
 
 @app.command("cars")

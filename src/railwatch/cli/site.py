@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from railwatch.cli._common import confirm, console, print_json, state
+from railwatch.cli._common import confirm, console, print_json, print_table, state
 from railwatch.errors import InputError
 from railwatch.sites import GeoJSONText, load_tracks, site_from_bbox, site_from_geojson
 from railwatch.storage import Database, repo
@@ -165,7 +165,7 @@ def list_(
             (d["last"] or "-")[:10],
             str(d["alerts"]),
         )
-    console.print(table)
+    print_table(table)
 
 
 @app.command("show")
