@@ -18,6 +18,7 @@ from railwatch.detect.train import TRAIN_STYLES, TrainConfig
 from railwatch.errors import InputError
 
 if TYPE_CHECKING:
+    from railwatch.detect.covered_head import CoveredConfig
     from railwatch.detect.labels import LabelledSet
 
 #: ``--gsd-range``'s default: the training configuration's.
@@ -300,10 +301,7 @@ def train(
                 "--covered-head runs on the CPU in one process (its features come from ONNX "
                 "Runtime): leave out --device and --workers"
             )
-        require_train_extra()  # after the options are checked, before any crop is drawn
-        _covered_head(
-            init,
-            out,
+        cfg_covered = covered_config(
             scenes=scenes,
             epochs=epochs,
             seed=seed,
@@ -313,6 +311,8 @@ def train(
             threads=threads,
             roofed_hoppers=roofed_hoppers,
         )
+        require_train_extra()  # after the options are checked, before any crop is drawn
+        _covered_head(init, out, cfg_covered)
         return
     gsd_lo, gsd_hi = parse_gsd_range(gsd_range)
     if arch is None:
@@ -548,9 +548,7 @@ def parse_gsd_range(value: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _covered_head(
-    init: Path,
-    out: Path,
+def covered_config(
     *,
     scenes: int,
     epochs: int,
@@ -560,12 +558,13 @@ def _covered_head(
     sim_fraction: float,
     threads: int,
     roofed_hoppers: float = 0.0,
-) -> Path:
-    """``--covered-head``: re-fit the covered output of ``init`` (``detect.covered_head``)
-    and write ``out`` with ``init``'s card plus a ``covered_head`` entry."""
-    from railwatch.detect.covered_head import CoveredConfig, refit_covered_head
+) -> CoveredConfig:
+    """The covered-head re-fit's settings from ``train``'s options (or the recipe's
+    ``covered_head`` step), checked (an :class:`InputError` naming the option) before
+    any crop is drawn and before torch is needed."""
+    from railwatch.detect.covered_head import CoveredConfig
 
-    cfg = CoveredConfig(
+    return CoveredConfig(
         scenes=scenes,
         epochs=epochs,
         seed=seed,
@@ -575,8 +574,15 @@ def _covered_head(
         threads=threads,
         roofed_hoppers=roofed_hoppers,
     )
+
+
+def _covered_head(init: Path, out: Path, cfg: CoveredConfig) -> Path:
+    """``--covered-head``: re-fit the covered output of ``init`` (``detect.covered_head``)
+    and write ``out`` with ``init``'s card plus a ``covered_head`` entry."""
+    from railwatch.detect.covered_head import refit_covered_head
+
     with progress_bar() as bar:
-        task = bar.add_task("drawing training crops", total=scenes)
+        task = bar.add_task("drawing training crops", total=cfg.scenes)
         entry = refit_covered_head(
             init,
             out,
@@ -648,7 +654,7 @@ def _run_recipe(
         # v2.2: the covered (tarpaulin) output re-fitted on the frozen network
         err_console.print(f"recipe 'default', covered head: {covered}")
         t = time.time()
-        _covered_head(previous, out, threads=threads, **covered)
+        _covered_head(previous, out, covered_config(threads=threads, **covered))
         seconds["covered_head"] = round(time.time() - t, 1)
     from railwatch.detect.train import record_stages
 

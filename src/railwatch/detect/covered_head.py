@@ -35,6 +35,7 @@ identical; only ``covered_score`` (and ``covered``) move.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -86,6 +87,41 @@ class CoveredConfig:
     val_share: float = 0.1
     #: Share of the simulator's uncovered hoppers drawn roofed (``TrainConfig``'s).
     roofed_hoppers: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Refuse settings that would fail only after the bank is drawn and the features
+        computed (``--epochs 0``, a learning rate of 0 or NaN, ``--threads 0``: internal
+        errors of torch after minutes)."""
+        if self.layout not in LAYOUTS:
+            raise InputError(f"unknown covered layout {self.layout!r}: choose one of {LAYOUTS}")
+        counts = {
+            "scenes (--scenes)": self.scenes,
+            "epochs (--epochs)": self.epochs,
+            "threads (--threads)": self.threads,
+            "batch": self.batch,
+            "hidden": self.hidden,
+        }
+        for name, n in counts.items():
+            if n < 1:
+                raise InputError(f"{name} must be at least 1, got {n}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise InputError(
+                f"learning rate (--lr) must be a positive number (e.g. 0.005), got {self.lr}"
+            )
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise InputError(f"weight_decay must be a number >= 0, got {self.weight_decay}")
+        if not 0.0 <= self.val_share < 1.0:
+            raise InputError(
+                f"val_share must be within 0..1 (1 excluded: no crop left to fit on), got "
+                f"{self.val_share}"
+            )
+        shares = {
+            "sim_fraction (--sim-fraction)": self.sim_fraction,
+            "roofed_hoppers (--roofed-hoppers)": self.roofed_hoppers,
+        }
+        for name, value in shares.items():
+            if not 0.0 <= value <= 1.0:
+                raise InputError(f"{name} must be within 0..1, got {value}")
 
 
 @dataclass
