@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -136,10 +137,15 @@ class CliState:
 
     db_url: str | None = None
     debug: bool = False
+    #: The SQLite file of the database URL when it did not exist as the command first
+    #: read its settings (the command then made it, empty): see :func:`new_database_hint`.
+    new_database: Path | None = None
+    _database_seen: bool = False
 
     def settings(self) -> Settings:
         """The settings of this run, with the database URL of ``--db`` (or
-        ``RAILWATCH_DB``, or the default) checked: :func:`check_cli_db_url`."""
+        ``RAILWATCH_DB``, or the default) checked: :func:`check_cli_db_url`; notes
+        whether its SQLite file is there yet (:attr:`new_database`)."""
         # `--db ""` is a URL too (an empty one, refused), not "no --db": it silently
         # fell back to ./railwatch.db
         overrides = {"db": self.db_url} if self.db_url is not None else {}
@@ -150,7 +156,44 @@ class CliState:
             # "internal error: ValidationError" and pydantic's lines (status 70)
             raise ConfigError(refused_settings_message(err, os.environ)) from None
         check_cli_db_url(settings.db)
+        if not self._database_seen:
+            self._database_seen = True
+            path = sqlite_file(settings.db)
+            self.new_database = path if path is not None and not path.exists() else None
         return settings
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The absolute path of the file of a SQLite database URL, or None (another
+    database, in-memory SQLite, text that is not a URL)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from railwatch.storage.db import is_memory_url
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or is_memory_url(url):
+        return None
+    return Path(parsed.database).expanduser().absolute()
+
+
+def new_database_hint(cli: CliState | None) -> str | None:
+    """What to add to "no site named ...", "no scene with id ...": that the command
+    made the database it looked in, so it was empty. A command run from another folder
+    than the one holding the analyst's ``railwatch.db`` (the default is relative to the
+    current folder) made a new, empty one there and said only "no sites yet"."""
+    path = None if cli is None else cli.new_database
+    if path is None:
+        return None
+    return (
+        f"there was no database at {path} before this command, so it looked in a new, "
+        "empty one: the default database is railwatch.db in the current folder; run "
+        "railwatch in the folder that holds yours, or name it with --db sqlite:///PATH "
+        "or RAILWATCH_DB"
+    )
 
 
 def check_cli_db_url(url: str) -> None:
