@@ -164,7 +164,12 @@ def test_tracks_given_to_a_site_without_them_count_its_3m_images(
 
     after = _scenes(db)
     assert after["coarse"]["status"] == "processed"
-    assert after["coarse"]["coarse"] == {"tracks": "given", "track_m": pytest.approx(639.0, abs=30)}
+    record = after["coarse"]["coarse"]
+    assert {k: record[k] for k in ("tracks", "track_m")} == {
+        "tracks": "given",
+        "track_m": pytest.approx(639.0, abs=30),
+    }
+    assert isinstance(record["occupied"], list)  # where cars were read (session 30)
     assert "all" in dict(after["coarse"]["counts"])
     # the fine image's count is now of the cars on the lines only
     fine_before = dict(before["fine"]["counts"])["all"]

@@ -33,7 +33,7 @@ import numpy as np
 from shapely.affinity import translate
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.detect.base import Detection
+from railwatch.detect.base import Detection, OccupiedRun
 from railwatch.detect.calibration import Calibration
 from railwatch.detect.coarse import (
     LONG_TRAIN_M,
@@ -123,6 +123,10 @@ class SceneCount:
     #: site's centrelines, ``--tracks``) or ``found`` (lines found in the image, far less
     #: accurate: see docs/detection.md "Coarse imagery").
     tracks: str | None = None
+    #: For a length count: the stretches of track read as occupied
+    #: (:class:`railwatch.detect.base.OccupiedRun`), in pixel coordinates of the
+    #: raster counted: where its car equivalents were read.
+    occupied: tuple[OccupiedRun, ...] = ()
 
 
 def _miss_rate(gsd: float) -> float:
@@ -355,6 +359,7 @@ def count_scene(
             empty_from=coarse.empty_from,
             track_m=coarse.track_m,
             tracks="given" if given else "found",
+            occupied=coarse.runs,
         )
     inside = _centre_inside(detections, np.asarray(raster.inside, dtype=bool))
     n, low, high = count_interval(

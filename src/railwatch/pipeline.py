@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from railwatch.counting import SceneCount, count_scene, near_tracks
-from railwatch.detect.base import Detector
+from railwatch.detect.base import Detector, OccupiedRun
 from railwatch.detect.coarse import (
     ESTIMATOR_VERSION,
     PRESENCE_VERSION,
@@ -36,6 +36,7 @@ from railwatch.detect.coarse import (
     empty_track,
     method_for_gsd,
     relative_colours,
+    runs_to_crs,
     site_background,
     site_empty_track,
     tracks_to_pixels,
@@ -69,6 +70,7 @@ from railwatch.ingest import (
     hash_is_content,
     stac_item_of,
 )
+from railwatch.stac import first_use_stamp
 from railwatch.storage import Database, repo
 from railwatch.storage.db import LockLostError
 from railwatch.storage.models import Scene, Site
@@ -212,6 +214,9 @@ class SceneOutcome:
     #: file (the file changed since ingest): that result is then removed. Any other
     #: failure (a file moved or unreadable, a detector that cannot load) keeps it.
     invalidates: bool = False
+    #: For a length count: the stretches of track read as occupied, in WGS84 lon/lat
+    #: (kept with the scene's result: :func:`railwatch.storage.repo.occupied_runs_of`).
+    occupied: tuple[OccupiedRun, ...] = ()
 
 
 @dataclass
@@ -381,11 +386,13 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         records = records_from_detections(
             detections, grid.transform, grid.crs, site_geom_wgs84=job.site_geometry
         )
+        occupied = runs_to_crs(count.occupied, grid.transform, grid.crs, "EPSG:4326")
         return SceneOutcome(
             job.scene_id,
             quality,
             tuple(records),
-            count,
+            replace(count, occupied=()),  # kept in lon/lat below, not in the grid's pixels
+            occupied=occupied,
             gsd=job.gsd,
             dtype=job.dtype,
             radiometry=job.radiometry,
@@ -432,8 +439,25 @@ def _check_mask(job: SceneJob) -> dict[str, Any] | None:
     """:func:`railwatch.ingest.check_mask_unchanged` for the scene's quality mask. For a
     scene of a STAC item, what to do says so: `railwatch ingest` of the image finds the
     item's scene and leaves its mask as it was, while `railwatch ingest-stac` run again
-    over the catalog takes the mask as it is now (and has the scene counted again)."""
+    over the catalog takes the mask as it is now (and has the scene counted again).
+
+    A STAC item's scene registered before session 29 has no mask stamp: its local mask
+    is read as it is, as before, and stamped now (trust on first use, marked so in the
+    stamp, :func:`railwatch.stac.first_use_stamp`), recorded with the scene's result, so
+    that a mask replaced from then on is refused."""
     todo = None
+    if job.stac_item is not None and job.mask_stamp is None:
+        stamp = first_use_stamp(job.mask_uri, "railwatch process")
+        if stamp is not None:
+            log.info(
+                "scene %s (STAC item %s): its quality mask %s had no integrity stamp "
+                "(registered before session 29): stamped as read now, and refused if it "
+                "is replaced from now on",
+                job.scene_id,
+                job.stac_item,
+                job.mask_uri,
+            )
+        return stamp
     if job.stac_item is not None:
         todo = (
             "run `railwatch ingest-stac` again over the catalog that holds STAC item "
@@ -727,6 +751,7 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> Non
         detector.name,
         processing_version(detector, outcome.gsd, outcome.dtype, outcome.radiometry),
         registration=_registration_meta(outcome),
+        occupied=outcome.occupied,
     )
     if outcome.file_stamp is not None:  # hashed and unchanged: next time a stat will do
         scene.meta = {**(scene.meta or {}), FILE_STAMP_KEY: outcome.file_stamp}

@@ -24,12 +24,13 @@ import cv2
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.detect.base import Detection, Detector, OrientedBox, corners_of
+from railwatch.detect.base import Detection, Detector, OccupiedRun, OrientedBox, corners_of
 from railwatch.detect.coarse import (
     CoarseEstimate,
     estimate_occupancy,
     method_for_gsd,
     pixel_azimuth,
+    runs_to_crs,
     tracks_to_pixels,
 )
 from railwatch.detect.merge import box_array, merge_detections, seam_distance
@@ -124,6 +125,10 @@ class DetectionResult:
     #: when neither says (below :data:`imagery.inspect.LOW_SUN_DEG` long shadows may be
     #: counted as cars).
     sun_elevation: float | None = None
+    #: For a length result (1.5 m to 10 m): the stretches of track read as occupied
+    #: (:class:`railwatch.detect.base.OccupiedRun`), in ``crs`` coordinates like the
+    #: detections (pixels when ``crs`` is None): where the car equivalents were read.
+    occupied: tuple[OccupiedRun, ...] = ()
 
     @property
     def total(self) -> int:
@@ -717,6 +722,12 @@ def _coarse_file(
         track_m=None if any(r is None for r in reads) else round(sum(r or 0.0 for r in reads), 1),
         longest_string_m=max(longest) if longest else None,
         long_windows=None if any(w is None for w in windows) else sum(w or 0 for w in windows),
+        # each block's runs, moved from its own pixels to the file's
+        runs=tuple(
+            r.translated(win.col_off, win.row_off)
+            for win, p in zip(blocks, parts, strict=True)
+            for r in p.runs
+        ),
     )
 
 
@@ -865,6 +876,11 @@ def _detect_file(
                 f"{p.name} has no valid pixels (all no-data, transparent or NaN): "
                 "nothing to detect; check the file, or give the image it was cut from"
             )
+        occupied: tuple[OccupiedRun, ...] = ()
+        if coarse is not None and coarse.runs:
+            occupied = runs_to_crs(
+                coarse.runs, ds.transform if georef else None, crs, out_crs if georef else None
+            )
         if view is not None and crs is not None:
             dets = _from_view(dets, view, ds.transform, crs, out_crs)
             crs = out_crs or crs
@@ -897,4 +913,5 @@ def _detect_file(
         radiometry=None if scale is None else radiometry,
         tracks=None if coarse is None else ("given" if px_tracks is not None else "found"),
         sun_elevation=elevation[1] if (elevation := sun or sun_of(meta)) is not None else None,
+        occupied=occupied,
     )

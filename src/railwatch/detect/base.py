@@ -127,3 +127,18 @@ class Detector(Protocol):
     def detect(
         self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
     ) -> list[Detection]: ...
+
+
+@dataclass(frozen=True)
+class OccupiedRun:
+    """A stretch of one track line read as occupied (the evidence of a length estimate,
+    drawn so an analyst can check it): its polyline in pixel-area (column, row)
+    coordinates of the image read and its length in metres. The runs of an estimate add
+    up to its ``occupied_length_m``."""
+
+    coords: tuple[tuple[float, float], ...]
+    length_m: float
+
+    def translated(self, dx: float, dy: float) -> OccupiedRun:
+        """The same run with its coordinates moved by (``dx``, ``dy``) pixels."""
+        return OccupiedRun(tuple((x + dx, y + dy) for x, y in self.coords), self.length_m)

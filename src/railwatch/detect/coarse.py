@@ -109,8 +109,10 @@ from typing import Any
 
 import cv2
 import numpy as np
+from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
+from railwatch.detect.base import OccupiedRun
 from railwatch.detect.coarse_model import OccupancyModel, load_crowded_model, load_model
 from railwatch.errors import InputError
 
@@ -319,6 +321,10 @@ class CoarseEstimate:
     #: :data:`LONG_TRAIN_M` (a bridge or a platform beside a line is in every image and
     #: cancels out). None without the site's images.
     site_string_m: float | None = None
+    #: For a length estimate: the stretches of track read as occupied
+    #: (:class:`OccupiedRun`, pixel coordinates of the image read); empty at
+    #: :data:`PRESENCE_GSD` and coarser, where only the long-train flag is read.
+    runs: tuple[OccupiedRun, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -1488,19 +1494,22 @@ def estimate_occupancy(
         occ_model = model if model is not None else load_model()
         if crowded_model is None and model is None:
             crowded_model = load_crowded_model()
+    profiles: list[LineProfile] = []
     length, n_strings, empty_from, read, (longest, windows, against) = _occupancy(
         feats,
         ok,
         lines,
         gsd,
         threshold,
-        diagnostics=diagnostics,
+        diagnostics=profiles,
         model=occ_model,
         sun=sun,
         site=site,
         background=None if background is None else (background, background_shift),
         crowded_model=crowded_model if learned else None,
     )
+    if diagnostics is not None:
+        diagnostics.extend(profiles)
     cars = length / CONVENTIONAL_CAR_M
     nodata = 1.0 - float(ok.mean())
     # 1 car + REL x estimate + a pixel per string end (where a string starts and stops
@@ -1539,7 +1548,28 @@ def estimate_occupancy(
         longest_string_m=round(longest, 1) if method == "presence" else None,
         long_windows=windows if method == "presence" else None,
         site_string_m=None if against is None else round(against, 1),
+        runs=occupied_runs(profiles, gsd) if method == "length" else (),
     )
+
+
+def occupied_runs(
+    profiles: Sequence[LineProfile], gsd: float, step: float = 0.5
+) -> tuple[OccupiedRun, ...]:
+    """The runs of occupied samples along each line of ``profiles`` as polylines in
+    pixel coordinates: from half a step before the first sample to half a step after
+    the last, so each is drawn as long as it was counted (``step`` pixels a sample)."""
+    out: list[OccupiedRun] = []
+    half = step / 2.0
+    for prof in profiles:
+        for a, b in _runs(prof.occupied):
+            pts = prof.points[a:b]
+            start = pts[0] - prof.tangents[a] * half
+            end = pts[-1] + prof.tangents[b - 1] * half
+            # samples along a straight piece of line are collinear: keep its bends only
+            line = LineString(np.vstack([start, pts, end])).simplify(0.05)
+            coords = tuple((round(float(x), 3), round(float(y), 3)) for x, y in line.coords)
+            out.append(OccupiedRun(coords, round(float(b - a) * step * gsd, 2)))
+    return tuple(out)
 
 
 def _readable_features(
@@ -1743,3 +1773,27 @@ def tracks_to_pixels(
         x, y = tr.transform(verts[:, 0], verts[:, 1])
         out.append(LineString(xy_to_pixels(transform, np.column_stack([x, y]))))
     return MultiLineString(out)
+
+
+def runs_to_crs(
+    runs: Sequence[OccupiedRun], transform: Any | None, src: str | None, dst: str | None = None
+) -> tuple[OccupiedRun, ...]:
+    """Occupied runs from pixel coordinates to ``src`` through the affine ``transform``
+    (pixel corner origin), then to ``dst`` when given; unchanged without ``transform``."""
+    if transform is None or not runs:
+        return tuple(runs)
+    tr = None
+    if dst is not None and src is not None and dst != src:
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs(src, dst, always_xy=True)
+    out = []
+    for run in runs:
+        px = np.asarray(run.coords, dtype=float)
+        x = transform.a * px[:, 0] + transform.b * px[:, 1] + transform.c
+        y = transform.d * px[:, 0] + transform.e * px[:, 1] + transform.f
+        if tr is not None:
+            x, y = (np.asarray(v) for v in tr.transform(x, y))
+        coords = tuple((float(a), float(b)) for a, b in zip(x, y, strict=True))
+        out.append(OccupiedRun(coords, run.length_m))
+    return tuple(out)

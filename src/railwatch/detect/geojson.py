@@ -7,13 +7,17 @@ railcar, a Polygon (the body's oriented rectangle, closed ring; in lon/lat a car
 names the coordinate system (``{"type": "name", "properties": {"name": "EPSG:32652"}}``)
 or is ``null`` for pixel (column, row) coordinates; lon/lat output follows RFC 7946
 and has no ``"crs"`` member. Optional top-level ``"gsd"`` (metres).
+
+At 1.5 m to 10 m (``"method": "length"``) there is no car to outline: the features
+are the stretches of track read as occupied, LineStrings with ``"method": "length"``,
+``length_m`` and ``car_equivalents``; readers of railcars pass over them.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +28,14 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from railwatch.detect.base import CAR_CLASSES, GENERIC_CLASS, Detection, OrientedBox, corners_of
+from railwatch.detect.base import (
+    CAR_CLASSES,
+    GENERIC_CLASS,
+    Detection,
+    OccupiedRun,
+    OrientedBox,
+    corners_of,
+)
 from railwatch.errors import InputError, os_reason
 
 #: Value of ``crs`` meaning RFC 7946 longitude/latitude.
@@ -114,8 +125,13 @@ def to_feature_collection(
     to_crs: str | None = None,
     precision: int | None = None,
     extra: Mapping[str, Any] | None = None,
+    occupied: Sequence[OccupiedRun] = (),
 ) -> dict[str, Any]:
     """A FeatureCollection of ``detections`` (coordinates in ``crs``; None = pixels).
+
+    ``occupied`` (a length estimate's runs, :class:`OccupiedRun`, in ``crs``) are
+    written after the cars as LineString features marked ``"method": "length"``, each
+    with its ``length_m`` and ``car_equivalents``: where a coarse image's cars were read.
 
     ``to_crs`` reprojects every corner (e.g. ``"EPSG:4326"`` for RFC 7946 lon/lat, written
     without a ``crs`` member). ``precision`` rounds coordinates (default: 7 decimals for
@@ -167,8 +183,42 @@ def to_feature_collection(
         fc["gsd"] = gsd
     if extra:
         fc.update(extra)
+    features.extend(_occupied_features(occupied, transformer, digits))
     fc["features"] = features
     return fc
+
+
+def _occupied_features(
+    runs: Iterable[OccupiedRun], transformer: Any, digits: int
+) -> list[dict[str, Any]]:
+    """LineString features of a length estimate's occupied runs (``method`` ``length``:
+    not railcars, and :func:`from_feature_collection` passes over them)."""
+    from railwatch.detect.coarse import CONVENTIONAL_CAR_M  # lazily: OpenCV's module
+
+    out = []
+    for run in runs:
+        xs = [p[0] for p in run.coords]
+        ys = [p[1] for p in run.coords]
+        if transformer is not None:
+            xs, ys = transformer.transform(xs, ys)
+        out.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [
+                        [round(float(x), digits), round(float(y), digits)]
+                        for x, y in zip(xs, ys, strict=True)
+                    ],
+                },
+                "properties": {
+                    "method": "length",
+                    "length_m": run.length_m,
+                    "car_equivalents": round(run.length_m / CONVENTIONAL_CAR_M, 2),
+                },
+            }
+        )
+    return out
 
 
 def write_geojson(path: str | Path, collection: Mapping[str, Any]) -> Path:
@@ -327,6 +377,8 @@ def from_feature_collection(
     dets: list[Detection] = []
     for k, feat in enumerate(fc.get("features") or []):
         geom = feat.get("geometry") if isinstance(feat, Mapping) else None
+        if _is_occupied_run(feat, geom):
+            continue  # a length estimate's evidence (`detect` at 1.5-10 m), not a railcar
         if not isinstance(geom, Mapping):
             raise InputError(
                 f"{where} {k} has no geometry: each feature is a railcar's outline (a "
@@ -399,6 +451,19 @@ def from_feature_collection(
         track_geom,
         str(fc.get("method") or "objects"),
         float(cars) if cars is not None else None,
+    )
+
+
+def _is_occupied_run(feat: object, geom: object) -> bool:
+    """A feature ``to_feature_collection`` wrote for an occupied run: a LineString
+    marked ``"method": "length"``."""
+    if not isinstance(feat, Mapping) or not isinstance(geom, Mapping):
+        return False
+    props = feat.get("properties")
+    return (
+        geom.get("type") in ("LineString", "MultiLineString")
+        and isinstance(props, Mapping)
+        and props.get("method") == "length"
     )
 
 

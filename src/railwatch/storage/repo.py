@@ -21,7 +21,7 @@ from sqlalchemy import Table, and_, case, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from railwatch.detect.base import is_presence, tells_class
+from railwatch.detect.base import OccupiedRun, is_presence, tells_class
 from railwatch.errors import AlreadyExistsError, InputError, NotFoundError, StorageError
 from railwatch.limits import (
     MAX_RECORD_ID,
@@ -591,22 +591,56 @@ def scene_page(
 #: Key of a scene's registration record in its metadata (``record_scene_result``).
 REGISTRATION_KEY = "railwatch:registration"
 #: Key of a coarse count's track record in a scene's metadata: ``tracks`` (``given``, the
-#: site's centrelines, or ``found`` in the image) and ``track_m`` (metres of track read).
+#: site's centrelines, or ``found`` in the image), ``track_m`` (metres of track read)
+#: and, for a length count since session 30, ``occupied``: the stretches read as
+#: occupied, each ``{"length_m": M, "coordinates": [[lon, lat], ...]}``
+#: (:func:`occupied_runs_of`).
 COARSE_KEY = "railwatch:coarse"
 
 
-def _coarse_meta(counts: SceneCountLike | None) -> dict[str, Any] | None:
-    """What a length or presence count read (:data:`COARSE_KEY`); None for any other."""
+def _coarse_meta(
+    counts: SceneCountLike | None, occupied: Sequence[OccupiedRun] = ()
+) -> dict[str, Any] | None:
+    """What a length or presence count read (:data:`COARSE_KEY`); None for any other.
+    ``occupied``: a length count's runs in WGS84."""
     if counts is None or counts.method not in ("length", "presence"):
         return None
     tracks = getattr(counts, "tracks", None)
     track_m = getattr(counts, "track_m", None)
     if tracks is None and track_m is None:
         return None
-    return {
+    meta: dict[str, Any] = {
         "tracks": tracks,
         "track_m": None if track_m is None else round(float(track_m), 1),
     }
+    if counts.method == "length":
+        meta["occupied"] = [
+            {
+                "length_m": round(float(run.length_m), 2),
+                "coordinates": [[round(x, 7), round(y, 7)] for x, y in run.coords],
+            }
+            for run in occupied
+        ]
+    return meta
+
+
+def occupied_runs_of(scene: Scene) -> tuple[OccupiedRun, ...] | None:
+    """The stretches of track a length count of ``scene`` read as occupied (WGS84
+    lon/lat), as :func:`record_scene_result` kept them; None when none were kept (not a
+    length count, or one recorded before session 30: ``railwatch process --reprocess``
+    records them), an empty tuple when the count read no occupied track."""
+    coarse = (scene.meta or {}).get(COARSE_KEY)
+    runs = coarse.get("occupied") if isinstance(coarse, dict) else None
+    if not isinstance(runs, list):
+        return None
+    out = []
+    for run in runs:
+        try:
+            coords = tuple((float(x), float(y)) for x, y in run["coordinates"])
+            out.append(OccupiedRun(coords, float(run["length_m"])))
+        except (KeyError, TypeError, ValueError):
+            continue  # a hand-edited entry: not drawn
+    return tuple(out)
 
 
 def record_scene_result(
@@ -619,13 +653,14 @@ def record_scene_result(
     version: str,
     *,
     registration: dict[str, Any] | None = None,
+    occupied: Sequence[OccupiedRun] = (),
 ) -> Scene:
     """Replace a scene's quality, detections and counts, all or nothing (a SAVEPOINT).
     ``registration`` (how a coarse scene was registered to its site's other images,
     :meth:`railwatch.imagery.register.Registration.to_meta`) is kept in the scene's
     metadata under ``railwatch:registration``; None removes an earlier one. A length or
     presence count's track record (lines given or found, metres read) goes under
-    :data:`COARSE_KEY`.
+    :data:`COARSE_KEY`, with a length count's ``occupied`` runs (WGS84).
 
     An unusable scene (``quality.usable`` false) keeps its quality and reasons but no
     counts or detections: it is a gap, never a zero.
@@ -655,7 +690,7 @@ def record_scene_result(
         }
         if registration is not None:
             meta[REGISTRATION_KEY] = registration
-        coarse = _coarse_meta(counts) if quality.usable else None
+        coarse = _coarse_meta(counts, occupied) if quality.usable else None
         if coarse is not None:
             meta[COARSE_KEY] = coarse
         scene.meta = meta

@@ -1,0 +1,158 @@
+"""Where a coarse image's cars were read: the stretches of track a length estimate took
+as occupied, kept with the estimate (pixels), given by ``detect_file`` in the image's CRS
+and written by ``railwatch detect`` as LineString features that readers of railcars pass
+over. Before session 30 a 1.5-10 m estimate was a number with nothing to check it on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from shapely import affinity
+from shapely.geometry import LineString, MultiLineString, box
+
+from railwatch.cli.main import main
+from railwatch.detect import api
+from railwatch.detect.api import detect_file
+from railwatch.detect.coarse import estimate_occupancy
+from railwatch.detect.geojson import from_feature_collection, read_geojson
+from railwatch.errors import InputError
+from test_detect_coarse import GSD, _yard
+
+ORIGIN = (630_000.0, 4_700_000.0)
+
+
+def _write(path: Path, img: np.ndarray) -> Path:
+    h, w = img.shape[:2]
+    with rasterio.open(
+        path, "w", driver="GTiff", width=w, height=h, count=3, dtype="uint8",
+        crs="EPSG:32652", transform=Affine(GSD, 0, ORIGIN[0], 0, -GSD, ORIGIN[1]),
+    ) as ds:  # fmt: skip
+        ds.write(img.transpose(2, 0, 1))
+    return path
+
+
+def test_runs_add_up_and_lie_on_the_strings() -> None:
+    img, tracks = _yard(0.0, [240.0, 0.0, 120.0])
+    est = estimate_occupancy(img, GSD, None, tracks)
+    assert est.method == "length" and est.runs
+    assert sum(r.length_m for r in est.runs) == pytest.approx(est.occupied_length_m, abs=0.5)
+    lines = list(tracks.geoms)
+    for run in est.runs:
+        geom = LineString(run.coords)
+        # drawn as long as counted, along one of the given lines
+        assert geom.length * GSD == pytest.approx(run.length_m, rel=0.02, abs=GSD)
+        assert min(ln.distance(geom) for ln in lines) < 0.5
+    # the strings are on the first and third lines: no run on the empty second one
+    on = {int(np.argmin([ln.distance(LineString(r.coords)) for ln in lines])) for r in est.runs}
+    assert on <= {0, 2} and 0 in on
+
+
+def test_runs_of_a_file_in_blocks_are_in_the_files_crs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    img, tracks_px = _yard(30.0, [140.0, 280.0, 0.0, 70.0])
+    path = _write(tmp_path / "coarse.tif", img)
+    to_crs = [GSD, 0, 0, -GSD, *ORIGIN]
+    tracks = affinity.affine_transform(tracks_px, to_crs)
+    whole = detect_file(path, tracks=tracks, tracks_crs="EPSG:32652")
+    assert whole.coarse is not None and whole.occupied
+    assert sum(r.length_m for r in whole.occupied) == pytest.approx(
+        whole.coarse.occupied_length_m, abs=0.5
+    )
+    for run in whole.occupied:  # metres of EPSG:32652, on the tracks
+        assert tracks.distance(LineString(run.coords)) < 0.5 * GSD
+    monkeypatch.setattr(api, "COARSE_BLOCK_PX", 100)  # 200 x 200 px: four blocks
+    blocks = detect_file(path, tracks=tracks, tracks_crs="EPSG:32652")
+    assert blocks.coarse is not None and blocks.occupied
+    union = MultiLineString([r.coords for r in whole.occupied]).buffer(2 * GSD)
+    for run in blocks.occupied:  # each block's runs moved to the file's place
+        assert tracks.distance(LineString(run.coords)) < 0.5 * GSD
+        assert union.contains(LineString(run.coords).interpolate(0.5, normalized=True))
+    lonlat = detect_file(path, tracks=tracks, tracks_crs="EPSG:32652", out_crs="EPSG:4326")
+    x, y = lonlat.occupied[0].coords[0]
+    assert 128 < x < 132 and 42 < y < 43.5  # UTM 52N, 4,700 km north
+
+
+def test_detect_writes_runs_that_readers_pass_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    img, tracks_px = _yard(0.0, [240.0, 0.0, 120.0])
+    path = _write(tmp_path / "yard.tif", img)
+    tracks = affinity.affine_transform(tracks_px, [GSD, 0, 0, -GSD, *ORIGIN])
+    tracks_file = tmp_path / "tracks.geojson"
+    tracks_file.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "EPSG:32652"}},
+                "features": [
+                    {"type": "Feature", "properties": {}, "geometry": ln.__geo_interface__}
+                    for ln in tracks.geoms
+                ],
+            }
+        )
+    )
+    for wgs84 in (False, True):
+        out = tmp_path / f"out{int(wgs84)}.geojson"
+        args = ["detect", str(path), "--tracks", str(tracks_file), "-o", str(out)]
+        assert main([*args, "--wgs84"] if wgs84 else args) == 0, capsys.readouterr()
+        fc = json.loads(out.read_text())
+        assert fc["method"] == "length"
+        feats = fc["features"]
+        assert feats and all(f["geometry"]["type"] == "LineString" for f in feats)
+        assert all(f["properties"]["method"] == "length" for f in feats)
+        total = sum(f["properties"]["length_m"] for f in feats)
+        assert total == pytest.approx(fc["coarse"]["occupied_length_m"], abs=0.5)
+        cars = sum(f["properties"]["car_equivalents"] for f in feats)
+        assert cars == pytest.approx(fc["coarse"]["car_equivalents"], abs=0.05)
+        got = read_geojson(out)  # eval, import-labels: no railcar, no error
+        assert got.detections == () and got.method == "length"
+    capsys.readouterr()
+
+
+def test_other_lines_are_still_refused_as_railcars() -> None:
+    line = {"type": "LineString", "coordinates": [[0, 0], [10, 0]]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {"class": "tank"}, "geometry": line}],
+    }
+    with pytest.raises(InputError, match="not a Polygon"):
+        from_feature_collection(fc)
+
+
+def test_process_keeps_the_runs_with_the_scenes_count(tmp_path: Path) -> None:
+    """``railwatch process`` keeps a 3 m scene's runs (lon/lat) with its count; they lie
+    on the site's centrelines and add up to its car equivalents."""
+    from railwatch.imagery import inspect_scene
+    from railwatch.ingest import ingest_paths
+    from railwatch.pipeline import process_site
+    from railwatch.sim import SceneParams, render_scene, write_scene
+    from railwatch.sites import SiteSpec
+    from railwatch.storage import Database, repo
+    from test_detect_fakes import BrightBlobDetector
+    from test_imagery_register import _site_tracks
+
+    p = SceneParams(seed=20, layout_seed=7, size_px=(200, 200), gsd=GSD, n_cars=30)
+    path = write_scene(render_scene(p), tmp_path / "imgs", "v0", preview=False).image
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    aoi = box(*inspect_scene(path).footprint.buffer(-0.001).bounds)
+    tracks = _site_tracks(p)
+    with db.session() as s:
+        repo.add_site(s, SiteSpec(name="yard", geometry=aoi, tracks=tracks))
+    ingest_paths(db, "yard", [tmp_path / "imgs"])
+    det = BrightBlobDetector()
+    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    assert len(process_site(db, "yard", detector=det).processed) == 1
+    with db.session() as s:
+        (scene,) = repo.list_scenes(s, "yard")
+        runs = repo.occupied_runs_of(scene)
+        (total,) = [c.count for c in scene.counts if c.cls == "all"]
+    assert runs, "a yard of 30 cars read no occupied track"
+    assert sum(r.length_m for r in runs) / 14.0 == pytest.approx(total, abs=0.05)
+    for run in runs:  # lon/lat, on the site's centrelines (1e-4 degrees is about 8 m)
+        assert tracks.distance(LineString(run.coords)) < 1e-4
