@@ -35,11 +35,14 @@ def _fmt(x: Any, pct: bool = False) -> str:
 
 
 def _match_row(label: str, g: dict[str, Any]) -> list[str]:
-    """Group, scenes, then precision, recall and F1 at IoU 0.3 and 0.5."""
+    """Group, scenes, then precision, recall and F1 at IoU 0.3 and 0.5; "–" where no box
+    was matched, found or missed (no true car and no detection: the scenes reviewed by
+    count only, which `eval --site` showed as a perfect 1, 1, 1)."""
     cells = [label, str(g.get("scenes", g["count"]["scenes"]))]
     for key in ("iou0.3", "iou0.5"):
         m = g.get(key)
-        cells += [_fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"])] if m else ["–"] * 3
+        scored = m and (m.get("tp"), m.get("fp"), m.get("fn")) != (0, 0, 0)
+        cells += [_fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"])] if scored else ["–"] * 3
     return cells
 
 

@@ -1,0 +1,72 @@
+"""`railwatch eval` tables: no precision, recall or F1 where no box was scored.
+
+`railwatch eval --site SITE` on a site whose reviews are counts only (`scene review ID
+--count N`: no outlines, so no box to match) showed P, R and F1 of 1 at both IoUs, as if
+the detector had found every car and nothing else.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from shapely.geometry import box
+
+from railwatch.cli import _common
+from railwatch.cli.main import main
+from railwatch.sites import SiteSpec
+from railwatch.storage import Database, repo
+from report_db import (
+    CRS,
+    IMG_H_M,
+    IMG_W_M,
+    SITE_UTM,
+    X0,
+    Y0,
+    FakeCount,
+    FakeInfo,
+    FakeQuality,
+    to_wgs84,
+)
+
+
+@pytest.fixture
+def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'eval.db'}"
+    monkeypatch.setenv("RAILWATCH_DB", url)
+    monkeypatch.setattr(_common.console, "width", 120)
+    db = Database(url)
+    with db.session() as s:
+        site = repo.add_site(s, SiteSpec(name="yard", geometry=to_wgs84(SITE_UTM)))
+        info = FakeInfo(
+            uri="/imagery/yard_5.tif",
+            content_hash=f"{5:064d}",
+            acquired=datetime(2023, 10, 5, 2, 0, tzinfo=UTC),
+            crs=CRS,
+            footprint=to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
+            gsd=0.5,
+            width=800,
+            height=400,
+        )
+        scene, _ = repo.add_scene(s, site, info, 1.0)
+        count = FakeCount(28, 23, 50, {}, 0)
+        repo.record_scene_result(s, scene.id, FakeQuality(0.97), [], count, "default", "2.8")
+        scene_id = int(scene.id)
+    with db.session() as s:
+        repo.set_scene_review(s, scene_id, {"all": 41})
+    db.dispose()
+    return url
+
+
+def _row(out: str, label: str) -> list[str]:
+    line = next(ln for ln in out.splitlines() if ln.startswith(f"│ {label} "))
+    return [cell.strip() for cell in line.strip("│").split("│")]
+
+
+def test_counts_only_reviews_score_no_boxes(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--site", "yard"]) == 0
+    out = capsys.readouterr().out
+    head, counts = out.split("Counts per scene")
+    assert _row(head, "all") == ["all", "1", "–", "–", "–", "–", "–", "–"]
+    assert _row(counts, "all")[1] == "13"  # the count error is scored: 41 against 28
