@@ -41,8 +41,10 @@ def _match_row(label: str, g: dict[str, Any]) -> list[str]:
     cells = [label, str(g.get("scenes", g["count"]["scenes"]))]
     for key in ("iou0.3", "iou0.5"):
         m = g.get(key)
-        scored = m and (m.get("tp"), m.get("fp"), m.get("fn")) != (0, 0, 0)
-        cells += [_fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"])] if scored else ["–"] * 3
+        if m and (m.get("tp"), m.get("fp"), m.get("fn")) != (0, 0, 0):
+            cells += [_fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"])]
+        else:
+            cells += ["–"] * 3
     return cells
 
 
