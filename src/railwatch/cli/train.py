@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -518,6 +518,7 @@ def check_out(out: Path) -> None:
             f"copies as NAME{INT8_SUFFIX}; give the path of the fp32 ONNX file, e.g. "
             f"{out.with_name(stem + '.onnx')}"
         )
+    refuse_folders(out, [out.with_suffix(".json")])
     for parent in out.parents:  # the deepest that exists: export_onnx makes the rest
         if parent.exists():
             if not parent.is_dir():
@@ -530,6 +531,19 @@ def check_out(out: Path) -> None:
                     "write to"
                 )
             return
+
+
+def refuse_folders(out: Path, paths: Iterable[Path]) -> None:
+    """An :class:`InputError` when one of ``paths``, files that ``train --out OUT`` writes
+    beside the weights (their card ``NAME.json``; with ``--recipe`` also the stages' and
+    the INT8 file), is a folder: said before any training, which the export or the
+    recipe's step would otherwise lose at its end."""
+    for path in paths:
+        if path.is_dir():
+            raise InputError(
+                f"--out {out}: {path} is a folder, where {path.name} is to be written beside "
+                "the weights: move that folder away, or give another --out"
+            )
 
 
 def parse_gsd_range(value: str) -> tuple[float, float]:
@@ -628,6 +642,14 @@ def _run_recipe(
         )
     stages = DEFAULT_RECIPE["stages"]
     covered = DEFAULT_RECIPE.get("covered_head")
+    from railwatch.detect.quantize import int8_path
+
+    # the stages' weights and cards, and the INT8 copy: refused now, not an hour later
+    last = len(stages) if covered else len(stages) - 1  # else the last stage writes --out
+    staged = [out.with_suffix(f".stage{k}.onnx") for k in range(1, last + 1)]
+    refuse_folders(
+        out, [p for st in staged for p in (st, st.with_suffix(".json"))] + [int8_path(out)]
+    )
     seconds: dict[str, float] = {}
     t_all = time.time()
     previous: Path | None = None
