@@ -13,6 +13,7 @@ from railwatch.cli._common import (
     console,
     err_console,
     parse_radiometry_option,
+    plural_s,
     print_json,
     print_table,
     radiometry_option,
@@ -456,7 +457,9 @@ def _print_report(report: dict[str, Any], n_scenes: int, coarse: int, *, as_json
     # of 14 was cut to unreadable "0.…" cells there)
     groups = [("all", report["overall"])]
     groups += [(f"{res} m", g) for res, g in report["by_resolution"].items()]
-    table = Table(title=f"Detection evaluation ({n_scenes} scenes): boxes matched")
+    table = Table(
+        title=f"Detection evaluation ({n_scenes} scene{plural_s(n_scenes)}): boxes matched"
+    )
     for col in ("group", "scenes", "P@.3", "R@.3", "F1@.3", "P@.5", "R@.5", "F1@.5"):
         table.add_column(col, justify="left" if col == "group" else "right")
     counts = Table(title="Counts per scene and attributes of matched cars")
