@@ -12,7 +12,8 @@ hashes files: one image is one scene, whether it is reached by two items or by
 ``railwatch ingest`` too (:func:`_same_image`, docs/storage.md "One image, one scene").
 A local quality mask is stamped (size, times, SHA-256) as ``railwatch ingest`` stamps
 one, so ``process`` refuses a scene whose mask was replaced; running ``ingest-stac``
-again over the catalog takes the new mask (:func:`_take_new_mask`).
+again over the catalog takes the new mask (:func:`_take_new_mask`). A new item whose
+local mask is not there or cannot be read fails, with what to do.
 
 Authentication headers (commercial APIs) come from the ``headers`` argument or the
 ``RAILWATCH_STAC_HEADERS`` environment variable (a JSON object); they are sent to
@@ -652,7 +653,7 @@ def _same_image(
         # the file was replaced since `railwatch ingest` read it: that scene fails at
         # processing ("changed since ingest"), this one is another image
     if path is None or _checksum(item, href) is not None:
-        return _with_mask_stamp(info)
+        return _with_mask_stamp(item, info)
     stamp, digest = hashed or hashed_file(path)
     with db.session(readonly=True) as s:
         found = repo.find_scene_by_hash(s, site, digest)
@@ -661,15 +662,29 @@ def _same_image(
         _file_duplicate(db, summary, name, known_by_hash, "same file content")
         return None
     return _with_mask_stamp(
-        replace(info, content_hash=digest, metadata={**info.metadata, FILE_STAMP_KEY: stamp})
+        item,
+        replace(info, content_hash=digest, metadata={**info.metadata, FILE_STAMP_KEY: stamp}),
     )
 
 
-def _with_mask_stamp(info: Any) -> Any:
-    """``info`` (a scene to record) with its quality mask's size, times and SHA-256
-    (:func:`~railwatch.ingest.mask_stamp`) under ``railwatch:mask`` when the mask is a
-    local file: ``process`` then refuses the scene if the mask is replaced, instead of
-    judging it (usable or not, its clear fraction) from another mask without a word."""
+def _with_mask_stamp(item: Any, info: Any) -> Any:
+    """``info`` (a new scene to record for ``item``) with its quality mask's size, times
+    and SHA-256 (:func:`~railwatch.ingest.mask_stamp`) under ``railwatch:mask`` when the
+    mask is a local file: ``process`` then refuses the scene if the mask is replaced,
+    instead of judging it (usable or not, its clear fraction) from another mask without
+    a word. A local mask that is not there, or that GDAL cannot read as a raster with a
+    CRS, fails the item here (an :class:`ImageryError` saying what to do), where it was
+    registered and failed at every ``process`` ("no such file", "cannot be read")."""
+    problem = _mask_problem(info.mask_uri)
+    if problem is not None:
+        found = _mask_asset(item)
+        key = f"{found[0]!r} " if found is not None else ""
+        raise ImageryError(
+            f"its quality mask asset {key}({info.mask_uri}) {problem[0]}: {problem[1]}, "
+            "or take the mask asset out of the item, then run `railwatch ingest-stac` "
+            "again (a scene is not registered without the mask its item names: "
+            "`railwatch process` could not judge it)"
+        )
     stamp = mask_stamp(info.mask_uri)
     if stamp is None:
         return info
@@ -748,6 +763,41 @@ def _take_new_mask(db: Database, summary: IngestSummary, name: str, mask_uri: st
         + (" (its results so far are kept until then)" if kept else "")
     )
     entry["mask_taken"] = what
+
+
+#: What :func:`_mask_problem` says of a local mask that is not there.
+_MISSING = "does not exist"
+
+
+def _mask_problem(mask_uri: str | None) -> tuple[str, str] | None:
+    """What keeps the local quality mask ``mask_uri`` from being read at ``process``
+    (it is not there, not a file, not a raster GDAL opens, or has no CRS, which the
+    read needs to place it), with what to do; None when it reads, or when there is no
+    mask or a remote one (read at ``process``, which says what is wrong)."""
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    path = _local_file(mask_uri)
+    if path is None:
+        return None
+    fix = "replace it with a mask GDAL can read (a GeoTIFF with a CRS)"
+    if not path.exists():
+        return _MISSING, (
+            "check the asset's href (a relative one resolves against the item JSON's "
+            "folder) or put the mask there"
+        )
+    if not path.is_file():
+        return "is a folder, not a file", "check the asset's href"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # NotGeoreferencedWarning: said below
+            with rasterio.open(path) as src:
+                if src.crs is None:
+                    return "has no CRS (it cannot be placed on the image)", fix
+    except RasterioError as err:
+        why = _short(err).removeprefix(f"{path}: ").removeprefix(f"'{path}' ").rstrip(".")
+        return f"cannot be read as a raster ({why})", fix
+    return None
 
 
 def _local_file(uri: str | None) -> Path | None:
@@ -902,12 +952,19 @@ def _image_href(item: Any, asset: str | None) -> str:
     )
 
 
-def _mask_href(item: Any) -> str | None:
+def _mask_asset(item: Any) -> tuple[str, str] | None:
+    """The name and href of the item's quality-mask asset (the first raster asset named
+    as one of :data:`_MASK_ASSETS` or with a role of :data:`_MASK_ROLES`), or None."""
     for key, a in item.assets.items():
         roles = set(a.roles or [])
         if (key in _MASK_ASSETS or roles & set(_MASK_ROLES)) and _is_raster(a):
-            return _asset_href(a)
+            return key, _asset_href(a)
     return None
+
+
+def _mask_href(item: Any) -> str | None:
+    found = _mask_asset(item)
+    return None if found is None else found[1]
 
 
 def _http_hint(why: str) -> str | None:
