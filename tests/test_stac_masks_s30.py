@@ -1,10 +1,13 @@
-"""STAC scenes' quality masks (session 30): an item whose mask asset names a local file
-that is not there, or is no raster, fails at `ingest-stac` with what to do (the
+"""STAC scenes' quality masks (session 30): (2) an item whose mask asset names a local
+file that is not there, or is no raster, fails at `ingest-stac` with what to do (the
 catalog's other items are registered), where it was registered and failed only at
-`process`."""
+`process`; (3) `ingest-stac` run again over an item whose mask href now names another
+file (the old one still there, unchanged) takes it, as a replaced mask is taken, and
+says so."""
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ import pytest
 import rasterio
 
 from railwatch.ingest import MASK_STAMP_KEY, mask_stamp
+from railwatch.pipeline import process_site
 from railwatch.storage import Database, repo
 
 pytest.importorskip("pystac")
@@ -21,6 +25,10 @@ pytest.importorskip("pystac_client")
 
 import test_scene_identity_s29
 from test_integrity_stac_mask_s29 import (
+    _counts,
+    _detector,
+    _registered,
+    _scene,
     item_with_mask,
     write_mask,
 )
@@ -121,3 +129,159 @@ def test_the_failed_item_is_registered_once_its_mask_is_there(
     with db.session(readonly=True) as s:
         b = next(sc for sc in repo.list_scenes(s, "yard") if sc.meta["stac_id"] == "b")
         assert b.mask_uri == str(mask_b) and b.meta[MASK_STAMP_KEY] == mask_stamp(str(mask_b))
+
+
+def test_a_registered_mask_replaced_by_a_file_gdal_cannot_read_is_not_taken(
+    tmp_db_url: str, tmp_path: Path
+) -> None:
+    """The re-run does not take a replacement that is no raster (`process` would fail
+    reading it): the scene keeps its mask and stamp, and the line says what to do."""
+    from railwatch.stac import ingest_stac
+
+    db, mask, catalog = _registered(tmp_db_url, tmp_path)
+    before = _scene(db)
+    _not_a_raster(mask)
+    [entry] = ingest_stac(db, "yard", catalog).duplicates
+    assert (
+        f"; its quality mask {mask} changed since it was registered, and the item still "
+        "names it, which cannot be read as a raster ("
+    ) in entry["reason"]
+    assert "replace it with a mask GDAL can read" in entry["reason"]
+    assert "mask_taken" not in entry
+    assert (_scene(db).mask_uri, _scene(db).meta) == (before.mask_uri, before.meta)
+
+
+# --------------------------------------------------------- 3. the mask href changed
+
+
+def _rename_mask(catalog: str, tmp_path: Path, new: Path | None) -> None:
+    write_items(Path(catalog), item_with_mask("a", tmp_path / "a.tif", new))
+
+
+def test_a_mask_href_changed_to_another_file_is_taken(
+    tmp_db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The old mask still there, unchanged: the re-run takes the new one (its stamp),
+    says so, keeps the results until the next `process` counts the scene again with it."""
+    from railwatch.stac import MASK_CHANGED, ingest_stac
+
+    db, mask, catalog = _registered(tmp_db_url, tmp_path)
+    process_site(db, "yard", detector=_detector())
+    before = _scene(db)
+    assert before.status == "processed" and before.clear_fraction == pytest.approx(1.0)
+    counted = _counts(db, before.id)
+    new = write_mask(tmp_path / "a.v2.mask.tif", cloud_rows=48)
+    _rename_mask(catalog, tmp_path, new)
+    code, text = _run_cli(capsys, tmp_db_url, "ingest-stac", "yard", "--stac", catalog)
+    assert code == 0, text
+    assert (
+        f"already there: yards/a (scene {before.id}); the item names another quality mask "
+        f"now, {new} (the scene had {mask}): the scene takes it, and `railwatch process` "
+        "counts it again (its results so far are kept until then)"
+    ) in text
+    taken = _scene(db)
+    assert taken.mask_uri == str(new) and taken.meta[MASK_STAMP_KEY] == mask_stamp(str(new))
+    assert taken.detector_version.endswith(MASK_CHANGED) and taken.status == "processed"
+    assert taken.content_hash == before.content_hash and _counts(db, before.id) == counted
+    [entry] = ingest_stac(db, "yard", catalog).duplicates  # taken: nothing more to say
+    assert entry["reason"] == f"already ingested as scene {before.id}"
+
+    summary = process_site(db, "yard", detector=_detector())  # not --reprocess
+    assert summary.total == 1 and not summary.failed, summary
+    after = _scene(db)
+    assert after.quality_source == "mask" and after.cloud_fraction == pytest.approx(0.1, abs=0.02)
+    assert after.detector_version == "1"
+
+
+def test_json_says_what_was_taken(tmp_db_url: str, tmp_path: Path) -> None:
+    from railwatch.stac import ingest_stac
+
+    db, _, catalog = _registered(tmp_db_url, tmp_path)
+    _rename_mask(catalog, tmp_path, write_mask(tmp_path / "a.v2.mask.tif", cloud_rows=8))
+    [entry] = ingest_stac(db, "yard", catalog).as_dict()["duplicates"]
+    assert entry["mask_taken"] == "other href"
+
+
+def test_a_mask_href_changed_to_a_copy_is_taken_without_counting_again(
+    tmp_db_url: str, tmp_path: Path
+) -> None:
+    """The same bytes at another path (the catalog's masks moved): the scene takes the
+    path; nothing it was judged with changed, so it is not counted again."""
+    from railwatch.stac import ingest_stac
+
+    db, mask, catalog = _registered(tmp_db_url, tmp_path)
+    process_site(db, "yard", detector=_detector())
+    before = _scene(db)
+    copy = tmp_path / "moved" / "a.mask.tif"
+    copy.parent.mkdir()
+    shutil.copy(mask, copy)
+    _rename_mask(catalog, tmp_path, copy)
+    [entry] = ingest_stac(db, "yard", catalog).duplicates
+    assert entry["reason"].endswith(
+        f"; the item names another quality mask now, {copy} (the scene had {mask}): the "
+        "scene takes it; it holds the same bytes as the mask registered, so nothing is "
+        "counted again"
+    )
+    after = _scene(db)
+    assert after.mask_uri == str(copy) and after.detector_version == before.detector_version
+    assert not process_site(db, "yard", detector=_detector()).total  # up to date
+
+
+def test_a_mask_href_changed_to_a_missing_file_is_not_taken(
+    tmp_db_url: str, tmp_path: Path
+) -> None:
+    from railwatch.stac import ingest_stac
+
+    db, mask, catalog = _registered(tmp_db_url, tmp_path)
+    before = _scene(db)
+    gone = tmp_path / "a.v2.mask.tif"
+    _rename_mask(catalog, tmp_path, gone)
+    [entry] = ingest_stac(db, "yard", catalog).duplicates
+    assert (
+        f"the item names another quality mask now, {gone} (the scene has {mask}), which "
+        "does not exist: check the asset's href"
+    ) in entry["reason"]
+    assert "the scene keeps its mask until then" in entry["reason"]
+    after = _scene(db)
+    assert (after.mask_uri, after.meta) == (before.mask_uri, before.meta)
+
+
+def test_a_mask_taken_out_of_the_item_or_put_in_is_taken(tmp_db_url: str, tmp_path: Path) -> None:
+    """The old mask still there: an item that names no mask now leaves the scene
+    without one; one that names a mask again gives it that mask."""
+    from railwatch.stac import ingest_stac
+
+    db, mask, catalog = _registered(tmp_db_url, tmp_path)
+    _rename_mask(catalog, tmp_path, None)
+    [entry] = ingest_stac(db, "yard", catalog).duplicates
+    assert entry["reason"].endswith(
+        f"; the item names no quality mask now (the scene had {mask}): the scene takes "
+        "none, and `railwatch process` counts it again"
+    )
+    assert _scene(db).mask_uri is None and MASK_STAMP_KEY not in _scene(db).meta
+    _rename_mask(catalog, tmp_path, mask)
+    [entry] = ingest_stac(db, "yard", catalog).duplicates
+    assert entry["reason"].endswith(
+        f"; the item names a quality mask now, {mask} (the scene had none): the scene "
+        "takes it, and `railwatch process` counts it again"
+    )
+    assert _scene(db).meta[MASK_STAMP_KEY] == mask_stamp(str(mask))
+
+
+@pytest.mark.parametrize("href", ["./a.mask.tif", "file-url"])
+def test_the_same_mask_named_otherwise_is_no_change(
+    tmp_db_url: str, tmp_path: Path, href: str
+) -> None:
+    """A relative href, or a file:// URL, of the mask the scene has: nothing taken."""
+    from railwatch.stac import ingest_stac
+
+    db, _, catalog = _registered(tmp_db_url, tmp_path)
+    before = _scene(db)
+    doc = item_with_mask("a", tmp_path / "a.tif", tmp_path / "a.mask.tif")
+    doc["assets"]["mask"]["href"] = (
+        (tmp_path / "a.mask.tif").as_uri() if href == "file-url" else href
+    )
+    write_items(Path(catalog), doc)
+    [entry] = ingest_stac(db, "yard", catalog).duplicates
+    assert entry["reason"] == f"already ingested as scene {before.id}"
+    assert _scene(db).mask_uri == before.mask_uri

@@ -12,8 +12,9 @@ hashes files: one image is one scene, whether it is reached by two items or by
 ``railwatch ingest`` too (:func:`_same_image`, docs/storage.md "One image, one scene").
 A local quality mask is stamped (size, times, SHA-256) as ``railwatch ingest`` stamps
 one, so ``process`` refuses a scene whose mask was replaced; running ``ingest-stac``
-again over the catalog takes the new mask (:func:`_take_new_mask`). A new item whose
-local mask is not there or cannot be read fails, with what to do.
+again over the catalog takes the new mask, or the other mask the item names now
+(:func:`_take_new_mask`). A new item whose local mask is not there or cannot be read
+fails, with what to do.
 
 Authentication headers (commercial APIs) come from the ``headers`` argument or the
 ``RAILWATCH_STAC_HEADERS`` environment variable (a JSON object); they are sent to
@@ -701,18 +702,25 @@ _VERSION_LENGTH = 64  # of the scenes.detector_version column
 
 
 def _take_new_mask(db: Database, summary: IngestSummary, name: str, mask_uri: str | None) -> None:
-    """After item ``name`` was filed as already ingested: when its own scene's local
-    quality mask changed or went away since it was recorded (``railwatch:mask``: its
-    size and times, its SHA-256 only when they differ, so an unchanged re-run hashes
-    nothing), take the item's mask as it is now (``mask_uri``, and its stamp) and have
-    the scene counted again, saying so in the item's summary entry: what ``process``
-    says to do when it refuses the scene for its mask. The image is the one registered
-    (its own check is apart), so the scene's date, hash, bands, radiometry and results
-    stay (a processed scene's until the next ``process`` replaces them:
-    :data:`MASK_CHANGED`); a scene that failed is pending again. A scene of another
-    item or of ``railwatch ingest`` keeps its mask; so does one registered without a
-    mask stamp (before session 29: read as before). When the item names a local mask
-    that is not there, nothing is taken and the entry says what to do."""
+    """After item ``name`` was filed as already ingested, bring its own scene's quality
+    mask in line with the item's (``mask_uri``), saying so in the item's summary entry:
+
+    - the item names another mask than the scene has (another file, a mask where the
+      scene has none, none where it has one), the old one there or not: the scene takes
+      it (:data:`MASK_TAKEN_HREF`);
+    - the item names the scene's mask, which changed or went away since it was recorded
+      (``railwatch:mask``: its size and times, its SHA-256 only when they differ, so an
+      unchanged re-run hashes nothing): the scene takes it as it is now, what
+      ``process`` says to do when it refuses the scene for its mask.
+
+    A mask taken has the scene counted again: the image is the one registered (its own
+    check is apart), so the scene's date, hash, bands, radiometry and results stay (a
+    processed scene's until the next ``process`` replaces them: :data:`MASK_CHANGED`),
+    and one that failed is pending again; a new href holding the bytes stamped for the
+    old one is taken without that. A local mask that is not there, or that GDAL cannot
+    read, is not taken, and the entry says what to do. A scene of another item or of
+    ``railwatch ingest`` keeps its mask; so does one registered without a mask stamp
+    (before session 29: read as before) while the item names the same mask."""
     entry = summary.duplicates[-1] if summary.duplicates else None
     if entry is None or entry["file"] != name:
         return
@@ -724,45 +732,135 @@ def _take_new_mask(db: Database, summary: IngestSummary, name: str, mask_uri: st
         was_uri, was_stamp = scene.mask_uri, (scene.meta or {}).get(MASK_STAMP_KEY)
     what = mask_changed(was_uri, was_stamp)
     if what is None:
+        if not _same_mask(was_uri, mask_uri):
+            _take_mask_href(db, entry, scene_id, (was_uri, was_stamp), mask_uri)
         return
-    new_path = _local_file(mask_uri)
-    if new_path is not None and not new_path.is_file():
-        named = "the item still names it" if mask_uri == was_uri else f"the item names {mask_uri}"
-        entry["reason"] += (
-            f"; its quality mask {was_uri} {what} since it was registered, and {named}, "
-            "which is not there: put the mask back (or take the mask asset out of the "
-            "item) and run `railwatch ingest-stac` again; `railwatch process` cannot "
-            "judge the scene without the mask until then"
+    problem = _mask_problem(mask_uri)
+    if problem is not None:
+        named = (
+            "the item still names it"
+            if _same_mask(was_uri, mask_uri)
+            else f"the item names {mask_uri}"
+        )
+        entry["reason"] += f"; its quality mask {was_uri} {what} since it was registered, " + (
+            f"and {named}, which is not there: put the mask back (or take the mask asset "
+            "out of the item) and run `railwatch ingest-stac` again; `railwatch process` "
+            "cannot judge the scene without the mask until then"
+            if problem[0] == _MISSING
+            else f"and {named}, which {problem[0]}: {problem[1]} (or take the mask asset "
+            "out of the item) and run `railwatch ingest-stac` again; `railwatch process` "
+            "refuses the scene until then"
         )
         return
-    new_stamp = mask_stamp(mask_uri)
-    with db.session() as s:
-        scene = repo.get_scene(s, scene_id)
-        meta = dict(scene.meta or {})
-        if scene.mask_uri != was_uri or meta.get(MASK_STAMP_KEY) != was_stamp:
-            return  # taken meanwhile by another run
-        meta.pop(MASK_STAMP_KEY, None)
-        if new_stamp is not None:
-            meta[MASK_STAMP_KEY] = new_stamp
-        scene.meta = meta
-        scene.mask_uri = mask_uri
-        kept = scene.status in ("processed", "unusable")
-        if kept:
-            version = scene.detector_version or ""
-            if not version.endswith(MASK_CHANGED):
-                keep = _VERSION_LENGTH - len(MASK_CHANGED)
-                scene.detector_version = version[:keep] + MASK_CHANGED
-        elif scene.status == "failed":
-            scene.status, scene.error, scene.processed_at = "ingested", None, None
+    status = _set_mask(db, scene_id, (was_uri, was_stamp), mask_uri, mask_stamp(mask_uri))
+    if status is None:
+        return  # taken meanwhile by another run
     now = (
         "the item's mask as it is now" if mask_uri is not None else "no mask (the item names none)"
     )
     entry["reason"] += (
         f"; its quality mask {was_uri} {what} since it was registered: the scene takes "
         f"{now}, and `railwatch process` counts it again"
-        + (" (its results so far are kept until then)" if kept else "")
+        + (_KEPT if status in ("processed", "unusable") else "")
     )
     entry["mask_taken"] = what
+
+
+_KEPT = " (its results so far are kept until then)"
+
+
+#: ``mask_taken`` in an item's summary entry when its scene took the mask the item
+#: names now in place of another (:func:`_take_new_mask`).
+MASK_TAKEN_HREF = "other href"
+
+
+def _take_mask_href(
+    db: Database,
+    entry: dict[str, Any],
+    scene_id: int,
+    was: tuple[str | None, Any],
+    mask_uri: str | None,
+) -> None:
+    """The item names another quality mask (``mask_uri``) than its scene has (``was``:
+    its ``mask_uri`` and stamp): the scene takes it, unless it is a local file that is
+    not there or cannot be read (the scene then keeps its mask, and the entry says what
+    to do). Counted again unless the new file holds the bytes stamped for the old one."""
+    was_uri, was_stamp = was
+    problem = _mask_problem(mask_uri)
+    if problem is not None:
+        entry["reason"] += (
+            f"; the item names another quality mask now, {mask_uri} (the scene has "
+            + (was_uri or "none")
+            + f"), which {problem[0]}: {problem[1]} (or correct the item's mask asset) and "
+            "run `railwatch ingest-stac` again; the scene keeps its mask until then"
+        )
+        return
+    new_stamp = mask_stamp(mask_uri)
+    same_bytes = (
+        isinstance(was_stamp, Mapping)
+        and new_stamp is not None
+        and new_stamp["sha256"] == was_stamp.get("sha256")
+    )
+    status = _set_mask(db, scene_id, was, mask_uri, new_stamp, recount=not same_bytes)
+    if status is None:
+        return
+    if mask_uri is None:
+        head = f"the item names no quality mask now (the scene had {was_uri}): the scene takes none"
+    elif was_uri is None:
+        head = (
+            f"the item names a quality mask now, {mask_uri} (the scene had none): the "
+            "scene takes it"
+        )
+    else:
+        head = (
+            f"the item names another quality mask now, {mask_uri} (the scene had {was_uri}): "
+            "the scene takes it"
+        )
+    if same_bytes:
+        tail = "; it holds the same bytes as the mask registered, so nothing is counted again"
+    else:
+        tail = ", and `railwatch process` counts it again" + (
+            _KEPT if status in ("processed", "unusable") else ""
+        )
+    entry["reason"] += f"; {head}{tail}"
+    entry["mask_taken"] = MASK_TAKEN_HREF
+
+
+def _set_mask(
+    db: Database,
+    scene_id: int,
+    was: tuple[str | None, Any],
+    mask_uri: str | None,
+    stamp: dict[str, Any] | None,
+    *,
+    recount: bool = True,
+) -> str | None:
+    """Give the scene ``mask_uri`` and its ``stamp`` (none: no stamp), when it still has
+    the mask and stamp ``was`` (else another run took one meanwhile: None), and return
+    its status before. With ``recount`` a processed or unusable scene is counted again
+    by the next ``process``, its results kept until then (:data:`MASK_CHANGED`), and a
+    failed one is pending again."""
+    with db.session() as s:
+        scene = repo.get_scene(s, scene_id)
+        meta = dict(scene.meta or {})
+        if (scene.mask_uri, meta.get(MASK_STAMP_KEY)) != was:
+            return None
+        status = str(scene.status)
+        meta.pop(MASK_STAMP_KEY, None)
+        if stamp is not None:
+            meta[MASK_STAMP_KEY] = stamp
+        scene.meta = meta
+        scene.mask_uri = mask_uri
+        if not recount:
+            return status
+        if status in ("processed", "unusable"):
+            version = scene.detector_version or ""
+            if not version.endswith(MASK_CHANGED):
+                keep = _VERSION_LENGTH - len(MASK_CHANGED)
+                scene.detector_version = version[:keep] + MASK_CHANGED
+        elif status == "failed":
+            scene.status, scene.error, scene.processed_at = "ingested", None, None
+    return status
 
 
 #: What :func:`_mask_problem` says of a local mask that is not there.
@@ -798,6 +896,21 @@ def _mask_problem(mask_uri: str | None) -> tuple[str, str] | None:
         why = _short(err).removeprefix(f"{path}: ").removeprefix(f"'{path}' ").rstrip(".")
         return f"cannot be read as a raster ({why})", fix
     return None
+
+
+def _same_mask(a: str | None, b: str | None) -> bool:
+    """Whether the mask hrefs ``a`` and ``b`` name one mask: equal, or the same local
+    file (a path, its resolved path, a ``file://`` URL), or the same remote file but for
+    the query (a signed URL's expiry) and fragment."""
+    if a == b:
+        return True
+    if a is None or b is None:
+        return False
+    pa, pb = _local_file(a), _local_file(b)
+    if pa is not None or pb is not None:
+        return pa is not None and pb is not None and pa.resolve() == pb.resolve()
+    ua, ub = urlparse(a), urlparse(b)
+    return (ua.scheme, ua.netloc, ua.path) == (ub.scheme, ub.netloc, ub.path)
 
 
 def _local_file(uri: str | None) -> Path | None:
