@@ -1,9 +1,11 @@
-"""STAC scenes' quality masks (session 30): (2) an item whose mask asset names a local
-file that is not there, or is no raster, fails at `ingest-stac` with what to do (the
-catalog's other items are registered), where it was registered and failed only at
-`process`; (3) `ingest-stac` run again over an item whose mask href now names another
-file (the old one still there, unchanged) takes it, as a replaced mask is taken, and
-says so."""
+"""STAC scenes' quality masks, the three cases session 29 left: (1) a scene registered
+before its mask was stamped is stamped at its first use (the next `ingest-stac` over
+its catalog, or the next `process` that reads it), saying so, and checked from then on;
+(2) an item whose mask asset names a local file that is not there, or is no raster,
+fails at `ingest-stac` with what to do (the catalog's other items are registered), where
+it was registered and failed only at `process`; (3) `ingest-stac` run again over an item
+whose mask href now names another file (the old one still there, unchanged) takes it,
+as a replaced mask is taken, and says so."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import pytest
 import rasterio
 
 from railwatch.ingest import MASK_STAMP_KEY, mask_stamp
-from railwatch.pipeline import process_site
+from railwatch.pipeline import pending_jobs, process_site
 from railwatch.storage import Database, repo
 
 pytest.importorskip("pystac")
@@ -25,6 +27,7 @@ pytest.importorskip("pystac_client")
 
 import test_scene_identity_s29
 from test_integrity_stac_mask_s29 import (
+    CHANGED,
     _counts,
     _detector,
     _registered,
@@ -32,10 +35,18 @@ from test_integrity_stac_mask_s29 import (
     item_with_mask,
     write_mask,
 )
-from test_scene_identity_s29 import write_items
-from test_stac import make_cog, site_db
+from test_scene_identity_s29 import sha256, write_items
+from test_stac import SIZE, make_cog, site_db
 
 hashes = test_scene_identity_s29.hashes  # the fixture: the files hashed from now on
+
+
+def _unstamped(db: Database) -> None:
+    """Make the site's scene as `ingest-stac` registered it before session 29: no mask
+    stamp."""
+    with db.session() as s:
+        (scene,) = repo.list_scenes(s, "yard")
+        scene.meta = {k: v for k, v in scene.meta.items() if k != MASK_STAMP_KEY}
 
 
 def _run_cli(capsys: pytest.CaptureFixture[str], url: str, *args: str) -> tuple[int, str]:
@@ -45,6 +56,95 @@ def _run_cli(capsys: pytest.CaptureFixture[str], url: str, *args: str) -> tuple[
     code = main(["--db", url, *args])
     captured = capsys.readouterr()
     return code, " ".join((captured.out + captured.err).split())
+
+
+# ------------------------------------------------------------ 1. rows without a stamp
+
+
+def test_an_old_row_is_stamped_by_the_next_ingest_stac_and_checked_from_then_on(
+    tmp_db_url: str, tmp_path: Path, hashes: list[Path]
+) -> None:
+    """The re-run stamps the mask as it is (hashed once), says so once, and keeps the
+    scene's results; a mask replaced after that is refused by `process`."""
+    from railwatch.stac import ingest_stac
+
+    db, mask, catalog = _registered(tmp_db_url, tmp_path)
+    process_site(db, "yard", detector=_detector())
+    _unstamped(db)
+    before = _scene(db)
+    hashes.clear()
+    [entry] = ingest_stac(db, "yard", catalog).duplicates
+    assert entry["reason"] == (
+        f"already ingested as scene {before.id}; its quality mask {mask} had no integrity "
+        "stamp (registered before session 29): it is stamped as it is now, and `railwatch "
+        "process` refuses the scene if it is replaced"
+    )
+    assert entry["mask_stamped"] == "first use" and hashes == [mask]
+    after = _scene(db)
+    stamp = after.meta[MASK_STAMP_KEY]
+    assert stamp["sha256"] == sha256(mask) and "ingest-stac" in stamp["first_use"]
+    assert (after.status, after.detector_version, after.mask_uri) == (
+        before.status,
+        before.detector_version,
+        before.mask_uri,
+    )
+    hashes.clear()  # a second re-run: stamped, unchanged, nothing said or hashed
+    [entry] = ingest_stac(db, "yard", catalog).duplicates
+    assert entry["reason"] == f"already ingested as scene {before.id}" and hashes == []
+    write_mask(mask, cloud_rows=SIZE)
+    [(_, reason)] = process_site(db, "yard", detector=_detector(), reprocess=True).failed
+    assert CHANGED in reason
+
+
+def test_an_old_row_is_stamped_at_its_first_process_read(tmp_db_url: str, tmp_path: Path) -> None:
+    """`process` reads the mask as it is, as before (a mask replaced before is not
+    refused: nothing tells it), and records its stamp with the result, marked as taken
+    at first use; from then on a replaced mask is refused."""
+    db, mask, _ = _registered(tmp_db_url, tmp_path)
+    _unstamped(db)
+    write_mask(mask, cloud_rows=SIZE)  # replaced before any stamp: read as it is
+    (job,), _ = pending_jobs(db, "yard", detector=_detector())
+    assert job.mask_stamp is None
+    summary = process_site(db, "yard", detector=_detector())
+    assert not summary.failed and _scene(db).status == "unusable"
+    stamp = _scene(db).meta[MASK_STAMP_KEY]
+    assert stamp["sha256"] == sha256(mask) and "process" in stamp["first_use"]
+    write_mask(mask, cloud_rows=0)
+    [(_, reason)] = process_site(db, "yard", detector=_detector(), reprocess=True).failed
+    assert CHANGED in reason
+    assert _scene(db).status == "unusable"  # the result judged with the stamped mask
+
+
+def test_a_file_of_railwatch_ingest_without_a_mask_stamp_is_not_stamped_by_process(
+    tmp_db_url: str, tmp_path: Path
+) -> None:
+    """Outside STAC scenes nothing changes: a scene of `railwatch ingest` without a mask
+    stamp is read as before, unstamped."""
+    db, _, _ = _registered(tmp_db_url, tmp_path)
+    _unstamped(db)
+    with db.session() as s:
+        (scene,) = repo.list_scenes(s, "yard")
+        scene.meta = {
+            k: v for k, v in scene.meta.items() if k not in ("stac_collection", "stac_id")
+        }
+    assert not process_site(db, "yard", detector=_detector()).failed
+    assert MASK_STAMP_KEY not in _scene(db).meta
+
+
+def test_an_old_row_whose_mask_is_gone_is_told_at_the_rerun(
+    tmp_db_url: str, tmp_path: Path
+) -> None:
+    from railwatch.stac import ingest_stac
+
+    db, mask, catalog = _registered(tmp_db_url, tmp_path)
+    _unstamped(db)
+    mask.unlink()
+    [entry] = ingest_stac(db, "yard", catalog).duplicates
+    assert (
+        f"its quality mask {mask} is not there, and the item still names it: put the mask "
+        "back (or take the mask asset out of the item) and run `railwatch ingest-stac` again"
+    ) in entry["reason"]
+    assert MASK_STAMP_KEY not in _scene(db).meta
 
 
 # ------------------------------------------------------ 2. a mask that cannot be read

@@ -14,7 +14,8 @@ A local quality mask is stamped (size, times, SHA-256) as ``railwatch ingest`` s
 one, so ``process`` refuses a scene whose mask was replaced; running ``ingest-stac``
 again over the catalog takes the new mask, or the other mask the item names now
 (:func:`_take_new_mask`). A new item whose local mask is not there or cannot be read
-fails, with what to do.
+fails, with what to do; a mask registered before session 29 without a stamp is stamped
+at its first use (:func:`first_use_stamp`).
 
 Authentication headers (commercial APIs) come from the ``headers`` argument or the
 ``RAILWATCH_STAC_HEADERS`` environment variable (a JSON object); they are sent to
@@ -31,7 +32,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -711,7 +712,9 @@ def _take_new_mask(db: Database, summary: IngestSummary, name: str, mask_uri: st
     - the item names the scene's mask, which changed or went away since it was recorded
       (``railwatch:mask``: its size and times, its SHA-256 only when they differ, so an
       unchanged re-run hashes nothing): the scene takes it as it is now, what
-      ``process`` says to do when it refuses the scene for its mask.
+      ``process`` says to do when it refuses the scene for its mask;
+    - the scene's local mask has no stamp (registered before session 29): it is
+      stamped as it is now, at this first use (:func:`_stamp_at_first_use`).
 
     A mask taken has the scene counted again: the image is the one registered (its own
     check is apart), so the scene's date, hash, bands, radiometry and results stay (a
@@ -719,8 +722,7 @@ def _take_new_mask(db: Database, summary: IngestSummary, name: str, mask_uri: st
     and one that failed is pending again; a new href holding the bytes stamped for the
     old one is taken without that. A local mask that is not there, or that GDAL cannot
     read, is not taken, and the entry says what to do. A scene of another item or of
-    ``railwatch ingest`` keeps its mask; so does one registered without a mask stamp
-    (before session 29: read as before) while the item names the same mask."""
+    ``railwatch ingest`` keeps its mask."""
     entry = summary.duplicates[-1] if summary.duplicates else None
     if entry is None or entry["file"] != name:
         return
@@ -734,6 +736,8 @@ def _take_new_mask(db: Database, summary: IngestSummary, name: str, mask_uri: st
     if what is None:
         if not _same_mask(was_uri, mask_uri):
             _take_mask_href(db, entry, scene_id, (was_uri, was_stamp), mask_uri)
+        elif was_stamp is None:
+            _stamp_at_first_use(db, entry, scene_id, was_uri)
         return
     problem = _mask_problem(mask_uri)
     if problem is not None:
@@ -861,6 +865,58 @@ def _set_mask(
         elif status == "failed":
             scene.status, scene.error, scene.processed_at = "ingested", None, None
     return status
+
+
+#: Key, in a quality-mask stamp taken at its first use rather than at registration (a
+#: STAC scene registered before session 29), of when and by what it was taken.
+FIRST_USE_KEY = "first_use"
+
+
+def first_use_stamp(mask_uri: str | None, by: str) -> dict[str, Any] | None:
+    """:func:`~railwatch.ingest.mask_stamp` of a mask registered without one, marked
+    (:data:`FIRST_USE_KEY`) as taken now ``by`` (``railwatch ingest-stac``, ``railwatch
+    process``): what it vouches for is the mask from then on, not the one registered.
+    None when the mask is no local file there."""
+    stamp = mask_stamp(mask_uri)
+    if stamp is None:
+        return None
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return {**stamp, FIRST_USE_KEY: f"{by}, {when}"}
+
+
+def _stamp_at_first_use(
+    db: Database, entry: dict[str, Any], scene_id: int, mask_uri: str | None
+) -> None:
+    """The item's own scene was registered before session 29 with its local mask
+    ``mask_uri`` unstamped (read at ``process`` unchecked): stamp it as it is now
+    (trust on first use: what it was when the scene was registered, or last counted, is
+    not known), so that a mask replaced from now on is refused; say so in the item's
+    entry (``mask_stamped``). The scene's results stay: nothing is known to have
+    changed. A mask that is not there, or cannot be read, is not stamped, and the entry
+    says what to do."""
+    if _local_file(mask_uri) is None:
+        return  # no mask, or a remote one: nothing to stamp
+    problem = _mask_problem(mask_uri)
+    if problem is not None:
+        what, todo = ("is not there", "put the mask back") if problem[0] == _MISSING else problem
+        entry["reason"] += (
+            f"; its quality mask {mask_uri} {what}, and the item still names it: "
+            f"{todo} (or take the mask asset out of the item) and run `railwatch "
+            "ingest-stac` again; `railwatch process` cannot judge the scene until then"
+        )
+        return
+    stamp = first_use_stamp(mask_uri, "railwatch ingest-stac")
+    if (
+        stamp is None
+        or _set_mask(db, scene_id, (mask_uri, None), mask_uri, stamp, recount=False) is None
+    ):
+        return
+    entry["reason"] += (
+        f"; its quality mask {mask_uri} had no integrity stamp (registered before session "
+        "29): it is stamped as it is now, and `railwatch process` refuses the scene if it "
+        "is replaced"
+    )
+    entry["mask_stamped"] = "first use"
 
 
 #: What :func:`_mask_problem` says of a local mask that is not there.
