@@ -93,3 +93,29 @@ def test_the_defaults_and_the_recipe_step_are_accepted() -> None:
     CoveredConfig()
     cfg = covered_config(threads=2, **DEFAULT_RECIPE["covered_head"])
     assert cfg.scenes == 6000 and cfg.epochs == 15 and cfg.threads == 2
+
+
+@pytest.mark.parametrize("without_torch", [False, True], ids=["torch", "no-torch"])
+def test_out_the_same_as_init_is_refused_first_with_what_to_do(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    without_torch: bool,
+) -> None:
+    """The re-fit reads --init as its frozen network: refused as before, now also before
+    torch is needed (it said to install torch first), and saying what to give instead."""
+    import shutil
+
+    from railwatch.detect.default import default_weights
+
+    monkeypatch.setattr(covered_mod, "build_bank", _never)
+    if without_torch:
+        monkeypatch.setitem(sys.modules, "torch", None)
+    w = tmp_path / "w.onnx"
+    shutil.copy(default_weights(), w)
+    before = w.read_bytes()
+    argv = ["train", "--covered-head", "--init", str(w), "--out", str(tmp_path / "." / "w.onnx")]
+    assert main([*argv, "--scenes", "2", "--epochs", "1"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "frozen" in err and "give another --out" in err and "w.covered.onnx" in err
+    assert w.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["w.onnx"]

@@ -301,6 +301,9 @@ def train(
                 "--covered-head runs on the CPU in one process (its features come from ONNX "
                 "Runtime): leave out --device and --workers"
             )
+        from railwatch.detect.covered_head import check_out_not_init
+
+        check_out_not_init(init, out)
         cfg_covered = covered_config(
             scenes=scenes,
             epochs=epochs,

@@ -504,6 +504,17 @@ def write_covered_branch(src: Path, dst: Path, branch: Any) -> Path:
     return dst
 
 
+def check_out_not_init(init: Path, out: Path) -> None:
+    """An :class:`InputError` when ``out`` is the ``init`` file: the re-fit reads it as
+    its frozen network while it runs."""
+    if init.resolve() == out.resolve():
+        raise InputError(
+            f"--out {out} is the --init file, which the covered-head re-fit reads as its "
+            "frozen network: give another --out, e.g. "
+            f"{init.with_name(init.stem + '.covered.onnx')}"
+        )
+
+
 def refit_covered_head(
     init: str | Path,
     out: str | Path,
@@ -521,8 +532,7 @@ def refit_covered_head(
     src, dst = Path(init), Path(out)
     if not src.is_file():
         raise InputError(f"{src} does not exist: give the fp32 ONNX weights to re-fit")
-    if src.resolve() == dst.resolve():
-        raise InputError("--out must differ from --init (the fp32 file is the frozen source)")
+    check_out_not_init(src, dst)
     # copied whole into the new card: refused before the bank when it is not JSON (it
     # failed the re-fit at its end) or was written for other weights
     card = read_init_card(src)
