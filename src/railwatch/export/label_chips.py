@@ -37,7 +37,12 @@ from railwatch.export.labels import (
     write_labels,
 )
 from railwatch.export.paths import files_in_folders
-from railwatch.imagery.inspect import rgb_of, transparent_entries, undeclared_alpha
+from railwatch.imagery.inspect import (
+    band_scaling,
+    rgb_of,
+    transparent_entries,
+    undeclared_alpha,
+)
 from railwatch.imagery.read import radiometry_of, rgb_bands, stretch_ranges
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Scene, SceneReview
@@ -147,6 +152,24 @@ def _bands_as_read(
     return bands, hidden, table
 
 
+def _display_range(
+    src: Any, bands: Sequence[int], scaling: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[float, float] | None:
+    """The one (low, high) of a display-encoded scene's bands over the whole file, in the
+    values its pixels stand for (what :func:`~railwatch.imagery.to_rgb8` takes with
+    ``scaling``). :func:`stretch_ranges` gives it per band in stored values; band 1's,
+    scaled back. Until session 30 band 1's stored range was applied to all three bands:
+    bands stored with different scales came out unbalanced (grey ground red)."""
+    whole = stretch_ranges(src, bands[:3] if len(bands) >= 3 else bands[:1], radiometry="display")
+    if whole is None:
+        return None
+    lo, hi = float(whole[0][0]), float(whole[1][0])
+    if scaling is None:
+        return lo, hi
+    scale, offset = float(scaling[0][0]), float(scaling[1][0])
+    return lo * scale + offset, hi * scale + offset
+
+
 def scene_chips(
     scene: Scene,
     detections: Sequence[Car],
@@ -198,19 +221,23 @@ def scene_chips(
             valid &= src.read(hidden, window=window) > 0
         if table is not None and (clear := transparent_entries(src, bands[0])) is not None:
             valid &= ~np.isin(data[0], clear)
-        # a display-encoded scene (ingest --radiometry display) as the pipeline reads it:
-        # linearly, by one range for its three bands over the whole file
+        # as the pipeline reads the scene (``imagery.read.read_site_window``): the scale
+        # and offset each band declares applied first, and a display-encoded scene
+        # (ingest --radiometry display) mapped linearly by one range of values for its
+        # three bands over the whole file
         radiometry = radiometry_of(scene.meta)
-        whole = (
-            stretch_ranges(src, bands[:3] if len(bands) >= 3 else bands[:1], radiometry=radiometry)
-            if radiometry == "display" and table is None
-            else None
-        )
-    display_range = None if whole is None else (float(whole[0][0]), float(whole[1][0]))
+        scaling = None
+        display_range = None
+        if table is None and data.dtype != np.uint8:
+            scaling = band_scaling(src, bands)
+            if radiometry == "display":
+                display_range = _display_range(src, bands, scaling)
     if table is not None:  # a colour table's indexes as its colours (were grey levels)
         rgb = table[np.clip(data[0].astype(np.int64), 0, table.shape[0] - 1)]
     else:
-        rgb = to_rgb8(data, valid, radiometry=radiometry, display_range=display_range)
+        rgb = to_rgb8(
+            data, valid, radiometry=radiometry, display_range=display_range, scaling=scaling
+        )
     rgb[~valid] = 0
     objects = []
     for d in detections:
