@@ -423,22 +423,21 @@ def train(
         f"({', '.join(f'{s}: {bank.sources.count(s)}' for s in sorted(set(bank.sources)))})"
     )
     net = train_model(bank, cfg, log=err_console.print)
-    path = export_onnx(net, out, cfg, bank)
+    # in the card the export moves into place, not written after it: with --out the
+    # --init file, the --init card is gone by then, and a Ctrl-C between lost its settings
+    extra: dict[str, Any] = {}
     if labelled is not None:
-        from railwatch.detect.calibration import update_card
-
-        # as labels.record_in_card, but through update_card: written whole or not at all
-        labels_entry = {**labelled.summary(), "crops": int(bank.sources.count("labels"))}
-        update_card(path, {"labels": labels_entry})
-    if init is not None:
-        kept = _keep_decoding(init, path, parent_card)
-        if kept:
-            err_console.print(
-                f"kept the --init weights' {', '.join(kept)} (re-choose them with "
-                "`railwatch calibrate`)",
-                highlight=False,
-                soft_wrap=True,
-            )
+        extra["labels"] = {**labelled.summary(), "crops": int(bank.sources.count("labels"))}
+    decoding = decoding_entries(init, parent_card) if init is not None else {}
+    path = export_onnx(net, out, cfg, bank, extra={**extra, **decoding})
+    kept = [k for k in DECODING_KEYS if k in decoding]
+    if kept:
+        err_console.print(
+            f"kept the --init weights' {', '.join(kept)} (re-choose them with "
+            "`railwatch calibrate`)",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(f"wrote {escape(str(path))} and {escape(str(path.with_suffix('.json')))}")
     if calibration_scenes > 0:
         from railwatch.cli.calibrate import calibrate
@@ -756,12 +755,11 @@ DECODING_KEYS = (
 )
 
 
-def _keep_decoding(init: Path, out: Path, parent: Mapping[str, Any]) -> list[str]:
-    """Carry :data:`DECODING_KEYS` of the ``--init`` weights' card (``parent``, read before
-    training: ``--out`` may be the ``--init`` file, whose card the export rewrites) over to
-    the new card; the keys carried (none when that card has none)."""
-    from railwatch.detect.calibration import update_card
-
+def decoding_entries(init: Path, parent: Mapping[str, Any]) -> dict[str, Any]:
+    """The :data:`DECODING_KEYS` of the ``--init`` weights' card (``parent``, read before
+    training: ``--out`` may be the ``--init`` file, whose card the export rewrites) as
+    entries of the new card, with ``decoding_from`` (and ``threshold_from``) naming
+    ``init``; empty when that card has none."""
     entries: dict[str, Any] = {}
     for key in DECODING_KEYS:
         value = parent.get(key)
@@ -771,12 +769,21 @@ def _keep_decoding(init: Path, out: Path, parent: Mapping[str, Any]) -> list[str
             continue
         entries[key] = float(value) if key == "threshold" else value
     if not entries:
-        return []
-    kept = list(entries)
+        return {}
     if "threshold" in entries:
         entries["threshold_from"] = str(init)
-    update_card(out, {**entries, "decoding_from": str(init)})
-    return kept
+    return {**entries, "decoding_from": str(init)}
+
+
+def _keep_decoding(init: Path, out: Path, parent: Mapping[str, Any]) -> list[str]:
+    """Carry :func:`decoding_entries` over to the card of the weights ``out`` already
+    written (``train`` puts them in the exported card itself); the keys carried."""
+    from railwatch.detect.calibration import update_card
+
+    entries = decoding_entries(init, parent)
+    if entries:
+        update_card(out, entries)
+    return [k for k in DECODING_KEYS if k in entries]
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1045,8 +1045,17 @@ def require_train_extra() -> None:
     lazy_import("onnx", "train", "exporting the trained weights to ONNX")
 
 
-def export_onnx(net: Any, path: Path, cfg: TrainConfig, bank: Bank | None = None) -> Path:
-    """Export the trained network to ONNX (dynamic height/width) plus a JSON card."""
+def export_onnx(
+    net: Any,
+    path: Path,
+    cfg: TrainConfig,
+    bank: Bank | None = None,
+    *,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Export the trained network to ONNX (dynamic height/width) plus a JSON card, with
+    the ``extra`` entries (``train --labels``' entry, the decoding settings carried from
+    ``--init``) in it: written in the one move of the card, not after it."""
     torch: Any = lazy_import("torch", "train", "exporting the default detector")
     lazy_import("onnx", "train", "exporting the default detector to ONNX")
     path = Path(path)
@@ -1072,7 +1081,7 @@ def export_onnx(net: Any, path: Path, cfg: TrainConfig, bank: Bank | None = None
             opset_version=17,
             dynamo=False,
         )
-        move_pair_into_place(tmp, path, _card(cfg, bank))
+        move_pair_into_place(tmp, path, {**_card(cfg, bank), **(extra or {})})
     finally:
         tmp.unlink(missing_ok=True)
     return path
