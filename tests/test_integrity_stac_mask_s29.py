@@ -285,7 +285,8 @@ def test_an_old_stac_row_without_a_mask_stamp_is_read_as_before(
     tmp_db_url: str, tmp_path: Path, hashes: list[Path]
 ) -> None:
     """A scene registered before the mask was stamped: its mask, replaced, is read as it
-    is now (not refused), and a re-run neither hashes it nor takes it."""
+    is now (not refused) and stamped at that first use (session 30,
+    tests/test_stac_masks_s30.py), so a re-run neither hashes it nor takes it."""
     from railwatch.stac import ingest_stac
 
     db, mask, catalog = _registered(tmp_db_url, tmp_path)
@@ -300,7 +301,7 @@ def test_an_old_stac_row_without_a_mask_stamp_is_read_as_before(
     hashes.clear()
     [entry] = ingest_stac(db, "yard", catalog).duplicates
     assert hashes == [] and entry["reason"] == f"already ingested as scene {_scene(db).id}"
-    assert MASK_STAMP_KEY not in _scene(db).meta
+    assert "railwatch process" in _scene(db).meta[MASK_STAMP_KEY]["first_use"]
 
 
 def test_the_screens_say_what_to_do_and_what_was_done(
