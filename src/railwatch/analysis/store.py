@@ -37,6 +37,9 @@ class SiteAnalysis:
     #: ones whose severity rose (acknowledged no longer; their note kept).
     unchanged: int = 0
     reopened: int = 0
+    #: Of ``updated``: acknowledged alerts that say something else now at the same or a
+    #: lower severity, still acknowledged, marked ``metrics["changed_since_ack"]``.
+    changed_since_ack: int = 0
     #: Images (of the site total) after the as-of date, left out of the analysis.
     after: int = 0
 
@@ -85,5 +88,6 @@ def analyze_site(
         stored=changes is not None,
         unchanged=0 if changes is None else changes.unchanged,
         reopened=0 if changes is None else changes.reopened,
+        changed_since_ack=0 if changes is None else changes.changed_since_ack,
         after=0 if as_of is None else sum(1 for p in totals if p.when > as_of),
     )

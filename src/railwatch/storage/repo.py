@@ -1633,6 +1633,21 @@ class AlertChanges:
     #: Acknowledged alerts whose severity rose: acknowledged no longer, their note kept
     #: (an ongoing silence that grew, an image counted again higher).
     reopened: int = 0
+    #: Acknowledged alerts (still acknowledged) that now say something else at the same
+    #: or a lower severity: another count, explanation or image (a scene counted again,
+    #: a scene review). Each carries ``metrics[CHANGED_SINCE_ACK]``.
+    changed_since_ack: int = 0
+
+
+#: The key, in a stored alert's metrics, of what the analyst acknowledged when the alert
+#: has said something else since (:func:`replace_alerts`): its ``severity``, ``value``,
+#: ``explanation`` and ``scene_id`` as acknowledged, and ``changed_at`` (ISO 8601, UTC),
+#: when it first changed after the acknowledgement. Cleared by acknowledging it again.
+CHANGED_SINCE_ACK = "changed_since_ack"
+
+#: The fields of an alert an analyst reads when acknowledging it: a change to one of
+#: them (other than a rise in severity, which reopens it) marks an acknowledged alert.
+_READ_FIELDS = ("severity", "value", "explanation", "scene_id")
 
 
 def _alert_fields(a: AlertLike) -> dict[str, Any]:
@@ -1671,6 +1686,34 @@ def _rose(before: str, now: str) -> bool:
     )
 
 
+def _ack_mark(row: Alert, fields: Mapping[str, Any], now: datetime) -> dict[str, Any] | None:
+    """What ``row``'s ``metrics[CHANGED_SINCE_ACK]`` becomes when it is given ``fields``:
+    what was acknowledged, while the alert says something else (None otherwise)."""
+    if row.ack_at is None and not row.acknowledged:
+        return None  # never acknowledged
+    mark = (row.metrics or {}).get(CHANGED_SINCE_ACK)
+    if not isinstance(mark, dict):  # as acknowledged until now: the row's own fields
+        mark = {k: getattr(row, k) for k in _READ_FIELDS}
+        mark["changed_at"] = now.isoformat()
+    if all(mark.get(k) == fields[k] for k in _READ_FIELDS):
+        return None  # says again what was acknowledged
+    return mark
+
+
+def _without_mark(metrics: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (metrics or {}).items() if k != CHANGED_SINCE_ACK}
+
+
+def _stored_as(row: Alert, fields: Mapping[str, Any]) -> bool:
+    """Whether ``row`` holds ``fields`` already (its acknowledgement mark aside)."""
+    return all(
+        _same_when(row.when, v)
+        if k == "when"
+        else (_without_mark(row.metrics) if k == "metrics" else getattr(row, k)) == v
+        for k, v in fields.items()
+    )
+
+
 def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike]) -> AlertChanges:
     """Make the stored alerts of a site match ``alerts``, by key (idempotent).
 
@@ -1680,6 +1723,11 @@ def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike])
     is stored is left untouched (``unchanged``; its ``updated_at`` says when it last
     changed). An acknowledged alert raised again at a higher severity is acknowledged no
     longer (``reopened``): what was checked is not what it says now; its note stays.
+    One raised again with another count, explanation or image at the same or a lower
+    severity stays acknowledged (``changed_since_ack``) and keeps what was acknowledged
+    in ``metrics[CHANGED_SINCE_ACK]`` until acknowledged again (:func:`acknowledge_alert`)
+    or raised again as it was acknowledged; a reopened one keeps it too. Before session
+    30 such an alert changed under its acknowledgement without a sign.
     """
     s = get_site(session, site)
     wanted: dict[str, AlertLike] = {a.key: a for a in alerts}
@@ -1699,7 +1747,7 @@ def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike])
         )
     }
     now = utcnow()
-    created = updated = removed = retired = unchanged = reopened = 0
+    created = updated = removed = retired = unchanged = reopened = changed = 0
     with session.begin_nested():
         for key, a in wanted.items():
             fields = _alert_fields(a)
@@ -1708,17 +1756,20 @@ def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike])
                 row = Alert(site_id=s.id, key=key, created_at=now, acknowledged=False)
                 session.add(row)
                 created += 1
-            elif row.active and all(
-                _same_when(row.when, v) if k == "when" else getattr(row, k) == v
-                for k, v in fields.items()
-            ):
-                unchanged += 1
+            elif row.active and _stored_as(row, fields):
+                unchanged += 1  # its mark, if any, stays: it still says what it said
                 continue
             else:
                 updated += 1
+                said = {k: getattr(row, k) for k in _READ_FIELDS}
+                mark = _ack_mark(row, fields, now)
+                if mark is not None:
+                    fields["metrics"] = {**fields["metrics"], CHANGED_SINCE_ACK: mark}
                 if row.acknowledged and _rose(row.severity, a.severity):
                     row.acknowledged = False  # ack_at and ack_note stay: what was checked
                     reopened += 1
+                elif row.acknowledged and any(said[k] != fields[k] for k in _READ_FIELDS):
+                    changed += mark is not None
             for k, v in fields.items():
                 setattr(row, k, v)
             row.active = True
@@ -1742,6 +1793,7 @@ def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike])
         retired=retired,
         unchanged=unchanged,
         reopened=reopened,
+        changed_since_ack=changed,
     )
 
 
@@ -1834,11 +1886,18 @@ def acknowledge_alert(session: Session, alert_id: int, note: str = "") -> Alert:
     ``lock=True``): two acknowledgements at once (the CLI and the dashboard) on
     PostgreSQL each add their note to the other's; before session 24 the second
     overwrote the first.
+
+    Acknowledging an alert that has changed since it was acknowledged (it has
+    ``metrics[CHANGED_SINCE_ACK]``, see :func:`replace_alerts`), with or without a note,
+    clears that mark: the analyst has seen what it says now.
     """
     from railwatch.limits import NOTE_MAX
 
     note = check_note(note)
     row = get_alert(session, alert_id, lock=True)
+    seen = CHANGED_SINCE_ACK in (row.metrics or {})
+    if seen:
+        row.metrics = _without_mark(row.metrics)
     if not row.acknowledged:
         row.acknowledged = True
         row.ack_note = note or None
@@ -1847,6 +1906,8 @@ def acknowledge_alert(session: Session, alert_id: int, note: str = "") -> Alert:
         return row
     old = row.ack_note or ""
     if not note or old == note or old.endswith(f" UTC: {note}"):
+        if seen:
+            session.flush()
         return row
     now = utcnow()
     entry = f"{now:%Y-%m-%d %H:%M} UTC: {note}"
