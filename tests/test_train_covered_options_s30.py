@@ -119,3 +119,18 @@ def test_out_the_same_as_init_is_refused_first_with_what_to_do(
     err = " ".join(capsys.readouterr().err.split())
     assert "frozen" in err and "give another --out" in err and "w.covered.onnx" in err
     assert w.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["w.onnx"]
+
+
+def test_a_bank_too_small_to_hold_out_cars_says_so_not_nan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """3 crops hold out round(10 % of 3) = 0: the re-fit said 'covered accuracy on the
+    held-out crops' cars: nan % -> nan % (0 cars)'."""
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    out = tmp_path / "cov.onnx"
+    argv = ["train", "--covered-head", "--init", "default", "--out", str(out)]
+    assert main([*argv, "--scenes", "3", "--epochs", "1", "--threads", "1"]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "nan" not in err and "no car in the held-out crops" in err and "--scenes" in err
+    assert out.is_file() and out.with_suffix(".json").is_file()

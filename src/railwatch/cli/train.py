@@ -607,11 +607,19 @@ def _covered_head(init: Path, out: Path, cfg: CoveredConfig) -> Path:
             progress=lambda i, n: bar.update(task, completed=i),
         )
     fit = entry["fit"]
-    before = fit.get("before", {}).get("val_acc", float("nan"))
-    err_console.print(
-        f"covered accuracy on the held-out crops' cars: {100 * before:.1f} % -> "
-        f"{100 * fit['after']['val_acc']:.1f} % ({fit['val_cars']} cars)"
-    )
+    if fit["val_cars"]:
+        before = fit.get("before", {}).get("val_acc", float("nan"))
+        err_console.print(
+            f"covered accuracy on the held-out crops' cars: {100 * before:.1f} % -> "
+            f"{100 * fit['after']['val_acc']:.1f} % ({fit['val_cars']} cars)"
+        )
+    else:  # it said 'nan % -> nan % (0 cars)'
+        err_console.print(
+            f"no car in the held-out crops ({100 * cfg.val_share:g} % of the "
+            f"{cfg.scenes} crops): the covered accuracy is not measured; give more "
+            "--scenes to measure it",
+            style="yellow",
+        )
     console.print(f"wrote {escape(str(out))} and {escape(str(out.with_suffix('.json')))}")
     return out
 

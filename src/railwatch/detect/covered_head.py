@@ -337,7 +337,10 @@ def fit_covered(
     torch.set_num_threads(cfg.threads)
     tr, va = split(cars, cfg.val_share, cfg.seed)
     if len(tr) == 0:
-        raise InputError("no training cars left after the validation split")
+        raise InputError(
+            f"no car to fit on in the {cfg.scenes} training crops (after "
+            f"{100 * cfg.val_share:g} % of them were held out): give more --scenes"
+        )
     channels = cars.feats.shape[1]
     if cfg.layout == "row":
         branch = build_row(channels, row)
@@ -379,10 +382,11 @@ def fit_covered(
             total += float(loss.detach()) / nb
         if log is not None:
             v = evaluate(va, branch)
-            log(
-                f"epoch {epoch + 1}/{cfg.epochs} ({time.time() - t0:.0f}s) loss={total:.4f} "
-                f"val_loss={v['val_loss']:.4f} val_acc={v['val_acc']:.4f}"
+            held_out = (
+                f" val_loss={v['val_loss']:.4f} val_acc={v['val_acc']:.4f}" if len(va) else ""
             )
+            took = time.time() - t0
+            log(f"epoch {epoch + 1}/{cfg.epochs} ({took:.0f}s) loss={total:.4f}{held_out}")
     branch.eval()
     report["after"] = evaluate(va, branch)
     report["seconds"] = round(time.time() - t0, 1)
