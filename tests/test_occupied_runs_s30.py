@@ -21,6 +21,7 @@ from railwatch.detect.api import detect_file
 from railwatch.detect.coarse import estimate_occupancy
 from railwatch.detect.geojson import from_feature_collection, read_geojson
 from railwatch.errors import InputError
+from railwatch.storage import Database, repo
 from test_detect_coarse import GSD, _yard
 
 ORIGIN = (630_000.0, 4_700_000.0)
@@ -125,18 +126,18 @@ def test_other_lines_are_still_refused_as_railcars() -> None:
         from_feature_collection(fc)
 
 
-def test_process_keeps_the_runs_with_the_scenes_count(tmp_path: Path) -> None:
-    """``railwatch process`` keeps a 3 m scene's runs (lon/lat) with its count; they lie
-    on the site's centrelines and add up to its car equivalents."""
+@pytest.fixture(scope="module")
+def coarse_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Database, MultiLineString]:
+    """One 3 m image of a yard of 30 cars, processed, its site with centrelines."""
     from railwatch.imagery import inspect_scene
     from railwatch.ingest import ingest_paths
     from railwatch.pipeline import process_site
     from railwatch.sim import SceneParams, render_scene, write_scene
     from railwatch.sites import SiteSpec
-    from railwatch.storage import Database, repo
     from test_detect_fakes import BrightBlobDetector
     from test_imagery_register import _site_tracks
 
+    tmp_path = tmp_path_factory.mktemp("occupied")
     p = SceneParams(seed=20, layout_seed=7, size_px=(200, 200), gsd=GSD, n_cars=30)
     path = write_scene(render_scene(p), tmp_path / "imgs", "v0", preview=False).image
     db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
@@ -148,6 +149,15 @@ def test_process_keeps_the_runs_with_the_scenes_count(tmp_path: Path) -> None:
     det = BrightBlobDetector()
     det.name, det.version = "fake", "1"  # type: ignore[misc]
     assert len(process_site(db, "yard", detector=det).processed) == 1
+    return db, tracks
+
+
+def test_process_keeps_the_runs_with_the_scenes_count(
+    coarse_db: tuple[Database, MultiLineString],
+) -> None:
+    """``railwatch process`` keeps a 3 m scene's runs (lon/lat) with its count; they lie
+    on the site's centrelines and add up to its car equivalents."""
+    db, tracks = coarse_db
     with db.session() as s:
         (scene,) = repo.list_scenes(s, "yard")
         runs = repo.occupied_runs_of(scene)
@@ -156,3 +166,40 @@ def test_process_keeps_the_runs_with_the_scenes_count(tmp_path: Path) -> None:
     assert sum(r.length_m for r in runs) / 14.0 == pytest.approx(total, abs=0.05)
     for run in runs:  # lon/lat, on the site's centrelines (1e-4 degrees is about 8 m)
         assert tracks.distance(LineString(run.coords)) < 1e-4
+
+
+def test_report_chips_draw_the_runs(coarse_db: tuple[Database, MultiLineString]) -> None:
+    """The report's chip of a 3 m image draws its runs (green lines along the track, in
+    the legend); a scene counted before they were kept says so in its caption."""
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    from railwatch.report.builder import _chip_pair, _SiteInfo
+    from railwatch.report.chips import OCCUPIED_LABEL, chip_figure
+    from railwatch.report.data import scene_rows
+    from railwatch.report.style import OCCUPIED_COLOUR
+
+    db, _ = coarse_db
+    with db.session() as s:
+        site = repo.get_site(s, "yard")
+        info = _SiteInfo(site.name, "", site.geometry, site.utm_crs)
+        (row,) = scene_rows(s, site)
+    assert row.method == "length" and row.occupied
+    after, _, notes = _chip_pair(info, row, None, {})
+    assert after is not None and not notes
+    assert len(after.occupied) == len(row.occupied)
+    h, w = after.image.shape[:2]
+    for line in after.occupied:  # on the chip's grid
+        assert all(-1 <= x <= w + 1 and -1 <= y <= h + 1 for x, y in line)
+    fig = chip_figure(after)
+    ax = fig.axes[0]
+    drawn = [ln for ln in ax.get_lines() if ln.get_color() == OCCUPIED_COLOUR]
+    assert len(drawn) == len(after.occupied)
+    labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert OCCUPIED_LABEL in labels
+    plt.close(fig)
+    old = dataclasses.replace(row, occupied=None)  # counted before session 30
+    after, _, _ = _chip_pair(info, old, None, {})
+    assert after is not None and after.occupied == ()
+    assert any("not recorded" in line for line in after.caption)

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import shapely
-from shapely.geometry import Polygon, box
+from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
@@ -280,11 +280,15 @@ def _caption(row: SceneRow, shown_gsd: float, cls: str = "all") -> tuple[str, ..
         count += f" · covered {row.covered}"
     if row.method and row.method != "objects":
         count += f" · method {row.method}"
-    return (
+    lines = (
         f"{row.sensor or 'unknown sensor'} · {gsd}",
         f"clear {fmt_pct(row.clear_fraction)} · coverage {fmt_pct(row.coverage)}",
         count,
     )
+    if row.method == "length" and row.counted and row.occupied is None:
+        # counted before the runs were kept: nothing to draw, and not for want of cars
+        return (*lines, "track read as occupied: not recorded (railwatch process --reprocess)")
+    return lines
 
 
 def _chip_pair(
@@ -317,9 +321,24 @@ def _chip_pair(
         ]
         for r in rows
     }
+    runs_utm = {
+        r.scene_id: [
+            transform_polygon(LineString(run.coords), "EPSG:4326", site.utm_crs)
+            for run in r.occupied or ()
+        ]
+        for r in rows
+    }
     region = _region(
         site,
-        [g for r in rows for _, g in (*dets_utm[r.scene_id], *drawn_utm[r.scene_id])],
+        [
+            g
+            for r in rows
+            for g in (
+                *(g for _, g in dets_utm[r.scene_id]),
+                *(g for _, g in drawn_utm[r.scene_id]),
+                *runs_utm[r.scene_id],
+            )
+        ],
         site_utm,
     )
     minx, miny, maxx, maxy = region.bounds
@@ -379,6 +398,10 @@ def _chip_pair(
             transform=grid.transform,
             site_outline=outline,
             analyst=drawn,
+            occupied=tuple(
+                tuple((float(x), float(y)) for x, y in to_pixels(g, grid.transform).coords)
+                for g in runs_utm[row.scene_id]
+            ),
         )
     return (
         chips.get(after.scene_id),

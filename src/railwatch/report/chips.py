@@ -26,9 +26,12 @@ from railwatch.detect.base import Detection
 from railwatch.imagery.register import phase_shift
 from railwatch.report.charts import new_figure, plain_text
 from railwatch.report.model import ChipImage
-from railwatch.report.style import ANALYST_COLOUR, class_colour, class_order
+from railwatch.report.style import ANALYST_COLOUR, OCCUPIED_COLOUR, class_colour, class_order
 
 _OUTLINE = [patheffects.withStroke(linewidth=2.5, foreground="black")]
+_OCCUPIED_OUTLINE = [patheffects.withStroke(linewidth=2.4, foreground="black")]
+#: Legend label of a length count's occupied track (:attr:`ChipImage.occupied`).
+OCCUPIED_LABEL = "track read as occupied (1.5-10 m: car equivalents = length / 14 m)"
 
 
 def crop_window(
@@ -166,6 +169,17 @@ def _draw_chip(ax: Axes, chip: ChipImage) -> None:
         draw_detections(ax, chip.analyst, linewidth=1.8, colour=ANALYST_COLOUR, zorder=4)
     else:
         draw_detections(ax, chip.detections)
+    for line in chip.occupied:  # a length count: where along the track it read cars
+        xs, ys = zip(*line, strict=True)
+        ax.plot(
+            xs,
+            ys,
+            color=OCCUPIED_COLOUR,
+            linewidth=1.3,  # thin: the cars under it stay visible
+            solid_capstyle="butt",
+            path_effects=_OCCUPIED_OUTLINE,
+            zorder=3,
+        )
     ax.set_xlim(c0, c1)
     ax.set_ylim(r1, r0)
     ax.set_aspect("equal")
@@ -231,16 +245,24 @@ def _draw_chip(ax: Axes, chip: ChipImage) -> None:
 
 
 def draw_legend(
-    fig: Figure, detections: Iterable[Detection], analyst: Iterable[Detection] = ()
+    fig: Figure,
+    detections: Iterable[Detection],
+    analyst: Iterable[Detection] = (),
+    *,
+    occupied: bool = False,
 ) -> None:
-    """A figure legend for the classes present (and covered loads, if any), and the
-    analyst's outlines when a chip draws them."""
+    """A figure legend for the classes present (and covered loads, if any), the
+    analyst's outlines when a chip draws them, and ``occupied`` track when one does."""
     with plain_text():
-        _draw_legend(fig, detections, analyst)
+        _draw_legend(fig, detections, analyst, occupied=occupied)
 
 
 def _draw_legend(
-    fig: Figure, detections: Iterable[Detection], analyst: Iterable[Detection] = ()
+    fig: Figure,
+    detections: Iterable[Detection],
+    analyst: Iterable[Detection] = (),
+    *,
+    occupied: bool = False,
 ) -> None:
     dets = list(detections)
     drawn = list(analyst)
@@ -267,6 +289,8 @@ def _draw_legend(
                 label="covered load",
             )
         )
+    if occupied:
+        handles.append(Patch(facecolor=OCCUPIED_COLOUR, edgecolor="black", label=OCCUPIED_LABEL))
     if handles:
         fig.legend(
             handles=handles,
@@ -287,7 +311,7 @@ def chip_figure(chip: ChipImage, *, width: float = 5.5) -> Figure:
     """One chip as a figure, with a class legend."""
     fig = new_figure(*_chip_size(chip, width))
     draw_chip(fig.add_subplot(), chip)
-    draw_legend(fig, chip.detections, chip.analyst)
+    draw_legend(fig, chip.detections, chip.analyst, occupied=bool(chip.occupied))
     return fig
 
 
@@ -314,7 +338,12 @@ def pair_figure(before: ChipImage, after: ChipImage, *, width: float = 10.0) -> 
         ax_before, ax_after = fig.subplots(1, 2)
     draw_chip(ax_before, before)
     draw_chip(ax_after, after)
-    draw_legend(fig, [*before.detections, *after.detections], [*before.analyst, *after.analyst])
+    draw_legend(
+        fig,
+        [*before.detections, *after.detections],
+        [*before.analyst, *after.analyst],
+        occupied=bool(before.occupied or after.occupied),
+    )
     return fig
 
 

@@ -89,6 +89,7 @@ def scene_row(scene: Scene, counts: Sequence[Count], review: SceneReview | None 
         detector=scene.detector,
         detector_version=scene.detector_version,
         rgb_bands=rgb_of(scene.meta),
+        occupied=repo.occupied_runs_of(scene) if usable else None,
         radiometry=radiometry_of(scene.meta),
         registration=(scene.meta or {}).get(repo.REGISTRATION_KEY),
         reviewed=reviewed and usable,

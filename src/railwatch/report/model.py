@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from affine import Affine
 
-from railwatch.detect.base import Detection, is_presence, long_train_present
+from railwatch.detect.base import Detection, OccupiedRun, is_presence, long_train_present
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import Radiometry
@@ -62,6 +62,10 @@ class SceneRow:
     #: The sun's elevation (degrees) when the image was taken, from its metadata
     #: (``view:sun_elevation``), None when it does not say.
     sun_elevation: float | None = None
+    #: For a length count (1.5-10 m): the stretches of track read as occupied, lon/lat
+    #: (:func:`railwatch.storage.repo.occupied_runs_of`); None when none were recorded
+    #: (another method, or counted before session 30).
+    occupied: tuple[OccupiedRun, ...] | None = None
 
     @property
     def counted(self) -> bool:
@@ -150,6 +154,9 @@ class ChipImage:
     #: The analyst's outlines of a scene reviewed with outlines (``railwatch scene review
     #: --cars``), in the same pixel coordinates: drawn in their own colour.
     analyst: tuple[Detection, ...] = ()
+    #: A length count's stretches of track read as occupied, polylines in the same pixel
+    #: coordinates: drawn as lines along the track.
+    occupied: tuple[tuple[tuple[float, float], ...], ...] = ()
 
 
 @dataclass(frozen=True)

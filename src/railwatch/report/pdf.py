@@ -191,7 +191,12 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
         for i, chip in enumerate(chips):
             rect = (0.04 + i * width + 0.01, 0.2, width - 0.02, 0.58)
             draw_chip(fig.add_axes(rect), chip)
-        draw_legend(fig, [d for c in chips for d in c.detections])
+        draw_legend(
+            fig,
+            [d for c in chips for d in c.detections],
+            [d for c in chips for d in c.analyst],
+            occupied=any(c.occupied for c in chips),
+        )
     notes = list(ev.notes)
     if ev.before is not None:
         # "near the baseline" only when it was: else the note below says it was not

@@ -27,6 +27,9 @@ LENGTH_COLOUR = "#16A085"
 #: An analyst's count (a scene review) on the chart, and their outlines on chips: a
 #: colour no class has, bright on any ground.
 ANALYST_COLOUR = "#00E5FF"
+#: A length count's stretches of track read as occupied, on chips: a bright shade of
+#: :data:`LENGTH_COLOUR` (the chart's colour of such counts), outlined in black.
+OCCUPIED_COLOUR = "#1DE9B6"
 
 
 def class_colour(cls: str) -> str:
