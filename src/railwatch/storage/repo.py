@@ -1882,6 +1882,11 @@ def acknowledge_alert(session: Session, alert_id: int, note: str = "") -> Alert:
     it had none, and moved ``ack_at``.) The notes of one alert hold at most ten notes'
     worth of characters (:data:`~railwatch.limits.NOTE_MAX` each).
 
+    The same holds for an alert acknowledged no longer because its severity rose (see
+    :func:`replace_alerts`): acknowledging it again keeps the notes of what was checked
+    before and adds the new one after them; before session 30 the new note (or none)
+    replaced them.
+
     The alert's row is locked and read as last committed (:func:`get_alert` with
     ``lock=True``): two acknowledgements at once (the CLI and the dashboard) on
     PostgreSQL each add their note to the other's; before session 24 the second
@@ -1895,30 +1900,28 @@ def acknowledge_alert(session: Session, alert_id: int, note: str = "") -> Alert:
 
     note = check_note(note)
     row = get_alert(session, alert_id, lock=True)
+    old = row.ack_note or ""
+    now = utcnow()
+    if not row.acknowledged and row.ack_at is None and not old:  # never acknowledged
+        notes = note or None
+    elif not note or old == note or old.endswith(f" UTC: {note}"):
+        notes = row.ack_note  # nothing new to say (or a repeated request)
+    else:
+        entry = f"{now:%Y-%m-%d %H:%M} UTC: {note}"
+        notes = f"{old}\n{entry}" if old else entry
+        if len(notes) > 10 * NOTE_MAX:
+            raise InputError(
+                f"alert {alert_id} already has {len(old)} characters of notes (at most "
+                f"{10 * NOTE_MAX}): keep this note elsewhere and link to it"
+            )
     seen = CHANGED_SINCE_ACK in (row.metrics or {})
+    if row.acknowledged and notes == row.ack_note and not seen:
+        return row
+    row.acknowledged = True
+    row.ack_note = notes
+    if row.ack_at is None:  # the first acknowledgement, or one by an older version
+        row.ack_at = now
     if seen:
         row.metrics = _without_mark(row.metrics)
-    if not row.acknowledged:
-        row.acknowledged = True
-        row.ack_note = note or None
-        row.ack_at = utcnow()
-        session.flush()
-        return row
-    old = row.ack_note or ""
-    if not note or old == note or old.endswith(f" UTC: {note}"):
-        if seen:
-            session.flush()
-        return row
-    now = utcnow()
-    entry = f"{now:%Y-%m-%d %H:%M} UTC: {note}"
-    combined = f"{old}\n{entry}" if old else entry
-    if len(combined) > 10 * NOTE_MAX:
-        raise InputError(
-            f"alert {alert_id} already has {len(old)} characters of notes (at most "
-            f"{10 * NOTE_MAX}): keep this note elsewhere and link to it"
-        )
-    row.ack_note = combined
-    if row.ack_at is None:  # acknowledged by an older version without a time
-        row.ack_at = now
     session.flush()
     return row
