@@ -16,7 +16,7 @@ from railwatch.storage import Database, repo
 from report_db import PLANS, SITE_UTM, populate, to_wgs84
 
 N_DETECTIONS = sum(p.n for p in PLANS if p.usable)
-LAYERS = {"sites", "scenes", "detections", "counts"}
+LAYERS = {"sites", "scenes", "detections", "occupied_track", "counts"}
 
 
 @pytest.fixture(scope="module")

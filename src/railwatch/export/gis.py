@@ -1,9 +1,11 @@
 """Export a site's data to the formats GIS tools and notebooks read.
 
 * ``gpkg``: one GeoPackage file with layers ``sites``, ``scenes``, ``detections``
-  (polygons) and ``counts`` (attribute table), via pyogrio (GDAL).
-* ``geoparquet``: a directory with ``sites/scenes/detections.parquet`` (GeoParquet
-  1.1: WKB ``geometry`` column, ``geo`` metadata) and ``counts.parquet`` (a table).
+  (polygons), ``occupied_track`` (lines: the stretches of track a 1.5-10 m image's
+  length count read as occupied) and ``counts`` (attribute table), via pyogrio (GDAL).
+* ``geoparquet``: a directory with ``sites/scenes/detections/occupied_track.parquet``
+  (GeoParquet 1.1: WKB ``geometry`` column, ``geo`` metadata) and ``counts.parquet``
+  (a table).
 * ``geojson``: a directory with one RFC 7946 FeatureCollection per layer (counts as
   features without geometry). Needs nothing beyond the core install.
 * ``csv``: the counts table as one CSV file:
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import InputError, lazy_import, os_reason
@@ -47,12 +49,15 @@ _PANDAS_TYPES = {"int": "Int64", "float": "float64", "bool": "boolean", "str": "
 
 def _typed(geometries: tuple[BaseGeometry, ...], geometry_type: str | None) -> list[Any]:
     """Geometries as the layer's declared type: a Polygon as a one-part MultiPolygon in
-    a MultiPolygon layer (the scenes layer: footprints across 180° are split there).
-    GeoPackage and GeoParquet declare one type per layer; a Polygon layer holding
-    MultiPolygons is not a valid GeoPackage (GDAL warned and wrote it anyway)."""
-    if geometry_type != "MultiPolygon":
-        return list(geometries)
-    return [MultiPolygon([g]) if isinstance(g, Polygon) else g for g in geometries]
+    a MultiPolygon layer (the scenes layer: footprints across 180° are split there), a
+    LineString as a one-part MultiLineString in a MultiLineString layer (occupied track
+    across 180°). GeoPackage and GeoParquet declare one type per layer; a Polygon layer
+    holding MultiPolygons is not a valid GeoPackage (GDAL warned and wrote it anyway)."""
+    if geometry_type == "MultiPolygon":
+        return [MultiPolygon([g]) if isinstance(g, Polygon) else g for g in geometries]
+    if geometry_type == "MultiLineString":
+        return [MultiLineString([g]) if isinstance(g, LineString) else g for g in geometries]
+    return list(geometries)
 
 
 def _frame(layer: Layer) -> Any:

@@ -5,8 +5,10 @@ Layers: ``sites`` (the site polygon), ``scenes`` (valid-data footprints),
 ``detector``, or ``analyst`` for the outlines of a scene an analyst reviewed with
 ``railwatch scene review --cars``) and ``counts`` (one row per image: total with
 interval, per class, covered; ``reviewed`` and the detector's own ``detector_count``
-where the count is an analyst's; unusable images are rows without a count). Geometries
-are WGS84 (EPSG:4326, lon/lat).
+where the count is an analyst's; unusable images are rows without a count), and
+``occupied_track`` (the stretches of track a 1.5-10 m image's length count read as
+occupied, lines with their length and car equivalents). Geometries are WGS84
+(EPSG:4326, lon/lat).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
+from shapely import affinity
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +32,7 @@ from railwatch.imagery.inspect import split_at_antimeridian
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Count, Detection, Scene, SceneReview, Site
 
-LAYER_NAMES: tuple[str, ...] = ("sites", "scenes", "detections", "counts")
+LAYER_NAMES: tuple[str, ...] = ("sites", "scenes", "detections", "occupied_track", "counts")
 CRS = "EPSG:4326"
 
 
@@ -266,6 +269,68 @@ def detection_layer(
     return _layer("detections", DETECTION_SCHEMA, records, geoms, kind)
 
 
+OCCUPIED_SCHEMA = (
+    ("scene_id", "int"), ("date", "datetime"), ("sensor", "str"), ("gsd", "float"),
+    ("length_m", "float"), ("car_equivalents", "float"),
+)  # fmt: skip
+
+
+def _line_at_180(line: LineString) -> LineString | MultiLineString:
+    """A stored WGS84 stretch of track, split at 180° (RFC 7946) when it crosses there,
+    as footprints and cars are: its points east and west of 180° (179.99, then -179.99)
+    drew a line round the whole Earth. The longitudes are unwrapped along the line, and
+    its pieces beyond ±180° moved back by 360°."""
+    xy = np.asarray(line.coords, dtype=float)
+    lon = np.unwrap(xy[:, 0], period=360.0)
+    if lon.min() >= -180.0 and lon.max() <= 180.0:
+        return line  # no jump of more than 180° between points: as stored
+    joined = LineString(np.column_stack([lon, xy[:, 1]]))
+    parts: list[LineString] = []
+    for k in (-1, 0, 1):
+        piece = affinity.translate(
+            joined.intersection(box(360 * k - 180, -90, 360 * k + 180, 90)), -360 * k
+        )
+        pieces = piece.geoms if hasattr(piece, "geoms") else [piece]
+        parts += [g for g in pieces if isinstance(g, LineString) and g.length > 0]
+    return parts[0] if len(parts) == 1 else MultiLineString(parts)
+
+
+def occupied_layer(scenes: list[Scene]) -> Layer:
+    """The ``occupied_track`` layer: the stretches of track a length count (1.5-10 m)
+    read as occupied (:func:`railwatch.storage.repo.occupied_runs_of`), one line per
+    stretch with its scene's id, date, sensor and GSD, its length and its car
+    equivalents (``length_m`` / 14 m, :data:`railwatch.detect.coarse.CONVENTIONAL_CAR_M`:
+    a scene's add up to the detector's count, its ``detector_count`` where an analyst
+    reviewed it). Only images whose count is stored (usable,
+    processed) have lines; a length count recorded before session 30 kept none
+    (``railwatch process --reprocess`` records them), and counts of cars one by one or
+    presence flags have none. A stretch across the antimeridian is a MultiLineString
+    split at 180°, and the layer then MultiLineString, else LineString."""
+    from railwatch.detect.coarse import CONVENTIONAL_CAR_M  # lazily: OpenCV's module
+
+    records: list[dict[str, Any]] = []
+    geoms: list[BaseGeometry] = []
+    for s in scenes:
+        if not (s.usable and s.status == "processed"):
+            continue  # a gap (or a result since removed): no stretch is its count
+        for run in repo.occupied_runs_of(s) or ():
+            if len(run.coords) < 2:
+                continue  # not a line (a hand-edited entry)
+            records.append(
+                {
+                    "scene_id": s.id,
+                    "date": s.acquired_at,
+                    "sensor": s.sensor or "",
+                    "gsd": float(s.gsd),
+                    "length_m": float(run.length_m),
+                    "car_equivalents": float(run.length_m) / CONVENTIONAL_CAR_M,
+                }
+            )
+            geoms.append(_line_at_180(LineString(run.coords)))
+    kind = "MultiLineString" if any(isinstance(g, MultiLineString) for g in geoms) else "LineString"
+    return _layer("occupied_track", OCCUPIED_SCHEMA, records, geoms, kind)
+
+
 COUNT_SCHEMA = (
     ("date", "datetime"), ("scene_id", "int"), ("sensor", "str"), ("gsd", "float"),
     ("usable", "bool"), ("status", "str"), ("clear_fraction", "float"), ("coverage", "float"),
@@ -373,6 +438,7 @@ def site_layers(session: Session, site_name: str) -> dict[str, Layer]:
         "sites": site_layer(site),
         "scenes": scene_layer(scenes),
         "detections": detection_layer(session, site, scenes, reviews),
+        "occupied_track": occupied_layer(scenes),
         "counts": count_layer(session, site, scenes, reviews),
     }
 
