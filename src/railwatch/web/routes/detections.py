@@ -156,6 +156,25 @@ def _check_classes(session: Session, site_id: int, classes: list[str]) -> list[s
     return classes
 
 
+def _scene_with_total(session: Session, scene_id: int) -> tuple[Scene, Count | None]:
+    """The scene with its site (scene_dict names it) and its total count, in one
+    statement; a 404 when there is no such scene."""
+    found = (
+        session.execute(
+            select(Scene, Count)
+            .outerjoin(Count, (Count.scene_id == Scene.id) & (Count.cls == "all"))
+            .options(joinedload(Scene.site))
+            .where(Scene.id == scene_id)
+        ).first()
+        if repo.is_record_id(scene_id)
+        else None
+    )
+    if found is None:
+        raise NotFoundError(f"no scene with id {scene_id}: see `railwatch scene list SITE`")
+    scene, total_row = found
+    return scene, total_row
+
+
 @router.get(
     "/scenes/{scene_id}/detections",
     summary="Detections of a scene (GeoJSON)",
@@ -193,22 +212,10 @@ def scene_detections(
     read with them (one state: a page that listed the scenes
     earlier sees that it was counted again). With ``source=analyst``, the outlines an
     analyst gave in the scene's review (no ``score``); the detector's stay in the
-    default answer."""
+    default answer. A scene counted by occupied track length (1.5-10 m) has no cars
+    here: the stretches of track it read are ``/api/scenes/{scene_id}/occupied``."""
     with read_session(db) as s:
-        # the scene with its site (scene_dict names it) and total count: one statement
-        found = (
-            s.execute(
-                select(Scene, Count)
-                .outerjoin(Count, (Count.scene_id == Scene.id) & (Count.cls == "all"))
-                .options(joinedload(Scene.site))
-                .where(Scene.id == scene_id)
-            ).first()
-            if repo.is_record_id(scene_id)
-            else None
-        )
-        if found is None:
-            raise NotFoundError(f"no scene with id {scene_id}: see `railwatch scene list SITE`")
-        scene, total_row = found
+        scene, total_row = _scene_with_total(s, scene_id)
         cond = [Detection.scene_id == scene_id]
         wanted = _check_classes(s, scene.site_id, cls or [])
         status, quality = scene.status, scene_dict(scene)["quality"]
@@ -296,3 +303,118 @@ def _collection(
             "X-Total-Count": str(total),
         },
     )
+
+
+def _run_geometry(coords: tuple[tuple[float, float], ...]) -> dict[str, Any]:
+    """A run's line as GeoJSON, coordinates rounded to :data:`DECIMALS` places; one
+    across 180° (longitudes jumping from 179.9 to -179.9) split there as a
+    MultiLineString (RFC 7946 3.1.9), as a car across it is served."""
+    xy = np.round(np.asarray(coords, dtype=float), DECIMALS)
+    if np.ptp(xy[:, 0]) <= 180:
+        return {"type": "LineString", "coordinates": xy.tolist()}
+    east = xy.copy()
+    east[east[:, 0] < 0, 0] += 360.0  # one piece, from 179.9 to 180.1
+    line = shapely.LineString(east)
+    west = shapely.clip_by_rect(line, -180.0, -90.0, 180.0, 90.0)
+    beyond = shapely.transform(
+        shapely.clip_by_rect(line, 180.0, -90.0, 540.0, 90.0), lambda p: p - [360.0, 0.0]
+    )
+    parts = [
+        np.round(shapely.get_coordinates(g), DECIMALS).tolist()
+        for piece in (west, beyond)
+        for g in getattr(piece, "geoms", [piece])
+        if not g.is_empty and g.length > 0
+    ]
+    return {"type": "MultiLineString", "coordinates": parts}
+
+
+def _not_recorded(scene: Scene, method: str | None) -> str:
+    """Why a scene has no occupied track recorded, and what to do."""
+    sid = scene.id
+    if scene.status != "processed":
+        if scene.status == "unusable":
+            return f"scene {sid} is unusable (a gap, no count): nothing was read on it"
+        return (
+            f"scene {sid} is {scene.status}, not counted yet: process it (`railwatch "
+            f"process {scene.site.name}` or POST /api/sites/{{site}}/jobs)"
+        )
+    if method == "length":
+        return (
+            f"scene {sid} was counted by occupied track length before its stretches were "
+            f"kept (before session 30): count it again to record them (`railwatch process "
+            f"{scene.site.name} --reprocess`, or a job with reprocess true)"
+        )
+    if method == "presence":
+        return (
+            f"scene {sid} is a presence image (10 m and coarser): it says only whether a "
+            "long train is present, no stretch of occupied track is kept"
+        )
+    return (
+        f"scene {sid} is counted car by car ({method}), not by occupied track length: "
+        f"its cars are GET /api/scenes/{sid}/detections"
+    )
+
+
+@router.get(
+    "/scenes/{scene_id}/occupied",
+    summary="Track a length count read as occupied (GeoJSON)",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def scene_occupied(scene_id: SceneId, db: DB) -> Response:
+    """The stretches of track a count by occupied track length (1.5-10 m images) read
+    as occupied: a FeatureCollection (WGS84) of LineStrings, each with ``method``
+    (``length``), ``length_m`` and ``car_equivalents`` (``length_m`` / 14 m, a
+    conventional car), as ``railwatch detect`` writes them; they add up to the
+    detector's count. They are not cars: the scene's detections, their filters, pages
+    and counts leave them out. ``recorded`` says whether the count kept its stretches:
+    true with no feature is a count that read no occupied track; false (with ``reason``:
+    a count car by car, a presence image, not counted, or a length count made before
+    session 30, which ``railwatch process --reprocess`` records again) is none kept.
+    Also the scene's ``status``, ``count``, ``reviewed``, ``detector_count``, ``quality``
+    and the runs' ``occupied_length_m`` and ``car_equivalents`` (null when not
+    recorded). Not paged: a scene has one run per occupied stretch of track."""
+    from railwatch.detect.coarse import CONVENTIONAL_CAR_M
+
+    with read_session(db) as s:
+        scene, total_row = _scene_with_total(s, scene_id)
+        machine = machine_counts(s, [total_row] if total_row is not None else [])
+        scene_count = count_dict(total_row)
+        marks = review_marks(total_row, machine.get(scene_id))
+        quality = scene_dict(scene)["quality"]
+        method = total_row.method if total_row is not None else None
+        runs = repo.occupied_runs_of(scene) if scene.status == "processed" else None
+        if runs is not None:  # a line needs two points (a hand-edited entry may not)
+            runs = tuple(run for run in runs if len(run.coords) >= 2)
+        reason = _not_recorded(scene, method) if runs is None else None
+        status = scene.status
+    feats = [
+        {
+            "type": "Feature",
+            "id": k,
+            "geometry": _run_geometry(run.coords),
+            "properties": {
+                "method": "length",
+                "length_m": round(run.length_m, 2),
+                "car_equivalents": round(run.length_m / CONVENTIONAL_CAR_M, 2),
+            },
+        }
+        for k, run in enumerate(runs or (), start=1)
+    ]
+    length = sum(run.length_m for run in runs) if runs is not None else None
+    body = {
+        "type": "FeatureCollection",
+        "scene_id": scene_id,
+        "status": status,
+        "count": scene_count,
+        **marks,
+        "quality": quality,
+        "recorded": runs is not None,
+        "reason": reason,
+        "occupied_length_m": None if length is None else round(length, 1),
+        "car_equivalents": None if length is None else round(length / CONVENTIONAL_CAR_M, 2),
+        "numberMatched": len(feats),
+        "numberReturned": len(feats),
+        "features": feats,
+    }
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/geo+json")

@@ -1,4 +1,5 @@
-/* Site page: map (site polygon, image tiles, detections), image stepper, count chart, alerts,
+/* Site page: map (site polygon, image tiles, detections, the track a 3 m count read as
+   occupied: GET /api/scenes/{id}/occupied), image stepper, count chart, alerts,
    the images to check first (GET /api/sites/{site}/to-review), and the analyst's review of
    the selected image (their own count, or its cars downloaded, corrected and sent back:
    PUT /api/scenes/{id}/review). */
@@ -14,9 +15,11 @@
     railcar: "#d9d9d9", // a railcar whose type the detector is unsure of
   };
   const colour = (c) => COLOURS[c] || "#dddddd";
+  /** The stretches of track a count by occupied length (3 m) read as occupied. */
+  const OCCUPIED = "#00e5ff";
   const $ = (id) => document.getElementById(id);
 
-  const state = { scenes: [], index: -1, tiles: null, dets: null, chart: null, events: [], alerts: [], cls: "all", seq: 0 };
+  const state = { scenes: [], index: -1, tiles: null, dets: null, occ: null, chart: null, events: [], alerts: [], cls: "all", seq: 0 };
 
   await auth.init();
   if (auth.blocked()) {
@@ -29,6 +32,8 @@
   }
   const map = L.map("map", { preferCanvas: true, zoomSnap: 0.25, attributionControl: false });
   const canvas = L.canvas({ padding: 0.3 });
+  // a few lines per image: SVG paths (each one element, with its tooltip)
+  const svg = L.svg({ padding: 0.3 });
 
   function legend() {
     $("legend").replaceChildren(
@@ -36,6 +41,8 @@
       ...Object.entries(COLOURS).map(([c, col]) =>
         el("span", { class: "lg" }, el("i", { style: `border-color:${col}` }), c)),
       el("span", { class: "lg" }, el("i", { class: "covered" }), "covered load (dashed)"),
+      el("span", { class: "lg", title: "3 m images counted by occupied track length: the stretches the count read as occupied (hover one for its length)" },
+        el("i", { class: "occupied", style: `border-color:${OCCUPIED}` }), "track read as occupied"),
       el("span", { class: "lg" }, el("i", { class: "site" }), "site"),
     );
   }
@@ -252,6 +259,7 @@
     const t0 = performance.now();
     const detections = early(detectionsOf(sc));
     const footprint = early(footprintOf(sc));
+    const occupied = byLength(sc) ? early(api(`/api/scenes/${sc.id}/occupied`)) : null;
     $("slider").value = i;
     for (const b of list.querySelectorAll("button.scene")) b.classList.toggle("active", Number(b.dataset.scene) === sc.id);
     list.querySelector(`button[data-scene="${sc.id}"]`)?.scrollIntoView({ block: "nearest" });
@@ -259,6 +267,8 @@
     markAlerts(sc);
     history.replaceState(null, "", `#${sc.id}`);
     if (state.dets) { map.removeLayer(state.dets); state.dets = null; }
+    if (state.occ) { map.removeLayer(state.occ); state.occ = null; }
+    delete document.body.dataset.occupied;
     $("scene-info").replaceChildren(...infoLine(sc), el("span", { id: "det-count", class: "muted" }, " · loading detections…"));
     $("review").replaceChildren();
     try {
@@ -285,6 +295,7 @@
       const gone = err.status === 404 && await siteGone();
       $("det-count").textContent = " · detections unavailable: " + (gone ? GONE : err.message);
     }
+    if (occupied || byLength(sc)) await showOccupied(sc, seq, occupied);
     // image tiles after the detections: their rendering would otherwise delay them
     let bounds = null;
     try {
@@ -297,6 +308,50 @@
     try {
       renderReview(sc, await sceneOf(sc));
     } catch (_) { /* the scene is gone: said above */ }
+  }
+
+  /** A processed image counted by occupied track length (3 m): its cars are car
+   * equivalents, read along the track, not outlines. */
+  function byLength(sc) { return sc.status === "processed" && Boolean(sc.count) && sc.count.method === "length"; }
+
+  const fmtMetres = (m) => Math.round(m).toLocaleString("en");
+  /** "track read as occupied: N m ≈ K car equivalents" of a run, or of them all. */
+  const occupiedText = (m, k) => `track read as occupied: ${fmtMetres(m)} m ≈ ${fmtCount(k)} car equivalents`;
+
+  /** Draw the stretches of track a length count read as occupied
+   * (GET /api/scenes/{id}/occupied) as lines over the image, each with its length as a
+   * tooltip, and say under the map what they add up to, or why there are none. */
+  async function showOccupied(sc, seq, asked) {
+    let fc;
+    try {
+      fc = await (asked || api(`/api/scenes/${sc.id}/occupied`));
+    } catch (err) {
+      if (seq !== state.seq) return;
+      occInfo().replaceChildren(el("span", { class: "warn" }, " · occupied track unavailable: " + err.message));
+      return;
+    }
+    if (seq !== state.seq) return;
+    if (!fc.recorded) {
+      if (fc.count && fc.count.method === "length") occInfo().replaceChildren(" · occupied track not recorded: " + fc.reason);
+      document.body.dataset.occupied = `${sc.id}:none`;
+      return;
+    }
+    state.occ = L.geoJSON(fc, {
+      renderer: svg,
+      style: { color: OCCUPIED, weight: 4, opacity: 0.95, lineCap: "butt", className: "occ-run" },
+      onEachFeature: (f, layer) => {
+        const p = f.properties;
+        layer.bindTooltip(occupiedText(p.length_m, p.car_equivalents), { sticky: true, className: "occ-tip" });
+      },
+    }).addTo(map);
+    occInfo().replaceChildren(" · ", el("span", { class: "occ-swatch", style: `background:${OCCUPIED}` }), " ",
+      fc.features.length ? occupiedText(fc.occupied_length_m, fc.car_equivalents) : "no track read as occupied");
+    document.body.dataset.occupied = `${sc.id}:${fc.features.length}`;
+  }
+
+  /** The place under the map that says what the occupied track adds up to. */
+  function occInfo() {
+    return $("occ-info") || $("scene-info").appendChild(el("span", { id: "occ-info", class: "muted occ-info" }));
   }
 
   /** The analyst's review of the selected scene: what they gave, a form for their own
@@ -388,8 +443,8 @@
       reviewed: full.reviewed, detector_count: full.detector_count });
     drawEntry(sc);
     if (scenes[state.index] === sc) {
-      const dets = $("det-count");
-      $("scene-info").replaceChildren(...infoLine(sc), dets || "");
+      const dets = $("det-count"), occ = $("occ-info");
+      $("scene-info").replaceChildren(...infoLine(sc), dets || "", occ || "");
       renderReview(sc, full);
     }
     await Promise.all([loadChart(state.cls), loadToReview()]);
