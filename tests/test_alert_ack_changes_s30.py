@@ -271,3 +271,64 @@ def test_railwatch_alerts_json_shows_the_mark(
     (row,) = json.loads(capsys.readouterr().out)
     assert row["acknowledged"] and row["value"] == 31.0
     assert row["metrics"][MARK]["value"] == 40.0
+
+
+def test_a_scene_review_under_an_acknowledged_spike_is_reported(db: Database) -> None:
+    """The reported case end to end: stored counts, analyze, acknowledge, a scene review
+    lowering the spike's count, analyze again (and once more: nothing to report)."""
+    from datetime import timedelta
+
+    from shapely.geometry import box
+
+    from railwatch.analysis.store import analyze_site
+    from railwatch.sites import SiteSpec
+    from report_db import (
+        CRS,
+        IMG_H_M,
+        IMG_W_M,
+        SITE_UTM,
+        X0,
+        Y0,
+        FakeCount,
+        FakeInfo,
+        FakeQuality,
+        to_wgs84,
+    )
+
+    scene_ids = []
+    with db.session() as s:
+        site = repo.add_site(s, SiteSpec(name="yard", geometry=to_wgs84(SITE_UTM)))
+        for n, c in enumerate([10, 12, 9, 11, 10, 13, 11, 10, 12, 11, 40]):
+            info = FakeInfo(
+                uri=f"/imagery/yard_{n}.tif",
+                content_hash=f"{n + 1:064d}",
+                acquired=datetime(2023, 6, 1, 2, tzinfo=UTC) + timedelta(days=7 * n),
+                crs=CRS,
+                footprint=to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
+                gsd=0.5,
+                width=800,
+                height=400,
+                metadata={},
+            )
+            scene, _ = repo.add_scene(s, site, info, 1.0)
+            count = FakeCount(c, c * 0.9, c * 1.1, {}, 0)
+            repo.record_scene_result(s, scene.id, FakeQuality(0.97), [], count, "default", "2.8")
+            scene_ids.append(scene.id)
+    as_of = datetime(2023, 9, 1, tzinfo=UTC)
+    with db.session() as s:
+        analyze_site(s, "yard", as_of=as_of)
+        (spike,) = [a for a in repo.list_alerts(s, "yard") if a.kind == "spike"]
+        assert spike.value == 40.0
+        repo.acknowledge_alert(s, spike.id, "a train in the sidings")
+    with db.session() as s:
+        repo.set_scene_review(s, scene_ids[-1], {"all": 36})
+    with db.session() as s:
+        result = analyze_site(s, "yard", as_of=as_of)
+    assert (result.reopened, result.changed_since_ack) == (0, 1)
+    a = _read(db, spike.id)
+    assert a["acknowledged"] and a["value"] == 36.0
+    assert a["metrics"][MARK]["value"] == 40.0
+    with db.session() as s:
+        again = analyze_site(s, "yard", as_of=as_of)
+    assert (again.updated, again.changed_since_ack) == (0, 0)
+    assert _read(db, spike.id) == a
