@@ -134,3 +134,46 @@ def test_a_bank_too_small_to_hold_out_cars_says_so_not_nan(
     err = " ".join(capsys.readouterr().err.split())
     assert "nan" not in err and "no car in the held-out crops" in err and "--scenes" in err
     assert out.is_file() and out.with_suffix(".json").is_file()
+
+
+UNUSED = [
+    ["--gsd-range", "0.6,1.1"],
+    ["--empty-fraction", "0.5"],
+    ["--blur-max", "2"],
+    ["--trackside", "0.6"],
+    ["--trackside-empty", "0.15"],
+    ["--labels-share", "0.3"],
+    ["--arch", "s4"],
+]
+
+
+@pytest.mark.parametrize("given", UNUSED, ids=[g[0] for g in UNUSED])
+def test_an_option_the_refit_does_not_use_is_refused_not_ignored(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    given: list[str],
+) -> None:
+    """The re-fit draws its crops with the training defaults but for --scenes, --seed,
+    --styles, --sim-fraction and --roofed-hoppers: --gsd-range 0.6,1.1 (say) was taken
+    without a word and the crops drawn at 0.3-1.0 m all the same."""
+    monkeypatch.setattr(covered_mod, "build_bank", _never)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    argv = ["train", "--covered-head", "--init", "default", "--out", str(tmp_path / "c.onnx")]
+    assert main([*argv, "--scenes", "2", "--epochs", "1", *given]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"leave out {given[0]}" in err and "internal error" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_options_the_refit_uses_and_the_defaults_of_the_others_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(covered_mod, "build_bank", _never)
+    monkeypatch.setitem(sys.modules, "torch", None)  # stops the run at the extra's check
+    argv = ["train", "--covered-head", "--init", "default", "--out", str(tmp_path / "c.onnx")]
+    used = ["--scenes", "2", "--epochs", "1", "--seed", "3", "--lr", "0.01", "--styles",
+            "temperate", "--sim-fraction", "0.5", "--roofed-hoppers", "0.2", "--threads", "1",
+            "--gsd-range", "0.3,1.0", "--trackside", "0", "--arch", "s8"]  # fmt: skip
+    assert main([*argv, *used]) == 1
+    assert "torch is needed" in capsys.readouterr().err

@@ -161,8 +161,9 @@ def train(
         typer.Option(
             "--covered-head",
             help="Re-fit only the tarpaulin (covered) output of the --init weights on frozen "
-            "features (--scenes crops, --epochs, --lr, --seed, --styles, --sim-fraction); "
-            "every other output stays bit for bit the same. See docs/detection.md.",
+            "features (--scenes crops, --epochs, --lr, --seed, --styles, --sim-fraction, "
+            "--roofed-hoppers, --threads; the other training options are refused); every "
+            "other output stays bit for bit the same. See docs/detection.md.",
         ),
     ] = False,
     device: Annotated[
@@ -304,6 +305,29 @@ def train(
         from railwatch.detect.covered_head import check_out_not_init
 
         check_out_not_init(init, out)
+        if arch is not None and arch != init_arch:
+            raise InputError(
+                f"--arch {arch}, but --init {init} has the {init_arch} layout, which the "
+                "covered-head re-fit keeps: leave out --arch"
+            )
+        # the re-fit draws its crops with the training defaults for these: said, not
+        # ignored (--gsd-range 0.6,1.1 was taken and the crops drawn at 0.3-1.0 m)
+        unused = {
+            "--gsd-range": gsd_range != DEFAULT_GSD_RANGE
+            and parse_gsd_range(gsd_range) != TrainConfig.gsd_range,
+            "--empty-fraction": empty_fraction != TrainConfig.empty_fraction,
+            "--blur-max": blur_max != TrainConfig.blur_max,
+            "--trackside": trackside != TrainConfig.trackside,
+            "--trackside-empty": trackside_empty != TrainConfig.trackside_empty,
+            "--labels-share": labels_share != TrainConfig.labels_share,
+        }
+        given = [name for name, differs in unused.items() if differs]
+        if given:
+            raise InputError(
+                f"--covered-head draws its crops with the training defaults except for "
+                "--scenes, --seed, --styles, --sim-fraction and --roofed-hoppers: leave out "
+                f"{', '.join(given)}"
+            )
         cfg_covered = covered_config(
             scenes=scenes,
             epochs=epochs,
