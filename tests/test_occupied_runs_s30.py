@@ -11,9 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+import shapely
 from affine import Affine
-from shapely import affinity
+from pyproj import Transformer
+from shapely import affinity, unary_union
 from shapely.geometry import LineString, MultiLineString, box
+from shapely.geometry.base import BaseGeometry
 
 from railwatch.cli.main import main
 from railwatch.detect import api
@@ -127,7 +130,9 @@ def test_other_lines_are_still_refused_as_railcars() -> None:
 
 
 @pytest.fixture(scope="module")
-def coarse_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Database, MultiLineString]:
+def coarse_db(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Database, MultiLineString, BaseGeometry]:
     """One 3 m image of a yard of 30 cars, processed, its site with centrelines."""
     from railwatch.imagery import inspect_scene
     from railwatch.ingest import ingest_paths
@@ -135,29 +140,34 @@ def coarse_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Database, Multi
     from railwatch.sim import SceneParams, render_scene, write_scene
     from railwatch.sites import SiteSpec
     from test_detect_fakes import BrightBlobDetector
-    from test_imagery_register import _site_tracks
 
     tmp_path = tmp_path_factory.mktemp("occupied")
     p = SceneParams(seed=20, layout_seed=7, size_px=(200, 200), gsd=GSD, n_cars=30)
-    path = write_scene(render_scene(p), tmp_path / "imgs", "v0", preview=False).image
+    scene = render_scene(p)
+    path = write_scene(scene, tmp_path / "imgs", "v0", preview=False).image
     db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
     aoi = box(*inspect_scene(path).footprint.buffer(-0.001).bounds)
-    tracks = _site_tracks(p)
+    # the yard's own centrelines, in lon/lat (the site's)
+    tr = Transformer.from_crs(scene.crs, "EPSG:4326", always_xy=True)
+    tracks = MultiLineString(
+        [np.column_stack(tr.transform(*np.asarray(t.coords).T)) for t in scene.tracks]
+    )
     with db.session() as s:
         repo.add_site(s, SiteSpec(name="yard", geometry=aoi, tracks=tracks))
     ingest_paths(db, "yard", [tmp_path / "imgs"])
     det = BrightBlobDetector()
     det.name, det.version = "fake", "1"  # type: ignore[misc]
     assert len(process_site(db, "yard", detector=det).processed) == 1
-    return db, tracks
+    cars = unary_union([c.polygon_crs for c in scene.truth]).buffer(7.0)  # metres
+    return db, tracks, shapely.transform(cars, lambda xy: np.column_stack(tr.transform(*xy.T)))
 
 
 def test_process_keeps_the_runs_with_the_scenes_count(
-    coarse_db: tuple[Database, MultiLineString],
+    coarse_db: tuple[Database, MultiLineString, BaseGeometry],
 ) -> None:
     """``railwatch process`` keeps a 3 m scene's runs (lon/lat) with its count; they lie
     on the site's centrelines and add up to its car equivalents."""
-    db, tracks = coarse_db
+    db, tracks, cars = coarse_db
     with db.session() as s:
         (scene,) = repo.list_scenes(s, "yard")
         runs = repo.occupied_runs_of(scene)
@@ -166,9 +176,14 @@ def test_process_keeps_the_runs_with_the_scenes_count(
     assert sum(r.length_m for r in runs) / 14.0 == pytest.approx(total, abs=0.05)
     for run in runs:  # lon/lat, on the site's centrelines (1e-4 degrees is about 8 m)
         assert tracks.distance(LineString(run.coords)) < 1e-4
+    # and on the yard's cars, mostly (a 3 m reading: some length spills beside them)
+    lines = MultiLineString([r.coords for r in runs])
+    assert lines.intersection(cars).length / lines.length > 0.7
 
 
-def test_report_chips_draw_the_runs(coarse_db: tuple[Database, MultiLineString]) -> None:
+def test_report_chips_draw_the_runs(
+    coarse_db: tuple[Database, MultiLineString, BaseGeometry],
+) -> None:
     """The report's chip of a 3 m image draws its runs (green lines along the track, in
     the legend); a scene counted before they were kept says so in its caption."""
     import dataclasses
@@ -180,7 +195,7 @@ def test_report_chips_draw_the_runs(coarse_db: tuple[Database, MultiLineString])
     from railwatch.report.data import scene_rows
     from railwatch.report.style import OCCUPIED_COLOUR
 
-    db, _ = coarse_db
+    db, _, _ = coarse_db
     with db.session() as s:
         site = repo.get_site(s, "yard")
         info = _SiteInfo(site.name, "", site.geometry, site.utm_crs)
@@ -203,3 +218,32 @@ def test_report_chips_draw_the_runs(coarse_db: tuple[Database, MultiLineString])
     after, _, _ = _chip_pair(info, old, None, {})
     assert after is not None and after.occupied == ()
     assert any("not recorded" in line for line in after.caption)
+
+
+@pytest.mark.parametrize("how", ["failed", "bands"])
+def test_runs_go_with_a_removed_count(
+    coarse_db: tuple[Database, MultiLineString, BaseGeometry], tmp_path: Path, how: str
+) -> None:
+    """A scene whose count is removed (processing failed again with the file changed, or
+    other bands given) loses the runs of that count too: `scene show` and the
+    readers of its metadata drew stale stretches for a scene with no count."""
+    import sqlite3
+
+    db, _, _ = coarse_db
+    with (
+        sqlite3.connect(db.url.removeprefix("sqlite:///")) as a,
+        sqlite3.connect(tmp_path / "copy.db") as b,
+    ):
+        a.backup(b)  # the fixture's database as it is, its write-ahead log included
+    copy = Database(f"sqlite:///{tmp_path / 'copy.db'}")
+    with copy.session() as s:
+        (scene,) = repo.list_scenes(s, "yard")
+        assert repo.occupied_runs_of(scene)
+        if how == "failed":
+            repo.mark_scene_failed(s, scene.id, "the file changed")
+        else:
+            assert repo.set_scene_bands(s, scene.id, (3, 2, 1))
+    with copy.session() as s:
+        (scene,) = repo.list_scenes(s, "yard")
+        assert repo.occupied_runs_of(scene) is None
+        assert repo.COARSE_KEY not in (scene.meta or {})

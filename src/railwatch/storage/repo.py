@@ -779,6 +779,8 @@ def set_scene_bands(session: Session, scene_id: int, bands: tuple[int, int, int]
         return False
     with session.begin_nested():
         meta["rgb_bands"] = list(bands)
+        if scene.status != "ingested":
+            meta.pop(COARSE_KEY, None)  # what the removed count read goes with it
         scene.meta = meta
         if scene.status != "ingested":
             session.execute(delete(Detection).where(Detection.scene_id == scene_id))
@@ -791,11 +793,14 @@ def set_scene_bands(session: Session, scene_id: int, bands: tuple[int, int, int]
 
 
 def mark_scene_failed(session: Session, scene_id: int, error: str) -> Scene:
-    """Record that processing a scene failed (its previous results are removed)."""
+    """Record that processing a scene failed (its previous results are removed, with
+    what a removed coarse count read: its occupied stretches are not drawn for it)."""
     scene = get_scene(session, scene_id)
     with session.begin_nested():
         session.execute(delete(Detection).where(Detection.scene_id == scene_id))
         session.execute(delete(Count).where(Count.scene_id == scene_id))
+        if COARSE_KEY in (scene.meta or {}):
+            scene.meta = {k: v for k, v in scene.meta.items() if k != COARSE_KEY}
         scene.status = "failed"
         scene.error = error
         scene.usable = None
