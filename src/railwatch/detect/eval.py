@@ -129,37 +129,47 @@ def without_matches(
 
 @dataclass(frozen=True)
 class PRF:
-    """Precision, recall, F1 and the counts they come from."""
+    """Precision, recall, F1 and the counts they come from. A figure with nothing to
+    measure is None: precision where nothing was detected, recall where the truth has no
+    car, F1 where neither (no box matched, found or missed: a scene reviewed by count
+    only, an empty yard read as empty). They read 1.0 before session 30, so that
+    `eval --site` on counts-only reviews reported a perfect detector."""
 
     tp: int
     fp: int
     fn: int
 
     @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
 
     @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
 
     @property
-    def f1(self) -> float:
+    def f1(self) -> float | None:
         p, r = self.precision, self.recall
+        if p is None or r is None:  # no hit: 0 if a box was found or missed
+            return 0.0 if self.fp + self.fn else None
         return 2 * p * r / (p + r) if p + r else 0.0
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, float | None]:
         return {
             "tp": self.tp,
             "fp": self.fp,
             "fn": self.fn,
-            "precision": round(self.precision, 4),
-            "recall": round(self.recall, 4),
-            "f1": round(self.f1, 4),
+            "precision": _round(self.precision),
+            "recall": _round(self.recall),
+            "f1": _round(self.f1),
         }
 
     def __add__(self, other: PRF) -> PRF:
         return PRF(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+
+def _round(x: float | None, digits: int = 4) -> float | None:
+    return None if x is None else round(x, digits)
 
 
 @dataclass(frozen=True)
@@ -482,12 +492,15 @@ def _group_summary(scenes: Sequence[SceneEval]) -> dict[str, Any]:
         out["count"]["not_measured"] = unmeasured
     if presence:
         out["presence"] = _presence_summary(presence)
+    # the scenes matched box by box: not those of objects reviewed by count only
+    # (``railwatch eval --site``), which have no box to match
+    boxed = [s for s in objects if s.prf]
     for thr in IOU_THRESHOLDS:
         total = PRF(0, 0, 0)
-        for s in objects:
+        for s in boxed:
             total = total + s.prf.get(thr, PRF(0, 0, 0))
         if objects:
-            out[f"iou{thr:g}"] = total.as_dict()
+            out[f"iou{thr:g}"] = {"scenes": len(boxed), **total.as_dict()}
     matched = sum(s.matched for s in objects)
     cov = [s for s in objects if s.covered_known]
     if sum(s.matched for s in cov):
@@ -549,7 +562,7 @@ def _scene_row(s: SceneEval) -> dict[str, Any]:
         "truth": s.n_truth,
         "pred": None if s.is_presence else s.n_pred,
         "count_error": None if s.is_presence else round(s.count_error, 3),
-        **{f"f1_iou{t:g}": round(p.f1, 4) for t, p in s.prf.items()},
+        **{f"f1_iou{t:g}": _round(p.f1) for t, p in s.prf.items()},
     }
     if s.truth_file is not None:
         row["truth_file"] = str(s.truth_file)
