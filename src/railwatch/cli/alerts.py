@@ -19,6 +19,8 @@ def _since(text: str | None) -> datetime | None:
 
 
 def _row(a: Any) -> dict[str, Any]:
+    from railwatch.cli.analyze import changed_since_ack
+
     return {
         "id": a.id,
         "site": a.site.name,
@@ -39,6 +41,8 @@ def _row(a: Any) -> dict[str, Any]:
         "acknowledged": a.acknowledged,
         "ack_note": a.ack_note,
         "ack_at": a.ack_at.isoformat() if a.ack_at else None,
+        # what was acknowledged, when the alert says something else since (else null)
+        "changed_since_ack": changed_since_ack(a.metrics),
     }
 
 
@@ -49,7 +53,13 @@ def list_alerts(
         str | None, typer.Option("--since", help="Only alerts on or after DATE (YYYY-MM-DD).")
     ] = None,
     unacked: Annotated[
-        bool, typer.Option("--unacked", help="Only alerts not yet acknowledged.")
+        bool,
+        typer.Option(
+            "--unacked",
+            help="Only alerts that need an analyst's eyes: not yet acknowledged, or "
+            "acknowledged but changed since (another count, explanation or image; shown "
+            "with what was acknowledged).",
+        ),
     ] = False,
     include_retired: Annotated[
         bool,
@@ -76,7 +86,13 @@ def list_alerts(
     summary shows: the site total's alerts above info.
     """
     from railwatch.analysis.types import SEVERITIES
-    from railwatch.cli.analyze import alert_cell, check_class_option, empty_alert_table
+    from railwatch.cli.analyze import (
+        alert_cell,
+        changed_since_ack,
+        changed_since_text,
+        check_class_option,
+        empty_alert_table,
+    )
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
 
@@ -91,10 +107,11 @@ def list_alerts(
                 s,
                 site,
                 active_only=not include_retired,
-                unacknowledged_only=unacked,
                 since=_since(since),
             )
-            if SEVERITIES.index(a.severity) >= floor and (cls is None or a.cls == cls)
+            if SEVERITIES.index(a.severity) >= floor
+            and (cls is None or a.cls == cls)
+            and (not unacked or not a.acknowledged or changed_since_ack(a.metrics))
         ]
     if as_json:
         print_json(rows)
@@ -119,6 +136,14 @@ def list_alerts(
     table = empty_alert_table(title, marked=any(r["reviewed"] for r in rows))
     for r in rows:
         note = f"\n[dim]note: {escape(r['ack_note'])}[/]" if r["ack_note"] else ""
+        if r["changed_since_ack"]:
+            text = changed_since_text(
+                r["changed_since_ack"],
+                value=r["value"],
+                severity=r["severity"],
+                scene_id=r["scene_id"],
+            )
+            note += f"\n[dim]{escape(text)}[/]"
         head = alert_cell(
             r["when"][:10],
             str(r["cls"]),
@@ -140,7 +165,13 @@ def ack(
     ],
     note: Annotated[str, typer.Option("--note", "-n", help="Why, who, what was checked.")] = "",
 ) -> None:
-    """Acknowledge an alert with a note; re-analysis keeps the acknowledgement."""
+    """Acknowledge an alert with a note; re-analysis keeps the acknowledgement.
+
+    An acknowledged alert that re-analysis has changed since (`railwatch alerts` shows
+    "changed since acknowledged: was ...") is acknowledged again to mark it as seen,
+    with or without a note; its notes are kept.
+    """
+    from railwatch.cli.analyze import changed_since_ack, fmt_value
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
 
@@ -153,6 +184,14 @@ def ack(
     with open_db(ctx) as db, db.session() as s:
         before = repo.get_alert(s, alert_id, lock=True)
         was = (before.ack_at, before.ack_note) if before.acknowledged else None
+        mark = changed_since_ack(before.metrics)
+        # any acknowledgement clears the mark (repo.acknowledge_alert): say what it was
+        seen = (
+            f"had changed since (was {fmt_value(mark.get('value'))}, "
+            f"{mark.get('severity')}): marked as seen"
+            if mark is not None
+            else ""
+        )
         a = repo.acknowledge_alert(s, alert_id, note)
         text = f"Alert {a.id} ({a.kind}, {a.severity}, {a.when:%Y-%m-%d}) acknowledged."
         if was is not None:  # a second acknowledgement keeps the notes (repo.acknowledge_alert)
@@ -161,11 +200,13 @@ def ack(
             text += f" It was already acknowledged{when} " + (
                 f"with the note {old!r}" if old else "with no note"
             )
-            text += (
-                f"; note added, the notes now read: {a.ack_note!r}."
-                if a.ack_note != old
-                else "; nothing changed."
-            )
+            if a.ack_note != old:
+                text += f"; note added, the notes now read: {a.ack_note!r}."
+            else:  # before session 30 "nothing changed." though the mark was cleared
+                text += f"; it {seen}." if seen else "; nothing changed."
+                seen = ""
+        if seen:
+            text += f" It {seen}."
     console.print(escape(text))
 
 

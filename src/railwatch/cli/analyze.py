@@ -45,6 +45,40 @@ def is_reviewed(metrics: Mapping[str, object] | None) -> bool:
     return bool((metrics or {}).get("reviewed"))
 
 
+def changed_since_ack(metrics: Mapping[str, object] | None) -> dict[str, Any] | None:
+    """What the analyst acknowledged of a stored alert that has said something else since
+    (``metrics[repo.CHANGED_SINCE_ACK]``: its severity, value, explanation and scene_id
+    then, and changed_at), else None."""
+    from railwatch.storage.repo import CHANGED_SINCE_ACK
+
+    mark = (metrics or {}).get(CHANGED_SINCE_ACK)
+    return mark if isinstance(mark, dict) else None
+
+
+def fmt_value(value: object) -> str:
+    """An alert's value as the CLI words it: '40', '36.5', 'no count' (None)."""
+    if not isinstance(value, int | float):
+        return "no count"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def changed_since_text(
+    mark: Mapping[str, Any], *, value: float | None, severity: str, scene_id: int | None
+) -> str:
+    """'changed since acknowledged: was 40 (medium)': what an acknowledged alert said
+    when it was acknowledged (``mark``, :func:`changed_since_ack`), beside what it says
+    now; the image it was on when that changed, and its wording when neither its count
+    nor its severity did."""
+    was = f"{fmt_value(mark.get('value'))} ({mark.get('severity')})"
+    text = f"changed since acknowledged: was {was}"
+    was_scene = mark.get("scene_id")
+    if was_scene != scene_id:
+        text += f" on scene {was_scene}" if was_scene is not None else " on no scene"
+    elif mark.get("value") == value and mark.get("severity") == severity:
+        text += f": {mark.get('explanation')}"
+    return text
+
+
 def alert_json(alert: Alert) -> dict[str, object]:
     """An alert as the --json outputs give it: :meth:`Alert.to_dict` with ``reviewed``."""
     return {**alert.to_dict(), "reviewed": is_reviewed(alert.metrics)}
@@ -391,6 +425,15 @@ def _analyze_db(
                 f" {result.reopened} acknowledged alert(s) rose in severity and are "
                 "acknowledged no longer (their notes kept): see `railwatch alerts`."
                 if result.reopened
+                else ""
+            )
+            + (
+                f" {result.changed_since_ack} acknowledged alert(s) now say something else "
+                "(another count, explanation or image) at the same or a lower severity: "
+                f"still acknowledged, marked (`railwatch alerts {escape(site)} --unacked` "
+                "lists them with what was acknowledged; changed_since_ack in --json); "
+                "`railwatch alert ack ID` once checked."
+                if result.changed_since_ack
                 else ""
             )
         )
