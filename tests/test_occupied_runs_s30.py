@@ -247,3 +247,20 @@ def test_runs_go_with_a_removed_count(
         (scene,) = repo.list_scenes(s, "yard")
         assert repo.occupied_runs_of(scene) is None
         assert repo.COARSE_KEY not in (scene.meta or {})
+
+
+def test_a_stretch_across_180_is_split_there_in_lonlat_output() -> None:
+    """RFC 7946: `detect --wgs84` writes a stretch across 180 degrees as two lines,
+    not one round the whole Earth (the same function as the export and the web API)."""
+    from railwatch.detect.base import OccupiedRun
+    from railwatch.detect.geojson import to_feature_collection
+
+    run = OccupiedRun(((179.9995, 65.0), (-179.9995, 65.0)), 47.0)
+    fc = to_feature_collection([], crs="EPSG:4326", occupied=[run])
+    (feat,) = fc["features"]
+    assert feat["geometry"]["type"] == "MultiLineString"
+    parts = feat["geometry"]["coordinates"]
+    assert all(abs(x) <= 180 for part in parts for x, _ in part)
+    assert sum(abs(part[-1][0] - part[0][0]) for part in parts) == pytest.approx(0.001)
+    same = to_feature_collection([], crs="EPSG:32601", occupied=[run])  # metres: as it is
+    assert same["features"][0]["geometry"]["type"] == "LineString"

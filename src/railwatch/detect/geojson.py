@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import LineString, MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
@@ -183,13 +183,13 @@ def to_feature_collection(
         fc["gsd"] = gsd
     if extra:
         fc.update(extra)
-    features.extend(_occupied_features(occupied, transformer, digits))
+    features.extend(_occupied_features(occupied, transformer, digits, lonlat=crs == WGS84))
     fc["features"] = features
     return fc
 
 
 def _occupied_features(
-    runs: Iterable[OccupiedRun], transformer: Any, digits: int
+    runs: Iterable[OccupiedRun], transformer: Any, digits: int, *, lonlat: bool
 ) -> list[dict[str, Any]]:
     """LineString features of a length estimate's occupied runs (``method`` ``length``:
     not railcars, and :func:`from_feature_collection` passes over them)."""
@@ -201,16 +201,23 @@ def _occupied_features(
         ys = [p[1] for p in run.coords]
         if transformer is not None:
             xs, ys = transformer.transform(xs, ys)
+        line = LineString(zip(xs, ys, strict=True))
+        if lonlat:  # a stretch across 180° split there (RFC 7946), as cars are
+            from railwatch.imagery.inspect import split_line_at_antimeridian
+
+            split = split_line_at_antimeridian(line)
+        else:
+            split = line
+        parts = [
+            [[round(float(x), digits), round(float(y), digits)] for x, y in g.coords]
+            for g in getattr(split, "geoms", [split])
+        ]
         out.append(
             {
                 "type": "Feature",
-                "geometry": {
-                    "type": "LineString",
-                    "coordinates": [
-                        [round(float(x), digits), round(float(y), digits)]
-                        for x, y in zip(xs, ys, strict=True)
-                    ],
-                },
+                "geometry": {"type": "LineString", "coordinates": parts[0]}
+                if len(parts) == 1
+                else {"type": "MultiLineString", "coordinates": parts},
                 "properties": {
                     "method": "length",
                     "length_m": run.length_m,
@@ -475,7 +482,15 @@ def read_geojson_object(path: str | Path) -> Mapping[str, Any]:
         data = json.loads(p.read_text(encoding="utf-8-sig"))
     except FileNotFoundError as err:
         raise InputError(f"{p} does not exist: check the path") from err
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except OSError as err:
+        # a folder said "cannot read GeoJSON DIR: [Errno 21] Is a directory: 'DIR'"
+        # (Windows: permission denied)
+        if isinstance(err, IsADirectoryError) or p.is_dir():
+            raise InputError(f"{p} is a folder: give the path of a GeoJSON file") from err
+        raise InputError(
+            f"cannot read GeoJSON {p} ({os_reason(err)}): give a GeoJSON file you can read"
+        ) from err
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"cannot read GeoJSON {p}: {err}") from err
     if not isinstance(data, Mapping):
         raise InputError(f"{p} is not a GeoJSON object")

@@ -20,15 +20,14 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely import affinity
-from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon, box
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from railwatch.detect.base import is_presence, long_train_present, tells_class
 from railwatch.export.geometry import box_from_polygon
-from railwatch.imagery.inspect import split_at_antimeridian
+from railwatch.imagery.inspect import split_at_antimeridian, split_line_at_antimeridian
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Count, Detection, Scene, SceneReview, Site
 
@@ -275,26 +274,6 @@ OCCUPIED_SCHEMA = (
 )  # fmt: skip
 
 
-def _line_at_180(line: LineString) -> LineString | MultiLineString:
-    """A stored WGS84 stretch of track, split at 180° (RFC 7946) when it crosses there,
-    as footprints and cars are: its points east and west of 180° (179.99, then -179.99)
-    drew a line round the whole Earth. The longitudes are unwrapped along the line, and
-    its pieces beyond ±180° moved back by 360°."""
-    xy = np.asarray(line.coords, dtype=float)
-    lon = np.unwrap(xy[:, 0], period=360.0)
-    if lon.min() >= -180.0 and lon.max() <= 180.0:
-        return line  # no jump of more than 180° between points: as stored
-    joined = LineString(np.column_stack([lon, xy[:, 1]]))
-    parts: list[LineString] = []
-    for k in (-1, 0, 1):
-        piece = affinity.translate(
-            joined.intersection(box(360 * k - 180, -90, 360 * k + 180, 90)), -360 * k
-        )
-        pieces = piece.geoms if hasattr(piece, "geoms") else [piece]
-        parts += [g for g in pieces if isinstance(g, LineString) and g.length > 0]
-    return parts[0] if len(parts) == 1 else MultiLineString(parts)
-
-
 def occupied_layer(scenes: list[Scene]) -> Layer:
     """The ``occupied_track`` layer: the stretches of track a length count (1.5-10 m)
     read as occupied (:func:`railwatch.storage.repo.occupied_runs_of`), one line per
@@ -326,7 +305,7 @@ def occupied_layer(scenes: list[Scene]) -> Layer:
                     "car_equivalents": float(run.length_m) / CONVENTIONAL_CAR_M,
                 }
             )
-            geoms.append(_line_at_180(LineString(run.coords)))
+            geoms.append(split_line_at_antimeridian(LineString(run.coords)))
     kind = "MultiLineString" if any(isinstance(g, MultiLineString) for g in geoms) else "LineString"
     return _layer("occupied_track", OCCUPIED_SCHEMA, records, geoms, kind)
 

@@ -34,7 +34,15 @@ from pyproj import CRS, Geod
 from rasterio._err import CPLE_BaseError  # GDAL's errors (not RasterioError subclasses)
 from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
-from shapely.geometry import MultiPolygon, Polygon, box, mapping, shape
+from shapely.geometry import (
+    LineString,
+    MultiLineString,
+    MultiPolygon,
+    Polygon,
+    box,
+    mapping,
+    shape,
+)
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.errors import ImageryError, NoOverlapError
@@ -998,6 +1006,27 @@ def split_at_antimeridian(geom: BaseGeometry, *, hull: bool = False) -> MultiPol
     if len(parts) < 2:  # it did not cross after all (e.g. a ring wholly beyond 180)
         return None
     return MultiPolygon(parts)
+
+
+def split_line_at_antimeridian(line: LineString) -> LineString | MultiLineString:
+    """A WGS84 line (a stretch of track) split at 180° when it crosses there (RFC 7946
+    3.1.9), as :func:`split_at_antimeridian` splits footprints: points east and west of
+    180° (179.99, then -179.99) drew a line round the whole Earth. The longitudes are
+    unwrapped along the line and its pieces beyond ±180° moved back by 360°; a line
+    that does not cross is returned as it is."""
+    xy = np.asarray(line.coords, dtype=float)
+    lon = np.unwrap(xy[:, 0], period=360.0)
+    if lon.min() >= -180.0 and lon.max() <= 180.0:
+        return line  # no jump of more than 180° between points
+    joined = LineString(np.column_stack([lon, xy[:, 1]]))
+    parts: list[LineString] = []
+    for k in (-1, 0, 1):
+        piece = shapely.affinity.translate(
+            joined.intersection(box(360 * k - 180, -90, 360 * k + 180, 90)), -360 * k
+        )
+        pieces = piece.geoms if hasattr(piece, "geoms") else [piece]
+        parts += [g for g in pieces if isinstance(g, LineString) and g.length > 0]
+    return parts[0] if len(parts) == 1 else MultiLineString(parts)
 
 
 # ---------------------------------------------------------------- metadata

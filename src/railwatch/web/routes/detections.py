@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from railwatch.errors import InputError, NotFoundError
-from railwatch.imagery.inspect import split_at_antimeridian
+from railwatch.imagery.inspect import split_at_antimeridian, split_line_at_antimeridian
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Count, Detection, Scene, SceneReview
 from railwatch.storage.serialize import (
@@ -309,22 +309,11 @@ def _run_geometry(coords: tuple[tuple[float, float], ...]) -> dict[str, Any]:
     """A run's line as GeoJSON, coordinates rounded to :data:`DECIMALS` places; one
     across 180° (longitudes jumping from 179.9 to -179.9) split there as a
     MultiLineString (RFC 7946 3.1.9), as a car across it is served."""
-    xy = np.round(np.asarray(coords, dtype=float), DECIMALS)
-    if np.ptp(xy[:, 0]) <= 180:
-        return {"type": "LineString", "coordinates": xy.tolist()}
-    east = xy.copy()
-    east[east[:, 0] < 0, 0] += 360.0  # one piece, from 179.9 to 180.1
-    line = shapely.LineString(east)
-    west = shapely.clip_by_rect(line, -180.0, -90.0, 180.0, 90.0)
-    beyond = shapely.transform(
-        shapely.clip_by_rect(line, 180.0, -90.0, 540.0, 90.0), lambda p: p - [360.0, 0.0]
-    )
-    parts = [
-        np.round(shapely.get_coordinates(g), DECIMALS).tolist()
-        for piece in (west, beyond)
-        for g in getattr(piece, "geoms", [piece])
-        if not g.is_empty and g.length > 0
-    ]
+    geom = split_line_at_antimeridian(shapely.LineString(coords))
+    lines = getattr(geom, "geoms", [geom])
+    parts = [np.round(shapely.get_coordinates(g), DECIMALS).tolist() for g in lines]
+    if len(parts) == 1:
+        return {"type": "LineString", "coordinates": parts[0]}
     return {"type": "MultiLineString", "coordinates": parts}
 
 
