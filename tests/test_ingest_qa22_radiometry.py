@@ -181,7 +181,7 @@ def test_display_encoded_16_bit_is_usable_when_declared_and_counted_again_when_d
     after = _scene(url)
     assert after.meta["radiometry"] == "display"
     assert after.usable is True and after.clear_fraction > 0.95
-    assert after.detector_version == "1+ind2"
+    assert after.detector_version == "1+ind3"
     # nothing changed: nothing to do
     assert process_site(db, "yard", detector=NoCars()).skipped == 1  # type: ignore[arg-type]
     # declared linear again: counted again as linear

@@ -115,8 +115,14 @@ RADIOMETRIES: tuple[Radiometry, ...] = ("linear", "display")
 #: their counts as ``+in`` this, where linear data records :data:`INPUT_MAPPING_VERSION`):
 #: "d1": the :func:`stretch_range` of all three bands of the window together, linear (a
 #: few hours of 2026-12-04); "d2": the same range over the whole file
-#: (:func:`stretch_ranges`), so that a dim or hazy window of a clear scene stays so.
-DISPLAY_MAPPING_VERSION = "d2"
+#: (:func:`stretch_ranges`), so that a dim or hazy window of a clear scene stays so;
+#: "d3" (session 30): the bands' declared scale and offset applied before that range
+#: (:func:`band_scaling`), so that bands stored with different scales keep their colour
+#: balance (a grey read 162/69/23 under "d2"): display scenes counted under "d2" are
+#: counted again. :data:`INPUT_MAPPING_VERSION` stays: each linear band is stretched by
+#: its own range, which a positive scale and offset move with its values (only a band
+#: declaring a negative scale, read inverted before, reads otherwise now).
+DISPLAY_MAPPING_VERSION = "d3"
 # The percentiles are computed on at most this many pixels.
 _STRETCH_SAMPLE = 1_000_000
 # Lookup table of the gamma encoding over 4096 input levels.
