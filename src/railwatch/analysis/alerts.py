@@ -65,12 +65,18 @@ def analyze_series(
     settings: AlertSettings | None = None,
     *,
     as_of: datetime | None = None,
+    utc_offset: timedelta = timedelta(0),
 ) -> list[Alert]:
     """All alerts for one site's count points, sorted by time.
 
     ``as_of`` is the moment the analysis is made: points after it are ignored, and an
     ongoing silence (no usable image since) is judged up to it. Without it, the last
     point (usable or not) is the end; the CLI passes today's date.
+
+    ``utc_offset``: the site's local time east of UTC (stored sites: their nominal solar
+    zone, :func:`railwatch.analysis.events.nominal_utc_offset`). Events, dated by local
+    days, are related to each alert from its image's local day; with none (hand counts)
+    from the day each count gives. Alert keys and dates stay UTC.
     """
     settings = settings or AlertSettings()
     points = list(points)
@@ -99,7 +105,19 @@ def analyze_series(
                 found = [_typed_note(a, part) for a in found]
             alerts.extend(found)
     alerts.extend(quality_alerts(points, settings, as_of=as_of))
-    alerts = link_events(alerts, events, settings.event_window_days)
+    # a shift is related to events from its change image, known here by its UTC day
+    image_times = {
+        (one.cls, as_utc(p.when).date()): as_utc(p.when)
+        for one in series.values()
+        for p in one.points
+    }
+    alerts = link_events(
+        alerts,
+        events,
+        settings.event_window_days,
+        utc_offset=utc_offset,
+        image_times=image_times,
+    )
     return sorted(alerts, key=lambda a: (a.when, ALERT_KINDS.index(a.kind), a.cls))
 
 

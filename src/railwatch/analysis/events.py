@@ -1,16 +1,62 @@
-"""Link alerts to the most recent event before them ("18 days after: Kim–Putin summit")."""
+"""Link alerts to the most recent event before them ("18 days after: Kim–Putin summit").
+
+Events are dated by the analysts' local day at the site (``railwatch event add``), so an
+alert is related to them from the local day of its image at the site, not the UTC day
+its key and date carry: at a site at UTC+12 an image taken at 22:30 UTC on 2024-02-04 is
+of the local 2024-02-05. The site's offset from UTC is its nominal solar zone
+(:func:`nominal_utc_offset`); hand counts (a CSV) are taken on the days they give.
+"""
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from railwatch.analysis.series import as_utc
 from railwatch.analysis.types import Alert, Event
 
 #: How an explanation names the other events of its event's day.
 ALSO = "; also that day: "
+
+#: The metric of a linked alert whose local day at the site (the day its event link is
+#: counted from) is not the UTC day of its image (of its change image for a shift):
+#: that local day, YYYY-MM-DD. Absent where the two are the same day.
+LOCAL_DAY = "local_day"
+
+
+def nominal_utc_offset(lon: float) -> timedelta:
+    """The nominal solar time zone of a longitude (degrees east): ``round(lon / 15)``
+    hours east of UTC (a half rounded east), from UTC-12 to UTC+12.
+
+    Right within an hour for most of the world; not the legal zone, which it misses by
+    more where a country keeps one zone across many degrees (western China: UTC+8 at
+    UTC+5-6 longitudes) or lies across the date line from its longitude (Samoa, UTC+13
+    at 172°W; Kiribati's Line Islands, UTC+14)."""
+    if not math.isfinite(lon):
+        raise ValueError(f"longitude {lon!r} is not a number")
+    lon = (lon + 180.0) % 360.0 - 180.0
+    if lon == -180.0:  # on the date line: taken as east of it (UTC+12), as Fiji and NZ
+        lon = 180.0
+    return timedelta(hours=math.floor(lon / 15.0 + 0.5))
+
+
+def local_day(when: datetime, utc_offset: timedelta) -> date:
+    """The day at the site, ``utc_offset`` east of UTC, of the instant ``when`` (naive
+    values are taken as UTC)."""
+    return (as_utc(when) + utc_offset).date()
+
+
+def offset_text(utc_offset: timedelta) -> str:
+    """``UTC+12``, ``UTC-10``, ``UTC+5:30``; ``UTC`` for none."""
+    minutes = round(utc_offset.total_seconds() / 60)
+    if not minutes:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    h, m = divmod(abs(minutes), 60)
+    return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
 
 
 def _order(event: Event) -> tuple[str, str]:
@@ -40,27 +86,58 @@ def events_of_day(day: date, events: Iterable[Event]) -> list[Event]:
     return list(seen.values())
 
 
-def event_phrase(event: Event, days: int, others: Sequence[Event] = ()) -> str:
+def event_phrase(
+    event: Event,
+    days: int,
+    others: Sequence[Event] = (),
+    *,
+    site_day: tuple[date, timedelta] | None = None,
+) -> str:
     """'22 days after: Kim–Putin summit (2023-09-13).', naming ``others`` of that day too
-    ('… (2023-09-13); also that day: Flood.')."""
+    ('… (2023-09-13); also that day: Flood.'). ``site_day``: the local day at the site
+    the days are counted from and the site's offset, said first where that day is not
+    the UTC day the alert's own text gives ('2024-02-05 at the site (nominal UTC+12):
+    same day as: Flood (2024-02-05).')."""
+    same = "Same day as" if site_day is None else "same day as"
     if days == 0:
-        text = f"Same day as: {event.label} ({event.when.isoformat()})"
+        text = f"{same}: {event.label} ({event.when.isoformat()})"
     else:
         unit = "day" if days == 1 else "days"
         text = f"{days} {unit} after: {event.label} ({event.when.isoformat()})"
+    if site_day is not None:
+        day, offset = site_day
+        text = f"{day.isoformat()} at the site (nominal {offset_text(offset)}): {text}"
     if others:
         text += ALSO + "; ".join(e.label for e in others)
     return text + "."
 
 
 def anchor_day(alert: Alert) -> date:
-    """The day an alert is related to events from: a shift's change date, else its own date."""
+    """The UTC day an alert's own text dates it by: a shift's change date, else its own
+    date (:func:`local_anchor_day` is the day events are related to it from)."""
     return stored_anchor_day(alert.when, alert.metrics)
+
+
+def local_anchor_day(
+    alert: Alert,
+    utc_offset: timedelta = timedelta(0),
+    image_times: Mapping[tuple[str, date], datetime] | None = None,
+) -> date:
+    """The local day at the site, ``utc_offset`` east of UTC, that an alert is related to
+    events from: that of its shift's change image (``metrics["change_date"]``, the image's
+    UTC day, whose time ``image_times`` gives by (class, UTC day)), else of its own image.
+    A change image whose time is not given is taken on its UTC day."""
+    if not isinstance((alert.metrics or {}).get("change_date"), str):
+        return local_day(alert.when, utc_offset)
+    change = anchor_day(alert)  # the change image's UTC day
+    when = (image_times or {}).get((alert.cls, change))
+    return change if when is None else local_day(when, utc_offset)
 
 
 def stored_anchor_day(when: datetime, metrics: Mapping[str, object] | None) -> date:
     """:func:`anchor_day` of an alert given by its time (UTC) and metrics, as stored."""
     start = (metrics or {}).get("change_date")
+    when = as_utc(when)  # a time in another zone is dated by its UTC day
     if isinstance(start, str):
         try:
             return date.fromisoformat(start)
@@ -87,7 +164,7 @@ def names_event(
     stored before labels were normalised may be in NFD)."""
     if event_days is None or event_label is None:
         return False
-    if stored_anchor_day(when, metrics).toordinal() - event_days != event.when.toordinal():
+    if linked_day(when, metrics).toordinal() - event_days != event.when.toordinal():
         return False
     label = _nfc(event.label)
     if _nfc(event_label) == label:
@@ -102,32 +179,62 @@ def names_event(
     return f"; {label}; " in f"; {_nfc(rest[:-1])}; "
 
 
+def linked_day(when: datetime, metrics: Mapping[str, object] | None) -> date:
+    """The day a stored alert's ``event_days`` are counted from: its local day at the
+    site (:data:`LOCAL_DAY`) where that is not the UTC day :func:`stored_anchor_day`
+    gives, else that day (also for alerts linked before session 30, by the UTC day)."""
+    local = (metrics or {}).get(LOCAL_DAY)
+    if isinstance(local, str):
+        try:
+            return date.fromisoformat(local)
+        except ValueError:
+            pass
+    return stored_anchor_day(when, metrics)
+
+
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def link_events(alerts: Sequence[Alert], events: Iterable[Event], window_days: int) -> list[Alert]:
+def link_events(
+    alerts: Sequence[Alert],
+    events: Iterable[Event],
+    window_days: int,
+    *,
+    utc_offset: timedelta = timedelta(0),
+    image_times: Mapping[tuple[str, date], datetime] | None = None,
+) -> list[Alert]:
     """Alerts with ``event_label``/``event_days`` set and the event named in the explanation
     (quality alerts are left as they are). Several events on the latest day are all named;
-    ``event_label`` is the first of them by label."""
+    ``event_label`` is the first of them by label.
+
+    Days are counted from the alert's local day at the site (:func:`local_anchor_day`,
+    ``utc_offset`` east of UTC; ``image_times`` gives a shift's change image's time),
+    events being dated by local days. Where that day is not the UTC day of the alert's
+    text, the explanation says so and ``metrics[LOCAL_DAY]`` keeps it. With no offset
+    (hand counts) the days are those the counts give."""
     events = tuple(events)
     out: list[Alert] = []
     for alert in alerts:
         if alert.kind == "quality":  # a silence is about imagery, not about events
             out.append(alert)
             continue
-        found = latest_event(anchor_day(alert), events, window_days)
+        day = local_anchor_day(alert, utc_offset, image_times)
+        found = latest_event(day, events, window_days)
         if found is None:
             out.append(alert)
             continue
         event, days = found
         others = [e for e in events_of_day(event.when, events) if e.label != event.label]
+        shifted = day != anchor_day(alert)
+        phrase = event_phrase(event, days, others, site_day=(day, utc_offset) if shifted else None)
         out.append(
             replace(
                 alert,
                 event_label=event.label,
                 event_days=days,
-                explanation=f"{alert.explanation} {event_phrase(event, days, others)}",
+                explanation=f"{alert.explanation} {phrase}",
+                metrics={**alert.metrics, LOCAL_DAY: day.isoformat()} if shifted else alert.metrics,
             )
         )
     return out

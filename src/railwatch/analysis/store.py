@@ -9,10 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+from shapely import get_coordinates
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from railwatch.analysis.alerts import analyze_series
+from railwatch.analysis.events import nominal_utc_offset
 from railwatch.analysis.settings import AlertSettings
 from railwatch.analysis.types import Alert, CountPoint
 from railwatch.storage import repo
@@ -59,6 +63,17 @@ def site_points(session: Session, site: str) -> list[CountPoint]:
     return points
 
 
+def site_longitude(geometry: BaseGeometry) -> float:
+    """The longitude (degrees east, -180 to 180) of a site's WGS84 polygon: its centroid's,
+    or for a site whose parts lie on both sides of the date line (a bounding box wider
+    than 180°) the mean of its vertices' longitudes taken from 0 to 360°."""
+    minx, _, maxx, _ = geometry.bounds
+    if maxx - minx <= 180.0:
+        return float(geometry.centroid.x)
+    lon = float(np.mean(get_coordinates(geometry)[:, 0] % 360.0))
+    return lon - 360.0 if lon > 180.0 else lon
+
+
 def analyze_site(
     session: Session,
     site: str,
@@ -69,11 +84,15 @@ def analyze_site(
 ) -> SiteAnalysis:
     """Analyse a site's stored counts with its events and store the alerts (idempotent).
 
+    Events are related to each alert from its image's local day at the site, by the
+    site's nominal solar zone (:func:`site_longitude`, ``nominal_utc_offset``).
+
     ``store=False`` only computes them (a look-back as of an earlier date): the stored
     alerts and their acknowledgements are left as they are, and nothing is written."""
     points = site_points(session, site)
     events = repo.event_values(session, site)
-    alerts = analyze_series(points, events, settings, as_of=as_of)
+    offset = nominal_utc_offset(site_longitude(repo.get_site(session, site).geometry))
+    alerts = analyze_series(points, events, settings, as_of=as_of, utc_offset=offset)
     totals = [p for p in points if p.cls == "all"]
     changes = repo.replace_alerts(session, site, alerts) if store else None
     return SiteAnalysis(
