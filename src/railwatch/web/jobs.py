@@ -174,6 +174,9 @@ class JobManager:
                 "removed": analysis.removed,
                 "retired": analysis.retired,
                 "reopened": analysis.reopened,
+                # acknowledged alerts that say something else now at the same or a lower
+                # severity: still acknowledged, marked metrics["changed_since_ack"]
+                "changed_since_ack": analysis.changed_since_ack,
             }
             self._update(job_id, status="succeeded", finished_at=datetime.now(UTC), result=result)
         except RailwatchError as err:

@@ -93,7 +93,10 @@ def analyze(site: SiteName, db: DB) -> dict[str, Any]:
     ``railwatch analyze`` prints: ``created``, ``unchanged``, ``updated``, ``removed``,
     ``retired`` (acknowledged alerts no longer raised) and ``reopened`` (acknowledged
     alerts raised again at a higher severity: acknowledged no longer, their notes kept;
-    before session 29 the API did not say so)."""
+    before session 29 the API did not say so) and ``changed_since_ack`` (acknowledged
+    alerts that say something else now at the same or a lower severity: still
+    acknowledged, marked ``metrics["changed_since_ack"]`` with what was acknowledged;
+    since session 30)."""
     from railwatch.analysis.store import analyze_site
 
     with db.session() as s:
@@ -109,4 +112,5 @@ def analyze(site: SiteName, db: DB) -> dict[str, Any]:
         "removed": result.removed,
         "retired": result.retired,
         "reopened": result.reopened,
+        "changed_since_ack": result.changed_since_ack,
     }

@@ -527,6 +527,18 @@
     })), ...(more > 0 ? [el("p", { class: "muted to-review-more" }, `and ${more} more`)] : []));
   }
 
+  /** "changed since acknowledged: was 40 (medium)" for an alert that re-analysis has
+   * changed since it was acknowledged (metrics.changed_since_ack: what was acknowledged),
+   * as `railwatch alerts` words it; null for one that has not changed. */
+  function changedSince(a) {
+    const was = a.metrics && a.metrics.changed_since_ack;
+    if (!was || typeof was !== "object") return null;
+    let text = `changed since acknowledged: was ${was.value === null || was.value === undefined ? "no count" : fmtCount(was.value)} (${was.severity})`;
+    if ((was.scene_id ?? null) !== (a.scene_id ?? null)) text += was.scene_id === null || was.scene_id === undefined ? " on no image" : ` on image #${was.scene_id}`;
+    else if (was.value === a.value && was.severity === a.severity) text += `: ${was.explanation}`;
+    return text;
+  }
+
   function renderAlerts() {
     const box = $("alerts");
     if (!state.alerts.length) { box.replaceChildren(el("p", { class: "muted" }, "No alerts.")); return; }
@@ -554,6 +566,10 @@
           ack.disabled = false;
         }
       } }, "Acknowledge");
+      // an acknowledged alert that says something else now: acknowledging it again (with
+      // or without a note, its notes kept) marks it as seen
+      const changed = changedSince(a);
+      if (changed && a.acknowledged) ack.textContent = "Acknowledge again";
       const idx = scenes.findIndex((sc) => sc.id === a.scene_id);
       const current = idx >= 0 && idx === state.index;
       return el("div", { class: `alert sev-${a.severity}${a.acknowledged ? " acked" : ""}${current ? " current" : ""}`,
@@ -566,7 +582,9 @@
         a.event_label ? el("p", { class: "muted" }, `event: ${a.event_label} (${a.event_days} days before)`) : null,
         a.acknowledged
           ? el("p", { class: "acked-note" }, `Acknowledged ${day(a.ack_at)}` + (a.ack_note ? `: ${a.ack_note}` : ""))
-          : el("div", { class: "ack-row" }, note, ack, msg));
+          : null,
+        changed ? el("p", { class: "warn changed-since", title: `changed on ${day(a.metrics.changed_since_ack.changed_at)}; acknowledge it again once checked` }, changed) : null,
+        !a.acknowledged || changed ? el("div", { class: "ack-row" }, note, ack, msg) : null);
     }), ...(hidden ? [hidden] : []));
   }
 
