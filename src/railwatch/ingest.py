@@ -10,7 +10,8 @@ with the file as it is now (a ``stat``, microseconds) and hashes the file again 
 they differ: a file replaced by another image after ingest is then refused, never counted
 under the ingested scene's date. Its quality mask (``NAME.mask.tif``, ``NAME_udm2.tif``)
 is stamped and checked the same way (``railwatch:mask``, :func:`check_mask_unchanged`):
-a mask replaced after ingest is refused, never read in silence.
+a mask replaced after ingest is refused, never read in silence. A mask ingested before
+it was stamped is stamped at its first use (:func:`first_use_stamp`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ __all__ = [
     "EIGHT_BIT_NOTE",
     "FILE_DATE_KEY",
     "FILE_STAMP_KEY",
+    "FIRST_USE_KEY",
+    "MASK_CHANGED",
     "MASK_STAMP_KEY",
     "SIDECARS_KEY",
     "STAC_ALIASES_KEY",
@@ -42,11 +45,13 @@ __all__ = [
     "check_mask_unchanged",
     "check_unchanged",
     "file_stamp",
+    "first_use_stamp",
     "gdal_sidecars",
     "hash_is_content",
     "hashed_file",
     "ingest_paths",
     "local_uris",
+    "mark_mask_changed",
     "mask_changed",
     "mask_stamp",
     "record_scene",
@@ -128,8 +133,13 @@ class MaskChangedError(ImageryError):
 
 #: Key, in a scene's metadata, of its quality-mask file's size, times and SHA-256 when
 #: it was ingested (:func:`mask_stamp`). Scenes ingested before railwatch kept it have
-#: none: their mask is read as it is, unchecked.
+#: none until their mask's first use (:func:`first_use_stamp`).
 MASK_STAMP_KEY = "railwatch:mask"
+
+#: Key, in a quality-mask stamp taken at its first use rather than at ingest (a scene
+#: ingested, or registered from a STAC catalog, before masks were stamped), of when and
+#: by what it was taken.
+FIRST_USE_KEY = "first_use"
 
 
 def _stat(path: Path) -> dict[str, int]:
@@ -438,6 +448,42 @@ def mask_stamp(mask_uri: str | None) -> dict[str, Any] | None:
     return stamp
 
 
+#: Appended to the ``detector_version`` of a processed scene whose quality mask was
+#: taken anew (``railwatch ingest-stac``, :func:`mark_mask_changed`): it no longer
+#: matches the processing version, so the next ``railwatch process`` counts the scene
+#: again, and its results (counts, detections, quality, an analyst's review) stay until
+#: then, as for new track centrelines (``storage.repo.TRACKS_CHANGED``).
+MASK_CHANGED = "+mask-changed"
+_VERSION_LENGTH = 64  # of the scenes.detector_version column
+
+
+def mark_mask_changed(scene: Any) -> None:
+    """Have the next ``railwatch process`` count ``scene`` (a row in a session) again
+    for the quality mask it has now: a processed or unusable one keeps its results until
+    then (:data:`MASK_CHANGED`), a failed one is pending again."""
+    if scene.status in ("processed", "unusable"):
+        version = scene.detector_version or ""
+        if not version.endswith(MASK_CHANGED):
+            keep = _VERSION_LENGTH - len(MASK_CHANGED)
+            scene.detector_version = version[:keep] + MASK_CHANGED
+    elif scene.status == "failed":
+        scene.status, scene.error, scene.processed_at = "ingested", None, None
+
+
+def first_use_stamp(mask_uri: str | None, by: str) -> dict[str, Any] | None:
+    """:func:`mask_stamp` of a mask ingested without one (before masks were stamped: a
+    file of `railwatch ingest`, a STAC item's asset registered before session 29), marked
+    (:data:`FIRST_USE_KEY`) as taken now ``by`` (``railwatch ingest``, ``railwatch
+    ingest-stac``, ``railwatch process``): trust on first use, what it vouches for is
+    the mask from then on, not the one ingested. None when the mask is no local file
+    there."""
+    stamp = mask_stamp(mask_uri)
+    if stamp is None:
+        return None
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return {**stamp, FIRST_USE_KEY: f"{by}, {when}"}
+
+
 def check_mask_unchanged(
     uri: str,
     mask_uri: str | None,
@@ -448,8 +494,9 @@ def check_mask_unchanged(
     """Check that the scene's quality mask (``mask_uri``; ``uri`` is its image) is still
     the file ingested with it (``stamp``, its :func:`mask_stamp` at ingest): its size and
     times first, its SHA-256 only when they differ. Returns None when its stamp matched,
-    or none was recorded (a scene ingested before railwatch kept one: judged as before),
-    or the mask is not there (reading it says so); its new stamp when it was hashed and
+    or none was recorded (a scene ingested before railwatch kept one: the caller stamps
+    it at this first use, :func:`first_use_stamp`), or the mask is not there (reading
+    it says so); its new stamp when it was hashed and
     is unchanged, to be recorded; raises :class:`MaskChangedError` when its hash
     differs: the scene's usable/unusable decision and clear fraction would otherwise
     change without a word. ``todo`` says what to do then, where re-ingesting the image
@@ -740,7 +787,8 @@ def _known_duplicate(
     none. When the files GDAL reads with it changed since the scene was ingested from
     this path (``stamp``, its :func:`file_stamp` now), the scene is described anew from
     them (:func:`_refresh_scene`, over ``site``: its geometry and area) and counted
-    again."""
+    again; else its local quality mask, when it was ingested unstamped (before masks
+    were stamped), is stamped as it is now (:func:`_stamp_mask_at_first_use`)."""
     from railwatch.imagery.read import check_rgb_bands
 
     with db.session(readonly=True) as s:
@@ -786,6 +834,13 @@ def _known_duplicate(
                 f"; the files GDAL reads with it changed since ({listed}): it is described "
                 "from them again and `railwatch process` counts it again"
             )
+        elif known_mask[1] is None and _stamp_mask_at_first_use(db, known_id, known_mask[0]):
+            entry["reason"] += (
+                f"; its quality mask {known_mask[0]} had no integrity stamp (ingested before "
+                "railwatch kept one): it is stamped as it is now, and `railwatch process` "
+                "refuses the scene if it is replaced"
+            )
+            entry["mask_stamped"] = "first use"
     if bands is not None:
         rgb = check_rgb_bands(bands, known_count, path.name)
         with db.session() as s:
@@ -811,6 +866,24 @@ def _known_duplicate(
                 f"; its radiometry is now {radiometry} (`railwatch process` counts it again)"
             )
     summary.duplicates.append(entry)
+    return True
+
+
+def _stamp_mask_at_first_use(db: Database, scene_id: int, mask_uri: str | None) -> bool:
+    """Stamp the local quality mask ``mask_uri`` of a scene ingested before masks were
+    stamped (read at ``process`` unchecked until now) as it is now (trust on first use,
+    :func:`first_use_stamp`), when the scene still has that mask and no stamp (another
+    run may have stamped it meanwhile). Its results stay: nothing is known to have
+    changed. False when nothing was stamped (no local mask there: reading it says so)."""
+    stamp = first_use_stamp(mask_uri, "railwatch ingest")
+    if stamp is None:
+        return False
+    with db.session() as s:
+        scene = repo.get_scene(s, scene_id)
+        meta = dict(scene.meta or {})
+        if scene.mask_uri != mask_uri or meta.get(MASK_STAMP_KEY) is not None:
+            return False
+        scene.meta = {**meta, MASK_STAMP_KEY: stamp}
     return True
 
 

@@ -67,10 +67,10 @@ from railwatch.ingest import (
     MASK_STAMP_KEY,
     check_mask_unchanged,
     check_unchanged,
+    first_use_stamp,
     hash_is_content,
     stac_item_of,
 )
-from railwatch.stac import first_use_stamp
 from railwatch.storage import Database, repo
 from railwatch.storage.db import LockLostError
 from railwatch.storage.models import Scene, Site
@@ -114,7 +114,10 @@ class ReferenceScene:
     scene_id: int | None = None
     #: Its SHA-256, file stamp and mask stamp as for :class:`SceneJob`: a reference whose
     #: file or mask changed since ingest is left out (its pixels would move the scene's
-    #: registration and empty track); None: not checked.
+    #: registration and empty track); a hash of None: its file not checked; a mask stamp
+    #: of None: its local mask (of `railwatch ingest`, or of a STAC item, ingested
+    #: before masks were stamped) is stamped as it is read, at this first use, recorded
+    #: on its scene with the outcome (:class:`ReferenceStamps`).
     content_hash: str | None = None
     file_stamp: Mapping[str, Any] | None = None
     mask_stamp: Mapping[str, Any] | None = None
@@ -133,6 +136,8 @@ class ReferenceStamps:
     file_stamp: dict[str, Any] | None
     was_mask: Mapping[str, Any] | None
     mask_stamp: dict[str, Any] | None
+    #: The quality mask the stamps are of: a scene that took another since keeps its own.
+    mask_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,10 +181,11 @@ class SceneJob:
     file_stamp: Mapping[str, Any] | None = None
     #: The quality mask's size, times and SHA-256 recorded at ingest
     #: (:data:`railwatch.ingest.MASK_STAMP_KEY`), checked before the mask is read
-    #: (:func:`railwatch.ingest.check_mask_unchanged`); None: not checked (no local
-    #: mask, or a scene ingested, or registered from a STAC catalog, before railwatch
-    #: kept it: session 29). A stamp is only ever recorded for a local mask file, so it
-    #: is checked whatever the scene's hash is.
+    #: (:func:`railwatch.ingest.check_mask_unchanged`). None: no local mask (none, or a
+    #: remote one: not checked), or a local one ingested, or registered from a STAC
+    #: catalog, before railwatch stamped masks (before session 29), which is read as it
+    #: is and stamped at this first use (:func:`_check_mask`). A stamp is only ever
+    #: recorded for a local mask file, so it is checked whatever the scene's hash is.
     mask_stamp: Mapping[str, Any] | None = None
 
 
@@ -206,7 +212,8 @@ class SceneOutcome:
     #: The file's new stamp when it was hashed again and found unchanged (its times
     #: changed, or none was recorded), to record so the next run need not hash it.
     file_stamp: dict[str, Any] | None = None
-    #: The quality mask's new stamp when it was hashed again and found unchanged.
+    #: The quality mask's new stamp when it was hashed again and found unchanged, or
+    #: when it was stamped at its first use (none was recorded).
     mask_stamp: dict[str, Any] | None = None
     #: The same for the references read (a coarse scene's), to record on their scenes.
     reference_stamps: tuple[ReferenceStamps, ...] = ()
@@ -441,20 +448,21 @@ def _check_mask(job: SceneJob) -> dict[str, Any] | None:
     item's scene and leaves its mask as it was, while `railwatch ingest-stac` run again
     over the catalog takes the mask as it is now (and has the scene counted again).
 
-    A STAC item's scene registered before session 29 has no mask stamp: its local mask
-    is read as it is, as before, and stamped now (trust on first use, marked so in the
-    stamp, :func:`railwatch.stac.first_use_stamp`), recorded with the scene's result, so
-    that a mask replaced from then on is refused."""
+    A scene ingested before masks were stamped (a file of `railwatch ingest`, or a STAC
+    item's scene registered before session 29) has no mask stamp: its local mask is
+    read as it is, as before, and stamped now (trust on first use, marked so in the
+    stamp, :func:`railwatch.ingest.first_use_stamp`), recorded with the scene's result,
+    so that a mask replaced from then on is refused."""
     todo = None
-    if job.stac_item is not None and job.mask_stamp is None:
+    if job.mask_stamp is None:
         stamp = first_use_stamp(job.mask_uri, "railwatch process")
         if stamp is not None:
             log.info(
-                "scene %s (STAC item %s): its quality mask %s had no integrity stamp "
-                "(registered before session 29): stamped as read now, and refused if it "
-                "is replaced from now on",
+                "scene %s%s: its quality mask %s had no integrity stamp (ingested before "
+                "railwatch stamped masks): stamped as read now, and refused if it is "
+                "replaced from now on",
                 job.scene_id,
-                job.stac_item,
+                "" if job.stac_item is None else f" (STAC item {job.stac_item})",
                 job.mask_uri,
             )
         return stamp
@@ -526,16 +534,28 @@ def _check_reference(ref: ReferenceScene) -> ReferenceStamps | None:
     scene's own are checked before it is read (their size and times; their SHA-256 only
     when those differ): raises :class:`~railwatch.ingest.FileChangedError` or
     :class:`~railwatch.ingest.MaskChangedError` (the reference is then left out, and
-    its own scene fails when it is processed again). Returns the stamps to record when
-    one was hashed again and found unchanged, else None."""
+    its own scene fails when it is processed again). A local mask without a stamp
+    (ingested before masks were stamped) is read as it is and stamped at this first use
+    (:func:`railwatch.ingest.first_use_stamp`), as a scene's own is (:func:`_check_mask`).
+    Returns the stamps to record when one was hashed again and found unchanged, or
+    stamped now, else None."""
     stamp = None
     if ref.content_hash is not None:
         stamp = check_unchanged(ref.uri, ref.content_hash, ref.file_stamp)
-    masked = check_mask_unchanged(ref.uri, ref.mask_uri, ref.mask_stamp)
+    if ref.mask_stamp is None:
+        masked = first_use_stamp(ref.mask_uri, "railwatch process")
+    else:
+        masked = check_mask_unchanged(ref.uri, ref.mask_uri, ref.mask_stamp)
     if ref.scene_id is None or (stamp is None and masked is None):
         return None
     return ReferenceStamps(
-        ref.scene_id, ref.content_hash, ref.file_stamp, stamp, ref.mask_stamp, masked
+        ref.scene_id,
+        ref.content_hash,
+        ref.file_stamp,
+        stamp,
+        ref.mask_stamp,
+        masked,
+        mask_uri=ref.mask_uri,
     )
 
 
@@ -771,7 +791,11 @@ def _record_reference_stamps(s: Session, ref: ReferenceStamps) -> None:
     meta = dict(scene.meta or {})
     if ref.file_stamp is not None and meta.get(FILE_STAMP_KEY) == ref.was_file:
         meta[FILE_STAMP_KEY] = ref.file_stamp
-    if ref.mask_stamp is not None and meta.get(MASK_STAMP_KEY) == ref.was_mask:
+    if (
+        ref.mask_stamp is not None
+        and meta.get(MASK_STAMP_KEY) == ref.was_mask
+        and scene.mask_uri == ref.mask_uri
+    ):
         meta[MASK_STAMP_KEY] = ref.mask_stamp
     if meta != (scene.meta or {}):
         scene.meta = meta

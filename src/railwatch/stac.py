@@ -15,7 +15,7 @@ one, so ``process`` refuses a scene whose mask was replaced; running ``ingest-st
 again over the catalog takes the new mask, or the other mask the item names now
 (:func:`_take_new_mask`). A new item whose local mask is not there or cannot be read
 fails, with what to do; a mask registered before session 29 without a stamp is stamped
-at its first use (:func:`first_use_stamp`).
+at its first use (:func:`railwatch.ingest.first_use_stamp`).
 
 Authentication headers (commercial APIs) come from the ``headers`` argument or the
 ``RAILWATCH_STAC_HEADERS`` environment variable (a JSON object); they are sent to
@@ -32,7 +32,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -56,8 +56,10 @@ from railwatch.ingest import (
     MASK_STAMP_KEY,
     STAC_ALIASES_KEY,
     IngestSummary,
+    first_use_stamp,
     hashed_file,
     local_uris,
+    mark_mask_changed,
     mask_changed,
     mask_stamp,
     record_scene,
@@ -67,6 +69,9 @@ from railwatch.ingest import (
     stac_item_hash,
     stac_item_of,
     swapped_site_hint,
+)
+from railwatch.ingest import (
+    MASK_CHANGED as MASK_CHANGED,  # where it was defined before session 30
 )
 from railwatch.storage import Database, repo
 
@@ -693,15 +698,6 @@ def _with_mask_stamp(item: Any, info: Any) -> Any:
     return replace(info, metadata={**info.metadata, MASK_STAMP_KEY: stamp})
 
 
-#: Appended to the ``detector_version`` of a processed scene whose quality mask
-#: ``ingest-stac`` took anew (:func:`_take_new_mask`): it no longer matches the
-#: processing version, so the next ``railwatch process`` counts the scene again, and its
-#: results (counts, detections, quality, an analyst's review) stay until then, as for
-#: new track centrelines (``storage.repo.TRACKS_CHANGED``).
-MASK_CHANGED = "+mask-changed"
-_VERSION_LENGTH = 64  # of the scenes.detector_version column
-
-
 def _take_new_mask(db: Database, summary: IngestSummary, name: str, mask_uri: str | None) -> None:
     """After item ``name`` was filed as already ingested, bring its own scene's quality
     mask in line with the item's (``mask_uri``), saying so in the item's summary entry:
@@ -855,33 +851,9 @@ def _set_mask(
             meta[MASK_STAMP_KEY] = stamp
         scene.meta = meta
         scene.mask_uri = mask_uri
-        if not recount:
-            return status
-        if status in ("processed", "unusable"):
-            version = scene.detector_version or ""
-            if not version.endswith(MASK_CHANGED):
-                keep = _VERSION_LENGTH - len(MASK_CHANGED)
-                scene.detector_version = version[:keep] + MASK_CHANGED
-        elif status == "failed":
-            scene.status, scene.error, scene.processed_at = "ingested", None, None
+        if recount:
+            mark_mask_changed(scene)
     return status
-
-
-#: Key, in a quality-mask stamp taken at its first use rather than at registration (a
-#: STAC scene registered before session 29), of when and by what it was taken.
-FIRST_USE_KEY = "first_use"
-
-
-def first_use_stamp(mask_uri: str | None, by: str) -> dict[str, Any] | None:
-    """:func:`~railwatch.ingest.mask_stamp` of a mask registered without one, marked
-    (:data:`FIRST_USE_KEY`) as taken now ``by`` (``railwatch ingest-stac``, ``railwatch
-    process``): what it vouches for is the mask from then on, not the one registered.
-    None when the mask is no local file there."""
-    stamp = mask_stamp(mask_uri)
-    if stamp is None:
-        return None
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return {**stamp, FIRST_USE_KEY: f"{by}, {when}"}
 
 
 def _stamp_at_first_use(
