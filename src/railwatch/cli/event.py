@@ -32,7 +32,12 @@ def add(
     ctx: typer.Context,
     site: Annotated[str, typer.Argument(help="Site name.")],
     when: Annotated[
-        str, typer.Argument(metavar="DATE", help="Event date, YYYY-MM-DD (at most a year ahead).")
+        str,
+        typer.Argument(
+            metavar="DATE",
+            help="Event date, YYYY-MM-DD, the local day at the site (alerts name it by "
+            "their image's local day; at most a year ahead).",
+        ),
     ],
     label: Annotated[str, typer.Argument(help="Short label, e.g. 'Kim–Putin summit'.")],
     description: Annotated[
@@ -89,7 +94,10 @@ def edit(
     ctx: typer.Context,
     event_id: Annotated[int, typer.Argument(metavar="ID", help="Event id (see `event list`).")],
     when: Annotated[
-        str | None, typer.Option("--date", help="New date, YYYY-MM-DD (at most a year ahead).")
+        str | None,
+        typer.Option(
+            "--date", help="New date, YYYY-MM-DD, the local day at the site (at most a year ahead)."
+        ),
     ] = None,
     label: Annotated[str | None, typer.Option("--label", help="New short label.")] = None,
     description: Annotated[
