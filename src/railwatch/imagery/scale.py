@@ -78,7 +78,7 @@ docs/detection.md, "Measuring the scale from the rails"
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, overload
@@ -845,10 +845,13 @@ def measure_file(
         w, h = ds.width, ds.height
         if min(w, h) < _STRIP_PX:
             return FileScale(_too_small(w, h, rail_centres_m), georef, header, w, h)
+        scaling = _file_scaling(ds, bands)
 
         def read(block: tuple[int, int, int, int]) -> np.ndarray:
             x0, y0, bw, bh = block
             data = ds.read(bands, window=Window(x0, y0, bw, bh))
+            if scaling is not None:
+                return _gray_of_values(data, scaling)
             return _gray(np.moveaxis(data, 0, -1))
 
         try:
@@ -858,6 +861,40 @@ def measure_file(
 
             raise unreadable_pixels(p.name, err) from err
     return FileScale(result, georef, header, w, h)
+
+
+def _file_scaling(ds: Any, bands: Sequence[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The scale and offset the file declares for ``bands``
+    (:func:`railwatch.imagery.inspect.band_scaling`), None where its pixels are read as
+    stored: 8-bit and palette files, whatever they declare (as ``read_site_window``
+    reads them), and files that declare none. Rails are found as dark lines in a grey
+    mix of the bands, which is not invariant to the scales: bands stored with different
+    scales or offsets are mixed in other proportions, and a band with a negative scale
+    (stored inverted) turns dark rails bright."""
+    from rasterio.enums import ColorInterp
+
+    from railwatch.imagery.inspect import band_scaling
+
+    if ds.dtypes[0] == "uint8" or ds.colorinterp[0] == ColorInterp.palette:
+        return None
+    return band_scaling(ds, bands)
+
+
+def _gray_of_values(data: np.ndarray, scaling: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """:func:`_gray` of the values bands (B, H, W) stand for (stored × scale + offset):
+    integer data brought to about [0, 1] by the 99.5th percentile as stored integers are
+    (without the floor at 1: the values may be reflectances), float data as it is."""
+    scale, offset = scaling
+    values = (
+        data.astype(np.float32) * scale.astype(np.float32)[:, None, None]
+        + offset.astype(np.float32)[:, None, None]
+    )
+    g = _gray(np.moveaxis(values, 0, -1))
+    if np.issubdtype(data.dtype, np.integer):
+        top = float(np.percentile(g, 99.5))
+        if top > 0:
+            g = np.ascontiguousarray(g / np.float32(top), dtype=np.float32)
+    return g
 
 
 def rail_centres_for_gauge(gauge_mm: float) -> float:
