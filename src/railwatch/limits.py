@@ -97,16 +97,82 @@ def _too_long(what: str, text: str, maximum: int, hint: str) -> InputError:
 
 
 def check_site_name(name: str) -> str:
-    """``name`` if it is a usable site name, else :class:`InputError`."""
-    if not isinstance(name, str) or not _SITE_NAME_RE.fullmatch(name):
-        shown = repr(name)
-        if isinstance(name, str) and len(name) > 2 * SITE_NAME_MAX:  # not echoed whole
-            shown = f"{name[:SITE_NAME_MAX]!r}... ({len(name)} characters)"
+    """``name`` if it is a usable site name, else :class:`InputError` saying what is
+    wrong with it (the characters a name cannot hold, a wrong first character, its
+    length) and a valid form of it: "invalid site name ...: use 1-64 letters..." alone
+    left the analyst to guess that the space of "Zürich Güterbahnhof" was the fault."""
+    if isinstance(name, str) and _SITE_NAME_RE.fullmatch(name):
+        return name
+    if not isinstance(name, str):
         raise InputError(
-            f"invalid site name {shown}: use 1-{SITE_NAME_MAX} letters, digits, '_', '-' or "
-            "'.', starting with a letter or digit (for example tumangang-yard)"
+            f"invalid site name {name!r}: a site name is text; {_SITE_NAME_RULE} "
+            f"(for example {_SITE_NAME_EXAMPLE})"
         )
-    return name
+    shown = repr(name)
+    huge = len(name) > 2 * SITE_NAME_MAX
+    if huge:  # not echoed whole
+        shown = f"{name[:SITE_NAME_MAX]!r}... ({len(name)} characters)"
+    faults = _site_name_faults(name, say_length=not huge)
+    why = f": {faults}" if faults else ""
+    fixed = _site_name_suggestion(name)
+    example = f"e.g. {fixed!r}" if fixed is not None else f"for example {_SITE_NAME_EXAMPLE}"
+    raise InputError(f"invalid site name {shown}{why}: {_SITE_NAME_RULE}, {example}")
+
+
+#: What a site name may be, as error messages say it.
+_SITE_NAME_RULE = (
+    f"use 1-{SITE_NAME_MAX} letters, digits, '_', '-' or '.', starting with a letter or digit"
+)
+_SITE_NAME_EXAMPLE = "tumangang-yard"
+#: A character a site name cannot hold.
+_NOT_IN_SITE_NAME = re.compile(r"[^\w.\-]")
+#: How many distinct wrong characters a message names.
+_FAULTS_SHOWN = 5
+
+
+def _site_name_char(ch: str) -> str:
+    """A character of a refused site name as a message shows it: quoted, and named
+    where it cannot be seen (a space, a tab, a control character)."""
+    if ch == " ":
+        return "' ' (a space)"
+    if ch in _CONTROL_NAMES:
+        return _CONTROL_NAMES[ch]
+    if ch.isspace() or not ch.isprintable():
+        label = unicodedata.name(ch, "").lower()
+        return f"U+{ord(ch):04X}" + (f" ({label})" if label else "")
+    return repr(ch)
+
+
+def _site_name_faults(name: str, *, say_length: bool) -> str:
+    """What is wrong with ``name`` (not a valid site name), in words: empty, the
+    characters it cannot hold, a wrong first character, too long."""
+    if not name:
+        return "it is empty"
+    faults: list[str] = []
+    wrong = list(dict.fromkeys(_NOT_IN_SITE_NAME.findall(name)))
+    if wrong:
+        named = [_site_name_char(ch) for ch in wrong[:_FAULTS_SHOWN]]
+        if len(wrong) > _FAULTS_SHOWN:
+            listed = f"{', '.join(named)} and {len(wrong) - _FAULTS_SHOWN} more"
+        elif len(named) > 1:
+            listed = f"{', '.join(named[:-1])} and {named[-1]}"
+        else:
+            listed = named[0]
+        faults.append(f"a site name cannot hold {listed}")
+    if name[0] in ".-":  # the only other characters a name holds, but not first
+        faults.append(f"it starts with {name[0]!r}")
+    if say_length and len(name) > SITE_NAME_MAX:
+        faults.append(f"it has {len(name)} characters")
+    return "; ".join(faults)
+
+
+def _site_name_suggestion(name: str) -> str | None:
+    """A valid site name close to ``name``: each run of characters a name cannot hold
+    made one '-', no '.', '_' or '-' at either end, cut to :data:`SITE_NAME_MAX`; None
+    when nothing of it is left."""
+    fixed = _NOT_IN_SITE_NAME.sub("-", name)
+    fixed = re.sub(r"-{2,}", "-", fixed).strip("._-")[:SITE_NAME_MAX].rstrip("._-")
+    return fixed if fixed and _SITE_NAME_RE.fullmatch(fixed) else None
 
 
 def check_tags(tags: Iterable[str]) -> tuple[str, ...]:
