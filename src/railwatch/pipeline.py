@@ -69,6 +69,7 @@ from railwatch.ingest import (
     check_unchanged,
     first_use_stamp,
     hash_is_content,
+    mark_mask_changed,
     stac_item_of,
 )
 from railwatch.storage import Database, repo
@@ -186,6 +187,8 @@ class SceneJob:
     #: catalog, before railwatch stamped masks (before session 29), which is read as it
     #: is and stamped at this first use (:func:`_check_mask`). A stamp is only ever
     #: recorded for a local mask file, so it is checked whatever the scene's hash is.
+    #: Its result is recorded only while the scene still has this mask and stamp (or
+    #: another stamp of the same bytes): :func:`record_outcome`.
     mask_stamp: Mapping[str, Any] | None = None
 
 
@@ -215,6 +218,10 @@ class SceneOutcome:
     #: The quality mask's new stamp when it was hashed again and found unchanged, or
     #: when it was stamped at its first use (none was recorded).
     mask_stamp: dict[str, Any] | None = None
+    #: The quality mask the scene was judged with, as its job had it (``mask_uri``,
+    #: ``mask_stamp``): :func:`record_outcome` records the result only while the scene
+    #: still has it (None: not checked, an outcome made elsewhere).
+    job_mask: tuple[str | None, Mapping[str, Any] | None] | None = None
     #: The same for the references read (a coarse scene's), to record on their scenes.
     reference_stamps: tuple[ReferenceStamps, ...] = ()
     #: True when the failure means the scene's earlier result no longer describes its
@@ -350,6 +357,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
                 radiometry=job.radiometry,
                 file_stamp=stamp,
                 mask_stamp=masked,
+                job_mask=(job.mask_uri, job.mask_stamp),
             )
         detections = []
         if method_for_gsd(grid.gsd) == "objects":
@@ -407,6 +415,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             empty_track_images=0 if empty is None else empty.images,
             file_stamp=stamp,
             mask_stamp=masked,
+            job_mask=(job.mask_uri, job.mask_stamp),
             reference_stamps=tuple(r.stamps for r in refs or () if r.stamps is not None),
         )
     except RailwatchError as err:
@@ -733,23 +742,34 @@ def pending_jobs(
     return jobs, skipped
 
 
-def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> None:
-    """Write one scene's outcome in its own transaction. A scene that fails again after
-    it was processed keeps its earlier result (counts, detections, quality), with the
-    error recorded beside it, unless the failure invalidates that result (the file
-    changed since ingest): a moved folder or an unmounted share met by ``--reprocess``
-    or a new detector version used to empty the site's whole count series.
+def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> SceneOutcome:
+    """Write one scene's outcome in its own transaction, and return it as recorded, for
+    :meth:`ProcessSummary.add`. A scene that fails again after it was processed keeps
+    its earlier result (counts, detections, quality), with the error recorded beside
+    it, unless the failure invalidates that result (the file changed since ingest): a
+    moved folder or an unmounted share met by ``--reprocess`` or a new detector version
+    used to empty the site's whole count series.
+
+    A result judged with a quality mask that the scene no longer has (``railwatch
+    ingest-stac`` or ``railwatch ingest`` took another while it was processed,
+    :func:`_mask_taken_meanwhile`) is not recorded: the scene stays to be counted
+    again, as that run left it, and the outcome returned is a failure saying so.
 
     When this thread holds the scene's site through :func:`processing_lock` on
     PostgreSQL, the transaction checks before it commits that the lock is still held:
     one that went with its connection raises :class:`LockLostError` and writes
     nothing (another run may be processing the site now)."""
     with db.session() as s:
-        _write_outcome(s, outcome, detector)
+        stale = _write_outcome(s, outcome, detector)
         _check_processing_lock(db, s, outcome.scene_id)
+    if stale is not None:
+        log.warning("%s", stale)
+        return SceneOutcome(outcome.scene_id, None, error=stale)
+    return outcome
 
 
-def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> None:
+def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str | None:
+    """Write ``outcome``; return why it was not recorded, if it was not."""
     if outcome.error is not None or outcome.quality is None:
         error = outcome.error or "unknown error"
         scene = repo.get_scene(s, outcome.scene_id)
@@ -759,9 +779,15 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> Non
                 f"processing again failed on {when} ({error}); the earlier result, by "
                 f"{scene.detector_version or 'an earlier version'}, is kept"
             )
-            return
+            return None
         repo.mark_scene_failed(s, outcome.scene_id, error)
-        return
+        return None
+    stale = _mask_taken_meanwhile(s, outcome)
+    if stale is not None:
+        for ref in outcome.reference_stamps:  # checked against their own stamps
+            _record_reference_stamps(s, ref)
+        return stale
+    was_mask = (repo.get_scene(s, outcome.scene_id).meta or {}).get(MASK_STAMP_KEY)
     scene = repo.record_scene_result(
         s,
         outcome.scene_id,
@@ -775,10 +801,52 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> Non
     )
     if outcome.file_stamp is not None:  # hashed and unchanged: next time a stat will do
         scene.meta = {**(scene.meta or {}), FILE_STAMP_KEY: outcome.file_stamp}
-    if outcome.mask_stamp is not None:  # its mask hashed and unchanged: the same
+    # its mask hashed and unchanged, or stamped at first use: recorded unless the
+    # scene's stamp is no longer the one the job read (renewed meanwhile for the same
+    # bytes, as a reference of another scene: that one stays)
+    if outcome.mask_stamp is not None and (
+        outcome.job_mask is None or was_mask == outcome.job_mask[1]
+    ):
         scene.meta = {**(scene.meta or {}), MASK_STAMP_KEY: outcome.mask_stamp}
     for ref in outcome.reference_stamps:
         _record_reference_stamps(s, ref)
+    return None
+
+
+def _mask_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
+    """Why ``outcome`` cannot be recorded as the scene's result: the scene's quality
+    mask is no longer the one its job read (``outcome.job_mask``), another run having
+    taken another while the scene was processed (`railwatch ingest-stac` over its
+    catalog, `railwatch ingest` of its image; both leave the scene to be counted again).
+    Recorded, the result judged with the old mask would stand beside the new mask, and
+    clear the mark that has it counted again. The same bytes stamped anew (times moved,
+    stamped at first use, or another path holding them) are the same mask. None when
+    the result can be recorded. A scene processed or unusable that is not marked to be
+    counted again is marked (:func:`railwatch.ingest.mark_mask_changed`)."""
+    if outcome.job_mask is None:
+        return None
+    scene = repo.get_scene(s, outcome.scene_id)
+    read_uri, read_stamp = outcome.job_mask
+    now_stamp = (scene.meta or {}).get(MASK_STAMP_KEY)
+    if scene.mask_uri == read_uri and now_stamp == read_stamp:
+        return None
+    read_sha = _sha256_of(read_stamp) or _sha256_of(outcome.mask_stamp)
+    if read_sha is not None and read_sha == _sha256_of(now_stamp):
+        return None
+    mark_mask_changed(scene)
+    now = "none" if scene.mask_uri is None else scene.mask_uri
+    return (
+        f"scene {outcome.scene_id}: its quality mask was taken anew while it was processed "
+        f"(it was judged with {read_uri or 'no mask'}; the scene has {now} now, from "
+        "`railwatch ingest-stac` or `railwatch ingest` run meanwhile): that result is not "
+        "recorded, and the scene is counted again with its mask by the next `railwatch "
+        "process`"
+    )
+
+
+def _sha256_of(stamp: Any) -> str | None:
+    sha = stamp.get("sha256") if isinstance(stamp, Mapping) else None
+    return sha if isinstance(sha, str) else None
 
 
 def _record_reference_stamps(s: Session, ref: ReferenceStamps) -> None:
@@ -960,7 +1028,7 @@ def process_site(
                 # never be counted (Ctrl-C, a BaseException, still stops the run)
                 log.debug("scene %s failed", job.scene_id, exc_info=True)
                 outcome = task_failed(job.scene_id, err)
-            record_outcome(db, outcome, detector)
+            outcome = record_outcome(db, outcome, detector)
             summary.add(job.scene_id, outcome)
         if on_progress is not None:
             on_progress(len(jobs), len(jobs), "")
