@@ -272,7 +272,23 @@ def _review_text(review: dict[str, Any]) -> str:
         else " (not in the stored counts now: the scene is not usable, or its file changed)"
     )
     note = f' - "{review["note"]}"' if review["note"] else ""
-    return f"{review['reviewed_at']}: {'; '.join(parts)}{cars}{had}{state}{note}"
+    when = _utc_minutes(review["reviewed_at"])
+    return f"{when}: {'; '.join(parts)}{cars}{had}{state}{note}"
+
+
+def _utc_minutes(value: Any) -> str:
+    """An ISO 8601 time (as the JSON gives it) to the minute in UTC, as the other
+    commands print times ("2026-12-05 11:03 UTC"): a review's time was printed as
+    stored, "2026-12-05T11:03:24.981481+00:00". Text that is not such a time is left
+    as it is."""
+    from datetime import UTC, datetime
+
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
 def _class_counts(items: list[str]) -> dict[str, float]:
