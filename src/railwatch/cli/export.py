@@ -41,11 +41,14 @@ def export(
     ],
 ) -> None:
     """Export a site's layers: sites, scenes (footprints), detections (car polygons with
-    every property and the scene date) and counts (one row per image).
+    every property and the scene date), occupied_track (lines: the stretches of track a
+    1.5-10 m image's length count read as occupied, with length_m and car_equivalents)
+    and counts (one row per image).
 
-    gpkg: one GeoPackage with those four layers (counts as a table), opens in QGIS.
-    geoparquet: a directory of GeoParquet 1.1 files. geojson: a directory of
-    FeatureCollections. csv: the counts only, for pandas.read_csv(path, parse_dates=["date"]).
+    gpkg: one GeoPackage with those five layers (counts as a table), opens in QGIS.
+    geoparquet: a directory of GeoParquet 1.1 files, one per layer. geojson: a directory
+    of FeatureCollections, one per layer. csv: the counts only, for
+    pandas.read_csv(path, parse_dates=["date"]).
     Coordinates are WGS84 longitude/latitude.
 
     --out - writes the CSV to standard output, and nothing else goes there (the other
