@@ -69,5 +69,5 @@ def test_counts_only_reviews_score_no_boxes(url: str, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert out.startswith("Detection evaluation (1 scene): boxes matched\n")
     head, counts = out.split("Counts per scene")
-    assert _row(head, "all") == ["all", "1", "–", "–", "–", "–", "–", "–"]
+    assert _row(head, "all") == ["all", "0", "–", "–", "–", "–", "–", "–"]
     assert _row(counts, "all")[1] == "13"  # the count error is scored: 41 against 28

@@ -87,7 +87,7 @@ def test_typed_accuracy_is_judged_on_typed_labels_only() -> None:
 
 
 def test_prf_edge_cases() -> None:
-    assert PRF(0, 0, 0).f1 == 0.0 or PRF(0, 0, 0).precision == 1.0
+    assert (PRF(0, 0, 0).precision, PRF(0, 0, 0).recall, PRF(0, 0, 0).f1) == (None, None, None)
     assert PRF(0, 3, 0).precision == 0.0 and PRF(0, 0, 3).recall == 0.0
 
 

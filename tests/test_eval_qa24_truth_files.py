@@ -80,6 +80,7 @@ def test_figures_of_a_tiny_case_by_hand(tmp_path: Path, capsys: pytest.CaptureFi
     _write(tmp_path / "p/a.detections.geojson", _fc(pred))
     o = _report(tmp_path / "t", tmp_path / "p", capsys)["overall"]
     assert o["iou0.5"] == {
+        "scenes": 1,
         "tp": 2,
         "fp": 1,
         "fn": 2,

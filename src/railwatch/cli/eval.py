@@ -39,7 +39,10 @@ def _match_row(label: str, g: dict[str, Any]) -> list[str]:
     """Group, scenes, then precision, recall and F1 at IoU 0.3 and 0.5; "–" where no box
     was matched, found or missed (no true car and no detection: the scenes reviewed by
     count only, which `eval --site` showed as a perfect 1, 1, 1)."""
-    cells = [label, str(g.get("scenes", g["count"]["scenes"]))]
+    boxes = g.get("iou0.3")
+    # the scenes matched box by box (not those reviewed by count only)
+    n = boxes["scenes"] if boxes and "scenes" in boxes else g.get("scenes", g["count"]["scenes"])
+    cells = [label, str(n)]
     for key in ("iou0.3", "iou0.5"):
         m = g.get(key)
         if m and (m.get("tp"), m.get("fp"), m.get("fn")) != (0, 0, 0):
