@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from railwatch.detect.base import tells_class
 from railwatch.imagery.inspect import rgb_of, sun_of
 from railwatch.imagery.read import radiometry_of
+from railwatch.report.format import fmt_num
 from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow, method_words
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneReview, Site
@@ -120,8 +121,36 @@ def scene_rows(session: Session, site: Site) -> list[SceneRow]:
     return [scene_row(s, counts.get(s.id, []), reviews.get(s.id)) for s in scenes]
 
 
+def changed_since_words(alert: Alert) -> str | None:
+    """'changed since acknowledged: was 40 (medium)' for an acknowledged alert that
+    re-analysis has changed since (``metrics[repo.CHANGED_SINCE_ACK]``, what the analyst
+    acknowledged): 'on another image' when its image changed, its old wording when
+    neither its count nor its severity did; None for any other alert."""
+    mark = (alert.metrics or {}).get(repo.CHANGED_SINCE_ACK)
+    if not alert.acknowledged or not isinstance(mark, dict):
+        return None
+    was = mark.get("value")
+    text = (
+        "changed since acknowledged: was "
+        f"{'no count' if was is None else fmt_num(was)} ({mark.get('severity')})"
+    )
+    if mark.get("scene_id") != alert.scene_id:
+        text += " on another image"
+    elif was == alert.value and mark.get("severity") == alert.severity:
+        text += f": {mark.get('explanation')}"
+    return text
+
+
+def _ack_note(alert: Alert) -> str | None:
+    """The acknowledgement a report gives: the analyst's notes and, on a line of its
+    own after them, :func:`changed_since_words` when the alert has changed since (a
+    report showed the new count under the note, as if that was what was checked)."""
+    lines = [line for line in (alert.ack_note, changed_since_words(alert)) if line]
+    return "\n".join(lines) or None
+
+
 def alert_row(alert: Alert) -> AlertRow:
-    """An :class:`AlertRow` from a stored alert."""
+    """An :class:`AlertRow` from a stored alert; its ``note`` is :func:`_ack_note`."""
     return AlertRow(
         key=alert.key,
         kind=alert.kind,
@@ -134,7 +163,7 @@ def alert_row(alert: Alert) -> AlertRow:
         event_days=alert.event_days,
         scene_id=alert.scene_id,
         acknowledged=bool(alert.acknowledged),
-        note=alert.ack_note,
+        note=_ack_note(alert),
     )
 
 
