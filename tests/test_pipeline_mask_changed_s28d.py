@@ -152,7 +152,9 @@ def test_a_scene_ingested_without_a_mask_digest_is_judged_as_before(
     assert not summary.failed and len(summary.unusable) == 1  # read with the mask as now
     status, usable, error, meta, _ = _scene(db)
     assert status == "unusable" and usable is False and error is None
-    assert MASK_STAMP_KEY not in meta
+    # stamped at this first use (session 30): a mask replaced from now on is refused
+    stamp = meta[MASK_STAMP_KEY]
+    assert isinstance(stamp, dict) and stamp["sha256"] == file_sha256(mask)
 
 
 def test_a_mask_copied_back_with_new_times_is_hashed_then_restamped(

@@ -115,11 +115,11 @@ def test_an_old_row_is_stamped_at_its_first_process_read(tmp_db_url: str, tmp_pa
     assert _scene(db).status == "unusable"  # the result judged with the stamped mask
 
 
-def test_a_file_of_railwatch_ingest_without_a_mask_stamp_is_not_stamped_by_process(
+def test_a_file_of_railwatch_ingest_without_a_mask_stamp_is_stamped_by_process(
     tmp_db_url: str, tmp_path: Path
 ) -> None:
-    """Outside STAC scenes nothing changes: a scene of `railwatch ingest` without a mask
-    stamp is read as before, unstamped."""
+    """A scene of `railwatch ingest` without a mask stamp is read as before and stamped
+    at that first use too (session 30, tests/test_mask_first_use_s30.py)."""
     db, _, _ = _registered(tmp_db_url, tmp_path)
     _unstamped(db)
     with db.session() as s:
@@ -128,7 +128,7 @@ def test_a_file_of_railwatch_ingest_without_a_mask_stamp_is_not_stamped_by_proce
             k: v for k, v in scene.meta.items() if k not in ("stac_collection", "stac_id")
         }
     assert not process_site(db, "yard", detector=_detector()).failed
-    assert MASK_STAMP_KEY not in _scene(db).meta
+    assert "railwatch process" in _scene(db).meta[MASK_STAMP_KEY]["first_use"]
 
 
 def test_an_old_row_whose_mask_is_gone_is_told_at_the_rerun(
