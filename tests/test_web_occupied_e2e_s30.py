@@ -107,7 +107,7 @@ def test_the_site_page_draws_the_track_read_as_occupied(world: dict[str, Any]) -
         page.wait_for_selector(f"body[data-occupied='{old}:none']")
         assert page.locator("path.occ-run").count() == 0
         info = page.locator("#occ-info").text_content() or ""
-        assert "occupied track not recorded" in info and "--reprocess" in info
+        assert "occupied track not recorded" in info and "railwatch process" in info
 
         # back to the first: drawn again
         page.click(f"button.scene[data-scene='{sid}']")

@@ -138,7 +138,7 @@ def test_none_read_and_none_recorded_are_told_apart(world: dict[str, Any]) -> No
     old = _occupied(world, "before_s30")
     assert old["recorded"] is False and old["features"] == []
     assert old["occupied_length_m"] is None and old["car_equivalents"] is None
-    assert "--reprocess" in old["reason"] and "railwatch process yard" in old["reason"]
+    assert "railwatch process yard" in old["reason"] and "--reprocess" not in old["reason"]
     assert old["count"]["method"] == "length"  # its count is still served
 
 
@@ -182,7 +182,7 @@ def test_the_api_description_documents_the_runs(world: dict[str, Any]) -> None:
     spec = world["client"].get("/openapi.json").json()
     op = spec["paths"]["/api/scenes/{scene_id}/occupied"]["get"]
     text = op["description"]
-    for word in ("LineString", "length_m", "car_equivalents", "recorded", "--reprocess"):
+    for word in ("LineString", "length_m", "car_equivalents", "recorded", "railwatch process"):
         assert word in text
     assert "application/geo+json" in op["responses"]["200"]["content"]
     detections = spec["paths"]["/api/scenes/{scene_id}/detections"]["get"]["description"]

@@ -147,8 +147,11 @@ PRESENCE_GSD = 10.0
 #: (:data:`CROWDED_MIN_CAR_SHARE`; 2026-12-05, session 29); "9": a yard read as crowded
 #: is decided by the classifier fitted with dense yards too
 #: (``coarse_occupancy_crowded.json``; 2026-12-05, session 29); "10": so is a yard
-#: taken as full against the site's empty track (:data:`CROWDED_READS`; session 29).
-ESTIMATOR_VERSION = "10"
+#: taken as full against the site's empty track (:data:`CROWDED_READS`; session 29);
+#: "11": the same estimates, with the stretches read as occupied kept with the count
+#: (:attr:`CoarseEstimate.runs`; session 30), so the next ``railwatch process`` counts
+#: scenes of "10" again to record them.
+ESTIMATOR_VERSION = "11"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
 #: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);

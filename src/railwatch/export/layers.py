@@ -282,7 +282,7 @@ def occupied_layer(scenes: list[Scene]) -> Layer:
     a scene's add up to the detector's count, its ``detector_count`` where an analyst
     reviewed it). Only images whose count is stored (usable,
     processed) have lines; a length count recorded before session 30 kept none
-    (``railwatch process --reprocess`` records them), and counts of cars one by one or
+    (the next ``railwatch process`` records them), and counts of cars one by one or
     presence flags have none. A stretch across the antimeridian is a MultiLineString
     split at 180°, and the layer then MultiLineString, else LineString."""
     from railwatch.detect.coarse import CONVENTIONAL_CAR_M  # lazily: OpenCV's module

@@ -287,7 +287,7 @@ def _caption(row: SceneRow, shown_gsd: float, cls: str = "all") -> tuple[str, ..
     )
     if row.method == "length" and row.counted and row.occupied is None:
         # counted before the runs were kept: nothing to draw, and not for want of cars
-        return (*lines, "track read as occupied: not recorded (railwatch process --reprocess)")
+        return (*lines, "track read as occupied: not recorded (railwatch process records it)")
     return lines
 
 

@@ -627,7 +627,7 @@ def _coarse_meta(
 def occupied_runs_of(scene: Scene) -> tuple[OccupiedRun, ...] | None:
     """The stretches of track a length count of ``scene`` read as occupied (WGS84
     lon/lat), as :func:`record_scene_result` kept them; None when none were kept (not a
-    length count, or one recorded before session 30: ``railwatch process --reprocess``
+    length count, or one recorded before session 30: the next ``railwatch process``
     records them), an empty tuple when the count read no occupied track."""
     coarse = (scene.meta or {}).get(COARSE_KEY)
     runs = coarse.get("occupied") if isinstance(coarse, dict) else None

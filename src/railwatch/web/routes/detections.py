@@ -330,8 +330,8 @@ def _not_recorded(scene: Scene, method: str | None) -> str:
     if method == "length":
         return (
             f"scene {sid} was counted by occupied track length before its stretches were "
-            f"kept (before session 30): count it again to record them (`railwatch process "
-            f"{scene.site.name} --reprocess`, or a job with reprocess true)"
+            f"kept (before session 30): the next processing counts it again and records "
+            f"them (`railwatch process {scene.site.name}`, or a processing job)"
         )
     if method == "presence":
         return (
@@ -359,7 +359,7 @@ def scene_occupied(scene_id: SceneId, db: DB) -> Response:
     and counts leave them out. ``recorded`` says whether the count kept its stretches:
     true with no feature is a count that read no occupied track; false (with ``reason``:
     a count car by car, a presence image, not counted, or a length count made before
-    session 30, which ``railwatch process --reprocess`` records again) is none kept.
+    session 30, which the next ``railwatch process`` records) is none kept.
     Also the scene's ``status``, ``count``, ``reviewed``, ``detector_count``, ``quality``
     and the runs' ``occupied_length_m`` and ``car_equivalents`` (null when not
     recorded). Not paged: a scene has one run per occupied stretch of track."""
