@@ -532,18 +532,42 @@ def check_detector_weights(path: Path, command: str) -> None:
         )
 
 
+def read_card(weights: str | Path) -> dict[str, Any]:
+    """The card next to ``weights`` (``.json``; empty when there is none), or an
+    :class:`InputError` when it cannot be read, is not JSON or is not a JSON object: a
+    writer would replace it, and what it holds (calibration, INT8 entry, training record)
+    would be lost with it."""
+    from railwatch.detect.default import json_kind, unreadable_card_advice
+
+    card = Path(weights).with_suffix(".json")
+    if not card.exists():
+        return {}
+    if card.is_dir():
+        raise InputError(
+            f"the card {card} of {weights} is a folder: move it away (the card is the "
+            "JSON file beside the weights)"
+        )
+    try:
+        loaded = json.loads(card.read_text())
+    except (OSError, ValueError) as err:
+        raise InputError(
+            f"cannot read the card {card} ({err}); " + unreadable_card_advice(weights)
+        ) from err
+    if not isinstance(loaded, dict):
+        raise InputError(
+            f"the card {card} is not a JSON object (it holds a JSON {json_kind(loaded)}), "
+            "and writing it would replace it with the new entries alone; "
+            + unreadable_card_advice(weights)
+        )
+    return loaded
+
+
 def update_card(weights: str | Path, values: dict[str, Any]) -> Path:
     """Set ``values`` in the card next to ``weights`` (``.json``; other keys are kept),
-    writing a temporary file first so a crash never leaves a broken card."""
+    writing a temporary file first so a crash never leaves a broken card. A card that is
+    not a JSON object is refused (:func:`read_card`), not replaced."""
+    data = read_card(weights)
     card = Path(weights).with_suffix(".json")
-    data: dict[str, Any] = {}
-    if card.is_file():
-        try:
-            loaded = json.loads(card.read_text())
-        except ValueError as err:
-            raise InputError(f"{card} is not valid JSON ({err}): fix or delete it") from err
-        if isinstance(loaded, dict):
-            data = loaded
     data.update(values)
     tmp = card.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2))

@@ -106,6 +106,35 @@ def weights_sha256(path: str | Path) -> str:
     return file_sha256(Path(path))
 
 
+def unreadable_card_advice(weights: str | Path) -> str:
+    """What to do about a card of ``weights`` that is not a JSON object (or not JSON), as
+    the detector, ``railwatch calibrate`` and ``railwatch quantize`` all refuse it: mend
+    it, or move it away and calibrate again, knowing what is lost with it."""
+    w = Path(weights)
+    return (
+        "mend it (railwatch writes the card as one JSON object: {...}) or put back a copy "
+        f"of it; or move it away and run `railwatch calibrate {w}` to write a new card. "
+        "What the moved card held is not carried over: its threshold, string thresholds "
+        "and count calibration (give them to calibrate again: --threshold, --one-side, "
+        "--two-sides, --string-pairs, --refine), its INT8 entry (run `railwatch quantize "
+        f"{w}` again; until then the fp32 weights run), its coarse-network and verifier "
+        "entries and its training record"
+    )
+
+
+def json_kind(value: object) -> str:
+    """``value``'s JSON type in words (``array``, ``string``, ...)."""
+    if isinstance(value, bool):  # before int: a bool is an int in Python
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    return "object" if isinstance(value, dict) else "null"
+
+
 class DefaultDetector:
     """Railcar detector shipped with railwatch; see the module docstring.
 
@@ -496,10 +525,15 @@ class DefaultDetector:
                 data = json.loads(path.read_text()) if path.is_file() else {}
             except (OSError, ValueError) as err:
                 raise DetectionError(
-                    f"cannot read the detector card {path}: {err}; re-run "
-                    "`railwatch calibrate` on the weights or delete the card"
+                    f"cannot read the detector card {path}: {err}; "
+                    + unreadable_card_advice(self.weights)
                 ) from err
-            data = data if isinstance(data, dict) else {}
+            if not isinstance(data, dict):
+                # its settings were dropped without a word and the defaults decoded
+                raise DetectionError(
+                    f"the detector card {path} is not a JSON object (it holds a JSON "
+                    f"{json_kind(data)}); " + unreadable_card_advice(self.weights)
+                )
             self._check_card_digest(path, data)
             self._card = data
         return self._card
