@@ -576,7 +576,8 @@ def _process_sites(
 
     def record(site: str, job: SceneJob, outcome: SceneOutcome) -> None:
         nonlocal done
-        record_outcome(db, outcome, detector)
+        # as recorded: a result judged with a mask taken anew meanwhile is not (failed)
+        outcome = record_outcome(db, outcome, detector)
         summaries[site].add(job.scene_id, outcome)
         done += 1
         if on_progress is not None:

@@ -1,0 +1,50 @@
+"""A Dask run lists each scene as it was recorded: `record_outcome` may decline a result
+(judged with a quality mask taken anew meanwhile, 32e41c5), and the local path listed
+such a scene as failed, saying why, while the Dask path still listed it as counted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from railwatch import distributed
+from railwatch.pipeline import task_failed
+
+pytest.importorskip("distributed")
+
+from test_distributed import fake_module, setup_db  # noqa: F401  (the fixture)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("fake_module")
+def test_a_result_not_recorded_is_not_listed_as_counted(
+    tmp_path: Path, tmp_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rw_fake_rects
+    from distributed import Client, LocalCluster
+
+    from railwatch.distributed import ClusterSpec, process_sites_distributed
+
+    db = setup_db(tmp_db_url, tmp_path, 2)
+    real = distributed.record_outcome
+    declined: list[int] = []
+
+    def record(db_: Any, outcome: Any, detector: Any) -> Any:
+        if not declined:  # the first result comes back not recorded, with why
+            declined.append(outcome.scene_id)
+            return task_failed(outcome.scene_id, RuntimeError("its mask was taken anew"))
+        return real(db_, outcome, detector)
+
+    monkeypatch.setattr(distributed, "record_outcome", record)
+    with (
+        LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        [summary] = process_sites_distributed(
+            db, ["yard"], detector=rw_fake_rects.BrightRects(), client=client, cluster=ClusterSpec()
+        )
+    assert [sid for sid, _ in summary.failed] == declined
+    assert "its mask was taken anew" in summary.failed[0][1]
+    assert declined[0] not in summary.processed and len(summary.processed) == 1
