@@ -400,6 +400,18 @@ class DefaultDetector:
                 f"file changed since): run `railwatch quantize {self.weights}` again, or "
                 "use the fp32 weights (precision fp32, --detector default-fp32:PATH)"
             )
+        # the INT8 file itself (hashed once per detector; a missing file is reported when
+        # its session is loaded): `railwatch quantize` writes the entry first, so one
+        # stopped before its move leaves the entry beside the previous INT8 file
+        recorded = entry.get("sha256")
+        if isinstance(recorded, str) and path.is_file() and weights_sha256(path) != recorded:
+            raise DetectionError(
+                f"{path} is not the INT8 file the card of {self.weights} records (its "
+                "SHA-256 differs: a `railwatch quantize` stopped before it moved the new "
+                f"file into place, or the file was replaced): run `railwatch quantize "
+                f"{self.weights}` again, or use the fp32 weights (precision fp32, "
+                "--detector default-fp32:PATH)"
+            )
         return path, "int8"
 
     def _choose_coarse(

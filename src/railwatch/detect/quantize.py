@@ -8,7 +8,9 @@ preprocesses them exactly as :class:`~railwatch.detect.default.DefaultDetector` 
 (:meth:`~railwatch.detect.default.DefaultDetector.preprocess`), records every
 activation's range on them (MinMax) and writes ``NAME.int8.onnx`` next to ``NAME.onnx``
 with ``onnxruntime.quantization.quantize_static``. The card (``NAME.json``) gets an
-``int8`` entry with what was done; the detector then runs the INT8 file by default.
+``int8`` entry with what was done and the file's SHA-256, written before the file is moved
+into place (:func:`move_int8_into_place`); the detector then runs the INT8 file by
+default, once it has checked that digest.
 
 Settings (see docs/detection-history.md, "INT8 weights: v2.1", for the measurements behind them):
 
@@ -168,7 +170,6 @@ def quantize_weights(
     cfg = cfg or QuantizeConfig()
     lazy_import("onnx", "quantize", "quantising the detector to INT8")
     import onnx
-    import onnxruntime as ort
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -199,12 +200,22 @@ def quantize_weights(
             f"NAME.onnx are written as NAME{INT8_SUFFIX}): give the fp32 weights it was "
             "made from"
         )
-    from railwatch.detect.calibration import check_detector_weights
+    from railwatch.detect.calibration import check_detector_weights, read_card
 
     check_detector_weights(src, "quantize")  # another network would fail in calibration
     excluded = _excluded_nodes(model, cfg.exclude)  # before the slow calibration
-    det = DefaultDetector(src, precision="fp32")
     out = int8_path(src)
+    tmp = out.with_name(out.name + ".tmp")
+    # where the INT8 file and the card are written, refused before the calibration tiles
+    # are rendered (a folder there failed as an internal IsADirectoryError at the end)
+    for path, what in ((out, "the INT8 weights"), (tmp, "the INT8 weights first")):
+        if path.is_dir():
+            raise InputError(
+                f"{path} is a folder, where railwatch quantize writes {what} of "
+                f"{src.name}: move it away or rename it, then run railwatch quantize again"
+            )
+    read_card(src)  # a card the entry cannot be written into (not a JSON object, a folder)
+    det = DefaultDetector(src, precision="fp32")
     t0 = time.time()
     inputs: list[np.ndarray] = []
     sources: dict[str, int] = {}
@@ -224,7 +235,6 @@ def quantize_weights(
             x = next(self._it, None)
             return None if x is None else {input_name: x}
 
-    tmp = out.with_name(out.name + ".tmp")
     # the quantiser logs a suggestion to pre-process the model (shape inference and graph
     # optimisation) to the root logger; the exported graph needs neither
     logging.getLogger().addFilter(_no_preprocess_hint)
@@ -242,17 +252,62 @@ def quantize_weights(
             nodes_to_exclude=excluded,
             extra_options={"CalibMovingAverage": cfg.moving_average},
         )
+        quantised = onnx.load(str(tmp))
+        rewired = _shapes_from_quantised(quantised)
+        s2d = cfg.space_to_depth and space_to_depth_first_conv(quantised)
+        onnx.save(quantised, str(tmp))
+        calibration = {
+            "tiles": len(inputs),
+            "sources": sources,
+            "gsd": list(CALIBRATION_GSDS),
+            "seed": cfg.seed,
+            "styles": list(cfg.styles),
+            "preprocessing": "DefaultDetector.preprocess (working scale 0.5 m, local contrast "
+            "normalisation, stride padding) after train.degrade",
+        }
+        entry = _int8_entry(
+            src,
+            tmp,
+            out,
+            cfg,
+            excluded,
+            rewired=rewired,
+            s2d=s2d,
+            calibration=calibration,
+            check=_compare(src, tmp, inputs[0]),
+        )
+        entry["seconds"] = round(time.time() - t0, 1)
+        if command:
+            entry["command"] = command
+        move_int8_into_place(tmp, out, src, entry)
     finally:
         logging.getLogger().removeFilter(_no_preprocess_hint)
-    quantised = onnx.load(str(tmp))
-    rewired = _shapes_from_quantised(quantised)
-    s2d = cfg.space_to_depth and space_to_depth_first_conv(quantised)
-    onnx.save(quantised, str(tmp))
-    os.replace(tmp, out)
-    check = _compare(src, out, inputs[0])
-    entry: dict[str, Any] = {
+        tmp.unlink(missing_ok=True)  # any failure: no NAME.int8.onnx.tmp left behind
+    return out
+
+
+def _int8_entry(
+    src: Path,
+    tmp: Path,
+    out: Path,
+    cfg: QuantizeConfig,
+    excluded: list[str],
+    *,
+    rewired: int,
+    s2d: bool,
+    calibration: dict[str, Any],
+    check: dict[str, float],
+) -> dict[str, Any]:
+    """The card's ``int8`` entry for the INT8 weights written to ``tmp`` (to become
+    ``out``): their SHA-256 and their source's, the method and every setting, the
+    ``calibration`` tiles and the ``check`` against fp32 (``seconds`` and ``command`` are
+    added by the caller)."""
+    import onnx
+    import onnxruntime as ort
+
+    return {
         "file": out.name,
-        "sha256": weights_sha256(out),
+        "sha256": weights_sha256(tmp),
         "source": src.name,
         "source_sha256": weights_sha256(src),
         "method": "ONNX Runtime post-training static quantization (quantize_static)",
@@ -278,25 +333,45 @@ def quantize_weights(
             else ""
         ),
         "config": asdict(cfg),
-        "calibration": {
-            "tiles": len(inputs),
-            "sources": sources,
-            "gsd": list(CALIBRATION_GSDS),
-            "seed": cfg.seed,
-            "styles": list(cfg.styles),
-            "preprocessing": "DefaultDetector.preprocess (working scale 0.5 m, local contrast "
-            "normalisation, stride padding) after train.degrade",
-        },
+        "calibration": calibration,
         "check": check,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "onnxruntime": ort.__version__,
         "onnx": onnx.__version__,
-        "seconds": round(time.time() - t0, 1),
     }
-    if command:
-        entry["command"] = command
+
+
+def move_int8_into_place(tmp: Path, out: Path, src: Path, entry: dict[str, Any]) -> None:
+    """Record ``entry`` as the ``int8`` entry of ``src``'s card, then move the INT8
+    weights written to ``tmp`` over ``out``.
+
+    The card goes first, as ``train.move_pair_into_place`` writes a card before its
+    weights: a process killed between the two leaves the new entry beside the previous
+    INT8 file (or none), whose SHA-256 is not the entry's ``sha256``, and the detector
+    refuses it (run ``railwatch quantize`` again). The other order left the new file
+    under the previous entry, which the detector, checking only ``source_sha256``, took
+    for it. A move that fails (an error, Ctrl-C) puts the previous card back."""
+    card = src.with_suffix(".json")
+    old = card.read_bytes() if card.is_file() else None
     update_card(src, {"int8": entry})
-    return out
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        _put_card_back(card, old)
+        raise
+
+
+def _put_card_back(card: Path, old: bytes | None) -> None:
+    """``card`` as it was before (``None``: there was none), written whole."""
+    if old is None:
+        card.unlink(missing_ok=True)
+        return
+    back = card.with_name(card.name + ".back")
+    try:
+        back.write_bytes(old)
+        os.replace(back, card)
+    finally:
+        back.unlink(missing_ok=True)
 
 
 def _shapes_from_quantised(model: Any) -> int:
