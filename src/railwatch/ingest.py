@@ -60,6 +60,7 @@ __all__ = [
     "scene_origin",
     "set_radiometry",
     "sidecar_digest",
+    "sidecars_changed",
     "stac_item_hash",
 ]
 
@@ -562,6 +563,23 @@ def _changed_sidecars(before: Mapping[str, Any], after: Mapping[str, Any]) -> li
         what = "appeared" if was is None else "went away" if now is None else "changed"
         out.append((key, what))
     return out
+
+
+def sidecars_changed(
+    was: Mapping[str, Any] | None, now: Mapping[str, Any] | None
+) -> list[tuple[str, str]] | None:
+    """What changed in the files GDAL reads with an image between two of its
+    :func:`file_stamp` stamps (``was`` and ``now``): each sidecar whose
+    :func:`sidecar_digest` differs, with ``appeared``, ``went away`` or ``changed``. The
+    image's own size and times are not compared (a file's new bytes are another scene's
+    hash), nor a sidecar's: the same contents stamped anew are no change. None when
+    either stamp does not hold the sidecars' digests (none recorded, or recorded before
+    session 24): nothing can be told."""
+    before = was.get(SIDECARS_KEY) if isinstance(was, Mapping) else None
+    after = now.get(SIDECARS_KEY) if isinstance(now, Mapping) else None
+    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+        return None
+    return _changed_sidecars(before, after)
 
 
 def _sidecars_changed_message(

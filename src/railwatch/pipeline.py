@@ -70,6 +70,7 @@ from railwatch.ingest import (
     first_use_stamp,
     hash_is_content,
     mark_mask_changed,
+    sidecars_changed,
     stac_item_of,
 )
 from railwatch.storage import Database, repo
@@ -178,7 +179,10 @@ class SceneJob:
     #: item's scene; `railwatch ingest-stac` run again takes a new mask).
     stac_item: str | None = None
     #: The file's size and times when it was last hashed (``railwatch:file`` in the
-    #: scene's metadata); the file is hashed again only when they differ.
+    #: scene's metadata); the file is hashed again only when they differ. Its result is
+    #: recorded only while the scene still has this stamp, or one of the same image and
+    #: sidecars (:func:`record_outcome`): `railwatch ingest` describes the scene anew
+    #: when its sidecars change.
     file_stamp: Mapping[str, Any] | None = None
     #: The quality mask's size, times and SHA-256 recorded at ingest
     #: (:data:`railwatch.ingest.MASK_STAMP_KEY`), checked before the mask is read
@@ -222,6 +226,12 @@ class SceneOutcome:
     #: ``mask_stamp``): :func:`record_outcome` records the result only while the scene
     #: still has it (None: not checked, an outcome made elsewhere).
     job_mask: tuple[str | None, Mapping[str, Any] | None] | None = None
+    #: The file's stamp as its job had it (``SceneJob.file_stamp``; ``file_stamp``
+    #: above, when set, is what was read): :func:`record_outcome` records the outcome
+    #: only while the scene's stamp still has the same files GDAL reads with the image
+    #: (None with no ``file_stamp``: nothing to compare, as for an outcome made
+    #: elsewhere or a scene ingested before railwatch kept stamps).
+    job_file: Mapping[str, Any] | None = None
     #: The same for the references read (a coarse scene's), to record on their scenes.
     reference_stamps: tuple[ReferenceStamps, ...] = ()
     #: True when the failure means the scene's earlier result no longer describes its
@@ -358,6 +368,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
                 file_stamp=stamp,
                 mask_stamp=masked,
                 job_mask=(job.mask_uri, job.mask_stamp),
+                job_file=job.file_stamp,
             )
         detections = []
         if method_for_gsd(grid.gsd) == "objects":
@@ -416,13 +427,18 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             file_stamp=stamp,
             mask_stamp=masked,
             job_mask=(job.mask_uri, job.mask_stamp),
+            job_file=job.file_stamp,
             reference_stamps=tuple(r.stamps for r in refs or () if r.stamps is not None),
         )
     except RailwatchError as err:
         from railwatch.ingest import FileChangedError
 
         return SceneOutcome(
-            job.scene_id, None, error=str(err), invalidates=isinstance(err, FileChangedError)
+            job.scene_id,
+            None,
+            error=str(err),
+            invalidates=isinstance(err, FileChangedError),
+            job_file=job.file_stamp,
         )
     except (OSError, ValueError, np.linalg.LinAlgError) as err:
         log.debug("scene %s failed", job.scene_id, exc_info=True)
@@ -753,7 +769,10 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> S
     A result judged with a quality mask that the scene no longer has (``railwatch
     ingest-stac`` or ``railwatch ingest`` took another while it was processed,
     :func:`_mask_taken_meanwhile`) is not recorded: the scene stays to be counted
-    again, as that run left it, and the outcome returned is a failure saying so.
+    again, as that run left it, and the outcome returned is a failure saying so. So is
+    an outcome, a result or a failure, read from the files GDAL reads with the image as
+    they were before `railwatch ingest` described the scene anew from their changes
+    while it was processed (:func:`_file_described_anew`): the scene stays pending.
 
     When this thread holds the scene's site through :func:`processing_lock` on
     PostgreSQL, the transaction checks before it commits that the lock is still held:
@@ -770,6 +789,11 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> S
 
 def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str | None:
     """Write ``outcome``; return why it was not recorded, if it was not."""
+    anew = _file_described_anew(s, outcome)
+    if anew is not None:
+        for ref in outcome.reference_stamps:  # checked against their own stamps
+            _record_reference_stamps(s, ref)
+        return anew
     if outcome.error is not None or outcome.quality is None:
         error = outcome.error or "unknown error"
         scene = repo.get_scene(s, outcome.scene_id)
@@ -787,7 +811,8 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
         for ref in outcome.reference_stamps:  # checked against their own stamps
             _record_reference_stamps(s, ref)
         return stale
-    was_mask = (repo.get_scene(s, outcome.scene_id).meta or {}).get(MASK_STAMP_KEY)
+    was = repo.get_scene(s, outcome.scene_id).meta or {}
+    was_mask, was_file = was.get(MASK_STAMP_KEY), was.get(FILE_STAMP_KEY)
     scene = repo.record_scene_result(
         s,
         outcome.scene_id,
@@ -799,7 +824,9 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
         registration=_registration_meta(outcome),
         occupied=outcome.occupied,
     )
-    if outcome.file_stamp is not None:  # hashed and unchanged: next time a stat will do
+    # hashed and unchanged: next time a stat will do (unless renewed meanwhile for the
+    # same files, as a reference of another scene: that one stays)
+    if outcome.file_stamp is not None and was_file == outcome.job_file:
         scene.meta = {**(scene.meta or {}), FILE_STAMP_KEY: outcome.file_stamp}
     # its mask hashed and unchanged, or stamped at first use: recorded unless the
     # scene's stamp is no longer the one the job read (renewed meanwhile for the same
@@ -841,6 +868,39 @@ def _mask_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
         "`railwatch ingest-stac` or `railwatch ingest` run meanwhile): that result is not "
         "recorded, and the scene is counted again with its mask by the next `railwatch "
         "process`"
+    )
+
+
+def _file_described_anew(s: Session, outcome: SceneOutcome) -> str | None:
+    """Why ``outcome`` cannot be recorded: `railwatch ingest` described the scene anew
+    while it was processed, because the files GDAL reads with its image (``NAME.aux.xml``,
+    ``NAME.msk``, ``NAME.ovr``, a VRT's sources: the sidecars of its file stamp) changed
+    (:func:`railwatch.ingest._refresh_scene`: its CRS, footprint, resolution and mask
+    taken from them, its results removed, pending). The outcome, a result or a failure
+    ("changed since ingest"), is of the files as the job read them; recorded, it would
+    stand as the new description's, or fail the scene the new description already
+    answers. The scene's stamp is compared with the one the job read (the file's new
+    stamp when it was hashed again, else the job's) by the sidecars' digests: the same
+    files stamped anew (times moved, as a reference of another scene records them) are
+    no change. None when the outcome can be recorded."""
+    read = outcome.file_stamp if outcome.file_stamp is not None else outcome.job_file
+    if read is None:
+        return None
+    scene = repo.get_scene(s, outcome.scene_id)
+    now = (scene.meta or {}).get(FILE_STAMP_KEY)
+    if now == outcome.job_file:
+        return None
+    changed = sidecars_changed(read, now)
+    if not changed:
+        return None
+    listed = ", ".join(f"{key} {what}" for key, what in changed[:4])
+    if len(changed) > 4:
+        listed += f" and {len(changed) - 4} more"
+    return (
+        f"scene {outcome.scene_id}: `railwatch ingest` described it anew while it was "
+        f"processed, the files GDAL reads with its image having changed ({listed}): "
+        "what was read from them as they were is not recorded, and the scene is counted "
+        "again as it is described now by the next `railwatch process`"
     )
 
 
