@@ -88,7 +88,6 @@ def list_alerts(
     from railwatch.analysis.types import SEVERITIES
     from railwatch.cli.analyze import (
         alert_cell,
-        changed_since_ack,
         changed_since_text,
         check_class_option,
         empty_alert_table,
@@ -100,6 +99,7 @@ def list_alerts(
         raise InputError(f"--min-severity {min_severity!r}: use one of {', '.join(SEVERITIES)}")
     floor = SEVERITIES.index(min_severity)
     check_class_option(cls)
+    since_at = _since(since)  # a bad --since is said before the database is opened
     with open_db(ctx) as db, db.session(readonly=True) as s:
         rows = [
             _row(a)
@@ -107,11 +107,10 @@ def list_alerts(
                 s,
                 site,
                 active_only=not include_retired,
-                since=_since(since),
+                open_only=unacked,
+                since=since_at,
             )
-            if SEVERITIES.index(a.severity) >= floor
-            and (cls is None or a.cls == cls)
-            and (not unacked or not a.acknowledged or changed_since_ack(a.metrics))
+            if SEVERITIES.index(a.severity) >= floor and (cls is None or a.cls == cls)
         ]
     if as_json:
         print_json(rows)

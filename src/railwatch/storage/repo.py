@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from sqlalchemy import Table, and_, case, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, String, Table, and_, case, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.functions import FunctionElement
 
 from railwatch.detect.base import OccupiedRun, is_presence, tells_class
 from railwatch.errors import AlreadyExistsError, InputError, NotFoundError, StorageError
@@ -98,6 +100,7 @@ __all__ = [
     "list_scenes",
     "list_sites",
     "mark_scene_failed",
+    "open_alert_sql",
     "open_alerts_by_severity",
     "record_scene_result",
     "remove_event",
@@ -402,15 +405,16 @@ def sites_stats(session: Session, sites: Sequence[Site]) -> dict[int, SiteStats]
 
 
 def open_alerts_by_severity(session: Session, sites: Sequence[Site]) -> dict[int, dict[str, int]]:
-    """The number of open alerts (active, not acknowledged) of each of ``sites`` by
-    severity, from one grouped query; a site without any maps to ``{}``."""
+    """The number of open alerts (active, and not acknowledged or changed since they
+    were acknowledged: :func:`open_alert_sql`) of each of ``sites`` by severity, from one
+    grouped query; a site without any maps to ``{}``."""
     ids = [s.id for s in sites]
     out: dict[int, dict[str, int]] = {i: {} for i in ids}
     if not ids:
         return out
     for site_id, sev, n in session.execute(
         select(Alert.site_id, Alert.severity, func.count(Alert.id))
-        .where(Alert.site_id.in_(ids), Alert.active.is_(True), Alert.acknowledged.is_(False))
+        .where(Alert.site_id.in_(ids), Alert.active.is_(True), open_alert_sql())
         .group_by(Alert.site_id, Alert.severity)
     ):
         out[site_id][str(sev)] = int(n)
@@ -1802,15 +1806,48 @@ def replace_alerts(session: Session, site: SiteRef, alerts: Iterable[AlertLike])
     )
 
 
+class _MarkType(FunctionElement[str]):
+    """SQL: the JSON type of an alert's ``metrics[CHANGED_SINCE_ACK]`` ('object' for a
+    mark as :func:`replace_alerts` writes it; NULL without one), on SQLite and
+    PostgreSQL."""
+
+    type = String()
+    name = "mark_type"
+    inherit_cache = True
+
+
+@compiles(_MarkType)
+def _mark_type_sqlite(element: _MarkType, compiler: Any, **kw: Any) -> str:
+    (metrics,) = element.clauses
+    return str(compiler.process(func.json_type(metrics, f'$."{CHANGED_SINCE_ACK}"'), **kw))
+
+
+@compiles(_MarkType, "postgresql")
+def _mark_type_pg(element: _MarkType, compiler: Any, **kw: Any) -> str:
+    (metrics,) = element.clauses
+    return str(compiler.process(func.json_typeof(metrics[CHANGED_SINCE_ACK]), **kw))
+
+
+def open_alert_sql() -> ColumnElement[bool]:
+    """SQL: an alert that needs an analyst's eyes (an *open* alert): not acknowledged,
+    or acknowledged and changed since (``metrics[CHANGED_SINCE_ACK]``). The CLI's
+    ``--unacked``, the web API's ``open_only`` and the site list's open-alert badges all
+    mean this (session 30; before, the API and the badges left the marked ones out)."""
+    return or_(Alert.acknowledged.is_(False), _MarkType(Alert.metrics) == "object")
+
+
 def list_alerts(
     session: Session,
     site: SiteRef | None = None,
     *,
     active_only: bool = True,
     unacknowledged_only: bool = False,
+    open_only: bool = False,
     since: datetime | None = None,
 ) -> list[Alert]:
-    """Alerts, newest first, optionally of one site."""
+    """Alerts, newest first, optionally of one site. ``open_only``: those that need an
+    analyst's eyes (:func:`open_alert_sql`: not acknowledged, or changed since they were
+    acknowledged); ``unacknowledged_only``: those not acknowledged, marked ones left out."""
     q = select(Alert)
     if site is not None:
         q = q.where(Alert.site_id == get_site(session, site).id)
@@ -1818,6 +1855,8 @@ def list_alerts(
         q = q.where(Alert.active.is_(True))
     if unacknowledged_only:
         q = q.where(Alert.acknowledged.is_(False))
+    if open_only:
+        q = q.where(open_alert_sql())
     if since is not None:
         q = q.where(Alert.when >= since)
     return list(session.scalars(q.order_by(Alert.when.desc(), Alert.id.desc())))
@@ -1829,6 +1868,7 @@ def alert_page(
     *,
     active_only: bool = True,
     unacknowledged_only: bool = False,
+    open_only: bool = False,
     limit: int,
     offset: int = 0,
 ) -> tuple[list[Alert], int]:
@@ -1841,6 +1881,8 @@ def alert_page(
         cond.append(Alert.active.is_(True))
     if unacknowledged_only:
         cond.append(Alert.acknowledged.is_(False))
+    if open_only:
+        cond.append(open_alert_sql())
     total = int(session.scalar(select(func.count(Alert.id)).where(*cond)) or 0)
     rows = session.scalars(
         select(Alert)

@@ -45,6 +45,15 @@ class AckIn(BaseModel):
     )
 
 
+#: What ``open_only`` keeps, as ``railwatch alerts --unacked`` and the site list's
+#: open-alert badges count them (:func:`railwatch.storage.repo.open_alert_sql`)
+OPEN_ONLY = (
+    "Only open alerts, those that need an analyst's eyes: not acknowledged, or acknowledged "
+    "and changed since (another count, explanation or image: `metrics.changed_since_ack` "
+    "holds what was acknowledged). Before session 30 the changed ones were left out."
+)
+
+
 def _list(
     request: Request,
     response: Response,
@@ -59,7 +68,7 @@ def _list(
             s,
             site,
             active_only=active_only,
-            unacknowledged_only=open_only,
+            open_only=open_only,
             limit=page.limit,
             offset=page.offset,
         )
@@ -75,7 +84,7 @@ def list_alerts(
     page: Paging,
     site: Annotated[str | None, Query(max_length=64, description="Only this site.")] = None,
     active_only: Annotated[bool, Query(description="Hide retired alerts.")] = True,
-    open_only: Annotated[bool, Query(description="Only unacknowledged alerts.")] = False,
+    open_only: Annotated[bool, Query(description=OPEN_ONLY)] = False,
 ) -> dict[str, Any]:
     """Alerts, newest first."""
     return _list(request, response, db, page, site, active_only, open_only)
@@ -91,7 +100,7 @@ def site_alerts(
     db: DB,
     page: Paging,
     active_only: Annotated[bool, Query(description="Hide retired alerts.")] = True,
-    open_only: Annotated[bool, Query(description="Only unacknowledged alerts.")] = False,
+    open_only: Annotated[bool, Query(description=OPEN_ONLY)] = False,
 ) -> dict[str, Any]:
     """Alerts of one site, newest first, with their explanations."""
     return _list(request, response, db, page, site, active_only, open_only)
