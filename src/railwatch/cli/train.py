@@ -153,7 +153,8 @@ def train(
             help="'default': make the shipped weights again (both training stages, the "
             "covered-head re-fit, the calibration with the shipped thresholds, then the INT8 "
             "quantisation; about 55 min with 2 cores to itself, hours when other work takes them). "
-            "Only --out and --threads apply then."
+            "It reads only --out, --threads, --device, --amp and --workers; the other training "
+            "options are refused (its settings are fixed)."
         ),
     ] = None,
     covered_head: Annotated[
@@ -222,6 +223,30 @@ def train(
     )
 
     check_out(out)  # before minutes of drawing crops and training
+    if recipe is not None:
+        # its settings are fixed: --recipe default --scenes 2 started the full run
+        check_recipe_options(
+            recipe,
+            {
+                "scenes": scenes,
+                "epochs": epochs,
+                "seed": seed,
+                "styles": styles,
+                "sim_fraction": sim_fraction,
+                "empty_fraction": empty_fraction,
+                "blur_max": blur_max,
+                "trackside": trackside,
+                "trackside_empty": trackside_empty,
+                "roofed_hoppers": roofed_hoppers,
+                "gsd_range": gsd_range,
+                "arch": arch,
+                "labels_share": labels_share,
+                "verified_only": verified_only,
+                "lr": lr,
+                "calibration_scenes": calibration_scenes,
+                "covered_head": covered_head,
+            },
+        )
     if verified_only and labels is None:
         raise InputError("--verified-only picks among the --labels images: give --labels DIR")
     if workers is not None and workers < 1:
@@ -572,6 +597,51 @@ def refuse_folders(out: Path, paths: Iterable[Path]) -> None:
             )
 
 
+#: What ``--recipe default`` reads of the training options; the recipe fixes the rest
+#: (``detect.train.DEFAULT_RECIPE``). ``--init``, ``--labels`` and ``--channels`` are
+#: refused with their own words.
+RECIPE_OPTIONS = ("--out", "--threads", "--device", "--amp", "--workers")
+
+
+def check_recipe_options(recipe: str, values: Mapping[str, Any]) -> None:
+    """An :class:`InputError` for an unknown ``recipe``, or naming the options in
+    ``values`` (``train``'s parameters by name) given other than their defaults, which
+    the recipe does not read: they were ignored without a word, and ``--recipe default
+    --scenes 2`` started the full run of about an hour. Before anything is drawn."""
+    import inspect
+
+    if recipe != "default":
+        raise InputError(f"unknown --recipe {recipe!r}: the only recipe is 'default'")
+    defaults = {k: p.default for k, p in inspect.signature(train).parameters.items()}
+    given = []
+    for name, value in values.items():
+        default = defaults[name]
+        if name == "styles":
+            differs = comma_list(value) != comma_list(default)
+        elif name == "gsd_range" and value != default:
+            differs = _gsd_range_or_none(value) != TrainConfig.gsd_range
+        else:
+            differs = value != default
+        if differs:
+            given.append("--" + name.replace("_", "-"))
+    if given:
+        raise InputError(
+            "--recipe default makes the shipped weights again with fixed settings (each "
+            "stage's crops, epochs, seed, learning rate and styles, the covered-head re-fit, "
+            "the calibration and the quantisation; see docs/detection.md): of the training "
+            f"options it reads only {', '.join(RECIPE_OPTIONS)}. Leave out "
+            f"{', '.join(given)}, or leave out --recipe to train with them"
+        )
+
+
+def _gsd_range_or_none(value: str) -> tuple[float, float] | None:
+    """``--gsd-range`` parsed, or None when it does not parse (then it differs)."""
+    try:
+        return parse_gsd_range(value)
+    except InputError:
+        return None
+
+
 def parse_gsd_range(value: str) -> tuple[float, float]:
     """``--gsd-range MIN,MAX`` as two floats, 0 < MIN <= MAX <= ``MAX_GSD`` (the detector
     refuses coarser tiles); an ``InputError`` naming the option otherwise."""
@@ -667,7 +737,7 @@ def _run_recipe(
     from railwatch.cli.calibrate import calibrate
     from railwatch.detect.train import DEFAULT_RECIPE
 
-    if recipe != "default":
+    if recipe != "default":  # checked first by check_recipe_options; kept for callers
         raise InputError(f"unknown --recipe {recipe!r}: the only recipe is 'default'")
     if init is not None or labels is not None:
         raise InputError(
