@@ -141,16 +141,9 @@ def changed_since_words(alert: Alert) -> str | None:
     return text
 
 
-def _ack_note(alert: Alert) -> str | None:
-    """The acknowledgement a report gives: the analyst's notes and, on a line of its
-    own after them, :func:`changed_since_words` when the alert has changed since (a
-    report showed the new count under the note, as if that was what was checked)."""
-    lines = [line for line in (alert.ack_note, changed_since_words(alert)) if line]
-    return "\n".join(lines) or None
-
-
 def alert_row(alert: Alert) -> AlertRow:
-    """An :class:`AlertRow` from a stored alert; its ``note`` is :func:`_ack_note`."""
+    """An :class:`AlertRow` from a stored alert: ``note`` the analyst's notes alone,
+    ``changed_since`` :func:`changed_since_words` (9409cb7 had put it in ``note``)."""
     return AlertRow(
         key=alert.key,
         kind=alert.kind,
@@ -163,7 +156,8 @@ def alert_row(alert: Alert) -> AlertRow:
         event_days=alert.event_days,
         scene_id=alert.scene_id,
         acknowledged=bool(alert.acknowledged),
-        note=_ack_note(alert),
+        note=alert.ack_note,
+        changed_since=changed_since_words(alert),
     )
 
 

@@ -69,6 +69,8 @@ def fmt_period(period: tuple[date | None, date | None]) -> str:
 
 
 def acknowledged_text(alert: AlertRow) -> str:
-    """'Acknowledged: NOTE.' for an acknowledged alert (its notes on one line)."""
-    note = "; ".join(line.strip() for line in (alert.note or "").splitlines() if line.strip())
+    """'Acknowledged: NOTE.' for an acknowledged alert (its notes on one line), and what
+    was acknowledged when it has changed since ('Acknowledged: NOTE; changed since
+    acknowledged: was 40 (medium).', :attr:`AlertRow.changed_since`)."""
+    note = "; ".join(line.strip() for line in alert.ack_lines if line.strip())
     return "Acknowledged" + (f": {note}" if note else "") + ("" if note.endswith(".") else ".")

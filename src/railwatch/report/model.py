@@ -126,7 +126,20 @@ class AlertRow:
     event_days: int | None = None
     scene_id: int | None = None
     acknowledged: bool = False
+    #: The analyst's notes (the alert's ``ack_note``: their words only, a note a line).
     note: str | None = None
+    #: For an acknowledged alert that re-analysis has changed since it was acknowledged
+    #: (``metrics["changed_since_ack"]``): what was acknowledged, "changed since
+    #: acknowledged: was 40 (medium)" (:func:`railwatch.report.data.changed_since_words`);
+    #: None for any other alert. Until session 30 it was a line of ``note``.
+    changed_since: str | None = None
+
+    @property
+    def ack_lines(self) -> tuple[str, ...]:
+        """What the report says after "Acknowledged", a line each: the analyst's notes,
+        then :attr:`changed_since` when the alert has changed since (empty: neither)."""
+        notes = tuple((self.note or "").splitlines())
+        return notes + ((self.changed_since,) if self.changed_since else ())
 
 
 SEVERITY_RANK: Mapping[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3}

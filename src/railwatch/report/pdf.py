@@ -266,7 +266,8 @@ def _alert_list_pages(
     for ev in evidence:
         a = ev.alert
         series = "site total" if a.cls == "all" else a.cls
-        ack = " (acknowledged" + (f": {a.note})" if a.note else ")") if a.acknowledged else ""
+        said = "\n".join(a.ack_lines)  # the analyst's notes, then what changed since
+        ack = " (acknowledged" + (f": {said})" if said else ")") if a.acknowledged else ""
         head = f"{a.when:%Y-%m-%d} · {a.severity} · {a.kind} · {series}{ack}"
         if a.severity == "info":
             line = f"{head}: {first_sentence(a.explanation)}"
