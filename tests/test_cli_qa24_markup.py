@@ -105,7 +105,7 @@ def test_train_names_the_files_it_wrote(
     bank = SimpleNamespace(images=[], boxes=[], sources=[])
     monkeypatch.setattr(train, "build_bank", lambda *a, **k: bank)
     monkeypatch.setattr(train, "train_model", lambda *a, **k: None)
-    monkeypatch.setattr(train, "export_onnx", lambda net, path, *a: path)
+    monkeypatch.setattr(train, "export_onnx", lambda net, path, *a, **k: path)
     monkeypatch.setattr(train, "require_train_extra", lambda: None)  # CI has no torch
     argv = ["train", "--out", str(out), "--scenes", "1", "--calibration-scenes", "0"]
     assert main(argv) == 0, capsys.readouterr().err
