@@ -182,7 +182,8 @@ def calibrate(
         raise typer.BadParameter(f"{path} does not exist: give the path of an ONNX weights file")
     check_detector_weights(path, "calibrate")  # before minutes of rendering scenes
     labelled = load_labelled_dir(labels) if labels is not None else None
-    card_det = DefaultDetector(path)
+    # only its card is read here: an INT8 copy that no longer matches it is no matter
+    card_det = DefaultDetector(path, precision="fp32")
     strings = (
         one_side if one_side is not None else card_det.string_thresholds[0],
         two_sides if two_sides is not None else card_det.string_thresholds[1],
