@@ -52,6 +52,7 @@ __all__ = [
     "ingest_paths",
     "local_uris",
     "mark_mask_changed",
+    "mark_to_count_again",
     "mask_changed",
     "mask_stamp",
     "record_scene",
@@ -462,11 +463,19 @@ def mark_mask_changed(scene: Any) -> None:
     """Have the next ``railwatch process`` count ``scene`` (a row in a session) again
     for the quality mask it has now: a processed or unusable one keeps its results until
     then (:data:`MASK_CHANGED`), a failed one is pending again."""
+    mark_to_count_again(scene, MASK_CHANGED)
+
+
+def mark_to_count_again(scene: Any, mark: str) -> None:
+    """Have the next ``railwatch process`` count ``scene`` (a row in a session) again:
+    a processed or unusable one keeps its results until then, ``mark`` appended to its
+    ``detector_version`` (which then no longer matches the processing version:
+    :data:`MASK_CHANGED`, ``stac.SCALE_CHANGED``), a failed one is pending again."""
     if scene.status in ("processed", "unusable"):
         version = scene.detector_version or ""
-        if not version.endswith(MASK_CHANGED):
-            keep = _VERSION_LENGTH - len(MASK_CHANGED)
-            scene.detector_version = version[:keep] + MASK_CHANGED
+        if not version.endswith(mark):
+            keep = _VERSION_LENGTH - len(mark)
+            scene.detector_version = version[:keep] + mark
     elif scene.status == "failed":
         scene.status, scene.error, scene.processed_at = "ingested", None, None
 

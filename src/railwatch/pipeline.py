@@ -48,9 +48,11 @@ from railwatch.imagery.quality import readable_pixels
 from railwatch.imagery.read import (
     DISPLAY_MAPPING_VERSION,
     INPUT_MAPPING_VERSION,
+    ItemScaling,
     Radiometry,
     SiteGrid,
     SiteRaster,
+    item_scaling_of,
     radiometry_of,
 )
 from railwatch.imagery.register import (
@@ -112,6 +114,8 @@ class ReferenceScene:
     mask_uri: str | None = None
     rgb_bands: tuple[int, int, int] | None = None
     radiometry: Radiometry = "linear"
+    #: The scale and offset its STAC item declares for its bands, as for :class:`SceneJob`.
+    item_scaling: ItemScaling | None = None
     #: Its scene's id, to record the stamps its check renews (:class:`ReferenceStamps`).
     scene_id: int | None = None
     #: Its SHA-256, file stamp and mask stamp as for :class:`SceneJob`: a reference whose
@@ -166,6 +170,10 @@ class SceneJob:
     #: How non-8-bit pixels are mapped to 8 bits (the scene's ``radiometry``, from
     #: ``ingest --radiometry``; :func:`railwatch.imagery.read.to_rgb8`).
     radiometry: Radiometry = "linear"
+    #: The scale and offset of each band that only the scene's STAC item declares
+    #: (``raster:bands``, :func:`railwatch.imagery.read.item_scaling_of`), applied where
+    #: the file declares none.
+    item_scaling: ItemScaling | None = None
     #: For a coarse scene with track centrelines: the site's other scenes nearest in
     #: time at a similar resolution, to register it against before the centrelines are
     #: sampled (:func:`register_scene`).
@@ -344,6 +352,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             site_geom=job.site_geometry,
             bands=job.rgb_bands,
             radiometry=job.radiometry,
+            item_scaling=job.item_scaling,
         )
         quality = assess_quality(raster, threshold=job.usable_threshold)
         small = image_too_small(job.width, job.height, job.gsd) if job.width else None
@@ -592,6 +601,7 @@ def _read_reference(job: SceneJob, ref: ReferenceScene, grid: SiteGrid) -> SiteR
         site_geom=job.site_geometry,
         bands=ref.rgb_bands,
         radiometry=ref.radiometry,
+        item_scaling=ref.item_scaling,
     )
 
 
@@ -645,6 +655,7 @@ def register_scene(
         site_geom=job.site_geometry,
         bands=job.rgb_bands,
         radiometry=job.radiometry,
+        item_scaling=job.item_scaling,
     )
     return register(_readable_highpass(own), [r.highpass for r in refs], grid.gsd)
 
@@ -671,6 +682,7 @@ def _references(scene: Scene, scenes: Sequence[Scene]) -> tuple[ReferenceScene, 
             o.mask_uri,
             rgb_of(o.meta),
             radiometry_of(o.meta),
+            item_scaling=item_scaling_of(o.meta),
             scene_id=o.id,
             content_hash=o.content_hash if _hash_is_the_files(o) else None,
             file_stamp=(o.meta or {}).get(FILE_STAMP_KEY),
@@ -744,6 +756,7 @@ def pending_jobs(
                     rgb_bands=rgb_of(scene.meta),
                     dtype=scene.dtype,
                     radiometry=radiometry_of(scene.meta),
+                    item_scaling=item_scaling_of(scene.meta),
                     references=(
                         _references(scene, scenes)
                         if tracks is not None and method_for_gsd(grid_gsd(scene.gsd)) != "objects"

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import warnings
@@ -50,6 +51,7 @@ from railwatch.imagery.inspect import (
     split_at_antimeridian,
     uri_scheme,
 )
+from railwatch.imagery.read import ITEM_SCALING_KEY
 from railwatch.ingest import (
     EIGHT_BIT_NOTE,
     FILE_STAMP_KEY,
@@ -60,6 +62,7 @@ from railwatch.ingest import (
     hashed_file,
     local_uris,
     mark_mask_changed,
+    mark_to_count_again,
     mask_changed,
     mask_stamp,
     record_scene,
@@ -575,13 +578,14 @@ def _register(
             )
             return
         href = _image_href(item, asset)
-        info = _scene_info(item, href, acquired)
+        info, note = _scene_info(item, href, acquired)
         if radiometry is not None and info.dtype != "uint8":
             info.metadata["radiometry"] = radiometry
         to_record = _same_image(db, summary, name, item, info)
         if to_record is not None:
             record_scene(db, summary, name, to_record, filters.site_geom, site_area_m2)
         _take_new_mask(db, summary, name, info.mask_uri)
+        _take_scaling(db, summary, name, info.metadata.get(ITEM_SCALING_KEY), note)
         if radiometry is not None:
             _note_radiometry(db, summary, name, info.dtype, radiometry)
     except Exception as err:  # one bad item never fails the batch
@@ -767,6 +771,64 @@ def _take_new_mask(db: Database, summary: IngestSummary, name: str, mask_uri: st
 
 
 _KEPT = " (its results so far are kept until then)"
+
+
+def _take_scaling(
+    db: Database,
+    summary: IngestSummary,
+    name: str,
+    declared: dict[str, list[float]] | None,
+    note: str | None,
+) -> None:
+    """After item ``name`` was filed, say ``note`` in its entry (the file's scales and
+    offsets differ from those the item declares, :func:`_item_scaling`), and bring its
+    own scene's item scaling (``declared``, :data:`ITEM_SCALING_KEY`) in line when it
+    was already there: a scene registered before session 30 took none, and a corrected
+    item declares others. A processed or unusable scene is then counted again by the
+    next ``process``, its results kept until then (:data:`SCALE_CHANGED`). A scene of
+    another item or of ``railwatch ingest`` keeps its own."""
+    for entries, known in ((summary.ingested, False), (summary.duplicates, True)):
+        entry = entries[-1] if entries else None
+        if entry is None or entry["file"] != name:
+            continue
+        if note is not None:
+            key = "reason" if known else "warning"
+            entry[key] = f"{entry[key]}; {note}" if entry.get(key) else note
+            if not known:  # `railwatch ingest-stac` lists an item already there with why
+                log.warning("%s: %s", name, note)
+        if known:
+            _set_item_scaling(db, entry, declared)
+        return
+
+
+def _set_item_scaling(
+    db: Database, entry: dict[str, Any], declared: dict[str, list[float]] | None
+) -> None:
+    """Give the item's own scene (``entry``'s) the item's scaling ``declared`` when it
+    has other (:func:`_take_scaling`), saying so in ``entry``."""
+    with db.session() as s:
+        scene = repo.get_scene(s, int(entry["scene_id"]))
+        if _Known.of(scene).item != entry["file"]:
+            return  # another item's scene, or a file's
+        meta = dict(scene.meta or {})
+        if meta.get(ITEM_SCALING_KEY) == declared or scene.dtype == "uint8":
+            return
+        meta.pop(ITEM_SCALING_KEY, None)
+        if declared is not None:
+            meta[ITEM_SCALING_KEY] = declared
+        scene.meta = meta
+        status = str(scene.status)
+        mark_to_count_again(scene, SCALE_CHANGED)
+    head = (
+        "its bands' scale and offset are now those its item declares (raster:bands: "
+        f"{_numbers(declared['scale'])} and {_numbers(declared['offset'])})"
+        if declared is not None
+        else "its item declares no scale or offset for its bands now (the file's are read)"
+    )
+    entry["reason"] += f"; {head}, and `railwatch process` counts it again" + (
+        _KEPT if status in ("processed", "unusable") else ""
+    )
+    entry["scaling_taken"] = declared
 
 
 #: ``mask_taken`` in an item's summary entry when its scene took the mask the item
@@ -1142,8 +1204,103 @@ def _content_hash(item: Any, href: str) -> str:
     return _checksum(item, href) or stac_item_hash(item.collection_id, item.id, href)
 
 
-def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
-    """A :class:`SceneInfo` from the item's metadata and the asset's header."""
+#: Appended to the ``detector_version`` of a processed or unusable scene whose item
+#: declares other scales and offsets for its bands now (:func:`_take_scaling`): the next
+#: ``railwatch process`` counts it again, its results kept until then, as for
+#: :data:`MASK_CHANGED`.
+SCALE_CHANGED = "+scale-changed"
+
+
+def _item_scaling(
+    item: Any,
+    href: str,
+    band_count: int,
+    dtype: str,
+    file_scaling: tuple[tuple[float, ...], tuple[float, ...]],
+) -> tuple[dict[str, list[float]] | None, str | None]:
+    """The scale and offset of each band of the image asset ``href`` that only the item
+    declares (its ``raster:bands`` ``scale`` and ``offset``: value = stored × scale +
+    offset, e.g. Sentinel-2 L2A reflectance on Earth Search, 0.0001 and -0.1, whose COGs
+    may not carry them), to record in the scene's metadata
+    (:data:`~railwatch.imagery.read.ITEM_SCALING_KEY`) and apply where the file declares
+    none, and what to say of them; None when the item declares none (or 1 and 0), the
+    image is 8-bit (read as stored), or the file declares its own (``file_scaling``, its
+    GDAL scales and offsets: the file's are read, and the note says so when they differ
+    from the item's). A scale of 0, or a scale or offset that is not a
+    number, is refused as :func:`railwatch.imagery.inspect.band_scaling` refuses it in a
+    file (an :class:`ImageryError` failing the item, with what to do); so is a list of
+    another number of bands than the file has (they cannot be told apart)."""
+    if dtype == "uint8":
+        return None, None
+    listed = None
+    for a in item.assets.values():
+        if _asset_href(a) == href:
+            listed = a.extra_fields.get("raster:bands")
+            break
+    if not isinstance(listed, list) or not listed:
+        return None, None
+    scales: list[float] = []
+    offsets: list[float] = []
+    for i, band in enumerate(listed, 1):
+        entry = band if isinstance(band, Mapping) else {}
+        scale = 1.0 if entry.get("scale") is None else entry["scale"]
+        offset = 0.0 if entry.get("offset") is None else entry["offset"]
+        if not (_finite(scale) and _finite(offset)) or scale == 0:
+            raise ImageryError(
+                f"its image asset's raster:bands declares a scale of {scale!r} and an offset "
+                f"of {offset!r} for band {i} (value = stored × scale + offset), which gives "
+                "its pixels no meaningful value: correct the item's raster:bands with the "
+                "product's scale and offset for each band (1 and 0 where the stored values "
+                "are the values), or take them out of the item, then run `railwatch "
+                "ingest-stac` again"
+            )
+        scales.append(float(scale))
+        offsets.append(float(offset))
+    if all(s == 1.0 and o == 0.0 for s, o in zip(scales, offsets, strict=True)):
+        return None, None
+    if len(listed) != band_count:
+        raise ImageryError(
+            f"its image asset's raster:bands lists {len(listed)} band(s) with a scale or "
+            f"offset, and {href} has {band_count}: which band each is for cannot be told; "
+            "correct the item's raster:bands (one entry per band of the file, in order), "
+            "then run `railwatch ingest-stac` again"
+        )
+    own_s = [_band_value(file_scaling[0], b, 1.0) for b in range(band_count)]
+    own_o = [_band_value(file_scaling[1], b, 0.0) for b in range(band_count)]
+    if all(s == 1.0 and o == 0.0 for s, o in zip(own_s, own_o, strict=True)):
+        return {"scale": scales, "offset": offsets}, None
+    if _close(own_s, scales) and _close(own_o, offsets):
+        return None, None
+    return None, (
+        f"its image asset's raster:bands declares a scale of {_numbers(scales)} and an "
+        f"offset of {_numbers(offsets)} for its bands, and the file itself "
+        f"{_numbers(own_s)} and {_numbers(own_o)}: the file's are used (the item's only "
+        "where the file declares none); correct the one that is wrong"
+    )
+
+
+def _band_value(values: Sequence[Any], i: int, default: float) -> float:
+    """``values[i]`` as a float (GDAL's scale or offset of band ``i + 1``), or ``default``."""
+    value = values[i] if i < len(values) else None
+    return default if value is None else float(value)
+
+
+def _close(a: Sequence[float], b: Sequence[float]) -> bool:
+    return all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-12) for x, y in zip(a, b, strict=True))
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _numbers(values: Sequence[float]) -> str:
+    return ", ".join(f"{v:g}" for v in values)
+
+
+def _scene_info(item: Any, href: str, acquired: datetime) -> tuple[Any, str | None]:
+    """A :class:`SceneInfo` from the item's metadata and the asset's header, and what to
+    say of the scales and offsets the item declares for its bands (:func:`_item_scaling`),
+    if anything."""
     import rasterio
     from rasterio.errors import RasterioError
 
@@ -1163,6 +1320,7 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
                 raise ImageryError(f"{href} has no CRS: it cannot be placed on the site")
             crs = src.crs.to_string() if src.crs.to_epsg() is None else f"EPSG:{src.crs.to_epsg()}"
             width, height, bands, dtype = src.width, src.height, src.count, src.dtypes[0]
+            file_scaling = (tuple(src.scales or ()), tuple(src.offsets or ()))
             res = abs(src.transform.a)
             metres = src.crs.is_projected and (src.crs.linear_units or "").startswith("met")
     except RasterioError as err:
@@ -1180,6 +1338,10 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
     meta = dict(sidecar.metadata)
     meta.pop("sidecar", None)
     meta.update({"stac_id": item.id, "stac_collection": item.collection_id})
+    meta.pop(ITEM_SCALING_KEY, None)
+    declared, note = _item_scaling(item, href, int(bands), str(dtype), file_scaling)
+    if declared is not None:
+        meta[ITEM_SCALING_KEY] = declared
     gsd = item.properties.get("gsd")
     if not isinstance(gsd, int | float) or gsd <= 0:
         if not metres:
@@ -1188,7 +1350,7 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
     footprint = _footprint(item)
     if not isinstance(footprint, Polygon | MultiPolygon) or footprint.is_empty:
         raise InputError(f"item {item.id} has a geometry without area")
-    return SceneInfo(
+    info = SceneInfo(
         uri=href,
         content_hash=_content_hash(item, href),
         acquired=acquired,
@@ -1204,6 +1366,7 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> Any:
         date_source="stac",
         metadata=meta,
     )
+    return info, note
 
 
 def _short(err: BaseException) -> str:

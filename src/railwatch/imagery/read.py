@@ -53,17 +53,20 @@ from railwatch.imagery.inspect import (
 __all__ = [
     "DISPLAY_MAPPING_VERSION",
     "INPUT_MAPPING_VERSION",
+    "ITEM_SCALING_KEY",
     "MASK_NODATA",
     "RADIOMETRIES",
     "Radiometry",
     "SiteGrid",
     "SiteRaster",
     "band_scaling",
+    "item_scaling_of",
     "parse_radiometry",
     "parse_rgb_bands",
     "radiometry_of",
     "read_site_window",
     "rgb_bands",
+    "scene_scaling",
     "site_grid",
     "stretch_range",
     "stretch_ranges",
@@ -156,6 +159,60 @@ def radiometry_of(meta: Any) -> Radiometry:
     ingest --radiometry``); ``linear`` when none (or an unknown one) is recorded."""
     value = meta.get("radiometry") if isinstance(meta, dict) else None
     return "display" if value == "display" else "linear"
+
+
+#: Key, in a scene's metadata, of the scale and offset of each band of its file that
+#: only the STAC item that registered it declares (the image asset's ``raster:bands``,
+#: e.g. Sentinel-2 L2A reflectance on Earth Search, whose COGs may not carry them):
+#: ``{"scale": [...], "offset": [...]}``, one of each per band of the file. Applied as a
+#: file's own are (:func:`band_scaling`) where the file declares none; a file that
+#: declares its own is read by them (``railwatch ingest-stac`` says when they differ).
+ITEM_SCALING_KEY = "stac_band_scaling"
+
+#: The per-band scales and offsets of :data:`ITEM_SCALING_KEY`, 1-based band ``b`` at
+#: index ``b - 1``.
+ItemScaling = tuple[tuple[float, ...], tuple[float, ...]]
+
+
+def item_scaling_of(meta: Any) -> ItemScaling | None:
+    """The scales and offsets a scene's STAC item declares for its file's bands
+    (:data:`ITEM_SCALING_KEY` in its metadata), or None when none are recorded (or what
+    is recorded is not one number of each per band, a scale of 0, or not finite:
+    ``railwatch ingest-stac`` records none such)."""
+    value = meta.get(ITEM_SCALING_KEY) if isinstance(meta, dict) else None
+    if not isinstance(value, dict):
+        return None
+    scales, offsets = value.get("scale"), value.get("offset")
+    if not isinstance(scales, list) or not isinstance(offsets, list):
+        return None
+    if not scales or len(scales) != len(offsets):
+        return None
+    numbers = [*scales, *offsets]
+    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in numbers):
+        return None
+    if not all(math.isfinite(x) for x in numbers) or any(x == 0 for x in scales):
+        return None
+    return tuple(float(x) for x in scales), tuple(float(x) for x in offsets)
+
+
+def scene_scaling(
+    ds: Any, bands: Sequence[int], item: ItemScaling | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The scale and offset of ``bands`` (1-based) of an open dataset, as
+    :func:`band_scaling` gives them: the file's own when it declares any, else those its
+    STAC item declares (``item``, :func:`item_scaling_of`; a band it does not list has 1
+    and 0); None when the stored values are the values."""
+    own = band_scaling(ds, bands)
+    if own is not None or item is None:
+        return own
+    scales, offsets = item
+    found = [(scales[b - 1], offsets[b - 1]) if b <= len(scales) else (1.0, 0.0) for b in bands]
+    if all(scale == 1.0 and offset == 0.0 for scale, offset in found):
+        return None
+    return (
+        np.array([scale for scale, _ in found], dtype=np.float64),
+        np.array([offset for _, offset in found], dtype=np.float64),
+    )
 
 
 def stretch_to_uint8(
@@ -264,6 +321,7 @@ def read_site_window(
     site_geom: BaseGeometry | None = None,
     bands: Sequence[int] | None = None,
     radiometry: Radiometry = "linear",
+    item_scaling: ItemScaling | None = None,
 ) -> SiteRaster:
     """Read a scene over ``grid`` (bilinear; quality mask nearest) as 8-bit RGB.
 
@@ -275,6 +333,8 @@ def read_site_window(
     mask) have ``valid`` False and are black. ``site_geom`` (WGS84) sets ``inside``
     (all True when omitted). ``bands`` (1-based red, green, blue) overrides the bands
     the file labels (:func:`rgb_bands`), e.g. from the scene's STAC ``eo:bands``.
+    ``item_scaling`` (the scene's :func:`item_scaling_of`) gives the bands' scale and
+    offset where the file declares none (:func:`scene_scaling`).
     """
     path = gdal_path(uri)
     name = str(uri).rstrip("/").rsplit("/", 1)[-1]
@@ -298,9 +358,9 @@ def read_site_window(
                 scaling = None
                 scene_range = None
                 if palette is None and data.dtype != np.uint8:
-                    scaling = band_scaling(src, read)
+                    scaling = scene_scaling(src, read, item_scaling)
                     if radiometry == "display":
-                        scene_range = _display_range(src, bands)
+                        scene_range = _display_range(src, bands, item_scaling)
         except (RasterioError, CPLE_BaseError) as err:
             if is_remote(uri) and not _FORMAT_PROBLEM.search(str(err)):
                 raise _remote_read_error(uri, err) from err
@@ -432,6 +492,7 @@ def stretch_ranges(
     *,
     radiometry: Radiometry = "linear",
     gsd: float | None = None,
+    item_scaling: ItemScaling | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Per-band (low, high) :data:`STRETCH_PERCENTILES` of an open dataset's valid pixels
     (a read decimated to about 1024 px), for :func:`stretch_to_uint8`; None for 8-bit
@@ -451,8 +512,10 @@ def stretch_ranges(
     The percentiles are of the values the pixels stand for (the scale and offset the
     bands declare applied, :func:`band_scaling`), the ranges returned in stored values,
     band by band, for the stored pixels the callers read: with ``display``, bands stored
-    with different scales get different stored ranges for one range of values."""
-    found = _value_ranges(ds, bands, radiometry=radiometry, gsd=gsd)
+    with different scales get different stored ranges for one range of values. Where the
+    file declares no scale or offset, ``item_scaling`` (a STAC scene's
+    :func:`item_scaling_of`) gives them (:func:`scene_scaling`)."""
+    found = _value_ranges(ds, bands, radiometry=radiometry, gsd=gsd, item_scaling=item_scaling)
     if found is None:
         return None
     lows, highs, scaling = found
@@ -468,12 +531,13 @@ def _value_ranges(
     *,
     radiometry: Radiometry = "linear",
     gsd: float | None = None,
+    item_scaling: ItemScaling | None = None,
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None] | None:
     """:func:`stretch_ranges` in the values the pixels stand for, with the bands'
     scaling (None: stored values are the values); None for 8-bit data."""
     if ds.dtypes[bands[0] - 1] == "uint8":
         return None
-    scaling = band_scaling(ds, bands)
+    scaling = scene_scaling(ds, bands, item_scaling)
     f = max(1, math.ceil(max(ds.width, ds.height) / 1024))
     shape = (len(bands), max(1, ds.height // f), max(1, ds.width // f))
     raw = ds.read(list(bands), out_shape=shape, masked=True)
@@ -538,13 +602,18 @@ def _file_gsd(ds: Any) -> float | None:
     return found if math.isfinite(found) and found > 0 else None
 
 
-def _display_range(src: Any, rgb: Sequence[int] | None) -> tuple[float, float] | None:
+def _display_range(
+    src: Any, rgb: Sequence[int] | None, item_scaling: ItemScaling | None = None
+) -> tuple[float, float] | None:
     """The one (low, high) of a display-encoded scene's red, green and blue bands over
     the whole file (:func:`stretch_ranges`), so that every window of it is mapped alike;
-    in the values the pixels stand for (:func:`band_scaling`)."""
+    in the values the pixels stand for (:func:`scene_scaling`)."""
     picked = list(rgb_bands(src, bands=rgb))
     ranges = _value_ranges(
-        src, picked[:3] if len(picked) >= 3 else picked[:1], radiometry="display"
+        src,
+        picked[:3] if len(picked) >= 3 else picked[:1],
+        radiometry="display",
+        item_scaling=item_scaling,
     )
     if ranges is None:
         return None
