@@ -35,6 +35,7 @@ from railwatch.settings import Settings, get_settings, refused_settings_message
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import Radiometry
+    from railwatch.storage.db import Database
 
 #: The width the consoles lay out to when their stream is not a terminal and COLUMNS is
 #: not set: wide enough that no line a command prints is ever broken or cut.
@@ -137,15 +138,10 @@ class CliState:
 
     db_url: str | None = None
     debug: bool = False
-    #: The SQLite file of the database URL when it did not exist as the command first
-    #: read its settings (the command then made it, empty): see :func:`new_database_hint`.
-    new_database: Path | None = None
-    _database_seen: bool = False
 
     def settings(self) -> Settings:
         """The settings of this run, with the database URL of ``--db`` (or
-        ``RAILWATCH_DB``, or the default) checked: :func:`check_cli_db_url`; notes
-        whether its SQLite file is there yet (:attr:`new_database`)."""
+        ``RAILWATCH_DB``, or the default) checked: :func:`check_cli_db_url`."""
         # `--db ""` is a URL too (an empty one, refused), not "no --db": it silently
         # fell back to ./railwatch.db
         overrides = {"db": self.db_url} if self.db_url is not None else {}
@@ -156,43 +152,48 @@ class CliState:
             # "internal error: ValidationError" and pydantic's lines (status 70)
             raise ConfigError(refused_settings_message(err, os.environ)) from None
         check_cli_db_url(settings.db)
-        if not self._database_seen:
-            self._database_seen = True
-            path = sqlite_file(settings.db)
-            self.new_database = path if path is not None and not path.exists() else None
         return settings
 
 
-def sqlite_file(url: str) -> Path | None:
-    """The absolute path of the file of a SQLite database URL, or None (another
-    database, in-memory SQLite, text that is not a URL)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+def open_db(ctx: typer.Context, *, create: bool = False) -> Database:
+    """The database named by ``--db`` / ``RAILWATCH_DB`` (or the default
+    ``railwatch.db`` of the current folder), migrated on open.
 
-    from railwatch.storage.db import is_memory_url
+    A SQLite file that is not there is created only with ``create`` (``site add``, the
+    one command that starts from an empty database; ``serve`` opens its own, as the web
+    API adds sites too). Every other command works on sites and records already
+    recorded, and is refused with a :class:`~railwatch.storage.db.NoDatabaseError`
+    saying where it looked and what to do, creating nothing: run from another folder
+    than the analyst's, ``scene list`` (or ``alerts``, ``report``...) made an empty
+    railwatch.db there, and said "no site named ..." then and at every later run."""
+    from railwatch.storage.db import Database, NoDatabaseError
 
+    cli = state(ctx)
+    settings = cli.settings()
     try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or is_memory_url(url):
-        return None
-    return Path(parsed.database).expanduser().absolute()
+        return Database.from_settings(settings, create=create)
+    except NoDatabaseError as err:
+        raise NoDatabaseError(
+            no_database_message(err.path, cli.db_url, ctx.command_path), err.path
+        ) from err
 
 
-def new_database_hint(cli: CliState | None) -> str | None:
-    """What to add to "no site named ...", "no scene with id ...": that the command
-    made the database it looked in, so it was empty. A command run from another folder
-    than the one holding the analyst's ``railwatch.db`` (the default is relative to the
-    current folder) made a new, empty one there and said only "no sites yet"."""
-    path = None if cli is None else cli.new_database
-    if path is None:
-        return None
+def no_database_message(path: Path, given: str | None, command: str) -> str:
+    """What :func:`open_db` says of a SQLite database file that is not there: where it
+    looked (and why there: the default, ``--db`` or ``RAILWATCH_DB``), that ``command``
+    created nothing, and what to do."""
+    if given is None:
+        return (
+            f"no database at {path} (the default database: railwatch.db in the current "
+            f"folder): `{command}` works on an existing database and created none. Run "
+            "railwatch in the folder that holds your railwatch.db, or name it with --db "
+            "sqlite:///PATH or RAILWATCH_DB; `railwatch site add` creates a new database"
+        )
+    source = f"RAILWATCH_DB={given}" if os.environ.get("RAILWATCH_DB") == given else f"--db {given}"
     return (
-        f"there was no database at {path} before this command, so it looked in a new, "
-        "empty one: the default database is railwatch.db in the current folder; run "
-        "railwatch in the folder that holds yours, or name it with --db sqlite:///PATH "
-        "or RAILWATCH_DB"
+        f"no database at {path} ({source}): `{command}` works on an existing database and "
+        "created none. Check the path (sqlite:///PATH is relative to the current folder, "
+        "sqlite:////PATH absolute); `railwatch site add` creates a new database"
     )
 
 

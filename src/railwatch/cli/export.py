@@ -8,7 +8,7 @@ from typing import Annotated, BinaryIO
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import console, err_console, print_json, progress_bar, state
+from railwatch.cli._common import console, err_console, open_db, print_json, progress_bar
 from railwatch.errors import InputError
 from railwatch.storage import Database
 
@@ -62,7 +62,7 @@ def export(
     fmt = choice(fmt, GIS_FORMATS, "--format")
     if str(out) == STDOUT:
         _refuse_stdout(fmt, site)
-    db = Database.from_settings(state(ctx).settings())
+    db = open_db(ctx)
     if str(out) == STDOUT:
         _csv_to_stdout(db, site)
         return
@@ -178,7 +178,7 @@ def export_labels_cmd(
 
     fmt = choice(fmt, LABEL_FORMATS, "--format")
     _refuse_dash_folder(out, "export-labels", "labels/")
-    db = Database.from_settings(state(ctx).settings())
+    db = open_db(ctx)
     with progress_bar(transient=True) as bar:
         task = bar.add_task("cutting chips", total=None)
         result = export_labels(
@@ -273,7 +273,7 @@ def import_labels_cmd(
     if site is not None:
         from railwatch.storage import repo
 
-        db = Database.from_settings(state(ctx).settings())
+        db = open_db(ctx)
         with db.session(readonly=True) as s:  # a look-up: never waits for a writer
             repo.get_site(s, site)
     if not src.is_dir():

@@ -55,8 +55,6 @@ _RECORDS_SCENES = frozenset({"process", "ingest", "ingest-stac", "demo"})
 _started = False
 #: The command being run (``railwatch COMMAND ...``), once the root callback has run.
 _command: str | None = None
-#: The options given before the command (``--db``), once the root callback has run.
-_state: "Any" = None
 #: Whether SIGTERM arrived (the interrupt then says "Terminated" and exits 143).
 _terminated = False
 #: The process that installed the SIGTERM handler (a forked child keeps the default).
@@ -181,14 +179,14 @@ def build_app() -> "typer.Typer":
             typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
         ] = False,
     ) -> None:
-        global _started, _command, _state
+        global _started, _command
         _started = True
         _command = ctx.invoked_subcommand
         logging.basicConfig(
             level=logging.DEBUG if debug else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",
         )
-        ctx.obj = _state = CliState(db_url=db, debug=debug)
+        ctx.obj = CliState(db_url=db, debug=debug)
 
     import railwatch.cli as cli_pkg
 
@@ -288,11 +286,10 @@ def main(argv: list[str] | None = None) -> int:
 
     A Ctrl-C at any point, while the modules load as while a command runs, is one line
     on stderr and status 130, never a traceback; SIGTERM likewise, with status 143."""
-    global _started, _terminated, _command, _state
+    global _started, _terminated, _command
     _started = False
     _terminated = False
     _command = None
-    _state = None
     handled = _handle_sigterm()
     try:
         from railwatch.cli._common import err_console
@@ -414,8 +411,7 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
     import typer
     from rich.markup import escape
 
-    from railwatch.cli._common import new_database_hint
-    from railwatch.errors import InputError, NotFoundError, RailwatchError
+    from railwatch.errors import InputError, RailwatchError
 
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     stdout_file = _stdout_file()
@@ -442,12 +438,8 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
         if debug:
             raise
         code = 2 if isinstance(exc, InputError) else 1
-        message = str(exc)
-        hint = new_database_hint(_state) if isinstance(exc, NotFoundError) else None
-        if hint is not None:
-            message += f"\n{hint}"
         err_console.print(
-            f"[bold red]error:[/] {escape(_hang(message, len('error: ')))}",
+            f"[bold red]error:[/] {escape(_hang(str(exc), len('error: ')))}",
             markup=True,
             highlight=False,
             soft_wrap=True,

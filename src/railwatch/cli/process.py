@@ -11,7 +11,15 @@ from rich.markup import escape
 from rich.progress import TaskID
 from rich.table import Table
 
-from railwatch.cli._common import console, err_console, print_json, print_table, progress_bar, state
+from railwatch.cli._common import (
+    console,
+    err_console,
+    open_db,
+    print_json,
+    print_table,
+    progress_bar,
+    state,
+)
 from railwatch.errors import InputError, RailwatchError
 
 if TYPE_CHECKING:
@@ -73,10 +81,12 @@ def process(
     With ``--workers N`` or ``--scheduler URL`` each scene is a task on a Dask cluster
     (the ``dask`` extra); results are still written here, one transaction per scene."""
     from railwatch.detect.registry import get_detector
-    from railwatch.storage import Database, repo
+    from railwatch.storage import repo
 
+    if not all_sites and not sites:
+        raise InputError("name the sites to process, or pass --all")
     settings = state(ctx).settings()
-    db = Database(settings.db)
+    db = open_db(ctx)
     if all_sites:
         with db.session(readonly=True) as s:
             names = [row.name for row in repo.list_sites(s)]
@@ -88,10 +98,8 @@ def process(
                     "No sites to process: add one with `railwatch site add NAME --bbox W,S,E,N`."
                 )
             return
-    elif sites:
-        names = list(dict.fromkeys(sites))  # a site named twice is processed once
     else:
-        raise InputError("name the sites to process, or pass --all")
+        names = list(dict.fromkeys(sites or ()))  # a site named twice is processed once
     det = get_detector(detector)
     limit = settings.usable_threshold if threshold is None else threshold
     if workers is not None or scheduler is not None:

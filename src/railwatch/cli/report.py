@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from railwatch.cli import _common
-from railwatch.cli._common import console, err_console, state
+from railwatch.cli._common import console, err_console, open_db, state
 from railwatch.errors import InputError
 from railwatch.storage import Database
 
@@ -64,7 +64,7 @@ def report(
     start, end = parse_day(date_from, "--from"), parse_day(date_to, "--to")
     target = out if out is not None else Path(f"{site}-report.html")
     settings = state(ctx).settings()
-    db = Database.from_settings(settings)
+    db = open_db(ctx)
     # the report's "usable image" threshold is this run's settings', read once (the
     # builder read the environment again when not given one)
     threshold = settings.usable_threshold

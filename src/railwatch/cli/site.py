@@ -11,10 +11,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from railwatch.cli._common import confirm, console, print_json, print_table, state
+from railwatch.cli._common import confirm, console, open_db, print_json, print_table
 from railwatch.errors import InputError
 from railwatch.sites import GeoJSONText, load_tracks, site_from_bbox, site_from_geojson
-from railwatch.storage import Database, repo
+from railwatch.storage import repo
 from railwatch.storage.serialize import site_dict
 
 if TYPE_CHECKING:
@@ -30,9 +30,7 @@ app = typer.Typer(
 )
 
 
-def open_db(ctx: typer.Context) -> Database:
-    """The database named by ``--db`` / ``RAILWATCH_DB`` (migrated on open)."""
-    return Database.from_settings(state(ctx).settings())
+__all__ = ["app", "open_db", "register"]
 
 
 def _stdin_text(option: str = "--geojson", what: str = "a GeoJSON polygon") -> GeoJSONText:
@@ -108,7 +106,7 @@ def add(
         spec = site_from_bbox(
             name, bbox or "", description=description, tags=tags, tracks=tracks_in
         )
-    db = open_db(ctx)
+    db = open_db(ctx, create=True)  # the command that starts a new database
     with db.session() as s:
         site = repo.add_site(s, spec)
         data = site_dict(site, geometry=as_json)

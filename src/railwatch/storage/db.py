@@ -40,12 +40,14 @@ __all__ = [
     "BusyError",
     "Database",
     "LockLostError",
+    "NoDatabaseError",
     "database_doing",
     "explain_db_error",
     "is_memory_url",
     "is_sqlite_locked",
     "make_engine",
     "mask_password",
+    "sqlite_path",
 ]
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,16 @@ SQLITE_BEGIN_OPTION = "railwatch_sqlite_begin"
 class BusyError(StorageError):
     """Another process holds a lock of :meth:`Database.exclusive` (e.g. it is
     processing the same site)."""
+
+
+class NoDatabaseError(StorageError):
+    """The SQLite file of a database opened with ``create=False`` is not there (nothing
+    was created): a command that works on existing records was given the path of no
+    database (the default ``railwatch.db`` of another folder, a mistyped ``--db``)."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class LockLostError(StorageError):
@@ -307,8 +319,25 @@ def is_memory_url(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and _is_memory_sqlite(parsed.database)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, busy timeout and foreign keys."""
+def sqlite_path(url: str) -> Path | None:
+    """The absolute path of the file of a SQLite database URL (``~`` expanded), or None:
+    another database, in-memory SQLite, text that is not a URL."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or _is_memory_sqlite(parsed.database):
+        return None
+    return Path(str(parsed.database)).expanduser().resolve()
+
+
+def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, busy timeout and foreign keys.
+
+    SQLite creates the file of a new database when it is first connected to; with
+    ``create=False`` a SQLite file that is not there is a :class:`NoDatabaseError`
+    instead, and nothing is created (other databases are never created here: a
+    PostgreSQL database that does not exist is the server's error)."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as err:  # ValueError: a port that is not a number
@@ -332,6 +361,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                 raise StorageError(
                     f"cannot open database {url}: {path} is a folder, not a database file: "
                     f"give the path of a file in it, e.g. sqlite:///{path / 'railwatch.db'}"
+                )
+            if not create and not path.exists():
+                raise NoDatabaseError(
+                    f"no database at {path} ({url}), and none was created: give the URL "
+                    "of an existing railwatch database",
+                    path,
                 )
             if not parent.is_dir():
                 raise StorageError(
@@ -424,12 +459,17 @@ class Database:
     """A railwatch database: an engine, a session factory, an up-to-date schema.
 
     Opening a :class:`Database` migrates the schema to the latest revision
-    (``migrate=False`` skips that, for tools that manage migrations themselves).
+    (``migrate=False`` skips that, for tools that manage migrations themselves). A
+    SQLite file that is not there is created, empty, unless ``create=False``: then it
+    is a :class:`NoDatabaseError` and nothing is created (the CLI's commands that work
+    on existing records open their database so).
     """
 
-    def __init__(self, url: str, *, migrate: bool = True, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, migrate: bool = True, echo: bool = False, create: bool = True
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.engine = make_engine(url, echo=echo, create=create)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(**_read_options(self.engine)),
@@ -443,9 +483,9 @@ class Database:
             upgrade(self.engine)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Database:
-        """The database named by ``settings.db``."""
-        return cls(settings.db)
+    def from_settings(cls, settings: Settings, *, create: bool = True) -> Database:
+        """The database named by ``settings.db`` (``create``: as :class:`Database`)."""
+        return cls(settings.db, create=create)
 
     @contextmanager
     def session(self, *, readonly: bool = False) -> Iterator[Session]:
