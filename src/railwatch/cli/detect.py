@@ -164,6 +164,15 @@ def detect_command(
     for img in images:
         if not img.exists():
             raise InputError(f"{img} does not exist: check the path")
+    if all(img.is_dir() for img in images):
+        # a mistake of the command line (status 2), as a path that is not there; it was
+        # the image's read error (status 1). A folder among images fails as a bad image
+        # does, the others detected.
+        folder = next(img for img in images if img.is_dir())
+        raise InputError(
+            f"cannot read image {folder}: it is a folder: give an image file (GeoTIFF, "
+            f"PNG or JPEG), or name the images in it, e.g. {folder / '*.tif'}"
+        )
     _check_outputs(images, output, out_dir)
     run = _Run(
         detector=get_detector(detector),

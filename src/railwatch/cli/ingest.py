@@ -103,7 +103,8 @@ def ingest(
     Files that do not overlap the site are skipped; a bad file never stops the
     batch: bad files are listed at the end with their reason. Exit status is 1 when
     any file failed (the others are recorded, and running it again ingests nothing
-    twice) or when nothing was recorded, 0 otherwise.
+    twice) or when nothing was recorded, 2 when nothing was recorded because no path
+    named is there (a typo, a pattern that matched no file), 0 otherwise.
     """
     from railwatch.ingest import ingest_paths
 
@@ -192,6 +193,20 @@ def ingest(
         _report(summary, when)
     if not summary.ok:
         n = len(summary.skipped) + len(summary.failed) + len(summary.sidecars)
+        missing = {str(Path(p)) for p in paths if not Path(p).exists()}
+        only_missing = n == len(summary.failed) and all(
+            d["file"] in missing for d in summary.failed
+        )
+        if n and only_missing:
+            # a mistyped path (or a pattern that matched no file) is a mistake of the
+            # command line, status 2 as README's table says, not a failed image (1)
+            what = (
+                "the path named is not there" if n == 1 else f"none of the {n} paths named is there"
+            )
+            raise InputError(
+                f"nothing ingested into site {summary.site}: {what} (listed above): "
+                "check the path and the folder you run railwatch from"
+            )
         what = "the file was" if n == 1 else f"all {n} files were"
         raise ImageryError(  # unreadable, undated, outside the site...: each says which
             f"nothing ingested into site {summary.site}: {what} refused, for the "
