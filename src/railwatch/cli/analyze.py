@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -16,6 +16,9 @@ from railwatch.analysis import Alert, AlertSettings, CountPoint, Event, analyze_
 from railwatch.cli._common import console, err_console, parse_day, print_json, print_table
 from railwatch.errors import InputError
 from railwatch.limits import check_event_date, check_event_label, check_year
+
+if TYPE_CHECKING:
+    from railwatch.analysis.store import SiteAnalysis
 
 _STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red"}
 
@@ -229,7 +232,15 @@ def analyze(
             "class (all are analysed and stored either way).",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the alerts as JSON.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the alerts as JSON (for a SITE, with what the summary line says: "
+            "images, alerts in all and the changes to the stored alerts, changed_since_ack "
+            "among them).",
+        ),
+    ] = False,
 ) -> None:
     """Judge every image against its own history and raise explained alerts.
 
@@ -384,6 +395,37 @@ def _of_classes(points: Sequence[CountPoint], as_of: datetime) -> str:
     return ": " + ", ".join(f"{c} {sum(1 for p in shown if p.cls == c)}" for c in classes)
 
 
+#: What ``analyze SITE --json`` gives of the stored alerts' changes, as the summary line
+#: and ``POST /api/sites/{site}/analyze`` say them.
+CHANGE_KEYS = (
+    "created",
+    "unchanged",
+    "updated",
+    "removed",
+    "retired",
+    "reopened",
+    "changed_since_ack",
+)
+
+
+def _summary_json(result: SiteAnalysis) -> dict[str, int | None]:
+    """What the summary line of ``analyze SITE`` says, for ``--json`` (which gave the
+    alerts shown alone before session 30): ``points`` (images), ``usable``, ``after``
+    (images after the as-of date, left out), ``alerts_total`` (every alert raised;
+    ``alerts`` lists those --min-severity and --class show) and the changes to the
+    stored alerts (:data:`CHANGE_KEYS`; ``reopened``: acknowledged alerts whose severity
+    rose, acknowledged no longer; ``changed_since_ack``: acknowledged alerts that say
+    something else at the same or a lower severity, still acknowledged, marked), each
+    null for a look-back that stored nothing."""
+    return {
+        "points": result.points,
+        "usable": result.usable,
+        "after": result.after,
+        "alerts_total": len(result.alerts),
+        **{k: getattr(result, k) if result.stored else None for k in CHANGE_KEYS},
+    }
+
+
 def _analyze_db(
     ctx: typer.Context,
     site: str,
@@ -409,6 +451,7 @@ def _analyze_db(
                 "site": site,
                 "as_of": day,
                 "stored": result.stored,
+                **_summary_json(result),
                 "alerts": [alert_json(a) for a in shown],
             }
         )
