@@ -361,6 +361,7 @@ def _chip_pair(
                 site_geom=site.geometry,
                 bands=row.rgb_bands,
                 radiometry=row.radiometry,
+                item_scaling=row.item_scaling,
             )
         except (RailwatchError, OSError) as err:
             notes.append(

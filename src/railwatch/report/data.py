@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from railwatch.detect.base import tells_class
 from railwatch.imagery.inspect import rgb_of, sun_of
-from railwatch.imagery.read import radiometry_of
+from railwatch.imagery.read import item_scaling_of, radiometry_of
 from railwatch.report.format import fmt_num
 from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow, method_words
 from railwatch.storage import repo
@@ -91,6 +91,7 @@ def scene_row(scene: Scene, counts: Sequence[Count], review: SceneReview | None 
         detector_version=scene.detector_version,
         rgb_bands=rgb_of(scene.meta),
         occupied=repo.occupied_runs_of(scene) if usable else None,
+        item_scaling=item_scaling_of(scene.meta),
         radiometry=radiometry_of(scene.meta),
         registration=(scene.meta or {}).get(repo.REGISTRATION_KEY),
         reviewed=reviewed and usable,

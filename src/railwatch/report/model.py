@@ -18,7 +18,7 @@ from affine import Affine
 from railwatch.detect.base import Detection, OccupiedRun, is_presence, long_train_present
 
 if TYPE_CHECKING:
-    from railwatch.imagery.read import Radiometry
+    from railwatch.imagery.read import ItemScaling, Radiometry
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,10 @@ class SceneRow:
     #: (:func:`railwatch.storage.repo.occupied_runs_of`); None when none were recorded
     #: (another method, or counted before session 30).
     occupied: tuple[OccupiedRun, ...] | None = None
+    #: The bands' scales and offsets its STAC item declares, where the file declares
+    #: none (:func:`railwatch.imagery.read.item_scaling_of`): its chips are read with them,
+    #: as it was counted.
+    item_scaling: ItemScaling | None = None
 
     @property
     def counted(self) -> bool:
