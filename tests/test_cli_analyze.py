@@ -223,7 +223,10 @@ def test_alerts_on_an_empty_database_says_where_alerts_come_from(
 ) -> None:
     """It said "Run `railwatch analyze SITE` first." also after analyze had run and found
     nothing unusual (the database keeps no record of analysis runs)."""
+    from railwatch.storage import Database
+
     url = f"sqlite:///{tmp_path / 'rw.db'}"
+    Database(url).dispose()  # a database there, with no alerts (none is refused)
     assert main(["--db", url, "alerts"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "No alerts." in out and "stored by `railwatch analyze SITE`" in out

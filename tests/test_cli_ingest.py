@@ -176,7 +176,7 @@ def test_date_option_and_all_failed_exit_code(
     assert code == 1 and "does not overlap site tum" in out
     assert "nothing ingested into site tum: the file was refused, for the reasons" in err
     code, out, _ = run(capsys, "--db", site, "ingest", "tum", str(tmp_path / "missing.tif"))
-    assert code == 1 and "no such file" in " ".join(out.split())
+    assert code == 2 and "no such file" in " ".join(out.split())  # a command-line mistake
 
 
 def test_ingest_input_errors(tmp_path: Path, site: str, capsys: pytest.CaptureFixture[str]) -> None:

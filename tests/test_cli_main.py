@@ -23,6 +23,7 @@ def test_error_text_with_markup_is_printed_verbatim(
     tmp_path: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = f"sqlite:///{tmp_path}/rw.db"
+    assert main(["--db", db, "site", "add", "yard", "--bbox", "130.6,42.42,130.61,42.43"]) == 0
     assert main(["--db", db, "site", "show", "a[/]"]) == 1
     err = capsys.readouterr().err
     assert "a[/]" in err and "Traceback" not in err

@@ -110,6 +110,7 @@ def test_sigterm_during_process_unwinds_like_ctrl_c(tmp_path: Path, fake_module:
 def test_sigterm_while_a_command_waits_is_one_line_and_143(tmp_path: Path) -> None:
     """`site add --geojson -` reading a standard input that stays open: nothing added."""
     url = f"sqlite:///{tmp_path / 'rw.db'}"
+    Database(url).dispose()  # `site list` below reads it (a missing one is refused)
     started = tmp_path / "started"
     code = (
         "import sys; from pathlib import Path; import railwatch.cli.site as site; "

@@ -191,6 +191,7 @@ def test_unknown_site_is_said_before_asking(
     tmp_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin", Terminal("y\n"))
+    Database(tmp_db_url).dispose()  # a database without the site (none is refused)
     code, out, err = run(capsys, "--db", tmp_db_url, "site", "remove", "nope")
     assert code == 1 and "no site named 'nope'" in err and "[y/N]" not in out
 

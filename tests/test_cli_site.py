@@ -11,6 +11,7 @@ import pytest
 from shapely.geometry import Polygon, box, mapping
 
 from railwatch.cli.main import main
+from railwatch.storage import Database
 
 BBOX = "130.60,42.28,130.63,42.30"
 
@@ -141,6 +142,7 @@ def test_bad_bbox(
 
 def test_usage_errors(tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     db = ("--db", tmp_db_url)
+    Database(tmp_db_url).dispose()  # an empty database (a missing one is refused)
     code, _, err = run(capsys, *db, "site", "add", "x")
     assert code == 2 and "exactly one of --geojson FILE or --bbox" in err
     path = write(tmp_path, "s.geojson", mapping(box(130.6, 42.28, 130.63, 42.3)))
@@ -241,8 +243,8 @@ def test_geojson_that_is_a_folder_or_not_utf8_says_what_to_give(
     assert "give a GeoJSON file, saved as UTF-8" in err
     code, _, err = run(capsys, *db, "site", "add", "x", "--bbox", BBOX, "--tracks", str(folder))
     assert code == 2 and f"tracks {folder} is a folder: give the path of a GeoJSON file" in err
-    assert main([*db, "site", "list", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []  # nothing was added
+    # nothing was added: the database was not even created
+    assert not (tmp_path / "railwatch-test.db").exists()
 
 
 def test_edit_each_field(

@@ -107,5 +107,5 @@ def test_a_glob_that_matched_nothing_and_an_empty_folder_are_named(
     assert f"No image files in {tmp_path / 'empty'}" in "".join(out.split("\n"))
     # a plain missing name says only that
     code, out, _ = run(capsys, "--db", db, "ingest", "tum", str(tmp_path / "nope.tif"), "--json")
-    assert code == 1
+    assert code == 2  # a mistake of the command line, as README's exit statuses say
     assert json.loads(out)["failed"][0]["reason"] == "no such file or folder"

@@ -15,6 +15,7 @@ import pytest
 
 from railwatch.cli.main import main
 from railwatch.errors import ConfigError
+from railwatch.storage import Database
 
 CACHE = "RAILWATCH_CACHE_DIR"
 
@@ -67,6 +68,7 @@ def test_a_cache_dir_that_is_given_still_works(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv(CACHE, "relative cache")
+    Database(tmp_db_url).dispose()  # `site list` reads a database that is there
     assert main(["--db", tmp_db_url, "site", "list"]) == 0
     assert "error" not in capsys.readouterr().err
 

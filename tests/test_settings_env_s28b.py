@@ -14,6 +14,7 @@ import pytest
 
 from railwatch.cli.main import main
 from railwatch.errors import ConfigError
+from railwatch.storage import Database
 
 THRESHOLD = "RAILWATCH_USABLE_THRESHOLD"
 SERVICES = "RAILWATCH_REQUIRE_SERVICES"
@@ -95,6 +96,7 @@ def test_good_values_still_work(
 ) -> None:
     monkeypatch.setenv(THRESHOLD, " 0.5 ")
     monkeypatch.setenv(SERVICES, "yes")
+    Database(tmp_db_url).dispose()  # `site list` reads a database that is there
     assert main(["--db", tmp_db_url, "site", "list"]) == 0
     assert "error" not in _err(capsys)
 

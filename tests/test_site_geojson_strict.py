@@ -116,8 +116,7 @@ def test_cli_and_api_refuse_an_unclosed_ring(
     assert main(["--db", url, "site", "add", "yard", "--geojson", str(path)]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "site GeoJSON feature's geometry (ring 0): a polygon ring is not closed" in err
-    assert main(["--db", url, "site", "list", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []
+    assert not (tmp_path / "g.db").exists()  # nothing added: no database made either
     pytest.importorskip("fastapi")
     pytest.importorskip("httpx")
     from fastapi.testclient import TestClient
