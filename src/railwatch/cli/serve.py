@@ -41,19 +41,10 @@ def _web_missing(install: str) -> MissingDependencyError:
 def _new_sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL when it does not exist yet (opening the database will
     create it), else None (it exists, in memory, or not SQLite)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from railwatch.storage.db import sqlite_path
 
-    from railwatch.storage.db import is_memory_url
-
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):  # the database's own error says it better
-        return None
-    if parsed.get_backend_name() != "sqlite" or is_memory_url(url) or not parsed.database:
-        return None
-    path = Path(parsed.database).expanduser()
-    return None if path.exists() else path.resolve()
+    path = sqlite_path(url)
+    return None if path is None or path.exists() else path
 
 
 def loopback_hosts(address: str) -> list[str]:
