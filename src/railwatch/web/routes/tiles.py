@@ -14,11 +14,13 @@ rio-tiler renders the tile as before.
 
 Each tile has an ETag (:func:`tile_etag`) made of what decides its pixels: the scene,
 its file (path, content hash, size and times, and those of the sidecars GDAL reads
-with it: :func:`file_stamp`), the bands shown, the radiometry, this
+with it: :func:`file_stamp`), the bands shown, the radiometry, the bands' scales and
+offsets its STAC item declares (``imagery.read.item_scaling_of``), this
 renderer's version and the tile; it is sent with ``Cache-Control: private, no-cache``,
 so a browser asks again each time and gets a ``304 Not Modified`` (no pixel read)
 while nothing changed, and the new tile at once after ``ingest --bands`` or
-``--radiometry`` changed the scene or its file was replaced. (Before session 22 tiles
+``--radiometry`` changed the scene, ``ingest-stac`` gave it its item's scales, or its
+file was replaced. (Before session 22 tiles
 were cached for an hour with no validator: stale tiles until then.)
 """
 
@@ -49,7 +51,7 @@ from railwatch.web.security import require_read
 if TYPE_CHECKING:
     import numpy as np
 
-    from railwatch.imagery.read import Radiometry
+    from railwatch.imagery.read import ItemScaling, Radiometry
 
 router = APIRouter(tags=["tiles"], dependencies=[Depends(require_read)])
 
@@ -239,11 +241,14 @@ def tile_etag(
     rgb: tuple[int, int, int] | None,
     radiometry: str,
     tile: tuple[int, int, int],
+    item_scaling: ItemScaling | None = None,
 ) -> str:
-    """Strong ETag of a tile: a hash of everything that decides its pixels."""
+    """Strong ETag of a tile: a hash of everything that decides its pixels (with the
+    scales and offsets the scene's STAC item declares for its bands, which the tile is
+    read with where the file declares none)."""
     key = [
         "railwatch-tile", __version__, RENDERER_VERSION, scene_id, uri, content_hash,
-        stamp, rgb, radiometry, tile,
+        stamp, rgb, radiometry, tile, item_scaling,
     ]  # fmt: skip
     digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:32]
     return f'"{digest}"'
@@ -290,16 +295,18 @@ def _render_params(
     rgb: tuple[int, int, int] | None = None,
     radiometry: str = "linear",
     stamp: FileStamp | None = None,
+    item_scaling: ItemScaling | None = None,
 ) -> RenderParams:
     """Band indexes to show (red, green, blue as the detector reads them:
     :func:`railwatch.imagery.read.rgb_bands`, ``rgb`` from the scene's metadata) and, for
     non-8-bit images, the per-band ranges the detector maps to 8 bits
     (:func:`railwatch.imagery.read.stretch_ranges`; one range for the three bands with
-    ``radiometry`` ``display``); an RGBA without ExtraSamples's alpha band and a colour
-    table's colours and transparent entries, as the pipeline reads them
-    (``imagery.read.read_site_window``). Cached by all of them and the file's ``stamp``:
-    a scene given another radiometry or other bands, or whose file (or a sidecar) was
-    replaced, is shown anew."""
+    ``radiometry`` ``display``; measured with the scales and offsets the scene's STAC
+    item declares, ``item_scaling``, where the file declares none); an RGBA without
+    ExtraSamples's alpha band and a colour table's colours and transparent entries, as
+    the pipeline reads them (``imagery.read.read_site_window``). Cached by all of them
+    and the file's ``stamp``: a scene given another radiometry, other bands or other
+    item scales, or whose file (or a sidecar) was replaced, is shown anew."""
     from rasterio.enums import ColorInterp
 
     from railwatch.imagery.inspect import transparent_entries, undeclared_alpha
@@ -327,7 +334,12 @@ def _render_params(
         ranges = (
             None
             if palette is not None
-            else stretch_ranges(ds, list(indexes), radiometry=parse_radiometry(radiometry))
+            else stretch_ranges(
+                ds,
+                list(indexes),
+                radiometry=parse_radiometry(radiometry),
+                item_scaling=item_scaling,
+            )
         )
     spans = (
         None
@@ -377,10 +389,13 @@ def render_tile(
     rgb: tuple[int, int, int] | None = None,
     radiometry: Radiometry = "linear",
     stamp: FileStamp | None = None,
+    item_scaling: ItemScaling | None = None,
 ) -> bytes | None:
     """PNG bytes of tile ``z/x/y`` of the image at ``uri``; ``None`` outside the image.
     16-bit and float images are shown as the detector sees them
-    (:func:`railwatch.imagery.read.stretch_to_uint8`, with the scene's ``radiometry``).
+    (:func:`railwatch.imagery.read.stretch_to_uint8`, with the scene's ``radiometry``,
+    and the scales and offsets its STAC item declares, ``item_scaling``, where the file
+    declares none, as ``process`` reads it).
     Transparent where the pipeline reads no data that GDAL does not mask: an RGBA
     without ExtraSamples's alpha and a colour table's transparent entries; a colour
     table's indexes shown as its colours (:func:`_as_shown`; until the session-24
@@ -395,7 +410,7 @@ def render_tile(
     from rio_tiler.models import ImageData
 
     try:
-        params = _render_params(uri, rgb, radiometry, stamp)
+        params = _render_params(uri, rgb, radiometry, stamp, item_scaling)
         with Reader(uri) as src:
             if not src.tile_exists(x, y, z):
                 return None
@@ -436,14 +451,15 @@ def scene_tile(
 ) -> Response:
     """A 256 px PNG tile (transparent where the image has no data), with an ETag:
     ``If-None-Match`` with it is answered ``304`` while the scene's file, bands and
-    radiometry are unchanged."""
+    radiometry (and its STAC item's band scales) are unchanged."""
     if x >= 2**z or y >= 2**z:
         raise NotFoundError(f"tile {z}/{x}/{y} does not exist: x and y must be below 2**z")
-    from railwatch.imagery.read import radiometry_of
+    from railwatch.imagery.read import item_scaling_of, radiometry_of
 
     with read_session(db) as s:
         scene = repo.get_scene(s, scene_id)
         uri, rgb, radiometry = scene.uri, rgb_of(scene.meta), radiometry_of(scene.meta)
+        item_scaling = item_scaling_of(scene.meta)
         content_hash = scene.content_hash
     name = file_name(str(uri)) or str(uri)
     if not is_remote(uri) and not PathLib(gdal_path(uri)).is_file():
@@ -460,12 +476,12 @@ def scene_tile(
             f"the image of scene {scene_id} cannot be read now ({err.strerror}): put the "
             "file back, or ingest it again"
         ) from err
-    etag = tile_etag(scene_id, uri, content_hash, stamp, rgb, radiometry, (z, x, y))
+    etag = tile_etag(scene_id, uri, content_hash, stamp, rgb, radiometry, (z, x, y), item_scaling)
     headers = {"ETag": etag, "Cache-Control": TILE_CACHE_CONTROL}
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     try:
-        png = render_tile(uri, z, x, y, rgb, radiometry, stamp)
+        png = render_tile(uri, z, x, y, rgb, radiometry, stamp, item_scaling)
     except ImageryError as err:
         # a file damaged or cut short after ingest: a 500 (the server's data), which
         # said "cannot read the stored image of this scene: Read failed. See previous
