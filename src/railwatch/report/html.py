@@ -26,7 +26,13 @@ from railwatch.report.format import (
     fmt_scene_count,
     is_limit_note,
 )
-from railwatch.report.model import SEVERITY_RANK, AlertRow, Evidence, ReportData
+from railwatch.report.model import (
+    SEVERITY_RANK,
+    AlertRow,
+    Evidence,
+    ReportData,
+    acknowledged_words,
+)
 
 
 def data_uri(payload: bytes, mime: str) -> str:
@@ -103,6 +109,7 @@ def render_html(data: ReportData) -> str:
         wide=[ev.after is not None and is_wide(ev.after) for ev in data.evidence],
         n_usable=sum(1 for s in data.scenes if s.counted),
         alerted={a.scene_id for a in data.alerts if a.scene_id is not None},
+        acked_words=acknowledged_words(data),
     )
 
 

@@ -139,6 +139,11 @@ class AlertRow:
     changed_since: str | None = None
 
     @property
+    def settled(self) -> bool:
+        """Acknowledged and not changed since: nothing for the analyst to look at."""
+        return self.acknowledged and not self.changed_since
+
+    @property
     def ack_lines(self) -> tuple[str, ...]:
         """What the report says after "Acknowledged", a line each: the analyst's notes,
         then :attr:`changed_since` when the alert has changed since (empty: neither)."""
@@ -242,6 +247,20 @@ class ReportData:
 def n_acknowledged(data: ReportData) -> int:
     """How many of the report's alerts an analyst has acknowledged."""
     return sum(1 for a in data.alerts if a.acknowledged)
+
+
+def n_changed_since(data: ReportData) -> int:
+    """How many of the acknowledged ones re-analysis has changed since (to look at again)."""
+    return sum(1 for a in data.alerts if a.acknowledged and a.changed_since)
+
+
+def acknowledged_words(data: ReportData) -> str:
+    """ "3 acknowledged" or "3 acknowledged, 1 changed since"; empty for none."""
+    acked = n_acknowledged(data)
+    if not acked:
+        return ""
+    changed = n_changed_since(data)
+    return f"{acked} acknowledged" + (f", {changed} changed since" if changed else "")
 
 
 def counted_otherwise(after: SceneRow, before: SceneRow) -> bool:

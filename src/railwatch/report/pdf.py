@@ -42,7 +42,7 @@ from railwatch.report.format import (
     is_limit_note,
 )
 from railwatch.report.images import image_summary, key_images, lists_every_image, main_method
-from railwatch.report.model import Evidence, ReportData, SceneRow, n_acknowledged
+from railwatch.report.model import Evidence, ReportData, SceneRow, acknowledged_words
 
 PAGE = (11.69, 8.27)  # A4 landscape, inches
 ROWS_PER_PAGE = 28
@@ -147,7 +147,7 @@ def _first_page(data: ReportData) -> Figure:
             "Alerts in period",
             f"{len(data.alerts)}"
             + (f" (+{data.repeats} class repeats, not listed)" if data.repeats else "")
-            + (f", {acked} acknowledged" if (acked := n_acknowledged(data)) else ""),
+            + (f", {words}" if (words := acknowledged_words(data)) else ""),
         ),
     ]
     for i, (k, v) in enumerate(facts):
