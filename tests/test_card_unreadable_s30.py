@@ -89,3 +89,18 @@ def test_following_the_advice_gives_a_card_calibrate_and_the_detector_take(
     card = json.loads(w.with_suffix(".json").read_text())
     assert "calibration" in card
     assert DefaultDetector(w).calibration is not None
+
+
+def test_the_detector_refuses_a_card_that_is_a_folder(tmp_path: Path) -> None:
+    """A folder named like the card was taken for no card: the weights decoded with the
+    default settings without a word (calibrate and quantize already refused it)."""
+    import shutil
+
+    from railwatch.detect.default import DefaultDetector, default_weights
+    from railwatch.errors import DetectionError
+
+    weights = tmp_path / "w.onnx"
+    shutil.copy(default_weights(), weights)
+    (tmp_path / "w.json").mkdir()
+    with pytest.raises(DetectionError, match="is a folder"):
+        _ = DefaultDetector(weights, precision="fp32").card

@@ -533,6 +533,11 @@ class DefaultDetector:
         chosen threshold, count calibration); empty when there is none."""
         if self._card is None:
             path = self.weights.with_suffix(".json")
+            if path.is_dir():  # it was taken for no card: the defaults decoded, unsaid
+                raise DetectionError(
+                    f"the detector card {path} is a folder: move it away (the card is the "
+                    f"JSON file beside the weights); " + unreadable_card_advice(self.weights)
+                )
             try:
                 data = json.loads(path.read_text()) if path.is_file() else {}
             except (OSError, ValueError) as err:
