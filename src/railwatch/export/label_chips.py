@@ -38,12 +38,18 @@ from railwatch.export.labels import (
 )
 from railwatch.export.paths import files_in_folders
 from railwatch.imagery.inspect import (
-    band_scaling,
     rgb_of,
     transparent_entries,
     undeclared_alpha,
 )
-from railwatch.imagery.read import radiometry_of, rgb_bands, stretch_ranges
+from railwatch.imagery.read import (
+    ItemScaling,
+    item_scaling_of,
+    radiometry_of,
+    rgb_bands,
+    scene_scaling,
+    stretch_ranges,
+)
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Scene, SceneReview
 
@@ -153,14 +159,24 @@ def _bands_as_read(
 
 
 def _display_range(
-    src: Any, bands: Sequence[int], scaling: tuple[np.ndarray, np.ndarray] | None
+    src: Any,
+    bands: Sequence[int],
+    scaling: tuple[np.ndarray, np.ndarray] | None,
+    item_scaling: ItemScaling | None = None,
 ) -> tuple[float, float] | None:
     """The one (low, high) of a display-encoded scene's bands over the whole file, in the
     values its pixels stand for (what :func:`~railwatch.imagery.to_rgb8` takes with
-    ``scaling``). :func:`stretch_ranges` gives it per band in stored values; band 1's,
-    scaled back. Until session 30 band 1's stored range was applied to all three bands:
-    bands stored with different scales came out unbalanced (grey ground red)."""
-    whole = stretch_ranges(src, bands[:3] if len(bands) >= 3 else bands[:1], radiometry="display")
+    ``scaling``; the scales and offsets its STAC item declares, ``item_scaling``, where
+    the file declares none). :func:`stretch_ranges` gives it per band in stored values;
+    band 1's, scaled back. Until session 30 band 1's stored range was applied to all
+    three bands: bands stored with different scales came out unbalanced (grey ground
+    red)."""
+    whole = stretch_ranges(
+        src,
+        bands[:3] if len(bands) >= 3 else bands[:1],
+        radiometry="display",
+        item_scaling=item_scaling,
+    )
     if whole is None:
         return None
     lo, hi = float(whole[0][0]), float(whole[1][0])
@@ -222,16 +238,18 @@ def scene_chips(
         if table is not None and (clear := transparent_entries(src, bands[0])) is not None:
             valid &= ~np.isin(data[0], clear)
         # as the pipeline reads the scene (``imagery.read.read_site_window``): the scale
-        # and offset each band declares applied first, and a display-encoded scene
-        # (ingest --radiometry display) mapped linearly by one range of values for its
-        # three bands over the whole file
+        # and offset each band declares applied first (those its STAC item declares
+        # where the file declares none), and a display-encoded scene (ingest
+        # --radiometry display) mapped linearly by one range of values for its three
+        # bands over the whole file
         radiometry = radiometry_of(scene.meta)
+        item_scaling = item_scaling_of(scene.meta)
         scaling = None
         display_range = None
         if table is None and data.dtype != np.uint8:
-            scaling = band_scaling(src, bands)
+            scaling = scene_scaling(src, bands, item_scaling)
             if radiometry == "display":
-                display_range = _display_range(src, bands, scaling)
+                display_range = _display_range(src, bands, scaling, item_scaling)
     if table is not None:  # a colour table's indexes as its colours (were grey levels)
         rgb = table[np.clip(data[0].astype(np.int64), 0, table.shape[0] - 1)]
     else:
