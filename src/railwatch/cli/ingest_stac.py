@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from railwatch.cli._common import (
     console,
+    err_console,
     parse_date_option,
     parse_radiometry_option,
     partly_failed,
@@ -161,7 +162,10 @@ def _found(summary: IngestSummary) -> int:
 
 
 def _report(summary: IngestSummary, url: str) -> None:
-    """The summary on screen: one line of counts, then each skipped and failed item."""
+    """The summary on screen: one line of counts, then each skipped item, each item
+    already there with more to say, each new item's warning (as ``railwatch ingest``
+    prints a file's: e.g. the item's band scales unlike its file's, the file's used)
+    and each failed item."""
     found = _found(summary)
     if found == 0:
         console.print(
@@ -211,6 +215,13 @@ def _report(summary: IngestSummary, url: str) -> None:
             "--radiometry is for 16-bit and float images.",
             highlight=False,
         )
+    for entry in summary.ingested:
+        if entry.get("warning"):
+            err_console.print(
+                f"[bold yellow]warning:[/] {escape(entry['file'])}: {escape(entry['warning'])}",
+                highlight=False,
+                soft_wrap=True,
+            )
     for entry in summary.failed:
         console.print(
             f"[yellow]  failed {escape(entry['file'])}:[/] {escape(entry['reason'])}",
