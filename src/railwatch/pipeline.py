@@ -72,6 +72,7 @@ from railwatch.ingest import (
     first_use_stamp,
     hash_is_content,
     mark_mask_changed,
+    mark_to_count_again,
     sidecars_changed,
     stac_item_of,
 )
@@ -240,6 +241,11 @@ class SceneOutcome:
     #: (None with no ``file_stamp``: nothing to compare, as for an outcome made
     #: elsewhere or a scene ingested before railwatch kept stamps).
     job_file: Mapping[str, Any] | None = None
+    #: The scales and offsets its STAC item declared for its bands as its job read the
+    #: scene with them (``SceneJob.item_scaling``), in a 1-tuple: ``(None,)`` when the job
+    #: had none. :func:`record_outcome` records the result only while the scene still
+    #: has them (None: not checked, an outcome made elsewhere).
+    job_scaling: tuple[ItemScaling | None] | None = None
     #: The same for the references read (a coarse scene's), to record on their scenes.
     reference_stamps: tuple[ReferenceStamps, ...] = ()
     #: True when the failure means the scene's earlier result no longer describes its
@@ -378,6 +384,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
                 mask_stamp=masked,
                 job_mask=(job.mask_uri, job.mask_stamp),
                 job_file=job.file_stamp,
+                job_scaling=(job.item_scaling,),
             )
         detections = []
         if method_for_gsd(grid.gsd) == "objects":
@@ -437,6 +444,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             mask_stamp=masked,
             job_mask=(job.mask_uri, job.mask_stamp),
             job_file=job.file_stamp,
+            job_scaling=(job.item_scaling,),
             reference_stamps=tuple(r.stamps for r in refs or () if r.stamps is not None),
         )
     except RailwatchError as err:
@@ -783,9 +791,12 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> S
     ingest-stac`` or ``railwatch ingest`` took another while it was processed,
     :func:`_mask_taken_meanwhile`) is not recorded: the scene stays to be counted
     again, as that run left it, and the outcome returned is a failure saying so. So is
-    an outcome, a result or a failure, read from the files GDAL reads with the image as
-    they were before `railwatch ingest` described the scene anew from their changes
-    while it was processed (:func:`_file_described_anew`): the scene stays pending.
+    a result read with scales and offsets for its bands that its STAC item no longer
+    declares (``railwatch ingest-stac`` recorded others meanwhile,
+    :func:`_scaling_taken_meanwhile`). So is an outcome, a result or a failure, read
+    from the files GDAL reads with the image as they were before `railwatch ingest`
+    described the scene anew from their changes while it was processed
+    (:func:`_file_described_anew`): the scene stays pending.
 
     When this thread holds the scene's site through :func:`processing_lock` on
     PostgreSQL, the transaction checks before it commits that the lock is still held:
@@ -819,7 +830,7 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
             return None
         repo.mark_scene_failed(s, outcome.scene_id, error)
         return None
-    stale = _mask_taken_meanwhile(s, outcome)
+    stale = _mask_taken_meanwhile(s, outcome) or _scaling_taken_meanwhile(s, outcome)
     if stale is not None:
         for ref in outcome.reference_stamps:  # checked against their own stamps
             _record_reference_stamps(s, ref)
@@ -881,6 +892,44 @@ def _mask_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
         "`railwatch ingest-stac` or `railwatch ingest` run meanwhile): that result is not "
         "recorded, and the scene is counted again with its mask by the next `railwatch "
         "process`"
+    )
+
+
+def _scaling_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
+    """Why ``outcome`` cannot be recorded as the scene's result: the scales and offsets
+    its STAC item declares for its bands (:func:`railwatch.imagery.read.item_scaling_of`)
+    are no longer those its job read the scene with (``outcome.job_scaling``),
+    `railwatch ingest-stac` having recorded others while the scene was processed (a
+    scene registered before they were kept, or an item corrected; that run marks the
+    scene ``+scale-changed``). Recorded, the result read with the old scales would
+    stand, and clear the mark that has the scene counted again with the new ones. None
+    when the result can be recorded. A scene processed or unusable that is not marked to
+    be counted again is marked (:func:`railwatch.ingest.mark_to_count_again`)."""
+    if outcome.job_scaling is None:
+        return None
+    from railwatch.stac import SCALE_CHANGED
+
+    scene = repo.get_scene(s, outcome.scene_id)
+    (read,) = outcome.job_scaling
+    now = item_scaling_of(scene.meta)
+    if now == read:
+        return None
+    mark_to_count_again(scene, SCALE_CHANGED)
+    return (
+        f"scene {outcome.scene_id}: the scale and offset its STAC item declares for its "
+        f"bands changed while it was processed (it was read "
+        f"{'without them' if read is None else 'with ' + _scaling_text(read)}; its item "
+        f"declares {'none' if now is None else _scaling_text(now)} now, from `railwatch "
+        "ingest-stac` run meanwhile): that result is not recorded, and the scene is "
+        "counted again as its item declares by the next `railwatch process`"
+    )
+
+
+def _scaling_text(scaling: ItemScaling) -> str:
+    scales, offsets = scaling
+    return (
+        f"scale {', '.join(f'{v:g}' for v in scales)} and "
+        f"offset {', '.join(f'{v:g}' for v in offsets)}"
     )
 
 
