@@ -118,8 +118,12 @@ def test_alerts_table_shows_what_was_acknowledged(
 
 
 def test_alerts_table_words_an_explanation_only_change(
-    db: Database, capsys: pytest.CaptureFixture[str]
+    db: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from railwatch.cli import _common
+
+    # wide enough for the marker on one line of its cell, whatever another test left
+    monkeypatch.setattr(_common.console, "width", 400)
     _store(db, _spike())
     with db.session() as s:
         repo.acknowledge_alert(s, repo.list_alerts(s, "tum")[0].id)
