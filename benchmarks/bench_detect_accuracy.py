@@ -69,6 +69,12 @@ START, END = "<!-- detect:start -->", "<!-- detect:end -->"
 REAL_DEFAULT = Path("/work/shared/data/real")
 
 
+def fig(value: float | None, digits: int = 3) -> str:
+    """A precision, recall or F1 for a table: "–" where there was nothing to measure
+    (``detect.eval`` gives None: no detection, or no true car)."""
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
 def update_docs(key: str, body: str, docs: Path = DOCS) -> None:
     """Replace the ``key`` sub-section inside the detection section of docs/benchmarks.md."""
     text = docs.read_text() if docs.exists() else "# Benchmarks\n"
@@ -243,8 +249,8 @@ def run_objects(detector_name: str, n: int) -> tuple[dict[str, object], list[str
         i3, i5 = group.get("iou0.3", {}), group.get("iou0.5", {})
         rows.append(
             f"| {label} | {c['scenes']} | {i3.get('tp', 0) + i3.get('fn', 0)} | "
-            f"{i3.get('precision', 0):.3f} | {i3.get('recall', 0):.3f} | {i3.get('f1', 0):.3f} | "
-            f"{i5.get('f1', 0):.3f} | {100 * (c['mape'] or 0):.1f} % | "
+            f"{fig(i3.get('precision'))} | {fig(i3.get('recall'))} | {fig(i3.get('f1'))} | "
+            f"{fig(i5.get('f1'))} | {100 * (c['mape'] or 0):.1f} % | "
             f"{100 * (c['total_relative_error'] or 0):.1f} % | "
             f"{100 * group.get('covered_accuracy', 0):.1f} % | "
             f"{100 * group.get('class_accuracy', 0):.1f} % | "

@@ -39,6 +39,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from bench_detect_accuracy import fig
 
 from railwatch.detect.api import detect_array
 from railwatch.detect.base import Detection
@@ -234,9 +235,9 @@ def table(rows: list[dict[str, Any]], detector: str, version: str) -> str:
         a, b, t = r["iou0.3"], r["iou0.5"], r["types"]
         lines.append(
             f"| {r['gsd']} | {r['detected']} ({r['scored']}) | {a['tp']} / {a['fp']} / "
-            f"{a['fn']} | {r.get('fp_on_patches', '–')} | {a['precision']:.2f} | "
-            f"{a['recall']:.2f} | {a['f1']:.2f} | "
-            f"{b['f1']:.2f} | {t['typed']}: {t['right']} / {t['wrong']} / {t['unjudged']} |"
+            f"{a['fn']} | {r.get('fp_on_patches', '–')} | {fig(a['precision'], 2)} | "
+            f"{fig(a['recall'], 2)} | {fig(a['f1'], 2)} | "
+            f"{fig(b['f1'], 2)} | {t['typed']}: {t['right']} / {t['wrong']} / {t['unjudged']} |"
         )
     return "\n".join(lines)
 

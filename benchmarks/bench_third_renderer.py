@@ -39,7 +39,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from bench_detect_accuracy import update_docs
+from bench_detect_accuracy import fig, update_docs
 from shapely.geometry import LineString, MultiLineString, box
 from third_renderer import SEED0, Scene, render
 
@@ -97,8 +97,8 @@ def _row(label: str, group: Sequence[SceneEval], shadow_fp: int, holds: float) -
     cars = i3["tp"] + i3["fn"]
     extra = f"{shadow_fp} of {i3['fp']}"
     return (
-        f"| {label} | {c['scenes']} | {cars} | {i3['precision']:.3f} | {i3['recall']:.3f} | "
-        f"**{i3['f1']:.3f}** | {i5.get('f1', 0):.3f} | {100 * (c['mape'] or 0):.1f} % | "
+        f"| {label} | {c['scenes']} | {cars} | {fig(i3['precision'])} | {fig(i3['recall'])} | "
+        f"**{fig(i3['f1'])}** | {fig(i5.get('f1'))} | {100 * (c['mape'] or 0):.1f} % | "
         f"{100 * (c['net_relative_error'] or 0):+.1f} % | "
         f"{100 * o.get('covered_accuracy', 0):.1f} % | {extra} | {100 * holds:.0f} % |"
     )
