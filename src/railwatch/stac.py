@@ -795,7 +795,7 @@ def _take_scaling(
             key = "reason" if known else "warning"
             entry[key] = f"{entry[key]}; {note}" if entry.get(key) else note
             if not known:  # `railwatch ingest-stac` lists an item already there with why
-                log.warning("%s: %s", name, note)
+                log.info("%s: %s", name, note)  # the summary prints it as a warning
         if known:
             _set_item_scaling(db, entry, declared)
         return
