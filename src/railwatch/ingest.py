@@ -37,6 +37,7 @@ __all__ = [
     "FIRST_USE_KEY",
     "MASK_CHANGED",
     "MASK_STAMP_KEY",
+    "SCALE_CHANGED",
     "SIDECARS_KEY",
     "STAC_ALIASES_KEY",
     "FileChangedError",
@@ -63,6 +64,7 @@ __all__ = [
     "sidecar_digest",
     "sidecars_changed",
     "stac_item_hash",
+    "take_item_scaling",
 ]
 
 log = logging.getLogger(__name__)
@@ -470,7 +472,7 @@ def mark_to_count_again(scene: Any, mark: str) -> None:
     """Have the next ``railwatch process`` count ``scene`` (a row in a session) again:
     a processed or unusable one keeps its results until then, ``mark`` appended to its
     ``detector_version`` (which then no longer matches the processing version:
-    :data:`MASK_CHANGED`, ``stac.SCALE_CHANGED``), a failed one is pending again."""
+    :data:`MASK_CHANGED`, :data:`SCALE_CHANGED`), a failed one is pending again."""
     if scene.status in ("processed", "unusable"):
         version = scene.detector_version or ""
         if not version.endswith(mark):
@@ -478,6 +480,47 @@ def mark_to_count_again(scene: Any, mark: str) -> None:
             scene.detector_version = version[:keep] + mark
     elif scene.status == "failed":
         scene.status, scene.error, scene.processed_at = "ingested", None, None
+
+
+#: Appended to the ``detector_version`` of a processed or unusable scene whose STAC item
+#: declares other scales and offsets for its bands now (:func:`take_item_scaling`:
+#: ``railwatch ingest-stac`` over its catalog, ``railwatch ingest`` over a file whose
+#: ``NAME.json`` changed): the next ``railwatch process`` counts it again, its results
+#: kept until then, as for :data:`MASK_CHANGED`.
+SCALE_CHANGED = "+scale-changed"
+
+#: Said of a processed or unusable scene marked to be counted again.
+_RESULTS_KEPT = " (its results so far are kept until then)"
+
+
+def take_item_scaling(scene: Any, declared: dict[str, list[float]] | None, by: str) -> str | None:
+    """Give ``scene`` (a row in a session) the scales and offsets its STAC item declares
+    for its bands now (``declared``, as ``imagery.inspect.item_band_scaling`` gives them;
+    recorded under ``ITEM_SCALING_KEY``) when it has others, and have the next ``railwatch
+    process`` count it again (:func:`mark_to_count_again`, :data:`SCALE_CHANGED`). Returns
+    what was done, to add to its summary line (``by`` names the item: ``its item``,
+    ``its STAC item a.json``), or None when nothing changed (an 8-bit scene is read as
+    stored)."""
+    from railwatch.imagery.inspect import ITEM_SCALING_KEY, scaling_numbers
+
+    meta = dict(scene.meta or {})
+    if meta.get(ITEM_SCALING_KEY) == declared or scene.dtype == "uint8":
+        return None
+    meta.pop(ITEM_SCALING_KEY, None)
+    if declared is not None:
+        meta[ITEM_SCALING_KEY] = declared
+    scene.meta = meta
+    status = str(scene.status)
+    mark_to_count_again(scene, SCALE_CHANGED)
+    head = (
+        f"its bands' scale and offset are now those {by} declares (raster:bands: "
+        f"{scaling_numbers(declared['scale'])} and {scaling_numbers(declared['offset'])})"
+        if declared is not None
+        else f"{by} declares no scale or offset for its bands now (the file's are read)"
+    )
+    return f"{head}, and `railwatch process` counts it again" + (
+        _RESULTS_KEPT if status in ("processed", "unusable") else ""
+    )
 
 
 def first_use_stamp(mask_uri: str | None, by: str) -> dict[str, Any] | None:
@@ -815,7 +858,10 @@ def _known_duplicate(
     this path (``stamp``, its :func:`file_stamp` now), the scene is described anew from
     them (:func:`_refresh_scene`, over ``site``: its geometry and area) and counted
     again; else its local quality mask, when it was ingested unstamped (before masks
-    were stamped), is stamped as it is now (:func:`_stamp_mask_at_first_use`)."""
+    were stamped), is stamped as it is now (:func:`_stamp_mask_at_first_use`). A scene
+    of this file takes the scales and offsets the STAC item beside it declares for its
+    bands now (:func:`take_item_scaling`: it is counted again when they changed)."""
+    from railwatch.imagery.inspect import item_scaling_beside
     from railwatch.imagery.read import check_rgb_bands
 
     with db.session(readonly=True) as s:
@@ -835,6 +881,11 @@ def _known_duplicate(
         known_uri, known_stamp = known.uri, (known.meta or {}).get(FILE_STAMP_KEY)
         known_mask = known.mask_uri, (known.meta or {}).get(MASK_STAMP_KEY)
         from_stac = "stac_collection" in (known.meta or {})
+    # a STAC item's scene keeps the item's description; the item beside this file is
+    # read before anything is written, so that one it refuses leaves the scene as it was
+    scaling = (
+        item_scaling_beside(path) if not from_stac and known_uri == str(path.resolve()) else None
+    )
     if (
         stamp is not None
         and site is not None
@@ -868,6 +919,8 @@ def _known_duplicate(
                 "refuses the scene if it is replaced"
             )
             entry["mask_stamped"] = "first use"
+    if scaling is not None:
+        _take_scaling_beside(db, entry, known_id, path, *scaling)
     if bands is not None:
         rgb = check_rgb_bands(bands, known_count, path.name)
         with db.session() as s:
@@ -894,6 +947,29 @@ def _known_duplicate(
             )
     summary.duplicates.append(entry)
     return True
+
+
+def _take_scaling_beside(
+    db: Database,
+    entry: dict[str, Any],
+    scene_id: int,
+    path: Path,
+    declared: dict[str, list[float]] | None,
+    note: str | None,
+) -> None:
+    """Give the scene of the file ``path`` filed as ``entry`` (already ingested) the
+    scales and offsets the STAC item beside it declares now (``declared``,
+    ``imagery.inspect.item_scaling_beside``), saying so in ``entry``, and say ``note``
+    there (the file declares others: the file's are used)."""
+    if note is not None:
+        entry["reason"] += f"; {note}"
+    item = path.with_suffix(".json")
+    by = f"its STAC item {item.name}" + ("" if item.is_file() else " (not there now)")
+    with db.session() as s:
+        done = take_item_scaling(repo.get_scene(s, scene_id), declared, by)
+    if done is not None:
+        entry["reason"] += f"; {done}"
+        entry["scaling_taken"] = declared
 
 
 def _stamp_mask_at_first_use(db: Database, scene_id: int, mask_uri: str | None) -> bool:
@@ -1142,6 +1218,8 @@ def _ingest_one(
                 "snow or haze); if it is one, run the ingest again with --radiometry "
                 "display"
             )
+        if info.item_scaling_note is not None:
+            notes.append(info.item_scaling_note)
         if notes:
             last["warning"] = "; ".join(notes)
     except Exception as err:  # one bad file never fails the batch

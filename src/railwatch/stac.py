@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import re
 import warnings
@@ -46,6 +45,7 @@ from railwatch.imagery.inspect import (
     UnsupportedFormatError,
     gdal_path,
     is_remote,
+    item_band_scaling,
     local_path,
     remote_access_hint,
     split_at_antimeridian,
@@ -62,7 +62,6 @@ from railwatch.ingest import (
     hashed_file,
     local_uris,
     mark_mask_changed,
-    mark_to_count_again,
     mask_changed,
     mask_stamp,
     record_scene,
@@ -72,9 +71,13 @@ from railwatch.ingest import (
     stac_item_hash,
     stac_item_of,
     swapped_site_hint,
+    take_item_scaling,
 )
 from railwatch.ingest import (
     MASK_CHANGED as MASK_CHANGED,  # where it was defined before session 30
+)
+from railwatch.ingest import (
+    SCALE_CHANGED as SCALE_CHANGED,  # defined here when ingest-stac alone recorded scales
 )
 from railwatch.storage import Database, repo
 
@@ -805,29 +808,16 @@ def _set_item_scaling(
     db: Database, entry: dict[str, Any], declared: dict[str, list[float]] | None
 ) -> None:
     """Give the item's own scene (``entry``'s) the item's scaling ``declared`` when it
-    has other (:func:`_take_scaling`), saying so in ``entry``."""
+    has other (:func:`_take_scaling`, :func:`railwatch.ingest.take_item_scaling`),
+    saying so in ``entry``."""
     with db.session() as s:
         scene = repo.get_scene(s, int(entry["scene_id"]))
         if _Known.of(scene).item != entry["file"]:
             return  # another item's scene, or a file's
-        meta = dict(scene.meta or {})
-        if meta.get(ITEM_SCALING_KEY) == declared or scene.dtype == "uint8":
-            return
-        meta.pop(ITEM_SCALING_KEY, None)
-        if declared is not None:
-            meta[ITEM_SCALING_KEY] = declared
-        scene.meta = meta
-        status = str(scene.status)
-        mark_to_count_again(scene, SCALE_CHANGED)
-    head = (
-        "its bands' scale and offset are now those its item declares (raster:bands: "
-        f"{_numbers(declared['scale'])} and {_numbers(declared['offset'])})"
-        if declared is not None
-        else "its item declares no scale or offset for its bands now (the file's are read)"
-    )
-    entry["reason"] += f"; {head}, and `railwatch process` counts it again" + (
-        _KEPT if status in ("processed", "unusable") else ""
-    )
+        done = take_item_scaling(scene, declared, "its item")
+    if done is None:
+        return
+    entry["reason"] += f"; {done}"
     entry["scaling_taken"] = declared
 
 
@@ -1204,13 +1194,6 @@ def _content_hash(item: Any, href: str) -> str:
     return _checksum(item, href) or stac_item_hash(item.collection_id, item.id, href)
 
 
-#: Appended to the ``detector_version`` of a processed or unusable scene whose item
-#: declares other scales and offsets for its bands now (:func:`_take_scaling`): the next
-#: ``railwatch process`` counts it again, its results kept until then, as for
-#: :data:`MASK_CHANGED`.
-SCALE_CHANGED = "+scale-changed"
-
-
 def _item_scaling(
     item: Any,
     href: str,
@@ -1219,82 +1202,24 @@ def _item_scaling(
     file_scaling: tuple[tuple[float, ...], tuple[float, ...]],
 ) -> tuple[dict[str, list[float]] | None, str | None]:
     """The scale and offset of each band of the image asset ``href`` that only the item
-    declares (its ``raster:bands`` ``scale`` and ``offset``: value = stored × scale +
-    offset, e.g. Sentinel-2 L2A reflectance on Earth Search, 0.0001 and -0.1, whose COGs
-    may not carry them), to record in the scene's metadata
-    (:data:`~railwatch.imagery.read.ITEM_SCALING_KEY`) and apply where the file declares
-    none, and what to say of them; None when the item declares none (or 1 and 0), the
-    image is 8-bit (read as stored), or the file declares its own (``file_scaling``, its
-    GDAL scales and offsets: the file's are read, and the note says so when they differ
-    from the item's). A scale of 0, or a scale or offset that is not a
-    number, is refused as :func:`railwatch.imagery.inspect.band_scaling` refuses it in a
-    file (an :class:`ImageryError` failing the item, with what to do); so is a list of
-    another number of bands than the file has (they cannot be told apart)."""
-    if dtype == "uint8":
-        return None, None
+    declares (its ``raster:bands``), to record in the scene's metadata
+    (:data:`~railwatch.imagery.read.ITEM_SCALING_KEY`), and what to say of them, by
+    :func:`railwatch.imagery.inspect.item_band_scaling` (which `railwatch ingest` applies
+    to the STAC item beside a file): a scale of 0 or not a number, or another number of
+    bands than the file's, fails the item, saying to run `railwatch ingest-stac` again."""
     listed = None
     for a in item.assets.values():
         if _asset_href(a) == href:
             listed = a.extra_fields.get("raster:bands")
             break
-    if not isinstance(listed, list) or not listed:
-        return None, None
-    scales: list[float] = []
-    offsets: list[float] = []
-    for i, band in enumerate(listed, 1):
-        entry = band if isinstance(band, Mapping) else {}
-        scale = 1.0 if entry.get("scale") is None else entry["scale"]
-        offset = 0.0 if entry.get("offset") is None else entry["offset"]
-        if not (_finite(scale) and _finite(offset)) or scale == 0:
-            raise ImageryError(
-                f"its image asset's raster:bands declares a scale of {scale!r} and an offset "
-                f"of {offset!r} for band {i} (value = stored × scale + offset), which gives "
-                "its pixels no meaningful value: correct the item's raster:bands with the "
-                "product's scale and offset for each band (1 and 0 where the stored values "
-                "are the values), or take them out of the item, then run `railwatch "
-                "ingest-stac` again"
-            )
-        scales.append(float(scale))
-        offsets.append(float(offset))
-    if all(s == 1.0 and o == 0.0 for s, o in zip(scales, offsets, strict=True)):
-        return None, None
-    if len(listed) != band_count:
-        raise ImageryError(
-            f"its image asset's raster:bands lists {len(listed)} band(s) with a scale or "
-            f"offset, and {href} has {band_count}: which band each is for cannot be told; "
-            "correct the item's raster:bands (one entry per band of the file, in order), "
-            "then run `railwatch ingest-stac` again"
-        )
-    own_s = [_band_value(file_scaling[0], b, 1.0) for b in range(band_count)]
-    own_o = [_band_value(file_scaling[1], b, 0.0) for b in range(band_count)]
-    if all(s == 1.0 and o == 0.0 for s, o in zip(own_s, own_o, strict=True)):
-        return {"scale": scales, "offset": offsets}, None
-    if _close(own_s, scales) and _close(own_o, offsets):
-        return None, None
-    return None, (
-        f"its image asset's raster:bands declares a scale of {_numbers(scales)} and an "
-        f"offset of {_numbers(offsets)} for its bands, and the file itself "
-        f"{_numbers(own_s)} and {_numbers(own_o)}: the file's are used (the item's only "
-        "where the file declares none); correct the one that is wrong"
+    return item_band_scaling(
+        listed,
+        band_count=band_count,
+        dtype=dtype,
+        file_scaling=file_scaling,
+        image=href,
+        command="railwatch ingest-stac",
     )
-
-
-def _band_value(values: Sequence[Any], i: int, default: float) -> float:
-    """``values[i]`` as a float (GDAL's scale or offset of band ``i + 1``), or ``default``."""
-    value = values[i] if i < len(values) else None
-    return default if value is None else float(value)
-
-
-def _close(a: Sequence[float], b: Sequence[float]) -> bool:
-    return all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-12) for x, y in zip(a, b, strict=True))
-
-
-def _finite(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _numbers(values: Sequence[float]) -> str:
-    return ", ".join(f"{v:g}" for v in values)
 
 
 def _scene_info(item: Any, href: str, acquired: datetime) -> tuple[Any, str | None]:

@@ -57,6 +57,7 @@ from railwatch.imagery.dates import (
 )
 
 __all__ = [
+    "ITEM_SCALING_KEY",
     "CorruptImageError",
     "EmptyImageError",
     "MissingCRSError",
@@ -71,9 +72,12 @@ __all__ = [
     "gdal_path",
     "inspect_scene",
     "is_remote",
+    "item_band_scaling",
+    "item_scaling_beside",
     "local_path",
     "missing_vrt_sources",
     "remote_access_hint",
+    "scaling_numbers",
     "site_coverage",
     "split_at_antimeridian",
     "transparent_entries",
@@ -143,6 +147,10 @@ class SceneInfo:
     mask_uri: str | None
     date_source: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: What to say of the scales and offsets the STAC item beside the file declares for
+    #: its bands when the file declares others (:func:`item_band_scaling`: the file's are
+    #: used), or None.
+    item_scaling_note: str | None = None
 
 
 # GDAL options for every read: a bounded block cache (MB), so memory does not
@@ -350,10 +358,12 @@ def inspect_scene(
             has_overviews = bool(ds.overviews(1))
             eight_bit = eight_bit_values(ds)
             width, height, count, dtype = ds.width, ds.height, ds.count, ds.dtypes[0]
+            file_scaling = _file_scaling(ds)
             driver = ds.driver
             footprint = _to_wgs84_polygon(footprint_native, ds.crs)
 
     sidecar = _read_sidecar(path)
+    declared, note = _sidecar_scaling(sidecar, path, count, dtype, file_scaling)
     acquired, source = _acquisition(path, date, sidecar, tags, imagery_tags, default_date)
 
     metadata: dict[str, Any] = {
@@ -375,6 +385,8 @@ def inspect_scene(
     if "CLOUDCOVER" in imagery_tags:
         metadata["cloud_cover"] = _float_or_none(imagery_tags["CLOUDCOVER"])
     metadata.update(sidecar.metadata)
+    if declared is not None:
+        metadata[ITEM_SCALING_KEY] = declared
 
     return SceneInfo(
         uri=str(path.resolve()),
@@ -391,6 +403,7 @@ def inspect_scene(
         mask_uri=sidecar.mask_uri or _mask_beside(path),
         date_source=source,
         metadata=metadata,
+        item_scaling_note=note,
     )
 
 
@@ -824,6 +837,105 @@ def band_scaling(ds: Any, bands: Sequence[int]) -> tuple[np.ndarray, np.ndarray]
     )
 
 
+#: Key, in a scene's metadata, of the scale and offset of each band of its file that
+#: only its STAC item declares (the image asset's ``raster:bands``, e.g. Sentinel-2 L2A
+#: reflectance on Earth Search, whose COGs may not carry them; the item `railwatch
+#: ingest-stac` registers, or the ``NAME.json`` beside a file of `railwatch ingest`):
+#: ``{"scale": [...], "offset": [...]}``, one of each per band of the file
+#: (:func:`item_band_scaling`). Read by ``imagery.read.item_scaling_of``.
+ITEM_SCALING_KEY = "stac_band_scaling"
+
+
+def item_band_scaling(
+    listed: Any,
+    *,
+    band_count: int,
+    dtype: str,
+    file_scaling: tuple[Sequence[float | None], Sequence[float | None]],
+    image: str,
+    command: str,
+    where: str = "its image asset's raster:bands",
+) -> tuple[dict[str, list[float]] | None, str | None]:
+    """The scale and offset of each band of an image that only its STAC item declares
+    (``listed``: the image asset's ``raster:bands``, ``scale`` and ``offset``: value =
+    stored × scale + offset), to record in the scene's metadata
+    (:data:`ITEM_SCALING_KEY`) and apply where the file declares none, and what to say
+    of them. None when the item declares none (or 1 and 0), the image is 8-bit
+    (``dtype``: read as stored), or the file declares its own (``file_scaling``, its
+    GDAL scales and offsets: the file's are read, and the note says so when they differ
+    from the item's).
+
+    A scale of 0, or a scale or offset that is not a number, is refused as
+    :func:`band_scaling` refuses it in a file, and so is a list of another number of
+    bands than the file's ``band_count`` (they cannot be told apart): an
+    :class:`ImageryError` that names ``where`` the item declares them and ``image`` and
+    says to correct the item and run ``command`` again (``railwatch ingest-stac``,
+    ``railwatch ingest``)."""
+    if dtype == "uint8" or not isinstance(listed, list) or not listed:
+        return None, None
+    scales: list[float] = []
+    offsets: list[float] = []
+    for i, band in enumerate(listed, 1):
+        entry = band if isinstance(band, Mapping) else {}
+        scale = 1.0 if entry.get("scale") is None else entry["scale"]
+        offset = 0.0 if entry.get("offset") is None else entry["offset"]
+        if not (_finite(scale) and _finite(offset)) or scale == 0:
+            raise ImageryError(
+                f"{where} declares a scale of {scale!r} and an offset of {offset!r} for "
+                f"band {i} (value = stored × scale + offset), which gives its pixels no "
+                "meaningful value: correct the item's raster:bands with the product's scale "
+                "and offset for each band (1 and 0 where the stored values are the values), "
+                f"or take them out of the item, then run `{command}` again"
+            )
+        scales.append(float(scale))
+        offsets.append(float(offset))
+    if all(s == 1.0 and o == 0.0 for s, o in zip(scales, offsets, strict=True)):
+        return None, None
+    if len(listed) != band_count:
+        raise ImageryError(
+            f"{where} lists {len(listed)} band(s) with a scale or offset, and {image} has "
+            f"{band_count}: which band each is for cannot be told; correct the item's "
+            "raster:bands (one entry per band of the file, in order), then run "
+            f"`{command}` again"
+        )
+    own_s = [_band_value(file_scaling[0], b, 1.0) for b in range(band_count)]
+    own_o = [_band_value(file_scaling[1], b, 0.0) for b in range(band_count)]
+    if all(s == 1.0 and o == 0.0 for s, o in zip(own_s, own_o, strict=True)):
+        return {"scale": scales, "offset": offsets}, None
+    if _close(own_s, scales) and _close(own_o, offsets):
+        return None, None
+    return None, (
+        f"{where} declares a scale of {scaling_numbers(scales)} and an offset of "
+        f"{scaling_numbers(offsets)} for its bands, and the file itself "
+        f"{scaling_numbers(own_s)} and {scaling_numbers(own_o)}: the file's are used (the "
+        "item's only where the file declares none); correct the one that is wrong"
+    )
+
+
+def scaling_numbers(values: Sequence[float]) -> str:
+    """Per-band scales or offsets as messages write them: ``0.0001, 0.0002, 0.0004``."""
+    return ", ".join(f"{v:g}" for v in values)
+
+
+def _file_scaling(ds: Any) -> tuple[tuple[float | None, ...], tuple[float | None, ...]]:
+    """An open dataset's GDAL scales and offsets, for :func:`item_band_scaling`."""
+    return tuple(ds.scales or ()), tuple(ds.offsets or ())
+
+
+def _band_value(values: Sequence[Any], i: int, default: float) -> float:
+    """``values[i]`` as a float (GDAL's scale or offset of band ``i + 1``), or ``default``."""
+    value = values[i] if i < len(values) else None
+    return default if value is None else float(value)
+
+
+def _close(a: Sequence[float], b: Sequence[float]) -> bool:
+    return all(math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-12) for x, y in zip(a, b, strict=True))
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def eight_bit_values(ds: Any) -> str | None:
     """How a 16- or 32-bit integer file holds 8-bit values, or None: ``"x257"`` when
     every value is a multiple of 257 (8-bit values scaled to the full 16-bit range, as
@@ -1038,6 +1150,51 @@ class _Sidecar:
     sensor: str | None = None
     mask_uri: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: The image asset's ``raster:bands`` (its bands' scale and offset, read by
+    #: :func:`item_band_scaling`), as the item lists them; None when it lists none.
+    raster_bands: Any = None
+
+
+def item_scaling_beside(path: str | Path) -> tuple[dict[str, list[float]] | None, str | None]:
+    """The scales and offsets that the STAC item ``NAME.json`` beside the image ``path``
+    declares for its bands, as :func:`inspect_scene` records them
+    (:data:`ITEM_SCALING_KEY`), and what to say of them (:attr:`SceneInfo.item_scaling_note`):
+    for `railwatch ingest` run again over a file already ingested, whose item may declare
+    others now. Raises an :class:`ImageryError` as :func:`inspect_scene` does."""
+    path = Path(path)
+    sidecar = _read_sidecar(path)
+    if sidecar.raster_bands is None:
+        return None, None
+    with gdal_env(read_dir=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        try:
+            ds = rasterio.open(path)
+        except (RasterioError, CPLE_BaseError) as err:
+            raise _open_error(path, err) from err
+        with ds:
+            count, dtype, file_scaling = ds.count, ds.dtypes[0], _file_scaling(ds)
+    return _sidecar_scaling(sidecar, path, count, dtype, file_scaling)
+
+
+def _sidecar_scaling(
+    sidecar: _Sidecar,
+    path: Path,
+    band_count: int,
+    dtype: str,
+    file_scaling: tuple[Sequence[float | None], Sequence[float | None]],
+) -> tuple[dict[str, list[float]] | None, str | None]:
+    """:func:`item_band_scaling` of the STAC item sidecar of the image ``path``."""
+    if sidecar.raster_bands is None:
+        return None, None
+    return item_band_scaling(
+        sidecar.raster_bands,
+        band_count=band_count,
+        dtype=str(dtype),
+        file_scaling=file_scaling,
+        image=path.name,
+        command="railwatch ingest",
+        where=f"the image asset's raster:bands in its STAC item {sidecar.metadata['sidecar']}",
+    )
 
 
 def sidecar_metadata(path: str | Path) -> dict[str, Any]:
@@ -1189,14 +1346,17 @@ def _parse_item(doc: Mapping[str, Any], where: Path, image: str | None = None) -
     )
     if sensor is None and meta.get("instruments"):
         sensor = ",".join(meta["instruments"])
-    rgb = _asset_rgb(doc.get("assets"), props, image)
+    asset = _image_asset(doc.get("assets"), image)
+    rgb = _asset_rgb(asset, props)
     if rgb is not None:
         meta["rgb_bands"] = list(rgb)
+    listed = asset.get("raster:bands") if asset is not None else None
     return _Sidecar(
         acquired=acquired,
         sensor=str(sensor) if sensor is not None else None,
         mask_uri=_mask_asset(doc.get("assets"), where.parent),
         metadata=meta,
+        raster_bands=listed if isinstance(listed, list) and listed else None,
     )
 
 
@@ -1208,21 +1368,23 @@ def _band_names(bands: Any) -> list[object] | None:
     return [b.get("common_name") or b.get("eo:common_name") or b.get("name") for b in bands]
 
 
-def _asset_rgb(
-    assets: Any, props: Mapping[str, Any], image: str | None
-) -> tuple[int, int, int] | None:
-    """1-based (red, green, blue) bands of the image asset from its STAC band list
-    (``eo:bands`` or ``bands``): the asset whose href is ``image`` (or ends with its
-    file name), else the item's own ``eo:bands``; None when they do not name red, green
-    and blue."""
-    chosen: Mapping[str, Any] | None = None
+def _image_asset(assets: Any, image: str | None) -> Mapping[str, Any] | None:
+    """The item's asset whose href is ``image`` (or ends with its file name), or None."""
     if isinstance(assets, dict) and image:
         name = image.rstrip("/").rsplit("/", 1)[-1]
         for a in assets.values():
             href = a.get("href") if isinstance(a, dict) else None
             if isinstance(href, str) and (href == image or href.rsplit("/", 1)[-1] == name):
-                chosen = a
-                break
+                return a
+    return None
+
+
+def _asset_rgb(
+    chosen: Mapping[str, Any] | None, props: Mapping[str, Any]
+) -> tuple[int, int, int] | None:
+    """1-based (red, green, blue) bands of the image asset from its STAC band list
+    (``eo:bands`` or ``bands``): the asset ``chosen`` (:func:`_image_asset`), else the
+    item's own ``eo:bands``; None when they do not name red, green and blue."""
     for source in (chosen, props):
         if source is None:
             continue

@@ -33,6 +33,7 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.errors import ImageryError, InputError, RailwatchError
 from railwatch.imagery import _geo
 from railwatch.imagery.inspect import (
+    ITEM_SCALING_KEY,
     CorruptImageError,
     MissingCRSError,
     band_scaling,
@@ -161,13 +162,12 @@ def radiometry_of(meta: Any) -> Radiometry:
     return "display" if value == "display" else "linear"
 
 
-#: Key, in a scene's metadata, of the scale and offset of each band of its file that
-#: only the STAC item that registered it declares (the image asset's ``raster:bands``,
-#: e.g. Sentinel-2 L2A reflectance on Earth Search, whose COGs may not carry them):
-#: ``{"scale": [...], "offset": [...]}``, one of each per band of the file. Applied as a
-#: file's own are (:func:`band_scaling`) where the file declares none; a file that
-#: declares its own is read by them (``railwatch ingest-stac`` says when they differ).
-ITEM_SCALING_KEY = "stac_band_scaling"
+# ITEM_SCALING_KEY (imported from imagery.inspect, which records it): the scale and
+# offset of each band of a scene's file that only its STAC item declares (the item
+# `railwatch ingest-stac` registered, or the NAME.json beside a file of `railwatch
+# ingest`), ``{"scale": [...], "offset": [...]}``, one of each per band of the file.
+# Applied as a file's own are (:func:`band_scaling`) where the file declares none; a
+# file that declares its own is read by them (both ingests say when they differ).
 
 #: The per-band scales and offsets of :data:`ITEM_SCALING_KEY`, 1-based band ``b`` at
 #: index ``b - 1``.
@@ -178,7 +178,7 @@ def item_scaling_of(meta: Any) -> ItemScaling | None:
     """The scales and offsets a scene's STAC item declares for its file's bands
     (:data:`ITEM_SCALING_KEY` in its metadata), or None when none are recorded (or what
     is recorded is not one number of each per band, a scale of 0, or not finite:
-    ``railwatch ingest-stac`` records none such)."""
+    neither ``railwatch ingest-stac`` nor ``railwatch ingest`` records such)."""
     value = meta.get(ITEM_SCALING_KEY) if isinstance(meta, dict) else None
     if not isinstance(value, dict):
         return None
