@@ -812,7 +812,15 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> S
 
 
 def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str | None:
-    """Write ``outcome``; return why it was not recorded, if it was not."""
+    """Write ``outcome``; return why it was not recorded, if it was not.
+
+    The scene's row is locked, and read as committed, before anything is checked
+    (PostgreSQL; on SQLite the transaction holds the write lock from its first
+    statement): a mask, file stamp or item scales that `railwatch ingest-stac` or
+    `railwatch ingest` commits meanwhile is either seen by the checks or written after
+    this transaction. Before session 30 the checks read the scene unlocked, and one
+    committed between a check and the write was written over."""
+    scene = repo.lock_scene(s, outcome.scene_id)  # held by ``scene`` for the checks
     anew = _file_described_anew(s, outcome)
     if anew is not None:
         for ref in outcome.reference_stamps:  # checked against their own stamps
@@ -975,7 +983,15 @@ def _record_reference_stamps(s: Session, ref: ReferenceStamps) -> None:
     """Record a reference's renewed stamps on its scene, unless the scene changed since
     the job was made (re-ingested, or its own processing recorded stamps): only a stamp
     still the one checked against is replaced."""
-    scene = s.get(Scene, ref.scene_id)
+    # locked and read as committed (PostgreSQL): written from a copy read before, the
+    # stamps went over what another writer (ingest-stac, scene bands) had committed to
+    # the scene meanwhile (before session 30)
+    scene = s.scalar(
+        select(Scene)
+        .where(Scene.id == ref.scene_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if scene is None or (ref.content_hash is not None and scene.content_hash != ref.content_hash):
         return
     meta = dict(scene.meta or {})

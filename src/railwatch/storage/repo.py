@@ -99,6 +99,7 @@ __all__ = [
     "list_events",
     "list_scenes",
     "list_sites",
+    "lock_scene",
     "mark_scene_failed",
     "open_alert_sql",
     "open_alerts_by_severity",
@@ -669,7 +670,7 @@ def record_scene_result(
     An unusable scene (``quality.usable`` false) keeps its quality and reasons but no
     counts or detections: it is a gap, never a zero.
     """
-    scene = _lock_scene(session, scene_id)
+    scene = lock_scene(session, scene_id)
     if quality.usable and counts is None:
         raise StorageError(f"scene {scene_id} is usable but no counts were given to record")
     with session.begin_nested():
@@ -816,13 +817,28 @@ def mark_scene_failed(session: Session, scene_id: int, error: str) -> Scene:
 # ---------------------------------------------------------------------------- reviews
 
 
-def _lock_scene(session: Session, scene_id: int) -> Scene:
+def lock_scene(session: Session, scene_id: int) -> Scene:
     """The scene, its row locked until the transaction ends (PostgreSQL; SQLite's one
-    writer at a time already keeps a review and a processing run of it apart): a review
-    and the scene's processing each rewrite its count rows, and must not interleave."""
-    get_scene(session, scene_id)  # its own error when there is none
-    session.execute(select(Scene.id).where(Scene.id == scene_id).with_for_update())
-    return get_scene(session, scene_id)
+    writer at a time already keeps a review and a processing run of it apart) and read
+    as last committed, also when the session had read it before: a review and the
+    scene's processing each rewrite its count rows, and must not interleave; and what
+    is checked before a write (``pipeline.record_outcome``: the scene's mask, file
+    stamp, item scales) must be what the write is made over. Before session 30 the row
+    was locked but the scene kept as the session had first read it, so another writer's
+    commit in between was written over."""
+    scene = (
+        session.scalar(
+            select(Scene)
+            .where(Scene.id == scene_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if is_record_id(scene_id)
+        else None
+    )
+    if scene is None:
+        raise NotFoundError(f"no scene with id {scene_id}: see `railwatch scene list SITE`")
+    return scene
 
 
 def get_scene_review(session: Session, scene_id: int) -> SceneReview | None:
@@ -1083,7 +1099,7 @@ def set_scene_review(
     reviewed). All or nothing (a SAVEPOINT)."""
     if (counts is None) == (cars is None):
         raise InputError("give either the counts or the cars' outlines, not both")
-    scene = _lock_scene(session, scene_id)
+    scene = lock_scene(session, scene_id)
     method = _review_method(session, scene)
     note = check_note(note, "a review note")
     if cars is not None:
@@ -1142,7 +1158,7 @@ def _car_json(car: DetectionRecord) -> dict[str, Any]:
 def remove_scene_review(session: Session, scene_id: int) -> SceneReview:
     """Remove the analyst's review of a scene and put the detector's counts back; the
     removed review is returned (its ``machine`` holds what came back)."""
-    _lock_scene(session, scene_id)
+    lock_scene(session, scene_id)
     review = get_scene_review(session, scene_id)
     if review is None:
         raise NotFoundError(f"scene {scene_id} has no review to remove")
