@@ -966,7 +966,7 @@ def _take_scaling_beside(
     item = path.with_suffix(".json")
     by = f"its STAC item {item.name}" + ("" if item.is_file() else " (not there now)")
     with db.session() as s:
-        done = take_item_scaling(repo.get_scene(s, scene_id), declared, by)
+        done = take_item_scaling(repo.lock_scene(s, scene_id), declared, by)
     if done is not None:
         entry["reason"] += f"; {done}"
         entry["scaling_taken"] = declared
@@ -982,7 +982,7 @@ def _stamp_mask_at_first_use(db: Database, scene_id: int, mask_uri: str | None) 
     if stamp is None:
         return False
     with db.session() as s:
-        scene = repo.get_scene(s, scene_id)
+        scene = repo.lock_scene(s, scene_id)
         meta = dict(scene.meta or {})
         if scene.mask_uri != mask_uri or meta.get(MASK_STAMP_KEY) is not None:
             return False
@@ -1040,7 +1040,7 @@ def _refresh_scene(
             "back as they were"
         )
     with db.session() as s:
-        scene = repo.get_scene(s, scene_id)
+        scene = repo.lock_scene(s, scene_id)
         keep = {k: v for k, v in (scene.meta or {}).items() if k in _KEPT_ON_REFRESH}
         repo.mark_scene_failed(s, scene_id, "")  # removes its detections and counts
         scene.status, scene.error, scene.usable, scene.processed_at = "ingested", None, None, None
@@ -1071,7 +1071,7 @@ def set_radiometry(db: Database, scene_id: int, radiometry: str) -> bool:
     from railwatch.imagery.read import radiometry_of
 
     with db.session() as s:
-        scene = repo.get_scene(s, scene_id)
+        scene = repo.lock_scene(s, scene_id)
         meta = dict(scene.meta or {})
         changed = radiometry_of(meta) != radiometry
         if meta.get("radiometry") != radiometry:
@@ -1093,7 +1093,7 @@ def _redate(db: Database, scene_id: int, when: datetime) -> tuple[datetime, str,
     previous date and its source, and the new source; None when the date was ``when``
     already."""
     with db.session() as s:
-        scene = repo.get_scene(s, scene_id)
+        scene = repo.lock_scene(s, scene_id)
         before, source = scene.acquired_at, scene.date_source
         if before == when:
             return None

@@ -811,7 +811,7 @@ def _set_item_scaling(
     has other (:func:`_take_scaling`, :func:`railwatch.ingest.take_item_scaling`),
     saying so in ``entry``."""
     with db.session() as s:
-        scene = repo.get_scene(s, int(entry["scene_id"]))
+        scene = repo.lock_scene(s, int(entry["scene_id"]))
         if _Known.of(scene).item != entry["file"]:
             return  # another item's scene, or a file's
         done = take_item_scaling(scene, declared, "its item")
@@ -893,7 +893,7 @@ def _set_mask(
     by the next ``process``, its results kept until then (:data:`MASK_CHANGED`), and a
     failed one is pending again."""
     with db.session() as s:
-        scene = repo.get_scene(s, scene_id)
+        scene = repo.lock_scene(s, scene_id)
         meta = dict(scene.meta or {})
         if (scene.mask_uri, meta.get(MASK_STAMP_KEY)) != was:
             return None
@@ -1011,7 +1011,7 @@ def _file_duplicate(
     ``COLLECTION/ID`` among its :data:`STAC_ALIASES_KEY`. Its other metadata stay: the
     route that recorded it first describes it."""
     with db.session() as s:
-        scene = repo.get_scene(s, known.id)
+        scene = repo.lock_scene(s, known.id)
         entry = scene_entry(name, scene)
         if known.item == name:  # the item's own scene, recorded under its file's hash
             entry["reason"] = f"already ingested as scene {scene.id}"
