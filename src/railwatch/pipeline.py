@@ -907,15 +907,16 @@ def _scaling_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
     """Why ``outcome`` cannot be recorded as the scene's result: the scales and offsets
     its STAC item declares for its bands (:func:`railwatch.imagery.read.item_scaling_of`)
     are no longer those its job read the scene with (``outcome.job_scaling``),
-    `railwatch ingest-stac` having recorded others while the scene was processed (a
-    scene registered before they were kept, or an item corrected; that run marks the
-    scene ``+scale-changed``). Recorded, the result read with the old scales would
-    stand, and clear the mark that has the scene counted again with the new ones. None
-    when the result can be recorded. A scene processed or unusable that is not marked to
-    be counted again is marked (:func:`railwatch.ingest.mark_to_count_again`)."""
+    `railwatch ingest-stac`, or `railwatch ingest` of a file with its item JSON beside
+    it, having recorded others while the scene was processed (a scene registered before
+    they were kept, or an item corrected; that run marks the scene ``+scale-changed``).
+    Recorded, the result read with the old scales would stand, and clear the mark that
+    has the scene counted again with the new ones. None when the result can be recorded.
+    A scene processed or unusable that is not marked to be counted again is marked
+    (:func:`railwatch.ingest.mark_to_count_again`)."""
     if outcome.job_scaling is None:
         return None
-    from railwatch.stac import SCALE_CHANGED
+    from railwatch.ingest import SCALE_CHANGED
 
     scene = repo.get_scene(s, outcome.scene_id)
     (read,) = outcome.job_scaling
@@ -928,8 +929,8 @@ def _scaling_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
         f"bands changed while it was processed (it was read "
         f"{'without them' if read is None else 'with ' + _scaling_text(read)}; its item "
         f"declares {'none' if now is None else _scaling_text(now)} now, from `railwatch "
-        "ingest-stac` run meanwhile): that result is not recorded, and the scene is "
-        "counted again as its item declares by the next `railwatch process`"
+        "ingest-stac` or `railwatch ingest` run meanwhile): that result is not recorded, "
+        "and the scene is counted again as its item declares by the next `railwatch process`"
     )
 
 
