@@ -54,7 +54,7 @@ from railwatch.detect.default import (
     weights_sha256,
 )
 from railwatch.detect.model_core import WORK_GSD
-from railwatch.detect.train import TRAIN_STYLES, degrade, sim_available
+from railwatch.detect.train import TRAIN_STYLES, degrade, restore_card, sim_available
 from railwatch.errors import DetectionError, InputError, lazy_import
 
 #: First seed of the calibration tiles (the benchmark uses 7_000_000+, the count
@@ -357,21 +357,8 @@ def move_int8_into_place(tmp: Path, out: Path, src: Path, entry: dict[str, Any])
     try:
         os.replace(tmp, out)
     except BaseException:
-        _put_card_back(card, old)
+        restore_card(card, old)
         raise
-
-
-def _put_card_back(card: Path, old: bytes | None) -> None:
-    """``card`` as it was before (``None``: there was none), written whole."""
-    if old is None:
-        card.unlink(missing_ok=True)
-        return
-    back = card.with_name(card.name + ".back")
-    try:
-        back.write_bytes(old)
-        os.replace(back, card)
-    finally:
-        back.unlink(missing_ok=True)
 
 
 def _shapes_from_quantised(model: Any) -> int:

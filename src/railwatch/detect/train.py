@@ -1111,15 +1111,16 @@ def move_pair_into_place(tmp: Path, path: Path, card: dict[str, Any]) -> None:
         try:
             os.replace(tmp, path)
         except BaseException:
-            _put_back(target, old_card)
+            restore_card(target, old_card)
             raise
     finally:
         card_tmp.unlink(missing_ok=True)
 
 
-def _put_back(card: Path, old: bytes | None) -> None:
-    """The card as it was before an export whose weights could not be moved into place
-    (none: removed), so that the old weights keep their own card."""
+def restore_card(card: Path, old: bytes | None) -> None:
+    """The card as it was before (``old``; None: there was none, removed), written
+    whole: after a write of weights whose move into place failed (an export here, the
+    INT8 file of ``railwatch quantize``), so that the old weights keep their own card."""
     if old is None:
         card.unlink(missing_ok=True)
         return
