@@ -88,7 +88,6 @@ def list_alerts(
     from railwatch.analysis.types import SEVERITIES
     from railwatch.cli.analyze import (
         alert_cell,
-        changed_since_text,
         check_class_option,
         empty_alert_table,
     )
@@ -136,7 +135,7 @@ def list_alerts(
     for r in rows:
         note = f"\n[dim]note: {escape(r['ack_note'])}[/]" if r["ack_note"] else ""
         if r["changed_since_ack"]:
-            text = changed_since_text(
+            text = repo.changed_since_words(
                 r["changed_since_ack"],
                 value=r["value"],
                 severity=r["severity"],

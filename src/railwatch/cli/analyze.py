@@ -65,23 +65,6 @@ def fmt_value(value: object) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
-def changed_since_text(
-    mark: Mapping[str, Any], *, value: float | None, severity: str, scene_id: int | None
-) -> str:
-    """'changed since acknowledged: was 40 (medium)': what an acknowledged alert said
-    when it was acknowledged (``mark``, :func:`changed_since_ack`), beside what it says
-    now; the image it was on when that changed, and its wording when neither its count
-    nor its severity did."""
-    was = f"{fmt_value(mark.get('value'))} ({mark.get('severity')})"
-    text = f"changed since acknowledged: was {was}"
-    was_scene = mark.get("scene_id")
-    if was_scene != scene_id:
-        text += f" on scene {was_scene}" if was_scene is not None else " on no scene"
-    elif mark.get("value") == value and mark.get("severity") == severity:
-        text += f": {mark.get('explanation')}"
-    return text
-
-
 def alert_json(alert: Alert) -> dict[str, object]:
     """An alert as the --json outputs give it: :meth:`Alert.to_dict` with ``reviewed``."""
     return {**alert.to_dict(), "reviewed": is_reviewed(alert.metrics)}

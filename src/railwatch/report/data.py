@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from railwatch.detect.base import tells_class
 from railwatch.imagery.inspect import rgb_of, sun_of
 from railwatch.imagery.read import item_scaling_of, radiometry_of
-from railwatch.report.format import fmt_num
 from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow, method_words
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneReview, Site
@@ -125,21 +124,14 @@ def scene_rows(session: Session, site: Site) -> list[SceneRow]:
 def changed_since_words(alert: Alert) -> str | None:
     """'changed since acknowledged: was 40 (medium)' for an acknowledged alert that
     re-analysis has changed since (``metrics[repo.CHANGED_SINCE_ACK]``, what the analyst
-    acknowledged): 'on another image' when its image changed, its old wording when
-    neither its count nor its severity did; None for any other alert."""
+    acknowledged; :func:`railwatch.storage.repo.changed_since_words`); None for any
+    other alert."""
     mark = (alert.metrics or {}).get(repo.CHANGED_SINCE_ACK)
     if not alert.acknowledged or not isinstance(mark, dict):
         return None
-    was = mark.get("value")
-    text = (
-        "changed since acknowledged: was "
-        f"{'no count' if was is None else fmt_num(was)} ({mark.get('severity')})"
+    return repo.changed_since_words(
+        mark, value=alert.value, severity=alert.severity, scene_id=alert.scene_id
     )
-    if mark.get("scene_id") != alert.scene_id:
-        text += " on another image"
-    elif was == alert.value and mark.get("severity") == alert.severity:
-        text += f": {mark.get('explanation')}"
-    return text
 
 
 def alert_row(alert: Alert) -> AlertRow:

@@ -1670,6 +1670,29 @@ class AlertChanges:
 #: when it first changed after the acknowledgement. Cleared by acknowledging it again.
 CHANGED_SINCE_ACK = "changed_since_ack"
 
+
+def changed_since_words(
+    mark: Mapping[str, Any], *, value: float | None, severity: str, scene_id: int | None
+) -> str:
+    """What an alert said when it was acknowledged (``mark``, its
+    :data:`CHANGED_SINCE_ACK`) beside what it says now (``value``, ``severity``,
+    ``scene_id``), as the CLI, the report and the dashboard word it: 'changed since
+    acknowledged: was 40 (medium)', '... on another image (scene 7)' when its image
+    changed, '...: OLD EXPLANATION' when neither its count nor its severity did."""
+    was = mark.get("value")
+    if isinstance(was, int | float):
+        shown = f"{was:.0f}" if float(was).is_integer() else f"{was:.1f}"
+    else:
+        shown = "no count"
+    text = f"changed since acknowledged: was {shown} ({mark.get('severity')})"
+    was_scene = mark.get("scene_id")
+    if was_scene != scene_id:
+        text += " on no image" if was_scene is None else f" on another image (scene {was_scene})"
+    elif was == value and mark.get("severity") == severity:
+        text += f": {mark.get('explanation')}"
+    return text
+
+
 #: The fields of an alert an analyst reads when acknowledging it: a change to one of
 #: them (other than a rise in severity, which reopens it) marks an acknowledged alert.
 _READ_FIELDS = ("severity", "value", "explanation", "scene_id")

@@ -533,8 +533,11 @@
   function changedSince(a) {
     const was = a.metrics && a.metrics.changed_since_ack;
     if (!was || typeof was !== "object") return null;
-    let text = `changed since acknowledged: was ${was.value === null || was.value === undefined ? "no count" : fmtCount(was.value)} (${was.severity})`;
-    if ((was.scene_id ?? null) !== (a.scene_id ?? null)) text += was.scene_id === null || was.scene_id === undefined ? " on no image" : ` on image #${was.scene_id}`;
+    // as storage.repo.changed_since_words words it (the CLI and the report alike)
+    const n = was.value;
+    const shown = typeof n !== "number" ? "no count" : Number.isInteger(n) ? n.toFixed(0) : n.toFixed(1);
+    let text = `changed since acknowledged: was ${shown} (${was.severity})`;
+    if ((was.scene_id ?? null) !== (a.scene_id ?? null)) text += was.scene_id === null || was.scene_id === undefined ? " on no image" : ` on another image (scene ${was.scene_id})`;
     else if (was.value === a.value && was.severity === a.severity) text += `: ${was.explanation}`;
     return text;
   }
