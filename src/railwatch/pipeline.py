@@ -246,6 +246,10 @@ class SceneOutcome:
     #: had none. :func:`record_outcome` records the result only while the scene still
     #: has them (None: not checked, an outcome made elsewhere).
     job_scaling: tuple[ItemScaling | None] | None = None
+    #: The colour bands its job read the scene with (``SceneJob.rgb_bands``), in a
+    #: 1-tuple: ``(None,)`` when none were given. :func:`record_outcome` records the
+    #: result only while the scene still has them (`railwatch scene bands` meanwhile).
+    job_bands: tuple[tuple[int, int, int] | None] | None = None
     #: The same for the references read (a coarse scene's), to record on their scenes.
     reference_stamps: tuple[ReferenceStamps, ...] = ()
     #: True when the failure means the scene's earlier result no longer describes its
@@ -385,6 +389,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
                 job_mask=(job.mask_uri, job.mask_stamp),
                 job_file=job.file_stamp,
                 job_scaling=(job.item_scaling,),
+                job_bands=(job.rgb_bands,),
             )
         detections = []
         if method_for_gsd(grid.gsd) == "objects":
@@ -445,6 +450,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             job_mask=(job.mask_uri, job.mask_stamp),
             job_file=job.file_stamp,
             job_scaling=(job.item_scaling,),
+            job_bands=(job.rgb_bands,),
             reference_stamps=tuple(r.stamps for r in refs or () if r.stamps is not None),
         )
     except RailwatchError as err:
@@ -838,7 +844,11 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
             return None
         repo.mark_scene_failed(s, outcome.scene_id, error)
         return None
-    stale = _mask_taken_meanwhile(s, outcome) or _scaling_taken_meanwhile(s, outcome)
+    stale = (
+        _mask_taken_meanwhile(s, outcome)
+        or _scaling_taken_meanwhile(s, outcome)
+        or _bands_changed_meanwhile(s, outcome)
+    )
     if stale is not None:
         for ref in outcome.reference_stamps:  # checked against their own stamps
             _record_reference_stamps(s, ref)
@@ -900,6 +910,27 @@ def _mask_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
         "`railwatch ingest-stac` or `railwatch ingest` run meanwhile): that result is not "
         "recorded, and the scene is counted again with its mask by the next `railwatch "
         "process`"
+    )
+
+
+def _bands_changed_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
+    """Why ``outcome`` cannot be recorded as the scene's result: its colour bands are no
+    longer those its job read it with (``outcome.job_bands``), `railwatch scene bands`
+    (or `ingest --bands`) having set others while it was processed; that command left
+    the scene to be counted again with them (pending, its results removed), which the
+    result read with the old bands would undo. None when the result can be recorded."""
+    if outcome.job_bands is None:
+        return None
+    (read,) = outcome.job_bands
+    now = rgb_of(repo.get_scene(s, outcome.scene_id).meta)
+    if now == read:
+        return None
+    shown = "as the file labels them" if read is None else ",".join(map(str, read))
+    return (
+        f"scene {outcome.scene_id}: its colour bands were set to "
+        f"{','.join(map(str, now)) if now else 'none'} while it was processed (it was read "
+        f"with {shown}): that result is not recorded, and the scene is counted with them "
+        "by the next `railwatch process`"
     )
 
 

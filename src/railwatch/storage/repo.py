@@ -777,8 +777,10 @@ def _count_rows(
 def set_scene_bands(session: Session, scene_id: int, bands: tuple[int, int, int]) -> bool:
     """Record ``bands`` (1-based red, green, blue) as the scene's colour bands; True when
     that changed them. A scene already processed with other bands loses its detections
-    and counts and is pending again (``railwatch process`` reads it anew)."""
-    scene = get_scene(session, scene_id)
+    and counts and is pending again (``railwatch process`` reads it anew). The scene is
+    locked and read as committed (:func:`lock_scene`): a result recorded meanwhile is
+    seen, not written over with an old copy of its metadata."""
+    scene = lock_scene(session, scene_id)
     meta = dict(scene.meta or {})
     if meta.get("rgb_bands") == list(bands):
         return False
