@@ -542,6 +542,18 @@
     return text;
   }
 
+  /** An alert's linked event as the alerts word it ("same day as", "1 day before",
+   * "18 days before"); where its metrics carry `local_day` (an image whose day at the
+   * site is not its UTC day: events are linked by the local day since session 30), that
+   * the days are counted from that day at the site, as the explanation says. */
+  function eventLink(a) {
+    const n = a.event_days;
+    const local = a.metrics && typeof a.metrics.local_day === "string" ? a.metrics.local_day : null;
+    const from = local ? `${local}, the alert's day at the site` : "the alert";
+    const gap = n === 0 ? `same day as ${from}` : `${n} day${n === 1 ? "" : "s"} before ${from}`;
+    return `event: ${a.event_label} (${gap})`;
+  }
+
   function renderAlerts() {
     const box = $("alerts");
     if (!state.alerts.length) { box.replaceChildren(el("p", { class: "muted" }, "No alerts.")); return; }
@@ -582,7 +594,7 @@
           el("strong", {}, a.kind), " · ", a.cls, " · ",
           idx >= 0 ? el("a", { href: `#${a.scene_id}`, onclick: (e) => { e.preventDefault(); select(idx); } }, day(a.when)) : day(a.when)),
         el("p", { class: "expl" }, a.explanation),
-        a.event_label ? el("p", { class: "muted" }, `event: ${a.event_label} (${a.event_days} days before)`) : null,
+        a.event_label ? el("p", { class: "muted event-link" }, eventLink(a)) : null,
         a.acknowledged
           ? el("p", { class: "acked-note" }, `Acknowledged ${day(a.ack_at)}` + (a.ack_note ? `: ${a.ack_note}` : ""))
           : null,
