@@ -323,10 +323,14 @@ def _not_recorded(scene: Scene, method: str | None) -> str:
     if scene.status != "processed":
         if scene.status == "unusable":
             return f"scene {sid} is unusable (a gap, no count): nothing was read on it"
-        return (
-            f"scene {sid} is {scene.status}, not counted yet: process it (`railwatch "
-            f"process {scene.site.name}` or POST /api/sites/{{site}}/jobs)"
-        )
+        again = f"`railwatch process {scene.site.name}` or POST /api/sites/{{site}}/jobs"
+        if scene.status == "failed":
+            return (
+                f"processing scene {sid} failed, so it has no count (its `error` in GET "
+                f"/api/scenes/{sid} says why): fix the cause and process it again ({again}; "
+                "failed scenes are retried)"
+            )
+        return f"scene {sid} is not counted yet: process it ({again})"
     if method == "length":
         return (
             f"scene {sid} was counted by occupied track length before its stretches were "
