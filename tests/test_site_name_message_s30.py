@@ -12,7 +12,7 @@ from railwatch.errors import InputError
 from railwatch.limits import SITE_NAME_MAX, check_site_name
 from railwatch.sites import validate_name
 
-RULE = "use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit"
+RULE = "use 1-64 letters, digits, '_', '-' or '.', starting with a letter, digit or '_'"
 
 
 def refusal(name: str) -> str:

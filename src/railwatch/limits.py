@@ -38,7 +38,9 @@ __all__ = [
 ]
 
 #: A site name: 1-64 letters (of any script), digits, '_', '-' or '.', starting with a
-#: letter or digit. It is the site's key in the CLI, the URLs and report file names.
+#: letter, digit or '_' (not '-' or '.'; '_' was always accepted first, though messages
+#: said "a letter or digit" until session 30). It is the site's key in the CLI, the URLs
+#: and report file names.
 SITE_NAME_MAX = 64
 #: One tag of a site, and how many tags a site may have.
 TAG_MAX = 64
@@ -121,7 +123,8 @@ def check_site_name(name: str) -> str:
 
 #: What a site name may be, as error messages say it.
 _SITE_NAME_RULE = (
-    f"use 1-{SITE_NAME_MAX} letters, digits, '_', '-' or '.', starting with a letter or digit"
+    f"use 1-{SITE_NAME_MAX} letters, digits, '_', '-' or '.', starting with a letter, digit "
+    "or '_'"
 )
 _SITE_NAME_EXAMPLE = "tumangang-yard"
 #: A character a site name cannot hold.
