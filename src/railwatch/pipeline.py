@@ -66,6 +66,7 @@ from railwatch.imagery.register import (
 from railwatch.imagery.size import image_too_small
 from railwatch.ingest import (
     FILE_STAMP_KEY,
+    FIRST_USE_KEY,
     MASK_STAMP_KEY,
     check_mask_unchanged,
     check_unchanged,
@@ -232,8 +233,9 @@ class SceneOutcome:
     #: when it was stamped at its first use (none was recorded).
     mask_stamp: dict[str, Any] | None = None
     #: The quality mask the scene was judged with, as its job had it (``mask_uri``,
-    #: ``mask_stamp``): :func:`record_outcome` records the result only while the scene
-    #: still has it (None: not checked, an outcome made elsewhere).
+    #: ``mask_stamp``): :func:`record_outcome` records the outcome, a result or a
+    #: failure, only while the scene still has it (None: not checked, an outcome made
+    #: elsewhere).
     job_mask: tuple[str | None, Mapping[str, Any] | None] | None = None
     #: The file's stamp as its job had it (``SceneJob.file_stamp``; ``file_stamp``
     #: above, when set, is what was read): :func:`record_outcome` records the outcome
@@ -243,12 +245,12 @@ class SceneOutcome:
     job_file: Mapping[str, Any] | None = None
     #: The scales and offsets its STAC item declared for its bands as its job read the
     #: scene with them (``SceneJob.item_scaling``), in a 1-tuple: ``(None,)`` when the job
-    #: had none. :func:`record_outcome` records the result only while the scene still
+    #: had none. :func:`record_outcome` records the outcome only while the scene still
     #: has them (None: not checked, an outcome made elsewhere).
     job_scaling: tuple[ItemScaling | None] | None = None
     #: The colour bands its job read the scene with (``SceneJob.rgb_bands``), in a
     #: 1-tuple: ``(None,)`` when none were given. :func:`record_outcome` records the
-    #: result only while the scene still has them (`railwatch scene bands` meanwhile).
+    #: outcome only while the scene still has them (`railwatch scene bands` meanwhile).
     job_bands: tuple[tuple[int, int, int] | None] | None = None
     #: The same for the references read (a coarse scene's), to record on their scenes.
     reference_stamps: tuple[ReferenceStamps, ...] = ()
@@ -348,9 +350,12 @@ STRETCHED_NOTE = (
 def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     """Read, judge, detect and count one scene over its site. Never raises for a
     bad scene: the reason is returned in ``SceneOutcome.error``, also when the file is no
-    longer the image ingested as the scene (its hash differs)."""
+    longer the image ingested as the scene (its hash differs). Every outcome, a failure
+    too, carries what its job read the scene with (:func:`_read_with`), for
+    :func:`record_outcome` to check against what the scene has when it is written."""
+    stamp: dict[str, Any] | None = None
+    masked: dict[str, Any] | None = None
     try:
-        stamp = None
         if job.content_hash is not None:  # before anything is read from the file
             stamp = _check_file(job, job.content_hash)
         masked = _check_mask(job)
@@ -386,10 +391,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
                 radiometry=job.radiometry,
                 file_stamp=stamp,
                 mask_stamp=masked,
-                job_mask=(job.mask_uri, job.mask_stamp),
-                job_file=job.file_stamp,
-                job_scaling=(job.item_scaling,),
-                job_bands=(job.rgb_bands,),
+                **_read_with(job),
             )
         detections = []
         if method_for_gsd(grid.gsd) == "objects":
@@ -447,10 +449,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             empty_track_images=0 if empty is None else empty.images,
             file_stamp=stamp,
             mask_stamp=masked,
-            job_mask=(job.mask_uri, job.mask_stamp),
-            job_file=job.file_stamp,
-            job_scaling=(job.item_scaling,),
-            job_bands=(job.rgb_bands,),
+            **_read_with(job),
             reference_stamps=tuple(r.stamps for r in refs or () if r.stamps is not None),
         )
     except RailwatchError as err:
@@ -461,17 +460,47 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             None,
             error=str(err),
             invalidates=isinstance(err, FileChangedError),
-            job_file=job.file_stamp,
+            file_stamp=stamp,
+            mask_stamp=masked,
+            **_read_with(job),
         )
     except (OSError, ValueError, np.linalg.LinAlgError) as err:
         log.debug("scene %s failed", job.scene_id, exc_info=True)
-        return SceneOutcome(job.scene_id, None, error=f"{type(err).__name__}: {err}")
+        return SceneOutcome(
+            job.scene_id,
+            None,
+            error=f"{type(err).__name__}: {err}",
+            file_stamp=stamp,
+            mask_stamp=masked,
+            **_read_with(job),
+        )
 
 
-def task_failed(scene_id: int, err: BaseException | None) -> SceneOutcome:
+def _read_with(job: SceneJob) -> dict[str, Any]:
+    """What an outcome of ``job`` carries of what the job read the scene with (its
+    mask, file stamp, item scales and colour bands: ``SceneOutcome.job_*``), so that
+    :func:`record_outcome` records it, a result or a failure, only while the scene
+    still has them."""
+    return {
+        "job_mask": (job.mask_uri, job.mask_stamp),
+        "job_file": job.file_stamp,
+        "job_scaling": (job.item_scaling,),
+        "job_bands": (job.rgb_bands,),
+    }
+
+
+def task_failed(
+    scene_id: int, err: BaseException | None, job: SceneJob | None = None
+) -> SceneOutcome:
     """The outcome of a scene whose processing raised what :func:`process_scene` does
-    not expect (or, on a cluster, whose task failed after its retries)."""
-    return SceneOutcome(scene_id, None, error=f"task failed: {type(err).__name__}: {err}")
+    not expect (or, on a cluster, whose task failed after its retries); with its ``job``,
+    recorded only while the scene still has what the job read (:func:`_read_with`)."""
+    return SceneOutcome(
+        scene_id,
+        None,
+        error=f"task failed: {type(err).__name__}: {err}",
+        **({} if job is None else _read_with(job)),
+    )
 
 
 def _check_file(job: SceneJob, content_hash: str) -> dict[str, Any] | None:
@@ -793,16 +822,19 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> S
     moved folder or an unmounted share met by ``--reprocess`` or a new detector version
     used to empty the site's whole count series.
 
-    A result judged with a quality mask that the scene no longer has (``railwatch
-    ingest-stac`` or ``railwatch ingest`` took another while it was processed,
-    :func:`_mask_taken_meanwhile`) is not recorded: the scene stays to be counted
-    again, as that run left it, and the outcome returned is a failure saying so. So is
-    a result read with scales and offsets for its bands that its STAC item no longer
-    declares (``railwatch ingest-stac`` recorded others meanwhile,
-    :func:`_scaling_taken_meanwhile`). So is an outcome, a result or a failure, read
-    from the files GDAL reads with the image as they were before `railwatch ingest`
-    described the scene anew from their changes while it was processed
-    (:func:`_file_described_anew`): the scene stays pending.
+    An outcome, a result or a failure, judged with a quality mask that the scene no
+    longer has (``railwatch ingest-stac`` or ``railwatch ingest`` took another while it
+    was processed, :func:`_mask_taken_meanwhile`) is not recorded: the scene stays to
+    be counted again, as that run left it, and the outcome returned is a failure saying
+    so. So is one read with scales and offsets for its bands that its STAC item no
+    longer declares (``railwatch ingest-stac`` recorded others meanwhile,
+    :func:`_scaling_taken_meanwhile`), or with colour bands the scene no longer has
+    (:func:`_bands_changed_meanwhile`), and one read from the files GDAL reads with the
+    image as they were before `railwatch ingest` described the scene anew from their
+    changes while it was processed (:func:`_file_described_anew`): the scene stays
+    pending. (A failure met with what the scene no longer has, such as its old mask
+    changed since ingest, would otherwise fail the scene that run has just left to be
+    counted again; session 30 checked failures against the file's sidecars only.)
 
     When this thread holds the scene's site through :func:`processing_lock` on
     PostgreSQL, the transaction checks before it commits that the lock is still held:
@@ -827,11 +859,19 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
     this transaction. Before session 30 the checks read the scene unlocked, and one
     committed between a check and the write was written over."""
     scene = repo.lock_scene(s, outcome.scene_id)  # held by ``scene`` for the checks
-    anew = _file_described_anew(s, outcome)
-    if anew is not None:
+    # a failure too: met with what the scene no longer has (a mask that changed since
+    # ingest, then taken by ingest-stac), it would fail the scene that run left to be
+    # counted again (before session 30, only the file's sidecars were checked)
+    stale = (
+        _file_described_anew(s, outcome)
+        or _mask_taken_meanwhile(s, outcome)
+        or _scaling_taken_meanwhile(s, outcome)
+        or _bands_changed_meanwhile(s, outcome)
+    )
+    if stale is not None:
         for ref in outcome.reference_stamps:  # checked against their own stamps
             _record_reference_stamps(s, ref)
-        return anew
+        return stale
     if outcome.error is not None or outcome.quality is None:
         error = outcome.error or "unknown error"
         scene = repo.get_scene(s, outcome.scene_id)
@@ -844,15 +884,6 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
             return None
         repo.mark_scene_failed(s, outcome.scene_id, error)
         return None
-    stale = (
-        _mask_taken_meanwhile(s, outcome)
-        or _scaling_taken_meanwhile(s, outcome)
-        or _bands_changed_meanwhile(s, outcome)
-    )
-    if stale is not None:
-        for ref in outcome.reference_stamps:  # checked against their own stamps
-            _record_reference_stamps(s, ref)
-        return stale
     was = repo.get_scene(s, outcome.scene_id).meta or {}
     was_mask, was_file = was.get(MASK_STAMP_KEY), was.get(FILE_STAMP_KEY)
     scene = repo.record_scene_result(
@@ -883,15 +914,18 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
 
 
 def _mask_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
-    """Why ``outcome`` cannot be recorded as the scene's result: the scene's quality
-    mask is no longer the one its job read (``outcome.job_mask``), another run having
-    taken another while the scene was processed (`railwatch ingest-stac` over its
-    catalog, `railwatch ingest` of its image; both leave the scene to be counted again).
-    Recorded, the result judged with the old mask would stand beside the new mask, and
-    clear the mark that has it counted again. The same bytes stamped anew (times moved,
-    stamped at first use, or another path holding them) are the same mask. None when
-    the result can be recorded. A scene processed or unusable that is not marked to be
-    counted again is marked (:func:`railwatch.ingest.mark_mask_changed`)."""
+    """Why ``outcome`` cannot be recorded: the scene's quality mask is no longer the one
+    its job read (``outcome.job_mask``), another run having taken another while the
+    scene was processed (`railwatch ingest-stac` over its catalog, `railwatch ingest` of
+    its image; both leave the scene to be counted again). Recorded, the result judged
+    with the old mask would stand beside the new mask, and clear the mark that has it
+    counted again; a failure met with the old mask (it changed since ingest) would fail
+    the scene that run has just left to be counted. The same bytes stamped anew (times
+    moved, stamped at first use, or another path holding them) are the same mask, and
+    so is a mask the job read unstamped that was stamped at its first use meanwhile (a
+    failure before it was hashed: nothing says it changed). None when the outcome can
+    be recorded. A scene processed or unusable that is not marked to be counted again
+    is marked (:func:`railwatch.ingest.mark_mask_changed`)."""
     if outcome.job_mask is None:
         return None
     scene = repo.get_scene(s, outcome.scene_id)
@@ -902,19 +936,38 @@ def _mask_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
     read_sha = _sha256_of(read_stamp) or _sha256_of(outcome.mask_stamp)
     if read_sha is not None and read_sha == _sha256_of(now_stamp):
         return None
+    if (
+        read_sha is None
+        and read_stamp is None
+        and scene.mask_uri == read_uri
+        and isinstance(now_stamp, Mapping)
+        and FIRST_USE_KEY in now_stamp
+    ):
+        return None
     mark_mask_changed(scene)
     now = "none" if scene.mask_uri is None else scene.mask_uri
     return (
         f"scene {outcome.scene_id}: its quality mask was taken anew while it was processed "
-        f"(it was judged with {read_uri or 'no mask'}; the scene has {now} now, from "
-        "`railwatch ingest-stac` or `railwatch ingest` run meanwhile): that result is not "
-        "recorded, and the scene is counted again with its mask by the next `railwatch "
-        "process`"
+        f"(it was {'judged' if _is_result(outcome) else 'read'} with "
+        f"{read_uri or 'no mask'}; the scene has {now} now, from `railwatch ingest-stac` "
+        f"or `railwatch ingest` run meanwhile): {_not_recorded(outcome)}, and the scene "
+        "is counted again with its mask by the next `railwatch process`"
     )
 
 
+def _is_result(outcome: SceneOutcome) -> bool:
+    return outcome.error is None and outcome.quality is not None
+
+
+def _not_recorded(outcome: SceneOutcome) -> str:
+    """``that result is not recorded``, or for a failure, which failure is not."""
+    if _is_result(outcome):
+        return "that result is not recorded"
+    return f"that failure ({outcome.error or 'unknown error'}) is not recorded"
+
+
 def _bands_changed_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
-    """Why ``outcome`` cannot be recorded as the scene's result: its colour bands are no
+    """Why ``outcome`` (a result or a failure) cannot be recorded: its colour bands are no
     longer those its job read it with (``outcome.job_bands``), `railwatch scene bands`
     (or `ingest --bands`) having set others while it was processed; that command left
     the scene to be counted again with them (pending, its results removed), which the
@@ -929,13 +982,13 @@ def _bands_changed_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
     return (
         f"scene {outcome.scene_id}: its colour bands were set to "
         f"{','.join(map(str, now)) if now else 'none'} while it was processed (it was read "
-        f"with {shown}): that result is not recorded, and the scene is counted with them "
+        f"with {shown}): {_not_recorded(outcome)}, and the scene is counted with them "
         "by the next `railwatch process`"
     )
 
 
 def _scaling_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
-    """Why ``outcome`` cannot be recorded as the scene's result: the scales and offsets
+    """Why ``outcome`` (a result or a failure) cannot be recorded: the scales and offsets
     its STAC item declares for its bands (:func:`railwatch.imagery.read.item_scaling_of`)
     are no longer those its job read the scene with (``outcome.job_scaling``),
     `railwatch ingest-stac`, or `railwatch ingest` of a file with its item JSON beside
@@ -960,7 +1013,7 @@ def _scaling_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
         f"bands changed while it was processed (it was read "
         f"{'without them' if read is None else 'with ' + _scaling_text(read)}; its item "
         f"declares {'none' if now is None else _scaling_text(now)} now, from `railwatch "
-        "ingest-stac` or `railwatch ingest` run meanwhile): that result is not recorded, "
+        f"ingest-stac` or `railwatch ingest` run meanwhile): {_not_recorded(outcome)}, "
         "and the scene is counted again as its item declares by the next `railwatch process`"
     )
 
@@ -1197,7 +1250,7 @@ def process_site(
                 # every run would stop at this scene and the site's later scenes would
                 # never be counted (Ctrl-C, a BaseException, still stops the run)
                 log.debug("scene %s failed", job.scene_id, exc_info=True)
-                outcome = task_failed(job.scene_id, err)
+                outcome = task_failed(job.scene_id, err, job)
             outcome = record_outcome(db, outcome, detector)
             summary.add(job.scene_id, outcome)
         if on_progress is not None:
