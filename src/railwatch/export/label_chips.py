@@ -42,13 +42,12 @@ from railwatch.imagery.inspect import (
     transparent_entries,
     undeclared_alpha,
 )
+from railwatch.imagery.read import display_range as scene_display_range
 from railwatch.imagery.read import (
-    ItemScaling,
     item_scaling_of,
     radiometry_of,
     rgb_bands,
     scene_scaling,
-    stretch_ranges,
 )
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Scene, SceneReview
@@ -158,34 +157,6 @@ def _bands_as_read(
     return bands, hidden, table
 
 
-def _display_range(
-    src: Any,
-    bands: Sequence[int],
-    scaling: tuple[np.ndarray, np.ndarray] | None,
-    item_scaling: ItemScaling | None = None,
-) -> tuple[float, float] | None:
-    """The one (low, high) of a display-encoded scene's bands over the whole file, in the
-    values its pixels stand for (what :func:`~railwatch.imagery.to_rgb8` takes with
-    ``scaling``; the scales and offsets its STAC item declares, ``item_scaling``, where
-    the file declares none). :func:`stretch_ranges` gives it per band in stored values;
-    band 1's, scaled back. Until session 30 band 1's stored range was applied to all
-    three bands: bands stored with different scales came out unbalanced (grey ground
-    red)."""
-    whole = stretch_ranges(
-        src,
-        bands[:3] if len(bands) >= 3 else bands[:1],
-        radiometry="display",
-        item_scaling=item_scaling,
-    )
-    if whole is None:
-        return None
-    lo, hi = float(whole[0][0]), float(whole[1][0])
-    if scaling is None:
-        return lo, hi
-    scale, offset = float(scaling[0][0]), float(scaling[1][0])
-    return lo * scale + offset, hi * scale + offset
-
-
 def scene_chips(
     scene: Scene,
     detections: Sequence[Car],
@@ -249,7 +220,7 @@ def scene_chips(
         if table is None and data.dtype != np.uint8:
             scaling = scene_scaling(src, bands, item_scaling)
             if radiometry == "display":
-                display_range = _display_range(src, bands, scaling, item_scaling)
+                display_range = scene_display_range(src, bands, item_scaling)
     if table is not None:  # a colour table's indexes as its colours (were grey levels)
         rgb = table[np.clip(data[0].astype(np.int64), 0, table.shape[0] - 1)]
     else:

@@ -61,6 +61,7 @@ __all__ = [
     "SiteGrid",
     "SiteRaster",
     "band_scaling",
+    "display_range",
     "item_scaling_of",
     "parse_radiometry",
     "parse_rgb_bands",
@@ -360,7 +361,7 @@ def read_site_window(
                 if palette is None and data.dtype != np.uint8:
                     scaling = scene_scaling(src, read, item_scaling)
                     if radiometry == "display":
-                        scene_range = _display_range(src, bands, item_scaling)
+                        scene_range = display_range(src, read, item_scaling)
         except (RasterioError, CPLE_BaseError) as err:
             if is_remote(uri) and not _FORMAT_PROBLEM.search(str(err)):
                 raise _remote_read_error(uri, err) from err
@@ -602,16 +603,22 @@ def _file_gsd(ds: Any) -> float | None:
     return found if math.isfinite(found) and found > 0 else None
 
 
-def _display_range(
-    src: Any, rgb: Sequence[int] | None, item_scaling: ItemScaling | None = None
+def display_range(
+    src: Any, bands: Sequence[int], item_scaling: ItemScaling | None = None
 ) -> tuple[float, float] | None:
     """The one (low, high) of a display-encoded scene's red, green and blue bands over
     the whole file (:func:`stretch_ranges`), so that every window of it is mapped alike;
-    in the values the pixels stand for (:func:`scene_scaling`)."""
-    picked = list(rgb_bands(src, bands=rgb))
+    in the values the pixels stand for (:func:`scene_scaling`; ``item_scaling`` where
+    the file declares none), what :func:`to_rgb8` takes as ``display_range`` with those
+    bands' ``scaling``. ``bands``: those read as red, green, blue (or grey), 1-based,
+    without an alpha band (:func:`rgb_bands`, less an undeclared alpha). None for 8-bit
+    data. The pipeline's read (:func:`read_site_window`) and the label chips
+    (``export.label_chips``) both take it from here (each had its own copy until session
+    30; the chips' applied band 1's stored range to all three bands until then: bands
+    stored with different scales came out unbalanced)."""
     ranges = _value_ranges(
         src,
-        picked[:3] if len(picked) >= 3 else picked[:1],
+        bands[:3] if len(bands) >= 3 else bands[:1],
         radiometry="display",
         item_scaling=item_scaling,
     )
