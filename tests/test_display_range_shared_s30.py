@@ -1,6 +1,6 @@
 """One display range of a ``--radiometry display`` scene, ``imagery.read.display_range``,
-for the pipeline's read and the label chips (session 30 follow-up): the two kept
-near-copies (``imagery.read._display_range`` and ``export.label_chips._display_range``,
+for the pipeline's read and the label chips (session 30 follow-up): before, each had its own
+near-copy (``imagery.read._display_range`` and ``export.label_chips._display_range``,
 the chips' measured in stored values and scaled back). The range is of the values the
 pixels stand for, over the whole file; the chips are the file's pixels mapped by it."""
 
