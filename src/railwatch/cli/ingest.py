@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -250,6 +250,19 @@ def duplicate_text(d: Mapping[str, Any], extra: str = "") -> str:
     return escape(f"{d['file']} ({scene})" + "".join(f"; {part}" for part in done))
 
 
+def print_warnings(entries: Iterable[Mapping[str, Any]]) -> None:
+    """Each new image's or item's warning, one line on stderr as the ingest screens
+    print it (``warning: NAME: WHY``, escaped for rich): e.g. an item's band scales
+    unlike its file's, the file's used."""
+    for d in entries:
+        if d.get("warning"):
+            err_console.print(
+                f"[bold yellow]warning:[/] {escape(d['file'])}: {escape(d['warning'])}",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
 def _report(summary: IngestSummary, when: datetime | None = None) -> None:
     n_new, n_dup = len(summary.ingested), len(summary.duplicates)
     n_skip, n_bad = len(summary.skipped), len(summary.failed)
@@ -321,13 +334,7 @@ def _report(summary: IngestSummary, when: datetime | None = None) -> None:
             "float files.",
             highlight=False,
         )
-    for d in summary.ingested:
-        if d.get("warning"):
-            err_console.print(
-                f"[bold yellow]warning:[/] {escape(d['file'])}: {escape(d['warning'])}",
-                highlight=False,
-                soft_wrap=True,
-            )
+    print_warnings(summary.ingested)
     if summary.sidecars:
         n = len(summary.sidecars)
         console.print(

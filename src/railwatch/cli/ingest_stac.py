@@ -13,7 +13,6 @@ from rich.markup import escape
 
 from railwatch.cli._common import (
     console,
-    err_console,
     parse_date_option,
     parse_radiometry_option,
     partly_failed,
@@ -23,7 +22,7 @@ from railwatch.cli._common import (
     radiometry_option,
     state,
 )
-from railwatch.cli.ingest import duplicate_text
+from railwatch.cli.ingest import duplicate_text, print_warnings
 from railwatch.cli.site import open_db
 
 if TYPE_CHECKING:
@@ -215,13 +214,7 @@ def _report(summary: IngestSummary, url: str) -> None:
             "--radiometry is for 16-bit and float images.",
             highlight=False,
         )
-    for entry in summary.ingested:
-        if entry.get("warning"):
-            err_console.print(
-                f"[bold yellow]warning:[/] {escape(entry['file'])}: {escape(entry['warning'])}",
-                highlight=False,
-                soft_wrap=True,
-            )
+    print_warnings(summary.ingested)
     for entry in summary.failed:
         console.print(
             f"[yellow]  failed {escape(entry['file'])}:[/] {escape(entry['reason'])}",
