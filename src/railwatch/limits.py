@@ -123,8 +123,7 @@ def check_site_name(name: str) -> str:
 
 #: What a site name may be, as error messages say it.
 _SITE_NAME_RULE = (
-    f"use 1-{SITE_NAME_MAX} letters, digits, '_', '-' or '.', starting with a letter, digit "
-    "or '_'"
+    f"use 1-{SITE_NAME_MAX} letters, digits, '_', '-' or '.', starting with a letter, digit or '_'"
 )
 _SITE_NAME_EXAMPLE = "tumangang-yard"
 #: A character a site name cannot hold.
