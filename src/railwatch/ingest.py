@@ -41,6 +41,7 @@ __all__ = [
     "SIDECARS_KEY",
     "STAC_ALIASES_KEY",
     "FileChangedError",
+    "FirstUseHashes",
     "IngestSummary",
     "MaskChangedError",
     "check_mask_unchanged",
@@ -523,18 +524,40 @@ def take_item_scaling(scene: Any, declared: dict[str, list[float]] | None, by: s
     )
 
 
-def first_use_stamp(mask_uri: str | None, by: str) -> dict[str, Any] | None:
+#: First-use stamps taken in one run (:func:`first_use_stamp`'s ``hashed``), by the
+#: mask's path, size, modification and status-change times.
+FirstUseHashes = dict[tuple[str, int, int, int], dict[str, Any]]
+
+
+def first_use_stamp(
+    mask_uri: str | None, by: str, *, hashed: FirstUseHashes | None = None
+) -> dict[str, Any] | None:
     """:func:`mask_stamp` of a mask ingested without one (before masks were stamped: a
     file of `railwatch ingest`, a STAC item's asset registered before session 29), marked
     (:data:`FIRST_USE_KEY`) as taken now ``by`` (``railwatch ingest``, ``railwatch
     ingest-stac``, ``railwatch process``): trust on first use, what it vouches for is
     the mask from then on, not the one ingested. None when the mask is no local file
-    there."""
+    there. ``hashed`` holds the stamps taken before in the same run: a mask with the
+    same path, size and times as one of them is not hashed again (a coarse scene's run
+    reads each unstamped reference mask for every scene it is a reference of, before any
+    stamp is recorded), as a stamp's size and times stand for its hash elsewhere."""
+    path = _local_mask(mask_uri)
+    if hashed is not None and path is not None and path.is_file():
+        taken = hashed.get(_stat_key(path, _stat(path)))
+        if taken is not None:
+            return dict(taken)
     stamp = mask_stamp(mask_uri)
     if stamp is None:
         return None
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return {**stamp, FIRST_USE_KEY: f"{by}, {when}"}
+    stamp = {**stamp, FIRST_USE_KEY: f"{by}, {when}"}
+    if hashed is not None and path is not None:  # by its times taken before it was hashed
+        hashed[_stat_key(path, stamp)] = stamp
+    return dict(stamp)
+
+
+def _stat_key(path: Path, stat: Mapping[str, Any]) -> tuple[str, int, int, int]:
+    return (str(path), int(stat["size"]), int(stat["mtime_ns"]), int(stat["ctime_ns"]))
 
 
 def check_mask_unchanged(

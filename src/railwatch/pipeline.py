@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -68,6 +69,7 @@ from railwatch.ingest import (
     FILE_STAMP_KEY,
     FIRST_USE_KEY,
     MASK_STAMP_KEY,
+    FirstUseHashes,
     check_mask_unchanged,
     check_unchanged,
     first_use_stamp,
@@ -532,7 +534,7 @@ def _check_mask(job: SceneJob) -> dict[str, Any] | None:
     so that a mask replaced from then on is refused."""
     todo = None
     if job.mask_stamp is None:
-        stamp = first_use_stamp(job.mask_uri, "railwatch process")
+        stamp = _first_use_stamp(job.mask_uri)
         if stamp is not None:
             log.info(
                 "scene %s%s: its quality mask %s had no integrity stamp (ingested before "
@@ -551,6 +553,31 @@ def _check_mask(job: SceneJob) -> dict[str, Any] | None:
             "it under this scene until then"
         )
     return check_mask_unchanged(job.uri, job.mask_uri, job.mask_stamp, todo=todo)
+
+
+#: The first-use stamps of masks without one taken in this :func:`process_site` run
+#: (None outside a run), so that each is hashed once: the jobs are made before any
+#: stamp is recorded, and a reference's mask was hashed for every scene that read it.
+_FIRST_USE_HASHES: ContextVar[FirstUseHashes | None] = ContextVar(
+    "railwatch_first_use_hashes", default=None
+)
+
+
+@contextmanager
+def _one_hash_per_mask() -> Iterator[None]:
+    """Within: :func:`_first_use_stamp` hashes each mask once (a run of its own, also
+    when a run in the same thread came before)."""
+    token = _FIRST_USE_HASHES.set({})
+    try:
+        yield
+    finally:
+        _FIRST_USE_HASHES.reset(token)
+
+
+def _first_use_stamp(mask_uri: str | None) -> dict[str, Any] | None:
+    """:func:`railwatch.ingest.first_use_stamp` by ``railwatch process``, hashing a mask
+    met before in the same run (same path, size and times) only once."""
+    return first_use_stamp(mask_uri, "railwatch process", hashed=_FIRST_USE_HASHES.get())
 
 
 def _readable_highpass(raster: SiteRaster) -> np.ndarray:
@@ -613,14 +640,15 @@ def _check_reference(ref: ReferenceScene) -> ReferenceStamps | None:
     :class:`~railwatch.ingest.MaskChangedError` (the reference is then left out, and
     its own scene fails when it is processed again). A local mask without a stamp
     (ingested before masks were stamped) is read as it is and stamped at this first use
-    (:func:`railwatch.ingest.first_use_stamp`), as a scene's own is (:func:`_check_mask`).
+    (:func:`railwatch.ingest.first_use_stamp`), as a scene's own is (:func:`_check_mask`):
+    once per :func:`process_site` run, however many of its scenes read it.
     Returns the stamps to record when one was hashed again and found unchanged, or
     stamped now, else None."""
     stamp = None
     if ref.content_hash is not None:
         stamp = check_unchanged(ref.uri, ref.content_hash, ref.file_stamp)
     if ref.mask_stamp is None:
-        masked = first_use_stamp(ref.mask_uri, "railwatch process")
+        masked = _first_use_stamp(ref.mask_uri)
     else:
         masked = check_mask_unchanged(ref.uri, ref.mask_uri, ref.mask_stamp)
     if ref.scene_id is None or (stamp is None and masked is None):
@@ -1232,7 +1260,7 @@ def process_site(
         from railwatch.detect.registry import get_detector
 
         detector = get_detector("default")
-    with processing_lock(db, [site]):
+    with processing_lock(db, [site]), _one_hash_per_mask():
         jobs, skipped = pending_jobs(
             db, site, detector=detector, reprocess=reprocess, usable_threshold=usable_threshold
         )
