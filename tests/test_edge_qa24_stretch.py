@@ -117,7 +117,7 @@ def test_a_display_scene_window_reads_the_ground_as_with_a_declared_alpha(
     files: tuple[Path, Path],
 ) -> None:
     """The pipeline's range of a scene ingested with ``--radiometry display`` (the one
-    range of the whole file, ``imagery.read._display_range``)."""
+    range of the whole file, ``imagery.read.display_range``)."""
     undeclared, declared = files
     site = image_box_wgs84(CUT + 10, 10, SIZE - 10, SIZE - 10)  # on the opaque half
     grid = site_grid(site, 0.5)

@@ -28,7 +28,7 @@ router = APIRouter(tags=["sites"])
 SiteName = Annotated[str, Path(min_length=1, max_length=64, description="Site name.")]
 _NAME_RULE = (
     f"1-{SITE_NAME_MAX} letters (any script), digits, '_', '-' or '.', starting with a "
-    "letter or digit."
+    "letter, digit or '_'."
 )
 
 
