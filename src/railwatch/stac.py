@@ -710,12 +710,14 @@ def _take_new_mask(db: Database, summary: IngestSummary, name: str, mask_uri: st
     mask in line with the item's (``mask_uri``), saying so in the item's summary entry:
 
     - the item names another mask than the scene has (another file, a mask where the
-      scene has none, none where it has one), the old one there or not: the scene takes
+      scene has none, none where it has one), the old one unchanged: the scene takes
       it (:data:`MASK_TAKEN_HREF`);
     - the item names the scene's mask, which changed or went away since it was recorded
       (``railwatch:mask``: its size and times, its SHA-256 only when they differ, so an
       unchanged re-run hashes nothing): the scene takes it as it is now, what
-      ``process`` says to do when it refuses the scene for its mask;
+      ``process`` says to do when it refuses the scene for its mask; when the item
+      also names another mask now, the scene takes that one, and the entry says both
+      (``mask_taken``: ``changed, other href`` or ``went away, other href``);
     - the scene's local mask has no stamp (registered before session 29): it is
       stamped as it is now, at this first use (:func:`_stamp_at_first_use`).
 
@@ -762,15 +764,19 @@ def _take_new_mask(db: Database, summary: IngestSummary, name: str, mask_uri: st
     status = _set_mask(db, scene_id, (was_uri, was_stamp), mask_uri, mask_stamp(mask_uri))
     if status is None:
         return  # taken meanwhile by another run
-    now = (
-        "the item's mask as it is now" if mask_uri is not None else "no mask (the item names none)"
-    )
+    moved = mask_uri is not None and not _same_mask(was_uri, mask_uri)
+    if moved:  # both: the old one changed (or went away), and the item names another
+        taken = f", and the item names another quality mask now, {mask_uri}: the scene takes it"
+    elif mask_uri is not None:
+        taken = ": the scene takes the item's mask as it is now"
+    else:
+        taken = ": the scene takes no mask (the item names none)"
     entry["reason"] += (
-        f"; its quality mask {was_uri} {what} since it was registered: the scene takes "
-        f"{now}, and `railwatch process` counts it again"
+        f"; its quality mask {was_uri} {what} since it was registered{taken}, and "
+        "`railwatch process` counts it again"
         + (_KEPT if status in ("processed", "unusable") else "")
     )
-    entry["mask_taken"] = what
+    entry["mask_taken"] = f"{what}, {MASK_TAKEN_HREF}" if moved else what
 
 
 _KEPT = " (its results so far are kept until then)"
