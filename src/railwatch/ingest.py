@@ -37,6 +37,7 @@ __all__ = [
     "FIRST_USE_KEY",
     "MASK_CHANGED",
     "MASK_STAMP_KEY",
+    "RESULTS_KEPT",
     "SCALE_CHANGED",
     "SIDECARS_KEY",
     "STAC_ALIASES_KEY",
@@ -64,6 +65,7 @@ __all__ = [
     "set_radiometry",
     "sidecar_digest",
     "sidecars_changed",
+    "sidecars_listed",
     "stac_item_hash",
     "take_item_scaling",
 ]
@@ -490,8 +492,9 @@ def mark_to_count_again(scene: Any, mark: str) -> None:
 #: kept until then, as for :data:`MASK_CHANGED`.
 SCALE_CHANGED = "+scale-changed"
 
-#: Said of a processed or unusable scene marked to be counted again.
-_RESULTS_KEPT = " (its results so far are kept until then)"
+#: Said of a processed or unusable scene marked to be counted again (by `railwatch
+#: ingest` and `railwatch ingest-stac`).
+RESULTS_KEPT = " (its results so far are kept until then)"
 
 
 def take_item_scaling(scene: Any, declared: dict[str, list[float]] | None, by: str) -> str | None:
@@ -520,7 +523,7 @@ def take_item_scaling(scene: Any, declared: dict[str, list[float]] | None, by: s
         else f"{by} declares no scale or offset for its bands now (the file's are read)"
     )
     return f"{head}, and `railwatch process` counts it again" + (
-        _RESULTS_KEPT if status in ("processed", "unusable") else ""
+        RESULTS_KEPT if status in ("processed", "unusable") else ""
     )
 
 
@@ -657,16 +660,22 @@ def sidecars_changed(
     return _changed_sidecars(before, after)
 
 
-def _sidecars_changed_message(
-    path: Path, changed: Sequence[tuple[str, str]], todo: str | None = None
-) -> str:
+def sidecars_listed(changed: Sequence[tuple[str, str]]) -> str:
+    """The sidecars of :func:`sidecars_changed` in words, the first four named:
+    ``NAME.aux.xml changed, NAME.ovr appeared and 2 more``."""
     listed = ", ".join(f"{key} {what}" for key, what in changed[:4])
     if len(changed) > 4:
         listed += f" and {len(changed) - 4} more"
+    return listed
+
+
+def _sidecars_changed_message(
+    path: Path, changed: Sequence[tuple[str, str]], todo: str | None = None
+) -> str:
     return (
         f"{path}: the files GDAL reads with it (its CRS, geotransform, mask, overviews or, "
-        f"for a VRT, its sources) changed since ingest ({listed}), so its pixels may no "
-        "longer be the image ingested: "
+        f"for a VRT, its sources) changed since ingest ({sidecars_listed(changed)}), so "
+        "its pixels may no longer be the image ingested: "
         + (
             todo
             or "put them back as they were, or run `railwatch ingest` on it again to take "

@@ -77,6 +77,7 @@ from railwatch.ingest import (
     mark_mask_changed,
     mark_to_count_again,
     sidecars_changed,
+    sidecars_listed,
     stac_item_of,
 )
 from railwatch.storage import Database, repo
@@ -1076,12 +1077,10 @@ def _file_described_anew(s: Session, outcome: SceneOutcome) -> str | None:
     changed = sidecars_changed(read, now)
     if not changed:
         return None
-    listed = ", ".join(f"{key} {what}" for key, what in changed[:4])
-    if len(changed) > 4:
-        listed += f" and {len(changed) - 4} more"
     return (
         f"scene {outcome.scene_id}: `railwatch ingest` described it anew while it was "
-        f"processed, the files GDAL reads with its image having changed ({listed}): "
+        f"processed, the files GDAL reads with its image having changed "
+        f"({sidecars_listed(changed)}): "
         "what was read from them as they were is not recorded, and the scene is counted "
         "again as it is described now by the next `railwatch process`"
     )
@@ -1099,12 +1098,7 @@ def _record_reference_stamps(s: Session, ref: ReferenceStamps) -> None:
     # locked and read as committed (PostgreSQL): written from a copy read before, the
     # stamps went over what another writer (ingest-stac, scene bands) had committed to
     # the scene meanwhile (before session 30)
-    scene = s.scalar(
-        select(Scene)
-        .where(Scene.id == ref.scene_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    scene = repo.lock_scene_if_there(s, ref.scene_id)
     if scene is None or (ref.content_hash is not None and scene.content_hash != ref.content_hash):
         return
     meta = dict(scene.meta or {})

@@ -56,6 +56,7 @@ from railwatch.ingest import (
     EIGHT_BIT_NOTE,
     FILE_STAMP_KEY,
     MASK_STAMP_KEY,
+    RESULTS_KEPT,
     STAC_ALIASES_KEY,
     IngestSummary,
     first_use_stamp,
@@ -774,12 +775,9 @@ def _take_new_mask(db: Database, summary: IngestSummary, name: str, mask_uri: st
     entry["reason"] += (
         f"; its quality mask {was_uri} {what} since it was registered{taken}, and "
         "`railwatch process` counts it again"
-        + (_KEPT if status in ("processed", "unusable") else "")
+        + (RESULTS_KEPT if status in ("processed", "unusable") else "")
     )
     entry["mask_taken"] = f"{what}, {MASK_TAKEN_HREF}" if moved else what
-
-
-_KEPT = " (its results so far are kept until then)"
 
 
 def _take_scaling(
@@ -878,7 +876,7 @@ def _take_mask_href(
         tail = "; it holds the same bytes as the mask registered, so nothing is counted again"
     else:
         tail = ", and `railwatch process` counts it again" + (
-            _KEPT if status in ("processed", "unusable") else ""
+            RESULTS_KEPT if status in ("processed", "unusable") else ""
         )
     entry["reason"] += f"; {head}{tail}"
     entry["mask_taken"] = MASK_TAKEN_HREF

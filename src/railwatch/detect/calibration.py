@@ -532,11 +532,14 @@ def check_detector_weights(path: Path, command: str) -> None:
         )
 
 
-def read_card(weights: str | Path) -> dict[str, Any]:
+def read_card(weights: str | Path, *, todo: str | None = None) -> dict[str, Any]:
     """The card next to ``weights`` (``.json``; empty when there is none), or an
-    :class:`InputError` when it cannot be read, is not JSON or is not a JSON object: a
-    writer would replace it, and what it holds (calibration, INT8 entry, training record)
-    would be lost with it."""
+    :class:`InputError` when it is a folder, cannot be read, is not JSON or is not a JSON
+    object, ending with ``todo`` (what to do then, for a caller that only reads it:
+    ``train --init``, :func:`railwatch.detect.train.read_init_card`). By default the
+    writers' advice (calibrate, quantize: :func:`update_card`): a writer would replace
+    the card, and what it holds (calibration, INT8 entry, training record) would be lost
+    with it, so it is mended or moved away knowingly."""
     from railwatch.detect.default import json_kind, unreadable_card_advice
 
     card = Path(weights).with_suffix(".json")
@@ -547,17 +550,18 @@ def read_card(weights: str | Path) -> dict[str, Any]:
             f"the card {card} of {weights} is a folder: move it away (the card is the "
             "JSON file beside the weights)"
         )
+    advice = unreadable_card_advice(weights) if todo is None else todo
     try:
         loaded = json.loads(card.read_text())
     except (OSError, ValueError) as err:
-        raise InputError(
-            f"cannot read the card {card} ({err}); " + unreadable_card_advice(weights)
-        ) from err
+        raise InputError(f"cannot read the card {card} ({err}); {advice}") from err
     if not isinstance(loaded, dict):
+        written = (
+            ", and writing it would replace it with the new entries alone" if todo is None else ""
+        )
         raise InputError(
-            f"the card {card} is not a JSON object (it holds a JSON {json_kind(loaded)}), "
-            "and writing it would replace it with the new entries alone; "
-            + unreadable_card_advice(weights)
+            f"the card {card} is not a JSON object (it holds a JSON {json_kind(loaded)})"
+            f"{written}; {advice}"
         )
     return loaded
 

@@ -672,24 +672,19 @@ def read_init_card(path: Path) -> dict[str, Any]:
     settings (``train --init``) or the whole card (``--covered-head``) would be passed on
     to the new weights. A card without the key is not checked, as at load. Needs neither
     torch nor onnx."""
+    from railwatch.detect.calibration import read_card
     from railwatch.detect.default import DIGEST_KEY, weights_sha256
 
     card_path = path.with_suffix(".json")
-    if not card_path.exists():
-        return {}
     try:
-        card = json.loads(card_path.read_text())
-    except (OSError, ValueError) as err:
-        card, why = None, f" ({err})"
-    else:
-        why = ""
-    if not isinstance(card, dict):
-        raise InputError(
-            f"--init {path}: its card {card_path} is not a JSON object{why}: put back the "
-            "card that railwatch train wrote, or move it away to continue from the weights "
-            "without it (then decoded with the default settings until `railwatch "
-            "calibrate`)"
+        card = read_card(
+            path,
+            todo="put back the card that railwatch train wrote, or move it away to "
+            "continue from the weights without it (then decoded with the default settings "
+            "until `railwatch calibrate`)",
         )
+    except InputError as err:
+        raise InputError(f"--init {path}: {err}") from err
     if DIGEST_KEY in card and card[DIGEST_KEY] != weights_sha256(path):
         raise InputError(
             f"--init {path}: its card {card_path} was written for other weights than "

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -328,6 +328,12 @@ def sqlite_path(url: str) -> Path | None:
         return None
     if parsed.get_backend_name() != "sqlite" or _is_memory_sqlite(parsed.database):
         return None
+    return _sqlite_file(parsed)
+
+
+def _sqlite_file(parsed: URL) -> Path:
+    """The absolute path of the file of the parsed SQLite URL ``parsed`` (not in memory),
+    ``~`` expanded: where :func:`make_engine` opens it, and what :func:`sqlite_path` says."""
     return Path(str(parsed.database)).expanduser().resolve()
 
 
@@ -355,7 +361,7 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"]["check_same_thread"] = False
         else:
-            path = Path(str(parsed.database)).expanduser().resolve()
+            path = _sqlite_file(parsed)
             parent = path.parent
             if path.is_dir():  # SQLite said "unable to open database file" of a folder
                 raise StorageError(

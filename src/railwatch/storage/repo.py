@@ -100,6 +100,7 @@ __all__ = [
     "list_scenes",
     "list_sites",
     "lock_scene",
+    "lock_scene_if_there",
     "mark_scene_failed",
     "open_alert_sql",
     "open_alerts_by_severity",
@@ -828,19 +829,24 @@ def lock_scene(session: Session, scene_id: int) -> Scene:
     stamp, item scales) must be what the write is made over. Before session 30 the row
     was locked but the scene kept as the session had first read it, so another writer's
     commit in between was written over."""
-    scene = (
-        session.scalar(
-            select(Scene)
-            .where(Scene.id == scene_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        if is_record_id(scene_id)
-        else None
-    )
+    scene = lock_scene_if_there(session, scene_id)
     if scene is None:
         raise NotFoundError(f"no scene with id {scene_id}: see `railwatch scene list SITE`")
     return scene
+
+
+def lock_scene_if_there(session: Session, scene_id: int) -> Scene | None:
+    """:func:`lock_scene`, or None when there is no such scene (removed meanwhile: a
+    writer with nothing to do then, such as ``pipeline``'s recording of a reference's
+    renewed stamps)."""
+    if not is_record_id(scene_id):
+        return None
+    return session.scalar(
+        select(Scene)
+        .where(Scene.id == scene_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def get_scene_review(session: Session, scene_id: int) -> SceneReview | None:
