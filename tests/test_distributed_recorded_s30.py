@@ -48,3 +48,38 @@ def test_a_result_not_recorded_is_not_listed_as_counted(
     assert [sid for sid, _ in summary.failed] == declined
     assert "its mask was taken anew" in summary.failed[0][1]
     assert declined[0] not in summary.processed and len(summary.processed) == 1
+
+
+def test_a_failed_task_carries_what_its_job_read(tmp_path: Path) -> None:
+    """A Dask task that raised is recorded as a failure only while the scene still has
+    what its job read (mask, file stamp, item scales, bands; 485fbdb): the local path
+    passed the job to task_failed, the Dask path did not."""
+    from shapely.geometry import box
+
+    from railwatch.distributed import _outcome_of_failed
+    from railwatch.imagery import inspect_scene
+    from railwatch.ingest import ingest_paths
+    from railwatch.pipeline import pending_jobs
+    from railwatch.sim import SceneParams, render_scene, write_scene
+    from railwatch.sites import SiteSpec
+    from railwatch.storage import Database, repo
+    from test_bands_changed_meanwhile_s30 import _detector
+
+    p = SceneParams(seed=3, layout_seed=2, size_px=(200, 200), gsd=0.5, n_cars=4)
+    path = write_scene(render_scene(p), tmp_path / "imgs", "v0", preview=False).image
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    with db.session() as s:
+        aoi = box(*inspect_scene(path).footprint.buffer(-0.0001).bounds)
+        repo.add_site(s, SiteSpec(name="yard", geometry=aoi))
+    ingest_paths(db, "yard", [tmp_path / "imgs"])
+    (job,) = pending_jobs(db, "yard", detector=_detector())[0]
+
+    class Raised:
+        def exception(self) -> BaseException:
+            return RuntimeError("model crashed")
+
+    outcome = _outcome_of_failed(Raised(), job)
+    assert outcome.scene_id == job.scene_id and "model crashed" in (outcome.error or "")
+    assert outcome.job_bands == (job.rgb_bands,)
+    assert outcome.job_mask == (job.mask_uri, job.mask_stamp)
+    db.dispose()

@@ -468,13 +468,14 @@ def _client_for(spec: ClusterSpec, client: Any) -> Iterator[Any]:
         yield opened
 
 
-def _outcome_of_failed(future: Any, scene_id: int) -> SceneOutcome:
-    """A failed outcome for a task that raised (after its retries) or was lost."""
+def _outcome_of_failed(future: Any, job: SceneJob) -> SceneOutcome:
+    """A failed outcome for a task that raised (after its retries) or was lost, with
+    what its job read the scene with (recorded only while the scene still has it)."""
     try:
         err = future.exception()
     except Exception as exc:  # the future itself could not be queried
         err = exc
-    return task_failed(scene_id, err)
+    return task_failed(job.scene_id, err, job)
 
 
 def _detector_value(detector: Any) -> Any:
@@ -628,7 +629,7 @@ def _process_sites(
                             f"{done} scene(s) were recorded before this, the "
                             f"{total - done} others were left as they were"
                         )
-                    outcome = _outcome_of_failed(future, job.scene_id)
+                    outcome = _outcome_of_failed(future, job)
                 record(site, job, outcome)
                 future.release()
             for key in killed:  # one at a time: a scene that kills its worker fails alone
@@ -643,7 +644,7 @@ def _process_sites(
                 elif status == "error" and _killed_worker(alone):
                     outcome = SceneOutcome(job.scene_id, None, error=_killed_reason(alone))
                 else:
-                    outcome = _outcome_of_failed(alone, job.scene_id)
+                    outcome = _outcome_of_failed(alone, job)
                 record(site, job, outcome)
                 alone.release()
         except LockLostError:
