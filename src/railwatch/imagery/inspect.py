@@ -332,35 +332,27 @@ def inspect_scene(
     vrt_error = vrt_sources_error(path)
     if vrt_error is not None:
         raise vrt_error
-    # The folder is listed (a local one): GDAL reads the acquisition time and satellite
-    # from the sidecars it knows (Maxar's NAME.IMD) into the IMAGERY domain.
-    with gdal_env(read_dir=True), warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        try:
-            ds = rasterio.open(path)
-        except (RasterioError, CPLE_BaseError) as err:
-            raise _open_error(path, err) from err
-        with ds, _gdal_errors_as_corrupt(name):
-            _check_georeferencing(ds, name)
-            _check_dtype(ds, name)
-            band_scaling(ds, _data_bands(ds))  # broken scale metadata is refused here
-            _check_tiff_blocks(ds, name, size)
-            crs = _crs_string(ds.crs)
-            gsd_x, gsd_y = _pixel_size_m(ds.crs, ds.transform, ds.width, ds.height)
-            probe = _probe_valid(ds, path, name)
-            footprint_native = _footprint_native(ds, probe)
-            tags = {k: str(v) for k, v in ds.tags().items()}
-            imagery_tags = _tags_in(ds, "IMAGERY")
-            nodata = ds.nodata
-            colorinterp = [ci.name for ci in ds.colorinterp]
-            bands_unlabelled = unlabelled_bands(ds)
-            hidden_alpha = undeclared_alpha(ds)
-            has_overviews = bool(ds.overviews(1))
-            eight_bit = eight_bit_values(ds)
-            width, height, count, dtype = ds.width, ds.height, ds.count, ds.dtypes[0]
-            file_scaling = _file_scaling(ds)
-            driver = ds.driver
-            footprint = _to_wgs84_polygon(footprint_native, ds.crs)
+    with _open_listed(path) as ds, _gdal_errors_as_corrupt(name):
+        _check_georeferencing(ds, name)
+        _check_dtype(ds, name)
+        band_scaling(ds, _data_bands(ds))  # broken scale metadata is refused here
+        _check_tiff_blocks(ds, name, size)
+        crs = _crs_string(ds.crs)
+        gsd_x, gsd_y = _pixel_size_m(ds.crs, ds.transform, ds.width, ds.height)
+        probe = _probe_valid(ds, path, name)
+        footprint_native = _footprint_native(ds, probe)
+        tags = {k: str(v) for k, v in ds.tags().items()}
+        imagery_tags = _tags_in(ds, "IMAGERY")
+        nodata = ds.nodata
+        colorinterp = [ci.name for ci in ds.colorinterp]
+        bands_unlabelled = unlabelled_bands(ds)
+        hidden_alpha = undeclared_alpha(ds)
+        has_overviews = bool(ds.overviews(1))
+        eight_bit = eight_bit_values(ds)
+        width, height, count, dtype = ds.width, ds.height, ds.count, ds.dtypes[0]
+        file_scaling = _file_scaling(ds)
+        driver = ds.driver
+        footprint = _to_wgs84_polygon(footprint_native, ds.crs)
 
     sidecar = _read_sidecar(path)
     declared, note = _sidecar_scaling(sidecar, path, count, dtype, file_scaling)
@@ -1155,6 +1147,21 @@ class _Sidecar:
     raster_bands: Any = None
 
 
+@contextmanager
+def _open_listed(path: Path) -> Iterator[Any]:
+    """The raster at ``path``, opened with its folder listed (a local one: GDAL reads the
+    acquisition time and satellite from the sidecars it knows, Maxar's NAME.IMD, into
+    the IMAGERY domain); a file GDAL cannot open is said as :func:`_open_error` says."""
+    with gdal_env(read_dir=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        try:
+            ds = rasterio.open(path)
+        except (RasterioError, CPLE_BaseError) as err:
+            raise _open_error(path, err) from err
+        with ds:
+            yield ds
+
+
 def item_scaling_beside(path: str | Path) -> tuple[dict[str, list[float]] | None, str | None]:
     """The scales and offsets that the STAC item ``NAME.json`` beside the image ``path``
     declares for its bands, as :func:`inspect_scene` records them
@@ -1165,14 +1172,8 @@ def item_scaling_beside(path: str | Path) -> tuple[dict[str, list[float]] | None
     sidecar = _read_sidecar(path)
     if sidecar.raster_bands is None:
         return None, None
-    with gdal_env(read_dir=True), warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        try:
-            ds = rasterio.open(path)
-        except (RasterioError, CPLE_BaseError) as err:
-            raise _open_error(path, err) from err
-        with ds:
-            count, dtype, file_scaling = ds.count, ds.dtypes[0], _file_scaling(ds)
+    with _open_listed(path) as ds:
+        count, dtype, file_scaling = ds.count, ds.dtypes[0], _file_scaling(ds)
     return _sidecar_scaling(sidecar, path, count, dtype, file_scaling)
 
 
