@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from shapely.geometry import box
 
 from railwatch.cli.main import main
 from railwatch.detect.geojson import read_geojson, read_geojson_object
@@ -19,15 +18,9 @@ from railwatch.errors import InputError
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
 from report_db import (
-    CRS,
-    IMG_H_M,
-    IMG_W_M,
     SITE_UTM,
-    X0,
-    Y0,
     FakeCount,
-    FakeInfo,
-    FakeQuality,
+    add_counted_scene,
     to_wgs84,
 )
 
@@ -59,20 +52,8 @@ def test_scene_review_cars_folder(
     db = Database(url)
     with db.session() as s:
         site = repo.add_site(s, SiteSpec(name="yard", geometry=to_wgs84(SITE_UTM)))
-        info = FakeInfo(
-            uri="/imagery/yard_5.tif",
-            content_hash=f"{5:064d}",
-            acquired=datetime(2023, 10, 5, 2, 0, tzinfo=UTC),
-            crs=CRS,
-            footprint=to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
-            gsd=0.5,
-            width=800,
-            height=400,
-        )
-        scene, _ = repo.add_scene(s, site, info, 1.0)
-        count = FakeCount(28, 23, 50, {}, 0)
-        repo.record_scene_result(s, scene.id, FakeQuality(0.97), [], count, "default", "2.8")
-        scene_id = int(scene.id)
+        when = datetime(2023, 10, 5, 2, 0, tzinfo=UTC)
+        scene_id = add_counted_scene(s, site, when, 0.5, FakeCount(28, 23, 50, {}, 0), 5)
     db.dispose()
     folder = tmp_path / "somefolder"
     folder.mkdir()
