@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from railwatch.detect.base import Detection, OrientedBox
-from railwatch.detect.calibration import Calibration
+from railwatch.detect.calibration import Calibration, read_card
 from railwatch.detect.model_core import (
     CLASSES,
     N_OUT,
@@ -532,26 +532,16 @@ class DefaultDetector:
         """The weights' card (``.json`` next to the ONNX file: training configuration,
         chosen threshold, count calibration); empty when there is none."""
         if self._card is None:
-            path = self.weights.with_suffix(".json")
-            if path.is_dir():  # it was taken for no card: the defaults decoded, unsaid
-                raise DetectionError(
-                    f"the detector card {path} is a folder: move it away (the card is the "
-                    f"JSON file beside the weights); " + unreadable_card_advice(self.weights)
-                )
+            # the one card reader (calibrate, quantize and train --init read with it): a
+            # card that is a folder, not JSON or not a JSON object is said in its words,
+            # with the advice of a reader (the detector replaces nothing); a DetectionError
+            # here, as before. Before session 31 the detector had its own copy, worded
+            # otherwise ('the detector card X is a folder', 'cannot read the detector card')
             try:
-                data = json.loads(path.read_text()) if path.is_file() else {}
-            except (OSError, ValueError) as err:
-                raise DetectionError(
-                    f"cannot read the detector card {path}: {err}; "
-                    + unreadable_card_advice(self.weights)
-                ) from err
-            if not isinstance(data, dict):
-                # its settings were dropped without a word and the defaults decoded
-                raise DetectionError(
-                    f"the detector card {path} is not a JSON object (it holds a JSON "
-                    f"{json_kind(data)}); " + unreadable_card_advice(self.weights)
-                )
-            self._check_card_digest(path, data)
+                data = read_card(self.weights, todo=unreadable_card_advice(self.weights))
+            except InputError as err:
+                raise DetectionError(str(err)) from err
+            self._check_card_digest(self.weights.with_suffix(".json"), data)
             self._card = data
         return self._card
 
