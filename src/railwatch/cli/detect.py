@@ -318,7 +318,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     check = None
     img_gsd = run.given
     if run.auto or (run.given is None and run.scale_check):
-        found = measure_file(img, skip_georeferenced=True)  # None: georeferenced
+        # None: georeferenced
+        found = measure_file(img, skip_georeferenced=True, command="railwatch detect")
         if found is not None:
             img_gsd = _gsd_from_rails(img, found.scale, run.auto)
             check = ScaleCheck(img_gsd, found.scale, 0.15)
@@ -355,6 +356,16 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         err_console.print(
             f"[dim]note: {escape(img.name)} is an 8-bit image, read as it is: --radiometry is for "
             "16-bit and float images.[/]",
+            highlight=False,
+        )
+    beside = result.item_scaling
+    if beside is not None and beside.words is not None:
+        err_console.print(
+            f"[dim]note: {escape(img.name)}: {escape(beside.words)}.[/]", highlight=False
+        )
+    if beside is not None and beside.note is not None:
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(img.name)}: {escape(beside.note)}.",
             highlight=False,
         )
     if result.method == "objects" and is_low_sun(result.sun_elevation):
@@ -394,6 +405,12 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     }
     if result.radiometry is not None:  # how 16-bit or float pixels were mapped to 8 bits
         extra["radiometry"] = result.radiometry
+    if beside is not None and beside.scaling is not None:  # the sidecar item's, applied
+        extra["band_scaling"] = {
+            "scale": list(beside.scaling[0]),
+            "offset": list(beside.scaling[1]),
+            "from": beside.item,
+        }
     if check is not None:
         extra["scale_check"] = check.to_dict()
     low = high = None

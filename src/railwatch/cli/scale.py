@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from railwatch.cli._common import console, err_console, print_json
+
+if TYPE_CHECKING:
+    from railwatch.imagery.read import FileItemScaling
 
 
 def scale_command(
@@ -36,7 +39,9 @@ def scale_command(
 
     found = measure_file(image, rail_centres_m=rail_centres_for_gauge(gauge))
     s = found.scale
+    _say_item_scaling(image, found.item_scaling)
     if as_json:
+        beside = found.item_scaling
         print_json(
             {
                 "image": str(image),
@@ -46,6 +51,18 @@ def scale_command(
                 "header_gsd": None if found.header_gsd is None else round(found.header_gsd, 4),
                 "gauge_mm": gauge,
                 **s.to_dict(),
+                # the scales and offsets of the STAC item beside the file, where applied
+                **(
+                    {
+                        "band_scaling": {
+                            "scale": list(beside.scaling[0]),
+                            "offset": list(beside.scaling[1]),
+                            "from": beside.item,
+                        }
+                    }
+                    if beside is not None and beside.scaling is not None
+                    else {}
+                ),
             }
         )
         if not s.measured:
@@ -66,6 +83,20 @@ def scale_command(
         )
         return
     _not_measured(image, found.header_gsd, s.reason)
+
+
+def _say_item_scaling(image: Path, beside: FileItemScaling | None) -> None:
+    """On stderr: that the bands were read with the scales the STAC item beside the file
+    declares, and a warning where the file declares others (the file's are read)."""
+    if beside is not None and beside.words is not None:
+        err_console.print(
+            f"[dim]note: {escape(image.name)}: {escape(beside.words)}.[/]", highlight=False
+        )
+    if beside is not None and beside.note is not None:
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(image.name)}: {escape(beside.note)}.",
+            highlight=False,
+        )
 
 
 def _not_measured(image: Path, header_gsd: float | None, reason: str) -> None:

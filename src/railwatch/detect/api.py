@@ -49,7 +49,9 @@ from railwatch.imagery.inspect import (
 )
 from railwatch.imagery.read import (
     FILL_MIN_M2,
+    FileItemScaling,
     Radiometry,
+    file_item_scaling,
     open_raster,
     parse_radiometry,
     rgb_bands,
@@ -129,6 +131,11 @@ class DetectionResult:
     #: (:class:`railwatch.detect.base.OccupiedRun`), in ``crs`` coordinates like the
     #: detections (pixels when ``crs`` is None): where the car equivalents were read.
     occupied: tuple[OccupiedRun, ...] = ()
+    #: What the STAC item beside the file (``NAME.json``) declares for its bands' scale
+    #: and offset (:func:`imagery.read.file_item_scaling`): read with them where the file
+    #: declares none, as ``railwatch ingest`` and ``process`` read its scene; None for a
+    #: file read as stored (8-bit, a colour table).
+    item_scaling: FileItemScaling | None = None
 
     @property
     def total(self) -> int:
@@ -764,7 +771,10 @@ def detect_file(
     file's values relate to what a screen shows, as ``railwatch ingest --radiometry``:
     ``linear`` (the default: stretched per band with a display gamma) or ``display`` (a
     visual product stored in 16 bits: mapped linearly by one range for the three bands);
-    8-bit files are read as they are.
+    8-bit files are read as they are. The bands' scale and offset are the file's own,
+    else those its STAC sidecar item declares (``raster:bands``), as ``railwatch ingest``
+    records them for its scene (:func:`railwatch.imagery.read.file_item_scaling`; said
+    in the result's ``item_scaling``).
     """
     import rasterio
 
@@ -832,13 +842,18 @@ def _detect_file(
         # away from the equator) is read through a view that resamples it to square ones
         view = square_view(ds) if georef and method == "objects" else None
         masks = _masks_of(ds, bands, scene_gsd)
-        # a colour table's colours are 8-bit whatever its indexes' type
+        # a colour table's colours are 8-bit whatever its indexes' type; other pixels are
+        # read with the scales the STAC item beside the file declares where it declares
+        # none, as `railwatch ingest` records them for its scene and `process` reads it
+        beside = file_item_scaling(p, command="railwatch detect") if masks.lut is None else None
         scale = (
             None
-            if masks.lut is not None
+            if beside is None
             # gsd: a file without georeference given --gsd also has its black fill left
             # out of the range (a georeferenced one measures its own)
-            else stretch_ranges(ds, bands, radiometry=radiometry, gsd=scene_gsd)
+            else stretch_ranges(
+                ds, bands, radiometry=radiometry, gsd=scene_gsd, item_scaling=beside.scaling
+            )
         )
         own = _reader(
             ds, bands, scale, planar=planar or view is not None, radiometry=radiometry, masks=masks
@@ -914,4 +929,5 @@ def _detect_file(
         tracks=None if coarse is None else ("given" if px_tracks is not None else "found"),
         sun_elevation=elevation[1] if (elevation := sun or sun_of(meta)) is not None else None,
         occupied=occupied,
+        item_scaling=beside if scale is not None else None,
     )

@@ -31,8 +31,10 @@ The ground sample distance comes from the label file's top-level ``"gsd"`` (or t
 display-encoded (a visual product x257) is said so per image as ``railwatch detect
 --radiometry display`` records it: the label file's top-level ``"radiometry":
 "display"``, else the sidecar's (``{"radiometry": "display"}`` or a STAC item's
-``properties``); without either it is read as linear data. All problems of a directory
-are reported together, each with its file.
+``properties``); without either it is read as linear data. Its bands' scale and offset
+are its own, else those a STAC item sidecar ``NAME.json`` declares (``raster:bands``),
+as ``railwatch ingest`` and ``detect`` take them (session 31). All problems of a
+directory are reported together, each with its file.
 
 Where each image's labels come from (:attr:`LabelledImage.verified`): ``True`` for
 verified labels (an analyst's: outlines reviewed in railwatch, or labels marked checked
@@ -404,13 +406,22 @@ def _read_pixels(
     path: Path, width: int, height: int, radiometry: Radiometry = "linear"
 ) -> np.ndarray:
     """RGB uint8 (height, width, 3), area-averaged from the file when smaller; 16-bit
-    and float data mapped as ``radiometry`` says, as detection reads the file."""
+    and float data mapped as ``radiometry`` says, as detection reads the file: with the
+    bands' scale and offset, the file's own, else those the STAC item beside it declares
+    (:func:`railwatch.imagery.read.file_item_scaling`, as ``railwatch detect`` and
+    ``railwatch ingest`` take them; until session 31 the item's were not read here)."""
     import rasterio
     from rasterio.enums import Resampling
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
+    from railwatch.errors import ImageryError
     from railwatch.imagery.inspect import rgb_of, sidecar_metadata
-    from railwatch.imagery.read import rgb_bands, stretch_ranges, stretch_to_uint8
+    from railwatch.imagery.read import (
+        file_item_scaling,
+        rgb_bands,
+        stretch_ranges,
+        stretch_to_uint8,
+    )
 
     try:
         with warnings.catch_warnings():
@@ -418,8 +429,11 @@ def _read_pixels(
             with rasterio.open(path) as ds:
                 rgb = rgb_of(sidecar_metadata(path))
                 bands = rgb_bands(ds, grey_as_rgb=True, bands=rgb)
-                scale = stretch_ranges(ds, bands, radiometry=radiometry)
+                item = file_item_scaling(path, command="railwatch train --labels").scaling
+                scale = stretch_ranges(ds, bands, radiometry=radiometry, item_scaling=item)
                 data = ds.read(bands, out_shape=(3, height, width), resampling=Resampling.average)
+    except ImageryError as err:  # the sidecar item (not JSON, or scales it cannot have)
+        raise InputError(str(err)) from err
     except RasterioIOError as err:
         raise InputError(
             f"cannot read the pixels ({err}): the file is damaged or cut short; copy or "

@@ -1162,19 +1162,24 @@ def _open_listed(path: Path) -> Iterator[Any]:
             yield ds
 
 
-def item_scaling_beside(path: str | Path) -> tuple[dict[str, list[float]] | None, str | None]:
+def item_scaling_beside(
+    path: str | Path, *, command: str = "railwatch ingest"
+) -> tuple[dict[str, list[float]] | None, str | None]:
     """The scales and offsets that the STAC item ``NAME.json`` beside the image ``path``
     declares for its bands, as :func:`inspect_scene` records them
     (:data:`ITEM_SCALING_KEY`), and what to say of them (:attr:`SceneInfo.item_scaling_note`):
     for `railwatch ingest` run again over a file already ingested, whose item may declare
-    others now. Raises an :class:`ImageryError` as :func:`inspect_scene` does."""
+    others now, and for the readers of a file that is no scene (``railwatch detect``,
+    label reading, ``railwatch scale``: ``imagery.read.file_item_scaling``). Raises an
+    :class:`ImageryError` as :func:`inspect_scene` does, saying to run ``command`` again
+    once the item is corrected."""
     path = Path(path)
     sidecar = _read_sidecar(path)
     if sidecar.raster_bands is None:
         return None, None
     with _open_listed(path) as ds:
         count, dtype, file_scaling = ds.count, ds.dtypes[0], _file_scaling(ds)
-    return _sidecar_scaling(sidecar, path, count, dtype, file_scaling)
+    return _sidecar_scaling(sidecar, path, count, dtype, file_scaling, command=command)
 
 
 def _sidecar_scaling(
@@ -1183,6 +1188,8 @@ def _sidecar_scaling(
     band_count: int,
     dtype: str,
     file_scaling: tuple[Sequence[float | None], Sequence[float | None]],
+    *,
+    command: str = "railwatch ingest",
 ) -> tuple[dict[str, list[float]] | None, str | None]:
     """:func:`item_band_scaling` of the STAC item sidecar of the image ``path``."""
     if sidecar.raster_bands is None:
@@ -1193,7 +1200,7 @@ def _sidecar_scaling(
         dtype=str(dtype),
         file_scaling=file_scaling,
         image=path.name,
-        command="railwatch ingest",
+        command=command,
         where=f"the image asset's raster:bands in its STAC item {sidecar.metadata['sidecar']}",
     )
 

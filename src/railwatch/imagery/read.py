@@ -41,9 +41,12 @@ from railwatch.imagery.inspect import (
     gdal_path,
     ground_gsd,
     is_remote,
+    item_scaling_beside,
     local_path,
     remote_access_hint,
     rgb_from_names,
+    scaling_numbers,
+    sidecar_metadata,
     transparent_entries,
     undeclared_alpha,
     unlabelled_bands,
@@ -57,11 +60,13 @@ __all__ = [
     "ITEM_SCALING_KEY",
     "MASK_NODATA",
     "RADIOMETRIES",
+    "FileItemScaling",
     "Radiometry",
     "SiteGrid",
     "SiteRaster",
     "band_scaling",
     "display_range",
+    "file_item_scaling",
     "item_scaling_of",
     "parse_radiometry",
     "parse_rgb_bands",
@@ -214,6 +219,53 @@ def scene_scaling(
         np.array([scale for scale, _ in found], dtype=np.float64),
         np.array([offset for _, offset in found], dtype=np.float64),
     )
+
+
+@dataclass(frozen=True)
+class FileItemScaling:
+    """What the STAC item beside an image file (``NAME.json``) declares for its bands'
+    scale and offset, as `railwatch ingest` records it for the file's scene
+    (:func:`file_item_scaling`). ``scaling``: to give :func:`scene_scaling` (and
+    :func:`stretch_ranges`) as ``item_scaling``, None when there is none to apply (no
+    item, none declared, an 8-bit file, or the file declares its own); ``item``: the
+    item's file name where ``scaling`` is given; ``note``: said where the file declares
+    other scales than the item (the file's are read), as `railwatch ingest` warns."""
+
+    scaling: ItemScaling | None = None
+    item: str | None = None
+    note: str | None = None
+
+    @property
+    def words(self) -> str | None:
+        """Where the bands' scale and offset came from, for a note line; None when the
+        item gave none."""
+        if self.scaling is None:
+            return None
+        scales, offsets = self.scaling
+        return (
+            f"its bands' scale and offset are those its STAC item {self.item} declares "
+            f"(raster:bands: scale {scaling_numbers(scales)}, offset "
+            f"{scaling_numbers(offsets)}), as `railwatch ingest` and `process` read it: "
+            "the file declares none"
+        )
+
+
+def file_item_scaling(path: str | Path, *, command: str) -> FileItemScaling:
+    """The scales and offsets the STAC item ``NAME.json`` beside the local image file
+    ``path`` declares for its bands, by the rule `railwatch ingest` records them for its
+    scene with (:func:`railwatch.imagery.inspect.item_scaling_beside`: the file's own
+    win; 8-bit files are read as stored), for the readers of a file that is not a scene
+    (``railwatch detect``, label reading for ``train --labels``, ``railwatch scale``),
+    so that they read it as ``process`` reads its scene (:func:`scene_scaling`). An item
+    declaring a scale of 0, a value that is not a number or another number of bands than
+    the file raises an :class:`ImageryError` that says to correct it and run ``command``
+    again, as ingest refuses it."""
+    declared, note = item_scaling_beside(path, command=command)
+    scaling = item_scaling_of({ITEM_SCALING_KEY: declared}) if declared is not None else None
+    if scaling is None:
+        return FileItemScaling(note=note)
+    item = sidecar_metadata(path).get("sidecar")
+    return FileItemScaling(scaling, str(item), note)
 
 
 def stretch_to_uint8(

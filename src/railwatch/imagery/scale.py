@@ -81,10 +81,13 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from railwatch.imagery.read import FileItemScaling, ItemScaling
 
 __all__ = [
     "BROAD_GAUGE_RAIL_CENTRES_M",
@@ -793,6 +796,10 @@ class FileScale:
     header_gsd: float | None
     width: int
     height: int
+    #: What the STAC item beside the file declares for its bands' scale and offset
+    #: (``imagery.read.file_item_scaling``): the bands were mixed with them where the
+    #: file declares none; None where the pixels were read as stored (8-bit, palette).
+    item_scaling: FileItemScaling | None = None
 
 
 @overload
@@ -801,12 +808,17 @@ def measure_file(
     *,
     rail_centres_m: float = ...,
     skip_georeferenced: Literal[False] = ...,
+    command: str = ...,
 ) -> FileScale: ...
 
 
 @overload
 def measure_file(
-    path: str | Path, *, rail_centres_m: float = ..., skip_georeferenced: bool
+    path: str | Path,
+    *,
+    rail_centres_m: float = ...,
+    skip_georeferenced: bool,
+    command: str = ...,
 ) -> FileScale | None: ...
 
 
@@ -815,10 +827,15 @@ def measure_file(
     *,
     rail_centres_m: float = RAIL_CENTRES_M,
     skip_georeferenced: bool = False,
+    command: str = "railwatch scale",
 ) -> FileScale | None:
     """:func:`estimate_gsd_from_rails` on an image file (PNG, JPEG, GeoTIFF, anything GDAL
     reads), read block by block so that memory stays bounded on large files. With
-    ``skip_georeferenced``, a georeferenced file is not measured (None)."""
+    ``skip_georeferenced``, a georeferenced file is not measured (None). A 16-bit or
+    float file's bands are mixed by the values they stand for: their own scale and
+    offset, else those the STAC item beside the file declares (``NAME.json``, as
+    ``railwatch ingest`` and ``detect`` take them; :func:`_file_scaling`); an item it
+    refuses says to correct it and run ``command`` again."""
     from rasterio.errors import RasterioIOError
     from rasterio.windows import Window
 
@@ -845,7 +862,8 @@ def measure_file(
         w, h = ds.width, ds.height
         if min(w, h) < _STRIP_PX:
             return FileScale(_too_small(w, h, rail_centres_m), georef, header, w, h)
-        scaling = _file_scaling(ds, bands)
+        beside = _item_beside(ds, p, command)
+        scaling = _file_scaling(ds, bands, None if beside is None else beside.scaling)
 
         def read(block: tuple[int, int, int, int]) -> np.ndarray:
             x0, y0, bw, bh = block
@@ -860,24 +878,44 @@ def measure_file(
             from railwatch.imagery.inspect import unreadable_pixels
 
             raise unreadable_pixels(p.name, err) from err
-    return FileScale(result, georef, header, w, h)
+    return FileScale(result, georef, header, w, h, beside)
 
 
-def _file_scaling(ds: Any, bands: Sequence[int]) -> tuple[np.ndarray, np.ndarray] | None:
-    """The scale and offset the file declares for ``bands``
-    (:func:`railwatch.imagery.inspect.band_scaling`), None where its pixels are read as
-    stored: 8-bit and palette files, whatever they declare (as ``read_site_window``
-    reads them), and files that declare none. Rails are found as dark lines in a grey
-    mix of the bands, which is not invariant to the scales: bands stored with different
-    scales or offsets are mixed in other proportions, and a band with a negative scale
-    (stored inverted) turns dark rails bright."""
+def _read_as_stored(ds: Any) -> bool:
+    """Whether an open dataset's pixels are read as stored whatever scales it or its
+    item declare: 8-bit and palette files (as ``read_site_window`` reads them)."""
     from rasterio.enums import ColorInterp
 
-    from railwatch.imagery.inspect import band_scaling
+    return bool(ds.dtypes[0] == "uint8" or ds.colorinterp[0] == ColorInterp.palette)
 
-    if ds.dtypes[0] == "uint8" or ds.colorinterp[0] == ColorInterp.palette:
+
+def _item_beside(ds: Any, path: Path, command: str) -> FileItemScaling | None:
+    """What the STAC item beside the image ``path`` (open as ``ds``) declares for its
+    bands' scale and offset (``imagery.read.file_item_scaling``), None for a file read
+    as stored (:func:`_read_as_stored`)."""
+    from railwatch.imagery.read import file_item_scaling
+
+    if _read_as_stored(ds):
         return None
-    return band_scaling(ds, bands)
+    return file_item_scaling(path, command=command)
+
+
+def _file_scaling(
+    ds: Any, bands: Sequence[int], item: ItemScaling | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The scale and offset of ``bands`` as the pipeline reads them
+    (:func:`railwatch.imagery.read.scene_scaling`: the file's own, else ``item``, those
+    the STAC item beside it declares), None where its pixels are read as stored: 8-bit
+    and palette files, whatever they declare (as ``read_site_window`` reads them), and
+    files that declare none. Rails are found as dark lines in a grey mix of the bands,
+    which is not invariant to the scales: bands stored with different scales or offsets
+    are mixed in other proportions, and a band with a negative scale (stored inverted)
+    turns dark rails bright."""
+    from railwatch.imagery.read import scene_scaling
+
+    if _read_as_stored(ds):
+        return None
+    return scene_scaling(ds, bands, item)
 
 
 def _gray_of_values(data: np.ndarray, scaling: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -948,10 +986,13 @@ def check_gsd(
     *,
     tolerance: float = 0.15,
     rail_centres_m: float = RAIL_CENTRES_M,
+    command: str = "railwatch detect",
 ) -> ScaleCheck | None:
     """Check ``given`` metres per pixel against the rails of a non-georeferenced image
     file; None for a georeferenced file (its header gives the scale)."""
-    found = measure_file(path, rail_centres_m=rail_centres_m, skip_georeferenced=True)
+    found = measure_file(
+        path, rail_centres_m=rail_centres_m, skip_georeferenced=True, command=command
+    )
     if found is None:
         return None
     return ScaleCheck(float(given), found.scale, tolerance)
