@@ -4,7 +4,8 @@ Analysts date events by the local day (``railwatch event add``); the links count
 the image's UTC day, so at a UTC+12 site an image taken 2024-02-05 10:30 local (22:30
 UTC the day before) was "0 days after" nothing on 2024-02-05 and "same day as" an event
 of 2024-02-04; at Tumangang (UTC+9) an image at 16:00 UTC is of the next local day.
-Alert keys and dates stay UTC.
+Session 30 kept alert keys and dates UTC; since session 31 they are local days too
+(tests/test_local_day_s31.py).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def test_an_image_of_the_local_morning_is_linked_to_that_local_days_event() -> N
     when = datetime(2024, 2, 4, 22, 30, tzinfo=UTC)
     flood = Event(date(2024, 2, 5), "Flood")
     spike = _spike(analyze_series(_spiked(when), [flood], utc_offset=NZ))
-    assert spike.key == "spike:all:2024-02-04"  # keys stay UTC (stored, stable)
+    assert spike.key == "spike:all:2024-02-05"  # local days since session 31
     assert spike.when == when
     assert spike.event_label == "Flood" and spike.event_days == 0
     assert spike.explanation.endswith(
@@ -91,7 +92,7 @@ def test_tumangang_evening_image_is_of_the_next_local_day() -> None:
     when = datetime(2023, 10, 5, 16, 0, tzinfo=UTC)  # 2023-10-06 01:00 at UTC+9
     summit = Event(date(2023, 10, 6), "Kim–Putin summit")
     spike = _spike(analyze_series(_spiked(when), [summit], utc_offset=KST))
-    assert spike.key == "spike:all:2023-10-05"
+    assert spike.key == "spike:all:2023-10-06"  # the local day (session 31)
     assert spike.event_days == 0
     assert spike.explanation.endswith(
         "2023-10-06 at the site (nominal UTC+9): same day as: Kim–Putin summit (2023-10-06)."
@@ -121,12 +122,11 @@ def test_a_shift_counts_from_its_change_images_local_day() -> None:
     change = (t0 + timedelta(days=1200)).date()
     event = Event(change + timedelta(days=1), "Summit")
     (shift,) = [a for a in analyze_series(pts, [event], utc_offset=KST) if a.kind == "shift"]
-    assert shift.metrics["change_date"] == change.isoformat()  # UTC, as stored before
+    # the change image's local day (session 31; session 30 kept its UTC day, 'change')
+    assert shift.metrics["change_date"] == event.when.isoformat()
     assert shift.event_label == "Summit" and shift.event_days == 0
-    assert shift.metrics[LOCAL_DAY] == event.when.isoformat()
-    assert shift.explanation.endswith(
-        f"{event.when} at the site (nominal UTC+9): same day as: Summit ({event.when})."
-    )
+    assert LOCAL_DAY not in shift.metrics  # its change date is that day already
+    assert shift.explanation.endswith(f"Same day as: Summit ({event.when}).")
 
 
 # ------------------------------------------------------------------ the offset
@@ -246,7 +246,7 @@ def test_a_stored_site_is_analysed_and_its_event_removed_by_local_days(
     out = capsys.readouterr().out
     alerts = json.loads(out[out.find("[") :])
     spike = next(a for a in alerts if a["kind"] == "spike")
-    assert spike["key"] == f"spike:all:{when.date()}"  # keys stay UTC
+    assert spike["key"] == f"spike:all:{local}"  # local days since session 31
     assert spike["event_label"] == "Flood" and spike["event_days"] == 0
     assert spike["explanation"].endswith(
         f"{local} at the site (nominal {zone}): same day as: Flood ({local})."

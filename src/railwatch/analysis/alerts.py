@@ -40,6 +40,7 @@ from railwatch.analysis.series import (
     METHOD_WORDS,
     CountSeries,
     as_utc,
+    at_site,
     build_series,
     day_number,
     split_by_method,
@@ -74,15 +75,20 @@ def analyze_series(
     point (usable or not) is the end; the CLI passes today's date.
 
     ``utc_offset``: the site's local time east of UTC (stored sites: their nominal solar
-    zone, :func:`railwatch.analysis.events.nominal_utc_offset`). Events, dated by local
-    days, are related to each alert from its image's local day; with none (hand counts)
-    from the day each count gives. Alert keys and dates stay UTC.
+    zone, :func:`railwatch.analysis.events.nominal_utc_offset`). A day is the site's local
+    day everywhere (since session 31): the images of one local day are one point of the
+    series, alert keys and the dates in texts and metrics are local days, a silence
+    counts local days, and events (dated by local days) are related from them. An
+    alert's ``when`` is still its image's time in UTC (a silence's: its local day).
+    With no offset (hand counts) the days are those the counts give.
     """
     settings = settings or AlertSettings()
     points = list(points)
     if as_of is not None:
         end = as_utc(as_of)
         points = [p for p in points if as_utc(p.when) <= end]
+        as_of = end + utc_offset
+    points = at_site(points, utc_offset)  # judged at the site's local time
     series = build_series(points)
     alerts: list[Alert] = []
     for one in series.values():
@@ -104,20 +110,10 @@ def analyze_series(
             if method == "objects" and one.cls in CAR_CLASSES:
                 found = [_typed_note(a, part) for a in found]
             alerts.extend(found)
+    if utc_offset:  # each image's time back to UTC (a silence keeps its local day)
+        alerts = [replace(a, when=a.when - utc_offset) for a in alerts]
     alerts.extend(quality_alerts(points, settings, as_of=as_of))
-    # a shift is related to events from its change image, known here by its UTC day
-    image_times = {
-        (one.cls, as_utc(p.when).date()): as_utc(p.when)
-        for one in series.values()
-        for p in one.points
-    }
-    alerts = link_events(
-        alerts,
-        events,
-        settings.event_window_days,
-        utc_offset=utc_offset,
-        image_times=image_times,
-    )
+    alerts = link_events(alerts, events, settings.event_window_days, utc_offset=utc_offset)
     return sorted(alerts, key=lambda a: (a.when, ALERT_KINDS.index(a.kind), a.cls))
 
 
@@ -1626,6 +1622,8 @@ def quality_alerts(
 
     Expected gap = max(``quality_gap_factor`` x median gap between earlier usable images,
     ``quality_min_gap_days``). A day counts as usable when any class has a usable count.
+    Days are those of the points' times as given (and ``as_of``'s): :func:`analyze_series`
+    gives them at the site's local time, so a stored site's silences count its local days.
     """
     if not points:
         return []

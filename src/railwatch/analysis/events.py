@@ -2,9 +2,11 @@
 
 Events are dated by the analysts' local day at the site (``railwatch event add``), so an
 alert is related to them from the local day of its image at the site, not the UTC day
-its key and date carry: at a site at UTC+12 an image taken at 22:30 UTC on 2024-02-04 is
-of the local 2024-02-05. The site's offset from UTC is its nominal solar zone
-(:func:`nominal_utc_offset`); hand counts (a CSV) are taken on the days they give.
+of its time: at a site at UTC+12 an image taken at 22:30 UTC on 2024-02-04 is of the
+local 2024-02-05. The site's offset from UTC is its nominal solar zone
+(:func:`nominal_utc_offset`); hand counts (a CSV) are taken on the days they give. Since
+session 31 the analysis judges a site at its local time, so alert keys, the dates in
+alert texts and a shift's ``change_date`` are local days too (session 30 kept them UTC).
 """
 
 from __future__ import annotations
@@ -113,25 +115,20 @@ def event_phrase(
 
 
 def anchor_day(alert: Alert) -> date:
-    """The UTC day an alert's own text dates it by: a shift's change date, else its own
-    date (:func:`local_anchor_day` is the day events are related to it from)."""
+    """The day a stored alert is dated by without its local day: a shift's change date,
+    else its time's UTC day (:func:`local_anchor_day` is the day events are related to
+    it from)."""
     return stored_anchor_day(alert.when, alert.metrics)
 
 
-def local_anchor_day(
-    alert: Alert,
-    utc_offset: timedelta = timedelta(0),
-    image_times: Mapping[tuple[str, date], datetime] | None = None,
-) -> date:
+def local_anchor_day(alert: Alert, utc_offset: timedelta = timedelta(0)) -> date:
     """The local day at the site, ``utc_offset`` east of UTC, that an alert is related to
-    events from: that of its shift's change image (``metrics["change_date"]``, the image's
-    UTC day, whose time ``image_times`` gives by (class, UTC day)), else of its own image.
-    A change image whose time is not given is taken on its UTC day."""
-    if not isinstance((alert.metrics or {}).get("change_date"), str):
-        return local_day(alert.when, utc_offset)
-    change = anchor_day(alert)  # the change image's UTC day
-    when = (image_times or {}).get((alert.cls, change))
-    return change if when is None else local_day(when, utc_offset)
+    events from: its shift's change date (``metrics["change_date"]``, the change image's
+    local day: the analysis judges at the site's time since session 31), else the local
+    day of its own image (its ``when``, in UTC)."""
+    if isinstance((alert.metrics or {}).get("change_date"), str):
+        return anchor_day(alert)
+    return local_day(alert.when, utc_offset)
 
 
 def stored_anchor_day(when: datetime, metrics: Mapping[str, object] | None) -> date:
@@ -202,24 +199,22 @@ def link_events(
     window_days: int,
     *,
     utc_offset: timedelta = timedelta(0),
-    image_times: Mapping[tuple[str, date], datetime] | None = None,
 ) -> list[Alert]:
     """Alerts with ``event_label``/``event_days`` set and the event named in the explanation
     (quality alerts are left as they are). Several events on the latest day are all named;
     ``event_label`` is the first of them by label.
 
     Days are counted from the alert's local day at the site (:func:`local_anchor_day`,
-    ``utc_offset`` east of UTC; ``image_times`` gives a shift's change image's time),
-    events being dated by local days. Where that day is not the UTC day of the alert's
-    text, the explanation says so and ``metrics[LOCAL_DAY]`` keeps it. With no offset
-    (hand counts) the days are those the counts give."""
+    ``utc_offset`` east of UTC), events being dated by local days. Where that day is not
+    the UTC day of the alert's time, the explanation says so and ``metrics[LOCAL_DAY]``
+    keeps it. With no offset (hand counts) the days are those the counts give."""
     events = tuple(events)
     out: list[Alert] = []
     for alert in alerts:
         if alert.kind == "quality":  # a silence is about imagery, not about events
             out.append(alert)
             continue
-        day = local_anchor_day(alert, utc_offset, image_times)
+        day = local_anchor_day(alert, utc_offset)
         found = latest_event(day, events, window_days)
         if found is None:
             out.append(alert)

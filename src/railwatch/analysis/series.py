@@ -1,6 +1,13 @@
 """Count series per class: one point per day, unusable scenes kept as gaps.
 
-Several images on one UTC day are combined by keeping the **best usable image**: the
+A day is the calendar day of the points' times as given: :func:`analyze_series
+<railwatch.analysis.alerts.analyze_series>` gives a stored site's images at the site's
+local time (:func:`at_site`), so its day is the **local day at the site**; hand counts
+(a CSV) are taken on the days they give. Since session 31; before, a stored site's
+images were grouped by UTC day, so at Tumangang (UTC+9) two images of one local morning
+(23:30 and 00:30 UTC) were two days, and two of different local days one.
+
+Several images on one day are combined by keeping the **best usable image**: the
 one counted by the finest method (cars one by one or by hand, then occupied track
 length, then presence: :data:`METHOD_RANK`), then an analyst's count (a scene review,
 ``CountPoint.reviewed``: the analyst looked at that image and corrected it), then the
@@ -13,8 +20,8 @@ A day with no usable image is a gap (``count`` None), never a zero.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
@@ -45,6 +52,16 @@ class CountSeries:
 def as_utc(when: datetime) -> datetime:
     """A timezone-aware UTC datetime (naive values are taken as UTC)."""
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def at_site(points: Iterable[CountPoint], utc_offset: timedelta) -> list[CountPoint]:
+    """``points`` with their times moved ``utc_offset`` east of UTC: the local time at the
+    site, still marked UTC, so that every day taken from them (a series' days, alert keys
+    and dates, the months of the seasons) is the site's local day. The analysis moves its
+    alerts' image times back (:func:`railwatch.analysis.alerts.analyze_series`)."""
+    if not utc_offset:
+        return list(points)
+    return [replace(p, when=as_utc(p.when) + utc_offset) for p in points]
 
 
 def day_number(when: datetime) -> float:

@@ -6,8 +6,9 @@ never needs a database.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from shapely import get_coordinates
@@ -16,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from railwatch.analysis.alerts import analyze_series
-from railwatch.analysis.events import nominal_utc_offset
+from railwatch.analysis.events import local_day, nominal_utc_offset
+from railwatch.analysis.series import as_utc
 from railwatch.analysis.settings import AlertSettings
 from railwatch.analysis.types import Alert, CountPoint
 from railwatch.storage import repo
+from railwatch.storage.models import Alert as AlertRow
 from railwatch.storage.models import Count, Scene
 
 
@@ -94,6 +97,8 @@ def analyze_site(
     offset = nominal_utc_offset(site_longitude(repo.get_site(session, site).geometry))
     alerts = analyze_series(points, events, settings, as_of=as_of, utc_offset=offset)
     totals = [p for p in points if p.cls == "all"]
+    if store:
+        _move_keys(session, site, alerts, utc_day_keys(alerts, points, offset))
     changes = repo.replace_alerts(session, site, alerts) if store else None
     return SiteAnalysis(
         site=site,
@@ -110,3 +115,80 @@ def analyze_site(
         changed_since_ack=0 if changes is None else changes.changed_since_ack,
         after=0 if as_of is None else sum(1 for p in totals if p.when > as_of),
     )
+
+
+def utc_day_keys(
+    alerts: Iterable[Alert], points: Iterable[CountPoint], utc_offset: timedelta
+) -> dict[str, str]:
+    """The key each alert had before session 31, where it is not its key now: ``kind:
+    class:day`` by the UTC day of its image (a silence: of the last usable image before
+    it, or of the first image where none was usable), the analysis keying by local days
+    at the site (``utc_offset`` east of UTC) since. Keyed by the alert's key now."""
+    if not utc_offset:
+        return {}
+    usable: dict[date, datetime] = {}  # the latest usable image of each local day
+    first: dict[date, datetime] = {}  # the first image of each local day
+    for p in points:
+        when = as_utc(p.when)
+        local = local_day(when, utc_offset)
+        if p.is_usable and (local not in usable or when > usable[local]):
+            usable[local] = when
+        if local not in first or when < first[local]:
+            first[local] = when
+    out: dict[str, str] = {}
+    for a in alerts:
+        head, _, day_text = a.key.rpartition(":")
+        try:
+            day = date.fromisoformat(day_text)
+        except ValueError:
+            continue
+        if a.kind != "quality":
+            utc = as_utc(a.when).date()
+        else:
+            image = (usable if a.metrics.get("last_usable") else first).get(day)
+            utc = day if image is None else image.date()
+        if utc != day:
+            out[a.key] = f"{head}:{utc.isoformat()}"
+    return out
+
+
+def _move_keys(session: Session, site: str, alerts: Iterable[Alert], old: dict[str, str]) -> None:
+    """Give a stored alert whose key moved to another day (``old``: new key -> old key,
+    :func:`utc_day_keys`) its new key, so that :func:`repo.replace_alerts` updates it as
+    the same alert: its acknowledgement, note and id stay (a change to what it says is
+    marked as for any acknowledged alert). Otherwise the alert under the old key would be
+    retired (acknowledged) or removed and one under the new key added, unacknowledged.
+
+    An old key that an alert raised now still has as its own key (another image of that
+    UTC day, of its own local day) stays with that alert, and a new key already stored
+    under an alert that is not moving keeps that alert. Keys move at once, so a run of
+    alerts on consecutive days each moving a day on (all of a UTC+12 site's morning
+    images) each keep their own."""
+    if not old:
+        return
+    staying = {a.key for a in alerts} - old.keys()  # raised now under their own old key
+    sid = repo.get_site(session, site).id
+    rows = {
+        row.key: row
+        for row in session.scalars(
+            select(AlertRow)
+            .where(AlertRow.site_id == sid)
+            .order_by(AlertRow.id)  # the lock order of repo.replace_alerts
+            .with_for_update()
+        )
+    }
+    moving = {
+        new: rows[former] for new, former in old.items() if former in rows and former not in staying
+    }
+    targets = dict(moving)
+    while blocked := [n for n in targets if rows.get(n) not in (None, *targets.values())]:
+        for n in blocked:  # its new key is held by an alert that stays
+            del targets[n]
+    if not targets:
+        return
+    for row in targets.values():  # first apart (the keys are unique at every step)
+        row.key = f"~moving~{row.id}"
+    session.flush()
+    for new, row in targets.items():
+        row.key = new
+    session.flush()
