@@ -20,9 +20,12 @@ def _since(text: str | None) -> datetime | None:
 
 def _row(a: Any) -> dict[str, Any]:
     from railwatch.cli.analyze import changed_since_ack
+    from railwatch.storage.repo import alert_version
 
     return {
         "id": a.id,
+        # what it says, as a token: `railwatch alert ack ID --expect VERSION`
+        "version": alert_version(a),
         "site": a.site.name,
         "key": a.key,
         "kind": a.kind,
@@ -162,12 +165,26 @@ def ack(
         int, typer.Argument(metavar="ID", help="Alert id (see `railwatch alerts`).")
     ],
     note: Annotated[str, typer.Option("--note", "-n", help="Why, who, what was checked.")] = "",
+    expect: Annotated[
+        str | None,
+        typer.Option(
+            "--expect",
+            metavar="VERSION",
+            help="Acknowledge only the alert as you read it: its `version` in "
+            "`railwatch alerts --json`. When re-analysis has changed it since (another "
+            "count, explanation, severity or image), nothing is acknowledged and the "
+            "error says what it says now.",
+        ),
+    ] = None,
 ) -> None:
     """Acknowledge an alert with a note; re-analysis keeps the acknowledgement.
 
     An acknowledged alert that re-analysis has changed since (`railwatch alerts` shows
     "changed since acknowledged: was ...") is acknowledged again to mark it as seen,
     with or without a note; its notes are kept.
+
+    [b]railwatch alert ack 7 --note "train in the sidings" --expect 3f0c9a1e2b4d5c6f[/]
+    acknowledges alert 7 only if it still says what version 3f0c9a1e2b4d5c6f said.
     """
     from railwatch.cli.analyze import changed_since_ack, fmt_value
     from railwatch.cli.site import open_db
@@ -190,7 +207,11 @@ def ack(
             if mark is not None
             else ""
         )
-        a = repo.acknowledge_alert(s, alert_id, note)
+        try:
+            a = repo.acknowledge_alert(s, alert_id, note, expect=expect)
+        except repo.AlertChangedError as err:
+            again = f"railwatch alert ack {alert_id} --expect {repo.alert_version(err.alert)}"
+            raise repo.AlertChangedError(f"{err} (`{again}` once checked)", err.alert) from err
         text = f"Alert {a.id} ({a.kind}, {a.severity}, {a.when:%Y-%m-%d}) acknowledged."
         if was is not None:  # a second acknowledgement keeps the notes (repo.acknowledge_alert)
             at, old = was

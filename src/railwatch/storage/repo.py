@@ -8,7 +8,10 @@ leaves nothing half-written even when the caller keeps the session going.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -72,6 +75,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_RECORD_ID",
     "TRACKS_CHANGED",
+    "AlertChangedError",
     "AlertChanges",
     "LatestCounts",
     "ReviewCandidate",
@@ -83,6 +87,7 @@ __all__ = [
     "add_scene",
     "add_site",
     "alert_page",
+    "alert_version",
     "count_series",
     "count_series_page",
     "event_values",
@@ -1760,6 +1765,46 @@ def _without_mark(metrics: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (metrics or {}).items() if k != CHANGED_SINCE_ACK}
 
 
+#: What an alert's version token looks like (:func:`alert_version`): 16 hex digits.
+_VERSION = re.compile(r"[0-9a-f]{16}")
+
+
+def alert_version(alert: Alert) -> str:
+    """A short token of what an alert says (16 hex digits of a SHA-256): its kind,
+    severity, time, class, count, explanation, metrics (its
+    :data:`CHANGED_SINCE_ACK` mark aside), linked event and image, the fields an analyst
+    reads before acknowledging it. It changes whenever re-analysis writes the alert
+    anew (:func:`replace_alerts`' ``updated``), never on an acknowledgement or a note:
+    ``acknowledge_alert(..., expect=TOKEN)`` acknowledges only the alert the analyst
+    read (session 31)."""
+    when = alert.when
+    if when is not None and when.tzinfo is None:  # as SQLite may give it back
+        when = when.replace(tzinfo=UTC)
+    said = {
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "when": when.astimezone(UTC).isoformat() if when is not None else None,
+        "cls": alert.cls,
+        "value": float(alert.value) if alert.value is not None else None,
+        "explanation": alert.explanation,
+        "metrics": _without_mark(alert.metrics),
+        "event_label": alert.event_label,
+        "event_days": alert.event_days,
+        "scene_id": alert.scene_id,
+    }
+    text = json.dumps(said, sort_keys=True, default=str, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class AlertChangedError(AlreadyExistsError):
+    """An alert is not the version the caller read (:func:`alert_version`): re-analysis
+    changed it since. Nothing was acknowledged; ``alert`` is the alert as it is now."""
+
+    def __init__(self, message: str, alert: Alert) -> None:
+        super().__init__(message)
+        self.alert = alert
+
+
 def _stored_as(row: Alert, fields: Mapping[str, Any]) -> bool:
     """Whether ``row`` holds ``fields`` already (its acknowledgement mark aside)."""
     return all(
@@ -1965,7 +2010,9 @@ def get_alert(session: Session, alert_id: int, *, lock: bool = False) -> Alert:
     return row
 
 
-def acknowledge_alert(session: Session, alert_id: int, note: str = "") -> Alert:
+def acknowledge_alert(
+    session: Session, alert_id: int, note: str = "", *, expect: str | None = None
+) -> Alert:
     """Mark an alert as seen, with an optional note; it stays acknowledged on re-analysis.
 
     Acknowledging an alert that already is never loses what the analyst wrote: without a
@@ -1989,11 +2036,31 @@ def acknowledge_alert(session: Session, alert_id: int, note: str = "") -> Alert:
     Acknowledging an alert that has changed since it was acknowledged (it has
     ``metrics[CHANGED_SINCE_ACK]``, see :func:`replace_alerts`), with or without a note,
     clears that mark: the analyst has seen what it says now.
+
+    ``expect``: the alert's version as the analyst read it (:func:`alert_version`, as
+    ``railwatch alerts --json`` and the API show it). When re-analysis has changed the
+    alert since, nothing is written and :class:`AlertChangedError` says what it says now
+    (the check is made on the locked row, in the same transaction as the write). Without
+    it, as before session 31, whatever the alert says now is acknowledged.
     """
     from railwatch.limits import NOTE_MAX
 
     note = check_note(note)
+    if expect is not None and not _VERSION.fullmatch(expect):
+        raise InputError(
+            f"{expect!r} is not an alert version: give the 16 hex digits of the alert's "
+            "`version` as `railwatch alerts --json` or the API shows it"
+        )
     row = get_alert(session, alert_id, lock=True)
+    if expect is not None and (now_version := alert_version(row)) != expect:
+        count = "no count" if row.value is None else f"{row.value:g}"
+        raise AlertChangedError(
+            f"alert {alert_id} changed since it was read (version {expect}, now "
+            f"{now_version}): re-analysis has it say {row.severity}, {count}: "
+            f"{row.explanation!r}{'' if row.scene_id is None else f' (scene {row.scene_id})'}"
+            ". Nothing was acknowledged: check what it says now and acknowledge it again",
+            row,
+        )
     old = row.ack_note or ""
     now = utcnow()
     if not row.acknowledged and row.ack_at is None and not old:  # never acknowledged

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneReview, Site
-from railwatch.storage.repo import ReviewCandidate, SiteStats
+from railwatch.storage.repo import ReviewCandidate, SiteStats, alert_version
 
 __all__ = [
     "alert_dict",
@@ -242,9 +242,11 @@ def event_dict(event: Event) -> dict[str, Any]:
 
 
 def alert_dict(alert: Alert) -> dict[str, Any]:
-    """An alert as a dict."""
+    """An alert as a dict, with its ``version`` (:func:`railwatch.storage.repo.alert_version`):
+    acknowledging it with that version acknowledges only what it said when read."""
     return {
         "id": alert.id,
+        "version": alert_version(alert),
         "site": alert.site.name,
         "key": alert.key,
         "kind": alert.kind,

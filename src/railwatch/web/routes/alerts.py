@@ -14,6 +14,7 @@ from railwatch.storage import repo
 from railwatch.storage.models import Alert
 from railwatch.storage.serialize import alert_dict
 from railwatch.web.deps import DB, Paging, read_session
+from railwatch.web.errors import problem, status_for
 from railwatch.web.pagination import paginate
 from railwatch.web.params import PlainInt
 from railwatch.web.routes.sites import SiteName
@@ -42,6 +43,15 @@ class AckIn(BaseModel):
         description="The alert's `key` as the client last read it: when the id names "
         "another alert now (a re-analysis removed that one), a 409 instead of "
         "acknowledging the other.",
+    )
+    version: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The alert's `version` as the client last read it (16 hex digits): "
+        "when a re-analysis has changed the alert since (another count, explanation, "
+        "severity or image), a 409 whose `alert` is the alert as it is now, and nothing "
+        "is acknowledged. Left out: whatever the alert says now is acknowledged (as "
+        "before session 31). The dashboard always sends it.",
     )
 
 
@@ -117,17 +127,23 @@ def get_alert(alert_id: AlertId, db: DB) -> dict[str, Any]:
     "/alerts/{alert_id}/acknowledge",
     dependencies=[Depends(require_write)],
     summary="Acknowledge an alert",
+    # the declared 200 (a 409 for another version is a problem response, returned as is)
+    response_model=dict[str, Any],
 )
-def acknowledge(alert_id: AlertId, db: DB, body: AckIn | None = None) -> dict[str, Any]:
+def acknowledge(alert_id: AlertId, request: Request, db: DB, body: AckIn | None = None) -> Any:
     """Mark an alert as seen with a note; it stays acknowledged on re-analysis. With
-    ``key``, only the alert the client read (409 when the id names another now). The
-    body may be left out (no note, no key), as ``railwatch alert ack ID`` without
-    ``--note``: it was a 422 "body: Field required" before session 29."""
+    ``key``, only the alert the client read (409 when the id names another now). With
+    ``version``, only what the alert said when the client read it: when re-analysis has
+    changed it since, a 409 whose ``alert`` member is the alert as it is now, and
+    nothing is acknowledged (session 31). The body may be left out (no note, no key),
+    as ``railwatch alert ack ID`` without ``--note``: it was a 422 "body: Field
+    required" before session 29."""
     body = body if body is not None else AckIn()
     with db.session() as s:
         # the row is locked first (PostgreSQL; SQLite's writers are serialised already):
         # two browsers acknowledging at once each add their note to the other's, where
-        # the second overwrote the first before session 24
+        # the second overwrote the first before session 24; the version is checked on
+        # the locked row, so a re-analysis cannot change it between check and write
         row = (
             s.scalar(select(Alert).where(Alert.id == alert_id).with_for_update())
             if repo.is_record_id(alert_id)
@@ -144,4 +160,14 @@ def acknowledge(alert_id: AlertId, db: DB, body: AckIn | None = None) -> dict[st
                 f"alert {alert_id} is now {row.key}, not {body.key}: a re-analysis removed "
                 f"{body.key}; reload the alerts and acknowledge the one you mean"
             )
-        return alert_dict(repo.acknowledge_alert(s, alert_id, body.note.strip()))
+        try:
+            acked = repo.acknowledge_alert(s, alert_id, body.note.strip(), expect=body.version)
+        except repo.AlertChangedError as err:
+            return problem(
+                status_for(err),
+                str(err),
+                instance=request.url.path,
+                error=type(err).__name__,
+                alert=alert_dict(err.alert),
+            )
+        return alert_dict(acked)

@@ -43,6 +43,7 @@ const RW = (() => {
       const detail = data && data.detail ? data.detail : r.status + " " + r.statusText;
       const err = new Error(detail);
       err.status = r.status;
+      err.data = data; // the problem's members (a 409's current alert, say)
       throw err;
     }
     return data;

@@ -572,15 +572,28 @@
         ack.disabled = true;
         msg.textContent = "";
         try {
-          // the key: a re-analysis may have given this id to another alert (409)
-          const updated = await api(`/api/alerts/${a.id}/acknowledge`, { method: "POST", body: { note: note.value, key: a.key } });
+          // the key: a re-analysis may have given this id to another alert (409); the
+          // version: a re-analysis may have changed this one since it was shown (409)
+          const updated = await api(`/api/alerts/${a.id}/acknowledge`, { method: "POST", body: { note: note.value, key: a.key, version: a.version } });
+          delete a.conflict;
+          delete a.draft;
           Object.assign(a, updated);
           renderAlerts();
         } catch (err) {
+          if (err.status === 409 && err.data && err.data.alert && err.data.alert.key === a.key) {
+            // nothing was acknowledged: show the alert as it is now, with why, and the
+            // note kept for a second try
+            Object.assign(a, err.data.alert);
+            a.conflict = err.message;
+            a.draft = note.value;
+            renderAlerts();
+            return;
+          }
           msg.textContent = err.status === 401 ? "sign in with the API token first (top right)" : err.message;
           ack.disabled = false;
         }
       } }, "Acknowledge");
+      if (a.draft) note.value = a.draft;
       // an acknowledged alert that says something else now: acknowledging it again (with
       // or without a note, its notes kept) marks it as seen
       const changed = changedSince(a);
@@ -599,6 +612,7 @@
           ? el("p", { class: "acked-note" }, `Acknowledged ${day(a.ack_at)}` + (a.ack_note ? `: ${a.ack_note}` : ""))
           : null,
         changed ? el("p", { class: "warn changed-since", title: `changed on ${day(a.metrics.changed_since_ack.changed_at)}; acknowledge it again once checked` }, changed) : null,
+        a.conflict ? el("p", { class: "warn ack-conflict" }, a.conflict) : null,
         !a.acknowledged || changed ? el("div", { class: "ack-row" }, note, ack, msg) : null);
     }), ...(hidden ? [hidden] : []));
   }
