@@ -181,7 +181,11 @@ def calibrate(
     if not path.is_file():
         raise typer.BadParameter(f"{path} does not exist: give the path of an ONNX weights file")
     check_detector_weights(path, "calibrate")  # before minutes of rendering scenes
-    labelled = load_labelled_dir(labels) if labels is not None else None
+    labelled = (
+        load_labelled_dir(labels, command="railwatch calibrate --labels")
+        if labels is not None
+        else None
+    )
     # only its card is read here: an INT8 copy that no longer matches it is no matter
     card_det = DefaultDetector(path, precision="fp32")
     strings = (

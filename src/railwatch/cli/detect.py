@@ -319,7 +319,9 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     img_gsd = run.given
     if run.auto or (run.given is None and run.scale_check):
         # None: georeferenced
-        found = measure_file(img, skip_georeferenced=True, command="railwatch detect")
+        found = measure_file(
+            img, skip_georeferenced=True, command="railwatch detect", bands=run.bands
+        )
         if found is not None:
             img_gsd = _gsd_from_rails(img, found.scale, run.auto)
             check = ScaleCheck(img_gsd, found.scale, 0.15)

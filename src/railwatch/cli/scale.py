@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import console, err_console, print_json
+from railwatch.cli._common import (
+    bands_option,
+    console,
+    err_console,
+    parse_bands_option,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import FileItemScaling
@@ -25,6 +31,14 @@ def scale_command(
         ),
     ] = 1435.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    bands: Annotated[
+        str | None,
+        bands_option(
+            "Band numbers (from 1) to mix as red, green, blue, as railwatch detect --bands "
+            "reads them. Default: the bands the STAC sidecar (eo:bands) or the file labels "
+            "so, else the first three, as detect chooses them."
+        ),
+    ] = None,
 ) -> None:
     """Measure metres per pixel of IMAGE from the spacing of its rails (rail-head
     centres are 1.505 m apart on standard-gauge track). Prints the estimate with its
@@ -37,7 +51,9 @@ def scale_command(
     """
     from railwatch.imagery.scale import measure_file, rail_centres_for_gauge
 
-    found = measure_file(image, rail_centres_m=rail_centres_for_gauge(gauge))
+    found = measure_file(
+        image, rail_centres_m=rail_centres_for_gauge(gauge), bands=parse_bands_option(bands)
+    )
     s = found.scale
     _say_item_scaling(image, found.item_scaling)
     if as_json:

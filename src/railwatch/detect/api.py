@@ -40,7 +40,6 @@ from railwatch.imagery.inspect import (
     EmptyImageError,
     ground_gsd,
     ground_pixel_size,
-    rgb_of,
     sidecar_metadata,
     sun_of,
     transparent_entries,
@@ -51,14 +50,13 @@ from railwatch.imagery.read import (
     FILL_MIN_M2,
     FileItemScaling,
     Radiometry,
+    file_bands,
     file_item_scaling,
     open_raster,
     parse_radiometry,
-    rgb_bands,
     stretch_ranges,
     stretch_to_uint8,
     undeclared_fill,
-    unlabelled_bands,
 )
 from railwatch.imagery.size import ImageTooSmallError, image_too_small
 
@@ -831,10 +829,9 @@ def _detect_file(
             )
         crs = _crs_string(ds.crs) if georef else None
         meta = sidecar_metadata(p)
-        if rgb is None:
-            rgb = rgb_of(meta)
-        bands = rgb_bands(ds, grey_as_rgb=True, bands=rgb)
-        guessed = rgb is None and unlabelled_bands(ds)
+        # the one rule of the readers of a file (`scale`, label reading): --bands, else
+        # the sidecar's eo:bands, else the file's labels
+        bands, guessed = file_bands(ds, p, rgb, meta=meta)
         method = method_for_gsd(scene_gsd)
         det = _resolve(detector) if method == "objects" else detector
         planar = method == "objects" and _planar_input(det)

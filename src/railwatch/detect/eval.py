@@ -789,7 +789,14 @@ def read_labelled_truth(root: str | Path, *, verified_only: bool = False) -> Lab
             )
             continue
         item = lab._load_one(
-            e.name, e.label_path, e.image_path, e.kind, problems, label, e.verified
+            e.name,
+            e.label_path,
+            e.image_path,
+            e.kind,
+            problems,
+            label,
+            e.verified,
+            command="railwatch eval",
         )
         if item is None:
             continue

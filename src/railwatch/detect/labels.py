@@ -62,7 +62,7 @@ import numpy as np
 
 from railwatch.detect.base import CAR_CLASSES
 from railwatch.detect.model_core import WORK_GSD, WorkBox
-from railwatch.errors import InputError
+from railwatch.errors import ImageryError, InputError
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import Radiometry
@@ -328,21 +328,41 @@ def _number(value: object) -> float | None:
     return v if math.isfinite(v) and v > 0 else None
 
 
+#: What shows that a sidecar ``NAME.json`` that is not valid JSON was meant for label
+#: reading: a STAC item's keys, or those read here (``imagery.inspect.meant_key``).
+_SIDECAR_KEYS = ("gsd", "radiometry")
+
+
 def _sidecar_value(image: Path, key: str) -> object:
-    """``key`` of the sidecar ``NAME.json`` (top-level, else its STAC ``properties``)."""
+    """``key`` of the sidecar ``NAME.json`` (top-level, else its STAC ``properties``).
+    One that is not valid JSON is refused where it looks meant for railwatch (it names
+    a STAC item's keys, ``gsd`` or ``radiometry``), else left alone as another tool's,
+    by the rule every reader of the image applies (``imagery.inspect.sidecar_json``)."""
+    from railwatch.imagery.inspect import ITEM_MARKS, meant_key, sidecar_json
+
     side = image.with_suffix(".json")
     if not side.is_file():
         return None
     try:
+        raw = side.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read the {key} sidecar {side}: {err}") from err
+    try:
         # UTF-8 whatever the locale; a byte-order mark (Windows tools) is no error
-        doc = json.loads(side.read_text(encoding="utf-8-sig"))
+        doc = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
+        if meant_key(raw.decode("utf-8", "replace"), (*ITEM_MARKS, *_SIDECAR_KEYS)) is None:
+            return None  # another tool's file
         raise InputError(
             f"cannot read the {key} sidecar {side}: not UTF-8 text ({err.reason} at byte "
             f"{err.start}): save it as UTF-8"
         ) from err
-    except (OSError, json.JSONDecodeError) as err:
-        raise InputError(f"cannot read the {key} sidecar {side}: {err}") from err
+    except json.JSONDecodeError as err:
+        try:  # refused as every reader refuses it, where it looks meant for railwatch
+            sidecar_json(side, image.name, keys=(*ITEM_MARKS, *_SIDECAR_KEYS))
+        except ImageryError as refused:
+            raise InputError(f"cannot read the {key} sidecar: {refused}") from err
+        return None  # another tool's file
     if not isinstance(doc, Mapping):
         return None
     props = doc.get("properties")
@@ -403,22 +423,28 @@ def _open(path: Path) -> _Raster:
 
 
 def _read_pixels(
-    path: Path, width: int, height: int, radiometry: Radiometry = "linear"
+    path: Path,
+    width: int,
+    height: int,
+    radiometry: Radiometry = "linear",
+    *,
+    command: str = "railwatch train --labels",
 ) -> np.ndarray:
     """RGB uint8 (height, width, 3), area-averaged from the file when smaller; 16-bit
     and float data mapped as ``radiometry`` says, as detection reads the file: with the
     bands' scale and offset, the file's own, else those the STAC item beside it declares
     (:func:`railwatch.imagery.read.file_item_scaling`, as ``railwatch detect`` and
-    ``railwatch ingest`` take them; until session 31 the item's were not read here)."""
+    ``railwatch ingest`` take them; until session 31 the item's were not read here).
+    The bands are chosen as ``detect`` chooses them (:func:`railwatch.imagery.read.
+    file_bands`); an item that cannot be applied says to run ``command`` again (the one
+    the user ran: ``train --labels``, ``calibrate --labels``, ``eval``, ``import-labels``)."""
     import rasterio
     from rasterio.enums import Resampling
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
-    from railwatch.errors import ImageryError
-    from railwatch.imagery.inspect import rgb_of, sidecar_metadata
     from railwatch.imagery.read import (
+        file_bands,
         file_item_scaling,
-        rgb_bands,
         stretch_ranges,
         stretch_to_uint8,
     )
@@ -427,9 +453,8 @@ def _read_pixels(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.open(path) as ds:
-                rgb = rgb_of(sidecar_metadata(path))
-                bands = rgb_bands(ds, grey_as_rgb=True, bands=rgb)
-                item = file_item_scaling(path, command="railwatch train --labels").scaling
+                bands, _ = file_bands(ds, path)
+                item = file_item_scaling(path, command=command).scaling
                 scale = stretch_ranges(ds, bands, radiometry=radiometry, item_scaling=item)
                 data = ds.read(bands, out_shape=(3, height, width), resampling=Resampling.average)
     except ImageryError as err:  # the sidecar item (not JSON, or scales it cannot have)
@@ -895,9 +920,12 @@ def _load_one(
     problems: _Problems,
     label: _Label | None = None,
     verified: bool | None = None,
+    *,
+    command: str = "railwatch train --labels",
 ) -> LabelledImage | None:
     """One labelled image read and checked (None with its problems recorded);
-    ``verified``: what the folder says of its labels when the label file says nothing."""
+    ``verified``: what the folder says of its labels when the label file says nothing;
+    ``command``: the one the user ran, named where it is to be run again."""
     n_before = len(problems.items)
     if label is None:
         label = (_read_geojson if kind == "geojson" else _read_dota)(label_path, problems)
@@ -990,7 +1018,7 @@ def _load_one(
             problems.add(image_path.with_suffix(".json"), str(err))
             return None
     try:
-        pixels = _read_pixels(image_path, sw, sh, radiometry or "linear")
+        pixels = _read_pixels(image_path, sw, sh, radiometry or "linear", command=command)
     except InputError as err:
         problems.add(image_path, str(err))
         return None
@@ -1033,9 +1061,13 @@ def _other_layout(root: Path, option: str = "--labels") -> str:
     return ""
 
 
-def load_labelled_dir(root: str | Path) -> LabelledSet:
+def load_labelled_dir(
+    root: str | Path, *, command: str = "railwatch train --labels"
+) -> LabelledSet:
     """Read and validate every labelled image of ``root`` (see the module docstring).
-    All problems are reported at once as :class:`InputError`, each with its file."""
+    All problems are reported at once as :class:`InputError`, each with its file;
+    ``command`` (the one the user ran, e.g. ``railwatch calibrate --labels``) is named
+    where a problem says to run it again."""
     base = Path(root)
     if not base.is_dir():
         raise InputError(f"--labels {base} is not a directory of images and label files")
@@ -1061,7 +1093,16 @@ def load_labelled_dir(root: str | Path) -> LabelledSet:
             continue
         if e.kind == "manifest" and e.label is None:
             continue  # its problem is recorded
-        item = _load_one(e.name, e.label_path, e.image_path, e.kind, problems, e.label, e.verified)
+        item = _load_one(
+            e.name,
+            e.label_path,
+            e.image_path,
+            e.kind,
+            problems,
+            e.label,
+            e.verified,
+            command=command,
+        )
         if item is not None:
             images.append(item)
     problems.raise_if_any(base)

@@ -46,13 +46,16 @@ import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from railwatch.detect.base import ALL_CLASSES
 from railwatch.errors import InputError, os_reason
 from railwatch.export.geometry import box_from_quad
+
+if TYPE_CHECKING:
+    from railwatch.imagery.read import Radiometry
 
 FORMATS: tuple[str, ...] = ("coco", "dota", "yolo-obb")
 IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
@@ -288,12 +291,22 @@ def write_labels(
 
 
 def _image_size(path: Path) -> tuple[int, int]:
+    """The image's width and height: PIL's, else GDAL's for what PIL does not read (a
+    TIFF of three 16-bit bands, which import-labels reads as the detector does since
+    session 31: :func:`_png_plan`)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
             return int(im.width), int(im.height)
     except (OSError, UnidentifiedImageError, ValueError) as err:
+        from railwatch.imagery.read import open_raster
+
+        try:
+            with open_raster(path, error=InputError) as ds:
+                return int(ds.width), int(ds.height)
+        except InputError:
+            pass
         raise InputError(
             f"cannot read the image {path.name} ({err}): replace it with the PNG/JPEG/TIFF "
             "the labels were drawn on"
@@ -1038,6 +1051,71 @@ def _plain(name: str) -> bool:
     return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name
 
 
+#: How :func:`import_labels` writes an image as ``images/NAME.png``: ``copy`` (an 8-bit
+#: PNG without a colour table, read as stored), ``palette`` (a colour table, applied as
+#: the detector applies it), else the radiometry to read it with (:func:`_png_plan`).
+_PngPlan = Literal["copy", "palette", "linear", "display"]
+
+
+def _png_plan(path: Path | None, errors: LabelErrors) -> _PngPlan | None:
+    """How the image ``path`` is to be written for training (:data:`_PngPlan`), so that
+    the chip a model is trained on is what ``railwatch detect`` sees of the file: other
+    than an 8-bit PNG or a colour table, its pixels are read by the reader of label
+    reading (``detect.labels._read_pixels``: the bands detect reads, stretched by the
+    ``radiometry`` of its sidecar ``NAME.json`` else linear, with the scales its STAC
+    item declares). Until session 31 they went through PIL's ``convert("RGB")``, which
+    clipped a 16-bit TIFF to 255 and ignored all of that. Problems (an item that cannot
+    be applied, a radiometry that is no radiometry, a file that cannot be read) are
+    added to ``errors``, None returned."""
+    from rasterio.enums import ColorInterp
+
+    from railwatch.detect.labels import _radiometry, _sidecar_value
+    from railwatch.errors import ImageryError
+    from railwatch.imagery.read import file_item_scaling, open_raster
+
+    if path is None:
+        return None  # import_labels says it vanished
+    try:
+        with open_raster(path, error=InputError) as ds:
+            palette = ds.colorinterp[0] == ColorInterp.palette
+            plain = ds.dtypes[0] == "uint8" and not palette
+        if palette:
+            return "palette"
+        if plain and path.suffix.lower() == ".png":
+            return "copy"
+        radiometry = _radiometry(_sidecar_value(path, "radiometry"), "its sidecar's")
+        file_item_scaling(path, command="railwatch import-labels")  # refused here, not later
+    except (InputError, ImageryError) as err:
+        errors.add(path, None, str(err))
+        return None
+    return "display" if radiometry == "display" else "linear"
+
+
+def _write_png(found: Path, target: Path, plan: _PngPlan | None) -> None:
+    """Write the image ``found`` as the 8-bit RGB PNG ``target`` as :func:`_png_plan`
+    planned it."""
+    from PIL import Image
+
+    from railwatch.detect.labels import _read_pixels
+    from railwatch.imagery.read import open_raster
+
+    if plan == "copy":
+        shutil.copyfile(found, target)
+        return
+    if plan == "palette":
+        with Image.open(found) as im:
+            im.convert("RGB").save(target)
+        return
+    radiometry: Radiometry = "display" if plan == "display" else "linear"
+    with open_raster(found, error=InputError) as ds:
+        width, height = ds.width, ds.height
+    try:
+        pixels = _read_pixels(found, width, height, radiometry, command="railwatch import-labels")
+    except InputError as err:
+        raise InputError(f"{found}: {err}") from err
+    Image.fromarray(pixels).save(target)
+
+
 def import_labels(
     src: str | Path,
     fmt: str,
@@ -1080,6 +1158,9 @@ def import_labels(
         for img in labels.images
     }
     errors.raise_if_any(f"{fmt} labels in {root}")
+    # how each image is written, checked before anything is: its item or radiometry
+    plans = {img.name: _png_plan(img.path, errors) for img in labels.images}
+    errors.raise_if_any(f"{fmt} images in {root}")
     try:
         (dest / "images").mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -1087,18 +1168,11 @@ def import_labels(
             f"cannot write the training set to {dest} ({os_reason(err)}); "
             "give --out a directory you can write to"
         ) from err
-    from PIL import Image
-
     for img in labels.images:
         found = img.path if img.path is not None and img.path.is_file() else None
         if found is None:
             raise InputError(f"image {img.name} vanished from {root} during import")
-        target = dest / "images" / f"{img.name}.png"
-        if found.suffix.lower() == ".png":
-            shutil.copyfile(found, target)
-        else:
-            with Image.open(found) as im:
-                im.convert("RGB").save(target)
+        _write_png(found, dest / "images" / f"{img.name}.png", plans[img.name])
     present = {o.cls for i in labels.images for o in i.objects}
     classes = tuple(c for c in ALL_CLASSES if c in present or c in labels.classes)
     canonical = LabelSet(classes, labels.images)

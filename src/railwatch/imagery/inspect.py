@@ -1294,19 +1294,78 @@ def rgb_of(meta: Mapping[str, Any] | None) -> tuple[int, int, int] | None:
     return None
 
 
+#: Text that shows a sidecar which is not valid JSON was meant as the image's STAC item
+#: (or Planet's metadata): the keys only those have (:func:`sidecar_json`).
+ITEM_MARKS: tuple[str, ...] = ("stac_version", "Feature", "properties", "assets")
+
+
+def is_stac_item(doc: object, *, planet: bool = False) -> bool:
+    """Whether the JSON document ``doc`` beside an image is its STAC item: an object
+    with a ``properties`` object that says it is one (``"type": "Feature"`` or a
+    ``stac_version``); another tool's JSON (a labels sidecar ``{"gsd": 0.3}``, some
+    other metadata) is not. ``planet``: the file is Planet's ``NAME_metadata.json``,
+    whose name says what it is (a ``properties`` object is enough)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("properties"), dict):
+        return False
+    return planet or doc.get("type") == "Feature" or isinstance(doc.get("stac_version"), str)
+
+
+def meant_key(text: str, keys: Sequence[str] = ITEM_MARKS) -> str | None:
+    """The first of ``keys`` that the text of a file beside an image names as a JSON
+    string (``"Feature"``: as the value of ``"type"``), or None: whether a file that is
+    not valid JSON was meant for railwatch (:func:`sidecar_json`)."""
+    for key in keys:
+        pattern = r'"type"\s*:\s*"Feature"' if key == "Feature" else re.escape(f'"{key}"')
+        if re.search(pattern, text):
+            return key
+    return None
+
+
+def sidecar_json(candidate: Path, image: str, *, keys: Sequence[str] = ITEM_MARKS) -> Any:
+    """The JSON document of the file ``candidate`` beside the image ``image`` (None when
+    there is none), by the one rule every reader of an image file applies (``ingest``,
+    ``detect``, ``scale``, label reading; session 31): a file that is not valid JSON is
+    refused (an :class:`ImageryError` saying to fix or remove it) only where it looks
+    meant for railwatch, its text naming one of ``keys`` (:data:`ITEM_MARKS`: a STAC
+    item's or Planet's keys; label reading adds ``gsd`` and ``radiometry``); another
+    tool's file is left alone (None), as a valid JSON that is no STAC item is
+    (:func:`is_stac_item`). A file that cannot be read at all is refused: nothing can be
+    told of it."""
+    if not candidate.is_file():
+        return None
+    try:
+        raw = candidate.read_bytes()
+    except OSError as err:
+        raise ImageryError(
+            f"cannot read the sidecar {candidate.name} next to {image} ({_short(err)}): "
+            "make it readable, or move it away"
+        ) from err
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        # UTF-8 whatever the locale; a byte-order mark (Windows tools) is no error
+        return json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        meant = meant_key(text, keys)
+        if meant is None:
+            return None  # not JSON, nor meant as the item: another tool's
+        what = "not UTF-8 text" if isinstance(err, UnicodeDecodeError) else "not valid JSON"
+        named = '"type": "Feature"' if meant == "Feature" else f'"{meant}"'
+        like = " as a STAC item does" if meant in ITEM_MARKS else ""
+        raise ImageryError(
+            f"sidecar {candidate.name} next to {image} is {what} ({_short(err)}), though "
+            f"it names {named}{like}: fix or remove it"
+        ) from err
+
+
 def _read_sidecar(path: Path) -> _Sidecar:
-    """Metadata from ``NAME.json`` (a STAC Item) or ``NAME_metadata.json`` (Planet)."""
-    for candidate in (path.with_suffix(".json"), path.with_name(path.stem + "_metadata.json")):
-        if not candidate.is_file():
-            continue
-        try:
-            doc = json.loads(candidate.read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ImageryError(
-                f"sidecar {candidate.name} next to {path.name} is not valid JSON "
-                f"({_short(err)}): fix or remove it"
-            ) from err
-        if isinstance(doc, dict) and isinstance(doc.get("properties"), dict):
+    """Metadata from ``NAME.json`` (a STAC Item) or ``NAME_metadata.json`` (Planet), by
+    the rule of :func:`sidecar_json` and :func:`is_stac_item`: other JSON is left alone."""
+    for candidate, planet in (
+        (path.with_suffix(".json"), False),
+        (path.with_name(path.stem + "_metadata.json"), True),
+    ):
+        doc = sidecar_json(candidate, path.name)
+        if is_stac_item(doc, planet=planet):
             return _parse_item(doc, candidate, image=path.name)
     return _Sidecar()
 

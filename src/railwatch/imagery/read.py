@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -45,6 +45,7 @@ from railwatch.imagery.inspect import (
     local_path,
     remote_access_hint,
     rgb_from_names,
+    rgb_of,
     scaling_numbers,
     sidecar_metadata,
     transparent_entries,
@@ -66,6 +67,7 @@ __all__ = [
     "SiteRaster",
     "band_scaling",
     "display_range",
+    "file_bands",
     "file_item_scaling",
     "item_scaling_of",
     "parse_radiometry",
@@ -806,6 +808,29 @@ def rgb_bands(
         return data[:3]
     band = data[0] if data else 1
     return [band, band, band] if grey_as_rgb else [band]
+
+
+def file_bands(
+    src: Any,
+    path: str | Path,
+    bands: Sequence[int] | None = None,
+    *,
+    meta: Mapping[str, Any] | None = None,
+) -> tuple[list[int], bool]:
+    """The bands of the image file ``path`` (open as ``src``) that the readers of a file
+    that is no scene read as red, green and blue (``railwatch detect``, label reading,
+    ``railwatch scale``, ``import-labels``; one rule since session 31): ``bands`` when
+    given (``--bands``), else those its STAC sidecar names (``eo:bands``; ``meta``: its
+    :func:`~railwatch.imagery.inspect.sidecar_metadata` when already read), else
+    :func:`rgb_bands`' (the file's labels, else its first three; a grey band three
+    times). Also whether they were guessed (:func:`unlabelled_bands`: four or more
+    bands that nothing names, said with a warning by ``detect``)."""
+    if bands is None:
+        bands = rgb_of(sidecar_metadata(path) if meta is None else meta)
+        guessed = bands is None and unlabelled_bands(src)
+    else:
+        guessed = False
+    return rgb_bands(src, grey_as_rgb=True, bands=bands), guessed
 
 
 def _warp_image(

@@ -809,6 +809,7 @@ def measure_file(
     rail_centres_m: float = ...,
     skip_georeferenced: Literal[False] = ...,
     command: str = ...,
+    bands: Sequence[int] | None = ...,
 ) -> FileScale: ...
 
 
@@ -819,6 +820,7 @@ def measure_file(
     rail_centres_m: float = ...,
     skip_georeferenced: bool,
     command: str = ...,
+    bands: Sequence[int] | None = ...,
 ) -> FileScale | None: ...
 
 
@@ -828,6 +830,7 @@ def measure_file(
     rail_centres_m: float = RAIL_CENTRES_M,
     skip_georeferenced: bool = False,
     command: str = "railwatch scale",
+    bands: Sequence[int] | None = None,
 ) -> FileScale | None:
     """:func:`estimate_gsd_from_rails` on an image file (PNG, JPEG, GeoTIFF, anything GDAL
     reads), read block by block so that memory stays bounded on large files. With
@@ -835,12 +838,15 @@ def measure_file(
     float file's bands are mixed by the values they stand for: their own scale and
     offset, else those the STAC item beside the file declares (``NAME.json``, as
     ``railwatch ingest`` and ``detect`` take them; :func:`_file_scaling`); an item it
-    refuses says to correct it and run ``command`` again."""
+    refuses says to correct it and run ``command`` again. The bands mixed are those
+    ``railwatch detect`` reads as colour (``imagery.read.file_bands``: ``bands``, given
+    as detect's ``--bands``, else the STAC sidecar's ``eo:bands``, else the file's
+    labels; until session 31 the sidecar's were not read here)."""
     from rasterio.errors import RasterioIOError
     from rasterio.windows import Window
 
     from railwatch.errors import InputError
-    from railwatch.imagery.read import open_raster, rgb_bands
+    from railwatch.imagery.read import file_bands, open_raster
 
     p = Path(path)
     if not p.exists():
@@ -858,16 +864,16 @@ def measure_file(
 
             gx, gy = _pixel_size_m(ds.crs, ds.transform, ds.width, ds.height)
             header = math.sqrt(gx * gy)
-        bands = rgb_bands(ds, grey_as_rgb=True)
+        chosen, _ = file_bands(ds, p, bands)
         w, h = ds.width, ds.height
         if min(w, h) < _STRIP_PX:
             return FileScale(_too_small(w, h, rail_centres_m), georef, header, w, h)
         beside = _item_beside(ds, p, command)
-        scaling = _file_scaling(ds, bands, None if beside is None else beside.scaling)
+        scaling = _file_scaling(ds, chosen, None if beside is None else beside.scaling)
 
         def read(block: tuple[int, int, int, int]) -> np.ndarray:
             x0, y0, bw, bh = block
-            data = ds.read(bands, window=Window(x0, y0, bw, bh))
+            data = ds.read(chosen, window=Window(x0, y0, bw, bh))
             if scaling is not None:
                 return _gray_of_values(data, scaling)
             return _gray(np.moveaxis(data, 0, -1))
