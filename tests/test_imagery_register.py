@@ -118,6 +118,11 @@ def _site_tracks(p: SceneParams) -> MultiLineString:
 def coarse_site(tmp_path: Path) -> Database:
     """Five 3 m images of one yard (same layout, other days and noise), the last
     misregistered by (6, -4.5) m; the site has its track centrelines."""
+    return coarse_site_at(tmp_path, f"sqlite:///{tmp_path / 'rw.db'}")
+
+
+def coarse_site_at(tmp_path: Path, url: str) -> Database:
+    """:func:`coarse_site` in the database at ``url``."""
     base = SceneParams(seed=20, layout_seed=7, size_px=(200, 200), gsd=GSD, n_cars=20)
     shifts = [(0.5, -0.5), (-0.5, 0.5), (0.0, 0.5), (0.0, -0.5), (6.0, -4.5)]
     imgs = tmp_path / "imgs"
@@ -131,7 +136,7 @@ def coarse_site(tmp_path: Path) -> Database:
         path = write_scene(render_scene(p), imgs, f"v{i}", preview=False).image
         first = first or path
     assert first is not None
-    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    db = Database(url)
     aoi = box(*inspect_scene(first).footprint.buffer(-0.001).bounds)
     with db.session() as s:
         repo.add_site(s, SiteSpec(name="yard", geometry=aoi, tracks=_site_tracks(base)))

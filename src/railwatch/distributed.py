@@ -47,6 +47,7 @@ from railwatch.pipeline import (
     processing_lock,
     record_outcome,
     task_failed,
+    with_first_use_stamps,
 )
 from railwatch.storage import Database
 from railwatch.storage.db import LockLostError
@@ -571,6 +572,10 @@ def _process_sites(
         on_progress(0, total, "")
     if not jobs:
         return list(summaries.values())
+    # the run's first-use stamps, taken here once: each task hashed every unstamped mask
+    # it read (its own and its references'), outside the run that keeps them
+    stamped = with_first_use_stamps([job for _, job in jobs])
+    jobs = [(site, job) for (site, _), job in zip(jobs, stamped, strict=True)]
     dd = _distributed()
     shipped = _shippable(detector, detector_name)
     done = 0

@@ -49,6 +49,7 @@ __all__ = [
     "check_unchanged",
     "file_stamp",
     "first_use_stamp",
+    "first_use_stamps",
     "gdal_sidecars",
     "hash_is_content",
     "hashed_file",
@@ -557,6 +558,28 @@ def first_use_stamp(
     if hashed is not None and path is not None:  # by its times taken before it was hashed
         hashed[_stat_key(path, stamp)] = stamp
     return dict(stamp)
+
+
+def first_use_stamps(
+    mask_uris: Iterable[str | None], by: str, *, hashed: FirstUseHashes
+) -> FirstUseHashes:
+    """:func:`first_use_stamp` of each of ``mask_uris`` (hashed once however often it is
+    named, and not at all when ``hashed`` holds it as it is now), keyed as ``hashed``
+    keeps them: given as ``hashed`` to :func:`first_use_stamp` elsewhere (the task of a
+    Dask worker), a mask among them is not hashed again while its size and times stay
+    those it was hashed with. A mask that is no local file here, or cannot be read here,
+    is left out (whoever reads it stamps it then, or says why it cannot)."""
+    taken: FirstUseHashes = {}
+    for uri in dict.fromkeys(mask_uris):
+        path = _local_mask(uri)
+        try:
+            stamp = first_use_stamp(uri, by, hashed=hashed)
+        except OSError as err:
+            log.debug("quality mask %s not stamped here: %s", uri, err)
+            continue
+        if stamp is not None and path is not None:
+            taken[_stat_key(path, stamp)] = stamp
+    return taken
 
 
 def _stat_key(path: Path, stat: Mapping[str, Any]) -> tuple[str, int, int, int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
@@ -73,6 +74,7 @@ from railwatch.ingest import (
     check_mask_unchanged,
     check_unchanged,
     first_use_stamp,
+    first_use_stamps,
     hash_is_content,
     mark_mask_changed,
     mark_to_count_again,
@@ -86,6 +88,7 @@ from railwatch.storage.models import Scene, Site
 from railwatch.storage.records import DetectionRecord, records_from_detections
 
 __all__ = [
+    "REFERENCE_CHANGED",
     "ProcessSummary",
     "Recount",
     "SceneJob",
@@ -95,6 +98,7 @@ __all__ = [
     "process_site",
     "processing_lock",
     "retrack_site",
+    "with_first_use_stamps",
 ]
 
 log = logging.getLogger(__name__)
@@ -207,6 +211,12 @@ class SceneJob:
     #: Its result is recorded only while the scene still has this mask and stamp (or
     #: another stamp of the same bytes): :func:`record_outcome`.
     mask_stamp: Mapping[str, Any] | None = None
+    #: The first-use stamps taken by the run's client of the unstamped quality masks
+    #: this job reads with other jobs of the run (its own, its references'), keyed as
+    #: :func:`railwatch.ingest.first_use_stamp` keeps them (:func:`with_first_use_stamps`):
+    #: a job run on a Dask worker, outside the run, hashes none of them again while its
+    #: size and times stay those it was hashed with. None: none taken for it.
+    first_use_stamps: FirstUseHashes | None = None
 
 
 @dataclass(frozen=True)
@@ -257,6 +267,11 @@ class SceneOutcome:
     job_bands: tuple[tuple[int, int, int] | None] | None = None
     #: The same for the references read (a coarse scene's), to record on their scenes.
     reference_stamps: tuple[ReferenceStamps, ...] = ()
+    #: The references a coarse scene's result was read with (each read, usable or not),
+    #: as its job had them: :func:`record_outcome` records the result only while their
+    #: scenes still have the image, quality mask, sidecars, item scales, colour bands and
+    #: radiometry they were read with (:func:`_reference_changed_meanwhile`).
+    references_read: tuple[ReferenceScene, ...] = ()
     #: True when the failure means the scene's earlier result no longer describes its
     #: file (the file changed since ingest): that result is then removed. Any other
     #: failure (a file moved or unreadable, a detector that cannot load) keeps it.
@@ -356,6 +371,12 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     longer the image ingested as the scene (its hash differs). Every outcome, a failure
     too, carries what its job read the scene with (:func:`_read_with`), for
     :func:`record_outcome` to check against what the scene has when it is written."""
+    with _stamps_taken_for(job):
+        return _process_scene(job, detector)
+
+
+def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
+    """:func:`process_scene` once the job's first-use stamps are at hand."""
     stamp: dict[str, Any] | None = None
     masked: dict[str, Any] | None = None
     try:
@@ -414,8 +435,9 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         empty = None
         background = None
         refs = None
+        read: list[ReferenceScene] = []
         if method_for_gsd(grid.gsd) != "objects" and job.tracks is not None:
-            refs = _read_references(job, grid)
+            refs = _read_references(job, grid, read=read)
             registration = register_scene(job, grid, refs)
             if registration.applied:
                 shift = (registration.cols, registration.rows)
@@ -454,6 +476,7 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             mask_stamp=masked,
             **_read_with(job),
             reference_stamps=tuple(r.stamps for r in refs or () if r.stamps is not None),
+            references_read=tuple(read),
         )
     except RailwatchError as err:
         from railwatch.ingest import FileChangedError
@@ -575,6 +598,56 @@ def _one_hash_per_mask() -> Iterator[None]:
         _FIRST_USE_HASHES.reset(token)
 
 
+@contextmanager
+def _stamps_taken_for(job: SceneJob) -> Iterator[None]:
+    """Within: :func:`_first_use_stamp` finds the first-use stamps the run's client took
+    for ``job`` (``SceneJob.first_use_stamps``), besides those of the run in this thread,
+    if any; outside a run (a Dask task), it hashes each other mask once for the job."""
+    run = _FIRST_USE_HASHES.get()
+    if run is not None:
+        for key, stamp in (job.first_use_stamps or {}).items():
+            run.setdefault(key, stamp)
+        yield
+        return
+    token = _FIRST_USE_HASHES.set(dict(job.first_use_stamps or {}))
+    try:
+        yield
+    finally:
+        _FIRST_USE_HASHES.reset(token)
+
+
+def with_first_use_stamps(jobs: Sequence[SceneJob]) -> list[SceneJob]:
+    """``jobs``, each given the first-use stamps of the unstamped local quality masks it
+    reads with another of them (``SceneJob.first_use_stamps``), each mask hashed here
+    once: for jobs run outside this process (Dask tasks), outside the run that keeps
+    the stamps it takes (:func:`_one_hash_per_mask`), where each job hashed every such
+    mask it read, a coarse scene's own and its references' (before session 31 a mask
+    that five scenes of a Dask run read was hashed five times). A mask only one job reads
+    is left to that job (hashed where it runs, in parallel)."""
+    reads = [_unstamped_masks(job) for job in jobs]
+    shared = {uri for uri, n in Counter(u for masks in reads for u in masks).items() if n > 1}
+    if not shared:
+        return list(jobs)
+    hashed: FirstUseHashes = {}
+    out = []
+    for job, masks in zip(jobs, reads, strict=True):
+        taken = first_use_stamps(
+            [u for u in masks if u in shared], "railwatch process", hashed=hashed
+        )
+        out.append(replace(job, first_use_stamps=taken) if taken else job)
+    return out
+
+
+def _unstamped_masks(job: SceneJob) -> list[str]:
+    """The quality masks without a stamp that ``job`` reads: its own and its first
+    :data:`MAX_REFERENCES` references' (those read unless some are unusable; a mask
+    hashed and never read would have its stamp recorded by no one, and be hashed again
+    by the next run)."""
+    masks = [job.mask_uri] if job.mask_stamp is None else []
+    masks += [r.mask_uri for r in job.references[:MAX_REFERENCES] if r.mask_stamp is None]
+    return list(dict.fromkeys(m for m in masks if m is not None))
+
+
 def _first_use_stamp(mask_uri: str | None) -> dict[str, Any] | None:
     """:func:`railwatch.ingest.first_use_stamp` by ``railwatch process``, hashing a mask
     met before in the same run (same path, size and times) only once."""
@@ -604,7 +677,9 @@ class _Reference:
     stamps: ReferenceStamps | None = None
 
 
-def _read_references(job: SceneJob, grid: SiteGrid) -> list[_Reference]:
+def _read_references(
+    job: SceneJob, grid: SiteGrid, *, read: list[ReferenceScene] | None = None
+) -> list[_Reference]:
     """The scene's references (``job.references``, nearest in time first), each read on
     the registration grid of ``grid`` (the scene's site grid, :func:`registration_grid`)
     and reduced at once to what the scene needs (:class:`_Reference`), so at most one
@@ -612,7 +687,8 @@ def _read_references(job: SceneJob, grid: SiteGrid) -> list[_Reference]:
     cannot be read, or whose file or mask changed since ingest (:func:`_check_reference`),
     is left out, never raised. Going on past the unusable ones keeps the
     choice the same whether or not they were already judged unusable when the job was
-    made (the first run of a site, or a re-run)."""
+    made (the first run of a site, or a re-run). ``read`` gets each reference read,
+    usable or not (what the choice of references went by)."""
     wide = registration_grid(grid)
     lines = None if job.tracks is None else tracks_to_pixels(job.tracks, grid.crs, grid.transform)
     refs: list[_Reference] = []
@@ -622,6 +698,8 @@ def _read_references(job: SceneJob, grid: SiteGrid) -> list[_Reference]:
         try:
             stamps = _check_reference(ref)
             r = _read_reference(job, ref, wide)
+            if read is not None:
+                read.append(ref)
             if not assess_quality(r, threshold=job.usable_threshold).usable:
                 continue
             empty, relative = (
@@ -896,6 +974,7 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
         or _mask_taken_meanwhile(s, outcome)
         or _scaling_taken_meanwhile(s, outcome)
         or _bands_changed_meanwhile(s, outcome)
+        or _reference_changed_meanwhile(s, outcome)
     )
     if stale is not None:
         for ref in outcome.reference_stamps:  # checked against their own stamps
@@ -959,19 +1038,7 @@ def _mask_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
         return None
     scene = repo.get_scene(s, outcome.scene_id)
     read_uri, read_stamp = outcome.job_mask
-    now_stamp = (scene.meta or {}).get(MASK_STAMP_KEY)
-    if scene.mask_uri == read_uri and now_stamp == read_stamp:
-        return None
-    read_sha = _sha256_of(read_stamp) or _sha256_of(outcome.mask_stamp)
-    if read_sha is not None and read_sha == _sha256_of(now_stamp):
-        return None
-    if (
-        read_sha is None
-        and read_stamp is None
-        and scene.mask_uri == read_uri
-        and isinstance(now_stamp, Mapping)
-        and FIRST_USE_KEY in now_stamp
-    ):
+    if _same_mask(read_uri, read_stamp, outcome.mask_stamp, scene):
         return None
     mark_mask_changed(scene)
     now = "none" if scene.mask_uri is None else scene.mask_uri
@@ -982,6 +1049,124 @@ def _mask_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
         f"or `railwatch ingest` run meanwhile): {_not_recorded(outcome)}, and the scene "
         "is counted again with its mask by the next `railwatch process`"
     )
+
+
+def _same_mask(
+    read_uri: str | None,
+    read_stamp: Mapping[str, Any] | None,
+    hashed: Mapping[str, Any] | None,
+    scene: Scene,
+) -> bool:
+    """Whether ``scene`` still has the quality mask a job read as ``read_uri`` with the
+    stamp ``read_stamp`` (``hashed``: its stamp when the job hashed it, again or at its
+    first use; None when it did not): the same path and stamp, or the same bytes stamped
+    anew (times moved, stamped at first use, another path holding them), or a mask read
+    unstamped and not hashed that was stamped at its first use meanwhile (nothing says
+    it changed)."""
+    now_stamp = (scene.meta or {}).get(MASK_STAMP_KEY)
+    if scene.mask_uri == read_uri and now_stamp == read_stamp:
+        return True
+    read_sha = _sha256_of(read_stamp) or _sha256_of(hashed)
+    if read_sha is not None and read_sha == _sha256_of(now_stamp):
+        return True
+    return (
+        read_sha is None
+        and read_stamp is None
+        and scene.mask_uri == read_uri
+        and isinstance(now_stamp, Mapping)
+        and FIRST_USE_KEY in now_stamp
+    )
+
+
+#: Appended to the ``detector_version`` of a processed or unusable coarse scene whose
+#: result was not recorded because one of its references changed while it was processed
+#: (:func:`_reference_changed_meanwhile`): the next ``railwatch process`` counts it again,
+#: its results kept until then, as for :data:`railwatch.ingest.MASK_CHANGED`.
+REFERENCE_CHANGED = "+reference-changed"
+
+
+def _reference_changed_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
+    """Why a coarse scene's result cannot be recorded: one of the other images it was
+    registered against and took its empty track from (``outcome.references_read``) no
+    longer has the image, quality mask, sidecars, item scales, colour bands or
+    radiometry the job read it with, `railwatch ingest-stac`, `railwatch ingest` or
+    `railwatch scene bands` having changed its scene while this one was processed.
+    Recorded, the result would rest on a reading of that image its scene no longer
+    stands for, and nothing would count it again. Each reference's row is locked and
+    read as committed, as the scene's own is. The same files or mask stamped anew (times
+    moved, stamped at first use: as this run records them) are no change. None when the
+    result can be recorded; else the scene, if processed or unusable, is marked to be
+    counted again (:data:`REFERENCE_CHANGED`; a pending one stays pending)."""
+    if not _is_result(outcome) or not outcome.references_read:
+        return None
+    ids = [r.scene_id for r in outcome.references_read if r.scene_id is not None]
+    now = _lock_scenes(s, ids)
+    hashed = {r.scene_id: r for r in outcome.reference_stamps}
+    changed = [
+        (ref.scene_id, what)
+        for ref in outcome.references_read
+        if ref.scene_id is not None
+        and (what := _reference_change(ref, hashed.get(ref.scene_id), now.get(ref.scene_id)))
+    ]
+    if not changed:
+        return None
+    mark_to_count_again(repo.get_scene(s, outcome.scene_id), REFERENCE_CHANGED)
+    (first, what), more = changed[0], len(changed) - 1
+    others = f", and {more} more of its references changed too" if more else ""
+    return (
+        f"scene {outcome.scene_id}: scene {first}, one of the other images it was "
+        f"registered against and took its empty track from, changed while it was "
+        f"processed ({what}, from `railwatch ingest-stac`, `railwatch ingest` or "
+        f"`railwatch scene bands` run meanwhile){others}: that result is not recorded, "
+        "and the scene is counted again with its references as they are now by the next "
+        "`railwatch process`"
+    )
+
+
+def _lock_scenes(s: Session, scene_ids: Sequence[int]) -> dict[int, Scene]:
+    """The scenes ``scene_ids`` that are there, by id: :func:`repo.lock_scene_if_there`
+    of each (their rows locked, and read as committed) in one statement, in the order
+    of their ids."""
+    ids = sorted({i for i in scene_ids if repo.is_record_id(i)})
+    if not ids:
+        return {}
+    rows = s.scalars(
+        select(Scene)
+        .where(Scene.id.in_(ids))
+        .order_by(Scene.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {scene.id: scene for scene in rows}
+
+
+def _reference_change(
+    ref: ReferenceScene, hashed: ReferenceStamps | None, scene: Scene | None
+) -> str | None:
+    """What changed in the scene of a reference since its job had it (``ref``;
+    ``hashed``: what its check hashed), in words, or None."""
+    if scene is None:
+        return "it was removed"
+    meta = scene.meta or {}
+    if scene.uri != ref.uri:
+        return f"its image is {scene.uri} now, not {ref.uri}"
+    if ref.content_hash is not None and scene.content_hash != ref.content_hash:
+        return "its image was ingested anew, another file"
+    if not _same_mask(
+        ref.mask_uri, ref.mask_stamp, None if hashed is None else hashed.mask_stamp, scene
+    ):
+        return f"its quality mask is {scene.mask_uri or 'none'} now, not {ref.mask_uri or 'none'}"
+    read_file = hashed.file_stamp if hashed is not None and hashed.file_stamp else ref.file_stamp
+    now_file = meta.get(FILE_STAMP_KEY)
+    if now_file != ref.file_stamp and (changed := sidecars_changed(read_file, now_file)):
+        return f"the files GDAL reads with its image changed: {sidecars_listed(changed)}"
+    if item_scaling_of(meta) != ref.item_scaling:
+        return "the scale and offset its STAC item declares for its bands changed"
+    if rgb_of(meta) != ref.rgb_bands:
+        return "its colour bands changed"
+    if radiometry_of(meta) != ref.radiometry:
+        return f"its radiometry is {radiometry_of(meta)} now, not {ref.radiometry}"
+    return None
 
 
 def _is_result(outcome: SceneOutcome) -> bool:
