@@ -310,20 +310,26 @@ def calibrate(
 
 def _shipped_refine(weights: Path) -> dict[str, object]:
     """The shipped card's across-track refiner entry (``detect.refine``), for ``--refine``;
-    an :class:`InputError` when the installed package's card names none."""
-    import json
-
+    an :class:`InputError` when the installed package's card names none, is missing or
+    cannot be read (read with the one card reader, :func:`read_card`, and worded as it
+    words a card, since session 31)."""
+    from railwatch.detect.calibration import read_card
     from railwatch.detect.default import default_weights
     from railwatch.detect.refine import CARD_KEY
 
-    card_path = default_weights().with_suffix(".json")
+    shipped = default_weights()
+    card_path = shipped.with_suffix(".json")
+    todo = "reinstall railwatch, or leave out --refine"
     try:
-        entry = json.loads(card_path.read_text()).get(CARD_KEY)
-    except (OSError, ValueError, AttributeError) as err:
+        card = read_card(shipped, todo=todo)
+    except InputError as err:
+        raise InputError(f"--refine copies the shipped card's refiner, but {err}") from err
+    if not card and not card_path.exists():
         raise InputError(
-            f"--refine copies the shipped card's refiner, but {card_path} cannot be read "
-            f"({err}): reinstall railwatch, or leave out --refine"
-        ) from err
+            f"--refine copies the shipped card's refiner, but the card {card_path} of "
+            f"{shipped} is missing; {todo}"
+        )
+    entry = card.get(CARD_KEY)
     if not isinstance(entry, dict):
         raise InputError(
             f"--refine copies the shipped card's refiner, but {card_path} names none: leave "

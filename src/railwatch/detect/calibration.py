@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -534,27 +535,39 @@ def check_detector_weights(path: Path, command: str) -> None:
 
 def read_card(weights: str | Path, *, todo: str | None = None) -> dict[str, Any]:
     """The card next to ``weights`` (``.json``; empty when there is none), or an
-    :class:`InputError` when it is a folder, cannot be read, is not JSON or is not a JSON
-    object, ending with ``todo`` (what to do then, for a caller that only reads it:
-    ``train --init``, :func:`railwatch.detect.train.read_init_card`). By default the
-    writers' advice (calibrate, quantize: :func:`update_card`): a writer would replace
-    the card, and what it holds (calibration, INT8 entry, training record) would be lost
-    with it, so it is mended or moved away knowingly."""
+    :class:`InputError` when it is a folder or another file that is not a regular file (a
+    FIFO, a socket, a device: refused before it is opened, which waited on a FIFO), cannot
+    be read, is not JSON or is not a JSON object, ending with ``todo`` (what to do then,
+    for a caller that only reads it: ``train --init``,
+    :func:`railwatch.detect.train.read_init_card`). By default the writers' advice
+    (calibrate, quantize: :func:`update_card`): a writer would replace the card, and what
+    it holds (calibration, INT8 entry, training record) would be lost with it, so it is
+    mended or moved away knowingly."""
     from railwatch.detect.default import json_kind, unreadable_card_advice
 
     card = Path(weights).with_suffix(".json")
-    if not card.exists():
-        return {}
-    if card.is_dir():
-        raise InputError(
-            f"the card {card} of {weights} is a folder: move it away (the card is the "
-            "JSON file beside the weights)"
-        )
     advice = unreadable_card_advice(weights) if todo is None else todo
+    # what the card is, asked before it is opened: opening a named pipe (FIFO) named like
+    # the card waited for a writer, for ever (until session 31: exists(), is_dir(), then
+    # read_text() on anything else)
     try:
-        loaded = json.loads(card.read_text())
-    except (OSError, ValueError) as err:
+        mode = os.stat(card).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    except OSError as err:
         raise InputError(f"cannot read the card {card} ({err}); {advice}") from err
+    _check_card_kind(card, weights, mode)
+    try:
+        # O_NONBLOCK: a card swapped for a FIFO after the check is refused, not waited on
+        fd = os.open(card, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        raise InputError(f"cannot read the card {card} ({err}); {advice}") from err
+    with open(fd, encoding="utf-8") as stream:
+        _check_card_kind(card, weights, os.fstat(stream.fileno()).st_mode)
+        try:
+            loaded = json.loads(stream.read())
+        except (OSError, ValueError) as err:
+            raise InputError(f"cannot read the card {card} ({err}); {advice}") from err
     if not isinstance(loaded, dict):
         written = (
             ", and writing it would replace it with the new entries alone" if todo is None else ""
@@ -564,6 +577,31 @@ def read_card(weights: str | Path, *, todo: str | None = None) -> dict[str, Any]
             f"{written}; {advice}"
         )
     return loaded
+
+
+def _check_card_kind(card: Path, weights: str | Path, mode: int) -> None:
+    """An :class:`InputError` unless ``mode`` (of the card ``card`` of ``weights``) is a
+    regular file's: a folder, a named pipe (FIFO), a socket or a device is named, with
+    what to do (a symbolic link to a regular file is read)."""
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise InputError(
+            f"the card {card} of {weights} is a folder: move it away (the card is the "
+            "JSON file beside the weights)"
+        )
+    if stat.S_ISFIFO(mode):
+        kind = "a named pipe (FIFO)"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    else:
+        kind = "a special file"
+    raise InputError(
+        f"the card {card} of {weights} is {kind}, not a regular file, and is not read: "
+        "move it away (the card is the JSON file beside the weights)"
+    )
 
 
 def update_card(weights: str | Path, values: dict[str, Any]) -> Path:

@@ -1189,15 +1189,23 @@ def device_description(device: str) -> dict[str, Any]:
 def stage_entries(stage_paths: Sequence[Path]) -> list[dict[str, Any]]:
     """A card's ``stages`` entry: each training stage's file name, configuration and bank
     from its own card, in order, and the GPU it trained on when it did (``trained_on``);
-    an :class:`InputError` for a stage that left no readable card."""
+    an :class:`InputError` for a stage that left no readable card: none, an empty one, or
+    one that :func:`~railwatch.detect.calibration.read_card` refuses (in its words, since
+    session 31: a folder, not JSON, not a JSON object, not a regular file)."""
+    from railwatch.detect.calibration import read_card
+
     recorded: list[dict[str, Any]] = []
     for k, path in enumerate(stage_paths, start=1):
+        lead = f"training stage {k} left no readable card next to {path}"
+        todo = "train the stage again (railwatch train writes the card beside its weights)"
         try:
-            card = json.loads(Path(path).with_suffix(".json").read_text())
-        except (OSError, ValueError):
-            card = None
-        if not isinstance(card, dict) or not card:
-            raise InputError(f"training stage {k} left no readable card next to {path}")
+            card = read_card(path, todo=todo)
+        except InputError as err:
+            raise InputError(f"{lead}: {err}") from err
+        if not card:
+            card_path = Path(path).with_suffix(".json")
+            what = "is an empty JSON object" if card_path.exists() else "is missing"
+            raise InputError(f"{lead}: the card {card_path} {what}; {todo}")
         entry = {"file": Path(path).name, "config": card.get("config"), "bank": card.get("bank")}
         if "trained_on" in card:  # absent on the CPU: the CPU recipe's card as before
             entry["trained_on"] = card["trained_on"]
