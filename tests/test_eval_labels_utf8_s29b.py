@@ -18,7 +18,12 @@ from PIL import Image
 from railwatch.detect.labels import load_labelled_dir
 from railwatch.errors import InputError
 
-SIDECAR = {"properties": {"title": "Tumangang – Khasan yard, 31 °C", "gsd": 0.5}}
+#: a STAC item (as the simulator writes it): eval reads only an item's gsd (session 31)
+SIDECAR = {
+    "type": "Feature",
+    "stac_version": "1.0.0",
+    "properties": {"title": "Tumangang – Khasan yard, 31 °C", "gsd": 0.5},
+}
 
 
 def _labelled(folder: Path) -> Path:

@@ -50,6 +50,7 @@ from railwatch.imagery.read import (
     FILL_MIN_M2,
     FileItemScaling,
     Radiometry,
+    colour_table,
     file_bands,
     file_item_scaling,
     open_raster,
@@ -82,9 +83,11 @@ ANISOTROPY_TOLERANCE = 0.05
 
 __all__ = [
     "DetectionResult",
+    "FileReading",
     "TileCallback",
     "detect_array",
     "detect_file",
+    "file_reading",
     "method_for_gsd",
 ]
 
@@ -364,18 +367,51 @@ def _masks_of(ds: Any, bands: Sequence[int], gsd: float | None = None) -> _Masks
     alpha = None if ColorInterp.alpha in ci else undeclared_alpha(ds)
     declares = ds.nodata is not None or ColorInterp.alpha in ci or alpha is not None
     fill = None if declares or gsd is None else float(gsd)
-    if len(set(bands)) != 1 or ci[bands[0] - 1] != ColorInterp.palette:
+    lut = colour_table(ds, bands)
+    if lut is None:
         return _Masks(alpha=alpha, fill_gsd=fill)
-    try:
-        cmap = ds.colormap(bands[0])
-    except ValueError:
-        cmap = None
-    if not cmap:
-        return _Masks(alpha=alpha, fill_gsd=fill)
-    lut = np.zeros((max(256, max(cmap) + 1), 3), dtype=np.uint8)
-    for k, rgba in cmap.items():
-        lut[k] = rgba[:3]
     return _Masks(alpha=alpha, lut=lut, clear=transparent_entries(ds, bands[0]))
+
+
+@dataclass(frozen=True)
+class FileReading:
+    """How ``railwatch detect`` maps an image file's pixels to 8-bit RGB
+    (:func:`file_reading`): its ``masks`` (a colour table, ``masks.lut``, read as its
+    colours), the scales and offsets of the STAC item beside it (``item``; None for a
+    colour table) and the per-band stretch range of non-8-bit data (``scale``, for
+    :func:`~railwatch.imagery.read.stretch_to_uint8`; None: read as stored)."""
+
+    masks: _Masks
+    item: FileItemScaling | None
+    scale: tuple[np.ndarray, np.ndarray] | None
+
+
+def file_reading(
+    ds: Any,
+    path: Path,
+    bands: Sequence[int],
+    *,
+    gsd: float | None,
+    radiometry: Radiometry,
+    command: str,
+) -> FileReading:
+    """How the image file ``path`` (open as ``ds``, read as ``bands``) is mapped to 8-bit
+    at ``gsd`` metres per pixel (None: the file's own), the one rule of ``railwatch
+    detect``'s windows and label reading (``train``/``calibrate --labels``, ``eval``,
+    ``import-labels``; session 31), so that a model is trained and evaluated on the
+    pixels detect sees. A colour table's colours are 8-bit whatever its indexes' type;
+    other pixels are read with the scales the STAC item beside the file declares where
+    it declares none (as ``railwatch ingest`` records them, refused naming ``command``
+    where it cannot be applied), stretched by :func:`~railwatch.imagery.read.
+    stretch_ranges` measured with ``gsd``: a file without georeference given one has its
+    black fill left out of the range (a georeferenced one measures its own; until
+    session 31 label reading measured a file without georeference with its fill)."""
+    masks = _masks_of(ds, bands, gsd)
+    if masks.lut is not None:
+        return FileReading(masks, None, None)
+    item = file_item_scaling(path, command=command)
+    scale = stretch_ranges(ds, bands, radiometry=radiometry, gsd=gsd, item_scaling=item.scaling)
+    return FileReading(masks, item, scale)
 
 
 def _fill_of(
@@ -838,20 +874,10 @@ def _detect_file(
         # cars are detected on square ground pixels: an image whose pixels are not (lon/lat
         # away from the equator) is read through a view that resamples it to square ones
         view = square_view(ds) if georef and method == "objects" else None
-        masks = _masks_of(ds, bands, scene_gsd)
-        # a colour table's colours are 8-bit whatever its indexes' type; other pixels are
-        # read with the scales the STAC item beside the file declares where it declares
-        # none, as `railwatch ingest` records them for its scene and `process` reads it
-        beside = file_item_scaling(p, command="railwatch detect") if masks.lut is None else None
-        scale = (
-            None
-            if beside is None
-            # gsd: a file without georeference given --gsd also has its black fill left
-            # out of the range (a georeferenced one measures its own)
-            else stretch_ranges(
-                ds, bands, radiometry=radiometry, gsd=scene_gsd, item_scaling=beside.scaling
-            )
+        how = file_reading(
+            ds, p, bands, gsd=scene_gsd, radiometry=radiometry, command="railwatch detect"
         )
+        masks, beside, scale = how.masks, how.item, how.scale
         own = _reader(
             ds, bands, scale, planar=planar or view is not None, radiometry=radiometry, masks=masks
         )

@@ -36,7 +36,7 @@ from shapely import STRtree
 from railwatch.detect.base import GENERIC_CLASS, Detection, is_presence
 from railwatch.detect.geojson import WGS84, FeatureSet, read_geojson
 from railwatch.detect.merge import box_array, polygons_of
-from railwatch.errors import InputError
+from railwatch.errors import ImageryError, InputError
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import Radiometry
@@ -1034,15 +1034,26 @@ def _find(
 
 
 def _stac_gsd(truth_file: Path, scene: str) -> float | None:
-    """The ``gsd`` of the STAC item ``NAME.json`` beside a truth file (the simulator's)."""
-    side = truth_file.parent / f"{scene.rsplit('/', 1)[-1]}.json"
-    if not side.is_file():
-        return None
+    """The ``gsd`` of the STAC item ``NAME.json`` beside a truth file (the simulator's),
+    by the one rule of every reader of a file beside an image
+    (:func:`railwatch.imagery.inspect.sidecar_json`, :func:`~railwatch.imagery.inspect.
+    is_stac_item`): another tool's JSON (no ``"type": "Feature"`` nor ``stac_version``)
+    is left alone; one that is not valid JSON but names a STAC item's keys is refused
+    (an :class:`InputError` saying to fix or remove it). Until session 31 any JSON's
+    ``properties.gsd`` was read and a broken item was taken for no gsd."""
+    from railwatch.imagery.inspect import is_stac_item, sidecar_json
+
+    name = scene.rsplit("/", 1)[-1]
     try:
-        gsd = json.loads(side.read_text(encoding="utf-8-sig")).get("properties", {}).get("gsd")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        doc = sidecar_json(truth_file.parent / f"{name}.json", truth_file.name)
+    except ImageryError as err:
+        raise InputError(f"scene {scene}: {err}") from err
+    if not is_stac_item(doc):
         return None
-    return float(gsd) if isinstance(gsd, int | float) else None
+    gsd = doc["properties"].get("gsd")
+    if isinstance(gsd, bool) or not isinstance(gsd, int | float):
+        return None
+    return float(gsd) if math.isfinite(gsd) and gsd > 0 else None
 
 
 def reproject(features: FeatureSet, to_crs: str) -> FeatureSet:

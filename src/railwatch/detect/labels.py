@@ -428,34 +428,36 @@ def _read_pixels(
     height: int,
     radiometry: Radiometry = "linear",
     *,
+    gsd: float | None = None,
     command: str = "railwatch train --labels",
 ) -> np.ndarray:
-    """RGB uint8 (height, width, 3), area-averaged from the file when smaller; 16-bit
-    and float data mapped as ``radiometry`` says, as detection reads the file: with the
-    bands' scale and offset, the file's own, else those the STAC item beside it declares
-    (:func:`railwatch.imagery.read.file_item_scaling`, as ``railwatch detect`` and
-    ``railwatch ingest`` take them; until session 31 the item's were not read here).
-    The bands are chosen as ``detect`` chooses them (:func:`railwatch.imagery.read.
-    file_bands`); an item that cannot be applied says to run ``command`` again (the one
-    the user ran: ``train --labels``, ``calibrate --labels``, ``eval``, ``import-labels``)."""
+    """RGB uint8 (height, width, 3), area-averaged from the file when smaller, mapped as
+    ``railwatch detect`` maps its windows (:func:`railwatch.detect.api.file_reading`, one
+    rule since session 31): a colour table read as its colours (before, its indexes as
+    grey); 16-bit and float data mapped as ``radiometry`` says, with the bands' scale and
+    offset, the file's own, else those the STAC item beside it declares (as ``railwatch
+    ingest`` takes them), stretched by the range measured with ``gsd`` (the image's
+    metres per pixel; None: the file's own), so that the black fill of a file without
+    georeference is left out of it as ``detect --gsd`` leaves it out (before, it was
+    counted). The bands are chosen as ``detect`` chooses them (:func:`railwatch.imagery.
+    read.file_bands`); an item that cannot be applied says to run ``command`` again (the
+    one the user ran: ``train --labels``, ``calibrate --labels``, ``eval``,
+    ``import-labels``)."""
     import rasterio
     from rasterio.enums import Resampling
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
-    from railwatch.imagery.read import (
-        file_bands,
-        file_item_scaling,
-        stretch_ranges,
-        stretch_to_uint8,
-    )
+    from railwatch.detect.api import file_reading
+    from railwatch.imagery.read import file_bands, stretch_to_uint8
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.open(path) as ds:
                 bands, _ = file_bands(ds, path)
-                item = file_item_scaling(path, command=command).scaling
-                scale = stretch_ranges(ds, bands, radiometry=radiometry, item_scaling=item)
+                how = file_reading(ds, path, bands, gsd=gsd, radiometry=radiometry, command=command)
+                if how.masks.lut is not None:
+                    return _palette_pixels(ds.read(bands[0]), how.masks.lut, width, height)
                 data = ds.read(bands, out_shape=(3, height, width), resampling=Resampling.average)
     except ImageryError as err:  # the sidecar item (not JSON, or scales it cannot have)
         raise InputError(str(err)) from err
@@ -464,8 +466,8 @@ def _read_pixels(
             f"cannot read the pixels ({err}): the file is damaged or cut short; copy or "
             "export it again, or move it and its label file out of the folder"
         ) from err
-    if scale is not None:  # as detection reads the file
-        lo, hi = scale
+    if how.scale is not None:  # as detection reads the file
+        lo, hi = how.scale
         data = np.stack(
             [
                 stretch_to_uint8(data[i], lo[i], hi[i], radiometry=radiometry)
@@ -476,6 +478,20 @@ def _read_pixels(
         np.clip(data, 0, 255).astype(np.uint8).transpose(1, 2, 0)
     )
     return out
+
+
+def _palette_pixels(index: np.ndarray, lut: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A colour table's colours (``lut``, as detect reads them) of the full-size
+    ``index``, area-averaged to ``width`` x ``height`` (the colours, never the indexes,
+    are averaged; one colour plane at a time, so no full-size RGB copy is held besides
+    the result)."""
+    index = np.clip(index, 0, len(lut) - 1)
+    same = index.shape == (height, width)
+    planes = [
+        plane if same else cv2.resize(plane, (width, height), interpolation=cv2.INTER_AREA)
+        for plane in (lut[:, c][index] for c in range(3))
+    ]
+    return np.ascontiguousarray(np.stack(planes, axis=-1))
 
 
 def _crs_label(crs: Any) -> str:
@@ -1018,7 +1034,7 @@ def _load_one(
             problems.add(image_path.with_suffix(".json"), str(err))
             return None
     try:
-        pixels = _read_pixels(image_path, sw, sh, radiometry or "linear", command=command)
+        pixels = _read_pixels(image_path, sw, sh, radiometry or "linear", gsd=gsd, command=command)
     except InputError as err:
         problems.add(image_path, str(err))
         return None

@@ -1091,9 +1091,10 @@ def _png_plan(path: Path | None, errors: LabelErrors) -> _PngPlan | None:
     return "display" if radiometry == "display" else "linear"
 
 
-def _write_png(found: Path, target: Path, plan: _PngPlan | None) -> None:
+def _write_png(found: Path, target: Path, plan: _PngPlan | None, gsd: float | None = None) -> None:
     """Write the image ``found`` as the 8-bit RGB PNG ``target`` as :func:`_png_plan`
-    planned it."""
+    planned it; ``gsd`` (the image's, as recorded; None: the file's own) measures the
+    stretch as ``railwatch detect --gsd`` measures it (its black fill left out)."""
     from PIL import Image
 
     from railwatch.detect.labels import _read_pixels
@@ -1110,7 +1111,9 @@ def _write_png(found: Path, target: Path, plan: _PngPlan | None) -> None:
     with open_raster(found, error=InputError) as ds:
         width, height = ds.width, ds.height
     try:
-        pixels = _read_pixels(found, width, height, radiometry, command="railwatch import-labels")
+        pixels = _read_pixels(
+            found, width, height, radiometry, gsd=gsd, command="railwatch import-labels"
+        )
     except InputError as err:
         raise InputError(f"{found}: {err}") from err
     Image.fromarray(pixels).save(target)
@@ -1172,7 +1175,7 @@ def import_labels(
         found = img.path if img.path is not None and img.path.is_file() else None
         if found is None:
             raise InputError(f"image {img.name} vanished from {root} during import")
-        _write_png(found, dest / "images" / f"{img.name}.png", plans[img.name])
+        _write_png(found, dest / "images" / f"{img.name}.png", plans[img.name], gsds[img.name])
     present = {o.cls for i in labels.images for o in i.objects}
     classes = tuple(c for c in ALL_CLASSES if c in present or c in labels.classes)
     canonical = LabelSet(classes, labels.images)

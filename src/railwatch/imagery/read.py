@@ -66,6 +66,7 @@ __all__ = [
     "SiteGrid",
     "SiteRaster",
     "band_scaling",
+    "colour_table",
     "display_range",
     "file_bands",
     "file_item_scaling",
@@ -833,22 +834,35 @@ def file_bands(
     return rgb_bands(src, grey_as_rgb=True, bands=bands), guessed
 
 
+def colour_table(src: Any, bands: Sequence[int]) -> np.ndarray | None:
+    """The colour table of an open dataset read as ``bands`` (1-based; one band, or one
+    band three times as :func:`file_bands` gives a grey band) as a lookup from index to
+    RGB (N, 3) uint8, or None where those bands are no palette band with a table. The
+    one rule of every reader of a file: the pipeline's read (:func:`read_site_window`),
+    ``railwatch detect``'s windows and label reading (``train``/``calibrate --labels``,
+    ``eval``, ``import-labels``; until session 31 label reading read the indexes as
+    grey) read a palette image as its colours, 8-bit whatever its indexes' type."""
+    if len(set(bands)) != 1 or src.colorinterp[bands[0] - 1] != ColorInterp.palette:
+        return None
+    try:
+        cmap = src.colormap(bands[0])
+    except ValueError:
+        return None
+    if not cmap:
+        return None
+    table = np.zeros((max(256, max(cmap) + 1), 3), dtype=np.uint8)
+    for k, rgba in cmap.items():
+        table[k] = rgba[:3]
+    return table
+
+
 def _warp_image(
     src: Any, grid: SiteGrid, rgb: Sequence[int] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[int]]:
     """The bands of ``src`` read as red, green, blue (or grey) warped to ``grid``, the
     pixels that hold data, the colour table (a palette image) and the bands read."""
     bands = rgb_bands(src, bands=rgb)
-    palette: np.ndarray | None = None
-    if len(bands) == 1 and src.colorinterp[bands[0] - 1] == ColorInterp.palette:
-        try:
-            cmap = src.colormap(bands[0])
-        except ValueError:
-            cmap = None
-        if cmap:
-            palette = np.zeros((max(256, max(cmap) + 1), 3), dtype=np.uint8)
-            for k, rgba in cmap.items():
-                palette[k] = rgba[:3]
+    palette = colour_table(src, bands)
     has_alpha = ColorInterp.alpha in src.colorinterp
     # an alpha band the file does not label so (RGBA without ExtraSamples): warped as
     # the alpha it is, so its transparent area is no data
