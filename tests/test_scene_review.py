@@ -601,7 +601,7 @@ def test_import_reviews_from_the_exports_csv_corrected(
     # again: nothing changes
     assert main(["scene", "import-reviews", "yard", str(out), "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
-    assert again == {"recorded": [], "unchanged": [first, second]}
+    assert again == {"recorded": [], "unchanged": [first, second], "by_utc_day": []}
 
 
 def test_import_reviews_by_day_and_class(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,9 @@ from shapely.geometry import Polygon
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from railwatch.analysis.events import local_day, offset_text
+from railwatch.analysis.series import as_utc
+from railwatch.analysis.store import site_utc_offset
 from railwatch.detect.base import ALL_CLASSES, Detection
 from railwatch.detect.eval import SceneEval, evaluate_scene
 from railwatch.detect.geojson import FeatureSet, box_from_polygon, from_feature_collection
@@ -346,18 +349,22 @@ def _check_has_cars(session: Session, scene: Scene) -> None:
 class ReviewImport:
     """What :func:`import_reviews` did: the scenes whose counts it recorded as reviews
     (``recorded``: ``(scene_id, counts)``) and those whose stored counts already were the
-    file's (``unchanged``)."""
+    file's (``unchanged``). ``by_utc_day``: ``(scene_id, the line's date, the scene's
+    local day)`` of the lines without ``scene_id`` taken by the scene's UTC day, their
+    date not being the local day of any usable image (a file written before session 31,
+    when a line's date was the UTC day)."""
 
     recorded: tuple[tuple[int, dict[str, float]], ...]
     unchanged: tuple[int, ...]
+    by_utc_day: tuple[tuple[int, date, date], ...] = ()
 
 
-def _day_scenes(session: Session, site: Site) -> dict[Any, list[Scene]]:
-    """The site's processed, usable scenes by UTC day."""
-    out: dict[Any, list[Scene]] = {}
-    for sc in repo.list_scenes(session, site, usable_only=True):
-        out.setdefault(sc.acquired_at.date(), []).append(sc)
-    return out
+def _line_day(when: datetime, utc_offset: timedelta) -> date:
+    """The site's local day a CSV line is of: that of its time at the site, or its date as
+    written where it gives a date alone (read as 00:00 UTC: a date is a day as the
+    analysis and alerts give days, the site's local day)."""
+    utc = as_utc(when)
+    return utc.date() if utc.time() == time(0) else local_day(utc, utc_offset)
 
 
 def import_reviews(
@@ -366,12 +373,17 @@ def import_reviews(
     """Record the counts of a CSV file (read by
     :func:`railwatch.analysis.csvio.read_counts_csv`: hand counts with ``date,count`` and
     optional ``class`` lines, or ``railwatch export``'s counts CSV corrected in a
-    spreadsheet) as reviews of ``site``'s scenes, all or none. A line goes to the scene
-    its ``scene_id`` names (the export's; its UTC day must be the line's, since session
-    28), else to the site's one processed, usable image
-    of its UTC day (a day with none, or with several, is refused, naming them). Each
-    scene needs its total (``all``); ``covered`` and car classes go with it. Scenes whose
-    stored counts already are the file's are left as they are."""
+    spreadsheet) as reviews of ``site``'s scenes, all or none. A line's day is the site's
+    local day (:func:`~railwatch.analysis.store.site_utc_offset`, as the analysis groups
+    images and dates alerts, since session 31; it was the UTC day): that of its time, or
+    its date where it gives a date alone (:func:`_line_day`). A line goes to the scene its
+    ``scene_id`` names (the export's; the scene's local day, or its UTC day as files
+    written before session 31 gave it, must be the line's, since session 28), else to the
+    site's one processed, usable image of its day (a day with several is refused, naming
+    them). A day with none takes the one usable image of the line's UTC day, if there is
+    one (a file written by UTC days: ``by_utc_day`` says so), else is refused. Each scene
+    needs its total (``all``); ``covered`` and car classes go with it. Scenes whose stored
+    counts already are the file's are left as they are."""
     s = repo.get_site(session, site)
     points = series.get(s.name, series.get("")) if len(series) else None
     if points is None:
@@ -380,12 +392,19 @@ def import_reviews(
             f"the file's site column names {named or 'no site'}, not {s.name!r}: give the "
             f"lines of site {s.name} (or leave the column out)"
         )
-    days = _day_scenes(session, s)
+    offset = site_utc_offset(s)
+    zone = offset_text(offset)
+    local_days: dict[date, list[Scene]] = {}  # the usable scenes by local day
+    utc_days: dict[date, list[Scene]] = {}  # and by UTC day (files before session 31)
+    for sc in repo.list_scenes(session, s, usable_only=True):
+        local_days.setdefault(local_day(sc.acquired_at, offset), []).append(sc)
+        utc_days.setdefault(as_utc(sc.acquired_at).date(), []).append(sc)
     wanted: dict[int, dict[str, float]] = {}
+    by_utc: dict[int, tuple[int, date, date]] = {}
     for p in points:
         if not p.is_usable or p.count is None or p.method == "presence":
             continue  # a gap of the file, or a 10 m flag: nothing to record
-        day = p.when.astimezone(UTC).date()
+        day = _line_day(p.when, offset)
         if p.scene_id is not None:
             # an id no record can have is no scene (PostgreSQL refused the statement)
             scene = session.get(Scene, p.scene_id) if repo.is_record_id(p.scene_id) else None
@@ -396,25 +415,31 @@ def import_reviews(
                 )
             # the day must be the scene's, as for a line without scene_id: a count put
             # beside another image's id (lines sorted by one column) was recorded on it
-            taken = scene.acquired_at.astimezone(UTC).date()
-            if taken != day:
+            # (a file written before session 31 gave the scene's UTC day: the id says
+            # which image, and it is that one)
+            taken = local_day(scene.acquired_at, offset)
+            if day not in (taken, as_utc(scene.acquired_at).date()):
                 raise InputError(
-                    f"{day}: scene {scene.id} is the image of {taken} (UTC), not of this "
-                    "line's date: check that the line's scene_id and date belong together "
-                    "(a spreadsheet sorted by one column only?); nothing was recorded"
+                    f"{day}: scene {scene.id} is the image of {taken} at the site ({zone}), "
+                    "not of this line's date: check that the line's scene_id and date belong "
+                    "together (a spreadsheet sorted by one column only?); nothing was recorded"
                 )
         else:
-            found = days.get(day, [])
-            if len(found) != 1:
+            found = local_days.get(day, [])
+            older = utc_days.get(as_utc(p.when).date(), []) if not found else []
+            if len(found) != 1 and len(older) != 1:
                 why = (
                     f"has {len(found)} usable images (scenes "
-                    f"{', '.join(str(sc.id) for sc in found)}): add a scene_id column to say "
-                    "which one each count is of"
+                    f"{', '.join(str(sc.id) for sc in found)}) on that day at the site "
+                    f"({zone}): add a scene_id column to say which one each count is of"
                     if found
-                    else f"has no processed, usable image: see `railwatch scene list {s.name}`"
+                    else f"has no processed, usable image on that day at the site ({zone}): "
+                    f"see `railwatch scene list {s.name}`"
                 )
                 raise InputError(f"{day}: site {s.name!r} {why}")
-            scene = found[0]
+            scene = found[0] if found else older[0]
+            if not found:  # the line's UTC day's one image: a file by UTC days
+                by_utc[scene.id] = (scene.id, day, local_day(scene.acquired_at, offset))
         mine = wanted.setdefault(scene.id, {})
         if p.cls in mine and mine[p.cls] != p.count:
             raise InputError(
@@ -437,7 +462,7 @@ def import_reviews(
                 repo.set_scene_review(session, scene_id, counts, note=note)
             except InputError as err:
                 when = session.get(Scene, scene_id)
-                day = when.acquired_at.date() if when is not None else "?"
-                raise InputError(f"{day} (scene {scene_id}): {err}") from err
+                of = local_day(when.acquired_at, offset).isoformat() if when else "?"
+                raise InputError(f"{of} (scene {scene_id}): {err}") from err
             recorded.append((scene_id, counts))
-    return ReviewImport(tuple(recorded), tuple(unchanged))
+    return ReviewImport(tuple(recorded), tuple(unchanged), tuple(by_utc[k] for k in sorted(by_utc)))

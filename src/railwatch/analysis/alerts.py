@@ -29,11 +29,13 @@ from railwatch.analysis.baseline import (
     quietest,
     rolling_medians,
     same_season,
+    spans_years,
     spread_floor,
     trailing_levels,
     trailing_records,
     with_series_noise,
     year_of,
+    years_before,
 )
 from railwatch.analysis.events import link_events
 from railwatch.analysis.series import (
@@ -180,6 +182,8 @@ def _across_methods(
         return alerts
     keys = {a.key: k for k, a in enumerate(alerts)}
     out = list(alerts)
+    years = settings.record_years
+    other_days = np.array([day_number(p.when) for p in others])  # (sorted, as others)
     for i, point in enumerate(usable):
         when = as_utc(point.when)
         own_days = (when - as_utc(usable[0].when)).days if i else 0
@@ -187,8 +191,11 @@ def _across_methods(
             continue  # its own kind judges it
         if any(float(p.count or 0.0) >= float(point.count or 0.0) for p in usable[:i]):
             continue  # not a new high of its own kind either
-        start = when - timedelta(days=settings.record_years * DAYS_PER_YEAR)
-        before = [p for p in others if start <= as_utc(p.when) < when]
+        # the record window as the methods' own rules count it (years_before: to the
+        # second; its edge was by float day numbers there before session 31)
+        day = day_number(when)
+        first = int(years_before(other_days, day, years))
+        before = [p for p in others[first:] if as_utc(p.when) < when]
         if len(before) < settings.record_min_points:
             continue
         span = (when - as_utc(before[0].when)).days
@@ -209,7 +216,7 @@ def _across_methods(
             else "low"
         )
         reasons = []
-        if not _covers_years(day_number(before[0].when), day_number(when), settings.record_years):
+        if not _covers_years(day_number(before[0].when), day, years):
             reasons.append(
                 f"that history ({_span(span)}) is shorter than the "
                 f"{settings.record_years}-year window"
@@ -387,7 +394,7 @@ def _covers_years(first: float, day: float, years: int) -> bool:
     calendar years are 1,826 or 1,827 days: a history from 2019-01-01 to 2024-01-01, or
     from 2024-02-29 to 2029-02-28, was "shorter than the 5-year window" (its records
     lowered a step), although that window held every image of it."""
-    if day - first >= years * DAYS_PER_YEAR:
+    if spans_years(first, day, years):  # to the second, as the window (years_before)
         return True
     start = np.datetime64(int(np.floor(first)), "D").astype(object)
     end = np.datetime64(int(np.floor(day)), "D").astype(object)
@@ -1373,7 +1380,7 @@ def _seen_before(
     ``precedent_images`` in the same weeks of the previous N years (one earlier spike is
     not a precedent); for a drop, ``drop_precedent_images`` at any time of them, before
     image ``stop`` (default ``i``: the images that confirm a drop are not its precedent)."""
-    start = int(np.searchsorted(days[:i], days[i] - settings.record_years * DAYS_PER_YEAR))
+    start = int(years_before(days[:i], days[i], settings.record_years))
     if up:
         w = float(settings.season_window_days)
         sel = np.zeros(i, dtype=bool)

@@ -26,6 +26,8 @@ import numpy as np
 from railwatch.analysis.settings import AlertSettings
 
 DAYS_PER_YEAR = 365.25
+#: :data:`DAYS_PER_YEAR` in whole seconds (365.25 x 86,400, exact): the record window's year.
+SECONDS_PER_YEAR = 31_557_600
 MAD_TO_SIGMA = 1.4826
 #: Cars added before seasonal ratios are taken: (count + 1) / (level + 1).
 SEASON_OFFSET = 1.0
@@ -92,9 +94,38 @@ def spread_floor(centre: float, settings: AlertSettings) -> float:
     return max(settings.min_spread, math.sqrt(variance))  # (as np.sqrt: exactly rounded)
 
 
+def whole_seconds(days: np.ndarray | float) -> np.ndarray:
+    """Day numbers (days since 1970-01-01 UTC, as :func:`railwatch.analysis.series.day_number`
+    gives them) as whole seconds since then (int64): exact for an image's time in whole
+    seconds (a day number's rounding error is far below half a second up to the year
+    9999), a fraction of a second rounded."""
+    return np.rint(np.asarray(days, dtype=float) * 86_400.0).astype(np.int64)
+
+
+def years_before(days: np.ndarray, ends: np.ndarray | float, years: int) -> np.ndarray:
+    """For each of ``ends``, the index of the first of ``days`` (sorted) within ``years``
+    record-window years (``years`` x 365.25 days) before it, an image exactly that long
+    before included. Counted in whole seconds (:func:`whole_seconds`), never in float days:
+    ``days[i] - years * 365.25`` rounds, so an image exactly on the window's edge was in it
+    or not by the float rounding of the day numbers (judged 2019-10-17 05:55:10 UTC, one of
+    2014-10-16 23:55:10 was left out of the 5-year window), where the record across
+    methods (``alerts._across_methods``), comparing the times, kept it. The one rule of
+    the record window (before 2026-12-05, session 31, the two disagreed)."""
+    first = whole_seconds(ends) - years * SECONDS_PER_YEAR
+    return np.searchsorted(whole_seconds(days), first, side="left")
+
+
+def spans_years(first: float, day: float, years: int) -> bool:
+    """Is day number ``day`` at least ``years`` record-window years (``years`` x 365.25
+    days) after ``first``, to the second (:func:`years_before`'s rule)?"""
+    span = int(whole_seconds(day)) - int(whole_seconds(first))
+    return span >= years * SECONDS_PER_YEAR
+
+
 def trailing_record(days: np.ndarray, counts: np.ndarray, i: int, years: int) -> Record | None:
-    """Maximum of ``counts[:i]`` within ``years`` before ``days[i]`` (first time it was set)."""
-    start = int(np.searchsorted(days[:i], days[i] - years * DAYS_PER_YEAR, side="left"))
+    """Maximum of ``counts[:i]`` within ``years`` before ``days[i]`` (first time it was set;
+    the window as :func:`years_before` counts it)."""
+    start = int(years_before(days[:i], days[i], years))
     if start >= i:
         return None
     j = start + int(np.argmax(counts[start:i]))
@@ -494,7 +525,7 @@ def trailing_levels(days: np.ndarray, counts: np.ndarray) -> list[float | None]:
 def trailing_records(days: np.ndarray, counts: np.ndarray, years: int) -> list[Record | None]:
     """``trailing_record(days, counts, i, years)`` for every image i (a running maximum
     over the moving window: a queue of the images that may still become its maximum)."""
-    starts = np.searchsorted(days, days - years * DAYS_PER_YEAR, side="left").tolist()
+    starts = years_before(days, days, years).tolist()
     vals, day_list = counts.tolist(), days.tolist()
     queue: deque[int] = deque()  # indices, counts not increasing: the first is the maximum
     out: list[Record | None] = []
@@ -633,9 +664,7 @@ def quietest(
     if stop <= 0:
         return None
     w = float(settings.season_window_days)
-    first = int(
-        np.searchsorted(days[:stop], days[stop - 1] - settings.record_years * DAYS_PER_YEAR)
-    )
+    first = int(years_before(days[:stop], days[stop - 1], settings.record_years))
     lo = np.searchsorted(days[:stop], days[first:stop] - w, side="left").tolist()
     hi = np.searchsorted(days[:stop], days[first:stop] + w, side="right").tolist()
     # the stretches' medians from one sorted window moved along (both ends only move on)

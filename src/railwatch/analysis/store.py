@@ -23,7 +23,7 @@ from railwatch.analysis.settings import AlertSettings
 from railwatch.analysis.types import Alert, CountPoint
 from railwatch.storage import repo
 from railwatch.storage.models import Alert as AlertRow
-from railwatch.storage.models import Count, Scene
+from railwatch.storage.models import Count, Scene, Site
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,14 @@ def site_longitude(geometry: BaseGeometry) -> float:
     return lon - 360.0 if lon > 180.0 else lon
 
 
+def site_utc_offset(site: Site) -> timedelta:
+    """A stored site's local time east of UTC, its nominal solar zone
+    (:func:`railwatch.analysis.events.nominal_utc_offset` of :func:`site_longitude`): the
+    offset whose days the analysis groups its images, keys its alerts and dates them by
+    (since session 31), and whose days the reviews, reports and dashboard name."""
+    return nominal_utc_offset(site_longitude(site.geometry))
+
+
 def analyze_site(
     session: Session,
     site: str,
@@ -94,7 +102,7 @@ def analyze_site(
     alerts and their acknowledgements are left as they are, and nothing is written."""
     points = site_points(session, site)
     events = repo.event_values(session, site)
-    offset = nominal_utc_offset(site_longitude(repo.get_site(session, site).geometry))
+    offset = site_utc_offset(repo.get_site(session, site))
     alerts = analyze_series(points, events, settings, as_of=as_of, utc_offset=offset)
     totals = [p for p in points if p.cls == "all"]
     if store:

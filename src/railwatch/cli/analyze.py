@@ -124,7 +124,8 @@ def alert_cell(
 
 
 def parse_as_of(text: str | None, *, today: date | None = None) -> datetime:
-    """``--as-of DATE``: the end of that UTC day; without it, now (UTC). A date after
+    """``--as-of DATE``: the end of that day in UTC (``analyze SITE`` moves it to the end
+    of that day at the site, its local day); without it, now (UTC). A date after
     ``today`` (by default the later of today in UTC and on this machine's clock, for
     analysts east of Greenwich) or before 1900 is an :class:`InputError`: the analysis
     looks back, and a future date would only report a silence up to it."""
@@ -188,9 +189,11 @@ def analyze(
         str | None,
         typer.Option(
             "--as-of",
-            help="Look back: the alerts as of this past date (YYYY-MM-DD; default now), "
-            "later counts ignored and a silence up to it reported. Printed only: the stored "
-            "alerts are left as they are (see --store).",
+            help="Look back: the alerts as of the end of this past date (YYYY-MM-DD; "
+            "default now): for a SITE its day at the site (the site's local day, as alert "
+            "dates are), for --counts the day in UTC; later counts ignored and a silence up "
+            "to it reported. Printed only: the stored alerts are left as they are (see "
+            "--store).",
         ),
     ] = None,
     store: Annotated[
@@ -420,14 +423,17 @@ def _analyze_db(
     look_back: bool,
     store: bool,
 ) -> None:
-    from railwatch.analysis.store import analyze_site
+    from railwatch.analysis.store import analyze_site, site_utc_offset
     from railwatch.cli.site import open_db
+    from railwatch.storage import repo
 
+    day = f"{as_of:%Y-%m-%d}"
     # a look-back that stores nothing reads only (never takes SQLite's write lock)
     with open_db(ctx) as db, db.session(readonly=not store) as session:
+        if look_back:  # the end of that day at the site (its local day), not in UTC
+            as_of -= site_utc_offset(repo.get_site(session, site))
         result = analyze_site(session, site, settings, as_of=as_of, store=store)
     shown = _shown(result.alerts, show)
-    day = f"{as_of:%Y-%m-%d}"
     if as_json:
         print_json(
             {

@@ -449,7 +449,9 @@ def import_reviews_command(
 ) -> None:
     """Record the counts of a CSV file as your reviews of the site's images, all or none:
     each line goes to the image its scene_id names, else to the site's one usable image of
-    its UTC day. Images whose stored count already is the file's are left as they are."""
+    its day at the site (the local day the alerts and charts give; a line whose day has
+    none takes its UTC day's one image, as files written before 2026-12-05 meant). Images
+    whose stored count already is the file's are left as they are."""
     from railwatch.analysis.csvio import read_counts_csv
     from railwatch.review import import_reviews
 
@@ -463,12 +465,24 @@ def import_reviews_command(
             {
                 "recorded": [{"scene_id": i, "counts": c} for i, c in done.recorded],
                 "unchanged": list(done.unchanged),
+                "by_utc_day": [
+                    {"scene_id": i, "date": d.isoformat(), "local_day": k.isoformat()}
+                    for i, d, k in done.by_utc_day
+                ],
             }
         )
         return
     for scene_id, given in done.recorded:
         parts = "; ".join(f"{cls} {n:g}" for cls, n in given.items())
         console.print(f"scene {scene_id}: {escape(parts)}", highlight=False)
+    for scene_id, day, local in done.by_utc_day:
+        err_console.print(
+            f"note: the line of {day} went to scene {scene_id}, the image of that UTC day: "
+            f"it is of {local} at the site, and no usable image is of {day} there (a file "
+            "written by UTC days, before 2026-12-05?); write the site's local day, or add "
+            "a scene_id column",
+            highlight=False,
+        )
     console.print(
         f"Recorded {len(done.recorded)} review(s) of {escape(site)}; "
         f"{len(done.unchanged)} image(s) already had the file's counts."
