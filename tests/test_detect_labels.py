@@ -170,7 +170,7 @@ def test_fine_images_are_stored_coarser_with_their_cars(tmp_path: Path) -> None:
 
 def test_gsd_from_sidecar_and_dota(tmp_path: Path) -> None:
     _write_png(tmp_path, "a", 0.5, with_gsd=False)
-    (tmp_path / "a.json").write_text(json.dumps({"properties": {"gsd": 0.5}}))
+    (tmp_path / "a.json").write_text(json.dumps({"type": "Feature", "properties": {"gsd": 0.5}}))
     dota = tmp_path / "labelTxt"
     dota.mkdir()
     _, polys_b = _image(0.25)

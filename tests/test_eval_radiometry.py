@@ -53,7 +53,9 @@ def _recorder(seen: dict[str, str]) -> Any:
 def test_each_image_is_read_as_its_files_say(tmp_path: Path) -> None:
     folder = _yard(tmp_path / "t", "own", radiometry="display")
     _yard(folder, "side")
-    (folder / "side.json").write_text(json.dumps({"properties": {"radiometry": "display"}}))
+    (folder / "side.json").write_text(
+        json.dumps({"type": "Feature", "properties": {"radiometry": "display"}})
+    )
     _yard(folder, "silent")
     seen: dict[str, str] = {}
     scenes = {s.name: s for s in evaluate_dirs(folder, predict=_recorder(seen))}

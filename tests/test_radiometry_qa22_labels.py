@@ -78,7 +78,9 @@ def test_without_it_the_image_is_read_as_linear_data(tmp_path: Path) -> None:
 
 def test_the_sidecar_says_it_when_the_label_file_does_not(tmp_path: Path) -> None:
     folder, expected = labelled_dir(tmp_path)
-    (folder / "yard.json").write_text(json.dumps({"properties": {"radiometry": "display"}}))
+    (folder / "yard.json").write_text(
+        json.dumps({"type": "Feature", "properties": {"radiometry": "display"}})
+    )
     assert np.abs(pixels(folder) - expected).max() <= 1
 
 

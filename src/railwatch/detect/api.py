@@ -54,6 +54,8 @@ from railwatch.imagery.read import (
     file_bands,
     file_item_scaling,
     open_raster,
+    palette_colours,
+    palette_entries,
     parse_radiometry,
     stretch_ranges,
     stretch_to_uint8,
@@ -475,15 +477,13 @@ def _reader(
         index = None
         if extra.lut is not None:  # a colour table: its colours, not its indexes
             index = ds.read(bands[0], window=rw)
-            data = np.ascontiguousarray(extra.lut[index].transpose(2, 0, 1))
+            raw = index[None]
+            rgb, _ = palette_colours(index, extra.lut)  # no entry: black, no data
+            data = np.ascontiguousarray(rgb.transpose(2, 0, 1))
         else:
-            data = ds.read(bands, window=rw)
-        # black fill that no nodata or alpha declares (imagery.read.undeclared_fill)
-        fill = _fill_of(ds, bands, rw, data, extra.fill_gsd) if extra.fill_gsd else None
-        finite = None  # NaN pixels of a float image are no data, as in imagery.read
-        if data.dtype.kind == "f" and not (ok := np.isfinite(data).all(axis=0)).all():
-            finite = ok
-            data = np.where(ok, data, 0.0).astype(data.dtype)
+            data = raw = ds.read(bands, window=rw)
+        if data.dtype.kind == "f":  # NaN pixels are no data (window_valid), read as 0
+            data = np.where(np.isfinite(data), data, 0.0).astype(data.dtype)
         if scale is not None and index is None:  # as imagery.read maps non-8-bit data
             lo, hi = scale
             data = np.stack(
@@ -496,20 +496,55 @@ def _reader(
             data = np.clip(data, 0, 255).astype(np.uint8)
         # as read (a view), or band-sequential to interleaved (cv2.merge: SIMD)
         img = data.transpose(1, 2, 0) if planar else np.asarray(cv2.merge(list(data)))
-        if all_valid and fill is None:  # skips about 8 ms of mask per 1688 px window
-            return img, finite
-        valid = np.ones(img.shape[:2], bool) if all_valid else ds.dataset_mask(window=rw) > 0
-        if fill is not None:
-            valid &= ~fill
-        if extra.alpha is not None:  # GDAL's mask does not know this alpha band
-            valid &= ds.read(extra.alpha, window=rw) > 0
-        if index is not None and extra.clear is not None:
-            valid &= ~np.isin(index, extra.clear)
-        if finite is not None:
-            valid &= finite
-        return img, (None if valid.all() else valid)
+        return img, window_valid(ds, bands, rw, raw, extra, index=index, all_valid=all_valid)
 
     return read
+
+
+def window_valid(
+    ds: Any,
+    bands: Sequence[int],
+    rw: Any,
+    raw: np.ndarray,
+    masks: _Masks,
+    *,
+    index: np.ndarray | None = None,
+    all_valid: bool | None = None,
+) -> np.ndarray | None:
+    """Where the window ``rw`` of ``ds`` (read as ``bands``; ``raw`` its stored values,
+    ``index`` a colour table's indexes) holds data, None where it does everywhere: the
+    one rule of ``railwatch detect``'s windows and label reading (session 31). GDAL's
+    dataset mask, less (``masks``, :func:`_masks_of`) where an alpha band GDAL does not
+    know is 0, a colour table's transparent entries and indexes it has no entry for
+    (:func:`~railwatch.imagery.read.palette_entries`), the black fill of a file that
+    declares no nodata, and NaN. ``all_valid``: whether the file masks nothing
+    (:func:`_all_valid`; found when None)."""
+    if all_valid is None:
+        all_valid = _all_valid(ds) and masks.alpha is None and masks.clear is None
+    # black fill that no nodata or alpha declares (imagery.read.undeclared_fill)
+    fill = _fill_of(ds, bands, rw, raw, masks.fill_gsd) if masks.fill_gsd else None
+    listed = None  # a colour table's indexes that have an entry in it
+    if index is not None and masks.lut is not None:
+        listed = palette_entries(index, masks.lut)
+        if listed.all():
+            listed = None
+    finite = None  # NaN pixels of a float image are no data, as in imagery.read
+    if raw.dtype.kind == "f" and not (ok := np.isfinite(raw).all(axis=0)).all():
+        finite = ok
+    if all_valid and fill is None and listed is None:  # skips ~8 ms per 1688 px window
+        return finite
+    valid = np.ones(raw.shape[1:], bool) if all_valid else ds.dataset_mask(window=rw) > 0
+    if fill is not None:
+        valid &= ~fill
+    if masks.alpha is not None:  # GDAL's mask does not know this alpha band
+        valid &= ds.read(masks.alpha, window=rw) > 0
+    if index is not None and masks.clear is not None:
+        valid &= ~np.isin(index, masks.clear)
+    if listed is not None:
+        valid &= listed
+    if finite is not None:
+        valid &= finite
+    return None if valid.all() else valid
 
 
 class _DataCheck:

@@ -23,18 +23,22 @@ an image is named by its path from the folder, ``siteA/yard1``). Classes and ``c
 are read by eval's functions (:mod:`railwatch.detect.geojson`).
 
 Every car in a labelled image must be labelled: the rest of the image is used as
-background (training crops without a label there teach "no car here").
+background (training crops without a label there teach "no car here"). Its no data (as
+``railwatch detect`` marks it: nodata, alpha, GDAL's mask, a colour table's transparent
+or missing entries, NaN, the black fill of a file that declares none) is kept as
+:attr:`LabelledImage.valid`; a training crop more than :data:`MAX_NODATA_SHARE` of
+which is no data is drawn again (session 31; before, such areas taught "no car here").
 
 The ground sample distance comes from the label file's top-level ``"gsd"`` (or the DOTA
-``gsd:`` line), else a sidecar ``NAME.json`` (``{"gsd": 0.3}`` or a STAC item with
-``properties.gsd``), else the image's geotransform. A 16-bit or float image that is
-display-encoded (a visual product x257) is said so per image as ``railwatch detect
---radiometry display`` records it: the label file's top-level ``"radiometry":
-"display"``, else the sidecar's (``{"radiometry": "display"}`` or a STAC item's
-``properties``); without either it is read as linear data. Its bands' scale and offset
-are its own, else those a STAC item sidecar ``NAME.json`` declares (``raster:bands``),
-as ``railwatch ingest`` and ``detect`` take them (session 31). All problems of a
-directory are reported together, each with its file.
+``gsd:`` line), else a sidecar ``NAME.json`` (its top-level ``{"gsd": 0.3}``, else, only
+where it is a STAC item, ``properties.gsd``), else the image's geotransform. A 16-bit or
+float image that is display-encoded (a visual product x257) is said so per image as
+``railwatch detect --radiometry display`` records it: the label file's top-level
+``"radiometry": "display"``, else the sidecar's (top-level ``{"radiometry": "display"}``,
+else a STAC item's ``properties``); without either it is read as linear data. Its bands'
+scale and offset are its own, else those a STAC item sidecar ``NAME.json`` declares
+(``raster:bands``), as ``railwatch ingest`` and ``detect`` take them (session 31). All
+problems of a directory are reported together, each with its file.
 
 Where each image's labels come from (:attr:`LabelledImage.verified`): ``True`` for
 verified labels (an analyst's: outlines reviewed in railwatch, or labels marked checked
@@ -97,6 +101,13 @@ MAX_GSD = 1.6
 #: Images finer than this are kept in memory at this ground sample distance: it holds
 #: everything the working scale (0.5 m) and its ±20 % gsd jitter can use.
 STORE_GSD = 0.4
+
+#: A training crop of a labelled image more than this share of which is no data is drawn
+#: again (up to :data:`NODATA_REDRAWS` times; the one with least no data is kept): no
+#: data is not background, and a crop mostly of it would teach "no car here" where
+#: ``railwatch detect`` reads nothing (session 31).
+MAX_NODATA_SHARE = 0.25
+NODATA_REDRAWS = 8
 #: A labelled polygon's oriented rectangle must fit these (metres; DOMAIN.md's cars with
 #: generous slack for hand drawing). Anything else is a wrong gsd or several cars.
 LENGTH_LIMITS_M = (6.0, 32.0)
@@ -134,6 +145,9 @@ class LabelledImage:
     #: How the file's 16-bit or float pixels are read, as its label file or sidecar
     #: says (None: it says nothing; read as linear data)
     radiometry: Radiometry | None = None
+    #: Where ``image`` holds data (bool, its shape; None: everywhere), as ``railwatch
+    #: detect`` reads the file (:func:`_read_image`)
+    valid: np.ndarray | None = None
 
     @property
     def provenance(self) -> str:
@@ -334,11 +348,15 @@ _SIDECAR_KEYS = ("gsd", "radiometry")
 
 
 def _sidecar_value(image: Path, key: str) -> object:
-    """``key`` of the sidecar ``NAME.json`` (top-level, else its STAC ``properties``).
-    One that is not valid JSON is refused where it looks meant for railwatch (it names
-    a STAC item's keys, ``gsd`` or ``radiometry``), else left alone as another tool's,
-    by the rule every reader of the image applies (``imagery.inspect.sidecar_json``)."""
-    from railwatch.imagery.inspect import ITEM_MARKS, meant_key, sidecar_json
+    """``key`` of the sidecar ``NAME.json``: its top-level member (label reading's own
+    sidecar, ``{"gsd": 0.3}``), else, only where the file is a STAC item
+    (:func:`railwatch.imagery.inspect.is_stac_item`), its ``properties`` member; another
+    tool's JSON with a ``properties`` object is left alone (until session 31 its
+    ``properties.gsd`` was read; eval's truth path reads a STAC item's only). One that
+    is not valid JSON is refused where it looks meant for railwatch (it names a STAC
+    item's keys, ``gsd`` or ``radiometry``), else left alone as another tool's, by the
+    rule every reader of the image applies (``imagery.inspect.sidecar_json``)."""
+    from railwatch.imagery.inspect import ITEM_MARKS, is_stac_item, meant_key, sidecar_json
 
     side = image.with_suffix(".json")
     if not side.is_file():
@@ -365,8 +383,9 @@ def _sidecar_value(image: Path, key: str) -> object:
         return None  # another tool's file
     if not isinstance(doc, Mapping):
         return None
-    props = doc.get("properties")
-    return doc.get(key, props.get(key) if isinstance(props, Mapping) else None)
+    if key in doc:
+        return doc[key]
+    return doc["properties"].get(key) if is_stac_item(doc) else None
 
 
 def _sidecar_gsd(image: Path) -> float | None:
@@ -431,6 +450,19 @@ def _read_pixels(
     gsd: float | None = None,
     command: str = "railwatch train --labels",
 ) -> np.ndarray:
+    """The pixels of :func:`_read_image` (its no data black, as detect reads it)."""
+    return _read_image(path, width, height, radiometry, gsd=gsd, command=command)[0]
+
+
+def _read_image(
+    path: Path,
+    width: int,
+    height: int,
+    radiometry: Radiometry = "linear",
+    *,
+    gsd: float | None = None,
+    command: str = "railwatch train --labels",
+) -> tuple[np.ndarray, np.ndarray | None]:
     """RGB uint8 (height, width, 3), area-averaged from the file when smaller, mapped as
     ``railwatch detect`` maps its windows (:func:`railwatch.detect.api.file_reading`, one
     rule since session 31): a colour table read as its colours (before, its indexes as
@@ -442,12 +474,20 @@ def _read_pixels(
     counted). The bands are chosen as ``detect`` chooses them (:func:`railwatch.imagery.
     read.file_bands`); an item that cannot be applied says to run ``command`` again (the
     one the user ran: ``train --labels``, ``calibrate --labels``, ``eval``,
-    ``import-labels``)."""
+    ``import-labels``).
+
+    Also where the pixels hold data (bool, None: everywhere), by detect's rule for a
+    window (:func:`railwatch.detect.api.window_valid`: GDAL's mask, an undeclared alpha
+    band, a colour table's transparent and missing entries, NaN, the black fill of a
+    file that declares no nodata), a stored pixel valid where most of the file's pixels
+    under it are; no-data pixels are black (session 31; before, no data was read as
+    ground)."""
     import rasterio
     from rasterio.enums import Resampling
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+    from rasterio.windows import Window as RioWindow
 
-    from railwatch.detect.api import file_reading
+    from railwatch.detect.api import file_reading, window_valid
     from railwatch.imagery.read import file_bands, stretch_to_uint8
 
     try:
@@ -456,9 +496,16 @@ def _read_pixels(
             with rasterio.open(path) as ds:
                 bands, _ = file_bands(ds, path)
                 how = file_reading(ds, path, bands, gsd=gsd, radiometry=radiometry, command=command)
+                whole = RioWindow(0, 0, ds.width, ds.height)
                 if how.masks.lut is not None:
-                    return _palette_pixels(ds.read(bands[0]), how.masks.lut, width, height)
+                    index = ds.read(bands[0])
+                    valid = window_valid(ds, bands, whole, index[None], how.masks, index=index)
+                    return _palette_pixels(index, how.masks.lut, width, height, valid)
                 data = ds.read(bands, out_shape=(3, height, width), resampling=Resampling.average)
+                full = (height, width) == (ds.height, ds.width)
+                raw = data if full else ds.read(bands)
+                valid = _shrunk(window_valid(ds, bands, whole, raw, how.masks), width, height)
+                del raw
     except ImageryError as err:  # the sidecar item (not JSON, or scales it cannot have)
         raise InputError(str(err)) from err
     except RasterioIOError as err:
@@ -466,6 +513,8 @@ def _read_pixels(
             f"cannot read the pixels ({err}): the file is damaged or cut short; copy or "
             "export it again, or move it and its label file out of the folder"
         ) from err
+    if data.dtype.kind == "f":  # NaN is no data (window_valid), read as 0
+        data = np.where(np.isfinite(data), data, 0.0).astype(data.dtype)
     if how.scale is not None:  # as detection reads the file
         lo, hi = how.scale
         data = np.stack(
@@ -477,21 +526,52 @@ def _read_pixels(
     out: np.ndarray = np.ascontiguousarray(
         np.clip(data, 0, 255).astype(np.uint8).transpose(1, 2, 0)
     )
-    return out
+    if valid is not None:
+        out[~valid] = 0
+    return out, valid
 
 
-def _palette_pixels(index: np.ndarray, lut: np.ndarray, width: int, height: int) -> np.ndarray:
-    """A colour table's colours (``lut``, as detect reads them) of the full-size
-    ``index``, area-averaged to ``width`` x ``height`` (the colours, never the indexes,
-    are averaged; one colour plane at a time, so no full-size RGB copy is held besides
-    the result)."""
-    index = np.clip(index, 0, len(lut) - 1)
+def _shrunk(valid: np.ndarray | None, width: int, height: int) -> np.ndarray | None:
+    """``valid`` (the file's pixels) at ``width`` x ``height``: a pixel valid where most
+    of the file's pixels under it are (None stays None: every pixel valid)."""
+    if valid is None:
+        return None
+    if valid.shape != (height, width):
+        share = cv2.resize(valid.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
+        valid = share >= 0.5
+    return None if valid.all() else valid
+
+
+def _palette_pixels(
+    index: np.ndarray,
+    lut: np.ndarray,
+    width: int,
+    height: int,
+    valid: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A colour table's colours (``lut``, as detect reads them:
+    :func:`railwatch.imagery.read.palette_colours`) of the full-size ``index``, no data
+    (``valid`` False) black, area-averaged to ``width`` x ``height`` (the colours, never
+    the indexes, are averaged; one colour plane at a time, so no full-size RGB copy is
+    held besides the result), with ``valid`` shrunk to it (:func:`_shrunk`)."""
+    from railwatch.imagery.read import palette_colours
+
     same = index.shape == (height, width)
-    planes = [
-        plane if same else cv2.resize(plane, (width, height), interpolation=cv2.INTER_AREA)
-        for plane in (lut[:, c][index] for c in range(3))
-    ]
-    return np.ascontiguousarray(np.stack(planes, axis=-1))
+
+    def plane(c: int) -> np.ndarray:
+        colour = palette_colours(index, lut[:, c : c + 1])[0][..., 0]
+        if valid is not None:
+            colour[~valid] = 0
+        if same:
+            return colour
+        return np.asarray(cv2.resize(colour, (width, height), interpolation=cv2.INTER_AREA))
+
+    planes = [plane(c) for c in range(3)]
+    out = np.ascontiguousarray(np.stack(planes, axis=-1))
+    shrunk = _shrunk(valid, width, height)
+    if shrunk is not None:
+        out[~shrunk] = 0
+    return out, shrunk
 
 
 def _crs_label(crs: Any) -> str:
@@ -1034,7 +1114,9 @@ def _load_one(
             problems.add(image_path.with_suffix(".json"), str(err))
             return None
     try:
-        pixels = _read_pixels(image_path, sw, sh, radiometry or "linear", gsd=gsd, command=command)
+        pixels, valid = _read_image(
+            image_path, sw, sh, radiometry or "linear", gsd=gsd, command=command
+        )
     except InputError as err:
         problems.add(image_path, str(err))
         return None
@@ -1051,6 +1133,7 @@ def _load_one(
         source=label.source,
         verified=label.verified if label.verified is not None else verified,
         radiometry=radiometry,
+        valid=valid,
     )
 
 
@@ -1152,13 +1235,18 @@ def labelled_crops(
     centres a share ``focus`` of the crops near a car. No photometric degradation:
     real images stay as they are (the per-batch flips, turns and channel gains of
     training apply as to every crop). Images smaller than a crop are padded with their
-    mean colour (not mirrored: a mirrored car would be an unlabelled car)."""
+    mean colour (not mirrored: a mirrored car would be an unlabelled car). An image
+    with no data (:attr:`LabelledImage.valid`) has a crop more than
+    :data:`MAX_NODATA_SHARE` of which is no data drawn again (:func:`_with_data`); one
+    without draws the crops it drew before session 31."""
     from railwatch.detect.train import CROP, _to_work_crops
 
     lo = max(item.native_gsd, gsd_range[0])
     hi = max(lo, gsd_range[1])
     target = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
     img = item.image
+    if item.valid is not None:  # no data as a 4th plane, cut with the crops (255: data)
+        img = np.dstack([img, item.valid.astype(np.uint8) * 255])
     # a format without the covered flag says nothing of tarpaulins: unknown (None), left
     # out of the covered loss, not taught as "not covered"
     known = item.source not in NO_COVERED_FLAG
@@ -1175,11 +1263,43 @@ def labelled_crops(
     need = math.ceil(CROP * WORK_GSD / (0.8 * gsd)) + 1
     h, w = img.shape[:2]
     if h < need or w < need:
-        fill = [float(v) for v in img.reshape(-1, img.shape[2]).mean(axis=0)]
+        fill = [float(v) for v in img[..., :3].reshape(-1, 3).mean(axis=0)]
+        fill += [255.0] * (img.shape[2] - 3)  # the padding counts as data, as before
         img = cv2.copyMakeBorder(
             img, 0, max(0, need - h), 0, max(0, need - w), cv2.BORDER_CONSTANT, value=fill
         )
-    return _to_work_crops(img, polys, gsd, rng, n_crops=n_crops, focus=focus)
+    crops = _to_work_crops(img, polys, gsd, rng, n_crops=n_crops, focus=focus)
+    if item.valid is None:
+        return crops
+    return [_with_data(c, img, polys, gsd, rng, focus) for c in crops]
+
+
+def _nodata_share(crop: np.ndarray) -> float:
+    """The share of a crop's pixels (RGB + a data plane) that are no data."""
+    return float((crop[..., 3] < 128).mean())
+
+
+def _with_data(
+    crop: tuple[np.ndarray, list[WorkBox]],
+    img: np.ndarray,
+    polys: list[tuple[np.ndarray, str, bool | None]],
+    gsd: float,
+    rng: np.random.Generator,
+    focus: float,
+) -> tuple[np.ndarray, list[WorkBox]]:
+    """``crop`` (RGB + the data plane), or where more than :data:`MAX_NODATA_SHARE` of it
+    is no data, the crop of up to :data:`NODATA_REDRAWS` drawn again with least no data,
+    as RGB."""
+    from railwatch.detect.train import _to_work_crops
+
+    best, share = crop, _nodata_share(crop[0])
+    for _ in range(NODATA_REDRAWS):
+        if share <= MAX_NODATA_SHARE:
+            break
+        again = _to_work_crops(img, polys, gsd, rng, n_crops=1, focus=focus)[0]
+        if (s := _nodata_share(again[0])) < share:
+            best, share = again, s
+    return np.ascontiguousarray(best[0][..., :3]), best[1]
 
 
 def crop_drawer(

@@ -42,13 +42,16 @@ from railwatch.imagery.inspect import (
     transparent_entries,
     undeclared_alpha,
 )
-from railwatch.imagery.read import display_range as scene_display_range
 from railwatch.imagery.read import (
+    colour_table,
     item_scaling_of,
+    palette_colours,
+    palette_entries,
     radiometry_of,
     rgb_bands,
     scene_scaling,
 )
+from railwatch.imagery.read import display_range as scene_display_range
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Scene, SceneReview
 
@@ -137,23 +140,15 @@ def _bands_as_read(
     band), as the pipeline reads the scene (``imagery.read.read_site_window``): its last
     band when it is an alpha band the file does not declare
     (:func:`~railwatch.imagery.inspect.undeclared_alpha`), and the colour table of a
-    one-band colour-table image (index -> RGB, 256 entries or more), else None."""
+    one-band colour-table image (index -> RGB, one row per entry:
+    :func:`~railwatch.imagery.read.colour_table`), else None."""
     from rasterio.enums import ColorInterp
 
     bands = rgb_bands(src, bands=rgb)
     hidden = None if ColorInterp.alpha in src.colorinterp else undeclared_alpha(src)
     if hidden is not None:
         bands = [b for b in bands if b != hidden] or [1]
-    table: np.ndarray | None = None
-    if len(bands) == 1 and src.colorinterp[bands[0] - 1] == ColorInterp.palette:
-        try:
-            cmap = src.colormap(bands[0])
-        except ValueError:  # labelled a colour table but has none
-            cmap = None
-        if cmap:
-            table = np.zeros((max(256, max(cmap) + 1), 3), dtype=np.uint8)
-            for k, rgba in cmap.items():
-                table[k] = rgba[:3]
+    table = colour_table(src, bands) if len(bands) == 1 else None
     return bands, hidden, table
 
 
@@ -208,6 +203,8 @@ def scene_chips(
             valid &= src.read(hidden, window=window) > 0
         if table is not None and (clear := transparent_entries(src, bands[0])) is not None:
             valid &= ~np.isin(data[0], clear)
+        if table is not None:  # an index the table has no entry for: no data
+            valid &= palette_entries(data[0], table)
         # as the pipeline reads the scene (``imagery.read.read_site_window``): the scale
         # and offset each band declares applied first (those its STAC item declares
         # where the file declares none), and a display-encoded scene (ingest
@@ -222,7 +219,7 @@ def scene_chips(
             if radiometry == "display":
                 display_range = scene_display_range(src, bands, item_scaling)
     if table is not None:  # a colour table's indexes as its colours (were grey levels)
-        rgb = table[np.clip(data[0].astype(np.int64), 0, table.shape[0] - 1)]
+        rgb = palette_colours(data[0], table)[0]
     else:
         rgb = to_rgb8(
             data, valid, radiometry=radiometry, display_range=display_range, scaling=scaling

@@ -1052,36 +1052,46 @@ def _plain(name: str) -> bool:
 
 
 #: How :func:`import_labels` writes an image as ``images/NAME.png``: ``copy`` (an 8-bit
-#: PNG without a colour table, read as stored), ``palette`` (a colour table, applied as
-#: the detector applies it), else the radiometry to read it with (:func:`_png_plan`).
-_PngPlan = Literal["copy", "palette", "linear", "display"]
+#: PNG whose bands are read as stored, no colour table among them), else the radiometry
+#: to read it with (:func:`_png_plan`).
+_PngPlan = Literal["copy", "linear", "display"]
 
 
 def _png_plan(path: Path | None, errors: LabelErrors) -> _PngPlan | None:
     """How the image ``path`` is to be written for training (:data:`_PngPlan`), so that
     the chip a model is trained on is what ``railwatch detect`` sees of the file: other
-    than an 8-bit PNG or a colour table, its pixels are read by the reader of label
-    reading (``detect.labels._read_pixels``: the bands detect reads, stretched by the
-    ``radiometry`` of its sidecar ``NAME.json`` else linear, with the scales its STAC
-    item declares). Until session 31 they went through PIL's ``convert("RGB")``, which
-    clipped a 16-bit TIFF to 255 and ignored all of that. Problems (an item that cannot
-    be applied, a radiometry that is no radiometry, a file that cannot be read) are
-    added to ``errors``, None returned."""
-    from rasterio.enums import ColorInterp
-
+    than a plain 8-bit PNG (every band 8-bit, the bands detect reads those it reads
+    without a sidecar, none a colour table), its pixels and no data are read by the
+    reader of label reading (``detect.labels._read_image``: the bands detect reads,
+    ``--bands``-like ``eo:bands`` of its sidecar included, a colour table as its
+    colours, stretched by the ``radiometry`` of its sidecar ``NAME.json`` else linear,
+    with the scales its STAC item declares). Until session 31 they went through PIL's
+    ``convert("RGB")``, which clipped a 16-bit TIFF to 255 and ignored all of that, and
+    a colour table still did, found on band 1 only and failing on 16-bit indexes.
+    Problems (an item that cannot be applied, a radiometry that is no radiometry, a
+    file that cannot be read) are added to ``errors``, None returned."""
     from railwatch.detect.labels import _radiometry, _sidecar_value
     from railwatch.errors import ImageryError
-    from railwatch.imagery.read import file_item_scaling, open_raster
+    from railwatch.imagery.read import (
+        colour_table,
+        file_bands,
+        file_item_scaling,
+        open_raster,
+        rgb_bands,
+    )
 
     if path is None:
         return None  # import_labels says it vanished
     try:
         with open_raster(path, error=InputError) as ds:
-            palette = ds.colorinterp[0] == ColorInterp.palette
-            plain = ds.dtypes[0] == "uint8" and not palette
-        if palette:
-            return "palette"
-        if plain and path.suffix.lower() == ".png":
+            bands, _ = file_bands(ds, path)
+            plain = (
+                path.suffix.lower() == ".png"
+                and all(t == "uint8" for t in ds.dtypes)
+                and colour_table(ds, bands) is None
+                and bands == rgb_bands(ds, grey_as_rgb=True)
+            )
+        if plain:
             return "copy"
         radiometry = _radiometry(_sidecar_value(path, "radiometry"), "its sidecar's")
         file_item_scaling(path, command="railwatch import-labels")  # refused here, not later
@@ -1097,26 +1107,25 @@ def _write_png(found: Path, target: Path, plan: _PngPlan | None, gsd: float | No
     stretch as ``railwatch detect --gsd`` measures it (its black fill left out)."""
     from PIL import Image
 
-    from railwatch.detect.labels import _read_pixels
+    from railwatch.detect.labels import _read_image
     from railwatch.imagery.read import open_raster
 
     if plan == "copy":
         shutil.copyfile(found, target)
         return
-    if plan == "palette":
-        with Image.open(found) as im:
-            im.convert("RGB").save(target)
-        return
     radiometry: Radiometry = "display" if plan == "display" else "linear"
     with open_raster(found, error=InputError) as ds:
         width, height = ds.width, ds.height
     try:
-        pixels = _read_pixels(
+        pixels, valid = _read_image(
             found, width, height, radiometry, gsd=gsd, command="railwatch import-labels"
         )
     except InputError as err:
         raise InputError(f"{found}: {err}") from err
-    Image.fromarray(pixels).save(target)
+    if valid is None:
+        Image.fromarray(pixels).save(target)
+    else:  # its no data transparent, which label reading reads as no data again
+        Image.fromarray(np.dstack([pixels, valid.astype(np.uint8) * 255])).save(target)
 
 
 def import_labels(

@@ -71,6 +71,8 @@ __all__ = [
     "file_bands",
     "file_item_scaling",
     "item_scaling_of",
+    "palette_colours",
+    "palette_entries",
     "parse_radiometry",
     "parse_rgb_bands",
     "radiometry_of",
@@ -426,7 +428,7 @@ def read_site_window(
                 f"{name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
             ) from err
         image = (
-            _palette_rgb(data, palette)
+            palette_colours(data[0], palette)[0]
             if palette is not None
             else to_rgb8(
                 data, valid, radiometry=radiometry, display_range=scene_range, scaling=scaling
@@ -837,11 +839,12 @@ def file_bands(
 def colour_table(src: Any, bands: Sequence[int]) -> np.ndarray | None:
     """The colour table of an open dataset read as ``bands`` (1-based; one band, or one
     band three times as :func:`file_bands` gives a grey band) as a lookup from index to
-    RGB (N, 3) uint8, or None where those bands are no palette band with a table. The
-    one rule of every reader of a file: the pipeline's read (:func:`read_site_window`),
-    ``railwatch detect``'s windows and label reading (``train``/``calibrate --labels``,
-    ``eval``, ``import-labels``; until session 31 label reading read the indexes as
-    grey) read a palette image as its colours, 8-bit whatever its indexes' type."""
+    RGB (N, 3) uint8, one row per entry the table has, or None where those bands are no
+    palette band with a table. The one rule of every reader of a file: the pipeline's
+    read (:func:`read_site_window`), ``railwatch detect``'s windows and label reading
+    (``train``/``calibrate --labels``, ``eval``, ``import-labels``; until session 31
+    label reading read the indexes as grey) read a palette image as its colours, 8-bit
+    whatever its indexes' type, by :func:`palette_colours`."""
     if len(set(bands)) != 1 or src.colorinterp[bands[0] - 1] != ColorInterp.palette:
         return None
     try:
@@ -850,10 +853,33 @@ def colour_table(src: Any, bands: Sequence[int]) -> np.ndarray | None:
         return None
     if not cmap:
         return None
-    table = np.zeros((max(256, max(cmap) + 1), 3), dtype=np.uint8)
+    table = np.zeros((max(cmap) + 1, 3), dtype=np.uint8)
     for k, rgba in cmap.items():
         table[k] = rgba[:3]
     return table
+
+
+def palette_colours(index: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The colours (``index.shape`` + (3,), uint8) of a palette band's ``index`` by its
+    :func:`colour_table`, and where an index has an entry in it (bool). An index the
+    table has no entry for (a 16-bit index past a short table, an 8-bit one past a PNG's
+    few entries) is no data, black, as GDAL expands it (``gdal_translate -expand rgba``:
+    colour 0, alpha 0); the one rule of ingest, detect and label reading since session
+    31 (before, detect raised IndexError on it and the others clamped it to the last
+    entry's colour)."""
+    idx = np.asarray(index)
+    known = palette_entries(idx, table)
+    safe = np.where(known, idx, 0).astype(np.intp)
+    rgb = table[safe]
+    rgb[~known] = 0
+    return rgb, known
+
+
+def palette_entries(index: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Where a palette band's ``index`` has an entry in its :func:`colour_table` (bool);
+    elsewhere it is no data (:func:`palette_colours`)."""
+    idx = np.asarray(index)
+    return np.asarray((idx >= 0) & (idx < table.shape[0]), dtype=bool)
 
 
 def _warp_image(
@@ -903,8 +929,10 @@ def _warp_image(
         valid = np.ones(data.shape[1:], dtype=bool)
     if data.dtype.kind == "f":
         valid &= np.isfinite(data).all(axis=0)
-    if palette is not None and (clear := transparent_entries(src, bands[0])) is not None:
-        valid &= ~np.isin(data[0], clear)  # the colour table's transparent entries
+    if palette is not None:  # the colour table's transparent entries and missing ones
+        if (clear := transparent_entries(src, bands[0])) is not None:
+            valid &= ~np.isin(data[0], clear)
+        valid &= palette_entries(data[0], palette)
     if src.nodata is None and not has_alpha and hidden is None and palette is None:
         # nothing declared: black fill (the corners of a rotated scene, a blanked
         # area) is no data too, or it would read as empty ground
@@ -941,11 +969,6 @@ def undeclared_fill(data: np.ndarray, gsd: float) -> np.ndarray:
     big = stats[:, cv2.CC_STAT_AREA] * gsd * gsd >= FILL_MIN_M2
     big[0] = False  # the background label (non-zero pixels)
     return np.asarray(big[labels], dtype=bool)
-
-
-def _palette_rgb(data: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    index = np.clip(data[0].astype(np.int64), 0, palette.shape[0] - 1)
-    return palette[index]
 
 
 def _read_mask(path: str, grid: SiteGrid) -> np.ndarray:
