@@ -105,6 +105,7 @@ def test_site_summary_leaves_presence_out_of_the_counts(world: dict[str, Any]) -
     assert sm["previous_count"] == 10.0 and sm["trend"] == "up"
     assert sm["latest_presence"] == {
         "when": (T0 + timedelta(days=5)).isoformat(),
+        "day": "2024-07-06",  # its day at the site (session 31)
         "scene_id": ids[4],
         "long_train_present": True,
     }

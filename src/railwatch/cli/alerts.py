@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -14,11 +15,31 @@ from railwatch.errors import InputError
 app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is_help=True)
 
 
-def _since(text: str | None) -> datetime | None:
-    return None if text is None else parse_time(text, "--since", "a date YYYY-MM-DD")
+#: A --since of a date alone (a day at each alert's site), not a time
+_DAY_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+#: The widest nominal offset east of UTC (:func:`railwatch.analysis.events.nominal_utc_offset`):
+#: an alert on local day D or later is at D 00:00 less this, in UTC, or later
+_WIDEST = timedelta(hours=12)
 
 
-def _row(a: Any) -> dict[str, Any]:
+def _since(text: str | None) -> datetime | date | None:
+    """``--since``: a date alone is a day at each alert's site (its local day, the day its
+    key and text name; session 31), a time with its zone an instant; None when not given."""
+    if text is None:
+        return None
+    at = parse_time(text, "--since", "a date YYYY-MM-DD")
+    return at.date() if _DAY_ONLY.fullmatch(text.strip()) else at
+
+
+def _earliest_start(day: date | None) -> datetime | None:
+    """The UTC instant ``day`` begins at the sites furthest east (None: from the start)."""
+    if day is None or day == date.min:
+        return None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) - _WIDEST
+
+
+def _row(a: Any, day: date | None = None) -> dict[str, Any]:
     from railwatch.cli.analyze import changed_since_ack
     from railwatch.storage.repo import alert_version
 
@@ -31,6 +52,8 @@ def _row(a: Any) -> dict[str, Any]:
         "kind": a.kind,
         "severity": a.severity,
         "when": a.when.isoformat(),
+        # its image's local day at the site: the day its key and text name (session 31)
+        "day": None if day is None else day.isoformat(),
         "cls": a.cls,
         "value": a.value,
         "explanation": a.explanation,
@@ -53,7 +76,12 @@ def list_alerts(
     ctx: typer.Context,
     site: Annotated[str | None, typer.Argument(help="Only this site.")] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Only alerts on or after DATE (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            "--since",
+            help="Only alerts on or after DATE (YYYY-MM-DD), a day at each alert's site (the "
+            "day its text names); a time with its zone (2024-02-05T00:00Z) is an instant.",
+        ),
     ] = None,
     unacked: Annotated[
         bool,
@@ -88,6 +116,7 @@ def list_alerts(
     [b]railwatch alerts SITE --min-severity low --class all[/] lists what the demo's
     summary shows: the site total's alerts above info.
     """
+    from railwatch.analysis.store import alert_day, site_utc_offset
     from railwatch.analysis.types import SEVERITIES
     from railwatch.cli.analyze import (
         alert_cell,
@@ -102,18 +131,24 @@ def list_alerts(
     floor = SEVERITIES.index(min_severity)
     check_class_option(cls)
     since_at = _since(since)  # a bad --since is said before the database is opened
+    # a day: the alerts from its earliest start at any site (UTC+12) are read, each then
+    # kept by its local day at its site, the day its key and text name
+    since_day = None if isinstance(since_at, datetime) else since_at
+    floor_at = since_at if isinstance(since_at, datetime) else _earliest_start(since_day)
+    offsets: dict[int, timedelta] = {}
+    rows = []
     with open_db(ctx) as db, db.session(readonly=True) as s:
-        rows = [
-            _row(a)
-            for a in repo.list_alerts(
-                s,
-                site,
-                active_only=not include_retired,
-                open_only=unacked,
-                since=since_at,
-            )
-            if SEVERITIES.index(a.severity) >= floor and (cls is None or a.cls == cls)
-        ]
+        for a in repo.list_alerts(
+            s, site, active_only=not include_retired, open_only=unacked, since=floor_at
+        ):
+            if SEVERITIES.index(a.severity) < floor or (cls is not None and a.cls != cls):
+                continue
+            if a.site_id not in offsets:
+                offsets[a.site_id] = site_utc_offset(a.site)
+            day = alert_day(a.kind, a.when, offsets[a.site_id])
+            if since_day is not None and day < since_day:
+                continue
+            rows.append(_row(a, day))
     if as_json:
         print_json(rows)
         return
@@ -146,7 +181,7 @@ def list_alerts(
             )
             note += f"\n[dim]{escape(text)}[/]"
         head = alert_cell(
-            r["when"][:10],
+            r["day"],  # the day at the site, as the alert's text (its UTC day before session 31)
             str(r["cls"]),
             r["kind"],
             r["severity"],

@@ -507,10 +507,15 @@ def to_review(
     """The scenes to check first: those an alert (above info) rests on, then those whose
     count the detector is least sure of (widest interval for its count); none reviewed
     yet. Check one with `railwatch scene cars ID`, then `railwatch scene review ID`."""
+    from railwatch.analysis.events import local_day
+    from railwatch.analysis.store import site_utc_offset
+
     db = open_db(ctx)
     with db.session(readonly=True) as s:
         found = repo.review_candidates(s, site, limit=limit)
-    data = [candidate_dict(c) for c in found]
+        offset = site_utc_offset(repo.get_site(s, site))
+    # each with its local day at the site, as GET /api/sites/{site}/to-review (session 31)
+    data = [{**candidate_dict(c), "day": local_day(c.when, offset).isoformat()} for c in found]
     if as_json:
         print_json(data)
         return

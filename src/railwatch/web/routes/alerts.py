@@ -13,6 +13,7 @@ from railwatch.limits import NOTE_MAX
 from railwatch.storage import repo
 from railwatch.storage.models import Alert
 from railwatch.storage.serialize import alert_dict
+from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.errors import problem, status_for
 from railwatch.web.pagination import paginate
@@ -64,6 +65,14 @@ OPEN_ONLY = (
 )
 
 
+def alert_json(alert: Alert, days: SiteDays | None = None) -> dict[str, Any]:
+    """An alert as the API gives it: :func:`alert_dict` with its ``day``, its day at its
+    site, the day its key and text name (``when`` is its image's UTC time)."""
+    out = alert_dict(alert)
+    out["day"] = (days or SiteDays()).alert(alert)
+    return out
+
+
 def _list(
     request: Request,
     response: Response,
@@ -82,7 +91,8 @@ def _list(
             limit=page.limit,
             offset=page.offset,
         )
-        items = [alert_dict(a) for a in rows]
+        days = SiteDays()
+        items = [alert_json(a, days) for a in rows]
     return paginate(request, response, items, total, page).envelope()
 
 
@@ -120,7 +130,7 @@ def site_alerts(
 def get_alert(alert_id: AlertId, db: DB) -> dict[str, Any]:
     """One alert."""
     with read_session(db) as s:
-        return alert_dict(repo.get_alert(s, alert_id))
+        return alert_json(repo.get_alert(s, alert_id))
 
 
 @router.post(
@@ -168,6 +178,6 @@ def acknowledge(alert_id: AlertId, request: Request, db: DB, body: AckIn | None 
                 str(err),
                 instance=request.url.path,
                 error=type(err).__name__,
-                alert=alert_dict(err.alert),
+                alert=alert_json(err.alert),
             )
-        return alert_dict(acked)
+        return alert_json(acked)

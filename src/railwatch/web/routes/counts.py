@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
+from railwatch.analysis.events import local_day
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
+from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, read_session
 from railwatch.web.downloads import attachment
 from railwatch.web.pagination import PageParams, page_links
@@ -41,8 +43,9 @@ FIELDS = (
 
 
 def _row(p: CountPoint) -> dict[str, Any]:
-    """One point of the series as served. A presence point's stored 1 or 0 is its
-    long-train flag, never a count: count, low and high are null there."""
+    """One point of the series as served (``when``: its image's UTC time). A presence
+    point's stored 1 or 0 is its long-train flag, never a count: count, low and high are
+    null there."""
     presence = p.usable and is_presence(p.method)
     flag = long_train_present(p.method, p.count) if presence and p.cls == "all" else None
     return {
@@ -99,6 +102,8 @@ def site_counts(
 
     with read_session(db) as s:
         site_row = repo.get_site(s, site)
+        days = SiteDays()
+        utc_offset, zone = days.offset(site_row), days.zone(site_row)
         # only the page's points are read, in SQL: a fixed number of statements
         # whatever the number of images, and rows only for the points shown
         shown, total = repo.count_series_page(s, site_row, cls=cls, limit=limit, offset=offset)
@@ -123,7 +128,7 @@ def site_counts(
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
         writer.writeheader()
-        for row in rows:
+        for row in rows:  # the CSV as before: `when`, no `day` (the counts reader's columns)
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
         headers["Content-Disposition"] = attachment(f"{site}-{cls}-counts.csv")
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
@@ -131,7 +136,14 @@ def site_counts(
         "site": site,
         "cls": cls,
         "classes": classes,
-        "items": rows,
+        # the site's nominal zone whose days `day` names (UTC+12)
+        "local_zone": zone,
+        # each point's local day at the site (session 31): the day the analysis groups it
+        # by and its alerts name, where `when` is its image's UTC time
+        "items": [
+            {**row, "day": local_day(p.when, utc_offset).isoformat()}
+            for row, p in zip(rows, shown, strict=True)
+        ],
         "total": total,
         "limit": limit,
         "offset": offset,

@@ -22,6 +22,7 @@ from railwatch.limits import NOTE_MAX
 from railwatch.storage import repo
 from railwatch.storage.serialize import candidate_dict, review_dict
 from railwatch.web.bodies import JsonNumber
+from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.downloads import attachment
 from railwatch.web.pagination import paginate
@@ -174,10 +175,12 @@ def to_review(
     with read_session(db) as s:
         # every candidate is ranked to order them (review_candidates reads them all)
         found = repo.review_candidates(s, site, limit=2**62)
-    shown = found[page.offset : page.offset + page.limit]
-    return paginate(
-        request, response, [candidate_dict(c) for c in shown], len(found), page
-    ).envelope()
+        days = SiteDays()
+        site_row = repo.get_site(s, site)
+        shown = found[page.offset : page.offset + page.limit]
+        # each with its local day at the site (session 31): acquired_at is UTC
+        items = [{**candidate_dict(c), "day": days.day(site_row, c.when)} for c in shown]
+    return paginate(request, response, items, len(found), page).envelope()
 
 
 CarSource = Literal["auto", "detector", "analyst"]

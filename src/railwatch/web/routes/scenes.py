@@ -28,6 +28,7 @@ from railwatch.storage.serialize import (
     review_marks,
     scene_dict,
 )
+from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate
 from railwatch.web.params import PlainInt
@@ -52,8 +53,11 @@ def _public(
     footprint: bool,
     paths: bool,
     machine: Mapping[str, Any] | None = None,
+    days: SiteDays | None = None,
 ) -> dict[str, Any]:
     out = scene_dict(scene, footprint=footprint)
+    # its local day at the site (session 31), where acquired_at is its UTC time
+    out["day"] = (days or SiteDays()).day(scene.site, scene.acquired_at)
     out["file"], out["mask_file"] = file_name(scene.uri), file_name(scene.mask_uri)
     if not paths:  # full paths only to the token or a session (module docstring)
         out["uri"] = out["mask_uri"] = None
@@ -93,6 +97,7 @@ def list_scenes(
         }
         paths = is_authenticated(request)
         machine = machine_counts(s, counts.values())  # one statement, only if reviewed
+        days = SiteDays()
         items = [
             _public(
                 sc,
@@ -100,6 +105,7 @@ def list_scenes(
                 footprint=footprint,
                 paths=paths,
                 machine=machine.get(sc.id),
+                days=days,
             )
             for sc in shown
         ]

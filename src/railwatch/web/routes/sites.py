@@ -17,8 +17,10 @@ from railwatch.errors import AlreadyExistsError, GeometryError, InputError
 from railwatch.limits import DESCRIPTION_MAX, SITE_NAME_MAX, TAG_MAX, TAGS_MAX
 from railwatch.storage import repo
 from railwatch.storage.models import Site
+from railwatch.storage.repo import SiteStats
 from railwatch.storage.serialize import site_dict
 from railwatch.web.bodies import JsonNumber
+from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Jobs, Paging, read_session
 from railwatch.web.pagination import paginate
 from railwatch.web.security import require_read, require_write
@@ -155,11 +157,13 @@ def summary(
     the whole series; ``latest_reviewed`` is true where the latest count is an
     analyst's (:attr:`CountPoint.reviewed`, read with it); ``open_alerts`` (by
     severity) is given by a list that read them for all its sites at once."""
+    days = SiteDays()
     found = repo.latest_counts(session, site)
     latest, newest, previous = found.latest, found.newest, found.previous
     latest_presence = (
         {
             "when": newest.when.isoformat(),
+            "day": days.day(site, newest.when),
             "scene_id": newest.scene_id,
             "long_train_present": long_train_present(newest.method, newest.count),
         }
@@ -175,6 +179,8 @@ def summary(
     out = {
         "latest_count": latest.count if latest else None,
         "latest_when": latest.when.isoformat() if latest else None,
+        # its local day at the site (session 31)
+        "latest_day": days.day(site, latest.when) if latest else None,
         "latest_scene_id": latest.scene_id if latest else None,
         "previous_count": previous.count if previous else None,
         "trend": trend,
@@ -189,8 +195,20 @@ def summary(
     return out
 
 
+def local_days(out: dict[str, Any], site: Site, stats: SiteStats) -> dict[str, Any]:
+    """``out`` (:func:`site_dict` of the site) with the site's nominal zone (``local_zone``,
+    ``UTC+12``: the days the analysis groups its images by, its alerts name and the API's
+    ``day`` fields give) and the local days of its first and last images (session 31)."""
+    days = SiteDays()
+    out["local_zone"] = days.zone(site)
+    out["first_day"] = days.day(site, stats.first)
+    out["last_day"] = days.day(site, stats.last)
+    return out
+
+
 def _full(session: Session, site: Site, *, geometry: bool = True) -> dict[str, Any]:
-    out = site_dict(site, repo.site_stats(session, site), geometry=geometry)
+    stats = repo.site_stats(session, site)
+    out = local_days(site_dict(site, stats, geometry=geometry), site, stats)
     out["summary"] = summary(session, site)
     return out
 
@@ -205,7 +223,7 @@ def list_sites(request: Request, response: Response, db: DB, page: Paging) -> di
         alerts = repo.open_alerts_by_severity(s, sites)
         items = []
         for site in sites:
-            out = site_dict(site, stats[site.id], geometry=False)
+            out = local_days(site_dict(site, stats[site.id], geometry=False), site, stats[site.id])
             out["summary"] = summary(s, site, open_alerts=alerts[site.id])
             items.append(out)
     return paginate(request, response, items, total, page).envelope()

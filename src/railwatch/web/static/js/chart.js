@@ -19,8 +19,15 @@ const RWChart = (() => {
       a presence image: a marker in the row under the axis, ▲ long train seen, ○ none);
       alerts: those of that class (the caller picks them), each marked in red on its
       image's point. With no points the events are still drawn on an empty time axis.
-      Returns {select(id)}. */
-  function draw(host, points, { events = [], alerts = [], onPick = () => {} } = {}) {
+      Each point is labelled by its `day` (its local day at the site, the day its alerts
+      name), its tooltip giving the image's UTC time and `zone` (the site's nominal
+      zone, "UTC+12"). Returns {select(id)}. */
+  function draw(host, points, { events = [], alerts = [], onPick = () => {}, zone = null } = {}) {
+    // a point's day: its local day at the site (`day`, the day its alerts name; session
+    // 31), else its UTC day; the tooltip gives the image's time, in UTC
+    const dayOf = (p) => p.day || p.when.slice(0, 10);
+    const taken = (p) => ` · image taken ${p.when.slice(0, 10)} ${p.when.slice(11, 16)} UTC` +
+      (p.day ? ` (${p.day} at the site${zone ? `, ${zone} nominal` : ""})` : "");
     const W = Math.max(320, host.clientWidth || 600), H = 220;
     const isPresence = (p) => p.usable && p.long_train_present !== null && p.long_train_present !== undefined;
     const presence = points.some(isPresence);
@@ -92,22 +99,22 @@ const RWChart = (() => {
         // a 10 m image says only whether a long train is present: no count, no point on the axis
         const seen = Boolean(p.long_train_present);
         g = s("text", { x: x(t(p)), y: laneY + 4, "text-anchor": "middle", class: "pt pt-presence " + (seen ? "pt-train" : "pt-notrain") }, seen ? "▲" : "○");
-        g.append(s("title", {}, `${p.when.slice(0, 10)}: ${seen ? "long train seen" : "no long train"} (10 m image: presence only, no count of cars; an unreliable flag)`));
+        g.append(s("title", {}, `${dayOf(p)}: ${seen ? "long train seen" : "no long train"} (10 m image: presence only, no count of cars; an unreliable flag)${taken(p)}`));
       } else if (p.usable && p.count !== null) {
         // an analyst's count (a scene review): a larger green point, said in its title
         g = s("circle", { cx: x(t(p)), cy: y(p.count), r: p.reviewed ? 5 : 4,
           class: "pt" + (p.reviewed ? " pt-reviewed" : "") + (alertScenes.has(p.scene_id) ? " pt-alert" : "") },
-          s("title", {}, `${p.when.slice(0, 10)}: ${p.count} railcars` + (p.reviewed ? " (analyst's count ✓)" : "")));
+          s("title", {}, `${dayOf(p)}: ${p.count} railcars` + (p.reviewed ? " (analyst's count ✓)" : "") + taken(p)));
       } else if (p.usable) {
         // a usable image whose count cannot tell this class (a type from occupied length)
         g = s("text", { x: x(t(p)), y: H - m.b - 3, "text-anchor": "middle", class: "pt pt-untold" }, "·");
-        g.append(s("title", {}, `${p.when.slice(0, 10)}: counted by ${p.method ?? "?"}, which cannot tell this class`));
+        g.append(s("title", {}, `${dayOf(p)}: counted by ${p.method ?? "?"}, which cannot tell this class${taken(p)}`));
       } else {
         g = s("text", { x: x(t(p)), y: H - m.b - 3, "text-anchor": "middle", class: "pt pt-unusable" }, "×");
-        g.append(s("title", {}, `${p.when.slice(0, 10)}: unusable image (not counted)`));
+        g.append(s("title", {}, `${dayOf(p)}: unusable image (not counted)${taken(p)}`));
       }
       g.dataset.scene = p.scene_id;
-      g.dataset.date = p.when.slice(0, 10);
+      g.dataset.date = dayOf(p);
       g.addEventListener("click", () => onPick(p.scene_id));
       svg.append(g);
       nodes.set(p.scene_id, g);

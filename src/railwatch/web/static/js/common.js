@@ -64,6 +64,19 @@ const RW = (() => {
 
   const fmtCount = (v) => (v === null || v === undefined ? "–" : (Math.round(v * 10) / 10).toString());
   const day = (iso) => (iso ? iso.slice(0, 10) : "–");
+  /** The day to show of an API object: its `day`, the local day at its site (the day the
+   * analysis groups its images by and its alerts name; session 31), else the UTC day of
+   * its `field` (an older server). */
+  const localDay = (o, field) => (o && o.day) || day(o && o[field]);
+  /** An ISO time as "2024-02-04 22:30 UTC" (the API's times are UTC). */
+  const utcTime = (iso) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : "–");
+  /** "2024-02-05 at the site (UTC+12 nominal); image 2024-02-04 22:30 UTC": what a
+   * shown day is, for a tooltip. */
+  const dayTitle = (o, field, zone) => o && o.day
+    ? `${o.day}: the day at the site${zone ? ` (${zone} nominal)` : ""}` +
+      // a silence's time is a day at the site, no image's
+      (o.kind === "quality" ? "" : `; image taken ${utcTime(o[field])}`)
+    : `${day(o && o[field])} (UTC)`;
   const pct = (v) => (v === null || v === undefined ? "–" : Math.round(v * 100) + "%");
   const TREND = { up: "▲", down: "▼", flat: "▶", none: "·" };
 
@@ -140,5 +153,5 @@ const RW = (() => {
     auth.render();
   }
 
-  return { el, api, all, auth, fmtCount, day, pct, TREND };
+  return { el, api, all, auth, fmtCount, day, localDay, utcTime, dayTitle, pct, TREND };
 })();

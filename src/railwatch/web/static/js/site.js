@@ -6,7 +6,7 @@
 "use strict";
 
 (async () => {
-  const { el, api, all, auth, fmtCount, day, pct } = RW;
+  const { el, api, all, auth, fmtCount, day, localDay, dayTitle, pct } = RW;
   const name = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
   const enc = encodeURIComponent(name);
   const COLOURS = {
@@ -160,8 +160,8 @@
   list.replaceChildren(...scenes.map((sc, i) => el("li", {},
     el("button", {
       type: "button", class: `scene ${sc.status}${isReviewed(sc) ? " reviewed" : ""}`,
-      dataset: { date: day(sc.acquired_at), scene: sc.id }, title: sceneTitle(sc), onclick: () => select(i),
-    }, el("span", { class: "d" }, day(sc.acquired_at)), el("span", { class: "c" }, sceneLabel(sc))))));
+      dataset: { date: localDay(sc, "acquired_at"), scene: sc.id }, title: sceneTitle(sc), onclick: () => select(i),
+    }, el("span", { class: "d", title: dayTitle(sc, "acquired_at", site.local_zone) }, localDay(sc, "acquired_at")), el("span", { class: "c" }, sceneLabel(sc))))));
   $("slider").max = Math.max(0, scenes.length - 1);
   $("slider").addEventListener("input", (e) => select(Number(e.target.value)));
   $("prev").addEventListener("click", () => select(state.index - 1));
@@ -219,7 +219,7 @@
   function infoLine(sc) {
     const q = sc.quality;
     return [
-      el("strong", {}, day(sc.acquired_at)), " · ",
+      el("strong", { class: "scene-day", title: dayTitle(sc, "acquired_at", site.local_zone) }, localDay(sc, "acquired_at")), " · ",
       sc.status === "processed" && isPresence(sc.count)
         ? el("span", { class: "presence" }, `${presenceText(sc.count)} (${sc.count.method}: 300 m of occupied track or more; no count of cars at this resolution)`)
         : sc.status === "processed" && isReviewed(sc)
@@ -465,7 +465,7 @@
       return [];
     }
     state.chart = RWChart.draw($("chart"), counts, {
-      events: state.events, alerts: state.alerts.filter((a) => a.cls === cls),
+      events: state.events, alerts: state.alerts.filter((a) => a.cls === cls), zone: site.local_zone,
       onPick: (id) => {
         const i = scenes.findIndex((sc) => sc.id === id);
         // a point of an image processed after the page loaded (select(-1) opened the first image)
@@ -522,7 +522,7 @@
           }
           select(i);
         },
-      }, el("span", { class: "d" }, day(c.acquired_at)), el("span", { class: "c" }, `${approx}${fmtCount(c.count.total)}`),
+      }, el("span", { class: "d" }, localDay(c, "acquired_at")), el("span", { class: "c" }, `${approx}${fmtCount(c.count.total)}`),
       el("span", { class: "why" }, checkWhy(c))));
     })), ...(more > 0 ? [el("p", { class: "muted to-review-more" }, `and ${more} more`)] : []));
   }
@@ -601,11 +601,14 @@
       const idx = scenes.findIndex((sc) => sc.id === a.scene_id);
       const current = idx >= 0 && idx === state.index;
       return el("div", { class: `alert sev-${a.severity}${a.acknowledged ? " acked" : ""}${current ? " current" : ""}`,
-        dataset: { alert: a.id, date: day(a.when), scene: a.scene_id } },
+        dataset: { alert: a.id, date: localDay(a, "when"), scene: a.scene_id } },
         el("div", { class: "alert-head" },
           el("span", { class: `badge badge-${a.severity}` }, a.severity), " ",
           el("strong", {}, a.kind), " · ", a.cls, " · ",
-          idx >= 0 ? el("a", { href: `#${a.scene_id}`, onclick: (e) => { e.preventDefault(); select(idx); } }, day(a.when)) : day(a.when)),
+          // the alert's day at the site, the day its key and text name (session 31)
+          idx >= 0
+            ? el("a", { class: "alert-day", href: `#${a.scene_id}`, title: dayTitle(a, "when", site.local_zone), onclick: (e) => { e.preventDefault(); select(idx); } }, localDay(a, "when"))
+            : el("span", { class: "alert-day", title: dayTitle(a, "when", site.local_zone) }, localDay(a, "when"))),
         el("p", { class: "expl" }, a.explanation),
         a.event_label ? el("p", { class: "muted event-link" }, eventLink(a)) : null,
         a.acknowledged

@@ -3,6 +3,8 @@
 
 (async () => {
   const { el, all, auth, fmtCount, day, TREND } = RW;
+  // days at the site (session 31: the API's *_day fields), else UTC days (an older server)
+  const at = (d, iso) => d || day(iso);
   const body = document.getElementById("sites-body");
   const status = document.getElementById("status");
   await auth.init();
@@ -27,18 +29,18 @@
           el("td", {}, el("a", { href: `/sites/${encodeURIComponent(s.name)}` }, s.name),
             s.description ? el("div", { class: "muted" }, s.description) : null),
           el("td", { class: "num" }, s.scenes, el("span", { class: "muted" }, ` (${s.usable} usable)`)),
-          el("td", { class: "nowrap" }, day(s.last)),
+          el("td", { class: "nowrap" }, at(s.last_day, s.last)),
           el("td", { class: "num latest" }, fmtCount(sm.latest_count),
             // an analyst's count (a scene review), not the detector's
             sm.latest_reviewed
               ? el("span", { class: "reviewed-mark", title: "an analyst's count of that image (a scene review), not the detector's" }, " ✓ analyst")
               : null,
             el("span", { class: `trend trend-${sm.trend}`, title: sm.previous_count == null ? `trend: ${sm.trend}` : `trend: ${sm.trend} from ${fmtCount(sm.previous_count)}, the previous usable count made the same way` }, " " + TREND[sm.trend]),
-            el("div", { class: "muted" }, day(sm.latest_when)),
+            el("div", { class: "muted" }, at(sm.latest_day, sm.latest_when)),
             // the newest image is a 10 m one: no count, only whether a long train is there
             sm.latest_presence
               ? el("div", { class: "muted presence", title: "10 m image: presence of a long train only, no count of cars (an unreliable flag: right about three times in four on simulated scenes)" },
-                `${day(sm.latest_presence.when)}: ${sm.latest_presence.long_train_present ? "long train present" : "no long train"}`)
+                `${at(sm.latest_presence.day, sm.latest_presence.when)}: ${sm.latest_presence.long_train_present ? "long train present" : "no long train"}`)
               : null),
           el("td", { class: "num alerts-cell" },
             sm.open_alerts

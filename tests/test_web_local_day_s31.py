@@ -1,0 +1,202 @@
+"""The API and the dashboard name a stored site's local days, as its alerts do (session 31).
+
+Since 7451306 the analysis groups a stored site's images by the site's local day (its
+nominal solar zone) and keys and dates its alerts by it, but the API gave only UTC times
+and the dashboard labelled by their first ten characters: at a UTC+12 site an image of
+2024-02-04 22:30 UTC, and its alert "50 railcars on 2024-02-05", were listed under
+2024-02-04, beside a chart point labelled 2024-02-04. Now each count point, scene, image
+to review and alert has its ``day`` at the site, the page shows it, and ``railwatch
+alerts --since DATE`` takes DATE as that day.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from shapely.geometry import box
+
+pytest.importorskip("fastapi")
+
+from fastapi.testclient import TestClient
+
+from railwatch.analysis.store import analyze_site
+from railwatch.settings import Settings
+from railwatch.sites import SiteSpec
+from railwatch.storage import Database, repo
+from railwatch.storage.models import Count, Scene, to_wkb
+from railwatch.web.app import create_app
+
+SITE = "wellington"
+#: 175.0°E, nominal UTC+12: a 10:30 local image is 22:30 UTC the day before
+GEOM = box(175.0, -41.3, 175.01, -41.29)
+#: the image of the rise: 2024-02-04 22:30 UTC, 2024-02-05 10:30 at the site
+LATE = datetime(2024, 2, 4, 22, 30, tzinfo=UTC)
+LOCAL = "2024-02-05"
+PATTERN = (10.0, 11.0, 9.0, 12.0, 8.0, 10.0, 10.0, 12.0, 8.0)
+
+
+def _store(url: str) -> None:
+    """120 steady images every 10 days at 22:30 UTC, then 50 cars at :data:`LATE`, and
+    the site analysed as of the next day."""
+    first = LATE - timedelta(days=10 * 120)
+    points = [(first + timedelta(days=10 * k), PATTERN[k % 9]) for k in range(120)]
+    points.append((LATE, 50.0))
+    db = Database(url)
+    try:
+        with db.session() as s:
+            site = repo.add_site(s, SiteSpec(name=SITE, geometry=GEOM))
+            for k, (when, n) in enumerate(points):
+                sc = Scene(
+                    site_id=site.id, uri=f"/nowhere/{k}.tif", content_hash=f"{k:064x}",
+                    acquired_at=when, crs="EPSG:4326", footprint_wkb=to_wkb(GEOM),
+                    date_source="option", gsd=0.5, width=10, height=10, band_count=3,
+                    dtype="uint8", coverage=1.0, status="processed", usable=True,
+                    clear_fraction=1.0,
+                )  # fmt: skip
+                s.add(sc)
+                s.flush()
+                s.add(
+                    Count(
+                        scene_id=sc.id, cls="all", count=n, low=n - 2.0, high=n + 2.0,
+                        method="objects", detector="test", version="1",
+                    )
+                )  # fmt: skip
+        with db.session() as s:
+            analyze_site(s, SITE, as_of=LATE + timedelta(days=1))
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("local-day")
+    url = f"sqlite:///{tmp / 'rw.db'}"
+    _store(url)
+    db = Database(url)
+    app = create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db)
+    try:
+        with TestClient(app) as client:
+            yield {"client": client, "url": url, "app": app, "db": db}
+    finally:
+        db.dispose()
+
+
+def _get(world: dict[str, Any], path: str) -> Any:
+    r = world["client"].get(path)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _spike(world: dict[str, Any]) -> dict[str, Any]:
+    alerts = _get(world, f"/api/sites/{SITE}/alerts?limit=1000")["items"]
+    (spike,) = [a for a in alerts if a["key"] == f"spike:all:{LOCAL}"]
+    return spike
+
+
+def test_a_late_image_has_the_next_day_at_the_site(world: dict[str, Any]) -> None:
+    counts = _get(world, f"/api/sites/{SITE}/counts?limit=1000")
+    assert counts["local_zone"] == "UTC+12"
+    last = counts["items"][-1]
+    assert last["when"] == "2024-02-04T22:30:00+00:00"  # the UTC time as before
+    assert last["day"] == LOCAL
+    assert all(
+        p["day"] == (datetime.fromisoformat(p["when"]) + timedelta(hours=12)).date().isoformat()
+        for p in counts["items"]
+    )
+    scenes = _get(world, f"/api/sites/{SITE}/scenes?limit=1000")["items"]
+    scene = next(sc for sc in scenes if sc["id"] == last["scene_id"])
+    assert scene["acquired_at"].startswith("2024-02-04T22:30") and scene["day"] == LOCAL
+    assert _get(world, f"/api/scenes/{scene['id']}")["day"] == LOCAL
+    review = _get(world, f"/api/sites/{SITE}/to-review?limit=1000")["items"]
+    assert next(c for c in review if c["scene_id"] == scene["id"])["day"] == LOCAL
+    site = _get(world, f"/api/sites/{SITE}")
+    assert (site["local_zone"], site["last_day"]) == ("UTC+12", LOCAL)
+    assert site["last"][:10] == "2024-02-04"  # the UTC time as before
+    assert site["summary"]["latest_day"] == LOCAL
+    (listed,) = _get(world, "/api/sites")["items"]
+    assert listed["last_day"] == LOCAL
+    # the CSV download keeps its columns (the counts reader reads it back)
+    csv = world["client"].get(f"/api/sites/{SITE}/counts?format=csv").text
+    assert csv.splitlines()[0].split(",")[:2] == ["when", "scene_id"]
+
+
+def test_an_alerts_day_is_the_day_its_key_and_text_name(world: dict[str, Any]) -> None:
+    spike = _spike(world)
+    assert spike["when"].startswith("2024-02-04T22:30")
+    assert spike["day"] == LOCAL and f"on {LOCAL}" in spike["explanation"]
+    alerts = _get(world, "/api/alerts?limit=1000")["items"]
+    assert alerts and all(a["day"] == a["key"].rpartition(":")[2] for a in alerts), [
+        (a["key"], a["day"]) for a in alerts
+    ]
+    assert _get(world, f"/api/alerts/{spike['id']}")["day"] == LOCAL
+
+
+def test_a_silence_keeps_its_day_at_the_site() -> None:
+    """A silence's ``when`` is a day at the site already (analyze_series keeps it): not
+    moved again, so a UTC-5 site's silence does not fall on the day before."""
+    from railwatch.analysis.store import alert_day
+
+    midnight = datetime(2024, 3, 1, tzinfo=UTC)
+    assert alert_day("quality", midnight, timedelta(hours=-5)) == date(2024, 3, 1)
+    assert alert_day("spike", midnight, timedelta(hours=-5)) == date(2024, 2, 29)
+    assert alert_day("spike", LATE, timedelta(hours=12)).isoformat() == LOCAL
+
+
+def test_alerts_since_takes_a_day_at_the_site(
+    world: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--since 2024-02-05`` keeps the alert of 2024-02-05 at the site (22:30 UTC the
+    day before: it compared the UTC time with midnight UTC and left it out); the table
+    and --json give its local day."""
+    from railwatch.cli.main import main
+
+    base = ["--db", world["url"], "alerts", SITE]
+    assert main([*base, "--since", LOCAL, "--class", "all", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    spikes = [r for r in rows if r["key"] == f"spike:all:{LOCAL}"]
+    assert len(spikes) == 1 and spikes[0]["day"] == LOCAL
+    assert all(r["day"] >= LOCAL for r in rows)
+    assert main([*base, "--since", "2024-02-06", "--json"]) == 0
+    assert f"spike:all:{LOCAL}" not in capsys.readouterr().out
+    # a time with its zone is an instant, as before
+    assert main([*base, "--since", "2024-02-05T00:00Z", "--json"]) == 0
+    assert f"spike:all:{LOCAL}" not in capsys.readouterr().out
+    assert main([*base, "--since", LOCAL, "--min-severity", "low", "--class", "all"]) == 0
+    table = capsys.readouterr().out
+    assert LOCAL in table and "2024-02-04" not in table
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_the_site_page_shows_the_local_day(world: dict[str, Any]) -> None:
+    """The alerts panel, the chart's point and the image list show 2024-02-05, the day
+    the alert's text names; the tooltips give the image's UTC time and the zone."""
+    pytest.importorskip("uvicorn")
+    from helpers import chromium, live_server
+
+    spike = _spike(world)
+    with live_server(world["app"]) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.set_default_timeout(60_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{url}/sites/{SITE}")
+        page.wait_for_selector("body[data-ready='1']")
+        alert = page.locator(f".alert[data-alert='{spike['id']}']")
+        assert alert.get_attribute("data-date") == LOCAL
+        head = alert.locator(".alert-head").inner_text()
+        assert LOCAL in head and "2024-02-04" not in head, head
+        assert f"on {LOCAL}" in alert.locator(".expl").inner_text()
+        point = page.locator(f".chart-svg [data-scene='{spike['scene_id']}']")
+        assert point.get_attribute("data-date") == LOCAL
+        title = point.locator("title").text_content() or ""
+        assert title.startswith(f"{LOCAL}: 50 railcars"), title
+        assert "2024-02-04 22:30 UTC" in title and "UTC+12 nominal" in title, title
+        entry = page.locator(f"button.scene[data-scene='{spike['scene_id']}']")
+        assert entry.get_attribute("data-date") == LOCAL
+        assert entry.locator(".d").inner_text() == LOCAL
+        assert not errors, errors
