@@ -565,6 +565,7 @@ def _process_sites(
         )
         summary = ProcessSummary(site=site, detector=detector.name, version=detector.version)
         summary.skipped = skipped
+        summary.plan(site_jobs)  # why each scene up to date is counted again
         summaries[site] = summary
         jobs.extend((site, job) for job in site_jobs)
     total = len(jobs)

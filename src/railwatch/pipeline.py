@@ -45,7 +45,7 @@ from railwatch.detect.coarse import (
 )
 from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
-from railwatch.imagery.inspect import is_remote, rgb_of, sun_of
+from railwatch.imagery.inspect import ITEM_SCALING_KEY, is_remote, rgb_of, sun_of
 from railwatch.imagery.quality import readable_pixels
 from railwatch.imagery.read import (
     DISPLAY_MAPPING_VERSION,
@@ -97,6 +97,7 @@ __all__ = [
     "process_scene",
     "process_site",
     "processing_lock",
+    "reference_fingerprint",
     "retrack_site",
     "with_first_use_stamps",
 ]
@@ -217,6 +218,11 @@ class SceneJob:
     #: a job run on a Dask worker, outside the run, hashes none of them again while its
     #: size and times stay those it was hashed with. None: none taken for it.
     first_use_stamps: FirstUseHashes | None = None
+    #: Why a scene already counted with this processing version is counted again by a
+    #: plain run (one of the references its result was read with changed or was removed
+    #: since, :func:`_reference_changed_since`), for the run to say; None: it is pending
+    #: (or ``--reprocess``).
+    recount: str | None = None
 
 
 @dataclass(frozen=True)
@@ -296,6 +302,15 @@ class ProcessSummary:
     registered: list[float] = field(default_factory=list)
     #: Coarse scenes counted along the track lines as given: why, for each.
     not_registered: list[str] = field(default_factory=list)
+    #: Scenes up to date with this processing version counted again, and why: one of
+    #: the references their result was read with changed or was removed since
+    #: (``SceneJob.recount``; since 2026-12-05, session 31).
+    recounted: list[tuple[int, str]] = field(default_factory=list)
+
+    def plan(self, jobs: Sequence[SceneJob]) -> None:
+        """File why each of the run's ``jobs`` that is counted again is
+        (``SceneJob.recount``), before they run."""
+        self.recounted.extend((job.scene_id, job.recount) for job in jobs if job.recount)
 
     @property
     def total(self) -> int:
@@ -874,13 +889,17 @@ def pending_jobs(
 ) -> tuple[list[SceneJob], int]:
     """Jobs for the scenes of ``site`` not yet processed by this detector version (at
     1.5 m and coarser: and this occupied-length estimator, :func:`processing_version`;
-    all scenes with ``reprocess``), and how many were skipped as up to date."""
+    all scenes with ``reprocess``), and how many were skipped as up to date. A coarse
+    scene up to date is counted again when one of the references its result was read
+    with changed or was removed since (:func:`_reference_changed_since`), its job
+    saying why (``SceneJob.recount``)."""
     jobs: list[SceneJob] = []
     skipped = 0
     with db.session(readonly=True) as s:  # listing only: never takes SQLite's write lock
         row = repo.get_site(s, site)
         geometry, tracks = row.geometry, row.tracks
         scenes = repo.list_scenes(s, row)
+        by_id = {scene.id: scene for scene in scenes}
         for scene in scenes:
             done = (
                 scene.status in ("processed", "unusable")
@@ -888,9 +907,12 @@ def pending_jobs(
                 and scene.detector_version
                 == processing_version(detector, scene.gsd, scene.dtype, radiometry_of(scene.meta))
             )
+            recount = None
             if done and not reprocess:
-                skipped += 1
-                continue
+                recount = _reference_changed_since(scene, by_id)
+                if recount is None:
+                    skipped += 1
+                    continue
             jobs.append(
                 SceneJob(
                     scene_id=scene.id,
@@ -916,9 +938,113 @@ def pending_jobs(
                     stac_item=stac_item_of(scene),
                     file_stamp=(scene.meta or {}).get(FILE_STAMP_KEY),
                     mask_stamp=(scene.meta or {}).get(MASK_STAMP_KEY),
+                    recount=recount,
                 )
             )
     return jobs, skipped
+
+
+def reference_fingerprint(
+    ref: ReferenceScene, hashed: ReferenceStamps | None = None
+) -> dict[str, Any]:
+    """What a coarse scene's result records of a reference it was read with
+    (:data:`railwatch.storage.repo.REFERENCES_KEY`): the reference as its job had it
+    (:class:`ReferenceScene`: its scene, image, SHA-256, file stamp, quality mask and its
+    stamp, colour bands, radiometry and item scales), with the stamps its check took
+    (``hashed``: renewed, or the mask's stamped at first use) in place of the job's, as
+    the run records them on the reference's scene. :func:`_recorded_reference` reads it
+    back, for :func:`_reference_change` to compare with the reference's scene as it is
+    then: the same comparison :func:`record_outcome` makes while the scene is processed
+    (:func:`_reference_changed_meanwhile`)."""
+    file_stamp = ref.file_stamp
+    mask_stamp = ref.mask_stamp
+    if hashed is not None and hashed.file_stamp is not None:
+        file_stamp = hashed.file_stamp
+    if hashed is not None and hashed.mask_stamp is not None and hashed.mask_uri == ref.mask_uri:
+        mask_stamp = hashed.mask_stamp
+    scaling = None
+    if ref.item_scaling is not None:
+        scales, offsets = ref.item_scaling
+        scaling = {"scale": list(scales), "offset": list(offsets)}
+    return {
+        "scene_id": ref.scene_id,
+        "uri": ref.uri,
+        "content_hash": ref.content_hash,
+        FILE_STAMP_KEY: None if file_stamp is None else dict(file_stamp),
+        "mask_uri": ref.mask_uri,
+        MASK_STAMP_KEY: None if mask_stamp is None else dict(mask_stamp),
+        "rgb_bands": None if ref.rgb_bands is None else list(ref.rgb_bands),
+        "radiometry": ref.radiometry,
+        ITEM_SCALING_KEY: scaling,
+    }
+
+
+def _recorded_reference(entry: Any) -> ReferenceScene | None:
+    """The reference :func:`reference_fingerprint` recorded as ``entry``, or None when
+    ``entry`` is not one (left aside: it cannot say what was read)."""
+    if not isinstance(entry, Mapping):
+        return None
+    scene_id, uri = entry.get("scene_id"), entry.get("uri")
+    if not isinstance(scene_id, int) or isinstance(scene_id, bool) or not isinstance(uri, str):
+        return None
+    file_stamp, mask_stamp = entry.get(FILE_STAMP_KEY), entry.get(MASK_STAMP_KEY)
+    content_hash, mask_uri = entry.get("content_hash"), entry.get("mask_uri")
+    return ReferenceScene(
+        uri,
+        mask_uri if isinstance(mask_uri, str) else None,
+        rgb_of(entry),
+        radiometry_of(dict(entry)),
+        item_scaling=item_scaling_of(dict(entry)),
+        scene_id=scene_id,
+        content_hash=content_hash if isinstance(content_hash, str) else None,
+        file_stamp=file_stamp if isinstance(file_stamp, Mapping) else None,
+        mask_stamp=mask_stamp if isinstance(mask_stamp, Mapping) else None,
+    )
+
+
+def _references_recorded(outcome: SceneOutcome) -> list[dict[str, Any]]:
+    """What a coarse scene's result records of the references it was read with
+    (``outcome.references_read``, each with what its check hashed):
+    :func:`reference_fingerprint` of each."""
+    hashed = {r.scene_id: r for r in outcome.reference_stamps}
+    return [
+        reference_fingerprint(ref, hashed.get(ref.scene_id))
+        for ref in outcome.references_read
+        if ref.scene_id is not None
+    ]
+
+
+def _reference_changed_since(scene: Scene, scenes: Mapping[int, Scene]) -> str | None:
+    """Why ``scene``, up to date, is counted again: one of the references its result
+    was read with (:data:`railwatch.storage.repo.REFERENCES_KEY`) no longer has the
+    image, quality mask, sidecars, item scales, colour bands or radiometry it was read
+    with, or was removed (:func:`_reference_change` against ``scenes``, the site's
+    scenes by id), in words; None when none did. What a run records on a reference
+    (its own result, its mask stamped at first use, its file or mask stamped anew for
+    the same bytes) is no change. A scene whose result records no references (a finer
+    one, one counted without centrelines, or one recorded before 2026-12-05, session
+    31) is not counted again for them. Nor is one because an image was added to the
+    site since: it is not among the references its result was read with (only a change
+    of those counts it again; docs/storage.md says why)."""
+    recorded = (scene.meta or {}).get(repo.REFERENCES_KEY)
+    if not isinstance(recorded, list):
+        return None
+    changed = [
+        (ref.scene_id, what)
+        for ref in map(_recorded_reference, recorded)
+        if ref is not None
+        and ref.scene_id is not None
+        and (what := _reference_change(ref, None, scenes.get(ref.scene_id)))
+    ]
+    if not changed:
+        return None
+    (first, what), more = changed[0], len(changed) - 1
+    others = f", and {more} more of its references changed too" if more else ""
+    return (
+        f"scene {first}, one of the other images its result was registered against and "
+        f"took its empty track from, changed since it was counted ({what}){others}: "
+        "counted again with its references as they are now"
+    )
 
 
 def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> SceneOutcome:
@@ -1004,6 +1130,7 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
         processing_version(detector, outcome.gsd, outcome.dtype, outcome.radiometry),
         registration=_registration_meta(outcome),
         occupied=outcome.occupied,
+        references=_references_recorded(outcome),
     )
     # hashed and unchanged: next time a stat will do (unless renewed meanwhile for the
     # same files, as a reference of another scene: that one stays)
@@ -1445,6 +1572,7 @@ def process_site(
         )
         summary = ProcessSummary(site=site, detector=detector.name, version=detector.version)
         summary.skipped = skipped
+        summary.plan(jobs)
         for i, job in enumerate(jobs):
             if on_progress is not None:
                 on_progress(i, len(jobs), job.uri)

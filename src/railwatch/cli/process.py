@@ -177,6 +177,11 @@ def _in_process(
     return results
 
 
+#: How many scenes counted again (``ProcessSummary.recounted``) are listed with why;
+#: one changed reference of a large 3 m site can be read by hundreds.
+_RECOUNTS_SHOWN = 10
+
+
 def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) -> None:
     if as_json:
         print_json(
@@ -187,6 +192,7 @@ def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) 
                     "processed": len(r.processed),
                     "unusable": len(r.unusable),
                     "failed": [{"scene_id": i, "reason": m} for i, m in r.failed],
+                    "recounted": [{"scene_id": i, "reason": m} for i, m in r.recounted],
                     "up_to_date": r.skipped,
                     "registered": len(r.registered),
                     "not_registered": r.not_registered,
@@ -204,6 +210,15 @@ def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) 
         )
     print_table(table)
     for r in results:
+        for scene_id, reason in r.recounted[:_RECOUNTS_SHOWN]:
+            console.print(f"[cyan]scene {scene_id} counted again:[/] {escape(reason)}")
+        if len(r.recounted) > _RECOUNTS_SHOWN:
+            console.print(
+                f"... and {len(r.recounted) - _RECOUNTS_SHOWN} more scenes of "
+                f"{escape(r.site)} counted again for a reference that changed (--json "
+                "lists them all)",
+                highlight=False,
+            )
         for scene_id, reason in r.failed:
             console.print(f"[yellow]scene {scene_id} failed:[/] {escape(reason)}")
         if r.registered or r.not_registered:

@@ -607,6 +607,12 @@ REGISTRATION_KEY = "railwatch:registration"
 #: occupied, each ``{"length_m": M, "coordinates": [[lon, lat], ...]}``
 #: (:func:`occupied_runs_of`).
 COARSE_KEY = "railwatch:coarse"
+#: Key of the references a coarse scene's result was read with, in its metadata
+#: (``record_scene_result``; since 2026-12-05, session 31): one object per reference
+#: read, as ``pipeline.reference_fingerprint`` records what ``pipeline`` compares to
+#: tell whether a reference changed, for ``railwatch process`` to count the scene again
+#: when one of them changed or was removed since.
+REFERENCES_KEY = "railwatch:references"
 
 
 def _coarse_meta(
@@ -665,11 +671,14 @@ def record_scene_result(
     *,
     registration: dict[str, Any] | None = None,
     occupied: Sequence[OccupiedRun] = (),
+    references: Sequence[Mapping[str, Any]] = (),
 ) -> Scene:
     """Replace a scene's quality, detections and counts, all or nothing (a SAVEPOINT).
     ``registration`` (how a coarse scene was registered to its site's other images,
     :meth:`railwatch.imagery.register.Registration.to_meta`) is kept in the scene's
-    metadata under ``railwatch:registration``; None removes an earlier one. A length or
+    metadata under ``railwatch:registration``; None removes an earlier one. So are
+    ``references``, the references the result was read with (:data:`REFERENCES_KEY`;
+    none: an earlier record removed). A length or
     presence count's track record (lines given or found, metres read) goes under
     :data:`COARSE_KEY`, with a length count's ``occupied`` runs (WGS84).
 
@@ -697,10 +706,14 @@ def record_scene_result(
         scene.error = None
         scene.status = "processed" if quality.usable else "unusable"
         meta = {
-            k: v for k, v in (scene.meta or {}).items() if k not in (REGISTRATION_KEY, COARSE_KEY)
+            k: v
+            for k, v in (scene.meta or {}).items()
+            if k not in (REGISTRATION_KEY, COARSE_KEY, REFERENCES_KEY)
         }
         if registration is not None:
             meta[REGISTRATION_KEY] = registration
+        if references:
+            meta[REFERENCES_KEY] = [dict(ref) for ref in references]
         coarse = _coarse_meta(counts, occupied) if quality.usable else None
         if coarse is not None:
             meta[COARSE_KEY] = coarse
