@@ -69,7 +69,9 @@ COARSE_FACTOR = 32.0
 COARSE_OVERSAMPLE = 2
 #: Version of the way tiles are drawn, part of every tile's ETag: raise it when a
 #: change of this module changes the pixels of a tile (so is railwatch's version).
-RENDERER_VERSION = 2  # 2: undeclared alpha, colour tables (session-24 follow-up)
+#: 2: undeclared alpha, colour tables (session-24 follow-up); 3: an index the colour
+#: table has no entry for is transparent (session 31; was its clamped colour).
+RENDERER_VERSION = 3
 #: Tiles are revalidated at each use (their ETag), never shown stale from a cache.
 TILE_CACHE_CONTROL = "private, no-cache"
 
@@ -278,7 +280,8 @@ class RenderParams:
     #: The last band when it is an alpha band the file does not label so
     #: (``imagery.inspect.undeclared_alpha``): 0 there is transparent.
     alpha: int | None = None
-    #: A colour table's colours (index -> RGB), for a one-band colour-table image.
+    #: A colour table's colours (index -> RGB), for a one-band colour-table image: one
+    #: per entry of the table (``imagery.read.colour_table``).
     palette: tuple[tuple[int, int, int], ...] | None = None
     #: Its entries the table makes transparent (``imagery.inspect.transparent_entries``).
     clear: tuple[int, ...] = ()
@@ -310,7 +313,13 @@ def _render_params(
     from rasterio.enums import ColorInterp
 
     from railwatch.imagery.inspect import transparent_entries, undeclared_alpha
-    from railwatch.imagery.read import open_raster, parse_radiometry, rgb_bands, stretch_ranges
+    from railwatch.imagery.read import (
+        colour_table,
+        open_raster,
+        parse_radiometry,
+        rgb_bands,
+        stretch_ranges,
+    )
 
     with open_raster(gdal_path(uri)) as ds:
         indexes = tuple(rgb_bands(ds, bands=rgb))
@@ -319,18 +328,13 @@ def _render_params(
             indexes = tuple(b for b in indexes if b != hidden) or (1,)
         palette: tuple[tuple[int, int, int], ...] | None = None
         clear: tuple[int, ...] = ()
-        if len(indexes) == 1 and ds.colorinterp[indexes[0] - 1] == ColorInterp.palette:
-            try:
-                cmap = ds.colormap(indexes[0])
-            except ValueError:
-                cmap = None
-            if cmap:
-                table = [(0, 0, 0)] * max(256, max(cmap) + 1)
-                for k, rgba in cmap.items():
-                    table[k] = (int(rgba[0]), int(rgba[1]), int(rgba[2]))
-                palette = tuple(table)
-                entries = transparent_entries(ds, indexes[0])
-                clear = tuple(int(v) for v in entries) if entries is not None else ()
+        # one row per entry of the table (imagery.read.colour_table, the one rule of every
+        # reader): an index past it is no data (_as_shown), not the clamped last row
+        table = colour_table(ds, indexes) if len(indexes) == 1 else None
+        if table is not None:
+            palette = tuple((int(r), int(g), int(b)) for r, g, b in table)
+            entries = transparent_entries(ds, indexes[0])
+            clear = tuple(int(v) for v in entries) if entries is not None else ()
         ranges = (
             None
             if palette is not None
@@ -353,12 +357,14 @@ def _as_shown(
     arr: np.ma.MaskedArray[Any, Any], params: RenderParams, radiometry: Radiometry
 ) -> np.ma.MaskedArray[Any, Any]:
     """The bands read for a tile (:attr:`RenderParams.read`) as the 8-bit image shown:
-    transparent where the undeclared alpha is 0 or a colour table's entry is transparent,
-    a colour table's indexes as their colours, other data mapped to 8 bits as the
+    transparent where the undeclared alpha is 0, a colour table's entry is transparent or
+    an index has no entry in the table (``imagery.read.palette_colours``, the one rule of
+    every reader since session 31; before, tiles drew it in the clamped last row's
+    colour), a colour table's indexes as their colours, other data mapped to 8 bits as the
     detector sees it (:func:`railwatch.imagery.read.stretch_to_uint8`)."""
     import numpy as np
 
-    from railwatch.imagery.read import stretch_to_uint8
+    from railwatch.imagery.read import palette_colours, stretch_to_uint8
 
     data = np.asarray(arr.data)
     mask = np.ma.getmaskarray(arr)[0].copy()
@@ -369,8 +375,9 @@ def _as_shown(
         index = data[0].astype(np.int64)
         if params.clear:
             mask |= np.isin(index, params.clear)
-        table = np.asarray(params.palette, dtype=np.uint8)
-        data = np.moveaxis(table[np.clip(index, 0, len(table) - 1)], -1, 0)
+        rgb, known = palette_colours(index, np.asarray(params.palette, dtype=np.uint8))
+        mask |= ~known  # an index the table has no entry for: no data (session 31)
+        data = np.moveaxis(rgb, -1, 0)
     elif params.ranges is not None:
         data = np.stack(
             [
