@@ -33,10 +33,14 @@ def report(
         ),
     ] = None,
     date_from: Annotated[
-        str | None, typer.Option("--from", help="First day of the period (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            "--from", help="First day of the period (YYYY-MM-DD), a local day at the site."
+        ),
     ] = None,
     date_to: Annotated[
-        str | None, typer.Option("--to", help="Last day of the period (YYYY-MM-DD).")
+        str | None,
+        typer.Option("--to", help="Last day of the period (YYYY-MM-DD), a local day at the site."),
     ] = None,
     pdf: Annotated[
         bool,
@@ -52,6 +56,10 @@ def report(
 
     The HTML embeds every image and opens offline. Baselines use the whole history
     even when --from/--to narrow what is shown.
+
+    Days are the local day at the site (its nominal zone, round(longitude/15) hours
+    from UTC), as the alerts date them: --from/--to, the alerts' and images' dates; times
+    of day are local and say so ("UTC+9 nominal").
 
     The --out name's ending (in any case) decides what is written: .html or .htm the
     HTML report, .pdf the PDF alone (the PDF that --pdf writes beside the HTML). Any

@@ -35,6 +35,7 @@ from railwatch.report.data import (
     in_period,
     no_baseline_reason,
     scene_rows,
+    site_offset,
     spread_at,
 )
 from railwatch.report.format import (
@@ -364,9 +365,7 @@ def _chip_pair(
                 item_scaling=row.item_scaling,
             )
         except (RailwatchError, OSError) as err:
-            notes.append(
-                f"The image of {row.when:%Y-%m-%d} could not be read ({hide_paths(str(err))})."
-            )
+            notes.append(f"The image of {row.day} could not be read ({hide_paths(str(err))}).")
             continue
         dets = tuple(
             Detection(
@@ -392,7 +391,7 @@ def _chip_pair(
             valid=raster.valid,
             gsd=grid.gsd,
             detections=dets,
-            title=f"{title}: {row.when:%Y-%m-%d %H:%M} UTC",
+            title=f"{title}: {row.time_text}",
             caption=_caption(row, grid.gsd, cls),
             window=(0, grid.height, 0, grid.width),
             crs=grid.crs,
@@ -521,7 +520,7 @@ def _review_notes(plan: _Plan) -> list[str]:
         if row is None or not row.reviewed:
             continue
         text = (
-            f"The {which} ({row.when:%Y-%m-%d}) was reviewed by an analyst: its count "
+            f"The {which} ({row.day}) was reviewed by an analyst: its count "
             f"{fmt_num(row.total)} is theirs, the detector counted {fmt_num(row.detector_total)}"
         )
         if row.review_outlines:
@@ -560,7 +559,7 @@ def _headline(
         summary = (
             f"No count of cars at {site} in this period: its {n} usable "
             f"image{'s are' if n != 1 else ' is'} 10 m or coarser, which only tell whether a "
-            f"long train is present (latest, {last_flag.when:%Y-%m-%d}: {seen}); a count "
+            f"long train is present (latest, {last_flag.day}: {seen}); a count "
             "needs images finer than 10 m."
         )
     elif latest is None:
@@ -568,7 +567,7 @@ def _headline(
         summary += no_image_note(site, period, rows, all_rows)
     elif (latest.method or "objects") == "length":
         summary = (
-            f"{fmt_num(latest.total)} car equivalents at {site} on {latest.when:%Y-%m-%d} "
+            f"{fmt_num(latest.total)} car equivalents at {site} on {latest.day} "
             f"(latest usable image, {latest.gsd:.2g} m: occupied track length, not cars seen "
             f"one by one; interval {fmt_num(latest.low)}–{fmt_num(latest.high)})."
         )
@@ -576,18 +575,17 @@ def _headline(
         if single:
             last = max(single, key=lambda r: r.when)
             summary += (
-                f" Latest count of cars seen one by one: {fmt_num(last.total)} on "
-                f"{last.when:%Y-%m-%d}."
+                f" Latest count of cars seen one by one: {fmt_num(last.total)} on {last.day}."
             )
     elif latest.reviewed:
         summary = (
-            f"{fmt_num(latest.total)} railcars at {site} on {latest.when:%Y-%m-%d} "
+            f"{fmt_num(latest.total)} railcars at {site} on {latest.day} "
             f"(latest usable image; an analyst's count, the detector counted "
             f"{fmt_num(latest.detector_total)})."
         )
     else:
         summary = (
-            f"{fmt_num(latest.total)} railcars at {site} on {latest.when:%Y-%m-%d} "
+            f"{fmt_num(latest.total)} railcars at {site} on {latest.day} "
             f"(latest usable image; interval {fmt_num(latest.low)}–{fmt_num(latest.high)})."
         )
     # the alert follows whatever the latest image (a 3 m one's headline left it out, and
@@ -595,12 +593,12 @@ def _headline(
     if top is not None and top.cls == "all":
         summary += (
             f" Most significant recent alert ({top.kind}, {top.severity}, "
-            f"{top.when:%Y-%m-%d}): {top.explanation}"
+            f"{top.day}): {top.explanation}"
         )
     elif top is not None:
         summary += (
             " No recent alert on the site total; the most significant one of a single "
-            f"class, {top.cls} ({top.kind}, {top.severity}, {top.when:%Y-%m-%d}): "
+            f"class, {top.cls} ({top.kind}, {top.severity}, {top.day}): "
             f"{top.explanation}"
         )
     elif latest is not None:
@@ -659,8 +657,8 @@ def no_image_note(
         return note
     if not all_rows:
         return f" The site has no image yet: add some with `railwatch ingest {site} FILES`."
-    first = min(r.when for r in all_rows).date()
-    last = max(r.when for r in all_rows).date()
+    first = min(r.day for r in all_rows)
+    last = max(r.day for r in all_rows)
     n = len(all_rows)
     span = f"{first.isoformat()}" if first == last else f"{first.isoformat()} to {last.isoformat()}"
     return (
@@ -700,12 +698,10 @@ def _method(
 def _period(
     rows: Sequence[SceneRow], date_from: date | None, date_to: date | None
 ) -> tuple[date | None, date | None]:
-    """The period shown: the given bounds, else the dates of the first/last image."""
-    first = min((r.when for r in rows), default=None)
-    last = max((r.when for r in rows), default=None)
+    """The period shown: the given bounds, else the (local) days of the first/last image."""
     return (
-        date_from or (first.date() if first else None),
-        date_to or (last.date() if last else None),
+        date_from or min((r.day for r in rows), default=None),
+        date_to or max((r.day for r in rows), default=None),
     )
 
 
@@ -714,7 +710,7 @@ def off_chart(site: str, rows: Sequence[SceneRow], events: Sequence[EventRow]) -
     :data:`~railwatch.limits.EARLIEST_YEAR`: a mistyped year, refused at input now but
     possibly stored by an older railwatch), saying what to do. They stay in the tables."""
     out = [
-        f"The image of scene {r.scene_id} is dated {r.when.date().isoformat()}, before "
+        f"The image of scene {r.scene_id} is dated {r.day.isoformat()}, before "
         f"{EARLIEST_YEAR} (a mistyped year?): it is left off the chart but listed in the "
         f"table; check its acquisition date (`railwatch scene show {r.scene_id}`)."
         for r in rows
@@ -741,7 +737,9 @@ def build_report_data(
     now: datetime | None = None,
     max_evidence: int = MAX_EVIDENCE,
 ) -> ReportData:
-    """Everything the report of ``site_name`` shows, for images within the period."""
+    """Everything the report of ``site_name`` shows, for images within the period: its
+    days (``date_from``/``date_to`` included) are local days at the site, as the analysis
+    dates the site's alerts (:func:`~railwatch.report.data.local_day`)."""
     from railwatch.analysis.settings import AlertSettings
     from railwatch.settings import get_settings
 
@@ -763,7 +761,8 @@ def build_report_data(
         all_rows = scene_rows(s, site_row)
         all_alerts = alert_rows(s, site_row)
         all_events = event_rows(s, site_row)
-        in_range = [a for a in all_alerts if in_period(a.when, date_from, date_to)]
+        offset = site_offset(site_row)  # the site's days: every day the report shows
+        in_range = [a for a in all_alerts if in_period(a.day, date_from, date_to)]
         alerts = drop_echoes(in_range)
         plans = _plan(all_rows, newest_first(alerts), cfg)
         with_images, limit_note = _with_images(plans, max_evidence)
@@ -771,7 +770,7 @@ def build_report_data(
         detections = _read_detections(s, needed)
         analyst = _read_analyst_cars(s, all_rows, needed)
     track = baseline_track(all_rows, cfg)
-    rows = [r for r in all_rows if in_period(r.when, date_from, date_to)]
+    rows = [r for r in all_rows if in_period(r.day, date_from, date_to)]
     events = [
         e
         for e in all_events
@@ -799,6 +798,7 @@ def build_report_data(
         classes=classes,
         repeats=len(in_range) - len(alerts),
         off_chart=tuple(skipped),
+        utc_offset=offset,
     )
 
 

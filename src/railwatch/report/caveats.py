@@ -35,7 +35,7 @@ def covered_caveat(row: SceneRow) -> str | None:
     if row.counted and row.presence:
         seen = "a long train was seen" if row.long_train else "no long train was seen"
         return (
-            f"{row.when:%Y-%m-%d}: at {row.gsd:.2g} m only whether a long train is present "
+            f"{row.day}: at {row.gsd:.2g} m only whether a long train is present "
             f"can be told ({seen}): it gives no count of cars, and neither their types nor "
             "whether their loads are covered."
         )
@@ -43,19 +43,17 @@ def covered_caveat(row: SceneRow) -> str | None:
         return None
     if (row.method or "objects") != "objects":
         return (
-            f"{row.when:%Y-%m-%d}: at {row.gsd:.2g} m the {fmt_num(row.total)} cars are "
+            f"{row.day}: at {row.gsd:.2g} m the {fmt_num(row.total)} cars are "
             "car-equivalents from track occupancy: whether their loads are covered, and what "
             "they carry, cannot be seen."
         )
     if row.covered is None:
         return None
     if row.covered == 0:
-        return (
-            f"{row.when:%Y-%m-%d}: no load of the {fmt_num(row.total)} cars was seen under a cover."
-        )
+        return f"{row.day}: no load of the {fmt_num(row.total)} cars was seen under a cover."
     share = row.covered / row.total
     return (
-        f"{row.when:%Y-%m-%d}: contents cannot be identified for {row.covered} of "
+        f"{row.day}: contents cannot be identified for {row.covered} of "
         f"{fmt_num(row.total)} cars ({share:.0%}): their loads are under tarpaulins or sheets."
     )
 
@@ -190,7 +188,7 @@ def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:
     if not rows:
         return None
     rows.sort(key=lambda r: r.when)
-    days = ", ".join(f"{r.when:%Y-%m-%d} ({r.sun_elevation:.1f}°)" for r in rows[:5])
+    days = ", ".join(f"{r.day} ({r.sun_elevation:.1f}°)" for r in rows[:5])
     more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
     n = len(rows)
     which = "1 count comes from an image" if n == 1 else f"{n} counts come from images"
@@ -230,7 +228,7 @@ def gap_caveats(rows: Sequence[SceneRow], limit: int = 3) -> list[str]:
             f" ({lost} image{'s' if lost != 1 else ''} there could not be counted)" if lost else ""
         )
         out.append(
-            f"No usable image from {a.when:%Y-%m-%d} to {b.when:%Y-%m-%d} ({days:.0f} days){why}: "
+            f"No usable image from {a.day} to {b.day} ({days:.0f} days){why}: "
             "changes within that period may have been missed."
         )
     return out
@@ -293,7 +291,7 @@ def _registration_caveats(evidence: Sequence[Evidence]) -> list[str]:
         elif ev.shift_m < ev.after.gsd:
             aligned.append(ev.shift_m)
         else:
-            offset.append(f"{ev.after_row.when:%Y-%m-%d} ({ev.shift_m:.1f} m)")
+            offset.append(f"{ev.after_row.day} ({ev.shift_m:.1f} m)")
     out: list[str] = []
     if aligned:
         out.append(
@@ -343,7 +341,7 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
     if len(coarse_shown) == 1:
         out.append(covered_caveat(coarse_shown[0]) or "")
     elif coarse_shown:
-        days = ", ".join(f"{r.when:%Y-%m-%d}" for r in coarse_shown)
+        days = ", ".join(f"{r.day}" for r in coarse_shown)
         out.append(
             f"The alert images of {days} are too coarse to see single cars: their counts are "
             "car-equivalents from track occupancy, and whether loads are covered, and what "

@@ -12,7 +12,7 @@ import io
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 import matplotlib
@@ -250,11 +250,19 @@ def timeseries_figure(
     title: str | None = None,
     width: float = 11.0,
     height: float = 4.8,
+    utc_offset: timedelta = timedelta(0),
 ) -> Figure:
     """The time-series chart as its own figure (see :func:`draw_timeseries`)."""
     fig = new_figure(width, height)
     draw_timeseries(
-        fig.add_subplot(), scenes, baseline, events, alerts, stacked=stacked, title=title
+        fig.add_subplot(),
+        scenes,
+        baseline,
+        events,
+        alerts,
+        stacked=stacked,
+        title=title,
+        utc_offset=utc_offset,
     )
     return fig
 
@@ -268,15 +276,28 @@ def draw_timeseries(
     *,
     stacked: bool = True,
     title: str | None = None,
+    utc_offset: timedelta = timedelta(0),
 ) -> None:
     """Draw counts per date with intervals (per-class stacked bars when ``stacked``),
     the baseline band, the trailing record, events as labelled vertical lines,
     unusable images as marks on the time axis and the site total's alerts circled
     (info-only ones small and grey, unlabelled). Anything dated before
     :data:`~railwatch.limits.EARLIEST_YEAR` is left off (see :func:`on_chart`). Labels
-    are drawn as written (:func:`plain_text`)."""
+    are drawn as written (:func:`plain_text`). The axis is in UTC; an event, dated by
+    the site's local day, is drawn at noon of that day at the site, ``utc_offset`` east
+    of UTC (:attr:`ReportData.utc_offset <railwatch.report.model.ReportData.utc_offset>`),
+    so it falls among the images of its local day (until 2026-12-05 at noon UTC)."""
     with plain_text():
-        _draw_timeseries(ax, scenes, baseline, events, alerts, stacked=stacked, title=title)
+        _draw_timeseries(
+            ax,
+            scenes,
+            baseline,
+            events,
+            alerts,
+            stacked=stacked,
+            title=title,
+            utc_offset=utc_offset,
+        )
 
 
 def _held(xs: np.ndarray, half: float) -> np.ndarray:
@@ -314,7 +335,11 @@ def _draw_timeseries(
     *,
     stacked: bool,
     title: str | None,
+    utc_offset: timedelta = timedelta(0),
 ) -> None:
+    def event_at(day: date) -> datetime:
+        return _as_datetime(day) - utc_offset  # noon at the site
+
     scenes = [s for s in scenes if on_chart(s.when)]
     baseline = [b for b in baseline if on_chart(b.when)]
     events = [e for e in events if on_chart(e.when)]
@@ -330,7 +355,7 @@ def _draw_timeseries(
     # it replaced beside it: a corrected point never reads as the detector's
     reviewed = [s for s in counted if s.reviewed]
     unusable = sorted((s for s in scenes if not s.counted), key=lambda s: s.when)
-    all_when = [s.when for s in scenes] + [_as_datetime(e.when) for e in events]
+    all_when = [s.when for s in scenes] + [event_at(e.when) for e in events]
     span_days = (max(all_when) - min(all_when)).days if len(all_when) > 1 else 30
     gaps = np.diff(_x([s.when for s in counted])) if len(counted) > 1 else np.array([30.0])
     positive = gaps[gaps > 0]
@@ -468,7 +493,7 @@ def _draw_timeseries(
         days.setdefault(event.when, []).append(event.label)
     event_texts = []
     for day, labels in days.items():
-        x = float(_x([day])[0])
+        x = float(_x([event_at(day)])[0])
         ax.axvline(x, color=EVENT_COLOUR, linestyle="--", linewidth=1.0, zorder=3)
         text = ax.text(
             x,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from railwatch.detect.base import tells_class
 from railwatch.imagery.inspect import rgb_of, sun_of
 from railwatch.imagery.read import item_scaling_of, radiometry_of
-from railwatch.report.model import AlertRow, BaselinePoint, EventRow, SceneRow, method_words
+from railwatch.report.model import (
+    AlertRow,
+    BaselinePoint,
+    EventRow,
+    SceneRow,
+    method_words,
+    site_day,
+)
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneReview, Site
 
@@ -32,25 +39,37 @@ NON_CLASS_ROWS = frozenset({"all", "covered"})
 BAND_SPREADS = 2.0
 
 
-def day_start(day: date | None) -> datetime | None:
-    """Midnight UTC at the start of ``day``."""
-    return None if day is None else datetime.combine(day, time(0), tzinfo=UTC)
+#: The day the report shows for an instant: its local day at the site (one function for
+#: every day a report shows, :func:`railwatch.report.model.site_day`).
+local_day = site_day
 
 
-def day_end(day: date | None) -> datetime | None:
-    """The last instant (UTC) of ``day``."""
-    return None if day is None else datetime.combine(day, time.max, tzinfo=UTC)
+def site_offset(site: Site) -> timedelta:
+    """The site's local time east of UTC, as the analysis takes it
+    (:func:`railwatch.analysis.store.site_utc_offset`, its nominal solar zone)."""
+    from railwatch.analysis.store import site_utc_offset
+
+    return site_utc_offset(site)
 
 
-def in_period(when: datetime, date_from: date | None, date_to: date | None) -> bool:
-    """True when ``when`` falls within the (inclusive, possibly open) period."""
-    start, end = day_start(date_from), day_end(date_to)
-    return (start is None or when >= start) and (end is None or when <= end)
+def in_period(day: date, date_from: date | None, date_to: date | None) -> bool:
+    """True when ``day`` (an image's or alert's local day at the site, :attr:`SceneRow.day`,
+    :attr:`AlertRow.day`) falls within the (inclusive, possibly open) period, whose days
+    are local days at the site (``--from``/``--to``; until 2026-12-05 UTC days, so an
+    image of the local 2024-02-05 taken at 22:30 UTC on 2024-02-04 at a UTC+12 site was
+    left out of a report from 2024-02-05)."""
+    return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)
 
 
-def scene_row(scene: Scene, counts: Sequence[Count], review: SceneReview | None = None) -> SceneRow:
+def scene_row(
+    scene: Scene,
+    counts: Sequence[Count],
+    review: SceneReview | None = None,
+    utc_offset: timedelta = timedelta(0),
+) -> SceneRow:
     """A :class:`SceneRow` from a scene and its count rows (and the analyst's review of
-    it, when there is one: a total that is the analyst's says so, with the detector's)."""
+    it, when there is one: a total that is the analyst's says so, with the detector's);
+    ``utc_offset`` its site's (:func:`site_offset`), whose days the row is shown by."""
     by_cls = {c.cls: c for c in counts}
     total = by_cls.get("all")
     reviewed = total is not None and total.detector == ANALYST
@@ -98,6 +117,7 @@ def scene_row(scene: Scene, counts: Sequence[Count], review: SceneReview | None 
         review_outlines=reviewed and usable and review is not None and review.cars is not None,
         review_note=(review.note or "") if reviewed and review is not None else "",
         sun_elevation=sun[1] if (sun := sun_of(scene.meta)) is not None else None,
+        utc_offset=utc_offset,
     )
 
 
@@ -118,7 +138,8 @@ def scene_rows(session: Session, site: Site) -> list[SceneRow]:
             .where(Scene.site_id == site.id)
         )
     }
-    return [scene_row(s, counts.get(s.id, []), reviews.get(s.id)) for s in scenes]
+    offset = site_offset(site)
+    return [scene_row(s, counts.get(s.id, []), reviews.get(s.id), offset) for s in scenes]
 
 
 def changed_since_words(alert: Alert) -> str | None:
@@ -134,9 +155,10 @@ def changed_since_words(alert: Alert) -> str | None:
     )
 
 
-def alert_row(alert: Alert) -> AlertRow:
+def alert_row(alert: Alert, utc_offset: timedelta = timedelta(0)) -> AlertRow:
     """An :class:`AlertRow` from a stored alert: ``note`` the analyst's notes alone,
-    ``changed_since`` :func:`changed_since_words` (9409cb7 had put it in ``note``)."""
+    ``changed_since`` :func:`changed_since_words` (9409cb7 had put it in ``note``);
+    ``utc_offset`` its site's (:func:`site_offset`), whose days the alert is shown by."""
     return AlertRow(
         key=alert.key,
         kind=alert.kind,
@@ -151,13 +173,15 @@ def alert_row(alert: Alert) -> AlertRow:
         acknowledged=bool(alert.acknowledged),
         note=alert.ack_note,
         changed_since=changed_since_words(alert),
+        utc_offset=utc_offset,
     )
 
 
 def alert_rows(session: Session, site: Site) -> list[AlertRow]:
     """Active alerts of a site, oldest first."""
     rows = repo.list_alerts(session, site, active_only=True)
-    return sorted((alert_row(a) for a in rows), key=lambda a: (a.when, a.key))
+    offset = site_offset(site)
+    return sorted((alert_row(a, offset) for a in rows), key=lambda a: (a.when, a.key))
 
 
 def event_rows(session: Session, site: Site) -> list[EventRow]:
@@ -196,17 +220,41 @@ def baseline_track_of(
 def _baseline_track_one(
     rows: Sequence[SceneRow], settings: object | None = None
 ) -> list[BaselinePoint]:
+    """The baseline at each counted image of ``rows`` (one method), judged as the analysis
+    judges the series: at the site's local time (``analysis.series.at_site``), the images
+    of one local day one point (``build_series``: the day's best image), each day's
+    baseline and record from the earlier days only. Every image of a day gets its day's.
+    (Until 2026-12-05 each image was its own point on UTC day numbers, so an image had the
+    record of an earlier image of its own local day, which the analysis never compares.)"""
     from railwatch.analysis.baseline import robust_baseline, trailing_record
+    from railwatch.analysis.series import at_site, build_series
     from railwatch.analysis.settings import AlertSettings
+    from railwatch.analysis.types import CountPoint
 
     cfg = settings if isinstance(settings, AlertSettings) else AlertSettings()
     counted = sorted((r for r in rows if r.counted), key=lambda r: r.when)
     if not counted:
         return []
-    days = np.array([r.when.timestamp() / 86400.0 for r in counted], dtype=float)
-    values = np.array([float(r.total or 0.0) for r in counted], dtype=float)
+    points = [
+        CountPoint(
+            when=r.when,
+            count=float(r.total or 0.0),
+            cls="all",
+            clear_fraction=r.clear_fraction,
+            coverage=r.coverage,
+            method=r.method or "objects",
+            scene_id=r.scene_id,
+            gsd=r.gsd,
+            reviewed=r.reviewed,
+        )
+        for r in counted
+    ]
+    series = build_series(at_site(points, counted[0].utc_offset))["all"]
+    days, values = series.arrays()
+    index = {p.when.date(): i for i, p in enumerate(series.points)}
     out: list[BaselinePoint] = []
-    for i, row in enumerate(counted):
+    for row in counted:
+        i = index[row.day]
         base = robust_baseline(days, values, i, 0, cfg.baseline_min_points, cfg)
         rec = trailing_record(days, values, i, cfg.record_years) if i > 0 else None
         out.append(
@@ -318,7 +366,7 @@ def no_baseline_reason(
             f"image{'' if len(before) == 1 else 's'}{how} before it, and a baseline needs {need}"
         )
     window = cfg.baseline_window_days
-    oldest = before[-need].when.date().isoformat()
+    oldest = before[-need].day.isoformat()
     return (
         f"there is no baseline: fewer than {need} earlier usable images{how} in the "
         f"{window} days before it, and the most recent {need} go back to {oldest}, more "

@@ -32,6 +32,7 @@ from railwatch.report.model import (
     Evidence,
     ReportData,
     acknowledged_words,
+    clock_words,
 )
 
 
@@ -43,7 +44,12 @@ def data_uri(payload: bytes, mime: str) -> str:
 def chart_svg(data: ReportData) -> bytes:
     """The report's time-series chart as SVG."""
     fig = timeseries_figure(
-        data.scenes, data.baseline, data.events, data.alerts, title=chart_title(data.site)
+        data.scenes,
+        data.baseline,
+        data.events,
+        data.alerts,
+        title=chart_title(data.site),
+        utc_offset=data.utc_offset,
     )
     return to_svg(fig)
 
@@ -110,6 +116,7 @@ def render_html(data: ReportData) -> str:
         n_usable=sum(1 for s in data.scenes if s.counted),
         alerted={a.scene_id for a in data.alerts if a.scene_id is not None},
         acked_words=acknowledged_words(data),
+        clock=clock_words(data.utc_offset),
     )
 
 
@@ -155,13 +162,9 @@ def alert_blocks(evidence: Sequence[Evidence], fold: int = FOLD_ALERTS) -> list[
         alerts = [evidence[i].alert for i in run]
         years: dict[int, list[int]] = {}
         for i in run:
-            years.setdefault(evidence[i].alert.when.year, []).append(i)
-        first, last = alerts[-1].when, alerts[0].when
-        span = (
-            f"{first:%Y-%m-%d}"
-            if first.date() == last.date()
-            else (f"{first:%Y-%m-%d} to {last:%Y-%m-%d}")
-        )
+            years.setdefault(evidence[i].alert.day.year, []).append(i)
+        first, last = alerts[-1].day, alerts[0].day
+        span = f"{first}" if first == last else f"{first} to {last}"
         n = len(run)
         folded = n > fold
         blocks.append(

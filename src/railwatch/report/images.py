@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median
 
 from railwatch.report.caveats import reason_kind
@@ -135,7 +135,7 @@ def key_images(data: ReportData, limit: int = KEY_IMAGES_MAX) -> tuple[list[KeyI
     add(record_image(data), "previous record", 1)
     for ev in data.evidence:
         if ev.after is not None:
-            day = f"{ev.alert.when:%Y-%m-%d}"
+            day = f"{ev.alert.day}"
             add(ev.after_row, f"{ev.alert.kind} {ev.alert.severity}", 2)
             add(ev.before_row, f"before image of {day}", 2)
     for a in sorted(data.alerts, key=lambda a: -SEVERITY_RANK.get(a.severity, 0)):
@@ -146,7 +146,7 @@ def key_images(data: ReportData, limit: int = KEY_IMAGES_MAX) -> tuple[list[KeyI
     return [KeyImage(by_id[sid], tuple(why[sid])) for sid in kept], max(len(chosen) - limit, 0)
 
 
-def _bin_key(when: datetime, step: str) -> tuple[int, int]:
+def _bin_key(when: date, step: str) -> tuple[int, int]:
     if step == "month":
         return (when.year, when.month)
     if step == "quarter":
@@ -172,7 +172,7 @@ def summary_step(rows: Sequence[SceneRow]) -> str:
     the last number at most :data:`SUMMARY_ROWS_MAX`."""
     if not rows:
         return "month"
-    first, last = min(r.when for r in rows), max(r.when for r in rows)
+    first, last = min(r.day for r in rows), max(r.day for r in rows)
     months = (last.year - first.year) * 12 + last.month - first.month + 1
     if months <= SUMMARY_ROWS_MAX:
         return "month"
@@ -192,12 +192,12 @@ def image_summary(data: ReportData) -> tuple[str, list[ImageBin]]:
     method = main_method(rows)
     groups: dict[tuple[int, int], list[SceneRow]] = {}
     for r in rows:
-        groups.setdefault(_bin_key(r.when, step), []).append(r)
+        groups.setdefault(_bin_key(r.day, step), []).append(r)
     alerts: dict[tuple[int, int], Counter[str]] = {}
     for a in data.alerts:
         if a.severity != "info":
-            alerts.setdefault(_bin_key(a.when, step), Counter())[a.severity] += 1
-    key, last = _bin_key(rows[0].when, step), _bin_key(rows[-1].when, step)
+            alerts.setdefault(_bin_key(a.day, step), Counter())[a.severity] += 1
+    key, last = _bin_key(rows[0].day, step), _bin_key(rows[-1].day, step)
     out = []
     while key <= last:
         group = groups.get(key, [])

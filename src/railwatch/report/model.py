@@ -9,16 +9,50 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from affine import Affine
 
+from railwatch.analysis.events import local_day, offset_text
+from railwatch.analysis.series import as_utc
 from railwatch.detect.base import Detection, OccupiedRun, is_presence, long_train_present
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import ItemScaling, Radiometry
+
+
+def site_day(when: datetime, utc_offset: timedelta) -> date:
+    """The day the report shows for the instant ``when`` (UTC): the local day at the site,
+    ``utc_offset`` east of UTC (the site's nominal solar zone,
+    :func:`railwatch.analysis.store.site_utc_offset`), the day the analysis groups the
+    site's images, keys its alerts and dates their texts by (session 31). The one rule of
+    every day a report shows (:attr:`SceneRow.day`, :attr:`AlertRow.day`, the ``--from``
+    and ``--to`` filters): until 2026-12-05 the report printed UTC days beside alert texts
+    dated by local days."""
+    return local_day(when, utc_offset)
+
+
+def clock_words(utc_offset: timedelta) -> str:
+    """Whose clock the report's times of day are on: ``UTC`` at a site on UTC, else the
+    site's nominal zone, ``UTC+12 nominal``."""
+    return "UTC" if not utc_offset else f"{offset_text(utc_offset)} nominal"
+
+
+def site_clock(when: datetime, utc_offset: timedelta) -> str:
+    """The instant ``when`` as the local date and time at the site, ``2024-02-05 10:30``
+    (on the clock :func:`clock_words` names; its day is :func:`site_day`'s)."""
+    return f"{as_utc(when) + utc_offset:%Y-%m-%d %H:%M}"
+
+
+def site_time(when: datetime, utc_offset: timedelta) -> str:
+    """A time of day as the report shows it: ``2024-02-04 22:30 UTC`` at a site on UTC,
+    else the local time at the site with its offset, ``2024-02-05 10:30 (UTC+12
+    nominal)``."""
+    if not utc_offset:
+        return f"{site_clock(when, utc_offset)} UTC"
+    return f"{site_clock(when, utc_offset)} ({clock_words(utc_offset)})"
 
 
 @dataclass(frozen=True)
@@ -70,6 +104,25 @@ class SceneRow:
     #: none (:func:`railwatch.imagery.read.item_scaling_of`): its chips are read with them,
     #: as it was counted.
     item_scaling: ItemScaling | None = None
+    #: The site's local time east of UTC (:func:`site_day`): the image's day is its local
+    #: day at the site.
+    utc_offset: timedelta = timedelta(0)
+
+    @property
+    def day(self) -> date:
+        """The image's day as the report shows it: its local day at the site (:func:`site_day`)."""
+        return site_day(self.when, self.utc_offset)
+
+    @property
+    def time_text(self) -> str:
+        """The image's time as the report shows it, saying whose clock (:func:`site_time`)."""
+        return site_time(self.when, self.utc_offset)
+
+    @property
+    def clock(self) -> str:
+        """The image's local date and time at the site, for a table whose header names
+        the clock (:func:`site_clock`, :func:`clock_words`)."""
+        return site_clock(self.when, self.utc_offset)
 
     @property
     def counted(self) -> bool:
@@ -137,6 +190,17 @@ class AlertRow:
     #: acknowledged: was 40 (medium)" (:func:`railwatch.report.data.changed_since_words`);
     #: None for any other alert. Until session 30 it was a line of ``note``.
     changed_since: str | None = None
+    #: The site's local time east of UTC (:func:`site_day`).
+    utc_offset: timedelta = timedelta(0)
+
+    @property
+    def day(self) -> date:
+        """The alert's day as its text gives it and the report shows it: its image's local
+        day at the site (:func:`site_day`); a silence's ``when`` is already a time at the
+        site (the analysis dates silences by the site's local days), so its own day."""
+        if self.kind == "quality":
+            return as_utc(self.when).date()
+        return site_day(self.when, self.utc_offset)
 
     @property
     def settled(self) -> bool:
@@ -242,6 +306,9 @@ class ReportData:
     #: What the chart leaves out and why (images and events dated before 1900, a
     #: mistyped year an older database may hold), with what to do; also in ``caveats``.
     off_chart: tuple[str, ...] = ()
+    #: The site's local time east of UTC (:func:`site_day`): every day the report shows,
+    #: and its ``--from``/``--to``, is a local day at the site.
+    utc_offset: timedelta = timedelta(0)
 
 
 def n_acknowledged(data: ReportData) -> int:

@@ -42,7 +42,14 @@ from railwatch.report.format import (
     is_limit_note,
 )
 from railwatch.report.images import image_summary, key_images, lists_every_image, main_method
-from railwatch.report.model import Evidence, ReportData, SceneRow, acknowledged_words
+from railwatch.report.model import (
+    Evidence,
+    ReportData,
+    SceneRow,
+    acknowledged_words,
+    clock_words,
+    site_day,
+)
 
 PAGE = (11.69, 8.27)  # A4 landscape, inches
 ROWS_PER_PAGE = 28
@@ -133,7 +140,7 @@ def _first_page(data: ReportData) -> Figure:
     line = 10.5 * 1.2 / 72.0 / PAGE[1]  # one headline line, in figure fractions
     top = min(0.8, 0.87 - (summary.count("\n") + 1) * line - 0.035)
     latest = (
-        f"{h.latest.when:%Y-%m-%d} · {h.latest.sensor or 'unknown sensor'} · {h.latest.gsd:.2g} m"
+        f"{h.latest.day} · {h.latest.sensor or 'unknown sensor'} · {h.latest.gsd:.2g} m"
         if h.latest
         else "none"
     )
@@ -158,7 +165,13 @@ def _first_page(data: ReportData) -> Figure:
     chart_top = min(0.64, top - 0.06 - 0.09)
     ax = fig.add_axes((0.06, 0.125, 0.9, chart_top - 0.125))  # clear of the caption
     draw_timeseries(
-        ax, data.scenes, data.baseline, data.events, data.alerts, title=chart_title(data.site)
+        ax,
+        data.scenes,
+        data.baseline,
+        data.events,
+        data.alerts,
+        title=chart_title(data.site),
+        utc_offset=data.utc_offset,
     )
     fig.text(
         0.04,
@@ -180,7 +193,7 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
     a = ev.alert
     fig = _page()
     series = "site total" if a.cls == "all" else a.cls
-    _header(fig, data, f"Alert: {a.kind} · {a.severity} · {a.when:%Y-%m-%d} · {series}")
+    _header(fig, data, f"Alert: {a.kind} · {a.severity} · {a.day} · {series}")
     # the analyst's acknowledgement and note were on the list pages only, not on an
     # alert's own page
     text = a.explanation + ("\n" + acknowledged_text(a) if a.acknowledged else "")
@@ -268,7 +281,7 @@ def _alert_list_pages(
         series = "site total" if a.cls == "all" else a.cls
         said = "\n".join(a.ack_lines)  # the analyst's notes, then what changed since
         ack = " (acknowledged" + (f": {said})" if said else ")") if a.acknowledged else ""
-        head = f"{a.when:%Y-%m-%d} · {a.severity} · {a.kind} · {series}{ack}"
+        head = f"{a.day} · {a.severity} · {a.kind} · {series}{ack}"
         if a.severity == "info":
             line = f"{head}: {first_sentence(a.explanation)}"
             blocks.append((_wrap(line, 170, 8).replace("\n", "\n    "), True))
@@ -333,7 +346,7 @@ def _table_rows(data: ReportData, scenes: Sequence[SceneRow]) -> list[list[str]]
         usable = "yes" if s.usable else ("no: " + ", ".join(s.reasons) if s.reasons else "no")
         rows.append(
             [
-                f"{s.when:%Y-%m-%d %H:%M}",
+                s.clock,
                 s.sensor or "",
                 f"{s.gsd:.2f}",
                 usable[:28],
@@ -350,7 +363,7 @@ def _table_rows(data: ReportData, scenes: Sequence[SceneRow]) -> list[list[str]]
 
 def _image_header(data: ReportData) -> list[str]:
     return [
-        "date (UTC)",
+        f"date ({clock_words(data.utc_offset)})",
         "sensor",
         "GSD m",
         "usable",
@@ -451,7 +464,7 @@ def _summary_pages(data: ReportData, full_list: str | None) -> list[Figure]:
             b.not_counted,
             fmt_num(b.median),
             fmt_num(b.highest),
-            f"{b.highest_when:%Y-%m-%d}" if b.highest_when else "",
+            f"{site_day(b.highest_when, data.utc_offset)}" if b.highest_when else "",
             b.alerts,
         ]
         for b in bins
