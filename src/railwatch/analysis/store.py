@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from railwatch.analysis.alerts import analyze_series
-from railwatch.analysis.events import local_day, nominal_utc_offset
+from railwatch.analysis.events import local_day, nominal_utc_offset, offset_text
 from railwatch.analysis.series import as_utc
 from railwatch.analysis.settings import AlertSettings
 from railwatch.analysis.types import Alert, CountPoint
@@ -95,6 +95,20 @@ def alert_day(kind: str, when: datetime, utc_offset: timedelta) -> date:
     if kind == "quality":
         return as_utc(when).date()
     return local_day(when, utc_offset)
+
+
+def site_local_days(site: Site, stats: repo.SiteStats) -> dict[str, str | None]:
+    """The site's nominal zone (``local_zone``, ``UTC+12``: the zone of
+    :func:`site_utc_offset`, whose days the analysis groups its images by and its alerts
+    name) and the ISO dates at the site of its first and last images (``first_day``,
+    ``last_day``; None without images), as the API's sites and `railwatch site list` /
+    `site show` give them (session 31: they showed the UTC days)."""
+    offset = site_utc_offset(site)
+    return {
+        "local_zone": offset_text(offset),
+        "first_day": None if stats.first is None else local_day(stats.first, offset).isoformat(),
+        "last_day": None if stats.last is None else local_day(stats.last, offset).isoformat(),
+    }
 
 
 def analyze_site(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -65,9 +65,30 @@ def fmt_value(value: object) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
-def alert_json(alert: Alert) -> dict[str, object]:
-    """An alert as the --json outputs give it: :meth:`Alert.to_dict` with ``reviewed``."""
-    return {**alert.to_dict(), "reviewed": is_reviewed(alert.metrics)}
+def alert_day_text(alert: Alert, utc_offset: timedelta | None = None) -> str:
+    """The ISO date an alert is listed under: for a stored site (``utc_offset`` its
+    :func:`~railwatch.analysis.store.site_utc_offset`) its day at the site, the day its
+    key and text name (:func:`~railwatch.analysis.store.alert_day`, as `railwatch
+    alerts` and the API give it; the UTC day before session 31); for a CSV's counts (no
+    site, None) the date of its time as written."""
+    if utc_offset is None:
+        return f"{alert.when:%Y-%m-%d}"
+    from railwatch.analysis.store import alert_day
+
+    return alert_day(alert.kind, alert.when, utc_offset).isoformat()
+
+
+def alert_json(alert: Alert, utc_offset: timedelta | None = None) -> dict[str, object]:
+    """An alert as the --json outputs give it: :meth:`Alert.to_dict` with ``day``
+    (:func:`alert_day_text`, after ``when`` as in `railwatch alerts --json`) and
+    ``reviewed``."""
+    out: dict[str, object] = {}
+    for key, value in alert.to_dict().items():
+        out[key] = value
+        if key == "when":
+            out["day"] = alert_day_text(alert, utc_offset)
+    out["reviewed"] = is_reviewed(alert.metrics)
+    return out
 
 
 def empty_alert_table(title: str, *, marked: bool) -> Table:
@@ -86,15 +107,21 @@ def empty_alert_table(title: str, *, marked: bool) -> Table:
     return table
 
 
-def alert_table(alerts: Sequence[Alert], title: str) -> Table:
+def alert_table(alerts: Sequence[Alert], title: str, utc_offset: timedelta | None = None) -> Table:
     """A rich table of alerts, one row each: what the alert is stacked in one narrow
     column (date, class and kind, severity), as `railwatch alerts` shows them, so that
-    the wrapped explanation keeps most of the width. An alert judged on an analyst's
-    count is marked (:data:`REVIEWED_MARK`) and the caption says what the mark means."""
+    the wrapped explanation keeps most of the width. The date is
+    :func:`alert_day_text`'s: a stored site's (``utc_offset``) local day, the day the
+    text names. An alert judged on an analyst's count is marked (:data:`REVIEWED_MARK`)
+    and the caption says what the mark means."""
     table = empty_alert_table(title, marked=any(is_reviewed(a.metrics) for a in alerts))
     for a in alerts:
         cell = alert_cell(
-            f"{a.when:%Y-%m-%d}", a.cls, a.kind, a.severity, reviewed=is_reviewed(a.metrics)
+            alert_day_text(a, utc_offset),
+            a.cls,
+            a.kind,
+            a.severity,
+            reviewed=is_reviewed(a.metrics),
         )
         table.add_row(cell, escape(a.explanation))
     return table
@@ -430,8 +457,10 @@ def _analyze_db(
     day = f"{as_of:%Y-%m-%d}"
     # a look-back that stores nothing reads only (never takes SQLite's write lock)
     with open_db(ctx) as db, db.session(readonly=not store) as session:
+        # the site's days: the alerts are listed under the days their texts name
+        offset = site_utc_offset(repo.get_site(session, site))
         if look_back:  # the end of that day at the site (its local day), not in UTC
-            as_of -= site_utc_offset(repo.get_site(session, site))
+            as_of -= offset
         result = analyze_site(session, site, settings, as_of=as_of, store=store)
     shown = _shown(result.alerts, show)
     if as_json:
@@ -441,7 +470,7 @@ def _analyze_db(
                 "as_of": day,
                 "stored": result.stored,
                 **_summary_json(result),
-                "alerts": [alert_json(a) for a in shown],
+                "alerts": [alert_json(a, offset) for a in shown],
             }
         )
         return
@@ -485,7 +514,7 @@ def _analyze_db(
                 else ""
             )
         )
-        print_table(alert_table(shown, title))
+        print_table(alert_table(shown, title, offset))
 
 
 def register(app: typer.Typer) -> None:

@@ -128,10 +128,16 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List sites with their scene counts and date range."""
+    from railwatch.analysis.store import site_local_days  # the analysis: when used
+
     db = open_db(ctx)
     with db.session(readonly=True) as s:
         rows = [(site, repo.site_stats(s, site)) for site in repo.list_sites(s)]
-        data = [site_dict(site, st, geometry=False) for site, st in rows]
+        # with the local days of the first and last images, as the API gives them
+        data = [
+            {**site_dict(site, st, geometry=False), **site_local_days(site, st)}
+            for site, st in rows
+        ]
     if as_json:
         print_json(data)
         return
@@ -159,8 +165,9 @@ def list_(
             f"{d['area_km2']:.3f}",
             str(d["scenes"]),
             str(d["processed"]),
-            (d["first"] or "-")[:10],
-            (d["last"] or "-")[:10],
+            # the days at the site, as its alerts name them (they were the UTC days)
+            d["first_day"] or "-",
+            d["last_day"] or "-",
             str(d["alerts"]),
         )
     print_table(table)
@@ -175,10 +182,13 @@ def show(
     ] = False,
 ) -> None:
     """Show one site: geometry, grid, scenes and alerts."""
+    from railwatch.analysis.store import site_local_days
+
     db = open_db(ctx)
     with db.session(readonly=True) as s:
         site = repo.get_site(s, name)
-        data = site_dict(site, repo.site_stats(s, site), geometry=True)
+        stats = repo.site_stats(s, site)
+        data = {**site_dict(site, stats, geometry=True), **site_local_days(site, stats)}
     if as_json:
         print_json(data)
         return
@@ -195,7 +205,12 @@ def show(
         f"  tracks     {'yes' if data['tracks'] else 'none'}",
         f"  tags       {escape(', '.join(data['tags'])) or '-'}",
         f"  scenes     {data['scenes']} ({data['processed']} processed, {data['usable']} usable)"
-        + (f", {data['first'][:10]} .. {data['last'][:10]}" if data["first"] else ""),
+        + (
+            # the days at the site (its nominal zone), as its alerts name them
+            f", {data['first_day']} .. {data['last_day']} ({data['local_zone']})"
+            if data["first_day"]
+            else ""
+        ),
         f"  alerts     {data['alerts']} active; events {data['events']}",
         f"  created    {data['created_at'][:19]} UTC",
     ]

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from railwatch.analysis.store import site_local_days
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.errors import AlreadyExistsError, GeometryError, InputError
 from railwatch.limits import DESCRIPTION_MAX, SITE_NAME_MAX, TAG_MAX, TAGS_MAX
@@ -198,11 +199,9 @@ def summary(
 def local_days(out: dict[str, Any], site: Site, stats: SiteStats) -> dict[str, Any]:
     """``out`` (:func:`site_dict` of the site) with the site's nominal zone (``local_zone``,
     ``UTC+12``: the days the analysis groups its images by, its alerts name and the API's
-    ``day`` fields give) and the local days of its first and last images (session 31)."""
-    days = SiteDays()
-    out["local_zone"] = days.zone(site)
-    out["first_day"] = days.day(site, stats.first)
-    out["last_day"] = days.day(site, stats.last)
+    ``day`` fields give) and the local days of its first and last images (session 31;
+    :func:`~railwatch.analysis.store.site_local_days`, as `railwatch site` gives them)."""
+    out.update(site_local_days(site, stats))
     return out
 
 
