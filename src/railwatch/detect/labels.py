@@ -108,6 +108,10 @@ STORE_GSD = 0.4
 #: ``railwatch detect`` reads nothing (session 31).
 MAX_NODATA_SHARE = 0.25
 NODATA_REDRAWS = 8
+#: About how many of a file's pixels label reading reads at once to find where an image
+#: it shrinks holds data (:func:`_valid_shrunk`: strips of whole block rows), so that a
+#: large scene is never read at full size (session 31).
+MASK_STRIP_PX = 1 << 22
 #: A labelled polygon's oriented rectangle must fit these (metres; DOMAIN.md's cars with
 #: generous slack for hand drawing). Anything else is a wrong gsd or several cars.
 LENGTH_LIMITS_M = (6.0, 32.0)
@@ -481,7 +485,9 @@ def _read_image(
     band, a colour table's transparent and missing entries, NaN, the black fill of a
     file that declares no nodata), a stored pixel valid where most of the file's pixels
     under it are; no-data pixels are black (session 31; before, no data was read as
-    ground)."""
+    ground). An image read smaller than the file has its valid pixels found strip by
+    strip (:func:`_valid_shrunk`; until the session-31 follow-up the file's bands were
+    read once more at full size for it: GBs for a large 16-bit scene)."""
     import rasterio
     from rasterio.enums import Resampling
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
@@ -502,10 +508,15 @@ def _read_image(
                     valid = window_valid(ds, bands, whole, index[None], how.masks, index=index)
                     return _palette_pixels(index, how.masks.lut, width, height, valid)
                 data = ds.read(bands, out_shape=(3, height, width), resampling=Resampling.average)
-                full = (height, width) == (ds.height, ds.width)
-                raw = data if full else ds.read(bands)
-                valid = _shrunk(window_valid(ds, bands, whole, raw, how.masks), width, height)
-                del raw
+                if (height, width) == (ds.height, ds.width):
+                    valid = _shrunk(window_valid(ds, bands, whole, data, how.masks), width, height)
+                elif height <= ds.height and width <= ds.width:
+                    # strip by strip, never the file's bands at full size at once
+                    valid = _valid_shrunk(ds, bands, how.masks, width, height)
+                else:  # enlarged (no caller does): the file read whole is no larger
+                    raw = ds.read(bands)
+                    valid = _shrunk(window_valid(ds, bands, whole, raw, how.masks), width, height)
+                    del raw
     except ImageryError as err:  # the sidecar item (not JSON, or scales it cannot have)
         raise InputError(str(err)) from err
     except RasterioIOError as err:
@@ -540,6 +551,181 @@ def _shrunk(valid: np.ndarray | None, width: int, height: int) -> np.ndarray | N
         share = cv2.resize(valid.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
         valid = share >= 0.5
     return None if valid.all() else valid
+
+
+def _area_weights(n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How ``n`` pixels shrunk to ``m`` (``m <= n``) are shared out by area: pixel ``j``
+    spans ``[j m, (j + 1) m)`` and shrunk pixel ``d`` spans ``[d n, (d + 1) n)``, so
+    each pixel overlaps one shrunk pixel (``first[j]``) by ``head[j]`` and the next by
+    ``m - head[j]`` (``tail``), in integers: a shrunk pixel is covered ``n`` in all."""
+    j = np.arange(n, dtype=np.int64)
+    first = j * m // n
+    head = np.minimum((j + 1) * m, (first + 1) * n) - j * m
+    return first, head, m - head
+
+
+def _valid_shrunk(
+    ds: Any, bands: Sequence[int], masks: Any, width: int, height: int
+) -> np.ndarray | None:
+    """Where the file ``ds`` (read as ``bands``, ``masks`` as detect reads it) holds data
+    at ``width`` x ``height`` (``masks``: ``detect.api._Masks``), a stored pixel valid
+    where at least half of the file's pixels under it (by area) are, as :func:`_shrunk`
+    of detect's rule for the whole file (:func:`railwatch.detect.api.window_valid`),
+    None where every stored pixel is valid. Read in strips of whole block rows of about
+    :data:`MASK_STRIP_PX` pixels, each reduced to the shrunk grid in integers (exact; an
+    area average in float32 put a pixel exactly half valid either side of one half by
+    rounding), so a large scene is never held at full size. The black fill of a file
+    that declares no nodata (``masks.fill_gsd``) is measured over the whole file as
+    before: its regions are joined across strips (:class:`_StripRegions`), and the
+    strips a region crossing into another holds are read a second time."""
+    from dataclasses import replace
+
+    from rasterio.windows import Window as RioWindow
+
+    from railwatch.detect.api import window_valid
+
+    block = max(1, int(ds.block_shapes[0][0]))
+    rows = max(block, MASK_STRIP_PX // max(1, ds.width) // block * block)
+    strips = [(r, min(r + rows, ds.height)) for r in range(0, ds.height, rows)]
+    plain = replace(masks, fill_gsd=None)  # the fill: over the whole file, below
+    regions = _StripRegions(masks.fill_gsd) if masks.fill_gsd else None
+    ys, xs = _area_weights(ds.height, height), _area_weights(ds.width, width)
+    starts = np.searchsorted(xs[0], np.arange(width))
+    covered = np.zeros((height + 1, width), np.int64)
+    any_invalid = False
+
+    def read(k: int) -> tuple[np.ndarray, np.ndarray | None]:
+        r0, r1 = strips[k]
+        rw = RioWindow(0, r0, ds.width, r1 - r0)
+        raw = ds.read(bands, window=rw)
+        return raw, window_valid(ds, bands, rw, raw, plain)
+
+    def add(k: int, valid: np.ndarray | None) -> None:
+        r0, r1 = strips[k]
+        if valid is None:
+            valid = np.ones((r1 - r0, ds.width), bool)
+        across = np.add.reduceat(valid * xs[1], starts, axis=1)
+        spill = np.add.reduceat(valid * xs[2], starts, axis=1)
+        across[:, 1:] += spill[:, :-1]  # the part of a pixel in the next shrunk column
+        first, head, tail = (w[r0:r1] for w in ys)
+        np.add.at(covered, first, across * head[:, None])
+        np.add.at(covered, first + 1, across * tail[:, None])
+
+    pending: list[int] = []
+    for k, (r0, r1) in enumerate(strips):
+        raw, valid = read(k)
+        if regions is not None:
+            fill = regions.add(raw, top=r0 > 0, bottom=r1 < ds.height)
+            del raw
+            if fill is None:  # a region crosses into the next strip or the last one
+                pending.append(k)
+                continue
+            if fill.any():
+                valid = ~fill if valid is None else valid & ~fill
+        any_invalid |= valid is not None
+        add(k, valid)
+    for k in pending:  # the regions' areas are known now
+        raw, valid = read(k)
+        fill = regions.fill(k, raw) if regions is not None else None
+        del raw
+        if fill is not None and fill.any():
+            valid = ~fill if valid is None else valid & ~fill
+        any_invalid |= valid is not None
+        add(k, valid)
+    if not any_invalid:
+        return None
+    shrunk = 2 * covered[:height] >= ds.height * ds.width
+    return None if shrunk.all() else shrunk
+
+
+class _StripRegions:
+    """The black fill of a file read in strips (:func:`_valid_shrunk`), as
+    :func:`railwatch.imagery.read.undeclared_fill` finds it in the whole file: pixels 0
+    in every band in 8-connected regions of at least ``FILL_MIN_M2`` at ``gsd``. Each
+    strip's regions are labelled (OpenCV's labelling, the same again when a strip is
+    read again), numbered on after the previous strip's, and joined to them where they
+    touch across the rows between the strips."""
+
+    def __init__(self, gsd: float) -> None:
+        self.gsd = float(gsd)
+        self.offsets: list[int] = []  # each strip's first number (its label 0)
+        self.areas: list[np.ndarray] = []  # each strip's regions' areas (pixels)
+        self.parent: dict[int, int] = {}  # numbers joined (union-find)
+        self.last: np.ndarray | None = None  # the previous strip's bottom row, numbered
+        self.size = 0
+        self._sums: dict[int, int] | None = None  # joined regions' areas, by root
+        self._members: list[int] = []  # the numbers joined to others
+
+    @staticmethod
+    def _labels(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        zero = (raw == 0).all(axis=0)
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(
+            zero.astype(np.uint8), connectivity=8
+        )
+        return labels, stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+
+    def _root(self, g: int) -> int:
+        path = []
+        while (up := self.parent.get(g, g)) != g:
+            path.append(g)
+            g = up
+        for p in path:
+            self.parent[p] = g
+        return g
+
+    def _big(self, area: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        from railwatch.imagery.read import FILL_MIN_M2
+
+        big = area * self.gsd * self.gsd >= FILL_MIN_M2  # as undeclared_fill
+        big[0] = False  # not 0 in every band
+        return np.asarray(big[labels], dtype=bool)
+
+    def add(self, raw: np.ndarray, *, top: bool, bottom: bool) -> np.ndarray | None:
+        """Label the next strip's ``raw`` bands (``top``/``bottom``: other strips lie
+        above/below it): its fill where all its regions are its own, else None (read it
+        again for :meth:`fill` once every strip was added)."""
+        labels, area = self._labels(raw)
+        offset = self.size
+        self.offsets.append(offset)
+        self.areas.append(area)
+        self.size += len(area)
+        crossing = False
+        if top and self.last is not None:
+            above, below = self.last, labels[0]
+            n = len(below)
+            for dc in (-1, 0, 1):  # 8-connected across the rows between the strips
+                a = above[max(0, -dc) : n - max(0, dc)]
+                b = below[max(0, dc) : n - max(0, -dc)]
+                both = (a > 0) & (b > 0)
+                if not both.any():
+                    continue
+                crossing = True
+                for ga, lb in set(zip(a[both].tolist(), b[both].tolist(), strict=True)):
+                    ra, rb = self._root(ga), self._root(offset + lb)
+                    if ra != rb:
+                        self.parent[max(ra, rb)] = min(ra, rb)
+        self.last = np.where(labels[-1] > 0, labels[-1] + offset, 0)
+        if crossing or (bottom and bool((labels[-1] > 0).any())):
+            return None
+        return self._big(area, labels)
+
+    def fill(self, k: int, raw: np.ndarray) -> np.ndarray:
+        """Strip ``k``'s fill (its ``raw`` bands read again), each of its regions
+        measured with the parts of it in the other strips."""
+        if self._sums is None:
+            total = np.concatenate(self.areas)  # by number
+            self._members = sorted(set(self.parent) | {self._root(g) for g in self.parent})
+            self._sums = {}
+            for g in self._members:
+                r = self._root(g)
+                self._sums[r] = self._sums.get(r, 0) + int(total[g])
+        labels, area = self._labels(raw)
+        offset = self.offsets[k]
+        full = area.copy()
+        for g in self._members:  # its regions joined to others
+            if offset < g < offset + len(area):
+                full[g - offset] = self._sums[self._root(g)]
+        return self._big(full, labels)
 
 
 def _palette_pixels(
