@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console, ConsoleDimensions, RenderableType
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
@@ -34,7 +35,7 @@ from railwatch.limits import MAX_RECORD_ID
 from railwatch.settings import Settings, get_settings, refused_settings_message
 
 if TYPE_CHECKING:
-    from railwatch.imagery.read import Radiometry
+    from railwatch.imagery.read import FileItemScaling, Radiometry
     from railwatch.storage.db import Database
 
 #: The width the consoles lay out to when their stream is not a terminal and COLUMNS is
@@ -500,6 +501,20 @@ def parse_radiometry_option(text: str | None) -> Radiometry | None:
     from railwatch.imagery.read import parse_radiometry
 
     return parse_radiometry(text)
+
+
+def say_item_scaling(image: Path, beside: FileItemScaling | None) -> None:
+    """On stderr: that the bands were read with the scales the STAC item beside the file
+    declares, and a warning where the file declares others (the file's are read)."""
+    if beside is not None and beside.words is not None:
+        err_console.print(
+            f"[dim]note: {escape(image.name)}: {escape(beside.words)}.[/]", highlight=False
+        )
+    if beside is not None and beside.note is not None:
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(image.name)}: {escape(beside.note)}.",
+            highlight=False,
+        )
 
 
 # -------------------------------------------------------------------- confirmations

@@ -21,6 +21,7 @@ from railwatch.cli._common import (
     print_table,
     progress_bar,
     radiometry_option,
+    say_item_scaling,
 )
 from railwatch.errors import ImageryError, InputError, RailwatchError
 
@@ -361,15 +362,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             highlight=False,
         )
     beside = result.item_scaling
-    if beside is not None and beside.words is not None:
-        err_console.print(
-            f"[dim]note: {escape(img.name)}: {escape(beside.words)}.[/]", highlight=False
-        )
-    if beside is not None and beside.note is not None:
-        err_console.print(
-            f"[bold yellow]warning:[/] {escape(img.name)}: {escape(beside.note)}.",
-            highlight=False,
-        )
+    say_item_scaling(img, beside)
     if result.method == "objects" and is_low_sun(result.sun_elevation):
         err_console.print(
             f"[dim]note: {escape(img.name)}: the sun was {result.sun_elevation:.0f}° high: cars "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -14,10 +14,8 @@ from railwatch.cli._common import (
     err_console,
     parse_bands_option,
     print_json,
+    say_item_scaling,
 )
-
-if TYPE_CHECKING:
-    from railwatch.imagery.read import FileItemScaling
 
 
 def scale_command(
@@ -55,7 +53,7 @@ def scale_command(
         image, rail_centres_m=rail_centres_for_gauge(gauge), bands=parse_bands_option(bands)
     )
     s = found.scale
-    _say_item_scaling(image, found.item_scaling)
+    say_item_scaling(image, found.item_scaling)
     if as_json:
         beside = found.item_scaling
         print_json(
@@ -99,20 +97,6 @@ def scale_command(
         )
         return
     _not_measured(image, found.header_gsd, s.reason)
-
-
-def _say_item_scaling(image: Path, beside: FileItemScaling | None) -> None:
-    """On stderr: that the bands were read with the scales the STAC item beside the file
-    declares, and a warning where the file declares others (the file's are read)."""
-    if beside is not None and beside.words is not None:
-        err_console.print(
-            f"[dim]note: {escape(image.name)}: {escape(beside.words)}.[/]", highlight=False
-        )
-    if beside is not None and beside.note is not None:
-        err_console.print(
-            f"[bold yellow]warning:[/] {escape(image.name)}: {escape(beside.note)}.",
-            highlight=False,
-        )
 
 
 def _not_measured(image: Path, header_gsd: float | None, reason: str) -> None:
