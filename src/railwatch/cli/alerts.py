@@ -221,6 +221,7 @@ def ack(
     [b]railwatch alert ack 7 --note "train in the sidings" --expect 3f0c9a1e2b4d5c6f[/]
     acknowledges alert 7 only if it still says what version 3f0c9a1e2b4d5c6f said.
     """
+    from railwatch.analysis.store import alert_day, site_utc_offset
     from railwatch.cli.analyze import changed_since_ack, fmt_value
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
@@ -247,7 +248,9 @@ def ack(
         except repo.AlertChangedError as err:
             again = f"railwatch alert ack {alert_id} --expect {repo.alert_version(err.alert)}"
             raise repo.AlertChangedError(f"{err} (`{again}` once checked)", err.alert) from err
-        text = f"Alert {a.id} ({a.kind}, {a.severity}, {a.when:%Y-%m-%d}) acknowledged."
+        # the alert's day at its site, as `railwatch alerts` lists it (session 31)
+        day = alert_day(a.kind, a.when, site_utc_offset(a.site))
+        text = f"Alert {a.id} ({a.kind}, {a.severity}, {day:%Y-%m-%d}) acknowledged."
         if was is not None:  # a second acknowledgement keeps the notes (repo.acknowledge_alert)
             at, old = was
             when = f" on {at:%Y-%m-%d %H:%M} UTC" if at is not None else ""

@@ -450,15 +450,18 @@ def _analyze_db(
     look_back: bool,
     store: bool,
 ) -> None:
+    from railwatch.analysis.events import local_day
     from railwatch.analysis.store import analyze_site, site_utc_offset
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
 
-    day = f"{as_of:%Y-%m-%d}"
     # a look-back that stores nothing reads only (never takes SQLite's write lock)
     with open_db(ctx) as db, db.session(readonly=not store) as session:
         # the site's days: the alerts are listed under the days their texts name
         offset = site_utc_offset(repo.get_site(session, site))
+        # --as-of's day as given; else today at the site, the day its alerts are judged
+        # as of (session 31: today in UTC, a day behind at a UTC+12 site each morning)
+        day = f"{as_of:%Y-%m-%d}" if look_back else local_day(as_of, offset).isoformat()
         if look_back:  # the end of that day at the site (its local day), not in UTC
             as_of -= offset
         result = analyze_site(session, site, settings, as_of=as_of, store=store)

@@ -509,6 +509,7 @@ def to_review(
     yet. Check one with `railwatch scene cars ID`, then `railwatch scene review ID`."""
     from railwatch.analysis.events import local_day
     from railwatch.analysis.store import site_utc_offset
+    from railwatch.report.model import clock_words, site_clock
 
     db = open_db(ctx)
     with db.session(readonly=True) as s:
@@ -533,7 +534,10 @@ def to_review(
         "railwatch scene review ID --cars cars.geojson (or --count N)",
         caption_justify="left",
     )
-    for col, just in (("id", "right"), ("acquired UTC", "left"), ("count", "right")):
+    # the local time at the site on the clock the report names, "acquired (UTC+12
+    # nominal)": its day is the JSON's day (session 31; the table gave the UTC time)
+    acquired = f"acquired ({clock_words(offset)})"
+    for col, just in (("id", "right"), (acquired, "left"), ("count", "right")):
         table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     table.add_column("why", ratio=1)
     for c in found:
@@ -551,7 +555,7 @@ def to_review(
             why += f"; sun {c.sun_elevation:.0f}° high: long shadows may be counted as cars"
         table.add_row(
             str(c.scene_id),
-            f"{c.when:%Y-%m-%d %H:%M}",
+            site_clock(c.when, offset),
             f"{approx}{round(c.count, 1):g}",
             escape(why),
         )

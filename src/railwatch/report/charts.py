@@ -286,7 +286,9 @@ def draw_timeseries(
     are drawn as written (:func:`plain_text`). The axis is in UTC; an event, dated by
     the site's local day, is drawn at noon of that day at the site, ``utc_offset`` east
     of UTC (:attr:`ReportData.utc_offset <railwatch.report.model.ReportData.utc_offset>`),
-    so it falls among the images of its local day (until 2026-12-05 at noon UTC)."""
+    so it falls among the images of its local day (until 2026-12-05 at noon UTC); so is
+    a silence (a ``quality`` alert, dated by a local day, not an image's time; until
+    2026-12-05 at that day's midnight taken as UTC)."""
     with plain_text():
         _draw_timeseries(
             ax,
@@ -522,7 +524,10 @@ def _draw_timeseries(
     for alert in (a for a in alerts if a.cls == "all"):
         row = by_scene.get(alert.scene_id) if alert.scene_id is not None else None
         y = row.total if row is not None else alert.value
-        key = (float(_x([alert.when])[0]), None if y is None else float(y))
+        # a silence's (quality) when is a day at the site, no instant: drawn at noon of
+        # that day at the site, as an event (until 2026-12-05 its midnight as UTC)
+        at = event_at(alert.day) if alert.kind == "quality" else alert.when
+        key = (float(_x([at])[0]), None if y is None else float(y))
         marks.setdefault(key, []).append(alert)
     notes: list[tuple[tuple[int, float], Any]] = []
     for (x, y), group in sorted(marks.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0.0)):

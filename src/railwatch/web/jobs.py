@@ -164,6 +164,9 @@ class JobManager:
                 "unusable": len(summary.unusable),
                 "failed": len(summary.failed),
                 "skipped": summary.skipped,
+                # scenes up to date counted again because a reference their result was
+                # read with changed or was removed (as `railwatch process` says; session 31)
+                "recounted": len(summary.recounted),
                 "alerts": len(analysis.alerts),
                 # what the analysis did, as POST /api/sites/{site}/analyze answers it:
                 # `reopened` are acknowledged alerts raised again at a higher severity

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from railwatch.errors import InputError, NotFoundError
 from railwatch.storage import repo
@@ -37,8 +37,18 @@ class ReportIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date_from: JsonDate | None = None
-    date_to: JsonDate | None = None
+    # local days at the site, as `railwatch report --from/--to` (report.model.site_day;
+    # since 91c015a, session 31: they were UTC days)
+    date_from: JsonDate | None = Field(
+        default=None,
+        description="First day of the report, a local day at the site (an image at "
+        "22:30 UTC on 2024-02-04 at 175° E is of 2024-02-05); none: from the first image.",
+    )
+    date_to: JsonDate | None = Field(
+        default=None,
+        description="Last day of the report (included), a local day at the site; none: "
+        "to the last image.",
+    )
     pdf: JsonBool = False
 
 
@@ -69,6 +79,8 @@ def create_report(
     site: SiteName, request: Request, response: Response, db: DB, body: ReportIn | None = None
 ) -> dict[str, Any]:
     """Build the site's report now (HTML, and PDF when asked); returns download links.
+    ``date_from`` and ``date_to`` are local days at the site, as every day the report
+    shows (session 31).
     The body may be left out (the whole history, HTML only): it was a 422 "body: Field
     required" before session 29."""
     from railwatch.report.builder import build_report

@@ -21,7 +21,9 @@ const RWChart = (() => {
       image's point. With no points the events are still drawn on an empty time axis.
       Each point is labelled by its `day` (its local day at the site, the day its alerts
       name), its tooltip giving the image's UTC time and `zone` (the site's nominal
-      zone, "UTC+12"). Returns {select(id)}. */
+      zone, "UTC+12"); an event's line is at noon of its day at the site. Alerts are
+      marked on their images' points only: a silence (no image) is not drawn.
+      Returns {select(id)}. */
   function draw(host, points, { events = [], alerts = [], onPick = () => {}, zone = null } = {}) {
     // a point's day: its local day at the site (`day`, the day its alerts name; session
     // 31), else its UTC day; the tooltip gives the image's time, in UTC
@@ -37,7 +39,13 @@ const RWChart = (() => {
     const svg = s("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-svg", role: "img" });
     host.replaceChildren(svg);
     const t = (p) => Date.parse(p.when);
-    const eventTimes = events.map((e) => Date.parse(e.date)).filter(Number.isFinite);
+    // an event's date is a local day at the site: drawn at noon of that day at the site
+    // (`zone` "UTC+12", "UTC-10", "UTC+5:30"), as the report's chart draws it, among the
+    // images of its day (until 2026-12-05, session 31: at that day's midnight UTC)
+    const zm = /^UTC(?:([+-])(\d{1,2})(?::(\d{2}))?)?$/.exec(zone || "");
+    const offsetMs = zm && zm[1] ? (zm[1] === "-" ? -1 : 1) * (Number(zm[2]) * 60 + Number(zm[3] || 0)) * 6e4 : 0;
+    const dayNoon = (day) => Date.parse(`${day}T12:00:00Z`) - offsetMs;
+    const eventTimes = events.map((e) => dayNoon(e.date)).filter(Number.isFinite);
     if (!points.length && !eventTimes.length) { svg.append(s("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty" }, "no processed images")); return { select() {} }; }
     let t0, t1;
     if (points.length) {
@@ -73,7 +81,7 @@ const RWChart = (() => {
     }
     // events
     for (const e of events) {
-      const te = Date.parse(e.date);
+      const te = dayNoon(e.date);
       if (te < t0 || te > t1) continue;
       svg.append(s("line", { x1: x(te), x2: x(te), y1: m.t, y2: H - m.b, class: "event" }, s("title", {}, `${e.date} ${e.label}`)));
       svg.append(s("text", { x: x(te) + 3, y: m.t + 10, class: "event-label" }, e.label));
