@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
+from counted_site import add_counted_site
 from railwatch.analysis import Alert, CountPoint, analyze_series
 from railwatch.analysis.baseline import DAYS_PER_YEAR, trailing_record, trailing_records
 from railwatch.analysis.series import day_number
@@ -27,9 +28,8 @@ from railwatch.cli import _common
 from railwatch.cli.main import main
 from railwatch.errors import InputError
 from railwatch.review import import_reviews
-from railwatch.sites import SiteSpec
-from railwatch.storage import Database, repo
-from railwatch.storage.models import Count, Scene, to_wkb
+from railwatch.storage import Database
+from railwatch.storage.models import Count
 
 #: A site near Auckland (174.78°E, nominal UTC+12): its 10:30 local images are 22:30
 #: UTC the day before.
@@ -42,24 +42,7 @@ def _db(tmp_path: Path, geometry: object, times: list[datetime], name: str = "s"
     """A database with one site and a processed, usable scene of 20 railcars at each of
     ``times`` (ids 1, 2, ... in that order)."""
     db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
-    with db.session() as s:
-        site = repo.add_site(s, SiteSpec(name=name, geometry=geometry))
-        for k, when in enumerate(times):
-            sc = Scene(
-                site_id=site.id, uri=f"/x/{k}.tif", content_hash=f"{k:064x}",
-                acquired_at=when, crs="EPSG:4326", footprint_wkb=to_wkb(geometry),
-                date_source="option", gsd=0.5, width=10, height=10, band_count=3,
-                dtype="uint8", coverage=1.0, status="processed", usable=True,
-                clear_fraction=1.0,
-            )  # fmt: skip
-            s.add(sc)
-            s.flush()
-            s.add(
-                Count(
-                    scene_id=sc.id, cls="all", count=20.0, low=18.0, high=22.0,
-                    method="objects", detector="default", version="1",
-                )
-            )  # fmt: skip
+    add_counted_site(db, name, geometry, [(when, 20.0) for when in times], detector="default")
     return db
 
 

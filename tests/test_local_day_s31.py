@@ -212,29 +212,12 @@ AKL = box(174.78, -36.85, 174.79, -36.84)
 
 
 def _store(url: str, pts: list[CountPoint]) -> None:
-    from railwatch.sites import SiteSpec
-    from railwatch.storage import Database, repo
-    from railwatch.storage.models import Count, Scene, to_wkb
+    from counted_site import add_counted_site
+    from railwatch.storage import Database
 
     db = Database(url)
-    with db.session() as s:
-        site = repo.add_site(s, SiteSpec(name="akl", geometry=AKL))
-        for k, p in enumerate(pts):
-            sc = Scene(
-                site_id=site.id, uri=f"/x/{k}.tif", content_hash=f"{k:064x}",
-                acquired_at=p.when, crs="EPSG:4326", footprint_wkb=to_wkb(AKL),
-                date_source="option", gsd=0.5, width=10, height=10, band_count=3,
-                dtype="uint8", coverage=1.0, status="processed", usable=True,
-                clear_fraction=1.0,
-            )  # fmt: skip
-            s.add(sc)
-            s.flush()
-            s.add(
-                Count(
-                    scene_id=sc.id, cls="all", count=float(p.count or 0.0), low=0.0,
-                    high=99.0, method="objects", detector="hand", version="1",
-                )
-            )  # fmt: skip
+    counts = [(p.when, float(p.count or 0.0)) for p in pts]
+    add_counted_site(db, "akl", AKL, counts, interval=lambda n: (0.0, 99.0), detector="hand")
     db.dispose()
 
 

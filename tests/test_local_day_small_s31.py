@@ -19,21 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shapely.geometry import box
 
+from counted_site import LOCAL, UTC_DAY, add_counted_site, steady_then_rise
+from counted_site import WELLINGTON as GEOM
 from railwatch.cli.main import main
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
-from railwatch.storage.models import Count, Scene, to_wkb
 
 SITE = "wellington"
-#: 175.0°E, nominal UTC+12: a 10:30 local image is 22:30 UTC the day before
-GEOM = box(175.0, -41.3, 175.01, -41.29)
-#: the image of the rise: 2024-02-04 22:30 UTC, 2024-02-05 10:30 at the site
-LATE = datetime(2024, 2, 4, 22, 30, tzinfo=UTC)
-UTC_DAY, LOCAL = "2024-02-04", "2024-02-05"
-PATTERN = (10.0, 11.0, 9.0, 12.0, 8.0, 10.0, 10.0, 12.0, 8.0)
-FIRST = LATE - timedelta(days=10 * 120)
 
 
 @pytest.fixture(scope="module")
@@ -41,28 +34,9 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A UTC+12 site: 120 steady images every 10 days at 22:30 UTC, then 50 cars at
     :data:`LATE`, its alerts stored as of :data:`LOCAL`."""
     url = f"sqlite:///{tmp_path_factory.mktemp('local-day-small') / 'rw.db'}"
-    points = [(FIRST + timedelta(days=10 * k), PATTERN[k % 9]) for k in range(120)]
-    points.append((LATE, 50.0))
     db = Database(url)
     try:
-        with db.session() as s:
-            site = repo.add_site(s, SiteSpec(name=SITE, geometry=GEOM))
-            for k, (when, n) in enumerate(points):
-                sc = Scene(
-                    site_id=site.id, uri=f"/nowhere/{k}.tif", content_hash=f"{k:064x}",
-                    acquired_at=when, crs="EPSG:4326", footprint_wkb=to_wkb(GEOM),
-                    date_source="option", gsd=0.5, width=10, height=10, band_count=3,
-                    dtype="uint8", coverage=1.0, status="processed", usable=True,
-                    clear_fraction=1.0,
-                )  # fmt: skip
-                s.add(sc)
-                s.flush()
-                s.add(
-                    Count(
-                        scene_id=sc.id, cls="all", count=n, low=n - 2.0, high=n + 2.0,
-                        method="objects", detector="test", version="1",
-                    )
-                )  # fmt: skip
+        add_counted_site(db, SITE, GEOM, steady_then_rise())
     finally:
         db.dispose()
     assert main(["--db", url, "analyze", SITE, "--as-of", LOCAL, "--store", "--json"]) == 0
