@@ -1,6 +1,7 @@
 /* Count chart drawn as SVG: counts with their interval (an analyst's count, from a
    scene review, as a larger green point), gaps for unusable images,
-   events as dashed lines, alerts as red rings; 10 m presence images (no count, only
+   events as dashed lines, alerts as red rings, a silence (a quality alert, no image) as a
+   red ▼ over its day; 10 m presence images (no count, only
    whether a long train is present) in a marker row under the axis, never on it;
    clicking a point or marker selects its image. */
 "use strict";
@@ -22,9 +23,12 @@ const RWChart = (() => {
       Each point is labelled by its `day` (its local day at the site, the day its alerts
       name), its tooltip giving the image's UTC time and `zone` (the site's nominal
       zone, "UTC+12"); an event's line is at noon of its day at the site. Alerts are
-      marked on their images' points only: a silence (no image) is not drawn.
-      Returns {select(id)}. */
-  function draw(host, points, { events = [], alerts = [], onPick = () => {}, zone = null } = {}) {
+      marked on their images' points; a silence (a `quality` alert: no image, its `day` a
+      day at the site) as the report's chart marks it, a ▼ at the top of the plot at noon
+      of its day (grey and smaller when info only), its tooltip the day and explanation;
+      it takes the keyboard focus, and a click, Enter or Space calls onAlert(alert) (the
+      site page brings the alert forward in its panel). Returns {select(id)}. */
+  function draw(host, points, { events = [], alerts = [], onPick = () => {}, onAlert = () => {}, zone = null } = {}) {
     // a point's day: its local day at the site (`day`, the day its alerts name; session
     // 31), else its UTC day; the tooltip gives the image's time, in UTC
     const dayOf = (p) => p.day || p.when.slice(0, 10);
@@ -36,7 +40,8 @@ const RWChart = (() => {
     // a row of its own under the axis for presence markers (above the date ticks)
     const m = { l: 40, r: 30, t: 12, b: presence ? 46 : 28 };
     const laneY = H - 27;
-    const svg = s("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-svg", role: "img" });
+    // a group, not an image: its silence marks take the keyboard focus
+    const svg = s("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-svg", role: "group", "aria-label": "count chart" });
     host.replaceChildren(svg);
     const t = (p) => Date.parse(p.when);
     // an event's date is a local day at the site: drawn at noon of that day at the site
@@ -46,14 +51,28 @@ const RWChart = (() => {
     const offsetMs = zm && zm[1] ? (zm[1] === "-" ? -1 : 1) * (Number(zm[2]) * 60 + Number(zm[3] || 0)) * 6e4 : 0;
     const dayNoon = (day) => Date.parse(`${day}T12:00:00Z`) - offsetMs;
     const eventTimes = events.map((e) => dayNoon(e.date)).filter(Number.isFinite);
-    if (!points.length && !eventTimes.length) { svg.append(s("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty" }, "no processed images")); return { select() {} }; }
+    // a silence's (quality) `day` is a day at the site (its `when` that day's midnight as
+    // written, no instant): drawn at noon of that day, as the report's chart draws it;
+    // one mark a day (session 31: the dashboard did not mark silences at all)
+    const silenceDays = new Map();
+    for (const a of alerts) {
+      if (a.kind !== "quality") continue;
+      const d = a.day || String(a.when || "").slice(0, 10);
+      if (!Number.isFinite(dayNoon(d))) continue;
+      if (!silenceDays.has(d)) silenceDays.set(d, []);
+      silenceDays.get(d).push(a);
+    }
+    const silenceTimes = [...silenceDays.keys()].map(dayNoon);
+    if (!points.length && !eventTimes.length && !silenceTimes.length) { svg.append(s("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty" }, "no processed images")); return { select() {} }; }
     let t0, t1;
     if (points.length) {
       t0 = Math.min(...points.map(t)); t1 = Math.max(...points.map(t));
       for (const te of eventTimes) if (te >= t0 - 864e5 * 60 && te <= t1 + 864e5 * 60) { t0 = Math.min(t0, te); t1 = Math.max(t1, te); }
     } else {  // no image yet: the events alone set the time axis
-      t0 = Math.min(...eventTimes); t1 = Math.max(...eventTimes);
+      t0 = Math.min(...eventTimes, ...silenceTimes); t1 = Math.max(...eventTimes, ...silenceTimes);
     }
+    // a silence is of this series, on or after its last usable image: always on the axis
+    for (const ts of silenceTimes) { t0 = Math.min(t0, ts); t1 = Math.max(t1, ts); }
     if (t1 - t0 < 864e5 * 60 && !points.length) { t0 -= 864e5 * 30; t1 += 864e5 * 30; }
     if (t1 === t0) { t0 -= 864e5; t1 += 864e5; }
     const ymax = Math.max(1, ...points.map((p) => (p.high ?? p.count ?? 0))) * 1.12;
@@ -126,6 +145,26 @@ const RWChart = (() => {
       g.addEventListener("click", () => onPick(p.scene_id));
       svg.append(g);
       nodes.set(p.scene_id, g);
+    }
+    // silences: a ▼ at the top of the plot over their day, red (grey, smaller: info only)
+    for (const [d, group] of silenceDays) {
+      const xs = x(dayNoon(d));
+      const info = group.every((a) => a.severity === "info");
+      const k = info ? 4 : 6;
+      const text = group.map((a) => `${d} at the site${zone ? ` (${zone} nominal)` : ""}: silence, ${a.severity} — ${a.explanation}`).join("\n");
+      const mark = s("path", {
+        d: `M${xs - k},${m.t - k} L${xs + k},${m.t - k} L${xs},${m.t + k} Z`,
+        class: "silence" + (info ? " silence-info" : ""), tabindex: 0, role: "button", "aria-label": text,
+      }, s("title", {}, text));
+      mark.dataset.date = d;
+      mark.dataset.alert = group.map((a) => a.id).join(" ");
+      mark.addEventListener("click", () => onAlert(group[0]));
+      mark.addEventListener("keydown", (e) => {
+        if (e.key !== "Enter" && e.key !== " ") return;
+        e.preventDefault();
+        onAlert(group[0]);
+      });
+      svg.append(mark);
     }
     if (!points.length) svg.append(s("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty" }, "no processed images"));
     return {

@@ -466,6 +466,13 @@
     }
     state.chart = RWChart.draw($("chart"), counts, {
       events: state.events, alerts: state.alerts.filter((a) => a.cls === cls), zone: site.local_zone,
+      // a silence's mark (no image to open): outline its alert in the panel, in view
+      onAlert: (a) => {
+        const n = $("alerts").querySelector(`.alert[data-alert="${a.id}"]`);
+        if (!n) return;
+        n.classList.add("current");
+        n.scrollIntoView({ block: "nearest" });
+      },
       onPick: (id) => {
         const i = scenes.findIndex((sc) => sc.id === id);
         // a point of an image processed after the page loaded (select(-1) opened the first image)
