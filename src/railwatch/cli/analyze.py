@@ -150,23 +150,47 @@ def alert_cell(
     return "\n".join(lines)
 
 
-def parse_as_of(text: str | None, *, today: date | None = None) -> datetime:
+def parse_as_of(text: str | None, *, today: date | None = None, at_site: bool = False) -> datetime:
     """``--as-of DATE``: the end of that day in UTC (``analyze SITE`` moves it to the end
-    of that day at the site, its local day); without it, now (UTC). A date after
-    ``today`` (by default the later of today in UTC and on this machine's clock, for
-    analysts east of Greenwich) or before 1900 is an :class:`InputError`: the analysis
-    looks back, and a future date would only report a silence up to it."""
+    of that day at the site, its local day); without it, now (UTC). A date before 1900
+    is an :class:`InputError`, and so is one after ``today``: by default the later of
+    today in UTC and on this machine's clock (for analysts east of Greenwich), the rule
+    for ``--counts``, whose dates are UTC days. With ``at_site`` (``analyze SITE``) the
+    date is only read here: whether it is after today *at the site* is checked once the
+    site's zone is known (:func:`check_as_of_at_site`). The analysis looks back; a
+    future date would only report a silence up to it."""
     if text is None:
         return datetime.now(UTC)
     day = parse_day(text, "--as-of")
     check_year(day, "--as-of")
-    today = today if today is not None else max(datetime.now(UTC).date(), date.today())
+    if not at_site:
+        today = today if today is not None else max(datetime.now(UTC).date(), date.today())
+        _check_not_after(day, today, today.isoformat())
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+def check_as_of_at_site(day: date, site: str, utc_offset: timedelta) -> None:
+    """An :class:`InputError` when ``--as-of``'s ``day`` is after today at ``site``
+    (``utc_offset`` east of UTC, its nominal zone), the day its look-back ends on.
+
+    Since 2026-12-05 (session 31); before, the limit was today in UTC or on this
+    machine's clock, so each local morning at a UTC+12 site its today was refused on a
+    machine running on UTC, and at a UTC-10 site its next day was taken from 14:00
+    there (midnight UTC), a silence judged up to a time still to come."""
+    from railwatch.analysis.events import local_day, offset_text
+
+    today = local_day(datetime.now(UTC), utc_offset)
+    _check_not_after(
+        day, today, f"{today.isoformat()} at {site}, {offset_text(utc_offset)} nominal"
+    )
+
+
+def _check_not_after(day: date, today: date, said: str) -> None:
     if day > today:
         raise InputError(
-            f"--as-of {day.isoformat()} is after today ({today.isoformat()}): it looks back "
+            f"--as-of {day.isoformat()} is after today ({said}): it looks back "
             "at what was known on a past date; leave it out to judge as of now"
         )
-    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
 def _settings(record_years: int | None, event_window: int | None) -> AlertSettings:
@@ -271,7 +295,8 @@ def analyze(
     floor = SEVERITIES.index(min_severity)
     check_class_option(cls)
     settings = _settings(record_years, event_window)
-    end = parse_as_of(as_of)
+    # a stored site's today is its own: checked once its zone is read (_analyze_db)
+    end = parse_as_of(as_of, at_site=counts is None)
     if counts is not None:
         if store:
             raise InputError("--store is for a site's stored alerts; --counts stores nothing")
@@ -463,6 +488,7 @@ def _analyze_db(
         # as of (session 31: today in UTC, a day behind at a UTC+12 site each morning)
         day = f"{as_of:%Y-%m-%d}" if look_back else local_day(as_of, offset).isoformat()
         if look_back:  # the end of that day at the site (its local day), not in UTC
+            check_as_of_at_site(as_of.date(), site, offset)
             as_of -= offset
         result = analyze_site(session, site, settings, as_of=as_of, store=store)
     shown = _shown(result.alerts, show)
