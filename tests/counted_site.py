@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from shapely.geometry import box
+from shapely.geometry import MultiPolygon, Polygon, box
 
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
@@ -32,7 +32,7 @@ def steady_then_rise(late: datetime = LATE) -> list[tuple[datetime, float]]:
 def add_counted_site(
     db: Database,
     name: str,
-    geometry: object,
+    geometry: Polygon | MultiPolygon,
     counts: Iterable[tuple[datetime, float]],
     *,
     interval: Callable[[float], tuple[float, float]] = lambda n: (n - 2.0, n + 2.0),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from shapely.geometry import box
+from shapely.geometry import Polygon, box
 
 from counted_site import add_counted_site
 from railwatch.analysis import Alert, CountPoint, analyze_series
@@ -38,7 +38,7 @@ AKL = box(174.78, -36.85, 174.79, -36.84)
 TUM = box(130.60, 42.42, 130.61, 42.43)
 
 
-def _db(tmp_path: Path, geometry: object, times: list[datetime], name: str = "s") -> Database:
+def _db(tmp_path: Path, geometry: Polygon, times: list[datetime], name: str = "s") -> Database:
     """A database with one site and a processed, usable scene of 20 railcars at each of
     ``times`` (ids 1, 2, ... in that order)."""
     db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
