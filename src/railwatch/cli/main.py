@@ -198,6 +198,7 @@ def build_app() -> "typer.Typer":
         if register is not None:
             register(app)
     _one_line_short_help(app)
+    _help_paragraphs_reflowed(app)
     _option_names_never_cut()
     return app
 
@@ -258,6 +259,44 @@ def _one_line_short_help(app: "typer.Typer") -> None:
     for group in app.registered_groups:
         if group.typer_instance is not None:
             _one_line_short_help(group.typer_instance)
+
+
+#: Lines of a help paragraph that start a line of their own (an example, an
+#: alternative, a command in bold); every other line break in a paragraph is a space.
+_HELP_LINE_STARTS = ("Example", "or ", "or:", "or,", "then:", "Verified set:", "[b]", "[bold]")
+
+
+def _reflowed_help(doc: str) -> str:
+    """``doc`` with the single line breaks inside its paragraphs made spaces (but before
+    the lines of :data:`_HELP_LINE_STARTS`), so that the terminal wraps it."""
+    paragraphs = []
+    for paragraph in doc.split("\n\n"):
+        if paragraph.startswith("\b"):  # click's "keep as written" marker
+            paragraphs.append(paragraph)
+            continue
+        lines = [line.strip() for line in paragraph.splitlines()]
+        text = lines[0] if lines else ""
+        for line in lines[1:]:
+            text += ("\n" if line.startswith(_HELP_LINE_STARTS) else " ") + line
+        paragraphs.append(text)
+    return "\n\n".join(paragraphs)
+
+
+def _help_paragraphs_reflowed(app: "typer.Typer") -> None:
+    """Let ``--help`` wrap each command's text to the terminal. In rich markup mode
+    typer (since 0.13 or so) keeps a docstring's line breaks after its first paragraph,
+    so that in an 80-column terminal a line of the docstring (up to 88 characters) was
+    wrapped and then broken again where the docstring broke it: ``ingest --help``
+    showed "Exit status is 1", then "when" alone on a line (session 31)."""
+    import inspect
+
+    for cmd in app.registered_commands:
+        doc = cmd.help or inspect.getdoc(cmd.callback) or ""
+        if doc:
+            cmd.help = _reflowed_help(doc)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            _help_paragraphs_reflowed(group.typer_instance)
 
 
 def _click_exception_types() -> "tuple[tuple[type[Any], ...], tuple[type[Any], ...]]":
