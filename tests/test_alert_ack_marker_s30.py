@@ -144,7 +144,7 @@ def test_unacked_lists_a_marked_alert(db: Database, capsys: pytest.CaptureFixtur
         repo.acknowledge_alert(s, other, "seen")
     rows = json.loads(_run(db, capsys, "alerts", "tum", "--unacked", "--json"))
     assert [r["id"] for r in rows] == [alert_id]
-    assert "1 alerts of tum" in _run(db, capsys, "alerts", "tum", "--unacked")
+    assert "1 alert of tum" in _run(db, capsys, "alerts", "tum", "--unacked")
     with db.session() as s:
         repo.acknowledge_alert(s, alert_id)  # seen: no longer listed
     assert _run(db, capsys, "alerts", "tum", "--unacked") == "No alerts matching the filters."

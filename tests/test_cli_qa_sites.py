@@ -161,7 +161,7 @@ def test_site_remove_asks_on_a_terminal(
     code, out, _ = run(capsys, *db, "site", "remove", "yard")
     assert code == 0
     assert (
-        "Remove site 'yard' and its 0 scenes with their detections and counts, 1 events "
+        "Remove site 'yard' and its 0 scenes with their detections and counts, 1 event "
         "and 0 alerts? [y/N]:" in out
     )
     if kept:

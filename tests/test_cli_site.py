@@ -88,9 +88,9 @@ def test_remove_cascades_through_the_cli(
     assert code == 0 and [(d["id"], d["status"]) for d in listed] == [(1, "ingested")]
     assert listed[0]["uri"].endswith("t_20231005.tif") and 0 < listed[0]["coverage"] <= 1
     code, _, err = run(capsys, *db, "site", "remove", "tum")
-    assert code == 2 and "deletes its 1 scenes" in err
+    assert code == 2 and "deletes its 1 scene with its detections" in err
     code, out, _ = run(capsys, *db, "site", "remove", "tum", "--yes")
-    assert code == 0 and "with 1 scenes" in out
+    assert code == 0 and "with 1 scene, " in out
     code, _, err = run(capsys, *db, "scene", "show", "1")
     assert code == 1 and "no scene with id 1" in err
 

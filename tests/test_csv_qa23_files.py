@@ -305,6 +305,6 @@ def test_json_says_when_counts_after_the_date_are_left_out(
     """The table said '1 after ... left out'; --json left a mistyped year out silently."""
     path = _write(tmp_path / "c.csv", "date,count\n" + _rows() + "2033-01-08,6\n")
     alerts, err = _alerts(path, capsys)
-    assert alerts and "warning: c.csv: 1 counts after 2024-01-01 23:59 UTC left out" in err
+    assert alerts and "warning: c.csv: 1 count after 2024-01-01 23:59 UTC left out" in err
     _, err = _alerts(_write(tmp_path / "d.csv", "date,count\n" + _rows()), capsys)
     assert "left out" not in err

@@ -9,7 +9,14 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import check_record_id, console, parse_time, print_json, print_table
+from railwatch.cli._common import (
+    check_record_id,
+    console,
+    parse_time,
+    plural_s,
+    print_json,
+    print_table,
+)
 from railwatch.errors import InputError
 
 app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is_help=True)
@@ -168,7 +175,9 @@ def list_alerts(
     # what the alert is, stacked in one narrow column, so that the explanation keeps
     # most of the width (eight columns side by side left it 9 characters at 80 columns)
     one_site = len({r["site"] for r in rows}) == 1
-    title = f"{len(rows)} alerts" + (f" of {escape(rows[0]['site'])}" if one_site else "")
+    title = f"{len(rows)} alert{plural_s(len(rows))}" + (
+        f" of {escape(rows[0]['site'])}" if one_site else ""
+    )
     table = empty_alert_table(title, marked=any(r["reviewed"] for r in rows))
     for r in rows:
         note = f"\n[dim]note: {escape(r['ack_note'])}[/]" if r["ack_note"] else ""

@@ -13,7 +13,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from railwatch.analysis import Alert, AlertSettings, CountPoint, Event, analyze_series
-from railwatch.cli._common import console, err_console, parse_day, print_json, print_table
+from railwatch.cli._common import (
+    console,
+    err_console,
+    parse_day,
+    plural_s,
+    print_json,
+    print_table,
+)
 from railwatch.errors import InputError
 from railwatch.limits import check_event_date, check_event_label, check_year
 
@@ -383,8 +390,8 @@ def _analyze_csv(
             if later:
                 label = f"site {name}" if name else path.name
                 err_console.print(
-                    f"[bold yellow]warning:[/] {escape(label)}: {later} counts after "
-                    f"{as_of:%Y-%m-%d %H:%M} UTC left out",
+                    f"[bold yellow]warning:[/] {escape(label)}: {later} "
+                    f"count{plural_s(later)} after {as_of:%Y-%m-%d %H:%M} UTC left out",
                     highlight=False,
                     soft_wrap=True,
                 )
@@ -400,7 +407,7 @@ def _analyze_csv(
         totals = _counted(by_site[name])
         n_usable = sum(1 for p in totals if p.when <= as_of)
         later = len(totals) - n_usable  # left out by the analysis: say so, not "usable"
-        counted = f"{n_usable} usable counts{_of_classes(totals, as_of)}" + (
+        counted = f"{n_usable} usable count{plural_s(n_usable)}{_of_classes(totals, as_of)}" + (
             f"; {later} after {as_of:%Y-%m-%d} left out" if later else ""
         )
         label = f"site {name}" if name else path.name
@@ -409,7 +416,10 @@ def _analyze_csv(
             console.print(f"{escape(label)}: no alerts ({counted}).")
             continue
         # the site comes from the file: "[/]" in it was rich markup (an internal error)
-        print_table(alert_table(shown, f"{escape(label)}: {len(shown)} alerts, {counted}"))
+        n_shown = len(shown)
+        print_table(
+            alert_table(shown, f"{escape(label)}: {n_shown} alert{plural_s(n_shown)}, {counted}")
+        )
 
 
 def _counted(points: Sequence[CountPoint]) -> list[CountPoint]:
@@ -504,11 +514,12 @@ def _analyze_db(
         )
         return
     later = f", {result.after} of them after {day} and left out" if result.after else ""
-    counted = f"{result.usable} usable of {result.points} images{later}"
+    counted = f"{result.usable} usable of {result.points} image{plural_s(result.points)}{later}"
     if store:
         console.print(
             f"{escape(site)}{' as of ' + day if look_back else ''}: {counted}; "
-            f"{len(result.alerts)} alerts ({result.created} new, {result.unchanged} "
+            f"{len(result.alerts)} alert{plural_s(len(result.alerts))} ({result.created} new, "
+            f"{result.unchanged} "
             f"unchanged, {result.updated} updated, {result.removed} removed, "
             f"{result.retired} acknowledged ones retired)."
             + (
@@ -530,7 +541,8 @@ def _analyze_db(
     else:
         console.print(
             f"{escape(site)} as of {day} (a look-back, not stored): {counted}; "
-            f"{len(result.alerts)} alerts. The stored alerts and acknowledgements are "
+            f"{len(result.alerts)} alert{plural_s(len(result.alerts))}. The stored alerts and "
+            "acknowledgements are "
             "unchanged (--store stores these in their place)."
         )
     if shown:

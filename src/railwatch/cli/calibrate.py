@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import comma_list, console, err_console, progress_bar
+from railwatch.cli._common import comma_list, console, err_console, plural_s, progress_bar
 from railwatch.detect.train import TRAIN_STYLES
 from railwatch.errors import InputError
 
@@ -230,7 +230,8 @@ def calibrate(
             )
     if labelled is not None and labelled.cars < FEW_LABELLED_CARS:
         err_console.print(
-            f"warning: {labelled.cars} labelled cars make a noisy calibration (recall per "
+            f"warning: {labelled.cars} labelled car{plural_s(labelled.cars)} "
+            f"make{'s' if labelled.cars == 1 else ''} a noisy calibration (recall per "
             f"resolution and type thresholds); {FEW_LABELLED_CARS} or more are better"
         )
     fitted_class_threshold = cal.class_threshold

@@ -10,7 +10,14 @@ from rich.markup import escape
 from rich.progress import TaskID
 from rich.table import Table
 
-from railwatch.cli._common import console, err_console, print_table, progress_bar, state
+from railwatch.cli._common import (
+    console,
+    err_console,
+    plural_s,
+    print_table,
+    progress_bar,
+    state,
+)
 from railwatch.cli.serve import web_install_command
 
 #: The demo table's words for the method of each alert's series.
@@ -80,7 +87,8 @@ def demo(
     else:
         err_console.print(
             f"railwatch demo: continuing the earlier run in {escape(str(folder))} "
-            f"({earlier.counted} of {earlier.scenes} scenes already processed): only what "
+            f"({earlier.counted} of {earlier.scenes} scene{plural_s(earlier.scenes)} already "
+            "processed): only what "
             "is missing is done; delete the folder, or give another --out, to start afresh.",
             highlight=False,
             soft_wrap=True,

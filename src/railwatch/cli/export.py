@@ -8,7 +8,14 @@ from typing import Annotated, BinaryIO
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import console, err_console, open_db, print_json, progress_bar
+from railwatch.cli._common import (
+    console,
+    err_console,
+    open_db,
+    plural_s,
+    print_json,
+    progress_bar,
+)
 from railwatch.errors import InputError
 from railwatch.storage import Database
 
@@ -194,8 +201,9 @@ def export_labels_cmd(
                     "manifest": str(result.manifest) if result.manifest else None})  # fmt: skip
         return
     console.print(
-        f"wrote {result.chips} chips with {result.objects} labelled cars from {result.scenes} "
-        f"scenes to {escape(str(result.out))} ({fmt})",
+        f"wrote {result.chips} chip{plural_s(result.chips)} with {result.objects} labelled "
+        f"car{plural_s(result.objects)} from {result.scenes} scene{plural_s(result.scenes)} "
+        f"to {escape(str(result.out))} ({fmt})",
         highlight=False,
     )
     console.print(
@@ -308,7 +316,8 @@ def import_labels_cmd(
         return
     per_class = escape(", ".join(f"{k} {v}" for k, v in summary.by_class.items()) or "no objects")
     console.print(
-        f"imported {summary.images} images, {summary.objects} cars ({per_class}) "
+        f"imported {summary.images} image{plural_s(summary.images)}, {summary.objects} "
+        f"car{plural_s(summary.objects)} ({per_class}) "
         f"into {escape(str(summary.out))}",
         highlight=False,
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import comma_list, console, err_console, progress_bar
+from railwatch.cli._common import comma_list, console, err_console, plural_s, progress_bar
 from railwatch.detect.train import TRAIN_STYLES
 from railwatch.errors import InputError
 
@@ -83,7 +83,8 @@ def quantize(
     det = DefaultDetector(out)
     check = det.card["int8"]["check"]
     err_console.print(
-        f"calibrated on {cfg.tiles} tiles (seed {cfg.seed}); centre heat on the first tile "
+        f"calibrated on {cfg.tiles} tile{plural_s(cfg.tiles)} (seed {cfg.seed}); centre heat "
+        "on the first tile "
         f"differs from fp32 by at most {check['heat_max_abs_diff']:.3f} "
         f"(mean {check['heat_mean_abs_diff']:.4f}); detector version {det.version}"
     )

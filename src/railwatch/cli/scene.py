@@ -15,6 +15,7 @@ from railwatch.cli._common import (
     check_record_id,
     console,
     err_console,
+    plural_s,
     print_json,
     print_table,
 )
@@ -265,7 +266,8 @@ def _review_text(review: dict[str, Any]) -> str:
         if isinstance(machine, dict)
         else ""
     )
-    cars = "" if review["cars"] is None else f" from {review['cars']} outlines"
+    outlines = review["cars"]
+    cars = "" if outlines is None else f" from {outlines} outline{plural_s(outlines)}"
     state = (
         ""
         if review["applied"]
@@ -594,7 +596,8 @@ def cars_command(
         return
     write_geojson(out, fc)
     err_console.print(
-        f"wrote {len(fc['features'])} cars ({fc['source']}'s) of scene {scene_id} to "
+        f"wrote {len(fc['features'])} car{plural_s(len(fc['features']))} ({fc['source']}'s) "
+        f"of scene {scene_id} to "
         f"{escape(str(out))}; correct them, then `railwatch scene review {scene_id} --cars "
         f"{escape(str(out))}`",
         highlight=False,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Protocol
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import console, err_console, print_json, progress_bar
+from railwatch.cli._common import console, err_console, plural_s, print_json, progress_bar
 from railwatch.errors import InputError
 from railwatch.limits import check_year
 
@@ -125,7 +125,8 @@ def _fewer_cars_warning(asked: int, placed: int, params: SceneParams, size_given
     w_px, h_px = params.size_px
     w_m, h_m = w_px * params.gsd, h_px * params.gsd
     return (
-        f"--cars {asked}: only {placed} railcars fit in this scene; the simulated yard's "
+        f"--cars {asked}: only {placed} railcar{plural_s(placed)} "
+        f"fit{'s' if placed == 1 else ''} in this scene; the simulated yard's "
         f"tracks inside {w_m:,.0f} x {h_m:,.0f} m ({w_px}x{h_px} px at {params.gsd:g} m) "
         f"are about {_track_length_m(params):,.0f} m long, and a railcar takes 14-18 m of "
         "them. "
@@ -352,7 +353,8 @@ def simulate(
             return
         first, last = sc.visits[0].when.date(), sc.visits[-1].when.date()
         console.print(
-            f"wrote {len(all_paths)} scenes of [bold]{sc.name}[/] ({first} to {last}, "
+            f"wrote {len(all_paths)} scene{plural_s(len(all_paths))} of [bold]{sc.name}[/] "
+            f"({first} to {last}, "
             f"{unusable} expected unusable) to {escape(str(out))}"
         )
         console.print(f"manifest: {escape(str(Path(out) / (sc.name + '.scenario.json')))}")
@@ -459,7 +461,7 @@ def simulate(
         return
     console.print(
         f"scene {escape(paths.name)}: {rendered.width}x{rendered.height} px at {params.gsd} m, "
-        f"{rendered.crs}, {len(rendered.truth)} railcars "
+        f"{rendered.crs}, {len(rendered.truth)} railcar{plural_s(len(rendered.truth))} "
         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     )
     for path in paths.all():

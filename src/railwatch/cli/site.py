@@ -378,9 +378,9 @@ def remove(
     with removal_lock(db, name), db.session() as s:
         gone = repo.remove_site(s, repo.get_site(s, name))
     console.print(
-        f"Removed site [bold]{escape(name)}[/] with {gone.scenes} scenes, "
-        f"{gone.detections} detections, {gone.counts} counts, {gone.events} events and "
-        f"{gone.alerts} alerts.",
+        f"Removed site [bold]{escape(name)}[/] with {_plural(gone.scenes, 'scene')}, "
+        f"{_plural(gone.detections, 'detection')}, {_plural(gone.counts, 'count')}, "
+        f"{_plural(gone.events, 'event')} and {_plural(gone.alerts, 'alert')}.",
         highlight=False,
     )
 
@@ -409,10 +409,12 @@ def _what_removal_deletes(session: Session, site: Site) -> str:
             Alert.site_id == site.id
         )
     ).one()
-    text = f"its {n_scenes or 0} scenes with their detections and counts"
+    n_scenes = n_scenes or 0
+    whose = "its" if n_scenes == 1 else "their"
+    text = f"its {_plural(n_scenes, 'scene')} with {whose} detections and counts"
     if reviews:
         text += f", {_plural(reviews, 'scene review')} (counts made by hand)"
-    text += f", {events or 0} events and {alerts or 0} alerts"
+    text += f", {_plural(events or 0, 'event')} and {_plural(alerts or 0, 'alert')}"
     if acked:
         text += f" ({acked} acknowledged, with {'its note' if acked == 1 else 'their notes'})"
     return text

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import comma_list, console, err_console, progress_bar
+from railwatch.cli._common import comma_list, console, err_console, plural_s, progress_bar
 from railwatch.detect.default import MAX_GSD
 from railwatch.detect.train import TRAIN_STYLES, TrainConfig
 from railwatch.errors import InputError
@@ -394,8 +394,9 @@ def train(
         empty = sum(1 for item in labelled.images if not item.cars)
         classes = ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())) or "no cars"
         err_console.print(
-            f"labels: {len(labelled.images)} images ({empty} without cars), {labelled.cars} "
-            f"cars ({escape(classes)}) in {escape(str(labels))}; read from "
+            f"labels: {len(labelled.images)} image{plural_s(len(labelled.images))} ({empty} "
+            f"without cars), {labelled.cars} car{plural_s(labelled.cars)} ({escape(classes)}) "
+            f"in {escape(str(labels))}; read from "
             f"{escape(_label_sources(labelled))}"
         )
         from railwatch.detect.labels import NO_COVERED_FLAG
@@ -404,9 +405,10 @@ def train(
         if any(i.cars for i in flagless):
             # DOTA and YOLO-OBB have no tarpaulin flag: said, as the covered output learns
             kinds = "/".join(sorted({i.source.upper() for i in flagless}))
+            n_flagless = sum(len(i.cars) for i in flagless)
             err_console.print(
                 f"note: {kinds} labels carry no covered flag: the "
-                f"{sum(len(i.cars) for i in flagless)} cars of {len(flagless)} such image(s) "
+                f"{n_flagless} car{plural_s(n_flagless)} of {len(flagless)} such image(s) "
                 "teach nothing of tarpaulins (the covered output learns from the other "
                 "labels and the renders only; to teach it on your images, correct in COCO, "
                 "export-labels --format coco, and import-labels it, or use GeoJSON labels "
@@ -415,7 +417,8 @@ def train(
             )
         if labelled.cars < FEW_TRAINING_CARS:
             err_console.print(
-                f"warning: {labelled.cars} labelled cars are few to fine-tune on (the "
+                f"warning: {labelled.cars} labelled car{plural_s(labelled.cars)} "
+                f"{'is' if labelled.cars == 1 else 'are'} few to fine-tune on (the "
                 f"network may learn these images by heart); {FEW_TRAINING_CARS} or more "
                 "are better, and measure the result on held-out images (railwatch eval)",
                 style="yellow",
@@ -467,8 +470,9 @@ def train(
         bank = build_bank(
             cfg, progress=lambda i, n: bar.update(task, completed=i), labelled=labelled
         )
+    n_cars = sum(len(b) for b in bank.boxes)
     err_console.print(
-        f"{len(bank.images)} crops, {sum(len(b) for b in bank.boxes)} cars "
+        f"{len(bank.images)} crop{plural_s(len(bank.images))}, {n_cars} car{plural_s(n_cars)} "
         f"({', '.join(f'{s}: {bank.sources.count(s)}' for s in sorted(set(bank.sources)))})"
     )
     net = train_model(bank, cfg, log=err_console.print)
@@ -705,13 +709,14 @@ def _covered_head(init: Path, out: Path, cfg: CoveredConfig) -> Path:
         before = fit.get("before", {}).get("val_acc", float("nan"))
         err_console.print(
             f"covered accuracy on the held-out crops' cars: {100 * before:.1f} % -> "
-            f"{100 * fit['after']['val_acc']:.1f} % ({fit['val_cars']} cars)"
+            f"{100 * fit['after']['val_acc']:.1f} % ({fit['val_cars']} "
+            f"car{plural_s(fit['val_cars'])})"
         )
     else:  # it said 'nan % -> nan % (0 cars)'
         err_console.print(
             f"no car in the held-out crops ({100 * cfg.val_share:g} % of the "
-            f"{cfg.scenes} crops): the covered accuracy is not measured; give more "
-            "--scenes to measure it",
+            f"{cfg.scenes} crop{plural_s(cfg.scenes)}): the covered accuracy is not measured; "
+            "give more --scenes to measure it",
             style="yellow",
         )
     console.print(f"wrote {escape(str(out))} and {escape(str(out.with_suffix('.json')))}")

@@ -660,7 +660,9 @@ def calibrate_on_labels(
             progress(n, len(images))
     bands = sorted({s.gsd for s in samples})
     source = (
-        f"labelled images in {labelled.root}: {len(images)} images, {labelled.cars} cars, "
+        f"labelled images in {labelled.root}: {len(images)} "
+        f"image{'' if len(images) == 1 else 's'}, {labelled.cars} "
+        f"car{'' if labelled.cars == 1 else 's'}, "
         f"pooled at {', '.join(f'{g:g}' for g in bands)} m"
     )
     cal = fit_calibration(samples, classes=sorted(classes), source=source)
