@@ -38,6 +38,7 @@ from railwatch.detect.tiling import Window, plan_tiles
 from railwatch.errors import DetectionError, ImageryError, InputError
 from railwatch.imagery.inspect import (
     EmptyImageError,
+    data_mask,
     ground_gsd,
     ground_pixel_size,
     sidecar_metadata,
@@ -533,7 +534,7 @@ def window_valid(
         finite = ok
     if all_valid and fill is None and listed is None:  # skips ~8 ms per 1688 px window
         return finite
-    valid = np.ones(raw.shape[1:], bool) if all_valid else ds.dataset_mask(window=rw) > 0
+    valid = np.ones(raw.shape[1:], bool) if all_valid else data_mask(ds, window=rw) > 0
     if fill is not None:
         valid &= ~fill
     if masks.alpha is not None:  # GDAL's mask does not know this alpha band

@@ -38,6 +38,7 @@ from railwatch.export.labels import (
 )
 from railwatch.export.paths import files_in_folders
 from railwatch.imagery.inspect import (
+    data_mask,
     rgb_of,
     transparent_entries,
     undeclared_alpha,
@@ -194,7 +195,9 @@ def scene_chips(
         window = Window(c0, r0, c1 - c0, r1 - r0)
         bands, hidden, table = _bands_as_read(src, rgb_of(scene.meta))
         data = src.read(bands, window=window)
-        valid = src.dataset_mask(window=window) > 0
+        # an alpha band that a nodata value shadows is the mask (data_mask: the pipeline's
+        # rule; rasterio printed its NodataShadowWarning, with a source line)
+        valid = data_mask(src, window=window) > 0
         # what GDAL's mask does not know but the pipeline reads as no data: an alpha band
         # the file does not declare (RGBA without ExtraSamples) and a colour table's
         # transparent entries (until the session-24 follow-up both were chip pixels of

@@ -67,6 +67,7 @@ __all__ = [
     "UnsupportedFormatError",
     "band_scaling",
     "check_overlap",
+    "data_mask",
     "file_sha256",
     "gdal_env",
     "gdal_path",
@@ -76,8 +77,10 @@ __all__ = [
     "item_scaling_beside",
     "local_path",
     "missing_vrt_sources",
+    "read_masked",
     "remote_access_hint",
     "scaling_numbers",
+    "shadowed_alpha",
     "site_coverage",
     "split_at_antimeridian",
     "transparent_entries",
@@ -736,6 +739,50 @@ def undeclared_alpha(ds: Any) -> int | None:
     return count
 
 
+def shadowed_alpha(ds: Any) -> int | None:
+    """The 1-based index of the alpha band of an open dataset that declares both a
+    nodata value and an alpha band (and no mask of its own), else None.
+
+    GDAL then gives each band the nodata value's mask, not the alpha band's (rasterio
+    warns ``NodataShadowWarning`` with its source line at each masked read), while its
+    dataset mask and the pipeline's warp (``imagery.read.read_site_window``) take the
+    alpha band: the alpha band says which pixels hold data, the nodata value is not
+    applied. :func:`data_mask` and :func:`read_masked` read such a file by that one
+    rule, without the warning (session 31)."""
+    if ds.nodata is None:
+        return None
+    alpha = [i + 1 for i, c in enumerate(ds.colorinterp) if c == ColorInterp.alpha]
+    if not alpha or any(MaskFlags.per_dataset in f for f in ds.mask_flag_enums):
+        return None
+    return alpha[-1]
+
+
+def data_mask(ds: Any, **kwargs: Any) -> np.ndarray:
+    """``ds.dataset_mask(**kwargs)`` (uint8, 0 no data, 255 data; ``window``,
+    ``out_shape``), but of a file whose nodata value shadows its alpha band
+    (:func:`shadowed_alpha`) its alpha band read at the same window and shape (what
+    rasterio's dataset mask gives for a 4-band file), without rasterio's warning."""
+    alpha = shadowed_alpha(ds)
+    if alpha is None:
+        return np.asarray(ds.dataset_mask(**kwargs))
+    return np.where(np.asarray(ds.read(alpha, **kwargs)) > 0, 255, 0).astype(np.uint8)
+
+
+def read_masked(ds: Any, bands: Sequence[int], **kwargs: Any) -> np.ma.MaskedArray:
+    """``ds.read(bands, masked=True, **kwargs)``, but of a file whose nodata value
+    shadows its alpha band (:func:`shadowed_alpha`) masked where its alpha band is 0,
+    as :func:`data_mask` and the pipeline read it (GDAL's masks would be the nodata
+    value's, band by band, with rasterio's warning)."""
+    alpha = shadowed_alpha(ds)
+    if alpha is None:
+        return np.ma.asarray(ds.read(list(bands), masked=True, **kwargs))
+    data = np.asarray(ds.read(list(bands), **kwargs))
+    if kwargs.get("out_shape") is not None:  # (bands, rows, cols): one band's is 2-D
+        kwargs = {**kwargs, "out_shape": tuple(kwargs["out_shape"])[-2:]}
+    clear = np.asarray(ds.read(alpha, **kwargs)) == 0
+    return np.ma.MaskedArray(data, mask=np.broadcast_to(clear, data.shape).copy())
+
+
 def _alpha_sample(ds: Any, band: int) -> np.ndarray:
     """Values of ``band`` read down to at most :data:`_ALPHA_SAMPLE` px (nearest; GDAL
     reads its overviews when it has some), or, for a file without overviews larger
@@ -951,7 +998,7 @@ def eight_bit_values(ds: Any) -> str | None:
             col = min(max(0, round(ds.width * fx - side_w / 2)), ds.width - side_w)
             row = min(max(0, round(ds.height * fy - side_h / 2)), ds.height - side_h)
             window = rasterio.windows.Window(col, row, side_w, side_h)
-            read = ds.read(bands, window=window, masked=True)  # GDAL's mask: nodata, .msk
+            read = read_masked(ds, bands, window=window)  # GDAL's mask: nodata, .msk
             parts.append(np.ma.getdata(read).reshape(len(bands), -1))
             masked.append(np.ma.getmaskarray(read).reshape(len(bands), -1))
     except RasterioError:
@@ -994,7 +1041,9 @@ def _valid_pixels(ds: Any, shape: tuple[int, int] | None) -> np.ndarray:
     data = read(bands)
     valid = np.ones(data.shape[1:], dtype=bool)
     nodata = ds.nodata
-    if nodata is not None:
+    # a nodata value that an alpha band shadows is not applied: the alpha band says which
+    # pixels hold data, as the pipeline reads the file (shadowed_alpha; session 31)
+    if nodata is not None and shadowed_alpha(ds) is None:
         empty = np.isnan(data) if math.isnan(nodata) else data == data.dtype.type(nodata)
         valid &= ~empty.all(axis=0)
     alpha = [i + 1 for i, c in enumerate(ds.colorinterp) if c == ColorInterp.alpha]

@@ -43,6 +43,7 @@ from railwatch.imagery.inspect import (
     is_remote,
     item_scaling_beside,
     local_path,
+    read_masked,
     remote_access_hint,
     rgb_from_names,
     rgb_of,
@@ -598,8 +599,8 @@ def _value_ranges(
     scaling = scene_scaling(ds, bands, item_scaling)
     f = max(1, math.ceil(max(ds.width, ds.height) / 1024))
     shape = (len(bands), max(1, ds.height // f), max(1, ds.width // f))
-    raw = ds.read(list(bands), out_shape=shape, masked=True)
-    data = raw.astype(np.float64)
+    raw = read_masked(ds, bands, out_shape=shape)
+    data = np.ma.MaskedArray(raw, dtype=np.float64)  # its mask kept
     # no data from the stored values (nodata, alpha, fill), before the scaling
     data.mask = np.ma.getmaskarray(data) | _hidden_nodata(ds, bands, raw, gsd)
     if scaling is not None:

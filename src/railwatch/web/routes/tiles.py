@@ -41,7 +41,13 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from railwatch import __version__
 from railwatch.errors import ImageryError, NotFoundError, lazy_import
 from railwatch.export.redact import file_name
-from railwatch.imagery.inspect import gdal_path, is_remote, rgb_of, unreadable_pixels
+from railwatch.imagery.inspect import (
+    data_mask,
+    gdal_path,
+    is_remote,
+    rgb_of,
+    unreadable_pixels,
+)
 from railwatch.storage import repo
 from railwatch.web.deps import DB, read_session
 from railwatch.web.params import PlainInt
@@ -156,7 +162,7 @@ def coarse_tile(
     data = ds.read(
         indexes, window=win, out_shape=(len(indexes), out_h, out_w), resampling=Resampling.nearest
     )
-    valid = ds.dataset_mask(window=win, out_shape=(out_h, out_w))
+    valid = data_mask(ds, window=win, out_shape=(out_h, out_w))
     src_transform = ds.window_transform(win) @ Affine.scale(win.width / out_w, win.height / out_h)
     dst_transform = from_bounds(*tb, TILE_SIZE, TILE_SIZE)
     out = np.zeros((len(indexes), TILE_SIZE, TILE_SIZE), dtype=data.dtype)
