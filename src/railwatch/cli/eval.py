@@ -18,7 +18,7 @@ from railwatch.cli._common import (
     print_table,
     radiometry_option,
 )
-from railwatch.errors import InputError
+from railwatch.errors import InputError, RailwatchError
 
 if TYPE_CHECKING:
     from railwatch.detect.eval import LabelledTruth, Pairing
@@ -428,7 +428,9 @@ def _review_report(ctx: typer.Context, site: str) -> tuple[dict[str, Any], int, 
             if ev.left_out
             else ""
         )
-        raise InputError(
+        # status 1, not 2: nothing on the command line is wrong (an unknown site is
+        # status 1 too); the site has nothing to score yet (session 31)
+        raise RailwatchError(
             f"site {site!r} has no reviewed scene to score{why}. Review some first: "
             "`railwatch scene review ID --cars corrected.geojson` (or --count N)"
         )
