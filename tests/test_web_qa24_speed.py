@@ -29,6 +29,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
+from railwatch.analysis.events import local_day
+from railwatch.analysis.store import alert_day, site_local_days, site_utc_offset
 from railwatch.analysis.types import Alert as AlertValue
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.errors import InputError
@@ -198,11 +200,13 @@ def _ref_summary(session: Session, site: Site) -> dict[str, Any]:
     """The site summary as computed before session 24: from the whole count series."""
     usable = [p for p in repo.count_series(session, site) if p.usable and p.count is not None]
     points = [p for p in usable if not is_presence(p.method)]
+    offset = site_utc_offset(site)  # the local days added in session 31
     latest = points[-1] if points else None
     newest = usable[-1] if usable else None
     latest_presence = (
         {
             "when": newest.when.isoformat(),
+            "day": local_day(newest.when, offset).isoformat(),
             "scene_id": newest.scene_id,
             "long_train_present": long_train_present(newest.method, newest.count),
         }
@@ -228,6 +232,7 @@ def _ref_summary(session: Session, site: Site) -> dict[str, Any]:
     return {
         "latest_count": latest.count if latest else None,
         "latest_when": latest.when.isoformat() if latest else None,
+        "latest_day": local_day(latest.when, offset).isoformat() if latest else None,
         "latest_scene_id": latest.scene_id if latest else None,
         "previous_count": previous.count if previous else None,
         "trend": trend,
@@ -241,7 +246,9 @@ def _ref_summary(session: Session, site: Site) -> dict[str, Any]:
 
 
 def _ref_site(session: Session, site: Site, *, geometry: bool) -> dict[str, Any]:
-    out = site_dict(site, repo.site_stats(session, site), geometry=geometry)
+    stats = repo.site_stats(session, site)
+    out = site_dict(site, stats, geometry=geometry)
+    out.update(site_local_days(site, stats))
     out["summary"] = _ref_summary(session, site)
     return out
 
@@ -387,7 +394,13 @@ def test_count_pages_match_the_whole_series(world: dict[str, Any], cls: str) -> 
             r = c.get(f"/api/sites/{name}/counts?class={cls}&limit={limit}&offset={offset}")
             assert r.status_code == 200, r.text
             body = r.json()
-            assert body["items"] == _json([_row(p) for p in series[offset : offset + limit]])
+            with world["db"].session(readonly=True) as s:
+                offset_east = site_utc_offset(repo.get_site(s, name))
+            rows = [
+                {**_row(p), "day": local_day(p.when, offset_east).isoformat()}
+                for p in series[offset : offset + limit]
+            ]
+            assert body["items"] == _json(rows)
             assert body["total"] == len(series)
             csv = c.get(f"/api/sites/{name}/counts?class={cls}&limit={limit}&format=csv")
             assert csv.status_code == 200
@@ -456,7 +469,15 @@ def test_alert_pages_match_the_whole_list(
     for name in [None, *world["names"][:4]]:
         with world["db"].session(readonly=True) as s:
             rows = repo.list_alerts(s, name, active_only=active_only, unacknowledged_only=open_only)
-            whole = [_json(alert_dict(a)) for a in rows]
+            whole = [
+                _json(
+                    {
+                        **alert_dict(a),
+                        "day": alert_day(a.kind, a.when, site_utc_offset(a.site)).isoformat(),
+                    }
+                )
+                for a in rows
+            ]
         base = f"/api/sites/{name}/alerts?" if name else "/api/alerts?"
         for limit, offset in [(100, 0), (1, 0), (3, 2), (5, 10), (4, 1000)]:
             r = c.get(f"{base}{flags}&limit={limit}&offset={offset}")
