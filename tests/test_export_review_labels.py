@@ -18,7 +18,7 @@ from shapely.geometry import box, mapping
 from railwatch.cli.main import main
 from railwatch.detect.eval import read_labelled_truth
 from railwatch.detect.labels import load_labelled_dir
-from railwatch.errors import InputError
+from railwatch.errors import InputError, RailwatchError
 from railwatch.export.label_chips import MANIFEST, export_labels
 from railwatch.export.labels import import_labels, read_labels
 from railwatch.review import cars_from_feature_collection
@@ -147,8 +147,9 @@ def test_reviewed_only_without_outline_reviews_is_refused(
     site: tuple[Database, list[int], str], tmp_path: Path
 ) -> None:
     db, ids, _ = site
-    with pytest.raises(InputError, match=rf"scene {ids[0]} has no outlines of an analyst"):
+    with pytest.raises(RailwatchError, match=rf"scene {ids[0]} has no outlines of an analyst") as e:
         export_labels(db, tmp_path / "a", "dota", scene_id=ids[0], reviewed_only=True)
+    assert not isinstance(e.value, InputError)  # nothing on the command line is wrong
     assert not (tmp_path / "a").exists()  # nothing written
     one = export_labels(db, tmp_path / "b", "dota", scene_id=ids[-1], reviewed_only=True)
     assert one.verified == (ids[-1],) and one.objects == N_OUTLINED
@@ -157,10 +158,14 @@ def test_reviewed_only_without_outline_reviews_is_refused(
 def test_a_site_without_outline_reviews_is_refused_with_what_to_do(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'r.db'}")
     populate(db, tmp_path / "scenes")
-    with pytest.raises(InputError, match=r"no scene of testyard has outlines.*--cars"):
+    with pytest.raises(RailwatchError, match=r"no scene of testyard has outlines.*--cars") as e:
         export_labels(db, tmp_path / "out", "coco", site=SITE_NAME, reviewed_only=True)
+    assert not isinstance(e.value, InputError)
     result = export_labels(db, tmp_path / "all", "coco", site=SITE_NAME)
     assert result.verified == () and len(result.detector) == result.scenes
+    # status 1, as eval --site with nothing reviewed (session 31; it was 2, a usage error)
+    argv = ["--db", db.url, "export-labels", SITE_NAME, "--reviewed-only", "--out"]
+    assert main([*argv, str(tmp_path / "cli"), "--format", "coco"]) == 1
 
 
 def test_cli_reviewed_only(

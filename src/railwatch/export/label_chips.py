@@ -319,7 +319,9 @@ def export_labels(
         which = (
             f"scene {scene_id} has no" if scene_id is not None else f"no scene of {site_name} has"
         )
-        raise InputError(
+        # status 1, not 2, as eval --site with nothing reviewed (session 31): nothing on
+        # the command line is wrong, the site or scene has no verified labels yet
+        raise RailwatchError(
             f"{which} outlines of an analyst to export as verified labels (a review "
             "with --cars of its file as it is now): review with `railwatch scene review "
             f"{scene_id if scene_id is not None else 'ID'} --cars corrected.geojson`, or "
