@@ -585,9 +585,10 @@ class _Cusum:
 
     up: float = 0.0
     down: float = 0.0
-    # after a change noted as info (the baseline is kept), no new alarm in that direction
-    # until the sum has come back to zero (the images are back in the usual range), except,
-    # upwards, a two-image rise far above the noted level (:meth:`past_noted`)
+    # after a change noted as info (the baseline is kept), no new note in that direction
+    # until the sum has come back to zero (the images are back in the usual range); the
+    # level tests still judge each image, and a change they raise (above info) is raised
+    # (:func:`_level_change`; since session 31: until then the hold stopped them)
     hold_up: bool = False
     hold_down: bool = False
     # the new level of the latest upward change noted as info (0: none): a rise far above
@@ -604,17 +605,19 @@ class _Cusum:
         self.hold_down = self.hold_down and self.down > 0.0
 
     def alarm(self, up: bool, settings: AlertSettings) -> float | None:
-        """The sum in that direction when it signals a change, else None."""
-        total, held = (self.up, self.hold_up) if up else (self.down, self.hold_down)
-        return total if total >= settings.shift_h and not held else None
+        """The sum in that direction when it signals a change, else None (held or not:
+        a held direction's change is raised only above info, :func:`_level_change`)."""
+        total = self.up if up else self.down
+        return total if total >= settings.shift_h else None
 
     def held(self, up: bool) -> bool:
         """Is that direction held (a change there was just noted as info)?"""
         return self.hold_up if up else self.hold_down
 
     def past_noted(self, up: bool, settings: AlertSettings) -> float:
-        """The bar a rise must clear to be new while upward alarms are held after a change
-        noted as info: ``shift_each_ratio`` x the noted level (0: no such hold)."""
+        """While upward changes are held after a change noted as info, the count each image
+        of a confirming streak must reach (:func:`_shift`'s ``above``): ``shift_each_ratio``
+        x the noted level (0: no such hold)."""
         if not (up and self.hold_up and self.noted_up > 0.0):
             return 0.0
         return settings.shift_each_ratio * self.noted_up
@@ -880,7 +883,16 @@ def _level_change(
 ) -> tuple[Alert, int] | None:
     """The shift at image ``i`` in that direction from the first level test
     (:data:`SHIFT_TESTS`) that :func:`_shift` confirms with ``settings``, and its change
-    index; None when there is none."""
+    index; None when there is none.
+
+    While that direction is held after a change noted as info (:meth:`_Cusum.hold`), a
+    change the tests find is returned only when it is above info: a note of the same
+    change is not repeated, but a level the note does not explain (say a doubling that
+    follows a seasonal rise, or that began inside the noted streak, whose median then held
+    images from before it) is raised. Until session 31 the hold stopped the CUSUM and
+    segment tests outright (and the two-image test but for a pair far above the noted
+    level), and such a doubling went unraised for 8 to 22 images."""
+    held = cusum.held(up)
     for test in SHIFT_TESTS:
         ref = long_centres if test == "segment" else centres
         total, start = _trigger(test, up, i, cusum, judged, zs, counts, ref, scales, noise,
@@ -892,7 +904,7 @@ def _level_change(
             found = _shift(cls, up, days, counts, usable, i, judged, ref, scales, total,
                            settings, usual, test=test, noise=noise, start=start,
                            above=above)  # fmt: skip
-            if found is not None:
+            if found is not None and not (held and found[0].severity == "info"):
                 return found
     return None
 
@@ -914,26 +926,10 @@ def _trigger(
     direction (else None) and, for the segment test, the first image of the segment."""
     if test == "cusum":
         return cusum.alarm(up, settings), None
-    if cusum.held(up) and not (
-        test == "two-image" and _above_noted(up, i, cusum, counts, settings)
-    ):
-        return None, None
     if test == "two-image":
         return _pair(up, i, judged, zs, counts, centres, settings), None
     found = _segment(up, i, judged, counts, centres, scales, noise, settings)
     return (None, None) if found is None else found
-
-
-def _above_noted(
-    up: bool, i: int, cusum: _Cusum, counts: np.ndarray, settings: AlertSettings
-) -> bool:
-    """Are the last two images each at or above :meth:`_Cusum.past_noted`? Such a pair is
-    a new rise beyond the noted one (say a seasonal rise noted for its precedent, then a
-    step far above it), so the hold of that note does not stop the two-image test from
-    judging it: until session 16 it did, and a step that followed such a note was raised
-    as spikes only, image after image, never as a shift."""
-    bar = cusum.past_noted(up, settings)
-    return i >= 1 and bar > 0.0 and bool(float(np.min(counts[i - 1 : i + 1])) >= bar)
 
 
 def _pair(
