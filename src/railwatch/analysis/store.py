@@ -195,13 +195,15 @@ def _move_keys(session: Session, site: str, alerts: Iterable[Alert], old: dict[s
 
     An old key that an alert raised now still has as its own key (another image of that
     UTC day, of its own local day) stays with that alert, and a new key already stored
-    under an alert that is not moving keeps that alert. Keys move at once, so a run of
+    under an alert that is not moving keeps that alert. Only a row whose key is not its
+    image's local day moves (:func:`_utc_keyed`). Keys move at once, so a run of
     alerts on consecutive days each moving a day on (all of a UTC+12 site's morning
     images) each keep their own."""
     if not old:
         return
     staying = {a.key for a in alerts} - old.keys()  # raised now under their own old key
-    sid = repo.get_site(session, site).id
+    row_site = repo.get_site(session, site)
+    sid, offset = row_site.id, site_utc_offset(row_site)
     rows = {
         row.key: row
         for row in session.scalars(
@@ -212,7 +214,9 @@ def _move_keys(session: Session, site: str, alerts: Iterable[Alert], old: dict[s
         )
     }
     moving = {
-        new: rows[former] for new, former in old.items() if former in rows and former not in staying
+        new: rows[former]
+        for new, former in old.items()
+        if former in rows and former not in staying and _utc_keyed(rows[former], offset)
     }
     targets = dict(moving)
     while blocked := [n for n in targets if rows.get(n) not in (None, *targets.values())]:
@@ -226,3 +230,14 @@ def _move_keys(session: Session, site: str, alerts: Iterable[Alert], old: dict[s
     for new, row in targets.items():
         row.key = new
     session.flush()
+
+
+def _utc_keyed(row: AlertRow, utc_offset: timedelta) -> bool:
+    """Whether a stored alert's key may be session 30's, by the UTC day of its image: its
+    day is not its image's local day at the site. An alert stored since under its local
+    key (an image whose local day is its UTC day) is not moved onto another image's
+    alert when re-analysis no longer raises it: it kept its acknowledgement and note for
+    that other alert (review of session 31). A silence's key cannot be told apart."""
+    if row.kind == "quality":
+        return True
+    return row.key.rpartition(":")[2] != local_day(row.when, utc_offset).isoformat()
