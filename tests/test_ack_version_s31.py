@@ -155,6 +155,17 @@ def test_an_ack_of_a_version_re_analysis_changed_writes_nothing(
     assert row.acknowledged and row.ack_note == "checked at 31"
 
 
+def test_a_version_in_capitals_or_with_spaces_is_the_same_version(
+    world: dict[str, Any],
+) -> None:
+    """A token copied through a spreadsheet or a terminal (capitalised, padded) is the
+    same version: compared as the lower-case hex digits it is (session 31 review)."""
+    db, aid = world["db"], world["id"]
+    token = f" {_version(db, aid).upper()}\n"
+    with db.session() as s:
+        assert repo.acknowledge_alert(s, aid, "copied", expect=token).acknowledged
+
+
 def test_an_ack_without_a_version_acknowledges_what_the_alert_says_now(
     world: dict[str, Any],
 ) -> None:
@@ -164,7 +175,7 @@ def test_an_ack_without_a_version_acknowledges_what_the_alert_says_now(
         assert repo.acknowledge_alert(s, aid, "as before session 31").acknowledged
 
 
-@pytest.mark.parametrize("bad", ["", "abc", "3F0C9A1E2B4D5C6F", "3f0c9a1e2b4d5c6f0", "zz" * 8])
+@pytest.mark.parametrize("bad", ["", "abc", "3f0c9a1e2b4d5c6f0", "zz" * 8, "3F0C9A1E2B4D5C6G"])
 def test_a_version_that_is_not_one_is_said(tmp_db_url: str, bad: str) -> None:
     db, aid = _make(tmp_db_url)
     try:

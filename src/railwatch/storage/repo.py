@@ -2059,6 +2059,8 @@ def acknowledge_alert(
     from railwatch.limits import NOTE_MAX
 
     note = check_note(note)
+    if expect is not None:  # hex digits in either case (a spreadsheet may capitalise them)
+        expect = expect.strip().lower()
     if expect is not None and not _VERSION.fullmatch(expect):
         raise InputError(
             f"{expect!r} is not an alert version: give the 16 hex digits of the alert's "
