@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from railwatch.analysis.events import local_day, offset_text
 from railwatch.analysis.series import as_utc
 from railwatch.analysis.store import site_utc_offset
+from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import ALL_CLASSES, Detection
 from railwatch.detect.eval import SceneEval, evaluate_scene
 from railwatch.detect.geojson import FeatureSet, box_from_polygon, from_feature_collection
@@ -359,12 +360,21 @@ class ReviewImport:
     by_utc_day: tuple[tuple[int, date, date], ...] = ()
 
 
-def _line_day(when: datetime, utc_offset: timedelta) -> date:
-    """The site's local day a CSV line is of: that of its time at the site, or its date as
-    written where it gives a date alone (read as 00:00 UTC: a date is a day as the
-    analysis and alerts give days, the site's local day)."""
-    utc = as_utc(when)
-    return utc.date() if utc.time() == time(0) else local_day(utc, utc_offset)
+def _line_day(point: CountPoint, utc_offset: timedelta) -> date:
+    """The site's local day a CSV line is of: its date as written where it gives a date
+    alone (:attr:`CountPoint.date_only`: a date is a day as the analysis and alerts give
+    days, the site's local day), else that of its time at the site (a time of 00:00 UTC
+    too: west of Greenwich it is the day before)."""
+    utc = as_utc(point.when)
+    return utc.date() if point.date_only else local_day(utc, utc_offset)
+
+
+def _several_images(scenes: list[Scene], where: str) -> str:
+    """Why a line without ``scene_id`` cannot take an image: ``scenes`` are several."""
+    return (
+        f"has {len(scenes)} usable images (scenes {', '.join(str(sc.id) for sc in scenes)}) "
+        f"{where}: add a scene_id column to say which one each count is of"
+    )
 
 
 def import_reviews(
@@ -381,9 +391,10 @@ def import_reviews(
     written before session 31 gave it, must be the line's, since session 28), else to the
     site's one processed, usable image of its day (a day with several is refused, naming
     them). A day with none takes the one usable image of the line's UTC day, if there is
-    one (a file written by UTC days: ``by_utc_day`` says so), else is refused. Each scene
-    needs its total (``all``); ``covered`` and car classes go with it. Scenes whose stored
-    counts already are the file's are left as they are."""
+    one (a file written by UTC days: ``by_utc_day`` says so), else is refused (naming
+    the UTC day's images where it has several). Each scene needs its total (``all``);
+    ``covered`` and car classes go with it. Scenes whose stored counts already are the
+    file's are left as they are."""
     s = repo.get_site(session, site)
     points = series.get(s.name, series.get("")) if len(series) else None
     if points is None:
@@ -404,7 +415,7 @@ def import_reviews(
     for p in points:
         if not p.is_usable or p.count is None or p.method == "presence":
             continue  # a gap of the file, or a 10 m flag: nothing to record
-        day = _line_day(p.when, offset)
+        day = _line_day(p, offset)
         if p.scene_id is not None:
             # an id no record can have is no scene (PostgreSQL refused the statement)
             scene = session.get(Scene, p.scene_id) if repo.is_record_id(p.scene_id) else None
@@ -426,16 +437,21 @@ def import_reviews(
                 )
         else:
             found = local_days.get(day, [])
-            older = utc_days.get(as_utc(p.when).date(), []) if not found else []
+            utc_day = as_utc(p.when).date()
+            older = utc_days.get(utc_day, []) if not found else []
             if len(found) != 1 and len(older) != 1:
-                why = (
-                    f"has {len(found)} usable images (scenes "
-                    f"{', '.join(str(sc.id) for sc in found)}) on that day at the site "
-                    f"({zone}): add a scene_id column to say which one each count is of"
-                    if found
-                    else f"has no processed, usable image on that day at the site ({zone}): "
-                    f"see `railwatch scene list {s.name}`"
-                )
+                if found:
+                    why = _several_images(found, f"on that day at the site ({zone})")
+                elif older:  # none of the local day, several of the UTC day
+                    why = _several_images(
+                        older,
+                        f"on the UTC day {utc_day}, and none on that day at the site ({zone})",
+                    )
+                else:
+                    why = (
+                        f"has no processed, usable image on that day at the site ({zone}): "
+                        f"see `railwatch scene list {s.name}`"
+                    )
                 raise InputError(f"{day}: site {s.name!r} {why}")
             scene = found[0] if found else older[0]
             if not found:  # the line's UTC day's one image: a file by UTC days

@@ -95,7 +95,8 @@ _FALSE = {"0", "false", "no", "n", "f"}
 def parse_when(
     text: str, line: int, order: str | None = None, *, decimal_comma: bool = False
 ) -> datetime:
-    """A date or ISO 8601 datetime as UTC (naive values are taken as UTC).
+    """A date or ISO 8601 datetime as UTC (naive values are taken as UTC); a date alone
+    is 00:00 UTC of that date (:func:`read_when` also says whether a time was given).
 
     Also read: an Excel serial number (:data:`_EXCEL_SERIAL`, Excel's 1900 date system;
     with ``decimal_comma``, in a ``;``-separated file, its fraction may follow a comma,
@@ -104,6 +105,16 @@ def parse_when(
     ``order`` (``"dmy"`` or ``"mdy"``, as :func:`date_order` found for the file; dots
     are always day.month.year). A time whose zone moves it out of the years 1-9999
     (``9999-12-31T23:00-05:00``) is an :class:`InputError`, as a date before 1900 is."""
+    return read_when(text, line, order, decimal_comma=decimal_comma)[0]
+
+
+def read_when(
+    text: str, line: int, order: str | None = None, *, decimal_comma: bool = False
+) -> tuple[datetime, bool]:
+    """:func:`parse_when`'s time, and whether the cell gives a time of day (False for a
+    date alone, read as 00:00 UTC: ``2024-02-05``, ``05.02.2024``, the whole Excel serial
+    ``45327``; True for ``2024-02-05T00:00:00Z``, ``05.02.2024 00:00``, ``45327.0``): a
+    time of exactly 00:00 UTC and a date alone are the same instant, not the same cell."""
     raw = text.strip()
     serial = _excel_serial(raw, decimal_comma)
     numeric = _NUMERIC_DATE.fullmatch(raw)
@@ -113,9 +124,12 @@ def parse_when(
         iso = f"{ymd['y']}-{int(ymd['m']):02d}-{int(ymd['d']):02d}" + (ymd["time"] or "")
     if serial is not None:
         when = EXCEL_EPOCH + timedelta(seconds=round(serial * 86_400))
+        timed = "." in _decimal(raw, decimal_comma)  # a fraction: the time of day
     elif numeric:
         when = _numeric_date(raw, numeric, line, order)
+        timed = numeric["hour"] is not None
     else:
+        timed = not _iso_date_alone(iso)
         try:
             when = datetime.fromisoformat(_UTC_SUFFIX.sub("+00:00", iso))
         except ValueError as err:
@@ -130,7 +144,17 @@ def parse_when(
             f"line {line}: date {raw!r} is out of range in UTC (years 1900-9999): check the year"
         ) from err
     check_year(when, f"line {line}: date")
-    return when
+    return when, timed
+
+
+def _iso_date_alone(iso: str) -> bool:
+    """Whether ``iso`` (an ISO 8601 date or datetime) is a date alone (a "Z" or " UTC"
+    after it changes nothing)."""
+    try:
+        date.fromisoformat(_UTC_SUFFIX.sub("", iso).strip())
+    except ValueError:
+        return False
+    return True
 
 
 #: A date written as an Excel serial number: days since 1899-12-30 (Excel's 1900 date
@@ -621,7 +645,7 @@ def parse_counts_csv(
         def cell(name: str, row: list[str] = row) -> str:
             return row[col[name]] if name in col else ""
 
-        when = parse_when(cell("date"), line, order, decimal_comma=decimal_comma)
+        when, timed = read_when(cell("date"), line, order, decimal_comma=decimal_comma)
         count = _number(cell("count"), "count", line, decimal_comma)
         low = _number(cell("low"), "low", line, decimal_comma)
         high = _number(cell("high"), "high", line, decimal_comma)
@@ -668,6 +692,7 @@ def parse_counts_csv(
             coverage=_fraction(cell("coverage"), "coverage", line, decimal_comma),
             scene_id=_scene_id(cell("scene_id"), line) if exported else None,
             reviewed=usable and _flag(cell("reviewed"), line, "reviewed", empty=False),
+            date_only=not timed,
         )
         out.setdefault(site, []).append(point)
         if usable and count is not None:

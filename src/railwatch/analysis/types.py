@@ -19,7 +19,10 @@ class CountPoint:
     ``gsd`` is the scene's ground sample distance (m/pixel): it picks the alert thresholds
     the count is judged with (``AlertSettings.coarse_from_gsd``); None (unknown) is judged
     as a fine image. ``reviewed``: the count is an analyst's (a scene review,
-    ``railwatch scene review``), not the detector's.
+    ``railwatch scene review``), not the detector's. ``date_only``: a CSV line's date
+    cell gave a date alone (``when`` is 00:00 UTC of that date), not a time; ``railwatch
+    scene import-reviews`` takes such a date as the site's local day as written. The
+    analysis does not read it, and it is not compared (a point equals one made without it).
     """
 
     when: datetime
@@ -34,6 +37,7 @@ class CountPoint:
     scene_id: int | None = None
     gsd: float | None = None
     reviewed: bool = False
+    date_only: bool = field(default=False, compare=False)
 
     @property
     def is_usable(self) -> bool:
