@@ -109,8 +109,9 @@ STORE_GSD = 0.4
 MAX_NODATA_SHARE = 0.25
 NODATA_REDRAWS = 8
 #: About how many of a file's pixels label reading reads at once to find where an image
-#: it shrinks holds data (:func:`_valid_shrunk`: strips of whole block rows), so that a
-#: large scene is never read at full size (session 31).
+#: it shrinks holds data (:func:`_valid_shrunk`: strips of whole block rows) and a
+#: palette image's colours (:func:`_palette_shrunk`), so that a large scene is never read
+#: at full size (session 31).
 MASK_STRIP_PX = 1 << 22
 #: A labelled polygon's oriented rectangle must fit these (metres; DOMAIN.md's cars with
 #: generous slack for hand drawing). Anything else is a wrong gsd or several cars.
@@ -487,7 +488,9 @@ def _read_image(
     under it are; no-data pixels are black (session 31; before, no data was read as
     ground). An image read smaller than the file has its valid pixels found strip by
     strip (:func:`_valid_shrunk`; until the session-31 follow-up the file's bands were
-    read once more at full size for it: GBs for a large 16-bit scene)."""
+    read once more at full size for it: GBs for a large 16-bit scene), a palette image's
+    index band likewise (:func:`_palette_shrunk`; before, read whole and its colours
+    built at full size)."""
     import rasterio
     from rasterio.enums import Resampling
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
@@ -503,7 +506,10 @@ def _read_image(
                 bands, _ = file_bands(ds, path)
                 how = file_reading(ds, path, bands, gsd=gsd, radiometry=radiometry, command=command)
                 whole = RioWindow(0, 0, ds.width, ds.height)
-                if how.masks.lut is not None:
+                if how.masks.lut is not None and height <= ds.height and width <= ds.width:
+                    # strip by strip, never the index band or its colours at full size
+                    return _palette_shrunk(ds, bands, how.masks, width, height)
+                if how.masks.lut is not None:  # enlarged (no caller does): no larger
                     index = ds.read(bands[0])
                     valid = window_valid(ds, bands, whole, index[None], how.masks, index=index)
                     return _palette_pixels(index, how.masks.lut, width, height, valid)
@@ -564,6 +570,14 @@ def _area_weights(n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return first, head, m - head
 
 
+def _strips(ds: Any) -> list[tuple[int, int]]:
+    """The rows (first, past the last) of the strips label reading reads ``ds`` in: whole
+    block rows of about :data:`MASK_STRIP_PX` pixels."""
+    block = max(1, int(ds.block_shapes[0][0]))
+    rows = max(block, MASK_STRIP_PX // max(1, ds.width) // block * block)
+    return [(r, min(r + rows, ds.height)) for r in range(0, ds.height, rows)]
+
+
 def _valid_shrunk(
     ds: Any, bands: Sequence[int], masks: Any, width: int, height: int
 ) -> np.ndarray | None:
@@ -584,9 +598,7 @@ def _valid_shrunk(
 
     from railwatch.detect.api import window_valid
 
-    block = max(1, int(ds.block_shapes[0][0]))
-    rows = max(block, MASK_STRIP_PX // max(1, ds.width) // block * block)
-    strips = [(r, min(r + rows, ds.height)) for r in range(0, ds.height, rows)]
+    strips = _strips(ds)
     plain = replace(masks, fill_gsd=None)  # the fill: over the whole file, below
     regions = _StripRegions(masks.fill_gsd) if masks.fill_gsd else None
     ys, xs = _area_weights(ds.height, height), _area_weights(ds.width, width)
@@ -728,6 +740,71 @@ class _StripRegions:
         return self._big(full, labels)
 
 
+def _palette_shrunk(
+    ds: Any, bands: Sequence[int], masks: Any, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A palette file's colours at ``width`` x ``height`` (``<=`` the file's; ``masks``:
+    ``detect.api._Masks`` with its colour table ``lut``) and where they hold data (None:
+    everywhere), read in strips of the index band (:func:`_strips`) so that a large
+    scene's indexes and colours are never held at full size (session 31; before, the
+    whole index band was read and each colour plane built at full size: several hundred
+    MB for a large 16-bit scene). Each strip's colours (:func:`railwatch.imagery.read.
+    palette_colours`, no data black: detect's rule, :func:`railwatch.detect.api.
+    window_valid`) and valid pixels are reduced to the shrunk grid by area in integers
+    (:func:`_area_weights`), and a shrunk row is finished once no later strip reaches
+    it. A stored pixel's colour is the exact area average rounded half up (OpenCV's
+    area average, used before, differs from it by at most 1 where the shrink is not
+    a whole number of pixels); it is valid where at least half of the file's pixels
+    under it are, as :func:`_valid_shrunk` (before, a float area average put some
+    exactly half valid pixels below one half), and black where it is not."""
+    from rasterio.windows import Window as RioWindow
+
+    from railwatch.detect.api import window_valid
+    from railwatch.imagery.read import palette_colours
+
+    lut = masks.lut
+    ys, xs = _area_weights(ds.height, height), _area_weights(ds.width, width)
+    starts = np.searchsorted(xs[0], np.arange(width))
+    total = ds.height * ds.width  # each shrunk pixel's area in (1/width x 1/height) units
+    out = np.zeros((height, width, 3), np.uint8)
+    shrunk = np.ones((height, width), bool)
+    carry = np.zeros((0, width, 4), np.int64)  # rows base.. begun, not finished
+    base = 0
+    any_invalid = False
+    for r0, r1 in _strips(ds):
+        rw = RioWindow(0, r0, ds.width, r1 - r0)
+        index = ds.read(bands[0], window=rw)
+        valid = window_valid(ds, bands, rw, index[None], masks, index=index)
+        any_invalid |= valid is not None
+        first, head, tail = (w[r0:r1] for w in ys)
+        acc = np.zeros((int(first[-1]) + 2 - base, width, 4), np.int64)
+        acc[: len(carry)] = carry
+        for c in range(4):  # red, green, blue (one plane at a time), valid
+            if c < 3:
+                plane = palette_colours(index, lut[:, c : c + 1])[0][..., 0]
+                if valid is not None:
+                    plane[~valid] = 0
+            else:
+                plane = np.ones(index.shape, bool) if valid is None else valid
+            across = np.add.reduceat(plane * xs[1], starts, axis=1)
+            spill = np.add.reduceat(plane * xs[2], starts, axis=1)
+            across[:, 1:] += spill[:, :-1]  # the part of a pixel in the next column
+            np.add.at(acc[..., c], first - base, across * head[:, None])
+            np.add.at(acc[..., c], first + 1 - base, across * tail[:, None])
+            del plane, across, spill
+        del index, valid
+        done = (int(ys[0][r1]) if r1 < ds.height else height) - base  # no later strip
+        part = acc[:done]
+        out[base : base + done] = (2 * part[..., :3] + total) // (2 * total)
+        shrunk[base : base + done] = 2 * part[..., 3] >= total
+        carry = acc[done:]
+        base += done
+    if not any_invalid or shrunk.all():
+        return out, None
+    out[~shrunk] = 0
+    return out, shrunk
+
+
 def _palette_pixels(
     index: np.ndarray,
     lut: np.ndarray,
@@ -735,8 +812,10 @@ def _palette_pixels(
     height: int,
     valid: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """A colour table's colours (``lut``, as detect reads them:
-    :func:`railwatch.imagery.read.palette_colours`) of the full-size ``index``, no data
+    """Of an image read larger than its file only (no caller does; a smaller one is
+    read in strips, :func:`_palette_shrunk`): a colour table's colours (``lut``, as
+    detect reads them: :func:`railwatch.imagery.read.palette_colours`) of the full-size
+    ``index``, no data
     (``valid`` False) black, area-averaged to ``width`` x ``height`` (the colours, never
     the indexes, are averaged; one colour plane at a time, so no full-size RGB copy is
     held besides the result), with ``valid`` shrunk to it (:func:`_shrunk`)."""
