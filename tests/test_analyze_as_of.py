@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 
+from railwatch.analysis.events import local_day
+from railwatch.analysis.store import site_utc_offset
 from railwatch.cli.analyze import parse_as_of
 from railwatch.cli.main import main
 from railwatch.errors import InputError
+from railwatch.storage import Database, repo
 from test_cli_analyze import _csv, _store_counts
 
 
@@ -106,7 +109,14 @@ def test_a_plain_analyze_still_stores(
     base = analysed
     assert main([*base, "analyze", "yard", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["stored"] is True and out["as_of"] == f"{datetime.now(UTC):%Y-%m-%d}"
+    # today at the site (since session 31; the yard is east of UTC, so from its local
+    # midnight on this is the day after the UTC day)
+    db = Database(base[1])
+    with db.session(readonly=True) as s:
+        offset = site_utc_offset(repo.get_site(s, "yard"))
+    db.dispose()
+    today = local_day(datetime.now(UTC), offset).isoformat()
+    assert out["stored"] is True and out["as_of"] == today
     assert main([*base, "analyze", "yard"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "yard: 121 usable of 121 images; 5 alerts (0 new, 5 unchanged, 0 updated" in text
