@@ -111,7 +111,7 @@ def test_an_alerts_day_is_the_day_its_key_and_text_name(world: dict[str, Any]) -
 def test_a_silence_keeps_its_day_at_the_site() -> None:
     """A silence's ``when`` is a day at the site already (analyze_series keeps it): not
     moved again, so a UTC-5 site's silence does not fall on the day before."""
-    from railwatch.analysis.store import alert_day
+    from railwatch.analysis.events import alert_day
 
     midnight = datetime(2024, 3, 1, tzinfo=UTC)
     assert alert_day("quality", midnight, timedelta(hours=-5)) == date(2024, 3, 1)

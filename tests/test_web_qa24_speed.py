@@ -29,8 +29,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
-from railwatch.analysis.events import local_day
-from railwatch.analysis.store import alert_day, site_local_days, site_utc_offset
+from railwatch.analysis.events import alert_day, local_day
+from railwatch.analysis.store import site_local_days, site_utc_offset
 from railwatch.analysis.types import Alert as AlertValue
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.errors import InputError

@@ -51,6 +51,18 @@ def local_day(when: datetime, utc_offset: timedelta) -> date:
     return (as_utc(when) + utc_offset).date()
 
 
+def alert_day(kind: str, when: datetime, utc_offset: timedelta) -> date:
+    """The day at its site (``utc_offset`` east of UTC) of a stored alert of ``kind`` at
+    ``when``: its image's local day, the day its key and text name (``when`` is the
+    image's UTC time), but a silence's (``quality``) ``when`` is a day at the site
+    already (:func:`~railwatch.analysis.alerts.analyze_series` keeps it), taken as it is
+    (moved by the offset, a UTC-5 site's silence fell on the day before). What the API's
+    ``day`` and ``railwatch alerts`` give (session 31)."""
+    if kind == "quality":
+        return as_utc(when).date()
+    return local_day(when, utc_offset)
+
+
 def offset_text(utc_offset: timedelta) -> str:
     """``UTC+12``, ``UTC-10``, ``UTC+5:30``; ``UTC`` for none."""
     minutes = round(utc_offset.total_seconds() / 60)

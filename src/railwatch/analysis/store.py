@@ -85,18 +85,6 @@ def site_utc_offset(site: Site) -> timedelta:
     return nominal_utc_offset(site_longitude(site.geometry))
 
 
-def alert_day(kind: str, when: datetime, utc_offset: timedelta) -> date:
-    """The day at its site (``utc_offset`` east of UTC) of a stored alert of ``kind`` at
-    ``when``: its image's local day, the day its key and text name (``when`` is the
-    image's UTC time), but a silence's (``quality``) ``when`` is a day at the site
-    already (:func:`~railwatch.analysis.alerts.analyze_series` keeps it), taken as it is
-    (moved by the offset, a UTC-5 site's silence fell on the day before). What the API's
-    ``day`` and ``railwatch alerts`` give (session 31)."""
-    if kind == "quality":
-        return as_utc(when).date()
-    return local_day(when, utc_offset)
-
-
 def site_local_days(site: Site, stats: repo.SiteStats) -> dict[str, str | None]:
     """The site's nominal zone (``local_zone``, ``UTC+12``: the zone of
     :func:`site_utc_offset`, whose days the analysis groups its images by and its alerts

@@ -75,12 +75,12 @@ def fmt_value(value: object) -> str:
 def alert_day_text(alert: Alert, utc_offset: timedelta | None = None) -> str:
     """The ISO date an alert is listed under: for a stored site (``utc_offset`` its
     :func:`~railwatch.analysis.store.site_utc_offset`) its day at the site, the day its
-    key and text name (:func:`~railwatch.analysis.store.alert_day`, as `railwatch
+    key and text name (:func:`~railwatch.analysis.events.alert_day`, as `railwatch
     alerts` and the API give it; the UTC day before session 31); for a CSV's counts (no
     site, None) the date of its time as written."""
     if utc_offset is None:
         return f"{alert.when:%Y-%m-%d}"
-    from railwatch.analysis.store import alert_day
+    from railwatch.analysis.events import alert_day
 
     return alert_day(alert.kind, alert.when, utc_offset).isoformat()
 

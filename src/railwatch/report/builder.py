@@ -739,7 +739,7 @@ def build_report_data(
 ) -> ReportData:
     """Everything the report of ``site_name`` shows, for images within the period: its
     days (``date_from``/``date_to`` included) are local days at the site, as the analysis
-    dates the site's alerts (:func:`~railwatch.report.data.local_day`)."""
+    dates the site's alerts (:func:`~railwatch.report.model.site_day`)."""
     from railwatch.analysis.settings import AlertSettings
     from railwatch.settings import get_settings
 

@@ -25,7 +25,6 @@ from railwatch.report.model import (
     EventRow,
     SceneRow,
     method_words,
-    site_day,
 )
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneReview, Site
@@ -37,11 +36,6 @@ if TYPE_CHECKING:
 NON_CLASS_ROWS = frozenset({"all", "covered"})
 #: Width of the baseline band, in robust spreads either side of the centre.
 BAND_SPREADS = 2.0
-
-
-#: The day the report shows for an instant: its local day at the site (one function for
-#: every day a report shows, :func:`railwatch.report.model.site_day`).
-local_day = site_day
 
 
 def site_offset(site: Site) -> timedelta:

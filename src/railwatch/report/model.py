@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from affine import Affine
 
-from railwatch.analysis.events import local_day, offset_text
+from railwatch.analysis.events import alert_day, local_day, offset_text
 from railwatch.analysis.series import as_utc
 from railwatch.detect.base import Detection, OccupiedRun, is_presence, long_train_present
 
@@ -198,9 +198,7 @@ class AlertRow:
         """The alert's day as its text gives it and the report shows it: its image's local
         day at the site (:func:`site_day`); a silence's ``when`` is already a time at the
         site (the analysis dates silences by the site's local days), so its own day."""
-        if self.kind == "quality":
-            return as_utc(self.when).date()
-        return site_day(self.when, self.utc_offset)
+        return alert_day(self.kind, self.when, self.utc_offset)
 
     @property
     def settled(self) -> bool:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from railwatch.analysis.events import local_day, offset_text
-from railwatch.analysis.store import alert_day, site_utc_offset
+from railwatch.analysis.events import alert_day, local_day, offset_text
+from railwatch.analysis.store import site_utc_offset
 from railwatch.storage.models import Alert, Site
 
 __all__ = ["SiteDays"]
@@ -43,5 +43,5 @@ class SiteDays:
 
     def alert(self, alert: Alert) -> str:
         """An alert's day at its site, the day its key and text name
-        (:func:`railwatch.analysis.store.alert_day`)."""
+        (:func:`railwatch.analysis.events.alert_day`)."""
         return alert_day(alert.kind, alert.when, self.offset(alert.site)).isoformat()
