@@ -92,12 +92,13 @@ def test_scene_list_at_40_columns_keeps_ids_and_dates(
     lines = [line.rstrip() for line in out.splitlines()]
     assert lines[0] == "Scenes of yard"
     assert [line for line in lines if line.startswith("id ")] == [
-        "id            1",
-        "id            2",
+        "id                      1",
+        "id                      2",
     ]
-    assert "acquired UTC  2024-07-01 02:00" in lines
-    assert "acquired UTC  2024-07-02 02:00" in lines
-    assert "count         234" in lines and "count         225" in lines
+    # the local time at the site, UTC+9 nominal at 130.6°E (session 32: the UTC time)
+    assert "acquired UTC+9 nominal  2024-07-01 11:00" in lines
+    assert "acquired UTC+9 nominal  2024-07-02 11:00" in lines
+    assert "count                   234" in lines and "count                   225" in lines
     assert max(len(line) for line in lines) <= 40
 
 

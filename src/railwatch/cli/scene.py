@@ -3,6 +3,7 @@ record an analyst's review of one."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -60,12 +61,18 @@ def list_(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List the scenes of a site in acquisition order."""
+    """List the scenes of a site in acquisition order, each acquired at its local time at
+    the site (the site's nominal zone by its longitude, as the report and the dashboard
+    give it). --json keeps acquired_at in UTC and adds day, the local day at the site."""
+    from railwatch.analysis.events import local_day
+    from railwatch.analysis.store import site_utc_offset
+
     if status is not None and status not in SCENE_STATUSES:
         raise InputError(f"unknown status {status!r}: use one of {', '.join(SCENE_STATUSES)}")
     db = open_db(ctx)
     with db.session(readonly=True) as s:
         scenes = repo.list_scenes(s, site, usable_only=usable_only, status=status)
+        offset = site_utc_offset(repo.get_site(s, site))
         totals = {
             c.scene_id: c
             for c in s.execute(
@@ -75,7 +82,12 @@ def list_(
             ).scalars()
         }
         machine = machine_counts(s, totals.values())  # one statement, only if reviewed
-        data = [scene_dict(sc) for sc in scenes]
+        # each with its local day at the site, as GET /api/sites/{site}/scenes gives it
+        # (session 32); acquired_at stays the UTC time
+        data = [
+            {**scene_dict(sc), "day": local_day(sc.acquired_at, offset).isoformat()}
+            for sc in scenes
+        ]
         for d in data:
             # as GET /api/sites/{site}/scenes gives them: the total (10 m and coarser: a
             # long train present or not), whether it is an analyst's (railwatch scene
@@ -94,11 +106,17 @@ def list_(
             highlight=False,
         )
         return
-    print_table(_table(site, data))
+    print_table(_table(site, data, [sc.acquired_at for sc in scenes], offset))
 
 
-def _table(site: str, data: list[dict[str, Any]]) -> Table:
-    """The scenes as a table; an analyst's count (``reviewed``) is marked ✓."""
+def _table(
+    site: str, data: list[dict[str, Any]], acquired: list[datetime], offset: timedelta
+) -> Table:
+    """The scenes as a table, each acquired at its local time at the site (``offset``
+    east of UTC, on the clock the report names); an analyst's count (``reviewed``) is
+    marked ✓."""
+    from railwatch.report.model import clock_words, site_clock
+
     mark = "✓"  # (scene review)
     methods = {d["count"]["method"] for d in data if d["count"]}
     notes = []
@@ -118,9 +136,13 @@ def _table(site: str, data: list[dict[str, Any]]) -> Table:
         caption="\n".join(notes) or None,
         caption_justify="left",
     )
+    # the local time at the site, as `scene to-review`, the report and the dashboard give
+    # it (session 32: "acquired UTC", the UTC time, where every other view named the
+    # site's day); the header's two lines are one ("acquired UTC+9 nominal") in the
+    # narrow layout of print_table
     for col, just in (
         ("id", "right"),
-        ("acquired UTC", "left"),
+        (f"acquired\n{clock_words(offset)}", "left"),
         ("gsd m", "right"),
         ("cover", "right"),
         ("clear", "right"),
@@ -136,13 +158,13 @@ def _table(site: str, data: list[dict[str, Any]]) -> Table:
     table.add_column("status", min_width=9, ratio=2)
     if wide:
         table.add_column("file", overflow="fold", min_width=9, ratio=2)
-    for d in data:
+    for d, when in zip(data, acquired, strict=True):
         status = d["status"]
         if status == "unusable" and d["quality"]["reasons"]:
             status += f" ({d['quality']['reasons'][0]})"
         table.add_row(
             str(d["id"]),
-            d["acquired_at"][:16].replace("T", " "),
+            site_clock(when, offset),
             f"{d['gsd']:.2f}",
             _pct(d["coverage"]),
             _pct(d["quality"]["clear_fraction"]),
