@@ -87,12 +87,17 @@ def test_chart_marks_a_silence_at_noon_of_its_day() -> None:
         assert drawn["event"] == pytest.approx(marks["7"]["x"], abs=1e-6)
         assert marks["8"]["x"] == pytest.approx((15 + 17 / 24) / 20, abs=1e-6)
         first = marks["7"]
-        assert first["date"] == "2024-02-05" and first["tab"] == "0"
+        # one tab stop for the chart, its first mark's (session 32: each silence was one)
+        assert first["date"] == "2024-02-05" and first["tab"] == "-1"
         assert first["title"].startswith("2024-02-05 at the site (UTC-5 nominal): silence, medium")
         assert silence["explanation"] in first["title"] and first["label"] == first["title"]
         assert "silence-info" in marks["8"]["cls"] and "silence-info" not in first["cls"]
-        # keyboard: Tab reaches it, Enter and Space pick it; so does a click
+        # keyboard: Tab reaches the chart (its first point), the arrows the silence (after
+        # the event of its day), Enter and Space pick it; so does a click
         page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.dataset.scene") == "1"
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
         assert page.evaluate("document.activeElement.dataset.alert") == "7"
         page.keyboard.press("Enter")
         page.keyboard.press("Space")

@@ -3,7 +3,10 @@
    events as dashed lines, alerts as red rings, a silence (a quality alert, no image) as a
    red ▼ over its day; 10 m presence images (no count, only
    whether a long train is present) in a marker row under the axis, never on it;
-   clicking a point or marker selects its image. */
+   clicking a point or marker selects its image. The keyboard reaches every mark (points,
+   presence markers, events, silences) through one tab stop: arrow keys move in time
+   order, each mark's details shown beside it and given as its label, Enter or Space does
+   what a click does (session 32). */
 "use strict";
 
 const RWChart = (() => {
@@ -27,7 +30,20 @@ const RWChart = (() => {
       day at the site) as the report's chart marks it, a ▼ at the top of the plot at noon
       of its day (grey and smaller when info only), its tooltip the day and explanation;
       it takes the keyboard focus, and a click, Enter or Space calls onAlert(alert) (the
-      site page brings the alert forward in its panel). Returns {select(id)}. */
+      site page brings the alert forward in its panel).
+
+      Keyboard (2026-12-05, session 32; before, only the silence marks took the focus,
+      each its own tab stop, and a point could be reached with a mouse only): the chart
+      is one tab stop, whatever the number of images (hundreds of tab stops would be
+      hundreds of Tab presses to get past it), the roving-tabindex pattern of a toolbar.
+      ←/→ (↑/↓) move to the previous/next mark in time order, PageUp/PageDown ten marks,
+      Home/End the first/last; each mark's label (aria-label) is its tooltip's text, with
+      its alerts and interval, and the same text is shown beside it, with a ring around
+      it, while it has the keyboard focus; Enter or Space opens a point's image (onPick)
+      or brings a silence's alert forward (onAlert); an event is read only. The arrows
+      stop here (the site page's ←/→ step through the images elsewhere). The tab stop is
+      the selected image's point (select), else the first mark, else the one last
+      focused. Returns {select(id)}. */
   function draw(host, points, { events = [], alerts = [], onPick = () => {}, onAlert = () => {}, zone = null } = {}) {
     // a point's day: its local day at the site (`day`, the day its alerts name; session
     // 31), else its UTC day; the tooltip gives the image's time, in UTC
@@ -42,7 +58,28 @@ const RWChart = (() => {
     const laneY = H - 27;
     // a group, not an image: its silence marks take the keyboard focus
     const svg = s("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-svg", role: "group", "aria-label": "count chart" });
-    host.replaceChildren(svg);
+    // the mark that had the keyboard focus before a redraw (another class, the analyst's
+    // review sent) has it again after
+    const refocus = host.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
+    // the details of the mark with the keyboard focus, shown beside it (its tooltip's text:
+    // a native tooltip shows on hover only)
+    const tip = document.createElement("div");
+    tip.className = "chart-tip";
+    tip.hidden = true;
+    tip.setAttribute("aria-hidden", "true"); // its text is the focused mark's label, read already
+    Object.assign(tip.style, { position: "absolute", pointerEvents: "none", zIndex: "1000" });
+    if (getComputedStyle(host).position === "static") host.style.position = "relative";
+    host.replaceChildren(svg, tip);
+    /** The marks the keyboard reaches: {node, time, order, activate} (order: points, then
+     * events, then silences, where they share a time). */
+    const marks = [];
+    const reach = (node, time, order, label, activate = null) => {
+      node.setAttribute("tabindex", "-1");
+      node.setAttribute("role", activate ? "button" : "img");
+      node.setAttribute("aria-label", label);
+      node.classList.add("mark");
+      marks.push({ node, time, order, activate });
+    };
     const t = (p) => Date.parse(p.when);
     // an event's date is a local day at the site: drawn at noon of that day at the site
     // (`zone` "UTC+12", "UTC-10", "UTC+5:30"), as the report's chart draws it, among the
@@ -102,8 +139,12 @@ const RWChart = (() => {
     for (const e of events) {
       const te = dayNoon(e.date);
       if (te < t0 || te > t1) continue;
-      svg.append(s("line", { x1: x(te), x2: x(te), y1: m.t, y2: H - m.b, class: "event" }, s("title", {}, `${e.date} ${e.label}`)));
-      svg.append(s("text", { x: x(te) + 3, y: m.t + 10, class: "event-label" }, e.label));
+      const line = s("line", { x1: x(te), x2: x(te), y1: m.t, y2: H - m.b, class: "event" }, s("title", {}, `${e.date} ${e.label}`));
+      line.dataset.date = e.date;
+      line.dataset.key = `event:${e.date}:${e.label}`;
+      reach(line, te, 1, `event ${e.date} at the site: ${e.label}`);
+      svg.append(line);
+      svg.append(s("text", { x: x(te) + 3, y: m.t + 10, class: "event-label", "aria-hidden": "true" }, e.label));
     }
     const usable = points.filter((p) => p.usable && p.count !== null);
     // interval band as whiskers, then the line
@@ -115,6 +156,11 @@ const RWChart = (() => {
       svg.append(s("polyline", { points: usable.map((p) => `${x(t(p))},${y(p.count)}`).join(" "), class: "series" }));
     // every alert given is of the series drawn (site.js passes the chosen class's own)
     const alertScenes = new Set(alerts.map((a) => a.scene_id));
+    // what a red point's colour says, in its tooltip and label: "alert: high spike"
+    const alertWords = (p) => {
+      const on = alerts.filter((a) => a.scene_id === p.scene_id && a.kind !== "quality");
+      return on.length ? ` · alert${on.length > 1 ? "s" : ""}: ${on.map((a) => `${a.severity} ${a.kind}`).join(", ")}` : "";
+    };
     const nodes = new Map();
     if (presence) {
       svg.append(s("text", { x: m.l - 6, y: laneY + 4, "text-anchor": "end", class: "tick lane-label" }, "10 m",
@@ -129,9 +175,11 @@ const RWChart = (() => {
         g.append(s("title", {}, `${dayOf(p)}: ${seen ? "long train seen" : "no long train"} (10 m image: presence only, no count of cars; an unreliable flag)${taken(p)}`));
       } else if (p.usable && p.count !== null) {
         // an analyst's count (a scene review): a larger green point, said in its title
+        // its interval (the whisker) and alerts (its red) said in words too (session 32)
+        const interval = p.low !== null && p.high !== null && p.high > p.low ? ` (${p.low}–${p.high})` : "";
         g = s("circle", { cx: x(t(p)), cy: y(p.count), r: p.reviewed ? 5 : 4,
           class: "pt" + (p.reviewed ? " pt-reviewed" : "") + (alertScenes.has(p.scene_id) ? " pt-alert" : "") },
-          s("title", {}, `${dayOf(p)}: ${p.count} railcars` + (p.reviewed ? " (analyst's count ✓)" : "") + taken(p)));
+          s("title", {}, `${dayOf(p)}: ${p.count} railcars` + (p.reviewed ? " (analyst's count ✓)" : interval) + alertWords(p) + taken(p)));
       } else if (p.usable) {
         // a usable image whose count cannot tell this class (a type from occupied length)
         g = s("text", { x: x(t(p)), y: H - m.b - 3, "text-anchor": "middle", class: "pt pt-untold" }, "·");
@@ -142,7 +190,9 @@ const RWChart = (() => {
       }
       g.dataset.scene = p.scene_id;
       g.dataset.date = dayOf(p);
+      g.dataset.key = `scene:${p.scene_id}`;
       g.addEventListener("click", () => onPick(p.scene_id));
+      reach(g, t(p), 0, g.querySelector("title").textContent + " · Enter opens this image", () => onPick(p.scene_id));
       svg.append(g);
       nodes.set(p.scene_id, g);
     }
@@ -154,22 +204,82 @@ const RWChart = (() => {
       const text = group.map((a) => `${d} at the site${zone ? ` (${zone} nominal)` : ""}: silence, ${a.severity} — ${a.explanation}`).join("\n");
       const mark = s("path", {
         d: `M${xs - k},${m.t - k} L${xs + k},${m.t - k} L${xs},${m.t + k} Z`,
-        class: "silence" + (info ? " silence-info" : ""), tabindex: 0, role: "button", "aria-label": text,
+        class: "silence" + (info ? " silence-info" : ""),
       }, s("title", {}, text));
       mark.dataset.date = d;
       mark.dataset.alert = group.map((a) => a.id).join(" ");
+      mark.dataset.key = `silence:${d}`;
       mark.addEventListener("click", () => onAlert(group[0]));
-      mark.addEventListener("keydown", (e) => {
-        if (e.key !== "Enter" && e.key !== " ") return;
-        e.preventDefault();
-        onAlert(group[0]);
-      });
+      reach(mark, dayNoon(d), 2, text, () => onAlert(group[0]));
       svg.append(mark);
+    }
+    // the keyboard: one tab stop (the roving tabindex), the marks in time order
+    marks.sort((a, b) => a.time - b.time || a.order - b.order);
+    const ring = s("rect", { class: "focus-ring", fill: "none", stroke: "#ffe14d", "stroke-width": 2, "pointer-events": "none", "aria-hidden": "true" });
+    ring.style.display = "none";
+    svg.append(ring);
+    let stop = null;
+    const tabStop = (node) => {
+      if (stop) stop.setAttribute("tabindex", "-1");
+      stop = node;
+      if (stop) stop.setAttribute("tabindex", "0");
+    };
+    tabStop(marks.length ? marks[0].node : null);
+    const show = (node) => {
+      const b = node.getBBox();
+      const pad = 4;
+      Object.entries({ x: b.x - pad, y: b.y - pad, width: b.width + 2 * pad, height: b.height + 2 * pad })
+        .forEach(([k, v]) => ring.setAttribute(k, v));
+      ring.style.display = "";
+      tip.textContent = node.getAttribute("aria-label");
+      tip.hidden = false;
+      // beside the mark: under it in the upper half of the plot, over it in the lower
+      const left = Math.max(0, Math.min(W - tip.offsetWidth, b.x + b.width / 2 - tip.offsetWidth / 2));
+      const below = b.y + b.height / 2 < H / 2;
+      tip.style.left = `${left}px`;
+      tip.style.top = `${below ? Math.min(b.y + b.height + pad + 2, H) : Math.max(0, b.y - pad - 2 - tip.offsetHeight)}px`;
+    };
+    const hide = () => { ring.style.display = "none"; tip.hidden = true; };
+    // each mark's own focus and blur (a focusin listener on the <svg> made Chromium put
+    // the <svg> itself in the tab order, checked in Chromium 156)
+    for (const { node } of marks) {
+      node.addEventListener("focus", () => {
+        tabStop(node); // a mark clicked is the tab stop too
+        // the ring and details for the keyboard (a click shows the selection)
+        if (node.matches(":focus-visible")) show(node); else hide();
+      });
+      node.addEventListener("blur", hide);
+    }
+    svg.addEventListener("keydown", (e) => {
+      const i = marks.findIndex((k) => k.node === e.target);
+      if (i < 0 || e.altKey || e.ctrlKey || e.metaKey) return;
+      const to = {
+        ArrowLeft: i - 1, ArrowUp: i - 1, ArrowRight: i + 1, ArrowDown: i + 1,
+        PageUp: i - 10, PageDown: i + 10, Home: 0, End: marks.length - 1,
+      }[e.key];
+      if (to !== undefined) {
+        e.preventDefault();
+        e.stopPropagation(); // not the page's ←/→ (the previous/next image)
+        marks[Math.max(0, Math.min(marks.length - 1, to))].node.focus();
+      } else if ((e.key === "Enter" || e.key === " ") && marks[i].activate) {
+        e.preventDefault();
+        e.stopPropagation();
+        marks[i].activate();
+      }
+    });
+    if (refocus !== undefined) {
+      const again = marks.find((k) => k.node.dataset.key === refocus);
+      if (again) again.node.focus();
     }
     if (!points.length) svg.append(s("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty" }, "no processed images"));
     return {
       select(id) {
-        for (const [sid, n] of nodes) n.classList.toggle("selected", sid === id);
+        for (const [sid, n] of nodes) {
+          n.classList.toggle("selected", sid === id);
+          if (sid === id) n.setAttribute("aria-current", "true"); else n.removeAttribute("aria-current");
+        }
+        // the tab stop is the image shown, unless the keyboard is in the chart already
+        if (nodes.has(id) && !svg.contains(document.activeElement)) tabStop(nodes.get(id));
       },
     };
   }
