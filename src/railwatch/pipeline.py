@@ -10,6 +10,34 @@ Before a scene is read, its file is checked against what was ingested
 (:func:`railwatch.ingest.check_unchanged`: its size and times, its SHA-256 when they
 differ): a file replaced by another image fails the scene with the reason, and the other
 image's cars are never recorded under the scene's date.
+
+Lock order (PostgreSQL row locks, ``SELECT ... FOR UPDATE``; SQLite has one writer at
+a time and no row locks). Since 2026-12-05 (session 32) every transaction that locks
+rows follows it, so that no two wait on each other over rows they lock (one gap below):
+
+1. A site's processing, track editing and removal first take the site's advisory lock
+   (:func:`processing_lock`, :func:`editing_lock`, :func:`removal_lock`), outside any
+   row lock.
+2. Scene rows: a transaction that locks several (:func:`record_outcome`: the scene and
+   the references its result was read with or records stamps on) locks all of them in
+   its first locking statement, in ascending id (:func:`_lock_scenes`); any later
+   ``repo.lock_scene`` / ``lock_scene_if_there`` in it only takes a row it holds
+   already. Every other writer of scenes (``ingest``, ``ingest-stac``, ``scene bands``,
+   ``scene review``, ``repo.record_scene_result``) locks one scene per transaction.
+   Before session 32 a recording locked its own row and then its references': two
+   results recorded at once, each a reference of the other, deadlocked
+   (``tests/test_lock_order_s32.py``).
+3. Alert rows: a site's alerts in ascending id (``analysis.store._move_keys``,
+   ``repo.replace_alerts``), one alert for an acknowledgement (``repo.get_alert(lock=
+   True)``, the API's ``POST /alerts/{id}/ack``). No transaction locks both: a
+   recording locks no alert, and the analysis locks no scene with ``FOR UPDATE``.
+   Known gap (session 32, not fixed): an alert the analysis inserts takes a key-share
+   lock on its ``scene_id``'s row (the foreign key check), in the order of the alerts'
+   keys, and ``FOR UPDATE`` conflicts with it, so an analysis of a site and a
+   recording of two of its scenes at once could still wait on each other (PostgreSQL
+   would abort one; nothing is half written). Locking scenes ``FOR NO KEY UPDATE``
+   (``with_for_update(key_share=True)``), which a key-share lock does not conflict
+   with, would remove it.
 """
 
 from __future__ import annotations
@@ -1090,7 +1118,11 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
     statement): a mask, file stamp or item scales that `railwatch ingest-stac` or
     `railwatch ingest` commits meanwhile is either seen by the checks or written after
     this transaction. Before session 30 the checks read the scene unlocked, and one
-    committed between a check and the write was written over."""
+    committed between a check and the write was written over. The references' rows are
+    locked in the same statement, by id (the module's lock order; session 32)."""
+    # every scene row this transaction locks, at once and by id (the module's lock
+    # order): the scene's own and its references' (checked, and stamped)
+    _lock_scenes(s, [outcome.scene_id, *_reference_ids(outcome)])
     scene = repo.lock_scene(s, outcome.scene_id)  # held by ``scene`` for the checks
     # a failure too: met with what the scene no longer has (a mask that changed since
     # ingest, then taken by ingest-stac), it would fail the scene that run left to be
@@ -1248,6 +1280,14 @@ def _reference_changed_meanwhile(s: Session, outcome: SceneOutcome) -> str | Non
         "and the scene is counted again with its references as they are now by the next "
         "`railwatch process`"
     )
+
+
+def _reference_ids(outcome: SceneOutcome) -> list[int]:
+    """The scenes of the references an outcome was read with or records stamps on: the
+    rows :func:`_write_outcome` locks beside the scene's own."""
+    read = (r.scene_id for r in outcome.references_read)
+    stamped = (r.scene_id for r in outcome.reference_stamps)
+    return [i for i in (*read, *stamped) if i is not None]
 
 
 def _lock_scenes(s: Session, scene_ids: Sequence[int]) -> dict[int, Scene]:
