@@ -30,10 +30,12 @@ from railwatch.errors import GeometryError, InputError, os_reason
 from railwatch.limits import check_description, check_site_name, check_tags
 
 __all__ = [
+    "MAX_PARTS_APART_KM",
     "MAX_SITE_AREA_KM2",
     "MIN_SITE_AREA_M2",
     "GeoJSONText",
     "SiteSpec",
+    "lat_lon_text",
     "load_tracks",
     "normalise_name",
     "parse_bbox",
@@ -50,6 +52,9 @@ __all__ = [
 MAX_SITE_AREA_KM2 = 2500.0
 #: Smallest site accepted: about one railcar footprint.
 MIN_SITE_AREA_M2 = 50.0
+#: Farthest apart the parts of one site may lie (km, between representative points):
+#: about twice the side of the largest site (:data:`MAX_SITE_AREA_KM2`).
+MAX_PARTS_APART_KM = 100.0
 #: A site wholly within this many degrees of lon 0, lat 0 (open sea) is taken for
 #: coordinates that are not lon/lat (pixels, a local grid, unset values).
 NULL_ISLAND_DEG = 1.0
@@ -622,8 +627,36 @@ def _two_d(g: Mapping[str, Any]) -> dict[str, Any]:
 def _to_wgs84(geom: BaseGeometry, crs: CRS | None) -> BaseGeometry:
     if crs is None:
         return geom
+    _check_units(geom, crs)
     tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     return shapely.transform(geom, lambda xy: _stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+
+def _check_units(geom: BaseGeometry, crs: CRS) -> None:
+    """Refuse coordinates in degrees under a ``crs`` member naming a projected CRS (a
+    file exported in WGS84 that kept its old member, or a member added by hand): read
+    in metres they made a site a few millimetres wide near the projection's origin,
+    refused as "smaller than one railcar" with advice to check the degrees, which were
+    right."""
+    if not crs.is_projected or geom.is_empty:
+        return
+    minx, miny, maxx, maxy = geom.bounds
+    degrees = max(abs(minx), abs(maxx)) <= 180.0 and max(abs(miny), abs(maxy)) <= 90.0
+    if degrees and max(maxx - minx, maxy - miny) < 2.0:  # under 2 m across in metres
+        code = crs.to_string()
+        x, y = _coords(geom)[0]
+        raise GeometryError(
+            f"the GeoJSON 'crs' member names {code} ({crs.name}), a projected CRS in "
+            f"{_unit(crs)}, but the coordinates ({x:g}, {y:g}) look like degrees of "
+            "longitude and latitude: remove the 'crs' member (GeoJSON is WGS84 lon,lat, "
+            f"RFC 7946), or give the coordinates in {code}"
+        )
+
+
+def _unit(crs: CRS) -> str:
+    """The unit of a projected CRS's first axis, plural: 'metres', 'US survey feet'..."""
+    name = crs.axis_info[0].unit_name if crs.axis_info else "metre"
+    return {"metre": "metres", "foot": "feet", "US survey foot": "US survey feet"}.get(name, name)
 
 
 def _stack(xy: tuple[Any, Any]) -> Any:
@@ -650,7 +683,78 @@ def _polygons_of(data: Mapping[str, Any], what: str) -> Polygon | MultiPolygon:
     geom_all: BaseGeometry = parts[0] if len(parts) == 1 else MultiPolygon(parts)
     if len(parts) > 1 and not geom_all.is_valid:
         _check_parts_apart(parts, labels, what)
-    return validate_site_geometry(geom_all, what=what)
+    geometry = validate_site_geometry(geom_all, what=what)
+    if len(parts) > 1:
+        _check_parts_near(parts, labels, what)
+    return geometry
+
+
+def _km_between(a: BaseGeometry, b: BaseGeometry) -> float:
+    """Geodesic distance in km between representative points of two WGS84 geometries."""
+    p, q = a.representative_point(), b.representative_point()
+    _, _, metres = _GEOD.inv(p.x, p.y, q.x, q.y)
+    return float(metres) / 1000.0
+
+
+def lat_lon_text(geom: BaseGeometry) -> str:
+    """Where a WGS84 geometry lies, as a reader writes it, latitude first:
+    ``42.4214°N 130.6081°E`` (a representative point). Messages name a site so, beside
+    its lon,lat numbers, so that a site given as lat,lon shows where it landed."""
+    p = geom.representative_point()
+    return f"{abs(p.y):.4f}°{'N' if p.y >= 0 else 'S'} {abs(p.x):.4f}°{'E' if p.x >= 0 else 'W'}"
+
+
+def _check_parts_near(parts: Sequence[Polygon], labels: Sequence[str], what: str) -> None:
+    """Refuse a multi-part site whose parts lie more than :data:`MAX_PARTS_APART_KM`
+    apart: one site is one facility, seen in one image and counted on one local grid.
+    The area limit did not see it (two small yards a continent apart have a small
+    area), and a part written as lat,lon while the others are lon,lat (two sources
+    merged) made such a site: that part is named, with the swap that brings it back."""
+    first = parts[0]
+    far = max(range(1, len(parts)), key=lambda i: _km_between(first, parts[i]))
+    km = _km_between(first, parts[far])
+    if km <= MAX_PARTS_APART_KM:
+        return
+    # the part that, exchanged, lies beside the others (with two parts, either may be
+    # the one written the wrong way round: the exchange is its own mirror)
+    odd = []
+    for i, part in enumerate(parts):
+        others = [p for j, p in enumerate(parts) if j != i]
+        minx, _, maxx, _ = part.bounds
+        if minx < -90.0 or maxx > 90.0:
+            continue  # exchanged, its longitudes would be latitudes beyond ±90
+        swapped = shapely.transform(part, lambda xy: xy[:, ::-1])
+        near = min(_km_between(swapped, o) for o in others)
+        if near <= MAX_PARTS_APART_KM and all(
+            _km_between(others[0], o) <= MAX_PARTS_APART_KM for o in others
+        ):
+            odd.append((i, near))
+    fix = (
+        "GeoJSON (RFC 7946) gives each position as lon,lat: swap the two numbers of each "
+        "position of the part that is the wrong way round and try again"
+    )
+    if len(odd) == 1 and len(parts) > 2:
+        i, near = odd[0]
+        rest = parts[1] if i == 0 else parts[0]
+        raise GeometryError(
+            f"{what} {labels[i]} lies {_km_between(parts[i], rest):,.0f} km from the rest of "
+            f"the site (it is around {lat_lon_text(parts[i])}, the rest around "
+            f"{lat_lon_text(rest)}); with the two numbers of each of its positions swapped it "
+            f"would lie {near:,.1f} km from it: it looks written as lat,lon; {fix}"
+        )
+    if odd:
+        raise GeometryError(
+            f"{what} {labels[0]} and {labels[far]} lie {km:,.0f} km apart (around "
+            f"{lat_lon_text(first)} and around {lat_lon_text(parts[far])}), but with the two "
+            f"numbers of each position of one of them swapped they would lie "
+            f"{odd[0][1]:,.1f} km apart: one is written as lat,lon; {fix}"
+        )
+    raise GeometryError(
+        f"{what} {labels[0]} and {labels[far]} lie {km:,.0f} km apart, more than the "
+        f"{MAX_PARTS_APART_KM:,.0f} km one site may span: a site is one rail facility (a "
+        "yard with its approaches), seen in one image and counted on one local grid; add "
+        "each place as a site of its own (or check the coordinates: GeoJSON is lon,lat)"
+    )
 
 
 def _check_parts_apart(parts: Sequence[Polygon], labels: Sequence[str], what: str) -> None:
@@ -727,6 +831,17 @@ def site_tracks(
     and checked against it (at ``site add`` as at ``site edit``): at least one line must
     touch the site."""
     lines = load_tracks(source)
+    if not lines.intersects(geometry) and shapely.transform(
+        lines, lambda xy: xy[:, ::-1]
+    ).intersects(geometry):
+        raise GeometryError(
+            f"none of the track lines touch the site polygon, but they would with the two "
+            f"numbers of each position swapped (the site lies around {lat_lon_text(geometry)}, "
+            f"the lines around {lat_lon_text(lines)}): one of the two files is written as "
+            "lat,lon; GeoJSON (RFC 7946) gives each position as lon,lat: swap the numbers "
+            "in the one that is the wrong way round (for the site: remove it and add it "
+            "again) and try again"
+        )
     if not lines.intersects(geometry):
         raise GeometryError(
             "none of the track lines touch the site polygon: check that both files "

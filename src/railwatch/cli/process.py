@@ -20,7 +20,7 @@ from railwatch.cli._common import (
     progress_bar,
     state,
 )
-from railwatch.errors import InputError, RailwatchError
+from railwatch.errors import InputError, NotFoundError, RailwatchError
 
 if TYPE_CHECKING:
     from railwatch.detect.base import Detector
@@ -138,7 +138,8 @@ def process(
         if r.total == 0 and r.skipped == 0:  # a row of zeros said nothing of why
             err_console.print(
                 f"note: site {escape(r.site)} has no scenes to process: ingest its images "
-                f"first (`railwatch ingest {escape(r.site)} FOLDER`), then run process again.",
+                f"first (`railwatch ingest {escape(r.site)} FOLDER`), then run process again."
+                + _swappable_note(db, r.site),
                 highlight=False,
                 soft_wrap=True,
             )
@@ -149,6 +150,30 @@ def process(
             f"nothing processed: {what} failed (listed above); fix the cause and run "
             "process again, it retries failed scenes"
         )
+
+
+def _swappable_note(db: Database, site: str) -> str:
+    """For a site without scenes that could have been drawn as lat,lon (every longitude
+    within ±90, so that the exchange is a place too): where it lies, so that the analyst
+    who ingested images that "do not overlap" it can see it is not where the yard is
+    (ingest names the swap when an image would cover the exchanged site; process has no
+    footprint to test). Empty otherwise."""
+    from railwatch.sites import lat_lon_text
+    from railwatch.storage import repo
+
+    try:
+        with db.session(readonly=True) as s:
+            geometry = repo.get_site(s, site).geometry
+    except NotFoundError:  # removed meanwhile: the note stands without it
+        return ""
+    minx, _, maxx, _ = geometry.bounds
+    if minx < -90.0 or maxx > 90.0:
+        return ""
+    return (
+        f" If ingest said its images do not overlap the site, check where the site is: "
+        f"around {lat_lon_text(geometry)} (GeoJSON and --bbox give each position as "
+        "lon,lat; a site given as lat,lon lies elsewhere)."
+    )
 
 
 def _in_process(

@@ -13,7 +13,13 @@ from rich.table import Table
 
 from railwatch.cli._common import confirm, console, open_db, print_json, print_table
 from railwatch.errors import InputError
-from railwatch.sites import GeoJSONText, load_tracks, site_from_bbox, site_from_geojson
+from railwatch.sites import (
+    GeoJSONText,
+    lat_lon_text,
+    load_tracks,
+    site_from_bbox,
+    site_from_geojson,
+)
 from railwatch.storage import repo
 from railwatch.storage.serialize import site_dict
 
@@ -114,9 +120,14 @@ def add(
         print_json(data)
         return
     w, so, e, n = data["bounds"]
+    # where it is, as a reader says it (latitude first, N/S, E/W): a site given as
+    # lat,lon with both numbers within ±90 is a valid place elsewhere, which the bounds
+    # alone (lon,lat numbers) do not show
+    where = lat_lon_text(spec.geometry)
     console.print(
         f"Added site [bold]{spec.name}[/]: {data['area_km2']:.3f} km², "
-        f"bounds {w:.5f},{so:.5f},{e:.5f},{n:.5f}, local grid {data['utm_crs']}"
+        f"bounds {w:.5f},{so:.5f},{e:.5f},{n:.5f} (around {where}), "
+        f"local grid {data['utm_crs']}"
         + (", with track centrelines" if spec.tracks is not None else ""),
         highlight=False,
     )
