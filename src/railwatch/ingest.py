@@ -47,6 +47,7 @@ __all__ = [
     "MaskChangedError",
     "check_mask_unchanged",
     "check_unchanged",
+    "exchanged",
     "file_stamp",
     "first_use_stamp",
     "first_use_stamps",
@@ -68,6 +69,8 @@ __all__ = [
     "sidecars_changed",
     "sidecars_listed",
     "stac_item_hash",
+    "swapped_site_hint",
+    "swapped_site_note",
     "take_item_scaling",
 ]
 
@@ -88,6 +91,10 @@ class IngestSummary:
     sidecars: list[dict[str, Any]] = field(default_factory=list)
     #: Folders named that hold no image file.
     empty_folders: list[str] = field(default_factory=list)
+    #: When nothing lies over the site but something would were its longitude and
+    #: latitude exchanged: what is wrong and what to do (:func:`swapped_site_note`).
+    #: The site is left as it is: a guess never changes stored data.
+    site_swapped: str | None = None
 
     def fail(self, name: str, err: Exception) -> None:
         """File ``name`` as failed with the reason ``err`` gives (a one-line message
@@ -113,7 +120,25 @@ class IngestSummary:
             "failed": self.failed,
             "sidecars": self.sidecars,
             "empty_folders": self.empty_folders,
+            **({"site_swapped": self.site_swapped} if self.site_swapped else {}),
         }
+
+    def judge_swapped(self, site_geom: BaseGeometry, what: str = "image") -> None:
+        """Set :attr:`site_swapped` when no ``what`` lies over the site (none new nor
+        already there) and some skipped ones would were the site's lon and lat
+        exchanged (their entries carry ``site_swapped``)."""
+        if self.ingested or self.duplicates:
+            return  # something lies over the site as it is
+        swapped, total = sum(1 for d in self.skipped if d.get("site_swapped")), len(self.skipped)
+        if not swapped:
+            return
+        if total == 1:
+            evidence = f"the {what} not ingested lies"
+        elif swapped == total:
+            evidence = f"{'both' if total == 2 else f'all {total}'} {what}s not ingested lie"
+        else:
+            evidence = f"{swapped} of the {total} {what}s not ingested lie"
+        self.site_swapped = swapped_site_note(site_geom, self.site, what, evidence)
 
 
 #: Key of the file's stamp (:func:`file_stamp`) in a scene's metadata.
@@ -810,6 +835,7 @@ def ingest_paths(
         ingest_one(path, undated)
     for path in undated:
         ingest_one(path, None)  # dated ``date`` now, or failed without it
+    summary.judge_swapped(site_geom)
     return summary
 
 
@@ -1317,13 +1343,14 @@ def record_scene(
 
     coverage = float(site_coverage(info.footprint, site_geom))
     if coverage * site_area_m2 < info.gsd * info.gsd:
-        summary.skipped.append(
-            {
-                "file": name,
-                "reason": f"does not overlap site {summary.site} (0 pixels): "
-                + _where(info.footprint, site_geom, info.crs, summary.site),
-            }
-        )
+        entry: dict[str, Any] = {
+            "file": name,
+            "reason": f"does not overlap site {summary.site} (0 pixels): "
+            + _where(info.footprint, site_geom, info.crs, summary.site),
+        }
+        if swapped_site_hint(info.footprint, site_geom, summary.site) is not None:
+            entry["site_swapped"] = True
+        summary.skipped.append(entry)
         return
     with db.session() as s:
         scene, created = repo.add_scene(s, summary.site, info, coverage)
@@ -1366,19 +1393,47 @@ def swapped_site_hint(footprint: BaseGeometry, site_geom: BaseGeometry, site: st
     check of ``site add``, and then every image of the yard "lies thousands of km
     away"; the file's CRS, which the general hint names, is not what is wrong.
     None when the exchange would not bring the site over the footprint."""
-    import shapely
 
     minx, _, maxx, _ = site_geom.bounds
     if minx < -90.0 or maxx > 90.0:
         return None  # exchanged, its longitudes would be latitudes beyond ±90
-    exchanged = shapely.transform(site_geom, lambda xy: xy[:, ::-1])
-    if not exchanged.intersects(footprint):
+    if not exchanged(site_geom).intersects(footprint):
         return None
     return (
         "it would lie over the site if the site's longitude and latitude were exchanged: "
         "the site looks drawn as lat,lon (GeoJSON and --bbox are lon,lat); remove it "
         f"(`railwatch site remove {site}`) and add it again with each pair of numbers "
         "swapped"
+    )
+
+
+def exchanged(geom: BaseGeometry) -> BaseGeometry:
+    """``geom`` with each coordinate's x and y exchanged (lon,lat <-> lat,lon)."""
+    import shapely
+
+    return shapely.transform(geom, lambda xy: xy[:, ::-1])
+
+
+def swapped_site_note(site_geom: BaseGeometry, site: str, what: str, evidence: str) -> str:
+    """The one message for a site that no ``what`` (image, STAC item) lies over while
+    some would were its longitude and latitude exchanged (``evidence``: which, e.g.
+    "all 3 images not ingested lie"): what is wrong (where the site is, where it would
+    be) and what to do (redo it in lon,lat order). The site is not changed: it is a
+    guess, for the analyst to confirm."""
+    import shapely
+
+    from railwatch.sites import lat_lon_text
+
+    here, there = lat_lon_text(site_geom), lat_lon_text(exchanged(site_geom))
+    x, y = (float(v) for v in shapely.get_coordinates(site_geom)[0])
+    return (
+        f"the site's coordinates look swapped: no {what} lies over site {site} where it is "
+        f"(around {here}), but {evidence} over the place with its longitude and latitude "
+        f"exchanged (around {there}); GeoJSON (RFC 7946) and --bbox give "
+        "each position as lon,lat. If the site is meant to be there, remove it (`railwatch "
+        f"site remove {site}`), add it again with the two numbers of each position swapped "
+        f"(its first, [{x:g}, {y:g}], becomes [{y:g}, {x:g}]) and ingest again; the site was "
+        "left as it is"
     )
 
 

@@ -59,6 +59,7 @@ from railwatch.ingest import (
     RESULTS_KEPT,
     STAC_ALIASES_KEY,
     IngestSummary,
+    exchanged,
     first_use_stamp,
     hashed_file,
     local_uris,
@@ -72,6 +73,7 @@ from railwatch.ingest import (
     stac_item_hash,
     stac_item_of,
     swapped_site_hint,
+    swapped_site_note,
     take_item_scaling,
 )
 from railwatch.ingest import (
@@ -195,6 +197,10 @@ def ingest_stac(
             if on_item is not None:
                 on_item(i, str(item.id))
             _register(db, summary, item, filters, site_area_m2, asset, radiometry)
+    summary.judge_swapped(site_geom, "STAC item")
+    found = summary.ingested or summary.duplicates or summary.skipped or summary.failed
+    if isinstance(items, _Search) and not found:
+        summary.site_swapped = items.swapped_note(site_name)
     return summary
 
 
@@ -420,7 +426,7 @@ def _search(
     since: datetime | None,
     until: datetime | None,
     max_cloud: float | None,
-) -> Iterable[Any]:
+) -> _Search:
     """The items of a STAC API search (the API applies the filters it supports)."""
     datetime_range = None
     if since is not None or until is not None:
@@ -431,13 +437,43 @@ def _search(
         kwargs["filter_lang"] = "cql2-json"
     elif max_cloud is not None and client.conforms_to("QUERY"):
         kwargs["query"] = {"eo:cloud_cover": {"lte": max_cloud}}
-    search = client.search(
-        intersects=mapping(site_geom),
-        collections=list(collections) or None,
-        datetime=datetime_range,
-        **kwargs,
-    )
-    return _guard(_search_items(search, client), url)
+    kwargs["collections"] = list(collections) or None
+    kwargs["datetime"] = datetime_range
+    return _Search(client, url, site_geom, kwargs)
+
+
+class _Search:
+    """A STAC API search over the site (its items, iterated once), which can ask the API
+    whether the same search over the site with its longitude and latitude exchanged
+    finds any item (:meth:`swapped_note`): an API returns only the items that meet the
+    site, so a site drawn as lat,lon finds none and no item's footprint can say why."""
+
+    def __init__(self, client: Any, url: str, site_geom: BaseGeometry, kwargs: dict[str, Any]):
+        self.client, self.url, self.site_geom, self.kwargs = client, url, site_geom, kwargs
+        self._search = client.search(intersects=mapping(site_geom), **kwargs)
+
+    def __iter__(self) -> Iterator[Any]:
+        return _guard(_search_items(self._search, self.client), self.url)
+
+    def swapped_note(self, site: str) -> str | None:
+        """:func:`~railwatch.ingest.swapped_site_note` when the search over the site with
+        its lon and lat exchanged finds an item (one request, for one item), else None;
+        None too when the exchange is no place (a longitude beyond ±90) or the API
+        cannot be asked (the run's outcome stands: no item found)."""
+        minx, _, maxx, _ = self.site_geom.bounds
+        if minx < -90.0 or maxx > 90.0:
+            return None
+        try:
+            search = self.client.search(
+                intersects=mapping(exchanged(self.site_geom)), max_items=1, **self.kwargs
+            )
+            found = next(iter(search.items_as_dicts()), None)
+        except Exception as err:  # a hint only: never fail the run for it
+            log.debug("the search over the exchanged site failed", exc_info=err)
+            return None
+        if found is None:
+            return None
+        return swapped_site_note(self.site_geom, site, "STAC item", "the same search finds items")
 
 
 def _search_items(search: Any, client: Any) -> Iterator[Any]:
@@ -561,7 +597,11 @@ def _register(
     try:
         skip = _skip_reason(item, filters)
         if skip is not None:
-            summary.skipped.append({"file": name, "reason": skip})
+            reason, swapped = skip
+            entry: dict[str, Any] = {"file": name, "reason": reason}
+            if swapped:  # the site would lie under it with its lon and lat exchanged
+                entry["site_swapped"] = True
+            summary.skipped.append(entry)
             return
         acquired = _acquired(item)
         since, until = filters.since, filters.until
@@ -1049,15 +1089,17 @@ def _note_radiometry(
         return
 
 
-def _skip_reason(item: Any, filters: _Filters) -> str | None:
+def _skip_reason(item: Any, filters: _Filters) -> tuple[str, bool] | None:
     """Why ``item`` is not for this ingest (another collection, no geometry, a
-    footprint outside the site), or None. Raises :class:`InputError` for a geometry
-    that is not valid GeoJSON (the item then fails, with that reason)."""
+    footprint outside the site), with whether it would meet the site were the site's
+    lon and lat exchanged (:func:`swapped_site_hint`), or None. Raises
+    :class:`InputError` for a geometry that is not valid GeoJSON (the item then fails,
+    with that reason)."""
     if filters.collections and item.collection_id not in filters.collections:
         where = f"collection {item.collection_id}" if item.collection_id else "no collection"
-        return f"in {where}, not in --collection {', '.join(filters.collections)}"
+        return f"in {where}, not in --collection {', '.join(filters.collections)}", False
     if item.geometry is None:
-        return "no geometry (a STAC item without a footprint cannot be placed on the site)"
+        return "no geometry (a STAC item without a footprint cannot be placed on the site)", False
     try:
         geometry = shape(item.geometry)
     except Exception as err:
@@ -1069,9 +1111,8 @@ def _skip_reason(item: Any, filters: _Filters) -> str | None:
     footprint = geometry if split is None else split
     if not footprint.intersects(filters.site_geom):
         swapped = swapped_site_hint(footprint, filters.site_geom, filters.site)
-        return f"outside the site (its footprint does not meet site {filters.site})" + (
-            f"; {swapped}" if swapped else ""
-        )
+        outside = f"outside the site (its footprint does not meet site {filters.site})"
+        return (f"{outside}; {swapped}", True) if swapped else (outside, False)
     return None
 
 

@@ -207,6 +207,8 @@ def ingest(
                 f"nothing ingested into site {summary.site}: {what} (listed above): "
                 "check the path and the folder you run railwatch from"
             )
+        if summary.site_swapped:  # the images are right: the site is not (each says so)
+            raise ImageryError(f"nothing ingested into site {summary.site}: {summary.site_swapped}")
         what = "the file was" if n == 1 else f"all {n} files were"
         raise ImageryError(  # unreadable, undated, outside the site...: each says which
             f"nothing ingested into site {summary.site}: {what} refused, for the "
@@ -261,6 +263,18 @@ def print_warnings(entries: Iterable[Mapping[str, Any]]) -> None:
                 highlight=False,
                 soft_wrap=True,
             )
+
+
+def print_site_swapped(summary: IngestSummary) -> None:
+    """Say on stderr, once, that the site's coordinates look swapped (``warning: site
+    NAME: ...``) when nothing lies over the site but something would were its lon and
+    lat exchanged (:attr:`IngestSummary.site_swapped`)."""
+    if summary.site_swapped:
+        err_console.print(
+            f"[bold yellow]warning:[/] site {escape(summary.site)}: {escape(summary.site_swapped)}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _report(summary: IngestSummary, when: datetime | None = None) -> None:

@@ -22,7 +22,7 @@ from railwatch.cli._common import (
     radiometry_option,
     state,
 )
-from railwatch.cli.ingest import duplicate_text, print_warnings
+from railwatch.cli.ingest import duplicate_text, print_site_swapped, print_warnings
 from railwatch.cli.site import open_db
 
 if TYPE_CHECKING:
@@ -173,6 +173,7 @@ def _report(summary: IngestSummary, url: str) -> None:
             highlight=False,
             soft_wrap=True,
         )
+        print_site_swapped(summary)
         return
     console.print(
         f"[bold]{escape(summary.site)}[/]: {found} STAC item{plural_s(found)} found: "
@@ -221,6 +222,7 @@ def _report(summary: IngestSummary, url: str) -> None:
             highlight=False,
             soft_wrap=True,
         )
+    print_site_swapped(summary)
 
 
 def register(app: typer.Typer) -> None:
