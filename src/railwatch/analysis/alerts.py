@@ -1494,7 +1494,8 @@ def _shift(
     median of the streak, compared with the median of their baselines. With ``start``
     (the segment level test), the streak is ``start`` .. ``i`` as :func:`_segment` chose
     it, and ``centres[start]`` is the reference for all of its images. With ``above``
-    (cars), the streak takes no image under it (a rise past a noted one).
+    (cars), the streak takes no image under it (a rise past a noted one), image ``i``
+    included: an ``i`` under it confirms nothing (since session 32).
     """
     if start is not None:
         s = start
@@ -1510,7 +1511,12 @@ def _shift(
             )
         ):
             s -= 1
-        if not _beyond(up, float(counts[i]), float(centres[i]), float(scales[i]), settings):
+        # the image that signals is held to the same bar as the streak before it: past a
+        # noted rise, an image under the bar is the noted level (until session 32 only the
+        # earlier images were, and one spike then an image at the noted level was a shift)
+        if counts[i] < above or not _beyond(
+            up, float(counts[i]), float(centres[i]), float(scales[i]), settings
+        ):
             return None
         ref = centres[s : i + 1]
     k = i - s + 1
