@@ -261,6 +261,8 @@
     const footprint = early(footprintOf(sc));
     const occupied = byLength(sc) ? early(api(`/api/scenes/${sc.id}/occupied`)) : null;
     $("slider").value = i;
+    // what the slider is at, read out (a screen reader said "120"): the image's day and count
+    $("slider").setAttribute("aria-valuetext", `${localDay(sc, "acquired_at")}: ${sceneLabel(sc)}`);
     for (const b of list.querySelectorAll("button.scene")) b.classList.toggle("active", Number(b.dataset.scene) === sc.id);
     list.querySelector(`button[data-scene="${sc.id}"]`)?.scrollIntoView({ block: "nearest" });
     if (state.chart) state.chart.select(sc.id);
@@ -381,7 +383,7 @@
     const covered = byLength ? null : el("input", { type: "number", id: "review-covered", min: 0, step: 1,
       "aria-label": "covered loads", placeholder: "covered", value: review && review.counts.covered !== undefined ? review.counts.covered : "" });
     const note = el("input", { type: "text", id: "review-note", class: "review-note", maxlength: 2000,
-      placeholder: "note (how you counted)", value: review ? review.note : "" });
+      placeholder: "note (how you counted)", "aria-label": "note on your count (how you counted)", value: review ? review.note : "" });
     const save = el("button", { type: "submit", id: "review-save" }, review ? "Change my count" : "Save my count");
     const remove = review ? el("button", { type: "button", id: "review-remove", onclick: () =>
       change(sc, remove, msg, () => api(`/api/scenes/${sc.id}/review`, { method: "DELETE" })) }, "Remove review") : null;
@@ -573,7 +575,9 @@
     if (!shown.length) { box.replaceChildren(el("p", { class: "muted" }, `No alerts for ${state.cls}.`), hidden); return; }
     // (a null child of replaceChildren is the text "null": it stood under the alerts)
     box.replaceChildren(...shown.map((a) => {
-      const note = el("input", { type: "text", class: "ack-note", placeholder: "note (what you checked)", maxlength: 2000 });
+      // named for a screen reader (a placeholder is no label: it goes once typed in)
+      const note = el("input", { type: "text", class: "ack-note", placeholder: "note (what you checked)", maxlength: 2000,
+        "aria-label": `note on acknowledging the ${a.severity} ${a.kind} alert of ${localDay(a, "when")} (what you checked)` });
       const msg = el("span", { class: "ack-msg" });
       const ack = el("button", { type: "button", class: "ack", onclick: async () => {
         ack.disabled = true;

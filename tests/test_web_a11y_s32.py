@@ -1,0 +1,201 @@
+"""An accessibility pass over the dashboard in Chromium (session 32).
+
+What it found, each fixed and checked here: the site page had no ``h1`` (the site's name
+was a span); the stepper's buttons were named "◀" and "▶" for a screen reader; the notes
+of an acknowledgement and of an analyst's count were named by their placeholders only
+(gone once typed in); the slider said "120", not which image; white on the red of a
+"high" badge was 3.9:1, and an acknowledged alert's opacity of 0.75 put its links, muted
+text and badges under the 4.5:1 of small text (WCAG AA); the active image's entry kept
+its 1 px outline under the keyboard's focus, so the focus could not be seen on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from counted_site import LATE, LOCAL, add_counted_site, steady_then_rise
+from counted_site import WELLINGTON as GEOM
+from railwatch.storage import Database
+
+SITE = "wellington"
+TOKEN = "a11y-token-s32"
+
+pytestmark = [pytest.mark.slow, pytest.mark.services]
+
+#: roles a user acts on, each needing a name that says what it does
+CONTROLS = {"button", "link", "textbox", "combobox", "slider", "spinbutton", "checkbox"}
+
+#: the contrast of every visible text with what is under it, an acknowledged alert's
+#: opacity composited over the page (WCAG: 4.5:1, 3:1 for large text)
+CONTRAST = r"""() => {
+  const rgba = (c) => c.match(/[\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const page = rgba(getComputedStyle(document.body).backgroundColor);
+  const mix = (c, o) => c.slice(0, 3).map((v, i) => o * v + (1 - o) * page[i]);
+  const bgOf = (n) => {
+    for (let e = n; e && e.nodeType === 1; e = e.parentElement) {
+      if (e instanceof SVGElement && e.tagName !== "svg") continue;
+      const b = rgba(getComputedStyle(e).backgroundColor);
+      if (b.length < 4 || b[3] > 0.5) return b;
+    }
+    return page;
+  };
+  const bad = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+    const e = t.parentElement;
+    if (!t.textContent.trim() || !e) continue;
+    if (e.closest("title, script, .leaflet-control-container")) continue;
+    if (!e.getBoundingClientRect().width || e.closest("[hidden]")) continue;
+    const cs = getComputedStyle(e);
+    let op = 1;
+    for (let x = e; x && x.nodeType === 1; x = x.parentElement) {
+      op *= Number(getComputedStyle(x).opacity);
+    }
+    const fg = mix(rgba(e instanceof SVGElement ? cs.fill : cs.color), op);
+    const bg = mix(bgOf(e), op);
+    const [l1, l2] = [lum(fg), lum(bg)];
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(cs.fontSize);
+    const need = size >= 24 || (Number(cs.fontWeight) >= 700 && size >= 18.66) ? 3 : 4.5;
+    const what = `${e.tagName}.${e.getAttribute("class")} "${t.textContent.trim().slice(0, 20)}"`;
+    if (ratio < need) bad.push(`${what} ${ratio.toFixed(2)}`);
+  }
+  return bad;
+}"""
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A UTC+12 site of 121 counted images with its alerts, one acknowledged, served
+    with an API token (the analyst's count form is shown)."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("uvicorn")
+    from sqlalchemy import select
+
+    from helpers import live_server
+    from railwatch.analysis.store import analyze_site
+    from railwatch.settings import Settings
+    from railwatch.storage import repo
+    from railwatch.storage.models import Alert
+    from railwatch.web.app import create_app
+
+    tmp = tmp_path_factory.mktemp("a11y")
+    db = Database(f"sqlite:///{tmp / 'rw.db'}")
+    try:
+        add_counted_site(db, SITE, GEOM, steady_then_rise())
+        with db.session() as s:
+            analyze_site(s, SITE, as_of=LATE + timedelta(days=120))
+        with db.session() as s:
+            first = s.scalars(select(Alert.id).order_by(Alert.id)).first()
+            assert first is not None
+            repo.acknowledge_alert(s, first, "checked")
+        settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp / "cache")
+        with live_server(create_app(settings, db)) as url:
+            yield url
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from helpers import chromium
+
+    with chromium() as b:
+        yield b
+
+
+def _site_page(browser: Any, url: str) -> Any:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(60_000)
+    page.goto(f"{url}/sites/{SITE}")
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_selector("#review-form")
+    page.wait_for_selector(".alert.acked")
+    return page
+
+
+def _unnamed(page: Any) -> list[str]:
+    """The controls of the page's accessibility tree (Chromium's, through CDP) with no
+    name, a name of symbols only ("◀"), or a name from their placeholder alone."""
+    cdp = page.context.new_cdp_session(page)
+    bad = []
+    for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
+        role = (node.get("role") or {}).get("value")
+        if node.get("ignored") or role not in CONTROLS:
+            continue
+        name = node.get("name") or {}
+        text = str(name.get("value", "")).strip()
+        given = [
+            s["type"] for s in name.get("sources", []) if s.get("value") or s.get("attributeValue")
+        ]
+        if not any(ch.isalnum() for ch in text) or given == ["placeholder"]:
+            bad.append(f"{role} {text!r} ({given})")
+    cdp.detach()
+    return bad
+
+
+def test_every_control_has_a_name_and_the_page_a_heading(world: str, browser: Any) -> None:
+    page = _site_page(browser, world)
+    assert page.locator("h1").all_inner_texts() == [SITE]
+    heads = page.eval_on_selector_all("h1, h2, h3", "hs => hs.map((h) => h.tagName)")
+    assert heads[0] == "H1" and "H2" in heads
+    assert page.locator(".ack-note").count() >= 1 and page.locator("#review-note").count() == 1
+    assert _unnamed(page) == []
+    assert page.get_attribute("#prev", "aria-label") == "previous image"
+    label = page.get_attribute(".alert:not(.acked) .ack-note", "aria-label") or ""
+    assert label.startswith("note on acknowledging the") and "what you checked" in label
+    page.close()
+    index = browser.new_page()
+    index.goto(f"{world}/")
+    index.wait_for_selector(".site-row")
+    assert index.locator("h1").all_inner_texts() == ["Monitored sites"]
+    assert _unnamed(index) == []
+    index.close()
+
+
+def test_text_contrast_is_at_least_wcag_aa(world: str, browser: Any) -> None:
+    page = _site_page(browser, world)
+    assert page.locator(".alert .badge-high").count() >= 1
+    assert page.evaluate(CONTRAST) == []
+    page.close()
+    index = browser.new_page()
+    index.goto(f"{world}/")
+    index.wait_for_selector(".site-row .badge-high")
+    assert index.evaluate(CONTRAST) == []
+    index.close()
+
+
+def test_the_slider_says_which_image(world: str, browser: Any) -> None:
+    page = _site_page(browser, world)
+    assert page.get_attribute("#slider", "aria-valuetext") == f"{LOCAL}: 50 cars"
+    page.focus("#slider")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("location.hash === '#120'")
+    entry = page.locator("button.scene[data-scene='120']")
+    said = f"{entry.locator('.d').inner_text()}: {entry.locator('.c').inner_text()}"
+    assert said == "2024-01-26: 9 cars"
+    assert page.get_attribute("#slider", "aria-valuetext") == said
+    page.close()
+
+
+def test_the_keyboard_focus_shows_on_the_active_image(world: str, browser: Any) -> None:
+    page = _site_page(browser, world)
+    outline = "(s) => { const c = getComputedStyle(s); return [c.outlineColor, c.outlineWidth]; }"
+    active = page.locator("button.scene.active")
+    before = active.evaluate(outline)
+    page.focus("#next")
+    page.keyboard.press("Shift+Tab")  # keyboard focus: then moved to the active entry
+    active.evaluate("(n) => n.focus()")
+    assert active.evaluate("(n) => n.matches(':focus-visible')")
+    focused = active.evaluate(outline)
+    assert focused == ["rgb(255, 225, 77)", "2px"] and focused != before, (before, focused)
+    page.close()
