@@ -1370,18 +1370,19 @@ def _where(
     door; with ``site`` (its name), a site drawn as lat,lon (:func:`swapped_site_hint`)."""
     from pyproj import Geod
 
+    from railwatch.sites import lat_lon_text
+
     here, there = footprint.representative_point(), site_geom.representative_point()
     _, _, metres = Geod(ellps="WGS84").inv(there.x, there.y, here.x, here.y)
     km = metres / 1000.0
     far = f"{km:,.0f} km" if km >= 10 else f"{km:.1f} km"
-    lat = f"{abs(here.y):.4f}°{'N' if here.y >= 0 else 'S'}"
-    lon = f"{abs(here.x):.4f}°{'E' if here.x >= 0 else 'W'}"
+    where = lat_lon_text(footprint)
     crs_text = crs if len(crs) <= 20 else "the one in the file"
     swapped = None if site is None else swapped_site_hint(footprint, site_geom, site)
     if swapped is not None:
-        return f"the image lies around {lat} {lon}, {far} from the site; {swapped}"
+        return f"the image lies around {where}, {far} from the site; {swapped}"
     return (
-        f"the image lies around {lat} {lon}, {far} from the site; if it should cover "
+        f"the image lies around {where}, {far} from the site; if it should cover "
         f"the site, check its CRS ({crs_text}) and geotransform"
     )
 
