@@ -199,3 +199,26 @@ def test_the_keyboard_focus_shows_on_the_active_image(world: str, browser: Any) 
     focused = active.evaluate(outline)
     assert focused == ["rgb(255, 225, 77)", "2px"] and focused != before, (before, focused)
     page.close()
+
+
+def test_the_site_lists_trend_is_read_in_words(world: str, browser: Any) -> None:
+    """The trend arrow (▲ ▼ ▶) is for the eye: a screen reader reads its words (it read
+    the symbol, "black up-pointing triangle", and not the arrow's title)."""
+    page = browser.new_page()
+    page.goto(f"{world}/")
+    page.wait_for_selector(".site-row")
+    cdp = page.context.new_cdp_session(page)
+    texts = [
+        str((n.get("name") or {}).get("value", ""))
+        for n in cdp.send("Accessibility.getFullAXTree")["nodes"]
+        if not n.get("ignored") and (n.get("role") or {}).get("value") == "StaticText"
+    ]
+    cdp.detach()
+    assert not [t for t in texts if any(arrow in t for arrow in "▲▼▶")], texts
+    words = "(trend: up from 9, the previous usable count made the same way)"
+    assert words in [t.strip() for t in texts], [t for t in texts if "trend" in t]
+    # the words are not on the screen; the arrow is
+    box = page.locator(".site-row .trend-words").bounding_box()
+    assert box is not None and box["width"] <= 1 and box["height"] <= 1
+    assert page.locator(".site-row .trend").inner_text().strip() == "▲"
+    page.close()

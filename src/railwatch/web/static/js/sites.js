@@ -35,7 +35,11 @@
             sm.latest_reviewed
               ? el("span", { class: "reviewed-mark", title: "an analyst's count of that image (a scene review), not the detector's" }, " ✓ analyst")
               : null,
-            el("span", { class: `trend trend-${sm.trend}`, title: sm.previous_count == null ? `trend: ${sm.trend}` : `trend: ${sm.trend} from ${fmtCount(sm.previous_count)}, the previous usable count made the same way` }, " " + TREND[sm.trend]),
+            // the arrow is for the eye; a screen reader reads the words (it read "black
+            // up-pointing triangle", the title not at all; session 32)
+            ...((trend) => [el("span", { class: `trend trend-${sm.trend}`, title: trend, "aria-hidden": "true" }, " " + TREND[sm.trend]),
+              el("span", { class: "sr-only trend-words" }, ` (${trend})`)])(
+              sm.previous_count == null ? `trend: ${sm.trend}` : `trend: ${sm.trend} from ${fmtCount(sm.previous_count)}, the previous usable count made the same way`),
             el("div", { class: "muted" }, at(sm.latest_day, sm.latest_when)),
             // the newest image is a 10 m one: no count, only whether a long train is there
             sm.latest_presence
