@@ -222,3 +222,26 @@ def test_the_site_lists_trend_is_read_in_words(world: str, browser: Any) -> None
     assert box is not None and box["width"] <= 1 and box["height"] <= 1
     assert page.locator(".site-row .trend").inner_text().strip() == "▲"
     page.close()
+
+
+def test_a_silence_opened_from_the_keyboard_takes_the_focus_to_its_alert(
+    world: str, browser: Any
+) -> None:
+    """Enter on a silence's mark brought its alert forward in the panel, outlined, and
+    left the focus on the mark: a screen reader said nothing. Now the alert has the
+    focus (its text is read); the info line under the map is a status, read as an
+    image is opened."""
+    page = _site_page(browser, world)
+    assert page.get_attribute("#scene-info", "role") == "status"
+    page.focus("#cls")
+    page.keyboard.press("Tab")
+    page.keyboard.press("End")
+    silence = page.evaluate("document.activeElement.dataset.alert")
+    assert silence and page.evaluate("document.activeElement.dataset.key").startswith("silence:")
+    page.keyboard.press("Enter")
+    at = page.evaluate(
+        "(() => { const a = document.activeElement; return [a.dataset.alert, a.className]; })()"
+    )
+    assert at[0] == silence and "current" in at[1], at
+    assert page.locator(f".alert[data-alert='{silence}'] strong").first.inner_text() == "quality"
+    page.close()

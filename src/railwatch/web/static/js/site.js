@@ -468,12 +468,16 @@
     }
     state.chart = RWChart.draw($("chart"), counts, {
       events: state.events, alerts: state.alerts.filter((a) => a.cls === cls), zone: site.local_zone,
-      // a silence's mark (no image to open): outline its alert in the panel, in view
+      // a silence's mark (no image to open): outline its alert in the panel, in view, and
+      // move the focus to it, so that a screen reader reads it (session 32: the outline
+      // alone told a keyboard user nothing)
       onAlert: (a) => {
         const n = $("alerts").querySelector(`.alert[data-alert="${a.id}"]`);
         if (!n) return;
         n.classList.add("current");
+        n.setAttribute("tabindex", "-1");
         n.scrollIntoView({ block: "nearest" });
+        n.focus({ preventScroll: true });
       },
       onPick: (id) => {
         const i = scenes.findIndex((sc) => sc.id === id);
