@@ -12,7 +12,7 @@ import io
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, cast
 
 import matplotlib
@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
+from matplotlib.transforms import Bbox
 
 from railwatch.limits import EARLIEST_YEAR
 from railwatch.report.model import SEVERITY_RANK, AlertRow, BaselinePoint, EventRow, SceneRow
@@ -36,9 +37,13 @@ from railwatch.report.style import (
     UNUSABLE_COLOUR,
     bar_colour,
     class_order,
+    length_range,
 )
 
 UNCLASSIFIED = "unclassified"
+#: Legend entry of an alert that is no image's (a silence: no usable image for long),
+#: drawn as a triangle on the chart's top edge at its day.
+SILENCE_LABEL = "no usable image for long"
 #: Unusable images are marked this far under the time axis (axes fraction) ...
 UNUSABLE_Y = -0.018
 #: ... as short ticks instead of crosses when there are more than this many.
@@ -185,12 +190,34 @@ def event_label(labels: Sequence[str], limit: int = EVENT_LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
-def _unstack(ax: Axes, notes: Sequence[Any], gap: float = 1.0) -> list[Any]:
-    """Move alert labels up until none overlaps an earlier one (on a rise, neighbouring
-    images' labels were drawn over each other); a label that would leave the axes is
-    hidden (its circle stays): on a busy site they were piled up far above the chart.
-    ``notes`` come in order of importance. Laid out once at the figure's size; returns
-    the labels kept."""
+#: Where an alert's label may stand, tried in this order: (offset in points, horizontal
+#: and vertical alignment): up right of its circle, up left, down right, down left.
+LABEL_SPOTS: tuple[tuple[tuple[float, float], str, str], ...] = (
+    ((8.0, 8.0), "left", "baseline"),
+    ((-8.0, 8.0), "right", "baseline"),
+    ((8.0, -8.0), "left", "top"),
+    ((-8.0, -8.0), "right", "top"),
+)
+
+
+def _unstack(
+    ax: Axes,
+    notes: Sequence[Any],
+    rings: Sequence[tuple[float, float, float]] = (),
+    gap: float = 1.0,
+) -> list[Any]:
+    """Place alert labels so that none covers an earlier one or an alert's circle
+    (``rings``: data x, data y and radius in points of every alert mark): at the first
+    of :data:`LABEL_SPOTS` around its circle that is clear, else up right and moved up
+    until clear, with a thin line to its circle (:func:`_leader`); a label that would
+    leave the axes is hidden (its circle stays): on a busy site they were piled up far
+    above the chart. ``notes`` come in order of importance. Laid out once at the
+    figure's size; returns the labels kept.
+
+    Until 2026-12-05 a label was only moved up, with no line, and circles were not
+    avoided: on the demo's rise the label of 2023-10-23 covered the circle of
+    2023-11-25, that of 2023-09-20 stood above that of 2023-09-25, and none said which
+    circle it was."""
     if not notes:
         return []
     fig = ax.get_figure(root=True)
@@ -200,28 +227,83 @@ def _unstack(ax: Axes, notes: Sequence[Any], gap: float = 1.0) -> list[Any]:
         fig.canvas.draw()  # the final layout (constrained) places the axes
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     points = fig.dpi / 72.0  # display pixels per point
-    top = ax.get_window_extent(renderer).y1
+    frame = ax.get_window_extent(renderer)
     placed: list[Any] = []
+    for x, y, radius in rings:
+        cx, cy = ax.transData.transform((x, y))
+        r = radius * points
+        placed.append(Bbox.from_extents(cx - r, cy - r, cx + r, cy + r))
+
+    def inside(box: Any) -> bool:
+        return bool(box.x0 >= frame.x0 and frame.y0 <= box.y0 and box.y1 <= frame.y1)
+
     kept: list[Any] = []
     for note in notes:
+        spot = None
+        for offset, ha, va in LABEL_SPOTS:
+            note.xyann = offset
+            note.set_horizontalalignment(ha)
+            note.set_verticalalignment(va)
+            box = note.get_window_extent(renderer)
+            if inside(box) and not any(box.overlaps(p) for p in placed):
+                spot = box
+                break
+        if spot is not None:
+            placed.append(spot)
+            kept.append(note)
+            continue
+        (dx, dy), ha, va = LABEL_SPOTS[0]
+        note.xyann = (dx, dy)
+        note.set_horizontalalignment(ha)
+        note.set_verticalalignment(va)
         box = note.get_window_extent(renderer)  # measured once, then moved with the label
         near = [p for p in placed if p.x0 < box.x1 and p.x1 > box.x0]  # same columns
         lifted = 0.0
         for _ in range(40):
             hit = next((p for p in near if box.overlaps(p)), None)
-            if hit is None or box.y1 > top:
+            if hit is None or box.y1 > frame.y1:
                 break
             lift = (hit.y1 - box.y0) / points + gap
             lifted += lift
             box = box.translated(0.0, lift * points)
-        if box.y1 > top or any(box.overlaps(p) for p in near):
+        if box.y1 > frame.y1 or any(box.overlaps(p) for p in near):
             note.set_visible(False)
             continue
-        dx, dy = note.xyann
         note.xyann = (dx, dy + lifted)
+        if lifted > 0.0:
+            _leader(ax, note)
         placed.append(box)
         kept.append(note)
     return kept
+
+
+#: Radius (points) of an alert's circle on the chart: its marker is 15 points across.
+ALERT_RADIUS = 7.5
+
+
+def _leader(ax: Axes, note: Any) -> None:
+    """A thin line from an alert's circle to its label, drawn when the label was moved
+    up away from it (:func:`_unstack`). Not in the layout and not part of the label's
+    extent (the stacking measures labels alone); over the labels it passes, which stay
+    readable under a line this thin, where under them it could not be seen."""
+    x, y = note.xy
+    dx, dy = note.xyann
+    line = ax.annotate(
+        "",
+        xy=(x, y),
+        xytext=(dx, dy),
+        textcoords="offset points",
+        arrowprops={
+            "arrowstyle": "-",
+            "color": ALERT_COLOUR,
+            "linewidth": 0.7,
+            "shrinkA": 0.0,
+            "shrinkB": ALERT_RADIUS,
+        },
+        zorder=7.5,
+    )
+    line.set_in_layout(False)
+    line.set_gid("alert-leader")
 
 
 def _thin_events(ax: Axes, texts: Sequence[Any], keep_clear: Sequence[Any]) -> None:
@@ -283,9 +365,11 @@ def draw_timeseries(
     unusable images as marks on the time axis and the site total's alerts circled
     (info-only ones small and grey, unlabelled). Anything dated before
     :data:`~railwatch.limits.EARLIEST_YEAR` is left off (see :func:`on_chart`). Labels
-    are drawn as written (:func:`plain_text`). The axis is in UTC; an event, dated by
-    the site's local day, is drawn at noon of that day at the site, ``utc_offset`` east
-    of UTC (:attr:`ReportData.utc_offset <railwatch.report.model.ReportData.utc_offset>`),
+    are drawn as written (:func:`plain_text`). Each image is drawn at its instant; the
+    axis's ticks and dates are the site's local days (``utc_offset`` east of UTC, since
+    2026-12-05; UTC days before). An event, dated by the site's local day, is drawn at
+    noon of that day at the site, ``utc_offset`` east of UTC
+    (:attr:`ReportData.utc_offset <railwatch.report.model.ReportData.utc_offset>`),
     so it falls among the images of its local day (until 2026-12-05 at noon UTC); so is
     a silence (a ``quality`` alert, dated by a local day, not an image's time; until
     2026-12-05 at that day's midnight taken as UTC)."""
@@ -349,7 +433,7 @@ def _draw_timeseries(
     # a presence image (10 m and coarser) has a long-train flag, not a count: not a bar
     # or a point of 0 or 1 cars, and not a gap either
     counted = sorted((s for s in scenes if s.counts_cars), key=lambda s: s.when)
-    # a count by occupied track length (1.5-5 m) is car equivalents, not cars seen one by
+    # a count by occupied track length (1.5-10 m) is car equivalents, not cars seen one by
     # one: its own marker, never a grey bar like the cars of unsure type
     by_length = [s for s in counted if (s.method or "objects") == "length"]
     objects = [s for s in counted if (s.method or "objects") != "length"]
@@ -424,7 +508,7 @@ def _draw_timeseries(
                 "fmt": "o",
                 "color": LENGTH_COLOUR,
                 "markerfacecolor": "white",
-                "label": "car equivalents, 1.5-5 m (interval)",
+                "label": f"car equivalents, {length_range()} (interval)",
             },
         ),
     )
@@ -530,6 +614,7 @@ def _draw_timeseries(
         key = (float(_x([at])[0]), None if y is None else float(y))
         marks.setdefault(key, []).append(alert)
     notes: list[tuple[tuple[int, float], Any]] = []
+    rings: list[tuple[float, float, float]] = []  # every circle, kept clear of labels
     for (x, y), group in sorted(marks.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0.0)):
         acted = sorted(
             (a for a in group if a.severity != "info"),
@@ -539,6 +624,9 @@ def _draw_timeseries(
         colour = INFO_ALERT_COLOUR if info else ALERT_COLOUR
         label = "info alert" if info else "alert"
         if y is None:
+            # a silence (no usable image for long): a triangle on the top edge, its own
+            # legend entry (until 2026-12-05 it shared the rings' and was explained nowhere)
+            label = SILENCE_LABEL if info else f"{SILENCE_LABEL} (alert)"
             ax.plot(
                 [x],
                 [1.0],
@@ -551,6 +639,7 @@ def _draw_timeseries(
                 label=None if label in labelled else label,
             )
         else:
+            rings.append((x, y, (8 if info else 15) / 2.0))
             ax.plot(
                 [x],
                 [y],
@@ -579,7 +668,11 @@ def _draw_timeseries(
                 notes.append(((SEVERITY_RANK.get(acted[0].severity, 0), x), note))
         labelled.add(label)
 
-    ax.xaxis_date()
+    # ticks at the site's local midnights, labelled by its local days, as the alerts, the
+    # images and the events are dated (until 2026-12-05 at UTC midnights: at a site far
+    # from Greenwich an image of the 5th local day stood before the tick "05")
+    local = timezone(utc_offset)
+    ax.xaxis_date(local if all_when else None)  # nothing dated: matplotlib's bare axis
     ax.set_ylim(bottom=0.0)
     # a y axis of at least 0-5 cars: without a count (no usable image, or only zeros)
     # matplotlib scaled it 0-0.05 with decimal ticks
@@ -604,9 +697,9 @@ def _draw_timeseries(
         )
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("railcars per image")
-    locator = mdates.AutoDateLocator()
+    locator = mdates.AutoDateLocator(tz=local)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=local))
     if not all_when:  # no image and no event: not an axis of 1 January 1970
         ax.xaxis.set_major_locator(NullLocator())
         ax.xaxis.set_minor_locator(NullLocator())
@@ -632,5 +725,5 @@ def _draw_timeseries(
         )
     # the labels that can be read: the most severe alerts first (then the newest), then
     # the events, each hidden where it would cover one already placed
-    kept = _unstack(ax, [n for _, n in sorted(notes, key=lambda kn: kn[0], reverse=True)])
+    kept = _unstack(ax, [n for _, n in sorted(notes, key=lambda kn: kn[0], reverse=True)], rings)
     _thin_events(ax, event_texts, kept)

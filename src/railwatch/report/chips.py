@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.patches import Polygon as PolygonPatch
 from mpl_toolkits.axes_grid1.anchored_artists import (  # type: ignore[import-untyped]
@@ -32,6 +33,15 @@ _OUTLINE = [patheffects.withStroke(linewidth=2.5, foreground="black")]
 _OCCUPIED_OUTLINE = [patheffects.withStroke(linewidth=2.4, foreground="black")]
 #: Legend label of a length count's occupied track (:attr:`ChipImage.occupied`).
 OCCUPIED_LABEL = "track read as occupied (1.5-10 m: car equivalents = length / 14 m)"
+#: Legend label of the site's outline (the white dashed line on a chip).
+OUTLINE_LABEL = "site boundary"
+#: The site outline's dash pattern, on the chips and in their legend.
+_OUTLINE_DASHES = (0, (3, 2))
+
+
+def has_outline(chip: ChipImage) -> bool:
+    """Whether a chip draws its site's outline (a polygon: three points or more)."""
+    return len(chip.site_outline) >= 3
 
 
 def crop_window(
@@ -159,9 +169,9 @@ def _draw_chip(ax: Axes, chip: ChipImage) -> None:
     r0, r1, c0, c1 = chip.window
     ax.set_facecolor("#d9d9d9")
     ax.imshow(_rgba(chip), extent=(c0, c1, r1, r0), interpolation="nearest", zorder=1)
-    if len(chip.site_outline) >= 3:
+    if has_outline(chip):
         xs, ys = zip(*chip.site_outline, strict=True)
-        ax.plot(xs, ys, color="white", linewidth=1.0, linestyle=(0, (3, 2)), zorder=2)
+        ax.plot(xs, ys, color="white", linewidth=1.0, linestyle=_OUTLINE_DASHES, zorder=2)
     if chip.analyst:
         # a scene reviewed with outlines: the analyst's cars (its count) in their own
         # colour over the detector's boxes, which stay faint to show what was corrected
@@ -250,11 +260,14 @@ def draw_legend(
     analyst: Iterable[Detection] = (),
     *,
     occupied: bool = False,
+    outline: bool = False,
 ) -> None:
     """A figure legend for the classes present (and covered loads, if any), the
-    analyst's outlines when a chip draws them, and ``occupied`` track when one does."""
+    analyst's outlines when a chip draws them, ``occupied`` track when one does, and
+    the site's boundary when a chip draws it (``outline``: its white dashed line was
+    explained nowhere until 2026-12-05)."""
     with plain_text():
-        _draw_legend(fig, detections, analyst, occupied=occupied)
+        _draw_legend(fig, detections, analyst, occupied=occupied, outline=outline)
 
 
 def _draw_legend(
@@ -263,11 +276,12 @@ def _draw_legend(
     analyst: Iterable[Detection] = (),
     *,
     occupied: bool = False,
+    outline: bool = False,
 ) -> None:
     dets = list(detections)
     drawn = list(analyst)
     classes = class_order({d.cls for d in dets})
-    handles: list[Patch] = [
+    handles: list[Patch | Line2D] = [
         Patch(facecolor="none", edgecolor=class_colour(c), linewidth=1.5, label=c) for c in classes
     ]
     if drawn:
@@ -291,6 +305,19 @@ def _draw_legend(
         )
     if occupied:
         handles.append(Patch(facecolor=OCCUPIED_COLOUR, edgecolor="black", label=OCCUPIED_LABEL))
+    if outline:
+        # white as on the chips, edged in grey to show on the page
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="white",
+                linewidth=1.0,
+                linestyle=_OUTLINE_DASHES,
+                path_effects=[patheffects.withStroke(linewidth=2.6, foreground="#555555")],
+                label=OUTLINE_LABEL,
+            )
+        )
     if handles:
         fig.legend(
             handles=handles,
@@ -311,7 +338,13 @@ def chip_figure(chip: ChipImage, *, width: float = 5.5) -> Figure:
     """One chip as a figure, with a class legend."""
     fig = new_figure(*_chip_size(chip, width))
     draw_chip(fig.add_subplot(), chip)
-    draw_legend(fig, chip.detections, chip.analyst, occupied=bool(chip.occupied))
+    draw_legend(
+        fig,
+        chip.detections,
+        chip.analyst,
+        occupied=bool(chip.occupied),
+        outline=has_outline(chip),
+    )
     return fig
 
 
@@ -343,6 +376,7 @@ def pair_figure(before: ChipImage, after: ChipImage, *, width: float = 10.0) -> 
         [*before.detections, *after.detections],
         [*before.analyst, *after.analyst],
         occupied=bool(before.occupied or after.occupied),
+        outline=has_outline(before) or has_outline(after),
     )
     return fig
 

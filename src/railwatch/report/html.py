@@ -34,6 +34,7 @@ from railwatch.report.model import (
     acknowledged_words,
     clock_words,
 )
+from railwatch.report.style import length_range
 
 
 def data_uri(payload: bytes, mime: str) -> str:
@@ -77,6 +78,7 @@ def _environment() -> jinja2.Environment:
         fmt_pct=fmt_pct,
         fmt_scene_count=fmt_scene_count,
         year_summary=year_summary,
+        length_range=length_range,
     )
     return env
 

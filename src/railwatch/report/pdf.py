@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -31,7 +32,7 @@ from railwatch.report.charts import (
     new_figure,
     pdf_text,
 )
-from railwatch.report.chips import draw_chip, draw_legend
+from railwatch.report.chips import draw_chip, draw_legend, has_outline
 from railwatch.report.format import (
     acknowledged_text,
     fmt_count,
@@ -50,6 +51,7 @@ from railwatch.report.model import (
     clock_words,
     site_day,
 )
+from railwatch.report.style import length_range
 
 PAGE = (11.69, 8.27)  # A4 landscape, inches
 ROWS_PER_PAGE = 28
@@ -124,6 +126,22 @@ def _header(fig: Figure, data: ReportData, subtitle: str) -> None:
     fig.add_artist(Line2D([0.04, 0.96], [0.895, 0.895], color="#1d2329", linewidth=1.5))
 
 
+def _chart(fig: Figure, data: ReportData, chart_top: float) -> Axes:
+    """The count chart on the first page, from above the caption up to ``chart_top``
+    (figure fraction) with its title and legend above that."""
+    ax = fig.add_axes((0.06, 0.125, 0.9, chart_top - 0.125))  # clear of the caption
+    draw_timeseries(
+        ax,
+        data.scenes,
+        data.baseline,
+        data.events,
+        data.alerts,
+        title=chart_title(data.site),
+        utc_offset=data.utc_offset,
+    )
+    return ax
+
+
 def _first_page(data: ReportData) -> Figure:
     h = data.headline
     fig = _page()
@@ -157,32 +175,36 @@ def _first_page(data: ReportData) -> Figure:
             + (f", {words}" if (words := acknowledged_words(data)) else ""),
         ),
     ]
+    values = []
     for i, (k, v) in enumerate(facts):
         x, y = 0.04 + 0.31 * (i % 3), top - 0.06 * (i // 3)
         fig.text(x, y, k.upper(), fontsize=7, color="#5f6b76")
-        fig.text(x, y - 0.024, v, fontsize=10, fontweight="bold")
+        values.append(fig.text(x, y - 0.024, v, fontsize=10, fontweight="bold"))
     # below the facts and the chart's title and legend (above the axes since 2026-12-04)
     chart_top = min(0.64, top - 0.06 - 0.09)
-    ax = fig.add_axes((0.06, 0.125, 0.9, chart_top - 0.125))  # clear of the caption
-    draw_timeseries(
-        ax,
-        data.scenes,
-        data.baseline,
-        data.events,
-        data.alerts,
-        title=chart_title(data.site),
-        utc_offset=data.utc_offset,
-    )
+    ax = _chart(fig, data, chart_top)
+    # a legend of three rows (13 entries: a silence's triangle has its own since
+    # 2026-12-05) reached into the facts: the chart is drawn again that much lower
+    fig.canvas.draw()  # places the legend
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    legend = ax.get_legend()
+    floor = min(t.get_window_extent(renderer).y0 for t in values) - 4.0  # 4 px clear
+    if legend is not None and legend.get_window_extent(renderer).y1 > floor:
+        over = (legend.get_window_extent(renderer).y1 - floor) / fig.bbox.height
+        ax.remove()
+        ax = _chart(fig, data, chart_top - over)
     fig.text(
         0.04,
         0.02,
         "Bars: count per usable image by class; whiskers: interval; green hollow circles: car "
-        "equivalents from occupied track length (1.5-5 m images). Grey band: robust baseline; "
-        "dashed purple: trailing record;\ndashed lines: events (labels cut short, left off "
-        "where they would overlap: all are listed after the caveats); orange crosses: images "
-        "that could not be counted; red circles: alerts of the site total\n(small grey rings: "
-        "info only; alerts of single classes are not marked on the total; labels left off "
-        "where they would not fit).",
+        f"equivalents from occupied track length ({length_range()} images). Grey band: robust "
+        "baseline; dashed purple: trailing record;\ndashed lines: events (labels cut short, left "
+        "off where they would overlap: all are listed after the caveats); orange crosses: "
+        "images that could not be counted; red circles: alerts of the site total\n(small grey "
+        "rings: info only; alerts of single classes are not marked on the total; labels left "
+        "off where they would not fit; a thin line joins a label moved up to its circle);\n"
+        "triangles on the top edge: no usable image for long (a silence). Dates on the time "
+        "axis are local days at the site.",
         fontsize=7.5,
         color="#5f6b76",
     )
@@ -209,6 +231,7 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
             [d for c in chips for d in c.detections],
             [d for c in chips for d in c.analyst],
             occupied=any(c.occupied for c in chips),
+            outline=any(has_outline(c) for c in chips),
         )
     notes = list(ev.notes)
     if ev.before is not None:

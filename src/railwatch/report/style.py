@@ -22,7 +22,7 @@ BASELINE_COLOUR = "#7F8C8D"
 RECORD_COLOUR = "#8E44AD"
 EVENT_COLOUR = "#2C3E50"
 UNUSABLE_COLOUR = "#E67E22"
-#: Car equivalents from occupied track length (1.5-5 m images): not cars seen one by one.
+#: Car equivalents from occupied track length (1.5-10 m images): not cars seen one by one.
 LENGTH_COLOUR = "#16A085"
 #: An analyst's count (a scene review) on the chart, and their outlines on chips: a
 #: colour no class has, bright on any ground.
@@ -30,6 +30,17 @@ ANALYST_COLOUR = "#00E5FF"
 #: A length count's stretches of track read as occupied, on chips: a bright shade of
 #: :data:`LENGTH_COLOUR` (the chart's colour of such counts), outlined in black.
 OCCUPIED_COLOUR = "#1DE9B6"
+
+
+def length_range() -> str:
+    """The resolutions counted by occupied track length, e.g. ``1.5–10 m``: from
+    :data:`~railwatch.detect.coarse.LENGTH_GSD` up to (not including)
+    :data:`~railwatch.detect.coarse.PRESENCE_GSD`, where only a long train's presence is
+    read. Until 2026-12-05 (session 32) the chart's legend and captions said 1.5-5 m,
+    while the 5-10 m images (none in the demo) are counted that way too."""
+    from railwatch.detect.coarse import LENGTH_GSD, PRESENCE_GSD  # cv2: imported when used
+
+    return f"{LENGTH_GSD:g}\u2013{PRESENCE_GSD:g} m"
 
 
 def class_colour(cls: str) -> str:
