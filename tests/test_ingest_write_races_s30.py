@@ -27,7 +27,8 @@ from test_scene_write_races_s30 import _Between
 
 
 def _the_locking_read(statement: str, _params: Any) -> bool:
-    return "FROM scenes" in statement and "FOR UPDATE" in statement
+    # FOR NO KEY UPDATE since session 32 (repo.lock_scene)
+    return "FROM scenes" in statement and ("FOR UPDATE" in statement or "KEY UPDATE" in statement)
 
 
 @pytest.mark.services

@@ -9,7 +9,11 @@ reference of the other (a 3 m scene is read with up to 16 of the site's other im
 each held its own row and waited for the other's: PostgreSQL broke the deadlock by
 aborting one of them ("deadlock detected"). The SQLite test checks the rule on the
 statements issued; the PostgreSQL test plays the two recordings in two threads, held
-together after their first lock, which deadlocked every time before."""
+together after their first lock, which deadlocked every time before. The last test
+plays an analysis storing alerts on two scenes (key-share locks, through the foreign key)
+against a recording that locks both: with ``FOR UPDATE`` it deadlocked, in one order of
+the alerts before this session and in the other after its first change (c38b59f); the
+scenes are locked ``FOR NO KEY UPDATE`` since."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,13 +119,16 @@ def test_on_postgresql_two_results_that_read_each_other_do_not_deadlock(
         low, high = _two_outcomes(db)
         barrier = threading.Barrier(2, timeout=3.0)
         first_lock_done = threading.local()
+        reached: list[str] = []
 
         def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            if "FOR UPDATE" not in statement or "FROM scenes" not in statement:
+            locks = "FOR UPDATE" in statement or "FOR NO KEY UPDATE" in statement
+            if not locks or "FROM scenes" not in statement:
                 return
             if getattr(first_lock_done, "yes", False):
                 return
             first_lock_done.yes = True
+            reached.append(statement)
             # given up when the other recording waits on this one's lock: go on
             with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait()
@@ -144,5 +152,66 @@ def test_on_postgresql_two_results_that_read_each_other_do_not_deadlock(
         errors = [r for r in results.values() if isinstance(r, Exception)]
         assert not errors, errors
         assert set(results) == {low.scene_id, high.scene_id}
+        assert len(reached) == 2  # each took its first scene lock (one after the other)
     finally:
+        db.dispose()
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("high_first", [True, False])
+def test_on_postgresql_an_analysis_storing_alerts_and_a_recording_do_not_deadlock(
+    postgres_url: str, tmp_path: Path, high_first: bool
+) -> None:
+    """An analysis stores two alerts, one on the highest scene and one on the lowest, in
+    the order of their keys: each insert takes a key-share lock on its scene's row (the
+    foreign key check). The recording of the highest scene, which locks both, starts
+    between the two, and the analysis goes on once it waits on a lock or has ended.
+    Both complete and commit. Before, the recording locked the scenes ``FOR UPDATE``,
+    which a key-share lock blocks: each held one of the two rows and waited for the
+    other, and PostgreSQL aborted one ("deadlock detected"): the highest first
+    deadlocked once the recording locked its references first (c38b59f), the lowest
+    first before that (its own row first, then the references). ``FOR NO KEY UPDATE``
+    (a scene's id never changes) keeps writers of a scene apart without waiting on a
+    foreign key check."""
+    pytest.importorskip("psycopg")
+    from railwatch.storage import repo
+    from railwatch.storage.models import Alert
+    from test_scene_write_races_s30 import _in_thread, _until_blocked_or_done
+
+    db = coarse_site_at(tmp_path, postgres_url)
+    other = Database(postgres_url, migrate=False)
+    try:
+        low, high = _two_outcomes(db)
+        started: list[tuple[threading.Thread, dict[str, Any]]] = []
+        with other.session() as s:
+            site = repo.get_site(s, "yard")
+            order = (high, low) if high_first else (low, high)
+            for n, scene_id in enumerate(o.scene_id for o in order):
+                s.add(
+                    Alert(
+                        site_id=site.id,
+                        key=f"record:all:2023-06-0{n + 1}",
+                        kind="record",
+                        severity="low",
+                        when=datetime(2023, 6, 1 + n, tzinfo=UTC),
+                        cls="all",
+                        explanation="a test alert",
+                        metrics={},
+                        scene_id=scene_id,
+                    )
+                )
+                s.flush()
+                if not started:  # the recording, between the two inserts
+                    started.append(_in_thread(lambda: record_outcome(db, high, _detector())))
+                    _until_blocked_or_done(postgres_url, started[0][0])
+        worker, out = started[0]
+        worker.join(timeout=60)
+        assert not worker.is_alive()
+        assert "error" not in out, out
+        assert out["value"].error is None
+        with db.session(readonly=True) as s:
+            assert repo.get_scene(s, high.scene_id).status == "processed"
+            assert len(repo.get_site(s, "yard").alerts) == 2
+    finally:
+        other.dispose()
         db.dispose()

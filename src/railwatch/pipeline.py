@@ -11,33 +11,40 @@ Before a scene is read, its file is checked against what was ingested
 differ): a file replaced by another image fails the scene with the reason, and the other
 image's cars are never recorded under the scene's date.
 
-Lock order (PostgreSQL row locks, ``SELECT ... FOR UPDATE``; SQLite has one writer at
-a time and no row locks). Since 2026-12-05 (session 32) every transaction that locks
-rows follows it, so that no two wait on each other over rows they lock (one gap below):
+Lock order (PostgreSQL row locks; SQLite has one writer at a time and no row locks).
+Since 2026-12-05 (session 32) every transaction that locks rows follows it, so that no
+two wait on each other:
 
 1. A site's processing, track editing and removal first take the site's advisory lock
    (:func:`processing_lock`, :func:`editing_lock`, :func:`removal_lock`), outside any
    row lock.
-2. Scene rows: a transaction that locks several (:func:`record_outcome`: the scene and
-   the references its result was read with or records stamps on) locks all of them in
-   its first locking statement, in ascending id (:func:`_lock_scenes`); any later
+2. Scene rows, ``FOR NO KEY UPDATE`` (``repo.lock_scene``; no writer changes a scene's
+   id): a transaction that locks several (:func:`record_outcome`: the scene and the
+   references its result was read with or records stamps on) locks all of them in its
+   first locking statement, in ascending id (:func:`_lock_scenes`); any later
    ``repo.lock_scene`` / ``lock_scene_if_there`` in it only takes a row it holds
    already. Every other writer of scenes (``ingest``, ``ingest-stac``, ``scene bands``,
-   ``scene review``, ``repo.record_scene_result``) locks one scene per transaction.
-   Before session 32 a recording locked its own row and then its references': two
-   results recorded at once, each a reference of the other, deadlocked
-   (``tests/test_lock_order_s32.py``).
-3. Alert rows: a site's alerts in ascending id (``analysis.store._move_keys``,
-   ``repo.replace_alerts``), one alert for an acknowledgement (``repo.get_alert(lock=
-   True)``, the API's ``POST /alerts/{id}/ack``). No transaction locks both: a
-   recording locks no alert, and the analysis locks no scene with ``FOR UPDATE``.
-   Known gap (session 32, not fixed): an alert the analysis inserts takes a key-share
-   lock on its ``scene_id``'s row (the foreign key check), in the order of the alerts'
-   keys, and ``FOR UPDATE`` conflicts with it, so an analysis of a site and a
-   recording of two of its scenes at once could still wait on each other (PostgreSQL
-   would abort one; nothing is half written). Locking scenes ``FOR NO KEY UPDATE``
-   (``with_for_update(key_share=True)``), which a key-share lock does not conflict
-   with, would remove it.
+   ``scene review``) locks one scene per transaction. Before session 32 a recording
+   locked its own row and then its references': two results recorded at once, each a
+   reference of the other, deadlocked.
+3. Alert rows, ``FOR UPDATE``: a site's alerts in ascending id
+   (``analysis.store._move_keys``, ``repo.replace_alerts``), one alert for an
+   acknowledgement (``repo.get_alert(lock=True)``, the API's ``POST
+   /alerts/{id}/ack``). No transaction locks both scenes and alerts: a recording locks
+   no alert, and the analysis no scene. An alert stored with a ``scene_id`` (like a
+   count or a detection) takes a key-share lock on that scene's row (its foreign key
+   check), which ``FOR NO KEY UPDATE`` does not conflict with; with ``FOR UPDATE``
+   (before session 32) an analysis storing alerts on two scenes, in the order of their
+   keys, and a recording locking both deadlocked.
+
+PostgreSQL aborted one of the two in each case ("deadlock detected"; nothing was half
+written). ``tests/test_lock_order_s32.py`` plays both in two threads, and checks the
+statements of a recording on any backend. Not covered (seen, not fixed in session 32):
+a site's removal deletes its scenes and alerts through the foreign keys' cascades after
+locking the site's row, while an analysis of that site (which takes no advisory lock)
+locks the alerts first and then, inserting one, takes a key-share lock on the site's
+row; the two at once could deadlock (the analysis of a site being removed fails either
+way).
 """
 
 from __future__ import annotations
@@ -1301,7 +1308,7 @@ def _lock_scenes(s: Session, scene_ids: Sequence[int]) -> dict[int, Scene]:
         select(Scene)
         .where(Scene.id.in_(ids))
         .order_by(Scene.id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # as repo.lock_scene: FOR NO KEY UPDATE
         .execution_options(populate_existing=True)
     )
     return {scene.id: scene for scene in rows}

@@ -856,13 +856,20 @@ def lock_scene(session: Session, scene_id: int) -> Scene:
 def lock_scene_if_there(session: Session, scene_id: int) -> Scene | None:
     """:func:`lock_scene`, or None when there is no such scene (removed meanwhile: a
     writer with nothing to do then, such as ``pipeline``'s recording of a reference's
-    renewed stamps)."""
+    renewed stamps).
+
+    PostgreSQL's ``FOR NO KEY UPDATE`` (no writer changes a scene's id): writers of the
+    scene wait for each other (an ``UPDATE`` or another such lock), but an alert, count or
+    detection inserted with the scene's id (its foreign key check, a key-share lock)
+    does not wait for it, nor it for them: with ``FOR UPDATE`` (before session 32) an
+    analysis storing alerts on two scenes and a recording locking both could deadlock
+    (the lock order: ``railwatch.pipeline``'s docstring)."""
     if not is_record_id(scene_id):
         return None
     return session.scalar(
         select(Scene)
         .where(Scene.id == scene_id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE
         .execution_options(populate_existing=True)
     )
 
