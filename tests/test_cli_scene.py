@@ -84,7 +84,8 @@ def test_scene_list_shows_each_images_count(
     rows = _rows(out)
     # every id and date in full, and the count column: cars, car equivalents (≈), a gap
     assert sorted(rows) == ["1", "2", "3", "4"], out
-    assert [r[1] for r in rows.values()] == [f"2024-07-0{d} 02:00" for d in (1, 2, 3, 4)]
+    # at the site's local time, UTC+9 nominal at 130.6°E (session 32: the UTC time, 02:00)
+    assert [r[1] for r in rows.values()] == [f"2024-07-0{d} 11:00" for d in (1, 2, 3, 4)]
     assert [r[5] for r in rows.values()] == ["234", "≈76", "-", "225"], out
     assert "unusable (only 27" in rows["3"][7 if width >= 100 else 6]
     assert "≈: car equivalents from occupied track length" in out
