@@ -42,8 +42,8 @@ const RWChart = (() => {
       it, while it has the keyboard focus; Enter or Space opens a point's image (onPick)
       or brings a silence's alert forward (onAlert); an event is read only. The arrows
       stop here (the site page's ←/→ step through the images elsewhere). The tab stop is
-      the selected image's point (select), else the first mark, else the one last
-      focused. Returns {select(id)}. */
+      the first mark, then the mark last focused, or the point of the image last
+      selected (select) while the focus is outside the chart. Returns {select(id)}. */
   function draw(host, points, { events = [], alerts = [], onPick = () => {}, onAlert = () => {}, zone = null } = {}) {
     // a point's day: its local day at the site (`day`, the day its alerts name; session
     // 31), else its UTC day; the tooltip gives the image's time, in UTC
