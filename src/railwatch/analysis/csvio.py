@@ -530,15 +530,25 @@ def _records(reader: _csv.Reader, source: str) -> Iterator[tuple[int, list[str]]
 
 
 def parse_counts_csv(
-    text: str, *, source: str = "CSV", warn: Callable[[str], None] | None = None
+    text: str,
+    *,
+    source: str = "CSV",
+    warn: Callable[[str], None] | None = None,
+    utc_offset: timedelta | None = None,
 ) -> dict[str, list[CountPoint]]:
     """Parse CSV text into count points per site (site "" when there is no site column).
 
     An empty ``count`` or ``usable`` false makes an unusable point (a gap, never a zero).
     Columns are separated by commas, semicolons or tabs (:func:`separator`). ``warn`` is
-    given one line for each series and UTC day with several different counts (at most
+    given one line for each series and day with several different counts (at most
     :data:`MAX_WARNINGS`, then one line for the rest), and a line saying how numeric
-    dates were read (day/month order, Excel serial numbers).
+    dates were read (day/month order, Excel serial numbers). The day is the UTC day
+    (``analyze --counts``: a file's days as it gives them), or with ``utc_offset`` (a
+    file read for one stored site, `scene import-reviews`) the site's local day, that
+    offset east of UTC, as the site's analysis groups its images: a line's time there,
+    or its date as written where it gives a date alone (2026-12-05, session 32; it was
+    the UTC day, so two lines of one local day west of Greenwich, 00:30 and 23:30, were
+    not said to be one day, and two of different local days were).
     """
     sep = separator(text)
     decimal_comma = sep == ";"
@@ -638,7 +648,7 @@ def parse_counts_csv(
     out: dict[str, list[CountPoint]] = {}
     #: lines of an export's images that were never analysed, by status
     left_out: dict[str, list[int]] = {}
-    #: usable counts per (site, class, UTC day), with their lines, for the warning
+    #: usable counts per (site, class, day: _warn_day), with their lines, for the warning
     days: dict[tuple[str, str, date], list[tuple[int, CountPoint]]] = {}
     for line, row in rows:
 
@@ -696,7 +706,9 @@ def parse_counts_csv(
         )
         out.setdefault(site, []).append(point)
         if usable and count is not None:
-            days.setdefault((site, cls, when.date()), []).append((line, point))
+            days.setdefault((site, cls, _warn_day(when, timed, utc_offset)), []).append(
+                (line, point)
+            )
     if not out and left_out:
         raise InputError(
             f"{source} has no image that was analysed: {_left_out_text(left_out)}; run "
@@ -725,7 +737,7 @@ def parse_counts_csv(
             if len({p.count for _, p in counts}) > 1
         ]
         for (site, cls, day), counts in several[:MAX_WARNINGS]:
-            warn(_several_counts(site, cls, day, counts))
+            warn(_several_counts(site, cls, day, counts, utc_offset))
         if len(several) > MAX_WARNINGS:
             rest = several[MAX_WARNINGS:]
             first = ", ".join(str(counts[0][0]) for _, counts in rest[:5])
@@ -782,6 +794,15 @@ def _left_out_text(left_out: dict[str, list[int]]) -> str:
     return " and ".join(parts)
 
 
+def _warn_day(when: datetime, timed: bool, utc_offset: timedelta | None) -> date:
+    """The day a line is grouped by for the several-counts warning: its UTC day, or with
+    ``utc_offset`` the site's local day (a date given alone is that day as written)."""
+    if utc_offset is None or not timed:
+        return when.date()
+    utc = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return (utc + utc_offset).date()
+
+
 def _kept(counts: list[tuple[int, CountPoint]]) -> tuple[int, CountPoint, str]:
     """The line and point the analysis keeps of one series' usable counts on one day
     (:func:`railwatch.analysis.series.build_series`: the best image, as the database's
@@ -789,11 +810,17 @@ def _kept(counts: list[tuple[int, CountPoint]]) -> tuple[int, CountPoint, str]:
     ``reviewed`` (an analyst's count among the detector's), ``quality`` (the highest
     clear fraction x coverage among those) or ``count`` (nothing else to choose by: the
     highest count, the first line of equals)."""
+    from dataclasses import replace
+
     from railwatch.analysis.series import METHOD_RANK, _quality_score, build_series
 
-    (series,) = build_series(p for _, p in counts).values()
+    # one day whatever their times (a local day at a site may span two UTC days)
+    one_day = counts[0][1].when
+    same = [replace(p, when=one_day) for _, p in counts]
+    (series,) = build_series(same).values()
     best = series.points[0]
-    line = next(n for n, p in counts if p == best)
+    i = next(i for i, p in enumerate(same) if p == best)
+    line, best = counts[i]
     rank = METHOD_RANK.get(best.method, 1)
     peers = [p for _, p in counts if METHOD_RANK.get(p.method, 1) == rank]
     if len(peers) < len(counts):
@@ -805,8 +832,16 @@ def _kept(counts: list[tuple[int, CountPoint]]) -> tuple[int, CountPoint, str]:
     return line, best, "count"
 
 
-def _several_counts(site: str, cls: str, day: date, counts: list[tuple[int, CountPoint]]) -> str:
-    """The warning for several different counts of one series on one UTC day."""
+def _several_counts(
+    site: str,
+    cls: str,
+    day: date,
+    counts: list[tuple[int, CountPoint]],
+    utc_offset: timedelta | None = None,
+) -> str:
+    """The warning for several different counts of one series on one day: a UTC day, or
+    with ``utc_offset`` a local day at the site (:func:`parse_counts_csv`)."""
+    from railwatch.analysis.events import offset_text
     from railwatch.analysis.series import _quality_score
 
     lines = [str(line) for line, _ in counts]
@@ -814,9 +849,10 @@ def _several_counts(site: str, cls: str, day: date, counts: list[tuple[int, Coun
     value = float(kept.count or 0.0)
     what = "railcars" if cls == "all" else f"{cls} cars"
     where = f" at site {site}" if site else ""
+    on = "UTC" if utc_offset is None else f"at the site ({offset_text(utc_offset)} nominal)"
     head = (
         f"lines {', '.join(lines[:-1])} and {lines[-1]} count {what}{where} on the same day, "
-        f"{day.isoformat()} UTC, differently ({', '.join(f'{p.count:g}' for _, p in counts)}): "
+        f"{day.isoformat()} {on}, differently ({', '.join(f'{p.count:g}' for _, p in counts)}): "
         "the analysis keeps one count a day, "
     )
     tail = "; correct or remove the others"
@@ -900,9 +936,13 @@ def decode_counts(data: bytes, source: str) -> str:
 
 
 def read_counts_csv(
-    path: str | Path, *, warn: Callable[[str], None] | None = None
+    path: str | Path,
+    *,
+    warn: Callable[[str], None] | None = None,
+    utc_offset: timedelta | None = None,
 ) -> dict[str, list[CountPoint]]:
-    """Read a CSV file of hand counts (:func:`decode_counts`); see :func:`parse_counts_csv`."""
+    """Read a CSV file of hand counts (:func:`decode_counts`); see :func:`parse_counts_csv`
+    (``utc_offset``: the site's, for a file of one stored site's counts)."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -915,4 +955,6 @@ def read_counts_csv(
         ) from err
     except OSError as err:
         raise InputError(f"cannot read {p}: {err.strerror}; give a CSV file you can read") from err
-    return parse_counts_csv(decode_counts(data, str(p)), source=str(p), warn=warn)
+    return parse_counts_csv(
+        decode_counts(data, str(p)), source=str(p), warn=warn, utc_offset=utc_offset
+    )

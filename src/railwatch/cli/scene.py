@@ -477,12 +477,20 @@ def import_reviews_command(
     none takes its UTC day's one image, as files written before 2026-12-05 meant). Images
     whose stored count already is the file's are left as they are."""
     from railwatch.analysis.csvio import read_counts_csv
+    from railwatch.analysis.store import site_utc_offset
     from railwatch.review import import_reviews
 
-    # (the reader refuses a scene_id past railwatch.limits.MAX_RECORD_ID with its line)
-    series = read_counts_csv(counts, warn=lambda msg: err_console.print(msg, highlight=False))
     db = open_db(ctx)
     with db.session() as s:
+        # the file's days are the site's local days, as its lines are matched to images:
+        # two counts of one local day are said to be one day's (session 32: UTC days)
+        offset = site_utc_offset(repo.get_site(s, site))
+        # (the reader refuses a scene_id past railwatch.limits.MAX_RECORD_ID with its line)
+        series = read_counts_csv(
+            counts,
+            warn=lambda msg: err_console.print(msg, highlight=False),
+            utc_offset=offset,
+        )
         done = import_reviews(s, site, series, note=note)
     if as_json:
         print_json(
