@@ -17,7 +17,13 @@ two wait on each other:
 
 1. A site's processing, track editing and removal first take the site's advisory lock
    (:func:`processing_lock`, :func:`editing_lock`, :func:`removal_lock`), outside any
-   row lock.
+   row lock. Then the site's row: a removal deletes it (``repo.remove_site``) before the
+   foreign keys' cascades delete its alerts, scenes, counts and the rest; an analysis
+   that stores its alerts locks it ``FOR KEY SHARE`` before anything else
+   (``analysis.store._hold_site``, since 2026-12-05, session 32), so a removal waits for
+   the analysis to end, and an analysis coming after a removal waits for it and says
+   the site was removed. The analysis takes no advisory lock: those are refused at once
+   when held, and an analysis during a processing run is allowed.
 2. Scene rows, ``FOR NO KEY UPDATE`` (``repo.lock_scene``; no writer changes a scene's
    id): a transaction that locks several (:func:`record_outcome`: the scene and the
    references its result was read with or records stamps on) locks all of them in its
@@ -39,12 +45,11 @@ two wait on each other:
 
 PostgreSQL aborted one of the two in each case ("deadlock detected"; nothing was half
 written). ``tests/test_lock_order_s32.py`` plays both in two threads, and checks the
-statements of a recording on any backend. Not covered (seen, not fixed in session 32):
-a site's removal deletes its scenes and alerts through the foreign keys' cascades after
-locking the site's row, while an analysis of that site (which takes no advisory lock)
-locks the alerts first and then, inserting one, takes a key-share lock on the site's
-row; the two at once could deadlock (the analysis of a site being removed fails either
-way).
+statements of a recording on any backend. Before the site row's lock in the analysis
+(session 32), a site's removal (the site's row, then the alerts through the cascade)
+and an analysis of that site (the alerts, then a key-share lock on the site's row as it
+inserted one) deadlocked the same way; ``tests/test_site_removal_analysis_s32c.py``
+plays it, and the analysis coming after the removal.
 """
 
 from __future__ import annotations

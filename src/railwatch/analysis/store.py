@@ -21,6 +21,7 @@ from railwatch.analysis.events import local_day, nominal_utc_offset, offset_text
 from railwatch.analysis.series import as_utc
 from railwatch.analysis.settings import AlertSettings
 from railwatch.analysis.types import Alert, CountPoint
+from railwatch.errors import NotFoundError
 from railwatch.storage import repo
 from railwatch.storage.models import Alert as AlertRow
 from railwatch.storage.models import Count, Scene, Site
@@ -113,7 +114,13 @@ def analyze_site(
     site's nominal solar zone (:func:`site_longitude`, ``nominal_utc_offset``).
 
     ``store=False`` only computes them (a look-back as of an earlier date): the stored
-    alerts and their acknowledgements are left as they are, and nothing is written."""
+    alerts and their acknowledgements are left as they are, and nothing is written.
+
+    Storing, it first locks the site's row (:func:`_hold_site`): a removal of the site
+    waits for the analysis to end, and an analysis that comes after a removal waits for
+    it and says the site was removed (:class:`~railwatch.errors.NotFoundError`)."""
+    if store:
+        _hold_site(session, site)
     points = site_points(session, site)
     events = repo.event_values(session, site)
     offset = site_utc_offset(repo.get_site(session, site))
@@ -137,6 +144,29 @@ def analyze_site(
         changed_since_ack=0 if changes is None else changes.changed_since_ack,
         after=0 if as_of is None else sum(1 for p in totals if p.when > as_of),
     )
+
+
+def _hold_site(session: Session, site: str) -> None:
+    """Lock the site's row ``FOR KEY SHARE`` (PostgreSQL; SQLite's writers take turns
+    already), before any other lock of the analysis: the first step of the lock order in
+    :mod:`railwatch.pipeline`'s docstring. The analysis then locks the site's alerts
+    (:func:`_move_keys`, ``repo.replace_alerts``) and inserts new ones, each taking the
+    same key-share lock (the foreign key check), which a removal of the site holding the
+    row (``repo.remove_site``: its delete, then the cascades to the alerts) blocked:
+    before session 32 the two deadlocked on PostgreSQL when the removal came between the
+    analysis' alert locks and its first insert. Held first, the lock makes a removal wait
+    for the analysis, which does not block a change to the site's other columns (``site
+    edit``) nor another analysis. Raises :class:`NotFoundError` when the site was removed
+    while the analysis waited for it."""
+    row = repo.get_site(session, site)
+    held = session.scalar(
+        select(Site.id).where(Site.id == row.id).with_for_update(read=True, key_share=True)
+    )
+    if held is None:
+        raise NotFoundError(
+            f"site {row.name!r} was removed while it was being analysed (by another "
+            "railwatch command or the dashboard): nothing was stored"
+        )
 
 
 def utc_day_keys(

@@ -440,7 +440,14 @@ class SiteRemoval:
 
 
 def remove_site(session: Session, name: SiteRef) -> SiteRemoval:
-    """Delete a site and everything that belongs to it (database cascades)."""
+    """Delete a site and everything that belongs to it (database cascades).
+
+    Callers hold ``pipeline.removal_lock`` (no processing run on the site). The site's
+    row is deleted first, which locks it, and the cascades then delete its alerts, scenes
+    and the rest: on PostgreSQL an analysis storing the site's alerts holds that row
+    ``FOR KEY SHARE`` from its start (``analysis.store._hold_site``), so the delete waits
+    for it to end, and an analysis starting meanwhile waits for the removal (the lock
+    order in ``railwatch.pipeline``'s docstring; session 32)."""
     site = get_site(session, name)
     scene_ids = select(Scene.id).where(Scene.site_id == site.id).scalar_subquery()
     removal = SiteRemoval(
