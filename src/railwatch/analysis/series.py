@@ -14,7 +14,13 @@ length, then presence: :data:`METHOD_RANK`), then an analyst's count (a scene re
 highest clear fraction x coverage
 (a missing value counts as 1), ties broken by the higher count, then the lower scene
 id. Overlapping partial images are not summed, because their cars may be the same cars.
-A day with no usable image is a gap (``count`` None), never a zero.
+A day with no usable image is a gap (``count`` None), never a zero. Every class keeps the
+image the day's total (``all``) keeps, where its points name their scenes (a stored
+site's); hand counts without scene ids keep each class's best. (Until 2026-12-05,
+session 32, each class chose on its own, and the ties broken by the higher count could
+give one day's total from one image and a type or the covered loads from another: at a
+yard at 118.2°W, 7 railcars on the local 2024-03-05 from its 23:30 image and a railcar
+record "4 railcars on 2024-03-05" from its 00:30 image, whose total was 5.)
 """
 
 from __future__ import annotations
@@ -132,11 +138,24 @@ def build_series(points: Iterable[CountPoint]) -> dict[str, CountSeries]:
         if when is not point.when:
             point = CountPoint(**{**point.__dict__, "when": when})
         by_cls.setdefault(point.cls, {}).setdefault(when.date(), []).append(point)
+    # the image each day's total keeps: every class of that day keeps the same image
+    kept = {
+        day: best.scene_id
+        for day, pts in by_cls.get("all", {}).items()
+        if (best := _best(pts)).is_usable and best.scene_id is not None
+    }
     out: dict[str, CountSeries] = {}
     for cls, days in sorted(by_cls.items()):
-        combined = [_best(days[d]) for d in sorted(days)]
+        combined = [_of_day(days[d], kept.get(d)) for d in sorted(days)]
         out[cls] = CountSeries(cls=cls, points=tuple(combined))
     return out
+
+
+def _of_day(points: list[CountPoint], scene_id: int | None) -> CountPoint:
+    """The point a class keeps of one day: that of the image the day's total keeps
+    (``scene_id``) where the class has one, else its own best (:func:`_best`)."""
+    same = [p for p in points if scene_id is not None and p.scene_id == scene_id]
+    return same[0] if len(same) == 1 and same[0].usable else _best(points)
 
 
 #: What each counting method means, for explanations.
