@@ -207,7 +207,7 @@ def test_gap_and_unusable_caveats() -> None:
     later = SceneRow(50, T0 + timedelta(days=200), "S", 0.5, True, 0.9, 1.0, 6.0, 5.0, 7.0)
     lost = SceneRow(51, T0 + timedelta(days=120), "S", 0.5, False, 0.1, 1.0, reasons=("cloud 90%",))
     gaps = gap_caveats([*rows, lost, later])
-    assert len(gaps) == 1 and "(1 image there could not be counted)" in gaps[0]
+    assert len(gaps) == 1 and "(150 days, in which 1 image could not be counted)" in gaps[0]
     caveats = build_caveats([*rows, lost, later])
     assert any("1 of 8 images could not be counted (cloud 1)" in c for c in caveats)
     assert any("never as zero" in c for c in caveats)

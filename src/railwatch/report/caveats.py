@@ -79,7 +79,8 @@ def covered_summary(rows: Sequence[SceneRow]) -> str | None:
         f"At the {n} other alert images, contents cannot be identified for {covered} of "
         f"{fmt_num(cars)} cars ({covered / cars:.0%}; at {len(with_cover)} of the images, "
         f"{min(shares):.0%} to {max(shares):.0%} of their cars): their loads are under "
-        "tarpaulins or sheets (each image's covered cars: the full list of images)."
+        'tarpaulins or sheets. How many are covered at each image is in the "covered" '
+        "column of the images table."
     )
 
 
@@ -173,13 +174,25 @@ def reviewed_caveat(cars: Sequence[SceneRow]) -> str | None:
     return text + "."
 
 
+#: The detector's count error with the sun at 15-35 degrees on drawings it never learned
+#: from, as measured (docs/benchmarks.md "Detection", third renderer, 2026-12-05 05:29
+#: UTC: net +7.1 % / +6.1 %, count MAPE 12.4 % / 12.7 % at 15-25 / 25-35 degrees).
+LOW_SUN_NET = "6-7 %"
+LOW_SUN_MAPE = "12-13 %"
+
+
 def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:
     """Which counts of cars seen one by one come from images with a low sun, whose long
     shadows the detector may count as cars (measured on drawings it never learned from,
-    ``benchmarks/bench_third_renderer.py``: with the sun at 15-35 degrees about two thirds
-    of its false boxes lay on shadows and its counts ran 6-7 % high in all, each scene
-    about 12 % off, against 3 % low in all, each 4 % off, with the sun above 55 degrees;
-    the simulator's low-sun scenes show no such bias, and no real image has measured it)."""
+    ``benchmarks/bench_third_renderer.py``, table in docs/benchmarks.md "Detection", run
+    2026-12-05 05:29 UTC: with the sun at 15-35 degrees about two thirds of its false boxes
+    lay on shadows and its counts ran 6-7 % high in all (+7.1 % at 15-25, +6.1 % at 25-35),
+    each scene 12-13 % off either way (count MAPE 12.4 % and 12.7 %), against 3 % low in
+    all, each 4 % off, with the sun above 55 degrees, and 10 % off over all 200 scenes; the
+    simulator's low-sun scenes show no such bias, and no real image has measured it).
+
+    Until 2026-12-05 it said "each about 12 % off", README "each scene about 10 % off"
+    (that is over all scenes, whatever the sun): both now give the low-sun figure."""
     rows = [
         r
         for r in counted
@@ -195,8 +208,10 @@ def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:
     return (
         f"{which} taken with the sun below {LOW_SUN_DEG:g}° ({days}{more}): "
         "cars then cast long shadows, dark strips of a car's size beside them, which the "
-        "detector may count as cars. On test drawings it had never seen, such images were "
-        "counted 6-7 % high in all and each about 12 % off; check them by eye before "
+        "detector may count as cars. On test drawings it had never seen, those with the sun "
+        f"at 15-35° were counted {LOW_SUN_NET} high in all and each {LOW_SUN_MAPE} off either "
+        "way, against 10 % off over all its drawings (benchmarks/bench_third_renderer.py, "
+        'docs/benchmarks.md "Detection"); check them by eye before '
         "relying on them (`railwatch scene to-review` lists the images to check first)."
     )
 
@@ -224,11 +239,14 @@ def gap_caveats(rows: Sequence[SceneRow], limit: int = 3) -> list[str]:
     out = []
     for days, a, b in sorted(long_gaps, key=lambda g: g[1].when):
         lost = sum(1 for r in rows if a.when < r.when < b.when and not r.counted)
+        # one bracket: "(54 days) (2 images there could not be counted)" read as two asides
         why = (
-            f" ({lost} image{'s' if lost != 1 else ''} there could not be counted)" if lost else ""
+            f", in which {lost} image{'s' if lost != 1 else ''} could not be counted"
+            if lost
+            else ""
         )
         out.append(
-            f"No usable image from {a.day} to {b.day} ({days:.0f} days){why}: "
+            f"No usable image from {a.day} to {b.day} ({days:.0f} days{why}): "
             "changes within that period may have been missed."
         )
     return out
@@ -274,10 +292,30 @@ def _coarse_registration_caveats(counted: Sequence[SceneRow]) -> list[str]:
     return out
 
 
+def _offset_words(offset: dict[str, list[tuple[str, float]]]) -> str:
+    """'2024-06-07 (4.2 m), 2023-11-25 (4.7 m against the before image of 2023-10-05,
+    9.0 m against that of 2023-10-24)': an alert day with one offset pair gives its
+    offset, one with several names each pair's before image (until 2026-12-05 such a day
+    was listed twice with different offsets, and nothing said why)."""
+    parts = []
+    for day, pairs in offset.items():
+        if len(pairs) == 1:
+            parts.append(f"{day} ({pairs[0][1]:.1f} m)")
+            continue
+        each = [
+            f"{shift:.1f} m against {'the before image' if i == 0 else 'that'} of {before}"
+            for i, (before, shift) in enumerate(pairs)
+        ]
+        parts.append(f"{day} ({', '.join(each)})")
+    return ", ".join(parts)
+
+
 def _registration_caveats(evidence: Sequence[Evidence]) -> list[str]:
     seen: set[tuple[int, int]] = set()
     aligned: list[float] = []
-    offset: list[str] = []
+    # alert day -> (before image's day, offset) of each pair: two alerts of one image (the
+    # total's and a class's) can have different before images, which the caveat names
+    offset: dict[str, list[tuple[str, float]]] = {}
     unmeasured = 0
     for ev in evidence:
         if ev.before is None or ev.after is None or ev.before_row is None or ev.after_row is None:
@@ -291,7 +329,9 @@ def _registration_caveats(evidence: Sequence[Evidence]) -> list[str]:
         elif ev.shift_m < ev.after.gsd:
             aligned.append(ev.shift_m)
         else:
-            offset.append(f"{ev.after_row.day} ({ev.shift_m:.1f} m)")
+            offset.setdefault(str(ev.after_row.day), []).append(
+                (str(ev.before_row.day), ev.shift_m)
+            )
     out: list[str] = []
     if aligned:
         out.append(
@@ -300,9 +340,9 @@ def _registration_caveats(evidence: Sequence[Evidence]) -> list[str]:
         )
     if offset:
         out.append(
-            f"The before and alert images appear offset for {', '.join(offset)} (phase "
-            f"correlation on the shared extent). {MISREGISTRATION}: a car in one image is not "
-            "necessarily the same car in the other."
+            "Phase correlation on the shared extent finds the before and alert images "
+            f"offset for {_offset_words(offset)}. {MISREGISTRATION}: a car in one image is "
+            "not necessarily the same car in the other."
         )
     if unmeasured and not aligned and not offset:
         out.append(f"{MISREGISTRATION}; compare the chips by the track layout.")
