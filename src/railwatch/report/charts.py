@@ -51,6 +51,15 @@ UNUSABLE_DENSE = 150
 #: The y axis reaches at least this many cars; the time axis spans at least this many days.
 MIN_Y_TOP = 5.0
 MIN_SPAN_DAYS = 30.0
+#: Room above the highest count, baseline or trailing record (a fraction of it) for the
+#: alert circles and their labels ...
+Y_HEADROOM = 0.1
+#: ... and the most the intervals' whiskers may raise the axis above it (a fraction): an
+#: ordinary interval (a count of 20 up to 24) is drawn whole, the widest are cut.
+Y_WHISKER_ROOM = 0.25
+#: Legend entry of the open arrow on the top edge where a count's interval goes on above
+#: the y axis (:func:`y_top`); the interval is given in full in the per-image table.
+CLIPPED_LABEL = "interval goes on above the axis"
 _RC: dict[str, Any] = {"svg.hashsalt": "railwatch", "svg.fonttype": "path", "pdf.fonttype": 42}
 #: Text drawn as written: matplotlib reads a string with two ``$`` as mathtext, so an
 #: event label, note or sensor name such as "fine of $2bn, then $5bn" was drawn garbled
@@ -135,6 +144,65 @@ def _x(whens: Sequence[datetime | date]) -> np.ndarray:
     return np.asarray(mdates.date2num([_as_datetime(w) for w in whens]), dtype=float)
 
 
+def _drawn_counts(scenes: Sequence[SceneRow]) -> list[SceneRow]:
+    """The images the chart draws a count of (with its interval): counted, on the chart."""
+    return [s for s in scenes if s.counts_cars and on_chart(s.when)]
+
+
+def y_top(scenes: Sequence[SceneRow], baseline: Sequence[BaselinePoint] = ()) -> float:
+    """The top of the count chart's y axis (which starts at 0): the highest count, the
+    detector's count an analyst replaced, the baseline's centre and band and the trailing
+    record drawn, with :data:`Y_HEADROOM` above, and at least :data:`MIN_Y_TOP`. The
+    intervals' whiskers raise it by :data:`Y_WHISKER_ROOM` of that highest value at most:
+    those that reach higher are cut at the top edge and marked there (:func:`beyond_axis`).
+
+    Until 2026-12-05 matplotlib scaled the axis to the whiskers: on the demo the 2024
+    intervals reached 395 while the counts were at most 231 and under 20 for five years,
+    which were drawn in the bottom twentieth of the axis."""
+    values = [0.0]
+    whiskers = [0.0]
+    for s in _drawn_counts(scenes):
+        values.append(float(s.total or 0.0))
+        whiskers.append(float(s.high if s.high is not None else s.total or 0.0))
+        if s.reviewed and s.detector_total is not None:
+            values.append(float(s.detector_total))
+    for b in baseline:
+        if on_chart(b.when):
+            band = (b.high,) if b.low is not None else ()
+            values += [float(v) for v in (b.centre, b.record, *band) if v is not None]
+    highest = max(values)
+    top = max(highest * (1.0 + Y_HEADROOM), min(max(whiskers), highest * (1 + Y_WHISKER_ROOM)))
+    return max(top, MIN_Y_TOP)
+
+
+def beyond_axis(
+    scenes: Sequence[SceneRow], baseline: Sequence[BaselinePoint] = ()
+) -> list[SceneRow]:
+    """The images whose interval reaches above the chart's y axis (:func:`y_top`), in
+    time order: their whiskers are cut at the top edge with an open arrow."""
+    top = y_top(scenes, baseline)
+    rows = [s for s in _drawn_counts(scenes) if s.high is not None and float(s.high) > top]
+    return sorted(rows, key=lambda s: s.when)
+
+
+def beyond_axis_words(
+    scenes: Sequence[SceneRow], baseline: Sequence[BaselinePoint] = ()
+) -> str | None:
+    """The chart caption's words for the intervals cut at its top edge; None when none is."""
+    rows = beyond_axis(scenes, baseline)
+    if not rows:
+        return None
+    highest = max(rows, key=lambda s: float(s.high or 0.0))
+    n = len(rows)
+    return (
+        "The y axis is scaled to the counts, baseline and record, not to the intervals: "
+        f"{n} interval{'s' if n != 1 else ''} reach{'es' if n == 1 else ''} above it, "
+        f"{'its whisker' if n == 1 else 'their whiskers'} cut at the top edge with an open "
+        f"arrow (the highest to {float(highest.high or 0.0):.0f}, {highest.day}; every "
+        "interval is in the per-image table)."
+    )
+
+
 def _stack_parts(row: SceneRow, classes: Sequence[str]) -> dict[str, float]:
     """Per-class counts of a row, with the part of the total no class explains."""
     parts = {c: float(row.by_class.get(c, 0.0)) for c in classes if c != UNCLASSIFIED}
@@ -191,12 +259,18 @@ def event_label(labels: Sequence[str], limit: int = EVENT_LABEL_CHARS) -> str:
 
 
 #: Where an alert's label may stand, tried in this order: (offset in points, horizontal
-#: and vertical alignment): up right of its circle, up left, down right, down left.
+#: and vertical alignment): up right of its circle, up left, down right, down left, right,
+#: left; each only where the label is nearer its own circle than any other.
 LABEL_SPOTS: tuple[tuple[tuple[float, float], str, str], ...] = (
     ((8.0, 8.0), "left", "baseline"),
     ((-8.0, 8.0), "right", "baseline"),
     ((8.0, -8.0), "left", "top"),
     ((-8.0, -8.0), "right", "top"),
+    # level with the circle, right then left (since 2026-12-05: where the y axis follows
+    # the counts, circles on a steep rise stand closer and a label up or down of its own
+    # was nearer its neighbour's)
+    ((10.0, 0.0), "left", "center_baseline"),
+    ((-10.0, 0.0), "right", "center_baseline"),
 )
 
 
@@ -229,23 +303,38 @@ def _unstack(
     points = fig.dpi / 72.0  # display pixels per point
     frame = ax.get_window_extent(renderer)
     placed: list[Any] = []
+    centres: list[tuple[float, float]] = []
     for x, y, radius in rings:
         cx, cy = ax.transData.transform((x, y))
         r = radius * points
         placed.append(Bbox.from_extents(cx - r, cy - r, cx + r, cy + r))
+        centres.append((float(cx), float(cy)))
 
     def inside(box: Any) -> bool:
         return bool(box.x0 >= frame.x0 and frame.y0 <= box.y0 and box.y1 <= frame.y1)
 
+    def away(box: Any, p: tuple[float, float]) -> float:
+        return float(
+            np.hypot(max(box.x0 - p[0], 0.0, p[0] - box.x1), max(box.y0 - p[1], 0.0, p[1] - box.y1))
+        )
+
+    def nearest_own(box: Any, own: tuple[float, float]) -> bool:
+        """The label is nearer its own circle than any other (it read as the next one's
+        where the chart is taller: since 2026-12-05 the y axis follows the counts)."""
+        others = [c for c in centres if np.hypot(c[0] - own[0], c[1] - own[1]) > 0.5]
+        return all(away(box, own) < away(box, c) for c in others)
+
     kept: list[Any] = []
     for note in notes:
         spot = None
+        cx, cy = ax.transData.transform(note.xy)
+        own = (float(cx), float(cy))
         for offset, ha, va in LABEL_SPOTS:
             note.xyann = offset
             note.set_horizontalalignment(ha)
             note.set_verticalalignment(va)
             box = note.get_window_extent(renderer)
-            if inside(box) and not any(box.overlaps(p) for p in placed):
+            if inside(box) and not any(box.overlaps(p) for p in placed) and nearest_own(box, own):
                 spot = box
                 break
         if spot is not None:
@@ -304,6 +393,47 @@ def _leader(ax: Axes, note: Any) -> None:
     )
     line.set_in_layout(False)
     line.set_gid("alert-leader")
+
+
+#: Points between the chart's legend and its title when the title is moved above it.
+TITLE_GAP = 2.0
+#: The gid of the chart's title (a :class:`~matplotlib.text.Text`), to find it by.
+TITLE_GID = "chart-title"
+
+
+def chart_heading(ax: Axes) -> Any | None:
+    """The chart's title artist (left, above the axes); None when it has none."""
+    found = ax.findobj(lambda a: a.get_gid() == TITLE_GID)
+    return found[0] if found else None
+
+
+def _title_clear(ax: Axes, heading: Any) -> None:
+    """Move the chart's title (left, above the axes) up above its legend (right, above
+    the axes) when the two would overlap: a wide legend reached over the title (14
+    entries since 2026-12-05, when a cut interval's arrow got its own, drew "trailing
+    record" over "Railcars at tumangang")."""
+    fig = ax.get_figure(root=True)
+    legend = ax.get_legend()
+    if fig is None or legend is None:
+        return
+    with layout_quiet():
+        fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    title = heading.get_window_extent(renderer)
+    box = legend.get_window_extent(renderer)
+    if not title.overlaps(box):
+        return
+    # up by as much as its lowest point is under the legend's top (the title was set with
+    # matplotlib's default pad)
+    lift = (box.y1 - title.y0) / (fig.dpi / 72.0) + TITLE_GAP
+    moved = ax.set_title(
+        heading.get_text(),
+        loc="left",
+        fontsize=heading.get_fontsize(),
+        pad=float(matplotlib.rcParams["axes.titlepad"]) + lift,
+    )
+    moved.set_parse_math(False)
+    moved.set_gid(TITLE_GID)
 
 
 def _thin_events(ax: Axes, texts: Sequence[Any], keep_clear: Sequence[Any]) -> None:
@@ -536,6 +666,8 @@ def _draw_timeseries(
             },
         ),
     )
+    top = y_top(counted, baseline)
+    clipped: set[str] = set()
     for series, style in styles:
         if not series:
             continue
@@ -554,6 +686,25 @@ def _draw_timeseries(
             capsize=2,
             zorder=4,
         )
+        # a whisker above the axis is cut at its top edge (the axis is the counts', not
+        # the widest interval's) and ends in an open arrow there
+        cut = [s for s, h in zip(series, highs, strict=True) if h > top]
+        if cut:
+            (arrows,) = ax.plot(
+                _x([s.when for s in cut]),
+                [top] * len(cut),
+                linestyle="none",
+                marker="^",
+                markersize=5,
+                markerfacecolor="white",
+                markeredgecolor=style["color"],
+                markeredgewidth=1.0,
+                clip_on=False,
+                zorder=5,
+                label=None if CLIPPED_LABEL in clipped else CLIPPED_LABEL,
+            )
+            arrows.set_gid("interval-clipped")
+            clipped.add(CLIPPED_LABEL)
 
     if unusable:
         # just under the time axis, not on the zero line: hundreds of them merged into a
@@ -673,10 +824,9 @@ def _draw_timeseries(
     # from Greenwich an image of the 5th local day stood before the tick "05")
     local = timezone(utc_offset)
     ax.xaxis_date(local if all_when else None)  # nothing dated: matplotlib's bare axis
-    ax.set_ylim(bottom=0.0)
-    # a y axis of at least 0-5 cars: without a count (no usable image, or only zeros)
-    # matplotlib scaled it 0-0.05 with decimal ticks
-    ax.set_ylim(top=max(float(ax.get_ylim()[1]), MIN_Y_TOP))
+    # from 0 to the counts, baseline and record (y_top; at least 0-5 cars: without a count
+    # matplotlib scaled it 0-0.05 with decimal ticks), not to the widest interval
+    ax.set_ylim(0.0, top)
     if all_when:
         # at least a month around the images and events: one image was a bar as wide as
         # the axis, under a time axis in hours
@@ -709,7 +859,9 @@ def _draw_timeseries(
         ax.spines[side].set_visible(False)
     if title:
         # the axes' title text exists before plain_text(): set it on the artist
-        ax.set_title(title, loc="left", fontsize=11).set_parse_math(False)
+        heading = ax.set_title(title, loc="left", fontsize=11)
+        heading.set_parse_math(False)
+        heading.set_gid(TITLE_GID)
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         # above the axes, right of the title: inside them it covered the first years' data
@@ -723,6 +875,8 @@ def _draw_timeseries(
             frameon=False,
             borderaxespad=0.2,
         )
+    if title:
+        _title_clear(ax, heading)
     # the labels that can be read: the most severe alerts first (then the newest), then
     # the events, each hidden where it would cover one already placed
     kept = _unstack(ax, [n for _, n in sorted(notes, key=lambda kn: kn[0], reverse=True)], rings)

@@ -16,7 +16,13 @@ from pathlib import Path
 import jinja2
 
 from railwatch import __version__
-from railwatch.report.charts import chart_title, timeseries_figure, to_jpeg, to_svg
+from railwatch.report.charts import (
+    beyond_axis_words,
+    chart_title,
+    timeseries_figure,
+    to_jpeg,
+    to_svg,
+)
 from railwatch.report.chips import chip_figure, is_wide, pair_figure
 from railwatch.report.format import (
     fmt_count,
@@ -112,6 +118,7 @@ def render_html(data: ReportData) -> str:
         version=__version__,
         period=fmt_period(data.headline.period),
         chart_uri=data_uri(chart_svg(data), "image/svg+xml"),
+        beyond_axis=beyond_axis_words(data.scenes, data.baseline),
         evidence_uris=evidence_uris,
         same_as=same_as,
         wide=[ev.after is not None and is_wide(ev.after) for ev in data.evidence],

@@ -25,6 +25,8 @@ from matplotlib.lines import Line2D
 from railwatch import __version__
 from railwatch.report.charts import (
     PLAIN_TEXT,
+    beyond_axis_words,
+    chart_heading,
     chart_title,
     draw_timeseries,
     drawable,
@@ -126,10 +128,18 @@ def _header(fig: Figure, data: ReportData, subtitle: str) -> None:
     fig.add_artist(Line2D([0.04, 0.96], [0.895, 0.895], color="#1d2329", linewidth=1.5))
 
 
-def _chart(fig: Figure, data: ReportData, chart_top: float) -> Axes:
-    """The count chart on the first page, from above the caption up to ``chart_top``
-    (figure fraction) with its title and legend above that."""
-    ax = fig.add_axes((0.06, 0.125, 0.9, chart_top - 0.125))  # clear of the caption
+#: The first page's chart caption: its font size (points) and the figure fraction under
+#: the chart's axes with a caption of :data:`CAPTION_LINES` lines; each further line
+#: raises the axes by one line.
+CAPTION_FONT = 7.5
+CHART_BOTTOM = 0.125
+CAPTION_LINES = 4
+
+
+def _chart(fig: Figure, data: ReportData, chart_top: float, bottom: float = CHART_BOTTOM) -> Axes:
+    """The count chart on the first page, from ``bottom`` (above the caption) up to
+    ``chart_top`` (figure fractions) with its title and legend above that."""
+    ax = fig.add_axes((0.06, bottom, 0.9, chart_top - bottom))  # clear of the caption
     draw_timeseries(
         ax,
         data.scenes,
@@ -180,22 +190,8 @@ def _first_page(data: ReportData) -> Figure:
         x, y = 0.04 + 0.31 * (i % 3), top - 0.06 * (i // 3)
         fig.text(x, y, k.upper(), fontsize=7, color="#5f6b76")
         values.append(fig.text(x, y - 0.024, v, fontsize=10, fontweight="bold"))
-    # below the facts and the chart's title and legend (above the axes since 2026-12-04)
-    chart_top = min(0.64, top - 0.06 - 0.09)
-    ax = _chart(fig, data, chart_top)
-    # a legend of three rows (13 entries: a silence's triangle has its own since
-    # 2026-12-05) reached into the facts: the chart is drawn again that much lower
-    fig.canvas.draw()  # places the legend
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    legend = ax.get_legend()
-    floor = min(t.get_window_extent(renderer).y0 for t in values) - 4.0  # 4 px clear
-    if legend is not None and legend.get_window_extent(renderer).y1 > floor:
-        over = (legend.get_window_extent(renderer).y1 - floor) / fig.bbox.height
-        ax.remove()
-        ax = _chart(fig, data, chart_top - over)
-    fig.text(
-        0.04,
-        0.02,
+    beyond = beyond_axis_words(data.scenes, data.baseline)
+    caption = (
         "Bars: count per usable image by class; whiskers: interval; green hollow circles: car "
         f"equivalents from occupied track length ({length_range()} images). Grey band: robust "
         "baseline; dashed purple: trailing record;\ndashed lines: events (labels cut short, left "
@@ -204,10 +200,29 @@ def _first_page(data: ReportData) -> Figure:
         "rings: info only; alerts of single classes are not marked on the total; labels left "
         "off where they would not fit; a thin line joins a label moved up to its circle);\n"
         "triangles on the top edge: no usable image for long (a silence). Dates on the time "
-        "axis are local days at the site.",
-        fontsize=7.5,
-        color="#5f6b76",
+        "axis are local days at the site."
+        + (f"\n{_wrap(beyond, 200, CAPTION_FONT)}" if beyond else "")
     )
+    # the axes stand clear of a caption longer than its usual four lines (the line on
+    # intervals cut at the top edge, since 2026-12-05)
+    extra = max(caption.count("\n") + 1 - CAPTION_LINES, 0)
+    bottom = CHART_BOTTOM + extra * CAPTION_FONT * 1.2 / 72.0 / PAGE[1]
+    # below the facts and the chart's title and legend (above the axes since 2026-12-04)
+    chart_top = min(0.64, top - 0.06 - 0.09)
+    ax = _chart(fig, data, chart_top, bottom)
+    # a legend of three rows (13 entries: a silence's triangle has its own since
+    # 2026-12-05) reached into the facts: the chart is drawn again that much lower
+    fig.canvas.draw()  # places the legend
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    legend = ax.get_legend()
+    floor = min(t.get_window_extent(renderer).y0 for t in values) - 4.0  # 4 px clear
+    # the title too: it stands above the legend where the legend would cover it
+    tops = [a.get_window_extent(renderer).y1 for a in (legend, chart_heading(ax)) if a]
+    if tops and max(tops) > floor:
+        over = (max(tops) - floor) / fig.bbox.height
+        ax.remove()
+        ax = _chart(fig, data, chart_top - over, bottom)
+    fig.text(0.04, 0.02, caption, fontsize=CAPTION_FONT, color="#5f6b76")
     return fig
 
 
