@@ -121,18 +121,23 @@ const RWChart = (() => {
       svg.append(s("line", { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v), class: "grid" }));
       svg.append(s("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end", class: "tick" }, v));
     }
-    const years = new Date(t0).getUTCFullYear(), yearsEnd = new Date(t1).getUTCFullYear();
+    // the year and month ticks stand at the site's local midnights, as the report's chart
+    // (session 32; they stood at UTC midnights: at UTC+12 the image of 10:00 on the
+    // local 1 March stood before the tick "2024-03", at UTC-12 one of 23:30 on the local
+    // 29 February after it)
+    const years = new Date(t0 + offsetMs).getUTCFullYear(), yearsEnd = new Date(t1 + offsetMs).getUTCFullYear();
     const span = t1 - t0;
     if (span > 864e5 * 400) {
       for (let yr = years; yr <= yearsEnd + 1; yr++) {
-        const tv = Date.UTC(yr, 0, 1);
+        const tv = Date.UTC(yr, 0, 1) - offsetMs;
         if (tv < t0 || tv > t1) continue;
         svg.append(s("text", { x: x(tv), y: H - 8, "text-anchor": "middle", class: "tick" }, yr));
       }
     } else {
-      const d = new Date(t0); d.setUTCDate(1); d.setUTCMonth(d.getUTCMonth() + 1);
-      for (; d.getTime() <= t1; d.setUTCMonth(d.getUTCMonth() + 1)) {
-        svg.append(s("text", { x: x(d.getTime()), y: H - 8, "text-anchor": "middle", class: "tick" }, d.toISOString().slice(0, 7)));
+      // d: the site's wall clock, written as if it were UTC
+      const d = new Date(t0 + offsetMs); d.setUTCHours(0, 0, 0, 0); d.setUTCDate(1); d.setUTCMonth(d.getUTCMonth() + 1);
+      for (; d.getTime() - offsetMs <= t1; d.setUTCMonth(d.getUTCMonth() + 1)) {
+        svg.append(s("text", { x: x(d.getTime() - offsetMs), y: H - 8, "text-anchor": "middle", class: "tick" }, d.toISOString().slice(0, 7)));
       }
     }
     // events
