@@ -81,7 +81,7 @@ def test_geojson_has_the_length_scenes_stretches(site: Database, tmp_path: Path)
     assert {f["properties"]["scene_id"] for f in feats} == {length_id}  # none of objects_id
     assert all(f["geometry"]["type"] == "LineString" for f in feats)
     props = feats[0]["properties"]
-    assert set(props) == {"scene_id", "date", "sensor", "gsd", "length_m", "car_equivalents"}
+    assert set(props) == {"scene_id", "date", "day", "sensor", "gsd", "length_m", "car_equivalents"}
     assert props["gsd"] == GSD and props["date"].startswith("2023-06-01")
     assert sum(f["properties"]["length_m"] for f in feats) == pytest.approx(stored_m)
     # the car equivalents add up to the scene's count

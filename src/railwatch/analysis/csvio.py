@@ -78,6 +78,7 @@ EXPORT_ONLY = (
     "long_train_present",
     "no_count_reason",
     "detector_count",
+    "day",  # the image's local day at its site (since session 32): the time says it
 )
 #: ``status`` values of an exported image that was never analysed: processing failed, or
 #: not processed yet. Without a count they are left out, as the database's analysis

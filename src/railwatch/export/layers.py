@@ -14,8 +14,8 @@ occupied, lines with their length and car equivalents). Geometries are WGS84
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -409,17 +409,56 @@ def count_layer(
 
 
 def site_layers(session: Session, site_name: str) -> dict[str, Layer]:
-    """All layers of a site, keyed by :data:`LAYER_NAMES`."""
+    """All layers of a site, keyed by :data:`LAYER_NAMES`. Each image's time (UTC) is
+    followed by ``day``, its local day at the site (:func:`with_day`), and the site has
+    its ``local_zone``."""
+    from railwatch.analysis.events import offset_text
+    from railwatch.analysis.store import site_utc_offset
+
     site = repo.get_site(session, site_name)
     scenes = repo.list_scenes(session, site)
     reviews = site_reviews(session, site)
+    offset = site_utc_offset(site)
     return {
-        "sites": site_layer(site),
-        "scenes": scene_layer(scenes),
-        "detections": detection_layer(session, site, scenes, reviews),
-        "occupied_track": occupied_layer(scenes),
-        "counts": count_layer(session, site, scenes, reviews),
+        "sites": _with_column(site_layer(site), "area_km2", "local_zone", offset_text(offset)),
+        "scenes": with_day(scene_layer(scenes), "acquired", offset),
+        "detections": with_day(detection_layer(session, site, scenes, reviews), "acquired", offset),
+        "occupied_track": with_day(occupied_layer(scenes), "date", offset),
+        "counts": with_day(count_layer(session, site, scenes, reviews), "date", offset),
     }
+
+
+def with_day(layer: Layer, time_column: str, utc_offset: timedelta) -> Layer:
+    """``layer`` with a ``day`` column after ``time_column`` (a UTC time): that time's
+    local day at the site, ``utc_offset`` east of UTC (its nominal zone,
+    ``analysis.store.site_utc_offset``), YYYY-MM-DD: the day the analysis groups the
+    image by and its alerts, the report and the API name (2026-12-05, session 32; the
+    exports gave the UTC time alone, so at a UTC+12 site the image of 22:30 UTC on
+    2024-02-04 read 2024-02-04 in QGIS beside an alert and a report of 2024-02-05)."""
+    from railwatch.analysis.events import local_day
+
+    def day(rec: dict[str, Any]) -> str | None:
+        when = rec.get(time_column)
+        return local_day(when, utc_offset).isoformat() if isinstance(when, datetime) else None
+
+    return _with_column(layer, time_column, "day", day)
+
+
+def _with_column(layer: Layer, after: str, name: str, value: Any) -> Layer:
+    """``layer`` with a ``str`` column ``name`` after column ``after``: ``value`` in
+    every record, or ``value(record)`` where it is callable."""
+    i = layer.columns.index(after) + 1
+    records = []
+    for rec in layer.records:
+        items = list(rec.items())
+        items.insert(i, (name, value(rec) if callable(value) else value))
+        records.append(dict(items))
+    return replace(
+        layer,
+        columns=(*layer.columns[:i], name, *layer.columns[i:]),
+        types=(*layer.types[:i], "str", *layer.types[i:]),
+        records=tuple(records),
+    )
 
 
 def jsonable(value: Any) -> Any:
