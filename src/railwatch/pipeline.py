@@ -23,14 +23,23 @@ two wait on each other:
    (``analysis.store._hold_site``, since 2026-12-05, session 32), so a removal waits for
    the analysis to end, and an analysis coming after a removal waits for it and says
    the site was removed. The analysis takes no advisory lock: those are refused at once
-   when held, and an analysis during a processing run is allowed.
+   when held, and an analysis during a processing run is allowed. So do, since
+   2026-12-05 (session 32; ``repo.hold_site``), the writers that insert a row
+   referencing the site (``ingest``, ``ingest-stac``: ``repo.add_scene``; ``event
+   add``), change an event (``event edit``), review a scene or remove its review, and
+   ``scene import-reviews``, which locks several scenes. The writers that lock one
+   scene and write only that scene's rows (``ingest``'s updates of an image already
+   there) and ``event remove`` take no lock on the site's row: a removal cannot
+   deadlock with them.
 2. Scene rows, ``FOR NO KEY UPDATE`` (``repo.lock_scene``; no writer changes a scene's
    id): a transaction that locks several (:func:`record_outcome`: the scene and the
    references its result was read with or records stamps on) locks all of them in its
    first locking statement, in ascending id (:func:`_lock_scenes`); any later
    ``repo.lock_scene`` / ``lock_scene_if_there`` in it only takes a row it holds
-   already. Every other writer of scenes (``ingest``, ``ingest-stac``, ``scene bands``,
-   ``scene review``) locks one scene per transaction. Before session 32 a recording
+   already. Every other writer of scenes (``ingest``, ``ingest-stac``, ``scene
+   review``) locks one scene per transaction, but ``scene import-reviews``, which
+   locks its scenes one after the other in ascending id, holding the site's row
+   first. Before session 32 a recording
    locked its own row and then its references': two results recorded at once, each a
    reference of the other, deadlocked.
 3. Alert rows, ``FOR UPDATE``: a site's alerts in ascending id
@@ -49,7 +58,11 @@ statements of a recording on any backend. Before the site row's lock in the anal
 (session 32), a site's removal (the site's row, then the alerts through the cascade)
 and an analysis of that site (the alerts, then a key-share lock on the site's row as it
 inserted one) deadlocked the same way; ``tests/test_site_removal_analysis_s32c.py``
-plays it, and the analysis coming after the removal.
+plays it, and the analysis coming after the removal. So did a removal (the site's row,
+then its scenes in the order the cascade finds them) and ``scene import-reviews`` (its
+scenes in ascending id) before the import held the site's row;
+``tests/test_site_removal_writers_s32e.py`` plays it, and the other writers coming
+after a removal began (they failed on the foreign key, or with "no scene with id N").
 """
 
 from __future__ import annotations

@@ -394,8 +394,14 @@ def import_reviews(
     one (a file written by UTC days: ``by_utc_day`` says so), else is refused (naming
     the UTC day's images where it has several). Each scene needs its total (``all``);
     ``covered`` and car classes go with it. Scenes whose stored counts already are the
-    file's are left as they are."""
-    s = repo.get_site(session, site)
+    file's are left as they are.
+
+    The site's row is held first (``repo.hold_site``, session 32): the import locks its
+    scenes one after the other, by id, and a removal of the site, deleting them in
+    another order, deadlocked with it (PostgreSQL aborted one); now the removal waits
+    for the import, and an import coming after a removal began says the site was
+    removed."""
+    s = repo.hold_site(session, site, "reviews of its images were being imported")
     points = series.get(s.name, series.get("")) if len(series) else None
     if points is None:
         named = ", ".join(sorted(k for k in series if k))

@@ -281,6 +281,36 @@ def get_site(session: Session, name: SiteRef) -> Site:
     return site
 
 
+def hold_site(session: Session, name: SiteRef, doing: str) -> Site:
+    """The site named ``name`` (:func:`get_site`), its row locked ``FOR KEY SHARE`` until
+    the transaction ends (PostgreSQL; SQLite's writers take turns already): the first
+    row lock of a writer of the site's rows that takes no advisory lock (the lock order
+    in ``railwatch.pipeline``'s docstring, since session 32). A removal of the site
+    (:func:`remove_site`: its row, then the cascades to the scenes, events and the
+    rest) waits for the writer to end; a writer coming after a removal began waits for
+    it and raises :class:`NotFoundError`, saying the site was removed while ``doing``
+    (e.g. "an event was being recorded for it"). Before, such writers locked a scene
+    first (``scene import-reviews``: several, so a removal deleting them in another
+    order deadlocked with it) or met the removal on their foreign key check (a raw
+    foreign key violation). It does not block a change to the site's other columns
+    (``site edit``) nor another writer."""
+    site = get_site(session, name)
+    _hold_site_row(session, site.id, repr(site.name), doing)
+    return site
+
+
+def _hold_site_row(session: Session, site_id: int, named: str, doing: str) -> None:
+    """:func:`hold_site` for the site of id ``site_id`` (``named``: how the error names it)."""
+    held = session.scalar(
+        select(Site.id).where(Site.id == site_id).with_for_update(read=True, key_share=True)
+    )
+    if held is None:
+        raise NotFoundError(
+            f"site {named} was removed while {doing} (by another railwatch command or the "
+            "dashboard): nothing was stored"
+        )
+
+
 def list_sites(session: Session) -> list[Site]:
     """All sites, by name."""
     return list(session.scalars(select(Site).order_by(Site.name)))
@@ -447,7 +477,9 @@ def remove_site(session: Session, name: SiteRef) -> SiteRemoval:
     and the rest: on PostgreSQL an analysis storing the site's alerts holds that row
     ``FOR KEY SHARE`` from its start (``analysis.store._hold_site``), so the delete waits
     for it to end, and an analysis starting meanwhile waits for the removal (the lock
-    order in ``railwatch.pipeline``'s docstring; session 32)."""
+    order in ``railwatch.pipeline``'s docstring; session 32). The other writers of the
+    site's rows that take no advisory lock (a new image or event, an event's change, a
+    scene's review, an import of reviews) hold the row the same way (:func:`hold_site`)."""
     site = get_site(session, name)
     scene_ids = select(Scene.id).where(Scene.site_id == site.id).scalar_subquery()
     removal = SiteRemoval(
@@ -492,8 +524,13 @@ def find_scenes_by_uri(session: Session, site: SiteRef, uris: Iterable[str]) -> 
 def add_scene(
     session: Session, site: SiteRef, info: SceneInfoLike, coverage: float
 ) -> tuple[Scene, bool]:
-    """Record a scene once per (site, content hash); returns ``(scene, created)``."""
-    s = get_site(session, site)
+    """Record a scene once per (site, content hash); returns ``(scene, created)``.
+
+    The site's row is held first (:func:`hold_site`): a removal of the site during an
+    ingest waits for the scene's transaction, and one that began before says the site
+    was removed (before session 32 the insert waited for the removal on its foreign key
+    check and failed with a raw foreign key violation)."""
+    s = hold_site(session, site, "an image was being recorded for it")
     existing = find_scene_by_hash(session, s, info.content_hash)
     if existing is not None:
         return existing, False
@@ -1136,9 +1173,11 @@ def set_scene_review(
     count rows of those classes become the analyst's (interval: the count itself); the
     detector's are kept in the review and come back with :func:`remove_scene_review`.
     Processing the scene again keeps the analyst's counts (while its file is the one
-    reviewed). All or nothing (a SAVEPOINT)."""
+    reviewed). All or nothing (a SAVEPOINT). The scene's site's row is held before the
+    scene is locked (:func:`_hold_site_of_scene`)."""
     if (counts is None) == (cars is None):
         raise InputError("give either the counts or the cars' outlines, not both")
+    _hold_site_of_scene(session, scene_id, f"scene {scene_id} was being reviewed")
     scene = lock_scene(session, scene_id)
     method = _review_method(session, scene)
     note = check_note(note, "a review note")
@@ -1182,6 +1221,22 @@ def set_scene_review(
     return review
 
 
+def _hold_site_of_scene(session: Session, scene_id: int, doing: str) -> None:
+    """Hold the row of the site of the scene ``scene_id`` (:func:`hold_site`), when there
+    is such a scene (else :func:`lock_scene` says there is none). A review locks one
+    scene and writes rows of that scene only, so it cannot deadlock with the site's
+    removal; held first, as the lock order has it, the site's row makes a review that
+    comes after a removal began say that the site was removed (since session 32; it
+    said "no scene with id N", as for a mistyped id)."""
+    if not is_record_id(scene_id):
+        return
+    row = session.execute(
+        select(Site.id, Site.name).join(Scene, Scene.site_id == Site.id).where(Scene.id == scene_id)
+    ).first()
+    if row is not None:
+        _hold_site_row(session, row.id, repr(row.name), doing)
+
+
 def _car_json(car: DetectionRecord) -> dict[str, Any]:
     def ring(poly: Any) -> list[list[float]]:
         return [[float(x), float(y)] for x, y in list(poly.exterior.coords)[:-1]]
@@ -1197,7 +1252,9 @@ def _car_json(car: DetectionRecord) -> dict[str, Any]:
 
 def remove_scene_review(session: Session, scene_id: int) -> SceneReview:
     """Remove the analyst's review of a scene and put the detector's counts back; the
-    removed review is returned (its ``machine`` holds what came back)."""
+    removed review is returned (its ``machine`` holds what came back). The scene's
+    site's row is held before the scene is locked (:func:`_hold_site_of_scene`)."""
+    _hold_site_of_scene(session, scene_id, f"the review of scene {scene_id} was being removed")
     lock_scene(session, scene_id)
     review = get_scene_review(session, scene_id)
     if review is None:
@@ -1579,8 +1636,10 @@ def add_event(
 ) -> Event:
     """Record a dated event at a site (unique per site, date and label, labels compared
     without regard to letter case or surrounding spaces; dated at most
-    :data:`railwatch.limits.EVENT_DAYS_AHEAD` days ahead)."""
-    s = get_site(session, site)
+    :data:`railwatch.limits.EVENT_DAYS_AHEAD` days ahead). The site's row is held
+    first (:func:`hold_site`, session 32: before, an event added during the site's
+    removal failed on its foreign key check)."""
+    s = hold_site(session, site, "an event was being recorded for it")
     label = check_event_label(label)
     description = check_description(description, "an event description")
     when = check_event_date(when)
@@ -1604,8 +1663,13 @@ def update_event(
     description: str | None = None,
 ) -> Event:
     """Change an event's date, label or description (None keeps it), with the checks
-    of :func:`add_event`."""
+    of :func:`add_event`. The site's row is held first (:func:`hold_site`, session 32:
+    before, an event changed during the site's removal failed with SQLAlchemy's
+    "expected to update 1 row(s); 0 were matched")."""
     ev = _get_event(session, event_id)
+    named = session.scalar(select(Site.name).where(Site.id == ev.site_id))
+    shown = repr(named) if named is not None else f"of event {event_id}"
+    _hold_site_row(session, ev.site_id, shown, "an event of it was being changed")
     new_when = check_event_date(when) if when is not None else ev.date
     new_label = check_event_label(label) if label is not None else ev.label
     same = new_when == ev.date and _event_key(new_label) == _event_key(ev.label)
