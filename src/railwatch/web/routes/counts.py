@@ -28,6 +28,7 @@ router = APIRouter(tags=["counts"], dependencies=[Depends(require_read)])
 
 FIELDS = (
     "when",
+    "day",
     "scene_id",
     "cls",
     "count",
@@ -128,8 +129,11 @@ def site_counts(
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
         writer.writeheader()
-        for row in rows:  # the CSV as before: `when`, no `day` (the counts reader's columns)
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        # `day` after `when`, as in the JSON and the export's counts (session 32; the
+        # counts reader passes it over: the time says it)
+        for row, p in zip(rows, shown, strict=True):
+            row = {**row, "day": local_day(p.when, utc_offset).isoformat()}
+            writer.writerow({k: "" if row[k] is None else row[k] for k in FIELDS})
         headers["Content-Disposition"] = attachment(f"{site}-{cls}-counts.csv")
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     body = {
