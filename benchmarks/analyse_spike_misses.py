@@ -6,7 +6,8 @@ prints the count against the spike baseline (centre and spread, and what set the
 the window's MAD, the Poisson-and-relative floor :func:`spread_floor`, or the series'
 own noise x (centre + 1)), the robust z-score against ``spike_z``, the log ratio
 log((count + 1) / (centre + 1)) in units of the series' noise against ``spike_log_z``
-(and ``spike_noise_z``, past which the z-score does not count),
+(session 32 tried a ``spike_noise_z`` past which the z-score would not count; not kept,
+docs/alerts-history.md),
 the ratio against ``spike_min_ratio``, the severity the rule gave (info and why) or that
 the spike rule did not judge the image (a shift raised there, a rise waiting for its
 confirming image, no baseline). Then a summary: how many misses each gate stopped (a
@@ -62,8 +63,10 @@ def _diagnose(
     log_ratio = float(np.log((value + SEASON_OFFSET) / (centre + SEASON_OFFSET)))
     z = (value - centre) / spread
     strong = value >= settings.spike_strong_ratio * centre and z >= settings.spike_strong_z
-    # far beyond the series' noise, spike_z does not apply (spike_noise_z, session 32)
-    far = bool(noise) and settings.spike_noise_z > 0 and log_ratio >= settings.spike_noise_z * noise
+    # session 32's spike_noise_z (not kept) waived spike_z this far beyond the series'
+    # noise; with the setting absent (the shipped rules) nothing is waived
+    noise_z = float(getattr(settings, "spike_noise_z", 0.0))
+    far = bool(noise) and noise_z > 0 and log_ratio >= noise_z * noise
     gates = []
     if noise and log_ratio < settings.spike_log_z * noise:
         gates.append("log_z")

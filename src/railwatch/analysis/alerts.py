@@ -848,8 +848,6 @@ def _band_note(alert: Alert, gsd: float, settings: AlertSettings, length: bool =
         for f in BAND_FIELDS
         if f.startswith(f"{alert.kind}_")
         and not (length and f in LENGTH_FIELDS)
-        # the count far beyond the series' noise is named where it raised the spike
-        and (f != "spike_noise_z" or "noise_z" in alert.metrics)
         # the doubled-pair ratio judges only shifts of the two-image test
         and (f != "shift_pair_ratio" or alert.metrics.get("test") == "two-image")
     ]
@@ -1281,20 +1279,8 @@ def _spike(
     if _beyond_noise(obs.value, base.centre, noise, settings.spike_log_z) is not None:
         return None
     strong = obs.value >= settings.spike_strong_ratio * base.centre and z >= settings.spike_strong_z
-    # far beyond the series' own noise (spike_noise_z, since session 32): the window's
-    # spread, from its few images, does not hide it; judged against the spread without it
-    # (the count floor, the series' noise), and the ratio and excess gates, it must still pass
-    noise_z = _noise_units(obs.value, base.centre, noise)
-    by_noise = settings.series_noise_factor * (noise or 0.0) * (base.centre + SEASON_OFFSET)
-    steady = max(spread_floor(base.centre, settings), by_noise)
-    steady_z = (obs.value - base.centre) / steady
-    far = (
-        noise_z is not None
-        and 0 < settings.spike_noise_z <= noise_z
-        and steady_z >= settings.spike_z
-    )
     if (
-        (z < settings.spike_z and not strong and not far)
+        (z < settings.spike_z and not strong)
         or obs.value < settings.spike_min_ratio * base.centre
         or obs.value - base.centre < _min_excess(cls, settings.spike_min_excess, settings)
     ):
@@ -1317,36 +1303,16 @@ def _spike(
     # "12.0× the usual 0" was no ratio at all (it is taken against at least one car):
     # below one car the explanation gives the two counts only, as a record's does
     times = f"{ratio:.1f}×" if base.centre >= 1.0 else "against"
-    beyond = ""
-    if z < settings.spike_z and not strong and noise_z is not None and noise is not None:
-        beyond = (
-            f", under the {settings.spike_z:g} a spike needs; but the spread of those "
-            f"{base.n_points} images is wider than this site's image-to-image variation of "
-            f"±{100 * noise:.0f} %: against that, or the count floor at this level "
-            f"(±{_n(steady)}), it is "
-            f"{steady_z:.1f} spreads above, and its log ratio (on count + 1) is "
-            f"{noise_z:.1f} times the variation ({settings.spike_noise_z:g} needed)"
-        )
     text = (
         f"{obs.text(cls)}, {times} {_baseline_text(base, days[i])}: "
-        f"{z:.1f} spreads above normal{beyond} ({history}).{why}"
+        f"{z:.1f} spreads above normal ({history}).{why}"
     )
     metrics: dict[str, float | str] = {
         **_against_baseline(base, z, ratio),
         "seasonal_factor": round(base.seasonal_factor, 3),
         "baseline_images": float(base.n_points),
     }
-    if beyond:  # raised by spike_noise_z alone (absent otherwise: metrics as before)
-        metrics["noise_z"] = round(noise_z or 0.0, 2)
-        metrics["steady_spread"] = round(steady, 3)
     return _make("spike", severity, obs, cls, text, metrics)
-
-
-def _noise_units(value: float, centre: float, noise: float | None) -> float | None:
-    """log((value + 1) / (centre + 1)) in units of the series' own noise (None: not known)."""
-    if noise is None or noise <= 0:
-        return None
-    return float(np.log((value + SEASON_OFFSET) / (centre + SEASON_OFFSET))) / noise
 
 
 def _drop(

@@ -21,8 +21,7 @@ class AlertSettings(BaseModel):
     for 0.75 m and coarser. Since session 14 ``spike_log_z`` has a value per band too:
     the fine band's ``spike_log_z`` (2.5 -> 2.0) and ``spike_z`` (3.5 -> 3.4) were lowered
     on seeds 7, 11 and 12 for detector 2.6's 0.3-0.5 m error, and
-    ``coarse_spike_log_z`` keeps 2.5. Since session 32 a fine image far beyond the
-    series' own noise (``spike_noise_z``) needs no ``spike_z`` (tuning seeds 7, 11, 12).
+    ``coarse_spike_log_z`` keeps 2.5.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -183,17 +182,6 @@ class AlertSettings(BaseModel):
         description="Also needed once the series' own noise is known: log((count + 1) / "
         "(centre + 1)) at least this many times that noise (multiplicative detector error "
         "has a long upper tail); fine images (coarse: coarse_spike_log_z); 0: off.",
-    )
-    spike_noise_z: float = Field(
-        default=3.0,
-        ge=0.0,
-        description="Once the series' own noise is known, a count whose log((count + 1) / "
-        "(centre + 1)) is at least this many times that noise needs no spike_z: the "
-        "z-score's spread is that of the baseline window's few images (from 5, often "
-        "10-20), which by chance can be twice the site's long-run noise. It must still be "
-        "spike_z spreads above the spread without the window's (the count floor or the "
-        "series' noise x (centre + 1)) and pass the ratio and excess gates. Since session "
-        "32; fine images (coarse: coarse_spike_noise_z); 0: off.",
     )
     spike_min_ratio: float = Field(
         default=1.8, gt=1.0, description="count/baseline needed for a spike."
@@ -441,13 +429,6 @@ class AlertSettings(BaseModel):
         description="spike_log_z for coarse images (the one value for all images until "
         "session 14); 0: off.",
     )
-    coarse_spike_noise_z: float = Field(
-        default=3.5,
-        ge=0.0,
-        description="spike_noise_z for coarse images (0.5 above the fine band's, as "
-        "coarse_spike_log_z is; 0: off). Measured on tuning seeds 7, 11 and 12 under the "
-        "0.75-1 m error: 3x spikes +0, +0, +3, false alarms +0.001 per site-year at most.",
-    )
     coarse_shift_segment_z: float = Field(
         default=2.75, gt=0.0, description="shift_segment_z for coarse images (likewise)."
     )
@@ -531,7 +512,6 @@ BAND_FIELDS: tuple[str, ...] = (
     "shift_segment_z",
     "shift_pair_ratio",
     "spike_log_z",
-    "spike_noise_z",
 )
 
 #: The count method whose images are judged with the ``length_`` thresholds: car
