@@ -174,6 +174,10 @@ def ingest_stac(
     ``on_item(i, item_id)`` is called per item.
     ``radiometry`` (``linear`` or ``display``, as ``railwatch ingest --radiometry``) is
     recorded for each 16-bit or float image, and replaces that of an item already there.
+    A run over a site without images, whose items all miss it (or, searching an API,
+    that finds none) while some lie over the site with its lon and lat exchanged, says
+    the site looks swapped (``summary.site_swapped``); a site with an image stored is
+    not (2026-12-05, session 32: a ``--since`` run without a new item was told so).
     """
     if radiometry is not None:
         from railwatch.imagery.read import parse_radiometry
@@ -189,6 +193,9 @@ def ingest_stac(
     with db.session() as s:
         row = repo.get_site(s, site)
         site_name, site_geom, site_area_m2 = row.name, row.geometry, row.area_km2 * 1e6
+        # an image stored over the site as it is: its coordinates are right, and a run
+        # that finds nothing (a --since day without a new image) is no sign of a swap
+        placed = repo.site_stats(s, row).scenes > 0
     summary = IngestSummary(site=site_name)
     items = _items(url, site_geom, tuple(collections), since, until, max_cloud, hdrs)
     filters = _Filters(site_name, site_geom, tuple(collections), since, until, max_cloud)
@@ -197,6 +204,8 @@ def ingest_stac(
             if on_item is not None:
                 on_item(i, str(item.id))
             _register(db, summary, item, filters, site_area_m2, asset, radiometry)
+    if placed:  # not swapped (review of f067e5c, session 32: it said so, and to remove it)
+        return summary
     summary.judge_swapped(site_geom, "STAC item")
     found = summary.ingested or summary.duplicates or summary.skipped or summary.failed
     if isinstance(items, _Search) and not found:
