@@ -200,7 +200,8 @@ def test_future_date_option_is_refused(
     code, out, _ = run(capsys, "--db", site, "scene", "list", "tum", "--json")
     before = out
     code, _, err = run(capsys, "--db", site, "ingest", "tum", str(nodate), "--date", "2099-01-01")
-    assert code == 2 and "2099-01-01 00:00 UTC is in the future" in " ".join(err.split())
+    # a day alone is noon at the site: 03:00 UTC at UTC+9 (session 32)
+    assert code == 2 and "2099-01-01 03:00 UTC is in the future" in " ".join(err.split())
     assert run(capsys, "--db", site, "scene", "list", "tum", "--json")[1] == before
     code, _, err = run(capsys, "--db", site, "ingest-stac", "tum", "--stac", "x", "--since", "May")
     assert code == 2 and "--since 'May' is not ISO 8601" in err  # it said --date

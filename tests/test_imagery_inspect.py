@@ -42,7 +42,7 @@ from railwatch.imagery import (
     site_coverage,
 )
 
-DAY = datetime(2023, 10, 5, tzinfo=UTC)
+DAY = datetime(2023, 10, 5, 12, tzinfo=UTC)  # a name's day alone: noon (session 32)
 
 
 def small(tmp_path: Path, name: str = "yard_2023-10-05.tif", **kw: object) -> Path:

@@ -103,9 +103,9 @@ def test_force_date_output_says_which_file_got_which_date_from_where(
     )
     text = " ".join(out.split())
     assert code == 0, err
-    assert "1 file dated 2023-10-05 00:00 UTC by --date (it carries no date of its own)" in text
+    assert "1 file dated 2023-10-05 03:00 UTC by --date (it carries no date of its own)" in text
     assert "1 file dated by --date over its own date (--force-date):" in text
-    assert "tagged.tif: 2023-10-05 00:00 UTC (its own: 2024-01-15 10:30 UTC from tiff-tag)" in text
+    assert "tagged.tif: 2023-10-05 03:00 UTC (its own: 2024-01-15 10:30 UTC from tiff-tag)" in text
 
 
 def test_without_force_date_the_output_points_to_it(
@@ -138,7 +138,7 @@ def test_force_date_redates_a_file_already_ingested(
     assert code == 0, err
     dup = out["duplicates"][0]
     assert dup["scene_id"] == scene_id
-    assert dup["acquired_at"] == "2023-10-05T00:00:00+00:00" and dup["date_source"] == "forced"
+    assert dup["acquired_at"] == "2023-10-05T03:00:00+00:00" and dup["date_source"] == "forced"
     assert dup["redated_from"] == {
         "acquired_at": "2024-01-15T10:30:00+00:00",
         "date_source": "tiff-tag",
@@ -149,13 +149,13 @@ def test_force_date_redates_a_file_already_ingested(
     )
     flat = " ".join(text.split())
     assert code == 0, err
-    assert "dated 2023-10-06 00:00 UTC by --force-date (was 2023-10-05 00:00 UTC from forced)" in (
+    assert "dated 2023-10-06 03:00 UTC by --force-date (was 2023-10-05 03:00 UTC from forced)" in (
         flat
     )
     assert "run `railwatch analyze tum` again" in flat
     with Database(db).session() as s:
         scene = repo.get_scene(s, scene_id)
-        assert scene.acquired_at.isoformat() == "2023-10-06T00:00:00+00:00"
+        assert scene.acquired_at.isoformat() == "2023-10-06T03:00:00+00:00"
         assert scene.date_source == "forced"
         assert scene.meta["file_date"] == {
             "acquired_at": "2024-01-15T10:30:00+00:00",

@@ -80,8 +80,8 @@ def test_file_written_later_keeps_the_date_in_its_name(tmp_path: Path) -> None:
     """A scene exported in 2024 (TIFFTAG_DATETIME, the file's creation time by the TIFF
     specification) of an image named for 2023-10-05 was dated 2024-01-15."""
     path = _tif(tmp_path, "yard_20231005.tif", tags={"TIFFTAG_DATETIME": "2024:01:15 10:00:00"})
-    info = inspect_scene(path)
-    assert (info.acquired, info.date_source) == (utc(2023, 10, 5), "filename")
+    info = inspect_scene(path)  # a name's day alone: noon (UTC here: no site; session 32)
+    assert (info.acquired, info.date_source) == (utc(2023, 10, 5, 12), "filename")
     # on the name's own day the tag only adds the time of day
     same = _tif(tmp_path, "yard_2023-10-06.tif", tags={"TIFFTAG_DATETIME": "2023:10:06 02:13:00"})
     assert inspect_scene(same).acquired == utc(2023, 10, 6, 2, 13)
@@ -98,7 +98,7 @@ def test_default_date_is_only_for_files_without_one(tmp_path: Path) -> None:
     fallback = utc(2023, 11, 1)
     dated = _tif(tmp_path, "yard_20231005.tif")
     info = inspect_scene(dated, default_date=fallback)
-    assert (info.acquired, info.date_source) == (utc(2023, 10, 5), "filename")
+    assert (info.acquired, info.date_source) == (utc(2023, 10, 5, 12), "filename")
     bare = _tif(tmp_path, "bare.tif")
     info = inspect_scene(bare, default_date=fallback)
     assert (info.acquired, info.date_source) == (fallback, "option")

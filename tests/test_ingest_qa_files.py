@@ -72,7 +72,7 @@ def test_date_option_fills_in_only_files_without_a_date(
     code, out = ingest(capsys, db, "tum", str(folder), "--date", "2023-10-07T09:00+09:00")
     assert code == 0
     got = by_file(out["ingested"])
-    assert got["yard_20231005.tif"]["acquired_at"] == "2023-10-05T00:00:00+00:00"
+    assert got["yard_20231005.tif"]["acquired_at"] == "2023-10-05T03:00:00+00:00"  # noon UTC+9
     assert got["yard_20231006T021300.tif"]["acquired_at"] == "2023-10-06T02:13:00+00:00"
     assert "--date is for files that carry none" in got["yard_20231005.tif"]["note"]
     assert got["undated.tif"]["acquired_at"] == "2023-10-07T00:00:00+00:00"
@@ -82,7 +82,7 @@ def test_date_option_fills_in_only_files_without_a_date(
     code, text, _ = run(capsys, "--db", db, "ingest", "tum", str(folder), "--date", "2023-10-07")
     assert code == 0
     assert "1 file kept its own date" in " ".join(text.split())
-    assert "yard_20231008.tif: 2023-10-08 00:00 UTC (from filename)" in text
+    assert "yard_20231008.tif: 2023-10-08 03:00 UTC (from filename)" in text
 
 
 def test_undated_copy_of_a_dated_file_is_a_duplicate_whatever_the_order(

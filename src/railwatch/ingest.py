@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from datetime import date as Day
 from pathlib import Path
 from typing import Any
 
@@ -756,7 +757,7 @@ def ingest_paths(
     site: str,
     paths: Iterable[str | Path],
     *,
-    date: datetime | None = None,
+    date: datetime | Day | None = None,
     on_file: Callable[[int, int, Path], None] | None = None,
     bands: Sequence[int] | None = None,
     force_date: bool = False,
@@ -765,7 +766,12 @@ def ingest_paths(
     """Inspect and record every raster file under ``paths`` for ``site``.
 
     ``date`` is the acquisition time of files that carry none (no STAC sidecar, no
-    date tag, no date in the name); a file with its own date keeps it, and its summary
+    date tag, no date in the name); a :class:`~datetime.date` (a day without a time) is
+    that day at the site, stored as noon there in UTC (the site's nominal zone:
+    :func:`railwatch.imagery.dates.local_noon`, marked with
+    :data:`~railwatch.imagery.inspect.DATE_ONLY_KEY`; since 2026-12-05, session 32, it
+    was 00:00 UTC, the day before at a site west of Greenwich), as is a file name's date
+    without a time. A file with its own date keeps it, and its summary
     line says so (``note``). With ``force_date``, every file is dated ``date``: one
     with a date of its own gets ``date_source`` ``forced`` and keeps its own date in
     its metadata (:data:`FILE_DATE_KEY`), and a file already ingested is dated anew
@@ -787,15 +793,22 @@ def ingest_paths(
         raise InputError(
             "--force-date needs --date: give the acquisition time to date every file with"
         )
-    if date is not None:
-        check_acquisition_date(date)
     if radiometry is not None:
         from railwatch.imagery.read import parse_radiometry
 
         radiometry = parse_radiometry(radiometry)
+    from railwatch.analysis.store import site_utc_offset
+    from railwatch.imagery.dates import local_noon, to_utc
+
     with db.session() as s:
         row = repo.get_site(s, site)
         site_name, site_geom, site_area_m2 = row.name, row.geometry, row.area_km2 * 1e6
+        utc_offset = site_utc_offset(row)
+    # a day alone is that day at the site: noon there (whole-hour zones keep its day)
+    date_only = date is not None and not isinstance(date, datetime)
+    when = None if date is None else local_noon(date, utc_offset) if date_only else to_utc(date)
+    if when is not None:
+        check_acquisition_date(when)
 
     summary = IngestSummary(site=site_name)
     given = [Path(p) for p in paths]
@@ -822,8 +835,9 @@ def ingest_paths(
         )
 
     def ingest_one(path: Path, undated: list[Path] | None) -> None:
-        _ingest_one(db, summary, path, date, site_geom, site_area_m2, bands, undated,
-                    force=force_date, radiometry=radiometry)  # fmt: skip
+        _ingest_one(db, summary, path, when, site_geom, site_area_m2, bands, undated,
+                    force=force_date, radiometry=radiometry, utc_offset=utc_offset,
+                    date_only=date_only)  # fmt: skip
 
     # A file without a date is judged after the others: the same bytes under a dated
     # name later in the batch make it a duplicate (of the dated scene), not a bad file
@@ -929,6 +943,7 @@ def _known_duplicate(
     forced: datetime | None = None,
     radiometry: str | None = None,
     *,
+    forced_date_only: bool = False,
     stamp: Mapping[str, Any] | None = None,
     site: tuple[BaseGeometry, float] | None = None,
 ) -> bool:
@@ -1011,7 +1026,7 @@ def _known_duplicate(
                     "(`railwatch process` reads it again)"
                 )
     if forced is not None:
-        was = _redate(db, known_id, forced)
+        was = _redate(db, known_id, forced, date_only=forced_date_only)
         if was is not None:
             entry.update(acquired_at=forced.isoformat(), date_source=was[2])
             entry["reason"] += (
@@ -1090,7 +1105,8 @@ def _known_scene(s: Any, site: str, digest: str, path: Path) -> tuple[Any, str |
 
 #: Metadata a scene keeps when it is described anew (:func:`_refresh_scene`): what the
 #: analyst gave (``--bands``, ``--radiometry``, the file's own date under ``--force-date``).
-_KEPT_ON_REFRESH = ("rgb_bands", "radiometry", FILE_DATE_KEY, STAC_ALIASES_KEY)
+#: ``date_only``: its date was a day alone (:data:`railwatch.imagery.inspect.DATE_ONLY_KEY`).
+_KEPT_ON_REFRESH = ("rgb_bands", "radiometry", FILE_DATE_KEY, STAC_ALIASES_KEY, "date_only")
 
 
 def _refresh_scene(
@@ -1165,14 +1181,19 @@ def _when(t: datetime) -> str:
     return f"{t.astimezone(UTC):%Y-%m-%d %H:%M}"
 
 
-def _redate(db: Database, scene_id: int, when: datetime) -> tuple[datetime, str, str] | None:
+def _redate(
+    db: Database, scene_id: int, when: datetime, *, date_only: bool = False
+) -> tuple[datetime, str, str] | None:
     """Date an ingested scene ``when`` (``ingest --date --force-date`` on a file already
     ingested). Its detections and counts stay (the image is the same); the series and
     alerts read the new date once analysed again. The date the file carries itself is
     kept in its metadata (:data:`FILE_DATE_KEY`) the first time it is replaced; a scene
     dated by ``--date`` because its file carries none stays ``option``. Returns the
     previous date and its source, and the new source; None when the date was ``when``
-    already."""
+    already. ``date_only``: ``when`` is a day's noon at the site, no time given
+    (:data:`~railwatch.imagery.inspect.DATE_ONLY_KEY` is set, else removed)."""
+    from railwatch.imagery.inspect import DATE_ONLY_KEY
+
     with db.session() as s:
         scene = repo.lock_scene(s, scene_id)
         before, source = scene.acquired_at, scene.date_source
@@ -1184,6 +1205,8 @@ def _redate(db: Database, scene_id: int, when: datetime) -> tuple[datetime, str,
                 **(scene.meta or {}),
                 FILE_DATE_KEY: {"acquired_at": before.isoformat(), "date_source": source},
             }
+        meta = {k: v for k, v in (scene.meta or {}).items() if k != DATE_ONLY_KEY}
+        scene.meta = {**meta, DATE_ONLY_KEY: True} if date_only else meta
         scene.acquired_at = when
         scene.date_source = new_source
     return before, source, new_source
@@ -1201,13 +1224,17 @@ def _ingest_one(
     *,
     force: bool = False,
     radiometry: str | None = None,
+    utc_offset: timedelta = timedelta(0),
+    date_only: bool = False,
 ) -> None:
     """Inspect and record one file, filing the outcome in ``summary``; never raises.
+    ``utc_offset``: the site's nominal zone, where a file name's day alone is dated
+    (noon there); ``date_only``: ``when`` is such a noon, for a day given alone.
     A file that carries no date is put in ``undated`` when given, to be ingested again
     after the batch (then dated ``when``, or failed without it). With ``force``, the
     file is dated ``when`` whatever date it carries (:func:`ingest_paths`)."""
     from railwatch.imagery import file_sha256, inspect_scene
-    from railwatch.imagery.inspect import MissingDateError
+    from railwatch.imagery.inspect import DATE_ONLY_KEY, MissingDateError
     from railwatch.imagery.read import check_rgb_bands
 
     name = str(path)
@@ -1236,13 +1263,17 @@ def _ingest_one(
             bands,
             when if force else None,
             radiometry,
+            forced_date_only=force and date_only,
             stamp=stamp,
             site=(site_geom, site_area_m2),
         ):
             return
         try:
             info = inspect_scene(
-                path, default_date=None if undated is not None else when, content_hash=digest
+                path,
+                default_date=None if undated is not None else when,
+                content_hash=digest,
+                utc_offset=utc_offset,
             )
         except MissingDateError:
             if undated is None:
@@ -1259,7 +1290,10 @@ def _ingest_one(
                 "acquired_at": info.acquired.isoformat(),
                 "date_source": info.date_source,
             }
+            info.metadata.pop(DATE_ONLY_KEY, None)  # the file's own day alone, replaced
             info = replace(info, acquired=when, date_source="forced")
+        if date_only and info.date_source in ("option", "forced"):
+            info.metadata[DATE_ONLY_KEY] = True  # --date gave a day alone
         if bands is not None:
             info.metadata["rgb_bands"] = list(check_rgb_bands(bands, info.band_count, path.name))
         if radiometry is not None and info.dtype != "uint8":

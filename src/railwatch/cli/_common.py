@@ -456,6 +456,18 @@ def parse_time(
         raise InputError(f"{what} {text!r} is out of range in UTC: check the year") from None
 
 
+def parse_acquisition_option(text: str | None, option: str = "--date") -> datetime | date | None:
+    """``ingest --date``'s value: a :class:`~datetime.date` for a date alone (a day at
+    the site: the ingest dates it noon there, ``railwatch.imagery.dates.local_noon``;
+    since 2026-12-05, session 32, it was midnight UTC, the day before west of
+    Greenwich), an aware UTC datetime for a date and time (:func:`parse_time`); None
+    when the option is not given."""
+    if text is None:
+        return None
+    when = parse_time(text, option)
+    return when.date() if _DAY.fullmatch(text.strip()) else when
+
+
 def parse_date_option(text: str | None, option: str = "--date") -> datetime | None:
     """``option``'s value as an aware UTC datetime (a date alone is midnight UTC; an
     impossible date such as 2024-02-30 is said to be one): :func:`parse_time`; None when

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import date as Day
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,8 +16,8 @@ from railwatch.cli._common import (
     bands_option,
     console,
     err_console,
+    parse_acquisition_option,
     parse_bands_option,
-    parse_date_option,
     parse_radiometry_option,
     partly_failed,
     plural_s,
@@ -47,8 +48,9 @@ def ingest(
         typer.Option(
             "--date",
             help="Acquisition time (ISO 8601, UTC unless a zone is given) for files whose "
-            "metadata and name carry none; files with their own date keep it (listed), "
-            "unless --force-date.",
+            "metadata and name carry none; a date alone (2024-04-10) is that day at the "
+            "site, stored as noon there (its nominal zone) in UTC; files with their own "
+            "date keep it (listed), unless --force-date.",
         ),
     ] = None,
     force_date: Annotated[
@@ -159,7 +161,7 @@ def ingest(
         )
     if not paths:
         raise InputError("name image files or folders to ingest, or pass --stac URL")
-    when = parse_date_option(date)
+    when = parse_acquisition_option(date)
     if force_date and when is None:
         raise InputError(
             "--force-date needs --date: give the acquisition time to date every file with"
@@ -277,7 +279,7 @@ def print_site_swapped(summary: IngestSummary) -> None:
         )
 
 
-def _report(summary: IngestSummary, when: datetime | None = None) -> None:
+def _report(summary: IngestSummary, when: datetime | Day | None = None) -> None:
     n_new, n_dup = len(summary.ingested), len(summary.duplicates)
     n_skip, n_bad = len(summary.skipped), len(summary.failed)
     console.print(
@@ -309,7 +311,8 @@ def _report(summary: IngestSummary, when: datetime | None = None) -> None:
         given = [d for d in summary.ingested if d["date_source"] == "option"]
         if given:
             console.print(
-                f"{len(given)} file{plural_s(len(given))} dated {_date_text(when.isoformat())} by "
+                f"{len(given)} file{plural_s(len(given))} dated "
+                f"{_date_text(given[0]['acquired_at'])} by "
                 f"--date ({'it carries' if len(given) == 1 else 'they carry'} no date of "
                 f"{'its' if len(given) == 1 else 'their'} own).",
                 highlight=False,

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 __all__ = [
+    "DATE_ONLY_HOUR",
     "date_from_filename",
     "date_from_tags",
+    "dated_from_filename",
     "file_time_from_tags",
+    "local_noon",
     "parse_datetime",
     "rejected_filename_dates",
     "to_utc",
 ]
+
+#: The local hour at the site an image is dated when only its day is known (``ingest
+#: --date 2024-04-10``, a file name with a date and no time): noon, so that the image's
+#: day at the site is the day given under any whole-hour zone from UTC-12 to UTC+12
+#: (midnight UTC, as it was until 2026-12-05, put it on the day before west of Greenwich).
+DATE_ONLY_HOUR = 12
 
 # Years outside this range are taken as "not a date" (IDs, counters, sizes).
 _MIN_YEAR = 1960
@@ -80,6 +89,13 @@ def to_utc(value: datetime | date) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def local_noon(day: date, utc_offset: timedelta = timedelta(0)) -> datetime:
+    """The UTC instant of noon (:data:`DATE_ONLY_HOUR`) on ``day`` at a site
+    ``utc_offset`` east of UTC: how an image is dated when only its day is known. Its
+    local day at the site (``analysis.events.local_day``) is ``day``."""
+    return datetime.combine(day, time(DATE_ONLY_HOUR), tzinfo=UTC) - utc_offset
 
 
 def parse_datetime(text: str) -> datetime | None:
@@ -155,23 +171,36 @@ def date_from_filename(name: str) -> datetime | None:
     return found[0][1] if found else None
 
 
+def dated_from_filename(name: str) -> datetime | date | None:
+    """:func:`date_from_filename`'s date, as a :class:`~datetime.date` when the name
+    gives the day alone (no time of day: the caller decides which instant that day is
+    at the site, :func:`local_noon`), as an aware UTC datetime when it gives a time."""
+    found, _ = _scan_filename(name)
+    if not found:
+        return None
+    _, value, timed = found[0]
+    return value if timed else value.date()
+
+
 def rejected_filename_dates(name: str) -> list[str]:
     """Date-like tokens in ``name`` that are not valid dates (for error messages)."""
     return _scan_filename(name)[1]
 
 
-def _scan_filename(name: str) -> tuple[list[tuple[int, datetime]], list[str]]:
+def _scan_filename(name: str) -> tuple[list[tuple[int, datetime, bool]], list[str]]:
     """The valid dates in ``name`` by position (leftmost first, the longest match at
-    one position), and the date-like tokens that are not valid dates."""
-    matches: list[tuple[int, int, datetime | None, str]] = []
+    one position), each with whether the name gives its time of day, and the date-like
+    tokens that are not valid dates."""
+    matches: list[tuple[int, int, datetime | None, str, bool]] = []
     for pattern in _FILENAME_PATTERNS:
         for m in pattern.finditer(name):
-            matches.append((m.start(), m.end(), _from_match(m), m.group(0)))
+            timed = any(m.groupdict().get(k) for k in ("H", "H2"))
+            matches.append((m.start(), m.end(), _from_match(m), m.group(0), timed))
     matches.sort(key=lambda t: (t[0], -t[1]))
     bad_spans: list[tuple[int, int]] = []
     rejected: list[str] = []
-    found: list[tuple[int, datetime]] = []
-    for start, end, value, token in matches:
+    found: list[tuple[int, datetime, bool]] = []
+    for start, end, value, token, timed in matches:
         if any(a <= start and end <= b for a, b in bad_spans):
             continue  # the date part of an impossible date-time
         if value is None:
@@ -180,7 +209,7 @@ def _scan_filename(name: str) -> tuple[list[tuple[int, datetime]], list[str]]:
                 if token not in rejected:
                     rejected.append(token)
             continue
-        found.append((start, value))
+        found.append((start, value, timed))
     return found, rejected
 
 

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -48,15 +48,17 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.errors import ImageryError, NoOverlapError
 from railwatch.imagery import _geo
 from railwatch.imagery.dates import (
-    date_from_filename,
     date_from_tags,
+    dated_from_filename,
     file_time_from_tags,
+    local_noon,
     parse_datetime,
     rejected_filename_dates,
     to_utc,
 )
 
 __all__ = [
+    "DATE_ONLY_KEY",
     "ITEM_SCALING_KEY",
     "CorruptImageError",
     "EmptyImageError",
@@ -128,6 +130,14 @@ class MissingDateError(ImageryError):
 
 class EmptyImageError(ImageryError):
     """The raster has no valid pixel (all no-data, alpha 0 or NaN)."""
+
+
+#: Metadata key set (``True``) on a scene dated from a day alone, without a time of day
+#: (``ingest --date 2024-04-10``, a file name with a date and no time): its
+#: ``acquired_at`` is noon at the site (:func:`railwatch.imagery.dates.local_noon`), not
+#: a time anyone gave. Since 2026-12-05 (session 32); scenes ingested before carry no
+#: such record (their day alone was stored as 00:00 UTC, like a time given as such).
+DATE_ONLY_KEY = "date_only"
 
 
 @dataclass(frozen=True)
@@ -309,6 +319,7 @@ def inspect_scene(
     date: datetime | date | None = None,
     content_hash: str | None = None,
     default_date: datetime | date | None = None,
+    utc_offset: timedelta = timedelta(0),
 ) -> SceneInfo:
     """Describe one GeoTIFF/COG (any CRS, 8/16-bit, 1/3/4+ bands, nodata or alpha).
 
@@ -320,6 +331,11 @@ def inspect_scene(
     the time of ``TIFFTAG_DATETIME`` when that falls on the name's day and the name
     gives no time); ``TIFFTAG_DATETIME`` (often when the file was written, hence
     last); ``default_date`` (``ingest --date``: for files that carry no date).
+    A day without a time of day (``date`` or ``default_date`` a :class:`~datetime.date`,
+    a file name's date alone) is that day at the site, ``utc_offset`` east of UTC (its
+    nominal zone): noon there in UTC (:func:`~railwatch.imagery.dates.local_noon`), with
+    :data:`DATE_ONLY_KEY` in the metadata (since 2026-12-05, session 32: it was 00:00 UTC,
+    the day before at a site west of Greenwich).
     Raises an :class:`ImageryError` subclass with a one-line message for bad input.
     """
     path = local_path(path_or_uri)
@@ -359,7 +375,9 @@ def inspect_scene(
 
     sidecar = _read_sidecar(path)
     declared, note = _sidecar_scaling(sidecar, path, count, dtype, file_scaling)
-    acquired, source = _acquisition(path, date, sidecar, tags, imagery_tags, default_date)
+    acquired, source, date_only = _acquisition(
+        path, date, sidecar, tags, imagery_tags, default_date, utc_offset
+    )
 
     metadata: dict[str, Any] = {
         "driver": driver,
@@ -382,6 +400,8 @@ def inspect_scene(
     metadata.update(sidecar.metadata)
     if declared is not None:
         metadata[ITEM_SCALING_KEY] = declared
+    if date_only:
+        metadata[DATE_ONLY_KEY] = True
 
     return SceneInfo(
         uri=str(path.resolve()),
@@ -1569,30 +1589,43 @@ def _acquisition(
     tags: Mapping[str, str],
     imagery_tags: Mapping[str, str],
     default: datetime | date | None = None,
-) -> tuple[datetime, str]:
+    utc_offset: timedelta = timedelta(0),
+) -> tuple[datetime, str, bool]:
+    """The acquisition time, where it came from, and whether it was a day alone (then
+    noon at the site, ``utc_offset`` east of UTC: :func:`inspect_scene`)."""
+
+    def at_site(value: datetime | date) -> tuple[datetime, bool]:
+        if isinstance(value, datetime):
+            return to_utc(value), False
+        return local_noon(value, utc_offset), True
+
     if option is not None:
-        return to_utc(option), "option"
+        when, date_only = at_site(option)
+        return when, "option", date_only
     if sidecar.acquired is not None:
-        return sidecar.acquired, "stac"
+        return sidecar.acquired, "stac", False
     from_tags = date_from_tags(tags, imagery_tags, file_time=False)
     if from_tags is not None:
-        return from_tags, "tiff-tag"
+        return from_tags, "tiff-tag", False
     # TIFFTAG_DATETIME is when the file was written (an export, a crop): a date in the
-    # name wins over it, which only adds the time of day to a name's bare date.
+    # name wins over it, which only adds the time of day to a name's bare date (when it
+    # falls on that day at the site).
     file_time = file_time_from_tags(tags)
-    from_name = date_from_filename(path.name)
+    from_name = dated_from_filename(path.name)
     if from_name is not None:
         if (
             file_time is not None
-            and file_time.date() == from_name.date()
-            and from_name.time() == time(0)
+            and not isinstance(from_name, datetime)
+            and (file_time + utc_offset).date() == from_name
         ):
-            return file_time, "tiff-tag"
-        return from_name, "filename"
+            return file_time, "tiff-tag", False
+        when, date_only = at_site(from_name)
+        return when, "filename", date_only
     if file_time is not None:
-        return file_time, "tiff-tag"
+        return file_time, "tiff-tag", False
     if default is not None:
-        return to_utc(default), "option"
+        when, date_only = at_site(default)
+        return when, "option", date_only
     bad = rejected_filename_dates(path.name)
     note = f" ({bad[0]} in the file name is not a valid date)" if bad else ""
     raise MissingDateError(
