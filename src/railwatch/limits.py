@@ -236,18 +236,26 @@ def check_year(when: date, what: str) -> None:
         )
 
 
-def check_event_date(when: date, *, today: date | None = None) -> date:
+def check_event_date(
+    when: date, *, today: date | None = None, utc_offset: timedelta | None = None
+) -> date:
     """``when`` (a datetime is taken as its date) if it is at most
-    :data:`EVENT_DAYS_AHEAD` days after ``today`` (UTC) and not before
-    :data:`EARLIEST_YEAR`, else :class:`InputError`."""
+    :data:`EVENT_DAYS_AHEAD` days after ``today`` and not before
+    :data:`EARLIEST_YEAR`, else :class:`InputError`. Without ``today``, today at the
+    site, ``utc_offset`` east of UTC (its nominal zone: events are dated by the site's
+    local days), or in UTC where the site is not known (``utc_offset`` None). Since
+    2026-12-05 (session 32): it was today in UTC everywhere, so at a UTC-12 site a date
+    a year and a day after today there was taken."""
     if isinstance(when, datetime):
         when = when.date()
     check_year(when, "event date")
-    today = today if today is not None else datetime.now(UTC).date()
+    if today is None:
+        today = (datetime.now(UTC) + (utc_offset or timedelta(0))).date()
+    where = "" if utc_offset is None else " at the site"
     latest = today + timedelta(days=EVENT_DAYS_AHEAD)
     if when > latest:
         raise InputError(
-            f"event date {when.isoformat()} is more than a year after today "
+            f"event date {when.isoformat()} is more than a year after today{where} "
             f"({today.isoformat()}): an event announced ahead may be dated up to "
             f"{latest.isoformat()}; check the year"
         )

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -1636,13 +1636,14 @@ def add_event(
 ) -> Event:
     """Record a dated event at a site (unique per site, date and label, labels compared
     without regard to letter case or surrounding spaces; dated at most
-    :data:`railwatch.limits.EVENT_DAYS_AHEAD` days ahead). The site's row is held
+    :data:`railwatch.limits.EVENT_DAYS_AHEAD` days ahead of today at the site: its
+    nominal zone, session 32). The site's row is held
     first (:func:`hold_site`, session 32: before, an event added during the site's
     removal failed on its foreign key check)."""
     s = hold_site(session, site, "an event was being recorded for it")
     label = check_event_label(label)
     description = check_description(description, "an event description")
-    when = check_event_date(when)
+    when = check_event_date(when, utc_offset=_site_offset(s))
     dup = _same_event(session, s.id, when, label)
     if dup is not None:
         raise AlreadyExistsError(
@@ -1670,7 +1671,9 @@ def update_event(
     named = session.scalar(select(Site.name).where(Site.id == ev.site_id))
     shown = repr(named) if named is not None else f"of event {event_id}"
     _hold_site_row(session, ev.site_id, shown, "an event of it was being changed")
-    new_when = check_event_date(when) if when is not None else ev.date
+    site_row = session.get(Site, ev.site_id)
+    offset = None if site_row is None else _site_offset(site_row)
+    new_when = check_event_date(when, utc_offset=offset) if when is not None else ev.date
     new_label = check_event_label(label) if label is not None else ev.label
     same = new_when == ev.date and _event_key(new_label) == _event_key(ev.label)
     # an event that stays the same event (a new description, its label's case) is not
@@ -1687,6 +1690,14 @@ def update_event(
     ev.label = new_label
     session.flush()
     return ev
+
+
+def _site_offset(site: Site) -> timedelta:
+    """The site's nominal zone (:func:`railwatch.analysis.store.site_utc_offset`): the
+    local days its events are dated by."""
+    from railwatch.analysis.store import site_utc_offset
+
+    return site_utc_offset(site)
 
 
 def _event_key(label: str) -> str:
