@@ -124,10 +124,15 @@ class IngestSummary:
             **({"site_swapped": self.site_swapped} if self.site_swapped else {}),
         }
 
-    def judge_swapped(self, site_geom: BaseGeometry, what: str = "image") -> None:
+    def judge_swapped(
+        self, site_geom: BaseGeometry, what: str = "image", *, events: int | None = None
+    ) -> None:
         """Set :attr:`site_swapped` when no ``what`` lies over the site (none new nor
         already there) and some skipped ones would were the site's lon and lat
-        exchanged (their entries carry ``site_swapped``)."""
+        exchanged (their entries carry ``site_swapped``). ``events``: how many events
+        the site holds, for the advice (:func:`swapped_site_note`). The caller judges
+        only a site without an image stored: one stored over the site shows that its
+        coordinates are right (:func:`ingest_paths`, ``stac.ingest_stac``)."""
         if self.ingested or self.duplicates:
             return  # something lies over the site as it is
         swapped, total = sum(1 for d in self.skipped if d.get("site_swapped")), len(self.skipped)
@@ -139,7 +144,7 @@ class IngestSummary:
             evidence = f"{'both' if total == 2 else f'all {total}'} {what}s not ingested lie"
         else:
             evidence = f"{swapped} of the {total} {what}s not ingested lie"
-        self.site_swapped = swapped_site_note(site_geom, self.site, what, evidence)
+        self.site_swapped = swapped_site_note(site_geom, self.site, what, evidence, events=events)
 
 
 #: Key of the file's stamp (:func:`file_stamp`) in a scene's metadata.
@@ -849,8 +854,24 @@ def ingest_paths(
         ingest_one(path, undated)
     for path in undated:
         ingest_one(path, None)  # dated ``date`` now, or failed without it
-    summary.judge_swapped(site_geom)
+    # a site with an image stored lies where its images are: a batch of images of the
+    # place with lon and lat exchanged is no sign of a swap (review, session 32: it
+    # said so, and to remove the site, with all its images, counts and reviews)
+    held = _site_holds(db, site_name)
+    if held is not None and not held.scenes:
+        summary.judge_swapped(site_geom, events=held.events)
     return summary
+
+
+def _site_holds(db: Database, name: str) -> repo.SiteStats | None:
+    """What site ``name`` holds (its images, events), or None where it is gone."""
+    from railwatch.errors import NotFoundError
+
+    try:
+        with db.session(readonly=True) as s:
+            return repo.site_stats(s, name)
+    except NotFoundError:
+        return None
 
 
 def _vrt_sources(vrt: Path) -> set[Path]:
@@ -1434,11 +1455,13 @@ def swapped_site_hint(footprint: BaseGeometry, site_geom: BaseGeometry, site: st
         return None  # exchanged, its longitudes would be latitudes beyond ±90
     if not exchanged(site_geom).intersects(footprint):
         return None
+    # no "remove the site" here: said of each image, also of a site whose other images
+    # lie over it as it is, and a removal deletes its images, counts and reviews
     return (
         "it would lie over the site if the site's longitude and latitude were exchanged: "
-        "the site looks drawn as lat,lon (GeoJSON and --bbox are lon,lat); remove it "
-        f"(`railwatch site remove {site}`) and add it again with each pair of numbers "
-        "swapped"
+        f"if site {site} was drawn as lat,lon (GeoJSON and --bbox are lon,lat), add it "
+        "again under a new name with each pair of numbers swapped (a site's polygon "
+        "cannot be changed)"
     )
 
 
@@ -1449,27 +1472,54 @@ def exchanged(geom: BaseGeometry) -> BaseGeometry:
     return shapely.transform(geom, lambda xy: xy[:, ::-1])
 
 
-def swapped_site_note(site_geom: BaseGeometry, site: str, what: str, evidence: str) -> str:
-    """The one message for a site that no ``what`` (image, STAC item) lies over while
-    some would were its longitude and latitude exchanged (``evidence``: which, e.g.
-    "all 3 images not ingested lie"): what is wrong (where the site is, where it would
-    be) and what to do (redo it in lon,lat order). The site is not changed: it is a
-    guess, for the analyst to confirm."""
+def swapped_site_note(
+    site_geom: BaseGeometry, site: str, what: str, evidence: str, *, events: int | None = None
+) -> str:
+    """The one message for a site without an image that no ``what`` (image, STAC item)
+    lies over while some would were its longitude and latitude exchanged (``evidence``:
+    which, e.g. "all 3 images not ingested lie"): what is wrong (where the site is,
+    where it would be) and what to do (add it again in lon,lat order under a new name,
+    then remove the old one). The site is not changed: it is a guess, for the analyst
+    to confirm. A site's polygon cannot be edited (``site edit`` keeps it), and the
+    advice loses nothing (session 32; it said to remove the site first): the new site
+    is added before the old one is removed, and the removal says what it deletes and
+    asks; ``events`` (how many the site holds; None: not known) are named, as they
+    would go with it."""
     import shapely
+    from shapely.geometry import box
 
     from railwatch.sites import lat_lon_text
 
     here, there = lat_lon_text(site_geom), lat_lon_text(exchanged(site_geom))
     x, y = (float(v) for v in shapely.get_coordinates(site_geom)[0])
+    mirrored = exchanged(site_geom)
+    as_box = ""
+    if site_geom.equals(box(*site_geom.bounds)):  # a --bbox site: its box, swapped
+        as_box = ", here --bbox " + ",".join(_degrees(v) for v in mirrored.bounds)
+    if events:
+        kept = (
+            f", and its {events} event{'' if events == 1 else 's'} would go with it: add "
+            f"{'it' if events == 1 else 'them'} to the new site first"
+        )
+    elif events == 0:
+        kept = ": it holds no image nor event"
+    else:
+        kept = ": it holds no image; it lists what it would delete and asks first"
     return (
         f"the site's coordinates look swapped: no {what} lies over site {site} where it is "
         f"(around {here}), but {evidence} over the place with its longitude and latitude "
         f"exchanged (around {there}); GeoJSON (RFC 7946) and --bbox give "
-        "each position as lon,lat. If the site is meant to be there, remove it (`railwatch "
-        f"site remove {site}`), add it again with the two numbers of each position swapped "
-        f"(its first, [{x:g}, {y:g}], becomes [{y:g}, {x:g}]) and ingest again; the site was "
-        "left as it is"
+        "each position as lon,lat. If the site is meant to be there, add it again under "
+        "a new name with the two numbers of each position swapped (its first, "
+        f"[{x:g}, {y:g}], becomes [{y:g}, {x:g}]{as_box}) and ingest into that one (a "
+        "site's polygon cannot be changed: `railwatch site edit` keeps it); then "
+        f"`railwatch site remove {site}` removes this one{kept}. The site was left as it is"
     )
+
+
+def _degrees(v: float) -> str:
+    """A coordinate in degrees as a --bbox takes it (to 1e-6°, no trailing zeros)."""
+    return f"{v:.6f}".rstrip("0").rstrip(".")
 
 
 def scene_entry(name: str, scene: Any) -> dict[str, Any]:
