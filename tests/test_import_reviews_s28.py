@@ -52,7 +52,8 @@ def test_a_count_beside_another_images_id_is_refused(
     _write(path, rows)
     assert main(["scene", "import-reviews", "yard", str(path)]) == 2
     err = capsys.readouterr().err
-    assert f"2023-10-05: scene {second} is the image of 2023-10-06 at the site (UTC+9)" in err
+    assert "line 2 (2023-10-05T02:00:00+00:00) is 2023-10-05 at site 'yard' (UTC+9 nominal)" in err
+    assert f"but scene {second} is the image of 2023-10-06 there" in err
     assert "nothing was recorded" in err
     assert _stored(cli_db, first)["all"][0] == 61.0
     assert _stored(cli_db, second)["all"][0] == 50.0

@@ -86,7 +86,10 @@ def test_two_images_of_one_local_day_are_one_day(tmp_path: Path) -> None:
     )
     with db.session() as s, pytest.raises(InputError) as err:
         import_reviews(s, "s", _lines(("2024-03-02", 31, None)))
-    assert "has 2 usable images (scenes 1, 2) on that day at the site (UTC+9)" in str(err.value)
+    assert (
+        "2024-03-02 is a day at site 's' (UTC+9 nominal), which has 2 usable images "
+        "(scenes 1, 2)" in str(err.value)
+    )
     assert _stored(db, 1) == _stored(db, 2) == 20.0
 
 
@@ -112,7 +115,9 @@ def test_a_file_by_utc_days_still_reads_where_its_date_is_no_local_day(
     with db.session() as s:
         done = import_reviews(s, "akl", _lines(("2024-02-04", 34, 1)))  # UTC day + id
         assert done.by_utc_day == () and [i for i, _ in done.recorded] == [1]
-        with pytest.raises(InputError, match=r"scene 1 is the image of 2024-02-05 at the site"):
+        with pytest.raises(
+            InputError, match=r"\(UTC\+12 nominal\), but scene 1 is the image of 2024-02-05"
+        ):
             import_reviews(s, "akl", _lines(("2024-02-06", 35, 1)))
     path.write_text("date,count\n2024-02-04,36\n")
     assert main(["scene", "import-reviews", "akl", str(path), "--json"]) == 0

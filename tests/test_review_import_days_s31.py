@@ -114,7 +114,7 @@ def test_a_utc_day_of_several_images_is_refused_naming_them(tmp_path: Path) -> N
     with db.session() as s, pytest.raises(InputError) as err:
         import_reviews(s, "s", _lines(("2024-02-05", 31)))
     text = str(err.value)
-    assert "has 2 usable images (scenes 1, 2) on the UTC day 2024-02-05" in text
-    assert "none on that day at the site (UTC-5)" in text
+    assert "its UTC day 2024-02-05 has 2 usable images (scenes 1, 2)" in text
+    assert "is a day at site 's' (UTC-5 nominal), which has no usable image" in text
     assert "add a scene_id column" in text and "no processed, usable image" not in text
     assert _stored(db, 1) == _stored(db, 2) == 20.0

@@ -618,7 +618,10 @@ def test_import_reviews_by_day_and_class(
     assert stored["all"][0] == 73.0 and stored["boxcar"][0] == 45.0
     assert stored["covered"][0] == 20.0 and stored["tank"] == (21.0, 19.0, 23.0, "default")
     for text, message in (
-        ("date,count\n2023-10-09,5\n", "2023-10-09: site 'yard' has no processed, usable image"),
+        (
+            "date,count\n2023-10-09,5\n",
+            "line 2 (2023-10-09) is a day at site 'yard' (UTC+9 nominal), which has no",
+        ),
         ("date,count,class\n2023-10-05,5,tank\n", "(scene 1): give the total count"),
         ("date,count,class\n2023-10-05,5,all\n2023-10-05,30,tank\n", "tank 30 is more than"),
         ("date,count,site\n2023-10-05,5,other\n", "names other, not 'yard'"),

@@ -18,7 +18,9 @@ imagery.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import csv
+import io
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -369,16 +371,97 @@ def _line_day(point: CountPoint, utc_offset: timedelta) -> date:
     return utc.date() if point.date_only else local_day(utc, utc_offset)
 
 
-def _several_images(scenes: list[Scene], where: str) -> str:
+def _several_images(scenes: list[Scene]) -> str:
     """Why a line without ``scene_id`` cannot take an image: ``scenes`` are several."""
     return (
-        f"has {len(scenes)} usable images (scenes {', '.join(str(sc.id) for sc in scenes)}) "
-        f"{where}: add a scene_id column to say which one each count is of"
+        f"{len(scenes)} usable images (scenes {', '.join(str(sc.id) for sc in scenes)}): "
+        "add a scene_id column to say which one each count is of"
     )
 
 
+#: A count line of a file: the line it starts on (1 = the header) and its date as written.
+CsvLine = tuple[int, str]
+
+
+def csv_lines(text: str) -> dict[str, list[CsvLine]]:
+    """The lines of a counts file's points, by site, in the order
+    :func:`railwatch.analysis.csvio.parse_counts_csv` gives the points (its header, its
+    blank lines and the lines of an export's images never analysed give none): the line
+    each starts on and its date cell as written, for errors an analyst can find the line
+    by (session 32: they named the line's local day at the site, which is not what the
+    line says). Read after the parser has accepted the text; :func:`import_reviews` uses
+    them only where a site's lines are as many as its points."""
+    from railwatch.analysis import csvio
+
+    sep = csvio.separator(text)
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None), delimiter=sep)
+    records = csvio._records(reader, "CSV")
+    header_line, header = next(
+        ((n, row) for n, row in records if any(c.strip() for c in row)), (1, [])
+    )
+    col = {n: i for i, n in enumerate(csvio._names(header, header_line)) if n}
+    exported = "scene_id" in col
+
+    def cell(row: list[str], name: str) -> str:
+        return row[col[name]] if name in col and col[name] < len(row) else ""
+
+    out: dict[str, list[CsvLine]] = {}
+    for line, row in records:
+        if not row or all(not c.strip() for c in row):
+            continue
+        never_analysed = (
+            exported
+            and cell(row, "count").strip().lower() in csvio.BLANK
+            and cell(row, "status").strip().lower() in csvio.NOT_ANALYSED
+        )
+        if not never_analysed:
+            out.setdefault(cell(row, "site").strip(), []).append((line, cell(row, "date").strip()))
+    return out
+
+
+def read_reviews_csv(
+    path: str | Path,
+    *,
+    utc_offset: timedelta,
+    warn: Callable[[str], None] | None = None,
+) -> tuple[dict[str, list[CountPoint]], dict[str, list[CsvLine]]]:
+    """A counts file for :func:`import_reviews`: its points by site
+    (:func:`railwatch.analysis.csvio.read_counts_csv`, days at the site ``utc_offset``
+    east of UTC) and their lines (:func:`csv_lines`)."""
+    from railwatch.analysis.csvio import decode_counts, read_counts_csv
+
+    series = read_counts_csv(path, warn=warn, utc_offset=utc_offset)
+    try:
+        text = decode_counts(Path(path).read_bytes(), str(path))
+    except OSError:  # gone since it was read: the errors give no line numbers
+        return series, {}
+    return series, csv_lines(text)
+
+
+def _line_words(point: CountPoint, at: CsvLine | None) -> str:
+    """How an error names a count line: its number and date as written (``line 3,
+    2024-03-06T07:30:00Z``), or its date alone for points not read from a file."""
+    if at is not None:
+        return f"line {at[0]} ({at[1]})" if at[1] else f"line {at[0]}"
+    utc = as_utc(point.when)
+    return utc.date().isoformat() if point.date_only else f"{utc:%Y-%m-%d %H:%M} UTC"
+
+
+def _line_day_words(point: CountPoint, day: date, site: str, zone: str) -> str:
+    """The local day a line is of, said after it: its time's day at the site, or the day
+    its date alone is there."""
+    if point.date_only:
+        return f"is a day at site {site!r} ({zone} nominal)"
+    return f"is {day} at site {site!r} ({zone} nominal)"
+
+
 def import_reviews(
-    session: Session, site: str, series: Mapping[str, Any], *, note: str = ""
+    session: Session,
+    site: str,
+    series: Mapping[str, Any],
+    *,
+    note: str = "",
+    lines: Mapping[str, Sequence[CsvLine]] | None = None,
 ) -> ReviewImport:
     """Record the counts of a CSV file (read by
     :func:`railwatch.analysis.csvio.read_counts_csv`: hand counts with ``date,count`` and
@@ -400,15 +483,26 @@ def import_reviews(
     scenes one after the other, by id, and a removal of the site, deleting them in
     another order, deadlocked with it (PostgreSQL aborted one); now the removal waits
     for the import, and an import coming after a removal began says the site was
-    removed."""
+    removed.
+
+    ``lines``: the file's lines by site (:func:`csv_lines`, :func:`read_reviews_csv`),
+    which the errors name with the line's date as written, and then the local day it is
+    at the site (session 32: they named the local day alone, which at a yard west of
+    Greenwich is not the date of a line of the next UTC day, so the line could not be
+    found); without them, or where they do not match the points, the errors name the
+    line's date or UTC time."""
     s = repo.hold_site(session, site, "reviews of its images were being imported")
-    points = series.get(s.name, series.get("")) if len(series) else None
+    key = s.name if s.name in series else ""
+    points = series.get(key) if len(series) else None
     if points is None:
         named = ", ".join(sorted(k for k in series if k))
         raise InputError(
             f"the file's site column names {named or 'no site'}, not {s.name!r}: give the "
             f"lines of site {s.name} (or leave the column out)"
         )
+    at: Sequence[CsvLine | None] = (lines or {}).get(key, ())
+    if len(at) != len(points):
+        at = [None] * len(points)
     offset = site_utc_offset(s)
     zone = offset_text(offset)
     local_days: dict[date, list[Scene]] = {}  # the usable scenes by local day
@@ -417,17 +511,19 @@ def import_reviews(
         local_days.setdefault(local_day(sc.acquired_at, offset), []).append(sc)
         utc_days.setdefault(as_utc(sc.acquired_at).date(), []).append(sc)
     wanted: dict[int, dict[str, float]] = {}
+    said: dict[int, dict[str, str]] = {}  # how the errors name each count's line
     by_utc: dict[int, tuple[int, date, date]] = {}
-    for p in points:
+    for p, where in zip(points, at, strict=True):
         if not p.is_usable or p.count is None or p.method == "presence":
             continue  # a gap of the file, or a 10 m flag: nothing to record
         day = _line_day(p, offset)
+        line = _line_words(p, where)
         if p.scene_id is not None:
             # an id no record can have is no scene (PostgreSQL refused the statement)
             scene = session.get(Scene, p.scene_id) if repo.is_record_id(p.scene_id) else None
             if scene is None or scene.site_id != s.id:
                 raise InputError(
-                    f"{day}: scene {p.scene_id} is not a scene of site {s.name!r}: check the "
+                    f"{line}: scene {p.scene_id} is not a scene of site {s.name!r}: check the "
                     "scene_id column (the file of another site?)"
                 )
             # the day must be the scene's, as for a line without scene_id: a count put
@@ -437,9 +533,10 @@ def import_reviews(
             taken = local_day(scene.acquired_at, offset)
             if day not in (taken, as_utc(scene.acquired_at).date()):
                 raise InputError(
-                    f"{day}: scene {scene.id} is the image of {taken} at the site ({zone}), "
-                    "not of this line's date: check that the line's scene_id and date belong "
-                    "together (a spreadsheet sorted by one column only?); nothing was recorded"
+                    f"{line} {_line_day_words(p, day, s.name, zone)}, but scene {scene.id} is "
+                    f"the image of {taken} there: check that the line's scene_id and date "
+                    "belong together (a spreadsheet sorted by one column only?); nothing was "
+                    "recorded"
                 )
         else:
             found = local_days.get(day, [])
@@ -447,28 +544,32 @@ def import_reviews(
             older = utc_days.get(utc_day, []) if not found else []
             if len(found) != 1 and len(older) != 1:
                 if found:
-                    why = _several_images(found, f"on that day at the site ({zone})")
+                    why = f"which has {_several_images(found)}"
                 elif older:  # none of the local day, several of the UTC day
-                    why = _several_images(
-                        older,
-                        f"on the UTC day {utc_day}, and none on that day at the site ({zone})",
+                    why = (
+                        "which has no usable image, and its UTC day "
+                        f"{utc_day} has {_several_images(older)}"
                     )
                 else:
+                    nor = "" if p.date_only else f" (nor has its UTC day {utc_day})"
                     why = (
-                        f"has no processed, usable image on that day at the site ({zone}): "
-                        f"see `railwatch scene list {s.name}`"
+                        f"which has no processed, usable image{nor}: see "
+                        f"`railwatch scene list {s.name}`"
                     )
-                raise InputError(f"{day}: site {s.name!r} {why}")
+                raise InputError(f"{line} {_line_day_words(p, day, s.name, zone)}, {why}")
             scene = found[0] if found else older[0]
             if not found:  # the line's UTC day's one image: a file by UTC days
                 by_utc[scene.id] = (scene.id, day, local_day(scene.acquired_at, offset))
         mine = wanted.setdefault(scene.id, {})
         if p.cls in mine and mine[p.cls] != p.count:
+            first = said[scene.id][p.cls]
             raise InputError(
-                f"{day}: scene {scene.id} has two different counts of {p.cls} "
-                f"({mine[p.cls]:g}, {p.count:g}): keep one"
+                f"{first} and {line}: both count {p.cls} on scene {scene.id} "
+                f"(the image of {local_day(scene.acquired_at, offset)} at the site, "
+                f"{zone} nominal), differently ({mine[p.cls]:g}, {p.count:g}): keep one"
             )
         mine[p.cls] = float(p.count)
+        said.setdefault(scene.id, {}).setdefault(p.cls, line)
     recorded: list[tuple[int, dict[str, float]]] = []
     unchanged: list[int] = []
     with session.begin_nested():
@@ -485,6 +586,7 @@ def import_reviews(
             except InputError as err:
                 when = session.get(Scene, scene_id)
                 of = local_day(when.acquired_at, offset).isoformat() if when else "?"
-                raise InputError(f"{of} (scene {scene_id}): {err}") from err
+                named = ", ".join(dict.fromkeys(said[scene_id].values()))
+                raise InputError(f"{named}, of {of} at the site (scene {scene_id}): {err}") from err
             recorded.append((scene_id, counts))
     return ReviewImport(tuple(recorded), tuple(unchanged), tuple(by_utc[k] for k in sorted(by_utc)))
