@@ -30,8 +30,10 @@ from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from railwatch.analysis.events import alert_day, local_day
+from railwatch.analysis.series import at_site, build_series
 from railwatch.analysis.store import site_local_days, site_utc_offset
 from railwatch.analysis.types import Alert as AlertValue
+from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.errors import InputError
 from railwatch.settings import Settings
@@ -197,16 +199,23 @@ def _pg_database(server_url: str) -> Iterator[str]:
 
 
 def _ref_summary(session: Session, site: Site) -> dict[str, Any]:
-    """The site summary as computed before session 24: from the whole count series."""
-    usable = [p for p in repo.count_series(session, site) if p.usable and p.count is not None]
-    points = [p for p in usable if not is_presence(p.method)]
+    """The site summary from the whole count series: since session 32 its daily points
+    at the site (build_series of the points at the site's time: one image a local day),
+    the previous day's count made the same way; before, its images."""
     offset = site_utc_offset(site)  # the local days added in session 31
+    days = build_series(at_site(repo.count_series(session, site), offset)).get("all")
+    usable = [p for p in days.points if p.is_usable] if days else []
+    points = [p for p in usable if not is_presence(p.method)]
     latest = points[-1] if points else None
     newest = usable[-1] if usable else None
+
+    def utc(p: CountPoint) -> str:
+        return (p.when - offset).isoformat()
+
     latest_presence = (
         {
-            "when": newest.when.isoformat(),
-            "day": local_day(newest.when, offset).isoformat(),
+            "when": utc(newest),
+            "day": newest.when.date().isoformat(),
             "scene_id": newest.scene_id,
             "long_train_present": long_train_present(newest.method, newest.count),
         }
@@ -231,10 +240,12 @@ def _ref_summary(session: Session, site: Site) -> dict[str, Any]:
     }
     return {
         "latest_count": latest.count if latest else None,
-        "latest_when": latest.when.isoformat() if latest else None,
-        "latest_day": local_day(latest.when, offset).isoformat() if latest else None,
+        "latest_when": utc(latest) if latest else None,
+        "latest_day": latest.when.date().isoformat() if latest else None,
         "latest_scene_id": latest.scene_id if latest else None,
         "previous_count": previous.count if previous else None,
+        "previous_day": previous.when.date().isoformat() if previous else None,
+        "previous_scene_id": previous.scene_id if previous else None,
         "trend": trend,
         "latest_presence": latest_presence,
         "open_alerts": sum(by_severity.values()),

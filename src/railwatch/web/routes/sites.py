@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -12,7 +14,9 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from railwatch.analysis.series import as_utc, at_site, build_series
 from railwatch.analysis.store import site_local_days
+from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.errors import AlreadyExistsError, GeometryError, InputError
 from railwatch.limits import DESCRIPTION_MAX, SITE_NAME_MAX, TAG_MAX, TAGS_MAX
@@ -142,29 +146,85 @@ def _spec(body: SiteIn) -> Any:
         raise GeometryError(f"invalid site geometry: {err}") from err
 
 
+@dataclass(frozen=True)
+class _DayCounts:
+    """The last points of a site's daily series (:func:`_day_counts`)."""
+
+    newest: CountPoint | None = None  # the last usable day's point, a presence one too
+    latest: CountPoint | None = None  # the last day's count of cars (no presence point)
+    previous: CountPoint | None = None  # the day's before it made the same way
+
+
+#: Images read from the end of a site's series at first (then 4 times as many, until
+#: the previous day's count made the same way is among them, or the series is read).
+_TAIL = 32
+
+
+def _day_counts(session: Session, site: Site, offset: timedelta) -> _DayCounts:
+    """The last points of the site's daily series of totals, as the analysis, its alerts
+    and the chart have them: one point a local day at the site, the image the day keeps
+    (:func:`railwatch.analysis.series.build_series` of the points at the site's time),
+    the day before compared only with a day counted the same way
+    (:func:`~railwatch.analysis.series.split_by_method`). Times are at the site, marked
+    UTC (:func:`~railwatch.analysis.series.at_site`).
+
+    Only the series' last images are read (:func:`repo.count_series_page`), more where
+    they hold no earlier day made the same way; the first day of a part read may have
+    images before it, so it is left out unless the part is the whole series."""
+    total = repo.count_series_page(session, site, limit=0)[1]
+    size = _TAIL
+    while True:
+        start = max(0, total - size)
+        points = repo.count_series_page(session, site, limit=total - start, offset=start)[0]
+        days = build_series(at_site(points, offset)).get("all")
+        kept = [p for p in days.points if p.is_usable] if days else []
+        if start and days:  # the first day read may be missing images
+            kept = [p for p in kept if p.when.date() > days.points[0].when.date()]
+        counts = [p for p in kept if not is_presence(p.method)]
+        found = _DayCounts(newest=kept[-1] if kept else None)
+        if counts:
+            latest = counts[-1]
+            previous = next((p for p in reversed(counts[:-1]) if p.method == latest.method), None)
+            found = replace(found, latest=latest, previous=previous)
+        if not start or found.previous is not None:
+            return found
+        size *= 4
+
+
 def summary(
     session: Session, site: Site, *, open_alerts: dict[str, int] | None = None
 ) -> dict[str, Any]:
-    """Latest usable count, its trend against the previous usable count made the same
+    """The latest day's count, its trend against the previous day's count made the same
     way (a 3 m occupied-length estimate is never compared with cars counted one by one,
     as the analysis does), and open alerts (in total and by severity).
 
+    The days are the points of the site's daily series (:func:`_day_counts`): one a
+    local day at the site, the image the analysis, its alerts and the chart keep of that
+    day (session 32: the summary took the latest image and compared it with the image
+    before, even one of the same local day, "up from 5" with both of the local
+    2024-03-05, and the latest image was not always the one the day's point keeps).
+    ``latest_when``, ``latest_scene_id`` and ``latest_reviewed`` are those of the kept
+    image; ``previous_day`` and ``previous_scene_id`` say which day and image the trend
+    compares with.
+
     A presence image (10 m and coarser) is no count: its stored 1 or 0 is only whether a
     long train is present, so it is never the latest or previous count. Where the site's
-    latest usable image is one, ``latest_presence`` gives its date, scene and
-    ``long_train_present`` (null otherwise).
-
-    The counts are read by :func:`repo.latest_counts` (a few one-row queries), not from
-    the whole series; ``latest_reviewed`` is true where the latest count is an
-    analyst's (:attr:`CountPoint.reviewed`, read with it); ``open_alerts`` (by
-    severity) is given by a list that read them for all its sites at once."""
+    latest day's point is one (a day of presence images only), ``latest_presence``
+    gives its time, day, scene and ``long_train_present`` (null otherwise).
+    ``open_alerts`` (by severity) is given by a list that read them for all its sites
+    at once."""
     days = SiteDays()
-    found = repo.latest_counts(session, site)
+    offset = days.offset(site)
+    found = _day_counts(session, site, offset)
     latest, newest, previous = found.latest, found.newest, found.previous
+
+    def utc(p: CountPoint) -> str:  # the image's time, back from the site's
+        return (as_utc(p.when) - offset).isoformat()
+
     latest_presence = (
         {
-            "when": newest.when.isoformat(),
-            "day": days.day(site, newest.when),
+            "when": utc(newest),
+            "day": newest.when.date().isoformat(),
             "scene_id": newest.scene_id,
             "long_train_present": long_train_present(newest.method, newest.count),
         }
@@ -179,11 +239,14 @@ def summary(
         open_alerts = repo.open_alerts_by_severity(session, [site])[site.id]
     out = {
         "latest_count": latest.count if latest else None,
-        "latest_when": latest.when.isoformat() if latest else None,
+        "latest_when": utc(latest) if latest else None,
         # its local day at the site (session 31)
-        "latest_day": days.day(site, latest.when) if latest else None,
+        "latest_day": latest.when.date().isoformat() if latest else None,
         "latest_scene_id": latest.scene_id if latest else None,
         "previous_count": previous.count if previous else None,
+        # the day the trend compares with, and its image (session 32)
+        "previous_day": previous.when.date().isoformat() if previous else None,
+        "previous_scene_id": previous.scene_id if previous else None,
         "trend": trend,
         "latest_presence": latest_presence,
         "open_alerts": sum(open_alerts.values()),

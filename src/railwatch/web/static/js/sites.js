@@ -39,7 +39,11 @@
             // up-pointing triangle", the title not at all; session 32)
             ...((trend) => [el("span", { class: `trend trend-${sm.trend}`, title: trend, "aria-hidden": "true" }, " " + TREND[sm.trend]),
               el("span", { class: "sr-only trend-words" }, ` (${trend})`)])(
-              sm.previous_count == null ? `trend: ${sm.trend}` : `trend: ${sm.trend} from ${fmtCount(sm.previous_count)}, the previous usable count made the same way`),
+              // the trend compares the latest day's count with the previous day's made the
+              // same way (session 32: the latest image with the image before, of one day too)
+              sm.previous_count == null ? `trend: ${sm.trend}`
+                : sm.previous_day ? `trend: ${sm.trend} from ${fmtCount(sm.previous_count)} on ${sm.previous_day}, the previous day's count made the same way`
+                  : `trend: ${sm.trend} from ${fmtCount(sm.previous_count)}, the previous usable count made the same way`),
             el("div", { class: "muted" }, at(sm.latest_day, sm.latest_when)),
             // the newest image is a 10 m one: no count, only whether a long train is there
             sm.latest_presence
