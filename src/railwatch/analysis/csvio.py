@@ -78,7 +78,7 @@ EXPORT_ONLY = (
     "long_train_present",
     "no_count_reason",
     "detector_count",
-    "day",  # the image's local day at its site (since session 32): the time says it
+    "day",  # the image's local day at its site (since session 32): each line's day
 )
 #: ``status`` values of an exported image that was never analysed: processing failed, or
 #: not processed yet. Without a count they are left out, as the database's analysis
@@ -536,6 +536,7 @@ def parse_counts_csv(
     source: str = "CSV",
     warn: Callable[[str], None] | None = None,
     utc_offset: timedelta | None = None,
+    zones: dict[str, timedelta] | None = None,
 ) -> dict[str, list[CountPoint]]:
     """Parse CSV text into count points per site (site "" when there is no site column).
 
@@ -550,6 +551,17 @@ def parse_counts_csv(
     or its date as written where it gives a date alone (2026-12-05, session 32; it was
     the UTC day, so two lines of one local day west of Greenwich, 00:30 and 23:30, were
     not said to be one day, and two of different local days were).
+
+    An export's ``day`` column (:data:`EXPORT_ONLY`: each image's local day at its site)
+    is each line's day when no ``utc_offset`` is given and it is not empty throughout
+    (``analyze --counts`` on an export; since 2026-12-05, session 32: those lines were
+    grouped by their UTC days, so at a
+    UTC+12 site two images of 02-26 and 02-27 there were "the same day, 2024-02-26
+    UTC"). It must be a date (YYYY-MM-DD) at most one day from the line's UTC date, and
+    the line must give a time; and the days of one site must follow one whole-hour zone
+    from UTC-12 to UTC+12, as the export's (the site's nominal zone) do. That zone is put
+    in ``zones`` (by site) when given: the analysis of the points at that offset
+    (``analyze_series(..., utc_offset=...)``) groups each line by its ``day``.
     """
     sep = separator(text)
     decimal_comma = sep == ";"
@@ -651,12 +663,23 @@ def parse_counts_csv(
     left_out: dict[str, list[int]] = {}
     #: usable counts per (site, class, day: _warn_day), with their lines, for the warning
     days: dict[tuple[str, str, date], list[tuple[int, CountPoint]]] = {}
+    #: an export's day column, read as each line's day (no utc_offset given); one left
+    #: empty on every line (the dashboard's download as a test writes it) gives none
+    by_day = (
+        exported
+        and "day" in col
+        and utc_offset is None
+        and any(r[col["day"]].strip() for _, r in rows)
+    )
+    #: per site, the lines' (line, UTC time, day) of the day column, for its zone
+    dated: dict[str, list[tuple[int, datetime, date]]] = {}
     for line, row in rows:
 
         def cell(name: str, row: list[str] = row) -> str:
             return row[col[name]] if name in col else ""
 
         when, timed = read_when(cell("date"), line, order, decimal_comma=decimal_comma)
+        local = _day_cell(cell("day"), line, when, timed) if by_day else None
         count = _number(cell("count"), "count", line, decimal_comma)
         low = _number(cell("low"), "low", line, decimal_comma)
         high = _number(cell("high"), "high", line, decimal_comma)
@@ -706,10 +729,11 @@ def parse_counts_csv(
             date_only=not timed,
         )
         out.setdefault(site, []).append(point)
+        if local is not None:
+            dated.setdefault(site, []).append((line, when, local))
         if usable and count is not None:
-            days.setdefault((site, cls, _warn_day(when, timed, utc_offset)), []).append(
-                (line, point)
-            )
+            day = local if local is not None else _warn_day(when, timed, utc_offset)
+            days.setdefault((site, cls, day), []).append((line, point))
     if not out and left_out:
         raise InputError(
             f"{source} has no image that was analysed: {_left_out_text(left_out)}; run "
@@ -717,6 +741,9 @@ def parse_counts_csv(
         )
     if not out:
         raise InputError(f"{source} has a header but no count lines")
+    found = {site: _zone_of_days(lines, site) for site, lines in dated.items()}
+    if zones is not None:
+        zones.update(found)
     if warn is not None:
         if note:
             warn(note)
@@ -738,7 +765,7 @@ def parse_counts_csv(
             if len({p.count for _, p in counts}) > 1
         ]
         for (site, cls, day), counts in several[:MAX_WARNINGS]:
-            warn(_several_counts(site, cls, day, counts, utc_offset))
+            warn(_several_counts(site, cls, day, counts, utc_offset, by_day=by_day))
         if len(several) > MAX_WARNINGS:
             rest = several[MAX_WARNINGS:]
             first = ", ".join(str(counts[0][0]) for _, counts in rest[:5])
@@ -795,6 +822,76 @@ def _left_out_text(left_out: dict[str, list[int]]) -> str:
     return " and ".join(parts)
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day_cell(text: str, line: int, when: datetime, timed: bool) -> date:
+    """An export line's ``day`` (its image's local day at its site), checked: a date
+    written YYYY-MM-DD, at most one day from the UTC date of the line's time (no zone is
+    more than 12 hours from UTC), on a line that gives a time."""
+    raw = text.strip()
+    fix = (
+        "the day column is the image's local day at its site as `railwatch export` writes "
+        "it: correct it, or remove the column to group the lines by their UTC days"
+    )
+    try:
+        day = date.fromisoformat(raw) if _ISO_DAY.fullmatch(raw) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise InputError(f"line {line}: day {text!r} is not a date (YYYY-MM-DD); {fix}")
+    if not timed:
+        raise InputError(
+            f"line {line}: date {when:%Y-%m-%d} gives no time of day, but the file has a day "
+            "column (the local day of an image's time): give the time as the export wrote it, "
+            "or remove the day column"
+        )
+    utc = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    if abs((day - utc.date()).days) > 1:
+        raise InputError(
+            f"line {line}: day {raw} is more than one day from the line's date "
+            f"{utc:%Y-%m-%d %H:%M} UTC (a local day is within a day of it); {fix}"
+        )
+    return day
+
+
+#: The zones a site's local day may be in: whole hours from UTC-12 to UTC+12, as the
+#: site's nominal zone (``analysis.events.nominal_utc_offset``) is.
+_ZONE_HOURS = range(-12, 13)
+
+
+def _zone_of_days(lines: list[tuple[int, datetime, date]], site: str) -> timedelta:
+    """A whole-hour zone (UTC-12 to UTC+12) in which every line's time falls on its day:
+    the export's day column of one site follows the site's nominal zone, so there is one,
+    and the analysis at any of them groups each line by its day. Of several, the middle
+    one (a file of images at many times of day leaves only the site's own)."""
+    spans = []  # per line, the zones that put its time on its day: a run of hours
+    for n, when, day in lines:
+        utc = when if when.tzinfo else when.replace(tzinfo=UTC)
+        # h puts it on its day where midnight <= utc + h < the next midnight
+        ahead = (datetime(day.year, day.month, day.day, tzinfo=UTC) - utc).total_seconds()
+        first = max(_ZONE_HOURS[0], math.ceil(ahead / 3600))
+        last = min(_ZONE_HOURS[-1], math.ceil((ahead + 86400) / 3600) - 1)
+        spans.append((n, utc, day, first, last) if first <= last else (n, utc, day, 99, -99))
+    first = max(t[3] for t in spans)
+    last = min(t[4] for t in spans)
+    if first <= last:
+        return timedelta(hours=(first + last) // 2)
+    # the two lines no one zone puts on their days: the one that needs the most east
+    # zone, and the one that needs the most west
+    low = max(spans, key=lambda t: t[3])
+    high = min(spans, key=lambda t: t[4])
+    where = f" of site {site}" if site else ""
+    raise InputError(
+        f"the day column{where} follows no one time zone: line {low[0]} "
+        f"({low[1]:%Y-%m-%d %H:%M} UTC on {low[2].isoformat()}) needs UTC{low[3]:+d} or "
+        f"east of it, line {high[0]} ({high[1]:%Y-%m-%d %H:%M} UTC on {high[2].isoformat()}) "
+        f"UTC{high[4]:+d} or west of it; the day column is each image's local day at its "
+        "site as `railwatch export` writes it: correct it, or remove the column to group "
+        "the lines by their UTC days"
+    )
+
+
 def _warn_day(when: datetime, timed: bool, utc_offset: timedelta | None) -> date:
     """The day a line is grouped by for the several-counts warning: its UTC day, or with
     ``utc_offset`` the site's local day (a date given alone is that day as written)."""
@@ -839,9 +936,12 @@ def _several_counts(
     day: date,
     counts: list[tuple[int, CountPoint]],
     utc_offset: timedelta | None = None,
+    *,
+    by_day: bool = False,
 ) -> str:
     """The warning for several different counts of one series on one day: a UTC day, or
-    with ``utc_offset`` a local day at the site (:func:`parse_counts_csv`)."""
+    with ``utc_offset`` a local day at the site (:func:`parse_counts_csv`), or with
+    ``by_day`` the day the file's day column gives."""
     from railwatch.analysis.events import offset_text
     from railwatch.analysis.series import _quality_score
 
@@ -850,7 +950,12 @@ def _several_counts(
     value = float(kept.count or 0.0)
     what = "railcars" if cls == "all" else f"{cls} cars"
     where = f" at site {site}" if site else ""
-    on = "UTC" if utc_offset is None else f"at the site ({offset_text(utc_offset)} nominal)"
+    if by_day:
+        on = "at the site (the file's day column)"
+    elif utc_offset is None:
+        on = "UTC"
+    else:
+        on = f"at the site ({offset_text(utc_offset)} nominal)"
     head = (
         f"lines {', '.join(lines[:-1])} and {lines[-1]} count {what}{where} on the same day, "
         f"{day.isoformat()} {on}, differently ({', '.join(f'{p.count:g}' for _, p in counts)}): "
@@ -941,9 +1046,11 @@ def read_counts_csv(
     *,
     warn: Callable[[str], None] | None = None,
     utc_offset: timedelta | None = None,
+    zones: dict[str, timedelta] | None = None,
 ) -> dict[str, list[CountPoint]]:
     """Read a CSV file of hand counts (:func:`decode_counts`); see :func:`parse_counts_csv`
-    (``utc_offset``: the site's, for a file of one stored site's counts)."""
+    (``utc_offset``: the site's, for a file of one stored site's counts; ``zones``: filled
+    with the zone of an export's day column, by site)."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -957,5 +1064,5 @@ def read_counts_csv(
     except OSError as err:
         raise InputError(f"cannot read {p}: {err.strerror}; give a CSV file you can read") from err
     return parse_counts_csv(
-        decode_counts(data, str(p)), source=str(p), warn=warn, utc_offset=utc_offset
+        decode_counts(data, str(p)), source=str(p), warn=warn, utc_offset=utc_offset, zones=zones
     )

@@ -359,11 +359,14 @@ def _analyze_csv(
 ) -> None:
     from railwatch.analysis.csvio import read_counts_csv
 
+    # an export's day column: each line's local day at its site, in the zone it follows
+    zones: dict[str, timedelta] = {}
     by_site = read_counts_csv(
         path,
         warn=lambda line: err_console.print(
             f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True
         ),
+        zones=zones,
     )
     if site is not None:
         if set(by_site) == {""}:
@@ -380,7 +383,9 @@ def _analyze_csv(
         by_site = {site: by_site[site]}
     evs = [parse_event_option(t) for t in event_texts]
     results = {
-        name: analyze_series(pts, evs, settings, as_of=as_of)
+        name: analyze_series(
+            pts, evs, settings, as_of=as_of, utc_offset=zones.get(name, timedelta(0))
+        )
         for name, pts in sorted(by_site.items())
     }
     if as_json:
@@ -397,7 +402,7 @@ def _analyze_csv(
                 )
         print_json(
             [
-                {"site": name or None, **alert_json(a)}
+                {"site": name or None, **alert_json(a, zones.get(name))}
                 for name, alerts in results.items()
                 for a in _shown(alerts, show)
             ]
@@ -418,7 +423,11 @@ def _analyze_csv(
         # the site comes from the file: "[/]" in it was rich markup (an internal error)
         n_shown = len(shown)
         print_table(
-            alert_table(shown, f"{escape(label)}: {n_shown} alert{plural_s(n_shown)}, {counted}")
+            alert_table(
+                shown,
+                f"{escape(label)}: {n_shown} alert{plural_s(n_shown)}, {counted}",
+                zones.get(name),
+            )
         )
 
 
