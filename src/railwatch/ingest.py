@@ -848,12 +848,19 @@ def ingest_paths(
     # name later in the batch make it a duplicate (of the dated scene), not a bad file
     # nor a scene under the --date meant for others.
     undated: list[Path] = []
+    # a file that fails checks that the site is still there: once it is removed (by
+    # another command or the dashboard), every later file would fail too
+    site_id = _site_id(db, site_name)
     for i, path in enumerate(files):
         if on_file is not None:
             on_file(i, len(files), path)
+        failed = len(summary.failed)
         ingest_one(path, undated)
-    for path in undated:
+        stop_if_site_removed(db, summary, site_id, failed, len(files) - i - 1 + len(undated))
+    for j, path in enumerate(undated):
+        failed = len(summary.failed)
         ingest_one(path, None)  # dated ``date`` now, or failed without it
+        stop_if_site_removed(db, summary, site_id, failed, len(undated) - j - 1)
     # a site with an image stored lies where its images are: a batch of images of the
     # place with lon and lat exchanged is no sign of a swap (review, session 32: it
     # said so, and to remove the site, with all its images, counts and reviews)
@@ -872,6 +879,77 @@ def _site_holds(db: Database, name: str) -> repo.SiteStats | None:
             return repo.site_stats(s, name)
     except NotFoundError:
         return None
+
+
+def _site_id(db: Database, name: str) -> int:
+    """The id of the site named ``name``."""
+    with db.session(readonly=True) as s:
+        return int(repo.get_site(s, name).id)
+
+
+def stop_if_site_removed(
+    db: Database,
+    summary: IngestSummary,
+    site_id: int,
+    failed: int,
+    left: int | None,
+    *,
+    what: str = "file",
+) -> None:
+    """Stop a batch whose site was removed while it ran (session 32).
+
+    Called after each file (``what``: STAC ``item``) with how many had failed before it
+    (``failed``) and how many are left (``left``; None: not known, a STAC search). Where
+    the file failed and the site of id ``site_id`` is gone, raises
+    :class:`~railwatch.errors.NotFoundError` saying so, with the file's error, how many
+    images the batch had stored (removed with the site) and that the rest were not
+    tried. Before, the batch went on: the file that met the removal failed with "site
+    'X' was removed while ...", and every later one with "no site named 'X' ... add one
+    with `railwatch site add`", one line each."""
+    from sqlalchemy import select
+
+    from railwatch.errors import NotFoundError
+    from railwatch.storage.models import Site
+
+    if len(summary.failed) == failed:
+        return
+    with db.session(readonly=True) as s:
+        if s.scalar(select(Site.id).where(Site.id == site_id)) is not None:
+            return
+    last = summary.failed[-1]
+    # the file's error, unless it is the removal's ("site 'X' was removed while ...",
+    # or "no site named 'X'" where it met the site gone)
+    named = (f"site {summary.site!r}", f"site named {summary.site!r}")
+    why = "" if any(n in last["reason"] for n in named) else f" ({last['reason']})"
+    stored, there = len(summary.ingested), len(summary.duplicates)
+    if stored or there:
+        kept = " and ".join(
+            text
+            for n, text in (
+                (stored, f"{stored} {_plural(what, stored)} stored by this run"),
+                (there, f"{there} already there"),
+            )
+            if n
+        )
+        before = f"the {kept} went with the site"
+    else:
+        before = f"no {what} had been stored before it"
+    if left is None:
+        rest = "the rest were not tried"
+    elif left:
+        rest = f"the {left} {_plural(what, left)} left {'were' if left > 1 else 'was'} not tried"
+    else:
+        rest = f"it was the last {what}"
+    raise NotFoundError(
+        f"site {summary.site!r} was removed while its images were being ingested (by "
+        f"another railwatch command or the dashboard), so the batch stopped at {what} "
+        f"{last['file']}{why}: {before}, and {rest}. Add the site again "
+        "(`railwatch site add`) and run the ingest again to store them"
+    )
+
+
+def _plural(word: str, n: int) -> str:
+    return word if n == 1 else f"{word}s"
 
 
 def _vrt_sources(vrt: Path) -> set[Path]:

@@ -29,7 +29,7 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -72,6 +72,7 @@ from railwatch.ingest import (
     set_radiometry,
     stac_item_hash,
     stac_item_of,
+    stop_if_site_removed,
     swapped_site_hint,
     swapped_site_note,
     take_item_scaling,
@@ -193,6 +194,7 @@ def ingest_stac(
     with db.session() as s:
         row = repo.get_site(s, site)
         site_name, site_geom, site_area_m2 = row.name, row.geometry, row.area_km2 * 1e6
+        site_id = row.id
         # an image stored over the site as it is: its coordinates are right, and a run
         # that finds nothing (a --since day without a new image) is no sign of a swap
         placed = repo.site_stats(s, row).scenes > 0
@@ -200,10 +202,15 @@ def ingest_stac(
     items = _items(url, site_geom, tuple(collections), since, until, max_cloud, hdrs)
     filters = _Filters(site_name, site_geom, tuple(collections), since, until, max_cloud)
     with gdal_http_env(hdrs):
+        known = len(items) if isinstance(items, Sized) else None  # a search: not known
         for i, item in enumerate(items):
             if on_item is not None:
                 on_item(i, str(item.id))
+            failed = len(summary.failed)
             _register(db, summary, item, filters, site_area_m2, asset, radiometry)
+            # the site removed meanwhile (session 32): stop, every later item would fail
+            left = None if known is None else known - i - 1
+            stop_if_site_removed(db, summary, site_id, failed, left, what="item")
     if placed:  # not swapped (review of f067e5c, session 32: it said so, and to remove it)
         return summary
     summary.judge_swapped(site_geom, "STAC item")
