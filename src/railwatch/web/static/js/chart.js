@@ -42,8 +42,10 @@ const RWChart = (() => {
       it, while it has the keyboard focus; Enter or Space opens a point's image (onPick)
       or brings a silence's alert forward (onAlert); an event is read only. The arrows
       stop here (the site page's ←/→ step through the images elsewhere). The tab stop is
-      the first mark, then the mark last focused, or the point of the image last
-      selected (select) while the focus is outside the chart. Returns {select(id)}. */
+      the first mark, then the mark last focused or clicked, or the point of the image
+      last selected (select) while the focus is outside the chart. A mouse click opens
+      without taking the focus, so the page's ←/→ step the images after it as before
+      (review, 2026-12-05, session 32). Returns {select(id)}. */
   function draw(host, points, { events = [], alerts = [], onPick = () => {}, onAlert = () => {}, zone = null } = {}) {
     // a point's day: its local day at the site (`day`, the day its alerts name; session
     // 31), else its UTC day; the tooltip gives the image's time, in UTC
@@ -248,8 +250,21 @@ const RWChart = (() => {
     // each mark's own focus and blur (a focusin listener on the <svg> made Chromium put
     // the <svg> itself in the tab order, checked in Chromium 156)
     for (const { node } of marks) {
+      // a mouse press does not take the focus (the click still opens the image): the
+      // page's ←/→ then step the images, as before the chart took the keyboard; the
+      // arrows move between marks only for the keyboard that came in by Tab. A click
+      // focused the mark, and → after it moved the ring, not to the next image (review,
+      // 2026-12-05, session 32). The mark pressed is the tab stop; a focus anywhere
+      // (a mark, a button) goes, as a press on the chart left none before.
+      node.addEventListener("mousedown", (e) => {
+        if (e.button !== 0) return;
+        e.preventDefault();
+        tabStop(node);
+        const had = document.activeElement;
+        if (had instanceof HTMLElement || had instanceof SVGElement) had.blur();
+      });
       node.addEventListener("focus", () => {
-        tabStop(node); // a mark clicked is the tab stop too
+        tabStop(node);
         // the ring and details for the keyboard (a click shows the selection)
         if (node.matches(":focus-visible")) show(node); else hide();
       });
