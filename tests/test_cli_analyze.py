@@ -167,7 +167,7 @@ def test_alerts_filter_by_severity_and_class(
     table = capsys.readouterr().out
     # one stacked "alert" column leaves the explanation most of an 80-column terminal
     assert f"{len(every)} alerts of yard" in table and "explanat…" not in table
-    assert f"#{every[0]['id']}  {every[0]['when'][:10]}" in table
+    assert f"#{every[0]['id']}  {every[0]['day']}" in table
     assert max(len(line) for line in table.splitlines()) <= 80
     assert main([*base, "alerts", "--min-severity", "urgent"]) == 2
     assert "use one of info, low, medium, high" in capsys.readouterr().err

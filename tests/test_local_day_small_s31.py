@@ -156,9 +156,10 @@ def test_report_date_range_is_documented_as_local_days() -> None:
 
 
 def test_report_chart_draws_a_silence_at_noon_of_its_local_day() -> None:
-    """A silence of 2024-02-05 at a UTC-5 site (its ``when`` 2024-02-05 00:00, a day at the
-    site) is marked at noon there, 17:00 UTC, as an event of that day; it was drawn at
-    00:00 UTC, 19:00 the day before at the site."""
+    """A silence of 2024-02-05 at a UTC-5 site (its ``when`` 2024-02-05 05:00 UTC, local
+    midnight of that day since session 32; 2024-02-05 00:00 as written before) is marked at
+    noon there, 17:00 UTC, as an event of that day; it was drawn at 00:00 UTC, 19:00 the
+    day before at the site."""
     import matplotlib.dates as mdates
     from matplotlib.lines import Line2D
 
@@ -183,7 +184,7 @@ def test_report_chart_draws_a_silence_at_noon_of_its_local_day() -> None:
         key="quality:all:2024-01-16",
         kind="quality",
         severity="medium",
-        when=datetime(2024, 2, 5, 0, 0, tzinfo=UTC),
+        when=datetime(2024, 2, 5, 5, 0, tzinfo=UTC),
         cls="all",
         value=None,
         explanation="No usable image of this site since 2024-01-16",

@@ -150,7 +150,7 @@ def test_migrations_create_the_schema_from_nothing(db_url: str) -> None:
         names = set(inspect(db.engine).get_table_names())
         assert {"sites", "scenes", "detections", "counts", "events", "alerts"} <= names
         assert "alembic_version" in names
-        assert current_revision(db.engine) == head_revision() == "0004_site_areas"
+        assert current_revision(db.engine) == head_revision() == "0005_silence_utc"
     with Database(db_url) as again:  # a second open finds the schema current
         assert current_revision(again.engine) == head_revision()
 

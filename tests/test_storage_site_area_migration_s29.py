@@ -49,7 +49,7 @@ def test_an_old_site_area_is_measured_again(db_url: str) -> None:
     plain_area = _sql(db_url, "SELECT area_km2 FROM sites WHERE name = 'plain'")[0][0]
     _sql(db_url, "UPDATE alembic_version SET version_num = '0003_scene_reviews'")
     with Database(db_url) as db:
-        assert current_revision(db.engine) == head_revision() == "0004_site_areas"
+        assert current_revision(db.engine) == head_revision()  # 0004 and what came after
         with db.session(readonly=True) as s:
             areas = {site.name: site.area_km2 for site in repo.list_sites(s)}
     assert areas["holed"] == pytest.approx(right, rel=1e-12)

@@ -110,12 +110,17 @@ def test_an_alerts_day_is_the_day_its_key_and_text_name(world: dict[str, Any]) -
 
 
 def test_a_silence_keeps_its_day_at_the_site() -> None:
-    """A silence's ``when`` is a day at the site already (analyze_series keeps it): not
-    moved again, so a UTC-5 site's silence does not fall on the day before."""
+    """A silence's ``when`` is local midnight of its day at the site as a UTC instant
+    (since session 32; before, that day's midnight written as UTC, which alert_day took
+    apart), so a UTC-5 site's silence of 2024-03-01 (05:00 UTC) keeps its day, as a UTC+12
+    site's (12:00 UTC the day before); dated as every other alert."""
     from railwatch.analysis.events import alert_day
 
     midnight = datetime(2024, 3, 1, tzinfo=UTC)
-    assert alert_day("quality", midnight, timedelta(hours=-5)) == date(2024, 3, 1)
+    local_midnight = midnight + timedelta(hours=5)
+    assert alert_day("quality", local_midnight, timedelta(hours=-5)) == date(2024, 3, 1)
+    east = midnight - timedelta(hours=12)
+    assert alert_day("quality", east, timedelta(hours=12)) == date(2024, 3, 1)
     assert alert_day("spike", midnight, timedelta(hours=-5)) == date(2024, 2, 29)
     assert alert_day("spike", LATE, timedelta(hours=12)).isoformat() == LOCAL
 

@@ -38,7 +38,8 @@ def test_chart_marks_a_silence_at_noon_of_its_day() -> None:
     """A silence of 2024-02-05 at a UTC-5 site is a ▼ at noon there (17:00 UTC), where
     the event of that day is drawn; its tooltip gives its day and explanation, an
     info-only one is grey; a spike (on an image) gets no such mark; the mark takes the
-    focus and Enter, Space or a click hand its alert to ``onAlert``."""
+    focus and Enter, Space or a click hand its alert to ``onAlert``. (A silence's
+    ``when`` is local midnight of its day in UTC since session 32: 05:00 here.)"""
     from helpers import chromium
 
     points = [
@@ -47,11 +48,11 @@ def test_chart_marks_a_silence_at_noon_of_its_day() -> None:
     ]
     silence = {
         "id": 7, "kind": "quality", "severity": "medium", "cls": "all", "scene_id": None,
-        "when": "2024-02-05T00:00:00+00:00", "day": "2024-02-05", "value": None,
+        "when": "2024-02-05T05:00:00+00:00", "day": "2024-02-05", "value": None,
         "explanation": "No usable image of this site since 2024-01-24: 12 days on 2024-02-05",
     }  # fmt: skip
     info = {**silence, "id": 8, "severity": "info", "day": "2024-02-09",
-            "when": "2024-02-09T00:00:00+00:00", "explanation": "A short silence"}  # fmt: skip
+            "when": "2024-02-09T05:00:00+00:00", "explanation": "A short silence"}  # fmt: skip
     spike = {**silence, "id": 9, "kind": "spike", "severity": "high", "scene_id": 2,
              "when": "2024-02-14T00:00:00+00:00", "day": "2024-02-13", "value": 12}  # fmt: skip
     with chromium() as browser:

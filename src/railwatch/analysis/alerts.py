@@ -81,8 +81,11 @@ def analyze_series(
     day everywhere (since session 31): the images of one local day are one point of the
     series, alert keys and the dates in texts and metrics are local days, a silence
     counts local days, and events (dated by local days) are related from them. An
-    alert's ``when`` is still its image's time in UTC (a silence's: its local day).
-    With no offset (hand counts) the days are those the counts give.
+    alert's ``when`` is still its image's time in UTC; a silence's is the UTC instant of
+    local midnight at the site of its day (until 2026-12-05, session 32, that day's
+    midnight written as if it were UTC, which readers had to take apart from the others:
+    storage migration 0005 moves the stored ones). With no offset (hand counts) the days
+    are those the counts give.
     """
     settings = settings or AlertSettings()
     points = list(points)
@@ -112,9 +115,9 @@ def analyze_series(
             if method == "objects" and one.cls in CAR_CLASSES:
                 found = [_typed_note(a, part) for a in found]
             alerts.extend(found)
-    if utc_offset:  # each image's time back to UTC (a silence keeps its local day)
-        alerts = [replace(a, when=a.when - utc_offset) for a in alerts]
     alerts.extend(quality_alerts(points, settings, as_of=as_of))
+    if utc_offset:  # back to UTC: each image's time, a silence's local midnight
+        alerts = [replace(a, when=a.when - utc_offset) for a in alerts]
     alerts = link_events(alerts, events, settings.event_window_days, utc_offset=utc_offset)
     return sorted(alerts, key=lambda a: (a.when, ALERT_KINDS.index(a.kind), a.cls))
 

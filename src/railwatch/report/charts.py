@@ -759,8 +759,8 @@ def _draw_timeseries(
     for alert in (a for a in alerts if a.cls == "all"):
         row = by_scene.get(alert.scene_id) if alert.scene_id is not None else None
         y = row.total if row is not None else alert.value
-        # a silence's (quality) when is a day at the site, no instant: drawn at noon of
-        # that day at the site, as an event (until 2026-12-05 its midnight as UTC)
+        # a silence's (quality) when is its day's local midnight, no image's time: drawn
+        # at noon of that day at the site, as an event (until 2026-12-05 its midnight as UTC)
         at = event_at(alert.day) if alert.kind == "quality" else alert.when
         key = (float(_x([at])[0]), None if y is None else float(y))
         marks.setdefault(key, []).append(alert)

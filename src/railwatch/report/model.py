@@ -196,8 +196,8 @@ class AlertRow:
     @property
     def day(self) -> date:
         """The alert's day as its text gives it and the report shows it: its image's local
-        day at the site (:func:`site_day`); a silence's ``when`` is already a time at the
-        site (the analysis dates silences by the site's local days), so its own day."""
+        day at the site (:func:`site_day`); a silence's, the day whose local midnight its
+        ``when`` is (in UTC since session 32)."""
         return alert_day(self.kind, self.when, self.utc_offset)
 
     @property

@@ -90,9 +90,9 @@ const RWChart = (() => {
     const offsetMs = zm && zm[1] ? (zm[1] === "-" ? -1 : 1) * (Number(zm[2]) * 60 + Number(zm[3] || 0)) * 6e4 : 0;
     const dayNoon = (day) => Date.parse(`${day}T12:00:00Z`) - offsetMs;
     const eventTimes = events.map((e) => dayNoon(e.date)).filter(Number.isFinite);
-    // a silence's (quality) `day` is a day at the site (its `when` that day's midnight as
-    // written, no instant): drawn at noon of that day, as the report's chart draws it;
-    // one mark a day (session 31: the dashboard did not mark silences at all)
+    // a silence's (quality) `day` is a day at the site (its `when` that day's local
+    // midnight in UTC, no image's time): drawn at noon of that day, as the report's
+    // chart draws it; one mark a day (session 31: the dashboard did not mark silences)
     const silenceDays = new Map();
     for (const a of alerts) {
       if (a.kind !== "quality") continue;
