@@ -765,13 +765,18 @@ def parse_counts_csv(
             if len({p.count for _, p in counts}) > 1
         ]
         for (site, cls, day), counts in several[:MAX_WARNINGS]:
-            warn(_several_counts(site, cls, day, counts, utc_offset, by_day=by_day))
+            total = None if cls == "all" else days.get((site, "all", day))
+            warn(_several_counts(site, cls, day, counts, utc_offset, by_day=by_day, total=total))
         if len(several) > MAX_WARNINGS:
             rest = several[MAX_WARNINGS:]
             first = ", ".join(str(counts[0][0]) for _, counts in rest[:5])
             chosen = (
                 "the highest is kept"
-                if all(_kept(counts)[2] == "count" for _, counts in rest)
+                if all(
+                    _kept(counts, None if k[1] == "all" else days.get((k[0], "all", k[2])))[2]
+                    == "count"
+                    for k, counts in rest
+                )
                 else "the best image's count is kept (the finest method, then the highest "
                 "clear fraction x coverage, then the highest count)"
             )
@@ -901,13 +906,17 @@ def _warn_day(when: datetime, timed: bool, utc_offset: timedelta | None) -> date
     return (utc + utc_offset).date()
 
 
-def _kept(counts: list[tuple[int, CountPoint]]) -> tuple[int, CountPoint, str]:
+def _kept(
+    counts: list[tuple[int, CountPoint]], total: list[tuple[int, CountPoint]] | None = None
+) -> tuple[int, CountPoint, str]:
     """The line and point the analysis keeps of one series' usable counts on one day
     (:func:`railwatch.analysis.series.build_series`: the best image, as the database's
-    analysis keeps it), and what chose it: ``method`` (a finer method than the others'),
-    ``reviewed`` (an analyst's count among the detector's), ``quality`` (the highest
-    clear fraction x coverage among those) or ``count`` (nothing else to choose by: the
-    highest count, the first line of equals)."""
+    analysis keeps it), and what chose it: ``total`` (a type's line of the image whose
+    total, of the day's ``total`` lines, the analysis keeps: every class of a day follows
+    the total's image where the lines name their scenes), ``method`` (a finer method than
+    the others'), ``reviewed`` (an analyst's count among the detector's), ``quality`` (the
+    highest clear fraction x coverage among those) or ``count`` (nothing else to choose
+    by: the highest count, the first line of equals)."""
     from dataclasses import replace
 
     from railwatch.analysis.series import METHOD_RANK, _quality_score, build_series
@@ -915,10 +924,17 @@ def _kept(counts: list[tuple[int, CountPoint]]) -> tuple[int, CountPoint, str]:
     # one day whatever their times (a local day at a site may span two UTC days)
     one_day = counts[0][1].when
     same = [replace(p, when=one_day) for _, p in counts]
-    (series,) = build_series(same).values()
-    best = series.points[0]
-    i = next(i for i, p in enumerate(same) if p == best)
+    beside = [replace(p, when=one_day) for _, p in total or []]
+    cls = counts[0][1].cls
+
+    def kept_of(points: list[CountPoint]) -> int:
+        best = build_series(points)[cls].points[0]
+        return next(i for i, p in enumerate(same) if p == best)
+
+    i = kept_of(same + beside)
     line, best = counts[i]
+    if beside and i != kept_of(same):
+        return line, best, "total"
     rank = METHOD_RANK.get(best.method, 1)
     peers = [p for _, p in counts if METHOD_RANK.get(p.method, 1) == rank]
     if len(peers) < len(counts):
@@ -938,15 +954,17 @@ def _several_counts(
     utc_offset: timedelta | None = None,
     *,
     by_day: bool = False,
+    total: list[tuple[int, CountPoint]] | None = None,
 ) -> str:
     """The warning for several different counts of one series on one day: a UTC day, or
     with ``utc_offset`` a local day at the site (:func:`parse_counts_csv`), or with
-    ``by_day`` the day the file's day column gives."""
+    ``by_day`` the day the file's day column gives; ``total``: the same day's lines of
+    the total (``all``), whose image a type's count follows (:func:`_kept`)."""
     from railwatch.analysis.events import offset_text
     from railwatch.analysis.series import _quality_score
 
     lines = [str(line) for line, _ in counts]
-    kept_line, kept, why = _kept(counts)
+    kept_line, kept, why = _kept(counts, total)
     value = float(kept.count or 0.0)
     what = "railcars" if cls == "all" else f"{cls} cars"
     where = f" at site {site}" if site else ""
@@ -966,6 +984,11 @@ def _several_counts(
         return head + (
             f"the highest ({value:g}, line {kept_line}), as it keeps the best image of "
             f"several on one day{tail}"
+        )
+    if why == "total":
+        return head + (
+            f"that of the image whose total it keeps ({value:g}, line {kept_line}, scene "
+            f"{kept.scene_id}), as every type of a day follows the day's total{tail}"
         )
     if why == "method":
         others = sorted({p.method for _, p in counts} - {kept.method})
