@@ -23,7 +23,7 @@ from railwatch.analysis.events import (
     names_event,
     nominal_utc_offset,
 )
-from railwatch.analysis.store import site_longitude
+from railwatch.sites import site_longitude
 
 NZ = timedelta(hours=12)
 KST = timedelta(hours=9)

@@ -18,7 +18,8 @@ from pathlib import Path
 from shapely.geometry import box
 
 from railwatch.analysis import Alert, CountPoint, Event, analyze_series
-from railwatch.analysis.events import LOCAL_DAY, nominal_utc_offset
+from railwatch.analysis.events import LOCAL_DAY
+from railwatch.sites import nominal_utc_offset
 
 #: A site at 130°E (nominal UTC+9, as Tumangang).
 LON130 = nominal_utc_offset(130.0)

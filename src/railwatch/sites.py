@@ -16,9 +16,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from pyproj import CRS, Geod, Transformer
 from pyproj.exceptions import CRSError
@@ -1027,3 +1029,37 @@ def site_from_bbox(
     w, s, e, n = parse_bbox(bbox)
     geometry = validate_site_geometry(box(w, s, e, n), what="bbox")
     return _with_tracks(name, geometry, description, tags, tracks)
+
+
+def nominal_utc_offset(lon: float) -> timedelta:
+    """The nominal solar time zone of a longitude (degrees east): ``round(lon / 15)``
+    hours east of UTC (a half rounded east), from UTC-12 to UTC+12: the zone whose days a
+    site's images, alerts and events are dated by (since session 31).
+
+    Right within an hour for most of the world; not the legal zone, which it misses by
+    more where a country keeps one zone across many degrees (western China: UTC+8 at
+    UTC+5-6 longitudes) or lies across the date line from its longitude (Samoa, UTC+13
+    at 172°W; Kiribati's Line Islands, UTC+14)."""
+    if not math.isfinite(lon):
+        raise ValueError(f"longitude {lon!r} is not a number")
+    lon = (lon + 180.0) % 360.0 - 180.0
+    if lon == -180.0:  # on the date line: taken as east of it (UTC+12), as Fiji and NZ
+        lon = 180.0
+    return timedelta(hours=math.floor(lon / 15.0 + 0.5))
+
+
+def site_longitude(geometry: BaseGeometry) -> float:
+    """The longitude (degrees east, -180 to 180) of a site's WGS84 polygon: its centroid's,
+    or for a site whose parts lie on both sides of the date line (a bounding box wider
+    than 180°) the mean of its vertices' longitudes taken from 0 to 360°."""
+    minx, _, maxx, _ = geometry.bounds
+    if maxx - minx <= 180.0:
+        return float(geometry.centroid.x)
+    lon = float(np.mean(shapely.get_coordinates(geometry)[:, 0] % 360.0))
+    return lon - 360.0 if lon > 180.0 else lon
+
+
+def site_utc_offset_of(geometry: BaseGeometry) -> timedelta:
+    """A site's nominal zone from its WGS84 geometry: :func:`nominal_utc_offset` of
+    :func:`site_longitude`."""
+    return nominal_utc_offset(site_longitude(geometry))

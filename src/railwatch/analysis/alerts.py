@@ -77,7 +77,7 @@ def analyze_series(
     point (usable or not) is the end; the CLI passes today's date.
 
     ``utc_offset``: the site's local time east of UTC (stored sites: their nominal solar
-    zone, :func:`railwatch.analysis.events.nominal_utc_offset`). A day is the site's local
+    zone, :func:`railwatch.sites.nominal_utc_offset`). A day is the site's local
     day everywhere (since session 31): the images of one local day are one point of the
     series, alert keys and the dates in texts and metrics are local days, a silence
     counts local days, and events (dated by local days) are related from them. An

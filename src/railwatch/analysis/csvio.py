@@ -861,7 +861,7 @@ def _day_cell(text: str, line: int, when: datetime, timed: bool) -> date:
 
 
 #: The zones a site's local day may be in: whole hours from UTC-12 to UTC+12, as the
-#: site's nominal zone (``analysis.events.nominal_utc_offset``) is.
+#: site's nominal zone (``railwatch.sites.nominal_utc_offset``) is.
 _ZONE_HOURS = range(-12, 13)
 
 

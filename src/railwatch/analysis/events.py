@@ -11,7 +11,6 @@ alert texts and a shift's ``change_date`` are local days too (session 30 kept th
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -19,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from railwatch.analysis.series import as_utc
 from railwatch.analysis.types import Alert, Event
+from railwatch.sites import nominal_utc_offset as nominal_utc_offset  # its home since session 32
 
 #: How an explanation names the other events of its event's day.
 ALSO = "; also that day: "
@@ -27,22 +27,6 @@ ALSO = "; also that day: "
 #: counted from) is not the UTC day of its image (of its change image for a shift):
 #: that local day, YYYY-MM-DD. Absent where the two are the same day.
 LOCAL_DAY = "local_day"
-
-
-def nominal_utc_offset(lon: float) -> timedelta:
-    """The nominal solar time zone of a longitude (degrees east): ``round(lon / 15)``
-    hours east of UTC (a half rounded east), from UTC-12 to UTC+12.
-
-    Right within an hour for most of the world; not the legal zone, which it misses by
-    more where a country keeps one zone across many degrees (western China: UTC+8 at
-    UTC+5-6 longitudes) or lies across the date line from its longitude (Samoa, UTC+13
-    at 172°W; Kiribati's Line Islands, UTC+14)."""
-    if not math.isfinite(lon):
-        raise ValueError(f"longitude {lon!r} is not a number")
-    lon = (lon + 180.0) % 360.0 - 180.0
-    if lon == -180.0:  # on the date line: taken as east of it (UTC+12), as Fiji and NZ
-        lon = 180.0
-    return timedelta(hours=math.floor(lon / 15.0 + 0.5))
 
 
 def local_day(when: datetime, utc_offset: timedelta) -> date:

@@ -10,18 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import numpy as np
-from shapely import get_coordinates
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from railwatch.analysis.alerts import analyze_series
-from railwatch.analysis.events import local_day, nominal_utc_offset, offset_text
+from railwatch.analysis.events import local_day, offset_text
 from railwatch.analysis.series import as_utc
 from railwatch.analysis.settings import AlertSettings
 from railwatch.analysis.types import Alert, CountPoint
 from railwatch.errors import NotFoundError
+from railwatch.sites import nominal_utc_offset, site_longitude
 from railwatch.storage import repo
 from railwatch.storage.models import Alert as AlertRow
 from railwatch.storage.models import Count, Scene, Site
@@ -67,20 +65,9 @@ def site_points(session: Session, site: str) -> list[CountPoint]:
     return points
 
 
-def site_longitude(geometry: BaseGeometry) -> float:
-    """The longitude (degrees east, -180 to 180) of a site's WGS84 polygon: its centroid's,
-    or for a site whose parts lie on both sides of the date line (a bounding box wider
-    than 180°) the mean of its vertices' longitudes taken from 0 to 360°."""
-    minx, _, maxx, _ = geometry.bounds
-    if maxx - minx <= 180.0:
-        return float(geometry.centroid.x)
-    lon = float(np.mean(get_coordinates(geometry)[:, 0] % 360.0))
-    return lon - 360.0 if lon > 180.0 else lon
-
-
 def site_utc_offset(site: Site) -> timedelta:
     """A stored site's local time east of UTC, its nominal solar zone
-    (:func:`railwatch.analysis.events.nominal_utc_offset` of :func:`site_longitude`): the
+    (:func:`railwatch.sites.nominal_utc_offset` of :func:`site_longitude`): the
     offset whose days the analysis groups its images, keys its alerts and dates them by
     (since session 31), and whose days the reviews, reports and dashboard name."""
     return nominal_utc_offset(site_longitude(site.geometry))

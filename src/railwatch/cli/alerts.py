@@ -25,7 +25,7 @@ app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is
 #: A --since of a date alone (a day at each alert's site), not a time
 _DAY_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-#: The widest nominal offset east of UTC (:func:`railwatch.analysis.events.nominal_utc_offset`):
+#: The widest nominal offset east of UTC (:func:`railwatch.sites.nominal_utc_offset`):
 #: an alert on local day D or later is at D 00:00 less this, in UTC, or later
 _WIDEST = timedelta(hours=12)
 

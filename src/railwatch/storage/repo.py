@@ -1693,11 +1693,12 @@ def update_event(
 
 
 def _site_offset(site: Site) -> timedelta:
-    """The site's nominal zone (:func:`railwatch.analysis.store.site_utc_offset`): the
-    local days its events are dated by."""
-    from railwatch.analysis.store import site_utc_offset
+    """The site's nominal zone (:func:`railwatch.sites.site_utc_offset_of`, which
+    :func:`railwatch.analysis.store.site_utc_offset` gives too): the local days its
+    events are dated by."""
+    from railwatch.sites import site_utc_offset_of
 
-    return site_utc_offset(site)
+    return site_utc_offset_of(site.geometry)
 
 
 def _event_key(label: str) -> str:

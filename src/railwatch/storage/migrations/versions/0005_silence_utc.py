@@ -39,8 +39,8 @@ def _site_offset(wkb: bytes) -> timedelta:
     """A site's nominal offset east of UTC from its WGS84 polygon: ``round(lon / 15)``
     hours (a half rounded east, UTC-12 to UTC+12) of its longitude, the centroid's, or for
     parts on both sides of the date line (bounds wider than 180°) the mean of its
-    vertices' longitudes taken from 0 to 360° (as ``railwatch.analysis.store.site_longitude``
-    and ``railwatch.analysis.events.nominal_utc_offset`` give it, written out here so that
+    vertices' longitudes taken from 0 to 360° (as ``railwatch.sites.site_longitude``
+    and ``railwatch.sites.nominal_utc_offset`` give it, written out here so that
     this revision keeps its meaning whatever those functions become)."""
     import numpy as np
     import shapely
