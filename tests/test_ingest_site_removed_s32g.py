@@ -11,6 +11,7 @@ between two files (a hook on the per-file step), on SQLite.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,8 @@ def test_ingest_stops_when_its_site_is_removed(
     err = " ".join(err.split())
     assert code != 0
     assert tried == ["tum_20231001.tif", "tum_20231002.tif"]  # the rest not tried
-    assert out == ""  # no summary of a batch that stopped
+    # --json prints what the batch did before it stopped (test_ingest_site_removed_json_s32k)
+    assert json.loads(out)["stopped"]
     assert err.count("site 'tum'") == 1 and "no site named" not in err  # said once
     assert (
         "site 'tum' was removed while its images were being ingested (by another railwatch "

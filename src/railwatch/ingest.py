@@ -27,7 +27,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.errors import ImageryError, InputError, RailwatchError
+from railwatch.errors import ImageryError, InputError, NotFoundError, RailwatchError
 from railwatch.limits import check_year
 from railwatch.storage import Database, repo
 
@@ -46,6 +46,7 @@ __all__ = [
     "FirstUseHashes",
     "IngestSummary",
     "MaskChangedError",
+    "SiteRemovedError",
     "check_mask_unchanged",
     "check_unchanged",
     "exchanged",
@@ -96,6 +97,9 @@ class IngestSummary:
     #: latitude exchanged: what is wrong and what to do (:func:`swapped_site_note`).
     #: The site is left as it is: a guess never changes stored data.
     site_swapped: str | None = None
+    #: Why the batch stopped before its end (its site removed while it ran,
+    #: :func:`stop_if_site_removed`); None: every file was tried.
+    stopped: str | None = None
 
     def fail(self, name: str, err: Exception) -> None:
         """File ``name`` as failed with the reason ``err`` gives (a one-line message
@@ -122,6 +126,7 @@ class IngestSummary:
             "sidecars": self.sidecars,
             "empty_folders": self.empty_folders,
             **({"site_swapped": self.site_swapped} if self.site_swapped else {}),
+            **({"stopped": self.stopped} if self.stopped else {}),
         }
 
     def judge_swapped(
@@ -158,6 +163,18 @@ FILE_DATE_KEY = "file_date"
 #: Key, in a file's stamp, of the other files GDAL reads for it (:func:`gdal_sidecars`).
 SIDECARS_KEY = "sidecars"
 _STAT_KEYS = ("size", "mtime_ns", "ctime_ns")
+
+
+class SiteRemovedError(NotFoundError):
+    """The site of a batch was removed while it ran (:func:`stop_if_site_removed`).
+
+    Carries the batch's :class:`IngestSummary` (its :attr:`~IngestSummary.stopped` set
+    to the message), so that ``--json`` prints what the batch did before it stopped
+    (session 32)."""
+
+    def __init__(self, message: str, summary: IngestSummary) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 class FileChangedError(ImageryError):
@@ -872,8 +889,6 @@ def ingest_paths(
 
 def _site_holds(db: Database, name: str) -> repo.SiteStats | None:
     """What site ``name`` holds (its images, events), or None where it is gone."""
-    from railwatch.errors import NotFoundError
-
     try:
         with db.session(readonly=True) as s:
             return repo.site_stats(s, name)
@@ -901,14 +916,14 @@ def stop_if_site_removed(
     Called after each file (``what``: STAC ``item``) with how many had failed before it
     (``failed``) and how many are left (``left``; None: not known, a STAC search). Where
     the file failed and the site of id ``site_id`` is gone, raises
-    :class:`~railwatch.errors.NotFoundError` saying so, with the file's error, how many
+    :class:`SiteRemovedError` (a :class:`~railwatch.errors.NotFoundError`, carrying
+    ``summary``, its ``stopped`` set) saying so, with the file's error, how many
     images the batch had stored (removed with the site) and that the rest were not
     tried. Before, the batch went on: the file that met the removal failed with "site
     'X' was removed while ...", and every later one with "no site named 'X' ... add one
     with `railwatch site add`", one line each."""
     from sqlalchemy import select
 
-    from railwatch.errors import NotFoundError
     from railwatch.storage.models import Site
 
     if len(summary.failed) == failed:
@@ -940,12 +955,13 @@ def stop_if_site_removed(
         rest = f"the {left} {_plural(what, left)} left {'were' if left > 1 else 'was'} not tried"
     else:
         rest = f"it was the last {what}"
-    raise NotFoundError(
+    summary.stopped = (
         f"site {summary.site!r} was removed while its images were being ingested (by "
         f"another railwatch command or the dashboard), so the batch stopped at {what} "
         f"{last['file']}{why}: {before}, and {rest}. Add the site again "
         "(`railwatch site add`) and run the ingest again to store them"
     )
+    raise SiteRemovedError(summary.stopped, summary)
 
 
 def _plural(word: str, n: int) -> str:

@@ -108,7 +108,7 @@ def ingest(
     twice) or when nothing was recorded, 2 when nothing was recorded because no path
     named is there (a typo, a pattern that matched no file), 0 otherwise.
     """
-    from railwatch.ingest import ingest_paths
+    from railwatch.ingest import SiteRemovedError, ingest_paths
 
     rgb = parse_bands_option(bands)
     radio = parse_radiometry_option(radiometry)
@@ -173,16 +173,25 @@ def ingest(
         def on_file(i: int, total: int, path: Path) -> None:
             bar.update(task, completed=i, total=total, description=f"Ingesting {escape(path.name)}")
 
-        summary = ingest_paths(
-            db,
-            site,
-            paths,
-            date=when,
-            on_file=on_file,
-            bands=rgb,
-            force_date=force_date,
-            radiometry=radio,
-        )
+        try:
+            summary = ingest_paths(
+                db,
+                site,
+                paths,
+                date=when,
+                on_file=on_file,
+                bands=rgb,
+                force_date=force_date,
+                radiometry=radio,
+            )
+        except SiteRemovedError as exc:
+            # --json: what the batch did before it stopped, "stopped" saying why, as a
+            # batch with failed files prints its summary; the error line and status 1
+            # follow (session 32: only the error line, nothing on stdout)
+            if as_json:
+                bar.stop()
+                print_json(exc.summary.as_dict())
+            raise
         bar.update(
             task,
             completed=bar.tasks[0].total or 0,

@@ -110,6 +110,7 @@ def run_ingest_stac(
     radiometry: str | None = None,
 ) -> None:
     """The body of ``ingest-stac`` (also called by ``ingest --stac``)."""
+    from railwatch.ingest import SiteRemovedError
     from railwatch.stac import StacError, ingest_stac
 
     radio = parse_radiometry_option(radiometry)
@@ -122,18 +123,27 @@ def run_ingest_stac(
     db = open_db(ctx)
     with progress_bar(transient=True) as bar:
         task = bar.add_task(f"STAC items for {escape(site)}", total=None)
-        summary = ingest_stac(
-            db,
-            site,
-            url,
-            collections=collections,
-            since=start,
-            until=end,
-            max_cloud=max_cloud,
-            asset=asset,
-            on_item=lambda i, _id: bar.update(task, completed=i + 1),
-            radiometry=radio,
-        )
+        try:
+            summary = ingest_stac(
+                db,
+                site,
+                url,
+                collections=collections,
+                since=start,
+                until=end,
+                max_cloud=max_cloud,
+                asset=asset,
+                on_item=lambda i, _id: bar.update(task, completed=i + 1),
+                radiometry=radio,
+            )
+        except SiteRemovedError as exc:
+            # --json: what the batch did before it stopped, "stopped" saying why, as a
+            # run with failed items prints its summary; the error line and status 1
+            # follow (session 32: only the error line, nothing on stdout)
+            if as_json:
+                bar.stop()
+                print_json(exc.summary.as_dict())
+            raise
     if as_json:
         print_json(summary.as_dict())
     else:
