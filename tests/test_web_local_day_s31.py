@@ -118,11 +118,11 @@ def test_a_silence_keeps_its_day_at_the_site() -> None:
 
     midnight = datetime(2024, 3, 1, tzinfo=UTC)
     local_midnight = midnight + timedelta(hours=5)
-    assert alert_day("quality", local_midnight, timedelta(hours=-5)) == date(2024, 3, 1)
+    assert alert_day(local_midnight, timedelta(hours=-5)) == date(2024, 3, 1)
     east = midnight - timedelta(hours=12)
-    assert alert_day("quality", east, timedelta(hours=12)) == date(2024, 3, 1)
-    assert alert_day("spike", midnight, timedelta(hours=-5)) == date(2024, 2, 29)
-    assert alert_day("spike", LATE, timedelta(hours=12)).isoformat() == LOCAL
+    assert alert_day(east, timedelta(hours=12)) == date(2024, 3, 1)
+    assert alert_day(midnight, timedelta(hours=-5)) == date(2024, 2, 29)
+    assert alert_day(LATE, timedelta(hours=12)).isoformat() == LOCAL
 
 
 def test_alerts_since_takes_a_day_at_the_site(

@@ -484,7 +484,7 @@ def test_alert_pages_match_the_whole_list(
                 _json(
                     {
                         **alert_dict(a),
-                        "day": alert_day(a.kind, a.when, site_utc_offset(a.site)).isoformat(),
+                        "day": alert_day(a.when, site_utc_offset(a.site)).isoformat(),
                     }
                 )
                 for a in rows

@@ -35,15 +35,14 @@ def local_day(when: datetime, utc_offset: timedelta) -> date:
     return (as_utc(when) + utc_offset).date()
 
 
-def alert_day(kind: str, when: datetime, utc_offset: timedelta) -> date:
-    """The day at its site (``utc_offset`` east of UTC) of a stored alert of ``kind`` at
-    ``when``: the day its key and text name, the local day of ``when`` (an image's UTC
-    time; a silence's, the UTC instant of local midnight of its day). What the API's
-    ``day`` and ``railwatch alerts`` give (session 31). Until 2026-12-05 (session 32) a
-    silence's ``when`` was its local day written as if it were UTC and was taken as it
-    was here; storage migration 0005 moved the stored ones. ``kind`` is kept for the
-    callers: every kind is dated alike now."""
-    del kind  # every kind's when is a true UTC instant (session 32)
+def alert_day(when: datetime, utc_offset: timedelta) -> date:
+    """The day at its site (``utc_offset`` east of UTC) of a stored alert at ``when``: the
+    day its key and text name, the local day of ``when`` (an image's UTC time; a
+    silence's, the UTC instant of local midnight of its day). What the API's ``day`` and
+    ``railwatch alerts`` give (session 31). Until 2026-12-05 (session 32) a silence's
+    ``when`` was its local day written as if it were UTC and was taken as it was here;
+    storage migration 0005 moved the stored ones, and every kind is dated alike, so the
+    ``kind`` parameter it took until then is gone (session 32)."""
     return local_day(when, utc_offset)
 
 

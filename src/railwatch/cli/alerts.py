@@ -153,7 +153,7 @@ def list_alerts(
                 continue
             if a.site_id not in offsets:
                 offsets[a.site_id] = site_utc_offset(a.site)
-            day = alert_day(a.kind, a.when, offsets[a.site_id])
+            day = alert_day(a.when, offsets[a.site_id])
             if since_day is not None and day < since_day:
                 continue
             rows.append(_row(a, day))
@@ -260,7 +260,7 @@ def ack(
             again = f"railwatch alert ack {alert_id} --expect {repo.alert_version(err.alert)}"
             raise repo.AlertChangedError(f"{err} (`{again}` once checked)", err.alert) from err
         # the alert's day at its site, as `railwatch alerts` lists it (session 31)
-        day = alert_day(a.kind, a.when, site_utc_offset(a.site))
+        day = alert_day(a.when, site_utc_offset(a.site))
         text = f"Alert {a.id} ({a.kind}, {a.severity}, {day:%Y-%m-%d}) acknowledged."
         if was is not None:  # a second acknowledgement keeps the notes (repo.acknowledge_alert)
             at, old = was

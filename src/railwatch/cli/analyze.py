@@ -82,7 +82,7 @@ def alert_day_text(alert: Alert, utc_offset: timedelta | None = None) -> str:
         return f"{alert.when:%Y-%m-%d}"
     from railwatch.analysis.events import alert_day
 
-    return alert_day(alert.kind, alert.when, utc_offset).isoformat()
+    return alert_day(alert.when, utc_offset).isoformat()
 
 
 def alert_json(alert: Alert, utc_offset: timedelta | None = None) -> dict[str, object]:

@@ -198,7 +198,7 @@ class AlertRow:
         """The alert's day as its text gives it and the report shows it: its image's local
         day at the site (:func:`site_day`); a silence's, the day whose local midnight its
         ``when`` is (in UTC since session 32)."""
-        return alert_day(self.kind, self.when, self.utc_offset)
+        return alert_day(self.when, self.utc_offset)
 
     @property
     def settled(self) -> bool:

@@ -44,4 +44,4 @@ class SiteDays:
     def alert(self, alert: Alert) -> str:
         """An alert's day at its site, the day its key and text name
         (:func:`railwatch.analysis.events.alert_day`)."""
-        return alert_day(alert.kind, alert.when, self.offset(alert.site)).isoformat()
+        return alert_day(alert.when, self.offset(alert.site)).isoformat()
