@@ -34,7 +34,7 @@ def test_scene_placed_and_dated_ingests_as_a_series(
     assert main([*db, "scene", "list", "own", "--json"]) == 0
     scenes = json.loads(capsys.readouterr().out)
     assert [d["acquired_at"] for d in scenes] == [
-        "2024-03-01T00:00:00+00:00",
+        "2024-03-01T11:00:00+00:00",  # noon at UTC+1 (7.64°E), a date alone (s32)
         "2024-04-15T08:30:00+00:00",
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Protocol
 
@@ -276,7 +277,8 @@ def simulate(
         typer.Option(
             "--date",
             help="Acquisition time written to the STAC sidecar (ISO 8601, UTC unless a zone "
-            "is given; default 2024-06-17T02:00Z), so that scenes ingest as a series.",
+            "is given; a date alone is noon that day at the scene's centre, as ingest --date "
+            "dates a day; default 2024-06-17T02:00Z), so that scenes ingest as a series.",
         ),
     ] = None,
     center: Annotated[
@@ -366,9 +368,11 @@ def simulate(
 
     if name is not None:
         check_scene_name(name)  # before rendering
-    from railwatch.cli._common import parse_date_option
+    from railwatch.cli._common import parse_acquisition_option
 
-    when = parse_date_option(date)
+    # a date alone is that day at the scene's place, as ingest --date DAY (14e1dde): noon
+    # in the nominal zone of its centre, below once the centre is known
+    when = parse_acquisition_option(date)
     if when is not None:
         check_year(when, "--date")  # as ingest --date and event add
     lonlat = _center(center)
@@ -408,8 +412,16 @@ def simulate(
         changes["cloud_cover"] = cloud
     if haze is not None:
         changes["haze"] = haze
-    if when is not None:
+    if isinstance(when, datetime):
         changes["date"] = when
+    elif when is not None:
+        # a day alone (session 32): it was midnight UTC, the day before at a place west
+        # of Greenwich, as ingest's was before 14e1dde
+        from railwatch.imagery.dates import local_noon
+        from railwatch.sites import nominal_utc_offset
+
+        lon = (lonlat or params.center_lonlat)[0]
+        changes["date"] = local_noon(when, nominal_utc_offset(lon))
     if lonlat is not None:
         changes["center_lonlat"] = lonlat
     if layout_seed is not None:
