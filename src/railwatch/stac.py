@@ -197,7 +197,8 @@ def ingest_stac(
         site_id = row.id
         # an image stored over the site as it is: its coordinates are right, and a run
         # that finds nothing (a --since day without a new image) is no sign of a swap
-        placed = repo.site_stats(s, row).scenes > 0
+        held = repo.site_stats(s, row)
+        placed = held.scenes > 0
     summary = IngestSummary(site=site_name)
     items = _items(url, site_geom, tuple(collections), since, until, max_cloud, hdrs)
     filters = _Filters(site_name, site_geom, tuple(collections), since, until, max_cloud)
@@ -213,10 +214,11 @@ def ingest_stac(
             stop_if_site_removed(db, summary, site_id, failed, left, what="item")
     if placed:  # not swapped (review of f067e5c, session 32: it said so, and to remove it)
         return summary
-    summary.judge_swapped(site_geom, "STAC item")
+    # the advice names the site's events, which would go with it (as ingest's, 7621e05)
+    summary.judge_swapped(site_geom, "STAC item", events=held.events)
     found = summary.ingested or summary.duplicates or summary.skipped or summary.failed
     if isinstance(items, _Search) and not found:
-        summary.site_swapped = items.swapped_note(site_name)
+        summary.site_swapped = items.swapped_note(site_name, events=held.events)
     return summary
 
 
@@ -471,11 +473,12 @@ class _Search:
     def __iter__(self) -> Iterator[Any]:
         return _guard(_search_items(self._search, self.client), self.url)
 
-    def swapped_note(self, site: str) -> str | None:
+    def swapped_note(self, site: str, *, events: int | None = None) -> str | None:
         """:func:`~railwatch.ingest.swapped_site_note` when the search over the site with
         its lon and lat exchanged finds an item (one request, for one item), else None;
         None too when the exchange is no place (a longitude beyond ±90) or the API
-        cannot be asked (the run's outcome stands: no item found)."""
+        cannot be asked (the run's outcome stands: no item found). ``events``: how many
+        the site holds, named in the advice (session 32: it used the general wording)."""
         minx, _, maxx, _ = self.site_geom.bounds
         if minx < -90.0 or maxx > 90.0:
             return None
@@ -489,7 +492,9 @@ class _Search:
             return None
         if found is None:
             return None
-        return swapped_site_note(self.site_geom, site, "STAC item", "the same search finds items")
+        return swapped_site_note(
+            self.site_geom, site, "STAC item", "the same search finds items", events=events
+        )
 
 
 def _search_items(search: Any, client: Any) -> Iterator[Any]:
