@@ -6,7 +6,8 @@
    clicking a point or marker selects its image. The keyboard reaches every mark (points,
    presence markers, events, silences) through one tab stop: arrow keys move in time
    order, each mark's details shown beside it and given as its label, Enter or Space does
-   what a click does (session 32). */
+   what a click does (session 32). With presence markers, a note under the chart says
+   what their row is (the chart's aria-describedby; it was a hover-only tooltip). */
 "use strict";
 
 const RWChart = (() => {
@@ -46,6 +47,7 @@ const RWChart = (() => {
       last selected (select) while the focus is outside the chart. A mouse click opens
       without taking the focus, so the page's ←/→ step the images after it as before
       (review, 2026-12-05, session 32). Returns {select(id)}. */
+  let notes = 0; // the chart notes' ids, one a drawing
   function draw(host, points, { events = [], alerts = [], onPick = () => {}, onAlert = () => {}, zone = null } = {}) {
     // a point's day: its local day at the site (`day`, the day its alerts name; session
     // 31), else its UTC day; the tooltip gives the image's time, in UTC
@@ -170,8 +172,16 @@ const RWChart = (() => {
     };
     const nodes = new Map();
     if (presence) {
-      svg.append(s("text", { x: m.l - 6, y: laneY + 4, "text-anchor": "end", class: "tick lane-label" }, "10 m",
-        s("title", {}, "10 m images: ▲ long train seen, ○ no long train (no count of cars; an unreliable flag, right about three times in four on simulated scenes)")));
+      // what the row is, in words under the chart (the chart's description): it was the
+      // "10 m" label's tooltip, shown on hover only (2026-12-05, session 32)
+      const words = "10 m row: ▲ long train seen, ○ no long train (10 m images: no count of cars; an unreliable flag, right about three times in four on simulated scenes)";
+      svg.append(s("text", { x: m.l - 6, y: laneY + 4, "text-anchor": "end", class: "tick lane-label", "aria-hidden": "true" }, "10 m"));
+      const note = document.createElement("p");
+      note.className = "muted chart-note";
+      note.id = `chart-note-${++notes}`;
+      note.textContent = words;
+      host.append(note);
+      svg.setAttribute("aria-describedby", note.id);
     }
     for (const p of points) {
       let g;

@@ -107,7 +107,7 @@ const RW = (() => {
         return;
       }
       if (st.writes === "disabled") {
-        box.replaceChildren(el("span", { class: "muted", title: "start railwatch serve with RAILWATCH_API_TOKEN set" },
+        box.replaceChildren(el("span", { class: "muted tip", tabindex: "0", title: "start railwatch serve with RAILWATCH_API_TOKEN set" },
           "read-only: this server has no API token"));
         return;
       }

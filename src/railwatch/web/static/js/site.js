@@ -41,7 +41,7 @@
       ...Object.entries(COLOURS).map(([c, col]) =>
         el("span", { class: "lg" }, el("i", { style: `border-color:${col}` }), c)),
       el("span", { class: "lg" }, el("i", { class: "covered" }), "covered load (dashed)"),
-      el("span", { class: "lg", title: "3 m images counted by occupied track length: the stretches the count read as occupied (hover one for its length)" },
+      el("span", { class: "lg tip", tabindex: "0", title: "3 m images counted by occupied track length: the stretches the count read as occupied (hover one for its length)" },
         el("i", { class: "occupied", style: `border-color:${OCCUPIED}` }), "track read as occupied"),
       el("span", { class: "lg" }, el("i", { class: "site" }), "site"),
     );
@@ -144,7 +144,10 @@
   function sceneTitle(sc) {
     const reason = (sc.quality.reasons || []).join("; ");
     const base = reason || `${sc.sensor || "image"}, ${sc.gsd} m`;
-    return isReviewed(sc) ? `${base} · analyst's count; ${detectorText(sc)}` : base;
+    // what its day is (the day's own title, inside the button: the keyboard never reached
+    // it; session 32)
+    const when = ` · ${dayTitle(sc, "acquired_at", site.local_zone)}`;
+    return (isReviewed(sc) ? `${base} · analyst's count; ${detectorText(sc)}` : base) + when;
   }
 
   /** Draw a scene's entry in the list as the scene is now. */
@@ -161,7 +164,7 @@
     el("button", {
       type: "button", class: `scene ${sc.status}${isReviewed(sc) ? " reviewed" : ""}`,
       dataset: { date: localDay(sc, "acquired_at"), scene: sc.id }, title: sceneTitle(sc), onclick: () => select(i),
-    }, el("span", { class: "d", title: dayTitle(sc, "acquired_at", site.local_zone) }, localDay(sc, "acquired_at")), el("span", { class: "c" }, sceneLabel(sc))))));
+    }, el("span", { class: "d" }, localDay(sc, "acquired_at")), el("span", { class: "c" }, sceneLabel(sc))))));
   $("slider").max = Math.max(0, scenes.length - 1);
   $("slider").addEventListener("input", (e) => select(Number(e.target.value)));
   $("prev").addEventListener("click", () => select(state.index - 1));
@@ -219,7 +222,7 @@
   function infoLine(sc) {
     const q = sc.quality;
     return [
-      el("strong", { class: "scene-day", title: dayTitle(sc, "acquired_at", site.local_zone) }, localDay(sc, "acquired_at")), " · ",
+      el("strong", { class: "scene-day tip", tabindex: "0", title: dayTitle(sc, "acquired_at", site.local_zone) }, localDay(sc, "acquired_at")), " · ",
       sc.status === "processed" && isPresence(sc.count)
         ? el("span", { class: "presence" }, `${presenceText(sc.count)} (${sc.count.method}: 300 m of occupied track or more; no count of cars at this resolution)`)
         : sc.status === "processed" && isReviewed(sc)
@@ -622,14 +625,14 @@
           el("strong", {}, a.kind), " · ", a.cls, " · ",
           // the alert's day at the site, the day its key and text name (session 31)
           idx >= 0
-            ? el("a", { class: "alert-day", href: `#${a.scene_id}`, title: dayTitle(a, "when", site.local_zone), onclick: (e) => { e.preventDefault(); select(idx); } }, localDay(a, "when"))
-            : el("span", { class: "alert-day", title: dayTitle(a, "when", site.local_zone) }, localDay(a, "when"))),
+            ? el("a", { class: "alert-day tip", href: `#${a.scene_id}`, title: dayTitle(a, "when", site.local_zone), onclick: (e) => { e.preventDefault(); select(idx); } }, localDay(a, "when"))
+            : el("span", { class: "alert-day tip", tabindex: "0", title: dayTitle(a, "when", site.local_zone) }, localDay(a, "when"))),
         el("p", { class: "expl" }, a.explanation),
         a.event_label ? el("p", { class: "muted event-link" }, eventLink(a)) : null,
         a.acknowledged
           ? el("p", { class: "acked-note" }, `Acknowledged ${day(a.ack_at)}` + (a.ack_note ? `: ${a.ack_note}` : ""))
           : null,
-        changed ? el("p", { class: "warn changed-since", title: `changed on ${day(a.metrics.changed_since_ack.changed_at)}; acknowledge it again once checked` }, changed) : null,
+        changed ? el("p", { class: "warn changed-since tip", tabindex: "0", title: `changed on ${day(a.metrics.changed_since_ack.changed_at)}; acknowledge it again once checked` }, changed) : null,
         a.conflict ? el("p", { class: "warn ack-conflict" }, a.conflict) : null,
         !a.acknowledged || changed ? el("div", { class: "ack-row" }, note, ack, msg) : null);
     }), ...(hidden ? [hidden] : []));

@@ -33,12 +33,14 @@
           el("td", { class: "num latest" }, fmtCount(sm.latest_count),
             // an analyst's count (a scene review), not the detector's
             sm.latest_reviewed
-              ? el("span", { class: "reviewed-mark", title: "an analyst's count of that image (a scene review), not the detector's" }, " ✓ analyst")
+              ? el("span", { class: "reviewed-mark tip", tabindex: "0", title: "an analyst's count of that image (a scene review), not the detector's" }, " ✓ analyst")
               : null,
             // the arrow is for the eye; a screen reader reads the words (it read "black
-            // up-pointing triangle", the title not at all; session 32)
-            ...((trend) => [el("span", { class: `trend trend-${sm.trend}`, title: trend, "aria-hidden": "true" }, " " + TREND[sm.trend]),
-              el("span", { class: "sr-only trend-words" }, ` (${trend})`)])(
+            // up-pointing triangle", the title not at all; session 32); the keyboard
+            // reaches the words too (.tip: shown on focus; they showed on hover only)
+            ((trend) => el("span", { class: "trend-tip tip", tabindex: "0", title: trend },
+              el("span", { class: `trend trend-${sm.trend}`, "aria-hidden": "true" }, " " + TREND[sm.trend]),
+              el("span", { class: "sr-only trend-words" }, ` (${trend})`)))(
               // the trend compares the latest day's count with the previous day's made the
               // same way (session 32: the latest image with the image before, of one day too)
               sm.previous_count == null ? `trend: ${sm.trend}`
@@ -47,13 +49,14 @@
             el("div", { class: "muted" }, at(sm.latest_day, sm.latest_when)),
             // the newest image is a 10 m one: no count, only whether a long train is there
             sm.latest_presence
-              ? el("div", { class: "muted presence", title: "10 m image: presence of a long train only, no count of cars (an unreliable flag: right about three times in four on simulated scenes)" },
+              ? el("div", { class: "muted presence tip", tabindex: "0", title: "10 m image: presence of a long train only, no count of cars (an unreliable flag: right about three times in four on simulated scenes)" },
                 `${at(sm.latest_presence.day, sm.latest_presence.when)}: ${sm.latest_presence.long_train_present ? "long train present" : "no long train"}`)
               : null),
           el("td", { class: "num alerts-cell" },
             sm.open_alerts
               ? ["high", "medium", "low", "info"].filter((sev) => sm.open_by_severity[sev]).map((sev) =>
-                el("span", { class: `badge badge-${sev}`, title: `${sm.open_by_severity[sev]} open ${sev} alert(s)`, dataset: { severity: sev } },
+                // "2 high" under the column "Open alerts" (its hover-only title said the same)
+                el("span", { class: `badge badge-${sev}`, dataset: { severity: sev } },
                   `${sm.open_by_severity[sev]} ${sev}`))
               : el("span", { class: "muted" }, "0")),
         ),
