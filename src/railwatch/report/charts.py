@@ -556,6 +556,11 @@ def _draw_timeseries(
     def event_at(day: date) -> datetime:
         return _as_datetime(day) - utc_offset  # noon at the site
 
+    def alert_at(alert: AlertRow) -> datetime:
+        # a silence's (quality) when is its day's local midnight, no image's time: drawn
+        # at noon of that day at the site, as an event (until 2026-12-05 its midnight as UTC)
+        return event_at(alert.day) if alert.kind == "quality" else alert.when
+
     scenes = [s for s in scenes if on_chart(s.when)]
     baseline = [b for b in baseline if on_chart(b.when)]
     events = [e for e in events if on_chart(e.when)]
@@ -571,8 +576,13 @@ def _draw_timeseries(
     # it replaced beside it: a corrected point never reads as the detector's
     reviewed = [s for s in counted if s.reviewed]
     unusable = sorted((s for s in scenes if not s.counted), key=lambda s: s.when)
-    all_when = [s.when for s in scenes] + [event_at(e.when) for e in events]
-    span_days = (max(all_when) - min(all_when)).days if len(all_when) > 1 else 30
+    images_events = [s.when for s in scenes] + [event_at(e.when) for e in events]
+    dated = bool(images_events)  # an image or an event in the period
+    # the alerts marked on the chart (the total's) count in the time axis: a period with
+    # a silence and no image drew its triangle on an axis without a date tick (until
+    # 2026-12-05, session 32), as one with an alert whose image is out of the period
+    all_when = images_events + [alert_at(a) for a in alerts if a.cls == "all"]
+    span_days = (max(images_events) - min(images_events)).days if len(images_events) > 1 else 30
     gaps = np.diff(_x([s.when for s in counted])) if len(counted) > 1 else np.array([30.0])
     positive = gaps[gaps > 0]
     min_gap = float(positive.min()) if positive.size else 30.0
@@ -759,10 +769,7 @@ def _draw_timeseries(
     for alert in (a for a in alerts if a.cls == "all"):
         row = by_scene.get(alert.scene_id) if alert.scene_id is not None else None
         y = row.total if row is not None else alert.value
-        # a silence's (quality) when is its day's local midnight, no image's time: drawn
-        # at noon of that day at the site, as an event (until 2026-12-05 its midnight as UTC)
-        at = event_at(alert.day) if alert.kind == "quality" else alert.when
-        key = (float(_x([at])[0]), None if y is None else float(y))
+        key = (float(_x([alert_at(alert)])[0]), None if y is None else float(y))
         marks.setdefault(key, []).append(alert)
     notes: list[tuple[tuple[int, float], Any]] = []
     rings: list[tuple[float, float, float]] = []  # every circle, kept clear of labels
@@ -828,8 +835,8 @@ def _draw_timeseries(
     # matplotlib scaled it 0-0.05 with decimal ticks), not to the widest interval
     ax.set_ylim(0.0, top)
     if all_when:
-        # at least a month around the images and events: one image was a bar as wide as
-        # the axis, under a time axis in hours
+        # at least a month around the images, events and alerts: one image was a bar as
+        # wide as the axis, under a time axis in hours
         lo, hi = float(min(_x(all_when))), float(max(_x(all_when)))
         if hi - lo < MIN_SPAN_DAYS:
             mid = (lo + hi) / 2.0
@@ -838,7 +845,7 @@ def _draw_timeseries(
         ax.text(
             0.5,
             0.5,
-            "no count of cars in this period" if all_when else "no image in this period",
+            "no count of cars in this period" if dated else "no image in this period",
             transform=ax.transAxes,
             ha="center",
             va="center",
@@ -850,7 +857,7 @@ def _draw_timeseries(
     locator = mdates.AutoDateLocator(tz=local)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=local))
-    if not all_when:  # no image and no event: not an axis of 1 January 1970
+    if not all_when:  # no image, event or alert: not an axis of 1 January 1970
         ax.xaxis.set_major_locator(NullLocator())
         ax.xaxis.set_minor_locator(NullLocator())
     ax.grid(axis="y", color="#dddddd", linewidth=0.6, zorder=0)
