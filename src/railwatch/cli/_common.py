@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
+from rich.cells import cell_len
 from rich.console import Console, ConsoleDimensions, RenderableType
 from rich.markup import escape
 from rich.measure import Measurement
@@ -29,6 +30,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Column, Table
+from rich.text import Text
 
 from railwatch.errors import ConfigError, InputError, NotFoundError
 from railwatch.limits import MAX_RECORD_ID
@@ -261,10 +263,54 @@ def print_table(table: Table, out: Console | None = None) -> None:
     altogether and showed every date as "2024-03-01 0…", `site list` every name as
     "…", `detect` its total as "34 (26–5…" (nothing said that anything was cut)."""
     out = console if out is None else out
-    if table.columns and table_width_needed(table, out) > out.width:
-        _print_records(table, out)
-    else:
-        out.print(table)
+    caption = table.caption
+    # a caption wider than the terminal (or COLUMNS) is printed after the table, wrapped
+    # (session 32): soft-wrapped, as all text is, it ran on unbroken past the edge
+    wrapped = caption is not None and _wider_than(caption, out)
+    if wrapped:
+        table.caption = None
+    try:
+        if table.columns and table_width_needed(table, out) > out.width:
+            _print_records(table, out)
+        else:
+            out.print(table)
+    finally:
+        table.caption = caption
+    if wrapped and caption is not None:
+        _print_wrapped(caption, out)
+
+
+def _wider_than(text: str | Text, out: Console) -> bool:
+    """Whether a line of ``text`` (console markup where a str) is wider than ``out``'s
+    layout; never where that has no width (output not to a terminal, COLUMNS not set:
+    nothing is broken there)."""
+    if out.unbounded if isinstance(out, CliConsole) else out.width >= UNBOUNDED_WIDTH:
+        return False
+    plain = Text.from_markup(text).plain if isinstance(text, str) else text.plain
+    return max(cell_len(line) for line in plain.split("\n")) > out.width
+
+
+def _print_wrapped(text: str | Text, out: Console) -> None:
+    """A table's caption ``text``, wrapped to ``out``'s width at spaces only: a word
+    longer than the line (a path, a URL, a command) stays whole on a line of its own,
+    so that it can be copied, which is what the consoles' ``soft_wrap`` is for
+    (8145407: summaries and paths broken across lines at 80 columns)."""
+    shown = Text.from_markup(text) if isinstance(text, str) else text.copy()
+    shown.stylize("table.caption")
+    for line in shown.split("\n", allow_blank=True):
+        # rich wraps at spaces only with a width to cut words at (overflow "fold" breaks
+        # a path in two, "crop" cuts it, "ignore" does not wrap): the breaks are made here
+        breaks: list[int] = []
+        used = 0
+        for word in re.finditer(r"\S+\s*", line.plain):
+            width = cell_len(word.group().rstrip())
+            if used and used + width > out.width:
+                breaks.append(word.start())
+                used = 0
+            used += cell_len(word.group())
+        for part in line.divide(breaks):
+            part.rstrip()
+            out.print(part, soft_wrap=True, highlight=False)
 
 
 def _print_records(table: Table, out: Console) -> None:
