@@ -41,7 +41,7 @@
       ...Object.entries(COLOURS).map(([c, col]) =>
         el("span", { class: "lg" }, el("i", { style: `border-color:${col}` }), c)),
       el("span", { class: "lg" }, el("i", { class: "covered" }), "covered load (dashed)"),
-      el("span", { class: "lg tip", tabindex: "0", title: "3 m images counted by occupied track length: the stretches the count read as occupied (hover one for its length)" },
+      el("span", { class: "lg tip", tabindex: "0", title: "3 m images counted by occupied track length: the stretches the count read as occupied (their lengths are listed under the map, longest first; hover one on the map for its own)" },
         el("i", { class: "occupied", style: `border-color:${OCCUPIED}` }), "track read as occupied"),
       el("span", { class: "lg" }, el("i", { class: "site" }), "site"),
     );
@@ -319,6 +319,7 @@
    * equivalents, read along the track, not outlines. */
   function byLength(sc) { return sc.status === "processed" && Boolean(sc.count) && sc.count.method === "length"; }
 
+  const STRETCHES = 8; // the most stretches named under the map
   const fmtMetres = (m) => Math.round(m).toLocaleString("en");
   /** "track read as occupied: N m ≈ K car equivalents" of a run, or of them all. */
   const occupiedText = (m, k) => `track read as occupied: ${fmtMetres(m)} m ≈ ${fmtCount(k)} car equivalents`;
@@ -350,8 +351,19 @@
       },
     }).addTo(map);
     occInfo().replaceChildren(" · ", el("span", { class: "occ-swatch", style: `background:${OCCUPIED}` }), " ",
-      fc.features.length ? occupiedText(fc.occupied_length_m, fc.car_equivalents) : "no track read as occupied");
+      fc.features.length ? occupiedText(fc.occupied_length_m, fc.car_equivalents) + stretchesText(fc.features) : "no track read as occupied");
     document.body.dataset.occupied = `${sc.id}:${fc.features.length}`;
+  }
+
+  /** The stretches' own lengths, longest first, after their sum under the map: each
+   * line's tooltip said its length to the mouse only (session 32). At most STRETCHES are
+   * named; "and N shorter" counts the rest. */
+  function stretchesText(features) {
+    const runs = features.map((f) => f.properties).sort((a, b) => b.length_m - a.length_m);
+    if (runs.length === 1) return ", in one stretch";
+    const named = runs.slice(0, STRETCHES).map((p) => `${fmtMetres(p.length_m)} m ≈ ${fmtCount(p.car_equivalents)}`);
+    const more = runs.length - named.length;
+    return `, in ${runs.length} stretches: ${named.join(", ")}${more > 0 ? `, and ${more} shorter` : ""}`;
   }
 
   /** The place under the map that says what the occupied track adds up to. */
@@ -370,7 +382,8 @@
       return;
     }
     // the cars as a file to correct in QGIS: the analyst's outlines where the review has them
-    const download = el("a", { id: "review-download", href: `/api/scenes/${sc.id}/cars`, download: `scene_${sc.id}_cars.geojson`,
+    // its title shown while it has the keyboard's focus (.tip; session 32)
+    const download = el("a", { id: "review-download", class: "tip", href: `/api/scenes/${sc.id}/cars`, download: `scene_${sc.id}_cars.geojson`,
       title: "every car over the image in the image's CRS: correct them in QGIS (move, add, delete; class, covered) and send the file back below" },
     "Download cars (GeoJSON)");
     if (auth.state && auth.state.writes === "disabled") {
