@@ -18,8 +18,6 @@ imagery.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -33,6 +31,7 @@ from shapely.geometry import Polygon
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from railwatch.analysis.csvio import SourceLine
 from railwatch.analysis.events import local_day, offset_text
 from railwatch.analysis.series import as_utc
 from railwatch.analysis.store import site_utc_offset
@@ -379,66 +378,7 @@ def _several_images(scenes: list[Scene]) -> str:
     )
 
 
-#: A count line of a file: the line it starts on (1 = the header) and its date as written.
-CsvLine = tuple[int, str]
-
-
-def csv_lines(text: str) -> dict[str, list[CsvLine]]:
-    """The lines of a counts file's points, by site, in the order
-    :func:`railwatch.analysis.csvio.parse_counts_csv` gives the points (its header, its
-    blank lines and the lines of an export's images never analysed give none): the line
-    each starts on and its date cell as written, for errors an analyst can find the line
-    by (session 32: they named the line's local day at the site, which is not what the
-    line says). Read after the parser has accepted the text; :func:`import_reviews` uses
-    them only where a site's lines are as many as its points."""
-    from railwatch.analysis import csvio
-
-    sep = csvio.separator(text)
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None), delimiter=sep)
-    records = csvio._records(reader, "CSV")
-    header_line, header = next(
-        ((n, row) for n, row in records if any(c.strip() for c in row)), (1, [])
-    )
-    col = {n: i for i, n in enumerate(csvio._names(header, header_line)) if n}
-    exported = "scene_id" in col
-
-    def cell(row: list[str], name: str) -> str:
-        return row[col[name]] if name in col and col[name] < len(row) else ""
-
-    out: dict[str, list[CsvLine]] = {}
-    for line, row in records:
-        if not row or all(not c.strip() for c in row):
-            continue
-        never_analysed = (
-            exported
-            and cell(row, "count").strip().lower() in csvio.BLANK
-            and cell(row, "status").strip().lower() in csvio.NOT_ANALYSED
-        )
-        if not never_analysed:
-            out.setdefault(cell(row, "site").strip(), []).append((line, cell(row, "date").strip()))
-    return out
-
-
-def read_reviews_csv(
-    path: str | Path,
-    *,
-    utc_offset: timedelta,
-    warn: Callable[[str], None] | None = None,
-) -> tuple[dict[str, list[CountPoint]], dict[str, list[CsvLine]]]:
-    """A counts file for :func:`import_reviews`: its points by site
-    (:func:`railwatch.analysis.csvio.read_counts_csv`, days at the site ``utc_offset``
-    east of UTC) and their lines (:func:`csv_lines`)."""
-    from railwatch.analysis.csvio import decode_counts, read_counts_csv
-
-    series = read_counts_csv(path, warn=warn, utc_offset=utc_offset)
-    try:
-        text = decode_counts(Path(path).read_bytes(), str(path))
-    except OSError:  # gone since it was read: the errors give no line numbers
-        return series, {}
-    return series, csv_lines(text)
-
-
-def _line_words(point: CountPoint, at: CsvLine | None) -> str:
+def _line_words(point: CountPoint, at: SourceLine | None) -> str:
     """How an error names a count line: its number and date as written (``line 3,
     2024-03-06T07:30:00Z``), or its date alone for points not read from a file."""
     if at is not None:
@@ -461,7 +401,7 @@ def import_reviews(
     series: Mapping[str, Any],
     *,
     note: str = "",
-    lines: Mapping[str, Sequence[CsvLine]] | None = None,
+    lines: Mapping[str, Sequence[SourceLine]] | None = None,
 ) -> ReviewImport:
     """Record the counts of a CSV file (read by
     :func:`railwatch.analysis.csvio.read_counts_csv`: hand counts with ``date,count`` and
@@ -485,12 +425,14 @@ def import_reviews(
     for the import, and an import coming after a removal began says the site was
     removed.
 
-    ``lines``: the file's lines by site (:func:`csv_lines`, :func:`read_reviews_csv`),
-    which the errors name with the line's date as written, and then the local day it is
-    at the site (session 32: they named the local day alone, which at a yard west of
-    Greenwich is not the date of a line of the next UTC day, so the line could not be
-    found); without them, or where they do not match the points, the errors name the
-    line's date or UTC time."""
+    ``lines``: each point's line in the file, by site, as the reader gives them
+    (``read_counts_csv(..., lines=...)``: the line it starts on and its date as written),
+    which the errors name, and then the local day it is at the site (session 32: they
+    named the local day alone, which at a yard west of Greenwich is not the date of a line
+    of the next UTC day, so the line could not be found); without them (points not read
+    from a file) the errors name the line's date or UTC time. Since 2026-12-05 (session
+    32) the reader gives them with the points; they were read again beside them by a
+    second reader paired with the points by position."""
     s = repo.hold_site(session, site, "reviews of its images were being imported")
     key = s.name if s.name in series else ""
     points = series.get(key) if len(series) else None
@@ -500,9 +442,9 @@ def import_reviews(
             f"the file's site column names {named or 'no site'}, not {s.name!r}: give the "
             f"lines of site {s.name} (or leave the column out)"
         )
-    at: Sequence[CsvLine | None] = (lines or {}).get(key, ())
-    if len(at) != len(points):
-        at = [None] * len(points)
+    at: Sequence[SourceLine | None] = (lines or {}).get(key) or [None] * len(points)
+    if len(at) != len(points):  # a caller's mistake: the lines are not of these points
+        raise ValueError(f"{len(at)} lines given for {len(points)} points of site {key!r}")
     offset = site_utc_offset(s)
     zone = offset_text(offset)
     local_days: dict[date, list[Scene]] = {}  # the usable scenes by local day

@@ -530,6 +530,11 @@ def _records(reader: _csv.Reader, source: str) -> Iterator[tuple[int, list[str]]
         raise InputError(f"line {start}: {err}; check the quotes on this line") from err
 
 
+#: A point's line in a counts file: the line it starts on (1 = the first line, a quoted
+#: value may span lines) and its date cell as written, for errors that name the line.
+SourceLine = tuple[int, str]
+
+
 def parse_counts_csv(
     text: str,
     *,
@@ -537,6 +542,7 @@ def parse_counts_csv(
     warn: Callable[[str], None] | None = None,
     utc_offset: timedelta | None = None,
     zones: dict[str, timedelta] | None = None,
+    lines: dict[str, list[SourceLine]] | None = None,
 ) -> dict[str, list[CountPoint]]:
     """Parse CSV text into count points per site (site "" when there is no site column).
 
@@ -562,6 +568,11 @@ def parse_counts_csv(
     from UTC-12 to UTC+12, as the export's (the site's nominal zone) do. That zone is put
     in ``zones`` (by site) when given: the analysis of the points at that offset
     (``analyze_series(..., utc_offset=...)``) groups each line by its ``day``.
+
+    ``lines``, when given, is filled with each point's :data:`SourceLine` (the line it
+    starts on and its date as written), by site, in the order of the points: the lines
+    `scene import-reviews` names in its errors (2026-12-05, session 32: they were read
+    again beside the points by a second reader that had to agree with this one).
     """
     sep = separator(text)
     decimal_comma = sep == ";"
@@ -673,6 +684,8 @@ def parse_counts_csv(
     )
     #: per site, the lines' (line, UTC time, day) of the day column, for its zone
     dated: dict[str, list[tuple[int, datetime, date]]] = {}
+    #: per site, each point's line and date as written, in the order of its points
+    at: dict[str, list[SourceLine]] = {}
     for line, row in rows:
 
         def cell(name: str, row: list[str] = row) -> str:
@@ -729,6 +742,7 @@ def parse_counts_csv(
             date_only=not timed,
         )
         out.setdefault(site, []).append(point)
+        at.setdefault(site, []).append((line, cell("date").strip()))
         if local is not None:
             dated.setdefault(site, []).append((line, when, local))
         if usable and count is not None:
@@ -744,6 +758,8 @@ def parse_counts_csv(
     found = {site: _zone_of_days(lines, site) for site, lines in dated.items()}
     if zones is not None:
         zones.update(found)
+    if lines is not None:
+        lines.update(at)
     if warn is not None:
         if note:
             warn(note)
@@ -1070,10 +1086,12 @@ def read_counts_csv(
     warn: Callable[[str], None] | None = None,
     utc_offset: timedelta | None = None,
     zones: dict[str, timedelta] | None = None,
+    lines: dict[str, list[SourceLine]] | None = None,
 ) -> dict[str, list[CountPoint]]:
     """Read a CSV file of hand counts (:func:`decode_counts`); see :func:`parse_counts_csv`
     (``utc_offset``: the site's, for a file of one stored site's counts; ``zones``: filled
-    with the zone of an export's day column, by site)."""
+    with the zone of an export's day column, by site; ``lines``: filled with each point's
+    line and date as written, by site)."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -1087,5 +1105,10 @@ def read_counts_csv(
     except OSError as err:
         raise InputError(f"cannot read {p}: {err.strerror}; give a CSV file you can read") from err
     return parse_counts_csv(
-        decode_counts(data, str(p)), source=str(p), warn=warn, utc_offset=utc_offset, zones=zones
+        decode_counts(data, str(p)),
+        source=str(p),
+        warn=warn,
+        utc_offset=utc_offset,
+        zones=zones,
+        lines=lines,
     )

@@ -476,8 +476,9 @@ def import_reviews_command(
     its day at the site (the local day the alerts and charts give; a line whose day has
     none takes its UTC day's one image, as files written before 2026-12-05 meant). Images
     whose stored count already is the file's are left as they are."""
+    from railwatch.analysis.csvio import SourceLine, read_counts_csv
     from railwatch.analysis.store import site_utc_offset
-    from railwatch.review import import_reviews, read_reviews_csv
+    from railwatch.review import import_reviews
 
     db = open_db(ctx)
     with db.session() as s:
@@ -485,11 +486,13 @@ def import_reviews_command(
         # two counts of one local day are said to be one day's (session 32: UTC days)
         offset = site_utc_offset(repo.get_site(s, site))
         # (the reader refuses a scene_id past railwatch.limits.MAX_RECORD_ID with its line)
-        # (and the lines the points are of, which its errors name)
-        series, lines = read_reviews_csv(
+        # (and gives each point's line, which the import's errors name)
+        lines: dict[str, list[SourceLine]] = {}
+        series = read_counts_csv(
             counts,
             warn=lambda msg: err_console.print(msg, highlight=False),
             utc_offset=offset,
+            lines=lines,
         )
         done = import_reviews(s, site, series, note=note, lines=lines)
     if as_json:
