@@ -291,7 +291,12 @@
         L.popup().setLatLng(latlng).setContent(el("span", { class: "det-popup" }, text)).openOn(map);
       }).addTo(map);
       const covered = fc.features.filter((f) => f.properties.covered).length;
-      $("det-count").textContent = ` · ${fc.numberMatched} detections` + (covered ? `, ${covered} covered` : "");
+      // an image counted by occupied length (or presence) has no car outlines: its line
+      // says so, where it read "0 detections" beside its count
+      const outlines = !sc.count || sc.count.method === "objects" || fc.numberMatched > 0;
+      $("det-count").textContent = outlines
+        ? ` · ${fc.numberMatched} detections` + (covered ? `, ${covered} covered` : "")
+        : " · no car outlines at this resolution";
       // timings for benchmarks/bench_web.py (browser performance timeline, no globals)
       performance.measure("rw:detections-load", { start: t0, end: t1 });
       performance.measure("rw:detections-draw", { start: t1, end: performance.now() });
