@@ -373,8 +373,11 @@ def test_step_to_alert_day_see_detections_and_acknowledge(
     # clicking a chart point opens that scene (a 3 m image counted by track length)
     coarse = next(s for s in scenes if s["gsd"] >= 3 and s["status"] == "processed")
     page.click(f".chart-svg circle[data-scene='{coarse['id']}']")
+    # its line under the map loaded (since ad94696 a length-counted image says it has no
+    # car outlines there, not "0 detections": wait for the line itself, not the word)
     page.wait_for_function(
-        "document.getElementById('det-count').textContent.includes(' detections')",
+        f"document.querySelector('button.scene.active')?.dataset.scene === '{coarse['id']}'"
+        " && !document.getElementById('det-count').textContent.includes('loading')",
         timeout=60_000,
     )
     assert page.locator("button.scene.active").get_attribute("data-scene") == str(coarse["id"])
