@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import event, func, select
@@ -34,6 +34,8 @@ from railwatch.pipeline import removal_lock
 from railwatch.sites import site_from_bbox
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Alert, Site
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.services
 
@@ -97,11 +99,18 @@ def _in_thread(action: Callable[[], Any]) -> tuple[threading.Thread, dict[str, A
 
 
 def _then(
-    db: Database, url: str, match: Callable[[str], bool], action: Callable[[], Any]
-) -> tuple[list[tuple[threading.Thread, dict[str, Any]]], Callable[[], None]]:
-    """Run ``action`` in a thread right after the first statement of ``db``'s engine that
-    ``match`` accepts, and go on once the thread waits on a lock or has ended (polled,
-    up to 60 s). Returns the thread (once started) and a function removing the hook."""
+    db: Database,
+    url: str,
+    match: Callable[[str], bool],
+    action: Callable[[], Any],
+    body: Callable[[], T],
+    never: str,
+) -> tuple[T, dict[str, Any]]:
+    """Run ``body``; right after the first statement of ``db``'s engine that ``match``
+    accepts, run ``action`` in a thread, and go on once that thread waits on a lock or
+    has ended (polled, up to 60 s). Returns what ``body`` returned and the thread's
+    outcome (``value`` or ``error``) once it has ended; ``never``: the failure when no
+    statement matched."""
     started: list[tuple[threading.Thread, dict[str, Any]]] = []
 
     def hook(_conn: Any, _cur: Any, statement: str, *_: Any) -> None:
@@ -116,7 +125,15 @@ def _then(
         raise AssertionError("the other side neither ended nor waited on a lock")
 
     event.listen(db.engine, "after_cursor_execute", hook)
-    return started, lambda: event.remove(db.engine, "after_cursor_execute", hook)
+    try:
+        result = body()
+    finally:
+        event.remove(db.engine, "after_cursor_execute", hook)
+    assert started, never
+    worker, out = started[0]
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    return result, out
 
 
 def _site_rows(db: Database) -> tuple[int, int]:
@@ -134,20 +151,14 @@ def test_a_removal_during_an_analysis_waits_for_it_and_removes_the_whole_site(
     inserts its new one. Before, the removal held the site's row and waited for the
     alerts, the analysis' insert waited for the site's row: "deadlock detected"."""
     db, other = dbs
-    started, unhook = _then(
+    result, out = _then(
         db,
         postgres_url,
         lambda st: "FROM alerts" in st and "FOR UPDATE" in st,
         lambda: _remove(other),
+        lambda: _analyze(db),
+        "the analysis locked no alert",
     )
-    try:
-        result = _analyze(db)
-    finally:
-        unhook()
-    assert started, "the analysis locked no alert"
-    worker, out = started[0]
-    worker.join(timeout=60)
-    assert not worker.is_alive()
     assert "error" not in out, out
     assert (result.created, result.removed) == (1, 1)
     assert out["value"].alerts == 1  # the analysis' alert, committed before the removal
@@ -168,17 +179,14 @@ def test_an_analysis_during_a_removal_waits_and_says_the_site_was_removed(
     if not stored:
         with db.session() as s:
             repo.replace_alerts(s, "tum", [])
-    started, unhook = _then(
-        other, postgres_url, lambda st: st.startswith("DELETE FROM sites"), lambda: _analyze(db)
+    removal, out = _then(
+        other,
+        postgres_url,
+        lambda st: st.startswith("DELETE FROM sites"),
+        lambda: _analyze(db),
+        lambda: _remove(other),
+        "the removal deleted no site row",
     )
-    try:
-        removal = _remove(other)
-    finally:
-        unhook()
-    assert started, "the removal deleted no site row"
-    worker, out = started[0]
-    worker.join(timeout=60)
-    assert not worker.is_alive()
     assert removal.alerts == int(stored)
     err = out.get("error")
     assert isinstance(err, NotFoundError), out

@@ -127,20 +127,14 @@ def test_a_removal_during_an_import_of_reviews_waits_for_it(
     import, locking its second scene, waited for the removal: "deadlock detected"."""
     db, other = dbs
     ids = _scene_ids(db)
-    started, unhook = _then(
+    done, out = _then(
         db,
         postgres_url,
         lambda st: "FROM scenes" in st and "FOR NO KEY UPDATE" in st,
         lambda: _remove(other),
+        lambda: _import(db, ids),
+        "the import locked no scene",
     )
-    try:
-        done = _import(db, ids)
-    finally:
-        unhook()
-    assert started, "the import locked no scene"
-    worker, out = started[0]
-    worker.join(timeout=60)
-    assert not worker.is_alive()
     assert "error" not in out, out
     assert [sid for sid, _ in done.recorded] == ids
     assert (out["value"].scenes, out["value"].events) == (2, 1)
@@ -150,15 +144,14 @@ def test_a_removal_during_an_import_of_reviews_waits_for_it(
 def _during_removal(db: Database, other: Database, url: str, action: Any) -> dict[str, Any]:
     """Run ``action`` in a thread once the removal has deleted the site's row, before it
     commits; the thread's outcome, once the removal is done."""
-    started, unhook = _then(other, url, lambda st: st.startswith("DELETE FROM sites"), action)
-    try:
-        removal = _remove(other)
-    finally:
-        unhook()
-    assert started, "the removal deleted no site row"
-    worker, out = started[0]
-    worker.join(timeout=60)
-    assert not worker.is_alive()
+    removal, out = _then(
+        other,
+        url,
+        lambda st: st.startswith("DELETE FROM sites"),
+        action,
+        lambda: _remove(other),
+        "the removal deleted no site row",
+    )
     assert (removal.scenes, removal.events) == (2, 1)
     assert _left(db) == (0, 0, 0, 0)
     return out
