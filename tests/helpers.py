@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from glob import glob
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -229,13 +229,16 @@ def database_reusing_ids(url: str) -> Any:
     of a deleted highest row to the next one (since ``0002`` it never does), with the
     tables of later revisions that today's code reads and that change nothing about ids
     (``scene_reviews``, revision ``0003``), opened without migrating."""
+    from sqlalchemy import Table
+
     from railwatch.storage import Database
     from railwatch.storage.migrate import upgrade
     from railwatch.storage.models import SceneReview
 
     upgrade(url, "0001_initial")
     db = Database(url, migrate=False)
-    SceneReview.__table__.create(db.engine)
+    # a declarative model's ``__table__`` is typed as its FromClause; it is a Table
+    cast(Table, SceneReview.__table__).create(db.engine)
     return db
 
 
