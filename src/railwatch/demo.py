@@ -9,8 +9,9 @@ changed. Nothing is downloaded.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -18,6 +19,7 @@ from railwatch.errors import DetectionError
 from railwatch.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from railwatch.analysis.types import Alert
     from railwatch.sim.scenario import Scenario
     from railwatch.storage import Database
     from railwatch.storage.models import Scene
@@ -27,6 +29,7 @@ __all__ = [
     "DemoAlert",
     "DemoResult",
     "EarlierRun",
+    "demo_alert_rows",
     "earlier_run",
     "ensure_site",
     "run_demo",
@@ -42,13 +45,33 @@ StageCallback = Callable[[str, int, int], None]
 class DemoAlert(NamedTuple):
     """One of the site total's alerts, as the demo's summary shows it."""
 
-    when: str  #: the image's date (ISO)
+    when: str  #: the alert's day at the site (ISO), as the CLI, API and report give it
     kind: str
     severity: str
     text: str  #: the whole explanation
     #: the method of the counts it was judged on (``objects`` or ``length``): the two
     #: series are judged apart, each against its own record
     method: str = "objects"
+
+
+def demo_alert_rows(alerts: Sequence[Alert], utc_offset: timedelta) -> list[DemoAlert]:
+    """The site total's alerts as the demo's summary lists them, each dated by its day at
+    the site (``utc_offset``, the site's nominal zone; :func:`~railwatch.analysis.events.
+    alert_day`): a silence's ``when`` is local midnight, the day before in UTC east of
+    Greenwich. Per-class alerts are in the report and ``railwatch alerts``."""
+    from railwatch.analysis.events import alert_day
+
+    return [
+        DemoAlert(
+            alert_day(a.when, utc_offset).isoformat(),
+            a.kind,
+            a.severity,
+            a.explanation,
+            str(a.metrics.get("method", "objects")),
+        )
+        for a in alerts
+        if a.cls == "all"
+    ]
 
 
 @dataclass
@@ -161,7 +184,9 @@ def run_demo(
     on_stage: StageCallback | None = None,
 ) -> DemoResult:
     """Run the whole pipeline on a built-in scenario; see the module docs."""
-    from railwatch.analysis.store import analyze_site
+    from railwatch.analysis.events import local_day
+    from railwatch.analysis.series import as_utc
+    from railwatch.analysis.store import analyze_site, site_utc_offset
     from railwatch.ingest import ingest_paths
     from railwatch.pipeline import process_site
     from railwatch.sim.io import prepare_out_dir
@@ -232,6 +257,7 @@ def run_demo(
     t0 = time.perf_counter()
     with db.session() as s:
         analysis = analyze_site(s, sc.name)
+        zone = site_utc_offset(repo.get_site(s, sc.name))
         scenes = repo.list_scenes(s, sc.name)
         result.counted = sum(1 for x in scenes if x.status == "processed")
         unusable = [x for x in scenes if x.status == "unusable"]
@@ -245,21 +271,12 @@ def run_demo(
         lo = min(points, key=lambda p: p.count or 0.0)
         hi = max(points, key=lambda p: p.count or 0.0)
         result.count_min, result.count_max = lo.count, hi.count
-        result.count_max_date = hi.when.date().isoformat()
+        # days at the site, as the CLI, the API and the report date them
+        result.count_max_date = local_day(as_utc(hi.when), zone).isoformat()
         for p in points:
             result.methods[p.method] = result.methods.get(p.method, 0) + 1
     # The site total's alerts; per-class alerts are in the report and `railwatch alerts`.
-    result.alerts = [
-        DemoAlert(
-            a.when.date().isoformat(),
-            a.kind,
-            a.severity,
-            a.explanation,
-            str(a.metrics.get("method", "objects")),
-        )
-        for a in analysis.alerts
-        if a.cls == "all"
-    ]
+    result.alerts = demo_alert_rows(analysis.alerts, zone)
     result.timings["analyze"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

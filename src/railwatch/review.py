@@ -232,7 +232,8 @@ def evaluate_reviews(session: Session, site: str) -> ReviewEvaluation:
     reviews: a scene reviewed with outlines has its stored cars (those in the site) matched
     to the analyst's by oriented-polygon IoU (precision, recall, F1, covered and type
     accuracy, as ``railwatch eval``); a scene reviewed with counts only has its count error
-    (total, and the types the analyst gave). Scenes are named ``scene ID (DATE)``."""
+    (total, and the types the analyst gave). Scenes are named ``scene ID (DATE)``, DATE
+    the scene's day at the site (its nominal zone), as ``scene list`` shows it."""
     s = repo.get_site(session, site)
     rows = session.execute(
         select(SceneReview, Scene)
@@ -240,6 +241,7 @@ def evaluate_reviews(session: Session, site: str) -> ReviewEvaluation:
         .where(Scene.site_id == s.id)
         .order_by(Scene.acquired_at, Scene.id)
     ).all()
+    zone = site_utc_offset(s)
     scenes: list[SceneEval] = []
     left_out: list[dict[str, Any]] = []
     outlines = counts_only = 0
@@ -250,7 +252,7 @@ def evaluate_reviews(session: Session, site: str) -> ReviewEvaluation:
             continue
         machine = review.machine or {}
         method = str(machine["all"]["method"])
-        name = f"scene {scene.id} ({scene.acquired_at:%Y-%m-%d})"
+        name = f"scene {scene.id} ({local_day(as_utc(scene.acquired_at), zone).isoformat()})"
         if review.cars is not None and method == "objects":
             crs = s.utm_crs
             truth = FeatureSet(_review_truth(review, crs), crs, scene.gsd)

@@ -1,0 +1,91 @@
+"""Days at the site where the demo's summary and ``railwatch eval --site`` name a day
+(session 33): both used the UTC date, a day early for a silence (whose ``when`` is local
+midnight at the site, 15:00 UTC the day before at UTC+9) and for an image taken in the
+site's evening."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from shapely.geometry import box
+
+from railwatch.analysis.types import Alert
+from railwatch.cli import _common
+from railwatch.cli.main import main
+from railwatch.sites import SiteSpec
+from railwatch.storage import Database, repo
+from report_db import (
+    CRS,
+    IMG_H_M,
+    IMG_W_M,
+    SITE_UTM,
+    X0,
+    Y0,
+    FakeCount,
+    FakeInfo,
+    FakeQuality,
+    to_wgs84,
+)
+
+
+def test_demo_alert_rows_date_alerts_by_the_sites_day() -> None:
+    from datetime import timedelta
+
+    from railwatch.demo import demo_alert_rows
+
+    silence = Alert(
+        key="k",
+        kind="silence",
+        severity="low",
+        when=datetime(2020, 8, 17, 15, 0, tzinfo=UTC),  # 2020-08-18 00:00 at UTC+9
+        cls="all",
+        value=None,
+        explanation="no usable image for 60 days",
+    )
+    rows = demo_alert_rows([silence], timedelta(hours=9))
+    assert [r.when for r in rows] == ["2020-08-18"]
+
+
+def test_eval_site_names_scenes_by_their_day_at_the_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'eval.db'}"
+    monkeypatch.setenv("RAILWATCH_DB", url)
+    monkeypatch.setattr(_common.console, "width", 120)
+    db = Database(url)
+    with db.session() as s:
+        site = repo.add_site(s, SiteSpec(name="yard", geometry=to_wgs84(SITE_UTM)))
+        info = FakeInfo(
+            uri="/imagery/evening.tif",
+            content_hash=f"{1:064d}",
+            # 20:00 UTC on the 5th is 05:00 on the 6th at the site (UTC+9, lon 130.6)
+            acquired=datetime(2023, 10, 5, 20, 0, tzinfo=UTC),
+            crs=CRS,
+            footprint=to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
+            gsd=0.5,
+            width=800,
+            height=400,
+        )
+        scene, _ = repo.add_scene(s, site, info, 1.0)  # type: ignore[arg-type]
+        repo.record_scene_result(
+            s,
+            scene.id,
+            FakeQuality(0.97),
+            [],
+            FakeCount(5, 4, 7, {}, 0),
+            "default",
+            "2.8",  # type: ignore[arg-type]
+        )
+        sid = int(scene.id)
+    with db.session() as s:
+        repo.set_scene_review(s, sid, {"all": 6})
+    db.dispose()
+    assert main(["scene", "list", "yard", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert main(["eval", "--site", "yard", "--json"]) == 0
+    names = [r["name"] for r in json.loads(capsys.readouterr().out)["scenes"]]
+    assert names == [f"scene {sid} (2023-10-06)"]
+    assert "2023-10-06" in json.dumps(listed)
