@@ -726,23 +726,119 @@ def _km_text(km: float) -> str:
     return f"{km:,.0f} km" if km >= 10 else f"{km:.1f} km"
 
 
-def _groups(n: int, near: Any) -> list[int]:
-    """For each of ``n`` parts, the index of its group: parts ``i``, ``j`` with
-    ``near(i, j)`` are in one group, and so are parts linked through others (a chain
-    of strips along a corridor is one site, as one polygon along it would be)."""
-    group = list(range(n))
+def _groups(n: int, candidates: Any, near: Any) -> list[int]:
+    """For each of ``n`` parts, the index of its group (its lowest part): parts ``i``,
+    ``j`` with ``near(i, j)`` are in one group, and so are parts linked through others
+    (a chain of strips along a corridor is one site, as one polygon along it would be).
+    ``candidates(i)`` gives the parts that may be near part ``i`` (an array with every
+    ``j`` that is: :func:`_parts_within`); a part already in a group is not asked
+    again."""
+    group = np.full(n, -1)
+    left = n  # parts in no group yet: once none is, no part's candidates are asked for
+    for start in range(n):
+        if group[start] >= 0:
+            continue
+        group[start] = start
+        left -= 1
+        todo = [start]
+        while todo and left:
+            i = todo.pop()
+            js = np.asarray(candidates(i), dtype=int)
+            for j in js[group[js] < 0].tolist():
+                if group[j] < 0 and near(i, j):
+                    group[j] = start
+                    left -= 1
+                    todo.append(j)
+    return [int(g) for g in group]
 
-    def root(i: int) -> int:
-        while group[i] != i:
-            group[i] = group[group[i]]
-            i = group[i]
-        return i
 
-    for i in range(n):
-        for j in range(i + 1, n):
-            if root(i) != root(j) and near(i, j):
-                group[root(j)] = root(i)
-    return [root(i) for i in range(n)]
+#: The radius of the sphere the parts' pre-filter measures on: the WGS84 ellipsoid's
+#: least radius of curvature (its meridian's at the equator, a(1 - e²) = 6,335.439 km),
+#: a little less. A curve on the ellipsoid is at least as long as the curve of the same
+#: latitudes and longitudes on this sphere, so a great-circle distance on it never
+#: exceeds the geodesic one: :func:`_gap_floor_km` is a floor of :func:`_gap_km`.
+_FLOOR_RADIUS_KM = 6335.0
+
+
+def _floor_boxes(parts: Sequence[BaseGeometry]) -> Any:
+    """Each part's longitude/latitude box (min lon, min lat, max lon, max lat), widened on
+    every side by half its larger side and 0.01°, latitudes kept within ±90: the nearest
+    points :func:`_gap_km` finds lie on the part's edges drawn straight in a projection,
+    which bow away from the straight lines in degrees by far less than that (a 1,000 km
+    edge along 85°N by 1.9°, where its box is widened by 52°)."""
+    b = np.asarray(shapely.bounds(np.asarray(list(parts), dtype=object)), dtype=float)
+    b = b.reshape(-1, 4)
+    pad = 0.5 * np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) + 0.01
+    south, north = np.maximum(b[:, 1] - pad, -90.0), np.minimum(b[:, 3] + pad, 90.0)
+    return np.column_stack([b[:, 0] - pad, south, b[:, 2] + pad, north])
+
+
+def _gap_floor_km(a: Any, b: Any) -> Any:
+    """A floor of :func:`_gap_km` between the parts of boxes ``a`` and ``b`` (rows of
+    :func:`_floor_boxes`, paired row by row): the great-circle distance on a sphere of
+    :data:`_FLOOR_RADIUS_KM` (haversine) of the least latitude gap and the least
+    longitude gap (across ±180° too) at the boxes' most poleward latitudes; 0 where the
+    boxes meet."""
+    dlat = np.maximum(0.0, np.maximum(b[:, 1] - a[:, 3], a[:, 1] - b[:, 3]))
+    dlon = np.full(len(a), 180.0)
+    for shift in (-360.0, 0.0, 360.0):
+        gap = np.maximum(0.0, np.maximum(b[:, 0] + shift - a[:, 2], a[:, 0] - b[:, 2] - shift))
+        dlon = np.minimum(dlon, gap)
+    cos_a = np.cos(np.radians(np.maximum(np.abs(a[:, 1]), np.abs(a[:, 3]))))
+    cos_b = np.cos(np.radians(np.maximum(np.abs(b[:, 1]), np.abs(b[:, 3]))))
+    cos = np.clip(cos_a * cos_b, 0.0, 1.0)
+    hav = np.sin(np.radians(dlat) / 2) ** 2 + cos * np.sin(np.radians(dlon) / 2) ** 2
+    return 2.0 * _FLOOR_RADIUS_KM * np.arcsin(np.sqrt(np.clip(hav, 0.0, 1.0)))
+
+
+def _parts_within(tree: Any, boxes: Any, rows: Any, km: float) -> tuple[Any, Any]:
+    """The pairs (``i`` of ``rows``, ``j`` another part) whose floor
+    (:func:`_gap_floor_km`) is at most ``km``, each once, found with ``tree`` (a
+    :class:`shapely.STRtree` of ``boxes`` as boxes): box ``i`` widened by ``km`` in
+    latitude and in longitude by what ``km`` spans at ``reach``, its most poleward
+    latitude plus ``km`` (every longitude once that reaches a pole), also shifted by
+    ±360° for the parts across the antimeridian. Every part within ``km`` of part ``i``
+    is found: a curve of at most ``km`` from part ``i`` stays within ``reach`` of the
+    equator, where ``km`` spans no more longitude than at ``reach``."""
+    rows = np.asarray(rows, dtype=int)
+    q = boxes[rows]
+    deg = float(np.degrees(km / _FLOOR_RADIUS_KM))
+    reach = np.maximum(np.abs(q[:, 1]), np.abs(q[:, 3])) + deg
+    cos = np.cos(np.radians(np.minimum(reach, 90.0)))
+    half = math.sin(math.radians(min(deg, 180.0)) / 2)
+    ratio = half / np.maximum(cos, 1e-12)
+    wide = (reach >= 90.0) | (deg >= 180.0) | (ratio >= 1.0)
+    dlon = np.where(wide, 360.0, np.degrees(2 * np.arcsin(np.clip(ratio, 0.0, 1.0))) + 1e-6)
+    west, east = q[:, 0] - dlon, q[:, 2] + dlon
+    south, north = q[:, 1] - deg - 1e-6, q[:, 3] + deg + 1e-6
+    found_i, found_j = [], []
+    for shift in (-360.0, 0.0, 360.0):
+        k, j = tree.query(shapely.box(west + shift, south, east + shift, north))
+        found_i.append(rows[k])
+        found_j.append(j)
+    i, j = np.concatenate(found_i), np.concatenate(found_j)
+    n = len(boxes)
+    pairs = np.unique((i * n + j)[i != j])  # each pair once (shifted boxes may both find it)
+    i, j = pairs // n, pairs % n
+    keep = _gap_floor_km(boxes[i], boxes[j]) <= km
+    return i[keep], j[keep]
+
+
+def _nearest_pair(
+    floor: Any, i: Any, j: Any, gap: Any, limit: float
+) -> tuple[float, int, int] | None:
+    """The least ``(gap(i, j), i, j)`` of the pairs ``i[k], j[k]`` (with their floors of
+    the gap, ``floor[k]``) whose gap is at most ``limit``, None if none is: the pairs
+    are measured in the order of their floors, until a floor passes the least gap
+    found (no later pair can then be nearer, nor as near with a lower ``(i, j)``)."""
+    best: tuple[float, int, int] | None = None
+    for k in np.lexsort((j, i, floor)):
+        if floor[k] > limit or (best is not None and floor[k] > best[0]):
+            break
+        found = (gap(int(i[k]), int(j[k])), int(i[k]), int(j[k]))
+        if found[0] <= limit and (best is None or found < best):
+            best = found
+    return best
 
 
 def lat_lon_text(geom: BaseGeometry) -> str:
@@ -763,7 +859,9 @@ def _check_parts_near(parts: Sequence[Polygon], labels: Sequence[str], what: str
     sources merged) made such a site: that part is named, with the swap that brings it
     back. Before session 32 it measured between the parts' representative points, and
     refused two 115 km strips of one corridor 0.7 km apart that one polygon along the
-    corridor would not be."""
+    corridor would not be. Before session 33 it measured every pair of parts (100 parts
+    far apart: 2.9-6.5 s; 2,000: about half an hour); now only the pairs whose floor
+    (:func:`_gap_floor_km`) is within reach, with the same groups, pair and message."""
     n = len(parts)
     gaps: dict[tuple[int, int], float] = {}
 
@@ -773,35 +871,57 @@ def _check_parts_near(parts: Sequence[Polygon], labels: Sequence[str], what: str
             gaps[key] = _gap_km(parts[key[0]], parts[key[1]])
         return gaps[key]
 
-    def one_group(idx: Sequence[int]) -> bool:
-        """Parts ``idx`` are one group (near one another, directly or through others)."""
-        near = _groups(len(idx), lambda a, b: gap(idx[a], idx[b]) <= MAX_PARTS_APART_KM)
-        return len(set(near)) == 1
-
-    group = _groups(n, lambda i, j: gap(i, j) <= MAX_PARTS_APART_KM)
-    if len(set(group)) == 1:
-        return
-    # the nearest pair between the first part's group and the rest
-    _, i0, far = min(
-        (gap(i, j), i, j)
-        for i in range(n)
-        if group[i] == group[0]
-        for j in range(n)
-        if group[j] != group[0]
+    # only the pairs whose floor (a distance on a smaller sphere between their boxes) is
+    # within the limit are measured: every pair was before session 33, O(n²) (a site of
+    # 100 parts far apart took 2.9-6.5 s, one of 2,000 about half an hour)
+    boxes = _floor_boxes(parts)
+    tree = shapely.STRtree(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))
+    group = _groups(
+        n,
+        lambda i: _parts_within(tree, boxes, [i], MAX_PARTS_APART_KM)[1],
+        lambda i, j: gap(i, j) <= MAX_PARTS_APART_KM,
     )
-    km = gap(i0, far)
+    n_groups = len(set(group))
+    if n_groups == 1:
+        return
+    # the nearest pair between the first part's group and the rest: sought from the
+    # smaller side within a reach that grows fourfold until a pair is found within it
+    first = np.asarray(group) == group[0]
+    side = np.flatnonzero(first) if first.sum() <= n - first.sum() else np.flatnonzero(~first)
+    found = None
+    reach = 4 * MAX_PARTS_APART_KM
+    while found is None:
+        i, j = _parts_within(tree, boxes, side, reach)
+        cross = first[i] != first[j]
+        i, j = np.where(first[i], i, j)[cross], np.where(first[i], j, i)[cross]
+        floor = _gap_floor_km(boxes[i], boxes[j])
+        found = _nearest_pair(floor, i, j, gap, math.inf if reach > 2e4 else reach)
+        reach *= 4
+    km, i0, far = found
     # the part that, exchanged, lies beside the others (with two parts, either may be
-    # the one written the wrong way round: the exchange is its own mirror)
+    # the one written the wrong way round: the exchange is its own mirror). Without it
+    # the others are one group only where there are two groups and it is one alone.
     odd = []
+    size = {g: group.count(g) for g in set(group)} if n_groups == 2 else {}
     for i, part in enumerate(parts):
-        others = [p for j, p in enumerate(parts) if j != i]
+        if n_groups != 2 or size[group[i]] != 1:
+            continue  # the others are not one group without it
         minx, _, maxx, _ = part.bounds
         if minx < -90.0 or maxx > 90.0:
             continue  # exchanged, its longitudes would be latitudes beyond ±90
         swapped = shapely.transform(part, lambda xy: xy[:, ::-1])
-        near = min(_gap_km(swapped, o) for o in others)
-        if near <= MAX_PARTS_APART_KM and one_group([j for j in range(n) if j != i]):
-            odd.append((i, near))
+        others = np.asarray([j for j in range(n) if j != i])
+        box_s = _floor_boxes([swapped])
+        floor = _gap_floor_km(np.repeat(box_s, len(others), axis=0), boxes[others])
+        beside = _nearest_pair(
+            floor,
+            np.zeros(len(others), dtype=int),
+            others,
+            lambda _, j, s=swapped: _gap_km(s, parts[j]),
+            MAX_PARTS_APART_KM,
+        )
+        if beside is not None:
+            odd.append((i, beside[0]))
     fix = (
         "GeoJSON (RFC 7946) gives each position as lon,lat: swap the two numbers of each "
         "position of the part that is the wrong way round and try again"
@@ -809,7 +929,7 @@ def _check_parts_near(parts: Sequence[Polygon], labels: Sequence[str], what: str
     if len(odd) == 1 and len(parts) > 2:
         i, near = odd[0]
         rest = parts[1] if i == 0 else parts[0]
-        away = min(gap(i, j) for j in range(n) if j != i)
+        away = km  # two groups, one of them part i alone: the nearest pair is its nearest
         raise GeometryError(
             f"{what} {labels[i]} lies {away:,.0f} km from the rest of "
             f"the site (it is around {lat_lon_text(parts[i])}, the rest around "
