@@ -37,7 +37,7 @@ from railwatch.analysis.baseline import (
     year_of,
     years_before,
 )
-from railwatch.analysis.events import link_events
+from railwatch.analysis.events import link_events, local_day
 from railwatch.analysis.series import (
     METHOD_WORDS,
     CountSeries,
@@ -72,8 +72,11 @@ def analyze_series(
 ) -> list[Alert]:
     """All alerts for one site's count points, sorted by time.
 
-    ``as_of`` is the moment the analysis is made: points after it are ignored, and an
-    ongoing silence (no usable image since) is judged up to it. Without it, the last
+    ``as_of`` is the moment the analysis is made: points of later local days at the site
+    are ignored, and an ongoing silence (no usable image since) is judged up to its day.
+    Points of its own day are in even when timed after it (since session 33: an image
+    ingested with ``--date`` of today is stored at local noon, and a morning's analysis
+    left it out as "after" today). Without it, the last
     point (usable or not) is the end; the CLI passes today's date.
 
     ``utc_offset``: the site's local time east of UTC (stored sites: their nominal solar
@@ -91,7 +94,10 @@ def analyze_series(
     points = list(points)
     if as_of is not None:
         end = as_utc(as_of)
-        points = [p for p in points if as_utc(p.when) <= end]
+        # the analysis is by days at the site: every image of as_of's local day is in,
+        # also one timed after the moment (a date-only image is stored at local noon)
+        last = local_day(end, utc_offset)
+        points = [p for p in points if local_day(p.when, utc_offset) <= last]
         as_of = end + utc_offset
     points = at_site(points, utc_offset)  # judged at the site's local time
     series = build_series(points)

@@ -6,7 +6,7 @@ never needs a database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -129,8 +129,15 @@ def analyze_site(
         unchanged=0 if changes is None else changes.unchanged,
         reopened=0 if changes is None else changes.reopened,
         changed_since_ack=0 if changes is None else changes.changed_since_ack,
-        after=0 if as_of is None else sum(1 for p in totals if p.when > as_of),
+        after=0 if as_of is None else _after(totals, as_of, offset),
     )
+
+
+def _after(points: Sequence[CountPoint], as_of: datetime, utc_offset: timedelta) -> int:
+    """How many of ``points`` :func:`analyze_series` leaves out as of ``as_of``: those of
+    later local days at the site (``utc_offset``), not those timed after it that day."""
+    last = local_day(as_of, utc_offset)
+    return sum(1 for p in points if local_day(p.when, utc_offset) > last)
 
 
 def _hold_site(session: Session, site: str) -> None:
