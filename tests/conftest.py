@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,3 +49,13 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium (``helpers.chromium``) shared by the tests of one module:
+    skipped, or failed under RAILWATCH_REQUIRE_SERVICES=1, when it is missing."""
+    from helpers import chromium
+
+    with chromium() as b:
+        yield b

@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from glob import glob
 from pathlib import Path
 from types import ModuleType
@@ -156,6 +157,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--no-first-run",
 ]
 
@@ -243,9 +246,10 @@ def database_reusing_ids(url: str) -> Any:
 
 
 @contextmanager
-def live_server(app: Any) -> Iterator[str]:
+def live_server(app: Any, *, stop_timeout: float = 10) -> Iterator[str]:
     """``app`` served by uvicorn in a thread on a free loopback port, for browser tests;
-    yields its URL and stops it after."""
+    yields its URL and stops it after (waiting up to ``stop_timeout`` seconds for its
+    thread)."""
     import socket
     import threading
     import time
@@ -268,7 +272,45 @@ def live_server(app: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         srv.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=stop_timeout)
+
+
+@contextmanager
+def serve_db(
+    db: Any,
+    cache_dir: Path,
+    *,
+    token: str | None = None,
+    stop_timeout: float = 10,
+    **app_options: Any,
+) -> Iterator[str]:
+    """The web app over database ``db`` (its cache in ``cache_dir``; writes need
+    ``token`` when given, else the environment's ``RAILWATCH_API_TOKEN``, as
+    ``Settings`` reads it) served by :func:`live_server`; ``app_options`` go to
+    ``create_app``. Yields the URL; ``db`` stays open (its owner disposes of it)."""
+    from pydantic import SecretStr
+
+    from railwatch.settings import Settings
+    from railwatch.web.app import create_app
+
+    if token is None:
+        settings = Settings(db=db.url, cache_dir=cache_dir)
+    else:
+        settings = Settings(db=db.url, api_token=SecretStr(token), cache_dir=cache_dir)
+    with live_server(create_app(settings, db, **app_options), stop_timeout=stop_timeout) as url:
+        yield url
+
+
+def add_analysed_wellington(db: Any, site: str, *, analysed_after: timedelta) -> None:
+    """Site ``site`` of counted_site: 121 counted images at 175°E (UTC+12), 120 steady
+    then a rise to 50 cars, analysed ``analysed_after`` the rise (the site of the
+    dashboard's keyboard, hover and accessibility tests)."""
+    from counted_site import LATE, WELLINGTON, add_counted_site, steady_then_rise
+    from railwatch.analysis.store import analyze_site
+
+    add_counted_site(db, site, WELLINGTON, steady_then_rise())
+    with db.session() as s:
+        analyze_site(s, site, as_of=LATE + analysed_after)
 
 
 @contextmanager

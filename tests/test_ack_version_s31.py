@@ -340,15 +340,14 @@ def test_the_site_page_shows_the_409_and_the_alert_as_it_is_now(tmp_path: Path) 
     """The alert is recounted (18 to 16) after the page showed it; Acknowledge sends the
     version shown: nothing is acknowledged, the alert is shown as it is now with the
     server's words, the note kept; a second click acknowledges what it says now."""
-    from helpers import chromium, live_server
+    from helpers import chromium, serve_db
     from web_db import populate
 
     db = Database(f"sqlite:///{tmp_path / 'web.db'}")
     ids = populate(db, tmp_path / "img")
     site, alert_id = ids["site"], ids["alert_id"]
-    settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
     try:
-        with live_server(create_app(settings, db)) as url, chromium() as browser:
+        with serve_db(db, tmp_path / "cache", token=TOKEN) as url, chromium() as browser:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.set_default_timeout(60_000)
             errors: list[str] = []

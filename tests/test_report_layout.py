@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from helpers import require_service
+from helpers import chromium
 from railwatch.report.html import write_html
 from railwatch.report.model import Headline, ReportData, SceneRow
 
-CHROMIUM = "/usr/bin/chromium"
 REASON = (
     "cloud and cloud shadow cover 59 % of the site, haze covers 23 % of the site, only 18 % "
     "of the site is clear (needs 80 %), resolution 3.0 m: cars are not separable, counts "
@@ -25,12 +23,6 @@ def test_images_table_keeps_the_counts_in_view(tmp_path: Path) -> None:
     """On the demo report the reasons of unusable images (one line, up to 200
     characters) pushed clear, coverage, count and the classes out of the table's box:
     only date, sensor, GSD and 'usable' showed without scrolling sideways."""
-    if not Path(CHROMIUM).is_file() and shutil.which("chromium") is None:
-        require_service("chromium", "apt-get install chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_service("playwright", "pip install playwright")
     t0 = datetime(2023, 1, 1, tzinfo=UTC)
     rows = tuple(
         SceneRow(i, t0 + timedelta(days=20 * i), "PlanetScope-sim", 3.0, i % 2 == 0, 0.9, 1.0,
@@ -45,8 +37,7 @@ def test_images_table_keeps_the_counts_in_view(tmp_path: Path) -> None:
         headline=Headline("layout", (None, None), rows[-2], 9.0, 8.0, 10.0, 9.0, 6.0, "summary"),
     )  # fmt: skip
     html = write_html(data, tmp_path / "r.html")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(html.as_uri())
         box = page.locator("#table .tablewrap").bounding_box()
@@ -54,7 +45,6 @@ def test_images_table_keeps_the_counts_in_view(tmp_path: Path) -> None:
             (th.text_content() or "").strip(): th.bounding_box()
             for th in page.locator("#table th").all()
         }
-        browser.close()
     assert box is not None
     right = box["x"] + box["width"] + 1
     for name in ("count [interval]", "gondola", "hopper", "tank", "covered", "method", "clear"):

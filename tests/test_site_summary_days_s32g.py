@@ -96,13 +96,13 @@ def test_the_previous_day_made_the_same_way_is_found_far_back(tmp_path: Path) ->
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("uvicorn")
-    from helpers import live_server
+    from helpers import serve_db
 
     tmp = tmp_path_factory.mktemp("summary_days")
     db = Database(f"sqlite:///{tmp / 'rw.db'}")
     try:
         add_counted_site(db, "west", WEST, WEST_COUNTS)
-        with live_server(create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db)) as url:
+        with serve_db(db, tmp / "cache") as url:
             yield url
     finally:
         db.dispose()

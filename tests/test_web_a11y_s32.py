@@ -16,10 +16,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from counted_site import LATE, LOCAL, add_counted_site, steady_then_rise
-from counted_site import WELLINGTON as GEOM
+from counted_site import LOCAL
 from railwatch.storage import Database
 
 SITE = "wellington"
@@ -81,36 +79,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("uvicorn")
     from sqlalchemy import select
 
-    from helpers import live_server
-    from railwatch.analysis.store import analyze_site
-    from railwatch.settings import Settings
+    from helpers import add_analysed_wellington, serve_db
     from railwatch.storage import repo
     from railwatch.storage.models import Alert
-    from railwatch.web.app import create_app
 
     tmp = tmp_path_factory.mktemp("a11y")
     db = Database(f"sqlite:///{tmp / 'rw.db'}")
     try:
-        add_counted_site(db, SITE, GEOM, steady_then_rise())
-        with db.session() as s:
-            analyze_site(s, SITE, as_of=LATE + timedelta(days=120))
+        add_analysed_wellington(db, SITE, analysed_after=timedelta(days=120))
         with db.session() as s:
             first = s.scalars(select(Alert.id).order_by(Alert.id)).first()
             assert first is not None
             repo.acknowledge_alert(s, first, "checked")
-        settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp / "cache")
-        with live_server(create_app(settings, db)) as url:
+        with serve_db(db, tmp / "cache", token=TOKEN) as url:
             yield url
     finally:
         db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from helpers import chromium
-
-    with chromium() as b:
-        yield b
 
 
 def _site_page(browser: Any, url: str) -> Any:

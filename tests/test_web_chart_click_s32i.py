@@ -15,22 +15,12 @@ from typing import Any
 
 import pytest
 
-from counted_site import LATE, add_counted_site, steady_then_rise
-from counted_site import WELLINGTON as GEOM
 from railwatch.storage import Database
 from test_web_chart_keyboard_s32 import POINTS, SILENCE, SPIKE, STATE, _chart_page
 
 SITE = "wellington"
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from helpers import chromium
-
-    with chromium() as b:
-        yield b
 
 
 def test_a_click_takes_no_focus_and_the_page_gets_the_arrows(browser: Any) -> None:
@@ -63,16 +53,14 @@ def test_a_click_takes_no_focus_and_the_page_gets_the_arrows(browser: Any) -> No
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A UTC+12 site of 121 counted images, the last a rise (a spike alert)."""
     pytest.importorskip("fastapi")
-    from railwatch.analysis.store import analyze_site
+    from helpers import add_analysed_wellington
     from railwatch.settings import Settings
     from railwatch.web.app import create_app
 
     tmp = tmp_path_factory.mktemp("chart-click")
     db = Database(f"sqlite:///{tmp / 'rw.db'}")
     try:
-        add_counted_site(db, SITE, GEOM, steady_then_rise())
-        with db.session() as s:
-            analyze_site(s, SITE, as_of=LATE + timedelta(days=1))
+        add_analysed_wellington(db, SITE, analysed_after=timedelta(days=1))
         yield create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db)
     finally:
         db.dispose()

@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from counted_site import LATE, LOCAL, add_counted_site, steady_then_rise
-from counted_site import WELLINGTON as GEOM
+from counted_site import LOCAL
 from railwatch.storage import Database
 
 SITE = "wellington"
@@ -76,14 +75,6 @@ STATE = """() => {
     stops: [...document.querySelectorAll(".chart-svg [tabindex='0']")].map((n) => n.dataset.key),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from helpers import chromium
-
-    with chromium() as b:
-        yield b
 
 
 def _chart_page(browser: Any) -> Any:
@@ -238,16 +229,14 @@ def test_a_redraw_keeps_the_focus_on_its_mark(browser: Any) -> None:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A UTC+12 site of 121 counted images, the last a rise (a spike alert)."""
     pytest.importorskip("fastapi")
-    from railwatch.analysis.store import analyze_site
+    from helpers import add_analysed_wellington
     from railwatch.settings import Settings
     from railwatch.web.app import create_app
 
     tmp = tmp_path_factory.mktemp("chart-keyboard")
     db = Database(f"sqlite:///{tmp / 'rw.db'}")
     try:
-        add_counted_site(db, SITE, GEOM, steady_then_rise())
-        with db.session() as s:
-            analyze_site(s, SITE, as_of=LATE + timedelta(days=1))
+        add_analysed_wellington(db, SITE, analysed_after=timedelta(days=1))
         yield create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db)
     finally:
         db.dispose()

@@ -23,9 +23,7 @@ pytest.importorskip("uvicorn")
 from shapely.geometry import Polygon, box
 
 from counted_site import add_counted_site
-from railwatch.settings import Settings
 from railwatch.storage import Database
-from railwatch.web.app import create_app
 
 EAST = box(175.0, -41.3, 175.01, -41.29)  # UTC+12
 WEST = box(-179.51, 65.0, -179.5, 65.01)  # UTC-12
@@ -40,7 +38,7 @@ def _times(last: datetime, years: int = 0) -> list[datetime]:
 
 @pytest.fixture
 def page_of(tmp_path: Path) -> Iterator[Any]:
-    from helpers import chromium, live_server
+    from helpers import chromium, serve_db
 
     db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
     opened: list[Any] = []
@@ -54,9 +52,8 @@ def page_of(tmp_path: Path) -> Iterator[Any]:
         opened.append(page)
         return page
 
-    app = create_app(Settings(db=db.url, cache_dir=tmp_path / "cache"), db)
     try:
-        with live_server(app) as url, chromium() as browser:
+        with serve_db(db, tmp_path / "cache") as url, chromium() as browser:
             yield open_site
     finally:
         db.dispose()

@@ -10,16 +10,13 @@ from typing import Any
 
 import pytest
 
-from helpers import chromium, live_server
+from helpers import chromium, serve_db
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 
-from pydantic import SecretStr  # noqa: E402
 
-from railwatch.settings import Settings  # noqa: E402
 from railwatch.storage import Database  # noqa: E402
-from railwatch.web.app import create_app  # noqa: E402
 from test_web_occupied_s30 import build  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
@@ -30,9 +27,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("coarse-det-count")
     db = Database(f"sqlite:///{tmp / 'e2e.db'}")
     ids = build(db, tmp)
-    settings = Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp / "cache")
     try:
-        with live_server(create_app(settings, db)) as url:
+        with serve_db(db, tmp / "cache", token="t") as url:
             yield {**ids, "url": url}
     finally:
         db.dispose()

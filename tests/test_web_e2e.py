@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import tempfile
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -26,28 +23,15 @@ from typing import Any
 
 import pytest
 
-from helpers import require_service
+from helpers import serve_db
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 
-from pydantic import SecretStr  # noqa: E402
-
-from railwatch.settings import Settings  # noqa: E402
 from railwatch.storage import Database  # noqa: E402
-from railwatch.web.app import create_app  # noqa: E402
 from web_db import ALERT_DAY, DEMO_DATES, populate, populate_many, prepare_demo  # noqa: E402
 
 TOKEN = "e2e-token"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: Screenshots go to a temporary folder; set RAILWATCH_SCREENSHOT_DIR=docs/img to refresh the
 #: ones in the docs (a plain test run never changes tracked files).
 IMG = Path(
@@ -57,25 +41,6 @@ IMG = Path(
 DENSE = 5000
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(app: Any) -> tuple[Any, threading.Thread, str]:
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not srv.started:
-        pytest.fail("uvicorn did not start")
-    return srv, thread, f"http://127.0.0.1:{port}"
 
 
 def _get(url: str) -> Any:
@@ -100,22 +65,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     tmp = tmp_path_factory.mktemp("e2e")
     db = Database(f"sqlite:///{tmp / 'e2e.db'}")
     site = prepare_demo(db, tmp / "imagery")
-    settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp / "cache")
-    srv, thread, url = _serve(create_app(settings, db))  # default detector
     try:
-        status, job = _post(f"{url}/api/sites/{site}/jobs", {})
-        snapshots = [job]
-        deadline = time.monotonic() + 600
-        while job["status"] in ("queued", "running") and time.monotonic() < deadline:
-            time.sleep(0.02)
-            job = _get(f"{url}/api/jobs/{job['id']}")
-            snapshots.append(job)
-        if job["status"] != "succeeded":
-            pytest.fail(f"the processing job did not succeed: {job}")
-        yield {"url": url, "db": db, "site": site, "post_status": status, "jobs": snapshots}
+        # the default detector
+        with serve_db(db, tmp / "cache", token=TOKEN, stop_timeout=30) as url:
+            status, job = _post(f"{url}/api/sites/{site}/jobs", {})
+            snapshots = [job]
+            deadline = time.monotonic() + 600
+            while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+                time.sleep(0.02)
+                job = _get(f"{url}/api/jobs/{job['id']}")
+                snapshots.append(job)
+            if job["status"] != "succeeded":
+                pytest.fail(f"the processing job did not succeed: {job}")
+            yield {"url": url, "db": db, "site": site, "post_status": status, "jobs": snapshots}
     finally:
-        srv.should_exit = True
-        thread.join(timeout=30)
         db.dispose()
 
 
@@ -125,12 +88,10 @@ def dense(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("dense")
     db = Database(f"sqlite:///{tmp / 'dense.db'}")
     ids = populate_many(db, tmp, n_scenes=3, n_dets=DENSE, dense_last=1)
-    srv, thread, url = _serve(create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db))
     try:
-        yield {"url": url, "scene_ids": ids}
+        with serve_db(db, tmp / "cache") as url:
+            yield {"url": url, "scene_ids": ids}
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
         db.dispose()
 
 
@@ -172,12 +133,10 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         )  # fmt: skip
         repo.add_site(s, SiteSpec(name="empty", geometry=box(130.6, 42.42, 130.61, 42.43)))
         repo.add_event(s, "empty", date(2024, 3, 1), "New siding opened")
-    srv, thread, url = _serve(create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db))
     try:
-        yield {"url": url, "site": ids["site"], "scene_ids": scenes}
+        with serve_db(db, tmp / "cache") as url:
+            yield {"url": url, "site": ids["site"], "scene_ids": scenes}
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
         db.dispose()
 
 
@@ -188,30 +147,17 @@ def closed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     tmp = tmp_path_factory.mktemp("closed")
     db = Database(f"sqlite:///{tmp / 'closed.db'}")
     ids = populate(db, tmp / "img")
-    settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp / "cache")
-    srv, thread, url = _serve(create_app(settings, db, open_reads=False))
     try:
-        yield {"url": url, **ids}
+        with serve_db(db, tmp / "cache", token=TOKEN, open_reads=False) as url:
+            yield {"url": url, **ids}
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
         db.dispose()
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).is_file() and shutil.which("chromium") is None:
-        require_service("chromium", "apt-get install chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require_service("playwright", "pip install playwright")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield _Patient(b)
-        finally:
-            b.close()
+def browser(browser: Any) -> Any:
+    """conftest's browser, whose new pages wait up to a minute."""
+    return _Patient(browser)
 
 
 class _Patient:
@@ -564,12 +510,10 @@ def coarse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     with db.session() as s:
         site = repo.add_site(s, SiteSpec(name="coarse", geometry=to_wgs84(SITE_UTM)))
         ids = [add_counted_scene(s, site, t0 + timedelta(days=d), gsd, c, d) for d, gsd, c in plan]
-    srv, thread, url = _serve(create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db))
     try:
-        yield {"url": url, "site": "coarse", "scene_ids": ids}
+        with serve_db(db, tmp / "cache") as url:
+            yield {"url": url, "site": "coarse", "scene_ids": ids}
     finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
         db.dispose()
 
 

@@ -13,15 +13,13 @@ from typing import Any
 
 import pytest
 
-from helpers import chromium, live_server
+from helpers import chromium, serve_db
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 from railwatch.analysis.types import Alert
-from railwatch.settings import Settings
 from railwatch.storage import Database, repo
-from railwatch.web.app import create_app
 from web_db import populate
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
@@ -64,9 +62,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with db.session() as s:
         repo.replace_alerts(s, ids["site"], alerts)
         stored = {a.key: a.id for a in repo.list_alerts(s, ids["site"])}
-    app = create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db)
     try:
-        with live_server(app) as url:
+        with serve_db(db, tmp / "cache") as url:
             yield {"url": url, "site": ids["site"], "alerts": stored}
     finally:
         db.dispose()

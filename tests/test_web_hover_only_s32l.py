@@ -18,10 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from counted_site import LATE, add_counted_site, steady_then_rise
-from counted_site import WELLINGTON as GEOM
 from railwatch.storage import Database
 
 SITE = "wellington"
@@ -62,30 +59,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     served with an API token."""
     pytest.importorskip("fastapi")
     pytest.importorskip("uvicorn")
-    from helpers import live_server
-    from railwatch.analysis.store import analyze_site
-    from railwatch.settings import Settings
-    from railwatch.web.app import create_app
+    from helpers import add_analysed_wellington, serve_db
 
     tmp = tmp_path_factory.mktemp("hover")
     db = Database(f"sqlite:///{tmp / 'rw.db'}")
     try:
-        add_counted_site(db, SITE, GEOM, steady_then_rise())
-        with db.session() as s:
-            analyze_site(s, SITE, as_of=LATE + timedelta(days=120))
-        settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp / "cache")
-        with live_server(create_app(settings, db)) as url:
+        add_analysed_wellington(db, SITE, analysed_after=timedelta(days=120))
+        with serve_db(db, tmp / "cache", token=TOKEN) as url:
             yield url
     finally:
         db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from helpers import chromium
-
-    with chromium() as b:
-        yield b
 
 
 def _shows_on_keyboard_focus(page: Any, selector: str) -> None:
@@ -180,11 +163,9 @@ def coarse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("uvicorn")
     from datetime import UTC, datetime
 
-    from helpers import live_server
-    from railwatch.settings import Settings
+    from helpers import serve_db
     from railwatch.sites import SiteSpec
     from railwatch.storage import repo
-    from railwatch.web.app import create_app
     from report_db import SITE_UTM, FakeCount, add_counted_scene, to_wgs84
 
     tmp = tmp_path_factory.mktemp("hover_coarse")
@@ -201,7 +182,7 @@ def coarse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             site = repo.add_site(s, SiteSpec(name="coarse", geometry=to_wgs84(SITE_UTM)))
             for d, gsd, c in plan:
                 add_counted_scene(s, site, t0 + timedelta(days=d), gsd, c, d)
-        with live_server(create_app(Settings(db=db.url, cache_dir=tmp / "cache"), db)) as url:
+        with serve_db(db, tmp / "cache") as url:
             yield url
     finally:
         db.dispose()

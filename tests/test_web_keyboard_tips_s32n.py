@@ -20,8 +20,6 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from counted_site import LATE, add_counted_site, steady_then_rise
-from counted_site import WELLINGTON as GEOM
 from railwatch.storage import Database
 
 SITE = "wellington"
@@ -41,30 +39,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A UTC+12 site of 121 counted images with its alerts, served with an API token."""
     pytest.importorskip("fastapi")
     pytest.importorskip("uvicorn")
-    from helpers import live_server
-    from railwatch.analysis.store import analyze_site
-    from railwatch.settings import Settings
-    from railwatch.web.app import create_app
+    from helpers import add_analysed_wellington, serve_db
 
     tmp = tmp_path_factory.mktemp("tips")
     db = Database(f"sqlite:///{tmp / 'rw.db'}")
     try:
-        add_counted_site(db, SITE, GEOM, steady_then_rise())
-        with db.session() as s:
-            analyze_site(s, SITE, as_of=LATE + timedelta(days=120))
-        settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp / "cache")
-        with live_server(create_app(settings, db)) as url:
+        add_analysed_wellington(db, SITE, analysed_after=timedelta(days=120))
+        with serve_db(db, tmp / "cache", token=TOKEN) as url:
             yield url
     finally:
         db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from helpers import chromium
-
-    with chromium() as b:
-        yield b
 
 
 def _box(page: Any, selector: str) -> dict[str, float]:

@@ -24,18 +24,15 @@ from typing import Any
 
 import pytest
 
-from helpers import chromium, database_reusing_ids, live_server
+from helpers import database_reusing_ids, serve_db
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 
-from pydantic import SecretStr  # noqa: E402
 from shapely.geometry import box  # noqa: E402
 
 from railwatch.analysis.types import Alert  # noqa: E402
-from railwatch.settings import Settings  # noqa: E402
 from railwatch.storage import Database, repo  # noqa: E402
-from railwatch.web.app import create_app  # noqa: E402
 from report_db import (  # noqa: E402
     CRS,
     IMG_H_M,
@@ -64,18 +61,11 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     url = f"sqlite:///{tmp_path / 'e2e.db'}"
     db = database_reusing_ids(url)
     ids = populate(db, tmp_path / "img")
-    settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
     try:
-        with live_server(create_app(settings, db)) as url:
+        with serve_db(db, tmp_path / "cache", token=TOKEN) as url:
             yield {**ids, "db": db, "url": url, "tmp": tmp_path}
     finally:
         db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def _page(browser: Any, world: dict[str, Any]) -> tuple[Any, list[str], list[str]]:

@@ -17,14 +17,12 @@ from typing import Any
 
 import pytest
 
-from helpers import chromium, live_server
+from helpers import serve_db
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 
-from railwatch.settings import Settings  # noqa: E402
 from railwatch.storage import Database  # noqa: E402
-from railwatch.web.app import create_app  # noqa: E402
 from web_db import populate  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
@@ -35,18 +33,11 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """The six-image site of the API tests on a server of its own (open reads)."""
     db = Database(f"sqlite:///{tmp_path / 'speed-e2e.db'}")
     ids = populate(db, tmp_path / "img")
-    settings = Settings(db=db.url, cache_dir=tmp_path / "cache")
     try:
-        with live_server(create_app(settings, db)) as url:
+        with serve_db(db, tmp_path / "cache") as url:
             yield {**ids, "url": url}
     finally:
         db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
 
 
 def test_the_page_asks_for_its_lists_together(world: dict[str, Any], browser: Any) -> None:

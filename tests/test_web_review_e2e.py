@@ -10,18 +10,15 @@ from typing import Any
 
 import pytest
 
-from helpers import chromium, live_server
+from helpers import chromium, serve_db
 
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 
-from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from railwatch.settings import Settings  # noqa: E402
 from railwatch.storage import Database  # noqa: E402
 from railwatch.storage.models import ANALYST, Count  # noqa: E402
-from railwatch.web.app import create_app  # noqa: E402
 from web_db import populate  # noqa: E402
 
 TOKEN = "review-e2e-token"
@@ -33,9 +30,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.services]
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     db = Database(f"sqlite:///{tmp_path / 'e2e.db'}")
     ids = populate(db, tmp_path / "img")
-    settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
     try:
-        with live_server(create_app(settings, db)) as url:
+        with serve_db(db, tmp_path / "cache", token=TOKEN) as url:
             yield {**ids, "db": db, "url": url}
     finally:
         db.dispose()

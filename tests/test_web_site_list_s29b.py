@@ -13,15 +13,13 @@ from pathlib import Path
 import pytest
 from shapely.geometry import box
 
-from helpers import chromium, live_server
+from helpers import chromium, serve_db
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from railwatch.settings import Settings
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
-from railwatch.web.app import create_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
@@ -38,9 +36,8 @@ def server(tmp_path: Path) -> Iterator[str]:
             y = 40.0 + (i // 100) * 0.02
             spec = SiteSpec(name=f"yard-{i:04d}", geometry=box(x, y, x + 0.01, y + 0.01))
             repo.add_site(s, spec)
-    settings = Settings(db=db.url, cache_dir=tmp_path / "cache")
     try:
-        with live_server(create_app(settings, db)) as url:
+        with serve_db(db, tmp_path / "cache") as url:
             yield url
     finally:
         db.dispose()
