@@ -10,6 +10,7 @@ parsing, a whole number is ASCII digits, :mod:`railwatch.web.params`.)
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from typing import Annotated, Any
@@ -18,7 +19,10 @@ from pydantic import BeforeValidator
 
 __all__ = ["JsonBool", "JsonDate", "JsonNumber"]
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: ASCII digits only: ``\d`` also matched other scripts' digits, so ``"２０２３-02-03"``
+#: passed this check and was refused after it as "invalid character in year" (before
+#: 2026-12-05, session 33); it now gets this module's "must be a date written YYYY-MM-DD".
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _json_bool(value: Any) -> bool:
@@ -33,11 +37,29 @@ def _json_number(value: Any) -> float:
     raise ValueError(f"must be a number, not {value!r}")
 
 
+def _no_such_day(text: str) -> str:
+    """Why ``text`` (``YYYY-MM-DD`` in ASCII digits) names no day of the calendar."""
+    year, month, _day = (int(part) for part in text.split("-"))
+    if not 1 <= month <= 12:
+        return f"{text!r} is no date: its month {month:02d} is not 01-12 (YYYY-MM-DD)"
+    if year < 1:
+        return f"{text!r} is no date: the year 0000 does not exist (YYYY-MM-DD)"
+    last = calendar.monthrange(year, month)[1]
+    return (
+        f"{text!r} is no date: {calendar.month_name[month]} {year} has days 01-{last}; "
+        "check the day and month (YYYY-MM-DD)"
+    )
+
+
 def _json_date(value: Any) -> Any:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     if isinstance(value, str) and _DATE.fullmatch(value):
-        return value  # then parsed (and its month and day checked) as a date
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            # "2023-02-30": pydantic said only "day value is outside expected range"
+            raise ValueError(_no_such_day(value)) from None
     raise ValueError(f"must be a date written YYYY-MM-DD, not {value!r}")
 
 

@@ -7,6 +7,11 @@ Pydantic's lax mode reads a path or query string as an integer however it is wri
 now ASCII digits (a leading ``-`` is read, so ``-1`` is still refused by the
 parameter's bound with its own words); anything else is a 422 naming the parameter, as
 ``abc`` was. ``03`` is 3 (digits only: nothing is guessed).
+
+A site name in a path or query (:data:`LookupName`) cannot hold a NUL character
+(``%00``): no site name can, and PostgreSQL refuses the character in any text it is
+given, so ``/api/sites/a%00b`` was a 503 "the server's database failed" (and an error in
+the server log) where SQLite answered 404 (before 2026-12-05, session 33).
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
-__all__ = ["PlainInt", "plain_digits"]
+__all__ = ["LookupName", "PlainInt", "no_nul", "plain_digits"]
 
 #: ASCII digits only (``\d`` would also match other scripts' digits, ``０３`` say).
 _WHOLE = re.compile(r"-?[0-9]+")
@@ -39,3 +44,20 @@ def plain_digits(value: Any) -> Any:
 #: FastAPI writes the bounds into the OpenAPI document as ``ge``/``le`` instead of
 #: ``minimum``/``maximum``).
 PlainInt = BeforeValidator(plain_digits)
+
+
+def no_nul(value: str | None) -> str | None:
+    """``value`` unchanged when it holds no NUL character; a :class:`ValueError` saying
+    where it is and what to send otherwise (see the module's docstring)."""
+    if value is not None and "\x00" in value:
+        at = value.index("\x00") + 1
+        raise ValueError(
+            f"a site name cannot hold a NUL character (U+0000, %00 in a URL), this one has "
+            f"one at character {at}: give the site's name as /api/sites lists it"
+        )
+    return value
+
+
+#: A site name as a path or query gives it, to look a site up: put it after the
+#: ``Path()`` or ``Query()`` of an ``Annotated[str, ...]`` (see the module's docstring).
+LookupName = AfterValidator(no_nul)

@@ -405,7 +405,12 @@ def _check(policy: AccessPolicy, creds: HTTPAuthorizationCredentials | None) -> 
             403, "writes are disabled: start the server with RAILWATCH_API_TOKEN set"
         )
     if not policy.token_matches(creds.credentials):
-        raise HTTPException(403, "the bearer token is wrong")
+        # it said only "the bearer token is wrong" (before 2026-12-05, session 33)
+        raise HTTPException(
+            403,
+            "the bearer token is wrong: send 'Authorization: Bearer <RAILWATCH_API_TOKEN>' "
+            "with the RAILWATCH_API_TOKEN in the environment of `railwatch serve`",
+        )
 
 
 def _has_bearer(creds: HTTPAuthorizationCredentials | None) -> bool:

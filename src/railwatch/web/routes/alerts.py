@@ -17,7 +17,7 @@ from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.errors import problem, status_for
 from railwatch.web.pagination import paginate
-from railwatch.web.params import PlainInt
+from railwatch.web.params import LookupName, PlainInt
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read, require_write
 
@@ -102,7 +102,9 @@ def list_alerts(
     response: Response,
     db: DB,
     page: Paging,
-    site: Annotated[str | None, Query(max_length=64, description="Only this site.")] = None,
+    site: Annotated[
+        str | None, Query(max_length=64, description="Only this site."), LookupName
+    ] = None,
     active_only: Annotated[bool, Query(description="Hide retired alerts.")] = True,
     open_only: Annotated[bool, Query(description=OPEN_ONLY)] = False,
 ) -> dict[str, Any]:

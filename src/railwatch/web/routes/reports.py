@@ -22,6 +22,7 @@ from railwatch.storage import repo
 from railwatch.web.bodies import JsonBool, JsonDate
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate, window
+from railwatch.web.params import LookupName
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read, require_write
 
@@ -78,7 +79,9 @@ def _meta(folder: FsPath) -> dict[str, Any]:
 def create_report(
     site: SiteName, request: Request, response: Response, db: DB, body: ReportIn | None = None
 ) -> dict[str, Any]:
-    """Build the site's report now (HTML, and PDF when asked); returns download links.
+    """Build the site's report now (HTML, and PDF when asked); returns download links
+    and ``warnings``, the lines ``railwatch report`` prints as warnings (no usable image
+    in the period, points left off the chart; empty when none).
     ``date_from`` and ``date_to`` are local days at the site, as every day the report
     shows (session 31).
     The body may be left out (the whole history, HTML only): it was a 422 "body: Field
@@ -97,6 +100,10 @@ def create_report(
     report_id = uuid.uuid4().hex
     folder = _root(request) / report_id
     folder.mkdir(parents=True, exist_ok=False)
+    # what `railwatch report` prints as warnings (a period without a usable image, points
+    # off the chart): the answer's `warnings` (the API said nothing of them before
+    # 2026-12-05, session 33: a report of an empty period was a plain 201)
+    warnings: list[str] = []
     try:
         html = build_report(
             db,
@@ -105,6 +112,7 @@ def create_report(
             pdf=body.pdf,
             date_from=body.date_from,
             date_to=body.date_to,
+            warn=warnings.append,
             # the app's own settings: without it the report read the environment's
             # again (another threshold than the app's; a bad RAILWATCH_* variable was
             # an internal error)
@@ -122,6 +130,7 @@ def create_report(
         "date_to": body.date_to.isoformat() if body.date_to else None,
         "formats": formats,
         "links": {f: f"/api/reports/{report_id}/{f}" for f in formats},
+        "warnings": warnings,
     }
     (folder / META).write_text(json.dumps(meta), encoding="utf-8")
     response.headers["Location"] = f"/api/reports/{report_id}"
@@ -135,7 +144,9 @@ def list_reports(
     page: Paging,
     db: DB,
     site: Annotated[
-        str | None, Query(max_length=64, description="Only this site (404 if unknown).")
+        str | None,
+        Query(max_length=64, description="Only this site (404 if unknown)."),
+        LookupName,
     ] = None,
 ) -> dict[str, Any]:
     """Generated reports, newest first."""

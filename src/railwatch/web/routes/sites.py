@@ -28,11 +28,12 @@ from railwatch.web.bodies import JsonNumber
 from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Jobs, Paging, read_session
 from railwatch.web.pagination import paginate
+from railwatch.web.params import LookupName
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["sites"])
 
-SiteName = Annotated[str, Path(min_length=1, max_length=64, description="Site name.")]
+SiteName = Annotated[str, Path(min_length=1, max_length=64, description="Site name."), LookupName]
 _NAME_RULE = (
     f"1-{SITE_NAME_MAX} letters (any script), digits, '_', '-' or '.', starting with a "
     "letter, digit or '_'."
