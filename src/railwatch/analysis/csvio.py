@@ -543,6 +543,8 @@ def parse_counts_csv(
     utc_offset: timedelta | None = None,
     zones: dict[str, timedelta] | None = None,
     lines: dict[str, list[SourceLine]] | None = None,
+    zone_spans: dict[str, tuple[timedelta, timedelta]] | None = None,
+    zone_misfits: dict[str, str] | None = None,
 ) -> dict[str, list[CountPoint]]:
     """Parse CSV text into count points per site (site "" when there is no site column).
 
@@ -567,7 +569,19 @@ def parse_counts_csv(
     the line must give a time; and the days of one site must follow one whole-hour zone
     from UTC-12 to UTC+12, as the export's (the site's nominal zone) do. That zone is put
     in ``zones`` (by site) when given: the analysis of the points at that offset
-    (``analyze_series(..., utc_offset=...)``) groups each line by its ``day``.
+    (``analyze_series(..., utc_offset=...)``) groups each line by its ``day``. Of
+    several such zones (images taken at one time of day fit many: 17:30 UTC, 10:30 at
+    a UTC-7 site, is on its day in every zone from UTC-12 to UTC+6) it is the middle
+    one, not necessarily the site's: the file does not say which (2026-12-05, session
+    33). ``zone_spans``, when given, is filled with the first and last zone that fit, by
+    site: where they differ, a silence's instant (local midnight of its day) in the
+    middle one may be hours off the site's.
+
+    With ``utc_offset``, an export's ``day`` column must agree with it: a line whose
+    day is not its time's day in that zone is an error naming it (2026-12-05, session
+    33: such a column, of a site in another zone, was passed over), or with
+    ``zone_misfits`` given, that error's message put there by site, the first of each
+    (a file of several sites read for one of them: the caller decides).
 
     ``lines``, when given, is filled with each point's :data:`SourceLine` (the line it
     starts on and its date as written), by site, in the order of the points: the lines
@@ -684,6 +698,8 @@ def parse_counts_csv(
     )
     #: per site, the lines' (line, UTC time, day) of the day column, for its zone
     dated: dict[str, list[tuple[int, datetime, date]]] = {}
+    #: per site, what is wrong with its first day that utc_offset does not give
+    misfits: dict[str, str] = {}
     #: per site, each point's line and date as written, in the order of its points
     at: dict[str, list[SourceLine]] = {}
     for line, row in rows:
@@ -693,6 +709,10 @@ def parse_counts_csv(
 
         when, timed = read_when(cell("date"), line, order, decimal_comma=decimal_comma)
         local = _day_cell(cell("day"), line, when, timed) if by_day else None
+        if utc_offset is not None and exported and timed and cell("day").strip():
+            misfit = _day_misfit(cell("day"), line, when, utc_offset)
+            if misfit is not None:
+                misfits.setdefault(cell("site").strip(), misfit)
         count = _number(cell("count"), "count", line, decimal_comma)
         low = _number(cell("low"), "low", line, decimal_comma)
         high = _number(cell("high"), "high", line, decimal_comma)
@@ -755,9 +775,17 @@ def parse_counts_csv(
         )
     if not out:
         raise InputError(f"{source} has a header but no count lines")
-    found = {site: _zone_of_days(lines, site) for site, lines in dated.items()}
+    if misfits:
+        if zone_misfits is None:
+            raise InputError(next(iter(misfits.values())))
+        zone_misfits.update(misfits)
+    spans = {site: _zone_of_days(lines, site) for site, lines in dated.items()}
     if zones is not None:
-        zones.update(found)
+        zones.update({site: timedelta(hours=(a + b) // 2) for site, (a, b) in spans.items()})
+    if zone_spans is not None:
+        zone_spans.update(
+            {site: (timedelta(hours=a), timedelta(hours=b)) for site, (a, b) in spans.items()}
+        )
     if lines is not None:
         lines.update(at)
     if warn is not None:
@@ -881,11 +909,11 @@ def _day_cell(text: str, line: int, when: datetime, timed: bool) -> date:
 _ZONE_HOURS = range(-12, 13)
 
 
-def _zone_of_days(lines: list[tuple[int, datetime, date]], site: str) -> timedelta:
-    """A whole-hour zone (UTC-12 to UTC+12) in which every line's time falls on its day:
-    the export's day column of one site follows the site's nominal zone, so there is one,
-    and the analysis at any of them groups each line by its day. Of several, the middle
-    one (a file of images at many times of day leaves only the site's own)."""
+def _zone_of_days(lines: list[tuple[int, datetime, date]], site: str) -> tuple[int, int]:
+    """The whole-hour zones (UTC-12 to UTC+12) in which every line's time falls on its
+    day, as (first, last) hours east of UTC: the export's day column of one site follows
+    the site's nominal zone, so there is one, and the analysis at any of them groups each
+    line by its day (a file of images at many times of day leaves only the site's own)."""
     spans = []  # per line, the zones that put its time on its day: a run of hours
     for n, when, day in lines:
         utc = when if when.tzinfo else when.replace(tzinfo=UTC)
@@ -897,7 +925,7 @@ def _zone_of_days(lines: list[tuple[int, datetime, date]], site: str) -> timedel
     first = max(t[3] for t in spans)
     last = min(t[4] for t in spans)
     if first <= last:
-        return timedelta(hours=(first + last) // 2)
+        return first, last
     # the two lines no one zone puts on their days: the one that needs the most east
     # zone, and the one that needs the most west
     low = max(spans, key=lambda t: t[3])
@@ -910,6 +938,25 @@ def _zone_of_days(lines: list[tuple[int, datetime, date]], site: str) -> timedel
         f"UTC{high[4]:+d} or west of it; the day column is each image's local day at its "
         "site as `railwatch export` writes it: correct it, or remove the column to group "
         "the lines by their UTC days"
+    )
+
+
+def _day_misfit(text: str, line: int, when: datetime, utc_offset: timedelta) -> str | None:
+    """What is wrong with an export line's ``day`` that is not the day of its time
+    ``utc_offset`` east of UTC (the zone the file is read in: a stored site's, or
+    ``analyze --counts --zone``'s); None when it is."""
+    from railwatch.analysis.events import offset_text
+
+    utc = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    local = (utc + utc_offset).date()
+    if text.strip() == local.isoformat():
+        return None
+    return (
+        f"line {line}: day {text.strip()!r} is not the day of its time "
+        f"{utc:%Y-%m-%d %H:%M} UTC in {offset_text(utc_offset)} ({local.isoformat()}): "
+        "the file's day column (each image's local day at its site, as `railwatch "
+        f"export` writes it) follows another zone than {offset_text(utc_offset)}; check "
+        "the zone given for the site (or that the file is of this site)"
     )
 
 
@@ -1087,11 +1134,15 @@ def read_counts_csv(
     utc_offset: timedelta | None = None,
     zones: dict[str, timedelta] | None = None,
     lines: dict[str, list[SourceLine]] | None = None,
+    zone_spans: dict[str, tuple[timedelta, timedelta]] | None = None,
+    zone_misfits: dict[str, str] | None = None,
 ) -> dict[str, list[CountPoint]]:
     """Read a CSV file of hand counts (:func:`decode_counts`); see :func:`parse_counts_csv`
     (``utc_offset``: the site's, for a file of one stored site's counts; ``zones``: filled
-    with the zone of an export's day column, by site; ``lines``: filled with each point's
-    line and date as written, by site)."""
+    with the zone of an export's day column, by site, and ``zone_spans`` with the first
+    and last zone that fit it, ``zone_misfits`` with what is wrong with a day column
+    ``utc_offset`` does not give; ``lines``: filled with each point's line and date as
+    written, by site)."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -1111,4 +1162,6 @@ def read_counts_csv(
         utc_offset=utc_offset,
         zones=zones,
         lines=lines,
+        zone_spans=zone_spans,
+        zone_misfits=zone_misfits,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -236,6 +238,17 @@ def analyze(
         list[str] | None,
         typer.Option("--event", help="With --counts: an event as DATE=LABEL (repeat for several)."),
     ] = None,
+    zone: Annotated[
+        str | None,
+        typer.Option(
+            "--zone",
+            help="With --counts: the site's nominal zone, e.g. UTC-7 (whole hours; "
+            "`railwatch site show SITE --json` and the export's sites layer give it as "
+            "local_zone). The counts' days, --as-of's day and a silence's time are then "
+            "the site's, as `railwatch analyze SITE` gives them; without it a file's days "
+            "are those of its day column (an export's) or UTC days.",
+        ),
+    ] = None,
     record_years: Annotated[
         int | None, typer.Option("--record-years", help="N of the N-year record (default 5).")
     ] = None,
@@ -249,7 +262,8 @@ def analyze(
             "--as-of",
             help="Look back: the alerts as of the end of this past date (YYYY-MM-DD; "
             "default now): for a SITE its day at the site (the site's local day, as alert "
-            "dates are), for --counts the day in UTC; later counts ignored and a silence up "
+            "dates are), for --counts the day in UTC (with --zone, the day in that zone); "
+            "later counts ignored and a silence up "
             "to it reported. Printed only: the stored alerts are left as they are (see "
             "--store).",
         ),
@@ -302,12 +316,21 @@ def analyze(
     floor = SEVERITIES.index(min_severity)
     check_class_option(cls)
     settings = _settings(record_years, event_window)
-    # a stored site's today is its own: checked once its zone is read (_analyze_db)
-    end = parse_as_of(as_of, at_site=counts is None)
+    offset = None if zone is None else parse_zone(zone)
+    if offset is not None and counts is None:
+        raise InputError(
+            "--zone is for --counts: a stored site's zone is its own (from its longitude)"
+        )
+    # a stored site's today is its own: checked once its zone is read (_analyze_db); so
+    # is that of --counts with --zone
+    end = parse_as_of(as_of, at_site=counts is None or offset is not None)
     if counts is not None:
         if store:
             raise InputError("--store is for a site's stored alerts; --counts stores nothing")
-        _analyze_csv(counts, site, events or [], settings, (floor, cls), as_json, end)
+        look_back = as_of is not None
+        _analyze_csv(
+            counts, site, events or [], settings, (floor, cls), as_json, end, (offset, look_back)
+        )
         return
     if site is None:
         raise InputError("give a SITE to analyse from the database, or --counts FILE.csv")
@@ -325,6 +348,28 @@ def analyze(
         look_back=look_back,
         store=not look_back or store,
     )
+
+
+_ZONE = re.compile(r"(?:UTC|GMT)?\s*([+-]\s*\d{1,2})(?::?00)?", re.IGNORECASE)
+
+
+def parse_zone(text: str) -> timedelta:
+    """``--zone``: a site's nominal zone, ``UTC-7``, ``UTC+12``, ``UTC`` (as
+    :func:`~railwatch.analysis.events.offset_text` writes it), ``-7`` or ``+05:00``:
+    whole hours from UTC-12 to UTC+12, as :func:`railwatch.sites.nominal_utc_offset`
+    gives them."""
+    raw = text.strip().replace("\u2212", "-")
+    if raw.upper() in ("UTC", "GMT", "Z", "0", "+0", "-0"):
+        return timedelta(0)
+    m = _ZONE.fullmatch(raw)
+    hours = int(m.group(1).replace(" ", "")) if m else None
+    if hours is None or not -12 <= hours <= 12:
+        raise InputError(
+            f"--zone {text!r}: give the site's nominal zone as UTC-7, UTC+12 or UTC (whole "
+            "hours from UTC-12 to UTC+12, its longitude / 15 rounded): `railwatch site show "
+            "SITE --json` gives it as local_zone, and so does `railwatch export`'s sites layer"
+        )
+    return timedelta(hours=hours)
 
 
 def check_class_option(cls: str | None) -> None:
@@ -356,17 +401,29 @@ def _analyze_csv(
     show: tuple[int, str | None],
     as_json: bool,
     as_of: datetime,
+    zone: tuple[timedelta | None, bool] = (None, False),
 ) -> None:
+    """``analyze --counts``; ``zone``: ``--zone``'s offset (None: not given) and whether
+    ``--as-of`` was given (then ``as_of`` is the end of that day in UTC, moved to the end
+    of that day in the zone given)."""
     from railwatch.analysis.csvio import read_counts_csv
+    from railwatch.analysis.events import local_day
+    from railwatch.imagery.dates import local_noon
 
-    # an export's day column: each line's local day at its site, in the zone it follows
+    offset, look_back = zone
+    # an export's day column: each line's local day at its site, in the zones it fits
     zones: dict[str, timedelta] = {}
+    spans: dict[str, tuple[timedelta, timedelta]] = {}
+    misfits: dict[str, str] = {}  # --zone's: a day column of a site in another zone
     by_site = read_counts_csv(
         path,
         warn=lambda line: err_console.print(
             f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True
         ),
+        utc_offset=offset,
         zones=zones,
+        zone_spans=spans,
+        zone_misfits=misfits,
     )
     if site is not None:
         if set(by_site) == {""}:
@@ -381,6 +438,29 @@ def _analyze_csv(
                 "give one of them, or leave SITE out to analyse each site"
             )
         by_site = {site: by_site[site]}
+    if offset is not None:
+        if len(by_site) > 1:
+            names = ", ".join(repr(s) for s in sorted(by_site))
+            raise InputError(
+                f"--zone is one site's zone, and {path} holds the counts of {len(by_site)} "
+                f"sites ({names}): give the SITE whose zone it is"
+            )
+        for name in by_site:  # the others' days may follow their own zones
+            if name in misfits:
+                raise InputError(misfits[name])
+        zones = {name: offset for name in by_site}
+        # a date given alone is that day at the site: its noon there, as ingest dates an
+        # image of a known day (its 00:00 UTC was the day before west of Greenwich)
+        by_site = {
+            name: [
+                replace(p, when=local_noon(p.when.date(), offset)) if p.date_only else p
+                for p in pts
+            ]
+            for name, pts in by_site.items()
+        }
+        if look_back:  # the end of that day at the site, as `analyze SITE --as-of`
+            check_as_of_at_site(as_of.date(), site or path.name, offset)
+            as_of -= offset
     evs = [parse_event_option(t) for t in event_texts]
     results = {
         name: analyze_series(
@@ -388,6 +468,8 @@ def _analyze_csv(
         )
         for name, pts in sorted(by_site.items())
     }
+    for name, alerts in results.items():
+        _warn_zone_unknown(name or path.name, alerts, spans.get(name) if offset is None else None)
     if as_json:
         # the table says how many counts were left out; JSON alone said nothing of them
         for name, pts in sorted(by_site.items()):
@@ -408,12 +490,14 @@ def _analyze_csv(
             ]
         )
         return
+    # the day --as-of names (at the site with --zone; else in UTC)
+    day = local_day(as_of, offset or timedelta(0))
     for name, alerts in results.items():
         totals = _counted(by_site[name])
         n_usable = sum(1 for p in totals if p.when <= as_of)
         later = len(totals) - n_usable  # left out by the analysis: say so, not "usable"
         counted = f"{n_usable} usable count{plural_s(n_usable)}{_of_classes(totals, as_of)}" + (
-            f"; {later} after {as_of:%Y-%m-%d} left out" if later else ""
+            f"; {later} after {day:%Y-%m-%d} left out" if later else ""
         )
         label = f"site {name}" if name else path.name
         shown = _shown(alerts, show)
@@ -429,6 +513,34 @@ def _analyze_csv(
                 zones.get(name),
             )
         )
+
+
+def _warn_zone_unknown(
+    label: str, alerts: Sequence[Alert], span: tuple[timedelta, timedelta] | None
+) -> None:
+    """Say that a file's silences are timed in a zone the file does not pin: an export's
+    day column fits every zone of ``span`` (images at one time of day fit many), the
+    analysis took the middle one, and a silence's ``when`` (local midnight of its day)
+    is hours off where the site's zone is another (its days are right in any of them).
+    Since 2026-12-05 (session 33): the zone was taken silently."""
+    from railwatch.analysis.events import offset_text
+
+    silences = sum(1 for a in alerts if a.kind == "quality")
+    if span is None or span[0] == span[1] or not silences:
+        return
+    first, last = span
+    middle = timedelta(hours=(first + last) // timedelta(hours=1) // 2)
+    err_console.print(
+        f"[bold yellow]warning:[/] {escape(label)}: the day column fits every zone from "
+        f"{offset_text(first)} to {offset_text(last)}, and the file does not say which is "
+        f"the site's: the days are the column's, but {silences} "
+        f"silence{plural_s(silences)} {'is' if silences == 1 else 'are'} timed at local "
+        f"midnight in {offset_text(middle)}, hours off if the site's zone is another; give "
+        "it with --zone (e.g. --zone UTC-7; `railwatch site show SITE` shows it) for "
+        "the times `railwatch analyze SITE` gives",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _counted(points: Sequence[CountPoint]) -> list[CountPoint]:
