@@ -12,6 +12,8 @@
   A date written in other digits (``２０２３-02-03``) passed the format check and was
   "invalid character in year"; it is "must be a date written YYYY-MM-DD".
 * A wrong bearer token was "the bearer token is wrong", without what to send.
+* A query boolean that is none (``?usable=maybe``) said "Input should be a valid boolean,
+  unable to interpret input", not what to write; it adds "write true or false (or 1 or 0)".
 """
 
 from __future__ import annotations
@@ -171,3 +173,21 @@ def test_a_wrong_token_says_what_to_send(sqlite_world: dict[str, Any]) -> None:
     assert detail.startswith("the bearer token is wrong: send 'Authorization: Bearer ")
     assert "RAILWATCH_API_TOKEN in the environment of `railwatch serve`" in detail
     assert client.get(f"/api/alerts/{sqlite_world['alert_id']}").json()["acknowledged"] is False
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "given"),
+    [
+        ("/api/alerts?active_only=maybe", "active_only", "'maybe'"),
+        ("/api/alerts?open_only=", "open_only", "''"),
+        ("/api/sites/{site}/scenes?usable=2", "usable", "'2'"),
+        ("/api/sites/{site}/scenes?footprint=" + "x" * 60, "footprint", "'" + "x" * 40 + "...'"),
+    ],
+)
+def test_a_query_boolean_says_what_to_write(
+    sqlite_world: dict[str, Any], url: str, name: str, given: str
+) -> None:
+    client: TestClient = sqlite_world["client"]
+    detail = _detail(client.get(url.format(site=sqlite_world["site"])), 422)
+    assert detail.startswith(f"invalid request: query.{name}: ")
+    assert detail.endswith(f"; write true or false (or 1 or 0), not {given}")

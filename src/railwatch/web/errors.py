@@ -90,6 +90,9 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
 }
 
+#: Longest value a 422 quotes back (the rest is cut).
+_SHOWN = 40
+
 #: FastAPI's answer to a body it cannot decode (not UTF-8, say).
 _UNPARSED_BODY = "There was an error parsing the body"
 
@@ -224,6 +227,12 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         detail = f"invalid request: the body is not valid JSON (at character {at}: {reason})"
     elif first["loc"] == ["body"] and "json" not in request.headers.get("content-type", ""):
         detail += "; send a JSON object with Content-Type: application/json"
+    elif raw.get("type") == "bool_parsing":
+        # a query's true/false (?usable=maybe): pydantic's words said what was wrong, not
+        # what to write (before 2026-12-05, session 33)
+        given = str(raw.get("input", ""))
+        shown = given if len(given) <= _SHOWN else given[:_SHOWN] + "..."
+        detail += f"; write true or false (or 1 or 0), not {shown!r}"
     return problem(422, detail, instance=request.url.path, errors=errors)
 
 
