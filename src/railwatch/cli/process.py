@@ -15,6 +15,7 @@ from railwatch.cli._common import (
     console,
     err_console,
     open_db,
+    plural_s,
     print_json,
     print_table,
     progress_bar,
@@ -143,12 +144,34 @@ def process(
                 highlight=False,
                 soft_wrap=True,
             )
+    if not as_json:
+        _print_analyze_hints(results)
     failed = sum(len(r.failed) for r in results)
     if failed and not any(r.processed or r.unusable for r in results):
         what = "the scene" if failed == 1 else f"all {failed} scenes"
         raise RailwatchError(
             f"nothing processed: {what} failed (listed above); fix the cause and run "
             "process again, it retries failed scenes"
+        )
+
+
+def _print_analyze_hints(results: list[ProcessSummary]) -> None:
+    """For each site this run gave new results (counted or unusable scenes), the command
+    that judges them: `process` stores counts and stores no alert, and until `railwatch
+    analyze SITE` runs the stored alerts (and with them `alerts` and the report's
+    headline) are those of the images before. Before 2026-12-05 (session 33) the
+    run said nothing of it, and a report written next said "no usable image of this site
+    since 2024-08-01" above a latest usable image of 2024-11-01."""
+    for r in results:
+        new = len(r.processed) + len(r.unusable)
+        if not new:
+            continue
+        err_console.print(
+            f"next: `railwatch analyze {escape(r.site)}` judges {new} new result"
+            f"{plural_s(new)} of {escape(r.site)}: until then its stored alerts (those "
+            "`railwatch alerts` lists and the report shows) are those judged before this run.",
+            highlight=False,
+            soft_wrap=True,
         )
 
 

@@ -269,13 +269,19 @@ def _counts_text(counts: dict[str, dict[str, Any]]) -> str:
             if flag
             else "no long train (at least 300 m of cars) is present"
         ) + ": at 10 m and coarser cars are not counted"
-    parts = [
-        f"{cls} {v['count']:g} [{v['low']:g}-{v['high']:g}]"
-        for cls, v in counts.items()
-        if tells_class(cls, method)
-    ]
+    parts = [f"{cls} {_with_interval(v)}" for cls, v in counts.items() if tells_class(cls, method)]
     text = "; ".join(parts)
     return text + " car equivalents from occupied track length" if method == "length" else text
+
+
+def _with_interval(value: dict[str, Any]) -> str:
+    """A stored count and its interval as the other commands print them (``6 [5-13.3]``:
+    whole numbers without decimals, others with one, as the alerts, `scene list` and the
+    report give them). Until 2026-12-05 (session 33) the stored figures were printed as
+    they are, ``6 [5-13.29]``, ``51.86 [15.5-251.74]``, beside `scene list`'s ``≈51.9``."""
+    from railwatch.report.format import fmt_num
+
+    return f"{fmt_num(value['count'])} [{fmt_num(value['low'])}-{fmt_num(value['high'])}]"
 
 
 def _review_text(review: dict[str, Any]) -> str:
@@ -283,11 +289,7 @@ def _review_text(review: dict[str, Any]) -> str:
     counts = review["counts"]
     parts = [f"{cls} {n:g}" for cls, n in counts.items()]
     machine = review["detector_counts"].get("all")
-    had = (
-        f"; the detector's count: {machine['count']:g} [{machine['low']:g}-{machine['high']:g}]"
-        if isinstance(machine, dict)
-        else ""
-    )
+    had = f"; the detector's count: {_with_interval(machine)}" if isinstance(machine, dict) else ""
     outlines = review["cars"]
     cars = "" if outlines is None else f" from {outlines} outline{plural_s(outlines)}"
     state = (

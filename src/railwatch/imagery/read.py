@@ -8,6 +8,7 @@ and CRSs line up and memory is bounded by the site, never by the image.
 from __future__ import annotations
 
 import math
+import os
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -732,6 +733,17 @@ def _open_failure(path: Path, err: Exception) -> str:
         return (
             "it is not an image format GDAL reads, or it is corrupt: give a GeoTIFF, PNG or "
             "JPEG, or re-export or re-download it"
+        )
+    if path.is_file() and os.access(path, os.R_OK):
+        # a local file GDAL took for an image and could not read (a TIFF whose directory
+        # is cut off: "TIFFReadDirectory:Failed to read directory at offset ..."): said as
+        # ingest says it, with what to do (2026-12-05, session 33: GDAL's words alone)
+        detail = " ".join(str(err).split()).replace(str(path), "").replace(path.name, "")
+        detail = detail.strip(" :'\"")
+        detail = detail[:160] + "..." if len(detail) > 160 else detail
+        return (
+            f"the file is corrupt or truncated ({detail or 'GDAL cannot read it'}): "
+            "re-download or re-export it"
         )
     return str(err)
 
