@@ -460,11 +460,14 @@ def _analyze_csv(
         }
         if look_back:  # the end of that day at the site, as `analyze SITE --as-of`
             check_as_of_at_site(as_of.date(), site or path.name, offset)
-            as_of -= offset
+    # --as-of's day is a day in each site's zone (--zone's, else the one its day column
+    # fits, else UTC): the end of that day there, as `analyze SITE --as-of`; the analysis
+    # takes every line of that day (analyze_series cuts by day), and so do the summaries
+    ends = {name: as_of - zones.get(name, timedelta(0)) if look_back else as_of for name in by_site}
     evs = [parse_event_option(t) for t in event_texts]
     results = {
         name: analyze_series(
-            pts, evs, settings, as_of=as_of, utc_offset=zones.get(name, timedelta(0))
+            pts, evs, settings, as_of=ends[name], utc_offset=zones.get(name, timedelta(0))
         )
         for name, pts in sorted(by_site.items())
     }
@@ -473,12 +476,14 @@ def _analyze_csv(
     if as_json:
         # the table says how many counts were left out; JSON alone said nothing of them
         for name, pts in sorted(by_site.items()):
-            later = sum(1 for p in _counted(pts) if p.when > as_of)
+            z = zones.get(name, timedelta(0))
+            later = sum(1 for p in _counted(pts) if not _within(p, ends[name], z))
             if later:
                 label = f"site {name}" if name else path.name
                 err_console.print(
                     f"[bold yellow]warning:[/] {escape(label)}: {later} "
-                    f"count{plural_s(later)} after {as_of:%Y-%m-%d %H:%M} UTC left out",
+                    f"count{plural_s(later)} after "
+                    f"{_end_said(local_day(ends[name], z), z, name in zones)} left out",
                     highlight=False,
                     soft_wrap=True,
                 )
@@ -490,13 +495,14 @@ def _analyze_csv(
             ]
         )
         return
-    # the day --as-of names (at the site with --zone; else in UTC)
-    day = local_day(as_of, offset or timedelta(0))
     for name, alerts in results.items():
+        z = zones.get(name, timedelta(0))
+        day = local_day(ends[name], z)  # the day --as-of names (or today) in the site's zone
         totals = _counted(by_site[name])
-        n_usable = sum(1 for p in totals if p.when <= as_of)
+        n_usable = sum(1 for p in totals if _within(p, ends[name], z))
         later = len(totals) - n_usable  # left out by the analysis: say so, not "usable"
-        counted = f"{n_usable} usable count{plural_s(n_usable)}{_of_classes(totals, as_of)}" + (
+        of = _of_classes(totals, ends[name], z)
+        counted = f"{n_usable} usable count{plural_s(n_usable)}{of}" + (
             f"; {later} after {day:%Y-%m-%d} left out" if later else ""
         )
         label = f"site {name}" if name else path.name
@@ -552,15 +558,35 @@ def _counted(points: Sequence[CountPoint]) -> list[CountPoint]:
     return totals or usable
 
 
-def _of_classes(points: Sequence[CountPoint], as_of: datetime) -> str:
+def _within(point: CountPoint, as_of: datetime, utc_offset: timedelta) -> bool:
+    """``point`` is in an analysis as of ``as_of``: of that moment's day or earlier at its
+    site (``utc_offset``), as :func:`~railwatch.analysis.alerts.analyze_series` cuts."""
+    from railwatch.analysis.events import local_day
+
+    return local_day(point.when, utc_offset) <= local_day(as_of, utc_offset)
+
+
+def _end_said(day: date, utc_offset: timedelta, known: bool) -> str:
+    """The end of ``day`` a warning names: ``2021-01-02 23:59 UTC`` for a file of UTC
+    dates alone, ``2021-01-02 (days at UTC-7)`` in a zone (``--zone``'s, or the one the
+    file's day column fits)."""
+    from railwatch.analysis.events import offset_text
+
+    if not known:
+        return f"{day:%Y-%m-%d} 23:59 UTC"
+    return f"{day:%Y-%m-%d} (days at {offset_text(utc_offset)})"
+
+
+def _of_classes(points: Sequence[CountPoint], as_of: datetime, utc_offset: timedelta) -> str:
     """Which classes :func:`_counted`'s ``points`` are of, when not the total: " of tank",
-    ": hopper 20, tank 40" (the counts of each up to ``as_of``), else ""."""
+    ": hopper 20, tank 40" (the counts of each up to ``as_of``'s day at the site,
+    ``utc_offset``), else ""."""
     classes = sorted({p.cls for p in points})
     if not classes or classes == ["all"]:
         return ""
     if len(classes) == 1:
         return f" of {escape(classes[0])}"
-    shown = [p for p in points if p.when <= as_of]
+    shown = [p for p in points if _within(p, as_of, utc_offset)]
     return ": " + ", ".join(f"{c} {sum(1 for p in shown if p.cls == c)}" for c in classes)
 
 
