@@ -102,3 +102,36 @@ def test_process_names_the_command_that_judges_its_new_results(
         one_site, monkeypatch, capsys, processed=[1], unusable=[], extra=("--json",)
     )
     assert "railwatch analyze" not in err and "railwatch analyze" not in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["ingest", "yard", "many/"], "Run the same command again to go on"),
+        (["process", "yard"], "Run the same command again to go on"),
+        (["process", "yard", "--reprocess"], "run again processes every scene again"),
+    ],
+)
+def test_an_interrupt_says_how_to_go_on(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    expected: str,
+) -> None:
+    """Ctrl-C in `ingest` (1 of 40 files recorded) said only "Interrupted; the database
+    keeps every scene recorded so far.": not that running it again goes on, nor that
+    `process --reprocess` run again starts over (68 of 223 demo scenes had been done)."""
+    from railwatch.cli import main as cli_main
+
+    def interrupted(args: object, console: object) -> int:
+        cli_main._started = True
+        cli_main._command = argv[0]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_main, "_run", interrupted)
+    assert cli_main.main(argv) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("Interrupted; the database keeps every scene recorded so far. ")
+    assert expected in err
+    if "--reprocess" in argv:
+        assert "without --reprocess, it processes only those not yet processed" in err

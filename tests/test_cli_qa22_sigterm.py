@@ -93,7 +93,7 @@ def test_sigterm_during_process_unwinds_like_ctrl_c(tmp_path: Path, fake_module:
         proc.kill()
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert err.strip().splitlines()[-1:] == [
-        "Terminated; the database keeps every scene recorded so far."
+        "Terminated; the database keeps every scene recorded so far." + cli_main._GO_ON
     ], err
     assert proc.returncode == 143, err
     assert out.strip() == "lock free", (out, err)
@@ -175,5 +175,5 @@ def test_sigterm_in_a_command_says_terminated(
     monkeypatch.setattr(cli_main, "_run", terminated)
     assert cli_main.main(["site", "list"]) == 143
     assert capsys.readouterr().err == (
-        "Terminated; the database keeps every scene recorded so far.\n"
+        "Terminated; the database keeps every scene recorded so far." + cli_main._GO_ON + "\n"
     )

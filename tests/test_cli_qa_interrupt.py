@@ -135,4 +135,6 @@ def test_a_command_that_records_scenes_says_they_are_kept(
 ) -> None:
     _interrupt_in(monkeypatch, command, interrupt)
     assert cli_main.main([command]) == code
-    assert capsys.readouterr().err == f"{word}; the database keeps every scene recorded so far.\n"
+    assert capsys.readouterr().err == (
+        f"{word}; the database keeps every scene recorded so far.{cli_main._GO_ON}\n"
+    )

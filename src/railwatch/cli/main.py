@@ -44,6 +44,13 @@ _INTERRUPTED = "Interrupted; the database keeps every scene recorded so far."
 #: What SIGTERM prints, likewise.
 _TERMINATED_EARLY = "Terminated."
 _TERMINATED = "Terminated; the database keeps every scene recorded so far."
+#: What to do next, after either of those two (2026-12-05, session 33: the line said
+#: what was kept, not how to go on, nor that `process --reprocess` starts over).
+_GO_ON = " Run the same command again to go on: what is recorded is not done again."
+_GO_ON_REPROCESS = (
+    " `railwatch process --reprocess` run again processes every scene again; run without "
+    "--reprocess, it processes only those not yet processed with this detector."
+)
 #: The commands that record scenes in the database one at a time as they go, so that an
 #: interrupt leaves those recorded so far (and says so). Every other command has no
 #: database (train, calibrate, quantize, simulate, detect, eval, scale: they write files
@@ -57,6 +64,8 @@ _started = False
 _command: str | None = None
 #: Whether SIGTERM arrived (the interrupt then says "Terminated" and exits 143).
 _terminated = False
+#: Whether the command line holds ``--reprocess`` (what to do next differs then).
+_reprocess = False
 #: The process that installed the SIGTERM handler (a forked child keeps the default).
 _handler_pid: int | None = None
 
@@ -325,10 +334,11 @@ def main(argv: list[str] | None = None) -> int:
 
     A Ctrl-C at any point, while the modules load as while a command runs, is one line
     on stderr and status 130, never a traceback; SIGTERM likewise, with status 143."""
-    global _started, _terminated, _command
+    global _started, _terminated, _command, _reprocess
     _started = False
     _terminated = False
     _command = None
+    _reprocess = "--reprocess" in (sys.argv[1:] if argv is None else argv)
     handled = _handle_sigterm()
     try:
         from railwatch.cli._common import err_console
@@ -360,6 +370,8 @@ def _say_interrupted() -> int:
         line = _TERMINATED if kept else _TERMINATED_EARLY
     else:
         line = _INTERRUPTED if kept else _INTERRUPTED_EARLY
+    if kept:
+        line += _GO_ON_REPROCESS if _command == "process" and _reprocess else _GO_ON
     try:
         sys.stderr.write(f"\n{line}\n" if sys.stderr.isatty() else f"{line}\n")
         sys.stderr.flush()
