@@ -135,3 +135,55 @@ def test_an_interrupt_says_how_to_go_on(
     assert expected in err
     if "--reprocess" in argv:
         assert "without --reprocess, it processes only those not yet processed" in err
+
+
+def test_scene_to_review_prints_the_interval_as_the_other_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`scene to-review`'s reason printed a 3 m image's stored interval as stored,
+    "interval 15.5-251.74", beside its count "≈51.9"."""
+    from datetime import UTC, datetime
+
+    from shapely.geometry import box
+
+    from railwatch.cli import _common
+    from railwatch.cli.main import main
+    from railwatch.sites import SiteSpec
+    from railwatch.storage import Database, repo
+    from report_db import (
+        CRS,
+        IMG_H_M,
+        IMG_W_M,
+        SITE_UTM,
+        X0,
+        Y0,
+        FakeCount,
+        FakeInfo,
+        FakeQuality,
+        to_wgs84,
+    )
+
+    url = f"sqlite:///{tmp_path / 'scenes.db'}"
+    db = Database(url)
+    with db.session() as s:
+        site = repo.add_site(s, SiteSpec(name="yard", geometry=to_wgs84(SITE_UTM)))
+        info = FakeInfo(
+            uri="/imagery/yard_20241201.tif",
+            content_hash=f"{1:064d}",
+            acquired=datetime(2024, 12, 1, 16, 0, tzinfo=UTC),
+            crs=CRS,
+            footprint=to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
+            gsd=3.0,
+            width=100,
+            height=100,
+            sensor="PlanetScope-sim",
+        )
+        scene, _ = repo.add_scene(s, site, info, 1.0)
+        count = FakeCount(51.86, 15.5, 251.74, {}, 0, method="length")
+        repo.record_scene_result(s, scene.id, FakeQuality(0.97), [], count, "test", "1")
+    db.dispose()
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(_common.console, "width", 200)
+    assert main(["--db", url, "scene", "to-review", "yard"]) == 0
+    out = capsys.readouterr().out
+    assert "interval 15.5-251.7," in out, out

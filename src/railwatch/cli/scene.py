@@ -546,6 +546,7 @@ def to_review(
     yet. Check one with `railwatch scene cars ID`, then `railwatch scene review ID`."""
     from railwatch.analysis.events import local_day
     from railwatch.analysis.store import site_utc_offset
+    from railwatch.report.format import fmt_num
     from railwatch.report.model import clock_words, site_clock
 
     db = open_db(ctx)
@@ -586,7 +587,7 @@ def to_review(
                 for kind, sev, cls in c.alerts
             )
             if c.alerts
-            else f"interval {c.low:g}-{c.high:g}, {c.spread:.0%} of the count wide"
+            else f"interval {fmt_num(c.low)}-{fmt_num(c.high)}, {c.spread:.0%} of the count wide"
         )
         if c.low_sun:
             why += f"; sun {c.sun_elevation:.0f}° high: long shadows may be counted as cars"
