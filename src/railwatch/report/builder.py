@@ -866,7 +866,9 @@ def build_report(
         # HTML report beside the PDF of an earlier one
         with written(target, target.with_suffix(".pdf")) as (html_tmp, pdf_tmp):
             write_html(data, html_tmp)
-            full = f"the HTML report beside this PDF, {target.name} (section Images)"
+            # a name holding a space is quoted: the PDF's lines keep it whole (pdf._wrap)
+            name = f"`{target.name}`" if any(c.isspace() for c in target.name) else target.name
+            full = f"the HTML report beside this PDF, {name} (section Images)"
             write_pdf(data, pdf_tmp, full_list=full)
     except OSError as err:
         raise _cannot_write(target, err) from err

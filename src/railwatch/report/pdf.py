@@ -65,23 +65,90 @@ def _page() -> Figure:
     return fig
 
 
+#: The spans a line never breaks inside (unless one alone is wider than a line, then only
+#: where :class:`_PathWrapper` allows): a command as the report quotes it (`...`, with
+#: a bracket or punctuation written against it), a URL and a file path, with a folder
+#: name holding a space (``/data/My Reports/site.html``: a following word that holds a
+#: ``/``, not after a comma or the like); and a number with its unit ("(6-7 %)", "3 m").
+#: Each from the start to the end of its words. Until 2026-12-05 (session 33) ``textwrap``
+#: broke a path at a space or a hyphen inside it, or anywhere in a token longer than a
+#: line, and began a line with the "% off" of "10 % off".
+_UNBROKEN = re.compile(
+    r"[^\s`]*`[^`\n]*`[^\s`]*"
+    r"|[A-Za-z][A-Za-z0-9+.-]*://[^\s`]+"
+    r"|[^\s`]*[/\\][^\s`]*(?:(?<![,;:)]) +[^\s/\\`]+[/\\][^\s`]*)*"
+    r"|(?<!\S)[^\s`\d]*\d[\d.,]*(?:[-–]\d[\d.,]*)? (?:%|km²|km|m²|m|°)(?!\w)[^\s`]*"
+)
+
+
+class _Span(str):
+    """A chunk of text from :data:`_UNBROKEN` (what is left of it once broken too);
+    ``command``: a quoted command, which may also break at a space."""
+
+    command: bool = False
+
+
+def _span(text: str, command: bool) -> _Span:
+    out = _Span(text)
+    out.command = command
+    return out
+
+
+class _PathWrapper(textwrap.TextWrapper):
+    """``textwrap`` with :data:`_UNBROKEN` spans kept whole on one line. A span wider
+    than a line starts a line and is broken after a ``/`` (or ``\\``; in a URL not
+    inside its ``//``), in a quoted command also after a space; at the line's width only
+    where none of those is within it (one file name wider than the line). No character
+    is lost: a span's spaces stay inside its lines."""
+
+    def _split(self, text: str) -> list[str]:
+        chunks: list[str] = []
+        at = 0
+        for m in _UNBROKEN.finditer(text):
+            chunks += super()._split(text[at : m.start()])
+            chunks.append(_span(m.group(), "`" in m.group()))
+            at = m.end()
+        return [c for c in chunks + super()._split(text[at:]) if c]
+
+    def _handle_long_word(
+        self, reversed_chunks: list[str], cur_line: list[str], cur_len: int, width: int
+    ) -> None:
+        chunk = reversed_chunks[-1]
+        if not isinstance(chunk, _Span):
+            super()._handle_long_word(reversed_chunks, cur_line, cur_len, width)
+            return
+        if cur_line:
+            return  # the span starts the next line, with the whole width for it
+        ends = [
+            i + 1
+            for i, c in enumerate(chunk[:width])
+            if (c in "/\\" and chunk[i + 1 : i + 2] not in ("/", "\\"))
+            or (c == " " and chunk.command)
+        ]
+        end = ends[-1] if ends else max(width, 1)  # no '/' in the width: broken at it
+        cur_line.append(chunk[:end])
+        reversed_chunks[-1] = _span(chunk[end:], chunk.command)
+
+
 def _wrap(text: str, width: int, fontsize: float | None = None) -> str:
     """``text`` wrapped at ``width`` characters, each character the PDF's font cannot draw
     (Chinese, Korean...) as ``?``: they were empty boxes, with a warning each on the
     terminal. With ``fontsize`` (points) a paragraph is wrapped narrower until each of
     its lines fits the page's text width (:data:`TEXT_WIDTH_PT`): digits and capitals
-    are wide, and a headline wrapped at 150 characters ran off the page's right edge."""
+    are wide, and a headline wrapped at 150 characters ran off the page's right edge.
+    Commands, URLs and file paths are not broken at a space or hyphen inside them
+    (:class:`_PathWrapper`)."""
     out = []
     for para in pdf_text(text).split("\n"):
         n = width
-        lines = textwrap.wrap(para, n) or [""]
+        lines = _PathWrapper(n).wrap(para) or [""]
         while (
             fontsize is not None
             and n > 40
             and any(_width_pt(line, fontsize) > TEXT_WIDTH_PT for line in lines)
         ):
             n = int(n * 0.93)
-            lines = textwrap.wrap(para, n) or [""]
+            lines = _PathWrapper(n).wrap(para) or [""]
         out += lines
     return "\n".join(out)
 
