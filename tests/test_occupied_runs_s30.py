@@ -191,7 +191,7 @@ def test_report_chips_draw_the_runs(
     import matplotlib.pyplot as plt
 
     from railwatch.report.builder import _chip_pair, _SiteInfo
-    from railwatch.report.chips import OCCUPIED_LABEL, chip_figure
+    from railwatch.report.chips import chip_figure, occupied_label
     from railwatch.report.data import scene_rows
     from railwatch.report.style import OCCUPIED_COLOUR
 
@@ -212,7 +212,7 @@ def test_report_chips_draw_the_runs(
     drawn = [ln for ln in ax.get_lines() if ln.get_color() == OCCUPIED_COLOUR]
     assert len(drawn) == len(after.occupied)
     labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
-    assert OCCUPIED_LABEL in labels
+    assert occupied_label() in labels
     plt.close(fig)
     old = dataclasses.replace(row, occupied=None)  # counted before session 30
     after, _, _ = _chip_pair(info, old, None, {})

@@ -27,12 +27,30 @@ from railwatch.detect.base import Detection
 from railwatch.imagery.register import phase_shift
 from railwatch.report.charts import new_figure, plain_text
 from railwatch.report.model import ChipImage
-from railwatch.report.style import ANALYST_COLOUR, OCCUPIED_COLOUR, class_colour, class_order
+from railwatch.report.style import (
+    ANALYST_COLOUR,
+    OCCUPIED_COLOUR,
+    car_equivalent_m,
+    class_colour,
+    class_order,
+    length_range,
+)
 
 _OUTLINE = [patheffects.withStroke(linewidth=2.5, foreground="black")]
 _OCCUPIED_OUTLINE = [patheffects.withStroke(linewidth=2.4, foreground="black")]
-#: Legend label of a length count's occupied track (:attr:`ChipImage.occupied`).
-OCCUPIED_LABEL = "track read as occupied (1.5-10 m: car equivalents = length / 14 m)"
+
+
+def occupied_label() -> str:
+    """Legend label of a length count's occupied track (:attr:`ChipImage.occupied`): its
+    resolutions and car length from the counting's settings, as the chart's legend and
+    caption say them. Until 2026-12-05 (session 33) it was written out ("1.5-10 m"), a
+    range the rest of the report writes "1.5–10 m" and would not follow."""
+    return (
+        f"track read as occupied ({length_range()}: car equivalents = length / "
+        f"{car_equivalent_m():g} m)"
+    )
+
+
 #: Legend label of the site's outline (the white dashed line on a chip).
 OUTLINE_LABEL = "site boundary"
 #: The site outline's dash pattern, on the chips and in their legend.
@@ -304,7 +322,7 @@ def _draw_legend(
             )
         )
     if occupied:
-        handles.append(Patch(facecolor=OCCUPIED_COLOUR, edgecolor="black", label=OCCUPIED_LABEL))
+        handles.append(Patch(facecolor=OCCUPIED_COLOUR, edgecolor="black", label=occupied_label()))
     if outline:
         # white as on the chips, edged in grey to show on the page
         handles.append(

@@ -40,7 +40,7 @@ from railwatch.report.model import (
     acknowledged_words,
     clock_words,
 )
-from railwatch.report.style import length_range
+from railwatch.report.style import car_equivalent_m, length_range
 
 
 def data_uri(payload: bytes, mime: str) -> str:
@@ -85,6 +85,7 @@ def _environment() -> jinja2.Environment:
         fmt_scene_count=fmt_scene_count,
         year_summary=year_summary,
         length_range=length_range,
+        car_equivalent_m=car_equivalent_m,
     )
     return env
 

@@ -365,9 +365,10 @@ def _alert_pages(data: ReportData) -> list[Figure]:
 
 def first_sentence(text: str) -> str:
     """The first sentence of an alert's explanation (what was seen, against what), with
-    an ellipsis when more follows."""
+    an ellipsis when more follows (kept on the sentence's last line)."""
     parts = re.split(r"(?<=[.!?])\s+(?=[A-Z(])", text.strip(), maxsplit=1)
-    return parts[0] + (" …" if len(parts) > 1 else "")
+    # a no-break space: the ellipsis was wrapped onto a line of its own (session 33)
+    return parts[0] + ("\u00a0…" if len(parts) > 1 else "")
 
 
 def _alert_list_pages(
@@ -454,7 +455,7 @@ def _table_rows(data: ReportData, scenes: Sequence[SceneRow]) -> list[list[str]]
                 s.clock,
                 s.sensor or "",
                 f"{s.gsd:.2f}",
-                usable[:28],
+                _cut(usable, 28),  # cut with an ellipsis: "no: haze covers 99 % of the"
                 fmt_pct(s.clear_fraction),
                 fmt_pct(s.coverage),
                 fmt_scene_count(s),
@@ -481,6 +482,36 @@ def _image_header(data: ReportData) -> list[str]:
     ]
 
 
+#: A table's font size (points), and the smallest it is made to fit a page's width.
+TABLE_FONT = 7.0
+TABLE_FONT_MIN = 5.0
+#: Space (points) between a table cell's text and its side.
+CELL_PAD_PT = 3.0
+
+
+def _column_widths(
+    header: Sequence[str], text: Sequence[Sequence[str]], room: float
+) -> tuple[list[float], float]:
+    """The widths (points) of a table's columns within ``room`` points, and its font
+    size: each column as wide as its widest text as drawn (with :data:`CELL_PAD_PT` either
+    side), the room left over shared in proportion; a table wider than ``room`` in
+    :data:`TABLE_FONT` gets a smaller font, down to :data:`TABLE_FONT_MIN`. Until
+    2026-12-05 (session 33) the widths went by the number of characters, and a column of
+    digits or capitals ran into the next one ("100 %149.1 [82.3–307.1]", "objects"
+    written over the reasons an image was listed for)."""
+    fontsize = TABLE_FONT
+    for _ in range(4):
+        widths = [
+            max(_width_pt(str(r[i]), fontsize) for r in [header, *text]) + 2 * CELL_PAD_PT
+            for i in range(len(header))
+        ]
+        if sum(widths) <= room or fontsize <= TABLE_FONT_MIN:
+            break
+        fontsize = max(fontsize * room / sum(widths), TABLE_FONT_MIN)
+    scale = room / sum(widths)  # > 1: the room left over; < 1 only below the smallest font
+    return [w * scale for w in widths], fontsize
+
+
 def _draw_table(
     fig: Figure,
     header: Sequence[str],
@@ -488,8 +519,9 @@ def _draw_table(
     shaded: Sequence[bool],
     top: float = 0.87,
 ) -> None:
-    """A table from ``top`` (figure fraction) down: columns as wide as their text, the
-    rows of ``shaded`` (images that could not be counted) tinted."""
+    """A table from ``top`` (figure fraction) down, the page's width: columns as wide as
+    their text (:func:`_column_widths`), the rows of ``shaded`` (images that could not
+    be counted) tinted."""
     ax = fig.add_axes((0.04, 0.05, 0.92, top - 0.05))
     ax.axis("off")
     if not cells:
@@ -499,11 +531,12 @@ def _draw_table(
         cellText=text, colLabels=list(header), loc="upper center", cellLoc="right", colLoc="right"
     )
     table.auto_set_font_size(False)
-    table.set_fontsize(7)
-    chars = [max(len(str(r[i])) for r in [header, *text]) + 2 for i in range(len(header))]
-    total = float(sum(chars))
+    room = 0.92 * fig.get_figwidth() * 72.0
+    widths, fontsize = _column_widths(header, text, room)
+    table.set_fontsize(fontsize)
     for (row, col), cell in table.get_celld().items():
-        cell.set_width(min(chars[col] / total, 0.3))
+        cell.set_width(widths[col] / room)
+        cell.PAD = CELL_PAD_PT / widths[col]  # a fraction of the cell's width
         cell.set_edgecolor("#d8dde2")
         if row == 0:
             cell.set_facecolor("#f0f2f4")

@@ -43,6 +43,14 @@ def length_range() -> str:
     return f"{LENGTH_GSD:g}\u2013{PRESENCE_GSD:g} m"
 
 
+def car_equivalent_m() -> float:
+    """The length of track (m) a count by occupied length reads as one car
+    (:data:`~railwatch.detect.coarse.CONVENTIONAL_CAR_M`)."""
+    from railwatch.detect.coarse import CONVENTIONAL_CAR_M  # cv2: imported when used
+
+    return CONVENTIONAL_CAR_M
+
+
 def class_colour(cls: str) -> str:
     """The colour of a class (grey for classes without an assigned colour)."""
     return CLASS_COLOURS.get(cls, OTHER_COLOUR)
