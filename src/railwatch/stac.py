@@ -622,6 +622,10 @@ def _register(
             entry: dict[str, Any] = {"file": name, "reason": reason}
             if swapped:  # the site would lie under it with its lon and lat exchanged
                 entry["site_swapped"] = True
+            if filters.collections and item.collection_id not in filters.collections:
+                # its own collection, for the CLI to name when --collection matched no item
+                # (a mistyped id skipped a whole catalog with status 0; session 33)
+                entry["collection"] = item.collection_id
             summary.skipped.append(entry)
             return
         acquired = _acquired(item)

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from railwatch.cli._common import (
     console,
+    err_console,
     parse_date_option,
     parse_radiometry_option,
     partly_failed,
@@ -225,6 +226,7 @@ def _report(summary: IngestSummary, url: str) -> None:
             "--radiometry is for 16-bit and float images.",
             highlight=False,
         )
+    _print_collection_note(summary, found)
     print_warnings(summary.ingested)
     for entry in summary.failed:
         console.print(
@@ -233,6 +235,29 @@ def _report(summary: IngestSummary, url: str) -> None:
             soft_wrap=True,
         )
     print_site_swapped(summary)
+
+
+def _print_collection_note(summary: IngestSummary, found: int) -> None:
+    """When every item found was skipped for being in another collection than those
+    --collection names, which collections they are in: a mistyped id (``--collection
+    sentinel`` over a catalog of ``skysat-sim``) listed each item as skipped and ended
+    with status 0, as a catalog with nothing new does (2026-12-05, session 33)."""
+    others = [e for e in summary.skipped if "collection" in e]
+    if not others or len(others) != found:
+        return
+    names = sorted({str(e["collection"]) for e in others if e["collection"] is not None})
+    has_none = any(e["collection"] is None for e in others)
+    where = ", ".join(names) + (" and items in no collection" if has_none and names else "")
+    if not names:
+        where = "no collection"
+    err_console.print(
+        f"note: no item found is in the --collection given; the {found} item"
+        f"{plural_s(found)} found {'is' if found == 1 else 'are'} in {escape(where)}: "
+        "check the collection id (as its collection.json or the API's /collections gives "
+        "it), or leave --collection out to take every collection.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def register(app: typer.Typer) -> None:
