@@ -1040,11 +1040,38 @@ def _sidecar_reason(path: Path) -> str:
         what = "a quality mask"
     elif name.endswith((".aux.xml", ".ovr", ".msk")):
         what = "a GDAL sidecar"
+    elif _is_stac_item(path):
+        # a STAC item named alone (its image elsewhere, or not there): ingest-stac reads
+        # it and the image it names (2026-12-05, session 33: "a metadata or label file")
+        return (
+            "a STAC item, not an image: name the image it describes (or its folder), or "
+            f"register it with `railwatch ingest-stac SITE --stac {path}`"
+        )
     else:
         what = "a metadata or label file"
     return (
         f"{what}, read with the image beside it, not an image of its own: name the "
         "image (or its folder)"
+    )
+
+
+def _is_stac_item(path: Path) -> bool:
+    """Whether ``path`` is a JSON file holding one STAC item (a GeoJSON Feature with
+    ``stac_version`` and ``assets``); a file that cannot be read so is not."""
+    import json
+
+    if path.suffix.lower() != ".json":
+        return False
+    try:
+        with path.open("rb") as fh:
+            doc = json.loads(fh.read(4_000_000))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(doc, dict)
+        and doc.get("type") == "Feature"
+        and "stac_version" in doc
+        and isinstance(doc.get("assets"), dict)
     )
 
 

@@ -221,6 +221,17 @@ def ingest(
         if summary.site_swapped:  # the images are right: the site is not (each says so)
             raise ImageryError(f"nothing ingested into site {summary.site}: {summary.site_swapped}")
         what = "the file was" if n == 1 else f"all {n} files were"
+        if n == len(summary.sidecars):  # only sidecars named: say why, and what to name
+            raise ImageryError(
+                f"nothing ingested into site {summary.site}: {what} refused: "
+                + "; ".join(
+                    f"{Path(d['file']).name} is {d['reason']}".replace(
+                        " SITE ", f" {summary.site} "
+                    )
+                    for d in summary.sidecars[:3]
+                )
+                + ("" if n <= 3 else f"; and {n - 3} more sidecars")
+            )
         raise ImageryError(  # unreadable, undated, outside the site...: each says which
             f"nothing ingested into site {summary.site}: {what} refused, for the "
             "reasons listed above"
