@@ -485,6 +485,9 @@ def test_alert_pages_match_the_whole_list(
                     {
                         **alert_dict(a),
                         "day": alert_day(a.when, site_utc_offset(a.site)).isoformat(),
+                        # the members of `railwatch alerts --json` (session 33)
+                        "reviewed": bool((a.metrics or {}).get("reviewed")),
+                        "changed_since_ack": (a.metrics or {}).get("changed_since_ack"),
                     }
                 )
                 for a in rows
