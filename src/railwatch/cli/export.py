@@ -74,7 +74,20 @@ def export(
         _csv_to_stdout(db, site)
         return
     path = export_site(db, site, fmt, out)
-    console.print(f"wrote {escape(str(path))}", highlight=False)
+    console.print(f"wrote {escape(_written_words(path, fmt))}", highlight=False)
+
+
+def _written_words(path: Path, fmt: str) -> str:
+    """What `export` wrote: the file, or for geojson and geoparquet the folder with its
+    files (2026-12-05, session 33: "wrote rosario.geojson" was a folder of five files,
+    read as one GeoJSON file)."""
+    from railwatch.export.gis import LAYER_NAMES
+
+    if fmt not in ("geojson", "geoparquet"):
+        return str(path)
+    ext = "geojson" if fmt == "geojson" else "parquet"
+    files = [f"{name}.{ext}" for name in LAYER_NAMES if (path / f"{name}.{ext}").is_file()]
+    return f"{path} (a folder: {', '.join(files)}, one file per layer)"
 
 
 #: The --out that means standard output (a file named '-' is written as ./- : typer
