@@ -145,3 +145,31 @@ def test_the_html_chip_caption_takes_the_range_and_car_length_from_the_settings(
     caption = text[text.index("Green lines along the track") :].split("{% endif %}")[0]
     assert "1.5–10 m" not in caption and "14 m" not in caption
     assert "length_range()" in caption and "car_equivalent_m()" in caption
+
+
+def test_a_caveats_further_lines_are_indented_under_its_first() -> None:
+    """The caveats and method pages: a caveat's second line began at the margin, as the
+    next caveat does, and read as a caveat of its own."""
+    from railwatch.report.pdf import _text_pages
+
+    caveat = (
+        "45 counts come from images taken with the sun below 30° (2018-11-23 (24.9°), "
+        "2018-11-24 (24.2°), 2018-11-27 (26.4°), 2018-12-20 (22.3°), 2018-12-29 (22.5°) and "
+        "40 more): cars then cast long shadows, dark strips of a car's size beside them, "
+        "which the detector may count as cars."
+    )
+    data = SimpleNamespace(
+        site="yard",
+        caveats=(caveat, "Each count is a snapshot at the image's acquisition time."),
+        events=(),
+        method=(("alert thresholds", ", ".join(f"threshold_{i}={i}.0" for i in range(30))),),
+    )
+    (page,) = _text_pages(cast(ReportData, data))
+    body = next(t.get_text() for t in page.texts if "• 45 counts" in t.get_text())
+    lines = body.split("\n")
+    first = lines.index(next(line for line in lines if line.startswith("• 45 counts")))
+    after = lines.index("• Each count is a snapshot at the image's acquisition time.")
+    assert after > first + 1  # the caveat took more than a line
+    assert all(line.startswith("   ") and line.strip() for line in lines[first + 1 : after])
+    method = lines.index(next(line for line in lines if line.startswith("alert thresholds")))
+    assert lines[method + 1].startswith("   threshold_"), lines

@@ -698,16 +698,28 @@ def _image_pages(data: ReportData, full_list: str | None) -> list[Figure]:
 TEXT_LINES_PER_PAGE = 42
 
 
+#: The indent of an item's further lines on the caveats and method pages: about the
+#: width of its "• ".
+HANGING = "   "
+
+
+def _hanging(text: str) -> str:
+    """A caveat, event or method item wrapped (8.5 pt) with its further lines indented
+    under its first: they began at the margin, as the next item does, and a caveat of
+    three lines read as three (session 33)."""
+    return _wrap(text, 140 - len(HANGING), 8.5).replace("\n", "\n" + HANGING)
+
+
 def _text_pages(data: ReportData) -> list[Figure]:
     """Caveats and method, as many pages as they take: one page held about 40 lines,
     and the demo's 45 caveats ran off its foot, the method with them."""
     blocks = ["Caveats\n"]
-    blocks += [_wrap("• " + c, 140, 8.5) for c in data.caveats] or ["• none"]
+    blocks += [_hanging("• " + c) for c in data.caveats] or ["• none"]
     if data.events:
         blocks += ["\nEvents\n"]
-        blocks += [_wrap(f"{e.when.isoformat()}  {e.label}", 140, 8.5) for e in data.events]
+        blocks += [_hanging(f"{e.when.isoformat()}  {e.label}") for e in data.events]
     blocks += ["\nMethod\n"]
-    blocks += [_wrap(f"{k}: {v}", 140, 8.5) for k, v in data.method]
+    blocks += [_hanging(f"{k}: {v}") for k, v in data.method]
     chunks: list[list[str]] = [[]]
     used = 0
     for block in blocks:
