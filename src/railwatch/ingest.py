@@ -1119,6 +1119,10 @@ def _known_duplicate(
         known_uri, known_stamp = known.uri, (known.meta or {}).get(FILE_STAMP_KEY)
         known_mask = known.mask_uri, (known.meta or {}).get(MASK_STAMP_KEY)
         from_stac = "stac_collection" in (known.meta or {})
+    if stamp is not None and not from_stac and _moved_from(known_uri, path):
+        moved = _relocate(db, entry, known_id, known_uri, path, stamp, known_stamp, known_mask)
+        if moved is not None:  # read where it is now, as a scene of this path
+            known_uri, known_mask = str(path.resolve()), moved
     # a STAC item's scene keeps the item's description; the item beside this file is
     # read before anything is written, so that one it refuses leaves the scene as it was
     scaling = (
@@ -1185,6 +1189,86 @@ def _known_duplicate(
             )
     summary.duplicates.append(entry)
     return True
+
+
+def _moved_from(known_uri: str, path: Path) -> bool:
+    """Whether the scene's file ``known_uri`` is a local file that is gone, and ``path``
+    (the same content, by its hash) is another file: the image was moved since ingest."""
+    from railwatch.imagery.inspect import uri_scheme
+
+    if uri_scheme(known_uri) is not None or known_uri == str(path.resolve()):
+        return False
+    return not Path(known_uri).exists() and path.is_file()
+
+
+def _relocate(
+    db: Database,
+    entry: dict[str, Any],
+    scene_id: int,
+    known_uri: str,
+    path: Path,
+    stamp: Mapping[str, Any],
+    known_stamp: Any,
+    known_mask: tuple[str | None, Any],
+) -> tuple[str | None, Any] | None:
+    """Have the scene read its file at ``path``, where it was moved (same SHA-256), when
+    what GDAL reads with it is the same there (each sidecar's digest) and so is its
+    quality mask (the same name beside it, the same SHA-256): its results and review
+    stay, as they are of the same image. Says in ``entry`` what was done, or why not;
+    returns the scene's quality mask and its stamp now, or None when it was not moved.
+    Before 2026-12-05 (session 33) a moved folder ingested again was "already ingested"
+    and every `railwatch process` failed its scenes: "no such file (was it moved after
+    ingest?)", with no way to point them at the new place."""
+    old = Path(known_uri)
+    why_not = None
+    was_sides = known_stamp.get(SIDECARS_KEY) if isinstance(known_stamp, Mapping) else None
+    now_sides = stamp.get(SIDECARS_KEY) or {}
+    if isinstance(was_sides, Mapping):
+        was = {k: (v or {}).get("sha256") for k, v in was_sides.items()}
+        now = {k: (v or {}).get("sha256") for k, v in now_sides.items()}
+        if was != now:
+            why_not = "the files GDAL reads with it there differ from those it was ingested with"
+    mask_uri, mask_was = known_mask
+    new_mask: str | None = None
+    mask_now: dict[str, Any] | None = None
+    if why_not is None and mask_uri is not None and _local_mask(mask_uri) is not None:
+        moved_mask = path.parent / Path(mask_uri).name
+        if Path(mask_uri).exists():
+            new_mask = mask_uri  # the mask stayed where it was
+        elif not moved_mask.is_file():
+            why_not = f"its quality mask {Path(mask_uri).name} is not beside it"
+        else:
+            new_mask = str(moved_mask.resolve())
+            mask_now = mask_stamp(new_mask)
+            sha = mask_was.get("sha256") if isinstance(mask_was, Mapping) else None
+            if mask_now is None or (sha is not None and mask_now.get("sha256") != sha):
+                why_not = f"its quality mask {moved_mask.name} there is not the one ingested"
+    if why_not is not None:
+        entry["reason"] += (
+            f"; its file {old} is gone, but it is not moved here: {why_not}. "
+            f"Put the files back in {old.parent}, or ingest this copy into another site"
+        )
+        return None
+    with db.session() as s:
+        scene = repo.lock_scene(s, scene_id)
+        if scene.uri != known_uri:  # another run moved it meanwhile
+            return None
+        scene.uri = str(path.resolve())
+        meta = {**(scene.meta or {}), FILE_STAMP_KEY: dict(stamp)}
+        if mask_now is not None:
+            scene.mask_uri = new_mask
+            meta[MASK_STAMP_KEY] = {
+                **mask_now,
+                **{k: v for k, v in (mask_was or {}).items() if k == FIRST_USE_KEY},
+            }
+        scene.meta = meta
+        now_mask = (scene.mask_uri, meta.get(MASK_STAMP_KEY))
+    entry["reason"] += (
+        f"; its file was moved here from {old.parent} (same content): the scene reads it "
+        "here now, its results kept"
+    )
+    entry["moved_from"] = str(old)
+    return now_mask
 
 
 def _take_scaling_beside(

@@ -399,9 +399,9 @@ def read_site_window(
     path = gdal_path(uri)
     name = str(uri).rstrip("/").rsplit("/", 1)[-1]
     if not is_remote(uri) and not Path(path).is_file():
-        raise ImageryError(f"{path}: no such file (was it moved after ingest?)")
+        raise ImageryError(f"{path}: no such file{_MOVED}")
     if mask_uri is not None and not is_remote(mask_uri) and not local_path(mask_uri).is_file():
-        raise ImageryError(f"quality mask {mask_uri}: no such file (was it moved after ingest?)")
+        raise ImageryError(f"quality mask {mask_uri}: no such file{_MOVED}")
     # A local file is opened as inspect_scene opened it at ingest, its folder listed:
     # GDAL then reads the sidecars it knows (NAME.aux.xml with a CRS that overrides the
     # one inside, NAME.tfw with the geotransform, NAME.msk with the mask), which it
@@ -701,6 +701,15 @@ def _stretch(band: np.ndarray, valid: np.ndarray) -> np.ndarray:
         return np.zeros(band.shape, dtype=np.uint8)
     lo, hi = stretch_range(values)
     return stretch_to_uint8(band, lo, hi)
+
+
+#: What a scene whose local file (or mask) is gone is told to do: ingest finds a moved
+#: file by its content and points the scene there (2026-12-05, session 33; the message
+#: asked "was it moved after ingest?" and nothing could point the scene at its new place).
+_MOVED = (
+    ": if it was moved, ingest it again from where it is now (`railwatch ingest SITE "
+    "FOLDER`: the scene is pointed there, its results kept), or put it back"
+)
 
 
 def open_raster(path: str | Path, *, error: type[RailwatchError] = ImageryError) -> Any:
