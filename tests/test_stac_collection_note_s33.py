@@ -6,6 +6,7 @@ which collections the items are in)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ def _catalog(tmp_path: Path, collections: list[str | None]) -> str:
     catalog = pystac.Catalog("c", "a catalog")
     for k, collection in enumerate(collections):
         make_cog(tmp_path / f"{k}.tif", k)
-        extra = {} if collection is None else {"collection": collection}
+        extra: dict[str, Any] = {} if collection is None else {"collection": collection}
         catalog.add_item(pystac.Item.from_dict(item(f"i{k}", str(tmp_path / f"{k}.tif"), **extra)))
     catalog.normalize_hrefs(str(tmp_path / "catalog"))
     catalog.save(pystac.CatalogType.SELF_CONTAINED)
