@@ -47,7 +47,7 @@ def test_export_csv_to_dash_writes_the_csv_to_stdout_and_nothing_else(
     assert main(["--db", db_url, "export", "testyard", "-f", "csv", "-o", "c.csv"]) == 0
     capsysbinary.readouterr()
     assert piped == (tmp_path / "c.csv").read_bytes()  # the file's bytes, no 'wrote' line
-    assert piped.startswith(b"date,day,scene_id,")
+    assert piped.startswith(b"date,day,local_zone,scene_id,")
 
 
 @pytest.mark.parametrize(

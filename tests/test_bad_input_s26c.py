@@ -122,7 +122,7 @@ def test_export_csv_to_a_reader_that_stops_after_one_line_ends_quietly(
     (128 + SIGPIPE), as a shell reports `cat` cut short, and nothing on stderr."""
     args = ["--db", big_db, "export", SITE_NAME, "-f", "csv", "-o", "-"]
     code, err, line = _run_closed(args, tmp_path, first_line=True, unbuffered=unbuffered)
-    assert line.startswith(b"date,day,scene_id,"), line
+    assert line.startswith(b"date,day,local_zone,scene_id,"), line
     assert (code, err) == (EXIT_OUTPUT_CLOSED, "")
 
 

@@ -49,7 +49,8 @@ def test_the_csv_and_geojson_give_it_and_the_csv_reads_back(
     out = tmp_path / "akl.csv"
     assert main(["export", "akl", "--format", "csv", "--out", str(out)]) == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert list(rows[0])[:3] == ["date", "day", "scene_id"]
+    # the site's zone after its day since 2026-12-05 (session 33)
+    assert list(rows[0])[:4] == ["date", "day", "local_zone", "scene_id"]
     assert rows[-1]["date"].startswith(UTC_DAY) and rows[-1]["day"] == LOCAL
     folder = tmp_path / "gj"
     assert main(["export", "akl", "--format", "geojson", "--out", str(folder)]) == 0

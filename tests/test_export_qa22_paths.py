@@ -97,7 +97,7 @@ def test_other_outputs_are_still_written(populated: tuple[str, Path, Path], tmp_
     url, _, _ = populated
     out = tmp_path / "rw.db.csv"
     assert main(["--db", url, "export", "testyard", "-f", "csv", "--out", str(out)]) == 0
-    assert out.read_text(encoding="utf-8").startswith("date,day,scene_id")
+    assert out.read_text(encoding="utf-8").startswith("date,day,local_zone,scene_id")
 
 
 @pytest.mark.parametrize(

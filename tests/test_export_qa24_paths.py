@@ -86,7 +86,9 @@ def test_a_symbolic_link_is_written_through(db: Database, tmp_path: Path, fmt: s
     assert link.is_symlink() and link.resolve() == target
     written = target.read_bytes()
     assert written != b"old"
-    assert written.startswith(b"date,day,scene_id" if fmt == "csv" else b"SQLite format 3")
+    assert written.startswith(
+        b"date,day,local_zone,scene_id" if fmt == "csv" else b"SQLite format 3"
+    )
 
 
 def test_a_tilde_is_the_home_folder(
@@ -98,7 +100,9 @@ def test_a_tilde_is_the_home_folder(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(work)
     export_site(db, "testyard", "csv", "~/yard.csv")
-    assert (home / "yard.csv").read_text(encoding="utf-8").startswith("date,day,scene_id")
+    assert (
+        (home / "yard.csv").read_text(encoding="utf-8").startswith("date,day,local_zone,scene_id")
+    )
     assert list(work.iterdir()) == []
 
 

@@ -93,7 +93,7 @@ def test_output_beside_other_sites_images_is_still_written(
     url, image = two_sites
     out = image.with_name("other.csv")
     assert main(["--db", url, "export", "other", "-f", "csv", "--out", str(out)]) == 0
-    assert out.read_text(encoding="utf-8").startswith("date,day,scene_id")
+    assert out.read_text(encoding="utf-8").startswith("date,day,local_zone,scene_id")
 
 
 @pytest.fixture()

@@ -34,7 +34,9 @@ def test_the_counts_csv_has_the_local_day_and_reads_back(tmp_path: Path) -> None
         r = client.get("/api/sites/akl/counts?format=csv&limit=1000")
     assert r.status_code == 200, r.text
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert list(rows[0])[:3] == ["when", "day", "scene_id"]
+    # the site's zone after its day since 2026-12-05 (session 33)
+    assert list(rows[0])[:4] == ["when", "day", "local_zone", "scene_id"]
+    assert {row["local_zone"] for row in rows} == {"UTC+12"}
     (late,) = [row for row in rows if row["when"] == LATE.isoformat()]
     assert late["day"] == LOCAL
     series = parse_counts_csv(r.text, source="akl-all-counts.csv")

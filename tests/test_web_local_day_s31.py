@@ -95,7 +95,7 @@ def test_a_late_image_has_the_next_day_at_the_site(world: dict[str, Any]) -> Non
     # the CSV download has `day` after `when` since session 32 (the counts reader reads
     # it back: tests/test_web_counts_csv_day_s32d.py)
     csv = world["client"].get(f"/api/sites/{SITE}/counts?format=csv").text
-    assert csv.splitlines()[0].split(",")[:3] == ["when", "day", "scene_id"]
+    assert csv.splitlines()[0].split(",")[:4] == ["when", "day", "local_zone", "scene_id"]
 
 
 def test_an_alerts_day_is_the_day_its_key_and_text_name(world: dict[str, Any]) -> None:

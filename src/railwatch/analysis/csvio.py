@@ -79,6 +79,8 @@ EXPORT_ONLY = (
     "no_count_reason",
     "detector_count",
     "day",  # the image's local day at its site (since session 32): each line's day
+    # the site's nominal zone (since 2026-12-05, session 33): the zone the lines are read in
+    "local_zone",
 )
 #: ``status`` values of an exported image that was never analysed: processing failed, or
 #: not processed yet. Without a count they are left out, as the database's analysis
@@ -545,6 +547,7 @@ def parse_counts_csv(
     lines: dict[str, list[SourceLine]] | None = None,
     zone_spans: dict[str, tuple[timedelta, timedelta]] | None = None,
     zone_misfits: dict[str, str] | None = None,
+    stated_zones: dict[str, timedelta] | None = None,
 ) -> dict[str, list[CountPoint]]:
     """Parse CSV text into count points per site (site "" when there is no site column).
 
@@ -582,6 +585,15 @@ def parse_counts_csv(
     33: such a column, of a site in another zone, was passed over), or with
     ``zone_misfits`` given, that error's message put there by site, the first of each
     (a file of several sites read for one of them: the caller decides).
+
+    An export's ``local_zone`` column (since 2026-12-05, session 33: the site's nominal
+    zone, ``UTC-7``, as the sites layer gives it) says the zone of each site's lines, so
+    none is guessed: it must be one zone on every line of a site (:func:`_stated_zones`),
+    each line's ``day`` must be its time's day in it (an error naming the line), it is
+    the site's zone in ``zones`` and its first and last in ``zone_spans``, and it is put
+    in ``stated_zones`` by site. With ``utc_offset`` a site whose ``local_zone`` is
+    another is a misfit (as above). A column empty throughout a site's lines (a file
+    written before it) says nothing of that site's zone.
 
     ``lines``, when given, is filled with each point's :data:`SourceLine` (the line it
     starts on and its date as written), by site, in the order of the points: the lines
@@ -698,8 +710,14 @@ def parse_counts_csv(
     )
     #: per site, the lines' (line, UTC time, day) of the day column, for its zone
     dated: dict[str, list[tuple[int, datetime, date]]] = {}
+    #: per site, the zone its lines' local_zone states, and a disagreement with utc_offset
+    stated = _stated_zones(rows, col) if exported and "local_zone" in col else {}
     #: per site, what is wrong with its first day that utc_offset does not give
     misfits: dict[str, str] = {}
+    if utc_offset is not None:
+        for name, (first_line, text, offset) in stated.items():
+            if offset != utc_offset:
+                misfits[name] = _zone_disagrees(first_line, text, name, utc_offset)
     #: per site, each point's line and date as written, in the order of its points
     at: dict[str, list[SourceLine]] = {}
     for line, row in rows:
@@ -709,6 +727,11 @@ def parse_counts_csv(
 
         when, timed = read_when(cell("date"), line, order, decimal_comma=decimal_comma)
         local = _day_cell(cell("day"), line, when, timed) if by_day else None
+        zone = stated[cell("site").strip()][2] if cell("site").strip() in stated else None
+        if zone is not None and timed and cell("day").strip():
+            wrong = _day_misfit(cell("day"), line, when, zone, stated_zone=True)
+            if wrong is not None:
+                raise InputError(wrong)
         if utc_offset is not None and exported and timed and cell("day").strip():
             misfit = _day_misfit(cell("day"), line, when, utc_offset)
             if misfit is not None:
@@ -766,7 +789,11 @@ def parse_counts_csv(
         if local is not None:
             dated.setdefault(site, []).append((line, when, local))
         if usable and count is not None:
-            day = local if local is not None else _warn_day(when, timed, utc_offset)
+            day = (
+                local
+                if local is not None
+                else _warn_day(when, timed, utc_offset if utc_offset is not None else zone)
+            )
             days.setdefault((site, cls, day), []).append((line, point))
     if not out and left_out:
         raise InputError(
@@ -780,12 +807,17 @@ def parse_counts_csv(
             raise InputError(next(iter(misfits.values())))
         zone_misfits.update(misfits)
     spans = {site: _zone_of_days(lines, site) for site, lines in dated.items()}
+    # a stated zone is the site's: its days fit it (checked above), no middle one is taken
+    hours = {site: round(z[2] / timedelta(hours=1)) for site, z in stated.items()}
+    spans.update({site: (h, h) for site, h in hours.items() if site in out})
     if zones is not None:
         zones.update({site: timedelta(hours=(a + b) // 2) for site, (a, b) in spans.items()})
     if zone_spans is not None:
         zone_spans.update(
             {site: (timedelta(hours=a), timedelta(hours=b)) for site, (a, b) in spans.items()}
         )
+    if stated_zones is not None:
+        stated_zones.update({site: z[2] for site, z in stated.items() if site in out})
     if lines is not None:
         lines.update(at)
     if warn is not None:
@@ -941,22 +973,112 @@ def _zone_of_days(lines: list[tuple[int, datetime, date]], site: str) -> tuple[i
     )
 
 
-def _day_misfit(text: str, line: int, when: datetime, utc_offset: timedelta) -> str | None:
+def _day_misfit(
+    text: str, line: int, when: datetime, utc_offset: timedelta, *, stated_zone: bool = False
+) -> str | None:
     """What is wrong with an export line's ``day`` that is not the day of its time
     ``utc_offset`` east of UTC (the zone the file is read in: a stored site's, or
-    ``analyze --counts --zone``'s); None when it is."""
+    ``analyze --counts --zone``'s, or with ``stated_zone`` the line's own ``local_zone``);
+    None when it is."""
     from railwatch.analysis.events import offset_text
 
     utc = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     local = (utc + utc_offset).date()
     if text.strip() == local.isoformat():
         return None
+    if stated_zone:
+        return (
+            f"line {line}: day {text.strip()!r} is not the day of its time "
+            f"{utc:%Y-%m-%d %H:%M} UTC in its local_zone {offset_text(utc_offset)} "
+            f"({local.isoformat()}): `railwatch export` writes each image's local day in "
+            "its site's zone, so one of the two was changed; correct the day or the "
+            "local_zone (or export the site again)"
+        )
     return (
         f"line {line}: day {text.strip()!r} is not the day of its time "
         f"{utc:%Y-%m-%d %H:%M} UTC in {offset_text(utc_offset)} ({local.isoformat()}): "
         "the file's day column (each image's local day at its site, as `railwatch "
         f"export` writes it) follows another zone than {offset_text(utc_offset)}; check "
         "the zone given for the site (or that the file is of this site)"
+    )
+
+
+#: A zone as ``local_zone``, ``--zone`` or :func:`~railwatch.analysis.events.offset_text`
+#: write it: ``UTC-7``, ``UTC+12``, ``GMT+3``, ``-7``, ``+05:00`` (whole hours).
+_ZONE = re.compile(r"(?:UTC|GMT)?\s*([+-]\s*\d{1,2})(?::?00)?", re.IGNORECASE)
+
+
+def zone_offset(text: str) -> timedelta | None:
+    """A site's nominal zone written ``UTC-7``, ``UTC+12``, ``UTC`` (as
+    :func:`~railwatch.analysis.events.offset_text` writes it, and the export's
+    ``local_zone``), ``-7`` or ``+05:00``, as an offset east of UTC: whole hours from
+    UTC-12 to UTC+12, as :func:`railwatch.sites.nominal_utc_offset` gives them; None for
+    anything else."""
+    raw = text.strip().replace("\u2212", "-")
+    if raw.upper() in ("UTC", "GMT", "Z", "0", "+0", "-0"):
+        return timedelta(0)
+    m = _ZONE.fullmatch(raw)
+    hours = int(m.group(1).replace(" ", "")) if m else None
+    if hours is None or not -12 <= hours <= 12:
+        return None
+    return timedelta(hours=hours)
+
+
+def _stated_zones(
+    rows: list[tuple[int, list[str]]], col: dict[str, int]
+) -> dict[str, tuple[int, str, timedelta]]:
+    """The zone an export's ``local_zone`` column gives each site, as (its first line, the
+    zone as written, the offset), for the sites whose lines give one. Every line of such
+    a site must give that zone (an error naming the line that does not: a site has one
+    nominal zone, and its days are in it)."""
+    cells: dict[str, list[tuple[int, str]]] = {}
+    for line, row in rows:
+        site = row[col["site"]].strip() if "site" in col else ""
+        cells.setdefault(site, []).append((line, row[col["local_zone"]].strip()))
+    out: dict[str, tuple[int, str, timedelta]] = {}
+    for site, given in cells.items():
+        first = next(((n, t) for n, t in given if t), None)
+        if first is None:
+            continue  # written before the column (or emptied): its zone is not said
+        of = f" of site {site!r}" if site else ""
+        fix = (
+            ": a site has one nominal zone, and `railwatch export` writes it on every line "
+            "of the site; correct the line (in a file of several sites, check its site)"
+        )
+        for n, text in sorted(given, key=lambda g: g != first):
+            offset = zone_offset(text) if text else None
+            if text and offset is None:
+                raise InputError(
+                    f"line {n}: local_zone {text!r} is not a zone: `railwatch export` writes "
+                    "the site's nominal zone as UTC-7, UTC+12 or UTC (whole hours from "
+                    "UTC-12 to UTC+12); correct it, or export the site again"
+                )
+            if offset is None:
+                raise InputError(
+                    f"line {n}: local_zone is empty, but line {first[0]} gives "
+                    f"{first[1]!r}{of}{fix}"
+                )
+            if site not in out:
+                out[site] = (n, text, offset)
+            elif offset != out[site][2]:
+                raise InputError(
+                    f"line {n}: local_zone {text!r} is not line {first[0]}'s {first[1]!r}{of}{fix}"
+                )
+    return out
+
+
+def _zone_disagrees(line: int, text: str, site: str, utc_offset: timedelta) -> str:
+    """The error for a ``local_zone`` that is not ``utc_offset``, the zone the file is
+    read in (``analyze --counts --zone``'s, or the stored site's for ``scene
+    import-reviews``)."""
+    from railwatch.analysis.events import offset_text
+
+    of = f" of site {site!r}" if site else ""
+    return (
+        f"line {line}: local_zone {text!r}{of} is not {offset_text(utc_offset)}, the zone "
+        "the file is read in (`analyze --counts --zone`'s, or the stored site's for `scene "
+        "import-reviews`): check that the file is of this site; `analyze --counts` needs "
+        "no --zone for a file that gives local_zone"
     )
 
 
@@ -1136,12 +1258,14 @@ def read_counts_csv(
     lines: dict[str, list[SourceLine]] | None = None,
     zone_spans: dict[str, tuple[timedelta, timedelta]] | None = None,
     zone_misfits: dict[str, str] | None = None,
+    stated_zones: dict[str, timedelta] | None = None,
 ) -> dict[str, list[CountPoint]]:
     """Read a CSV file of hand counts (:func:`decode_counts`); see :func:`parse_counts_csv`
     (``utc_offset``: the site's, for a file of one stored site's counts; ``zones``: filled
     with the zone of an export's day column, by site, and ``zone_spans`` with the first
     and last zone that fit it, ``zone_misfits`` with what is wrong with a day column
-    ``utc_offset`` does not give; ``lines``: filled with each point's line and date as
+    ``utc_offset`` does not give, ``stated_zones`` with the zone an export's
+    ``local_zone`` gives, by site; ``lines``: filled with each point's line and date as
     written, by site)."""
     p = Path(path)
     try:
@@ -1164,4 +1288,5 @@ def read_counts_csv(
         lines=lines,
         zone_spans=zone_spans,
         zone_misfits=zone_misfits,
+        stated_zones=stated_zones,
     )

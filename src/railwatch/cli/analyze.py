@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -245,8 +244,10 @@ def analyze(
             help="With --counts: the site's nominal zone, e.g. UTC-7 (whole hours; "
             "`railwatch site show SITE --json` and the export's sites layer give it as "
             "local_zone). The counts' days, --as-of's day and a silence's time are then "
-            "the site's, as `railwatch analyze SITE` gives them; without it a file's days "
-            "are those of its day column (an export's) or UTC days.",
+            "the site's, as `railwatch analyze SITE` gives them. Not needed for an export "
+            "made since 2026-12-05: its local_zone column gives each site's zone (--zone "
+            "must then agree). Without either, a file's days are those of its day column "
+            "(an export's) or UTC days.",
         ),
     ] = None,
     record_years: Annotated[
@@ -322,8 +323,8 @@ def analyze(
             "--zone is for --counts: a stored site's zone is its own (from its longitude)"
         )
     # a stored site's today is its own: checked once its zone is read (_analyze_db); so
-    # is that of --counts with --zone
-    end = parse_as_of(as_of, at_site=counts is None or offset is not None)
+    # is that of --counts, once the file is read (--zone's, or its local_zone column's)
+    end = parse_as_of(as_of, at_site=True)
     if counts is not None:
         if store:
             raise InputError("--store is for a site's stored alerts; --counts stores nothing")
@@ -350,26 +351,22 @@ def analyze(
     )
 
 
-_ZONE = re.compile(r"(?:UTC|GMT)?\s*([+-]\s*\d{1,2})(?::?00)?", re.IGNORECASE)
-
-
 def parse_zone(text: str) -> timedelta:
     """``--zone``: a site's nominal zone, ``UTC-7``, ``UTC+12``, ``UTC`` (as
     :func:`~railwatch.analysis.events.offset_text` writes it), ``-7`` or ``+05:00``:
     whole hours from UTC-12 to UTC+12, as :func:`railwatch.sites.nominal_utc_offset`
-    gives them."""
-    raw = text.strip().replace("\u2212", "-")
-    if raw.upper() in ("UTC", "GMT", "Z", "0", "+0", "-0"):
-        return timedelta(0)
-    m = _ZONE.fullmatch(raw)
-    hours = int(m.group(1).replace(" ", "")) if m else None
-    if hours is None or not -12 <= hours <= 12:
+    gives them (:func:`railwatch.analysis.csvio.zone_offset`, which also reads an
+    export's ``local_zone``)."""
+    from railwatch.analysis.csvio import zone_offset
+
+    offset = zone_offset(text)
+    if offset is None:
         raise InputError(
             f"--zone {text!r}: give the site's nominal zone as UTC-7, UTC+12 or UTC (whole "
             "hours from UTC-12 to UTC+12, its longitude / 15 rounded): `railwatch site show "
             "SITE --json` gives it as local_zone, and so does `railwatch export`'s sites layer"
         )
-    return timedelta(hours=hours)
+    return offset
 
 
 def check_class_option(cls: str | None) -> None:
@@ -405,7 +402,9 @@ def _analyze_csv(
 ) -> None:
     """``analyze --counts``; ``zone``: ``--zone``'s offset (None: not given) and whether
     ``--as-of`` was given (then ``as_of`` is the end of that day in UTC, moved to the end
-    of that day in the zone given)."""
+    of that day in each site's zone, and checked not to be after today there). An
+    export's ``local_zone`` column (since 2026-12-05, session 33) is each site's zone as
+    ``--zone`` would give it, so an export analysed back needs no flag."""
     from railwatch.analysis.csvio import read_counts_csv
     from railwatch.analysis.events import local_day
     from railwatch.imagery.dates import local_noon
@@ -415,6 +414,7 @@ def _analyze_csv(
     zones: dict[str, timedelta] = {}
     spans: dict[str, tuple[timedelta, timedelta]] = {}
     misfits: dict[str, str] = {}  # --zone's: a day column of a site in another zone
+    stated: dict[str, timedelta] = {}  # the zone an export's local_zone gives, by site
     by_site = read_counts_csv(
         path,
         warn=lambda line: err_console.print(
@@ -424,6 +424,7 @@ def _analyze_csv(
         zones=zones,
         zone_spans=spans,
         zone_misfits=misfits,
+        stated_zones=stated,
     )
     if site is not None:
         if set(by_site) == {""}:
@@ -446,20 +447,29 @@ def _analyze_csv(
                 f"sites ({names}): give the SITE whose zone it is"
             )
         for name in by_site:  # the others' days may follow their own zones
-            if name in misfits:
+            if name in misfits:  # (or its local_zone is another)
                 raise InputError(misfits[name])
         zones = {name: offset for name in by_site}
-        # a date given alone is that day at the site: its noon there, as ingest dates an
-        # image of a known day (its 00:00 UTC was the day before west of Greenwich)
-        by_site = {
-            name: [
-                replace(p, when=local_noon(p.when.date(), offset)) if p.date_only else p
-                for p in pts
-            ]
-            for name, pts in by_site.items()
-        }
-        if look_back:  # the end of that day at the site, as `analyze SITE --as-of`
-            check_as_of_at_site(as_of.date(), site or path.name, offset)
+    # each site's zone, known from --zone or the file's local_zone (not guessed)
+    known = {name: zones[name] for name in by_site if offset is not None or name in stated}
+    # a date given alone is that day at the site: its noon there, as ingest dates an
+    # image of a known day (its 00:00 UTC was the day before west of Greenwich)
+    by_site = {
+        name: [
+            replace(p, when=local_noon(p.when.date(), known[name]))
+            if p.date_only and name in known
+            else p
+            for p in pts
+        ]
+        for name, pts in by_site.items()
+    }
+    if look_back:  # not after today at the site, as `analyze SITE --as-of`; else in UTC
+        for name in sorted(by_site):
+            if name in known:
+                check_as_of_at_site(as_of.date(), name or path.name, known[name])
+            else:
+                today = max(datetime.now(UTC).date(), date.today())
+                _check_not_after(as_of.date(), today, today.isoformat())
     # --as-of's day is a day in each site's zone (--zone's, else the one its day column
     # fits, else UTC): the end of that day there, as `analyze SITE --as-of`; the analysis
     # takes every line of that day (analyze_series cuts by day), and so do the summaries
@@ -543,7 +553,8 @@ def _warn_zone_unknown(
         f"silence{plural_s(silences)} {'is' if silences == 1 else 'are'} timed at local "
         f"midnight in {offset_text(middle)}, hours off if the site's zone is another; give "
         "it with --zone (e.g. --zone UTC-7; `railwatch site show SITE` shows it) for "
-        "the times `railwatch analyze SITE` gives",
+        "the times `railwatch analyze SITE` gives, or export the site again (an export "
+        "since 2026-12-05 says it, local_zone)",
         highlight=False,
         soft_wrap=True,
     )

@@ -411,7 +411,10 @@ def count_layer(
 def site_layers(session: Session, site_name: str) -> dict[str, Layer]:
     """All layers of a site, keyed by :data:`LAYER_NAMES`. Each image's time (UTC) is
     followed by ``day``, its local day at the site (:func:`with_day`), and the site has
-    its ``local_zone``."""
+    its ``local_zone``; so has each line of the counts, after ``day`` (since 2026-12-05,
+    session 33: the counts CSV did not say the zone its days are in, and ``analyze
+    --counts`` read back guessed one that its day column fits, so a silence's time could
+    be hours off without ``--zone``)."""
     from railwatch.analysis.events import offset_text
     from railwatch.analysis.store import site_utc_offset
 
@@ -419,12 +422,14 @@ def site_layers(session: Session, site_name: str) -> dict[str, Layer]:
     scenes = repo.list_scenes(session, site)
     reviews = site_reviews(session, site)
     offset = site_utc_offset(site)
+    zone = offset_text(offset)
+    counts = with_day(count_layer(session, site, scenes, reviews), "date", offset)
     return {
-        "sites": _with_column(site_layer(site), "area_km2", "local_zone", offset_text(offset)),
+        "sites": _with_column(site_layer(site), "area_km2", "local_zone", zone),
         "scenes": with_day(scene_layer(scenes), "acquired", offset),
         "detections": with_day(detection_layer(session, site, scenes, reviews), "acquired", offset),
         "occupied_track": with_day(occupied_layer(scenes), "date", offset),
-        "counts": with_day(count_layer(session, site, scenes, reviews), "date", offset),
+        "counts": _with_column(counts, "day", "local_zone", zone),
     }
 
 

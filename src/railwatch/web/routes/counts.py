@@ -29,6 +29,9 @@ router = APIRouter(tags=["counts"], dependencies=[Depends(require_read)])
 FIELDS = (
     "when",
     "day",
+    # the site's nominal zone whose days `day` names, as the export's counts give it
+    # (2026-12-05, session 33)
+    "local_zone",
     "scene_id",
     "cls",
     "count",
@@ -132,7 +135,7 @@ def site_counts(
         # `day` after `when`, as in the JSON and the export's counts (session 32; the
         # counts reader passes it over: the time says it)
         for row, p in zip(rows, shown, strict=True):
-            row = {**row, "day": local_day(p.when, utc_offset).isoformat()}
+            row = {**row, "day": local_day(p.when, utc_offset).isoformat(), "local_zone": zone}
             writer.writerow({k: "" if row[k] is None else row[k] for k in FIELDS})
         headers["Content-Disposition"] = attachment(f"{site}-{cls}-counts.csv")
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
