@@ -225,11 +225,9 @@ def test_the_dashboards_counts_csv_says_the_zone_and_reads_back(
     stored = _stored(url, "harbin", capsys)
     assert main(["analyze", "--counts", str(path), "--json", "--as-of", AS_OF]) == 0
     out = capsys.readouterr()
-    # the download has no gsd column: its alerts' metrics do not name the thresholds
-    # (fine ones here, as a file without gsd is judged)
-    assert [_same(a, thresholds=False) for a in json.loads(out.out)] == [
-        _same(a, thresholds=False) for a in stored
-    ]
+    # since the download has gsd, its alerts name the thresholds the stored ones do
+    assert [_same(a) for a in json.loads(out.out)] == [_same(a) for a in stored]
+    assert {row["gsd"] for row in rows} == {"0.5"}
     assert "warning" not in out.err, out.err
 
 

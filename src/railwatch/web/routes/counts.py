@@ -33,6 +33,10 @@ FIELDS = (
     # (2026-12-05, session 33)
     "local_zone",
     "scene_id",
+    # the image's resolution, m/pixel: it picks the alert thresholds a count read back
+    # with `analyze --counts` is judged with (2026-12-05, session 33; without it a 3 m
+    # site's counts were judged with the fine thresholds)
+    "gsd",
     "cls",
     "count",
     "low",
@@ -55,6 +59,7 @@ def _row(p: CountPoint) -> dict[str, Any]:
     return {
         "when": p.when.isoformat(),
         "scene_id": p.scene_id,
+        "gsd": p.gsd,
         "cls": p.cls,
         "count": None if presence else p.count,
         "low": None if presence else p.low,
