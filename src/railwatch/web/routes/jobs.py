@@ -33,6 +33,14 @@ class JobIn(BaseModel):
     )
 
 
+class AnalyzeIn(BaseModel):
+    """The body of a re-analysis: none, or an empty object (it takes no options; a
+    field sent is refused with a 422 naming it, as every other endpoint refuses fields
+    it does not know, where before session 33 any body was ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 def _shown(job: Any, request: Request) -> dict[str, Any]:
     """A job as this reader may see it: a failed job's error with its file paths and
     URLs cut to file names unless the request carries the token or a session (as the
@@ -87,7 +95,7 @@ def get_job(job_id: JobId, request: Request) -> dict[str, Any]:
     dependencies=[Depends(require_write)],
     summary="Re-run the analysis of a site",
 )
-def analyze(site: SiteName, db: DB) -> dict[str, Any]:
+def analyze(site: SiteName, db: DB, body: AnalyzeIn | None = None) -> dict[str, Any]:
     """Rebuild the site's alerts from its stored counts and events, as of now
     (idempotent for the same day; acknowledgements are kept). The counts are those
     ``railwatch analyze`` prints: ``created``, ``unchanged``, ``updated``, ``removed``,
