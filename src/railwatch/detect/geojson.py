@@ -381,9 +381,37 @@ def from_feature_collection(
             x, y = tr.transform(xy[:, 0], xy[:, 1])
             return np.column_stack([np.asarray(x), np.asarray(y)])
 
+    def got(value: object) -> str:  # a JSON value's type in words
+        if isinstance(value, bool):  # before int: a bool is an int in Python
+            return "true or false"
+        if isinstance(value, int | float):
+            return "a number"
+        if isinstance(value, str):
+            return "a string"
+        if isinstance(value, list):
+            return "a list"
+        return "an object" if isinstance(value, Mapping) else "null"
+
+    # a `features` that is no list, or a feature that is no object, is named as such
+    # (since 2026-12-05, session 33: "x" was read letter by letter, "feature 0 has no
+    # geometry"); a collection without `features` holds none, as before
+    features = fc.get("features")
+    if features is None:
+        features = []
+    if not isinstance(features, list | tuple):
+        raise InputError(
+            f"{source + ': ' if source else ''}features must be a list of GeoJSON Feature "
+            f"objects (got {got(features)}): give each railcar as a Feature with a Polygon "
+            "geometry"
+        )
     dets: list[Detection] = []
-    for k, feat in enumerate(fc.get("features") or []):
-        geom = feat.get("geometry") if isinstance(feat, Mapping) else None
+    for k, feat in enumerate(features):
+        if not isinstance(feat, Mapping):
+            raise InputError(
+                f"{where} {k} must be a GeoJSON Feature object (got {got(feat)}): give each "
+                "railcar as a Feature with a Polygon geometry, or remove it"
+            )
+        geom = feat.get("geometry")
         if _is_occupied_run(feat, geom):
             continue  # a length estimate's evidence (`detect` at 1.5-10 m), not a railcar
         if not isinstance(geom, Mapping):

@@ -259,9 +259,22 @@ def set_site_tracks(
 
 
 def get_site(session: Session, name: SiteRef) -> Site:
-    """The site named ``name`` (or ``name`` itself when it is a Site)."""
+    """The site named ``name`` (or ``name`` itself when it is a Site).
+
+    A name holding a NUL character is refused with an :class:`InputError` before the
+    database is asked: no site name can hold one, and PostgreSQL raised on the character
+    in any text it is given (SQLite answered "no site named"); a name read from a file (a
+    site column) can carry one (since 2026-12-05, session 33)."""
     if isinstance(name, Site):
         return name
+    if "\x00" in name:
+        at = name.index("\x00") + 1
+        named = name if len(name) <= 80 else name[:80] + "..."
+        raise InputError(
+            f"a site name cannot hold a NUL character (U+0000), and {named!r} has one at "
+            f"character {at}: give the site's name as `railwatch site list` lists it (a name "
+            "read from a file: correct the file's site column)"
+        )
     # names are stored in NFC (sites.validate_name); one typed in another Unicode form
     # looks the same and is found, as is a name stored before names were normalised
     forms = list(dict.fromkeys([normalise_name(name), name, unicodedata.normalize("NFD", name)]))
@@ -1103,7 +1116,11 @@ def _checked_review_counts(
     total = out["all"]
     for cls in parts:
         if out[cls] > total:
-            raise InputError(f"{cls} {out[cls]:g} is more than the total {total:g}")
+            raise InputError(
+                f"{cls} {out[cls]:g} is more than the total {total:g}: the total counts every "
+                f"car, of every type, so give a total of at least {out[cls]:g} or a {cls} "
+                f"count of at most {total:g}"
+            )
     typed = sum(out.get(c, 0.0) for c in (*CAR_CLASSES, "railcar"))
     if typed > total:
         raise InputError(
