@@ -247,7 +247,7 @@ def _across_methods(
         # no ratio against a record under one car (it is taken against at least 1 car)
         times = f"{ratio:.1f}× the record" if record >= 1.0 else "above the record"
         text = (
-            f"{obs.text(whole.cls)}: {lower_end} "
+            f"{obs.text(whole.cls, length=method == LENGTH_METHOD)}: {lower_end} "
             f"{times} of {_n(record)} set on {_d(best.when)} by the "
             f"{len(before)} counts made another way ({other}) over the previous "
             f"{_span(span)}. Counts of its own kind ({words}) have too little history "
@@ -370,9 +370,17 @@ def _d(day: float | datetime | date) -> str:
     return str(np.datetime64(int(np.floor(day)), "D"))
 
 
-def _cars(cls: str, n: float | None = None) -> str:
-    """The cars of a series in words, singular for exactly one car (``n``)."""
+def _cars(cls: str, n: float | None = None, *, length: bool = False) -> str:
+    """The cars of a series in words, singular for exactly one car (``n``). ``length``:
+    counts from occupied track length (method ``length``, 1.5–10 m imagery), which are
+    car equivalents (occupied length / 14 m), not cars seen one by one: "car
+    equivalents" (since 2026-12-05, session 33; before, "railcars" as for the others).
+    Such counts tell only the total (:func:`railwatch.detect.base.tells_class`); a type's
+    series of them (a CSV may give one) is that type's car equivalents."""
     one = n is not None and n == 1.0
+    if length:
+        what = "car equivalent" if one else "car equivalents"
+        return what if cls in ("all", "railcar") else f"{cls} {what}"
     if cls in ("all", "railcar"):
         return "railcar" if one else "railcars"
     return f"{cls} car" if one else f"{cls} cars"
@@ -446,13 +454,17 @@ class _Obs:
     high: float | None
     usual: float = 0.0
 
-    def text(self, cls: str) -> str:
+    def text(self, cls: str, *, length: bool) -> str:
+        """The count, its interval and day. ``length``: the series' counts are car
+        equivalents (:func:`_cars`), except an analyst's count (a scene review), which is
+        of the railcars themselves (``railwatch scene review ID --count N``)."""
         interval = ""
         if self.point.reviewed:
             interval = f", {REVIEWED_WORDS},"
         elif self.low is not None and self.high is not None and self.high > self.low:
             interval = f" (interval {_n(self.low)}–{_n(self.high)})"
-        return f"{_n(self.value)} {_cars(cls, self.value)}{interval} on {_d(self.point.when)}"
+        cars = _cars(cls, self.value, length=length and not self.point.reviewed)
+        return f"{_n(self.value)} {cars}{interval} on {_d(self.point.when)}"
 
     def _width(self) -> float:
         if self.low is None or self.high is None or self.point.reviewed:
@@ -645,12 +657,19 @@ class _Cusum:
 
 
 def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
-    """Record, spike, shift and drop alerts of one class series (usable images only)."""
+    """Record, spike, shift and drop alerts of one class series (usable images only).
+
+    The explanations call the counts "car equivalents" where every usable count of the
+    series is one by occupied track length (method ``length``), else "railcars"
+    (:func:`_cars`; since 2026-12-05, session 33)."""
     usable = series.usable
     days, counts = series.arrays()
     n = len(usable)
     if n == 0:
         return []
+    # the texts' noun: car equivalents where every count is one (occupied track length);
+    # analyze_series gives each method's counts apart (a mixed series says "railcars")
+    length = all(p.method == LENGTH_METHOD for p in usable)
     months, years = month_of(days), year_of(days)
     usual = _usual_widths(usable, settings)
     ratios = np.full(n, np.nan)
@@ -732,7 +751,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             for up in (True, False):
                 found = _level_change(series.cls, up, i, cusum, judged, zs, counts, centres,
                                       long_centres, scales, noise, usable, usual, days,
-                                      judge)  # fmt: skip
+                                      judge, length=length)  # fmt: skip
                 if found is not None:
                     shift = found[0]
                     if shift.severity == "info":
@@ -749,7 +768,8 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
                 # far-out images in a row; either way not one image that stands out (spike)
                 pending = _level_change(series.cls, True, i, cusum, judged, zs, counts,
                                         centres, long_centres, scales, noise, usable, usual,
-                                        days, bands[(key[0], False)]) is not None  # fmt: skip
+                                        days, bands[(key[0], False)],
+                                        length=length) is not None  # fmt: skip
         if shift is not None:
             alerts.append(shift)
             dropped = False
@@ -763,7 +783,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             judge_spike = shift.severity == "info" and judge.spike_after_noted_shift
         if base is not None and judge_spike:
             lull = _lull(base, level, factors, month_list[i], settings)
-            spike = _spike(series.cls, obs, lull, days, counts, i, judge, noise)
+            spike = _spike(series.cls, obs, lull, days, counts, i, judge, noise, length=length)
             if spike is not None:
                 alerts.append(spike)
         if shift is None and base is not None:  # a drop (a raised shift explains it)
@@ -773,7 +793,9 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             else:
                 below += 1
                 if not dropped:
-                    drop = _drop(series.cls, obs, base, days, counts, i, judge, noise, below)
+                    drop = _drop(
+                        series.cls, obs, base, days, counts, i, judge, noise, below, length=length
+                    )
                     if drop is not None and below < judge.drop_confirm_points and not p.reviewed:
                         # one image at the drop line is a note until the next confirms it
                         # (a confirmed drop is raised then; the note does not end the episode);
@@ -790,7 +812,7 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
                 episode = (day_list[i], record, day_list[i])
             episode = (day_list[i], episode[1], episode[2])
             found_record = _record(series.cls, obs, record, episode[1], days, i, judge, noise,
-                                   episode[2], reviewed=reviewed)  # fmt: skip
+                                   episode[2], reviewed=reviewed, length=length)  # fmt: skip
             alerts.append(found_record)
         if level is not None:
             ratios[i] = (obs.value + SEASON_OFFSET) / (level + SEASON_OFFSET)
@@ -889,6 +911,8 @@ def _level_change(
     usual: np.ndarray,
     days: np.ndarray,
     settings: AlertSettings,
+    *,
+    length: bool,
 ) -> tuple[Alert, int] | None:
     """The shift at image ``i`` in that direction from the first level test
     (:data:`SHIFT_TESTS`) that :func:`_shift` confirms with ``settings``, and its change
@@ -912,7 +936,7 @@ def _level_change(
             above = cusum.past_noted(up, settings)
             found = _shift(cls, up, days, counts, usable, i, judged, ref, scales, total,
                            settings, usual, test=test, noise=noise, start=start,
-                           above=above)  # fmt: skip
+                           above=above, length=length)  # fmt: skip
             if found is not None and not (held and found[0].severity == "info"):
                 return found
     return None
@@ -1125,7 +1149,14 @@ def _seasons_once(days: np.ndarray, i: int, settings: AlertSettings) -> str | No
 
 
 def _precedent(
-    refs: list[SeasonRef], stat: str, value: float, up: bool, ratio: float, cls: str
+    refs: list[SeasonRef],
+    stat: str,
+    value: float,
+    up: bool,
+    ratio: float,
+    cls: str,
+    *,
+    length: bool,
 ) -> str | None:
     """Why ``value`` is not new for the season: an earlier year's same weeks reached it
     (``stat`` of those weeks >= ``ratio`` x value, or <= value / ``ratio`` going down;
@@ -1148,7 +1179,7 @@ def _precedent(
     word = {"median": "had about", "high": "had up to", "low": "had as few as"}[stat]
     images = "image" if ref.n_points == 1 else "images"
     return (
-        f"the same weeks of {ref.year} {word} {_n(key(ref))} {_cars(cls)} "
+        f"the same weeks of {ref.year} {word} {_n(key(ref))} {_cars(cls, length=length)} "
         f"({ref.n_points} usable {images}), so {_n(value)} is not new for the season"
     )
 
@@ -1165,6 +1196,7 @@ def _record(
     rise_start: float | None = None,
     *,
     reviewed: Sequence[bool] = (),
+    length: bool,
 ) -> Alert:
     """A record alert for image ``i``: ``record`` is the trailing record it beats,
     ``standing`` the record before the rise it continues (``record`` itself for a
@@ -1231,8 +1263,8 @@ def _record(
     # was no ratio at all: below one car the explanation gives the two counts only
     times = f"{ratio:.1f}× the record, " if standing.value >= 1.0 else ""
     text = (
-        f"{obs.text(cls)}, against a {scope} of {_n(standing.value)} set on {_d(standing.day)}"
-        f"{whose(standing)}: {times}{first}."
+        f"{obs.text(cls, length=length)}, against a {scope} of {_n(standing.value)} set on "
+        f"{_d(standing.day)}{whose(standing)}: {times}{first}."
     )
     if standing.index != record.index:
         text += (
@@ -1282,6 +1314,8 @@ def _spike(
     i: int,
     settings: AlertSettings,
     noise: float | None = None,
+    *,
+    length: bool,
 ) -> Alert | None:
     z = base.z(obs.value)
     ratio = _ratio(obs.value, base.centre)
@@ -1300,7 +1334,7 @@ def _spike(
         severity = "medium"
     else:
         severity = "low"
-    seasonal = _seen_before(days, counts, i, obs.value, True, cls, settings)
+    seasonal = _seen_before(days, counts, i, obs.value, True, cls, settings, length=length)
     reasons = _short(days, i, settings)
     if (low := obs.lower()) is not None and base.z(low) < settings.uncertain_z:
         reasons.append(
@@ -1313,7 +1347,7 @@ def _spike(
     # below one car the explanation gives the two counts only, as a record's does
     times = f"{ratio:.1f}×" if base.centre >= 1.0 else "against"
     text = (
-        f"{obs.text(cls)}, {times} {_baseline_text(base, days[i])}: "
+        f"{obs.text(cls, length=length)}, {times} {_baseline_text(base, days[i])}: "
         f"{z:.1f} spreads above normal ({history}).{why}"
     )
     metrics: dict[str, float | str] = {
@@ -1334,6 +1368,8 @@ def _drop(
     settings: AlertSettings,
     noise: float | None = None,
     below: int = 1,
+    *,
+    length: bool,
 ) -> Alert | None:
     """A drop at image ``i``, the ``below``-th image in a row at the drop line. The images
     of that run that confirm it (up to ``drop_confirm_points`` - 1 before it) are the same
@@ -1351,7 +1387,7 @@ def _drop(
     severity = "high" if ratio <= settings.drop_high_ratio else "medium"
     run = min(below, settings.drop_confirm_points) - 1  # confirming images before i
     note = _first_year(days, i, settings) or _seen_before(
-        days, counts, i, obs.value, False, cls, settings, stop=i - run
+        days, counts, i, obs.value, False, cls, settings, stop=i - run, length=length
     )
     reasons: list[str] = []
     if (high := obs.upper()) is not None and high > settings.drop_ratio * base.centre:
@@ -1361,7 +1397,7 @@ def _drop(
     severity, why = _judged(severity, note, reasons, obs, settings)
     _, history = _history(days, i)
     text = (
-        f"{obs.text(cls)}, {100 * ratio:.0f} % of {_baseline_text(base, days[i])}: "
+        f"{obs.text(cls, length=length)}, {100 * ratio:.0f} % of {_baseline_text(base, days[i])}: "
         f"activity has dropped at a busy site ({history}).{why}"
     )
     metrics: dict[str, float | str] = {
@@ -1380,6 +1416,8 @@ def _seen_before(
     cls: str,
     settings: AlertSettings,
     stop: int | None = None,
+    *,
+    length: bool,
 ) -> str | None:
     """A note when earlier images reached ``value``: for a spike (``up``), at least
     ``precedent_images`` in the same weeks of the previous N years (one earlier spike is
@@ -1405,14 +1443,21 @@ def _seen_before(
         return None
     last = int(hits[-1])
     return (
-        f"{len(hits)} earlier images {where} had {_n(bar)} {_cars(cls)} or "
+        f"{len(hits)} earlier images {where} had {_n(bar)} {_cars(cls, length=length)} or "
         f"{'more' if up else 'fewer'} (latest {_d(days[last])}: {_n(float(counts[last]))}), "
         "so this is not new"
     )
 
 
 def _quiet_before(
-    days: np.ndarray, counts: np.ndarray, s: int, level: float, cls: str, settings: AlertSettings
+    days: np.ndarray,
+    counts: np.ndarray,
+    s: int,
+    level: float,
+    cls: str,
+    settings: AlertSettings,
+    *,
+    length: bool,
 ) -> str | None:
     """A note when the site had a stretch as quiet as ``level`` in the previous N years."""
     found = quietest(days, counts, s, settings)
@@ -1423,7 +1468,7 @@ def _quiet_before(
         return None
     return (
         f"the site has been this quiet before: the {n} usable images around {_d(day)} "
-        f"had a median of {_n(median)} {_cars(cls)}"
+        f"had a median of {_n(median)} {_cars(cls, length=length)}"
     )
 
 
@@ -1435,6 +1480,8 @@ def _back_from_lull(
     level: float,
     cls: str,
     settings: AlertSettings,
+    *,
+    length: bool,
 ) -> str | None:
     """A note when a rise only brings the site back from a lull: the level before it was
     under ``lull_floor`` x the median of the year before the change, and the new level is
@@ -1450,7 +1497,7 @@ def _back_from_lull(
     return (
         f"it only brings the site back from a lull: over the year before, its median was "
         f"{_n(median)} and a quarter of its {len(year)} usable images had {_n(upper)} "
-        f"{_cars(cls)} or more"
+        f"{_cars(cls, length=length)} or more"
     )
 
 
@@ -1494,6 +1541,7 @@ def _shift(
     noise: float | None = None,
     start: int | None = None,
     above: float = 0.0,
+    length: bool,
 ) -> tuple[Alert, int] | None:
     """A shift the CUSUM signals at image ``i``, confirmed by the streak of images before
     it that are each beyond the usual range, or None.
@@ -1559,12 +1607,12 @@ def _shift(
     spread = float(scales[s] if start is not None else np.median(scales[s : i + 1]))
     refs = same_season(days, counts, days[s], days[i], s, settings)
     note = _seasons_once(days, i, settings) or _precedent(
-        refs, "median", level, up, settings.season_precedent_ratio, cls
+        refs, "median", level, up, settings.season_precedent_ratio, cls, length=length
     )
     if note is None and not up:
-        note = _quiet_before(days, counts, s, level, cls, settings)
+        note = _quiet_before(days, counts, s, level, cls, settings, length=length)
     if note is None and up:
-        note = _back_from_lull(days, counts, s, before, level, cls, settings)
+        note = _back_from_lull(days, counts, s, before, level, cls, settings, length=length)
     obs = [
         _Obs(usable[j], float(counts[j]), usable[j].low, usable[j].high, float(usual[j]))
         for j in range(s, i + 1)
@@ -1580,7 +1628,8 @@ def _shift(
     direction = "up" if up else "down"
     change = f"{factor:.1f}×" if up else f"to {100 * ratio:.0f} %"
     if up and before < 1.0:  # the ratio is taken against at least one car: none to give
-        change = "from under one car: no ratio"
+        one = "car equivalent" if length else "car"
+        change = f"from under one {one}: no ratio"
     if test == "segment":
         evidence = (
             f"their mean log ratio to it is {cusum:.1f} times what {k} images of this site "
@@ -1608,9 +1657,9 @@ def _shift(
                 f"({_n(before)} ± {_n(spread)})"
             )
     text = (
-        f"The level of {_cars(cls)} shifted {direction} from about {_n(before)} to about "
-        f"{_n(level)} ({change}) from {_d(days[s])}: {k} usable images in a row ({seen}) "
-        f"{where}, "
+        f"The level of {_cars(cls, length=length)} shifted {direction} from about "
+        f"{_n(before)} to about {_n(level)} ({change}) from {_d(days[s])}: {k} usable images "
+        f"in a row ({seen}) {where}, "
         f"{evidence}, so this is a sustained change, not one image "
         f"({history}). {SHIFT_NOTED if severity == 'info' else SHIFT_RAISED}{why}"
     )
