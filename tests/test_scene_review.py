@@ -180,6 +180,7 @@ def test_a_new_review_replaces_the_earlier_one(db: Database) -> None:
         ({"all": 5, "wagon": 2}, "not a class"),
         ({"all": 5, "covered": 6}, "more than the total"),
         ({"all": 5, "boxcar": 3, "tank": 3}, "add up to 6"),
+        ({"all": 5, "boxcar": 3, "tank": 3}, "give a total of at least 6 or fewer cars"),
     ],
 )
 def test_bad_counts_are_refused_and_nothing_changes(
@@ -413,8 +414,8 @@ def test_a_review_waits_for_the_scenes_processing_on_postgresql(postgres_url: st
         assert errors == []
         assert _stored(db, sid)["all"] == (73.0, 73.0, 73.0, ANALYST)
         with db.session(readonly=True) as s:
-            review = repo.get_scene_review(s, sid)
-            assert review is not None and review.machine["all"]["count"] == 64.0
+            stored = repo.get_scene_review(s, sid)
+            assert stored is not None and stored.machine["all"]["count"] == 64.0
     finally:
         db.dispose()
 

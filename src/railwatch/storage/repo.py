@@ -1125,7 +1125,8 @@ def _checked_review_counts(
     if typed > total:
         raise InputError(
             f"the classes given add up to {typed:g}, more than the total {total:g}: each car "
-            "has one class"
+            f"has one class, so give a total of at least {typed:g} or fewer cars of the types "
+            "(a car whose type you cannot tell counts as railcar, once)"
         )
     return out
 
