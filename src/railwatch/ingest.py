@@ -1653,13 +1653,20 @@ def swapped_site_hint(footprint: BaseGeometry, site_geom: BaseGeometry, site: st
     are within ±90° (western Europe read so lies in the Indian Ocean) passes every
     check of ``site add``, and then every image of the yard "lies thousands of km
     away"; the file's CRS, which the general hint names, is not what is wrong.
-    None when the exchange would not bring the site over the footprint."""
+    None when the exchange would not bring the site over the footprint, and when the
+    footprint lies within :func:`swap_near_m` of the site as it is: a site near the
+    lat = lon diagonal (51.37 N 51.39 E) is exchanged onto its own neighbourhood, where
+    an image that misses it is a neighbouring yard's, not evidence of a swap
+    (2026-12-05, session 33: an image 0.007°, under 1 km, from such a site got the
+    swap advice)."""
 
     minx, _, maxx, _ = site_geom.bounds
     if minx < -90.0 or maxx > 90.0:
         return None  # exchanged, its longitudes would be latitudes beyond ±90
     if not exchanged(site_geom).intersects(footprint):
         return None
+    if _distance_m(footprint, site_geom) < swap_near_m(site_geom):
+        return None  # next door: a neighbouring yard's image, or a swap; not told apart
     # no "remove the site" here: said of each image, also of a site whose other images
     # lie over it as it is, and a removal deletes its images, counts and reviews
     return (
@@ -1668,6 +1675,43 @@ def swapped_site_hint(footprint: BaseGeometry, site_geom: BaseGeometry, site: st
         "again under a new name with each pair of numbers swapped (a site's polygon "
         "cannot be changed)"
     )
+
+
+#: How near a site (metres) an image that misses it is "next door" whatever the site's
+#: coordinate order, so no swap is said of it: 10 km. Neighbouring yards lie that close
+#: (Khasan is 3.2 km from Tumangang), and the images of one yard (a SkySat or Pleiades
+#: scene, a few km to 20 km across) reach the next. A lat,lon swap moves a site by
+#: 130-157 km per degree of difference between its latitude and longitude (at 52° and
+#: 0° latitude), so only sites within about 0.08° of the lat = lon diagonal lose the
+#: hint; their images keep the general one (where the image lies, how far from the
+#: site, check its CRS). A site larger than that counts its own size.
+SWAP_NEAR_M = 10_000.0
+
+
+def swap_near_m(site_geom: BaseGeometry) -> float:
+    """The distance (metres) within which an image that misses ``site_geom`` (WGS84) is
+    not said to show a swapped site: :data:`SWAP_NEAR_M`, or the site's own size (the
+    diagonal of its bounds) where that is larger."""
+    minx, miny, maxx, maxy = site_geom.bounds
+    return max(SWAP_NEAR_M, _geodesic_m(minx, miny, maxx, maxy))
+
+
+def _geodesic_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Metres between two WGS84 points on the ellipsoid."""
+    from pyproj import Geod
+
+    _, _, metres = Geod(ellps="WGS84").inv(lon1, lat1, lon2, lat2)
+    return float(metres)
+
+
+def _distance_m(a: BaseGeometry, b: BaseGeometry) -> float:
+    """About how many metres apart the nearest points of two WGS84 geometries are (the
+    nearest points found in degrees, their distance measured on the ellipsoid: close
+    enough for the km that :data:`SWAP_NEAR_M` tells apart)."""
+    from shapely.ops import nearest_points
+
+    pa, pb = nearest_points(a, b)
+    return _geodesic_m(pa.x, pa.y, pb.x, pb.y)
 
 
 def exchanged(geom: BaseGeometry) -> BaseGeometry:
