@@ -289,16 +289,46 @@ def check_suffix(fmt: str, out: Path) -> None:
         raise InputError(f"--out {out} names {kind}, which railwatch does not write: {instead}")
 
 
-def check_gpkg_name(fmt: str, out: Path) -> None:
-    """:class:`InputError` for a GeoPackage whose name does not end in ``.gpkg``: the
-    GeoPackage standard requires the ending (requirement 3), GDAL warns without it and
-    QGIS's browser does not list the file."""
-    if fmt == "gpkg" and out.suffix.lower() != ".gpkg":
-        name = out.stem if out.suffix else out.name
+#: The endings a format's file may have, the first the one to suggest (the folder
+#: formats, geojson and geoparquet, take any folder name and refuse a file:
+#: :func:`_prepare`), what the file is, and why.
+FILE_SUFFIXES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    # the GeoPackage standard requires the ending (requirement 3), GDAL warns without
+    # it and QGIS's browser does not list the file
+    "gpkg": ((".gpkg",), "a GeoPackage", "GIS tools do not recognise it otherwise"),
+    # `-f csv -o r2.html` replaced an HTML report with the counts (2026-12-05, session
+    # 33): another ending is another kind of file (a report, an image, a document), or
+    # none that a spreadsheet opens as a table; .txt is plain text, as CSV is
+    "csv": (
+        (".csv", ".txt"),
+        "a CSV export",
+        "another ending names another kind of file, which the export would replace",
+    ),
+}
+
+
+def check_file_name(fmt: str, out: Path, *, link: Path | None = None) -> None:
+    """:class:`InputError` for a GeoPackage or CSV export whose name does not end in
+    one of the format's endings (:data:`FILE_SUFFIXES`), before anything is written: a
+    file of another kind of that name is never replaced. ``link``: the symbolic link
+    given as --out, which points to ``out``."""
+    if fmt not in FILE_SUFFIXES:
+        return
+    suffixes, what, why = FILE_SUFFIXES[fmt]
+    if out.suffix.lower() in suffixes or (out.exists() and not out.is_file()):
+        return  # a folder, a pipe, a device: said as such (export_site, _prepare)
+    endings = " or ".join(suffixes)
+    if link is not None:
         raise InputError(
-            f"--out {out}: a GeoPackage's name must end in .gpkg (GIS tools do not "
-            f"recognise it otherwise): give --out {out.with_name(name + '.gpkg')}"
+            f"--out {link} is a link to {out}, whose name does not end in {endings}: the "
+            f"export would replace it with {what}; give --out another name"
         )
+    name = out.stem if out.suffix else out.name
+    stdout = " (or --out - for standard output)" if fmt == "csv" else ""
+    raise InputError(
+        f"--out {out}: {what}'s name must end in {endings} ({why}): give --out "
+        f"{out.with_name(name + suffixes[0])}{stdout}"
+    )
 
 
 def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
@@ -311,10 +341,12 @@ def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
     path = Path(out).expanduser()
     check_suffix(fmt, path)
     check_output(path, db, site_images(db, site), what=f"{fmt} export")
-    check_gpkg_name(fmt, path)
+    check_file_name(fmt, path)
     check_parent_folder(path, f"the {fmt} export")
     if path.is_symlink():
         path = path.resolve()
+        # a link yard.csv -> report.html would replace the report
+        check_file_name(fmt, path, link=Path(out).expanduser())
     if path.exists() and not path.is_file() and not path.is_dir():
         # /dev/stdout into a pipe, a FIFO, a device: the export is written beside its name
         # and renamed over it, which such a file cannot take
