@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -30,11 +31,64 @@ if TYPE_CHECKING:
     from railwatch.imagery.scale import RailScale, ScaleCheck
 
 
-def _output_for(image: Path, output: Path | None, out_dir: Path | None) -> Path:
+def _output_for(
+    image: Path, output: Path | None, out_dir: Path | None, cache: Path | None = None
+) -> Path:
+    """Where ``image``'s GeoJSON goes: ``output``, else NAME.detections.geojson in
+    ``out_dir``, else beside the image; but in the current folder for an image inside
+    ``cache`` (railwatch's cache folder, :func:`_cache_dir`), as the demo's images
+    are: beside them the file was written among railwatch's cached imagery, where
+    nobody looks for it and a new rendering of the demo may remove it (2026-12-05,
+    session 33)."""
     if output is not None:
         return output
     name = f"{image.stem}.detections.geojson"
-    return (out_dir / name) if out_dir is not None else image.with_name(name)
+    if out_dir is not None:
+        return out_dir / name
+    if cache is not None and _inside(image, cache):
+        return Path(name)
+    return image.with_name(name)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` lies in ``folder`` (either given through links, ``~`` or ``..``)."""
+    try:
+        path.expanduser().resolve().relative_to(folder.expanduser().resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _say_cached(images: list[Path], cache: Path | None) -> None:
+    """A note (stderr) for the images in railwatch's cache folder: their GeoJSON goes
+    to the current folder, not beside them."""
+    if cache is None:
+        return
+    cached = [img for img in images if _inside(img, cache)]
+    if not cached:
+        return
+    which = cached[0].name if len(cached) == 1 else f"{len(cached)} of the images"
+    err_console.print(
+        f"note: {escape(which)} lie{'s' if len(cached) == 1 else ''} in railwatch's cache "
+        f"folder ({escape(str(cache))}), which is not for your files: the detections are "
+        f"written to the current folder ({escape(str(Path.cwd()))}) instead of beside "
+        f"{'it' if len(cached) == 1 else 'them'}; give --out-dir DIR or -o FILE to choose",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _cache_dir() -> Path:
+    """railwatch's cache folder (``RAILWATCH_CACHE_DIR``, default ~/.cache/railwatch)."""
+    from pydantic import ValidationError
+
+    from railwatch.errors import ConfigError
+    from railwatch.settings import get_settings, refused_settings_message
+
+    try:
+        return Path(get_settings().cache_dir)
+    except ValidationError as err:
+        raise ConfigError(refused_settings_message(err, os.environ)) from None
 
 
 def detect_command(
@@ -63,7 +117,9 @@ def detect_command(
         Path | None,
         typer.Option(
             "--out-dir",
-            help="Directory for NAME.detections.geojson files (default: next to each image).",
+            help="Directory for NAME.detections.geojson files (default: next to each "
+            "image; the current folder for images in railwatch's cache folder, as the "
+            "demo's are).",
         ),
     ] = None,
     detector: Annotated[
@@ -174,7 +230,10 @@ def detect_command(
             f"cannot read image {folder}: it is a folder: give an image file (GeoTIFF, "
             f"PNG or JPEG), or name the images in it, e.g. {folder / '*.tif'}"
         )
-    _check_outputs(images, output, out_dir)
+    # the cache folder only where the default output (beside the image) is taken
+    cache = _cache_dir() if output is None and out_dir is None else None
+    _check_outputs(images, output, out_dir, cache)
+    _say_cached(images, cache)
     run = _Run(
         detector=get_detector(detector),
         given=given,
@@ -189,6 +248,7 @@ def detect_command(
         wgs84=wgs84,
         output=output,
         out_dir=out_dir,
+        cache=cache,
     )
     summaries: list[dict[str, Any]] = []
     failed: list[tuple[Path, str]] = []
@@ -287,14 +347,17 @@ class _Run:
     wgs84: bool
     output: Path | None
     out_dir: Path | None
+    cache: Path | None = None  # railwatch's cache folder, where the default output is taken
 
 
-def _check_outputs(images: list[Path], output: Path | None, out_dir: Path | None) -> None:
+def _check_outputs(
+    images: list[Path], output: Path | None, out_dir: Path | None, cache: Path | None = None
+) -> None:
     """Refuse, before any detection, images that would write the same GeoJSON file (two
     ``scene.tif`` from different folders into one --out-dir, or ``a.tif`` and ``a.vrt``)."""
     seen: dict[Path, Path] = {}
     for img in images:
-        out = _output_for(img, output, out_dir).resolve()
+        out = _output_for(img, output, out_dir, cache).resolve()
         if out in seen:
             raise InputError(
                 f"{seen[out]} and {img} would both be written to {out}: detect them in "
@@ -447,7 +510,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         extra=extra,
         occupied=result.occupied,
     )
-    out = write_geojson(_output_for(img, run.output, run.out_dir), fc)
+    out = write_geojson(_output_for(img, run.output, run.out_dir, run.cache), fc)
     bar.remove_task(task)
     coarse = result.coarse
     presence = result.method == "presence"
