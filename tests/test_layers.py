@@ -25,6 +25,7 @@ ORDER = [
     "errors",
     "railwatch",
     "limits",
+    "rails",
     "sites",
     "sim",
     "imagery",

@@ -16,6 +16,25 @@ from railwatch.cli._common import (
     print_json,
     say_item_scaling,
 )
+from railwatch.rails import (
+    BROAD_GAUGE_RAIL_CENTRES_M,
+    MIN_SPACING_PX,
+    RAIL_CENTRES_M,
+    coarsest_measurable_m,
+)
+
+#: ``railwatch scale --help``: its figures from :mod:`railwatch.rails`, as the scale's
+#: own messages give them (it said 0.37 m where they said 0.38 m; 2026-12-05, session 33).
+SCALE_HELP = f"""Measure metres per pixel of IMAGE from the spacing of its rails (rail-head
+centres are {RAIL_CENTRES_M:.3f} m apart on standard-gauge track). Prints the estimate with
+its interval, or (on stderr) why it could not measure (no visible straight track, or rails
+closer than {MIN_SPACING_PX:g} px: coarser than about {coarsest_measurable_m():.2f} m per pixel,
+{coarsest_measurable_m(BROAD_GAUGE_RAIL_CENTRES_M):.2f} m with --gauge 1520); exits with
+status 1 then. Use the result as [bold]railwatch detect IMAGE --gsd M[/] for images
+without georeferencing.
+
+Example: [bold]railwatch scale panel.png[/]
+"""
 
 
 def scale_command(
@@ -38,15 +57,8 @@ def scale_command(
         ),
     ] = None,
 ) -> None:
-    """Measure metres per pixel of IMAGE from the spacing of its rails (rail-head
-    centres are 1.505 m apart on standard-gauge track). Prints the estimate with its
-    interval, or (on stderr) why it could not measure (no visible straight track, or
-    rails closer than 4 px: coarser than about 0.37 m per pixel); exits with status 1
-    then. Use the
-    result as [bold]railwatch detect IMAGE --gsd M[/] for images without georeferencing.
-
-    Example: [bold]railwatch scale panel.png[/]
-    """
+    """Measure metres per pixel of IMAGE from the spacing of its rails (the command's
+    help, with the figures of :mod:`railwatch.rails`, is :data:`SCALE_HELP`)."""
     from railwatch.imagery.scale import measure_file, rail_centres_for_gauge
 
     found = measure_file(
@@ -112,4 +124,4 @@ def _not_measured(image: Path, header_gsd: float | None, reason: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("scale")(scale_command)
+    app.command("scale", help=SCALE_HELP)(scale_command)

@@ -61,7 +61,8 @@ Method (:func:`estimate_gsd_from_rails`):
 
 It refuses (``measured=False`` with the reason) rather than guess: when no rail pairs
 are found (no track, rails hidden, or rails closer than :data:`MIN_SPACING_PX`, i.e.
-coarser than about 0.37 m per pixel) or when too few strips agree.
+coarser than about 0.38 m per pixel: :func:`railwatch.rails.coarsest_measurable_m`) or
+when too few strips agree.
 
 Limits, stated plainly: it assumes standard gauge; broad-gauge (1520 mm) track gives a
 scale 5.6 % too fine (pass ``rail_centres_m=BROAD_GAUGE_RAIL_CENTRES_M``). Only dark
@@ -86,6 +87,16 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import cv2
 import numpy as np
 
+# the track geometry (rail-head centres, closest spacing) lives in railwatch.rails,
+# which the CLI's help reads without numpy and OpenCV; re-exported here as before
+from railwatch.rails import (
+    BROAD_GAUGE_RAIL_CENTRES_M,
+    MIN_SPACING_PX,
+    RAIL_CENTRES_M,
+    RAIL_HEAD_M,
+    coarsest_measurable_m,
+)
+
 if TYPE_CHECKING:
     from railwatch.imagery.read import FileItemScaling, ItemScaling
 
@@ -105,17 +116,6 @@ __all__ = [
     "scale_disagrees",
 ]
 
-#: Width of a rail head (m): about 70 mm (UIC 60: 72 mm; S49: 67 mm).
-RAIL_HEAD_M = 0.070
-#: Distance between the centres of the two rail heads of standard-gauge track: gauge
-#: 1435 mm (measured between the inner faces of the heads) plus one rail-head width
-#: -> about 1.505 m.
-RAIL_CENTRES_M = 1.435 + RAIL_HEAD_M
-#: The same for 1520 mm (Russian) gauge: about 1.59 m (DOMAIN.md: Tumangang has both).
-BROAD_GAUGE_RAIL_CENTRES_M = 1.520 + RAIL_HEAD_M
-#: Closest rail spacing (pixels) measured: closer lines blur into each other (at
-#: 0.4 m per pixel the rails are 3.8 px apart).
-MIN_SPACING_PX = 4.0
 #: Strips (48 px of straight track each) that must agree on the spacing (with three, a
 #: simulator scene at 0.15 m whose rails barely show read 18.4 px, about the width of
 #: its sleeper band, 2.7 m, instead of 10.5 px).
@@ -710,7 +710,7 @@ def _decide(
             rail_centres_m=rail_centres_m,
         )
 
-    coarsest = rail_centres_m / MIN_SPACING_PX
+    coarsest = coarsest_measurable_m(rail_centres_m)
     if not with_pairs:
         return refuse(
             "no rail pairs found (two thin parallel lines at least "
