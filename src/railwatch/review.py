@@ -52,6 +52,7 @@ __all__ = [
     "cars_from_feature_collection",
     "evaluate_reviews",
     "import_reviews",
+    "outlines_words",
     "read_review_cars",
     "scene_cars",
 ]
@@ -140,6 +141,23 @@ def cars_from_feature_collection(
             "FeatureCollection with no features (or `--count 0`)"
         )
     return cars
+
+
+def outlines_words(cars: Sequence[Mapping[str, Any]] | None) -> str:
+    """How a review's counts came from its outlines (``cars``: a review's stored cars,
+    None for a count alone), said after its counts: " from 50 outlines (1 lies outside
+    the site: not counted)". Only the outlines whose centre lies in the site are counted;
+    "all 49 from 50 outlines" left the analyst to guess which one was lost (2026-12-05,
+    session 33)."""
+    if cars is None:
+        return ""
+    n = len(cars)
+    text = f" from {n} outline{'' if n == 1 else 's'}"
+    outside = sum(1 for car in cars if not car.get("inside", True))
+    if outside:
+        lies = "lies" if outside == 1 else "lie"
+        text += f" ({outside} {lies} outside the site: not counted)"
+    return text
 
 
 def read_review_cars(path: str | Path, scene: Scene, site: Site) -> list[DetectionRecord]:

@@ -209,6 +209,7 @@ def show(
         }
         data["detections"] = len(scene.detections)
         data["review"] = None if scene.review is None else review_dict(scene.review)
+        outlines = "" if scene.review is None else _outlines_words(scene.review.cars)
         data["registration"] = (scene.meta or {}).get(repo.REGISTRATION_KEY)
         data["coarse"] = (scene.meta or {}).get(repo.COARSE_KEY)
     if as_json:
@@ -242,7 +243,7 @@ def show(
         lines.append(f"  counts      {escape(_counts_text(data['counts']))}")
         lines.append(f"  detections  {data['detections']}")
     if data["review"] is not None:
-        lines.append(f"  reviewed    {escape(_review_text(data['review']))}")
+        lines.append(f"  reviewed    {escape(_review_text(data['review'], outlines))}")
     coarse = data["coarse"]
     if isinstance(coarse, dict):
         lines.append(f"  tracks      {escape(_tracks_text(coarse))}")
@@ -284,14 +285,17 @@ def _with_interval(value: dict[str, Any]) -> str:
     return f"{fmt_num(value['count'])} [{fmt_num(value['low'])}-{fmt_num(value['high'])}]"
 
 
-def _review_text(review: dict[str, Any]) -> str:
-    """One line on an analyst's review: what they counted, what the detector had."""
+def _review_text(review: dict[str, Any], outlines: str | None = None) -> str:
+    """One line on an analyst's review: what they counted (``outlines``: from how many
+    outlines, and how many of them outside the site, ``review.outlines_words``; None:
+    from how many outlines only, as the review's JSON tells), what the detector had."""
     counts = review["counts"]
     parts = [f"{cls} {n:g}" for cls, n in counts.items()]
     machine = review["detector_counts"].get("all")
     had = f"; the detector's count: {_with_interval(machine)}" if isinstance(machine, dict) else ""
-    outlines = review["cars"]
-    cars = "" if outlines is None else f" from {outlines} outline{plural_s(outlines)}"
+    n = review["cars"]
+    given = "" if n is None else f" from {n} outline{plural_s(n)}"
+    cars = given if outlines is None else outlines
     state = (
         ""
         if review["applied"]
@@ -300,6 +304,13 @@ def _review_text(review: dict[str, Any]) -> str:
     note = f' - "{review["note"]}"' if review["note"] else ""
     when = _utc_minutes(review["reviewed_at"])
     return f"{when}: {'; '.join(parts)}{cars}{had}{state}{note}"
+
+
+def _outlines_words(cars: list[dict[str, Any]] | None) -> str:
+    """:func:`railwatch.review.outlines_words` (imported when a review is shown)."""
+    from railwatch.review import outlines_words
+
+    return outlines_words(cars)
 
 
 def _utc_minutes(value: Any) -> str:
@@ -425,6 +436,7 @@ def review(
             data = review_dict(removed)
             data["applied"] = False
             data["removed"] = True
+            outlines = ""
         else:
             if cars is not None:
                 from railwatch.review import read_review_cars
@@ -439,6 +451,7 @@ def review(
             s.refresh(scene)
             data = review_dict(rv)
             data["removed"] = False
+            outlines = _outlines_words(rv.cars)
     if as_json:
         print_json(data)
         return
@@ -451,7 +464,8 @@ def review(
         )
         console.print(f"Removed the review of scene {scene_id}: {back}.", highlight=False)
     else:
-        console.print(f"Scene {scene_id} reviewed: {escape(_review_text(data))}", highlight=False)
+        reviewed = _review_text(data, outlines)
+        console.print(f"Scene {scene_id} reviewed: {escape(reviewed)}", highlight=False)
     console.print(
         f"Run `railwatch analyze {escape(site)}` to judge the site's alerts on it.",
         highlight=False,
