@@ -490,11 +490,25 @@ class _Search:
         except Exception as err:  # a hint only: never fail the run for it
             log.debug("the search over the exchanged site failed", exc_info=err)
             return None
-        if found is None:
+        if found is None or not _far_swap(found, self.site_geom, site):
             return None
         return swapped_site_note(
             self.site_geom, site, "STAC item", "the same search finds items", events=events
         )
+
+
+def _far_swap(doc: dict[str, Any], site_geom: BaseGeometry, site: str) -> bool:
+    """Whether the item ``doc`` found over the exchanged site tells of a swap, as an
+    item's own skip reason judges it (:func:`swapped_site_hint`): not when it lies next
+    door to the site as it is, where a site near the lat = lon diagonal is exchanged to
+    (2026-12-05, session 33: the advice was given for a site at 51.37 N 51.39 E)."""
+    try:
+        geometry = shape(doc["geometry"])
+    except Exception:  # a hint only: an item the search cannot place tells nothing
+        return False
+    split = split_at_antimeridian(geometry)
+    footprint = geometry if split is None else split
+    return swapped_site_hint(footprint, site_geom, site) is not None
 
 
 def _search_items(search: Any, client: Any) -> Iterator[Any]:
