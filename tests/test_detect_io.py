@@ -188,10 +188,14 @@ def test_cli_detect(
 
 def test_corners_of_many_boxes_equal_each_box_corners_bit_for_bit() -> None:
     rng = np.random.default_rng(3)
-    boxes = [
-        OrientedBox(*rng.uniform(-1e6, 1e6, 2), *rng.uniform(0.5, 60, 2), a)
-        for a in [*rng.uniform(-720, 720, 500), 0.0, 90.0, -90.0, 180.0, 45.0, 1e-9]
-    ]
+
+    def random_box(angle: float) -> OrientedBox:
+        cx, cy = rng.uniform(-1e6, 1e6, 2)
+        length, width = rng.uniform(0.5, 60, 2)
+        return OrientedBox(float(cx), float(cy), float(length), float(width), float(angle))
+
+    angles = [*rng.uniform(-720, 720, 500), 0.0, 90.0, -90.0, 180.0, 45.0, 1e-9]
+    boxes = [random_box(a) for a in angles]
     many = corners_of(boxes)
     assert many.shape == (len(boxes), 4, 2)
     for b, c in zip(boxes, many, strict=True):

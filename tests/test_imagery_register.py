@@ -47,7 +47,7 @@ def _moved(img: np.ndarray, cols: float, rows: float, seed: int) -> np.ndarray:
     import cv2
 
     m = np.array([[1.0, 0.0, cols], [0.0, 1.0, rows]])
-    out = cv2.warpAffine(img, m, img.shape[1::-1], borderMode=cv2.BORDER_REFLECT_101)
+    out = np.asarray(cv2.warpAffine(img, m, img.shape[1::-1], borderMode=cv2.BORDER_REFLECT_101))
     noise = np.random.default_rng(seed).normal(0.0, 4.0, out.shape).astype(np.float32)
     return np.asarray(out + noise + 10.0 * (seed % 3), dtype=np.float32)  # + a brightness change
 
@@ -146,7 +146,7 @@ def coarse_site_at(tmp_path: Path, url: str) -> Database:
 
 def test_pipeline_registers_coarse_scenes_and_records_the_shift(coarse_site: Database) -> None:
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     seen: list[object] = []
     real = pipeline.count_scene
 
@@ -174,7 +174,8 @@ def test_pipeline_registers_coarse_scenes_and_records_the_shift(coarse_site: Dat
     )
     calm = scenes["v0.tif"].meta[REGISTRATION_KEY]
     assert abs(calm["dx_m"]) < 1.5 and abs(calm["dy_m"]) < 1.5
-    assert scenes["v4.tif"].detector_version.endswith(f"+reg{REGISTRATION_VERSION}")
+    version = scenes["v4.tif"].detector_version
+    assert version is not None and version.endswith(f"+reg{REGISTRATION_VERSION}")
 
 
 def test_pipeline_says_why_a_lone_coarse_scene_was_not_registered(
@@ -183,7 +184,7 @@ def test_pipeline_says_why_a_lone_coarse_scene_was_not_registered(
     for name in ("v1", "v2", "v3"):  # the references are gone: two of five remain
         (tmp_path / "imgs" / f"{name}.tif").unlink()
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     process_site(coarse_site, "yard", detector=det)
     with coarse_site.session() as s:
         scenes = {sc.uri.rsplit("/", 1)[-1]: sc for sc in repo.list_scenes(s, "yard")}
@@ -198,7 +199,7 @@ def test_scene_show_says_how_a_coarse_scene_was_registered(
     from railwatch.cli.main import main
 
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     process_site(coarse_site, "yard", detector=det)
     with coarse_site.session() as s:
         ids = {sc.uri.rsplit("/", 1)[-1]: sc.id for sc in repo.list_scenes(s, "yard")}

@@ -20,7 +20,7 @@ from report_db import populate
 
 def after_chip(data: ReportData) -> tuple[np.ndarray, np.ndarray, int]:
     (ev,) = data.evidence
-    assert ev.after is not None and ev.after_row is not None
+    assert ev.after is not None and ev.after_row is not None and ev.after.valid is not None
     return ev.after.image.astype(int), ev.after.valid, ev.after_row.scene_id
 
 

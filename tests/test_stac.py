@@ -195,9 +195,9 @@ def stac_api(tmp_path: Path, files_server: tuple[str, Path]) -> Iterator[str]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        f"STAC server did not start: {proc.stderr.read() if proc.stderr else ''}"
-                    )
+                    proc.kill()  # one still starting: its stderr ends only when it does
+                    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                    pytest.fail(f"STAC server did not start: {err}")
                 time.sleep(0.1)
         yield url
     finally:
