@@ -11,7 +11,7 @@ import pytest
 
 from railwatch.analysis import Alert, AlertSettings, CountPoint, analyze_series
 from railwatch.analysis.settings import BAND_FIELDS, LENGTH_FIELDS, LENGTH_METHOD
-from test_analysis_noise import at, noisy, points
+from test_analysis_noise import at, noisy, num, points
 
 #: The rules as they were before the length thresholds (one image confirms a shift, one
 #: image is a drop): what the new values are measured against.
@@ -100,7 +100,7 @@ def test_a_sustained_2x_shift_of_length_counts_is_raised() -> None:
     shift = shifts[0]
     assert shift.severity in ("medium", "high")
     assert shift.metrics["direction"] == "up" and shift.metrics["change_date"] == "2021-09-29"
-    assert shift.metrics["confirm_images"] >= 3
+    assert num(shift, "confirm_images") >= 3
     assert shift.metrics["method_thresholds"] == "length"
     assert shift.metrics["thresholds"] == "coarse"  # 3 m: the coarse band below the method's
     assert "shift_confirm_points 3, shift_segment_z 2.25" in shift.explanation

@@ -26,6 +26,20 @@ def points(
     return out
 
 
+def num(alert: Alert, key: str) -> float:
+    """The number ``alert.metrics[key]`` (a text there fails the test)."""
+    value = alert.metrics[key]
+    assert not isinstance(value, str), f"{key} = {value!r}: a number expected"
+    return value
+
+
+def text(alert: Alert, key: str) -> str:
+    """The text ``alert.metrics[key]`` (a number there fails the test)."""
+    value = alert.metrics[key]
+    assert isinstance(value, str), f"{key} = {value!r}: a text expected"
+    return value
+
+
 def calm(n: int, base: float) -> list[float]:
     """A steady series: base ± 20 %."""
     pattern = [0.0, 0.1, -0.1, 0.2, -0.2, 0.05, -0.05, 0.15, -0.15]
@@ -177,5 +191,5 @@ def test_a_noisy_site_needs_more_images_to_show_a_new_level() -> None:
     doubled = kind(analyze_series(points(values)), "shift")
     assert doubled and doubled[0].metrics["confirm_images"] == 2
     assert found and loose
-    assert found[0].metrics["confirm_images"] > loose[0].metrics["confirm_images"]
+    assert num(found[0], "confirm_images") > num(loose[0], "confirm_images")
     assert found[0].when > loose[0].when

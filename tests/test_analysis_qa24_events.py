@@ -4,6 +4,7 @@ of sites never seen (session 24)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from railwatch.cli.main import main
 T0 = datetime(2021, 1, 4, 10, tzinfo=UTC)
 
 
-def points(values: list[float | None], step: int = 10) -> list[CountPoint]:
+def points(values: Sequence[float | None], step: int = 10) -> list[CountPoint]:
     """One image every ``step`` days from T0; None is an unusable image."""
     return [
         CountPoint(

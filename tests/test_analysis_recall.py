@@ -6,7 +6,7 @@ images every 10 days."""
 from __future__ import annotations
 
 from railwatch.analysis import Alert, AlertSettings, analyze_series
-from test_analysis_noise import at, calm, points
+from test_analysis_noise import at, calm, num, points
 
 BEFORE = AlertSettings(spike_after_noted_shift=False)
 
@@ -30,7 +30,7 @@ def test_an_image_that_completes_a_noted_change_is_still_a_spike() -> None:
     assert ("shift", "info") in kinds(alerts, 58)
     spike = [a for a in at(alerts, 58) if a.kind == "spike"]
     assert [a.severity for a in spike] == ["medium"]
-    assert spike[0].metrics["ratio"] >= 3.0
+    assert num(spike[0], "ratio") >= 3.0
     # before, the noted change kept the image from being judged as a spike
     before = analyze_series(points(values), settings=BEFORE)
     assert ("shift", "info") in kinds(before, 58)

@@ -284,7 +284,9 @@ def test_another_tools_file_beside_the_image_is_left_alone_by_every_reader(
     read = _read_by_each(image, monkeypatch)
     refused = {k: v for k, v in read.items() if isinstance(v, Exception)}
     assert not refused
-    info, (declared, _) = read["ingest"]  # type: ignore[misc]
+    ingest = read["ingest"]
+    assert isinstance(ingest, tuple)
+    info, (declared, _) = ingest
     assert info.date_source == "filename" and "sidecar" not in info.metadata
     assert declared is None
 

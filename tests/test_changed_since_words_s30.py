@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from railwatch.storage.repo import changed_since_words
 
@@ -13,7 +14,7 @@ MARK = {"value": 40.0, "severity": "medium", "explanation": "40 railcars", "scen
 
 
 def test_the_three_cases() -> None:
-    same = {"severity": "medium", "scene_id": 7}
+    same: dict[str, Any] = {"severity": "medium", "scene_id": 7}
     assert changed_since_words(MARK, value=36.0, **same) == (
         "changed since acknowledged: was 40 (medium)"
     )

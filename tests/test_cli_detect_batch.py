@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -124,7 +125,7 @@ def test_presence_only_images_give_no_count_in_json(
 
 def _stac_item(image: Path, elevation: float) -> None:
     """A STAC Item beside ``image`` that gives the sun's position."""
-    item = {
+    item: dict[str, Any] = {
         "type": "Feature",
         "stac_version": "1.0.0",
         "id": image.stem,

@@ -85,7 +85,8 @@ def test_remove_interrupted_keeps_130(
     eid = _site_with_event(db, capsys)
 
     class CtrlC(Terminal):
-        def readline(self, *_: object) -> str:
+        # the override typeshed's TextIOBase.readline itself carries (str, not _IOBase's bytes)
+        def readline(self, size: int = -1, /) -> str:  # type: ignore[override]
             raise KeyboardInterrupt
 
     monkeypatch.setattr("sys.stdin", CtrlC())

@@ -176,7 +176,8 @@ def test_site_remove_interrupted_at_the_question(
     tmp_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     class CtrlC(Terminal):
-        def readline(self, *_: object) -> str:
+        # the override typeshed's TextIOBase.readline itself carries (str, not _IOBase's bytes)
+        def readline(self, size: int = -1, /) -> str:  # type: ignore[override]
             raise KeyboardInterrupt
 
     db = ("--db", tmp_db_url)

@@ -65,7 +65,7 @@ def test_an_ordinary_yard_keeps_the_shipped_classifier(monkeypatch: pytest.Monke
     img, tracks, _ = _crowded_yard(20.0, 0)
     full = estimate_occupancy(img, GSD, tracks=tracks)
     assert full.empty_from == "image, crowded"
-    assert full.occupied_length_m > 0.9 * full.track_m
+    assert full.track_m is not None and full.occupied_length_m > 0.9 * full.track_m
 
 
 def test_a_full_yard_read_against_the_sites_empty_track_uses_it_too(
@@ -86,6 +86,7 @@ def test_a_full_yard_read_against_the_sites_empty_track_uses_it_too(
     img, tracks = _yard(20.0, [520.0] * 4, seed=3, line_colours=colours)
     full = estimate_occupancy(img, GSD, tracks=tracks, site_empty=site)
     assert full.empty_from == "site, full yard"
+    assert full.track_m is not None
     assert full.occupied_length_m > 0.9 * full.track_m  # the replacement read it
     img, tracks = _yard(20.0, [520.0] * 2, seed=3, car_colour=(120, 40, 35))
     half = estimate_occupancy(img, GSD, tracks=tracks, site_empty=site)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from shapely.geometry.base import BaseGeometry
 
 from helpers import load_benchmark
 from railwatch.detect import coarse
@@ -19,7 +20,7 @@ from test_coarse_crowded_s28 import _crowded_yard
 GSD = 3.0
 
 
-def _second_renderer_yard(k: int) -> tuple[np.ndarray, object, int]:
+def _second_renderer_yard(k: int) -> tuple[np.ndarray, BaseGeometry, int]:
     yard = load_benchmark("fit_coarse_occupancy").synth_yard(k)
     assert yard is not None
     return yard[0], yard[1], len(yard[2])

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from railwatch.analysis.alerts import analyze_series
@@ -102,7 +103,7 @@ def test_report_rows_caveats_and_chart(db: Database) -> None:
     assert "images could not be counted" not in text
     fig = timeseries_figure(rows, stacked=False)
     points = [ln for ln in fig.axes[0].lines if ln.get_marker() == "o"]
-    assert sorted(float(y) for ln in points for y in ln.get_ydata()) == [10.0, 20.0]
+    assert sorted(float(y) for ln in points for y in np.asarray(ln.get_ydata())) == [10.0, 20.0]
 
 
 def test_unusable_coarse_scene_is_a_gap_of_its_own_method(db: Database) -> None:

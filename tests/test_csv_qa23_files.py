@@ -17,6 +17,7 @@ import json
 import zipfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ def _write(path: Path, text: str, encoding: str = "utf-8", newline: str = "\n") 
     return path
 
 
-def _alerts(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[list[dict[str, object]], str]:
+def _alerts(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[list[dict[str, Any]], str]:
     code = main(["analyze", "--counts", str(path), "--json", "--as-of", "2024-01-01"])
     out, err = capsys.readouterr()
     assert code == 0, err

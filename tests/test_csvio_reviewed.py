@@ -10,7 +10,7 @@ from railwatch.analysis.csvio import read_counts_csv
 from railwatch.errors import InputError
 
 
-def _read(tmp_path: Path, text: str, warned: list[str] | None = None) -> list:  # type: ignore[type-arg]
+def _read(tmp_path: Path, text: str, warned: list[str] | None = None) -> list:
     path = tmp_path / "counts.csv"
     path.write_text(text)
     warn = warned.append if warned is not None else None

@@ -30,7 +30,7 @@ from test_imagery_register import BrightBlobDetector, coarse_site  # noqa: F401 
 
 def _detector() -> BrightBlobDetector:
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     return det
 
 
@@ -52,7 +52,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
     def counted(path: str | Path) -> str:
         hashed[str(path)] += 1
-        return real(path)
+        return real(Path(path))
 
     monkeypatch.setattr(inspect_module, "file_sha256", counted)
     return hashed

@@ -79,8 +79,8 @@ def _yard(
     if patches > 0:
         # brightness patches about 30-60 m across, from +-patches of the mean
         coarse = rng.normal(0.0, 1.0, (12, 12)).astype(np.float32)
-        field = cv2.resize(coarse, (n, n), interpolation=cv2.INTER_CUBIC)
-        field = cv2.GaussianBlur(field, (0, 0), 30)
+        smooth = cv2.resize(coarse, (n, n), interpolation=cv2.INTER_CUBIC)
+        field = np.asarray(cv2.GaussianBlur(smooth, (0, 0), 30), dtype=np.float32)
         field *= patches / max(float(np.abs(field).max()), 1e-6)
         img *= (1.0 + field)[..., None]
     img += rng.normal(0, 4, img.shape).astype(np.float32)
@@ -278,6 +278,7 @@ def test_tracks_to_pixels() -> None:
 
     line = MultiLineString([LineString([(130.60, 42.42), (130.61, 42.42)])])
     px = tracks_to_pixels(line, "EPSG:32652", Affine(3.0, 0, 630_000, 0, -3.0, 4_700_000))
+    assert isinstance(px, MultiLineString)
     (x0, y0), (x1, y1) = list(px.geoms[0].coords)
     assert abs(y1 - y0) < 20 and (x1 - x0) * 3.0 == pytest.approx(822, rel=0.02)
 
@@ -318,7 +319,7 @@ def test_detect_file_coarse_with_tracks(tmp_path: Path) -> None:
             "tracks": [list(g.coords) for g in tracks_crs.geoms],
         }
     )
-    assert fs.tracks is not None and len(fs.tracks.geoms) == 4
+    assert isinstance(fs.tracks, MultiLineString) and len(fs.tracks.geoms) == 4
 
 
 def test_shipped_occupancy_model() -> None:

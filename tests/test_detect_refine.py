@@ -55,8 +55,8 @@ def _yard(
             cv2.fillPoly(img, [np.round(s.corners()).astype(np.int32)], SHADOW)
     for b in cars:
         cv2.fillPoly(img, [np.round(b.corners()).astype(np.int32)], RED)
-    img = cv2.GaussianBlur(img, (0, 0), 0.6)
-    return np.clip(img, 0, 255).astype(np.uint8), cars, v
+    blurred = cv2.GaussianBlur(img, (0, 0), 0.6)
+    return np.clip(blurred, 0, 255).astype(np.uint8), cars, v
 
 
 def _boxes_at(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -39,7 +40,7 @@ def string(
 
 
 def kept_scores(dets: list[Detection], **kw: float | bool) -> list[float]:
-    th = dict(threshold=0.45, one_side=0.4, two_sides=0.3) | kw
+    th: dict[str, Any] = dict(threshold=0.45, one_side=0.4, two_sides=0.3) | kw
     return [d.score for d in support_strings(dets, GSD, **th)]
 
 

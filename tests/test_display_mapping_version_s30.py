@@ -56,12 +56,12 @@ def test_a_display_scene_counted_under_d2_is_counted_again(
     # counted by a railwatch from before this fix (display mapping d2)
     with monkeypatch.context() as m:
         m.setattr(pipeline, "DISPLAY_MAPPING_VERSION", "d2")
-        first = process_site(db, "yard", detector=NoCars())  # type: ignore[arg-type]
+        first = process_site(db, "yard", detector=NoCars())
     assert len(first.processed) == 2
     assert _versions(url) == {"uint16": "1+ind2", "uint8": "1"}
-    again = process_site(db, "yard", detector=NoCars())  # type: ignore[arg-type]
+    again = process_site(db, "yard", detector=NoCars())
     # the display scene only: the 8-bit one is read as before
     assert len(again.processed) == 1 and again.skipped == 1
     assert _versions(url) == {"uint16": "1+ind3", "uint8": "1"}
-    assert process_site(db, "yard", detector=NoCars()).skipped == 2  # type: ignore[arg-type]
+    assert process_site(db, "yard", detector=NoCars()).skipped == 2
     db.dispose()

@@ -157,7 +157,9 @@ def test_the_range_of_a_colour_table_leaves_out_its_transparent_entries(
     table too): its transparent entries are no data, not the top of the range."""
     with rasterio.open(_palette16(tmp_path)) as ds:
         assert ds.colorinterp[0] == rasterio.enums.ColorInterp.palette
-        lows, highs = stretch_ranges(ds, [1])
+        ranges = stretch_ranges(ds, [1])
+    assert ranges is not None
+    lows, highs = ranges
     assert float(lows[0]) >= 100 and float(highs[0]) <= 4099  # was 60000
 
 

@@ -26,7 +26,9 @@ X0, Y0 = 630_000.0, 4_700_000.0
 UTM = "EPSG:32652"
 
 
-def _ring(cx: float, cy: float, length: float = 14.0, width: float = 3.0, angle: float = 0.0):
+def _ring(
+    cx: float, cy: float, length: float = 14.0, width: float = 3.0, angle: float = 0.0
+) -> list[list[float]]:
     a = math.radians(angle)
     ux, uy = math.cos(a), math.sin(a)
     vx, vy = -uy, ux

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,7 +60,7 @@ def _oracle(manifest: Path, out: Path) -> None:
         (out / f"{img['name']}.detections.geojson").write_text(json.dumps(doc))
 
 
-def _eval(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[dict, str]:  # type: ignore[type-arg]
+def _eval(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[dict, str]:
     rc = main(["eval", *args, "--json"])
     out = capsys.readouterr()
     assert rc == 0, out.err
@@ -170,7 +171,7 @@ def test_a_wrong_label_stops_everything_with_its_file(
 def test_truth_files_are_read_as_before(tmp_path: Path) -> None:
     """A folder of NAME.truth.geojson (no labels layout) keeps its meaning."""
     (tmp_path / "t").mkdir()
-    fc = {"type": "FeatureCollection", "crs": None, "gsd": 0.5, "features": []}
+    fc: dict[str, Any] = {"type": "FeatureCollection", "crs": None, "gsd": 0.5, "features": []}
     (tmp_path / "t" / "a.truth.geojson").write_text(json.dumps(fc))
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / "a.detections.geojson").write_text(json.dumps(fc))

@@ -20,7 +20,7 @@ from railwatch.storage import Database, repo
 def _clock(monkeypatch: pytest.MonkeyPatch, now: datetime) -> None:
     class Fixed(datetime):
         @classmethod
-        def now(cls, tz: object = None) -> Fixed:  # type: ignore[override]
+        def now(cls, tz: object = None) -> Fixed:
             return cls.fromtimestamp(now.timestamp(), tz=UTC)
 
     monkeypatch.setattr(limits, "datetime", Fixed)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import MultiPolygon, Polygon, box
 
 from railwatch.analysis import Alert, CountPoint, Event, analyze_series
 from railwatch.analysis.events import (
@@ -186,7 +186,7 @@ AKL = box(174.78, -36.85, 174.79, -36.84)
 TUMANGANG = box(130.6, 42.42, 130.61, 42.43)
 
 
-def _store(url: str, name: str, area: object, when: datetime) -> None:
+def _store(url: str, name: str, area: Polygon | MultiPolygon, when: datetime) -> None:
     from railwatch.sites import SiteSpec
     from railwatch.storage import Database, repo
     from railwatch.storage.models import Count, Scene, to_wkb
@@ -225,7 +225,7 @@ def test_a_stored_site_is_analysed_and_its_event_removed_by_local_days(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     name: str,
-    area: object,
+    area: Polygon | MultiPolygon,
     when: datetime,
     local: str,
     zone: str,

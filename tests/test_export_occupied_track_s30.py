@@ -52,7 +52,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Database:
         repo.add_site(s, SiteSpec(name="yard", geometry=aoi, tracks=_site_tracks(p)))
     ingest_paths(db, "yard", [tmp / "imgs"])
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     assert len(process_site(db, "yard", detector=det).processed) == 2
     return db
 

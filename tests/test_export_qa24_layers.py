@@ -116,6 +116,6 @@ def test_geojson_and_csv_counts_are_whole_and_say_why(db: Database, tmp_path: Pa
     path = export_site(db, "mixed", "csv", tmp_path / "counts.csv")
     with path.open(encoding="utf-8", newline="") as fh:
         table = list(csv.DictReader(fh))
-    _check_rows(table)  # type: ignore[arg-type]
+    _check_rows(table)
     assert table[0]["count_tank"] == "4" and table[0]["covered"] == "3"
     assert table[0]["count"] == "10.0"

@@ -35,7 +35,7 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
     def counted(path: str | Path) -> str:
         hashed[str(path)] += 1
-        return real(path)
+        return real(Path(path))
 
     monkeypatch.setattr(inspect_module, "file_sha256", counted)
     return hashed

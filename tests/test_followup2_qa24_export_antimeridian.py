@@ -73,6 +73,7 @@ def test_geojson_split_and_geoparquet_footprints_multipolygons(
         ]
         assert all(-180 <= x <= 180 for x in lons)
     across = shape(features[0]["geometry"])
+    assert isinstance(across, MultiPolygon)
     assert len(across.geoms) == 2 and across.bounds[2] - across.bounds[0] == 360.0
 
     gpd = pytest.importorskip("geopandas")

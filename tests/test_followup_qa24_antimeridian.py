@@ -134,6 +134,7 @@ def _geometries(fiji: Path) -> dict[str, dict[str, Any]]:
     """The image's outline as RFC 7946 writes it across 180°, and as some writers do: a
     ring whose longitudes jump from 179.99 to -179.99, or go on beyond 180."""
     foot = inspect_scene(fiji).footprint
+    assert isinstance(foot, MultiPolygon)
     x0, y0, _, y1 = next(p for p in foot.geoms if p.bounds[0] > 0).bounds
     x1 = next(p for p in foot.geoms if p.bounds[0] < 0).bounds[2]
     east = [(x0, y0), (180.0, y0), (180.0, y1), (x0, y1), (x0, y0)]

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from railwatch.detect.default import DefaultDetector, default_weights
@@ -179,9 +180,7 @@ def test_a_cpu_fine_tune_from_the_device_weights(device_outputs: Path, tmp_path:
         assert DefaultDetector(out).detect(_yard(), 0.5) is not None
 
 
-def _yard() -> object:
-    import numpy as np
-
+def _yard() -> np.ndarray:
     rng = np.random.default_rng(0)
     return rng.integers(0, 255, (256, 256, 3), dtype=np.uint8)
 

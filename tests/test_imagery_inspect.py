@@ -17,7 +17,7 @@ import rasterio.shutil
 import shapely
 from PIL import Image
 from pyproj import Transformer
-from shapely.geometry import Point, box
+from shapely.geometry import Point, Polygon, box
 
 from imagery_helpers import (
     ORIGIN_X,
@@ -154,6 +154,7 @@ def test_footprint_and_coverage_across_utm_zones(tmp_path: Path) -> None:
     assert info.footprint.bounds[2] > 132.0 > info.footprint.bounds[0]
     # a site entirely in zone 53, about half of it under the image; the expected
     # coverage is computed independently, in the image's own CRS
+    assert isinstance(info.footprint, Polygon)
     east = max(lon for lon, _ in info.footprint.exterior.coords)
     lat0, lat1 = info.footprint.bounds[1] + 0.003, info.footprint.bounds[3] - 0.003
     site = box(132.0005, lat0, east + (east - 132.0005), lat1)

@@ -92,7 +92,7 @@ def test_new_input_mapping_counts_16_bit_scenes_again(
         repo.add_site(s, SiteSpec(name="yard", geometry=aoi))
     assert len(ingest_paths(db, "yard", [imgs]).ingested) == 2
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     pipeline.process_site(db, "yard", detector=det)
     with db.session() as s:
         versions = {sc.dtype: sc.detector_version for sc in repo.list_scenes(s, "yard")}
@@ -104,12 +104,21 @@ def test_new_input_mapping_counts_16_bit_scenes_again(
         assert {sc.detector_version for sc in repo.list_scenes(s, "yard")} == {"1", "1+innext"}
 
 
-def test_web_tiles_show_16_bit_bands_as_the_detector_reads_them(tmp_path: Path) -> None:
-    """Tiles showed bands 1, 2, 3 with a linear 2-98 % stretch whatever the scene said."""
+def _centre_rgb(png: bytes) -> tuple[float, float, float]:
+    """The colour of a 256 px PNG tile's centre pixel."""
     import io
-    import math
 
     from PIL import Image
+
+    pixel = Image.open(io.BytesIO(png)).convert("RGB").getpixel((128, 128))
+    assert isinstance(pixel, tuple) and len(pixel) == 3, pixel
+    r, g, b = pixel
+    return r, g, b
+
+
+def test_web_tiles_show_16_bit_bands_as_the_detector_reads_them(tmp_path: Path) -> None:
+    """Tiles showed bands 1, 2, 3 with a linear 2-98 % stretch whatever the scene said."""
+    import math
 
     from imagery_helpers import image_box_wgs84
     from railwatch.web.routes.tiles import render_tile
@@ -125,11 +134,11 @@ def test_web_tiles_show_16_bit_bands_as_the_detector_reads_them(tmp_path: Path) 
     y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
     png = render_tile(str(path), z, x, y, (3, 2, 1))
     assert png is not None
-    r, g, b = Image.open(io.BytesIO(png)).convert("RGB").getpixel((128, 128))
+    r, g, b = _centre_rgb(png)
     assert r > 200 and g < 100 and b < 100
     plain = render_tile(str(path), z, x, y)
     assert plain is not None
-    r, g, b = Image.open(io.BytesIO(plain)).convert("RGB").getpixel((128, 128))
+    r, g, b = _centre_rgb(plain)
     assert b > 200 and r < 100  # unlabelled: bands 1, 2, 3 (ingest warns about it)
 
 

@@ -10,10 +10,11 @@ many images (on tuning seed 12 until its 16th image).
 from __future__ import annotations
 
 from railwatch.analysis import analyze_series
+from test_analysis_noise import num, text
 from test_analysis_shift import day, flat, shifts, wavy
 
 
-def seasonal_rise(step: float | None) -> list[float | None]:
+def seasonal_rise(step: float | None) -> list[float]:
     """About 30 cars (± 20 %) for four years; the same weeks of 2019 busier (45); in
     May 2022 four images as busy as then (44-47, noted: not new for the season); from
     image 127 on ``step`` x 30 (None: back to about 30)."""
@@ -32,14 +33,14 @@ def test_a_doubling_after_a_noted_seasonal_rise_is_raised_within_four_images() -
     assert len(noted) == 1, "the seasonal rise is noted once"
     assert "not new for the season" in noted[0].explanation
     assert noted[0].when.date().isoformat() == day(126)
-    assert noted[0].metrics["new_level"] < 50
+    assert num(noted[0], "new_level") < 50
     raised = [a for a in found if a.severity != "info"]
     assert raised, "the step above the noted rise is raised (before session 31: image 16)"
     first = raised[0]
     # raised by its 4th image (127 is the first), not noted again in between
     assert day(127) <= first.when.date().isoformat() <= day(130)
-    assert first.metrics["new_level"] > 60  # the new level, not the seasonal one
-    assert first.metrics["change_date"] >= day(126)
+    assert num(first, "new_level") > 60  # the new level, not the seasonal one
+    assert text(first, "change_date") >= day(126)
     assert "Raised once" in first.explanation
     assert len(raised) == 1
 

@@ -162,7 +162,7 @@ def test_display_encoded_16_bit_is_usable_when_declared_and_counted_again_when_d
     code, _, err = run(capsys, "--db", url, "ingest", "yard", str(sixteen))
     assert code == 0, err
     db = Database(url)
-    process_site(db, "yard", detector=NoCars())  # type: ignore[arg-type]
+    process_site(db, "yard", detector=NoCars())
     before = _scene(url)
     # read as linear: gamma-encoded twice, estimated as snow/haze, unusable, and the
     # reason now says what to do
@@ -176,20 +176,20 @@ def test_display_encoded_16_bit_is_usable_when_declared_and_counted_again_when_d
     assert code == 0, err
     (dup,) = json.loads(out)["duplicates"]
     assert "its radiometry is now display (`railwatch process` counts it again)" in dup["reason"]
-    summary = process_site(db, "yard", detector=NoCars())  # type: ignore[arg-type]
+    summary = process_site(db, "yard", detector=NoCars())
     assert summary.skipped == 0 and len(summary.processed) == 1
     after = _scene(url)
     assert after.meta["radiometry"] == "display"
     assert after.usable is True and after.clear_fraction > 0.95
     assert after.detector_version == "1+ind3"
     # nothing changed: nothing to do
-    assert process_site(db, "yard", detector=NoCars()).skipped == 1  # type: ignore[arg-type]
+    assert process_site(db, "yard", detector=NoCars()).skipped == 1
     # declared linear again: counted again as linear
     code, _, err = run(
         capsys, "--db", url, "ingest", "yard", str(sixteen), "--radiometry", "linear"
     )
     assert code == 0, err
-    process_site(db, "yard", detector=NoCars())  # type: ignore[arg-type]
+    process_site(db, "yard", detector=NoCars())
     assert _scene(url).detector_version == "1+in3"
     db.dispose()
 
@@ -209,7 +209,7 @@ def test_radiometry_given_at_first_ingest_is_stored_and_8_bit_files_are_told(
     with db.session(readonly=True) as s:
         eight = next(sc for sc in repo.list_scenes(s, "yard") if sc.dtype == "uint8")
         assert "radiometry" not in eight.meta
-    process_site(db, "yard", detector=NoCars())  # type: ignore[arg-type]
+    process_site(db, "yard", detector=NoCars())
     assert _scene(url).usable is True
     db.dispose()
 

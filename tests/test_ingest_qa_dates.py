@@ -14,8 +14,10 @@ from railwatch.imagery.dates import date_from_filename, parse_datetime, rejected
 from railwatch.imagery.inspect import MissingDateError, inspect_scene
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

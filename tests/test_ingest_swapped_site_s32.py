@@ -160,7 +160,9 @@ def _ingest_from(api: _FakeApi, db_url: str, monkeypatch: pytest.MonkeyPatch) ->
     from railwatch import stac
     from railwatch.storage import Database
 
-    def items(url: str, site_geom: Any, collections: Any, since: Any, until: Any, *rest: Any):
+    def items(
+        url: str, site_geom: Any, collections: Any, since: Any, until: Any, *rest: Any
+    ) -> stac._Search:
         return stac._search(api, url, site_geom, collections, since, until, None)
 
     monkeypatch.setattr(stac, "_items", items)
@@ -200,7 +202,9 @@ def test_the_api_verdict_reaches_the_screen(
 
     api = _FakeApi()
 
-    def items(url: str, site_geom: Any, collections: Any, since: Any, until: Any, *rest: Any):
+    def items(
+        url: str, site_geom: Any, collections: Any, since: Any, until: Any, *rest: Any
+    ) -> stac._Search:
         return stac._search(api, url, site_geom, collections, since, until, None)
 
     monkeypatch.setattr(stac, "_items", items)

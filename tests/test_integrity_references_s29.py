@@ -28,7 +28,7 @@ from test_imagery_register import coarse_site  # noqa: F401  (the fixture)
 
 def _detector() -> BrightBlobDetector:
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     return det
 
 

@@ -40,7 +40,7 @@ STAC_TODO = "run `railwatch ingest-stac` again over the catalog that holds STAC 
 
 def _detector() -> BrightBlobDetector:
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     return det
 
 
@@ -144,7 +144,7 @@ def test_a_stac_scene_of_its_items_identity_has_its_mask_checked(
         (scene,) = repo.list_scenes(s, "yard")
         # another scene of the site, at the same resolution, that it would be a reference of
         other = SimpleNamespace(id=scene.id + 1, gsd=scene.gsd, acquired_at=scene.acquired_at)
-        (ref,) = _references(other, [scene, other])  # type: ignore[arg-type]
+        (ref,) = _references(other, [scene, other])  # type: ignore[arg-type, list-item]
     assert ref.content_hash is None and ref.mask_stamp == stamp
     write_mask(mask, cloud_rows=SIZE)
     summary = process_site(db, "yard", detector=_detector())

@@ -28,7 +28,7 @@ CHANGED = "file changed since ingest (its hash differs)"
 
 def _detector() -> BrightBlobDetector:
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     return det
 
 

@@ -80,7 +80,7 @@ def _item(image: Path, scales: list[Any], offsets: list[Any] | None = None) -> P
     """The STAC item ``NAME.json`` beside ``image``, its image asset declaring
     ``scales``/``offsets`` as its ``raster:bands``."""
     offsets = offsets or [0.0] * len(scales)
-    doc = {
+    doc: dict[str, Any] = {
         "type": "Feature", "stac_version": "1.0.0", "id": image.stem, "geometry": None,
         "properties": {"datetime": "2023-10-01T02:13:00Z", "gsd": GSD},
         "assets": {"image": {"href": image.name, "raster:bands": [

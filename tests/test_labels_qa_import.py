@@ -90,9 +90,9 @@ def test_coco_polygon_closed_or_with_more_points_keeps_its_orientation(tmp_path:
     # a six-point outline: its minimum-area rectangle
     seg6 = [10, 10, 25, 10, 40, 10, 40, 20, 25, 20, 10, 20]
     ann6 = {"id": 1, "image_id": 1, "category_id": 1, "segmentation": [seg6]}
-    obj = read_labels(_coco(tmp_path / "b", [ann6], [{"id": 1, "name": "Tank "}]), "coco")
-    pts = np.asarray(obj.images[0].objects[0].corners)
-    assert obj.images[0].objects[0].cls == "tank"
+    labels = read_labels(_coco(tmp_path / "b", [ann6], [{"id": 1, "name": "Tank "}]), "coco")
+    pts = np.asarray(labels.images[0].objects[0].corners)
+    assert labels.images[0].objects[0].cls == "tank"
     assert pts.shape == (4, 2)
     assert sorted(map(tuple, pts.round(3).tolist())) == [(10, 10), (10, 20), (40, 10), (40, 20)]
 

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from counted_site import LOCAL, UTC_DAY, add_counted_site, steady_then_rise
@@ -201,11 +202,13 @@ def test_report_chart_draws_a_silence_at_noon_of_its_local_day() -> None:
     lines = [line for line in ax.get_lines() if isinstance(line, Line2D)]  # not the legend's
     marks = [line for line in lines if line.get_marker() == "v"]
     assert len(marks) == 1
-    x = float(marks[0].get_xdata()[0])  # type: ignore[index]
+    x = float(np.asarray(marks[0].get_xdata())[0])
     noon = float(mdates.date2num(datetime(2024, 2, 5, 17, 0, tzinfo=UTC)))
     assert x == pytest.approx(noon, abs=1e-6)
     # where the event of the same day is drawn
-    events = {float(line.get_xdata()[0]) for line in lines if line.get_linestyle() == "--"}  # type: ignore[index]
+    events = {
+        float(np.asarray(line.get_xdata())[0]) for line in lines if line.get_linestyle() == "--"
+    }
     assert noon in events
 
 

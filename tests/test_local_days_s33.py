@@ -69,7 +69,7 @@ def test_eval_site_names_scenes_by_their_day_at_the_site(
             width=800,
             height=400,
         )
-        scene, _ = repo.add_scene(s, site, info, 1.0)  # type: ignore[arg-type]
+        scene, _ = repo.add_scene(s, site, info, 1.0)
         repo.record_scene_result(
             s,
             scene.id,
@@ -77,7 +77,7 @@ def test_eval_site_names_scenes_by_their_day_at_the_site(
             [],
             FakeCount(5, 4, 7, {}, 0),
             "default",
-            "2.8",  # type: ignore[arg-type]
+            "2.8",
         )
         sid = int(scene.id)
     with db.session() as s:

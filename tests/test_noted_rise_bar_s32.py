@@ -15,7 +15,7 @@ from test_analysis_shift import day, flat, shifts
 from test_info_shift_state_s31 import seasonal_rise
 
 
-def spike_then_season(second: float) -> list[float | None]:
+def spike_then_season(second: float) -> list[float]:
     """About 30 cars; a rise to about 45 in May-June 2022 noted for its season (the same
     weeks of 2019 had 45); then one image of 90 (image 127) and ``second`` (image 128)."""
     values = seasonal_rise(None)

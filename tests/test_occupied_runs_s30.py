@@ -156,7 +156,7 @@ def coarse_db(
         repo.add_site(s, SiteSpec(name="yard", geometry=aoi, tracks=tracks))
     ingest_paths(db, "yard", [tmp_path / "imgs"])
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     assert len(process_site(db, "yard", detector=det).processed) == 1
     cars = unary_union([c.polygon_crs for c in scene.truth]).buffer(7.0)  # metres
     return db, tracks, shapely.transform(cars, lambda xy: np.column_stack(tr.transform(*xy.T)))

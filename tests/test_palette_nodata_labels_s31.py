@@ -276,7 +276,7 @@ def test_eval_takes_a_truths_gsd_by_the_same_rule(tmp_path: Path) -> None:
         read_labelled_truth(tmp_path)
     side.write_text(json.dumps({"type": "Feature", "properties": {"gsd": 0.5}}))
     (scene,) = read_labelled_truth(tmp_path).scenes
-    assert scene.features.gsd == 0.5
+    assert scene.features is not None and scene.features.gsd == 0.5
 
 
 # ------------------------------------------------------ 4. no data in labelled images

@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from railwatch.cli.main import main
 from railwatch.pipeline import process_site, processing_lock, record_outcome
 from railwatch.storage import Database
-from railwatch.storage.db import LockLostError, StorageError
+from railwatch.storage.db import LockLostError, StorageError, _PgHold
 from railwatch.storage.models import Scene
 from test_distributed import check_consistent, setup_db
 from test_distributed import fake_module as fake_module  # the fixture
@@ -92,9 +92,9 @@ def _statuses(db: Database) -> list[str]:
 def _killer(url: str, after: int) -> Any:
     """A BrightRects detector that kills the run's lock connection when it starts its
     scene number ``after`` + 1 (after ``after`` scenes were recorded)."""
-    import rw_fake_rects  # type: ignore[import-not-found]
+    import rw_fake_rects
 
-    class KillsTheLock(rw_fake_rects.BrightRects):  # type: ignore[misc]
+    class KillsTheLock(rw_fake_rects.BrightRects):
         calls = 0
 
         def detect(self, image: Any, gsd: float, valid: Any = None) -> Any:
@@ -141,7 +141,7 @@ def test_a_second_run_that_took_the_lost_lock_is_the_only_writer(
     other = Database(postgres_url)
     seconds: list[Any] = []
 
-    class TakesOver(rw_fake_rects.BrightRects):  # type: ignore[misc]
+    class TakesOver(rw_fake_rects.BrightRects):
         calls = 0
 
         def detect(self, image: Any, gsd: float, valid: Any = None) -> Any:
@@ -180,6 +180,7 @@ def test_a_lock_reconnected_under_the_run_is_not_taken_for_held(
         jobs, _ = pending_jobs(db, "yard", detector=detector)
         record_outcome(db, process_scene(jobs[0], detector), detector)  # held: recorded
         [hold] = db._thread_holds()  # the lock's own connection
+        assert isinstance(hold, _PgHold)
         assert _terminate_lock_holders(postgres_url) == 1
         with pytest.raises(OperationalError):
             hold.conn.execute(text("SELECT 1"))

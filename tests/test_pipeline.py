@@ -25,7 +25,7 @@ from test_detect_fakes import BrightBlobDetector
 
 
 def _scene(out: Path, name: str, when: datetime, **kw: object) -> Path:
-    params = SceneParams(seed=5, size_px=(320, 320), n_cars=12, date=when, **kw)  # type: ignore[arg-type]
+    params = SceneParams(seed=5, size_px=(320, 320), n_cars=12, date=when, **kw)
     scene = render_scene(params)
     return write_scene(scene, out, name, preview=False).image
 
@@ -62,7 +62,7 @@ def site_db(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Database, P
 def test_process_site_methods_gaps_and_incremental(site_db: tuple[Database, Path]) -> None:
     db, _ = site_db
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     first = process_site(db, "yard", detector=det)
     assert not first.failed
     assert len(first.processed) == 2 and len(first.unusable) == 1
@@ -93,7 +93,7 @@ def test_new_length_estimator_counts_coarse_scenes_again(
     detector, which counts the others, did not change)."""
     db, _ = site_db
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     process_site(db, "yard", detector=det)
     monkeypatch.setattr(pipeline, "ESTIMATOR_VERSION", "next")
     again = process_site(db, "yard", detector=det)
@@ -145,7 +145,7 @@ def test_coarse_scene_gets_the_sun_from_its_metadata(
 
     monkeypatch.setattr(pipeline, "count_scene", spy)
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     process_site(db, "yard", detector=det)
     params = SceneParams()
     assert (params.sun_azimuth, params.sun_elevation) in seen

@@ -54,7 +54,7 @@ def yard(tmp_path: Path) -> tuple[Database, Path, Path]:
 
 def _detector() -> BrightBlobDetector:
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     return det
 
 

@@ -20,7 +20,7 @@ def _counts(db: Database) -> list[float | None]:
 def test_a_moved_folder_keeps_the_earlier_counts(site_db: tuple[Database, Path]) -> None:  # noqa: F811
     db, imgs = site_db
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     process_site(db, "yard", detector=det)
     before = _counts(db)
     assert any(c is not None for c in before)
@@ -46,7 +46,7 @@ def test_a_file_changed_since_ingest_still_removes_its_result(
 ) -> None:
     db, imgs = site_db
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     process_site(db, "yard", detector=det)
     fine = imgs / "fine.tif"
     data = bytearray(fine.read_bytes())

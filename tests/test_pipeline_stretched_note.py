@@ -39,7 +39,7 @@ def test_the_note_is_given_to_unusable_stretched_scenes_only(tmp_path: Path) -> 
     with db.session() as s:
         repo.add_site(s, SiteSpec(name="yard", geometry=site))
     assert len(ingest_paths(db, "yard", [imgs]).ingested) == 3
-    process_site(db, "yard", detector=NoCars())  # type: ignore[arg-type]
+    process_site(db, "yard", detector=NoCars())
     with db.session(readonly=True) as s:
         scenes = {sc.uri.rsplit("/", 1)[-1]: sc for sc in repo.list_scenes(s, "yard")}
     u8, u16, clear = (

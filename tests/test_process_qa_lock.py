@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,9 @@ from railwatch.storage.db import BusyError
 from railwatch.storage.models import Scene
 from test_distributed import fake_module as fake_module  # the fixture
 from test_distributed import setup_db
+
+#: ``hold(url, *sites)``: the fixture below.
+Holder = Callable[..., subprocess.Popen[str]]
 
 HOLDER = textwrap.dedent(
     """
@@ -47,7 +50,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def hold(tmp_path: Path) -> Iterator:
+def hold(tmp_path: Path) -> Iterator[Holder]:
     """``hold(url, *sites)``: another process holding those sites until killed (-9)."""
     procs: list[subprocess.Popen[str]] = []
 
@@ -71,9 +74,9 @@ def _statuses(db: Database) -> list[str]:
 
 
 def test_second_run_on_a_held_site_is_refused_and_writes_nothing(
-    url: str, tmp_path: Path, fake_module: Path, hold
+    url: str, tmp_path: Path, fake_module: Path, hold: Holder
 ) -> None:
-    import rw_fake_rects  # type: ignore[import-not-found]
+    import rw_fake_rects
 
     db = setup_db(url, tmp_path, 3)
     holder = hold(url, "yard")
@@ -88,7 +91,7 @@ def test_second_run_on_a_held_site_is_refused_and_writes_nothing(
     db.dispose()
 
 
-def test_other_sites_and_released_locks_are_free(url: str, hold) -> None:
+def test_other_sites_and_released_locks_are_free(url: str, hold: Holder) -> None:
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db = Database(url)
@@ -111,7 +114,7 @@ def test_other_sites_and_released_locks_are_free(url: str, hold) -> None:
 
 
 def test_cli_refuses_a_second_run_in_one_line(
-    url: str, tmp_path: Path, hold, capsys: pytest.CaptureFixture[str]
+    url: str, tmp_path: Path, hold: Holder, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = setup_db(url, tmp_path, 2)
     db.dispose()

@@ -48,7 +48,7 @@ def _locked(version: str, *, finds: bool = True) -> Any:
     load it by name); ``finds=False``: it finds nothing (other weights)."""
     import rw_fake_rects
 
-    class Locked(rw_fake_rects.BrightRects):  # type: ignore[misc]
+    class Locked(rw_fake_rects.BrightRects):
         def __init__(self) -> None:
             super().__init__()
             self.version = version

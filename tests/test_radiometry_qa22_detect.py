@@ -128,7 +128,7 @@ def test_cli_eval_detector_reads_images_with_the_radiometry(
     monkeypatch.setattr(registry, "get_detector", lambda name="default": det)
     v = eight_bit()
     write_geotiff(tmp_path / "visual16.tif", v.astype(np.uint16) * 257)
-    empty = {"type": "FeatureCollection", "features": [], "crs": None}
+    empty: dict[str, Any] = {"type": "FeatureCollection", "features": [], "crs": None}
     (tmp_path / "visual16.truth.geojson").write_text(json.dumps(empty))
     argv = ["eval", "--truth", str(tmp_path), "--detector", "x", "--json"]
     assert main([*argv, "--radiometry", "display"]) == 0

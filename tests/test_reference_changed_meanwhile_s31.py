@@ -45,7 +45,7 @@ MEANWHILE = "one of the other images it was registered against and took its empt
 
 def _detector() -> BrightBlobDetector:
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     return det
 
 
@@ -153,7 +153,8 @@ def test_a_scene_counted_before_keeps_its_result_and_is_marked(
     assert got.error is not None and MEANWHILE in got.error
     with coarse_site.session(readonly=True) as s:
         scene = repo.get_scene(s, outcome.scene_id)
-        assert scene.status == "processed" and scene.detector_version.endswith(REFERENCE_CHANGED)
+        assert scene.status == "processed" and scene.detector_version is not None
+        assert scene.detector_version.endswith(REFERENCE_CHANGED)
     assert _counts(coarse_site, outcome.scene_id) == before
 
     again = process_site(coarse_site, "yard", detector=_detector())  # not --reprocess
@@ -164,7 +165,8 @@ def test_a_scene_counted_before_keeps_its_result_and_is_marked(
     assert set(again.processed) == {outcome.scene_id} | others
     assert set(dict(again.recounted)) == others
     with coarse_site.session(readonly=True) as s:
-        assert not repo.get_scene(s, outcome.scene_id).detector_version.endswith(REFERENCE_CHANGED)
+        version = repo.get_scene(s, outcome.scene_id).detector_version
+        assert version is not None and not version.endswith(REFERENCE_CHANGED)
 
 
 def test_references_stamped_anew_in_the_same_run_are_no_change(
@@ -189,6 +191,7 @@ def test_a_reference_unchanged_is_recorded_and_one_removed_is_said(
     assert record_outcome(coarse_site, outcome, _detector()).error is None
     outcome = _read(coarse_site)  # the next scene, read with the first among its refs
     ref = outcome.references_read[-1].scene_id
+    assert ref is not None
     with coarse_site.session() as s:
         s.delete(repo.get_scene(s, ref))
     got = record_outcome(coarse_site, outcome, _detector())

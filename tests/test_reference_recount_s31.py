@@ -45,7 +45,7 @@ SHIFTS = [(0.5, -0.5), (-0.5, 0.5), (0.0, 0.5), (0.0, -0.5), (0.5, 0.0)]
 
 def _detector() -> BrightBlobDetector:
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     return det
 
 

@@ -255,7 +255,7 @@ def test_chart_draws_an_event_at_noon_of_its_local_day(db: Database) -> None:
         data.scenes, events=[EventRow(date(2024, 2, 5), "Flood")], utc_offset=data.utc_offset
     )
     xs = {
-        float(line.get_xdata()[0])  # type: ignore[index]
+        float(np.asarray(line.get_xdata())[0])
         for line in fig.findobj(Line2D)
         if line.get_linestyle() == "--"
     }

@@ -8,6 +8,11 @@ import warnings
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
 from railwatch.report.charts import (
     EVENT_LABEL_CHARS,
     UNDRAWABLE_LABEL,
@@ -42,13 +47,16 @@ def _rows(n: int = 400, step: float = 9.0) -> list[SceneRow]:
     return rows
 
 
-def _draw(fig: object) -> object:
-    fig.canvas.draw()  # type: ignore[attr-defined]
-    return fig.canvas.get_renderer()  # type: ignore[attr-defined]
+def _draw(fig: Figure) -> RendererAgg:
+    """Draw ``fig`` (made on an Agg canvas by the chart code) and give its renderer."""
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()
+    return canvas.get_renderer()
 
 
-def _visible_event_texts(ax: object) -> list[object]:
-    return [t for t in ax.texts if t.get_rotation() == 90 and t.get_visible()]  # type: ignore[attr-defined]
+def _visible_event_texts(ax: Axes) -> list[Text]:
+    return [t for t in ax.texts if t.get_rotation() == 90 and t.get_visible()]
 
 
 def test_a_long_event_label_neither_shrinks_the_chart_nor_runs_over_it() -> None:
@@ -62,8 +70,8 @@ def test_a_long_event_label_neither_shrinks_the_chart_nor_runs_over_it() -> None
     h1 = with_event.axes[0].get_window_extent(_draw(with_event)).height
     assert h1 > 0.9 * h0
     (text,) = _visible_event_texts(with_event.axes[0])
-    assert len(text.get_text().strip()) <= EVENT_LABEL_CHARS  # type: ignore[attr-defined]
-    assert text.get_text().strip().endswith("…")  # type: ignore[attr-defined]
+    assert len(text.get_text().strip()) <= EVENT_LABEL_CHARS
+    assert text.get_text().strip().endswith("…")
 
 
 def test_event_labels_of_a_busy_decade_do_not_overlap_and_one_day_is_one_label() -> None:
@@ -153,7 +161,9 @@ def test_the_legend_is_off_the_data() -> None:
     fig = timeseries_figure(_rows())
     renderer = _draw(fig)
     ax = fig.axes[0]
-    legend = ax.get_legend().get_window_extent(renderer)
+    drawn = ax.get_legend()
+    assert drawn is not None
+    legend = drawn.get_window_extent(renderer)
     assert legend.y0 >= ax.get_window_extent(renderer).y1 - 1
 
 

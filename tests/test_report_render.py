@@ -89,7 +89,8 @@ def test_chart_draws_every_element() -> None:
     ):
         assert expected in labels
     unusable = [ln for ln in ax.lines if ln.get_label() == "unusable image"]
-    assert len(unusable[0].get_xdata()) == 1  # one unusable image, drawn as a mark not a zero
+    # one unusable image, drawn as a mark not a zero
+    assert len(np.asarray(unusable[0].get_xdata())) == 1
     assert any(t.get_text().strip() == "Summit" for t in ax.texts)
     assert any(t.get_text() == "record" for t in ax.texts)  # alert annotated
     # the stacked bars add up to the counted total
@@ -258,8 +259,9 @@ def test_chart_marks_only_the_totals_alerts_and_info_ones_quietly() -> None:
     rings = {ln.get_label(): ln for ln in ax.lines if ln.get_marker() == "o"}
     red = [ln for ln in ax.lines if ln.get_markeredgecolor() == ALERT_COLOUR]
     grey = [ln for ln in ax.lines if to_hex(ln.get_markeredgecolor()) == INFO_ALERT_COLOUR.lower()]
-    assert len(red) == 1 and list(red[0].get_ydata()) == [12.0]  # the total's spike only
-    assert len(grey) == 1 and list(grey[0].get_ydata()) == [7.0]
+    # the total's spike only
+    assert len(red) == 1 and np.asarray(red[0].get_ydata()).tolist() == [12.0]
+    assert len(grey) == 1 and np.asarray(grey[0].get_ydata()).tolist() == [7.0]
     assert "alert" in rings and "info alert" in rings
     assert [t.get_text() for t in ax.texts] == ["spike"]  # no "record" (tank), no "shift" (info)
 

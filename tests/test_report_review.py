@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from matplotlib.colors import to_hex
 from matplotlib.container import ErrorbarContainer
@@ -161,12 +162,12 @@ def test_the_chart_draws_analyst_points_apart(
     assert "analyst's count (scene review)" in labels
     assert "detector's count (replaced)" in labels
     # error bars are containers (their label on the container), plain marks lines
-    marks = {
-        c.get_label(): list(c.lines[0].get_ydata())
+    marks: dict[object, list[float]] = {
+        c.get_label(): np.asarray(c.lines[0].get_ydata()).tolist()
         for c in ax.containers
         if isinstance(c, ErrorbarContainer)
     }
-    marks |= {line.get_label(): list(line.get_ydata()) for line in ax.get_lines()}
+    marks |= {line.get_label(): np.asarray(line.get_ydata()).tolist() for line in ax.get_lines()}
     assert marks["analyst's count (scene review)"] == [20.0]
     assert marks["detector's count (replaced)"] == [18.0]
     # the detector's points no longer include the reviewed image

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from railwatch.report.charts import UNUSABLE_DENSE, timeseries_figure
@@ -24,8 +25,8 @@ def test_unusable_marks_lie_under_the_axis(n_unusable: int) -> None:
     fig = timeseries_figure(rows)
     ax = fig.axes[0]
     (marks,) = [ln for ln in ax.lines if ln.get_label() == "unusable image"]
-    assert len(marks.get_xdata()) == n_unusable
+    assert len(np.asarray(marks.get_xdata())) == n_unusable
     # in axes coordinates (x axis transform): under the axis line, never at 0 counts
     assert marks.get_transform() == ax.get_xaxis_transform()
-    assert all(y < 0 for y in marks.get_ydata())
+    assert all(y < 0 for y in np.asarray(marks.get_ydata()))
     assert marks.get_marker() == ("|" if n_unusable > UNUSABLE_DENSE else "x")

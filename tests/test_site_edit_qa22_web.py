@@ -16,7 +16,7 @@ pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from shapely.geometry import MultiLineString, mapping
+from shapely.geometry import MultiLineString, Polygon, mapping
 
 from railwatch.pipeline import processing_lock
 from railwatch.settings import Settings
@@ -125,6 +125,7 @@ def test_patch_tracks_while_a_job_of_the_server_processes_the_site_is_409(
     app = create_app(cfg, db, detector_factory=lambda: GatedDetector(gate))
     with db.session(readonly=True) as s:
         site = repo.get_site(s, "yard")
+        assert isinstance(site.geometry, Polygon)
         line = {
             "type": "LineString",
             "coordinates": [list(p) for p in site.geometry.exterior.coords[:2]],

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shapely.geometry import MultiPolygon
 
 from railwatch.cli.main import main
 from railwatch.errors import GeometryError
@@ -59,7 +60,8 @@ def test_the_one_part_of_three_written_as_lat_lon_is_named() -> None:
 
 def test_parts_far_apart_otherwise_are_refused_as_two_places() -> None:
     data = _features(_ring(LON, LAT), _ring(4.47, 51.92))  # Amsterdam and Rotterdam, 58 km
-    assert len(site_from_geojson("two", data).geometry.geoms) == 2  # still one site
+    two = site_from_geojson("two", data).geometry
+    assert isinstance(two, MultiPolygon) and len(two.geoms) == 2  # still one site
     data = _features(_ring(LON, LAT), _ring(13.40, 52.52))  # Amsterdam and Berlin
     with pytest.raises(GeometryError) as err:
         site_from_geojson("two", data)

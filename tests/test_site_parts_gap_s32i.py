@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from pyproj import Geod
+from shapely.geometry import MultiPolygon
 
 from railwatch.errors import GeometryError
 from railwatch.sites import MAX_PARTS_APART_KM, site_from_geojson
@@ -45,6 +46,7 @@ def test_two_strips_of_one_corridor_are_one_site() -> None:
     one = site_from_geojson("corridor", _features(_strip(50.0, b_n)))
     assert one.geometry.geom_type == "Polygon"  # as one polygon: accepted
     two = site_from_geojson("corridor", _features(_strip(50.0, a_n), _strip(b_s, b_n)))
+    assert isinstance(two.geometry, MultiPolygon)
     assert len(two.geometry.geoms) == 2  # as two strips: accepted too
 
 
@@ -64,7 +66,8 @@ def test_the_gap_is_in_metres_not_degrees() -> None:
         _strip(60.0, 60.01, 10.0, 10.02),
         _strip(60.0, 60.01, 11.62, 11.64),
     )
-    assert len(site_from_geojson("wide", data).geometry.geoms) == 2
+    wide = site_from_geojson("wide", data).geometry
+    assert isinstance(wide, MultiPolygon) and len(wide.geoms) == 2
     # 1.0° of latitude further apart at 60°N is 111 km: not
     data = _features(_strip(60.0, 60.01, 10.0, 10.02), _strip(61.01, 61.02, 10.0, 10.02))
     with pytest.raises(GeometryError, match=r"lie 111 km apart at their nearest points"):
@@ -75,7 +78,8 @@ def test_a_chain_of_parts_is_one_site_and_a_group_apart_is_named() -> None:
     """Parts near one another through others are one site (as one polygon along them);
     a group beyond the limit from the rest is named by its nearest part."""
     chain = [_strip(50.0 + 0.5 * k, 50.0 + 0.5 * k + 0.4) for k in range(3)]  # 11 km gaps
-    assert len(site_from_geojson("chain", _features(*chain)).geometry.geoms) == 3
+    chained = site_from_geojson("chain", _features(*chain)).geometry
+    assert isinstance(chained, MultiPolygon) and len(chained.geoms) == 3
     far = _strip(53.0, 53.2)  # 244 km from the last of the chain (its top at 51.4)
     with pytest.raises(GeometryError) as err:
         site_from_geojson("chain", _features(*chain, far))

@@ -118,7 +118,7 @@ def _then(
             return
         started.append(_in_thread(action))
         worker = started[0][0]
-        for _ in range(1200):
+        for _poll in range(1200):
             if not worker.is_alive() or pg_sessions_waiting_on_a_lock(url):
                 return
             time.sleep(0.05)

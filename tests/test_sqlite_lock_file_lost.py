@@ -30,13 +30,13 @@ def _statuses(db: Database) -> list[str]:
 def test_a_run_whose_lock_folder_is_deleted_stops_and_keeps_what_it_recorded(
     tmp_path: Path, fake_module: Path
 ) -> None:
-    import rw_fake_rects  # type: ignore[import-not-found]
+    import rw_fake_rects
 
     url = f"sqlite:///{tmp_path / 'rw.db'}"
     db = setup_db(url, tmp_path, 4)
     locks = tmp_path / "rw.db.locks"
 
-    class DeletesTheLocks(rw_fake_rects.BrightRects):  # type: ignore[misc]
+    class DeletesTheLocks(rw_fake_rects.BrightRects):
         calls = 0
 
         def detect(self, image: Any, gsd: float, valid: Any = None) -> Any:

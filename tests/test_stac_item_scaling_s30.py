@@ -44,7 +44,7 @@ OFFSETS = [-0.1, 0.0, 0.0]
 
 def _detector() -> BrightBlobDetector:
     det = BrightBlobDetector()
-    det.name, det.version = "fake", "1"  # type: ignore[misc]
+    det.name, det.version = "fake", "1"
     return det
 
 

@@ -28,7 +28,9 @@ def _run(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     api = _FakeApi()
     api.docs = [_item("m", LON, LAT, "https://example.test/m.tif")]  # at the right place
 
-    def items(url: str, site_geom: Any, collections: Any, since: Any, until: Any, *rest: Any):
+    def items(
+        url: str, site_geom: Any, collections: Any, since: Any, until: Any, *rest: Any
+    ) -> stac._Search:
         return stac._search(api, url, site_geom, collections, since, until, None)
 
     monkeypatch.setattr(stac, "_items", items)

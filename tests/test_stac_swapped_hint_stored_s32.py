@@ -28,7 +28,9 @@ def _run(api: _FakeApi, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     from railwatch import stac
     from railwatch.storage import Database
 
-    def items(url: str, site_geom: Any, collections: Any, since: Any, until: Any, *rest: Any):
+    def items(
+        url: str, site_geom: Any, collections: Any, since: Any, until: Any, *rest: Any
+    ) -> stac._Search:
         return stac._search(api, url, site_geom, collections, since, until, None)
 
     monkeypatch.setattr(stac, "_items", items)

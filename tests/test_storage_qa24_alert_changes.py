@@ -19,7 +19,9 @@ from railwatch.storage import Database, repo
 BBOX = "130.60,42.28,130.63,42.30"
 
 
-def _alert(key: str, severity: str = "low", explanation: str = "no usable image for 60 days"):
+def _alert(
+    key: str, severity: str = "low", explanation: str = "no usable image for 60 days"
+) -> AlertValue:
     return AlertValue(
         key=key,
         kind="quality",

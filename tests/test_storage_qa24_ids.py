@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, create_engine, inspect, select, text
+from sqlalchemy import Connection, Table, create_engine, inspect, select, text
 
 from railwatch.analysis.types import Alert as AlertValue
 from railwatch.errors import StorageError
@@ -63,6 +63,7 @@ def old_db(url: str) -> Iterator[str]:
     # today's repository functions read scene reviews (a later revision's table): an
     # empty one while they fill the database, dropped after, leaves 0001's schema
     reviews = SceneReview.__table__
+    assert isinstance(reviews, Table)
     reviews.create(db.engine)
     try:
         with db.session() as s:

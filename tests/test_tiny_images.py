@@ -64,7 +64,7 @@ def test_detect_refuses_an_image_smaller_than_a_railcar(
 ) -> None:
     path = write_geotiff(tmp_path / "tiny.tif", rgb(h, w), res=res)
     with pytest.raises(ImageTooSmallError) as info:
-        detect_file(path, detector=NoCars())  # type: ignore[arg-type]
+        detect_file(path, detector=NoCars())
     assert says in str(info.value)
     assert "counting needs at least 20 m and 2 px each way" in str(info.value)
 
@@ -88,7 +88,7 @@ def test_detect_cli_says_so_and_writes_nothing(
 
 def test_detect_at_the_limit_is_unchanged(tmp_path: Path) -> None:
     path = write_geotiff(tmp_path / "ok.tif", rgb(40, 40))  # 20 m x 20 m
-    result = detect_file(path, detector=NoCars())  # type: ignore[arg-type]
+    result = detect_file(path, detector=NoCars())
     assert result.method == "objects" and result.total == 0
     assert (result.width, result.height) == (40, 40)
 
@@ -104,7 +104,7 @@ def test_pipeline_stores_a_tiny_scene_as_unusable(tmp_path: Path) -> None:
         repo.add_site(s, SiteSpec(name="yard", geometry=site))
     ingest = ingest_paths(db, "yard", [imgs])
     assert len(ingest.ingested) == 2, ingest.failed
-    summary = process_site(db, "yard", detector=NoCars())  # type: ignore[arg-type]
+    summary = process_site(db, "yard", detector=NoCars())
     assert not summary.failed
     assert len(summary.unusable) == 1 and len(summary.processed) == 1
     with db.session(readonly=True) as s:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import shapely
-from shapely.geometry import Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon, shape
 
 from railwatch.web.routes.detections import _features
 
@@ -35,6 +35,7 @@ def test_a_car_across_180_is_served_as_a_multipolygon_and_others_as_before() -> 
     geom = feats[1]["geometry"]
     assert geom["type"] == "MultiPolygon" and len(geom["coordinates"]) == 2
     parts = shape(geom)
+    assert isinstance(parts, MultiPolygon)
     lo, _, hi, _ = parts.bounds
     assert lo >= -180 and hi <= 180
     # a car's size, not a band round the world: about 15 m of longitude in all
