@@ -33,8 +33,11 @@ lint: install-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# The package (pyproject's [tool.mypy] packages), then the tests: the second run reads
+# the first one's cache for railwatch's modules.
 typecheck: install-test
 	$(BIN)/mypy
+	$(BIN)/mypy tests
 
 test: install-test lint typecheck
 	$(BIN)/pytest -n auto --dist loadgroup -q
