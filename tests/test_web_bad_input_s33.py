@@ -123,10 +123,11 @@ def test_a_report_of_a_period_without_images_says_so(sqlite_world: dict[str, Any
     assert warnings[0].startswith(f"No usable image of {site} in this period")
     # kept with the report: its metadata says it too
     assert client.get(f"/api/reports/{r.json()['id']}").json()["warnings"] == warnings
-    # a period with counts has none
+    # a period with counts has none (but for the warning that the fixture's hand-made
+    # alert is not what analysing its counts gives: stale alerts, session 33)
     r = client.post(url, json={"date_from": "2023-01-01"}, headers=AUTH)
     assert r.status_code == 201, r.text
-    assert r.json()["warnings"] == []
+    assert [w for w in r.json()["warnings"] if "railwatch analyze" not in w] == []
 
 
 @pytest.mark.parametrize(

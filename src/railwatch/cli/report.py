@@ -65,6 +65,10 @@ def report(
     HTML report, .pdf the PDF alone (the PDF that --pdf writes beside the HTML). Any
     other ending, or none, is refused; a device or a pipe (-o /dev/stdout) gets the HTML.
 
+    The alerts shown are the stored ones (with their acknowledgements and notes). When
+    results processed since the last analysis would change them, a warning and a note
+    in the headline say so: run railwatch analyze SITE first (the report stores nothing).
+
     Example: railwatch report tumangang --from 2023-01-01 --out tumangang.html --pdf
     """
     from railwatch.report import build_pdf_report, build_report

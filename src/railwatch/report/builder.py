@@ -7,6 +7,7 @@ renderer-independent :class:`ReportData` (the web layer can reuse it).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -15,8 +16,10 @@ from pathlib import Path
 import shapely
 from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from railwatch.analysis.series import as_utc
 from railwatch.detect.base import Detection
 from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
 from railwatch.export.geometry import box_from_polygon, to_pixels, transform_polygon
@@ -539,6 +542,7 @@ def _headline(
     alerts: Sequence[AlertRow],
     all_rows: Sequence[SceneRow] = (),
     settings: object | None = None,
+    stale: str | None = None,
 ) -> Headline:
     counted = [r for r in rows if r.counts_cars]  # a 10 m long-train flag is no count
     latest = max(counted, key=lambda r: r.when) if counted else None
@@ -588,6 +592,10 @@ def _headline(
             f"{fmt_num(latest.total)} railcars at {site} on {latest.day} "
             f"(latest usable image; interval {fmt_num(latest.low)}–{fmt_num(latest.high)})."
         )
+    if stale is not None:
+        # before the alert it describes: the stored alerts are not what the stored results
+        # give now (stale_alerts_note)
+        summary += f" {stale}"
     # the alert follows whatever the latest image (a 3 m one's headline left it out, and
     # so did a period without a usable image, whose silence alert is what matters)
     if top is not None and top.cls == "all":
@@ -726,6 +734,121 @@ def off_chart(site: str, rows: Sequence[SceneRow], events: Sequence[EventRow]) -
     return out
 
 
+#: Most alerts a note on stale alerts names; the others are counted.
+STALE_NAMED = 3
+
+
+def _ongoing(kind: str, metrics: object) -> bool:
+    """Whether an alert is a silence still going on (``metrics["ongoing"]``)."""
+    return kind == "quality" and isinstance(metrics, dict) and metrics.get("ongoing") == "yes"
+
+
+def _alert_name(kind: str, cls: str, day: date) -> str:
+    """ "record 2024-11-01", "record of tank 2024-11-01"."""
+    return f"{kind}{'' if cls == 'all' else ' of ' + cls} {day.isoformat()}"
+
+
+def _same_value(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def stale_alerts_note(
+    session: Session,
+    site: str,
+    period: tuple[date | None, date | None],
+    settings: object | None,
+    now: datetime,
+) -> str | None:
+    """A note when the site's stored alerts are not what analysing its stored results now
+    would give (``analysis.store.analyze_site(store=False)``: nothing is written), for
+    alerts of days within ``period`` (local days at the site; None: open); None when
+    they are. ``railwatch process`` stores results without analysing them, so a report
+    written straight after it headlined "No usable image of this site since 2024-08-01"
+    above "latest usable image 2024-11-01" (until 2026-12-05, session 33).
+
+    Compared as ``repo.replace_alerts`` would store them: an alert raised now and not
+    stored (or stored as retired) is new, one stored and not raised now ends, and one of
+    both whose kind, class, severity, count, image or (a silence) being over differ is
+    changed. Explanations are not compared (their words change with railwatch's
+    version, not with the site). A silence going on both now and as stored, or raised now
+    and going on, is left out: it comes or grows with the day of the analysis alone, and
+    the demo and the web's jobs analyse as of other days than ``railwatch analyze``.
+    The stored alerts stay the report's content: they carry the analysts'
+    acknowledgements and notes."""
+    from railwatch.analysis.events import alert_day
+    from railwatch.analysis.settings import AlertSettings
+    from railwatch.analysis.store import analyze_site, site_utc_offset
+    from railwatch.storage.models import Scene
+
+    cfg = settings if isinstance(settings, AlertSettings) else None
+    row_site = repo.get_site(session, site)
+    offset = site_utc_offset(row_site)
+    fresh = {a.key: a for a in analyze_site(session, site, cfg, as_of=now, store=False).alerts}
+    stored = {a.key: a for a in repo.list_alerts(session, row_site, active_only=False)}
+
+    def shown(when: datetime) -> bool:
+        return in_period(alert_day(when, offset), *period)
+
+    new: list[str] = []
+    changed: list[str] = []
+    ended: list[str] = []
+    for key, a in fresh.items():
+        row = stored.get(key)
+        if _ongoing(a.kind, a.metrics) and (row is None or _ongoing(row.kind, row.metrics)):
+            continue  # the day of the analysis alone decides it
+        if not shown(a.when) and (row is None or not shown(row.when)):
+            continue
+        name = _alert_name(a.kind, a.cls, alert_day(a.when, offset))
+        if row is None or not row.active:
+            new.append(name)
+            continue
+        what = []
+        if row.severity != a.severity:
+            what.append(f"{row.severity} → {a.severity}")
+        if not _same_value(row.value, a.value):
+            what.append(f"{fmt_num(row.value)} → {fmt_num(a.value)}")
+        if _ongoing(row.kind, row.metrics) != _ongoing(a.kind, a.metrics):
+            what.append("over now" if _ongoing(row.kind, row.metrics) else "going on again")
+        if row.scene_id != a.scene_id:
+            what.append("another image")
+        if (row.kind, row.cls) != (a.kind, a.cls):
+            what.append(f"now {a.kind} of {a.cls}")
+        if what:
+            changed.append(f"{name} ({', '.join(what)})")
+    for key, row in stored.items():
+        if row.active and key not in fresh and shown(row.when):
+            ended.append(_alert_name(row.kind, row.cls, alert_day(row.when, offset)))
+    if not (new or changed or ended):
+        return None
+    parts = []
+    for words, names in (("new", new), ("changed", changed), ("no longer raised", ended)):
+        if names:
+            listed = ", ".join(names[:STALE_NAMED])
+            more = f" and {len(names) - STALE_NAMED} more" if len(names) > STALE_NAMED else ""
+            parts.append(f"{len(names)} {words} ({listed}{more})")
+    since = ""
+    last = max((a.updated_at for a in stored.values()), default=None)
+    if last is not None:
+        processed = session.scalar(
+            select(func.count())
+            .select_from(Scene)
+            .where(Scene.site_id == row_site.id, Scene.processed_at > last)
+        )
+        if processed:
+            since = (
+                f" {processed} image{'s were' if processed != 1 else ' was'} processed since "
+                f"the stored alerts last changed ({as_utc(last):%Y-%m-%d %H:%M} UTC)."
+            )
+    return (
+        "Note: the alerts in this report are those of the last analysis; analysing the "
+        f"stored results now would change them: {'; '.join(parts)}.{since} Run `railwatch "
+        f"analyze {site}` to update them (the report stores nothing); acknowledgements and "
+        "notes are kept."
+    )
+
+
 def build_report_data(
     db: Database,
     site_name: str,
@@ -739,7 +862,9 @@ def build_report_data(
 ) -> ReportData:
     """Everything the report of ``site_name`` shows, for images within the period: its
     days (``date_from``/``date_to`` included) are local days at the site, as the analysis
-    dates the site's alerts (:func:`~railwatch.report.model.site_day`)."""
+    dates the site's alerts (:func:`~railwatch.report.model.site_day`). When the stored
+    alerts are not those the stored results give now, :attr:`ReportData.stale_alerts`
+    says so (:func:`stale_alerts_note`), and so does the headline, after its count."""
     from railwatch.analysis.settings import AlertSettings
     from railwatch.settings import get_settings
 
@@ -761,6 +886,10 @@ def build_report_data(
         all_rows = scene_rows(s, site_row)
         all_alerts = alert_rows(s, site_row)
         all_events = event_rows(s, site_row)
+        # in the same snapshot as the alerts; nothing is stored (session 33)
+        stale = stale_alerts_note(
+            s, site_row.name, (date_from, date_to), cfg, now or datetime.now(UTC)
+        )
         offset = site_offset(site_row)  # the site's days: every day the report shows
         in_range = [a for a in all_alerts if in_period(a.day, date_from, date_to)]
         alerts = drop_echoes(in_range)
@@ -785,8 +914,16 @@ def build_report_data(
         site=site.name,
         description=site.description,
         generated=now or datetime.now(UTC),
+        # the note on stale alerts on the first page, HTML and PDF alike
         headline=_headline(
-            site.name, _period(rows, date_from, date_to), rows, track, alerts, all_rows, cfg
+            site.name,
+            _period(rows, date_from, date_to),
+            rows,
+            track,
+            alerts,
+            all_rows,
+            cfg,
+            stale,
         ),
         scenes=tuple(rows),
         baseline=tuple(track_shown),
@@ -799,6 +936,7 @@ def build_report_data(
         repeats=len(in_range) - len(alerts),
         off_chart=tuple(skipped),
         utc_offset=offset,
+        stale_alerts=stale,
     )
 
 
@@ -810,15 +948,20 @@ def _report_data(
     warn: Callable[[str], None] | None,
     usable_threshold: float | None = None,
 ) -> ReportData:
-    """The report's data, each line of :attr:`ReportData.off_chart` given to ``warn``."""
+    """The report's data, each line of :attr:`ReportData.off_chart` given to ``warn``,
+    and the note on stale alerts (:func:`stale_alerts_note`) when there is one."""
     data = build_report_data(
         db, site_name, date_from=date_from, date_to=date_to, usable_threshold=usable_threshold
     )
+    stale = data.stale_alerts
     if warn is not None:
         for line in data.off_chart:
             warn(line)
         if data.headline.latest is None:  # no count: not only when there is no image
-            warn(data.headline.summary)
+            summary = data.headline.summary
+            warn(summary.replace(f" {stale}", "", 1) if stale is not None else summary)
+        if stale is not None:
+            warn(stale.removeprefix("Note: "))
     return data
 
 

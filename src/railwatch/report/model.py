@@ -307,6 +307,11 @@ class ReportData:
     #: The site's local time east of UTC (:func:`site_day`): every day the report shows,
     #: and its ``--from``/``--to``, is a local day at the site.
     utc_offset: timedelta = timedelta(0)
+    #: When the stored alerts are not those that analysing the stored results now gives
+    #: (new results processed since the last analysis), a note that says so and what to
+    #: run (``builder.stale_alerts_note``; also in the headline); None when they are.
+    #: Since 2026-12-05, session 33.
+    stale_alerts: str | None = None
 
 
 def n_acknowledged(data: ReportData) -> int:

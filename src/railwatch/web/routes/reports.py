@@ -81,7 +81,9 @@ def create_report(
 ) -> dict[str, Any]:
     """Build the site's report now (HTML, and PDF when asked); returns download links
     and ``warnings``, the lines ``railwatch report`` prints as warnings (no usable image
-    in the period, points left off the chart; empty when none).
+    in the period, points left off the chart, stored alerts that analysing the stored
+    results now would change: run the analysis first, the report stores nothing; empty
+    when none).
     ``date_from`` and ``date_to`` are local days at the site, as every day the report
     shows (session 31).
     The body may be left out (the whole history, HTML only): it was a 422 "body: Field
