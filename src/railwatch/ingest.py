@@ -1120,9 +1120,22 @@ def _known_duplicate(
         known_mask = known.mask_uri, (known.meta or {}).get(MASK_STAMP_KEY)
         from_stac = "stac_collection" in (known.meta or {})
     if stamp is not None and not from_stac and _moved_from(known_uri, path):
-        moved = _relocate(db, entry, known_id, known_uri, path, stamp, known_stamp, known_mask)
+        moved = _relocate(
+            db,
+            entry,
+            (summary.site, known_id),
+            known_uri,
+            path,
+            stamp,
+            known_stamp,
+            known_mask,
+            digest=digest,
+            site_area=site,
+        )
         if moved is not None:  # read where it is now, as a scene of this path
             known_uri, known_mask = str(path.resolve()), moved
+            if entry.get("described_anew"):
+                known_stamp = stamp  # described from the files here: nothing left to compare
     # a STAC item's scene keeps the item's description; the item beside this file is
     # read before anything is written, so that one it refuses leaves the scene as it was
     scaling = (
@@ -1204,23 +1217,45 @@ def _moved_from(known_uri: str, path: Path) -> bool:
 def _relocate(
     db: Database,
     entry: dict[str, Any],
-    scene_id: int,
+    scene: tuple[str, int],
     known_uri: str,
     path: Path,
     stamp: Mapping[str, Any],
     known_stamp: Any,
     known_mask: tuple[str | None, Any],
+    *,
+    digest: str,
+    site_area: tuple[BaseGeometry, float] | None,
 ) -> tuple[str | None, Any] | None:
-    """Have the scene read its file at ``path``, where it was moved (same SHA-256), when
-    what GDAL reads with it is the same there (each sidecar's digest) and so is its
-    quality mask (the same name beside it, the same SHA-256): its results and review
-    stay, as they are of the same image. Says in ``entry`` what was done, or why not;
-    returns the scene's quality mask and its stamp now, or None when it was not moved.
+    """Have the scene (``scene``: its site's name and its id) read its file at ``path``,
+    where it was moved (same SHA-256), when what GDAL reads with it is the same there
+    (each sidecar's digest) and so is its quality mask (the same name beside it, the
+    same SHA-256): its results and review stay, as they are of the same image. Says in
+    ``entry`` what was done, or why not; returns the scene's quality mask and its stamp
+    now, or None when it was not moved.
+
+    Never onto a path another scene of the site reads (:func:`_path_taken`): that file
+    was that scene's image, replaced by this one. When the sidecars or the mask cannot
+    be checked (the scene was ingested before railwatch stamped them, ``digest``'s
+    file alone was compared), the scene is pointed here and described anew from the
+    files here over ``site_area`` (:func:`_refresh_scene`): its detections and counts
+    are removed and ``railwatch process`` counts it again (``entry``'s
+    ``described_anew``); without ``site_area`` it is not moved.
+
     Before 2026-12-05 (session 33) a moved folder ingested again was "already ingested"
     and every `railwatch process` failed its scenes: "no such file (was it moved after
-    ingest?)", with no way to point them at the new place."""
+    ingest?)", with no way to point them at the new place. Later that day (session 33)
+    a move onto another scene's path pointed both scenes at one file, and a scene
+    without those stamps kept its results beside a mask or sidecars never compared."""
+    site, scene_id = scene
     old = Path(known_uri)
+    with db.session(readonly=True) as s:
+        taken = _path_taken(s, site, scene_id, path)
+    if taken is not None:
+        _say_path_taken(entry, scene_id, taken, old, path)
+        return None
     why_not = None
+    unchecked: list[str] = []  # what was not stamped at ingest, so cannot be compared
     was_sides = known_stamp.get(SIDECARS_KEY) if isinstance(known_stamp, Mapping) else None
     now_sides = stamp.get(SIDECARS_KEY) or {}
     if isinstance(was_sides, Mapping):
@@ -1228,6 +1263,8 @@ def _relocate(
         now = {k: (v or {}).get("sha256") for k, v in now_sides.items()}
         if was != now:
             why_not = "the files GDAL reads with it there differ from those it was ingested with"
+    else:
+        unchecked.append("the files GDAL reads with it (no digests were kept of them)")
     mask_uri, mask_was = known_mask
     new_mask: str | None = None
     mask_now: dict[str, Any] | None = None
@@ -1243,32 +1280,115 @@ def _relocate(
             sha = mask_was.get("sha256") if isinstance(mask_was, Mapping) else None
             if mask_now is None or (sha is not None and mask_now.get("sha256") != sha):
                 why_not = f"its quality mask {moved_mask.name} there is not the one ingested"
+            elif sha is None:
+                unchecked.append(f"its quality mask {moved_mask.name} (it had no SHA-256)")
+    if why_not is None and unchecked and site_area is None:
+        why_not = f"{' and '.join(unchecked)} cannot be compared with what it was ingested with"
     if why_not is not None:
         entry["reason"] += (
             f"; its file {old} is gone, but it is not moved here: {why_not}. "
             f"Put the files back in {old.parent}, or ingest this copy into another site"
         )
         return None
+    if unchecked and site_area is not None:
+        return _relocate_anew(
+            db, entry, scene, known_uri, path, stamp, unchecked, digest, site_area
+        )
     with db.session() as s:
-        scene = repo.lock_scene(s, scene_id)
-        if scene.uri != known_uri:  # another run moved it meanwhile
+        row = repo.lock_scene(s, scene_id)
+        if row.uri != known_uri:  # another run moved it meanwhile
             return None
-        scene.uri = str(path.resolve())
-        meta = {**(scene.meta or {}), FILE_STAMP_KEY: dict(stamp)}
+        taken = _path_taken(s, site, scene_id, path)
+        if taken is not None:  # another scene of this path recorded meanwhile
+            _say_path_taken(entry, scene_id, taken, old, path)
+            return None
+        row.uri = str(path.resolve())
+        meta = {**(row.meta or {}), FILE_STAMP_KEY: dict(stamp)}
         if mask_now is not None:
-            scene.mask_uri = new_mask
+            row.mask_uri = new_mask
             meta[MASK_STAMP_KEY] = {
                 **mask_now,
                 **{k: v for k, v in (mask_was or {}).items() if k == FIRST_USE_KEY},
             }
-        scene.meta = meta
-        now_mask = (scene.mask_uri, meta.get(MASK_STAMP_KEY))
+        row.meta = meta
+        now_mask = (row.mask_uri, meta.get(MASK_STAMP_KEY))
     entry["reason"] += (
         f"; its file was moved here from {old.parent} (same content): the scene reads it "
         "here now, its results kept"
     )
-    entry["moved_from"] = str(old)
+    entry.update(moved_from=str(old), uri=str(path.resolve()))
     return now_mask
+
+
+def _relocate_anew(
+    db: Database,
+    entry: dict[str, Any],
+    scene: tuple[str, int],
+    known_uri: str,
+    path: Path,
+    stamp: Mapping[str, Any],
+    unchecked: Sequence[str],
+    digest: str,
+    site_area: tuple[BaseGeometry, float],
+) -> tuple[str | None, Any] | None:
+    """:func:`_relocate` of a scene whose ``unchecked`` files (sidecars, quality mask)
+    were not stamped at ingest: pointed at ``path`` and described anew from the files
+    there in one transaction (:func:`_refresh_scene`), its detections and counts removed
+    (``railwatch process`` counts it again; a review, of the same image, stays)."""
+    site, scene_id = scene
+    old = Path(known_uri)
+    taken: list[int] = []
+
+    def repoint(s: Any, row: Any) -> bool:
+        if row.uri != known_uri:  # another run moved it meanwhile
+            return False
+        other = _path_taken(s, site, scene_id, path)
+        if other is not None:  # another scene of this path recorded meanwhile
+            taken.append(other)
+            return False
+        row.uri = str(path.resolve())
+        return True
+
+    row = _refresh_scene(db, scene_id, path, digest, stamp, *site_area, before=repoint)
+    if row is None:
+        if taken:
+            _say_path_taken(entry, scene_id, taken[0], old, path)
+        return None
+    entry["reason"] += (
+        f"; its file was moved here from {old.parent} (same content), but "
+        f"{' and '.join(unchecked)} cannot be compared with what it was ingested with "
+        "(stamped before railwatch kept that): the scene reads it here now, described "
+        "from the files here, its detections and counts removed, and `railwatch process` "
+        "counts it again"
+    )
+    entry.update(moved_from=str(old), described_anew=True, uri=row.uri)
+    entry.update(coverage=round(row.coverage, 4), gsd=row.gsd)
+    return row.mask_uri, (row.meta or {}).get(MASK_STAMP_KEY)
+
+
+def _path_taken(s: Any, site: str, scene_id: int, path: Path) -> int | None:
+    """The id of another scene of ``site`` whose file is ``path`` (by any of its
+    :func:`local_uris`), or None: moving scene ``scene_id`` there would have two scenes
+    read one file, and the other one's image, replaced, could never be read again."""
+    for other in repo.find_scenes_by_uri(s, site, local_uris(path)):
+        if other.id != scene_id:
+            return int(other.id)
+    return None
+
+
+def _say_path_taken(
+    entry: dict[str, Any], scene_id: int, other: int, old: Path, path: Path
+) -> None:
+    """Say in ``entry`` that scene ``scene_id`` (its file ``old`` gone) is not moved to
+    ``path``, scene ``other``'s file, which its image replaced."""
+    entry["reason"] += (
+        f"; its file {old} is gone, but it is not moved here: {path.name} here is scene "
+        f"{other}'s file, and its image was replaced by this one (scene {scene_id}'s). "
+        f"Nothing is changed: put this image back at {old} and scene {other}'s image "
+        f"back here (until then `railwatch process` fails scene {scene_id}, no such file, "
+        f"and scene {other}, its file changed since ingest)"
+    )
+    entry["path_taken_by"] = other
 
 
 def _take_scaling_beside(
@@ -1343,11 +1463,16 @@ def _refresh_scene(
     stamp: Mapping[str, Any],
     site_geom: BaseGeometry,
     site_area_m2: float,
+    *,
+    before: Callable[[Any, Any], bool] | None = None,
 ) -> Any:
     """Describe an ingested scene anew from its file and the files GDAL reads with it
     (CRS, footprint, resolution, bands, mask, metadata, coverage of the site), record
     ``stamp`` as its file's, and have it counted again: its detections and counts are
-    removed and it is pending. Its date stays. Returns the scene (detached)."""
+    removed and it is pending. Its date stays. Returns the scene (detached).
+    ``before(session, scene)`` runs first in the writing transaction, the scene locked
+    (:func:`_relocate_anew` points it at ``path`` there): when it returns False nothing
+    is written, and None is returned."""
     from railwatch.imagery import inspect_scene, site_coverage
     from railwatch.storage.models import to_wkb
 
@@ -1364,6 +1489,8 @@ def _refresh_scene(
         )
     with db.session() as s:
         scene = repo.lock_scene(s, scene_id)
+        if before is not None and not before(s, scene):
+            return None
         keep = {k: v for k, v in (scene.meta or {}).items() if k in _KEPT_ON_REFRESH}
         repo.mark_scene_failed(s, scene_id, "")  # removes its detections and counts
         scene.status, scene.error, scene.usable, scene.processed_at = "ingested", None, None, None

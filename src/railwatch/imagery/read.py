@@ -706,9 +706,14 @@ def _stretch(band: np.ndarray, valid: np.ndarray) -> np.ndarray:
 #: What a scene whose local file (or mask) is gone is told to do: ingest finds a moved
 #: file by its content and points the scene there (2026-12-05, session 33; the message
 #: asked "was it moved after ingest?" and nothing could point the scene at its new place).
+#: A scene a STAC item registered is not pointed elsewhere, by `railwatch ingest` nor by
+#: `railwatch ingest-stac` (its item's identity finds the scene, which keeps its href):
+#: its file is put back (later in session 33; the advice to ingest it looped).
 _MOVED = (
     ": if it was moved, ingest it again from where it is now (`railwatch ingest SITE "
-    "FOLDER`: the scene is pointed there, its results kept), or put it back"
+    "FOLDER`: the scene is pointed there, its results kept), or put it back; a scene a "
+    "STAC item registered reads only the path its item names (neither `railwatch ingest` "
+    "nor `railwatch ingest-stac` points it elsewhere): put the file back there"
 )
 
 
