@@ -89,3 +89,14 @@ def test_eval_site_names_scenes_by_their_day_at_the_site(
     names = [r["name"] for r in json.loads(capsys.readouterr().out)["scenes"]]
     assert names == [f"scene {sid} (2023-10-06)"]
     assert "2023-10-06" in json.dumps(listed)
+
+
+def test_eval_site_of_total_reviews_prints_no_empty_class_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reviews that give totals only tell no class: no 'Per class' table of headers."""
+    test_eval_site_names_scenes_by_their_day_at_the_site(tmp_path, monkeypatch, capsys)
+    assert main(["eval", "--site", "yard"]) == 0
+    out = capsys.readouterr().out
+    assert "Detection evaluation" in out
+    assert "Per class" not in out, out

@@ -526,7 +526,8 @@ def _print_report(report: dict[str, Any], n_scenes: int, coarse: int, *, as_json
             _fmt(c["count_mae"]),
             _fmt(c["total_relative_error"], pct=True),
         )
-    print_table(classes)
+    if classes.row_count:  # reviews of totals only give no class: no empty table
+        print_table(classes)
 
 
 def register(app: typer.Typer) -> None:
