@@ -569,6 +569,17 @@ def _headline(
     elif latest is None:
         summary = f"No usable image of {site} in this period: there is no count to report."
         summary += no_image_note(site, period, rows, all_rows)
+    elif latest.reviewed:  # railcars an analyst counted, also on a 3 m image
+        machine = (
+            f"the detector estimated {fmt_num(latest.detector_total)} car equivalents "
+            "from occupied track length"
+            if (latest.method or "objects") == "length"
+            else f"the detector counted {fmt_num(latest.detector_total)}"
+        )
+        summary = (
+            f"{fmt_num(latest.total)} railcars at {site} on {latest.day} "
+            f"(latest usable image; an analyst's count, {machine})."
+        )
     elif (latest.method or "objects") == "length":
         summary = (
             f"{fmt_num(latest.total)} car equivalents at {site} on {latest.day} "
@@ -581,12 +592,6 @@ def _headline(
             summary += (
                 f" Latest count of cars seen one by one: {fmt_num(last.total)} on {last.day}."
             )
-    elif latest.reviewed:
-        summary = (
-            f"{fmt_num(latest.total)} railcars at {site} on {latest.day} "
-            f"(latest usable image; an analyst's count, the detector counted "
-            f"{fmt_num(latest.detector_total)})."
-        )
     else:
         summary = (
             f"{fmt_num(latest.total)} railcars at {site} on {latest.day} "
