@@ -1234,13 +1234,16 @@ def _relocate(
     ``entry`` what was done, or why not; returns the scene's quality mask and its stamp
     now, or None when it was not moved.
 
-    Never onto a path another scene of the site reads (:func:`_path_taken`): that file
-    was that scene's image, replaced by this one. When the sidecars or the mask cannot
-    be checked (the scene was ingested before railwatch stamped them, ``digest``'s
-    file alone was compared), the scene is pointed here and described anew from the
-    files here over ``site_area`` (:func:`_refresh_scene`): its detections and counts
-    are removed and ``railwatch process`` counts it again (``entry``'s
-    ``described_anew``); without ``site_area`` it is not moved.
+    Never onto a path another scene of the site reads (:func:`_path_taken`): that
+    scene's image was replaced by this one or moved elsewhere (:func:`_say_path_taken`).
+    When the sidecars or the mask cannot be checked (the scene was ingested before
+    railwatch stamped them, ``digest``'s file alone was compared), the scene is pointed
+    here and described anew from the files here over ``site_area``
+    (:func:`_refresh_scene`): its detections and counts are removed and ``railwatch
+    process`` counts it again (``entry``'s ``described_anew``); without ``site_area`` it
+    is not moved. A quality mask that stayed where it was (the image moved alone) stays
+    the scene's, either way. Sidecars that tell GDAL nothing (a statistics-only
+    ``.aux.xml``: no digest) are not compared, as ``process`` does not.
 
     Before 2026-12-05 (session 33) a moved folder ingested again was "already ingested"
     and every `railwatch process` failed its scenes: "no such file (was it moved after
@@ -1259,19 +1262,19 @@ def _relocate(
     was_sides = known_stamp.get(SIDECARS_KEY) if isinstance(known_stamp, Mapping) else None
     now_sides = stamp.get(SIDECARS_KEY) or {}
     if isinstance(was_sides, Mapping):
-        was = {k: (v or {}).get("sha256") for k, v in was_sides.items()}
-        now = {k: (v or {}).get("sha256") for k, v in now_sides.items()}
-        if was != now:
+        if _changed_sidecars(was_sides, now_sides):
             why_not = "the files GDAL reads with it there differ from those it was ingested with"
     else:
         unchecked.append("the files GDAL reads with it (no digests were kept of them)")
     mask_uri, mask_was = known_mask
     new_mask: str | None = None
     mask_now: dict[str, Any] | None = None
+    stayed: tuple[str, Any] | None = None  # its quality mask, which was not moved with it
     if why_not is None and mask_uri is not None and _local_mask(mask_uri) is not None:
         moved_mask = path.parent / Path(mask_uri).name
         if Path(mask_uri).exists():
             new_mask = mask_uri  # the mask stayed where it was
+            stayed = (mask_uri, mask_was)
         elif not moved_mask.is_file():
             why_not = f"its quality mask {Path(mask_uri).name} is not beside it"
         else:
@@ -1292,7 +1295,7 @@ def _relocate(
         return None
     if unchecked and site_area is not None:
         return _relocate_anew(
-            db, entry, scene, known_uri, path, stamp, unchecked, digest, site_area
+            db, entry, scene, known_uri, path, stamp, unchecked, digest, site_area, stayed
         )
     with db.session() as s:
         row = repo.lock_scene(s, scene_id)
@@ -1314,10 +1317,17 @@ def _relocate(
         now_mask = (row.mask_uri, meta.get(MASK_STAMP_KEY))
     entry["reason"] += (
         f"; its file was moved here from {old.parent} (same content): the scene reads it "
-        "here now, its results kept"
+        "here now, its results kept" + _mask_stayed(stayed)
     )
     entry.update(moved_from=str(old), uri=str(path.resolve()))
     return now_mask
+
+
+def _mask_stayed(stayed: tuple[str, Any] | None) -> str:
+    """The words of :func:`_relocate` for a quality mask that stayed where it was."""
+    if stayed is None:
+        return ""
+    return f"; its quality mask stays at {stayed[0]} (it was not moved with it)"
 
 
 def _relocate_anew(
@@ -1330,11 +1340,17 @@ def _relocate_anew(
     unchecked: Sequence[str],
     digest: str,
     site_area: tuple[BaseGeometry, float],
+    stayed: tuple[str, Any] | None = None,
 ) -> tuple[str | None, Any] | None:
     """:func:`_relocate` of a scene whose ``unchecked`` files (sidecars, quality mask)
     were not stamped at ingest: pointed at ``path`` and described anew from the files
     there in one transaction (:func:`_refresh_scene`), its detections and counts removed
-    (``railwatch process`` counts it again; a review, of the same image, stays)."""
+    (``railwatch process`` counts it again; a review, of the same image, stays).
+    ``stayed``: its local quality mask and that mask's stamp, when the mask stayed where
+    it was (the image moved alone): the scene keeps it, as a verified move does.
+
+    Until 2026-12-05 (session 33, late) such a mask was dropped (the scene took the mask
+    beside ``path``: none), and ``process`` counted it again without its cloud mask."""
     site, scene_id = scene
     old = Path(known_uri)
     taken: list[int] = []
@@ -1349,7 +1365,7 @@ def _relocate_anew(
         row.uri = str(path.resolve())
         return True
 
-    row = _refresh_scene(db, scene_id, path, digest, stamp, *site_area, before=repoint)
+    row = _refresh_scene(db, scene_id, path, digest, stamp, *site_area, before=repoint, mask=stayed)
     if row is None:
         if taken:
             _say_path_taken(entry, scene_id, taken[0], old, path)
@@ -1359,7 +1375,7 @@ def _relocate_anew(
         f"{' and '.join(unchecked)} cannot be compared with what it was ingested with "
         "(stamped before railwatch kept that): the scene reads it here now, described "
         "from the files here, its detections and counts removed, and `railwatch process` "
-        "counts it again"
+        "counts it again" + _mask_stayed(stayed)
     )
     entry.update(moved_from=str(old), described_anew=True, uri=row.uri)
     entry.update(coverage=round(row.coverage, 4), gsd=row.gsd)
@@ -1369,7 +1385,7 @@ def _relocate_anew(
 def _path_taken(s: Any, site: str, scene_id: int, path: Path) -> int | None:
     """The id of another scene of ``site`` whose file is ``path`` (by any of its
     :func:`local_uris`), or None: moving scene ``scene_id`` there would have two scenes
-    read one file, and the other one's image, replaced, could never be read again."""
+    read one file, and the other one never its own image again."""
     for other in repo.find_scenes_by_uri(s, site, local_uris(path)):
         if other.id != scene_id:
             return int(other.id)
@@ -1380,13 +1396,23 @@ def _say_path_taken(
     entry: dict[str, Any], scene_id: int, other: int, old: Path, path: Path
 ) -> None:
     """Say in ``entry`` that scene ``scene_id`` (its file ``old`` gone) is not moved to
-    ``path``, scene ``other``'s file, which its image replaced."""
+    ``path``, the path scene ``other`` reads, and the two ways to put things right.
+    What is known is only that this path is scene ``other``'s and this file is scene
+    ``scene_id``'s image: scene ``other``'s image may have been replaced, or moved
+    elsewhere first (ingest does not move a scene whose path still holds a file).
+
+    Until 2026-12-05 (session 33, late) it said scene ``other``'s image "was replaced by
+    this one", also when that image had merely been moved elsewhere."""
     entry["reason"] += (
-        f"; its file {old} is gone, but it is not moved here: {path.name} here is scene "
-        f"{other}'s file, and its image was replaced by this one (scene {scene_id}'s). "
-        f"Nothing is changed: put this image back at {old} and scene {other}'s image "
-        f"back here (until then `railwatch process` fails scene {scene_id}, no such file, "
-        f"and scene {other}, its file changed since ingest)"
+        f"; its file {old} is gone, but it is not moved here: {path.name} here is the path "
+        f"scene {other} reads, and this file is scene {scene_id}'s image (same SHA-256). "
+        f"Nothing is changed. If scene {other}'s image was moved elsewhere: move this file "
+        f"back to {old}, run `railwatch ingest` on the folder that holds scene {other}'s "
+        f"image now (scene {other} is then pointed there), then move this file here again "
+        f"and ingest this folder again. If scene {other}'s image is gone: put this image "
+        f"back at {old} and scene {other}'s image back here (until then `railwatch "
+        f"process` fails scene {scene_id}, no such file, and scene {other}, its file "
+        "changed since ingest)"
     )
     entry["path_taken_by"] = other
 
@@ -1465,6 +1491,7 @@ def _refresh_scene(
     site_area_m2: float,
     *,
     before: Callable[[Any, Any], bool] | None = None,
+    mask: tuple[str, Any] | None = None,
 ) -> Any:
     """Describe an ingested scene anew from its file and the files GDAL reads with it
     (CRS, footprint, resolution, bands, mask, metadata, coverage of the site), record
@@ -1472,7 +1499,9 @@ def _refresh_scene(
     removed and it is pending. Its date stays. Returns the scene (detached).
     ``before(session, scene)`` runs first in the writing transaction, the scene locked
     (:func:`_relocate_anew` points it at ``path`` there): when it returns False nothing
-    is written, and None is returned."""
+    is written, and None is returned. ``mask``: the local quality mask it keeps and that
+    mask's stamp (kept when it holds a SHA-256, else taken as the mask is now), instead
+    of the mask beside ``path`` (a mask that stayed where it was, :func:`_relocate_anew`)."""
     from railwatch.imagery import inspect_scene, site_coverage
     from railwatch.storage.models import to_wkb
 
@@ -1501,7 +1530,11 @@ def _refresh_scene(
         scene.band_count, scene.dtype = int(info.band_count), str(info.dtype)
         scene.sensor, scene.mask_uri, scene.coverage = info.sensor, info.mask_uri, coverage
         scene.meta = {**info.metadata, **keep, FILE_STAMP_KEY: dict(stamp)}
-        masked = mask_stamp(info.mask_uri)
+        masked: Any = mask_stamp(info.mask_uri)
+        if mask is not None:
+            scene.mask_uri = mask[0]
+            kept = mask[1] if isinstance(mask[1], Mapping) else {}
+            masked = dict(kept) if kept.get("sha256") else mask_stamp(mask[0])
         if masked is not None:
             scene.meta = {**scene.meta, MASK_STAMP_KEY: masked}
         s.flush()
