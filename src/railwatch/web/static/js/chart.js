@@ -193,10 +193,14 @@ const RWChart = (() => {
       } else if (p.usable && p.count !== null) {
         // an analyst's count (a scene review): a larger green point, said in its title
         // its interval (the whisker) and alerts (its red) said in words too (session 32)
-        const interval = p.low !== null && p.high !== null && p.high > p.low ? ` (${p.low}–${p.high})` : "";
+        // one decimal, as the line under the map writes them (RW.fmtCount; the title showed
+        // the stored 13.29 or 190.93 where the page said 13.3 and 190.9; session 33)
+        const num = (v) => (Math.round(v * 10) / 10).toString();
+        const interval = p.low !== null && p.high !== null && p.high > p.low ? ` (${num(p.low)}–${num(p.high)})` : "";
         g = s("circle", { cx: x(t(p)), cy: y(p.count), r: p.reviewed ? 5 : 4,
           class: "pt" + (p.reviewed ? " pt-reviewed" : "") + (alertScenes.has(p.scene_id) ? " pt-alert" : "") },
-          s("title", {}, `${dayOf(p)}: ${p.count} railcars` + (p.reviewed ? " (analyst's count ✓)" : interval) + alertWords(p) + taken(p)));
+          // a count by occupied track length (3 m) is of car equivalents (session 33)
+          s("title", {}, `${dayOf(p)}: ${num(p.count)} ${p.method === "length" && !p.reviewed ? "car equivalents" : "railcars"}` + (p.reviewed ? " (analyst's count ✓)" : interval) + alertWords(p) + taken(p)));
       } else if (p.usable) {
         // a usable image whose count cannot tell this class (a type from occupied length)
         g = s("text", { x: x(t(p)), y: H - m.b - 3, "text-anchor": "middle", class: "pt pt-untold" }, "·");

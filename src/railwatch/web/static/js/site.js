@@ -131,12 +131,31 @@
     ? `the detector's: ${fmtCount(sc.detector_count.total)} (${fmtCount(sc.detector_count.low)}–${fmtCount(sc.detector_count.high)})`
     : "the detector found none";
 
+  /** What a detector's count counts: a count by occupied track length (1.5–10 m) is of
+   * car equivalents (occupied metres / 14 m), as its alerts and the report call it; the
+   * page said "railcars" and "cars" for it (2026-12-05, session 33). An analyst's count
+   * stays "railcars": it is of the cars themselves. */
+  const unitOf = (count) => (count && count.method === "length" ? "car equivalents" : "railcars");
+
+  /** Bring `node` into view inside `box`, the list that scrolls it, never scrolling the
+   * page (scrollIntoView scrolls every ancestor): on a phone, where the column's lists are
+   * under the chart, opening the site scrolled the page 337 px down to the list of images,
+   * past the header, and opening an image with an alert jumped the page to that alert
+   * (2026-12-05, session 33). A box that does not scroll (the alerts on a phone) is left. */
+  function showIn(box, node) {
+    if (!node || box.scrollHeight <= box.clientHeight) return;
+    const b = box.getBoundingClientRect();
+    const r = node.getBoundingClientRect();
+    if (r.top < b.top) box.scrollTop -= b.top - r.top;
+    else if (r.bottom > b.bottom) box.scrollTop += Math.min(r.bottom - b.bottom, r.top - b.top);
+  }
+
   function sceneLabel(sc) {
     if (sc.status === "unusable") return "unusable";
     if (sc.status !== "processed") return sc.status;
     if (isPresence(sc.count)) return sc.count.long_train_present ? "long train" : "no long train";
     if (isReviewed(sc)) return `${fmtCount(sc.count.total)} ✓ analyst`;
-    return sc.count ? `${fmtCount(sc.count.total)} cars` : "–";
+    return sc.count ? `${fmtCount(sc.count.total)} ${sc.count.method === "length" ? "car equivalents" : "cars"}` : "–";
   }
 
   /** A scene's entry in the list: its title says why it is unusable, or the image and,
@@ -229,7 +248,7 @@
         ? el("span", { class: "reviewed-count" }, `${fmtCount(sc.count.total)} railcars `,
           el("span", { class: "reviewed-mark" }, "✓ analyst's count"), ` (${detectorText(sc)}, ${sc.count.method})`)
         : sc.status === "processed" && sc.count
-        ? `${fmtCount(sc.count.total)} railcars (${fmtCount(sc.count.low)}–${fmtCount(sc.count.high)}, ${sc.count.method})`
+        ? `${fmtCount(sc.count.total)} ${unitOf(sc.count)} (${fmtCount(sc.count.low)}–${fmtCount(sc.count.high)}, ${sc.count.method})`
         : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.reasons || []).join("; ")) : sc.status,
       " · clear ", pct(q.clear_fraction), " · ", `${sc.gsd} m`, sc.sensor ? ` · ${sc.sensor}` : "",
     ];
@@ -267,7 +286,7 @@
     // what the slider is at, read out (a screen reader said "120"): the image's day and count
     $("slider").setAttribute("aria-valuetext", `${localDay(sc, "acquired_at")}: ${sceneLabel(sc)}`);
     for (const b of list.querySelectorAll("button.scene")) b.classList.toggle("active", Number(b.dataset.scene) === sc.id);
-    list.querySelector(`button[data-scene="${sc.id}"]`)?.scrollIntoView({ block: "nearest" });
+    showIn(list, list.querySelector(`button[data-scene="${sc.id}"]`));
     if (state.chart) state.chart.select(sc.id);
     markAlerts(sc);
     history.replaceState(null, "", `#${sc.id}`);
@@ -664,7 +683,7 @@
       n.classList.toggle("current", on);
       if (on && !first) first = n;
     }
-    if (first) first.scrollIntoView({ block: "nearest" });
+    if (first) showIn($("alerts"), first);
   }
 
   let classes;
