@@ -28,6 +28,7 @@ import functools
 import logging
 import os
 import re
+import struct
 import threading
 import time
 import uuid
@@ -321,6 +322,22 @@ def _quiet_dask() -> Iterator[None]:
         logger.setLevel(previous)
 
 
+@contextmanager
+def _silenced(name: str) -> Iterator[None]:
+    """The logger ``name`` silent, errors included (Dask's logging configuration gives
+    ``distributed.client`` its own level, so its parent's does not reach it). Closing a
+    client whose scheduler went away cancels its reconnection attempts, and Dask logged
+    that as ``ERROR distributed.client`` with a 30-line traceback above the one line the
+    run stops with, which says what happened and what to do (2026-12-05, session 33)."""
+    logger = logging.getLogger(name)
+    previous = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
 def _open(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
     if spec.scheduler is not None:
         _check_answers(dd, spec.scheduler, spec.connect_timeout)
@@ -334,7 +351,8 @@ def _open(dd: Any, spec: ClusterSpec) -> Iterator[Any]:
         try:
             yield client
         finally:
-            client.close()
+            with _silenced("distributed.client"):  # see _silenced
+                client.close()
         return
     with _keep_nannies():
         yield from _open_local(dd, spec)
@@ -358,6 +376,7 @@ def _check_answers(dd: Any, address: str, timeout: float) -> None:
 
     def run() -> None:
         try:
+            _resolve(address)  # a host name no resolver knows: said at once
             asyncio.run(handshake())
         except BaseException as err:  # reported by the calling thread
             failed.append(err)
@@ -376,10 +395,128 @@ def _check_answers(dd: Any, address: str, timeout: float) -> None:
             "8787, the scheduler on 8786 unless started with another --port): give the "
             "scheduler's address, tcp://HOST:PORT"
         ) from err
+    if isinstance(err, _GARBLED):  # connected, then read bytes that are not Dask's
+        raise ClusterError(
+            f"{address} accepted the connection but answered with something that is not "
+            f"Dask's protocol ({type(err).__name__} reading it: {_short(err)}; another "
+            "service on that port, e.g. a web server or a proxy): give the Dask "
+            "scheduler's address, tcp://HOST:PORT (port 8786 unless it was started with "
+            "another --port)"
+        ) from err
     raise ClusterError(
-        f"cannot reach the Dask scheduler at {address} ({type(err).__name__}: {err}): "
-        "start it with `dask scheduler` or check the address"
+        f"cannot reach the Dask scheduler at {address}: {_why_unreachable(address, err, timeout)}"
     ) from err
+
+
+def _tcp_probe(host: str, port: str) -> BaseException:
+    """The error of one plain TCP connection to ``host``:``port`` (``ConnectionRefusedError``
+    when nothing listens), or a placeholder when it connects."""
+    import socket
+
+    try:
+        with socket.create_connection((host, int(port)), timeout=_HANDSHAKE_S):
+            return RuntimeError("connected")
+    except (OSError, ValueError) as err:
+        return err
+
+
+#: What Dask's handshake raises reading bytes that are not its protocol from the peer:
+#: an HTTP "400 Bad Request", an SSH banner or a Redis error line read as frame lengths
+#: (MemoryError: "Unable to allocate 3.07 EiB"), or as msgpack (ValueError and kin).
+_GARBLED = (MemoryError, ValueError, OverflowError, struct.error)
+
+
+def _short(err: BaseException, limit: int = 120) -> str:
+    """``err``'s message on one line, cut to ``limit`` characters."""
+    text = " ".join(str(err).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _UnknownHost(OSError):
+    """The scheduler address's host name is not known to this machine's resolver."""
+
+    def __init__(self, host: str, reason: str) -> None:
+        super().__init__(f"{host}: {reason}")
+        self.host = host
+        self.reason = reason
+
+
+def _host_port(address: str) -> tuple[str, str] | None:
+    """The host (without IPv6 brackets) and port of a network ``address``, or None."""
+    where = address.strip().partition("://")[2]
+    if _HOST_PORT.fullmatch(where) is None:
+        return None
+    host, _, port = where.rpartition(":")
+    return host.strip("[]"), port
+
+
+def _resolve(address: str) -> None:
+    """Raise :class:`_UnknownHost` when the host name of ``address`` does not exist for
+    this machine's resolver (``EAI_NONAME``). Dask retried it for the whole connect
+    timeout and said only *Timed out trying to connect … after 20 s*, as for a scheduler
+    that does not answer. A resolver that fails for now (``EAI_AGAIN``) is left to Dask's
+    retries."""
+    import socket
+
+    parts = _host_port(address)
+    if parts is None:  # inproc://, or an address Dask reads its own way
+        return
+    host, port = parts
+    try:
+        socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        if err.errno in _NO_SUCH_NAME:
+            raise _UnknownHost(host, err.strerror or str(err)) from err
+    except (OSError, UnicodeError):  # anything else: Dask's connect says what it finds
+        return
+
+
+def _no_such_name() -> frozenset[int]:
+    """The ``getaddrinfo`` errors that mean the name does not exist (not "try again")."""
+    import socket
+
+    names = ("EAI_NONAME", "EAI_NODATA", "EAI_ADDRFAMILY")
+    return frozenset(getattr(socket, n) for n in names if hasattr(socket, n))
+
+
+_NO_SUCH_NAME = _no_such_name()
+
+
+def _why_unreachable(address: str, err: BaseException | None, timeout: float) -> str:
+    """Why the scheduler at ``address`` could not be reached, and what to do, from the
+    connection's error and what caused it. Before 2026-12-05 (session 33) every case read
+    *(OSError: Timed out trying to connect to tcp://… after 20 s)*: a port where nothing
+    listens, a host name that does not exist and a host that never answers alike."""
+    start = (
+        "start the scheduler (`dask scheduler`, which listens on port 8786 unless given "
+        "another --port and prints its address) or check the address"
+    )
+    if isinstance(err, _UnknownHost):
+        return (
+            f"the host name {err.host!r} is not known here ({err.reason}): check the host "
+            "in --scheduler (the docs' tcp://scheduler:8786 stands for your scheduler's "
+            "host), or give its IP address, as `dask scheduler` prints it when it starts"
+        )
+    causes: list[BaseException] = []
+    seen = err
+    while seen is not None and len(causes) < 10:
+        causes.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    parts = _host_port(address)
+    where = f"port {parts[1]} of {parts[0]}" if parts is not None else address
+    if parts is not None:  # Dask's last attempt may have timed out: ask the port once more
+        causes.append(_tcp_probe(*parts))
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return (
+            f"nothing listens on {where} (the connection was refused, tried for "
+            f"{timeout:g} s): {start}"
+        )
+    if any(isinstance(c, OSError) and "Timed out" in str(c) for c in causes):
+        return (
+            f"nothing answered on {where} within {timeout:g} s (a wrong host, a firewall or "
+            f"the network in between; {type(err).__name__}: {err}): {start}"
+        )
+    return f"{type(err).__name__}: {err}; {start}"
 
 
 #: Seconds a scheduler has to answer Dask's handshake once connected, after the
