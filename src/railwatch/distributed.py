@@ -717,6 +717,16 @@ def _process_sites(
     dd = _distributed()
     shipped = _shippable(detector, detector_name)
     done = 0
+    # how a run stopped part-way goes on: a plain run takes every scene this detector
+    # already counted as up to date, so a --reprocess run must be given again (it then
+    # starts over: which scenes it reached is not kept)
+    again = (
+        "run process --reprocess again (it starts over: a plain run would take the scenes "
+        "not reached as up to date)"
+        if reprocess
+        else "run process again"
+    )
+    goes_on = "" if reprocess else ", it goes on with the scenes not recorded yet"
 
     def record(site: str, job: SceneJob, outcome: SceneOutcome) -> None:
         nonlocal done
@@ -798,8 +808,8 @@ def _process_sites(
         except _Cancelled as err:
             raise ClusterError(
                 f"the Dask cluster cancelled the task of scene {err.scene_id}, which this run "
-                f"did not ask for: {_why_cancelled(client, spec)}; run process again once the "
-                f"cluster is back, it goes on with the scenes not recorded yet; {done} "
+                f"did not ask for: {_why_cancelled(client, spec)}; {again} once the "
+                f"cluster is back{goes_on}; {done} "
                 f"scene(s) were recorded before this, the {total - done} others were left "
                 "as they were"
             ) from None
@@ -808,7 +818,7 @@ def _process_sites(
             raise ClusterError(
                 f"the Dask cluster has had no workers for {err.seconds:g} s (they died or "
                 "were stopped; a worker killed again and again is often out of memory): "
-                "start workers, or give them more memory, and run process again; "
+                f"start workers, or give them more memory, and {again}; "
                 f"{done} scene(s) were recorded before this, the {total - done} others were "
                 "left as they were"
             ) from None
