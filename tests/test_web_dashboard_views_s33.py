@@ -101,6 +101,9 @@ def test_a_length_count_is_of_car_equivalents_everywhere_on_the_page(
             assert " car equivalents" in t and "railcars" not in t, t
             # the count and its interval with one decimal at most, as under the map
             assert not re.search(r"\d\.\d\d", t.split(")")[0]), t
+        # the axis holds car equivalents: its title says so
+        title = page.locator("#chart-title").text_content() or ""
+        assert "3 m images: car equivalents" in title, title
     finally:
         page.close()
     # a count car by car stays "railcars"
@@ -111,6 +114,7 @@ def test_a_length_count_is_of_car_equivalents_everywhere_on_the_page(
             "/railcars \\(/.test(document.getElementById('scene-info').textContent)"
         )
         assert "car equivalents" not in (page.locator("#scenes").text_content() or "")
+        assert page.locator("#chart-title").text_content() == "Railcars per image"
     finally:
         page.close()
 

@@ -506,6 +506,12 @@
       state.chart = null;
       return [];
     }
+    // one axis holds cars seen one by one and 3 m car equivalents: the title says so
+    // when the series has both (session 33: it said "Railcars per image" alone)
+    const byLength = counts.some((p) => p.method === "length" && !p.reviewed);
+    $("chart-title").textContent = byLength
+      ? "Railcars per image (3 m images: car equivalents from track length)"
+      : "Railcars per image";
     state.chart = RWChart.draw($("chart"), counts, {
       events: state.events, alerts: state.alerts.filter((a) => a.cls === cls), zone: site.local_zone,
       // a silence's mark (no image to open): outline its alert in the panel, in view, and
