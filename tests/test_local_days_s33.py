@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from shapely.geometry import box
 
 from railwatch.analysis.types import Alert
 from railwatch.cli import _common
@@ -18,15 +17,9 @@ from railwatch.cli.main import main
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
 from report_db import (
-    CRS,
-    IMG_H_M,
-    IMG_W_M,
     SITE_UTM,
-    X0,
-    Y0,
     FakeCount,
-    FakeInfo,
-    FakeQuality,
+    add_counted_scene,
     to_wgs84,
 )
 
@@ -58,28 +51,9 @@ def test_eval_site_names_scenes_by_their_day_at_the_site(
     db = Database(url)
     with db.session() as s:
         site = repo.add_site(s, SiteSpec(name="yard", geometry=to_wgs84(SITE_UTM)))
-        info = FakeInfo(
-            uri="/imagery/evening.tif",
-            content_hash=f"{1:064d}",
-            # 20:00 UTC on the 5th is 05:00 on the 6th at the site (UTC+9, lon 130.6)
-            acquired=datetime(2023, 10, 5, 20, 0, tzinfo=UTC),
-            crs=CRS,
-            footprint=to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
-            gsd=0.5,
-            width=800,
-            height=400,
-        )
-        scene, _ = repo.add_scene(s, site, info, 1.0)
-        repo.record_scene_result(
-            s,
-            scene.id,
-            FakeQuality(0.97),
-            [],
-            FakeCount(5, 4, 7, {}, 0),
-            "default",
-            "2.8",
-        )
-        sid = int(scene.id)
+        # 20:00 UTC on the 5th is 05:00 on the 6th at the site (UTC+9, lon 130.6)
+        evening = datetime(2023, 10, 5, 20, 0, tzinfo=UTC)
+        sid = add_counted_scene(s, site, evening, 0.5, FakeCount(5, 4, 7, {}, 0), 1)
     with db.session() as s:
         repo.set_scene_review(s, sid, {"all": 6})
     db.dispose()

@@ -16,15 +16,11 @@ from railwatch.cli.main import main
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
 from report_db import (
-    CRS,
-    IMG_H_M,
-    IMG_W_M,
     SITE_UTM,
     X0,
     Y0,
     FakeCount,
-    FakeInfo,
-    FakeQuality,
+    add_counted_scene,
     to_wgs84,
 )
 
@@ -32,21 +28,8 @@ from report_db import (
 def _scene(db: Database) -> int:
     with db.session() as s:
         site = repo.add_site(s, SiteSpec(name="yard", geometry=to_wgs84(SITE_UTM)))
-        info = FakeInfo(
-            uri="/imagery/yard_0.tif",
-            content_hash=f"{1:064d}",
-            acquired=datetime(2023, 10, 5, 2, 0, tzinfo=UTC),
-            crs=CRS,
-            footprint=to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
-            gsd=0.5,
-            width=800,
-            height=400,
-            metadata={},
-        )
-        scene, _ = repo.add_scene(s, site, info, 1.0)
         count = FakeCount(61.0, 55.0, 70.0, {"boxcar": (61.0, 55.0, 70.0)}, 0)
-        repo.record_scene_result(s, scene.id, FakeQuality(0.97), [], count, "default", "2.8")
-        return scene.id
+        return add_counted_scene(s, site, datetime(2023, 10, 5, 2, 0, tzinfo=UTC), 0.5, count, 1)
 
 
 def _car(x: float, y: float) -> dict[str, object]:
