@@ -158,7 +158,7 @@ def test_count_csv_gives_presence_empty_counts_and_its_flag(world: dict[str, Any
     r = c.get(f"/api/sites/{SITE}/counts", params={"format": "csv"})
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert [row["count"] for row in rows] == ["10.0", "", "20.0", "12.0", ""]
-    assert [row["long_train_present"] for row in rows] == ["", "False", "", "", "True"]
+    assert [row["long_train_present"] for row in rows] == ["", "false", "", "", "true"]
     assert rows[4]["low"] == "" and rows[4]["high"] == "" and rows[4]["method"] == "presence"
 
 

@@ -141,8 +141,8 @@ def test_review_round_trip(world: dict[str, Any]) -> None:
     assert _series(c, site, "tank")[sid]["reviewed"] is False
     text = c.get(f"/api/sites/{site}/counts", params={"format": "csv"}).text
     rows = {int(r["scene_id"]): r for r in csv.DictReader(io.StringIO(text))}
-    assert rows[sid]["reviewed"] == "True" and rows[sid]["count"] == "20.0"
-    assert {r["reviewed"] for i, r in rows.items() if i != sid} == {"False"}
+    assert rows[sid]["reviewed"] == "true" and rows[sid]["count"] == "20.0"
+    assert {r["reviewed"] for i, r in rows.items() if i != sid} == {"false"}
 
     # a second review replaces the first (200), the detector's counts kept beside it
     again = c.put(f"/api/scenes/{sid}/review", json={"counts": {"all": 19}}, headers=AUTH)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -48,6 +49,21 @@ FIELDS = (
     "long_train_present",
     "reviewed",
 )
+
+
+def csv_cell(value: Any) -> str:
+    """One cell of the counts CSV as ``railwatch export SITE --format csv`` writes it
+    (``railwatch.export.gis``): empty for none (and for a number that is not finite),
+    ``true``/``false`` for a flag. Before 2026-12-05 (session 34) the API wrote Python's
+    ``True``/``False``, so the two CSVs of one site's counts differed in every
+    ``usable``, ``reviewed`` and ``long_train_present`` cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    return str(value)
 
 
 def _row(p: CountPoint) -> dict[str, Any]:
@@ -141,7 +157,7 @@ def site_counts(
         # counts reader passes it over: the time says it)
         for row, p in zip(rows, shown, strict=True):
             row = {**row, "day": local_day(p.when, utc_offset).isoformat(), "local_zone": zone}
-            writer.writerow({k: "" if row[k] is None else row[k] for k in FIELDS})
+            writer.writerow({k: csv_cell(row[k]) for k in FIELDS})
         headers["Content-Disposition"] = attachment(f"{site}-{cls}-counts.csv")
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     body = {
