@@ -613,14 +613,70 @@
     return `event: ${a.event_label} (${gap})`;
   }
 
+  const SEVERITIES = ["high", "medium", "low", "info"];
+  /** An open alert, one that needs an analyst's eyes, as the site list's badges count
+   * them (storage.repo.open_alert_sql): not acknowledged, or acknowledged and changed
+   * since. */
+  const isOpen = (a) => !a.acknowledged || Boolean(a.changed_since_ack || changedSince(a));
+  const bySeverity = (list) => {
+    const n = {};
+    for (const a of list) n[a.severity] = (n[a.severity] || 0) + 1;
+    return n;
+  };
+  const severityWords = (n) => SEVERITIES.filter((sev) => n[sev]).map((sev) => `${n[sev]} ${sev}`).join(", ");
+  const className = (c) => (c === "all" ? "all (site total)" : c);
+
+  /** Above the alerts: the site's open alerts of every class, the number the site list
+   * shows for the site (its badges), then the open alerts of each class, a button that
+   * shows that class. The panel lists the chart's class only (the site total by
+   * default), acknowledged alerts too: before 2026-12-05 (session 34) the site list's
+   * "26 high" led to a panel of 8 high alerts (the total's) and a line "57 alerts on
+   * single classes", nothing that gave the list's number back. */
+  function renderOpen() {
+    const box = $("alerts-open");
+    if (!state.alerts.length) { box.replaceChildren(); return; }
+    const open = state.alerts.filter(isOpen);
+    const total = bySeverity(open);
+    // (el() flattens one level of arrays: the badges are spread here)
+    const head = open.length
+      ? el("p", { class: "open-total" }, "Open: ", ...SEVERITIES.filter((sev) => total[sev]).flatMap((sev) =>
+        [el("span", { class: `badge badge-${sev}`, dataset: { severity: sev } }, `${total[sev]} ${sev}`), " "]),
+      el("span", { class: "muted" }, "(all classes, as on the site list)"))
+      : el("p", { class: "open-total muted" }, "No open alert: every alert is acknowledged.");
+    // the classes with alerts, the site total first, then by their number of open alerts
+    const classes = [...new Set(state.alerts.map((a) => a.cls))].sort((x, y) =>
+      (y === "all") - (x === "all") || open.filter((a) => a.cls === y).length - open.filter((a) => a.cls === x).length || x.localeCompare(y));
+    const choosable = new Set([...$("cls").options].map((o) => o.value));
+    const buttons = classes.map((c) => {
+      const mine = open.filter((a) => a.cls === c);
+      const words = `${className(c)}: ${mine.length} open` + (mine.length ? ` (${severityWords(bySeverity(mine))})` : "");
+      return el("button", { type: "button", class: `open-cls${c === state.cls ? " on" : ""}`, dataset: { cls: c, open: mine.length },
+        "aria-pressed": c === state.cls ? "true" : "false", "aria-label": `${words}: show them`,
+        disabled: !choosable.has(c) && c !== state.cls,
+        onclick: () => {
+          if (c === state.cls) return;
+          $("cls").value = c;
+          $("cls").dispatchEvent(new Event("change"));
+        } }, `${c} ${mine.length}`);
+    });
+    const shownOpen = open.filter((a) => a.cls === state.cls);
+    const listed = state.alerts.filter((a) => a.cls === state.cls).length;
+    const here = el("p", { class: "open-shown muted" }, `Listed below: ${className(state.cls)}, ${listed} alert${listed === 1 ? "" : "s"}` +
+      (listed ? `; open: ${shownOpen.length ? severityWords(bySeverity(shownOpen)) : "none"}` : ""));
+    box.replaceChildren(head, el("p", { class: "open-classes" }, el("span", { class: "muted" }, "Open by class: "), ...buttons.flatMap((b) => [b, " "])), here);
+  }
+
   function renderAlerts() {
     const box = $("alerts");
+    renderOpen();
     if (!state.alerts.length) { box.replaceChildren(el("p", { class: "muted" }, "No alerts.")); return; }
     // the alerts of the class shown in the chart (the site total by default)
     const shown = state.alerts.filter((a) => a.cls === state.cls);
     const others = state.alerts.length - shown.length;
+    // (with a class chosen, the site total's alerts are among the others: "on single
+    // classes" was wrong there)
     const hidden = others
-      ? el("p", { class: "muted" }, `${others} alert${others === 1 ? "" : "s"} on single classes: choose the class under the chart.`)
+      ? el("p", { class: "muted" }, `${others} alert${others === 1 ? "" : "s"} of other classes: choose the class under the chart or above.`)
       : null;
     if (!shown.length) { box.replaceChildren(el("p", { class: "muted" }, `No alerts for ${state.cls}.`), hidden); return; }
     // (a null child of replaceChildren is the text "null": it stood under the alerts)
@@ -704,6 +760,7 @@
     return;
   }
   $("cls").replaceChildren(...classes.map((c) => el("option", { value: c }, c)));
+  renderOpen(); // its class buttons, now that the classes can be chosen
   $("cls").addEventListener("change", (e) => {
     state.cls = e.target.value;
     renderAlerts();
