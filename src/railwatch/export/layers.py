@@ -13,9 +13,11 @@ occupied, lines with their length and car equivalents). Geometries are WGS84
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -25,8 +27,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from railwatch.detect.base import is_presence, long_train_present, tells_class
-from railwatch.export.geometry import box_from_polygon
+from railwatch.detect.base import OrientedBox, is_presence, long_train_present, tells_class
+from railwatch.export.geometry import box_from_polygon, transform_polygon
 from railwatch.imagery.inspect import split_at_antimeridian, split_line_at_antimeridian
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Count, Detection, Scene, SceneReview, Site
@@ -183,12 +185,77 @@ def review_applied(review: SceneReview | None, scene: Scene) -> bool:
     )
 
 
-def _analyst_records(scene: Scene, review: SceneReview) -> list[tuple[dict[str, Any], Polygon]]:
+#: How far from true scale (1 %) a CRS may be at the site for a car's length, width
+#: and angle to be measured in it (:func:`metric_sizes_in`).
+TRUE_SCALE_TOLERANCE = 0.01
+
+
+@lru_cache(maxsize=256)
+def metric_sizes_in(crs: str, lon: float, lat: float) -> bool:
+    """Whether lengths measured in ``crs`` are metres true to within
+    :data:`TRUE_SCALE_TOLERANCE` at ``lon``, ``lat``, and angles true there: a projected
+    CRS in metres and conformal there (a UTM zone, a national grid), not lon/lat degrees
+    (EPSG:4326), feet (a US state plane) nor Mercator (EPSG:3857: 1.35 times true at
+    42 N). False for a CRS pyproj does not know."""
+    from pyproj import CRS, Proj
+    from pyproj.exceptions import CRSError, ProjError
+
+    try:
+        parsed = CRS.from_user_input(crs)
+        if not parsed.is_projected or not parsed.axis_info:
+            return False
+        if any(a.unit_conversion_factor != 1.0 for a in parsed.axis_info[:2]):
+            return False
+        factors = Proj(parsed).get_factors(lon, lat)
+    except (CRSError, ProjError, ValueError):
+        return False
+    scales = (float(factors.meridional_scale), float(factors.parallel_scale))
+    distortion = float(factors.angular_distortion)
+    return (
+        all(math.isfinite(k) and abs(k - 1.0) <= TRUE_SCALE_TOLERANCE for k in scales)
+        and math.isfinite(distortion)
+        and abs(distortion) <= TRUE_SCALE_TOLERANCE
+    )
+
+
+def _site_point(site: Site) -> tuple[float, float]:
+    """A point of the site (lon in -180..180, lat): where a CRS's scale is judged."""
+    p = site.geometry.representative_point()
+    return ((float(p.x) + 180.0) % 360.0 - 180.0, float(p.y))
+
+
+def car_box(
+    native: BaseGeometry, native_crs: str | None, lonlat: BaseGeometry, site: Site
+) -> OrientedBox:
+    """A car's oriented box in metres for its ``length_m``, ``width_m`` and ``angle_deg``:
+    from its ``native`` polygon where ``native_crs`` is a metric grid true to scale at the
+    site (:func:`metric_sizes_in`; the detector's cars, in the site's UTM zone), else
+    from its WGS84 polygon in the site's UTM zone (``Site.utm_crs``). An analyst's
+    outlines are stored in the scene's CRS: for an image in lon/lat or Web Mercator the
+    sizes read in degrees (0.0) or 1.35 times too long at 42 N until 2026-12-05
+    (session 34)."""
+    if native_crs and metric_sizes_in(native_crs, *_site_point(site)):
+        return box_from_polygon(native)
+    return box_from_polygon(transform_polygon(lonlat, "EPSG:4326", site.utm_crs))
+
+
+def axis_angle(box: OrientedBox) -> float:
+    """A box's long axis in degrees counter-clockwise from grid east, 0 <= angle < 180,
+    to 3 decimals: a car along grid east read 180.0 where its angle was a hair below 0
+    (rounded after the modulo), the same axis as 0.0."""
+    return round(box.angle % 180.0, 3) % 180.0
+
+
+def _analyst_records(
+    scene: Scene, review: SceneReview, site: Site
+) -> list[tuple[dict[str, Any], Polygon]]:
     """The rows of an analyst's outlines of ``scene`` (``SceneReview.cars``): WGS84 as
-    stored, sizes and angle from the outline in the scene's CRS."""
+    stored, sizes and angle from the outline in metres (:func:`car_box`)."""
     out = []
+    crs = review.native_crs or scene.crs
     for car in review.cars or []:
-        native = box_from_polygon(Polygon(car["native"]))
+        lonlat = Polygon(car["lonlat"])
+        native = car_box(Polygon(car["native"]), crs, lonlat, site)
         rec = {
             "detection_id": None,
             "scene_id": scene.id,
@@ -202,11 +269,11 @@ def _analyst_records(scene: Scene, review: SceneReview) -> list[tuple[dict[str, 
             "inside": bool(car["inside"]),
             "length_m": round(native.length, 3),
             "width_m": round(native.width, 3),
-            "angle_deg": round(native.angle % 180.0, 3),
-            "native_crs": review.native_crs or scene.crs,
+            "angle_deg": axis_angle(native),
+            "native_crs": crs,
             "source": ANALYST,
         }
-        out.append((rec, Polygon(car["lonlat"])))
+        out.append((rec, lonlat))
     return out
 
 
@@ -235,7 +302,7 @@ def detection_layer(
     rows_of: list[tuple[dict[str, Any], BaseGeometry]] = []
     for d in rows:
         scene = by_id[d.scene_id]
-        native = box_from_polygon(d.native_geometry)
+        native = car_box(d.native_geometry, d.native_crs, d.geometry, site)
         rec = {
             "detection_id": d.id,
             "scene_id": d.scene_id,
@@ -249,7 +316,7 @@ def detection_layer(
             "inside": bool(d.inside),
             "length_m": round(native.length, 3),
             "width_m": round(native.width, 3),
-            "angle_deg": round(native.angle % 180.0, 3),
+            "angle_deg": axis_angle(native),
             "native_crs": d.native_crs,
             "source": DETECTOR,
         }
@@ -257,7 +324,7 @@ def detection_layer(
     for scene in scenes:
         review = reviews.get(scene.id)
         if review is not None and review.cars:
-            rows_of += _analyst_records(scene, review)
+            rows_of += _analyst_records(scene, review, site)
     # in time order (stable: the detector's rows as before, each scene's outlines after)
     rows_of.sort(key=lambda rg: rg[0]["acquired"])
     records = [rec for rec, _ in rows_of]

@@ -1,0 +1,125 @@
+"""GIS-user audit of the exports (2026-12-05, session 34).
+
+An analyst's outlines of a scene are stored in the scene's own CRS (``railwatch scene
+review --cars``). A scene whose GeoTIFF is in lon/lat (EPSG:4326) or in Web Mercator
+(EPSG:3857, as web basemaps and many downloads are) then has its outlines in degrees or
+in Mercator metres (1.35 x true at 42 N), and the detections layer measured each
+outline's ``length_m`` and ``width_m`` there: a 14 m x 3 m car exported as 0.00017 "m"
+long, or as 18.9 m. The sizes (and the angle) are now measured in the site's UTM zone
+where the native CRS is not a metric grid true to scale at the site.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from shapely.geometry import box, mapping
+
+from railwatch.detect.base import OrientedBox
+from railwatch.export.gis import export_site
+from railwatch.export.layers import axis_angle, metric_sizes_in
+from railwatch.review import cars_from_feature_collection
+from railwatch.storage import Database, repo
+from report_db import CAR_STEP, SITE_NAME, TRACK_Y, X0, populate, to_wgs84
+
+CAR_L, CAR_W = 14.0, 3.0
+#: The outlines' angle per scene CRS. A lon/lat scene's outlines are drawn along grid
+#: east: the review stores an outline as the oriented rectangle fitted in the scene's CRS
+#: (``detect.geojson.from_feature_collection``), which in degrees shears a rotated car
+#: (14.65 m for a 14 m car at 30 degrees, 42 N): reported apart, not the export's doing.
+ANGLES = {"EPSG:4326": 0.0, "EPSG:3857": 30.0, "EPSG:32652": 30.0}
+
+
+def _outlines(n: int, angle_deg: float = 0.0) -> dict[str, Any]:
+    """``n`` cars of 14 m x 3 m along the yard's track, lon/lat (RFC 7946)."""
+    from shapely import affinity
+
+    features = []
+    for k in range(n):
+        x = X0 + 70.0 + k * CAR_STEP
+        body = box(x - CAR_L / 2, TRACK_Y - CAR_W / 2, x + CAR_L / 2, TRACK_Y + CAR_W / 2)
+        body = affinity.rotate(body, angle_deg, origin="centroid")
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": mapping(to_wgs84(body)),
+                "properties": {"class": "tank", "covered": False},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Database, dict[str, int]]:
+    """The test yard with three reviewed scenes: one whose image is in lon/lat, one in
+    Web Mercator, one in the site's UTM zone (as before)."""
+    tmp = tmp_path_factory.mktemp("gis_s34")
+    db = Database(f"sqlite:///{tmp / 'g.db'}")
+    ids = populate(db, tmp / "scenes")["scene_ids"]
+    chosen = {"EPSG:4326": ids[-1], "EPSG:3857": ids[-2], "EPSG:32652": ids[-4]}
+    with db.session() as s:
+        for crs, scene_id in chosen.items():
+            scene = repo.get_scene(s, scene_id)
+            scene.crs = crs  # the image's own CRS (its outlines are stored in it)
+            s.flush()
+            outlines = _outlines(4, angle_deg=ANGLES[crs])
+            cars = cars_from_feature_collection(outlines, scene, scene.site)
+            repo.set_scene_review(s, scene_id, cars=cars)
+    return db, chosen
+
+
+def _analyst_rows(folder: Path, scene_id: int) -> list[dict[str, Any]]:
+    doc = json.loads((folder / "detections.geojson").read_text())
+    return [
+        f["properties"]
+        for f in doc["features"]
+        if f["properties"]["scene_id"] == scene_id and f["properties"]["source"] == "analyst"
+    ]
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:3857", "EPSG:32652"])
+def test_analyst_outline_sizes_are_metres_whatever_the_scene_crs(
+    world: tuple[Database, dict[str, int]], tmp_path: Path, crs: str
+) -> None:
+    db, chosen = world
+    out = export_site(db, SITE_NAME, "geojson", tmp_path / "gj")
+    rows = _analyst_rows(out, chosen[crs])
+    assert len(rows) == 4
+    for row in rows:
+        assert row["native_crs"] == crs  # the outline's own CRS is still named
+        assert row["length_m"] == pytest.approx(CAR_L, abs=0.05), row
+        assert row["width_m"] == pytest.approx(CAR_W, abs=0.05), row
+        # counter-clockwise from grid east (the site's UTM grid, for 4326 and 3857)
+        assert 0.0 <= row["angle_deg"] < 180.0  # the axis: 0 and 180 are one, said 0
+        assert row["angle_deg"] == pytest.approx(ANGLES[crs], abs=0.5), row
+
+
+def test_gpkg_analyst_sizes_match_the_geojson(
+    world: tuple[Database, dict[str, int]], tmp_path: Path
+) -> None:
+    pyogrio = pytest.importorskip("pyogrio")
+    db, chosen = world
+    path = export_site(db, SITE_NAME, "gpkg", tmp_path / "yard.gpkg")
+    frame = pyogrio.read_dataframe(path, layer="detections")
+    analyst = frame[(frame["source"] == "analyst") & (frame["scene_id"] == chosen["EPSG:4326"])]
+    assert len(analyst) == 4
+    assert analyst["length_m"].between(CAR_L - 0.05, CAR_L + 0.05).all()
+
+
+def test_axis_angle_is_below_180() -> None:
+    assert axis_angle(OrientedBox(0.0, 0.0, 14.0, 3.0, -1e-9)) == 0.0  # read 180.0
+    assert axis_angle(OrientedBox(0.0, 0.0, 14.0, 3.0, -30.0)) == 150.0
+    assert axis_angle(OrientedBox(0.0, 0.0, 14.0, 3.0, 210.0)) == 30.0
+
+
+def test_metric_sizes_in_tells_true_scale_grids_apart() -> None:
+    lon, lat = 130.6, 42.42
+    assert metric_sizes_in("EPSG:32652", lon, lat)  # the site's UTM zone
+    assert metric_sizes_in("EPSG:32653", lon, lat)  # the next zone: 0.1 % off, still metric
+    assert not metric_sizes_in("EPSG:4326", lon, lat)  # degrees
+    assert not metric_sizes_in("EPSG:3857", lon, lat)  # Mercator: 1.35 x at 42 N
+    assert not metric_sizes_in("EPSG:2263", lon, lat)  # US survey feet (New York)
+    assert not metric_sizes_in("not a crs", lon, lat)
