@@ -38,7 +38,10 @@ Files are read as spreadsheets write them (:func:`decode_counts`, :func:`parse_w
 :func:`date_order`): UTF-8 or UTF-16 with a byte-order mark; units in brackets in the
 header; unnamed empty columns and pandas' index column passed over; dates in a
 locale's numeric form, their day/month order taken from the file's own dates and
-refused when the file cannot tell; Excel serial numbers.
+refused when the file cannot tell; Excel serial numbers. A spreadsheet's summary row
+(``Total``), a line without a date, one site spelt two ways (``Tumangang``,
+``tumangang``) and UTF-16 without its byte-order mark are refused as such (2026-12-05,
+session 34).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ import csv
 import io
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -255,7 +259,9 @@ def date_order(dates: list[tuple[int, str]]) -> tuple[str | None, str]:
 MAX_COUNT = 1_000_000
 
 #: Cells read as "no value" (``nan``, the result of a failed computation, is an error).
-BLANK = ("", "na", "none", "null")
+#: ``n/a`` since 2026-12-05 (session 34): ``NA`` was a gap and ``N/A``, the same words,
+#: "not a number".
+BLANK = ("", "na", "n/a", "none", "null")
 
 
 def _decimal(raw: str, decimal_comma: bool) -> str:
@@ -272,7 +278,17 @@ def _number(text: str, column: str, line: int, decimal_comma: bool = False) -> f
         raise InputError(
             f"line {line}: {column} {raw!r} is ambiguous in a ';'-separated file, where a "
             f"comma marks decimals: write {raw.replace('.', '')} without the point that "
-            f"separates thousands, or {raw.replace('.', ',')} if it has decimals"
+            "separates thousands"
+            + (f", or {_two_decimals(raw, '.')} if it has decimals" if raw.count(".") == 1 else "")
+        )
+    if decimal_comma and _THOUSANDS_COMMA.fullmatch(raw):
+        # 2026-12-05 (session 34): read as 1.073 railcars, though a count has no three
+        # decimals and "1,073" is how an English text writes a thousand and 73
+        raise InputError(
+            f"line {line}: {column} {raw!r} is ambiguous in a ';'-separated file: a "
+            f"thousands separator or a decimal comma with three decimals, which a count of "
+            f"railcars does not have; write {raw.replace(',', '')} without the separator, "
+            f"or {_two_decimals(raw, ',')} if it has decimals"
         )
     try:
         value = float(_decimal(raw, decimal_comma))
@@ -297,13 +313,40 @@ def _number(text: str, column: str, line: int, decimal_comma: bool = False) -> f
 
 #: ``1.234`` in a file whose decimal separator is the comma: a thousand, or 1.234?
 _THOUSANDS_POINT = re.compile(r"\d{1,3}(\.\d{3})+")
+#: ``1,234`` there: 1.234 railcars, or a thousand written as English text writes it?
+#: (``0,125`` is a fraction: no thousand starts with 0.)
+_THOUSANDS_COMMA = re.compile(r"[1-9]\d{0,2},\d{3}")
+
+
+def _two_decimals(raw: str, point: str) -> str:
+    """``raw`` (``1.073``: one separator, three decimals) rounded to two decimals, with
+    a decimal comma, as a ';'-separated file may write a count that has decimals."""
+    return f"{round(float(raw.replace(point, '.')), 2):g}".replace(".", ",")
+
+
 _THOUSANDS = re.compile(r"\d{1,3}([,\u00a0\u202f' ]\d{3})+")
 #: A number with words or signs around it: ``~73``, ``73 (est.)``, ``c. 70``, ``>60``.
 _DECORATED = re.compile(r"\D*?(\d+(?:[.,]\d+)?)\D*")
 
 
+#: A spreadsheet's error value: a formula that failed (``#N/A`` of a lookup that found
+#: nothing, ``#DIV/0!``, ``#REF!``, ...).
+_SHEET_ERROR = re.compile(
+    r"#(?:N/A|VALUE!|REF!|DIV/0!|NUM!|NAME\?|NULL!|SPILL!|CALC!|ERROR!)", re.I
+)
+
+
 def _hint(raw: str) -> str:
     """What to do with a count cell that is not a number."""
+    if _SHEET_ERROR.fullmatch(raw):
+        return (
+            "it is the spreadsheet's error value of a formula that failed: correct the "
+            "formula or type the count, or leave the cell empty for a gap"
+        )
+    if raw in ("-", "\u2013", "\u2014"):  # also Excel's accounting format's zero
+        return (
+            "a dash is a zero or no value: write 0 for none seen, or leave the cell empty for a gap"
+        )
     if _THOUSANDS.fullmatch(raw):
         digits = "".join(c for c in raw if c.isdigit())
         point = f" (or {raw.replace(',', '.')} if the comma marks decimals)" if "," in raw else ""
@@ -674,9 +717,12 @@ def parse_counts_csv(
                     f"line {line}: the {name} value {row[col[name]][:40]!r}... spans several "
                     'lines: a quote (") on this line is not closed; close it or remove it'
                 )
+        if "site" in col:  # in NFC, as site names are stored (a pasted NFD name is it)
+            row[col["site"]] = unicodedata.normalize("NFC", row[col["site"]])
         rows.append((line, row))
     if "site" in col:
         sites = [(n, r[col["site"]].strip()) for n, r in rows]
+        _one_spelling(sites)
         named = next(((n, site) for n, site in sites if site), None)
         blank = next((n for n, site in sites if not site), None)
         if named is not None and blank is not None:
@@ -725,6 +771,7 @@ def parse_counts_csv(
         def cell(name: str, row: list[str] = row) -> str:
             return row[col[name]] if name in col else ""
 
+        _dated_line(cell("date"), cell("count"), line)
         when, timed = read_when(cell("date"), line, order, decimal_comma=decimal_comma)
         local = _day_cell(cell("day"), line, when, timed) if by_day else None
         zone = stated[cell("site").strip()][2] if cell("site").strip() in stated else None
@@ -861,6 +908,50 @@ def parse_counts_csv(
                 f"(from lines {first}{', ...' if len(rest) > 5 else ''}): on each {chosen}"
             )
     return out
+
+
+def _one_spelling(sites: list[tuple[int, str]]) -> None:
+    """Refuse two spellings of one site name, ``sites`` being each line's (line, site):
+    names that differ only in letter case or spaces (``Tumangang``, ``tumangang``,
+    ``Tumangang  yard``) were read as two sites, each analysed on part of the counts
+    (2026-12-05, session 34)."""
+    first: dict[str, tuple[int, str]] = {}
+    for line, site in sites:
+        seen = first.setdefault(" ".join(site.split()).casefold(), (line, site))
+        if seen[1] != site:
+            raise InputError(
+                f"line {line}: site {site!r} differs from line {seen[0]}'s {seen[1]!r} only "
+                "in letter case or spaces, so the two would be analysed as two sites, each "
+                "on part of the counts: write one site's name the same way on every line"
+            )
+
+
+#: A date cell that names a spreadsheet's summary row (``Total``, ``Average:``).
+_SUMMARY = re.compile(
+    r"(?:(?:grand\s+|sub-?)?totals?|sums?|average|avg|mean|median|min|minimum|max|maximum"
+    r"|summe|gesamt|somme|moyenne|totaal|suma|promedio|media|итого|合計|合计)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _dated_line(date_text: str, count_text: str, line: int) -> None:
+    """Refuse a counts line without a date, or one that is a spreadsheet's summary row
+    (``Total,143`` below the counts), saying so: both were "cannot read date 'Total';
+    use YYYY-MM-DD", which sent the analyst to fix a date that is not one (2026-12-05,
+    session 34)."""
+    raw, count = date_text.strip(), count_text.strip()
+    shown = f" (count {count!r})" if count else ""
+    if _SUMMARY.match(raw):
+        raise InputError(
+            f"line {line}: {raw!r}{shown} is a summary row of the spreadsheet, not a count: "
+            "delete the line (each line is one count, with its date), or keep the summary "
+            "out of the rows you export"
+        )
+    if not raw:
+        raise InputError(
+            f"line {line}: the date is empty{shown}: give the date of this count, or delete "
+            "the line if it is not a count (a total, a note)"
+        )
 
 
 def _presence_flag(text: str, method: str, line: int) -> bool | None:
@@ -1230,7 +1321,7 @@ def decode_counts(data: bytes, source: str) -> str:
         else "utf-8-sig"
     )
     try:
-        return data.decode(encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError as err:
         if encoding != "utf-8-sig":
             raise InputError(
@@ -1247,6 +1338,21 @@ def decode_counts(data: bytes, source: str) -> str:
             f"0x{byte:02x} ({guess!r} in Windows-1252, the encoding of Excel's plain 'CSV'); "
             f"{_SAVE_AS}"
         ) from err
+    if "\x00" in text:
+        # UTF-16 without its byte-order mark reads as UTF-8 with a NUL beside each
+        # character: it was "lacks column(s) date, count" of a header that reads date,count
+        nul = text.index("\x00")
+        line = text.count("\n", 0, nul) + 1
+        if data[:200].count(0) * 3 >= min(len(data), 200):
+            what = "NUL bytes: it looks like UTF-16 text without a byte-order mark"
+        else:
+            character = nul - text.rfind("\n", 0, nul)
+            what = (
+                f"a NUL byte (line {line}, character {character}), which CSV text never "
+                "holds: it is not a text file, or a damaged one"
+            )
+        raise InputError(f"{source} holds {what}; {_SAVE_AS}")
+    return text
 
 
 def read_counts_csv(

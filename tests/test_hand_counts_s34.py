@@ -1,0 +1,154 @@
+"""Hand counts as analysts' spreadsheets export them, session 34's audit of
+``railwatch analyze --counts FILE.csv`` (2026-12-05).
+
+Each case was misread or misleading before: a spreadsheet's summary row below the counts
+(``Total,143``) and a count line without its date were "cannot read date 'Total'; use
+YYYY-MM-DD"; one site spelt ``Tumangang`` and ``tumangang`` (or in two Unicode forms)
+was read as two sites, each analysed on part of the counts; ``n/a`` was "not a number"
+while ``NA`` was a gap; a spreadsheet's error value (``#N/A``) or an accounting dash
+got no word on what it is; UTF-16 without its byte-order mark was "lacks column(s)
+date, count"; in a ``;``-separated file ``1,073`` was read as 1.073 railcars."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from railwatch.analysis.csvio import decode_counts, parse_counts_csv
+from railwatch.cli.main import main
+from railwatch.errors import InputError
+
+DAYS = [date(2023, 9, 1) + timedelta(days=7 * k) for k in range(6)]
+ROWS = "".join(f"{d:%Y-%m-%d},{18 + k}\r\n" for k, d in enumerate(DAYS))
+
+
+def _error(text: str) -> str:
+    with pytest.raises(InputError) as err:
+        parse_counts_csv(text, source="c.csv")
+    return str(err.value)
+
+
+@pytest.mark.parametrize("word", ["Total", "total:", "Sum", "Average", "Grand total", "Mean"])
+def test_a_summary_row_is_named_as_one(word: str) -> None:
+    """Was "line 8: cannot read date 'Total'; use YYYY-MM-DD or an ISO 8601 datetime":
+    the analyst was sent to fix a date that is not one."""
+    message = _error(f"date,count\r\n{ROWS}{word},123\r\n")
+    assert message.startswith(f"line 8: {word!r} (count '123') is a summary row of the ")
+    assert "delete the line" in message
+    assert "YYYY-MM-DD" not in message
+
+
+def test_a_count_without_its_date() -> None:
+    """A total under the count column with the date cell empty (or a count whose date was
+    forgotten) was "cannot read date ''"."""
+    message = _error(f"date,count\r\n{ROWS},123\r\n")
+    assert message.startswith("line 8: the date is empty (count '123'): give the date of")
+    assert "delete the line if it is not a count" in message
+
+
+def test_the_cli_names_the_total_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As Excel writes it: UTF-8 with a byte-order mark, CRLF, a blank line and the
+    sheet's total row below the counts."""
+    path = tmp_path / "counts.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + f"Date,Count\r\n{ROWS}\r\nTotal,123\r\n".encode())
+    assert main(["analyze", "--counts", str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "line 9: 'Total' (count '123') is a summary row" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("other", ["tumangang", "TUMANGANG", "Tumangang  yard"])
+def test_one_site_spelt_two_ways_is_refused(other: str) -> None:
+    """Was two sites, each analysed on part of the counts, without a word."""
+    name = "Tumangang  yard".replace("  ", " ") if "yard" in other else "Tumangang"
+    text = f"date,count,site\n2023-10-04,73,{name}\n2023-10-05,70,{other}\n"
+    message = _error(text)
+    assert message.startswith(
+        f"line 3: site {other!r} differs from line 2's {name!r} only in letter case or spaces"
+    )
+
+
+def test_one_site_in_two_unicode_forms_is_one_site() -> None:
+    """'Zürich' typed (NFC) and pasted from a file name (NFD) look the same: one site,
+    in NFC as site names are stored (it was two)."""
+    nfd = unicodedata.normalize("NFD", "Zürich")
+    out = parse_counts_csv(f"date,count,site\n2023-10-04,73,{nfd}\n2023-10-05,70,Zürich\n")
+    assert list(out) == ["Zürich"]
+    assert [p.count for p in out["Zürich"]] == [73, 70]
+
+
+@pytest.mark.parametrize("cell", ["n/a", "N/A"])
+def test_n_a_is_a_gap_as_na_is(cell: str) -> None:
+    """``NA`` was a gap, ``n/a`` (the same words) "not a number"."""
+    points = parse_counts_csv(f"date,count\n2023-10-04,73\n2023-10-05,{cell}\n")[""]
+    assert [p.usable for p in points] == [True, False]
+    assert points[1].count is None
+
+
+GAP = "for a gap"
+FORMULA = (
+    "it is the spreadsheet's error value of a formula that failed: correct the formula or "
+    "type the count, or leave the cell empty for a gap"
+)
+
+
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [
+        ("#N/A", FORMULA),
+        ("#DIV/0!", FORMULA),
+        ("#VALUE!", FORMULA),
+        (
+            "-",
+            "a dash is a zero or no value: write 0 for none seen, or leave the cell empty " + GAP,
+        ),
+    ],
+)
+def test_a_count_cell_a_spreadsheet_wrote_says_what_it_is(cell: str, hint: str) -> None:
+    """Were "give a number of railcars (e.g. 73), or leave the cell empty": a formula's
+    error or Excel's accounting zero (a dash) said nothing of what it was."""
+    assert _error(f"date,count\n2023-10-05,{cell}\n") == (
+        f"line 2: count {cell!r} is not a number; {hint}"
+    )
+
+
+def test_utf16_without_its_byte_order_mark() -> None:
+    """Was "lacks column(s) date, count" of a file whose header reads date<TAB>count."""
+    data = "date\tcount\r\n2023-10-05\t73\r\n".encode("utf-16-le")
+    with pytest.raises(InputError, match="holds NUL bytes: it looks like UTF-16 text without"):
+        decode_counts(data, "c.csv")
+
+
+def test_a_nul_byte_is_named_where_it_is() -> None:
+    with pytest.raises(InputError) as err:
+        decode_counts(b"date,count\n2023-10-05,7\x003\n", "c.csv")
+    assert str(err.value).startswith(
+        "c.csv holds a NUL byte (line 2, character 13), which CSV text never holds"
+    )
+
+
+def test_a_thousand_with_a_comma_in_a_semicolon_file_is_refused() -> None:
+    """'1,073' and '12,500' were read as 1.073 and 12.5 railcars: a decimal comma with
+    three decimals, which no count of railcars has, or a thousand as English text writes
+    it. Decimal commas that cannot be a thousand still read."""
+    for cell in ("1,073", "12,500"):
+        message = _error(f"date;count\n2023-10-05;{cell}\n")
+        assert message.startswith(f"line 2: count {cell!r} is ambiguous in a ';'-separated file")
+        assert f"write {cell.replace(',', '')} without the separator" in message
+    points = parse_counts_csv("date;count;low;high\n05.10.2023;73,25;0,125;80,5\n")[""]
+    assert (points[0].count, points[0].low, points[0].high) == (73.25, 0.125, 80.5)
+
+
+def test_what_an_ambiguous_count_suggests_reads() -> None:
+    """The decimal form suggested for '1.234.567' was '1,234,567', itself refused (and
+    '1.073' suggested '1,073', now refused too): each suggestion reads."""
+    for cell, suggested in (("1.073", "1,07"), ("1.234.567", None)):
+        message = _error(f"date;count\n2023-10-05;{cell}\n")
+        if suggested is None:
+            assert "if it has decimals" not in message
+            continue
+        assert f"or {suggested} if it has decimals" in message
+        assert parse_counts_csv(f"date;count\n2023-10-05;{suggested}\n")[""][0].count == 1.07
