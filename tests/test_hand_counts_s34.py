@@ -152,3 +152,39 @@ def test_what_an_ambiguous_count_suggests_reads() -> None:
             continue
         assert f"or {suggested} if it has decimals" in message
         assert parse_counts_csv(f"date;count\n2023-10-05;{suggested}\n")[""][0].count == 1.07
+
+
+@pytest.mark.parametrize(
+    ("cell", "when"),
+    [
+        ("5-Oct-2023", "2023-10-05 00:00"),  # Excel's d-mmm-yyyy
+        ("05 October 2023", "2023-10-05 00:00"),  # Excel's Long Date (UK)
+        ("Thursday, October 5, 2023", "2023-10-05 00:00"),  # Excel's Long Date (US)
+        ("Oct 5, 2023", "2023-10-05 00:00"),  # Google Sheets
+        ("Sept. 5, 2023 2:30 PM", "2023-09-05 14:30"),
+    ],
+)
+def test_a_date_with_the_month_named(cell: str, when: str) -> None:
+    """Dates with an English month name cannot be mistaken in day/month order; they
+    were "cannot read date"."""
+    (point,) = parse_counts_csv(f'date,count\n"{cell}",73\n')[""]
+    assert f"{point.when:%Y-%m-%d %H:%M}" == when
+    assert point.date_only == (":" not in cell)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("5-Oct-23", "line 2: date '5-Oct-23' has a 2-digit year; write the year in full"),
+        (
+            "Wednesday, October 5, 2023",
+            "line 2: date 'Wednesday, October 5, 2023': 2023-10-05 is a Thursday, not a "
+            "Wednesday: check the day",
+        ),
+        ("31-Sep-2023", "line 2: date '31-Sep-2023' does not exist (day is out of range"),
+    ],
+)
+def test_a_named_month_date_that_is_wrong_says_why(cell: str, message: str) -> None:
+    """Were "cannot read date ...; use YYYY-MM-DD": Excel's d-mmm-yy has two digits of
+    year (refused as for 10/5/23), and a weekday that is not the date's is a typo."""
+    assert _error(f'date,count\n"{cell}",73\n').startswith(message)

@@ -125,6 +125,7 @@ def read_when(
     raw = text.strip()
     serial = _excel_serial(raw, decimal_comma)
     numeric = _NUMERIC_DATE.fullmatch(raw)
+    named = _NAMED_MONTH.fullmatch(raw)
     ymd = _YMD.fullmatch(raw)
     iso = raw
     if ymd:  # 2023/10/05 (Excel in East Asia): the year first is never ambiguous
@@ -135,6 +136,9 @@ def read_when(
     elif numeric:
         when = _numeric_date(raw, numeric, line, order)
         timed = numeric["hour"] is not None
+    elif named and _month_of(named) is not None:
+        when = _named_month_date(raw, named, line)
+        timed = named["hour"] is not None
     else:
         timed = not _iso_date_alone(iso)
         try:
@@ -180,11 +184,46 @@ def _excel_serial(raw: str, decimal_comma: bool) -> float | None:
 
 #: A numeric date as spreadsheets write it in their locale: day and month in either
 #: order, the year (four digits, or two: refused), an optional time (24 h or AM/PM).
-_NUMERIC_DATE = re.compile(
-    r"(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{2,4})"
+#: A time of day after a date, as spreadsheets write it (24 h or AM/PM).
+_CLOCK = (
     r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
     r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
 )
+_NUMERIC_DATE = re.compile(
+    r"(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{2,4})" + _CLOCK
+)
+#: A date with the month's English name, as spreadsheets' named formats write it
+#: (Excel's "d-mmm-yyyy" and "Long Date", Google Sheets' "Oct 5, 2023"), an optional
+#: weekday first: ``5-Oct-2023``, ``05 October 2023``, ``Thursday, October 5, 2023``
+#: (since 2026-12-05, session 34: "cannot read date"). The day and the month cannot be
+#: mistaken for one another, so it is read whatever the order.
+_NAMED_MONTH = re.compile(
+    r"(?:(?P<weekday>[A-Za-z]+\.?),?\s+)?"
+    r"(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?[\s\-/]+(?P<month>[A-Za-z]+\.?)"
+    r"|(?P<month_first>[A-Za-z]+\.?)[\s\-/]+(?P<day_second>\d{1,2})(?:st|nd|rd|th)?)"
+    r",?[\s\-/]+(?P<year>\d{2,4})" + _CLOCK
+)
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+#: English month names and their abbreviations (``sept`` too), lower case, to 1-12.
+_MONTHS = {
+    **{name: k + 1 for k, name in enumerate(_MONTH_NAMES)},
+    **{name[:3]: k + 1 for k, name in enumerate(_MONTH_NAMES)},
+    "sept": 9,
+}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _YMD = re.compile(r"(?P<y>\d{4})(?P<sep>[/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?P<time>[ T].*)?")
 #: "Z", " UTC" or " GMT" at the end of a time: UTC.
 _UTC_SUFFIX = re.compile(r"(?:\s*(?:UTC|GMT)|Z)$", re.IGNORECASE)
@@ -207,18 +246,67 @@ def _numeric_date(raw: str, m: re.Match[str], line: int, order: str | None) -> d
         )
     a, b, year = int(m["a"]), int(m["b"]), int(m["year"])
     day, month = (a, b) if order == "dmy" else (b, a)
-    hour, minute = int(m["hour"] or 0), int(m["minute"] or 0)
-    if m["ampm"]:
-        if not 1 <= hour <= 12:
-            raise InputError(f"line {line}: date {raw!r}: hour {hour} with AM/PM; {iso}")
-        hour = hour % 12 + (12 if m["ampm"][0].lower() == "p" else 0)
+    hour = _hour(m, raw, line, iso)
     try:
-        return datetime(year, month, day, hour, minute, int(m["second"] or 0))
+        return datetime(year, month, day, hour, int(m["minute"] or 0), int(m["second"] or 0))
     except ValueError as err:
         raise InputError(
             f"line {line}: date {raw!r} does not exist read as {_ORDER_NAMES[order]} ({err}); "
             f"correct it, or {iso}"
         ) from err
+
+
+def _hour(m: re.Match[str], raw: str, line: int, iso: str) -> int:
+    """The hour (0-23) of a date's time of day (:data:`_CLOCK`; 0 without one)."""
+    hour = int(m["hour"] or 0)
+    if m["ampm"]:
+        if not 1 <= hour <= 12:
+            raise InputError(f"line {line}: date {raw!r}: hour {hour} with AM/PM; {iso}")
+        hour = hour % 12 + (12 if m["ampm"][0].lower() == "p" else 0)
+    return hour
+
+
+def _month_of(m: re.Match[str]) -> int | None:
+    """The month (1-12) a :data:`_NAMED_MONTH` match names, or None when its name is not
+    an English month's (``Okt``: not guessed)."""
+    return _MONTHS.get((m["month"] or m["month_first"]).lower().rstrip("."))
+
+
+def _named_month_date(raw: str, m: re.Match[str], line: int) -> datetime:
+    """``raw`` (matched by :data:`_NAMED_MONTH`, its month an English name)."""
+    iso = "write dates as YYYY-MM-DD (in a spreadsheet: format the column as yyyy-mm-dd)"
+    if len(m["year"]) != 4:
+        raise InputError(
+            f"line {line}: date {raw!r} has a {len(m['year'])}-digit year; write the year "
+            f"in full (2023), or {iso}"
+        )
+    month = _month_of(m) or 0
+    day = int(m["day"] or m["day_second"])
+    try:
+        when = datetime(
+            int(m["year"]),
+            month,
+            day,
+            _hour(m, raw, line, iso),
+            int(m["minute"] or 0),
+            int(m["second"] or 0),
+        )
+    except ValueError as err:
+        raise InputError(f"line {line}: date {raw!r} does not exist ({err}); correct it") from err
+    weekday = (m["weekday"] or "").lower().rstrip(".")
+    if weekday:
+        named = next((k for k, w in enumerate(_WEEKDAYS) if w.startswith(weekday)), None)
+        if named is None or len(weekday) < 3:
+            raise InputError(
+                f"line {line}: cannot read date {raw!r}: {m['weekday']!r} is not a weekday; {iso}"
+            )
+        if named != when.weekday():
+            actual = _WEEKDAYS[when.weekday()].title()
+            raise InputError(
+                f"line {line}: date {raw!r}: {when:%Y-%m-%d} is a {actual}, not a "
+                f"{_WEEKDAYS[named].title()}: check the day, or {iso}"
+            )
+    return when
 
 
 def date_order(dates: list[tuple[int, str]]) -> tuple[str | None, str]:
