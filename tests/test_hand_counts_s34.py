@@ -188,3 +188,12 @@ def test_a_named_month_date_that_is_wrong_says_why(cell: str, message: str) -> N
     """Were "cannot read date ...; use YYYY-MM-DD": Excel's d-mmm-yy has two digits of
     year (refused as for 10/5/23), and a weekday that is not the date's is a typo."""
     assert _error(f'date,count\n"{cell}",73\n').startswith(message)
+
+
+def test_a_header_repeated_below_is_named() -> None:
+    """Two exports joined one after the other (each with its byte-order mark and header)
+    were "line 3: cannot read date '\\ufeffdate'; use YYYY-MM-DD"."""
+    first = "\ufeffDate,Count\r\n2023-09-01,18\r\n"
+    second = "\ufeffDate,Count\r\n2023-10-05,73\r\n"
+    with pytest.raises(InputError, match=r"^line 3 repeats the header of line 1: delete it"):
+        parse_counts_csv(decode_counts((first + second).encode(), "c.csv"))

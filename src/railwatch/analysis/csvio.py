@@ -859,6 +859,13 @@ def parse_counts_csv(
         def cell(name: str, row: list[str] = row) -> str:
             return row[col[name]] if name in col else ""
 
+        if _cells(row) == _cells(header):
+            # two files joined one after the other (cat, or a block pasted with its
+            # header): it was "cannot read date 'date'; use YYYY-MM-DD" (session 34)
+            raise InputError(
+                f"line {line} repeats the header of line {header_line}: delete it (files "
+                "joined one after the other each keep their header line)"
+            )
         _dated_line(cell("date"), cell("count"), line)
         when, timed = read_when(cell("date"), line, order, decimal_comma=decimal_comma)
         local = _day_cell(cell("day"), line, when, timed) if by_day else None
@@ -996,6 +1003,12 @@ def parse_counts_csv(
                 f"(from lines {first}{', ...' if len(rest) > 5 else ''}): on each {chosen}"
             )
     return out
+
+
+def _cells(row: list[str]) -> list[str]:
+    """A line's cells as a header's would be compared: without spaces, a byte-order mark
+    (of a second file joined after the first) or letter case."""
+    return [c.strip().lstrip("\ufeff").strip().lower() for c in row]
 
 
 def _one_spelling(sites: list[tuple[int, str]]) -> None:
