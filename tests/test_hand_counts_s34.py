@@ -197,3 +197,16 @@ def test_a_header_repeated_below_is_named() -> None:
     second = "\ufeffDate,Count\r\n2023-10-05,73\r\n"
     with pytest.raises(InputError, match=r"^line 3 repeats the header of line 1: delete it"):
         parse_counts_csv(decode_counts((first + second).encode(), "c.csv"))
+
+
+def test_a_mac_csv_not_in_utf8_names_its_line_and_encoding() -> None:
+    """Excel for Mac's "CSV (Macintosh)": lines ending in a lone CR, Mac Roman text. The
+    byte was said to be on line 1 (lines were counted by LFs) and read as Windows-1252
+    ('Ð' for Mac Roman's en dash)."""
+    data = "date,count,site\r2023-09-01,18,A\r2023-09-08,20,Tumangang – yard\r".encode("mac_roman")
+    with pytest.raises(InputError) as err:
+        decode_counts(data, "c.csv")
+    assert str(err.value).startswith(
+        "c.csv is not UTF-8 text: line 3, character 25 is the byte 0xd0 ('–' in Mac Roman, "
+        "the encoding of Excel for Mac's 'CSV (Macintosh)'); save it as UTF-8 CSV"
+    )

@@ -1395,6 +1395,14 @@ _SAVE_AS = (
 )
 
 
+def _position(before: str) -> tuple[int, int]:
+    """The line and character (from 1) of what follows the text ``before``, its lines
+    ending in LF, CRLF or a lone CR (the line was counted by LFs alone, so every error
+    in a "CSV (Macintosh)" file was on line 1; 2026-12-05, session 34)."""
+    lines = re.split(r"\r\n|\r|\n", before)
+    return len(lines), len(lines[-1]) + 1
+
+
 def decode_counts(data: bytes, source: str) -> str:
     """The text of a counts file: UTF-8 (with or without a byte-order mark), or UTF-16 /
     UTF-32 with a byte-order mark (Excel's "Unicode Text"). A workbook or other binary
@@ -1429,25 +1437,27 @@ def decode_counts(data: bytes, source: str) -> str:
                 f"{source} starts as {encoding.upper()} text but is not (byte {err.start}): "
                 f"{_SAVE_AS}"
             ) from err
-        line = data.count(b"\n", 0, err.start) + 1
-        start = data.rfind(b"\n", 0, err.start) + 1
-        column = len(data[start : err.start].decode("utf-8", errors="replace")) + 1
+        line, column = _position(data[: err.start].decode("utf-8", errors="replace"))
         byte = data[err.start]
-        guess = bytes([byte]).decode("cp1252", errors="replace")
+        # lines ending in a lone CR: Excel for Mac's "CSV (Macintosh)", in Mac Roman
+        mac = b"\r" in data and b"\n" not in data
+        guess = bytes([byte]).decode("mac_roman" if mac else "cp1252", errors="replace")
+        encoding = (
+            "Mac Roman, the encoding of Excel for Mac's 'CSV (Macintosh)'"
+            if mac
+            else "Windows-1252, the encoding of Excel's plain 'CSV'"
+        )
         raise InputError(
             f"{source} is not UTF-8 text: line {line}, character {column} is the byte "
-            f"0x{byte:02x} ({guess!r} in Windows-1252, the encoding of Excel's plain 'CSV'); "
-            f"{_SAVE_AS}"
+            f"0x{byte:02x} ({guess!r} in {encoding}); {_SAVE_AS}"
         ) from err
     if "\x00" in text:
         # UTF-16 without its byte-order mark reads as UTF-8 with a NUL beside each
         # character: it was "lacks column(s) date, count" of a header that reads date,count
-        nul = text.index("\x00")
-        line = text.count("\n", 0, nul) + 1
+        line, character = _position(text[: text.index("\x00")])
         if data[:200].count(0) * 3 >= min(len(data), 200):
             what = "NUL bytes: it looks like UTF-16 text without a byte-order mark"
         else:
-            character = nul - text.rfind("\n", 0, nul)
             what = (
                 f"a NUL byte (line {line}, character {character}), which CSV text never "
                 "holds: it is not a text file, or a damaged one"
