@@ -123,3 +123,53 @@ def test_metric_sizes_in_tells_true_scale_grids_apart() -> None:
     assert not metric_sizes_in("EPSG:3857", lon, lat)  # Mercator: 1.35 x at 42 N
     assert not metric_sizes_in("EPSG:2263", lon, lat)  # US survey feet (New York)
     assert not metric_sizes_in("not a crs", lon, lat)
+
+
+# --------------------------------------------------------------------------- report chips
+# A site may be a MultiPolygon (two yards; ``sites.validate_site_geometry``) or have a
+# hole. The chips drew the site's white dashed boundary only for a single Polygon (its
+# exterior ring): a site of two yards had no boundary on its chips, a hole none either.
+
+
+def _report_world(tmp: Path, geometry: Any) -> Any:
+    """The test yard with its site's geometry replaced by ``geometry`` (UTM 52N), and
+    the evidence of its record alert."""
+    from railwatch.report import build_report_data
+    from railwatch.storage.models import to_wkb
+
+    db = Database(f"sqlite:///{tmp / 'r.db'}")
+    populate(db, tmp / "scenes")
+    with db.session() as s:
+        site = repo.get_site(s, SITE_NAME)
+        site.geometry_wkb = to_wkb(to_wgs84(geometry))
+    data = build_report_data(db, SITE_NAME)
+    ev = next(e for e in data.evidence if e.alert.key == "record-test")
+    assert ev.after is not None and ev.before is not None
+    return ev
+
+
+def test_chips_draw_both_yards_of_a_two_part_site(tmp_path: Path) -> None:
+    from shapely.geometry import MultiPolygon
+
+    from railwatch.report.chips import has_outline, outline_rings
+    from report_db import SITE_UTM
+
+    minx, miny, maxx, maxy = SITE_UTM.bounds
+    mid = (minx + maxx) / 2.0
+    yards = MultiPolygon([box(minx, miny, mid - 10.0, maxy), box(mid + 10.0, miny, maxx, maxy)])
+    ev = _report_world(tmp_path, yards)
+    for chip in (ev.after, ev.before):
+        assert has_outline(chip)
+        rings = outline_rings(chip)
+        assert len(rings) == 2  # one boundary per yard (none before)
+        assert all(len(r) == 5 for r in rings)
+
+
+def test_chips_draw_a_sites_hole(tmp_path: Path) -> None:
+    from railwatch.report.chips import outline_rings
+    from report_db import SITE_UTM
+
+    minx, miny, _, _ = SITE_UTM.bounds
+    hole = box(minx + 20.0, miny + 10.0, minx + 40.0, miny + 30.0)
+    ev = _report_world(tmp_path, SITE_UTM.difference(hole))
+    assert len(outline_rings(ev.after)) == 2  # the exterior and the hole

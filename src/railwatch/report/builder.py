@@ -295,6 +295,18 @@ def _caption(row: SceneRow, shown_gsd: float, cls: str = "all") -> tuple[str, ..
     return lines
 
 
+def site_rings_px(geom: BaseGeometry) -> tuple[tuple[tuple[float, float], ...], ...]:
+    """Every ring of a site's boundary (in a chip's pixels): each polygon's exterior, then
+    its holes, for a Polygon or each part of a MultiPolygon (a site of two yards)."""
+    parts = getattr(geom, "geoms", (geom,))
+    return tuple(
+        tuple((float(x), float(y)) for x, y in ring.coords)
+        for part in parts
+        if isinstance(part, Polygon) and not part.is_empty
+        for ring in (part.exterior, *part.interiors)
+    )
+
+
 def _chip_pair(
     site: _SiteInfo,
     after: SceneRow,
@@ -348,10 +360,7 @@ def _chip_pair(
     minx, miny, maxx, maxy = region.bounds
     gsd = max(min(r.gsd for r in rows), max(maxx - minx, maxy - miny) / CHIP_MAX_PX)
     grid = site_grid(transform_polygon(region, site.utm_crs, "EPSG:4326"), gsd, crs=site.utm_crs)
-    outline_px = to_pixels(site_utm, grid.transform)
-    outline: tuple[tuple[float, float], ...] = ()
-    if isinstance(outline_px, Polygon):
-        outline = tuple((float(x), float(y)) for x, y in outline_px.exterior.coords)
+    outline = site_rings_px(to_pixels(site_utm, grid.transform))
 
     chips: dict[int, ChipImage] = {}
     for row, title in ((after, "Alert image"), (before, "Before")):
@@ -399,7 +408,8 @@ def _chip_pair(
             window=(0, grid.height, 0, grid.width),
             crs=grid.crs,
             transform=grid.transform,
-            site_outline=outline,
+            site_outline=outline[0] if outline else (),
+            site_rings=outline,
             analyst=drawn,
             occupied=tuple(
                 tuple((float(x), float(y)) for x, y in to_pixels(g, grid.transform).coords)

@@ -57,9 +57,16 @@ OUTLINE_LABEL = "site boundary"
 _OUTLINE_DASHES = (0, (3, 2))
 
 
+def outline_rings(chip: ChipImage) -> tuple[tuple[tuple[float, float], ...], ...]:
+    """The rings of the site's boundary a chip draws (three points or more each): every
+    part's exterior and holes (:attr:`ChipImage.site_rings`), else its ``site_outline``."""
+    rings = chip.site_rings or (chip.site_outline,)
+    return tuple(r for r in rings if len(r) >= 3)
+
+
 def has_outline(chip: ChipImage) -> bool:
-    """Whether a chip draws its site's outline (a polygon: three points or more)."""
-    return len(chip.site_outline) >= 3
+    """Whether a chip draws its site's outline (a ring of three points or more)."""
+    return bool(outline_rings(chip))
 
 
 def crop_window(
@@ -187,8 +194,8 @@ def _draw_chip(ax: Axes, chip: ChipImage) -> None:
     r0, r1, c0, c1 = chip.window
     ax.set_facecolor("#d9d9d9")
     ax.imshow(_rgba(chip), extent=(c0, c1, r1, r0), interpolation="nearest", zorder=1)
-    if has_outline(chip):
-        xs, ys = zip(*chip.site_outline, strict=True)
+    for ring in outline_rings(chip):  # each yard of the site, and any hole
+        xs, ys = zip(*ring, strict=True)
         ax.plot(xs, ys, color="white", linewidth=1.0, linestyle=_OUTLINE_DASHES, zorder=2)
     if chip.analyst:
         # a scene reviewed with outlines: the analyst's cars (its count) in their own

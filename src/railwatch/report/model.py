@@ -235,6 +235,11 @@ class ChipImage:
     transform: Affine | None = None
     valid: np.ndarray | None = None
     site_outline: tuple[tuple[float, float], ...] = ()
+    #: Every ring of the site's boundary in the same pixel coordinates: each part's
+    #: exterior and holes (a site of two yards is a MultiPolygon). Empty: the boundary is
+    #: ``site_outline`` alone. Since 2026-12-05 (session 34); before, a chip drew the
+    #: exterior of a one-part site only, and a site of two yards had no boundary drawn.
+    site_rings: tuple[tuple[tuple[float, float], ...], ...] = ()
     #: The analyst's outlines of a scene reviewed with outlines (``railwatch scene review
     #: --cars``), in the same pixel coordinates: drawn in their own colour.
     analyst: tuple[Detection, ...] = ()
