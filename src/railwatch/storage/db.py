@@ -239,12 +239,32 @@ _DISK_FULL = (
 )
 
 
+#: Free space (bytes) below which a SQLite "disk I/O error" is taken for a full disk.
+_FULL_BELOW = 1 << 20
+
+
+def _folder_is_full(url: str) -> bool:
+    """Whether the file system of the folder of the SQLite database ``url`` has less than
+    :data:`_FULL_BELOW` free: SQLite says a write that found no room as "disk I/O error"
+    (not "database or disk is full") when it is its ``-shm`` file that cannot be grown,
+    which a command meets first on a full disk (session 34)."""
+    path = sqlite_path(url)
+    if path is None:
+        return False
+    try:
+        stat = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < _FULL_BELOW
+
+
 def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -> str:
     """A one-line message for a database error: SQLite's lock wait, an unreachable
     server, a full disk, a file that is not a SQLite database or a damaged one (since
-    session 28) say what to do; anything else gives the driver's first line, after "{doing}
-    failed" (e.g. "database read failed", :func:`database_doing`) or, with no ``doing``,
-    "database error"."""
+    session 28), and SQLite's "disk I/O error" (since session 34: said as a full disk
+    where the database's folder has under 1 MiB free) say what to do; anything else
+    gives the driver's first line, after "{doing} failed" (e.g. "database read failed",
+    :func:`database_doing`) or, with no ``doing``, "database error"."""
     failed = f"{doing} failed" if doing else "database error"
     orig = getattr(err, "orig", None) or err
     first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
@@ -264,11 +284,22 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
             "and the --db URL (host, port, user, database name)"
         )
     low = first.lower()
-    if any(word in low for word in _DISK_FULL):
+    if any(word in low for word in _DISK_FULL) or (
+        "disk i/o error" in low and _folder_is_full(url)
+    ):
         return (
             f"{failed} ({url}): {first}: the disk holding the database is full, or a quota "
             "was reached; free space and run the command again (its unfinished transaction "
             "was rolled back, and everything recorded before is kept)"
+        )
+    if url.startswith("sqlite") and "disk i/o error" in low:
+        return (
+            f"{failed} ({url}): {first}: the operating system refused a read or write of "
+            "the database file or of its -wal or -shm file beside it (a disk fault, a "
+            "network file system that does not support SQLite's locking, the file moved "
+            "or removed while open): check the disk (dmesg, df) and run the command again "
+            "(its unfinished transaction was rolled back, and everything recorded before "
+            "is kept)"
         )
     if url.startswith("sqlite") and "file is not a database" in low:
         return (
@@ -280,7 +311,7 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
         return (
             f"{failed} ({url}): {first}: the database file is damaged (copied while it "
             "was written, without its -wal file beside it, or a disk fault): restore it "
-            "from a backup, or save what it still holds with "
+            "from a backup (`railwatch restore BACKUP`), or save what it still holds with "
             "`sqlite3 FILE .recover | sqlite3 NEW.db` and use NEW.db"
         )
     if url.startswith("sqlite") and (
@@ -337,12 +368,27 @@ def _sqlite_file(parsed: URL) -> Path:
     return Path(str(parsed.database)).expanduser().resolve()
 
 
+def _is_empty_file(path: Path) -> bool:
+    """Whether ``path`` is a file of 0 bytes with no write-ahead log holding pages beside
+    it: SQLite takes it for an empty database and writes a new one into it, so a command
+    given a database file cut short to nothing said "No sites yet" and made it a new
+    empty railwatch database (session 34)."""
+    try:
+        if path.stat().st_size != 0:
+            return False
+        wal = path.with_name(path.name + "-wal")
+        return not wal.exists() or wal.stat().st_size == 0
+    except OSError:  # not there, or not readable: SQLite says what it finds
+        return False
+
+
 def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
     """An engine for ``url``; SQLite gets WAL, busy timeout and foreign keys.
 
     SQLite creates the file of a new database when it is first connected to; with
     ``create=False`` a SQLite file that is not there is a :class:`NoDatabaseError`
-    instead, and nothing is created (other databases are never created here: a
+    instead, and nothing is created, and an empty file (0 bytes) is a
+    :class:`StorageError` left as it is (other databases are never created here: a
     PostgreSQL database that does not exist is the server's error)."""
     try:
         parsed = make_url(url)
@@ -373,6 +419,14 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
                     f"no database at {path} ({url}), and none was created: give the URL "
                     "of an existing railwatch database",
                     path,
+                )
+            if not create and _is_empty_file(path):
+                raise StorageError(
+                    f"cannot open database {url}: {path} is an empty file (0 bytes), not a "
+                    "railwatch database, and was left as it is: if it held one, it was cut "
+                    "short (a copy or restore that did not finish, a full disk); restore it "
+                    "from a backup (`railwatch restore BACKUP`), or give the URL of an existing "
+                    "railwatch database (`railwatch site add` starts a new one in it)"
                 )
             if not parent.is_dir():
                 raise StorageError(

@@ -1,0 +1,130 @@
+"""``railwatch backup`` and ``railwatch restore``: a checked copy of the SQLite database,
+taken while runs go on, and putting one back (2026-12-05, session 34)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from railwatch.cli._common import (
+    confirm,
+    console,
+    no_database_message,
+    print_json,
+    state,
+)
+
+BACKUP_HELP = """Copy the SQLite database to DEST (a new file), consistently, while other
+railwatch runs go on writing: SQLite's online backup (not `cp`, which misses the latest
+commits kept in the -wal file beside the database, or copies a damaged file), made one
+self-contained file, checked (integrity, schema revision, rows per table) before it is
+given DEST's name. An existing DEST is never overwritten. Nothing is migrated: run it
+before upgrading railwatch to keep the database as it was. To put it back, use
+`railwatch restore DEST` (not cp). PostgreSQL: it says the pg_dump and pg_restore
+commands to use.
+
+Example: [bold]railwatch backup backups/railwatch-2026-12-05.db[/]
+"""
+
+
+def backup_command(
+    ctx: typer.Context,
+    dest: Annotated[Path, typer.Argument(help="The backup's file (new; never overwritten).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Copy the SQLite database to DEST, checked, while other runs go on writing."""
+    from railwatch.storage.backup import backup
+    from railwatch.storage.db import NoDatabaseError
+
+    cli = state(ctx)
+    url = cli.settings().db
+    try:
+        result = backup(url, dest)
+    except NoDatabaseError as err:  # said as every command says it (where it looked)
+        raise NoDatabaseError(
+            no_database_message(err.path, cli.db_url, ctx.command_path), err.path
+        ) from err
+    if as_json:
+        print_json(
+            {
+                "source": str(result.source),
+                "backup": str(result.path),
+                "bytes": result.size,
+                "revision": result.revision,
+                "rows": result.rows,
+            }
+        )
+        return
+    rows = ", ".join(f"{n} {table}" for table, n in result.rows.items())
+    console.print(
+        f"backed up {escape(str(result.source))} to {escape(str(result.path))} "
+        f"({result.size / 1e6:.1f} MB, schema {escape(result.revision)}; {rows}); "
+        "integrity checked",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+RESTORE_HELP = """Put BACKUP (a file `railwatch backup` wrote) back as the SQLite database.
+BACKUP is checked first (integrity, a schema revision this railwatch knows); the database
+as it is now is first backed up beside it (FILE.before-restore-STAMP.db), so nothing is
+lost; then BACKUP is written into it through SQLite, in one transaction. Do not copy a
+backup over the database file with cp: a -wal file left beside it (a run killed, a crash)
+is replayed onto the copy at the next open and mixes in the old database's last commits.
+Refused while a railwatch run processes a site of the database; stop `railwatch serve`
+too. A backup of an older railwatch is upgraded by the next command.
+
+Example: [bold]railwatch restore backups/railwatch-2026-12-05.db --yes[/]
+"""
+
+
+def restore_command(
+    ctx: typer.Context,
+    backup_file: Annotated[
+        Path, typer.Argument(metavar="BACKUP", help="The backup's file (railwatch backup).")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Put BACKUP back as the SQLite database, keeping the database as it was beside it."""
+    from railwatch.storage.backup import restore
+    from railwatch.storage.db import sqlite_path
+
+    url = state(ctx).settings().db
+    target = sqlite_path(url)
+    if not yes and target is not None:
+        question = f"Replace the database {target} with the backup {backup_file}"
+        if not confirm(
+            f"{question} (the database as it is now is kept beside it)?",
+            f"restoring replaces the database {target} with {backup_file}; pass --yes to confirm",
+        ):
+            console.print("Nothing restored.", highlight=False)
+            return
+    result = restore(url, backup_file)
+    if as_json:
+        print_json(
+            {
+                "database": str(result.target),
+                "backup": str(result.backup),
+                "kept": str(result.kept) if result.kept else None,
+                "revision": result.revision,
+                "rows": result.rows,
+            }
+        )
+        return
+    rows = ", ".join(f"{n} {table}" for table, n in result.rows.items())
+    kept = f"; the database as it was is kept in {escape(str(result.kept))}" if result.kept else ""
+    console.print(
+        f"restored {escape(str(result.target))} from {escape(str(result.backup))} "
+        f"(schema {escape(result.revision)}; {rows}); integrity checked{kept}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backup", help=BACKUP_HELP)(backup_command)
+    app.command("restore", help=RESTORE_HELP)(restore_command)

@@ -1,0 +1,387 @@
+"""A checked copy of a SQLite database, taken while other runs go on writing.
+
+Copying ``railwatch.db`` with ``cp`` while a run writes is not a backup: in WAL mode the
+latest commits are in ``railwatch.db-wal`` beside it, so the copy misses them, or is
+damaged when a checkpoint moves pages into the file during the copy. :func:`backup`
+uses SQLite's online backup API instead: it reads one snapshot of the database (WAL
+included) without stopping writers, writes it into a new file in DEST's folder, makes
+that a self-contained file (rollback journal, nothing beside it), checks it
+(``PRAGMA integrity_check``, the schema revision, the rows of each table), and only
+then gives it DEST's name. An existing DEST is never overwritten, and a failed copy
+leaves nothing behind. PostgreSQL is backed up with ``pg_dump``
+(:func:`pg_dump_hint`).
+
+:func:`restore` puts a backup back through SQLite too. Copying the backup over the
+database file is not safe: a ``-wal`` file left beside it (a run killed with ``kill
+-9``, a crash) is replayed onto the copied file at the next open, mixing the old
+database's last commits into the restored one (seen: the backup's newest events gone,
+rows of the old ``-wal`` in their place, integrity check "ok"). Added 2026-12-05,
+session 34.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from railwatch.errors import InputError, StorageError
+from railwatch.storage.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    NoDatabaseError,
+    is_memory_url,
+    sqlite_path,
+)
+
+__all__ = ["BackupResult", "RestoreResult", "backup", "pg_dump_hint", "restore"]
+
+#: Tables whose rows a backup reports (those of the schema, oldest first).
+_TABLES = ("sites", "scenes", "detections", "counts", "scene_reviews", "events", "alerts")
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    """A finished backup: where it is, its size, the schema revision it holds and its
+    rows per table (of the tables it has)."""
+
+    source: Path
+    path: Path
+    size: int
+    revision: str
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def pg_dump_hint(url: str) -> str:
+    """How to back up and restore the PostgreSQL database of ``url`` with its own tools
+    (the URL in libpq's form, password hidden)."""
+    parsed = make_url(url)
+    libpq = parsed.set(drivername="postgresql").render_as_string(hide_password=True)
+    return (
+        f"pg_dump -Fc -f FILE '{libpq}' (while railwatch runs: one consistent snapshot); "
+        f"restore into a new, empty database with createdb NEW && pg_restore -d NEW FILE "
+        f"(then give railwatch --db {parsed.set(database='NEW').render_as_string(True)})"
+    )
+
+
+def _failed(what: str, err: BaseException, dest: Path) -> StorageError:
+    first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    low = first.lower()
+    if "disk is full" in low or "no space left" in low or "quota" in low:
+        why = f"the disk holding {dest.parent} is full: free space or give another DEST"
+    elif "readonly" in low or "read-only" in low or "permission" in low:
+        why = f"{dest.parent} cannot be written: give a DEST in a folder you can write"
+    else:
+        why = "check the disk and run it again"
+    return StorageError(
+        f"backup failed while {what} ({first}): {why}; nothing was written to {dest}, and "
+        "the database was not changed"
+    )
+
+
+@contextlib.contextmanager
+def _connection(target: str, *, uri: bool = False) -> Iterator[sqlite3.Connection]:
+    con = sqlite3.connect(target, uri=uri, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000.0)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _check_source(url: str) -> Path:
+    """The file of the SQLite database ``url``, or an error saying why there is none to
+    back up."""
+    if is_memory_url(url):
+        raise InputError(f"{url!r} is an in-memory database: there is nothing to back up")
+    source = sqlite_path(url)
+    if source is None:
+        try:
+            backend = make_url(url).get_backend_name()
+        except (ArgumentError, ValueError):  # said below as "not a SQLite database URL"
+            backend = ""
+        if backend == "postgresql":
+            raise InputError(
+                "railwatch backup copies SQLite databases; back up PostgreSQL with its own "
+                f"tools: {pg_dump_hint(url)}"
+            )
+        raise InputError(f"{url!r} is not a SQLite database URL: nothing to back up")
+    if source.is_dir():
+        raise InputError(f"{source} is a folder, not a database file: give the database's URL")
+    if not source.exists():
+        raise NoDatabaseError(
+            f"no database at {source}: give the URL of the database to back up", source
+        )
+    if source.stat().st_size == 0:
+        raise StorageError(f"{source} is an empty file (0 bytes): there is no database to back up")
+    return source
+
+
+def _check_dest(source: Path, dest: Path) -> Path:
+    dest = dest.expanduser().absolute()
+    resolved = dest.parent.resolve(strict=False) / dest.name
+    if resolved in {
+        source,
+        source.with_name(source.name + "-wal"),
+        source.with_name(source.name + "-shm"),
+        source.with_name(source.name + "-journal"),
+    }:
+        raise InputError(
+            f"{dest} is the database itself, or a file SQLite keeps beside it: give another "
+            "file name"
+        )
+    if dest.is_dir():
+        raise InputError(
+            f"{dest} is a folder: give the backup's file name, e.g. {dest / 'railwatch-backup.db'}"
+        )
+    if dest.exists() or dest.is_symlink():
+        raise InputError(
+            f"{dest} exists: railwatch backup never overwrites a file; give a new file name "
+            "(or remove that file first)"
+        )
+    if not dest.parent.is_dir():
+        raise InputError(f"folder {dest.parent} does not exist: create it or give another DEST")
+    return dest
+
+
+def _describe(con: sqlite3.Connection, source: Path) -> tuple[str, dict[str, int]]:
+    """The schema revision and rows per table of a database, or the reason it is not a
+    railwatch database."""
+    tables = {name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "alembic_version" not in tables:
+        raise StorageError(
+            f"{source} is a SQLite database but not a railwatch one (it has no table "
+            "alembic_version): nothing was backed up"
+        )
+    row = con.execute("SELECT version_num FROM alembic_version").fetchone()
+    revision = str(row[0]) if row else "(none)"
+    rows = {
+        t: int(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
+        for t in _TABLES
+        if t in tables
+    }
+    return revision, rows
+
+
+def _keep(partial: Path, dest: Path) -> None:
+    """Give the checked copy ``partial`` the name ``dest``, never replacing a file made
+    there meanwhile (a hard link fails on an existing name; a file system without hard
+    links gets a rename after a last look)."""
+    try:
+        os.link(partial, dest)
+    except FileExistsError:
+        raise InputError(f"{dest} was created while the backup ran: give a new file name") from None
+    except OSError:
+        if dest.exists():
+            raise InputError(
+                f"{dest} was created while the backup ran: give a new file name"
+            ) from None
+        os.rename(partial, dest)
+
+
+def backup(url: str, dest: str | Path) -> BackupResult:
+    """Copy the SQLite database of ``url`` to the new file ``dest`` (see the module's
+    docstring); the database is only read, and may be written by other runs meanwhile.
+    Nothing is migrated: a database of an older (or newer) railwatch is copied as it is,
+    so a backup taken before an upgrade is the database before it."""
+    source = _check_source(url)
+    dest = _check_dest(source, Path(dest))
+    partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
+    try:
+        try:
+            src_ctx = _connection(f"{source.as_uri()}?mode=ro", uri=True)
+            with src_ctx as src:
+                _describe(src, source)  # refuse another application's database first
+                with _connection(str(partial)) as out:
+                    src.backup(out)  # one step: one snapshot, writers go on (WAL)
+        except sqlite3.DatabaseError as err:
+            low = str(err).lower()
+            if "file is not a database" in low or "malformed" in low:
+                raise StorageError(
+                    f"{source} cannot be backed up: {err} (the file is damaged, or is not a "
+                    f"SQLite database); nothing was written to {dest}. Save what it still "
+                    f"holds with `sqlite3 {source} .recover | sqlite3 NEW.db`"
+                ) from err
+            raise _failed("copying the database", err, dest) from err
+        try:
+            with _connection(str(partial)) as out:
+                mode = out.execute("PRAGMA journal_mode=DELETE").fetchone()
+                check = [r[0] for r in out.execute("PRAGMA integrity_check")]
+                revision, rows = _describe(out, source)
+            if not mode or str(mode[0]).lower() != "delete" or check != ["ok"]:
+                raise StorageError(
+                    f"backup of {source} failed its check ({'; '.join(check[:3])}): "
+                    f"nothing was written to {dest}; check the database with `sqlite3 "
+                    f"{source} 'PRAGMA integrity_check'`"
+                )
+            fd = os.open(partial, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            _keep(partial, dest)
+        except (sqlite3.DatabaseError, OSError) as err:
+            raise _failed("checking and keeping the copy", err, dest) from err
+    finally:
+        for leftover in (partial, partial.with_name(partial.name + "-journal")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+    return BackupResult(source, dest, dest.stat().st_size, revision, rows)
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """A finished restore: the database restored, the backup it came from, where the
+    database as it was before is kept (None where there was none), and the schema
+    revision and rows per table it holds now."""
+
+    target: Path
+    backup: Path
+    kept: Path | None
+    revision: str
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    from railwatch.storage.migrate import alembic_config
+
+    return {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+@contextlib.contextmanager
+def _no_run_holds(target: Path) -> Iterator[None]:
+    """Hold every per-site lock file of the database ``target`` (``FILE.locks/``, as
+    :meth:`Database.exclusive` makes them) for the block, or raise :class:`BusyError`
+    when a run holds one: a run that records scenes while the database is replaced
+    would write its results into the restored one."""
+    from railwatch.storage.db import BusyError
+
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no flock (Windows): no lock to look at
+        yield
+        return
+    folder = target.with_name(target.name + ".locks")
+    fds: list[int] = []
+    try:
+        for lock in sorted(folder.glob("*.lock")) if folder.is_dir() else []:
+            try:
+                fd = os.open(lock, os.O_RDWR)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                os.close(fd)
+                raise BusyError(
+                    f"a railwatch run is writing to {target} ({holder or lock}): let it "
+                    "finish (or stop it), and stop `railwatch serve`, then restore"
+                ) from None
+            fds.append(fd)
+        yield
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _check_backup_file(path: Path, target: Path) -> tuple[str, dict[str, int]]:
+    """The revision and rows of the backup ``path``, after checking that it is a whole
+    railwatch database this railwatch can open."""
+    if path.is_dir():
+        raise InputError(f"{path} is a folder: give the backup's file")
+    if not path.is_file():
+        raise InputError(f"no backup at {path}: give the file `railwatch backup` wrote")
+    if path.resolve() == target:
+        raise InputError(f"{path} is the database itself: give the backup's file")
+    try:
+        with _connection(f"{path.as_uri()}?mode=ro", uri=True) as con:
+            check = [r[0] for r in con.execute("PRAGMA integrity_check")]
+            revision, rows = _describe(con, path)
+    except sqlite3.DatabaseError as err:
+        raise StorageError(
+            f"{path} cannot be restored: {err} (it is damaged, or not a SQLite database); "
+            "the database was not changed: give another backup"
+        ) from err
+    if check != ["ok"]:
+        raise StorageError(
+            f"{path} cannot be restored: it fails SQLite's integrity check "
+            f"({'; '.join(check[:3])}); the database was not changed: give another backup"
+        )
+    if revision not in _known_revisions():
+        raise StorageError(
+            f"{path} holds a database of schema revision {revision}, newer than this "
+            "railwatch knows: restore it with the railwatch that wrote it (pip install -U "
+            "railwatch); the database was not changed"
+        )
+    return revision, rows
+
+
+def restore(url: str, backup_file: str | Path) -> RestoreResult:
+    """Put the backup ``backup_file`` back as the SQLite database of ``url``.
+
+    The backup is checked first (integrity, a schema revision this railwatch knows).
+    The database as it is now, if there is one, is first backed up beside it
+    (``FILE.before-restore-STAMP.db``, :func:`backup`), so nothing is lost; then the
+    backup's pages are written into it through SQLite's backup API, in one
+    transaction, which replaces its ``-wal`` content too. Refused while a run holds one
+    of the database's per-site locks. A backup of an older revision is migrated by the
+    next command that opens the database."""
+    if is_memory_url(url):
+        raise InputError(f"{url!r} is an in-memory database: there is nothing to restore into")
+    target = sqlite_path(url)
+    if target is None:
+        if make_url(url).get_backend_name() == "postgresql":
+            raise InputError(
+                "railwatch restore restores SQLite databases; restore PostgreSQL with its "
+                f"own tools: {pg_dump_hint(url)}"
+            )
+        raise InputError(f"{url!r} is not a SQLite database URL: nothing to restore into")
+    if target.is_dir():
+        raise InputError(f"{target} is a folder, not a database file: give the database's URL")
+    if not target.parent.is_dir():
+        raise InputError(f"folder {target.parent} does not exist: create it or give another --db")
+    source = Path(backup_file).expanduser().absolute()
+    _check_backup_file(source, target)
+    with _no_run_holds(target):
+        kept: Path | None = None
+        wal = target.with_name(target.name + "-wal")
+        if target.exists() and (target.stat().st_size > 0 or (wal.exists() and wal.stat().st_size)):
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            kept = target.with_name(f"{target.name}.before-restore-{stamp}.db")
+            try:
+                backup(url, kept)
+            except StorageError as err:
+                raise StorageError(
+                    f"the database {target} could not be copied before being replaced "
+                    f"({err}); nothing was restored. Move {target.name} and its -wal and "
+                    "-shm files aside yourself (keep them), then run railwatch restore again"
+                ) from err
+        try:
+            with (
+                _connection(f"{source.as_uri()}?mode=ro", uri=True) as src,
+                _connection(str(target)) as dst,
+            ):
+                src.backup(dst)
+            with _connection(f"{target.as_uri()}?mode=ro", uri=True) as con:
+                check = [r[0] for r in con.execute("PRAGMA integrity_check")]
+                revision, rows = _describe(con, target)
+        except sqlite3.DatabaseError as err:
+            where = f" (the database as it was is kept in {kept})" if kept else ""
+            raise StorageError(
+                f"restoring {source} into {target} failed ({err}){where}: check the disk "
+                "and run railwatch restore again"
+            ) from err
+    if check != ["ok"]:
+        raise StorageError(
+            f"{target} fails SQLite's integrity check after the restore "
+            f"({'; '.join(check[:3])}); the database as it was is kept in {kept}"
+        )
+    return RestoreResult(target, source, kept, revision, rows)
