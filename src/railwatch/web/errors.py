@@ -31,6 +31,7 @@ from railwatch.errors import (
 from railwatch.export.redact import hide_paths
 from railwatch.storage.db import BusyError, is_sqlite_locked
 from railwatch.web.methods import allowed_methods
+from railwatch.web.query import extra_member_words
 
 __all__ = [
     "DATABASE_FAILED",
@@ -210,6 +211,16 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, detail, instance=request.url.path, headers=headers)
 
 
+#: What a malformed report or job id in a path is told (2026-12-05, session 34: pydantic
+#: said only "String should match pattern '^[0-9a-f]{32}$'")
+HEX_IDS: dict[str, str] = {
+    "report_id": "a report id is the 32 hex digits (0-9, a-f) of the `id` that "
+    "POST /api/sites/{site}/reports answered; the reports are listed at /api/reports",
+    "job_id": "a job id is the 32 hex digits (0-9, a-f) of the `id` that "
+    "POST /api/sites/{site}/jobs answered; the jobs are listed at /api/jobs",
+}
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, RequestValidationError):  # pragma: no cover
         raise exc
@@ -227,6 +238,23 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         detail = f"invalid request: the body is not valid JSON (at character {at}: {reason})"
     elif first["loc"] == ["body"] and "json" not in request.headers.get("content-type", ""):
         detail += "; send a JSON object with Content-Type: application/json"
+    elif (
+        raw.get("type") == "string_pattern_mismatch"
+        and len(first["loc"]) == 2
+        and first["loc"][0] == "path"
+        and first["loc"][1] in HEX_IDS
+    ):
+        given = str(raw.get("input", ""))
+        shown = given if len(given) <= _SHOWN else given[:_SHOWN] + "..."
+        detail = f"invalid request: {where}: {shown!r} is no id here: {HEX_IDS[first['loc'][1]]}"
+    elif (
+        raw.get("type") == "extra_forbidden"
+        and len(first["loc"]) == 2
+        and first["loc"][0] == "body"
+    ):
+        words = extra_member_words(request, first["loc"][1])
+        if words is not None:
+            detail = f"invalid request: {where}: {words}"
     elif raw.get("type") == "bool_parsing":
         # a query's true/false (?usable=maybe): pydantic's words said what was wrong, not
         # what to write (before 2026-12-05, session 33)

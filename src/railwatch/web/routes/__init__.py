@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from railwatch.web.query import known_query
 from railwatch.web.routes import (
     alerts,
     counts,
@@ -22,8 +23,9 @@ __all__ = ["api_router"]
 
 
 def api_router() -> APIRouter:
-    """Every resource router under ``/api``."""
-    router = APIRouter(prefix="/api")
+    """Every resource router under ``/api``; a query parameter an endpoint does not
+    take is a 422 (:func:`railwatch.web.query.known_query`; it was passed over)."""
+    router = APIRouter(prefix="/api", dependencies=[Depends(known_query)])
     for module in (
         sites,
         scenes,
