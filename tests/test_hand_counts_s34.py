@@ -210,3 +210,12 @@ def test_a_mac_csv_not_in_utf8_names_its_line_and_encoding() -> None:
         "c.csv is not UTF-8 text: line 3, character 25 is the byte 0xd0 ('–' in Mac Roman, "
         "the encoding of Excel for Mac's 'CSV (Macintosh)'); save it as UTF-8 CSV"
     )
+
+
+def test_a_summary_row_of_a_file_with_sites() -> None:
+    """As European Excel writes it (';', day.month.year, decimal commas): the total row's
+    empty site was "line 8: the site is empty, but line 2 names site ...: give every
+    line its site", before its date was looked at."""
+    rows = "".join(f"{d:%d.%m.%Y};{18 + k};{16 + k},5;Tumangang\r\n" for k, d in enumerate(DAYS))
+    message = _error(f"Date;Count;Low;Site\r\n{rows}Summe;123;;\r\n")
+    assert message.startswith("line 8: 'Summe' (count '123') is a summary row of the ")

@@ -805,6 +805,15 @@ def parse_counts_csv(
                     f"line {line}: the {name} value {row[col[name]][:40]!r}... spans several "
                     'lines: a quote (") on this line is not closed; close it or remove it'
                 )
+        if _cells(row) == _cells(header):
+            # two files joined one after the other (cat, or a block pasted with its
+            # header): it was "cannot read date 'date'; use YYYY-MM-DD" (session 34)
+            raise InputError(
+                f"line {line} repeats the header of line {header_line}: delete it (files "
+                "joined one after the other each keep their header line)"
+            )
+        # before the checks of all lines (a total row's empty site was "the site is empty")
+        _dated_line(row[col["date"]], row[col["count"]], line)
         if "site" in col:  # in NFC, as site names are stored (a pasted NFD name is it)
             row[col["site"]] = unicodedata.normalize("NFC", row[col["site"]])
         rows.append((line, row))
@@ -859,14 +868,6 @@ def parse_counts_csv(
         def cell(name: str, row: list[str] = row) -> str:
             return row[col[name]] if name in col else ""
 
-        if _cells(row) == _cells(header):
-            # two files joined one after the other (cat, or a block pasted with its
-            # header): it was "cannot read date 'date'; use YYYY-MM-DD" (session 34)
-            raise InputError(
-                f"line {line} repeats the header of line {header_line}: delete it (files "
-                "joined one after the other each keep their header line)"
-            )
-        _dated_line(cell("date"), cell("count"), line)
         when, timed = read_when(cell("date"), line, order, decimal_comma=decimal_comma)
         local = _day_cell(cell("day"), line, when, timed) if by_day else None
         zone = stated[cell("site").strip()][2] if cell("site").strip() in stated else None
