@@ -219,3 +219,13 @@ def test_a_summary_row_of_a_file_with_sites() -> None:
     rows = "".join(f"{d:%d.%m.%Y};{18 + k};{16 + k},5;Tumangang\r\n" for k, d in enumerate(DAYS))
     message = _error(f"Date;Count;Low;Site\r\n{rows}Summe;123;;\r\n")
     assert message.startswith("line 8: 'Summe' (count '123') is a summary row of the ")
+
+
+def test_an_unknown_column_says_what_to_do() -> None:
+    """An analyst's notes column was "unknown column(s) notes; allowed: ..." alone."""
+    message = _error("Date,Count,Notes\n2023-10-05,73,tarps on the flat cars\n")
+    assert message.startswith("line 1: unknown column(s) notes; allowed: date,count,")
+    assert message.endswith(
+        ": correct a misspelt name, or delete the column from the file you export (other "
+        "columns, such as notes, are not read: keep them on another sheet)"
+    )

@@ -768,7 +768,9 @@ def parse_counts_csv(
     if unknown:
         raise InputError(
             f"line {header_line}: unknown column(s) {', '.join(unknown)}; "
-            f"allowed: {','.join(REQUIRED + OPTIONAL + QUALITY)}"
+            f"allowed: {','.join(REQUIRED + OPTIONAL + QUALITY)}: correct a misspelt name, "
+            "or delete the column from the file you export (other columns, such as notes, "
+            "are not read: keep them on another sheet)"
         )
     col = {n: i for i, n in enumerate(names) if n}
     #: columns without a name: empty ones (a spreadsheet's trailing columns) are passed
