@@ -168,6 +168,21 @@ def _describe(con: sqlite3.Connection, source: Path) -> tuple[str, dict[str, int
     return revision, rows
 
 
+def _read_uri(source: Path) -> str:
+    """The URI that opens ``source`` to read it: read-only; and, in a folder that cannot
+    be written (a read-only mount, a file-system snapshot) with no ``-wal`` file beside
+    it, immutable, since SQLite cannot make its ``-shm`` file there even to read and no
+    run can be writing it (session 34: backing up such a database failed with "unable
+    to open database file")."""
+    uri = f"{source.as_uri()}?mode=ro"
+    if (
+        not os.access(source.parent, os.W_OK)
+        and not source.with_name(source.name + "-wal").exists()
+    ):
+        uri += "&immutable=1"
+    return uri
+
+
 def _keep(partial: Path, dest: Path) -> None:
     """Give the checked copy ``partial`` the name ``dest``, never replacing a file made
     there meanwhile (a hard link fails on an existing name; a file system without hard
@@ -194,8 +209,7 @@ def backup(url: str, dest: str | Path) -> BackupResult:
     partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
     try:
         try:
-            src_ctx = _connection(f"{source.as_uri()}?mode=ro", uri=True)
-            with src_ctx as src:
+            with _connection(_read_uri(source), uri=True) as src:
                 _describe(src, source)  # refuse another application's database first
                 with _connection(str(partial)) as out:
                     src.backup(out)  # one step: one snapshot, writers go on (WAL)
