@@ -92,6 +92,10 @@ def test_every_parameter_not_taken_is_named_and_the_taken_ones_still_work(
     assert c.get(f"/sites/{world['site']}", params={"v": "1"}).status_code == 200
     assert c.get("/static/js/site.js", params={"v": "1"}).status_code == 200
     assert c.get("/api/health").status_code == 200
+    # map tiles take any query (a map client's cache-buster): the zoomed-out tile over
+    # the yard, transparent
+    tile = c.get("/api/scenes/1/tiles/3/6/2.png", params={"v": "2"})
+    assert tile.status_code == 200 and tile.headers["content-type"] == "image/png"
 
 
 def test_what_is_taken_is_what_the_openapi_document_declares(world: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import compile_path
 
 __all__ = [
+    "ANY_QUERY",
     "DATE_HINT",
     "body_members",
     "extra_member_words",
@@ -35,6 +36,10 @@ DATE_HINT = (
     "the API has no date filter: page through the list (limit, offset), newest first "
     "for alerts, and pick by each item's `day`"
 )
+
+#: Operations that take any query: map tiles, whose URL template map clients may give
+#: a cache-buster or key of their own (``?v=2``); a tile has no filter to pass over.
+ANY_QUERY: frozenset[str] = frozenset({"/api/scenes/{scene_id}/tiles/{z}/{x}/{y}.png"})
 
 #: Longest parameter name echoed back (the rest is cut).
 _SHOWN = 40
@@ -107,7 +112,9 @@ def known_query(request: Request) -> None:
     spec = request.app.openapi()
     template = operation_path(spec, request.url.path, route.path_format)
     method = "get" if request.method == "HEAD" else request.method.lower()
-    accepted = query_names(spec, template, method) if template is not None else None
+    if template is None or template in ANY_QUERY:
+        return
+    accepted = query_names(spec, template, method)
     if accepted is None:
         return
     unknown = [k for k in dict.fromkeys(request.query_params.keys()) if k not in accepted]
