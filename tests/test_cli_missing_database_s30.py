@@ -163,10 +163,15 @@ def test_database_create_false(tmp_path: Path) -> None:
     Database(f"sqlite:///{path}").dispose()  # the default creates it
     with Database(f"sqlite:///{path}", create=False) as db, db.session(readonly=True) as s:
         assert s.connection().exec_driver_sql("SELECT 1").scalar() == 1
-    # an empty file is an (empty) SQLite database: opened, not refused
+    # an empty file (0 bytes) holds no railwatch database: refused and left empty since
+    # session 34 (a database file cut short was given a new schema and said "No sites
+    # yet"; tests/test_storage_ops_s34.py); the default (create) starts one in it
     empty = tmp_path / "empty.db"
     empty.touch()
-    Database(f"sqlite:///{empty}", create=False).dispose()
+    with pytest.raises(StorageError, match=r"is an empty file \(0 bytes\)"):
+        Database(f"sqlite:///{empty}", create=False)
+    assert empty.stat().st_size == 0
+    Database(f"sqlite:///{empty}").dispose()
     assert sqlite3.connect(empty).execute("SELECT count(*) FROM sites").fetchone() == (0,)
 
 
