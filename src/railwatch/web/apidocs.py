@@ -72,9 +72,61 @@ def _body(op: dict[str, Any], schemas: dict[str, Any]) -> str:
     return f"<p><b>Body</b> <code>{escape(media)}</code> {escape(name)}</p>{fields}"
 
 
+#: Headers of a page of a list (``railwatch.web.pagination``), declared on the 2xx answer
+#: of every operation that takes ``limit`` and ``offset``.
+PAGE_HEADERS: dict[str, dict[str, Any]] = {
+    "X-Total-Count": {
+        "description": "The number of items of the whole list (all pages).",
+        "schema": {"type": "integer"},
+    },
+    "Link": {
+        "description": 'RFC 8288 links to the pages: rel="first", "prev", "next" and "last" '
+        "(percent-encoded URLs).",
+        "schema": {"type": "string"},
+    },
+}
+
+#: The header of a 201 or 202: where the new resource (or job) is read.
+LOCATION_HEADER: dict[str, dict[str, Any]] = {
+    "Location": {
+        "description": "The path of the resource created (of the job, for a 202).",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def declare_headers(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with the headers the API sends declared on its answers: ``X-Total-Count``
+    and ``Link`` on the 2xx answer of every list (an operation that takes ``limit`` and
+    ``offset``), ``Location`` on every 201 and 202 (2026-12-05, session 34: docs/web.md
+    promised them, the OpenAPI document did not say). Changed in place and returned."""
+    for item in (spec.get("paths") or {}).values():
+        for method in _METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            query = {p.get("name") for p in op.get("parameters") or [] if p.get("in") == "query"}
+            for code, answer in (op.get("responses") or {}).items():
+                if not (str(code).startswith("2") and isinstance(answer, dict)):
+                    continue
+                headers = answer.setdefault("headers", {})
+                if {"limit", "offset"} <= query:
+                    headers.update(PAGE_HEADERS)
+                if str(code) in ("201", "202"):
+                    headers.update(LOCATION_HEADER)
+                if not headers:
+                    del answer["headers"]
+    return spec
+
+
 def _responses(op: dict[str, Any]) -> str:
     items = [
         f"<code>{escape(str(code))}</code> {escape(str(r.get('description', '')))}"
+        + (
+            f" (headers: {escape(', '.join(r['headers']))})"
+            if isinstance(r, dict) and r.get("headers")
+            else ""
+        )
         for code, r in (op.get("responses") or {}).items()
     ]
     return f"<p><b>Responses</b> {' · '.join(items)}</p>" if items else ""

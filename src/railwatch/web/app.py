@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from importlib.resources import files
 from os import PathLike
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI
 from fastapi import Path as PathParam
@@ -21,7 +21,7 @@ from railwatch import __version__
 from railwatch.errors import ConfigError
 from railwatch.settings import Settings, get_settings, refused_settings_message
 from railwatch.storage import Database
-from railwatch.web.apidocs import render_api_docs
+from railwatch.web.apidocs import declare_headers, render_api_docs
 from railwatch.web.errors import PROBLEM_RESPONSES, install_error_handlers
 from railwatch.web.jobs import DetectorFactory, JobManager
 from railwatch.web.methods import HeadAsGet
@@ -119,6 +119,15 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """The OpenAPI document with the headers the API sends (paging, Location)."""
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_headers(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.state.db = database
     app.state.settings = cfg
     app.state.access = AccessPolicy(token=token or None, open_reads=open_reads)
