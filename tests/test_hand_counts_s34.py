@@ -229,3 +229,18 @@ def test_an_unknown_column_says_what_to_do() -> None:
         ": correct a misspelt name, or delete the column from the file you export (other "
         "columns, such as notes, are not read: keep them on another sheet)"
     )
+
+
+def test_a_thousand_with_a_point_in_a_comma_file_is_refused() -> None:
+    """'1.073' was read as 1.073 railcars in a comma- or tab-separated file: Google
+    Sheets' download in a German or Dutch locale writes a thousand and 73 so. Counts
+    with a point and up to two decimals, and fractions below 1, still read."""
+    for sep in (",", "\t"):
+        message = _error(f"date{sep}count\n2023-10-05{sep}1.073\n")
+        assert message == (
+            "line 2: count '1.073' is ambiguous: a point that separates thousands, as German "
+            "or Dutch write them, or three decimals, which a count of railcars does not have; "
+            "write 1073 without the point, or 1.07 if it has decimals"
+        )
+    points = parse_counts_csv("date,count,low,high\n2023-10-05,73.25,0.125,80.5\n")[""]
+    assert (points[0].count, points[0].low, points[0].high) == (73.25, 0.125, 80.5)

@@ -369,6 +369,18 @@ def _number(text: str, column: str, line: int, decimal_comma: bool = False) -> f
             "separates thousands"
             + (f", or {_two_decimals(raw, '.')} if it has decimals" if raw.count(".") == 1 else "")
         )
+    if not decimal_comma and _POINT_THOUSANDS.fullmatch(raw):
+        # 2026-12-05 (session 34): read as 1.073 railcars, though a count has no three
+        # decimals and "1.073" is how German or Dutch write a thousand and 73 (Google
+        # Sheets' comma-separated download in such a locale)
+        decimals = (
+            f", or {round(float(raw), 2):g} if it has decimals" if raw.count(".") == 1 else ""
+        )
+        raise InputError(
+            f"line {line}: {column} {raw!r} is ambiguous: a point that separates thousands, "
+            "as German or Dutch write them, or three decimals, which a count of railcars "
+            f"does not have; write {raw.replace('.', '')} without the point{decimals}"
+        )
     if decimal_comma and _THOUSANDS_COMMA.fullmatch(raw):
         # 2026-12-05 (session 34): read as 1.073 railcars, though a count has no three
         # decimals and "1,073" is how an English text writes a thousand and 73
@@ -404,6 +416,9 @@ _THOUSANDS_POINT = re.compile(r"\d{1,3}(\.\d{3})+")
 #: ``1,234`` there: 1.234 railcars, or a thousand written as English text writes it?
 #: (``0,125`` is a fraction: no thousand starts with 0.)
 _THOUSANDS_COMMA = re.compile(r"[1-9]\d{0,2},\d{3}")
+#: ``1.234`` in a file whose decimal separator is the point: 1.234 railcars, or a
+#: thousand as German or Dutch write it? (``0.125`` is a fraction.)
+_POINT_THOUSANDS = re.compile(r"[1-9]\d{0,2}(\.\d{3})+")
 
 
 def _two_decimals(raw: str, point: str) -> str:
