@@ -37,7 +37,7 @@ def test_every_layer_has_the_local_day(db: Database) -> None:
     for name, column in (("scenes", "acquired"), ("counts", "date")):
         layer = layers[name]
         i = layer.columns.index(column)
-        assert layer.columns[i + 1] == "day" and layer.types[i + 1] == "str"
+        assert layer.columns[i + 1] == "day" and layer.types[i + 1] == "date"  # s34
         (last,) = [r for r in layer.records if r[column] == LATE]
         assert last["day"] == LOCAL, name
         assert all(r["day"] is not None for r in layer.records)

@@ -201,3 +201,62 @@ def test_scenes_and_counts_give_one_coverage_per_image(tmp_path: Path) -> None:
     assert scenes[ids[-1]]["coverage"] == counts[ids[-1]]["coverage"] == 0.85
     assert scenes[ids[-1]]["footprint_coverage"] == 0.9  # kept, under its own name
     assert all(scenes[i]["coverage"] == counts[i]["coverage"] for i in ids)
+
+
+# ------------------------------------------------------------------------- day as a date
+# Each layer's ``day`` (the image's local day at the site) was text in the GeoPackage and
+# GeoParquet, while GDAL read the GeoJSON's as a date: one field, two types in QGIS, and
+# no date filter on the GeoPackage. It is a DATE (GeoPackage, where pyogrio writes
+# through Arrow) and a date32 (GeoParquet); the CSV and GeoJSON keep YYYY-MM-DD.
+
+
+def test_gpkg_and_geoparquet_day_is_a_date(
+    world: tuple[Database, dict[str, int]], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    pyogrio = pytest.importorskip("pyogrio")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from railwatch.export.gis import _arrow_writes
+
+    db, _ = world
+    gpkg = export_site(db, SITE_NAME, "gpkg", tmp_path / "yard.gpkg")
+    folder = export_site(db, SITE_NAME, "geoparquet", tmp_path / "pq")
+    geojson = export_site(db, SITE_NAME, "geojson", tmp_path / "gj")
+    con = sqlite3.connect(gpkg)
+    try:
+        for layer in ("scenes", "detections", "occupied_track", "counts"):
+            types = {row[1]: row[2] for row in con.execute(f"pragma table_info({layer})")}
+            if _arrow_writes(pyogrio):
+                assert types["day"] == "DATE", layer
+            else:  # an older pyogrio or GDAL: text, as before
+                assert types["day"] == "TEXT", layer
+            schema = pq.read_schema(folder / f"{layer}.parquet")
+            assert str(schema.field("day").type) == "date32[day]", layer
+        days = [r[0] for r in con.execute("select day from counts order by fid")]
+    finally:
+        con.close()
+    counts = json.loads((geojson / "counts.geojson").read_text())["features"]
+    assert days == [f["properties"]["day"] for f in counts]  # the same days, YYYY-MM-DD
+    frame = pyogrio.read_dataframe(gpkg, layer="counts")
+    assert frame["date"].dt.tz is not None  # times stay UTC with their zone
+
+
+def test_gpkg_without_arrow_writes_the_day_as_text(
+    world: tuple[Database, dict[str, int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    pytest.importorskip("pyogrio")
+    import railwatch.export.gis as gis
+
+    monkeypatch.setattr(gis, "_arrow_writes", lambda _pyogrio: False)  # pyogrio < 0.8
+    db, _ = world
+    gpkg = export_site(db, SITE_NAME, "gpkg", tmp_path / "old.gpkg")
+    con = sqlite3.connect(gpkg)
+    try:
+        types = {row[1]: row[2] for row in con.execute("pragma table_info(counts)")}
+        days = [r[0] for r in con.execute("select day from counts")]
+    finally:
+        con.close()
+    assert types["day"] == "TEXT" and all(len(d) == 10 for d in days)

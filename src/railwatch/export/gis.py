@@ -25,6 +25,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -60,15 +61,21 @@ def _typed(geometries: tuple[BaseGeometry, ...], geometry_type: str | None) -> l
     return list(geometries)
 
 
-def _frame(layer: Layer) -> Any:
+def _frame(layer: Layer, *, dates: bool = True) -> Any:
     """The layer as a (Geo)DataFrame with explicit nullable column types, geometries
-    of the layer's declared type."""
+    of the layer's declared type. ``date`` columns (YYYY-MM-DD in the records) are Arrow
+    dates (a DATE in GeoPackage, ``date32`` in Parquet), or text with ``dates`` False."""
     pd: Any = lazy_import("pandas", "gis", "GIS exports")
     data = {}
     for col, kind in zip(layer.columns, layer.types, strict=True):
         values = [r[col] for r in layer.records]
         if kind == "datetime":
             data[col] = pd.to_datetime(pd.Series(values, dtype="object"), utc=True)
+        elif kind == "date" and dates:
+            days = [date.fromisoformat(v) if isinstance(v, str) else None for v in values]
+            data[col] = pd.Series(days, dtype="object").astype("date32[pyarrow]")
+        elif kind == "date":
+            data[col] = pd.Series(values, dtype="string")
         else:
             data[col] = pd.Series(values, dtype=_PANDAS_TYPES[kind])
     frame = pd.DataFrame(data, columns=list(layer.columns))
@@ -135,19 +142,37 @@ def _check_not_open(out: Path) -> None:
         )
 
 
+def _arrow_writes(pyogrio: Any) -> bool:
+    """Whether pyogrio writes through Arrow here (pyogrio 0.8+ on GDAL 3.8+, pyarrow
+    installed), the one way it gives a GeoPackage DATE column (else the local day is
+    written as text, as before 2026-12-05, session 34)."""
+    import importlib.util
+
+    gdal = tuple(getattr(pyogrio, "__gdal_version__", (0, 0, 0)))
+    return (
+        hasattr(pyogrio, "write_arrow")
+        and gdal >= (3, 8, 0)
+        and importlib.util.find_spec("pyarrow") is not None
+    )
+
+
 def write_gpkg(layers: dict[str, Layer], out: Path) -> Path:
-    """One GeoPackage with every layer (``counts`` as an attribute table)."""
+    """One GeoPackage with every layer (``counts`` as an attribute table); ``day``
+    columns are DATE where pyogrio writes through Arrow (:func:`_arrow_writes`)."""
     pyogrio: Any = lazy_import("pyogrio", "gis", "GeoPackage export")
     _prepare(out, directory=False)
     _check_not_open(out)
+    arrow = _arrow_writes(pyogrio)
     with _written(out) as tmp:
         for name in LAYER_NAMES:
             layer = layers[name]
             kwargs: dict[str, Any] = {"layer": name, "driver": "GPKG"}
             if layer.geometries is not None:
                 kwargs["geometry_type"] = layer.geometry_type or "Unknown"
+            if arrow:
+                kwargs["use_arrow"] = True
             try:
-                pyogrio.write_dataframe(_frame(layer), tmp, **kwargs)
+                pyogrio.write_dataframe(_frame(layer, dates=arrow), tmp, **kwargs)
             except pyogrio.errors.DataSourceError as err:  # GDAL cannot create the file
                 raise InputError(
                     f"cannot write the gpkg export to {out} ({err}); "

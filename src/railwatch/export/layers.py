@@ -73,7 +73,9 @@ def _layer(
     )
 
 
-#: Column types: int, float, bool, str, datetime (UTC); all nullable except ids.
+#: Column types: int, float, bool, str, datetime (UTC), date (a local day, YYYY-MM-DD text
+#: in the records, the CSV and GeoJSON; a date column in GeoPackage and GeoParquet:
+#: ``export.gis``); all nullable except ids.
 SITE_SCHEMA = (
     ("site_id", "int"), ("name", "str"), ("description", "str"), ("tags", "str"),
     ("utm_crs", "str"), ("area_km2", "float"), ("created_at", "datetime"),
@@ -527,12 +529,14 @@ def with_day(layer: Layer, time_column: str, utc_offset: timedelta) -> Layer:
         when = rec.get(time_column)
         return local_day(when, utc_offset).isoformat() if isinstance(when, datetime) else None
 
-    return _with_column(layer, time_column, "day", day)
+    # a date where the format has one (GeoPackage, GeoParquet; 2026-12-05, session 34:
+    # text there, while GDAL read the GeoJSON's as a date)
+    return _with_column(layer, time_column, "day", day, "date")
 
 
-def _with_column(layer: Layer, after: str, name: str, value: Any) -> Layer:
-    """``layer`` with a ``str`` column ``name`` after column ``after``: ``value`` in
-    every record, or ``value(record)`` where it is callable."""
+def _with_column(layer: Layer, after: str, name: str, value: Any, kind: str = "str") -> Layer:
+    """``layer`` with a column ``name`` of type ``kind`` after column ``after``: ``value``
+    in every record, or ``value(record)`` where it is callable."""
     i = layer.columns.index(after) + 1
     records = []
     for rec in layer.records:
@@ -542,7 +546,7 @@ def _with_column(layer: Layer, after: str, name: str, value: Any) -> Layer:
     return replace(
         layer,
         columns=(*layer.columns[:i], name, *layer.columns[i:]),
-        types=(*layer.types[:i], "str", *layer.types[i:]),
+        types=(*layer.types[:i], kind, *layer.types[i:]),
         records=tuple(records),
     )
 
