@@ -244,3 +244,11 @@ def test_a_thousand_with_a_point_in_a_comma_file_is_refused() -> None:
         )
     points = parse_counts_csv("date,count,low,high\n2023-10-05,73.25,0.125,80.5\n")[""]
     assert (points[0].count, points[0].low, points[0].high) == (73.25, 0.125, 80.5)
+
+
+def test_an_iso_date_without_its_zeros() -> None:
+    """'2023-10-5' (typed, or LibreOffice's YYYY-M-D) was "cannot read date": the year
+    first is never ambiguous, as 2023/10/5 already read."""
+    points = parse_counts_csv("date,count\n2023-10-5,73\n2023-1-5 14:30,70\n")[""]
+    assert [f"{p.when:%Y-%m-%d %H:%M}" for p in points] == ["2023-10-05 00:00", "2023-01-05 14:30"]
+    assert [p.date_only for p in points] == [True, False]

@@ -224,7 +224,11 @@ _MONTHS = {
     "sept": 9,
 }
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_YMD = re.compile(r"(?P<y>\d{4})(?P<sep>[/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?P<time>[ T].*)?")
+#: The year first (``2023/10/05``, ``2023.10.05``, and ``2023-10-5`` without the zeros
+#: of ISO 8601, since 2026-12-05, session 34: it was "cannot read date").
+_YMD = re.compile(
+    r"(?P<y>\d{4})(?P<sep>[/.\-])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?P<time>[ T].*)?"
+)
 #: "Z", " UTC" or " GMT" at the end of a time: UTC.
 _UTC_SUFFIX = re.compile(r"(?:\s*(?:UTC|GMT)|Z)$", re.IGNORECASE)
 _ORDER_NAMES = {"dmy": "day/month/year", "mdy": "month/day/year"}
