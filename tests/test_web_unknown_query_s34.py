@@ -127,3 +127,22 @@ def test_a_body_member_not_taken_names_the_members_taken(world: dict[str, Any]) 
     assert r.status_code == 422
     assert "no member 'notes': it takes key, note, version" in r.json()["detail"]
     assert c.get(f"/api/alerts/{world['alert_id']}").json()["acknowledged"] is False
+
+
+def test_a_request_that_may_not_read_or_write_is_told_that_first(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    """As a path the route cannot read, an unknown parameter waits for the access check:
+    a 401, not the 422 that would list the parameters to a client without the token."""
+    c: TestClient = world["client"]
+    r = c.post(f"/api/alerts/{world['alert_id']}/acknowledge", params={"note": "seen"})
+    assert r.status_code == 401
+    db = Database(f"sqlite:///{tmp_path / 'closed.db'}")
+    try:
+        settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "c")
+        closed = TestClient(create_app(settings, db, open_reads=False))
+        assert closed.get("/api/sites", params={"since": "2024-01-01"}).status_code == 401
+        signed = {"Authorization": f"Bearer {TOKEN}"}
+        _refused(closed.get("/api/sites", params={"since": "2024-01-01"}, headers=signed), "since")
+    finally:
+        db.dispose()

@@ -16,10 +16,12 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.routing import compile_path
+
+from railwatch.web.security import require_read, require_write
 
 __all__ = [
     "ANY_QUERY",
@@ -102,12 +104,19 @@ def _words(name: str, accepted: frozenset[str]) -> str:
     )
 
 
-def known_query(request: Request) -> None:
+async def known_query(request: Request) -> None:
     """Refuse (``422``, one error a parameter) a query parameter that the matched
     route's OpenAPI operation does not declare. Routes outside the document (the
-    dashboard's pages and files) are left alone."""
+    dashboard's pages and files) are left alone, and so is a request that may not
+    read (a GET) or write (any other method): the route's own access check answers it
+    (401 or 403) first, as it does a path the route cannot read."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    allowed = require_read if request.method in ("GET", "HEAD") else require_write
+    try:
+        await allowed(request)
+    except HTTPException:
         return
     spec = request.app.openapi()
     template = operation_path(spec, request.url.path, route.path_format)
