@@ -252,3 +252,12 @@ def test_an_iso_date_without_its_zeros() -> None:
     points = parse_counts_csv("date,count\n2023-10-5,73\n2023-1-5 14:30,70\n")[""]
     assert [f"{p.when:%Y-%m-%d %H:%M}" for p in points] == ["2023-10-05 00:00", "2023-01-05 14:30"]
     assert [p.date_only for p in points] == [True, False]
+
+
+@pytest.mark.parametrize("cell", ["70-75", "70 – 75", "70 to 75"])
+def test_a_count_written_as_a_range_says_where_the_range_goes(cell: str) -> None:
+    """Was "give a number of railcars (e.g. 73), or leave the cell empty for a gap"."""
+    assert _error(f"date,count\n2023-10-05,{cell}\n") == (
+        f"line 2: count {cell!r} is not a number; a range: give one count (e.g. 72.5) and "
+        "the range in the low and high columns (low 70, high 75)"
+    )

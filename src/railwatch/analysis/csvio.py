@@ -443,6 +443,10 @@ _SHEET_ERROR = re.compile(
 )
 
 
+#: A count written as a range (``70-75``, ``70–75``, ``70 to 75``), since session 34.
+_RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:-|\u2013|to)\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
 def _hint(raw: str) -> str:
     """What to do with a count cell that is not a number."""
     if _SHEET_ERROR.fullmatch(raw):
@@ -453,6 +457,13 @@ def _hint(raw: str) -> str:
     if raw in ("-", "\u2013", "\u2014"):  # also Excel's accounting format's zero
         return (
             "a dash is a zero or no value: write 0 for none seen, or leave the cell empty for a gap"
+        )
+    span = _RANGE.fullmatch(raw)
+    if span and float(span[1]) <= float(span[2]):
+        low, high = float(span[1]), float(span[2])
+        return (
+            f"a range: give one count (e.g. {(low + high) / 2:g}) and the range in the low "
+            f"and high columns (low {low:g}, high {high:g})"
         )
     if _THOUSANDS.fullmatch(raw):
         digits = "".join(c for c in raw if c.isdigit())
