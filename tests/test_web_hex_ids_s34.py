@@ -43,3 +43,16 @@ def test_a_malformed_id_says_what_an_id_is(tmp_path: Path, path: str, words: str
         assert c.get("/api/jobs/" + "0" * 32).status_code == 404
     finally:
         db.dispose()
+
+
+def test_an_unknown_job_says_a_restart_forgets_jobs(tmp_path: Path) -> None:
+    """Jobs live in the server's memory; a script polling a job across a restart got
+    "no job with id ...: list them at /api/jobs" and could not tell why."""
+    db = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
+    try:
+        c = TestClient(create_app(Settings(db=db.url, cache_dir=tmp_path / "cache"), db))
+        r = c.get("/api/jobs/" + "0" * 32)
+        assert r.status_code == 404
+        assert "a restart of the server forgets them" in r.json()["detail"]
+    finally:
+        db.dispose()

@@ -119,7 +119,14 @@ class JobManager:
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None:
-            raise NotFoundError(f"no job with id {job_id!r}: list them at /api/jobs")
+            # jobs live in the server's memory: a restart forgets them (2026-12-05,
+            # session 34: the 404 did not say so, and a script polling a job across a
+            # restart could not tell a wrong id from a forgotten one)
+            raise NotFoundError(
+                f"no job with id {job_id!r}: list them at /api/jobs; jobs are kept in the "
+                "server's memory, so a restart of the server forgets them (what a finished "
+                "job did is in the database: the site's scenes and alerts)"
+            )
         return job
 
     def list(self) -> list[Job]:
