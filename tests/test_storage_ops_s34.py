@@ -25,6 +25,7 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from railwatch.cli.main import main
@@ -321,6 +322,37 @@ def test_the_restore_command_asks_and_keeps_the_database(
     said = json.loads(capsys.readouterr().out)
     assert said["database"] == str(filled) and Path(said["kept"]).exists()
     assert said["rows"] == saved.rows
+
+
+# ------------------------------------------------------------ a newer database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+def any_url(request: pytest.FixtureRequest, tmp_db_url: str) -> str:
+    """A fresh, empty database on each backend: a SQLite file, then PostgreSQL."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return tmp_db_url
+
+
+def test_a_database_of_a_newer_railwatch_is_named_and_left_as_it_is(any_url: str) -> None:
+    """The refusal names the database and the newest revision this railwatch knows (it
+    said only "database schema revision X is newer than this railwatch knows"), and
+    nothing in the database changes."""
+    with Database(any_url) as db:
+        with db.session() as s:
+            s.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+        with db.session(readonly=True) as s:
+            before = [s.execute(text(f"SELECT * FROM {t}")).all() for t in TABLES]
+    with pytest.raises(StorageError) as info:
+        Database(any_url)
+    msg = str(info.value)
+    shown = make_url(any_url).render_as_string(hide_password=True)
+    assert f"database {shown} has schema revision 9999_future" in msg
+    assert f"newest revision {head_revision()}" in msg
+    assert "The database was not changed" in msg
+    with Database(any_url, migrate=False) as db, db.session(readonly=True) as s:
+        assert [s.execute(text(f"SELECT * FROM {t}")).all() for t in TABLES] == before
 
 
 # ------------------------------------------------------- an empty database file

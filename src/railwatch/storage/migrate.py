@@ -139,9 +139,14 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
             current = MigrationContext.configure(conn).get_current_revision()
             if current is not None and current not in known:
+                from railwatch import __version__
+
                 raise StorageError(
-                    f"database schema revision {current} is newer than this railwatch knows: "
-                    "upgrade railwatch (pip install -U railwatch)"
+                    f"database {engine.url.render_as_string(hide_password=True)} has schema "
+                    f"revision {current}, newer than this railwatch knows (railwatch "
+                    f"{__version__}, newest revision {script.get_current_head()}): it was "
+                    "written by a newer railwatch; upgrade railwatch (pip install -U "
+                    "railwatch) or use the one that wrote it. The database was not changed"
                 )
             if revision == "head" and current == script.get_current_head():
                 return
