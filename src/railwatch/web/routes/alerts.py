@@ -28,6 +28,13 @@ router = APIRouter(tags=["alerts"])
 AlertId = Annotated[int, Path(ge=1, description="Alert id."), PlainInt]
 
 
+class AlertReusedError(AlreadyExistsError):
+    """The alert id of an acknowledgement names another alert now (its ``key`` is not
+    the one the client sent): a re-analysis removed the alert read, and SQLite gave its
+    id to a new one. A ``409`` whose ``error`` says so; it said ``AlreadyExistsError``,
+    the name of a duplicate's conflict, until 2026-12-05 (session 34)."""
+
+
 class AckIn(BaseModel):
     """An acknowledgement."""
 
@@ -177,7 +184,7 @@ def acknowledge(alert_id: AlertId, request: Request, db: DB, body: AckIn | None 
             )
         if body.key is not None and row.key != body.key:
             # SQLite gives a removed alert's id to the next new one
-            raise AlreadyExistsError(
+            raise AlertReusedError(
                 f"alert {alert_id} is now {row.key}, not {body.key}: a re-analysis removed "
                 f"{body.key}; reload the alerts and acknowledge the one you mean"
             )
