@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -261,6 +261,27 @@ def test_restore_over_a_database_with_a_left_wal_gives_the_backup_and_keeps_the_
         site = repo.get_site(s, "tumangang-test")
         assert repo.list_alerts(s, site)[0].ack_note == "seen"
         repo.add_event(s, site, date(2024, 1, 1), "after the restore")
+
+
+def test_two_restores_in_one_second_keep_both_earlier_databases(
+    filled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy of the database as it was is named by the second: a second restore in
+    the same second was refused ("... exists: railwatch backup never overwrites")."""
+    import railwatch.storage.backup as backup_module
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Frozen:
+            return cls(2026, 12, 5, 21, 0, 0, tzinfo=tz)
+
+    monkeypatch.setattr(backup_module, "datetime", Frozen)
+    saved = backup(_url(filled), tmp_path / "saved.db")
+    first = restore(_url(filled), saved.path).kept
+    second = restore(_url(filled), saved.path).kept
+    assert first is not None and second is not None and first != second
+    assert first.exists() and second.exists()
+    assert second.name == "railwatch.db.before-restore-20261205T210000Z-2.db"
 
 
 def test_restore_is_refused_while_a_run_holds_the_database(filled: Path, tmp_path: Path) -> None:

@@ -370,6 +370,10 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
         if target.exists() and (target.stat().st_size > 0 or (wal.exists() and wal.stat().st_size)):
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             kept = target.with_name(f"{target.name}.before-restore-{stamp}.db")
+            n = 1
+            while kept.exists():  # two restores in one second: never over an earlier copy
+                n += 1
+                kept = target.with_name(f"{target.name}.before-restore-{stamp}-{n}.db")
             try:
                 backup(url, kept)
             except StorageError as err:
