@@ -83,3 +83,20 @@ def test_created_resources_declare_and_send_their_location(world: dict[str, Any]
     # /docs says so
     page = c.get("/docs").text
     assert "(headers: X-Total-Count, Link)" in page and "(headers: Location)" in page
+
+
+def test_the_documents_top_says_what_a_script_needs_first(world: dict[str, Any]) -> None:
+    """Paging, errors and days were said in docs/web.md only; the top of /docs and
+    /openapi.json said only who may read and write."""
+    c: TestClient = world["client"]
+    about = c.get("/openapi.json").json()["info"]["description"]
+    for words in (
+        "`limit` and `offset`",
+        "`X-Total-Count`",
+        "`Link`",
+        "application/problem+json",
+        "`day` is the local day at the site",
+        "is a 422",
+    ):
+        assert words in about, words
+    assert "X-Total-Count" in c.get("/docs").text.split("<h2>")[0]

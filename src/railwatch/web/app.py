@@ -110,7 +110,18 @@ def create_app(
         description=(
             "Railcar counts, scenes, detections, alerts and events of monitored rail yards. "
             "Reads are open on localhost; every write needs `Authorization: Bearer <token>` "
-            "(the dashboard signs in once at `/api/session` and sends its session cookie)."
+            "(the dashboard signs in once at `/api/session` and sends its session cookie). "
+            # what a script needs before its first request, said where it reads first (the
+            # top of /docs and of /openapi.json; 2026-12-05, session 34: only docs/web.md
+            # said it)
+            "Lists take `limit` and `offset` and answer `{items, total, limit, offset}` "
+            "(detections: GeoJSON with `numberMatched`), with `X-Total-Count` and a `Link` "
+            "header (first, prev, next, last). A query parameter or body member an "
+            "endpoint does not take is a 422; lists have no date filter: pick by `day`. "
+            "Times (`when`, `acquired_at`) are UTC; `day` is the local day at the site "
+            "(its nominal zone, `local_zone`), the day alerts name. Every error is "
+            "`application/problem+json` whose `detail` says what is wrong and what to do. "
+            "The whole guide: docs/web.md."
         ),
         lifespan=lifespan,
         # Swagger UI and ReDoc load their scripts from a CDN: off, so the server works
