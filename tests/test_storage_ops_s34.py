@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+import railwatch
 from railwatch.cli.main import main
 from railwatch.errors import InputError, StorageError
 from railwatch.storage import Database, repo
@@ -374,6 +375,28 @@ def test_a_database_of_a_newer_railwatch_is_named_and_left_as_it_is(any_url: str
     assert "The database was not changed" in msg
     with Database(any_url, migrate=False) as db, db.session(readonly=True) as s:
         assert [s.execute(text(f"SELECT * FROM {t}")).all() for t in TABLES] == before
+
+
+def test_upgrading_a_database_says_so_once(
+    any_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An older database upgraded on open is said (a warning, on stderr in the CLI)
+    naming both revisions; a new database made, or one already up to date, says
+    nothing. Before, an upgrade, which an older railwatch cannot open, was silent."""
+    from railwatch.storage.migrate import upgrade
+
+    upgrade(any_url, "0004_site_areas")  # as a railwatch of session 29 left it
+    with caplog.at_level("WARNING", logger="railwatch.storage.migrate"):
+        Database(any_url).dispose()
+        Database(any_url).dispose()  # up to date: nothing to say
+        Database(_url(tmp_path / "new.db")).dispose()  # made: nothing to say
+    said = [r.getMessage() for r in caplog.records if r.name == "railwatch.storage.migrate"]
+    shown = make_url(any_url).render_as_string(hide_password=True)
+    assert said == [
+        f"upgraded database {shown} from schema revision 0004_site_areas to "
+        f"{head_revision()} (railwatch {railwatch.__version__}): an older railwatch can "
+        "no longer open it"
+    ]
 
 
 # ------------------------------------------------------- an empty database file

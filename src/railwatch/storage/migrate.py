@@ -7,6 +7,7 @@ automatically when a :class:`~railwatch.storage.db.Database` is opened.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from railwatch.errors import StorageError
 __all__ = ["MIGRATIONS_DIR", "alembic_config", "current_revision", "head_revision", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 _PG_LOCK_KEY = 0x7261696C  # "rail": advisory lock held while migrating PostgreSQL
 
 
@@ -123,7 +125,12 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
 
 
 def upgrade(target: str | Engine, revision: str = "head") -> None:
-    """Migrate the database (a URL or an engine) to ``revision`` (default: latest)."""
+    """Migrate the database (a URL or an engine) to ``revision`` (default: latest).
+
+    Upgrading a database that had a schema (not creating one) is logged as a warning
+    once committed, naming both revisions: the CLI shows it on stderr, so an operator
+    learns that an older railwatch can no longer open the database (since session 34:
+    it was silent)."""
     from railwatch.storage.db import explain_db_error, make_engine
 
     engine = make_engine(target) if isinstance(target, str) else target
@@ -155,9 +162,21 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+            after = MigrationContext.configure(conn).get_current_revision()
     except SQLAlchemyError as err:
         url = engine.url.render_as_string(hide_password=True)
         raise StorageError(explain_db_error(err, url, "migrating the database")) from err
     finally:
         if isinstance(target, str):
             engine.dispose()
+    if current is not None and after != current:  # committed: say it once, on stderr
+        from railwatch import __version__
+
+        log.warning(
+            "upgraded database %s from schema revision %s to %s (railwatch %s): an older "
+            "railwatch can no longer open it",
+            engine.url.render_as_string(hide_password=True),
+            current,
+            after,
+            __version__,
+        )
