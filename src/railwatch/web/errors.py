@@ -34,11 +34,13 @@ from railwatch.web.methods import allowed_methods
 from railwatch.web.query import extra_member_words
 
 __all__ = [
+    "API_HINTS",
     "DATABASE_FAILED",
     "DATABASE_LOCKED",
     "PROBLEM_JSON",
     "PROBLEM_RESPONSES",
     "STATUS_FOR",
+    "api_words",
     "install_error_handlers",
     "problem",
     "public_detail",
@@ -176,6 +178,26 @@ def public_detail(err: RailwatchError, status: int, *, paths: bool = False) -> s
     return str(err)
 
 
+#: Where the library's "not found" messages send a CLI user, and where an API client
+#: looks instead. Before 2026-12-05 (session 34) the API passed the CLI's words on, so
+#: ``GET /api/events/9`` said "list them at /api/sites/SITE/events" and ``DELETE`` of the
+#: same id "see `railwatch event list SITE`" (the library's message).
+API_HINTS: tuple[tuple[str, str], ...] = (
+    ("see `railwatch scene list SITE`", "list a site's scenes at /api/sites/SITE/scenes"),
+    ("see `railwatch event list SITE`", "list a site's events at /api/sites/SITE/events"),
+    ("see `railwatch alerts`", "list them at /api/alerts"),
+    ("add one with `railwatch site add NAME --bbox W,S,E,N`", "add one with POST /api/sites"),
+    ("more: railwatch site list)", "more: /api/sites)"),
+)
+
+
+def api_words(detail: str) -> str:
+    """``detail`` (a 404's) with the CLI's pointers replaced by the API's (:data:`API_HINTS`)."""
+    for cli, api in API_HINTS:
+        detail = detail.replace(cli, api)
+    return detail
+
+
 async def _railwatch_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, RailwatchError):  # pragma: no cover - registered for that class
         raise exc
@@ -183,6 +205,8 @@ async def _railwatch_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:  # the whole message (a database's URL too): for the operator only
         log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
     detail = public_detail(exc, status)
+    if status == 404:
+        detail = api_words(detail)
     return problem(status, detail, instance=request.url.path, error=type(exc).__name__)
 
 

@@ -180,7 +180,7 @@ def acknowledge(alert_id: AlertId, request: Request, db: DB, body: AckIn | None 
         if row is None:
             raise NotFoundError(
                 f"no alert with id {alert_id}: a re-analysis removes the alerts it no longer "
-                "raises (acknowledged ones are kept); reload the alerts (`railwatch alerts`)"
+                "raises (acknowledged ones are kept); reload the alerts (/api/alerts)"
             )
         if body.key is not None and row.key != body.key:
             # SQLite gives a removed alert's id to the next new one

@@ -170,7 +170,9 @@ def _scene_with_total(session: Session, scene_id: int) -> tuple[Scene, Count | N
         else None
     )
     if found is None:
-        raise NotFoundError(f"no scene with id {scene_id}: see `railwatch scene list SITE`")
+        raise NotFoundError(
+            f"no scene with id {scene_id}: list a site's scenes at /api/sites/SITE/scenes"
+        )
     scene, total_row = found
     return scene, total_row
 

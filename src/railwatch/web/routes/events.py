@@ -53,7 +53,9 @@ class EventPatch(BaseModel):
 def _event(session: Any, event_id: int) -> Event:
     ev = session.get(Event, event_id) if repo.is_record_id(event_id) else None
     if ev is None:
-        raise NotFoundError(f"no event with id {event_id}: list them at /api/sites/SITE/events")
+        raise NotFoundError(
+            f"no event with id {event_id}: list a site's events at /api/sites/SITE/events"
+        )
     return ev
 
 
