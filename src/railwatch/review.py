@@ -19,7 +19,7 @@ imagery.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,12 @@ from railwatch.analysis.store import site_utc_offset
 from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import ALL_CLASSES, Detection
 from railwatch.detect.eval import SceneEval, evaluate_scene
-from railwatch.detect.geojson import FeatureSet, box_from_polygon, from_feature_collection
+from railwatch.detect.geojson import (
+    FeatureSet,
+    box_from_polygon,
+    from_feature_collection,
+    is_geographic,
+)
 from railwatch.errors import InputError, NotFoundError
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Count, Scene, SceneReview, Site
@@ -130,10 +135,16 @@ def cars_from_feature_collection(
             f"scene's CRS ({scene.crs}) or in lon/lat, as `railwatch detect` writes them for "
             "a georeferenced image and `railwatch export` for a site"
         )
-    features = from_feature_collection(fc, source=source, to_crs=scene.crs)
+    # a scene in lon/lat has each outline's rectangle fitted on the ground (a local
+    # metric frame) and its corners taken back to degrees: fitted in degrees, a car at
+    # an angle was sheared (since session 34)
+    frame = _metric_frame(scene.crs, site) if is_geographic(scene.crs) else scene.crs
+    features = from_feature_collection(fc, source=source, to_crs=frame)
     cars = records_from_detections(
-        features.detections, _IDENTITY, scene.crs, site_geom_wgs84=site.geometry
+        features.detections, _IDENTITY, frame, site_geom_wgs84=site.geometry
     )
+    if frame != scene.crs:
+        cars = _records_in(cars, scene.crs)
     if cars and not any(c.inside for c in cars):
         raise InputError(
             f"none of the {len(cars)} outlines in {source} has its centre in site "
@@ -141,6 +152,43 @@ def cars_from_feature_collection(
             "FeatureCollection with no features (or `--count 0`)"
         )
     return cars
+
+
+def _metric_frame(crs: str, site: Site) -> str:
+    """A local metric CRS for outlines of a scene in the geographic ``crs``: the
+    azimuthal equidistant projection centred on the site, on ``crs``'s own datum (so
+    going there and back is the projection alone, no datum shift). Degrees are no
+    length: a degree of longitude at 42 N is 0.74 of one of latitude, so a rectangle
+    fitted in degrees to a car at 30 degrees is sheared (14 m x 3 m drawn, 14.65 m x
+    3.07 m stored); fitted here, 10 km from the centre lengths are true to 4e-7."""
+    from pyproj import CRS
+    from pyproj.crs import ProjectedCRS
+    from pyproj.crs.coordinate_operation import AzimuthalEquidistantConversion
+
+    from railwatch.sites import site_longitude
+
+    lon = site_longitude(site.geometry)
+    lat = float(site.geometry.centroid.y)
+    datum = CRS.from_user_input(crs).geodetic_crs
+    if datum is None:  # a geographic CRS has one; kept for the type checker
+        datum = CRS.from_epsg(4326)
+    frame = ProjectedCRS(
+        conversion=AzimuthalEquidistantConversion(
+            latitude_natural_origin=lat, longitude_natural_origin=lon
+        ),
+        geodetic_crs=datum,
+        name=f"railwatch local frame of site {site.name}",
+    )
+    return str(frame.to_wkt())
+
+
+def _records_in(cars: list[DetectionRecord], crs: str) -> list[DetectionRecord]:
+    """``cars`` with their native polygons taken into ``crs`` corner by corner (their
+    WGS84 polygons and ``inside`` kept)."""
+    if not cars:
+        return cars
+    move = _mover(cars[0].native_crs, crs)
+    return [replace(car, native_polygon=move(car.native_polygon), native_crs=crs) for car in cars]
 
 
 def outlines_words(cars: Sequence[Mapping[str, Any]] | None) -> str:
@@ -324,9 +372,18 @@ def scene_cars(session: Session, scene_id: int, source: str = "auto") -> dict[st
     if source == "detector":
         _check_has_cars(session, scene)
     crs = scene.crs
+    outlines = None
     if source == ANALYST:
         assert review is not None
         cars = _review_truth(review, crs, inside_only=False)
+        if is_geographic(crs):
+            # the stored outlines as they are: a rectangle on the ground is none in
+            # degrees, and its box fitted there grew at each round trip (session 34)
+            move = _mover(review.native_crs or crs, crs)
+            outlines = [
+                [list(xy) for xy in move(Polygon(car["native"])).exterior.coords]
+                for car in review.cars or []
+            ]
     else:
         cars = _stored_pred(session, scene_id, crs, inside_only=False)
     return to_feature_collection(
@@ -334,6 +391,7 @@ def scene_cars(session: Session, scene_id: int, source: str = "auto") -> dict[st
         crs=crs,
         gsd=scene.gsd,
         extra={"scene_id": scene_id, "source": source},
+        outlines=outlines,
     )
 
 

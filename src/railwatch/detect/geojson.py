@@ -8,6 +8,20 @@ names the coordinate system (``{"type": "name", "properties": {"name": "EPSG:326
 or is ``null`` for pixel (column, row) coordinates; lon/lat output follows RFC 7946
 and has no ``"crs"`` member. Optional top-level ``"gsd"`` (metres).
 
+Coordinates are rounded to a step of at most 2 mm on the ground in the CRS's own unit
+(:func:`coordinate_digits`: 8 decimals in degrees, 3 in metres or feet). Since
+2026-12-05 (session 34) every geographic CRS is written as lon/lat is (it was EPSG:4326
+alone: an image in NAD83, EPSG:4269, had its degrees rounded to 3 decimals, about
+100 m, and every car became a point), and a car across 180° is split there in any of
+them.
+
+Pixel output (``"crs": null``) is column, row from the image's top-left corner, rows
+growing downward. GDAL (hence QGIS) reads a GeoJSON file without a CRS, ``null``
+included, as EPSG:4326, and QGIS draws an image that is not georeferenced with ``y =
+-row``: such a file lies mirrored below that image there (docs/detection.md, "Label
+files", says how to overlay it). railwatch's readers (``eval``, ``train --labels``)
+read it as pixels.
+
 At 1.5 m to 10 m (``"method": "length"``) there is no car to outline: the features
 are the stretches of track read as occupied, LineStrings with ``"method": "length"``,
 ``length_m`` and ``car_equivalents``; readers of railcars pass over them.
@@ -15,6 +29,7 @@ are the stretches of track read as occupied, LineStrings with ``"method": "lengt
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,6 +56,68 @@ from railwatch.errors import InputError, os_reason
 #: Value of ``crs`` meaning RFC 7946 longitude/latitude.
 WGS84 = "EPSG:4326"
 
+#: The largest rounding step written, in metres on the ground (:func:`coordinate_digits`).
+ROUNDING_STEP_M = 0.002
+#: Metres per radian of a geographic CRS's angles, for :func:`coordinate_digits`: the
+#: WGS84 semi-major axis (a degree of latitude is 110.6-111.7 km; of longitude less).
+_EARTH_RADIUS_M = 6_378_137.0
+#: Decimals of a CRS pyproj cannot read: enough for degrees, so nothing collapses.
+_UNKNOWN_DIGITS = 8
+#: Decimals of pixel coordinates.
+_PIXEL_DIGITS = 3
+
+
+@functools.lru_cache(maxsize=64)
+def _crs_units(crs: str) -> tuple[bool, float] | None:
+    """Whether ``crs`` is geographic (a compound CRS by its horizontal part), and metres
+    per unit of its first axis on the ground (per degree: at the equator); None when
+    pyproj cannot read ``crs``."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        parsed = CRS.from_user_input(crs)
+    except CRSError:
+        return None
+    axes = parsed.axis_info
+    if parsed.is_compound:
+        horizontal = parsed.sub_crs_list[0] if parsed.sub_crs_list else parsed
+        axes = horizontal.axis_info
+    factor = axes[0].unit_conversion_factor if axes else None
+    if not factor or not math.isfinite(factor) or factor <= 0:
+        return None
+    if parsed.is_geographic:
+        return True, float(factor) * _EARTH_RADIUS_M  # radians per unit, to metres
+    return False, float(factor)  # metres per unit
+
+
+def is_geographic(crs: str | None) -> bool:
+    """Whether coordinates in ``crs`` are longitude/latitude in degrees (any datum:
+    WGS84, NAD83, ETRS89, GDA94, ``OGC:CRS84``, a WKT without an EPSG code, a 3-D or
+    compound CRS whose horizontal part is one); False for pixels (None) and a CRS
+    pyproj cannot read."""
+    if crs is None:
+        return False
+    if crs == WGS84:
+        return True
+    units = _crs_units(crs)
+    return units is not None and units[0]
+
+
+def coordinate_digits(crs: str | None) -> int:
+    """The decimals coordinates in ``crs`` are written with: the fewest whose step is at
+    most :data:`ROUNDING_STEP_M` on the ground in the CRS's unit (degrees: 8, 1.1 mm of
+    latitude; metres: 3; US survey or international feet: 3, 0.3 mm), 3 for pixels and 8
+    for a CRS pyproj cannot read (never too few). Until 2026-12-05 (session 34) only
+    EPSG:4326 was written in degrees (7 decimals) and every other CRS with 3."""
+    if crs is None:
+        return _PIXEL_DIGITS
+    units = _crs_units(crs)
+    if units is None:
+        return _UNKNOWN_DIGITS
+    metres_per_unit = units[1]
+    return max(0, math.ceil(math.log10(metres_per_unit / ROUNDING_STEP_M) - 1e-9))
+
 
 @dataclass(frozen=True)
 class FeatureSet:
@@ -61,12 +138,16 @@ def crs_member(crs: str | None) -> dict[str, Any] | None:
     return {"type": "name", "properties": {"name": crs}}
 
 
-def _ring(corners: list[list[float]]) -> list[list[float]]:
-    """A closed ring of a box's four ``corners``, counter-clockwise."""
-    ring = [list(p) for p in corners]
+def _ring(corners: Sequence[Sequence[float]]) -> list[list[float]]:
+    """A closed ring of a box's four ``corners`` (or an outline's vertices, closed or
+    not), counter-clockwise."""
+    ring = [[float(p[0]), float(p[1])] for p in corners]
+    if len(ring) > 1 and ring[0] == ring[-1]:
+        ring.pop()
+    n = len(ring)
     # RFC 7946: exterior rings counter-clockwise (in x-right, y-up axes)
     area2 = sum(
-        ring[k][0] * ring[(k + 1) % 4][1] - ring[(k + 1) % 4][0] * ring[k][1] for k in range(4)
+        ring[k][0] * ring[(k + 1) % n][1] - ring[(k + 1) % n][0] * ring[k][1] for k in range(n)
     )
     if area2 < 0:
         ring.reverse()
@@ -126,16 +207,22 @@ def to_feature_collection(
     precision: int | None = None,
     extra: Mapping[str, Any] | None = None,
     occupied: Sequence[OccupiedRun] = (),
+    outlines: Sequence[Sequence[Sequence[float]]] | None = None,
 ) -> dict[str, Any]:
     """A FeatureCollection of ``detections`` (coordinates in ``crs``; None = pixels).
+
+    ``outlines`` (one per detection, its vertices in ``crs``) are written instead of the
+    boxes' corners: an analyst's outline stored as a rectangle on the ground, which in
+    degrees is no rectangle (:func:`railwatch.review.scene_cars`).
 
     ``occupied`` (a length estimate's runs, :class:`OccupiedRun`, in ``crs``) are
     written after the cars as LineString features marked ``"method": "length"``, each
     with its ``length_m`` and ``car_equivalents``: where a coarse image's cars were read.
 
     ``to_crs`` reprojects every corner (e.g. ``"EPSG:4326"`` for RFC 7946 lon/lat, written
-    without a ``crs`` member). ``precision`` rounds coordinates (default: 7 decimals for
-    lon/lat, 3 otherwise).
+    without a ``crs`` member). ``precision`` rounds coordinates (default:
+    :func:`coordinate_digits` of the CRS written: 8 decimals in degrees, whatever the
+    datum; 3 in metres, feet and pixels).
     """
     transformer = None
     if to_crs is not None and to_crs != crs:
@@ -148,16 +235,23 @@ def to_feature_collection(
 
         transformer = Transformer.from_crs(crs, to_crs, always_xy=True)
         crs = to_crs
-    digits = precision if precision is not None else (7 if crs == WGS84 else 3)
+    digits = precision if precision is not None else coordinate_digits(crs)
+    lonlat = is_geographic(crs)
     dets = list(detections)
-    corners = corners_of([d.box for d in dets]).tolist()  # NumPy over all boxes at once
+    if outlines is not None and len(outlines) != len(dets):  # a caller's mistake
+        raise ValueError(f"{len(outlines)} outlines given for {len(dets)} detections")
+    corners = (
+        corners_of([d.box for d in dets]).tolist()  # NumPy over all boxes at once
+        if outlines is None
+        else outlines
+    )
     features = []
     for det, pts in zip(dets, corners, strict=True):
         raw = _ring(pts)
         if transformer is not None:
             xs, ys = transformer.transform([p[0] for p in raw], [p[1] for p in raw])
             raw = [[float(x), float(y)] for x, y in zip(xs, ys, strict=True)]
-        geometry = _geometry(raw, digits, lonlat=crs == WGS84)
+        geometry = _geometry(raw, digits, lonlat=lonlat)
         props: dict[str, Any] = {
             "class": det.cls,
             "score": round(float(det.score), 4),
@@ -183,7 +277,7 @@ def to_feature_collection(
         fc["gsd"] = gsd
     if extra:
         fc.update(extra)
-    features.extend(_occupied_features(occupied, transformer, digits, lonlat=crs == WGS84))
+    features.extend(_occupied_features(occupied, transformer, digits, lonlat=lonlat))
     fc["features"] = features
     return fc
 
@@ -425,8 +519,9 @@ def from_feature_collection(
             raise InputError(f"{where} {k} has an invalid geometry: {err}") from err
         if isinstance(poly, MultiPolygon) and len(poly.geoms) == 1:
             poly = poly.geoms[0]
-        elif isinstance(poly, MultiPolygon) and crs == WGS84:
-            # a car across 180° written split there (RFC 7946; `detect --wgs84`)
+        elif isinstance(poly, MultiPolygon) and is_geographic(crs):
+            # a car across 180° written split there (RFC 7946; `detect --wgs84`, or an
+            # image in another lon/lat CRS such as NAD83, since session 34)
             poly = _joined_at_180(poly) or poly
         if not isinstance(poly, Polygon):
             raise InputError(
