@@ -399,6 +399,39 @@ def test_upgrading_a_database_says_so_once(
     ]
 
 
+# ------------------------------------------------- a read-only PostgreSQL database
+
+
+@pytest.mark.services
+def test_a_postgresql_database_that_accepts_no_writes_is_said_so(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """A standby, or ``default_transaction_read_only``: writing said "database read
+    failed (...): cannot execute SELECT FOR UPDATE in a read-only transaction"."""
+    from sqlalchemy import create_engine
+
+    with Database(postgres_url) as db:
+        info = populate(db, tmp_path / "images")
+    name = make_url(postgres_url).database
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+    finally:
+        admin.dispose()
+    with Database(postgres_url) as db:  # opened: nothing to migrate
+        for write in (
+            lambda s: repo.acknowledge_alert(s, info["alert_id"], "seen"),
+            lambda s: repo.add_event(s, repo.get_site(s, info["site"]), date(2024, 1, 1), "x"),
+        ):
+            with pytest.raises(StorageError) as err, db.session() as s:
+                write(s)
+            msg = str(err.value)
+            assert msg.startswith("database write failed (")
+            assert "this database accepts no writes (a PostgreSQL standby" in msg
+            assert "give the URL of the primary server" in msg
+
+
 # ------------------------------------------------------- an empty database file
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "is_sqlite_locked",
     "make_engine",
     "mask_password",
+    "refuses_writes",
     "sqlite_path",
 ]
 
@@ -258,6 +259,13 @@ def _folder_is_full(url: str) -> bool:
     return stat.f_bavail * stat.f_frsize < _FULL_BELOW
 
 
+def refuses_writes(err: BaseException) -> bool:
+    """Whether ``err`` is PostgreSQL's "cannot execute ... in a read-only transaction"
+    (SQLSTATE 25006): in a writing session, the server or database accepts no writes."""
+    orig = getattr(err, "orig", None) or err
+    return getattr(orig, "sqlstate", None) == "25006"
+
+
 def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -> str:
     """A one-line message for a database error: SQLite's lock wait, an unreachable
     server, a full disk, a file that is not a SQLite database or a damaged one (since
@@ -284,6 +292,13 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
             "and the --db URL (host, port, user, database name)"
         )
     low = first.lower()
+    if refuses_writes(err) and doing != "database read":
+        return (
+            f"{failed} ({url}): {first}: this database accepts no writes (a PostgreSQL "
+            "standby, or default_transaction_read_only set for the database or its user): "
+            "give the URL of the primary server, or have its administrator allow writes; "
+            "nothing was written"
+        )
     if any(word in low for word in _DISK_FULL) or (
         "disk i/o error" in low and _folder_is_full(url)
     ):
@@ -569,7 +584,10 @@ class Database:
             session.commit()
         except SQLAlchemyError as err:
             session.rollback()
-            doing = database_doing(err, readonly=readonly)
+            # a writing session refused by a read-only server: a write failed, even where
+            # the statement was a locking read (SELECT ... FOR UPDATE; session 34)
+            writes = not readonly and refuses_writes(err)
+            doing = "database write" if writes else database_doing(err, readonly=readonly)
             raise StorageError(explain_db_error(err, self.safe_url, doing)) from err
         except BaseException:
             session.rollback()
