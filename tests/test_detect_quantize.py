@@ -116,26 +116,26 @@ def test_quantize_is_reproducible(quantised: Path, tmp_path: Path) -> None:
 def test_shipped_detector_runs_int8_and_fp32_on_request() -> None:
     int8 = DefaultDetector()
     assert int8.precision == "int8" and int8.model_path.name == "railwatch_default.int8.onnx"
-    assert int8.version == DefaultDetector.version == int8.card["version"] == "2.8"
+    assert int8.version == DefaultDetector.version == int8.card["version"] == "2.9"
     fp32 = DefaultDetector(precision="fp32")
     assert fp32.precision == "fp32" and fp32.model_path == default_weights()
-    assert fp32.version == "2.8+fp32"
+    assert fp32.version == "2.9+fp32"
     for name, precision, version in (
-        ("default", "int8", "2.8"),
-        ("default-fp32", "fp32", "2.8+fp32"),
-        (f"default:{default_weights()}", "int8", "2.8"),
-        (f"default-fp32:{default_weights()}", "fp32", "2.8+fp32"),
+        ("default", "int8", "2.9"),
+        ("default-fp32", "fp32", "2.9+fp32"),
+        (f"default:{default_weights()}", "int8", "2.9"),
+        (f"default-fp32:{default_weights()}", "fp32", "2.9+fp32"),
     ):
         det = get_detector(name)
         assert isinstance(det, DefaultDetector)
         assert (det.precision, det.version) == (precision, version)
     # the INT8 file named directly reads the fp32 card and runs INT8
     direct = DefaultDetector(default_weights().with_name("railwatch_default.int8.onnx"))
-    assert direct.weights == default_weights() and direct.version == "2.8"
+    assert direct.weights == default_weights() and direct.version == "2.9"
     # other thresholds: a digest that differs between the two precisions
     a = DefaultDetector(threshold=0.5).version
     b = DefaultDetector(threshold=0.5, precision="fp32").version
-    assert a.startswith("2.8+") and b.startswith("2.8+") and a != b
+    assert a.startswith("2.9+") and b.startswith("2.9+") and a != b
     with pytest.raises(DetectionError, match="unknown precision"):
         DefaultDetector(precision="int4")
     with pytest.raises(DetectionError, match="unknown detector"):

@@ -102,6 +102,7 @@ class _Interleaved:
     def __init__(self, detector: DefaultDetector) -> None:
         self.inner, self.name, self.version = detector, detector.name, detector.version
         self.tile_px = 400
+        self.tile_alignment = detector.tile_alignment  # its tiles where the planar one's are
 
     def detect(
         self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None

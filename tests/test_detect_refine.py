@@ -160,11 +160,11 @@ def test_features_shape_and_offsets(refiner: Refiner) -> None:
 
 def test_detector_v25_runs_the_card_refiner() -> None:
     det = DefaultDetector()
-    assert det.version == DefaultDetector.version == det.card["version"] == "2.8"
+    assert det.version == DefaultDetector.version == det.card["version"] == "2.9"
     assert isinstance(det.refiner, Refiner)
     off = DefaultDetector(refine=False)
     assert off.refiner is None
-    assert off.version.startswith("2.8+") and off.version != det.version
+    assert off.version.startswith("2.9+") and off.version != det.version
     # the detector moves a box on a tile as the refiner does
     img = _yard(0.5, 20.0)[0]
     assert det.refiner is not None

@@ -492,7 +492,15 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             valid = raster.valid
             if raster.mask is not None:
                 valid = valid & (raster.mask != 1)
-            detections = detect_array(raster.image, grid.gsd, detector=detector, valid=valid)
+            # tiles anchored to the file's pixels: where the site grid is a cut of them,
+            # the window is tiled as `railwatch detect` tiles the whole file (session 34)
+            detections = detect_array(
+                raster.image,
+                grid.gsd,
+                detector=detector,
+                valid=valid,
+                origin=raster.file_offset or (0, 0),
+            )
             # Where the analyst drew the tracks, only cars on them are kept.
             detections = near_tracks(detections, job.tracks, grid)
         # Coarser imagery: count_scene estimates occupied track length itself, along the

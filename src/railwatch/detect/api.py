@@ -73,6 +73,11 @@ TileReader = Callable[[Window], tuple[np.ndarray, np.ndarray | None]]
 #: interleaved ones, so that :func:`detect_file` passes the bands it reads on without
 #: interleaving them (the shipped detector splits them into planes again first thing).
 PLANAR_INPUT = "planar_input"
+#: Optional detector method ``(gsd) -> (align, multiple)``: the pixels a tile's start in
+#: the file must be a multiple of, and its sides a multiple of, for the detector to see
+#: every pixel at the same phase of its working grid whatever the tile (the shipped
+#: detector: :meth:`railwatch.detect.default.DefaultDetector.tile_alignment`).
+TILE_ALIGNMENT = "tile_alignment"
 
 #: Largest coarse-method block read at once (pixels per side).
 COARSE_BLOCK_PX = 4096
@@ -197,6 +202,38 @@ def _tile_size(detector: Detector, tile_px: int | None) -> int | None:
     return int(preferred) if isinstance(preferred, int | float) and preferred > 0 else None
 
 
+def _alignment(detector: Detector, gsd: float) -> tuple[int, int]:
+    """``(align, multiple)`` for tiles of ``detector`` at ``gsd`` (its optional
+    :data:`TILE_ALIGNMENT` method): each tile is handed over starting at a pixel of the
+    file that is a multiple of ``align`` and ``multiple`` pixels wide and high, padded with
+    pixels of no data where the image does not reach; (1, 1) for a detector that
+    does not say."""
+    fn = getattr(detector, TILE_ALIGNMENT, None)
+    if not callable(fn):
+        return 1, 1
+    align, multiple = fn(gsd)
+    return max(1, int(align)), max(1, int(multiple))
+
+
+def _pad_tile(
+    img: np.ndarray, valid: np.ndarray | None, left: int, top: int, right: int, bottom: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``img`` with ``left``/``top``/``right``/``bottom`` pixels of black no data around it
+    (``valid`` False there); a view of band-sequential planes stays one."""
+    h, w = img.shape[:2]
+    planes = img.transpose(2, 0, 1)
+    if planes.flags.c_contiguous:  # as detect_file reads for planar detectors
+        out = np.zeros((planes.shape[0], top + h + bottom, left + w + right), img.dtype)
+        out[:, top : top + h, left : left + w] = planes
+        padded = out.transpose(1, 2, 0)
+    else:
+        padded = np.zeros((top + h + bottom, left + w + right, img.shape[2]), img.dtype)
+        padded[top : top + h, left : left + w] = img
+    mask = np.zeros(padded.shape[:2], bool)
+    mask[top : top + h, left : left + w] = True if valid is None else valid
+    return padded, mask
+
+
 def _run_tiles(
     read: TileReader,
     width: int,
@@ -207,16 +244,29 @@ def _run_tiles(
     tile_px: int | None,
     workers: int,
     on_tile: TileCallback | None,
+    origin: tuple[int, int] = (0, 0),
 ) -> list[Detection]:
     """Detect tile by tile (reads in this thread, detection on ``workers`` threads)
-    and merge across seams."""
-    plan = plan_tiles(width, height, gsd, tile_px=_tile_size(detector, tile_px))
+    and merge across seams. Tiles lie on the grid of
+    :func:`~railwatch.detect.tiling.anchored_windows` anchored to the file's pixels
+    (``origin``: the file's pixel at the image's pixel (0, 0)); a tile the image's edge
+    cuts is padded with no data to
+    the detector's alignment (:func:`_alignment`), so that the detector sees every
+    pixel at the same phase of its working grid in the image and in any window of it."""
+    align, multiple = _alignment(detector, gsd)
+    plan = plan_tiles(
+        width, height, gsd, tile_px=_tile_size(detector, tile_px), origin=origin, align=align
+    )
     total = len(plan.windows)
     results: list[tuple[list[Detection], np.ndarray]] = [([], np.zeros(0))] * total
 
     def work(k: int, win: Window, img: np.ndarray, valid: np.ndarray | None) -> None:
+        left, top = (origin[0] + win.col_off) % align, (origin[1] + win.row_off) % align
+        right, bottom = -(left + win.width) % multiple, -(top + win.height) % multiple
+        if left or top or right or bottom:
+            img, valid = _pad_tile(img, valid, left, top, right, bottom)
         dets = detector.detect(img, gsd, valid)
-        dets = _shift(dets, win.col_off, win.row_off)
+        dets = _shift(dets, win.col_off - left, win.row_off - top)
         results[k] = (dets, seam_distance(box_array(dets), win, width, height))
 
     def tiles() -> Iterator[tuple[int, Window, np.ndarray, np.ndarray | None]]:
@@ -271,6 +321,7 @@ def detect_array(
     tile_px: int | None = None,
     workers: int | None = None,
     on_tile: TileCallback | None = None,
+    origin: tuple[int, int] = (0, 0),
 ) -> list[Detection]:
     """Railcars in an in-memory ``(H, W, 3)`` uint8 RGB image at ``gsd`` metres per pixel,
     tiled and merged across seams, in pixel (column, row) coordinates.
@@ -278,12 +329,22 @@ def detect_array(
     Returns an empty list at 1.5 m and coarser, where cars are not separable: use
     :func:`railwatch.detect.coarse.estimate_occupancy` there (``counting.count_scene``
     does so by itself). ``workers`` tiles are detected at once (default:
-    :func:`default_workers`).
+    :func:`default_workers`). ``origin`` is the pixel (column, row) of the image file this
+    array was cut from at the array's pixel (0, 0) (the pipeline's site window: its
+    :attr:`~railwatch.imagery.read.SiteRaster.file_offset`): tiles lie on a grid
+    anchored to the file's pixel (0, 0), so a window gets the whole file's detections
+    away from its own edges (docs/detection.md, "Tiles").
     """
     if image.ndim != 3 or image.shape[2] != 3:
         raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
     if valid is not None and valid.shape != image.shape[:2]:
         raise InputError(f"valid mask shape {valid.shape} differs from image {image.shape[:2]}")
+    try:
+        col0, row0 = (int(v) for v in origin)
+    except (TypeError, ValueError) as err:
+        raise InputError(
+            f"origin must be two whole numbers of pixels (column, row), got {origin!r}"
+        ) from err
     if method_for_gsd(gsd) != "objects":
         return []
     det = _resolve(detector)
@@ -294,7 +355,9 @@ def detect_array(
         return image[rows, cols], (valid[rows, cols] if valid is not None else None)
 
     n = workers if workers is not None else default_workers()
-    return _run_tiles(read, w, h, gsd, det, tile_px=tile_px, workers=n, on_tile=on_tile)
+    return _run_tiles(
+        read, w, h, gsd, det, tile_px=tile_px, workers=n, on_tile=on_tile, origin=(col0, row0)
+    )
 
 
 # --------------------------------------------------------------------------- files
@@ -417,6 +480,21 @@ def file_reading(
     return FileReading(masks, item, scale)
 
 
+def _around(off: int, length: int, size: int, pad: int, want: int) -> tuple[int, int]:
+    """``[start, end)`` along an axis of ``size`` pixels holding ``[off, off + length)``
+    and ``pad`` pixels either side, widened to ``want`` pixels where the image allows
+    (moved inside it at its edges)."""
+    a, b = off - pad, off + length + pad
+    if b - a < want:
+        extra = want - (b - a)
+        a, b = a - extra // 2, b + extra - extra // 2
+    if a < 0:
+        a, b = 0, b - a
+    if b > size:
+        a, b = a - (b - size), size
+    return max(0, a), b
+
+
 def _fill_of(
     ds: Any, bands: Sequence[int], rw: Any, data: np.ndarray, gsd: float
 ) -> np.ndarray | None:
@@ -435,9 +513,11 @@ def _fill_of(
     if not zero.any():
         return None
     pad = math.ceil(math.sqrt(FILL_MIN_M2) / gsd)
-    c0, r0 = max(0, int(rw.col_off) - pad), max(0, int(rw.row_off) - pad)
-    c1 = min(ds.width, int(rw.col_off + rw.width) + pad)
-    r1 = min(ds.height, int(rw.row_off + rw.height) + pad)
+    # a narrow window (the last tile along a side, session 34) is looked around as far
+    # as a square one: a thin strip of fill it cuts short is still measured long
+    want = max(int(rw.width), int(rw.height)) + 2 * pad
+    c0, c1 = _around(int(rw.col_off), int(rw.width), ds.width, pad, want)
+    r0, r1 = _around(int(rw.row_off), int(rw.height), ds.height, pad, want)
     same = (c0, r0, c1 - c0, r1 - r0) == (rw.col_off, rw.row_off, rw.width, rw.height)
     around = data if same else ds.read(bands, window=RioWindow(c0, r0, c1 - c0, r1 - r0))
     fill = undeclared_fill(around, gsd)

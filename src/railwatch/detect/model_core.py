@@ -19,9 +19,11 @@ channels   name   meaning
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import cv2
 import numpy as np
@@ -63,6 +65,34 @@ def band_planes(image: np.ndarray) -> np.ndarray | None:
         return None
     planes = image.transpose(2, 0, 1)
     return planes if planes.flags.c_contiguous else None
+
+
+#: Working pixels a tile's start may move by and leave the detector's output on the same
+#: grid: the network's coarsest stride (2 x :data:`STRIDE`, its stride-8 features) and
+#: the normalisation's reduction (:data:`NORM_REDUCE`), least common multiple (20 m).
+WORK_PHASE_PX = math.lcm(2 * STRIDE, NORM_REDUCE)
+#: Largest tile alignment (input pixels) :func:`tile_alignment` gives for an exact phase.
+MAX_ALIGN_PX = 400
+
+
+def tile_alignment(gsd: float) -> tuple[int, int]:
+    """``(align, multiple)`` in input pixels at ``gsd`` metres per pixel: tiles that start
+    at multiples of ``align`` pixels and are ``multiple`` pixels wide and high resample
+    (:func:`to_work_scale`) onto one working grid, on which the normalisation and the
+    network run at the same phase (:data:`WORK_PHASE_PX`), so a pixel away from a tile's
+    edges gets the same output in every such tile that holds it. At 0.5 m (40, 1); at
+    0.3 m (200, 5): 5 input pixels are 3 working ones. A scale without a small exact ratio
+    of working to input pixels (0.31 m: 31 to 50) gives the nearest alignment (the phase
+    is then only about the same: ``multiple`` 1)."""
+    scale = gsd / WORK_GSD
+    if abs(scale - 1.0) < 1e-3:  # to_work_scale leaves the tile as it is
+        return WORK_PHASE_PX, 1
+    ratio = Fraction(scale).limit_denominator(64)
+    p, q = ratio.numerator, ratio.denominator
+    align = q * WORK_PHASE_PX // math.gcd(p, WORK_PHASE_PX)
+    if abs(p / q - scale) > 1e-9 * scale or align > MAX_ALIGN_PX:
+        return max(1, round(WORK_PHASE_PX / scale)), 1
+    return align, q
 
 
 def to_work_scale(image: np.ndarray, gsd: float) -> tuple[np.ndarray, float]:

@@ -330,6 +330,36 @@ class SiteRaster:
     inside: np.ndarray
     mask: np.ndarray | None
     grid: SiteGrid
+    #: The file's pixel (column, row) at the grid's pixel (0, 0) when the grid is a cut
+    #: of the file's own pixel grid (:func:`file_offset`), else None: the detector's
+    #: tiles are anchored to the file's pixels with it (session 34).
+    file_offset: tuple[int, int] | None = None
+
+
+def file_offset(src: Any, grid: SiteGrid) -> tuple[int, int] | None:
+    """The pixel (column, row) of the open file ``src`` at pixel (0, 0) of ``grid`` when
+    ``grid`` is a cut of the file's own pixel grid: the same CRS, the same north-up pixel
+    size and a whole number of pixels between their corners (to a thousandth of a
+    pixel), so that the grid's pixels are the file's (a site grid over an image
+    delivered in the site's UTM zone at the grid's resolution, as ``railwatch sim``
+    writes them); else None (the grid's pixels are resampled from the file's)."""
+    t, g = src.transform, grid.transform
+    if src.crs is None or t.b != 0.0 or t.d != 0.0 or g.b != 0.0 or g.d != 0.0:
+        return None
+    try:
+        same = src.crs == RioCRS.from_user_input(grid.crs)
+    except (RasterioError, CRSError, ValueError):
+        return None
+    if not same or not (
+        math.isclose(t.a, g.a, rel_tol=1e-9) and math.isclose(t.e, g.e, rel_tol=1e-9)
+    ):
+        return None
+    col, row = (g.c - t.c) / t.a, (g.f - t.f) / t.e
+    if not (math.isfinite(col) and math.isfinite(row)):
+        return None
+    if abs(col - round(col)) > 1e-3 or abs(row - round(row)) > 1e-3:
+        return None
+    return round(col), round(row)
 
 
 def site_grid(
@@ -415,6 +445,7 @@ def read_site_window(
                         f"{name} has no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE {name}`"
                     )
                 data, valid, palette, read = _warp_image(src, grid, bands)
+                offset = file_offset(src, grid)
                 scaling = None
                 scene_range = None
                 if palette is None and data.dtype != np.uint8:
@@ -439,7 +470,9 @@ def read_site_window(
         image[~valid] = 0
         mask = _read_mask(gdal_path(mask_uri), grid) if mask_uri is not None else None
     inside = _inside(site_geom, grid)
-    return SiteRaster(image=image, valid=valid, inside=inside, mask=mask, grid=grid)
+    return SiteRaster(
+        image=image, valid=valid, inside=inside, mask=mask, grid=grid, file_offset=offset
+    )
 
 
 #: GDAL messages of a file that was read but is not a readable image (whatever its place).
