@@ -285,6 +285,28 @@ def test_two_restores_in_one_second_keep_both_earlier_databases(
     assert second.name == "railwatch.db.before-restore-20261205T210000Z-2.db"
 
 
+def test_restore_of_a_backup_with_other_pages_than_the_database(
+    filled: Path, tmp_path: Path
+) -> None:
+    """A backup made with another page size (``VACUUM INTO`` after ``PRAGMA page_size``)
+    was refused: "attempt to write a readonly database" (SQLite cannot change the page
+    size of a database in WAL mode), with "check the disk"."""
+    other = tmp_path / "pages8k.db"
+    con = sqlite3.connect(filled)
+    try:
+        con.execute("PRAGMA page_size = 8192")
+        con.execute("VACUUM INTO ?", (str(other),))
+    finally:
+        con.close()
+    before = _rows(filled)
+    result = restore(_url(filled), other)
+    assert _rows(filled) == before == _rows(other)
+    with Database(_url(filled), create=False) as db, db.session() as s:
+        repo.add_event(s, repo.get_site(s, "tumangang-test"), date(2024, 1, 1), "after")
+        assert s.execute(text("PRAGMA page_size")).scalar_one() == 8192
+    assert result.kept is not None and result.kept.exists()
+
+
 def test_restore_is_refused_while_a_run_holds_the_database(filled: Path, tmp_path: Path) -> None:
     saved = backup(_url(filled), tmp_path / "saved.db")
     with Database(_url(filled)) as db, db.session() as s:

@@ -338,6 +338,23 @@ def _check_backup_file(path: Path, target: Path) -> tuple[str, dict[str, int]]:
     return revision, rows
 
 
+def _match_page_size(src: sqlite3.Connection, dst: sqlite3.Connection) -> None:
+    """Let the backup API write ``src`` into ``dst`` when their page sizes differ (a
+    backup made with another page size, e.g. by ``VACUUM INTO``): SQLite cannot change
+    the page size of a database in WAL mode ("attempt to write a readonly database"),
+    so ``dst`` leaves WAL mode first; the next railwatch connection puts it back."""
+    size = src.execute("PRAGMA page_size").fetchone()[0]
+    if dst.execute("PRAGMA page_size").fetchone()[0] == size:
+        return
+    mode = dst.execute("PRAGMA journal_mode=DELETE").fetchone()
+    if not mode or str(mode[0]).lower() != "delete":
+        raise StorageError(
+            f"the backup's pages are {size} bytes, the database's are not, and the database "
+            "could not leave WAL mode to take them (another process has it open): stop every "
+            "railwatch process on it and run railwatch restore again; nothing was restored"
+        )
+
+
 def restore(url: str, backup_file: str | Path) -> RestoreResult:
     """Put the backup ``backup_file`` back as the SQLite database of ``url``.
 
@@ -387,6 +404,7 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
                 _connection(f"{source.as_uri()}?mode=ro", uri=True) as src,
                 _connection(str(target)) as dst,
             ):
+                _match_page_size(src, dst)
                 src.backup(dst)
             with _connection(f"{target.as_uri()}?mode=ro", uri=True) as con:
                 check = [r[0] for r in con.execute("PRAGMA integrity_check")]
