@@ -125,8 +125,12 @@ def read_when(
     raw = text.strip()
     serial = _excel_serial(raw, decimal_comma)
     numeric = _NUMERIC_DATE.fullmatch(raw)
-    named = _NAMED_MONTH.fullmatch(raw)
-    ymd = _YMD.fullmatch(raw)
+    # a month's name has three letters or more (most dates none: not matched for each)
+    named = None
+    if serial is None and numeric is None and _LETTERS.search(raw):
+        named = _NAMED_MONTH.fullmatch(raw)
+    # 2023/10/05; and 2023-10-5, but not ISO's own 2023-10-05 (most dates: left as is)
+    ymd = None if _ISO_DAY.match(raw) else _YMD.fullmatch(raw)
     iso = raw
     if ymd:  # 2023/10/05 (Excel in East Asia): the year first is never ambiguous
         iso = f"{ymd['y']}-{int(ymd['m']):02d}-{int(ymd['d']):02d}" + (ymd["time"] or "")
@@ -203,6 +207,8 @@ _NAMED_MONTH = re.compile(
     r"|(?P<month_first>[A-Za-z]+\.?)[\s\-/]+(?P<day_second>\d{1,2})(?:st|nd|rd|th)?)"
     r",?[\s\-/]+(?P<year>\d{2,4})" + _CLOCK
 )
+_LETTERS = re.compile(r"[A-Za-z]{3}")
+_ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d(?!\d)")
 _MONTH_NAMES = (
     "january",
     "february",
@@ -366,6 +372,8 @@ def _number(text: str, column: str, line: int, decimal_comma: bool = False) -> f
     raw = text.strip()
     if raw.lower() in BLANK:
         return None
+    if raw.isascii() and raw.isdigit() and len(raw) < 7:  # most counts: nothing to check
+        return float(raw)
     if decimal_comma and _THOUSANDS_POINT.fullmatch(raw):
         raise InputError(
             f"line {line}: {column} {raw!r} is ambiguous in a ';'-separated file, where a "
@@ -807,6 +815,7 @@ def parse_counts_csv(
     #: over, and so is a first one of whole numbers (the row index pandas writes)
     unnamed = [i for i, n in enumerate(names) if not n]
     rows: list[tuple[int, list[str]]] = []
+    header_cells = _cells(header)
     for line, row in records:
         if not row or all(not cell.strip() for cell in row):
             continue
@@ -837,7 +846,8 @@ def parse_counts_csv(
                     f"line {line}: the {name} value {row[col[name]][:40]!r}... spans several "
                     'lines: a quote (") on this line is not closed; close it or remove it'
                 )
-        if _cells(row) == _cells(header):
+        date_cell = row[col["date"]].strip().lstrip("\ufeff").strip().lower()
+        if date_cell == header_cells[col["date"]] and _cells(row) == header_cells:
             # two files joined one after the other (cat, or a block pasted with its
             # header): it was "cannot read date 'date'; use YYYY-MM-DD" (session 34)
             raise InputError(
@@ -846,7 +856,8 @@ def parse_counts_csv(
             )
         # before the checks of all lines (a total row's empty site was "the site is empty")
         _dated_line(row[col["date"]], row[col["count"]], line)
-        if "site" in col:  # in NFC, as site names are stored (a pasted NFD name is it)
+        if "site" in col and not row[col["site"]].isascii():
+            # in NFC, as site names are stored (a pasted NFD name is the same name)
             row[col["site"]] = unicodedata.normalize("NFC", row[col["site"]])
         rows.append((line, row))
     if "site" in col:
@@ -1050,7 +1061,11 @@ def _one_spelling(sites: list[tuple[int, str]]) -> None:
     ``Tumangang  yard``) were read as two sites, each analysed on part of the counts
     (2026-12-05, session 34)."""
     first: dict[str, tuple[int, str]] = {}
+    spelt: set[str] = set()  # the names already seen as written
     for line, site in sites:
+        if site in spelt:
+            continue
+        spelt.add(site)
         seen = first.setdefault(" ".join(site.split()).casefold(), (line, site))
         if seen[1] != site:
             raise InputError(
@@ -1073,7 +1088,10 @@ def _dated_line(date_text: str, count_text: str, line: int) -> None:
     (``Total,143`` below the counts), saying so: both were "cannot read date 'Total';
     use YYYY-MM-DD", which sent the analyst to fix a date that is not one (2026-12-05,
     session 34)."""
-    raw, count = date_text.strip(), count_text.strip()
+    raw = date_text.strip()
+    if raw[:1].isdigit():  # a date, or not a summary row's word: read as a date
+        return
+    count = count_text.strip()
     shown = f" (count {count!r})" if count else ""
     if _SUMMARY.match(raw):
         raise InputError(
