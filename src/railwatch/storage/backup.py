@@ -242,7 +242,9 @@ def backup(url: str, dest: str | Path) -> BackupResult:
         except (sqlite3.DatabaseError, OSError) as err:
             raise _failed("checking and keeping the copy", err, dest) from err
     finally:
-        for leftover in (partial, partial.with_name(partial.name + "-journal")):
+        for leftover in [partial] + [
+            partial.with_name(partial.name + end) for end in ("-journal", "-wal", "-shm")
+        ]:
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     return BackupResult(source, dest, dest.stat().st_size, revision, rows)
