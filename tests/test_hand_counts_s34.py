@@ -261,3 +261,11 @@ def test_a_count_written_as_a_range_says_where_the_range_goes(cell: str) -> None
         f"line 2: count {cell!r} is not a number; a range: give one count (e.g. 72.5) and "
         "the range in the low and high columns (low 70, high 75)"
     )
+
+
+def test_a_day_first_date_with_utc_after_its_time() -> None:
+    """The docs give ' UTC' after a locale's date and time; '13/10/2023 10:30 UTC' was
+    "cannot read date" (only the year-first 2023/10/13 10:30 UTC read)."""
+    text = 'date,count\n13/10/2023 10:30 UTC,73\n"5 Oct 2023 2:30 PM GMT",70\n'
+    points = parse_counts_csv(text)[""]
+    assert [f"{p.when:%Y-%m-%d %H:%M}" for p in points] == ["2023-10-13 10:30", "2023-10-05 14:30"]

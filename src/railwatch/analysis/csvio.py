@@ -192,6 +192,9 @@ def _excel_serial(raw: str, decimal_comma: bool) -> float | None:
 _CLOCK = (
     r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
     r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
+    # " UTC" after it changes nothing (read as UTC): 13/10/2023 10:30 UTC was "cannot
+    # read date" though the year-first 2023/10/13 10:30 UTC read (session 34)
+    r"(?:\s*(?i:UTC|GMT|Z))?"
 )
 _NUMERIC_DATE = re.compile(
     r"(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{2,4})" + _CLOCK
