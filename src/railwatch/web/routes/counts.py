@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -12,6 +11,7 @@ from sqlalchemy import select
 
 from railwatch.analysis.events import local_day
 from railwatch.detect.base import is_presence, long_train_present
+from railwatch.export.gis import csv_value
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
 from railwatch.web.days import SiteDays
@@ -49,21 +49,6 @@ FIELDS = (
     "long_train_present",
     "reviewed",
 )
-
-
-def csv_cell(value: Any) -> str:
-    """One cell of the counts CSV as ``railwatch export SITE --format csv`` writes it
-    (``railwatch.export.gis``): empty for none (and for a number that is not finite),
-    ``true``/``false`` for a flag. Before 2026-12-05 (session 34) the API wrote Python's
-    ``True``/``False``, so the two CSVs of one site's counts differed in every
-    ``usable``, ``reviewed`` and ``long_train_present`` cell."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and not math.isfinite(value):
-        return ""
-    return str(value)
 
 
 def _row(p: CountPoint) -> dict[str, Any]:
@@ -157,7 +142,9 @@ def site_counts(
         # counts reader passes it over: the time says it)
         for row, p in zip(rows, shown, strict=True):
             row = {**row, "day": local_day(p.when, utc_offset).isoformat(), "local_zone": zone}
-            writer.writerow({k: csv_cell(row[k]) for k in FIELDS})
+            # each cell as `railwatch export --format csv` writes it (true/false flags,
+            # empty gaps): the export's own function (52d8660 had copied it here)
+            writer.writerow({k: csv_value(row[k]) for k in FIELDS})
         headers["Content-Disposition"] = attachment(f"{site}-{cls}-counts.csv")
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     body = {
