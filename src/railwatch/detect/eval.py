@@ -34,7 +34,7 @@ from scipy.optimize import linear_sum_assignment
 from shapely import STRtree
 
 from railwatch.detect.base import GENERIC_CLASS, Detection, is_presence
-from railwatch.detect.geojson import WGS84, FeatureSet, read_geojson
+from railwatch.detect.geojson import WGS84, FeatureSet, is_geographic, read_geojson
 from railwatch.detect.merge import box_array, polygons_of
 from railwatch.errors import ImageryError, InputError
 
@@ -1120,17 +1120,25 @@ def _check_dir(folder: Path, option: str, holding: str) -> None:
 
 def _check_lonlat(features: FeatureSet, path: Path) -> None:
     """An :class:`InputError` when a file read as longitude/latitude (no ``crs`` member,
-    RFC 7946, or one naming EPSG:4326) has coordinates that cannot be: compared as
-    degrees, nothing would match (F1 0) and no error would say why."""
-    if features.crs != WGS84 or not features.detections:
+    RFC 7946, or one naming a geographic CRS: EPSG:4326, NAD83's EPSG:4269,
+    ``OGC:CRS84``, ...) has coordinates that cannot be: compared as degrees, nothing
+    would match (F1 0) and no error would say why. Until 2026-12-05 (session 34) only
+    EPSG:4326 was checked: metres under EPSG:4269 or OGC:CRS84 ended in an internal
+    error ('getX called on empty Point')."""
+    if not is_geographic(features.crs) or not features.detections:
         return
     xy = np.concatenate([d.box.corners() for d in features.detections])
-    if np.abs(xy[:, 1]).max() <= 90 and np.abs(xy[:, 0]).max() <= 360:
+    if np.isfinite(xy).all() and np.abs(xy[:, 1]).max() <= 90 and np.abs(xy[:, 0]).max() <= 360:
         return  # (a car across 180 deg is joined with longitudes beyond 180)
+    said = (
+        "which a GeoJSON file without a 'crs' member (RFC 7946) or with one naming "
+        "EPSG:4326 must have"
+        if features.crs == WGS84
+        else f"which its 'crs' member names ({features.crs}, a longitude/latitude CRS)"
+    )
     raise InputError(
         f"{path}: its coordinates (e.g. {xy[0, 0]:.6g}, {xy[0, 1]:.6g}) are not longitude/"
-        "latitude, which a GeoJSON file without a 'crs' member (RFC 7946) or with one naming "
-        "EPSG:4326 must have: add the 'crs' member of the CRS they are in, e.g. "
+        f"latitude, {said}: give the 'crs' member of the CRS they are in, e.g. "
         '"crs": {"type": "name", "properties": {"name": "EPSG:32652"}} (QGIS writes it when '
         'the layer is saved in that CRS), or "crs": null for pixel coordinates'
     )

@@ -847,7 +847,7 @@ def _crs_label(crs: Any) -> str:
 
 def _to_pixels(rings: list[np.ndarray], crs: str | None, raster: _Raster) -> list[np.ndarray]:
     """Label coordinates in ``crs`` (None: pixels) to pixel coordinates of ``raster``."""
-    from railwatch.detect.geojson import WGS84
+    from railwatch.detect.geojson import WGS84, is_geographic
 
     if crs is None:
         return rings
@@ -862,14 +862,26 @@ def _to_pixels(rings: list[np.ndarray], crs: str | None, raster: _Raster) -> lis
             f"has coordinates in {crs} but {raster.path.name} is not georeferenced: label "
             'it in pixel coordinates ("crs": null) or use the georeferenced image'
         )
-    if crs == WGS84:
+    if is_geographic(crs):
+        # any longitude/latitude CRS (NAD83's EPSG:4269, OGC:CRS84, ...): until
+        # 2026-12-05 (session 34) EPSG:4326 alone, and metres under another were read as
+        # degrees, each car then "0.0 m x 0.0 m ... not one railcar"
         allc = np.concatenate(rings) if rings else np.zeros((0, 2))
-        if len(allc) and (np.abs(allc[:, 0]).max() > 180 or np.abs(allc[:, 1]).max() > 90):
+        if len(allc) and (
+            not np.isfinite(allc).all()
+            or np.abs(allc[:, 0]).max() > 180
+            or np.abs(allc[:, 1]).max() > 90
+        ):
             # also said of a file whose 'crs' member names EPSG:4326 (it has one)
+            said = (
+                "which a file without a 'crs' member (RFC 7946) or with one naming EPSG:4326 "
+                "must have"
+                if crs == WGS84
+                else f"which its 'crs' member names ({crs}, a longitude/latitude CRS)"
+            )
             raise InputError(
-                "its coordinates are not longitude/latitude, which a file without a 'crs' "
-                "member (RFC 7946) or with one naming EPSG:4326 must have: "
-                f"give the 'crs' member of the image's CRS ({_crs_label(raster.crs)}), or "
+                f"its coordinates are not longitude/latitude, {said}: give the 'crs' member "
+                f"of the image's CRS ({_crs_label(raster.crs)}), or "
                 '"crs": null for pixel coordinates'
             )
     from pyproj import CRS, Transformer

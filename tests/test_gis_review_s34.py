@@ -1,0 +1,125 @@
+"""Review of session 34's GIS and CRS commits (2026-12-05, session 34).
+
+- ``railwatch eval`` and ``train --labels`` checked that a file's coordinates can be
+  longitude/latitude only when its CRS was the string ``EPSG:4326``: metres under a
+  ``crs`` member naming NAD83 (EPSG:4269) or ``OGC:CRS84`` ended in eval's internal error
+  ('getX called on empty Point') and in labels' "feature 0 is 0.0 m x 0.0 m ... not one
+  railcar".
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from pyproj import Transformer
+from shapely import affinity
+from shapely.geometry import box
+
+from railwatch.cli.main import main
+from railwatch.errors import InputError
+
+UTM = "EPSG:32652"
+#: Named geographic CRSes other than the string EPSG:4326 (CRS84 is lon/lat as written).
+LONLAT_CRSES = ["EPSG:4269", "OGC:CRS84"]
+
+
+def _ring(cx: float, cy: float, angle: float = 0.0) -> list[list[float]]:
+    """A 14 m x 3 m car's closed ring in UTM metres."""
+    body = affinity.rotate(box(cx - 7.0, cy - 1.5, cx + 7.0, cy + 1.5), angle, origin="centroid")
+    return [[float(x), float(y)] for x, y in body.exterior.coords]
+
+
+def _fc(rings: list[list[list[float]]], crs: str | None) -> dict[str, Any]:
+    fc: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [r]},
+                "properties": {"class": "tank"},
+            }
+            for r in rings
+        ],
+    }
+    if crs is not None:
+        fc["crs"] = {"type": "name", "properties": {"name": crs}}
+    return fc
+
+
+def _to_lonlat(ring: list[list[float]], src: str = UTM) -> list[list[float]]:
+    tr = Transformer.from_crs(src, "EPSG:4326", always_xy=True)
+    xs, ys = tr.transform([p[0] for p in ring], [p[1] for p in ring])
+    return [[float(x), float(y)] for x, y in zip(xs, ys, strict=True)]
+
+
+# ------------------------------------------------ eval: metres under a lon/lat CRS
+
+
+@pytest.mark.parametrize("crs", LONLAT_CRSES)
+def test_eval_refuses_metres_under_a_named_lonlat_crs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], crs: str
+) -> None:
+    x0, y0 = 630_000.0, 4_700_000.0
+    rings = [_ring(x0 + 20 * i, y0) for i in range(2)]
+    (tmp_path / "t").mkdir()
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p/a.detections.geojson").write_text(json.dumps(_fc(rings, UTM)))
+    # the same cars in lon/lat under that CRS's name are read (near enough: NAD83 and
+    # WGS84 differ by about a metre here) ...
+    lonlat = _fc([_to_lonlat(r) for r in rings], crs)
+    (tmp_path / "t/a.truth.geojson").write_text(json.dumps(lonlat))
+    assert main(["eval", "--truth", str(tmp_path / "t"), "--pred", str(tmp_path / "p")]) == 0
+    capsys.readouterr()
+    # ... their metres under it are refused, naming it (HEAD: internal error, rc 70)
+    (tmp_path / "t/a.truth.geojson").write_text(json.dumps(_fc(rings, crs)))
+    assert main(["eval", "--truth", str(tmp_path / "t"), "--pred", str(tmp_path / "p")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "a.truth.geojson: its coordinates (e.g. " in err, err
+    assert f"are not longitude/latitude, which its 'crs' member names ({crs}" in err, err
+    assert "internal error" not in err
+
+
+# ------------------------------------------- labels: metres under a lon/lat CRS
+
+
+def _labelled(folder: Path, fc: dict[str, Any]) -> None:
+    """A 0.5 m UTM (EPSG:32633) GeoTIFF ``a.tif`` with the label file ``fc``."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    folder.mkdir()
+    with rasterio.open(
+        folder / "a.tif",
+        "w",
+        driver="GTiff",
+        width=256,
+        height=256,
+        count=3,
+        dtype="uint8",
+        crs="EPSG:32633",
+        transform=from_origin(500000, 4700000, 0.5, 0.5),
+    ) as ds:
+        ds.write(np.random.default_rng(0).integers(60, 140, (3, 256, 256)).astype("uint8"))
+    (folder / "a.truth.geojson").write_text(json.dumps(fc))
+
+
+@pytest.mark.parametrize("crs", LONLAT_CRSES)
+def test_labels_refuse_metres_under_a_named_lonlat_crs(tmp_path: Path, crs: str) -> None:
+    from railwatch.detect.labels import load_labelled_dir
+
+    ring = _ring(500057.5, 4699948.5)
+    # in lon/lat under that CRS's name the car is read ...
+    _labelled(tmp_path / "ok", _fc([_to_lonlat(ring, "EPSG:32633")], crs))
+    assert load_labelled_dir(tmp_path / "ok")
+    # ... in metres under it, refused as not lon/lat (HEAD: "0.0 m x 0.0 m ... not one
+    # railcar", and NumPy's warnings)
+    _labelled(tmp_path / "bad", _fc([ring], crs))
+    with pytest.raises(InputError) as err:
+        load_labelled_dir(tmp_path / "bad")
+    said = str(err.value)
+    assert f"are not longitude/latitude, which its 'crs' member names ({crs}" in said, said
+    assert "the image's CRS (EPSG:32633)" in said and "0.0 m x 0.0 m" not in said
