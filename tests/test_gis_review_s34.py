@@ -5,11 +5,15 @@
   ``crs`` member naming NAD83 (EPSG:4269) or ``OGC:CRS84`` ended in eval's internal error
   ('getX called on empty Point') and in labels' "feature 0 is 0.0 m x 0.0 m ... not one
   railcar".
+- ``railwatch scene cars ID`` of a scene in lon/lat wrote the detector's cars as boxes
+  fitted in degrees: a 14 m x 3.2 m car at 30 deg came out sheared (01ce3c7 mended the
+  analyst's outlines only), and ``scene review --cars`` of that file stored it so.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,9 @@ from shapely.geometry import box
 
 from railwatch.cli.main import main
 from railwatch.errors import InputError
+from railwatch.storage import Database, repo
+from railwatch.storage.models import Detection
+from report_db import CAR_LEN, CAR_WID, populate, to_wgs84
 
 UTM = "EPSG:32652"
 #: Named geographic CRSes other than the string EPSG:4326 (CRS84 is lon/lat as written).
@@ -123,3 +130,55 @@ def test_labels_refuse_metres_under_a_named_lonlat_crs(tmp_path: Path, crs: str)
     said = str(err.value)
     assert f"are not longitude/latitude, which its 'crs' member names ({crs}" in said, said
     assert "the image's CRS (EPSG:32633)" in said and "0.0 m x 0.0 m" not in said
+
+
+# ----------------------------------------- scene cars: the detector's cars in lon/lat
+
+
+@pytest.fixture(scope="module")
+def yard(tmp_path_factory: pytest.TempPathFactory) -> tuple[Database, list[int]]:
+    tmp = tmp_path_factory.mktemp("gis_review_s34")
+    db = Database(f"sqlite:///{tmp / 'g.db'}")
+    return db, populate(db, tmp / "scenes")["scene_ids"]
+
+
+def _ground_sides(coords: list[list[float]], ring_crs: str) -> tuple[float, float, float]:
+    """A 4-corner ring's two sides in metres (UTM) and the angle between them (deg)."""
+    tr = Transformer.from_crs(ring_crs, UTM, always_xy=True)
+    pts = np.array([tr.transform(x, y) for x, y in coords[:4]])
+    u, v = pts[1] - pts[0], pts[3] - pts[0]
+    cos = float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)))
+    sides = sorted((float(np.linalg.norm(u)), float(np.linalg.norm(v))))
+    return sides[1], sides[0], math.degrees(math.acos(cos))
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:4269"])
+def test_scene_cars_writes_the_detectors_cars_as_they_lie_on_the_ground(
+    yard: tuple[Database, list[int]], crs: str
+) -> None:
+    """The detector's cars (stored in the site's UTM zone) of a scene whose image is in
+    lon/lat, turned 30 deg: written by ``scene cars`` in the scene's degrees, each must
+    still be a 14 m x 3.2 m rectangle on the ground (HEAD: its box fitted in degrees,
+    14.6 m x 3.3 m and no right angle)."""
+    from railwatch.review import scene_cars
+
+    db, ids = yard
+    scene_id = ids[-1] if crs == "EPSG:4326" else ids[-2]
+    with db.session() as s:
+        scene = repo.get_scene(s, scene_id)
+        scene.crs = crs
+        stored = list(s.query(Detection).filter(Detection.scene_id == scene_id))
+        assert len(stored) >= 5
+        for d in stored:
+            turned = affinity.rotate(d.native_geometry, 30.0, origin="centroid")
+            d.native_wkb = turned.wkb
+            d.geometry_wkb = to_wgs84(turned).wkb
+        s.flush()
+        fc = scene_cars(s, scene_id, "detector")
+    cars = [f for f in fc["features"] if f["geometry"]["type"] == "Polygon"]
+    assert len(cars) == len(stored)
+    for f in cars:
+        length, width, corner = _ground_sides(f["geometry"]["coordinates"][0], crs)
+        assert length == pytest.approx(CAR_LEN, abs=0.01), (length, width, corner)
+        assert width == pytest.approx(CAR_WID, abs=0.01), (length, width, corner)
+        assert corner == pytest.approx(90.0, abs=0.05)
