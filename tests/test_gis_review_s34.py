@@ -8,6 +8,8 @@
 - ``railwatch scene cars ID`` of a scene in lon/lat wrote the detector's cars as boxes
   fitted in degrees: a 14 m x 3.2 m car at 30 deg came out sheared (01ce3c7 mended the
   analyst's outlines only), and ``scene review --cars`` of that file stored it so.
+- The detections layer (cc65e00) read the site's geometry again for each car and built
+  a new pyproj transformer for each analyst outline of a lon/lat or Web Mercator image.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 from shapely import affinity
-from shapely.geometry import box
+from shapely.geometry import box, mapping
 
 from railwatch.cli.main import main
 from railwatch.errors import InputError
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Detection
-from report_db import CAR_LEN, CAR_WID, populate, to_wgs84
+from report_db import CAR_LEN, CAR_STEP, CAR_WID, SITE_NAME, TRACK_Y, X0, populate, to_wgs84
 
 UTM = "EPSG:32652"
 #: Named geographic CRSes other than the string EPSG:4326 (CRS84 is lon/lat as written).
@@ -182,3 +184,57 @@ def test_scene_cars_writes_the_detectors_cars_as_they_lie_on_the_ground(
         assert length == pytest.approx(CAR_LEN, abs=0.01), (length, width, corner)
         assert width == pytest.approx(CAR_WID, abs=0.01), (length, width, corner)
         assert corner == pytest.approx(90.0, abs=0.05)
+
+
+# --------------------------------------- the detections layer: nothing rebuilt per car
+
+
+def test_detection_layer_reads_the_site_once_and_reuses_its_transformer(
+    yard: tuple[Database, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40 analyst outlines of a lon/lat image and the site's detector cars: the site's
+    point is read once per layer and per reviewed scene (HEAD: once per car) and the
+    outlines share a transformer to UTM (HEAD: a new one per outline, 0.5 ms each)."""
+    import railwatch.export.layers as layers
+    from railwatch.review import cars_from_feature_collection
+
+    db, ids = yard
+    scene_id = ids[-4]
+    features = []
+    for k in range(40):
+        x = X0 + 60.0 + (k % 20) * CAR_STEP
+        y = TRACK_Y + (k // 20) * 6.0
+        body = affinity.rotate(box(x - 7, y - 1.5, x + 7, y + 1.5), 30.0, origin="centroid")
+        features.append({"type": "Feature", "geometry": mapping(to_wgs84(body)), "properties": {}})
+    with db.session() as s:
+        scene = repo.get_scene(s, scene_id)
+        scene.crs = "EPSG:4326"
+        s.flush()
+        cars = cars_from_feature_collection(
+            {"type": "FeatureCollection", "features": features}, scene, scene.site
+        )
+        repo.set_scene_review(s, scene_id, cars=cars)
+
+    points = []
+    real_point = layers._site_point
+    monkeypatch.setattr(layers, "_site_point", lambda site: points.append(1) or real_point(site))
+    built = []
+    real_from_crs = Transformer.from_crs
+
+    def counting(*args: Any, **kwargs: Any) -> Transformer:
+        built.append(args[:2])
+        return real_from_crs(*args, **kwargs)
+
+    monkeypatch.setattr(Transformer, "from_crs", staticmethod(counting))
+    import railwatch.imagery._geo as geo
+
+    geo._cached_transformer.cache_clear()  # the first use builds one
+    with db.session() as s:
+        site = repo.get_site(s, SITE_NAME)
+        layer = layers.detection_layer(s, site, list(site.scenes))
+    rows = [r for r in layer.records if r["scene_id"] == scene_id and r["source"] == "analyst"]
+    assert len(rows) == 40
+    assert all(r["length_m"] == pytest.approx(14.0, abs=0.01) for r in rows)
+    assert len(layer.records) > 100
+    assert len(points) <= 2, len(points)  # once for the layer, once for the reviewed scene
+    assert len(built) <= 1, built  # one transformer to the site's UTM zone

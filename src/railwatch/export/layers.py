@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from railwatch.detect.base import OrientedBox, is_presence, long_train_present, tells_class
-from railwatch.export.geometry import box_from_polygon, transform_polygon
+from railwatch.export.geometry import box_from_polygon
 from railwatch.imagery.inspect import split_at_antimeridian, split_line_at_antimeridian
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Count, Detection, Scene, SceneReview, Site
@@ -241,7 +241,11 @@ def _site_point(site: Site) -> tuple[float, float]:
 
 
 def car_box(
-    native: BaseGeometry, native_crs: str | None, lonlat: BaseGeometry, site: Site
+    native: BaseGeometry,
+    native_crs: str | None,
+    lonlat: BaseGeometry,
+    site: Site,
+    point: tuple[float, float] | None = None,
 ) -> OrientedBox:
     """A car's oriented box in metres for its ``length_m``, ``width_m`` and ``angle_deg``:
     from its ``native`` polygon where ``native_crs`` is a metric grid true to scale at the
@@ -249,10 +253,19 @@ def car_box(
     from its WGS84 polygon in the site's UTM zone (``Site.utm_crs``). An analyst's
     outlines are stored in the scene's CRS: for an image in lon/lat or Web Mercator the
     sizes read in degrees (0.0) or 1.35 times too long at 42 N until 2026-12-05
-    (session 34)."""
-    if native_crs and metric_sizes_in(native_crs, *_site_point(site)):
+    (session 34).
+
+    ``point``: the site's :func:`_site_point`, which a caller measuring many cars gives
+    once (read from the site's geometry for each car, it added 1.3-2.4 s to 100,000 of
+    the demo's cars); the UTM transformer is cached per thread (``imagery._geo.project``:
+    a new one for each outline took 5-6 s for 10,000 outlines of a lon/lat image, 0.6-1.1
+    s cached; 2-core VM, 2026-12-05)."""
+    from railwatch.imagery._geo import project
+
+    where = point if point is not None else _site_point(site)
+    if native_crs and metric_sizes_in(native_crs, *where):
         return box_from_polygon(native)
-    return box_from_polygon(transform_polygon(lonlat, "EPSG:4326", site.utm_crs))
+    return box_from_polygon(project(lonlat, "EPSG:4326", site.utm_crs))
 
 
 def axis_angle(box: OrientedBox) -> float:
@@ -269,9 +282,10 @@ def _analyst_records(
     stored, sizes and angle from the outline in metres (:func:`car_box`)."""
     out = []
     crs = review.native_crs or scene.crs
+    point = _site_point(site)
     for car in review.cars or []:
         lonlat = Polygon(car["lonlat"])
-        native = car_box(Polygon(car["native"]), crs, lonlat, site)
+        native = car_box(Polygon(car["native"]), crs, lonlat, site, point)
         rec = {
             "detection_id": None,
             "scene_id": scene.id,
@@ -316,9 +330,10 @@ def detection_layer(
         .order_by(Scene.acquired_at, Detection.id)
     )
     rows_of: list[tuple[dict[str, Any], BaseGeometry]] = []
+    point = _site_point(site)  # once: not from the site's geometry for each car
     for d in rows:
         scene = by_id[d.scene_id]
-        native = car_box(d.native_geometry, d.native_crs, d.geometry, site)
+        native = car_box(d.native_geometry, d.native_crs, d.geometry, site, point)
         rec = {
             "detection_id": d.id,
             "scene_id": d.scene_id,
