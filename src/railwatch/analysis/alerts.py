@@ -56,7 +56,7 @@ from railwatch.analysis.types import (
     lower_severity,
     severity_rank,
 )
-from railwatch.detect.base import CAR_CLASSES
+from railwatch.detect.base import CAR_CLASSES, tells_class
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
@@ -1682,19 +1682,30 @@ def _shift(
 # --------------------------------------------------------------------------- quality
 
 
+def _seen(point: CountPoint) -> bool:
+    """Whether ``point``'s image showed the site: a usable count, or a usable image whose
+    method cannot tell the point's class (a type at 3 m: no count, and no gap either;
+    a one-class series of a site with 3 m images, as the web API's counts CSV of a type
+    gives it to ``analyze --counts``, raised silences over them)."""
+    return point.is_usable or (
+        point.usable and point.count is None and not tells_class(point.cls, point.method)
+    )
+
+
 def quality_alerts(
     points: Sequence[CountPoint], settings: AlertSettings, *, as_of: datetime | None = None
 ) -> list[Alert]:
     """Alerts for silences: no usable image for longer than expected.
 
     Expected gap = max(``quality_gap_factor`` x median gap between earlier usable images,
-    ``quality_min_gap_days``). A day counts as usable when any class has a usable count.
+    ``quality_min_gap_days``). A day counts as usable when any class has a usable count,
+    or a usable image has a class its method cannot tell (:func:`_seen`).
     Days are those of the points' times as given (and ``as_of``'s): :func:`analyze_series`
     gives them at the site's local time, so a stored site's silences count its local days.
     """
     if not points:
         return []
-    usable_days = sorted({as_utc(p.when).date() for p in points if p.is_usable})
+    usable_days = sorted({as_utc(p.when).date() for p in points if _seen(p)})
     all_days = sorted({as_utc(p.when).date() for p in points})
     # images a day: each class has a point per image (two images of one day were one)
     per_class: dict[tuple[date, str], int] = {}

@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from railwatch.analysis.types import CountPoint
-from railwatch.detect.base import ALL_CLASSES
+from railwatch.detect.base import ALL_CLASSES, tells_class
 from railwatch.errors import InputError
 from railwatch.limits import MAX_RECORD_ID, check_year
 
@@ -951,6 +951,12 @@ def parse_counts_csv(
             flag = _presence_flag(cell("long_train_present"), cell("method"), line)
             if flag is not None:  # a 10 m image: its long-train flag, 1 or 0, as stored
                 count = 1.0 if flag else 0.0
+                usable = _flag(cell("usable"), line)
+            elif not tells_class(cls, cell("method").strip().lower() or None):
+                # a usable image whose method cannot tell this class (a type, or the
+                # covered load, at 3 m: occupied track length): its count is unknown,
+                # and the image is no gap, as `railwatch analyze SITE` reads it
+                # (storage's count series); a gap here raised silences the site never had
                 usable = _flag(cell("usable"), line)
         gap_of_export = "method" in col and not usable
         method = _method(
