@@ -24,6 +24,7 @@ from railwatch.cli._common import (
 )
 from railwatch.errors import InputError
 from railwatch.limits import check_event_date, check_event_label, check_year
+from railwatch.sites import normalise_name
 
 if TYPE_CHECKING:
     from railwatch.analysis.store import SiteAnalysis
@@ -427,6 +428,9 @@ def _analyze_csv(
         stated_zones=stated,
     )
     if site is not None:
+        # the file's site names are read in NFC (csvio); a SITE typed or pasted in
+        # another Unicode form (macOS: NFD) is the same name
+        site = normalise_name(site)
         if set(by_site) == {""}:
             raise InputError(
                 f"{path} has no site column, so its counts are of one site: leave SITE out "
