@@ -12,6 +12,7 @@ Below 1.5 m per pixel cars are detected as objects; coarser images go to
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -254,11 +255,33 @@ def _run_tiles(
     the detector's alignment (:func:`_alignment`), so that the detector sees every
     pixel at the same phase of its working grid in the image and in any window of it."""
     align, multiple = _alignment(detector, gsd)
+    # A detector that names no alignment (onnx:PATH, ultralytics:PATH) may scale a tile
+    # up to its input (YOLO's letterbox): its tiles the image's edge cuts are moved back
+    # inside the image to the full tile, as before session 34, never handed over narrow
+    # (onnx:PATH's letterbox scaled the 108 px corner tile of a 3000 px scene at 0.5 m,
+    # 1024 px tiles, up 9.5 times; session 34's review).
     plan = plan_tiles(
-        width, height, gsd, tile_px=_tile_size(detector, tile_px), origin=origin, align=align
+        width,
+        height,
+        gsd,
+        tile_px=_tile_size(detector, tile_px),
+        origin=origin,
+        align=align,
+        multiple=multiple,
+        shift_edges=not callable(getattr(detector, TILE_ALIGNMENT, None)),
     )
     total = len(plan.windows)
     results: list[tuple[list[Detection], np.ndarray]] = [([], np.zeros(0))] * total
+    finished = 0
+
+    def report() -> None:
+        """One more tile done: ``on_tile`` gets the tiles done so far, which only grows
+        (it was the tile's index, so a tile without data, reported as it was read,
+        moved a progress bar past the tiles still in flight and back; review, s34)."""
+        nonlocal finished
+        finished += 1
+        if on_tile:
+            on_tile(finished, total)
 
     def work(k: int, win: Window, img: np.ndarray, valid: np.ndarray | None) -> None:
         left, top = (origin[0] + win.col_off) % align, (origin[1] + win.row_off) % align
@@ -274,16 +297,14 @@ def _run_tiles(
         for k, win in enumerate(plan.windows):
             img, valid = read(win)
             if valid is not None and not valid.any():
-                if on_tile:
-                    on_tile(k + 1, total)
+                report()
                 continue
             yield k, win, img, valid
 
     if workers <= 1:
         for k, win, img, valid in tiles():
             work(k, win, img, valid)
-            if on_tile:
-                on_tile(k + 1, total)
+            report()
     else:
         pending: deque[tuple[int, Future[None]]] = deque()
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -291,15 +312,13 @@ def _run_tiles(
                 for k, win, img, valid in tiles():
                     pending.append((k, pool.submit(work, k, win, img, valid)))
                     while len(pending) >= 2 * workers:
-                        done, fut = pending.popleft()
+                        _, fut = pending.popleft()
                         fut.result()
-                        if on_tile:
-                            on_tile(done + 1, total)
+                        report()
                 while pending:
-                    done, fut = pending.popleft()
+                    _, fut = pending.popleft()
                     fut.result()
-                    if on_tile:
-                        on_tile(done + 1, total)
+                    report()
             except BaseException:
                 # Ctrl-C, SIGTERM or a failed tile: drop the queued tiles instead of
                 # detecting them all before the error can reach the caller
@@ -310,6 +329,20 @@ def _run_tiles(
         return []
     dist = np.concatenate([dd for _, dd in results])
     return merge_detections(dets, dist)
+
+
+def _whole_pixels(value: object) -> int:
+    """``value`` as a whole number of pixels; ValueError for a fraction, NaN or infinity
+    (until session 34's review ``int()`` cut 12.7 to 12 and let infinity's
+    OverflowError through), TypeError for what is not a number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{value!r} is not a number")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    number = float(value)
+    if not (math.isfinite(number) and number.is_integer()):
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(number)
 
 
 def detect_array(
@@ -340,10 +373,11 @@ def detect_array(
     if valid is not None and valid.shape != image.shape[:2]:
         raise InputError(f"valid mask shape {valid.shape} differs from image {image.shape[:2]}")
     try:
-        col0, row0 = (int(v) for v in origin)
+        col0, row0 = (_whole_pixels(v) for v in origin)
     except (TypeError, ValueError) as err:
         raise InputError(
-            f"origin must be two whole numbers of pixels (column, row), got {origin!r}"
+            f"origin must be two whole numbers of pixels (column, row), got {origin!r}: "
+            "give the pixel of the image file at the array's pixel (0, 0)"
         ) from err
     if method_for_gsd(gsd) != "objects":
         return []

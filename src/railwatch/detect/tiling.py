@@ -128,11 +128,15 @@ def balanced_windows(width: int, height: int, tile_px: int, overlap_px: int) -> 
     return tuple(Window(c, r, tw, th) for r in rows for c in cols)
 
 
-def _anchored_axis(size: int, tile: int, stride: int, origin: int) -> list[tuple[int, int]]:
+def _anchored_axis(
+    size: int, tile: int, stride: int, origin: int, *, shift: bool = False
+) -> list[tuple[int, int]]:
     """``(start, end)`` along one axis of ``size`` pixels whose first pixel is the file's
     pixel ``origin``: the parts inside it of the tiles ``[k * stride, k * stride + tile)``
     it meets, less a last one whose part lies inside the tile before it (that tile
-    reaches the end, so every car there is whole in it)."""
+    reaches the end, so every car there is whole in it). With ``shift`` a tile the
+    axis's ends cut short is moved back inside it to ``tile`` pixels (the whole axis
+    where it is shorter), holding the part it had."""
     k = origin // stride
     out: list[tuple[int, int]] = []
     end = origin + size
@@ -141,7 +145,15 @@ def _anchored_axis(size: int, tile: int, stride: int, origin: int) -> list[tuple
             break
         out.append((max(k * stride, origin) - origin, min(k * stride + tile, end) - origin))
         k += 1
-    return out
+    if not shift:
+        return out
+    moved: list[tuple[int, int]] = []
+    for a, b in out:
+        if b - a < tile:  # cut by an end of the axis (inner tiles are whole)
+            a, b = (0, size) if size <= tile else ((0, tile) if a == 0 else (size - tile, size))
+        if (a, b) not in moved:
+            moved.append((a, b))
+    return moved
 
 
 def anchored_windows(
@@ -152,6 +164,7 @@ def anchored_windows(
     *,
     origin: tuple[int, int] = (0, 0),
     align: int = 1,
+    shift_edges: bool = False,
 ) -> tuple[Window, ...]:
     """Windows covering a ``width`` x ``height`` image whose pixel (0, 0) is the file's
     pixel ``origin`` (column, row): the parts inside it of the tiles of a grid of
@@ -160,7 +173,11 @@ def anchored_windows(
     (so neighbours overlap by at least ``overlap_px``). The same tile gives the same
     window in the file and in any window of it that holds the whole tile; windows are
     clipped, not shifted, at the image's edges (the last one may be narrow: at least
-    ``overlap_px`` wide)."""
+    ``overlap_px`` wide), unless ``shift_edges``: then a tile the image's edge cuts is
+    moved back inside the image to ``tile_px`` a side where the image is that long (as
+    :func:`tile_windows` does), for detectors that scale a smaller tile up to their
+    input (session 34's review: onnx:PATH's letterbox scaled the 108 px corner tile of
+    a 3000 px scene at 0.5 m, 1024 px tiles, up 9.5 times)."""
     tile_windows(width, height, tile_px, overlap_px)  # same argument checks
     if align < 1:
         raise InputError(f"tile alignment must be a positive number of pixels, got {align}")
@@ -170,8 +187,8 @@ def anchored_windows(
             f"tiles of {tile_px} px with {overlap_px} px overlap leave no stride that is a "
             f"multiple of {align} px: use a larger tile"
         )
-    cols = _anchored_axis(width, tile_px, stride, origin[0])
-    rows = _anchored_axis(height, tile_px, stride, origin[1])
+    cols = _anchored_axis(width, tile_px, stride, origin[0], shift=shift_edges)
+    rows = _anchored_axis(height, tile_px, stride, origin[1], shift=shift_edges)
     return tuple(Window(c0, r0, c1 - c0, r1 - r0) for r0, r1 in rows for c0, c1 in cols)
 
 
@@ -184,11 +201,16 @@ def plan_tiles(
     overlap_m: float = DEFAULT_OVERLAP_M,
     origin: tuple[int, int] = (0, 0),
     align: int = 1,
+    multiple: int = 1,
+    shift_edges: bool = False,
 ) -> TilePlan:
     """Windows for an image at ``gsd``: overlap of at least ``overlap_m`` metres, a tile
     at least twice the overlap plus ``align`` (grown when the requested tile is too
     small), on the grid of :func:`anchored_windows` (``origin``: the file's pixel at the
-    image's pixel (0, 0); ``align``: the pixels the stride is a multiple of).
+    image's pixel (0, 0); ``align``: the pixels the stride is a multiple of;
+    ``multiple``: the pixels the tile's side is a multiple of, rounded up to it, so that
+    a tile inside the image needs no padding to the detector's alignment; ``shift_edges``
+    as :func:`anchored_windows`).
 
     Until 2026-12-05 (session 34) the windows were :func:`balanced_windows`, laid from
     the image's own corner and shrunk to its size: a window of an image was tiled
@@ -198,8 +220,15 @@ def plan_tiles(
     tile = tile_px if tile_px is not None else DEFAULT_TILE_PX
     if tile <= 0:
         raise InputError(f"tile size must be positive, got {tile}")
+    if multiple < 1:
+        raise InputError(f"tile side multiple must be a positive number of pixels, got {multiple}")
     tile = max(tile, 2 * overlap + max(1, align))
-    windows = anchored_windows(width, height, tile, overlap, origin=origin, align=align)
+    # until session 34's review a tile of a side the detector cannot take whole (1001 px
+    # at 0.3 m, where sides are multiples of 5) was padded with no data inside the image
+    tile = -(-tile // multiple) * multiple
+    windows = anchored_windows(
+        width, height, tile, overlap, origin=origin, align=align, shift_edges=shift_edges
+    )
     return TilePlan(width, height, tile, overlap, windows)
 
 
