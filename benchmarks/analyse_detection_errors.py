@@ -297,7 +297,9 @@ def replay_tile(
     finds 0 of the N boxes" on 24 of 60 scenes)."""
     h, w = valid.shape
     align, multiple = _alignment(det, gsd)
-    plan = plan_tiles(w, h, gsd, tile_px=_tile_size(det, None), align=align)
+    # as detect.api._run_tiles plans (the default detector names its alignment, so its
+    # edge tiles are clipped, not shifted; sides rounded up to ``multiple`` since ba3771a)
+    plan = plan_tiles(w, h, gsd, tile_px=_tile_size(det, None), align=align, multiple=multiple)
     if len(plan.windows) != 1:
         return None
     win = plan.windows[0]
