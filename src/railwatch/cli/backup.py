@@ -12,6 +12,7 @@ from rich.markup import escape
 from railwatch.cli._common import (
     confirm,
     console,
+    err_console,
     no_database_message,
     print_json,
     state,
@@ -75,7 +76,8 @@ lost; then BACKUP is written into it through SQLite, in one transaction. Do not 
 backup over the database file with cp: a -wal file left beside it (a run killed, a crash)
 is replayed onto the copy at the next open and mixes in the old database's last commits.
 Refused while a railwatch run processes a site of the database; stop `railwatch serve`
-too. A backup of an older railwatch is upgraded by the next command.
+too: it is refused while any other process has the database open. A backup of an older
+railwatch is upgraded by the next command (restore says so).
 
 Example: [bold]railwatch restore backups/railwatch-2026-12-05.db --yes[/]
 """
@@ -92,6 +94,7 @@ def restore_command(
     """Put BACKUP back as the SQLite database, keeping the database as it was beside it."""
     from railwatch.storage.backup import restore
     from railwatch.storage.db import sqlite_path
+    from railwatch.storage.migrate import head_revision
 
     url = state(ctx).settings().db
     target = sqlite_path(url)
@@ -104,6 +107,16 @@ def restore_command(
             console.print("Nothing restored.", highlight=False)
             return
     result = restore(url, backup_file)
+    head = head_revision()
+    if result.revision != head:  # older (a newer one is refused): said, on stderr
+        err_console.print(
+            f"note: the backup holds schema revision {escape(result.revision)}, older than "
+            f"this railwatch's {escape(head)}: the next railwatch command that opens the "
+            "database upgrades it (it says so), after which an older railwatch can no "
+            "longer open it",
+            highlight=False,
+            soft_wrap=True,
+        )
     if as_json:
         print_json(
             {
@@ -111,6 +124,7 @@ def restore_command(
                 "backup": str(result.backup),
                 "kept": str(result.kept) if result.kept else None,
                 "revision": result.revision,
+                "upgrade_pending": result.revision != head,
                 "rows": result.rows,
             }
         )

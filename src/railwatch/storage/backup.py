@@ -35,6 +35,7 @@ from sqlalchemy.exc import ArgumentError
 from railwatch.errors import InputError, StorageError
 from railwatch.storage.db import (
     SQLITE_BUSY_TIMEOUT_MS,
+    BusyError,
     NoDatabaseError,
     is_memory_url,
     sqlite_path,
@@ -204,12 +205,30 @@ def backup(url: str, dest: str | Path) -> BackupResult:
     docstring); the database is only read, and may be written by other runs meanwhile.
     Nothing is migrated: a database of an older (or newer) railwatch is copied as it is,
     so a backup taken before an upgrade is the database before it."""
+    if str(dest).strip() == "-":  # Path("-") made a file named "-" (session 34 review)
+        raise InputError(
+            "railwatch backup writes a file, not standard output ('-'): give the backup's "
+            "file name, e.g. railwatch-backup.db"
+        )
     source = _check_source(url)
-    dest = _check_dest(source, Path(dest))
+    return _backup_from(source, _check_dest(source, Path(dest)))
+
+
+def _backup_from(
+    source: Path, dest: Path, opened: sqlite3.Connection | None = None
+) -> BackupResult:
+    """Copy the database file ``source`` to the new file ``dest`` (checked, as
+    :func:`backup` does), read through ``opened`` where given (:func:`restore`'s
+    connection, which alone holds the database), else through a read-only connection."""
     partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
     try:
         try:
-            with _connection(_read_uri(source), uri=True) as src:
+            with contextlib.ExitStack() as stack:
+                src = (
+                    opened
+                    if opened is not None
+                    else stack.enter_context(_connection(_read_uri(source), uri=True))
+                )
                 _describe(src, source)  # refuse another application's database first
                 with _connection(str(partial)) as out:
                     src.backup(out)  # one step: one snapshot, writers go on (WAL)
@@ -277,8 +296,6 @@ def _no_run_holds(target: Path) -> Iterator[None]:
     :meth:`Database.exclusive` makes them) for the block, or raise :class:`BusyError`
     when a run holds one: a run that records scenes while the database is replaced
     would write its results into the restored one."""
-    from railwatch.storage.db import BusyError
-
     try:
         import fcntl
     except ImportError:  # pragma: no cover - no flock (Windows): no lock to look at
@@ -340,38 +357,96 @@ def _check_backup_file(path: Path, target: Path) -> tuple[str, dict[str, int]]:
     return revision, rows
 
 
-def _match_page_size(src: sqlite3.Connection, dst: sqlite3.Connection) -> None:
-    """Let the backup API write ``src`` into ``dst`` when their page sizes differ (a
-    backup made with another page size, e.g. by ``VACUUM INTO``): SQLite cannot change
-    the page size of a database in WAL mode ("attempt to write a readonly database"),
-    so ``dst`` leaves WAL mode first; the next railwatch connection puts it back."""
-    size = src.execute("PRAGMA page_size").fetchone()[0]
-    if dst.execute("PRAGMA page_size").fetchone()[0] == size:
-        return
-    mode = dst.execute("PRAGMA journal_mode=DELETE").fetchone()
-    if not mode or str(mode[0]).lower() != "delete":
+#: How long :func:`restore` waits for another connection to let go of the database
+#: before refusing (seconds): a short write of another command ends in time; a
+#: connection held open (``railwatch serve``, a run) never does.
+RESTORE_WAIT_S = 5.0
+
+
+def _busy(target: Path, err: BaseException | None = None) -> BusyError:
+    why = f" ({err})" if err is not None else ""
+    return BusyError(
+        f"{target} is open in another process{why} (`railwatch serve`, a railwatch run, a "
+        "sqlite3 shell, a notebook): stop it, then run railwatch restore again; nothing "
+        "was restored and the database was not changed"
+    )
+
+
+@contextlib.contextmanager
+def _sole_access(target: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to ``target`` that alone can read or write it until it is closed, or
+    :class:`BusyError` when another connection has it open.
+
+    The database leaves WAL mode (its ``-wal`` file checkpointed into it, the content
+    the same), which SQLite allows only when no other connection has it open, and the
+    connection takes an exclusive lock that it keeps (``locking_mode=EXCLUSIVE``). So
+    no commit can fall between the copy of the database as it was and the restore, to
+    be in neither (session 34 review: ``railwatch serve`` and ``event add`` committed
+    between them; the backup's pages also met a live WAL database of another page size
+    with "database is locked ... check the disk"). The next railwatch connection puts
+    WAL back."""
+    con = sqlite3.connect(str(target), timeout=RESTORE_WAIT_S, isolation_level=None)
+    try:
+        try:
+            con.execute("PRAGMA locking_mode=EXCLUSIVE")
+            mode = con.execute("PRAGMA journal_mode=DELETE").fetchone()
+            if not mode or str(mode[0]).lower() != "delete":
+                raise _busy(target)
+            con.execute("BEGIN EXCLUSIVE")
+            con.execute("COMMIT")  # the lock stays: locking_mode=EXCLUSIVE
+        except sqlite3.OperationalError as err:
+            if "locked" in str(err).lower() or "busy" in str(err).lower():
+                raise _busy(target, err) from err
+            raise
+        yield con
+    finally:
+        con.close()
+
+
+def _keep_as_it_was(target: Path, dst: sqlite3.Connection) -> Path | None:
+    """Copy the database ``target``, held alone by ``dst``, to
+    ``FILE.before-restore-STAMP.db`` beside it (checked as :func:`backup` checks), or
+    None where it holds nothing (a new or empty file)."""
+    if dst.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = target.with_name(f"{target.name}.before-restore-{stamp}.db")
+    n = 1
+    while kept.exists():  # two restores in one second: never over an earlier copy
+        n += 1
+        kept = target.with_name(f"{target.name}.before-restore-{stamp}-{n}.db")
+    try:
+        _backup_from(target, kept, dst)
+    except StorageError as err:
         raise StorageError(
-            f"the backup's pages are {size} bytes, the database's are not, and the database "
-            "could not leave WAL mode to take them (another process has it open): stop every "
-            "railwatch process on it and run railwatch restore again; nothing was restored"
-        )
+            f"the database {target} could not be copied before being replaced ({err}); "
+            f"nothing was restored. Move {target.name} and its -wal and -shm files aside "
+            "yourself (keep them), then run railwatch restore again"
+        ) from err
+    return kept
 
 
 def restore(url: str, backup_file: str | Path) -> RestoreResult:
     """Put the backup ``backup_file`` back as the SQLite database of ``url``.
 
     The backup is checked first (integrity, a schema revision this railwatch knows).
-    The database as it is now, if there is one, is first backed up beside it
-    (``FILE.before-restore-STAMP.db``, :func:`backup`), so nothing is lost; then the
-    backup's pages are written into it through SQLite's backup API, in one
-    transaction, which replaces its ``-wal`` content too. Refused while a run holds one
-    of the database's per-site locks. A backup of an older revision is migrated by the
-    next command that opens the database."""
+    Refused while a run holds one of the database's per-site locks, or while any other
+    process has the database open (``railwatch serve`` too): this one connection holds
+    it alone from start to end. The database as it is now, if there is one, is first
+    copied beside it (``FILE.before-restore-STAMP.db``, checked as :func:`backup`
+    checks), so nothing is lost; then the backup's pages are written into it through
+    SQLite's backup API, in one transaction (an interruption leaves the database as it
+    was). A backup of an older revision is migrated by the next command that opens
+    the database."""
     if is_memory_url(url):
         raise InputError(f"{url!r} is an in-memory database: there is nothing to restore into")
     target = sqlite_path(url)
     if target is None:
-        if make_url(url).get_backend_name() == "postgresql":
+        try:
+            backend = make_url(url).get_backend_name()
+        except (ArgumentError, ValueError):  # said below as "not a SQLite database URL"
+            backend = ""
+        if backend == "postgresql":
             raise InputError(
                 "railwatch restore restores SQLite databases; restore PostgreSQL with its "
                 f"own tools: {pg_dump_hint(url)}"
@@ -383,40 +458,47 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
         raise InputError(f"folder {target.parent} does not exist: create it or give another --db")
     source = Path(backup_file).expanduser().absolute()
     _check_backup_file(source, target)
-    with _no_run_holds(target):
-        kept: Path | None = None
-        wal = target.with_name(target.name + "-wal")
-        if target.exists() and (target.stat().st_size > 0 or (wal.exists() and wal.stat().st_size)):
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            kept = target.with_name(f"{target.name}.before-restore-{stamp}.db")
-            n = 1
-            while kept.exists():  # two restores in one second: never over an earlier copy
-                n += 1
-                kept = target.with_name(f"{target.name}.before-restore-{stamp}-{n}.db")
+    if not os.access(target.parent, os.W_OK):
+        raise StorageError(
+            f"folder {target.parent} cannot be written, so the database could not be kept "
+            "beside it before being replaced: nothing was restored (let this user write "
+            "there, or restore as a user who can)"
+        )
+    existed = target.exists()
+    kept: Path | None = None
+    try:
+        with _no_run_holds(target), _sole_access(target) as dst:
             try:
-                backup(url, kept)
-            except StorageError as err:
-                raise StorageError(
-                    f"the database {target} could not be copied before being replaced "
-                    f"({err}); nothing was restored. Move {target.name} and its -wal and "
-                    "-shm files aside yourself (keep them), then run railwatch restore again"
-                ) from err
-        try:
-            with (
-                _connection(f"{source.as_uri()}?mode=ro", uri=True) as src,
-                _connection(str(target)) as dst,
-            ):
-                _match_page_size(src, dst)
-                src.backup(dst)
-            with _connection(f"{target.as_uri()}?mode=ro", uri=True) as con:
-                check = [r[0] for r in con.execute("PRAGMA integrity_check")]
-                revision, rows = _describe(con, target)
-        except sqlite3.DatabaseError as err:
-            where = f" (the database as it was is kept in {kept})" if kept else ""
-            raise StorageError(
-                f"restoring {source} into {target} failed ({err}){where}: check the disk "
-                "and run railwatch restore again"
-            ) from err
+                kept = _keep_as_it_was(target, dst)
+                where = f" (and is kept in {kept})" if kept else ""
+                try:
+                    with _connection(f"{source.as_uri()}?mode=ro", uri=True) as src:
+                        src.backup(dst)  # one transaction: the old database or the new one
+                except sqlite3.DatabaseError as err:
+                    raise StorageError(
+                        f"restoring {source} into {target} failed ({err}); the database "
+                        f"is as it was{where}: check the disk and run railwatch restore "
+                        "again"
+                    ) from err
+                try:
+                    check = [r[0] for r in dst.execute("PRAGMA integrity_check")]
+                    revision, rows = _describe(dst, target)
+                except sqlite3.DatabaseError as err:
+                    raise StorageError(
+                        f"{target} was restored from {source} but could not be checked "
+                        f"({err}); the database as it was is kept in {kept}: check the disk"
+                    ) from err
+            except BaseException:
+                if not existed:  # made by this restore, held by it alone: leave no file
+                    with contextlib.suppress(OSError):
+                        target.unlink()
+                raise
+    except sqlite3.DatabaseError as err:  # the database could not be opened to be held
+        raise StorageError(
+            f"the database {target} could not be opened to be kept before being replaced "
+            f"({err}); nothing was restored. Move {target.name} and its -wal and -shm "
+            "files aside yourself (keep them), then run railwatch restore again"
+        ) from err
     if check != ["ok"]:
         raise StorageError(
             f"{target} fails SQLite's integrity check after the restore "

@@ -403,8 +403,10 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
     SQLite creates the file of a new database when it is first connected to; with
     ``create=False`` a SQLite file that is not there is a :class:`NoDatabaseError`
     instead, and nothing is created, and an empty file (0 bytes) is a
-    :class:`StorageError` left as it is (other databases are never created here: a
-    PostgreSQL database that does not exist is the server's error)."""
+    :class:`StorageError` left as it is; with ``create`` an empty file is logged as a
+    warning before a new database is made in it (``serve`` said only "no sites yet";
+    session 34 review). Other databases are never created here: a PostgreSQL database
+    that does not exist is the server's error."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as err:  # ValueError: a port that is not a number
@@ -442,6 +444,14 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
                     "short (a copy or restore that did not finish, a full disk); restore it "
                     "from a backup (`railwatch restore BACKUP`), or give the URL of an existing "
                     "railwatch database (`railwatch site add` starts a new one in it)"
+                )
+            if create and _is_empty_file(path):  # serve, site add, the demo: said, then made
+                log.warning(
+                    "database file %s is empty (0 bytes): a new, empty railwatch database is "
+                    "made in it; if it held one, it was cut short (a copy or restore that did "
+                    "not finish, a full disk): restore it from a backup (`railwatch restore "
+                    "BACKUP`)",
+                    path,
                 )
             if not parent.is_dir():
                 raise StorageError(
