@@ -238,3 +238,36 @@ def test_detection_layer_reads_the_site_once_and_reuses_its_transformer(
     assert len(layer.records) > 100
     assert len(points) <= 2, len(points)  # once for the layer, once for the reviewed scene
     assert len(built) <= 1, built  # one transformer to the site's UTM zone
+
+
+# ---------------------------------------- scene review --cars: metres under lon/lat
+
+
+@pytest.mark.parametrize("crs", [None, "EPSG:4326", "EPSG:4269"])
+def test_review_refuses_metres_read_as_lonlat(
+    yard: tuple[Database, list[int]], crs: str | None
+) -> None:
+    """Outlines in UTM metres without a 'crs' member (RFC 7946: lon/lat), or under one
+    naming a geographic CRS: refused as not lon/lat (HEAD: GEOSException 'getX called on
+    empty Point', the CLI's internal error and the web API's 500)."""
+    from railwatch.review import cars_from_feature_collection
+
+    db, ids = yard
+    rings = [_ring(X0 + 70.0 + k * CAR_STEP, TRACK_Y) for k in range(3)]
+    with db.session() as s:
+        scene = repo.get_scene(s, ids[0])
+        # the same cars in lon/lat are read (the control)
+        assert (
+            len(
+                cars_from_feature_collection(
+                    _fc([_to_lonlat(r) for r in rings], crs), scene, scene.site
+                )
+            )
+            == 3
+        )
+        with pytest.raises(InputError) as err:
+            cars_from_feature_collection(_fc(rings, crs), scene, scene.site, source="cars.geojson")
+    said = str(err.value)
+    assert said.startswith("cars.geojson: feature 0 has coordinates (e.g. 550"), said
+    assert "that are not longitude/latitude" in said
+    assert ("without a 'crs' member" if crs in (None, "EPSG:4326") else f"names ({crs}") in said

@@ -443,6 +443,31 @@ def _score(value: object, key: str, where: str) -> float | None:
     return v
 
 
+def _check_degrees(poly: Polygon, crs: str | None, where: str) -> None:
+    """An :class:`InputError` unless ``poly``'s coordinates can be longitude/latitude,
+    as its ``crs`` (a geographic one) says they are: metres taken for degrees have no
+    place on the Earth, and moved to another CRS they became infinite (`scene review
+    --cars` of UTM metres without a 'crs' member, or under one naming EPSG:4326 or
+    EPSG:4269, ended in an internal error until 2026-12-05, session 34)."""
+    xy = shapely.get_coordinates(poly)
+    if not len(xy) or (
+        np.isfinite(xy).all() and np.abs(xy[:, 0]).max() <= 360 and np.abs(xy[:, 1]).max() <= 90
+    ):
+        return  # (a car across 180 deg is joined with longitudes beyond 180)
+    said = (
+        "which a GeoJSON file without a 'crs' member (RFC 7946) or with one naming EPSG:4326 "
+        "must have"
+        if crs == WGS84
+        else f"which its 'crs' member names ({crs}, a longitude/latitude CRS)"
+    )
+    raise InputError(
+        f"{where} has coordinates (e.g. {xy[0, 0]:.6g}, {xy[0, 1]:.6g}) that are not "
+        f"longitude/latitude, {said}: give the 'crs' member of the CRS they are in, e.g. "
+        '"crs": {"type": "name", "properties": {"name": "EPSG:32652"}} (QGIS writes it when '
+        "the layer is saved in that CRS)"
+    )
+
+
 def from_feature_collection(
     fc: Mapping[str, Any], *, source: str = "", to_crs: str | None = None
 ) -> FeatureSet:
@@ -529,6 +554,8 @@ def from_feature_collection(
                 "railcar's outline; draw it as one polygon or remove the feature"
             )
         if move is not None:
+            if is_geographic(crs):
+                _check_degrees(poly, crs, f"{where} {k}")
             poly = shapely.transform(poly, move)
         props = feat.get("properties") or {}
         if not isinstance(props, Mapping):
