@@ -7,7 +7,9 @@ of the demo, as if they were the ones asked for, and ``/api/alerts?site_name=x``
 site's. Request bodies were strict already (``railwatch.web.bodies``: a member the body
 does not take is a ``422``); a query is now too: a ``422`` that names each parameter the
 endpoint does not take and lists those it does, as its OpenAPI operation declares them
-(the document is the one place they are listed, so the two cannot differ).
+(the document is the one place they are listed, so the two cannot differ). A client
+that adds parameters of its own (a cache-buster) sends ``Prefer: handling=lenient``
+(RFC 7240) to have them passed over as before (since the same session's review).
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from railwatch.web.security import require_read, require_write
 __all__ = [
     "ANY_QUERY",
     "DATE_HINT",
+    "LENIENT",
     "body_members",
     "extra_member_words",
     "known_query",
+    "lenient",
+    "list_names",
     "operation_path",
     "query_names",
 ]
@@ -46,6 +51,26 @@ ANY_QUERY: frozenset[str] = frozenset({"/api/scenes/{scene_id}/tiles/{z}/{x}/{y}
 #: Longest parameter name echoed back (the rest is cut).
 _SHOWN = 40
 
+#: RFC 7240's preference with which a client asks for a query parameter an endpoint
+#: does not take to be passed over, as before session 34 (``Prefer: handling=lenient``;
+#: 2026-12-05, session 34: strictness had no way out for a client that adds a parameter
+#: of its own, such as jQuery's ``_`` cache-buster).
+LENIENT = "handling=lenient"
+
+
+def lenient(request: Request) -> bool:
+    """Whether the request's ``Prefer`` header asks for ``handling=lenient`` (RFC 7240
+    section 4.4; the preference's name and value are case-insensitive, its parameters
+    after ``;`` ignored, several preferences separated by commas; the first ``handling``
+    counts)."""
+    for header in request.headers.getlist("prefer"):
+        for preference in header.split(","):
+            token = preference.split(";", 1)[0].strip().lower().replace(" ", "")
+            name, _, value = token.partition("=")
+            if name == "handling":
+                return value.strip('"') == "lenient"
+    return False
+
 
 def query_names(spec: dict[str, Any], path: str, method: str) -> frozenset[str] | None:
     """The query parameters the OpenAPI document ``spec`` declares for the operation
@@ -59,6 +84,26 @@ def query_names(spec: dict[str, Any], path: str, method: str) -> frozenset[str] 
         for p in operation.get("parameters", [])
         if isinstance(p, dict) and p.get("in") == "query" and "name" in p
     )
+
+
+def list_names(spec: dict[str, Any], path: str, method: str) -> frozenset[str]:
+    """The query parameters of the operation ``method`` of ``path`` in ``spec`` that take
+    several values (their schema an array, or an array or null: a detections list's
+    ``class``); the others take one."""
+    operation = spec.get("paths", {}).get(path, {}).get(method)
+    if not isinstance(operation, dict):
+        return frozenset()
+    out: set[str] = set()
+    for p in operation.get("parameters", []):
+        if not isinstance(p, dict) or p.get("in") != "query" or "name" not in p:
+            continue
+        schema = p.get("schema")
+        options: list[Any] = []
+        if isinstance(schema, dict):
+            options = [schema, *schema.get("anyOf", []), *schema.get("oneOf", [])]
+        if any(isinstance(o, dict) and o.get("type") == "array" for o in options):
+            out.add(str(p["name"]))
+    return frozenset(out)
 
 
 def body_members(spec: dict[str, Any], path: str, method: str) -> frozenset[str] | None:
@@ -98,20 +143,24 @@ def operation_path(spec: dict[str, Any], url_path: str, route_path: str) -> str 
 def _words(name: str, accepted: frozenset[str]) -> str:
     takes = ", ".join(sorted(accepted)) if accepted else "none"
     hint = f"; {DATE_HINT}" if name.lower() in {"since", "until", "from", "to", "date"} else ""
+    # '?=x' (a value without a name) said "takes no query parameter ''"
+    what = f"query parameter {name!r}" if name else "query parameter without a name ('=...')"
     return (
-        f"this endpoint takes no query parameter {name!r}, so it would not be applied: "
-        f"it takes {takes} (see /docs){hint}"
+        f"this endpoint takes no {what}, so it would not be applied: it takes {takes} "
+        f"(see /docs){hint}; a client that adds parameters of its own may send the "
+        f"header 'Prefer: {LENIENT}' to have them passed over"
     )
 
 
 async def known_query(request: Request) -> None:
     """Refuse (``422``, one error a parameter) a query parameter that the matched
     route's OpenAPI operation does not declare. Routes outside the document (the
-    dashboard's pages and files) are left alone, and so is a request that may not
+    dashboard's pages and files) are left alone, as is a request whose ``Prefer`` header
+    asks for ``handling=lenient`` (:func:`lenient`), and so is a request that may not
     read (a GET) or write (any other method): the route's own access check answers it
     (401 or 403) first, as it does a path the route cannot read."""
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not request.query_params:
+    if not isinstance(route, APIRoute) or not request.query_params or lenient(request):
         return
     allowed = require_read if request.method in ("GET", "HEAD") else require_write
     try:
@@ -126,19 +175,42 @@ async def known_query(request: Request) -> None:
     accepted = query_names(spec, template, method)
     if accepted is None:
         return
-    unknown = [k for k in dict.fromkeys(request.query_params.keys()) if k not in accepted]
-    if unknown:
-        raise RequestValidationError(
-            [
+    names = list(dict.fromkeys(request.query_params.keys()))
+    unknown = [k for k in names if k not in accepted]
+    errors: list[dict[str, Any]] = [
+        {
+            "type": "extra_forbidden",
+            "loc": ("query", _cut(k)),
+            "msg": _words(_cut(k), accepted),
+            "input": request.query_params.get(k),
+        }
+        for k in unknown
+    ]
+    # a parameter of one value given twice (?site=a&site=b) was read as its last value,
+    # the others passed over, until the review of 2026-12-05 (session 34)
+    many = list_names(spec, template, method)
+    for k in names:
+        values = request.query_params.getlist(k)
+        if k in accepted and k not in many and len(values) > 1:
+            shown = ", ".join(repr(_cut(v)) for v in values[:5])
+            more = ", ..." if len(values) > 5 else ""
+            errors.append(
                 {
-                    "type": "extra_forbidden",
-                    "loc": ("query", k if len(k) <= _SHOWN else k[:_SHOWN] + "..."),
-                    "msg": _words(k if len(k) <= _SHOWN else k[:_SHOWN] + "...", accepted),
-                    "input": request.query_params.get(k),
+                    "type": "too_many_values",
+                    "loc": ("query", k),
+                    "msg": (
+                        f"given {len(values)} times ({shown}{more}): this endpoint takes "
+                        f"one value of {k!r} and would apply only the last; give it once"
+                    ),
+                    "input": values,
                 }
-                for k in unknown
-            ]
-        )
+            )
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
 
 
 def extra_member_words(request: Request, member: str) -> str | None:

@@ -10,12 +10,14 @@ import datetime as dt
 import json
 import shutil
 import uuid
+from email.utils import parsedate_to_datetime
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.staticfiles import NotModifiedResponse
 
 from railwatch.errors import InputError, NotFoundError
 from railwatch.storage import repo
@@ -24,6 +26,7 @@ from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate, window
 from railwatch.web.params import LookupName
 from railwatch.web.routes.sites import SiteName
+from railwatch.web.routes.tiles import etag_matches
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["reports"])
@@ -199,8 +202,27 @@ def download_report(report_id: ReportId, fmt: Literal["html", "pdf"], request: R
     )
     # the ETag was sent and never honoured: a 200 with the whole file (4 MB for the demo's
     # report) to every conditional request, before 2026-12-05 (session 34)
-    etag = answer.headers.get("etag")
-    asked = {t.strip() for t in request.headers.get("if-none-match", "").split(",")}
-    if etag is not None and (etag in asked or "*" in asked):
-        return Response(status_code=304, headers={"ETag": etag})
+    if _not_modified(request, answer):
+        return NotModifiedResponse(answer.headers)
     return answer
+
+
+def _not_modified(request: Request, answer: Response) -> bool:
+    """Whether a ``GET`` may be answered ``304`` instead of ``answer`` (RFC 9110 13.1.2
+    and 13.1.3): ``If-None-Match`` holds ``*`` or ``answer``'s ``ETag`` by the weak
+    comparison, as a tile's (``W/"x"`` matches ``"x"``: a proxy that compresses the
+    file, nginx's gzip, makes the tag weak and the browser sends it back so); without
+    ``If-None-Match``, ``If-Modified-Since`` is not before ``answer``'s
+    ``Last-Modified``. Until the review of 2026-12-05 (session 34) d8aa1e1 compared the
+    tags as strings, so a weak one got the whole file, and read no date."""
+    asked = request.headers.get("if-none-match")
+    if asked is not None:
+        etag = answer.headers.get("etag")  # always there: FileResponse got the file's stat
+        return etag is not None and etag_matches(asked, etag)
+    since, modified = request.headers.get("if-modified-since"), answer.headers.get("last-modified")
+    if since is None or modified is None:
+        return False
+    try:
+        return parsedate_to_datetime(since) >= parsedate_to_datetime(modified)
+    except (TypeError, ValueError):  # a date that is no HTTP date: the whole file
+        return False
