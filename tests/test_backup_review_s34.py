@@ -187,3 +187,16 @@ def test_an_empty_file_made_a_new_database_is_said(
     assert said[0].startswith(f"database file {empty} is empty (0 bytes)")
     assert "restore it from a backup" in said[0]
     assert empty.stat().st_size > 0
+
+
+def test_the_postgresql_restore_commands_go_to_the_server_of_the_url() -> None:
+    """``createdb NEW && pg_restore -d NEW FILE`` went to the local server (or PGHOST),
+    not to the one of the URL, where railwatch was then told to look for NEW."""
+    from railwatch.storage.backup import pg_dump_hint
+
+    said = pg_dump_hint("postgresql+psycopg://rw:secret@db.example.org:5433/yard")
+    server = "postgresql://rw:***@db.example.org:5433"
+    assert f"createdb --maintenance-db='{server}/yard' NEW" in said
+    assert f"pg_restore -d '{server}/NEW' FILE" in said
+    assert "--db postgresql+psycopg://rw:***@db.example.org:5433/NEW" in said
+    assert "secret" not in said

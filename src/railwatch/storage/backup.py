@@ -63,10 +63,15 @@ def pg_dump_hint(url: str) -> str:
     """How to back up and restore the PostgreSQL database of ``url`` with its own tools
     (the URL in libpq's form, password hidden)."""
     parsed = make_url(url)
-    libpq = parsed.set(drivername="postgresql").render_as_string(hide_password=True)
+    libpq = parsed.set(drivername="postgresql")
+    shown = libpq.render_as_string(hide_password=True)
+    new = libpq.set(database="NEW").render_as_string(hide_password=True)
+    # createdb and pg_restore are given the server of the URL: with a bare NEW they went
+    # to the local server (PGHOST), not the one railwatch uses (session 34 review)
     return (
-        f"pg_dump -Fc -f FILE '{libpq}' (while railwatch runs: one consistent snapshot); "
-        f"restore into a new, empty database with createdb NEW && pg_restore -d NEW FILE "
+        f"pg_dump -Fc -f FILE '{shown}' (while railwatch runs: one consistent snapshot); "
+        f"restore into a new, empty database on the same server with createdb "
+        f"--maintenance-db='{shown}' NEW && pg_restore -d '{new}' FILE "
         f"(then give railwatch --db {parsed.set(database='NEW').render_as_string(True)})"
     )
 
