@@ -19,6 +19,7 @@ of classes that are not railcars (a DOTA model's ``plane``) are dropped.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -247,10 +248,32 @@ def _is_railwatch_network(session: Any) -> bool:
     )
 
 
+def model_version(kind: str, path: Path, *settings: object) -> str:
+    """The version scenes counted by a model file are recorded with: ``kind`` plus a
+    digest of the file's bytes, of the ``settings`` that change its boxes (class names,
+    thresholds) and of the tiled API's tile plan (since v2.9 anchored to the image
+    file's pixels, :mod:`railwatch.detect.tiling`). ``railwatch process`` counts a scene
+    again when its stored version differs, so a model retrained under the same file
+    name, other thresholds or another tile plan recount the site's scenes; until
+    session 34 every such model was version ``onnx`` (or ``ultralytics``) whatever it
+    held, and its scenes were never counted again unless ``--reprocess`` was given."""
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError as err:
+        raise InputError(f"cannot read model {path}: {err.strerror or err}") from err
+    h.update(json.dumps([repr(x) for x in settings]).encode())
+    h.update(b"|anchored tiles")
+    return f"{kind}+{h.hexdigest()[:12]}"
+
+
 class OnnxObbDetector:
     """A YOLO-OBB ONNX model run with ONNX Runtime on the CPU (see module docs)."""
 
-    version = "onnx"
+    #: ``onnx+`` a digest of the model, its class names and thresholds (:func:`model_version`)
+    version: str = "onnx"
 
     def __init__(
         self,
@@ -356,6 +379,9 @@ class OnnxObbDetector:
         self.score_threshold = float(thr) if thr is not None else SCORE_THRESHOLD
         self.nms_iou = nms_iou
         self.name = f"onnx:{self.path.name}"
+        self.version = model_version(
+            "onnx", self.path, self.names, self.score_threshold, self.nms_iou, self.input_size
+        )
         #: Preferred tile size for :func:`railwatch.detect.api.detect_array`.
         self.tile_px = max(self.input_size)
 

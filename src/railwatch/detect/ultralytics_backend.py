@@ -14,14 +14,15 @@ from typing import Any
 import numpy as np
 
 from railwatch.detect.base import Detection, OrientedBox
-from railwatch.detect.onnx_backend import SCORE_THRESHOLD, railwatch_class
+from railwatch.detect.onnx_backend import SCORE_THRESHOLD, model_version, railwatch_class
 from railwatch.errors import DetectionError, InputError, lazy_import
 
 
 class UltralyticsObbDetector:
     """Runs an Ultralytics OBB model on each tile (CPU unless torch sees a GPU)."""
 
-    version = "ultralytics"
+    #: ``ultralytics+`` a digest of the model and its threshold (onnx_backend.model_version)
+    version: str = "ultralytics"
 
     def __init__(self, path: str | Path, *, score_threshold: float | None = None) -> None:
         self.path = Path(path)
@@ -57,6 +58,9 @@ class UltralyticsObbDetector:
         self.score_threshold = score_threshold if score_threshold is not None else SCORE_THRESHOLD
         self.name = f"ultralytics:{self.path.name}"
         self.tile_px = 1024
+        self.version = model_version(
+            "ultralytics", self.path, sorted(self.class_map.items()), self.score_threshold
+        )
 
     def detect(
         self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
