@@ -54,7 +54,9 @@ const RWChart = (() => {
     const dayOf = (p) => p.day || p.when.slice(0, 10);
     const taken = (p) => ` · image taken ${p.when.slice(0, 10)} ${p.when.slice(11, 16)} UTC` +
       (p.day ? ` (${p.day} at the site${zone ? `, ${zone} nominal` : ""})` : "");
-    const W = Math.max(320, host.clientWidth || 600), H = 220;
+    // at least 280 px: a 320 px phone gives the chart 296 (320 made its page scroll
+    // sideways by 12 px; session 34)
+    const W = Math.max(280, host.clientWidth || 600), H = 220;
     const isPresence = (p) => p.usable && p.long_train_present !== null && p.long_train_present !== undefined;
     const presence = points.some(isPresence);
     // a row of its own under the axis for presence markers (above the date ticks)
