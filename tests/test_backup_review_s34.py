@@ -200,3 +200,31 @@ def test_the_postgresql_restore_commands_go_to_the_server_of_the_url() -> None:
     assert f"pg_restore -d '{server}/NEW' FILE" in said
     assert "--db postgresql+psycopg://rw:***@db.example.org:5433/NEW" in said
     assert "secret" not in said
+
+
+def test_a_hard_link_to_the_database_is_not_taken_for_its_backup(
+    filled: Path, tmp_path: Path
+) -> None:
+    """Given as BACKUP, a hard link to the database (``path.resolve()`` tells it from
+    the database) made the restore wait on the database's own lock for ever (SQLite's
+    backup loop retries a locked source): run in a child process with a time limit."""
+    link = tmp_path / "link.db"
+    link.hardlink_to(filled)
+    before = _rows(filled)
+    code = (
+        "from railwatch.errors import InputError\n"
+        "from railwatch.storage.backup import restore\n"
+        "try:\n"
+        f"    restore({_url(filled)!r}, {str(link)!r})\n"
+        "except InputError as err:\n"
+        "    print(err)\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("restore from a hard link to the database did not end in 60 s")
+    assert "is the database itself" in done.stdout, done.stderr
+    assert _rows(filled) == before
+    assert not list(filled.parent.glob("*before-restore*"))

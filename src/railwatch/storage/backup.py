@@ -337,7 +337,9 @@ def _check_backup_file(path: Path, target: Path) -> tuple[str, dict[str, int]]:
         raise InputError(f"{path} is a folder: give the backup's file")
     if not path.is_file():
         raise InputError(f"no backup at {path}: give the file `railwatch backup` wrote")
-    if path.resolve() == target:
+    if path.resolve() == target or (target.exists() and os.path.samefile(path, target)):
+        # samefile: a hard link to the database (session 34 review: it waited 30 s on
+        # its own lock, then said "database is locked ... check the disk")
         raise InputError(f"{path} is the database itself: give the backup's file")
     try:
         with _connection(f"{path.as_uri()}?mode=ro", uri=True) as con:
