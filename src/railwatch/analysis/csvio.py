@@ -41,7 +41,8 @@ locale's numeric form, their day/month order taken from the file's own dates and
 refused when the file cannot tell; Excel serial numbers. A spreadsheet's summary row
 (``Total``), a line without a date, one site spelt two ways (``Tumangang``,
 ``tumangang``) and UTF-16 without its byte-order mark are refused as such (2026-12-05,
-session 34).
+session 34); count, low and high columns formatted with three decimals (``73.000``,
+``72.500``) read where they cannot be thousands (:func:`_formatted_columns`).
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def read_when(
     if serial is None and numeric is None and _LETTERS.search(raw):
         named = _NAMED_MONTH.fullmatch(raw)
     # 2023/10/05; and 2023-10-5, but not ISO's own 2023-10-05 (most dates: left as is)
-    ymd = None if _ISO_DAY.match(raw) else _YMD.fullmatch(raw)
+    ymd = None if _ISO_START.match(raw) else _YMD.fullmatch(raw)
     iso = raw
     if ymd:  # 2023/10/05 (Excel in East Asia): the year first is never ambiguous
         iso = f"{ymd['y']}-{int(ymd['m']):02d}-{int(ymd['d']):02d}" + (ymd["time"] or "")
@@ -211,7 +212,8 @@ _NAMED_MONTH = re.compile(
     r",?[\s\-/]+(?P<year>\d{2,4})" + _CLOCK
 )
 _LETTERS = re.compile(r"[A-Za-z]{3}")
-_ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d(?!\d)")
+#: ISO 8601's own YYYY-MM-DD at the start of a date (kept as it is: no year-first rebuild)
+_ISO_START = re.compile(r"\d{4}-\d\d-\d\d(?!\d)")
 _MONTH_NAMES = (
     "january",
     "february",
@@ -371,12 +373,19 @@ def _decimal(raw: str, decimal_comma: bool) -> str:
     return raw.replace(",", ".") if decimal_comma and _DECIMAL_COMMA.fullmatch(raw) else raw
 
 
-def _number(text: str, column: str, line: int, decimal_comma: bool = False) -> float | None:
+def _number(
+    text: str, column: str, line: int, decimal_comma: bool = False, *, formatted: bool = False
+) -> float | None:
+    """A count, low or high (>= 0), or None for an empty cell. ``formatted``: the column
+    is written with three decimals throughout (:func:`_formatted_columns`), so ``73.000``
+    is 73 and ``72.500`` 72.5 (``73,000`` and ``72,500`` in a ';'-separated file)."""
     raw = text.strip()
     if raw.lower() in BLANK:
         return None
     if raw.isascii() and raw.isdigit() and len(raw) < 7:  # most counts: nothing to check
         return float(raw)
+    if formatted and _THREE_DECIMALS[decimal_comma].fullmatch(raw):
+        return float(_decimal(raw, decimal_comma))
     if decimal_comma and _THOUSANDS_POINT.fullmatch(raw):
         raise InputError(
             f"line {line}: {column} {raw!r} is ambiguous in a ';'-separated file, where a "
@@ -395,6 +404,7 @@ def _number(text: str, column: str, line: int, decimal_comma: bool = False) -> f
             f"line {line}: {column} {raw!r} is ambiguous: a point that separates thousands, "
             "as German or Dutch write them, or three decimals, which a count of railcars "
             f"does not have; write {raw.replace('.', '')} without the point{decimals}"
+            + (_FORMATTED if raw.count(".") == 1 and raw.endswith("0") else "")
         )
     if decimal_comma and _THOUSANDS_COMMA.fullmatch(raw):
         # 2026-12-05 (session 34): read as 1.073 railcars, though a count has no three
@@ -404,6 +414,7 @@ def _number(text: str, column: str, line: int, decimal_comma: bool = False) -> f
             f"thousands separator or a decimal comma with three decimals, which a count of "
             f"railcars does not have; write {raw.replace(',', '')} without the separator, "
             f"or {_two_decimals(raw, ',')} if it has decimals"
+            + (_FORMATTED if raw.endswith("0") else "")
         )
     try:
         value = float(_decimal(raw, decimal_comma))
@@ -434,6 +445,61 @@ _THOUSANDS_COMMA = re.compile(r"[1-9]\d{0,2},\d{3}")
 #: ``1.234`` in a file whose decimal separator is the point: 1.234 railcars, or a
 #: thousand as German or Dutch write it? (``0.125`` is a fraction.)
 _POINT_THOUSANDS = re.compile(r"[1-9]\d{0,2}(\.\d{3})+")
+#: A value written with three decimals (``72.500``; ``72,500`` where the comma marks
+#: decimals), by the file's decimal mark (True: the comma).
+_THREE_DECIMALS = {False: re.compile(r"\d+\.\d{3}"), True: re.compile(r"\d+,\d{3}")}
+#: What to do with a column a spreadsheet writes with three decimals (format 0.000),
+#: said of a value whose last decimal is a zero (``65.500``, ``5.000``), as such a
+#: column writes whole numbers and halves.
+_FORMATTED = (
+    " (a spreadsheet column formatted with three decimals, 0.000, writes every value so: "
+    "format the column as 0 or 0.00 before you save the CSV)"
+)
+
+
+#: Thousands of railcars no rail yard holds (the biggest hold some 10,000): a value of
+#: a column written with three decimals whose part before the point is this or more
+#: (``20.000``) is no thousand written with a point.
+_NO_YARD = 20
+
+
+def _formatted_columns(
+    rows: list[tuple[int, list[str]]], col: dict[str, int], decimal_comma: bool
+) -> tuple[list[str], tuple[int, str] | None]:
+    """The count, low and high columns a spreadsheet wrote with three decimals (a column
+    formatted 0.000: ``73.000``, ``72.500``), and the first line and value that shows it.
+
+    A column qualifies when every value in it has exactly three decimals (by the file's
+    decimal mark); the columns that qualify are read so only when one of their values
+    cannot be a thousand written with a point (``1.073``, as German write 1073): one
+    that starts with 0 (``0.500``) or has :data:`_NO_YARD` or more before its mark
+    (``73.000``: 73,000 railcars, more than any rail yard holds). Columns of ``1.000``
+    to ``19.999`` alone stay ambiguous (``12,500`` in a ';' file may be 12,500 railcars
+    written as English text writes them), each value refused. Since 2026-12-05
+    (session 34): 963d25e and e5123f0 refused each such value as a thousand, so a file
+    whose count column was formatted 0.000 was refused whole, though it read before."""
+    pattern = _THREE_DECIMALS[decimal_comma]
+    qualifying: list[str] = []
+    shown: tuple[int, str] | None = None
+    for name in ("count", "low", "high"):
+        if name not in col:
+            continue
+        seen = False
+        telling: tuple[int, str] | None = None
+        for n, r in rows:
+            value = r[col[name]].strip()
+            if value.lower() in BLANK:
+                continue
+            if not pattern.fullmatch(value):
+                break  # most files: at their first value
+            seen = True
+            if telling is None and (value[0] == "0" or int(value[:-4]) >= _NO_YARD):
+                telling = (n, value)
+        else:
+            if seen:
+                qualifying.append(name)
+                shown = shown or telling
+    return (qualifying, shown) if shown is not None else ([], None)
 
 
 def _two_decimals(raw: str, point: str) -> str:
@@ -827,6 +893,9 @@ def parse_counts_csv(
         if len(row) < len(names) and all(i in unnamed for i in range(len(row), len(names))):
             row = row + [""] * (len(names) - len(row))
         if len(row) != len(names):
+            if col["date"] < len(row):  # 'Total,143' typed below a file of more columns
+                count_at = col["count"]
+                _dated_line(row[col["date"]], row[count_at] if count_at < len(row) else "", line)
             declared = ",".join(names) + (
                 "" if sep == "," else f" (separated by {_SEPARATOR_NAMES[sep]})"
             )
@@ -884,6 +953,8 @@ def parse_counts_csv(
         ),
         None,
     )
+    #: count, low and high columns written with three decimals (73.000, 72.500)
+    formatted, formatted_at = _formatted_columns(rows, col, decimal_comma)
     out: dict[str, list[CountPoint]] = {}
     #: lines of an export's images that were never analysed, by status
     left_out: dict[str, list[int]] = {}
@@ -925,9 +996,9 @@ def parse_counts_csv(
             misfit = _day_misfit(cell("day"), line, when, utc_offset)
             if misfit is not None:
                 misfits.setdefault(cell("site").strip(), misfit)
-        count = _number(cell("count"), "count", line, decimal_comma)
-        low = _number(cell("low"), "low", line, decimal_comma)
-        high = _number(cell("high"), "high", line, decimal_comma)
+        count = _number(cell("count"), "count", line, decimal_comma, formatted="count" in formatted)
+        low = _number(cell("low"), "low", line, decimal_comma, formatted="low" in formatted)
+        high = _number(cell("high"), "high", line, decimal_comma, formatted="high" in formatted)
         usable = _flag(cell("usable"), line) and count is not None
         order_msg = "the interval must hold the count: low <= count <= high (swapped columns?)"
         if low is not None and high is not None and low > high:
@@ -1018,6 +1089,18 @@ def parse_counts_csv(
     if warn is not None:
         if note:
             warn(note)
+        if formatted_at is not None:
+            line, text = formatted_at
+            cols = " and ".join(
+                [", ".join(formatted[:-1]), formatted[-1]] if formatted[1:] else formatted
+            )
+            warn(
+                f"{cols} values such as {text!r} (line {line}) read with their three decimals "
+                f"({float(_decimal(text, decimal_comma)):g}): every value of the {cols} "
+                f"column{'s' if len(formatted) > 1 else ''} is written so, as a spreadsheet "
+                "column formatted 0.000 writes them, and not all can be a thousand written "
+                "with a point"
+            )
         if left_out:
             warn(
                 f"{_left_out_text(left_out)} left out, as `railwatch analyze SITE` leaves "
