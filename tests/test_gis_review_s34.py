@@ -217,7 +217,12 @@ def test_detection_layer_reads_the_site_once_and_reuses_its_transformer(
 
     points = []
     real_point = layers._site_point
-    monkeypatch.setattr(layers, "_site_point", lambda site: points.append(1) or real_point(site))
+
+    def counted_point(site: Any) -> Any:
+        points.append(1)
+        return real_point(site)
+
+    monkeypatch.setattr(layers, "_site_point", counted_point)
     built = []
     real_from_crs = Transformer.from_crs
 

@@ -92,7 +92,7 @@ def test_a_client_may_have_its_own_query_parameters_passed_over(world: dict[str,
     site = world["site"]
     plain = c.get(f"/api/sites/{site}/alerts", params={"limit": 5})
     assert plain.status_code == 200
-    asked = {"limit": 5, "_": "1733435000000"}  # jQuery's cache: false
+    asked: dict[str, str | int] = {"limit": 5, "_": "1733435000000"}  # jQuery's cache: false
     strict = c.get(f"/api/sites/{site}/alerts", params=asked)
     assert strict.status_code == 422
     for prefer in (

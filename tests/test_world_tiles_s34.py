@@ -17,6 +17,7 @@ import pytest
 from pyproj import Transformer
 from shapely import transform as shp_transform
 from shapely.geometry import Polygon, box
+from shapely.geometry.base import BaseGeometry
 
 from railwatch.detect.api import _pad_tile, detect_array, detect_file
 from railwatch.detect.base import Detection
@@ -131,7 +132,7 @@ def test_detect_and_process_agree_inside_the_site(tmp_path: Path) -> None:
     assert {crs for *_, crs in rows} <= {found.crs}
     inner = site.buffer(-INTERIOR_M)
 
-    def key(cls: str, score: float, poly: Polygon) -> tuple[object, ...]:
+    def key(cls: str, score: float, poly: BaseGeometry) -> tuple[object, ...]:
         c = poly.centroid
         return (round(c.x, 2), round(c.y, 2), round(poly.area, 2), cls, round(score, 5))
 
