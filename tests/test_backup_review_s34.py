@@ -29,21 +29,8 @@ from railwatch.storage import Database
 from railwatch.storage.backup import backup, restore
 from railwatch.storage.db import BusyError, make_engine
 from railwatch.storage.migrate import head_revision, upgrade
+from test_storage_ops_s34 import _rows, _url
 from web_db import populate
-
-TABLES = ("sites", "scenes", "detections", "counts", "events", "alerts", "alembic_version")
-
-
-def _url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
-def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-    try:
-        return {t: sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in TABLES}
-    finally:
-        con.close()
 
 
 @pytest.fixture

@@ -100,25 +100,34 @@ def _connection(target: str, *, uri: bool = False) -> Iterator[sqlite3.Connectio
         con.close()
 
 
-def _check_source(url: str) -> Path:
-    """The file of the SQLite database ``url``, or an error saying why there is none to
-    back up."""
+def _sqlite_file(url: str, *, nothing: str, postgres: str) -> Path:
+    """The file of the SQLite database ``url`` (not checked to exist), or an error saying
+    why there is none: an in-memory database ("there is ``nothing``"), a PostgreSQL URL
+    (``postgres`` + " tools: " the pg_dump/pg_restore commands), another URL, a folder."""
     if is_memory_url(url):
-        raise InputError(f"{url!r} is an in-memory database: there is nothing to back up")
-    source = sqlite_path(url)
-    if source is None:
+        raise InputError(f"{url!r} is an in-memory database: there is {nothing}")
+    path = sqlite_path(url)
+    if path is None:
         try:
             backend = make_url(url).get_backend_name()
         except (ArgumentError, ValueError):  # said below as "not a SQLite database URL"
             backend = ""
         if backend == "postgresql":
-            raise InputError(
-                "railwatch backup copies SQLite databases; back up PostgreSQL with its own "
-                f"tools: {pg_dump_hint(url)}"
-            )
-        raise InputError(f"{url!r} is not a SQLite database URL: nothing to back up")
-    if source.is_dir():
-        raise InputError(f"{source} is a folder, not a database file: give the database's URL")
+            raise InputError(f"{postgres} tools: {pg_dump_hint(url)}")
+        raise InputError(f"{url!r} is not a SQLite database URL: {nothing}")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a database file: give the database's URL")
+    return path
+
+
+def _check_source(url: str) -> Path:
+    """The file of the SQLite database ``url``, or an error saying why there is none to
+    back up."""
+    source = _sqlite_file(
+        url,
+        nothing="nothing to back up",
+        postgres="railwatch backup copies SQLite databases; back up PostgreSQL with its own",
+    )
     if not source.exists():
         raise NoDatabaseError(
             f"no database at {source}: give the URL of the database to back up", source
@@ -445,22 +454,11 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
     SQLite's backup API, in one transaction (an interruption leaves the database as it
     was). A backup of an older revision is migrated by the next command that opens
     the database."""
-    if is_memory_url(url):
-        raise InputError(f"{url!r} is an in-memory database: there is nothing to restore into")
-    target = sqlite_path(url)
-    if target is None:
-        try:
-            backend = make_url(url).get_backend_name()
-        except (ArgumentError, ValueError):  # said below as "not a SQLite database URL"
-            backend = ""
-        if backend == "postgresql":
-            raise InputError(
-                "railwatch restore restores SQLite databases; restore PostgreSQL with its "
-                f"own tools: {pg_dump_hint(url)}"
-            )
-        raise InputError(f"{url!r} is not a SQLite database URL: nothing to restore into")
-    if target.is_dir():
-        raise InputError(f"{target} is a folder, not a database file: give the database's URL")
+    target = _sqlite_file(
+        url,
+        nothing="nothing to restore into",
+        postgres="railwatch restore restores SQLite databases; restore PostgreSQL with its own",
+    )
     if not target.parent.is_dir():
         raise InputError(f"folder {target.parent} does not exist: create it or give another --db")
     source = Path(backup_file).expanduser().absolute()
