@@ -165,6 +165,33 @@ def draw(
     return out
 
 
+def score(
+    truth: list[Detection], dets: list[Detection], patches: np.ndarray | None
+) -> tuple[dict[str, Any], set[int]]:
+    """The boxes ``dets`` matched one to one with ``truth``: per IoU threshold
+    (``iou0.3``, ``iou0.5``) precision, recall, F1 and TP/FP/FN; at the first threshold
+    the truths ``missed`` and, where the inpainted ``patches`` are known, the false boxes
+    lying on them (``fp_on_patches``). Also the indices of the boxes that hit at the
+    first threshold (for overlays)."""
+    out: dict[str, Any] = {}
+    hit_p: set[int] = set()
+    for thr in IOU_THRESHOLDS:
+        m = match(truth, dets, thr)
+        prf = PRF(m.tp, m.fp, m.fn)
+        out[f"iou{thr}"] = {**prf.as_dict(), "tp": m.tp, "fp": m.fp, "fn": m.fn}
+        if thr == IOU_THRESHOLDS[0]:
+            hit_t = {a for a, _, _ in m.pairs}
+            hit_p = {b for _, b, _ in m.pairs}
+            out["missed"] = [i for i in range(len(truth)) if i not in hit_t]
+            if patches is not None:
+                out["fp_on_patches"] = sum(
+                    share_on(patches, d) >= PATCH_SHARE
+                    for k, d in enumerate(dets)
+                    if k not in hit_p
+                )
+    return out, hit_p
+
+
 def run(detector: str, real: Path, overlays: Path | None) -> tuple[list[dict[str, Any]], str]:
     from _images import read_rgb  # a sibling script: imported here so that tests can load this one
 
@@ -184,26 +211,12 @@ def run(detector: str, real: Path, overlays: Path | None) -> tuple[list[dict[str
             "truth": len(truth),
             "seconds": round(time.perf_counter() - t0, 2),
         }
-        for thr in IOU_THRESHOLDS:
-            m = match(truth, dets, thr)
-            prf = PRF(m.tp, m.fp, m.fn)
-            row[f"iou{thr}"] = {**prf.as_dict(), "tp": m.tp, "fp": m.fp, "fn": m.fn}
-            if thr == IOU_THRESHOLDS[0]:
-                hit_t = {a for a, _, _ in m.pairs}
-                hit_p = {b for _, b, _ in m.pairs}
-                row["missed"] = [i for i in range(len(truth)) if i not in hit_t]
-                row["types"] = type_check(truth, dets)
-                if patches is not None:
-                    row["fp_on_patches"] = sum(
-                        share_on(patches, d) >= PATCH_SHARE
-                        for k, d in enumerate(dets)
-                        if k not in hit_p
-                    )
-                if overlays is not None:
-                    overlays.mkdir(parents=True, exist_ok=True)
-                    cv2.imwrite(
-                        str(overlays / f"muttenz_{gsd}m.png"), draw(img, truth, dets, hit_p)
-                    )
+        scores, hit_p = score(truth, dets, patches)
+        row.update(scores)
+        row["types"] = type_check(truth, dets)
+        if overlays is not None:
+            overlays.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(overlays / f"muttenz_{gsd}m.png"), draw(img, truth, dets, hit_p))
         rows.append(row)
     version = getattr(det, "version", "?")
     return rows, str(version)

@@ -67,19 +67,17 @@ from bench_real_boxes import (
     IMAGE,
     LABEL_GSD,
     LABELS,
-    PATCH_SHARE,
     REAL_DEFAULT,
     draw,
     inpainted_patches,
     load_labels,
-    share_on,
+    score,
     without_ignored,
 )
 from shapely.geometry import Point
 
 from railwatch.detect.api import detect_array
 from railwatch.detect.base import Detection, Detector
-from railwatch.detect.eval import IOU_THRESHOLDS, PRF, match
 from railwatch.detect.registry import get_detector
 
 CHINA = "china_freight_panel.png"
@@ -403,26 +401,15 @@ def _muttenz_row(
         "truth": len(truth),
         "seconds": round(time.perf_counter() - t0, 2),
     }
-    for thr in IOU_THRESHOLDS:
-        mm = match(truth, dets, thr)
-        prf = PRF(mm.tp, mm.fp, mm.fn)
-        row[f"iou{thr}"] = {**prf.as_dict(), "tp": mm.tp, "fp": mm.fp, "fn": mm.fn}
-        if thr != IOU_THRESHOLDS[0]:
-            continue
-        hit_t = {a for a, _, _ in mm.pairs}
-        hit_p = {b for _, b, _ in mm.pairs}
-        row["missed"] = [i for i in range(len(truth)) if i not in hit_t]
-        if patches is not None:
-            row["fp_on_patches"] = sum(
-                share_on(patches, d) >= PATCH_SHARE for k, d in enumerate(dets) if k not in hit_p
-            )
-        if diag and row["missed"]:
-            back = to_frame(truth, rot.shape, small.shape)
-            row["diagnosis"] = diagnose(det, seen, vseen, gsd, back, row["missed"])
-        if overlays is not None:
-            overlays.mkdir(parents=True, exist_ok=True)
-            name = f"muttenz_{angle:g}deg_{shift:g}m_{method}_{gsd}m.png"
-            cv2.imwrite(str(overlays / name), draw(rot, truth, dets, hit_p))
+    scores, hit_p = score(truth, dets, patches)
+    row.update(scores)
+    if diag and row["missed"]:
+        back = to_frame(truth, rot.shape, small.shape)
+        row["diagnosis"] = diagnose(det, seen, vseen, gsd, back, row["missed"])
+    if overlays is not None:
+        overlays.mkdir(parents=True, exist_ok=True)
+        name = f"muttenz_{angle:g}deg_{shift:g}m_{method}_{gsd}m.png"
+        cv2.imwrite(str(overlays / name), draw(rot, truth, dets, hit_p))
     a = row["iou0.3"]
     print(
         f"muttenz {angle:g} deg +{shift:g} m {method} {gsd} m: {len(found)} boxes, "
