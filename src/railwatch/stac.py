@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import warnings
@@ -1330,8 +1331,7 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> tuple[Any, str | No
             crs = src.crs.to_string() if src.crs.to_epsg() is None else f"EPSG:{src.crs.to_epsg()}"
             width, height, bands, dtype = src.width, src.height, src.count, src.dtypes[0]
             file_scaling = (tuple(src.scales or ()), tuple(src.offsets or ()))
-            res = abs(src.transform.a)
-            metres = src.crs.is_projected and (src.crs.linear_units or "").startswith("met")
+            file_gsd = _file_gsd(src)
     except RasterioError as err:
         why = _short(err).removeprefix(f"{path}: ").removeprefix(f"'{path}' ").rstrip(".")
         todo = (
@@ -1351,11 +1351,15 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> tuple[Any, str | No
     declared, note = _item_scaling(item, href, int(bands), str(dtype), file_scaling)
     if declared is not None:
         meta[ITEM_SCALING_KEY] = declared
-    gsd = item.properties.get("gsd")
-    if not isinstance(gsd, int | float) or gsd <= 0:
-        if not metres:
-            raise ImageryError(f"item {item.id} has no gsd and {href} is not in metres")
-        gsd = res
+    gsd = _declared_gsd(item, href)
+    if gsd is None:
+        if file_gsd is None:
+            raise ImageryError(
+                f"item {item.id} gives no gsd, and the ground size of the pixels of {href} "
+                "cannot be measured from its CRS: add the image's ground sample distance "
+                'in metres to the item (e.g. "gsd": 0.5) and run `railwatch ingest-stac` again'
+            )
+        gsd = file_gsd
     footprint = _footprint(item)
     if not isinstance(footprint, Polygon | MultiPolygon) or footprint.is_empty:
         raise InputError(f"item {item.id} has a geometry without area")
@@ -1376,6 +1380,45 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> tuple[Any, str | No
         metadata=meta,
     )
     return info, note
+
+
+def _asset_of(item: Any, href: str) -> Any | None:
+    """The item's asset read from ``href`` (:func:`_asset_href`), or None."""
+    return next((a for a in item.assets.values() if _asset_href(a) == href), None)
+
+
+def _positive(value: Any) -> float | None:
+    """``value`` as a ground sample distance: a finite number of metres above 0, else
+    None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value > 0 else None
+
+
+def _declared_gsd(item: Any, href: str) -> float | None:
+    """The ground sample distance the item declares for its image asset ``href``: the
+    asset's own ``gsd`` (STAC common metadata, which overrides the item's for that
+    asset: a Landsat item says 30 m, its pan asset 15 m), else the item's; None when
+    neither gives a positive number (session 35: the asset's was ignored, so an image
+    of 0.5 m pixels in an item of "gsd": 30 was counted on a 30 m grid)."""
+    asset = _asset_of(item, href)
+    own = None if asset is None else _positive(asset.extra_fields.get("gsd"))
+    return own if own is not None else _positive(item.properties.get("gsd"))
+
+
+def _file_gsd(src: Any) -> float | None:
+    """The ground size of the open image's pixels in metres (geodesic in a geographic
+    CRS, as ``railwatch ingest`` measures a file), or None when it cannot be measured
+    (session 35: an item without a gsd over an image in degrees failed, with nothing to
+    do)."""
+    from pyproj.exceptions import CRSError
+
+    from railwatch.imagery.inspect import ground_gsd
+
+    try:
+        return _positive(ground_gsd(src))
+    except (RailwatchError, CRSError, ValueError, ArithmeticError):
+        return None
 
 
 def _short(err: BaseException) -> str:

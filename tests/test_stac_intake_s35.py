@@ -1,0 +1,102 @@
+"""STAC intake as an analyst meets it (session 35): the ground sample distance an asset
+declares, an image in degrees in an item without one, Landsat-style items whose red,
+green and blue are separate single-band assets, STAC 1.1 ``bands`` with the raster
+extension's ``raster:scale``/``raster:offset``, and ``--max-cloud`` over an API that
+filters (items without ``eo:cloud_cover`` are kept, as a static catalog keeps them)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from railwatch.storage import Database, repo
+
+pystac = pytest.importorskip("pystac")
+pytest.importorskip("pystac_client")
+
+from test_stac import GSD, ORIGIN, SIZE, TO_WGS, footprint, make_cog, site_db  # noqa: E402
+
+
+def write_items(path: Path, items: list[dict[str, Any]]) -> str:
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": items}))
+    return str(path)
+
+
+def item(
+    ident: str, assets: dict[str, Any], version: str = "1.0.0", **props: Any
+) -> dict[str, Any]:
+    return {
+        "type": "Feature", "stac_version": version, "id": ident, "geometry": footprint(),
+        "properties": {"datetime": "2023-10-01T02:13:00Z", **props},
+        "assets": assets, "links": [],
+    }  # fmt: skip
+
+
+def tif(href: str, *roles: str, **extra: Any) -> dict[str, Any]:
+    return {"href": href, "type": "image/tiff; application=geotiff", "roles": list(roles), **extra}
+
+
+def scene_rows(db: Database) -> list[Any]:
+    with db.session(readonly=True) as s:
+        return list(repo.list_scenes(s, "yard"))
+
+
+def write_tif(
+    path: Path, data: np.ndarray, *, crs: str = "EPSG:32652", transform: Any = None
+) -> Path:
+    import rasterio
+    from affine import Affine
+
+    count, height, width = data.shape
+    if transform is None:
+        transform = Affine(GSD, 0, ORIGIN[0], 0, -GSD, ORIGIN[1])
+    with rasterio.open(
+        path, "w", driver="COG", width=width, height=height, count=count,
+        dtype=str(data.dtype), crs=crs, transform=transform, blocksize=128,
+    ) as dst:  # fmt: skip
+        dst.write(data)
+    return path
+
+
+# ------------------------------------------------------------------ gsd
+
+
+def test_the_assets_gsd_overrides_the_items(tmp_db_url: str, tmp_path: Path) -> None:
+    """STAC common metadata on an asset overrides the item's for that asset (a Landsat
+    item says 30 m, its pan asset 15 m): the asset's 0.5 m was ignored and the scene
+    recorded 30 m, so `process` would have read a 0.5 m image on a 30 m grid."""
+    from railwatch.stac import ingest_stac
+
+    make_cog(tmp_path / "v.tif", 0)
+    doc = item("a", {"visual": tif("v.tif", "visual", gsd=0.5)}, gsd=30)
+    db = site_db(tmp_db_url)
+    summary = ingest_stac(db, "yard", write_items(tmp_path / "items.json", [doc]))
+    assert not summary.failed, summary.as_dict()
+    (scene,) = scene_rows(db)
+    assert scene.gsd == 0.5
+
+
+def test_an_image_in_degrees_without_gsd_is_measured(tmp_db_url: str, tmp_path: Path) -> None:
+    """An item without a gsd over an image in EPSG:4326 failed ("item a has no gsd and
+    ... is not in metres", nothing to do); its pixels are measured on the ground, as
+    `railwatch ingest` measures a file."""
+    from affine import Affine
+
+    from railwatch.stac import ingest_stac
+
+    lon, lat = TO_WGS.transform(*ORIGIN)
+    step = GSD / 111_000  # about 0.5 m north-south; 0.37 m east-west at 42 N
+    data = np.random.default_rng(0).integers(0, 255, (3, SIZE, SIZE), dtype=np.uint8)
+    write_tif(
+        tmp_path / "v.tif", data, crs="EPSG:4326", transform=Affine(step, 0, lon, 0, -step, lat)
+    )
+    db = site_db(tmp_db_url)
+    doc = item("a", {"visual": tif("v.tif", "visual")})
+    summary = ingest_stac(db, "yard", write_items(tmp_path / "items.json", [doc]))
+    assert not summary.failed, summary.as_dict()
+    (scene,) = scene_rows(db)
+    assert 0.38 < scene.gsd < 0.5  # sqrt(0.37 x 0.50) m
