@@ -7,7 +7,8 @@
   (GeoParquet 1.1: WKB ``geometry`` column, ``geo`` metadata) and ``counts.parquet``
   (a table).
 * ``geojson``: a directory with one RFC 7946 FeatureCollection per layer (counts as
-  features without geometry). Needs nothing beyond the core install.
+  features without geometry; coordinates rounded to 8 decimals, 1.1 mm: :func:`rounded`).
+  Needs nothing beyond the core install.
 * ``csv``: the counts table as one CSV file:
   ``pandas.read_csv(path, parse_dates=["date"])``, which ``railwatch analyze --counts``
   reads back (``analysis.csvio``: an analyst's count is read as such, ``reviewed``).
@@ -29,10 +30,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from railwatch.detect.geojson import coordinate_digits
 from railwatch.errors import InputError, lazy_import, os_reason
 from railwatch.export.layers import (
     CRS,
@@ -203,12 +206,23 @@ def _geojson_value(value: Any) -> Any:
     return value
 
 
+def rounded(geom: BaseGeometry, crs: str = CRS) -> BaseGeometry:
+    """``geom`` with its coordinates rounded as ``railwatch detect -o`` rounds its
+    GeoJSON (:func:`railwatch.detect.geojson.coordinate_digits` of ``crs``: 8 decimals
+    in degrees, 1.1 mm of latitude; 3 in metres), RFC 7946 section 11.2's advice.
+    Until 2026-12-06 (session 35) the GeoJSON export wrote full doubles
+    (129.60833042729857: 15 decimals, a few nanometres)."""
+    digits = coordinate_digits(crs)
+    return shapely.transform(geom, lambda xy: np.round(xy, digits))
+
+
 def layer_geojson(layer: Layer) -> dict[str, Any]:
-    """One layer as an RFC 7946 FeatureCollection (WGS84 lon/lat)."""
+    """One layer as an RFC 7946 FeatureCollection (WGS84 lon/lat, coordinates rounded to
+    1.1 mm: :func:`rounded`)."""
     features = []
     geoms = layer.geometries
     for i, rec in enumerate(layer.records):
-        geometry = shapely.geometry.mapping(geoms[i]) if geoms is not None else None
+        geometry = shapely.geometry.mapping(rounded(geoms[i])) if geoms is not None else None
         features.append(
             {
                 "type": "Feature",
