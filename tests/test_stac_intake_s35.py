@@ -100,3 +100,57 @@ def test_an_image_in_degrees_without_gsd_is_measured(tmp_db_url: str, tmp_path: 
     assert not summary.failed, summary.as_dict()
     (scene,) = scene_rows(db)
     assert 0.38 < scene.gsd < 0.5  # sqrt(0.37 x 0.50) m
+
+
+# ------------------------------------------------------------------ separate band assets
+
+
+def band_asset(href: str, colour: str, key: str = "eo:bands") -> dict[str, Any]:
+    name = "common_name" if key == "eo:bands" else "eo:common_name"
+    return tif(href, "data", **{key: [{"name": colour.upper(), name: colour}]})
+
+
+@pytest.mark.parametrize("key", ["eo:bands", "bands"])
+def test_separate_colour_band_assets_fail_saying_to_stack_them(
+    tmp_db_url: str, tmp_path: Path, key: str
+) -> None:
+    """A Landsat-style item (coastal, blue, green, red as single-band COGs, no visual
+    asset) was registered as a grey image of its first data asset (the coastal band)."""
+    from railwatch.stac import ingest_stac
+
+    data = np.random.default_rng(0).integers(1, 4000, (1, SIZE, SIZE), dtype=np.uint16)
+    assets = {}
+    for colour in ("coastal", "blue", "green", "red"):
+        write_tif(tmp_path / f"{colour}.tif", data)
+        assets[colour] = band_asset(f"{colour}.tif", colour, key)
+    version = "1.1.0" if key == "bands" else "1.0.0"
+    db = site_db(tmp_db_url)
+    url = write_items(tmp_path / "items.json", [item("lc", assets, version=version)])
+    summary = ingest_stac(db, "yard", url)
+    assert not summary.ingested and scene_rows(db) == []
+    (failed,) = summary.failed
+    assert failed["reason"].startswith(
+        "item lc has its colour bands as separate single-band assets (blue in 'blue', green "
+        "in 'green', red in 'red') and no asset holding them together"
+    )
+    assert "gdalbuildvrt -separate" in failed["reason"] and "--asset" in failed["reason"]
+    # naming one band is the analyst's choice: counted in grey
+    chosen = ingest_stac(db, "yard", url, asset="red")
+    assert [e["uri"] for e in chosen.ingested] == [str(tmp_path / "red.tif")]
+
+
+def test_a_visual_asset_beside_the_band_assets_is_taken(tmp_db_url: str, tmp_path: Path) -> None:
+    """Sentinel-2 on Earth Search: red, green, blue single-band COGs and a 3-band visual
+    (TCI): the visual is the image, as before."""
+    from railwatch.stac import ingest_stac
+
+    data = np.random.default_rng(0).integers(1, 4000, (1, SIZE, SIZE), dtype=np.uint16)
+    assets = {}
+    for colour in ("blue", "green", "red"):
+        write_tif(tmp_path / f"{colour}.tif", data)
+        assets[colour] = tif(f"{colour}.tif", "data")  # no band list: named by the key
+    make_cog(tmp_path / "tci.tif", 0)
+    assets["visual"] = tif("tci.tif", "visual")
+    db = site_db(tmp_db_url)
+    summary = ingest_stac(db, "yard", write_items(tmp_path / "items.json", [item("s2", assets)]))
+    assert [e["uri"] for e in summary.ingested] == [str(tmp_path / "tci.tif")], summary.as_dict()

@@ -50,6 +50,7 @@ from railwatch.imagery.inspect import (
     local_path,
     remote_access_hint,
     split_at_antimeridian,
+    stac_band_names,
     uri_scheme,
 )
 from railwatch.imagery.read import ITEM_SCALING_KEY
@@ -1220,14 +1221,46 @@ def _image_href(item: Any, asset: str | None) -> str:
     for key in _IMAGE_ASSETS:
         if key in assets and _is_raster(assets[key]):
             return _asset_href(assets[key])
-    for key, a in assets.items():
-        roles = a.roles or []
-        if _is_raster(a) and "data" in roles and key not in _MASK_ASSETS:
-            return _asset_href(a)
+    data = [
+        (key, a)
+        for key, a in assets.items()
+        if _is_raster(a) and "data" in (a.roles or []) and key not in _MASK_ASSETS
+    ]
+    split = _colour_band_assets(data)
+    if split:
+        raise InputError(
+            f"item {item.id} has its colour bands as separate single-band assets "
+            f"({', '.join(f'{colour} in {key!r}' for colour, key in split)}) and no asset "
+            "holding them together (image, visual...): railwatch counts from one image "
+            "asset. Stack them into one GeoTIFF (`gdalbuildvrt -separate rgb.vrt RED.tif "
+            "GREEN.tif BLUE.tif`, then `gdal_translate -of COG rgb.vrt rgb.tif`) and ingest "
+            "it with `railwatch ingest`, or name one band with --asset to count on it in grey"
+        )
+    if data:
+        return _asset_href(data[0][1])
     raise InputError(
         f"item {item.id} has no image asset among {', '.join(sorted(assets)) or 'none'}: "
         "name one with --asset"
     )
+
+
+def _colour_band_assets(assets: Sequence[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """The colours (red, green, blue) that ``assets`` (name, asset) hold one per
+    single-band asset, with the asset's name, when two or more do (a Landsat or
+    Sentinel-2 item's ``red``, ``green``, ``blue`` COGs), else []. Each asset's colour
+    is the common name of its one band (``eo:bands``, or STAC 1.1 ``bands``), else its
+    name. Picked as "the first data asset", one of them was registered as a grey image
+    of that band alone (session 35)."""
+    found: list[tuple[str, str]] = []
+    for key, a in assets:
+        listed = a.extra_fields.get("eo:bands", a.extra_fields.get("bands"))
+        names = stac_band_names(listed) if listed is not None else [key]
+        if names is None or len(names) != 1 or not isinstance(names[0], str):
+            continue
+        colour = names[0].strip().lower()
+        if colour in ("red", "green", "blue") and colour not in {c for c, _ in found}:
+            found.append((colour, key))
+    return found if len(found) >= 2 else []
 
 
 def _mask_asset(item: Any) -> tuple[str, str] | None:

@@ -85,6 +85,7 @@ __all__ = [
     "shadowed_alpha",
     "site_coverage",
     "split_at_antimeridian",
+    "stac_band_names",
     "transparent_entries",
     "undeclared_alpha",
     "unreadable_pixels",
@@ -1496,7 +1497,7 @@ def _parse_item(doc: Mapping[str, Any], where: Path, image: str | None = None) -
     )
 
 
-def _band_names(bands: Any) -> list[object] | None:
+def stac_band_names(bands: Any) -> list[object] | None:
     """Per-band names from a STAC band list: ``common_name`` (eo 1.x), ``eo:common_name``
     (STAC 1.1 ``bands``), else ``name``."""
     if not isinstance(bands, list) or not all(isinstance(b, dict) for b in bands):
@@ -1524,7 +1525,7 @@ def _asset_rgb(
     for source in (chosen, props):
         if source is None:
             continue
-        names = _band_names(source.get("eo:bands", source.get("bands")))
+        names = stac_band_names(source.get("eo:bands", source.get("bands")))
         if names:
             return rgb_from_names(names)
     return None
