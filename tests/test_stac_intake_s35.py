@@ -154,3 +154,67 @@ def test_a_visual_asset_beside_the_band_assets_is_taken(tmp_db_url: str, tmp_pat
     db = site_db(tmp_db_url)
     summary = ingest_stac(db, "yard", write_items(tmp_path / "items.json", [item("s2", assets)]))
     assert [e["uri"] for e in summary.ingested] == [str(tmp_path / "tci.tif")], summary.as_dict()
+
+
+# ------------------------------------------------------------------ STAC 1.1 raster bands
+
+
+def reflectance(path: Path) -> Path:
+    data = np.random.default_rng(1).integers(1000, 3000, (3, SIZE, SIZE)).astype(np.uint16)
+    return write_tif(path, data)
+
+
+def bands_11() -> list[dict[str, Any]]:
+    """STAC 1.1 bands of a 3-band reflectance asset: eo and raster extension 2.0 fields."""
+    return [
+        {"name": n, "eo:common_name": n, "raster:scale": s, "raster:offset": -0.1, "nodata": 0}
+        for n, s in (("red", 1e-4), ("green", 1e-4), ("blue", 5e-5))
+    ]
+
+
+SCALING = {"scale": [1e-4, 1e-4, 5e-5], "offset": [-0.1, -0.1, -0.1]}
+
+
+def test_stac_11_bands_scale_and_offset_are_the_items(tmp_db_url: str, tmp_path: Path) -> None:
+    """raster:scale and raster:offset in STAC 1.1 ``bands`` (raster extension 2.0) were
+    not read: only raster 1.x ``raster:bands`` were, so the bands of a STAC 1.1 item
+    were read as stored (with ``--radiometry display``, blue at half its value)."""
+    from railwatch.imagery.inspect import ITEM_SCALING_KEY
+    from railwatch.stac import ingest_stac
+
+    reflectance(tmp_path / "v.tif")
+    doc = item("a", {"visual": tif("v.tif", "data", bands=bands_11())}, version="1.1.0", gsd=0.5)
+    db = site_db(tmp_db_url)
+    summary = ingest_stac(db, "yard", write_items(tmp_path / "items.json", [doc]))
+    assert not summary.failed, summary.as_dict()
+    (scene,) = scene_rows(db)
+    assert scene.meta[ITEM_SCALING_KEY] == SCALING
+    assert scene.meta["rgb_bands"] == [1, 2, 3]
+
+
+def test_stac_11_bands_beside_a_file_are_read_by_ingest(tmp_path: Path) -> None:
+    """`railwatch ingest` reads the STAC item NAME.json beside a file the same way."""
+    from railwatch.imagery import inspect_scene
+    from railwatch.imagery.inspect import ITEM_SCALING_KEY
+
+    reflectance(tmp_path / "v.tif")
+    doc = item("a", {"image": tif("v.tif", "data", bands=bands_11())}, version="1.1.0")
+    (tmp_path / "v.json").write_text(json.dumps(doc))
+    info = inspect_scene(tmp_path / "v.tif")
+    assert info.metadata[ITEM_SCALING_KEY] == SCALING
+
+
+def test_stac_11_bands_with_a_zero_scale_say_which_field(tmp_db_url: str, tmp_path: Path) -> None:
+    from railwatch.stac import ingest_stac
+
+    reflectance(tmp_path / "v.tif")
+    bands = bands_11()
+    bands[2]["raster:scale"] = 0
+    doc = item("a", {"visual": tif("v.tif", "data", bands=bands)}, version="1.1.0", gsd=0.5)
+    db = site_db(tmp_db_url)
+    summary = ingest_stac(db, "yard", write_items(tmp_path / "items.json", [doc]))
+    (failed,) = summary.failed
+    assert failed["reason"].startswith(
+        "its image asset's bands declares a scale of 0 and an offset of -0.1 for band 3"
+    )
+    assert scene_rows(db) == []

@@ -51,6 +51,7 @@ from railwatch.imagery.inspect import (
     remote_access_hint,
     split_at_antimeridian,
     stac_band_names,
+    stac_raster_bands,
     uri_scheme,
 )
 from railwatch.imagery.read import ITEM_SCALING_KEY
@@ -1320,16 +1321,13 @@ def _item_scaling(
     file_scaling: tuple[tuple[float, ...], tuple[float, ...]],
 ) -> tuple[dict[str, list[float]] | None, str | None]:
     """The scale and offset of each band of the image asset ``href`` that only the item
-    declares (its ``raster:bands``), to record in the scene's metadata
+    declares (its ``raster:bands``, or STAC 1.1 ``bands``), to record in the scene's metadata
     (:data:`~railwatch.imagery.read.ITEM_SCALING_KEY`), and what to say of them, by
     :func:`railwatch.imagery.inspect.item_band_scaling` (which `railwatch ingest` applies
     to the STAC item beside a file): a scale of 0 or not a number, or another number of
     bands than the file's, fails the item, saying to run `railwatch ingest-stac` again."""
-    listed = None
-    for a in item.assets.values():
-        if _asset_href(a) == href:
-            listed = a.extra_fields.get("raster:bands")
-            break
+    asset = _asset_of(item, href)
+    listed, field = stac_raster_bands(None if asset is None else asset.extra_fields)
     return item_band_scaling(
         listed,
         band_count=band_count,
@@ -1337,6 +1335,7 @@ def _item_scaling(
         file_scaling=file_scaling,
         image=href,
         command="railwatch ingest-stac",
+        where=f"its image asset's {field}",
     )
 
 

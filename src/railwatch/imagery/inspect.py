@@ -86,6 +86,7 @@ __all__ = [
     "site_coverage",
     "split_at_antimeridian",
     "stac_band_names",
+    "stac_raster_bands",
     "transparent_entries",
     "undeclared_alpha",
     "unreadable_pixels",
@@ -1213,8 +1214,11 @@ class _Sidecar:
     mask_uri: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     #: The image asset's ``raster:bands`` (its bands' scale and offset, read by
-    #: :func:`item_band_scaling`), as the item lists them; None when it lists none.
+    #: :func:`item_band_scaling`), as :func:`stac_raster_bands` gives them; None when it
+    #: lists none.
     raster_bands: Any = None
+    #: Where the item lists them: ``raster:bands``, or STAC 1.1 ``bands``.
+    raster_field: str = "raster:bands"
 
 
 @contextmanager
@@ -1271,7 +1275,10 @@ def _sidecar_scaling(
         file_scaling=file_scaling,
         image=path.name,
         command=command,
-        where=f"the image asset's raster:bands in its STAC item {sidecar.metadata['sidecar']}",
+        where=(
+            f"the image asset's {sidecar.raster_field} in its STAC item "
+            f"{sidecar.metadata['sidecar']}"
+        ),
     )
 
 
@@ -1487,14 +1494,38 @@ def _parse_item(doc: Mapping[str, Any], where: Path, image: str | None = None) -
     rgb = _asset_rgb(asset, props)
     if rgb is not None:
         meta["rgb_bands"] = list(rgb)
-    listed = asset.get("raster:bands") if asset is not None else None
+    listed, listed_in = stac_raster_bands(asset)
     return _Sidecar(
         acquired=acquired,
         sensor=str(sensor) if sensor is not None else None,
         mask_uri=_mask_asset(doc.get("assets"), where.parent),
         metadata=meta,
-        raster_bands=listed if isinstance(listed, list) and listed else None,
+        raster_bands=listed,
+        raster_field=listed_in,
     )
+
+
+def stac_raster_bands(asset: Mapping[str, Any] | None) -> tuple[list[Any] | None, str]:
+    """The scale and offset of each band that the STAC asset ``asset`` (its JSON, or
+    a pystac asset's ``extra_fields``) declares, as :func:`item_band_scaling` reads
+    them (``scale``, ``offset``), with the field that lists them: the raster
+    extension 1.x ``raster:bands``, or STAC 1.1's ``bands`` with ``raster:scale`` and
+    ``raster:offset`` (raster extension 2.0; until session 35 these were not read, so
+    a STAC 1.1 item's scales were not applied). None when it lists none."""
+    if asset is None:
+        return None, "raster:bands"
+    listed = asset.get("raster:bands")
+    if isinstance(listed, list) and listed:
+        return listed, "raster:bands"
+    bands = asset.get("bands")
+    if not isinstance(bands, list) or not bands:
+        return None, "raster:bands"
+    entries = [b if isinstance(b, Mapping) else {} for b in bands]
+    if not any("raster:scale" in b or "raster:offset" in b for b in entries):
+        return None, "bands"
+    return [
+        {"scale": b.get("raster:scale"), "offset": b.get("raster:offset")} for b in entries
+    ], "bands"
 
 
 def stac_band_names(bands: Any) -> list[object] | None:
