@@ -6,9 +6,11 @@ never needs a database.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,12 +19,19 @@ from railwatch.analysis.alerts import analyze_series
 from railwatch.analysis.events import local_day, offset_text
 from railwatch.analysis.series import as_utc
 from railwatch.analysis.settings import AlertSettings
-from railwatch.analysis.types import Alert, CountPoint
+from railwatch.analysis.types import Alert, CountPoint, Event
 from railwatch.errors import NotFoundError
 from railwatch.sites import nominal_utc_offset, site_longitude
 from railwatch.storage import repo
+from railwatch.storage.db import BusyError
 from railwatch.storage.models import Alert as AlertRow
 from railwatch.storage.models import Count, Scene, Site
+from railwatch.storage.models import Event as EventRow
+
+if TYPE_CHECKING:
+    from railwatch.storage.db import Database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,17 +114,135 @@ def analyze_site(
 
     Storing, it first locks the site's row (:func:`_hold_site`): a removal of the site
     waits for the analysis to end, and an analysis that comes after a removal waits for
-    it and says the site was removed (:class:`~railwatch.errors.NotFoundError`)."""
+    it and says the site was removed (:class:`~railwatch.errors.NotFoundError`).
+
+    In a writing session on SQLite this holds the database's write lock from the first
+    read to the end of the session, the analysis included: other writers wait for it
+    (and fail past the busy timeout). :func:`analyze_and_store` takes the database
+    instead, and holds the lock only to store (since 2026-12-06, session 35)."""
     if store:
         _hold_site(session, site)
-    points = site_points(session, site)
-    events = repo.event_values(session, site)
-    offset = site_utc_offset(repo.get_site(session, site))
-    alerts = analyze_series(points, events, settings, as_of=as_of, utc_offset=offset)
-    totals = [p for p in points if p.cls == "all"]
-    if store:
-        _move_keys(session, site, alerts, utc_day_keys(alerts, points, offset))
-    changes = repo.replace_alerts(session, site, alerts) if store else None
+    row = repo.get_site(session, site)
+    inputs = _read_inputs(session, row, stamp=False)
+    alerts = _analyze(inputs, settings, as_of)
+    if not store:
+        return _result(site, alerts, inputs, None, as_of)
+    return _store(session, row, alerts, inputs, as_of, name=site)
+
+
+#: How many times :func:`analyze_and_store` analyses a site outside the write
+#: transaction before it analyses it inside one (the counts or events having changed
+#: between its read and its write each time).
+STORE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What the analysis of a site reads, and the stamp of the rows it was read from
+    (:func:`_stamp`)."""
+
+    points: list[CountPoint]
+    events: list[Event]
+    offset: timedelta
+    stamp: tuple[Any, ...]
+
+
+def _stamp(session: Session, site: Site) -> tuple[Any, ...]:
+    """Every stored value the analysis of ``site`` reads (:func:`site_points`,
+    ``repo.event_values``, :func:`site_utc_offset`), as plain rows in three statements:
+    the site's polygon, each scene's columns that a count point reads (status, usable,
+    time, quality, coverage, resolution), every count row of its scenes and its events.
+    Two equal stamps read the same points and events, so the analysis gives the same
+    alerts (it is a function of them, the settings and the as-of time). Much cheaper than
+    reading the points (no objects built, one query per table), so
+    :func:`analyze_and_store` compares it under the write lock."""
+    scenes = session.execute(
+        select(
+            Scene.id,
+            Scene.acquired_at,
+            Scene.status,
+            Scene.usable,
+            Scene.clear_fraction,
+            Scene.quality_coverage,
+            Scene.coverage,
+            Scene.gsd,
+        )
+        .where(Scene.site_id == site.id)
+        .order_by(Scene.id)
+    ).all()
+    counts = session.execute(
+        select(
+            Count.id,
+            Count.scene_id,
+            Count.cls,
+            Count.count,
+            Count.low,
+            Count.high,
+            Count.method,
+            Count.detector,
+        )
+        .join(Scene, Count.scene_id == Scene.id)
+        .where(Scene.site_id == site.id)
+        .order_by(Count.id)
+    ).all()
+    events = session.execute(
+        select(EventRow.id, EventRow.date, EventRow.label)
+        .where(EventRow.site_id == site.id)
+        .order_by(EventRow.id)
+    ).all()
+    return (
+        site.geometry_wkb,
+        tuple(tuple(r) for r in scenes),
+        tuple(tuple(r) for r in counts),
+        tuple(tuple(r) for r in events),
+    )
+
+
+def _read_inputs(session: Session, site: Site, *, stamp: bool = True) -> _Inputs:
+    """The points, events and zone of ``site`` with their :func:`_stamp` (taken first;
+    ``()`` without ``stamp``)."""
+    stamped = _stamp(session, site) if stamp else ()
+    return _Inputs(
+        points=site_points(session, site.name),
+        events=repo.event_values(session, site),
+        offset=site_utc_offset(site),
+        stamp=stamped,
+    )
+
+
+def _analyze(
+    inputs: _Inputs, settings: AlertSettings | None, as_of: datetime | None
+) -> list[Alert]:
+    return analyze_series(
+        inputs.points, inputs.events, settings, as_of=as_of, utc_offset=inputs.offset
+    )
+
+
+def _store(
+    session: Session,
+    site: Site,
+    alerts: list[Alert],
+    inputs: _Inputs,
+    as_of: datetime | None,
+    *,
+    name: str | None = None,
+) -> SiteAnalysis:
+    """Store ``alerts``, analysed from ``inputs``, as the site's alerts (in ``session``,
+    a writing one whose site row is held); ``name``: the site as the result names it
+    (its stored name by default)."""
+    _move_keys(session, site, alerts, utc_day_keys(alerts, inputs.points, inputs.offset))
+    changes = repo.replace_alerts(session, site, alerts)
+    return _result(site.name if name is None else name, alerts, inputs, changes, as_of)
+
+
+def _result(
+    site: str,
+    alerts: list[Alert],
+    inputs: _Inputs,
+    changes: repo.AlertChanges | None,
+    as_of: datetime | None,
+) -> SiteAnalysis:
+    totals = [p for p in inputs.points if p.cls == "all"]
     return SiteAnalysis(
         site=site,
         alerts=tuple(alerts),
@@ -129,7 +256,95 @@ def analyze_site(
         unchanged=0 if changes is None else changes.unchanged,
         reopened=0 if changes is None else changes.reopened,
         changed_since_ack=0 if changes is None else changes.changed_since_ack,
-        after=0 if as_of is None else _after(totals, as_of, offset),
+        after=0 if as_of is None else _after(totals, as_of, inputs.offset),
+    )
+
+
+def analyze_and_store(
+    db: Database,
+    site: str,
+    settings: AlertSettings | None = None,
+    *,
+    as_of: datetime | None = None,
+) -> SiteAnalysis:
+    """:func:`analyze_site` with ``store=True``, without holding a write transaction
+    while the analysis reads and computes (2026-12-06, session 35).
+
+    :func:`analyze_site` in a writing session held SQLite's write lock (``BEGIN
+    IMMEDIATE``) from the first read to the commit: every other writer of the database
+    (``railwatch process`` recording a scene, an acknowledgement or an event from the
+    CLI or the dashboard, another analysis) waited for the whole analysis, and failed
+    with "database is locked" past the 30 s busy timeout. Here the site's counts and
+    events are read in a read-only session (one snapshot, no write lock), analysed with
+    no transaction open, and the alerts stored in one short writing session, which holds
+    the site's row (:func:`_hold_site`), compares the :func:`_stamp` of the rows the
+    analysis read with the one read with them, and stores the alerts only where it is
+    the same: alerts never reflect counts or events that changed between the read and
+    the write (a scene recorded, reviewed or dated anew, an event added). Where it
+    changed, the analysis is run again on what is stored now, up to
+    :data:`STORE_ATTEMPTS` times; then once more inside the writing session (on SQLite
+    no other writer can commit meanwhile, as before session 35). On PostgreSQL, whose
+    writing sessions read each statement's own snapshot, a stamp that changed while that
+    last analysis ran is a :class:`~railwatch.storage.db.BusyError` and nothing is
+    stored. Acknowledgements and notes made meanwhile are kept (``repo.replace_alerts``
+    reads the alerts in the writing session). A site removed meanwhile is a
+    :class:`NotFoundError`, nothing stored."""
+    with db.session(readonly=True) as session:
+        row = repo.get_site(session, site)
+        site_id, name = row.id, row.name
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        with db.session(readonly=True) as session:
+            inputs = _read_inputs(session, _site_by_id(session, site_id, name))
+        alerts = _analyze(inputs, settings, as_of)
+        with db.session() as session:
+            row = _hold_site_id(session, site_id, name)
+            if _stamp(session, row) == inputs.stamp:
+                return _store(session, row, alerts, inputs, as_of)
+        log.info(
+            "the counts or events of site %r changed while it was analysed (try %d of %d): "
+            "analysing it again",
+            name,
+            attempt,
+            STORE_ATTEMPTS,
+        )
+    with db.session() as session:  # the last try: read, analyse and store in one
+        row = _hold_site_id(session, site_id, name)
+        inputs = _read_inputs(session, row)
+        alerts = _analyze(inputs, settings, as_of)
+        if _stamp(session, row) != inputs.stamp:
+            raise BusyError(
+                f"the counts or events of site {name!r} changed while it was analysed, "
+                f"{STORE_ATTEMPTS + 1} times in a row (another railwatch run or the "
+                "dashboard is recording images, reviews or events of it): nothing was "
+                "stored, the stored alerts are as they were; run the analysis again once "
+                "that run ends"
+            )
+        return _store(session, row, alerts, inputs, as_of)
+
+
+def _site_by_id(session: Session, site_id: int, name: str) -> Site:
+    """The site of id ``site_id`` (read by :func:`analyze_and_store` as ``name``), or
+    :class:`NotFoundError` saying it was removed while it was analysed."""
+    row = session.get(Site, site_id)
+    if row is None:
+        raise NotFoundError(_removed(name))
+    return row
+
+
+def _hold_site_id(session: Session, site_id: int, name: str) -> Site:
+    """:func:`_hold_site` for the site of id ``site_id`` (``name``), returning its row."""
+    held = session.scalar(
+        select(Site.id).where(Site.id == site_id).with_for_update(read=True, key_share=True)
+    )
+    if held is None:
+        raise NotFoundError(_removed(name))
+    return _site_by_id(session, site_id, name)
+
+
+def _removed(name: str) -> str:
+    return (
+        f"site {name!r} was removed while it was being analysed (by another "
+        "railwatch command or the dashboard): nothing was stored"
     )
 
 
@@ -157,10 +372,7 @@ def _hold_site(session: Session, site: str) -> None:
         select(Site.id).where(Site.id == row.id).with_for_update(read=True, key_share=True)
     )
     if held is None:
-        raise NotFoundError(
-            f"site {row.name!r} was removed while it was being analysed (by another "
-            "railwatch command or the dashboard): nothing was stored"
-        )
+        raise NotFoundError(_removed(row.name))
 
 
 def utc_day_keys(
@@ -198,7 +410,9 @@ def utc_day_keys(
     return out
 
 
-def _move_keys(session: Session, site: str, alerts: Iterable[Alert], old: dict[str, str]) -> None:
+def _move_keys(
+    session: Session, site: repo.SiteRef, alerts: Iterable[Alert], old: dict[str, str]
+) -> None:
     """Give a stored alert whose key moved to another day (``old``: new key -> old key,
     :func:`utc_day_keys`) its new key, so that :func:`repo.replace_alerts` updates it as
     the same alert: its acknowledgement, note and id stay (a change to what it says is

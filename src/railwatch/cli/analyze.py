@@ -371,14 +371,12 @@ def parse_zone(text: str) -> timedelta:
 
 
 def check_class_option(cls: str | None) -> None:
-    """An InputError unless ``cls`` (a --class value) is None or a series that exists."""
-    from railwatch.detect.base import ALL_CLASSES
+    """An InputError unless ``cls`` (a --class value) is None or a series that exists:
+    :func:`railwatch.storage.alert_filter.check_series`, by which `railwatch alerts` and
+    the web API's alert lists read theirs (session 35)."""
+    from railwatch.storage.alert_filter import check_series
 
-    if cls is not None and cls not in ("all", "covered", *ALL_CLASSES):
-        raise InputError(
-            f"--class {cls!r} is not a railcar class: use all (the total), covered or one of "
-            f"{', '.join(ALL_CLASSES)}"
-        )
+    check_series(cls, "--class")
 
 
 def _shown(alerts: Sequence[Alert], show: tuple[int, str | None]) -> list[Alert]:
@@ -648,21 +646,27 @@ def _analyze_db(
     store: bool,
 ) -> None:
     from railwatch.analysis.events import local_day
-    from railwatch.analysis.store import analyze_site, site_utc_offset
+    from railwatch.analysis.store import analyze_and_store, analyze_site, site_utc_offset
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
 
-    # a look-back that stores nothing reads only (never takes SQLite's write lock)
-    with open_db(ctx) as db, db.session(readonly=not store) as session:
-        # the site's days: the alerts are listed under the days their texts name
-        offset = site_utc_offset(repo.get_site(session, site))
-        # --as-of's day as given; else today at the site, the day its alerts are judged
-        # as of (session 31: today in UTC, a day behind at a UTC+12 site each morning)
-        day = f"{as_of:%Y-%m-%d}" if look_back else local_day(as_of, offset).isoformat()
-        if look_back:  # the end of that day at the site (its local day), not in UTC
-            check_as_of_at_site(as_of.date(), site, offset)
-            as_of -= offset
-        result = analyze_site(session, site, settings, as_of=as_of, store=store)
+    with open_db(ctx) as db:
+        # read only: SQLite's write lock is taken to store the alerts alone, once they
+        # are computed (analyze_and_store, session 35: before, it was held from the
+        # first read, and `railwatch process`, acknowledgements and events waited)
+        with db.session(readonly=True) as session:
+            # the site's days: the alerts are listed under the days their texts name
+            offset = site_utc_offset(repo.get_site(session, site))
+            # --as-of's day as given; else today at the site, the day its alerts are
+            # judged as of (session 31: today in UTC, a day behind at a UTC+12 site)
+            day = f"{as_of:%Y-%m-%d}" if look_back else local_day(as_of, offset).isoformat()
+            if look_back:  # the end of that day at the site (its local day), not in UTC
+                check_as_of_at_site(as_of.date(), site, offset)
+                as_of -= offset
+            if not store:  # a look-back that stores nothing
+                result = analyze_site(session, site, settings, as_of=as_of, store=False)
+        if store:
+            result = analyze_and_store(db, site, settings, as_of=as_of)
     shown = _shown(result.alerts, show)
     if as_json:
         print_json(
