@@ -46,12 +46,17 @@ def _refused(r: Any, name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", ["since", "until", "kind", "severity", "class"])
 def test_a_filter_the_alerts_do_not_take_is_refused(world: dict[str, Any], name: str) -> None:
+    """The alert lists take since, until, kind, class and min_severity since session 35
+    (tests/test_web_alert_filters_s35.py); a list without them still refuses them."""
     c: TestClient = world["client"]
-    r = c.get(f"/api/sites/{world['site']}/alerts", params={name: "x"})
+    r = c.get(f"/api/sites/{world['site']}/scenes", params={name: "x"})
     body = _refused(r, name)
-    assert "it takes active_only, limit, offset, open_only" in body["detail"]
+    assert "it takes footprint, limit, offset, status, usable" in body["detail"]
     if name in ("since", "until"):
         assert "no date filter" in body["detail"] and "`day`" in body["detail"]
+        assert "/api/alerts" in body["detail"]
+    if name == "severity":  # the alerts' is min_severity
+        _refused(c.get(f"/api/sites/{world['site']}/alerts", params={name: "x"}), name)
 
 
 def test_every_parameter_not_taken_is_named_and_the_taken_ones_still_work(
@@ -107,6 +112,12 @@ def test_what_is_taken_is_what_the_openapi_document_declares(world: dict[str, An
         "open_only",
         "limit",
         "offset",
+        # session 35
+        "since",
+        "until",
+        "min_severity",
+        "class",
+        "kind",
     }
     assert query_names(spec, "/api/scenes/{scene_id}", "get") == frozenset()
     assert query_names(spec, "/api/nothing", "get") is None

@@ -11,6 +11,7 @@ Text is stripped of surrounding whitespace before it is measured and stored.
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ __all__ = [
     "SITE_NAME_MAX",
     "TAGS_MAX",
     "TAG_MAX",
+    "calendar_error",
     "check_description",
     "check_event_date",
     "check_event_label",
@@ -35,6 +37,8 @@ __all__ = [
     "check_site_name",
     "check_tags",
     "check_year",
+    "not_a_date",
+    "parse_time",
 ]
 
 #: A site name: 1-64 letters (of any script), digits, '_', '-' or '.', starting with a
@@ -270,3 +274,62 @@ def check_note(note: str, what: str = "an acknowledgement note") -> str:
     if len(note) > NOTE_MAX:
         raise _too_long(what, note, NOTE_MAX, "shorten it, or link to a document")
     return note
+
+
+# ---------------------------------------------------------------------------- dates
+# A date or time typed by a person: the CLI's options (``--since``, ``--date``) and the
+# web API's query (the alert lists' ``since`` and ``until``) read it by these rules, with
+# the same messages (2026-12-06, session 35: they were the CLI's, in ``cli._common``).
+
+_YMD = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:$|[Tt ])")
+
+
+def calendar_error(text: str) -> str | None:
+    """Why ``text``, which starts like YYYY-MM-DD, names no day of the calendar
+    ("February 2024 has 29 days", "there is no month 13"), or None when it names one or
+    is not of that form (its other faults are the caller's to say)."""
+    m = _YMD.match(text.strip())
+    if m is None:
+        return None
+    year, month, day = (int(g) for g in m.groups())
+    if year == 0:
+        return "there is no year 0000"
+    if not 1 <= month <= 12:
+        return f"there is no month {m.group(2)} (months are 01-12)"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"{calendar.month_name[month]} {year} has {days} days"
+    return None
+
+
+def not_a_date(what: str, text: str, expected: str) -> InputError:
+    """The error of ``text`` (the value of ``what``), which is no date: an impossible
+    date is said as such (:func:`calendar_error`), other text "is not ``expected``"."""
+    why = calendar_error(text)
+    if why is not None:
+        return InputError(f"{what} {text!r} is not a valid calendar date: {why}")
+    return InputError(f"{what} {text!r} is not {expected}")
+
+
+def parse_time(
+    text: str,
+    what: str,
+    expected: str = "ISO 8601: give e.g. 2023-10-05 or 2023-10-05T02:13:00Z",
+) -> datetime:
+    """An ISO 8601 date or date and time (of ``what``) as an aware UTC datetime: a
+    date alone is midnight UTC, a time without a zone is UTC. Refused (an
+    :class:`~railwatch.errors.InputError`) as :func:`not_a_date` words it: the date must
+    be written YYYY-MM-DD, since Python's parser also takes 20231001 and week dates
+    (2023-W40-1), and a time whose zone moves it out of the years 1-9999 in UTC
+    (9999-12-31T23:00-05:00) is said to be out of range."""
+    raw = text.strip()
+    if _YMD.match(raw) is None:
+        raise not_a_date(what, text, expected)
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise not_a_date(what, text, expected) from None
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise InputError(f"{what} {text!r} is out of range in UTC: check the year") from None

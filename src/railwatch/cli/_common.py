@@ -3,7 +3,6 @@ options several commands take, confirmations."""
 
 from __future__ import annotations
 
-import calendar
 import errno
 import json
 import os
@@ -11,7 +10,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,7 +32,8 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from railwatch.errors import ConfigError, InputError, NotFoundError
-from railwatch.limits import MAX_RECORD_ID
+from railwatch.limits import MAX_RECORD_ID, calendar_error, parse_time
+from railwatch.limits import not_a_date as _not_a_date
 from railwatch.settings import Settings, get_settings, refused_settings_message
 
 if TYPE_CHECKING:
@@ -411,32 +411,9 @@ def check_record_id(value: int, kind: str, see: str) -> int:
 
 # ---------------------------------------------------------------------------- dates
 
-_YMD = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:$|[Tt ])")
-
-
-def calendar_error(text: str) -> str | None:
-    """Why ``text``, which starts like YYYY-MM-DD, names no day of the calendar
-    ("February 2024 has 29 days", "there is no month 13"), or None when it names one or
-    is not of that form (its other faults are the caller's to say)."""
-    m = _YMD.match(text.strip())
-    if m is None:
-        return None
-    year, month, day = (int(g) for g in m.groups())
-    if year == 0:
-        return "there is no year 0000"
-    if not 1 <= month <= 12:
-        return f"there is no month {m.group(2)} (months are 01-12)"
-    days = calendar.monthrange(year, month)[1]
-    if not 1 <= day <= days:
-        return f"{calendar.month_name[month]} {year} has {days} days"
-    return None
-
-
-def _not_a_date(what: str, text: str, expected: str) -> InputError:
-    why = calendar_error(text)
-    if why is not None:
-        return InputError(f"{what} {text!r} is not a valid calendar date: {why}")
-    return InputError(f"{what} {text!r} is not {expected}")
+# calendar_error, parse_time and the message of a date that is none (_not_a_date) are
+# railwatch.limits' (imported above): the web API's alert lists read their since and
+# until by the same rules (2026-12-06, session 35; they were defined here).
 
 
 def parse_day(text: str, what: str) -> date:
@@ -476,30 +453,6 @@ _DAY_AND_TIME = re.compile(
     r"|\s*(?:[Zz]|UTC|GMT|[-+−]\d{2}:?\d{2})"
     r")"
 )
-
-
-def parse_time(
-    text: str,
-    what: str,
-    expected: str = "ISO 8601: give e.g. 2023-10-05 or 2023-10-05T02:13:00Z",
-) -> datetime:
-    """An ISO 8601 date or date and time (of ``what``) as an aware UTC datetime: a
-    date alone is midnight UTC, a time without a zone is UTC. Refused as
-    :func:`parse_day` refuses (an impossible date is said as such; other text "is not
-    ``expected``"): the date must be written YYYY-MM-DD, since Python's parser also
-    takes 20231001 and week dates (2023-W40-1), and a time whose zone moves it out of
-    the years 1-9999 in UTC (9999-12-31T23:00-05:00) is said to be out of range."""
-    raw = text.strip()
-    if _YMD.match(raw) is None:
-        raise _not_a_date(what, text, expected)
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise _not_a_date(what, text, expected) from None
-    try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except OverflowError:
-        raise InputError(f"{what} {text!r} is out of range in UTC: check the year") from None
 
 
 def parse_acquisition_option(text: str | None, option: str = "--date") -> datetime | date | None:

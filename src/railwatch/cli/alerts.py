@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -12,38 +11,12 @@ from rich.markup import escape
 from railwatch.cli._common import (
     check_record_id,
     console,
-    parse_time,
     plural_s,
     print_json,
     print_table,
 )
-from railwatch.errors import InputError
 
 app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is_help=True)
-
-
-#: A --since of a date alone (a day at each alert's site), not a time
-_DAY_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-#: The widest nominal offset east of UTC (:func:`railwatch.sites.nominal_utc_offset`):
-#: an alert on local day D or later is at D 00:00 less this, in UTC, or later
-_WIDEST = timedelta(hours=12)
-
-
-def _since(text: str | None) -> datetime | date | None:
-    """``--since``: a date alone is a day at each alert's site (its local day, the day its
-    key and text name; session 31), a time with its zone an instant; None when not given."""
-    if text is None:
-        return None
-    at = parse_time(text, "--since", "a date YYYY-MM-DD")
-    return at.date() if _DAY_ONLY.fullmatch(text.strip()) else at
-
-
-def _earliest_start(day: date | None) -> datetime | None:
-    """The UTC instant ``day`` begins at the sites furthest east (None: from the start)."""
-    if day is None or day == date.min:
-        return None
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) - _WIDEST
 
 
 def _row(a: Any, day: date | None = None) -> dict[str, Any]:
@@ -116,6 +89,22 @@ def list_alerts(
             help="Only alerts of this series: all (the site total), covered or a car class.",
         ),
     ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Only alerts on or before DATE (YYYY-MM-DD, the day included), a day at each "
+            "alert's site; a time with its zone is an instant.",
+        ),
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            help="Only alerts of this kind: record, spike, shift, drop or quality; repeat the "
+            "option or separate kinds with commas (--kind record,shift).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List stored alerts, newest first.
@@ -125,43 +114,47 @@ def list_alerts(
     """
     from railwatch.analysis.events import alert_day
     from railwatch.analysis.store import site_utc_offset
-    from railwatch.analysis.types import SEVERITIES
-    from railwatch.cli.analyze import (
-        alert_cell,
-        check_class_option,
-        empty_alert_table,
-    )
+    from railwatch.cli.analyze import alert_cell, empty_alert_table
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
+    from railwatch.storage.alert_filter import (
+        AlertFilter,
+        check_min_severity,
+        check_series,
+        check_when_range,
+        parse_kinds,
+        parse_when,
+    )
 
-    if min_severity not in SEVERITIES:
-        raise InputError(f"--min-severity {min_severity!r}: use one of {', '.join(SEVERITIES)}")
-    floor = SEVERITIES.index(min_severity)
-    check_class_option(cls)
-    since_at = _since(since)  # a bad --since is said before the database is opened
-    # a day: the alerts from its earliest start at any site (UTC+12) are read, each then
-    # kept by its local day at its site, the day its key and text name
-    since_day = None if isinstance(since_at, datetime) else since_at
-    floor_at = since_at if isinstance(since_at, datetime) else _earliest_start(since_day)
+    # read by the rules the web API's alert lists read their query by (session 35); a bad
+    # value is said before the database is opened
+    check_min_severity(min_severity, "--min-severity")
+    check_series(cls, "--class")
+    since_at, until_at = parse_when(since, "--since"), parse_when(until, "--until")
+    check_when_range(since_at, until_at, ("--since", "--until"))
+    filters = AlertFilter(
+        since=since_at,
+        until=until_at,
+        min_severity=min_severity,
+        cls=cls,
+        kinds=parse_kinds(kind or [], "--kind"),
+    )
     offsets: dict[int, timedelta] = {}
     rows = []
     with open_db(ctx) as db, db.session(readonly=True) as s:
+        # a day is each alert's local day at its site, the day its key and text name; the
+        # filters are applied in SQL (a day by each site's zone)
         for a in repo.list_alerts(
-            s, site, active_only=not include_retired, open_only=unacked, since=floor_at
+            s, site, active_only=not include_retired, open_only=unacked, filters=filters
         ):
-            if SEVERITIES.index(a.severity) < floor or (cls is not None and a.cls != cls):
-                continue
             if a.site_id not in offsets:
                 offsets[a.site_id] = site_utc_offset(a.site)
-            day = alert_day(a.when, offsets[a.site_id])
-            if since_day is not None and day < since_day:
-                continue
-            rows.append(_row(a, day))
+            rows.append(_row(a, alert_day(a.when, offsets[a.site_id])))
     if as_json:
         print_json(rows)
         return
     if not rows:
-        filtered = since or unacked or floor or cls is not None
+        filtered = unacked or filters.narrows
         console.print(
             "No alerts"
             + (" matching the filters." if filtered else ".")

@@ -46,6 +46,7 @@ from railwatch.sites import (
     utm_crs_for,
     validate_site_geometry,
 )
+from railwatch.storage.alert_filter import AlertFilter, alert_conditions
 from railwatch.storage.models import (
     ANALYST,
     Alert,
@@ -2057,22 +2058,51 @@ def list_alerts(
     unacknowledged_only: bool = False,
     open_only: bool = False,
     since: datetime | None = None,
+    filters: AlertFilter | None = None,
 ) -> list[Alert]:
     """Alerts, newest first, optionally of one site. ``open_only``: those that need an
     analyst's eyes (:func:`open_alert_sql`: not acknowledged, or changed since they were
-    acknowledged); ``unacknowledged_only``: those not acknowledged, marked ones left out."""
-    q = select(Alert)
-    if site is not None:
-        q = q.where(Alert.site_id == get_site(session, site).id)
-    if active_only:
-        q = q.where(Alert.active.is_(True))
-    if unacknowledged_only:
-        q = q.where(Alert.acknowledged.is_(False))
-    if open_only:
-        q = q.where(open_alert_sql())
+    acknowledged); ``unacknowledged_only``: those not acknowledged, marked ones left out;
+    ``since``: from that instant on; ``filters``: the list's filters
+    (:class:`~railwatch.storage.alert_filter.AlertFilter`: days at each alert's site,
+    severity, series, kinds; in SQL, session 35)."""
+    cond = _alert_where(
+        session,
+        site,
+        active_only=active_only,
+        unacknowledged_only=unacknowledged_only,
+        open_only=open_only,
+        filters=filters,
+    )
     if since is not None:
-        q = q.where(Alert.when >= since)
+        cond.append(Alert.when >= since)
+    q = select(Alert).where(*cond)
     return list(session.scalars(q.order_by(Alert.when.desc(), Alert.id.desc())))
+
+
+def _alert_where(
+    session: Session,
+    site: SiteRef | None,
+    *,
+    active_only: bool,
+    unacknowledged_only: bool,
+    open_only: bool,
+    filters: AlertFilter | None,
+) -> list[ColumnElement[bool]]:
+    """The conditions of :func:`list_alerts` and :func:`alert_page`."""
+    cond: list[ColumnElement[bool]] = []
+    site_id = None if site is None else get_site(session, site).id
+    if site_id is not None:
+        cond.append(Alert.site_id == site_id)
+    if active_only:
+        cond.append(Alert.active.is_(True))
+    if unacknowledged_only:
+        cond.append(Alert.acknowledged.is_(False))
+    if open_only:
+        cond.append(open_alert_sql())
+    if filters is not None:
+        cond.extend(alert_conditions(session, filters, site_id))
+    return cond
 
 
 def alert_page(
@@ -2082,20 +2112,20 @@ def alert_page(
     active_only: bool = True,
     unacknowledged_only: bool = False,
     open_only: bool = False,
+    filters: AlertFilter | None = None,
     limit: int,
     offset: int = 0,
 ) -> tuple[list[Alert], int]:
     """One page of :func:`list_alerts` (same filters, same order: newest first), read in
     SQL, and how many alerts match in all."""
-    cond = []
-    if site is not None:
-        cond.append(Alert.site_id == get_site(session, site).id)
-    if active_only:
-        cond.append(Alert.active.is_(True))
-    if unacknowledged_only:
-        cond.append(Alert.acknowledged.is_(False))
-    if open_only:
-        cond.append(open_alert_sql())
+    cond = _alert_where(
+        session,
+        site,
+        active_only=active_only,
+        unacknowledged_only=unacknowledged_only,
+        open_only=open_only,
+        filters=filters,
+    )
     total = int(session.scalar(select(func.count(Alert.id)).where(*cond)) or 0)
     rows = session.scalars(
         select(Alert)

@@ -3,10 +3,12 @@
 Before 2026-12-05 (session 34) FastAPI passed over any query parameter an endpoint did
 not declare: a script asking ``/api/sites/tumangang/alerts?since=2024-01-01`` (or
 ``?kind=record``, ``?severity=high``, ``?class=tank``) got a ``200`` with all 90 alerts
-of the demo, as if they were the ones asked for, and ``/api/alerts?site_name=x`` every
-site's. Request bodies were strict already (``railwatch.web.bodies``: a member the body
-does not take is a ``422``); a query is now too: a ``422`` that names each parameter the
-endpoint does not take and lists those it does, as its OpenAPI operation declares them
+of the demo, as if they were the ones asked for (the alert lists take ``since``,
+``until``, ``kind``, ``class`` and ``min_severity`` since session 35), and
+``/api/alerts?site_name=x`` every site's. Request bodies were strict already
+(``railwatch.web.bodies``: a member the body does not take is a ``422``); a query is now
+too: a ``422`` that names each parameter the endpoint does not take and lists those it
+does, as its OpenAPI operation declares them
 (the document is the one place they are listed, so the two cannot differ). A client
 that adds parameters of its own (a cache-buster) sends ``Prefer: handling=lenient``
 (RFC 7240) to have them passed over as before (since the same session's review).
@@ -38,10 +40,12 @@ __all__ = [
     "query_names",
 ]
 
-#: What a client asking a list for dates is told: the API has no date filter.
+#: What a client asking a list for dates is told: only the alert lists filter by date
+#: (``since`` and ``until``, since 2026-12-06, session 35).
 DATE_HINT = (
-    "the API has no date filter: page through the list (limit, offset), newest first "
-    "for alerts, and pick by each item's `day`"
+    "this endpoint has no date filter (the alert lists, /api/alerts and "
+    "/api/sites/{site}/alerts, take since and until): page through the list (limit, "
+    "offset) and pick by each item's `day`"
 )
 
 #: Operations that take any query: map tiles, whose URL template map clients may give

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from railwatch.errors import AlreadyExistsError, NotFoundError
+from railwatch.analysis.types import SEVERITIES
+from railwatch.errors import AlreadyExistsError, InputError, NotFoundError
 from railwatch.limits import NOTE_MAX
 from railwatch.storage import repo
+from railwatch.storage.alert_filter import (
+    AlertFilter,
+    check_min_severity,
+    check_series,
+    check_when_range,
+    parse_kinds,
+    parse_when,
+)
 from railwatch.storage.models import Alert
 from railwatch.storage.serialize import alert_dict
 from railwatch.web.days import SiteDays
@@ -22,6 +33,8 @@ from railwatch.web.routes.sites import SiteName
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["alerts"])
+
+_T = TypeVar("_T")
 
 #: An alert id: a positive number in digits 0-9; one that names no alert, however large,
 #: is a 404 (see :data:`railwatch.web.routes.scenes.SceneId`)
@@ -68,7 +81,14 @@ class AckIn(BaseModel):
 OPEN_ONLY = (
     "Only open alerts, those that need an analyst's eyes: not acknowledged, or acknowledged "
     "and changed since (another count, explanation or image: `metrics.changed_since_ack` "
-    "holds what was acknowledged). Before session 30 the changed ones were left out."
+    "holds what was acknowledged). Before session 30 the changed ones were left out. As "
+    "`railwatch alerts --unacked`."
+)
+
+#: What ``active_only`` keeps; false lists the retired ones too, as ``railwatch alerts --all``
+ACTIVE_ONLY = (
+    "Hide retired alerts (acknowledged alerts that re-analysis no longer raises); false "
+    "lists them too, as `railwatch alerts --all`."
 )
 
 
@@ -89,6 +109,86 @@ def alert_json(alert: Alert, days: SiteDays | None = None) -> dict[str, Any]:
     return out
 
 
+def alert_filters(
+    since: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only alerts on or after this day: a date YYYY-MM-DD is a day at "
+            "each alert's site (its `day`, the day its text names); a date and time with its "
+            "zone (2024-02-05T00:00Z; without a zone, UTC) is an instant. As `railwatch "
+            "alerts --since`.",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only alerts on or before this day (the day included), read as "
+            "`since`. As `railwatch alerts --until`.",
+        ),
+    ] = None,
+    min_severity: Annotated[
+        str,
+        Query(
+            max_length=16,
+            description="Only alerts from this severity up: info, low, medium, high. As "
+            "`railwatch alerts --min-severity`.",
+            json_schema_extra={"enum": list(SEVERITIES)},
+        ),
+    ] = "info",
+    cls: Annotated[
+        str | None,
+        Query(
+            alias="class",
+            max_length=32,
+            description="Only alerts of this series: all (the site total), covered or a car "
+            "class (boxcar, gondola, hopper, tank, flat, container, locomotive, railcar). As "
+            "`railwatch alerts --class`.",
+        ),
+    ] = None,
+    kind: Annotated[
+        list[Annotated[str, Query(max_length=64)]] | None,
+        Query(
+            max_length=10,
+            description="Only alerts of these kinds: record, spike, shift, drop, quality; "
+            "repeat the parameter (kind=record&kind=shift) or separate kinds with commas "
+            "(kind=record,shift). As `railwatch alerts --kind`.",
+        ),
+    ] = None,
+) -> AlertFilter:
+    """Dependency: an alert list's filters, read by the CLI's rules
+    (:mod:`railwatch.storage.alert_filter`, session 35); a bad value is a 422 naming the
+    parameter, the value and what it may be (each bad parameter one error)."""
+    errors: list[dict[str, Any]] = []
+
+    def read(name: str, given: Any, parse: Callable[[], _T]) -> _T | None:
+        try:
+            return parse()
+        except InputError as err:
+            errors.append(
+                {"type": "value_error", "loc": ("query", name), "msg": str(err), "input": given}
+            )
+            return None
+
+    since_at = read("since", since, lambda: parse_when(since, "since"))
+    until_at = read("until", until, lambda: parse_when(until, "until"))
+    read("min_severity", min_severity, lambda: check_min_severity(min_severity, "min_severity"))
+    read("class", cls, lambda: check_series(cls, "class"))
+    kinds = read("kind", kind, lambda: parse_kinds(kind or [], "kind"))
+    if not errors:
+        read("until", until, lambda: check_when_range(since_at, until_at, ("since", "until")))
+    if errors:
+        raise RequestValidationError(errors)
+    return AlertFilter(
+        since=since_at, until=until_at, min_severity=min_severity, cls=cls, kinds=kinds or ()
+    )
+
+
+#: An alert list's filters (since, until, min_severity, class, kind).
+Filters = Annotated[AlertFilter, Depends(alert_filters)]
+
+
 def _list(
     request: Request,
     response: Response,
@@ -97,13 +197,17 @@ def _list(
     site: str | None,
     active_only: bool,
     open_only: bool,
+    filters: AlertFilter,
 ) -> dict[str, Any]:
     with read_session(db) as s:
+        # filtered in SQL: the page and its total (the envelope's, X-Total-Count, Link)
+        # count only the alerts that match (session 35)
         rows, total = repo.alert_page(
             s,
             site,
             active_only=active_only,
             open_only=open_only,
+            filters=filters,
             limit=page.limit,
             offset=page.offset,
         )
@@ -118,14 +222,15 @@ def list_alerts(
     response: Response,
     db: DB,
     page: Paging,
+    filters: Filters,
     site: Annotated[
         str | None, Query(max_length=64, description="Only this site."), LookupName
     ] = None,
-    active_only: Annotated[bool, Query(description="Hide retired alerts.")] = True,
+    active_only: Annotated[bool, Query(description=ACTIVE_ONLY)] = True,
     open_only: Annotated[bool, Query(description=OPEN_ONLY)] = False,
 ) -> dict[str, Any]:
     """Alerts, newest first."""
-    return _list(request, response, db, page, site, active_only, open_only)
+    return _list(request, response, db, page, site, active_only, open_only, filters)
 
 
 @router.get(
@@ -137,11 +242,12 @@ def site_alerts(
     response: Response,
     db: DB,
     page: Paging,
-    active_only: Annotated[bool, Query(description="Hide retired alerts.")] = True,
+    filters: Filters,
+    active_only: Annotated[bool, Query(description=ACTIVE_ONLY)] = True,
     open_only: Annotated[bool, Query(description=OPEN_ONLY)] = False,
 ) -> dict[str, Any]:
     """Alerts of one site, newest first, with their explanations."""
-    return _list(request, response, db, page, site, active_only, open_only)
+    return _list(request, response, db, page, site, active_only, open_only, filters)
 
 
 @router.get("/alerts/{alert_id}", dependencies=[Depends(require_read)], summary="Get an alert")
