@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -15,10 +16,12 @@ import pytest
 
 from railwatch.storage import Database, repo
 
-pystac = pytest.importorskip("pystac")
+pytest.importorskip("pystac")
 pytest.importorskip("pystac_client")
 
-from test_stac import GSD, ORIGIN, SIZE, TO_WGS, footprint, make_cog, site_db  # noqa: E402
+import pystac
+
+from test_stac import GSD, ORIGIN, SIZE, TO_WGS, footprint, make_cog, site_db
 
 
 def write_items(path: Path, items: list[dict[str, Any]]) -> str:
@@ -218,3 +221,80 @@ def test_stac_11_bands_with_a_zero_scale_say_which_field(tmp_db_url: str, tmp_pa
         "its image asset's bands declares a scale of 0 and an offset of -0.1 for band 3"
     )
     assert scene_rows(db) == []
+
+
+# ------------------------------------------------------------------ --max-cloud over an API
+
+
+def holds(expr: Any, props: dict[str, Any]) -> bool | None:
+    """A CQL2-JSON expression of ``<=``, ``isNull`` and ``or`` evaluated as an API's
+    database does: a comparison with a missing value is unknown (None), never true."""
+    op, args = expr["op"], expr["args"]
+    if op == "isNull":
+        return props.get(args[0]["property"]) is None
+    if op == "<=":
+        value = props.get(args[0]["property"])
+        return None if value is None else bool(value <= args[1])
+    if op == "or":
+        found = [holds(a, props) for a in args]
+        return True if any(found) else (None if None in found else False)
+    raise AssertionError(f"unexpected CQL2 op {op}")
+
+
+class CloudApi(pystac.Catalog):
+    """A STAC API with the filter and query extensions (``extensions``), which returns
+    the items its filter or query keeps, as a database evaluates them."""
+
+    def __init__(self, docs: list[dict[str, Any]], extensions: tuple[str, ...]) -> None:
+        super().__init__("api", "a STAC API")
+        self.docs, self.extensions = docs, extensions
+        self.calls: list[dict[str, Any]] = []
+
+    def conforms_to(self, what: str) -> bool:
+        return what in self.extensions
+
+    def search(self, **kwargs: Any) -> Any:
+        self.calls.append(kwargs)
+        docs = self.docs
+        if kwargs.get("filter") is not None:
+            docs = [d for d in docs if holds(kwargs["filter"], d["properties"])]
+        for name, test in (kwargs.get("query") or {}).items():
+            docs = [d for d in docs if d["properties"].get(name) is not None]
+            docs = [d for d in docs if d["properties"][name] <= test["lte"]]
+        return SimpleNamespace(items_as_dicts=lambda: iter(docs))
+
+
+@pytest.mark.parametrize("extensions", [("FILTER",), ("QUERY",), ("FILTER", "QUERY")])
+def test_max_cloud_over_an_api_keeps_items_without_a_cloud_cover(
+    tmp_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extensions: tuple[str, ...]
+) -> None:
+    """A static catalog keeps the items without eo:cloud_cover under --max-cloud (the
+    scene's quality is judged when processed); an API search was sent `eo:cloud_cover
+    <= N` alone, which drops them, so the same items searched in an API lost those."""
+    from railwatch import stac
+
+    docs = []
+    for k, cloud in enumerate((5.0, 80.0, None, ...)):
+        make_cog(tmp_path / f"{k}.tif", k)
+        props: dict[str, Any] = (
+            {"gsd": 0.5} if cloud is ... else {"gsd": 0.5, "eo:cloud_cover": cloud}
+        )
+        doc = item(f"i{k}", {"visual": tif(str(tmp_path / f"{k}.tif"), "visual")}, **props)
+        docs.append({**doc, "collection": "yards"})
+    api = CloudApi(docs, extensions)
+
+    def items(
+        url: str, site_geom: Any, collections: Any, since: Any, until: Any, *rest: Any
+    ) -> Any:
+        return stac._search(api, url, site_geom, collections, since, until, 40.0)
+
+    monkeypatch.setattr(stac, "_items", items)
+    db = site_db(tmp_db_url)
+    summary = stac.ingest_stac(db, "yard", "https://example.test/stac", max_cloud=40.0)
+    assert sorted(e["file"] for e in summary.ingested) == ["yards/i0", "yards/i2", "yards/i3"], (
+        summary.as_dict()
+    )
+    assert not summary.failed, summary.as_dict()
+    # an API that cannot filter on "or null" sends no cloud query: the item is told skipped
+    said = [e["reason"] for e in summary.skipped]
+    assert said == ([] if "FILTER" in extensions else ["cloud cover 80% above --max-cloud 40"])

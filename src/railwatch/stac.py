@@ -448,16 +448,29 @@ def _search(
     until: datetime | None,
     max_cloud: float | None,
 ) -> _Search:
-    """The items of a STAC API search (the API applies the filters it supports)."""
+    """The items of a STAC API search (the API applies the filters it supports).
+
+    ``max_cloud`` keeps, as a static catalog's items are kept, the items without an
+    ``eo:cloud_cover``: a CQL2 filter ``eo:cloud_cover <= N or eo:cloud_cover is null``
+    where the API has the filter extension; where it has only the query extension,
+    which cannot say "or null", the cloud cover is checked per item here (each item
+    above it listed as skipped). Until session 35 the API was sent ``<= N`` alone,
+    which drops every item without a cloud cover (a comparison with a missing value is
+    false), so an API search lost the scenes a static catalog of the same items kept."""
     datetime_range = None
     if since is not None or until is not None:
         datetime_range = [since, until]
     kwargs: dict[str, Any] = {}
     if max_cloud is not None and client.conforms_to("FILTER"):
-        kwargs["filter"] = {"op": "<=", "args": [{"property": "eo:cloud_cover"}, max_cloud]}
+        cloud = {"property": "eo:cloud_cover"}
+        kwargs["filter"] = {
+            "op": "or",
+            "args": [
+                {"op": "<=", "args": [cloud, max_cloud]},
+                {"op": "isNull", "args": [cloud]},
+            ],
+        }
         kwargs["filter_lang"] = "cql2-json"
-    elif max_cloud is not None and client.conforms_to("QUERY"):
-        kwargs["query"] = {"eo:cloud_cover": {"lte": max_cloud}}
     kwargs["collections"] = list(collections) or None
     kwargs["datetime"] = datetime_range
     return _Search(client, url, site_geom, kwargs)
