@@ -88,16 +88,25 @@ def test_a_model_of_several_classes_without_names_is_refused(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(
-    ("shape", "names"),
-    [((1, 300, 7), "{0: 'railcar'}"), ((1, 300, 7), None), ((1, 100, 6), None)],
+    ("shape", "names", "layout"),
+    [((1, 300, 7), "{0: 'railcar'}", "end2end"), ((1, 100, 6), None, "rows")],
 )
-def test_an_output_with_the_candidates_first_is_named(
-    tmp_path: Path, shape: tuple[int, ...], names: str | None
+def test_an_output_with_the_candidates_first_is_read(
+    tmp_path: Path, shape: tuple[int, ...], names: str | None, layout: str
 ) -> None:
     """An export with NMS, (1, 300, 7), was read as 295 classes of 7 candidates (no names:
-    all 'railcar', decoded as garbage) or refused as a wrong number of class names."""
+    all 'railcar', decoded as garbage) or refused as a wrong number of class names; from
+    session 22 it was refused ("export the raw OBB head"), and since session 35 it is
+    read, as is a transposed head (test_byom_onnx_s35)."""
     path = _model(tmp_path / "m.onnx", shape, names)
-    with pytest.raises(DetectionError, match=r"looks like candidates first.*nms=False"):
+    det = get_detector(f"onnx:{path}")
+    assert isinstance(det, OnnxObbDetector) and det.layout == layout
+
+
+def test_an_end_to_end_output_without_names_is_refused(tmp_path: Path) -> None:
+    """Its class column is an index into names the model does not carry."""
+    path = _model(tmp_path / "m.onnx", (1, 300, 7))
+    with pytest.raises(DetectionError, match=r"no class names .*end2end.*\?classes="):
         get_detector(f"onnx:{path}")
 
 

@@ -1,11 +1,27 @@
-"""Oriented-box ONNX models in the Ultralytics YOLO-OBB output layout.
+"""Oriented-box ONNX models in the Ultralytics YOLO-OBB output layouts.
 
-The model takes ``(1, 3, H, W)`` float32 RGB in 0–1 and returns ``(1, 4 + nc + 1, N)``:
-per candidate ``cx, cy, w, h`` (input pixels), ``nc`` class scores, and the box angle in
-radians (the ``w`` side points along ``(cos a, sin a)`` in image coordinates). Tiles are
-letterboxed to the model size (centred, grey 114 padding, as Ultralytics does), boxes
-are mapped back to tile pixels, ``w``/``h`` become car length/width, and duplicates are
-removed by rotated NMS on polygon IoU.
+The model takes ``(B, 3, H, W)`` RGB in 0–1 (float32, or float16 for a ``half=True``
+export; ``(B, 1, H, W)`` grey for a one-band model) and returns one of the layouts
+Ultralytics exports (``ultralytics/nn/modules/head.py``, ``engine/exporter.py``):
+
+* ``raw``: ``(B, 4 + nc + 1, N)`` (``yolo export model=best.pt format=onnx``): per
+  candidate ``cx, cy, w, h`` (input pixels), ``nc`` class scores, and the angle in
+  radians (the ``w`` side points along ``(cos a, sin a)`` in image coordinates, y down,
+  as Ultralytics' ``xywhr2xyxyxyxy``);
+* ``rows``: the same transposed, ``(B, N, 4 + nc + 1)``;
+* ``end2end``: ``(B, max_det, 7)`` rows of ``cx, cy, w, h, score, class index, angle``,
+  an export with NMS built in (``nms=True``) or a YOLO26 end-to-end head; told by the
+  metadata Ultralytics writes (``end2end``, ``args`` ``nms``), else by the shape.
+
+Only the first image of a fixed batch above 1 is used (the rest are zeros). Each tile
+is first resampled to the model's ground sample distance when it is known (``?gsd=``
+or the sidecar's ``gsd``), then put at that scale, never enlarged, into the model's
+input (centred on grey 114, as Ultralytics' letterbox); a tile larger than the input
+is run in overlapping windows of the input's size and merged as the tiled API merges
+its tiles (2026-12-06, session 35: a small image was scaled up to the input and a
+large tile shrunk into it, the cars drawn at another size than the model learned).
+Boxes are mapped back to tile pixels, ``w``/``h`` become car length/width, and
+duplicates are removed by rotated NMS on polygon IoU.
 
 Class names come, in order of preference, from the ``classes`` argument (``?classes=``),
 a JSON sidecar ``MODEL.json`` (``{"names": [...]}`` or ``{"names": {"0": ...}}``), or
@@ -13,7 +29,9 @@ the model's ``names`` metadata (written by Ultralytics' exporter); a model with 
 class and no names is taken as a railcar detector, one of several classes without names
 is refused (its classes cannot be told apart). Names are mapped to
 railwatch classes (``tank car`` → ``tank``, ``wagon`` → ``railcar``, ...); detections
-of classes that are not railcars (a DOTA model's ``plane``) are dropped.
+of classes that are not railcars (a DOTA model's ``plane``) are dropped. The input size
+of a model with a dynamic input is the sidecar's ``imgsz``, else the metadata's
+``imgsz``, else 1024.
 """
 
 from __future__ import annotations
@@ -21,7 +39,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,14 +112,17 @@ def _names_from(value: Any) -> tuple[str, ...] | None:
 
 
 def letterbox(
-    image: np.ndarray, size: tuple[int, int]
+    image: np.ndarray, size: tuple[int, int], *, scaleup: bool = True
 ) -> tuple[np.ndarray, float, tuple[float, float]]:
     """Resize ``image`` (H, W, 3) uint8 into ``size`` (h, w) keeping its aspect,
     centred on grey; returns the ``(1, 3, h, w)`` float32 0–1 tensor, the scale
-    and the ``(pad_x, pad_y)`` offset."""
+    and the ``(pad_x, pad_y)`` offset. Without ``scaleup`` a smaller image is only
+    padded, never enlarged."""
     h, w = image.shape[:2]
     th, tw = size
     r = min(th / h, tw / w)
+    if not scaleup:
+        r = min(r, 1.0)
     nh, nw = max(1, round(h * r)), max(1, round(w * r))
     resized = (
         image
@@ -141,6 +163,11 @@ def rotated_nms(boxes: np.ndarray, scores: np.ndarray, iou: float = NMS_IOU) -> 
     return np.array(keep, dtype=np.int64)
 
 
+#: Output layouts (see module docs).
+RAW, ROWS, END2END = "raw", "rows", "end2end"
+LAYOUTS: tuple[str, ...] = (RAW, ROWS, END2END)
+
+
 def decode_obb(
     output: np.ndarray,
     class_map: Sequence[str | None],
@@ -149,8 +176,11 @@ def decode_obb(
     pad: tuple[float, float],
     score_threshold: float = SCORE_THRESHOLD,
     nms_iou: float = NMS_IOU,
+    layout: str = RAW,
 ) -> list[Detection]:
-    """Detections in tile pixels from a YOLO-OBB output ``(1, 4 + nc + 1, N)``.
+    """Detections in tile pixels from a YOLO-OBB output of ``layout`` (``raw``
+    ``(1, 4 + nc + 1, N)``, ``rows`` ``(1, N, 4 + nc + 1)`` or ``end2end``
+    ``(1, max_det, 7)``; the first image of a batch is read).
 
     ``class_map[k]`` is the railwatch class of model class ``k`` (None: not a railcar);
     ``scale`` and ``pad`` undo the letterbox.
@@ -159,19 +189,43 @@ def decode_obb(
     if out.ndim == 3:
         out = out[0]
     nc = len(class_map)
-    if out.ndim != 2 or out.shape[0] != 5 + nc:
-        raise DetectionError(
-            f"ONNX model output has shape {np.shape(output)}, expected (1, {5 + nc}, N) for "
-            f"{nc} classes in the YOLO-OBB layout; check the model or its class list"
+    if layout == END2END:
+        if out.ndim != 2 or out.shape[1] != 7:
+            raise DetectionError(
+                f"ONNX model output has shape {np.shape(output)}, expected (1, max_det, 7) "
+                "rows of cx, cy, w, h, score, class, angle for an end-to-end (nms=True) export"
+            )
+        score = out[:, 4]
+        cls_f = out[:, 5]
+        live = score >= score_threshold
+        bad = live & (
+            (cls_f < 0) | (cls_f > nc - 1 + 1e-3) | (np.abs(cls_f - np.round(cls_f)) > 1e-3)
         )
-    cls_scores = out[4 : 4 + nc]
-    cls = cls_scores.argmax(axis=0)
-    score = cls_scores[cls, np.arange(out.shape[1])]
+        if bad.any():
+            raise DetectionError(
+                f"ONNX model output gives class {float(cls_f[bad][0]):g} but {nc} class names "
+                "were given: give the model's class names in order (?classes= or the sidecar)"
+            )
+        cls = np.round(cls_f).astype(np.int64).clip(0, max(nc - 1, 0))
+        cx, cy, w, h, ang = out[:, 0], out[:, 1], out[:, 2], out[:, 3], out[:, 6]
+    else:
+        if layout == ROWS and out.ndim == 2:
+            out = out.T
+        if out.ndim != 2 or out.shape[0] != 5 + nc:
+            want = f"(1, {5 + nc}, N)" if layout == RAW else f"(1, N, {5 + nc})"
+            raise DetectionError(
+                f"ONNX model output has shape {np.shape(output)}, expected {want} for "
+                f"{nc} classes in the YOLO-OBB layout; check the model or its class list"
+            )
+        cls_scores = out[4 : 4 + nc]
+        cls = cls_scores.argmax(axis=0)
+        score = cls_scores[cls, np.arange(out.shape[1])]
+        cx, cy, w, h, ang = out[0], out[1], out[2], out[3], out[4 + nc]
     wanted = np.array([c is not None for c in class_map], dtype=bool)
     sel = (score >= score_threshold) & wanted[cls]
     if not sel.any():
         return []
-    cx, cy, w, h, ang = out[0][sel], out[1][sel], out[2][sel], out[3][sel], out[4 + nc][sel]
+    cx, cy, w, h, ang = cx[sel], cy[sel], w[sel], h[sel], ang[sel]
     cls, score = cls[sel], score[sel]
     px, py = pad
     cx = (cx - px) / scale
@@ -201,6 +255,112 @@ def decode_obb(
     return dets
 
 
+#: Tolerance on the ratio of a tile's gsd to the model's below which it is not resampled.
+GSD_RATIO_TOLERANCE = 1e-3
+#: Model ground sample distances accepted (metres per pixel): cars are told apart
+#: below 1.5 m (docs/detection.md, "Coarse imagery").
+MODEL_GSD_RANGE: tuple[float, float] = (0.01, 1.5)
+
+
+def check_model_gsd(value: object, where: str) -> float:
+    """``value`` as a model ground sample distance in metres per pixel; a
+    :class:`InputError` saying what to give (``where`` names the option) otherwise."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = float("nan")
+    lo, hi = MODEL_GSD_RANGE
+    if isinstance(value, bool) or not lo <= number <= hi:
+        raise InputError(
+            f"{where} gsd={value!r}: give the ground sample distance the model was trained "
+            f"at, in metres per pixel between {lo:g} and {hi:g} (e.g. gsd=0.5)"
+        )
+    return number
+
+
+Runner = Callable[[np.ndarray], list[Detection]]
+
+
+def run_at_model_scale(
+    image: np.ndarray,
+    gsd: float,
+    model_gsd: float | None,
+    size: tuple[int, int],
+    run: Runner,
+) -> list[Detection]:
+    """Detections in pixels of ``image`` (H, W, 3) at ``gsd`` from a model of input
+    ``size`` (h, w) trained at ``model_gsd`` (None: the image's own): the image is
+    resampled to ``model_gsd``, then handed to ``run`` whole when it fits the input,
+    else in overlapping windows of the input's size (30 m of overlap, at most a
+    quarter of the window) merged as the tiled API merges tiles. ``run`` gets an
+    image no larger than ``size`` and returns detections in its pixels, at scale 1."""
+    from railwatch.detect.merge import box_array, merge_detections, seam_distance
+    from railwatch.detect.tiling import overlap_px_for, tile_windows
+
+    h0, w0 = image.shape[:2]
+    f = gsd / model_gsd if model_gsd else 1.0
+    img = image
+    if abs(f - 1.0) > GSD_RATIO_TOLERANCE:
+        nw, nh = max(1, round(w0 * f)), max(1, round(h0 * f))
+        img = cv2.resize(
+            np.ascontiguousarray(image),
+            (nw, nh),
+            interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR,
+        )
+    else:
+        f = 1.0
+    h, w = img.shape[:2]
+    th, tw = size
+    if h <= th and w <= tw:
+        dets = run(img)
+    else:
+        side = min(th, tw)
+        overlap = min(overlap_px_for(gsd / f), side // 4)
+        found: list[Detection] = []
+        dists: list[np.ndarray] = []
+        for win in tile_windows(w, h, side, overlap):
+            rows, cols = win.slices()
+            part = [
+                Detection(
+                    OrientedBox(
+                        d.box.cx + win.col_off,
+                        d.box.cy + win.row_off,
+                        d.box.length,
+                        d.box.width,
+                        d.box.angle,
+                    ),
+                    cls=d.cls,
+                    score=d.score,
+                )
+                for d in run(np.ascontiguousarray(img[rows, cols]))
+            ]
+            found += part
+            dists.append(seam_distance(box_array(part), win, w, h))
+        dets = merge_detections(found, np.concatenate(dists)) if found else []
+    if f == 1.0:
+        return dets
+    return [
+        Detection(
+            OrientedBox(d.box.cx / f, d.box.cy / f, d.box.length / f, d.box.width / f, d.box.angle),
+            cls=d.cls,
+            score=d.score,
+        )
+        for d in dets
+    ]
+
+
+def check_image(image: np.ndarray) -> None:
+    """An :class:`InputError` unless ``image`` is ``(H, W, 3)`` uint8 RGB."""
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
+    if image.dtype != np.uint8:
+        raise InputError(
+            f"expected 8-bit (uint8) RGB pixels, got {image.dtype}: map 16-bit or float "
+            "imagery to 8 bits first (railwatch.imagery.read.stretch_to_uint8), or give the "
+            "file to detect_file / railwatch detect, which does"
+        )
+
+
 def _sidecar_number(sidecar: Mapping[str, Any], key: str, path: Path) -> float | None:
     """The number ``sidecar[key]`` (None when absent); an :class:`InputError` naming the
     sidecar when it is not a finite number."""
@@ -216,22 +376,6 @@ def _sidecar_number(sidecar: Mapping[str, Any], key: str, path: Path) -> float |
             f"the sidecar of {path.name} gives {key} {value!r}, not a number: fix or remove it"
         )
     return number
-
-
-def _candidates_first_hint(rows: Any, cands: Any, classes: int | None = None) -> str:
-    """A hint for an output ``(1, N, K)`` that puts the candidates first (an export with
-    NMS, ``nms=True``, gives ``(1, max_det, 7)``; a transposed head ``(1, N, 5 + nc)``),
-    which the YOLO-OBB layout ``(1, 5 + nc, N)`` is not; empty when the shape does not
-    look so."""
-    if not isinstance(rows, int) or not isinstance(cands, int):
-        return ""
-    if cands == 7 or (classes is not None and cands == 5 + classes) or rows > 16 * cands:
-        return (
-            f"; an output (1, {rows}, {cands}) looks like candidates first (a model exported "
-            "with NMS, nms=True, or a transposed head): export the raw OBB head instead, "
-            "`yolo export model=best.pt format=onnx` (nms=False)"
-        )
-    return ""
 
 
 def _is_railwatch_network(session: Any) -> bool:
@@ -269,6 +413,59 @@ def model_version(kind: str, path: Path, *settings: object) -> str:
     return f"{kind}+{h.hexdigest()[:12]}"
 
 
+def _meta_value(meta: Mapping[str, str], key: str) -> Any:
+    """The metadata entry ``key`` as the Python value Ultralytics wrote with ``str(v)``
+    (``"[640, 640]"``, ``"True"``, ``"{'nms': True}"``); None when absent or unreadable."""
+    raw = meta.get(key)
+    if raw is None:
+        return None
+    try:
+        return ast.literal_eval(raw)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return raw
+
+
+def _anchor_count(size: tuple[int, int]) -> int:
+    """Candidates of a YOLO head on strides 8, 16 and 32 for an input of ``size``."""
+    h, w = size
+    return sum(math.ceil(h / s) * math.ceil(w / s) for s in (8, 16, 32))
+
+
+def _layout_of(
+    out_shape: Sequence[Any], nc: int | None, end2end: bool, size: tuple[int, int]
+) -> tuple[str, int | None] | None:
+    """The layout of an output of (static) ``out_shape`` and the class count it shows
+    (None: not shown, for an end-to-end export); None when it fits none. ``nc`` is the
+    number of class names given (None: none); ``end2end`` what the metadata says. A
+    ``raw`` reading wins where both fit (``(1, 7, 7)``); ``(1, K, 7)`` is ``end2end``
+    unless ``K`` is the candidate count of the input ``size`` (a transposed 2-class
+    head)."""
+    rows, cols = out_shape[1], out_shape[2]
+    r = rows if isinstance(rows, int) else None
+    c = cols if isinstance(cols, int) else None
+    if end2end:
+        return END2END, None
+    raw_fits = (r is None or r >= 6) and (c is None or r is None or c < 6 or r <= c)
+    rows_fit = c is not None and c >= 6 and (r is None or r > c)
+    e2e_fits = c == 7 and not (r is not None and r == _anchor_count(size))
+    if nc is not None:
+        if r == 5 + nc:
+            return RAW, nc
+        if c == 7 and r is not None and e2e_fits:
+            return END2END, None
+        if c == 5 + nc:
+            return ROWS, nc
+    if r is not None and raw_fits:
+        return RAW, r - 5
+    if rows_fit and c is not None:
+        if e2e_fits and r is not None:
+            return END2END, None
+        return ROWS, c - 5
+    if r is None and c is None:
+        return RAW, None
+    return None
+
+
 class OnnxObbDetector:
     """A YOLO-OBB ONNX model run with ONNX Runtime on the CPU (see module docs)."""
 
@@ -283,6 +480,7 @@ class OnnxObbDetector:
         score_threshold: float | None = None,
         nms_iou: float = NMS_IOU,
         threads: int | None = None,
+        model_gsd: float | None = None,
     ) -> None:
         import onnxruntime as ort
 
@@ -313,18 +511,23 @@ class OnnxObbDetector:
         inp = self._session.get_inputs()[0]
         self._input_name = inp.name
         shape = list(inp.shape)
-        ih = shape[2] if len(shape) == 4 and isinstance(shape[2], int) else DEFAULT_INPUT
-        iw = shape[3] if len(shape) == 4 and isinstance(shape[3], int) else DEFAULT_INPUT
-        imgsz = _sidecar_number(sidecar, "imgsz", self.path)
-        if imgsz is not None and (imgsz < 32 or imgsz != int(imgsz)):
-            raise InputError(
-                f"the sidecar of {self.path.name} gives imgsz {imgsz:g}: give the model's "
-                "input size in pixels, a whole number of at least 32 (e.g. 1024)"
+        if len(shape) != 4:
+            raise DetectionError(
+                f"ONNX model {self.path.name} takes an input of shape {tuple(shape)}, not "
+                "(batch, bands, height, width): export an Ultralytics OBB model (format=onnx)"
             )
-        self.input_size = (int(imgsz or ih), int(imgsz or iw))
+        self._setup_input(shape, inp.type, meta, sidecar)
         out_shape = self._session.get_outputs()[0].shape
-        rows = out_shape[1] if len(out_shape) == 3 else None
-        if len(out_shape) != 3 or (isinstance(rows, int) and rows < 6):
+        args = _meta_value(meta, "args")
+        end2end = _meta_value(meta, "end2end") is True or (
+            isinstance(args, dict) and args.get("nms") is True
+        )
+        found = (
+            _layout_of(out_shape, len(names) if names else None, end2end, self.input_size)
+            if len(out_shape) == 3
+            else None
+        )
+        if found is None:
             hint = (
                 "; it looks like railwatch's own detector weights (railwatch train): run them "
                 f"with --detector default:{self.path}"
@@ -333,33 +536,32 @@ class OnnxObbDetector:
             )
             raise DetectionError(
                 f"ONNX model {self.path.name} outputs shape {tuple(out_shape)}, not the "
-                "YOLO-OBB layout (1, 5 + classes, N: 4 box values, a score per class, the "
-                f"angle): export an Ultralytics OBB model (format=onnx){hint}"
+                "YOLO-OBB layout ((1, 5 + classes, N): 4 box values, a score per class, the "
+                "angle; or that transposed, or (1, max_det, 7) from an nms=True export): "
+                f"export an Ultralytics OBB model (format=onnx){hint}"
             )
-        cands = out_shape[2]
+        layout, shown = found
+        self.layout = layout
         if names is None:
-            nc = rows - 5 if isinstance(rows, int) else 0
-            if nc != 1:
+            if shown != 1:
                 # a model of several classes whose names are unknown: counting every class
                 # as a railcar would count a DOTA model's planes and ships
                 raise DetectionError(
                     f"ONNX model {self.path.name} has no class names"
                     + (
-                        f" for its {nc} classes (output {tuple(out_shape)})"
-                        if nc > 1
-                        else f" (output {tuple(out_shape)})"
+                        f" for its {shown} classes (output {tuple(out_shape)})"
+                        if shown is not None and shown > 1
+                        else f" (output {tuple(out_shape)}, layout {layout})"
                     )
                     + ": pass onnx:PATH?classes=a,b,... (the model's class names in order; "
                     "'railcar' for a car of any type, any other name for a class that is not "
                     "a railcar) or write a PATH.json sidecar with a 'names' list"
-                    + _candidates_first_hint(rows, cands)
                 )
             names = ("railcar",)  # one class: the railcars
-        if isinstance(rows, int) and rows != 5 + len(names):
+        if shown is not None and shown != len(names):
             raise DetectionError(
-                f"ONNX model {self.path.name} outputs {rows - 5} classes but "
+                f"ONNX model {self.path.name} outputs {shown} classes but "
                 f"{len(names)} class names were given: fix ?classes= or the sidecar"
-                + _candidates_first_hint(rows, cands, len(names))
             )
         self.names: tuple[str, ...] = names
         self.class_map: tuple[str | None, ...] = tuple(railwatch_class(n) for n in names)
@@ -378,12 +580,91 @@ class OnnxObbDetector:
                 )
         self.score_threshold = float(thr) if thr is not None else SCORE_THRESHOLD
         self.nms_iou = nms_iou
+        if model_gsd is None and sidecar.get("gsd") is not None:
+            model_gsd = check_model_gsd(sidecar["gsd"], f"the sidecar of {self.path.name} gives")
+        elif model_gsd is not None:
+            model_gsd = check_model_gsd(model_gsd, "model")
+        #: The ground sample distance (m per pixel) tiles are resampled to; None: as given
+        self.model_gsd: float | None = model_gsd
         self.name = f"onnx:{self.path.name}"
         self.version = model_version(
-            "onnx", self.path, self.names, self.score_threshold, self.nms_iou, self.input_size
+            "onnx",
+            self.path,
+            self.names,
+            self.score_threshold,
+            self.nms_iou,
+            self.input_size,
+            # since session 35: the model's gsd, the layout, tiles never scaled up
+            self.model_gsd,
+            self.layout,
+            "unscaled",
         )
         #: Preferred tile size for :func:`railwatch.detect.api.detect_array`.
         self.tile_px = max(self.input_size)
+
+    def _setup_input(
+        self, shape: list[Any], type_name: str, meta: Mapping[str, str], sidecar: Mapping[str, Any]
+    ) -> None:
+        """Bands, batch, element type and size of the model's input (refused with what
+        to do when railwatch cannot feed it)."""
+        name = self.path.name
+        bands = shape[1]
+        if isinstance(bands, int) and bands not in (1, 3):
+            raise DetectionError(
+                f"ONNX model {name} takes {bands} bands (input {tuple(shape)}), but railwatch "
+                "gives detectors red, green and blue (or grey for a one-band model): train and "
+                "export the model on RGB chips (`railwatch export-labels --format yolo-obb`)"
+            )
+        self._bands = bands if isinstance(bands, int) else 3
+        batch = shape[0]
+        self._batch = batch if isinstance(batch, int) and batch > 1 else 1
+        types = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+        if type_name not in types:
+            raise DetectionError(
+                f"ONNX model {name} takes {type_name} input; railwatch feeds float (or "
+                "float16) pixels in 0-1: export the model with `yolo export format=onnx`"
+            )
+        self._dtype = types[type_name]
+        fixed = [d if isinstance(d, int) and d > 0 else None for d in shape[2:]]
+        imgsz = _sidecar_number(sidecar, "imgsz", self.path)
+        if imgsz is not None and (imgsz < 32 or imgsz != int(imgsz)):
+            raise InputError(
+                f"the sidecar of {name} gives imgsz {imgsz:g}: give the model's "
+                "input size in pixels, a whole number of at least 32 (e.g. 1024)"
+            )
+        if imgsz is not None and any(d is not None and d != imgsz for d in fixed):
+            raise InputError(
+                f"the sidecar of {name} gives imgsz {imgsz:g} but the model's input is fixed "
+                f"at {' x '.join(str(d) for d in fixed if d is not None)} px: remove imgsz "
+                "from the sidecar (or export the model again at that size)"
+            )
+        stride = _meta_value(meta, "stride")
+        stride = stride if isinstance(stride, int) and stride > 0 else 32
+        meta_size = _meta_value(meta, "imgsz")
+        if isinstance(meta_size, int):
+            meta_size = [meta_size, meta_size]
+        if not (
+            isinstance(meta_size, list | tuple)
+            and len(meta_size) == 2
+            and all(isinstance(v, int) and v > 0 for v in meta_size)
+        ):
+            meta_size = None
+        size = []
+        for k, dim in enumerate(fixed):
+            if dim is not None:
+                size.append(dim)
+                continue
+            want = (
+                int(imgsz) if imgsz is not None else (meta_size[k] if meta_size else DEFAULT_INPUT)
+            )
+            if want % stride:
+                raise InputError(
+                    f"{name}: imgsz {want} (its input size) is not a multiple of the model's "
+                    f"stride {stride}: give a multiple of {stride} in the sidecar's imgsz "
+                    f"(e.g. {max(stride, want // stride * stride)})"
+                )
+            size.append(want)
+        self.input_size = (size[0], size[1])
 
     def _sidecar(self) -> dict[str, Any]:
         for cand in (self.path.with_suffix(".json"), Path(str(self.path) + ".json")):
@@ -398,29 +679,40 @@ class OnnxObbDetector:
                     return data
         return {}
 
-    def detect(
-        self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
-    ) -> list[Detection]:
-        """Detections in pixel coordinates of ``image`` (H, W, 3) uint8 RGB."""
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
-        img = image
-        if valid is not None and not valid.all():
-            img = image.copy()
-            img[~valid] = 114
-        tensor, scale, pad = letterbox(img, self.input_size)
+    def _run(self, image: np.ndarray) -> list[Detection]:
+        """Detections in pixels of ``image``, at most the model's input size."""
+        tensor, scale, pad = letterbox(image, self.input_size, scaleup=False)
+        if self._bands == 1:
+            weights = np.array([0.299, 0.587, 0.114], np.float32).reshape(1, 3, 1, 1)
+            tensor = (tensor * weights).sum(axis=1, keepdims=True, dtype=np.float32)
+        if self._batch > 1:
+            rest = np.zeros((self._batch - 1, *tensor.shape[1:]), tensor.dtype)
+            tensor = np.concatenate([tensor, rest])
+        tensor = np.ascontiguousarray(tensor.astype(self._dtype, copy=False))
         try:
             output = self._session.run(None, {self._input_name: tensor})[0]
         except Exception as err:  # onnxruntime's exception types are not exported
             raise DetectionError(f"ONNX model {self.path.name} failed to run: {err}") from err
-        dets = decode_obb(
-            output,
+        return decode_obb(
+            np.asarray(output)[:1],
             self.class_map,
             scale=scale,
             pad=pad,
             score_threshold=self.score_threshold,
             nms_iou=self.nms_iou,
+            layout=self.layout,
         )
+
+    def detect(
+        self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
+    ) -> list[Detection]:
+        """Detections in pixel coordinates of ``image`` (H, W, 3) uint8 RGB."""
+        check_image(image)
+        img = image
+        if valid is not None and not valid.all():
+            img = image.copy()
+            img[~valid] = 114
+        dets = run_at_model_scale(img, gsd, self.model_gsd, self.input_size, self._run)
         if valid is not None and dets:
             h, w = valid.shape
             dets = [

@@ -1,6 +1,6 @@
 """Detectors by name: ``default``, ``default:PATH``, ``default-fp32``,
 ``default-fp32:PATH`` (each with optional ``?views=N`` and ``?verify=true|false``, joined
-by ``&``), ``onnx:PATH[?classes=a,b]``, ``ultralytics:PATH``.
+by ``&``), ``onnx:PATH[?classes=a,b&conf=C&gsd=M]``, ``ultralytics:PATH[?conf=C&gsd=M]``.
 
 A name that is not such a spec (an unknown backend or option, a bad value, no path, a
 ``default:PATH`` whose file does not exist) is a :class:`DetectorSpecError`: bad input,
@@ -30,8 +30,8 @@ DETECTOR_CHOICES: tuple[str, ...] = (
     "default:PATH[?views=N&verify=true|false]",
     "default-fp32[?views=N&verify=true|false]",
     "default-fp32:PATH[?views=N&verify=true|false]",
-    "onnx:PATH[?classes=a,b,...&conf=C]",
-    "ultralytics:PATH[?conf=C]",
+    "onnx:PATH[?classes=a,b,...&conf=C&gsd=M]",
+    "ultralytics:PATH[?conf=C&gsd=M]",
 )
 
 
@@ -105,6 +105,21 @@ def _conf(params: dict[str, str], spec: str, allowed: tuple[str, ...]) -> float 
     return value
 
 
+def _model_gsd(params: dict[str, str], spec: str) -> float | None:
+    """The ``gsd`` query of an ``onnx:``/``ultralytics:`` spec (the ground sample
+    distance the model was trained at, tiles are resampled to it; None when absent),
+    a :class:`DetectorSpecError` when it is not such a number (session 35)."""
+    raw = params.get("gsd")
+    if raw is None or raw.strip() == "":
+        return None
+    from railwatch.detect.onnx_backend import check_model_gsd
+
+    try:
+        return check_model_gsd(raw.strip(), f"detector {spec!r}:")
+    except InputError as err:
+        raise DetectorSpecError(str(err)) from None
+
+
 def _need_path(path: str, kind: str, name: str) -> None:
     """A :class:`DetectorSpecError` when a ``KIND:PATH`` spec has no path (``onnx:`` or
     ``onnx:?classes=a`` was 'unknown detector' or 'ONNX model . is a folder')."""
@@ -163,11 +178,13 @@ def get_detector(name: str = "default") -> Detector:
     """The detector called ``name``; see :data:`DETECTOR_CHOICES`.
 
     ``onnx:PATH`` runs an oriented-box ONNX model in the Ultralytics YOLO-OBB output
-    layout; its class names come from the model's ``names`` metadata, a
-    ``?classes=a,b`` query or a ``PATH.json`` sidecar. ``ultralytics:PATH`` needs the
-    ``ultralytics`` extra (AGPL-3.0 licensed). ``default:PATH`` runs the default
-    detector with other weights (``railwatch train --out PATH``, e.g. fine-tuned on
-    your own labels). The default detector runs its INT8 weights when their card names
+    layouts (raw, transposed or end-to-end); its class names come from the model's
+    ``names`` metadata, a ``?classes=a,b`` query or a ``PATH.json`` sidecar.
+    ``ultralytics:PATH`` needs the ``ultralytics`` extra (AGPL-3.0 licensed). Both take
+    ``?gsd=M``, the ground sample distance the model was trained at: each tile is
+    resampled to it before the model sees it (default: fed at the imagery's own).
+    ``default:PATH`` runs the default detector with other weights (``railwatch train
+    --out PATH``, e.g. fine-tuned on your own labels). The default detector runs its INT8 weights when their card names
     them (``railwatch quantize``); ``default-fp32`` and ``default-fp32:PATH`` run the
     original fp32 network instead. ``?views=N`` (2, 4 or 8) after any of the four makes
     the default detector average its network's output over N mirrored or transposed views
@@ -194,20 +211,23 @@ def get_detector(name: str = "default") -> Detector:
 
         path, params = _split_query(rest)
         _need_path(path, kind, name)
-        conf = _conf(params, spec, ("classes", "conf"))
+        conf = _conf(params, spec, ("classes", "conf", "gsd"))
         classes = params.get("classes")
         return OnnxObbDetector(
             path,
             classes=tuple(c.strip() for c in classes.split(",") if c.strip()) if classes else None,
             score_threshold=conf,
+            model_gsd=_model_gsd(params, spec),
         )
     if sep and kind == "ultralytics" and rest:
         from railwatch.detect.ultralytics_backend import UltralyticsObbDetector
 
         path, params = _split_query(rest)
         _need_path(path, kind, name)
-        conf = _conf(params, spec, ("conf",))
-        return UltralyticsObbDetector(path, score_threshold=conf)
+        conf = _conf(params, spec, ("conf", "gsd"))
+        return UltralyticsObbDetector(
+            path, score_threshold=conf, model_gsd=_model_gsd(params, spec)
+        )
     if sep and kind in ("default", "default-fp32", "onnx", "ultralytics"):
         _need_path("", kind, name)
     raise DetectorSpecError(

@@ -4,6 +4,12 @@ Optional: install the ``ultralytics`` extra (``pip install ultralytics``). Note 
 Ultralytics is licensed AGPL-3.0, unlike railwatch (MIT); it is imported only
 when this backend is asked for, never by the rest of the product. Prefer exporting
 the model to ONNX (``yolo export model=M.pt format=onnx``) and using ``onnx:PATH``.
+
+Tiles are handled as ``onnx:PATH`` handles them (2026-12-06, session 35): resampled to
+the model's gsd when ``?gsd=`` gives it, put unscaled on a grey canvas of the model's
+training size (its ``imgsz``, which is also the preferred tile size; it was 1024 px
+whatever the model), run in windows of that size when larger; Ultralytics' own
+letterbox, which enlarges a smaller image to ``imgsz``, never scales them.
 """
 
 from __future__ import annotations
@@ -14,7 +20,14 @@ from typing import Any
 import numpy as np
 
 from railwatch.detect.base import Detection, OrientedBox
-from railwatch.detect.onnx_backend import SCORE_THRESHOLD, model_version, railwatch_class
+from railwatch.detect.onnx_backend import (
+    SCORE_THRESHOLD,
+    check_image,
+    check_model_gsd,
+    model_version,
+    railwatch_class,
+    run_at_model_scale,
+)
 from railwatch.errors import DetectionError, InputError, lazy_import
 
 
@@ -24,7 +37,13 @@ class UltralyticsObbDetector:
     #: ``ultralytics+`` a digest of the model and its threshold (onnx_backend.model_version)
     version: str = "ultralytics"
 
-    def __init__(self, path: str | Path, *, score_threshold: float | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        score_threshold: float | None = None,
+        model_gsd: float | None = None,
+    ) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise InputError(f"model {self.path} does not exist: check the path")
@@ -57,18 +76,52 @@ class UltralyticsObbDetector:
             )
         self.score_threshold = score_threshold if score_threshold is not None else SCORE_THRESHOLD
         self.name = f"ultralytics:{self.path.name}"
-        self.tile_px = 1024
+        #: The model's input side: its training ``imgsz`` (1024 when it does not say)
+        self.imgsz = _model_imgsz(self._model)
+        self.tile_px = self.imgsz
+        #: The ground sample distance (m per pixel) tiles are resampled to; None: as given
+        self.model_gsd = None if model_gsd is None else check_model_gsd(model_gsd, "model")
         self.version = model_version(
-            "ultralytics", self.path, sorted(self.class_map.items()), self.score_threshold
+            "ultralytics",
+            self.path,
+            sorted(self.class_map.items()),
+            self.score_threshold,
+            # since session 35: the input size, the model's gsd, tiles never scaled up
+            self.imgsz,
+            self.model_gsd,
+            "unscaled",
         )
 
     def detect(
         self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
     ) -> list[Detection]:
         """Detections in pixel coordinates of ``image`` (H, W, 3) uint8 RGB."""
-        bgr = np.ascontiguousarray(image[:, :, ::-1])
+        check_image(image)
+        img = image
+        if valid is not None and not valid.all():
+            img = image.copy()
+            img[~valid] = 114  # as onnx:PATH: no data reads as the letterbox's grey
+        size = (self.imgsz, self.imgsz)
+        dets = run_at_model_scale(img, gsd, self.model_gsd, size, self._run)
+        if valid is None:
+            return dets
+        h, w = valid.shape
+        return [
+            d
+            for d in dets
+            if valid[min(max(int(d.box.cy), 0), h - 1), min(max(int(d.box.cx), 0), w - 1)]
+        ]
+
+    def _run(self, image: np.ndarray) -> list[Detection]:
+        """Detections in pixels of ``image`` (at most ``imgsz`` a side), put unscaled at
+        the top left of a grey ``imgsz`` canvas so that Ultralytics does not enlarge it."""
+        h, w = image.shape[:2]
+        canvas = np.full((self.imgsz, self.imgsz, 3), 114, np.uint8)
+        canvas[:h, :w] = image[:, :, ::-1]  # Ultralytics reads arrays as BGR
         try:
-            results = self._model.predict(bgr, conf=self.score_threshold, verbose=False)
+            results = self._model.predict(
+                canvas, conf=self.score_threshold, imgsz=self.imgsz, verbose=False
+            )
         except Exception as err:  # see above
             raise DetectionError(f"Ultralytics model {self.path.name} failed: {err}") from err
         dets: list[Detection] = []
@@ -79,22 +132,33 @@ class UltralyticsObbDetector:
             xywhr = np.asarray(obb.xywhr.cpu().numpy(), dtype=np.float64)
             conf = np.asarray(obb.conf.cpu().numpy(), dtype=np.float64)
             cls = np.asarray(obb.cls.cpu().numpy(), dtype=np.int64)
-            for (cx, cy, w, h, r), s, c in zip(xywhr, conf, cls, strict=True):
+            for (cx, cy, bw, bh, r), s, c in zip(xywhr, conf, cls, strict=True):
                 name = self.class_map.get(int(c), "railcar") if self.class_map else "railcar"
                 if name is None:
                     continue
-                deg = float(np.rad2deg(r)) + (0.0 if w >= h else 90.0)
+                deg = float(np.rad2deg(r)) + (0.0 if bw >= bh else 90.0)
                 deg = (deg + 90.0) % 180.0 - 90.0
-                length, width = (w, h) if w >= h else (h, w)
-                if (
-                    valid is not None
-                    and not valid[
-                        min(max(int(cy), 0), valid.shape[0] - 1),
-                        min(max(int(cx), 0), valid.shape[1] - 1),
-                    ]
-                ):
-                    continue
+                length, width = (bw, bh) if bw >= bh else (bh, bw)
                 dets.append(
-                    Detection(OrientedBox(cx, cy, length, width, deg), cls=name, score=float(s))
+                    Detection(
+                        OrientedBox(float(cx), float(cy), float(length), float(width), deg),
+                        cls=name,
+                        score=float(s),
+                    )
                 )
         return dets
+
+
+def _model_imgsz(model: Any) -> int:
+    """The training image size of an Ultralytics model (``overrides['imgsz']``, else its
+    checkpoint's ``args``), the larger side when two are given; 1024 when neither says."""
+    for source in (
+        getattr(model, "overrides", None),
+        getattr(getattr(model, "model", None), "args", None),
+    ):
+        value = source.get("imgsz") if isinstance(source, dict) else None
+        if isinstance(value, list | tuple) and value:
+            value = max(value)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 32:
+            return value
+    return 1024
