@@ -77,7 +77,8 @@ backup over the database file with cp: a -wal file left beside it (a run killed,
 is replayed onto the copy at the next open and mixes in the old database's last commits.
 Refused while a railwatch run processes a site of the database; stop `railwatch serve`
 too: it is refused while any other process has the database open. A backup of an older
-railwatch is upgraded by the next command (restore says so).
+railwatch is upgraded by the next command (restore says so). Interrupted (Ctrl-C), it
+says whether the database is as it was or restored: never half of each.
 
 Example: [bold]railwatch restore backups/railwatch-2026-12-05.db --yes[/]
 """
@@ -92,7 +93,7 @@ def restore_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Put BACKUP back as the SQLite database, keeping the database as it was beside it."""
-    from railwatch.storage.backup import restore
+    from railwatch.storage.backup import RestoreInterrupted, restore
     from railwatch.storage.db import sqlite_path
     from railwatch.storage.migrate import head_revision
 
@@ -106,7 +107,23 @@ def restore_command(
         ):
             console.print("Nothing restored.", highlight=False)
             return
-    result = restore(url, backup_file)
+    try:
+        result = restore(url, backup_file)
+    except RestoreInterrupted as err:  # what state the database is in, then "Interrupted."
+        err_console.print(escape(err.message), highlight=False, soft_wrap=True)
+        raise
+    except KeyboardInterrupt:  # before restore held the database, or as it returned
+        where = f"the database {target}" if target is not None else "the database"
+        err_console.print(
+            escape(
+                f"railwatch restore was interrupted: {where} is whole, as it was or "
+                "restored (the copy is one SQLite transaction); run `railwatch restore "
+                f"{backup_file}` again to be sure"
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise
     head = head_revision()
     if result.revision != head:  # older (a newer one is refused): said, on stderr
         err_console.print(

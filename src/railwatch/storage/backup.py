@@ -41,7 +41,14 @@ from railwatch.storage.db import (
     sqlite_path,
 )
 
-__all__ = ["BackupResult", "RestoreResult", "backup", "pg_dump_hint", "restore"]
+__all__ = [
+    "BackupResult",
+    "RestoreInterrupted",
+    "RestoreResult",
+    "backup",
+    "pg_dump_hint",
+    "restore",
+]
 
 #: Tables whose rows a backup reports (those of the schema, oldest first).
 _TABLES = ("sites", "scenes", "detections", "counts", "scene_reviews", "events", "alerts")
@@ -419,6 +426,60 @@ def _sole_access(target: Path) -> Iterator[sqlite3.Connection]:
         con.close()
 
 
+class RestoreInterrupted(KeyboardInterrupt):
+    """:func:`restore` interrupted (Ctrl-C, or SIGTERM as the CLI raises it): a
+    ``KeyboardInterrupt`` whose message says what state the database was left in and
+    what to do (``restored``: whether the backup's copy was committed, None where that
+    could not be told), chained to the interrupt (since 2026-12-06, session 35: the
+    CLI said "Interrupted." alone)."""
+
+    def __init__(self, message: str, restored: bool | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.restored = restored
+
+
+def _schema_cookie(con: sqlite3.Connection) -> int | None:
+    """The schema cookie of ``con``'s database (in its header), which the backup API's
+    copy sets to one more than the destination's on commit; None where it cannot be
+    read."""
+    try:
+        row = con.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.Error:
+        return None
+    return int(row[0]) if row else None
+
+
+def _interrupted(
+    target: Path, source: Path, kept: Path | None, restored: bool | None
+) -> RestoreInterrupted:
+    """What an interrupted :func:`restore` says of the database ``target``."""
+    copy = f"; the database as it was is also kept in {kept}" if kept else ""
+    if restored is None:
+        return RestoreInterrupted(
+            f"railwatch restore was interrupted while it copied {source} into {target}: "
+            "the copy is one SQLite transaction, so the database is whole, either as it "
+            f"was or restored{copy}; run `railwatch restore {source}` again to be sure",
+            None,
+        )
+    if restored:
+        return RestoreInterrupted(
+            f"railwatch restore was interrupted after it had copied the backup: the "
+            f"database {target} is restored from {source}, whole (the copy is one SQLite "
+            f"transaction, committed before the interrupt){copy}; only the check after "
+            f"the copy did not run: check it with `sqlite3 {target} 'PRAGMA "
+            "integrity_check'` (it should say ok), nothing else to do",
+            True,
+        )
+    return RestoreInterrupted(
+        f"railwatch restore was interrupted before the backup was copied, or while it "
+        f"was (the copy is one SQLite transaction, rolled back): nothing was restored, "
+        f"the database {target} is as it was{copy}; run `railwatch restore {source}` "
+        "again to restore it",
+        False,
+    )
+
+
 def _keep_as_it_was(target: Path, dst: sqlite3.Connection) -> Path | None:
     """Copy the database ``target``, held alone by ``dst``, to
     ``FILE.before-restore-STAMP.db`` beside it (checked as :func:`backup` checks), or
@@ -473,6 +534,7 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
     kept: Path | None = None
     try:
         with _no_run_holds(target), _sole_access(target) as dst:
+            before = _schema_cookie(dst)
             try:
                 kept = _keep_as_it_was(target, dst)
                 where = f" (and is kept in {kept})" if kept else ""
@@ -493,11 +555,26 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
                         f"{target} was restored from {source} but could not be checked "
                         f"({err}); the database as it was is kept in {kept}: check the disk"
                     ) from err
+            except KeyboardInterrupt as err:
+                # the copy is one SQLite transaction (committed whole, or rolled back);
+                # an interrupt is raised once the copy's C call returns, so whether it
+                # was committed is read from the database, not from where Python was
+                now = _schema_cookie(dst)
+                restored = None if now is None or before is None else now != before
+                if not existed and not restored:  # made by this restore: leave no file
+                    with contextlib.suppress(OSError):
+                        target.unlink()
+                raise _interrupted(target, source, kept, restored) from err
             except BaseException:
                 if not existed:  # made by this restore, held by it alone: leave no file
                     with contextlib.suppress(OSError):
                         target.unlink()
                 raise
+    except KeyboardInterrupt as err:
+        if isinstance(err, RestoreInterrupted):
+            raise
+        # before the database was held (the checks), or while it was let go
+        raise _interrupted(target, source, kept, False if kept is None else None) from err
     except sqlite3.DatabaseError as err:  # the database could not be opened to be held
         raise StorageError(
             f"the database {target} could not be opened to be kept before being replaced "
