@@ -367,3 +367,19 @@ def test_16_bit_one_band_and_four_band_files_reach_the_model_as_8_bit_rgb(
     # detections come back in the file's CRS: map the spot's pixel there
     x0, y0 = 500000.0 + spot[0] * 0.5, 4700000.0 - spot[1] * 0.5
     assert any(abs(x - x0) <= 1.0 and abs(y - y0) <= 1.0 for x, y in px), px
+
+
+def test_a_model_of_another_task_is_refused(tmp_path: Path) -> None:
+    """A 'detect' export of two classes, (1, 6, N), was read as one OBB class whose angle
+    was the second class's score; Ultralytics writes the task in the metadata."""
+    path = spot_model(tmp_path / "m.onnx", meta={"task": "detect", "names": "{0: 'railcar'}"})
+    with pytest.raises(DetectionError, match=r"is a 'detect' model .*not an oriented-box"):
+        get_detector(f"onnx:{path}")
+    ok = spot_model(tmp_path / "ok.onnx", meta={"task": "obb", "names": "{0: 'railcar'}"})
+    assert _onnx(f"onnx:{ok}").layout == "raw"
+
+
+def test_an_end_to_end_flag_on_another_shape_is_refused_when_loaded(tmp_path: Path) -> None:
+    path = spot_model(tmp_path / "m.onnx", meta={"end2end": "True", "names": "{0: 'railcar'}"})
+    with pytest.raises(DetectionError, match=r"not the YOLO-OBB layout"):
+        get_detector(f"onnx:{path}")

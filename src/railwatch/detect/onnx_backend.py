@@ -444,7 +444,7 @@ def _layout_of(
     r = rows if isinstance(rows, int) else None
     c = cols if isinstance(cols, int) else None
     if end2end:
-        return END2END, None
+        return (END2END, None) if c in (7, None) else None
     raw_fits = (r is None or r >= 6) and (c is None or r is None or c < 6 or r <= c)
     rows_fit = c is not None and c >= 6 and (r is None or r > c)
     e2e_fits = c == 7 and not (r is not None and r == _anchor_count(size))
@@ -518,6 +518,15 @@ class OnnxObbDetector:
             )
         self._setup_input(shape, inp.type, meta, sidecar)
         out_shape = self._session.get_outputs()[0].shape
+        task = _meta_value(meta, "task")
+        if isinstance(task, str) and task != "obb":
+            # a 'detect' export (1, 4 + nc, N) of two classes reads as one OBB class whose
+            # angle is the second class's score: boxes at random angles, no error
+            raise DetectionError(
+                f"ONNX model {self.path.name} is a {task!r} model (its metadata's task), not "
+                "an oriented-box (obb) one: railwatch needs a YOLO-OBB model (e.g. trained "
+                "from yolo11n-obb.pt on `railwatch export-labels --format yolo-obb` chips)"
+            )
         args = _meta_value(meta, "args")
         end2end = _meta_value(meta, "end2end") is True or (
             isinstance(args, dict) and args.get("nms") is True
