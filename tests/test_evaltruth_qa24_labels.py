@@ -60,6 +60,26 @@ def _oracle(manifest: Path, out: Path) -> None:
         (out / f"{img['name']}.detections.geojson").write_text(json.dumps(doc))
 
 
+def _oracle_on_ground(manifest: Path, export: Path, out: Path) -> None:
+    """The perfect detector's files for export-labels chips, which are georeferenced
+    (session 35): each chip's cars in its CRS, as `railwatch detect` writes them for a
+    georeferenced image (``export``: the chips' railwatch_export.json, with each chip's
+    transform)."""
+    from railwatch.export.label_chips import to_ground
+
+    _oracle(manifest, out)
+    scenes = json.loads(export.read_text())["scenes"]
+    where = {c: (e["crs"], t) for e in scenes for c, t in e["chip_transforms"].items()}
+    for path in out.iterdir():
+        doc = json.loads(path.read_text())
+        crs, transform = where[path.name.removesuffix(".detections.geojson")]
+        for f in doc["features"]:
+            ring = f["geometry"]["coordinates"][0]
+            f["geometry"]["coordinates"] = [[list(p) for p in to_ground(ring, transform)]]
+        doc["crs"] = {"type": "name", "properties": {"name": crs}}
+        path.write_text(json.dumps(doc))
+
+
 def _eval(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[dict, str]:
     rc = main(["eval", *args, "--json"])
     out = capsys.readouterr()
@@ -118,7 +138,7 @@ def test_an_export_labels_dota_folder_is_truth_without_covered(
     _exported(db_url, "dota", dota, capsys)
     coco = _imported(db_url, tmp_path, capsys)
     pred = tmp_path / "oracle"
-    _oracle(coco / "railwatch_labels.json", pred)
+    _oracle_on_ground(coco / "railwatch_labels.json", dota / "railwatch_export.json", pred)
     report, err = _eval(["--truth", str(dota), "--pred", str(pred)], capsys)
     assert report["overall"]["iou0.5"]["f1"] == 1.0
     assert report["truth"]["sources"] == {"dota": report["truth"]["images"]}

@@ -187,9 +187,10 @@ def export_labels_cmd(
     write their cars as training labels (COCO, DOTA or YOLO-OBB): a scene an analyst
     reviewed with outlines (railwatch scene review ID --cars) is labelled with the
     analyst's outlines (verified), every other with its detections (the detector's, to
-    be corrected in a labelling tool and brought back with import-labels).
-    railwatch_export.json in the output lists each scene's chips and where its labels
-    come from.
+    be corrected in a labelling tool and brought back with import-labels). Each chip is
+    georeferenced as its scene: NAME.pgw (world file) and NAME.png.aux.xml (CRS) beside
+    it, so QGIS opens it over the site. railwatch_export.json in the output lists each
+    scene's chips, CRS and chip transforms, and where its labels come from.
 
     Example: railwatch export-labels tumangang --format yolo-obb --out labels/ --chip 1024
     Verified set: railwatch export-labels tumangang --reviewed-only --format dota --out truth/

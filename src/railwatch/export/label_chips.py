@@ -10,6 +10,13 @@ labelled with the analyst's outlines (verified labels), not the detector's boxes
 other scene with its detections (the detector's, to be corrected). Each chip's
 ``labels`` (``analyst`` or ``detector``) and ``verified`` are in its metadata (COCO's
 ``railwatch``), and :data:`MANIFEST` lists every scene with where its labels come from.
+
+Each chip is georeferenced as its scene is (:func:`write_chip`, since 2026-12-06,
+session 35): ``images/NAME.png`` with its world file ``NAME.pgw`` (the pixel grid) and
+``NAME.png.aux.xml`` (the CRS), which GDAL, hence QGIS and rasterio, read, and which
+labelling and training tools pass over (they read the PNG). :data:`MANIFEST` gives each
+scene's ``crs`` and each chip's ``transform`` (:func:`chip_transform`), so a label drawn
+on a chip in pixels goes back to the ground with :func:`to_ground`.
 """
 
 from __future__ import annotations
@@ -134,6 +141,71 @@ def tile_starts(size: int, chip: int) -> list[int]:
     return starts
 
 
+def chip_transform(scene_transform: Any, col_off: int, row_off: int) -> tuple[float, ...]:
+    """The affine transform of a chip whose top-left pixel is (``col_off``, ``row_off``)
+    of its scene (``scene_transform``: the scene's, rasterio's :class:`~affine.Affine`):
+    the coefficients ``(a, b, c, d, e, f)``, ``x = a * col + b * row + c`` and ``y = d *
+    col + e * row + f`` in the scene's CRS, (col, row) = (0, 0) the top-left corner of
+    the chip's top-left pixel (rasterio's order; GDAL's geotransform is ``(c, a, b, f, d,
+    e)``)."""
+    from affine import Affine
+
+    t = Affine(*tuple(scene_transform)[:6]) @ Affine.translation(col_off, row_off)
+    return (t.a, t.b, t.c, t.d, t.e, t.f)
+
+
+def to_ground(
+    corners: Sequence[Sequence[float]], transform: Sequence[float]
+) -> list[tuple[float, float]]:
+    """Pixel ``corners`` (x = column, y = row, as every label format writes them) of a chip
+    as coordinates in its scene's CRS, by the chip's ``transform`` (:func:`chip_transform`,
+    as :data:`MANIFEST` and COCO's ``railwatch.transform`` give it): a label corrected in
+    a labelling tool mapped back to the ground."""
+    a, b, c, d, e, f = (float(v) for v in transform[:6])
+    return [(a * x + b * y + c, d * x + e * y + f) for x, y in corners]
+
+
+#: The world file of a chip ``NAME.png`` (the ESRI name, which GDAL and QGIS read; GDAL
+#: writes ``.wld``, which ArcGIS and others know less widely).
+WORLD_FILE_SUFFIX = ".pgw"
+
+
+def write_chip(
+    path: Path, rgb: np.ndarray, crs: str | None, transform: Sequence[float] | None
+) -> None:
+    """Write the chip ``rgb`` (rows x columns x 3, 8-bit) as the PNG ``path`` and, with a
+    ``crs`` and ``transform`` (:func:`chip_transform`), georeference it: its world file
+    (``NAME.pgw``) and ``NAME.png.aux.xml`` (the CRS, GDAL's PAM file) beside it, which
+    GDAL (QGIS, rasterio) reads, so the chip opens over the site in QGIS. A CRS that
+    GDAL cannot write leaves the chip without them (its transform and CRS are still in
+    :data:`MANIFEST`). The pixels are those PIL writes and reads, georeferenced or not."""
+    import rasterio
+    from affine import Affine
+    from rasterio.errors import CRSError
+
+    georef = None
+    if crs is not None and transform is not None:
+        try:
+            georef = (rasterio.crs.CRS.from_user_input(crs), Affine(*transform[:6]))
+        except CRSError:
+            georef = None
+    if georef is None:
+        from PIL import Image
+
+        Image.fromarray(rgb).save(path)
+        return
+    height, width = rgb.shape[:2]
+    with rasterio.Env(GDAL_PAM_ENABLED="YES"), rasterio.open(
+        path, "w", driver="PNG", width=width, height=height, count=3, dtype="uint8",
+        crs=georef[0], transform=georef[1], WORLDFILE="YES",
+    ) as dst:  # fmt: skip
+        dst.write(np.moveaxis(rgb, -1, 0))
+    # GDAL names the world file NAME.wld; NAME.pgw is the name most tools look for
+    written = path.with_suffix(".wld")
+    if written.is_file():
+        written.replace(path.with_suffix(WORLD_FILE_SUFFIX))
+
+
 def _bands_as_read(
     src: Any, rgb: Sequence[int] | None
 ) -> tuple[list[int], int | None, np.ndarray | None]:
@@ -254,7 +326,9 @@ def scene_chips(
             name = f"{site_name}_s{scene.id}_r{r0 + ty}_c{c0 + tx}"
             meta = {"scene_id": scene.id, "acquired": scene.acquired_at.isoformat(),
                     "gsd": float(scene.gsd), "crs": scene.crs, "col_off": c0 + tx,
-                    "row_off": r0 + ty, "uri": scene.uri, "labels": source,
+                    "row_off": r0 + ty,
+                    "transform": list(chip_transform(transform, c0 + tx, r0 + ty)),
+                    "uri": scene.uri, "labels": source,
                     "verified": source == ANALYST_LABELS}  # fmt: skip
             out.append(
                 (LabelImage(name, tw, th, tuple(labels), meta),
@@ -327,8 +401,6 @@ def export_labels(
             f"{scene_id if scene_id is not None else 'ID'} --cars corrected.geojson`, or "
             "leave out --reviewed-only to export the detector's labels too"
         )
-    from PIL import Image
-
     images: list[LabelImage] = []
     skipped: list[str] = []
     chip_dir = Path(out) / "images"
@@ -352,7 +424,8 @@ def export_labels(
                 images.append(label)
                 notes[sc.id]["chips"].append(label.name)
                 notes[sc.id]["objects"] += len(label.objects)
-                Image.fromarray(rgb).save(chip_dir / f"{label.name}.png")
+                notes[sc.id]["chip_transforms"][label.name] = label.meta["transform"]
+                write_chip(chip_dir / f"{label.name}.png", rgb, sc.crs, label.meta["transform"])
             if progress is not None:
                 progress(i + 1, len(scenes))
         found = {o.cls for img in images for o in img.objects}
@@ -448,6 +521,10 @@ def _scene_entry(scene: Scene, review: SceneReview | None, verified: bool) -> di
         "verified": verified,
         "chips": [],
         "objects": 0,
+        # each chip's georeference (session 35): the scene's CRS, and per chip the
+        # affine coefficients (a, b, c, d, e, f) of :func:`chip_transform`
+        "crs": scene.crs,
+        "chip_transforms": {},
     }
     if review is not None:
         entry["review"] = {
