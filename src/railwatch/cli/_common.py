@@ -546,16 +546,21 @@ def confirm(question: str, refusal: str) -> bool:
     refused with ``refusal`` (an :class:`InputError`, status 2), which should say to
     pass --yes; so is a question left unanswered (end of input). Ctrl-C at the question
     aborts ("Aborted.", status 130). This is how every destructive command without
-    --yes behaves (`site remove`, `event remove`)."""
+    --yes behaves (`site remove`, `event remove`, `restore`).
+
+    The question is written on standard error, as git and pip ask theirs, so that a
+    command's output on standard output (``restore --json`` piped to another program)
+    holds nothing else (since 2026-12-06, session 35: it was written on standard
+    output, before the JSON)."""
     if not stdin_is_terminal():
         raise InputError(f"{refusal} (standard input is not a terminal, so nothing was asked)")
-    typer.echo(f"{question} [y/N]: ", nl=False)
+    typer.echo(f"{question} [y/N]: ", nl=False, err=True)
     try:
         answer = input()
     except EOFError:
-        typer.echo()
+        typer.echo(err=True)
         raise InputError(f"no answer to the confirmation: {refusal}") from None
     except KeyboardInterrupt:
-        typer.echo()
+        typer.echo(err=True)
         raise typer.Abort() from None  # "Aborted.", 130
     return answer.strip().lower() in ("y", "yes")

@@ -105,7 +105,8 @@ def restore_command(
             f"{question} (the database as it is now is kept beside it)?",
             f"restoring replaces the database {target} with {backup_file}; pass --yes to confirm",
         ):
-            console.print("Nothing restored.", highlight=False)
+            # an answer, not an error (status 0); with --json, stdout holds JSON only
+            (err_console if as_json else console).print("Nothing restored.", highlight=False)
             return
     try:
         result = restore(url, backup_file)
