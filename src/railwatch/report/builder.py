@@ -425,10 +425,17 @@ def _chip_pair(
 
 def _with_images(plans: Sequence[_Plan], max_evidence: int) -> tuple[set[int], str]:
     """The plans (by ``id``) whose alerts are shown with images, and the note of the
-    others: the ``max_evidence`` most severe alerts above info (the most recent first
-    among equals) tied to a counted image. An info alert never takes one (there is
-    nothing to act on; until session 24 a site with 5 alerts above info gave the other 5
-    images to info alerts), even when fewer alerts above info are left."""
+    others: the alerts above info tied to a counted image, most severe first, the site
+    total's before a single class's of the same severity (as the headline and the
+    dashboard put the total first), then the most recent first, until ``max_evidence``
+    pairs of images are chosen; an alert shown with the same images as one chosen (the
+    record and the shift of one image) takes no pair of its own. An info alert never
+    takes one (there is nothing to act on; until session 24 a site with 5 alerts above
+    info gave the other 5 images to info alerts), even when fewer alerts above info are
+    left. (Until 2026-12-06, session 35, the most recent came first among equals,
+    whatever their class: on the demo the newest high alerts of tanks and covered cars
+    took all 10 images, and none went to the rise's first record alarm (2023-09-20), its
+    shift, or the 68 cars of 2023-10-05 against a record of 15.)"""
     ranked = sorted(
         (
             p
@@ -437,15 +444,29 @@ def _with_images(plans: Sequence[_Plan], max_evidence: int) -> tuple[set[int], s
             and p.after.counted
             and SEVERITY_RANK.get(p.alert.severity, 0) > SEVERITY_RANK["info"]
         ),
-        key=lambda p: (SEVERITY_RANK.get(p.alert.severity, 0), p.alert.when),
+        key=lambda p: (SEVERITY_RANK.get(p.alert.severity, 0), p.alert.cls == "all", p.alert.when),
         reverse=True,
     )
+    chosen: set[int] = set()
+    pairs: set[tuple[int | None, int | None, str]] = set()
+    left_out = False
+    for plan in ranked:
+        key = (
+            plan.after.scene_id if plan.after else None,
+            plan.before.scene_id if plan.before else None,
+            plan.alert.cls,
+        )
+        if key not in pairs and len(pairs) >= max_evidence:
+            left_out = True
+            continue
+        pairs.add(key)
+        chosen.add(id(plan))
     note = (
         f"Images are shown for the {max_evidence} most severe alerts above info only."
-        if len(ranked) > max_evidence
+        if left_out
         else "Images are shown for alerts above info only."
     )
-    return {id(p) for p in ranked[:max_evidence]}, note
+    return chosen, note
 
 
 def _needed_scenes(plans: Sequence[_Plan], with_images: set[int]) -> set[int]:

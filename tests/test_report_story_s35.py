@@ -1,0 +1,95 @@
+"""Which alerts a report shows with images (session 35's audit of the reports).
+
+The demo's report gave its 10 image pairs to the newest high alerts, which were records
+of tanks and covered cars in 2024: the rise's first record alarm (2023-09-20), its
+shift, and the 68 cars of 2023-10-05 against a record of 15 (the analysts' Tumangang
+story) were folded away among 53 alerts without images.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from railwatch.analysis.types import Alert
+from railwatch.report import build_report_data
+from railwatch.report.html import render_html
+from railwatch.report.model import ReportData
+from railwatch.storage import Database, repo
+from report_db import PLANS, SITE_NAME, T0
+from report_db import populate as populate_db
+
+
+def _alert(key: str, kind: str, cls: str, scene_id: int, day: int) -> Alert:
+    return Alert(
+        key=key,
+        kind=kind,
+        severity="high",
+        when=T0 + timedelta(days=day),
+        cls=cls,
+        value=1.0,
+        explanation=f"{kind} of {cls} ({key}).",
+        scene_id=scene_id,
+    )
+
+
+@pytest.fixture(scope="module")
+def story_db(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    """The test site with high alerts: a record and a shift of the site total on one
+    older image, a record of the total on another, and newer records of single classes
+    on the three latest images."""
+    tmp = tmp_path_factory.mktemp("story")
+    db = Database(f"sqlite:///{tmp / 'rw.db'}")
+    info = populate_db(db, tmp / "scenes", with_alert=False)
+    counted = [(sid, p.day) for sid, p in zip(info["scene_ids"], PLANS, strict=True) if p.usable]
+    alerts = [
+        _alert("total-record-old", "record", "all", *counted[-6]),
+        _alert("total-record", "record", "all", *counted[-5]),
+        _alert("total-shift", "shift", "all", *counted[-5]),
+        _alert("tank-record-1", "record", "tank", *counted[-3]),
+        _alert("tank-record-2", "record", "tank", *counted[-2]),
+        _alert("hopper-record", "record", "hopper", *counted[-1]),
+    ]
+    with db.session() as s:
+        repo.replace_alerts(s, repo.get_site(s, SITE_NAME), alerts)
+    return db
+
+
+def _with_images(data: ReportData) -> set[str]:
+    return {ev.alert.key for ev in data.evidence if ev.after is not None}
+
+
+def test_the_site_totals_alerts_take_the_images_before_newer_ones_of_single_classes(
+    story_db: Database,
+) -> None:
+    data = build_report_data(story_db, SITE_NAME, max_evidence=2)
+    # before: the two newest (hopper-record, tank-record-2), every total's alert without
+    assert _with_images(data) == {"total-record-old", "total-record", "total-shift"}
+    page = render_html(data)
+    assert "record of all (total-record)" in page
+    assert page.count("Images are shown for the 2 most severe alerts above info only.") == 1
+
+
+def test_alerts_on_the_same_images_take_one_pair(story_db: Database) -> None:
+    """The record and the shift of one image share their images (the HTML says "Same
+    images as the alert above"): they take one of the pairs, not two."""
+    data = build_report_data(story_db, SITE_NAME, max_evidence=3)
+    assert _with_images(data) == {
+        "total-record-old",
+        "total-record",
+        "total-shift",
+        "hopper-record",  # the newest of the classes'
+    }
+    shift = next(ev for ev in data.evidence if ev.alert.key == "total-shift")
+    record = next(ev for ev in data.evidence if ev.alert.key == "total-record")
+    assert shift.after is record.after and shift.before is record.before
+    assert "Same images as" in render_html(data)
+
+
+def test_every_alert_above_info_has_images_when_there_are_pairs_enough(
+    story_db: Database,
+) -> None:
+    data = build_report_data(story_db, SITE_NAME)
+    assert len(_with_images(data)) == 6
+    assert "Images are shown for alerts above info only." not in render_html(data)
