@@ -14,8 +14,9 @@ import pytest
 
 from railwatch.analysis.types import Alert
 from railwatch.report import build_report_data
+from railwatch.report.builder import choose_before
 from railwatch.report.html import render_html
-from railwatch.report.model import ReportData
+from railwatch.report.model import ReportData, SceneRow
 from railwatch.storage import Database, repo
 from report_db import PLANS, SITE_NAME, T0
 from report_db import populate as populate_db
@@ -93,3 +94,33 @@ def test_every_alert_above_info_has_images_when_there_are_pairs_enough(
     data = build_report_data(story_db, SITE_NAME)
     assert len(_with_images(data)) == 6
     assert "Images are shown for alerts above info only." not in render_html(data)
+
+
+def _row(k: int, total: float, day: int) -> SceneRow:
+    return SceneRow(
+        scene_id=k,
+        when=T0 + timedelta(days=day),
+        sensor=None,
+        gsd=0.5,
+        usable=True,
+        total=total,
+        method="objects",
+    )
+
+
+def test_the_before_image_of_a_rise_is_one_from_before_it() -> None:
+    """As on the demo (13 cars in summer, then 17, 30 and 44, and a record of 68 on
+    2023-10-05): 6 to 10 cars for months, then 12, 30 and 44, and a record of 68. The 12
+    cars of the rise's first image were within one spread of the baseline at the record,
+    which the rise had lifted (9 ± 3.1), and were shown as its usual state, though above
+    the baseline of their own day (8 ± 2.9)."""
+    rows = [_row(k, 8.0 + (k % 5) - 2, 7 * k) for k in range(20)]  # 6 to 10 cars
+    rise = [_row(20, 12.0, 140), _row(21, 30.0, 142), _row(22, 44.0, 147)]
+    after = _row(23, 68.0, 157)
+    before, near = choose_before([*rows, *rise, after], after)
+    assert before is not None and near
+    assert before.scene_id == 19  # the last image before the rise (10 cars)
+    # an image usual in its time stays the before image (the pair of 2024-06 on the demo)
+    usual = [*rows, _row(20, 9.0, 140)]
+    before, near = choose_before([*usual, after], after)
+    assert before is not None and before.scene_id == 20 and near

@@ -151,8 +151,9 @@ def choose_before(
     """The most recent counted image before ``after``, counted by ``after``'s method,
     whose count of ``cls`` (the alert's class: the total, covered cars or one type) was
     near that class's baseline of that method at ``after`` (within one robust spread of
-    its centre); else the most recent image before it counted that way that counted the
-    class; else, when no earlier image was counted that way, the most recent earlier
+    its centre) and near the baseline at its own date (not an image of the rise the
+    alert belongs to); else the most recent image before it counted that way that counted
+    the class; else, when no earlier image was counted that way, the most recent earlier
     image of any method that counted the class (never near: its count is on another
     scale, and the evidence says so). The flag says whether it was near. (Until
     2026-12-04 the total chose for every class: a tank record was shown beside an image
@@ -172,9 +173,28 @@ def choose_before(
     if base is not None:
         centre, spread = base
         for row in earlier:
-            if abs((count_of(row, cls) or 0.0) - centre) <= max(spread, 1.0):
+            if abs((count_of(row, cls) or 0.0) - centre) <= max(spread, 1.0) and _usual_then(
+                rows, row, settings, cls, method
+            ):
                 return row, True
     return earlier[0], False
+
+
+def _usual_then(
+    rows: Sequence[SceneRow], row: SceneRow, settings: object | None, cls: str, method: str
+) -> bool:
+    """Whether ``row``'s count of ``cls`` was within one robust spread of the baseline at
+    its own date too (True without a baseline then): a before image is an image of the
+    usual state, not the first image of the rise the alert belongs to. (Until
+    2026-12-06, session 35, only the baseline at the alert counted, which a rise's first
+    images had already lifted: the demo's 68 cars of 2023-10-05 were shown beside the
+    17 cars of 2023-09-18, itself above the five-year record of 15, as "near the
+    baseline".)"""
+    base = spread_at(rows, row.when, settings, cls, method)
+    if base is None:
+        return True
+    centre, spread = base
+    return abs((count_of(row, cls) or 0.0) - centre) <= max(spread, 1.0)
 
 
 def other_method_note(after: SceneRow, before: SceneRow) -> str:
