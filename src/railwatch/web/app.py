@@ -21,6 +21,7 @@ from railwatch import __version__
 from railwatch.errors import ConfigError
 from railwatch.settings import Settings, get_settings, refused_settings_message
 from railwatch.storage import Database
+from railwatch.web import schemas
 from railwatch.web.apidocs import declare_headers, render_api_docs
 from railwatch.web.errors import PROBLEM_RESPONSES, install_error_handlers
 from railwatch.web.jobs import DetectorFactory, JobManager
@@ -170,7 +171,7 @@ def create_app(
     def api_docs() -> HTMLResponse:
         return HTMLResponse(render_api_docs(app.openapi()))
 
-    @app.get("/api/health", tags=["meta"], summary="Liveness")
+    @app.get("/api/health", tags=["meta"], summary="Liveness", response_model=schemas.Health)
     def health() -> dict[str, str]:
         """``{"status": "ok"}`` and the version."""
         return {"status": "ok", "version": __version__}

@@ -24,12 +24,14 @@ from railwatch.storage.alert_filter import (
 )
 from railwatch.storage.models import Alert
 from railwatch.storage.serialize import alert_dict
+from railwatch.web import schemas
 from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.errors import problem, status_for
 from railwatch.web.pagination import paginate
 from railwatch.web.params import LookupName, PlainInt
 from railwatch.web.routes.sites import SiteName
+from railwatch.web.schemas import Page
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["alerts"])
@@ -216,7 +218,13 @@ def _list(
     return paginate(request, response, items, total, page).envelope()
 
 
-@router.get("/alerts", dependencies=[Depends(require_read)], summary="List alerts")
+@router.get(
+    "/alerts",
+    dependencies=[Depends(require_read)],
+    summary="List alerts",
+    response_model=Page[schemas.Alert],
+    response_model_exclude_unset=True,
+)
 def list_alerts(
     request: Request,
     response: Response,
@@ -234,7 +242,11 @@ def list_alerts(
 
 
 @router.get(
-    "/sites/{site}/alerts", dependencies=[Depends(require_read)], summary="Alerts of a site"
+    "/sites/{site}/alerts",
+    dependencies=[Depends(require_read)],
+    summary="Alerts of a site",
+    response_model=Page[schemas.Alert],
+    response_model_exclude_unset=True,
 )
 def site_alerts(
     site: SiteName,
@@ -250,7 +262,13 @@ def site_alerts(
     return _list(request, response, db, page, site, active_only, open_only, filters)
 
 
-@router.get("/alerts/{alert_id}", dependencies=[Depends(require_read)], summary="Get an alert")
+@router.get(
+    "/alerts/{alert_id}",
+    dependencies=[Depends(require_read)],
+    summary="Get an alert",
+    response_model=schemas.Alert,
+    response_model_exclude_unset=True,
+)
 def get_alert(alert_id: AlertId, db: DB) -> dict[str, Any]:
     """One alert."""
     with read_session(db) as s:
@@ -262,7 +280,8 @@ def get_alert(alert_id: AlertId, db: DB) -> dict[str, Any]:
     dependencies=[Depends(require_write)],
     summary="Acknowledge an alert",
     # the declared 200 (a 409 for another version is a problem response, returned as is)
-    response_model=dict[str, Any],
+    response_model=schemas.Alert,
+    response_model_exclude_unset=True,
 )
 def acknowledge(alert_id: AlertId, request: Request, db: DB, body: AckIn | None = None) -> Any:
     """Mark an alert as seen with a note; it stays acknowledged on re-analysis. With

@@ -14,6 +14,7 @@ from railwatch.detect.base import is_presence, long_train_present
 from railwatch.export.gis import csv_value
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
+from railwatch.web import schemas
 from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, read_session
 from railwatch.web.downloads import attachment
@@ -81,7 +82,9 @@ def _row(p: CountPoint) -> dict[str, Any]:
     "/sites/{site}/counts",
     summary="Count series of a site",
     response_class=Response,
-    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+    # the JSON body's schema (the route answers a Response, so nothing is re-validated:
+    # tests/test_web_response_schemas_s35.py checks the body against it)
+    responses={200: {"model": schemas.CountSeries, "content": {"text/csv": {}}}},
 )
 def site_counts(
     site: SiteName,

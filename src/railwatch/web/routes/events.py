@@ -12,11 +12,13 @@ from railwatch.limits import DESCRIPTION_MAX, EVENT_LABEL_MAX
 from railwatch.storage import repo
 from railwatch.storage.models import Event
 from railwatch.storage.serialize import event_dict
+from railwatch.web import schemas
 from railwatch.web.bodies import JsonDate
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate, window
 from railwatch.web.params import PlainInt
 from railwatch.web.routes.sites import SiteName
+from railwatch.web.schemas import Page
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["events"])
@@ -60,7 +62,11 @@ def _event(session: Any, event_id: int) -> Event:
 
 
 @router.get(
-    "/sites/{site}/events", dependencies=[Depends(require_read)], summary="Events of a site"
+    "/sites/{site}/events",
+    dependencies=[Depends(require_read)],
+    summary="Events of a site",
+    response_model=Page[schemas.Event],
+    response_model_exclude_unset=True,
 )
 def list_events(
     site: SiteName, request: Request, response: Response, db: DB, page: Paging
@@ -77,6 +83,8 @@ def list_events(
     status_code=201,
     dependencies=[Depends(require_write)],
     summary="Add an event",
+    response_model=schemas.Event,
+    response_model_exclude_unset=True,
 )
 def add_event(site: SiteName, body: EventIn, db: DB, response: Response) -> dict[str, Any]:
     """Record an event (409 when the same label exists on that date); re-run the
@@ -88,7 +96,13 @@ def add_event(site: SiteName, body: EventIn, db: DB, response: Response) -> dict
     return out
 
 
-@router.get("/events/{event_id}", dependencies=[Depends(require_read)], summary="Get an event")
+@router.get(
+    "/events/{event_id}",
+    dependencies=[Depends(require_read)],
+    summary="Get an event",
+    response_model=schemas.Event,
+    response_model_exclude_unset=True,
+)
 def get_event(event_id: EventId, db: DB) -> dict[str, Any]:
     """One event."""
     with read_session(db) as s:
@@ -96,7 +110,11 @@ def get_event(event_id: EventId, db: DB) -> dict[str, Any]:
 
 
 @router.patch(
-    "/events/{event_id}", dependencies=[Depends(require_write)], summary="Update an event"
+    "/events/{event_id}",
+    dependencies=[Depends(require_write)],
+    summary="Update an event",
+    response_model=schemas.Event,
+    response_model_exclude_unset=True,
 )
 def update_event(event_id: EventId, body: EventPatch, db: DB) -> dict[str, Any]:
     """Change an event's date, label or description."""
@@ -109,7 +127,11 @@ def update_event(event_id: EventId, body: EventPatch, db: DB) -> dict[str, Any]:
 
 
 @router.delete(
-    "/events/{event_id}", dependencies=[Depends(require_write)], summary="Delete an event"
+    "/events/{event_id}",
+    dependencies=[Depends(require_write)],
+    summary="Delete an event",
+    response_model=schemas.EventDeleted,
+    response_model_exclude_unset=True,
 )
 def delete_event(event_id: EventId, db: DB) -> dict[str, Any]:
     """Delete one event."""

@@ -11,11 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from railwatch.export.redact import hide_paths
 from railwatch.storage import repo
+from railwatch.web import schemas
 from railwatch.web.bodies import JsonBool
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.jobs import JobManager
 from railwatch.web.pagination import paginate, window
 from railwatch.web.routes.sites import SiteName
+from railwatch.web.schemas import Page
 from railwatch.web.security import is_authenticated, require_read, require_write
 
 router = APIRouter(tags=["jobs"])
@@ -63,6 +65,8 @@ def _jobs(request: Request) -> JobManager:
     status_code=202,
     dependencies=[Depends(require_write)],
     summary="Start processing a site",
+    response_model=schemas.Job,
+    response_model_exclude_unset=True,
 )
 def start_job(
     site: SiteName, request: Request, response: Response, db: DB, body: JobIn | None = None
@@ -75,7 +79,13 @@ def start_job(
     return job.as_dict()
 
 
-@router.get("/jobs", dependencies=[Depends(require_read)], summary="List jobs")
+@router.get(
+    "/jobs",
+    dependencies=[Depends(require_read)],
+    summary="List jobs",
+    response_model=Page[schemas.Job],
+    response_model_exclude_unset=True,
+)
 def list_jobs(request: Request, response: Response, page: Paging) -> dict[str, Any]:
     """Jobs of this server run, newest first."""
     jobs = _jobs(request).list()
@@ -83,7 +93,13 @@ def list_jobs(request: Request, response: Response, page: Paging) -> dict[str, A
     return paginate(request, response, items, len(jobs), page).envelope()
 
 
-@router.get("/jobs/{job_id}", dependencies=[Depends(require_read)], summary="Job status")
+@router.get(
+    "/jobs/{job_id}",
+    dependencies=[Depends(require_read)],
+    summary="Job status",
+    response_model=schemas.Job,
+    response_model_exclude_unset=True,
+)
 def get_job(job_id: JobId, request: Request) -> dict[str, Any]:
     """Status, progress (done/total, current scene) and result of a job: what it
     processed and what its analysis did to the alerts (as ``analyze`` answers)."""
@@ -94,6 +110,8 @@ def get_job(job_id: JobId, request: Request) -> dict[str, Any]:
     "/sites/{site}/analyze",
     dependencies=[Depends(require_write)],
     summary="Re-run the analysis of a site",
+    response_model=schemas.AnalyzeResult,
+    response_model_exclude_unset=True,
 )
 def analyze(site: SiteName, db: DB, body: AnalyzeIn | None = None) -> dict[str, Any]:
     """Rebuild the site's alerts from its stored counts and events, as of now
@@ -105,10 +123,11 @@ def analyze(site: SiteName, db: DB, body: AnalyzeIn | None = None) -> dict[str, 
     alerts that say something else now at the same or a lower severity: still
     acknowledged, marked ``metrics["changed_since_ack"]`` with what was acknowledged;
     since session 30)."""
-    from railwatch.analysis.store import analyze_site
+    from railwatch.analysis.store import analyze_and_store
 
-    with db.session() as s:
-        result = analyze_site(s, repo.get_site(s, site).name, as_of=datetime.now(UTC))
+    # computed outside any write transaction, stored in one short one (session 35: the
+    # whole analysis held SQLite's write lock, and processing and acks waited for it)
+    result = analyze_and_store(db, site, as_of=datetime.now(UTC))
     return {
         "site": result.site,
         "alerts": len(result.alerts),

@@ -21,12 +21,14 @@ from starlette.staticfiles import NotModifiedResponse
 
 from railwatch.errors import InputError, NotFoundError
 from railwatch.storage import repo
+from railwatch.web import schemas
 from railwatch.web.bodies import JsonBool, JsonDate
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate, window
 from railwatch.web.params import LookupName
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.routes.tiles import etag_matches
+from railwatch.web.schemas import Page
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["reports"])
@@ -78,6 +80,8 @@ def _meta(folder: FsPath) -> dict[str, Any]:
     status_code=201,
     dependencies=[Depends(require_write)],
     summary="Generate a report",
+    response_model=schemas.Report,
+    response_model_exclude_unset=True,
 )
 def create_report(
     site: SiteName, request: Request, response: Response, db: DB, body: ReportIn | None = None
@@ -142,7 +146,13 @@ def create_report(
     return meta
 
 
-@router.get("/reports", dependencies=[Depends(require_read)], summary="List reports")
+@router.get(
+    "/reports",
+    dependencies=[Depends(require_read)],
+    summary="List reports",
+    response_model=Page[schemas.Report],
+    response_model_exclude_unset=True,
+)
 def list_reports(
     request: Request,
     response: Response,
@@ -173,7 +183,13 @@ def list_reports(
     return paginate(request, response, window(metas, page), len(metas), page).envelope()
 
 
-@router.get("/reports/{report_id}", dependencies=[Depends(require_read)], summary="Get a report")
+@router.get(
+    "/reports/{report_id}",
+    dependencies=[Depends(require_read)],
+    summary="Get a report",
+    response_model=schemas.Report,
+    response_model_exclude_unset=True,
+)
 def get_report(report_id: ReportId, request: Request) -> dict[str, Any]:
     """A report's metadata and download links."""
     return _meta(_root(request) / report_id)

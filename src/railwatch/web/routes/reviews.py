@@ -21,6 +21,7 @@ from railwatch.errors import NotFoundError
 from railwatch.limits import NOTE_MAX
 from railwatch.storage import repo
 from railwatch.storage.serialize import candidate_dict, review_dict
+from railwatch.web import schemas
 from railwatch.web.bodies import JsonNumber
 from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Paging, read_session
@@ -28,6 +29,7 @@ from railwatch.web.downloads import attachment
 from railwatch.web.pagination import paginate
 from railwatch.web.routes.scenes import SceneId
 from railwatch.web.routes.sites import SiteName
+from railwatch.web.schemas import Page
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["reviews"])
@@ -90,6 +92,8 @@ def _review_of(session: Any, scene_id: int) -> Any:
     "/scenes/{scene_id}/review",
     dependencies=[Depends(require_read)],
     summary="An analyst's review of a scene",
+    response_model=schemas.Review,
+    response_model_exclude_unset=True,
 )
 def get_review(
     scene_id: SceneId,
@@ -109,7 +113,11 @@ def get_review(
     "/scenes/{scene_id}/review",
     dependencies=[Depends(require_write)],
     summary="Record an analyst's count of a scene",
-    responses={201: {"description": "Review recorded (the scene had none)."}},
+    responses={
+        201: {"description": "Review recorded (the scene had none).", "model": schemas.Review}
+    },
+    response_model=schemas.Review,
+    response_model_exclude_unset=True,
 )
 def put_review(scene_id: SceneId, body: ReviewIn, db: DB, response: Response) -> dict[str, Any]:
     """Your count of a processed, usable scene (``counts``) or the cars' corrected
@@ -143,6 +151,8 @@ def put_review(scene_id: SceneId, body: ReviewIn, db: DB, response: Response) ->
     "/scenes/{scene_id}/review",
     dependencies=[Depends(require_write)],
     summary="Remove an analyst's review of a scene",
+    response_model=schemas.Review,
+    response_model_exclude_unset=True,
 )
 def delete_review(scene_id: SceneId, db: DB) -> dict[str, Any]:
     """The detector's counts come back; the answer is the removed review (its
@@ -161,6 +171,8 @@ def delete_review(scene_id: SceneId, db: DB) -> dict[str, Any]:
     "/sites/{site}/to-review",
     dependencies=[Depends(require_read)],
     summary="The scenes of a site an analyst should check first",
+    response_model=Page[schemas.Candidate],
+    response_model_exclude_unset=True,
 )
 def to_review(
     site: SiteName, request: Request, response: Response, db: DB, page: Paging

@@ -28,11 +28,13 @@ from railwatch.storage.serialize import (
     review_marks,
     scene_dict,
 )
+from railwatch.web import schemas
 from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate
 from railwatch.web.params import PlainInt
 from railwatch.web.routes.sites import SiteName
+from railwatch.web.schemas import Page
 from railwatch.web.security import is_authenticated, require_read
 
 router = APIRouter(tags=["scenes"], dependencies=[Depends(require_read)])
@@ -71,7 +73,12 @@ def _public(
     return out
 
 
-@router.get("/sites/{site}/scenes", summary="List a site's scenes")
+@router.get(
+    "/sites/{site}/scenes",
+    summary="List a site's scenes",
+    response_model=Page[schemas.Scene],
+    response_model_exclude_unset=True,
+)
 def list_scenes(
     site: SiteName,
     request: Request,
@@ -112,7 +119,12 @@ def list_scenes(
     return paginate(request, response, items, total, page).envelope()
 
 
-@router.get("/scenes/{scene_id}", summary="Scene metadata")
+@router.get(
+    "/scenes/{scene_id}",
+    summary="Scene metadata",
+    response_model=schemas.Scene,
+    response_model_exclude_unset=True,
+)
 def get_scene(scene_id: SceneId, request: Request, db: DB) -> dict[str, Any]:
     """A scene: ingest facts, footprint, processing state, quality and counts per class."""
     with read_session(db) as s:
@@ -140,7 +152,12 @@ def get_scene(scene_id: SceneId, request: Request, db: DB) -> dict[str, Any]:
     return out
 
 
-@router.get("/scenes/{scene_id}/quality", summary="Scene quality")
+@router.get(
+    "/scenes/{scene_id}/quality",
+    summary="Scene quality",
+    response_model=schemas.SceneQuality,
+    response_model_exclude_unset=True,
+)
 def get_quality(scene_id: SceneId, db: DB) -> dict[str, Any]:
     """Clear fraction, cloud/haze/snow/no-data fractions, usable flag and reasons."""
     with read_session(db) as s:

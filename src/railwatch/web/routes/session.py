@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from railwatch.web import schemas
 from railwatch.web.security import (
     AccessPolicy,
     SessionStore,
@@ -72,7 +73,12 @@ def _refuse_other_origin(request: Request) -> None:
         )
 
 
-@router.get("/session", summary="Sign-in state")
+@router.get(
+    "/session",
+    summary="Sign-in state",
+    response_model=schemas.SessionState,
+    response_model_exclude_unset=True,
+)
 def get_session(request: Request) -> dict[str, Any]:
     """Whether this browser is signed in (``signed_in``: a valid session cookie;
     ``authenticated``: that or the right bearer token), whether reads need the token
@@ -81,7 +87,12 @@ def get_session(request: Request) -> dict[str, Any]:
     return _status(request)
 
 
-@router.post("/session", summary="Sign in (dashboard)")
+@router.post(
+    "/session",
+    summary="Sign in (dashboard)",
+    response_model=schemas.SessionState,
+    response_model_exclude_unset=True,
+)
 def sign_in(body: SignIn, request: Request, response: Response) -> dict[str, Any]:
     """Check the token and answer with a session cookie (``HttpOnly``,
     ``SameSite=Strict``, ``Secure`` over https, 12 hours) that stands for it on this

@@ -25,11 +25,13 @@ from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene, Site
 from railwatch.storage.repo import SiteStats
 from railwatch.storage.serialize import site_dict
+from railwatch.web import schemas
 from railwatch.web.bodies import JsonNumber
 from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Jobs, Paging, read_session
 from railwatch.web.pagination import paginate
 from railwatch.web.params import LookupName
+from railwatch.web.schemas import Page
 from railwatch.web.security import require_read, require_write
 
 router = APIRouter(tags=["sites"])
@@ -364,7 +366,13 @@ def _full(session: Session, site: Site, *, geometry: bool = True) -> dict[str, A
     return out
 
 
-@router.get("/sites", dependencies=[Depends(require_read)], summary="List sites")
+@router.get(
+    "/sites",
+    dependencies=[Depends(require_read)],
+    summary="List sites",
+    response_model=Page[schemas.Site],
+    response_model_exclude_unset=True,
+)
 def list_sites(request: Request, response: Response, db: DB, page: Paging) -> dict[str, Any]:
     """Sites by name, each with its totals and a summary (latest count, trend, open alerts)."""
     with read_session(db) as s:
@@ -385,7 +393,12 @@ def list_sites(request: Request, response: Response, db: DB, page: Paging) -> di
 
 
 @router.post(
-    "/sites", status_code=201, dependencies=[Depends(require_write)], summary="Create a site"
+    "/sites",
+    status_code=201,
+    dependencies=[Depends(require_write)],
+    summary="Create a site",
+    response_model=schemas.Site,
+    response_model_exclude_unset=True,
 )
 def create_site(body: SiteIn, db: DB, response: Response) -> dict[str, Any]:
     """Add a site from GeoJSON or a bbox (409 when the name exists)."""
@@ -397,14 +410,26 @@ def create_site(body: SiteIn, db: DB, response: Response) -> dict[str, Any]:
     return out
 
 
-@router.get("/sites/{site}", dependencies=[Depends(require_read)], summary="Get a site")
+@router.get(
+    "/sites/{site}",
+    dependencies=[Depends(require_read)],
+    summary="Get a site",
+    response_model=schemas.Site,
+    response_model_exclude_unset=True,
+)
 def get_site(site: SiteName, db: DB) -> dict[str, Any]:
     """One site with its geometry, tracks, totals and summary."""
     with read_session(db) as s:
         return _full(s, repo.get_site(s, site))
 
 
-@router.patch("/sites/{site}", dependencies=[Depends(require_write)], summary="Update a site")
+@router.patch(
+    "/sites/{site}",
+    dependencies=[Depends(require_write)],
+    summary="Update a site",
+    response_model=schemas.Site,
+    response_model_exclude_unset=True,
+)
 def update_site(site: SiteName, body: SitePatch, db: DB, jobs: Jobs) -> dict[str, Any]:
     """Change a site's description, tags or track centrelines. New or removed centrelines
     have the site's counted scenes counted again by the next processing run (the reply's
@@ -433,7 +458,13 @@ def update_site(site: SiteName, body: SitePatch, db: DB, jobs: Jobs) -> dict[str
             return out
 
 
-@router.delete("/sites/{site}", dependencies=[Depends(require_write)], summary="Delete a site")
+@router.delete(
+    "/sites/{site}",
+    dependencies=[Depends(require_write)],
+    summary="Delete a site",
+    response_model=schemas.SiteDeleted,
+    response_model_exclude_unset=True,
+)
 def delete_site(site: SiteName, db: DB, jobs: Jobs) -> dict[str, Any]:
     """Delete a site and everything stored for it; returns what was deleted (409 while
     a job of this server is processing it)."""

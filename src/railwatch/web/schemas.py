@@ -1,0 +1,445 @@
+"""The JSON the API answers, as pydantic models: its OpenAPI response schemas.
+
+Until 2026-12-06 (session 35) the JSON endpoints declared ``dict[str, Any]``, so
+``/openapi.json`` said only "an object" of every answer. The routes now declare these
+models (``response_model``), and the bodies are what they were, byte for byte:
+
+* every member is declared in the order the routes write it (pydantic writes a model's
+  members in that order);
+* a member the API gives only sometimes (a scene's ``footprint``, a review's
+  ``features``, a site's ``geometry`` or ``recount``) has a default and the routes answer
+  with ``response_model_exclude_unset``: it is left out where it was, never added as
+  ``null``;
+* a number that may be whole or not is ``int | float`` (a ``float`` would write a count
+  of 6 as ``6.0``);
+* ``extra="allow"``: a member a route adds that a model does not declare is passed on,
+  not dropped (and ``tests/test_web_response_schemas_s35.py``, which validates every
+  answer of a seeded database against the document with members not declared refused,
+  fails until it is declared here).
+
+Times are ISO 8601 strings (UTC with its offset), days ``YYYY-MM-DD`` strings, as the
+routes write them; geometries and free-form maps (an alert's ``metrics``, a scene's
+``metadata``) are JSON objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonDict
+
+__all__ = [
+    "Alert",
+    "AnalyzeResult",
+    "Candidate",
+    "CountSeries",
+    "Event",
+    "EventDeleted",
+    "Health",
+    "Job",
+    "Page",
+    "Report",
+    "Review",
+    "Scene",
+    "SceneQuality",
+    "SessionState",
+    "Site",
+    "SiteDeleted",
+]
+
+#: A number written as the route has it: whole (6) or not (6.5).
+Number = int | float
+
+T = TypeVar("T")
+
+_TIME: JsonDict = {"format": "date-time"}
+_DAY: JsonDict = {"format": "date"}
+
+
+class _Out(BaseModel):
+    """A JSON object the API answers."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Page(_Out, Generic[T]):
+    """One page of a list (see Pagination in docs/web.md)."""
+
+    items: list[T]
+    total: int = Field(description="How many items match in all (also `X-Total-Count`).")
+    limit: int
+    offset: int
+
+
+# ----------------------------------------------------------------------------- sites
+
+
+class LatestPresence(_Out):
+    """The latest day's point where it is a 10 m presence image."""
+
+    when: str = Field(json_schema_extra=_TIME)
+    day: str = Field(json_schema_extra=_DAY)
+    scene_id: int
+    long_train_present: bool | None
+
+
+class SiteSummary(_Out):
+    """The latest day's count, its trend and the open alerts of a site."""
+
+    latest_count: Number | None
+    latest_when: str | None = Field(json_schema_extra=_TIME)
+    latest_day: str | None = Field(json_schema_extra=_DAY)
+    latest_scene_id: int | None
+    previous_count: Number | None
+    previous_day: str | None = Field(json_schema_extra=_DAY)
+    previous_scene_id: int | None
+    trend: Literal["up", "down", "flat", "none"]
+    latest_presence: LatestPresence | None
+    open_alerts: int
+    open_by_severity: dict[str, int]
+    latest_reviewed: bool
+
+
+class Site(_Out):
+    """A site with its totals, local days and summary; ``geometry`` and ``tracks`` in
+    ``GET /api/sites/{site}`` and the answers of writes, not in the list; ``recount``
+    in a ``PATCH`` that changed the tracks."""
+
+    id: int
+    name: str
+    description: str
+    tags: list[str]
+    area_km2: Number
+    utm_crs: str
+    bounds: list[Number] = Field(description="W, S, E, N in degrees.")
+    created_at: str | None = Field(json_schema_extra=_TIME)
+    geometry: dict[str, Any] | None = Field(
+        default=None, description="GeoJSON geometry (WGS84); not in the list."
+    )
+    tracks: dict[str, Any] | None = Field(
+        default=None, description="GeoJSON track centrelines, or null; not in the list."
+    )
+    scenes: int
+    processed: int
+    usable: int
+    first: str | None = Field(json_schema_extra=_TIME)
+    last: str | None = Field(json_schema_extra=_TIME)
+    alerts: int
+    events: int
+    local_zone: str = Field(description="The site's nominal zone (UTC+9).")
+    first_day: str | None = Field(json_schema_extra=_DAY)
+    last_day: str | None = Field(json_schema_extra=_DAY)
+    summary: SiteSummary
+    recount: dict[str, Any] | None = Field(
+        default=None, description="Scenes to be counted again (a PATCH of the tracks only)."
+    )
+
+
+class SiteDeleted(_Out):
+    """What deleting a site removed."""
+
+    deleted: str
+    scenes: int
+    detections: int
+    counts: int
+    events: int
+    alerts: int
+
+
+# ---------------------------------------------------------------------------- scenes
+
+
+class Quality(_Out):
+    """A scene's quality."""
+
+    usable: bool | None
+    clear_fraction: Number | None
+    coverage: Number | None
+    cloud_fraction: Number | None
+    haze_fraction: Number | None
+    snow_fraction: Number | None
+    nodata_fraction: Number | None
+    reasons: list[str]
+    source: str | None
+
+
+class SceneQuality(Quality):
+    """``GET /api/scenes/{id}/quality``."""
+
+    scene_id: int
+    status: str
+
+
+class TotalCount(_Out):
+    """A scene's total count (``null`` numbers at a 10 m presence image)."""
+
+    total: Number | None
+    low: Number | None
+    high: Number | None
+    method: str | None
+    long_train_present: bool | None
+
+
+class DetectorCount(_Out):
+    """The detector's total that an analyst's count replaced."""
+
+    total: Number | None
+    low: Number | None
+    high: Number | None
+
+
+class ClassCount(_Out):
+    """A scene's count of one class."""
+
+    count: Number | None
+    low: Number | None
+    high: Number | None
+    method: str | None
+    reviewed: bool
+
+
+class Review(_Out):
+    """An analyst's review of a scene."""
+
+    scene_id: int
+    counts: dict[str, Number]
+    detector_counts: dict[str, Any]
+    applied: bool
+    note: str | None
+    reviewed_at: str | None = Field(json_schema_extra=_TIME)
+    cars: int | None
+    features: list[dict[str, Any]] | None = Field(
+        default=None, description="The outlines as GeoJSON features (with `outlines=true`)."
+    )
+    removed: bool | None = Field(default=None, description="True in a DELETE's answer.")
+
+
+class Scene(_Out):
+    """A scene: ingest facts, processing state, quality and its total count;
+    ``footprint``, ``counts`` and ``review`` in ``GET /api/scenes/{id}`` (``footprint``
+    in the list with ``footprint=true``). ``uri`` and ``mask_uri`` are null without
+    credentials."""
+
+    id: int
+    site: str
+    uri: str | None
+    content_hash: str
+    acquired_at: str | None = Field(json_schema_extra=_TIME)
+    date_source: str | None
+    sensor: str | None
+    crs: str | None
+    gsd: Number | None
+    width: int | None
+    height: int | None
+    band_count: int | None
+    dtype: str | None
+    coverage: Number | None
+    mask_uri: str | None
+    metadata: dict[str, Any]
+    ingested_at: str | None = Field(json_schema_extra=_TIME)
+    status: str
+    detector: str | None
+    detector_version: str | None
+    processed_at: str | None = Field(json_schema_extra=_TIME)
+    error: str | None
+    quality: Quality
+    footprint: dict[str, Any] | None = Field(default=None, description="GeoJSON (WGS84).")
+    day: str | None = Field(json_schema_extra=_DAY)
+    file: str | None
+    mask_file: str | None
+    count: TotalCount | None
+    reviewed: bool
+    detector_count: DetectorCount | None
+    counts: dict[str, ClassCount] | None = Field(
+        default=None, description="Counts per class (`GET /api/scenes/{id}` only)."
+    )
+    review: Review | None = Field(default=None, description="`GET /api/scenes/{id}` only.")
+
+
+class CandidateCount(_Out):
+    """The detector's count of a scene to check."""
+
+    total: Number | None
+    low: Number | None
+    high: Number | None
+    method: str | None
+
+
+class CandidateAlert(_Out):
+    """An alert a scene to check carries."""
+
+    kind: str
+    severity: str
+    class_: str = Field(alias="class")
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
+
+
+class Candidate(_Out):
+    """A scene to check first (``GET /api/sites/{site}/to-review``)."""
+
+    scene_id: int
+    acquired_at: str | None = Field(json_schema_extra=_TIME)
+    gsd: Number | None
+    count: CandidateCount
+    alerts: list[CandidateAlert]
+    spread: Number
+    sun_elevation: Number | None
+    low_sun: bool
+    day: str | None = Field(json_schema_extra=_DAY)
+
+
+# ---------------------------------------------------------------------------- counts
+
+
+class CountPoint(_Out):
+    """One point of a count series."""
+
+    when: str = Field(json_schema_extra=_TIME)
+    scene_id: int
+    gsd: Number | None
+    cls: str
+    count: Number | None
+    low: Number | None
+    high: Number | None
+    usable: bool
+    clear_fraction: Number | None
+    coverage: Number | None
+    method: str | None
+    long_train_present: bool | None
+    reviewed: bool
+    day: str = Field(json_schema_extra=_DAY)
+
+
+class CountSeries(_Out):
+    """``GET /api/sites/{site}/counts`` (JSON): a page of the series of one class."""
+
+    site: str
+    cls: str
+    classes: list[str]
+    local_zone: str
+    items: list[CountPoint]
+    total: int
+    limit: int
+    offset: int
+
+
+# ----------------------------------------------------------------- alerts and events
+
+
+class Alert(_Out):
+    """An alert, as ``railwatch alerts --json`` gives it, with ``created_at``."""
+
+    id: int
+    version: str = Field(description="What it says, as a token (16 hex digits).")
+    site: str
+    key: str
+    kind: str = Field(description="record, spike, shift, drop or quality.")
+    severity: str = Field(description="info, low, medium or high.")
+    when: str = Field(json_schema_extra=_TIME)
+    cls: str
+    value: Number | None
+    explanation: str
+    metrics: dict[str, Any]
+    event_label: str | None
+    event_days: int | None
+    scene_id: int | None
+    active: bool
+    acknowledged: bool
+    ack_note: str | None
+    ack_at: str | None = Field(json_schema_extra=_TIME)
+    created_at: str | None = Field(json_schema_extra=_TIME)
+    day: str | None = Field(json_schema_extra=_DAY)
+    reviewed: bool
+    changed_since_ack: dict[str, Any] | None
+
+
+class Event(_Out):
+    """A dated event at a site."""
+
+    id: int
+    site: str
+    date: str = Field(json_schema_extra=_DAY)
+    label: str
+    description: str | None
+
+
+class EventDeleted(_Out):
+    """The id of the event deleted."""
+
+    deleted: int
+
+
+class AnalyzeResult(_Out):
+    """What ``POST /api/sites/{site}/analyze`` did."""
+
+    site: str
+    alerts: int
+    points: int
+    usable: int
+    created: int
+    unchanged: int
+    updated: int
+    removed: int
+    retired: int
+    reopened: int
+    changed_since_ack: int
+
+
+# ----------------------------------------------------------------- jobs and reports
+
+
+class Job(_Out):
+    """A background processing job."""
+
+    id: str
+    site: str
+    kind: str
+    reprocess: bool
+    status: Literal["queued", "running", "succeeded", "failed"]
+    done: int
+    total: int
+    progress: Number | None
+    current: str
+    created_at: str = Field(json_schema_extra=_TIME)
+    started_at: str | None = Field(json_schema_extra=_TIME)
+    finished_at: str | None = Field(json_schema_extra=_TIME)
+    error: str | None
+    result: dict[str, Any] | None
+
+
+class Report(_Out):
+    """A report written by ``POST /api/sites/{site}/reports``: its metadata file as
+    written, so a member a report written by an earlier version lacks (``warnings``
+    before session 33) is left out, never an error."""
+
+    id: str
+    site: str | None = None
+    created_at: str | None = Field(default=None, json_schema_extra=_TIME)
+    date_from: str | None = Field(default=None, json_schema_extra=_DAY)
+    date_to: str | None = Field(default=None, json_schema_extra=_DAY)
+    formats: list[str] | None = None
+    links: dict[str, str] | None = None
+    warnings: list[str] | None = None
+
+
+# ---------------------------------------------------------------------------- other
+
+
+class SessionState(_Out):
+    """The dashboard's sign-in state."""
+
+    signed_in: bool
+    authenticated: bool
+    reads: str
+    writes: str
+    session_seconds: int
+    token_from: str | None
+
+
+class Health(_Out):
+    """Liveness and version."""
+
+    status: str
+    version: str
