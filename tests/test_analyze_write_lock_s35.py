@@ -292,3 +292,38 @@ def test_postgresql_analyses_again_then_refuses(
     finally:
         other.dispose()
         db.dispose()
+
+
+def test_the_web_apis_analysis_lets_an_acknowledgement_commit(
+    dbs: tuple[Database, Database],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``POST /api/sites/{site}/analyze`` ran the analysis in one writing session too."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from railwatch.settings import Settings
+    from railwatch.web.app import create_app
+
+    db, other = dbs
+    token = "s35-analyze-token-0123456789"
+    with db.session(readonly=True) as s:
+        alert_id = s.scalars(select(Alert.id).where(Alert.severity != "info")).first()
+    assert alert_id is not None
+
+    def ack(_n: int) -> None:
+        with other.session() as s:
+            repo.acknowledge_alert(s, alert_id, note="seen on the dashboard")
+
+    settings = Settings(db=db.url, api_token=SecretStr(token), cache_dir=tmp_path / "cache")
+    with TestClient(create_app(settings, db)) as client:
+        met = _during_analysis(monkeypatch, ack)
+        r = client.post(f"/api/sites/{SITE}/analyze", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    assert met == [None]
+    with db.session(readonly=True) as s:
+        row = s.get(Alert, alert_id)
+        assert row is not None and row.acknowledged and row.ack_note == "seen on the dashboard"

@@ -139,7 +139,7 @@ class JobManager:
             self._jobs[job_id] = replace(self._jobs[job_id], **changes)
 
     def _run(self, job_id: str) -> None:
-        from railwatch.analysis.store import analyze_site
+        from railwatch.analysis.store import analyze_and_store
         from railwatch.pipeline import process_site
 
         with self._lock:
@@ -161,9 +161,9 @@ class JobManager:
                 usable_threshold=self._threshold,
                 on_progress=progress,
             )
-            with self._db.session() as s:
-                # judged as of now: a site silent since its last image gets a quality alert
-                analysis = analyze_site(s, job.site, as_of=datetime.now(UTC))
+            # judged as of now: a site silent since its last image gets a quality alert;
+            # computed outside any write transaction, stored in one short one (session 35)
+            analysis = analyze_and_store(self._db, job.site, as_of=datetime.now(UTC))
             result = {
                 "detector": summary.detector,
                 "version": summary.version,
