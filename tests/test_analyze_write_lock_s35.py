@@ -327,3 +327,25 @@ def test_the_web_apis_analysis_lets_an_acknowledgement_commit(
     with db.session(readonly=True) as s:
         row = s.get(Alert, alert_id)
         assert row is not None and row.acknowledged and row.ack_note == "seen on the dashboard"
+
+
+@pytest.mark.services
+def test_postgresql_a_stored_nan_is_not_taken_for_a_change(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL stores a float NaN (SQLite stores NULL), and NaN is never equal to
+    itself: the stamps of unchanged rows holding one compared unequal at every try, and
+    the analysis was refused as if the counts kept changing."""
+    pytest.importorskip("psycopg")
+    db = Database(postgres_url)
+    try:
+        add_counted_site(db, SITE, WELLINGTON, steady_then_rise())
+        with db.session() as s:
+            first = s.scalars(select(Scene).order_by(Scene.id)).first()
+            assert first is not None
+            first.clear_fraction = float("nan")
+        met = _during_analysis(monkeypatch, lambda _n: None)
+        result = analyze_and_store(db, SITE, as_of=AS_OF)
+        assert met == [None] and result.stored
+    finally:
+        db.dispose()

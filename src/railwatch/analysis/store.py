@@ -192,10 +192,14 @@ def _stamp(session: Session, site: Site) -> tuple[Any, ...]:
     ).all()
     return (
         site.geometry_wkb,
-        tuple(tuple(r) for r in scenes),
-        tuple(tuple(r) for r in counts),
-        tuple(tuple(r) for r in events),
+        *(tuple(tuple(map(_same_nan, r)) for r in rows) for rows in (scenes, counts, events)),
     )
+
+
+def _same_nan(value: object) -> object:
+    """``value``, with a float NaN (PostgreSQL stores them) as a string, so that two
+    stamps of the same rows compare equal (NaN is never equal to itself)."""
+    return "NaN" if isinstance(value, float) and value != value else value
 
 
 def _read_inputs(session: Session, site: Site, *, stamp: bool = True) -> _Inputs:
