@@ -15,6 +15,7 @@ import pytest
 from railwatch.analysis.types import Alert
 from railwatch.report import build_report_data
 from railwatch.report.builder import choose_before
+from railwatch.report.caveats import build_caveats, reason_kind
 from railwatch.report.html import render_html
 from railwatch.report.model import ReportData, SceneRow
 from railwatch.storage import Database, repo
@@ -124,3 +125,50 @@ def test_the_before_image_of_a_rise_is_one_from_before_it() -> None:
     usual = [*rows, _row(20, 9.0, 140)]
     before, near = choose_before([*usual, after], after)
     assert before is not None and before.scene_id == 20 and near
+
+
+#: Four of the demo's unusable images, each with a second, smaller reason.
+DEMO_UNUSABLE = (
+    (
+        "only 27 % of the site is covered by the image",
+        "cloud covers 5 % of the site",
+        "only 21 % of the site is clear (needs 80 %)",
+    ),
+    (
+        "only 50 % of the site is covered by the image",
+        "haze covers 2 % of the site",
+        "only 48 % of the site is clear (needs 80 %)",
+    ),
+    (
+        "haze covers 89 % of the site",
+        "cloud covers 2 % of the site",
+        "only 9 % of the site is clear (needs 80 %)",
+        "resolution 3.0 m: cars are not separable, counts come from occupied track length",
+    ),
+    (
+        "haze covers 90 % of the site",
+        "cloud covers 5 % of the site",
+        "only 5 % of the site is clear (needs 80 %)",
+    ),
+)
+
+
+def test_an_unusable_image_is_counted_under_its_largest_cause() -> None:
+    """The caveat said "cloud" for an image 89 % under haze with 2 % cloud, and for one
+    73 % outside the image with 5 % cloud: the demo's caveat read cloud 27, haze 11,
+    partial coverage 10 where the demo's summary read 24, 12 and 12."""
+    kinds = [reason_kind(r) for r in DEMO_UNUSABLE]
+    assert kinds == ["partial coverage", "partial coverage", "haze", "haze"]
+    rows = [
+        SceneRow(k, T0 + timedelta(days=k), "S", 0.5, usable=False, reasons=r)
+        for k, r in enumerate(DEMO_UNUSABLE)
+    ]
+    caveats = build_caveats(rows)
+    assert "4 of 4 images could not be counted (partial coverage 2, haze 2)" in caveats[0]
+    # one cause, or none measured, as before
+    assert reason_kind(("cloud and cloud shadow cover 86 % of the site",)) == "cloud"
+    assert reason_kind(("snow covers 40 % of the site",)) == "snow"
+    assert reason_kind(("processing failed: cloud 40 % unreadable",)) == "processing failed"
+    assert reason_kind(("not processed yet",)) == "not processed"
+    assert reason_kind(("no data over the site",)) == "no data"
+    assert reason_kind(()) == "unusable"
