@@ -728,11 +728,14 @@ def _process_sites(
     )
     goes_on = "" if reprocess else ", it goes on with the scenes not recorded yet"
 
-    def record(site: str, job: SceneJob, outcome: SceneOutcome) -> None:
+    def record(site: str, job: SceneJob, outcome: SceneOutcome, deaths: _WorkerDeaths) -> None:
         nonlocal done
         # as recorded: a result judged with a mask taken anew meanwhile is not (failed)
         outcome = record_outcome(db, outcome, detector)
         summaries[site].add(job.scene_id, outcome)
+        rerun = deaths.why(job.scene_id)
+        if rerun is not None and outcome.error is None:  # a failure says why it failed
+            summaries[site].retried.append((job.scene_id, rerun))
         done += 1
         if on_progress is not None:
             on_progress(done, total, site)
@@ -742,6 +745,10 @@ def _process_sites(
     with _client_for(spec, client) as client:
         run = uuid.uuid4().hex[:8]  # task keys unique per run on a shared scheduler
         det = _ClusterDetector(client, shipped, run, detector)
+        keys = [f"railwatch-scene-{job.scene_id}-{run}" for _, job in jobs]
+        # followed before the tasks go out: a worker may die with the first of them
+        deaths = _WorkerDeaths(client)
+        deaths.watch({key: job.scene_id for key, (_, job) in zip(keys, jobs, strict=True)})
         futures = client.map(
             run_scene_task,
             [job for _, job in jobs],
@@ -749,7 +756,7 @@ def _process_sites(
             expect=det.expect,
             retries=spec.retries,
             pure=False,
-            key=[f"railwatch-scene-{job.scene_id}-{run}" for _, job in jobs],
+            key=keys,
         )
         where = {f.key: (site, job) for f, (site, job) in zip(futures, jobs, strict=True)}
         stream = _TaskStream({k: (site, job.scene_id) for k, (site, job) in where.items()}, on_task)
@@ -783,10 +790,11 @@ def _process_sites(
                             f"{total - done} others were left as they were"
                         )
                     outcome = _outcome_of_failed(future, job)
-                record(site, job, outcome)
+                record(site, job, outcome, deaths)
                 future.release()
             for key in killed:  # one at a time: a scene that kills its worker fails alone
                 site, job = where[key]
+                deaths.watch({f"{key}-alone": job.scene_id, f"{key}-alone-1": job.scene_id})
                 alone = _run_alone(dd, client, job, det, spec.retries, f"{key}-alone", watch)
                 status, result = _settled(dd, alone, watch)
                 if status == "cancelled":
@@ -798,7 +806,7 @@ def _process_sites(
                     outcome = SceneOutcome(job.scene_id, None, error=_killed_reason(alone))
                 else:
                     outcome = _outcome_of_failed(alone, job)
-                record(site, job, outcome)
+                record(site, job, outcome, deaths)
                 alone.release()
         except LockLostError:
             # the run stops (another run may hold the site now): the scenes still queued
@@ -822,7 +830,84 @@ def _process_sites(
                 f"{done} scene(s) were recorded before this, the {total - done} others were "
                 "left as they were"
             ) from None
+        finally:
+            deaths.close()
     return list(summaries.values())
+
+
+class _WorkerDeaths:
+    """The scenes of this run that a Dask worker had when it died unexpectedly (killed,
+    out of memory, crashed), from the scheduler's ``remove-worker`` events (topic
+    ``all``): Dask ran their tasks again (or computed again a result lost with it), and
+    the run's summary says so (``ProcessSummary.retried``); before 2026-12-06 (session
+    35) a run that lost workers said nothing of it. The scheduler sends each event on
+    the stream that later brings the next attempt's result, and the client handles them
+    in order: a scene's deaths are known when its result is recorded. A worker retired
+    or closed on purpose (``expected``) is not a death. The handler is the client's
+    for the topic while the run lasts (Dask keeps one per topic and client)."""
+
+    TOPIC = "all"
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._scenes: dict[str, int] = {}  # task key -> scene id
+        self._lost: dict[int, list[tuple[str, str]]] = {}  # scene id -> (how, worker)
+        self._open = True
+        client.subscribe_topic(self.TOPIC, self._event)
+
+    def watch(self, keys: dict[str, int]) -> None:
+        """Follow the task ``keys`` (to their scene ids)."""
+        with self._lock:
+            self._scenes.update(keys)
+
+    def _event(self, event: Any) -> None:
+        """Dask's handler for an event of the topic: ``(timestamp, message)``."""
+        try:
+            _, msg = event
+        except (TypeError, ValueError):  # not an event of the scheduler's form
+            return
+        if not isinstance(msg, dict) or msg.get("action") != "remove-worker":
+            return
+        if msg.get("expected"):  # retired or closed on purpose
+            return
+        worker = str(msg.get("worker", "?"))
+        with self._lock:
+            if not self._open:
+                return
+            for how in ("processing-tasks", "lost-computed-tasks"):
+                for key in msg.get(how) or ():
+                    scene_id = self._scenes.get(key)
+                    if scene_id is not None:
+                        self._lost.setdefault(scene_id, []).append((how, worker))
+
+    def why(self, scene_id: int) -> str | None:
+        """Why the scene's task was run again (one line), or None when it was not."""
+        with self._lock:
+            lost = list(self._lost.get(scene_id, ()))
+        if not lost:
+            return None
+        workers = ", ".join(dict.fromkeys(worker for _, worker in lost))
+        times = f" ({len(lost)} times)" if len(lost) > 1 else ""
+        if all(how == "lost-computed-tasks" for how, _ in lost):
+            return (
+                f"its result was lost with the Dask worker that held it ({workers}; killed, "
+                f"often for want of memory, or crashed){times} before this run fetched it: "
+                "Dask computed it again"
+            )
+        return (
+            f"the Dask worker that had its task died before it finished ({workers}; "
+            f"killed, often for want of memory, or crashed){times}: Dask ran it again"
+        )
+
+    def close(self) -> None:
+        """Stop following: the handler ignores what comes later (Dask keeps it)."""
+        with self._lock:
+            self._open = False
+        try:
+            self._client.unsubscribe_topic(self.TOPIC)
+        except Exception:  # a closed or lost client: nothing more comes anyway
+            log.debug("unsubscribing from the scheduler's events failed", exc_info=True)
 
 
 def _settled(dd: Any, future: Any, watch: _WorkerWatch) -> tuple[str, Any]:

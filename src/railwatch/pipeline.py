@@ -359,6 +359,11 @@ class ProcessSummary:
     #: the references their result was read with changed or was removed since
     #: (``SceneJob.recount``; since 2026-12-05, session 31).
     recounted: list[tuple[int, str]] = field(default_factory=list)
+    #: Scenes recorded (counted or unusable) after a Dask worker that had their task
+    #: died (killed, out of memory, crashed) and Dask ran it again, and what happened
+    #: (:mod:`railwatch.distributed`; before 2026-12-06, session 35, a run that lost a
+    #: worker said nothing of it).
+    retried: list[tuple[int, str]] = field(default_factory=list)
 
     def plan(self, jobs: Sequence[SceneJob]) -> None:
         """File why each of the run's ``jobs`` that is counted again is

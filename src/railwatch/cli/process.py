@@ -241,6 +241,7 @@ def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) 
                     "unusable": len(r.unusable),
                     "failed": [{"scene_id": i, "reason": m} for i, m in r.failed],
                     "recounted": [{"scene_id": i, "reason": m} for i, m in r.recounted],
+                    "retried": [{"scene_id": i, "reason": m} for i, m in r.retried],
                     "up_to_date": r.skipped,
                     "registered": len(r.registered),
                     "not_registered": r.not_registered,
@@ -265,6 +266,14 @@ def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) 
                 f"... and {len(r.recounted) - _RECOUNTS_SHOWN} more scenes of "
                 f"{escape(r.site)} counted again for a reference that changed (--json "
                 "lists them all)",
+                highlight=False,
+            )
+        for scene_id, reason in r.retried[:_RECOUNTS_SHOWN]:
+            console.print(f"[cyan]scene {scene_id} run again:[/] {escape(reason)}")
+        if len(r.retried) > _RECOUNTS_SHOWN:
+            console.print(
+                f"... and {len(r.retried) - _RECOUNTS_SHOWN} more scenes of {escape(r.site)} "
+                "run again after their Dask worker died (--json lists them all)",
                 highlight=False,
             )
         for scene_id, reason in r.failed:
