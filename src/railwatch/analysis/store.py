@@ -336,10 +336,21 @@ def _site_by_id(session: Session, site_id: int, name: str) -> Site:
 
 
 def _hold_site_id(session: Session, site_id: int, name: str) -> Site:
-    """:func:`_hold_site` for the site of id ``site_id`` (``name``), returning its row."""
-    held = session.scalar(
-        select(Site.id).where(Site.id == site_id).with_for_update(read=True, key_share=True)
-    )
+    """:func:`_hold_site` for the site of id ``site_id`` (``name``), returning its row,
+    but ``FOR NO KEY UPDATE`` (PostgreSQL): the writing sessions of two analyses of the
+    site take turns, as on SQLite (2026-12-06, session 35 review). Held ``FOR KEY
+    SHARE``, they did not: the stamp is compared at one instant of a READ COMMITTED
+    session, so an analysis that compared it, then a scene recorded and a later
+    analysis storing the alerts of the new state, then the first one writing its own,
+    stored the alerts of the state before the scene over the later ones; and two
+    analyses adding the same new alerts at once failed on the alerts' unique key (the
+    second's insert waited for the first's, then found its key taken). It conflicts
+    with a removal (as the key-share lock), ``site edit``'s update of the row (which
+    waits for this short session) and another analysis' writing session, not with the
+    writers that hold the row ``FOR KEY SHARE`` (``repo.hold_site``: ingest, events,
+    reviews) nor a recording; taken first, as the lock order in
+    :mod:`railwatch.pipeline` asks of the site's row."""
+    held = session.scalar(select(Site.id).where(Site.id == site_id).with_for_update(key_share=True))
     if held is None:
         raise NotFoundError(_removed(name))
     return _site_by_id(session, site_id, name)

@@ -1,0 +1,154 @@
+"""Review of ``analysis.store.analyze_and_store`` (session 35, second engineer).
+
+On PostgreSQL two analyses of one site stored at once: their writing sessions held the
+site's row ``FOR KEY SHARE`` only, which never makes another analysis wait, and the
+stamp is compared at one instant of a READ COMMITTED session, not held until its
+commit. An analysis A that compared its stamp, then a scene recorded and a second
+analysis B of the new state storing its alerts before A wrote its own: A then stored
+the alerts of the state before the scene over B's (the stored alerts said what the
+counts no longer say, until the next analysis). And two analyses adding the same new
+alerts at once: the second's insert waited for the first's and failed on the unique
+key (site, key) once the first committed, "database write failed".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+import railwatch.analysis.store as store
+from counted_site import LATE, WELLINGTON, add_counted_site, steady_then_rise
+from railwatch.analysis.store import analyze_and_store, analyze_site
+from railwatch.storage import Database
+from railwatch.storage.models import Alert, Count, Scene, to_wkb
+
+SITE = "wel"
+AS_OF = LATE + timedelta(days=2)
+#: how long the test waits for a thread to reach a step (a hang, not a timing check)
+PATIENCE_S = 60.0
+
+
+def _stored(db: Database) -> dict[str, tuple[str, str]]:
+    with db.session(readonly=True) as s:
+        return {
+            a.key: (a.severity, a.explanation) for a in s.scalars(select(Alert).where(Alert.active))
+        }
+
+
+def _fresh(db: Database) -> dict[str, tuple[str, str]]:
+    with db.session(readonly=True) as s:
+        alerts = analyze_site(s, SITE, as_of=AS_OF, store=False).alerts
+    return {a.key: (a.severity, a.explanation) for a in alerts}
+
+
+def _add_image(db: Database, n: float) -> None:
+    """A processed, usable image of ``n`` cars, the day after the rise."""
+    with db.session() as s:
+        site_id = s.scalar(select(Scene.site_id).limit(1))
+        assert site_id is not None
+        sc = Scene(
+            site_id=site_id, uri="/nowhere/late.tif", content_hash="e" * 64,
+            acquired_at=LATE + timedelta(days=1), crs="EPSG:4326",
+            footprint_wkb=to_wkb(WELLINGTON), date_source="option", gsd=0.5, width=10,
+            height=10, band_count=3, dtype="uint8", coverage=1.0, status="processed",
+            usable=True, clear_fraction=1.0,
+        )  # fmt: skip
+        s.add(sc)
+        s.flush()
+        s.add(
+            Count(
+                scene_id=sc.id, cls="all", count=n, low=n - 2, high=n + 2,
+                method="objects", detector="test", version="1",
+            )
+        )  # fmt: skip
+
+
+def _waits_for_a_lock(watch: Database) -> bool:
+    """Whether a session of the test's database waits for a lock now."""
+    with watch.engine.connect() as conn:
+        n = conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+        )
+    return bool(n)
+
+
+def _until(done: Callable[[], bool]) -> None:
+    gate = threading.Event()
+    for _ in range(int(PATIENCE_S / 0.05)):
+        if done():
+            return
+        gate.wait(0.05)
+    raise AssertionError("the step the test waits for never came")
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("pause", ["before storing", "after storing"])
+def test_postgresql_two_analyses_of_a_site_store_one_after_the_other(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, pause: str
+) -> None:
+    """Analysis A pauses in its writing session (its stamp compared equal), before or
+    after it wrote its alerts; an image is recorded ("before storing") and analysis B
+    runs. B must wait for A's commit: then it stores the alerts of what is stored.
+
+    Before: B did not wait. Paused before storing, A then wrote the alerts of the state
+    without the image over B's (the stored alerts were not those of the stored counts);
+    paused after storing, B's insert of the same new alerts failed on the unique key
+    once A committed (StorageError, "database write failed")."""
+    pytest.importorskip("psycopg")
+    db = Database(postgres_url)
+    other = Database(postgres_url, migrate=False)
+    watch = Database(postgres_url, migrate=False)
+    try:
+        add_counted_site(db, SITE, WELLINGTON, steady_then_rise())
+        real = store._store
+        in_a = threading.Event()
+        go_on = threading.Event()
+
+        def paused_store(*args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread().name != "analysis-a":
+                return real(*args, **kwargs)
+            if pause == "before storing":
+                in_a.set()
+                assert go_on.wait(PATIENCE_S)
+                return real(*args, **kwargs)
+            out = real(*args, **kwargs)
+            in_a.set()
+            assert go_on.wait(PATIENCE_S)
+            return out
+
+        monkeypatch.setattr(store, "_store", paused_store)
+        errors: dict[str, BaseException] = {}
+
+        def run(name: str, database: Database) -> None:
+            try:
+                analyze_and_store(database, SITE, as_of=AS_OF)
+            except BaseException as err:  # told to the test
+                errors[name] = err
+
+        a = threading.Thread(target=run, args=("a", db), name="analysis-a")
+        a.start()
+        assert in_a.wait(PATIENCE_S)
+        if pause == "before storing":
+            _add_image(other, 90.0)  # a recording commits: A's stamp no longer holds
+        b = threading.Thread(target=run, args=("b", other), name="analysis-b")
+        b.start()
+        _until(lambda: not b.is_alive() or _waits_for_a_lock(watch))
+        go_on.set()
+        a.join(PATIENCE_S)
+        b.join(PATIENCE_S)
+        monkeypatch.undo()
+        assert not a.is_alive() and not b.is_alive()
+        assert errors == {}
+        assert _stored(db) == _fresh(db)
+    finally:
+        watch.dispose()
+        other.dispose()
+        db.dispose()
