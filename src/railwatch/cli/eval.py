@@ -21,7 +21,7 @@ from railwatch.cli._common import (
 from railwatch.errors import InputError, RailwatchError
 
 if TYPE_CHECKING:
-    from railwatch.detect.eval import LabelledTruth, Pairing
+    from railwatch.detect.eval import LabelledTruth, Pairing, SceneEval
     from railwatch.imagery.read import Radiometry
 
 #: Why a prediction file is left out when it matches no truth (warned of), as
@@ -206,6 +206,23 @@ def _say_own_radiometry(pairing: Pairing, given: Radiometry) -> None:
         f"note: {len(own)} image{'s say' if len(own) != 1 else ' says'} how to read "
         f"{'it' if len(own) == 1 else 'them'} (the label or truth file's 'radiometry', or "
         f"the sidecar's), which wins over --radiometry {given}: {escape(names)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _say_frames_moved(scenes: list[SceneEval]) -> None:
+    """A note (stderr) naming the scenes whose truth or predictions came in the pixels of
+    a georeferenced image (an export-labels chip) and were placed in its CRS to be scored
+    (each scene's row says it too: ``frame_moved``; session 35)."""
+    moved = [s for s in scenes if s.frame_moved is not None]
+    if not moved:
+        return
+    n = len(moved)
+    err_console.print(
+        f"note: {n} scene{plural_s(n)} came with truth and predictions in different frames "
+        "(pixels and a CRS): the side in pixels was placed in the CRS by its image's "
+        f"georeference, e.g. {escape(moved[0].name)}: {escape(moved[0].frame_moved or '')}",
         highlight=False,
         soft_wrap=True,
     )
@@ -402,6 +419,7 @@ def eval_command(
         pairing=pairing,
         radiometry=radio if radiometry is not None else None,
     )
+    _say_frames_moved(scenes)
     report = summarise(scenes)
     # which files were paired is in each scene's row (truth_file, pred_file/image_file)
     report["left_out"] = left_out

@@ -226,6 +226,10 @@ class SceneEval:
     #: ``image`` (its label or truth file, or its sidecar), ``--radiometry`` or ``default``.
     radiometry: str | None = None
     radiometry_from: str | None = None
+    #: What was moved out of pixels into the image's CRS to score the scene, e.g.
+    #: "predictions in pixels of X.png placed in EPSG:32652 by its world file X.pgw"
+    #: (:func:`same_frame`); None when truth and prediction came in one frame.
+    frame_moved: str | None = None
 
     @property
     def is_presence(self) -> bool:
@@ -579,6 +583,8 @@ def _scene_row(s: SceneEval) -> dict[str, Any]:
     if s.radiometry is not None:
         row["radiometry"] = s.radiometry
         row["radiometry_from"] = s.radiometry_from
+    if s.frame_moved is not None:
+        row["frame_moved"] = s.frame_moved
     if s.is_presence:
         row["long_train_present"] = s.long_train_pred
         row["long_train_truth"] = s.long_train_truth
@@ -608,6 +614,57 @@ _NOT_PRED_SUFFIXES: tuple[str, ...] = (*TRUTH_SUFFIXES, ".tracks.geojson")
 
 
 @dataclass(frozen=True)
+class ImageGeoref:
+    """Where an image's pixels lie on the ground: ``crs`` (``EPSG:n``, else WKT) and the
+    affine ``transform`` ``(a, b, c, d, e, f)`` of its pixels (x = a * col + b * row + c,
+    y = d * col + e * row + f; (0, 0) the top-left corner of the top-left pixel), its
+    size in pixels and what gives it (``source``: its world file, or its own
+    geotransform), as GDAL reads it (:func:`image_georef`)."""
+
+    image: Path
+    crs: str
+    transform: tuple[float, float, float, float, float, float]
+    width: int
+    height: int
+    source: str
+
+
+#: World files GDAL reads beside a PNG or JPEG (``NAME.pgw`` as export-labels writes it),
+#: which holds no geotransform of its own.
+_WORLD_FILE_SUFFIXES = (".pgw", ".pngw", ".wld", ".jgw", ".jpgw")
+
+
+def _crs_text(crs: Any) -> str:
+    """A rasterio CRS as eval names frames: ``EPSG:n``, else its WKT."""
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else str(crs.to_wkt())
+
+
+def _georef_of(path: Path, crs: Any, transform: Any, width: int, height: int) -> ImageGeoref:
+    source = "geotransform"
+    if path.suffix.lower() in (".png", ".jpg", ".jpeg"):
+        world = [w for w in (path.with_suffix(x) for x in _WORLD_FILE_SUFFIXES) if w.is_file()]
+        source = f"world file {world[0].name}" if world else f"{path.name}.aux.xml"
+    a, b, c, d, e, f = (float(v) for v in tuple(transform)[:6])
+    return ImageGeoref(path, _crs_text(crs), (a, b, c, d, e, f), width, height, source)
+
+
+def image_georef(path: Path) -> ImageGeoref | None:
+    """Where the pixels of the image ``path`` lie (:class:`ImageGeoref`), read as GDAL
+    (QGIS, rasterio) reads it, its world file and ``NAME.aux.xml`` included; None when it
+    is not georeferenced (or cannot be opened: the caller says what is missing)."""
+    from railwatch.detect import labels as lab
+
+    try:
+        raster = lab._open(path)
+    except InputError:
+        return None
+    if raster.crs is None:
+        return None
+    return _georef_of(path, raster.crs, raster.transform, raster.width, raster.height)
+
+
+@dataclass(frozen=True)
 class TruthFile:
     """One truth file found under ``--truth`` and what it pairs with: ``scene`` is its
     path relative to the truth folder without the suffix (``siteA/yard1``), ``pred``
@@ -630,6 +687,12 @@ class TruthFile:
     #: How the image's 16-bit or float pixels are to be read, as its label or truth file
     #: or its sidecar says (None: they say nothing)
     radiometry: Radiometry | None = None
+    #: Where the pixels of a training-labels folder's image lie on the ground (None: not
+    #: georeferenced, or a truth file, whose image is looked for when needed)
+    georef: ImageGeoref | None = field(default=None, compare=False)
+    #: The image a training-labels folder's labels were read with (kept when ``image``
+    #: is not, with predictions from files): where pixel coordinates lie
+    labelled_image: Path | None = None
 
     @property
     def covered_known(self) -> bool:
@@ -804,6 +867,7 @@ def read_labelled_truth(root: str | Path, *, verified_only: bool = False) -> Lab
         scale = np.array([raster.width / sw, raster.height / sh])
         rings = [car.polygon * scale for car in item.cars]  # the file's pixels
         crs: str | None = None
+        georef: ImageGeoref | None = None
         if raster.crs is not None:
             t = raster.transform
             rings = [
@@ -812,8 +876,8 @@ def read_labelled_truth(root: str | Path, *, verified_only: bool = False) -> Lab
                 )
                 for r in rings
             ]
-            epsg = raster.crs.to_epsg()
-            crs = f"EPSG:{epsg}" if epsg else raster.crs.to_wkt()
+            georef = _georef_of(e.image_path, raster.crs, t, raster.width, raster.height)
+            crs = georef.crs
         from shapely.geometry import Polygon
 
         from railwatch.detect.geojson import box_from_polygon
@@ -831,6 +895,8 @@ def read_labelled_truth(root: str | Path, *, verified_only: bool = False) -> Lab
             source=item.source,
             verified=item.verified,
             radiometry=item.radiometry,
+            georef=georef,
+            labelled_image=e.image_path,
         )
         if verified_only and item.verified is not True:
             unverified.append(tfile)
@@ -1248,7 +1314,7 @@ def evaluate_dirs(
             if pred_dir is not None
             else f"no image {first.scene}.tif/.png beside {first.truth} for the detector"
         )
-    read: list[tuple[TruthFile, FeatureSet, FeatureSet | None]] = []
+    read: list[tuple[TruthFile, FeatureSet, FeatureSet | None, FrameMove | None]] = []
     for tfile in pairs.scenes:
         if tfile.features is not None:
             truth = tfile.features  # read from a labels folder (pixels or the image's CRS)
@@ -1256,13 +1322,14 @@ def evaluate_dirs(
             truth = read_geojson(tfile.truth)
             _check_lonlat(truth, tfile.truth)
         pred_fs = None
+        moved = None
         if tfile.pred is not None:
             pred_fs = read_geojson(tfile.pred)
             _check_lonlat(pred_fs, tfile.pred)
-            _check_frames(tfile, truth, pred_fs)
-        read.append((tfile, truth, pred_fs))
+            truth, pred_fs, moved = same_frame(tfile, truth, pred_fs)
+        read.append((tfile, truth, pred_fs, moved))
     out: list[SceneEval] = []
-    for tfile, truth, pred_fs in read:
+    for tfile, truth, pred_fs, moved in read:
         name = tfile.scene
         gsd = truth.gsd if truth.gsd is not None else _stac_gsd(tfile.truth, name)
         present: bool | None = None
@@ -1286,7 +1353,7 @@ def evaluate_dirs(
                 else (got, None, True)
             )
             read_as = got.radiometry if isinstance(got, Prediction) else None
-            _check_frames(tfile, truth, pred)
+            truth, pred, moved = same_frame(tfile, truth, pred)
         else:
             pred = pred_fs
             flag, read_any, has_block = _file_coarse(tfile.pred)
@@ -1298,11 +1365,13 @@ def evaluate_dirs(
             measured = pred.method != "length" or read_any
         # one frame for both: the truth's, or metres where it is lon/lat (outlines moved
         # before their boxes are fitted, :func:`~railwatch.detect.geojson.read_geojson`)
+        # (a side moved out of pixels by :func:`same_frame` is reprojected as it is now:
+        # its file holds pixels)
         metric = _metric_crs(truth, pred) if pred.method == "objects" else None
         if metric is not None:
             truth = (
-                reproject(tfile.features, metric)
-                if tfile.features is not None
+                reproject(truth, metric)
+                if tfile.features is not None or (moved is not None and moved.side == "truth")
                 else read_geojson(tfile.truth, to_crs=metric)
             )
         target = metric or truth.crs
@@ -1313,7 +1382,7 @@ def evaluate_dirs(
                 replace(
                     read_geojson(tfile.pred, to_crs=target), car_equivalents=pred.car_equivalents
                 )
-                if tfile.pred is not None
+                if tfile.pred is not None and (moved is None or moved.side != "pred")
                 else reproject(pred, target)
             )
         scene = evaluate_scene(name, truth, pred, gsd=gsd, present=present, measured=measured)
@@ -1328,6 +1397,7 @@ def evaluate_dirs(
                 truth_verified=tfile.verified,
                 radiometry=read_as,
                 radiometry_from=read_from if read_as is not None else None,
+                frame_moved=moved.note if moved is not None else None,
             )
         )
         if on_scene:
@@ -1335,17 +1405,118 @@ def evaluate_dirs(
     return out
 
 
-def _check_frames(tfile: TruthFile, truth: FeatureSet, pred: FeatureSet) -> None:
-    """Truth and prediction in pixels both, or in CRSs both (pixels cannot be moved)."""
-    if (truth.crs is None) == (pred.crs is None) or not pred.detections or not truth.detections:
-        return
-    raise InputError(
-        f"scene {tfile.scene}: truth and prediction are in different frames "
-        f"({truth.crs or 'pixels'} vs {pred.crs or 'pixels'}), and pixels cannot be "
-        "reprojected: give both in pixels or both in a CRS (railwatch detect writes "
-        "the image's CRS by default). A GeoJSON file without a 'crs' member is read as "
-        'longitude/latitude (RFC 7946): add "crs": null to one in pixel coordinates'
+@dataclass(frozen=True)
+class FrameMove:
+    """What :func:`same_frame` did for a scene: which ``side`` (``pred`` or ``truth``) was
+    moved from its image's pixels into the image's CRS, and a ``note`` saying so."""
+
+    side: str
+    note: str
+
+
+#: How far (pixels) outside its image a box centre in pixel coordinates may lie and still
+#: be read as that image's pixels (a box at the edge has its centre just inside).
+_PIXEL_MARGIN = 2.0
+
+
+def _image_for(tfile: TruthFile) -> Path | None:
+    """The image of a scene: the one paired with it or its labels were read with, else
+    one beside its truth file (``NAME.tif``, ``.png``...)."""
+    if tfile.image is not None or tfile.labelled_image is not None:
+        return tfile.image or tfile.labelled_image
+    name = tfile.scene.rsplit("/", 1)[-1]
+    for suffix in _IMAGE_SUFFIXES:
+        for candidate in (suffix, suffix.upper()):
+            path = tfile.truth.parent / f"{name}{candidate}"
+            if path.is_file():
+                return path
+    return None
+
+
+def _moved(features: FeatureSet, georef: ImageGeoref) -> FeatureSet:
+    """``features`` in pixels of ``georef``'s image moved into its CRS (corners by the
+    image's transform, the oriented box refitted to them)."""
+    from shapely.geometry import Polygon
+
+    from railwatch.detect.geojson import box_from_polygon
+
+    a, b, c, d, e, f = georef.transform
+    dets = []
+    for det in features.detections:
+        xy = det.box.corners()
+        ring = np.column_stack([a * xy[:, 0] + b * xy[:, 1] + c, d * xy[:, 0] + e * xy[:, 1] + f])
+        dets.append(replace(det, box=box_from_polygon(Polygon(ring))))
+    return replace(features, detections=tuple(dets), crs=georef.crs)
+
+
+def same_frame(
+    tfile: TruthFile, truth: FeatureSet, pred: FeatureSet
+) -> tuple[FeatureSet, FeatureSet, FrameMove | None]:
+    """Truth and prediction in one frame: as they are when both are in pixels or both in
+    a CRS; else the side in pixels moved into the CRS of the scene's image, which must
+    be georeferenced (its world file, its ``.aux.xml`` or its own geotransform, as GDAL
+    reads it: an export-labels chip), the move said in the returned :class:`FrameMove`.
+    Until 2026-12-06 (session 35) pixels against a CRS were always refused ("different
+    frames"), so pixel predictions of export-labels chips, georeferenced since then
+    (``railwatch detect chip.png --gsd``, chips exported before, the plain copies
+    import-labels writes), could no longer be scored against the export. Refused, with
+    what to do: an image that is not georeferenced (or not found), and pixel coordinates
+    that lie outside the image (not its pixels)."""
+    if (truth.crs is None) == (pred.crs is None):
+        return truth, pred, None
+    side, pixels, other = ("pred", pred, truth) if pred.crs is None else ("truth", truth, pred)
+    if not pixels.detections:
+        return truth, pred, None  # nothing to place
+    where = tfile.pred if side == "pred" else tfile.truth
+    image = _image_for(tfile)
+    georef = tfile.georef
+    if georef is None and image is not None:
+        georef = image_georef(image)
+    frames = f"({truth.crs or 'pixels'} vs {pred.crs or 'pixels'})"
+    if georef is None and not other.detections:
+        return truth, pred, None  # nothing to compare them with: scored as they are
+    if georef is None:
+        why = (
+            f"its image {image.name} is not georeferenced"
+            if image is not None
+            else f"no image {tfile.scene}.tif/.png is beside {tfile.truth.name}"
+        )
+        raise InputError(
+            f"scene {tfile.scene}: truth and prediction are in different frames {frames}, "
+            f"and {why}, so its pixels cannot be placed in {other.crs}: give both in pixels "
+            f"or both in a CRS (railwatch detect writes the image's CRS by default), or put "
+            "the image's world file and CRS beside it (export-labels writes NAME.pgw and "
+            "NAME.png.aux.xml beside each chip) for its pixels to be placed. A GeoJSON file "
+            "without a 'crs' member is read as longitude/latitude (RFC 7946): add "
+            '"crs": null to one in pixel coordinates'
+        )
+    centres = np.array([[det.box.cx, det.box.cy] for det in pixels.detections])
+    m = _PIXEL_MARGIN
+    outside = (
+        (centres[:, 0] < -m)
+        | (centres[:, 0] > georef.width + m)
+        | (centres[:, 1] < -m)
+        | (centres[:, 1] > georef.height + m)
     )
+    if outside.any():
+        x, y = centres[int(np.argmax(outside))]
+        raise InputError(
+            f"scene {tfile.scene}: {where.name if where is not None else side} is in pixel "
+            f"coordinates, but a box centre ({x:.6g}, {y:.6g}) lies outside "
+            f"{georef.image.name} ({georef.width} x {georef.height} pixels): they are not "
+            f"this image's pixels (of another image, or of the whole scene?), so they "
+            f"cannot be placed in {other.crs} by its {georef.source}: give the "
+            f"{'predictions' if side == 'pred' else 'truth'} of {georef.image.name} itself, "
+            "or both in a CRS"
+        )
+    what = "predictions" if side == "pred" else "truth"
+    crs_name = georef.crs if georef.crs.startswith("EPSG:") else "its CRS (WKT)"
+    note = f"{what} in pixels of {georef.image.name} placed in {crs_name} by its {georef.source}"
+
+    moved = _moved(pixels, georef)
+    if side == "pred":
+        return truth, moved, FrameMove(side, note)
+    return moved, pred, FrameMove(side, note)
 
 
 def report_json(scenes: Sequence[SceneEval]) -> str:
@@ -1356,6 +1527,8 @@ def report_json(scenes: Sequence[SceneEval]) -> str:
 __all__ = [
     "IOU_THRESHOLDS",
     "PRF",
+    "FrameMove",
+    "ImageGeoref",
     "LabelledTruth",
     "Matching",
     "Pairing",
@@ -1363,11 +1536,13 @@ __all__ = [
     "SceneEval",
     "evaluate_dirs",
     "evaluate_scene",
+    "image_georef",
     "is_labels_folder",
     "match",
     "pair_files",
     "read_labelled_truth",
     "report_json",
+    "same_frame",
     "summarise",
     "truth_length_m",
     "truth_longest_string_m",
