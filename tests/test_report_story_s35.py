@@ -8,16 +8,23 @@ story) were folded away among 53 alerts without images.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
+import numpy as np
 import pytest
+from matplotlib.figure import Figure
+from matplotlib.patches import Polygon as PolygonPatch
 
 from railwatch.analysis.types import Alert
+from railwatch.detect.base import Detection, OrientedBox
 from railwatch.report import build_report_data
 from railwatch.report.builder import choose_before
 from railwatch.report.caveats import build_caveats, reason_kind
+from railwatch.report.chips import chip_figure, pair_figure
 from railwatch.report.html import render_html
-from railwatch.report.model import ReportData, SceneRow
+from railwatch.report.model import ChipImage, ReportData, SceneRow
+from railwatch.report.pdf import _evidence_page
 from railwatch.storage import Database, repo
 from report_db import PLANS, SITE_NAME, T0
 from report_db import populate as populate_db
@@ -172,3 +179,49 @@ def test_an_unusable_image_is_counted_under_its_largest_cause() -> None:
     assert reason_kind(("not processed yet",)) == "not processed"
     assert reason_kind(("no data over the site",)) == "no data"
     assert reason_kind(()) == "unusable"
+
+
+def _yard_chip() -> ChipImage:
+    """A chip as wide as the demo's (1400 px at 0.57 m, 800 m): three strings of 25 cars
+    of 14 x 3.2 m, 1 m apart."""
+    gsd = 0.57
+    cars = tuple(
+        Detection(
+            OrientedBox(100 + k * 15 / gsd, 200 + row * 40, 14 / gsd, 3.2 / gsd, 0.0),
+            cls="railcar",
+            score=0.9,
+        )
+        for row in range(3)
+        for k in range(25)
+    )
+    image = np.full((600, 1400, 3), 120, dtype=np.uint8)
+    return ChipImage(image, gsd, cars, "Alert image", ("caption",), (0, 600, 0, 1400))
+
+
+def _outline_widths(fig: Figure) -> list[float]:
+    return [
+        float(p.get_linewidth())
+        for ax in fig.axes
+        for p in ax.patches
+        if isinstance(p, PolygonPatch)
+    ]
+
+
+def test_the_pdfs_car_outlines_are_thin_enough_to_show_each_car(story_db: Database) -> None:
+    """On a PDF page a chip of 800 m is about 5 inches wide: a car 3.2 m wide is 1.5 pt
+    and the gap to the next 0.5 pt, and the 1.2 pt outlines made each string of cars one
+    bar of colour at any zoom. The HTML's JPEG keeps them (thinner lines fade there)."""
+    data = build_report_data(story_db, SITE_NAME)
+    ev = next(e for e in data.evidence if e.after is not None)
+    chip = _yard_chip()
+    page = _evidence_page(data, dataclasses.replace(ev, before=chip, after=chip))
+    widths = _outline_widths(page)
+    assert len(widths) == 150
+    (ax, *_) = [a for a in page.axes if a.patches]
+    box = ax.get_position()
+    car_pt = 3.2 / 0.57 * 72.0 * box.width * page.get_figwidth() / 1400
+    assert car_pt < 2.0  # the page's scale, as on the demo
+    assert all(0.3 <= w <= 0.25 * car_pt + 1e-9 for w in widths), (widths[0], car_pt)
+    # the HTML's pictures as before
+    assert set(_outline_widths(pair_figure(chip, chip))) == {1.2}
+    assert set(_outline_widths(chip_figure(chip))) == {1.2}

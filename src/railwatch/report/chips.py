@@ -183,27 +183,65 @@ def draw_detections(
         )
 
 
-def draw_chip(ax: Axes, chip: ChipImage) -> None:
+#: Line width (points) of a car's outline on a chip drawn large enough for it.
+OUTLINE_PT = 1.2
+#: The outline is at most this share of a car's width as drawn (the gap between two
+#: coupled cars is about a third of it), and never under :data:`MIN_OUTLINE_PT`.
+OUTLINE_SHARE = 0.25
+MIN_OUTLINE_PT = 0.3
+
+
+def outline_scale(ax: Axes, chip: ChipImage) -> float:
+    """How much to thin the cars' outlines (1.0: as :data:`OUTLINE_PT`) for the size the
+    chip is drawn at in ``ax``: an outline at most :data:`OUTLINE_SHARE` of the median
+    car's width on the page, so that each car and the gap to the next stay visible, and
+    the vector outlines of a PDF show each car when zoomed in. (Until 2026-12-06, session
+    35, always 1.2 pt, as the HTML's chips still are: the PDF's chips, about 5 inches for
+    800 m, drew a 3 m car 1.5 pt wide, and its strings of cars were solid bars of
+    colour.)"""
+    cars = [*chip.detections, *chip.analyst]
+    if not cars:
+        return 1.0
+    r0, r1, c0, c1 = chip.window
+    box = ax.get_position()
+    fig = ax.get_figure(root=True)
+    if fig is None:
+        return 1.0
+    width_in, height_in = box.width * fig.get_figwidth(), box.height * fig.get_figheight()
+    pt_per_px = 72.0 * min(width_in / max(c1 - c0, 1), height_in / max(r1 - r0, 1))
+    car_pt = float(np.median([min(d.box.width, d.box.length) for d in cars])) * pt_per_px
+    width = min(OUTLINE_PT, max(MIN_OUTLINE_PT, OUTLINE_SHARE * car_pt))
+    return width / OUTLINE_PT
+
+
+def draw_chip(ax: Axes, chip: ChipImage, *, fit_outlines: bool = False) -> None:
     """Draw one chip into ``ax``: image, site outline, detections, scale bar, north arrow
-    (its title and caption as written: :func:`~railwatch.report.charts.plain_text`)."""
+    (its title and caption as written: :func:`~railwatch.report.charts.plain_text`).
+    ``fit_outlines`` thins the cars' outlines to the size the chip is drawn at
+    (:func:`outline_scale`), for vector output that a reader zooms into (the PDF); a
+    picture of fixed pixels (the HTML's JPEG) keeps them at :data:`OUTLINE_PT`, where
+    thinner lines fade into the image."""
     with plain_text():
-        _draw_chip(ax, chip)
+        _draw_chip(ax, chip, fit_outlines=fit_outlines)
 
 
-def _draw_chip(ax: Axes, chip: ChipImage) -> None:
+def _draw_chip(ax: Axes, chip: ChipImage, *, fit_outlines: bool = False) -> None:
     r0, r1, c0, c1 = chip.window
     ax.set_facecolor("#d9d9d9")
     ax.imshow(_rgba(chip), extent=(c0, c1, r1, r0), interpolation="nearest", zorder=1)
     for ring in outline_rings(chip):  # each yard of the site, and any hole
         xs, ys = zip(*ring, strict=True)
         ax.plot(xs, ys, color="white", linewidth=1.0, linestyle=_OUTLINE_DASHES, zorder=2)
+    # outlines thin enough for the cars as drawn: a PDF page's chip draws a car 1.5 pt
+    # wide, and 1.2 pt outlines made every string of cars one solid bar at any zoom
+    scale = outline_scale(ax, chip) if fit_outlines else 1.0
     if chip.analyst:
         # a scene reviewed with outlines: the analyst's cars (its count) in their own
         # colour over the detector's boxes, which stay faint to show what was corrected
-        draw_detections(ax, chip.detections, linewidth=0.8, alpha=0.45)
-        draw_detections(ax, chip.analyst, linewidth=1.8, colour=ANALYST_COLOUR, zorder=4)
+        draw_detections(ax, chip.detections, linewidth=0.8 * scale, alpha=0.45)
+        draw_detections(ax, chip.analyst, linewidth=1.8 * scale, colour=ANALYST_COLOUR, zorder=4)
     else:
-        draw_detections(ax, chip.detections)
+        draw_detections(ax, chip.detections, linewidth=OUTLINE_PT * scale)
     for line in chip.occupied:  # a length count: where along the track it read cars
         xs, ys = zip(*line, strict=True)
         ax.plot(
