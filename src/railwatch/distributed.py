@@ -39,14 +39,17 @@ from typing import Any
 
 from railwatch.detect.base import Detector
 from railwatch.errors import ConfigError, RailwatchError, lazy_import
+from railwatch.imagery import site_grid
 from railwatch.pipeline import (
     ProcessSummary,
     SceneJob,
     SceneOutcome,
+    grid_gsd,
     pending_jobs,
     process_scene,
     processing_lock,
     record_outcome,
+    scene_failed,
     task_failed,
     with_first_use_stamps,
 )
@@ -239,7 +242,55 @@ def run_scene_task(
     ``expect``: the (name, version) the run records its scenes with, which a detector
     loaded by name must have (see :func:`_named_detector`)."""
     det = detector if not isinstance(detector, str) else _named_detector(detector, expect)
+    too_big = _window_too_big(job)
+    if too_big is not None:  # it would kill its worker, again and again: fail it now
+        return scene_failed(job, too_big)
     return process_scene(job, det)
+
+
+#: Bytes a scene's task needs per pixel of its site window, beyond what its worker
+#: holds already: the peak of ``process_scene`` grew by 29 B per window pixel from 4 to
+#: 36 Mpx windows of a 20,000 px scene (measured 2026-12-06, session 35; most of it the
+#: quality estimate's maps, then the detector's tiles), rounded up.
+WINDOW_BYTES_PER_PX = 32
+
+
+def _window_too_big(job: SceneJob) -> str | None:
+    """Why ``job``'s site window cannot be processed within this Dask worker's memory
+    limit, or None (it fits, the worker has no limit, or this is not a Dask worker).
+    Such a task made its worker's nanny kill it as soon as it passed
+    ``distributed.worker.memory.terminate`` of the limit, Dask ran it again until it had
+    killed ``allowed-failures + 1`` workers, then railwatch ran it alone as many times
+    more before it was marked failed, each death costing the tasks then on the worker
+    (2026-12-06, session 35: a 12,000 px square window grew a worker past 5 GB)."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # not in a Dask worker's task
+        return None
+    limit = getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
+    if not limit:
+        return None
+    monitor = getattr(worker, "monitor", None)
+    held = int(monitor.get_process_memory()) if monitor is not None else 0
+    grid = site_grid(job.site_geometry, grid_gsd(job.gsd))
+    pixels = grid.width * grid.height
+    need = held + WINDOW_BYTES_PER_PX * pixels
+    dask = lazy_import("dask", "dask", "distributed processing")
+    key = "distributed.worker.memory.terminate"  # where the nanny kills its worker
+    terminate = dask.config.get(key, default=False)  # type: ignore[attr-defined]
+    allowed = limit * (float(terminate) if terminate else 1.0)
+    if need <= allowed:
+        return None
+    return (
+        f"the site's window in this scene is {grid.width} x {grid.height} px "
+        f"({pixels / 1e6:.0f} Mpx at {grid.gsd:g} m a pixel): processing it needs about "
+        f"{need / 1e9:.1f} GB, more than this Dask worker may use ({allowed / 1e9:.1f} GB "
+        f"of its {limit / 1e9:.1f} GB memory limit), and it would be killed: give the "
+        "workers more memory (`dask worker --memory-limit`, or fewer --workers on this "
+        "machine) and run process again, or split the site into smaller sites"
+    )
 
 
 def _named_detector(name: str, expect: tuple[str, str] | None) -> Detector:

@@ -610,6 +610,13 @@ def task_failed(
     )
 
 
+def scene_failed(job: SceneJob, reason: str) -> SceneOutcome:
+    """The failed outcome of ``job``, for ``reason``, found before it was processed
+    (e.g. a site window too large for a Dask worker's memory); recorded only while the
+    scene still has what the job read (:func:`_read_with`)."""
+    return SceneOutcome(job.scene_id, None, error=reason, **_read_with(job))
+
+
 def _check_file(job: SceneJob, content_hash: str) -> dict[str, Any] | None:
     """:func:`railwatch.ingest.check_unchanged` for the scene's file. For a scene of a
     STAC item, what to do says so: `railwatch ingest` of the path (or another item
