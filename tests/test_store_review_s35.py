@@ -9,13 +9,19 @@ the alerts of the state before the scene over B's (the stored alerts said what t
 counts no longer say, until the next analysis). And two analyses adding the same new
 alerts at once: the second's insert waited for the first's and failed on the unique
 key (site, key) once the first committed, "database write failed".
+
+``storage.backup.restore`` interrupted as it let the database go, the copy committed
+and checked, said "nothing was restored, the database is as it was" of a new file it
+had restored (and "as it was or restored" of a database it had restored).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +32,9 @@ from counted_site import LATE, WELLINGTON, add_counted_site, steady_then_rise
 from railwatch.analysis.store import analyze_and_store, analyze_site
 from railwatch.storage import Database
 from railwatch.storage.models import Alert, Count, Scene, to_wkb
+from test_storage_ops_s34 import _rows, _url, filled
+
+__all__ = ["filled"]  # the fixture, used here
 
 SITE = "wel"
 AS_OF = LATE + timedelta(days=2)
@@ -152,3 +161,44 @@ def test_postgresql_two_analyses_of_a_site_store_one_after_the_other(
         watch.dispose()
         other.dispose()
         db.dispose()
+
+
+# ------------------------------------------------------------- restore, interrupted
+
+
+def _interrupt_as_the_database_is_let_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Have :func:`restore` interrupted (Ctrl-C) as it lets the database go, once the
+    copy and its check are done: as the run locks' block ends."""
+    import railwatch.storage.backup as backup_module
+
+    real = backup_module._no_run_holds
+
+    @contextlib.contextmanager
+    def holds(target: Path) -> Iterator[None]:
+        with real(target):
+            yield
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(backup_module, "_no_run_holds", holds)
+
+
+@pytest.mark.parametrize("into", ["a new file", "the database"])
+def test_a_restore_interrupted_once_done_says_it_is_restored(
+    filled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, into: str
+) -> None:
+    """Interrupted after the copy and its check, as it let the database go: it said
+    "nothing was restored, the database is as it was" of a new file that was restored
+    (and left it), and "as it was or restored" of a database it had restored."""
+    from railwatch.storage.backup import RestoreInterrupted, backup, restore
+
+    saved = backup(_url(filled), tmp_path / "saved.db").path
+    target = tmp_path / "new.db" if into == "a new file" else filled
+    _interrupt_as_the_database_is_let_go(monkeypatch)
+    with pytest.raises(RestoreInterrupted) as caught:
+        restore(_url(target), saved)
+    said = " ".join(caught.value.message.split())
+    assert caught.value.restored is True
+    assert f"{target} is restored from {saved}" in said
+    assert "integrity check after the copy said ok: nothing else to do" in said
+    assert "nothing was restored" not in said and "as it was or restored" not in said
+    assert _rows(target) == _rows(saved)

@@ -451,10 +451,27 @@ def _schema_cookie(con: sqlite3.Connection) -> int | None:
 
 
 def _interrupted(
-    target: Path, source: Path, kept: Path | None, restored: bool | None
+    target: Path,
+    source: Path,
+    kept: Path | None,
+    restored: bool | None,
+    *,
+    checked: list[str] | None = None,
 ) -> RestoreInterrupted:
-    """What an interrupted :func:`restore` says of the database ``target``."""
+    """What an interrupted :func:`restore` says of the database ``target``; ``checked``:
+    what the integrity check after the copy said, where it ran (restored)."""
     copy = f"; the database as it was is also kept in {kept}" if kept else ""
+    if restored and checked is not None:
+        said = (
+            "and SQLite's integrity check after the copy said ok: nothing else to do"
+            if checked == ["ok"]
+            else f"but it fails SQLite's integrity check ({'; '.join(checked[:3])})"
+        )
+        return RestoreInterrupted(
+            f"railwatch restore was interrupted once it had restored the database: "
+            f"{target} is restored from {source}, {said}{copy}",
+            True,
+        )
     if restored is None:
         return RestoreInterrupted(
             f"railwatch restore was interrupted while it copied {source} into {target}: "
@@ -532,6 +549,7 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
         )
     existed = target.exists()
     kept: Path | None = None
+    check: list[str] | None = None  # the integrity check after the copy, once it ran
     try:
         with _no_run_holds(target), _sole_access(target) as dst:
             before = _schema_cookie(dst)
@@ -573,7 +591,11 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
     except KeyboardInterrupt as err:
         if isinstance(err, RestoreInterrupted):
             raise
-        # before the database was held (the checks), or while it was let go
+        if check is not None:  # while the database was let go, restored and checked
+            raise _interrupted(target, source, kept, True, checked=check) from err
+        # before the database was held (the checks): nothing was restored (session 35
+        # review: an interrupt as it was let go, once restored, said "nothing was
+        # restored, the database is as it was" of a new file)
         raise _interrupted(target, source, kept, False if kept is None else None) from err
     except sqlite3.DatabaseError as err:  # the database could not be opened to be held
         raise StorageError(
