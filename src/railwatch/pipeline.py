@@ -20,7 +20,9 @@ two wait on each other:
    row lock. Then the site's row: a removal deletes it (``repo.remove_site``) before the
    foreign keys' cascades delete its alerts, scenes, counts and the rest; an analysis
    that stores its alerts locks it ``FOR KEY SHARE`` before anything else
-   (``analysis.store._hold_site``, since 2026-12-05, session 32), so a removal waits for
+   (``analysis.store._hold_site``, since 2026-12-05, session 32; ``analyze_and_store``'s
+   writing session ``FOR NO KEY UPDATE`` since 2026-12-06, session 35 review, so that
+   two analyses of a site store one after the other), so a removal waits for
    the analysis to end, and an analysis coming after a removal waits for it and says
    the site was removed. The analysis takes no advisory lock: those are refused at once
    when held, and an analysis during a processing run is allowed. So do, since
