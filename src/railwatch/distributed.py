@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -54,7 +54,7 @@ from railwatch.pipeline import (
     with_first_use_stamps,
 )
 from railwatch.storage import Database
-from railwatch.storage.db import LockLostError
+from railwatch.storage.db import BusyError, LockLostError
 
 __all__ = [
     "ClusterError",
@@ -702,9 +702,14 @@ def process_sites_distributed(
     usable_threshold: float = 0.8,
     on_progress: ProgressCallback | None = None,
     on_task: TaskCallback | None = None,
+    skip_busy: bool = False,
 ) -> list[ProcessSummary]:
     """Process the pending scenes of ``sites`` on a Dask cluster; one summary per site,
     in the order given. Same incremental rule as :func:`railwatch.pipeline.process_site`.
+
+    A site another run is processing stops the run (:class:`BusyError`) before any
+    scene runs; with ``skip_busy`` it is left out, its summary saying why
+    (``ProcessSummary.busy``), and the other sites are processed.
 
     ``detector`` is sent to the workers when it pickles; otherwise each worker loads
     ``detector_name`` (a :func:`~railwatch.detect.registry.get_detector` name) once.
@@ -716,10 +721,10 @@ def process_sites_distributed(
     # each scene is one task under one key: a site given twice made every key twice,
     # and Dask cancelled the duplicates (FutureCancelledError after one scene)
     sites = list(dict.fromkeys(sites))
-    with processing_lock(db, sites):
-        return _process_sites(
+    with _hold_sites(db, sites, skip_busy) as busy:
+        done = _process_sites(
             db,
-            sites,
+            [site for site in sites if site not in busy],
             spec=spec,
             detector=detector,
             detector_name=detector_name,
@@ -729,6 +734,44 @@ def process_sites_distributed(
             on_progress=on_progress,
             on_task=on_task,
         )
+    summaries = {summary.site: summary for summary in done}
+    for site, why in busy.items():
+        summaries[site] = ProcessSummary(
+            site=site, detector=detector.name, version=detector.version, busy=why
+        )
+    return [summaries[site] for site in sites]
+
+
+@contextmanager
+def _hold_sites(db: Database, sites: Sequence[str], skip_busy: bool) -> Iterator[dict[str, str]]:
+    """Hold ``sites`` for the run (:func:`processing_lock`) and yield those another run
+    holds, each with the refusal's message: none (it raises :class:`BusyError`) unless
+    ``skip_busy``. A daily ``process --all`` stopped before any site while one of them
+    was being processed elsewhere (a long ``--reprocess``, a web job): the other sites,
+    hundreds, were not processed that day (before 2026-12-06, session 35)."""
+    if not skip_busy:
+        with processing_lock(db, sites):
+            yield {}
+        return
+    busy: dict[str, str] = {}
+    for _ in range(len(sites) + 1):  # each round finds at least one more site held
+        free = [site for site in sites if site not in busy]
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(processing_lock(db, free))
+            except BusyError:
+                # which ones: the refusal names only the first; the others are let go
+                for site in free:
+                    try:
+                        with processing_lock(db, [site]):
+                            pass
+                    except BusyError as err:
+                        busy[site] = str(err)
+                continue
+            yield busy
+            return
+    with processing_lock(db, [site for site in sites if site not in busy]):
+        yield busy  # taken and let go in turns meanwhile: the refusal stands
 
 
 def _process_sites(

@@ -366,6 +366,9 @@ class ProcessSummary:
     #: (:mod:`railwatch.distributed`; before 2026-12-06, session 35, a run that lost a
     #: worker said nothing of it).
     retried: list[tuple[int, str]] = field(default_factory=list)
+    #: Why the site was not processed at all when another run held it (a run of several
+    #: sites goes on with the others; since 2026-12-06, session 35), else None.
+    busy: str | None = None
 
     def plan(self, jobs: Sequence[SceneJob]) -> None:
         """File why each of the run's ``jobs`` that is counted again is

@@ -131,12 +131,13 @@ def process(
                 usable_threshold=limit,
                 on_progress=on_recorded,
                 on_task=on_task,
+                skip_busy=len(names) > 1,
             )
     else:
         results = _in_process(db, names, det, reprocess, limit, as_json)
     _print_results(results, det, as_json)
     for r in results:
-        if r.total == 0 and r.skipped == 0:  # a row of zeros said nothing of why
+        if r.busy is None and r.total == 0 and r.skipped == 0:  # zeros said nothing of why
             err_console.print(
                 f"note: site {escape(r.site)} has no scenes to process: ingest its images "
                 f"first (`railwatch ingest {escape(r.site)} FOLDER`), then run process again."
@@ -146,6 +147,20 @@ def process(
             )
     if not as_json:
         _print_analyze_hints(results)
+    busy = [r for r in results if r.busy is not None]
+    for r in busy:
+        err_console.print(
+            f"[yellow]site {escape(r.site)} not processed:[/] {escape(r.busy or '')}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if busy:  # after the others' summary: a script sees that the run is not complete
+        held = ", ".join(r.site for r in busy)
+        raise RailwatchError(
+            f"{len(busy)} site(s) not processed, held by another railwatch run "
+            f"({held}); the other sites were: run process again for "
+            f"{'it' if len(busy) == 1 else 'them'} once that run has finished"
+        )
     failed = sum(len(r.failed) for r in results)
     if failed and not any(r.processed or r.unusable for r in results):
         what = "the scene" if failed == 1 else f"all {failed} scenes"
@@ -202,8 +217,12 @@ def _swappable_note(db: Database, site: str) -> str:
 def _in_process(
     db: Database, names: list[str], det: Detector, reprocess: bool, limit: float, quiet: bool
 ) -> list[ProcessSummary]:
-    """Process the sites one after the other in this process."""
-    from railwatch.pipeline import process_site
+    """Process the sites one after the other in this process. Of several sites, one that
+    another run is processing is left out (its summary says why) and the others are
+    processed: the run stopped there, and the sites after it were not processed (before
+    2026-12-06, session 35); a site named alone is refused as before (BusyError)."""
+    from railwatch.pipeline import ProcessSummary, process_site
+    from railwatch.storage.db import BusyError
 
     results = []
     with progress_bar(transient=quiet) as bar:
@@ -213,14 +232,20 @@ def _in_process(
             def report(done: int, total: int, _uri: str, task: TaskID = task) -> None:
                 bar.update(task, completed=done, total=total)
 
-            summary = process_site(
-                db,
-                name,
-                detector=det,
-                reprocess=reprocess,
-                usable_threshold=limit,
-                on_progress=report,
-            )
+            try:
+                summary = process_site(
+                    db,
+                    name,
+                    detector=det,
+                    reprocess=reprocess,
+                    usable_threshold=limit,
+                    on_progress=report,
+                )
+            except BusyError as err:
+                if len(names) == 1:
+                    raise
+                summary = ProcessSummary(name, det.name, det.version, busy=str(err))
+                bar.update(task, description=f"{escape(name)} (held by another run)")
             results.append(summary)
     return results
 
@@ -245,6 +270,7 @@ def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) 
                     "up_to_date": r.skipped,
                     "registered": len(r.registered),
                     "not_registered": r.not_registered,
+                    "busy": r.busy,
                 }
                 for r in results
             ]
@@ -254,6 +280,9 @@ def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) 
     for col in ("site", "counted", "unusable", "failed", "up to date"):
         table.add_column(col, justify="left" if col == "site" else "right")
     for r in results:
+        if r.busy is not None:  # said below the table, with who holds it
+            table.add_row(r.site, "-", "-", "-", "-")
+            continue
         table.add_row(
             r.site, str(len(r.processed)), str(len(r.unusable)), str(len(r.failed)), str(r.skipped)
         )
