@@ -272,8 +272,9 @@ def _window_too_big(job: SceneJob) -> str | None:
     limit = getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
     if not limit:
         return None
-    monitor = getattr(worker, "monitor", None)
-    held = int(monitor.get_process_memory()) if monitor is not None else 0
+    # what the worker holds (the measure its nanny kills it by), where Dask says it
+    measure = getattr(getattr(worker, "monitor", None), "get_process_memory", None)
+    held = int(measure()) if callable(measure) else 0
     grid = site_grid(job.site_geometry, grid_gsd(job.gsd))
     pixels = grid.width * grid.height
     need = held + WINDOW_BYTES_PER_PX * pixels
