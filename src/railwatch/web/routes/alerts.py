@@ -27,7 +27,7 @@ from railwatch.storage.serialize import alert_dict
 from railwatch.web import schemas
 from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Paging, read_session
-from railwatch.web.errors import problem, status_for
+from railwatch.web.errors import PROBLEM_JSON, PROBLEM_SCHEMA, problem, status_for
 from railwatch.web.pagination import paginate
 from railwatch.web.params import LookupName, PlainInt
 from railwatch.web.routes.sites import SiteName
@@ -275,13 +275,41 @@ def get_alert(alert_id: AlertId, db: DB) -> dict[str, Any]:
         return alert_json(repo.get_alert(s, alert_id))
 
 
+#: The 409 of an acknowledgement: problem details, and for another version (an
+#: ``AlertChangedError``) ``alert``, the alert as it is now. Declared since the review of
+#: 2026-12-06 (session 35): the document's 4XX problem had no ``alert`` member.
+ACK_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "Not acknowledged: the id names another alert now (`key` given), or "
+        "the alert says something else since it was read (`version` given; `alert` is the "
+        "alert as it is now).",
+        "content": {
+            PROBLEM_JSON: {
+                "schema": {
+                    **PROBLEM_SCHEMA,
+                    "title": "AlertConflict",
+                    "properties": {
+                        **PROBLEM_SCHEMA["properties"],
+                        "alert": {
+                            "$ref": "#/components/schemas/Alert",
+                            "description": "The alert as it is now (another version only).",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
 @router.post(
     "/alerts/{alert_id}/acknowledge",
     dependencies=[Depends(require_write)],
     summary="Acknowledge an alert",
-    # the declared 200 (a 409 for another version is a problem response, returned as is)
+    # the declared 200; a 409 is a problem response, returned as is (ACK_CONFLICT)
     response_model=schemas.Alert,
     response_model_exclude_unset=True,
+    responses=ACK_CONFLICT,
 )
 def acknowledge(alert_id: AlertId, request: Request, db: DB, body: AckIn | None = None) -> Any:
     """Mark an alert as seen with a note; it stays acknowledged on re-analysis. With
