@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.staticfiles import NotModifiedResponse
 
 from railwatch.errors import InputError, NotFoundError
@@ -72,6 +72,19 @@ def _meta(folder: FsPath) -> dict[str, Any]:
         raise NotFoundError(f"no report with id {folder.name}: list them at /api/reports") from err
     if not isinstance(data, dict):
         raise NotFoundError(f"no report with id {folder.name}: list them at /api/reports")
+    try:
+        # what the answers' schema takes (an edited file, another tool's): one it refuses
+        # made the answer, and the whole list with it, a 500 "internal error"
+        # (2026-12-06, session 35 review); it is left out of the list, as an unreadable one
+        schemas.Report.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the file"
+        raise NotFoundError(
+            f"report {folder.name} cannot be read: its {META} is not a report's metadata "
+            f"({where}: {first['msg']}); generate the report again, and remove the folder "
+            f"{folder.name} from the server's report folder (reports listed: /api/reports)"
+        ) from err
     return data
 
 
