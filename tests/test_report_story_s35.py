@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon as PolygonPatch
+from matplotlib.text import Annotation
 
 from railwatch.analysis.types import Alert
 from railwatch.detect.base import Detection, OrientedBox
@@ -24,7 +25,7 @@ from railwatch.report.caveats import build_caveats, reason_kind
 from railwatch.report.chips import chip_figure, pair_figure
 from railwatch.report.html import render_html
 from railwatch.report.model import ChipImage, ReportData, SceneRow
-from railwatch.report.pdf import _evidence_page
+from railwatch.report.pdf import _evidence_page, _first_page
 from railwatch.storage import Database, repo
 from report_db import PLANS, SITE_NAME, T0
 from report_db import populate as populate_db
@@ -225,3 +226,22 @@ def test_the_pdfs_car_outlines_are_thin_enough_to_show_each_car(story_db: Databa
     # the HTML's pictures as before
     assert set(_outline_widths(pair_figure(chip, chip))) == {1.2}
     assert set(_outline_widths(chip_figure(chip))) == {1.2}
+
+
+def test_the_headline_gives_the_latest_images_quality_and_covered_share(
+    story_db: Database,
+) -> None:
+    """The first page gave the latest usable image's date, sensor and GSD, but not how
+    clear it was nor how many of its cars were under tarpaulins."""
+    data = build_report_data(story_db, SITE_NAME)
+    latest = data.headline.latest
+    assert latest is not None and latest.total == 18 and latest.covered == 6
+    page = " ".join(render_html(data).split())
+    assert "0.5 m <small" in page and "(clear 97 % · coverage 100 %)" in page
+    assert "18 [17–19] <small" in page and "(6 covered (33 %))" in page
+    first = _first_page(data)
+    pdf_text = " ".join(t.get_text() for t in first.texts)
+    (quality,) = [a for a in first.artists if isinstance(a, Annotation)]
+    assert quality.get_text() == "(clear 97 %, coverage 100 %)"
+    assert quality.xycoords is next(t for t in first.texts if t.get_text() == "LATEST USABLE IMAGE")
+    assert "18 [17–19] · 6 covered (33 %)" in pdf_text

@@ -45,9 +45,9 @@ from railwatch.report.format import (
     acknowledged_text,
     fmt_count,
     fmt_num,
-    fmt_pct,
     fmt_period,
     fmt_scene_count,
+    quality_words,
     reviewed_words,
 )
 from railwatch.report.model import (
@@ -306,7 +306,7 @@ def _caption(row: SceneRow, shown_gsd: float, cls: str = "all") -> tuple[str, ..
         count += f" · method {row.method}"
     lines = (
         f"{row.sensor or 'unknown sensor'} · {gsd}",
-        f"clear {fmt_pct(row.clear_fraction)} · coverage {fmt_pct(row.coverage)}",
+        quality_words(row),
         count,
     )
     if row.method == "length" and row.counted and row.occupied is None:

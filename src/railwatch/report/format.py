@@ -53,6 +53,29 @@ def reviewed_words(row: SceneRow) -> str:
     return f"analyst; detector {fmt_num(row.detector_total)}"
 
 
+def covered_share(row: SceneRow) -> str:
+    """The share of an image's count whose loads are under tarpaulins or sheets (contents
+    not identifiable), ``59 %``; empty where it is not known (no cars counted one by
+    one, or none counted)."""
+    if row.covered is None or (row.method or "objects") != "objects" or not row.total:
+        return ""
+    return fmt_pct(row.covered / row.total)
+
+
+def covered_words(row: SceneRow) -> str:
+    """``40 covered (59 %)`` for an image counted car by car (empty where not known): the
+    headline's current count carries it (session 35: the covered share of the latest
+    image was nowhere on the first page)."""
+    share = covered_share(row)
+    return f"{row.covered} covered ({share})" if share else ""
+
+
+def quality_words(row: SceneRow) -> str:
+    """``clear 100 % · coverage 100 %``: an image's quality over the site, as its chips'
+    captions give it."""
+    return f"clear {fmt_pct(row.clear_fraction)} · coverage {fmt_pct(row.coverage)}"
+
+
 def fmt_pct(value: float | None) -> str:
     """A fraction as a whole percentage, e.g. ``97 %``."""
     return DASH if value is None else f"{100.0 * float(value):.0f} %"

@@ -25,12 +25,14 @@ from railwatch.report.charts import (
 )
 from railwatch.report.chips import chip_figure, is_wide, pair_figure
 from railwatch.report.format import (
+    covered_words,
     fmt_count,
     fmt_num,
     fmt_pct,
     fmt_period,
     fmt_scene_count,
     is_limit_note,
+    quality_words,
 )
 from railwatch.report.model import (
     SEVERITY_RANK,
@@ -83,6 +85,8 @@ def _environment() -> jinja2.Environment:
         fmt_count=fmt_count,
         fmt_pct=fmt_pct,
         fmt_scene_count=fmt_scene_count,
+        covered_words=covered_words,
+        quality_words=quality_words,
         year_summary=year_summary,
         length_range=length_range,
         car_equivalent_m=car_equivalent_m,

@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Annotation
 
 from railwatch import __version__
 from railwatch.report.charts import (
@@ -37,12 +38,14 @@ from railwatch.report.charts import (
 from railwatch.report.chips import draw_chip, draw_legend, has_outline
 from railwatch.report.format import (
     acknowledged_text,
+    covered_words,
     fmt_count,
     fmt_num,
     fmt_pct,
     fmt_period,
     fmt_scene_count,
     is_limit_note,
+    quality_words,
 )
 from railwatch.report.images import image_summary, key_images, lists_every_image, main_method
 from railwatch.report.model import (
@@ -239,9 +242,16 @@ def _first_page(data: ReportData) -> Figure:
         if h.latest
         else "none"
     )
+    # its quality and covered share, as its chips' captions give them (session 35)
+    quality = f" ({quality_words(h.latest).replace(' ·', ',')})" if h.latest else ""
+    covered = covered_words(h.latest) if h.latest else ""
     facts = [
         ("Latest usable image", latest),
-        ("Current count", fmt_count(h.current, h.current_low, h.current_high)),
+        (
+            "Current count",
+            fmt_count(h.current, h.current_low, h.current_high)
+            + (f" · {covered}" if covered else ""),
+        ),
         ("Previous record", fmt_num(h.record)),
         ("Baseline", fmt_num(h.baseline)),
         ("Images", f"{sum(1 for s in data.scenes if s.counted)} usable of {len(data.scenes)}"),
@@ -255,7 +265,19 @@ def _first_page(data: ReportData) -> Figure:
     values = []
     for i, (k, v) in enumerate(facts):
         x, y = 0.04 + 0.31 * (i % 3), top - 0.06 * (i // 3)
-        fig.text(x, y, k.upper(), fontsize=7, color="#5f6b76")
+        label = fig.text(x, y, k.upper(), fontsize=7, color="#5f6b76")
+        if i == 0 and quality:  # after its label, where the value has no room for it
+            fig.add_artist(
+                Annotation(
+                    quality.strip(),
+                    xy=(1.0, 0.0),
+                    xycoords=label,
+                    xytext=(4.0, 0.0),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color="#5f6b76",
+                )
+            )
         values.append(fig.text(x, y - 0.024, v, fontsize=10, fontweight="bold"))
     beyond = beyond_axis_words(data.scenes, data.baseline)
     caption = (
