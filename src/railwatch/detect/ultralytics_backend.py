@@ -10,6 +10,12 @@ the model's gsd when ``?gsd=`` gives it, put unscaled on a grey canvas of the mo
 training size (its ``imgsz``, which is also the preferred tile size; it was 1024 px
 whatever the model), run in windows of that size when larger; Ultralytics' own
 letterbox, which enlarges a smaller image to ``imgsz``, never scales them.
+
+A model exported by Ultralytics (``M.onnx``, an OpenVINO folder, a TensorRT engine)
+runs at the input size its export metadata gives (height and width, a fixed-size export
+always does: Ultralytics letterboxes whatever it is handed to that size); until
+2026-12-06 (session 35) such a model had no training ``imgsz`` to read and got 1024 px
+canvases, which a 640 px export shrank to 0.625 of their size.
 """
 
 from __future__ import annotations
@@ -76,8 +82,11 @@ class UltralyticsObbDetector:
             )
         self.score_threshold = score_threshold if score_threshold is not None else SCORE_THRESHOLD
         self.name = f"ultralytics:{self.path.name}"
-        #: The model's input side: its training ``imgsz`` (1024 when it does not say)
-        self.imgsz = _model_imgsz(self._model)
+        #: The model's input (height, width): a checkpoint's training ``imgsz`` square, an
+        #: export's metadata ``imgsz``; 1024 square when neither says
+        self.input_size = _model_input(self._model, self.path)
+        #: The larger side of :attr:`input_size`
+        self.imgsz = max(self.input_size)
         self.tile_px = self.imgsz
         #: The ground sample distance (m per pixel) tiles are resampled to; None: as given
         self.model_gsd = None if model_gsd is None else check_model_gsd(model_gsd, "model")
@@ -87,7 +96,7 @@ class UltralyticsObbDetector:
             sorted(self.class_map.items()),
             self.score_threshold,
             # since session 35: the input size, the model's gsd, tiles never scaled up
-            self.imgsz,
+            self.imgsz if self.input_size[0] == self.input_size[1] else self.input_size,
             self.model_gsd,
             "unscaled",
         )
@@ -101,8 +110,7 @@ class UltralyticsObbDetector:
         if valid is not None and not valid.all():
             img = image.copy()
             img[~valid] = 114  # as onnx:PATH: no data reads as the letterbox's grey
-        size = (self.imgsz, self.imgsz)
-        dets = run_at_model_scale(img, gsd, self.model_gsd, size, self._run)
+        dets = run_at_model_scale(img, gsd, self.model_gsd, self.input_size, self._run)
         if valid is None:
             return dets
         h, w = valid.shape
@@ -113,14 +121,16 @@ class UltralyticsObbDetector:
         ]
 
     def _run(self, image: np.ndarray) -> list[Detection]:
-        """Detections in pixels of ``image`` (at most ``imgsz`` a side), put unscaled at
-        the top left of a grey ``imgsz`` canvas so that Ultralytics does not enlarge it."""
+        """Detections in pixels of ``image`` (at most :attr:`input_size`), put unscaled at
+        the top left of a grey canvas of that size so that Ultralytics does not scale it."""
         h, w = image.shape[:2]
-        canvas = np.full((self.imgsz, self.imgsz, 3), 114, np.uint8)
+        ih, iw = self.input_size
+        canvas = np.full((ih, iw, 3), 114, np.uint8)
         canvas[:h, :w] = image[:, :, ::-1]  # Ultralytics reads arrays as BGR
+        size: int | list[int] = self.imgsz if ih == iw else [ih, iw]
         try:
             results = self._model.predict(
-                canvas, conf=self.score_threshold, imgsz=self.imgsz, verbose=False
+                canvas, conf=self.score_threshold, imgsz=size, verbose=False
             )
         except Exception as err:  # see above
             raise DetectionError(f"Ultralytics model {self.path.name} failed: {err}") from err
@@ -149,16 +159,43 @@ class UltralyticsObbDetector:
         return dets
 
 
-def _model_imgsz(model: Any) -> int:
-    """The training image size of an Ultralytics model (``overrides['imgsz']``, else its
-    checkpoint's ``args``), the larger side when two are given; 1024 when neither says."""
+def _size_of(value: Any) -> tuple[int, int] | None:
+    """``value`` (an ``imgsz``: a side, or height and width) as (height, width); None
+    when it is not one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value, value)
+    if (
+        isinstance(value, list | tuple)
+        and len(value) in (1, 2)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 32 for v in value)
+    ):
+        return (value[0], value[-1])
+    return None
+
+
+def _model_input(model: Any, path: Path) -> tuple[int, int]:
+    """The (height, width) tiles are fed to an Ultralytics model at: a checkpoint's
+    training ``imgsz`` (``overrides['imgsz']``, else its ``args``; the larger side,
+    square); an exported model's metadata ``imgsz``, which Ultralytics reads when it
+    first predicts (it runs a fixed-size export at that size whatever it is asked);
+    1024 square when none says."""
     for source in (
         getattr(model, "overrides", None),
         getattr(getattr(model, "model", None), "args", None),
     ):
-        value = source.get("imgsz") if isinstance(source, dict) else None
-        if isinstance(value, list | tuple) and value:
-            value = max(value)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 32:
-            return value
-    return 1024
+        size = _size_of(source.get("imgsz") if isinstance(source, dict) else None)
+        if size is not None:
+            side = max(size)
+            return (side, side)
+    if isinstance(getattr(model, "model", None), str | Path):
+        # an export (ONNX, OpenVINO, TensorRT, ...): its metadata is read by Ultralytics'
+        # backend, set up by a first prediction (the model is loaded then in any case)
+        try:
+            model.predict(np.full((32, 32, 3), 114, np.uint8), verbose=False)
+        except Exception as err:  # ultralytics raises many unrelated exception types
+            raise DetectionError(f"Ultralytics model {path.name} failed: {err}") from err
+        backend = getattr(getattr(model, "predictor", None), "model", None)
+        size = _size_of(getattr(backend, "imgsz", None))
+        if size is not None:
+            return size
+    return (1024, 1024)
