@@ -16,8 +16,11 @@ import cv2
 import numpy as np
 import pytest
 
+from railwatch.detect.onnx_backend import OnnxObbDetector
 from railwatch.detect.registry import get_detector
 from railwatch.detect.ultralytics_backend import UltralyticsObbDetector
+from railwatch.errors import DetectionError
+from test_byom_onnx_s35 import red_spot, spot_model
 from test_byom_ultralytics_s35 import ANGLE, BOX_H, BOX_W, _spot, _Tensor
 
 
@@ -116,3 +119,39 @@ def test_a_dynamic_export_runs_at_its_metadata_size(
     assert seen[-1]["run_at"] == (64, 64)
     assert d.box.length == pytest.approx(BOX_W)
     assert det.input_size == (64, 64)
+
+
+#: The metadata Ultralytics 8.4.190 writes into an ``nms=True`` export of a two-class
+#: YOLOv8n-OBB (``engine/exporter.py``; values are ``str(v)``), as read from a real one.
+NMS_META = {
+    "task": "obb",
+    "stride": "32",
+    "batch": "1",
+    "imgsz": "[64, 64]",
+    "names": "{0: 'tank car', 1: 'boxcar'}",
+    "args": "{'data': None, 'batch': 1, 'fraction': 1.0, 'quantize': None, 'nms': True, "
+    "'dynamic': False, 'simplify': True, 'opset': None}",
+    "end2end": "False",
+    "channels": "3",
+}
+
+
+@pytest.mark.parametrize("classes", ["railcar", "railcar,tank,boxcar"])
+def test_end_to_end_class_names_of_another_count_are_refused_when_loaded(
+    tmp_path: Path, classes: str
+) -> None:
+    """An end-to-end export's output (1, 300, 7) does not show how many classes the
+    model has, but its metadata's names do. ``?classes=railcar`` on a two-class
+    ``nms=True`` export loaded, then failed on the first tile holding a box of class 1
+    (with the real export: at detect, 'output gives class 1'); three names loaded and
+    labelled every box by the wrong list. Now both are refused when loaded, as a raw
+    export of the same model always was."""
+    path = spot_model(tmp_path / "m.onnx", layout="e2e", meta=NMS_META, cls_index=1)
+    with pytest.raises(DetectionError, match=r"outputs 2 classes \(its metadata's names: tank"):
+        get_detector(f"onnx:{path}?classes={classes}")
+    det = get_detector(f"onnx:{path}?classes=plane,railcar")
+    assert isinstance(det, OnnxObbDetector) and det.layout == "end2end"
+    (d,) = det.detect(red_spot((64, 64), (30, 30)), 0.5)
+    assert d.cls == "railcar"
+    (d,) = get_detector(f"onnx:{path}").detect(red_spot((64, 64), (30, 30)), 0.5)
+    assert d.cls == "boxcar"

@@ -551,6 +551,15 @@ class OnnxObbDetector:
             )
         layout, shown = found
         self.layout = layout
+        counted_by = ""
+        if layout == END2END and shown is None and "names" in meta:
+            # an end-to-end output (1, max_det, 7) does not show the class count, the
+            # export's names do: ?classes= of another length failed on the first tile
+            # with a box of a class past its list, or mislabelled every box silently
+            meta_names = _names_from(meta["names"])
+            if meta_names:
+                shown = len(meta_names)
+                counted_by = f" (its metadata's names: {', '.join(meta_names)})"
         if names is None:
             if shown != 1:
                 # a model of several classes whose names are unknown: counting every class
@@ -569,7 +578,7 @@ class OnnxObbDetector:
             names = ("railcar",)  # one class: the railcars
         if shown is not None and shown != len(names):
             raise DetectionError(
-                f"ONNX model {self.path.name} outputs {shown} classes but "
+                f"ONNX model {self.path.name} outputs {shown} classes{counted_by} but "
                 f"{len(names)} class names were given: fix ?classes= or the sidecar"
             )
         self.names: tuple[str, ...] = names
