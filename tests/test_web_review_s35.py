@@ -433,3 +433,25 @@ def test_a_report_whose_metadata_is_odd_is_left_out_not_a_500(world: dict[str, A
         assert f"report {rid} cannot be read: its report.json is not a report's" in detail
         assert words in detail and "generate the report again" in detail
         assert c.get(f"/api/reports/{rid}/html", headers=AUTH).status_code == 404
+
+
+def test_railwatch_alerts_reads_the_sites_in_one_statement(
+    zones: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``railwatch alerts`` over 5 sites: the alerts and their sites in 2 reads (it read
+    each alert's site alone: 1,002 statements for 3,000 alerts of 1,000 sites)."""
+    from sqlalchemy.engine import Engine
+
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        rows = _cli(zones["url"], ["--all"], capsys)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert len({r["site"] for r in rows}) == 5
+    reads = [q for q in seen if "FROM alerts" in q or "FROM sites" in q]
+    assert len(reads) <= 2, "\n".join(reads)

@@ -2076,7 +2076,9 @@ def list_alerts(
     )
     if since is not None:
         cond.append(Alert.when >= since)
-    q = select(Alert).where(*cond)
+    # their sites in one statement (railwatch alerts gives each alert's site and day):
+    # one statement a site before the session 35 review, 1,002 for 3,000 alerts of 1,000
+    q = select(Alert).where(*cond).options(selectinload(Alert.site))
     return list(session.scalars(q.order_by(Alert.when.desc(), Alert.id.desc())))
 
 
