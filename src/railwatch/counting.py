@@ -294,7 +294,8 @@ def count_scene(
     haze = float(getattr(quality, "haze_fraction", 0.0) or 0.0)
     if method != "objects":
         if coarse is None:
-            seen = np.asarray(raster.valid, dtype=bool) & np.asarray(raster.inside, dtype=bool)
+            site_px = np.asarray(raster.inside, dtype=bool)
+            seen = np.asarray(raster.valid, dtype=bool) & site_px
             valid = readable_pixels(raster.image, seen, raster.mask, float(raster.grid.gsd))
             tracks = None
             grid = raster.grid
@@ -318,6 +319,9 @@ def count_scene(
                 site_empty=site_empty,
                 background=site_background,
                 background_shift=track_shift_px or (0.0, 0.0),
+                # the interval allows for the site's pixels without data, not for the
+                # raster's pixels outside the site polygon (its bounding box)
+                area=site_px,
             )
         given = tracks_wgs84 is not None and not tracks_wgs84.is_empty
         if coarse.track_m == 0.0 and given:

@@ -68,7 +68,8 @@ Car equivalents are ``length / 14 m`` (Russian "conventional cars"); the interva
 from - (1 car + ``REL_LEARNED_LOW`` x estimate + a pixel per occupied string end) to
 + (1 car + ``REL_LEARNED_HIGH`` x estimate + the same) with the learned decision,
 ``REL_GIVEN_*`` with the rules along given centrelines, ``REL_FOUND_*`` when the tracks
-had to be found in the image, widened by the fraction of pixels without data. The widths put
+had to be found in the image, widened by the fraction of pixels without data (of the site's
+pixels, ``area``, where the image is cut to a site). The widths put
 the truth inside the interval on 90 % of the development scenes, 5 % missed on either
 side (``benchmarks/derive_coarse_interval.py``; docs/detection.md): the estimate errs
 low more often and further than high, so the interval reaches further up. At 10 m and
@@ -150,8 +151,11 @@ PRESENCE_GSD = 10.0
 #: taken as full against the site's empty track (:data:`CROWDED_READS`; session 29);
 #: "11": the same estimates, with the stretches read as occupied kept with the count
 #: (:attr:`CoarseEstimate.runs`; session 30), so the next ``railwatch process`` counts
-#: scenes of "10" again to record them.
-ESTIMATOR_VERSION = "11"
+#: scenes of "10" again to record them; "12": the interval widened by the share of the
+#: *site's* pixels without data (``area``), not of the raster's, so a site whose polygon
+#: fills a third of its bounding box no longer had an interval about 1.7 times as wide
+#: as the same image's over a rectangular site (2026-12-06, session 35).
+ESTIMATOR_VERSION = "12"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
 #: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);
@@ -1429,6 +1433,7 @@ def estimate_occupancy(
     background: np.ndarray | None = None,
     background_shift: tuple[float, float] = (0.0, 0.0),
     crowded_model: OccupancyModel | None = None,
+    area: np.ndarray | None = None,
 ) -> CoarseEstimate:
     """Occupied track length and car equivalents of a coarse image (see module docs).
 
@@ -1456,9 +1461,18 @@ def estimate_occupancy(
     (:func:`site_background`, on this image's grid) and ``background_shift`` how far
     this image's content lies from theirs (pixels, as the lines were moved): a long
     train is then flagged only where it also stands out against them.
+    ``area`` is an optional (H, W) bool mask of the pixels the estimate is about (a
+    site's polygon on its raster): the interval is widened by the share of *them*
+    without data (``valid`` False), not of the whole image, whose pixels outside the
+    site are no missing data (default: the whole image).
     """
     if image.ndim != 3 or image.shape[2] < 3:
         raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
+    if area is not None and area.shape != image.shape[:2]:
+        raise InputError(
+            f"area mask of shape {area.shape} does not match the image's {image.shape[:2]}: "
+            "give one bool per pixel of the image"
+        )
     if not gsd > 0:
         raise InputError(f"ground sample distance must be positive, got {gsd}")
     if sun is not None:
@@ -1514,7 +1528,14 @@ def estimate_occupancy(
     if diagnostics is not None:
         diagnostics.extend(profiles)
     cars = length / CONVENTIONAL_CAR_M
-    nodata = 1.0 - float(ok.mean())
+    # the share of the pixels the estimate is about that have no data: of the site's
+    # where it is given (until estimator "12" of the whole raster, so a site polygon
+    # filling a third of its bounding box widened the interval about 1.7 times)
+    wanted = None if area is None else area.astype(bool)
+    if wanted is not None and wanted.any():
+        nodata = 1.0 - float((ok & wanted).sum()) / float(wanted.sum())
+    else:
+        nodata = 1.0 - float(ok.mean())
     # 1 car + REL x estimate + a pixel per string end (where a string starts and stops
     # is uncertain by about a pixel) below and above, widened by the share of pixels
     # without data. The REL widths put the truth inside on 90 % of the development
