@@ -30,6 +30,7 @@ split between cloud, haze and snow. Use a provider mask when there is one.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -100,38 +101,64 @@ def assess_quality(
     """Clear, cloud, haze, snow and no-data fractions of the site, coverage, and
     whether the scene is usable: clear fraction >= ``threshold`` and ground sample
     distance <= ``max_gsd`` metres."""
-    inside = raster.inside
-    n = int(inside.sum())
+    inside = np.asarray(raster.inside, dtype=bool)
     gsd = float(raster.grid.gsd)
-    valid = raster.valid & inside
+    valid = np.asarray(raster.valid, dtype=bool) & inside
+    h, w = valid.shape
+    # pixel counts, strip by strip (no whole-window map but ``valid`` and the estimate's)
+    counts = dict.fromkeys(("n", "valid", "nodata", "cloud", "haze", "snow", "clear", "shadow"), 0)
+
+    def add(**found: np.ndarray) -> None:
+        for key, a in found.items():
+            counts[key] += int(a.sum())
+
     if raster.mask is not None:
-        m = raster.mask
-        known = m <= 4
-        nodata = inside & (~raster.valid | (m == MASK_NODATA) | ~known)
-        ok = valid & ~nodata
-        cloud = ok & ((m == 1) | (m == 4))
-        haze = ok & (m == 2)
-        snow = ok & (m == 3)
-        clear = ok & (m == 0)
-        shadow = int((ok & (m == 4)).sum())
+        for a, b, _, _ in _strips(h, w, 0):
+            m, ins, ok_px = raster.mask[a:b], inside[a:b], valid[a:b]
+            # no data: none read, or marked so (MASK_NODATA) or by no code of the contract
+            nodata = ins & (
+                ~np.asarray(raster.valid[a:b], dtype=bool) | (m == MASK_NODATA) | (m > 4)
+            )
+            ok = ok_px & ~nodata
+            add(
+                n=ins,
+                valid=ok_px,
+                nodata=nodata,
+                cloud=ok & ((m == 1) | (m == 4)),
+                haze=ok & (m == 2),
+                snow=ok & (m == 3),
+                clear=ok & (m == 0),
+                shadow=ok & (m == 4),
+            )
         source = "mask"
     else:
         cond = estimate_conditions(raster.image, valid, gsd)
-        nodata = inside & ~raster.valid
-        cloud = cond.cloud & valid
-        snow = cond.snow & valid & ~cloud
-        haze = cond.haze & valid & ~cloud & ~snow
-        clear = valid & ~cloud & ~snow & ~haze
-        shadow = 0
+        for a, b, _, _ in _strips(h, w, 0):
+            ins, ok = inside[a:b], valid[a:b]
+            cloud = cond.cloud[a:b] & ok
+            snow = cond.snow[a:b] & ok & ~cloud
+            haze = cond.haze[a:b] & ok & ~cloud & ~snow
+            add(
+                n=ins,
+                valid=ok,
+                nodata=ins & ~np.asarray(raster.valid[a:b], dtype=bool),
+                cloud=cloud,
+                haze=haze,
+                snow=snow,
+                clear=ok & ~cloud & ~snow & ~haze,
+            )
+        del cond
         source = "estimated"
+    n = counts["n"]
+    shadow = counts["shadow"]
 
-    def frac(a: np.ndarray) -> float:
-        return float(a.sum()) / n if n else 0.0
+    def frac(key: str) -> float:
+        return float(counts[key]) / n if n else 0.0
 
-    coverage = frac(valid)
-    q_cloud, q_haze, q_snow = frac(cloud), frac(haze), frac(snow)
-    q_nodata = frac(nodata) if n else 1.0
-    q_clear = frac(clear)
+    coverage = frac("valid")
+    q_cloud, q_haze, q_snow = frac("cloud"), frac("haze"), frac("snow")
+    q_nodata = frac("nodata") if n else 1.0
+    q_clear = frac("clear")
     levels = contrast_levels(raster.image, valid)
     blank = levels is not None and levels < MIN_CONTRAST_LEVELS
     usable = n > 0 and q_clear >= threshold and gsd <= max_gsd and not blank
@@ -186,14 +213,30 @@ def assess_quality(
 def contrast_levels(image: np.ndarray, valid: np.ndarray) -> int | None:
     """Grey levels between the 1st and 99th percentile of the luminance of ``valid``
     pixels of an (H, W, 3) uint8 image; None without valid pixels."""
-    if not valid.any():
+    # the pixels picked are those of image[valid][:: step], taken strip by strip (a
+    # copy of every valid pixel took 3 bytes a pixel of the window)
+    h, w = valid.shape
+    total = int(np.count_nonzero(valid))
+    if total == 0:
         return None
-    px = image[valid]
-    if len(px) > 1_000_000:
-        px = px[:: len(px) // 1_000_000 + 1]
+    step = total // _CONTRAST_SAMPLE + 1 if total > _CONTRAST_SAMPLE else 1
+    picked: list[np.ndarray] = []
+    seen = 0
+    for a, b, _, _ in _strips(h, w, 0):
+        ok = valid[a:b]
+        m = int(np.count_nonzero(ok))
+        first = -seen % step
+        if first < m:
+            picked.append(image[a:b][ok][first::step])
+        seen += m
+    px = np.concatenate(picked)
     lum = px.astype(np.float32).mean(axis=1)
     lo, hi = np.percentile(lum, [1.0, 99.0])
     return round(float(hi - lo))
+
+
+#: Most pixels :func:`contrast_levels` takes its percentiles of.
+_CONTRAST_SAMPLE = 1_000_000
 
 
 #: Quality-mask codes whose ground can be read (clear, snow: cars on snow show).
@@ -214,45 +257,79 @@ def readable_pixels(
     return ok & ~cond.cloud & ~cond.haze
 
 
+#: Pixels per strip (about) in which :func:`estimate_conditions` and
+#: :func:`assess_quality` compute their per-pixel rules: a strip's temporaries take some
+#: 30 bytes a pixel, the whole window's maps a few (2026-12-06, session 35: they took
+#: about 28 bytes a pixel of the whole window, 454 MB at 16 Mpx). Every per-pixel rule is
+#: local (a filter of bounded size), so each strip is read with the rows around it that
+#: its filters reach and gives what the whole window gives; the regions (connected
+#: components) are found on whole-window maps of one byte a pixel.
+BLOCK_PIXELS = 4_000_000
+
+
+def _strips(height: int, width: int, halo: int) -> Iterator[tuple[int, int, int, int]]:
+    """Rows ``(a, b, lo, hi)`` of the strips of a ``height`` x ``width`` window: each
+    strip's own rows ``a:b`` and the rows ``lo:hi`` read for it (``halo`` more on either
+    side, within the window)."""
+    rows = max(1, BLOCK_PIXELS // max(width, 1))
+    for a in range(0, height, rows):
+        b = min(height, a + rows)
+        yield a, b, max(0, a - halo), min(height, b + halo)
+
+
+def _extremes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r, g, b = image[..., 0], image[..., 1], image[..., 2]
+    return np.maximum(np.maximum(r, g), b), np.minimum(np.minimum(r, g), b)
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    grey = image[..., 0].astype(np.float32)
+    grey += image[..., 1]
+    grey += image[..., 2]
+    grey /= 3.0
+    return grey
+
+
 def estimate_conditions(image: np.ndarray, valid: np.ndarray, gsd: float) -> Conditions:
     """Estimate opaque cloud, snow and haze maps from an (H, W, 3) uint8 RGB image
-    at ``gsd`` metres per pixel. Heuristic; see the module docstring for its limits."""
+    at ``gsd`` metres per pixel. Heuristic; see the module docstring for its limits.
+
+    Computed strip by strip (:data:`BLOCK_PIXELS`), with the same result as over the
+    whole image at once; the regions are found on whole-image maps."""
     h, w = valid.shape
     if h == 0 or w == 0 or not valid.any():
         empty = np.zeros((h, w), dtype=bool)
         return Conditions(empty, empty.copy(), empty.copy())
-    # Integer maps where possible: memory stays a few bytes per site pixel.
-    r, g, b = image[..., 0], image[..., 1], image[..., 2]
-    mx = np.maximum(np.maximum(r, g), b)
-    mn = np.minimum(np.minimum(r, g), b)
-    grey = r.astype(np.float32)
-    grey += g
-    grey += b
-    grey /= 3.0
-    greyish = _greyish(mx, mn, _GREY_MAX_SAT)
     px_area = gsd * gsd
-
-    bright = valid & (mn >= _BRIGHT_MIN) & greyish
+    near_k = _odd(_DARK_NEAR_M / gsd, 3)
+    close_k = _odd(6.0 / gsd, 1)
+    # bright, nearly grey pixels, closed over small gaps: the candidate regions
+    closed = np.zeros((h, w), dtype=np.uint8)
+    bright_any = False
+    close_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_k, close_k))
+    for a, b, lo, hi in _strips(h, w, 2 * (close_k // 2)):
+        mx, mn = _extremes(image[lo:hi])
+        bright = valid[lo:hi] & (mn >= _BRIGHT_MIN) & _greyish(mx, mn, _GREY_MAX_SAT)
+        del mx, mn
+        if not bright.any():
+            continue
+        bright_any |= bool(bright[a - lo : b - lo].any())
+        part = bright.astype(np.uint8)
+        if close_k > 1:
+            part = cv2.morphologyEx(part, cv2.MORPH_CLOSE, close_kernel)
+        closed[a:b] = (part[a - lo : b - lo] > 0) & valid[a:b]
     cloud = np.zeros((h, w), dtype=bool)
     snow = np.zeros((h, w), dtype=bool)
-    if bright.any():
+    if bright_any:
         # "a dark object (car, rail, tree, shadow) within ~10 m": snow leaves them
         # visible, an opaque cloud hides them.
-        near_k = _odd(_DARK_NEAR_M / gsd, 3)
-        near_min = cv2.erode(
-            np.where(valid, mn, np.uint8(255)).astype(np.uint8),
-            cv2.getStructuringElement(cv2.MORPH_RECT, (near_k, near_k)),
-        )
-        dark_near = near_min < _DARK_MAX
-        del near_min
-        cloud, snow = _bright_regions(bright, dark_near, valid, gsd, px_area, near_k)
-        del dark_near
-        rim_ok = valid & (mn >= _RIM_MIN) & _greyish(mx, mn, _GREY_MAX_SAT + 0.08)
-        cloud = _grow(cloud, rim_ok, gsd)
+        _bright_regions(image, valid, closed, gsd, px_area, near_k, cloud, snow)
+        del closed
+        cloud = _grow(image, valid, cloud, gsd)
         snow &= ~cloud
-    del bright, greyish
-
-    haze = _haze(mx, mn, grey, valid & ~cloud & ~snow, gsd, px_area)
+    else:
+        del closed
+    haze = _haze(image, valid, cloud, snow, gsd, px_area)
     return Conditions(cloud=cloud, haze=haze, snow=snow)
 
 
@@ -263,120 +340,164 @@ def _greyish(mx: np.ndarray, mn: np.ndarray, max_sat: float) -> np.ndarray:
 
 
 def _bright_regions(
-    bright: np.ndarray,
-    dark_near: np.ndarray,
+    image: np.ndarray,
     valid: np.ndarray,
+    closed: np.ndarray,
     gsd: float,
     px_area: float,
     near_k: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Split large bright grey regions into snow (dark objects show inside them)
-    and opaque cloud (nothing dark inside)."""
-    close_k = _odd(6.0 / gsd, 1)
-    closed = bright
-    if close_k > 1:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_k, close_k))
-        closed = cv2.morphologyEx(bright.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
-        closed &= valid
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        closed.astype(np.uint8), connectivity=8
-    )
+    cloud: np.ndarray,
+    snow: np.ndarray,
+) -> None:
+    """Split the large regions of ``closed`` (bright grey pixels, closed) into snow (dark
+    objects show inside them) and opaque cloud (nothing dark inside), marked in
+    ``cloud`` and ``snow``."""
+    h, w = closed.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     min_px = max(4, math.ceil(_CLOUD_MIN_M2 / px_area))
     big = np.zeros(count, dtype=bool)
     big[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_px
     if not big.any():
-        empty = np.zeros_like(bright)
-        return empty, empty.copy()
+        return
     # Judge each region away from its outer edge (the ground next to a cloud is
-    # dark), but keep the edges of its holes (objects seen through snow).
-    filled = closed | _holes(closed)
+    # dark), but keep the edges of its holes (objects seen through snow). The labels
+    # are found again after the holes (the same labels), so that two label maps are
+    # never held at once.
+    del labels
+    filled = _holes(closed)
+    filled |= closed
+    count, labels = cv2.connectedComponents(closed, connectivity=8)
     outer_k = near_k + 2
-    interior = closed & (
-        cv2.erode(
-            filled.astype(np.uint8),
-            cv2.getStructuringElement(cv2.MORPH_RECT, (outer_k, outer_k)),
-            borderType=cv2.BORDER_REPLICATE,
-        )
-        > 0
-    )
-    flat = labels.ravel()
-    inner = interior.ravel()
-    dark = dark_near.ravel()
-    inner_count = np.bincount(flat[inner], minlength=count).astype(np.float64)
-    dark_count = np.bincount(flat[inner & dark], minlength=count).astype(np.float64)
+    outer = cv2.getStructuringElement(cv2.MORPH_RECT, (outer_k, outer_k))
+    near = cv2.getStructuringElement(cv2.MORPH_RECT, (near_k, near_k))
+    inner_count = np.zeros(count, dtype=np.int64)
+    dark_count = np.zeros(count, dtype=np.int64)
+    all_count = np.zeros(count, dtype=np.int64)
+    all_dark = np.zeros(count, dtype=np.int64)
+    n_valid = 0
+    n_closed = 0
+    for a, b, lo, hi in _strips(h, w, max(outer_k // 2, near_k // 2)):
+        own = slice(a - lo, b - lo)
+        ok = valid[lo:hi]
+        _, mn = _extremes(image[lo:hi])
+        near_min = cv2.erode(np.where(ok, mn, np.uint8(255)).astype(np.uint8), near)
+        dark = (near_min < _DARK_MAX)[own]
+        del near_min, mn
+        eroded = cv2.erode(filled[lo:hi], outer, borderType=cv2.BORDER_REPLICATE)
+        part = closed[a:b] > 0
+        inner = part & (eroded[own] > 0)
+        lab = labels[a:b]
+        inner_count += np.bincount(lab[inner], minlength=count)
+        dark_count += np.bincount(lab[inner & dark], minlength=count)
+        all_count += np.bincount(lab.ravel(), minlength=count)
+        all_dark += np.bincount(lab[dark], minlength=count)
+        n_valid += int(valid[a:b].sum())
+        n_closed += int(part[valid[a:b]].sum())
+    del filled
+    inner_f = inner_count.astype(np.float64)
+    dark_f = dark_count.astype(np.float64)
     # Regions too thin to have an interior are judged on their whole area.
-    thin = inner_count == 0
+    thin = inner_f == 0
     if thin[big].any():
-        inner_count[thin] = np.bincount(flat, minlength=count)[thin]
-        dark_count[thin] = np.bincount(flat[dark], minlength=count)[thin]
-    share = np.divide(dark_count, inner_count, out=np.zeros(count), where=inner_count > 0)
+        inner_f[thin] = all_count[thin]
+        dark_f[thin] = all_dark[thin]
+    share = np.divide(dark_f, inner_f, out=np.zeros(count), where=inner_f > 0)
     is_snow = big & (share >= _SNOW_DARK_SHARE)
     # A winter scene: bright ground with dark objects over most of the site.
-    n_valid = int(valid.sum())
-    bright_share = float(closed[valid].sum()) / n_valid if n_valid else 0.0
-    overall = float(dark_count[big].sum() / max(inner_count[big].sum(), 1.0))
+    bright_share = float(n_closed) / n_valid if n_valid else 0.0
+    overall = float(dark_f[big].sum() / max(inner_f[big].sum(), 1.0))
     if bright_share >= _WINTER_BRIGHT_SHARE and overall >= _SNOW_DARK_SHARE:
         is_snow = big.copy()
     is_cloud = big & ~is_snow
-    return is_cloud[labels], is_snow[labels]
+    for a, b, _, _ in _strips(h, w, 0):
+        cloud[a:b] = is_cloud[labels[a:b]]
+        snow[a:b] = is_snow[labels[a:b]]
 
 
 def _holes(mask: np.ndarray) -> np.ndarray:
-    """Pixels outside ``mask`` that it encloses (not connected to the image border)."""
-    count, labels = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)
+    """Pixels outside ``mask`` (uint8, 0 or 1) that it encloses (not connected to the
+    image border), as uint8 0 or 1."""
+    count, labels = cv2.connectedComponents(np.asarray(mask == 0, dtype=np.uint8), connectivity=4)
     touches = np.zeros(count, dtype=bool)
     for edge in (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]):
         touches[edge] = True
     touches[0] = True  # label 0: the mask itself
-    return ~touches[labels]
+    enclosed = (~touches).astype(np.uint8)
+    out = np.empty(mask.shape, dtype=np.uint8)
+    for a, b, _, _ in _strips(mask.shape[0], mask.shape[1], 0):
+        out[a:b] = enclosed[labels[a:b]]
+    return out
 
 
-def _grow(cloud: np.ndarray, rim_ok: np.ndarray, gsd: float) -> np.ndarray:
+def _grow(image: np.ndarray, valid: np.ndarray, cloud: np.ndarray, gsd: float) -> np.ndarray:
     """Add each cloud's soft, darker rim: pixels that are still fairly bright and
-    grey and connected to the cloud, up to ``_RIM_M`` metres out (hysteresis)."""
+    grey and connected to the cloud, up to ``_RIM_M`` metres out (hysteresis).
+    Strip by strip, always :data:`_RIM_STEPS` steps: once a step adds nothing, the
+    next ones add nothing either."""
     if not cloud.any():
         return cloud
     step = _odd(_RIM_M / (_RIM_STEPS * gsd), 3)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (step, step))
-    grown = cloud.astype(np.uint8)
-    allowed = (rim_ok | cloud).astype(np.uint8)
-    for _ in range(_RIM_STEPS):
-        nxt = cv2.dilate(grown, kernel) & allowed
-        if np.array_equal(nxt, grown):
-            break
-        grown = nxt
-    return grown > 0
+    h, w = cloud.shape
+    out = np.zeros((h, w), dtype=bool)
+    for a, b, lo, hi in _strips(h, w, _RIM_STEPS * (step // 2)):
+        seed = cloud[lo:hi]
+        if not seed.any():
+            continue
+        mx, mn = _extremes(image[lo:hi])
+        rim_ok = valid[lo:hi] & (mn >= _RIM_MIN) & _greyish(mx, mn, _GREY_MAX_SAT + 0.08)
+        del mx, mn
+        grown = seed.astype(np.uint8)
+        allowed = (rim_ok | seed).astype(np.uint8)
+        for _ in range(_RIM_STEPS):
+            grown = cv2.dilate(grown, kernel) & allowed
+        out[a:b] = grown[a - lo : b - lo] > 0
+    return out
 
 
 def _haze(
-    mx: np.ndarray,
-    mn: np.ndarray,
-    grey: np.ndarray,
-    candidates: np.ndarray,
+    image: np.ndarray,
+    valid: np.ndarray,
+    cloud: np.ndarray,
+    snow: np.ndarray,
     gsd: float,
     px_area: float,
 ) -> np.ndarray:
-    """Regions with a raised dark channel and low local contrast."""
-    if not candidates.any():
-        return np.zeros_like(candidates)
+    """Regions with a raised dark channel and low local contrast, away from ``cloud``
+    and ``snow``."""
+    h, w = valid.shape
     k = _odd(_HAZE_WINDOW_M / gsd, 3)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    dark = cv2.erode(np.where(candidates, mn, np.uint8(255)).astype(np.uint8), kernel)
-    hazy = candidates & (dark >= _HAZE_DARK_MIN)
-    del dark
-    if not hazy.any():
-        return hazy
-    hazy &= _local_std(grey, k) <= _HAZE_STD_MAX
-    sat = (mx.astype(np.float32) - mn) / np.maximum(mx, 1).astype(np.float32)
-    hazy &= cv2.boxFilter(sat, cv2.CV_32F, (k, k), borderType=cv2.BORDER_REFLECT) <= _HAZE_MAX_SAT
-    if not hazy.any():
-        return hazy
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        hazy.astype(np.uint8), connectivity=8
-    )
+    hazy = np.zeros((h, w), dtype=np.uint8)
+    found = False
+    for a, b, lo, hi in _strips(h, w, k // 2):
+        own = slice(a - lo, b - lo)
+        candidates = valid[lo:hi] & ~cloud[lo:hi] & ~snow[lo:hi]
+        if not candidates.any():
+            continue
+        mx, mn = _extremes(image[lo:hi])
+        dark = cv2.erode(np.where(candidates, mn, np.uint8(255)).astype(np.uint8), kernel)
+        part = candidates[own] & (dark[own] >= _HAZE_DARK_MIN)
+        del dark
+        if not part.any():
+            continue
+        part &= (_local_std(_grey(image[lo:hi]), k) <= _HAZE_STD_MAX)[own]
+        sat = (mx.astype(np.float32) - mn) / np.maximum(mx, 1).astype(np.float32)
+        del mx, mn
+        mean_sat = cv2.boxFilter(sat, cv2.CV_32F, (k, k), borderType=cv2.BORDER_REFLECT)
+        part &= (mean_sat <= _HAZE_MAX_SAT)[own]
+        hazy[a:b] = part
+        found |= bool(part.any())
+    if not found:
+        return np.zeros((h, w), dtype=bool)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(hazy, connectivity=8)
+    del hazy
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= max(4, math.ceil(_HAZE_MIN_M2 / px_area))
-    return keep[labels]
+    out = np.empty((h, w), dtype=bool)
+    for a, b, _, _ in _strips(h, w, 0):
+        out[a:b] = keep[labels[a:b]]
+    return out
 
 
 def _local_std(values: np.ndarray, k: int) -> np.ndarray:
