@@ -20,9 +20,11 @@ from matplotlib.text import Annotation
 from railwatch.analysis.types import Alert
 from railwatch.detect.base import Detection, OrientedBox
 from railwatch.report import build_report_data
-from railwatch.report.builder import choose_before
+from railwatch.report.builder import _headline, choose_before
 from railwatch.report.caveats import build_caveats, reason_kind
+from railwatch.report.charts import timeseries_figure
 from railwatch.report.chips import chip_figure, pair_figure
+from railwatch.report.data import baseline_track
 from railwatch.report.html import render_html
 from railwatch.report.model import ChipImage, ReportData, SceneRow
 from railwatch.report.pdf import _evidence_page, _first_page
@@ -245,3 +247,31 @@ def test_the_headline_gives_the_latest_images_quality_and_covered_share(
     assert quality.get_text() == "(clear 97 %, coverage 100 %)"
     assert quality.xycoords is next(t for t in first.texts if t.get_text() == "LATEST USABLE IMAGE")
     assert "18 [17–19] · 6 covered (33 %)" in pdf_text
+
+
+def test_the_record_line_of_a_rise_is_the_record_its_alerts_compare_with() -> None:
+    """6 to 10 cars for a year (record 10), then 14, 30, 44 and 68 cars in three weeks:
+    each is a record alert "against a 5-year record of 10", but the chart's trailing
+    record climbed with the rise (44 under the 68, as on the demo's 2023-10-05, 4.5x a
+    record of 15 by its alert), and the headline's previous record said 44 alone."""
+    rows = [_row(k, 8.0 + (k % 5) - 2, 7 * k) for k in range(55)]  # days 0-378
+    rise = [_row(60 + k, n, 400 + 7 * k) for k, n in enumerate((14.0, 30.0, 44.0, 68.0))]
+    after = [_row(70, 50.0, 440), _row(71, 20.0, 520)]  # 99 days after the last record
+    track = baseline_track([*rows, *rise, *after])
+    by_id = dict(zip([r.scene_id for r in [*rows, *rise, *after]], track, strict=True))
+    assert [by_id[60 + k].record for k in range(4)] == [10.0, 14.0, 30.0, 44.0]
+    assert [by_id[60 + k].record_line for k in range(4)] == [10.0] * 4
+    assert by_id[70].record_line == 10.0  # the rise may go on: its next record is judged so
+    assert by_id[71].record_line == by_id[71].record == 68.0  # over: the trailing record
+    # the chart draws it
+    fig = timeseries_figure([*rows, *rise, *after], track)
+    (line,) = [ln for ln in fig.axes[0].lines if ln.get_label() == "trailing record"]
+    drawn = np.asarray(line.get_ydata(), dtype=float).tolist()
+    assert 10.0 in drawn and not {14.0, 30.0, 44.0} & set(drawn)  # the rise's own highs
+    # the headline gives both, at the latest image of the rise
+    h = _headline(SITE_NAME, (None, None), [*rows, *rise], track[: len(rows) + 4], [])
+    assert h.record == 44.0 and h.judged_record == 10.0
+    assert h.record_words == "44 (10 before this rise)"
+    # and one record for a latest image out of any rise
+    h = _headline(SITE_NAME, (None, None), rows, track[: len(rows)], [])
+    assert h.judged_record is None and h.record_words == "10"

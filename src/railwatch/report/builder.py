@@ -685,6 +685,11 @@ def _headline(
         record=record,
         baseline=baseline,
         summary=summary,
+        judged_record=(
+            point.judged_record
+            if point is not None and point.judged_record not in (None, record)
+            else None
+        ),
     )
 
 

@@ -608,7 +608,8 @@ def _draw_timeseries(
             )
         centre = [(b.when, b.centre) for b in pts if b.centre is not None]
         _step(ax, centre, bar_width, color=BASELINE_COLOUR, label="baseline (median)")
-        record = [(b.when, b.record) for b in pts if b.record is not None]
+        # the record the alerts compare with: within a run of records, the one before it
+        record = [(b.when, b.record_line) for b in pts if b.record_line is not None]
         _step(
             ax,
             record,

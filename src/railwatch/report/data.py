@@ -246,6 +246,7 @@ def _baseline_track_one(
     series = build_series(at_site(points, counted[0].utc_offset))["all"]
     days, values = series.arrays()
     index = {p.when.date(): i for i, p in enumerate(series.points)}
+    judged = judged_records(days, values, cfg)
     out: list[BaselinePoint] = []
     for row in counted:
         i = index[row.day]
@@ -258,8 +259,38 @@ def _baseline_track_one(
                 low=max(base.centre - BAND_SPREADS * base.spread, 0.0) if base else None,
                 high=base.centre + BAND_SPREADS * base.spread if base else None,
                 record=rec.value if rec else None,
+                judged_record=judged[i],
             )
         )
+    return out
+
+
+def judged_records(days: np.ndarray, values: np.ndarray, settings: object) -> list[float | None]:
+    """Per point of a series, the record a record alert there compares with, as the
+    analysis's record rule keeps it (``analysis.alerts``: a run of records, each within
+    ``record_episode_days`` of the last, is judged against the trailing record at the
+    run's first image): the trailing record, or within such a run, while it may go on,
+    the record before it. (Until 2026-12-06, session 35, the chart drew the trailing
+    record alone, which each image of a rise raised: on the demo it climbed with the rise
+    to 44 under the 68 cars of 2023-10-05, whose alert says "against a 5-year record of
+    15 ...: 4.5x the record".)"""
+    from railwatch.analysis.baseline import trailing_records
+
+    cfg = _alert_settings(settings)
+    out: list[float | None] = []
+    # (day of the run's last record, the record before the run)
+    run: tuple[float, float] | None = None
+    for day, value, rec in zip(
+        days.tolist(),
+        values.tolist(),
+        trailing_records(days, values, cfg.record_years),
+        strict=True,
+    ):
+        if run is not None and day - run[0] > cfg.record_episode_days:
+            run = None  # a record now would begin a run of its own
+        if rec is not None and value > rec.value:
+            run = (day, rec.value if run is None else run[1])
+        out.append(run[1] if run is not None else (rec.value if rec is not None else None))
     return out
 
 

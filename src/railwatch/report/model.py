@@ -158,6 +158,18 @@ class BaselinePoint:
     low: float | None
     high: float | None
     record: float | None
+    #: The record a record alert at this date compares with (the chart's record line):
+    #: ``record``, except within a run of records (each within ``record_episode_days`` of
+    #: the last), where it stays the record before the run began, as the alerts' texts
+    #: say ("against a 5-year record of 15 ..., above it since 2023-09-18"). None: as
+    #: ``record``. Since 2026-12-06, session 35.
+    judged_record: float | None = None
+
+    @property
+    def record_line(self) -> float | None:
+        """The record the chart draws at this date: :attr:`judged_record`, else
+        :attr:`record`."""
+        return self.judged_record if self.judged_record is not None else self.record
 
 
 @dataclass(frozen=True)
@@ -285,6 +297,20 @@ class Headline:
     record: float | None
     baseline: float | None
     summary: str
+    #: Within a run of records (a rise), the record before it, which the rise's record
+    #: alerts compare with and the chart draws (:attr:`BaselinePoint.judged_record`);
+    #: None where it is ``record`` (session 35: the headline gave 92 above a chart whose
+    #: record line stood at 15, the alerts' "5-year record of 15").
+    judged_record: float | None = None
+
+    @property
+    def record_words(self) -> str:
+        """``92``, or within a rise ``92 (15 before this rise)``."""
+        from railwatch.report.format import fmt_num
+
+        if self.judged_record is None:
+            return fmt_num(self.record)
+        return f"{fmt_num(self.record)} ({fmt_num(self.judged_record)} before this rise)"
 
 
 @dataclass(frozen=True)

@@ -252,7 +252,7 @@ def _first_page(data: ReportData) -> Figure:
             fmt_count(h.current, h.current_low, h.current_high)
             + (f" · {covered}" if covered else ""),
         ),
-        ("Previous record", fmt_num(h.record)),
+        ("Previous record", h.record_words),
         ("Baseline", fmt_num(h.baseline)),
         ("Images", f"{sum(1 for s in data.scenes if s.counted)} usable of {len(data.scenes)}"),
         (
@@ -289,7 +289,8 @@ def _first_page(data: ReportData) -> Figure:
         "rings: info only; alerts of single classes are not marked on the total; labels left "
         "off where they would not fit; a thin line joins a label moved up to its circle);\n"
         "triangles on the top edge: no usable image for long (a silence). Dates on the time "
-        "axis are local days at the site."
+        "axis are local days at the site.\nWithin a rise of records the trailing record stays "
+        "at the record before the rise, which its record alerts compare with."
         + (f"\n{_wrap(beyond, 200, CAPTION_FONT)}" if beyond else "")
     )
     # the axes stand clear of a caption longer than its usual four lines (the line on
