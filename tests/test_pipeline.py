@@ -111,8 +111,10 @@ def test_cli_process_exits_1_when_every_scene_failed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Every image moved away after ingest: `process` listed three failures and exited
-    with status 0, so a scheduled run looked fine. Now status 1 with one line saying so;
-    one scene done is enough for status 0 (as for ingest)."""
+    with status 0, so a scheduled run looked fine. Now status 1 with one line saying so.
+    Since session 35 also when some scenes were recorded and one failed (as `ingest`
+    exits 1 when an item failed): until then that run gave 0, and the same bad file gave
+    1 on the next run, which had nothing new to record."""
     from railwatch.cli.main import main
     from railwatch.detect import registry
 
@@ -125,8 +127,13 @@ def test_cli_process_exits_1_when_every_scene_failed(
     assert out.count("no such file") == 3 and "nothing processed: all 3 scenes failed" in err
     moved.rename(imgs)
     (imgs / "coarse.tif").unlink()
-    assert main(["--db", db.url, "process", "yard"]) == 0
-    assert "scene" in capsys.readouterr().out
+    assert main(["--db", db.url, "process", "yard"]) == 1
+    out, err = (" ".join(t.split()) for t in capsys.readouterr())
+    assert out.count("no such file") == 1
+    assert "1 scene failed (listed above); the other 2 were recorded" in err
+    assert main(["--db", db.url, "process", "yard"]) == 1  # the same on a re-run
+    out, err = (" ".join(t.split()) for t in capsys.readouterr())
+    assert "nothing processed: the scene failed" in err
 
 
 def test_coarse_scene_gets_the_sun_from_its_metadata(

@@ -161,12 +161,24 @@ def process(
             f"({held}); the other sites were: run process again for "
             f"{'it' if len(busy) == 1 else 'them'} once that run has finished"
         )
+    # Status 1 whenever a scene failed, after the summary (as `ingest` does for an item):
+    # a scheduled run must not look fine while an image is never counted. Until
+    # 2026-12-06 (session 35) one scene recorded was enough for status 0, so the same
+    # bad file gave 0 on the day new images came and 1 on a re-run with nothing new.
     failed = sum(len(r.failed) for r in results)
     if failed and not any(r.processed or r.unusable for r in results):
         what = "the scene" if failed == 1 else f"all {failed} scenes"
         raise RailwatchError(
             f"nothing processed: {what} failed (listed above); fix the cause and run "
             "process again, it retries failed scenes"
+        )
+    if failed:
+        done = sum(len(r.processed) + len(r.unusable) for r in results)
+        raise RailwatchError(
+            f"{failed} scene{plural_s(failed)} failed (listed above); the other {done} "
+            f"{'was' if done == 1 else 'were'} recorded: fix the cause (a missing, moved "
+            "or corrupt file: put it back or re-download it) and run process again, it "
+            "retries failed scenes"
         )
 
 
