@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from railwatch.detect.onnx_backend import OnnxObbDetector
+from railwatch.detect.onnx_backend import OnnxObbDetector, letterbox
 from railwatch.detect.registry import get_detector
 from railwatch.detect.ultralytics_backend import UltralyticsObbDetector
 from railwatch.errors import DetectionError
@@ -52,7 +52,7 @@ def _fake_export(
             asked = kwargs.get("imgsz", 640)
             size = asked if dynamic else imgsz
             th, tw = (size, size) if isinstance(size, int) else size
-            seen.append({"shape": image.shape, "run_at": (th, tw), **kwargs})
+            seen.append({"shape": image.shape, "run_at": (th, tw), "image": image, **kwargs})
             h, w = image.shape[:2]
             r = min(th / h, tw / w)
             small = cv2.resize(image, (round(w * r), round(h * r)), interpolation=cv2.INTER_AREA)
@@ -155,3 +155,25 @@ def test_end_to_end_class_names_of_another_count_are_refused_when_loaded(
     assert d.cls == "railcar"
     (d,) = get_detector(f"onnx:{path}").detect(red_spot((64, 64), (30, 30)), 0.5)
     assert d.cls == "boxcar"
+
+
+def test_a_small_image_sits_where_onnx_puts_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ultralytics:PATH`` put an image smaller than the model's input at the top left of
+    its canvas, ``onnx:PATH`` (as Ultralytics' letterbox) in the middle: the network saw
+    the cars at another offset from its stride grid, so one model gave other boxes through
+    the two backends (with the real package, the same 640 px export on a 600 x 480 image:
+    13 of 24 boxes differed, the rest by up to 3 px). Now both centre it."""
+    seen: list[dict[str, Any]] = []
+    _fake_export(monkeypatch, (64, 64), seen)
+    model = tmp_path / "m.onnx"
+    model.write_bytes(b"onnx")
+    det = _det(f"ultralytics:{model}")
+    image = _spot((30, 40), (10, 20))
+    (d,) = det.detect(image, 0.5)
+    assert (d.box.cx, d.box.cy) == pytest.approx((10.0, 20.0), abs=1.0)
+    tensor, _, pad = letterbox(image, (64, 64), scaleup=False)
+    canvas = seen[-1]["image"][:, :, ::-1]  # back to RGB
+    assert pad == (12.0, 17.0)
+    assert np.array_equal(canvas, np.round(tensor[0].transpose(1, 2, 0) * 255).astype(np.uint8))

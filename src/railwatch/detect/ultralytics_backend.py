@@ -6,8 +6,8 @@ when this backend is asked for, never by the rest of the product. Prefer exporti
 the model to ONNX (``yolo export model=M.pt format=onnx``) and using ``onnx:PATH``.
 
 Tiles are handled as ``onnx:PATH`` handles them (2026-12-06, session 35): resampled to
-the model's gsd when ``?gsd=`` gives it, put unscaled on a grey canvas of the model's
-training size (its ``imgsz``, which is also the preferred tile size; it was 1024 px
+the model's gsd when ``?gsd=`` gives it, put unscaled in the middle of a grey canvas of
+the model's training size (its ``imgsz``, which is also the preferred tile size; it was 1024 px
 whatever the model), run in windows of that size when larger; Ultralytics' own
 letterbox, which enlarges a smaller image to ``imgsz``, never scales them.
 
@@ -95,10 +95,12 @@ class UltralyticsObbDetector:
             self.path,
             sorted(self.class_map.items()),
             self.score_threshold,
-            # since session 35: the input size, the model's gsd, tiles never scaled up
+            # since session 35: the input size, the model's gsd, tiles never scaled up,
+            # a smaller tile centred on the canvas
             self.imgsz if self.input_size[0] == self.input_size[1] else self.input_size,
             self.model_gsd,
             "unscaled",
+            "centred",
         )
 
     def detect(
@@ -121,12 +123,16 @@ class UltralyticsObbDetector:
         ]
 
     def _run(self, image: np.ndarray) -> list[Detection]:
-        """Detections in pixels of ``image`` (at most :attr:`input_size`), put unscaled at
-        the top left of a grey canvas of that size so that Ultralytics does not scale it."""
+        """Detections in pixels of ``image`` (at most :attr:`input_size`), put unscaled in
+        the middle of a grey canvas of that size so that Ultralytics does not scale it, where
+        onnx:PATH's letterbox puts it (at the top left until 2026-12-06: the network saw the
+        cars at another offset from its stride grid, so the same model gave other boxes
+        through the two backends on an image smaller than its input)."""
         h, w = image.shape[:2]
         ih, iw = self.input_size
+        top, left = (ih - h) // 2, (iw - w) // 2
         canvas = np.full((ih, iw, 3), 114, np.uint8)
-        canvas[:h, :w] = image[:, :, ::-1]  # Ultralytics reads arrays as BGR
+        canvas[top : top + h, left : left + w] = image[:, :, ::-1]  # Ultralytics reads BGR
         size: int | list[int] = self.imgsz if ih == iw else [ih, iw]
         try:
             results = self._model.predict(
@@ -151,7 +157,9 @@ class UltralyticsObbDetector:
                 length, width = (bw, bh) if bw >= bh else (bh, bw)
                 dets.append(
                     Detection(
-                        OrientedBox(float(cx), float(cy), float(length), float(width), deg),
+                        OrientedBox(
+                            float(cx) - left, float(cy) - top, float(length), float(width), deg
+                        ),
                         cls=name,
                         score=float(s),
                     )
