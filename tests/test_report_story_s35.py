@@ -27,7 +27,7 @@ from railwatch.report.chips import chip_figure, pair_figure
 from railwatch.report.data import baseline_track
 from railwatch.report.html import render_html
 from railwatch.report.model import ChipImage, ReportData, SceneRow
-from railwatch.report.pdf import _evidence_page, _first_page
+from railwatch.report.pdf import TEXT_LINES_PER_PAGE, _evidence_page, _first_page, _text_pages
 from railwatch.storage import Database, repo
 from report_db import PLANS, SITE_NAME, T0
 from report_db import populate as populate_db
@@ -275,3 +275,16 @@ def test_the_record_line_of_a_rise_is_the_record_its_alerts_compare_with() -> No
     # and one record for a latest image out of any rise
     h = _headline(SITE_NAME, (None, None), rows, track[: len(rows)], [])
     assert h.judged_record is None and h.record_words == "10"
+
+
+def test_a_caveats_page_never_ends_on_a_heading(story_db: Database) -> None:
+    """The demo's PDF ended a caveats page on the heading "Events", its event on the next
+    page. However many caveats come before, a heading stands with its first item."""
+    data = build_report_data(story_db, SITE_NAME)
+    assert data.events and data.method
+    for n in range(TEXT_LINES_PER_PAGE - 8, TEXT_LINES_PER_PAGE + 2):
+        shown = dataclasses.replace(data, caveats=tuple(f"caveat {k}" for k in range(n)))
+        for page in _text_pages(shown):
+            body = max((t.get_text() for t in page.texts), key=len)
+            last = body.rstrip().splitlines()[-1]
+            assert last not in ("Caveats", "Events", "Method"), (n, body[-80:])

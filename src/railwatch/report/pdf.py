@@ -734,16 +734,24 @@ def _hanging(text: str) -> str:
     return _wrap(text, 140 - len(HANGING), 8.5).replace("\n", "\n" + HANGING)
 
 
+def _headed(heading: str, items: list[str]) -> list[str]:
+    """The blocks of a section of the caveats pages: its heading with its first item (a
+    blank line between, as before), then the others."""
+    if not items:
+        return [heading]
+    return [f"{heading}\n{items[0]}", *items[1:]]
+
+
 def _text_pages(data: ReportData) -> list[Figure]:
     """Caveats and method, as many pages as they take: one page held about 40 lines,
     and the demo's 45 caveats ran off its foot, the method with them."""
-    blocks = ["Caveats\n"]
-    blocks += [_hanging("• " + c) for c in data.caveats] or ["• none"]
+    # each heading in one block with its first item: a heading was left alone at the foot
+    # of a page, its items on the next (the demo's "Events", session 35)
+    blocks = _headed("Caveats\n", [_hanging("• " + c) for c in data.caveats] or ["• none"])
     if data.events:
-        blocks += ["\nEvents\n"]
-        blocks += [_hanging(f"{e.when.isoformat()}  {e.label}") for e in data.events]
-    blocks += ["\nMethod\n"]
-    blocks += [_hanging(f"{k}: {v}") for k, v in data.method]
+        events = [_hanging(f"{e.when.isoformat()}  {e.label}") for e in data.events]
+        blocks += _headed("\nEvents\n", events)
+    blocks += _headed("\nMethod\n", [_hanging(f"{k}: {v}") for k, v in data.method])
     chunks: list[list[str]] = [[]]
     used = 0
     for block in blocks:
