@@ -32,15 +32,36 @@ const RW = (() => {
       body = JSON.stringify(body);
       headers["Content-Type"] = "application/json";
     }
-    const r = await fetch(path, { method: options.method || "GET", headers, body, credentials: "same-origin" });
+    let r;
+    try {
+      r = await fetch(path, { method: options.method || "GET", headers, body, credentials: "same-origin" });
+    } catch (err) {
+      // no answer at all (2026-12-06, session 35: the page said "Failed to fetch"): the
+      // server stopped, or the network between is down
+      const down = new Error(`no answer from the railwatch server at ${location.host} (${err.message}): ` +
+        "check that railwatch serve is still running and this computer can reach it, then reload the page");
+      down.status = 0;
+      throw down;
+    }
     const type = r.headers.get("content-type") || "";
-    const data = r.status === 204 ? null : type.includes("json") ? await r.json() : await r.text();
+    let data;
+    try {
+      data = r.status === 204 ? null : type.includes("json") ? await r.json() : await r.text();
+    } catch (err) {
+      // a body cut short (the connection dropped): an error's status says it below
+      if (r.ok) throw new Error(`the server's answer to ${path} was cut short (${err.message}): reload the page`);
+      data = null;
+    }
     if (r.status === 401 && auth.state && auth.state.signed_in) {
       auth.state.signed_in = false; // the session ended (expired, or the server restarted)
       auth.render();
     }
     if (!r.ok) {
-      const detail = data && data.detail ? data.detail : r.status + " " + r.statusText;
+      // a problem's own words; else its status, with what to do where nothing says it (a
+      // proxy's HTML 502 read "502 Bad Gateway" alone)
+      const detail = data && data.detail ? data.detail : `${r.status} ${r.statusText}`.trim() + (r.status >= 500
+        ? ": the server (or a proxy in front of it) failed on this request; reload the page, and if it happens again see the server's log"
+        : "");
       const err = new Error(detail);
       err.status = r.status;
       err.data = data; // the problem's members (a 409's current alert, say)
