@@ -190,11 +190,11 @@
   $("next").addEventListener("click", () => select(state.index + 1));
   document.addEventListener("keydown", (e) => {
     if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
-    if (e.key === "ArrowLeft") select(state.index - 1);
-    if (e.key === "ArrowRight") select(state.index + 1);
     // the map's own arrows pan it (Leaflet's keyboard); Alt+← is the browser's Back
     // (2026-12-06, session 35: ← on the focused map panned it and opened the image before)
     if (e.altKey || e.ctrlKey || e.metaKey || (e.target instanceof Element && e.target.closest("#map"))) return;
+    if (e.key === "ArrowLeft") select(state.index - 1);
+    if (e.key === "ArrowRight") select(state.index + 1);
   });
 
   function nativeZoom(sc) {
