@@ -55,8 +55,10 @@
   const GONE = `site ${name} is no longer in the database (removed since this page was opened): see the site list`;
 
   /** A request of the page's loading failed: say why (the page stayed on "Loading…"). */
-  async function failed(err) {
-    const gone = err.status === 404 && await siteGone();
+  async function failed(err, opened = true) {
+    // a site the page never opened (a mistyped address) is not "removed since": the API's
+    // own words name the sites there are (2026-12-06, session 35)
+    const gone = opened && err.status === 404 && await siteGone();
     $("scene-info").replaceChildren(el("span", { class: "error load-error" },
       "Cannot load site: " + (gone ? GONE : err.message) + " "), el("a", { href: "/" }, "site list"));
     if (err.status === 401) auth.explain($("signin-box"));
@@ -67,7 +69,7 @@
   try {
     site = await api(`/api/sites/${enc}`);
   } catch (err) {
-    await failed(err);
+    await failed(err, false);
     return;
   }
   document.title = `railwatch · ${site.name}`;
