@@ -28,7 +28,9 @@
         el("tr", { class: "site-row", dataset: { site: s.name } },
           el("td", {}, el("a", { href: `/sites/${encodeURIComponent(s.name)}` }, s.name),
             s.description ? el("div", { class: "muted" }, s.description) : null),
-          el("td", { class: "num" }, s.scenes, el("span", { class: "muted" }, ` (${s.usable} usable)`)),
+          // a day and "(N usable)" are never broken across lines (2026-12-06, session 35:
+          // beside a long site name they read "2024-07-" over "28" and "(0" over "usable)")
+          el("td", { class: "num" }, s.scenes, " ", el("span", { class: "muted nowrap usable" }, `(${s.usable} usable)`)),
           el("td", { class: "nowrap" }, at(s.last_day, s.last)),
           el("td", { class: "num latest" }, fmtCount(sm.latest_count),
             // an analyst's count (a scene review), not the detector's
@@ -46,7 +48,7 @@
               sm.previous_count == null ? `trend: ${sm.trend}`
                 : sm.previous_day ? `trend: ${sm.trend} from ${fmtCount(sm.previous_count)} on ${sm.previous_day}, the previous day's count made the same way`
                   : `trend: ${sm.trend} from ${fmtCount(sm.previous_count)}, the previous usable count made the same way`),
-            el("div", { class: "muted" }, at(sm.latest_day, sm.latest_when)),
+            el("div", { class: "muted nowrap latest-day" }, at(sm.latest_day, sm.latest_when)),
             // the newest image is a 10 m one: no count, only whether a long train is there
             sm.latest_presence
               ? el("div", { class: "muted presence tip", tabindex: "0", title: "10 m image: presence of a long train only, no count of cars (an unreliable flag: right about three times in four on simulated scenes)" },
