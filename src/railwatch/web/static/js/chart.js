@@ -59,9 +59,14 @@ const RWChart = (() => {
     const W = Math.max(280, host.clientWidth || 600), H = 220;
     const isPresence = (p) => p.usable && p.long_train_present !== null && p.long_train_present !== undefined;
     const presence = points.some(isPresence);
+    // images with no count (unusable, or a class their method cannot tell) are marked in
+    // a row just under the axis, never on its zero line, where they read as counts of 0
+    // (2026-12-06, session 35; the report's chart marks them under its axis too)
+    const uncounted = points.some((p) => !isPresence(p) && !(p.usable && p.count !== null));
     // a row of its own under the axis for presence markers (above the date ticks)
-    const m = { l: 40, r: 30, t: 12, b: presence ? 46 : 28 };
+    const m = { l: 40, r: 30, t: 12, b: (presence ? 46 : 28) + (uncounted ? 14 : 0) };
     const laneY = H - 27;
+    const noCountY = H - m.b + 13;
     // a group, not an image: its silence marks take the keyboard focus
     const svg = s("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-svg", role: "group", "aria-label": "count chart" });
     // the mark that had the keyboard focus before a redraw (another class, the analyst's
@@ -163,10 +168,23 @@ const RWChart = (() => {
       if (p.low !== null && p.high !== null && p.high > p.low)
         svg.append(s("line", { x1: x(t(p)), x2: x(t(p)), y1: y(p.low), y2: y(p.high), class: "whisker" }));
     }
-    if (usable.length > 1)
-      svg.append(s("polyline", { points: usable.map((p) => `${x(t(p))},${y(p.count)}`).join(" "), class: "series" }));
-    // every alert given is of the series drawn (site.js passes the chosen class's own)
-    const alertScenes = new Set(alerts.map((a) => a.scene_id));
+    // the line joins the counts of consecutive usable images only: an unusable image
+    // between two counts is a gap in it, missing data (2026-12-06, session 35: the line
+    // ran through a month of cloudy images as if they had been counted)
+    const runs = [[]];
+    for (const p of [...points].sort((a, b) => t(a) - t(b))) {
+      if (p.usable && p.count !== null && !isPresence(p)) runs[runs.length - 1].push(p);
+      else if (!p.usable && runs[runs.length - 1].length) runs.push([]);
+    }
+    for (const run of runs) {
+      if (run.length > 1)
+        svg.append(s("polyline", { points: run.map((p) => `${x(t(p))},${y(p.count)}`).join(" "), class: "series" }));
+    }
+    // every alert given is of the series drawn (site.js passes the chosen class's own);
+    // a point whose alerts are all info only is grey, as the report's chart and the
+    // silence marks draw them (2026-12-06, session 35: red, like a high record)
+    const alertScenes = new Set(alerts.filter((a) => a.severity !== "info").map((a) => a.scene_id));
+    const infoScenes = new Set(alerts.filter((a) => a.severity === "info" && !alertScenes.has(a.scene_id)).map((a) => a.scene_id));
     // what a red point's colour says, in its tooltip and label: "alert: high spike"
     const alertWords = (p) => {
       const on = alerts.filter((a) => a.scene_id === p.scene_id && a.kind !== "quality");
@@ -200,15 +218,15 @@ const RWChart = (() => {
         const num = (v) => (Math.round(v * 10) / 10).toString();
         const interval = p.low !== null && p.high !== null && p.high > p.low ? ` (${num(p.low)}–${num(p.high)})` : "";
         g = s("circle", { cx: x(t(p)), cy: y(p.count), r: p.reviewed ? 5 : 4,
-          class: "pt" + (p.reviewed ? " pt-reviewed" : "") + (alertScenes.has(p.scene_id) ? " pt-alert" : "") },
+          class: "pt" + (p.reviewed ? " pt-reviewed" : "") + (alertScenes.has(p.scene_id) ? " pt-alert" : infoScenes.has(p.scene_id) ? " pt-alert-info" : "") },
           // a count by occupied track length (3 m) is of car equivalents (session 33)
           s("title", {}, `${dayOf(p)}: ${num(p.count)} ${p.method === "length" && !p.reviewed ? "car equivalents" : "railcars"}` + (p.reviewed ? " (analyst's count ✓)" : interval) + alertWords(p) + taken(p)));
       } else if (p.usable) {
         // a usable image whose count cannot tell this class (a type from occupied length)
-        g = s("text", { x: x(t(p)), y: H - m.b - 3, "text-anchor": "middle", class: "pt pt-untold" }, "·");
+        g = s("text", { x: x(t(p)), y: noCountY, "text-anchor": "middle", class: "pt pt-untold" }, "·");
         g.append(s("title", {}, `${dayOf(p)}: counted by ${p.method ?? "?"}, which cannot tell this class${taken(p)}`));
       } else {
-        g = s("text", { x: x(t(p)), y: H - m.b - 3, "text-anchor": "middle", class: "pt pt-unusable" }, "×");
+        g = s("text", { x: x(t(p)), y: noCountY, "text-anchor": "middle", class: "pt pt-unusable" }, "×");
         g.append(s("title", {}, `${dayOf(p)}: unusable image (not counted)${taken(p)}`));
       }
       g.dataset.scene = p.scene_id;
@@ -308,6 +326,44 @@ const RWChart = (() => {
       if (again) again.node.focus();
     }
     if (!points.length) svg.append(s("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty" }, "no processed images"));
+    // images but no count to draw: say why over the empty plot (2026-12-06, session 35:
+    // a site whose images were all unusable showed an empty plot and its × marks on 0)
+    else if (!usable.length && !presence) {
+      const unusable = points.filter((p) => !p.usable).length;
+      svg.append(s("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "chart-empty" },
+        unusable === points.length
+          ? `no usable image yet: ${unusable === 1 ? "its image is" : `all ${unusable} images are`} unusable (×), missing data, not counts of 0`
+          : "no count of this class: its images were counted by a method that cannot tell it (·)"));
+    }
+    // what the marks mean, in words under the chart, the marks drawn only (2026-12-06,
+    // session 35: said in each mark's tooltip only, so a red point, a grey ×, a dashed
+    // line or a ▼ told the eye nothing at a glance)
+    const drawn = (sel) => svg.querySelector(sel) !== null;
+    const KEY = [
+      [".pt:not(.pt-presence):not(.pt-unusable):not(.pt-untold)", "key-count", "●", "count, its interval as a bar"],
+      [".pt-alert", "key-alert", "●", "alert (high, medium or low)"],
+      [".pt-alert-info", "key-info", "●", "info alert only"],
+      [".pt-reviewed", "key-reviewed", "●", "analyst's count (larger, dark ring)"],
+      [".pt-unusable", "key-unusable", "×", "unusable image: not counted (a gap in the line)"],
+      [".pt-untold", "key-untold", "·", "counted by a method that cannot tell this class"],
+      ["line.event", "key-event", "┆", "event"],
+      [".silence", drawn(".silence:not(.silence-info)") ? "key-silence" : "key-info", "▼", "silence (no usable image for too long)"],
+    ].filter(([sel]) => drawn(sel));
+    if (KEY.length) {
+      const key = document.createElement("p");
+      key.className = "muted chart-key";
+      for (const [, cls, glyph, words] of KEY) {
+        const item = document.createElement("span");
+        item.className = "key-item";
+        const sw = document.createElement("span");
+        sw.className = `key-sw ${cls}`;
+        sw.setAttribute("aria-hidden", "true");
+        sw.textContent = glyph;
+        item.append(sw, ` ${words}`);
+        key.append(item, " ");
+      }
+      host.insertBefore(key, tip);
+    }
     return {
       select(id) {
         for (const [sid, n] of nodes) {
