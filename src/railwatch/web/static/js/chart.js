@@ -220,7 +220,9 @@ const RWChart = (() => {
         g = s("circle", { cx: x(t(p)), cy: y(p.count), r: p.reviewed ? 5 : 4,
           class: "pt" + (p.reviewed ? " pt-reviewed" : "") + (alertScenes.has(p.scene_id) ? " pt-alert" : infoScenes.has(p.scene_id) ? " pt-alert-info" : "") },
           // a count by occupied track length (3 m) is of car equivalents (session 33)
-          s("title", {}, `${dayOf(p)}: ${num(p.count)} ${p.method === "length" && !p.reviewed ? "car equivalents" : "railcars"}` + (p.reviewed ? " (analyst's count ✓)" : interval) + alertWords(p) + taken(p)));
+          s("title", {}, `${dayOf(p)}: ${num(p.count)} ${p.method === "length" && !p.reviewed ? "car equivalents" : "railcars"}` + (p.reviewed ? " (analyst's count ✓)" : interval) +
+            // a count over part of the site is of that part (session 35)
+            (typeof p.coverage === "number" && p.coverage < 0.98 ? ` · of the ${Math.round(p.coverage * 100)}% of the site the image covers` : "") + alertWords(p) + taken(p)));
       } else if (p.usable) {
         // a usable image whose count cannot tell this class (a type from occupied length)
         g = s("text", { x: x(t(p)), y: noCountY, "text-anchor": "middle", class: "pt pt-untold" }, "·");

@@ -242,7 +242,15 @@
     state.tiles.bringToBack();
   }
 
-  /** The info line of a scene: date, count (or why unusable), clear fraction, GSD. */
+  /** Under this share of the site an image covers part of it (the report's PARTIAL_COVERAGE). */
+  const PARTIAL = 0.98;
+  /** The share of the site a scene covers (its quality's, else its ingest's), or null. */
+  const coverageOf = (sc) => {
+    const c = sc.quality && sc.quality.coverage !== null && sc.quality.coverage !== undefined ? sc.quality.coverage : sc.coverage;
+    return typeof c === "number" ? c : null;
+  };
+
+  /** The info line of a scene: date, count (or why unusable), clear fraction, coverage, GSD. */
   function infoLine(sc) {
     const q = sc.quality;
     return [
@@ -255,7 +263,12 @@
         : sc.status === "processed" && sc.count
         ? `${fmtCount(sc.count.total)} ${unitOf(sc.count)} (${fmtCount(sc.count.low)}–${fmtCount(sc.count.high)}, ${sc.count.method})`
         : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.reasons || []).join("; ")) : sc.status,
-      " · clear ", pct(q.clear_fraction), " · ", `${sc.gsd} m`, sc.sensor ? ` · ${sc.sensor}` : "",
+      " · clear ", pct(q.clear_fraction),
+      // how much of the site the image covers, as the report's "clear · coverage" says (a
+      // count over part of the site is of that part; 2026-12-06, session 35: not shown)
+      ...(coverageOf(sc) === null ? [] : [" · ", el("span", { class: `coverage${coverageOf(sc) < PARTIAL ? " warn partial" : ""}` },
+        `covers ${pct(coverageOf(sc))} of the site`)]),
+      " · ", `${sc.gsd} m`, sc.sensor ? ` · ${sc.sensor}` : "",
     ];
   }
 
@@ -318,7 +331,11 @@
       // an image counted by occupied length (or presence) has no car outlines: its line
       // says so, where it read "0 detections" beside its count
       const outlines = !sc.count || sc.count.method === "objects" || fc.numberMatched > 0;
-      $("det-count").textContent = outlines
+      // an unusable image is not counted: "0 detections" alone beside it read as a count
+      // of 0 (2026-12-06, session 35)
+      $("det-count").textContent = sc.status === "unusable" && !fc.numberMatched
+        ? " · 0 detections (not counted: missing data, not 0 cars)"
+        : outlines
         ? ` · ${fc.numberMatched} detections` + (covered ? `, ${covered} covered` : "")
         : " · no car outlines at this resolution";
       // timings for benchmarks/bench_web.py (browser performance timeline, no globals)
