@@ -1349,6 +1349,7 @@ def _item_scaling(
         image=href,
         command="railwatch ingest-stac",
         where=f"its image asset's {field}",
+        field=field,
     )
 
 

@@ -916,6 +916,7 @@ def item_band_scaling(
     image: str,
     command: str,
     where: str = "its image asset's raster:bands",
+    field: str = "raster:bands",
 ) -> tuple[dict[str, list[float]] | None, str | None]:
     """The scale and offset of each band of an image that only its STAC item declares
     (``listed``: the image asset's ``raster:bands``, ``scale`` and ``offset``: value =
@@ -930,10 +931,12 @@ def item_band_scaling(
     :func:`band_scaling` refuses it in a file, and so is a list of another number of
     bands than the file's ``band_count`` (they cannot be told apart): an
     :class:`ImageryError` that names ``where`` the item declares them and ``image`` and
-    says to correct the item and run ``command`` again (``railwatch ingest-stac``,
-    ``railwatch ingest``)."""
+    says to correct the item's ``field`` and run ``command`` again (``railwatch
+    ingest-stac``, ``railwatch ingest``)."""
     if dtype == "uint8" or not isinstance(listed, list) or not listed:
         return None, None
+    if len(listed) == 1 and isinstance(listed[0], Mapping) and listed[0].get("all_bands"):
+        listed = listed * band_count  # an asset's own value, for each band of its file
     scales: list[float] = []
     offsets: list[float] = []
     for i, band in enumerate(listed, 1):
@@ -944,7 +947,7 @@ def item_band_scaling(
             raise ImageryError(
                 f"{where} declares a scale of {scale!r} and an offset of {offset!r} for "
                 f"band {i} (value = stored × scale + offset), which gives its pixels no "
-                "meaningful value: correct the item's raster:bands with the product's scale "
+                f"meaningful value: correct the item's {field} with the product's scale "
                 "and offset for each band (1 and 0 where the stored values are the values), "
                 f"or take them out of the item, then run `{command}` again"
             )
@@ -956,7 +959,7 @@ def item_band_scaling(
         raise ImageryError(
             f"{where} lists {len(listed)} band(s) with a scale or offset, and {image} has "
             f"{band_count}: which band each is for cannot be told; correct the item's "
-            "raster:bands (one entry per band of the file, in order), then run "
+            f"{field} (one entry per band of the file, in order), then run "
             f"`{command}` again"
         )
     own_s = [_band_value(file_scaling[0], b, 1.0) for b in range(band_count)]
@@ -1279,6 +1282,7 @@ def _sidecar_scaling(
             f"the image asset's {sidecar.raster_field} in its STAC item "
             f"{sidecar.metadata['sidecar']}"
         ),
+        field=sidecar.raster_field,
     )
 
 
@@ -1511,21 +1515,40 @@ def stac_raster_bands(asset: Mapping[str, Any] | None) -> tuple[list[Any] | None
     them (``scale``, ``offset``), with the field that lists them: the raster
     extension 1.x ``raster:bands``, or STAC 1.1's ``bands`` with ``raster:scale`` and
     ``raster:offset`` (raster extension 2.0; until session 35 these were not read, so
-    a STAC 1.1 item's scales were not applied). None when it lists none."""
+    a STAC 1.1 item's scales were not applied). None when it lists none.
+
+    In STAC 1.1 a value every band shares is on the asset itself (the 1.0 -> 1.1 band
+    migration moves it there), and a band's own value overrides it: an asset-level
+    ``raster:scale``/``raster:offset`` applies to each of its ``bands``, or, without a
+    band list, to every band of its file (one entry with ``all_bands``, which
+    :func:`item_band_scaling` repeats). Until the session 35 review (r5-review) only the
+    bands' own values were read, so such an item's scales were not applied."""
     if asset is None:
         return None, "raster:bands"
     listed = asset.get("raster:bands")
     if isinstance(listed, list) and listed:
         return listed, "raster:bands"
+    shared = {k: asset[k] for k in ("raster:scale", "raster:offset") if k in asset}
     bands = asset.get("bands")
-    if not isinstance(bands, list) or not bands:
-        return None, "raster:bands"
-    entries = [b if isinstance(b, Mapping) else {} for b in bands]
-    if not any("raster:scale" in b or "raster:offset" in b for b in entries):
+    entries = (
+        [b if isinstance(b, Mapping) else {} for b in bands] if isinstance(bands, list) else []
+    )
+    own = any("raster:scale" in b or "raster:offset" in b for b in entries)
+    field = "bands" if own else " and ".join(shared)
+    if not entries:
+        if not shared:
+            return None, "raster:bands"
+        scale, offset = shared.get("raster:scale"), shared.get("raster:offset")
+        return [{"scale": scale, "offset": offset, "all_bands": True}], field
+    if not own and not shared:
         return None, "bands"
     return [
-        {"scale": b.get("raster:scale"), "offset": b.get("raster:offset")} for b in entries
-    ], "bands"
+        {
+            "scale": b.get("raster:scale", shared.get("raster:scale")),
+            "offset": b.get("raster:offset", shared.get("raster:offset")),
+        }
+        for b in entries
+    ], field
 
 
 def stac_band_names(bands: Any) -> list[object] | None:
