@@ -56,7 +56,7 @@ from railwatch.analysis.types import (
     lower_severity,
     severity_rank,
 )
-from railwatch.detect.base import CAR_CLASSES, tells_class
+from railwatch.detect.base import CAR_CLASSES, is_presence, tells_class
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
@@ -1692,6 +1692,42 @@ def _seen(point: CountPoint) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _Gap:
+    """A gap between two days of a list (``nxt`` None: the list's last day, up to the
+    analysis's end) longer than expected from the list's earlier gaps."""
+
+    start: date
+    nxt: date | None
+    gap: int
+    median_gap: float
+    expected: float
+
+
+def _long_gaps(days: Sequence[date], end: date, settings: AlertSettings) -> list[_Gap]:
+    """The gaps after each of ``days`` (sorted) from the ``quality_min_points``-th on that
+    are longer than max(``quality_gap_factor`` x the median gap so far,
+    ``quality_min_gap_days``)."""
+    out: list[_Gap] = []
+    gaps: list[int] = []  # sorted gaps between the days so far
+    for idx, start in enumerate(days):
+        if idx > 0:
+            bisect.insort(gaps, (start - days[idx - 1]).days)
+        if idx + 1 < settings.quality_min_points:
+            continue
+        nxt = days[idx + 1] if idx + 1 < len(days) else None
+        gap = ((nxt if nxt is not None else end) - start).days
+        # statistics.median(gaps) of the sorted list, without sorting it again every day
+        half = len(gaps) // 2
+        median_gap = float(gaps[half] if len(gaps) % 2 else (gaps[half - 1] + gaps[half]) / 2)
+        expected = max(
+            settings.quality_gap_factor * median_gap, float(settings.quality_min_gap_days)
+        )
+        if gap > expected:
+            out.append(_Gap(start, nxt, gap, median_gap, expected))
+    return out
+
+
 def quality_alerts(
     points: Sequence[CountPoint], settings: AlertSettings, *, as_of: datetime | None = None
 ) -> list[Alert]:
@@ -1702,37 +1738,50 @@ def quality_alerts(
     or a usable image has a class its method cannot tell (:func:`_seen`).
     Days are those of the points' times as given (and ``as_of``'s): :func:`analyze_series`
     gives them at the site's local time, so a stored site's silences count its local days.
+
+    A presence image (10 m and coarser: whether a long train is present, no count) shows
+    the site but counts no car: once the site has a count, such images do not end a
+    silence of counts (:func:`_count_silences`, since 2026-12-06, session 35; before, ten
+    weekly counts then fourteen weekly 10 m images raised nothing), unless
+    ``quality_presence_ends_silence``.
     """
     if not points:
         return []
     usable_days = sorted({as_utc(p.when).date() for p in points if _seen(p)})
     all_days = sorted({as_utc(p.when).date() for p in points})
-    # images a day: each class has a point per image (two images of one day were one)
-    per_class: dict[tuple[date, str], int] = {}
+    # images a day: each class has a point per image (two images of one day were one);
+    # of them presence images that showed the site (the class with the most images)
+    per_class: dict[tuple[date, str], tuple[int, int]] = {}
     for p in points:
         k = (as_utc(p.when).date(), p.cls)
-        per_class[k] = per_class.get(k, 0) + 1
+        n, flags = per_class.get(k, (0, 0))
+        per_class[k] = (n + 1, flags + (_seen(p) and is_presence(p.method)))
     images: dict[date, int] = {}
-    for (d, _), n in per_class.items():
-        images[d] = max(images.get(d, 0), n)
+    presence: dict[date, int] = {}
+    for (d, _), (n, flags) in per_class.items():
+        if n > images.get(d, 0):
+            images[d], presence[d] = n, flags
     end = as_utc(as_of).date() if as_of is not None else all_days[-1]
-    alerts: list[Alert] = []
-    gaps: list[int] = []  # sorted gaps between the usable days so far
-    for idx, start in enumerate(usable_days):
-        if idx > 0:
-            bisect.insort(gaps, (start - usable_days[idx - 1]).days)
-        if idx + 1 < settings.quality_min_points:
-            continue
-        nxt = usable_days[idx + 1] if idx + 1 < len(usable_days) else None
-        stop = nxt if nxt is not None else end
-        gap = (stop - start).days
-        # statistics.median(gaps) of the sorted list, without sorting it again every day
-        half = len(gaps) // 2
-        median_gap = float(gaps[half] if len(gaps) % 2 else (gaps[half - 1] + gaps[half]) / 2)
-        expected = max(
-            settings.quality_gap_factor * median_gap, float(settings.quality_min_gap_days)
-        )
-        if gap <= expected:
+    tz = as_utc(points[0].when).tzinfo
+    counted = (
+        []
+        if settings.quality_presence_ends_silence
+        else _count_silences(points, all_days, images, presence, end, settings)
+    )
+    # one alert a stretch: a silence of any image within a silence of counts is told by it
+    stretches = [(a, date.fromisoformat(str(a.metrics["last_usable"]))) for a in counted]
+    alerts: list[Alert] = list(counted)
+
+    def told(day: date) -> bool:
+        for a, start in stretches:
+            until = a.metrics["gap_until"] if a.metrics["ongoing"] == "no" else None
+            if start <= day and (until is None or day < date.fromisoformat(str(until))):
+                return True
+        return False
+
+    for g in _long_gaps(usable_days, end, settings):
+        start, nxt, gap, median_gap, expected = g.start, g.nxt, g.gap, g.median_gap, g.expected
+        if told(start):
             continue
         lo = bisect.bisect_right(all_days, start)
         # the days strictly between start and the next usable one; of an ongoing silence
@@ -1744,7 +1793,7 @@ def quality_alerts(
         severity = "medium" if gap >= 2 * expected else "low"
         if nxt is not None:  # a silence that has ended is history: one step lower
             severity = lower_severity(severity)
-        when = datetime(start.year, start.month, start.day, tzinfo=as_utc(points[0].when).tzinfo)
+        when = datetime(start.year, start.month, start.day, tzinfo=tz)
         when = as_utc(when) + timedelta(days=int(np.ceil(expected)))
         usual = (
             f"the site is usually seen every {median_gap:.0f} days (median gap), so more than "
@@ -1780,8 +1829,143 @@ def quality_alerts(
             metrics["latest_image"] = _d(between[-1]) if between else ""
         alerts.append(_silence_alert(start, severity, when, text, metrics))
     if len(usable_days) < settings.quality_min_points:
-        alerts.extend(_silence_unestablished(usable_days, images, end, settings))
+        alerts.extend(
+            a
+            for a in _silence_unestablished(usable_days, images, end, settings)
+            if not told(date.fromisoformat(a.key.rpartition(":")[2]))
+        )
+    return sorted(alerts, key=lambda a: a.key)
+
+
+def _count_silences(
+    points: Sequence[CountPoint],
+    all_days: Sequence[date],
+    images: dict[date, int],
+    presence: dict[date, int],
+    end: date,
+    settings: AlertSettings,
+) -> list[Alert]:
+    """Silences of counts: longer than expected without an image able to count cars,
+    where presence images (10 m and coarser) came meanwhile (without them the silence is
+    one of any usable image, which :func:`quality_alerts` tells as before).
+
+    The expected gap is that of the ordinary silence, from the gaps between the earlier
+    days with a count (an image of another method than presence that showed the site,
+    :func:`_seen`); a site with fewer than ``quality_min_points`` of them is judged on its
+    ongoing silence against ``quality_min_gap_days``, as :func:`_silence_unestablished`.
+    Severity as for a silence of unusable images (low, medium at twice the expected gap,
+    one step lower once a count came): a presence flag says whether a long train stands
+    in the yard, not how many cars, so every count rule is as blind over such images as
+    over cloud. A site with no count at all (seen at 10 m from its first image) has none
+    to miss: only the ordinary rule judges it."""
+    counts = [p for p in points if _seen(p) and not is_presence(p.method)]
+    days = sorted({as_utc(p.when).date() for p in counts})
+    if not days:
+        return []
+    found = _long_gaps(days, end, settings)
+    established = len(days) >= settings.quality_min_points
+    if not established and (end - days[-1]).days > settings.quality_min_gap_days:
+        gap = (end - days[-1]).days
+        found.append(_Gap(days[-1], None, gap, 0.0, float(settings.quality_min_gap_days)))
+    tz = as_utc(points[0].when).tzinfo
+    alerts: list[Alert] = []
+    for g in found:
+        start, nxt, expected = g.start, g.nxt, g.expected
+        lo = bisect.bisect_right(all_days, start)
+        between = all_days[lo : bisect.bisect_left(all_days, nxt) if nxt is not None else None]
+        flags = sum(presence[d] for d in between)
+        if not flags:  # no presence image: an ordinary silence
+            continue
+        unusable = sum(images[d] for d in between) - flags
+        severity = "medium" if g.gap >= 2 * expected else "low"
+        if nxt is not None:
+            severity = lower_severity(severity)
+        when = as_utc(datetime(start.year, start.month, start.day, tzinfo=tz)) + timedelta(
+            days=int(np.ceil(expected))
+        )
+        if established:
+            usual = (
+                f"the site is usually counted every {g.median_gap:.0f} days (median gap), so "
+                f"more than {expected:.0f} days without a count is unexpected and must not "
+                "be read as calm."
+            )
+        else:
+            usual = (
+                f"with {len(days)} {'image' if len(days) == 1 else 'images'} able to count "
+                f"(fewer than the {settings.quality_min_points} that tell how often the site "
+                f"is counted), more than {expected:.0f} days without a count is unexpected "
+                "and must not be read as calm."
+            )
+        last, count = _last_count(counts, start)
+        if nxt is not None:
+            text = (
+                f"No image able to count cars for {g.gap} days (from {_d(start)} until "
+                f"{_d(nxt)}): {_presence_images(flags, unusable, ended=True)}; {last}; {usual}"
+            )
+            length, until = g.gap, _d(nxt)
+        else:
+            so_far, length, last_day = _silence_so_far(start, expected, severity)
+            latest = between[-1]
+            span = (latest - start).days
+            ago = f"{span // 7} weeks" if span >= 14 else f"{span} days"
+            text = (
+                f"No image able to count cars since {_d(start)} ({ago} to the latest image, "
+                f"on {_d(latest)}): {_presence_images(flags, unusable, ended=False)}; {last}; "
+                f"without a count for {so_far}; {usual}"
+            )
+            until = _d(last_day)
+        metrics: dict[str, float | str] = {
+            "gap_days": float(length),
+            "gap_until": until,
+            "expected_days": round(expected, 1),
+            "presence_images": float(flags),
+            "unusable_images": float(unusable),
+            "last_usable": _d(start),
+            "last_count": count,
+            "ongoing": "yes" if nxt is None else "no",
+        }
+        if established:
+            metrics["median_gap_days"] = g.median_gap
+        else:
+            metrics["counted_images"] = float(len(days))
+        if nxt is None:
+            metrics["latest_image"] = _d(between[-1])
+        alerts.append(_silence_alert(start, severity, when, text, metrics))
     return alerts
+
+
+def _presence_images(flags: int, unusable: int, *, ended: bool) -> str:
+    """The images of a silence of counts in words: "the 14 images since are 10 m ones,
+    which only tell whether long trains are present" (``ended``: "in that time were")."""
+    are, were = ("were", "were") if ended else ("are", "were")
+    since = "in that time" if ended else "since"
+    what = "which only tell whether long trains are present"
+    if not unusable:
+        if flags == 1:
+            return (
+                f"the 1 image {since} {'was' if ended else 'is'} a 10 m one, which only "
+                "tells whether long trains are present"
+            )
+        return f"the {flags} images {since} {are} 10 m ones, {what}"
+    ones = "a 10 m one, which only tells" if flags == 1 else "10 m ones, which only tell"
+    verb = ("was" if ended else "is") if flags == 1 else are
+    return (
+        f"of the {flags + unusable} images {since}, {flags} {verb} {ones} whether long "
+        f"trains are present, and {unusable} {'was' if unusable == 1 else were} unusable"
+    )
+
+
+def _last_count(counts: Sequence[CountPoint], day: date) -> tuple[str, float | str]:
+    """The count of ``day`` (the last before a silence of counts) in words and as a
+    metric: the site total where the day has one, else the class the points count."""
+    series = build_series(p for p in counts if as_utc(p.when).date() == day)
+    for cls in sorted(series, key=lambda c: c != "all"):
+        point = series[cls].points[0]
+        if point.is_usable and point.count is not None:
+            n = float(point.count)
+            cars = _cars(cls, n, length=point.method == LENGTH_METHOD)
+            return f"last count {_n(n)} {cars} on {_d(day)}", n
+    return f"last image able to count cars on {_d(day)}", ""
 
 
 def _silence_unestablished(

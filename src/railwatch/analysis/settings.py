@@ -360,6 +360,15 @@ class AlertSettings(BaseModel):
     quality_min_points: int = Field(
         default=4, ge=2, description="Usable images needed before gaps are judged."
     )
+    quality_presence_ends_silence: bool = Field(
+        default=False,
+        description="Whether a presence image (10 m and coarser: only whether a long train is "
+        "present, never a count) ends a silence. False (since 2026-12-06, session 35): "
+        "such images do not end a silence of counts, which is raised as 'no image able to "
+        "count cars since ...' with the severity of a silence of unusable images, once a "
+        "site has been counted (a site seen at 10 m from its first image has no count to "
+        "miss). True: they show the site as a usable image does, as before.",
+    )
 
     # --- uncertainty and events ---------------------------------------------------
     wide_interval: float = Field(
