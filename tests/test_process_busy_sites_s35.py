@@ -71,6 +71,34 @@ def test_a_held_site_is_left_out_and_the_others_are_processed(
     db.dispose()
 
 
+def test_a_held_site_and_a_failed_scene_are_both_in_the_last_line(
+    url: str,
+    tmp_path: Path,
+    fake_module: Path,
+    hold: Holder,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A held site and a scene of another site that failed: the run's last line named
+    the held site only, so a script's log said nothing of the failure (review, session
+    35). Now it names both."""
+    import rw_fake_rects
+
+    import railwatch.detect.registry as registry
+
+    for site in ("a", "b"):
+        setup_db(url, tmp_path, 2, site=site).dispose()
+    next((tmp_path / "a").glob("*.tif")).unlink()
+    fake = rw_fake_rects.BrightRects()
+    monkeypatch.setattr(registry, "get_detector", lambda name="default": fake)
+    hold(url, "b")
+    capsys.readouterr()
+    assert main(["--db", url, "process", "a", "b"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "1 site(s) not processed, held by another railwatch run (b)" in err, err
+    assert "and 1 scene of the others failed (listed above)" in err, err
+
+
 @pytest.mark.parametrize("extra", [[], ["--workers", "1"]], ids=["in-process", "workers"])
 def test_a_held_site_named_alone_is_refused_as_before(
     url: str,

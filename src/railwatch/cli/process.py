@@ -154,18 +154,23 @@ def process(
             highlight=False,
             soft_wrap=True,
         )
-    if busy:  # after the others' summary: a script sees that the run is not complete
-        held = ", ".join(r.site for r in busy)
-        raise RailwatchError(
-            f"{len(busy)} site(s) not processed, held by another railwatch run "
-            f"({held}); the other sites were: run process again for "
-            f"{'it' if len(busy) == 1 else 'them'} once that run has finished"
-        )
     # Status 1 whenever a scene failed, after the summary (as `ingest` does for an item):
     # a scheduled run must not look fine while an image is never counted. Until
     # 2026-12-06 (session 35) one scene recorded was enough for status 0, so the same
     # bad file gave 0 on the day new images came and 1 on a re-run with nothing new.
     failed = sum(len(r.failed) for r in results)
+    if busy:  # after the others' summary: a script sees that the run is not complete
+        held = ", ".join(r.site for r in busy)
+        also = (
+            f"; and {failed} scene{plural_s(failed)} of the others failed (listed above)"
+            if failed
+            else ""
+        )
+        raise RailwatchError(
+            f"{len(busy)} site(s) not processed, held by another railwatch run "
+            f"({held}); the other sites were: run process again for "
+            f"{'it' if len(busy) == 1 else 'them'} once that run has finished{also}"
+        )
     if failed and not any(r.processed or r.unusable for r in results):
         what = "the scene" if failed == 1 else f"all {failed} scenes"
         raise RailwatchError(
