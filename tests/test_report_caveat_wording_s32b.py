@@ -122,3 +122,18 @@ def test_the_low_sun_caveat_gives_the_measured_figures() -> None:
     assert f"each scene {dash} off either way" in detection
     reports = " ".join((ROOT / "docs" / "reports.md").read_text(encoding="utf-8").split())
     assert f"each {dash} off either way" in reports
+
+
+def test_a_stretch_seen_only_at_10_m_is_a_gap() -> None:
+    """10 m images carry a long-train flag, not a count: they ended the report's gap as
+    if they were counts, so weeks seen only at 10 m had no caveat (session 35, as the
+    quality rule's silence since a6d2912)."""
+    rows = [_row(i, 7 * i) for i in range(10)]
+    rows += [_row(100 + i, 63 + 7 * i, method="presence") for i in range(1, 15)]
+    rows += [_row(200, 63 + 7 * 15)]
+    (text,) = gap_caveats(rows)
+    assert text.startswith("No image able to count cars from ")
+    assert "(105 days, in which 14 were 10 m images showing only whether long trains" in text
+    plain = [_row(i, 7 * i) for i in range(10)] + [_row(200, 63 + 7 * 15)]
+    (text,) = gap_caveats(plain)
+    assert text.startswith("No usable image from ") and "(105 days)" in text

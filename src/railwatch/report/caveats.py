@@ -255,8 +255,11 @@ def reason_kind(reasons: Sequence[str]) -> str:
 
 
 def gap_caveats(rows: Sequence[SceneRow], limit: int = 3) -> list[str]:
-    """The longest stretches without a usable image, when unusually long."""
-    counted = sorted((r for r in rows if r.counted), key=lambda r: r.when)
+    """The longest stretches without a usable image, when unusually long. A 10 m image
+    (``method`` "presence": whether a long train is present, no count) does not end a
+    stretch, as it does not end the quality rule's silence (``analysis.alerts``); until
+    2026-12-06 (session 35) it did, so weeks seen only at 10 m had no caveat."""
+    counted = sorted((r for r in rows if r.counted and not r.presence), key=lambda r: r.when)
     if len(counted) < 3:
         return []
     gaps = [
@@ -268,14 +271,20 @@ def gap_caveats(rows: Sequence[SceneRow], limit: int = 3) -> list[str]:
     out = []
     for days, a, b in sorted(long_gaps, key=lambda g: g[1].when):
         lost = sum(1 for r in rows if a.when < r.when < b.when and not r.counted)
+        flags = sum(1 for r in rows if a.when < r.when < b.when and r.counted and r.presence)
         # one bracket: "(54 days) (2 images there could not be counted)" read as two asides
-        why = (
-            f", in which {lost} image{'s' if lost != 1 else ''} could not be counted"
-            if lost
-            else ""
-        )
+        parts = []
+        if lost:
+            parts.append(f"{lost} image{'s' if lost != 1 else ''} could not be counted")
+        if flags:
+            parts.append(
+                f"{flags} {'were' if flags != 1 else 'was'} 10 m image{'s' if flags != 1 else ''}"
+                " showing only whether long trains were present"
+            )
+        why = f", in which {' and '.join(parts)}" if parts else ""
+        head = "No image able to count cars" if flags else "No usable image"
         out.append(
-            f"No usable image from {a.day} to {b.day} ({days:.0f} days{why}): "
+            f"{head} from {a.day} to {b.day} ({days:.0f} days{why}): "
             "changes within that period may have been missed."
         )
     return out
