@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -27,8 +28,21 @@ from railwatch.cli._common import (
 from railwatch.errors import ImageryError, InputError, RailwatchError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from railwatch.imagery.read import Radiometry
     from railwatch.imagery.scale import RailScale, ScaleCheck
+
+
+#: The -o/--output that means standard output (typer gives a file named '-' as the same
+#: path: ./- is given as its full path). Until session 35 `detect IMG -o -` wrote a file
+#: named '-' in the current folder and said "wrote -".
+STDOUT = "-"
+
+
+def _to_stdout(output: Path | None) -> bool:
+    """Whether ``-o``/``--output`` asks for standard output (``-o -``)."""
+    return output is not None and str(output) == STDOUT
 
 
 def _output_for(
@@ -111,7 +125,14 @@ def detect_command(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="Output GeoJSON (one input image only)."),
+        typer.Option(
+            "-o",
+            "--output",
+            "--out",
+            help="Output GeoJSON (one input image only); '-' writes it to standard output "
+            "(the summary then goes to stderr). --out is the same option, as other "
+            "commands name it.",
+        ),
     ] = None,
     out_dir: Annotated[
         Path | None,
@@ -216,6 +237,13 @@ def detect_command(
         raise InputError("-o/--output takes one image; use --out-dir DIR for several")
     if output is not None and out_dir is not None:
         raise InputError("give either -o/--output or --out-dir, not both")
+    if _to_stdout(output) and as_json:
+        # both would be written to standard output, one after the other: no JSON reader
+        # could take them apart
+        raise InputError(
+            "-o - writes the GeoJSON to standard output, and --json writes the summary "
+            "there: give one of them (-o FILE --json for both)"
+        )
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out-dir {out_dir} is a file: give a directory")
     for img in images:
@@ -266,7 +294,8 @@ def detect_command(
     if as_json:
         print_json(summaries + [{"image": str(img), "error": e} for img, e in failed])
     elif summaries:
-        _print_summary(summaries)
+        # with -o - standard output holds the GeoJSON alone: the summary goes to stderr
+        _print_summary(summaries, err_console if _to_stdout(output) else console)
     if failed:
         raise RailwatchError(
             f"{len(failed)} of {len(images)} images could not be detected "
@@ -281,8 +310,8 @@ def detect_command(
         )
 
 
-def _print_summary(summaries: list[dict[str, Any]]) -> None:
-    """The per-image table, then where the GeoJSON files went."""
+def _print_summary(summaries: list[dict[str, Any]], out: Console) -> None:
+    """The per-image table, then where the GeoJSON files went, on ``out``."""
     # per-class counts in one wrapping column: a column per class (up to eight) cut every
     # cell to "objec…" in an 80-column terminal
     table = Table(title="Railcars detected")
@@ -315,19 +344,22 @@ def _print_summary(summaries: list[dict[str, Any]]) -> None:
             str(s["covered"]),
             ", ".join(f"{c} {n:g}" for c, n in by_class) or "–",
         )
-    print_table(table)
+    print_table(table, out)
     # where the GeoJSON went, below the table (as a column it was cut to "/tmp/s…" at 80)
+    if [s["output"] for s in summaries] == [STDOUT]:
+        out.print("wrote the GeoJSON to standard output", soft_wrap=True)
+        return
     outputs = [Path(str(s["output"])) for s in summaries]
     folders = {o.parent for o in outputs}
     if len(outputs) == 1:
-        console.print(f"wrote {escape(str(outputs[0]))}", soft_wrap=True)
+        out.print(f"wrote {escape(str(outputs[0]))}", soft_wrap=True)
     elif len(folders) == 1:
-        console.print(
+        out.print(
             f"wrote {len(outputs)} GeoJSON files to {escape(str(folders.pop()))}", soft_wrap=True
         )
     else:
         for s, o in zip(summaries, outputs, strict=True):
-            console.print(f"{escape(Path(s['image']).name)} → {escape(str(o))}", soft_wrap=True)
+            out.print(f"{escape(Path(s['image']).name)} → {escape(str(o))}", soft_wrap=True)
 
 
 @dataclass(frozen=True)
@@ -510,7 +542,11 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         extra=extra,
         occupied=result.occupied,
     )
-    out = write_geojson(_output_for(img, run.output, run.out_dir, run.cache), fc)
+    if _to_stdout(run.output):
+        typer.echo(json.dumps(fc, ensure_ascii=False))
+        out: Path | str = STDOUT
+    else:
+        out = write_geojson(_output_for(img, run.output, run.out_dir, run.cache), fc)
     bar.remove_task(task)
     coarse = result.coarse
     presence = result.method == "presence"

@@ -620,7 +620,11 @@ def cars_command(
     scene_id: Annotated[int, typer.Argument(help="Scene id (see `railwatch scene list SITE`).")],
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="GeoJSON file to write (default: standard output)."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="GeoJSON file to write (default, or '-': standard output).",
+        ),
     ] = None,
     source: Annotated[
         str,
@@ -641,7 +645,9 @@ def cars_command(
     db = open_db(ctx)
     with db.session(readonly=True) as s:
         fc = scene_cars(s, scene_id, source)
-    if out is None:
+    if out is None or str(out) == "-":
+        # '-' is standard output, as for `export -f csv -o -` (until session 35 it wrote
+        # a file named '-' and said to give `--cars -` back)
         print_json(fc)
         return
     write_geojson(out, fc)
