@@ -157,18 +157,9 @@ def _stamp(session: Session, site: Site) -> tuple[Any, ...]:
     reading the points (no objects built, one query per table), so
     :func:`analyze_and_store` compares it under the write lock."""
     scenes = session.execute(
-        select(
-            Scene.id,
-            Scene.acquired_at,
-            Scene.status,
-            Scene.usable,
-            Scene.clear_fraction,
-            Scene.quality_coverage,
-            Scene.coverage,
-            Scene.gsd,
-        )
-        .where(Scene.site_id == site.id)
-        .order_by(Scene.id)
+        # the very columns a series point reads, so that the stamp cannot miss one added
+        # there
+        select(*repo.SERIES_COLUMNS).where(Scene.site_id == site.id).order_by(Scene.id)
     ).all()
     counts = session.execute(
         select(

@@ -281,6 +281,34 @@ def check_model_gsd(value: object, where: str) -> float:
 Runner = Callable[[np.ndarray], list[Detection]]
 
 
+def detect_valid(
+    image: np.ndarray,
+    gsd: float,
+    valid: np.ndarray | None,
+    model_gsd: float | None,
+    size: tuple[int, int],
+    run: Runner,
+) -> list[Detection]:
+    """What a YOLO-OBB backend's ``detect`` gives (``onnx:PATH`` and ``ultralytics:PATH``
+    alike): ``image`` checked, pixels outside ``valid`` read as the letterbox's grey (114),
+    :func:`run_at_model_scale`, and the detections whose centre lies outside ``valid``
+    dropped."""
+    check_image(image)
+    img = image
+    if valid is not None and not valid.all():
+        img = image.copy()
+        img[~valid] = 114
+    dets = run_at_model_scale(img, gsd, model_gsd, size, run)
+    if valid is None or not dets:
+        return dets
+    h, w = valid.shape
+    return [
+        d
+        for d in dets
+        if valid[min(max(int(d.box.cy), 0), h - 1), min(max(int(d.box.cx), 0), w - 1)]
+    ]
+
+
 def run_at_model_scale(
     image: np.ndarray,
     gsd: float,
@@ -725,17 +753,4 @@ class OnnxObbDetector:
         self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
     ) -> list[Detection]:
         """Detections in pixel coordinates of ``image`` (H, W, 3) uint8 RGB."""
-        check_image(image)
-        img = image
-        if valid is not None and not valid.all():
-            img = image.copy()
-            img[~valid] = 114
-        dets = run_at_model_scale(img, gsd, self.model_gsd, self.input_size, self._run)
-        if valid is not None and dets:
-            h, w = valid.shape
-            dets = [
-                d
-                for d in dets
-                if valid[min(max(int(d.box.cy), 0), h - 1), min(max(int(d.box.cx), 0), w - 1)]
-            ]
-        return dets
+        return detect_valid(image, gsd, valid, self.model_gsd, self.input_size, self._run)

@@ -28,11 +28,10 @@ import numpy as np
 from railwatch.detect.base import Detection, OrientedBox
 from railwatch.detect.onnx_backend import (
     SCORE_THRESHOLD,
-    check_image,
     check_model_gsd,
+    detect_valid,
     model_version,
     railwatch_class,
-    run_at_model_scale,
 )
 from railwatch.errors import DetectionError, InputError, lazy_import
 
@@ -107,20 +106,7 @@ class UltralyticsObbDetector:
         self, image: np.ndarray, gsd: float, valid: np.ndarray | None = None
     ) -> list[Detection]:
         """Detections in pixel coordinates of ``image`` (H, W, 3) uint8 RGB."""
-        check_image(image)
-        img = image
-        if valid is not None and not valid.all():
-            img = image.copy()
-            img[~valid] = 114  # as onnx:PATH: no data reads as the letterbox's grey
-        dets = run_at_model_scale(img, gsd, self.model_gsd, self.input_size, self._run)
-        if valid is None:
-            return dets
-        h, w = valid.shape
-        return [
-            d
-            for d in dets
-            if valid[min(max(int(d.box.cy), 0), h - 1), min(max(int(d.box.cx), 0), w - 1)]
-        ]
+        return detect_valid(image, gsd, valid, self.model_gsd, self.input_size, self._run)
 
     def _run(self, image: np.ndarray) -> list[Detection]:
         """Detections in pixels of ``image`` (at most :attr:`input_size`), put unscaled in

@@ -1506,7 +1506,7 @@ def _series_point(sc: Any, row: Any, ref: Any, cls: str) -> CountPoint:
 
 
 #: The columns of a scene that a point of a count series reads (:func:`_series_point`).
-_SERIES_COLUMNS = (
+SERIES_COLUMNS = (
     Scene.id,
     Scene.acquired_at,
     Scene.status,
@@ -1576,7 +1576,7 @@ def count_series_page(
     where = (Scene.site_id == s.id, Scene.status.in_(("processed", "unusable")))
     total = int(session.scalar(select(func.count(Scene.id)).where(*where)) or 0)
     ref = aliased(Count)
-    q = select(*_SERIES_COLUMNS, *_count_columns(ref, "ref")).outerjoin(
+    q = select(*SERIES_COLUMNS, *_count_columns(ref, "ref")).outerjoin(
         ref, (ref.scene_id == Scene.id) & (ref.cls == "all")
     )
     if cls != "all":
@@ -1615,7 +1615,7 @@ def latest_counts(session: Session, site: SiteRef) -> LatestCounts:
     ref = aliased(Count)
     method = func.coalesce(ref.method, "objects")  # as _series_point: no row, objects
     base = (
-        select(*_SERIES_COLUMNS, *_count_columns(ref, "ref"))
+        select(*SERIES_COLUMNS, *_count_columns(ref, "ref"))
         .outerjoin(ref, (ref.scene_id == Scene.id) & (ref.cls == "all"))
         .where(Scene.site_id == s.id, Scene.status == "processed", Scene.usable.is_(True))
         .order_by(Scene.acquired_at.desc(), Scene.id.desc())

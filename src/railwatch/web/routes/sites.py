@@ -231,7 +231,7 @@ def _series_tails(
         select(
             ranked.c.site_id,
             ranked.c.n_points,
-            *repo._SERIES_COLUMNS,
+            *repo.SERIES_COLUMNS,
             *repo._count_columns(ref, "ref"),
         )
         .select_from(ranked)
