@@ -19,6 +19,7 @@ from railwatch.cli._common import (
     state,
 )
 from railwatch.cli.serve import web_install_command
+from railwatch.errors import InputError
 
 #: The demo table's words for the method of each alert's series.
 METHOD_SHORT = {"objects": "cars one by one", "length": "track length (1.5–10 m)"}
@@ -60,7 +61,12 @@ def dashboard_command(db_url: str) -> list[str]:
 def demo(
     ctx: typer.Context,
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for the demo database and report.")
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for the demo database and report (created when missing).",
+        ),
     ] = Path("railwatch-demo"),
     scenario: Annotated[str, typer.Option(help="Built-in scenario.")] = "tumangang",
     workers: Annotated[
@@ -73,6 +79,14 @@ def demo(
     from railwatch.demo import earlier_run, run_demo
     from railwatch.sim.scenario import get_scenario
 
+    if str(out) == "-":
+        # '-' is standard output elsewhere (`export -f csv -o -`, `detect -o -`); here it
+        # made a folder named '-' (until session 35)
+        raise InputError(
+            "--out - (standard output) is not for demo: it writes a folder (the demo's "
+            "database and report); give --out a folder, e.g. --out railwatch-demo (a "
+            "folder really named '-': give its full path)"
+        )
     settings = state(ctx).settings()
     get_scenario(scenario)  # an unknown name: one line, before anything else
     folder = out.resolve()

@@ -193,13 +193,21 @@ class _Unseen:
         del status
 
 
+def _stderr_on_terminal() -> bool:
+    """Whether stderr is a terminal that shows a spinner: a terminal itself (FORCE_COLOR,
+    which CI runners set for coloured logs, makes rich's ``is_terminal`` true for a log
+    file too, and the spinner's frames went into the log until session 35), and not a
+    dumb one (TERM=dumb)."""
+    return err_console._is_tty() and not err_console.is_dumb_terminal
+
+
 @contextmanager
 def _status(text: str) -> Iterator[_Shown]:
     """A rich spinner with ``text`` on stderr while a scene renders (a 4000x4000 px scene
     takes about 13 s, 20000x20000 minutes, and nothing was said meanwhile); shown only
     when stderr is a terminal, as :func:`railwatch.cli._common.progress_bar` is, so a
     log holds no spinner frames."""
-    if not (err_console.is_terminal and not err_console.is_dumb_terminal):
+    if not _stderr_on_terminal():
         yield _Unseen()
         return
     with err_console.status(text) as shown:
@@ -313,6 +321,14 @@ def simulate(
     """
     if (scenario is None) == (not scene):
         raise InputError("give exactly one of --scene or --scenario NAME.")
+    if str(out) == "-":
+        # '-' is standard output elsewhere (`export -f csv -o -`, `detect -o -`); here it
+        # made a folder named '-' (until session 35)
+        raise InputError(
+            "--out - (standard output) is not for simulate: it writes a folder of files (an "
+            "image, its mask, STAC item, truth and preview); give --out a folder, e.g. "
+            "--out sim/ (a folder really named '-': give its full path)"
+        )
     from railwatch.sim.io import prepare_out_dir
 
     if scenario is not None:

@@ -557,6 +557,13 @@ def _label_sources(labelled: LabelledSet) -> str:
 def check_out(out: Path) -> None:
     """An :class:`InputError` when ``--out`` cannot take the weights: a folder, or a path
     under a file or a folder that cannot be written; said before any training."""
+    if str(out) == "-":
+        # '-' is standard output elsewhere (`export -f csv -o -`, `detect -o -`); here it
+        # wrote weights named '-' and '-.json' (until session 35)
+        raise InputError(
+            "--out - (standard output) is not for train: it writes an ONNX file and its "
+            "card (NAME.json) beside it; give --out a file name, e.g. --out weights.onnx"
+        )
     if out.is_dir():
         raise InputError(
             f"--out {out} is a folder: give the path of the ONNX file to write, e.g. "
