@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -17,6 +17,9 @@ from railwatch.cli._common import (
     print_table,
 )
 from railwatch.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from railwatch.storage.models import Event
 
 app = typer.Typer(
     help="Dated events at a site; alerts name the latest one before them.",
@@ -43,6 +46,9 @@ def add(
     description: Annotated[
         str, typer.Option("--description", "-d", help="Longer description.")
     ] = "",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the new event as JSON (its id, for a script).")
+    ] = False,
 ) -> None:
     """Record an event at a site (re-run `railwatch analyze SITE` to link alerts to it)."""
     from railwatch.cli.site import open_db
@@ -51,8 +57,25 @@ def add(
     day = parse_day(when, "event date")
     with open_db(ctx) as db, db.session() as s:
         ev = repo.add_event(s, site, day, label, description)
-        event_id = ev.id
-    console.print(f"Event {event_id}: {escape(label)} on {day.isoformat()} at {escape(site)}.")
+        data = _event_dict(ev)
+    if as_json:
+        print_json(data)
+        return
+    console.print(
+        f"Event {data['id']}: {escape(label)} on {day.isoformat()} at {escape(data['site'])}."
+    )
+
+
+def _event_dict(ev: Event) -> dict[str, Any]:
+    """An event as ``event add --json`` and ``event edit --json`` print it: the keys of
+    ``event list --json``, with the site's name."""
+    return {
+        "id": ev.id,
+        "site": ev.site.name,
+        "date": ev.date.isoformat(),
+        "label": ev.label,
+        "description": ev.description,
+    }
 
 
 @app.command("list")
@@ -103,6 +126,7 @@ def edit(
     description: Annotated[
         str | None, typer.Option("--description", "-d", help="New longer description.")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the event as JSON.")] = False,
 ) -> None:
     """Change an event's date, label or description (what is not given stays).
 
@@ -118,7 +142,11 @@ def edit(
     day = parse_day(when, "--date") if when is not None else None
     with open_db(ctx) as db, db.session() as s:
         ev = repo.update_event(s, event_id, when=day, label=label, description=description)
-        site, text, on = ev.site.name, ev.label, ev.date.isoformat()
+        data = _event_dict(ev)
+    if as_json:
+        print_json(data)
+        return
+    site, text, on = data["site"], data["label"], data["date"]
     console.print(
         f"Event {event_id}: {escape(text)} on {on} at {escape(site)}. Run `railwatch "
         f"analyze {escape(site)}` for its alerts to name it so.",
