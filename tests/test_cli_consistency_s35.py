@@ -267,3 +267,32 @@ def test_simulate_shows_no_spinner_in_a_log_with_force_color(tmp_path: Path) -> 
     done = _run(argv, tmp_path, env)
     assert done.returncode == 0, done.stderr
     assert "writing scene" not in done.stderr and "\x1b[?25l" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["site", "list", "--db", "sqlite:///x.db"],
+            "--db is an option of railwatch itself: give it before the command "
+            "(railwatch --db URL site list ...) (or set RAILWATCH_DB).",
+        ),
+        (["scene", "list", "yard", "--debug"], "(railwatch --debug scene list ...)."),
+    ],
+)
+def test_a_root_option_after_the_command_says_where_it_goes(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    says: str,
+) -> None:
+    """`railwatch site list --db URL` (a cron line) got only "No such option: --db"."""
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    out = capsys.readouterr()
+    assert (
+        out.out == "" and f"No such option: {argv[-1 if argv[-1] == '--debug' else -2]}" in out.err
+    )
+    assert says in out.err
+    assert list(tmp_path.iterdir()) == []

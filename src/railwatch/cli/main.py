@@ -458,6 +458,32 @@ def _end_quietly() -> int:
     return EXIT_OUTPUT_CLOSED
 
 
+#: The options of ``railwatch`` itself, which go before the command; given after it
+#: (``railwatch site list --db URL``, as a cron line is often written) click said only
+#: "No such option: --db" (session 35).
+_ROOT_OPTIONS = {
+    "--db": ("--db URL", " (or set RAILWATCH_DB)"),
+    "--debug": ("--debug", ""),
+    "--version": ("--version", ""),
+}
+
+
+def _say_root_option(exc: BaseException) -> None:
+    """After click's "No such option" for an option of ``railwatch`` itself given after
+    the command, a line on stderr saying where it goes."""
+    option = getattr(exc, "option_name", None)
+    if option not in _ROOT_OPTIONS:
+        return
+    given, also = _ROOT_OPTIONS[option]
+    ctx = getattr(exc, "ctx", None)
+    path = str(getattr(ctx, "command_path", "") or "railwatch").split(" ")
+    command = " ".join([path[0], given, *path[1:], "..."])
+    sys.stderr.write(
+        f"{option} is an option of railwatch itself: give it before the command "
+        f"({command}){also}.\n"
+    )
+
+
 def _run(argv: list[str] | None, err_console: "Console") -> int:
     import typer
     from rich.markup import escape
@@ -502,6 +528,7 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
         usage_errors, exits = _click_exception_types()
         if isinstance(exc, usage_errors):
             exc.show()
+            _say_root_option(exc)
             return int(exc.exit_code)
         if isinstance(exc, exits):
             return int(exc.exit_code)
