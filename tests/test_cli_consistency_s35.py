@@ -296,3 +296,25 @@ def test_a_root_option_after_the_command_says_where_it_goes(
     )
     assert says in out.err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_date_option_says_its_form() -> None:
+    """`ingest --since` said only "STAC: first date." (ingest-stac's: ISO 8601, UTC)."""
+    cli = typer.main.get_command(build_app())
+    dates = {"--since", "--until", "--date", "--from", "--to", "--as-of"}
+    vague: list[str] = []
+
+    def walk(cmd: object, path: list[str]) -> None:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, [*path, name])
+            return
+        for param in getattr(cmd, "params", ()):
+            if set(getattr(param, "opts", ())) & dates:
+                text = getattr(param, "help", "") or ""
+                if "YYYY-MM-DD" not in text and "ISO 8601" not in text:
+                    vague.append(f"{' '.join(path)} {param.opts[0]}")
+
+    walk(cli, [])
+    assert vague == []

@@ -71,8 +71,18 @@ def ingest(
         list[str] | None,
         typer.Option("--collection", help="STAC collection (repeatable).", show_default=False),
     ] = None,
-    since: Annotated[str | None, typer.Option("--since", help="STAC: first date.")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="STAC: last date.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="STAC: first acquisition date (ISO 8601, UTC), as ingest-stac's."
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until", help="STAC: last acquisition date (ISO 8601, UTC), as ingest-stac's."
+        ),
+    ] = None,
     max_cloud: Annotated[
         float | None,
         typer.Option("--max-cloud", min=0.0, max=100.0, help="STAC: maximum cloud cover (%)."),
