@@ -413,6 +413,7 @@ def test_cli_scheduler_path_prints_what_the_in_process_path_prints(
         from railwatch.cli._common import err_console
 
         monkeypatch.setattr(err_console, "_force_terminal", True)
+        monkeypatch.setattr(err_console, "_is_tty", lambda: True)  # a terminal itself (s35)
         assert main(["--db", b, "process", "yard", "--reprocess", "--scheduler",
                      cluster.scheduler_address]) == 0  # fmt: skip
         bar = capsys.readouterr().err

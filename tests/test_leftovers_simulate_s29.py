@@ -29,6 +29,7 @@ def test_a_spinner_shows_on_a_terminal_while_rendering(
     # stderr made to pass for a terminal (rich decides whether it is interactive when the
     # console is made)
     monkeypatch.setattr(err_console, "_force_terminal", True)
+    monkeypatch.setattr(err_console, "_is_tty", lambda: True)  # a terminal itself (s35)
     monkeypatch.setattr(err_console, "is_interactive", True)
     monkeypatch.setenv("TERM", "xterm-256color")
     # a render slow enough for the spinner to be drawn (it is redrawn 12.5 times a second)

@@ -81,3 +81,15 @@ def test_a_bad_interval_is_refused_saying_what_to_give(
     monkeypatch.setenv("RAILWATCH_PROGRESS_SECONDS", raw)
     with pytest.raises(ConfigError, match="RAILWATCH_PROGRESS_SECONDS"):
         _common.progress_bar()
+
+
+def test_force_color_does_not_draw_the_bar_into_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FORCE_COLOR (CI runners set it) makes rich take a log file for a terminal: the
+    bar's frames and cursor codes went into the log of `process ... 2>log` (found by the
+    CLI audit, session 35). The bar is drawn only where stderr is a terminal itself."""
+    monkeypatch.setattr(_common.err_console, "_force_terminal", True)  # what FORCE_COLOR sets
+    assert _common.err_console.is_terminal
+    assert _common.progress_bar().disable
+    monkeypatch.setattr(_common.err_console, "_is_tty", lambda: True)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert not _common.progress_bar().disable

@@ -430,7 +430,10 @@ def progress_bar(transient: bool = False) -> Progress:
         TimeRemainingColumn(),
         console=err_console,
         transient=transient,
-        disable=not (err_console.is_terminal and not err_console.is_dumb_terminal),
+        # the stream a terminal itself: FORCE_COLOR (CI runners set it) makes rich's
+        # is_terminal true for a log file too, and the bar's frames and cursor codes went
+        # into the log until 2026-12-06 (session 35)
+        disable=not (err_console._is_tty() and not err_console.is_dumb_terminal),
         interval=_log_interval(),
     )
 
