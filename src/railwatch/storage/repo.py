@@ -288,11 +288,27 @@ def get_site(session: Session, name: SiteRef) -> Site:
         if len(known) == shown:
             more = (session.scalar(select(func.count(Site.id))) or 0) - shown
             hint += f" (and {more} more: railwatch site list)" if more > 0 else ""
+        close = _close_names(session, name)
+        if close:  # since session 35: beyond 10 sites the list named the first 10 only
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}? {hint}"
         raise NotFoundError(
             f"no site named {name!r} ({hint}); "
             "add one with `railwatch site add NAME --bbox W,S,E,N`"
         )
     return site
+
+
+def _close_names(session: Session, name: str, n: int = 3) -> list[str]:
+    """Up to ``n`` stored site names close to ``name`` (a typo, another case: difflib's
+    ratio 0.75 or more on the case-folded names), closest first."""
+    import difflib
+
+    names = session.scalars(select(Site.name)).all()
+    folded: dict[str, str] = {}
+    for stored in names:
+        folded.setdefault(stored.casefold(), stored)
+    matches = difflib.get_close_matches(name.casefold(), list(folded), n=n, cutoff=0.75)
+    return [folded[m] for m in matches]
 
 
 def hold_site(session: Session, name: SiteRef, doing: str) -> Site:
