@@ -184,8 +184,9 @@ def get_detector(name: str = "default") -> Detector:
     ``?gsd=M``, the ground sample distance the model was trained at: each tile is
     resampled to it before the model sees it (default: fed at the imagery's own).
     ``default:PATH`` runs the default detector with other weights (``railwatch train
-    --out PATH``, e.g. fine-tuned on your own labels). The default detector runs its INT8 weights when their card names
-    them (``railwatch quantize``); ``default-fp32`` and ``default-fp32:PATH`` run the
+    --out PATH``, e.g. fine-tuned on your own labels). The default detector runs its
+    INT8 weights when their card names them (``railwatch quantize``); ``default-fp32``
+    and ``default-fp32:PATH`` run the
     original fp32 network instead. ``?views=N`` (2, 4 or 8) after any of the four makes
     the default detector average its network's output over N mirrored or transposed views
     of each tile (N times the cost; see ``docs/detection.md``, "Averaged views");
