@@ -250,8 +250,11 @@ def run_scene_task(
 
 #: Bytes a scene's task needs per pixel of its site window, beyond what its worker
 #: holds already: the peak of ``process_scene`` grew by 29 B per window pixel from 4 to
-#: 36 Mpx windows of a 20,000 px scene (measured 2026-12-06, session 35; most of it the
-#: quality estimate's maps, then the detector's tiles), rounded up.
+#: 36 Mpx windows of a 20,000 px scene (measured 2026-12-06, session 35, most of it the
+#: quality estimate's maps then); since the quality step works in strips (3d37b2f) 17 B
+#: (a clear scene, 16 to 36 Mpx) to 25 B (a mostly empty window, 16 to 64 Mpx), most of
+#: it the window read whole and the detector's tiles: kept at 32 as an upper bound (a
+#: killed worker costs far more than a refusal).
 WINDOW_BYTES_PER_PX = 32
 
 
