@@ -31,7 +31,8 @@ import railwatch.analysis.store as store
 from counted_site import LATE, WELLINGTON, add_counted_site, steady_then_rise
 from railwatch.analysis.store import analyze_and_store, analyze_site
 from railwatch.storage import Database
-from railwatch.storage.models import Alert, Count, Scene, to_wkb
+from railwatch.storage.models import Alert
+from test_analyze_write_lock_s35 import _add_image
 from test_storage_ops_s34 import _rows, _url, filled
 
 __all__ = ["filled"]  # the fixture, used here
@@ -53,28 +54,6 @@ def _fresh(db: Database) -> dict[str, tuple[str, str]]:
     with db.session(readonly=True) as s:
         alerts = analyze_site(s, SITE, as_of=AS_OF, store=False).alerts
     return {a.key: (a.severity, a.explanation) for a in alerts}
-
-
-def _add_image(db: Database, n: float) -> None:
-    """A processed, usable image of ``n`` cars, the day after the rise."""
-    with db.session() as s:
-        site_id = s.scalar(select(Scene.site_id).limit(1))
-        assert site_id is not None
-        sc = Scene(
-            site_id=site_id, uri="/nowhere/late.tif", content_hash="e" * 64,
-            acquired_at=LATE + timedelta(days=1), crs="EPSG:4326",
-            footprint_wkb=to_wkb(WELLINGTON), date_source="option", gsd=0.5, width=10,
-            height=10, band_count=3, dtype="uint8", coverage=1.0, status="processed",
-            usable=True, clear_fraction=1.0,
-        )  # fmt: skip
-        s.add(sc)
-        s.flush()
-        s.add(
-            Count(
-                scene_id=sc.id, cls="all", count=n, low=n - 2, high=n + 2,
-                method="objects", detector="test", version="1",
-            )
-        )  # fmt: skip
 
 
 def _waits_for_a_lock(watch: Database) -> bool:

@@ -44,7 +44,7 @@ from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Alert as StoredAlert
 from railwatch.web.app import create_app
-from test_web_response_schemas_s35 import _closed
+from test_web_response_schemas_s35 import NoCarDetector, _closed
 from web_db import populate
 
 #: (name, longitude): nominal zones UTC-12, UTC-5 (New York), UTC+0 (London), UTC+9,
@@ -306,14 +306,6 @@ def test_a_page_of_alerts_reads_its_sites_in_one_statement(zones: dict[str, Any]
 
 TOKEN = "review-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-class NoCarDetector:
-    name = "none"
-    version = "0"
-
-    def detect(self, image: Any, gsd: float, valid: Any = None) -> list[Any]:
-        return []
 
 
 @pytest.fixture(scope="module")
