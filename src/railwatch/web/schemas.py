@@ -24,20 +24,27 @@ routes write them; geometries and free-form maps (an alert's ``metrics``, a scen
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+import json
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.json_schema import JsonDict
+from starlette.responses import JSONResponse
 
 __all__ = [
+    "GEOJSON",
     "Alert",
     "AnalyzeResult",
     "Candidate",
+    "CarFile",
     "CountSeries",
+    "DetectionCollection",
     "Event",
     "EventDeleted",
+    "GeoJSONResponse",
     "Health",
     "Job",
+    "OccupiedCollection",
     "Page",
     "Report",
     "Review",
@@ -55,6 +62,80 @@ T = TypeVar("T")
 
 _TIME: JsonDict = {"format": "date-time"}
 _DAY: JsonDict = {"format": "date"}
+
+#: The media type of the GeoJSON answers (RFC 7946).
+GEOJSON = "application/geo+json"
+
+
+class GeoJSONResponse(JSONResponse):
+    """A GeoJSON body (``application/geo+json``), written as the routes wrote it before
+    (``json.dumps`` with ASCII escapes, compact); a route's ``response_model`` declares
+    it in ``/openapi.json`` under this media type (FastAPI declares a model's schema for
+    a ``JSONResponse`` class only), and is never applied to the body."""
+
+    media_type = GEOJSON
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("utf-8")
+
+
+# GeoJSON geometries (RFC 7946 3.1), as JSON schemas. The answers that hold one (a
+# site's outline, a scene's footprint, a car) keep it as the dict the storage layer
+# wrote: the schema is declared (``WithJsonSchema``), the value passed on as it is, so
+# no geometry is rewritten by a model nor refused at run time (2026-12-06, session 36:
+# they were declared "an object").
+_POSITION: JsonDict = {
+    "type": "array",
+    "items": {"type": "number"},
+    "minItems": 2,
+    "maxItems": 3,
+    "description": "longitude, latitude (WGS84; a /cars file: x, y in its `crs`)",
+}
+_LINE: JsonDict = {"type": "array", "items": _POSITION, "minItems": 2}
+_RINGS: JsonDict = {
+    "type": "array",
+    "items": {"type": "array", "items": _POSITION, "minItems": 4},
+    "minItems": 1,
+    "description": "the exterior ring (counter-clockwise), then any holes",
+}
+
+
+def _geometry(kind: str, coordinates: JsonDict) -> JsonDict:
+    return {
+        "type": "object",
+        "title": kind,
+        "properties": {"type": {"const": kind}, "coordinates": coordinates},
+        "required": ["type", "coordinates"],
+    }
+
+
+_POLYGON = _geometry("Polygon", _RINGS)
+_MULTIPOLYGON = _geometry("MultiPolygon", {"type": "array", "items": _RINGS, "minItems": 1})
+_LINESTRING = _geometry("LineString", _LINE)
+_MULTILINESTRING = _geometry("MultiLineString", {"type": "array", "items": _LINE, "minItems": 1})
+
+#: A Polygon, or a MultiPolygon (several parts, or one split at 180°: RFC 7946 3.1.9).
+Polygonal = Annotated[
+    dict[str, Any],
+    WithJsonSchema(
+        {
+            "description": "GeoJSON Polygon or MultiPolygon (a MultiPolygon where it has "
+            "several parts or is split at 180°, RFC 7946 3.1.9)",
+            "oneOf": [_POLYGON, _MULTIPOLYGON],
+        }
+    ),
+]
+#: A LineString, or a MultiLineString (several lines, or one split at 180°).
+Linear = Annotated[
+    dict[str, Any],
+    WithJsonSchema(
+        {
+            "description": "GeoJSON LineString or MultiLineString (several lines, or one "
+            "split at 180°)",
+            "oneOf": [_LINESTRING, _MULTILINESTRING],
+        }
+    ),
+]
 
 
 class _Out(BaseModel):
@@ -114,10 +195,10 @@ class Site(_Out):
     utm_crs: str
     bounds: list[Number] = Field(description="W, S, E, N in degrees.")
     created_at: str | None = Field(json_schema_extra=_TIME)
-    geometry: dict[str, Any] | None = Field(
+    geometry: Polygonal | None = Field(
         default=None, description="GeoJSON geometry (WGS84); not in the list."
     )
-    tracks: dict[str, Any] | None = Field(
+    tracks: Linear | None = Field(
         default=None, description="GeoJSON track centrelines, or null; not in the list."
     )
     scenes: int
@@ -199,6 +280,25 @@ class ClassCount(_Out):
     reviewed: bool
 
 
+class AnalystCarProperties(_Out):
+    """An analyst's car: its class, covered load, whether its centre is in the site."""
+
+    class_: str = Field(alias="class", description="A railcar class (or `railcar`).")
+    covered: bool
+    inside: bool = Field(description="Its centre lies in the site (it is counted).")
+    source: Literal["analyst"]
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
+
+
+class AnalystOutline(_Out):
+    """A car an analyst outlined, as a GeoJSON Feature (WGS84)."""
+
+    type: Literal["Feature"]
+    geometry: Polygonal
+    properties: AnalystCarProperties
+
+
 class Review(_Out):
     """An analyst's review of a scene."""
 
@@ -209,7 +309,7 @@ class Review(_Out):
     note: str | None
     reviewed_at: str | None = Field(json_schema_extra=_TIME)
     cars: int | None
-    features: list[dict[str, Any]] | None = Field(
+    features: list[AnalystOutline] | None = Field(
         default=None, description="The outlines as GeoJSON features (with `outlines=true`)."
     )
     removed: bool | None = Field(default=None, description="True in a DELETE's answer.")
@@ -244,7 +344,7 @@ class Scene(_Out):
     processed_at: str | None = Field(json_schema_extra=_TIME)
     error: str | None
     quality: Quality
-    footprint: dict[str, Any] | None = Field(default=None, description="GeoJSON (WGS84).")
+    footprint: Polygonal | None = Field(default=None, description="GeoJSON (WGS84).")
     day: str | None = Field(json_schema_extra=_DAY)
     file: str | None
     mask_file: str | None
@@ -323,6 +423,149 @@ class CountSeries(_Out):
     total: int
     limit: int
     offset: int
+
+
+# ------------------------------------------------------------------ GeoJSON answers
+# The bodies of /detections, /occupied and /cars are written by their routes (json.dumps
+# of the FeatureCollection, application/geo+json); these models only declare them
+# (2026-12-06, session 36: the three declared no schema at all).
+
+
+class DetectorCarProperties(_Out):
+    """A car the detector found (a stored detection)."""
+
+    class_: str = Field(
+        alias="class", description="A railcar class, or `railcar` where the type is unsure."
+    )
+    score: Number = Field(description="The detector's confidence, 0-1.")
+    covered: bool = Field(description="Its load is under a tarpaulin.")
+    covered_score: Number
+    inside: bool = Field(description="Its centre lies in the site (it is counted).")
+    source: Literal["detector"]
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
+
+
+class DetectorCar(_Out):
+    """A detected car as a GeoJSON Feature (WGS84, 6 decimals); ``id`` the detection's."""
+
+    type: Literal["Feature"]
+    id: int
+    geometry: Polygonal
+    properties: DetectorCarProperties
+
+
+class AnalystCar(_Out):
+    """A car of the scene's review (``source=analyst``); ``id`` from 1 in the order the
+    analyst gave them."""
+
+    type: Literal["Feature"]
+    id: int
+    geometry: Polygonal
+    properties: AnalystCarProperties
+
+
+class DetectionCollection(_Out):
+    """``GET /api/scenes/{id}/detections``: a page of the scene's cars as a GeoJSON
+    FeatureCollection (WGS84), with the scene's state read with them."""
+
+    type: Literal["FeatureCollection"]
+    scene_id: int
+    source: Literal["detector", "analyst"]
+    status: str = Field(description="The scene's processing state.")
+    count: TotalCount | None
+    reviewed: bool
+    detector_count: DetectorCount | None
+    quality: Quality
+    numberMatched: int = Field(description="Cars matching the filters, all pages.")
+    numberReturned: int = Field(description="Cars in this page.")
+    features: list[DetectorCar | AnalystCar] = Field(
+        description="The detector's cars (`source=detector`) or the analyst's outlines "
+        "(`source=analyst`), never both."
+    )
+
+
+class OccupiedRunProperties(_Out):
+    """A stretch of track read as occupied."""
+
+    method: Literal["length"]
+    length_m: Number
+    car_equivalents: Number = Field(description="`length_m` / 14 m (a conventional car).")
+
+
+class OccupiedRun(_Out):
+    """A stretch of track as a GeoJSON Feature (WGS84, 6 decimals), ``id`` from 1."""
+
+    type: Literal["Feature"]
+    id: int
+    geometry: Linear
+    properties: OccupiedRunProperties
+
+
+class OccupiedCollection(_Out):
+    """``GET /api/scenes/{id}/occupied``: the stretches of track a count by occupied
+    track length read as occupied, a GeoJSON FeatureCollection (WGS84), not paged."""
+
+    type: Literal["FeatureCollection"]
+    scene_id: int
+    status: str
+    count: TotalCount | None
+    reviewed: bool
+    detector_count: DetectorCount | None
+    quality: Quality
+    recorded: bool = Field(
+        description="The count kept its stretches (true with no feature: none occupied)."
+    )
+    reason: str | None = Field(description="Why none is kept (`recorded` false), else null.")
+    occupied_length_m: Number | None
+    car_equivalents: Number | None
+    numberMatched: int
+    numberReturned: int
+    features: list[OccupiedRun]
+
+
+class CarFileProperties(_Out):
+    """A car of a ``/cars`` file (the analyst's: score 1, covered_score 0 or 1)."""
+
+    class_: str = Field(alias="class")
+    score: Number
+    covered: bool
+    covered_score: Number
+    class_scores: dict[str, Number] | None = Field(
+        default=None, description="The detector's probability of each type, where it gave them."
+    )
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
+
+
+class CarFileFeature(_Out):
+    """A car of a ``/cars`` file, in the scene's CRS."""
+
+    type: Literal["Feature"]
+    geometry: Polygonal
+    properties: CarFileProperties
+
+
+class CrsName(_Out):
+    """A named CRS (GeoJSON 2008's ``crs`` member, as GDAL and QGIS read it)."""
+
+    type: Literal["name"]
+    properties: dict[str, str] = Field(description='{"name": "EPSG:32652"}')
+
+
+class CarFile(_Out):
+    """``GET /api/scenes/{id}/cars``: every car over the image as a GeoJSON
+    FeatureCollection in the scene's CRS, as ``railwatch scene cars`` writes it: a file
+    to correct and send back as a review's ``cars``."""
+
+    type: Literal["FeatureCollection"]
+    crs: CrsName | None = Field(
+        default=None, description="The scene's CRS; absent where it is EPSG:4326 (lon/lat)."
+    )
+    gsd: Number | None = Field(default=None, description="m per pixel; absent when unknown.")
+    scene_id: int
+    source: Literal["detector", "analyst"]
+    features: list[CarFileFeature]
 
 
 # ----------------------------------------------------------------- alerts and events

@@ -27,6 +27,7 @@ from railwatch.web.deps import DB, read_session
 from railwatch.web.pagination import PageParams, page_links
 from railwatch.web.params import PlainInt
 from railwatch.web.routes.scenes import SceneId
+from railwatch.web.schemas import DetectionCollection, GeoJSONResponse, OccupiedCollection
 from railwatch.web.security import require_read
 
 router = APIRouter(tags=["detections"], dependencies=[Depends(require_read)])
@@ -180,8 +181,8 @@ def _scene_with_total(session: Session, scene_id: int) -> tuple[Scene, Count | N
 @router.get(
     "/scenes/{scene_id}/detections",
     summary="Detections of a scene (GeoJSON)",
-    response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    response_class=GeoJSONResponse,
+    response_model=DetectionCollection,
 )
 def scene_detections(
     scene_id: SceneId,
@@ -297,9 +298,8 @@ def _collection(
         "features": feats,
     }
     params = PageParams(limit=limit, offset=offset)
-    return Response(
-        json.dumps(body, separators=(",", ":")),
-        media_type="application/geo+json",
+    return GeoJSONResponse(
+        body,
         headers={
             "Link": page_links(request, total, params.limit, params.offset),
             "X-Total-Count": str(total),
@@ -353,8 +353,8 @@ def _not_recorded(scene: Scene, method: str | None) -> str:
 @router.get(
     "/scenes/{scene_id}/occupied",
     summary="Track a length count read as occupied (GeoJSON)",
-    response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    response_class=GeoJSONResponse,
+    response_model=OccupiedCollection,
 )
 def scene_occupied(scene_id: SceneId, db: DB) -> Response:
     """The stretches of track a count by occupied track length (1.5-10 m images) read
@@ -412,4 +412,4 @@ def scene_occupied(scene_id: SceneId, db: DB) -> Response:
         "numberReturned": len(feats),
         "features": feats,
     }
-    return Response(json.dumps(body, separators=(",", ":")), media_type="application/geo+json")
+    return GeoJSONResponse(body)

@@ -11,7 +11,6 @@ The review loop is ``GET /api/sites/{site}/to-review`` (``railwatch scene to-rev
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -202,8 +201,8 @@ CarSource = Literal["auto", "detector", "analyst"]
     "/scenes/{scene_id}/cars",
     dependencies=[Depends(require_read)],
     summary="A scene's cars as a GeoJSON file to correct",
-    response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    response_class=schemas.GeoJSONResponse,
+    response_model=schemas.CarFile,
 )
 def scene_cars(
     scene_id: SceneId,
@@ -226,8 +225,7 @@ def scene_cars(
 
     with read_session(db) as s:
         fc = cars_of(s, scene_id, source)
-    return Response(
-        json.dumps(fc, separators=(",", ":")),
-        media_type="application/geo+json",
+    return schemas.GeoJSONResponse(
+        fc,
         headers={"Content-Disposition": attachment(f"scene_{scene_id}_cars.geojson")},
     )
