@@ -98,6 +98,27 @@ const RW = (() => {
       // a silence's time is a day at the site, no image's
       (o.kind === "quality" ? "" : `; image taken ${utcTime(o[field])}`)
     : `${day(o && o[field])} (UTC)`;
+  /** Milliseconds east of UTC of a site's nominal zone as the API writes it (`local_zone`:
+   * "UTC+12", "UTC-10", "UTC+5:30", "UTC"); 0 for anything else. */
+  const zoneOffsetMs = (zone) => {
+    const m = /^UTC(?:([+-])(\d{1,2})(?::(\d{2}))?)?$/.exec(zone || "");
+    return m && m[1] ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3] || 0)) * 6e4 : 0;
+  };
+  /** The day at the site (its nominal `zone`) of a UTC instant the API gives without a
+   * `day` of its own: an acknowledgement's `ack_at`, a review's `reviewed_at`. Every other
+   * day on the page is a day at the site (session 31); until 2026-12-06 (session 36)
+   * these two were their UTC days, so an alert acknowledged at 22:30 UTC at a UTC+12
+   * site read as acknowledged the day before the day it was. The UTC day where the
+   * zone is unknown (an older server). */
+  const siteDay = (iso, zone) => {
+    const t = iso ? Date.parse(iso) : NaN;
+    if (Number.isNaN(t) || !zone) return day(iso);
+    return new Date(t + zoneOffsetMs(zone)).toISOString().slice(0, 10);
+  };
+  /** "acknowledged 2024-02-04 22:30 UTC (2024-02-05 at the site, UTC+12 nominal)": what
+   * a day of `siteDay` is, for a tooltip. */
+  const siteDayTitle = (what, iso, zone) =>
+    `${what} ${utcTime(iso)}` + (zone ? ` (${siteDay(iso, zone)} at the site, ${zone} nominal)` : "");
   const pct = (v) => (v === null || v === undefined ? "–" : Math.round(v * 100) + "%");
   const TREND = { up: "▲", down: "▼", flat: "▶", none: "·" };
 
@@ -174,5 +195,5 @@ const RW = (() => {
     auth.render();
   }
 
-  return { el, api, all, auth, fmtCount, day, localDay, utcTime, dayTitle, pct, TREND };
+  return { el, api, all, auth, fmtCount, day, localDay, utcTime, dayTitle, zoneOffsetMs, siteDay, siteDayTitle, pct, TREND };
 })();

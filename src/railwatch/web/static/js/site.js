@@ -6,7 +6,7 @@
 "use strict";
 
 (async () => {
-  const { el, api, all, auth, fmtCount, day, localDay, dayTitle, pct } = RW;
+  const { el, api, all, auth, fmtCount, localDay, dayTitle, siteDay, siteDayTitle, pct } = RW;
   const name = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
   const enc = encodeURIComponent(name);
   const COLOURS = {
@@ -456,7 +456,11 @@
       change(sc, save, msg, () => api(`/api/scenes/${sc.id}/review`, { method: "PUT", body: { counts, note: note.value } }));
     } }, el("label", {}, "My count ", total), covered ? el("label", {}, " covered ", covered) : null, note, save, remove, msg);
     const given = review
-      ? el("p", { class: "review-state" }, `Reviewed ${day(review.reviewed_at)}: ` +
+      // the day at the site, as every day on the page (session 36: its UTC day)
+      ? el("p", { class: "review-state" }, "Reviewed ",
+        el("span", { class: "review-day tip", tabindex: "0", title: siteDayTitle("reviewed", review.reviewed_at, site.local_zone) },
+          siteDay(review.reviewed_at, site.local_zone)),
+        ": " +
         Object.entries(review.counts).map(([c, n]) => `${c} ${fmtCount(n)}`).join(", ") +
         (review.cars !== null ? ` (from ${review.cars} outlines)` : "") +
         (review.applied ? "" : " (not applied: the image changed or is not usable now)") +
@@ -751,9 +755,14 @@
         el("p", { class: "expl" }, a.explanation),
         a.event_label ? el("p", { class: "muted event-link" }, eventLink(a)) : null,
         a.acknowledged
-          ? el("p", { class: "acked-note" }, `Acknowledged ${day(a.ack_at)}` + (a.ack_note ? `: ${a.ack_note}` : ""))
+          // the day at the site, as the alert's own day beside it (session 36: its UTC
+          // day, at a UTC+12 site the day before for an acknowledgement after 12:00 UTC)
+          ? el("p", { class: "acked-note" }, "Acknowledged ",
+            el("span", { class: "ack-day tip", tabindex: "0", title: siteDayTitle("acknowledged", a.ack_at, site.local_zone) },
+              siteDay(a.ack_at, site.local_zone)),
+            a.ack_note ? `: ${a.ack_note}` : "")
           : null,
-        changed ? el("p", { class: "warn changed-since tip", tabindex: "0", title: `changed on ${day(a.metrics.changed_since_ack.changed_at)}; acknowledge it again once checked` }, changed) : null,
+        changed ? el("p", { class: "warn changed-since tip", tabindex: "0", title: `changed on ${siteDay(a.metrics.changed_since_ack.changed_at, site.local_zone)} (at the site); acknowledge it again once checked` }, changed) : null,
         a.conflict ? el("p", { class: "warn ack-conflict" }, a.conflict) : null,
         !a.acknowledged || changed ? el("div", { class: "ack-row" }, note, ack, msg) : null);
     }), ...(hidden ? [hidden] : []));
