@@ -970,7 +970,10 @@ def pending_jobs(
     all scenes with ``reprocess``), and how many were skipped as up to date. A coarse
     scene up to date is counted again when one of the references its result was read
     with changed or was removed since (:func:`_reference_changed_since`), its job
-    saying why (``SceneJob.recount``)."""
+    saying why (``SceneJob.recount``). A scene an analyst declared unusable
+    (``railwatch scene review ID --unusable REASON``) is never a job, with ``reprocess``
+    too, nor counted as up to date (:func:`repo.reviewed_unusable_ids` says how many
+    there are): removing that review makes it pending again."""
     jobs: list[SceneJob] = []
     skipped = 0
     with db.session(readonly=True) as s:  # listing only: never takes SQLite's write lock
@@ -978,7 +981,10 @@ def pending_jobs(
         geometry, tracks = row.geometry, row.tracks
         scenes = repo.list_scenes(s, row)
         by_id = {scene.id: scene for scene in scenes}
+        declared = repo.reviewed_unusable_ids(s, row)
         for scene in scenes:
+            if scene.id in declared:
+                continue
             done = (
                 scene.status in ("processed", "unusable")
                 and scene.detector == detector.name

@@ -295,6 +295,9 @@ def _stored_outlines(session: Session, scene_id: int, crs: str) -> list[list[lis
 
 
 def _left_out_reason(session: Session, scene: Scene, review: SceneReview) -> str | None:
+    declared = repo.unusable_reason(review)
+    if declared is not None:
+        return f"declared unusable by the analyst ({declared}): no count to score"
     if review.content_hash != scene.content_hash:
         return "the scene's file changed since it was reviewed"
     total = session.scalar(select(Count).where(Count.scene_id == scene.id, Count.cls == "all"))

@@ -135,9 +135,12 @@ def process(
             )
     else:
         results = _in_process(db, names, det, reprocess, limit, as_json)
-    _print_results(results, det, as_json)
+    declared = _reviewed_unusable(db, results)
+    _print_results(results, det, as_json, declared)
     for r in results:
-        if r.busy is None and r.total == 0 and r.skipped == 0:  # zeros said nothing of why
+        if (
+            r.busy is None and r.total == 0 and r.skipped == 0 and not declared.get(r.site)
+        ):  # zeros said nothing of why
             err_console.print(
                 f"note: site {escape(r.site)} has no scenes to process: ingest its images "
                 f"first (`railwatch ingest {escape(r.site)} FOLDER`), then run process again."
@@ -175,7 +178,7 @@ def process(
         what = "the scene" if failed == 1 else f"all {failed} scenes"
         raise RailwatchError(
             f"nothing processed: {what} failed (listed above); fix the cause and run "
-            "process again, it retries failed scenes"
+            f"process again, it retries failed scenes; {_WAY_OUT}"
         )
     if failed:
         done = sum(len(r.processed) + len(r.unusable) for r in results)
@@ -183,8 +186,34 @@ def process(
             f"{failed} scene{plural_s(failed)} failed (listed above); the other {done} "
             f"{'was' if done == 1 else 'were'} recorded: fix the cause (a missing, moved "
             "or corrupt file: put it back or re-download it) and run process again, it "
-            "retries failed scenes"
+            f"retries failed scenes; {_WAY_OUT}"
         )
+
+
+#: What a failed scene's message offers when its file cannot be fixed (bad at its
+#: source): the analyst's review makes it a gap that process no longer retries.
+_WAY_OUT = (
+    "an image that cannot be fixed (bad at its source) can be declared unusable with "
+    '`railwatch scene review ID --unusable "REASON"`: a gap in the series, skipped by '
+    "process from then on"
+)
+
+
+def _reviewed_unusable(db: Database, results: list[ProcessSummary]) -> dict[str, int]:
+    """How many scenes of each site of the run an analyst declared unusable (skipped by
+    it: ``pipeline.pending_jobs``); a site removed meanwhile has none."""
+    from railwatch.storage import repo
+
+    out: dict[str, int] = {}
+    with db.session(readonly=True) as s:
+        for r in results:
+            if r.busy is not None:
+                continue
+            try:
+                out[r.site] = len(repo.reviewed_unusable_ids(s, r.site))
+            except NotFoundError:
+                out[r.site] = 0
+    return out
 
 
 def _print_analyze_hints(results: list[ProcessSummary]) -> None:
@@ -272,7 +301,11 @@ def _in_process(
 _RECOUNTS_SHOWN = 10
 
 
-def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) -> None:
+def _print_results(
+    results: list[ProcessSummary], det: Detector, as_json: bool, declared: dict[str, int]
+) -> None:
+    """The run's summary; ``declared``: how many scenes of each site were skipped as
+    unusable by an analyst's review (:func:`_reviewed_unusable`)."""
     if as_json:
         print_json(
             [
@@ -285,6 +318,7 @@ def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) 
                     "recounted": [{"scene_id": i, "reason": m} for i, m in r.recounted],
                     "retried": [{"scene_id": i, "reason": m} for i, m in r.retried],
                     "up_to_date": r.skipped,
+                    "reviewed_unusable": declared.get(r.site, 0),
                     "registered": len(r.registered),
                     "not_registered": r.not_registered,
                     "busy": r.busy,
@@ -324,6 +358,14 @@ def _print_results(results: list[ProcessSummary], det: Detector, as_json: bool) 
             )
         for scene_id, reason in r.failed:
             console.print(f"[yellow]scene {scene_id} failed:[/] {escape(reason)}")
+        n = declared.get(r.site, 0)
+        if n:
+            console.print(
+                f"{escape(r.site)}: {n} scene{plural_s(n)} skipped as unusable by analyst "
+                f"review (`railwatch scene list {escape(r.site)} --status unusable`; "
+                "`railwatch scene review ID --remove` has one processed again)",
+                highlight=False,
+            )
         if r.registered or r.not_registered:
             console.print(escape(_registration_line(r)))
 

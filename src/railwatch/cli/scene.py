@@ -288,7 +288,13 @@ def _with_interval(value: dict[str, Any]) -> str:
 def _review_text(review: dict[str, Any], outlines: str | None = None) -> str:
     """One line on an analyst's review: what they counted (``outlines``: from how many
     outlines, and how many of them outside the site, ``review.outlines_words``; None:
-    from how many outlines only, as the review's JSON tells), what the detector had."""
+    from how many outlines only, as the review's JSON tells), what the detector had; or
+    that they declared the scene unusable, and why."""
+    if review.get("unusable") is not None:
+        return (
+            f'{_utc_minutes(review["reviewed_at"])}: unusable - "{review["unusable"]}" (a gap '
+            "in the series; `railwatch process` skips it until the review is removed)"
+        )
     counts = review["counts"]
     parts = [f"{cls} {n:g}" for cls, n in counts.items()]
     machine = review["detector_counts"].get("all")
@@ -394,22 +400,50 @@ def review(
             "QGIS; counted where a car's centre lies in the site. Instead of --count.",
         ),
     ] = None,
+    unusable: Annotated[
+        str | None,
+        typer.Option(
+            "--unusable",
+            metavar="REASON",
+            help="Declare the image unusable, saying why (clouds the quality check missed, "
+            "not the site, a night image, a file corrupt at its source): a gap in the "
+            "series, never a zero; `railwatch process` skips it, a failed scene too, until "
+            "--remove. Instead of --count.",
+            show_default=False,
+        ),
+    ] = None,
     note: Annotated[str, typer.Option("--note", help="Why, or how you counted.")] = "",
     remove: Annotated[
         bool,
-        typer.Option("--remove", help="Remove the review: the detector's counts come back."),
+        typer.Option(
+            "--remove",
+            help="Remove the review: the detector's counts come back (a scene declared "
+            "--unusable is processed again by the next `railwatch process`).",
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Record your own count of a scene (or the cars' corrected outlines): the scene's
     stored counts are then yours, in the series, charts, exports and alerts (after
     `railwatch analyze SITE`); the detector's stay beside them, and processing the scene
-    again keeps yours."""
+    again keeps yours. Or declare the image unusable (--unusable REASON): it is a gap in
+    the series with the reason "unusable by analyst review: REASON", and processing skips
+    it (the way out for a file bad at its source that fails every run)."""
     check_record_id(scene_id, "scene", SCENE_IDS)
     given = count is not None or bool(classes) or covered is not None
-    if remove and (given or cars is not None):
+    if remove and (given or cars is not None or unusable is not None):
         raise InputError(
-            "--remove takes no counts nor --cars: remove the review, then give a new one"
+            "--remove takes no counts, --cars nor --unusable: remove the review, then give "
+            "a new one"
+        )
+    if unusable is not None and (given or cars is not None):
+        raise InputError(
+            "give --unusable REASON or a count (--count, --class, --covered, --cars), not "
+            "both: an unusable image has no count, it is a gap in the series"
+        )
+    if unusable is not None and note.strip():
+        raise InputError(
+            "--unusable REASON is the review's note: give the reason there, without --note"
         )
     if not remove and cars is None and count is None and given:
         # --class tank=5 alone was told to give "your count (--count N, with --class...)"
@@ -417,10 +451,11 @@ def review(
             "--class and --covered go with --count N: give your count of all the railcars "
             "over the site too (the types not given keep the detector's count)"
         )
-    if not remove and cars is None and count is None:
+    if not remove and cars is None and count is None and unusable is None:
         raise InputError(
             "give your count (--count N, with --class CLASS=N and --covered N if you "
-            "counted them), the corrected outlines (--cars FILE.geojson), or --remove"
+            "counted them), the corrected outlines (--cars FILE.geojson), --unusable "
+            "REASON (the image shows nothing to count), or --remove"
         )
     if cars is not None and given:
         raise InputError(
@@ -438,7 +473,9 @@ def review(
             data["removed"] = True
             outlines = ""
         else:
-            if cars is not None:
+            if unusable is not None:
+                rv = repo.set_scene_unusable_review(s, scene_id, unusable)
+            elif cars is not None:
                 from railwatch.review import read_review_cars
 
                 records = read_review_cars(cars, scene, scene.site)
@@ -455,7 +492,13 @@ def review(
     if as_json:
         print_json(data)
         return
-    if data["removed"]:
+    if data["removed"] and data.get("unusable") is not None:
+        console.print(
+            f"Removed the review of scene {scene_id}: it is no longer declared unusable, "
+            f"and the next `railwatch process {escape(site)}` reads it again.",
+            highlight=False,
+        )
+    elif data["removed"]:
         machine = data["detector_counts"].get("all")
         back = (
             f"the detector's count ({machine['count']:g}) is back"

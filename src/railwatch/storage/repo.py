@@ -115,13 +115,16 @@ __all__ = [
     "remove_scene_review",
     "remove_site",
     "review_candidates",
+    "reviewed_unusable_ids",
     "scene_page",
     "set_scene_review",
+    "set_scene_unusable_review",
     "set_site_tracks",
     "site_page",
     "site_spec",
     "site_stats",
     "sites_stats",
+    "unusable_reason",
     "update_event",
     "update_site",
 ]
@@ -762,6 +765,9 @@ def record_scene_result(
     scene = lock_scene(session, scene_id)
     if quality.usable and counts is None:
         raise StorageError(f"scene {scene_id} is usable but no counts were given to record")
+    if unusable_reason(get_scene_review(session, scene_id)) is not None:
+        # an analyst declared it unusable while a run read it: their verdict stands
+        return scene
     with session.begin_nested():
         session.execute(delete(Detection).where(Detection.scene_id == scene_id))
         session.execute(delete(Count).where(Count.scene_id == scene_id))
@@ -877,12 +883,13 @@ def set_scene_bands(session: Session, scene_id: int, bands: tuple[int, int, int]
     meta = dict(scene.meta or {})
     if meta.get("rgb_bands") == list(bands):
         return False
+    reviewed_unusable = unusable_reason(get_scene_review(session, scene_id)) is not None
     with session.begin_nested():
         meta["rgb_bands"] = list(bands)
-        if scene.status != "ingested":
+        if scene.status != "ingested" and not reviewed_unusable:
             meta.pop(COARSE_KEY, None)  # what the removed count read goes with it
         scene.meta = meta
-        if scene.status != "ingested":
+        if scene.status != "ingested" and not reviewed_unusable:  # the analyst's verdict stays
             session.execute(delete(Detection).where(Detection.scene_id == scene_id))
             session.execute(delete(Count).where(Count.scene_id == scene_id))
             scene.status = "ingested"
@@ -894,13 +901,17 @@ def set_scene_bands(session: Session, scene_id: int, bands: tuple[int, int, int]
 
 def mark_scene_failed(session: Session, scene_id: int, error: str) -> Scene:
     """Record that processing a scene failed (its previous results are removed, with
-    what a removed coarse count read: its occupied stretches are not drawn for it)."""
+    what a removed coarse count read: its occupied stretches are not drawn for it). A
+    scene an analyst declared unusable (:func:`set_scene_unusable_review`) stays so."""
     scene = get_scene(session, scene_id)
     with session.begin_nested():
         session.execute(delete(Detection).where(Detection.scene_id == scene_id))
         session.execute(delete(Count).where(Count.scene_id == scene_id))
         if COARSE_KEY in (scene.meta or {}):
             scene.meta = {k: v for k, v in scene.meta.items() if k != COARSE_KEY}
+        if unusable_reason(get_scene_review(session, scene_id)) is not None:
+            session.flush()
+            return scene
         scene.status = "failed"
         scene.error = error
         scene.usable = None
@@ -953,6 +964,32 @@ def get_scene_review(session: Session, scene_id: int) -> SceneReview | None:
     if not is_record_id(scene_id):
         return None
     return session.scalar(select(SceneReview).where(SceneReview.scene_id == scene_id))
+
+
+#: How the reason of a scene an analyst declared unusable begins (``Scene.reasons``).
+UNUSABLE_BY_REVIEW = "unusable by analyst review: "
+
+
+def unusable_reason(review: SceneReview | None) -> str | None:
+    """The analyst's reason when ``review`` declares its scene unusable
+    (:func:`set_scene_unusable_review`: a review without counts, its note the reason),
+    else None (no review, or a count)."""
+    if review is None or review.counts:
+        return None
+    return review.note or "no reason given"
+
+
+def reviewed_unusable_ids(session: Session, site: SiteRef) -> set[int]:
+    """The scenes of ``site`` an analyst declared unusable (``railwatch process`` skips
+    them: :func:`set_scene_unusable_review`). Read in one statement; the test is made
+    here, as JSON columns do not compare alike on SQLite and PostgreSQL."""
+    s = get_site(session, site)
+    rows = session.execute(
+        select(SceneReview.scene_id, SceneReview.counts)
+        .join(Scene, SceneReview.scene_id == Scene.id)
+        .where(Scene.site_id == s.id)
+    )
+    return {scene_id for scene_id, counts in rows if not counts}
 
 
 def _stored_counts(session: Session, scene_id: int) -> dict[str, Count]:
@@ -1044,6 +1081,13 @@ def _restore_machine(session: Session, scene_id: int, review: SceneReview) -> No
 
 def _review_method(session: Session, scene: Scene) -> str:
     """The counting method of a scene that may be reviewed, or a clear refusal."""
+    declared = unusable_reason(get_scene_review(session, scene.id))
+    if declared is not None:
+        raise InputError(
+            f"scene {scene.id} is unusable by your review ({declared}): to count it, "
+            f"remove that review (`railwatch scene review {scene.id} --remove`), run "
+            f"`railwatch process {scene.site.name}`, then give your count"
+        )
     if scene.status != "processed" or not scene.usable:
         state = "unusable" if scene.status == "unusable" else scene.status
         why = (
@@ -1287,16 +1331,81 @@ def _car_json(car: DetectionRecord) -> dict[str, Any]:
 
 def remove_scene_review(session: Session, scene_id: int) -> SceneReview:
     """Remove the analyst's review of a scene and put the detector's counts back; the
-    removed review is returned (its ``machine`` holds what came back). The scene's
-    site's row is held before the scene is locked (:func:`_hold_site_of_scene`)."""
+    removed review is returned (its ``machine`` holds what came back). A scene the
+    review declared unusable (:func:`set_scene_unusable_review`) is pending again: the
+    next ``railwatch process`` reads it. The scene's site's row is held before the
+    scene is locked (:func:`_hold_site_of_scene`)."""
     _hold_site_of_scene(session, scene_id, f"the review of scene {scene_id} was being removed")
-    lock_scene(session, scene_id)
+    scene = lock_scene(session, scene_id)
     review = get_scene_review(session, scene_id)
     if review is None:
         raise NotFoundError(f"scene {scene_id} has no review to remove")
     with session.begin_nested():
-        _restore_machine(session, scene_id, review)
+        if unusable_reason(review) is not None:
+            _back_to_processing(scene)
+        else:
+            _restore_machine(session, scene_id, review)
         session.delete(review)
+        session.flush()
+    return review
+
+
+def _back_to_processing(scene: Scene) -> None:
+    """A scene whose unusable review goes: pending again (``railwatch process`` reads
+    it anew; the measures of an earlier quality check stay until then)."""
+    scene.status = "ingested"
+    scene.usable = None
+    scene.reasons = []
+    scene.error = None
+    scene.processed_at = None
+    if scene.quality_source == ANALYST:
+        scene.quality_source = None
+
+
+def set_scene_unusable_review(session: Session, scene_id: int, reason: str) -> SceneReview:
+    """Record an analyst's judgement that a scene is unusable (clouds the quality check
+    missed, the wrong place, a night image, a file corrupt at its source): a review
+    without counts whose note is ``reason``. The scene becomes unusable with the reason
+    ``"unusable by analyst review: REASON"`` (:data:`UNUSABLE_BY_REVIEW`), a gap in the
+    series, never a zero: its detections and counts are removed, a count review it had is
+    replaced, and an error it had (a failed scene) is cleared. ``railwatch process`` skips
+    it (``pipeline.pending_jobs``), also with a new detector or ``--reprocess``, until
+    :func:`remove_scene_review` makes it pending again. Any scene may be declared so,
+    whatever its state. All or nothing (a SAVEPOINT); the site's row is held first."""
+    _hold_site_of_scene(session, scene_id, f"scene {scene_id} was being reviewed")
+    scene = lock_scene(session, scene_id)
+    reason = check_note(reason, "the reason an image is unusable")
+    if not reason:
+        raise InputError(
+            'say why the image is unusable (e.g. "clouds over the yard", "not the site", '
+            '"night image", "file corrupt at the source"): it becomes the scene\'s reason'
+        )
+    with session.begin_nested():
+        earlier = get_scene_review(session, scene_id)
+        if earlier is not None:
+            session.delete(earlier)
+            session.flush()
+        session.execute(delete(Detection).where(Detection.scene_id == scene_id))
+        session.execute(delete(Count).where(Count.scene_id == scene_id))
+        if COARSE_KEY in (scene.meta or {}):
+            scene.meta = {k: v for k, v in scene.meta.items() if k != COARSE_KEY}
+        scene.status = "unusable"
+        scene.usable = False
+        scene.reasons = [UNUSABLE_BY_REVIEW + reason]
+        scene.quality_source = ANALYST
+        scene.error = None
+        scene.processed_at = utcnow()
+        review = SceneReview(
+            scene_id=scene_id,
+            counts={},
+            machine={},
+            cars=None,
+            native_crs=None,
+            note=reason,
+            content_hash=scene.content_hash,
+            reviewed_at=utcnow(),
+        )
+        session.add(review)
         session.flush()
     return review
 

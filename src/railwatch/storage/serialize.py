@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneReview, Site
-from railwatch.storage.repo import ReviewCandidate, SiteStats, alert_version
+from railwatch.storage.repo import ReviewCandidate, SiteStats, alert_version, unusable_reason
 
 __all__ = [
     "alert_dict",
@@ -124,13 +124,20 @@ def review_dict(review: SceneReview, *, cars: bool = False) -> dict[str, Any]:
     detector, version}}``, None where it found none), whether the scene's stored counts
     are the analyst's now (``applied``: not while the scene is unusable, or when its file
     changed since), the note and time, and how many outlines the analyst gave (``cars``,
-    None for a count alone; with ``cars=True`` the outlines as GeoJSON features, WGS84)."""
+    None for a count alone; with ``cars=True`` the outlines as GeoJSON features, WGS84).
+    ``unusable``: the analyst's reason when the review declares the scene unusable
+    (``counts`` empty; ``applied`` while the scene is unusable), else None."""
     scene = review.scene
-    applied = review.content_hash == scene.content_hash and any(
-        c.cls == "all" and c.detector == ANALYST for c in scene.counts
-    )
+    reason = unusable_reason(review)
+    if reason is not None:
+        applied = scene.status == "unusable"
+    else:
+        applied = review.content_hash == scene.content_hash and any(
+            c.cls == "all" and c.detector == ANALYST for c in scene.counts
+        )
     out: dict[str, Any] = {
         "scene_id": review.scene_id,
+        "unusable": reason,
         "counts": dict(review.counts),
         "detector_counts": dict(review.machine or {}),
         "applied": applied,

@@ -303,6 +303,11 @@ class Review(_Out):
     """An analyst's review of a scene."""
 
     scene_id: int
+    unusable: str | None = Field(
+        default=None,
+        description="The analyst's reason when the review declares the scene unusable "
+        "(a gap in the series; `counts` is then empty), else null.",
+    )
     counts: dict[str, Number]
     detector_counts: dict[str, Any]
     applied: bool

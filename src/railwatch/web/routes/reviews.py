@@ -41,7 +41,8 @@ ClassName = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z
 
 
 class ReviewIn(BaseModel):
-    """An analyst's count of a scene: ``counts`` or ``cars``, exactly one."""
+    """An analyst's count of a scene, ``counts`` or ``cars``, or their judgement that it
+    is unusable (``unusable``): exactly one."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -60,6 +61,13 @@ class ReviewIn(BaseModel):
         "member), e.g. the scene's detections corrected; counted where a car's centre "
         "lies in the site.",
     )
+    unusable: str | None = Field(
+        default=None,
+        description="Why the image is unusable (clouds the quality check missed, not the "
+        "site, a night image, a file corrupt at its source): the scene becomes a gap in the "
+        "series, never a zero, and processing skips it until the review is removed.",
+        json_schema_extra={"maxLength": NOTE_MAX},  # checked by the core (railwatch.limits)
+    )
     note: str = Field(
         default="",
         description="Why, or how you counted.",
@@ -68,11 +76,15 @@ class ReviewIn(BaseModel):
 
     @model_validator(mode="after")
     def _one_of(self) -> ReviewIn:
-        if (self.counts is None) == (self.cars is None):
+        given = [self.counts is not None, self.cars is not None, self.unusable is not None]
+        if sum(given) != 1:
             raise ValueError(
                 "give either counts ({'all': N, ...}) or cars (a GeoJSON FeatureCollection "
-                "of the corrected outlines), not both and not neither"
+                "of the corrected outlines), or unusable (why the image is unusable): one of "
+                "them, not both and not neither"
             )
+        if self.unusable is not None and self.note.strip():
+            raise ValueError("unusable is the review's note: give the reason there only")
         return self
 
 
@@ -120,7 +132,9 @@ def get_review(
 )
 def put_review(scene_id: SceneId, body: ReviewIn, db: DB, response: Response) -> dict[str, Any]:
     """Your count of a processed, usable scene (``counts``) or the cars' corrected
-    outlines (``cars``), with a ``note``; it replaces an earlier review. The scene's
+    outlines (``cars``), with a ``note``, or why the scene (in any state, a failed one
+    too) is unusable (``unusable``: a gap, skipped by processing until the review is
+    removed, when it is processed again); it replaces an earlier review. The scene's
     stored counts of those classes are then yours; re-run the analysis
     (``POST /api/sites/{site}/analyze``) to judge the alerts on them. 201 for a first
     review, 200 when it replaces one; 422 naming what is wrong (a scene that is not
@@ -128,7 +142,9 @@ def put_review(scene_id: SceneId, body: ReviewIn, db: DB, response: Response) ->
     with db.session() as s:
         scene = repo.get_scene(s, scene_id)
         earlier = repo.get_scene_review(s, scene_id) is not None
-        if body.cars is not None:
+        if body.unusable is not None:
+            review = repo.set_scene_unusable_review(s, scene_id, body.unusable)
+        elif body.cars is not None:
             from railwatch.review import cars_from_feature_collection
 
             records = cars_from_feature_collection(
@@ -154,7 +170,8 @@ def put_review(scene_id: SceneId, body: ReviewIn, db: DB, response: Response) ->
     response_model_exclude_unset=True,
 )
 def delete_review(scene_id: SceneId, db: DB) -> dict[str, Any]:
-    """The detector's counts come back; the answer is the removed review (its
+    """The detector's counts come back (a scene the review declared unusable is pending
+    again: the next processing run reads it); the answer is the removed review (its
     ``detector_counts`` are the counts restored), with ``removed`` true. 404 when the
     scene has no review."""
     with db.session() as s:
