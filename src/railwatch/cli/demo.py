@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -14,12 +14,16 @@ from railwatch.cli._common import (
     console,
     err_console,
     plural_s,
+    print_json,
     print_table,
     progress_bar,
     state,
 )
 from railwatch.cli.serve import web_install_command
 from railwatch.errors import InputError
+
+if TYPE_CHECKING:
+    from railwatch.demo import DemoResult
 
 #: The demo table's words for the method of each alert's series.
 METHOD_SHORT = {"objects": "cars one by one", "length": "track length (1.5–10 m)"}
@@ -72,10 +76,22 @@ def demo(
     workers: Annotated[
         int, typer.Option(min=1, help="Processes used to render the imagery (first run).")
     ] = 2,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the summary as JSON: scenes, counts, every alert of the site total, "
+            "and where the report and the database are.",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole job offline on a simulated site: render imagery (cached after the
     first run), create the site and its events, ingest, detect, count, analyse and write
-    the report; then print a summary."""
+    the report; then print a summary.
+
+    With --json, standard output holds one JSON document, the summary (the alerts all
+    of them, info included, each with its whole explanation); progress and notes go to
+    standard error."""
     from railwatch.demo import earlier_run, run_demo
     from railwatch.sim.scenario import get_scenario
 
@@ -108,7 +124,7 @@ def demo(
             soft_wrap=True,
         )
     try:
-        with progress_bar() as bar:
+        with progress_bar(transient=as_json) as bar:
             tasks: dict[str, TaskID] = {}
 
             def on_stage(name: str, done: int, total: int) -> None:
@@ -133,6 +149,9 @@ def demo(
         # Not typer.Exit(130): railwatch would add its own, shorter line for it.
         raise SystemExit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED) from None
 
+    if as_json:
+        print_json(demo_dict(result))
+        return
     console.print(f"\n[bold]railwatch demo[/]: site [bold]{escape(result.site)}[/]")
     causes = ", ".join(
         f"{n} {cause}"
@@ -186,6 +205,38 @@ def demo(
     for i, line in enumerate(dashboard_command(result.db_url)):
         label = "  dashboard: " if i == 0 else " " * len("  dashboard: ")
         console.print(f"{label}{escape(line)}", highlight=False, soft_wrap=True)
+
+
+def demo_dict(result: DemoResult) -> dict[str, Any]:
+    """The demo's summary as ``demo --json`` prints it: what the table says, with every
+    alert of the site total (info included) and paths a script can open."""
+    return {
+        "site": result.site,
+        "out": str(result.out_dir),
+        "database": result.db_url,
+        "report": None if result.report is None else str(result.report),
+        "scenes": result.scenes,
+        "counted": result.counted,
+        "unusable": result.unusable,
+        "unusable_causes": dict(result.unusable_causes),
+        "failed": result.failed,
+        "count_min": result.count_min,
+        "count_max": result.count_max,
+        "count_max_date": result.count_max_date,
+        "methods": dict(result.methods),
+        "alerts": [
+            {
+                "date": a.when,
+                "kind": a.kind,
+                "severity": a.severity,
+                "method": a.method,
+                "explanation": a.text,
+            }
+            for a in result.alerts
+        ],
+        "not_run": list(result.missing),
+        "timings_s": {k: round(v, 1) for k, v in result.timings.items()},
+    }
 
 
 def register(app: typer.Typer) -> None:

@@ -46,6 +46,14 @@ def export(
             "replaced if present. '-' writes the CSV to standard output (csv only).",
         ),
     ],
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print what was written as JSON: the site, the format, --out and each "
+            "file written with its layer and size in bytes.",
+        ),
+    ] = False,
 ) -> None:
     """Export a site's layers: sites, scenes (footprints), detections (car polygons with
     every property and the scene date), occupied_track (lines: the stretches of track a
@@ -59,7 +67,11 @@ def export(
     Coordinates are WGS84 longitude/latitude.
 
     --out - writes the CSV to standard output, and nothing else goes there (the other
-    formats are binary files or folders of files: give them a name).
+    formats are binary files or folders of files: give them a name; --json with it is
+    refused, as both would go there).
+
+    With --json, standard output holds one JSON document, what was written (for a
+    script: {"site", "format", "out", "files": [{"path", "layer", "bytes"}]}).
 
     Example: railwatch export tumangang --format gpkg --out tumangang.gpkg
     or: railwatch export tumangang -f csv -o - | head
@@ -69,12 +81,46 @@ def export(
     fmt = choice(fmt, GIS_FORMATS, "--format")
     if str(out) == STDOUT:
         _refuse_stdout(fmt, site)
+        if as_json:
+            raise InputError(
+                "--out - writes the CSV to standard output, where --json writes its JSON: "
+                f"give one of them (--out {site}.csv --json for both)"
+            )
     db = open_db(ctx)
     if str(out) == STDOUT:
         _csv_to_stdout(db, site)
         return
     path = export_site(db, site, fmt, out)
+    if as_json:
+        from railwatch.storage import repo
+
+        with db.session(readonly=True) as s:
+            name = repo.get_site(s, site).name  # as stored (the argument may be another form)
+        print_json({"site": name, "format": fmt, "out": str(path), "files": _written(path, fmt)})
+        return
     console.print(f"wrote {escape(_written_words(path, fmt))}", highlight=False)
+
+
+def _written(path: Path, fmt: str) -> list[dict[str, object]]:
+    """The files `export` wrote, as ``export --json`` lists them: each one's path, layer
+    (None for the GeoPackage, which holds them all) and size in bytes (None for what is
+    not a regular file)."""
+    from railwatch.export.gis import LAYER_NAMES
+
+    if fmt not in ("geojson", "geoparquet"):
+        layer = "counts" if fmt == "csv" else None
+        return [{"path": str(path), "layer": layer, "bytes": _size(path)}]
+    ext = "geojson" if fmt == "geojson" else "parquet"
+    files = [(name, path / f"{name}.{ext}") for name in LAYER_NAMES]
+    return [
+        {"path": str(file), "layer": name, "bytes": _size(file)}
+        for name, file in files
+        if file.is_file()
+    ]
+
+
+def _size(path: Path) -> int | None:
+    return path.stat().st_size if path.is_file() else None
 
 
 def _written_words(path: Path, fmt: str) -> str:

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from railwatch.cli import _common
-from railwatch.cli._common import console, err_console, open_db, state
+from railwatch.cli._common import console, err_console, open_db, print_json, state
 from railwatch.errors import InputError
 from railwatch.storage import Database
 
@@ -32,15 +32,35 @@ def report(
             "(default SITE-report.html), .pdf the PDF alone. Other endings are refused.",
         ),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="First day of the period (YYYY-MM-DD), a local day at the site, included. "
+            "--from is the same option (its name before session 36).",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            help="Last day of the period (YYYY-MM-DD), a local day at the site, included. "
+            "--to is the same option (its name before session 36).",
+        ),
+    ] = None,
     date_from: Annotated[
         str | None,
         typer.Option(
-            "--from", help="First day of the period (YYYY-MM-DD), a local day at the site."
+            "--from",
+            hidden=True,
+            help="The older name of --since (YYYY-MM-DD), still accepted.",
         ),
     ] = None,
     date_to: Annotated[
         str | None,
-        typer.Option("--to", help="Last day of the period (YYYY-MM-DD), a local day at the site."),
+        typer.Option(
+            "--to", hidden=True, help="The older name of --until (YYYY-MM-DD), still accepted."
+        ),
     ] = None,
     pdf: Annotated[
         bool,
@@ -50,16 +70,25 @@ def report(
             "--out FILE.html). With --out FILE.pdf there is no HTML: a note says so.",
         ),
     ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print what was written as JSON: the site, the period and each file's path, "
+            "kind (html, pdf) and size in bytes, with the warnings.",
+        ),
+    ] = False,
 ) -> None:
     """Write one self-contained HTML report of a site: headline, count chart, alert
     evidence (chips before/after), per-image table, caveats and method.
 
     The HTML embeds every image and opens offline. Baselines use the whole history
-    even when --from/--to narrow what is shown.
+    even when --since/--until narrow what is shown (--from/--to, their names before
+    session 36, are still accepted: the same options).
 
     Days are the local day at the site (its nominal zone, round(longitude/15) hours
-    from UTC), as the alerts date them: --from/--to, the alerts' and images' dates; times
-    of day are local and say so ("UTC+9 nominal").
+    from UTC), as the alerts date them: --since/--until, the alerts' and images' dates;
+    times of day are local and say so ("UTC+9 nominal").
 
     The --out name's ending (in any case) decides what is written: .html or .htm the
     HTML report, .pdf the PDF alone (the PDF that --pdf writes beside the HTML). Any
@@ -69,12 +98,30 @@ def report(
     results processed since the last analysis would change them, a warning and a note
     in the headline say so: run railwatch analyze SITE first (the report stores nothing).
 
-    Example: railwatch report tumangang --from 2023-01-01 --out tumangang.html --pdf
+    With --json, standard output holds one JSON document, what was written (for a
+    script: {"site", "since", "until", "files": [{"path", "kind", "bytes"}],
+    "warnings"}); the warnings are printed on standard error too.
+
+    Example: railwatch report tumangang --since 2023-01-01 --out tumangang.html --pdf
     """
     from railwatch.report import build_pdf_report, build_report
 
-    start, end = parse_day(date_from, "--from"), parse_day(date_to, "--to")
+    since_name, since = _period_end(since, "--since", date_from, "--from")
+    until_name, until = _period_end(until, "--until", date_to, "--to")
+    start, end = parse_day(since, since_name), parse_day(until, until_name)
+    if start is not None and end is not None and start > end:
+        # said with the names given (the builder's says --from/--to)
+        raise InputError(
+            f"{since_name} {start} is after {until_name} {end}: the period is empty; "
+            f"give {since_name} on or before {until_name} (swap them)"
+        )
     target = out if out is not None else Path(f"{site}-report.html")
+    if as_json and _is_stdout(target):
+        # the report and the JSON would be one stream
+        raise InputError(
+            f"--out {target} is standard output, where --json writes its JSON: give one of "
+            "them (--out FILE.html --json for both)"
+        )
     settings = state(ctx).settings()
     db = open_db(ctx)
     # the report's "usable image" threshold is this run's settings', read once (the
@@ -91,7 +138,10 @@ def report(
             highlight=False,
         )
 
+    warnings: list[str] = []
+
     def warn(line: str) -> None:
+        warnings.append(line)
         err_console.print(
             f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True
         )
@@ -125,6 +175,24 @@ def report(
                 usable_threshold=threshold,
             )
             written = [html, html.with_suffix(".pdf")] if pdf else [html]
+    if as_json:
+        from railwatch.storage import repo
+
+        with db.session(readonly=True) as s:
+            name = repo.get_site(s, site).name  # as stored (the argument may be another form)
+        print_json(
+            {
+                "site": name,
+                "since": None if start is None else start.isoformat(),
+                "until": None if end is None else end.isoformat(),
+                "files": [
+                    _file_dict(path, "pdf" if kind == "pdf" or n else "html")
+                    for n, path in enumerate(written)
+                ],
+                "warnings": warnings,
+            }
+        )
+        return
     for path in written:
         if path.is_file():
             size = path.stat().st_size / 1e6
@@ -133,6 +201,45 @@ def report(
             # a device or a pipe (`-o /dev/stdout > r.html`): the line went into the
             # report itself, with a size of 0.0 MB
             err_console.print(f"wrote {escape(str(path))}", highlight=False)
+
+
+def _period_end(
+    value: str | None, name: str, old_value: str | None, old_name: str
+) -> tuple[str, str | None]:
+    """The option that gives one end of the period (``--since`` or its older name
+    ``--from``; ``--until`` or ``--to``) and its value: both given is refused unless
+    they say the same (a script that adds --since to a line with --from would get one
+    of them silently)."""
+    if value is not None and old_value is not None and value.strip() != old_value.strip():
+        raise InputError(
+            f"{name} {value} and {old_name} {old_value} are the same option ({old_name} is "
+            f"its older name) with two dates: give one of them, {name} preferably"
+        )
+    if value is None and old_value is not None:
+        return old_name, old_value
+    return name, value
+
+
+def _is_stdout(target: Path) -> bool:
+    """Whether ``--out target`` is the stream standard output is (``-o /dev/stdout``,
+    the same pipe or file by another name)."""
+    import os
+    import sys
+
+    try:
+        return os.path.samestat(os.stat(target.expanduser()), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):  # not there, or no file behind stdout
+        return False
+
+
+def _file_dict(path: Path, kind: str) -> dict[str, object]:
+    """One written file as ``report --json`` gives it: path, ``kind`` (html, pdf) and
+    size in bytes (None for a device or a pipe, ``-o /dev/null``)."""
+    return {
+        "path": str(path),
+        "kind": kind,
+        "bytes": path.stat().st_size if path.is_file() else None,
+    }
 
 
 #: The --out endings (compared in lower case) and what each writes.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -365,12 +366,24 @@ def remove(
             "from a terminal).",
         ),
     ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print what was deleted as JSON: the site and how many scenes, "
+            "detections, counts, events and alerts (removed false when not confirmed).",
+        ),
+    ] = False,
 ) -> None:
     """Remove a site and all its scenes, detections, counts, events and alerts.
 
     Without --yes it says what would be deleted and asks for confirmation
     when run from a terminal; it is refused (status 2) when standard input
-    is not a terminal (a script, a pipe)."""
+    is not a terminal (a script, a pipe).
+
+    With --json, standard output holds one JSON document: {"site", "removed",
+    "scenes", "detections", "counts", "events", "alerts"} (the question, when asked,
+    is on standard error)."""
     db = open_db(ctx)
     if not yes:
         with db.session(readonly=True) as s:  # an unknown site is said before asking
@@ -380,6 +393,9 @@ def remove(
             f"Remove site {name!r} and {what}?",
             f"removing site {name!r} deletes {what}; pass --yes to confirm",
         ):
+            if as_json:
+                print_json({"site": name, "removed": False})
+                return
             console.print(f"Nothing removed: site {escape(name)} kept.", highlight=False)
             return
     from railwatch.pipeline import removal_lock
@@ -388,6 +404,9 @@ def remove(
         name = repo.get_site(s, name).name  # as stored (the argument may be another form)
     with removal_lock(db, name), db.session() as s:
         gone = repo.remove_site(s, repo.get_site(s, name))
+    if as_json:
+        print_json({"site": name, "removed": True, **dataclasses.asdict(gone)})
+        return
     console.print(
         f"Removed site [bold]{escape(name)}[/] with {_plural(gone.scenes, 'scene')}, "
         f"{_plural(gone.detections, 'detection')}, {_plural(gone.counts, 'count')}, "
