@@ -124,13 +124,14 @@ def test_process_skips_a_failed_scene_declared_unusable(
     Path(bad_uri).unlink()  # bad at its source: every run fails on it
     code, rows, err = _process(tmp_db_url, capsys)
     assert code == 1 and len(rows[0]["failed"]) == 1
-    assert f'railwatch scene review ID --unusable "REASON"' in err
+    assert 'railwatch scene review ID --unusable "REASON"' in err
 
     capsys.readouterr()
     assert main(["--db", tmp_db_url, "scene", "review", str(bad_id), "--unusable", REASON]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert f'unusable - "{REASON}"' in out
-    assert _state(db, bad_id) == ("unusable", False, [f"unusable by analyst review: {REASON}"], None)
+    declared = [f"unusable by analyst review: {REASON}"]
+    assert _state(db, bad_id) == ("unusable", False, declared, None)
 
     code, rows, err = _process(tmp_db_url, capsys)
     assert code == 0, err
@@ -222,3 +223,37 @@ def test_the_web_api_declares_a_scene_unusable_and_removes_it(tmp_path: Path) ->
     assert gone.status_code == 200 and gone.json()["removed"] is True
     assert _state(db, sid)[0] == "ingested"
     db.dispose()
+
+
+def test_the_report_counts_an_analysts_verdict_as_its_own_cause() -> None:
+    """Whatever words the analyst's reason uses ("clouds the check missed"), the report's
+    tally of why images have no count names the analyst's review, not "cloud"."""
+    from railwatch.report.caveats import reason_kind
+
+    assert reason_kind(("unusable by analyst review: clouds the check missed",)) == (
+        "analyst review"
+    )
+    assert reason_kind(("clouds cover 70 % of the site",)) == "cloud"
+
+
+def test_new_colour_bands_and_eval_keep_the_verdict(db: Database) -> None:
+    """New colour bands had a processed scene read anew (status ``ingested``): one an
+    analyst declared unusable stays so; ``eval --site`` says why it has nothing to
+    score."""
+    from railwatch.review import evaluate_reviews
+
+    sid = _scene(db)
+    counted = _scene(db)
+    with db.session() as s:
+        repo.set_scene_unusable_review(s, sid, REASON)
+        repo.set_scene_review(s, counted, {"all": 70})
+    with db.session() as s:
+        assert repo.set_scene_bands(s, sid, (3, 2, 1))
+    assert _state(db, sid)[:2] == ("unusable", False)
+    with db.session(readonly=True) as s:
+        ev = evaluate_reviews(s, "yard")
+    assert ev.counts_only == 1
+    assert {
+        "scene_id": sid,
+        "reason": f"declared unusable by the analyst ({REASON}): no count to score",
+    } in list(ev.left_out)

@@ -131,6 +131,8 @@ def types_caveat(counted: Sequence[SceneRow]) -> str | None:
 
 #: Words in a quality reason and the short name counted for them, in priority order.
 REASON_KINDS: tuple[tuple[str, str], ...] = (
+    # an analyst's judgement (``scene review --unusable``), whatever words its reason uses
+    ("unusable by analyst review", "analyst review"),
     ("not processed", "not processed"),
     ("fail", "processing failed"),
     ("cloud", "cloud"),
@@ -220,7 +222,7 @@ def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:
 #: A share of the site in a quality reason ("haze covers 89 % of the site").
 _SHARE = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 #: Kinds that are no quality measure: they name the image's cause whatever else it says.
-_NOT_QUALITY = ("not processed", "processing failed")
+_NOT_QUALITY = ("analyst review", "not processed", "processing failed")
 
 
 def _kind_of(text: str) -> str | None:
