@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 # Extras the test suite exercises (each optional part is tested).
-TEST_EXTRAS := dev,web,stac,dask,postgres,gis
+TEST_EXTRAS := dev,web,stac,dask,postgres,gis,cjk
 
 .PHONY: demo test lint typecheck install install-test clean
 

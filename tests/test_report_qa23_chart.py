@@ -8,11 +8,13 @@ import warnings
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+from railwatch.report import fonts
 from railwatch.report.charts import (
     EVENT_LABEL_CHARS,
     UNDRAWABLE_LABEL,
@@ -93,9 +95,13 @@ def test_event_labels_of_a_busy_decade_do_not_overlap_and_one_day_is_one_label()
             assert not a.overlaps(b)
 
 
-def test_a_label_the_font_cannot_draw_is_named_not_drawn_as_boxes() -> None:
+def test_a_label_the_font_cannot_draw_is_named_not_drawn_as_boxes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Korean and Chinese labels were empty boxes on the chart, with a warning per
-    character printed by `railwatch report`."""
+    character printed by `railwatch report`. Without the CJK font (the ``cjk`` extra;
+    with it: tests/test_cjk_fonts_s36.py)."""
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
     events = [
         EventRow(date(2015, 3, 1), "김정은-푸틴 정상회담"),
         EventRow(date(2016, 3, 1), "Визит"),
@@ -180,9 +186,13 @@ def test_car_equivalents_are_their_own_marks_not_bars() -> None:
     assert n_bars and all(n == objects for n in n_bars.values())
 
 
-def test_pdf_lists_every_event_and_draws_no_empty_boxes(tmp_path: Path) -> None:
+def test_pdf_lists_every_event_and_draws_no_empty_boxes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The PDF had no list of events (only the chart's labels, now thinned), and a Korean
-    label was empty boxes on its pages with a warning per character on the terminal."""
+    label was empty boxes on its pages with a warning per character on the terminal.
+    Without the CJK font (with it: tests/test_cjk_fonts_s36.py)."""
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
     from railwatch.report import build_pdf_report
     from railwatch.report.builder import build_report_data
     from railwatch.report.pdf import _text_pages

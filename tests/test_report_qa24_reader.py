@@ -21,7 +21,7 @@ from matplotlib.text import Text
 
 from railwatch.cli.main import main
 from railwatch.errors import InputError
-from railwatch.report import build_report, build_report_data
+from railwatch.report import build_report, build_report_data, fonts
 from railwatch.report import pdf as pdf_mod
 from railwatch.report.builder import _headline
 from railwatch.report.data import baseline_track
@@ -89,9 +89,13 @@ def test_an_acknowledged_alert_says_so_in_the_headline_and_on_its_pdf_page(
     assert 'class="headline alerting"' not in html and "(1 acknowledged)" in html
 
 
-def test_a_site_named_in_korean_draws_no_empty_boxes(db_url: str, tmp_path: Path) -> None:
+def test_a_site_named_in_korean_draws_no_empty_boxes(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The PDF's page headings and the charts' titles drew a Korean site name as empty
-    boxes, with a 'Glyph missing' warning per character and page on the terminal."""
+    boxes, with a 'Glyph missing' warning per character and page on the terminal. Without
+    the CJK font (the ``cjk`` extra; with it: tests/test_cjk_fonts_s36.py)."""
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
     copy = tmp_path / "ko.db"
     with sqlite3.connect(db_url.removeprefix("sqlite:///")) as src, sqlite3.connect(copy) as con:
         src.backup(con)

@@ -991,7 +991,9 @@ def build_report_data(
         events=tuple(events),
         alerts=tuple(alerts),
         evidence=tuple(evidence),
-        caveats=build_caveats(rows, evidence) + tuple(skipped),
+        caveats=build_caveats(rows, evidence)
+        + tuple(skipped)
+        + _font_caveat(site.name, [e.label for e in events]),
         method=_method(rows, cfg, threshold),
         classes=classes,
         repeats=len(in_range) - len(alerts),
@@ -999,6 +1001,16 @@ def build_report_data(
         utc_offset=offset,
         stale_alerts=stale,
     )
+
+
+def _font_caveat(site: str, labels: Sequence[str]) -> tuple[str, ...]:
+    """The caveat that Chinese, Japanese or Korean text reads '?' in the PDF and on the
+    charts, with how to install the font (:func:`~railwatch.report.fonts.
+    missing_font_caveat`; 2026-12-06, session 36: nothing said so)."""
+    from railwatch.report.fonts import missing_font_caveat
+
+    note = missing_font_caveat([site, *labels])
+    return (note,) if note else ()
 
 
 def _report_data(

@@ -25,6 +25,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 from matplotlib.transforms import Bbox
 
 from railwatch.limits import EARLIEST_YEAR
+from railwatch.report import fonts
 from railwatch.report.model import SEVERITY_RANK, AlertRow, BaselinePoint, EventRow, SceneRow
 from railwatch.report.style import (
     ALERT_COLOUR,
@@ -227,19 +228,33 @@ def _font_chars() -> frozenset[int]:
     return frozenset(get_font(findfont(FontProperties())).get_charmap())
 
 
+def _can_draw(c: str, chars: frozenset[int], cjk: frozenset[int]) -> bool:
+    return ord(c) in chars or ord(c) in cjk or c.isspace()
+
+
+def _cjk_chars() -> frozenset[int]:
+    """The characters of the CJK font when text created now falls back to it
+    (:func:`railwatch.report.fonts.cjk_text`, with the ``cjk`` extra), else none."""
+    font = fonts.in_effect()
+    return font.chars if font is not None else frozenset()
+
+
 def drawable(text: str) -> bool:
-    """Whether matplotlib's default font draws every character of ``text`` (DejaVu Sans
-    has Latin, Greek and Cyrillic but no Chinese, Japanese or Korean: those were drawn as
-    empty boxes, with a warning per character on the terminal)."""
-    chars = _font_chars()
-    return all(ord(c) in chars or c.isspace() for c in text)
+    """Whether matplotlib draws every character of ``text``: in its default font
+    (DejaVu Sans has Latin, Greek and Cyrillic but no Chinese, Japanese or Korean: those
+    were drawn as empty boxes, with a warning per character on the terminal) or, inside
+    :func:`railwatch.report.fonts.cjk_text` with the ``cjk`` extra installed, in the CJK
+    font (since 2026-12-06, session 36)."""
+    chars, cjk = _font_chars(), _cjk_chars()
+    return all(_can_draw(c, chars, cjk) for c in text)
 
 
 def pdf_text(text: str) -> str:
-    """``text`` with each character the font cannot draw replaced by ``?`` (the PDF
-    embeds only that font; the HTML report shows such text as typed)."""
-    chars = _font_chars()
-    return "".join(c if ord(c) in chars or c.isspace() else "?" for c in text)
+    """``text`` with each character the fonts cannot draw (see :func:`drawable`)
+    replaced by ``?`` (the PDF embeds only those fonts; the HTML report shows such text
+    as typed)."""
+    chars, cjk = _font_chars(), _cjk_chars()
+    return "".join(c if _can_draw(c, chars, cjk) else "?" for c in text)
 
 
 def chart_title(site: str) -> str:
@@ -464,18 +479,21 @@ def timeseries_figure(
     height: float = 4.8,
     utc_offset: timedelta = timedelta(0),
 ) -> Figure:
-    """The time-series chart as its own figure (see :func:`draw_timeseries`)."""
-    fig = new_figure(width, height)
-    draw_timeseries(
-        fig.add_subplot(),
-        scenes,
-        baseline,
-        events,
-        alerts,
-        stacked=stacked,
-        title=title,
-        utc_offset=utc_offset,
-    )
+    """The time-series chart as its own figure (see :func:`draw_timeseries`; Chinese,
+    Japanese and Korean text in the CJK font when it is installed:
+    :func:`~railwatch.report.fonts.cjk_text`)."""
+    with fonts.cjk_text():
+        fig = new_figure(width, height)
+        draw_timeseries(
+            fig.add_subplot(),
+            scenes,
+            baseline,
+            events,
+            alerts,
+            stacked=stacked,
+            title=title,
+            utc_offset=utc_offset,
+        )
     return fig
 
 

@@ -25,6 +25,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import (  # type: ignore[import-un
 
 from railwatch.detect.base import Detection
 from railwatch.imagery.register import phase_shift
+from railwatch.report import fonts
 from railwatch.report.charts import new_figure, plain_text
 from railwatch.report.model import ChipImage
 from railwatch.report.style import (
@@ -398,16 +399,18 @@ def _chip_size(chip: ChipImage, width: float) -> tuple[float, float]:
 
 
 def chip_figure(chip: ChipImage, *, width: float = 5.5) -> Figure:
-    """One chip as a figure, with a class legend."""
-    fig = new_figure(*_chip_size(chip, width))
-    draw_chip(fig.add_subplot(), chip)
-    draw_legend(
-        fig,
-        chip.detections,
-        chip.analyst,
-        occupied=bool(chip.occupied),
-        outline=has_outline(chip),
-    )
+    """One chip as a figure, with a class legend (CJK text: :func:`~railwatch.report.
+    fonts.cjk_text`)."""
+    with fonts.cjk_text():
+        fig = new_figure(*_chip_size(chip, width))
+        draw_chip(fig.add_subplot(), chip)
+        draw_legend(
+            fig,
+            chip.detections,
+            chip.analyst,
+            occupied=bool(chip.occupied),
+            outline=has_outline(chip),
+        )
     return fig
 
 
@@ -423,24 +426,26 @@ def is_wide(chip: ChipImage) -> bool:
 
 def pair_figure(before: ChipImage, after: ChipImage, *, width: float = 10.0) -> Figure:
     """Before and after, same window of the same grid, one legend: side by side, or
-    before above after when the extent is wide (so cars stay large enough to see)."""
-    if is_wide(after):
-        _w, h = _chip_size(after, width)
-        fig = new_figure(width, 2 * h)
-        ax_before, ax_after = fig.subplots(2, 1)
-    else:
-        _w, h = _chip_size(after, width / 2.0)
-        fig = new_figure(width, h)
-        ax_before, ax_after = fig.subplots(1, 2)
-    draw_chip(ax_before, before)
-    draw_chip(ax_after, after)
-    draw_legend(
-        fig,
-        [*before.detections, *after.detections],
-        [*before.analyst, *after.analyst],
-        occupied=bool(before.occupied or after.occupied),
-        outline=has_outline(before) or has_outline(after),
-    )
+    before above after when the extent is wide (so cars stay large enough to see). CJK
+    text: :func:`~railwatch.report.fonts.cjk_text`."""
+    with fonts.cjk_text():
+        if is_wide(after):
+            _w, h = _chip_size(after, width)
+            fig = new_figure(width, 2 * h)
+            ax_before, ax_after = fig.subplots(2, 1)
+        else:
+            _w, h = _chip_size(after, width / 2.0)
+            fig = new_figure(width, h)
+            ax_before, ax_after = fig.subplots(1, 2)
+        draw_chip(ax_before, before)
+        draw_chip(ax_after, after)
+        draw_legend(
+            fig,
+            [*before.detections, *after.detections],
+            [*before.analyst, *after.analyst],
+            occupied=bool(before.occupied or after.occupied),
+            outline=has_outline(before) or has_outline(after),
+        )
     return fig
 
 

@@ -24,6 +24,7 @@ from railwatch.report.charts import (
     to_svg,
 )
 from railwatch.report.chips import chip_figure, is_wide, pair_figure
+from railwatch.report.fonts import cjk_text
 from railwatch.report.format import (
     covered_words,
     fmt_count,
@@ -51,15 +52,17 @@ def data_uri(payload: bytes, mime: str) -> str:
 
 
 def chart_svg(data: ReportData) -> bytes:
-    """The report's time-series chart as SVG."""
-    fig = timeseries_figure(
-        data.scenes,
-        data.baseline,
-        data.events,
-        data.alerts,
-        title=chart_title(data.site),
-        utc_offset=data.utc_offset,
-    )
+    """The report's time-series chart as SVG (its title in the CJK font too, when that
+    is installed: :func:`~railwatch.report.fonts.cjk_text`)."""
+    with cjk_text():
+        fig = timeseries_figure(
+            data.scenes,
+            data.baseline,
+            data.events,
+            data.alerts,
+            title=chart_title(data.site),
+            utc_offset=data.utc_offset,
+        )
     return to_svg(fig)
 
 

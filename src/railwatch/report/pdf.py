@@ -36,6 +36,7 @@ from railwatch.report.charts import (
     pdf_text,
 )
 from railwatch.report.chips import draw_chip, draw_legend, has_outline
+from railwatch.report.fonts import font_rc
 from railwatch.report.format import (
     acknowledged_text,
     covered_words,
@@ -787,8 +788,10 @@ def write_pdf(data: ReportData, path: str | Path, *, full_list: str | None = Non
         if data.generated.tzinfo
         else data.generated.replace(tzinfo=UTC),
     }
-    # text as written: a '$' pair in a label or note is not mathtext (charts.PLAIN_TEXT)
-    rc: Any = {"pdf.fonttype": 3, **PLAIN_TEXT}
+    # text as written: a '$' pair in a label or note is not mathtext (charts.PLAIN_TEXT);
+    # Chinese, Japanese and Korean in the CJK font when it is installed (fonts.font_rc:
+    # its glyphs embedded as a subset, with their Unicode, since 2026-12-06)
+    rc: Any = {"pdf.fonttype": 3, **PLAIN_TEXT, **font_rc()}
     # written whole or not at all: a failure half way left a truncated PDF in place of
     # the earlier report
     with written(out) as (tmp,), matplotlib.rc_context(rc), PdfPages(tmp, metadata=metadata) as pdf:

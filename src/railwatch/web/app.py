@@ -24,6 +24,7 @@ from railwatch.storage import Database
 from railwatch.web import schemas
 from railwatch.web.apidocs import declare_headers, render_api_docs
 from railwatch.web.errors import PROBLEM_RESPONSES, install_error_handlers
+from railwatch.web.fonts import router as fonts_router
 from railwatch.web.jobs import DetectorFactory, JobManager
 from railwatch.web.methods import HeadAsGet
 from railwatch.web.routes import api_router
@@ -157,6 +158,7 @@ def create_app(
 
     static = static_dir()
     app.mount("/static", _RevalidatedFiles(directory=static), name="static")
+    app.include_router(fonts_router)  # the CJK font app.css names (railwatch.web.fonts)
     page_headers = {"Cache-Control": DASHBOARD_CACHE_CONTROL}
 
     @app.get("/", include_in_schema=False)
