@@ -257,3 +257,52 @@ def test_new_colour_bands_and_eval_keep_the_verdict(db: Database) -> None:
         "scene_id": sid,
         "reason": f"declared unusable by the analyst ({REASON}): no count to score",
     } in list(ev.left_out)
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_the_dashboard_declares_an_image_unusable_and_takes_it_back(tmp_path: Path) -> None:
+    """The site page's review box, in headless Chromium: *Declare unusable* with a reason
+    makes the image a gap (its line says why), and *Remove review* has it processed
+    again."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("uvicorn")
+    from helpers import chromium, serve_db
+    from web_db import populate
+
+    token = "unusable-e2e-token"
+    db = Database(f"sqlite:///{tmp_path / 'e2e.db'}")
+    ids = populate(db, tmp_path / "img")
+    sid = ids["scene_ids"][4]  # processed, usable: 18 cars found
+    try:
+        with serve_db(db, tmp_path / "cache", token=token) as url, chromium() as browser:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.set_default_timeout(60_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{url}/sites/{ids['site']}#{sid}")
+            page.wait_for_selector("body[data-ready='1']")
+            page.fill("#token", token)
+            page.click("#signin button[type=submit]")
+            page.wait_for_selector("#auth[data-signed-in='1']")
+            page.wait_for_selector("#review-declare")
+            page.click("#review-declare")  # no reason: refused on the page
+            page.wait_for_selector(".review-unusable-msg:has-text('say why')")
+            assert _state(db, sid)[0] == "processed"
+            page.fill("#review-unusable", REASON)
+            page.click("#review-declare")
+            page.wait_for_selector(f"body[data-review-changed='{sid}:unusable']")
+            assert _state(db, sid)[:3] == (
+                "unusable",
+                False,
+                [f"unusable by analyst review: {REASON}"],
+            )
+            assert REASON in (page.locator(".review-unusable").text_content() or "")
+            info = page.locator("#scene-info").text_content() or ""
+            assert f"unusable: unusable by analyst review: {REASON}" in info
+            page.click("#review-remove")
+            page.wait_for_selector(f"body[data-review-changed='{sid}:none']")
+            assert _state(db, sid)[0] == "ingested"
+            assert errors == []
+    finally:
+        db.dispose()

@@ -423,6 +423,23 @@
   function renderReview(sc, full) {
     const box = $("review");
     if (scenes[state.index] !== sc) return;
+    const declared = full.review && full.review.unusable != null ? full.review.unusable : null;
+    if (declared !== null) {
+      // declared unusable by an analyst (session 36): why, and the button that takes it back
+      const msg = el("span", { class: "review-msg" });
+      const said = el("p", { class: "review-state review-unusable" }, "Declared unusable ",
+        el("span", { class: "review-day tip", tabindex: "0", title: siteDayTitle("reviewed", full.review.reviewed_at, site.local_zone) },
+          siteDay(full.review.reviewed_at, site.local_zone)),
+        `: ${declared} (a gap in the series; processing skips it)`);
+      if (auth.state && auth.state.writes === "disabled") {
+        box.replaceChildren(said);
+        return;
+      }
+      const remove = el("button", { type: "button", id: "review-remove", onclick: () =>
+        change(sc, remove, msg, () => api(`/api/scenes/${sc.id}/review`, { method: "DELETE" })) }, "Remove review (process it again)");
+      box.replaceChildren(said, remove, msg);
+      return;
+    }
     if (sc.status !== "processed" || !sc.quality.usable || !sc.count || isPresence(sc.count)) {
       box.replaceChildren();
       return;
@@ -483,7 +500,18 @@
       change(sc, upload, fileMsg, () => api(`/api/scenes/${sc.id}/review`, { method: "PUT", body: { cars, note: note.value } }));
     } }, "Send as my review");
     const outlines = el("div", { class: "review-cars" }, download, " · corrected: ", file, upload, fileMsg);
-    box.replaceChildren(given, form, outlines);
+    // or the image shows nothing to count: clouds the quality check missed, not the site, a
+    // night image (session 36): a gap in the series, skipped by processing until removed
+    const why = el("input", { type: "text", id: "review-unusable", class: "review-note", maxlength: 2000,
+      placeholder: "why the image is unusable", "aria-label": "why the image is unusable" });
+    const whyMsg = el("span", { class: "review-msg review-unusable-msg" });
+    const declare = el("button", { type: "button", id: "review-declare", onclick: () => {
+      whyMsg.textContent = "";
+      if (!why.value.trim()) { whyMsg.textContent = "say why the image is unusable first"; return; }
+      change(sc, declare, whyMsg, () => api(`/api/scenes/${sc.id}/review`, { method: "PUT", body: { unusable: why.value } }));
+    } }, "Declare unusable");
+    const unusable = el("div", { class: "review-unusable-form" }, why, declare, whyMsg);
+    box.replaceChildren(given, form, outlines, unusable);
   }
 
   /** Send a change of a scene's review, then show the scene, its entry and the chart as
@@ -516,8 +544,10 @@
       renderReview(sc, full);
     }
     await Promise.all([loadChart(state.cls), loadToReview()]);
-    // for tests and scripts: the scene and the analyst's total now ("none" once removed)
-    document.body.dataset.reviewChanged = `${sc.id}:${full.review ? fmtCount(full.review.counts.all) : "none"}`;
+    // for tests and scripts: the scene and the analyst's total now ("none" once removed,
+    // "unusable" when declared so)
+    const now = !full.review ? "none" : full.review.unusable != null ? "unusable" : fmtCount(full.review.counts.all);
+    document.body.dataset.reviewChanged = `${sc.id}:${now}`;
   }
 
   /** Draw the chart of ``cls``; a failure is said in its place (it was an unhandled
