@@ -455,6 +455,10 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
 
 def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     """:func:`process_scene` once the job's first-use stamps are at hand."""
+    from contextlib import ExitStack
+
+    from railwatch.imagery.read import SiteWindow
+
     stamp: dict[str, Any] | None = None
     masked: dict[str, Any] | None = None
     try:
@@ -462,57 +466,70 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             stamp = _check_file(job, job.content_hash)
         masked = _check_mask(job)
         grid = site_grid(job.site_geometry, grid_gsd(job.gsd))
-        raster = read_site_window(
-            job.uri,
-            grid,
-            mask_uri=job.mask_uri,
-            site_geom=job.site_geometry,
-            bands=job.rgb_bands,
-            radiometry=job.radiometry,
-            item_scaling=job.item_scaling,
-        )
-        quality = assess_quality(raster, threshold=job.usable_threshold)
-        small = image_too_small(job.width, job.height, job.gsd) if job.width else None
-        if small is not None:  # it would read as "0 railcars" where it cannot show one
-            quality = replace(quality, usable=False, reasons=(small, *quality.reasons))
-        if (
-            not quality.usable
-            and quality.source == "estimated"
-            and _stretched(job.dtype)
-            and job.radiometry == "linear"
-        ):
-            # the estimate's brightness rules misread stretched 16-bit or float data as
-            # hazy or cloudy more often than 8-bit (docs/detection.md, "Input imagery")
-            quality = replace(quality, reasons=(*quality.reasons, STRETCHED_NOTE))
-        if not quality.usable:
-            return SceneOutcome(
-                job.scene_id,
-                quality,
-                gsd=job.gsd,
-                dtype=job.dtype,
-                radiometry=job.radiometry,
-                file_stamp=stamp,
-                mask_stamp=masked,
-                **_read_with(job),
-            )
-        detections = []
-        if method_for_gsd(grid.gsd) == "objects":
-            from railwatch.detect.api import detect_array
+        objects = method_for_gsd(grid.gsd) == "objects"
+        read_with: dict[str, Any] = {
+            "mask_uri": job.mask_uri,
+            "site_geom": job.site_geometry,
+            "bands": job.rgb_bands,
+            "radiometry": job.radiometry,
+            "item_scaling": job.item_scaling,
+        }
+        with ExitStack() as held:
+            # At 0.3-1.5 m the window's image stays in the file, read strip by strip for
+            # the quality estimate and tile by tile for the detector, with the same
+            # pixels (session 36: the whole read held about 14 B a window pixel, 2.2 GB
+            # for 144 Mpx); the coarse paths' windows are small in pixels, read whole.
+            raster: SiteRaster | SiteWindow
+            if objects:
+                raster = held.enter_context(read_site_window(job.uri, grid, lazy=True, **read_with))
+            else:
+                raster = read_site_window(job.uri, grid, **read_with)
+            quality = assess_quality(raster, threshold=job.usable_threshold)
+            small = image_too_small(job.width, job.height, job.gsd) if job.width else None
+            if small is not None:  # it would read as "0 railcars" where it cannot show one
+                quality = replace(quality, usable=False, reasons=(small, *quality.reasons))
+            if (
+                not quality.usable
+                and quality.source == "estimated"
+                and _stretched(job.dtype)
+                and job.radiometry == "linear"
+            ):
+                # the estimate's brightness rules misread stretched 16-bit or float data
+                # as hazy or cloudy more often than 8-bit (docs/detection.md, "Input
+                # imagery")
+                quality = replace(quality, reasons=(*quality.reasons, STRETCHED_NOTE))
+            if not quality.usable:
+                return SceneOutcome(
+                    job.scene_id,
+                    quality,
+                    gsd=job.gsd,
+                    dtype=job.dtype,
+                    radiometry=job.radiometry,
+                    file_stamp=stamp,
+                    mask_stamp=masked,
+                    **_read_with(job),
+                )
+            detections = []
+            if objects:
+                from railwatch.detect.api import detect_array
 
-            valid = raster.valid
-            if raster.mask is not None:
-                valid = valid & (raster.mask != 1)
-            # tiles anchored to the file's pixels: where the site grid is a cut of them,
-            # the window is tiled as `railwatch detect` tiles the whole file (session 34)
-            detections = detect_array(
-                raster.image,
-                grid.gsd,
-                detector=detector,
-                valid=valid,
-                origin=raster.file_offset or (0, 0),
-            )
-            # Where the analyst drew the tracks, only cars on them are kept.
-            detections = near_tracks(detections, job.tracks, grid)
+                valid = raster.valid
+                if raster.mask is not None:
+                    valid = valid & (raster.mask != 1)
+                # tiles anchored to the file's pixels: where the site grid is a cut of
+                # them, the window is tiled as `railwatch detect` tiles the whole file
+                # (session 34)
+                detections = detect_array(
+                    raster.image,
+                    grid.gsd,
+                    detector=detector,
+                    valid=valid,
+                    origin=raster.file_offset or (0, 0),
+                )
+                # Where the analyst drew the tracks, only cars on them are kept.
+                detections = near_tracks(detections, job.tracks, grid)
+        # counting objects reads the window's site pixels, not its image
+        counted = raster.without_pixels() if isinstance(raster, SiteWindow) else raster
         # Coarser imagery: count_scene estimates occupied track length itself, along the
         # site's track centrelines when the analyst gave them, moved with the image's
         # content when it registers to the site's other images.
@@ -534,7 +551,7 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             background = site_background([r.relative for r in refs])
         count = count_scene(
             detections,
-            raster,
+            counted,
             quality,
             tracks_wgs84=job.tracks,
             calibration=getattr(detector, "calibration", None),

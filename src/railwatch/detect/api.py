@@ -51,6 +51,7 @@ from railwatch.imagery.inspect import (
 from railwatch.imagery.read import (
     FILL_MIN_M2,
     FileItemScaling,
+    ImageRows,
     Radiometry,
     colour_table,
     file_bands,
@@ -346,7 +347,7 @@ def _whole_pixels(value: object) -> int:
 
 
 def detect_array(
-    image: np.ndarray,
+    image: ImageRows,
     gsd: float,
     *,
     detector: Detector | None = None,
@@ -366,7 +367,10 @@ def detect_array(
     array was cut from at the array's pixel (0, 0) (the pipeline's site window: its
     :attr:`~railwatch.imagery.read.SiteRaster.file_offset`): tiles lie on a grid
     anchored to the file's pixel (0, 0), so a window gets the whole file's detections
-    away from its own edges (docs/detection.md, "Tiles").
+    away from its own edges (docs/detection.md, "Tiles"). ``image`` may be a
+    :class:`~railwatch.imagery.read.WindowImage` (the pipeline's large site windows,
+    session 36): each tile is then read from the file as it is detected, with the same
+    pixels, so the window is never held whole.
     """
     if image.ndim != 3 or image.shape[2] != 3:
         raise InputError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")

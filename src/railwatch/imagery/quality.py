@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from railwatch.imagery.read import MASK_NODATA, SiteRaster
+from railwatch.imagery.read import MASK_NODATA, ImageRows, SiteRaster, SiteWindow
 
 __all__ = ["MAX_COUNT_GSD", "Conditions", "Quality", "assess_quality", "estimate_conditions"]
 
@@ -96,11 +96,12 @@ class Conditions:
 
 
 def assess_quality(
-    raster: SiteRaster, *, threshold: float = 0.8, max_gsd: float = MAX_COUNT_GSD
+    raster: SiteRaster | SiteWindow, *, threshold: float = 0.8, max_gsd: float = MAX_COUNT_GSD
 ) -> Quality:
     """Clear, cloud, haze, snow and no-data fractions of the site, coverage, and
     whether the scene is usable: clear fraction >= ``threshold`` and ground sample
-    distance <= ``max_gsd`` metres."""
+    distance <= ``max_gsd`` metres. A :class:`SiteWindow` (its image read from the
+    file strip by strip) gives what its :class:`SiteRaster` gives (session 36)."""
     inside = np.asarray(raster.inside, dtype=bool)
     gsd = float(raster.grid.gsd)
     valid = np.asarray(raster.valid, dtype=bool) & inside
@@ -210,7 +211,7 @@ def assess_quality(
     )
 
 
-def contrast_levels(image: np.ndarray, valid: np.ndarray) -> int | None:
+def contrast_levels(image: ImageRows, valid: np.ndarray) -> int | None:
     """Grey levels between the 1st and 99th percentile of the luminance of ``valid``
     pixels of an (H, W, 3) uint8 image; None without valid pixels."""
     # the pixels picked are those of image[valid][:: step], taken strip by strip (a
@@ -290,7 +291,7 @@ def _grey(image: np.ndarray) -> np.ndarray:
     return grey
 
 
-def estimate_conditions(image: np.ndarray, valid: np.ndarray, gsd: float) -> Conditions:
+def estimate_conditions(image: ImageRows, valid: np.ndarray, gsd: float) -> Conditions:
     """Estimate opaque cloud, snow and haze maps from an (H, W, 3) uint8 RGB image
     at ``gsd`` metres per pixel. Heuristic; see the module docstring for its limits.
 
@@ -340,7 +341,7 @@ def _greyish(mx: np.ndarray, mn: np.ndarray, max_sat: float) -> np.ndarray:
 
 
 def _bright_regions(
-    image: np.ndarray,
+    image: ImageRows,
     valid: np.ndarray,
     closed: np.ndarray,
     gsd: float,
@@ -429,7 +430,7 @@ def _holes(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _grow(image: np.ndarray, valid: np.ndarray, cloud: np.ndarray, gsd: float) -> np.ndarray:
+def _grow(image: ImageRows, valid: np.ndarray, cloud: np.ndarray, gsd: float) -> np.ndarray:
     """Add each cloud's soft, darker rim: pixels that are still fairly bright and
     grey and connected to the cloud, up to ``_RIM_M`` metres out (hysteresis).
     Strip by strip, always :data:`_RIM_STEPS` steps: once a step adds nothing, the
@@ -456,7 +457,7 @@ def _grow(image: np.ndarray, valid: np.ndarray, cloud: np.ndarray, gsd: float) -
 
 
 def _haze(
-    image: np.ndarray,
+    image: ImageRows,
     valid: np.ndarray,
     cloud: np.ndarray,
     snow: np.ndarray,

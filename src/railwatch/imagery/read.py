@@ -11,10 +11,12 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import cv2
 import numpy as np
@@ -28,6 +30,7 @@ from rasterio.crs import CRS as RioCRS
 from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
 from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
@@ -64,9 +67,12 @@ __all__ = [
     "MASK_NODATA",
     "RADIOMETRIES",
     "FileItemScaling",
+    "ImageRows",
     "Radiometry",
     "SiteGrid",
     "SiteRaster",
+    "SiteWindow",
+    "WindowImage",
     "band_scaling",
     "colour_table",
     "display_range",
@@ -403,6 +409,7 @@ def site_grid(
     )
 
 
+@overload
 def read_site_window(
     uri: str | Path,
     grid: SiteGrid,
@@ -412,7 +419,35 @@ def read_site_window(
     bands: Sequence[int] | None = None,
     radiometry: Radiometry = "linear",
     item_scaling: ItemScaling | None = None,
-) -> SiteRaster:
+    lazy: Literal[False] = False,
+) -> SiteRaster: ...
+
+
+@overload
+def read_site_window(
+    uri: str | Path,
+    grid: SiteGrid,
+    *,
+    mask_uri: str | Path | None = None,
+    site_geom: BaseGeometry | None = None,
+    bands: Sequence[int] | None = None,
+    radiometry: Radiometry = "linear",
+    item_scaling: ItemScaling | None = None,
+    lazy: Literal[True],
+) -> SiteWindow: ...
+
+
+def read_site_window(
+    uri: str | Path,
+    grid: SiteGrid,
+    *,
+    mask_uri: str | Path | None = None,
+    site_geom: BaseGeometry | None = None,
+    bands: Sequence[int] | None = None,
+    radiometry: Radiometry = "linear",
+    item_scaling: ItemScaling | None = None,
+    lazy: bool = False,
+) -> SiteRaster | SiteWindow:
     """Read a scene over ``grid`` (bilinear; quality mask nearest) as 8-bit RGB.
 
     Only the source pixels under the grid are read. 16-bit and float images are
@@ -425,13 +460,23 @@ def read_site_window(
     the file labels (:func:`rgb_bands`), e.g. from the scene's STAC ``eo:bands``.
     ``item_scaling`` (the scene's :func:`item_scaling_of`) gives the bands' scale and
     offset where the file declares none (:func:`scene_scaling`).
+
+    With ``lazy`` the image stays in the file: a :class:`SiteWindow` (close it when
+    done) with the same ``valid``, ``inside``, ``mask``, ``file_offset`` and pixels,
+    whose image is read rows by rows when asked for (about 3 bytes a window pixel held,
+    where the whole read peaks at about 14; session 36).
     """
-    path = gdal_path(uri)
-    name = str(uri).rstrip("/").rsplit("/", 1)[-1]
-    if not is_remote(uri) and not Path(path).is_file():
-        raise ImageryError(f"{path}: no such file{_MOVED}")
-    if mask_uri is not None and not is_remote(mask_uri) and not local_path(mask_uri).is_file():
-        raise ImageryError(f"quality mask {mask_uri}: no such file{_MOVED}")
+    if lazy:
+        return _open_site_window(
+            uri,
+            grid,
+            mask_uri=mask_uri,
+            site_geom=site_geom,
+            bands=bands,
+            radiometry=radiometry,
+            item_scaling=item_scaling,
+        )
+    path, name = _check_files(uri, mask_uri)
     # A local file is opened as inspect_scene opened it at ingest, its folder listed:
     # GDAL then reads the sidecars it knows (NAME.aux.xml with a CRS that overrides the
     # one inside, NAME.tfw with the geotransform, NAME.msk with the mask), which it
@@ -453,13 +498,7 @@ def read_site_window(
                     if radiometry == "display":
                         scene_range = display_range(src, read, item_scaling)
         except (RasterioError, CPLE_BaseError) as err:
-            if is_remote(uri) and not _FORMAT_PROBLEM.search(str(err)):
-                raise _remote_read_error(uri, err) from err
-            if not is_remote(uri) and (vrt_error := vrt_sources_error(path)) is not None:
-                raise vrt_error from err
-            raise CorruptImageError(
-                f"{name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
-            ) from err
+            raise _read_failure(uri, path, name, err) from err
         image = (
             palette_colours(data[0], palette)[0]
             if palette is not None
@@ -473,6 +512,340 @@ def read_site_window(
     return SiteRaster(
         image=image, valid=valid, inside=inside, mask=mask, grid=grid, file_offset=offset
     )
+
+
+def _check_files(uri: str | Path, mask_uri: str | Path | None) -> tuple[str, str]:
+    """GDAL's path of the scene ``uri`` and its file name, once its local file (and
+    local mask) are known to be there; an :class:`ImageryError` that says what to do
+    otherwise."""
+    path = gdal_path(uri)
+    name = str(uri).rstrip("/").rsplit("/", 1)[-1]
+    if not is_remote(uri) and not Path(path).is_file():
+        raise ImageryError(f"{path}: no such file{_MOVED}")
+    if mask_uri is not None and not is_remote(mask_uri) and not local_path(mask_uri).is_file():
+        raise ImageryError(f"quality mask {mask_uri}: no such file{_MOVED}")
+    return path, name
+
+
+def _read_failure(uri: str | Path, path: str, name: str, err: BaseException) -> ImageryError:
+    """What a GDAL error while reading the scene ``uri`` is said as: a remote file's
+    access problem, a VRT's missing sources, or a corrupt file."""
+    if is_remote(uri) and not _FORMAT_PROBLEM.search(str(err)):
+        return _remote_read_error(uri, err)
+    if not is_remote(uri) and (vrt_error := vrt_sources_error(path)) is not None:
+        return vrt_error
+    return CorruptImageError(
+        f"{name} is corrupt or truncated ({_short(err)}): re-download or re-export it"
+    )
+
+
+#: Pixels (about) of each band of rows a :class:`SiteWindow` reads from its file at once.
+WINDOW_ROWS_PIXELS = 1_000_000
+#: Bytes of RGB rows a :class:`SiteWindow` keeps, the last read, so that the rows around
+#: each strip of the quality estimate and the overlapping rows of the detector's tiles
+#: are not read from the file again; a window that fits (about 22 Mpx) is read once.
+WINDOW_CACHE_BYTES = 64 * 2**20
+
+
+class WindowImage:
+    """The (H, W, 3) uint8 RGB image of a :class:`SiteWindow`, read from its file when
+    asked for, rows by rows: ``image[a:b]`` or ``image[a:b, c:d]`` (slices of step 1)
+    is a new array holding the pixels :func:`read_site_window`'s ``image`` holds there.
+    What :func:`~railwatch.imagery.quality.assess_quality` and
+    :func:`~railwatch.detect.api.detect_array` take in place of an array, so that a
+    large window is never held whole (session 36)."""
+
+    ndim = 3
+    dtype = np.dtype(np.uint8)
+
+    def __init__(self, window: SiteWindow) -> None:
+        self._window = window
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(height, width, 3)``."""
+        return self._window.grid.height, self._window.grid.width, 3
+
+    def __getitem__(self, key: slice | tuple[slice, slice]) -> np.ndarray:
+        rows, cols = key if isinstance(key, tuple) else (key, slice(None))
+        if not isinstance(rows, slice) or not isinstance(cols, slice):
+            raise TypeError(f"a site window's image is indexed by slices, not {key!r}")
+        a, b, step = rows.indices(self.shape[0])
+        c, d, cstep = cols.indices(self.shape[1])
+        if step != 1 or cstep != 1:
+            raise TypeError(f"a site window's image is indexed by slices of step 1, not {key!r}")
+        return self._window.rows(a, max(a, b), c, max(c, d))
+
+
+#: The image of a site window: in memory (:class:`SiteRaster`) or in its file
+#: (:class:`SiteWindow`).
+ImageRows = np.ndarray | WindowImage
+
+
+class SiteWindow:
+    """A scene's site window kept in its file, for the fine-resolution (objects) path of
+    ``railwatch process``: what :func:`read_site_window` reads (the same ``valid``,
+    ``inside``, ``mask``, ``grid`` and ``file_offset``, held whole at one byte a pixel
+    each) but ``image``, a :class:`WindowImage` read from the file band of rows by band
+    of rows (:data:`WINDOW_ROWS_PIXELS`), with the same pixel values: the warp of
+    full-width rows of the site grid gives what the whole window's gives, and what
+    depends on the whole window (black fill, :func:`undeclared_fill`; the stretch of
+    non-8-bit linear data, :func:`to_rgb8`) is found by a pass over it first. Made by
+    ``read_site_window(..., lazy=True)``; close it (a context manager) to close the file."""
+
+    def __init__(
+        self,
+        stack: ExitStack,
+        src: Any,
+        vrt: Any,
+        plan: _WarpPlan,
+        grid: SiteGrid,
+        *,
+        radiometry: Radiometry,
+        item_scaling: ItemScaling | None,
+        fail: Callable[[BaseException], RailwatchError],
+        inside: np.ndarray,
+    ) -> None:
+        self._stack = stack
+        self._vrt = vrt
+        self._plan = plan
+        self._fail = fail
+        self.grid = grid
+        self.file_offset = file_offset(src, grid)
+        self.image = WindowImage(self)
+        self.mask: np.ndarray | None = None
+        self.inside = inside
+        self._alpha = _alpha_bands(vrt)
+        self._nodata = vrt.nodata
+        self._rows = max(1, WINDOW_ROWS_PIXELS // max(grid.width, 1))
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._radiometry = radiometry
+        self._scaling: tuple[np.ndarray, np.ndarray] | None = None
+        self._display: tuple[float, float] | None = None
+        self._ranges: list[tuple[float, float] | None] | None = None
+        self._blank = False
+        dtype = np.dtype(vrt.dtypes[plan.bands[0] - 1])
+        mapped = plan.palette is None and dtype != np.uint8
+        if mapped:
+            self._scaling = scene_scaling(src, plan.bands, item_scaling)
+            if radiometry == "display":
+                self._display = display_range(src, plan.bands, item_scaling)
+        self.valid = self._find_valid(cache=not mapped)
+        if mapped and (radiometry == "linear" or self._display is None):
+            self._find_ranges()
+
+    def __enter__(self) -> SiteWindow:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file (the window's arrays stay)."""
+        self._cache.clear()
+        self._stack.close()
+
+    def _bands(self) -> Iterator[tuple[int, int, int]]:
+        """``(k, a, b)``: each band of rows ``a:b`` of the window, numbered ``k``."""
+        for k, a in enumerate(range(0, self.grid.height, self._rows)):
+            yield k, a, min(self.grid.height, a + self._rows)
+
+    def _read(self, a: int, b: int) -> np.ndarray:
+        """The warped plan's bands and alpha band of rows ``a:b`` (full width)."""
+        try:
+            return np.asarray(
+                self._vrt.read(
+                    self._plan.bands + self._alpha, window=Window(0, a, self.grid.width, b - a)
+                )
+            )
+        except (RasterioError, CPLE_BaseError) as err:
+            raise self._fail(err) from err
+
+    def _find_valid(self, *, cache: bool) -> np.ndarray:
+        """The window's ``valid`` (as :func:`_warp_image` finds it), by one pass over its
+        rows; ``cache``: keep their RGB (8-bit data and palettes, whose mapping needs no
+        statistic; black fill, found after, is black in them already)."""
+        valid = np.empty(self.grid.shape, dtype=bool)
+        # pages of rows without a zero pixel are never written, so never held
+        zero = np.zeros(self.grid.shape, dtype=np.uint8) if self._plan.fill else None
+        n = len(self._plan.bands)
+        for k, a, b in self._bands():
+            stack = self._read(a, b)
+            valid[a:b] = _stack_valid(stack, self._plan, bool(self._alpha), self._nodata)
+            if zero is not None:
+                found = (stack[:n] == 0).all(axis=0)
+                if found.any():
+                    zero[a:b] = found
+            if cache:
+                self._keep(k, self._rgb(stack, valid[a:b]))
+        if zero is not None:
+            fill = _fill_regions(zero, self.grid.gsd)
+            del zero
+            valid[fill] = False
+        return valid
+
+    def _find_ranges(self) -> None:
+        """The stretch :func:`to_rgb8` gives non-8-bit data from the window's valid pixels
+        (:func:`_valid_values` of each band, every ``step``-th of the window's, taken
+        rows by rows): one pass, two where a band's finite valid pixels are fewer than
+        the valid ones (a scale that overflows float32)."""
+        n = len(self._plan.bands)
+        picked = [0, 1, 2] if n >= 3 else [0, 0, 0]
+        own = sorted(set(picked))
+        total = int(np.count_nonzero(self.valid))
+        counts, picks = self._sample(dict.fromkeys(own, total))
+        redo = {k: c for k, c in counts.items() if c != total}
+        if redo:
+            again, more = self._sample(redo)
+            counts.update(again)
+            picks.update(more)
+        if self._radiometry == "display":  # no range of the whole file: this window's
+            values = np.concatenate([picks[picked[i]] for i in range(3)])
+            if values.size == 0:
+                self._blank = True
+            else:
+                self._display = stretch_range(values)
+            return
+        self._ranges = [stretch_range(picks[k]) if picks[k].size else None for k in picked]
+
+    def _sample(self, totals: dict[int, int]) -> tuple[dict[int, int], dict[int, np.ndarray]]:
+        """For each band ``k`` of ``totals`` (its number of valid values, which sets the
+        step), the number of its valid values found and every step-th of them."""
+        steps = {
+            k: t // _STRETCH_SAMPLE + 1 if t > _STRETCH_SAMPLE else 1 for k, t in totals.items()
+        }
+        counts = dict.fromkeys(totals, 0)
+        found: dict[int, list[np.ndarray]] = {k: [] for k in totals}
+        n = len(self._plan.bands)
+        for _, a, b in self._bands():
+            data = self._read(a, b)[:n]
+            ok = self.valid[a:b]
+            for k in totals:
+                band = _band_values(data, k, self._scaling)
+                good = ok & np.isfinite(band) if band.dtype.kind == "f" else ok
+                values = band[good]
+                found[k].append(values[-counts[k] % steps[k] :: steps[k]])
+                counts[k] += values.size
+        return counts, {k: np.concatenate(v) for k, v in found.items()}
+
+    def _rgb(self, stack: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """RGB of a read ``stack`` of rows whose pixels with data are ``valid``, as
+        :func:`read_site_window` maps them (invalid pixels black)."""
+        data = stack[: len(self._plan.bands)]
+        if self._plan.palette is not None:
+            image = palette_colours(data[0], self._plan.palette)[0]
+        elif self._blank:
+            image = np.zeros((*data.shape[1:], 3), dtype=np.uint8)
+        else:
+            image = to_rgb8(
+                data,
+                valid,
+                radiometry=self._radiometry,
+                display_range=self._display,
+                scaling=self._scaling,
+                band_ranges=self._ranges,
+            )
+        image[~valid] = 0
+        image.flags.writeable = False  # kept: never handed out, copies are
+        return image
+
+    def _keep(self, k: int, rgb: np.ndarray) -> None:
+        self._cache[k] = rgb
+        self._cache.move_to_end(k)
+        held = sum(x.nbytes for x in self._cache.values())
+        while len(self._cache) > 1 and held > WINDOW_CACHE_BYTES:
+            _, gone = self._cache.popitem(last=False)
+            held -= gone.nbytes
+
+    def _band_rgb(self, k: int) -> np.ndarray:
+        if (found := self._cache.get(k)) is not None:
+            self._cache.move_to_end(k)
+            return found
+        a = k * self._rows
+        b = min(self.grid.height, a + self._rows)
+        rgb = self._rgb(self._read(a, b), self.valid[a:b])
+        self._keep(k, rgb)
+        return rgb
+
+    def rows(self, a: int, b: int, c: int, d: int) -> np.ndarray:
+        """The RGB pixels of rows ``a:b``, columns ``c:d`` (a new array)."""
+        out = np.empty((b - a, d - c, 3), dtype=np.uint8)
+        if b <= a:
+            return out
+        for k in range(a // self._rows, (b - 1) // self._rows + 1):
+            r0 = k * self._rows
+            lo, hi = max(a, r0), min(b, r0 + self._rows)
+            out[lo - a : hi - a] = self._band_rgb(k)[lo - r0 : hi - r0, c:d]
+        return out
+
+    def without_pixels(self) -> SiteRaster:
+        """A :class:`SiteRaster` of this window for code that reads only its ``valid``,
+        ``inside``, ``mask`` and ``grid`` (counting the objects found in it): its
+        ``image`` is a read-only black view that holds no memory, not the pixels."""
+        black = np.broadcast_to(np.zeros((1, 1, 3), dtype=np.uint8), self.image.shape)
+        return SiteRaster(
+            image=black,
+            valid=self.valid,
+            inside=self.inside,
+            mask=self.mask,
+            grid=self.grid,
+            file_offset=self.file_offset,
+        )
+
+
+def _open_site_window(
+    uri: str | Path,
+    grid: SiteGrid,
+    *,
+    mask_uri: str | Path | None = None,
+    site_geom: BaseGeometry | None = None,
+    bands: Sequence[int] | None = None,
+    radiometry: Radiometry = "linear",
+    item_scaling: ItemScaling | None = None,
+) -> SiteWindow:
+    """``read_site_window(..., lazy=True)``: the scene ``uri`` over ``grid`` as a
+    :class:`SiteWindow` (same arguments, same errors, same pixels as the whole read),
+    its image left in the file and read rows by rows when asked for. Memory: about 3
+    bytes a window pixel (``valid``, ``inside``, ``mask``) and
+    :data:`WINDOW_CACHE_BYTES`."""
+    path, name = _check_files(uri, mask_uri)
+    stack = ExitStack()
+    try:
+        # held while the window is read: the remote headers are needed by every read
+        stack.enter_context(gdal_env(read_dir=not is_remote(uri)))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                src = stack.enter_context(rasterio.open(path))
+            if src.crs is None:
+                raise MissingCRSError(
+                    f"{name} has no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE {name}`"
+                )
+            plan = _warp_plan(src, grid, bands)
+            vrt = stack.enter_context(WarpedVRT(src, **plan.options))
+
+            def fail(err: BaseException) -> RailwatchError:
+                return _read_failure(uri, path, name, err)
+
+            window = SiteWindow(
+                stack,
+                src,
+                vrt,
+                plan,
+                grid,
+                radiometry=radiometry,
+                item_scaling=item_scaling,
+                fail=fail,
+                inside=_inside(site_geom, grid),
+            )
+        except (RasterioError, CPLE_BaseError) as err:
+            raise _read_failure(uri, path, name, err) from err
+        if mask_uri is not None:
+            window.mask = _read_mask(gdal_path(mask_uri), grid)
+    except BaseException:
+        stack.close()
+        raise
+    return window
 
 
 #: GDAL messages of a file that was read but is not a readable image (whatever its place).
@@ -519,6 +892,7 @@ def to_rgb8(
     radiometry: Radiometry = "linear",
     display_range: tuple[float, float] | None = None,
     scaling: tuple[np.ndarray, np.ndarray] | None = None,
+    band_ranges: Sequence[tuple[float, float] | None] | None = None,
 ) -> np.ndarray:
     """Bands (B, H, W) of any numeric type to (H, W, 3) uint8 RGB.
 
@@ -530,7 +904,10 @@ def to_rgb8(
     :func:`read_site_window`), else the :func:`stretch_range` of these pixels. One band
     is replicated to grey. ``scaling`` (the scale and offset of each band of ``data``,
     :func:`band_scaling`) turns stored values into the values they stand for before
-    any of this; ``display_range`` is of those values.
+    any of this; ``display_range`` is of those values. ``band_ranges`` (linear data:
+    the (low, high) of each of the three output bands, None for a band without a valid
+    pixel, black) replaces the percentiles of these pixels: :class:`SiteWindow` gives
+    those of its whole window to each band of rows it maps.
     """
     count = data.shape[0]
     picked = [0, 1, 2] if count >= 3 else [0, 0, 0]
@@ -539,13 +916,7 @@ def to_rgb8(
         return np.moveaxis(bands, 0, -1).copy(order="C")
 
     def band(i: int) -> np.ndarray:
-        stored = data[picked[i]]
-        if scaling is None:
-            return stored
-        scale, offset = scaling
-        return stored.astype(np.float32) * np.float32(scale[picked[i]]) + np.float32(
-            offset[picked[i]]
-        )
+        return _band_values(data, picked[i], scaling)
 
     out = np.zeros((*data.shape[1:], 3), dtype=np.uint8)
     if radiometry == "display":
@@ -561,8 +932,23 @@ def to_rgb8(
             out[..., i] = stretch_to_uint8(plane, lo, hi, radiometry="display")
         return out
     for i in range(3):
-        out[..., i] = _stretch(band(i), valid)
+        if band_ranges is None:
+            out[..., i] = _stretch(band(i), valid)
+        elif (found := band_ranges[i]) is not None:
+            out[..., i] = stretch_to_uint8(band(i), *found)
     return out
+
+
+def _band_values(
+    data: np.ndarray, k: int, scaling: tuple[np.ndarray, np.ndarray] | None
+) -> np.ndarray:
+    """Band ``k`` (0-based) of ``data`` (B, H, W) in the values it stands for: the
+    stored values, or float32 with ``scaling``'s scale and offset applied."""
+    stored = data[k]
+    if scaling is None:
+        return stored
+    scale, offset = scaling
+    return stored.astype(np.float32) * np.float32(scale[k]) + np.float32(offset[k])
 
 
 def stretch_range(values: np.ndarray) -> tuple[float, float]:
@@ -942,11 +1328,22 @@ def palette_entries(index: np.ndarray, table: np.ndarray) -> np.ndarray:
     return np.asarray((idx >= 0) & (idx < table.shape[0]), dtype=bool)
 
 
-def _warp_image(
-    src: Any, grid: SiteGrid, rgb: Sequence[int] | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[int]]:
-    """The bands of ``src`` read as red, green, blue (or grey) warped to ``grid``, the
-    pixels that hold data, the colour table (a palette image) and the bands read."""
+@dataclass(frozen=True, eq=False)
+class _WarpPlan:
+    """How :func:`_warp_image` and :class:`SiteWindow` warp a file to a grid: the bands
+    read as red, green, blue (or grey), the colour table (a palette image) and its
+    transparent entries, the ``WarpedVRT`` options, and whether black fill is no data
+    (``fill``: the file declares no nodata, alpha or colour table)."""
+
+    bands: list[int]
+    palette: np.ndarray | None
+    clear: Any
+    options: dict[str, Any]
+    fill: bool
+
+
+def _warp_plan(src: Any, grid: SiteGrid, rgb: Sequence[int] | None = None) -> _WarpPlan:
+    """The :class:`_WarpPlan` of ``src`` over ``grid`` (``rgb``: the bands asked for)."""
     bands = rgb_bands(src, bands=rgb)
     palette = colour_table(src, bands)
     has_alpha = ColorInterp.alpha in src.colorinterp
@@ -971,14 +1368,22 @@ def _warp_image(
             vrt_options.update(src_nodata=math.nan, nodata=math.nan)
         else:
             vrt_options["add_alpha"] = True
-    with WarpedVRT(src, **vrt_options) as vrt:
-        # One read of the image bands and the alpha band (if any): validity comes
-        # from the pixels themselves, so the warp runs once. (GDAL's dataset mask
-        # would warp again, and it ignores an alpha band beyond the 4th.)
-        alpha = [i + 1 for i, c in enumerate(vrt.colorinterp) if c == ColorInterp.alpha]
-        stack = vrt.read(bands + alpha[-1:])
-        nodata = vrt.nodata
-    data = stack[: len(bands)]
+    clear = transparent_entries(src, bands[0]) if palette is not None else None
+    fill = src.nodata is None and not has_alpha and hidden is None and palette is None
+    return _WarpPlan(bands, palette, clear, vrt_options, fill)
+
+
+def _alpha_bands(vrt: Any) -> list[int]:
+    """The alpha band of a ``WarpedVRT`` (its last one labelled so), as a list to read
+    after the image bands; empty when it has none."""
+    return [i + 1 for i, c in enumerate(vrt.colorinterp) if c == ColorInterp.alpha][-1:]
+
+
+def _stack_valid(stack: np.ndarray, plan: _WarpPlan, alpha: bool, nodata: Any) -> np.ndarray:
+    """The pixels of a read ``stack`` (the plan's bands, then the alpha band when
+    ``alpha``) that hold data, but for black fill (:func:`undeclared_fill`, a region
+    property applied over the whole window after)."""
+    data = stack[: len(plan.bands)]
     if alpha:
         valid = stack[-1] > 0
     elif nodata is not None and math.isnan(nodata):
@@ -989,15 +1394,33 @@ def _warp_image(
         valid = np.ones(data.shape[1:], dtype=bool)
     if data.dtype.kind == "f":
         valid &= np.isfinite(data).all(axis=0)
-    if palette is not None:  # the colour table's transparent entries and missing ones
-        if (clear := transparent_entries(src, bands[0])) is not None:
-            valid &= ~np.isin(data[0], clear)
-        valid &= palette_entries(data[0], palette)
-    if src.nodata is None and not has_alpha and hidden is None and palette is None:
+    if plan.palette is not None:  # the colour table's transparent entries and missing ones
+        if plan.clear is not None:
+            valid &= ~np.isin(data[0], plan.clear)
+        valid &= palette_entries(data[0], plan.palette)
+    return valid
+
+
+def _warp_image(
+    src: Any, grid: SiteGrid, rgb: Sequence[int] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[int]]:
+    """The bands of ``src`` read as red, green, blue (or grey) warped to ``grid``, the
+    pixels that hold data, the colour table (a palette image) and the bands read."""
+    plan = _warp_plan(src, grid, rgb)
+    with WarpedVRT(src, **plan.options) as vrt:
+        # One read of the image bands and the alpha band (if any): validity comes
+        # from the pixels themselves, so the warp runs once. (GDAL's dataset mask
+        # would warp again, and it ignores an alpha band beyond the 4th.)
+        alpha = _alpha_bands(vrt)
+        stack = vrt.read(plan.bands + alpha)
+        nodata = vrt.nodata
+    data = stack[: len(plan.bands)]
+    valid = _stack_valid(stack, plan, bool(alpha), nodata)
+    if plan.fill:
         # nothing declared: black fill (the corners of a rotated scene, a blanked
         # area) is no data too, or it would read as empty ground
         valid &= ~undeclared_fill(data, grid.gsd)
-    return data, valid, palette, bands
+    return data, valid, plan.palette, plan.bands
 
 
 def _wrapped_source(src: Any) -> dict[str, Any]:
@@ -1022,10 +1445,17 @@ def undeclared_fill(data: np.ndarray, gsd: float) -> np.ndarray:
     regions of at least :data:`FILL_MIN_M2` (a fill that no nodata value or alpha
     declares: real ground, even the darkest shadow, is never exactly 0 in every band
     over such an area)."""
-    zero = (data == 0).all(axis=0)
+    return _fill_regions((data == 0).all(axis=0), gsd)
+
+
+def _fill_regions(zero: np.ndarray, gsd: float) -> np.ndarray:
+    """The connected regions (8-connected) of ``zero`` (pixels 0 in every band; bool or
+    uint8 0/1) of at least :data:`FILL_MIN_M2`, as :func:`undeclared_fill` finds them."""
     if not zero.any():
-        return zero
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(zero.astype(np.uint8), connectivity=8)
+        return np.zeros(zero.shape, dtype=bool)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(
+        np.asarray(zero, dtype=np.uint8), connectivity=8
+    )
     big = stats[:, cv2.CC_STAT_AREA] * gsd * gsd >= FILL_MIN_M2
     big[0] = False  # the background label (non-zero pixels)
     return np.asarray(big[labels], dtype=bool)
