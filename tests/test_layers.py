@@ -41,6 +41,7 @@ ORDER = [
     "review",
     "report",
     "demo",
+    "api",  # railwatch.api: the Python entry points (docs/python.md)
     "web",
     "cli",
 ]

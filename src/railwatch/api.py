@@ -1,0 +1,618 @@
+"""The Python entry points a notebook needs where the library's own are awkward.
+
+Each function here is a thin composition of functions that live elsewhere (the CLI and
+the web layer use those): nothing is computed here that is not computed there. The
+names are re-exported, lazily, by the root package: ``railwatch.count_cars`` and so on
+(docs/python.md shows each job). Every import is made inside the function that needs
+it, so that ``import railwatch`` and ``railwatch.analyze_counts`` stay free of rasterio,
+OpenCV, ONNX Runtime and SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from railwatch.errors import DetectionError, InputError
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+    from railwatch.analysis.settings import AlertSettings
+    from railwatch.analysis.types import Alert, CountPoint, Event
+    from railwatch.counting import SceneCount
+    from railwatch.detect.api import DetectionResult
+    from railwatch.detect.base import Detector
+    from railwatch.imagery.quality import Quality
+    from railwatch.sites import SiteSpec
+    from railwatch.storage.db import Database
+
+__all__ = [
+    "analyze_counts",
+    "assess_file",
+    "count_cars",
+    "site_alerts",
+    "site_counts",
+    "to_geodataframe",
+    "to_geojson",
+]
+
+#: A site as :func:`assess_file` takes it: a :class:`~railwatch.sites.SiteSpec`, a
+#: shapely (multi)polygon in WGS84 lon/lat, or a bbox ``(W, S, E, N)`` / ``"W,S,E,N"``.
+SiteLike: TypeAlias = "SiteSpec | BaseGeometry | Sequence[float] | str"
+#: A database as the readers here take it: an open :class:`~railwatch.storage.db.Database`,
+#: a database URL (``sqlite:///railwatch.db``, ``postgresql+psycopg://...``) or the path
+#: of a SQLite file.
+DatabaseLike: TypeAlias = "Database | str | os.PathLike[str]"
+#: One count as :func:`analyze_counts` takes it: a
+#: :class:`~railwatch.analysis.types.CountPoint`, or ``(when, count)`` with ``when`` a
+#: date, a datetime or its ISO 8601 text and ``count`` a number (None: an unusable image).
+CountLike: TypeAlias = "CountPoint | tuple[date | datetime | str, float | None]"
+#: One event: an :class:`~railwatch.analysis.types.Event` or ``(day, label)``.
+EventLike: TypeAlias = "Event | tuple[date | str, str]"
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> SceneCount:
+    """The count of a detection result: total and each class with its 90 % interval.
+
+    The numbers ``railwatch detect`` prints for the same image: below 1.5 m the number
+    of cars found, in all and per class, each with the detector's calibrated 90 %
+    interval of the true number (:func:`railwatch.counting.count_interval`); from 1.5 m
+    to 10 m the car equivalents read from occupied track length, with their interval
+    (``by_class`` then holds ``railcar`` only: a length tells no type); at 10 m and
+    coarser the long-train flag (1 or 0, ``method`` ``presence``), which is no count.
+    Nothing is widened for cloud or haze: a file alone is not judged for quality
+    (:func:`assess_file` does that over a site).
+
+    Parameters
+    ----------
+    result
+        What :func:`railwatch.detect.api.detect_file` (``railwatch.detect_file``)
+        returned.
+    detector
+        The detector that made ``result``, whose calibration gives the intervals. None:
+        the default detector, which :func:`~railwatch.detect.api.detect_file` runs when
+        it is given none.
+
+    Returns
+    -------
+    SceneCount
+        ``total``, ``low``, ``high``; ``by_class`` maps a class to ``(count, low,
+        high)``; ``covered`` is the number of cars with a load under a tarpaulin;
+        ``method`` is ``objects``, ``length`` or ``presence``.
+
+    Raises
+    ------
+    InputError
+        ``detector`` (or the default one) is not the detector that made ``result``.
+    DetectionError
+        A coarse image in which no track was read, or a 10 m image whose long-train
+        flag could not be read: there is no count, and 0 would read as an empty yard.
+    """
+    from railwatch.counting import SceneCount, count_interval
+    from railwatch.detect.coarse import long_train_flag
+
+    name = Path(result.source).name
+    coarse = result.coarse
+    if coarse is not None:
+        if result.method == "presence":
+            flag = long_train_flag(coarse, result.tracks)
+            if flag is None:
+                raise DetectionError(
+                    f"{name}: at {result.gsd:g} m only a long train's presence can be read, "
+                    "and only along given track centrelines (detect_file's tracks=) with a "
+                    "train's length of track read in one piece: no flag was read"
+                )
+            one = 1.0 if flag else 0.0
+            return SceneCount(one, one, one, {}, 0, "presence", tracks=result.tracks)
+        if coarse.track_m == 0.0:
+            raise DetectionError(
+                f"{name}: no track line was read at {result.gsd:g} m (none found in the "
+                "image, or the given ones under cloud or outside the data), so nothing was "
+                "measured: no count, which is not 0; give the site's centrelines "
+                "(detect_file's tracks=)"
+            )
+        counted = (coarse.car_equivalents, coarse.low, coarse.high)
+        return SceneCount(
+            *counted,
+            {"railcar": counted},
+            0,
+            "length",
+            empty_from=coarse.empty_from,
+            track_m=coarse.track_m,
+            tracks=result.tracks,
+            occupied=result.occupied,
+        )
+    det = _detector_of(result, detector)
+    calibration = getattr(det, "calibration", None)
+
+    def interval(cls: str | None) -> tuple[float, float, float]:
+        scores = [d.score for d in result.detections if cls is None or d.cls == cls]
+        return count_interval(scores, gsd=result.gsd, calibration=calibration)
+
+    classes = sorted({d.cls for d in result.detections})
+    return SceneCount(
+        *interval(None),
+        {cls: interval(cls) for cls in classes},
+        sum(1 for d in result.detections if d.covered),
+        "objects",
+    )
+
+
+def _detector_of(result: DetectionResult, detector: Detector | None) -> Detector:
+    """``detector``, or the default one, when it is the one that made ``result``."""
+    if detector is None:
+        from railwatch.detect.registry import get_detector
+
+        detector = get_detector("default")
+    made_by = (result.detector, result.detector_version)
+    if (detector.name, detector.version) != made_by:
+        raise InputError(
+            f"{Path(result.source).name} was detected by {made_by[0]} {made_by[1]}, not by "
+            f"{detector.name} {detector.version}: pass the detector that made it "
+            "(count_cars(result, detector=...)), whose calibration gives the intervals"
+        )
+    return detector
+
+
+def to_geojson(result: DetectionResult, *, to_crs: str | None = None) -> dict[str, Any]:
+    """A detection result as a GeoJSON FeatureCollection (a dict), as ``railwatch detect
+    -o`` writes its features.
+
+    One Polygon feature per car (its oriented box; properties ``class``, ``score``,
+    ``covered``, ``covered_score`` and the detector's ``class_scores``), then, for a
+    1.5-10 m image, one LineString feature per stretch of track read as occupied
+    (``method`` ``length``, ``length_m``, ``car_equivalents``). The collection also
+    holds ``source``, ``method``, ``detector``, ``detector_version`` and ``gsd``
+    (:func:`count_cars` gives the count and its interval).
+
+    Parameters
+    ----------
+    result
+        What :func:`railwatch.detect.api.detect_file` returned.
+    to_crs
+        Reproject to this CRS; ``"EPSG:4326"`` gives RFC 7946 lon/lat (written without
+        a ``crs`` member). None: the image's CRS (pixel coordinates, ``"crs": null``,
+        for an image that is not georeferenced).
+
+    Returns
+    -------
+    dict
+        The FeatureCollection; ``json.dump`` it, or pass it to
+        :func:`railwatch.detect.geojson.write_geojson`.
+    """
+    from railwatch.detect.geojson import to_feature_collection
+
+    return to_feature_collection(
+        result.detections,
+        crs=result.crs,
+        gsd=result.gsd,
+        to_crs=to_crs,
+        extra={
+            "source": Path(result.source).name,
+            "method": result.method,
+            "detector": result.detector,
+            "detector_version": result.detector_version,
+        },
+        occupied=result.occupied,
+    )
+
+
+def to_geodataframe(result: DetectionResult, *, to_crs: str | None = None) -> Any:
+    """A detection result as a GeoPandas ``GeoDataFrame``: one row per feature of
+    :func:`to_geojson` (its properties as columns), in the image's CRS or ``to_crs``.
+
+    Needs GeoPandas (the ``gis`` extra: ``pip install 'railwatch[gis]'``); the error
+    says so when it is missing. An image that is not georeferenced gives pixel
+    coordinates and a frame without a CRS.
+    """
+    from railwatch.errors import lazy_import
+
+    gpd: Any = lazy_import("geopandas", "gis", "detections as a GeoDataFrame")
+    fc = to_geojson(result, to_crs=to_crs)
+    columns = ["geometry", "class", "score", "covered", "covered_score"]
+    crs = to_crs if to_crs is not None else result.crs
+    if not fc["features"]:  # from_features([]) has no geometry column to set a CRS on
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=crs)
+    return gpd.GeoDataFrame.from_features(fc["features"], crs=crs)
+
+
+# --------------------------------------------------------------------------- quality
+
+
+def assess_file(
+    path: str | os.PathLike[str],
+    site: SiteLike,
+    *,
+    threshold: float | None = None,
+    bands: Sequence[int] | None = None,
+    radiometry: str = "linear",
+) -> Quality:
+    """The quality of an image over a site, judged as ``railwatch process`` judges it.
+
+    The file is described as ``railwatch ingest`` describes it (its quality mask beside
+    it, ``NAME.mask.tif`` or ``NAME_udm2.tif``, or its STAC sidecar's; its colour
+    bands), read over the site on the grid ``process`` reads it on, and judged by
+    :func:`railwatch.imagery.quality.assess_quality`; an image smaller than one railcar
+    is unusable whatever its pixels (:func:`railwatch.imagery.size.image_too_small`).
+    The file is read once whole to hash it, as ingest does.
+
+    Parameters
+    ----------
+    path
+        A georeferenced image (GeoTIFF/COG).
+    site
+        A :class:`~railwatch.sites.SiteSpec` (``railwatch.site_from_bbox``,
+        ``site_from_geojson``), a shapely polygon in WGS84 lon/lat, or a bbox
+        ``(W, S, E, N)`` in degrees.
+    threshold
+        The clear fraction of the site a usable image needs; None: the setting
+        ``RAILWATCH_USABLE_THRESHOLD`` (0.8 by default), as ``process``.
+    bands, radiometry
+        As ``railwatch ingest --bands`` and ``--radiometry``: the 1-based red, green,
+        blue bands, and how 16-bit data maps to the screen (``linear`` or ``display``).
+
+    Returns
+    -------
+    Quality
+        ``usable``, ``clear_fraction``, ``coverage``, the cloud, haze, snow and no-data
+        fractions of the site, ``reasons`` (sentences) and ``source`` (``mask`` or
+        ``estimated``).
+    """
+    from dataclasses import replace
+
+    from railwatch.imagery.inspect import inspect_scene, rgb_of
+    from railwatch.imagery.quality import assess_quality
+    from railwatch.imagery.read import (
+        check_rgb_bands,
+        item_scaling_of,
+        parse_radiometry,
+        read_site_window,
+        site_grid,
+    )
+    from railwatch.imagery.size import image_too_small
+    from railwatch.pipeline import grid_gsd
+
+    geometry = _site_geometry(site)
+    radio = parse_radiometry(radiometry, option="radiometry")
+    if threshold is None:
+        threshold = _usable_threshold()
+    elif not 0.0 <= threshold <= 1.0:
+        raise InputError(
+            f"threshold {threshold!r}: give the clear fraction of the site a usable image "
+            "needs, from 0 to 1 (0.8 by default)"
+        )
+    # the acquisition day is not needed here: a file without one is judged all the same
+    info = inspect_scene(Path(path), default_date=date(2000, 1, 1))
+    rgb = (
+        check_rgb_bands(bands, info.band_count, Path(info.uri).name)
+        if bands is not None
+        else rgb_of(info.metadata)
+    )
+    grid = site_grid(geometry, grid_gsd(info.gsd))
+    raster = read_site_window(
+        info.uri,
+        grid,
+        mask_uri=info.mask_uri,
+        site_geom=geometry,
+        bands=rgb,
+        radiometry=radio,
+        item_scaling=item_scaling_of(info.metadata),
+    )
+    quality = assess_quality(raster, threshold=threshold)
+    small = image_too_small(info.width, info.height, info.gsd)
+    if small is not None:  # as process: it would read as "0 railcars"
+        quality = replace(quality, usable=False, reasons=(small, *quality.reasons))
+    return quality
+
+
+def _site_geometry(site: SiteLike) -> BaseGeometry:
+    """The WGS84 polygon of ``site`` (see :data:`SiteLike`), validated as sites are."""
+    from shapely.geometry import box
+    from shapely.geometry.base import BaseGeometry
+
+    from railwatch.sites import SiteSpec, parse_bbox, validate_site_geometry
+
+    if isinstance(site, SiteSpec):
+        return site.geometry
+    if isinstance(site, BaseGeometry):
+        return validate_site_geometry(site)
+    if isinstance(site, str) or (
+        isinstance(site, Sequence) and len(site) == 4 and not isinstance(site, bytes)
+    ):
+        return validate_site_geometry(box(*parse_bbox(site)), what="bbox")
+    raise InputError(
+        f"site {site!r}: give a SiteSpec (railwatch.site_from_bbox or site_from_geojson), "
+        "a shapely polygon in lon/lat, or a bbox (W, S, E, N) in degrees"
+    )
+
+
+def _usable_threshold() -> float:
+    """``RAILWATCH_USABLE_THRESHOLD``, as ``railwatch process`` reads it."""
+    from pydantic import ValidationError
+
+    from railwatch.errors import ConfigError
+    from railwatch.settings import get_settings, refused_settings_message
+
+    try:
+        return float(get_settings().usable_threshold)
+    except ValidationError as err:
+        raise ConfigError(refused_settings_message(err, os.environ)) from err
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+def analyze_counts(
+    counts: Iterable[CountLike] | str | os.PathLike[str],
+    events: Iterable[EventLike] = (),
+    *,
+    site: str | None = None,
+    settings: AlertSettings | None = None,
+    as_of: datetime | date | None = None,
+    utc_offset: timedelta | None = None,
+) -> list[Alert]:
+    """The alert rules on counts of one site: hand counts, a list, or a CSV file.
+
+    The same rules as ``railwatch analyze`` (:func:`railwatch.analysis.alerts.
+    analyze_series`): records against the multi-year maximum, spikes, sustained
+    shifts, drops and long silences, each explained and related to the events within
+    a few days.
+
+    Parameters
+    ----------
+    counts
+        ``(when, count)`` pairs (``when`` a date, datetime or ISO 8601 text; a count of
+        None is an image with no usable view: a gap, never 0), or
+        :class:`~railwatch.analysis.types.CountPoint` values for more (class, interval,
+        resolution, method), or the path of a CSV file read as ``railwatch analyze
+        --counts`` reads it (:func:`railwatch.analysis.csvio.read_counts_csv`: a header
+        ``date,count``, optional ``low,high,usable,class,site,gsd,method``).
+    events
+        :class:`~railwatch.analysis.types.Event` values or ``(day, label)`` pairs.
+    site
+        For a CSV with a ``site`` column: which site's counts to analyse (each site is
+        its own series).
+    settings
+        The rules' thresholds (:class:`~railwatch.analysis.settings.AlertSettings`);
+        None: the defaults.
+    as_of
+        Analyse as of this day or time: later counts are left out and a silence runs to
+        it. None: to the last count (``railwatch analyze`` takes today).
+    utc_offset
+        The site's local time east of UTC (its nominal zone, the longitude / 15 in
+        whole hours): days are then the site's local days, as for a stored site, and a
+        date given alone is noon of that day there. None: days as written (UTC).
+
+    Returns
+    -------
+    list of Alert
+        In time order; each has ``kind``, ``severity`` (``info`` is a note, not an
+        alarm), ``when``, ``cls``, ``value``, ``explanation`` and ``metrics``, and
+        ``event_label`` when an event is related.
+    """
+    from railwatch.analysis.alerts import analyze_series
+    from railwatch.analysis.types import Event
+
+    if isinstance(counts, str | os.PathLike):
+        points = _csv_points(Path(counts), site, utc_offset)
+    else:
+        if site is not None:
+            raise InputError("site= picks a site of a CSV file's site column; give no site")
+        points = [_point(c, k) for k, c in enumerate(counts)]
+    evs = [
+        e if isinstance(e, Event) else Event(_day(e[0], f"event {k}"), str(e[1]))
+        for k, e in enumerate(_pairs(events, "events", "(day, label)"))
+    ]
+    offset = utc_offset or timedelta(0)
+    if utc_offset is not None:  # a date alone is that day at the site: its noon there
+        from dataclasses import replace
+
+        from railwatch.imagery.dates import local_noon
+
+        points = [
+            replace(p, when=local_noon(p.when.date(), offset)) if p.date_only else p for p in points
+        ]
+    end = None
+    if isinstance(as_of, datetime):
+        end = as_of
+    elif isinstance(as_of, date):  # the end of that day (at the site)
+        end = datetime.combine(as_of, datetime.max.time(), tzinfo=UTC) - offset
+    elif as_of is not None:
+        raise InputError(f"as_of {as_of!r}: give a date or a datetime")
+    return analyze_series(points, evs, settings, as_of=end, utc_offset=offset)
+
+
+def _csv_points(path: Path, site: str | None, utc_offset: timedelta | None) -> list[CountPoint]:
+    """One site's counts of a CSV file, read as ``railwatch analyze --counts`` reads it."""
+    from railwatch.analysis.csvio import read_counts_csv
+    from railwatch.sites import normalise_name
+
+    by_site = read_counts_csv(path, utc_offset=utc_offset)
+    if site is None:
+        if len(by_site) > 1:
+            names = ", ".join(repr(s) for s in sorted(by_site))
+            raise InputError(
+                f"{path} holds the counts of {len(by_site)} sites ({names}): pick one "
+                "with site=NAME (each site is its own series)"
+            )
+        return next(iter(by_site.values()), [])
+    if set(by_site) == {""}:
+        raise InputError(f"{path} has no site column, so its counts are of one site: give no site")
+    name = normalise_name(site)
+    if name not in by_site:
+        names = ", ".join(repr(s) for s in sorted(by_site) if s)
+        raise InputError(f"site {site!r} is not in the site column of {path} (sites: {names})")
+    return by_site[name]
+
+
+def _pairs(items: Iterable[Any], what: str, shape: str) -> Iterable[Any]:
+    if isinstance(items, str | bytes | Mapping):
+        raise InputError(f"{what}: give a list of {shape} pairs, not a {type(items).__name__}")
+    return items
+
+
+def _point(item: CountLike, k: int) -> CountPoint:
+    """A count point of one item of :func:`analyze_counts`'s ``counts``."""
+    from railwatch.analysis.types import CountPoint
+
+    if isinstance(item, CountPoint):
+        return item
+    where = f"counts[{k}]"
+    if isinstance(item, str | bytes) or not isinstance(item, Sequence) or len(item) != 2:
+        raise InputError(
+            f"{where} is {item!r}: give (when, count) pairs, e.g. (date(2023, 10, 5), 73), "
+            "or CountPoint values"
+        )
+    when_in, count_in = item
+    count: float | None = None
+    if count_in is not None:
+        try:
+            count = float(count_in)
+        except (TypeError, ValueError) as err:
+            raise InputError(
+                f"{where}: count {count_in!r} is not a number (None for an image with no "
+                "usable view)"
+            ) from err
+        if not (math.isfinite(count) and count >= 0):
+            raise InputError(f"{where}: count {count_in!r} must be a finite number, 0 or more")
+    if isinstance(when_in, datetime):
+        when, date_only = when_in, False
+    else:
+        day_or_time = _when(when_in, where)
+        if isinstance(day_or_time, datetime):
+            when, date_only = day_or_time, False
+        else:  # 00:00 UTC of the day, as a CSV's date alone
+            when = datetime(day_or_time.year, day_or_time.month, day_or_time.day, tzinfo=UTC)
+            date_only = True
+    return CountPoint(when=when, count=count, usable=count is not None, date_only=date_only)
+
+
+def _when(value: object, where: str) -> date | datetime:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    raise InputError(
+        f"{where}: {value!r} is not a date: give a date, a datetime or ISO 8601 text "
+        "(2023-10-05, 2023-10-05T02:30Z)"
+    )
+
+
+def _day(value: object, where: str) -> date:
+    when = _when(value, where)
+    return when.date() if isinstance(when, datetime) else when
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def site_counts(db: DatabaseLike, site: str, *, cls: str = "all") -> list[CountPoint]:
+    """A stored site's count series of one class, as ``railwatch analyze SITE`` reads it.
+
+    One :class:`~railwatch.analysis.types.CountPoint` per processed image, in time
+    order: an unusable image is a point with ``count`` None and ``usable`` False (a gap,
+    never 0), and so is a count its method cannot tell (a type at 3 m). ``pandas.
+    DataFrame(points)`` makes a table of them.
+
+    Parameters
+    ----------
+    db
+        A :class:`~railwatch.storage.db.Database`, a database URL or a SQLite file's
+        path; a URL or path that names no database is an error (nothing is created).
+    site
+        The site's name.
+    cls
+        ``all`` (the total), ``covered`` or a car class.
+    """
+    from railwatch.storage import repo
+
+    with _opened(db) as database, database.session(readonly=True) as session:
+        return repo.count_series(session, site, cls=cls)
+
+
+def site_alerts(
+    db: DatabaseLike,
+    site: str,
+    *,
+    min_severity: str = "info",
+    cls: str | None = None,
+    since: date | datetime | None = None,
+    include_inactive: bool = False,
+) -> list[dict[str, Any]]:
+    """A stored site's alerts, newest first, as ``railwatch alerts SITE --json`` lists them.
+
+    Each alert is a JSON-ready dict (the REST API's members: ``id``, ``kind``,
+    ``severity``, ``when`` (its image's UTC time), ``day`` (its day at the site, the day
+    its text names), ``cls``, ``value``, ``explanation``, ``metrics``, ``event_label``,
+    ``acknowledged``...); ``pandas.DataFrame(alerts)`` makes a table of them.
+
+    Parameters
+    ----------
+    db
+        As :func:`site_counts`.
+    site
+        The site's name.
+    min_severity
+        ``info``, ``low``, ``medium`` or ``high``: the alerts from it up.
+    cls
+        Only the alerts of this series (``all``, ``covered`` or a car class); None: all.
+    since
+        Only the alerts on or after this day at the site (a date) or this instant.
+    include_inactive
+        Also the alerts the latest analysis no longer raises.
+    """
+    from railwatch.analysis.events import alert_day
+    from railwatch.analysis.store import site_utc_offset
+    from railwatch.storage import repo
+    from railwatch.storage.alert_filter import AlertFilter, check_min_severity, check_series
+    from railwatch.storage.serialize import alert_dict
+
+    filters = AlertFilter(
+        since=since,
+        min_severity=check_min_severity(min_severity, "min_severity"),
+        cls=check_series(cls, "cls"),
+    )
+    with _opened(db) as database, database.session(readonly=True) as session:
+        row = repo.get_site(session, site)
+        offset = site_utc_offset(row)
+        return [
+            {**alert_dict(a), "day": alert_day(a.when, offset).isoformat()}
+            for a in repo.list_alerts(
+                session, row, active_only=not include_inactive, filters=filters
+            )
+        ]
+
+
+class _opened:
+    """``db`` open for the duration of a ``with``: an open database as it is, a URL or a
+    path opened without creating anything, and closed after."""
+
+    def __init__(self, db: DatabaseLike) -> None:
+        self._given = db
+        self._own: Database | None = None
+
+    def __enter__(self) -> Database:
+        from railwatch.storage.db import Database
+
+        if isinstance(self._given, Database):
+            return self._given
+        text = os.fspath(self._given)
+        url = text if "://" in text else f"sqlite:///{Path(text).expanduser().resolve()}"
+        self._own = Database(url, create=False)
+        return self._own
+
+    def __exit__(self, *exc: object) -> None:
+        if self._own is not None:
+            self._own.dispose()
