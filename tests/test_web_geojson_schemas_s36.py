@@ -54,7 +54,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         cars["features"] = cars["features"][1:]
         r = client.put(f"/api/scenes/{objects[4]}/review", json={"cars": cars}, headers=AUTH)
         assert r.status_code == 201, r.text
-        r = client.put(f"/api/scenes/{objects[3]}/review", json={"counts": {"all": 9}}, headers=AUTH)
+        counts = {"counts": {"all": 9}}
+        r = client.put(f"/api/scenes/{objects[3]}/review", json=counts, headers=AUTH)
         assert r.status_code == 201, r.text
         yield {**ids, "client": client, "app": app, "outlined": objects[4]}
     db.dispose()
@@ -139,9 +140,8 @@ def test_a_wrong_geojson_answer_is_refused_by_its_schema(world: dict[str, Any]) 
     body = c.get(f"/api/scenes/{run}/occupied").json()
     validator = jsonschema_rs.validator_for(_geo_schema(spec, f"/api/scenes/{run}/occupied"))
     assert validator.is_valid(body) and body["features"]
-    body["features"][0]["geometry"]["coordinates"] = body["features"][0]["geometry"][
-        "coordinates"
-    ][:1]
+    line = body["features"][0]["geometry"]
+    line["coordinates"] = line["coordinates"][:1]
     assert not validator.is_valid(body)
 
 

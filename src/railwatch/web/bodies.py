@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
-__all__ = ["JsonBool", "JsonDate", "JsonNumber"]
+__all__ = ["JsonBool", "JsonDate", "JsonNumber", "not_null"]
 
 #: ASCII digits only: ``\d`` also matched other scripts' digits, so ``"２０２３-02-03"``
 #: passed this check and was refused after it as "invalid character in year" (before
@@ -69,3 +69,17 @@ JsonBool = Annotated[bool, BeforeValidator(_json_bool)]
 JsonNumber = Annotated[float, BeforeValidator(_json_number)]
 #: A ``"YYYY-MM-DD"`` string (not a timestamp, not a date-time).
 JsonDate = Annotated[dt.date, BeforeValidator(_json_date)]
+
+
+def not_null(instead: str) -> BeforeValidator:
+    """A member of a change (``PATCH``) that may be left out but not sent as ``null``,
+    which would otherwise be read as left out: ``{"description": null}`` kept the
+    description and answered 200, as if it had been removed (before 2026-12-06, session
+    36). ``instead`` says what to send."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            raise ValueError(f"null changes nothing here: {instead}")
+        return value
+
+    return BeforeValidator(check)

@@ -235,6 +235,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, detail, instance=request.url.path, headers=headers)
 
 
+#: What a ``limit`` or ``offset`` out of its bounds adds to the 422's detail.
+_PAGING: dict[str, str] = {
+    "limit": "; limit is how many items a page holds: page through a longer list with "
+    "offset (the Link header gives the next page's URL, X-Total-Count how many there are)",
+    "offset": "; offset is how many items to skip, from 0 (past the end of the list the "
+    "page is empty)",
+}
+
 #: What a malformed report or job id in a path is told (2026-12-05, session 34: pydantic
 #: said only "String should match pattern '^[0-9a-f]{32}$'")
 HEX_IDS: dict[str, str] = {
@@ -279,6 +287,22 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         words = extra_member_words(request, first["loc"][1])
         if words is not None:
             detail = f"invalid request: {where}: {words}"
+    elif first["loc"] == ["body"] and raw.get("type") == "missing":
+        # an empty body (a PATCH or POST sent without one) said only "Field required"
+        # (2026-12-06, session 36)
+        detail = (
+            "invalid request: the request has no body: send a JSON object with "
+            "Content-Type: application/json (its members are listed at /docs)"
+        )
+    elif (
+        len(first["loc"]) == 2
+        and first["loc"][0] == "query"
+        and first["loc"][1] in _PAGING
+        and raw.get("type") in ("less_than_equal", "greater_than_equal")
+    ):
+        # ?limit=5000 said only "less than or equal to 1000", not how to read the rest
+        # (2026-12-06, session 36)
+        detail += _PAGING[first["loc"][1]]
     elif raw.get("type") == "bool_parsing":
         # a query's true/false (?usable=maybe): pydantic's words said what was wrong, not
         # what to write (before 2026-12-05, session 33)

@@ -132,12 +132,11 @@ def _rounded(geom: Any) -> Any:
 def _check_classes(session: Session, site_id: int, classes: list[str]) -> list[str]:
     """The classes to filter on (none for ``all``), each a railcar class or one this
     site's detector reported; anything else is refused (422) with the valid classes, as
-    ``/api/sites/{site}/counts`` does, instead of an empty collection."""
+    ``/api/sites/{site}/counts`` does, instead of an empty collection, also beside
+    ``all``."""
     from railwatch.detect.base import ALL_CLASSES
 
-    if "all" in classes:
-        return []
-    unknown = sorted(set(classes) - set(ALL_CLASSES))
+    unknown = sorted(set(classes) - {"all", *ALL_CLASSES})
     if unknown:  # only then ask the database (a custom detector's own classes)
         stored = set(
             session.scalars(
@@ -154,7 +153,9 @@ def _check_classes(session: Session, site_id: int, classes: list[str]) -> list[s
                 f"class {bad[0]!r} is not a railcar class: use all (every detection) or one of "
                 f"{', '.join((*ALL_CLASSES, *extra))}; for covered loads use covered=true"
             )
-    return classes
+    # 'all' beside another class is every class; a class not known is refused all the
+    # same (2026-12-06, session 36: class=all&class=spaceship was a 200 of every car)
+    return [] if "all" in classes else classes
 
 
 def _scene_with_total(session: Session, scene_id: int) -> tuple[Scene, Count | None]:

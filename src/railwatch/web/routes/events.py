@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from railwatch.errors import NotFoundError
 from railwatch.limits import DESCRIPTION_MAX, EVENT_LABEL_MAX
@@ -13,7 +14,7 @@ from railwatch.storage import repo
 from railwatch.storage.models import Event
 from railwatch.storage.serialize import event_dict
 from railwatch.web import schemas
-from railwatch.web.bodies import JsonDate
+from railwatch.web.bodies import JsonDate, not_null
 from railwatch.web.deps import DB, Paging, read_session
 from railwatch.web.pagination import paginate, window
 from railwatch.web.params import PlainInt
@@ -45,11 +46,19 @@ class EventPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date: JsonDate | None = None
-    label: str | None = Field(
-        default=None, json_schema_extra={"minLength": 1, "maxLength": EVENT_LABEL_MAX}
-    )
-    description: str | None = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
+    # left out: kept; null is refused (it was read as left out: a 200, nothing changed)
+    date: Annotated[
+        JsonDate | SkipJsonSchema[None],
+        not_null("an event has a date: give one (YYYY-MM-DD), or leave date out"),
+    ] = Field(default=None)
+    label: Annotated[
+        str | SkipJsonSchema[None],
+        not_null("an event has a label: give one, or leave label out to keep it"),
+    ] = Field(default=None, json_schema_extra={"minLength": 1, "maxLength": EVENT_LABEL_MAX})
+    description: Annotated[
+        str | SkipJsonSchema[None],
+        not_null('send "" for no description, or leave description out to keep it'),
+    ] = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
 
 
 def _event(session: Any, event_id: int) -> Event:

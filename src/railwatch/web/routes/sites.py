@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -26,7 +27,7 @@ from railwatch.storage.models import Count, Scene, Site
 from railwatch.storage.repo import SiteStats
 from railwatch.storage.serialize import site_dict
 from railwatch.web import schemas
-from railwatch.web.bodies import JsonNumber
+from railwatch.web.bodies import JsonNumber, not_null
 from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Jobs, Paging, read_session
 from railwatch.web.pagination import paginate
@@ -74,10 +75,16 @@ class SitePatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    description: str | None = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
-    tags: list[Annotated[str, Field(json_schema_extra={"maxLength": TAG_MAX})]] | None = Field(
-        default=None, json_schema_extra={"maxItems": TAGS_MAX}
-    )
+    # left out: kept; null is refused (it was read as left out), "" and [] remove them
+    description: Annotated[
+        str | SkipJsonSchema[None],
+        not_null('send "" for no description, or leave description out to keep it'),
+    ] = Field(default=None, json_schema_extra={"maxLength": DESCRIPTION_MAX})
+    tags: Annotated[
+        list[Annotated[str, Field(json_schema_extra={"maxLength": TAG_MAX})]]
+        | SkipJsonSchema[None],
+        not_null("send [] for no tags, or leave tags out to keep them"),
+    ] = Field(default=None, json_schema_extra={"maxItems": TAGS_MAX})
     tracks: dict[str, Any] | None = Field(
         default=None,
         description="GeoJSON track centrelines (WGS84 LineString or MultiLineString, "
