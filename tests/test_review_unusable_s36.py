@@ -130,6 +130,10 @@ def test_process_skips_a_failed_scene_declared_unusable(
     assert main(["--db", tmp_db_url, "scene", "review", str(bad_id), "--unusable", REASON]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert f'unusable - "{REASON}"' in out
+    capsys.readouterr()
+    assert main(["--db", tmp_db_url, "scene", "show", str(bad_id)]) == 0
+    shown_text = " ".join(capsys.readouterr().out.split())
+    assert "status unusable by analyst review" in shown_text  # whose verdict it is
     declared = [f"unusable by analyst review: {REASON}"]
     assert _state(db, bad_id) == ("unusable", False, declared, None)
 

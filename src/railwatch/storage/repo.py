@@ -1393,6 +1393,7 @@ def set_scene_unusable_review(session: Session, scene_id: int, reason: str) -> S
         scene.usable = False
         scene.reasons = [UNUSABLE_BY_REVIEW + reason]
         scene.quality_source = ANALYST
+        scene.detector, scene.detector_version = ANALYST, "review"  # whose verdict it is
         scene.error = None
         scene.processed_at = utcnow()
         review = SceneReview(
