@@ -354,3 +354,28 @@ def test_site_alerts_filters_as_railwatch_alerts(workdir: Path) -> None:
         railwatch.site_alerts(db, "tumangang", min_severity="urgent")
     with pytest.raises(NotFoundError, match="did you mean 'tumangang'"):
         railwatch.site_alerts(f"sqlite:///{db}", "tumangnag")
+
+
+#: Public members without a docstring, left to their module's owner this session
+#: (detect/api.py was being edited by another engineer): remove when documented.
+UNDOCUMENTED = {"DetectionResult.total"}
+
+
+def test_each_public_name_and_its_members_say_what_they_are() -> None:
+    import inspect
+
+    missing = []
+    for name in railwatch.__all__:
+        if name == "__version__":
+            continue
+        obj = getattr(railwatch, name)
+        if not inspect.getdoc(obj):
+            missing.append(name)
+        if inspect.isclass(obj):
+            for member, value in vars(obj).items():
+                public = not member.startswith("_") and (
+                    callable(value) or isinstance(value, property)
+                )
+                if public and not value.__doc__ and f"{name}.{member}" not in UNDOCUMENTED:
+                    missing.append(f"{name}.{member}")
+    assert not missing, f"no docstring: {missing}"

@@ -77,6 +77,7 @@ class OrientedBox:
         return np.stack([c - u - v, c + u - v, c + u + v, c - u + v])
 
     def polygon(self) -> Polygon:
+        """The rectangle as a shapely polygon of its four :meth:`corners`."""
         return Polygon(self.corners())
 
 
@@ -109,6 +110,7 @@ class Detection:
 
     @property
     def polygon(self) -> Polygon:
+        """The car's rectangle as a shapely polygon (:meth:`OrientedBox.polygon`)."""
         return self.box.polygon()
 
 

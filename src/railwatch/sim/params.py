@@ -312,6 +312,7 @@ class SceneParams:
 
     @property
     def sensor_name(self) -> str:
+        """``sensor``, else the sensor typical of ``gsd`` (:func:`sensor_for_gsd`)."""
         return self.sensor or sensor_for_gsd(self.gsd)
 
     @property
