@@ -11,6 +11,15 @@ Among duplicates the kept one is, in order: complete (not touching a seam),
 higher score, farther from its tile's seams. Polygons are built and intersected
 in bulk with shapely 2 and an STRtree, so 10k+ detections merge in well under
 a second; there is no cap on the count.
+
+Detections of a model that removes its own duplicates as its trainer does (``onnx:``,
+``ultralytics:``: Ultralytics' per-class NMS) carry the run (one model call on one tile
+or window) that found them in ``extra[RUN_KEY]`` (2026-12-06, session 36). Two
+detections of one run are never merged here: the model's NMS kept both (two overlapping
+cars of different classes, or of one class below its IoU). Across runs the merge is the
+same, except that two detections of different classes are not one car when either run
+holds a detection of the other's class on the other one (that run saw both cars). The
+default detector sets no run: its merge is unchanged.
 """
 
 from __future__ import annotations
@@ -30,6 +39,9 @@ IOU_THRESHOLD = 0.5
 IOS_THRESHOLD = 0.6
 #: A detection whose polygon comes closer than this (pixels) to a seam may be truncated.
 EDGE_MARGIN_PX = 2.0
+#: Key of :attr:`Detection.extra` naming the model run that found a detection, set by
+#: detectors whose own NMS is final within a run (see module docs); unique in a process.
+RUN_KEY = "nms_run"
 
 
 def box_array(detections: Sequence[Detection]) -> np.ndarray:
@@ -132,6 +144,10 @@ def merge_detections(
     i, j, iou, ios = overlap_pairs(polys)
     dup = (iou >= iou_threshold) | (ios >= ios_threshold)
     i, j = i[dup], j[dup]
+    runs = np.array([d.extra.get(RUN_KEY, np.nan) for d in detections], dtype=np.float64)
+    if len(i) and not np.isnan(runs).all():
+        apart = _apart_by_runs(i, j, runs, [d.cls for d in detections])
+        i, j = i[~apart], j[~apart]
     if len(i) == 0:
         return list(detections)
     scores = np.array([d.score for d in detections], dtype=np.float64)
@@ -152,3 +168,30 @@ def merge_detections(
         kept[k] = True
         suppressed[dst[start[k] : start[k + 1]]] = True
     return [d for d, keep in zip(detections, kept, strict=True) if keep]
+
+
+def _apart_by_runs(
+    i: np.ndarray, j: np.ndarray, runs: np.ndarray, classes: list[str]
+) -> np.ndarray:
+    """Which duplicate pairs ``(i, j)`` stay two cars by their model runs (``runs``, NaN
+    for a detection without one; module docs): both of one run (its NMS kept both), or
+    of different classes where the run of one holds a duplicate of the other of that
+    other's class (tile A kept a tank and a boxcar over each other, tile B saw only the
+    boxcar: B's boxcar is A's boxcar, not A's tank)."""
+    tagged = ~np.isnan(runs[i]) & ~np.isnan(runs[j])
+    apart = tagged & (runs[i] == runs[j])
+    cls = np.asarray(classes, dtype=object)
+    across = tagged & ~apart
+    other = across & (cls[i] != cls[j])
+    if not other.any():
+        return apart
+    # (detection, run, class) of each duplicate it has in another run
+    seen: set[tuple[int, float, str]] = set()
+    for a, b in zip(i[across].tolist(), j[across].tolist(), strict=True):
+        seen.add((a, float(runs[b]), str(cls[b])))
+        seen.add((b, float(runs[a]), str(cls[a])))
+    for k in np.flatnonzero(other).tolist():
+        a, b = int(i[k]), int(j[k])
+        if (b, float(runs[a]), str(cls[b])) in seen or (a, float(runs[b]), str(cls[a])) in seen:
+            apart[k] = True
+    return apart

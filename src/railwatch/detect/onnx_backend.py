@@ -20,8 +20,16 @@ input (centred on grey 114, as Ultralytics' letterbox); a tile larger than the i
 is run in overlapping windows of the input's size and merged as the tiled API merges
 its tiles (2026-12-06, session 35: a small image was scaled up to the input and a
 large tile shrunk into it, the cars drawn at another size than the model learned).
-Boxes are mapped back to tile pixels, ``w``/``h`` become car length/width, and
-duplicates are removed by rotated NMS on polygon IoU.
+Boxes are mapped back to tile pixels and ``w``/``h`` become car length/width.
+Duplicates are removed as Ultralytics' ``predict`` removes them
+(``ultralytics/utils/nms.py``, 8.4.190; 2026-12-06, session 36): scores above ``conf``
+(0.25), "fast NMS" on probabilistic IoU above ``iou`` (0.7) within each class (across
+classes with ``agnostic``), the ``max_det`` (300) best per model run; an end-to-end
+output is not NMS-ed again (its NMS is built in), only cut to ``max_det``. Until
+session 36 railwatch used greedy NMS on polygon IoU 0.5 across classes, which kept
+other boxes than Ultralytics where a car was found twice. Each detection carries its
+run in ``extra`` (:data:`railwatch.detect.merge.RUN_KEY`): the seam merge leaves the
+boxes of one run as the model's NMS left them.
 
 Class names come, in order of preference, from the ``classes`` argument (``?classes=``),
 a JSON sidecar ``MODEL.json`` (``{"names": [...]}`` or ``{"names": {"0": ...}}``), or
@@ -38,6 +46,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import itertools
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -48,13 +57,20 @@ import cv2
 import numpy as np
 
 from railwatch.detect.base import ALL_CLASSES, Detection, OrientedBox
-from railwatch.detect.merge import overlap_pairs, polygons_of
+from railwatch.detect.merge import RUN_KEY
 from railwatch.errors import DetectionError, InputError
 
-#: Default confidence threshold.
+#: Default confidence threshold (Ultralytics' ``conf``): a box is kept when its score
+#: is above it.
 SCORE_THRESHOLD = 0.25
-#: Rotated-NMS IoU threshold.
-NMS_IOU = 0.5
+#: Default NMS threshold (Ultralytics' ``iou``): a box is dropped when its probabilistic
+#: IoU with a higher-scored box (of its class, unless agnostic) is above it. 0.5 on
+#: polygon IoU across classes until 2026-12-06 (session 36).
+NMS_IOU = 0.7
+#: Default most detections kept per model run (Ultralytics' ``max_det``).
+MAX_DET = 300
+#: Most candidates (the highest-scored) NMS-ed per model run (Ultralytics' ``max_nms``).
+MAX_NMS = 30000
 #: Input size used when the model's input has dynamic height/width.
 DEFAULT_INPUT = 1024
 
@@ -138,29 +154,97 @@ def letterbox(
     return np.ascontiguousarray(tensor), r, (float(left), float(top))
 
 
-def rotated_nms(boxes: np.ndarray, scores: np.ndarray, iou: float = NMS_IOU) -> np.ndarray:
-    """Indices kept by greedy NMS on oriented-polygon IoU (``boxes`` is ``(N, 5)``
-    ``cx, cy, length, width, angle_deg``), highest score first."""
-    n = len(boxes)
-    if n == 0:
+def probiou(b1: np.ndarray, b2: np.ndarray, eps: float = 1e-7) -> np.ndarray:
+    """Probabilistic IoU of the pairs of oriented boxes ``b1[k]``, ``b2[k]`` (``(N, 5)``
+    ``cx, cy, w, h, angle_rad``): one minus the Hellinger distance of the Gaussians of
+    the boxes, as Ultralytics' ``batch_probiou`` (``ultralytics/utils/metrics.py``)
+    computes it, term by term, for pairs instead of a matrix."""
+
+    def cov(b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        a, bb = b[:, 2] ** 2 / 12, b[:, 3] ** 2 / 12
+        cos, sin = np.cos(b[:, 4]), np.sin(b[:, 4])
+        return a * cos**2 + bb * sin**2, a * sin**2 + bb * cos**2, (a - bb) * cos * sin
+
+    b1 = np.asarray(b1, dtype=np.float64).reshape(-1, 5)
+    b2 = np.asarray(b2, dtype=np.float64).reshape(-1, 5)
+    x1, y1, x2, y2 = b1[:, 0], b1[:, 1], b2[:, 0], b2[:, 1]
+    a1, bb1, c1 = cov(b1)
+    a2, bb2, c2 = cov(b2)
+    den = (a1 + a2) * (bb1 + bb2) - (c1 + c2) ** 2 + eps
+    t1 = ((a1 + a2) * (y1 - y2) ** 2 + (bb1 + bb2) * (x1 - x2) ** 2) / den * 0.25
+    t2 = ((c1 + c2) * (x2 - x1) * (y1 - y2)) / den * 0.5
+    det1 = np.clip(a1 * bb1 - c1**2, 0, None)
+    det2 = np.clip(a2 * bb2 - c2**2, 0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t3 = np.log((den - eps) / (4 * np.sqrt(det1 * det2) + eps) + eps) * 0.5
+    bd = np.clip(np.nan_to_num(t1 + t2 + t3, nan=100.0), eps, 100.0)
+    return 1.0 - np.sqrt(1.0 - np.exp(-bd) + eps)
+
+
+def _near_pairs(xywhr: np.ndarray, iou: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(a, b)``, ``a < b``, of boxes whose probabilistic IoU may be above
+    ``iou``: every other pair's is not. The Bhattacharyya distance of two boxes is at
+    least 1.5 |centre offset|² / L² (L: the longer side of the two), and a probabilistic
+    IoU above ``iou`` needs a distance below -ln(1 - (1 - iou)²) (at most 16.2); the
+    radius is taken 10 % and 1 px wider."""
+    from scipy.spatial import cKDTree
+
+    n = len(xywhr)
+    if n < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    bound = max(-math.log(max(1.0 - (1.0 - iou) ** 2 + 1e-7, 1e-7)), 0.0)
+    side = np.maximum(np.abs(xywhr[:, 2]), np.abs(xywhr[:, 3]))
+    radius = np.sqrt(bound / 1.5) * side * 1.1 + 1.0
+    tree = cKDTree(xywhr[:, :2])
+    found = tree.query_ball_point(xywhr[:, :2], r=radius)
+    a = np.repeat(np.arange(n), [len(f) for f in found])
+    b = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=len(a))
+    # a pair is found from the larger box's side (its radius covers the pair's bound)
+    pairs = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] < pairs[:, 1]]
+    return pairs[:, 0], pairs[:, 1]
+
+
+def ultralytics_nms(
+    xywhr: np.ndarray,
+    scores: np.ndarray,
+    classes: np.ndarray,
+    *,
+    iou: float = NMS_IOU,
+    agnostic: bool = False,
+    max_det: int = MAX_DET,
+) -> np.ndarray:
+    """Indices of the boxes Ultralytics' rotated ``non_max_suppression`` keeps, highest
+    score first (``ultralytics/utils/nms.py``, ``TorchNMS.fast_nms`` with
+    ``batch_probiou``): of the ``MAX_NMS`` best, a box is dropped when any higher-scored
+    box of its class (any class with ``agnostic``), kept or not, has a probabilistic IoU
+    with it above ``iou``; then the ``max_det`` best. ``xywhr``: ``(N, 5)`` centre, sides,
+    angle in radians, as the model outputs them; the boxes are already above ``conf``."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if len(scores) == 0:
         return np.zeros(0, dtype=np.int64)
-    i, j, ious, _ = overlap_pairs(polygons_of(boxes))
-    sel = ious >= iou
-    i, j = i[sel], j[sel]
-    neighbours: dict[int, list[int]] = {}
-    for a, b in zip(i.tolist(), j.tolist(), strict=True):
-        neighbours.setdefault(a, []).append(b)
-        neighbours.setdefault(b, []).append(a)
-    order = np.argsort(-scores, kind="stable")
-    suppressed = np.zeros(n, dtype=bool)
-    keep: list[int] = []
-    for k in order.tolist():
-        if suppressed[k]:
-            continue
-        keep.append(k)
-        for m in neighbours.get(k, ()):
-            suppressed[m] = True
-    return np.array(keep, dtype=np.int64)
+    order = np.argsort(-scores, kind="stable")[:MAX_NMS]
+    boxes = np.asarray(xywhr, dtype=np.float64)[order]
+    cls = np.asarray(classes)[order]
+    a, b = _near_pairs(boxes, iou)  # a < b: a is the higher-scored
+    if not agnostic:
+        same = cls[a] == cls[b]
+        a, b = a[same], b[same]
+    dropped = np.zeros(len(order), dtype=bool)
+    if len(a):
+        hit = probiou(boxes[a], boxes[b]) > iou
+        dropped[b[hit]] = True
+    return order[~dropped][:max_det]
+
+
+_RUNS = itertools.count(1)
+
+
+def new_run() -> float:
+    """A number naming one model run (one call on one tile or window), unique in this
+    process: detections carry it in ``extra[RUN_KEY]`` for the seam merge."""
+    return float(next(_RUNS))
 
 
 #: Output layouts (see module docs).
@@ -177,13 +261,21 @@ def decode_obb(
     score_threshold: float = SCORE_THRESHOLD,
     nms_iou: float = NMS_IOU,
     layout: str = RAW,
+    agnostic: bool = False,
+    max_det: int = MAX_DET,
+    run: float | None = None,
 ) -> list[Detection]:
     """Detections in tile pixels from a YOLO-OBB output of ``layout`` (``raw``
     ``(1, 4 + nc + 1, N)``, ``rows`` ``(1, N, 4 + nc + 1)`` or ``end2end``
-    ``(1, max_det, 7)``; the first image of a batch is read).
+    ``(1, max_det, 7)``; the first image of a batch is read), highest score first.
 
-    ``class_map[k]`` is the railwatch class of model class ``k`` (None: not a railcar);
-    ``scale`` and ``pad`` undo the letterbox.
+    Kept as Ultralytics' ``predict`` keeps them (module docs): scores above
+    ``score_threshold``, :func:`ultralytics_nms` at ``nms_iou`` (per class unless
+    ``agnostic``) and the ``max_det`` best, over all the model's classes; an end-to-end
+    output only cut to its first ``max_det`` rows above the threshold. Then
+    ``class_map[k]`` is the railwatch class of model class ``k`` (None: not a railcar,
+    dropped); ``scale`` and ``pad`` undo the letterbox; ``run`` (see :func:`new_run`) is
+    put in each detection's ``extra`` under :data:`~railwatch.detect.merge.RUN_KEY`.
     """
     out = np.asarray(output, dtype=np.float32)
     if out.ndim == 3:
@@ -197,7 +289,7 @@ def decode_obb(
             )
         score = out[:, 4]
         cls_f = out[:, 5]
-        live = score >= score_threshold
+        live = score > score_threshold
         bad = live & (
             (cls_f < 0) | (cls_f > nc - 1 + 1e-3) | (np.abs(cls_f - np.round(cls_f)) > 1e-3)
         )
@@ -208,6 +300,8 @@ def decode_obb(
             )
         cls = np.round(cls_f).astype(np.int64).clip(0, max(nc - 1, 0))
         cx, cy, w, h, ang = out[:, 0], out[:, 1], out[:, 2], out[:, 3], out[:, 6]
+        # Ultralytics: its NMS is in the export (or the head is one-to-one): none again
+        keep = np.flatnonzero(live)[:max_det]
     else:
         if layout == ROWS and out.ndim == 2:
             out = out.T
@@ -221,12 +315,18 @@ def decode_obb(
         cls = cls_scores.argmax(axis=0)
         score = cls_scores[cls, np.arange(out.shape[1])]
         cx, cy, w, h, ang = out[0], out[1], out[2], out[3], out[4 + nc]
+        cand = np.flatnonzero(score > score_threshold)
+        xywhr = np.stack([cx[cand], cy[cand], w[cand], h[cand], ang[cand]], axis=1)
+        kept = ultralytics_nms(
+            xywhr, score[cand], cls[cand], iou=nms_iou, agnostic=agnostic, max_det=max_det
+        )
+        keep = cand[kept]
     wanted = np.array([c is not None for c in class_map], dtype=bool)
-    sel = (score >= score_threshold) & wanted[cls]
-    if not sel.any():
+    keep = keep[wanted[cls[keep]]]
+    if len(keep) == 0:
         return []
-    cx, cy, w, h, ang = cx[sel], cy[sel], w[sel], h[sel], ang[sel]
-    cls, score = cls[sel], score[sel]
+    cx, cy, w, h, ang = cx[keep], cy[keep], w[keep], h[keep], ang[keep]
+    cls, score = cls[keep], score[keep]
     px, py = pad
     cx = (cx - px) / scale
     cy = (cy - py) / scale
@@ -238,18 +338,17 @@ def decode_obb(
     deg = np.where(long_is_w, deg, deg + 90.0)
     deg = (deg + 90.0) % 180.0 - 90.0  # a car's axis has no direction: [-90, 90)
     boxes = np.stack([cx, cy, length, width, deg], axis=1).astype(np.float64)
-    keep = rotated_nms(boxes, score.astype(np.float64), nms_iou)
+    extra = {} if run is None else {RUN_KEY: run}
     dets: list[Detection] = []
-    for k in keep.tolist():
+    for k in range(len(keep)):
         name = class_map[int(cls[k])]
-        if name is None:
-            continue
         b = boxes[k]
         dets.append(
             Detection(
                 box=OrientedBox(float(b[0]), float(b[1]), float(b[2]), float(b[3]), float(b[4])),
-                cls=name,
+                cls=str(name),
                 score=float(np.clip(score[k], 0.0, 1.0)),
+                extra=dict(extra),
             )
         )
     return dets
@@ -359,6 +458,7 @@ def run_at_model_scale(
                     ),
                     cls=d.cls,
                     score=d.score,
+                    extra=d.extra,
                 )
                 for d in run(np.ascontiguousarray(img[rows, cols]))
             ]
@@ -372,6 +472,7 @@ def run_at_model_scale(
             OrientedBox(d.box.cx / f, d.box.cy / f, d.box.length / f, d.box.width / f, d.box.angle),
             cls=d.cls,
             score=d.score,
+            extra=d.extra,
         )
         for d in dets
     ]
@@ -506,9 +607,11 @@ class OnnxObbDetector:
         *,
         classes: Sequence[str] | None = None,
         score_threshold: float | None = None,
-        nms_iou: float = NMS_IOU,
+        nms_iou: float | None = None,
         threads: int | None = None,
         model_gsd: float | None = None,
+        agnostic: bool | None = None,
+        max_det: int | None = None,
     ) -> None:
         import onnxruntime as ort
 
@@ -625,7 +728,19 @@ class OnnxObbDetector:
                     "score to keep, above 0 and at most 1 (e.g. 0.25)"
                 )
         self.score_threshold = float(thr) if thr is not None else SCORE_THRESHOLD
-        self.nms_iou = nms_iou
+        if layout == END2END and (nms_iou is not None or agnostic is not None):
+            # Ultralytics runs no NMS on such an output either: the option would do nothing
+            raise InputError(
+                f"ONNX model {self.path.name} has its NMS built in (an end-to-end output "
+                f"{tuple(out_shape)}: exported with nms=True, or a one-to-one head), so "
+                "?iou= and ?agnostic= cannot change it: remove them, or export the model "
+                "again with the iou and agnostic_nms wanted (e.g. `yolo export "
+                "model=best.pt format=onnx nms=True iou=0.5`)"
+            )
+        #: Ultralytics' ``iou``, ``agnostic_nms`` and ``max_det`` (module docs)
+        self.nms_iou = NMS_IOU if nms_iou is None else float(nms_iou)
+        self.agnostic = bool(agnostic)
+        self.max_det = MAX_DET if max_det is None else int(max_det)
         if model_gsd is None and sidecar.get("gsd") is not None:
             model_gsd = check_model_gsd(sidecar["gsd"], f"the sidecar of {self.path.name} gives")
         elif model_gsd is not None:
@@ -644,6 +759,10 @@ class OnnxObbDetector:
             self.model_gsd,
             self.layout,
             "unscaled",
+            # since session 36: duplicates removed as Ultralytics' predict removes them
+            "ultralytics-nms",
+            self.agnostic,
+            self.max_det,
         )
         #: Preferred tile size for :func:`railwatch.detect.api.detect_array`.
         self.tile_px = max(self.input_size)
@@ -747,6 +866,9 @@ class OnnxObbDetector:
             score_threshold=self.score_threshold,
             nms_iou=self.nms_iou,
             layout=self.layout,
+            agnostic=self.agnostic,
+            max_det=self.max_det,
+            run=new_run(),
         )
 
     def detect(

@@ -1,6 +1,7 @@
 """Detectors by name: ``default``, ``default:PATH``, ``default-fp32``,
 ``default-fp32:PATH`` (each with optional ``?views=N`` and ``?verify=true|false``, joined
-by ``&``), ``onnx:PATH[?classes=a,b&conf=C&gsd=M]``, ``ultralytics:PATH[?conf=C&gsd=M]``.
+by ``&``), ``onnx:PATH[?classes=a,b&conf=C&gsd=M]``, ``ultralytics:PATH[?conf=C&gsd=M]``
+(both also ``iou=I&agnostic=0|1&max_det=N``: Ultralytics' NMS settings, session 36).
 
 A name that is not such a spec (an unknown backend or option, a bad value, no path, a
 ``default:PATH`` whose file does not exist) is a :class:`DetectorSpecError`: bad input,
@@ -30,9 +31,13 @@ DETECTOR_CHOICES: tuple[str, ...] = (
     "default:PATH[?views=N&verify=true|false]",
     "default-fp32[?views=N&verify=true|false]",
     "default-fp32:PATH[?views=N&verify=true|false]",
-    "onnx:PATH[?classes=a,b,...&conf=C&gsd=M]",
-    "ultralytics:PATH[?conf=C&gsd=M]",
+    "onnx:PATH[?classes=a,b,...&conf=C&iou=I&agnostic=0|1&max_det=N&gsd=M]",
+    "ultralytics:PATH[?conf=C&iou=I&agnostic=0|1&max_det=N&gsd=M]",
 )
+
+#: The NMS options of ``onnx:`` and ``ultralytics:`` specs (Ultralytics' ``iou``,
+#: ``agnostic_nms``, ``max_det``; session 36).
+_NMS_KEYS: tuple[str, ...] = ("iou", "agnostic", "max_det")
 
 
 def _split_query(spec: str) -> tuple[str, dict[str, str]]:
@@ -120,6 +125,49 @@ def _model_gsd(params: dict[str, str], spec: str) -> float | None:
         raise DetectorSpecError(str(err)) from None
 
 
+def _nms(params: dict[str, str], spec: str) -> dict[str, Any]:
+    """The ``iou``, ``agnostic`` and ``max_det`` queries of an ``onnx:``/``ultralytics:``
+    spec as the detector's ``nms_iou``, ``agnostic`` and ``max_det`` (absent ones left
+    out: Ultralytics' defaults 0.7, off, 300); a :class:`DetectorSpecError` saying what
+    to give for a value that is not one (session 36)."""
+    out: dict[str, Any] = {}
+    raw = params.get("iou", "").strip()
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not 0.0 <= value <= 1.0:
+            raise DetectorSpecError(
+                f"iou={raw!r} in detector {spec!r}: give the NMS threshold, the "
+                "probabilistic IoU above which the lower-scored of two boxes of one class is "
+                "dropped, a number from 0 to 1 (Ultralytics' default: ?iou=0.7)"
+            )
+        out["nms_iou"] = value
+    raw = params.get("agnostic", "").strip()
+    if raw:
+        flag = _FLAGS.get(raw.lower())
+        if flag is None:
+            raise DetectorSpecError(
+                f"agnostic={raw!r} in detector {spec!r}: use 1 (one NMS over all classes, "
+                "Ultralytics' agnostic_nms=True) or 0 (per class, its default)"
+            )
+        out["agnostic"] = flag
+    raw = params.get("max_det", "").strip()
+    if raw:
+        try:
+            count = int(raw)
+        except ValueError:
+            count = 0
+        if count < 1:
+            raise DetectorSpecError(
+                f"max_det={raw!r} in detector {spec!r}: give the most boxes kept per model "
+                "run, a whole number of at least 1 (Ultralytics' default: ?max_det=300)"
+            )
+        out["max_det"] = count
+    return out
+
+
 def _need_path(path: str, kind: str, name: str) -> None:
     """A :class:`DetectorSpecError` when a ``KIND:PATH`` spec has no path (``onnx:`` or
     ``onnx:?classes=a`` was 'unknown detector' or 'ONNX model . is a folder')."""
@@ -182,7 +230,10 @@ def get_detector(name: str = "default") -> Detector:
     ``names`` metadata, a ``?classes=a,b`` query or a ``PATH.json`` sidecar.
     ``ultralytics:PATH`` needs the ``ultralytics`` extra (AGPL-3.0 licensed). Both take
     ``?gsd=M``, the ground sample distance the model was trained at: each tile is
-    resampled to it before the model sees it (default: fed at the imagery's own).
+    resampled to it before the model sees it (default: fed at the imagery's own), and
+    ``?iou=I&agnostic=0|1&max_det=N``, the NMS settings of Ultralytics' ``predict``
+    (defaults 0.7, per class, 300 per model run, as Ultralytics'; see
+    :mod:`railwatch.detect.onnx_backend`).
     ``default:PATH`` runs the default detector with other weights (``railwatch train
     --out PATH``, e.g. fine-tuned on your own labels). The default detector runs its
     INT8 weights when their card names them (``railwatch quantize``); ``default-fp32``
@@ -212,22 +263,23 @@ def get_detector(name: str = "default") -> Detector:
 
         path, params = _split_query(rest)
         _need_path(path, kind, name)
-        conf = _conf(params, spec, ("classes", "conf", "gsd"))
+        conf = _conf(params, spec, ("classes", "conf", *_NMS_KEYS, "gsd"))
         classes = params.get("classes")
         return OnnxObbDetector(
             path,
             classes=tuple(c.strip() for c in classes.split(",") if c.strip()) if classes else None,
             score_threshold=conf,
             model_gsd=_model_gsd(params, spec),
+            **_nms(params, spec),
         )
     if sep and kind == "ultralytics" and rest:
         from railwatch.detect.ultralytics_backend import UltralyticsObbDetector
 
         path, params = _split_query(rest)
         _need_path(path, kind, name)
-        conf = _conf(params, spec, ("conf", "gsd"))
+        conf = _conf(params, spec, ("conf", *_NMS_KEYS, "gsd"))
         return UltralyticsObbDetector(
-            path, score_threshold=conf, model_gsd=_model_gsd(params, spec)
+            path, score_threshold=conf, model_gsd=_model_gsd(params, spec), **_nms(params, spec)
         )
     if sep and kind in ("default", "default-fp32", "onnx", "ultralytics"):
         _need_path("", kind, name)

@@ -11,6 +11,12 @@ the model's training size (its ``imgsz``, which is also the preferred tile size;
 whatever the model), run in windows of that size when larger; Ultralytics' own
 letterbox, which enlarges a smaller image to ``imgsz``, never scales them.
 
+Duplicates are removed by Ultralytics' own ``predict`` (``iou`` 0.7 per class,
+``agnostic_nms`` off, ``max_det`` 300, unless ``?iou=``, ``?agnostic=``, ``?max_det=``
+say otherwise); each detection carries its run (one ``predict`` call) in ``extra``, so
+that the seam merge leaves two boxes Ultralytics kept on one tile as two (2026-12-06,
+session 36: it merged them by polygon IoU 0.5 across classes).
+
 A model exported by Ultralytics (``M.onnx``, an OpenVINO folder, a TensorRT engine)
 runs at the input size its export metadata gives (height and width, a fixed-size export
 always does: Ultralytics letterboxes whatever it is handed to that size); until
@@ -26,11 +32,15 @@ from typing import Any
 import numpy as np
 
 from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.merge import RUN_KEY
 from railwatch.detect.onnx_backend import (
+    MAX_DET,
+    NMS_IOU,
     SCORE_THRESHOLD,
     check_model_gsd,
     detect_valid,
     model_version,
+    new_run,
     railwatch_class,
 )
 from railwatch.errors import DetectionError, InputError, lazy_import
@@ -48,6 +58,9 @@ class UltralyticsObbDetector:
         *,
         score_threshold: float | None = None,
         model_gsd: float | None = None,
+        nms_iou: float | None = None,
+        agnostic: bool | None = None,
+        max_det: int | None = None,
     ) -> None:
         self.path = Path(path)
         if not self.path.is_file():
@@ -80,6 +93,10 @@ class UltralyticsObbDetector:
                 "classes with --detector 'onnx:M.onnx?classes=railcar,...'"
             )
         self.score_threshold = score_threshold if score_threshold is not None else SCORE_THRESHOLD
+        #: Ultralytics' ``iou``, ``agnostic_nms`` and ``max_det``, given to its ``predict``
+        self.nms_iou = NMS_IOU if nms_iou is None else float(nms_iou)
+        self.agnostic = bool(agnostic)
+        self.max_det = MAX_DET if max_det is None else int(max_det)
         self.name = f"ultralytics:{self.path.name}"
         #: The model's input (height, width): a checkpoint's training ``imgsz`` square, an
         #: export's metadata ``imgsz``; 1024 square when neither says
@@ -100,6 +117,8 @@ class UltralyticsObbDetector:
             self.model_gsd,
             "unscaled",
             "centred",
+            # since session 36: Ultralytics' NMS settings, its boxes kept apart in a tile
+            ("nms", self.nms_iou, self.agnostic, self.max_det),
         )
 
     def detect(
@@ -122,11 +141,18 @@ class UltralyticsObbDetector:
         size: int | list[int] = self.imgsz if ih == iw else [ih, iw]
         try:
             results = self._model.predict(
-                canvas, conf=self.score_threshold, imgsz=size, verbose=False
+                canvas,
+                conf=self.score_threshold,
+                iou=self.nms_iou,
+                agnostic_nms=self.agnostic,
+                max_det=self.max_det,
+                imgsz=size,
+                verbose=False,
             )
         except Exception as err:  # see above
             raise DetectionError(f"Ultralytics model {self.path.name} failed: {err}") from err
         dets: list[Detection] = []
+        run = new_run()
         for res in results:
             obb = getattr(res, "obb", None)
             if obb is None:
@@ -148,6 +174,7 @@ class UltralyticsObbDetector:
                         ),
                         cls=name,
                         score=float(s),
+                        extra={RUN_KEY: run},
                     )
                 )
         return dets
