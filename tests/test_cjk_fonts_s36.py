@@ -222,3 +222,60 @@ def test_the_dashboard_serves_the_font_its_css_names(tmp_path: Path) -> None:
     assert "U+AC00-D7FF" in rule  # Hangul syllables
     body = css[css.index("html, body {") :]
     assert '"railwatch CJK"' in body[: body.index("}")]
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_chromium_loads_the_font_for_a_korean_site_name(browser: Any, tmp_path: Path) -> None:
+    """In a browser without a Korean font (the test machine's Chromium) the site list
+    of a site named in Korean fetches ``/fonts/cjk.otf`` from the app itself (nothing
+    from elsewhere) and the browser accepts it: its "railwatch CJK" face is loaded. A
+    page of Latin names only fetches no font (the rule's ``unicode-range``)."""
+    pytest.importorskip("uvicorn")
+    from shapely.geometry import box
+
+    from helpers import serve_db
+    from railwatch.sites import SiteSpec
+
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        with db.session() as s:
+            repo.add_site(s, SiteSpec(name="tumangang", geometry=box(130.6, 42.4, 130.61, 42.41)))
+        with serve_db(db, tmp_path / "cache") as url:
+            latin = _font_requests(browser, url, "tumangang")
+            assert latin == []  # no CJK character on the page: nothing fetched
+            with db.session() as s:
+                repo.add_site(s, SiteSpec(name=SITE, geometry=box(130.5, 42.2, 130.51, 42.21)))
+            requests = _font_requests(browser, url, SITE, faces=True)
+    finally:
+        db.dispose()
+    assert requests[:-1] == [(f"{url}/fonts/cjk.otf", 200)], requests
+    assert ("railwatch CJK", "loaded") in requests[-1], requests
+
+
+def _font_requests(browser: Any, url: str, name: str, *, faces: bool = False) -> list[Any]:
+    """The font requests the site list makes once ``name`` is listed (URL, status), and
+    with ``faces`` the font faces of the page (family, status) last."""
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    seen: list[Any] = []
+    others: list[str] = []
+
+    def answered(response: Any) -> None:
+        if response.request.resource_type == "font":
+            seen.append((response.url, response.status))
+        elif not response.url.startswith(url):
+            others.append(response.url)
+
+    page.on("response", answered)
+    try:
+        page.goto(url + "/")
+        page.get_by_role("link", name=name).wait_for()
+        loaded = page.evaluate(
+            "document.fonts.ready.then(() => [...document.fonts]"
+            ".map(f => [f.family.replaceAll('\"', ''), f.status]))"
+        )
+    finally:
+        page.close()
+    assert others == []
+    return [*seen, [tuple(f) for f in loaded]] if faces else seen
