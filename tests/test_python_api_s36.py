@@ -331,6 +331,21 @@ def test_analyze_counts_of_a_csv_of_several_sites_asks_for_one(tmp_path: Path) -
         railwatch.analyze_counts(csv, site="c")
 
 
+def test_site_alerts_are_what_railwatch_alerts_json_lists(workdir: Path) -> None:
+    from railwatch.cli.main import build_app
+
+    db = workdir / "railwatch-demo" / "railwatch-demo.db"
+    args = ["--db", f"sqlite:///{db}", "alerts", "tumangang", "--json", "--min-severity", "info"]
+    run = CliRunner().invoke(build_app(), [*args, "--class", "all"])
+    assert run.exit_code == 0, run.output
+    cli = json.loads(run.stdout)
+    mine = railwatch.site_alerts(db, "tumangang", cls="all")
+    assert cli and len(mine) == len(cli)
+    for a, b in zip(mine, cli, strict=True):
+        assert {k: a[k] for k in b} == b  # every member of the CLI's, the same
+        assert set(a) - set(b) <= {"created_at"}
+
+
 def test_site_readers_create_no_database(tmp_path: Path) -> None:
     from railwatch.storage.db import NoDatabaseError
 

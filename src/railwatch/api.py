@@ -553,10 +553,12 @@ def site_alerts(
 ) -> list[dict[str, Any]]:
     """A stored site's alerts, newest first, as ``railwatch alerts SITE --json`` lists them.
 
-    Each alert is a JSON-ready dict (the REST API's members: ``id``, ``kind``,
-    ``severity``, ``when`` (its image's UTC time), ``day`` (its day at the site, the day
-    its text names), ``cls``, ``value``, ``explanation``, ``metrics``, ``event_label``,
-    ``acknowledged``...); ``pandas.DataFrame(alerts)`` makes a table of them.
+    Each alert is a JSON-ready dict with the members ``railwatch alerts --json`` and the
+    REST API give it: ``id``, ``version``, ``kind``, ``severity``, ``when`` (its image's
+    UTC time), ``day`` (its day at the site, the day its text names), ``cls``,
+    ``value``, ``explanation``, ``metrics``, ``reviewed``, ``event_label``,
+    ``acknowledged``, ``changed_since_ack``..., and ``created_at``;
+    ``pandas.DataFrame(alerts)`` makes a table of them.
 
     Parameters
     ----------
@@ -588,11 +590,25 @@ def site_alerts(
         row = repo.get_site(session, site)
         offset = site_utc_offset(row)
         return [
-            {**alert_dict(a), "day": alert_day(a.when, offset).isoformat()}
+            {
+                **alert_dict(a),
+                "day": alert_day(a.when, offset).isoformat(),
+                # as the API and `alerts --json` give them (alert_dict leaves them in metrics)
+                "reviewed": bool((a.metrics or {}).get("reviewed")),
+                "changed_since_ack": _changed_since_ack(a.metrics),
+            }
             for a in repo.list_alerts(
                 session, row, active_only=not include_inactive, filters=filters
             )
         ]
+
+
+def _changed_since_ack(metrics: Mapping[str, Any] | None) -> Any:
+    """What was acknowledged of an alert that says something else since, else None."""
+    from railwatch.storage.repo import CHANGED_SINCE_ACK
+
+    mark = (metrics or {}).get(CHANGED_SINCE_ACK)
+    return mark if isinstance(mark, dict) else None
 
 
 class _opened:
