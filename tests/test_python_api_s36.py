@@ -295,6 +295,18 @@ def test_analyze_counts_of_pairs_is_analyze_series_of_their_points() -> None:
     assert not any(a.kind == "drop" for a in gap) and any(a.kind == "drop" for a in zero)
 
 
+def test_analyze_counts_takes_a_pandas_frame_nan_as_a_gap() -> None:
+    pd = pytest.importorskip("pandas")
+    pairs: list[tuple[date, float | None]] = [*_hand_counts()[:66], (date(2023, 7, 15), None)]
+    frame = pd.DataFrame(
+        {"date": pd.to_datetime([d for d, _ in pairs]), "count": [n for _, n in pairs]}
+    )
+    assert frame["count"].isna().sum() == 1  # None became NaN
+    alerts = railwatch.analyze_counts(frame[["date", "count"]].itertuples(index=False))
+    assert alerts == railwatch.analyze_counts(pairs)
+    assert not any(a.kind == "drop" for a in alerts)  # the NaN is a gap, not a 0
+
+
 def test_analyze_counts_takes_days_at_the_site() -> None:
     # at UTC-7 a date alone is noon there (19:00 UTC), not 00:00 UTC (the day before there)
     pairs = _hand_counts()
@@ -311,7 +323,7 @@ def test_analyze_counts_takes_days_at_the_site() -> None:
         ([("2023-13-01", 2)], r"'2023-13-01' is not a date"),
         ([5], r"counts\[0\] is 5: give \(when, count\) pairs"),
         ([("2023-10-05", -3)], r"count -3 must be a finite number, 0 or more"),
-        ([("2023-10-05", float("nan"))], r"must be a finite number"),
+        ([("2023-10-05", float("inf"))], r"must be a finite number"),
     ],
 )
 def test_analyze_counts_says_what_is_wrong_with_a_count(counts: Any, message: str) -> None:

@@ -370,7 +370,8 @@ def analyze_counts(
     ----------
     counts
         ``(when, count)`` pairs (``when`` a date, datetime or ISO 8601 text; a count of
-        None is an image with no usable view: a gap, never 0), or
+        None or NaN is an image with no usable view: a gap, never 0; a pandas frame's
+        ``frame[["date", "count"]].itertuples(index=False)`` is such pairs), or
         :class:`~railwatch.analysis.types.CountPoint` values for more (class, interval,
         resolution, method), or the path of a CSV file read as ``railwatch analyze
         --counts`` reads it (:func:`railwatch.analysis.csvio.read_counts_csv`: a header
@@ -481,7 +482,9 @@ def _point(item: CountLike, k: int) -> CountPoint:
                 f"{where}: count {count_in!r} is not a number (None for an image with no "
                 "usable view)"
             ) from err
-        if not (math.isfinite(count) and count >= 0):
+        if math.isnan(count):  # pandas' missing value: no count, as a CSV's blank or "na"
+            count = None
+        elif not (math.isfinite(count) and count >= 0):
             raise InputError(f"{where}: count {count_in!r} must be a finite number, 0 or more")
     if isinstance(when_in, datetime):
         when, date_only = when_in, False
