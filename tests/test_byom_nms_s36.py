@@ -25,6 +25,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from railwatch.detect import onnx_backend
 from railwatch.detect.api import detect_array
 from railwatch.detect.base import Detection, OrientedBox
 from railwatch.detect.merge import RUN_KEY, merge_detections
@@ -246,9 +247,14 @@ def test_random_crowds_match_the_reference(iou: float, agnostic: bool, max_det: 
     assert np.allclose([g[:2] for g in got], [w[:2] for w in want])
 
 
-def test_nms_indices_match_the_reference_on_far_apart_and_huge_boxes() -> None:
-    """The candidate pairs come from a k-d tree (module docs): boxes of very different
-    sizes, far apart and inside each other, at iou 0 (every overlap counts)."""
+@pytest.mark.parametrize("chunk", [512, 37])
+def test_nms_indices_match_the_reference_on_far_apart_and_huge_boxes(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The candidate pairs come from a k-d tree, looked up in chunks of boxes (module
+    docs): boxes of very different sizes, far apart and inside each other, at iou 0
+    (every overlap counts) to 1 (none does)."""
+    monkeypatch.setattr(onnx_backend, "_NMS_CHUNK", chunk)
     rng = np.random.default_rng(7)
     n = 300
     xywhr = np.column_stack(

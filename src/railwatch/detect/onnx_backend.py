@@ -49,7 +49,7 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -181,29 +181,34 @@ def probiou(b1: np.ndarray, b2: np.ndarray, eps: float = 1e-7) -> np.ndarray:
     return 1.0 - np.sqrt(1.0 - np.exp(-bd) + eps)
 
 
-def _near_pairs(xywhr: np.ndarray, iou: float) -> tuple[np.ndarray, np.ndarray]:
+#: Boxes whose neighbours are looked up at once in :func:`ultralytics_nms` (bounds memory
+#: where a badly trained model gives thousands of boxes over each other).
+_NMS_CHUNK = 512
+
+
+def _near_pairs(xywhr: np.ndarray, iou: float) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Pairs ``(a, b)``, ``a < b``, of boxes whose probabilistic IoU may be above
-    ``iou``: every other pair's is not. The Bhattacharyya distance of two boxes is at
-    least 1.5 |centre offset|² / L² (L: the longer side of the two), and a probabilistic
-    IoU above ``iou`` needs a distance below -ln(1 - (1 - iou)²) (at most 16.2); the
-    radius is taken 10 % and 1 px wider."""
+    ``iou`` (every other pair's is not), in chunks, some pairs twice. The Bhattacharyya
+    distance of two boxes is at least 1.5 |centre offset|² / L² (L: the longer side of
+    the two), and a probabilistic IoU above ``iou`` needs a distance below
+    -ln(1 - (1 - iou)²) (at most 16.2): each box looks within that of its own longer
+    side, widened by 10 % and 1 px, so that the larger box of a pair finds it."""
     from scipy.spatial import cKDTree
 
     n = len(xywhr)
     if n < 2:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
+        return
     bound = max(-math.log(max(1.0 - (1.0 - iou) ** 2 + 1e-7, 1e-7)), 0.0)
     side = np.maximum(np.abs(xywhr[:, 2]), np.abs(xywhr[:, 3]))
     radius = np.sqrt(bound / 1.5) * side * 1.1 + 1.0
     tree = cKDTree(xywhr[:, :2])
-    found = tree.query_ball_point(xywhr[:, :2], r=radius)
-    a = np.repeat(np.arange(n), [len(f) for f in found])
-    b = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=len(a))
-    # a pair is found from the larger box's side (its radius covers the pair's bound)
-    pairs = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), axis=0)
-    pairs = pairs[pairs[:, 0] < pairs[:, 1]]
-    return pairs[:, 0], pairs[:, 1]
+    for start in range(0, n, _NMS_CHUNK):
+        stop = min(start + _NMS_CHUNK, n)
+        found = tree.query_ball_point(xywhr[start:stop, :2], r=radius[start:stop])
+        a = np.repeat(np.arange(start, stop), [len(f) for f in found])
+        b = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=len(a))
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        yield lo[lo < hi], hi[lo < hi]
 
 
 def ultralytics_nms(
@@ -227,14 +232,13 @@ def ultralytics_nms(
     order = np.argsort(-scores, kind="stable")[:MAX_NMS]
     boxes = np.asarray(xywhr, dtype=np.float64)[order]
     cls = np.asarray(classes)[order]
-    a, b = _near_pairs(boxes, iou)  # a < b: a is the higher-scored
-    if not agnostic:
-        same = cls[a] == cls[b]
-        a, b = a[same], b[same]
     dropped = np.zeros(len(order), dtype=bool)
-    if len(a):
-        hit = probiou(boxes[a], boxes[b]) > iou
-        dropped[b[hit]] = True
+    for a, b in _near_pairs(boxes, iou):  # a < b: a is the higher-scored
+        if not agnostic:
+            same = cls[a] == cls[b]
+            a, b = a[same], b[same]
+        if len(a):
+            dropped[b[probiou(boxes[a], boxes[b]) > iou]] = True
     return order[~dropped][:max_det]
 
 
