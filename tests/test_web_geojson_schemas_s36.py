@@ -218,3 +218,26 @@ def test_every_geojson_operation_names_its_schema(world: dict[str, Any]) -> None
         "GET /api/scenes/{scene_id}/detections",
         "GET /api/scenes/{scene_id}/occupied",
     ]
+
+
+def test_the_reference_page_names_each_answers_media_type_and_schema(
+    world: dict[str, Any],
+) -> None:
+    """/docs named an answer's headers only: a GeoJSON or CSV answer read as any other."""
+    import re
+
+    page = world["client"].get("/docs").text
+    ops = {
+        m.group(1): m.group(0)
+        for m in re.finditer(
+            r'<section class="op"[^>]*>.*?<code>([^<]+)</code>.*?</section>', page, re.S
+        )
+    }
+    detections = ops["/api/scenes/{scene_id}/detections"]
+    assert "(application/geo+json DetectionCollection) (headers: X-Total-Count, Link)" in (
+        detections
+    )
+    assert "(application/geo+json OccupiedCollection)" in ops["/api/scenes/{scene_id}/occupied"]
+    assert "(application/geo+json CarFile)" in ops["/api/scenes/{scene_id}/cars"]
+    assert "(text/csv; application/json CountSeries)" in ops["/api/sites/{site}/counts"]
+    assert "(application/problem+json Problem)" in ops["/api/sites/{site}/counts"]

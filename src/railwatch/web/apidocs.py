@@ -119,14 +119,26 @@ def declare_headers(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+def _answer(r: Any) -> str:
+    """What an answer is sent as: each media type with its schema's name, and its
+    headers (2026-12-06, session 36: the page named the headers only, so a GeoJSON or
+    CSV answer read as JSON)."""
+    if not isinstance(r, dict):
+        return ""
+    parts = []
+    for media, spec in (r.get("content") or {}).items():
+        schema = (spec or {}).get("schema") or {}
+        name = _schema_name(schema) if "$ref" in schema else schema.get("title", "")
+        parts.append(f"{media} {name}".strip())
+    sent = f" ({escape('; '.join(parts))})" if parts else ""
+    if r.get("headers"):
+        sent += f" (headers: {escape(', '.join(r['headers']))})"
+    return sent
+
+
 def _responses(op: dict[str, Any]) -> str:
     items = [
-        f"<code>{escape(str(code))}</code> {escape(str(r.get('description', '')))}"
-        + (
-            f" (headers: {escape(', '.join(r['headers']))})"
-            if isinstance(r, dict) and r.get("headers")
-            else ""
-        )
+        f"<code>{escape(str(code))}</code> {escape(str(r.get('description', '')))}" + _answer(r)
         for code, r in (op.get("responses") or {}).items()
     ]
     return f"<p><b>Responses</b> {' · '.join(items)}</p>" if items else ""
