@@ -1,5 +1,6 @@
 """The command line for scripts, session 36 (2026-12-06): ``--json`` on ``site remove``,
-``export``, ``report`` and ``demo`` (each printed its result as a sentence only); ``report``
+``export``, ``report``, ``demo``, ``event remove`` and ``alert ack`` (each printed its
+result as a sentence only); ``report``
 takes ``--since``/``--until`` as ``alerts``, ``ingest`` and ``ingest-stac`` do (``--from``
 and ``--to`` still work); and ``process`` (and ``detect``) say once which 1.5-5 m images
 were counted along track lines found in the image itself, far less accurate than along
@@ -76,6 +77,45 @@ def test_site_remove_json_declined_at_the_question(
     assert json.loads(out) == {"site": "kept", "removed": False}
     assert "Remove site 'kept'" in err
     assert main(["--db", db_url, "site", "remove", "kept", "--yes"]) == 0
+
+
+# ------------------------------------------------------------- event remove, alert ack
+
+
+def test_event_remove_json_says_which_event_was_deleted(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = _run(
+        capsys, "--db", db_url, "event", "add", SITE_NAME, "2022-05-01", "strike", "--json"
+    )
+    assert code == 0, err
+    added = json.loads(out)
+    argv = ["--db", db_url, "event", "remove", str(added["id"]), "--json"]
+    monkeypatch.setattr(common, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda *_: "n")
+    code, out, err = _run(capsys, *argv)
+    assert code == 0, err
+    assert json.loads(out) == {**added, "removed": False}
+    code, out, err = _run(capsys, *argv, "--yes")
+    assert code == 0, err
+    assert json.loads(out) == {**added, "removed": True, "alerts_naming_it": 0}
+
+
+def test_alert_ack_json_is_the_alert_acknowledged(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "--db", db_url, "alerts", SITE_NAME, "--json")
+    assert code == 0, err
+    listed = json.loads(out)[0]
+    argv = ["--db", db_url, "alert", "ack", str(listed["id"]), "--note", "seen", "--json"]
+    code, out, err = _run(capsys, *argv)
+    assert code == 0, err
+    acked = json.loads(out)
+    assert acked["acknowledged"] is True and acked["ack_note"] == "seen" and acked["ack_at"]
+    # the keys of `alerts --json`, the rest as listed
+    assert set(acked) == set(listed)
+    unchanged = {"id", "site", "kind", "severity", "when", "day", "explanation", "value"}
+    assert {k: acked[k] for k in unchanged} == {k: listed[k] for k in unchanged}
 
 
 # -------------------------------------------------------------------------------- export

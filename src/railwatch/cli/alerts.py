@@ -214,6 +214,13 @@ def ack(
             "error says what it says now.",
         ),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the alert as JSON once acknowledged (the keys of `alerts --json`).",
+        ),
+    ] = False,
 ) -> None:
     """Acknowledge an alert with a note; re-analysis keeps the acknowledgement.
 
@@ -268,6 +275,9 @@ def ack(
                 seen = ""
         if seen:
             text += f" It {seen}."
+        if as_json:
+            print_json(_row(a, day))
+            return
     console.print(escape(text))
 
 

@@ -164,6 +164,14 @@ def remove(
             "--yes", "-y", help="Delete without asking (needed when not run from a terminal)."
         ),
     ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the event deleted as JSON (the keys of `event add --json`), with "
+            "removed (false when not confirmed) and the stored alerts that still name it.",
+        ),
+    ] = False,
 ) -> None:
     """Delete an event.
 
@@ -185,6 +193,7 @@ def remove(
             if ev is None:
                 raise NotFoundError(f"no event with id {event_id}: {EVENT_IDS}")
             site = ev.site.name
+            data = _event_dict(ev)
             what = f"{ev.label!r} on {ev.date.isoformat()} at {site}"
             # alerts keep their link (and "N days after: LABEL" in their explanation)
             # until the site is analysed again; an event of the same label on another
@@ -203,10 +212,16 @@ def remove(
             f"removing event {event_id} ({what}) cannot be undone; pass --yes to confirm",
         ):
             # "n" is an answer, not an interruption: say so and exit 0
+            if as_json:
+                print_json({**data, "removed": False})
+                return
             console.print(f"Nothing removed: event {event_id} kept.")
             return
         with db.session() as s:
             repo.remove_event(s, event_id)
+    if as_json:
+        print_json({**data, "removed": True, "alerts_naming_it": linked})
+        return
     console.print(f"Event {event_id} removed.")
     if linked:
         alerts = "alert" if linked == 1 else "alerts"
