@@ -178,6 +178,27 @@ def test_each_public_name_is_its_modules_object_and_the_stub_agrees() -> None:
         _ = railwatch.detect_files  # type: ignore[attr-defined]
 
 
+def test_no_module_of_the_package_takes_a_public_name_from_the_root() -> None:
+    # the root's names reach up to any layer: taken from it by a module, they would hide
+    # an upward import from tests/test_layers.py
+    lazy: dict[str, str] = railwatch._LAZY  # type: ignore[attr-defined]
+    src = ROOT / "src" / "railwatch"
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "railwatch" and not node.level:
+                found += [f"{path.relative_to(src)}:{node.lineno} {a.name}" for a in node.names
+                          if a.name in lazy]  # fmt: skip
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "railwatch"
+                and node.attr in lazy
+            ):
+                found.append(f"{path.relative_to(src)}:{node.lineno} railwatch.{node.attr}")
+    assert not found, f"import these from their own modules: {found}"
+
+
 # --------------------------------------------------------------------------- the same as the CLI
 
 
