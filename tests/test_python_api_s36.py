@@ -127,6 +127,7 @@ def test_every_example_of_the_page_runs(
     assert ns["alerts"] and all(a["site"] == "tumangang" for a in ns["alerts"])
     assert "did you mean 'tumangang'?" in out
     assert "counts[0]: count 'seventy' is not a number" in out
+    assert [p.usable for p in railwatch.site_counts("notebook.db", "yard")] == [False, True]
 
 
 def test_the_page_shows_every_public_name() -> None:
