@@ -187,3 +187,44 @@ def test_a_limit_out_of_bounds_says_how_to_read_the_rest(
     assert "Link header" in detail and "X-Total-Count" in detail, detail
     detail = _detail(c.get(f"/api/sites/{world['site']}/scenes?offset=-1"))
     assert "offset is how many items to skip, from 0" in detail, detail
+
+
+@pytest.mark.parametrize(
+    ("body", "member", "values"),
+    [
+        ('{"name": "dup_a", "name": "dup_b", "bbox": BBOX}', "name", '"dup_a", "dup_b"'),
+        (
+            '{"name": "dup_c", "geometry": {"type": "Polygon", "type": "Point", '
+            '"coordinates": [[[130.6, 42.41], [130.61, 42.41], [130.61, 42.42], '
+            "[130.6, 42.41]]]}}",
+            "type",
+            '"Polygon", "Point"',
+        ),
+    ],
+)
+def test_a_member_given_twice_is_refused_and_nothing_is_written(
+    world: dict[str, Any], body: str, member: str, values: str
+) -> None:
+    """Python's parser kept the last of a repeated member: ``{"name": "dup_a", "name":
+    "dup_b"}`` created the site dup_b with a 201."""
+    c: TestClient = world["client"]
+    raw = body.replace("BBOX", "[130.6, 42.41, 130.61, 42.42]")
+    json_type = {"Content-Type": "application/json"}
+    r = c.post("/api/sites", content=raw, headers={**AUTH, **json_type})
+    detail = _detail(r)
+    assert detail.startswith(f"invalid request: body.{member}: given 2 times in one object"), detail
+    assert f"({values})" in detail and "give it once" in detail, detail
+    names = {s["name"] for s in c.get("/api/sites").json()["items"]}
+    assert not names & {"dup_a", "dup_b", "dup_c"}, names
+    # without the token the write is refused first, whatever the body says
+    assert c.post("/api/sites", content=raw, headers=json_type).status_code == 401
+
+
+def test_a_member_given_twice_in_a_change_is_refused_too(world: dict[str, Any]) -> None:
+    c: TestClient = world["client"]
+    url = f"/api/events/{world['audit_event']}"
+    before = c.get(url).json()
+    raw = '{"label": "first", "label": "second"}'
+    r = c.patch(url, content=raw, headers={**AUTH, "Content-Type": "application/json"})
+    assert "body.label: given 2 times" in _detail(r)
+    assert c.get(url).json() == before

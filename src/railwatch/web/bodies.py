@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import re
 from typing import Annotated, Any
 
+from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BeforeValidator
 
-__all__ = ["JsonBool", "JsonDate", "JsonNumber", "not_null"]
+__all__ = ["JsonBool", "JsonDate", "JsonNumber", "not_null", "unique_members"]
 
 #: ASCII digits only: ``\d`` also matched other scripts' digits, so ``"２０２３-02-03"``
 #: passed this check and was refused after it as "invalid character in year" (before
@@ -83,3 +86,63 @@ def not_null(instead: str) -> BeforeValidator:
         return value
 
     return BeforeValidator(check)
+
+
+class _Repeated(ValueError):
+    """A JSON object that gives one member more than once."""
+
+    def __init__(self, name: str, values: list[Any]) -> None:
+        super().__init__(name)
+        self.name = name
+        self.values = values
+
+
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, list[Any]] = {}
+    for name, value in pairs:
+        seen.setdefault(name, []).append(value)
+    for name, values in seen.items():
+        if len(values) > 1:
+            raise _Repeated(name, values)
+    return dict(pairs)
+
+
+async def unique_members(request: Request) -> None:
+    """Refuse (``422``) a JSON request body that gives a member twice in one object
+    (``{"name": "a", "name": "b"}``): RFC 8259 leaves such an object's meaning to the
+    parser, and Python's kept the last, so ``POST /api/sites`` created a site ``b``
+    with a 201 (before 2026-12-06, session 36). Run before the route's own access check
+    would answer a request without the token: such a request is left to it (401/403
+    first), as :func:`railwatch.web.query.known_query` does. A body that is no JSON is
+    left to FastAPI's own error."""
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    if "json" not in request.headers.get("content-type", ""):
+        return
+    from railwatch.web.security import require_write
+
+    try:
+        await require_write(request)
+    except HTTPException:
+        return
+    body = await request.body()  # read once: FastAPI reads the same cached bytes
+    if not body:
+        return
+    try:
+        json.loads(body, object_pairs_hook=_no_repeats)
+    except _Repeated as err:
+        shown = ", ".join(json.dumps(v)[:40] for v in err.values)
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("body", err.name),
+                    "msg": f"given {len(err.values)} times in one object ({shown}): a JSON "
+                    "object names each member once (RFC 8259), and which one would be read "
+                    "is not defined; give it once",
+                    "input": err.values,
+                }
+            ]
+        ) from None
+    except ValueError:
+        return  # not JSON (or not UTF-8): FastAPI's own 422 or 400 says so
