@@ -279,3 +279,19 @@ def _font_requests(browser: Any, url: str, name: str, *, faces: bool = False) ->
         page.close()
     assert others == []
     return [*seen, [tuple(f) for f in loaded]] if faces else seen
+
+
+def test_bold_korean_is_drawn_without_a_weight_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """The font has one weight: a bold heading (the PDF's site name) made matplotlib log
+    "findfont: Failed to find font weight bold for Noto Sans CJK KR, now using 400" for
+    each size; the face is registered for bold too and drawn in its regular weight."""
+    from railwatch.report.charts import new_figure
+
+    fonts.cjk_font()
+    with caplog.at_level("WARNING", logger="matplotlib.font_manager"), fonts.cjk_text():
+        fig = new_figure(4, 2)
+        fig.text(0.1, 0.5, SITE, fontsize=17.5, fontweight="bold")
+        fig.text(0.1, 0.2, "Tumangang", fontsize=9.5, fontweight="bold")
+        png = to_png(fig)
+    assert png.startswith(b"\x89PNG")
+    assert [r.getMessage() for r in caplog.records] == []
