@@ -64,7 +64,7 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
 
     The numbers ``railwatch detect`` prints for the same image: below 1.5 m the number
     of cars found, in all and per class, each with the detector's calibrated 90 %
-    interval of the true number (:func:`railwatch.counting.count_interval`); from 1.5 m
+    interval of the true number (:func:`railwatch.counting.count_detections`); from 1.5 m
     to 10 m the car equivalents read from occupied track length, with their interval
     (``by_class`` then holds ``railcar`` only: a length tells no type); at 10 m and
     coarser the long-train flag (1 or 0, ``method`` ``presence``), which is no count.
@@ -96,7 +96,7 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
         A coarse image in which no track was read, or a 10 m image whose long-train
         flag could not be read: there is no count, and 0 would read as an empty yard.
     """
-    from railwatch.counting import SceneCount, count_interval
+    from railwatch.counting import SceneCount, count_detections
     from railwatch.detect.coarse import long_train_flag
 
     name = Path(result.source).name
@@ -131,18 +131,8 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
             occupied=result.occupied,
         )
     det = _detector_of(result, detector)
-    calibration = getattr(det, "calibration", None)
-
-    def interval(cls: str | None) -> tuple[float, float, float]:
-        scores = [d.score for d in result.detections if cls is None or d.cls == cls]
-        return count_interval(scores, gsd=result.gsd, calibration=calibration)
-
-    classes = sorted({d.cls for d in result.detections})
-    return SceneCount(
-        *interval(None),
-        {cls: interval(cls) for cls in classes},
-        sum(1 for d in result.detections if d.covered),
-        "objects",
+    return count_detections(
+        result.detections, gsd=result.gsd, calibration=getattr(det, "calibration", None)
     )
 
 

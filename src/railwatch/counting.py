@@ -58,7 +58,14 @@ Z90 = 1.645
 #: lorries, roofs and trees away from the tracks do not.
 TRACK_DISTANCE_M = 10.0
 
-__all__ = ["TRACK_DISTANCE_M", "SceneCount", "count_interval", "count_scene", "near_tracks"]
+__all__ = [
+    "TRACK_DISTANCE_M",
+    "SceneCount",
+    "count_detections",
+    "count_interval",
+    "count_scene",
+    "near_tracks",
+]
 
 
 class _Grid(Protocol):
@@ -168,6 +175,42 @@ def count_interval(
         high += n * (1.0 - clear) / max(clear, 0.05)
     high += n * 0.5 * min(max(haze_fraction, 0.0), 1.0)
     return n, round(max(0.0, low), 2), round(high, 2)
+
+
+def count_detections(
+    detections: Sequence[Detection],
+    *,
+    gsd: float,
+    clear_fraction: float = 1.0,
+    haze_fraction: float = 0.0,
+    calibration: Calibration | None = None,
+    coverage: float = 1.0,
+) -> SceneCount:
+    """The count by objects of these detections, all of them counted: the total and
+    each class with its 90 % interval (:func:`count_interval`, by the detector's
+    ``calibration`` when it has one), and the number of covered cars.
+
+    The one place a count by objects is assembled: :func:`count_scene` (the detections
+    kept over the site, its image's clear and hazy fractions), ``railwatch detect`` (a
+    file alone: nothing widened for cloud or haze) and :func:`railwatch.api.count_cars`
+    call it, so the three give the same numbers for the same detections."""
+
+    def interval(cls: str | None) -> tuple[float, float, float]:
+        return count_interval(
+            [d.score for d in detections if cls is None or d.cls == cls],
+            gsd=gsd,
+            clear_fraction=clear_fraction,
+            haze_fraction=haze_fraction,
+            calibration=calibration,
+        )
+
+    return SceneCount(
+        *interval(None),
+        {cls: interval(cls) for cls in sorted({d.cls for d in detections})},
+        sum(1 for d in detections if d.covered),
+        "objects",
+        coverage,
+    )
 
 
 def _centre_inside(dets: Sequence[Detection], inside: np.ndarray) -> list[Detection]:
@@ -365,22 +408,11 @@ def count_scene(
             tracks="given" if given else "found",
             occupied=coarse.runs,
         )
-    inside = _centre_inside(detections, np.asarray(raster.inside, dtype=bool))
-    n, low, high = count_interval(
-        [d.score for d in inside],
+    return count_detections(
+        _centre_inside(detections, np.asarray(raster.inside, dtype=bool)),
         gsd=gsd,
         clear_fraction=clear,
         haze_fraction=haze,
         calibration=calibration,
+        coverage=coverage,
     )
-    by_class: dict[str, tuple[float, float, float]] = {}
-    for cls in sorted({d.cls for d in inside}):
-        by_class[cls] = count_interval(
-            [d.score for d in inside if d.cls == cls],
-            gsd=gsd,
-            clear_fraction=clear,
-            haze_fraction=haze,
-            calibration=calibration,
-        )
-    covered = sum(1 for d in inside if d.covered)
-    return SceneCount(n, low, high, by_class, covered, "objects", coverage)

@@ -426,7 +426,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     """Detect one image, write its GeoJSON and return its summary row."""
     from rasterio.errors import RasterioIOError
 
-    from railwatch.counting import count_interval
+    from railwatch.counting import count_detections
     from railwatch.detect.api import detect_file
     from railwatch.detect.coarse import long_train_flag
     from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
@@ -532,11 +532,12 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         # the detector's calibrated 90 % interval (its score-based one without a
         # calibration); not widened for cloud or haze: `detect` does not judge
         # an image's quality, `railwatch process` does
-        _, low, high = count_interval(
-            [d.score for d in result.detections],
+        counted = count_detections(
+            result.detections,
             gsd=result.gsd,
             calibration=getattr(run.detector, "calibration", None),
         )
+        low, high = counted.low, counted.high
         extra["count_interval"] = [low, high]
     if result.coarse is not None:
         c = result.coarse
