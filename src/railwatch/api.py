@@ -583,25 +583,11 @@ def site_alerts(
         row = repo.get_site(session, site)
         offset = site_utc_offset(row)
         return [
-            {
-                **alert_dict(a),
-                "day": alert_day(a.when, offset).isoformat(),
-                # as the API and `alerts --json` give them (alert_dict leaves them in metrics)
-                "reviewed": bool((a.metrics or {}).get("reviewed")),
-                "changed_since_ack": _changed_since_ack(a.metrics),
-            }
+            alert_dict(a, alert_day(a.when, offset))
             for a in repo.list_alerts(
                 session, row, active_only=not include_inactive, filters=filters
             )
         ]
-
-
-def _changed_since_ack(metrics: Mapping[str, Any] | None) -> Any:
-    """What was acknowledged of an alert that says something else since, else None."""
-    from railwatch.storage.repo import CHANGED_SINCE_ACK
-
-    mark = (metrics or {}).get(CHANGED_SINCE_ACK)
-    return mark if isinstance(mark, dict) else None
 
 
 class _opened:

@@ -19,37 +19,42 @@ from railwatch.cli._common import (
 app = typer.Typer(help="Stored alerts: list them, acknowledge them.", no_args_is_help=True)
 
 
-def _row(a: Any, day: date | None = None) -> dict[str, Any]:
-    from railwatch.cli.analyze import changed_since_ack
-    from railwatch.storage.repo import alert_version
+#: The members of an alert in `alerts --json` (and `alert ack --json`), in their order:
+#: those of :func:`railwatch.storage.serialize.alert_dict` but ``created_at``
+JSON_MEMBERS = (
+    "id",
+    # what it says, as a token: `railwatch alert ack ID --expect VERSION`
+    "version",
+    "site",
+    "key",
+    "kind",
+    "severity",
+    "when",
+    # its image's local day at the site: the day its key and text name (session 31)
+    "day",
+    "cls",
+    "value",
+    "explanation",
+    "metrics",
+    # judged on an analyst's count (a scene review): metrics["reviewed"]
+    "reviewed",
+    "event_label",
+    "event_days",
+    "scene_id",
+    "active",
+    "acknowledged",
+    "ack_note",
+    "ack_at",
+    # what was acknowledged, when the alert says something else since (else null)
+    "changed_since_ack",
+)
 
-    return {
-        "id": a.id,
-        # what it says, as a token: `railwatch alert ack ID --expect VERSION`
-        "version": alert_version(a),
-        "site": a.site.name,
-        "key": a.key,
-        "kind": a.kind,
-        "severity": a.severity,
-        "when": a.when.isoformat(),
-        # its image's local day at the site: the day its key and text name (session 31)
-        "day": None if day is None else day.isoformat(),
-        "cls": a.cls,
-        "value": a.value,
-        "explanation": a.explanation,
-        "metrics": a.metrics,
-        # judged on an analyst's count (a scene review): metrics["reviewed"]
-        "reviewed": bool((a.metrics or {}).get("reviewed")),
-        "event_label": a.event_label,
-        "event_days": a.event_days,
-        "scene_id": a.scene_id,
-        "active": a.active,
-        "acknowledged": a.acknowledged,
-        "ack_note": a.ack_note,
-        "ack_at": a.ack_at.isoformat() if a.ack_at else None,
-        # what was acknowledged, when the alert says something else since (else null)
-        "changed_since_ack": changed_since_ack(a.metrics),
-    }
+
+def _row(a: Any, day: date | None = None) -> dict[str, Any]:
+    from railwatch.storage.serialize import alert_dict
+
+    every = alert_dict(a, day)
+    return {name: every[name] for name in JSON_MEMBERS}
 
 
 def list_alerts(
@@ -233,9 +238,10 @@ def ack(
     """
     from railwatch.analysis.events import alert_day
     from railwatch.analysis.store import site_utc_offset
-    from railwatch.cli.analyze import changed_since_ack, fmt_value
+    from railwatch.cli.analyze import fmt_value
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
+    from railwatch.storage.serialize import changed_since_ack
 
     check_record_id(
         alert_id,

@@ -58,13 +58,11 @@ def is_reviewed(metrics: Mapping[str, object] | None) -> bool:
 
 
 def changed_since_ack(metrics: Mapping[str, object] | None) -> dict[str, Any] | None:
-    """What the analyst acknowledged of a stored alert that has said something else since
-    (``metrics[repo.CHANGED_SINCE_ACK]``: its severity, value, explanation and scene_id
-    then, and changed_at), else None."""
-    from railwatch.storage.repo import CHANGED_SINCE_ACK
+    """What the analyst acknowledged of a stored alert that has said something else since,
+    else None (:func:`railwatch.storage.serialize.changed_since_ack`)."""
+    from railwatch.storage.serialize import changed_since_ack as acknowledged_then
 
-    mark = (metrics or {}).get(CHANGED_SINCE_ACK)
-    return mark if isinstance(mark, dict) else None
+    return acknowledged_then(metrics)
 
 
 def fmt_value(value: object) -> str:

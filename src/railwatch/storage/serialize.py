@@ -6,7 +6,7 @@ Geometries are GeoJSON mappings (WGS84); times are ISO 8601 in UTC.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import shapely
@@ -17,11 +17,18 @@ from sqlalchemy.orm import Session
 
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneReview, Site
-from railwatch.storage.repo import ReviewCandidate, SiteStats, alert_version, unusable_reason
+from railwatch.storage.repo import (
+    CHANGED_SINCE_ACK,
+    ReviewCandidate,
+    SiteStats,
+    alert_version,
+    unusable_reason,
+)
 
 __all__ = [
     "alert_dict",
     "candidate_dict",
+    "changed_since_ack",
     "count_dict",
     "event_dict",
     "is_reviewed",
@@ -248,9 +255,28 @@ def event_dict(event: Event) -> dict[str, Any]:
     }
 
 
-def alert_dict(alert: Alert) -> dict[str, Any]:
-    """An alert as a dict, with its ``version`` (:func:`railwatch.storage.repo.alert_version`):
-    acknowledging it with that version acknowledges only what it said when read."""
+def changed_since_ack(metrics: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What the analyst acknowledged of a stored alert that has said something else since
+    (``metrics[repo.CHANGED_SINCE_ACK]``: its severity, value, explanation and scene_id
+    then, and changed_at), else None."""
+    mark = (metrics or {}).get(CHANGED_SINCE_ACK)
+    return mark if isinstance(mark, dict) else None
+
+
+def alert_dict(alert: Alert, day: date | str | None = None) -> dict[str, Any]:
+    """A stored alert as a dict with every member the CLI (``railwatch alerts --json``),
+    the web API and :func:`railwatch.site_alerts` give it, in the API's order; each of
+    them calls this (session 36: they built it three times and this a fourth, without
+    ``reviewed`` and ``changed_since_ack``).
+
+    ``version`` (:func:`railwatch.storage.repo.alert_version`): acknowledging it with
+    that version acknowledges only what it said when read. ``day``: its day at its site,
+    the day its key and text name (``when`` is its image's UTC time), as the caller
+    works it out from the site's zone (:func:`railwatch.analysis.events.alert_day`; a
+    date, or its ISO text); None gives null. ``reviewed``: judged on an analyst's count
+    (``metrics.reviewed``). ``changed_since_ack``: what was acknowledged, when the alert
+    says something else since, else null (``metrics.changed_since_ack``)."""
+    metrics = dict(alert.metrics)
     return {
         "id": alert.id,
         "version": alert_version(alert),
@@ -262,7 +288,7 @@ def alert_dict(alert: Alert) -> dict[str, Any]:
         "cls": alert.cls,
         "value": alert.value,
         "explanation": alert.explanation,
-        "metrics": dict(alert.metrics),
+        "metrics": metrics,
         "event_label": alert.event_label,
         "event_days": alert.event_days,
         "scene_id": alert.scene_id,
@@ -271,4 +297,7 @@ def alert_dict(alert: Alert) -> dict[str, Any]:
         "ack_note": alert.ack_note,
         "ack_at": _iso(alert.ack_at),
         "created_at": _iso(alert.created_at),
+        "day": day if day is None or isinstance(day, str) else day.isoformat(),
+        "reviewed": bool(metrics.get("reviewed")),
+        "changed_since_ack": changed_since_ack(metrics),
     }

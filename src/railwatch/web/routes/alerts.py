@@ -95,20 +95,11 @@ ACTIVE_ONLY = (
 
 
 def alert_json(alert: Alert, days: SiteDays | None = None) -> dict[str, Any]:
-    """An alert as the API gives it: :func:`alert_dict` with its ``day``, its day at its
-    site, the day its key and text name (``when`` is its image's UTC time), and the two
-    members ``railwatch alerts --json`` gives each alert: ``reviewed`` (judged on an
-    analyst's count, ``metrics.reviewed``) and ``changed_since_ack`` (what was
-    acknowledged, when the alert says something else since, else null;
-    ``metrics.changed_since_ack``). The API left those two out before 2026-12-05
+    """An alert as the API gives it: every member of :func:`alert_dict`, with its
+    ``day`` at its site, the day its key and text name (``when`` is its image's UTC
+    time). The API left ``reviewed`` and ``changed_since_ack`` out before 2026-12-05
     (session 33): a client reading both had to know where in ``metrics`` to look."""
-    out = alert_dict(alert)
-    out["day"] = (days or SiteDays()).alert(alert)
-    metrics = alert.metrics or {}
-    out["reviewed"] = bool(metrics.get("reviewed"))
-    mark = metrics.get(repo.CHANGED_SINCE_ACK)
-    out["changed_since_ack"] = mark if isinstance(mark, dict) else None
-    return out
+    return alert_dict(alert, (days or SiteDays()).alert(alert))
 
 
 def alert_filters(
