@@ -135,7 +135,8 @@ def test_the_pdf_embeds_the_cjk_font_and_its_text_reads_back(
     the font's glyphs used are embedded (a subset whose name carries the font's), and
     the text extracted from the PDF is the Korean as typed. No warning is raised, and
     no caveat says the font is missing."""
-    pypdf = pytest.importorskip("pypdf")
+    import pypdf  # the dev extra's
+
     from railwatch.report import build_pdf_report, build_report_data
 
     out = tmp_path / "r.pdf"
@@ -149,7 +150,8 @@ def test_the_pdf_embeds_the_cjk_font_and_its_text_reads_back(
     assert "?" * 3 not in text
     embedded = set()
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
+        resources: Any = page["/Resources"]
+        for font in resources["/Font"].values():
             embedded.add(str(font.get_object()["/BaseFont"]))
     cjk = [name for name in embedded if "NotoSansCJKkr-Regular" in name]
     assert cjk, embedded
