@@ -48,6 +48,10 @@ def _u8_fill(tmp: Path) -> dict[str, Any]:
     img = _scene(1)
     img[:, 100:160, 200:280] = 0  # a black fill the file does not declare (1,200 m²)
     img[:, 300:303, 10:14] = 0  # a small black patch: ground
+    # small black patches on the image's edges: fill with the zeros outside it, where the
+    # window reaches past the image
+    img[:, 450:455, 0:3] = 0
+    img[:, H - 3 :, 100:104] = 0
     return {"uri": write_geotiff(tmp / "fill.tif", img, tiled=True)}
 
 
@@ -237,3 +241,51 @@ def test_process_scene_by_tiles_gives_what_the_whole_read_gives(
     assert by_tiles.detections == at_once.detections
     assert len(by_tiles.detections) > 10
     assert by_tiles.count == at_once.count
+
+
+def test_a_window_keeps_at_most_its_cache_of_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uri = _u8_nodata(tmp_path)["uri"]
+    geom = SITES["off-tiles"]
+    grid = site_grid(geom, 0.5)
+    with (
+        _small_bands(monkeypatch, 10, 50),
+        read_site_window(uri, grid, site_geom=geom, lazy=True) as window,
+    ):
+        assess_quality(window)
+        window._cache.clear()
+        reads: list[int] = []
+        real = window._read
+
+        def counted(a: int, b: int) -> np.ndarray:
+            reads.append(a)
+            return real(a, b)
+
+        monkeypatch.setattr(window, "_read", counted)
+        for top in range(0, grid.height, 60):  # rows of tiles 80 px high, 20 overlapping
+            for left in range(0, grid.width, 60):
+                window.image[top : top + 80, left : left + 80]
+        # each band of rows read from the file once, not once per tile of its row
+        assert sorted(reads) == sorted(set(reads)) and len(reads) == -(-grid.height // window._rows)
+        window.image[0 : grid.height]  # held up to 4 times the cache, not the whole window
+        held = sum(rows.nbytes for rows in window._cache.values())
+        assert held <= 4 * 50 * 800 * 3 < grid.height * grid.width * 3
+
+
+def test_connected_components_fall_back_to_four_byte_labels() -> None:
+    """Labels of 2 bytes where they fit, else 4 (OpenCV refuses 2 then); the same
+    regions either way."""
+    many = np.zeros((600, 600), np.uint8)
+    many[::2, ::2] = 1  # 90,000 regions
+    count, labels = quality_module._components(many, 8)
+    assert count == 90_001 and labels.dtype == np.int32
+    few = many.copy()
+    few[:300] = 1
+    count, labels, stats, _ = quality_module._components(few, 8, stats=True)
+    assert labels.dtype == np.uint16
+    import cv2
+
+    count32, labels32, stats32, _ = cv2.connectedComponentsWithStats(few, connectivity=8)
+    assert count == count32 and np.array_equal(labels, labels32)
+    assert np.array_equal(stats, stats32)

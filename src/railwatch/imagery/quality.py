@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -318,7 +319,9 @@ def estimate_conditions(image: ImageRows, valid: np.ndarray, gsd: float) -> Cond
         part = bright.astype(np.uint8)
         if close_k > 1:
             part = cv2.morphologyEx(part, cv2.MORPH_CLOSE, close_kernel)
-        closed[a:b] = (part[a - lo : b - lo] > 0) & valid[a:b]
+        own = (part[a - lo : b - lo] > 0) & valid[a:b]
+        if own.any():  # rows left 0 are never written, so never held (session 36)
+            closed[a:b] = own
     cloud = np.zeros((h, w), dtype=bool)
     snow = np.zeros((h, w), dtype=bool)
     if bright_any:
@@ -354,7 +357,7 @@ def _bright_regions(
     objects show inside them) and opaque cloud (nothing dark inside), marked in
     ``cloud`` and ``snow``."""
     h, w = closed.shape
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    count, labels, stats, _ = _components(closed, 8, stats=True)
     min_px = max(4, math.ceil(_CLOUD_MIN_M2 / px_area))
     big = np.zeros(count, dtype=bool)
     big[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_px
@@ -366,8 +369,10 @@ def _bright_regions(
     # never held at once.
     del labels
     filled = _holes(closed)
-    filled |= closed
-    count, labels = cv2.connectedComponents(closed, connectivity=8)
+    for a, b, _, _ in _strips(h, w, 0):
+        if closed[a:b].any():
+            filled[a:b] |= closed[a:b]
+    count, labels = _components(closed, 8)
     outer_k = near_k + 2
     outer = cv2.getStructuringElement(cv2.MORPH_RECT, (outer_k, outer_k))
     near = cv2.getStructuringElement(cv2.MORPH_RECT, (near_k, near_k))
@@ -411,22 +416,26 @@ def _bright_regions(
         is_snow = big.copy()
     is_cloud = big & ~is_snow
     for a, b, _, _ in _strips(h, w, 0):
-        cloud[a:b] = is_cloud[labels[a:b]]
-        snow[a:b] = is_snow[labels[a:b]]
+        lab = labels[a:b]
+        if (found := is_cloud[lab]).any():
+            cloud[a:b] = found
+        if (found := is_snow[lab]).any():
+            snow[a:b] = found
 
 
 def _holes(mask: np.ndarray) -> np.ndarray:
     """Pixels outside ``mask`` (uint8, 0 or 1) that it encloses (not connected to the
     image border), as uint8 0 or 1."""
-    count, labels = cv2.connectedComponents(np.asarray(mask == 0, dtype=np.uint8), connectivity=4)
+    count, labels = _components(np.asarray(mask == 0, dtype=np.uint8), 4)
     touches = np.zeros(count, dtype=bool)
     for edge in (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]):
         touches[edge] = True
     touches[0] = True  # label 0: the mask itself
     enclosed = (~touches).astype(np.uint8)
-    out = np.empty(mask.shape, dtype=np.uint8)
+    out = np.zeros(mask.shape, dtype=np.uint8)
     for a, b, _, _ in _strips(mask.shape[0], mask.shape[1], 0):
-        out[a:b] = enclosed[labels[a:b]]
+        if (found := enclosed[labels[a:b]]).any():
+            out[a:b] = found
     return out
 
 
@@ -452,7 +461,8 @@ def _grow(image: ImageRows, valid: np.ndarray, cloud: np.ndarray, gsd: float) ->
         allowed = (rim_ok | seed).astype(np.uint8)
         for _ in range(_RIM_STEPS):
             grown = cv2.dilate(grown, kernel) & allowed
-        out[a:b] = grown[a - lo : b - lo] > 0
+        if (found := grown[a - lo : b - lo] > 0).any():
+            out[a:b] = found
     return out
 
 
@@ -487,18 +497,33 @@ def _haze(
         del mx, mn
         mean_sat = cv2.boxFilter(sat, cv2.CV_32F, (k, k), borderType=cv2.BORDER_REFLECT)
         part &= (mean_sat <= _HAZE_MAX_SAT)[own]
-        hazy[a:b] = part
-        found |= bool(part.any())
+        if part.any():
+            hazy[a:b] = part
+            found = True
     if not found:
         return np.zeros((h, w), dtype=bool)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(hazy, connectivity=8)
+    count, labels, stats, _ = _components(hazy, 8, stats=True)
     del hazy
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= max(4, math.ceil(_HAZE_MIN_M2 / px_area))
-    out = np.empty((h, w), dtype=bool)
+    out = np.zeros((h, w), dtype=bool)
     for a, b, _, _ in _strips(h, w, 0):
-        out[a:b] = keep[labels[a:b]]
+        if (kept := keep[labels[a:b]]).any():
+            out[a:b] = kept
     return out
+
+
+def _components(mask: np.ndarray, connectivity: int, *, stats: bool = False) -> Any:
+    """OpenCV's connected components of ``mask`` (uint8), with their stats when
+    ``stats``: labels of 2 bytes a pixel where they fit (OpenCV refuses, rather than
+    wraps, more labels than 2 bytes hold: then 4 bytes). The regions are the same
+    whatever the labels' type, and every result here depends on the regions only
+    (session 36: the 4-byte labels were the largest whole-window map)."""
+    run = cv2.connectedComponentsWithStats if stats else cv2.connectedComponents
+    try:
+        return run(mask, connectivity=connectivity, ltype=cv2.CV_16U)
+    except cv2.error:
+        return run(mask, connectivity=connectivity, ltype=cv2.CV_32S)
 
 
 def _local_std(values: np.ndarray, k: int) -> np.ndarray:

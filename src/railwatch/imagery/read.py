@@ -541,9 +541,10 @@ def _read_failure(uri: str | Path, path: str, name: str, err: BaseException) -> 
 
 #: Pixels (about) of each band of rows a :class:`SiteWindow` reads from its file at once.
 WINDOW_ROWS_PIXELS = 1_000_000
-#: Bytes of RGB rows a :class:`SiteWindow` keeps, the last read, so that the rows around
-#: each strip of the quality estimate and the overlapping rows of the detector's tiles
-#: are not read from the file again; a window that fits (about 22 Mpx) is read once.
+#: Bytes of RGB rows a :class:`SiteWindow` keeps (or the rows of its tallest read and
+#: two bands more, up to 4 times this), the last read, so that the rows around each strip of the
+#: quality estimate and the rows of a row of the detector's tiles are not read from the
+#: file again; a window that fits (about 22 Mpx) is read once.
 WINDOW_CACHE_BYTES = 64 * 2**20
 
 
@@ -619,6 +620,10 @@ class SiteWindow:
         self._nodata = vrt.nodata
         self._rows = max(1, WINDOW_ROWS_PIXELS // max(grid.width, 1))
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        # the cache holds at least the rows of the tallest request and a band more: the
+        # detector's tiles of one row of tiles are read from the file once, however
+        # wide the window (a cache smaller than a row of tiles read it again per tile)
+        self._cache_bytes = WINDOW_CACHE_BYTES
         self._radiometry = radiometry
         self._scaling: tuple[np.ndarray, np.ndarray] | None = None
         self._display: tuple[float, float] | None = None
@@ -668,6 +673,9 @@ class SiteWindow:
         valid = np.empty(self.grid.shape, dtype=bool)
         # pages of rows without a zero pixel are never written, so never held
         zero = np.zeros(self.grid.shape, dtype=np.uint8) if self._plan.fill else None
+        # black fill only takes pixels 0 in every band out of ``valid``: where none of
+        # them is valid (the zeros of the added alpha's outside), it changes nothing
+        changes = False
         n = len(self._plan.bands)
         for k, a, b in self._bands():
             stack = self._read(a, b)
@@ -676,9 +684,10 @@ class SiteWindow:
                 found = (stack[:n] == 0).all(axis=0)
                 if found.any():
                     zero[a:b] = found
+                    changes |= bool((found & valid[a:b]).any())
             if cache:
                 self._keep(k, self._rgb(stack, valid[a:b]))
-        if zero is not None:
+        if zero is not None and changes:
             fill = _fill_regions(zero, self.grid.gsd)
             del zero
             valid[fill] = False
@@ -753,7 +762,7 @@ class SiteWindow:
         self._cache[k] = rgb
         self._cache.move_to_end(k)
         held = sum(x.nbytes for x in self._cache.values())
-        while len(self._cache) > 1 and held > WINDOW_CACHE_BYTES:
+        while len(self._cache) > 1 and held > self._cache_bytes:
             _, gone = self._cache.popitem(last=False)
             held -= gone.nbytes
 
@@ -772,6 +781,8 @@ class SiteWindow:
         out = np.empty((b - a, d - c, 3), dtype=np.uint8)
         if b <= a:
             return out
+        need = min((b - a + 2 * self._rows) * self.grid.width * 3, 4 * WINDOW_CACHE_BYTES)
+        self._cache_bytes = max(self._cache_bytes, WINDOW_CACHE_BYTES, need)
         for k in range(a // self._rows, (b - 1) // self._rows + 1):
             r0 = k * self._rows
             lo, hi = max(a, r0), min(b, r0 + self._rows)
@@ -1453,9 +1464,15 @@ def _fill_regions(zero: np.ndarray, gsd: float) -> np.ndarray:
     uint8 0/1) of at least :data:`FILL_MIN_M2`, as :func:`undeclared_fill` finds them."""
     if not zero.any():
         return np.zeros(zero.shape, dtype=bool)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(
-        np.asarray(zero, dtype=np.uint8), connectivity=8
-    )
+    mask = np.asarray(zero, dtype=np.uint8)
+    try:  # labels of 2 bytes where they fit (OpenCV refuses more, it does not wrap)
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(
+            mask, connectivity=8, ltype=cv2.CV_16U
+        )
+    except cv2.error:
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(
+            mask, connectivity=8, ltype=cv2.CV_32S
+        )
     big = stats[:, cv2.CC_STAT_AREA] * gsd * gsd >= FILL_MIN_M2
     big[0] = False  # the background label (non-zero pixels)
     return np.asarray(big[labels], dtype=bool)
