@@ -1165,7 +1165,7 @@ def _known_duplicate(
             listed = ", ".join(f"{key} {what}" for key, what in changed[:4])
             entry["reason"] += (
                 f"; the files GDAL reads with it changed since ({listed}): it is described "
-                "from them again and `railwatch process` counts it again"
+                f"from them again and {_counted_again(scene)}"
             )
         elif known_mask[1] is None and _stamp_mask_at_first_use(db, known_id, known_mask[0]):
             entry["reason"] += (
@@ -1374,12 +1374,23 @@ def _relocate_anew(
         f"; its file was moved here from {old.parent} (same content), but "
         f"{' and '.join(unchecked)} cannot be compared with what it was ingested with "
         "(stamped before railwatch kept that): the scene reads it here now, described "
-        "from the files here, its detections and counts removed, and `railwatch process` "
-        "counts it again" + _mask_stayed(stayed)
+        f"from the files here, its detections and counts removed, and {_counted_again(row)}"
+        + _mask_stayed(stayed)
     )
     entry.update(moved_from=str(old), described_anew=True, uri=row.uri)
     entry.update(coverage=round(row.coverage, 4), gsd=row.gsd)
     return row.mask_uri, (row.meta or {}).get(MASK_STAMP_KEY)
+
+
+def _counted_again(scene: Any) -> str:
+    """What becomes of a scene :func:`_refresh_scene` described anew: counted again, or,
+    declared unusable by an analyst (``railwatch scene review ID --unusable``), kept so."""
+    if scene.status == "ingested":
+        return "`railwatch process` counts it again"
+    return (
+        f"it stays unusable as an analyst declared it (`railwatch scene review {scene.id} "
+        "--remove` has it counted again)"
+    )
 
 
 def _path_taken(s: Any, site: str, scene_id: int, path: Path) -> int | None:
@@ -1522,7 +1533,10 @@ def _refresh_scene(
             return None
         keep = {k: v for k, v in (scene.meta or {}).items() if k in _KEPT_ON_REFRESH}
         repo.mark_scene_failed(s, scene_id, "")  # removes its detections and counts
-        scene.status, scene.error, scene.usable, scene.processed_at = "ingested", None, None, None
+        # an analyst's verdict stays (`scene review ID --unusable`): a gap, not pending
+        if repo.unusable_reason(repo.get_scene_review(s, scene_id)) is None:
+            scene.status, scene.usable, scene.processed_at = "ingested", None, None
+        scene.error = None
         scene.crs = info.crs
         scene.footprint_wkb = to_wkb(info.footprint)
         scene.gsd = float(info.gsd)
