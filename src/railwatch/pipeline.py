@@ -139,7 +139,7 @@ from railwatch.ingest import (
 )
 from railwatch.storage import Database, repo
 from railwatch.storage.db import LockLostError
-from railwatch.storage.models import Scene, Site
+from railwatch.storage.models import ANALYST, Scene, Site
 from railwatch.storage.records import DetectionRecord, records_from_detections
 
 __all__ = [
@@ -1176,7 +1176,10 @@ def record_outcome(db: Database, outcome: SceneOutcome, detector: Detector) -> S
     nothing (another run may be processing the site now)."""
     with db.session() as s:
         stale = _write_outcome(s, outcome, detector)
+        declared = _declared_outcome(s, outcome.scene_id)
         _check_processing_lock(db, s, outcome.scene_id)
+    if declared is not None:  # declared unusable by an analyst while it was read
+        return declared
     if stale is not None:
         log.warning("%s", stale)
         return SceneOutcome(outcome.scene_id, None, error=stale)
@@ -1197,6 +1200,10 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
     # order): the scene's own and its references' (checked, and stamped)
     _lock_scenes(s, [outcome.scene_id, *_reference_ids(outcome)])
     scene = repo.lock_scene(s, outcome.scene_id)  # held by ``scene`` for the checks
+    if _declared_outcome(s, outcome.scene_id) is not None:
+        # an analyst declared it unusable after its job was made: their verdict stands,
+        # neither this result nor this failure (its error) is written over it
+        return None
     # a failure too: met with what the scene no longer has (a mask that changed since
     # ingest, then taken by ingest-stac), it would fail the scene that run left to be
     # counted again (before session 30, only the file's sidecars were checked)
@@ -1251,6 +1258,29 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
     for ref in outcome.reference_stamps:
         _record_reference_stamps(s, ref)
     return None
+
+
+def _declared_outcome(s: Session, scene_id: int) -> SceneOutcome | None:
+    """The outcome a run records for a scene an analyst declared unusable
+    (``railwatch scene review ID --unusable``) after its job was made: unusable by that
+    review, as the scene stands (its run's summary counts it unusable, neither counted
+    nor failed). None when the scene has no such review."""
+    if repo.unusable_reason(repo.get_scene_review(s, scene_id)) is None:
+        return None
+    scene = repo.get_scene(s, scene_id)
+    quality = Quality(
+        clear_fraction=scene.clear_fraction or 0.0,
+        coverage=scene.coverage or 0.0,
+        cloud_fraction=scene.cloud_fraction or 0.0,
+        haze_fraction=scene.haze_fraction or 0.0,
+        snow_fraction=scene.snow_fraction or 0.0,
+        nodata_fraction=scene.nodata_fraction or 0.0,
+        gsd=float(scene.gsd or 0.0),
+        usable=False,
+        reasons=tuple(scene.reasons or ()),
+        source=ANALYST,
+    )
+    return SceneOutcome(scene_id, quality, gsd=scene.gsd, dtype=scene.dtype)
 
 
 def _mask_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
