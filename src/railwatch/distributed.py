@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from railwatch.detect.base import Detector
+from railwatch.detect.coarse import method_for_gsd
 from railwatch.errors import ConfigError, RailwatchError, lazy_import
 from railwatch.imagery import site_grid
 from railwatch.pipeline import (
@@ -249,13 +250,44 @@ def run_scene_task(
 
 
 #: Bytes a scene's task needs per pixel of its site window, beyond what its worker
-#: holds already: the peak of ``process_scene`` grew by 29 B per window pixel from 4 to
-#: 36 Mpx windows of a 20,000 px scene (measured 2026-12-06, session 35, most of it the
-#: quality estimate's maps then); since the quality step works in strips (3d37b2f) 17 B
-#: (a clear scene, 16 to 36 Mpx) to 25 B (a mostly empty window, 16 to 64 Mpx), most of
-#: it the window read whole and the detector's tiles: kept at 32 as an upper bound (a
-#: killed worker costs far more than a refusal).
+#: holds already, where the window is read whole (at 1.5 m and coarser, whose windows
+#: are small in pixels): the peak of ``process_scene`` grew by 29 B per window pixel
+#: from 4 to 36 Mpx windows of a 20,000 px scene (measured 2026-12-06, session 35, most
+#: of it the quality estimate's maps then); since the quality step works in strips
+#: (3d37b2f) 17 B (a clear scene, 16 to 36 Mpx) to 25 B (a mostly empty window, 16 to
+#: 64 Mpx), most of it the window read whole and the detector's tiles: kept at 32 as an
+#: upper bound (a killed worker costs far more than a refusal).
 WINDOW_BYTES_PER_PX = 32
+#: At 0.3-1.5 m (cars one by one) the window's image stays in its file, read strip by
+#: strip and tile by tile (``read_site_window(..., lazy=True)``, session 36): what a
+#: task needs grows by :data:`OBJECTS_BYTES_PER_PX` a window pixel (its whole-window
+#: maps of one or two bytes a pixel: valid, inside, the quality estimate's regions and
+#: their labels) over :data:`OBJECTS_FIXED_BYTES` whatever the window (GDAL's block
+#: cache, 128 MB, the window's cache of rows, 64 MB, a quality strip's temporaries and
+#: the detector's tiles in flight). Measured: see :func:`window_bytes`.
+OBJECTS_BYTES_PER_PX = 8
+OBJECTS_FIXED_BYTES = 650_000_000
+
+
+def window_bytes(pixels: int, gsd: float) -> int:
+    """What processing a site window of ``pixels`` pixels at ``gsd`` metres (the site
+    grid's) needs beyond what the worker holds: :data:`WINDOW_BYTES_PER_PX` a pixel (the
+    window read whole, at 1.5 m and coarser), at 0.3-1.5 m no more than
+    :data:`OBJECTS_FIXED_BYTES` and :data:`OBJECTS_BYTES_PER_PX` a pixel (from about 27
+    Mpx: a smaller window is judged as before, so that no window the guard let through
+    until session 36 is refused now).
+
+    Measured 2026-12-06, session 36 (``benchmarks/bench_process_memory.py``, default
+    detector, a scene with an opaque cloud and a hazy band, the worst case of the
+    quality estimate; 2-core shared VM): the peak of ``process_scene`` grew over the
+    loaded detector by 397 MB / 855 MB / 1.49 GB for 4 / 36 / 144 Mpx windows (6 B a
+    pixel from 36 to 144 Mpx, the caches full from about 22 Mpx); 650 MB + 8 B a pixel
+    bounds all three with a margin (10 % at 36 Mpx). The whole read needed about 17 to
+    25 B a pixel (2026-12-06, session 35)."""
+    whole = WINDOW_BYTES_PER_PX * pixels
+    if method_for_gsd(gsd) == "objects":
+        return min(whole, OBJECTS_FIXED_BYTES + OBJECTS_BYTES_PER_PX * pixels)
+    return whole
 
 
 def _window_too_big(job: SceneJob) -> str | None:
@@ -280,7 +312,7 @@ def _window_too_big(job: SceneJob) -> str | None:
     held = int(measure()) if callable(measure) else 0
     grid = site_grid(job.site_geometry, grid_gsd(job.gsd))
     pixels = grid.width * grid.height
-    need = held + WINDOW_BYTES_PER_PX * pixels
+    need = held + window_bytes(pixels, grid.gsd)
     dask = lazy_import("dask", "dask", "distributed processing")
     key = "distributed.worker.memory.terminate"  # where the nanny kills its worker
     terminate = dask.config.get(key, default=False)  # type: ignore[attr-defined]
