@@ -13,8 +13,12 @@ stays so along the paths that used to flip it back (second review, session 36):
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
+from railwatch.cli.main import main
 from railwatch.ingest import ingest_paths
 from railwatch.pipeline import (
     ProcessSummary,
@@ -112,3 +116,28 @@ def test_a_failure_read_before_the_declaration_writes_no_error(
         summary = ProcessSummary("yard", "fake", "1")
         summary.add(job.scene_id, got)
         assert summary.failed == [] and summary.unusable == [job.scene_id]
+
+
+def test_declaring_a_counted_scene_unusable_says_which_count_it_replaced(
+    aux_image: tuple[Database, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The analyst's count review is deleted when they declare the scene unusable: the
+    command says which (their count and note, to give again after ``--remove``); with
+    ``--json``, ``replaced`` holds it (null when there was none)."""
+    db, _ = aux_image
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    assert len(process_site(db, "yard", detector=_detector()).processed) == 1
+    scene = str(_scene_id(db))
+    assert main(["--db", url, "scene", "review", scene, "--count", "70", "--note", "hand"]) == 0
+    capsys.readouterr()
+    assert main(["--db", url, "scene", "review", scene, "--unusable", REASON]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "It replaced your earlier review of" in out and "all 70" in out
+    assert '"hand"' in out
+    assert main(["--db", url, "scene", "review", scene, "--unusable", "dark", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["unusable"] == "dark" and data["replaced"]["unusable"] == REASON
+    with db.session() as s:
+        repo.remove_scene_review(s, int(scene))
+    assert main(["--db", url, "scene", "review", scene, "--unusable", "dark", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["replaced"] is None

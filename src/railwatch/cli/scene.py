@@ -408,7 +408,8 @@ def review(
             help="Declare the image unusable, saying why (clouds the quality check missed, "
             "not the site, a night image, a file corrupt at its source): a gap in the "
             "series, never a zero; `railwatch process` skips it, a failed scene too, until "
-            "--remove. Instead of --count.",
+            "--remove. Instead of --count; it replaces a count you gave (said, to give "
+            "again after --remove).",
             show_default=False,
         ),
     ] = None,
@@ -473,6 +474,10 @@ def review(
             data["removed"] = True
             outlines = ""
         else:
+            # what a new review replaces, said (the earlier one is deleted): a count
+            # declared unusable otherwise went without a word, its outlines with it
+            earlier = repo.get_scene_review(s, scene_id)
+            replaced = None if earlier is None else review_dict(earlier)
             if unusable is not None:
                 rv = repo.set_scene_unusable_review(s, scene_id, unusable)
             elif cars is not None:
@@ -488,6 +493,7 @@ def review(
             s.refresh(scene)
             data = review_dict(rv)
             data["removed"] = False
+            data["replaced"] = replaced
             outlines = _outlines_words(rv.cars)
     if as_json:
         print_json(data)
@@ -509,10 +515,24 @@ def review(
     else:
         reviewed = _review_text(data, outlines)
         console.print(f"Scene {scene_id} reviewed: {escape(reviewed)}", highlight=False)
+        if data["replaced"] is not None:
+            console.print(_replaced_text(data["replaced"]), highlight=False)
     console.print(
         f"Run `railwatch analyze {escape(site)}` to judge the site's alerts on it.",
         highlight=False,
     )
+
+
+def _replaced_text(earlier: dict[str, Any]) -> str:
+    """What a new review of a scene replaced (deleted): the earlier review as
+    :func:`_review_text` gives it, with its outlines, so that it can be given again."""
+    lost = earlier.get("cars")
+    outlines = (
+        f", with the {lost} car outline{plural_s(lost)} you gave,"
+        if isinstance(lost, int) and lost
+        else ""
+    )
+    return escape(f"It replaced your earlier review{outlines} of {_review_text(earlier)}")
 
 
 @app.command("import-reviews")
