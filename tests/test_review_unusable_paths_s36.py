@@ -137,7 +137,9 @@ def test_declaring_a_counted_scene_unusable_says_which_count_it_replaced(
     assert main(["--db", url, "scene", "review", scene, "--unusable", "dark", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["unusable"] == "dark" and data["replaced"]["unusable"] == REASON
-    with db.session() as s:
-        repo.remove_scene_review(s, int(scene))
+    assert main(["--db", url, "scene", "review", scene, "--remove", "--json"]) == 0
+    removed = json.loads(capsys.readouterr().out)
+    assert removed["removed"] is True and set(removed) == set(data)  # the same keys
+    assert removed["replaced"] is None
     assert main(["--db", url, "scene", "review", scene, "--unusable", "dark", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["replaced"] is None

@@ -472,6 +472,7 @@ def review(
             data = review_dict(removed)
             data["applied"] = False
             data["removed"] = True
+            data["replaced"] = None  # the keys of every review's JSON
             outlines = ""
         else:
             # what a new review replaces, said (the earlier one is deleted): a count
