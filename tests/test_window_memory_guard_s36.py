@@ -31,10 +31,10 @@ def _job(side_m: float, gsd: float) -> SceneJob:
 
 @pytest.fixture
 def worker_of_1_5_gb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This task runs on a Dask worker with a 1.5 GB memory limit holding 300 MB."""
+    """This task runs on a Dask worker with a 1.5 GB memory limit holding 250 MB."""
     fake = SimpleNamespace(
         memory_manager=SimpleNamespace(memory_limit=1_500_000_000),
-        monitor=SimpleNamespace(get_process_memory=lambda: 300_000_000),
+        monitor=SimpleNamespace(get_process_memory=lambda: 250_000_000),
     )
     monkeypatch.setattr(distributed, "get_worker", lambda: fake)
 
@@ -49,8 +49,8 @@ def test_a_fine_window_read_by_tiles_fits_where_the_whole_read_did_not(
         grid = site_grid(job.site_geometry, 0.5)
         pixels = grid.width * grid.height
         assert pixels > 40e6
-        assert 300e6 + WINDOW_BYTES_PER_PX * pixels > 0.95 * 1.5e9  # refused until s36
-        assert 300e6 + window_bytes(pixels, 0.5) <= 0.95 * 1.5e9
+        assert 250e6 + WINDOW_BYTES_PER_PX * pixels > 0.95 * 1.5e9  # refused until s36
+        assert 250e6 + window_bytes(pixels, 0.5) <= 0.95 * 1.5e9
         assert _window_too_big(job) is None
         coarse = _job(3200.0 * 6, 3.0)  # the same pixels at 3 m: read whole
         assert window_bytes(pixels, 3.0) == WINDOW_BYTES_PER_PX * pixels
@@ -69,7 +69,7 @@ def test_a_fine_window_too_large_even_by_tiles_is_still_refused(worker_of_1_5_gb
 
 def test_a_small_fine_window_is_judged_as_before() -> None:
     """The fixed part of the lazy read (caches, strips, tiles) does not make the guard
-    refuse a small window it let through before: below about 27 Mpx, 32 B a pixel."""
+    refuse a small window it let through before: below about 32 Mpx, 32 B a pixel."""
     from railwatch.distributed import WINDOW_BYTES_PER_PX, window_bytes
 
     for pixels in (12_000, 4_000_000, 20_000_000):

@@ -265,25 +265,25 @@ WINDOW_BYTES_PER_PX = 32
 #: their labels) over :data:`OBJECTS_FIXED_BYTES` whatever the window (GDAL's block
 #: cache, 128 MB, the window's cache of rows, 64 MB, a quality strip's temporaries and
 #: the detector's tiles in flight). Measured: see :func:`window_bytes`.
-OBJECTS_BYTES_PER_PX = 8
-OBJECTS_FIXED_BYTES = 650_000_000
+OBJECTS_BYTES_PER_PX = 7
+OBJECTS_FIXED_BYTES = 800_000_000
 
 
 def window_bytes(pixels: int, gsd: float) -> int:
     """What processing a site window of ``pixels`` pixels at ``gsd`` metres (the site
     grid's) needs beyond what the worker holds: :data:`WINDOW_BYTES_PER_PX` a pixel (the
     window read whole, at 1.5 m and coarser), at 0.3-1.5 m no more than
-    :data:`OBJECTS_FIXED_BYTES` and :data:`OBJECTS_BYTES_PER_PX` a pixel (from about 27
+    :data:`OBJECTS_FIXED_BYTES` and :data:`OBJECTS_BYTES_PER_PX` a pixel (from about 32
     Mpx: a smaller window is judged as before, so that no window the guard let through
     until session 36 is refused now).
 
     Measured 2026-12-06, session 36 (``benchmarks/bench_process_memory.py``, default
     detector, a scene with an opaque cloud and a hazy band, the worst case of the
-    quality estimate; 2-core shared VM): the peak of ``process_scene`` grew over the
-    loaded detector by 397 MB / 855 MB / 1.49 GB for 4 / 36 / 144 Mpx windows (6 B a
-    pixel from 36 to 144 Mpx, the caches full from about 22 Mpx); 650 MB + 8 B a pixel
-    bounds all three with a margin (10 % at 36 Mpx). The whole read needed about 17 to
-    25 B a pixel (2026-12-06, session 35)."""
+    quality estimate; 2-core shared VM, two runs): the peak of ``process_scene`` grew
+    over the loaded detector by 390-397 MB / 855-936 MB / 1.47-1.49 GB for 4 / 36 / 144
+    Mpx windows (5-6 B a pixel from 36 to 144 Mpx, the caches full from about 22 Mpx);
+    800 MB + 7 B a pixel bounds them with a margin (12 % at 36 Mpx, 21 % at 144). The
+    whole read needed about 17 to 25 B a pixel (2026-12-06, session 35)."""
     whole = WINDOW_BYTES_PER_PX * pixels
     if method_for_gsd(gsd) == "objects":
         return min(whole, OBJECTS_FIXED_BYTES + OBJECTS_BYTES_PER_PX * pixels)
