@@ -74,7 +74,8 @@ def test_site_remove_json_declined_at_the_question(
     monkeypatch.setattr("builtins.input", lambda *_: "n")
     code, out, err = _run(capsys, "--db", db_url, "site", "remove", "kept", "--json")
     assert code == 0, err
-    assert json.loads(out) == {"site": "kept", "removed": False}
+    nothing = {"scenes": 0, "detections": 0, "counts": 0, "events": 0, "alerts": 0}
+    assert json.loads(out) == {"site": "kept", "removed": False, **nothing}  # r1: same keys
     assert "Remove site 'kept'" in err
     assert main(["--db", db_url, "site", "remove", "kept", "--yes"]) == 0
 

@@ -382,8 +382,8 @@ def remove(
     is not a terminal (a script, a pipe).
 
     With --json, standard output holds one JSON document: {"site", "removed",
-    "scenes", "detections", "counts", "events", "alerts"} (the question, when asked,
-    is on standard error)."""
+    "scenes", "detections", "counts", "events", "alerts"}, the counts 0 when the removal
+    is declined (the question, when asked, is on standard error)."""
     db = open_db(ctx)
     if not yes:
         with db.session(readonly=True) as s:  # an unknown site is said before asking
@@ -393,8 +393,9 @@ def remove(
             f"Remove site {name!r} and {what}?",
             f"removing site {name!r} deletes {what}; pass --yes to confirm",
         ):
-            if as_json:
-                print_json({"site": name, "removed": False})
+            if as_json:  # the keys of a removal, nothing deleted
+                nothing = {f.name: 0 for f in dataclasses.fields(repo.SiteRemoval)}
+                print_json({"site": name, "removed": False, **nothing})
                 return
             console.print(f"Nothing removed: site {escape(name)} kept.", highlight=False)
             return
