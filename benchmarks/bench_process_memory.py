@@ -1,15 +1,19 @@
 """Peak memory of ``railwatch process`` on one large scene, step by step.
 
 Usage: .venv/bin/python benchmarks/bench_process_memory.py [--mpx 4,16,36]
-       [--detector default|none] [--write-docs]
+       [--detector default|none] [--mode steps|window|process|both|all] [--write-docs]
 
 For each size, a synthetic 8-bit GeoTIFF (UTM 32N, 0.5 m, tiled, deflate) is written
 under a temporary folder: a textured ground with dark rails and cars, an opaque cloud
 (bright grey disc, about 8 % of the site) and a hazy band, so that every rule of the
 quality estimate runs. Its site is the scene's footprint less 5 m, so the site window
 is the whole scene (a 12,000 x 12,000 px window is 144 Mpx). A fresh Python process
-then runs the pipeline's steps on it (``read_site_window``, ``assess_quality``,
-``detect_array`` with ``--detector``, or the whole ``process_scene``) and reports its
+then runs the pipeline's steps on it (``steps``: ``read_site_window``, ``assess_quality``,
+``detect_array`` with ``--detector``, the window read whole as until session 36;
+``window``: the same steps on ``read_site_window(..., lazy=True)``, the window's image
+read from the file strip by strip and tile by tile, as ``process`` reads it at 0.3-1.5 m since
+session 36; ``process``: the whole ``process_scene``; ``both``: steps and process;
+``all``: the three) and reports its
 peak resident memory (``VmHWM`` of ``/proc/self/status``, reset between steps through
 ``/proc/self/clear_refs``) and the wall time of each step. ``--write-docs`` replaces
 the block between ``<!-- process-memory:start -->`` and ``<!-- process-memory:end -->``
@@ -142,29 +146,42 @@ def _child(path: str, size: int, detector: str, mode: str) -> None:
         out["clear"] = outcome.quality.clear_fraction
         out["detections"] = len(outcome.detections)
     else:
+        from contextlib import ExitStack
+
         from railwatch.detect.api import detect_array
         from railwatch.imagery import assess_quality, read_site_window, site_grid
+        from railwatch.imagery.read import SiteRaster, SiteWindow
 
+        pre = "w_" if mode == "window" else ""
         grid = site_grid(site, GSD)
-        reset()
-        t = time.perf_counter()
-        raster = read_site_window(path, grid, site_geom=site)
-        out["read_s"] = time.perf_counter() - t
-        out["read"] = hwm()
-        reset()
-        t = time.perf_counter()
-        quality = assess_quality(raster)
-        out["quality_s"] = time.perf_counter() - t
-        out["quality"] = hwm()
-        out["clear"] = quality.clear_fraction
-        reset()
-        t = time.perf_counter()
-        dets = detect_array(
-            raster.image, GSD, detector=det, valid=raster.valid, origin=raster.file_offset or (0, 0)
-        )
-        out["detect_s"] = time.perf_counter() - t
-        out["detect"] = hwm()
-        out["detections"] = len(dets)
+        with ExitStack() as held:
+            reset()
+            t = time.perf_counter()
+            raster: SiteRaster | SiteWindow
+            if mode == "window":
+                raster = held.enter_context(read_site_window(path, grid, site_geom=site, lazy=True))
+            else:
+                raster = read_site_window(path, grid, site_geom=site)
+            out[pre + "read_s"] = time.perf_counter() - t
+            out[pre + "read"] = hwm()
+            reset()
+            t = time.perf_counter()
+            quality = assess_quality(raster)
+            out[pre + "quality_s"] = time.perf_counter() - t
+            out[pre + "quality"] = hwm()
+            out["clear"] = quality.clear_fraction
+            reset()
+            t = time.perf_counter()
+            dets = detect_array(
+                raster.image,
+                GSD,
+                detector=det,
+                valid=raster.valid,
+                origin=raster.file_offset or (0, 0),
+            )
+            out[pre + "detect_s"] = time.perf_counter() - t
+            out[pre + "detect"] = hwm()
+            out[pre + "detections"] = len(dets)
     print(json.dumps(out))
 
 
@@ -187,7 +204,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--mpx", default="4,16,36", help="window sizes in megapixels")
     ap.add_argument("--detector", default="default", choices=("default", "none"))
-    ap.add_argument("--mode", default="both", choices=("steps", "process", "both"))
+    ap.add_argument("--mode", default="all", choices=("steps", "window", "process", "both", "all"))
     ap.add_argument("--tmp", default=None, help="folder for the scene files")
     ap.add_argument("--write-docs", action="store_true")
     args = ap.parse_args()
@@ -198,9 +215,11 @@ def main() -> None:
             path = Path(tmp) / f"scene_{size}.tif"
             write_scene(path, size)
             row: dict[str, float] = {"mpx": size * size / 1e6}
-            if args.mode in ("steps", "both"):
+            if args.mode in ("steps", "both", "all"):
                 row.update(measure(path, size, args.detector, "steps"))
-            if args.mode in ("process", "both"):
+            if args.mode in ("window", "all"):
+                row.update(measure(path, size, args.detector, "window"))
+            if args.mode in ("process", "both", "all"):
                 row.update(measure(path, size, args.detector, "process"))
             path.unlink()
             rows.append(row)
@@ -208,19 +227,34 @@ def main() -> None:
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()} "
         f"({os.cpu_count()} cores, {platform.python_version()}), detector "
-        f"`{args.detector}`, `benchmarks/bench_process_memory.py --mpx {args.mpx}`. "
-        "Peak RSS (VmHWM) of a fresh process, reset before each step:",
+        f"`{args.detector}`, `benchmarks/bench_process_memory.py --mpx {args.mpx} "
+        f"--mode {args.mode}`. Peak RSS (VmHWM) of a fresh process, reset before each step "
+        "(the loaded detector included); *whole*: the window read whole "
+        "(`read_site_window`, as until session 36), *by rows*: "
+        "`read_site_window(..., lazy=True)` (its "
+        "image read from the file strip by strip and tile by tile, as `process_scene` "
+        "reads it at 0.3-1.5 m since session 36); - where not measured:",
         "",
-        "| window | read | quality | detect | whole `process_scene` | time: read / quality / "
-        "detect / process_scene |",
+        "| window | read whole / by rows | quality whole / by rows | detect whole / by rows "
+        "| whole `process_scene` | time (s), whole: read / quality / detect; by rows: read / "
+        "quality / detect; process_scene |",
         "|---|---|---|---|---|---|",
     ]
+
+    def mb(r: dict[str, float], key: str) -> str:
+        return _mb(r[key]) if key in r else "-"
+
+    def secs(r: dict[str, float], key: str) -> str:
+        return f"{r[key]:.1f}" if key in r else "-"
+
     for r in rows:
         lines.append(
-            f"| {r['mpx']:.0f} Mpx | {_mb(r.get('read', 0))} | {_mb(r.get('quality', 0))} | "
-            f"{_mb(r.get('detect', 0))} | {_mb(r.get('process', 0))} | "
-            f"{r.get('read_s', 0):.1f} / {r.get('quality_s', 0):.1f} / "
-            f"{r.get('detect_s', 0):.1f} / {r.get('process_s', 0):.1f} s |"
+            f"| {r['mpx']:.0f} Mpx | {mb(r, 'read')} / {mb(r, 'w_read')} | "
+            f"{mb(r, 'quality')} / {mb(r, 'w_quality')} | "
+            f"{mb(r, 'detect')} / {mb(r, 'w_detect')} | {mb(r, 'process')} | "
+            f"{secs(r, 'read_s')} / {secs(r, 'quality_s')} / {secs(r, 'detect_s')}; "
+            f"{secs(r, 'w_read_s')} / {secs(r, 'w_quality_s')} / {secs(r, 'w_detect_s')}; "
+            f"{secs(r, 'process_s')} |"
         )
     print("\n".join(lines))
     if args.write_docs:
