@@ -141,5 +141,9 @@ def test_declaring_a_counted_scene_unusable_says_which_count_it_replaced(
     removed = json.loads(capsys.readouterr().out)
     assert removed["removed"] is True and set(removed) == set(data)  # the same keys
     assert removed["replaced"] is None
+    # pending again, and no one's verdict: not 'status ingested by analyst review'
+    assert main(["--db", url, "scene", "show", scene]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "status ingested" in shown and "analyst" not in shown
     assert main(["--db", url, "scene", "review", scene, "--unusable", "dark", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["replaced"] is None

@@ -1360,6 +1360,8 @@ def _back_to_processing(scene: Scene) -> None:
     scene.processed_at = None
     if scene.quality_source == ANALYST:
         scene.quality_source = None
+    if scene.detector == ANALYST:  # no one's verdict until processed again
+        scene.detector, scene.detector_version = None, None
 
 
 def set_scene_unusable_review(session: Session, scene_id: int, reason: str) -> SceneReview:
