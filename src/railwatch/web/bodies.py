@@ -144,5 +144,9 @@ async def unique_members(request: Request) -> None:
                 }
             ]
         ) from None
-    except ValueError:
-        return  # not JSON (or not UTF-8): FastAPI's own 422 or 400 says so
+    except (ValueError, RecursionError):
+        # not JSON (or not UTF-8), or arrays or objects nested deeper than Python's parser
+        # goes (a 10 KB body of 5,000 '[' was a 500 on the routes without a body, which
+        # FastAPI leaves unread, before 2026-12-06, session 36): FastAPI's own 422 or 400
+        # says so where the route reads a body, and the route ignores it where it does not
+        return

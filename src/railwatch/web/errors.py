@@ -96,7 +96,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 #: Longest value a 422 quotes back (the rest is cut).
 _SHOWN = 40
 
-#: FastAPI's answer to a body it cannot decode (not UTF-8, say).
+#: FastAPI's answer to a body it cannot decode (not UTF-8, say, or nested too deeply for
+#: Python's JSON parser: a RecursionError).
 _UNPARSED_BODY = "There was an error parsing the body"
 
 #: The one table: most specific classes first (the first ``isinstance`` match wins).
@@ -217,8 +218,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers) if exc.headers else None
     if exc.status_code == 400 and detail == _UNPARSED_BODY:
         detail = (
-            "invalid request: the body cannot be read as JSON (it is not UTF-8 text); send a "
-            "JSON object with Content-Type: application/json"
+            "invalid request: the body cannot be read as JSON (it is not UTF-8 text, or it "
+            "nests arrays or objects too deeply); send a JSON object with Content-Type: "
+            "application/json"
         )
     if exc.status_code == 404 and detail == HTTPStatus.NOT_FOUND.phrase:
         # the router's own 404 (no route matched) said only "Not Found"
