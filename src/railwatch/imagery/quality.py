@@ -357,7 +357,11 @@ def _bright_regions(
     objects show inside them) and opaque cloud (nothing dark inside), marked in
     ``cloud`` and ``snow``."""
     h, w = closed.shape
-    count, labels, stats, _ = _components(closed, 8, stats=True)
+    # no region reaches past the rows that hold bright pixels: labelled there only
+    r0, r1 = _row_span(closed)
+    if r0 == r1:
+        return
+    count, labels, stats, _ = _components(closed[r0:r1], 8, stats=True)
     min_px = max(4, math.ceil(_CLOUD_MIN_M2 / px_area))
     big = np.zeros(count, dtype=bool)
     big[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_px
@@ -372,7 +376,7 @@ def _bright_regions(
     for a, b, _, _ in _strips(h, w, 0):
         if closed[a:b].any():
             filled[a:b] |= closed[a:b]
-    count, labels = _components(closed, 8)
+    count, labels = _components(closed[r0:r1], 8)
     outer_k = near_k + 2
     outer = cv2.getStructuringElement(cv2.MORPH_RECT, (outer_k, outer_k))
     near = cv2.getStructuringElement(cv2.MORPH_RECT, (near_k, near_k))
@@ -383,6 +387,9 @@ def _bright_regions(
     n_valid = 0
     n_closed = 0
     for a, b, lo, hi in _strips(h, w, max(outer_k // 2, near_k // 2)):
+        n_valid += int(valid[a:b].sum())
+        if b <= r0 or a >= r1:
+            continue  # no region here: only the background's counts, never used
         own = slice(a - lo, b - lo)
         ok = valid[lo:hi]
         _, mn = _extremes(image[lo:hi])
@@ -392,12 +399,11 @@ def _bright_regions(
         eroded = cv2.erode(filled[lo:hi], outer, borderType=cv2.BORDER_REPLICATE)
         part = closed[a:b] > 0
         inner = part & (eroded[own] > 0)
-        lab = labels[a:b]
+        lab = _rows_of(labels, r0, a, b)
         inner_count += np.bincount(lab[inner], minlength=count)
         dark_count += np.bincount(lab[inner & dark], minlength=count)
         all_count += np.bincount(lab.ravel(), minlength=count)
         all_dark += np.bincount(lab[dark], minlength=count)
-        n_valid += int(valid[a:b].sum())
         n_closed += int(part[valid[a:b]].sum())
     del filled
     inner_f = inner_count.astype(np.float64)
@@ -416,7 +422,9 @@ def _bright_regions(
         is_snow = big.copy()
     is_cloud = big & ~is_snow
     for a, b, _, _ in _strips(h, w, 0):
-        lab = labels[a:b]
+        if b <= r0 or a >= r1:
+            continue
+        lab = _rows_of(labels, r0, a, b)
         if (found := is_cloud[lab]).any():
             cloud[a:b] = found
         if (found := is_snow[lab]).any():
@@ -425,17 +433,43 @@ def _bright_regions(
 
 def _holes(mask: np.ndarray) -> np.ndarray:
     """Pixels outside ``mask`` (uint8, 0 or 1) that it encloses (not connected to the
-    image border), as uint8 0 or 1."""
-    count, labels = _components(np.asarray(mask == 0, dtype=np.uint8), 4)
+    image border), as uint8 0 or 1. Found within the rows ``r0:r1`` that hold ``mask``'s
+    pixels: outside them every row is outside ``mask`` and reaches the border, so what
+    touches their first or last row touches the border."""
+    out = np.zeros(mask.shape, dtype=np.uint8)
+    r0, r1 = _row_span(mask)
+    if r0 == r1:
+        return out
+    count, labels = _components(np.asarray(mask[r0:r1] == 0, dtype=np.uint8), 4)
     touches = np.zeros(count, dtype=bool)
     for edge in (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]):
         touches[edge] = True
     touches[0] = True  # label 0: the mask itself
     enclosed = (~touches).astype(np.uint8)
-    out = np.zeros(mask.shape, dtype=np.uint8)
     for a, b, _, _ in _strips(mask.shape[0], mask.shape[1], 0):
-        if (found := enclosed[labels[a:b]]).any():
+        if b > r0 and a < r1 and (found := enclosed[_rows_of(labels, r0, a, b)]).any():
             out[a:b] = found
+    return out
+
+
+def _row_span(mask: np.ndarray) -> tuple[int, int]:
+    """The rows ``r0:r1`` outside which ``mask`` is 0 everywhere; ``(0, 0)`` when it is
+    0 everywhere. A region (connected component) lies within them, so its labels are
+    found on those rows only (session 36: 2 bytes a pixel of the whole window each)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    return (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 0)
+
+
+def _rows_of(labels: np.ndarray, r0: int, a: int, b: int) -> np.ndarray:
+    """Rows ``a:b`` of the window from ``labels``, the labels of its rows from ``r0``;
+    0 (background) in rows ``labels`` does not cover."""
+    r1 = r0 + labels.shape[0]
+    if r0 <= a and b <= r1:
+        return labels[a - r0 : b - r0]
+    out = np.zeros((b - a, labels.shape[1]), dtype=labels.dtype)
+    lo, hi = max(a, r0), min(b, r1)
+    if lo < hi:
+        out[lo - a : hi - a] = labels[lo - r0 : hi - r0]
     return out
 
 
@@ -502,13 +536,14 @@ def _haze(
             found = True
     if not found:
         return np.zeros((h, w), dtype=bool)
-    count, labels, stats, _ = _components(hazy, 8, stats=True)
+    r0, r1 = _row_span(hazy)  # the regions lie within these rows: labelled there only
+    count, labels, stats, _ = _components(hazy[r0:r1], 8, stats=True)
     del hazy
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= max(4, math.ceil(_HAZE_MIN_M2 / px_area))
     out = np.zeros((h, w), dtype=bool)
     for a, b, _, _ in _strips(h, w, 0):
-        if (kept := keep[labels[a:b]]).any():
+        if b > r0 and a < r1 and (kept := keep[_rows_of(labels, r0, a, b)]).any():
             out[a:b] = kept
     return out
 
