@@ -112,7 +112,7 @@ def _registered() -> CjkFont | None:
     if not entries:
         log.warning(
             "matplotlib did not register the face %r of %s (an older matplotlib reads only "
-            "the first face of a font collection; the cjk extra asks for 3.11): it is not "
+            "the first face of a font collection; railwatch asks for 3.11): it is not "
             "used",
             CJK_FAMILY,
             path,
