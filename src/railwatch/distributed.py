@@ -279,9 +279,9 @@ def window_bytes(pixels: int, gsd: float) -> int:
 
     Measured 2026-12-06, session 36 (``benchmarks/bench_process_memory.py``, default
     detector, a scene with an opaque cloud and a hazy band, the worst case of the
-    quality estimate; 2-core shared VM, two runs): the peak of ``process_scene`` grew
-    over the loaded detector by 390-397 MB / 855-936 MB / 1.47-1.49 GB for 4 / 36 / 144
-    Mpx windows (5-6 B a pixel from 36 to 144 Mpx, the caches full from about 22 Mpx);
+    quality estimate; 2-core shared VM, three runs): the peak of ``process_scene`` grew
+    over the loaded detector by 390-397 MB / 855-936 MB / 1.36-1.49 GB for 4 / 36 / 144
+    Mpx windows (4-6 B a pixel from 36 to 144 Mpx, the caches full from about 22 Mpx);
     800 MB + 7 B a pixel bounds them with a margin (12 % at 36 Mpx, 21 % at 144). The
     whole read needed about 17 to 25 B a pixel (2026-12-06, session 35)."""
     whole = WINDOW_BYTES_PER_PX * pixels
