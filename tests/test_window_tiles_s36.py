@@ -214,6 +214,7 @@ def test_process_scene_by_tiles_gives_what_the_whole_read_gives(
     from railwatch import pipeline
     from railwatch.pipeline import SceneJob, process_scene
 
+    monkeypatch.setattr(pipeline, "LAZY_WINDOW_PIXELS", 0)  # these windows are small
     options = CASES[case](tmp_path)
     job = SceneJob(
         scene_id=1,

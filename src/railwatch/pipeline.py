@@ -161,6 +161,13 @@ log = logging.getLogger(__name__)
 
 #: Finest grid the pipeline reads a site at; finer imagery is averaged down to it.
 MIN_GRID_GSD = 0.25
+#: From this many window pixels a 0.3-1.5 m site window's image stays in the file, read
+#: band of rows by band of rows (``read_site_window(..., lazy=True)``); smaller windows
+#: are read whole, which peaks lower there (fixed caches of about 450 MB against 17-25 B
+#: a pixel: 4 Mpx 552 MB by rows against about 510 MB whole, even near 36 Mpx; 144 Mpx
+#: 1.52 GB against about 2.2 GB; docs/benchmarks.md, session 36) and reads the file once.
+#: Where the Dask worker guard's two figures cross (``distributed.window_bytes``).
+LAZY_WINDOW_PIXELS = 32_000_000
 
 ProgressCallback = Callable[[int, int, str], None]
 #: Scenes within this factor of a coarse scene's resolution can be its references.
@@ -475,12 +482,13 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             "item_scaling": job.item_scaling,
         }
         with ExitStack() as held:
-            # At 0.3-1.5 m the window's image stays in the file, read strip by strip for
-            # the quality estimate and tile by tile for the detector, with the same
+            # At 0.3-1.5 m a large window's image stays in the file, read strip by strip
+            # for the quality estimate and tile by tile for the detector, with the same
             # pixels (session 36: the whole read held about 14 B a window pixel, 2.2 GB
-            # for 144 Mpx); the coarse paths' windows are small in pixels, read whole.
+            # for 144 Mpx; LAZY_WINDOW_PIXELS); the coarse paths' windows are small in
+            # pixels, read whole.
             raster: SiteRaster | SiteWindow
-            if objects:
+            if objects and grid.width * grid.height >= LAZY_WINDOW_PIXELS:
                 raster = held.enter_context(read_site_window(job.uri, grid, lazy=True, **read_with))
             else:
                 raster = read_site_window(job.uri, grid, **read_with)
