@@ -60,6 +60,7 @@ def test_site_remove_json_says_what_was_deleted(
         "counts": 0,
         "events": 1,
         "alerts": 0,
+        "reviews": 0,
     }
 
 
@@ -74,7 +75,7 @@ def test_site_remove_json_declined_at_the_question(
     monkeypatch.setattr("builtins.input", lambda *_: "n")
     code, out, err = _run(capsys, "--db", db_url, "site", "remove", "kept", "--json")
     assert code == 0, err
-    nothing = {"scenes": 0, "detections": 0, "counts": 0, "events": 0, "alerts": 0}
+    nothing = {"scenes": 0, "detections": 0, "counts": 0, "events": 0, "alerts": 0, "reviews": 0}
     assert json.loads(out) == {"site": "kept", "removed": False, **nothing}  # r1: same keys
     assert "Remove site 'kept'" in err
     assert main(["--db", db_url, "site", "remove", "kept", "--yes"]) == 0
@@ -96,7 +97,7 @@ def test_event_remove_json_says_which_event_was_deleted(
     monkeypatch.setattr("builtins.input", lambda *_: "n")
     code, out, err = _run(capsys, *argv)
     assert code == 0, err
-    assert json.loads(out) == {**added, "removed": False}
+    assert json.loads(out) == {**added, "removed": False, "alerts_naming_it": 0}
     code, out, err = _run(capsys, *argv, "--yes")
     assert code == 0, err
     assert json.loads(out) == {**added, "removed": True, "alerts_naming_it": 0}

@@ -115,6 +115,7 @@ def test_review_round_trip(world: dict[str, Any]) -> None:
     assert r.status_code == 201, r.text
     assert r.headers["location"] == f"/api/scenes/{sid}/review"
     got = r.json()
+    assert got.pop("replaced") is None  # a PUT's answer only: the review it replaced (none)
     assert got["counts"] == {"all": 20.0, "covered": 5.0, "boxcar": 8.0}
     assert got["detector_counts"]["all"]["count"] == DETECTED
     assert got["applied"] is True and got["note"] == "counted by eye" and got["cars"] is None

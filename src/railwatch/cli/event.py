@@ -212,8 +212,8 @@ def remove(
             f"removing event {event_id} ({what}) cannot be undone; pass --yes to confirm",
         ):
             # "n" is an answer, not an interruption: say so and exit 0
-            if as_json:
-                print_json({**data, "removed": False})
+            if as_json:  # the keys of a removal (the alerts naming it still do)
+                print_json({**data, "removed": False, "alerts_naming_it": linked})
                 return
             console.print(f"Nothing removed: event {event_id} kept.")
             return

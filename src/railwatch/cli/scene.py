@@ -88,13 +88,13 @@ def list_(
             {**scene_dict(sc), "day": local_day(sc.acquired_at, offset).isoformat()}
             for sc in scenes
         ]
-        for d in data:
+        for sc, d in zip(scenes, data, strict=True):
             # as GET /api/sites/{site}/scenes gives them: the total (10 m and coarser: a
             # long train present or not), whether it is an analyst's (railwatch scene
-            # review) and the detector's total it replaced
+            # review, or declared unusable) and the detector's total it replaced
             total = totals.get(d["id"])
             d["count"] = count_dict(total)
-            d.update(review_marks(total, machine.get(d["id"])))
+            d.update(review_marks(total, machine.get(d["id"]), sc))
     if as_json:
         print_json(data)
         return
@@ -500,12 +500,19 @@ def review(
         print_json(data)
         return
     if data["removed"] and data.get("unusable") is not None:
+        # it has no count until processed: `analyze` alone judged the alerts on a gap still
         console.print(
             f"Removed the review of scene {scene_id}: it is no longer declared unusable, "
             f"and the next `railwatch process {escape(site)}` reads it again.",
             highlight=False,
         )
-    elif data["removed"]:
+        console.print(
+            f"Run `railwatch process {escape(site)}`, then `railwatch analyze {escape(site)}` "
+            "to judge the site's alerts on it.",
+            highlight=False,
+        )
+        return
+    if data["removed"]:
         machine = data["detector_counts"].get("all")
         back = (
             f"the detector's count ({machine['count']:g}) is back"

@@ -490,7 +490,8 @@ def count_layer(
         }
         reviewed = counted and total is not None and total.detector == ANALYST
         machine = (reviews[s.id].machine or {}).get("all") if s.id in reviews else None
-        rec["reviewed"] = reviewed if counted else None
+        # a gap by an analyst's verdict is theirs too (declared unusable; session 36: blank)
+        rec["reviewed"] = True if repo.declared_unusable(s) else reviewed if counted else None
         rec["detector_count"] = (
             float(machine["count"]) if reviewed and isinstance(machine, dict) else None
         )

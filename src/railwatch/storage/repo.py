@@ -91,6 +91,7 @@ __all__ = [
     "alert_version",
     "count_series",
     "count_series_page",
+    "declared_unusable",
     "event_values",
     "find_scene_by_hash",
     "find_scenes_by_uri",
@@ -493,13 +494,16 @@ def open_alerts_by_severity(session: Session, sites: Sequence[Site]) -> dict[int
 
 @dataclass(frozen=True)
 class SiteRemoval:
-    """What removing a site deleted."""
+    """What removing a site deleted; ``reviews``: the analyst's reviews of its scenes
+    (counts made by hand, images declared unusable), which the question before the
+    removal counts (session 36: ``site remove --json`` left them out)."""
 
     scenes: int
     detections: int
     counts: int
     events: int
     alerts: int
+    reviews: int = 0
 
 
 def remove_site(session: Session, name: SiteRef) -> SiteRemoval:
@@ -525,6 +529,10 @@ def remove_site(session: Session, name: SiteRef) -> SiteRemoval:
         or 0,
         events=session.scalar(select(func.count(Event.id)).where(Event.site_id == site.id)) or 0,
         alerts=session.scalar(select(func.count(Alert.id)).where(Alert.site_id == site.id)) or 0,
+        reviews=session.scalar(
+            select(func.count(SceneReview.id)).where(SceneReview.scene_id.in_(scene_ids))
+        )
+        or 0,
     )
     session.delete(site)
     session.flush()
@@ -979,6 +987,16 @@ def unusable_reason(review: SceneReview | None) -> str | None:
     return review.note or "no reason given"
 
 
+def declared_unusable(scene: Any) -> bool:
+    """Whether ``scene`` (a Scene, or a row with its ``status`` and ``quality_source``)
+    stands declared unusable by an analyst (:func:`set_scene_unusable_review`): its
+    verdict is the analyst's, so the outputs mark it ``reviewed`` (session 36: false in
+    ``scene list --json`` and the API's series, blank in the export's counts table)."""
+    return getattr(scene, "status", None) == "unusable" and (
+        getattr(scene, "quality_source", None) == ANALYST
+    )
+
+
 def reviewed_unusable_ids(session: Session, site: SiteRef) -> set[int]:
     """The scenes of ``site`` an analyst declared unusable (``railwatch process`` skips
     them: :func:`set_scene_unusable_review`). Read in one statement; the test is made
@@ -1377,6 +1395,15 @@ def set_scene_unusable_review(session: Session, scene_id: int, reason: str) -> S
     _hold_site_of_scene(session, scene_id, f"scene {scene_id} was being reviewed")
     scene = lock_scene(session, scene_id)
     reason = check_note(reason, "the reason an image is unusable")
+    broken = next((i for i, ch in enumerate(reason) if ch in "\n\t"), None)
+    if broken is not None:
+        # it becomes the scene's reason, shown on one line (tables, CSV rows, the report);
+        # check_note lets line breaks and tabs through (a note may have them)
+        what = "a line break" if reason[broken] == "\n" else "a tab"
+        raise InputError(
+            f"the reason an image is unusable {reason[:40]!r} holds {what} at character "
+            f"{broken + 1}: keep it on one line (it becomes the scene's reason)"
+        )
     if not reason:
         raise InputError(
             'say why the image is unusable (e.g. "clouds over the yard", "not the site", '
@@ -1610,6 +1637,7 @@ def _series_point(sc: Any, row: Any, ref: Any, cls: str) -> CountPoint:
             method=_method_of_gap(sc.gsd),
             scene_id=sc.id,
             gsd=sc.gsd,
+            reviewed=declared_unusable(sc),  # a gap by an analyst's verdict
         )
     src = ref if ref is not None else row
     method = src.method if src is not None else "objects"
@@ -1643,6 +1671,7 @@ SERIES_COLUMNS = (
     Scene.quality_coverage,
     Scene.coverage,
     Scene.gsd,
+    Scene.quality_source,  # an analyst's verdict of unusable (declared_unusable)
 )
 
 

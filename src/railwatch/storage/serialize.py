@@ -22,6 +22,7 @@ from railwatch.storage.repo import (
     ReviewCandidate,
     SiteStats,
     alert_version,
+    declared_unusable,
     unusable_reason,
 )
 
@@ -56,13 +57,17 @@ def is_reviewed(count: Count | None) -> bool:
     return count is not None and count.detector == ANALYST
 
 
-def review_marks(count: Count | None, machine: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Whether a scene's total ``count`` is an analyst's (``reviewed``) and the
-    detector's total it replaced (``detector_count``: ``{total, low, high}`` from the
-    review's ``machine``; null when the count is the detector's, or when the detector
-    found none)."""
-    reviewed = is_reviewed(count)
-    before = (machine or {}).get("all") if reviewed else None
+def review_marks(
+    count: Count | None, machine: Mapping[str, Any] | None, scene: Scene | None = None
+) -> dict[str, Any]:
+    """Whether a scene's total ``count`` is an analyst's, or ``scene`` stands declared
+    unusable by one (``reviewed``: the verdict is theirs; session 36, it was false for
+    such a scene), and the detector's total a count replaced (``detector_count``:
+    ``{total, low, high}`` from the review's ``machine``; null when the count is the
+    detector's, when the detector found none, or for a scene declared unusable)."""
+    counted = is_reviewed(count)
+    reviewed = counted or (scene is not None and declared_unusable(scene))
+    before = (machine or {}).get("all") if counted else None
     return {
         "reviewed": reviewed,
         "detector_count": (

@@ -318,6 +318,11 @@ class Review(_Out):
         default=None, description="The outlines as GeoJSON features (with `outlines=true`)."
     )
     removed: bool | None = Field(default=None, description="True in a DELETE's answer.")
+    replaced: Review | None = Field(
+        default=None,
+        description="In a PUT's answer: the earlier review this one replaced (deleted: give "
+        "its counts again after removing the new one), null when the scene had none.",
+    )
 
 
 class Scene(_Out):

@@ -225,7 +225,7 @@ def scene_detections(
         status, quality = scene.status, scene_dict(scene)["quality"]
         machine = machine_counts(s, [total_row] if total_row is not None else [])
         scene_count = count_dict(total_row)
-        marks = review_marks(total_row, machine.get(scene_id))
+        marks = review_marks(total_row, machine.get(scene_id), scene)
         if source == ANALYST:
             review = s.scalar(select(SceneReview).where(SceneReview.scene_id == scene_id))
             matched = _analyst_features(review, scene_id, wanted, covered, inside)
@@ -376,7 +376,7 @@ def scene_occupied(scene_id: SceneId, db: DB) -> Response:
         scene, total_row = _scene_with_total(s, scene_id)
         machine = machine_counts(s, [total_row] if total_row is not None else [])
         scene_count = count_dict(total_row)
-        marks = review_marks(total_row, machine.get(scene_id))
+        marks = review_marks(total_row, machine.get(scene_id), scene)
         quality = scene_dict(scene)["quality"]
         method = total_row.method if total_row is not None else None
         runs = repo.occupied_runs_of(scene) if scene.status == "processed" else None

@@ -134,14 +134,20 @@ def put_review(scene_id: SceneId, body: ReviewIn, db: DB, response: Response) ->
     """Your count of a processed, usable scene (``counts``) or the cars' corrected
     outlines (``cars``), with a ``note``, or why the scene (in any state, a failed one
     too) is unusable (``unusable``: a gap, skipped by processing until the review is
-    removed, when it is processed again); it replaces an earlier review. The scene's
+    removed, when it is processed again); it replaces an earlier review, given back as
+    ``replaced`` (null when there was none). The scene's
     stored counts of those classes are then yours; re-run the analysis
     (``POST /api/sites/{site}/analyze``) to judge the alerts on them. 201 for a first
     review, 200 when it replaces one; 422 naming what is wrong (a scene that is not
     processed and usable, a class railwatch does not count, a part above the total)."""
     with db.session() as s:
         scene = repo.get_scene(s, scene_id)
-        earlier = repo.get_scene_review(s, scene_id) is not None
+        before = repo.get_scene_review(s, scene_id)
+        earlier = before is not None
+        # what the new review replaces (the earlier one is deleted), said in the answer as
+        # `railwatch scene review --json` says it (session 36): a count declared unusable
+        # otherwise went without a word
+        replaced = None if before is None else review_dict(before)
         if body.unusable is not None:
             review = repo.set_scene_unusable_review(s, scene_id, body.unusable)
         elif body.cars is not None:
@@ -157,6 +163,7 @@ def put_review(scene_id: SceneId, body: ReviewIn, db: DB, response: Response) ->
         s.flush()
         s.refresh(scene)  # its counts are the analyst's now (review_dict's ``applied``)
         out = review_dict(review)
+    out["replaced"] = replaced
     response.status_code = 200 if earlier else 201
     response.headers["Location"] = f"/api/scenes/{scene_id}/review"
     return out

@@ -69,7 +69,7 @@ def _public(
                 error = error.replace(uri, file_name(uri) or "")
         out["error"] = hide_paths(error)
     out["count"] = count_dict(count)
-    out.update(review_marks(count, machine))
+    out.update(review_marks(count, machine, scene))
     return out
 
 

@@ -508,19 +508,35 @@
     const declare = el("button", { type: "button", id: "review-declare", onclick: () => {
       whyMsg.textContent = "";
       if (!why.value.trim()) { whyMsg.textContent = "say why the image is unusable first"; return; }
+      // it replaces (deletes) the analyst's count, its note and outlines: asked first, and
+      // said after (session 36: it went without a word, as the CLI's did before 5441596)
+      if (review && !window.confirm(`Declaring the image unusable replaces your count (${reviewWords(review)}). ` +
+        "Give it again after removing the declaration if you change your mind. Declare it unusable?")) {
+        whyMsg.textContent = "not declared: your count is kept";
+        return;
+      }
       change(sc, declare, whyMsg, () => api(`/api/scenes/${sc.id}/review`, { method: "PUT", body: { unusable: why.value } }));
     } }, "Declare unusable");
     const unusable = el("div", { class: "review-unusable-form" }, why, declare, whyMsg);
     box.replaceChildren(given, form, outlines, unusable);
   }
 
+  /** A count review in words, to give again: its counts, outlines and note. */
+  function reviewWords(rv) {
+    return Object.entries(rv.counts).map(([c, n]) => `${c} ${fmtCount(n)}`).join(", ") +
+      (rv.cars !== null && rv.cars !== undefined ? `, from ${rv.cars} outlines` : "") +
+      (rv.note ? `; note "${rv.note}"` : "");
+  }
+
   /** Send a change of a scene's review, then show the scene, its entry and the chart as
-   * they are now (the series reads the analyst's count). */
+   * they are now (the series reads the analyst's count); a count the new review replaced
+   * (deleted) is said under it, to be given again. */
   async function change(sc, button, msg, send) {
     button.disabled = true;
     msg.textContent = "";
+    let answer;
     try {
-      await send();
+      answer = await send();
     } catch (err) {
       msg.textContent = err.status === 401 ? "sign in with the API token first (top right)" : err.message;
       button.disabled = false;
@@ -542,6 +558,11 @@
       const dets = $("det-count"), occ = $("occ-info");
       $("scene-info").replaceChildren(...infoLine(sc), dets || "", occ || "");
       renderReview(sc, full);
+      const replaced = answer && answer.replaced;
+      if (replaced && replaced.unusable == null && full.review && full.review.unusable != null) {
+        $("review").append(el("p", { id: "review-replaced", class: "review-state muted" },
+          `It replaced your count (${reviewWords(replaced)}): give it again after removing the declaration.`));
+      }
     }
     await Promise.all([loadChart(state.cls), loadToReview()]);
     // for tests and scripts: the scene and the analyst's total now ("none" once removed,
