@@ -49,7 +49,7 @@ def _raster(gsd: float) -> SiteRaster:
 
 def test_count_detections_counts_each_class_with_its_interval() -> None:
     dets = _detections(1, 30)
-    calibration = get_detector("default").calibration
+    calibration = get_detector("default").calibration  # type: ignore[attr-defined]
     c = count_detections(
         dets, gsd=0.5, clear_fraction=0.8, haze_fraction=0.1, calibration=calibration
     )
@@ -84,7 +84,8 @@ def test_count_scene_of_a_site_over_every_detection_is_count_detections(
     seed: int, with_calibration: bool
 ) -> None:
     dets = _detections(seed, 12 * seed)
-    calibration = get_detector("default").calibration if with_calibration else None
+    detector = get_detector("default")
+    calibration = detector.calibration if with_calibration else None  # type: ignore[attr-defined]
     quality = Quality(0.7, 0.9, 0.1, 0.2, 0.0, 0.0, 0.5, True, (), "estimated")
     scene = count_scene(dets, _raster(0.8), quality, calibration=calibration)
     assert scene == count_detections(
@@ -105,7 +106,9 @@ def test_count_cars_and_railwatch_detect_give_count_detections(tmp_path: Path) -
         detector_version=detector.version,
     )
     assert railwatch.count_cars(result, detector=detector) == count_detections(
-        result.detections, gsd=0.5, calibration=detector.calibration
+        result.detections,
+        gsd=0.5,
+        calibration=detector.calibration,  # type: ignore[attr-defined]
     )
 
     from railwatch.cli.main import build_app
@@ -119,7 +122,9 @@ def test_count_cars_and_railwatch_detect_give_count_detections(tmp_path: Path) -
     assert run.exit_code == 0, run.output
     row = json.loads(run.stdout)[0]
     counted = count_detections(
-        railwatch.detect_file(image).detections, gsd=0.5, calibration=detector.calibration
+        railwatch.detect_file(image).detections,
+        gsd=0.5,
+        calibration=detector.calibration,  # type: ignore[attr-defined]
     )
     assert counted.total > 0
     assert (row["total"], row["low"], row["high"]) == (counted.total, counted.low, counted.high)

@@ -53,7 +53,7 @@ def test_small_windows_are_read_whole_large_ones_by_rows(
 
     def spy(*args: Any, lazy: bool = False, **kwargs: Any) -> Any:
         asked.append(lazy)
-        return read_site_window(*args, lazy=lazy, **kwargs)
+        return read_site_window(*args, lazy=lazy, **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(pipeline, "read_site_window", spy)
     monkeypatch.setattr(pipeline, "LAZY_WINDOW_PIXELS", threshold)

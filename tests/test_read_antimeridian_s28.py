@@ -64,7 +64,7 @@ def test_lonlat_image_across_180_covers_the_site_on_either_side(
     info = inspect_scene(path)
     assert site_coverage(info.footprint, site) == pytest.approx(1.0, abs=0.01)  # type: ignore[arg-type]
     grid = site_grid(site, 0.5)  # type: ignore[arg-type]
-    raster = read_site_window(path, grid, site_geom=site)  # type: ignore[arg-type]
+    raster = read_site_window(path, grid, site_geom=site)  # type: ignore[call-overload]
     inside = raster.inside
     # what ingest measured is what is read: the whole site has data
     assert raster.valid[inside].mean() > 0.99
