@@ -57,6 +57,7 @@ from railwatch.analysis.types import (
     severity_rank,
 )
 from railwatch.detect.base import CAR_CLASSES, is_presence, tells_class
+from railwatch.errors import InputError
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
@@ -91,7 +92,12 @@ def analyze_series(
     are those the counts give.
     """
     settings = settings or AlertSettings()
-    points = list(points)
+    points = _checked_points(points)
+    if as_of is not None and not isinstance(as_of, datetime):
+        raise InputError(
+            f"as_of {as_of!r} is a {type(as_of).__name__}, not a datetime; give a datetime "
+            "(naive is UTC), or call railwatch.analyze_counts, which takes a date"
+        )
     if as_of is not None:
         end = as_utc(as_of)
         # the analysis is by days at the site: every image of as_of's local day is in,
@@ -129,6 +135,37 @@ def analyze_series(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _checked_points(points: Iterable[CountPoint]) -> list[CountPoint]:
+    """``points`` as a list, each checked to be a :class:`CountPoint` timed by a datetime:
+    plain ``(date, count)`` pairs failed deep in NumPy ("ufunc 'isfinite' not
+    supported"), a ``date`` as ``when`` with ``AttributeError: tzinfo`` (session 36)."""
+    if isinstance(points, str | bytes):
+        raise InputError(
+            f"points {_shown(points)} is text; give railwatch.CountPoint values, or call "
+            "railwatch.analyze_counts for a CSV file or (date, count) pairs"
+        )
+    out = list(points)
+    for k, p in enumerate(out):
+        if not isinstance(p, CountPoint):
+            raise InputError(
+                f"points[{k}]: {_shown(p)} is a {type(p).__name__}, not a CountPoint; give "
+                "railwatch.CountPoint values (when=datetime, count=...), or call "
+                "railwatch.analyze_counts for (date, count) pairs"
+            )
+        if not isinstance(p.when, datetime):
+            raise InputError(
+                f"points[{k}]: when {_shown(p.when)} is a {type(p.when).__name__}, not a "
+                "datetime; give a datetime (naive is UTC), or call railwatch.analyze_counts, "
+                "which takes dates"
+            )
+    return out
 
 
 def _confirmed_only(alerts: list[Alert], part: CountSeries, method: str) -> list[Alert]:
