@@ -5,7 +5,9 @@
 ``reviewed`` (true/false, yes/no, 1/0; empty: false) marks a count that is an analyst's
 review of the detector's (``railwatch scene review``; the export writes it, with the
 detector's own count in ``detector_count``, which is passed over): it is judged as the
-database judges a reviewed image (:attr:`CountPoint.reviewed`).
+database judges a reviewed image (:attr:`CountPoint.reviewed`). On a gap (an unusable
+image) it marks an image an analyst declared unusable (``scene review --unusable``), as
+the database's series gives it; the analysis reads it on counts only.
 
 ``gsd`` is the image's ground sample distance in metres per pixel; it picks the alert
 thresholds the count is judged with (``AlertSettings.coarse_from_gsd``). Without it
@@ -1047,7 +1049,9 @@ def parse_counts_csv(
             clear_fraction=_fraction(cell("clear_fraction"), "clear_fraction", line, decimal_comma),
             coverage=_fraction(cell("coverage"), "coverage", line, decimal_comma),
             scene_id=_scene_id(cell("scene_id"), line) if exported else None,
-            reviewed=usable and _flag(cell("reviewed"), line, "reviewed", empty=False),
+            # a gap row's flag too: an image an analyst declared unusable is reviewed in
+            # the export (534d6ea), and read as false here until session 36's review
+            reviewed=_flag(cell("reviewed"), line, "reviewed", empty=False),
             date_only=not timed,
         )
         out.setdefault(site, []).append(point)

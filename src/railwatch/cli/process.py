@@ -136,7 +136,8 @@ def process(
     else:
         results = _in_process(db, names, det, reprocess, limit, as_json)
     declared = _reviewed_unusable(db, results)
-    _print_results(results, det, as_json, declared)
+    found = tracks_found_in_image(db, results)
+    _print_results(results, det, as_json, declared, found)
     for r in results:
         if (
             r.busy is None and r.total == 0 and r.skipped == 0 and not declared.get(r.site)
@@ -148,7 +149,7 @@ def process(
                 highlight=False,
                 soft_wrap=True,
             )
-    _say_tracks_found(db, results)
+    _say_tracks_found(found)
     if not as_json:
         _print_analyze_hints(results)
     busy = [r for r in results if r.busy is not None]
@@ -265,12 +266,12 @@ def tracks_found_in_image(db: Database, results: list[ProcessSummary]) -> dict[s
     return found
 
 
-def _say_tracks_found(db: Database, results: list[ProcessSummary]) -> None:
+def _say_tracks_found(found: dict[str, int]) -> None:
     """Once per run, on stderr: which sites had images counted along track lines found in
-    the image itself, which are far less accurate than counts along the site's own
-    centrelines, and how to give the site its centrelines. Until 2026-12-06 (session 36)
-    the run said nothing of it (only `scene show` did, image by image)."""
-    found = tracks_found_in_image(db, results)
+    the image itself (``found``: :func:`tracks_found_in_image`), which are far less
+    accurate than counts along the site's own centrelines, and how to give the site its
+    centrelines. Until 2026-12-06 (session 36) the run said nothing of it (only `scene
+    show` did, image by image)."""
     if not found:
         return
     n = sum(found.values())
@@ -362,10 +363,17 @@ _RECOUNTS_SHOWN = 10
 
 
 def _print_results(
-    results: list[ProcessSummary], det: Detector, as_json: bool, declared: dict[str, int]
+    results: list[ProcessSummary],
+    det: Detector,
+    as_json: bool,
+    declared: dict[str, int],
+    found: dict[str, int],
 ) -> None:
     """The run's summary; ``declared``: how many scenes of each site were skipped as
-    unusable by an analyst's review (:func:`_reviewed_unusable`)."""
+    unusable by an analyst's review (:func:`_reviewed_unusable`); ``found``: how many of
+    the scenes each site had counted were counted along track lines found in the image
+    (:func:`tracks_found_in_image`; ``--json``'s ``tracks_found_in_image``, which only
+    the note on stderr gave until session 36's review)."""
     if as_json:
         print_json(
             [
@@ -379,6 +387,7 @@ def _print_results(
                     "retried": [{"scene_id": i, "reason": m} for i, m in r.retried],
                     "up_to_date": r.skipped,
                     "reviewed_unusable": declared.get(r.site, 0),
+                    "tracks_found_in_image": found.get(r.site, 0),
                     "registered": len(r.registered),
                     "not_registered": r.not_registered,
                     "busy": r.busy,

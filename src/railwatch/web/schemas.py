@@ -226,6 +226,10 @@ class SiteDeleted(_Out):
     counts: int
     events: int
     alerts: int
+    reviews: int = Field(
+        description="The analyst's reviews of its scenes (counts made by hand, images "
+        "declared unusable), as `railwatch site remove --json` counts them."
+    )
 
 
 # ---------------------------------------------------------------------------- scenes
