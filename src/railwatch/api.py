@@ -326,15 +326,9 @@ def _site_geometry(site: SiteLike) -> BaseGeometry:
 
 def _usable_threshold() -> float:
     """``RAILWATCH_USABLE_THRESHOLD``, as ``railwatch process`` reads it."""
-    from pydantic import ValidationError
+    from railwatch.errors import checked_settings
 
-    from railwatch.errors import ConfigError
-    from railwatch.settings import get_settings, refused_settings_message
-
-    try:
-        return float(get_settings().usable_threshold)
-    except ValidationError as err:
-        raise ConfigError(refused_settings_message(err, os.environ)) from err
+    return float(checked_settings().usable_threshold)
 
 
 # --------------------------------------------------------------------------- alerts

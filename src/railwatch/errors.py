@@ -7,6 +7,11 @@ matching builtin (as rasterio does), so callers can catch either.
 
 from __future__ import annotations
 
+#: not typing's: ``import railwatch`` imports this module, and typing costs it 20 ms
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type checkers take the name as true
+    from railwatch.settings import Settings
+
 
 class RailwatchError(Exception):
     """Root of every error railwatch raises on purpose."""
@@ -114,3 +119,21 @@ def lazy_import(module: str, extra: str, purpose: str = "") -> object:
         return importlib.import_module(module)
     except ImportError as err:
         raise MissingDependencyError(module.split(".")[0], extra, purpose) from err
+
+
+def checked_settings(**overrides: object) -> Settings:
+    """:func:`railwatch.settings.get_settings` (the ``RAILWATCH_*`` variables read now, with
+    ``overrides``); a value they refuse is a :class:`ConfigError` with one line per
+    variable (:func:`railwatch.settings.refused_settings_message`: its name as set, its
+    value, what it must be, "fix or unset it"), not pydantic's ValidationError. The CLI,
+    the web app and the Python API read their settings so (session 36: four copies)."""
+    import os
+
+    from pydantic import ValidationError
+
+    from railwatch.settings import get_settings, refused_settings_message
+
+    try:
+        return get_settings(**overrides)
+    except ValidationError as err:
+        raise ConfigError(refused_settings_message(err, os.environ)) from None

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.cells import cell_len
 from rich.console import Console, ConsoleDimensions, RenderableType
 from rich.markup import escape
@@ -32,10 +31,10 @@ from rich.progress import (
 from rich.table import Column, Table
 from rich.text import Text
 
-from railwatch.errors import ConfigError, InputError, NotFoundError
+from railwatch.errors import ConfigError, InputError, NotFoundError, checked_settings
 from railwatch.limits import MAX_RECORD_ID, calendar_error, parse_time
 from railwatch.limits import not_a_date as _not_a_date
-from railwatch.settings import Settings, get_settings, refused_settings_message
+from railwatch.settings import Settings
 
 if TYPE_CHECKING:
     from railwatch.imagery.read import FileItemScaling, Radiometry
@@ -149,12 +148,9 @@ class CliState:
         # `--db ""` is a URL too (an empty one, refused), not "no --db": it silently
         # fell back to ./railwatch.db
         overrides = {"db": self.db_url} if self.db_url is not None else {}
-        try:
-            settings = get_settings(**overrides)
-        except ValidationError as err:
-            # a bad RAILWATCH_* value ended every command, `site list` too, with
-            # "internal error: ValidationError" and pydantic's lines (status 70)
-            raise ConfigError(refused_settings_message(err, os.environ)) from None
+        # a bad RAILWATCH_* value ended every command, `site list` too, with
+        # "internal error: ValidationError" and pydantic's lines (status 70)
+        settings = checked_settings(**overrides)
         check_cli_db_url(settings.db)
         return settings
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -94,15 +93,9 @@ def _say_cached(images: list[Path], cache: Path | None) -> None:
 
 def _cache_dir() -> Path:
     """railwatch's cache folder (``RAILWATCH_CACHE_DIR``, default ~/.cache/railwatch)."""
-    from pydantic import ValidationError
+    from railwatch.errors import checked_settings
 
-    from railwatch.errors import ConfigError
-    from railwatch.settings import get_settings, refused_settings_message
-
-    try:
-        return Path(get_settings().cache_dir)
-    except ValidationError as err:
-        raise ConfigError(refused_settings_message(err, os.environ)) from None
+    return Path(checked_settings().cache_dir)
 
 
 def detect_command(

@@ -26,7 +26,7 @@ from railwatch.report.model import (
     SceneRow,
     method_words,
 )
-from railwatch.storage import repo
+from railwatch.storage import repo, serialize
 from railwatch.storage.models import ANALYST, Alert, Count, Event, Scene, SceneReview, Site
 
 if TYPE_CHECKING:
@@ -141,8 +141,8 @@ def changed_since_words(alert: Alert) -> str | None:
     re-analysis has changed since (``metrics[repo.CHANGED_SINCE_ACK]``, what the analyst
     acknowledged; :func:`railwatch.storage.repo.changed_since_words`); None for any
     other alert."""
-    mark = (alert.metrics or {}).get(repo.CHANGED_SINCE_ACK)
-    if not alert.acknowledged or not isinstance(mark, dict):
+    mark = serialize.changed_since_ack(alert.metrics)
+    if not alert.acknowledged or mark is None:
         return None
     return repo.changed_since_words(
         mark, value=alert.value, severity=alert.severity, scene_id=alert.scene_id

@@ -14,12 +14,11 @@ from fastapi import FastAPI
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import ValidationError
 from starlette.types import Scope
 
 from railwatch import __version__
-from railwatch.errors import ConfigError
-from railwatch.settings import Settings, get_settings, refused_settings_message
+from railwatch.errors import checked_settings
+from railwatch.settings import Settings
 from railwatch.storage import Database
 from railwatch.web import schemas
 from railwatch.web.apidocs import declare_headers, render_api_docs
@@ -69,10 +68,7 @@ def _settings_from_environment() -> Settings:
     """:class:`Settings` read from the ``RAILWATCH_*`` variables now; a value they refuse
     is a :class:`ConfigError` with one line per variable (its name as set, its value,
     what it must be, "fix or unset it"), not pydantic's ValidationError."""
-    try:
-        return get_settings()
-    except ValidationError as err:
-        raise ConfigError(refused_settings_message(err, os.environ)) from None
+    return checked_settings()
 
 
 def create_app(
