@@ -16,12 +16,9 @@ import pytest
 
 import railwatch.cli._common as common
 from railwatch.cli.main import main
-from railwatch.errors import DetectionError
-from railwatch.sim.io import write_scene
-from railwatch.sim.params import SceneParams
-from railwatch.sim.scene import render_scene
 from railwatch.storage import Database
 from report_db import SITE_NAME, populate
+from test_demo_qa22_first_run import small_demo  # noqa: F401  (the demo on three tiny scenes)
 
 pytestmark = pytest.mark.slow
 
@@ -260,38 +257,10 @@ def test_report_same_date_by_both_names_is_taken(
 # ---------------------------------------------------------------------------------- demo
 
 
-@pytest.fixture
-def small_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The demo over three tiny scenes and no detector (it stops before detection), as
-    tests/test_demo_qa22_first_run.py runs it."""
-    import railwatch.detect.registry as registry
-    import railwatch.sim.scenario as scenario
-
-    paths = [
-        write_scene(
-            render_scene(SceneParams(seed=i, gsd=0.5, size_px=(120, 120), n_cars=2)),
-            tmp_path / "img",
-            f"tumangang_2024010{i + 1}",
-            preview=False,
-        )
-        for i in range(3)
-    ]
-
-    def fake_render(*_a: Any, progress: Any = None, **_k: Any) -> list[Any]:
-        if progress is not None:
-            progress(len(paths), len(paths))
-        return paths
-
-    def no_detector(*_a: Any, **_k: Any) -> Any:
-        raise DetectionError("no detector in this test")
-
-    monkeypatch.setattr(scenario, "render_scenario", fake_render)
-    monkeypatch.setattr(registry, "get_detector", no_detector)
-    monkeypatch.setenv("RAILWATCH_CACHE_DIR", str(tmp_path / "cache"))
-
-
 def test_demo_json_is_the_summary(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], small_demo: None
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    small_demo: list[Any],  # noqa: F811
 ) -> None:
     out_dir = tmp_path / "out"
     code, out, err = _run(capsys, "demo", "--out", str(out_dir), "--json")
