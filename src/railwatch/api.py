@@ -99,6 +99,7 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
     from railwatch.counting import SceneCount, count_detections
     from railwatch.detect.coarse import long_train_flag
 
+    _check_result(result, "count_cars")
     name = Path(result.source).name
     coarse = result.coarse
     if coarse is not None:
@@ -134,6 +135,18 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
     return count_detections(
         result.detections, gsd=result.gsd, calibration=getattr(det, "calibration", None)
     )
+
+
+def _check_result(result: object, what: str) -> None:
+    """An InputError unless ``result`` is what ``detect_file`` returns (a path, or
+    ``detect_array``'s list of detections, failed on a missing attribute)."""
+    from railwatch.detect.api import DetectionResult
+
+    if not isinstance(result, DetectionResult):
+        raise InputError(
+            f"{what} takes what railwatch.detect_file returns (a DetectionResult), not a "
+            f"{type(result).__name__}: call {what}(railwatch.detect_file(PATH))"
+        )
 
 
 def _detector_of(result: DetectionResult, detector: Detector | None) -> Detector:
@@ -180,6 +193,7 @@ def to_geojson(result: DetectionResult, *, to_crs: str | None = None) -> dict[st
     """
     from railwatch.detect.geojson import to_feature_collection
 
+    _check_result(result, "to_geojson")
     return to_feature_collection(
         result.detections,
         crs=result.crs,
@@ -384,7 +398,6 @@ def analyze_counts(
         ``event_label`` when an event is related.
     """
     from railwatch.analysis.alerts import analyze_series
-    from railwatch.analysis.types import Event
 
     if isinstance(counts, str | os.PathLike):
         points = _csv_points(Path(counts), site, utc_offset)
@@ -392,10 +405,7 @@ def analyze_counts(
         if site is not None:
             raise InputError("site= picks a site of a CSV file's site column; give no site")
         points = [_point(c, k) for k, c in enumerate(counts)]
-    evs = [
-        e if isinstance(e, Event) else Event(_day(e[0], f"event {k}"), str(e[1]))
-        for k, e in enumerate(_pairs(events, "events", "(day, label)"))
-    ]
+    evs = [_event(e, k) for k, e in enumerate(_pairs(events, "events", "(day, label)"))]
     offset = utc_offset or timedelta(0)
     if utc_offset is not None:  # a date alone is that day at the site: its noon there
         from dataclasses import replace
@@ -442,6 +452,20 @@ def _pairs(items: Iterable[Any], what: str, shape: str) -> Iterable[Any]:
     if isinstance(items, str | bytes | Mapping):
         raise InputError(f"{what}: give a list of {shape} pairs, not a {type(items).__name__}")
     return items
+
+
+def _event(item: EventLike, k: int) -> Event:
+    """An event of one item of :func:`analyze_counts`'s ``events``."""
+    from railwatch.analysis.types import Event
+
+    if isinstance(item, Event):
+        return item
+    if isinstance(item, str | bytes) or not isinstance(item, Sequence) or len(item) != 2:
+        raise InputError(
+            f"event {k} is {item!r}: give (day, label) pairs, e.g. "
+            "(date(2023, 9, 13), 'summit'), or Event values"
+        )
+    return Event(_day(item[0], f"event {k}"), str(item[1]))
 
 
 def _point(item: CountLike, k: int) -> CountPoint:
