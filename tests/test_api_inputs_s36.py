@@ -6,15 +6,21 @@ that say what to pass, not an AttributeError, IndexError or TypeError from insid
   'source'";
 - ``analyze_counts``'s events given as a day alone (``[date(2023, 9, 13)]``: TypeError
   "not subscriptable") or a one-member tuple (IndexError) are said to need
-  ``(day, label)`` pairs.
+  ``(day, label)`` pairs;
+- ``analyze_counts`` of an export's CSV (a site's ``day`` and ``local_zone`` columns)
+  took its days in UTC where ``railwatch analyze --counts`` takes the site's zone, so
+  their alerts' keys and texts differed by a day.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 import railwatch
 from railwatch.errors import InputError
@@ -39,3 +45,38 @@ def test_an_event_that_is_not_a_pair_is_said(events: Any) -> None:
         railwatch.analyze_counts(counts, events)
     # a pair is still an event
     railwatch.analyze_counts(counts, [("2023-09-13", "summit")])
+
+
+def _export_csv(path: Path, zone_column: bool) -> None:
+    """Counts as `railwatch export --format csv` writes them, of a site at UTC+9: each
+    image at 20:00 UTC, the next day there (its day column and, optionally, local_zone)."""
+    head = "scene_id,date,count,site,day" + (",local_zone" if zone_column else "")
+    lines = [head]
+    times = [datetime(2020, 1, 1, 20, tzinfo=UTC) + timedelta(days=30 * k) for k in range(40)]
+    counts = [8 + k % 4 for k in range(40)]
+    times.append(datetime(2023, 5, 10, 20, tzinfo=UTC))
+    counts.append(60)
+    for k, (t, n) in enumerate(zip(times, counts, strict=True)):
+        day = (t + timedelta(hours=9)).date()
+        lines.append(f"{k + 1},{t:%Y-%m-%dT%H:%M:%SZ},{n},yard,{day}" + (",UTC+9" * zone_column))
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("zone_column", [True, False])
+@pytest.mark.parametrize("as_of", ["2023-05-10", "2023-06-01"])
+def test_analyze_counts_of_an_export_takes_the_sites_days_as_the_cli(
+    tmp_path: Path, zone_column: bool, as_of: str
+) -> None:
+    # the API read an export's times as UTC days (keys and texts a day early at UTC+9),
+    # where `analyze --counts` reads the site's zone from its day / local_zone columns
+    from railwatch.cli.main import build_app
+
+    csv = tmp_path / "export.csv"
+    _export_csv(csv, zone_column)
+    args = ["analyze", "--counts", str(csv), "--json", "--min-severity", "info"]
+    run = CliRunner().invoke(build_app(), [*args, "--as-of", as_of])
+    assert run.exit_code == 0, run.output
+    cli = [(a["key"], a["severity"], a["explanation"]) for a in json.loads(run.stdout)]
+    mine = railwatch.analyze_counts(csv, as_of=date.fromisoformat(as_of))
+    assert cli and [(a.key, a.severity, a.explanation) for a in mine] == cli
+    assert any(a.key == "record:all:2023-05-11" for a in mine) == (as_of == "2023-06-01")

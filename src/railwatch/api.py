@@ -388,7 +388,9 @@ def analyze_counts(
     utc_offset
         The site's local time east of UTC (its nominal zone, the longitude / 15 in
         whole hours): days are then the site's local days, as for a stored site, and a
-        date given alone is noon of that day there. None: days as written (UTC).
+        date given alone is noon of that day there. None: days as written (UTC), or,
+        for an export's CSV, the site's zone its ``day`` / ``local_zone`` columns give,
+        as ``railwatch analyze --counts`` takes it.
 
     Returns
     -------
@@ -399,21 +401,25 @@ def analyze_counts(
     """
     from railwatch.analysis.alerts import analyze_series
 
+    offset = utc_offset or timedelta(0)
+    noon_zone = utc_offset  # a date alone is that day at the site: its noon there
     if isinstance(counts, str | os.PathLike):
-        points = _csv_points(Path(counts), site, utc_offset)
+        points, zone, stated = _csv_points(Path(counts), site, utc_offset)
+        if utc_offset is None:  # an export's zone (day, local_zone), as analyze --counts
+            offset, noon_zone = zone or timedelta(0), stated
     else:
         if site is not None:
             raise InputError("site= picks a site of a CSV file's site column; give no site")
         points = [_point(c, k) for k, c in enumerate(counts)]
     evs = [_event(e, k) for k, e in enumerate(_pairs(events, "events", "(day, label)"))]
-    offset = utc_offset or timedelta(0)
-    if utc_offset is not None:  # a date alone is that day at the site: its noon there
+    if noon_zone is not None:
         from dataclasses import replace
 
         from railwatch.imagery.dates import local_noon
 
         points = [
-            replace(p, when=local_noon(p.when.date(), offset)) if p.date_only else p for p in points
+            replace(p, when=local_noon(p.when.date(), noon_zone)) if p.date_only else p
+            for p in points
         ]
     end = None
     if isinstance(as_of, datetime):
@@ -425,12 +431,18 @@ def analyze_counts(
     return analyze_series(points, evs, settings, as_of=end, utc_offset=offset)
 
 
-def _csv_points(path: Path, site: str | None, utc_offset: timedelta | None) -> list[CountPoint]:
-    """One site's counts of a CSV file, read as ``railwatch analyze --counts`` reads it."""
+def _csv_points(
+    path: Path, site: str | None, utc_offset: timedelta | None
+) -> tuple[list[CountPoint], timedelta | None, timedelta | None]:
+    """One site's counts of a CSV file, read as ``railwatch analyze --counts`` reads it,
+    with the site's zone the file gives (an export's day column or local_zone: None for
+    none) and the one its local_zone states (None: not stated)."""
     from railwatch.analysis.csvio import read_counts_csv
     from railwatch.sites import normalise_name
 
-    by_site = read_counts_csv(path, utc_offset=utc_offset)
+    zones: dict[str, timedelta] = {}
+    stated: dict[str, timedelta] = {}
+    by_site = read_counts_csv(path, utc_offset=utc_offset, zones=zones, stated_zones=stated)
     if site is None:
         if len(by_site) > 1:
             names = ", ".join(repr(s) for s in sorted(by_site))
@@ -438,14 +450,15 @@ def _csv_points(path: Path, site: str | None, utc_offset: timedelta | None) -> l
                 f"{path} holds the counts of {len(by_site)} sites ({names}): pick one "
                 "with site=NAME (each site is its own series)"
             )
-        return next(iter(by_site.values()), [])
+        only = next(iter(by_site), "")
+        return by_site.get(only, []), zones.get(only), stated.get(only)
     if set(by_site) == {""}:
         raise InputError(f"{path} has no site column, so its counts are of one site: give no site")
     name = normalise_name(site)
     if name not in by_site:
         names = ", ".join(repr(s) for s in sorted(by_site) if s)
         raise InputError(f"site {site!r} is not in the site column of {path} (sites: {names})")
-    return by_site[name]
+    return by_site[name], zones.get(name), stated.get(name)
 
 
 def _pairs(items: Iterable[Any], what: str, shape: str) -> Iterable[Any]:
