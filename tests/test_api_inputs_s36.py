@@ -80,3 +80,35 @@ def test_analyze_counts_of_an_export_takes_the_sites_days_as_the_cli(
     mine = railwatch.analyze_counts(csv, as_of=date.fromisoformat(as_of))
     assert cli and [(a.key, a.severity, a.explanation) for a in mine] == cli
     assert any(a.key == "record:all:2023-05-11" for a in mine) == (as_of == "2023-06-01")
+
+
+@pytest.fixture(scope="module")
+def small_yard(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A simulated 0.5 m GeoTIFF and the same image as a PNG (pixel coordinates)."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("api_inputs")
+    scene = railwatch.render_scene(
+        railwatch.SceneParams(seed=5, gsd=0.5, size_px=(300, 240), n_cars=6)
+    )
+    tif = railwatch.write_scene(scene, root, "yard", preview=False).image
+    png = root / "yard.png"
+    Image.fromarray(scene.image).save(png)
+    return tif, png
+
+
+@pytest.mark.parametrize("name", ["to_geojson", "to_geodataframe"])
+def test_to_crs_that_cannot_be_is_an_input_error(name: str, small_yard: tuple[Path, Path]) -> None:
+    # pyproj's CRSError ("Internal Proj Error: proj_create: crs not found"), and for a PNG
+    # the CLI's "(drop --wgs84)"
+    if name == "to_geodataframe":
+        pytest.importorskip("geopandas")
+    tif, png = small_yard
+    convert = getattr(railwatch, name)
+    result = railwatch.detect_file(tif)
+    with pytest.raises(InputError, match=r"to_crs 'EPSG:99999' is not a CRS .*EPSG:4326"):
+        convert(result, to_crs="EPSG:99999")
+    pixels = railwatch.detect_file(png, gsd=0.5)
+    with pytest.raises(InputError, match=r"yard.png is not georeferenced.*give no to_crs"):
+        convert(pixels, to_crs="EPSG:4326")
+    convert(result, to_crs="EPSG:4326")  # a CRS is still taken

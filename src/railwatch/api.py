@@ -194,6 +194,22 @@ def to_geojson(result: DetectionResult, *, to_crs: str | None = None) -> dict[st
     from railwatch.detect.geojson import to_feature_collection
 
     _check_result(result, "to_geojson")
+    if to_crs is not None and to_crs != result.crs:  # said as a call's, not the CLI's
+        if result.crs is None:
+            raise InputError(
+                f"{Path(result.source).name} is not georeferenced: its detections are in "
+                "pixel coordinates and cannot be reprojected (give no to_crs)"
+            )
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            CRS.from_user_input(to_crs)
+        except CRSError as err:
+            raise InputError(
+                f"to_crs {to_crs!r} is not a CRS ({err}): give one as EPSG:CODE, e.g. "
+                "'EPSG:4326' for lon/lat"
+            ) from None
     return to_feature_collection(
         result.detections,
         crs=result.crs,
