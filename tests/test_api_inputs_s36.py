@@ -112,3 +112,26 @@ def test_to_crs_that_cannot_be_is_an_input_error(name: str, small_yard: tuple[Pa
     with pytest.raises(InputError, match=r"yard.png is not georeferenced.*give no to_crs"):
         convert(pixels, to_crs="EPSG:4326")
     convert(result, to_crs="EPSG:4326")  # a CRS is still taken
+
+
+@pytest.mark.parametrize("member", ["count", "low", "high", "gsd"])
+def test_a_count_point_whose_number_is_text_is_said(member: str) -> None:
+    # c46c7e0 said what is wrong with plain pairs and dates; a CountPoint whose count
+    # (as read from a CSV by hand: "3") is text still failed in NumPy ("ufunc 'isfinite'
+    # not supported"), through analyze_counts too
+    from dataclasses import replace
+
+    from railwatch.analysis.types import CountPoint
+
+    points = [
+        CountPoint(when=datetime(2023, 1, k, tzinfo=UTC), count=3.0, low=2.0, high=5.0, gsd=0.5)
+        for k in range(1, 12)
+    ]
+    text: dict[str, Any] = {member: "3"}  # a wrong type on purpose
+    points[4] = replace(points[4], **text)
+    message = rf"points\[4\]: {member} '3' is a str, not a number"
+    with pytest.raises(InputError, match=message):
+        railwatch.analyze_series(points)
+    with pytest.raises(InputError, match=message):
+        railwatch.analyze_counts(points)
+    railwatch.analyze_series([*points[:4], *points[5:]])  # numbers are taken

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import numbers
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -165,6 +166,14 @@ def _checked_points(points: Iterable[CountPoint]) -> list[CountPoint]:
                 "datetime; give a datetime (naive is UTC), or call railwatch.analyze_counts, "
                 "which takes dates"
             )
+        for field_name in ("count", "low", "high", "gsd"):  # NumPy's "isfinite" error
+            value = getattr(p, field_name)
+            if value is not None and not isinstance(value, numbers.Real):
+                raise InputError(
+                    f"points[{k}]: {field_name} {_shown(value)} is a {type(value).__name__}, "
+                    "not a number; give a number (None for no value: count None is an image "
+                    "with no usable view)"
+                )
     return out
 
 
