@@ -135,3 +135,32 @@ def test_a_count_point_whose_number_is_text_is_said(member: str) -> None:
     with pytest.raises(InputError, match=message):
         railwatch.analyze_counts(points)
     railwatch.analyze_series([*points[:4], *points[5:]])  # numbers are taken
+
+
+def _rise() -> list[Any]:
+    from railwatch.analysis.types import CountPoint
+
+    points = [
+        CountPoint(when=datetime(2018 + k // 12, k % 12 + 1, 15, tzinfo=UTC), count=8 + k % 5)
+        for k in range(66)
+    ]
+    return [*points, CountPoint(when=datetime(2023, 9, 18, tzinfo=UTC), count=60)]
+
+
+@pytest.mark.parametrize(
+    "events", [[(date(2023, 9, 13), "summit")], [date(2023, 9, 13)], ["summit"], "summit"]
+)
+def test_analyze_series_says_what_an_event_is(events: Any) -> None:
+    # "'tuple' object has no attribute 'when'" once a rule raised an alert to relate
+    with pytest.raises(InputError, match=r"events.* not an Event|events 'summit' is text"):
+        railwatch.analyze_series(_rise(), events)
+    linked = railwatch.analyze_series(_rise(), [railwatch.Event(date(2023, 9, 13), "summit")])
+    assert linked[-1].event_label == "summit"
+
+
+def test_analyze_series_and_counts_say_what_settings_are() -> None:
+    # "'dict' object has no attribute 'interval_history'"
+    with pytest.raises(InputError, match=r"settings .* is a dict, not an AlertSettings"):
+        railwatch.analyze_series(_rise(), settings={"event_window_days": 3})  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"settings .* is a dict, not an AlertSettings"):
+        railwatch.analyze_counts([("2023-01-01", 3)], settings={"x": 1})  # type: ignore[arg-type]

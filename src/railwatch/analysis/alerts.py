@@ -92,8 +92,15 @@ def analyze_series(
     storage migration 0005 moves the stored ones). With no offset (hand counts) the days
     are those the counts give.
     """
+    if settings is not None and not isinstance(settings, AlertSettings):
+        raise InputError(
+            f"settings {_shown(settings)} is a {type(settings).__name__}, not an "
+            "AlertSettings; give railwatch.AlertSettings(...) with the thresholds to change "
+            "(a dict d: AlertSettings(**d)), or None for the defaults"
+        )
     settings = settings or AlertSettings()
     points = _checked_points(points)
+    events = _checked_events(events)
     if as_of is not None and not isinstance(as_of, datetime):
         raise InputError(
             f"as_of {as_of!r} is a {type(as_of).__name__}, not a datetime; give a datetime "
@@ -174,6 +181,25 @@ def _checked_points(points: Iterable[CountPoint]) -> list[CountPoint]:
                     "not a number; give a number (None for no value: count None is an image "
                     "with no usable view)"
                 )
+    return out
+
+
+def _checked_events(events: Iterable[Event]) -> list[Event]:
+    """``events`` as a list, each checked to be an :class:`Event` (a ``(day, label)`` pair
+    or a date failed as "'tuple' object has no attribute 'when'", r4's review)."""
+    if isinstance(events, str | bytes):
+        raise InputError(
+            f"events {_shown(events)} is text; give railwatch.Event(day, label) values, or "
+            "call railwatch.analyze_counts, which takes (day, label) pairs"
+        )
+    out = list(events)
+    for k, e in enumerate(out):
+        if not isinstance(e, Event):
+            raise InputError(
+                f"events[{k}]: {_shown(e)} is a {type(e).__name__}, not an Event; give "
+                "railwatch.Event(day, label) values, or call railwatch.analyze_counts, which "
+                "takes (day, label) pairs"
+            )
     return out
 
 
