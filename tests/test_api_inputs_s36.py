@@ -164,3 +164,29 @@ def test_analyze_series_and_counts_say_what_settings_are() -> None:
         railwatch.analyze_series(_rise(), settings={"event_window_days": 3})  # type: ignore[arg-type]
     with pytest.raises(InputError, match=r"settings .* is a dict, not an AlertSettings"):
         railwatch.analyze_counts([("2023-01-01", 3)], settings={"x": 1})  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """test_python_api_s36's small demo database: site tumangang, five images, analysed."""
+    from test_python_api_s36 import _write_demo_database
+
+    return _write_demo_database(tmp_path_factory.mktemp("api_inputs_db"))
+
+
+def test_site_readers_say_a_site_is_named(demo_db: Path) -> None:
+    # a site's id failed as "argument of type 'int' is not iterable"
+    for read in (railwatch.site_counts, railwatch.site_alerts):
+        with pytest.raises(InputError, match=r"site 1 \(int\) is not a name: give the site's name"):
+            read(demo_db, 1)  # type: ignore[arg-type]
+
+
+def test_site_alerts_since_takes_iso_text(demo_db: Path) -> None:
+    # "combine() argument 1 must be datetime.date, not str"
+    every = railwatch.site_alerts(demo_db, "tumangang")
+    day = date.fromisoformat(every[0]["day"])  # the newest
+    since = railwatch.site_alerts(demo_db, "tumangang", since=day)
+    assert 0 < len(since) < len(every)
+    assert railwatch.site_alerts(demo_db, "tumangang", since=day.isoformat()) == since
+    with pytest.raises(InputError, match=r"since: 'yesterday' is not a date"):
+        railwatch.site_alerts(demo_db, "tumangang", since="yesterday")

@@ -578,8 +578,17 @@ def site_counts(db: DatabaseLike, site: str, *, cls: str = "all") -> list[CountP
     """
     from railwatch.storage import repo
 
+    _check_site_name(site)
     with _opened(db) as database, database.session(readonly=True) as session:
         return repo.count_series(session, site, cls=cls)
+
+
+def _check_site_name(site: object) -> None:
+    if not isinstance(site, str):  # an id failed as "argument of type 'int' is not iterable"
+        raise InputError(
+            f"site {site!r} ({type(site).__name__}) is not a name: give the site's name, as "
+            "`railwatch site list` shows it"
+        )
 
 
 def site_alerts(
@@ -588,7 +597,7 @@ def site_alerts(
     *,
     min_severity: str = "info",
     cls: str | None = None,
-    since: date | datetime | None = None,
+    since: date | datetime | str | None = None,
     include_inactive: bool = False,
 ) -> list[dict[str, Any]]:
     """A stored site's alerts, newest first, as ``railwatch alerts SITE --json`` lists them.
@@ -611,7 +620,8 @@ def site_alerts(
     cls
         Only the alerts of this series (``all``, ``covered`` or a car class); None: all.
     since
-        Only the alerts on or after this day at the site (a date) or this instant.
+        Only the alerts on or after this day at the site (a date) or this instant (or
+        either as ISO 8601 text: 2023-10-05, 2023-10-05T02:30Z).
     include_inactive
         Also the alerts the latest analysis no longer raises.
     """
@@ -621,6 +631,9 @@ def site_alerts(
     from railwatch.storage.alert_filter import AlertFilter, check_min_severity, check_series
     from railwatch.storage.serialize import alert_dict
 
+    _check_site_name(site)
+    if since is not None and not isinstance(since, date):  # ISO text, as analyze_counts'
+        since = _when(since, "since")
     filters = AlertFilter(
         since=since,
         min_severity=check_min_severity(min_severity, "min_severity"),
