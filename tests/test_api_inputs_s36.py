@@ -190,3 +190,16 @@ def test_site_alerts_since_takes_iso_text(demo_db: Path) -> None:
     assert railwatch.site_alerts(demo_db, "tumangang", since=day.isoformat()) == since
     with pytest.raises(InputError, match=r"since: 'yesterday' is not a date"):
         railwatch.site_alerts(demo_db, "tumangang", since="yesterday")
+
+
+def test_assess_file_of_a_png_says_what_to_call(small_yard: tuple[Path, Path]) -> None:
+    # it said "use `railwatch detect --gsd` for screenshots; ingest needs a GeoTIFF/COG"
+    from railwatch.imagery.inspect import NotGeoreferencedError
+
+    tif, png = small_yard
+    site = railwatch.site_from_bbox("yard", (130.6066, 42.4205, 130.6096, 42.4223))
+    said = r"yard.png is not georeferenced: assess_file .* railwatch.detect_file\(path, gsd=...\)"
+    with pytest.raises(NotGeoreferencedError, match=said) as err:
+        railwatch.assess_file(png, site)
+    assert "--gsd" not in str(err.value)
+    railwatch.assess_file(tif, site)  # a GeoTIFF is judged

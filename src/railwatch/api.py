@@ -288,7 +288,7 @@ def assess_file(
     """
     from dataclasses import replace
 
-    from railwatch.imagery.inspect import inspect_scene, rgb_of
+    from railwatch.imagery.inspect import NotGeoreferencedError, inspect_scene, rgb_of
     from railwatch.imagery.quality import assess_quality
     from railwatch.imagery.read import (
         check_rgb_bands,
@@ -310,7 +310,14 @@ def assess_file(
             "needs, from 0 to 1 (0.8 by default)"
         )
     # the acquisition day is not needed here: a file without one is judged all the same
-    info = inspect_scene(Path(path), default_date=date(2000, 1, 1))
+    try:
+        info = inspect_scene(Path(path), default_date=date(2000, 1, 1))
+    except NotGeoreferencedError:  # said as a call's, not the CLI's (`railwatch detect --gsd`)
+        raise NotGeoreferencedError(
+            f"{Path(path).name} is not georeferenced: assess_file places the site on the "
+            "image by its CRS, so it needs a GeoTIFF or COG; railwatch.detect_file(path, "
+            "gsd=...) counts the cars of a PNG or JPEG"
+        ) from None
     rgb = (
         check_rgb_bands(bands, info.band_count, Path(info.uri).name)
         if bands is not None
