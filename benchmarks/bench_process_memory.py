@@ -233,7 +233,8 @@ def main() -> None:
         "(`read_site_window`, as until session 36), *by rows*: "
         "`read_site_window(..., lazy=True)` (its "
         "image read from the file strip by strip and tile by tile, as `process_scene` "
-        "reads it at 0.3-1.5 m since session 36); - where not measured:",
+        "reads windows of 32 Mpx and more at 0.3-1.5 m since session 36, "
+        "`pipeline.LAZY_WINDOW_PIXELS`; smaller ones whole); - where not measured:",
         "",
         "| window | read whole / by rows | quality whole / by rows | detect whole / by rows "
         "| whole `process_scene` | time (s), whole: read / quality / detect; by rows: read / "
