@@ -11,9 +11,10 @@ from __future__ import annotations
 import bisect
 import calendar
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 import numpy as np
 
@@ -62,6 +63,8 @@ from railwatch.errors import InputError
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
+
+_V = TypeVar("_V")  #: the type of the items :func:`_checked_list` checks
 
 
 def analyze_series(
@@ -150,57 +153,81 @@ def _shown(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _checked_list(
+    values: Iterable[object],
+    name: str,
+    kind: type[_V],
+    *,
+    a_kind: str,
+    text_advice: str,
+    item_advice: str,
+    each: Callable[[int, _V], None] | None = None,
+) -> list[_V]:
+    """``values`` (the argument ``name``) as a list, read once: text is refused, saying
+    ``text_advice``, and so is each item that is not a ``kind`` (``a_kind``: its name
+    with its article), saying ``item_advice``; ``each`` checks an item further, before
+    the next item is looked at. One rule for :func:`_checked_points` and
+    :func:`_checked_events`."""
+    if isinstance(values, str | bytes):
+        raise InputError(f"{name} {_shown(values)} is text; {text_advice}")
+    out: list[_V] = []
+    for k, value in enumerate(list(values)):  # all read before any is checked
+        if not isinstance(value, kind):
+            raise InputError(
+                f"{name}[{k}]: {_shown(value)} is a {type(value).__name__}, not {a_kind}; "
+                f"{item_advice}"
+            )
+        if each is not None:
+            each(k, value)
+        out.append(value)
+    return out
+
+
 def _checked_points(points: Iterable[CountPoint]) -> list[CountPoint]:
     """``points`` as a list, each checked to be a :class:`CountPoint` timed by a datetime:
     plain ``(date, count)`` pairs failed deep in NumPy ("ufunc 'isfinite' not
     supported"), a ``date`` as ``when`` with ``AttributeError: tzinfo`` (session 36)."""
-    if isinstance(points, str | bytes):
+    return _checked_list(
+        points,
+        "points",
+        CountPoint,
+        a_kind="a CountPoint",
+        text_advice="give railwatch.CountPoint values, or call railwatch.analyze_counts for "
+        "a CSV file or (date, count) pairs",
+        item_advice="give railwatch.CountPoint values (when=datetime, count=...), or call "
+        "railwatch.analyze_counts for (date, count) pairs",
+        each=_check_point,
+    )
+
+
+def _check_point(k: int, p: CountPoint) -> None:
+    """Point ``k`` of :func:`_checked_points`: timed by a datetime, its numbers numbers."""
+    if not isinstance(p.when, datetime):
         raise InputError(
-            f"points {_shown(points)} is text; give railwatch.CountPoint values, or call "
-            "railwatch.analyze_counts for a CSV file or (date, count) pairs"
+            f"points[{k}]: when {_shown(p.when)} is a {type(p.when).__name__}, not a "
+            "datetime; give a datetime (naive is UTC), or call railwatch.analyze_counts, "
+            "which takes dates"
         )
-    out = list(points)
-    for k, p in enumerate(out):
-        if not isinstance(p, CountPoint):
+    for field_name in ("count", "low", "high", "gsd"):  # NumPy's "isfinite" error
+        value = getattr(p, field_name)
+        if value is not None and not isinstance(value, numbers.Real):
             raise InputError(
-                f"points[{k}]: {_shown(p)} is a {type(p).__name__}, not a CountPoint; give "
-                "railwatch.CountPoint values (when=datetime, count=...), or call "
-                "railwatch.analyze_counts for (date, count) pairs"
+                f"points[{k}]: {field_name} {_shown(value)} is a {type(value).__name__}, "
+                "not a number; give a number (None for no value: count None is an image "
+                "with no usable view)"
             )
-        if not isinstance(p.when, datetime):
-            raise InputError(
-                f"points[{k}]: when {_shown(p.when)} is a {type(p.when).__name__}, not a "
-                "datetime; give a datetime (naive is UTC), or call railwatch.analyze_counts, "
-                "which takes dates"
-            )
-        for field_name in ("count", "low", "high", "gsd"):  # NumPy's "isfinite" error
-            value = getattr(p, field_name)
-            if value is not None and not isinstance(value, numbers.Real):
-                raise InputError(
-                    f"points[{k}]: {field_name} {_shown(value)} is a {type(value).__name__}, "
-                    "not a number; give a number (None for no value: count None is an image "
-                    "with no usable view)"
-                )
-    return out
 
 
 def _checked_events(events: Iterable[Event]) -> list[Event]:
     """``events`` as a list, each checked to be an :class:`Event` (a ``(day, label)`` pair
     or a date failed as "'tuple' object has no attribute 'when'", r4's review)."""
-    if isinstance(events, str | bytes):
-        raise InputError(
-            f"events {_shown(events)} is text; give railwatch.Event(day, label) values, or "
-            "call railwatch.analyze_counts, which takes (day, label) pairs"
-        )
-    out = list(events)
-    for k, e in enumerate(out):
-        if not isinstance(e, Event):
-            raise InputError(
-                f"events[{k}]: {_shown(e)} is a {type(e).__name__}, not an Event; give "
-                "railwatch.Event(day, label) values, or call railwatch.analyze_counts, which "
-                "takes (day, label) pairs"
-            )
-    return out
+    advice = (
+        "give railwatch.Event(day, label) values, or call railwatch.analyze_counts, which "
+        "takes (day, label) pairs"
+    )
+    return _checked_list(
+        events, "events", Event, a_kind="an Event", text_advice=advice, item_advice=advice
+    )
 
 
 def _confirmed_only(alerts: list[Alert], part: CountSeries, method: str) -> list[Alert]:
