@@ -2236,7 +2236,14 @@ def list_alerts(
     # their sites in one statement (railwatch alerts gives each alert's site and day):
     # one statement a site before the session 35 review, 1,002 for 3,000 alerts of 1,000
     q = select(Alert).where(*cond).options(selectinload(Alert.site))
-    return list(session.scalars(q.order_by(Alert.when.desc(), Alert.id.desc())))
+    return list(session.scalars(q.order_by(*_newest_alerts_first())))
+
+
+def _newest_alerts_first() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The order of :func:`list_alerts` and :func:`alert_page` (the CLI's list, the web
+    API's pages, which must agree): newest first, and of alerts of one time the one
+    stored last first."""
+    return Alert.when.desc(), Alert.id.desc()
 
 
 def _alert_where(
@@ -2289,7 +2296,7 @@ def alert_page(
     rows = session.scalars(
         select(Alert)
         .where(*cond)
-        .order_by(Alert.when.desc(), Alert.id.desc())
+        .order_by(*_newest_alerts_first())
         .limit(limit)
         .offset(offset)
         # the page's sites in one statement: each alert's site (its name, its zone) was
