@@ -319,6 +319,16 @@ def _between(rng: np.random.Generator, a: float, b: float) -> float:
     return float(rng.uniform(a, b)) if b > a else (a + b) / 2.0
 
 
+def _local_rect(
+    world: Callable[[float, float], Array], u0: float, v0: float, u1: float, v1: float
+) -> Array:
+    """The rectangle from ``(u0, v0)`` to ``(u1, v1)`` in the yard's own frame (``u``
+    along the tracks, ``v`` across), in scene metres through ``world``: its corners
+    (u0, v0), (u1, v0), (u1, v1), (u0, v1), shape (4, 2). A pad (container stacks,
+    a parking lot)."""
+    return np.vstack([world(u0, v0), world(u1, v0), world(u1, v1), world(u0, v1)])
+
+
 def _pick(rng: np.random.Generator, colors: tuple[RGB, ...]) -> RGB:
     c = colors[int(rng.integers(len(colors)))]
     j = rng.normal(0, 6) + rng.normal(0, 2, 3)
@@ -360,16 +370,7 @@ def _container_stacks(
     rows, cols = int(rng.integers(2, 6)), int(rng.integers(4, 12))
     pad_len = cols * 13.0 + 10
     pad_w = rows * 2.9 + 10
-    pads.append(
-        np.vstack(
-            [
-                to_world(u0 - 5, v0 - 5),
-                to_world(u0 + pad_len, v0 - 5),
-                to_world(u0 + pad_len, v0 + pad_w),
-                to_world(u0 - 5, v0 + pad_w),
-            ]
-        )
-    )
+    pads.append(_local_rect(to_world, u0 - 5, v0 - 5, u0 + pad_len, v0 + pad_w))
     for r in range(rows):
         for c in range(cols):
             if rng.random() < 0.25:
@@ -414,16 +415,7 @@ def _parking(
 ) -> None:
     """An asphalt lot with two rows of parked cars (4.5 x 1.8 m)."""
     half = min(length, 80.0) / 2.0
-    pads.append(
-        np.vstack(
-            [
-                world(u_c - half, v_c - 7.5),
-                world(u_c + half, v_c - 7.5),
-                world(u_c + half, v_c + 7.5),
-                world(u_c - half, v_c + 7.5),
-            ]
-        )
-    )
+    pads.append(_local_rect(world, u_c - half, v_c - 7.5, u_c + half, v_c + 7.5))
     for row in (-4.0, 4.0):
         for u in np.arange(u_c - half + 2.0, u_c + half - 2.0, 2.7):
             if rng.random() < 0.45:
