@@ -89,7 +89,8 @@ def test_a_lost_crs_is_named_with_its_fix(
     path = write_geotiff(tmp_path / "nocrs.tif", rgb(64, 64), crs=None)
     assert main(["detect", str(path), "--no-scale-check"]) == 2
     err = " ".join(capsys.readouterr().err.split())
-    assert "nocrs.tif is not georeferenced: pass --gsd METRES" in err
+    assert "nocrs.tif is not georeferenced: give its ground sample distance" in err
+    assert "--gsd METRES on the command line" in err
     assert "has a geotransform but no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE" in err
 
 

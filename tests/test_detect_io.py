@@ -89,7 +89,10 @@ def test_png_needs_gsd(tmp_path: Path) -> None:
     img, boxes = _scene()
     png = tmp_path / "photo.png"
     cv2.imwrite(str(png), img[:, :, ::-1])
-    with pytest.raises(InputError, match="not georeferenced: pass --gsd METRES"):
+    with pytest.raises(
+        InputError,
+        match=r"not georeferenced: give its ground sample distance to detect on it \(gsd=METRES",
+    ):
         detect_file(png, detector=BrightBlobDetector())
     res = detect_file(png, gsd=0.5, detector=BrightBlobDetector(), tile_px=128)
     assert res.crs is None and len(res.detections) == len(boxes)

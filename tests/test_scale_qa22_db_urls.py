@@ -68,7 +68,8 @@ def test_unresolvable_host_says_what_to_check() -> None:
     )
     message = explain_db_error(err, "postgresql+psycopg://rw@db.exmaple.org/rw", "migrating")
     assert message.startswith("cannot connect to database")
-    assert "check that the server is running and the --db URL" in message
+    assert "check that the server is running and the database URL" in message
+    assert "--db URL on the command line" in message
 
 
 SILENT_OPEN = textwrap.dedent(

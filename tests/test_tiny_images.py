@@ -82,7 +82,10 @@ def test_detect_cli_says_so_and_writes_nothing(
     png = tmp_path / "crop.png"
     Image.fromarray(rgb(30, 30).transpose(1, 2, 0)).save(png)
     assert main(["detect", str(png), "--gsd", "0.5", "-o", str(out)]) == 1
-    assert "(check --gsd)" in capsys.readouterr().err
+    assert (
+        "(check the ground sample distance given, 0.5 m: gsd in Python, --gsd on"
+        in capsys.readouterr().err
+    )
     assert not out.exists()
 
 

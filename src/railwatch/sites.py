@@ -199,9 +199,11 @@ def validate_site_geometry(geom: BaseGeometry, *, what: str = "site") -> Polygon
     if not isinstance(geom, Polygon | MultiPolygon):
         kind = geom.geom_type
         hint = (
-            "if these are track centrelines give them with --tracks; "
+            "if these are track centrelines give them as the site's tracks (tracks= in "
+            "Python, --tracks FILE on the command line); "
             if "Line" in kind
-            else "to make a box around a point use --bbox W,S,E,N; "
+            else "to make a box around a point give W,S,E,N (site_from_bbox in Python, "
+            "--bbox W,S,E,N on the command line); "
         )
         raise GeometryError(
             f"{what} must be a Polygon or MultiPolygon, got {kind}: {hint}"

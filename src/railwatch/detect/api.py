@@ -975,8 +975,9 @@ def detect_file(
         lo, hi = GSD_SANE
         hint = " (degrees? give metres)" if 0 < gsd < lo else ""
         raise InputError(
-            f"--gsd {gsd:g} m per pixel is not the scale of an aerial or satellite image"
-            f"{hint}: give metres per pixel between {lo:g} and {hi:g}, e.g. --gsd 0.5"
+            f"ground sample distance {gsd:g} m per pixel is not the scale of an aerial or "
+            f"satellite image{hint}: give metres per pixel between {lo:g} and {hi:g} "
+            "(e.g. gsd=0.5 in Python, --gsd 0.5 on the command line)"
         )
     # GDAL's block cache defaults to 5 % of RAM: cap it so memory stays bounded by the tile
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 1024 * 1024):
@@ -1007,13 +1008,19 @@ def _detect_file(
         georef = _georeferenced(ds)
         if not georef and gsd is None:
             raise InputError(
-                f"{p.name} is not georeferenced: pass --gsd METRES (ground sample distance) "
-                f"to detect on it{missing_crs_hint(ds, p.name)}"
+                f"{p.name} is not georeferenced: give its ground sample distance to detect "
+                "on it (gsd=METRES in Python, --gsd METRES on the command line)"
+                f"{missing_crs_hint(ds, p.name)}"
             )
         scene_gsd = float(gsd) if gsd is not None else gsd_of(ds)
         small = image_too_small(ds.width, ds.height, scene_gsd)
         if small is not None:  # else it read as "0 railcars", an empty yard
-            given = " (check --gsd)" if gsd is not None else ""
+            given = (
+                f" (check the ground sample distance given, {float(gsd):g} m: gsd in Python, "
+                "--gsd on the command line)"
+                if gsd is not None
+                else ""
+            )
             raise ImageTooSmallError(
                 f"{p.name}: {small}{given}; give an image of the whole yard, not a crop"
             )

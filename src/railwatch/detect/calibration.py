@@ -529,7 +529,8 @@ def check_detector_weights(path: Path, command: str) -> None:
             f"{path} is not railwatch's default detector network (input "
             f"{tuple(in_shape)}, output {tuple(out_shape)}; the default detector takes "
             f"(1, 3, h, w) and gives {N_OUT} maps): {command} takes weights made by "
-            "`railwatch train`; a YOLO-OBB model runs as it is with --detector onnx:PATH"
+            "`railwatch train`; a YOLO-OBB model runs as it is as detector 'onnx:PATH' "
+            "(detector='onnx:PATH' in Python, --detector onnx:PATH on the command line)"
         )
 
 

@@ -409,7 +409,8 @@ class DefaultDetector:
             raise DetectionError(
                 f"{path} was quantised from other weights than {self.weights} (the fp32 "
                 f"file changed since): run `railwatch quantize {self.weights}` again, or "
-                "use the fp32 weights (precision fp32, --detector default-fp32:PATH)"
+                "use the fp32 weights (precision fp32: detector='default-fp32:PATH' in "
+                "Python, --detector default-fp32:PATH on the command line)"
             )
         # the INT8 file itself (hashed once per detector; a missing file is reported when
         # its session is loaded): `railwatch quantize` writes the entry first, so one
@@ -420,8 +421,9 @@ class DefaultDetector:
                 f"{path} is not the INT8 file the card of {self.weights} records (its "
                 "SHA-256 differs: a `railwatch quantize` stopped before it moved the new "
                 f"file into place, or the file was replaced): run `railwatch quantize "
-                f"{self.weights}` again, or use the fp32 weights (precision fp32, "
-                "--detector default-fp32:PATH)"
+                f"{self.weights}` again, or use the fp32 weights (precision fp32: "
+                "detector='default-fp32:PATH' in Python, --detector default-fp32:PATH on the "
+                "command line)"
             )
         return path, "int8"
 

@@ -229,7 +229,8 @@ def to_feature_collection(
         if crs is None:
             raise InputError(
                 "detections in pixel coordinates cannot be reprojected: the image is not "
-                "georeferenced (drop --wgs84)"
+                "georeferenced; leave out the reprojection (to_crs in Python, --wgs84 on the "
+                "command line)"
             )
         from pyproj import Transformer
 

@@ -209,7 +209,8 @@ def _default(weights: str | None = None, precision: str = "auto", **options: Any
     except ImportError as err:
         raise DetectionError(
             "the default detector (railwatch.detect.default) is not available in this "
-            f"installation ({err}); reinstall railwatch or pass --detector onnx:PATH"
+            f"installation ({err}); reinstall railwatch or give a model of your own "
+            "(detector='onnx:PATH' in Python, --detector onnx:PATH on the command line)"
         ) from err
     cls = getattr(module, "DefaultDetector", None)
     if cls is None:

@@ -90,7 +90,8 @@ class UltralyticsObbDetector:
                 f"none of the classes of {self.path.name} "
                 f"({', '.join(str(v) for v in dict(names).values())}) is a railcar class: "
                 "export it to ONNX (`yolo export model=M.pt format=onnx`) and map its "
-                "classes with --detector 'onnx:M.onnx?classes=railcar,...'"
+                "classes with the detector spec 'onnx:M.onnx?classes=railcar,...' "
+                "(detector= in Python, --detector on the command line)"
             )
         self.score_threshold = score_threshold if score_threshold is not None else SCORE_THRESHOLD
         #: Ultralytics' ``iou``, ``agnostic_nms`` and ``max_det``, given to its ``predict``

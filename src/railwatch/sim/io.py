@@ -61,7 +61,7 @@ def check_scene_name(name: str) -> str:
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
         raise InputError(
             f"scene name {name!r} is not a plain file name: leave out '/' and '\\' "
-            "(the files are written into --out)"
+            "(the files are written into the output folder)"
         )
     return name
 

@@ -280,8 +280,9 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
         waited = SQLITE_BUSY_TIMEOUT_MS / 1000.0
         return (
             f"SQLite database {url} stayed locked by another writer for {waited:g} s: let the "
-            "other railwatch run finish and try again, or use PostgreSQL "
-            "(--db postgresql+psycopg://...) for concurrent runs"
+            "other railwatch run finish and try again, or use PostgreSQL for concurrent runs "
+            "(a postgresql+psycopg://... URL: Database(url) in Python, --db URL on the command "
+            "line)"
         )
     if isinstance(err, OperationalError) and any(
         word in first.lower()
@@ -289,7 +290,8 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
     ):
         return (
             f"cannot connect to database {url} ({first}): check that the server is running "
-            "and the --db URL (host, port, user, database name)"
+            "and the database URL (host, port, user, database name; Database(url) in Python, "
+            "--db URL on the command line)"
         )
     low = first.lower()
     if refuses_writes(err) and doing != "database read":
@@ -456,7 +458,8 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
             if not parent.is_dir():
                 raise StorageError(
                     f"cannot open database {url}: folder {parent} does not exist; create it "
-                    "or give another --db URL"
+                    "or give another database URL (Database(url) in Python, --db URL on the "
+                    "command line)"
                 )
     else:
         kwargs["pool_pre_ping"] = True
