@@ -39,7 +39,9 @@ is refused (its classes cannot be told apart). Names are mapped to
 railwatch classes (``tank car`` → ``tank``, ``wagon`` → ``railcar``, ...); detections
 of classes that are not railcars (a DOTA model's ``plane``) are dropped. The input size
 of a model with a dynamic input is the sidecar's ``imgsz``, else the metadata's
-``imgsz``, else 1024.
+``imgsz``, else 1024. The sidecar may also give ``conf``, ``gsd`` and (since session
+37) the NMS settings ``iou``, ``agnostic`` and ``max_det``, each checked as the spec's
+``?iou=&agnostic=&max_det=``; a value the spec gives wins over the sidecar's.
 """
 
 from __future__ import annotations
@@ -511,6 +513,71 @@ def _sidecar_number(sidecar: Mapping[str, Any], key: str, path: Path) -> float |
     return number
 
 
+#: What the sidecar's ``agnostic`` may be (as the spec's ``?agnostic=``, plus JSON's
+#: true and false).
+_SIDECAR_FLAGS: dict[str, bool] = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "false": False,
+    "0": False,
+    "no": False,
+}
+
+
+def _sidecar_nms(sidecar: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """The sidecar's ``iou``, ``agnostic`` and ``max_det`` as the detector's ``nms_iou``,
+    ``agnostic`` and ``max_det`` (absent ones left out), checked as the spec's
+    ``?iou=&agnostic=&max_det=`` are (:func:`railwatch.detect.registry._nms`); a value
+    that is not one is an :class:`InputError` naming the sidecar and the key (session 37).
+    """
+    out: dict[str, Any] = {}
+    iou = _sidecar_number(sidecar, "iou", path)
+    if iou is not None:
+        if not 0.0 <= iou <= 1.0:
+            raise InputError(
+                f"the sidecar of {path.name} gives iou {sidecar['iou']!r}: give the NMS "
+                "threshold, the probabilistic IoU above which the lower-scored of two boxes "
+                "of one class is dropped, a number from 0 to 1 (Ultralytics' default: 0.7), "
+                "or remove it"
+            )
+        out["nms_iou"] = iou
+    raw = sidecar.get("agnostic")
+    if raw is not None:
+        flag = (
+            raw
+            if isinstance(raw, bool)
+            else _SIDECAR_FLAGS.get(str(raw).strip().lower())
+            if isinstance(raw, int | str)
+            else None
+        )
+        if flag is None:
+            raise InputError(
+                f"the sidecar of {path.name} gives agnostic {raw!r}: use true (one NMS over "
+                "all classes, Ultralytics' agnostic_nms=True) or false (per class, its "
+                "default), or remove it"
+            )
+        out["agnostic"] = flag
+    raw = sidecar.get("max_det")
+    if raw is not None:
+        count = 0
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            count = raw
+        elif isinstance(raw, str):
+            try:
+                count = int(raw.strip())
+            except ValueError:
+                count = 0
+        if count < 1:
+            raise InputError(
+                f"the sidecar of {path.name} gives max_det {raw!r}: give the most boxes kept "
+                "per model run, a whole number of at least 1 (Ultralytics' default: 300), or "
+                "remove it"
+            )
+        out["max_det"] = count
+    return out
+
+
 def _is_railwatch_network(session: Any) -> bool:
     """Whether an ONNX Runtime session looks like railwatch's default detector (its
     input ``image`` and output ``maps`` of ``model_core.N_OUT`` channels)."""
@@ -674,7 +741,8 @@ class OnnxObbDetector:
         if found is None:
             hint = (
                 "; it looks like railwatch's own detector weights (railwatch train): run them "
-                f"with --detector default:{self.path}"
+                f"as the default detector (detector='default:{self.path}' in Python, "
+                f"--detector default:{self.path} on the command line)"
                 if len(out_shape) == 4 and _is_railwatch_network(self._session)
                 else ""
             )
@@ -741,6 +809,20 @@ class OnnxObbDetector:
                 "again with the iou and agnostic_nms wanted (e.g. `yolo export "
                 "model=best.pt format=onnx nms=True iou=0.5`)"
             )
+        # the sidecar's NMS settings, where the spec gives none (session 37)
+        side = _sidecar_nms(sidecar, self.path)
+        if layout == END2END and ("nms_iou" in side or "agnostic" in side):
+            keys = " and ".join(k for k in ("iou", "agnostic") if sidecar.get(k) is not None)
+            raise InputError(
+                f"the sidecar of {self.path.name} gives {keys}, but the model has its NMS "
+                f"built in (an end-to-end output {tuple(out_shape)}: exported with nms=True, "
+                f"or a one-to-one head), which they cannot change: remove {keys} from the "
+                "sidecar, or export the model again with the iou and agnostic_nms wanted "
+                "(e.g. `yolo export model=best.pt format=onnx nms=True iou=0.5`)"
+            )
+        nms_iou = side.get("nms_iou") if nms_iou is None else nms_iou
+        agnostic = side.get("agnostic") if agnostic is None else agnostic
+        max_det = side.get("max_det") if max_det is None else max_det
         #: Ultralytics' ``iou``, ``agnostic_nms`` and ``max_det`` (module docs)
         self.nms_iou = NMS_IOU if nms_iou is None else float(nms_iou)
         self.agnostic = bool(agnostic)
