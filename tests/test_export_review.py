@@ -68,7 +68,8 @@ def test_geojson_counts_say_which_count_is_an_analysts(
     other = rows[ids[1]]
     assert other["reviewed"] is False and other["detector_count"] is None
     unusable = [r for r in rows.values() if r["usable"] is False]
-    assert unusable and all(r["reviewed"] is None for r in unusable)  # no count: no review
+    # no count and no one's review: false, as the API says (session 37: it was null)
+    assert unusable and all(r["reviewed"] is False for r in unusable)
 
 
 def test_geojson_detections_hold_the_analysts_outlines_beside_the_detectors(

@@ -122,8 +122,9 @@ def test_an_exported_declared_gap_reads_back_reviewed(tmp_path: Path) -> None:
     assert main(["--db", url, "export", "yard", "-o", str(table), "--format", "csv"]) == 0
     with table.open(newline="") as f:
         cells = {int(r["scene_id"]): r["reviewed"] for r in csv.DictReader(f)}
-    # the quality check's gap has no verdict of an analyst: blank (read as false)
-    assert cells == {declared: "true", refused: "", counted: "false"}
+    # the quality check's gap has no verdict of an analyst: false, as stored (session 37:
+    # it was blank, read as false)
+    assert cells == {declared: "true", refused: "false", counted: "false"}
     points = [p for pts in read_counts_csv(table).values() for p in pts if p.cls == "all"]
     read = {p.scene_id: (p.reviewed, p.is_usable) for p in points}
     assert read == {declared: (True, False), refused: (False, False), counted: (False, True)}

@@ -452,7 +452,9 @@ def count_layer(
     presence image (10 m and coarser, ``method`` presence) has no count at all, only
     ``long_train_present`` (empty for every other image). ``reviewed`` is true where the
     count is an analyst's (a scene review; ``low`` and ``high`` are then the count
-    itself), with the detector's own count in ``detector_count`` (empty elsewhere)."""
+    itself), with the detector's own count in ``detector_count`` (empty elsewhere), and
+    where an analyst declared the image unusable; false for every other image (a gap by
+    the quality check, a failed or unprocessed image too: no one's review)."""
     reviews = reviews if reviews is not None else site_reviews(session, site)
     rows = session.scalars(
         select(Count).join(Scene, Count.scene_id == Scene.id).where(Scene.site_id == site.id)
@@ -490,8 +492,10 @@ def count_layer(
         }
         reviewed = counted and total is not None and total.detector == ANALYST
         machine = (reviews[s.id].machine or {}).get("all") if s.id in reviews else None
-        # a gap by an analyst's verdict is theirs too (declared unusable; session 36: blank)
-        rec["reviewed"] = True if repo.declared_unusable(s) else reviewed if counted else None
+        # a gap by an analyst's verdict is theirs too (declared unusable; session 36: blank);
+        # every other image is false, a gap by the quality check, a failed or unprocessed
+        # one too, as process --json and the API say (2026-12-06, session 37: blank)
+        rec["reviewed"] = bool(reviewed) or repo.declared_unusable(s)
         rec["detector_count"] = (
             float(machine["count"]) if reviewed and isinstance(machine, dict) else None
         )
