@@ -419,7 +419,11 @@
 
   /** The analyst's review of the selected scene: what they gave, a form for their own
    * count (total, optional covered loads, a note) and a button that removes it. Only a
-   * processed, usable image with a count of cars (not a 10 m presence image) has one. */
+   * processed, usable image with a count of cars (not a 10 m presence image) has one; a
+   * failed or unprocessed one has the form that declares it unusable (2026-12-06,
+   * session 37: it had none, so a file bad at its source, which fails every run, could
+   * be declared so only with the CLI), and a declared one its reason and the button
+   * that brings it back. */
   function renderReview(sc, full) {
     const box = $("review");
     if (scenes[state.index] !== sc) return;
@@ -438,6 +442,10 @@
       const remove = el("button", { type: "button", id: "review-remove", onclick: () =>
         change(sc, remove, msg, () => api(`/api/scenes/${sc.id}/review`, { method: "DELETE" })) }, "Remove review (process it again)");
       box.replaceChildren(said, remove, msg);
+      return;
+    }
+    if (full.status === "failed" || full.status === "ingested") {
+      renderNotCounted(sc, full);
       return;
     }
     if (sc.status !== "processed" || !sc.quality.usable || !sc.count || isPresence(sc.count)) {
@@ -500,6 +508,30 @@
       change(sc, upload, fileMsg, () => api(`/api/scenes/${sc.id}/review`, { method: "PUT", body: { cars, note: note.value } }));
     } }, "Send as my review");
     const outlines = el("div", { class: "review-cars" }, download, " · corrected: ", file, upload, fileMsg);
+    box.replaceChildren(given, form, outlines, unusableForm(sc, review));
+  }
+
+  /** The review box of a failed or unprocessed image: why it has no count, and the form
+   * that declares it unusable (PUT /api/scenes/{id}/review with ``unusable``): a file bad
+   * at its source fails every run, and declared so it is a gap that processing skips. */
+  function renderNotCounted(sc, full) {
+    const failed = full.status === "failed";
+    const said = el("p", { class: "review-state review-not-counted" }, failed
+      ? "Processing failed on this image" + (full.error ? ` (${full.error})` : "") + ", so it has no count. " +
+        "If the file is bad at its source (every run fails on it), declare it unusable: a gap in the series, which processing then skips."
+      : "This image is not processed yet, so it has no count. If it shows nothing to count (not the site, a night image), " +
+        "declare it unusable: a gap in the series, which processing then skips.");
+    if (auth.state && auth.state.writes === "disabled") {
+      $("review").replaceChildren(said, el("span", { class: "muted review-off" },
+        "Declaring it unusable needs the API token (this server is read-only)."));
+      return;
+    }
+    $("review").replaceChildren(said, unusableForm(sc, full.review));
+  }
+
+  /** The form that declares an image unusable, saying why; ``review``: the analyst's
+   * count it would replace (asked first), or null. */
+  function unusableForm(sc, review) {
     // or the image shows nothing to count: clouds the quality check missed, not the site, a
     // night image (session 36): a gap in the series, skipped by processing until removed
     const why = el("input", { type: "text", id: "review-unusable", class: "review-note", maxlength: 2000,
@@ -517,8 +549,7 @@
       }
       change(sc, declare, whyMsg, () => api(`/api/scenes/${sc.id}/review`, { method: "PUT", body: { unusable: why.value } }));
     } }, "Declare unusable");
-    const unusable = el("div", { class: "review-unusable-form" }, why, declare, whyMsg);
-    box.replaceChildren(given, form, outlines, unusable);
+    return el("div", { class: "review-unusable-form" }, why, declare, whyMsg);
   }
 
   /** A count review in words, to give again: its counts, outlines and note. */
