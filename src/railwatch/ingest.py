@@ -1299,13 +1299,11 @@ def _relocate(
         )
     with db.session() as s:
         row = repo.lock_scene(s, scene_id)
-        if row.uri != known_uri:  # another run moved it meanwhile
+        moved, taken = _repoint(s, row, scene, known_uri, path)
+        if not moved:
+            if taken is not None:
+                _say_path_taken(entry, scene_id, taken, old, path)
             return None
-        taken = _path_taken(s, site, scene_id, path)
-        if taken is not None:  # another scene of this path recorded meanwhile
-            _say_path_taken(entry, scene_id, taken, old, path)
-            return None
-        row.uri = str(path.resolve())
         meta = {**(row.meta or {}), FILE_STAMP_KEY: dict(stamp)}
         if mask_now is not None:
             row.mask_uri = new_mask
@@ -1321,6 +1319,25 @@ def _relocate(
     )
     entry.update(moved_from=str(old), uri=str(path.resolve()))
     return now_mask
+
+
+def _repoint(
+    s: Any, row: Any, scene: tuple[str, int], known_uri: str, path: Path
+) -> tuple[bool, int | None]:
+    """Point the locked scene ``row`` (``scene``: its site's name and its id) at ``path``
+    in session ``s``, when it still reads ``known_uri`` and no other scene of the site
+    reads ``path``: checked again in the writing transaction of :func:`_relocate` and
+    :func:`_relocate_anew`, as another run may have moved it, or recorded a scene of
+    that path, meanwhile. Returns whether it was pointed there, and the id of the other
+    scene that reads ``path`` when that is why not (None otherwise)."""
+    site, scene_id = scene
+    if row.uri != known_uri:  # another run moved it meanwhile
+        return False, None
+    other = _path_taken(s, site, scene_id, path)
+    if other is not None:  # another scene of this path recorded meanwhile
+        return False, other
+    row.uri = str(path.resolve())
+    return True, None
 
 
 def _mask_stayed(stayed: tuple[str, Any] | None) -> str:
@@ -1351,19 +1368,15 @@ def _relocate_anew(
 
     Until 2026-12-05 (session 33, late) such a mask was dropped (the scene took the mask
     beside ``path``: none), and ``process`` counted it again without its cloud mask."""
-    site, scene_id = scene
+    scene_id = scene[1]
     old = Path(known_uri)
     taken: list[int] = []
 
     def repoint(s: Any, row: Any) -> bool:
-        if row.uri != known_uri:  # another run moved it meanwhile
-            return False
-        other = _path_taken(s, site, scene_id, path)
-        if other is not None:  # another scene of this path recorded meanwhile
+        moved, other = _repoint(s, row, scene, known_uri, path)
+        if other is not None:
             taken.append(other)
-            return False
-        row.uri = str(path.resolve())
-        return True
+        return moved
 
     row = _refresh_scene(db, scene_id, path, digest, stamp, *site_area, before=repoint, mask=stayed)
     if row is None:
