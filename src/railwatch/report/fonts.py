@@ -12,8 +12,15 @@ as one OpenType collection; this module finds that file through the package's me
   from the first family that has it). Registering a font changes no default; the
   family is only used within that context. The PDF embeds the glyphs used (a subset,
   as Type 3 fonts with a ``ToUnicode`` map, so the text can be searched and copied).
-* the dashboard: :func:`face_otf`, the same face as one OpenType file, which the web
-  app serves itself (``GET /fonts/cjk.otf``, a CSS ``@font-face`` fallback).
+* the dashboard: :func:`face_subset`, the glyphs of the characters a page shows as one
+  small OpenType file (``GET /fonts/cjk.otf?text=...``, which the dashboard's script
+  asks for with the page's own characters); :func:`face_otf` the whole face.
+
+matplotlib's settings (``rcParams``) are one set per process, and ``rc_context``
+restores on leaving whatever it found on entering: two reports drawn at once in the
+server (one Korean, one English) could leave the CJK family, ``pdf.fonttype`` or
+``text.parse_math`` set for the process. Every drawing of this package that enters such
+a context holds :func:`drawing` (one re-entrant lock) throughout (2026-12-06, session 37).
 
 Without the extra :func:`cjk_font` is None and nothing changes: such text reads ``?``
 in the PDF and "(label: see the events list)" on the charts, and the report's caveats
@@ -27,8 +34,8 @@ import functools
 import logging
 import threading
 import unicodedata
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -42,7 +49,9 @@ __all__ = [
     "cjk_font",
     "cjk_font_file",
     "cjk_text",
+    "drawing",
     "face_otf",
+    "face_subset",
     "font_rc",
     "in_effect",
     "is_cjk",
@@ -155,14 +164,39 @@ def font_rc() -> dict[str, Any]:
     return {} if font.family in families else {"font.family": [*families, font.family]}
 
 
+#: Held by whoever draws with matplotlib in this package or changes its settings for a
+#: while (see the module's docstring): re-entrant, as the drawings nest (a report's PDF
+#: draws its charts inside its own settings).
+_draw_lock = threading.RLock()
+
+
+@contextmanager
+def drawing(rc: dict[str, Any] | None = None) -> Iterator[None]:
+    """Hold the drawing lock (waiting while another thread draws) and, with ``rc``, use
+    those matplotlib settings inside: the settings, and the figures made and saved
+    inside, are then this thread's alone until it leaves."""
+    with _draw_lock:
+        if rc:
+            import matplotlib
+
+            with matplotlib.rc_context(cast(Any, rc)):
+                yield
+        else:
+            yield
+
+
 def cjk_text() -> AbstractContextManager[Any]:
     """A context in which the text artists created fall back to the CJK font for each
     character the default font lacks (matplotlib >= 3.6 font fallback); nothing changes
     without the font. A text keeps the families it was created with: figures, axes and
-    texts must be created inside it."""
-    import matplotlib
+    texts must be created inside it. It holds :func:`drawing`."""
+    return _cjk_text()
 
-    return cast(AbstractContextManager[Any], matplotlib.rc_context(cast(Any, font_rc())))
+
+@contextmanager
+def _cjk_text() -> Iterator[None]:
+    with _draw_lock, drawing(font_rc()):  # font_rc reads the settings: under the lock
+        yield
 
 
 def in_effect() -> CjkFont | None:
@@ -200,6 +234,32 @@ def _face_otf(path: Path, face: int) -> bytes:
     out = io.BytesIO()
     with TTFont(str(path), fontNumber=face, lazy=True) as font:
         font.save(out, reorderTables=False)
+    return out.getvalue()
+
+
+def face_subset(path: Path, face: int, chars: Iterable[int]) -> bytes:
+    """Face ``face`` of the font collection at ``path`` cut down to the glyphs of the
+    characters ``chars`` (code points; those the face lacks are left out) as one
+    OpenType file: 5.6 kB for the 16 characters of "김정은-푸틴 정상회담" and "두만강 역"
+    against the face's 16.4 MB, about 1 s to make (2026-12-06, session 37). The name
+    table is kept whole (the copyright, licence and licence URL records the SIL Open
+    Font License asks a modified copy to keep) and so are the layout features
+    fontTools keeps by default (Hangul jamo among them)."""
+    import io
+
+    from fontTools import subset  # type: ignore[import-untyped]
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.name_legacy = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=sorted(set(chars)))
+    out = io.BytesIO()
+    with TTFont(str(path), fontNumber=face, lazy=True) as font:
+        subsetter.subset(font)
+        font.save(out)
     return out.getvalue()
 
 

@@ -46,7 +46,12 @@ const RW = (() => {
     const type = r.headers.get("content-type") || "";
     let data;
     try {
-      data = r.status === 204 ? null : type.includes("json") ? await r.json() : await r.text();
+      if (r.status === 204) data = null;
+      else if (type.includes("json")) {
+        const raw = await r.text();
+        data = JSON.parse(raw);
+        cjkFont.add(raw); // before the page draws its text (cjkFont, below)
+      } else data = await r.text();
     } catch (err) {
       // a body cut short (the connection dropped): an error's status says it below
       if (r.ok) throw new Error(`the server's answer to ${path} was cut short (${err.message}): reload the page`);
@@ -195,5 +200,61 @@ const RW = (() => {
     auth.render();
   }
 
-  return { el, api, all, auth, fmtCount, day, localDay, utcTime, dayTitle, zoneOffsetMs, siteDay, siteDayTitle, pct, TREND };
+  /** Chinese, Japanese and Korean text where the computer has no font for it (it showed
+   * as empty boxes): each such character the page shows is drawn by the computer's own
+   * Korean font when it has one of those named here, else by the glyphs of the cjk
+   * extra's font that this server cuts for the page's characters (/fonts/cjk.otf?text=,
+   * railwatch.web.fonts: 5.6 kB for a Korean site name and event label, where the whole
+   * font was 16.4 MB). A stylesheet cannot know the page's text before it is drawn, so
+   * this adds a font face "railwatch CJK" (app.css names it after the system fonts) for
+   * the characters not asked for yet, its unicode-range those characters: for those of
+   * each answer of the API (api() below), before the page draws them, which the browser
+   * then fetches as it draws them; and for any other text the page comes to show (a
+   * MutationObserver), fetched at once. A page without such text asks for nothing.
+   * 2026-12-06, session 37 (app.css had one face of the whole font). */
+  const cjkFont = (() => {
+    const CJK = /[\u1100-\u11FF\u2E80-\u2FDF\u3000-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA960-\uA97F\uAC00-\uD7FF\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFFEF\u{20000}-\u{2FA1F}]/gu;
+    const LOCAL = 'local("Noto Sans CJK KR"), local("NotoSansCJKkr-Regular"), local("Malgun Gothic"), local("Apple SD Gothic Neo")';
+    const BATCH = 400; // characters per request (the server takes up to 1000)
+    const asked = new Set();
+    let timer = null;
+    /** Add faces for the characters of ``text`` not asked for yet; ``now``: load them at
+     * once (Chromium loads a face added after its text was drawn only so). */
+    function add(text, now) {
+      if (!text || !document.fonts || typeof FontFace === "undefined") return;
+      const fresh = [...new Set(text.match(CJK) || [])].filter((c) => !asked.has(c))
+        .sort((a, b) => a.codePointAt(0) - b.codePointAt(0));
+      for (let i = 0; i < fresh.length; i += BATCH) {
+        const chars = fresh.slice(i, i + BATCH);
+        chars.forEach((c) => asked.add(c));
+        const url = "/fonts/cjk.otf?text=" + encodeURIComponent(chars.join(""));
+        const face = new FontFace("railwatch CJK", `${LOCAL}, url("${url}") format("opentype")`, {
+          unicodeRange: chars.map((c) => "U+" + c.codePointAt(0).toString(16).toUpperCase()).join(", "),
+          display: "swap",
+        });
+        document.fonts.add(face);
+        const loading = now ? face.load() : face.loaded;
+        loading.catch(() => { /* no such font here (the extra not installed): the system's fonts */ });
+      }
+    }
+    /** The text the page shows: its text, title and tips (CSS shows a tip's title). */
+    function scan() {
+      timer = null;
+      const parts = [document.title, document.body ? document.body.textContent : ""];
+      for (const node of document.querySelectorAll("[title]")) parts.push(node.getAttribute("title"));
+      add(parts.join(" "), true);
+    }
+    function later() { if (timer === null) timer = setTimeout(scan, 30); }
+    function watch() {
+      scan();
+      new MutationObserver(later).observe(document.documentElement,
+        { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["title"] });
+    }
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch);
+    else watch();
+    /** The characters asked for, and whether no scan waits (for the tests). */
+    return { add, asked, idle: () => timer === null };
+  })();
+
+  return { el, api, all, auth, cjkFont, fmtCount, day, localDay, utcTime, dayTitle, zoneOffsetMs, siteDay, siteDayTitle, pct, TREND };
 })();
