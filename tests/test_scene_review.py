@@ -602,7 +602,12 @@ def test_import_reviews_from_the_exports_csv_corrected(
     # again: nothing changes
     assert main(["scene", "import-reviews", "yard", str(out), "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
-    assert again == {"recorded": [], "unchanged": [first, second], "by_utc_day": []}
+    assert again == {
+        "recorded": [],
+        "unusable": [],  # the images the file declared unusable (since session 37)
+        "unchanged": [first, second],
+        "by_utc_day": [],
+    }
 
 
 def test_import_reviews_by_day_and_class(

@@ -49,6 +49,7 @@ from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, Count, Scene, SceneReview, Site
 from railwatch.storage.models import Detection as StoredDetection
 from railwatch.storage.records import DetectionRecord, records_from_detections
+from railwatch.storage.serialize import review_dict
 
 __all__ = [
     "CAR_SOURCES",
@@ -449,14 +450,19 @@ def _check_has_cars(session: Session, scene: Scene) -> None:
 class ReviewImport:
     """What :func:`import_reviews` did: the scenes whose counts it recorded as reviews
     (``recorded``: ``(scene_id, counts)``) and those whose stored counts already were the
-    file's (``unchanged``). ``by_utc_day``: ``(scene_id, the line's date, the scene's
-    local day)`` of the lines without ``scene_id`` taken by the scene's UTC day, their
-    date not being the local day of any usable image (a file written before session 31,
-    when a line's date was the UTC day)."""
+    file's, or that stood declared unusable for the file's reason (``unchanged``).
+    ``by_utc_day``: ``(scene_id, the line's date, the scene's local day)`` of the lines
+    without ``scene_id`` taken by the scene's UTC day, their date not being the local day
+    of any usable image (a file written before session 31, when a line's date was the UTC
+    day). ``declared``: ``(scene_id, reason, replaced)`` of the scenes the file declared
+    unusable (its ``unusable`` column, since session 37), ``replaced`` the review it
+    replaced (:func:`~railwatch.storage.serialize.review_dict`: a count the analyst gave,
+    or an earlier reason) or None."""
 
     recorded: tuple[tuple[int, dict[str, float]], ...]
     unchanged: tuple[int, ...]
     by_utc_day: tuple[tuple[int, date, date], ...] = ()
+    declared: tuple[tuple[int, str, dict[str, Any] | None], ...] = ()
 
 
 def _line_day(point: CountPoint, utc_offset: timedelta) -> date:
@@ -468,11 +474,14 @@ def _line_day(point: CountPoint, utc_offset: timedelta) -> date:
     return utc.date() if point.date_only else local_day(utc, utc_offset)
 
 
-def _several_images(scenes: list[Scene]) -> str:
-    """Why a line without ``scene_id`` cannot take an image: ``scenes`` are several."""
+def _several_images(scenes: list[Scene], *, usable: bool = True) -> str:
+    """Why a line without ``scene_id`` cannot take an image: ``scenes`` are several
+    (``usable``: the images a count may go to; else any image, as a line declaring one
+    unusable may)."""
+    which = "usable images" if usable else "images"
     return (
-        f"{len(scenes)} usable images (scenes {', '.join(str(sc.id) for sc in scenes)}): "
-        "add a scene_id column to say which one each count is of"
+        f"{len(scenes)} {which} (scenes {', '.join(str(sc.id) for sc in scenes)}): "
+        "add a scene_id column to say which one each " + ("count is of" if usable else "line is of")
     )
 
 
@@ -500,6 +509,7 @@ def import_reviews(
     *,
     note: str = "",
     lines: Mapping[str, Sequence[SourceLine]] | None = None,
+    unusable: Mapping[str, Sequence[str]] | None = None,
 ) -> ReviewImport:
     """Record the counts of a CSV file (read by
     :func:`railwatch.analysis.csvio.read_counts_csv`: hand counts with ``date,count`` and
@@ -530,7 +540,18 @@ def import_reviews(
     of the next UTC day, so the line could not be found); without them (points not read
     from a file) the errors name the line's date or UTC time. Since 2026-12-05 (session
     32) the reader gives them with the points; they were read again beside them by a
-    second reader paired with the points by position."""
+    second reader paired with the points by position.
+
+    ``unusable``: each point's reason for declaring its image unusable ("" where none),
+    by site, as the reader gives them (``read_counts_csv(..., unusable=...)``: the file's
+    ``unusable`` column, since 2026-12-06, session 37). A line with a reason declares its
+    image unusable as ``railwatch scene review ID --unusable REASON`` does
+    (:func:`~railwatch.storage.repo.set_scene_unusable_review`: a gap with the reason
+    "unusable by analyst review: REASON", a count the analyst gave replaced and said in
+    ``declared``): the image its ``scene_id`` names, else the site's one image of its day
+    of any state (a failed or unprocessed one too). An image the file both counts and
+    declares unusable, or declares for two reasons, is refused naming both lines; one
+    declared already for the same reason is ``unchanged``."""
     s = repo.hold_site(session, site, "reviews of its images were being imported")
     key = s.name if s.name in series else ""
     points = series.get(key) if len(series) else None
@@ -543,18 +564,27 @@ def import_reviews(
     at: Sequence[SourceLine | None] = (lines or {}).get(key) or [None] * len(points)
     if len(at) != len(points):  # a caller's mistake: the lines are not of these points
         raise ValueError(f"{len(at)} lines given for {len(points)} points of site {key!r}")
+    reasons: Sequence[str] = (unusable or {}).get(key) or [""] * len(points)
+    if len(reasons) != len(points):  # likewise
+        raise ValueError(f"{len(reasons)} reasons given for {len(points)} points of {key!r}")
     offset = site_utc_offset(s)
     zone = offset_text(offset)
     local_days: dict[date, list[Scene]] = {}  # the usable scenes by local day
     utc_days: dict[date, list[Scene]] = {}  # and by UTC day (files before session 31)
-    for sc in repo.list_scenes(session, s, usable_only=True):
-        local_days.setdefault(local_day(sc.acquired_at, offset), []).append(sc)
-        utc_days.setdefault(as_utc(sc.acquired_at).date(), []).append(sc)
+    any_local: dict[date, list[Scene]] = {}  # every scene, for lines declaring one unusable
+    any_utc: dict[date, list[Scene]] = {}
+    for sc in repo.list_scenes(session, s):
+        any_local.setdefault(local_day(sc.acquired_at, offset), []).append(sc)
+        any_utc.setdefault(as_utc(sc.acquired_at).date(), []).append(sc)
+        if sc.usable is True:
+            local_days.setdefault(local_day(sc.acquired_at, offset), []).append(sc)
+            utc_days.setdefault(as_utc(sc.acquired_at).date(), []).append(sc)
     wanted: dict[int, dict[str, float]] = {}
     said: dict[int, dict[str, str]] = {}  # how the errors name each count's line
     by_utc: dict[int, tuple[int, date, date]] = {}
-    for p, where in zip(points, at, strict=True):
-        if not p.is_usable or p.count is None or p.method == "presence":
+    unfit: dict[int, tuple[str, str]] = {}  # the scenes declared unusable: (reason, line)
+    for p, where, reason in zip(points, at, reasons, strict=True):
+        if not reason and (not p.is_usable or p.count is None or p.method == "presence"):
             continue  # a gap of the file, or a 10 m flag: nothing to record
         day = _line_day(p, offset)
         line = _line_words(p, where)
@@ -579,27 +609,32 @@ def import_reviews(
                     "recorded"
                 )
         else:
-            found = local_days.get(day, [])
+            # a count goes to a usable image; a line declaring one unusable, to any image
+            usable = not reason
+            found = (local_days if usable else any_local).get(day, [])
             utc_day = as_utc(p.when).date()
-            older = utc_days.get(utc_day, []) if not found else []
+            older = (utc_days if usable else any_utc).get(utc_day, []) if not found else []
             if len(found) != 1 and len(older) != 1:
+                kind = "usable image" if usable else "image"
                 if found:
-                    why = f"which has {_several_images(found)}"
+                    why = f"which has {_several_images(found, usable=usable)}"
                 elif older:  # none of the local day, several of the UTC day
                     why = (
-                        "which has no usable image, and its UTC day "
-                        f"{utc_day} has {_several_images(older)}"
+                        f"which has no {kind}, and its UTC day "
+                        f"{utc_day} has {_several_images(older, usable=usable)}"
                     )
                 else:
                     nor = "" if p.date_only else f" (nor has its UTC day {utc_day})"
-                    why = (
-                        f"which has no processed, usable image{nor}: see "
-                        f"`railwatch scene list {s.name}`"
-                    )
+                    what = "processed, usable image" if usable else "image"
+                    why = f"which has no {what}{nor}: see `railwatch scene list {s.name}`"
                 raise InputError(f"{line} {_line_day_words(p, day, s.name, zone)}, {why}")
             scene = found[0] if found else older[0]
             if not found:  # the line's UTC day's one image: a file by UTC days
                 by_utc[scene.id] = (scene.id, day, local_day(scene.acquired_at, offset))
+        if reason or scene.id in unfit:
+            _check_declared(scene, reason, line, unfit, said)
+            unfit.setdefault(scene.id, (reason, line))
+            continue
         mine = wanted.setdefault(scene.id, {})
         if p.cls in mine and mine[p.cls] != p.count:
             first = said[scene.id][p.cls]
@@ -612,7 +647,19 @@ def import_reviews(
         said.setdefault(scene.id, {}).setdefault(p.cls, line)
     recorded: list[tuple[int, dict[str, float]]] = []
     unchanged: list[int] = []
+    declared: list[tuple[int, str, dict[str, Any] | None]] = []
     with session.begin_nested():
+        for scene_id, (reason, line) in sorted(unfit.items()):
+            earlier = repo.get_scene_review(session, scene_id)
+            if repo.unusable_reason(earlier) == reason.strip():
+                unchanged.append(scene_id)  # declared so already: not written again
+                continue
+            replaced = None if earlier is None else review_dict(earlier)
+            try:
+                done = repo.set_scene_unusable_review(session, scene_id, reason)
+            except InputError as err:
+                raise InputError(f"{line} (scene {scene_id}): {err}") from err
+            declared.append((scene_id, done.note, replaced))
         for scene_id, counts in sorted(wanted.items()):
             stored = {
                 c.cls: c.count
@@ -629,4 +676,41 @@ def import_reviews(
                 named = ", ".join(dict.fromkeys(said[scene_id].values()))
                 raise InputError(f"{named}, of {of} at the site (scene {scene_id}): {err}") from err
             recorded.append((scene_id, counts))
-    return ReviewImport(tuple(recorded), tuple(unchanged), tuple(by_utc[k] for k in sorted(by_utc)))
+    return ReviewImport(
+        tuple(recorded),
+        tuple(sorted(unchanged)),
+        tuple(by_utc[k] for k in sorted(by_utc)),
+        tuple(declared),
+    )
+
+
+def _check_declared(
+    scene: Scene,
+    reason: str,
+    line: str,
+    unfit: Mapping[int, tuple[str, str]],
+    said: Mapping[int, Mapping[str, str]],
+) -> None:
+    """Refuse a line declaring ``scene`` unusable (``reason``; "" for a count line of a
+    scene declared so above) that another line counts, or declares so for another
+    reason: both lines named."""
+    if scene.id in said:
+        counted = next(iter(said[scene.id].values()))
+        first, second = (counted, line) if reason else (line, counted)
+        raise InputError(
+            f"{first} counts scene {scene.id} and {second} declares it unusable: an image "
+            "declared unusable has no count (a gap in the series); keep one of the lines"
+        )
+    if scene.id not in unfit:
+        return
+    before, where = unfit[scene.id]
+    if not reason:
+        raise InputError(
+            f"{where} declares scene {scene.id} unusable and {line} counts it: an image "
+            "declared unusable has no count (a gap in the series); keep one of the lines"
+        )
+    if before.strip() != reason.strip():
+        raise InputError(
+            f"{where} and {line} both declare scene {scene.id} unusable, for different "
+            f"reasons ({before.strip()!r}, {reason.strip()!r}): keep one"
+        )

@@ -93,6 +93,9 @@ EXPORT_ONLY = (
 #: not processed yet. Without a count they are left out, as the database's analysis
 #: leaves them out (they are not unusable images: no gap, and never a zero).
 NOT_ANALYSED = ("failed", "ingested")
+#: The column of `scene import-reviews` that declares an image unusable: the analyst's
+#: reason, empty where the image is not declared (read only when asked for).
+UNUSABLE = "unusable"
 METHODS = ("objects", "length", "presence", "manual")
 #: Column separators a counts file may use, in the order they are tried on its header.
 SEPARATORS = (",", ";", "\t")
@@ -788,6 +791,7 @@ def parse_counts_csv(
     zone_spans: dict[str, tuple[timedelta, timedelta]] | None = None,
     zone_misfits: dict[str, str] | None = None,
     stated_zones: dict[str, timedelta] | None = None,
+    unusable: dict[str, list[str]] | None = None,
 ) -> dict[str, list[CountPoint]]:
     """Parse CSV text into count points per site (site "" when there is no site column).
 
@@ -839,6 +843,13 @@ def parse_counts_csv(
     starts on and its date as written), by site, in the order of the points: the lines
     `scene import-reviews` names in its errors (2026-12-05, session 32: they were read
     again beside the points by a second reader that had to agree with this one).
+
+    ``unusable``, when given (`scene import-reviews`), reads an optional ``unusable``
+    column, the analyst's reason for declaring the image unusable (empty: not declared),
+    and is filled with each point's reason ("" where none), by site, in the order of the
+    points. A line with a reason is a gap; one that gives a count too is refused with its
+    number, and an export's line of a failed or unprocessed image is kept when it has one
+    (2026-12-06, session 37). Without ``unusable`` the column is an unknown one.
     """
     sep = separator(text)
     decimal_comma = sep == ";"
@@ -872,6 +883,7 @@ def parse_counts_csv(
         for n in names
         if n
         and n not in REQUIRED + OPTIONAL + QUALITY
+        and not (unusable is not None and n == UNUSABLE)
         and not (exported and (n in EXPORT_ONLY or n.startswith("count_")))
     ]
     if unknown:
@@ -914,7 +926,7 @@ def parse_counts_csv(
                     f"header but holds {value!r}: name it (date,count, optional: "
                     f"{','.join(OPTIONAL)}) or delete the column"
                 )
-        for name in ("date", "count", "low", "high", "gsd", "usable", "class", "method"):
+        for name in ("date", "count", "low", "high", "gsd", "usable", "class", "method", UNUSABLE):
             if name in col and "\n" in row[col[name]]:
                 raise InputError(
                     f"line {line}: the {name} value {row[col[name]][:40]!r}... spans several "
@@ -982,6 +994,8 @@ def parse_counts_csv(
                 misfits[name] = _zone_disagrees(first_line, text, name, utc_offset)
     #: per site, each point's line and date as written, in the order of its points
     at: dict[str, list[SourceLine]] = {}
+    #: per site, each point's unusable reason ("" where none), in the order of its points
+    reasons_at: dict[str, list[str]] = {}
     for line, row in rows:
 
         def cell(name: str, row: list[str] = row) -> str:
@@ -998,6 +1012,14 @@ def parse_counts_csv(
             misfit = _day_misfit(cell("day"), line, when, utc_offset)
             if misfit is not None:
                 misfits.setdefault(cell("site").strip(), misfit)
+        reason = cell(UNUSABLE).strip() if unusable is not None else ""
+        if reason and cell("count").strip():
+            raise InputError(
+                f"line {line}: gives both a count ({cell('count').strip()}) and an unusable "
+                f"reason ({reason[:60]!r}): an image declared unusable has no count (a gap in "
+                "the series); empty the count to declare it, or the unusable cell to keep the "
+                "count"
+            )
         count = _number(cell("count"), "count", line, decimal_comma, formatted="count" in formatted)
         low = _number(cell("low"), "low", line, decimal_comma, formatted="low" in formatted)
         high = _number(cell("high"), "high", line, decimal_comma, formatted="high" in formatted)
@@ -1018,7 +1040,7 @@ def parse_counts_csv(
         gsd = _gsd(cell("gsd"), line, decimal_comma)
         if exported and count is None:
             status = cell("status").strip().lower()
-            if status in NOT_ANALYSED:
+            if status in NOT_ANALYSED and not reason:
                 left_out.setdefault(status, []).append(line)
                 continue
             flag = _presence_flag(cell("long_train_present"), cell("method"), line)
@@ -1031,6 +1053,7 @@ def parse_counts_csv(
                 # and the image is no gap, as `railwatch analyze SITE` reads it
                 # (storage's count series); a gap here raised silences the site never had
                 usable = _flag(cell("usable"), line)
+        usable = usable and not reason  # declared unusable: a gap
         gap_of_export = "method" in col and not usable
         method = _method(
             cell("method"),
@@ -1056,6 +1079,7 @@ def parse_counts_csv(
         )
         out.setdefault(site, []).append(point)
         at.setdefault(site, []).append((line, cell("date").strip()))
+        reasons_at.setdefault(site, []).append(reason)
         if local is not None:
             dated.setdefault(site, []).append((line, when, local))
         if usable and count is not None:
@@ -1090,6 +1114,8 @@ def parse_counts_csv(
         stated_zones.update({site: z[2] for site, z in stated.items() if site in out})
     if lines is not None:
         lines.update(at)
+    if unusable is not None:
+        unusable.update(reasons_at)
     if warn is not None:
         if note:
             warn(note)
@@ -1623,6 +1649,7 @@ def read_counts_csv(
     zone_spans: dict[str, tuple[timedelta, timedelta]] | None = None,
     zone_misfits: dict[str, str] | None = None,
     stated_zones: dict[str, timedelta] | None = None,
+    unusable: dict[str, list[str]] | None = None,
 ) -> dict[str, list[CountPoint]]:
     """Read a CSV file of hand counts (:func:`decode_counts`); see :func:`parse_counts_csv`
     (``utc_offset``: the site's, for a file of one stored site's counts; ``zones``: filled
@@ -1630,7 +1657,7 @@ def read_counts_csv(
     and last zone that fit it, ``zone_misfits`` with what is wrong with a day column
     ``utc_offset`` does not give, ``stated_zones`` with the zone an export's
     ``local_zone`` gives, by site; ``lines``: filled with each point's line and date as
-    written, by site)."""
+    written, by site; ``unusable``: with each point's unusable reason, by site)."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -1653,4 +1680,5 @@ def read_counts_csv(
         zone_spans=zone_spans,
         zone_misfits=zone_misfits,
         stated_zones=stated_zones,
+        unusable=unusable,
     )

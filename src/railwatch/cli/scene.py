@@ -552,17 +552,32 @@ def import_reviews_command(
         typer.Argument(
             help="CSV of your counts: date,count (optional class, scene_id), as for "
             "`railwatch analyze --counts`; or the counts CSV of `railwatch export SITE "
-            "--format csv` with its counts corrected."
+            "--format csv` with its counts corrected. An optional unusable column (this "
+            "command's only) declares an image unusable: the reason in it and the count "
+            "empty (a line with both is refused); empty, the line is a count as before."
         ),
     ],
-    note: Annotated[str, typer.Option("--note", help="Said of every review recorded.")] = "",
+    note: Annotated[
+        str,
+        typer.Option(
+            "--note",
+            help="Said of every count recorded (an image declared unusable has its reason).",
+        ),
+    ] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Record the counts of a CSV file as your reviews of the site's images, all or none:
     each line goes to the image its scene_id names, else to the site's one usable image of
     its day at the site (the local day the alerts and charts give; a line whose day has
     none takes its UTC day's one image, as files written before 2026-12-05 meant). Images
-    whose stored count already is the file's are left as they are."""
+    whose stored count already is the file's are left as they are.
+
+    A line whose unusable column holds a reason declares its image unusable, as `railwatch
+    scene review ID --unusable REASON` does: a gap in the series with the reason "unusable
+    by analyst review: REASON" that `railwatch process` skips (a failed or unprocessed
+    image too: without scene_id, the day's one image of any state). A count you gave
+    earlier is replaced, and said; an image declared already for that reason is left as
+    it is. Bring one back with `railwatch scene review ID --remove`."""
     from railwatch.analysis.csvio import SourceLine, read_counts_csv
     from railwatch.analysis.store import site_utc_offset
     from railwatch.review import import_reviews
@@ -575,17 +590,26 @@ def import_reviews_command(
         # (the reader refuses a scene_id past railwatch.limits.MAX_RECORD_ID with its line)
         # (and gives each point's line, which the import's errors name)
         lines: dict[str, list[SourceLine]] = {}
+        # (and each point's reason where its unusable column declares the image unusable)
+        reasons: dict[str, list[str]] = {}
         series = read_counts_csv(
             counts,
             warn=lambda msg: err_console.print(msg, highlight=False),
             utc_offset=offset,
             lines=lines,
+            unusable=reasons,
         )
-        done = import_reviews(s, site, series, note=note, lines=lines)
+        done = import_reviews(s, site, series, note=note, lines=lines, unusable=reasons)
     if as_json:
         print_json(
             {
                 "recorded": [{"scene_id": i, "counts": c} for i, c in done.recorded],
+                # the images the file declared unusable, with the review each replaced
+                # (null when none), as `scene review --unusable --json` gives it
+                "unusable": [
+                    {"scene_id": i, "reason": why, "replaced": replaced}
+                    for i, why, replaced in done.declared
+                ],
                 "unchanged": list(done.unchanged),
                 "by_utc_day": [
                     {"scene_id": i, "date": d.isoformat(), "local_day": k.isoformat()}
@@ -597,6 +621,14 @@ def import_reviews_command(
     for scene_id, given in done.recorded:
         parts = "; ".join(f"{cls} {n:g}" for cls, n in given.items())
         console.print(f"scene {scene_id}: {escape(parts)}", highlight=False)
+    for scene_id, why, replaced in done.declared:
+        console.print(
+            f'scene {scene_id}: unusable - "{escape(why)}" (a gap in the series; `railwatch '
+            f"process` skips it until `railwatch scene review {scene_id} --remove`)",
+            highlight=False,
+        )
+        if replaced is not None:
+            console.print(_replaced_text(replaced), highlight=False)
     for scene_id, day, local in done.by_utc_day:
         err_console.print(
             f"note: the line of {day} went to scene {scene_id}, the image of that UTC day: "
@@ -605,12 +637,14 @@ def import_reviews_command(
             "a scene_id column",
             highlight=False,
         )
+    declared = f" and declared {len(done.declared)} image(s) unusable" if done.declared else ""
     console.print(
-        f"Recorded {len(done.recorded)} review(s) of {escape(site)}; "
-        f"{len(done.unchanged)} image(s) already had the file's counts."
+        f"Recorded {len(done.recorded)} review(s){declared} of {escape(site)}; "
+        f"{len(done.unchanged)} image(s) already had the file's counts"
+        + (" or reasons." if any(r for v in reasons.values() for r in v) else ".")
         + (
             f" Run `railwatch analyze {escape(site)}` to judge the alerts on them."
-            if done.recorded
+            if done.recorded or done.declared
             else ""
         ),
         highlight=False,
