@@ -242,3 +242,20 @@ def test_the_help_names_the_unusable_column(capsys: pytest.CaptureFixture[str]) 
     text = " ".join(capsys.readouterr().out.replace("│", " ").split())
     assert "An optional unusable column (this command's only) declares an image unusable" in text
     assert "railwatch scene review ID --remove" in text
+
+
+def test_a_reason_the_review_refuses_is_named_by_its_line(
+    cli_db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, _failed, third = _three(cli_db)
+    path = tmp_path / "tab.csv"
+    path.write_text(
+        f'date,count,scene_id,unusable\n2023-10-05,,{first},"night\timage"\n'
+        f"2023-10-07,55,{third},\n"
+    )
+    code, _out, err = _import(path, capsys)
+    assert code == 2
+    assert f"line 2 (2023-10-05), of 2023-10-05 at the site (scene {first}):" in err
+    assert "holds a tab at character 6: keep it on one line" in err
+    assert _state(cli_db, first)[0] == "processed"
+    assert _stored(cli_db, third)["all"][0] == 50.0  # the count of line 3 was not kept

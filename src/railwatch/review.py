@@ -649,33 +649,39 @@ def import_reviews(
     unchanged: list[int] = []
     declared: list[tuple[int, str, dict[str, Any] | None]] = []
     with session.begin_nested():
-        for scene_id, (reason, line) in sorted(unfit.items()):
-            earlier = repo.get_scene_review(session, scene_id)
-            if repo.unusable_reason(earlier) == reason.strip():
-                unchanged.append(scene_id)  # declared so already: not written again
-                continue
-            replaced = None if earlier is None else review_dict(earlier)
+        # one pass in ascending scene id, declarations and counts alike: the order the
+        # import locks its scenes in (docs/storage.md), whatever each line asks
+        for scene_id in sorted({*unfit, *wanted}):
             try:
-                done = repo.set_scene_unusable_review(session, scene_id, reason)
-            except InputError as err:
-                raise InputError(f"{line} (scene {scene_id}): {err}") from err
-            declared.append((scene_id, done.note, replaced))
-        for scene_id, counts in sorted(wanted.items()):
-            stored = {
-                c.cls: c.count
-                for c in session.scalars(select(Count).where(Count.scene_id == scene_id))
-            }
-            if all(stored.get(cls, 0.0) == n for cls, n in counts.items()):
-                unchanged.append(scene_id)
-                continue
-            try:
+                if scene_id in unfit:
+                    reason = unfit[scene_id][0]
+                    earlier = repo.get_scene_review(session, scene_id)
+                    if repo.unusable_reason(earlier) == reason.strip():
+                        unchanged.append(scene_id)  # declared so already: not written again
+                        continue
+                    replaced = None if earlier is None else review_dict(earlier)
+                    done = repo.set_scene_unusable_review(session, scene_id, reason)
+                    declared.append((scene_id, done.note, replaced))
+                    continue
+                counts = wanted[scene_id]
+                stored = {
+                    c.cls: c.count
+                    for c in session.scalars(select(Count).where(Count.scene_id == scene_id))
+                }
+                if all(stored.get(cls, 0.0) == n for cls, n in counts.items()):
+                    unchanged.append(scene_id)
+                    continue
                 repo.set_scene_review(session, scene_id, counts, note=note)
+                recorded.append((scene_id, counts))
             except InputError as err:
                 when = session.get(Scene, scene_id)
                 of = local_day(when.acquired_at, offset).isoformat() if when else "?"
-                named = ", ".join(dict.fromkeys(said[scene_id].values()))
+                named = (
+                    unfit[scene_id][1]
+                    if scene_id in unfit
+                    else ", ".join(dict.fromkeys(said[scene_id].values()))
+                )
                 raise InputError(f"{named}, of {of} at the site (scene {scene_id}): {err}") from err
-            recorded.append((scene_id, counts))
     return ReviewImport(
         tuple(recorded),
         tuple(sorted(unchanged)),
