@@ -25,7 +25,7 @@ from railwatch.web.apidocs import declare_headers, render_api_docs
 from railwatch.web.errors import PROBLEM_RESPONSES, install_error_handlers
 from railwatch.web.fonts import router as fonts_router
 from railwatch.web.jobs import DetectorFactory, JobManager
-from railwatch.web.methods import HeadAsGet
+from railwatch.web.methods import AnswerOptions, HeadAsGet
 from railwatch.web.routes import api_router
 from railwatch.web.security import (
     DEFAULT_MAX_BODY,
@@ -150,6 +150,7 @@ def create_app(
     app.include_router(api_router(), responses=PROBLEM_RESPONSES)
     app.add_middleware(BodySizeLimit, max_bytes=max_body)
     app.add_middleware(HeadAsGet)  # HEAD answered as GET, without the body
+    app.add_middleware(AnswerOptions)  # OPTIONS: 204 with the resource's methods in Allow
     if allowed_hosts:
         app.add_middleware(TrustedHosts, allowed_hosts=list(allowed_hosts))
 

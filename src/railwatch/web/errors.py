@@ -30,7 +30,7 @@ from railwatch.errors import (
 )
 from railwatch.export.redact import hide_paths
 from railwatch.storage.db import BusyError, is_sqlite_locked
-from railwatch.web.methods import allowed_methods
+from railwatch.web.methods import resource_methods
 from railwatch.web.query import extra_member_words
 
 __all__ = [
@@ -229,8 +229,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             "in /openapi.json), the dashboard is at /; check the address"
         )
     if exc.status_code == 405:
-        # every method of the resource, not only those of the first route that matched
-        allowed = allowed_methods(request.app.openapi(), request.url.path)
+        # every method of the resource, not only those of the first route that matched;
+        # the Allow of an OPTIONS (railwatch.web.methods, session 37)
+        allowed = resource_methods(request.app, request.url.path)
         if allowed:
             headers = {**(headers or {}), "Allow": ", ".join(allowed)}
         detail = f"{request.method} is not allowed here: use {(headers or {}).get('Allow', 'GET')}"
