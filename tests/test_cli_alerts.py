@@ -39,7 +39,11 @@ def test_ack_again_keeps_the_note_and_says_so(
     assert "already acknowledged" in out and "checked against 38 North" in out
     assert out.endswith("; nothing changed.")
     assert main([*db, "alert", "ack", str(aid), "--note", "seen again"]) == 0
-    out = " ".join(capsys.readouterr().out.split())
+    raw = capsys.readouterr().out
+    out = " ".join(raw.split())
     assert "already acknowledged" in out and "with the note 'checked against 38 North'" in out
-    assert "note added, the notes now read: 'checked against 38 North\\n" in out
-    assert out.endswith(" UTC: seen again'.")
+    assert "note added, the notes now read: checked against 38 North " in out
+    assert out.endswith(" UTC: seen again")
+    # one note a line (a literal \n between them until session 37)
+    assert "\\n" not in raw
+    assert "\n  checked against 38 North\n  " in raw

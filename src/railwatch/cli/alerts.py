@@ -272,10 +272,10 @@ def ack(
             at, old = was
             when = f" on {at:%Y-%m-%d %H:%M} UTC" if at is not None else ""
             text += f" It was already acknowledged{when} " + (
-                f"with the note {old!r}" if old else "with no note"
+                _quoted_note("with the note", old) if old else "with no note"
             )
             if a.ack_note != old:
-                text += f"; note added, the notes now read: {a.ack_note!r}."
+                text += "; note added, " + _quoted_note("the notes now read:", a.ack_note or "")
             else:  # before session 30 "nothing changed." though the mark was cleared
                 text += f"; it {seen}." if seen else "; nothing changed."
                 seen = ""
@@ -285,6 +285,16 @@ def ack(
             print_json(_row(a, day))
             return
     console.print(escape(text))
+
+
+def _quoted_note(lead: str, note: str) -> str:
+    """``lead`` and an acknowledgement's note: quoted on the line when it is one line,
+    else one stored line a line, indented (``!r`` printed a literal ``\\n`` between the
+    notes of a second acknowledgement until 2026-12-06, session 37)."""
+    lines = note.splitlines()
+    if len(lines) <= 1:
+        return f"{lead} {note!r}"
+    return lead.rstrip(":") + ":" + "".join(f"\n  {line}" for line in lines)
 
 
 app.command("list")(list_alerts)
