@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,20 @@ REASON = "night image: the yard is dark"
 DECLARED = f"unusable by analyst review: {REASON}"
 
 
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def cli_db(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Database]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cli.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
     monkeypatch.setenv("RAILWATCH_DB", url)
     monkeypatch.setattr(_common.console, "width", 200)
     monkeypatch.setattr(_common.err_console, "width", 200)
-    return Database(url)
+    database = Database(url)
+    yield database
+    database.dispose()
 
 
 def _export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, str]]:
@@ -140,7 +148,7 @@ def test_a_declaration_over_a_count_says_what_it_replaced(
     code, out, err = _import(path, capsys, "--json")
     assert code == 0, err
     (entry,) = json.loads(out)["unusable"]
-    assert entry["replaced"]["counts"] == {"all": 74.0}
+    assert entry["replaced"]["counts"]["all"] == 74.0
     assert entry["replaced"]["unusable"] is None
 
 
