@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import Any, cast
+from typing import Any
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -69,8 +69,10 @@ PLAIN_TEXT: dict[str, Any] = {"text.parse_math": False}
 
 
 def plain_text() -> AbstractContextManager[None]:
-    """A context in which the text artists created are drawn as written (no mathtext)."""
-    return cast(AbstractContextManager[None], matplotlib.rc_context(cast(Any, PLAIN_TEXT)))
+    """A context in which the text artists created are drawn as written (no mathtext);
+    it holds :func:`railwatch.report.fonts.drawing` (matplotlib's settings are the
+    process's: another thread's drawing waits)."""
+    return fonts.drawing(PLAIN_TEXT)
 
 
 #: The warning matplotlib's constrained layout gives when the decorations (title, legend,
@@ -99,7 +101,7 @@ def new_figure(width: float, height: float) -> Figure:
 def to_svg(fig: Figure) -> bytes:
     """The figure as a deterministic SVG document (text as paths: no fonts needed)."""
     buf = io.BytesIO()
-    with matplotlib.rc_context(cast(Any, _RC)), layout_quiet():
+    with fonts.drawing(_RC), layout_quiet():
         fig.savefig(buf, format="svg", metadata={"Date": None})
     return buf.getvalue()
 
@@ -107,7 +109,7 @@ def to_svg(fig: Figure) -> bytes:
 def to_png(fig: Figure, dpi: int = 110) -> bytes:
     """The figure as PNG bytes."""
     buf = io.BytesIO()
-    with layout_quiet():
+    with fonts.drawing(), layout_quiet():
         fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return buf.getvalue()
 
@@ -116,9 +118,9 @@ def to_jpeg(fig: Figure, dpi: int = 110, quality: int = 85) -> bytes:
     """The figure as JPEG bytes (image chips: several times smaller than PNG)."""
     from PIL import Image
 
-    fig.set_dpi(dpi)
     canvas = fig.canvas
-    with layout_quiet():
+    with fonts.drawing(), layout_quiet():
+        fig.set_dpi(dpi)
         canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[attr-defined]
     buf = io.BytesIO()

@@ -24,7 +24,7 @@ from railwatch.report.charts import (
     to_svg,
 )
 from railwatch.report.chips import chip_figure, is_wide, pair_figure
-from railwatch.report.fonts import cjk_text
+from railwatch.report.fonts import cjk_text, drawing
 from railwatch.report.format import (
     covered_words,
     fmt_count,
@@ -54,7 +54,7 @@ def data_uri(payload: bytes, mime: str) -> str:
 def chart_svg(data: ReportData) -> bytes:
     """The report's time-series chart as SVG (its title in the CJK font too, when that
     is installed: :func:`~railwatch.report.fonts.cjk_text`)."""
-    with cjk_text():
+    with cjk_text():  # made and written under its lock (fonts.drawing)
         fig = timeseries_figure(
             data.scenes,
             data.baseline,
@@ -63,16 +63,17 @@ def chart_svg(data: ReportData) -> bytes:
             title=chart_title(data.site),
             utc_offset=data.utc_offset,
         )
-    return to_svg(fig)
+        return to_svg(fig)
 
 
 def evidence_image(evidence: Evidence, dpi: int = 130) -> bytes | None:
     """The before/after pair (or the alert image alone) as JPEG; None without images."""
     if evidence.after is None:
         return None
-    if evidence.before is None:
-        return to_jpeg(chip_figure(evidence.after), dpi=dpi)
-    return to_jpeg(pair_figure(evidence.before, evidence.after), dpi=dpi)
+    with drawing():  # made and drawn with no other thread's settings in between
+        if evidence.before is None:
+            return to_jpeg(chip_figure(evidence.after), dpi=dpi)
+        return to_jpeg(pair_figure(evidence.before, evidence.after), dpi=dpi)
 
 
 def _environment() -> jinja2.Environment:

@@ -16,7 +16,6 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
@@ -36,7 +35,7 @@ from railwatch.report.charts import (
     pdf_text,
 )
 from railwatch.report.chips import draw_chip, draw_legend, has_outline
-from railwatch.report.fonts import font_rc
+from railwatch.report.fonts import drawing, font_rc
 from railwatch.report.format import (
     acknowledged_text,
     covered_words,
@@ -773,6 +772,14 @@ def _text_pages(data: ReportData) -> list[Figure]:
     return pages
 
 
+def _pdf_rc() -> dict[str, Any]:
+    # text as written: a '$' pair in a label or note is not mathtext (charts.PLAIN_TEXT);
+    # Chinese, Japanese and Korean in the CJK font when it is installed (fonts.font_rc:
+    # its glyphs embedded as a subset, with their Unicode, since 2026-12-06); font_rc
+    # reads the settings, so it is called with fonts.drawing held
+    return {"pdf.fonttype": 3, **PLAIN_TEXT, **font_rc()}
+
+
 def write_pdf(data: ReportData, path: str | Path, *, full_list: str | None = None) -> Path:
     """Write the PDF report to ``path`` (parent directories are created). ``full_list``
     says where every image is listed when the PDF lists only some (by default the
@@ -788,13 +795,16 @@ def write_pdf(data: ReportData, path: str | Path, *, full_list: str | None = Non
         if data.generated.tzinfo
         else data.generated.replace(tzinfo=UTC),
     }
-    # text as written: a '$' pair in a label or note is not mathtext (charts.PLAIN_TEXT);
-    # Chinese, Japanese and Korean in the CJK font when it is installed (fonts.font_rc:
-    # its glyphs embedded as a subset, with their Unicode, since 2026-12-06)
-    rc: Any = {"pdf.fonttype": 3, **PLAIN_TEXT, **font_rc()}
-    # written whole or not at all: a failure half way left a truncated PDF in place of
-    # the earlier report
-    with written(out) as (tmp,), matplotlib.rc_context(rc), PdfPages(tmp, metadata=metadata) as pdf:
+    # drawn holding fonts.drawing (matplotlib's settings this thread's alone), in the
+    # settings of _pdf_rc, read once the lock is held (the second drawing() is entered
+    # after the first); written whole or not at all: a failure half way left a
+    # truncated PDF in place of the earlier report
+    with (
+        written(out) as (tmp,),
+        drawing(),
+        drawing(_pdf_rc()),
+        PdfPages(tmp, metadata=metadata) as pdf,
+    ):
         pages = [_first_page(data)]
         pages += _alert_pages(data)
         pages += _image_pages(data, full_list)
