@@ -26,7 +26,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
-from railwatch.detect.base import OccupiedRun, is_presence, tells_class
+from railwatch.detect.base import GENERIC_CLASS, OccupiedRun, is_presence, tells_class
 from railwatch.errors import AlreadyExistsError, InputError, NotFoundError, StorageError
 from railwatch.limits import (
     MAX_RECORD_ID,
@@ -1033,6 +1033,9 @@ def _apply_review(session: Session, scene_id: int, review: SceneReview) -> bool:
         cls: n for cls, n in review.counts.items() if tells_class(cls, method) and cls != "all"
     }
     applied["all"] = review.counts["all"]
+    rest = _untyped_rest(rows, applied, method)
+    if rest is not None:
+        applied[GENERIC_CLASS] = rest
     for cls in applied:
         row = rows.get(cls)
         if row is None:
@@ -1066,6 +1069,34 @@ def _apply_review(session: Session, scene_id: int, review: SceneReview) -> bool:
     review.machine = machine
     session.flush()
     return True
+
+
+def _untyped_rest(
+    rows: Mapping[str, Count], applied: Mapping[str, float], method: str
+) -> float | None:
+    """The analyst's ``railcar`` (type unsure) count when the review gives none: the
+    cars of its total that no type accounts for, the types it gives and those kept from
+    the detector, so that the classes still add up to the total and the total replaces
+    the detector's untyped cars. None (the detector's row, if any, stays) when the review
+    gives ``railcar``, when the counting method tells no type (track length), when the
+    types alone exceed the total (processed again, the detector's types can), and when
+    there is no rest and the detector counted no untyped car. Until 2026-12-06 (session
+    37) the detector's untyped count was always kept: a total below it was refused
+    (``--count 9`` on a scene read as 10 untyped cars) and one above it left cars of no
+    class."""
+    from railwatch.detect.base import CAR_CLASSES
+
+    if GENERIC_CLASS in applied or not tells_class(GENERIC_CLASS, method):
+        return None
+    typed = sum(applied.get(c, 0.0) for c in CAR_CLASSES) + sum(
+        r.count
+        for c, r in rows.items()
+        if c in CAR_CLASSES and c not in applied and r.detector != ANALYST
+    )
+    rest = applied["all"] - typed
+    if rest < 0 or (rest == 0 and GENERIC_CLASS not in rows):
+        return None
+    return rest
 
 
 def _restore_machine(session: Session, scene_id: int, review: SceneReview) -> None:
@@ -1236,7 +1267,7 @@ def _check_kept_counts(session: Session, scene_id: int, counts: Mapping[str, flo
     kept = {
         cls: r.count
         for cls, r in rows.items()
-        if cls not in counts and cls != "all" and r.detector != ANALYST
+        if cls not in counts and cls not in ("all", GENERIC_CLASS) and r.detector != ANALYST
     }
     typed = sum(counts.get(c, 0.0) for c in ALL_CLASSES) + sum(
         n for c, n in kept.items() if c in ALL_CLASSES
