@@ -173,7 +173,14 @@ def test_an_error_goes_to_stderr_alone(yard: Yard, command: str) -> None:
 
 #: Commands with --json checked elsewhere, and where: `demo` renders and processes 223
 #: images (minutes); its test runs it on three tiny scenes with the CLI in-process.
-JSON_ELSEWHERE = {"demo": "tests/test_cli_json_s36.py::test_demo_json_is_the_summary"}
+JSON_ELSEWHERE = {
+    "demo": "tests/test_cli_json_s36.py::test_demo_json_is_the_summary",
+    # session 37: a tiny real train, calibrate and quantize in one test (about 30 s)
+    **dict.fromkeys(
+        ("train", "calibrate", "quantize"),
+        "tests/test_cli_json_train_s37.py::test_train_calibrate_and_quantize_json_say_what_they_wrote",
+    ),
+}
 
 
 def test_every_json_option_is_in_the_list() -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from railwatch.cli._common import comma_list, console, err_console, plural_s, progress_bar
+from railwatch.cli._json_summary import JSON_HELP, file_entry, run_for_json
 from railwatch.detect.train import TRAIN_STYLES
 from railwatch.errors import InputError
 
@@ -135,14 +136,21 @@ def calibrate(
             "stored either way.",
         ),
     ] = None,
-) -> None:
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> dict[str, Any]:
     """Calibrate the default detector's counts on freshly simulated scenes and store the
     result in the card next to the weights (precision by score, recall by resolution).
     Runs the fp32 network, also when the card names INT8 weights (both use the card).
 
+    With --json, standard output holds one JSON object: the card written (path, bytes)
+    and the figures otherwise printed (recall by resolution, precision by score, class
+    precision by confidence, the thresholds recorded).
+
     Example: railwatch calibrate weights.onnx --scenes 60
     Example: railwatch calibrate weights.onnx --labels my_labelled_chips/
     """
+    if as_json:
+        return run_for_json(calibrate, dict(locals()))
     from railwatch.detect.calibration import (
         FEW_LABELLED_CARS,
         calibrate_on_labels,
@@ -307,6 +315,49 @@ def calibrate(
         + ("; with the shipped across-track refiner" if refine_entry is not None else "")
     )
     console.print(f"wrote calibration to {escape(str(card))}")
+    return {
+        "weights": str(path),
+        "card": file_entry(card),
+        "calibrated_on": "labels" if labelled is not None else "simulator",
+        "labelled_cars": labelled.cars if labelled is not None else None,
+        "source": cal.source,
+        "threshold": det.threshold,
+        "string_thresholds": {
+            "one_side": det.string_thresholds[0],
+            "two_sides": det.string_thresholds[1],
+            "pairs": bool(det.string_pairs),
+        },
+        "string_thresholds_coarse": (
+            None
+            if det.coarse_string_thresholds is None
+            else dict(
+                zip(
+                    ("from_gsd", "one_side", "two_sides"), det.coarse_string_thresholds, strict=True
+                )
+            )
+        ),
+        "refine": refine_entry is not None,
+        "recall": [
+            {"gsd": g, "recall": r, "sd": sd}
+            for g, r, sd in zip(cal.gsd, cal.recall, cal.recall_sd, strict=True)
+        ],
+        "precision_by_score": [
+            {"from": a, "to": b, "precision": p}
+            for a, b, p in zip(cal.score_edges, cal.score_edges[1:], cal.precision, strict=False)
+        ],
+        "class_right_by_confidence": [
+            {"from": a, "to": b, "precision": p, "n": n}
+            for a, b, p, n in zip(
+                cal.class_edges,
+                cal.class_edges[1:],
+                cal.class_precision,
+                cal.class_counts,
+                strict=False,
+            )
+        ],
+        "class_thresholds": dict(cal.class_thresholds),
+        "class_threshold": cal.class_threshold,
+    }
 
 
 def _shipped_refine(weights: Path) -> dict[str, object]:

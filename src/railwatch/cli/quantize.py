@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from railwatch.cli._common import comma_list, console, err_console, plural_s, progress_bar
+from railwatch.cli._json_summary import JSON_HELP, file_entry, run_for_json
 from railwatch.detect.train import TRAIN_STYLES
 from railwatch.errors import InputError
 
@@ -42,15 +43,21 @@ def quantize(
             "input (the same numbers, faster).",
         ),
     ] = True,
-) -> None:
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> dict[str, Any]:
     """Quantise the default detector to INT8 (ONNX Runtime static quantisation, calibrated
     on rendered tiles with a fixed seed) and write NAME.int8.onnx next to NAME.onnx; the
     card records how, and the detector then runs it by default (`--detector
     default-fp32` runs the original).
 
+    With --json, standard output holds one JSON object: the INT8 file and the card
+    written (path, bytes), the settings, the check against fp32 and the detector version.
+
     Example: railwatch quantize weights.onnx
     """
-    from railwatch.detect.default import DefaultDetector
+    if as_json:
+        return run_for_json(quantize, dict(locals()))
+    from railwatch.detect.default import DefaultDetector, default_weights
     from railwatch.detect.quantize import QuantizeConfig, quantize_weights
 
     if weights is not None and weights.is_dir():
@@ -91,6 +98,20 @@ def quantize(
     console.print(
         f"wrote {escape(str(out))} ({out.stat().st_size / 1e6:.2f} MB) and its entry in the card"
     )
+    fp32 = weights if weights is not None else default_weights()
+    return {
+        "weights": str(fp32),
+        "int8": file_entry(out),
+        "card": file_entry(fp32.with_suffix(".json")),
+        "tiles": cfg.tiles,
+        "seed": cfg.seed,
+        "styles": list(cfg.styles),
+        "exclude": list(cfg.exclude),
+        "space_to_depth": cfg.space_to_depth,
+        "heat_max_abs_diff": check["heat_max_abs_diff"],
+        "heat_mean_abs_diff": check["heat_mean_abs_diff"],
+        "detector_version": det.version,
+    }
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from railwatch.cli._common import comma_list, console, err_console, plural_s, progress_bar
+from railwatch.cli._json_summary import JSON_HELP, file_entry, run_for_json
 from railwatch.detect.default import MAX_GSD
 from railwatch.detect.train import TRAIN_STYLES, TrainConfig
 from railwatch.errors import InputError
@@ -205,14 +206,21 @@ def train(
             "64 for a larger network (about 4x the parameters and multiply-adds).",
         ),
     ] = None,
-) -> None:
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> dict[str, Any]:
     """Train the default railcar detector on synthetic yards (and your own labelled
     images with --labels) and export it to ONNX.
+
+    With --json, standard output holds one JSON object: the weights and card written
+    (paths, bytes), the crops and cars trained on, and the calibration's figures (as
+    `railwatch calibrate --json` gives them; null with --calibration-scenes 0).
 
     Example: railwatch train --out weights.onnx --scenes 800 --epochs 8 --seed 7
     or, fine-tuning: [bold]railwatch train --labels mylabels/ --init default --out tuned.onnx
     --scenes 1000 --epochs 4 --lr 0.0005[/]
     """
+    if as_json:
+        return run_for_json(train, dict(locals()))
     from railwatch.detect.train import (
         ARCHS,
         build_bank,
@@ -263,7 +271,7 @@ def train(
     if recipe is not None:
         if channels is not None:
             raise InputError("--recipe default has the shipped width: leave out --channels")
-        _run_recipe(
+        return _run_recipe(
             recipe,
             out,
             threads,
@@ -273,7 +281,6 @@ def train(
             amp=amp,
             workers=workers,
         )
-        return
     if scenes < 1:
         raise InputError(
             f"--scenes {scenes}: give at least 1 training crop (the default is 800; a few "
@@ -364,8 +371,7 @@ def train(
             roofed_hoppers=roofed_hoppers,
         )
         require_train_extra()  # after the options are checked, before any crop is drawn
-        _covered_head(init, out, cfg_covered)
-        return
+        return _covered_head(init, out, cfg_covered)
     gsd_lo, gsd_hi = parse_gsd_range(gsd_range)
     if arch is None:
         arch = init_arch or "s8"
@@ -492,10 +498,34 @@ def train(
             soft_wrap=True,
         )
     console.print(f"wrote {escape(str(path))} and {escape(str(path.with_suffix('.json')))}")
+    summary: dict[str, Any] = {
+        "weights": file_entry(path),
+        "card": file_entry(path.with_suffix(".json")),
+        "crops": len(bank.images),
+        "cars": n_cars,
+        "crop_sources": {s: bank.sources.count(s) for s in sorted(set(bank.sources))},
+        "scenes": cfg.scenes,
+        "epochs": cfg.epochs,
+        "seed": cfg.seed,
+        "arch": cfg.arch,
+        "channels": cfg.channels,
+        "device": cfg.device,
+        "init": cfg.init,
+        "labels": (
+            None
+            if labelled is None
+            else {"dir": str(labels), "images": len(labelled.images), "cars": labelled.cars}
+        ),
+        "kept_from_init": kept,
+        "calibration": None,
+    }
     if calibration_scenes > 0:
         from railwatch.cli.calibrate import calibrate
 
-        calibrate(path, scenes=calibration_scenes, styles=",".join(cfg.styles))
+        summary["calibration"] = calibrate(
+            path, scenes=calibration_scenes, styles=",".join(cfg.styles)
+        )
+    return summary
 
 
 def _say_provenance(labelled: LabelledSet, verified_only: bool) -> None:
@@ -697,9 +727,10 @@ def covered_config(
     )
 
 
-def _covered_head(init: Path, out: Path, cfg: CoveredConfig) -> Path:
+def _covered_head(init: Path, out: Path, cfg: CoveredConfig) -> dict[str, Any]:
     """``--covered-head``: re-fit the covered output of ``init`` (``detect.covered_head``)
-    and write ``out`` with ``init``'s card plus a ``covered_head`` entry."""
+    and write ``out`` with ``init``'s card plus a ``covered_head`` entry; what was written
+    (``train --json``'s object)."""
     from railwatch.detect.covered_head import refit_covered_head
 
     with progress_bar() as bar:
@@ -727,7 +758,18 @@ def _covered_head(init: Path, out: Path, cfg: CoveredConfig) -> Path:
             style="yellow",
         )
     console.print(f"wrote {escape(str(out))} and {escape(str(out.with_suffix('.json')))}")
-    return out
+    return {
+        "weights": file_entry(out),
+        "card": file_entry(out.with_suffix(".json")),
+        "init": str(init),
+        "covered_head": {
+            "scenes": cfg.scenes,
+            "epochs": cfg.epochs,
+            "val_cars": fit["val_cars"],
+            "val_acc_before": fit.get("before", {}).get("val_acc") if fit["val_cars"] else None,
+            "val_acc_after": fit["after"]["val_acc"] if fit["val_cars"] else None,
+        },
+    }
 
 
 def _run_recipe(
@@ -740,12 +782,12 @@ def _run_recipe(
     device: str = "cpu",
     amp: bool = False,
     workers: int | None = None,
-) -> None:
+) -> dict[str, Any]:
     """``--recipe default``: the stages of ``detect.train.DEFAULT_RECIPE``, each from the
     previous stage's weights (kept as ``OUT.stageN.onnx``), then (when the recipe has a
     ``covered_head`` step) the re-fit of the covered output on the frozen network, then
     the calibration, then the INT8 quantisation (``railwatch quantize``, default
-    settings; ``OUT.int8.onnx``)."""
+    settings; ``OUT.int8.onnx``); what was written (``train --json``'s object)."""
     from railwatch.cli.calibrate import calibrate
     from railwatch.detect.train import DEFAULT_RECIPE
 
@@ -770,6 +812,7 @@ def _run_recipe(
     t_all = time.time()
     previous: Path | None = None
     stage_paths: list[Path] = []
+    covered_summary: dict[str, Any] | None = None
     for k, stage in enumerate(stages, start=1):
         last = k == len(stages) and not covered
         target = out if last else out.with_suffix(f".stage{k}.onnx")
@@ -792,7 +835,7 @@ def _run_recipe(
         # v2.2: the covered (tarpaulin) output re-fitted on the frozen network
         err_console.print(f"recipe 'default', covered head: {covered}")
         t = time.time()
-        _covered_head(previous, out, covered_config(threads=threads, **covered))
+        covered_summary = _covered_head(previous, out, covered_config(threads=threads, **covered))
         seconds["covered_head"] = round(time.time() - t, 1)
     from railwatch.detect.train import record_stages
 
@@ -802,19 +845,29 @@ def _run_recipe(
     t = time.time()
     # every key of the recipe's entry is an option of `railwatch calibrate` (none is
     # dropped: a key calibrate does not know fails here instead of being ignored)
-    calibrate(out, **cal)
+    cal_summary = calibrate(out, **cal)
     seconds["calibrate"] = round(time.time() - t, 1)
     from railwatch.cli.quantize import quantize
 
     err_console.print(f"recipe 'default', INT8: {DEFAULT_RECIPE.get('quantize', {})}")
     t = time.time()
-    quantize(out, **DEFAULT_RECIPE.get("quantize", {}))
+    int8 = quantize(out, **DEFAULT_RECIPE.get("quantize", {}))
     seconds["quantize"] = round(time.time() - t, 1)
     seconds["total"] = round(time.time() - t_all, 1)
     _record_recipe(out, threads, seconds, device=device, amp=amp, workers=workers)
     err_console.print(
         "recipe 'default' done: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in seconds.items())
     )
+    return {
+        "recipe": recipe,
+        "weights": file_entry(out),
+        "card": file_entry(out.with_suffix(".json")),
+        "stages": [file_entry(p) for p in stage_paths],
+        "covered_head": covered_summary["covered_head"] if covered_summary else None,
+        "calibration": cal_summary,
+        "int8": int8,
+        "seconds": seconds,
+    }
 
 
 def _record_recipe(
