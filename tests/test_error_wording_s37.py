@@ -206,3 +206,24 @@ def test_a_stale_int8_copy_names_the_fp32_spec_for_both_callers(tmp_path: Path) 
     with pytest.raises(DetectionError, match="quantised from other weights") as info:
         DefaultDetector(w)
     assert want in " ".join(str(info.value).split())
+
+
+def test_a_file_without_a_date_says_date_in_both_spellings(tmp_path: Path) -> None:
+    from railwatch.imagery.inspect import MissingDateError, inspect_scene
+    from test_imagery_inspect import small
+
+    with pytest.raises(MissingDateError) as info:
+        inspect_scene(small(tmp_path, name="scene.tif"))
+    message = str(info.value)
+    assert "(date=YYYY-MM-DD in Python, --date YYYY-MM-DD on the command line)" in message
+    assert "pass --date" not in message
+
+
+def test_forcing_no_date_names_force_date_and_date_in_both_spellings(tmp_path: Path) -> None:
+    from railwatch.ingest import ingest_paths
+
+    db = railwatch.Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    with pytest.raises(InputError) as info:
+        ingest_paths(db, "yard", [tmp_path], force_date=True)
+    message = str(info.value)
+    assert "(force_date=True needs date= in Python, --force-date needs --date on the" in message

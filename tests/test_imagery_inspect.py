@@ -346,8 +346,9 @@ def test_missing_date_message(tmp_path: Path) -> None:
     with pytest.raises(MissingDateError) as err:
         inspect_scene(path)
     assert str(err.value) == (
-        "no acquisition date found for scene.tif: pass --date YYYY-MM-DD, or add a STAC "
-        "sidecar scene.json, or put the date in the filename"
+        "no acquisition date found for scene.tif: give it (date=YYYY-MM-DD in Python, "
+        "--date YYYY-MM-DD on the command line), or add a STAC sidecar scene.json, or put "
+        "the date in the filename"
     )
 
 

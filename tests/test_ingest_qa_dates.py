@@ -104,7 +104,7 @@ def test_default_date_is_only_for_files_without_one(tmp_path: Path) -> None:
     bare = _tif(tmp_path, "bare.tif")
     info = inspect_scene(bare, default_date=fallback)
     assert (info.acquired, info.date_source) == (fallback, "option")
-    with pytest.raises(MissingDateError, match="pass --date YYYY-MM-DD"):
+    with pytest.raises(MissingDateError, match="--date YYYY-MM-DD on the command line"):
         inspect_scene(bare)
 
 

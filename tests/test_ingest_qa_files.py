@@ -137,7 +137,7 @@ def test_rerun_after_a_failed_ingest_and_two_sites(
     code, out = ingest(capsys, db, "tum", str(folder))
     assert code == 1 and len(out["failed"]) == 2 and not out["ingested"]
     reasons = by_file(out["failed"])
-    assert "pass --date YYYY-MM-DD" in reasons["bare.tif"]["reason"]
+    assert "--date YYYY-MM-DD on the command line" in reasons["bare.tif"]["reason"]
     assert "corrupt or truncated" in reasons["corrupt_20231006.tif"]["reason"]
     # fixed and run again: ingested once, nothing left over from the failed run
     (folder / "corrupt_20231006.tif").unlink()

@@ -1684,8 +1684,9 @@ def _acquisition(
     bad = rejected_filename_dates(path.name)
     note = f" ({bad[0]} in the file name is not a valid date)" if bad else ""
     raise MissingDateError(
-        f"no acquisition date found for {path.name}: pass --date YYYY-MM-DD, or add a STAC "
-        f"sidecar {path.stem}.json, or put the date in the filename{note}"
+        f"no acquisition date found for {path.name}: give it (date=YYYY-MM-DD in Python, "
+        f"--date YYYY-MM-DD on the command line), or add a STAC sidecar {path.stem}.json, "
+        f"or put the date in the filename{note}"
     )
 
 
