@@ -103,11 +103,12 @@ def assess_quality(
     whether the scene is usable: clear fraction >= ``threshold`` and ground sample
     distance <= ``max_gsd`` metres. A :class:`SiteWindow` (its image read from the
     file strip by strip) gives what its :class:`SiteRaster` gives (session 36)."""
-    inside = np.asarray(raster.inside, dtype=bool)
+    inside = raster.inside
     gsd = float(raster.grid.gsd)
-    valid = np.asarray(raster.valid, dtype=bool) & inside
+    # valid and inside the site, by rows: no whole-window map of it (session 37)
+    valid = _RowsAnd(raster.valid, inside)
     h, w = valid.shape
-    # pixel counts, strip by strip (no whole-window map but ``valid`` and the estimate's)
+    # pixel counts, strip by strip (no whole-window map but the estimate's, 1 bit a pixel)
     counts = dict.fromkeys(("n", "valid", "nodata", "cloud", "haze", "snow", "clear", "shadow"), 0)
 
     def add(**found: np.ndarray) -> None:
@@ -116,11 +117,9 @@ def assess_quality(
 
     if raster.mask is not None:
         for a, b, _, _ in _strips(h, w, 0):
-            m, ins, ok_px = raster.mask[a:b], inside[a:b], valid[a:b]
+            m, ins, ok_px = raster.mask[a:b], _bool(inside[a:b]), valid[a:b]
             # no data: none read, or marked so (MASK_NODATA) or by no code of the contract
-            nodata = ins & (
-                ~np.asarray(raster.valid[a:b], dtype=bool) | (m == MASK_NODATA) | (m > 4)
-            )
+            nodata = ins & (~_bool(raster.valid[a:b]) | (m == MASK_NODATA) | (m > 4))
             ok = ok_px & ~nodata
             add(
                 n=ins,
@@ -133,17 +132,21 @@ def assess_quality(
                 shadow=ok & (m == 4),
             )
         source = "mask"
+        levels = contrast_levels(raster.image, valid)
     else:
-        cond = estimate_conditions(raster.image, valid, gsd)
+        # the contrast's sample is taken in the estimate's one pass over the image
+        sample = _Sample(valid)
+        cond = _estimate(raster.image, valid, gsd, sample)
+        levels = sample.levels()
         for a, b, _, _ in _strips(h, w, 0):
-            ins, ok = inside[a:b], valid[a:b]
+            ins, ok = _bool(inside[a:b]), valid[a:b]
             cloud = cond.cloud[a:b] & ok
             snow = cond.snow[a:b] & ok & ~cloud
             haze = cond.haze[a:b] & ok & ~cloud & ~snow
             add(
                 n=ins,
                 valid=ok,
-                nodata=ins & ~np.asarray(raster.valid[a:b], dtype=bool),
+                nodata=ins & ~_bool(raster.valid[a:b]),
                 cloud=cloud,
                 haze=haze,
                 snow=snow,
@@ -161,7 +164,6 @@ def assess_quality(
     q_cloud, q_haze, q_snow = frac("cloud"), frac("haze"), frac("snow")
     q_nodata = frac("nodata") if n else 1.0
     q_clear = frac("clear")
-    levels = contrast_levels(raster.image, valid)
     blank = levels is not None and levels < MIN_CONTRAST_LEVELS
     usable = n > 0 and q_clear >= threshold and gsd <= max_gsd and not blank
 
@@ -212,33 +214,53 @@ def assess_quality(
     )
 
 
-def contrast_levels(image: ImageRows, valid: np.ndarray) -> int | None:
+def contrast_levels(image: ImageRows, valid: RowMap) -> int | None:
     """Grey levels between the 1st and 99th percentile of the luminance of ``valid``
     pixels of an (H, W, 3) uint8 image; None without valid pixels."""
-    # the pixels picked are those of image[valid][:: step], taken strip by strip (a
-    # copy of every valid pixel took 3 bytes a pixel of the window)
+    valid = _RowsAnd(valid)
     h, w = valid.shape
-    total = int(np.count_nonzero(valid))
-    if total == 0:
-        return None
-    step = total // _CONTRAST_SAMPLE + 1 if total > _CONTRAST_SAMPLE else 1
-    picked: list[np.ndarray] = []
-    seen = 0
-    for a, b, _, _ in _strips(h, w, 0):
-        ok = valid[a:b]
-        m = int(np.count_nonzero(ok))
-        first = -seen % step
-        if first < m:
-            picked.append(image[a:b][ok][first::step])
-        seen += m
-    px = np.concatenate(picked)
-    lum = px.astype(np.float32).mean(axis=1)
-    lo, hi = np.percentile(lum, [1.0, 99.0])
-    return round(float(hi - lo))
+    sample = _Sample(valid)
+    if sample.step:
+        for a, b, _, _ in _strips(h, w, 0):
+            sample.add(image[a:b], valid[a:b])
+    return sample.levels()
 
 
 #: Most pixels :func:`contrast_levels` takes its percentiles of.
 _CONTRAST_SAMPLE = 1_000_000
+
+
+class _Sample:
+    """The pixels :func:`contrast_levels` takes: those of ``image[valid][::step]``, the
+    step set by the number of valid pixels, taken strip by strip in the order of the
+    rows (a copy of every valid pixel took 3 bytes a pixel of the window)."""
+
+    def __init__(self, valid: _RowsAnd) -> None:
+        h, w = valid.shape
+        total = sum(int(np.count_nonzero(valid[a:b])) for a, b, _, _ in _strips(h, w, 0))
+        #: 0: no valid pixel
+        self.step = (
+            (total // _CONTRAST_SAMPLE + 1 if total > _CONTRAST_SAMPLE else 1) if total else 0
+        )
+        self._seen = 0
+        self._picked: list[np.ndarray] = []
+
+    def add(self, rows: np.ndarray, ok: np.ndarray) -> None:
+        """The next rows of the image, ``ok`` their valid pixels."""
+        m = int(np.count_nonzero(ok))
+        first = -self._seen % self.step
+        if first < m:
+            # a copy: a view would hold every valid pixel of the strip (until session
+            # 37 they were held so, 3 bytes a valid pixel of the window)
+            self._picked.append(rows[ok][first :: self.step].copy())
+        self._seen += m
+
+    def levels(self) -> int | None:
+        if not self._picked:
+            return None
+        lum = np.concatenate(self._picked).astype(np.float32).mean(axis=1)
+        lo, hi = np.percentile(lum, [1.0, 99.0])
+        return round(float(hi - lo))
 
 
 #: Quality-mask codes whose ground can be read (clear, snow: cars on snow show).
@@ -261,11 +283,14 @@ def readable_pixels(
 
 #: Pixels per strip (about) in which :func:`estimate_conditions` and
 #: :func:`assess_quality` compute their per-pixel rules: a strip's temporaries take some
-#: 30 bytes a pixel, the whole window's maps a few (2026-12-06, session 35: they took
-#: about 28 bytes a pixel of the whole window, 454 MB at 16 Mpx). Every per-pixel rule is
-#: local (a filter of bounded size), so each strip is read with the rows around it that
-#: its filters reach and gives what the whole window gives; the regions (connected
-#: components) are found on whole-window maps of one byte a pixel.
+#: 30 bytes a pixel (2026-12-06, session 35: the whole window's maps took about 28 bytes
+#: a pixel, 454 MB at 16 Mpx). Every per-pixel rule is local (a filter of bounded size),
+#: so each strip is read with the rows around it that its filters reach and gives what
+#: the whole window gives. Session 37: the image is read once, in one pass that keeps
+#: what the later steps need of it as whole-window maps of one bit a pixel; the regions
+#: (connected components) are found strip by strip and joined across the strips'
+#: borders (:func:`_find_regions`), so no whole-window map of a byte or more a pixel is
+#: made.
 BLOCK_PIXELS = 4_000_000
 
 
@@ -277,6 +302,57 @@ def _strips(height: int, width: int, halo: int) -> Iterator[tuple[int, int, int,
     for a in range(0, height, rows):
         b = min(height, a + rows)
         yield a, b, max(0, a - halo), min(height, b + halo)
+
+
+def _bool(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, dtype=bool)
+
+
+class _Bits:
+    """A ``(height, width)`` boolean map held at one bit a pixel, read and written by
+    rows (``bits[a:b]``, a new bool array; ``bits[a:b] = rows``)."""
+
+    def __init__(self, height: int, width: int) -> None:
+        self.shape: tuple[int, int] = (height, width)
+        self._packed = np.zeros((height, (width + 7) // 8), dtype=np.uint8)
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        return np.unpackbits(self._packed[rows], axis=1, count=self.shape[1]).view(bool)
+
+    def __setitem__(self, rows: slice, value: np.ndarray) -> None:
+        self._packed[rows] = np.packbits(np.asarray(value, dtype=bool), axis=1)
+
+    def row_span(self) -> tuple[int, int]:
+        """:func:`_row_span` of the map."""
+        return _row_span(self._packed)
+
+    def any(self) -> bool:
+        return bool(self._packed.any())
+
+    def whole(self) -> np.ndarray:
+        """The map as a bool array."""
+        return self[0 : self.shape[0]]
+
+
+class _RowsAnd:
+    """The pixels true in every one of ``maps`` (same shape), by rows: ``rows[a:b]``."""
+
+    def __init__(self, *maps: RowMap) -> None:
+        if len(maps) == 1 and isinstance(maps[0], _RowsAnd):
+            maps = maps[0].maps
+        self.maps: tuple[RowMap, ...] = maps
+        h, w = maps[0].shape[:2]
+        self.shape: tuple[int, int] = (int(h), int(w))
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        out = np.array(self.maps[0][rows], dtype=bool)
+        for m in self.maps[1:]:
+            out &= _bool(m[rows])
+        return out
+
+
+#: A whole-window boolean map read by rows.
+RowMap = np.ndarray | _Bits | _RowsAnd
 
 
 def _extremes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -297,44 +373,172 @@ def estimate_conditions(image: ImageRows, valid: np.ndarray, gsd: float) -> Cond
     at ``gsd`` metres per pixel. Heuristic; see the module docstring for its limits.
 
     Computed strip by strip (:data:`BLOCK_PIXELS`), with the same result as over the
-    whole image at once; the regions are found on whole-image maps."""
+    whole image at once."""
+    found = _estimate(image, _RowsAnd(valid), gsd, None)
+    return Conditions(cloud=found.cloud.whole(), haze=found.haze.whole(), snow=found.snow.whole())
+
+
+@dataclass(frozen=True, eq=False)
+class _Found:
+    """:func:`estimate_conditions`' maps at one bit a pixel."""
+
+    cloud: _Bits
+    haze: _Bits
+    snow: _Bits
+
+
+@dataclass(frozen=True, eq=False)
+class _Local:
+    """What the estimate's later steps need of the image, found in its one pass over it
+    (:func:`_local_maps`), each at one bit a pixel of the window."""
+
+    #: bright, nearly grey pixels closed over small gaps: the candidate regions
+    closed: _Bits
+    bright_any: bool
+    #: a dark object (car, rail, tree, shadow) within ~10 m: snow shows them
+    dark: _Bits
+    #: fairly bright, grey pixels: a cloud's rim may take them
+    rim: _Bits
+    #: pixels whose darkest channel is low (haze raises it)
+    low: _Bits
+    #: low local contrast and washed-out colours (haze), where the pixel may be hazy
+    calm: _Bits
+
+
+def _estimate(image: ImageRows, valid: _RowsAnd, gsd: float, sample: _Sample | None) -> _Found:
+    """:func:`estimate_conditions` at one bit a pixel; with a ``sample``, the pixels
+    :func:`contrast_levels` takes are taken in the same pass over the image."""
     h, w = valid.shape
-    if h == 0 or w == 0 or not valid.any():
-        empty = np.zeros((h, w), dtype=bool)
-        return Conditions(empty, empty.copy(), empty.copy())
+    if (
+        h == 0
+        or w == 0
+        or (sample is not None and not sample.step)
+        or (sample is None and not any(valid[a:b].any() for a, b, _, _ in _strips(h, w, 0)))
+    ):
+        return _Found(_Bits(h, w), _Bits(h, w), _Bits(h, w))
     px_area = gsd * gsd
-    near_k = _odd(_DARK_NEAR_M / gsd, 3)
-    close_k = _odd(6.0 / gsd, 1)
-    # bright, nearly grey pixels, closed over small gaps: the candidate regions
-    closed = np.zeros((h, w), dtype=np.uint8)
-    bright_any = False
-    close_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_k, close_k))
-    for a, b, lo, hi in _strips(h, w, 2 * (close_k // 2)):
-        mx, mn = _extremes(image[lo:hi])
-        bright = valid[lo:hi] & (mn >= _BRIGHT_MIN) & _greyish(mx, mn, _GREY_MAX_SAT)
-        del mx, mn
-        if not bright.any():
-            continue
-        bright_any |= bool(bright[a - lo : b - lo].any())
-        part = bright.astype(np.uint8)
-        if close_k > 1:
-            part = cv2.morphologyEx(part, cv2.MORPH_CLOSE, close_kernel)
-        own = (part[a - lo : b - lo] > 0) & valid[a:b]
-        if own.any():  # rows left 0 are never written, so never held (session 36)
-            closed[a:b] = own
-    cloud = np.zeros((h, w), dtype=bool)
-    snow = np.zeros((h, w), dtype=bool)
+    local = _local_maps(image, valid, gsd, sample)
+    # each map is let go once used (18 MB each at 144 Mpx)
+    closed, dark, rim, low, calm = local.closed, local.dark, local.rim, local.low, local.calm
+    bright_any = local.bright_any
+    del local
+    cloud, snow = _Bits(h, w), _Bits(h, w)
     if bright_any:
-        # "a dark object (car, rail, tree, shadow) within ~10 m": snow leaves them
-        # visible, an opaque cloud hides them.
-        _bright_regions(image, valid, closed, gsd, px_area, near_k, cloud, snow)
-        del closed
-        cloud = _grow(image, valid, cloud, gsd)
-        snow &= ~cloud
+        _bright_regions(valid, closed, dark, gsd, px_area, cloud, snow)
+        del closed, dark
+        cloud = _grow(rim, cloud, gsd)
+        for a, b, _, _ in _strips(h, w, 0):
+            part = snow[a:b]
+            if part.any():
+                snow[a:b] = part & ~cloud[a:b]
     else:
-        del closed
-    haze = _haze(image, valid, cloud, snow, gsd, px_area)
-    return Conditions(cloud=cloud, haze=haze, snow=snow)
+        del closed, dark
+    del rim
+    haze = _haze(valid, low, calm, cloud, snow, gsd, px_area)
+    return _Found(cloud=cloud, haze=haze, snow=snow)
+
+
+def _halos(gsd: float) -> dict[str, int]:
+    """Filter sizes (px) of the estimate's rules at ``gsd``."""
+    near_k = _odd(_DARK_NEAR_M / gsd, 3)
+    return {
+        "close_k": _odd(6.0 / gsd, 1),
+        "near_k": near_k,
+        "outer_k": near_k + 2,
+        "haze_k": _odd(_HAZE_WINDOW_M / gsd, 3),
+    }
+
+
+def _local_maps(image: ImageRows, valid: _RowsAnd, gsd: float, sample: _Sample | None) -> _Local:
+    """The one pass over the image. Each rule is computed on the rows its strip read
+    before session 37 (its own halo; the float filters' sums depend on where they
+    start), so each map is bit for bit what it was."""
+    h, w = valid.shape
+    k = _halos(gsd)
+    close_k, near_k, outer_k, haze_k = k["close_k"], k["near_k"], k["outer_k"], k["haze_k"]
+    close_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (close_k, close_k))
+    near = cv2.getStructuringElement(cv2.MORPH_RECT, (near_k, near_k))
+    halo_close = 2 * (close_k // 2)
+    halo_dark = max(outer_k // 2, near_k // 2)
+    halo_haze = haze_k // 2
+    # the bright pixels' closing is found over the haze window's rows too (see below)
+    halo_bright = halo_haze + halo_close
+    haze_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (haze_k, haze_k))
+    closed, dark, rim, low, calm = (_Bits(h, w) for _ in range(5))
+    bright_any = False
+    for a, b, lo, hi in _strips(h, w, max(halo_bright, halo_dark)):
+        img = image[lo:hi]
+        ok = valid[lo:hi]
+        own = slice(a - lo, b - lo)
+        if sample is not None:
+            sample.add(img[own], ok[own])
+        if not ok.any():
+            continue
+        mx, mn = _extremes(img)
+
+        # bright, nearly grey pixels, closed over small gaps: the candidate regions (the
+        # closing is exact on rows halo_close from the edges of those it is found on:
+        # morphology is min and max)
+        got, mine = _within(a, b, lo, h, halo_bright)
+        bright = ok[got] & (mn[got] >= _BRIGHT_MIN) & _greyish(mx[got], mn[got], _GREY_MAX_SAT)
+        shut: np.ndarray | None = None
+        if bright.any():
+            bright_any |= bool(bright[mine].any())
+            shut = bright.astype(np.uint8)
+            if close_k > 1:
+                shut = cv2.morphologyEx(shut, cv2.MORPH_CLOSE, close_kernel)
+            if (found := (shut[mine] > 0) & ok[own]).any():
+                closed[a:b] = found
+        del bright
+        # "a dark object (car, rail, tree, shadow) within ~10 m": snow leaves them
+        # visible, an opaque cloud hides them
+        got_dark, mine = _within(a, b, lo, h, halo_dark)
+        near_min = cv2.erode(
+            np.where(ok[got_dark], mn[got_dark], np.uint8(255)).astype(np.uint8), near
+        )
+        if (found := near_min[mine] < _DARK_MAX).any():
+            dark[a:b] = found
+        del near_min
+        if (found := ok[own] & (mn[own] >= _RIM_MIN)).any():
+            found &= _greyish(mx[own], mn[own], _GREY_MAX_SAT + 0.08)
+            rim[a:b] = found
+        is_low = mn[own] < _HAZE_DARK_MIN
+        if is_low.any():
+            low[a:b] = is_low
+        # Haze needs a pixel whose haze window holds no low candidate (valid, not cloud,
+        # not snow). Cloud and snow lie in the closed bright pixels and the clouds' rims
+        # (whose darkest channel is >= _RIM_MIN), so a valid low pixel outside the closed
+        # ones is a low candidate whatever the regions turn out to be: where one is in
+        # the window no pixel is hazy, and the local contrast is not needed there.
+        got_haze, mine = _within(a, b, lo, h, halo_haze)
+        sure = ok[got_haze] & (mn[got_haze] < _HAZE_DARK_MIN)
+        if shut is not None:
+            start = got_haze.start - got.start
+            sure &= shut[start : start + sure.shape[0]] == 0
+        maybe = ok[own] & ~is_low
+        if sure.any():
+            maybe &= cv2.dilate(sure.view(np.uint8), haze_kernel)[mine] == 0
+        del sure, shut
+        if not maybe.any():
+            continue
+        found = _local_std(_grey(img[got_haze]), haze_k)[mine] <= _HAZE_STD_MAX
+        sat = (mx[got_haze].astype(np.float32) - mn[got_haze]) / np.maximum(mx[got_haze], 1).astype(
+            np.float32
+        )
+        del mx, mn
+        mean_sat = cv2.boxFilter(sat, cv2.CV_32F, (haze_k, haze_k), borderType=cv2.BORDER_REFLECT)
+        found &= mean_sat[mine] <= _HAZE_MAX_SAT
+        found &= maybe
+        if found.any():
+            calm[a:b] = found
+    return _Local(closed, bright_any, dark, rim, low, calm)
+
+
+def _within(a: int, b: int, lo: int, h: int, halo: int) -> tuple[slice, slice]:
+    """For the strip ``a:b`` of a window of ``h`` rows read from row ``lo``: the rows
+    a rule of ``halo`` reads (in what was read), and the strip's own among them."""
+    c0, c1 = max(0, a - halo), min(h, b + halo)
+    return slice(c0 - lo, c1 - lo), slice(a - c0, b - c0)
 
 
 def _greyish(mx: np.ndarray, mn: np.ndarray, max_sat: float) -> np.ndarray:
@@ -343,75 +547,158 @@ def _greyish(mx: np.ndarray, mn: np.ndarray, max_sat: float) -> np.ndarray:
     return spread * 100 <= np.int16(round(max_sat * 100)) * mx.astype(np.int16)
 
 
+class _Regions:
+    """The connected components of a :class:`_Bits` map (its true pixels, or with
+    ``zeros`` its false ones), found strip by strip (:func:`_strips`, within the rows
+    ``r0:r1``) and joined where they meet across a strip's border (8- or 4-connected
+    like the strips' own labels): what the components of the whole map at once are.
+    ``count``: the number of components plus one (0: the background); per component,
+    ``area`` (pixels) and ``touches`` (a pixel in the first or last of the rows or in
+    the first or last column)."""
+
+    def __init__(self, bits: _Bits, connectivity: int, *, zeros: bool = False) -> None:
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        self._bits = bits
+        self._connectivity = connectivity
+        self._zeros = zeros
+        h, w = bits.shape
+        self.r0, self.r1 = bits.row_span() if not zeros else (0, h)
+        #: a strip's first row -> (its rows, clipped to r0:r1, and its labels' offset)
+        self._parts: dict[int, tuple[int, int, int]] = {}
+        areas: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+        edges: list[np.ndarray] = []
+        touch: list[np.ndarray] = []
+        offset = 0
+        last: np.ndarray | None = None  # ids of the previous strip's last row
+        for a, b, _, _ in _strips(h, w, 0):
+            lo, hi = max(a, self.r0), min(b, self.r1)
+            if lo >= hi:
+                last = None
+                continue
+            n, lab, stats, _ = _components(self._map(lo, hi), connectivity, stats=True)
+            self._parts[a] = (lo, hi, offset)
+            areas.append(stats[1:, cv2.CC_STAT_AREA].astype(np.int64))
+
+            def ids(labels: np.ndarray, offset: int = offset) -> np.ndarray:
+                return np.where(labels > 0, labels.astype(np.int64) + offset, 0)
+
+            first = ids(lab[0])
+            touch.extend((ids(lab[:, 0]), ids(lab[:, -1])))
+            if lo == self.r0:
+                touch.append(first)
+            if hi == self.r1:
+                touch.append(ids(lab[-1]))
+            if last is not None:
+                shifts = (-1, 0, 1) if connectivity == 8 else (0,)
+                for d in shifts:  # row lo-1, column c and row lo, column c + d
+                    up = last[max(0, -d) : w - max(0, d)]
+                    down = first[max(0, d) : w - max(0, -d)]
+                    both = (up > 0) & (down > 0)
+                    if both.any():
+                        edges.append(np.stack([up[both], down[both]]))
+            last = ids(lab[-1])
+            del lab
+            offset += n - 1
+        nodes = offset + 1
+        area = np.concatenate(areas)
+        touched = np.zeros(nodes, dtype=bool)
+        for t in touch:
+            touched[t] = True
+        touched[0] = False
+        if edges:
+            pairs = np.unique(np.concatenate(edges, axis=1), axis=1)
+            graph = coo_matrix(
+                (np.ones(pairs.shape[1], dtype=np.int8), (pairs[0], pairs[1])), shape=(nodes, nodes)
+            )
+            _, joined = connected_components(graph, directed=False)
+            # component numbers from 0, the background's (id 0, never joined) made 0
+            _, comp = np.unique(joined, return_inverse=True)
+            comp = comp.ravel()
+            v = comp[0]
+            comp = np.where(comp == v, 0, np.where(comp == 0, v, comp))
+        else:
+            comp = np.arange(nodes)
+        self.count = int(comp.max()) + 1 if nodes else 1
+        self._comp = comp.astype(np.int32 if self.count < 2**31 else np.int64)
+        self.area = np.bincount(comp, weights=area, minlength=self.count).astype(np.int64)
+        self.touches = (
+            np.bincount(comp, weights=touched.astype(np.float64), minlength=self.count) > 0
+        )
+
+    def _map(self, lo: int, hi: int) -> np.ndarray:
+        rows = self._bits[lo:hi]
+        return (~rows if self._zeros else rows).view(np.uint8)
+
+    def labels(self, a: int, b: int) -> np.ndarray:
+        """The component of each pixel of the strip ``a:b`` of :func:`_strips` (0: none)."""
+        out = np.zeros((b - a, self._bits.shape[1]), dtype=self._comp.dtype)
+        if a not in self._parts:
+            return out
+        lo, hi, offset = self._parts[a]
+        n, lab = _components(self._map(lo, hi), self._connectivity)
+        look = np.zeros(n, dtype=self._comp.dtype)
+        look[1:] = self._comp[offset + 1 : offset + n]
+        out[lo - a : hi - a] = look[lab]
+        return out
+
+
 def _bright_regions(
-    image: ImageRows,
-    valid: np.ndarray,
-    closed: np.ndarray,
+    valid: _RowsAnd,
+    closed: _Bits,
+    dark: _Bits,
     gsd: float,
     px_area: float,
-    near_k: int,
-    cloud: np.ndarray,
-    snow: np.ndarray,
+    cloud: _Bits,
+    snow: _Bits,
 ) -> None:
     """Split the large regions of ``closed`` (bright grey pixels, closed) into snow (dark
-    objects show inside them) and opaque cloud (nothing dark inside), marked in
-    ``cloud`` and ``snow``."""
+    objects, ``dark``, show inside them) and opaque cloud (nothing dark inside), marked
+    in ``cloud`` and ``snow``."""
     h, w = closed.shape
-    # no region reaches past the rows that hold bright pixels: labelled there only
-    r0, r1 = _row_span(closed)
-    if r0 == r1:
+    regions = _Regions(closed, 8)
+    if regions.count == 1:
         return
-    count, labels, stats, _ = _components(closed[r0:r1], 8, stats=True)
     min_px = max(4, math.ceil(_CLOUD_MIN_M2 / px_area))
+    count = regions.count
     big = np.zeros(count, dtype=bool)
-    big[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_px
+    big[1:] = regions.area[1:] >= min_px
     if not big.any():
         return
     # Judge each region away from its outer edge (the ground next to a cloud is
-    # dark), but keep the edges of its holes (objects seen through snow). The labels
-    # are found again after the holes (the same labels), so that two label maps are
-    # never held at once.
-    del labels
-    filled = _holes(closed)
-    for a, b, _, _ in _strips(h, w, 0):
-        if closed[a:b].any():
-            filled[a:b] |= closed[a:b]
-    count, labels = _components(closed[r0:r1], 8)
-    outer_k = near_k + 2
+    # dark), but keep the edges of its holes (objects seen through snow).
+    filled = _filled(closed)
+    outer_k = _halos(gsd)["outer_k"]
     outer = cv2.getStructuringElement(cv2.MORPH_RECT, (outer_k, outer_k))
-    near = cv2.getStructuringElement(cv2.MORPH_RECT, (near_k, near_k))
     inner_count = np.zeros(count, dtype=np.int64)
     dark_count = np.zeros(count, dtype=np.int64)
-    all_count = np.zeros(count, dtype=np.int64)
     all_dark = np.zeros(count, dtype=np.int64)
     n_valid = 0
     n_closed = 0
-    for a, b, lo, hi in _strips(h, w, max(outer_k // 2, near_k // 2)):
-        n_valid += int(valid[a:b].sum())
-        if b <= r0 or a >= r1:
-            continue  # no region here: only the background's counts, never used
+    for a, b, lo, hi in _strips(h, w, outer_k // 2):
+        ok = valid[a:b]
+        n_valid += int(ok.sum())
+        if b <= regions.r0 or a >= regions.r1:
+            continue  # no region here
         own = slice(a - lo, b - lo)
-        ok = valid[lo:hi]
-        _, mn = _extremes(image[lo:hi])
-        near_min = cv2.erode(np.where(ok, mn, np.uint8(255)).astype(np.uint8), near)
-        dark = (near_min < _DARK_MAX)[own]
-        del near_min, mn
-        eroded = cv2.erode(filled[lo:hi], outer, borderType=cv2.BORDER_REPLICATE)
-        part = closed[a:b] > 0
+        near_dark = dark[a:b]
+        eroded = cv2.erode(filled[lo:hi].view(np.uint8), outer, borderType=cv2.BORDER_REPLICATE)
+        part = closed[a:b]
         inner = part & (eroded[own] > 0)
-        lab = _rows_of(labels, r0, a, b)
+        del eroded
+        lab = regions.labels(a, b)
         inner_count += np.bincount(lab[inner], minlength=count)
-        dark_count += np.bincount(lab[inner & dark], minlength=count)
-        all_count += np.bincount(lab.ravel(), minlength=count)
-        all_dark += np.bincount(lab[dark], minlength=count)
-        n_closed += int(part[valid[a:b]].sum())
+        dark_count += np.bincount(lab[inner & near_dark], minlength=count)
+        all_dark += np.bincount(lab[near_dark], minlength=count)
+        n_closed += int(part[ok].sum())
     del filled
     inner_f = inner_count.astype(np.float64)
     dark_f = dark_count.astype(np.float64)
     # Regions too thin to have an interior are judged on their whole area.
     thin = inner_f == 0
     if thin[big].any():
-        inner_f[thin] = all_count[thin]
+        inner_f[thin] = regions.area[thin]
         dark_f[thin] = all_dark[thin]
     share = np.divide(dark_f, inner_f, out=np.zeros(count), where=inner_f > 0)
     is_snow = big & (share >= _SNOW_DARK_SHARE)
@@ -422,60 +709,47 @@ def _bright_regions(
         is_snow = big.copy()
     is_cloud = big & ~is_snow
     for a, b, _, _ in _strips(h, w, 0):
-        if b <= r0 or a >= r1:
+        if b <= regions.r0 or a >= regions.r1:
             continue
-        lab = _rows_of(labels, r0, a, b)
+        lab = regions.labels(a, b)
         if (found := is_cloud[lab]).any():
             cloud[a:b] = found
         if (found := is_snow[lab]).any():
             snow[a:b] = found
 
 
-def _holes(mask: np.ndarray) -> np.ndarray:
-    """Pixels outside ``mask`` (uint8, 0 or 1) that it encloses (not connected to the
-    image border), as uint8 0 or 1. Found within the rows ``r0:r1`` that hold ``mask``'s
-    pixels: outside them every row is outside ``mask`` and reaches the border, so what
-    touches their first or last row touches the border."""
-    out = np.zeros(mask.shape, dtype=np.uint8)
-    r0, r1 = _row_span(mask)
+def _filled(mask: _Bits) -> _Bits:
+    """``mask`` and the pixels outside it that it encloses (not 4-connected to the
+    image border through pixels outside it). Found within the rows ``r0:r1`` that hold
+    ``mask``'s pixels: outside them every row is outside ``mask`` and reaches the border,
+    so what touches their first or last row touches the border."""
+    h, w = mask.shape
+    out = _Bits(h, w)
+    r0, r1 = mask.row_span()
     if r0 == r1:
         return out
-    count, labels = _components(np.asarray(mask[r0:r1] == 0, dtype=np.uint8), 4)
-    touches = np.zeros(count, dtype=bool)
-    for edge in (labels[0, :], labels[-1, :], labels[:, 0], labels[:, -1]):
-        touches[edge] = True
-    touches[0] = True  # label 0: the mask itself
-    enclosed = (~touches).astype(np.uint8)
-    for a, b, _, _ in _strips(mask.shape[0], mask.shape[1], 0):
-        if b > r0 and a < r1 and (found := enclosed[_rows_of(labels, r0, a, b)]).any():
-            out[a:b] = found
+    span = _Bits(r1 - r0, w)
+    for a in range(r0, r1, max(1, BLOCK_PIXELS // max(w, 1))):
+        b = min(r1, a + max(1, BLOCK_PIXELS // max(w, 1)))
+        span[a - r0 : b - r0] = mask[a:b]
+    holes = _Regions(span, 4, zeros=True)
+    enclosed = ~holes.touches
+    enclosed[0] = False  # the mask itself
+    for a, b, _, _ in _strips(r1 - r0, w, 0):
+        out[r0 + a : r0 + b] = span[a:b] | enclosed[holes.labels(a, b)]
     return out
 
 
 def _row_span(mask: np.ndarray) -> tuple[int, int]:
     """The rows ``r0:r1`` outside which ``mask`` is 0 everywhere; ``(0, 0)`` when it is
-    0 everywhere. A region (connected component) lies within them, so its labels are
-    found on those rows only (session 36: 2 bytes a pixel of the whole window each)."""
+    0 everywhere. A region (connected component) lies within them."""
     rows = np.flatnonzero(mask.any(axis=1))
     return (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 0)
 
 
-def _rows_of(labels: np.ndarray, r0: int, a: int, b: int) -> np.ndarray:
-    """Rows ``a:b`` of the window from ``labels``, the labels of its rows from ``r0``;
-    0 (background) in rows ``labels`` does not cover."""
-    r1 = r0 + labels.shape[0]
-    if r0 <= a and b <= r1:
-        return labels[a - r0 : b - r0]
-    out = np.zeros((b - a, labels.shape[1]), dtype=labels.dtype)
-    lo, hi = max(a, r0), min(b, r1)
-    if lo < hi:
-        out[lo - a : hi - a] = labels[lo - r0 : hi - r0]
-    return out
-
-
-def _grow(image: ImageRows, valid: np.ndarray, cloud: np.ndarray, gsd: float) -> np.ndarray:
+def _grow(rim: _Bits, cloud: _Bits, gsd: float) -> _Bits:
     """Add each cloud's soft, darker rim: pixels that are still fairly bright and
-    grey and connected to the cloud, up to ``_RIM_M`` metres out (hysteresis).
+    grey (``rim``) and connected to the cloud, up to ``_RIM_M`` metres out (hysteresis).
     Strip by strip, always :data:`_RIM_STEPS` steps: once a step adds nothing, the
     next ones add nothing either."""
     if not cloud.any():
@@ -483,16 +757,13 @@ def _grow(image: ImageRows, valid: np.ndarray, cloud: np.ndarray, gsd: float) ->
     step = _odd(_RIM_M / (_RIM_STEPS * gsd), 3)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (step, step))
     h, w = cloud.shape
-    out = np.zeros((h, w), dtype=bool)
+    out = _Bits(h, w)
     for a, b, lo, hi in _strips(h, w, _RIM_STEPS * (step // 2)):
         seed = cloud[lo:hi]
         if not seed.any():
             continue
-        mx, mn = _extremes(image[lo:hi])
-        rim_ok = valid[lo:hi] & (mn >= _RIM_MIN) & _greyish(mx, mn, _GREY_MAX_SAT + 0.08)
-        del mx, mn
-        grown = seed.astype(np.uint8)
-        allowed = (rim_ok | seed).astype(np.uint8)
+        grown = seed.view(np.uint8)
+        allowed = (rim[lo:hi] | seed).view(np.uint8)
         for _ in range(_RIM_STEPS):
             grown = cv2.dilate(grown, kernel) & allowed
         if (found := grown[a - lo : b - lo] > 0).any():
@@ -501,49 +772,41 @@ def _grow(image: ImageRows, valid: np.ndarray, cloud: np.ndarray, gsd: float) ->
 
 
 def _haze(
-    image: ImageRows,
-    valid: np.ndarray,
-    cloud: np.ndarray,
-    snow: np.ndarray,
+    valid: _RowsAnd,
+    low: _Bits,
+    calm: _Bits,
+    cloud: _Bits,
+    snow: _Bits,
     gsd: float,
     px_area: float,
-) -> np.ndarray:
-    """Regions with a raised dark channel and low local contrast, away from ``cloud``
-    and ``snow``."""
+) -> _Bits:
+    """Regions with a raised dark channel (no ``low`` pixel around) and low local contrast
+    (``calm``), away from ``cloud`` and ``snow``."""
     h, w = valid.shape
-    k = _odd(_HAZE_WINDOW_M / gsd, 3)
+    k = _halos(gsd)["haze_k"]
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    hazy = np.zeros((h, w), dtype=np.uint8)
-    found = False
+    hazy = _Bits(h, w)
+    if not calm.any():
+        return hazy
     for a, b, lo, hi in _strips(h, w, k // 2):
         own = slice(a - lo, b - lo)
+        calm_own = calm[a:b]
+        if not calm_own.any():
+            continue
         candidates = valid[lo:hi] & ~cloud[lo:hi] & ~snow[lo:hi]
-        if not candidates.any():
-            continue
-        mx, mn = _extremes(image[lo:hi])
-        dark = cv2.erode(np.where(candidates, mn, np.uint8(255)).astype(np.uint8), kernel)
-        part = candidates[own] & (dark[own] >= _HAZE_DARK_MIN)
-        del dark
-        if not part.any():
-            continue
-        part &= (_local_std(_grey(image[lo:hi]), k) <= _HAZE_STD_MAX)[own]
-        sat = (mx.astype(np.float32) - mn) / np.maximum(mx, 1).astype(np.float32)
-        del mx, mn
-        mean_sat = cv2.boxFilter(sat, cv2.CV_32F, (k, k), borderType=cv2.BORDER_REFLECT)
-        part &= (mean_sat <= _HAZE_MAX_SAT)[own]
-        if part.any():
+        # the darkest channel over the window of candidates is >= _HAZE_DARK_MIN where
+        # no candidate in the window is low (the erosion of session 36, as a dilation)
+        raised = cv2.dilate((candidates & low[lo:hi]).view(np.uint8), kernel) == 0
+        if (part := candidates[own] & raised[own] & calm_own).any():
             hazy[a:b] = part
-            found = True
-    if not found:
-        return np.zeros((h, w), dtype=bool)
-    r0, r1 = _row_span(hazy)  # the regions lie within these rows: labelled there only
-    count, labels, stats, _ = _components(hazy[r0:r1], 8, stats=True)
-    del hazy
-    keep = np.zeros(count, dtype=bool)
-    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= max(4, math.ceil(_HAZE_MIN_M2 / px_area))
-    out = np.zeros((h, w), dtype=bool)
+    regions = _Regions(hazy, 8)
+    keep = np.zeros(regions.count, dtype=bool)
+    keep[1:] = regions.area[1:] >= max(4, math.ceil(_HAZE_MIN_M2 / px_area))
+    out = _Bits(h, w)
+    if not keep.any():
+        return out
     for a, b, _, _ in _strips(h, w, 0):
-        if b > r0 and a < r1 and (kept := keep[_rows_of(labels, r0, a, b)]).any():
+        if b > regions.r0 and a < regions.r1 and (kept := keep[regions.labels(a, b)]).any():
             out[a:b] = kept
     return out
 
