@@ -197,8 +197,10 @@ def test_the_cache_keeps_at_most_its_bytes(dejavu: fonts.CjkFont, made: list[str
 @pytest.mark.services
 def test_a_korean_page_fetches_the_subset_of_its_characters(browser: Any, tmp_path: Path) -> None:
     """The site list of a site named in Korean asks for the glyphs of its Korean
-    characters alone (one request, from the app itself) and the browser draws them
-    with it; a page of Latin names asks for no font."""
+    characters alone (one request, from the app itself) and the browser draws the
+    name with them (its width is that of the same text laid out anew: before
+    common.js's redraw the listed name kept its empty boxes); a page of Latin names
+    asks for no font."""
     _need_font()
     pytest.importorskip("uvicorn")
     from shapely.geometry import box
@@ -226,6 +228,8 @@ def test_a_korean_page_fetches_the_subset_of_its_characters(browser: Any, tmp_pa
     assert parse_qs(parts.query)["text"] == ["강두만역"]  # in code point order
     assert korean["drawn"] is True  # every Korean character of the page has a face loaded
     assert ["railwatch CJK", "loaded"] in korean["faces"]
+    listed, alone = korean["widths"]  # drawn with the face (empty boxes were 32% narrower)
+    assert abs(listed - alone) < 0.5, korean["widths"]
 
 
 def _fonts_fetched(browser: Any, url: str, name: str) -> dict[str, Any]:
@@ -251,6 +255,23 @@ def _fonts_fetched(browser: Any, url: str, name: str) -> dict[str, Any]:
             """(name) => document.fonts.ready.then(() => ({
                 faces: [...document.fonts].map((f) => [f.family.replaceAll('"', ''), f.status]),
                 drawn: document.fonts.check('14px "railwatch CJK"', name.replaceAll('-', '')),
+                widths: (() => {
+                    // the name's width as listed, and as a new text beside it (laid out
+                    // twice: Chromium drew the first one with empty boxes)
+                    // (measured first: text added to its cell lays it out again)
+                    const listed = [...document.querySelectorAll("#sites-body a")]
+                        .find((x) => x.textContent === name).getBoundingClientRect().width;
+                    const again = () => {
+                        const s = document.createElement("span");
+                        s.textContent = name;
+                        document.body.append(s);
+                        const w = s.getBoundingClientRect().width;
+                        s.remove();
+                        return w;
+                    };
+                    again();
+                    return [listed, again()];
+                })(),
             }))""",
             name,
         )

@@ -234,7 +234,33 @@ const RW = (() => {
         });
         document.fonts.add(face);
         const loading = now ? face.load() : face.loaded;
-        loading.catch(() => { /* no such font here (the extra not installed): the system's fonts */ });
+        loading.then(() => redraw(chars),
+          () => { /* no such font here (the extra not installed): the system's fonts */ });
+      }
+    }
+    /** Draw again the text holding ``chars`` once their face has loaded: Chromium drew
+     * text laid out before it had loaded, and the first text of each font size and
+     * weight laid out after, with empty boxes until it was laid out again (2026-12-06,
+     * session 37, also with session 36's face of the whole font). A probe of the
+     * characters beside each such text is laid out and removed, then the text is set
+     * again (a tip's title too). */
+    function redraw(chars) {
+      const wanted = new Set(chars);
+      const has = (t) => !!t && [...t].some((c) => wanted.has(c));
+      const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      const nodes = [];
+      while (walk.nextNode()) if (has(walk.currentNode.data)) nodes.push(walk.currentNode);
+      const probes = nodes.map((node) => {
+        const probe = document.createTextNode(chars.join(""));
+        node.after(probe);
+        return probe;
+      });
+      void document.body.getBoundingClientRect().height; // laid out with the probes
+      probes.forEach((probe) => probe.remove());
+      for (const node of nodes) { const text = node.data; node.data = ""; node.data = text; }
+      for (const node of document.querySelectorAll("[title]")) {
+        const title = node.getAttribute("title");
+        if (has(title)) { node.removeAttribute("title"); node.setAttribute("title", title); }
       }
     }
     /** The text the page shows: its text, title and tips (CSS shows a tip's title). */
