@@ -14,7 +14,7 @@ from railwatch.cli.main import main
 from railwatch.errors import InputError
 from railwatch.storage import Database, repo
 from railwatch.storage.models import ANALYST
-from report_db import FakeCount
+from report_db import FakeCount, FakeQuality
 from test_scene_review import _scene, _stored, db  # noqa: F401
 
 UNTYPED = FakeCount(10.0, 8.0, 12.0, {"railcar": (10.0, 8.0, 12.0)}, 0)
@@ -83,17 +83,11 @@ def test_processing_again_recomputes_the_rest(db: Database) -> None:  # noqa: F8
         repo.set_scene_review(s, sid, {"all": 9})
     again = FakeCount(11.0, 9.0, 13.0, {"tank": (3.0, 2.0, 4.0), "railcar": (8.0, 6.0, 10.0)}, 0)
     with db.session() as s:
-        repo.record_scene_result(s, sid, *_result(again))
+        repo.record_scene_result(s, sid, FakeQuality(0.97), [], again, "default", "2.8")
     stored = _stored(db, sid)
     assert stored["all"] == (9.0, 9.0, 9.0, ANALYST)
     assert stored["tank"] == (3.0, 2.0, 4.0, "default")
     assert stored["railcar"] == (6.0, 6.0, 6.0, ANALYST)
-
-
-def _result(count: FakeCount) -> tuple[object, ...]:
-    from report_db import FakeQuality
-
-    return FakeQuality(0.97), [], count, "default", "2.8"
 
 
 def test_the_cli_accepts_a_total_below_the_untyped_count(
