@@ -61,7 +61,9 @@ def test_a_thousand_with_a_point_stays_refused_beside_a_formatted_value() -> Non
     too, now saying how to format a 0.000 column."""
     assert "'1.073' is ambiguous" in _error("date,count\n2023-10-01,1.073\n2023-10-08,950\n")
     message = _error("date,count\n2023-10-01,5.000\n2023-10-08,1.500\n")
-    assert message.startswith("line 2: count '5.000' is ambiguous")
+    # both lines, one error each (session 37: the first alone)
+    assert "\nline 2: count '5.000' is ambiguous" in message
+    assert "\nline 3: count '1.500' is ambiguous" in message
     assert "formatted with three decimals, 0.000" in message
     assert "format the column as 0 or 0.00" in message
 

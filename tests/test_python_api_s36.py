@@ -312,10 +312,14 @@ def test_analyze_counts_of_pairs_is_analyze_series_of_their_points() -> None:
         for d, n in pairs
     ]
     expected = analyze_series(points, [Event(date(2023, 9, 13), "summit")])
-    assert railwatch.analyze_counts(pairs, [(date(2023, 9, 13), "summit")]) == expected
+    # as of the last count's day, which analyze_series takes without as_of (analyze_counts
+    # takes now, as `railwatch analyze` does, since session 37)
+    last = date(2023, 10, 5)
+    assert railwatch.analyze_counts(pairs, [(date(2023, 9, 13), "summit")], as_of=last) == expected
     as_text = [(d.isoformat(), n) for d, n in pairs]
-    assert railwatch.analyze_counts(as_text, [("2023-09-13", "summit")]) == expected
-    assert railwatch.analyze_counts(points, [Event(date(2023, 9, 13), "summit")]) == expected
+    assert railwatch.analyze_counts(as_text, [("2023-09-13", "summit")], as_of=last) == expected
+    summit = [Event(date(2023, 9, 13), "summit")]
+    assert railwatch.analyze_counts(points, summit, as_of=last) == expected
     # None is a gap (an unusable image), never 0: a drop would be read from a 0
     gap = railwatch.analyze_counts([*pairs[:66], (date(2023, 7, 15), None)])
     zero = railwatch.analyze_counts([*pairs[:66], (date(2023, 7, 15), 0)])
@@ -329,8 +333,9 @@ def test_analyze_counts_takes_a_pandas_frame_nan_as_a_gap() -> None:
         {"date": pd.to_datetime([d for d, _ in pairs]), "count": [n for _, n in pairs]}
     )
     assert frame["count"].isna().sum() == 1  # None became NaN
-    alerts = railwatch.analyze_counts(frame[["date", "count"]].itertuples(index=False))
-    assert alerts == railwatch.analyze_counts(pairs)
+    as_of = date(2023, 7, 15)
+    alerts = railwatch.analyze_counts(frame[["date", "count"]].itertuples(index=False), as_of=as_of)
+    assert alerts == railwatch.analyze_counts(pairs, as_of=as_of)
     assert not any(a.kind == "drop" for a in alerts)  # the NaN is a gap, not a 0
 
 

@@ -86,7 +86,8 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
     SceneCount
         ``total``, ``low``, ``high``; ``by_class`` maps a class to ``(count, low,
         high)``; ``covered`` is the number of cars with a load under a tarpaulin;
-        ``method`` is ``objects``, ``length`` or ``presence``.
+        ``method`` is ``objects``, ``length`` or ``presence``; ``scale_check`` is the
+        result's (a hand-given gsd checked against the rails, or None).
 
     Raises
     ------
@@ -112,7 +113,11 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
                     "train's length of track read in one piece: no flag was read"
                 )
             one = 1.0 if flag else 0.0
-            return SceneCount(one, one, one, {}, 0, "presence", tracks=result.tracks)
+            return SceneCount(
+                *(one, one, one, {}, 0, "presence"),
+                tracks=result.tracks,
+                scale_check=result.scale_check,
+            )
         if coarse.track_m == 0.0:
             raise DetectionError(
                 f"{name}: no track line was read at {result.gsd:g} m (none found in the "
@@ -130,11 +135,15 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
             track_m=coarse.track_m,
             tracks=result.tracks,
             occupied=result.occupied,
+            scale_check=result.scale_check,
         )
+    from dataclasses import replace
+
     det = _detector_of(result, detector)
-    return count_detections(
+    count = count_detections(
         result.detections, gsd=result.gsd, calibration=getattr(det, "calibration", None)
     )
+    return replace(count, scale_check=result.scale_check)
 
 
 def _check_result(result: object, what: str) -> None:
@@ -406,8 +415,12 @@ def analyze_counts(
         The rules' thresholds (:class:`~railwatch.analysis.settings.AlertSettings`);
         None: the defaults.
     as_of
-        Analyse as of this day or time: later counts are left out and a silence runs to
-        it. None: to the last count (``railwatch analyze`` takes today).
+        Analyse as of this day (its end, at the site) or time: later counts are left out
+        and a silence (no usable image since the last) runs to it, as ``railwatch
+        analyze --counts --as-of DAY``. None: as of now, as ``railwatch analyze`` without
+        ``--as-of`` judges (until 2026-12-06, session 37, to the last count, so the two
+        gave different alerts for one file: the silence up to today was left out). Give
+        it for results that do not change from day to day, as in a notebook.
     utc_offset
         The site's local time east of UTC (its nominal zone, the longitude / 15 in
         whole hours): days are then the site's local days, as for a stored site, and a
@@ -424,6 +437,18 @@ def analyze_counts(
     """
     from railwatch.analysis.alerts import analyze_series
 
+    if not isinstance(counts, Iterable | str | os.PathLike):
+        raise InputError(
+            f"counts {counts!r} is not a list of counts nor a file (its type is "
+            f"{type(counts).__name__}): give (date, count) pairs, CountPoint values or the "
+            "path of a CSV file (date,count)"
+        )
+    if not isinstance(events, Iterable):
+        raise InputError(
+            f"events {events!r} is not a list of events (its type is "
+            f"{type(events).__name__}): give (day, label) pairs or Event values (an empty "
+            "list for none)"
+        )
     offset = utc_offset or timedelta(0)
     noon_zone = utc_offset  # a date alone is that day at the site: its noon there
     if isinstance(counts, str | os.PathLike):
@@ -444,12 +469,13 @@ def analyze_counts(
             replace(p, when=local_noon(p.when.date(), noon_zone)) if p.date_only else p
             for p in points
         ]
-    end = None
-    if isinstance(as_of, datetime):
+    if as_of is None:  # now, as `railwatch analyze --counts` without --as-of
+        end = datetime.now(UTC)
+    elif isinstance(as_of, datetime):
         end = as_of
     elif isinstance(as_of, date):  # the end of that day (at the site)
         end = datetime.combine(as_of, datetime.max.time(), tzinfo=UTC) - offset
-    elif as_of is not None:
+    else:
         raise InputError(f"as_of {as_of!r}: give a date or a datetime")
     return analyze_series(points, evs, settings, as_of=end, utc_offset=offset)
 

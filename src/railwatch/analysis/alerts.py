@@ -170,6 +170,12 @@ def _checked_list(
     :func:`_checked_events`."""
     if isinstance(values, str | bytes):
         raise InputError(f"{name} {_shown(values)} is text; {text_advice}")
+    if not isinstance(values, Iterable):  # None, a number: "'NoneType' object is not iterable"
+        raise InputError(
+            f"{name} {_shown(values)} is not a list of {a_kind.split(' ', 1)[1]} values "
+            f"(its type is {type(values).__name__}); {text_advice}"
+            + (" (an empty list for none)" if name == "events" else "")
+        )
     out: list[_V] = []
     for k, value in enumerate(list(values)):  # all read before any is checked
         if not isinstance(value, kind):

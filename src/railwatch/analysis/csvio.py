@@ -28,13 +28,16 @@ the header hold ``date`` and ``count``. In a semicolon-separated file a decimal 
 (``0,5``) is read as a decimal point.
 
 Every error names the line (1 = the header) and what to fix, as an :class:`InputError`:
-also a date before 1900 (a mistyped year, as for events) and a count ``nan`` (an empty
-count is the gap). Several counts of one series on one UTC day are combined as the
-database's analysis combines several images of one day (``railwatch.analysis.series``):
-the best usable image's count is kept, the finest method first, then the highest clear
-fraction x coverage where the file gives them (``clear_fraction``, ``coverage``: 0 to 1;
-the export writes them), and only then the highest count. Days with several different
-counts are warned about (``warn``), naming the lines and the one kept, and why.
+also a date before 1900 (a mistyped year, as for events), a date written YYYY-MM-DD that
+names no day (``2019-13-01``: why, as :func:`railwatch.limits.calendar_error` says it)
+and a count ``nan`` (an empty count is the gap). The errors of all bad lines are raised
+together, in line order (:class:`LineErrors`; 2026-12-06, session 37: one a run).
+Several counts of one series on one UTC day are combined as the database's analysis
+combines several images of one day (``railwatch.analysis.series``): the best usable
+image's count is kept, the finest method first, then the highest clear fraction x
+coverage where the file gives them (``clear_fraction``, ``coverage``: 0 to 1; the export
+writes them), and only then the highest count. Days with several different counts are
+warned about (``warn``), naming the lines and the one kept, and why.
 
 Files are read as spreadsheets write them (:func:`decode_counts`, :func:`parse_when`,
 :func:`date_order`): UTF-8 or UTF-16 with a byte-order mark; units in brackets in the
@@ -62,7 +65,7 @@ from typing import TYPE_CHECKING
 from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import ALL_CLASSES, tells_class
 from railwatch.errors import InputError
-from railwatch.limits import MAX_RECORD_ID, check_year
+from railwatch.limits import MAX_RECORD_ID, calendar_error, check_year
 
 if TYPE_CHECKING:
     import _csv
@@ -154,6 +157,12 @@ def read_when(
         try:
             when = datetime.fromisoformat(_UTC_SUFFIX.sub("+00:00", iso))
         except ValueError as err:
+            impossible = calendar_error(iso)
+            if impossible is not None:  # 2019-13-01: written as asked, but no day
+                raise InputError(
+                    f"line {line}: cannot read date {raw!r}: it is not a valid calendar "
+                    f"date: {impossible}; correct the month or the day"
+                ) from err
             raise InputError(
                 f"line {line}: cannot read date {raw!r}; use YYYY-MM-DD or an ISO 8601 "
                 "datetime (2023-10-05T10:30:00Z)"
@@ -757,6 +766,51 @@ def _letter(index: int) -> str:
 #: summed up in one line (a file of several images a day gave one line per day).
 MAX_WARNINGS = 10
 
+#: How many bad lines one error lists, in line order; the rest are counted ("and 7
+#: more bad lines").
+MAX_LINE_ERRORS = 20
+_LINE_OF = re.compile(r"line (\d+)\b")
+
+
+class LineErrors:
+    """The errors of a counts file's bad lines, raised together in line order, so that
+    one run names every line to fix (2026-12-06, session 37: the first error found was
+    raised, and a summary row's check ran before the lines' own, so a file with five bad
+    lines took five runs to fix, the first of them not the first line). One error is
+    raised as it was found; several as one :class:`InputError`, a line each."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.items: list[tuple[int, InputError]] = []
+
+    def add(self, err: InputError, line: int | None = None) -> None:
+        """``err``, of ``line`` (None: the line its message starts with, else 0)."""
+        if line is None:
+            m = _LINE_OF.match(str(err))
+            line = int(m[1]) if m else 0
+        self.items.append((line, err))
+
+    def add_text(self, line: int, message: str) -> None:
+        self.add(InputError(message), line)
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        ordered = sorted(self.items, key=lambda item: item[0])  # stable: a line's own order
+        if len(ordered) == 1:
+            raise ordered[0][1]
+        lines = sorted({line for line, _ in ordered})
+        shown = [str(err) for _, err in ordered[:MAX_LINE_ERRORS]]
+        rest = len(ordered) - len(shown)
+        after = ordered[MAX_LINE_ERRORS][0] if rest else 0
+        more = [f"and {rest} more bad line{'s' if rest > 1 else ''} (from line {after})"]
+        raise InputError(
+            f"{self.source}: {len(lines)} line{'s' if len(lines) > 1 else ''} cannot be "
+            "read; correct them all, then run "
+            f"again (each line's error, in line order):\n"
+            + "\n".join(shown + (more if rest else []))
+        ) from ordered[0][1]
+
 
 def _records(reader: _csv.Reader, source: str) -> Iterator[tuple[int, list[str]]]:
     """The rows of ``reader`` with the line each starts on (a quoted value may span
@@ -886,6 +940,17 @@ def parse_counts_csv(
         and not (unusable is not None and n == UNUSABLE)
         and not (exported and (n in EXPORT_ONLY or n.startswith("count_")))
     ]
+    if UNUSABLE in unknown:  # a file meant for `scene import-reviews` (session 37)
+        others = [n for n in unknown if n != UNUSABLE]
+        raise InputError(
+            f"line {header_line}: the column {UNUSABLE} is for `railwatch scene "
+            "import-reviews`, which declares images unusable in a site's database (the "
+            "analyst's reason on each line); hand counts say an image is unusable with the "
+            "column usable (true/false, yes/no, 1/0; false is a gap): rename the column to "
+            "usable and write false where it gives a reason, or import the file with "
+            "`railwatch scene import-reviews`"
+            + (f" (unknown column(s) too: {', '.join(others)})" if others else "")
+        )
     if unknown:
         raise InputError(
             f"line {header_line}: unknown column(s) {', '.join(unknown)}; "
@@ -899,9 +964,13 @@ def parse_counts_csv(
     unnamed = [i for i, n in enumerate(names) if not n]
     rows: list[tuple[int, list[str]]] = []
     header_cells = _cells(header)
-    for line, row in records:
+    #: every bad line's error, reported together in line order (session 37: one a run)
+    errors = LineErrors(source)
+
+    def checked_row(line: int, row: list[str]) -> list[str] | None:
+        """``row`` (of ``line``) as read, None for a blank line; InputError if bad."""
         if not row or all(not cell.strip() for cell in row):
-            continue
+            return None
         while len(row) > len(names) and not row[-1].strip():
             row = row[:-1]  # a trailing separator (an empty cell beyond the header)
         if len(row) < len(names) and all(i in unnamed for i in range(len(row), len(names))):
@@ -945,20 +1014,45 @@ def parse_counts_csv(
         if "site" in col and not row[col["site"]].isascii():
             # in NFC, as site names are stored (a pasted NFD name is the same name)
             row[col["site"]] = unicodedata.normalize("NFC", row[col["site"]])
-        rows.append((line, row))
+        return row
+
+    while True:
+        try:
+            line, row = next(records)
+        except StopIteration:
+            break
+        except InputError as err:  # a quote not closed: the rest of the file is one value
+            errors.add(err)
+            break
+        try:
+            checked = checked_row(line, row)
+        except InputError as err:
+            errors.add(err, line)
+            continue
+        if checked is not None:
+            rows.append((line, checked))
     if "site" in col:
         sites = [(n, r[col["site"]].strip()) for n, r in rows]
-        _one_spelling(sites)
+        try:
+            _one_spelling(sites)
+        except InputError as err:
+            errors.add(err)
         named = next(((n, site) for n, site in sites if site), None)
         blank = next((n for n, site in sites if not site), None)
         if named is not None and blank is not None:
-            raise InputError(
+            errors.add_text(
+                blank,
                 f"line {blank}: the site is empty, but line {named[0]} names site "
                 f"{named[1]!r}: give every line its site (a site written once above its "
                 "lines, or in merged cells, is empty on the other lines of a CSV), or remove "
-                "the site column from a file of one site"
+                "the site column from a file of one site",
             )
-    order, note = date_order([(line, row[col["date"]]) for line, row in rows])
+    try:
+        order, note = date_order([(line, row[col["date"]]) for line, row in rows])
+    except InputError as err:  # the file's dates mix two orders: none of them is read
+        errors.add(err)
+        errors.raise_if_any()
+        raise
     serial = next(
         (
             (n, r[col["date"]].strip())
@@ -1001,94 +1095,104 @@ def parse_counts_csv(
         def cell(name: str, row: list[str] = row) -> str:
             return row[col[name]] if name in col else ""
 
-        when, timed = read_when(cell("date"), line, order, decimal_comma=decimal_comma)
-        local = _day_cell(cell("day"), line, when, timed) if by_day else None
-        zone = stated[cell("site").strip()][2] if cell("site").strip() in stated else None
-        if zone is not None and timed and cell("day").strip():
-            wrong = _day_misfit(cell("day"), line, when, zone, stated_zone=True)
-            if wrong is not None:
-                raise InputError(wrong)
-        if utc_offset is not None and exported and timed and cell("day").strip():
-            misfit = _day_misfit(cell("day"), line, when, utc_offset)
-            if misfit is not None:
-                misfits.setdefault(cell("site").strip(), misfit)
-        reason = cell(UNUSABLE).strip() if unusable is not None else ""
-        if reason and cell("count").strip():
-            raise InputError(
-                f"line {line}: gives both a count ({cell('count').strip()}) and an unusable "
-                f"reason ({reason[:60]!r}): an image declared unusable has no count (a gap in "
-                "the series); empty the count to declare it, or the unusable cell to keep the "
-                "count"
+        try:
+            when, timed = read_when(cell("date"), line, order, decimal_comma=decimal_comma)
+            local = _day_cell(cell("day"), line, when, timed) if by_day else None
+            zone = stated[cell("site").strip()][2] if cell("site").strip() in stated else None
+            if zone is not None and timed and cell("day").strip():
+                wrong = _day_misfit(cell("day"), line, when, zone, stated_zone=True)
+                if wrong is not None:
+                    raise InputError(wrong)
+            if utc_offset is not None and exported and timed and cell("day").strip():
+                misfit = _day_misfit(cell("day"), line, when, utc_offset)
+                if misfit is not None:
+                    misfits.setdefault(cell("site").strip(), misfit)
+            reason = cell(UNUSABLE).strip() if unusable is not None else ""
+            if reason and cell("count").strip():
+                raise InputError(
+                    f"line {line}: gives both a count ({cell('count').strip()}) and an unusable "
+                    f"reason ({reason[:60]!r}): an image declared unusable has no count (a gap in "
+                    "the series); empty the count to declare it, or the unusable cell to keep the "
+                    "count"
+                )
+            count = _number(
+                cell("count"), "count", line, decimal_comma, formatted="count" in formatted
             )
-        count = _number(cell("count"), "count", line, decimal_comma, formatted="count" in formatted)
-        low = _number(cell("low"), "low", line, decimal_comma, formatted="low" in formatted)
-        high = _number(cell("high"), "high", line, decimal_comma, formatted="high" in formatted)
-        usable = _flag(cell("usable"), line) and count is not None
-        order_msg = "the interval must hold the count: low <= count <= high (swapped columns?)"
-        if low is not None and high is not None and low > high:
-            raise InputError(f"line {line}: low {low:g} is greater than high {high:g}; {order_msg}")
-        if count is not None and low is not None and low > count:
-            raise InputError(
-                f"line {line}: low {low:g} is greater than count {count:g}; {order_msg}"
+            low = _number(cell("low"), "low", line, decimal_comma, formatted="low" in formatted)
+            high = _number(cell("high"), "high", line, decimal_comma, formatted="high" in formatted)
+            usable = _flag(cell("usable"), line) and count is not None
+            order_msg = "the interval must hold the count: low <= count <= high (swapped columns?)"
+            if low is not None and high is not None and low > high:
+                raise InputError(
+                    f"line {line}: low {low:g} is greater than high {high:g}; {order_msg}"
+                )
+            if count is not None and low is not None and low > count:
+                raise InputError(
+                    f"line {line}: low {low:g} is greater than count {count:g}; {order_msg}"
+                )
+            if count is not None and high is not None and high < count:
+                raise InputError(
+                    f"line {line}: high {high:g} is less than count {count:g}; {order_msg}"
+                )
+            cls = _class(cell("class"), line)
+            site = cell("site").strip()
+            gsd = _gsd(cell("gsd"), line, decimal_comma)
+            if exported and count is None:
+                status = cell("status").strip().lower()
+                if status in NOT_ANALYSED and not reason:
+                    left_out.setdefault(status, []).append(line)
+                    continue
+                flag = _presence_flag(cell("long_train_present"), cell("method"), line)
+                if flag is not None:  # a 10 m image: its long-train flag, 1 or 0, as stored
+                    count = 1.0 if flag else 0.0
+                    usable = _flag(cell("usable"), line)
+                elif not tells_class(cls, cell("method").strip().lower() or None):
+                    # a usable image whose method cannot tell this class (a type, or the
+                    # covered load, at 3 m: occupied track length): its count is unknown,
+                    # and the image is no gap, as `railwatch analyze SITE` reads it
+                    # (storage's count series); a gap here raised silences the site never had
+                    usable = _flag(cell("usable"), line)
+            usable = usable and not reason  # declared unusable: a gap
+            gap_of_export = "method" in col and not usable
+            method = _method(
+                cell("method"),
+                line,
+                default=_gap_method(gsd) if gap_of_export else "manual",
             )
-        if count is not None and high is not None and high < count:
-            raise InputError(
-                f"line {line}: high {high:g} is less than count {count:g}; {order_msg}"
+            point = CountPoint(
+                when=when,
+                count=count if usable else None,
+                low=low if usable else None,
+                high=high if usable else None,
+                usable=usable,
+                cls=cls,
+                method=method,
+                gsd=gsd,
+                clear_fraction=_fraction(
+                    cell("clear_fraction"), "clear_fraction", line, decimal_comma
+                ),
+                coverage=_fraction(cell("coverage"), "coverage", line, decimal_comma),
+                scene_id=_scene_id(cell("scene_id"), line) if exported else None,
+                # a gap row's flag too: an image an analyst declared unusable is reviewed in
+                # the export (534d6ea), and read as false here until session 36's review
+                reviewed=_flag(cell("reviewed"), line, "reviewed", empty=False),
+                date_only=not timed,
             )
-        cls = _class(cell("class"), line)
-        site = cell("site").strip()
-        gsd = _gsd(cell("gsd"), line, decimal_comma)
-        if exported and count is None:
-            status = cell("status").strip().lower()
-            if status in NOT_ANALYSED and not reason:
-                left_out.setdefault(status, []).append(line)
-                continue
-            flag = _presence_flag(cell("long_train_present"), cell("method"), line)
-            if flag is not None:  # a 10 m image: its long-train flag, 1 or 0, as stored
-                count = 1.0 if flag else 0.0
-                usable = _flag(cell("usable"), line)
-            elif not tells_class(cls, cell("method").strip().lower() or None):
-                # a usable image whose method cannot tell this class (a type, or the
-                # covered load, at 3 m: occupied track length): its count is unknown,
-                # and the image is no gap, as `railwatch analyze SITE` reads it
-                # (storage's count series); a gap here raised silences the site never had
-                usable = _flag(cell("usable"), line)
-        usable = usable and not reason  # declared unusable: a gap
-        gap_of_export = "method" in col and not usable
-        method = _method(
-            cell("method"),
-            line,
-            default=_gap_method(gsd) if gap_of_export else "manual",
-        )
-        point = CountPoint(
-            when=when,
-            count=count if usable else None,
-            low=low if usable else None,
-            high=high if usable else None,
-            usable=usable,
-            cls=cls,
-            method=method,
-            gsd=gsd,
-            clear_fraction=_fraction(cell("clear_fraction"), "clear_fraction", line, decimal_comma),
-            coverage=_fraction(cell("coverage"), "coverage", line, decimal_comma),
-            scene_id=_scene_id(cell("scene_id"), line) if exported else None,
-            # a gap row's flag too: an image an analyst declared unusable is reviewed in
-            # the export (534d6ea), and read as false here until session 36's review
-            reviewed=_flag(cell("reviewed"), line, "reviewed", empty=False),
-            date_only=not timed,
-        )
-        out.setdefault(site, []).append(point)
-        at.setdefault(site, []).append((line, cell("date").strip()))
-        reasons_at.setdefault(site, []).append(reason)
-        if local is not None:
-            dated.setdefault(site, []).append((line, when, local))
-        if usable and count is not None:
-            day = (
-                local
-                if local is not None
-                else _warn_day(when, timed, utc_offset if utc_offset is not None else zone)
-            )
-            days.setdefault((site, cls, day), []).append((line, point))
+            out.setdefault(site, []).append(point)
+            at.setdefault(site, []).append((line, cell("date").strip()))
+            reasons_at.setdefault(site, []).append(reason)
+            if local is not None:
+                dated.setdefault(site, []).append((line, when, local))
+            if usable and count is not None:
+                day = (
+                    local
+                    if local is not None
+                    else _warn_day(when, timed, utc_offset if utc_offset is not None else zone)
+                )
+                days.setdefault((site, cls, day), []).append((line, point))
+        except InputError as err:  # reported with the other bad lines
+            errors.add(err, line)
+    errors.raise_if_any()
     if not out and left_out:
         raise InputError(
             f"{source} has no image that was analysed: {_left_out_text(left_out)}; run "
