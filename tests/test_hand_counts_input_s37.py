@@ -95,6 +95,23 @@ def test_many_bad_lines_are_capped_with_how_many_more() -> None:
     )
 
 
+def test_the_cap_keeps_the_first_lines_whichever_check_found_them() -> None:
+    # the summary row (line 40) and the short line (line 3) are found before the counts
+    # are read; the lines listed are still the lowest, in line order
+    rows = [f"2023-01-{d:02d},x{d}" for d in range(1, 31)]
+    rows[1] = "2023-01-02"
+    text = "date,count,low\n" + "\n".join(r + ",1" if "x" in r else r for r in rows)
+    text += "\n" + "\n".join(f"2023-02-{d:02d},{d},1" for d in range(1, 9)) + "\nTotal,9,9\n"
+    head, *lines = _error(text).split("\n")
+    assert head.startswith("bad.csv: 31 lines cannot be read")
+    numbers = [int(line.split(":")[0].split()[1]) for line in lines[:-1]]
+    assert numbers == list(range(2, 2 + MAX_LINE_ERRORS))
+    assert "1 fields, expected 3" in lines[1]
+    assert (
+        lines[-1] == f"and {31 - MAX_LINE_ERRORS} more bad lines (from line {MAX_LINE_ERRORS + 2})"
+    )
+
+
 def test_a_site_spelt_two_ways_is_reported_beside_the_bad_lines() -> None:
     text = "date,count,site\n2023-01-01,x,Yard\n2023-01-02,3,yard\n2023-01-03,4,Yard\n"
     lines = _error(text).split("\n")[1:]

@@ -52,6 +52,7 @@ session 34); count, low and high columns formatted with three decimals (``73.000
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import math
@@ -781,35 +782,43 @@ class LineErrors:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.items: list[tuple[int, InputError]] = []
+        #: the errors of the lowest lines, at most MAX_LINE_ERRORS, as (line, seq, error):
+        #: a file bad throughout keeps no more (each error holds its traceback's frames)
+        self.items: list[tuple[int, int, InputError]] = []
+        self.lines: set[int] = set()  # every bad line
+        self.count = 0
+        self.dropped: int | None = None  # the lowest line of an error not kept
 
     def add(self, err: InputError, line: int | None = None) -> None:
         """``err``, of ``line`` (None: the line its message starts with, else 0)."""
         if line is None:
             m = _LINE_OF.match(str(err))
             line = int(m[1]) if m else 0
-        self.items.append((line, err))
+        self.count += 1
+        self.lines.add(line)
+        bisect.insort(self.items, (line, self.count, err), key=lambda item: item[:2])
+        if len(self.items) > MAX_LINE_ERRORS:
+            gone = self.items.pop()[0]
+            self.dropped = gone if self.dropped is None else min(self.dropped, gone)
 
     def add_text(self, line: int, message: str) -> None:
         self.add(InputError(message), line)
 
     def raise_if_any(self) -> None:
+        """Raise what was added: one error as it was, several as one."""
         if not self.items:
             return
-        ordered = sorted(self.items, key=lambda item: item[0])  # stable: a line's own order
-        if len(ordered) == 1:
-            raise ordered[0][1]
-        lines = sorted({line for line, _ in ordered})
-        shown = [str(err) for _, err in ordered[:MAX_LINE_ERRORS]]
-        rest = len(ordered) - len(shown)
-        after = ordered[MAX_LINE_ERRORS][0] if rest else 0
-        more = [f"and {rest} more bad line{'s' if rest > 1 else ''} (from line {after})"]
+        if self.count == 1:
+            raise self.items[0][2]
+        shown = [str(err) for _, _, err in self.items]
+        rest = self.count - len(shown)
+        more = [f"and {rest} more bad line{'s' if rest > 1 else ''} (from line {self.dropped})"]
+        n = len(self.lines)
         raise InputError(
-            f"{self.source}: {len(lines)} line{'s' if len(lines) > 1 else ''} cannot be "
-            "read; correct them all, then run "
-            f"again (each line's error, in line order):\n"
+            f"{self.source}: {n} line{'s' if n > 1 else ''} cannot be read; correct them all, "
+            "then run again (each line's error, in line order):\n"
             + "\n".join(shown + (more if rest else []))
-        ) from ordered[0][1]
+        ) from self.items[0][2]
 
 
 def _records(reader: _csv.Reader, source: str) -> Iterator[tuple[int, list[str]]]:
