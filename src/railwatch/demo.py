@@ -39,6 +39,8 @@ __all__ = [
 DEMO_DB = "railwatch-demo.db"
 
 #: ``on_stage(stage, done, total)``: progress of the current stage (total 0 = unknown).
+#: The report's stage is named by its step, ``report: drawing the chart`` (the report
+#: builder's ``on_step``; since 2026-12-06, session 37: the report was ~100 s unreported).
 StageCallback = Callable[[str, int, int], None]
 
 
@@ -282,6 +284,12 @@ def run_demo(
     t0 = time.perf_counter()
     from railwatch.report.builder import build_report
 
-    result.report = build_report(db, sc.name, out / f"{sc.name}-report.html")
+    def on_report_step(step: str, done: int, total: int) -> None:
+        if on_stage is not None:
+            on_stage(f"report: {step}", done, total)
+
+    result.report = build_report(
+        db, sc.name, out / f"{sc.name}-report.html", on_step=on_report_step
+    )
     result.timings["report"] = time.perf_counter() - t0
     return result

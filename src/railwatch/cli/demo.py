@@ -32,6 +32,7 @@ _STAGES = {
     "render": "Rendering scenario imagery",
     "ingest": "Ingesting scenes",
     "detect": "Detecting and counting",
+    "report": "Writing the report",
 }
 
 
@@ -128,9 +129,12 @@ def demo(
             tasks: dict[str, TaskID] = {}
 
             def on_stage(name: str, done: int, total: int) -> None:
-                if name not in tasks:
-                    tasks[name] = bar.add_task(_STAGES.get(name, name), total=total or None)
-                bar.update(tasks[name], completed=done, total=total or None)
+                # "report: drawing the chart": one bar for the report, named by its step
+                stage, _, step = name.partition(": ")
+                said = escape(_STAGES.get(stage, stage) + (f": {step}" if step else ""))
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(said, total=total or None)
+                bar.update(tasks[stage], description=said, completed=done, total=total or None)
 
             result = run_demo(
                 out, scenario=scenario, settings=settings, workers=workers, on_stage=on_stage

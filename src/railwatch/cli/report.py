@@ -10,7 +10,14 @@ import typer
 from rich.markup import escape
 
 from railwatch.cli import _common
-from railwatch.cli._common import console, err_console, open_db, print_json, state
+from railwatch.cli._common import (
+    console,
+    err_console,
+    open_db,
+    print_json,
+    progress_bar,
+    state,
+)
 from railwatch.errors import InputError
 from railwatch.storage import Database
 
@@ -147,8 +154,21 @@ def report(
         )
 
     # names and paths printed as they are, not read as rich markup (`runs[old]/r.html`
-    # was said as runs/r.html)
-    with err_console.status(f"building the report of {escape(site)}..."):
+    # was said as runs/r.html). A bar of the builder's steps on stderr (a terminal), or
+    # a line every RAILWATCH_PROGRESS_SECONDS in a log: until 2026-12-06 (session 37) a
+    # spinner alone on a terminal, and in a log nothing until "wrote" (~100 s on the
+    # demo on a loaded machine)
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task(f"report of {escape(site)}", total=None)
+
+        def on_step(step: str, done: int, total: int) -> None:
+            bar.update(
+                task,
+                description=f"report of {escape(site)}: {step}",
+                completed=done,
+                total=total,
+            )
+
         if kind == "pdf":
             # `-o yard.pdf` wrote HTML into yard.pdf (a PDF came only with --pdf, beside
             # it): a .pdf name asks for a PDF
@@ -161,6 +181,7 @@ def report(
                     date_to=end,
                     warn=warn,
                     usable_threshold=threshold,
+                    on_step=on_step,
                 )
             ]
         else:
@@ -173,6 +194,7 @@ def report(
                 date_to=end,
                 warn=warn,
                 usable_threshold=threshold,
+                on_step=on_step,
             )
             written = [html, html.with_suffix(".pdf")] if pdf else [html]
     if as_json:

@@ -69,6 +69,19 @@ from railwatch.storage.models import Detection as DetectionModel
 
 log = logging.getLogger(__name__)
 
+#: ``on_step(step, done, total)``: how far the report has got, for a progress bar (the
+#: CLI's; the core draws none): ``step`` says what is being done ("drawing the chart"),
+#: ``done`` of ``total`` of it done (``total`` at least 1). Called at the start and the
+#: end of each step and after each item of one that has several (the alerts' images,
+#: the PDF's pages). Since 2026-12-06 (session 37): a report showed no progress, ~100 s
+#: of silence on the demo on a loaded machine.
+StepCallback = Callable[[str, int, int], None]
+
+#: The steps :func:`build_report` and :func:`build_pdf_report` report, in order (the
+#: HTML's steps with HTML, the PDF's with a PDF).
+STEP_READ = "reading the site's records"
+STEP_CHIPS = "preparing the alerts' images"
+
 #: Longest side of a chip, in pixels; larger extents are shown at a coarser GSD.
 CHIP_MAX_PX = 1400
 #: Smallest ground extent of a chip (metres), so a few cars still show their context.
@@ -501,10 +514,21 @@ def _evidence(
     limit_note: str,
     detections: dict[int, list[DetectionModel]],
     analyst: dict[int, list[_AnalystCar]] | None = None,
+    on_step: StepCallback | None = None,
 ) -> list[Evidence]:
     pairs: dict[
         tuple[int, int | None, str], tuple[ChipImage | None, ChipImage | None, list[str]]
     ] = {}
+    # the pairs of images to read, for ``on_step``: one per key made below
+    n_pairs = len(
+        {
+            (p.after.scene_id, p.before.scene_id if p.before else None, p.alert.cls)
+            for p in plans
+            if p.after is not None and p.after.counted and id(p) in with_images
+        }
+    )
+    if on_step is not None and n_pairs:
+        on_step(STEP_CHIPS, 0, n_pairs)
     out = []
     for plan in plans:
         notes: list[str] = []
@@ -529,6 +553,8 @@ def _evidence(
                     )
                 except (ImageryError, InputError, ValueError) as err:
                     pairs[key] = (None, None, [f"The images could not be prepared ({err})."])
+                if on_step is not None:
+                    on_step(STEP_CHIPS, len(pairs), n_pairs)
             after, before, read_notes = pairs[key]
             notes += list(read_notes)
             if plan.before is None:
@@ -920,12 +946,15 @@ def build_report_data(
     usable_threshold: float | None = None,
     now: datetime | None = None,
     max_evidence: int = MAX_EVIDENCE,
+    on_step: StepCallback | None = None,
 ) -> ReportData:
     """Everything the report of ``site_name`` shows, for images within the period: its
     days (``date_from``/``date_to`` included) are local days at the site, as the analysis
     dates the site's alerts (:func:`~railwatch.report.model.site_day`). When the stored
     alerts are not those the stored results give now, :attr:`ReportData.stale_alerts`
-    says so (:func:`stale_alerts_note`), and so does the headline, after its count."""
+    says so (:func:`stale_alerts_note`), and so does the headline, after its count.
+    ``on_step`` is told how far it got (:data:`StepCallback`: :data:`STEP_READ`, then
+    :data:`STEP_CHIPS` image pair by image pair)."""
     from railwatch.analysis.settings import AlertSettings
     from railwatch.settings import get_settings
 
@@ -935,6 +964,8 @@ def build_report_data(
     threshold = (
         usable_threshold if usable_threshold is not None else get_settings().usable_threshold
     )
+    if on_step is not None:
+        on_step(STEP_READ, 0, 1)
     # one read-only session: one snapshot of the scenes, counts, alerts and the boxes the
     # chips draw (two sessions let a scene counted again in between show boxes that
     # disagree with its count), and never SQLite's write lock (a report waited on, then
@@ -959,6 +990,8 @@ def build_report_data(
         needed = _needed_scenes(plans, with_images)
         detections = _read_detections(s, needed)
         analyst = _read_analyst_cars(s, all_rows, needed)
+    if on_step is not None:
+        on_step(STEP_READ, 1, 1)
     track = baseline_track(all_rows, cfg)
     rows = [r for r in all_rows if in_period(r.day, date_from, date_to)]
     events = [
@@ -968,7 +1001,7 @@ def build_report_data(
     ]
     shown = {r.when for r in rows}
     track_shown = [b for b in track if b.when in shown]
-    evidence = _evidence(site, plans, with_images, limit_note, detections, analyst)
+    evidence = _evidence(site, plans, with_images, limit_note, detections, analyst, on_step)
     classes = tuple(class_order({c for r in rows for c in r.by_class}))
     skipped = off_chart(site.name, rows, events)
     return ReportData(
@@ -1020,11 +1053,17 @@ def _report_data(
     date_to: date | None,
     warn: Callable[[str], None] | None,
     usable_threshold: float | None = None,
+    on_step: StepCallback | None = None,
 ) -> ReportData:
     """The report's data, each line of :attr:`ReportData.off_chart` given to ``warn``,
     and the note on stale alerts (:func:`stale_alerts_note`) when there is one."""
     data = build_report_data(
-        db, site_name, date_from=date_from, date_to=date_to, usable_threshold=usable_threshold
+        db,
+        site_name,
+        date_from=date_from,
+        date_to=date_to,
+        usable_threshold=usable_threshold,
+        on_step=on_step,
     )
     stale = data.stale_alerts
     if warn is not None:
@@ -1055,6 +1094,7 @@ def build_report(
     date_to: date | None = None,
     warn: Callable[[str], None] | None = None,
     usable_threshold: float | None = None,
+    on_step: StepCallback | None = None,
 ) -> Path:
     """Write the HTML report of a site (and, with ``pdf``, a PDF beside it with the
     same name and a ``.pdf`` suffix); returns the HTML path (``~`` expanded; an
@@ -1062,7 +1102,9 @@ def build_report(
     :func:`~railwatch.report.output.report_target`). ``warn`` is called with
     each line of :attr:`ReportData.off_chart` (the report lists them as caveats).
     ``usable_threshold`` is the caller's settings' (the web app's own); None reads the
-    environment's (``RAILWATCH_USABLE_THRESHOLD``), see :func:`build_report_data`."""
+    environment's (``RAILWATCH_USABLE_THRESHOLD``), see :func:`build_report_data`.
+    ``on_step`` is told how far it got (:data:`StepCallback`): reading, the alerts'
+    images, the HTML's images and chart, and with ``pdf`` the PDF's pages."""
     from railwatch.report.html import write_html
     from railwatch.report.output import report_target
 
@@ -1070,22 +1112,22 @@ def build_report(
     images = site_images(db, site_name)
     for path in (target, target.with_suffix(".pdf")) if pdf else (target,):
         check_output(path, db, images, what="report")
-    data = _report_data(db, site_name, date_from, date_to, warn, usable_threshold)
+    data = _report_data(db, site_name, date_from, date_to, warn, usable_threshold, on_step)
     from railwatch.report.output import written
 
     try:
         if not pdf:
-            return write_html(data, target)
+            return write_html(data, target, on_step=on_step)
         from railwatch.report.pdf import write_pdf
 
         # both replaced together once both are whole: a PDF that failed left a new
         # HTML report beside the PDF of an earlier one
         with written(target, target.with_suffix(".pdf")) as (html_tmp, pdf_tmp):
-            write_html(data, html_tmp)
+            write_html(data, html_tmp, on_step=on_step)
             # a name holding a space is quoted: the PDF's lines keep it whole (pdf._wrap)
             name = f"`{target.name}`" if any(c.isspace() for c in target.name) else target.name
             full = f"the HTML report beside this PDF, {name} (section Images)"
-            write_pdf(data, pdf_tmp, full_list=full)
+            write_pdf(data, pdf_tmp, full_list=full, on_step=on_step)
     except OSError as err:
         raise _cannot_write(target, err) from err
     return target
@@ -1100,18 +1142,19 @@ def build_pdf_report(
     date_to: date | None = None,
     warn: Callable[[str], None] | None = None,
     usable_threshold: float | None = None,
+    on_step: StepCallback | None = None,
 ) -> Path:
     """Write only the PDF report of a site to ``out_pdf`` (the content of
-    :func:`build_report`'s PDF; no HTML); returns its path. ``warn`` and
-    ``usable_threshold`` as there."""
+    :func:`build_report`'s PDF; no HTML); returns its path. ``warn``,
+    ``usable_threshold`` and ``on_step`` as there."""
     from railwatch.report.output import report_target
     from railwatch.report.pdf import write_pdf
 
     target = report_target(out_pdf, site_name)
     check_output(target, db, site_images(db, site_name), what="report")
-    data = _report_data(db, site_name, date_from, date_to, warn, usable_threshold)
+    data = _report_data(db, site_name, date_from, date_to, warn, usable_threshold, on_step)
     try:
-        return write_pdf(data, target)
+        return write_pdf(data, target, on_step=on_step)
     except OSError as err:
         raise _cannot_write(target, err) from err
 

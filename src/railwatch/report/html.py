@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,12 +98,22 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_html(data: ReportData) -> str:
-    """The report as an HTML document (a string)."""
+#: The steps :func:`render_html` tells its ``on_step`` of (``builder.StepCallback``).
+STEP_IMAGES = "drawing the HTML's images"
+STEP_CHART = "drawing the chart"
+
+
+def render_html(data: ReportData, on_step: Callable[[str, int, int], None] | None = None) -> str:
+    """The report as an HTML document (a string); ``on_step(step, done, total)`` is told
+    how far it got (:data:`STEP_IMAGES` image by image, then :data:`STEP_CHART`)."""
     template = _environment().get_template("report.html.j2")
     evidence_uris: list[str] = []
     same_as: list[int | None] = []  # alerts on the same images point to the first one
     first: dict[tuple[int, int], int] = {}
+    n_images = len({(id(ev.after), id(ev.before)) for ev in data.evidence if ev.after})
+    drawn = 0
+    if on_step is not None and n_images:
+        on_step(STEP_IMAGES, 0, n_images)
     for i, ev in enumerate(data.evidence):
         key = (id(ev.after), id(ev.before))
         if ev.after is not None and key in first:
@@ -112,12 +122,20 @@ def render_html(data: ReportData) -> str:
             continue
         first[key] = i
         jpeg = evidence_image(ev)
+        if on_step is not None and ev.after is not None:
+            drawn += 1
+            on_step(STEP_IMAGES, drawn, n_images)
         evidence_uris.append(data_uri(jpeg, "image/jpeg") if jpeg is not None else "")
         same_as.append(None)
     # "Images are shown for alerts above info only." once under the heading, not
     # under each of the other alerts (84 times on the demo)
     limit = next((n for ev in data.evidence for n in ev.notes if is_limit_note(n)), None)
     notes = [tuple(n for n in ev.notes if not is_limit_note(n)) for ev in data.evidence]
+    if on_step is not None:
+        on_step(STEP_CHART, 0, 1)
+    chart_uri = data_uri(chart_svg(data), "image/svg+xml")
+    if on_step is not None:
+        on_step(STEP_CHART, 1, 1)
     return template.render(
         blocks=alert_blocks(data.evidence),
         d=data,
@@ -126,7 +144,7 @@ def render_html(data: ReportData) -> str:
         notes=notes,
         version=__version__,
         period=fmt_period(data.headline.period),
-        chart_uri=data_uri(chart_svg(data), "image/svg+xml"),
+        chart_uri=chart_uri,
         beyond_axis=beyond_axis_words(data.scenes, data.baseline),
         evidence_uris=evidence_uris,
         same_as=same_as,
@@ -215,13 +233,19 @@ def year_summary(evidence: Sequence[Evidence], items: Sequence[int]) -> str:
     return f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''}: {_severity_counts(alerts)}"
 
 
-def write_html(data: ReportData, path: str | Path) -> Path:
+def write_html(
+    data: ReportData,
+    path: str | Path,
+    *,
+    on_step: Callable[[str, int, int], None] | None = None,
+) -> Path:
     """Write the HTML report to ``path`` (parent directories are created; an earlier file
-    there is replaced once the new one is whole, :func:`railwatch.report.output.written`)."""
+    there is replaced once the new one is whole, :func:`railwatch.report.output.written`);
+    ``on_step`` as :func:`render_html`'s."""
     from railwatch.report.output import written
 
     out = Path(path)
-    page = render_html(data)
+    page = render_html(data, on_step)
     with written(out) as (tmp,):
         tmp.write_text(page, encoding="utf-8")
     return out

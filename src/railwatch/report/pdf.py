@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -780,11 +780,23 @@ def _pdf_rc() -> dict[str, Any]:
     return {"pdf.fonttype": 3, **PLAIN_TEXT, **font_rc()}
 
 
-def write_pdf(data: ReportData, path: str | Path, *, full_list: str | None = None) -> Path:
+#: The steps :func:`write_pdf` tells its ``on_step`` of (``builder.StepCallback``).
+STEP_LAYOUT = "laying out the PDF"
+STEP_PAGES = "writing the PDF's pages"
+
+
+def write_pdf(
+    data: ReportData,
+    path: str | Path,
+    *,
+    full_list: str | None = None,
+    on_step: Callable[[str, int, int], None] | None = None,
+) -> Path:
     """Write the PDF report to ``path`` (parent directories are created). ``full_list``
     says where every image is listed when the PDF lists only some (by default the
     commands that write the HTML report and the CSV). An earlier file at ``path`` is
-    replaced once the new one is whole."""
+    replaced once the new one is whole. ``on_step(step, done, total)`` is told how far
+    it got (:data:`STEP_LAYOUT`, then :data:`STEP_PAGES` page by page)."""
     from railwatch.report.output import written
 
     out = Path(path)
@@ -805,11 +817,17 @@ def write_pdf(data: ReportData, path: str | Path, *, full_list: str | None = Non
         drawing(_pdf_rc()),
         PdfPages(tmp, metadata=metadata) as pdf,
     ):
+        if on_step is not None:
+            on_step(STEP_LAYOUT, 0, 1)
         pages = [_first_page(data)]
         pages += _alert_pages(data)
         pages += _image_pages(data, full_list)
         pages += _text_pages(data)
-        for fig in pages:
+        if on_step is not None:
+            on_step(STEP_LAYOUT, 1, 1)
+        for n, fig in enumerate(pages, 1):
             with layout_quiet():
                 pdf.savefig(fig)
+            if on_step is not None:
+                on_step(STEP_PAGES, n, len(pages))
     return out
