@@ -15,7 +15,9 @@ read from the file strip by strip and tile by tile, as ``process`` reads it at 0
 session 36; ``process``: the whole ``process_scene``; ``both``: steps and process;
 ``all``: the three) and reports its
 peak resident memory (``VmHWM`` of ``/proc/self/status``, reset between steps through
-``/proc/self/clear_refs``) and the wall time of each step. ``--write-docs`` replaces
+``/proc/self/clear_refs``) and the wall time of each step, and in ``window`` mode how
+many times the quality step reads the window's rows from the file (session 37: about
+once; 3 to 5 times before). ``--write-docs`` replaces
 the block between ``<!-- process-memory:start -->`` and ``<!-- process-memory:end -->``
 in docs/benchmarks.md with the figures, the machine and the date.
 """
@@ -164,11 +166,23 @@ def _child(path: str, size: int, detector: str, mode: str) -> None:
                 raster = read_site_window(path, grid, site_geom=site)
             out[pre + "read_s"] = time.perf_counter() - t
             out[pre + "read"] = hwm()
+            read_rows = [0]
+            if isinstance(raster, SiteWindow):  # rows the quality step reads from the file
+                plain = SiteWindow._read
+
+                def counted(self: SiteWindow, a: int, b: int) -> np.ndarray:
+                    read_rows[0] += b - a
+                    return plain(self, a, b)
+
+                SiteWindow._read = counted  # type: ignore[method-assign]
             reset()
             t = time.perf_counter()
             quality = assess_quality(raster)
             out[pre + "quality_s"] = time.perf_counter() - t
             out[pre + "quality"] = hwm()
+            if isinstance(raster, SiteWindow):
+                SiteWindow._read = plain  # type: ignore[method-assign]
+                out["w_quality_reads"] = read_rows[0] / raster.grid.height
             out["clear"] = quality.clear_fraction
             reset()
             t = time.perf_counter()
@@ -238,8 +252,8 @@ def main() -> None:
         "",
         "| window | read whole / by rows | quality whole / by rows | detect whole / by rows "
         "| whole `process_scene` | time (s), whole: read / quality / detect; by rows: read / "
-        "quality / detect; process_scene |",
-        "|---|---|---|---|---|---|",
+        "quality / detect; process_scene | file reads of the quality step by rows |",
+        "|---|---|---|---|---|---|---|",
     ]
 
     def mb(r: dict[str, float], key: str) -> str:
@@ -255,7 +269,8 @@ def main() -> None:
             f"{mb(r, 'detect')} / {mb(r, 'w_detect')} | {mb(r, 'process')} | "
             f"{secs(r, 'read_s')} / {secs(r, 'quality_s')} / {secs(r, 'detect_s')}; "
             f"{secs(r, 'w_read_s')} / {secs(r, 'w_quality_s')} / {secs(r, 'w_detect_s')}; "
-            f"{secs(r, 'process_s')} |"
+            f"{secs(r, 'process_s')} | "
+            + (f"{r['w_quality_reads']:.2f} x the window |" if "w_quality_reads" in r else "- |")
         )
     print("\n".join(lines))
     if args.write_docs:
