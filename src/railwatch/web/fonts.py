@@ -16,6 +16,14 @@ computer's own Korean fonts: a page without such characters asks for nothing. A
 stylesheet cannot know the text before the page is drawn, hence the script. Subsets
 are kept by their set of characters (:data:`CACHE_ENTRIES`, :data:`CACHE_BYTES`, the
 least recently used dropped first), with an ``ETag`` that hashes the set.
+
+A subset takes about 1 s to make and one is made at a time, so requests for new
+characters queue; at most :data:`MAX_WAITING` wait, each at most :data:`WAIT_SECONDS`,
+and any further one is a ``503`` with ``Retry-After`` (:class:`SubsetsBusy`). Before
+the review of 2026-12-06 (session 37, r2) they all waited, each holding one of the
+server's worker threads (40, shared by every endpoint, all synchronous): one client
+asking for 45 distinct subsets at once, with no token, stalled ``GET /api/sites`` for
+15 s, and longer the more it asked.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import threading
 from collections import OrderedDict
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from starlette.datastructures import Headers
 from starlette.staticfiles import NotModifiedResponse
 
@@ -40,8 +48,12 @@ __all__ = [
     "FONT_MEDIA_TYPE",
     "FONT_PATH",
     "MAX_TEXT",
+    "MAX_WAITING",
+    "RETRY_AFTER",
     "SUBSET_CACHE_CONTROL",
+    "WAIT_SECONDS",
     "SubsetCache",
+    "SubsetsBusy",
     "router",
 ]
 
@@ -59,18 +71,42 @@ CACHE_BYTES = 16 * 1024 * 1024
 #: (its ETag says which): kept by the browser a day, then revalidated. ``private``: the
 #: characters are those of a page's site names and labels.
 SUBSET_CACHE_CONTROL = "private, max-age=86400"
+#: Requests that may wait for the subset being made (a page asks for a few at once),
+#: and how long each may wait: the rest are a 503 (:class:`SubsetsBusy`), so that
+#: requests for new characters never hold more than ``MAX_WAITING + 1`` of the server's
+#: worker threads (session 37, r2).
+MAX_WAITING = 8
+WAIT_SECONDS = 30.0
+#: The ``Retry-After`` of such a 503, in seconds.
+RETRY_AFTER = 5
 
 router = APIRouter()
+
+
+class SubsetsBusy(Exception):
+    """Too many requests wait for a subset to be made (:data:`MAX_WAITING`), or this one
+    waited :data:`WAIT_SECONDS`: a 503 with ``Retry-After``."""
 
 
 class SubsetCache:
     """Subsets by their characters, least recently used dropped first beyond
     ``entries`` subsets or ``max_bytes`` bytes. A subset is made once: a request for
-    characters being made waits for them (one is made at a time)."""
+    characters being made waits for them (one is made at a time), at most
+    ``max_waiting`` requests, each at most ``wait_seconds``; beyond, :class:`SubsetsBusy`."""
 
-    def __init__(self, entries: int = CACHE_ENTRIES, max_bytes: int = CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        entries: int = CACHE_ENTRIES,
+        max_bytes: int = CACHE_BYTES,
+        *,
+        max_waiting: int = MAX_WAITING,
+        wait_seconds: float = WAIT_SECONDS,
+    ) -> None:
         self.entries = entries
         self.max_bytes = max_bytes
+        self.max_waiting = max_waiting
+        self.wait_seconds = wait_seconds
+        self._waiting = 0  # requests in get() not yet holding _making
         self._items: OrderedDict[str, bytes] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()  # the dict
@@ -92,15 +128,30 @@ class SubsetCache:
             return body
 
     def get(self, font: fonts.CjkFont, chars: str) -> bytes:
-        """The subset of ``font`` for ``chars`` (sorted, each once, all in the font)."""
+        """The subset of ``font`` for ``chars`` (sorted, each once, all in the font);
+        :class:`SubsetsBusy` when it is not kept and too many wait, or this waited too
+        long, for it to be made."""
         body = self._get(chars)
         if body is not None:
             return body
-        with self._making:
+        with self._lock:
+            if self._waiting >= self.max_waiting and self._making.locked():
+                raise SubsetsBusy(f"{self._waiting} requests wait for a subset")
+            self._waiting += 1
+        try:
+            held = self._making.acquire(timeout=self.wait_seconds)
+        finally:
+            with self._lock:
+                self._waiting -= 1
+        if not held:
+            raise SubsetsBusy(f"waited {self.wait_seconds:g} s for a subset")
+        try:
             body = self._get(chars)  # made while this request waited
             if body is None:
                 body = fonts.face_subset(font.path, font.face, map(ord, chars))
                 self._put(chars, body)
+        finally:
+            self._making.release()
         return body
 
     def _put(self, key: str, body: bytes) -> None:
@@ -172,5 +223,15 @@ def cjk_font(
     }
     if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
         return NotModifiedResponse(Headers(headers))
-    body = fonts.face_otf(font.path, font.face) if chars is None else subsets.get(font, chars)
+    try:
+        body = fonts.face_otf(font.path, font.face) if chars is None else subsets.get(font, chars)
+    except SubsetsBusy as err:
+        raise HTTPException(
+            503,
+            detail=(
+                "the server is making other font subsets: ask again in "
+                f"{RETRY_AFTER} s (Retry-After), or leave text out for the whole font"
+            ),
+            headers={"Retry-After": str(RETRY_AFTER)},
+        ) from err
     return Response(body, media_type=FONT_MEDIA_TYPE, headers=headers)
