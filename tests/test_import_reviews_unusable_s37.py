@@ -101,7 +101,7 @@ def test_an_export_with_reasons_declares_its_images_unusable_a_failed_one_too(
     code, out, err = _import(path, capsys, "--json")
     assert code == 0, err
     data = json.loads(out)
-    assert data["recorded"] == [{"scene_id": third, "counts": {"all": 52.0}}]
+    assert data["recorded"] == [{"scene_id": third, "counts": {"all": 52.0}, "replaced": None}]
     assert data["unusable"] == [
         {"scene_id": first, "reason": REASON, "replaced": None},
         {"scene_id": failed, "reason": "file corrupt at its source", "replaced": None},

@@ -457,12 +457,17 @@ class ReviewImport:
     day). ``declared``: ``(scene_id, reason, replaced)`` of the scenes the file declared
     unusable (its ``unusable`` column, since session 37), ``replaced`` the review it
     replaced (:func:`~railwatch.storage.serialize.review_dict`: a count the analyst gave,
-    or an earlier reason) or None."""
+    or an earlier reason) or None. ``replaced``: ``(scene_id, review)`` of the recorded
+    scenes that had a count review, the one the file's count replaced (``review_dict``:
+    the counts, outlines and note it deleted; a type it gave and the file does not goes
+    back to the detector's), said as ``scene review --count`` says it (since the
+    session 37 review: it went without a word)."""
 
     recorded: tuple[tuple[int, dict[str, float]], ...]
     unchanged: tuple[int, ...]
     by_utc_day: tuple[tuple[int, date, date], ...] = ()
     declared: tuple[tuple[int, str, dict[str, Any] | None], ...] = ()
+    replaced: tuple[tuple[int, dict[str, Any]], ...] = ()
 
 
 def _line_day(point: CountPoint, utc_offset: timedelta) -> date:
@@ -648,6 +653,7 @@ def import_reviews(
     recorded: list[tuple[int, dict[str, float]]] = []
     unchanged: list[int] = []
     declared: list[tuple[int, str, dict[str, Any] | None]] = []
+    replaced_counts: list[tuple[int, dict[str, Any]]] = []
     with session.begin_nested():
         # one pass in ascending scene id, declarations and counts alike: the order the
         # import locks its scenes in (docs/storage.md), whatever each line asks
@@ -671,6 +677,9 @@ def import_reviews(
                 if all(stored.get(cls, 0.0) == n for cls, n in counts.items()):
                     unchanged.append(scene_id)
                     continue
+                earlier = repo.get_scene_review(session, scene_id)
+                if earlier is not None:  # deleted by the new review: said, as the CLI's
+                    replaced_counts.append((scene_id, review_dict(earlier)))
                 repo.set_scene_review(session, scene_id, counts, note=note)
                 recorded.append((scene_id, counts))
             except InputError as err:
@@ -687,6 +696,7 @@ def import_reviews(
         tuple(sorted(unchanged)),
         tuple(by_utc[k] for k in sorted(by_utc)),
         tuple(declared),
+        tuple(replaced_counts),
     )
 
 

@@ -600,10 +600,16 @@ def import_reviews_command(
             unusable=reasons,
         )
         done = import_reviews(s, site, series, note=note, lines=lines, unusable=reasons)
+    counts_replaced = dict(done.replaced)
     if as_json:
         print_json(
             {
-                "recorded": [{"scene_id": i, "counts": c} for i, c in done.recorded],
+                # with the count review each replaced (null when none), as the images
+                # declared unusable have theirs
+                "recorded": [
+                    {"scene_id": i, "counts": c, "replaced": counts_replaced.get(i)}
+                    for i, c in done.recorded
+                ],
                 # the images the file declared unusable, with the review each replaced
                 # (null when none), as `scene review --unusable --json` gives it
                 "unusable": [
@@ -621,6 +627,8 @@ def import_reviews_command(
     for scene_id, given in done.recorded:
         parts = "; ".join(f"{cls} {n:g}" for cls, n in given.items())
         console.print(f"scene {scene_id}: {escape(parts)}", highlight=False)
+        if scene_id in counts_replaced:
+            console.print(_replaced_text(counts_replaced[scene_id]), highlight=False)
     for scene_id, why, replaced in done.declared:
         console.print(
             f'scene {scene_id}: unusable - "{escape(why)}" (a gap in the series; `railwatch '
