@@ -62,6 +62,7 @@ __all__ = [
     "mark_to_count_again",
     "mask_changed",
     "mask_stamp",
+    "passed_over_reason",
     "record_scene",
     "same_stat",
     "scene_entry",
@@ -91,6 +92,13 @@ class IngestSummary:
     #: Files named that accompany an image (quality masks, metadata: a shell glob over
     #: a folder names them too), left out: they are read with their image.
     sidecars: list[dict[str, Any]] = field(default_factory=list)
+    #: Sidecars found in the folders named (quality masks, metadata, truth, the
+    #: simulator's previews), left out without a line each: they are read with their
+    #: image (2026-12-06, session 37: dropped without a word).
+    folder_sidecars: list[str] = field(default_factory=list)
+    #: Pictures found in the folders named (PNG, JPEG: a screenshot, a browse image),
+    #: passed over with why and what to do (:func:`passed_over_reason`); not failures.
+    passed_over: list[dict[str, Any]] = field(default_factory=list)
     #: Folders named that hold no image file.
     empty_folders: list[str] = field(default_factory=list)
     #: When nothing lies over the site but something would were its longitude and
@@ -124,6 +132,8 @@ class IngestSummary:
             "skipped": self.skipped,
             "failed": self.failed,
             "sidecars": self.sidecars,
+            "folder_sidecars": self.folder_sidecars,
+            "passed_over": self.passed_over,
             "empty_folders": self.empty_folders,
             **({"site_swapped": self.site_swapped} if self.site_swapped else {}),
             **({"stopped": self.stopped} if self.stopped else {}),
@@ -808,8 +818,7 @@ def ingest_paths(
     ``warning`` in its summary line.
     Raises :class:`InputError` only when ``paths`` hold no image file at all.
     """
-    from railwatch.imagery import scan_paths
-    from railwatch.imagery.scan import is_sidecar
+    from railwatch.imagery.scan import is_sidecar, scan
 
     if force_date and date is None:
         raise InputError(
@@ -840,7 +849,12 @@ def ingest_paths(
     for p in given:
         if not p.exists():
             summary.failed.append({"file": str(p), "reason": _missing_reason(p)})
-    files = scan_paths(existing) if existing else []
+    found = scan(existing)
+    files = list(found.files)
+    summary.folder_sidecars = [str(f) for f in found.sidecars]
+    summary.passed_over = [
+        {"file": str(f), "reason": passed_over_reason(f, site_name)} for f in found.pictures
+    ]
     for p in existing:
         if p.is_dir() and not any(_under(f, p) for f in files):
             summary.empty_folders.append(str(p))
@@ -856,6 +870,7 @@ def ingest_paths(
             "no image files found in "
             + ", ".join(str(p) for p in given)
             + ": ingest reads GeoTIFF/COG files (.tif, .tiff)"
+            + _passed_over_text(summary.passed_over)
         )
 
     def ingest_one(path: Path, undated: list[Path] | None) -> None:
@@ -1035,6 +1050,60 @@ def _under(path: Path, folder: Path) -> bool:
     return path.is_relative_to(folder.expanduser())
 
 
+#: The world file GDAL reads beside a picture (``NAME.pgw`` beside ``NAME.png``).
+_WORLD_FILES = {".png": ".pgw", ".jpg": ".jgw", ".jpeg": ".jgw", ".gif": ".gfw", ".bmp": ".bpw"}
+
+
+def passed_over_reason(path: Path, site: str) -> str:
+    """Why a picture (PNG, JPEG: :data:`~railwatch.imagery.scan.PICTURE_SUFFIXES`)
+    found in a folder is not ingested, and what to do: a folder's pictures are never
+    taken (a browse image or preview beside a scene would be a second scene of its
+    date), but one GDAL reads as georeferenced is ingested when named; one that is not
+    can be counted alone by ``railwatch detect``. ``site``: the site's name, for the
+    command to type."""
+    import warnings
+
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
+
+    from railwatch.imagery.inspect import gdal_env
+
+    try:
+        with gdal_env(read_dir=True), warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as ds:
+                georeferenced = not ds.transform.is_identity or bool(ds.gcps[0])
+    except (rasterio.errors.RasterioError, OSError, ValueError):
+        return (
+            "a picture GDAL cannot read (corrupt, or a format this GDAL lacks): a folder's "
+            "PNG and JPEG files are passed over; ingest reads GeoTIFF/COG files"
+        )
+    if georeferenced:
+        return (
+            "georeferenced, but a folder's PNG and JPEG files are passed over (a browse "
+            f"image or preview beside a scene would count it twice): name it to ingest it "
+            f"(`railwatch ingest {site} {path}`)"
+        )
+    world = path.with_suffix(_WORLD_FILES.get(path.suffix.lower(), ".wld")).name
+    return (
+        f"not georeferenced (no world file {world}, no geotransform in "
+        f"{path.name}.aux.xml): `railwatch detect {path} --gsd M` counts its cars alone "
+        f"(M metres per pixel); to ingest it, give it a world file {world} and its CRS in "
+        f"{path.name}.aux.xml (as export-labels writes them) and name it"
+    )
+
+
+def _passed_over_text(entries: list[dict[str, Any]]) -> str:
+    """The pictures passed over, for the error of a run that found no image: the first
+    three with why, then how many more."""
+    if not entries:
+        return ""
+    n = len(entries)
+    shown = "; ".join(f"{d['file']}: {d['reason']}" for d in entries[:3])
+    more = "" if n <= 3 else f"; and {n - 3} more"
+    return f"; passed over {n} picture{'s' if n > 1 else ''} (PNG/JPEG): {shown}{more}"
+
+
 def _sidecar_reason(path: Path) -> str:
     """Why a file named to ingest is left out as a sidecar of an image."""
     name = path.name.lower()
@@ -1042,6 +1111,11 @@ def _sidecar_reason(path: Path) -> str:
         what = "a quality mask"
     elif name.endswith((".aux.xml", ".ovr", ".msk")):
         what = "a GDAL sidecar"
+    elif name.endswith(".preview.png"):
+        return (
+            "a preview picture (railwatch simulate writes one beside each image), not an "
+            "image of its own: name the image (or its folder)"
+        )
     elif _is_stac_item(path):
         # a STAC item named alone (its image elsewhere, or not there): ingest-stac reads
         # it and the image it names (2026-12-05, session 33: "a metadata or label file")

@@ -113,7 +113,11 @@ def ingest(
     """Register image files of a site: each distinct file (by content hash) is one scene.
 
     Files that do not overlap the site are skipped; a bad file never stops the
-    batch: bad files are listed at the end with their reason. Exit status is 1 when
+    batch: bad files are listed at the end with their reason. In a folder, sidecars
+    (masks, metadata, simulator previews) are counted and left out, and PNG/JPEG files
+    are passed over, each listed with why, not as failures (named directly, a
+    georeferenced one is ingested); folders holding only those are nothing to ingest
+    (status 2, as an empty folder). Exit status is 1 when
     any file failed (the others are recorded, and running it again ingests nothing
     twice) or when nothing was recorded, 2 when nothing was recorded because no path
     named is there (a typo, a pattern that matched no file), 0 otherwise.
@@ -385,8 +389,8 @@ def _report(summary: IngestSummary, when: datetime | Day | None = None) -> None:
     if summary.sidecars:
         n = len(summary.sidecars)
         console.print(
-            f"Left out {n} sidecar{plural_s(n)} (quality masks, metadata, sources of a VRT: read "
-            "with the image beside them or through the VRT, not images of their own):",
+            f"Left out {n} sidecar{plural_s(n)} (quality masks, metadata, previews, sources of a "
+            "VRT: read with the image beside them or through the VRT, not images of their own):",
             highlight=False,
         )
         _list(
@@ -395,6 +399,21 @@ def _report(summary: IngestSummary, when: datetime | Day | None = None) -> None:
                 for d in summary.sidecars
             ]
         )
+    if summary.folder_sidecars:  # counted, not listed: a simulator folder has five a scene
+        n = len(summary.folder_sidecars)
+        console.print(
+            f"Left out {n} sidecar{plural_s(n)} found in the folders (quality masks, metadata, "
+            "truth, previews: read with the image beside them; --json lists them).",
+            highlight=False,
+        )
+    if summary.passed_over:
+        n = len(summary.passed_over)
+        console.print(
+            f"Passed over {n} picture{plural_s(n)} (PNG/JPEG) found in the folders (not "
+            "images a folder is searched for; not failures):",
+            highlight=False,
+        )
+        _list([f"{d['file']}: {d['reason']}" for d in summary.passed_over])
     for folder in summary.empty_folders:
         console.print(
             f"No image files in {escape(folder)} (ingest reads GeoTIFF/COG files: .tif, .tiff).",

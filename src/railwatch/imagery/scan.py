@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["RASTER_SUFFIXES", "is_sidecar", "scan_paths"]
+__all__ = ["PICTURE_SUFFIXES", "RASTER_SUFFIXES", "Scan", "is_sidecar", "scan", "scan_paths"]
 
 #: File suffixes taken as rasters when a directory is expanded.
 RASTER_SUFFIXES = frozenset({".tif", ".tiff", ".gtif", ".jp2", ".vrt", ".img", ".ntf"})
+
+#: Pictures GDAL reads that a folder's expansion passes over (not taken as images, each
+#: named to the caller with :attr:`Scan.pictures`): screenshots, browse images and
+#: previews beside a scene, which would be counted twice. Named directly, such a file
+#: is checked as any other (a PNG with a world file is ingested).
+PICTURE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"})
 
 # Files that accompany a scene and are never scenes themselves.
 _SIDECAR_ENDINGS = (
@@ -24,6 +31,7 @@ _SIDECAR_ENDINGS = (
     ".aux.xml",
     ".ovr",
     ".msk",
+    ".preview.png",  # railwatch simulate's picture of NAME.tif (sim.io.scene_paths)
 )
 
 
@@ -33,30 +41,61 @@ def is_sidecar(path: Path) -> bool:
     return name.endswith(_SIDECAR_ENDINGS)
 
 
+@dataclass(frozen=True)
+class Scan:
+    """What :func:`scan` found under the paths given."""
+
+    #: Files named directly (as given, missing ones included) and the rasters of the
+    #: folders, in :func:`scan_paths`'s order.
+    files: tuple[Path, ...]
+    #: Files of the folders that accompany an image (:func:`is_sidecar`: quality
+    #: masks, metadata, truth, simulator previews), left out: sorted.
+    sidecars: tuple[Path, ...]
+    #: Files of the folders with a :data:`PICTURE_SUFFIXES` suffix that are no
+    #: sidecar (a screenshot, a browse image), passed over: sorted.
+    pictures: tuple[Path, ...]
+
+
 def scan_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """The candidate raster files under ``paths`` (:attr:`Scan.files` of :func:`scan`)."""
+    return list(scan(paths).files)
+
+
+def scan(paths: Iterable[str | Path]) -> Scan:
     """Files named directly are kept as given (they are checked later, so a bad
     file is reported rather than silently dropped); directories are expanded
     recursively to raster files, sorted, skipping hidden entries and sidecars.
     Links to folders are followed, each real folder once (a link back up the tree
     is no loop); links to files are kept under their own name (it may carry the
     date). Duplicates are removed, first occurrence wins. Missing paths are kept so
-    the caller reports them.
+    the caller reports them. The sidecars and pictures of the folders are returned
+    apart, so that the caller can say what it passed over (2026-12-06, session 37:
+    they were dropped without a word).
     """
     seen: set[Path] = set()
     out: list[Path] = []
+    sidecars: list[Path] = []
+    pictures: list[Path] = []
     for raw in paths:
         path = Path(raw).expanduser()
-        found = _walk(path) if path.is_dir() else iter([path])
-        for item in found:
-            key = item.absolute()
-            if key not in seen:
-                seen.add(key)
-                out.append(item)
-    return out
+        if path.is_dir():
+            found, sides, pics = _walk(path)
+        else:
+            found, sides, pics = [path], [], []
+        for items, into in ((found, out), (sides, sidecars), (pics, pictures)):
+            for item in items:
+                key = item.absolute()
+                if key not in seen:
+                    seen.add(key)
+                    into.append(item)
+    return Scan(tuple(out), tuple(sidecars), tuple(pictures))
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """The rasters, sidecars and pictures under ``root``, each sorted."""
     files: list[Path] = []
+    sidecars: list[Path] = []
+    pictures: list[Path] = []
     visited: set[str] = {os.path.realpath(root)}
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         keep = []
@@ -73,6 +112,11 @@ def _walk(root: Path) -> Iterator[Path]:
             if name.startswith("."):
                 continue
             p = Path(dirpath) / name
-            if p.suffix.lower() in RASTER_SUFFIXES and not is_sidecar(p):
+            suffix = p.suffix.lower()
+            if is_sidecar(p):
+                sidecars.append(p)
+            elif suffix in RASTER_SUFFIXES:
                 files.append(p)
-    yield from sorted(files)
+            elif suffix in PICTURE_SUFFIXES:
+                pictures.append(p)
+    return sorted(files), sorted(sidecars), sorted(pictures)
