@@ -19,6 +19,7 @@ framework's own).
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, cast
 
@@ -98,7 +99,7 @@ def resource_methods(app: Any, path: str) -> list[str]:
     methods: set[str] = set()
     for route in getattr(app, "routes", ()):
         if isinstance(route, Mount):
-            if isinstance(route.app, StaticFiles) and route.path_regex.match(path):
+            if isinstance(route.app, StaticFiles) and _static_file(route, path):
                 methods.add("GET")
             continue
         for method in _ROUTED:
@@ -112,6 +113,23 @@ def resource_methods(app: Any, path: str) -> list[str]:
     return sorted(methods)
 
 
+def _static_file(mount: Mount, path: str) -> bool:
+    """Whether the static files of ``mount`` hold a file at ``path`` (what a ``GET``
+    answers 200): a missing file, or a folder, is a 404 to ``GET`` and so to ``OPTIONS``
+    (it answered 204 for any path under the mount until session 37's review)."""
+    scope: dict[str, Any] = {"type": "http", "path": path, "root_path": "", "method": "GET"}
+    match, child = mount.matches(scope)
+    if match != Match.FULL:
+        return False
+    files = mount.app
+    assert isinstance(files, StaticFiles)
+    try:
+        _, found = files.lookup_path(files.get_path({**scope, **child}))
+    except (OSError, ValueError):  # a name the file system refuses
+        return False
+    return found is not None and stat.S_ISREG(found.st_mode)
+
+
 def _route_path(scope: Scope) -> str:
     path = str(scope.get("path", ""))
     root = str(scope.get("root_path", ""))
@@ -123,7 +141,8 @@ def _route_path(scope: Scope) -> str:
 class AnswerOptions:
     """ASGI middleware: an ``OPTIONS`` request of a resource is answered ``204`` with
     its methods in ``Allow`` (:func:`resource_methods`); of no resource, as the app
-    answers (a 404). Runs inside the app, whose routes it reads (``scope["app"]``)."""
+    answers a ``GET`` there (a 404). Runs inside the app, whose routes it reads
+    (``scope["app"]``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -134,7 +153,9 @@ class AnswerOptions:
             return
         methods = resource_methods(scope.get("app"), _route_path(scope))
         if not methods:
-            await self.app(scope, receive, send)
+            # no resource: the app's answer to a GET there (a 404; the static files
+            # answer any other method of a missing file with a 405)
+            await self.app({**scope, "method": "GET"}, receive, send)
             return
         response = Response(status_code=204, headers={"Allow": ", ".join(methods)})
         await response(cast(Any, scope), cast(Any, receive), cast(Any, send))
