@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from shapely.affinity import translate
@@ -48,6 +48,9 @@ from railwatch.detect.coarse import (
 )
 from railwatch.errors import DetectionError
 from railwatch.imagery.quality import readable_pixels
+
+if TYPE_CHECKING:
+    from railwatch.imagery.scale import ScaleCheck
 
 #: z for a two-sided 90 % interval.
 Z90 = 1.645
@@ -134,6 +137,10 @@ class SceneCount:
     #: (:class:`railwatch.detect.base.OccupiedRun`), in pixel coordinates of the
     #: raster counted: where its car equivalents were read.
     occupied: tuple[OccupiedRun, ...] = ()
+    #: For a count of a non-georeferenced image whose gsd was given by hand: that gsd
+    #: checked against the rails (:class:`railwatch.imagery.scale.ScaleCheck`), as
+    #: :func:`railwatch.api.count_cars` takes it from the detection result.
+    scale_check: ScaleCheck | None = None
 
 
 def _miss_rate(gsd: float) -> float:

@@ -53,6 +53,17 @@ class DetectionError(RailwatchError, RuntimeError):
     """A detector cannot be loaded or run."""
 
 
+class RailwatchWarning(UserWarning):
+    """Root of every warning railwatch's Python API warns (``warnings.warn``): a result
+    was made, but something the caller gave may make it wrong."""
+
+
+class ScaleWarning(RailwatchWarning):
+    """A ground sample distance given by hand for an image without georeference either
+    disagrees with the scale its rails show or could not be checked against them
+    (:func:`railwatch.detect.api.detect_file`): the count depends on it."""
+
+
 def _shown_path(path: str) -> str:
     """``path`` relative to the current folder when it lies inside it, else as it is."""
     import os
