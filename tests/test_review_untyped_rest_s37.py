@@ -36,7 +36,9 @@ def test_a_total_below_the_untyped_count_replaces_it(db: Database) -> None:  # n
 
 
 def test_the_types_kept_and_the_rest_add_up_to_the_total(db: Database) -> None:  # noqa: F811
-    sid = _scene(db)  # boxcar 40, tank 21 of 61, none untyped
+    sid = _scene(
+        db, count=FakeCount(61.0, 55, 70, {"boxcar": (40, 36, 44), "railcar": (21, 19, 23)}, 0)
+    )
     with db.session() as s:
         repo.set_scene_review(s, sid, {"all": 74, "tank": 20})
     stored = _stored(db, sid)
@@ -45,7 +47,17 @@ def test_the_types_kept_and_the_rest_add_up_to_the_total(db: Database) -> None: 
     assert stored["railcar"] == (14.0, 14.0, 14.0, ANALYST)
     with db.session() as s:
         repo.remove_scene_review(s, sid)
-    assert "railcar" not in _stored(db, sid)  # the detector had no untyped car
+    assert _stored(db, sid)["railcar"] == (21.0, 19.0, 23.0, "default")
+    assert "tank" not in _stored(db, sid)
+
+
+def test_no_untyped_series_is_begun_from_a_total_alone(db: Database) -> None:  # noqa: F811
+    sid = _scene(db)  # boxcar 40, tank 21 of 61, none untyped (review r1)
+    with db.session() as s:
+        repo.set_scene_review(s, sid, {"all": 90, "tank": 20})
+    stored = _stored(db, sid)
+    assert "railcar" not in stored
+    assert stored["all"] == (90.0, 90.0, 90.0, ANALYST)
 
 
 def test_a_total_equal_to_the_types_adds_no_untyped_row(db: Database) -> None:  # noqa: F811

@@ -1080,10 +1080,11 @@ def _untyped_rest(
     the detector's untyped cars. None (the detector's row, if any, stays) when the review
     gives ``railcar``, when the counting method tells no type (track length), when the
     types alone exceed the total (processed again, the detector's types can), and when
-    there is no rest and the detector counted no untyped car. Until 2026-12-06 (session
-    37) the detector's untyped count was always kept: a total below it was refused
-    (``--count 9`` on a scene read as 10 untyped cars) and one above it left cars of no
-    class."""
+    the detector counted no untyped car: a ``railcar`` series is not begun from the
+    analyst's total alone (review r1: a total above the types then raised a spike of
+    ``railcar`` against its usual 0, a number the analyst never gave). Until 2026-12-06
+    (session 37) the detector's untyped count was always kept: a total below it was
+    refused (``--count 9`` on a scene read as 10 untyped cars)."""
     from railwatch.detect.base import CAR_CLASSES
 
     if GENERIC_CLASS in applied or not tells_class(GENERIC_CLASS, method):
@@ -1094,7 +1095,7 @@ def _untyped_rest(
         if c in CAR_CLASSES and c not in applied and r.detector != ANALYST
     )
     rest = applied["all"] - typed
-    if rest < 0 or (rest == 0 and GENERIC_CLASS not in rows):
+    if rest < 0 or GENERIC_CLASS not in rows:
         return None
     return rest
 
