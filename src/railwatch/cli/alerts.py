@@ -119,7 +119,7 @@ def list_alerts(
     """
     from railwatch.analysis.events import alert_day
     from railwatch.analysis.store import site_utc_offset
-    from railwatch.cli.analyze import alert_cell, empty_alert_table
+    from railwatch.cli.analyze import alert_cell, cell_lines, empty_alert_table
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
     from railwatch.storage.alert_filter import (
@@ -179,7 +179,7 @@ def list_alerts(
     )
     table = empty_alert_table(title, marked=any(r["reviewed"] for r in rows))
     for r in rows:
-        note = f"\n[dim]note: {escape(r['ack_note'])}[/]" if r["ack_note"] else ""
+        notes = [f"[dim]note: {escape(r['ack_note'])}[/]"] if r["ack_note"] else []
         if r["changed_since_ack"]:
             text = repo.changed_since_words(
                 r["changed_since_ack"],
@@ -187,7 +187,7 @@ def list_alerts(
                 severity=r["severity"],
                 scene_id=r["scene_id"],
             )
-            note += f"\n[dim]{escape(text)}[/]"
+            notes.append(f"[dim]{escape(text)}[/]")
         head = alert_cell(
             r["day"],  # the day at the site, as the alert's text (its UTC day before session 31)
             str(r["cls"]),
@@ -198,7 +198,8 @@ def list_alerts(
             acknowledged=bool(r["acknowledged"]),
             reviewed=r["reviewed"],
         )
-        table.add_row(head, escape(r["explanation"]) + note)
+        # the note under the explanation on a terminal, after it where rows are one line
+        table.add_row(head, cell_lines([escape(r["explanation"]), *notes]))
     print_table(table)
 
 

@@ -98,13 +98,30 @@ def alert_json(alert: Alert, utc_offset: timedelta | None = None) -> dict[str, o
     return out
 
 
+def one_line_rows() -> bool:
+    """Whether the alert tables print each row on one line: when stdout is not laid out
+    to a width (piped, redirected, cron: :attr:`CliConsole.unbounded`), so that ``grep
+    2024-07-01`` finds an alert's id, day, class, kind and severity on one line. On a
+    terminal (or with ``COLUMNS``) the first column stacks them, one item a line, so
+    that the wrapped explanation keeps most of the width. Until 2026-12-06 (session 37)
+    piped tables stacked them too, three lines an alert."""
+    return console.unbounded
+
+
+def cell_lines(items: Sequence[str]) -> str:
+    """``items`` (console markup) as one table cell: one a line on a terminal, side by
+    side (two spaces apart) where rows are printed on one line (:func:`one_line_rows`)."""
+    return ("  " if one_line_rows() else "\n").join(items)
+
+
 def empty_alert_table(title: str, *, marked: bool) -> Table:
     """The alerts' table, without rows: what the alert is in one narrow column, its
     explanation in the rest; ``marked``: some row is an analyst's count (the caption
-    says what the mark means)."""
+    says what the mark means). Rows are ruled apart on a terminal, where their cells
+    take several lines; not where each row is one line (:func:`one_line_rows`)."""
     table = Table(
         title=title,
-        show_lines=True,
+        show_lines=not one_line_rows(),
         expand=not console.unbounded,
         caption=REVIEWED_CAPTION if marked else None,
         caption_justify="left",
@@ -114,13 +131,20 @@ def empty_alert_table(title: str, *, marked: bool) -> Table:
     return table
 
 
-def alert_table(alerts: Sequence[Alert], title: str, utc_offset: timedelta | None = None) -> Table:
+def alert_table(
+    alerts: Sequence[Alert],
+    title: str,
+    utc_offset: timedelta | None = None,
+    ids: Mapping[str, int] | None = None,
+) -> Table:
     """A rich table of alerts, one row each: what the alert is stacked in one narrow
-    column (date, class and kind, severity), as `railwatch alerts` shows them, so that
-    the wrapped explanation keeps most of the width. The date is
-    :func:`alert_day_text`'s: a stored site's (``utc_offset``) local day, the day the
-    text names. An alert judged on an analyst's count is marked (:data:`REVIEWED_MARK`)
-    and the caption says what the mark means."""
+    column (id, date, class and kind, severity), as `railwatch alerts` shows them, so
+    that the wrapped explanation keeps most of the width (on one line where rows are:
+    :func:`one_line_rows`). The date is :func:`alert_day_text`'s: a stored site's
+    (``utc_offset``) local day, the day the text names. ``ids``: the stored alerts' ids
+    by key (`railwatch alert ack ID` takes them; none for a CSV's counts or a look-back
+    that stored nothing). An alert judged on an analyst's count is marked
+    (:data:`REVIEWED_MARK`) and the caption says what the mark means."""
     table = empty_alert_table(title, marked=any(is_reviewed(a.metrics) for a in alerts))
     for a in alerts:
         cell = alert_cell(
@@ -128,6 +152,7 @@ def alert_table(alerts: Sequence[Alert], title: str, utc_offset: timedelta | Non
             a.cls,
             a.kind,
             a.severity,
+            alert_id=None if ids is None else ids.get(a.key),
             reviewed=is_reviewed(a.metrics),
         )
         table.add_row(cell, escape(a.explanation))
@@ -147,14 +172,15 @@ def alert_cell(
 ) -> str:
     """What an alert is, one item a line (its id and date, the site when given, class and
     kind, severity, and :data:`REVIEWED_MARK` when it was judged on an analyst's count),
-    for the narrow first column of an alert table."""
+    for the narrow first column of an alert table; the items side by side where rows are
+    printed on one line (:func:`cell_lines`)."""
     style = _STYLE.get(severity, "")
     lines = [day if alert_id is None else f"#{alert_id}  {day}"]
     lines += [escape(site)] if site is not None else []
     lines += [f"{escape(cls)} · {kind}"]
     lines += [f"[{style}]{severity}[/]" + ("  [dim]acked[/]" if acknowledged else "")]
     lines += [f"[green]{REVIEWED_MARK}[/]"] if reviewed else []
-    return "\n".join(lines)
+    return cell_lines(lines)
 
 
 def parse_as_of(text: str | None, *, today: date | None = None, at_site: bool = False) -> datetime:
@@ -663,8 +689,14 @@ def _analyze_db(
                 as_of -= offset
             if not store:  # a look-back that stores nothing
                 result = analyze_site(session, site, settings, as_of=as_of, store=False)
+        ids: dict[str, int] | None = None
         if store:
             result = analyze_and_store(db, site, settings, as_of=as_of)
+            if not as_json:
+                # the stored alerts' ids, which `railwatch alert ack ID` takes (the
+                # table showed none before session 37, `railwatch alerts` did)
+                with db.session(readonly=True) as session:
+                    ids = {a.key: a.id for a in repo.list_alerts(session, site)}
     shown = _shown(result.alerts, show)
     if as_json:
         print_json(
@@ -719,7 +751,7 @@ def _analyze_db(
                 else ""
             )
         )
-        print_table(alert_table(shown, title, offset))
+        print_table(alert_table(shown, title, offset, ids))
 
 
 def register(app: typer.Typer) -> None:

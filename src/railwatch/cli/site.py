@@ -170,8 +170,14 @@ def list_(
     ):
         table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for d in data:
-        # the tags under the name, one a line: a column of their own did not fit 80
-        tags = "".join(f"\n[dim]{escape(t)}[/]" for t in d["tags"])
+        # on a terminal the tags under the name, one a line: a column of their own did
+        # not fit 80; piped, where each row is one line, in brackets after it, as the
+        # header says (session 37: a tag on a line of its own read like a site's name)
+        tags = (
+            (f" [dim]({escape(', '.join(d['tags']))})[/]" if d["tags"] else "")
+            if console.unbounded
+            else "".join(f"\n[dim]{escape(t)}[/]" for t in d["tags"])
+        )
         table.add_row(
             escape(d["name"]) + tags,
             f"{d['area_km2']:.3f}",
