@@ -178,3 +178,31 @@ def test_cli_note_for_an_unchecked_gsd_says_the_scale_must_be_right(tmp_path: Pa
     text = " ".join(result.stderr.split())
     assert text.count("--gsd 0.5 not checked against the rails: no rail pairs found") == 1
     assert "needs the scale to about ±10 %" in text
+
+
+def test_the_python_page_example_prints_what_it_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/python.md, "The scale of a PNG or JPEG": its example, on the page's scene,
+    prints the reason and the warning class the page shows, and the finer guess counts
+    fewer cars (the counts themselves hang on the detector's version)."""
+    import re
+
+    import railwatch
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "python.md").read_text()
+    section = page.split("## The scale of a PNG or JPEG", 1)[1].split("\n## ", 1)[0]
+    found = re.search(r"^```python\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    assert found is not None, "the section lost its example"
+    code = found.group(1)
+    shown = [line[2:] for line in code.splitlines() if line.startswith("# ")]
+    monkeypatch.chdir(tmp_path)
+    params = railwatch.SceneParams(seed=7, gsd=0.5, size_px=(800, 600), n_cars=30)
+    ns: dict[str, object] = {"railwatch": railwatch, "scene": railwatch.render_scene(params)}
+    exec(compile(code, "docs/python.md", "exec"), ns)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == shown[1]
+    assert lines[0].split(" ", 2)[2] == shown[0].split(" ", 2)[2] == "no rail pairs found"
+    png_count, fine = ns["png_count"], ns["fine"]
+    assert isinstance(png_count, railwatch.SceneCount) and isinstance(fine, railwatch.SceneCount)
+    assert fine.total < png_count.total

@@ -1025,9 +1025,10 @@ def scale_check_warning(name: str, check: ScaleCheck) -> str | None:
     ``name`` and checked against its rails; None when they agree."""
     s = check.scale
     need = (
-        "The detector needs the scale to about ±10 % (simulated yards given a gsd 20 % "
-        "too small counted 0.58-0.69 of their cars on average, given one 40 % too large "
-        "up to 1.68 times: docs/detection.md)"
+        "The detector needs the scale to about ±10 % (on simulated yards a gsd given 20 % "
+        "too small found about 0.6 of the cars, one 40 % too large up to 1.7 times as "
+        "many, with 10 cars up to 5.8 times: docs/detection.md, 'Measuring the scale from "
+        "the rails')"
     )
     if not s.measured:
         return (
