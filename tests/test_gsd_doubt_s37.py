@@ -206,3 +206,27 @@ def test_the_python_page_example_prints_what_it_shows(
     png_count, fine = ns["png_count"], ns["fine"]
     assert isinstance(png_count, railwatch.SceneCount) and isinstance(fine, railwatch.SceneCount)
     assert fine.total < png_count.total
+
+
+def test_eval_with_a_detector_warns_nothing_about_the_labels_scale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`railwatch eval --detector` detects each labelled PNG chip at the labels' gsd; it
+    did not check that gsd before session 37 and does not now (no ScaleWarning per chip,
+    no second measurement)."""
+    from railwatch.cli.main import main
+    from railwatch.storage import Database
+    from report_db import populate
+    from test_evaltruth_qa24_labels import _imported
+
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    populate(Database(url), tmp_path / "scenes")
+    labels = _imported(url, tmp_path, capsys)
+    assert sorted((labels / "images").glob("*.png"))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        rc = main(["eval", "--truth", str(labels), "--detector", "default", "--json"])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    assert json.loads(out.out)["truth"]["images"] > 0
+    assert not [w for w in seen if isinstance(w.message, ScaleWarning)]

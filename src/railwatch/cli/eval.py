@@ -387,6 +387,7 @@ def eval_command(
                 tracks=truth.tracks,
                 tracks_crs=tracks_crs,
                 radiometry=radiometry,
+                check_scale=False,  # the labels' gsd is scored as given, not checked
             )
             cars = r.coarse.car_equivalents if r.coarse is not None else None
             no_flag = (
