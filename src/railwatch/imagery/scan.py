@@ -73,6 +73,8 @@ def scan(paths: Iterable[str | Path]) -> Scan:
     they were dropped without a word).
     """
     seen: set[Path] = set()
+    side_keys: set[Path] = set()
+    pic_keys: set[Path] = set()
     out: list[Path] = []
     sidecars: list[Path] = []
     pictures: list[Path] = []
@@ -82,13 +84,24 @@ def scan(paths: Iterable[str | Path]) -> Scan:
             found, sides, pics = _walk(path)
         else:
             found, sides, pics = [path], [], []
-        for items, into in ((found, out), (sides, sidecars), (pics, pictures)):
+        for item in found:
+            key = item.absolute()
+            if key not in seen:
+                seen.add(key)
+                out.append(item)
+        for items, into, keys in ((sides, sidecars, side_keys), (pics, pictures, pic_keys)):
             for item in items:
-                key = item.absolute()
-                if key not in seen:
-                    seen.add(key)
+                if (key := item.absolute()) not in keys:
+                    keys.add(key)
                     into.append(item)
-    return Scan(tuple(out), tuple(sidecars), tuple(pictures))
+    # a file named directly is checked as named, even after a folder that holds it
+    # (review r3, session 37: a georeferenced PNG named after its folder was passed over
+    # with "name it to ingest it", and a named mask counted as a folder's sidecar)
+    return Scan(
+        tuple(out),
+        tuple(p for p in sidecars if p.absolute() not in seen),
+        tuple(p for p in pictures if p.absolute() not in seen),
+    )
 
 
 def _walk(root: Path) -> tuple[list[Path], list[Path], list[Path]]:
