@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from railwatch.analysis.csvio import MAX_LINE_ERRORS, parse_counts_csv
+from railwatch.errors import InputError
 from railwatch.imagery.scan import scan
 from railwatch.ingest import ingest_paths
 from test_ingest_sidecars_pictures_s37 import _db, _georeferenced_png, _sim_folder
@@ -41,3 +45,16 @@ def test_a_georeferenced_png_named_after_its_folder_is_ingested(
     db.dispose()
     assert summary.passed_over == []
     assert len(summary.ingested) == 1 and summary.failed == []
+
+
+def test_the_cap_counts_the_lines_left_out_not_their_errors() -> None:
+    """7e90752: 'and N more bad lines' counted errors, and the last line of this file has
+    two (an empty site and a bad gsd): 26 bad lines, 20 shown, said 7 more for 6."""
+    rows = [f"2024-01-{day:02d},5,yard,zz" for day in range(1, 26)]
+    text = "\n".join(["date,count,site,gsd", *rows, "2024-01-27,5,,zz"]) + "\n"
+    with pytest.raises(InputError) as caught:
+        parse_counts_csv(text)
+    lines = str(caught.value).splitlines()
+    assert lines[0].startswith("CSV: 26 lines cannot be read")
+    assert len(lines) == 1 + MAX_LINE_ERRORS + 1
+    assert lines[-1] == "and 6 more bad lines (from line 22)"

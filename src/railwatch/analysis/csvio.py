@@ -811,13 +811,21 @@ class LineErrors:
         if self.count == 1:
             raise self.items[0][2]
         shown = [str(err) for _, _, err in self.items]
-        rest = self.count - len(shown)
-        more = [f"and {rest} more bad line{'s' if rest > 1 else ''} (from line {self.dropped})"]
+        # lines, not errors: a line may hold two (an empty site and a bad value; review
+        # r3, session 37: 'and 7 more bad lines' for 6)
+        unseen = self.lines - {line for line, _, _ in self.items}
+        rest = len(unseen)
+        more = (
+            [f"and {rest} more bad line{'s' if rest > 1 else ''} (from line {min(unseen)})"]
+            if rest
+            else [f"and more errors of line {self.dropped}"]
+            if self.count > len(shown)
+            else []
+        )
         n = len(self.lines)
         raise InputError(
             f"{self.source}: {n} line{'s' if n > 1 else ''} cannot be read; correct them all, "
-            "then run again (each line's error, in line order):\n"
-            + "\n".join(shown + (more if rest else []))
+            "then run again (each line's error, in line order):\n" + "\n".join(shown + more)
         ) from self.items[0][2]
 
 
