@@ -85,7 +85,11 @@ def _run(folder: Path, *args: str) -> list[tuple[str, str]]:
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         cwd=folder,
-        env={**os.environ, "RW_GROUP_LOG": str(log)},
+        # an outer xdist worker's PYTEST_XDIST_* would be taken as the inner run's own
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")},
+            "RW_GROUP_LOG": str(log),
+        },
         capture_output=True,
         text=True,
         timeout=600,
