@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -188,7 +188,21 @@ def test_coarse_gsd_returns_no_objects() -> None:
     assert detect_array(img, 3.0, detector=BrightBlobDetector()) == []
 
 
-def test_merge_scales_to_many_detections() -> None:
+def test_merge_scales_to_many_detections(monkeypatch: pytest.MonkeyPatch) -> None:
+    """12,000 cars and 6,000 duplicates merge to the 12,000, and the polygons
+    intersected are the overlapping pairs the STRtree finds (about one a duplicate), not
+    all pairs (1.6e8): the scaling is checked by counting, not by a wall-clock limit
+    (which failed under load, 6.4 s against 5 s, and which tests must not assert)."""
+    import shapely
+
+    intersected: list[int] = []
+    real = shapely.intersection
+
+    def counting(a: Any, b: Any, *args: Any, **kwargs: Any) -> Any:
+        intersected.append(int(np.size(a)))
+        return real(a, b, *args, **kwargs)
+
+    monkeypatch.setattr(shapely, "intersection", counting)
     rng = np.random.default_rng(0)
     n = 12_000
     gx, gy = np.meshgrid(np.arange(120) * 30.0, np.arange(100) * 10.0)
@@ -198,8 +212,6 @@ def test_merge_scales_to_many_detections() -> None:
         Detection(OrientedBox(x + rng.normal(0, 0.5), y, 28, 6, 0), score=0.8)
         for x, y in centres[: n // 2]
     ]
-    t0 = time.perf_counter()
     merged = merge_detections(dets + dupes)
-    elapsed = time.perf_counter() - t0
     assert len(merged) == n
-    assert elapsed < 5.0
+    assert intersected and sum(intersected) < 4 * n

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,9 +79,9 @@ def test_the_pdf_quotes_an_html_file_name_holding_a_space(
     given: list[str | None] = []
     real = pdf_mod.write_pdf
 
-    def spy(data: object, path: Path, *, full_list: str | None = None) -> Path:
+    def spy(data: object, path: Path, *, full_list: str | None = None, on_step: Any = None) -> Path:
         given.append(full_list)
-        return real(data, path, full_list=full_list)  # type: ignore[arg-type]
+        return real(data, path, full_list=full_list, on_step=on_step)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pdf_mod, "write_pdf", spy)
     build_report(db, SITE_NAME, tmp_path / "Yard report 2024 Q3.html", pdf=True)
