@@ -8,7 +8,7 @@ in railwatch.report now holds one lock (``railwatch.report.fonts.drawing``)."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import matplotlib
@@ -16,38 +16,20 @@ import pytest
 
 from railwatch.report import fonts
 from railwatch.report.charts import plain_text, timeseries_figure, to_png, to_svg
-from railwatch.report.model import EventRow, SceneRow
-
-
-def _rows(n: int = 20) -> list[SceneRow]:
-    t0 = datetime(2023, 1, 1, 3, tzinfo=UTC)
-    return [
-        SceneRow(
-            scene_id=i,
-            when=t0 + timedelta(days=10 * i),
-            sensor="S",
-            gsd=0.5,
-            usable=True,
-            total=10.0 + i % 7,
-            low=8.0,
-            high=14.0 + i % 7,
-            by_class={"gondola": 10.0 + i % 7},
-            method="objects",
-        )
-        for i in range(n)
-    ]
+from railwatch.report.model import EventRow
+from test_cjk_fonts_s36 import _rows
 
 
 def _english() -> bytes:
     fig = timeseries_figure(
-        _rows(), events=[EventRow(date(2023, 2, 1), "Summit")], title="Railcars at tumangang"
+        _rows(20), events=[EventRow(date(2023, 2, 1), "Summit")], title="Railcars at tumangang"
     )
     return to_svg(fig)
 
 
 def _korean() -> tuple[bytes, bytes]:
     fig = timeseries_figure(
-        _rows(),
+        _rows(20),
         events=[EventRow(date(2023, 2, 1), "김정은-푸틴 정상회담")],
         title="Railcars at 두만강-역",
     )
