@@ -8,7 +8,6 @@ failed image was passed over."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from railwatch.cli.main import main
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Scene
 from report_db import FakeCount
+from test_import_reviews_s28 import _export, _write
 from test_scene_review import _scene, _stored
 
 REASON = "night image: the yard is dark"
@@ -41,21 +41,6 @@ def cli_db(
     database = Database(url)
     yield database
     database.dispose()
-
-
-def _export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, str]]:
-    out = tmp_path / "counts.csv"
-    assert main(["export", "yard", "--format", "csv", "--out", str(out)]) == 0
-    capsys.readouterr()
-    with out.open(newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> None:
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
 
 
 def _state(db: Database, scene_id: int) -> tuple[str, list[str], Any]:
