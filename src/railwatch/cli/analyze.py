@@ -85,11 +85,16 @@ def alert_day_text(alert: Alert, utc_offset: timedelta | None = None) -> str:
     return alert_day(alert.when, utc_offset).isoformat()
 
 
-def alert_json(alert: Alert, utc_offset: timedelta | None = None) -> dict[str, object]:
-    """An alert as the --json outputs give it: :meth:`Alert.to_dict` with ``day``
-    (:func:`alert_day_text`, after ``when`` as in `railwatch alerts --json`) and
-    ``reviewed``."""
-    out: dict[str, object] = {}
+def alert_json(
+    alert: Alert, utc_offset: timedelta | None = None, alert_id: int | None = None
+) -> dict[str, object]:
+    """An alert as the --json outputs give it: ``id`` first (``alert_id``: the stored
+    alert's id, which `railwatch alert ack ID` takes, as `railwatch alerts --json` gives
+    it; null for alerts not stored, those of ``--counts`` and of a look-back without
+    ``--store``), then :meth:`Alert.to_dict` with ``day`` (:func:`alert_day_text`, after
+    ``when`` as in `railwatch alerts --json`) and ``reviewed``. Until 2026-12-06
+    (session 38) there was no ``id``: the table showed it, the JSON did not."""
+    out: dict[str, object] = {"id": alert_id}
     for key, value in alert.to_dict().items():
         out[key] = value
         if key == "when":
@@ -692,11 +697,10 @@ def _analyze_db(
         ids: dict[str, int] | None = None
         if store:
             result = analyze_and_store(db, site, settings, as_of=as_of)
-            if not as_json:
-                # the stored alerts' ids, which `railwatch alert ack ID` takes (the
-                # table showed none before session 37, `railwatch alerts` did)
-                with db.session(readonly=True) as session:
-                    ids = {a.key: a.id for a in repo.list_alerts(session, site)}
+            # the stored alerts' ids, which `railwatch alert ack ID` takes (the table
+            # showed none before session 37, the JSON none before session 38)
+            with db.session(readonly=True) as session:
+                ids = {a.key: a.id for a in repo.list_alerts(session, site)}
     shown = _shown(result.alerts, show)
     if as_json:
         print_json(
@@ -705,7 +709,9 @@ def _analyze_db(
                 "as_of": day,
                 "stored": result.stored,
                 **_summary_json(result),
-                "alerts": [alert_json(a, offset) for a in shown],
+                "alerts": [
+                    alert_json(a, offset, None if ids is None else ids.get(a.key)) for a in shown
+                ],
             }
         )
         return
