@@ -659,6 +659,11 @@ def import_reviews(
         # import locks its scenes in (docs/storage.md), whatever each line asks
         for scene_id in sorted({*unfit, *wanted}):
             try:
+                # locked before its review and counts are read, so that what the import
+                # says (unchanged, the review replaced) is what it wrote over: a review
+                # committed by another writer between the read and the write's own lock
+                # was neither said nor seen (until session 38)
+                repo.lock_scene(session, scene_id)
                 if scene_id in unfit:
                     reason = unfit[scene_id][0]
                     earlier = repo.get_scene_review(session, scene_id)
