@@ -21,10 +21,10 @@ from railwatch.cli._common import (
     print_table,
 )
 from railwatch.cli.site import open_db
-from railwatch.detect.base import is_presence, long_train_present, tells_class
+from railwatch.detect.base import GENERIC_CLASS, is_presence, long_train_present, tells_class
 from railwatch.errors import InputError
 from railwatch.storage import repo
-from railwatch.storage.models import SCENE_STATUSES, Count
+from railwatch.storage.models import ANALYST, SCENE_STATUSES, Count
 from railwatch.storage.serialize import (
     candidate_dict,
     count_dict,
@@ -473,10 +473,19 @@ def review(
             data["applied"] = False
             data["removed"] = True
             data["replaced"] = None  # the keys of every review's JSON
+            s.flush()
+            s.refresh(scene)
+            data["stored_counts"] = _stored_counts(scene.counts, {})
             outlines = ""
         else:
             # what a new review replaces, said (the earlier one is deleted): a count
-            # declared unusable otherwise went without a word, its outlines with it
+            # declared unusable otherwise went without a word, its outlines with it. The
+            # site's row held and the scene locked first (the lock order of
+            # docs/storage.md), so that it is the review written over (session 38: it
+            # was read before the write's lock, and another writer's review in between
+            # went unsaid)
+            repo.hold_site(s, site, f"scene {scene_id} was being reviewed")
+            repo.lock_scene(s, scene_id)
             earlier = repo.get_scene_review(s, scene_id)
             replaced = None if earlier is None else review_dict(earlier)
             if unusable is not None:
@@ -495,6 +504,7 @@ def review(
             data = review_dict(rv)
             data["removed"] = False
             data["replaced"] = replaced
+            data["stored_counts"] = _stored_counts(scene.counts, data["counts"])
             outlines = _outlines_words(rv.cars)
     if as_json:
         print_json(data)
@@ -523,12 +533,53 @@ def review(
     else:
         reviewed = _review_text(data, outlines)
         console.print(f"Scene {scene_id} reviewed: {escape(reviewed)}", highlight=False)
+        kept = _stored_text(data.get("stored_counts") or {})
+        if kept:
+            console.print(escape(kept), highlight=False)
         if data["replaced"] is not None:
             console.print(_replaced_text(data["replaced"]), highlight=False)
     console.print(
         f"Run `railwatch analyze {escape(site)}` to judge the site's alerts on it.",
         highlight=False,
     )
+
+
+def _stored_counts(rows: Any, given: dict[str, float]) -> dict[str, dict[str, Any]]:
+    """The scene's count rows after a review, each with where it comes from: ``analyst``
+    (a number the review gave), ``detector`` (a type or the covered count the review did
+    not give, kept from the detector) or ``rest`` (``railcar``: the cars of the
+    analyst's total that no type accounts for, ``repo._untyped_rest``). Empty when the
+    review is not applied (an unusable scene keeps no counts)."""
+    out: dict[str, dict[str, Any]] = {}
+    for c in sorted(rows, key=lambda c: c.cls):
+        if c.cls in given:
+            source = "analyst"
+        elif c.detector == ANALYST:
+            source = "rest"
+        else:
+            source = "detector"
+        out[c.cls] = {"count": c.count, "low": c.low, "high": c.high, "source": source}
+    return out
+
+
+def _stored_text(stored: dict[str, dict[str, Any]]) -> str:
+    """What a count review left in the scene's counts besides the numbers it gave, in one
+    line (session 38: ``--count 9`` on a scene of 3 boxcars and 10 untyped cars stored
+    ``railcar 6`` and kept ``boxcar 3`` without a word). Empty when the review gave every
+    stored class."""
+    kept = [f"{cls} {_with_interval(v)}" for cls, v in stored.items() if v["source"] == "detector"]
+    rest = stored.get(GENERIC_CLASS)
+    parts = []
+    if kept:
+        parts.append(f"kept from the detector: {', '.join(kept)}")
+    if rest is not None and rest["source"] == "rest":
+        parts.append(
+            f"{GENERIC_CLASS} (type unsure) {rest['count']:g}: the cars of your total that no "
+            "type accounts for"
+        )
+    if not parts:
+        return ""
+    return "Stored besides your counts: " + "; ".join(parts) + "."
 
 
 def _replaced_text(earlier: dict[str, Any]) -> str:
