@@ -7,6 +7,9 @@
    layer's ``usable`` and ``reasons``), its counts empty, never zeros. Checked in
    session 38: the export already wrote this (since session 24; GeoParquet was tested
    by no test); these tests pin it.
+3. A quality (silence) alert's dates (its key's day, ``when``/``day``,
+   ``metrics.last_usable``, ``gap_until``, ``latest_image``) meant what no text said:
+   docs/alerts.md, *The dates of a quality alert*, says it, and these tests check it.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from railwatch.analysis import Alert, CountPoint, analyze_series
 from railwatch.cli.main import main
 from railwatch.export.gis import export_site
 from railwatch.storage import Database
@@ -185,3 +190,89 @@ def test_geoparquet_export_says_an_unusable_image_is_one(
 
     _check_unusable_rows(rows("counts"), ids)
     _check_unusable_scenes(rows("scenes"), ids)
+
+
+#: A site 9 hours east of UTC: its days are local days, its images at 18:00 there.
+ZONE = timedelta(hours=9)
+FIRST = date(2021, 3, 1)
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(9), tzinfo=UTC)  # 18:00 at the site
+
+
+def _weekly(n: int) -> list[CountPoint]:
+    """``n`` usable images a week apart from FIRST (median gap 7: expected 45 days)."""
+    return [CountPoint(when=_at(FIRST + timedelta(days=7 * k)), count=20.0) for k in range(n)]
+
+
+def _unusable(*days: date) -> list[CountPoint]:
+    return [CountPoint(when=_at(d), count=None, usable=False) for d in days]
+
+
+def _silence(points: list[CountPoint], as_of: date) -> Alert:
+    alerts = analyze_series(points, as_of=_at(as_of), utc_offset=ZONE)
+    (silence,) = [a for a in alerts if a.kind == "quality"]
+    return silence
+
+
+def _alert_day(alert: Alert) -> date:
+    """The alert's ``day``: its time's local day; ``when`` is that day's local midnight."""
+    local = alert.when.astimezone(UTC) + ZONE
+    assert local.time() == time(0), alert.when
+    return local.date()
+
+
+def test_quality_alert_dates_of_an_ongoing_low_silence() -> None:
+    last = FIRST + timedelta(days=7 * 9)
+    points = _weekly(10) + _unusable(last + timedelta(days=20), last + timedelta(days=50))
+    a = _silence(points, last + timedelta(days=60))
+    assert (a.severity, a.metrics["ongoing"]) == ("low", "yes")
+    assert a.key == f"quality:all:{last}" and a.metrics["last_usable"] == str(last)
+    assert _alert_day(a) == last + timedelta(days=45)  # the silence became unexpected
+    # not the as-of day: the day the explanation states the silence on, the alert's date
+    assert a.metrics["gap_until"] == str(last + timedelta(days=45)) == str(_alert_day(a))
+    assert a.metrics["gap_days"] == 45.0
+    assert a.metrics["latest_image"] == str(last + timedelta(days=50))
+
+
+def test_quality_alert_dates_of_an_ongoing_medium_silence() -> None:
+    last = FIRST + timedelta(days=7 * 9)
+    a = _silence(_weekly(10), last + timedelta(days=200))
+    assert (a.severity, a.metrics["ongoing"]) == ("medium", "yes")
+    assert _alert_day(a) == last + timedelta(days=45)
+    # the day it reached twice the expected gap, whatever the as-of day
+    assert a.metrics["gap_until"] == str(last + timedelta(days=90))
+    assert a.metrics["gap_days"] == 90.0
+    assert a.metrics["latest_image"] == ""  # the site has no later image
+
+
+def test_quality_alert_dates_of_an_ended_silence() -> None:
+    last = FIRST + timedelta(days=7 * 9)
+    back = last + timedelta(days=60)
+    points = [*_weekly(10), *_unusable(last + timedelta(days=30))]
+    points.append(CountPoint(when=_at(back), count=20.0))
+    a = _silence(points, back + timedelta(days=5))
+    assert a.metrics["ongoing"] == "no" and a.severity == "info"
+    assert a.key == f"quality:all:{last}" and a.metrics["last_usable"] == str(last)
+    assert _alert_day(a) == last + timedelta(days=45)
+    assert a.metrics["gap_until"] == str(back)  # the usable image that ended it
+    assert a.metrics["gap_days"] == 60.0
+    assert "latest_image" not in a.metrics
+
+
+def test_quality_alert_dates_of_a_site_never_seen() -> None:
+    days = [FIRST + timedelta(days=10 * k) for k in range(3)]
+    a = _silence(_unusable(*days), FIRST + timedelta(days=200))
+    assert a.key == f"quality:all:{FIRST}"  # the first image's day
+    assert a.metrics["last_usable"] == ""
+    assert _alert_day(a) == FIRST + timedelta(days=45)
+    assert a.metrics["gap_until"] == str(FIRST + timedelta(days=90))  # medium
+    assert a.metrics["latest_image"] == str(days[-1])
+
+
+def test_docs_name_every_date_of_a_quality_alert() -> None:
+    text = (Path(__file__).parents[1] / "docs" / "alerts.md").read_text(encoding="utf-8")
+    section = text.split("**The dates of a quality alert.**", 1)[1].split("\n\n", 2)[1]
+    for name in ("quality:all:DAY", "`when`, `day`", "last_usable", "gap_until", "latest_image"):
+        assert name in section, name
