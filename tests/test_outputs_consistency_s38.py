@@ -10,11 +10,15 @@
 3. A quality (silence) alert's dates (its key's day, ``when``/``day``,
    ``metrics.last_usable``, ``gap_until``, ``latest_image``) meant what no text said:
    docs/alerts.md, *The dates of a quality alert*, says it, and these tests check it.
+4. The counts CSVs (``railwatch export --format csv``, the API's ``format=csv``) wrote
+   ``clear_fraction`` (and ``coverage``) as stored, ``0.8123456789``: now to 4 decimals;
+   the JSON and the other export formats keep full precision.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,6 +31,7 @@ from railwatch.analysis import Alert, CountPoint, analyze_series
 from railwatch.cli.main import main
 from railwatch.export.gis import export_site
 from railwatch.storage import Database
+from railwatch.storage.models import Scene
 from test_cli_analyze import _csv, _store_counts
 from test_export_reviewed_s37 import site  # noqa: F401
 
@@ -276,3 +281,68 @@ def test_docs_name_every_date_of_a_quality_alert() -> None:
     section = text.split("**The dates of a quality alert.**", 1)[1].split("\n\n", 2)[1]
     for name in ("quality:all:DAY", "`when`, `day`", "last_usable", "gap_until", "latest_image"):
         assert name in section, name
+
+
+CLEAR, COVERAGE = 0.8123456789, 0.27341234567
+
+
+@pytest.fixture
+def fractions(
+    site: tuple[Database, dict[str, int]],  # noqa: F811
+) -> tuple[Database, dict[str, int]]:
+    """test_export_reviewed_s37's site, its counted and refused images measured to the
+    last digit, as the quality check stores them."""
+    db, ids = site
+    with db.session() as s:
+        for name in ("counted", "refused"):
+            scene = s.get(Scene, ids[name])
+            assert scene is not None
+            scene.clear_fraction, scene.quality_coverage = CLEAR, COVERAGE
+    return db, ids
+
+
+def test_export_csv_writes_fractions_to_4_decimals(
+    fractions: tuple[Database, dict[str, int]], tmp_path: Path
+) -> None:
+    db, ids = fractions
+    out = export_site(db, "yard", "csv", tmp_path / "counts.csv")
+    with out.open(newline="") as fh:
+        rows = {int(r["scene_id"]): r for r in csv.DictReader(fh)}
+    for name in ("counted", "refused"):
+        row = rows[ids[name]]
+        assert (row["clear_fraction"], row["coverage"]) == ("0.8123", "0.2734"), name
+    assert rows[ids["failed"]]["coverage"] == "1.0"  # not written as 1.0000
+    # the GeoJSON export keeps the full value
+    gj = export_site(db, "yard", "geojson", tmp_path / "gj")
+    doc = json.loads((gj / "counts.geojson").read_text(encoding="utf-8"))
+    props = {f["properties"]["scene_id"]: f["properties"] for f in doc["features"]}
+    assert props[ids["counted"]]["clear_fraction"] == CLEAR
+    assert props[ids["counted"]]["coverage"] == COVERAGE
+
+
+def test_api_counts_csv_writes_fractions_to_4_decimals(
+    fractions: tuple[Database, dict[str, int]], tmp_path: Path
+) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from railwatch.settings import Settings
+    from railwatch.web.app import create_app
+
+    db, ids = fractions
+    settings = Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp_path / "cache")
+    client = TestClient(create_app(settings, db))
+    auth = {"Authorization": "Bearer t"}
+    r = client.get("/api/sites/yard/counts", params={"format": "csv"}, headers=auth)
+    assert r.status_code == 200, r.text
+    rows = {int(row["scene_id"]): row for row in csv.DictReader(io.StringIO(r.text))}
+    for name in ("counted", "refused"):
+        row = rows[ids[name]]
+        assert (row["clear_fraction"], row["coverage"]) == ("0.8123", "0.2734"), name
+    # the JSON keeps full precision
+    r = client.get("/api/sites/yard/counts", headers=auth)
+    assert r.status_code == 200, r.text
+    items = {p["scene_id"]: p for p in r.json()["items"]}
+    assert items[ids["counted"]]["clear_fraction"] == CLEAR
+    assert items[ids["counted"]]["coverage"] == COVERAGE

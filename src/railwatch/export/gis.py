@@ -262,15 +262,32 @@ def csv_value(value: Any) -> str:
 #: The name :func:`write_csv` calls (tests replace it to fail a write midway).
 _csv_value = csv_value
 
+#: Columns of the counts CSVs holding an image's share of the site, from 0 to 1 (its
+#: quality), and the decimals they are written to: 4, 0.01 % of the site. The JSON
+#: outputs, GeoJSON, GeoPackage and GeoParquet keep full precision.
+CSV_FRACTIONS: tuple[str, ...] = ("clear_fraction", "coverage")
+CSV_FRACTION_DIGITS = 4
+
+
+def csv_cell(column: str, value: Any) -> str:
+    """The cell of ``column`` in a counts CSV: :func:`csv_value`, a share of
+    :data:`CSV_FRACTIONS` rounded to :data:`CSV_FRACTION_DIGITS` decimals (``0.8123``;
+    until 2026-12-06, session 38, written as stored, ``0.8123456789``). `railwatch export
+    --format csv` and the API's counts CSV write their cells with it."""
+    if column in CSV_FRACTIONS and isinstance(value, float) and math.isfinite(value):
+        value = round(value, CSV_FRACTION_DIGITS)
+    return _csv_value(value)
+
 
 def write_csv(layer: Layer, out: Path) -> Path:
-    """The counts table as CSV (ISO 8601 UTC dates; empty cells for gaps)."""
+    """The counts table as CSV (ISO 8601 UTC dates; empty cells for gaps; quality
+    fractions to 4 decimals: :func:`csv_cell`)."""
     _prepare(out, directory=False)
     with _written(out) as tmp, tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(layer.columns)
         for rec in layer.records:
-            writer.writerow([_csv_value(rec[c]) for c in layer.columns])
+            writer.writerow([csv_cell(c, rec[c]) for c in layer.columns])
     return out
 
 
@@ -424,4 +441,4 @@ def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
     return Path(out).expanduser()
 
 
-__all__ = ["FORMATS", "csv_value", "export_site", "layer_geojson"]
+__all__ = ["FORMATS", "csv_cell", "csv_value", "export_site", "layer_geojson"]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from railwatch.analysis.events import local_day
 from railwatch.detect.base import is_presence, long_train_present
-from railwatch.export.gis import csv_value
+from railwatch.export.gis import csv_cell
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
 from railwatch.web import schemas
@@ -146,8 +146,9 @@ def site_counts(
         for row, p in zip(rows, shown, strict=True):
             row = {**row, "day": local_day(p.when, utc_offset).isoformat(), "local_zone": zone}
             # each cell as `railwatch export --format csv` writes it (true/false flags,
-            # empty gaps): the export's own function (52d8660 had copied it here)
-            writer.writerow({k: csv_value(row[k]) for k in FIELDS})
+            # empty gaps, fractions to 4 decimals): the export's own function (52d8660
+            # had copied it here)
+            writer.writerow({k: csv_cell(k, row[k]) for k in FIELDS})
         headers["Content-Disposition"] = attachment(f"{site}-{cls}-counts.csv")
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     body = {
