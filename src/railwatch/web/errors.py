@@ -7,6 +7,7 @@ nothing of HTTP; this module is the only place that picks a status code for them
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -256,17 +257,59 @@ HEX_IDS: dict[str, str] = {
 }
 
 
+def without_null_branch(raw: Sequence[Any]) -> list[dict[str, Any]]:
+    """Pydantic's errors of a request with the ``null`` branch of a member's union left
+    out, and the other branches' names cut from the members' ``loc``.
+
+    A member of a change that may be left out but not sent as ``null`` (a site's
+    ``description`` or ``tags``, an event's ``date``, ``label`` or ``description``:
+    :func:`railwatch.web.bodies.not_null`) is a union of its type and ``None`` for its
+    default; pydantic reports a wrong value against each branch, so ``{"date": 5}`` was
+    ``body.date.function-before[_json_date(), date]: ...`` followed by ``body.date.none:
+    Input should be None``, a hint to send the ``null`` that is refused (before
+    2026-12-06, session 38). A ``none`` branch's error is dropped only beside another
+    branch's error of the same member; a lone one is kept."""
+    errors = [dict(e) for e in raw]
+    nulls = {
+        tuple(e.get("loc", ()))[:-1]
+        for e in errors
+        if e.get("type") == "none_required" and tuple(e.get("loc", ()))[-1:] == ("none",)
+    }
+    out: list[dict[str, Any]] = []
+    for e in errors:
+        loc = tuple(e.get("loc", ()))
+        for member in nulls:
+            # another branch's error of a member whose union has a `none` branch
+            branches = [
+                o
+                for o in errors
+                if tuple(o.get("loc", ()))[: len(member)] == member
+                and len(tuple(o.get("loc", ()))) > len(member)
+                and o.get("type") != "none_required"
+            ]
+            if not branches or loc[: len(member)] != member or len(loc) <= len(member):
+                continue
+            if e.get("type") == "none_required" and loc == (*member, "none"):
+                loc = ()  # dropped below
+            else:
+                loc = member + loc[len(member) + 1 :]
+            break
+        if loc or not e.get("loc"):
+            out.append({**e, "loc": loc})
+    return out
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, RequestValidationError):  # pragma: no cover
         raise exc
+    raws = without_null_branch(exc.errors())
     errors = [
-        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
-        for e in exc.errors()
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in raws
     ]
     first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
     where = ".".join(first["loc"])
     detail = f"invalid request: {where}: {first['msg']}"
-    raw = exc.errors()[0] if errors else {}
+    raw = raws[0] if raws else {}
     if raw.get("type") == "json_invalid":  # was 'body.1: JSON decode error'
         at = first["loc"][1] if len(first["loc"]) > 1 else "?"
         reason = (raw.get("ctx") or {}).get("error", "")
