@@ -452,17 +452,23 @@
       box.replaceChildren();
       return;
     }
+    const byLength = sc.count.method !== "objects"; // car equivalents: a total only
     // the cars as a file to correct in QGIS: the analyst's outlines where the review has them
-    // its title shown while it has the keyboard's focus (.tip; session 32)
-    const download = el("a", { id: "review-download", class: "tip", href: `/api/scenes/${sc.id}/cars`, download: `scene_${sc.id}_cars.geojson`,
-      title: "every car over the image in the image's CRS: correct them in QGIS (move, add, delete; class, covered) and send the file back below" },
-    "Download cars (GeoJSON)");
+    // its title shown while it has the keyboard's focus (.tip; session 32). An image
+    // counted by occupied track length has no cars to outline (the API refuses both the
+    // download and outlines sent back there): it says so instead (2026-12-06, session 38:
+    // it offered both, the download saved a 422 and the upload was refused)
+    const download = byLength
+      ? el("span", { id: "review-no-outlines", class: "muted" },
+        `No car outlines at ${sc.gsd} m: cars are not separable there, so the count is read from occupied track length; give your total (car equivalents) as My count.`)
+      : el("a", { id: "review-download", class: "tip", href: `/api/scenes/${sc.id}/cars`, download: `scene_${sc.id}_cars.geojson`,
+        title: "every car over the image in the image's CRS: correct them in QGIS (move, add, delete; class, covered) and send the file back below" },
+      "Download cars (GeoJSON)");
     if (auth.state && auth.state.writes === "disabled") {
       box.replaceChildren(el("span", { class: "muted review-off" },
         "Your own count of this image needs the API token (this server is read-only). "), download);
       return;
     }
-    const byLength = sc.count.method !== "objects"; // car equivalents: a total only
     const review = full.review;
     const msg = el("span", { class: "review-msg" });
     const total = el("input", { type: "number", id: "review-total", min: 0, step: byLength ? "any" : 1, required: true,
@@ -507,7 +513,8 @@
       }
       change(sc, upload, fileMsg, () => api(`/api/scenes/${sc.id}/review`, { method: "PUT", body: { cars, note: note.value } }));
     } }, "Send as my review");
-    const outlines = el("div", { class: "review-cars" }, download, " · corrected: ", file, upload, fileMsg);
+    const outlines = byLength ? el("div", { class: "review-cars" }, download)
+      : el("div", { class: "review-cars" }, download, " · corrected: ", file, upload, fileMsg);
     box.replaceChildren(given, form, outlines, unusableForm(sc, review));
   }
 
