@@ -1859,12 +1859,17 @@ def record_scene(
     info: Any,
     site_geom: BaseGeometry,
     site_area_m2: float,
+    *,
+    coverage: float | None = None,
 ) -> None:
     """Record an inspected scene (an ``imagery.SceneInfo``) unless it misses the site,
-    filing the outcome (ingested, already there, or skipped) in ``summary``."""
+    filing the outcome (ingested, already there, or skipped) in ``summary``. Its
+    ``coverage`` of the site is that of its footprint (a file's valid-data footprint)
+    unless given (a STAC item's: measured on its pixels, ``railwatch.stac``)."""
     from railwatch.imagery import site_coverage
 
-    coverage = float(site_coverage(info.footprint, site_geom))
+    if coverage is None:
+        coverage = float(site_coverage(info.footprint, site_geom))
     if coverage * site_area_m2 < info.gsd * info.gsd:
         entry: dict[str, Any] = {
             "file": name,

@@ -105,10 +105,12 @@ from railwatch.imagery.quality import readable_pixels
 from railwatch.imagery.read import (
     DISPLAY_MAPPING_VERSION,
     INPUT_MAPPING_VERSION,
+    ITEM_NODATA_KEY,
     ItemScaling,
     Radiometry,
     SiteGrid,
     SiteRaster,
+    item_nodata_of,
     item_scaling_of,
     radiometry_of,
 )
@@ -188,6 +190,8 @@ class ReferenceScene:
     radiometry: Radiometry = "linear"
     #: The scale and offset its STAC item declares for its bands, as for :class:`SceneJob`.
     item_scaling: ItemScaling | None = None
+    #: The nodata value its STAC item declares, as for :class:`SceneJob`.
+    item_nodata: float | None = None
     #: Its scene's id, to record the stamps its check renews (:class:`ReferenceStamps`).
     scene_id: int | None = None
     #: Its SHA-256, file stamp and mask stamp as for :class:`SceneJob`: a reference whose
@@ -246,6 +250,10 @@ class SceneJob:
     #: (``raster:bands``, :func:`railwatch.imagery.read.item_scaling_of`), applied where
     #: the file declares none.
     item_scaling: ItemScaling | None = None
+    #: The nodata value the scene's STAC item declares for its file
+    #: (:func:`railwatch.imagery.read.item_nodata_of`), read as the file's where it
+    #: declares none (session 38).
+    item_nodata: float | None = None
     #: For a coarse scene with track centrelines: the site's other scenes nearest in
     #: time at a similar resolution, to register it against before the centrelines are
     #: sampled (:func:`register_scene`).
@@ -480,6 +488,7 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             "bands": job.rgb_bands,
             "radiometry": job.radiometry,
             "item_scaling": job.item_scaling,
+            "nodata": job.item_nodata,
         }
         with ExitStack() as held:
             # At 0.3-1.5 m a large window's image stays in the file, read strip by strip
@@ -870,6 +879,7 @@ def _read_reference(job: SceneJob, ref: ReferenceScene, grid: SiteGrid) -> SiteR
         bands=ref.rgb_bands,
         radiometry=ref.radiometry,
         item_scaling=ref.item_scaling,
+        nodata=ref.item_nodata,
     )
 
 
@@ -924,6 +934,7 @@ def register_scene(
         bands=job.rgb_bands,
         radiometry=job.radiometry,
         item_scaling=job.item_scaling,
+        nodata=job.item_nodata,
     )
     return register(_readable_highpass(own), [r.highpass for r in refs], grid.gsd)
 
@@ -951,6 +962,7 @@ def _references(scene: Scene, scenes: Sequence[Scene]) -> tuple[ReferenceScene, 
             rgb_of(o.meta),
             radiometry_of(o.meta),
             item_scaling=item_scaling_of(o.meta),
+            item_nodata=item_nodata_of(o.meta),
             scene_id=o.id,
             content_hash=o.content_hash if _hash_is_the_files(o) else None,
             file_stamp=(o.meta or {}).get(FILE_STAMP_KEY),
@@ -1038,6 +1050,7 @@ def pending_jobs(
                     dtype=scene.dtype,
                     radiometry=radiometry_of(scene.meta),
                     item_scaling=item_scaling_of(scene.meta),
+                    item_nodata=item_nodata_of(scene.meta),
                     references=(
                         _references(scene, scenes)
                         if tracks is not None and method_for_gsd(grid_gsd(scene.gsd)) != "objects"
@@ -1085,6 +1098,9 @@ def reference_fingerprint(
         "rgb_bands": None if ref.rgb_bands is None else list(ref.rgb_bands),
         "radiometry": ref.radiometry,
         ITEM_SCALING_KEY: scaling,
+        # only where its item declares one: the fingerprints recorded before session 38
+        # read back the same
+        **({} if ref.item_nodata is None else {ITEM_NODATA_KEY: ref.item_nodata}),
     }
 
 
@@ -1104,6 +1120,7 @@ def _recorded_reference(entry: Any) -> ReferenceScene | None:
         rgb_of(entry),
         radiometry_of(dict(entry)),
         item_scaling=item_scaling_of(dict(entry)),
+        item_nodata=item_nodata_of(dict(entry)),
         scene_id=scene_id,
         content_hash=content_hash if isinstance(content_hash, str) else None,
         file_stamp=file_stamp if isinstance(file_stamp, Mapping) else None,
@@ -1440,6 +1457,8 @@ def _reference_change(
         return f"the files GDAL reads with its image changed: {sidecars_listed(changed)}"
     if item_scaling_of(meta) != ref.item_scaling:
         return "the scale and offset its STAC item declares for its bands changed"
+    if item_nodata_of(meta) != ref.item_nodata:
+        return "the nodata value its STAC item declares changed"
     if rgb_of(meta) != ref.rgb_bands:
         return "its colour bands changed"
     if radiometry_of(meta) != ref.radiometry:

@@ -54,7 +54,7 @@ from railwatch.imagery.inspect import (
     stac_raster_bands,
     uri_scheme,
 )
-from railwatch.imagery.read import ITEM_SCALING_KEY
+from railwatch.imagery.read import ITEM_NODATA_KEY, ITEM_SCALING_KEY
 from railwatch.ingest import (
     EIGHT_BIT_NOTE,
     FILE_STAMP_KEY,
@@ -67,6 +67,7 @@ from railwatch.ingest import (
     hashed_file,
     local_uris,
     mark_mask_changed,
+    mark_to_count_again,
     mask_changed,
     mask_stamp,
     record_scene,
@@ -681,14 +682,36 @@ def _register(
         if radiometry is not None and info.dtype != "uint8":
             info.metadata["radiometry"] = radiometry
         to_record = _same_image(db, summary, name, item, info)
-        if to_record is not None:
+        if to_record is not None and _registered(db, summary.site, to_record.content_hash):
+            # the item's own scene (a re-run): filed as already ingested, nothing read
             record_scene(db, summary, name, to_record, filters.site_geom, site_area_m2)
+        elif to_record is not None:
+            coverage = _data_coverage(info, filters)
+            if coverage * site_area_m2 < info.gsd * info.gsd:
+                summary.skipped.append(
+                    {
+                        "file": name,
+                        "reason": f"its image holds no data over site {filters.site}: its "
+                        "footprint meets the site, but its pixels there are all no data",
+                    }
+                )
+                return
+            record_scene(
+                db, summary, name, to_record, filters.site_geom, site_area_m2, coverage=coverage
+            )
+        _take_nodata(db, summary, name, info, filters)
         _take_new_mask(db, summary, name, info.mask_uri)
         _take_scaling(db, summary, name, info.metadata.get(ITEM_SCALING_KEY), note)
         if radiometry is not None:
             _note_radiometry(db, summary, name, info.dtype, radiometry)
     except Exception as err:  # one bad item never fails the batch
         summary.fail(name, err)
+
+
+def _registered(db: Database, site: str, content_hash: str) -> bool:
+    """Whether the site has a scene of ``content_hash`` (the item's own, registered)."""
+    with db.session(readonly=True) as s:
+        return repo.find_scene_by_hash(s, site, content_hash) is not None
 
 
 @dataclass(frozen=True)
@@ -1353,6 +1376,198 @@ def _item_scaling(
     )
 
 
+#: The strings the raster extension allows for a band's ``nodata`` (besides numbers).
+_NODATA_WORDS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _declared_nodata(asset: Any) -> list[tuple[str, Any]]:
+    """The ``nodata`` values the image asset (a pystac asset) declares, each with the
+    field it is in, as messages name it: the raster extension 1.x
+    ``raster:bands[i].nodata``, else STAC 1.1's ``bands[i].nodata``, else the asset's own
+    ``nodata`` (STAC 1.1 common metadata, for every band). Empty when it declares none."""
+    if asset is None:
+        return []
+    fields = asset.extra_fields
+    for key in ("raster:bands", "bands"):
+        listed = fields.get(key)
+        if isinstance(listed, list):
+            found = [
+                (f"{key}[{i}].nodata", band["nodata"])
+                for i, band in enumerate(listed)
+                if isinstance(band, Mapping) and band.get("nodata") is not None
+            ]
+            if found:
+                return found
+    if fields.get("nodata") is not None:
+        return [("nodata", fields["nodata"])]
+    return []
+
+
+def _nodata_value(item: Any, field: str, value: Any, dtype: str) -> float:
+    """The item's declared ``value`` (in its image asset's ``field``) as a nodata value
+    of the file's pixel type ``dtype``; an :class:`InputError` naming the item and the
+    field, and saying what to do, when it cannot be one (a string other than "nan",
+    "inf", "-inf"; NaN, an infinity or a fraction for an integer type; a value outside
+    the type's range)."""
+    import numpy as np
+
+    def bad(why: str) -> InputError:
+        return InputError(
+            f"STAC item {item.id}: its image asset's {field} {json.dumps(value)} {why}; "
+            f"correct the item's {field} (a number the image's {dtype} pixels can hold, or "
+            "take it out), then run `railwatch ingest-stac` again (nothing was recorded "
+            "for the item)"
+        )
+
+    if isinstance(value, str):
+        if value.strip().lower() not in _NODATA_WORDS:
+            raise bad('is a string, not a number (the raster extension allows "nan", "inf" '
+                      'and "-inf" besides numbers)')  # fmt: skip
+        number = _NODATA_WORDS[value.strip().lower()]
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise bad(f"is a {type(value).__name__}, not a number")
+    else:
+        number = float(value)
+    kind = np.dtype(dtype).kind
+    if kind in "iu":
+        if not math.isfinite(number):
+            raise bad(f"cannot be a value of {dtype} pixels (an integer type has no NaN or "
+                      "infinity)")  # fmt: skip
+        if number != int(number):
+            raise bad(f"is not a whole number, and the image's pixels are {dtype}")
+        info = np.iinfo(dtype)
+        if not info.min <= number <= info.max:
+            raise bad(f"is outside the range of {dtype} pixels ({info.min} to {info.max})")
+    elif kind == "f" and math.isfinite(number) and abs(number) > float(np.finfo(dtype).max):
+        raise bad(f"is outside the range of {dtype} pixels")
+    return number
+
+
+def _item_nodata(
+    item: Any, href: str, dtype: str, file_nodata: float | None
+) -> tuple[float | None, str | None]:
+    """The nodata value the item declares for its image asset ``href``
+    (:func:`_declared_nodata`), to record in the scene's metadata
+    (:data:`~railwatch.imagery.read.ITEM_NODATA_KEY`) where the file declares none
+    (``file_nodata``), and what to say of it. None to record when the item declares
+    none, when it is NaN or an infinity for a float image (such pixels are no data
+    already), and when the file declares its own: the file's is read, as GDAL and
+    stackstac read it, and the note says so when the two differ (odc-stac takes the
+    item's; railwatch reads a scene as ``railwatch ingest`` reads the file, and a COG's
+    own nodata describes its bytes). Bands declaring different values are refused:
+    railwatch reads one nodata value for an image's bands. Each value is checked
+    (:func:`_nodata_value`): an invalid one fails the item, nothing recorded."""
+    declared = _declared_nodata(_asset_of(item, href))
+    if not declared:
+        return None, None
+    values = [(field, _nodata_value(item, field, v, dtype)) for field, v in declared]
+    field, number = values[0]
+    for other, v in values[1:]:
+        if not (v == number or (math.isnan(v) and math.isnan(number))):
+            raise InputError(
+                f"STAC item {item.id}: its image asset declares nodata {number:g} in {field} "
+                f"and {v:g} in {other}: railwatch reads one nodata value for an image's "
+                "bands; correct the item's nodata values (one value for every band), then "
+                "run `railwatch ingest-stac` again (nothing was recorded for the item)"
+            )
+    if file_nodata is not None:
+        same = file_nodata == number or (math.isnan(file_nodata) and math.isnan(number))
+        if same:
+            return None, None
+        return None, (
+            f"its image asset's {field} declares nodata {number:g}, and the file {href} "
+            f"itself {file_nodata:g}: the file's is read (the item's only where the file "
+            "declares none); correct the one that is wrong"
+        )
+    if not math.isfinite(number):
+        return None, None  # a float image's NaN and infinities are no data already
+    return number, None
+
+
+def _data_coverage(info: Any, filters: _Filters) -> float:
+    """The fraction of the site where the item's image (``info``) holds data: valid
+    pixels over the site (:func:`~railwatch.imagery.inspect.site_data_coverage`, with
+    the item's nodata value where the file declares none), as ``railwatch ingest``
+    measures a file's from its valid-data footprint. The item's footprint is only the
+    pre-filter (:func:`_skip_reason`): until session 38 the coverage recorded was the
+    footprint's, whatever the pixels held."""
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    from railwatch.imagery.inspect import site_data_coverage
+    from railwatch.imagery.read import item_nodata_of
+
+    path = gdal_path(info.uri)
+    # a remote image's blocks read here are not kept in GDAL's cache (a few per item):
+    # `process` reads the site anew, as it would in another process
+    uncached = {"CPL_VSIL_CURL_NON_CACHED": path} if is_remote(info.uri) else {}
+    try:
+        with rasterio.Env(**uncached):
+            coverage = site_data_coverage(
+                path, filters.site_geom, item_nodata=item_nodata_of(info.metadata)
+            )
+    except RasterioError as err:
+        why = _short(err)
+        todo = remote_access_hint(info.uri) or _http_hint(why) or "check that GDAL can read it"
+        raise ImageryError(
+            f"cannot read the pixels of {info.uri} over site {filters.site} (to measure "
+            f"how much of the site it covers): {why}; {todo}, then run `railwatch "
+            "ingest-stac` again"
+        ) from err
+    return coverage
+
+
+def _take_nodata(
+    db: Database, summary: IngestSummary, name: str, info: Any, filters: _Filters
+) -> None:
+    """After item ``name`` was filed as already ingested: give its own scene the nodata
+    value the item declares now (``info``'s :data:`ITEM_NODATA_KEY`) when it has
+    another (a scene registered before session 38 has none: its fill was read as dark
+    ground), with its coverage measured anew from the pixels with it
+    (:func:`_data_coverage`), and have the next ``railwatch process`` count it again
+    (:data:`NODATA_CHANGED`), saying so in the item's entry. A scene of another item or
+    of ``railwatch ingest`` keeps its own."""
+    from railwatch.imagery.read import item_nodata_of
+
+    entry = summary.duplicates[-1] if summary.duplicates else None
+    if entry is None or entry["file"] != name:
+        return
+    now = item_nodata_of(info.metadata)
+    with db.session(readonly=True) as s:
+        scene = repo.get_scene(s, int(entry["scene_id"]))
+        if _Known.of(scene).item != name or item_nodata_of(scene.meta) == now:
+            return
+    coverage = _data_coverage(info, filters)
+    with db.session() as s:
+        scene = repo.lock_scene(s, int(entry["scene_id"]))
+        meta = dict(scene.meta or {})
+        if item_nodata_of(meta) == now:
+            return  # taken meanwhile by another run
+        meta.pop(ITEM_NODATA_KEY, None)
+        if now is not None:
+            meta[ITEM_NODATA_KEY] = now
+        scene.meta = meta
+        scene.coverage = coverage
+        status = str(scene.status)
+        mark_to_count_again(scene, NODATA_CHANGED)
+    if now is not None:
+        head = f"its no-data value is now {now:g}, as its item declares (the file declares none)"
+    else:
+        head = "its item declares no no-data value now"
+    entry["reason"] += (
+        f"; {head}; its pixels hold data over {coverage:.1%} of the site, and `railwatch "
+        "process` counts it again" + (RESULTS_KEPT if status in ("processed", "unusable") else "")
+    )
+    entry["nodata_taken"] = now
+
+
+#: Appended to the ``detector_version`` of a processed or unusable scene whose STAC item
+#: declares another nodata value for its image now (:func:`_take_nodata`): the next
+#: ``railwatch process`` counts it again, its results kept until then, as for
+#: :data:`MASK_CHANGED`.
+NODATA_CHANGED = "+nodata-changed"
+
+
 def _scene_info(item: Any, href: str, acquired: datetime) -> tuple[Any, str | None]:
     """A :class:`SceneInfo` from the item's metadata and the asset's header, and what to
     say of the scales and offsets the item declares for its bands (:func:`_item_scaling`),
@@ -1377,6 +1592,7 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> tuple[Any, str | No
             crs = src.crs.to_string() if src.crs.to_epsg() is None else f"EPSG:{src.crs.to_epsg()}"
             width, height, bands, dtype = src.width, src.height, src.count, src.dtypes[0]
             file_scaling = (tuple(src.scales or ()), tuple(src.offsets or ()))
+            file_nodata = src.nodata
             file_gsd = _file_gsd(src)
     except RasterioError as err:
         why = _short(err).removeprefix(f"{path}: ").removeprefix(f"'{path}' ").rstrip(".")
@@ -1397,6 +1613,12 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> tuple[Any, str | No
     declared, note = _item_scaling(item, href, int(bands), str(dtype), file_scaling)
     if declared is not None:
         meta[ITEM_SCALING_KEY] = declared
+    meta.pop(ITEM_NODATA_KEY, None)
+    nodata, nodata_note = _item_nodata(item, href, str(dtype), file_nodata)
+    if nodata is not None:
+        meta[ITEM_NODATA_KEY] = nodata
+    if nodata_note is not None:
+        note = nodata_note if note is None else f"{note}; {nodata_note}"
     gsd = _declared_gsd(item, href)
     if gsd is None:
         if file_gsd is None:

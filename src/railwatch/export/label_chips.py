@@ -52,6 +52,7 @@ from railwatch.imagery.inspect import (
 )
 from railwatch.imagery.read import (
     colour_table,
+    item_nodata_of,
     item_scaling_of,
     palette_colours,
     palette_entries,
@@ -238,6 +239,7 @@ def scene_chips(
     ``detections`` (the detector's, or with ``source`` analyst the analyst's outlines,
     which each chip's metadata says: ``labels`` and ``verified``)."""
     import rasterio
+    from rasterio.enums import ColorInterp
     from rasterio.windows import Window
 
     from railwatch.imagery import to_rgb8
@@ -276,6 +278,10 @@ def scene_chips(
         # ground: the transparent area's fill, often white, or entry 0's colour)
         if hidden is not None:
             valid &= src.read(hidden, window=window) > 0
+        nodata = item_nodata_of(scene.meta)  # its STAC item's, where the file has none
+        declared = src.nodata is not None or ColorInterp.alpha in src.colorinterp
+        if nodata is not None and not declared and hidden is None and table is None:
+            valid &= ~(data == nodata).all(axis=0)
         if table is not None and (clear := transparent_entries(src, bands[0])) is not None:
             valid &= ~np.isin(data[0], clear)
         if table is not None:  # an index the table has no entry for: no data
@@ -292,7 +298,7 @@ def scene_chips(
         if table is None and data.dtype != np.uint8:
             scaling = scene_scaling(src, bands, item_scaling)
             if radiometry == "display":
-                display_range = scene_display_range(src, bands, item_scaling)
+                display_range = scene_display_range(src, bands, item_scaling, nodata=nodata)
     if table is not None:  # a colour table's indexes as its colours (were grey levels)
         rgb = palette_colours(data[0], table)[0]
     else:

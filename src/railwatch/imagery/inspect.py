@@ -84,6 +84,7 @@ __all__ = [
     "scaling_numbers",
     "shadowed_alpha",
     "site_coverage",
+    "site_data_coverage",
     "split_at_antimeridian",
     "stac_band_names",
     "stac_raster_bands",
@@ -455,6 +456,68 @@ def site_coverage(footprint_wgs84: BaseGeometry, site_geom_wgs84: BaseGeometry) 
         return 0.0
     foot = _geo.project(_geo.densify_wgs84(footprint_wgs84), _geo.WGS84, utm)
     return float(min(1.0, site.intersection(foot).area / site.area))
+
+
+#: Longest side, in pixels, of the read of a STAC scene's pixels over a site that
+#: :func:`site_data_coverage` measures the site's coverage on (GDAL reads an overview).
+_COVERAGE_READ_SIDE = 512
+
+
+def site_data_coverage(
+    path: str, site_geom_wgs84: BaseGeometry, *, item_nodata: float | None = None
+) -> float:
+    """Fraction (0-1) of the site's area where the image at ``path`` (a GDAL path:
+    a local file, ``/vsicurl/...``) holds data: its pixels over the site, read at most
+    :data:`_COVERAGE_READ_SIDE` px across the site (GDAL reads an overview of a COG, and
+    only the tiles over the site), valid as :func:`_valid_pixels` says (nodata, alpha,
+    GDAL's mask, NaN; ``item_nodata`` where the file declares none), measured in the
+    image's CRS. What `railwatch ingest-stac` records as a scene's coverage: an item's
+    footprint says where the provider's image lies, not where its pixels hold data
+    (2026-12-06, session 38: a footprint over the whole site with its raster empty over
+    half of it was recorded as full coverage). Raises :class:`RasterioError` for a file
+    GDAL cannot read."""
+    with rasterio.open(path) as ds:
+        return _data_coverage(ds, site_geom_wgs84, item_nodata)
+
+
+def _data_coverage(ds: Any, site_geom_wgs84: BaseGeometry, item_nodata: float | None) -> float:
+    outline = _outline(ds.transform, ds.width, ds.height)
+    dense = _geo.densify_wgs84(site_geom_wgs84)
+    site = shape(rasterio.warp.transform_geom("EPSG:4326", ds.crs, mapping(dense)))
+    if ds.crs.is_geographic:  # an image whose longitudes run beyond ±180 (antimeridian)
+        site = max(
+            (shapely.affinity.translate(site, k * 360.0) for k in (0, 1, -1)),
+            key=lambda g: g.intersection(outline).area,
+        )
+    if site.area <= 0:
+        return 0.0
+    over = site.intersection(outline)
+    if over.is_empty or over.area <= 0:
+        return 0.0
+    found = rasterio.windows.from_bounds(*over.bounds, transform=ds.transform)
+    c0 = min(max(0, math.floor(found.col_off)), ds.width - 1)
+    r0 = min(max(0, math.floor(found.row_off)), ds.height - 1)
+    c1 = max(c0 + 1, min(ds.width, math.ceil(found.col_off + found.width)))
+    r1 = max(r0 + 1, min(ds.height, math.ceil(found.row_off + found.height)))
+    window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
+    cols, rows = c1 - c0, r1 - r0
+    scale = max(1.0, max(cols, rows) / _COVERAGE_READ_SIDE)
+    out = (max(1, round(rows / scale)), max(1, round(cols / scale)))
+    valid = _valid_pixels(ds, out, window=window, item_nodata=item_nodata)
+    transform = _geo.scaled(
+        rasterio.windows.transform(window, ds.transform), cols / out[1], rows / out[0]
+    )
+    polys = [
+        shape(geom)
+        for geom, value in rasterio.features.shapes(
+            valid.astype(np.uint8), mask=valid, transform=transform
+        )
+        if value == 1
+    ]
+    if not polys:
+        return 0.0
+    held = shapely.union_all(polys).intersection(over)
+    return float(min(1.0, held.area / site.area))
 
 
 def check_overlap(
@@ -1050,22 +1113,34 @@ def eight_bit_values(ds: Any) -> str | None:
     return None
 
 
-def _valid_pixels(ds: Any, shape: tuple[int, int] | None) -> np.ndarray:
+def _valid_pixels(
+    ds: Any,
+    shape: tuple[int, int] | None,
+    *,
+    window: rasterio.windows.Window | None = None,
+    item_nodata: float | None = None,
+) -> np.ndarray:
     """Which pixels hold data, from the pixels themselves (nodata, NaN), the alpha
-    band or the internal mask, at ``shape`` (nearest) or full size. Reading the
-    pixels also surfaces corrupt blocks."""
+    band or the internal mask, at ``shape`` (nearest) or full size, of ``window`` (the
+    whole file by default). ``item_nodata``: the nodata value its STAC item declares,
+    read as the file's where it declares none (as ``imagery.read`` reads the scene).
+    Reading the pixels also surfaces corrupt blocks."""
 
     def read(index: int | list[int], masks: bool = False) -> np.ndarray:
         reader = ds.read_masks if masks else ds.read
         if shape is None:
-            return np.asarray(reader(index))
+            return np.asarray(reader(index, window=window))
         out_shape = (len(index), *shape) if isinstance(index, list) else shape
-        return np.asarray(reader(index, out_shape=out_shape, resampling=Resampling.nearest))
+        return np.asarray(
+            reader(index, out_shape=out_shape, resampling=Resampling.nearest, window=window)
+        )
 
     bands = _data_bands(ds)
     data = read(bands)
     valid = np.ones(data.shape[1:], dtype=bool)
     nodata = ds.nodata
+    if nodata is None and ColorInterp.alpha not in ds.colorinterp and undeclared_alpha(ds) is None:
+        nodata = item_nodata
     # a nodata value that an alpha band shadows is not applied: the alpha band says which
     # pixels hold data, as the pipeline reads the file (shadowed_alpha; session 31)
     if nodata is not None and shadowed_alpha(ds) is None:

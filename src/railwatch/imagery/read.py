@@ -63,6 +63,7 @@ from railwatch.imagery.inspect import (
 __all__ = [
     "DISPLAY_MAPPING_VERSION",
     "INPUT_MAPPING_VERSION",
+    "ITEM_NODATA_KEY",
     "ITEM_SCALING_KEY",
     "MASK_NODATA",
     "RADIOMETRIES",
@@ -78,6 +79,7 @@ __all__ = [
     "display_range",
     "file_bands",
     "file_item_scaling",
+    "item_nodata_of",
     "item_scaling_of",
     "palette_colours",
     "palette_entries",
@@ -212,6 +214,33 @@ def item_scaling_of(meta: Any) -> ItemScaling | None:
     if not all(math.isfinite(x) for x in numbers) or any(x == 0 for x in scales):
         return None
     return tuple(float(x) for x in scales), tuple(float(x) for x in offsets)
+
+
+#: Key, in a scene's metadata, of the nodata value its STAC item declares for the
+#: image asset's bands (``raster:bands[].nodata``, STAC 1.1 ``bands[].nodata`` or the
+#: asset's ``nodata``) where the file declares none: `railwatch ingest-stac` records it
+#: (a float; ``"nan"`` is not recorded, NaN is no data in a float image anyway), and
+#: every reader of the scene's pixels applies it as the file's own nodata value
+#: (:func:`read_site_window`, :func:`stretch_ranges`, :func:`display_range`). Where
+#: the file declares its own, the file's is read, and ingest says so (2026-12-06,
+#: session 38: the item's was ignored, its fill read as dark ground).
+ITEM_NODATA_KEY = "stac_nodata"
+
+
+def item_nodata_of(meta: Any) -> float | None:
+    """The nodata value a scene's STAC item declares for its file (:data:`ITEM_NODATA_KEY`
+    in its metadata), or None when none is recorded (or what is recorded is not a finite
+    number, which `railwatch ingest-stac` never records)."""
+    value = meta.get(ITEM_NODATA_KEY) if isinstance(meta, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _own_nodata(src: Any, nodata: float | None) -> float | None:
+    """The nodata value to read ``src`` with: the file's own, else ``nodata`` (its STAC
+    item's, :func:`item_nodata_of`)."""
+    return src.nodata if src.nodata is not None else nodata
 
 
 def scene_scaling(
@@ -419,6 +448,7 @@ def read_site_window(
     bands: Sequence[int] | None = None,
     radiometry: Radiometry = "linear",
     item_scaling: ItemScaling | None = None,
+    nodata: float | None = None,
     lazy: Literal[False] = False,
 ) -> SiteRaster: ...
 
@@ -433,6 +463,7 @@ def read_site_window(
     bands: Sequence[int] | None = None,
     radiometry: Radiometry = "linear",
     item_scaling: ItemScaling | None = None,
+    nodata: float | None = None,
     lazy: Literal[True],
 ) -> SiteWindow: ...
 
@@ -446,6 +477,7 @@ def read_site_window(
     bands: Sequence[int] | None = None,
     radiometry: Radiometry = "linear",
     item_scaling: ItemScaling | None = None,
+    nodata: float | None = None,
     lazy: bool = False,
 ) -> SiteRaster | SiteWindow:
     """Read a scene over ``grid`` (bilinear; quality mask nearest) as 8-bit RGB.
@@ -459,7 +491,8 @@ def read_site_window(
     (all True when omitted). ``bands`` (1-based red, green, blue) overrides the bands
     the file labels (:func:`rgb_bands`), e.g. from the scene's STAC ``eo:bands``.
     ``item_scaling`` (the scene's :func:`item_scaling_of`) gives the bands' scale and
-    offset where the file declares none (:func:`scene_scaling`).
+    offset where the file declares none (:func:`scene_scaling`); ``nodata`` (the scene's
+    :func:`item_nodata_of`) is read as the file's nodata value where it declares none.
 
     With ``lazy`` the image stays in the file: a :class:`SiteWindow` (close it when
     done) with the same ``valid``, ``inside``, ``mask``, ``file_offset`` and pixels,
@@ -475,6 +508,7 @@ def read_site_window(
             bands=bands,
             radiometry=radiometry,
             item_scaling=item_scaling,
+            nodata=nodata,
         )
     path, name = _check_files(uri, mask_uri)
     # A local file is opened as inspect_scene opened it at ingest, its folder listed:
@@ -489,14 +523,14 @@ def read_site_window(
                     raise MissingCRSError(
                         f"{name} has no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE {name}`"
                     )
-                data, valid, palette, read = _warp_image(src, grid, bands)
+                data, valid, palette, read = _warp_image(src, grid, bands, nodata)
                 offset = file_offset(src, grid)
                 scaling = None
                 scene_range = None
                 if palette is None and data.dtype != np.uint8:
                     scaling = scene_scaling(src, read, item_scaling)
                     if radiometry == "display":
-                        scene_range = display_range(src, read, item_scaling)
+                        scene_range = display_range(src, read, item_scaling, nodata=nodata)
         except (RasterioError, CPLE_BaseError) as err:
             raise _read_failure(uri, path, name, err) from err
         image = (
@@ -606,6 +640,7 @@ class SiteWindow:
         item_scaling: ItemScaling | None,
         fail: Callable[[BaseException], RailwatchError],
         inside: np.ndarray,
+        nodata: float | None = None,
     ) -> None:
         self._stack = stack
         self._vrt = vrt
@@ -634,7 +669,7 @@ class SiteWindow:
         if mapped:
             self._scaling = scene_scaling(src, plan.bands, item_scaling)
             if radiometry == "display":
-                self._display = display_range(src, plan.bands, item_scaling)
+                self._display = display_range(src, plan.bands, item_scaling, nodata=nodata)
         self.valid = self._find_valid(cache=not mapped)
         if mapped and (radiometry == "linear" or self._display is None):
             self._find_ranges()
@@ -813,6 +848,7 @@ def _open_site_window(
     bands: Sequence[int] | None = None,
     radiometry: Radiometry = "linear",
     item_scaling: ItemScaling | None = None,
+    nodata: float | None = None,
 ) -> SiteWindow:
     """``read_site_window(..., lazy=True)``: the scene ``uri`` over ``grid`` as a
     :class:`SiteWindow` (same arguments, same errors, same pixels as the whole read),
@@ -832,7 +868,7 @@ def _open_site_window(
                 raise MissingCRSError(
                     f"{name} has no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE {name}`"
                 )
-            plan = _warp_plan(src, grid, bands)
+            plan = _warp_plan(src, grid, bands, nodata)
             vrt = stack.enter_context(WarpedVRT(src, **plan.options))
 
             def fail(err: BaseException) -> RailwatchError:
@@ -848,6 +884,7 @@ def _open_site_window(
                 item_scaling=item_scaling,
                 fail=fail,
                 inside=_inside(site_geom, grid),
+                nodata=nodata,
             )
         except (RasterioError, CPLE_BaseError) as err:
             raise _read_failure(uri, path, name, err) from err
@@ -983,6 +1020,7 @@ def stretch_ranges(
     radiometry: Radiometry = "linear",
     gsd: float | None = None,
     item_scaling: ItemScaling | None = None,
+    nodata: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Per-band (low, high) :data:`STRETCH_PERCENTILES` of an open dataset's valid pixels
     (a read decimated to about 1024 px), for :func:`stretch_to_uint8`; None for 8-bit
@@ -1004,8 +1042,11 @@ def stretch_ranges(
     band by band, for the stored pixels the callers read: with ``display``, bands stored
     with different scales get different stored ranges for one range of values. Where the
     file declares no scale or offset, ``item_scaling`` (a STAC scene's
-    :func:`item_scaling_of`) gives them (:func:`scene_scaling`)."""
-    found = _value_ranges(ds, bands, radiometry=radiometry, gsd=gsd, item_scaling=item_scaling)
+    :func:`item_scaling_of`) gives them (:func:`scene_scaling`); ``nodata`` (its
+    :func:`item_nodata_of`) is no data where the file declares no nodata value."""
+    found = _value_ranges(
+        ds, bands, radiometry=radiometry, gsd=gsd, item_scaling=item_scaling, nodata=nodata
+    )
     if found is None:
         return None
     lows, highs, scaling = found
@@ -1022,6 +1063,7 @@ def _value_ranges(
     radiometry: Radiometry = "linear",
     gsd: float | None = None,
     item_scaling: ItemScaling | None = None,
+    nodata: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None] | None:
     """:func:`stretch_ranges` in the values the pixels stand for, with the bands'
     scaling (None: stored values are the values); None for 8-bit data."""
@@ -1033,7 +1075,7 @@ def _value_ranges(
     raw = read_masked(ds, bands, out_shape=shape)
     data = np.ma.MaskedArray(raw, dtype=np.float64)  # its mask kept
     # no data from the stored values (nodata, alpha, fill), before the scaling
-    data.mask = np.ma.getmaskarray(data) | _hidden_nodata(ds, bands, raw, gsd)
+    data.mask = np.ma.getmaskarray(data) | _hidden_nodata(ds, bands, raw, gsd, nodata)
     if scaling is not None:
         data = data * scaling[0][:, None, None] + scaling[1][:, None, None]
     lows, highs = [], []
@@ -1056,12 +1098,15 @@ def _value_ranges(
 
 
 def _hidden_nodata(
-    ds: Any, bands: Sequence[int], data: np.ndarray, gsd: float | None
+    ds: Any, bands: Sequence[int], data: np.ndarray, gsd: float | None, nodata: float | None = None
 ) -> np.ndarray:
     """Pixels of ``data`` (``bands`` of ``ds`` read at some shape, nearest) that GDAL's
     mask leaves valid but :func:`_warp_image` reads as no data (B, H, W bool): where an
     undeclared alpha band is 0, each colour-table band's transparent entries, and the
-    black fill of a file that declares none of nodata, alpha or a colour table."""
+    black fill of a file that declares none of nodata, alpha or a colour table; where
+    the file declares no nodata value, the pixels equal to ``nodata`` (its STAC item's)
+    in every band, as :func:`_warp_plan` reads it (not in a file with an alpha band or a
+    colour table)."""
     out = np.zeros(data.shape, dtype=bool)
     has_alpha = ColorInterp.alpha in ds.colorinterp
     hidden = None if has_alpha else undeclared_alpha(ds)
@@ -1072,7 +1117,10 @@ def _hidden_nodata(
         palette |= ds.colorinterp[band - 1] == ColorInterp.palette
         if (clear := transparent_entries(ds, band)) is not None:
             out[i] |= np.isin(np.ma.getdata(data[i]), clear)
-    if ds.nodata is None and not has_alpha and hidden is None and not palette:
+    if ds.nodata is None and nodata is not None and not has_alpha and hidden is None:
+        if not palette:
+            out |= (np.ma.getdata(data) == nodata).all(axis=0)[None]
+    elif ds.nodata is None and not has_alpha and hidden is None and not palette:
         size = gsd if gsd is not None else _file_gsd(ds)
         if size is not None:  # metres per pixel of this (decimated) read
             step = math.sqrt(ds.width / data.shape[2] * ds.height / data.shape[1])
@@ -1093,7 +1141,11 @@ def _file_gsd(ds: Any) -> float | None:
 
 
 def display_range(
-    src: Any, bands: Sequence[int], item_scaling: ItemScaling | None = None
+    src: Any,
+    bands: Sequence[int],
+    item_scaling: ItemScaling | None = None,
+    *,
+    nodata: float | None = None,
 ) -> tuple[float, float] | None:
     """The one (low, high) of a display-encoded scene's red, green and blue bands over
     the whole file (:func:`stretch_ranges`), so that every window of it is mapped alike;
@@ -1110,6 +1162,7 @@ def display_range(
         bands[:3] if len(bands) >= 3 else bands[:1],
         radiometry="display",
         item_scaling=item_scaling,
+        nodata=nodata,
     )
     if ranges is None:
         return None
@@ -1353,8 +1406,12 @@ class _WarpPlan:
     fill: bool
 
 
-def _warp_plan(src: Any, grid: SiteGrid, rgb: Sequence[int] | None = None) -> _WarpPlan:
-    """The :class:`_WarpPlan` of ``src`` over ``grid`` (``rgb``: the bands asked for)."""
+def _warp_plan(
+    src: Any, grid: SiteGrid, rgb: Sequence[int] | None = None, nodata: float | None = None
+) -> _WarpPlan:
+    """The :class:`_WarpPlan` of ``src`` over ``grid`` (``rgb``: the bands asked for;
+    ``nodata``: its STAC item's nodata value, read as the file's where it declares none
+    and has no alpha band, :func:`item_nodata_of`)."""
     bands = rgb_bands(src, bands=rgb)
     palette = colour_table(src, bands)
     has_alpha = ColorInterp.alpha in src.colorinterp
@@ -1374,13 +1431,17 @@ def _warp_plan(src: Any, grid: SiteGrid, rgb: Sequence[int] | None = None) -> _W
     if hidden is not None:
         vrt_options.update(src_alpha=hidden, add_alpha=True)
         bands = [b for b in bands if b != hidden] or [1]
+    elif src.nodata is None and not has_alpha and nodata is not None and palette is None:
+        # the item's nodata as the file's: the warp leaves it out of the resampling, and
+        # marks the pixels outside the image with it
+        vrt_options.update(src_nodata=nodata, nodata=nodata)
     elif src.nodata is None and not has_alpha:
         if np.dtype(src.dtypes[0]).kind == "f":
             vrt_options.update(src_nodata=math.nan, nodata=math.nan)
         else:
             vrt_options["add_alpha"] = True
     clear = transparent_entries(src, bands[0]) if palette is not None else None
-    fill = src.nodata is None and not has_alpha and hidden is None and palette is None
+    fill = _own_nodata(src, nodata) is None and not has_alpha and hidden is None and palette is None
     return _WarpPlan(bands, palette, clear, vrt_options, fill)
 
 
@@ -1413,11 +1474,12 @@ def _stack_valid(stack: np.ndarray, plan: _WarpPlan, alpha: bool, nodata: Any) -
 
 
 def _warp_image(
-    src: Any, grid: SiteGrid, rgb: Sequence[int] | None = None
+    src: Any, grid: SiteGrid, rgb: Sequence[int] | None = None, nodata: float | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[int]]:
     """The bands of ``src`` read as red, green, blue (or grey) warped to ``grid``, the
-    pixels that hold data, the colour table (a palette image) and the bands read."""
-    plan = _warp_plan(src, grid, rgb)
+    pixels that hold data, the colour table (a palette image) and the bands read
+    (``nodata``: its STAC item's, :func:`_warp_plan`)."""
+    plan = _warp_plan(src, grid, rgb, nodata)
     with WarpedVRT(src, **plan.options) as vrt:
         # One read of the image bands and the alpha band (if any): validity comes
         # from the pixels themselves, so the warp runs once. (GDAL's dataset mask

@@ -408,6 +408,7 @@ def _chip_pair(
                 bands=row.rgb_bands,
                 radiometry=row.radiometry,
                 item_scaling=row.item_scaling,
+                nodata=row.item_nodata,
             )
         except (RailwatchError, OSError) as err:
             notes.append(f"The image of {row.day} could not be read ({hide_paths(str(err))}).")

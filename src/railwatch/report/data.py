@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from railwatch.detect.base import tells_class
 from railwatch.imagery.inspect import rgb_of, sun_of
-from railwatch.imagery.read import item_scaling_of, radiometry_of
+from railwatch.imagery.read import item_nodata_of, item_scaling_of, radiometry_of
 from railwatch.report.model import (
     AlertRow,
     BaselinePoint,
@@ -104,6 +104,7 @@ def scene_row(
         rgb_bands=rgb_of(scene.meta),
         occupied=repo.occupied_runs_of(scene) if usable else None,
         item_scaling=item_scaling_of(scene.meta),
+        item_nodata=item_nodata_of(scene.meta),
         radiometry=radiometry_of(scene.meta),
         registration=(scene.meta or {}).get(repo.REGISTRATION_KEY),
         reviewed=reviewed and usable,

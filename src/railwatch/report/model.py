@@ -104,6 +104,10 @@ class SceneRow:
     #: none (:func:`railwatch.imagery.read.item_scaling_of`): its chips are read with them,
     #: as it was counted.
     item_scaling: ItemScaling | None = None
+    #: The nodata value its STAC item declares, where the file declares none
+    #: (:func:`railwatch.imagery.read.item_nodata_of`): its chips are read with it, as it
+    #: was counted.
+    item_nodata: float | None = None
     #: The site's local time east of UTC (:func:`site_day`): the image's day is its local
     #: day at the site.
     utc_offset: timedelta = timedelta(0)
