@@ -321,3 +321,63 @@ def test_a_float_images_nan_nodata_records_nothing(tmp_path: Path, tmp_db_url: s
     [scene] = _scenes(db)
     assert ITEM_NODATA_KEY not in scene.meta
     assert scene.coverage == pytest.approx(0.5, abs=0.03)
+
+
+def test_the_reports_chips_are_read_with_the_items_nodata(tmp_path: Path) -> None:
+    """The evidence chips of a scene whose STAC item declares a nodata value show its
+    fill as no data (not valid), as `process` counted it; without it, as ground."""
+    from railwatch.report import build_report_data
+    from report_db import populate
+
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    populate(db, tmp_path / "scenes")
+
+    def after() -> tuple[np.ndarray, Any]:
+        data = build_report_data(db, "testyard")
+        (ev,) = data.evidence
+        assert ev.after is not None and ev.after_row is not None and ev.after.valid is not None
+        return np.asarray(ev.after.valid, bool), ev.after_row
+
+    valid, row = after()
+    assert row.item_nodata is None
+    with db.session() as s:
+        scene = repo.get_scene(s, row.scene_id)
+        path = Path(scene.uri)
+        with rasterio.open(path) as ds:
+            assert ds.nodata is None
+            profile, pixels = ds.profile, ds.read()
+        pixels[:, :, : pixels.shape[2] // 2] = FILL  # its west half: the fill
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(pixels)
+    filled, _ = after()
+    assert filled.mean() == pytest.approx(valid.mean())  # the fill read as ground
+    with db.session() as s:
+        scene = repo.get_scene(s, row.scene_id)
+        scene.meta = {**(scene.meta or {}), ITEM_NODATA_KEY: FILL}
+    got, row = after()
+    assert row.item_nodata == FILL
+    assert got.mean() < valid.mean() - 0.2
+    db.dispose()
+
+
+def test_label_chips_are_read_with_the_items_nodata(tmp_path: Path) -> None:
+    """`export labels` chips of such a scene show its fill black (no data), as the
+    pipeline reads it; without the item's nodata the fill's own value."""
+    from test_label_chips_scaling_s30 import _chip, _site
+
+    db, path, eight = _site(tmp_path, None)
+    eight[:, :, : eight.shape[2] // 2] = FILL
+    with rasterio.open(path) as ds:
+        profile = ds.profile
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(eight)
+    plain = _chip(db, tmp_path / "plain")
+    assert (plain == FILL).all(axis=2).any()  # the fill, read as ground
+    with db.session() as s:
+        scene = repo.get_scene(s, 1)
+        scene.meta = {**(scene.meta or {}), ITEM_NODATA_KEY: FILL}
+    got = _chip(db, tmp_path / "item")
+    fill = (plain == FILL).all(axis=2)
+    assert not (got == FILL).all(axis=2).any()
+    assert (got[fill] == 0).all()
+    db.dispose()
