@@ -152,15 +152,46 @@ const RWChart = (() => {
       }
     }
     // events
-    for (const e of events) {
+    const labelled = []; // [left, right, row] of the event labels drawn
+    const offAxis = [];
+    for (const e of [...events].sort((a, b) => dayNoon(a.date) - dayNoon(b.date))) {
       const te = dayNoon(e.date);
-      if (te < t0 || te > t1) continue;
+      if (!Number.isFinite(te)) continue;
+      // an event more than 60 days from the images is left off the axis (it would squeeze
+      // the series): named under the chart instead (2026-12-06, session 38: it was left
+      // out without a word, so a page showed no sign of an event before the first image)
+      if (te < t0 || te > t1) { offAxis.push(e); continue; }
       const line = s("line", { x1: x(te), x2: x(te), y1: m.t, y2: H - m.b, class: "event" }, s("title", {}, `${e.date} ${e.label}`));
       line.dataset.date = e.date;
       line.dataset.key = `event:${e.date}:${e.label}`;
       reach(line, te, 1, `event ${e.date} at the site: ${e.label}`);
       svg.append(line);
-      svg.append(s("text", { x: x(te) + 3, y: m.t + 10, class: "event-label", "aria-hidden": "true" }, e.label));
+      // the label right of its line, or left of it where it would run past the plot; on
+      // the next row down where it would cover an earlier label (session 38: two events
+      // days apart wrote their labels over each other, unreadable)
+      const label = s("text", { x: x(te) + 3, y: m.t + 10, class: "event-label", "aria-hidden": "true" }, e.label);
+      svg.append(label);
+      let width = 0, height = 0;
+      try { width = label.getComputedTextLength(); height = label.getBBox().height; } catch (_) { /* not laid out */ }
+      if (!width) width = 6 * e.label.length;
+      const rowH = Math.max(12, Math.ceil(height) + 1);
+      let left = x(te) + 3;
+      if (left + width > W - 2 && x(te) - 3 - width >= m.l) {
+        left = x(te) - 3 - width;
+        label.setAttribute("x", left);
+      }
+      let row = 0;
+      while (labelled.some(([l, r, k]) => k === row && left < r + 4 && left + width > l - 4)) row += 1;
+      labelled.push([left, left + width, row]);
+      label.setAttribute("y", m.t + 10 + row * rowH);
+      label.dataset.row = String(row);
+    }
+    if (offAxis.length) {
+      const note = document.createElement("p");
+      note.className = "muted chart-note chart-events-off";
+      note.textContent = "Events off the chart's time span (more than 60 days from its images): " +
+        offAxis.map((e) => `${e.date} ${e.label} (${dayNoon(e.date) < t0 ? "before" : "after"} the images shown)`).join("; ");
+      host.append(note);
     }
     const usable = points.filter((p) => p.usable && p.count !== null);
     // interval band as whiskers, then the line
