@@ -13,6 +13,9 @@
 4. The counts CSVs (``railwatch export --format csv``, the API's ``format=csv``) wrote
    ``clear_fraction`` (and ``coverage``) as stored, ``0.8123456789``: now to 4 decimals;
    the JSON and the other export formats keep full precision.
+5. The REST counts API took the series' class as ``class`` (the query) and answered it
+   as ``cls``: its JSON and CSV now name it ``class``; the JSON keeps ``cls`` beside it
+   (documented, read by clients), and ``analyze --counts`` reads either CSV.
 """
 
 from __future__ import annotations
@@ -346,3 +349,73 @@ def test_api_counts_csv_writes_fractions_to_4_decimals(
     items = {p["scene_id"]: p for p in r.json()["items"]}
     assert items[ids["counted"]]["clear_fraction"] == CLEAR
     assert items[ids["counted"]]["coverage"] == COVERAGE
+
+
+def _client(db: Database, tmp_path: Path) -> Any:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from railwatch.settings import Settings
+    from railwatch.web.app import create_app
+
+    settings = Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp_path / "cache")
+    client = TestClient(create_app(settings, db))
+    client.headers["Authorization"] = "Bearer t"
+    return client
+
+
+def test_api_counts_name_the_class_as_the_query_does(
+    site: tuple[Database, dict[str, int]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db, _ = site
+    client = _client(db, tmp_path)
+    for cls in ("all", "tank"):
+        r = client.get("/api/sites/yard/counts", params={"class": cls})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["class"] == cls and body["cls"] == cls  # the old name kept
+        assert body["items"]
+        for item in body["items"]:
+            assert item["class"] == item["cls"] == cls
+            keys = list(item)
+            assert keys.index("cls") == keys.index("class") + 1
+        r = client.get("/api/sites/yard/counts", params={"class": cls, "format": "csv"})
+        header, *rows = list(csv.reader(io.StringIO(r.text)))
+        assert "class" in header and "cls" not in header
+        assert {row[header.index("class")] for row in rows} == {cls}
+    # the query's name is class: cls is refused, naming class, as it was before
+    r = client.get("/api/sites/yard/counts", params={"cls": "tank"})
+    assert r.status_code == 422 and "class" in r.text
+
+
+def test_api_counts_schema_declares_class(
+    site: tuple[Database, dict[str, int]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    db, _ = site
+    spec = _client(db, tmp_path).get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    for name in ("CountPoint", "CountSeries"):
+        props = schemas[name]["properties"]
+        assert "class" in props and "cls" in props, name
+        assert "class" in schemas[name]["required"], name
+
+
+def test_api_counts_csv_reads_back_with_its_class(
+    site: tuple[Database, dict[str, int]],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from railwatch.analysis.csvio import read_counts_csv
+
+    db, ids = site
+    r = _client(db, tmp_path).get(
+        "/api/sites/yard/counts", params={"class": "tank", "format": "csv"}
+    )
+    path = tmp_path / "tank.csv"
+    path.write_text(r.text, encoding="utf-8")
+    points = [p for series in read_counts_csv(path).values() for p in series]
+    assert points and {p.cls for p in points} == {"tank"}
+    usable = {p.scene_id: p.count for p in points if p.is_usable}
+    assert usable == {ids["counted"]: 21.0, ids["count_reviewed"]: 21.0}

@@ -265,7 +265,7 @@ def test_counts_json_and_csv(client: TestClient, world: dict[str, Any]) -> None:
     r = client.get(f"/api/sites/{world['site']}/counts", params={"format": "csv"})
     assert r.headers["content-type"].startswith("text/csv")
     lines = r.text.strip().splitlines()
-    assert lines[0].startswith("when,day,local_zone,scene_id,gsd,cls,count") and len(lines) == 7
+    assert lines[0].startswith("when,day,local_zone,scene_id,gsd,class,count") and len(lines) == 7
     assert ",all,,,," in lines[3]  # the unusable scene is a gap, not a zero
     is_problem(client.get("/api/sites/nope/counts"), 404)
     is_problem(client.get(f"/api/sites/{world['site']}/counts", params={"format": "xml"}), 422)

@@ -42,7 +42,7 @@ from railwatch.storage import Database, repo
 from railwatch.storage.models import Alert, Count, Scene, Site
 from railwatch.storage.serialize import alert_dict, site_dict
 from railwatch.web.app import create_app
-from railwatch.web.routes.counts import _row
+from railwatch.web.routes.counts import _json_point, _row
 from railwatch.web.routes.scenes import _public
 from report_db import (
     CRS,
@@ -408,7 +408,7 @@ def test_count_pages_match_the_whole_series(world: dict[str, Any], cls: str) -> 
             with world["db"].session(readonly=True) as s:
                 offset_east = site_utc_offset(repo.get_site(s, name))
             rows = [
-                {**_row(p), "day": local_day(p.when, offset_east).isoformat()}
+                _json_point(_row(p), local_day(p.when, offset_east).isoformat())
                 for p in series[offset : offset + limit]
             ]
             assert body["items"] == _json(rows)

@@ -413,7 +413,8 @@ class CountPoint(_Out):
     when: str = Field(json_schema_extra=_TIME)
     scene_id: int
     gsd: Number | None
-    cls: str
+    class_: str = Field(alias="class", description="`all` (the site total) or a class.")
+    cls: str = Field(description="The same as `class`, its name until session 38 (kept).")
     count: Number | None
     low: Number | None
     high: Number | None
@@ -425,18 +426,23 @@ class CountPoint(_Out):
     reviewed: bool
     day: str = Field(json_schema_extra=_DAY)
 
+    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
+
 
 class CountSeries(_Out):
     """``GET /api/sites/{site}/counts`` (JSON): a page of the series of one class."""
 
     site: str
-    cls: str
+    class_: str = Field(alias="class", description="The series: `all` or a class.")
+    cls: str = Field(description="The same as `class`, its name until session 38 (kept).")
     classes: list[str]
     local_zone: str
     items: list[CountPoint]
     total: int
     limit: int
     offset: int
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
 
 
 # ------------------------------------------------------------------ GeoJSON answers

@@ -39,7 +39,9 @@ FIELDS = (
     # with `analyze --counts` is judged with (2026-12-05, session 33; without it a 3 m
     # site's counts were judged with the fine thresholds)
     "gsd",
-    "cls",
+    # the series' class, as the query names it (`cls` until 2026-12-06, session 38;
+    # `analyze --counts` reads either)
+    "class",
     "count",
     "low",
     "high",
@@ -62,7 +64,7 @@ def _row(p: CountPoint) -> dict[str, Any]:
         "when": p.when.isoformat(),
         "scene_id": p.scene_id,
         "gsd": p.gsd,
-        "cls": p.cls,
+        "class": p.cls,  # as the query names it (`cls` until session 38: _json_point)
         "count": None if presence else p.count,
         "low": None if presence else p.low,
         "high": None if presence else p.high,
@@ -76,6 +78,19 @@ def _row(p: CountPoint) -> dict[str, Any]:
         # the count is an analyst's (a scene review), not the detector's
         "reviewed": p.reviewed,
     }
+
+
+def _json_point(row: dict[str, Any], day: str) -> dict[str, Any]:
+    """A point of the JSON series: ``row`` (:func:`_row`) with ``cls`` after ``class``,
+    the name the JSON gave it until 2026-12-06 (session 38), kept for the clients that
+    read it (the CSV has ``class`` alone), and ``day``, its local day at the site."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        out[key] = value
+        if key == "class":
+            out["cls"] = value
+    out["day"] = day
+    return out
 
 
 @router.get(
@@ -153,14 +168,15 @@ def site_counts(
         return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
     body = {
         "site": site,
-        "cls": cls,
+        "class": cls,
+        "cls": cls,  # its name until session 38, kept
         "classes": classes,
         # the site's nominal zone whose days `day` names (UTC+12)
         "local_zone": zone,
         # each point's local day at the site (session 31): the day the analysis groups it
         # by and its alerts name, where `when` is its image's UTC time
         "items": [
-            {**row, "day": local_day(p.when, utc_offset).isoformat()}
+            _json_point(row, local_day(p.when, utc_offset).isoformat())
             for row, p in zip(rows, shown, strict=True)
         ],
         "total": total,
