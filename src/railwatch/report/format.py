@@ -47,6 +47,21 @@ def fmt_scene_count(row: SceneRow) -> str:
     return fmt_count(row.total, row.low, row.high)
 
 
+def fmt_class_count(row: SceneRow, cls: str) -> str:
+    """An image's count of one car type (or ``covered``) for the scene tables: empty for
+    an image not counted (its count cell says why), a dash where its method cannot tell
+    the type (occupied track length at 1.5-10 m, a long-train flag at 10 m), else the
+    number, 0 included: a type the detector named on none of the cars of an image counted
+    one by one is 0 there (:func:`railwatch.report.data.count_of`, as the export's
+    ``count_<class>`` columns give it). Until 2026-12-06 (session 38) the tables printed a
+    dash for it too, so "0 tank cars" and "types not told" read the same."""
+    if not row.counted:
+        return ""
+    from railwatch.report.data import count_of
+
+    return fmt_num(count_of(row, cls))
+
+
 def reviewed_words(row: SceneRow) -> str:
     """'analyst; detector 61' for an image whose count is an analyst's, with the
     detector's count it replaced."""

@@ -27,6 +27,7 @@ from railwatch.report.chips import chip_figure, is_wide, pair_figure
 from railwatch.report.fonts import cjk_text, drawing
 from railwatch.report.format import (
     covered_words,
+    fmt_class_count,
     fmt_count,
     fmt_num,
     fmt_pct,
@@ -87,6 +88,7 @@ def _environment() -> jinja2.Environment:
     env.globals.update(
         fmt_num=fmt_num,
         fmt_count=fmt_count,
+        fmt_class_count=fmt_class_count,
         fmt_pct=fmt_pct,
         fmt_scene_count=fmt_scene_count,
         covered_words=covered_words,

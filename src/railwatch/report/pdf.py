@@ -39,6 +39,7 @@ from railwatch.report.fonts import drawing, font_rc
 from railwatch.report.format import (
     acknowledged_text,
     covered_words,
+    fmt_class_count,
     fmt_count,
     fmt_num,
     fmt_pct,
@@ -483,8 +484,8 @@ def _table_rows(data: ReportData, scenes: Sequence[SceneRow]) -> list[list[str]]
                 fmt_pct(s.clear_fraction),
                 fmt_pct(s.coverage),
                 fmt_scene_count(s),
-                *[fmt_num(s.by_class.get(c)) if s.counted else "" for c in data.classes],
-                fmt_num(s.covered) if s.counted else "",
+                *[fmt_class_count(s, c) for c in data.classes],
+                fmt_class_count(s, "covered"),
                 s.method or "",
             ]
         )
