@@ -7,6 +7,7 @@ nothing of HTTP; this module is the only place that picks a status code for them
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -193,10 +194,38 @@ API_HINTS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: The CLI commands a 422 of the library names for a scene's review and cars, and the
+#: requests that do the same through the API. Before 2026-12-06 (session 38) an API client
+#: (and the dashboard, which shows the API's words beside the review's upload) was told
+#: to run ``railwatch scene review 222 --count N`` or ``railwatch scene cars 12``.
+API_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"`railwatch scene review (\d+) --count N`"),
+        r'PUT /api/scenes/\1/review with {"counts": {"all": N}}',
+    ),
+    (
+        re.compile(r"give it to `railwatch scene review (\d+)`"),
+        r"send it as scene \1's review (PUT /api/scenes/\1/review)",
+    ),
+    (
+        re.compile(r"write scene (\d+)'s with `railwatch scene cars \1`"),
+        r"download scene \1's with GET /api/scenes/\1/cars",
+    ),
+    (re.compile(r"`railwatch scene cars (\d+)`"), r"GET /api/scenes/\1/cars"),
+    (
+        re.compile(r"run `railwatch process ([^`]+)` first"),
+        r"process the site first (POST /api/sites/\1/jobs)",
+    ),
+)
+
+
 def api_words(detail: str) -> str:
-    """``detail`` (a 404's) with the CLI's pointers replaced by the API's (:data:`API_HINTS`)."""
+    """``detail`` with the CLI's pointers replaced by the API's: a 404's
+    (:data:`API_HINTS`) and a 422's about a scene's review or cars (:data:`API_COMMANDS`)."""
     for cli, api in API_HINTS:
         detail = detail.replace(cli, api)
+    for command, request in API_COMMANDS:
+        detail = command.sub(request, detail)
     return detail
 
 
@@ -207,7 +236,7 @@ async def _railwatch_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:  # the whole message (a database's URL too): for the operator only
         log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
     detail = public_detail(exc, status)
-    if status == 404:
+    if status in (404, 422):
         detail = api_words(detail)
     return problem(status, detail, instance=request.url.path, error=type(exc).__name__)
 
