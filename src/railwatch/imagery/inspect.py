@@ -460,7 +460,7 @@ def site_coverage(footprint_wgs84: BaseGeometry, site_geom_wgs84: BaseGeometry) 
 
 #: Longest side, in pixels, of the read of a STAC scene's pixels over a site that
 #: :func:`site_data_coverage` measures the site's coverage on (GDAL reads an overview).
-_COVERAGE_READ_SIDE = 512
+_COVERAGE_READ_SIDE = 256
 
 
 def site_data_coverage(
