@@ -27,6 +27,44 @@ def _schema_name(schema: dict[str, Any] | None) -> str:
     return str(schema.get("type", ""))
 
 
+def _limits(schema: dict[str, Any] | None) -> str:
+    """What values a schema takes beyond its type, in words: ``one of "json", "csv"``,
+    ``1 to 1000``, ``at most 64 characters``, ``at most 20 items`` (of the branches of
+    an anyOf too). Before 2026-12-06 (session 38) ``/docs`` gave the type alone, so
+    ``format`` of the counts read "string (default "json")", with no word of ``csv``,
+    and ``limit`` no bound, though the OpenAPI document declares both."""
+    if not schema:
+        return ""
+    words: list[str] = []
+
+    def add(s: dict[str, Any]) -> None:
+        if "enum" in s:
+            words.append("one of " + ", ".join(json.dumps(v) for v in s["enum"]))
+        low, high = s.get("minimum"), s.get("maximum")
+        if low is not None and high is not None:
+            words.append(f"{low} to {high}")
+        elif low is not None:
+            words.append(f"at least {low}")
+        elif high is not None:
+            words.append(f"at most {high}")
+        if s.get("minLength") is not None and s.get("maxLength") is not None:
+            words.append(f"{s['minLength']} to {s['maxLength']} characters")
+        elif s.get("maxLength") is not None and "enum" not in s:
+            words.append(f"at most {s['maxLength']} characters")
+        if s.get("maxItems") is not None:
+            words.append(f"at most {s['maxItems']} items")
+        items = s.get("items")
+        if isinstance(items, dict):
+            inner = _limits(items)
+            if inner:
+                words.append(f"each {inner}")
+
+    for branch in schema.get("anyOf") or [schema]:
+        if isinstance(branch, dict):
+            add(branch)
+    return "; ".join(words)
+
+
 def _parameters(op: dict[str, Any]) -> str:
     params = op.get("parameters") or []
     if not params:
@@ -34,7 +72,9 @@ def _parameters(op: dict[str, Any]) -> str:
     rows = []
     for p in params:
         schema = p.get("schema") or {}
-        default = f" (default {json.dumps(schema['default'])})" if "default" in schema else ""
+        default = f"default {json.dumps(schema['default'])}" if "default" in schema else ""
+        limits = ", ".join(w for w in (_limits(schema), default) if w)
+        default = f" ({limits})" if limits else ""
         rows.append(
             "<tr>"
             f"<td><code>{escape(str(p.get('name', '')))}</code></td>"
@@ -63,6 +103,7 @@ def _body(op: dict[str, Any], schemas: dict[str, Any]) -> str:
         required = set(ref.get("required") or ())
         items = [
             f"<li><code>{escape(k)}</code> {escape(_schema_name(v))}"
+            + (f" ({escape(_limits(v))})" if _limits(v) else "")
             + (" (required)" if k in required else "")
             + (f": {escape(str(v['description']))}" if v.get("description") else "")
             + "</li>"
