@@ -153,7 +153,14 @@ def test_the_time_axis_ticks_are_the_sites_local_midnights() -> None:
         t.get_text(): t.get_position()[0] for t in ax.get_xticklabels() if t.get_text()
     }  # fmt: skip
     by_day = {d.day: s for s, d in zip(scenes, local_days, strict=True)}
-    shown = [(int(k), v) for k, v in labels.items() if k.isdigit() and int(k) in by_day]
+
+    def day_of(text: str) -> int | None:  # "2024-03-05" since session 38 ("05" before)
+        try:
+            return date.fromisoformat(text).day
+        except ValueError:
+            return None
+
+    shown = [(n, v) for k, v in labels.items() if (n := day_of(k)) is not None and n in by_day]
     assert shown
     for day_number, x in shown:
         image = by_day[day_number]

@@ -12,7 +12,7 @@ import io
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 import matplotlib
@@ -536,6 +536,30 @@ def draw_timeseries(
         )
 
 
+#: The time axis's labels at each of matplotlib's concise levels (years, months, days,
+#: hours, minutes, seconds): as matplotlib's, but ticks a few days apart are whole dates,
+#: 2023-09-08, with no offset beside them (:func:`date_formatter`).
+DAY_LEVEL = 2
+DAY_FORMAT = "%Y-%m-%d"
+#: Most ticks on a time axis labelled by days (whole dates are wider than a day's number).
+DAY_TICKS_MAX = 9
+
+
+def date_formatter(locator: mdates.DateLocator, tz: tzinfo) -> mdates.ConciseDateFormatter:
+    """The time axis's labels: matplotlib's concise dates (years; months with the year at
+    January and beside the axis), except ticks days apart (a period of a few weeks or
+    months, or a site with one image), which read as whole dates as the report writes
+    them, 2023-09-08. Until 2026-12-06 (session 38) they were bare days of the month
+    with the year and month of the last tick beside the axis: the rise of 2023-09-01 to
+    2023-10-31 read "08 15 22 Oct 08 15 22" over "2023-Oct", its September days
+    unnamed, so the summit of the 13th read as in October."""
+    formatter = mdates.ConciseDateFormatter(locator, tz=tz)
+    formatter.formats[DAY_LEVEL] = DAY_FORMAT
+    formatter.zero_formats[DAY_LEVEL] = DAY_FORMAT
+    formatter.offset_formats[DAY_LEVEL] = ""
+    return formatter
+
+
 def _held(xs: np.ndarray, half: float) -> np.ndarray:
     """The x positions of a step line or band: ``xs`` as they are, or for one point (a
     value known at one image only) a short segment ``half`` days either side of it. A
@@ -875,9 +899,11 @@ def _draw_timeseries(
         )
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("railcars per image")
-    locator = mdates.AutoDateLocator(tz=local)
+    # ticks days apart at most DAY_TICKS_MAX: 7, 14 or 21 days, a week or more between
+    # whole dates (every 4 days put 2023-12-29 against 2024-01-01)
+    locator = mdates.AutoDateLocator(tz=local, maxticks={mdates.DAILY: DAY_TICKS_MAX})
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=local))
+    ax.xaxis.set_major_formatter(date_formatter(locator, local))
     if not all_when:  # no image, event or alert: not an axis of 1 January 1970
         ax.xaxis.set_major_locator(NullLocator())
         ax.xaxis.set_minor_locator(NullLocator())
