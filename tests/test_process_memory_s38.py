@@ -277,3 +277,64 @@ def test_process_scene_with_holes_on_tile_seams_gives_what_the_whole_read_gives(
         assert by_tiles.detections == at_once.detections
         assert len(by_tiles.detections) > 5
         assert by_tiles.count == at_once.count
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 13), (8, 8), (33, 5)])
+def test_a_window_s_inside_is_packed_while_detected_and_restored_as_it_was(
+    shape: tuple[int, int],
+) -> None:
+    from railwatch.pipeline import _inside_packed
+
+    rng = np.random.default_rng(shape[0] * 100 + shape[1])
+    inside = rng.random(shape) > 0.5
+    window = object.__new__(read_module.SiteWindow)  # only its inside is used
+    window.inside = inside.copy()
+    with _inside_packed(window):
+        assert window.inside.size == 0  # not held at a byte a pixel meanwhile
+    assert window.inside.dtype == bool and np.array_equal(window.inside, inside)
+    with pytest.raises(RuntimeError, match="tile failed"), _inside_packed(window):
+        raise RuntimeError("tile failed")
+    assert np.array_equal(window.inside, inside)  # also after a failure
+    raster = read_module.SiteRaster(
+        image=np.zeros((*shape, 3), np.uint8),
+        valid=inside,
+        inside=inside,
+        mask=None,
+        grid=None,  # type: ignore[arg-type]
+        file_offset=None,
+    )
+    with _inside_packed(raster):  # a window read whole: left as it is
+        assert raster.inside is inside
+
+
+def test_process_scene_holds_no_byte_a_pixel_inside_while_detecting(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    default_detector: Any,  # noqa: F811
+) -> None:
+    from railwatch import pipeline
+    from railwatch.pipeline import SceneJob, process_scene
+
+    monkeypatch.setattr(pipeline, "LAZY_WINDOW_PIXELS", 0)
+    uri, geom = _window(tmp_path)
+    opened: list[read_module.SiteWindow] = []
+    seen: list[int] = []
+    real_read, real_detect = pipeline.read_site_window, api.detect_array
+
+    def read(*args: Any, **kwargs: Any) -> Any:
+        window = real_read(*args, **kwargs)
+        opened.append(window)
+        return window
+
+    def detect(*args: Any, **kwargs: Any) -> list[Detection]:
+        seen.append(opened[-1].inside.size)
+        return real_detect(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "read_site_window", read)
+    monkeypatch.setattr(api, "detect_array", detect)
+    job = SceneJob(scene_id=1, uri=str(uri), gsd=GSD, site_geometry=geom, usable_threshold=0.3)
+    outcome = process_scene(job, default_detector)
+    assert outcome.error is None and outcome.detections
+    assert seen == [0]
+    whole = real_read(uri, site_grid(geom, GSD), site_geom=geom)
+    assert np.array_equal(opened[0].inside, whole.inside)  # given back for the count

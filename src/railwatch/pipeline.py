@@ -110,6 +110,7 @@ from railwatch.imagery.read import (
     Radiometry,
     SiteGrid,
     SiteRaster,
+    SiteWindow,
     item_nodata_of,
     item_scaling_of,
     radiometry_of,
@@ -472,8 +473,6 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     """:func:`process_scene` once the job's first-use stamps are at hand."""
     from contextlib import ExitStack
 
-    from railwatch.imagery.read import SiteWindow
-
     stamp: dict[str, Any] | None = None
     masked: dict[str, Any] | None = None
     try:
@@ -536,13 +535,14 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
                 # tiles anchored to the file's pixels: where the site grid is a cut of
                 # them, the window is tiled as `railwatch detect` tiles the whole file
                 # (session 34)
-                detections = detect_array(
-                    raster.image,
-                    grid.gsd,
-                    detector=detector,
-                    valid=valid,
-                    origin=raster.file_offset or (0, 0),
-                )
+                with _inside_packed(raster):
+                    detections = detect_array(
+                        raster.image,
+                        grid.gsd,
+                        detector=detector,
+                        valid=valid,
+                        origin=raster.file_offset or (0, 0),
+                    )
                 # Where the analyst drew the tracks, only cars on them are kept.
                 detections = near_tracks(detections, job.tracks, grid)
         # counting objects reads the window's site pixels, not its image
@@ -620,6 +620,26 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             mask_stamp=masked,
             **_read_with(job),
         )
+
+
+@contextmanager
+def _inside_packed(raster: SiteRaster | SiteWindow) -> Iterator[None]:
+    """While a window read from its file is detected: its ``inside`` (which pixels lie
+    in the site; read before by the quality estimate, after by the count, never by the
+    detector) held at one bit a pixel (``np.packbits``) and given back as it was after,
+    also where detection fails. A 144 Mpx window's is 144 MB at a byte a pixel, 18 MB
+    packed, at the peak of ``process_scene``: detection (session 38). A window read
+    whole is small (``LAZY_WINDOW_PIXELS``): left as it is."""
+    if not isinstance(raster, SiteWindow):
+        yield
+        return
+    shape = raster.inside.shape
+    packed = np.packbits(raster.inside, axis=None)
+    raster.inside = np.zeros((0, 0), dtype=bool)  # what reads it meanwhile fails
+    try:
+        yield
+    finally:
+        raster.inside = np.unpackbits(packed, count=shape[0] * shape[1]).view(bool).reshape(shape)
 
 
 def _read_with(job: SceneJob) -> dict[str, Any]:
