@@ -226,7 +226,7 @@ def download_report(report_id: ReportId, fmt: Literal["html", "pdf"], request: R
     answer = FileResponse(
         path,
         media_type=MEDIA[fmt],
-        filename=f"{meta.get('site', 'report')}-report.{fmt}",
+        filename=download_name(meta, fmt),
         stat_result=path.stat(),  # its ETag now, to answer If-None-Match
     )
     # the ETag was sent and never honoured: a 200 with the whole file (4 MB for the demo's
@@ -234,6 +234,19 @@ def download_report(report_id: ReportId, fmt: Literal["html", "pdf"], request: R
     if _not_modified(request, answer):
         return NotModifiedResponse(answer.headers)
     return answer
+
+
+def download_name(meta: dict[str, Any], fmt: str) -> str:
+    """The file name a report downloads as: its site, period and the first 8 digits of
+    its id (``tumangang-report-2023-09-01-to-2023-12-31-a0945120.html``; ``start`` and
+    ``end`` where the period is open). Every report of a site downloaded as
+    ``SITE-report.html`` before 2026-12-06 (session 38): the files of two periods could
+    not be told apart, and the browser numbered the second ``(1)``."""
+    start = meta.get("date_from") or "start"
+    end = meta.get("date_to") or "end"
+    return (
+        f"{meta.get('site', 'report')}-report-{start}-to-{end}-{str(meta.get('id', ''))[:8]}.{fmt}"
+    )
 
 
 def _not_modified(request: Request, answer: Response) -> bool:
