@@ -15,10 +15,12 @@ rio-tiler renders the tile as before.
 Each tile has an ETag (:func:`tile_etag`) made of what decides its pixels: the scene,
 its file (path, content hash, size and times, and those of the sidecars GDAL reads
 with it: :func:`file_stamp`), the bands shown, the radiometry, the bands' scales and
-offsets its STAC item declares (``imagery.read.item_scaling_of``), this
-renderer's version and the tile; it is sent with ``Cache-Control: private, no-cache``,
-so a browser asks again each time and gets a ``304 Not Modified`` (no pixel read)
-while nothing changed, and the new tile at once after ``ingest --bands`` or
+offsets and the nodata value its STAC item declares (``imagery.read.item_scaling_of``,
+``item_nodata_of``: the item's nodata is transparent where the file declares none, as
+``process`` reads it, since session 38), this renderer's version and the tile; it is
+sent with ``Cache-Control: private, no-cache``, so a browser asks again each time and
+gets a ``304 Not Modified`` (no pixel read) while nothing changed, and the new tile at
+once after ``ingest --bands`` or
 ``--radiometry`` changed the scene, ``ingest-stac`` gave it its item's scales, or its
 file was replaced. (Before session 22 tiles
 were cached for an hour with no validator: stale tiles until then.)
@@ -250,14 +252,17 @@ def tile_etag(
     radiometry: str,
     tile: tuple[int, int, int],
     item_scaling: ItemScaling | None = None,
+    item_nodata: float | None = None,
 ) -> str:
     """Strong ETag of a tile: a hash of everything that decides its pixels (with the
-    scales and offsets the scene's STAC item declares for its bands, which the tile is
-    read with where the file declares none)."""
+    scales and offsets and the nodata value the scene's STAC item declares, which the
+    tile is read with where the file declares none)."""
     key = [
         "railwatch-tile", __version__, RENDERER_VERSION, scene_id, uri, content_hash,
         stamp, rgb, radiometry, tile, item_scaling,
     ]  # fmt: skip
+    if item_nodata is not None:  # the tags of scenes without one stay as they were
+        key.append(["nodata", item_nodata])
     digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:32]
     return f'"{digest}"'
 
@@ -291,6 +296,9 @@ class RenderParams:
     palette: tuple[tuple[int, int, int], ...] | None = None
     #: Its entries the table makes transparent (``imagery.inspect.transparent_entries``).
     clear: tuple[int, ...] = ()
+    #: The nodata value the scene's STAC item declares, where the file declares none and
+    #: has no alpha band (``imagery.read.item_nodata_of``): transparent (session 38).
+    nodata: float | None = None
 
     @property
     def read(self) -> tuple[int, ...]:
@@ -305,6 +313,7 @@ def _render_params(
     radiometry: str = "linear",
     stamp: FileStamp | None = None,
     item_scaling: ItemScaling | None = None,
+    item_nodata: float | None = None,
 ) -> RenderParams:
     """Band indexes to show (red, green, blue as the detector reads them:
     :func:`railwatch.imagery.read.rgb_bands`, ``rgb`` from the scene's metadata) and, for
@@ -349,14 +358,17 @@ def _render_params(
                 list(indexes),
                 radiometry=parse_radiometry(radiometry),
                 item_scaling=item_scaling,
+                nodata=item_nodata,
             )
         )
+        declared = ds.nodata is not None or ColorInterp.alpha in ds.colorinterp
+        nodata = None if declared or hidden is not None or palette is not None else item_nodata
     spans = (
         None
         if ranges is None
         else tuple((float(lo), float(hi)) for lo, hi in zip(*ranges, strict=True))
     )
-    return RenderParams(indexes, spans, hidden, palette, clear)
+    return RenderParams(indexes, spans, hidden, palette, clear, nodata)
 
 
 def _as_shown(
@@ -377,6 +389,8 @@ def _as_shown(
     if params.alpha is not None:
         mask |= data[-1] == 0
         data = data[:-1]
+    if params.nodata is not None:  # the STAC item's, as the pipeline reads it
+        mask |= (data == params.nodata).all(axis=0)
     if params.palette is not None:
         index = data[0].astype(np.int64)
         if params.clear:
@@ -403,6 +417,7 @@ def render_tile(
     radiometry: Radiometry = "linear",
     stamp: FileStamp | None = None,
     item_scaling: ItemScaling | None = None,
+    item_nodata: float | None = None,
 ) -> bytes | None:
     """PNG bytes of tile ``z/x/y`` of the image at ``uri``; ``None`` outside the image.
     16-bit and float images are shown as the detector sees them
@@ -423,7 +438,7 @@ def render_tile(
     from rio_tiler.models import ImageData
 
     try:
-        params = _render_params(uri, rgb, radiometry, stamp, item_scaling)
+        params = _render_params(uri, rgb, radiometry, stamp, item_scaling, item_nodata)
         with Reader(uri) as src:
             if not src.tile_exists(x, y, z):
                 return None
@@ -467,12 +482,13 @@ def scene_tile(
     radiometry (and its STAC item's band scales) are unchanged."""
     if x >= 2**z or y >= 2**z:
         raise NotFoundError(f"tile {z}/{x}/{y} does not exist: x and y must be below 2**z")
-    from railwatch.imagery.read import item_scaling_of, radiometry_of
+    from railwatch.imagery.read import item_nodata_of, item_scaling_of, radiometry_of
 
     with read_session(db) as s:
         scene = repo.get_scene(s, scene_id)
         uri, rgb, radiometry = scene.uri, rgb_of(scene.meta), radiometry_of(scene.meta)
         item_scaling = item_scaling_of(scene.meta)
+        item_nodata = item_nodata_of(scene.meta)
         content_hash = scene.content_hash
     name = file_name(str(uri)) or str(uri)
     if not is_remote(uri) and not PathLib(gdal_path(uri)).is_file():
@@ -489,12 +505,14 @@ def scene_tile(
             f"the image of scene {scene_id} cannot be read now ({err.strerror}): put the "
             "file back, or ingest it again"
         ) from err
-    etag = tile_etag(scene_id, uri, content_hash, stamp, rgb, radiometry, (z, x, y), item_scaling)
+    etag = tile_etag(
+        scene_id, uri, content_hash, stamp, rgb, radiometry, (z, x, y), item_scaling, item_nodata
+    )
     headers = {"ETag": etag, "Cache-Control": TILE_CACHE_CONTROL}
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     try:
-        png = render_tile(uri, z, x, y, rgb, radiometry, stamp, item_scaling)
+        png = render_tile(uri, z, x, y, rgb, radiometry, stamp, item_scaling, item_nodata)
     except ImageryError as err:
         # a file damaged or cut short after ingest: a 500 (the server's data), which
         # said "cannot read the stored image of this scene: Read failed. See previous
