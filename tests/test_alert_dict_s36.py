@@ -40,6 +40,7 @@ MEMBERS = [
     "kind",
     "severity",
     "when",
+    "class",  # since 2026-12-06, session 38, with cls beside it
     "cls",
     "value",
     "explanation",
@@ -66,6 +67,7 @@ CLI_MEMBERS = [
     "severity",
     "when",
     "day",
+    "class",  # since 2026-12-06, session 38, with cls beside it
     "cls",
     "value",
     "explanation",

@@ -76,6 +76,9 @@ class Alert:
             "kind": self.kind,
             "severity": self.severity,
             "when": self.when.isoformat(),
+            # as the filters name it (since 2026-12-06, session 38); `cls`, its name
+            # before, kept beside it for scripts that read it
+            "class": self.cls,
             "cls": self.cls,
             "value": self.value,
             "explanation": self.explanation,

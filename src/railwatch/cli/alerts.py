@@ -32,6 +32,9 @@ JSON_MEMBERS = (
     "when",
     # its image's local day at the site: the day its key and text name (session 31)
     "day",
+    # its class, as `--class` names it (since 2026-12-06, session 38); `cls`, the
+    # same value, its name before, kept for scripts that read it
+    "class",
     "cls",
     "value",
     "explanation",
@@ -190,7 +193,7 @@ def list_alerts(
             notes.append(f"[dim]{escape(text)}[/]")
         head = alert_cell(
             r["day"],  # the day at the site, as the alert's text (its UTC day before session 31)
-            str(r["cls"]),
+            str(r["class"]),
             r["kind"],
             r["severity"],
             alert_id=r["id"],

@@ -274,11 +274,13 @@ def alert_dict(alert: Alert, day: date | str | None = None) -> dict[str, Any]:
     them calls this (session 36: they built it three times and this a fourth, without
     ``reviewed`` and ``changed_since_ack``).
 
-    ``version`` (:func:`railwatch.storage.repo.alert_version`): acknowledging it with
-    that version acknowledges only what it said when read. ``day``: its day at its site,
-    the day its key and text name (``when`` is its image's UTC time), as the caller
-    works it out from the site's zone (:func:`railwatch.analysis.events.alert_day`; a
-    date, or its ISO text); None gives null. ``reviewed``: judged on an analyst's count
+    ``class``: the alert's class (``all`` or a class), as the filters name it; ``cls``,
+    the same value, is its name before 2026-12-06 (session 38), kept for scripts that
+    read it. ``version`` (:func:`railwatch.storage.repo.alert_version`): acknowledging
+    it with that version acknowledges only what it said when read. ``day``: its day at
+    its site, the day its key and text name (``when`` is its image's UTC time), as the
+    caller works it out from the site's zone (:func:`railwatch.analysis.events.alert_day`;
+    a date, or its ISO text); None gives null. ``reviewed``: judged on an analyst's count
     (``metrics.reviewed``). ``changed_since_ack``: what was acknowledged, when the alert
     says something else since, else null (``metrics.changed_since_ack``)."""
     metrics = dict(alert.metrics)
@@ -290,6 +292,9 @@ def alert_dict(alert: Alert, day: date | str | None = None) -> dict[str, Any]:
         "kind": alert.kind,
         "severity": alert.severity,
         "when": _iso(alert.when),
+        # its class as the filters name it (`?class=`, `alerts --class`; since
+        # 2026-12-06, session 38); `cls`, its name before, kept beside it for scripts
+        "class": alert.cls,
         "cls": alert.cls,
         "value": alert.value,
         "explanation": alert.explanation,

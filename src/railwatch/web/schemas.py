@@ -601,7 +601,8 @@ class Alert(_Out):
     kind: str = Field(description="record, spike, shift, drop or quality.")
     severity: str = Field(description="info, low, medium or high.")
     when: str = Field(json_schema_extra=_TIME)
-    cls: str
+    class_: str = Field(alias="class", description="`all` (the site total) or a class.")
+    cls: str = Field(description="The same as `class`, its name until session 38 (kept).")
     value: Number | None
     explanation: str
     metrics: dict[str, Any]
@@ -616,6 +617,8 @@ class Alert(_Out):
     day: str | None = Field(json_schema_extra=_DAY)
     reviewed: bool
     changed_since_ack: dict[str, Any] | None
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
 
 
 class Event(_Out):
