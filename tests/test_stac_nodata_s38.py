@@ -381,3 +381,25 @@ def test_label_chips_are_read_with_the_items_nodata(tmp_path: Path) -> None:
     assert not (got == FILL).all(axis=2).any()
     assert (got[fill] == 0).all()
     db.dispose()
+
+
+def test_coverage_of_an_image_with_a_rotated_geotransform(tmp_path: Path, tmp_db_url: str) -> None:
+    """The pixels over the site are found by the site's vertices in the image's pixels,
+    whatever its geotransform: a rotated image over the whole site covers it all."""
+    from railwatch.stac import ingest_stac
+
+    path = tmp_path / "r.tif"
+    rng = np.random.default_rng(5)
+    data = rng.integers(60, 200, size=(3, SIZE, SIZE), dtype=np.uint8)
+    x0, y0 = ORIGIN[0] - 40.0, ORIGIN[1] + 40.0  # the image's corner north-west of the site
+    transform = Affine.translation(x0, y0) @ Affine.rotation(-10) @ Affine.scale(GSD, -GSD)
+    with rasterio.open(
+        path, "w", driver="GTiff", width=SIZE, height=SIZE, count=3, dtype="uint8",
+        crs="EPSG:32652", transform=transform,
+    ) as dst:  # fmt: skip
+        dst.write(data)
+    db = site_db(tmp_db_url)
+    summary = ingest_stac(db, "yard", write_items(tmp_path / "i.json", item(path, None)))
+    assert len(summary.ingested) == 1, summary.as_dict()
+    [scene] = _scenes(db)
+    assert scene.coverage == pytest.approx(1.0, abs=0.01)

@@ -494,11 +494,13 @@ def _data_coverage(ds: Any, site_geom_wgs84: BaseGeometry, item_nodata: float | 
     over = site.intersection(outline)
     if over.is_empty or over.area <= 0:
         return 0.0
-    found = rasterio.windows.from_bounds(*over.bounds, transform=ds.transform)
-    c0 = min(max(0, math.floor(found.col_off)), ds.width - 1)
-    r0 = min(max(0, math.floor(found.row_off)), ds.height - 1)
-    c1 = max(c0 + 1, min(ds.width, math.ceil(found.col_off + found.width)))
-    r1 = max(r0 + 1, min(ds.height, math.ceil(found.row_off + found.height)))
+    # the site's part of the image in pixels (by its vertices: a rotated geotransform too)
+    px = shapely.affinity.affine_transform(over, (~ds.transform).to_shapely())
+    left, top, right, bottom = px.bounds
+    c0 = min(max(0, math.floor(left)), ds.width - 1)
+    r0 = min(max(0, math.floor(top)), ds.height - 1)
+    c1 = max(c0 + 1, min(ds.width, math.ceil(right)))
+    r1 = max(r0 + 1, min(ds.height, math.ceil(bottom)))
     window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
     cols, rows = c1 - c0, r1 - r0
     scale = max(1.0, max(cols, rows) / _COVERAGE_READ_SIDE)
