@@ -347,6 +347,7 @@ def _run_tiles(
                 # detecting them all before the error can reach the caller
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
+    _trim_heap()  # the last tiles' working arrays, before what follows detection
     dets = [d for tile, _ in results for d in tile]
     if not dets:
         return []
@@ -377,7 +378,8 @@ def _trim_heap() -> None:
     the heap of the worker thread that made them, and the blocks GDAL and the window's
     rows freed into the reading thread's, where the other threads cannot use them: held
     free, they were 230-260 MB of the resident memory at the peak of a 36 Mpx window's
-    detection (session 38, mallinfo2). Costs well under a millisecond a tile."""
+    detection (session 38, mallinfo2). Once more after the last tile, so that the count
+    after detection does not start above them."""
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
 
