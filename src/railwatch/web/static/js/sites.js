@@ -13,6 +13,18 @@
     auth.explain(document.getElementById("signin-box"));
     return;
   }
+  /** The line under the latest count of a 10 m image: a long train present or not. */
+  const presence = (p) => el("div", { class: "muted presence tip", tabindex: "0", title: "10 m image: presence of a long train only, no count of cars (an unreliable flag: right about three times in four on simulated scenes)" },
+    `${at(p.day, p.when)}: ${p.long_train_present ? "long train present" : "no long train"}`);
+  /** Why a site has no latest count, in words (2026-12-06, session 38: the cell read
+   * "– ·", a dash and a trend dot, and a site of unusable images only looked like one
+   * not processed yet). */
+  const noCount = (s) => {
+    if (!s.scenes) return "no images yet";
+    if (s.usable) return "no count of cars (10 m images only)";
+    if (s.processed < s.scenes) return s.processed ? "not counted yet (no usable image so far)" : "not processed yet";
+    return "no usable image: missing data, not 0";
+  };
   try {
     // every site, page by page (one page of 1000 left the others out, under "N sites")
     const sites = await all("/api/sites");
@@ -32,6 +44,8 @@
           // beside a long site name they read "2024-07-" over "28" and "(0" over "usable)")
           el("td", { class: "num" }, s.scenes, " ", el("span", { class: "muted nowrap usable" }, `(${s.usable} usable)`)),
           el("td", { class: "nowrap" }, at(s.last_day, s.last)),
+          sm.latest_count == null ? el("td", { class: "num latest" }, el("span", { class: "muted no-count" }, noCount(s)),
+            sm.latest_presence ? presence(sm.latest_presence) : null) :
           el("td", { class: "num latest" }, fmtCount(sm.latest_count),
             // an analyst's count (a scene review), not the detector's
             sm.latest_reviewed
@@ -50,10 +64,7 @@
                   : `trend: ${sm.trend} from ${fmtCount(sm.previous_count)}, the previous usable count made the same way`),
             el("div", { class: "muted nowrap latest-day" }, at(sm.latest_day, sm.latest_when)),
             // the newest image is a 10 m one: no count, only whether a long train is there
-            sm.latest_presence
-              ? el("div", { class: "muted presence tip", tabindex: "0", title: "10 m image: presence of a long train only, no count of cars (an unreliable flag: right about three times in four on simulated scenes)" },
-                `${at(sm.latest_presence.day, sm.latest_presence.when)}: ${sm.latest_presence.long_train_present ? "long train present" : "no long train"}`)
-              : null),
+            sm.latest_presence ? presence(sm.latest_presence) : null),
           el("td", { class: "num alerts-cell" },
             sm.open_alerts
               ? ["high", "medium", "low", "info"].filter((sev) => sm.open_by_severity[sev]).map((sev) =>
