@@ -448,9 +448,11 @@ def _alert_list_page(
     info = "; info alerts by their first sentence" if any(compact for _, compact in blocks) else ""
     # images go to alerts above info only (builder._with_images)
     which = (
-        f"images are shown for the {shown} most severe alerts above info"
-        if shown
-        else "images are shown for alerts above info only"
+        "images are shown for alerts above info only"
+        if not shown
+        else "images are shown for the most severe alert above info"
+        if shown == 1
+        else f"images are shown for the {shown} most severe alerts above info"
     )
     _header(fig, data, f"Alerts without images, newest first: {span} of {total} ({which}{info})")
     text = ""
