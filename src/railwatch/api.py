@@ -486,12 +486,11 @@ def _csv_points(
     """One site's counts of a CSV file, read as ``railwatch analyze --counts`` reads it,
     with the site's zone the file gives (an export's day column or local_zone: None for
     none) and the one its local_zone states (None: not stated)."""
-    from railwatch.analysis.csvio import read_counts_csv
+    from railwatch.analysis.csvio import read_counts_file
     from railwatch.sites import normalise_name
 
-    zones: dict[str, timedelta] = {}
-    stated: dict[str, timedelta] = {}
-    by_site = read_counts_csv(path, utc_offset=utc_offset, zones=zones, stated_zones=stated)
+    read = read_counts_file(path, utc_offset=utc_offset)
+    by_site, zones, stated = read.series, read.zones, read.stated_zones
     if site is None:
         if len(by_site) > 1:
             names = ", ".join(repr(s) for s in sorted(by_site))

@@ -517,7 +517,7 @@ def import_reviews(
     unusable: Mapping[str, Sequence[str]] | None = None,
 ) -> ReviewImport:
     """Record the counts of a CSV file (read by
-    :func:`railwatch.analysis.csvio.read_counts_csv`: hand counts with ``date,count`` and
+    :func:`railwatch.analysis.csvio.read_counts_file`: hand counts with ``date,count`` and
     optional ``class`` lines, or ``railwatch export``'s counts CSV corrected in a
     spreadsheet) as reviews of ``site``'s scenes, all or none. A line's day is the site's
     local day (:func:`~railwatch.analysis.store.site_utc_offset`, as the analysis groups
@@ -539,7 +539,7 @@ def import_reviews(
     removed.
 
     ``lines``: each point's line in the file, by site, as the reader gives them
-    (``read_counts_csv(..., lines=...)``: the line it starts on and its date as written),
+    (``read_counts_file(...).lines``: the line it starts on and its date as written),
     which the errors name, and then the local day it is at the site (session 32: they
     named the local day alone, which at a yard west of Greenwich is not the date of a line
     of the next UTC day, so the line could not be found); without them (points not read
@@ -548,8 +548,8 @@ def import_reviews(
     second reader paired with the points by position.
 
     ``unusable``: each point's reason for declaring its image unusable ("" where none),
-    by site, as the reader gives them (``read_counts_csv(..., unusable=...)``: the file's
-    ``unusable`` column, since 2026-12-06, session 37). A line with a reason declares its
+    by site, as the reader gives them (``read_counts_file(..., unusable=True).unusable``:
+    the file's ``unusable`` column, since 2026-12-06, session 37). A line with a reason declares its
     image unusable as ``railwatch scene review ID --unusable REASON`` does
     (:func:`~railwatch.storage.repo.set_scene_unusable_review`: a gap with the reason
     "unusable by analyst review: REASON", a count the analyst gave replaced and said in

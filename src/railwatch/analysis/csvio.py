@@ -59,9 +59,10 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import ALL_CLASSES, tells_class
@@ -1760,25 +1761,34 @@ def decode_counts(data: bytes, source: str) -> str:
     return text
 
 
-def read_counts_csv(
-    path: str | Path,
-    *,
-    warn: Callable[[str], None] | None = None,
-    utc_offset: timedelta | None = None,
-    zones: dict[str, timedelta] | None = None,
-    lines: dict[str, list[SourceLine]] | None = None,
-    zone_spans: dict[str, tuple[timedelta, timedelta]] | None = None,
-    zone_misfits: dict[str, str] | None = None,
-    stated_zones: dict[str, timedelta] | None = None,
-    unusable: dict[str, list[str]] | None = None,
-) -> dict[str, list[CountPoint]]:
-    """Read a CSV file of hand counts (:func:`decode_counts`); see :func:`parse_counts_csv`
-    (``utc_offset``: the site's, for a file of one stored site's counts; ``zones``: filled
-    with the zone of an export's day column, by site, and ``zone_spans`` with the first
-    and last zone that fit it, ``zone_misfits`` with what is wrong with a day column
-    ``utc_offset`` does not give, ``stated_zones`` with the zone an export's
-    ``local_zone`` gives, by site; ``lines``: filled with each point's line and date as
-    written, by site; ``unusable``: with each point's unusable reason, by site)."""
+@dataclass(frozen=True)
+class CountsFile:
+    """A counts CSV as :func:`read_counts_file` reads it: the series and what the CLI
+    (`analyze --counts`, `scene import-reviews`) and :mod:`railwatch.api` read beside
+    them, each by site ("" for a file without a site column); see
+    :func:`parse_counts_csv` for what each means. Since 2026-12-06 (session 38): the
+    reader filled dicts its caller passed in."""
+
+    #: the count points of each site, in the file's order
+    series: dict[str, list[CountPoint]]
+    #: each point's line and date as written (:data:`SourceLine`), in the points' order
+    lines: dict[str, list[SourceLine]]
+    #: the zone of an export's day column or ``local_zone`` (a site without either: none)
+    zones: dict[str, timedelta]
+    #: the first and last zone that fit a site's day column
+    zone_spans: dict[str, tuple[timedelta, timedelta]]
+    #: what is wrong with a site's day column or ``local_zone`` that ``utc_offset`` does
+    #: not give (read with ``keep_misfits``; otherwise such a file is an error)
+    zone_misfits: dict[str, str]
+    #: the zone an export's ``local_zone`` column states
+    stated_zones: dict[str, timedelta]
+    #: each point's unusable reason ("" where none), in the points' order; empty unless
+    #: read with ``unusable`` (`scene import-reviews`)
+    unusable: dict[str, list[str]]
+
+
+def _file_text(path: str | Path) -> tuple[str, str]:
+    """The decoded text of a counts file (:func:`decode_counts`) and its name."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -1791,15 +1801,115 @@ def read_counts_csv(
         ) from err
     except OSError as err:
         raise InputError(f"cannot read {p}: {err.strerror}; give a CSV file you can read") from err
-    return parse_counts_csv(
-        decode_counts(data, str(p)),
-        source=str(p),
+    return decode_counts(data, str(p)), str(p)
+
+
+def read_counts_file(
+    path: str | Path,
+    *,
+    warn: Callable[[str], None] | None = None,
+    utc_offset: timedelta | None = None,
+    keep_misfits: bool = False,
+    unusable: bool = False,
+) -> CountsFile:
+    """Read a CSV file of hand counts (:func:`decode_counts`, :func:`parse_counts_csv`)
+    with what the CLI and :mod:`railwatch.api` read beside the series
+    (:class:`CountsFile`). ``warn`` and ``utc_offset`` as :func:`read_counts_csv`;
+    ``keep_misfits``: a site whose day column or ``local_zone`` does not fit
+    ``utc_offset`` is put in :attr:`CountsFile.zone_misfits` (the caller decides: a file
+    of several sites read for one) instead of refusing the file; ``unusable``: read the
+    optional ``unusable`` column (`scene import-reviews`; otherwise an unknown column)."""
+    text, source = _file_text(path)
+    lines: dict[str, list[SourceLine]] = {}
+    zones: dict[str, timedelta] = {}
+    zone_spans: dict[str, tuple[timedelta, timedelta]] = {}
+    zone_misfits: dict[str, str] = {}
+    stated_zones: dict[str, timedelta] = {}
+    reasons: dict[str, list[str]] = {}
+    series = parse_counts_csv(
+        text,
+        source=source,
         warn=warn,
         utc_offset=utc_offset,
         zones=zones,
         lines=lines,
         zone_spans=zone_spans,
+        zone_misfits=zone_misfits if keep_misfits else None,
+        stated_zones=stated_zones,
+        unusable=reasons if unusable else None,
+    )
+    return CountsFile(
+        series=series,
+        lines=lines,
+        zones=zones,
+        zone_spans=zone_spans,
         zone_misfits=zone_misfits,
         stated_zones=stated_zones,
-        unusable=unusable,
+        unusable=reasons,
     )
+
+
+#: The keywords :func:`read_counts_csv` took until 2026-12-06 (session 38): dicts it
+#: filled, now the members of :class:`CountsFile` (:func:`read_counts_file`). Still
+#: taken, with a DeprecationWarning, until the next release.
+_OUT_PARAMETERS = (
+    "zones",
+    "lines",
+    "zone_spans",
+    "zone_misfits",
+    "stated_zones",
+    "unusable",
+)
+
+
+def read_counts_csv(
+    path: str | Path,
+    *,
+    warn: Callable[[str], None] | None = None,
+    utc_offset: timedelta | None = None,
+    **deprecated: Any,
+) -> dict[str, list[CountPoint]]:
+    """The count series of a CSV file of hand counts, by site ("" for a file without a
+    site column): a header line with ``date`` and ``count`` (optional ``low``, ``high``,
+    ``site``, ``class``, ``usable``, ...; the counts file of ``railwatch export --format
+    csv`` and the API's ``format=csv`` read as they are), as ``railwatch analyze
+    --counts`` reads it (:func:`parse_counts_csv`). ``warn``: given a line for what is
+    worth a word but read (several counts of one day, how numeric dates were read);
+    ``utc_offset``: the site's offset east of UTC, for a file of one site's counts whose
+    days are the site's local days (None: UTC days, or an export's ``day`` column).
+    Raises :class:`railwatch.errors.InputError` naming the line of what cannot be read.
+
+    Until 2026-12-06 (session 38) it also took dicts to fill (``zones``, ``lines``,
+    ``zone_spans``, ``zone_misfits``, ``stated_zones``, ``unusable``): still filled, with
+    a DeprecationWarning, until the next release; :func:`read_counts_file` gives them as
+    the members of a :class:`CountsFile`."""
+    unknown = sorted(k for k in deprecated if k not in _OUT_PARAMETERS)
+    if unknown:
+        raise TypeError(
+            f"read_counts_csv() got unexpected keyword argument(s) {', '.join(unknown)}; "
+            "it takes path, warn and utc_offset"
+        )
+    if not deprecated:
+        return read_counts_file(path, warn=warn, utc_offset=utc_offset).series
+    import warnings
+
+    warnings.warn(
+        f"read_counts_csv({', '.join(f'{k}=...' for k in deprecated)}) is deprecated "
+        "since 2026-12-06 and goes in the next release: use "
+        "railwatch.analysis.csvio.read_counts_file(path, ...), whose result has them "
+        "as members (CountsFile.zones, .lines, ...)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    read = read_counts_file(
+        path,
+        warn=warn,
+        utc_offset=utc_offset,
+        keep_misfits=deprecated.get("zone_misfits") is not None,
+        unusable=deprecated.get("unusable") is not None,
+    )
+    for name in _OUT_PARAMETERS:
+        out = deprecated.get(name)
+        if out is not None:
+            out.update(getattr(read, name))
+    return read.series

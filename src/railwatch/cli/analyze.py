@@ -433,27 +433,24 @@ def _analyze_csv(
     of that day in each site's zone, and checked not to be after today there). An
     export's ``local_zone`` column (since 2026-12-05, session 33) is each site's zone as
     ``--zone`` would give it, so an export analysed back needs no flag."""
-    from railwatch.analysis.csvio import read_counts_csv
+    from railwatch.analysis.csvio import read_counts_file
     from railwatch.analysis.events import local_day
     from railwatch.imagery.dates import local_noon
 
     offset, look_back = zone
-    # an export's day column: each line's local day at its site, in the zones it fits
-    zones: dict[str, timedelta] = {}
-    spans: dict[str, tuple[timedelta, timedelta]] = {}
-    misfits: dict[str, str] = {}  # --zone's: a day column of a site in another zone
-    stated: dict[str, timedelta] = {}  # the zone an export's local_zone gives, by site
-    by_site = read_counts_csv(
+    read = read_counts_file(
         path,
         warn=lambda line: err_console.print(
             f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True
         ),
         utc_offset=offset,
-        zones=zones,
-        zone_spans=spans,
-        zone_misfits=misfits,
-        stated_zones=stated,
+        keep_misfits=True,
     )
+    by_site = read.series
+    # an export's day column: each line's local day at its site, in the zones it fits
+    zones, spans = read.zones, read.zone_spans
+    misfits = read.zone_misfits  # --zone's: a day column of a site in another zone
+    stated = read.stated_zones  # the zone an export's local_zone gives, by site
     if site is not None:
         # the file's site names are read in NFC (csvio); a SITE typed or pasted in
         # another Unicode form (macOS: NFD) is the same name

@@ -629,7 +629,7 @@ def import_reviews_command(
     image too: without scene_id, the day's one image of any state). A count you gave
     earlier is replaced, and said; an image declared already for that reason is left as
     it is. Bring one back with `railwatch scene review ID --remove`."""
-    from railwatch.analysis.csvio import SourceLine, read_counts_csv
+    from railwatch.analysis.csvio import read_counts_file
     from railwatch.analysis.store import site_utc_offset
     from railwatch.review import import_reviews
 
@@ -639,18 +639,17 @@ def import_reviews_command(
         # two counts of one local day are said to be one day's (session 32: UTC days)
         offset = site_utc_offset(repo.get_site(s, site))
         # (the reader refuses a scene_id past railwatch.limits.MAX_RECORD_ID with its line)
-        # (and gives each point's line, which the import's errors name)
-        lines: dict[str, list[SourceLine]] = {}
-        # (and each point's reason where its unusable column declares the image unusable)
-        reasons: dict[str, list[str]] = {}
-        series = read_counts_csv(
+        # (and gives each point's line, which the import's errors name, and each point's
+        # reason where its unusable column declares the image unusable)
+        read = read_counts_file(
             counts,
             warn=lambda msg: err_console.print(msg, highlight=False),
             utc_offset=offset,
-            lines=lines,
-            unusable=reasons,
+            unusable=True,
         )
-        done = import_reviews(s, site, series, note=note, lines=lines, unusable=reasons)
+        done = import_reviews(
+            s, site, read.series, note=note, lines=read.lines, unusable=read.unusable
+        )
     counts_replaced = dict(done.replaced)
     if as_json:
         print_json(
@@ -700,7 +699,7 @@ def import_reviews_command(
     console.print(
         f"Recorded {len(done.recorded)} review(s){declared} of {escape(site)}; "
         f"{len(done.unchanged)} image(s) already had the file's counts"
-        + (" or reasons." if any(r for v in reasons.values() for r in v) else ".")
+        + (" or reasons." if any(r for v in read.unusable.values() for r in v) else ".")
         + (
             f" Run `railwatch analyze {escape(site)}` to judge the alerts on them."
             if done.recorded or done.declared
