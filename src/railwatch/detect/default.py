@@ -27,6 +27,7 @@ from railwatch.detect.base import Detection, OrientedBox
 from railwatch.detect.calibration import Calibration, read_card
 from railwatch.detect.model_core import (
     CLASSES,
+    FUSE_MODES,
     N_OUT,
     STRIDE,
     VIEW_COUNTS,
@@ -177,6 +178,13 @@ class DefaultDetector:
     each tile and fuses their outputs (:func:`model_core.fuse_views`): better boxes on
     simulated scenes, not better counts, ``views`` times the network's cost (see
     docs/detection.md, "Averaged views"); anything but 1 changes :attr:`version`.
+    ``fuse`` says how the views are fused: ``"mean"`` (the default) or ``"max"`` (each
+    cell from the view with the highest heat, the other views' heat lowered by
+    ``handicap`` first, so that the plain view's peaks stay unless another view sees the
+    car more clearly). ``gate`` (a heat, with ``views`` > 1) runs the other views only on
+    tiles whose plain view has a heat peak from ``gate`` up to the threshold (a weak
+    car), so that tiles without one cost one view. See docs/detection.md, "Max-fused
+    views"; all three change :attr:`version`.
 
     ``refine`` moves boxes across the track where the image at its own resolution clearly
     places the car elsewhere (``detect.refine``, since v2.5): None (the default) uses the
@@ -222,6 +230,9 @@ class DefaultDetector:
         coarse_from_gsd: float | None = None,
         coarse_covered: str | None = None,
         views: int = 1,
+        fuse: str = "mean",
+        handicap: float = 0.0,
+        gate: float | None = None,
         refine: bool | None = None,
         verify: bool | None = None,
     ) -> None:
@@ -250,6 +261,9 @@ class DefaultDetector:
             and coarse_from_gsd is None
             and coarse_covered is None
             and views == 1
+            and fuse == "mean"
+            and not handicap
+            and gate is None
             and refine is None
             and (verify is None or verify == (VERIFY_KEY in self.card))
         )
@@ -257,6 +271,29 @@ class DefaultDetector:
             raise DetectionError(
                 f"views must be one of {', '.join(map(str, VIEW_COUNTS))}, got {views!r}"
             )
+        if fuse not in FUSE_MODES:
+            raise DetectionError(
+                f"fuse must be one of {', '.join(FUSE_MODES)}, got {fuse!r}: 'max' keeps each "
+                "cell of the view with the highest heat, 'mean' averages the views"
+            )
+        if not (0.0 <= float(handicap) < 1.0) or (handicap and fuse != "max"):
+            raise DetectionError(
+                f"handicap must be a heat from 0 to below 1 and needs fuse='max', got "
+                f"{handicap!r} with fuse={fuse!r}: e.g. fuse='max', handicap=0.1"
+            )
+        if gate is not None and not (0.0 <= float(gate) <= 1.0):
+            raise DetectionError(
+                f"gate must be a heat between 0 and 1 (e.g. 0.3), got {gate!r}; leave it out "
+                "to run every view on every tile"
+            )
+        #: How the views' output maps are fused (:data:`model_core.FUSE_MODES`).
+        self.fuse = fuse
+        #: How much the views after the plain one have their heat lowered before a max
+        #: fusion (:func:`model_core.fuse_views`).
+        self.handicap = float(handicap)
+        #: The lowest heat peak of the plain view that makes a tile run the other views
+        #: (None: every tile runs every view).
+        self.gate = None if gate is None else float(gate)
         #: How many views of each tile the network sees (:data:`model_core.VIEWS`): their
         #: output maps are fused (:func:`model_core.fuse_views`) before decoding.
         self.views = int(views)
@@ -526,6 +563,10 @@ class DefaultDetector:
             h.update(f"|coarse network {g:.6g}|{prec}|covered {cov}".encode())
         if self.views != 1:  # absent: digests as without the option
             h.update(f"|views {self.views}".encode())
+            if self.fuse != "mean":  # absent: digests as before session 38
+                h.update(f"|fuse {self.fuse} {self.handicap:.6g}".encode())
+            if self.gate is not None:
+                h.update(f"|gate {self.gate:.6g}".encode())
         h.update(b"|pad 8")  # v2.6: inputs padded to a multiple of 8 px (boxes moved)
         # v2.9: the tiled API's tiles anchored to the file (detect.tiling.anchored_windows)
         h.update(b"|anchored tiles")
@@ -681,9 +722,24 @@ class DefaultDetector:
         :func:`model_core.fuse_views`)."""
         if self.views == 1:
             return self._run(path, x)
+        plain = self._run(path, x)
+        if self.gate is not None and not self._weak_peak(plain):
+            return plain
         return fuse_views(
-            [unview_output(self._run(path, view_input(x, v)), v) for v in VIEWS[: self.views]]
+            [plain]
+            + [unview_output(self._run(path, view_input(x, v)), v) for v in VIEWS[1 : self.views]],
+            self.fuse,
+            self.handicap,
         )
+
+    def _weak_peak(self, out: np.ndarray) -> bool:
+        """Whether the output maps ``out`` have a heat peak (a 3 x 3 local maximum) from
+        :attr:`gate` up to (not including) :attr:`threshold`: a car the plain view may
+        miss, on which :attr:`gate` runs the other views."""
+        assert self.gate is not None
+        heat = 1.0 / (1.0 + np.exp(-np.clip(out[0], -30.0, 30.0)))
+        peak = heat == cv2.dilate(heat, np.ones((3, 3), np.uint8))
+        return bool(np.any(peak & (heat >= self.gate) & (heat < self.threshold)))
 
     def _run(self, path: Path, x: np.ndarray) -> np.ndarray:
         """The output maps (N_OUT, gh, gw) of the network ``path`` on the input ``x``."""

@@ -405,16 +405,37 @@ def unview_output(out: np.ndarray, view: tuple[bool, bool, bool]) -> np.ndarray:
     return np.ascontiguousarray(o)
 
 
-def fuse_views(outs: list[np.ndarray]) -> np.ndarray:
-    """One set of output maps from several views' (each already :func:`unview_output`):
-    every map is averaged, except the centre heat. Its peaks are placed by the mean of
+#: How :func:`fuse_views` combines the views: ``mean`` (the heat's peaks and every other
+#: map averaged) or ``max`` (each cell from the view with the highest heat there).
+FUSE_MODES = ("mean", "max")
+
+
+def fuse_views(outs: list[np.ndarray], how: str = "mean", handicap: float = 0.0) -> np.ndarray:
+    """One set of output maps from several views' (each already :func:`unview_output`).
+
+    ``how="max"``: each cell takes every map from the view whose centre heat is highest
+    there (the first such view on ties), the views after the first with their heat
+    probability lowered by ``handicap`` first: a peak's offsets, size, axis, class and
+    tarp come from the view that saw it best, and no cell's heat falls below the first
+    view's (the plain one), whose peaks stay as they are unless another view sees more
+    than ``handicap`` more there. ``how="mean"`` (the default): every map is averaged,
+    except the centre heat. Its peaks are placed by the mean of
     the views' heat probabilities, but a peak's height is the mean over views of each
     view's highest heat within one cell: views that put the same car's peak one cell
     apart (a car centre near a cell edge) then agree instead of halving each other, while
     a peak that only one view sees is still divided by the number of views. Elsewhere the
     heat stays below that of the peak it surrounds, so no new peaks appear."""
+    if how not in FUSE_MODES:
+        raise ValueError(f"fuse must be one of {', '.join(FUSE_MODES)}, got {how!r}")
     if len(outs) == 1:
         return outs[0]
+    if how == "max":
+        stack = np.stack(outs)  # (views, N_OUT, gh, gw)
+        if handicap:
+            p = np.clip(_sigmoid(stack[1:, 0]) - np.float32(handicap), 1e-6, 1.0 - 1e-6)
+            stack[1:, 0] = np.log(p / (1.0 - p))
+        best = np.argmax(stack[:, 0], axis=0)  # the logit orders as the probability
+        return np.ascontiguousarray(np.take_along_axis(stack, best[None, None], axis=0)[0])
     mean = np.asarray(np.mean(outs, axis=0, dtype=np.float32))
     probs = [_sigmoid(o[0]) for o in outs]
     placed = np.asarray(np.mean(probs, axis=0, dtype=np.float32))
