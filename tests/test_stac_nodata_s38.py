@@ -403,3 +403,40 @@ def test_coverage_of_an_image_with_a_rotated_geotransform(tmp_path: Path, tmp_db
     assert len(summary.ingested) == 1, summary.as_dict()
     [scene] = _scenes(db)
     assert scene.coverage == pytest.approx(1.0, abs=0.01)
+
+
+def test_a_result_read_without_the_nodata_ingest_stac_took_meanwhile_is_not_recorded(
+    tmp_path: Path, tmp_db_url: str
+) -> None:
+    """Counted before session 38; a --reprocess run reads it without its item's nodata,
+    `ingest-stac` takes it (and marks the scene) before the write: the earlier result
+    and the mark stay, and the next run (not --reprocess) counts it with the nodata."""
+    from railwatch.pipeline import process_scene, record_outcome
+    from railwatch.stac import NODATA_CHANGED, ingest_stac
+
+    db = site_db(tmp_db_url)
+    catalog = write_items(tmp_path / "i.json", item(write_image(tmp_path / "a.tif")))
+    ingest_stac(db, "yard", catalog)
+    with db.session() as s:  # as registered before session 38
+        (scene,) = repo.list_scenes(s, "yard")
+        scene.meta = {k: v for k, v in scene.meta.items() if k != ITEM_NODATA_KEY}
+    assert process_site(db, "yard", detector=_detector()).total == 1
+    [before] = _scenes(db)
+    (job,) = pending_jobs(db, "yard", detector=_detector(), reprocess=True)[0]
+    assert job.item_nodata is None
+    outcome = process_scene(job, _detector())
+    assert outcome.error is None and outcome.quality is not None
+    ingest_stac(db, "yard", catalog)  # takes the nodata meanwhile
+
+    got = record_outcome(db, outcome, _detector())
+    assert got.error is not None
+    assert "the nodata value its STAC item declares changed while it" in got.error
+    assert f"it was read without one; its item declares {FILL} now" in got.error
+    [after] = _scenes(db)
+    assert after.detector_version.endswith(NODATA_CHANGED) and after.status == "processed"
+    assert after.processed_at == before.processed_at
+    summary = process_site(db, "yard", detector=_detector())  # not --reprocess
+    assert summary.total == 1 and not summary.failed
+    [done] = _scenes(db)
+    assert not done.detector_version.endswith(NODATA_CHANGED)
+    assert done.quality_coverage == pytest.approx(0.5, abs=0.03)

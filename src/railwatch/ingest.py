@@ -38,6 +38,7 @@ __all__ = [
     "FIRST_USE_KEY",
     "MASK_CHANGED",
     "MASK_STAMP_KEY",
+    "NODATA_CHANGED",
     "RESULTS_KEPT",
     "SCALE_CHANGED",
     "SIDECARS_KEY",
@@ -550,6 +551,13 @@ def mark_to_count_again(scene: Any, mark: str) -> None:
 #: ``NAME.json`` changed): the next ``railwatch process`` counts it again, its results
 #: kept until then, as for :data:`MASK_CHANGED`.
 SCALE_CHANGED = "+scale-changed"
+
+#: Appended to the ``detector_version`` of a processed or unusable scene whose STAC item
+#: declares another nodata value for its image now (``railwatch.stac``: `railwatch
+#: ingest-stac` over its catalog, a scene registered before session 38 or an item
+#: corrected): the next ``railwatch process`` counts it again, its results kept until
+#: then, as for :data:`MASK_CHANGED`.
+NODATA_CHANGED = "+nodata-changed"
 
 #: Said of a processed or unusable scene marked to be counted again (by `railwatch
 #: ingest` and `railwatch ingest-stac`).

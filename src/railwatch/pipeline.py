@@ -338,6 +338,9 @@ class SceneOutcome:
     #: had none. :func:`record_outcome` records the outcome only while the scene still
     #: has them (None: not checked, an outcome made elsewhere).
     job_scaling: tuple[ItemScaling | None] | None = None
+    #: The nodata value its STAC item declared as its job read the scene with it
+    #: (``SceneJob.item_nodata``), in a 1-tuple, as ``job_scaling`` (session 38).
+    job_nodata: tuple[float | None] | None = None
     #: The colour bands its job read the scene with (``SceneJob.rgb_bands``), in a
     #: 1-tuple: ``(None,)`` when none were given. :func:`record_outcome` records the
     #: outcome only while the scene still has them (`railwatch scene bands` meanwhile).
@@ -651,6 +654,7 @@ def _read_with(job: SceneJob) -> dict[str, Any]:
         "job_mask": (job.mask_uri, job.mask_stamp),
         "job_file": job.file_stamp,
         "job_scaling": (job.item_scaling,),
+        "job_nodata": (job.item_nodata,),
         "job_bands": (job.rgb_bands,),
     }
 
@@ -1256,6 +1260,7 @@ def _write_outcome(s: Session, outcome: SceneOutcome, detector: Detector) -> str
         _file_described_anew(s, outcome)
         or _mask_taken_meanwhile(s, outcome)
         or _scaling_taken_meanwhile(s, outcome)
+        or _nodata_taken_meanwhile(s, outcome)
         or _bands_changed_meanwhile(s, outcome)
         or _reference_changed_meanwhile(s, outcome)
     )
@@ -1546,6 +1551,31 @@ def _scaling_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
         f"declares {'none' if now is None else _scaling_text(now)} now, from `railwatch "
         f"ingest-stac` or `railwatch ingest` run meanwhile): {_not_recorded(outcome)}, "
         "and the scene is counted again as its item declares by the next `railwatch process`"
+    )
+
+
+def _nodata_taken_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
+    """Why ``outcome`` cannot be recorded: the nodata value its STAC item declares
+    (:func:`railwatch.imagery.read.item_nodata_of`) is no longer the one its job read
+    the scene with (``outcome.job_nodata``), `railwatch ingest-stac` having recorded
+    another while the scene was processed (that run marks it ``+nodata-changed``), as
+    :func:`_scaling_taken_meanwhile` says of its scales. None when it can be recorded."""
+    if outcome.job_nodata is None:
+        return None
+    from railwatch.ingest import NODATA_CHANGED
+
+    scene = repo.get_scene(s, outcome.scene_id)
+    (read,) = outcome.job_nodata
+    now = item_nodata_of(scene.meta)
+    if now == read:
+        return None
+    mark_to_count_again(scene, NODATA_CHANGED)
+    return (
+        f"scene {outcome.scene_id}: the nodata value its STAC item declares changed while "
+        f"it was processed (it was read {'without one' if read is None else f'with {read:g}'}"
+        f"; its item declares {'none' if now is None else f'{now:g}'} now, from `railwatch "
+        f"ingest-stac` run meanwhile): {_not_recorded(outcome)}, and the scene is counted "
+        "again with it by the next `railwatch process`"
     )
 
 

@@ -59,6 +59,7 @@ from railwatch.ingest import (
     EIGHT_BIT_NOTE,
     FILE_STAMP_KEY,
     MASK_STAMP_KEY,
+    NODATA_CHANGED,
     RESULTS_KEPT,
     STAC_ALIASES_KEY,
     IngestSummary,
@@ -1559,13 +1560,6 @@ def _take_nodata(
         "process` counts it again" + (RESULTS_KEPT if status in ("processed", "unusable") else "")
     )
     entry["nodata_taken"] = now
-
-
-#: Appended to the ``detector_version`` of a processed or unusable scene whose STAC item
-#: declares another nodata value for its image now (:func:`_take_nodata`): the next
-#: ``railwatch process`` counts it again, its results kept until then, as for
-#: :data:`MASK_CHANGED`.
-NODATA_CHANGED = "+nodata-changed"
 
 
 def _scene_info(item: Any, href: str, acquired: datetime) -> tuple[Any, str | None]:
