@@ -109,3 +109,23 @@ def test_a_lone_none_error_and_other_members_are_kept() -> None:
         (("body", "a"), "Input should be a valid string"),
         (("body", "b"), "Input should be a valid integer"),
     ]
+
+
+def test_the_api_s_own_words_come_without_pydantic_s_prefix(
+    world: dict[str, Any],  # noqa: F811
+) -> None:
+    """A check of the API's own (a date, a whole number) was read ``body.date: Value
+    error, '2023-02-30' is no date: ...``: pydantic's name of the exception before the
+    words that say what is wrong."""
+    c: TestClient = world["client"]
+    detail, errors = _errors(
+        c.post("/api/sites/audit/events", json={"date": "2023-02-30", "label": "x"}, headers=AUTH)
+    )
+    words = "'2023-02-30' is no date: February 2023 has days 01-28; check the day and month"
+    assert detail.startswith(f"invalid request: body.date: {words}"), detail
+    assert errors[0]["msg"].startswith(words), errors
+    detail, _ = _errors(c.get("/api/events/3.0"))
+    assert detail == (
+        "invalid request: path.event_id: must be a whole number written in digits 0-9 "
+        "(such as 3), not '3.0'"
+    ), detail

@@ -111,7 +111,7 @@ def test_a_write_to_a_lax_id_changes_nothing(world: dict[str, Any]) -> None:
     r = c.delete(f"/api/events/{event_id}.0", headers=AUTH)
     assert r.status_code == 422, r.text
     assert r.json()["detail"] == (
-        f"invalid request: path.event_id: Value error, must be a whole number written in "
+        f"invalid request: path.event_id: must be a whole number written in "
         f"digits 0-9 (such as 3), not '{event_id}.0'"
     )
     assert c.get(f"/api/events/{event_id}").status_code == 200  # still there
