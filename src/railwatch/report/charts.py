@@ -541,6 +541,9 @@ def draw_timeseries(
 #: 2023-09-08, with no offset beside them (:func:`date_formatter`).
 DAY_LEVEL = 2
 DAY_FORMAT = "%Y-%m-%d"
+#: Space between the axes' top edge and the legend above them, in the legend's font
+#: sizes: the marks on the top edge (up to 9 points high, half of it above) stay clear.
+LEGEND_AXES_PAD = 1.0
 #: Most ticks on a time axis labelled by days (whole dates are wider than a day's number).
 DAY_TICKS_MAX = 9
 
@@ -927,7 +930,10 @@ def _draw_timeseries(
             fontsize=7,
             ncols=min(6, len(handles)),
             frameon=False,
-            borderaxespad=0.2,
+            # above the marks on the top edge (a silence's triangle, a cut interval's
+            # arrow; 0.2 until 2026-12-06, session 38: an ongoing silence, the newest
+            # mark, stood on the legend's "count (interval)")
+            borderaxespad=LEGEND_AXES_PAD,
         )
     if title:
         _title_clear(ax, heading)
