@@ -1452,10 +1452,10 @@ def _item_nodata(
     (:data:`~railwatch.imagery.read.ITEM_NODATA_KEY`) where the file declares none
     (``file_nodata``), and what to say of it. None to record when the item declares
     none, when it is NaN or an infinity for a float image (such pixels are no data
-    already), and when the file declares its own: the file's is read, as GDAL and
-    stackstac read it, and the note says so when the two differ (odc-stac takes the
-    item's; railwatch reads a scene as ``railwatch ingest`` reads the file, and a COG's
-    own nodata describes its bytes). Bands declaring different values are refused:
+    already), and when the file declares its own: the file's is read (a COG's own
+    nodata describes its bytes; odc-loader, odc-stac's reader, takes the file's before
+    an out-of-band fallback too, unless told to override it), and the note says so when
+    the two differ, as for the bands' scales. Bands declaring different values are refused:
     railwatch reads one nodata value for an image's bands. Each value is checked
     (:func:`_nodata_value`): an invalid one fails the item, nothing recorded."""
     declared = _declared_nodata(_asset_of(item, href))
