@@ -622,8 +622,11 @@
       return [];
     }
     // one axis holds cars seen one by one and 3 m car equivalents: the title says so
-    // when the series has both (session 33: it said "Railcars per image" alone)
-    const byLength = counts.some((p) => p.method === "length" && !p.reviewed);
+    // when the series has both (session 33: it said "Railcars per image" alone); a type's
+    // series has no count at a 3 m image (its method cannot tell the type: a "·" under
+    // the axis), so it has no car equivalents to say (2026-12-06, session 38: the title
+    // said so of boxcar and tank too)
+    const byLength = counts.some((p) => p.method === "length" && p.count !== null && !p.reviewed);
     $("chart-title").textContent = byLength
       ? "Railcars per image (3 m images: car equivalents from track length)"
       : "Railcars per image";
