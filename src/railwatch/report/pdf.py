@@ -678,7 +678,7 @@ def _key_image_pages(data: ReportData, full_list: str | None) -> list[Figure]:
     chosen, left_out = key_images(data)
     header = [*_image_header(data), "listed for"]
     rows = _table_rows(data, [k.row for k in chosen])
-    cells = [[*row, _cut("; ".join(k.why), 44)] for row, k in zip(rows, chosen, strict=True)]
+    cells = [[*row, listed_for(k.why)] for row, k in zip(rows, chosen, strict=True)]
     n = len(data.scenes)
     more = f"; {left_out} more behind alerts are left out here" if left_out else ""
     pages = []
@@ -706,6 +706,35 @@ def _key_image_pages(data: ReportData, full_list: str | None) -> list[Figure]:
         )
         pages.append(fig)
     return pages
+
+
+#: Longest "listed for" cell of the table of key images (longer ones end in an ellipsis).
+LISTED_FOR_MAX = 64
+BEFORE_IMAGE = "before image of "
+
+
+def listed_for(why: Sequence[str]) -> str:
+    """The "listed for" cell of a key image: its reasons (:attr:`images.KeyImage.why`),
+    the alerts it is the before image of said once ("before image of 5 alerts, 2023-09-20
+    to 2023-12-02"), cut at :data:`LISTED_FOR_MAX` characters. Until 2026-12-06 (session
+    38) each reason was written out and the whole cut at 44: the demo's table read
+    "before image of 2023-12-02; before image of…" for the image before the whole rise,
+    and "latest images; highest count; previous reco…" for the record's own image."""
+    days = sorted({r.removeprefix(BEFORE_IMAGE) for r in why if r.startswith(BEFORE_IMAGE)})
+    before = (
+        f"{BEFORE_IMAGE}{days[0]}"
+        if len(days) == 1
+        else f"{BEFORE_IMAGE}{len(days)} alerts, {days[0]} to {days[-1]}"
+        if days
+        else ""
+    )
+    parts: list[str] = []
+    for reason in why:
+        if not reason.startswith(BEFORE_IMAGE):
+            parts.append(reason)
+        elif before not in parts:
+            parts.append(before)
+    return _cut("; ".join(parts), LISTED_FOR_MAX)
 
 
 def _cut(text: str, limit: int) -> str:
