@@ -54,7 +54,9 @@ def test_a_period_without_an_image_says_when_the_images_are(
     )
     summary = data.headline.summary
     assert summary.startswith("No usable image of testyard in this period")
-    assert "its 15 images are dated 2022-01-10 to 2023-02-04: check --from/--to" in summary
+    assert (
+        "its 15 images are dated 2022-01-10 to 2023-02-04: check --since/--until" in summary
+    )  # --from/--to until session 38
     (page,) = pdf_mod._table_pages(data)
     text = " ".join(t.get_text() for t in _texts(page))
     assert "1–0" not in text and "its 15 images are dated 2022-01-10" in " ".join(text.split())

@@ -767,7 +767,7 @@ def no_image_note(
     span = f"{first.isoformat()}" if first == last else f"{first.isoformat()} to {last.isoformat()}"
     return (
         f" There is no image of it in this period ({fmt_period(period)}); its {n} "
-        f"image{'s are' if n != 1 else ' is'} dated {span}: check --from/--to."
+        f"image{'s are' if n != 1 else ' is'} dated {span}: check --since/--until."
     )
 
 

@@ -596,8 +596,9 @@ def full_list_text(data: ReportData, full_list: str | None) -> str:
     if full_list:
         return full_list
     start, end = data.headline.period
+    # the options' names since session 36 (--from/--to, still accepted, until session 38)
     span = "".join(
-        f" {opt} {day.isoformat()}" for opt, day in (("--from", start), ("--to", end)) if day
+        f" {opt} {day.isoformat()}" for opt, day in (("--since", start), ("--until", end)) if day
     )
     return (
         f"the HTML report of the same period (`railwatch report {data.site}{span}`, section "
