@@ -97,10 +97,14 @@ def fmt_pct(value: float | None) -> str:
 
 
 def fmt_period(period: tuple[date | None, date | None]) -> str:
-    """A period such as ``2019-01-01 to 2023-12-31`` (open ends say so)."""
+    """A period such as ``2019-01-01 to 2023-12-31`` (open ends say so); one day is that
+    day, ``2023-10-05`` (a site with one image read "2023-10-05 to 2023-10-05" until
+    2026-12-06, session 38)."""
     start, end = period
     if start is None and end is None:
         return "all images"
+    if start is not None and start == end:
+        return start.isoformat()
     a = start.isoformat() if start else "first image"
     b = end.isoformat() if end else "latest image"
     return f"{a} to {b}"
