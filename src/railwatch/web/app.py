@@ -30,6 +30,7 @@ from railwatch.web.routes import api_router
 from railwatch.web.security import (
     DEFAULT_MAX_BODY,
     AccessPolicy,
+    ApiCacheControl,
     BodySizeLimit,
     SessionStore,
     TrustedHosts,
@@ -149,6 +150,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_router(), responses=PROBLEM_RESPONSES)
     app.add_middleware(BodySizeLimit, max_bytes=max_body)
+    app.add_middleware(ApiCacheControl)  # the API's answers stored by no cache
     app.add_middleware(HeadAsGet)  # HEAD answered as GET, without the body
     app.add_middleware(AnswerOptions)  # OPTIONS: 204 with the resource's methods in Allow
     if allowed_hosts:

@@ -39,9 +39,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from railwatch.errors import ConfigError, InputError
 
 __all__ = [
+    "API_CACHE_CONTROL",
     "DEFAULT_MAX_BODY",
     "SESSION_SECONDS",
     "AccessPolicy",
+    "ApiCacheControl",
     "BodySizeLimit",
     "SessionStore",
     "TrustedHosts",
@@ -554,3 +556,41 @@ _ACCEPTED = "railwatch.host_accepted"
 
 async def _accept(scope: Scope, _receive: Receive, _send: Send) -> None:
     scope[_ACCEPTED] = True
+
+
+#: What the API's answers tell caches: stored nowhere, where an answer says nothing of
+#: its own (a tile, a report's download and the font keep theirs: ``private, no-cache``
+#: with an ``ETag``); an answer with an ``ETag`` and no word gets ``private, no-cache``.
+API_CACHE_CONTROL = "no-store"
+
+
+class ApiCacheControl:
+    """ASGI middleware: ``Cache-Control`` on every answer under ``/api/`` that has none.
+
+    The API's JSON, GeoJSON and CSV answers said nothing to caches (2026-12-06, session
+    38): a reverse proxy set to cache the app's answers (nginx's ``proxy_cache`` with a
+    ``proxy_cache_valid``) stored the reads of a signed-in session, keyed by URL, not by
+    cookie, and handed them to anyone; a browser was free to keep a site's alerts and
+    scene paths on disk. Now they are ``no-store``; an answer with an ``ETag`` of its
+    own (a report's download) is ``private, no-cache``, revalidated with a ``304``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                from starlette.datastructures import MutableHeaders
+
+                headers = MutableHeaders(scope=message)
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = (
+                        "private, no-cache" if "etag" in headers else API_CACHE_CONTROL
+                    )
+            await send(message)
+
+        await self.app(scope, receive, sending)
