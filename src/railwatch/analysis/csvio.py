@@ -957,6 +957,9 @@ def parse_counts_csv(
         and n not in REQUIRED + OPTIONAL + QUALITY
         and not (unusable is not None and n == UNUSABLE)
         and not (exported and (n in EXPORT_ONLY or n.startswith("count_")))
+        # the REST counts JSON gives `cls` beside `class`, the same value (session 38):
+        # a table made of its items has both; `cls` is checked against `class` below
+        and not (n == "cls" and "class" in names)
     ]
     if UNUSABLE in unknown:  # a file meant for `scene import-reviews` (session 37)
         others = [n for n in unknown if n != UNUSABLE]
@@ -1153,6 +1156,12 @@ def parse_counts_csv(
                     f"line {line}: high {high:g} is less than count {count:g}; {order_msg}"
                 )
             cls = _class(cell("class"), line)
+            if "cls" in col and cell("cls").strip() and _class(cell("cls"), line) != cls:
+                raise InputError(
+                    f"line {line}: class {cls!r} and cls {cell('cls').strip()!r} differ; "
+                    "cls is the old name of class (the API's JSON gives both, the same "
+                    "value): delete the cls column, or make it agree with class"
+                )
             site = cell("site").strip()
             gsd = _gsd(cell("gsd"), line, decimal_comma)
             if exported and count is None:
