@@ -549,9 +549,15 @@ def _stored_counts(rows: Any, given: dict[str, float]) -> dict[str, dict[str, An
     (a number the review gave), ``detector`` (a type or the covered count the review did
     not give, kept from the detector) or ``rest`` (``railcar``: the cars of the
     analyst's total that no type accounts for, ``repo._untyped_rest``). Empty when the
-    review is not applied (an unusable scene keeps no counts)."""
+    review is not applied (an unusable scene keeps no counts). A row of a class its
+    method does not tell (``tells_class``: a type, ``railcar`` or covered at an image
+    counted by occupied track length) is left out, as every reader gives it as unknown,
+    no count (review r1, session 38: ``--count 9`` on a 3 m scene said "kept from the
+    detector: railcar 8.1")."""
     out: dict[str, dict[str, Any]] = {}
     for c in sorted(rows, key=lambda c: c.cls):
+        if c.cls != "all" and c.cls not in given and not tells_class(c.cls, c.method):
+            continue
         if c.cls in given:
             source = "analyst"
         elif c.detector == ANALYST:
