@@ -79,23 +79,25 @@ def _interrupt_in(
     monkeypatch: pytest.MonkeyPatch, command: str, interrupt: type[KeyboardInterrupt]
 ) -> None:
     """Make ``railwatch COMMAND`` raise ``interrupt`` once it runs (after the root
-    callback, as a Ctrl-C or SIGTERM in the middle of the command would)."""
-    build = cli_main.build_app
+    callback, as a Ctrl-C or SIGTERM in the middle of the command would). The command
+    is changed in the app of its module, which the root group loads when the command
+    is used (session 38: ``build_app`` no longer registers every command itself)."""
+    load = cli_main.command_app
 
     def boom() -> None:
         if interrupt is cli_main.Terminated:
             cli_main._terminated = True  # as the SIGTERM handler does before raising
         raise interrupt
 
-    def build_app() -> object:
-        app = build()
+    def command_app(module: str) -> object:
+        app = load(module)
         found = [c for c in app.registered_commands if c.name == command]
-        assert found, f"no command {command!r}"
+        assert found, f"no command {command!r} in railwatch.cli.{module}"
         found[0].callback = boom
         found[0].no_args_is_help = False  # simulate's
         return app
 
-    monkeypatch.setattr(cli_main, "build_app", build_app)
+    monkeypatch.setattr(cli_main, "command_app", command_app)
 
 
 @pytest.mark.parametrize(

@@ -34,10 +34,13 @@ from rich.text import Text
 from railwatch.errors import ConfigError, InputError, NotFoundError, checked_settings
 from railwatch.limits import MAX_RECORD_ID, calendar_error, parse_time
 from railwatch.limits import not_a_date as _not_a_date
-from railwatch.settings import Settings
 
+# railwatch.settings is imported only to type (it imports pydantic and pydantic-settings,
+# about 0.15 s): `railwatch --version` and `--help` import this module and need no
+# settings (session 38)
 if TYPE_CHECKING:
     from railwatch.imagery.read import FileItemScaling, Radiometry
+    from railwatch.settings import Settings
     from railwatch.storage.db import Database
 
 #: The width the consoles lay out to when their stream is not a terminal and COLUMNS is

@@ -1,8 +1,11 @@
 """The ``railwatch`` command.
 
 Each command (or command group) lives in its own module of this package and
-exposes ``register(app)``; :func:`build_app` discovers them, so commands are
-added without touching this file. Errors that are :class:`RailwatchError`
+exposes ``register(app)``; a command's module is imported only when that command runs
+(or shows its own help): ``railwatch --version``, ``--help`` and completion import none
+of them (2026-12-06, session 38; ``railwatch.cli._commands`` lists the commands, and
+:func:`build_app` registers at once any module it does not list, so commands are still
+added without touching this file). Errors that are :class:`RailwatchError`
 become one line on stderr and a non-zero exit; ``--debug`` shows the traceback.
 
 This module imports only ``sys`` when it is loaded: the console script
@@ -159,7 +162,7 @@ def build_app() -> "typer.Typer":
 
     import typer
 
-    from railwatch.cli._common import CliState
+    from railwatch.cli._commands import COMMANDS, LazyGroup
 
     app = typer.Typer(
         name="railwatch",
@@ -168,9 +171,10 @@ def build_app() -> "typer.Typer":
             "keep the history per site, raise explained alerts."
         ),
         no_args_is_help=True,
-        rich_markup_mode="rich",
-        pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
+        # the commands of COMMANDS are loaded when used (see railwatch.cli._commands)
+        cls=LazyGroup,
+        **_APP_SETTINGS,
     )
 
     @app.callback()
@@ -188,6 +192,8 @@ def build_app() -> "typer.Typer":
             typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
         ] = False,
     ) -> None:
+        from railwatch.cli._common import CliState
+
         global _started, _command
         _started = True
         _command = ctx.invoked_subcommand
@@ -195,21 +201,61 @@ def build_app() -> "typer.Typer":
             level=logging.DEBUG if debug else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",
         )
+        # alembic logs (INFO) each plugin it sets up when it is first imported, which a
+        # command opening the database now does after this point; until session 38 every
+        # command imported it before, so --debug never showed those lines (nothing of
+        # the run is in them)
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
         ctx.obj = CliState(db_url=db, debug=debug)
 
     import railwatch.cli as cli_pkg
 
+    # A module that COMMANDS does not name (a command added since) is registered now,
+    # as every module was before session 38: it works, at the old start-up cost, and
+    # tests/test_cli_startup_s38.py says which entry to add to COMMANDS.
+    listed = {entry.module for entry in COMMANDS}
     for info in sorted(pkgutil.iter_modules(cli_pkg.__path__), key=lambda m: m.name):
-        if info.name.startswith("_") or info.name == "main":
+        if info.name.startswith("_") or info.name == "main" or info.name in listed:
             continue
         module = importlib.import_module(f"railwatch.cli.{info.name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(app)
+    if app.registered_commands or app.registered_groups:
+        _one_line_short_help(app)
+        _help_paragraphs_reflowed(app)
+        _option_names_never_cut()
+    # else the root group does that when it lays out its help, and command_app when it
+    # loads a command (typer.rich_utils: about 0.1 s that --version and completion spare)
+    return app
+
+
+#: The settings of the root app that the apps of :func:`command_app` share (they shape
+#: the commands typer makes of each app: markup of the help, exceptions).
+_APP_SETTINGS: "dict[str, Any]" = {"rich_markup_mode": "rich", "pretty_exceptions_enable": False}
+
+
+def command_app(module: str) -> "typer.Typer":
+    """An app holding the commands that ``railwatch.cli.MODULE`` registers, their help
+    laid out as :func:`build_app` lays out its own: what the root group loads when one
+    of those commands is used (see ``railwatch.cli._commands``)."""
+    import importlib
+
+    import typer
+
+    app = typer.Typer(**_APP_SETTINGS)
+    importlib.import_module(f"railwatch.cli.{module}").register(app)
     _one_line_short_help(app)
     _help_paragraphs_reflowed(app)
     _option_names_never_cut()
     return app
+
+
+def typer_group(app: "typer.Typer") -> "Any":
+    """The click group typer makes of ``app`` (its commands by name: ``.commands``)."""
+    import typer.main
+
+    return typer.main.get_group(app)
 
 
 def _option_names_never_cut() -> None:
