@@ -968,7 +968,12 @@ def build_report_data(
     from railwatch.settings import get_settings
 
     if date_from and date_to and date_from > date_to:
-        raise InputError(f"--from {date_from} is after --to {date_to}: swap them")
+        # named as the caller gave them (Python); the CLI and the web API check first
+        # with their own names (session 38: it said --from/--to, the CLI's old names)
+        raise InputError(
+            f"date_from {date_from} is after date_to {date_to}: the period is empty; swap "
+            "them (--since/--until on the command line)"
+        )
     cfg = alert_settings if isinstance(alert_settings, AlertSettings) else AlertSettings()
     threshold = (
         usable_threshold if usable_threshold is not None else get_settings().usable_threshold
