@@ -43,7 +43,7 @@ class ReportIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # local days at the site, as `railwatch report --from/--to` (report.model.site_day;
+    # local days at the site, as `railwatch report --since/--until` (report.model.site_day;
     # since 91c015a, session 31: they were UTC days)
     date_from: JsonDate | None = Field(
         default=None,
