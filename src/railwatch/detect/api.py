@@ -361,7 +361,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
     try:
         fn = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):
+    except (AttributeError, OSError, TypeError):  # TypeError: CDLL(None) on Windows
         return None
     fn.argtypes = [ctypes.c_size_t]
     fn.restype = ctypes.c_int
