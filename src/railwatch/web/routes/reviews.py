@@ -142,6 +142,12 @@ def put_review(scene_id: SceneId, body: ReviewIn, db: DB, response: Response) ->
     processed and usable, a class railwatch does not count, a part above the total)."""
     with db.session() as s:
         scene = repo.get_scene(s, scene_id)
+        # the site's row held and the scene locked before the review it replaces is read
+        # (the lock order of docs/storage.md), as `railwatch scene review` does since
+        # da3357f: a review another writer committed in between went unsaid (review r1,
+        # session 38), and 201 was answered for a scene that had one by then
+        repo.hold_site(s, scene.site, f"scene {scene_id} was being reviewed")
+        repo.lock_scene(s, scene_id)
         before = repo.get_scene_review(s, scene_id)
         earlier = before is not None
         # what the new review replaces (the earlier one is deleted), said in the answer as
