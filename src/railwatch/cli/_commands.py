@@ -3,11 +3,11 @@
 Until session 38 (2026-12-06) :func:`railwatch.cli.main.build_app` imported every
 module of this package to register its commands, and with them numpy, SQLAlchemy,
 shapely, pyproj, OpenCV and SciPy: ``railwatch --version``, ``--help``, shell
-completion and every command paid about two seconds of CPU for all of them. Now the
-root group (:class:`LazyGroup`) lists the commands from :data:`COMMANDS` (name, the
-module of ``railwatch.cli`` that registers it, the summary ``railwatch --help`` shows)
-and imports a command's module when that command is run, or asked for its own
-``--help`` or completions.
+completion and every command paid about 1.6 s of CPU for all of them (see
+docs/benchmarks.md, "CLI start-up"). Now the root group (:class:`LazyGroup`) lists
+the commands from :data:`COMMANDS` (name, the module of ``railwatch.cli`` that
+registers it, the summary ``railwatch --help`` shows) and imports a command's module
+when that command is run, or asked for its own ``--help`` or completions.
 
 A new command still only needs its module with ``register(app)``: ``build_app``
 imports and registers, as before, every module that no entry of :data:`COMMANDS`
