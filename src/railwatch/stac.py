@@ -1440,7 +1440,14 @@ def _nodata_value(item: Any, field: str, value: Any, dtype: str) -> float:
         if not info.min <= number <= info.max:
             raise bad(f"is outside the range of {dtype} pixels ({info.min} to {info.max})")
     elif kind == "f" and math.isfinite(number) and abs(number) > float(np.finfo(dtype).max):
-        raise bad(f"is outside the range of {dtype} pixels")
+        # just beyond the range, a value that rounds to its end is that end, as GDAL
+        # takes it: float32's lowest value as tools write it (numpy's -3.4028235e+38,
+        # gdalinfo's -3.40282346638529e+38) failed the item (review r2, session 38)
+        with np.errstate(over="ignore"):
+            held = float(np.asarray(number, dtype=np.float64).astype(dtype))
+        if not math.isfinite(held):
+            raise bad(f"is outside the range of {dtype} pixels")
+        number = held
     return number
 
 
@@ -1560,6 +1567,7 @@ def _take_nodata(
         "process` counts it again" + (RESULTS_KEPT if status in ("processed", "unusable") else "")
     )
     entry["nodata_taken"] = now
+    entry["coverage"] = round(coverage, 4)  # as measured now (the line gave the old one)
 
 
 def _scene_info(item: Any, href: str, acquired: datetime) -> tuple[Any, str | None]:
