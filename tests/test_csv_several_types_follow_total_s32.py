@@ -22,7 +22,7 @@ def test_a_types_warning_names_the_line_of_the_totals_image() -> None:
     series = build_series(points[""])
     kept = series["boxcar"].points[0]
     assert (kept.scene_id, kept.count) == (1, 3)  # the analysis keeps the total's image
-    (boxcar,) = [w for w in warnings if "boxcar cars" in w]
+    (boxcar,) = [w for w in warnings if "boxcars" in w]
     assert "(3, line 4, scene 1)" in boxcar, boxcar
     assert "follows the day's total" in boxcar
     assert "line 5:" not in boxcar and "(4, line 5" not in boxcar
@@ -37,5 +37,5 @@ def test_without_scene_ids_a_type_keeps_its_own_best_as_before() -> None:
     )
     warnings: list[str] = []
     parse_counts_csv(text.replace("date,,", "date,scene_id,"), warn=warnings.append)
-    (boxcar,) = [w for w in warnings if "boxcar cars" in w]
+    (boxcar,) = [w for w in warnings if "boxcars" in w]
     assert "the highest (4, line 5)" in boxcar, boxcar

@@ -58,7 +58,7 @@ from railwatch.analysis.types import (
     lower_severity,
     severity_rank,
 )
-from railwatch.detect.base import CAR_CLASSES, is_presence, tells_class
+from railwatch.detect.base import CAR_CLASSES, cars_words, is_presence, tells_class
 from railwatch.errors import InputError
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -486,9 +486,7 @@ def _cars(cls: str, n: float | None = None, *, length: bool = False) -> str:
     if length:
         what = "car equivalent" if one else "car equivalents"
         return what if cls in ("all", "railcar") else f"{cls} {what}"
-    if cls in ("all", "railcar"):
-        return "railcar" if one else "railcars"
-    return f"{cls} car" if one else f"{cls} cars"
+    return cars_words(cls, one=one)
 
 
 def _min_excess(cls: str, general: float, settings: AlertSettings) -> float:

@@ -65,7 +65,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from railwatch.analysis.types import CountPoint
-from railwatch.detect.base import ALL_CLASSES, tells_class
+from railwatch.detect.base import ALL_CLASSES, cars_words, tells_class
 from railwatch.errors import InputError
 from railwatch.limits import MAX_RECORD_ID, calendar_error, check_year
 
@@ -1647,7 +1647,7 @@ def _several_counts(
     lines = [str(line) for line, _ in counts]
     kept_line, kept, why = _kept(counts, total)
     value = float(kept.count or 0.0)
-    what = "railcars" if cls == "all" else f"{cls} cars"
+    what = cars_words(cls)
     where = f" at site {site}" if site else ""
     if by_day:
         on = "at the site (the file's day column)"

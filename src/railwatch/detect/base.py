@@ -21,6 +21,20 @@ CAR_CLASSES: tuple[str, ...] = (
 #: The class of a railcar whose type the detector is not sure of.
 GENERIC_CLASS = "railcar"
 ALL_CLASSES: tuple[str, ...] = (*CAR_CLASSES, GENERIC_CLASS)
+#: Classes whose name is itself a noun for the vehicle: "4 boxcars", "1 locomotive" (the
+#: others read "4 tank cars", "1 flat car"; "all" and ``railcar`` read "railcars").
+_NOUN_CLASSES = frozenset({"boxcar", "locomotive"})
+
+
+def cars_words(cls: str, *, one: bool = False) -> str:
+    """The cars of class ``cls`` in words, singular when ``one``: "railcars" for the
+    total (``all``) and for ``railcar``, "boxcars" and "locomotives", "tank cars", "covered
+    cars" and so on (session 38: alerts said "1 boxcar car" and "2 locomotive cars")."""
+    if cls in ("all", GENERIC_CLASS):
+        return "railcar" if one else "railcars"
+    if cls in _NOUN_CLASSES:
+        return cls if one else f"{cls}s"
+    return f"{cls} car" if one else f"{cls} cars"
 
 
 def tells_class(cls: str, method: str | None) -> bool:
