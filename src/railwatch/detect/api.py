@@ -356,12 +356,15 @@ def _run_tiles(
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, None where the C library has none (macOS, musl)."""
-    import ctypes
-
+    """glibc's ``malloc_trim``, None where the C library has none (macOS, musl), where
+    ``ctypes.CDLL(None)`` is refused (Windows) and where Python was built without
+    ctypes (no ``_ctypes``: built without libffi's headers; the import of this module
+    failed there until session 38's review): detection then runs untrimmed, never fails."""
     try:
+        import ctypes
+
         fn = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError, TypeError):  # TypeError: CDLL(None) on Windows
+    except (ImportError, AttributeError, OSError, TypeError):  # TypeError: CDLL(None), Windows
         return None
     fn.argtypes = [ctypes.c_size_t]
     fn.restype = ctypes.c_int
