@@ -276,15 +276,24 @@ class DefaultDetector:
                 f"fuse must be one of {', '.join(FUSE_MODES)}, got {fuse!r}: 'max' keeps each "
                 "cell of the view with the highest heat, 'mean' averages the views"
             )
-        if not (0.0 <= float(handicap) < 1.0) or (handicap and fuse != "max"):
+        if not (0.0 <= _heat(handicap) < 1.0) or (handicap and fuse != "max"):
             raise DetectionError(
                 f"handicap must be a heat from 0 to below 1 and needs fuse='max', got "
                 f"{handicap!r} with fuse={fuse!r}: e.g. fuse='max', handicap=0.1"
             )
-        if gate is not None and not (0.0 <= float(gate) <= 1.0):
+        if gate is not None and not (0.0 <= _heat(gate) <= 1.0):
             raise DetectionError(
                 f"gate must be a heat between 0 and 1 (e.g. 0.3), got {gate!r}; leave it out "
                 "to run every view on every tile"
+            )
+        if int(views) == 1 and (fuse != "mean" or handicap or gate is not None):
+            # one view has nothing to fuse or gate: the options would do nothing but
+            # change the version, and every stored scene would be detected again
+            given = [f"fuse={fuse!r}"] * (fuse != "mean") + ["handicap"] * bool(handicap)
+            given += ["gate"] * (gate is not None)
+            raise DetectionError(
+                f"{', '.join(given)} need(s) views 2, 4 or 8 (one view has nothing to fuse "
+                f"or gate), got views={views!r}: e.g. views=8, fuse='max'"
             )
         #: How the views' output maps are fused (:data:`model_core.FUSE_MODES`).
         self.fuse = fuse
@@ -856,6 +865,16 @@ class DefaultDetector:
             covered_score=float(r.covered_score),
             extra=extra,
         )
+
+
+def _heat(value: object) -> float:
+    """``value`` as a heat for the range checks of ``handicap`` and ``gate``: NaN (out
+    of every range: a DetectionError naming the option) where it is no number, instead
+    of float()'s bare ValueError or TypeError."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _check_gsd(gsd: float) -> float:
