@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from shapely.geometry import Polygon, box, mapping
 
+from railwatch.cli import _common
 from railwatch.cli.main import main
 from railwatch.storage import Database
 
@@ -32,6 +33,9 @@ def test_add_list_show_remove(
     tmp_db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal: remove does not ask
+    # the table's layout at 80 columns (the tags wrap under the name), whatever the
+    # terminal or COLUMNS of the run: wider, the row reads "tumangang (dprk, border)"
+    monkeypatch.setattr(_common.console, "width", 80)
     db = ("--db", tmp_db_url)
     code, out, err = run(
         capsys, *db, "site", "add", "tumangang", "--bbox", BBOX, "-d", "Tumangang yard",
