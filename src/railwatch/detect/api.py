@@ -14,11 +14,12 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import threading
 import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
@@ -443,8 +444,12 @@ def detect_array(
     det = _resolve(detector)
     h, w = image.shape[:2]
 
+    from_file = isinstance(image, WindowImage)
+
     def read(win: Window) -> tuple[np.ndarray, np.ndarray | None]:
         rows, cols = win.slices()
+        if from_file:
+            _hold_window_cache()
         return image[rows, cols], (valid[rows, cols] if valid is not None else None)
 
     n = workers if workers is not None else default_workers()
@@ -454,21 +459,67 @@ def detect_array(
         )
 
 
-def _window_block_cache(image: ImageRows) -> AbstractContextManager[object]:
+#: The block cache needs (bytes) of the site windows whose tiles are being read in this
+#: process, and GDAL's cache max before the first of them (:func:`_window_block_cache`),
+#: under :data:`_WINDOW_CACHE_LOCK`.
+_WINDOW_CACHE_LOCK = threading.Lock()
+_window_needs: list[int] = []
+_cache_before: list[int] = []
+
+
+def _window_cache_bound() -> int:
+    """GDAL's cache max while :data:`_window_needs` are read (under the lock)."""
+    return min(GDAL_CACHE_MB * 2**20, max(WINDOW_GDAL_CACHE_MB * 2**20, sum(_window_needs)))
+
+
+@contextmanager
+def _window_block_cache(image: ImageRows) -> Iterator[None]:
     """While the tiles of ``image`` are read: for a site window read from its file
     (:class:`~railwatch.imagery.read.WindowImage`), GDAL's block cache bounded to two rows
     of 512-px blocks of 4 bytes a pixel across the window (8-bit RGB and alpha; at least
     :data:`WINDOW_GDAL_CACHE_MB`, at most :data:`GDAL_CACHE_MB`), then restored; nothing
     for an array in memory. Its rows are read band by band, each band from the same
     row of the file's blocks as the last until it is passed, so the blocks of the row
-    being read stay cached (the pixels are the same with any cache)."""
+    being read stay cached (the pixels are the same with any cache).
+
+    GDAL's cache max is one for the whole process, so the windows detected at once (the
+    threads of a `dask worker`, the Python API) share it: it is set to the sum of their
+    needs (within the same bounds) and given back, as it was before the first of them,
+    when the last one ends (review r3, session 38: a per-thread ``rasterio.Env`` lifted
+    a window's bound as soon as another thread's detection ended and left the process
+    at that one's bound for good)."""
     if not isinstance(image, WindowImage):
-        return nullcontext()
-    import rasterio
+        yield
+        return
+    from rasterio.env import get_gdal_config, set_gdal_config
 
     need = 2 * 512 * image.shape[1] * 4
-    cap = min(GDAL_CACHE_MB * 2**20, max(WINDOW_GDAL_CACHE_MB * 2**20, need))
-    return rasterio.Env(GDAL_CACHEMAX=cap)
+    with _WINDOW_CACHE_LOCK:
+        if not _window_needs:
+            _cache_before[:] = [int(get_gdal_config("GDAL_CACHEMAX"))]
+        _window_needs.append(need)
+        set_gdal_config("GDAL_CACHEMAX", _window_cache_bound())
+    try:
+        yield
+    finally:
+        with _WINDOW_CACHE_LOCK:
+            _window_needs.remove(need)
+            last = not _window_needs
+            set_gdal_config("GDAL_CACHEMAX", _cache_before[0] if last else _window_cache_bound())
+
+
+def _hold_window_cache() -> None:
+    """Before a window's tile is read: GDAL's cache max set back to the windows' bound
+    where another thread changed it meanwhile (a ``rasterio.Env``, such as the
+    ``gdal_env`` of another scene's window, sets it on entry and puts back on exit what
+    it found, process-wide)."""
+    from rasterio.env import get_gdal_config, set_gdal_config
+
+    with _WINDOW_CACHE_LOCK:
+        if _window_needs:
+            bound = _window_cache_bound()
+            if int(get_gdal_config("GDAL_CACHEMAX")) != bound:
+                set_gdal_config("GDAL_CACHEMAX", bound)
 
 
 # --------------------------------------------------------------------------- files
