@@ -26,6 +26,7 @@ from railwatch.web.errors import PROBLEM_RESPONSES, install_error_handlers
 from railwatch.web.fonts import router as fonts_router
 from railwatch.web.jobs import DetectorFactory, JobManager
 from railwatch.web.methods import AnswerOptions, HeadAsGet
+from railwatch.web.redirects import RelativeRedirects
 from railwatch.web.routes import api_router
 from railwatch.web.security import (
     DEFAULT_MAX_BODY,
@@ -123,7 +124,11 @@ def create_app(
             "Times (`when`, `acquired_at`) are UTC; `day` is the local day at the site "
             "(its nominal zone, `local_zone`), the day alerts name. Every error is "
             "`application/problem+json` whose `detail` says what is wrong and what to do. "
-            "The whole guide: docs/web.md."
+            # a served API's reader cannot open a path of the source tree: /docs said "The
+            # whole guide: docs/web.md" (2026-12-06, session 38)
+            "This page (`/docs`) and `/openapi.json` are the reference this server serves; "
+            "the whole guide (security, paging, errors, the dashboard) is `docs/web.md` in "
+            "railwatch's documentation, a file of its source distribution, not served here."
         ),
         lifespan=lifespan,
         # Swagger UI and ReDoc load their scripts from a CDN: off, so the server works
@@ -153,6 +158,8 @@ def create_app(
     app.add_middleware(ApiCacheControl)  # the API's answers stored by no cache
     app.add_middleware(HeadAsGet)  # HEAD answered as GET, without the body
     app.add_middleware(AnswerOptions)  # OPTIONS: 204 with the resource's methods in Allow
+    # the trailing-slash redirect's Location relative: no http:// behind a TLS proxy
+    app.add_middleware(RelativeRedirects)
     if allowed_hosts:
         app.add_middleware(TrustedHosts, allowed_hosts=list(allowed_hosts))
 

@@ -169,6 +169,12 @@ class SiteSummary(_Out):
     """The latest day's count, its trend and the open alerts of a site."""
 
     latest_count: Number | None
+    latest_method: str | None = Field(
+        description="How `latest_count` was made, as a count's `method`: `objects` (cars "
+        "counted one by one), `manual` (an analyst's cars), `length` (3 m images: car "
+        "equivalents, occupied track length / 14 m, not cars told one by one); `null` "
+        "without a count. `previous_count` was made the same way."
+    )
     latest_when: str | None = Field(json_schema_extra=_TIME)
     latest_day: str | None = Field(json_schema_extra=_DAY)
     latest_scene_id: int | None

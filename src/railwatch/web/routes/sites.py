@@ -337,6 +337,9 @@ def summary(
         open_alerts = repo.open_alerts_by_severity(session, [site])[site.id]
     out = {
         "latest_count": latest.count if latest else None,
+        # what the count is of: car equivalents where "length" (3 m; 2026-12-06, session
+        # 38: the site list showed "149.1" as if 149.1 cars were told one by one)
+        "latest_method": latest.method if latest else None,
         "latest_when": utc(latest) if latest else None,
         # its local day at the site (session 31)
         "latest_day": latest.when.date().isoformat() if latest else None,

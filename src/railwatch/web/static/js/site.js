@@ -896,6 +896,11 @@
     $("scene-info").replaceChildren(el("span", { class: "muted no-images" },
       `No images of this site yet: add some with "railwatch ingest ${site.name} FILES…" ` +
       `(or ingest-stac), then process them ("railwatch process ${site.name}" or a job).`));
+    // and no stepper of no image: a plain line where it stands (2026-12-06, session 38:
+    // an empty slider and its ◀ ▶ arrows, which did nothing)
+    document.querySelector(".stepper").hidden = true;
+    list.replaceWith(el("p", { id: "scenes", class: "muted no-images-side" },
+      `No images yet: ingest some ("railwatch ingest ${site.name} FILES…" or ingest-stac), then process them.`));
   } else {
     await select(startIndex());
   }

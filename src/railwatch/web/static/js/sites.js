@@ -47,6 +47,9 @@
           sm.latest_count == null ? el("td", { class: "num latest" }, el("span", { class: "muted no-count" }, noCount(s)),
             sm.latest_presence ? presence(sm.latest_presence) : null) :
           el("td", { class: "num latest" }, fmtCount(sm.latest_count),
+            // a 3 m count by occupied track length is of car equivalents, as the site
+            // page's chart and image line say (2026-12-06, session 38: a bare "149.1")
+            sm.latest_method === "length" ? el("span", { class: "unit car-eq tip", tabindex: "0", title: "3 m images: car equivalents from track length (occupied metres / 14 m), not cars told one by one" }, " car equivalents") : null,
             // an analyst's count (a scene review), not the detector's
             sm.latest_reviewed
               ? el("span", { class: "reviewed-mark tip", tabindex: "0", title: "an analyst's count of that image (a scene review), not the detector's" }, " ✓ analyst")
