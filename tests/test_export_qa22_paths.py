@@ -15,12 +15,16 @@ from railwatch.storage import Database, repo
 from report_db import populate
 
 
-@pytest.fixture()
-def populated(tmp_path: Path) -> tuple[str, Path, Path]:
-    db_file = tmp_path / "rw.db"
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
+    """One database for the module (it was made anew for each of 16 tests): a refused
+    output checks that the database or image is as it was, and what is written is a new
+    file of its own (rw.db.csv beside the database, the others in the test's folder)."""
+    folder = tmp_path_factory.mktemp("qa22_paths")
+    db_file = folder / "rw.db"
     url = f"sqlite:///{db_file}"
-    populate(Database(url), tmp_path / "scenes")
-    return url, db_file, tmp_path / "scenes" / "scene_00.tif"
+    populate(Database(url), folder / "scenes")
+    return url, db_file, folder / "scenes" / "scene_00.tif"
 
 
 def _digest(path: Path) -> str:
@@ -93,9 +97,9 @@ def test_output_over_an_image_of_the_site_is_refused(
     assert _digest(image) == before
 
 
-def test_other_outputs_are_still_written(populated: tuple[str, Path, Path], tmp_path: Path) -> None:
-    url, _, _ = populated
-    out = tmp_path / "rw.db.csv"
+def test_other_outputs_are_still_written(populated: tuple[str, Path, Path]) -> None:
+    url, db_file, _ = populated
+    out = db_file.with_name("rw.db.csv")  # beside the database, named after it
     assert main(["--db", url, "export", "testyard", "-f", "csv", "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8").startswith("date,day,local_zone,scene_id")
 
