@@ -46,6 +46,7 @@ from railwatch.export.labels import (
 from railwatch.export.paths import files_in_folders
 from railwatch.imagery.inspect import (
     data_mask,
+    own_mask,
     rgb_of,
     transparent_entries,
     undeclared_alpha,
@@ -280,6 +281,7 @@ def scene_chips(
             valid &= src.read(hidden, window=window) > 0
         nodata = item_nodata_of(scene.meta)  # its STAC item's, where the file has none
         declared = src.nodata is not None or ColorInterp.alpha in src.colorinterp
+        declared = declared or own_mask(src)  # the file's mask wins too (review r2, s38)
         if nodata is not None and not declared and hidden is None and table is None:
             valid &= ~(data == nodata).all(axis=0)
         if table is not None and (clear := transparent_entries(src, bands[0])) is not None:

@@ -79,6 +79,7 @@ __all__ = [
     "item_scaling_beside",
     "local_path",
     "missing_vrt_sources",
+    "own_mask",
     "read_masked",
     "remote_access_hint",
     "scaling_numbers",
@@ -88,6 +89,7 @@ __all__ = [
     "split_at_antimeridian",
     "stac_band_names",
     "stac_raster_bands",
+    "takes_item_nodata",
     "transparent_entries",
     "undeclared_alpha",
     "unreadable_pixels",
@@ -826,6 +828,26 @@ def undeclared_alpha(ds: Any) -> int | None:
     return count
 
 
+def takes_item_nodata(ds: Any) -> bool:
+    """Whether the nodata value a STAC item declares for an open dataset applies to it
+    (``imagery.read.item_nodata_of``): only where the file says nothing itself of which
+    pixels hold data, no nodata value, no alpha band (labelled, or
+    :func:`undeclared_alpha`) and no mask of its own (internal, or NAME.tif.msk). The
+    file's own wins; a mask of its own too (review r2 of e49257f, session 38: given the
+    item's value as its source nodata, GDAL's warp left the file's mask out wherever a
+    pixel held that value, and the masked area was read as ground). A colour table is
+    the callers' to judge."""
+    if ds.nodata is not None or ColorInterp.alpha in ds.colorinterp or own_mask(ds):
+        return False
+    return undeclared_alpha(ds) is None
+
+
+def own_mask(ds: Any) -> bool:
+    """Whether an open dataset has a mask of its own (GDAL's per-dataset mask: internal,
+    or NAME.tif.msk), not an alpha band's or a nodata value's."""
+    return any(MaskFlags.per_dataset in f and MaskFlags.alpha not in f for f in ds.mask_flag_enums)
+
+
 def shadowed_alpha(ds: Any) -> int | None:
     """The 1-based index of the alpha band of an open dataset that declares both a
     nodata value and an alpha band (and no mask of its own), else None.
@@ -1141,7 +1163,7 @@ def _valid_pixels(
     data = read(bands)
     valid = np.ones(data.shape[1:], dtype=bool)
     nodata = ds.nodata
-    if nodata is None and ColorInterp.alpha not in ds.colorinterp and undeclared_alpha(ds) is None:
+    if item_nodata is not None and takes_item_nodata(ds):
         nodata = item_nodata
     # a nodata value that an alpha band shadows is not applied: the alpha band says which
     # pixels hold data, as the pipeline reads the file (shadowed_alpha; session 31)

@@ -47,6 +47,7 @@ from railwatch.imagery.inspect import (
     is_remote,
     item_scaling_beside,
     local_path,
+    own_mask,
     read_masked,
     remote_access_hint,
     rgb_from_names,
@@ -235,12 +236,6 @@ def item_nodata_of(meta: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
-
-
-def _own_nodata(src: Any, nodata: float | None) -> float | None:
-    """The nodata value to read ``src`` with: the file's own, else ``nodata`` (its STAC
-    item's, :func:`item_nodata_of`)."""
-    return src.nodata if src.nodata is not None else nodata
 
 
 def scene_scaling(
@@ -1105,8 +1100,8 @@ def _hidden_nodata(
     undeclared alpha band is 0, each colour-table band's transparent entries, and the
     black fill of a file that declares none of nodata, alpha or a colour table; where
     the file declares no nodata value, the pixels equal to ``nodata`` (its STAC item's)
-    in every band, as :func:`_warp_plan` reads it (not in a file with an alpha band or a
-    colour table)."""
+    in every band, as :func:`_warp_plan` reads it (not in a file with an alpha band, a
+    mask of its own or a colour table)."""
     out = np.zeros(data.shape, dtype=bool)
     has_alpha = ColorInterp.alpha in ds.colorinterp
     hidden = None if has_alpha else undeclared_alpha(ds)
@@ -1117,9 +1112,9 @@ def _hidden_nodata(
         palette |= ds.colorinterp[band - 1] == ColorInterp.palette
         if (clear := transparent_entries(ds, band)) is not None:
             out[i] |= np.isin(np.ma.getdata(data[i]), clear)
-    if ds.nodata is None and nodata is not None and not has_alpha and hidden is None:
-        if not palette:
-            out |= (np.ma.getdata(data) == nodata).all(axis=0)[None]
+    said = ds.nodata is not None or has_alpha or hidden is not None  # by the file itself
+    if nodata is not None and not said and not palette and not own_mask(ds):
+        out |= (np.ma.getdata(data) == nodata).all(axis=0)[None]
     elif ds.nodata is None and not has_alpha and hidden is None and not palette:
         size = gsd if gsd is not None else _file_gsd(ds)
         if size is not None:  # metres per pixel of this (decimated) read
@@ -1411,13 +1406,19 @@ def _warp_plan(
 ) -> _WarpPlan:
     """The :class:`_WarpPlan` of ``src`` over ``grid`` (``rgb``: the bands asked for;
     ``nodata``: its STAC item's nodata value, read as the file's where it declares none
-    and has no alpha band, :func:`item_nodata_of`)."""
+    and has no alpha band, mask of its own or colour table, :func:`item_nodata_of`)."""
     bands = rgb_bands(src, bands=rgb)
     palette = colour_table(src, bands)
     has_alpha = ColorInterp.alpha in src.colorinterp
     # an alpha band the file does not label so (RGBA without ExtraSamples): warped as
     # the alpha it is, so its transparent area is no data
     hidden = None if has_alpha else undeclared_alpha(src)
+    if src.nodata is not None or has_alpha or hidden is not None or palette is not None:
+        nodata = None  # the file's own, or a colour table's entries
+    elif nodata is not None and own_mask(src):
+        # the file's mask (GDAL's warp, given a source nodata, leaves it out wherever a
+        # pixel holds that value: the masked area was read as ground; review r2, s38)
+        nodata = None
     vrt_options: dict[str, Any] = {
         "crs": grid.crs,
         "transform": grid.transform,
@@ -1431,7 +1432,7 @@ def _warp_plan(
     if hidden is not None:
         vrt_options.update(src_alpha=hidden, add_alpha=True)
         bands = [b for b in bands if b != hidden] or [1]
-    elif src.nodata is None and not has_alpha and nodata is not None and palette is None:
+    elif nodata is not None:
         # the item's nodata as the file's: the warp leaves it out of the resampling, and
         # marks the pixels outside the image with it
         vrt_options.update(src_nodata=nodata, nodata=nodata)
@@ -1441,7 +1442,8 @@ def _warp_plan(
         else:
             vrt_options["add_alpha"] = True
     clear = transparent_entries(src, bands[0]) if palette is not None else None
-    fill = _own_nodata(src, nodata) is None and not has_alpha and hidden is None and palette is None
+    fill = src.nodata is None and nodata is None and not has_alpha and hidden is None
+    fill &= palette is None
     return _WarpPlan(bands, palette, clear, vrt_options, fill)
 
 

@@ -47,6 +47,7 @@ from railwatch.imagery.inspect import (
     data_mask,
     gdal_path,
     is_remote,
+    own_mask,
     rgb_of,
     unreadable_pixels,
 )
@@ -362,6 +363,7 @@ def _render_params(
             )
         )
         declared = ds.nodata is not None or ColorInterp.alpha in ds.colorinterp
+        declared = declared or own_mask(ds)  # the file's mask wins too (review r2, s38)
         nodata = None if declared or hidden is not None or palette is not None else item_nodata
     spans = (
         None
