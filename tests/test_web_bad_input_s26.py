@@ -30,14 +30,26 @@ TOKEN = "s26-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture()
-def world(tmp_path: Path) -> dict[str, Any]:
-    db = Database(f"sqlite:///{tmp_path / 'web.db'}")
-    ids = populate(db, tmp_path / "img")
-    settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=tmp_path / "cache")
+def _world(folder: Path) -> dict[str, Any]:
+    db = Database(f"sqlite:///{folder / 'web.db'}")
+    ids = populate(db, folder / "img")
+    settings = Settings(db=db.url, api_token=SecretStr(TOKEN), cache_dir=folder / "cache")
     ids["app"] = create_app(settings, db, max_body=4096)
     ids["client"] = TestClient(ids["app"])
     return ids
+
+
+@pytest.fixture()
+def world(tmp_path: Path) -> dict[str, Any]:
+    """A world of its own, for a test that changes it (removes its site)."""
+    return _world(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One world for the tests whose request is refused (404, 413, 422): nothing they
+    send is stored (it was built anew for each of 5 tests)."""
+    return _world(tmp_path_factory.mktemp("web_bad_input"))
 
 
 def _problem(r: Any, status: int) -> str:
@@ -50,25 +62,25 @@ def _problem(r: Any, status: int) -> str:
 
 @pytest.mark.parametrize("path", ["/api/nothing", "/api/sites/x/nothing", "/nothing"])
 def test_an_address_that_names_nothing_says_where_the_endpoints_are(
-    world: dict[str, Any], path: str
+    refusing: dict[str, Any], path: str
 ) -> None:
     """The router's 404 said only "Not Found"."""
-    detail = _problem(world["client"].get(path), 404)
+    detail = _problem(refusing["client"].get(path), 404)
     assert detail.startswith(f"nothing at {path}: ")
     assert "/docs" in detail
 
 
-def test_a_body_over_the_limit_says_what_to_do(world: dict[str, Any]) -> None:
+def test_a_body_over_the_limit_says_what_to_do(refusing: dict[str, Any]) -> None:
     """The 413 said only "request body is larger than N bytes"."""
     body = {"name": "big", "bbox": [130.6, 42.4, 130.61, 42.41], "description": "x" * 5000}
-    detail = _problem(world["client"].post("/api/sites", json=body, headers=AUTH), 413)
+    detail = _problem(refusing["client"].post("/api/sites", json=body, headers=AUTH), 413)
     assert "limit of 4096 bytes" in detail
     assert "railwatch serve --max-body" in detail
 
 
-def test_a_report_period_backwards_says_to_swap_the_dates(world: dict[str, Any]) -> None:
-    r = world["client"].post(
-        f"/api/sites/{world['site']}/reports",
+def test_a_report_period_backwards_says_to_swap_the_dates(refusing: dict[str, Any]) -> None:
+    r = refusing["client"].post(
+        f"/api/sites/{refusing['site']}/reports",
         json={"date_from": "2024-01-01", "date_to": "2023-01-01"},
         headers=AUTH,
     )
