@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -52,17 +53,28 @@ def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
         con.close()
 
 
-@pytest.fixture
-def filled(tmp_path: Path) -> Iterator[Path]:
-    """A railwatch database with a site, six scenes, detections, counts, an event and an
-    acknowledged alert (tests/web_db.py)."""
-    path = tmp_path / "live" / "railwatch.db"
+@pytest.fixture(scope="module")
+def filled_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of ``filled``'s database, made once for the module (its images beside
+    it, which no test changes)."""
+    root = tmp_path_factory.mktemp("storage_ops")
+    path = root / "live" / "railwatch.db"
     path.parent.mkdir()
     with Database(_url(path)) as db:
-        info = populate(db, tmp_path / "images")
+        info = populate(db, root / "images")
         with db.session() as s:
             repo.acknowledge_alert(s, info["alert_id"], "seen")
-    yield path
+    return path.parent
+
+
+@pytest.fixture
+def filled(filled_once: Path, tmp_path: Path) -> Iterator[Path]:
+    """A railwatch database with a site, six scenes, detections, counts, an event and an
+    acknowledged alert (tests/web_db.py): a copy of its own of ``filled_once``'s folder,
+    file for file, that the test may back up, restore over or damage."""
+    live = tmp_path / "live"
+    shutil.copytree(filled_once, live, copy_function=shutil.copy)
+    yield live / "railwatch.db"
 
 
 # ------------------------------------------------------------------------ backup
