@@ -138,7 +138,7 @@ def test_the_pdf_says_where_the_full_list_is(
     assert f"{N_SCENES} images in this period" in text
     assert "Images by quarter" in text and "listed one by one" in text
     assert f"railwatch export {SITE} --format csv" in text
-    assert f"railwatch report {SITE} --from 2014-06-01" in text
+    assert f"railwatch report {SITE} --since 2014-06-01" in text
     beside = " ".join(_texts(_image_pages(data, "the HTML report beside this PDF, x.html")).split())
     assert "the HTML report beside this PDF, x.html" in beside
 
