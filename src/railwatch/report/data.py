@@ -169,7 +169,14 @@ def alert_row(alert: Alert, utc_offset: timedelta = timedelta(0)) -> AlertRow:
         note=alert.ack_note,
         changed_since=changed_since_words(alert),
         utc_offset=utc_offset,
+        method=_method_of(alert.metrics),
     )
+
+
+def _method_of(metrics: object) -> str | None:
+    """An alert's ``metrics["method"]`` (a str), or None."""
+    method = metrics.get("method") if isinstance(metrics, dict) else None
+    return method if isinstance(method, str) else None
 
 
 def alert_rows(session: Session, site: Site) -> list[AlertRow]:
