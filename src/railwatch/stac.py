@@ -706,7 +706,25 @@ def _register(
         if radiometry is not None:
             _note_radiometry(db, summary, name, info.dtype, radiometry)
     except Exception as err:  # one bad item never fails the batch
-        summary.fail(name, err)
+        _fail_item(summary, name, err)
+
+
+def _fail_item(summary: IngestSummary, name: str, err: Exception) -> None:
+    """File item ``name`` as failed with ``err``'s reason. An item filed as already
+    ingested whose scene could then not be brought up to date (its nodata, mask or
+    scales; :func:`_take_nodata`) is one failed line that says so, its scene named: it
+    was listed both as already there and as failed (review r2, session 38)."""
+    summary.fail(name, err)
+    dup = summary.duplicates[-1] if summary.duplicates else None
+    if dup is None or dup["file"] != name:
+        return
+    summary.duplicates.pop()
+    entry = summary.failed[-1]
+    entry["scene_id"] = dup["scene_id"]
+    entry["reason"] = (
+        f"{dup['reason']}, but bringing its scene up to date with the item failed: "
+        f"{entry['reason']}"
+    )
 
 
 def _registered(db: Database, site: str, content_hash: str) -> bool:
@@ -1492,6 +1510,15 @@ def _item_nodata(
     return number, None
 
 
+def _uncached(uri: str) -> dict[str, str]:
+    """GDAL options under which a remote image's blocks read are not kept in GDAL's
+    cache (a few per item): `process` reads the site anew, as it would in another
+    process. Nothing for a local file."""
+    if not is_remote(uri):
+        return {}
+    return {"CPL_VSIL_CURL_NON_CACHED": gdal_path(uri)}
+
+
 def _data_coverage(info: Any, filters: _Filters) -> float:
     """The fraction of the site where the item's image (``info``) holds data: valid
     pixels over the site (:func:`~railwatch.imagery.inspect.site_data_coverage`, with
@@ -1506,11 +1533,8 @@ def _data_coverage(info: Any, filters: _Filters) -> float:
     from railwatch.imagery.read import item_nodata_of
 
     path = gdal_path(info.uri)
-    # a remote image's blocks read here are not kept in GDAL's cache (a few per item):
-    # `process` reads the site anew, as it would in another process
-    uncached = {"CPL_VSIL_CURL_NON_CACHED": path} if is_remote(info.uri) else {}
     try:
-        with rasterio.Env(**uncached):
+        with rasterio.Env(**_uncached(info.uri)):
             coverage = site_data_coverage(
                 path, filters.site_geom, item_nodata=item_nodata_of(info.metadata)
             )
@@ -1523,6 +1547,28 @@ def _data_coverage(info: Any, filters: _Filters) -> float:
             "ingest-stac` again"
         ) from err
     return coverage
+
+
+def _takes_item_nodata(info: Any, filters: _Filters) -> bool:
+    """Whether the nodata value of the item of ``info`` would apply to its file
+    (:func:`~railwatch.imagery.inspect.takes_item_nodata`: the file declares no nodata,
+    alpha band or mask of its own), read as :func:`_data_coverage` reads it."""
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    from railwatch.imagery.inspect import takes_item_nodata
+
+    path = gdal_path(info.uri)
+    try:
+        with rasterio.Env(**_uncached(info.uri)), rasterio.open(path) as ds:
+            return takes_item_nodata(ds)
+    except RasterioError as err:
+        why = _short(err)
+        todo = remote_access_hint(info.uri) or _http_hint(why) or "check that GDAL can read it"
+        raise ImageryError(
+            f"cannot read {info.uri} (to tell whether the no-data value its item declares "
+            f"applies to it): {why}; {todo}, then run `railwatch ingest-stac` again"
+        ) from err
 
 
 def _take_nodata(
@@ -1545,7 +1591,12 @@ def _take_nodata(
         scene = repo.get_scene(s, int(entry["scene_id"]))
         if _Known.of(scene).item != name or item_nodata_of(scene.meta) == now:
             return
-    coverage = _data_coverage(info, filters)
+    # a file with a nodata value, an alpha band or a mask of its own takes no item's
+    # value (imagery.inspect.takes_item_nodata, as every reader decides): its pixels
+    # read alike with either value, so its coverage and counts stand (review r2,
+    # session 38: it was marked +nodata-changed and counted again for nothing)
+    applies = _takes_item_nodata(info, filters)
+    coverage = _data_coverage(info, filters) if applies else None
     with db.session() as s:
         scene = repo.lock_scene(s, int(entry["scene_id"]))
         meta = dict(scene.meta or {})
@@ -1555,6 +1606,8 @@ def _take_nodata(
         if now is not None:
             meta[ITEM_NODATA_KEY] = now
         scene.meta = meta
+        if coverage is None:
+            return  # recorded, as for a new scene: nothing to read or count anew
         scene.coverage = coverage
         status = str(scene.status)
         mark_to_count_again(scene, NODATA_CHANGED)
