@@ -6,7 +6,9 @@ exposes ``register(app)``; a command's module is imported only when that command
 of them (2026-12-06, session 38; ``railwatch.cli._commands`` lists the commands, and
 :func:`build_app` registers at once any module it does not list, so commands are still
 added without touching this file). Errors that are :class:`RailwatchError`
-become one line on stderr and a non-zero exit; ``--debug`` shows the traceback.
+become one line on stderr (``error: ...``) and a non-zero exit; ``--debug`` shows the
+traceback. click's usage errors say ``error: ...`` too, after the usage line and
+``Try '... -h' for help.``, with status 2 (2026-12-06, session 38: click wrote ``Error:``).
 
 This module imports only ``sys`` when it is loaded: the console script
 (``railwatch = railwatch.cli.main:main``) imports it before :func:`main` runs, outside
@@ -530,6 +532,43 @@ def _say_root_option(exc: BaseException) -> None:
     )
 
 
+def _say_error(err_console: "Console", message: str) -> None:
+    """``error: MESSAGE`` on stderr, its later lines under the first (:func:`_hang`)."""
+    from rich.markup import escape
+
+    err_console.print(
+        f"[bold red]error:[/] {escape(_hang(message, len('error: ')))}",
+        markup=True,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _say_usage_error(exc: "Any", err_console: "Console") -> None:
+    """Say a click error (a usage error: unknown option, missing argument, bad value;
+    or a plain ``ClickException``) as click does, the usage line, then ``Try 'COMMAND
+    -h' for help.``, but its message as railwatch says its own errors: ``error: ...``
+    (click's ``show()`` writes ``Error: ...``; 2026-12-06, session 38). ``railwatch``
+    with no command, or a group with none (``NoArgsIsHelpError``), shows the help as
+    click does. There are two copies of click (``click``, ``typer._click``): nothing
+    here depends on which one raised ``exc``."""
+    if any(cls.__name__ == "NoArgsIsHelpError" for cls in type(exc).__mro__):
+        exc.show()
+        return
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        lines = [ctx.get_usage()]
+        command = getattr(ctx, "command", None)
+        if command is not None and command.get_help_option(ctx) is not None:
+            names = list(getattr(ctx, "help_option_names", None) or ["--help"])
+            own = getattr(command, "get_help_option_names", None)
+            if own is not None:  # click's: less those another parameter took
+                names = [name for name in names if name in set(own(ctx))] or names
+            lines.append(f"Try '{ctx.command_path} {names[0]}' for help.")
+        err_console.print("\n".join(lines) + "\n", markup=False, highlight=False, soft_wrap=True)
+    _say_error(err_console, exc.format_message())
+
+
 def _run(argv: list[str] | None, err_console: "Console") -> int:
     import typer
     from rich.markup import escape
@@ -561,19 +600,14 @@ def _run(argv: list[str] | None, err_console: "Console") -> int:
         if debug:
             raise
         code = 2 if isinstance(exc, InputError) else 1
-        err_console.print(
-            f"[bold red]error:[/] {escape(_hang(str(exc), len('error: ')))}",
-            markup=True,
-            highlight=False,
-            soft_wrap=True,
-        )
+        _say_error(err_console, str(exc))
         return code
     except Exception as exc:  # click usage errors carry their own exit codes
         if _output_closed(exc):
             return _end_quietly()
         usage_errors, exits = _click_exception_types()
         if isinstance(exc, usage_errors):
-            exc.show()
+            _say_usage_error(exc, err_console)
             _say_root_option(exc)
             return int(exc.exit_code)
         if isinstance(exc, exits):
