@@ -17,19 +17,23 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from pyproj import CRS, Geod, Transformer
-from pyproj.exceptions import CRSError
 from shapely.geometry import MultiLineString, MultiPolygon, Polygon, box, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from railwatch.errors import GeometryError, InputError, os_reason
 from railwatch.limits import check_description, check_site_name, check_tags
+
+if TYPE_CHECKING:
+    # pyproj is imported where a CRS is read or a length measured (2026-12-06, session
+    # 38): a command that only reads sites (site list, alerts, event list) spared it
+    from pyproj import CRS, Geod
 
 __all__ = [
     "MAX_PARTS_APART_KM",
@@ -63,7 +67,22 @@ MAX_PARTS_APART_KM = 100.0
 #: coordinates that are not lon/lat (pixels, a local grid, unset values).
 NULL_ISLAND_DEG = 1.0
 
-_GEOD = Geod(ellps="WGS84")
+
+@cache
+def _geod() -> Geod:
+    """The WGS84 ellipsoid's geodesic calculator (made once, when first used)."""
+    from pyproj import Geod
+
+    return Geod(ellps="WGS84")
+
+
+def __getattr__(name: str) -> Any:
+    """``_GEOD``: :func:`_geod`'s calculator (it was made when the module loaded)."""
+    if name == "_GEOD":
+        return _geod()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _FIX_HINT = (
     "fix it in QGIS (Vector > Geometry Tools > Fix Geometries) "
     "or with shapely.make_valid, then try again"
@@ -131,7 +150,7 @@ def site_area_km2(geom_wgs84: BaseGeometry) -> float:
     of its outer ring was added to the area, not taken from it, and two yards of one
     site drawn in opposite directions cancelled out (refused as "0.0 m²", or stored as
     the difference of their areas)."""
-    area, _ = _GEOD.geometry_area_perimeter(_counter_clockwise(geom_wgs84))
+    area, _ = _geod().geometry_area_perimeter(_counter_clockwise(geom_wgs84))
     return abs(float(area)) / 1e6
 
 
@@ -394,6 +413,9 @@ def _source_crs(data: Mapping[str, Any]) -> CRS | None:
         )
     if "CRS84" in name.upper() or name.upper().endswith(("EPSG::4326", "EPSG:4326")):
         return None
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
     try:
         return CRS.from_user_input(name)
     except CRSError as err:
@@ -633,6 +655,8 @@ def _two_d(g: Mapping[str, Any]) -> dict[str, Any]:
 def _to_wgs84(geom: BaseGeometry, crs: CRS | None) -> BaseGeometry:
     if crs is None:
         return geom
+    from pyproj import Transformer
+
     _check_units(geom, crs)
     tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     return shapely.transform(geom, lambda xy: _stack(tr.transform(xy[:, 0], xy[:, 1])))
@@ -704,6 +728,7 @@ def _gap_km(a: BaseGeometry, b: BaseGeometry) -> float:
     degree of longitude is 111 km at the equator, 56 km at 60°N)."""
     if a.intersects(b):
         return 0.0
+    from pyproj import Transformer
     from shapely.ops import nearest_points
 
     c = a.representative_point()
@@ -719,7 +744,7 @@ def _gap_km(a: BaseGeometry, b: BaseGeometry) -> float:
 
     p, q = nearest_points(shapely.transform(a, project), shapely.transform(b, project))
     (lon1, lon2), (lat1, lat2) = aeqd.transform([p.x, q.x], [p.y, q.y], direction="INVERSE")
-    _, _, metres = _GEOD.inv(lon1, lat1, lon2, lat2)
+    _, _, metres = _geod().inv(lon1, lat1, lon2, lat2)
     return float(metres) / 1000.0
 
 

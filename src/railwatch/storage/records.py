@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -167,6 +166,8 @@ def records_from_detections(
     dets = list(detections)
     if not dets:
         return []
+    from pyproj import Transformer  # when used: reading the records needs no pyproj
+
     to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     a, b, c, d, e, f = (float(v) for v in tuple(transform)[:6])
     out: list[DetectionRecord] = []
