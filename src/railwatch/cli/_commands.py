@@ -274,6 +274,23 @@ class LazyCommands(MutableMapping[str, Any]):
                 self._loaded.setdefault(loaded_name, command)
         return self._loaded[name]
 
+    def __contains__(self, name: object) -> bool:
+        # Mapping's would load the command (import its module) to answer
+        return name in self._modules or name in self._loaded
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The command ``name`` (loaded), or ``default`` when there is none. An error
+        importing its module goes on to the caller, a ``KeyError`` too: Mapping's ``get``
+        took one (a module-level ``os.environ[...]``, a lookup in a package's tables)
+        for "no such command", and ``railwatch site list`` said "No such command 'site'.
+        Did you mean 'site'?" with status 2 and no traceback under --debug (r4, session
+        38)."""
+        if name not in self:
+            return default
+        if name not in self._loaded:
+            self[name]  # loads the module, raising what its import raises
+        return self._loaded.get(name, default)
+
     def __iter__(self) -> Iterator[str]:
         yield from self._modules
         yield from (name for name in self._loaded if name not in self._modules)
