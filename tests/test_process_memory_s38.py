@@ -290,7 +290,7 @@ def test_a_window_s_inside_is_packed_while_detected_and_restored_as_it_was(
     window = object.__new__(read_module.SiteWindow)  # only its inside is used
     window.inside = inside.copy()
     with _inside_packed(window):
-        assert window.inside.size == 0  # not held at a byte a pixel meanwhile
+        assert window.inside.nbytes == 0  # not held at a byte a pixel meanwhile
     assert window.inside.dtype == bool and np.array_equal(window.inside, inside)
     with pytest.raises(RuntimeError, match="tile failed"), _inside_packed(window):
         raise RuntimeError("tile failed")
@@ -327,7 +327,7 @@ def test_process_scene_holds_no_byte_a_pixel_inside_while_detecting(
         return window
 
     def detect(*args: Any, **kwargs: Any) -> list[Detection]:
-        seen.append(opened[-1].inside.size)
+        seen.append(opened[-1].inside.nbytes)
         return real_detect(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "read_site_window", read)

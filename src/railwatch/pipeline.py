@@ -77,7 +77,7 @@ from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn, cast
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
@@ -625,6 +625,41 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         )
 
 
+#: Why a window's ``inside`` cannot be read while its tiles are detected.
+_INSIDE_WITHHELD = (
+    "a site window's inside is packed to one bit a pixel while its tiles are detected "
+    "(pipeline._inside_packed): read it before or after detection"
+)
+
+
+class _InsideWithheld:
+    """What a window's ``inside`` is while :func:`_inside_packed` holds it packed: every
+    use (an attribute such as ``.any()``, ``.sum()`` or ``.shape``, indexing, truth,
+    iteration, an operator or a NumPy function) raises a :class:`RuntimeError` that says
+    why. It was an empty ``(0, 0)`` array, of which ``.any()`` gave False, ``.sum()`` 0
+    and a slice an empty mask, wrong answers without a word (session 38). ``nbytes`` (0)
+    alone answers: it holds no pixel."""
+
+    __slots__ = ()
+    nbytes = 0
+
+    def __repr__(self) -> str:
+        return "<inside withheld: packed while the window is detected>"
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise RuntimeError(f"{_INSIDE_WITHHELD} (its .{name} was asked for)")
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise RuntimeError(_INSIDE_WITHHELD)
+
+    __array__ = __array_ufunc__ = __array_function__ = _refuse
+    __getitem__ = __setitem__ = __iter__ = __len__ = __bool__ = __contains__ = _refuse
+    __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = __invert__ = _refuse
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
+    __hash__ = None  # type: ignore[assignment]
+
+
 @contextmanager
 def _inside_packed(raster: SiteRaster | SiteWindow) -> Iterator[None]:
     """While a window read from its file is detected: its ``inside`` (which pixels lie
@@ -638,7 +673,8 @@ def _inside_packed(raster: SiteRaster | SiteWindow) -> Iterator[None]:
         return
     shape = raster.inside.shape
     packed = np.packbits(raster.inside, axis=None)
-    raster.inside = np.zeros((0, 0), dtype=bool)  # what reads it meanwhile fails
+    # what reads it meanwhile fails, saying why (not an empty array: wrong answers)
+    raster.inside = cast(np.ndarray, _InsideWithheld())
     try:
         yield
     finally:
