@@ -250,8 +250,10 @@ const RWChart = (() => {
         const interval = p.low !== null && p.high !== null && p.high > p.low ? ` (${num(p.low)}–${num(p.high)})` : "";
         g = s("circle", { cx: x(t(p)), cy: y(p.count), r: p.reviewed ? 5 : 4,
           class: "pt" + (p.reviewed ? " pt-reviewed" : "") + (alertScenes.has(p.scene_id) ? " pt-alert" : infoScenes.has(p.scene_id) ? " pt-alert-info" : "") },
-          // a count by occupied track length (3 m) is of car equivalents (session 33)
-          s("title", {}, `${dayOf(p)}: ${num(p.count)} ${p.method === "length" && !p.reviewed ? "car equivalents" : "railcars"}` + (p.reviewed ? " (analyst's count ✓)" : interval) +
+          // a count by occupied track length (3 m) is of car equivalents (session 33), an
+          // analyst's too: the review form asks for car equivalents there and the site list
+          // says so (2026-12-06, session 38: its point said "railcars")
+          s("title", {}, `${dayOf(p)}: ${num(p.count)} ${p.method === "length" ? "car equivalents" : "railcars"}` + (p.reviewed ? " (analyst's count ✓)" : interval) +
             // a count over part of the site is of that part (session 35)
             (typeof p.coverage === "number" && p.coverage < 0.98 ? ` · of the ${Math.round(p.coverage * 100)}% of the site the image covers` : "") + alertWords(p) + taken(p)));
       } else if (p.usable) {

@@ -136,7 +136,8 @@
   /** What a detector's count counts: a count by occupied track length (1.5–10 m) is of
    * car equivalents (occupied metres / 14 m), as its alerts and the report call it; the
    * page said "railcars" and "cars" for it (2026-12-05, session 33). An analyst's count
-   * stays "railcars": it is of the cars themselves. */
+   * of such an image is a total in car equivalents too (the review form asks for one;
+   * 2026-12-06, session 38: it said "railcars"); of an image counted car by car, railcars. */
   const unitOf = (count) => (count && count.method === "length" ? "car equivalents" : "railcars");
 
   /** Bring `node` into view inside `box`, the list that scrolls it, never scrolling the
@@ -258,7 +259,7 @@
       sc.status === "processed" && isPresence(sc.count)
         ? el("span", { class: "presence" }, `${presenceText(sc.count)} (${sc.count.method}: 300 m of occupied track or more; no count of cars at this resolution)`)
         : sc.status === "processed" && isReviewed(sc)
-        ? el("span", { class: "reviewed-count" }, `${fmtCount(sc.count.total)} railcars `,
+        ? el("span", { class: "reviewed-count" }, `${fmtCount(sc.count.total)} ${unitOf(sc.count)} `,
           el("span", { class: "reviewed-mark" }, "✓ analyst's count"), ` (${detectorText(sc)}, ${sc.count.method})`)
         : sc.status === "processed" && sc.count
         ? `${fmtCount(sc.count.total)} ${unitOf(sc.count)} (${fmtCount(sc.count.low)}–${fmtCount(sc.count.high)}, ${sc.count.method})`
