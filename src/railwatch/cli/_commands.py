@@ -9,12 +9,14 @@ the commands from :data:`COMMANDS` (name, the module of ``railwatch.cli`` that
 registers it, the summary ``railwatch --help`` shows) and imports a command's module
 when that command is run, or asked for its own ``--help`` or completions.
 
-A new command still only needs its module with ``register(app)``: ``build_app``
-imports and registers, as before, every module that no entry of :data:`COMMANDS`
-names, so the command works at once (at the old start-up cost), and
-``tests/test_cli_startup_s38.py`` fails until the command's entry is added here,
-printing the entries as they should read. The same test fails when a summary here
-no longer matches the command's docstring or ``help=``.
+A command in a new module still only needs the module with ``register(app)``:
+``build_app`` imports and registers, as before, every module that no entry of
+:data:`COMMANDS` names, so the command works at once (at the old start-up cost). A new
+command in a module already listed needs its entry here: until then it is not found
+(the module is imported only for the commands listed). ``tests/test_cli_startup_s38.py``
+fails in both cases until the command's entry is added here, printing the entries as
+they should read. The same test fails when a summary here no longer matches the
+command's docstring or ``help=``.
 """
 
 from __future__ import annotations
