@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -1510,13 +1510,27 @@ def _item_nodata(
     return number, None
 
 
-def _uncached(uri: str) -> dict[str, str]:
-    """GDAL options under which a remote image's blocks read are not kept in GDAL's
-    cache (a few per item): `process` reads the site anew, as it would in another
-    process. Nothing for a local file."""
+def _uncached(uri: str) -> tuple[str, dict[str, str]]:
+    """The GDAL path to open ``uri`` by, and the GDAL options under which the blocks of
+    a remote image read through it are not kept in GDAL's cache (a few per item):
+    `process` reads the site anew, as it would in another process. Nothing for a local
+    file.
+
+    ``CPL_VSIL_CURL_NON_CACHED`` is a ':'-separated list of filename prefixes: given
+    ``/vsicurl/https://host/a.tif`` (as until session 38) it held the prefix
+    ``/vsicurl/https``, which matches every https file. A URL is opened here as
+    ``/vsicurl?url=`` with the URL percent-encoded (no ':'), that exact filename the
+    option's one prefix (GDAL keeps the blocks of the same URL read through
+    ``/vsicurl/URL`` cached). A ``/vsis3/``-style path holding a ':' cannot be named:
+    its blocks stay cached (review r2, session 38)."""
+    path = gdal_path(uri)
     if not is_remote(uri):
-        return {}
-    return {"CPL_VSIL_CURL_NON_CACHED": gdal_path(uri)}
+        return path, {}
+    if path.startswith("/vsicurl/"):
+        path = "/vsicurl?url=" + quote(path.removeprefix("/vsicurl/"), safe="")
+    if ":" in path:
+        return path, {}
+    return path, {"CPL_VSIL_CURL_NON_CACHED": path}
 
 
 def _data_coverage(info: Any, filters: _Filters) -> float:
@@ -1532,14 +1546,14 @@ def _data_coverage(info: Any, filters: _Filters) -> float:
     from railwatch.imagery.inspect import site_data_coverage
     from railwatch.imagery.read import item_nodata_of
 
-    path = gdal_path(info.uri)
+    path, uncached = _uncached(info.uri)
     try:
-        with rasterio.Env(**_uncached(info.uri)):
+        with rasterio.Env(**uncached):
             coverage = site_data_coverage(
                 path, filters.site_geom, item_nodata=item_nodata_of(info.metadata)
             )
     except RasterioError as err:
-        why = _short(err)
+        why = _short(err).replace(path, gdal_path(info.uri))
         todo = remote_access_hint(info.uri) or _http_hint(why) or "check that GDAL can read it"
         raise ImageryError(
             f"cannot read the pixels of {info.uri} over site {filters.site} (to measure "
@@ -1558,12 +1572,12 @@ def _takes_item_nodata(info: Any, filters: _Filters) -> bool:
 
     from railwatch.imagery.inspect import takes_item_nodata
 
-    path = gdal_path(info.uri)
+    path, uncached = _uncached(info.uri)
     try:
-        with rasterio.Env(**_uncached(info.uri)), rasterio.open(path) as ds:
+        with rasterio.Env(**uncached), rasterio.open(path) as ds:
             return takes_item_nodata(ds)
     except RasterioError as err:
-        why = _short(err)
+        why = _short(err).replace(path, gdal_path(info.uri))
         todo = remote_access_hint(info.uri) or _http_hint(why) or "check that GDAL can read it"
         raise ImageryError(
             f"cannot read {info.uri} (to tell whether the no-data value its item declares "
