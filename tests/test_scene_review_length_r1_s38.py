@@ -7,42 +7,21 @@ every reader (series, exports, the scene's own text) gives as unknown, never a c
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from railwatch.cli import _common
-from railwatch.cli.main import main
 from railwatch.storage import Database
 from report_db import FakeCount
 from test_scene_review import _scene
+from test_scene_review_stored_s38 import _run, cli_db  # noqa: F401
 
 #: a 3 m image counted by occupied length: the detector stores `railcar` beside `all`
 LENGTH = FakeCount(8.14, 3.54, 16.98, {"railcar": (8.14, 3.54, 16.98)}, 0, method="length")
 
 
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("RAILWATCH_DB", url)
-    monkeypatch.setattr(_common.console, "width", 300)
-    monkeypatch.setattr(_common.err_console, "width", 300)
-    database = Database(url)
-    yield database
-    database.dispose()
-
-
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    capsys.readouterr()
-    code = main(["scene", "review", *args])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return out
-
-
 def test_a_length_count_review_says_nothing_kept_of_untold_classes(
-    cli_db: Database, capsys: pytest.CaptureFixture[str]
+    cli_db: Database,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     sid = _scene(cli_db, gsd=3.0, count=LENGTH)
     out = " ".join(_run(capsys, str(sid), "--count", "9").split())

@@ -84,10 +84,9 @@ def test_a_review_giving_every_class_adds_no_line(
     )
 
 
-def test_the_scene_is_locked_before_the_review_it_replaces_is_read(
-    cli_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    sid = _scene(cli_db, count=UNTYPED)
+def lock_order(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The calls of ``repo.hold_site``, ``lock_scene`` and ``get_scene_review``, in order
+    ("hold", "lock", "read"), recorded from now on."""
     events: list[str] = []
     hold, lock, read = repo.hold_site, repo.lock_scene, repo.get_scene_review
 
@@ -106,5 +105,13 @@ def test_the_scene_is_locked_before_the_review_it_replaces_is_read(
     monkeypatch.setattr(repo, "hold_site", holding)
     monkeypatch.setattr(repo, "lock_scene", locking)
     monkeypatch.setattr(repo, "get_scene_review", reading)
+    return events
+
+
+def test_the_scene_is_locked_before_the_review_it_replaces_is_read(
+    cli_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sid = _scene(cli_db, count=UNTYPED)
+    events = lock_order(monkeypatch)
     _run(capsys, str(sid), "--count", "9")
     assert events[:3] == ["hold", "lock", "read"], events

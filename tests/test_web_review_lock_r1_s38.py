@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,9 +17,10 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from railwatch.settings import Settings
-from railwatch.storage import Database, repo
+from railwatch.storage import Database
 from railwatch.web.app import create_app
 from test_scene_review import _scene
+from test_scene_review_stored_s38 import lock_order
 
 
 @pytest.fixture
@@ -37,24 +37,7 @@ def test_the_scene_is_locked_before_the_review_it_replaces_is_read(
     settings = Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp_path / "cache")
     client = TestClient(create_app(settings, db))
     client.headers["Authorization"] = "Bearer t"
-    events: list[str] = []
-    hold, lock, read = repo.hold_site, repo.lock_scene, repo.get_scene_review
-
-    def holding(session: Any, name: Any, doing: str) -> Any:
-        events.append("hold")
-        return hold(session, name, doing)
-
-    def locking(session: Any, scene_id: int) -> Any:
-        events.append("lock")
-        return lock(session, scene_id)
-
-    def reading(session: Any, scene_id: int) -> Any:
-        events.append("read")
-        return read(session, scene_id)
-
-    monkeypatch.setattr(repo, "hold_site", holding)
-    monkeypatch.setattr(repo, "lock_scene", locking)
-    monkeypatch.setattr(repo, "get_scene_review", reading)
+    events = lock_order(monkeypatch)
     r = client.put(f"/api/scenes/{sid}/review", json={"counts": {"all": 70}})
     assert r.status_code == 201, r.text
     assert events[:3] == ["hold", "lock", "read"], events
