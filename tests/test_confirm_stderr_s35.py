@@ -20,9 +20,9 @@ import pytest
 
 from railwatch.cli.main import main
 from railwatch.storage.backup import backup
-from test_storage_ops_s34 import _url, filled
+from test_storage_ops_s34 import _url, filled, filled_once
 
-__all__ = ["filled"]  # the fixture, used here
+__all__ = ["filled", "filled_once"]  # the fixtures (filled needs filled_once), used here
 
 BBOX = "130.60,42.28,130.63,42.30"
 

@@ -33,9 +33,9 @@ import railwatch.storage.backup as backup_module
 from railwatch.cli.main import main
 from railwatch.storage import Database, repo
 from railwatch.storage.backup import RestoreInterrupted, backup, restore
-from test_storage_ops_s34 import _rows, _url, filled
+from test_storage_ops_s34 import _rows, _url, filled, filled_once
 
-__all__ = ["filled"]  # the fixture, used here
+__all__ = ["filled", "filled_once"]  # the fixtures (filled needs filled_once), used here
 
 
 class _PageByPage:

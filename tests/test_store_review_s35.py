@@ -33,9 +33,9 @@ from railwatch.analysis.store import analyze_and_store, analyze_site
 from railwatch.storage import Database
 from railwatch.storage.models import Alert
 from test_analyze_write_lock_s35 import _add_image
-from test_storage_ops_s34 import _rows, _url, filled
+from test_storage_ops_s34 import _rows, _url, filled, filled_once
 
-__all__ = ["filled"]  # the fixture, used here
+__all__ = ["filled", "filled_once"]  # the fixtures (filled needs filled_once), used here
 
 SITE = "wel"
 AS_OF = LATE + timedelta(days=2)
