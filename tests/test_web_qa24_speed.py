@@ -240,6 +240,7 @@ def _ref_summary(session: Session, site: Site) -> dict[str, Any]:
     }
     return {
         "latest_count": latest.count if latest else None,
+        "latest_method": latest.method if latest else None,  # session 38
         "latest_when": utc(latest) if latest else None,
         "latest_day": latest.when.date().isoformat() if latest else None,
         "latest_scene_id": latest.scene_id if latest else None,
