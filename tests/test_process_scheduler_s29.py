@@ -136,10 +136,13 @@ def test_a_port_that_never_answers_as_dask_stops_the_run(
 def test_a_closed_port_says_it_cannot_be_reached() -> None:
     from railwatch.distributed import ClusterError
 
-    with socket.socket() as sock:  # a port nothing listens on
+    # a port nothing listens on, held bound (never listening) while it is tried: closed
+    # first, another test's server could take it in between (the fresh-clone CI of
+    # session 38 found one there: "accepted the connection but did not answer")
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    err = _open_within(f"tcp://127.0.0.1:{port}", 20)
+        err = _open_within(f"tcp://127.0.0.1:{port}", 20)
     assert isinstance(err, ClusterError), repr(err)
     assert "cannot reach the Dask scheduler" in str(err) and "dask scheduler" in str(err)
 
