@@ -7,32 +7,20 @@ that were no longer its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from railwatch.cli import _common
 from railwatch.cli.main import main
 from railwatch.storage import Database, repo
 from report_db import FakeCount
 from test_scene_review import _scene
-
-
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("RAILWATCH_DB", url)
-    monkeypatch.setattr(_common.console, "width", 200)
-    monkeypatch.setattr(_common.err_console, "width", 200)
-    database = Database(url)
-    yield database
-    database.dispose()
+from test_scene_review_stored_s38 import cli_db  # noqa: F401
 
 
 def test_each_scene_is_locked_before_its_review_is_read(
-    cli_db: Database,
+    cli_db: Database,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
