@@ -15,6 +15,7 @@ import os
 import re
 import socket
 import threading
+import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -158,6 +159,16 @@ class _FileHold:
                 if (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino):
                     self.lost = f"its lock file {path} was replaced by another"
         return self.lost
+
+
+def _lock_name(name: str) -> str:
+    """``name`` (of :meth:`Database.exclusive`'s locks) in Unicode NFC, the form site
+    names are stored in: a site name typed in decomposed form (NFD, "u" and a combining
+    diaeresis) finds the same site, and its lock must be the same lock. Keyed as typed,
+    ``railwatch process`` given one form was not refused while a run given the other
+    processed the site, and :meth:`Database.lost_lock` asked by the stored name found
+    no lock held and checked nothing (until session 39)."""
+    return unicodedata.normalize("NFC", name)
 
 
 def _lock_key(name: str) -> int:
@@ -622,6 +633,7 @@ class Database:
         A PostgreSQL advisory lock goes silently with its connection (a server restart,
         a network cut, an idle timeout): before writing what the lock protects, ask
         :meth:`lost_lock` whether it is still held."""
+        locks = {_lock_name(name): what for name, what in locks.items()}
         backend = self.engine.url.get_backend_name()
         if backend == "postgresql":
             with self._pg_locks(locks):
@@ -710,6 +722,7 @@ class Database:
         is held. One query on the lock's connection (PostgreSQL) or two ``stat`` calls
         (SQLite). None too where there is nothing to check: a lock this thread does not
         hold here."""
+        name = _lock_name(name)
         for hold in self._thread_holds():
             if name in hold.keys:
                 why = hold.check(name)
