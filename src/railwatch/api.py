@@ -69,7 +69,10 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
     (``by_class`` then holds ``railcar`` only: a length tells no type); at 10 m and
     coarser the long-train flag (1 or 0, ``method`` ``presence``), which is no count.
     Nothing is widened for cloud or haze: a file alone is not judged for quality
-    (:func:`assess_file` does that over a site).
+    (:func:`assess_file` does that over a site). A count by objects of a PNG or JPEG
+    whose ``gsd`` the rails could not confirm (``result.scale_check``: not measured, or
+    disagreeing) has its intervals widened for the scale's plausible error
+    (:func:`railwatch.counting.widen_for_scale`); the count itself is unchanged.
 
     Parameters
     ----------
@@ -87,7 +90,11 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
         ``total``, ``low``, ``high``; ``by_class`` maps a class to ``(count, low,
         high)``; ``covered`` is the number of cars with a load under a tarpaulin;
         ``method`` is ``objects``, ``length`` or ``presence``; ``scale_check`` is the
-        result's (a hand-given gsd checked against the rails, or None).
+        result's (a hand-given gsd checked against the rails, or None);
+        ``scale_widening`` says how and why a count by objects had its intervals widened
+        because that gsd was not confirmed by the rails (could not be measured, or
+        disagrees), None when they are the detector's own (georeferenced image, scale
+        confirmed, ``check_scale=False``).
 
     Raises
     ------
@@ -97,7 +104,7 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
         A coarse image in which no track was read, or a 10 m image whose long-train
         flag could not be read: there is no count, and 0 would read as an empty yard.
     """
-    from railwatch.counting import SceneCount, count_detections
+    from railwatch.counting import SceneCount, count_detections, widen_for_scale
     from railwatch.detect.coarse import long_train_flag
 
     _check_result(result, "count_cars")
@@ -137,13 +144,12 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
             occupied=result.occupied,
             scale_check=result.scale_check,
         )
-    from dataclasses import replace
-
     det = _detector_of(result, detector)
     count = count_detections(
         result.detections, gsd=result.gsd, calibration=getattr(det, "calibration", None)
     )
-    return replace(count, scale_check=result.scale_check)
+    # a hand-given gsd the rails did not confirm: the interval widened for its error
+    return widen_for_scale(count, result.scale_check)
 
 
 def _check_result(result: object, what: str) -> None:

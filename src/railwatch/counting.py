@@ -16,6 +16,12 @@ then widened for what the scene cannot show: cars missed at coarser resolution
 bound) and haze (half of the hazy fraction again, as haze hides cars without
 hiding the ground).
 
+For an image whose gsd was given by hand and not confirmed by its rails (they could not
+be measured, or disagree: :class:`railwatch.imagery.scale.ScaleCheck`), a count by
+objects has its interval widened for the scale's plausible error (:func:`scale_widening`,
+:func:`widen_for_scale`), from the counts measured at wrong scales
+(:data:`GSD_SENSITIVITY`); the count itself is unchanged.
+
 At 1.5 m and coarser the count is the coarse estimate's car equivalents
 (``method="length"``); at 10 m and coarser only presence is known
 (``method="presence"``: total 1 when a long train is present, else 0), and only along
@@ -62,12 +68,17 @@ Z90 = 1.645
 TRACK_DISTANCE_M = 10.0
 
 __all__ = [
+    "GSD_SENSITIVITY",
     "TRACK_DISTANCE_M",
+    "UNCHECKED_SCALE_ERROR",
+    "ScaleWidening",
     "SceneCount",
     "count_detections",
     "count_interval",
     "count_scene",
     "near_tracks",
+    "scale_widening",
+    "widen_for_scale",
 ]
 
 
@@ -141,6 +152,161 @@ class SceneCount:
     #: checked against the rails (:class:`railwatch.imagery.scale.ScaleCheck`), as
     #: :func:`railwatch.api.count_cars` takes it from the detection result.
     scale_check: ScaleCheck | None = None
+    #: For a count by objects whose gsd was given by hand and not confirmed by the rails
+    #: (not measurable, or disagreeing): how its 90 % intervals (``low``, ``high`` and
+    #: ``by_class``'s) were widened for the scale's plausible error, and why
+    #: (:class:`ScaleWidening`, :func:`widen_for_scale`). None: today's interval, the
+    #: detector's at the scale given (a georeferenced image, a scale the rails confirm,
+    #: a check skipped with ``check_scale=False`` / ``--no-scale-check``, or a count by
+    #: length or presence, which the measurement did not cover).
+    scale_widening: ScaleWidening | None = None
+
+
+#: Count ÷ true cars when the gsd is given at a factor of the truth, measured by
+#: ``benchmarks/bench_gsd_sensitivity.py`` (docs/detection.md, "How much a wrong
+#: hand-given scale changes the count", 2026-12-06, session 37): ``factors``, then one row
+#: of means (8 simulator scenes each) per case, (cars a scene, true gsd in metres).
+GSD_SENSITIVITY: dict[str, Any] = {
+    "factors": (0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4),
+    "rows": {
+        (40, 0.3): (0.26, 0.60, 0.81, 0.93, 0.99, 1.03, 1.02),
+        (40, 0.5): (0.34, 0.58, 0.84, 0.92, 0.97, 1.02, 0.97),
+        (40, 0.75): (0.24, 0.69, 0.87, 0.98, 0.99, 0.99, 1.12),
+        (10, 0.3): (0.28, 0.61, 0.83, 0.98, 0.99, 1.04, 1.21),
+        (10, 0.5): (0.38, 0.54, 0.74, 0.90, 1.03, 1.08, 1.85),
+        (10, 0.75): (0.35, 0.69, 0.75, 1.02, 1.02, 1.05, 1.60),
+    },
+}
+
+#: How far (relative, either way) a hand-given gsd the rails could not check may
+#: plausibly be off: the ±10 % the detector needs it right to, which the measured table
+#: brackets with its 0.9× and 1.1× columns.
+UNCHECKED_SCALE_ERROR = 0.10
+
+
+@dataclass(frozen=True)
+class ScaleWidening:
+    """How a count's 90 % interval was widened for a hand-given gsd the rails did not
+    confirm (:func:`scale_widening`).
+
+    ``factors`` is the range of (given gsd ÷ true gsd) allowed for; the interval's low
+    bound is multiplied by ``low_factor`` (at most 1: the count of a gsd given too large
+    may run high), its high bound by ``high_factor`` (at least 1: a gsd given too small
+    loses cars); ``why`` says so in words. ``interval`` is the detector's interval
+    before the widening (``low``, ``high``)."""
+
+    given: float
+    factors: tuple[float, float]
+    low_factor: float
+    high_factor: float
+    why: str
+    interval: tuple[float, float] = (0.0, 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "why": self.why,
+            "given_gsd": self.given,
+            "scale_factors": [round(f, 3) for f in self.factors],
+            "low_factor": round(self.low_factor, 3),
+            "high_factor": round(self.high_factor, 3),
+            "detector_interval": list(self.interval),
+        }
+
+
+def _count_ratio(factor: float, *, worst: str) -> float:
+    """The count at a gsd given at ``factor`` times the truth, as a share of the count at
+    the true gsd, over :data:`GSD_SENSITIVITY`'s rows: the smallest (``worst="low"``) or
+    the largest (``"high"``) of the rows' ratios. Factors beyond the measured 0.7-1.4 are
+    read at the nearest end (nothing was measured there)."""
+    xs = GSD_SENSITIVITY["factors"]
+    f = min(max(factor, xs[0]), xs[-1])
+    at_truth = xs.index(1.0)
+    ratios = [
+        float(np.interp(f, xs, row)) / row[at_truth] for row in GSD_SENSITIVITY["rows"].values()
+    ]
+    return min(ratios) if worst == "low" else max(ratios)
+
+
+def _multipliers(f_low: float, f_high: float) -> tuple[float, float]:
+    """``(low_factor, high_factor)`` for a given gsd anywhere from ``f_low`` to ``f_high``
+    times the truth (``f_low`` <= 1 <= ``f_high``): the true count may be the count divided
+    by the smallest ratio below the truth, or by the largest above it. The table is
+    linear between its columns, so the extremes lie at its columns or the range's ends."""
+    xs = GSD_SENSITIVITY["factors"]
+    below = [f_low] + [x for x in xs if f_low < x < 1.0] + [1.0]
+    above = [1.0] + [x for x in xs if 1.0 < x < f_high] + [f_high]
+    smallest = min(_count_ratio(x, worst="low") for x in below)
+    largest = max(_count_ratio(x, worst="high") for x in above)
+    return 1.0 / max(largest, 1.0), 1.0 / min(smallest, 1.0)
+
+
+def scale_widening(check: ScaleCheck | None) -> ScaleWidening | None:
+    """How to widen the interval of a count whose gsd was checked as ``check`` says; None
+    when nothing is to be widened: no check (a georeferenced image, or the check skipped
+    by the caller, who vouches for the scale) or the rails confirm the gsd.
+
+    Rails not measured: the gsd may be :data:`UNCHECKED_SCALE_ERROR` off either way.
+    Rails disagreeing: from that much around the given gsd to as far as the rails'
+    interval says (given ÷ their ``gsd_high`` to given ÷ their ``gsd_low``), as either may
+    be right (the rails of one track can be two tracks read as rails)."""
+    if check is None:
+        return None
+    s = check.scale
+    e = UNCHECKED_SCALE_ERROR
+    if not s.measured:
+        f_low, f_high = 1.0 - e, 1.0 + e
+        why = (
+            f"gsd {check.given:g} m given by hand and not checked against the rails "
+            f"({s.reason.split(' (')[0]}): widened for a scale up to {e * 100:.0f} % off either way"
+        )
+    elif check.disagrees and s.gsd is not None and s.gsd_low and s.gsd_high:
+        f_low = min(1.0 - e, check.given / s.gsd_high)
+        f_high = max(1.0 + e, check.given / s.gsd_low)
+        why = (
+            f"gsd {check.given:g} m given by hand disagrees with the {s.gsd:.3f} m per pixel "
+            f"the rails show: widened for a scale anywhere from {f_low:.2f} to {f_high:.2f} "
+            "times the true one"
+        )
+    else:
+        return None
+    low_factor, high_factor = _multipliers(f_low, f_high)
+    return ScaleWidening(
+        check.given,
+        (f_low, f_high),
+        low_factor,
+        high_factor,
+        why + " (counts measured at wrong scales: docs/detection.md)",
+    )
+
+
+def widen_for_scale(count: SceneCount, check: ScaleCheck | None) -> SceneCount:
+    """``count`` with ``check`` attached and, for a count by objects whose hand-given gsd
+    the rails did not confirm (:func:`scale_widening`), its intervals (the total's and
+    each class's) widened for the scale's plausible error; the counts are unchanged.
+    A georeferenced image, a confirmed scale and a count by length or presence keep
+    their interval exactly."""
+    from dataclasses import replace
+
+    widening = scale_widening(check) if count.method == "objects" else None
+    if widening is None:
+        return replace(count, scale_check=check)
+
+    def wide(n: float, low: float, high: float) -> tuple[float, float, float]:
+        return (
+            n,
+            round(min(low * widening.low_factor, n), 2),
+            round(max(high * widening.high_factor, n), 2),
+        )
+
+    total = wide(count.total, count.low, count.high)
+    return replace(
+        count,
+        low=total[1],
+        high=total[2],
+        by_class={cls: wide(*v) for cls, v in count.by_class.items()},
+        scale_check=check,
+        scale_widening=replace(widening, interval=(count.low, count.high)),
+    )
 
 
 def _miss_rate(gsd: float) -> float:

@@ -29,6 +29,7 @@ from railwatch.errors import ImageryError, InputError, RailwatchError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from railwatch.counting import ScaleWidening
     from railwatch.imagery.read import Radiometry
     from railwatch.imagery.scale import RailScale, ScaleCheck
 
@@ -419,7 +420,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     """Detect one image, write its GeoJSON and return its summary row."""
     from rasterio.errors import RasterioIOError
 
-    from railwatch.counting import count_detections
+    from railwatch.counting import count_detections, widen_for_scale
     from railwatch.detect.api import detect_file
     from railwatch.detect.coarse import long_train_flag
     from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
@@ -522,17 +523,26 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     if check is not None:
         extra["scale_check"] = check.to_dict()
     low = high = None
+    widening = None
     if result.method == "objects":
         # the detector's calibrated 90 % interval (its score-based one without a
         # calibration); not widened for cloud or haze: `detect` does not judge
-        # an image's quality, `railwatch process` does
-        counted = count_detections(
-            result.detections,
-            gsd=result.gsd,
-            calibration=getattr(run.detector, "calibration", None),
+        # an image's quality, `railwatch process` does. Widened for the scale's error
+        # when --gsd was given and the rails did not confirm it (session 39)
+        counted = widen_for_scale(
+            count_detections(
+                result.detections,
+                gsd=result.gsd,
+                calibration=getattr(run.detector, "calibration", None),
+            ),
+            check,
         )
         low, high = counted.low, counted.high
         extra["count_interval"] = [low, high]
+        widening = counted.scale_widening
+        if widening is not None:
+            extra["count_interval_widened"] = widening.to_dict()
+            _say_interval_widened(img, counted.total, widening, low, high)
     if result.coarse is not None:
         c = result.coarse
         extra["coarse"] = {
@@ -602,6 +612,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         "covered": sum(1 for d in result.detections if d.covered),
         "radiometry": result.radiometry,
         "scale_check": None if check is None else check.to_dict(),
+        # why low-high is wider than the detector's interval (None: it is not)
+        "count_interval_widened": None if widening is None else widening.to_dict(),
     }
 
 
@@ -792,6 +804,21 @@ def _report_scale_check(img: Path, check: ScaleCheck) -> None:
         "detector needs the scale to about ±10 %: re-run with "
         f"[bold]--gsd {s.gsd:.3f}[/], or pass --no-scale-check if you know the scale "
         f"better.{hint} Detections below use --gsd {check.given:g}.",
+        highlight=False,
+    )
+
+
+def _say_interval_widened(
+    img: Path, total: float, widening: ScaleWidening, low: float, high: float
+) -> None:
+    """A note on stderr that the count's 90 % interval was widened for a --gsd the rails
+    did not confirm, from what to what and why."""
+    was_low, was_high = widening.interval
+    err_console.print(
+        f"[dim]note: {escape(img.name)}: the 90 % interval of its {total:g} cars is "
+        f"{low:.0f}–{high:.0f}, widened from the detector's {was_low:.0f}–{was_high:.0f}: "
+        f"{escape(widening.why)}. The count is unchanged; a scale the rails confirm, or a "
+        "georeferenced copy, keeps the detector's own interval.[/]",
         highlight=False,
     )
 
