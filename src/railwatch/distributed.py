@@ -54,6 +54,7 @@ from railwatch.pipeline import (
     task_failed,
     with_first_use_stamps,
 )
+from railwatch.sites import one_name_a_site
 from railwatch.storage import Database
 from railwatch.storage.db import BusyError, LockLostError
 
@@ -755,8 +756,9 @@ def process_sites_distributed(
     recorded scenes. A site named twice is processed once."""
     spec = cluster or ClusterSpec()
     # each scene is one task under one key: a site given twice made every key twice,
-    # and Dask cancelled the duplicates (FutureCancelledError after one scene)
-    sites = list(dict.fromkeys(sites))
+    # and Dask cancelled the duplicates (FutureCancelledError after one scene); so did
+    # one name given in both Unicode forms, NFC and NFD (session 39)
+    sites = one_name_a_site(sites)
     with _hold_sites(db, sites, skip_busy) as busy:
         done = _process_sites(
             db,

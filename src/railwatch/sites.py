@@ -44,6 +44,7 @@ __all__ = [
     "lat_lon_text",
     "load_tracks",
     "normalise_name",
+    "one_name_a_site",
     "parse_bbox",
     "site_area_km2",
     "site_from_bbox",
@@ -122,6 +123,17 @@ def normalise_name(name: str) -> str:
     names and some keyboards give it) looks the same but is another string; its
     combining marks are not letters, so it was refused as invalid."""
     return unicodedata.normalize("NFC", name) if isinstance(name, str) else name
+
+
+def one_name_a_site(names: Sequence[str]) -> list[str]:
+    """``names`` with each site once, in the order given: a name given again, or given
+    again in its other Unicode form (NFC and NFD name the same site,
+    :func:`normalise_name`), is left out, the first form given kept (session 39: a site
+    named in both forms was processed twice, and on Dask its tasks' keys collided)."""
+    first: dict[str, str] = {}
+    for name in names:
+        first.setdefault(normalise_name(name), name)
+    return list(first.values())
 
 
 def validate_name(name: str) -> str:

@@ -100,7 +100,10 @@ def process(
                 )
             return
     else:
-        names = list(dict.fromkeys(sites or ()))  # a site named twice is processed once
+        from railwatch.sites import one_name_a_site
+
+        # a site named twice (also in both Unicode forms, NFC and NFD) is processed once
+        names = one_name_a_site(sites or ())
     det = get_detector(detector)
     limit = settings.usable_threshold if threshold is None else threshold
     if workers is not None or scheduler is not None:
