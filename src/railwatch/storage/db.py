@@ -652,10 +652,17 @@ class Database:
             raise StorageError(explain_db_error(err, self.safe_url, "locking")) from err
         held: list[int] = []
         hold: _PgHold | None = None
+        keys: dict[str, int] = {}
         try:
             try:
+                # keyed within the schema railwatch's tables are in: advisory locks are
+                # the whole database's, and two railwatch databases in two schemas of it
+                # (search_path) held each other's sites of the same name (session 39)
+                schema = conn.execute(text("SELECT current_schema()")).scalar()
+                within = "" if schema in (None, "public") else f"schema {schema}:"
+                keys = {name: _lock_key(within + name) for name in locks}
                 for name in sorted(locks):
-                    key = _lock_key(name)
+                    key = keys[name]
                     got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
                     if not got:
                         pid = conn.execute(
@@ -679,7 +686,7 @@ class Database:
                 backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
             except SQLAlchemyError as err:
                 raise StorageError(explain_db_error(err, self.safe_url, "locking")) from err
-            hold = _PgHold(conn, {name: _lock_key(name) for name in locks}, backend)
+            hold = _PgHold(conn, keys, backend)
             with self._holding(hold):
                 yield
         finally:
