@@ -1094,8 +1094,8 @@ def detect_file(
     result's ``scale_check`` says what they show, and a :class:`railwatch.errors.
     ScaleWarning` is warned when they disagree or could not be measured (coarser than
     about 0.38 m per pixel, no straight track): on simulated yards a gsd given 20 % too
-    small lost a third of the cars (docs/detection.md, "Measuring the scale from the
-    rails"). The check reads the file again (about 0.5 s a megapixel, 16 s at most).
+    small lost a third of the cars (docs/detection.md, "How much a wrong hand-given scale
+    changes the count"). The check reads the file again (about 0.5 s a megapixel, 16 s at most).
     """
     import rasterio
 
@@ -1139,8 +1139,8 @@ def scale_check_warning(name: str, check: ScaleCheck) -> str | None:
     need = (
         "The detector needs the scale to about ±10 % (on simulated yards a gsd given 20 % "
         "too small found about 0.6 of the cars, one 40 % too large up to 1.7 times as "
-        "many, with 10 cars up to 5.8 times: docs/detection.md, 'Measuring the scale from "
-        "the rails')"
+        "many, with 10 cars up to 5.8 times: docs/detection.md, 'How much a wrong "
+        "hand-given scale changes the count')"
     )
     if not s.measured:
         return (
