@@ -177,6 +177,41 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def _file_mode(path: Path) -> int | None:
+    """The read and write permission bits of the database file ``path`` (None where it
+    cannot be read)."""
+    try:
+        return path.stat().st_mode & 0o666
+    except OSError:
+        return None
+
+
+def _share(target: Path, like: int | None, fd: int | None = None) -> None:
+    """Give the lock folder or lock file ``target`` (this user's) the read and write
+    permissions of the database file (``like``), as SQLite gives its ``-wal`` and ``-shm``
+    files, a folder also the search bits where it is readable: a database that a group's
+    users write (a cron job's user, an analyst's) has its lock files written by each of
+    them. They were made 0644 under a 0755 folder, so the other users could open no lock
+    file the first one made: `railwatch process` said "cannot open the lock file ...:
+    Permission denied" for good (until session 39). Only bits are added, never taken;
+    another user's file or folder is left as it is."""
+    if like is None:
+        return
+    try:
+        st = os.fstat(fd) if fd is not None else target.stat()
+        if st.st_uid != os.geteuid():
+            return
+        want = like | ((like & 0o444) >> 2) if fd is None else like
+        mode = st.st_mode & 0o7777
+        if mode | want != mode:
+            if fd is not None:
+                os.fchmod(fd, mode | want)
+            else:
+                target.chmod(mode | want)
+    except OSError:  # not ours to change after all (a file system without modes)
+        pass
+
+
 #: Open files left to the rest of the process (database, sockets, a Dask cluster's
 #: pipes, images) beside the lock files of :meth:`Database.exclusive`.
 _OTHER_FILES = 1024
@@ -746,6 +781,7 @@ class Database:
             return
         path = Path(str(self.engine.url.database)).expanduser().resolve()
         folder = path.with_name(path.name + ".locks")
+        like = _file_mode(path)  # the database's own: its users share its lock files
         fds: list[int] = []
         hold = _FileHold({})
         try:
@@ -753,19 +789,32 @@ class Database:
                 folder.mkdir(exist_ok=True)
             except OSError as err:
                 raise StorageError(f"cannot create the lock folder {folder}: {err}") from err
+            _share(folder, like)
             _room_for_files(len(locks))
             for name in sorted(locks):
                 lock = folder / f"{_lock_key(name) & (2**64 - 1):016x}.lock"
+                writable = True
                 try:
-                    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+                    try:
+                        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+                    except PermissionError:
+                        # another user's lock file, which this one may not write: a
+                        # read-only descriptor takes the flock as well (only the holder's
+                        # name is not written)
+                        fd = os.open(lock, os.O_RDONLY)
+                        writable = False
                 except OSError as err:
                     more = (
                         f": {len(locks)} locks (one per site) are held open at once; raise "
                         "the limit (ulimit -n) or process fewer sites per run"
                         if err.errno == errno.EMFILE
+                        else f": let every user who runs railwatch on {path} write the "
+                        f"folder {folder} (as they write the database)"
+                        if err.errno in (errno.EACCES, errno.EPERM, errno.ENOENT)
                         else ""
                     )
                     raise StorageError(f"cannot open the lock file {lock}: {err}{more}") from err
+                _share(lock, like, fd)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
@@ -776,10 +825,11 @@ class Database:
                     ) from None
                 fds.append(fd)
                 hold.keys[name] = (lock, fd)
-                os.ftruncate(fd, 0)
-                os.pwrite(
-                    fd, f"held by process {os.getpid()} on {socket.gethostname()}".encode(), 0
-                )
+                if writable:
+                    os.ftruncate(fd, 0)
+                    os.pwrite(
+                        fd, f"held by process {os.getpid()} on {socket.gethostname()}".encode(), 0
+                    )
             with self._holding(hold):
                 yield
         finally:
