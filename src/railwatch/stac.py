@@ -91,10 +91,15 @@ from railwatch.ingest import (
 from railwatch.storage import Database, repo
 
 __all__ = [
+    "COVERAGE_FROM_KEY",
+    "COVERAGE_MODES",
     "HEADERS_ENV",
+    "NODATA_NONE",
     "StacError",
     "gdal_http_env",
     "ingest_stac",
+    "parse_coverage_mode",
+    "parse_nodata_override",
     "stac_headers",
 ]
 
@@ -110,6 +115,59 @@ _MASK_ROLES = ("quality", "cloud", "data-mask", "udm")
 _RASTER_TYPES = ("image/tiff", "image/jp2", "application/x-geotiff")
 
 ItemCallback = Callable[[int, str], None]
+
+#: How ``ingest-stac`` measures a new scene's coverage of its site (``--coverage``):
+#: ``pixels`` (the default since session 38: its valid pixels over the site, at most
+#: 256 px across, 0.7-2.8 MB read per new item of a remote COG) or ``footprint`` (the
+#: item's geometry over the site, nothing read but the header: the behaviour before
+#: session 38, for very large catalogs).
+COVERAGE_MODES = ("pixels", "footprint")
+
+#: Key, in a STAC scene's metadata, of how its coverage was measured (one of
+#: :data:`COVERAGE_MODES`; 2026-12-06, session 39). Absent for scenes registered before,
+#: and for those of ``railwatch ingest`` (measured on the file's valid-data footprint).
+COVERAGE_FROM_KEY = "coverage_from"
+
+#: ``--nodata none``: the nodata value the items declare is not applied (nor checked).
+NODATA_NONE = "none"
+
+
+def parse_coverage_mode(value: str) -> str:
+    """``--coverage``'s value, one of :data:`COVERAGE_MODES`, or an :class:`InputError`
+    that names them."""
+    mode = str(value).strip().lower()
+    if mode not in COVERAGE_MODES:
+        raise InputError(
+            f"--coverage must be pixels (measure each new item's coverage of the site on "
+            f"its pixels: the default) or footprint (take its footprint's, reading no "
+            f"pixels, for very large catalogs), not {value!r}"
+        )
+    return mode
+
+
+def parse_nodata_override(value: str | float | None) -> float | str | None:
+    """``--nodata``'s value: None (not given: each item's own nodata), :data:`NODATA_NONE`
+    (``none``: the items' nodata is not applied) or a number (``nan``, ``inf`` and
+    ``-inf`` too) that replaces the one each item declares; an :class:`InputError` that
+    says what it takes otherwise. Whether the number suits an item's pixels is checked
+    per item (:func:`_item_nodata`)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"--nodata must be a number or 'none', not {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    if text.lower() == NODATA_NONE:
+        return NODATA_NONE
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(
+            f"--nodata must be a number (the value the no-data pixels of the items' images "
+            f"hold, which replaces the nodata the items declare) or 'none' (apply no "
+            f"nodata value of the items), not {text!r}"
+        ) from None
 
 
 class StacError(RailwatchError, OSError):
@@ -167,6 +225,8 @@ def ingest_stac(
     headers: Mapping[str, str] | None = None,
     on_item: ItemCallback | None = None,
     radiometry: str | None = None,
+    coverage: str = "pixels",
+    nodata: float | str | None = None,
 ) -> IngestSummary:
     """Register the STAC items at ``url`` that intersect ``site`` (see module docs).
 
@@ -184,7 +244,17 @@ def ingest_stac(
     that finds none) while some lie over the site with its lon and lat exchanged, says
     the site looks swapped (``summary.site_swapped``); a site with an image stored is
     not (2026-12-05, session 32: a ``--since`` run without a new item was told so).
+    ``coverage`` (``--coverage``, :data:`COVERAGE_MODES`): ``pixels`` measures each new
+    scene's coverage of the site on its valid pixels; ``footprint`` takes its item's
+    footprint over the site and reads no pixels (for very large catalogs); each scene
+    keeps which (:data:`COVERAGE_FROM_KEY`). ``nodata`` (``--nodata``,
+    :func:`parse_nodata_override`): a number replaces the nodata value every item
+    declares for its image (the file's own still wins), ``"none"`` applies none of
+    theirs; an item whose declared value is invalid fails, its line naming the option
+    (2026-12-06, session 39).
     """
+    mode = parse_coverage_mode(coverage)
+    override = parse_nodata_override(nodata)
     if radiometry is not None:
         from railwatch.imagery.read import parse_radiometry
 
@@ -206,7 +276,9 @@ def ingest_stac(
         placed = held.scenes > 0
     summary = IngestSummary(site=site_name)
     items = _items(url, site_geom, tuple(collections), since, until, max_cloud, hdrs)
-    filters = _Filters(site_name, site_geom, tuple(collections), since, until, max_cloud)
+    filters = _Filters(
+        site_name, site_geom, tuple(collections), since, until, max_cloud, mode, override
+    )
     with gdal_http_env(hdrs):
         known = len(items) if isinstance(items, Sized) else None  # a search: not known
         for i, item in enumerate(items):
@@ -239,6 +311,10 @@ class _Filters:
     since: datetime | None
     until: datetime | None
     max_cloud: float | None
+    #: how a new scene's coverage is measured (:data:`COVERAGE_MODES`, ``--coverage``)
+    coverage: str = "pixels"
+    #: ``--nodata``: None (each item's own), :data:`NODATA_NONE` or a number replacing it
+    nodata: float | str | None = None
 
 
 # ------------------------------------------------------------------ item sources
@@ -679,14 +755,22 @@ def _register(
             )
             return
         href = _image_href(item, asset)
-        info, note = _scene_info(item, href, acquired)
+        info, note = _scene_info(item, href, acquired, filters.nodata)
         if radiometry is not None and info.dtype != "uint8":
             info.metadata["radiometry"] = radiometry
         to_record = _same_image(db, summary, name, item, info)
         if to_record is not None and _registered(db, summary.site, to_record.content_hash):
             # the item's own scene (a re-run): filed as already ingested, nothing read
             record_scene(db, summary, name, to_record, filters.site_geom, site_area_m2)
+        elif to_record is not None and filters.coverage == "footprint":
+            # the item's footprint over the site, no pixel read (--coverage footprint,
+            # session 39); the scene says so, as later readers may ask
+            to_record.metadata[COVERAGE_FROM_KEY] = "footprint"
+            record_scene(db, summary, name, to_record, filters.site_geom, site_area_m2)
+            if summary.ingested and summary.ingested[-1]["file"] == name:
+                summary.ingested[-1][COVERAGE_FROM_KEY] = "footprint"
         elif to_record is not None:
+            to_record.metadata[COVERAGE_FROM_KEY] = "pixels"
             coverage = _data_coverage(info, filters)
             if coverage * site_area_m2 < info.gsd * info.gsd:
                 summary.skipped.append(
@@ -1423,19 +1507,28 @@ def _declared_nodata(asset: Any) -> list[tuple[str, Any]]:
 
 
 def _nodata_value(item: Any, field: str, value: Any, dtype: str) -> float:
-    """The item's declared ``value`` (in its image asset's ``field``) as a nodata value
-    of the file's pixel type ``dtype``; an :class:`InputError` naming the item and the
-    field, and saying what to do, when it cannot be one (a string other than "nan",
-    "inf", "-inf"; NaN, an infinity or a fraction for an integer type; a value outside
-    the type's range)."""
+    """The item's declared ``value`` (in its image asset's ``field``; ``--nodata`` for
+    the value given on the command line) as a nodata value of the file's pixel type
+    ``dtype``; an :class:`InputError` naming the item and the field, and saying what to
+    do, when it cannot be one (a string other than "nan", "inf", "-inf"; NaN, an
+    infinity or a fraction for an integer type; a value outside the type's range). An
+    item's own invalid value can be overridden with ``--nodata`` (session 39: it failed
+    the item at every run, with no way round it but editing the provider's catalog)."""
     import numpy as np
 
     def bad(why: str) -> InputError:
+        if field == "--nodata":
+            return InputError(
+                f"STAC item {item.id}: --nodata {value:g} {why}; give --nodata a value its "
+                "image's pixels can hold, or --nodata none to apply no nodata value, then "
+                "run `railwatch ingest-stac` again (nothing was recorded for the item)"
+            )
         return InputError(
             f"STAC item {item.id}: its image asset's {field} {json.dumps(value)} {why}; "
             f"correct the item's {field} (a number the image's {dtype} pixels can hold, or "
-            "take it out), then run `railwatch ingest-stac` again (nothing was recorded "
-            "for the item)"
+            "take it out), or run `railwatch ingest-stac` again with --nodata VALUE (the "
+            "value the image's no-data pixels hold, in place of the item's) or --nodata "
+            "none (apply no nodata value of the items) (nothing was recorded for the item)"
         )
 
     if isinstance(value, str):
@@ -1470,7 +1563,11 @@ def _nodata_value(item: Any, field: str, value: Any, dtype: str) -> float:
 
 
 def _item_nodata(
-    item: Any, href: str, dtype: str, file_nodata: float | None
+    item: Any,
+    href: str,
+    dtype: str,
+    file_nodata: float | None,
+    override: float | str | None = None,
 ) -> tuple[float | None, str | None]:
     """The nodata value the item declares for its image asset ``href``
     (:func:`_declared_nodata`), to record in the scene's metadata
@@ -1482,8 +1579,18 @@ def _item_nodata(
     an out-of-band fallback too, unless told to override it), and the note says so when
     the two differ, as for the bands' scales. Bands declaring different values are refused:
     railwatch reads one nodata value for an image's bands. Each value is checked
-    (:func:`_nodata_value`): an invalid one fails the item, nothing recorded."""
-    declared = _declared_nodata(_asset_of(item, href))
+    (:func:`_nodata_value`): an invalid one fails the item, nothing recorded.
+
+    ``override`` (``--nodata``, :func:`parse_nodata_override`): a number is read in
+    place of what the item declares, checked against the image's pixels as the item's
+    would be; :data:`NODATA_NONE` records none, the item's unread (2026-12-06, session
+    39)."""
+    if override == NODATA_NONE:
+        return None, None
+    if isinstance(override, float):
+        declared: list[tuple[str, Any]] = [("--nodata", override)]
+    else:
+        declared = _declared_nodata(_asset_of(item, href))
     if not declared:
         return None, None
     values = [(field, _nodata_value(item, field, v, dtype)) for field, v in declared]
@@ -1493,13 +1600,21 @@ def _item_nodata(
             raise InputError(
                 f"STAC item {item.id}: its image asset declares nodata {number:g} in {field} "
                 f"and {v:g} in {other}: railwatch reads one nodata value for an image's "
-                "bands; correct the item's nodata values (one value for every band), then "
-                "run `railwatch ingest-stac` again (nothing was recorded for the item)"
+                "bands; correct the item's nodata values (one value for every band), or "
+                "run `railwatch ingest-stac` again with --nodata VALUE (the one value the "
+                "image's no-data pixels hold) or --nodata none (nothing was recorded for "
+                "the item)"
             )
     if file_nodata is not None:
         same = file_nodata == number or (math.isnan(file_nodata) and math.isnan(number))
         if same:
             return None, None
+        if field == "--nodata":
+            return None, (
+                f"--nodata {number:g} was given, and the file {href} declares its own "
+                f"nodata {file_nodata:g}: the file's is read (--nodata, as an item's "
+                "value, only where the file declares none)"
+            )
         return None, (
             f"its image asset's {field} declares nodata {number:g}, and the file {href} "
             f"itself {file_nodata:g}: the file's is read (the item's only where the file "
@@ -1594,7 +1709,9 @@ def _take_nodata(
     ground), with its coverage measured anew from the pixels with it
     (:func:`_data_coverage`), and have the next ``railwatch process`` count it again
     (:data:`NODATA_CHANGED`), saying so in the item's entry. A scene of another item or
-    of ``railwatch ingest`` keeps its own."""
+    of ``railwatch ingest`` keeps its own. The value is ``--nodata``'s where given
+    (none with ``--nodata none``); with ``--coverage footprint`` its coverage is not
+    measured anew (no pixel read), and the entry says so (session 39)."""
     from railwatch.imagery.read import item_nodata_of
 
     entry = summary.duplicates[-1] if summary.duplicates else None
@@ -1610,7 +1727,8 @@ def _take_nodata(
     # read alike with either value, so its coverage and counts stand (review r2,
     # session 38: it was marked +nodata-changed and counted again for nothing)
     applies = _takes_item_nodata(info, filters)
-    coverage = _data_coverage(info, filters) if applies else None
+    measure = applies and filters.coverage != "footprint"
+    coverage = _data_coverage(info, filters) if measure else None
     with db.session() as s:
         scene = repo.lock_scene(s, int(entry["scene_id"]))
         meta = dict(scene.meta or {})
@@ -1619,28 +1737,42 @@ def _take_nodata(
         meta.pop(ITEM_NODATA_KEY, None)
         if now is not None:
             meta[ITEM_NODATA_KEY] = now
-        scene.meta = meta
-        if coverage is None:
+        if coverage is not None:
+            scene.coverage = coverage
+        elif not applies:
+            scene.meta = meta
             return  # recorded, as for a new scene: nothing to read or count anew
-        scene.coverage = coverage
+        scene.meta = meta
         status = str(scene.status)
         mark_to_count_again(scene, NODATA_CHANGED)
+    given = filters.nodata is not None  # --nodata
     if now is not None:
-        head = f"its no-data value is now {now:g}, as its item declares (the file declares none)"
+        source = "as --nodata gives" if given else "as its item declares"
+        head = f"its no-data value is now {now:g}, {source} (the file declares none)"
+    elif given:
+        head = "no no-data value of its item is applied now (--nodata none)"
     else:
         head = "its item declares no no-data value now"
-    entry["reason"] += (
-        f"; {head}; its pixels hold data over {coverage:.1%} of the site, and `railwatch "
-        "process` counts it again" + (RESULTS_KEPT if status in ("processed", "unusable") else "")
+    if coverage is None:
+        measured = (
+            "its coverage of the site is not measured anew (--coverage footprint: no pixel read)"
+        )
+    else:
+        measured = f"its pixels hold data over {coverage:.1%} of the site"
+    entry["reason"] += f"; {head}; {measured}, and `railwatch process` counts it again" + (
+        RESULTS_KEPT if status in ("processed", "unusable") else ""
     )
     entry["nodata_taken"] = now
-    entry["coverage"] = round(coverage, 4)  # as measured now (the line gave the old one)
+    if coverage is not None:
+        entry["coverage"] = round(coverage, 4)  # as measured now (the line gave the old one)
 
 
-def _scene_info(item: Any, href: str, acquired: datetime) -> tuple[Any, str | None]:
+def _scene_info(
+    item: Any, href: str, acquired: datetime, nodata: float | str | None = None
+) -> tuple[Any, str | None]:
     """A :class:`SceneInfo` from the item's metadata and the asset's header, and what to
     say of the scales and offsets the item declares for its bands (:func:`_item_scaling`),
-    if anything."""
+    if anything; ``nodata``: ``--nodata`` (:func:`_item_nodata`)."""
     import rasterio
     from rasterio.errors import RasterioError
 
@@ -1683,9 +1815,9 @@ def _scene_info(item: Any, href: str, acquired: datetime) -> tuple[Any, str | No
     if declared is not None:
         meta[ITEM_SCALING_KEY] = declared
     meta.pop(ITEM_NODATA_KEY, None)
-    nodata, nodata_note = _item_nodata(item, href, str(dtype), file_nodata)
-    if nodata is not None:
-        meta[ITEM_NODATA_KEY] = nodata
+    value, nodata_note = _item_nodata(item, href, str(dtype), file_nodata, nodata)
+    if value is not None:
+        meta[ITEM_NODATA_KEY] = value
     if nodata_note is not None:
         note = nodata_note if note is None else f"{note}; {nodata_note}"
     gsd = _declared_gsd(item, href)

@@ -88,6 +88,25 @@ def ingest(
         typer.Option("--max-cloud", min=0.0, max=100.0, help="STAC: maximum cloud cover (%)."),
     ] = None,
     asset: Annotated[str | None, typer.Option("--asset", help="STAC: image asset name.")] = None,
+    coverage: Annotated[
+        str | None,
+        typer.Option(
+            "--coverage",
+            metavar="pixels|footprint",
+            help="STAC: how each new item's site coverage is measured, as ingest-stac's "
+            "(default pixels).",
+            show_default=False,
+        ),
+    ] = None,
+    nodata: Annotated[
+        str | None,
+        typer.Option(
+            "--nodata",
+            metavar="VALUE|none",
+            help="STAC: the items' no-data value in place of theirs, as ingest-stac's.",
+            show_default=False,
+        ),
+    ] = None,
     bands: Annotated[
         str | None,
         bands_option(
@@ -150,6 +169,8 @@ def ingest(
             asset,
             as_json=as_json,
             radiometry=radio,
+            coverage=coverage if coverage is not None else "pixels",
+            nodata=nodata,
         )
         return
     searched = [
@@ -163,6 +184,13 @@ def ingest(
         )
         if value is not None
     ]
+    for name, value in (("--coverage", coverage), ("--nodata", nodata)):
+        if value is not None:
+            raise InputError(
+                f"{name} is an option of STAC ingest: it needs --stac URL (a file's site "
+                "coverage is measured on its valid pixels, and its own nodata value is read; "
+                "set one with `gdal_edit.py -a_nodata VALUE FILE`)"
+            )
     if searched:  # they were ignored: `--since 2024-01-01` ingested the files of every year
         what = (
             f"{searched[0]} is a STAC search option: it needs"

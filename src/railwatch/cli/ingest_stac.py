@@ -69,6 +69,31 @@ def ingest_stac_command(
             "images are read as they are."
         ),
     ] = None,
+    coverage: Annotated[
+        str,
+        typer.Option(
+            "--coverage",
+            metavar="pixels|footprint",
+            help="How each new item's coverage of the site is measured: 'pixels' (its "
+            "valid pixels over the site, read at most 256 px across: about 1-3 MB per "
+            "new remote item) or 'footprint' (the item's geometry over the site, reading "
+            "no pixels: for very large catalogs; the scene records that its coverage is "
+            "the footprint's, and an item empty over the site is not skipped).",
+        ),
+    ] = "pixels",
+    nodata: Annotated[
+        str | None,
+        typer.Option(
+            "--nodata",
+            metavar="VALUE|none",
+            help="The no-data value of the items' images, in place of the one each item "
+            "declares (raster:bands nodata), e.g. when a provider's is wrong or invalid; "
+            "'none' applies no nodata value of the items. A file's own nodata still wins. "
+            "It applies to every item of the run, those already registered too (their "
+            "scenes are counted again): give one item's JSON as --stac to change only it.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Register the STAC items that intersect a site, with their metadata; the images
@@ -94,6 +119,8 @@ def ingest_stac_command(
         asset,
         as_json=as_json,
         radiometry=radiometry,
+        coverage=coverage,
+        nodata=nodata,
     )
 
 
@@ -109,12 +136,16 @@ def run_ingest_stac(
     *,
     as_json: bool = False,
     radiometry: str | None = None,
+    coverage: str = "pixels",
+    nodata: str | None = None,
 ) -> None:
     """The body of ``ingest-stac`` (also called by ``ingest --stac``)."""
     from railwatch.ingest import SiteRemovedError
-    from railwatch.stac import StacError, ingest_stac
+    from railwatch.stac import StacError, ingest_stac, parse_coverage_mode, parse_nodata_override
 
     radio = parse_radiometry_option(radiometry)
+    mode = parse_coverage_mode(coverage)  # bad values refused before the catalog is read
+    override = parse_nodata_override(nodata)
     start = parse_date_option(since, "--since")
     end = parse_date_option(until, "--until")
     if end is not None and until is not None and len(until.strip()) == 10:
@@ -136,6 +167,8 @@ def run_ingest_stac(
                 asset=asset,
                 on_item=lambda i, _id: bar.update(task, completed=i + 1),
                 radiometry=radio,
+                coverage=mode,
+                nodata=override,
             )
         except SiteRemovedError as exc:
             # --json: what the batch did before it stopped, "stopped" saying why, as a
@@ -227,6 +260,13 @@ def _report(summary: IngestSummary, url: str) -> None:
             highlight=False,
         )
     _print_collection_note(summary, found)
+    by_footprint = sum(1 for d in summary.ingested if d.get("coverage_from") == "footprint")
+    if by_footprint:
+        console.print(
+            f"{by_footprint} new scene{plural_s(by_footprint)}: coverage of the site taken "
+            "from the item's footprint (--coverage footprint), not measured on the pixels.",
+            highlight=False,
+        )
     print_warnings(summary.ingested)
     for entry in summary.failed:
         console.print(

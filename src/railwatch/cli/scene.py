@@ -212,6 +212,9 @@ def show(
         outlines = "" if scene.review is None else _outlines_words(scene.review.cars)
         data["registration"] = (scene.meta or {}).get(repo.REGISTRATION_KEY)
         data["coarse"] = (scene.meta or {}).get(repo.COARSE_KEY)
+        # how ingest-stac measured its coverage: its pixels, or its item's footprint
+        # (--coverage footprint; session 39); absent for older and `ingest` scenes
+        data["coverage_from"] = (scene.meta or {}).get("coverage_from")
     if as_json:
         print_json(data)
         return
@@ -223,7 +226,12 @@ def show(
         f"  sensor      {escape(data['sensor'] or '-')}",
         f"  raster      {data['width']}x{data['height']} px, {data['band_count']} band(s) "
         f"{data['dtype']}, gsd {data['gsd']:.3f} m, {escape(_short_crs(data['crs']))}",
-        f"  coverage    {_pct(data['coverage'])} of the site",
+        f"  coverage    {_pct(data['coverage'])} of the site"
+        + (
+            " (the STAC item's footprint's, not measured on the pixels)"
+            if data["coverage_from"] == "footprint"
+            else ""
+        ),
         f"  mask        {escape(data['mask_uri'] or '-')}",
         f"  sha256      {data['content_hash']}",
         f"  status      {data['status']}"

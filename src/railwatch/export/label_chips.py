@@ -282,7 +282,8 @@ def scene_chips(
         nodata = item_nodata_of(scene.meta)  # its STAC item's, where the file has none
         declared = src.nodata is not None or ColorInterp.alpha in src.colorinterp
         declared = declared or own_mask(src)  # the file's mask wins too (review r2, s38)
-        if nodata is not None and not declared and hidden is None and table is None:
+        # of a colour-table image an index, as the pipeline reads it (session 39)
+        if nodata is not None and not declared and hidden is None:
             valid &= ~(data == nodata).all(axis=0)
         if table is not None and (clear := transparent_entries(src, bands[0])) is not None:
             valid &= ~np.isin(data[0], clear)

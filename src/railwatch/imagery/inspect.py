@@ -477,7 +477,11 @@ def site_data_coverage(
     footprint says where the provider's image lies, not where its pixels hold data
     (2026-12-06, session 38: a footprint over the whole site with its raster empty over
     half of it was recorded as full coverage). Raises :class:`RasterioError` for a file
-    GDAL cannot read."""
+    GDAL cannot read.
+
+    A file that declares no nodata value, alpha band or colour table (and whose item
+    declares no nodata) has its black fill left out too, as ``process`` reads it
+    (:func:`_undeclared_fill_of`; 2026-12-06, session 39: it was counted as data)."""
     with rasterio.open(path) as ds:
         return _data_coverage(ds, site_geom_wgs84, item_nodata)
 
@@ -507,7 +511,11 @@ def _data_coverage(ds: Any, site_geom_wgs84: BaseGeometry, item_nodata: float | 
     cols, rows = c1 - c0, r1 - r0
     scale = max(1.0, max(cols, rows) / _COVERAGE_READ_SIDE)
     out = (max(1, round(rows / scale)), max(1, round(cols / scale)))
-    valid = _valid_pixels(ds, out, window=window, item_nodata=item_nodata)
+    read = _memo_reader(ds, out, window)  # each band read once, for both
+    valid = _valid_pixels(ds, out, window=window, item_nodata=item_nodata, read=read)
+    fill = _undeclared_fill_of(ds, read, item_nodata, math.sqrt(cols * rows / valid.size))
+    if fill is not None:
+        valid &= ~fill
     transform = _geo.scaled(
         rasterio.windows.transform(window, ds.transform), cols / out[1], rows / out[0]
     )
@@ -522,6 +530,37 @@ def _data_coverage(ds: Any, site_geom_wgs84: BaseGeometry, item_nodata: float | 
         return 0.0
     held = shapely.union_all(polys).intersection(over)
     return float(min(1.0, held.area / site.area))
+
+
+def _undeclared_fill_of(
+    ds: Any, read: Callable[..., np.ndarray], item_nodata: float | None, step: float
+) -> np.ndarray | None:
+    """The black fill (``imagery.read.undeclared_fill``: 0 in every data band over a
+    connected area of at least 400 m²) of a window's ``read`` (:func:`_memo_reader`;
+    ``step`` file pixels a read pixel), where ``process`` reads it as no data: a file that
+    declares no nodata value, no alpha band and no colour table, without an item nodata
+    (``imagery.read._warp_plan``'s ``fill``); None elsewhere. The bands are those the
+    coverage read has read already (no more bytes). A file whose last band may be an
+    alpha band it does not declare (:func:`_alpha_candidate`) is left as it is: telling
+    (:func:`undeclared_alpha`) reads the whole image down to 1024 px, and under an alpha
+    band black is data. The rule is the pipeline's (real ground, the darkest shadow
+    included, is never exactly 0 in every band over 400 m²), applied to nearest samples:
+    a fill region's samples are all 0, and ground whose samples are all 0 over 400 m² is
+    0 over most of it, its zeros one fill region to ``process`` too; a region cut by the
+    window's edge is measured within it only, so smaller (2026-12-06, session 39)."""
+    from railwatch.imagery.read import undeclared_fill
+
+    if ds.nodata is not None or item_nodata is not None or ColorInterp.alpha in ds.colorinterp:
+        return None
+    if ColorInterp.palette in ds.colorinterp or _alpha_candidate(ds) is not None:
+        return None
+    try:
+        size = ground_gsd(ds)
+    except (ValueError, ArithmeticError):
+        return None
+    if not math.isfinite(size) or size <= 0:
+        return None
+    return undeclared_fill(read(_data_bands(ds, None)), size * step)
 
 
 def check_overlap(
@@ -1161,6 +1200,7 @@ def _valid_pixels(
     *,
     window: rasterio.windows.Window | None = None,
     item_nodata: float | None = None,
+    read: Callable[..., np.ndarray] | None = None,
 ) -> np.ndarray:
     """Which pixels hold data, from the pixels themselves (nodata, NaN), the alpha
     band or the internal mask, at ``shape`` (nearest) or full size, of ``window`` (the
@@ -1175,7 +1215,8 @@ def _valid_pixels(
     it) is the whole image read to tell (2026-12-06, session 38, review r2: the site's
     coverage read at ingest-stac read the whole image first, twice the bytes of a
     4-band 16-bit COG; the result is the same)."""
-    read = _memo_reader(ds, shape, window)
+    if read is None:  # else the caller's reader of the same shape and window
+        read = _memo_reader(ds, shape, window)
     candidate = _alpha_candidate(ds)
     if candidate is None or window is None:
         return _valid_given(ds, read, undeclared_alpha(ds), item_nodata)

@@ -1100,8 +1100,8 @@ def _hidden_nodata(
     undeclared alpha band is 0, each colour-table band's transparent entries, and the
     black fill of a file that declares none of nodata, alpha or a colour table; where
     the file declares no nodata value, the pixels equal to ``nodata`` (its STAC item's)
-    in every band, as :func:`_warp_plan` reads it (not in a file with an alpha band, a
-    mask of its own or a colour table)."""
+    in every band, as :func:`_warp_plan` reads it (not in a file with an alpha band or a
+    mask of its own; a colour table's index equal to it too, session 39)."""
     out = np.zeros(data.shape, dtype=bool)
     has_alpha = ColorInterp.alpha in ds.colorinterp
     hidden = None if has_alpha else undeclared_alpha(ds)
@@ -1113,7 +1113,7 @@ def _hidden_nodata(
         if (clear := transparent_entries(ds, band)) is not None:
             out[i] |= np.isin(np.ma.getdata(data[i]), clear)
     said = ds.nodata is not None or has_alpha or hidden is not None  # by the file itself
-    if nodata is not None and not said and not palette and not own_mask(ds):
+    if nodata is not None and not said and not own_mask(ds):
         out |= (np.ma.getdata(data) == nodata).all(axis=0)[None]
     elif ds.nodata is None and not has_alpha and hidden is None and not palette:
         size = gsd if gsd is not None else _file_gsd(ds)
@@ -1406,15 +1406,18 @@ def _warp_plan(
 ) -> _WarpPlan:
     """The :class:`_WarpPlan` of ``src`` over ``grid`` (``rgb``: the bands asked for;
     ``nodata``: its STAC item's nodata value, read as the file's where it declares none
-    and has no alpha band, mask of its own or colour table, :func:`item_nodata_of`)."""
+    and has no alpha band nor mask of its own, :func:`item_nodata_of`). Of a colour-table
+    image it is an index, as GDAL reads a palette band's own nodata value (its mask is
+    index == nodata; the warp compares indexes, nearest): until 2026-12-06, session 39,
+    the item's was left out here while ingest-stac's coverage applied it."""
     bands = rgb_bands(src, bands=rgb)
     palette = colour_table(src, bands)
     has_alpha = ColorInterp.alpha in src.colorinterp
     # an alpha band the file does not label so (RGBA without ExtraSamples): warped as
     # the alpha it is, so its transparent area is no data
     hidden = None if has_alpha else undeclared_alpha(src)
-    if src.nodata is not None or has_alpha or hidden is not None or palette is not None:
-        nodata = None  # the file's own, or a colour table's entries
+    if src.nodata is not None or has_alpha or hidden is not None:
+        nodata = None  # the file's own
     elif nodata is not None and own_mask(src):
         # the file's mask (GDAL's warp, given a source nodata, leaves it out wherever a
         # pixel holds that value: the masked area was read as ground; review r2, s38)

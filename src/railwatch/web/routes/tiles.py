@@ -298,7 +298,8 @@ class RenderParams:
     #: Its entries the table makes transparent (``imagery.inspect.transparent_entries``).
     clear: tuple[int, ...] = ()
     #: The nodata value the scene's STAC item declares, where the file declares none and
-    #: has no alpha band (``imagery.read.item_nodata_of``): transparent (session 38).
+    #: has no alpha band (``imagery.read.item_nodata_of``): transparent (session 38); of a
+    #: colour-table image an index (session 39).
     nodata: float | None = None
 
     @property
@@ -364,7 +365,9 @@ def _render_params(
         )
         declared = ds.nodata is not None or ColorInterp.alpha in ds.colorinterp
         declared = declared or own_mask(ds)  # the file's mask wins too (review r2, s38)
-        nodata = None if declared or hidden is not None or palette is not None else item_nodata
+        # a colour table's index equal to the item's nodata is no data too, as GDAL
+        # reads a palette band's own nodata and the pipeline the item's (session 39)
+        nodata = None if declared or hidden is not None else item_nodata
     spans = (
         None
         if ranges is None
