@@ -1,7 +1,8 @@
 """How long ``railwatch`` takes to start: ``--version``, ``--help`` and ``site list`` on
-an empty database (in a temporary folder), each run RUNS times in a fresh process;
-prints the median wall time and CPU time (user + system) of each, and the heavy
-packages each run imported.
+an empty database (in a temporary folder), then ``site list``, ``alerts`` and ``event
+list`` on a database with one site and one event (since session 39), each run RUNS
+times in a fresh process; prints the median wall time and CPU time (user + system) of
+each, and the heavy packages each run imported.
 
 ``--before SRC`` runs the same with another tree's ``src`` first on ``PYTHONPATH`` (a
 ``git worktree`` of an older commit), alternating the two run by run so that the load
@@ -75,10 +76,23 @@ def main() -> None:
             [sys.executable, "-c", f"from railwatch.storage.db import Database; Database({db!r})"],
             check=True,
         )
+        yard = f"sqlite:///{folder / 'yard.db'}"
+        for setup in (
+            ["site", "add", "yard", "--bbox", "8.58,47.52,8.60,47.54"],
+            ["event", "add", "yard", "2024-03-01", "summit"],
+        ):
+            subprocess.run(
+                [sys.executable, "-m", "railwatch.cli.main", "--db", yard, *setup],
+                check=True,
+                capture_output=True,
+            )
         commands = {
             "--version": ["--version"],
             "--help": ["--help"],
             "site list (empty db)": ["--db", db, "site", "list"],
+            "site list (1 site)": ["--db", yard, "site", "list"],
+            "alerts (1 site)": ["--db", yard, "alerts"],
+            "event list (1 site)": ["--db", yard, "event", "list", "yard"],
         }
         print(
             f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

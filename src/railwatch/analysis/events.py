@@ -15,10 +15,16 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from railwatch.analysis.series import as_utc
 from railwatch.analysis.types import Alert, Event
 from railwatch.sites import nominal_utc_offset as nominal_utc_offset  # its home since session 32
+from railwatch.sites import site_longitude
+
+if TYPE_CHECKING:
+    from railwatch.storage.models import Site
+    from railwatch.storage.repo import SiteStats
 
 #: How an explanation names the other events of its event's day.
 ALSO = "; also that day: "
@@ -54,6 +60,29 @@ def offset_text(utc_offset: timedelta) -> str:
     sign = "+" if minutes > 0 else "-"
     h, m = divmod(abs(minutes), 60)
     return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
+
+
+def site_utc_offset(site: Site) -> timedelta:
+    """A stored site's local time east of UTC, its nominal solar zone
+    (:func:`railwatch.sites.nominal_utc_offset` of :func:`site_longitude`): the
+    offset whose days the analysis groups its images, keys its alerts and dates them by
+    (since session 31), and whose days the reviews, reports and dashboard name.
+    (In :mod:`railwatch.analysis.store` until session 39, which still gives it.)"""
+    return nominal_utc_offset(site_longitude(site.geometry))
+
+
+def site_local_days(site: Site, stats: SiteStats) -> dict[str, str | None]:
+    """The site's nominal zone (``local_zone``, ``UTC+12``: the zone of
+    :func:`site_utc_offset`, whose days the analysis groups its images by and its alerts
+    name) and the ISO dates at the site of its first and last images (``first_day``,
+    ``last_day``; None without images), as the API's sites and `railwatch site list` /
+    `site show` give them (session 31: they showed the UTC days)."""
+    offset = site_utc_offset(site)
+    return {
+        "local_zone": offset_text(offset),
+        "first_day": None if stats.first is None else local_day(stats.first, offset).isoformat(),
+        "last_day": None if stats.last is None else local_day(stats.last, offset).isoformat(),
+    }
 
 
 def _order(event: Event) -> tuple[str, str]:

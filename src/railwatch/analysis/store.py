@@ -16,12 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from railwatch.analysis.alerts import analyze_series
-from railwatch.analysis.events import local_day, offset_text
+from railwatch.analysis.events import local_day
+
+# site_utc_offset and site_local_days live in analysis.events since session 39 (a listing
+# that names local days needs them without this module's analysis: about 0.2 s of CPU)
+from railwatch.analysis.events import site_local_days as site_local_days
+from railwatch.analysis.events import site_utc_offset as site_utc_offset
 from railwatch.analysis.series import as_utc
 from railwatch.analysis.settings import AlertSettings
 from railwatch.analysis.types import Alert, CountPoint, Event
 from railwatch.errors import NotFoundError
-from railwatch.sites import nominal_utc_offset, site_longitude
 from railwatch.storage import repo
 from railwatch.storage.db import BusyError
 from railwatch.storage.models import Alert as AlertRow
@@ -74,28 +78,6 @@ def site_points(session: Session, site: str) -> list[CountPoint]:
     return points
 
 
-def site_utc_offset(site: Site) -> timedelta:
-    """A stored site's local time east of UTC, its nominal solar zone
-    (:func:`railwatch.sites.nominal_utc_offset` of :func:`site_longitude`): the
-    offset whose days the analysis groups its images, keys its alerts and dates them by
-    (since session 31), and whose days the reviews, reports and dashboard name."""
-    return nominal_utc_offset(site_longitude(site.geometry))
-
-
-def site_local_days(site: Site, stats: repo.SiteStats) -> dict[str, str | None]:
-    """The site's nominal zone (``local_zone``, ``UTC+12``: the zone of
-    :func:`site_utc_offset`, whose days the analysis groups its images by and its alerts
-    name) and the ISO dates at the site of its first and last images (``first_day``,
-    ``last_day``; None without images), as the API's sites and `railwatch site list` /
-    `site show` give them (session 31: they showed the UTC days)."""
-    offset = site_utc_offset(site)
-    return {
-        "local_zone": offset_text(offset),
-        "first_day": None if stats.first is None else local_day(stats.first, offset).isoformat(),
-        "last_day": None if stats.last is None else local_day(stats.last, offset).isoformat(),
-    }
-
-
 def analyze_site(
     session: Session,
     site: str,
@@ -107,7 +89,7 @@ def analyze_site(
     """Analyse a site's stored counts with its events and store the alerts (idempotent).
 
     Events are related to each alert from its image's local day at the site, by the
-    site's nominal solar zone (:func:`site_longitude`, ``nominal_utc_offset``).
+    site's nominal solar zone (:func:`site_utc_offset`).
 
     ``store=False`` only computes them (a look-back as of an earlier date): the stored
     alerts and their acknowledgements are left as they are, and nothing is written.

@@ -254,6 +254,26 @@ COMMANDS: tuple[Entry, ...] = (
 )
 
 
+def help_on_demand(command: Any) -> None:
+    """Have ``command`` (and, a group, each of its commands) lay its help out as the root
+    group does (:func:`railwatch.cli.main._option_names_never_cut` first): that imports
+    ``typer.rich_utils`` (with rich's markdown and traceback, about 0.1 s of CPU), which
+    running a command does not need (before session 39 every command imported it)."""
+    if "format_help" in vars(command):
+        return  # done already
+    layout = command.format_help
+
+    def format_help(ctx: Any, formatter: Any) -> None:
+        from railwatch.cli.main import _option_names_never_cut
+
+        _option_names_never_cut()
+        layout(ctx, formatter)
+
+    command.format_help = format_help
+    for sub in (getattr(command, "commands", None) or {}).values():
+        help_on_demand(sub)
+
+
 class LazyCommands(MutableMapping[str, Any]):
     """The commands of the root group, by name: those of :data:`COMMANDS`, each loaded
     (its module imported and registered) when it is first looked up, and those given
@@ -273,6 +293,7 @@ class LazyCommands(MutableMapping[str, Any]):
 
             group = main.typer_group(main.command_app(module))
             for loaded_name, command in group.commands.items():
+                help_on_demand(command)
                 self._loaded.setdefault(loaded_name, command)
         return self._loaded[name]
 

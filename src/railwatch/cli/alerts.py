@@ -120,8 +120,7 @@ def list_alerts(
     [b]railwatch alerts SITE --min-severity low --class all[/] lists what the demo's
     summary shows: the site total's alerts above info.
     """
-    from railwatch.analysis.events import alert_day
-    from railwatch.analysis.store import site_utc_offset
+    from railwatch.analysis.events import alert_day, site_utc_offset
     from railwatch.cli.analyze import alert_cell, cell_lines, empty_alert_table
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
@@ -240,8 +239,7 @@ def ack(
     [b]railwatch alert ack 7 --note "train in the sidings" --expect 3f0c9a1e2b4d5c6f[/]
     acknowledges alert 7 only if it still says what version 3f0c9a1e2b4d5c6f said.
     """
-    from railwatch.analysis.events import alert_day
-    from railwatch.analysis.store import site_utc_offset
+    from railwatch.analysis.events import alert_day, site_utc_offset
     from railwatch.cli.analyze import fmt_value
     from railwatch.cli.site import open_db
     from railwatch.storage import repo

@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from railwatch.analysis import Alert, AlertSettings, CountPoint, Event, analyze_series
+# the value types alone: `railwatch alerts` imports this module's table helpers, and the
+# analysis (its settings a pydantic model) is imported when analysing (session 39)
+from railwatch.analysis.types import Alert, CountPoint, Event
 from railwatch.cli._common import (
     console,
     err_console,
@@ -27,6 +29,7 @@ from railwatch.limits import check_event_date, check_event_label, check_year
 from railwatch.sites import normalise_name
 
 if TYPE_CHECKING:
+    from railwatch.analysis.settings import AlertSettings
     from railwatch.analysis.store import SiteAnalysis
 
 _STYLE = {"info": "dim", "low": "cyan", "medium": "yellow", "high": "bold red"}
@@ -232,6 +235,8 @@ def _check_not_after(day: date, today: date, said: str) -> None:
 
 
 def _settings(record_years: int | None, event_window: int | None) -> AlertSettings:
+    from railwatch.analysis.settings import AlertSettings
+
     overrides: dict[str, Any] = {}
     if record_years is not None:
         overrides["record_years"] = record_years
@@ -433,6 +438,7 @@ def _analyze_csv(
     of that day in each site's zone, and checked not to be after today there). An
     export's ``local_zone`` column (since 2026-12-05, session 33) is each site's zone as
     ``--zone`` would give it, so an export analysed back needs no flag."""
+    from railwatch.analysis.alerts import analyze_series
     from railwatch.analysis.csvio import read_counts_file
     from railwatch.analysis.events import local_day
     from railwatch.imagery.dates import local_noon

@@ -227,8 +227,9 @@ def build_app() -> "typer.Typer":
         _one_line_short_help(app)
         _help_paragraphs_reflowed(app)
         _option_names_never_cut()
-    # else the root group does that when it lays out its help, and command_app when it
-    # loads a command (typer.rich_utils: about 0.1 s that --version and completion spare)
+    # else the root group does that when it lays out its help, and a command loaded by
+    # command_app when it lays out its own (typer.rich_utils: about 0.1 s that --version,
+    # completion and running a command spare)
     return app
 
 
@@ -249,7 +250,8 @@ def command_app(module: str) -> "typer.Typer":
     importlib.import_module(f"railwatch.cli.{module}").register(app)
     _one_line_short_help(app)
     _help_paragraphs_reflowed(app)
-    _option_names_never_cut()
+    # _option_names_never_cut: when a command's help is laid out (_commands.help_on_demand;
+    # since session 39 running one does not import typer.rich_utils)
     return app
 
 

@@ -140,7 +140,7 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List sites with their scene counts and date range."""
-    from railwatch.analysis.store import site_local_days  # the analysis: when used
+    from railwatch.analysis.events import site_local_days  # when used (not the analysis)
 
     db = open_db(ctx)
     with db.session(readonly=True) as s:
@@ -200,7 +200,7 @@ def show(
     ] = False,
 ) -> None:
     """Show one site: geometry, grid, scenes and alerts."""
-    from railwatch.analysis.store import site_local_days
+    from railwatch.analysis.events import site_local_days
 
     db = open_db(ctx)
     with db.session(readonly=True) as s:

@@ -3,6 +3,12 @@
 The Alembic environment ships inside the package (``storage/migrations``);
 :func:`upgrade` brings any database to the latest revision and is run
 automatically when a :class:`~railwatch.storage.db.Database` is opened.
+
+Alembic is imported only when a database is not at :data:`HEAD_REVISION` (a new, an
+older or a newer database): opening an up-to-date one reads its version table with
+SQLAlchemy alone (:func:`stored_revisions`). Importing Alembic cost every command that
+opens a database about 0.25 s of CPU (2026-12-06, session 39; docs/benchmarks.md,
+"CLI start-up").
 """
 
 from __future__ import annotations
@@ -10,26 +16,45 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from railwatch.errors import StorageError
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "current_revision", "head_revision", "upgrade"]
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = [
+    "HEAD_REVISION",
+    "MIGRATIONS_DIR",
+    "alembic_config",
+    "current_revision",
+    "head_revision",
+    "is_up_to_date",
+    "stored_revisions",
+    "upgrade",
+]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: The newest revision of ``migrations/versions`` (the head), known without Alembic: a
+#: new migration changes it too (``tests/test_migrate_lazy_s39.py`` checks it against
+#: the scripts; were it left behind, :func:`upgrade` would not trust it: see
+#: :func:`_head_is_known`).
+HEAD_REVISION = "0005_silence_utc"
+#: The table Alembic keeps the revision in (its default; env.py does not change it).
+VERSION_TABLE = "alembic_version"
 log = logging.getLogger(__name__)
 _PG_LOCK_KEY = 0x7261696C  # "rail": advisory lock held while migrating PostgreSQL
 
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic :class:`Config` pointing at the packaged migrations."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -38,7 +63,10 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def head_revision() -> str:
-    """The latest revision shipped with this railwatch."""
+    """The latest revision shipped with this railwatch (read from the scripts by
+    Alembic; :data:`HEAD_REVISION` is the same, known without it)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:  # pragma: no cover - the package always ships revisions
         raise StorageError("no database migrations found in the railwatch package")
@@ -47,10 +75,41 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
     from railwatch.storage.db import SQLITE_BEGIN_OPTION
 
     with engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def stored_revisions(engine: Engine) -> tuple[str, ...] | None:
+    """The revisions the database's version table holds, read with SQLAlchemy alone
+    (no Alembic): None when it has no version table (a new database, or another
+    application's), else its rows (one, for a railwatch database)."""
+    from railwatch.storage.db import SQLITE_BEGIN_OPTION
+
+    with engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}).connect() as conn:
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None
+        rows = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+        return tuple(str(row[0]) for row in rows)
+
+
+@cache
+def _head_is_known() -> bool:
+    """Whether :data:`HEAD_REVISION` is the newest script in ``migrations/versions``
+    (each named after its revision, numbered in order): a migration added without
+    changing the constant leaves every database to Alembic, rather than one at the old
+    head unmigrated."""
+    scripts = sorted(p.stem for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*.py"))
+    return bool(scripts) and scripts[-1] == HEAD_REVISION
+
+
+def is_up_to_date(engine: Engine) -> bool:
+    """Whether the database is at the head revision, found without importing Alembic
+    (when :func:`_head_is_known`; else False, and :func:`upgrade` asks Alembic)."""
+    return _head_is_known() and stored_revisions(engine) == (HEAD_REVISION,)
 
 
 #: Tables added after the first revision, each with the revision that added it, oldest
@@ -63,6 +122,8 @@ def _refuse_foreign_tables(conn: Connection, url: str) -> None:
     tables of railwatch's names (another application's, or a railwatch database whose
     ``alembic_version`` table was lost): creating the schema there failed with
     "relation "sites" already exists" and nothing to do about it."""
+    from alembic.script import ScriptDirectory
+
     from railwatch.storage.models import Base
 
     taken = sorted(set(inspect(conn).get_table_names()) & set(Base.metadata.tables))
@@ -134,9 +195,16 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
     from railwatch.storage.db import explain_db_error, make_engine
 
     engine = make_engine(target) if isinstance(target, str) else target
-    script = ScriptDirectory.from_config(alembic_config())
-    known = {r.revision for r in script.walk_revisions()}
     try:
+        # up to date: known without Alembic, which is imported only to migrate
+        if revision == "head" and is_up_to_date(engine):
+            return
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory.from_config(alembic_config())
+        known = {r.revision for r in script.walk_revisions()}
         if revision == "head" and current_revision(engine) == script.get_current_head():
             return
         # Migrate under a lock, re-reading the revision, so that two processes opening
