@@ -1852,6 +1852,7 @@ def add_event(
     label = check_event_label(label)
     description = check_description(description, "an event description")
     when = check_event_date(when, utc_offset=_site_offset(s))
+    _hold_event_day(session, s.id, when)
     dup = _same_event(session, s.id, when, label)
     if dup is not None:
         raise AlreadyExistsError(
@@ -1887,6 +1888,8 @@ def update_event(
     # an event that stays the same event (a new description, its label's case) is not
     # checked: events recorded before labels were compared so (two of one day differing
     # in case only) can still be edited
+    if not same:
+        _hold_event_day(session, ev.site_id, new_when)
     dup = None if same else _same_event(session, ev.site_id, new_when, new_label, ev.id)
     if dup is not None:
         raise AlreadyExistsError(
@@ -1916,6 +1919,22 @@ def _event_key(label: str) -> str:
     caseless match (NFD, case-folded, NFD again), so that a label stored before labels
     were stored in NFC still matches its NFC form."""
     return unicodedata.normalize("NFD", unicodedata.normalize("NFD", label.strip()).casefold())
+
+
+def _hold_event_day(session: Session, site_id: int, when: date) -> None:
+    """Take turns, until the transaction ends, with the other writers of the site's
+    events of ``when`` (PostgreSQL: a transaction advisory lock of the site and day;
+    SQLite's writers take turns already), so that :func:`_same_event` sees an event of
+    that day added or moved there by a transaction not yet committed once it is. Before
+    (session 39 review), two writers adding "Strike" and "strike" at once both found
+    none and both were stored, and the same label twice failed on the unique constraint
+    ("duplicate key value", a ``StorageError``) instead of "already exists"."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(
+        f"railwatch event day {site_id} {when.isoformat()}".encode(), digest_size=8
+    ).digest()
+    session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest, "big", signed=True))))
 
 
 def _same_event(
