@@ -323,9 +323,54 @@ def _occupied_features(
     return out
 
 
+#: Leading bytes of files that are no GeoJSON, named in :func:`write_geojson`'s refusal.
+_NOT_JSON_KINDS = (
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"II+\x00", "a BigTIFF image"),
+    (b"MM\x00+", "a BigTIFF image"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x00\x00\x00\x0cjP", "a JPEG 2000 image"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"PAR1", "a Parquet file"),
+    (b"PK\x03\x04", "a ZIP archive"),
+)
+
+
+def _not_geojson(out: Path) -> str | None:
+    """What the file at ``out`` is, when it is there and is no JSON (an image, a
+    database: anything that does not begin with ``{`` or ``[``); None for no file, an
+    empty one, a JSON file or one that cannot be read (the write then says why)."""
+    try:
+        if not out.is_file():
+            return None
+        with out.open("rb") as f:
+            head = f.read(64)
+    except OSError:
+        return None
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if not text or text[:1] in (b"{", b"["):
+        return None
+    for magic, kind in _NOT_JSON_KINDS:
+        if head.startswith(magic):
+            return kind
+    return "not a GeoJSON file"
+
+
 def write_geojson(path: str | Path, collection: Mapping[str, Any]) -> Path:
-    """Write a FeatureCollection to ``path`` (parent directories created)."""
+    """Write a FeatureCollection to ``path`` (parent directories created). A file there
+    that is no JSON (an image, a database) is refused, not replaced: ``railwatch detect
+    yard.tif -o yard.tif`` wrote the detections over the image (2026-12-06, session
+    39)."""
     out = Path(path)
+    kind = _not_geojson(out)
+    if kind is not None:
+        raise InputError(
+            f"cannot write detections to {out}: the file there is {kind}, which they would "
+            "replace; give the output another name, e.g. "
+            f"{out.with_name(out.stem + '.detections.geojson')}"
+        )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(collection, ensure_ascii=False) + "\n")
