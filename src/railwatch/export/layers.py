@@ -162,9 +162,13 @@ def scene_layer(scenes: list[Scene]) -> Layer:
     return _layer("scenes", SCENE_SCHEMA, records, footprints, "MultiPolygon")
 
 
+#: A car's class is ``class``, as ``railwatch detect``, ``scene cars``, the web API's
+#: detections, alerts and counts name it (2026-12-06, session 39); ``cls``, its name
+#: before, follows it with the same value for one release, for scripts and QGIS projects
+#: that read it (to go in the release after).
 DETECTION_SCHEMA = (
     ("detection_id", "int"), ("scene_id", "int"), ("acquired", "datetime"), ("sensor", "str"),
-    ("gsd", "float"), ("cls", "str"), ("score", "float"), ("covered", "bool"),
+    ("gsd", "float"), ("class", "str"), ("cls", "str"), ("score", "float"), ("covered", "bool"),
     ("covered_score", "float"), ("inside", "bool"), ("length_m", "float"), ("width_m", "float"),
     ("angle_deg", "float"), ("native_crs", "str"), ("source", "str"),
 )  # fmt: skip
@@ -292,7 +296,8 @@ def _analyst_records(
             "acquired": scene.acquired_at,
             "sensor": scene.sensor or "",
             "gsd": float(scene.gsd),
-            "cls": str(car["cls"]),
+            "class": str(car["cls"]),
+            "cls": str(car["cls"]),  # the same, its name before session 39 (one release)
             "score": None,
             "covered": bool(car["covered"]),
             "covered_score": None,
@@ -340,7 +345,8 @@ def detection_layer(
             "acquired": scene.acquired_at,
             "sensor": scene.sensor or "",
             "gsd": float(scene.gsd),
-            "cls": d.cls,
+            "class": d.cls,
+            "cls": d.cls,  # the same, its name before session 39 (one release)
             "score": float(d.score),
             "covered": bool(d.covered),
             "covered_score": float(d.covered_score),
