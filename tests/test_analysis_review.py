@@ -53,8 +53,9 @@ def test_the_record_fires_on_the_analysts_corrected_count_and_says_so() -> None:
     assert "(interval" not in after.explanation  # its interval is the count itself
     # the next record of the rise is judged against the corrected one, and says whose it is
     later = _on(analyst, date(2023, 11, 2), "record")
-    assert "the latest record before it was 73 on 2023-10-05 (an analyst's count)" in (
-        later.explanation
+    assert (
+        "continues that rise past its latest record, 73 on 2023-10-05 (an analyst's count)."
+        in later.explanation
     )
     assert "reviewed" not in later.metrics  # its own count is the detector's
     # 68 on 2023-10-16 beat the detector's 61, not the analyst's 73

@@ -57,7 +57,11 @@ def test_record_alert_on_the_rise() -> None:
     assert "against a 5-year record of 20 set on 2021-07-14: 3.6× the record" in oct5.explanation
     # the rise's later records say since when counts have been above the record
     start = next(a for a in alerts if a.kind == "record" and a.when.year == 2023).when
-    assert f"above it since {start:%Y-%m-%d}, for the first time in 5 years" in oct5.explanation
+    assert (
+        f"The counts have been above that record since {start:%Y-%m-%d}, for the first time "
+        "in 5 years, and this image continues that rise past its latest record, 38 on "
+        "2023-09-25." in oct5.explanation
+    )
     assert "22 days after: Kim–Putin summit (2023-09-13)." in oct5.explanation
     assert oct5.event_days == 22
 
@@ -119,8 +123,9 @@ def test_scenario_record_on_the_rise_and_2023_10_05() -> None:
     assert oct5.severity == "high"
     assert oct5.explanation.startswith(
         "73 railcars on 2023-10-05, against a 5-year record of 20 set on 2019-08-14: "
-        "3.6× the record, above it since 2023-09-18, for the first time in 5 years "
-        "(history: 5.5 years, "
+        "3.6× the record (history: 5.5 years, 146 usable images). The counts have been "
+        "above that record since 2023-09-18, for the first time in 5 years, and this image "
+        "continues that rise past its latest record, 46 on 2023-09-25."
     )
     assert first.explanation.startswith(
         "23 railcars on 2023-09-18, against a 5-year record of 20 set on 2019-08-14: 1.1× the "

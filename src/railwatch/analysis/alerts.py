@@ -500,10 +500,44 @@ def _ratio(value: float, reference: float) -> float:
     return value / max(reference, 1.0)
 
 
+def _times(ratio: float) -> str:
+    """A ratio in words ("3.6×"): one decimal, or as many more (up to three) as it takes
+    not to say "1.0×" of a count that is not the reference's (204 railcars against a
+    record of 200 read "1.0× the record" until 2026-12-06, session 39: "1.02×")."""
+    text = f"{ratio:.1f}"
+    for digits in (2, 3):
+        if ratio == 1.0 or float(text) != 1.0:
+            break
+        text = f"{ratio:.{digits}f}"
+    return f"{text}×"
+
+
+def _times_under(ratio: float, limit: float) -> str:
+    """A ratio under ``limit`` in words, with two decimals and never rounded up to it:
+    1.199 against a limit of 1.2 is "1.19×", not "1.2×" beside "needs 1.2×"."""
+    text = f"{ratio:.2f}"
+    if float(text) >= limit:
+        text = f"{np.floor(ratio * 100.0) / 100.0:.2f}"
+    return f"{text}×"
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    """``n`` and its noun: "1 year", "5 years" ("the first time above it in 1 years" with
+    ``record_years`` 1 before session 39)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _every(n_days: float) -> str:
+    """How often, in words: "every day", "every 10 days" ("every 1 days" of a site imaged
+    daily before session 39)."""
+    days = round(float(n_days))
+    return "every day" if days == 1 else f"every {days} days"
+
+
 def _span(n_days: float) -> str:
     """A length of history in words: days under two months, else years."""
     if n_days < 60:
-        return f"{n_days:.0f} days"
+        return _plural(round(float(n_days)), "day")
     return f"{n_days / DAYS_PER_YEAR:.1f} years"
 
 
@@ -914,8 +948,13 @@ def count_alerts(series: CountSeries, settings: AlertSettings) -> list[Alert]:
             if episode is None or day_list[i] - episode[0] > settings.record_episode_days:
                 episode = (day_list[i], record, day_list[i])
             episode = (day_list[i], episode[1], episode[2])
+            # were the rise's counts all above the record it is judged against? (its text
+            # says "have been above that record since" only then)
+            rise_from = int(np.searchsorted(days, episode[2], side="left"))
+            held_above = bool(np.all(counts[rise_from:i] > episode[1].value))
             found_record = _record(series.cls, obs, record, episode[1], days, i, judge, noise,
-                                   episode[2], reviewed=reviewed, length=length)  # fmt: skip
+                                   episode[2], reviewed=reviewed, held_above=held_above,
+                                   length=length)  # fmt: skip
             alerts.append(found_record)
         if level is not None:
             ratios[i] = (obs.value + SEASON_OFFSET) / (level + SEASON_OFFSET)
@@ -1299,12 +1338,14 @@ def _record(
     rise_start: float | None = None,
     *,
     reviewed: Sequence[bool] = (),
+    held_above: bool = True,
     length: bool,
 ) -> Alert:
     """A record alert for image ``i``: ``record`` is the trailing record it beats,
     ``standing`` the record before the rise it continues (``record`` itself for a
     rise's first record), ``rise_start`` the day of that rise's first record;
-    ``reviewed[j]``: image j's count is an analyst's (a record set by one says so)."""
+    ``reviewed[j]``: image j's count is an analyst's (a record set by one says so);
+    ``held_above``: every usable count since ``rise_start`` was above ``standing``."""
 
     def whose(rec: Record) -> str:
         return " (an analyst's count)" if rec.index < len(reviewed) and reviewed[rec.index] else ""
@@ -1334,7 +1375,17 @@ def _record(
     marginal = obs.value < settings.record_low_ratio * max(record.value, 1.0)
     if standing.index != record.index and marginal:
         severity = "info"
-        notes.append("it barely beats the latest record of this ongoing rise")
+        low_ratio = settings.record_low_ratio
+        # the ratio it falls short with ("it barely beats" said nothing of 1.19×)
+        notes.append(
+            f"it is only {_times_under(_ratio(obs.value, record.value), low_ratio)} the "
+            f"rise's latest record, {_n(record.value)} (a record within a rise needs "
+            f"{low_ratio:g}× it to be more than a note)"
+            if record.value >= 1.0
+            else f"it is under {low_ratio:g} {_cars(cls, length=length)} (a record within a "
+            f"rise needs {low_ratio:g}× the rise's latest record, taken as at least one car, "
+            "to be more than a note)"
+        )
     if i < settings.record_min_points or history_days < settings.record_min_history_days:
         severity = "info"
         notes.append("too little history to call it a record beyond a note")
@@ -1352,27 +1403,40 @@ def _record(
         reasons.append(wide)
     severity, why = _lowered(severity, reasons) if severity != "info" else ("info", "")
     scope = f"{n_years}-year record" if not short else "record"
-    # within a rise, counts have been above the standing record since the rise's first
-    # record ("the first time above it" said so of every image of a months-long rise)
-    first = (
-        f"above it since {_d(rise_start)}, for the first time in {n_years} years ({history})"
-        if not short and standing.index != record.index and rise_start is not None
-        else f"the first time above it in {n_years} years ({history})"
-        if not short
-        else f"the highest in all the history there is ({history}; "
-        f"the record window is {n_years} years)"
-    )
+    window = _plural(n_years, "year")
     # "11.0× the record" of a record of 0 (the ratio is taken against at least 1 car)
     # was no ratio at all: below one car the explanation gives the two counts only
-    times = f"{ratio:.1f}× the record, " if standing.value >= 1.0 else ""
-    text = (
+    times = f"{_times(ratio)} the record" if standing.value >= 1.0 else ""
+    head = (
         f"{obs.text(cls, length=length)}, against a {scope} of {_n(standing.value)} set on "
-        f"{_d(standing.day)}{whose(standing)}: {times}{first}."
+        f"{_d(standing.day)}{whose(standing)}"
     )
-    if standing.index != record.index:
-        text += (
-            f" It continues a rise: the latest record before it was {_n(record.value)} "
-            f"on {_d(record.day)}{whose(record)}."
+    if short:
+        what = f"the highest in all the history there is ({history}; the record window is {window})"
+    else:
+        what = f"the first time above it in {window} ({history})"
+    first = f"{head}: {times + ', ' if times else ''}{what}"
+    if standing.index == record.index or rise_start is None:  # a rise's first record
+        text = f"{first}."
+    else:
+        # a later record of a rise: one story, the rise since its first record and this
+        # image past the rise's latest one. Until session 39 it read "above it since
+        # 2023-09-18, for the first time in 5 years (...). It continues a rise: ...", the
+        # first time and a continuing rise side by side in one paragraph.
+        if short:
+            lead = first
+        else:
+            lead = f"{head}: {times} ({history})" if times else f"{head} ({history})"
+        since = (
+            f"The counts have been above that record since {_d(rise_start)}"
+            if held_above
+            else f"The counts first went above that record on {_d(rise_start)}"
+        )
+        first_time = "" if short else f", for the first time in {window}"
+        which = "first" if record.day == rise_start else "latest"
+        text = (
+            f"{lead}. {since}{first_time}, and this image continues that rise past its "
+            f"{which} record, {_n(record.value)} on {_d(record.day)}{whose(record)}."
         )
     if notes:
         text += f" Info only: {notes[0]}."
@@ -1541,14 +1605,25 @@ def _seen_before(
         bar = (value + SEASON_OFFSET) / settings.season_precedent_ratio - SEASON_OFFSET
         end = i if stop is None else stop
         hits = start + np.flatnonzero(counts[start:end] <= bar)
-        where = f"in the previous {settings.record_years} years"
+        where = f"in the previous {_plural(settings.record_years, 'year')}"
     if len(hits) < (settings.precedent_images if up else settings.drop_precedent_images):
         return None
     last = int(hits[-1])
+    # whole counts (cars seen one by one) reach the bar at its next whole number: "had 0.3
+    # railcars or fewer" of a drop to 0 said "had 0 railcars" (before session 39)
+    if np.all(counts[:i] == np.round(counts[:i])):
+        bar = float(np.ceil(bar - 1e-9) if up else np.floor(bar + 1e-9))
+    cars = _cars(cls, bar, length=length)
+    had = (
+        f"had no {_cars(cls, length=length)}"
+        if not up and bar <= 0.0
+        else f"had {_n(bar)} {cars} or {'more' if up else 'fewer'}"
+    )
+    images = "earlier image" if len(hits) == 1 else "earlier images"
+    latest = "latest " if len(hits) > 1 else ""
     return (
-        f"{len(hits)} earlier images {where} had {_n(bar)} {_cars(cls, length=length)} or "
-        f"{'more' if up else 'fewer'} (latest {_d(days[last])}: {_n(float(counts[last]))}), "
-        "so this is not new"
+        f"{len(hits)} {images} {where} {had} ({latest}{_d(days[last])}: "
+        f"{_n(float(counts[last]))}), so this is not new"
     )
 
 
@@ -1899,7 +1974,7 @@ def quality_alerts(
         when = datetime(start.year, start.month, start.day, tzinfo=tz)
         when = as_utc(when) + timedelta(days=int(np.ceil(expected)))
         usual = (
-            f"the site is usually seen every {median_gap:.0f} days (median gap), so more than "
+            f"the site is usually seen {_every(median_gap)} (median gap), so more than "
             f"{expected:.0f} days of silence is unexpected and must not be read as calm."
         )
         if nxt is not None:
@@ -1988,7 +2063,7 @@ def _count_silences(
         )
         if established:
             usual = (
-                f"the site is usually counted every {g.median_gap:.0f} days (median gap), so "
+                f"the site is usually counted {_every(g.median_gap)} (median gap), so "
                 f"more than {expected:.0f} days without a count is unexpected and must not "
                 "be read as calm."
             )
