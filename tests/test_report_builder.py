@@ -335,13 +335,18 @@ def test_pdf_alert_pages_follow_the_html_order(
 
         def savefig(self, fig: Any) -> None:
             subtitles.append(fig.texts[1].get_text())
+            texts.append("\n".join(t.get_text() for t in fig.texts))
 
+    texts: list[str] = []
     monkeypatch.setattr(pdf_mod, "PdfPages", Pages)
     pdf_mod.write_pdf(dataclasses.replace(data, evidence=evidence), tmp_path / "r.pdf")
     assert subtitles[1].startswith("Alerts without images")
     assert subtitles[2].startswith("Alert: record · high")
-    assert subtitles[3].startswith("Alerts without images")
-    assert subtitles[4].startswith("Images")
+    # the two older alerts at the foot of its page, after it (since session 39; they had a
+    # page of their own: tests/test_report_alert_pages_s39.py)
+    assert "Alerts without images, newest first: 2–3 of 3" in texts[2]
+    assert texts[2].index("older") < texts[2].index("oldest")
+    assert subtitles[3].startswith("Images")
 
 
 def test_pdf_alert_page_names_the_class(data: ReportData) -> None:

@@ -37,6 +37,7 @@ from railwatch.report.data import (
     event_rows,
     in_period,
     no_baseline_reason,
+    no_record_reason,
     scene_rows,
     site_offset,
     spread_at,
@@ -355,9 +356,11 @@ def _chip_pair(
     detections: dict[int, list[DetectionModel]],
     cls: str = "all",
     analyst: dict[int, list[_AnalystCar]] | None = None,
+    title: str = "Alert image",
 ) -> tuple[ChipImage | None, ChipImage | None, list[str]]:
     """Read both images on one grid over one extent and make their chips (captions
-    with the count of ``cls``, the alert's class, beside the total)."""
+    with the count of ``cls``, the alert's class, beside the total); ``title`` the
+    ``after`` image's title, before its time."""
     from railwatch.imagery import read_site_window, site_grid
 
     notes: list[str] = []
@@ -404,7 +407,7 @@ def _chip_pair(
     outline = site_rings_px(to_pixels(site_utm, grid.transform))
 
     chips: dict[int, ChipImage] = {}
-    for row, title in ((after, "Alert image"), (before, "Before")):
+    for row, name in ((after, title), (before, "Before")):
         if row is None:
             continue
         try:
@@ -445,7 +448,7 @@ def _chip_pair(
             valid=raster.valid,
             gsd=grid.gsd,
             detections=dets,
-            title=f"{title}: {row.time_text}",
+            title=f"{name}: {row.time_text}",
             caption=_caption(row, grid.gsd, cls),
             window=(0, grid.height, 0, grid.width),
             crs=grid.crs,
@@ -517,6 +520,22 @@ def _with_images(plans: Sequence[_Plan], max_evidence: int) -> tuple[set[int], s
         else "Images are shown for alerts above info only."
     )
     return chosen, note
+
+
+def lone_image(rows: Sequence[SceneRow], with_images: set[int]) -> SceneRow | None:
+    """The image a report draws when none of its alerts has images (``with_images``
+    empty): the latest image of the period with a count of cars (the headline's), its
+    cars outlined; None when an alert has images or no image has a count. Until
+    2026-12-06 (session 39) such a report showed no image at all: the one image of a
+    site with one was never seen with its cars drawn (a first image raises no alert)."""
+    if with_images:
+        return None
+    counted = [r for r in rows if r.counts_cars]
+    return max(counted, key=lambda r: r.when) if counted else None
+
+
+#: The title of :func:`lone_image`'s chip.
+LONE_TITLE = "Latest usable image"
 
 
 def _needed_scenes(plans: Sequence[_Plan], with_images: set[int]) -> set[int]:
@@ -646,6 +665,11 @@ def _headline(
         # latest image had no record or baseline (and read as railcars seen one by one)
         track = baseline_track_of(all_rows or rows, "length", settings)
     point = next((b for b in track if latest is not None and b.when == latest.when), None)
+    if point is None and latest is not None:
+        # a latest image of a method other than the site's main one (cars one by one at a
+        # site counted mostly by track length) is judged against its own kind too
+        own = baseline_track_of(all_rows or rows, latest.method or "objects", settings)
+        point = next((b for b in own if b.when == latest.when), None)
     record = point.record if point else None
     baseline = point.centre if point else None
     flags = [r for r in rows if r.counted and r.presence]
@@ -732,6 +756,13 @@ def _headline(
             point.judged_record
             if point is not None and point.judged_record not in (None, record)
             else None
+        ),
+        no_record=(
+            no_record_reason(all_rows or rows, latest, settings)
+            if latest is not None and record is None
+            else "no count in this period"
+            if latest is None
+            else ""
         ),
     )
 
@@ -1010,6 +1041,11 @@ def build_report_data(
         plans = _plan(all_rows, newest_first(alerts), cfg)
         with_images, limit_note = _with_images(plans, max_evidence)
         needed = _needed_scenes(plans, with_images)
+        lone = lone_image(
+            [r for r in all_rows if in_period(r.day, date_from, date_to)], with_images
+        )
+        if lone is not None:
+            needed.add(lone.scene_id)
         detections = _read_detections(s, needed)
         analyst = _read_analyst_cars(s, all_rows, needed)
     if on_step is not None:
@@ -1024,6 +1060,16 @@ def build_report_data(
     shown = {r.when for r in rows}
     track_shown = [b for b in track if b.when in shown]
     evidence = _evidence(site, plans, with_images, limit_note, detections, analyst, on_step)
+    lone_chip: ChipImage | None = None
+    lone_notes: tuple[str, ...] = ()
+    if lone is not None:
+        try:
+            lone_chip, _, read_notes = _chip_pair(
+                site, lone, None, detections, "all", analyst, title=LONE_TITLE
+            )
+            lone_notes = tuple(read_notes)
+        except (ImageryError, InputError, ValueError) as err:
+            lone_notes = (f"The image could not be prepared ({err}).",)
     classes = tuple(class_order({c for r in rows for c in r.by_class}))
     skipped = off_chart(site.name, rows, events)
     return ReportData(
@@ -1055,6 +1101,8 @@ def build_report_data(
         off_chart=tuple(skipped),
         utc_offset=offset,
         stale_alerts=stale,
+        lone_image=lone_chip,
+        lone_notes=lone_notes,
     )
 
 

@@ -325,13 +325,15 @@ def draw_legend(
     *,
     occupied: bool = False,
     outline: bool = False,
+    bottom: float = 0.0,
 ) -> None:
     """A figure legend for the classes present (and covered loads, if any), the
     analyst's outlines when a chip draws them, ``occupied`` track when one does, and
     the site's boundary when a chip draws it (``outline``: its white dashed line was
-    explained nowhere until 2026-12-05)."""
+    explained nowhere until 2026-12-05). ``bottom``: the figure fraction it stands on
+    (above a list at a PDF page's foot); by default the figure's lower edge."""
     with plain_text():
-        _draw_legend(fig, detections, analyst, occupied=occupied, outline=outline)
+        _draw_legend(fig, detections, analyst, occupied=occupied, outline=outline, bottom=bottom)
 
 
 def _draw_legend(
@@ -341,6 +343,7 @@ def _draw_legend(
     *,
     occupied: bool = False,
     outline: bool = False,
+    bottom: float = 0.0,
 ) -> None:
     dets = list(detections)
     drawn = list(analyst)
@@ -389,6 +392,7 @@ def _draw_legend(
             ncols=min(len(handles), 8),
             fontsize=8,
             frameon=False,
+            **({"bbox_to_anchor": (0.5, bottom)} if bottom else {}),
         )
 
 

@@ -7,7 +7,7 @@ the alerts were judged against.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -405,3 +405,53 @@ def no_baseline_reason(
         f"{window} days before it, and the most recent {need} go back to {oldest}, more "
         f"than {2 * window} days before it"
     )
+
+
+def no_record_reason(
+    rows: Sequence[SceneRow], latest: SceneRow, settings: object | None = None
+) -> str:
+    """Why the image ``latest`` has no previous record (the headline's "Previous record"
+    is a dash), in a few words, from the site's images ``rows`` (every one, not only the
+    period's): no image before its day, those before it all unusable (or none of them
+    counted, with why), none counted its way, or none within the record's years. The
+    record is that of earlier local days (:func:`baseline_track_of`). Until 2026-12-06
+    (session 39) the dash stood alone: a site's first image and one after a year of
+    clouds read the same."""
+    cfg = _alert_settings(settings)
+    earlier = [r for r in rows if r.day < latest.day]
+    n = len(earlier)
+    if not earlier:
+        return "no earlier image of this site"
+    counted = [r for r in earlier if r.counts_cars]
+    if not counted:
+        why = Counter(_not_counted_why(r) for r in earlier)
+        if n == 1:
+            (only,) = why
+            return (
+                f"the one earlier image was {only}"
+                if only == "unusable"
+                else (f"the one earlier image was not counted ({only})")
+            )
+        if set(why) == {"unusable"}:
+            return f"all {n} earlier images were unusable"
+        parts = ", ".join(f"{k} {w}" for w, k in sorted(why.items(), key=lambda kv: -kv[1]))
+        return f"none of the {n} earlier images was counted ({parts})"
+    method = latest.method or "objects"
+    same = [r for r in counted if (r.method or "objects") == method]
+    if not same:
+        return f"no earlier image counted this way ({_METHOD_SHORT.get(method, method)})"
+    last = max(same, key=lambda r: r.when)
+    return f"no image counted this way in the {cfg.record_years} years before (last {last.day})"
+
+
+def _not_counted_why(row: SceneRow) -> str:
+    """Why an image has no count of cars, in a word or two (:func:`no_record_reason`)."""
+    if row.reasons and row.reasons[0] in ("not processed", "processing failed"):
+        return row.reasons[0]  # never judged usable or not (:func:`scene_row`)
+    if not row.usable:
+        return "unusable"
+    return "10 m or coarser" if row.presence else "not counted"
+
+
+#: Counting methods in the fewest words, for the headline's facts.
+_METHOD_SHORT = {"objects": "cars one by one", "length": "occupied track length"}

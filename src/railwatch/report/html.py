@@ -43,6 +43,7 @@ from railwatch.report.model import (
     ReportData,
     acknowledged_words,
     clock_words,
+    lone_image_words,
 )
 from railwatch.report.style import car_equivalent_m, length_range
 
@@ -75,6 +76,14 @@ def evidence_image(evidence: Evidence, dpi: int = 130) -> bytes | None:
         if evidence.before is None:
             return to_jpeg(chip_figure(evidence.after), dpi=dpi)
         return to_jpeg(pair_figure(evidence.before, evidence.after), dpi=dpi)
+
+
+def lone_image_jpeg(data: ReportData, dpi: int = 130) -> bytes | None:
+    """The report's lone image (:attr:`ReportData.lone_image`) as JPEG; None without one."""
+    if data.lone_image is None:
+        return None
+    with drawing():
+        return to_jpeg(chip_figure(data.lone_image), dpi=dpi)
 
 
 def _environment() -> jinja2.Environment:
@@ -136,6 +145,7 @@ def render_html(data: ReportData, on_step: Callable[[str, int, int], None] | Non
     if on_step is not None:
         on_step(STEP_CHART, 0, 1)
     chart_uri = data_uri(chart_svg(data), "image/svg+xml")
+    lone = lone_image_jpeg(data)
     if on_step is not None:
         on_step(STEP_CHART, 1, 1)
     return template.render(
@@ -147,6 +157,8 @@ def render_html(data: ReportData, on_step: Callable[[str, int, int], None] | Non
         version=__version__,
         period=fmt_period(data.headline.period),
         chart_uri=chart_uri,
+        lone_uri=data_uri(lone, "image/jpeg") if lone is not None else "",
+        lone_words=lone_image_words(data),
         beyond_axis=beyond_axis_words(data.scenes, data.baseline),
         evidence_uris=evidence_uris,
         same_as=same_as,

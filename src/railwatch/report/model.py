@@ -311,12 +311,19 @@ class Headline:
     #: None where it is ``record`` (session 35: the headline gave 92 above a chart whose
     #: record line stood at 15, the alerts' "5-year record of 15").
     judged_record: float | None = None
+    #: Why there is no ``record`` (``report.data.no_record_reason``: "no earlier image of
+    #: this site", "all 3 earlier images were unusable", ...); empty where there is one.
+    #: Since 2026-12-06 (session 39): the dash stood alone.
+    no_record: str = ""
 
     @property
     def record_words(self) -> str:
-        """``92``, or within a rise ``92 (15 before this rise)``."""
+        """``92``, within a rise ``92 (15 before this rise)``, without a record
+        ``– (no earlier image of this site)``."""
         from railwatch.report.format import fmt_num
 
+        if self.record is None and self.no_record:
+            return f"{fmt_num(None)} ({self.no_record})"
         if self.judged_record is None:
             return fmt_num(self.record)
         return f"{fmt_num(self.record)} ({fmt_num(self.judged_record)} before this rise)"
@@ -352,6 +359,26 @@ class ReportData:
     #: run (``builder.stale_alerts_note``; also in the headline); None when they are.
     #: Since 2026-12-05, session 33.
     stale_alerts: str | None = None
+    #: The latest image with a count of cars, its cars outlined, when no alert has images
+    #: (``builder.lone_image``; a site with one image raises none): the HTML and the PDF
+    #: draw it after the chart. Since 2026-12-06, session 39 (such a report had no image).
+    lone_image: ChipImage | None = None
+    #: What kept that image from being drawn (it could not be read), if anything.
+    lone_notes: tuple[str, ...] = ()
+
+
+def lone_image_words(data: ReportData) -> str:
+    """Why the report draws its latest usable image (:attr:`ReportData.lone_image`), in
+    the HTML and the PDF."""
+    chip = data.lone_image
+    drawn = (
+        "the stretches of track it read as occupied drawn"
+        if chip is not None and chip.occupied
+        else "the railcars it counted outlined"
+    )
+    if len(data.scenes) == 1:
+        return f"The only image of this report, with {drawn}."
+    return f"No alert of this report has images, so its latest usable image is shown, with {drawn}."
 
 
 def n_acknowledged(data: ReportData) -> int:

@@ -12,6 +12,7 @@ import functools
 import re
 import textwrap
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ from railwatch.report.model import (
     SceneRow,
     acknowledged_words,
     clock_words,
+    lone_image_words,
     site_day,
 )
 from railwatch.report.style import length_range
@@ -134,14 +136,16 @@ class _PathWrapper(textwrap.TextWrapper):
         reversed_chunks[-1] = _span(chunk[end:], chunk.command)
 
 
-def _wrap(text: str, width: int, fontsize: float | None = None) -> str:
+def _wrap(text: str, width: int, fontsize: float | None = None, room: float | None = None) -> str:
     """``text`` wrapped at ``width`` characters, each character the PDF's font cannot draw
     (Chinese, Korean...) as ``?``: they were empty boxes, with a warning each on the
     terminal. With ``fontsize`` (points) a paragraph is wrapped narrower until each of
     its lines fits the page's text width (:data:`TEXT_WIDTH_PT`): digits and capitals
     are wide, and a headline wrapped at 150 characters ran off the page's right edge.
     Commands, URLs and file paths are not broken at a space or hyphen inside them
-    (:class:`_PathWrapper`)."""
+    (:class:`_PathWrapper`). ``room``: the width in points the lines must fit instead of
+    the page's text width."""
+    room = TEXT_WIDTH_PT if room is None else room
     out = []
     for para in pdf_text(text).split("\n"):
         n = width
@@ -149,7 +153,7 @@ def _wrap(text: str, width: int, fontsize: float | None = None) -> str:
         while (
             fontsize is not None
             and n > 40
-            and any(_width_pt(line, fontsize) > TEXT_WIDTH_PT for line in lines)
+            and any(_width_pt(line, fontsize) > room for line in lines)
         ):
             n = int(n * 0.93)
             lines = _PathWrapper(n).wrap(para) or [""]
@@ -253,7 +257,7 @@ def _first_page(data: ReportData) -> Figure:
             fmt_count(h.current, h.current_low, h.current_high)
             + (f" · {covered}" if covered else ""),
         ),
-        ("Previous record", h.record_words),
+        ("Previous record", fmt_num(None) if h.record is None else h.record_words),
         ("Baseline", fmt_num(h.baseline)),
         ("Images", f"{sum(1 for s in data.scenes if s.counted)} usable of {len(data.scenes)}"),
         (
@@ -279,7 +283,23 @@ def _first_page(data: ReportData) -> Figure:
                     color="#5f6b76",
                 )
             )
-        values.append(fig.text(x, y - 0.024, v, fontsize=10, fontweight="bold"))
+        value = fig.text(x, y - 0.024, v, fontsize=10, fontweight="bold")
+        if k == "Previous record" and h.record is None and h.no_record:
+            # why there is none, beside the dash in the labels' size (session 39: the dash
+            # stood alone); wrapped within its column
+            fig.add_artist(
+                Annotation(
+                    _wrap(h.no_record, 60, 8, room=0.29 * PAGE[0] * 72.0 - 12.0),
+                    xy=(1.0, 1.0),
+                    xycoords=value,
+                    xytext=(4.0, 0.0),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color="#5f6b76",
+                    va="top",
+                )
+            )
+        values.append(value)
     beyond = beyond_axis_words(data.scenes, data.baseline)
     caption = (
         "Bars: count per usable image by class; whiskers: interval; green hollow circles: car "
@@ -317,7 +337,9 @@ def _first_page(data: ReportData) -> Figure:
     return fig
 
 
-def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
+def _evidence_page(data: ReportData, ev: Evidence, foot: _AlertList | None = None) -> Figure:
+    """An alert's page with its images; ``foot``: the alerts without images that follow
+    it (older), listed under its images when they fit there (:data:`FOOT_LINES`)."""
     a = ev.alert
     fig = _page()
     series = "site total" if a.cls == "all" else a.cls
@@ -326,11 +348,13 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
     # alert's own page
     text = a.explanation + ("\n" + acknowledged_text(a) if a.acknowledged else "")
     fig.text(0.04, 0.87, _wrap(text, 150, 10), fontsize=10, va="top")
+    # the chips, their notes and legend stand above the list at the foot
+    lift = _foot_height(foot) if foot is not None else 0.0
     chips = [c for c in (ev.before, ev.after) if c is not None]
     if chips:
         width = 0.92 / len(chips)  # a landscape page holds even wide pairs side by side
         for i, chip in enumerate(chips):
-            rect = (0.04 + i * width + 0.01, 0.2, width - 0.02, 0.58)
+            rect = (0.04 + i * width + 0.01, 0.2 + lift, width - 0.02, 0.58 - lift)
             # thin outlines: at about 5 inches for 800 m a car is 1.5 pt wide
             draw_chip(fig.add_axes(rect), chip, fit_outlines=True)
         draw_legend(
@@ -339,6 +363,7 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
             [d for c in chips for d in c.analyst],
             occupied=any(c.occupied for c in chips),
             outline=any(has_outline(c) for c in chips),
+            bottom=lift,
         )
     notes = list(ev.notes)
     if ev.before is not None:
@@ -356,35 +381,119 @@ def _evidence_page(data: ReportData, ev: Evidence) -> Figure:
         )
     if notes:
         fig.text(
-            0.04, 0.1, _wrap("\n".join(notes), 170, 8), fontsize=8, color="#5f6b76", va="bottom"
+            0.04,
+            0.1 + lift,
+            _wrap("\n".join(notes), 170, 8),
+            fontsize=8,
+            color="#5f6b76",
+            va="bottom",
+        )
+    if foot is not None:
+        top = lift - FOOT_GAP
+        fig.add_artist(Line2D([0.04, 0.96], [top, top], color="#d8dde2", linewidth=0.8))
+        fig.text(0.04, top - 0.008, pdf_text(foot.heading), fontsize=8, color="#5f6b76", va="top")
+        fig.text(0.04, top - 0.008 - LIST_LINE, foot.text, fontsize=8, va="top", linespacing=1.3)
+        if foot.info_note:
+            fig.text(0.96, 0.012, foot.info_note, fontsize=7, color="#5f6b76", ha="right")
+    return fig
+
+
+def _lone_page(data: ReportData) -> Figure:
+    """The latest usable image with its cars drawn, for a report none of whose alerts
+    has images (:attr:`ReportData.lone_image`; a site with one image: session 39)."""
+    fig = _page()
+    latest = data.headline.latest
+    _header(fig, data, "Latest usable image" + (f" · {latest.day}" if latest else ""))
+    fig.text(0.04, 0.87, _wrap(lone_image_words(data), 150, 10), fontsize=10, va="top")
+    chip = data.lone_image
+    if chip is not None:
+        draw_chip(fig.add_axes((0.05, 0.2, 0.9, 0.58)), chip, fit_outlines=True)
+        draw_legend(
+            fig,
+            chip.detections,
+            chip.analyst,
+            occupied=bool(chip.occupied),
+            outline=has_outline(chip),
+        )
+    if data.lone_notes:
+        fig.text(
+            0.04,
+            0.1,
+            _wrap("\n".join(data.lone_notes), 170, 8),
+            fontsize=8,
+            color="#5f6b76",
+            va="bottom",
         )
     return fig
 
 
 #: Lines of alert text on one landscape page (8 pt).
 ALERT_LINES_PER_PAGE = 46
+#: Lines of alerts without images (blank lines between them included) that may stand at
+#: the foot of the page of the alert with images before them, under its images (which
+#: shrink to make room); a longer run has pages of its own.
+FOOT_LINES = 8
+#: One line of the alert lists (8 pt, line spacing 1.3), in figure fractions.
+LIST_LINE = 8 * 1.3 / 72.0 / PAGE[1]
+#: Space between the images' legend and the list at the foot (figure fraction).
+FOOT_GAP = 0.012
+
+
+@dataclass(frozen=True)
+class _AlertList:
+    """Alerts without images as one page or one page's foot lists them: the line above
+    them (which they are, of how many), their text, and where the info alerts' whole
+    explanations are (when one is listed by its first sentence)."""
+
+    heading: str
+    text: str
+    lines: int
+    info_note: str
+
+
+def _foot_height(foot: _AlertList) -> float:
+    """The height (figure fraction) the list at an evidence page's foot takes: its
+    heading, its lines and the line of the info note, from the page's bottom edge."""
+    return FOOT_GAP + 0.008 + (foot.lines + 2) * LIST_LINE + 0.02
 
 
 def _alert_pages(data: ReportData) -> list[Figure]:
     """The alerts' pages in the report's order (newest first, as in the HTML): a page
     for each alert with images, the alerts without images between them several to a
     page. Before, every alert with images came first, so a newer alert without images
-    (e.g. the latest image's) followed every older, more severe one."""
+    (e.g. the latest image's) followed every older, more severe one. A short run of
+    alerts without images (up to :data:`FOOT_LINES` lines) after an alert with images
+    is listed at the foot of that alert's page: until 2026-12-06 (session 39) each run had
+    pages of its own, and the one info alert between two alerts with images stood alone on
+    an empty page."""
     pages: list[Figure] = []
     total = sum(1 for ev in data.evidence if ev.after is None)
-    run: list[Evidence] = []
-    listed = 0
+    # the alerts in order, each with images alone, the others in runs
+    parts: list[list[Evidence]] = []
     for ev in data.evidence:
-        if ev.after is None:
-            run.append(ev)
+        if ev.after is None and parts and parts[-1][0].after is None:
+            parts[-1].append(ev)
+        else:
+            parts.append([ev])
+    listed = 0
+    k = 0
+    while k < len(parts):
+        part = parts[k]
+        if part[0].after is None:
+            pages += _alert_list_pages(data, part, total=total, first=listed)
+            listed += len(part)
+            k += 1
             continue
-        if run:
+        run = parts[k + 1] if k + 1 < len(parts) and parts[k + 1][0].after is None else None
+        blocks = _alert_blocks(data, run) if run else []
+        if run and _lines(blocks) <= FOOT_LINES:
+            foot = _alert_list(data, blocks, listed, total)
+            pages.append(_evidence_page(data, part[0], foot))
             listed += len(run)
-            pages += _alert_list_pages(data, run, total=total, first=listed - len(run))
-            run = []
-        pages.append(_evidence_page(data, ev))
-    if run:
-        pages += _alert_list_pages(data, run, total=total, first=listed)
+            k += 2
+            continue
+        pages.append(_evidence_page(data, part[0]))
+        k += 1
     return pages
 
 
@@ -396,16 +505,10 @@ def first_sentence(text: str) -> str:
     return parts[0] + ("\u00a0…" if len(parts) > 1 else "")
 
 
-def _alert_list_pages(
-    data: ReportData, evidence: Sequence[Evidence], *, total: int | None = None, first: int = 0
-) -> list[Figure]:
-    """Alerts without images, several to a page, in the order given (newest first): date,
-    severity, kind, series, the explanation and the evidence's notes. One page each made
-    the demo's PDF 84 pages of a paragraph each. An info alert (nothing to act on) is one
-    paragraph, its first sentence after its date, kind and series (a ten-year site's 97
-    info alerts took 17 of its pages; `railwatch alerts` and the HTML report give them
-    whole). ``total`` is the number of alerts without images in the report (default:
-    those given), ``first`` how many of them came before these."""
+def _alert_blocks(data: ReportData, evidence: Sequence[Evidence]) -> list[tuple[str, bool]]:
+    """Each alert's text in a list of alerts without images, and whether it is an info
+    alert's one paragraph: date, severity, kind, series, the explanation and the
+    evidence's notes; an info alert's first sentence after its date, kind and series."""
     blocks: list[tuple[str, bool]] = []  # (text, an info alert's one paragraph)
     for ev in evidence:
         a = ev.alert
@@ -420,29 +523,60 @@ def _alert_list_pages(
         notes = [n for n in ev.notes if not is_limit_note(n)]
         text = "\n".join([a.explanation, *notes])
         blocks.append((f"{_wrap(head, 170, 8)}\n{_wrap(text, 170, 8)}", False))
+    return blocks
+
+
+def _gap(blocks: Sequence[tuple[str, bool]], k: int) -> int:
+    """Blank lines before block ``k`` of a list: none between two info alerts' paragraphs
+    (and before the first), one before any other."""
+    if k == 0:
+        return 0
+    return 0 if blocks[k][1] and blocks[k - 1][1] else 1
+
+
+def _lines(blocks: Sequence[tuple[str, bool]]) -> int:
+    """The lines ``blocks`` take listed together, blank lines included."""
+    return sum(b.count("\n") + 1 + _gap(blocks, k) for k, (b, _) in enumerate(blocks))
+
+
+def _alert_list_pages(
+    data: ReportData, evidence: Sequence[Evidence], *, total: int | None = None, first: int = 0
+) -> list[Figure]:
+    """Alerts without images, several to a page, in the order given (newest first): date,
+    severity, kind, series, the explanation and the evidence's notes. One page each made
+    the demo's PDF 84 pages of a paragraph each. An info alert (nothing to act on) is one
+    paragraph, its first sentence after its date, kind and series (a ten-year site's 97
+    info alerts took 17 of its pages; `railwatch alerts` and the HTML report give them
+    whole). ``total`` is the number of alerts without images in the report (default:
+    those given), ``first`` how many of them came before these. The last page never
+    holds one alert alone where the page before it can give it one (session 39)."""
+    blocks = _alert_blocks(data, evidence)
     n_total = len(blocks) if total is None else total
+    chunks: list[list[tuple[str, bool]]] = [[]]
+    for block in blocks:
+        if chunks[-1] and _lines([*chunks[-1], block]) > ALERT_LINES_PER_PAGE:
+            chunks.append([])
+        chunks[-1].append(block)
+    if len(chunks) > 1 and len(chunks[-1]) == 1 and len(chunks[-2]) > 2:
+        # the page break left one alert alone on the last page: the one before it joins it
+        moved = [chunks[-2][-1], *chunks[-1]]
+        if _lines(moved) <= ALERT_LINES_PER_PAGE:
+            chunks[-2], chunks[-1] = chunks[-2][:-1], moved
     pages: list[Figure] = []
-    chunk: list[tuple[str, bool]] = []
-    used = start = 0
-    for i, (block, compact) in enumerate(blocks):
-        gap = 0 if compact and chunk and chunk[-1][1] else 1
-        n = block.count("\n") + 1 + gap
-        if chunk and used + n > ALERT_LINES_PER_PAGE:
-            pages.append(_alert_list_page(data, chunk, first + start, n_total))
-            chunk, used, start = [], 0, i
-        chunk.append((block, compact))
-        used += n
-    if chunk:
-        pages.append(_alert_list_page(data, chunk, first + start, n_total))
+    start = first
+    for chunk in chunks:
+        if chunk:
+            pages.append(_alert_list_page(data, _alert_list(data, chunk, start, n_total)))
+            start += len(chunk)
     return pages
 
 
-def _alert_list_page(
+def _alert_list(
     data: ReportData, blocks: Sequence[tuple[str, bool]], start: int, total: int
-) -> Figure:
-    """A page of alerts without images: numbers ``start + 1`` to ``start + len(blocks)``
-    of ``total``; an info alert's one paragraph follows another without a blank line."""
-    fig = _page()
+) -> _AlertList:
+    """Alerts without images numbered ``start + 1`` to ``start + len(blocks)`` of
+    ``total``, as a page or a page's foot lists them; an info alert's one paragraph
+    follows another without a blank line."""
     shown = sum(1 for ev in data.evidence if ev.after is not None)
     span = f"{start + 1}" if len(blocks) == 1 else f"{start + 1}–{start + len(blocks)}"
     info = "; info alerts by their first sentence" if any(compact for _, compact in blocks) else ""
@@ -454,22 +588,30 @@ def _alert_list_page(
         if shown == 1
         else f"images are shown for the {shown} most severe alerts above info"
     )
-    _header(fig, data, f"Alerts without images, newest first: {span} of {total} ({which}{info})")
     text = ""
-    for k, (block, compact) in enumerate(blocks):
-        if k:
-            text += "\n" if compact and blocks[k - 1][1] else "\n\n"
-        text += block
-    fig.text(0.04, 0.87, text, fontsize=8, va="top", linespacing=1.3)
-    if info:
-        fig.text(
-            0.04,
-            0.02,
-            f"Whole explanations of the info alerts: `railwatch alerts {pdf_text(data.site)}` "
-            "or the HTML report.",
-            fontsize=7,
-            color="#5f6b76",
-        )
+    for k, (block, _) in enumerate(blocks):
+        text += "\n" * (_gap(blocks, k) + (1 if k else 0)) + block
+    note = (
+        f"Whole explanations of the info alerts: `railwatch alerts {pdf_text(data.site)}` "
+        "or the HTML report."
+        if info
+        else ""
+    )
+    return _AlertList(
+        heading=f"Alerts without images, newest first: {span} of {total} ({which}{info})",
+        text=text,
+        lines=_lines(blocks),
+        info_note=note,
+    )
+
+
+def _alert_list_page(data: ReportData, listed: _AlertList) -> Figure:
+    """A page of alerts without images."""
+    fig = _page()
+    _header(fig, data, listed.heading)
+    fig.text(0.04, 0.87, listed.text, fontsize=8, va="top", linespacing=1.3)
+    if listed.info_note:
+        fig.text(0.04, 0.02, listed.info_note, fontsize=7, color="#5f6b76")
     return fig
 
 
@@ -780,18 +922,29 @@ def _text_pages(data: ReportData) -> list[Figure]:
     and the demo's 45 caveats ran off its foot, the method with them."""
     # each heading in one block with its first item: a heading was left alone at the foot
     # of a page, its items on the next (the demo's "Events", session 35)
-    blocks = _headed("Caveats\n", [_hanging("• " + c) for c in data.caveats] or ["• none"])
+    sections = [("Caveats", [_hanging("• " + c) for c in data.caveats] or ["• none"])]
     if data.events:
-        events = [_hanging(f"{e.when.isoformat()}  {e.label}") for e in data.events]
-        blocks += _headed("\nEvents\n", events)
-    blocks += _headed("\nMethod\n", [_hanging(f"{k}: {v}") for k, v in data.method])
+        sections.append(
+            ("Events", [_hanging(f"{e.when.isoformat()}  {e.label}") for e in data.events])
+        )
+    sections.append(("Method", [_hanging(f"{k}: {v}") for k, v in data.method]))
+    blocks = [
+        (name, block, j == 0)
+        for k, (name, items) in enumerate(sections)
+        for j, block in enumerate(_headed(("\n" if k else "") + name + "\n", items))
+    ]
     chunks: list[list[str]] = [[]]
     used = 0
-    for block in blocks:
+    for name, block, first in blocks:
         n = block.count("\n") + 1
         if chunks[-1] and used + n > TEXT_LINES_PER_PAGE:
             chunks.append([])
             used = 0
+        if not chunks[-1] and not first:
+            # a page that goes on with a section says which (session 39: the method's
+            # alert thresholds stood at the top of the last page under no heading)
+            block = f"{name} (continued)\n\n{block}"
+            n += 2
         chunks[-1].append(block.lstrip("\n") if not chunks[-1] else block)
         used += n
     pages = []
@@ -853,6 +1006,8 @@ def write_pdf(
         if on_step is not None:
             on_step(STEP_LAYOUT, 0, 1)
         pages = [_first_page(data)]
+        if data.lone_image is not None or data.lone_notes:
+            pages.append(_lone_page(data))
         pages += _alert_pages(data)
         pages += _image_pages(data, full_list)
         pages += _text_pages(data)
