@@ -347,6 +347,15 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
             "give the URL of the primary server, or have its administrator allow writes; "
             "nothing was written"
         )
+    if getattr(orig, "sqlstate", None) == _PG_NO_PRIVILEGE:
+        user = _user_of(url)
+        return (
+            f"{failed} ({url}): {first}: PostgreSQL's user {user} may not do this in that "
+            "database: connect as the user that owns railwatch's tables there (the one "
+            "that created them), or have the database's administrator give this one what "
+            f"railwatch needs (a new database: ALTER DATABASE ... OWNER TO {user}, or GRANT "
+            f"CREATE ON SCHEMA public TO {user}); nothing was written"
+        )
     if any(word in low for word in _DISK_FULL) or (
         "disk i/o error" in low and _folder_is_full(url)
     ):
@@ -387,6 +396,22 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
             "writable folder"
         )
     return f"{failed} ({url}): {first}"
+
+
+#: PostgreSQL's SQLSTATE for a privilege the user lacks ("permission denied for ...").
+_PG_NO_PRIVILEGE = "42501"
+
+
+def _user_of(url: str) -> str:
+    """The user name of the database URL ``url`` as SQL names it (double-quoted unless a
+    plain lower-case name), or CURRENT_USER where the URL names none."""
+    try:
+        user = make_url(url).username
+    except ArgumentError:
+        user = None
+    if not user:
+        return "CURRENT_USER"
+    return user if re.fullmatch(r"[a-z_][a-z0-9_$]*", user) else '"' + user.replace('"', '""') + '"'
 
 
 _PASSWORD_IN_URL = re.compile(r"(://[^/@:]*:)[^/]*@")
