@@ -3,6 +3,8 @@ sensing user runs them: the faults it found, each fixed.
 
 - `detect IMG -o IMG` (or `scene cars ID -o IMAGE`) wrote the GeoJSON over the image:
   :func:`railwatch.detect.geojson.write_geojson` refuses a file there that is no JSON.
+- `detect --wgs84` of an image in a CRS whose axes point south and west (S-JTSK /
+  Krovak, EPSG:5513) wrote every car's ring clockwise, against RFC 7946.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pyproj import Geod, Transformer
+from shapely.geometry import LinearRing
 
 from imagery_helpers import write_geotiff
 from railwatch.cli.main import main
-from railwatch.detect.geojson import write_geojson
+from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.geojson import to_feature_collection, write_geojson
 from railwatch.errors import InputError
 
 _FC = {"type": "FeatureCollection", "features": []}
@@ -72,3 +77,27 @@ def test_write_geojson_replaces_json_and_empty_files_as_before(tmp_path: Path, o
     out.write_bytes(old)
     write_geojson(out, _FC)
     assert out.read_text().startswith('{"type": "FeatureCollection"')
+
+
+# RFC 7946: a car's ring is counter-clockwise in lon/lat, whatever CRS it came from
+
+
+@pytest.mark.parametrize("epsg", [5513, 2065, 32633, 5514, 3035])
+def test_wgs84_rings_are_counter_clockwise_from_a_mirroring_crs(epsg: int) -> None:
+    # a yard near Prague, in each CRS
+    x, y = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True).transform(14.4, 50.1)
+    dets = [
+        Detection(OrientedBox(x + 40 * k, y, 15.0, 3.0, a), "tank", 0.9)
+        for k, a in enumerate((0.0, 33.0, -70.0))
+    ]
+    fc = to_feature_collection(dets, crs=f"EPSG:{epsg}", to_crs="EPSG:4326")
+    assert "crs" not in fc
+    for feat in fc["features"]:
+        ring = feat["geometry"]["coordinates"][0]
+        assert feat["geometry"]["type"] == "Polygon" and ring[0] == ring[-1]
+        assert LinearRing(ring).is_ccw
+        # still the car: 15 m x 3 m on the ground
+        area, _ = Geod(ellps="WGS84").polygon_area_perimeter(
+            [p[0] for p in ring], [p[1] for p in ring]
+        )
+        assert abs(abs(area) - 45.0) < 0.5

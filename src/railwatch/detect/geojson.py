@@ -251,7 +251,10 @@ def to_feature_collection(
         raw = _ring(pts)
         if transformer is not None:
             xs, ys = transformer.transform([p[0] for p in raw], [p[1] for p in raw])
-            raw = [[float(x), float(y)] for x, y in zip(xs, ys, strict=True)]
+            # counter-clockwise again where it is written: a CRS whose axes point south
+            # and west (S-JTSK / Krovak, EPSG:5513) mirrors the ring on the way, and
+            # `detect --wgs84` wrote its cars clockwise against RFC 7946 (session 39)
+            raw = _ring([[float(x), float(y)] for x, y in zip(xs, ys, strict=True)])
         geometry = _geometry(raw, digits, lonlat=lonlat)
         props: dict[str, Any] = {
             "class": det.cls,
