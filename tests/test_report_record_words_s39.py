@@ -90,3 +90,25 @@ def test_a_record_has_no_reason(tmp_path: Path) -> None:
     h = build_report_data(db, report_db.SITE_NAME).headline
     assert h.record is not None and h.no_record == ""
     assert "(" not in h.record_words or "before this rise" in h.record_words
+
+
+def test_a_latest_image_of_the_minor_method_has_its_own_record(tmp_path: Path) -> None:
+    """A site counted mostly from track length (3 m) whose latest image was counted one by
+    one: the headline looked for that image in the length images' track and gave neither
+    record nor baseline; it now has the record of the images counted one by one."""
+    from railwatch.sites import SiteSpec
+    from railwatch.storage import repo
+    from report_db import SITE_UTM, FakeCount, add_counted_scene, to_wgs84
+
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    with db.session() as s:
+        site = repo.add_site(s, SiteSpec(name="mixed", geometry=to_wgs84(SITE_UTM)))
+        for k in range(5):
+            count = FakeCount(30.0, 25.0, 35.0, {}, 0, method="length")
+            add_counted_scene(s, site, T0 + timedelta(days=10 * k), 3.0, count, key=k)
+        for k, n in ((5, 12.0), (6, 9.0)):
+            count = FakeCount(n, n - 1, n + 1, {"tank": (n, n, n)}, 0)
+            add_counted_scene(s, site, T0 + timedelta(days=10 * k), 0.5, count, key=k)
+    h = build_report_data(db, "mixed").headline
+    assert h.latest is not None and h.latest.method == "objects" and h.current == 9.0
+    assert h.record == 12.0 and h.no_record == ""
