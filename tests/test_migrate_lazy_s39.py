@@ -214,3 +214,21 @@ def test_a_command_lays_out_its_help_as_before(tmp_path: Path) -> None:
     assert "typer.rich_utils" in modules
     assert "…" not in run.stdout
     assert "--coarse-one-side " in run.stdout
+
+
+@pytest.mark.services
+def test_postgresql_version_table_read_without_alembic(postgres_url: str) -> None:
+    """On PostgreSQL too: no version table before the schema, the head after; an older
+    revision is not taken as up to date, and opening the database upgrades it."""
+    from sqlalchemy import text
+
+    with Database(postgres_url, migrate=False) as db:
+        assert stored_revisions(db.engine) is None
+    with Database(postgres_url) as db:
+        assert stored_revisions(db.engine) == (HEAD_REVISION,)
+        assert is_up_to_date(db.engine)
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0004_site_areas'"))
+        assert not is_up_to_date(db.engine)
+    with Database(postgres_url) as db:  # 0004 -> 0005 changes no data on an empty schema
+        assert stored_revisions(db.engine) == (HEAD_REVISION,)
