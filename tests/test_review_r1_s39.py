@@ -9,6 +9,7 @@ sensing user runs them: the faults it found, each fixed.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -101,3 +102,81 @@ def test_wgs84_rings_are_counter_clockwise_from_a_mirroring_crs(epsg: int) -> No
             [p[0] for p in ring], [p[1] for p in ring]
         )
         assert abs(abs(area) - 45.0) < 0.5
+
+
+# `railwatch eval`: scenes without a car in the truth, left out of MAPE and within ±15 %
+
+
+def _car(k: int, cls: str = "tank") -> dict[str, object]:
+    x = 20.0 + 60.0 * k  # 50 x 10 px cars (15 x 3 m at 0.3 m) along a row
+    ring = [[x, 20.0], [x + 50.0, 20.0], [x + 50.0, 30.0], [x, 30.0], [x, 20.0]]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {"class": cls, "score": 0.9, "covered": False},
+    }
+
+
+def _scene(folder: Path, name: str, kind: str, cars: int) -> None:
+    fc = {
+        "type": "FeatureCollection",
+        "crs": None,
+        "gsd": 0.3,
+        "features": [_car(k) for k in range(cars)],
+    }
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.{kind}.geojson").write_text(json.dumps(fc))
+
+
+def _empty_yard_folders(tmp_path: Path) -> tuple[Path, Path]:
+    truth, pred = tmp_path / "truth", tmp_path / "pred"
+    # two yards read exactly; an empty one given 5 false cars; an empty one read empty
+    for name, t, p in (("a", 4, 4), ("b", 6, 6), ("empty", 0, 5), ("still", 0, 0)):
+        _scene(truth, name, "truth", t)
+        _scene(pred, name, "detections", p)
+    return truth, pred
+
+
+def test_eval_json_says_which_scenes_mape_is_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truth, pred = _empty_yard_folders(tmp_path)
+    assert main(["eval", "--truth", str(truth), "--pred", str(pred), "--json"]) == 0
+    count = json.loads(capsys.readouterr().out)["overall"]["count"]
+    assert count["scenes"] == 4
+    assert count["mape"] == 0.0 and count["within_15pct"] == 1.0  # over the two with cars
+    assert count["relative_scenes"] == 2
+    assert count["empty_truth_scenes"] == 2
+    assert count["empty_truth_with_predictions"] == 1
+    assert count["empty_truth_predicted"] == 5.0
+    assert count["mae"] == 1.25  # the empty yard's 5 false cars are in the MAE
+
+
+def test_eval_table_says_mape_leaves_out_the_empty_yards(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truth, pred = _empty_yard_folders(tmp_path)
+    assert main(["eval", "--truth", str(truth), "--pred", str(pred)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "count MAPE and within ±15 % are over the 2 of 4 scenes with cars in the truth" in out
+    assert "2 scenes without a car in the truth: 1 of them has predictions, 5 in all" in out
+
+
+def test_eval_table_of_empty_truth_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    truth, pred = tmp_path / "truth", tmp_path / "pred"
+    _scene(truth, "empty", "truth", 0)
+    _scene(pred, "empty", "detections", 3)
+    assert main(["eval", "--truth", str(truth), "--pred", str(pred)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "count MAPE and within ±15 % are undefined: no scene has a car in the truth" in out
+    assert "1 scene without a car in the truth: 3 predicted there (in count MAE)." in out
+
+
+def test_eval_says_nothing_more_without_an_empty_yard(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truth, pred = tmp_path / "truth", tmp_path / "pred"
+    _scene(truth, "a", "truth", 4)
+    _scene(pred, "a", "detections", 3)
+    assert main(["eval", "--truth", str(truth), "--pred", str(pred)]) == 0
+    assert "without a car in the truth" not in " ".join(capsys.readouterr().out.split())

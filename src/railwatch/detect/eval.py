@@ -463,6 +463,14 @@ def _count_errors(scenes: Sequence[SceneEval]) -> dict[str, float | int | None]:
             if pos.any()
             else None
         ),
+        # the scenes `mape` and `within_15pct` are over: those with cars in the truth (a
+        # relative error is undefined at 0); the others, and what was predicted in them,
+        # said beside them (until session 39 an empty yard given 21 false cars left MAPE
+        # 0 % and within ±15 % 100 % over "4 scenes" without a word)
+        "relative_scenes": int(pos.sum()),
+        "empty_truth_scenes": int((~pos).sum()),
+        "empty_truth_with_predictions": int((errs[~pos] > 0).sum()),
+        "empty_truth_predicted": round(float(errs[~pos].sum()), 3),
     }
 
 
