@@ -1880,6 +1880,7 @@ def update_event(
     named = session.scalar(select(Site.name).where(Site.id == ev.site_id))
     shown = repr(named) if named is not None else f"of event {event_id}"
     _hold_site_row(session, ev.site_id, shown, "an event of it was being changed")
+    ev = _lock_event(session, event_id)  # after the site's row: the lock order
     site_row = session.get(Site, ev.site_id)
     offset = None if site_row is None else _site_offset(site_row)
     new_when = check_event_date(when, utc_offset=offset) if when is not None else ev.date
@@ -1962,6 +1963,27 @@ def _get_event(session: Session, event_id: int) -> Event:
     return ev
 
 
+def _lock_event(session: Session, event_id: int) -> Event:
+    """The event of id ``event_id``, its row locked until the transaction ends and read
+    as last committed (PostgreSQL; SQLite's writers take turns already), or
+    :class:`NotFoundError` when another command removed it meanwhile. Before (session
+    39 review), an event removed between its reading and its change failed with
+    SQLAlchemy's "UPDATE statement on table 'events' expected to update 1 row(s); 0 were
+    matched", and one removed twice at once was said removed by both."""
+    ev = session.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    if ev is None:
+        raise NotFoundError(
+            f"no event with id {event_id}: another railwatch command or the dashboard "
+            "removed it meanwhile; see `railwatch event list SITE`"
+        )
+    return ev
+
+
 def list_events(session: Session, site: SiteRef) -> list[Event]:
     """Events of a site by date, then by id (one order every time: PostgreSQL returned
     two events of one day in any order, so a page of events could repeat or skip one)."""
@@ -1972,8 +1994,9 @@ def list_events(session: Session, site: SiteRef) -> list[Event]:
 
 
 def remove_event(session: Session, event_id: int) -> None:
-    """Delete one event."""
-    ev = _get_event(session, event_id)
+    """Delete one event (its row locked and read again first, :func:`_lock_event`)."""
+    _get_event(session, event_id)
+    ev = _lock_event(session, event_id)
     session.delete(ev)
     session.flush()
 
