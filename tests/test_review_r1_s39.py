@@ -117,11 +117,11 @@ def _car(k: int, cls: str = "tank") -> dict[str, object]:
     }
 
 
-def _scene(folder: Path, name: str, kind: str, cars: int) -> None:
+def _scene(folder: Path, name: str, kind: str, cars: int, gsd: float = 0.3) -> None:
     fc = {
         "type": "FeatureCollection",
         "crs": None,
-        "gsd": 0.3,
+        "gsd": gsd,
         "features": [_car(k) for k in range(cars)],
     }
     folder.mkdir(exist_ok=True)
@@ -180,3 +180,22 @@ def test_eval_says_nothing_more_without_an_empty_yard(
     _scene(pred, "a", "detections", 3)
     assert main(["eval", "--truth", str(truth), "--pred", str(pred)]) == 0
     assert "without a car in the truth" not in " ".join(capsys.readouterr().out.split())
+
+
+def test_eval_groups_real_pixel_sizes_by_resolution(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    truth, pred = tmp_path / "truth", tmp_path / "pred"
+    # pixel sizes as images give them: in degrees at 47.5 N, a UTM grid of 0.2998 m,
+    # a 0.5 m product resampled; and round ones
+    sizes = {"geo": 0.3003408095296486, "utm": 0.2998, "half": 0.5012, "a": 0.3, "b": 0.75}
+    for name, gsd in sizes.items():
+        _scene(truth, name, "truth", 3, gsd)
+        _scene(pred, name, "detections", 3, gsd)
+    assert main(["eval", "--truth", str(truth), "--pred", str(pred), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    groups = rep["by_resolution"]
+    assert list(groups) == ["0.3", "0.5", "0.75"]
+    assert [groups[k]["scenes"] for k in groups] == [3, 1, 1]
+    # each scene keeps its own pixel size
+    assert {r["name"]: r["gsd"] for r in rep["scenes"]} == sizes

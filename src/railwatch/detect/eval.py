@@ -534,7 +534,7 @@ def summarise(scenes: Sequence[SceneEval]) -> dict[str, Any]:
     """Overall, per-resolution and per-class summary (a JSON-ready dict)."""
     by_res: dict[str, list[SceneEval]] = defaultdict(list)
     for s in scenes:
-        by_res["unknown" if s.gsd is None else f"{s.gsd:g}"].append(s)
+        by_res[resolution_group(s.gsd)].append(s)
     classes = sorted({c for s in scenes for c in (*s.truth_by_class, *s.pred_by_class)})
     per_class: dict[str, Any] = {}
     # only cars counted one by one have a type: a 3 m length or 10 m presence scene
@@ -599,6 +599,16 @@ def _scene_row(s: SceneEval) -> dict[str, Any]:
         row["truth_length_m"] = s.truth_length_m
         row["truth_longest_string_m"] = s.truth_longest_string_m
     return row
+
+
+def resolution_group(gsd: float | None) -> str:
+    """The ``by_resolution`` group of a scene of ``gsd`` metres: the GSD to two significant
+    digits ("0.3", "0.75", "10"; "unknown" without one). A scene's GSD as `detect` wrote
+    it (an image in degrees: 0.3003408 m) made a group of its own until 2026-12-06
+    (session 39): a table row per scene of real images instead of one per resolution."""
+    if gsd is None or not math.isfinite(gsd) or gsd <= 0:
+        return "unknown"
+    return f"{float(f'{gsd:.2g}'):g}"
 
 
 def _sort_key(label: str) -> float:
