@@ -501,3 +501,22 @@ def test_black_fill_under_an_item_nodata_or_a_palette_is_left_as_it_is(
     ingest_stac(db, "yard", write_items(tmp_path / "i.json", item(image, FILL)))
     [scene] = _scenes(db)
     assert scene.coverage == pytest.approx(1.0)
+
+
+def test_a_tiles_etag_with_an_item_nodata_is_not_the_one_drawn_before() -> None:
+    """A colour-table scene's tile drawn before session 39 showed its item-nodata fill;
+    its ETag (then: the key with ["nodata", value]) must not match the tile drawn now,
+    or a browser would be answered 304 and keep the old one. Scenes without an item
+    nodata keep theirs."""
+    import hashlib
+
+    from railwatch import __version__
+    from railwatch.web.routes import tiles
+
+    args = (1, "a.tif", "h", None, None, "linear", (18, 1, 2), None)
+    key: list[Any] = ["railwatch-tile", __version__, tiles.RENDERER_VERSION, *args]
+    before = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:32]
+    assert tiles.tile_etag(*args) == f'"{before}"'  # unchanged without one
+    key.append(["nodata", 7.0])
+    before = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:32]
+    assert tiles.tile_etag(*args, 7.0) != f'"{before}"'

@@ -263,7 +263,9 @@ def tile_etag(
         stamp, rgb, radiometry, tile, item_scaling,
     ]  # fmt: skip
     if item_nodata is not None:  # the tags of scenes without one stay as they were
-        key.append(["nodata", item_nodata])
+        # 2: a colour-table image's tiles take it as an index since session 39 (they left
+        # it out): their tags change, so a browser's copy drawn before is not reused
+        key.append(["nodata", item_nodata, 2])
     digest = hashlib.sha256(json.dumps(key, default=str).encode()).hexdigest()[:32]
     return f'"{digest}"'
 
