@@ -75,7 +75,7 @@ def ingest_stac_command(
             "--coverage",
             metavar="pixels|footprint",
             help="How each new item's coverage of the site is measured: 'pixels' (its "
-            "valid pixels over the site, read at most 256 px across: about 1-3 MB per "
+            "valid pixels over the site, read at most 256 px across: 0.7-2.8 MB per "
             "new remote item) or 'footprint' (the item's geometry over the site, reading "
             "no pixels: for very large catalogs; the scene records that its coverage is "
             "the footprint's, and an item empty over the site is not skipped).",
