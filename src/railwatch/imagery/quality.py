@@ -132,7 +132,8 @@ def assess_quality(
                 shadow=ok & (m == 4),
             )
         source = "mask"
-        levels = contrast_levels(raster.image, valid)
+        sample = _Sample(valid)
+        levels = _sampled(raster.image, valid, sample).levels()
     else:
         # the contrast's sample is taken in the estimate's one pass over the image
         sample = _Sample(valid)
@@ -166,29 +167,41 @@ def assess_quality(
     q_clear = frac("clear")
     blank = levels is not None and levels < MIN_CONTRAST_LEVELS
     usable = n > 0 and q_clear >= threshold and gsd <= max_gsd and not blank
+    # no data the quality mask marks (255, or no code of the contract) where the image
+    # has pixels: not the image's coverage (a 0/255 cloud mask over a covered image read
+    # "only 100 % of the site is covered by the image"; review r3, session 39)
+    mask_nodata = max(0.0, q_nodata - (1.0 - coverage)) if n else 0.0
+    parts = [
+        (1.0 - coverage, f"only {_pct(coverage)} of the site is covered by the image"),
+        (
+            mask_nodata,
+            f"the quality mask marks {_pct(mask_nodata)} of the site as no data (255, or a "
+            "value that is none of its codes 0-4)",
+        ),
+        (
+            q_cloud,
+            f"cloud{' and cloud shadow' if shadow else ''} cover{'' if shadow else 's'} "
+            f"{_pct(q_cloud)} of the site",
+        ),
+        (q_haze, f"haze covers {_pct(q_haze)} of the site"),
+        (q_snow, f"snow covers {_pct(q_snow)} of the site"),
+    ]
 
     reasons: list[str] = []
     if n == 0:
         reasons.append("the site has no pixel on the grid")
     elif blank:
-        reasons.append(
-            f"the image shows almost nothing over the site: its pixels span {levels} grey "
-            f"levels (a daylight image spans well over {MIN_CONTRAST_LEVELS}); too dark, "
-            "or blank"
-        )
+        reasons.append(_blank_reason(levels, sample.median()))
     elif q_clear < threshold:
-        parts = [
-            (q_nodata, f"only {_pct(coverage)} of the site is covered by the image"),
-            (
-                q_cloud,
-                f"cloud{' and cloud shadow' if shadow else ''} cover{'' if shadow else 's'} "
-                f"{_pct(q_cloud)} of the site",
-            ),
-            (q_haze, f"haze covers {_pct(q_haze)} of the site"),
-            (q_snow, f"snow covers {_pct(q_snow)} of the site"),
-        ]
         reasons.extend(text for share, text in sorted(parts, reverse=True) if share >= 0.01)
         reasons.append(f"only {_pct(q_clear)} of the site is clear (needs {_pct(threshold)})")
+    elif q_clear < 0.995 and max(mask_nodata, q_cloud, q_haze, q_snow) >= 0.01:
+        # a count of the clear part only: say which part (a cloud over the cars of 12 %
+        # of the site read 3 of 45 railcars, its reasons empty; review r3, session 39)
+        if coverage < 0.995:
+            reasons.append(f"the image covers {_pct(coverage)} of the site")
+        reasons.extend(text for share, text in sorted(parts[1:], reverse=True) if share >= 0.01)
+        reasons.append(f"only the {_pct(q_clear)} of the site that is clear can be counted")
     elif coverage < 0.995:
         reasons.append(f"the image covers {_pct(coverage)} of the site")
     if gsd > max_gsd:  # the first reason: nothing else would make it usable
@@ -218,12 +231,31 @@ def contrast_levels(image: ImageRows, valid: RowMap) -> int | None:
     """Grey levels between the 1st and 99th percentile of the luminance of ``valid``
     pixels of an (H, W, 3) uint8 image; None without valid pixels."""
     valid = _RowsAnd(valid)
+    return _sampled(image, valid, _Sample(valid)).levels()
+
+
+def _sampled(image: ImageRows, valid: _RowsAnd, sample: _Sample) -> _Sample:
+    """``sample`` given the pixels of ``image`` it takes (one pass, strip by strip)."""
     h, w = valid.shape
-    sample = _Sample(valid)
     if sample.step:
         for a, b, _, _ in _strips(h, w, 0):
             sample.add(image[a:b], valid[a:b])
-    return sample.levels()
+    return sample
+
+
+def _blank_reason(levels: int | None, brightness: float | None) -> str:
+    """Why an image whose site pixels span fewer than :data:`MIN_CONTRAST_LEVELS` grey
+    levels is unusable; one whose median luminance is bright (:data:`_BRIGHT_MIN`, the
+    estimate's cloud and snow) is not called too dark (fresh snow over everything was,
+    before review r3, session 39)."""
+    if brightness is not None and brightness >= _BRIGHT_MIN:
+        what = "uniformly bright: snow or cloud over the whole site, or an overexposed image"
+    else:
+        what = "too dark, or blank"
+    return (
+        f"the image shows almost nothing over the site: its pixels span {levels} grey "
+        f"levels (a daylight image spans well over {MIN_CONTRAST_LEVELS}); {what}"
+    )
 
 
 #: Most pixels :func:`contrast_levels` takes its percentiles of.
@@ -255,12 +287,22 @@ class _Sample:
             self._picked.append(rows[ok][first :: self.step].copy())
         self._seen += m
 
-    def levels(self) -> int | None:
+    def _luminance(self) -> np.ndarray | None:
         if not self._picked:
             return None
-        lum = np.concatenate(self._picked).astype(np.float32).mean(axis=1)
+        return np.concatenate(self._picked).astype(np.float32).mean(axis=1)
+
+    def levels(self) -> int | None:
+        lum = self._luminance()
+        if lum is None:
+            return None
         lo, hi = np.percentile(lum, [1.0, 99.0])
         return round(float(hi - lo))
+
+    def median(self) -> float | None:
+        """Median luminance of the pixels taken; None without any."""
+        lum = self._luminance()
+        return None if lum is None else float(np.median(lum))
 
 
 #: Quality-mask codes whose ground can be read (clear, snow: cars on snow show).
