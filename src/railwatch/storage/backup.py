@@ -50,6 +50,9 @@ __all__ = [
     "restore",
 ]
 
+#: The revision a backup reports for a database whose version table is empty.
+_NO_REVISION = "(none)"
+
 #: Tables whose rows a backup reports (those of the schema, oldest first).
 _TABLES = ("sites", "scenes", "detections", "counts", "scene_reviews", "events", "alerts")
 
@@ -171,17 +174,20 @@ def _check_dest(source: Path, dest: Path) -> Path:
     return dest
 
 
-def _describe(con: sqlite3.Connection, source: Path) -> tuple[str, dict[str, int]]:
+def _describe(
+    con: sqlite3.Connection, source: Path, nothing: str = "nothing was backed up"
+) -> tuple[str, dict[str, int]]:
     """The schema revision and rows per table of a database, or the reason it is not a
-    railwatch database."""
+    railwatch database (``nothing``: what the refusal left undone; a restore's said
+    "nothing was backed up" until session 39)."""
     tables = {name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "alembic_version" not in tables:
         raise StorageError(
             f"{source} is a SQLite database but not a railwatch one (it has no table "
-            "alembic_version): nothing was backed up"
+            f"alembic_version): {nothing}"
         )
     row = con.execute("SELECT version_num FROM alembic_version").fetchone()
-    revision = str(row[0]) if row else "(none)"
+    revision = str(row[0]) if row else _NO_REVISION
     rows = {
         t: int(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
         for t in _TABLES
@@ -360,7 +366,7 @@ def _check_backup_file(path: Path, target: Path) -> tuple[str, dict[str, int]]:
     try:
         with _connection(f"{path.as_uri()}?mode=ro", uri=True) as con:
             check = [r[0] for r in con.execute("PRAGMA integrity_check")]
-            revision, rows = _describe(con, path)
+            revision, rows = _describe(con, path, "the database was not changed")
     except sqlite3.DatabaseError as err:
         raise StorageError(
             f"{path} cannot be restored: {err} (it is damaged, or not a SQLite database); "
@@ -370,6 +376,15 @@ def _check_backup_file(path: Path, target: Path) -> tuple[str, dict[str, int]]:
         raise StorageError(
             f"{path} cannot be restored: it fails SQLite's integrity check "
             f"({'; '.join(check[:3])}); the database was not changed: give another backup"
+        )
+    if revision == _NO_REVISION:  # called "newer than this railwatch knows" before
+        raise StorageError(
+            f"{path} holds a railwatch database with no schema revision (its table "
+            "alembic_version is empty, so which railwatch wrote it cannot be told): the "
+            "database was not changed; give another backup, or put the revision of the "
+            "railwatch that wrote it back into the backup first (INSERT INTO "
+            "alembic_version VALUES ('REVISION'); `railwatch backup` names the revision of "
+            "each backup it takes)"
         )
     if revision not in _known_revisions():
         raise StorageError(
