@@ -199,3 +199,32 @@ def test_eval_groups_real_pixel_sizes_by_resolution(
     assert [groups[k]["scenes"] for k in groups] == [3, 1, 1]
     # each scene keeps its own pixel size
     assert {r["name"]: r["gsd"] for r in rep["scenes"]} == sizes
+
+
+# RFC 7946: longitudes within ±180, a car of an image in degrees past 180° too
+
+
+@pytest.mark.parametrize(
+    ("lon", "crs"),
+    [
+        (180.0006, "EPSG:4326"),
+        (200.0, "EPSG:4326"),
+        (180.0006, "EPSG:4269"),
+        (-180.0006, "EPSG:4326"),
+    ],
+)
+@pytest.mark.parametrize("wgs84", [False, True])
+def test_cars_beyond_180_are_written_within_it(lon: float, crs: str, wgs84: bool) -> None:
+    # a car of about 15 x 3 m at 65 N (degrees), wholly past the antimeridian
+    box = OrientedBox(lon, 65.0, 0.00032, 0.000027, 10.0)
+    fc = to_feature_collection(
+        [Detection(box, "tank", 0.9)], crs=crs, to_crs="EPSG:4326" if wgs84 else None
+    )
+    geom = fc["features"][0]["geometry"]
+    assert geom["type"] == "Polygon"
+    ring = geom["coordinates"][0]
+    assert all(-180.0 <= x <= 180.0 for x, _ in ring)
+    assert LinearRing(ring).is_ccw
+    # the same place: 360 degrees round
+    centre = sum(x for x, _ in ring[:-1]) / 4
+    assert abs((centre - lon + 180.0) % 360.0 - 180.0) < 1e-5

@@ -165,6 +165,12 @@ def _geometry(raw: list[list[float]], digits: int, *, lonlat: bool) -> dict[str,
         from railwatch.imagery.inspect import split_at_antimeridian  # lazily: GDAL's layer
 
         split = split_at_antimeridian(Polygon(raw))
+        if split is None and (min(lons) >= 180 or max(lons) <= -180):
+            # wholly beyond 180° (an image in degrees past it, or of 0-360° longitudes):
+            # moved back by 360° (RFC 7946: within ±180; 180.0003 was written until
+            # 2026-12-06, session 39)
+            shift = -360.0 if min(lons) >= 180 else 360.0
+            raw = [[x + shift, y] for x, y in raw]
     if split is None:
         return {
             "type": "Polygon",
