@@ -12,8 +12,9 @@ then runs the pipeline's steps on it (``steps``: ``read_site_window``, ``assess_
 ``detect_array`` with ``--detector``, the window read whole as until session 36;
 ``window``: the same steps on ``read_site_window(..., lazy=True)``, the window's image
 read from the file strip by strip and tile by tile, as ``process`` reads it at 0.3-1.5 m since
-session 36; ``process``: the whole ``process_scene``; ``both``: steps and process;
-``all``: the three) and reports its
+session 36, its ``valid`` and ``inside`` held at one bit a pixel through the quality and
+detection steps as ``process`` holds them since session 39; ``process``: the whole
+``process_scene``; ``both``: steps and process; ``all``: the three) and reports its
 peak resident memory (``VmHWM`` of ``/proc/self/status``, reset between steps through
 ``/proc/self/clear_refs``) and the wall time of each step, and in ``window`` mode how
 many times the quality step reads the window's rows from the file (session 37: about
@@ -161,7 +162,12 @@ def _child(path: str, size: int, detector: str, mode: str) -> None:
             t = time.perf_counter()
             raster: SiteRaster | SiteWindow
             if mode == "window":
+                from railwatch.pipeline import _masks_packed
+
                 raster = held.enter_context(read_site_window(path, grid, site_geom=site, lazy=True))
+                # valid and inside at one bit a pixel while judged and detected, as
+                # process_scene holds them (session 39)
+                held.enter_context(_masks_packed(raster))
             else:
                 raster = read_site_window(path, grid, site_geom=site)
             out[pre + "read_s"] = time.perf_counter() - t
@@ -248,7 +254,9 @@ def main() -> None:
         "`read_site_window(..., lazy=True)` (its "
         "image read from the file strip by strip and tile by tile, as `process_scene` "
         "reads windows of 32 Mpx and more at 0.3-1.5 m since session 36, "
-        "`pipeline.LAZY_WINDOW_PIXELS`; smaller ones whole); - where not measured:",
+        "`pipeline.LAZY_WINDOW_PIXELS`; smaller ones whole; its `valid` and `inside` at "
+        "one bit a pixel through quality and detection, `pipeline._masks_packed`, since "
+        "session 39); - where not measured:",
         "",
         "| window | read whole / by rows | quality whole / by rows | detect whole / by rows "
         "| whole `process_scene` | time (s), whole: read / quality / detect; by rows: read / "

@@ -478,6 +478,8 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
 
     stamp: dict[str, Any] | None = None
     masked: dict[str, Any] | None = None
+    # a large window's valid and inside at one bit a pixel from its read to its count
+    packed = ExitStack()
     try:
         if job.content_hash is not None:  # before anything is read from the file
             stamp = _check_file(job, job.content_hash)
@@ -501,6 +503,9 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             raster: SiteRaster | SiteWindow
             if objects and grid.width * grid.height >= LAZY_WINDOW_PIXELS:
                 raster = held.enter_context(read_site_window(job.uri, grid, lazy=True, **read_with))
+                # its valid and inside at one bit a pixel while it is judged, detected and
+                # counted (session 39)
+                packed.enter_context(_masks_packed(raster))
             else:
                 raster = read_site_window(job.uri, grid, **read_with)
             quality = assess_quality(raster, threshold=job.usable_threshold)
@@ -532,9 +537,7 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             if objects:
                 from railwatch.detect.api import detect_array
 
-                valid = raster.valid
-                if raster.mask is not None:
-                    valid = valid & (raster.mask != 1)
+                valid = _detect_valid(raster)
                 # tiles anchored to the file's pixels: where the site grid is a cut of
                 # them, the window is tiled as `railwatch detect` tiles the whole file
                 # (session 34)
@@ -623,6 +626,8 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             mask_stamp=masked,
             **_read_with(job),
         )
+    finally:
+        packed.close()
 
 
 #: Why a window's ``inside`` cannot be read while its tiles are detected.
@@ -667,18 +672,147 @@ def _inside_packed(raster: SiteRaster | SiteWindow) -> Iterator[None]:
     detector) held at one bit a pixel (``np.packbits``) and given back as it was after,
     also where detection fails. A 144 Mpx window's is 144 MB at a byte a pixel, 18 MB
     packed, at the peak of ``process_scene``: detection (session 38). A window read
-    whole is small (``LAZY_WINDOW_PIXELS``): left as it is."""
+    whole is small (``LAZY_WINDOW_PIXELS``): left as it is. One that
+    :func:`_masks_packed` holds packed already is given back packed, the same map."""
     if not isinstance(raster, SiteWindow):
         yield
         return
-    shape = raster.inside.shape
-    packed = np.packbits(raster.inside, axis=None)
+    inside: np.ndarray | _PackedMask = raster.inside
+    if isinstance(inside, _PackedMask):
+        packed, given = inside, True
+    else:
+        packed, given = _PackedMask.of(inside), False
+    del inside  # not held at a byte a pixel meanwhile
     # what reads it meanwhile fails, saying why (not an empty array: wrong answers)
     raster.inside = cast(np.ndarray, _InsideWithheld())
     try:
         yield
     finally:
-        raster.inside = np.unpackbits(packed, count=shape[0] * shape[1]).view(bool).reshape(shape)
+        raster.inside = cast(np.ndarray, packed if given else packed.whole())
+
+
+#: Pixels (about) of the rows packed or unpacked at once by :class:`_PackedMask` and
+#: :func:`_detect_valid`: a byte a pixel of temporaries, never the whole window's.
+_PACK_PIXELS = 4_000_000
+
+
+class _PackedMask:
+    """A ``(height, width)`` boolean map held at one bit a pixel (``np.packbits`` of
+    each row), read as a bool array is sliced: ``m[a:b]`` (rows) or ``m[a:b, c:d]`` (rows
+    and columns; slices of step 1 only), each time a new bool array with the values of
+    the same slice of the unpacked map. What a large site window's ``valid`` and
+    ``inside`` are while :func:`_masks_packed` holds them (session 39): the quality
+    estimate and the window's own reads take them by rows, the detector tile by tile.
+    ``np.asarray`` of it gives the whole map (correct, not cheap); other array methods
+    are not there, so a reader that wants them fails with an AttributeError rather than
+    an answer from a wrong array."""
+
+    __slots__ = ("_packed", "shape")
+    ndim = 2
+    dtype = np.dtype(bool)
+
+    def __init__(self, shape: tuple[int, int], packed: np.ndarray) -> None:
+        self.shape = (int(shape[0]), int(shape[1]))
+        self._packed = packed
+
+    @classmethod
+    def of_rows(cls, shape: tuple[int, int], rows: Callable[[int, int], np.ndarray]) -> _PackedMask:
+        """The map whose rows ``a:b`` are ``rows(a, b)`` (bool, ``(b - a, width)``),
+        asked for a band of rows at a time."""
+        h, w = int(shape[0]), int(shape[1])
+        packed = np.empty((h, (w + 7) // 8), dtype=np.uint8)
+        step = max(1, _PACK_PIXELS // max(w, 1))
+        for a in range(0, h, step):
+            b = min(h, a + step)
+            band = np.asarray(rows(a, b), dtype=bool)
+            if band.shape != (b - a, w):
+                raise ValueError(f"rows {a}:{b} of a {h} x {w} map have shape {band.shape}")
+            packed[a:b] = np.packbits(band, axis=1)
+        return cls((h, w), packed)
+
+    @classmethod
+    def of(cls, mask: np.ndarray) -> _PackedMask:
+        """``mask`` (a 2-D bool array) packed."""
+        if mask.ndim != 2:
+            raise ValueError(f"a packed map is 2-D, got shape {mask.shape}")
+        return cls.of_rows(mask.shape, lambda a, b: mask[a:b])
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._packed.nbytes)
+
+    def __getitem__(self, key: slice | tuple[slice, slice]) -> np.ndarray:
+        rows, cols = key if isinstance(key, tuple) else (key, slice(None))
+        if not (isinstance(rows, slice) and isinstance(cols, slice)) or (
+            rows.step not in (None, 1) or cols.step not in (None, 1)
+        ):
+            raise TypeError(f"a packed map is read by slices of step 1, not {key!r}")
+        c0, c1, _ = cols.indices(self.shape[1])
+        c1 = max(c0, c1)
+        first = c0 // 8
+        bits = np.unpackbits(
+            self._packed[rows, first : (c1 + 7) // 8], axis=1, count=c1 - 8 * first
+        )
+        return bits[:, c0 - 8 * first :].view(bool)
+
+    def whole(self) -> np.ndarray:
+        """The map as a bool array of its own (C-contiguous, writeable)."""
+        h, w = self.shape
+        out = np.empty((h, w), dtype=bool)
+        step = max(1, _PACK_PIXELS // max(w, 1))
+        for a in range(0, h, step):
+            out[a : a + step] = self[a : a + step]
+        return out
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        out = self.whole()
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"<packed bool map {self.shape[0]} x {self.shape[1]}, 1 bit a pixel>"
+
+
+@contextmanager
+def _masks_packed(raster: SiteRaster | SiteWindow) -> Iterator[None]:
+    """While a window read from its file is judged (``assess_quality``), detected and
+    counted: its ``valid`` and ``inside`` held at one bit a pixel (:class:`_PackedMask`,
+    read by rows by the quality estimate and the window's own reads, tile by tile by the
+    detector; the count of objects reads ``inside`` alone, whole, while it counts),
+    given back whole after, also where a step fails. At a byte a pixel they were 144 MB
+    each for a 144 Mpx window, held through every step of ``process_scene`` and at its
+    peak, the quality step (session 38: 1.03 GB); 18 MB each packed (session 39). The
+    same values: the results are the same bit for bit. A window read whole is small
+    (``LAZY_WINDOW_PIXELS``): left as it is."""
+    if not isinstance(raster, SiteWindow):
+        yield
+        return
+    raster.valid = cast(np.ndarray, _PackedMask.of(raster.valid))
+    raster.inside = cast(np.ndarray, _PackedMask.of(raster.inside))
+    try:
+        yield
+    finally:
+        for name in ("valid", "inside"):
+            held = getattr(raster, name)
+            if isinstance(held, _PackedMask):
+                setattr(raster, name, held.whole())
+
+
+def _detect_valid(raster: SiteRaster | SiteWindow) -> np.ndarray:
+    """The pixels the detector may read: ``valid`` and, with a quality mask, not marked
+    cloud (code 1). Where :func:`_masks_packed` holds ``valid`` packed, packed too and
+    made band of rows by band of rows (``valid & (mask != 1)`` of the whole window took a
+    byte a pixel, and its temporaries as much again: 288 MB at 144 Mpx)."""
+    valid = raster.valid
+    mask = raster.mask
+    if mask is None:
+        return valid
+    if isinstance(valid, _PackedMask):
+        packed = valid
+        return cast(
+            np.ndarray,
+            _PackedMask.of_rows(packed.shape, lambda a, b: packed[a:b] & (mask[a:b] != 1)),
+        )
+    return valid & (mask != 1)
 
 
 def _read_with(job: SceneJob) -> dict[str, Any]:
