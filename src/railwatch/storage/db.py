@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -237,6 +238,40 @@ def _room_for_files(count: int) -> None:
 
 def _busy_message(what: str, holder: str) -> str:
     return f"{what} ({holder}): wait for it to finish and run again, or stop that run first"
+
+
+def _pg_busy_message(conn: Connection, key: int, what: str) -> str:
+    """:func:`_busy_message` for the PostgreSQL advisory lock ``key`` that another
+    session holds: its backend pid, where it connected from and since when (as far as
+    ``pg_stat_activity`` shows them to this user), and how to end it when the run
+    holding it is gone. A run whose machine crashed or was cut off leaves its session,
+    and the lock, on the server until the server's TCP keepalive gives up (2 hours and
+    more by default), and the message named the pid alone (until session 39)."""
+    row = conn.execute(
+        text(
+            "SELECT l.pid, host(a.client_addr), a.application_name, a.backend_start, "
+            "a.state, a.state_change FROM pg_locks l LEFT JOIN pg_stat_activity a ON "
+            f"a.pid = l.pid WHERE {_PG_LOCK_ROW} LIMIT 1"
+        ),
+        {"k": key},
+    ).first()
+    if row is None:  # let go meanwhile
+        return _busy_message(what, "held by another PostgreSQL session a moment ago")
+    pid, addr, app, since, state, changed = row
+    where = [f"held by PostgreSQL backend pid {pid}"]
+    if addr:
+        where.append(f"from {addr}")
+    if app:
+        where.append(f"({app})")
+    if since is not None:
+        where.append(f"connected since {since.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+    if state == "idle" and changed is not None:  # a run asks before each scene it records
+        where.append(f"last active {changed.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+    return (
+        f"{_busy_message(what, ', '.join(where))}; if that run is gone (its machine "
+        "crashed or was cut off: the server keeps its session until it notices), end "
+        f"the session with SELECT pg_terminate_backend({pid}) and run again"
+    )
 
 
 #: The first word of a statement that reads, and of one that writes (a failure in a
@@ -725,13 +760,7 @@ class Database:
                     key = keys[name]
                     got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
                     if not got:
-                        pid = conn.execute(
-                            text(f"SELECT pid FROM pg_locks WHERE {_PG_LOCK_ROW} LIMIT 1"),
-                            {"k": key},
-                        ).scalar()
-                        raise BusyError(
-                            _busy_message(locks[name], f"held by PostgreSQL backend pid {pid}")
-                        )
+                        raise BusyError(_pg_busy_message(conn, key, locks[name]))
                     held.append(key)
             except SQLAlchemyError as err:
                 if "out of shared memory" in str(getattr(err, "orig", err)):
