@@ -228,3 +228,33 @@ def test_cars_beyond_180_are_written_within_it(lon: float, crs: str, wgs84: bool
     # the same place: 360 degrees round
     centre = sum(x for x, _ in ring[:-1]) / 4
     assert abs((centre - lon + 180.0) % 360.0 - 180.0) < 1e-5
+
+
+# a radar image (complex numbers) is refused, not detected as a photograph
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex_int16"])
+def test_detect_refuses_a_complex_sar_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], dtype: str
+) -> None:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    img = tmp_path / "slc.tif"
+    data = _rgb(96, 96)[:1].astype(np.float32)
+    with rasterio.open(
+        img,
+        "w",
+        driver="GTiff",
+        width=96,
+        height=96,
+        count=1,
+        dtype=dtype,
+        crs="EPSG:32632",
+        transform=from_origin(618000, 5266000, 0.5, 0.5),
+    ) as ds:
+        ds.write((data + 1j * data).astype(np.complex64) if dtype == "complex64" else data)
+    assert main(["detect", str(img), "-o", str(tmp_path / "slc.geojson")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "slc.tif holds complex numbers" in err and "not an optical image" in err
+    assert not (tmp_path / "slc.geojson").exists()

@@ -1190,6 +1190,16 @@ def _detect_file(
                 "on it (gsd=METRES in Python, --gsd METRES on the command line)"
                 f"{missing_crs_hint(ds, p.name)}"
             )
+        complex_types = sorted({t for t in ds.dtypes if str(t).startswith("complex")})
+        if complex_types:
+            # radar (SAR) data: its imaginary part was cast away with a NumPy warning
+            # and the rest detected as if it were a photograph (until 2026-12-06,
+            # session 39)
+            raise InputError(
+                f"{p.name} holds complex numbers ({', '.join(complex_types)}: radar, SAR "
+                "data), not an optical image: railwatch detects railcars in optical images "
+                "(RGB or panchromatic); give the yard's optical image"
+            )
         scene_gsd = float(gsd) if gsd is not None else gsd_of(ds)
         small = image_too_small(ds.width, ds.height, scene_gsd)
         if small is not None:  # else it read as "0 railcars", an empty yard
