@@ -200,8 +200,11 @@ def update_site(
     tags: Sequence[str] | None = None,
 ) -> Site:
     """Change a site's description or tags (None keeps it), checked as when it was
-    added (:mod:`railwatch.limits`)."""
+    added (:mod:`railwatch.limits`). The site's row is held first (:func:`hold_site`),
+    so an edit that meets the site's removal by another command waits for it and says
+    so (session 39: SQLAlchemy's "expected to update 1 row(s); 0 were matched")."""
     site = get_site(session, name)
+    _hold_site_row(session, site.id, repr(site.name), "it was being edited")
     if description is not None:
         site.description = check_description(description, "a site description")
     if tags is not None:
