@@ -21,6 +21,7 @@ from railwatch.report import build_report_data
 from railwatch.report.model import AlertRow, ChipImage, Evidence, Headline, ReportData
 from railwatch.report.pdf import (
     ALERT_LINES_PER_PAGE,
+    HEAD_AND_FOOT_LINES,
     _alert_list_pages,
     _alert_pages,
     write_pdf,
@@ -82,16 +83,37 @@ def test_an_info_alert_between_two_with_images_has_no_page_of_its_own() -> None:
     assert "railwatch alerts s" in texts[2]  # where the info alerts' whole texts are
 
 
-def test_a_long_run_keeps_its_own_pages_and_the_newest_come_first() -> None:
+def test_the_newest_alerts_stand_above_the_first_with_images() -> None:
+    """The report's newest alert, an info alert without images before the first alert
+    with images, had a page of its own; it stands at the head of that alert's page. A
+    long run after it keeps pages of its own."""
     evidence = [_ev(0, "info"), _ev(1, "high", image=True)]
     evidence += [_ev(i, "medium") for i in range(2, 12)]  # 10 alerts of 3 lines each
     pages = _alert_pages(_data(evidence))
     texts = [_texts(p) for p in pages]
-    # the newest alert (no image) before the one with images; the long run after it
-    assert re.findall(r"Alert (\d{3}) first", texts[0]) == ["000"]
-    assert re.findall(r"Alert (\d{3}) first", texts[1]) == ["001"]
-    listed = [m for t in texts[2:] for m in re.findall(r"Alert (\d{3}) first", t)]
+    assert re.findall(r"Alert (\d{3}) first", texts[0]) == ["000", "001"]
+    assert "Alerts without images, newest first: 1 of 11" in texts[0]
+    assert texts[0].index("newest first: 1 of 11") < texts[0].index("Alert 001 first")
+    listed = [m for t in texts[1:] for m in re.findall(r"Alert (\d{3}) first", t)]
     assert listed == [f"{i:03d}" for i in range(2, 12)]
+    assert all("Alerts without images" in t for t in texts[1:])
+
+
+def test_a_page_keeps_room_for_its_images() -> None:
+    """Lists at both the head and the foot of one page take at most
+    :data:`HEAD_AND_FOOT_LINES` lines: the rest has pages of its own."""
+    n = HEAD_AND_FOOT_LINES - 3
+    evidence = [*(_ev(i, "info") for i in range(4)), _ev(4, "high", image=True)]
+    evidence += [_ev(i, "info") for i in range(5, 5 + n)]
+    pages = _alert_pages(_data(evidence))
+    assert len(pages) == 2
+    assert re.findall(r"Alert (\d{3}) first", _texts(pages[0])) == [
+        "000",
+        "001",
+        "002",
+        "003",
+        "004",
+    ]
 
 
 def test_a_list_never_ends_with_one_alert_alone() -> None:

@@ -337,24 +337,41 @@ def _first_page(data: ReportData) -> Figure:
     return fig
 
 
-def _evidence_page(data: ReportData, ev: Evidence, foot: _AlertList | None = None) -> Figure:
+def _evidence_page(
+    data: ReportData,
+    ev: Evidence,
+    foot: _AlertList | None = None,
+    head: _AlertList | None = None,
+) -> Figure:
     """An alert's page with its images; ``foot``: the alerts without images that follow
-    it (older), listed under its images when they fit there (:data:`FOOT_LINES`)."""
+    it (older), listed under its images when they fit there (:data:`FOOT_LINES`);
+    ``head``: those before it (newer: the report's newest alerts), listed above it."""
     a = ev.alert
     fig = _page()
     series = "site total" if a.cls == "all" else a.cls
-    _header(fig, data, f"Alert: {a.kind} · {a.severity} · {a.day} · {series}")
+    title = f"Alert: {a.kind} · {a.severity} · {a.day} · {series}"
+    _header(fig, data, title)
+    drop = 0.0  # what the alert's text and images stand below the list at the head
+    if head is not None:
+        fig.text(0.04, 0.87, pdf_text(head.heading), fontsize=8, color="#5f6b76", va="top")
+        fig.text(0.04, 0.87 - LIST_LINE, head.text, fontsize=8, va="top", linespacing=1.3)
+        drop = _list_height(head)
+        rule = 0.87 - drop + FOOT_GAP
+        fig.add_artist(Line2D([0.04, 0.96], [rule, rule], color="#d8dde2", linewidth=0.8))
+        # the alert named again under the list, its page's subtitle far above
+        fig.text(0.04, 0.87 - drop, pdf_text(title), fontsize=10, fontweight="bold", va="top")
+        drop += 10 * 1.3 / 72.0 / PAGE[1]
     # the analyst's acknowledgement and note were on the list pages only, not on an
     # alert's own page
     text = a.explanation + ("\n" + acknowledged_text(a) if a.acknowledged else "")
-    fig.text(0.04, 0.87, _wrap(text, 150, 10), fontsize=10, va="top")
+    fig.text(0.04, 0.87 - drop, _wrap(text, 150, 10), fontsize=10, va="top")
     # the chips, their notes and legend stand above the list at the foot
     lift = _foot_height(foot) if foot is not None else 0.0
     chips = [c for c in (ev.before, ev.after) if c is not None]
     if chips:
         width = 0.92 / len(chips)  # a landscape page holds even wide pairs side by side
         for i, chip in enumerate(chips):
-            rect = (0.04 + i * width + 0.01, 0.2 + lift, width - 0.02, 0.58 - lift)
+            rect = (0.04 + i * width + 0.01, 0.2 + lift, width - 0.02, 0.58 - lift - drop)
             # thin outlines: at about 5 inches for 800 m a car is 1.5 pt wide
             draw_chip(fig.add_axes(rect), chip, fit_outlines=True)
         draw_legend(
@@ -393,8 +410,9 @@ def _evidence_page(data: ReportData, ev: Evidence, foot: _AlertList | None = Non
         fig.add_artist(Line2D([0.04, 0.96], [top, top], color="#d8dde2", linewidth=0.8))
         fig.text(0.04, top - 0.008, pdf_text(foot.heading), fontsize=8, color="#5f6b76", va="top")
         fig.text(0.04, top - 0.008 - LIST_LINE, foot.text, fontsize=8, va="top", linespacing=1.3)
-        if foot.info_note:
-            fig.text(0.96, 0.012, foot.info_note, fontsize=7, color="#5f6b76", ha="right")
+    note = next((x.info_note for x in (head, foot) if x is not None and x.info_note), "")
+    if note:
+        fig.text(0.96, 0.012, note, fontsize=7, color="#5f6b76", ha="right")
     return fig
 
 
@@ -433,6 +451,8 @@ ALERT_LINES_PER_PAGE = 46
 #: the foot of the page of the alert with images before them, under its images (which
 #: shrink to make room); a longer run has pages of its own.
 FOOT_LINES = 8
+#: Lines of alerts without images at the head and the foot of one page together.
+HEAD_AND_FOOT_LINES = 12
 #: One line of the alert lists (8 pt, line spacing 1.3), in figure fractions.
 LIST_LINE = 8 * 1.3 / 72.0 / PAGE[1]
 #: Space between the images' legend and the list at the foot (figure fraction).
@@ -457,15 +477,22 @@ def _foot_height(foot: _AlertList) -> float:
     return FOOT_GAP + 0.008 + (foot.lines + 2) * LIST_LINE + 0.02
 
 
+def _list_height(head: _AlertList) -> float:
+    """The height (figure fraction) the list at an evidence page's head takes: its
+    heading and its lines, and the space to the rule under it."""
+    return (head.lines + 1) * LIST_LINE + 2 * FOOT_GAP
+
+
 def _alert_pages(data: ReportData) -> list[Figure]:
     """The alerts' pages in the report's order (newest first, as in the HTML): a page
     for each alert with images, the alerts without images between them several to a
     page. Before, every alert with images came first, so a newer alert without images
     (e.g. the latest image's) followed every older, more severe one. A short run of
     alerts without images (up to :data:`FOOT_LINES` lines) after an alert with images
-    is listed at the foot of that alert's page: until 2026-12-06 (session 39) each run had
-    pages of its own, and the one info alert between two alerts with images stood alone on
-    an empty page."""
+    is listed at the foot of that alert's page, and a short run of the newest alerts,
+    before the first alert with images, at the head of its page: until 2026-12-06 (session
+    39) each run had pages of its own, and the one info alert between two alerts with
+    images stood alone on an empty page."""
     pages: list[Figure] = []
     total = sum(1 for ev in data.evidence if ev.after is None)
     # the alerts in order, each with images alone, the others in runs
@@ -477,22 +504,30 @@ def _alert_pages(data: ReportData) -> list[Figure]:
             parts.append([ev])
     listed = 0
     k = 0
+    head: _AlertList | None = None
     while k < len(parts):
         part = parts[k]
         if part[0].after is None:
-            pages += _alert_list_pages(data, part, total=total, first=listed)
+            blocks = _alert_blocks(data, part)
+            if k == 0 and len(parts) > 1 and _lines(blocks) <= FOOT_LINES:
+                # the newest alerts, before the first with images: above it on its page
+                head = _alert_list(data, blocks, listed, total)
+            else:
+                pages += _alert_list_pages(data, part, total=total, first=listed)
             listed += len(part)
             k += 1
             continue
         run = parts[k + 1] if k + 1 < len(parts) and parts[k + 1][0].after is None else None
         blocks = _alert_blocks(data, run) if run else []
-        if run and _lines(blocks) <= FOOT_LINES:
+        # a page with a list at its head and its foot keeps room for its images
+        room = FOOT_LINES if head is None else HEAD_AND_FOOT_LINES - head.lines
+        foot = None
+        if run and _lines(blocks) <= room:
             foot = _alert_list(data, blocks, listed, total)
-            pages.append(_evidence_page(data, part[0], foot))
             listed += len(run)
-            k += 2
-            continue
-        pages.append(_evidence_page(data, part[0]))
+            k += 1
+        pages.append(_evidence_page(data, part[0], foot, head))
+        head = None
         k += 1
     return pages
 
