@@ -258,3 +258,16 @@ def test_detect_refuses_a_complex_sar_image(
     err = " ".join(capsys.readouterr().err.split())
     assert "slc.tif holds complex numbers" in err and "not an optical image" in err
     assert not (tmp_path / "slc.geojson").exists()
+
+
+def test_detect_output_that_is_a_folder_says_to_give_out_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    img = write_geotiff(tmp_path / "yard.tif", _rgb(96, 96))
+    folder = tmp_path / "results"
+    folder.mkdir()
+    assert main(["detect", str(img), "-o", str(folder)]) != 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"cannot write detections to {folder}: it is a folder" in err
+    assert f"--out-dir {folder} in place of -o" in err
+    assert not any(folder.iterdir())

@@ -373,6 +373,12 @@ def write_geojson(path: str | Path, collection: Mapping[str, Any]) -> Path:
     yard.tif -o yard.tif`` wrote the detections over the image (2026-12-06, session
     39)."""
     out = Path(path)
+    if out.is_dir():  # said "(Is a directory); give a path in a folder you can write to"
+        raise InputError(
+            f"cannot write detections to {out}: it is a folder; give a file in it (e.g. "
+            f"{out / 'NAME.detections.geojson'}), or on the command line --out-dir {out} "
+            "in place of -o"
+        )
     kind = _not_geojson(out)
     if kind is not None:
         raise InputError(
