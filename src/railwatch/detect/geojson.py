@@ -8,6 +8,11 @@ names the coordinate system (``{"type": "name", "properties": {"name": "EPSG:326
 or is ``null`` for pixel (column, row) coordinates; lon/lat output follows RFC 7946
 and has no ``"crs"`` member. Optional top-level ``"gsd"`` (metres).
 
+Rings are counter-clockwise in the coordinates written (RFC 7946's right-hand rule),
+after any reprojection too; in lon/lat every longitude is within ±180° (a car wholly
+past 180° moved back by 360°). :func:`write_geojson` replaces a JSON file, never one
+that is not (an image, a database). (2026-12-06, session 39.)
+
 Coordinates are rounded to a step of at most 2 mm on the ground in the CRS's own unit
 (:func:`coordinate_digits`: 8 decimals in degrees, 3 in metres or feet). Since
 2026-12-05 (session 34) every geographic CRS is written as lon/lat is (it was EPSG:4326
