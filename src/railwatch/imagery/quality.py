@@ -15,8 +15,9 @@ are *estimated* from the RGB pixels with simple, explainable rules:
   local contrast is low and whose colours are washed out.
 
 An image whose site pixels span fewer than :data:`MIN_CONTRAST_LEVELS` grey levels
-(1st to 99th percentile of the luminance: a night or failed exposure, a blank image) is
-unusable whatever the mask says: it would read as an empty yard.
+(1st to 99th percentile of the luminance: a night, dusk or failed exposure, a blank
+image) is unusable whatever the mask says: it would read as an empty yard, or a dim one
+as a yard with far fewer cars.
 
 Limits of the estimate, stated plainly: without a SWIR band, an open snow field
 with nothing dark in it looks like cloud and is reported as cloud, and a cloud over
@@ -64,8 +65,18 @@ _HAZE_STD_MAX = 22.0  # local contrast in hazy regions
 _HAZE_MIN_M2 = 5000.0
 #: Fewest grey levels between the 1st and 99th percentile of the site's luminance for
 #: the image to show anything: a night or failed exposure, or a blank image, has fewer
-#: and would read as an empty yard (an 8-bit daylight image spans well over 50).
-MIN_CONTRAST_LEVELS = 16
+#: and would read as an empty yard (an 8-bit daylight image spans well over 50: the
+#: simulator's 112-146, two real images 189 and 196). 16 until review r3 (session 39):
+#: a dusk image of 17-31 levels was judged clear and the detector, whose contrast
+#: normalisation has a floor of 4 grey levels, read 43-66 % of the daylight image's
+#: cars in it (tests/test_quality_dim_s39.py). Where cars are counted one by one
+#: (finer than 1.5 m); coarser, :data:`COARSE_MIN_CONTRAST_LEVELS`.
+MIN_CONTRAST_LEVELS = 32
+#: :data:`MIN_CONTRAST_LEVELS` from 1.5 m on (occupied track length, presence): the
+#: simulator's clear 10 m scenes of a yard span 46-61 levels at the least, real ones over
+#: a small site may span fewer, and how the coarse estimate reads a dim image was not
+#: measured, so it keeps the threshold it had (session 39).
+COARSE_MIN_CONTRAST_LEVELS = 16
 
 
 @dataclass(frozen=True)
@@ -165,7 +176,8 @@ def assess_quality(
     q_cloud, q_haze, q_snow = frac("cloud"), frac("haze"), frac("snow")
     q_nodata = frac("nodata") if n else 1.0
     q_clear = frac("clear")
-    blank = levels is not None and levels < MIN_CONTRAST_LEVELS
+    min_levels = MIN_CONTRAST_LEVELS if gsd <= _OBJECT_GSD else COARSE_MIN_CONTRAST_LEVELS
+    blank = levels is not None and levels < min_levels
     usable = n > 0 and q_clear >= threshold and gsd <= max_gsd and not blank
     # no data the quality mask marks (255, or no code of the contract) where the image
     # has pixels: not the image's coverage (a 0/255 cloud mask over a covered image read
@@ -190,11 +202,12 @@ def assess_quality(
     reasons: list[str] = []
     if n == 0:
         reasons.append("the site has no pixel on the grid")
-    elif blank:
-        reasons.append(_blank_reason(levels, sample.median()))
-    elif q_clear < threshold:
-        reasons.extend(text for share, text in sorted(parts, reverse=True) if share >= 0.01)
-        reasons.append(f"only {_pct(q_clear)} of the site is clear (needs {_pct(threshold)})")
+    elif blank or q_clear < threshold:
+        if blank:
+            reasons.append(_blank_reason(levels, min_levels, sample.median()))
+        if q_clear < threshold:  # also for a blank image (a sliver of coverage can be one)
+            reasons.extend(text for share, text in sorted(parts, reverse=True) if share >= 0.01)
+            reasons.append(f"only {_pct(q_clear)} of the site is clear (needs {_pct(threshold)})")
     elif q_clear < 0.995 and max(mask_nodata, q_cloud, q_haze, q_snow) >= 0.01:
         # a count of the clear part only: say which part (a cloud over the cars of 12 %
         # of the site read 3 of 45 railcars, its reasons empty; review r3, session 39)
@@ -243,18 +256,18 @@ def _sampled(image: ImageRows, valid: _RowsAnd, sample: _Sample) -> _Sample:
     return sample
 
 
-def _blank_reason(levels: int | None, brightness: float | None) -> str:
-    """Why an image whose site pixels span fewer than :data:`MIN_CONTRAST_LEVELS` grey
-    levels is unusable; one whose median luminance is bright (:data:`_BRIGHT_MIN`, the
-    estimate's cloud and snow) is not called too dark (fresh snow over everything was,
-    before review r3, session 39)."""
+def _blank_reason(levels: int | None, min_levels: int, brightness: float | None) -> str:
+    """Why an image whose site pixels span fewer than ``min_levels`` grey levels
+    (:data:`MIN_CONTRAST_LEVELS`) is unusable; one whose median luminance is bright
+    (:data:`_BRIGHT_MIN`, the estimate's cloud and snow) is not called too dark (fresh
+    snow over everything was, before review r3, session 39)."""
     if brightness is not None and brightness >= _BRIGHT_MIN:
         what = "uniformly bright: snow or cloud over the whole site, or an overexposed image"
     else:
         what = "too dark, or blank"
     return (
         f"the image shows almost nothing over the site: its pixels span {levels} grey "
-        f"levels (a daylight image spans well over {MIN_CONTRAST_LEVELS}); {what}"
+        f"levels (a daylight image spans well over {min_levels}); {what}"
     )
 
 
