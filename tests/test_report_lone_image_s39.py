@@ -65,3 +65,34 @@ def test_an_image_that_cannot_be_read_says_so(one_image: Database, tmp_path: Pat
     section = re.search(r'<section id="latest-image">(.*?)</section>', html, re.S)
     assert section is not None and "could not be read" in section.group(1)
     assert "<img" not in section.group(1)
+
+
+def test_a_short_list_of_alerts_stands_under_the_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two images and one info alert (no images for info alerts): the alert stands under
+    the latest image in the PDF, not on a page of its own after it."""
+    from datetime import timedelta
+
+    from railwatch.analysis.types import Alert
+    from railwatch.storage import repo
+    from railwatch.storage.models import Site
+
+    monkeypatch.setattr(report_db, "PLANS", (Plan(day=0, n=6), Plan(day=30, n=7)))
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    ids = populate(db, tmp_path / "scenes", with_alert=False)["scene_ids"]
+    with db.session() as s:
+        site = s.query(Site).filter_by(name=report_db.SITE_NAME).one()
+        alert = Alert(key="q", kind="quality", severity="info",
+                      when=report_db.T0 + timedelta(days=30), cls="all", value=7.0,
+                      explanation="Haze over part of the site. More.", scene_id=ids[1])  # fmt: skip
+        repo.replace_alerts(s, site, [alert])
+    data = build_report_data(db, report_db.SITE_NAME)
+    assert data.lone_image is not None and len(data.evidence) == 1
+    from railwatch.report.pdf import write_pdf
+
+    pages = [p.extract_text() for p in PdfReader(write_pdf(data, tmp_path / "r.pdf")).pages]
+    (page,) = [t for t in pages if "Haze over part of the site" in t]
+    assert "Latest usable image · 2022-02-09" in page
+    assert "No alert of this report has images" in page
+    assert len(pages) == 4  # headline, image and alert, images, caveats and method

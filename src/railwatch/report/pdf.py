@@ -405,44 +405,67 @@ def _evidence_page(
             color="#5f6b76",
             va="bottom",
         )
+    _draw_foot(fig, foot, head)
+    return fig
+
+
+def _draw_foot(fig: Figure, foot: _AlertList | None, head: _AlertList | None = None) -> None:
+    """The list of alerts without images at a page's foot (:func:`_foot_height` high),
+    and the note on where the info alerts' whole explanations are (of ``head`` too)."""
     if foot is not None:
-        top = lift - FOOT_GAP
+        top = _foot_height(foot) - FOOT_GAP
         fig.add_artist(Line2D([0.04, 0.96], [top, top], color="#d8dde2", linewidth=0.8))
         fig.text(0.04, top - 0.008, pdf_text(foot.heading), fontsize=8, color="#5f6b76", va="top")
         fig.text(0.04, top - 0.008 - LIST_LINE, foot.text, fontsize=8, va="top", linespacing=1.3)
     note = next((x.info_note for x in (head, foot) if x is not None and x.info_note), "")
     if note:
         fig.text(0.96, 0.012, note, fontsize=7, color="#5f6b76", ha="right")
-    return fig
 
 
-def _lone_page(data: ReportData) -> Figure:
+def _lone_page(data: ReportData, foot: _AlertList | None = None) -> Figure:
     """The latest usable image with its cars drawn, for a report none of whose alerts
-    has images (:attr:`ReportData.lone_image`; a site with one image: session 39)."""
+    has images (:attr:`ReportData.lone_image`; a site with one image: session 39);
+    ``foot``: the report's alerts, when they fit under it (:data:`FOOT_LINES`)."""
     fig = _page()
     latest = data.headline.latest
     _header(fig, data, "Latest usable image" + (f" · {latest.day}" if latest else ""))
     fig.text(0.04, 0.87, _wrap(lone_image_words(data), 150, 10), fontsize=10, va="top")
+    lift = _foot_height(foot) if foot is not None else 0.0
     chip = data.lone_image
     if chip is not None:
-        draw_chip(fig.add_axes((0.05, 0.2, 0.9, 0.58)), chip, fit_outlines=True)
+        draw_chip(fig.add_axes((0.05, 0.2 + lift, 0.9, 0.58 - lift)), chip, fit_outlines=True)
         draw_legend(
             fig,
             chip.detections,
             chip.analyst,
             occupied=bool(chip.occupied),
             outline=has_outline(chip),
+            bottom=lift,
         )
     if data.lone_notes:
         fig.text(
             0.04,
-            0.1,
+            0.1 + lift,
             _wrap("\n".join(data.lone_notes), 170, 8),
             fontsize=8,
             color="#5f6b76",
             va="bottom",
         )
+    _draw_foot(fig, foot)
     return fig
+
+
+def _lone_and_alert_pages(data: ReportData) -> list[Figure]:
+    """The page of the latest usable image, when the report draws it, and the alerts'
+    pages; alerts short enough to stand under that image are listed there (none of them
+    has images when it is drawn: a two-image site's one info alert had a page of its own
+    after it)."""
+    if data.lone_image is None and not data.lone_notes:
+        return _alert_pages(data)
+    blocks = _alert_blocks(data, data.evidence)
+    if blocks and all(ev.after is None for ev in data.evidence) and _lines(blocks) <= FOOT_LINES:
+        return [_lone_page(data, _alert_list(data, blocks, 0, len(blocks)))]
+    return [_lone_page(data), *_alert_pages(data)]
 
 
 #: Lines of alert text on one landscape page (8 pt).
@@ -1040,10 +1063,7 @@ def write_pdf(
     ):
         if on_step is not None:
             on_step(STEP_LAYOUT, 0, 1)
-        pages = [_first_page(data)]
-        if data.lone_image is not None or data.lone_notes:
-            pages.append(_lone_page(data))
-        pages += _alert_pages(data)
+        pages = [_first_page(data), *_lone_and_alert_pages(data)]
         pages += _image_pages(data, full_list)
         pages += _text_pages(data)
         if on_step is not None:
