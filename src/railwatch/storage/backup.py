@@ -333,7 +333,9 @@ def _no_run_holds(target: Path) -> Iterator[None]:
     try:
         for lock in sorted(folder.glob("*.lock")) if folder.is_dir() else []:
             try:
-                fd = os.open(lock, os.O_RDWR)
+                # read-only: flock needs no more, and a lock file of another user's run
+                # (0644) opened for writing failed and was passed over (session 39)
+                fd = os.open(lock, os.O_RDONLY)
             except OSError:
                 continue
             try:
