@@ -271,3 +271,60 @@ def test_detect_output_that_is_a_folder_says_to_give_out_dir(
     assert f"cannot write detections to {folder}: it is a folder" in err
     assert f"--out-dir {folder} in place of -o" in err
     assert not any(folder.iterdir())
+
+
+# an image georeferenced only by ground control points or RPCs: said how to map it
+
+
+def _unmapped(path: Path, how: str) -> Path:
+    import warnings
+
+    import rasterio
+    from rasterio.control import GroundControlPoint
+    from rasterio.crs import CRS
+    from rasterio.errors import NotGeoreferencedWarning
+    from rasterio.rpc import RPC
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(
+            path, "w", driver="GTiff", width=96, height=96, count=3, dtype="uint8"
+        ) as ds:
+            ds.write(_rgb(96, 96))
+            if how == "gcps":
+                points = [
+                    GroundControlPoint(r, c, 618000 + 0.5 * c, 5266000 - 0.5 * r)
+                    for r, c in ((0, 0), (0, 96), (96, 0), (96, 96))
+                ]
+                ds.gcps = (points, CRS.from_epsg(32632))
+            else:
+                ds.rpcs = RPC(
+                    height_off=300, height_scale=500, lat_off=47.5, lat_scale=0.01,
+                    line_den_coeff=[1.0] + [0.0] * 19, line_num_coeff=[0, 0, -1.0] + [0.0] * 17,
+                    line_off=48, line_scale=48, long_off=10.5, long_scale=0.01,
+                    samp_den_coeff=[1.0] + [0.0] * 19, samp_num_coeff=[0, 1.0] + [0.0] * 18,
+                    samp_off=48, samp_scale=48,
+                )  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [
+        ("gcps", "It has ground control points but no map grid, which railwatch needs"),
+        ("rpcs", "It has RPCs (the sensor's model) but no map grid, which railwatch needs"),
+    ],
+)
+@pytest.mark.parametrize("scale_check", [[], ["--no-scale-check"]])
+def test_detect_says_how_to_map_an_image_of_gcps_or_rpcs(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+    said: str,
+    scale_check: list[str],
+) -> None:
+    img = _unmapped(tmp_path / "l1b.tif", how)
+    assert main(["detect", str(img), *scale_check]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "l1b.tif is not georeferenced" in err and "--gsd METRES" in err
+    assert said in err and "gdalwarp" in err and "l1b.tif OUT.tif" in err

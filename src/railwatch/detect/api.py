@@ -539,7 +539,24 @@ def missing_crs_hint(ds: Any, name: str) -> str:
     lost), a sentence saying how to give it one; else ""."""
     from affine import Affine
 
-    if ds.crs is not None or ds.transform == Affine.identity():
+    if ds.transform == Affine.identity():
+        # a map grid given only by ground control points or a sensor model: said "not
+        # georeferenced" alone until 2026-12-06 (session 39), where ingest says why
+        if ds.gcps[0]:
+            return (
+                f". It has ground control points but no map grid, which railwatch needs: "
+                f"orthorectify it first (`gdalwarp -t_srs EPSG:CODE {name} OUT.tif`) to use "
+                "its own scale and write map coordinates"
+            )
+        if getattr(ds, "rpcs", None) is not None:
+            return (
+                f". It has RPCs (the sensor's model) but no map grid, which railwatch needs: "
+                f"orthorectify it first (`gdalwarp -rpc -t_srs EPSG:CODE [-to "
+                f"RPC_DEM=DEM.tif] {name} OUT.tif`) to use its own scale and write map "
+                "coordinates"
+            )
+        return ""
+    if ds.crs is not None:
         return ""
     return (
         f". It has a geotransform but no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE "
