@@ -67,14 +67,18 @@ def test_a_first_image_says_there_is_no_earlier_one(
     h = build_report_data(db, report_db.SITE_NAME).headline
     assert h.record is None and h.no_record == "no earlier image of this site"
     assert h.record_words == "– (no earlier image of this site)"
+    assert h.baseline is None and h.no_baseline.startswith("no earlier days with a count")
     out = build_report(db, report_db.SITE_NAME, tmp_path / "r.html", pdf=True)
     html = out.read_text()
     cell = re.search(r"<dt>Previous record</dt><dd>(.*?)</dd>", html, re.S)
     assert cell is not None and "no earlier image of this site" in cell.group(1)
+    cell = re.search(r"<dt>Baseline</dt><dd>(.*?)</dd>", html, re.S)
+    assert cell is not None and "a baseline needs 5" in cell.group(1)
     from pypdf import PdfReader
 
     first = PdfReader(out.with_suffix(".pdf")).pages[0].extract_text()
     assert "no earlier image of this site" in first
+    assert "no earlier days with a count; a baseline needs 5" in first
 
 
 def test_earlier_cloudy_images_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,3 +116,31 @@ def test_a_latest_image_of_the_minor_method_has_its_own_record(tmp_path: Path) -
     h = build_report_data(db, "mixed").headline
     assert h.latest is not None and h.latest.method == "objects" and h.current == 9.0
     assert h.record == 12.0 and h.no_record == ""
+
+
+def test_the_baseline_says_why_there_is_none() -> None:
+    """The headline's "Baseline" was a bare dash too; it says how many earlier days were
+    counted and how many a baseline needs, or how far back they go. The reason's rule is
+    the baseline's own: 4 earlier days give none, 5 give one."""
+    from railwatch.report.data import baseline_track_of, no_headline_baseline_reason
+
+    def reason(rows: list[SceneRow]) -> str:
+        return no_headline_baseline_reason(rows, rows[-1])
+
+    latest = row(9, 100, 7.0)
+    assert reason([latest]) == "no earlier days with a count; a baseline needs 5"
+    assert reason([row(1, 90, 5.0), latest]) == (
+        "only 1 earlier day with a count; a baseline needs 5"
+    )
+    four = [row(k, 10 * k, 5.0) for k in range(4)] + [row(4, 45, 6.0)]
+    assert baseline_track_of(four, "objects")[-1].centre is None
+    assert reason(four) == "only 4 earlier days with a count; a baseline needs 5"
+    five = [row(k, 10 * k, 5.0) for k in range(5)] + [row(5, 55, 6.0)]
+    assert baseline_track_of(five, "objects")[-1].centre is not None
+    old = [row(k, k, 5.0) for k in range(5)] + [row(5, 400, 6.0)]
+    assert baseline_track_of(old, "objects")[-1].centre is None
+    assert reason(old) == (
+        f"the 5 latest earlier days with a count go back to {old[0].day}, over 240 days before it"
+    )
+    mixed = [row(1, 90, 30.0, method="length"), row(2, 95, 5.0), latest]
+    assert reason(mixed) == "only 1 earlier day counted this way; a baseline needs 5"

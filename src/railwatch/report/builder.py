@@ -37,6 +37,7 @@ from railwatch.report.data import (
     event_rows,
     in_period,
     no_baseline_reason,
+    no_headline_baseline_reason,
     no_record_reason,
     scene_rows,
     site_offset,
@@ -760,6 +761,13 @@ def _headline(
         no_record=(
             no_record_reason(all_rows or rows, latest, settings)
             if latest is not None and record is None
+            else "no count in this period"
+            if latest is None
+            else ""
+        ),
+        no_baseline=(
+            no_headline_baseline_reason(all_rows or rows, latest, settings)
+            if latest is not None and baseline is None
             else "no count in this period"
             if latest is None
             else ""

@@ -444,6 +444,35 @@ def no_record_reason(
     return f"no image counted this way in the {cfg.record_years} years before (last {last.day})"
 
 
+def no_headline_baseline_reason(
+    rows: Sequence[SceneRow], latest: SceneRow, settings: object | None = None
+) -> str:
+    """Why the image ``latest`` has no baseline in the headline (its "Baseline" is a
+    dash), in a few words, from the site's images ``rows``: the baseline of an image is
+    taken from the earlier local days counted its way (:func:`baseline_track_of`), at
+    least ``baseline_min_points`` of them within twice the baseline window
+    (``analysis.baseline.robust_baseline``). Since 2026-12-06 (session 39)."""
+    cfg = _alert_settings(settings)
+    method = latest.method or "objects"
+    days = sorted(
+        {
+            r.day
+            for r in rows
+            if r.counts_cars and (r.method or "objects") == method and r.day < latest.day
+        }
+    )
+    need = cfg.baseline_min_points
+    mixed = any((r.method or "objects") != method for r in rows if r.counts_cars)
+    which = " counted this way" if mixed else " with a count"
+    if len(days) < need:
+        have = "no earlier day" if not days else f"only {len(days)} earlier day"
+        return f"{have}{'s' if len(days) != 1 else ''}{which}; a baseline needs {need}"
+    return (
+        f"the {need} latest earlier days{which} go back to {days[-need]}, over "
+        f"{2 * cfg.baseline_window_days} days before it"
+    )
+
+
 def _not_counted_why(row: SceneRow) -> str:
     """Why an image has no count of cars, in a word or two (:func:`no_record_reason`)."""
     if row.reasons and row.reasons[0] in ("not processed", "processing failed"):

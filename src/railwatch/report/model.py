@@ -315,6 +315,9 @@ class Headline:
     #: this site", "all 3 earlier images were unusable", ...); empty where there is one.
     #: Since 2026-12-06 (session 39): the dash stood alone.
     no_record: str = ""
+    #: Why there is no ``baseline`` (``report.data.no_headline_baseline_reason``: "only 2
+    #: earlier days with a count; a baseline needs 5"); empty where there is one.
+    no_baseline: str = ""
 
     @property
     def record_words(self) -> str:

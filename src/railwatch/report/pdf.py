@@ -284,12 +284,16 @@ def _first_page(data: ReportData) -> Figure:
                 )
             )
         value = fig.text(x, y - 0.024, v, fontsize=10, fontweight="bold")
-        if k == "Previous record" and h.record is None and h.no_record:
+        why = {
+            "Previous record": h.no_record if h.record is None else "",
+            "Baseline": h.no_baseline if h.baseline is None else "",
+        }.get(k, "")
+        if why:
             # why there is none, beside the dash in the labels' size (session 39: the dash
             # stood alone); wrapped within its column
             fig.add_artist(
                 Annotation(
-                    _wrap(h.no_record, 60, 8, room=0.29 * PAGE[0] * 72.0 - 12.0),
+                    _wrap(why, 60, 8, room=0.29 * PAGE[0] * 72.0 - 12.0),
                     xy=(1.0, 1.0),
                     xycoords=value,
                     xytext=(4.0, 0.0),
