@@ -72,7 +72,15 @@ def test_write_geojson_keeps_a_database(tmp_path: Path) -> None:
     assert db.read_bytes() == before
 
 
-@pytest.mark.parametrize("old", [b"", b'{"type": "FeatureCollection"}', b'\xef\xbb\xbf\n {"a": 1}'])
+@pytest.mark.parametrize(
+    "old",
+    [
+        b"",
+        b'{"type": "FeatureCollection"}',
+        b'\xef\xbb\xbf\n {"a": 1}',
+        b'\x1e{"type": "Feature"}\n',
+    ],
+)
 def test_write_geojson_replaces_json_and_empty_files_as_before(tmp_path: Path, old: bytes) -> None:
     out = tmp_path / "yard.detections.geojson"
     out.write_bytes(old)

@@ -363,7 +363,8 @@ def _not_geojson(out: Path) -> str | None:
             head = f.read(64)
     except OSError:
         return None
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    # (a GeoJSON text sequence, RFC 8142, begins with the record separator 0x1E)
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n\x1e")
     if not text or text[:1] in (b"{", b"["):
         return None
     for magic, kind in _NOT_JSON_KINDS:
