@@ -343,7 +343,7 @@ class SceneOutcome:
     job_nodata: tuple[float | None] | None = None
     #: The colour bands its job read the scene with (``SceneJob.rgb_bands``), in a
     #: 1-tuple: ``(None,)`` when none were given. :func:`record_outcome` records the
-    #: outcome only while the scene still has them (`railwatch scene bands` meanwhile).
+    #: outcome only while the scene still has them (`railwatch ingest --bands` meanwhile).
     job_bands: tuple[tuple[int, int, int] | None] | None = None
     #: The same for the references read (a coarse scene's), to record on their scenes.
     reference_stamps: tuple[ReferenceStamps, ...] = ()
@@ -1571,8 +1571,8 @@ def _reference_changed_meanwhile(s: Session, outcome: SceneOutcome) -> str | Non
     """Why a coarse scene's result cannot be recorded: one of the other images it was
     registered against and took its empty track from (``outcome.references_read``) no
     longer has the image, quality mask, sidecars, item scales, colour bands or
-    radiometry the job read it with, `railwatch ingest-stac`, `railwatch ingest` or
-    `railwatch scene bands` having changed its scene while this one was processed.
+    radiometry the job read it with, `railwatch ingest-stac` or `railwatch ingest` (its
+    ``--bands`` too) having changed its scene while this one was processed.
     Recorded, the result would rest on a reading of that image its scene no longer
     stands for, and nothing would count it again. Each reference's row is locked and
     read as committed, as the scene's own is. The same files or mask stamped anew (times
@@ -1598,8 +1598,8 @@ def _reference_changed_meanwhile(s: Session, outcome: SceneOutcome) -> str | Non
     return (
         f"scene {outcome.scene_id}: scene {first}, one of the other images it was "
         f"registered against and took its empty track from, changed while it was "
-        f"processed ({what}, from `railwatch ingest-stac`, `railwatch ingest` or "
-        f"`railwatch scene bands` run meanwhile){others}: that result is not recorded, "
+        f"processed ({what}, from `railwatch ingest-stac` or `railwatch ingest` (its "
+        f"--bands too) run meanwhile){others}: that result is not recorded, "
         "and the scene is counted again with its references as they are now by the next "
         "`railwatch process`"
     )
@@ -1674,8 +1674,8 @@ def _not_recorded(outcome: SceneOutcome) -> str:
 
 def _bands_changed_meanwhile(s: Session, outcome: SceneOutcome) -> str | None:
     """Why ``outcome`` (a result or a failure) cannot be recorded: its colour bands are no
-    longer those its job read it with (``outcome.job_bands``), `railwatch scene bands`
-    (or `ingest --bands`) having set others while it was processed; that command left
+    longer those its job read it with (``outcome.job_bands``), `railwatch ingest --bands`
+    of the image already ingested having set others while it was processed; that left
     the scene to be counted again with them (pending, its results removed), which the
     result read with the old bands would undo. None when the result can be recorded."""
     if outcome.job_bands is None:
