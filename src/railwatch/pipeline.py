@@ -775,14 +775,17 @@ class _PackedMask:
 @contextmanager
 def _masks_packed(raster: SiteRaster | SiteWindow) -> Iterator[None]:
     """While a window read from its file is judged (``assess_quality``), detected and
-    counted: its ``valid`` and ``inside`` held at one bit a pixel (:class:`_PackedMask`,
+    counted: its ``valid`` and ``inside`` held at one bit a pixel (:class:`_PackedMask`;
     read by rows by the quality estimate and the window's own reads, tile by tile by the
-    detector; the count of objects reads ``inside`` alone, whole, while it counts),
-    given back whole after, also where a step fails. At a byte a pixel they were 144 MB
-    each for a 144 Mpx window, held through every step of ``process_scene`` and at its
-    peak, the quality step (session 38: 1.03 GB); 18 MB each packed (session 39). The
-    same values: the results are the same bit for bit. A window read whole is small
-    (``LAZY_WINDOW_PIXELS``): left as it is."""
+    detector; the count of objects reads ``inside`` alone, whole, while it counts). After,
+    also where a step fails, ``inside`` is given back whole, as :func:`_inside_packed`
+    gives it back (session 38); ``valid`` stays packed (the same values: nothing of
+    ``process_scene`` reads it after, and giving it back took 144 MB more at 144 Mpx, at
+    the end of ``process_scene`` its peak). At a byte a pixel they were 144 MB each for a
+    144 Mpx window, held through every step and at its peak, the quality step (session
+    38: 1.03 GB); 18 MB each packed (session 39). The same values: the results are the
+    same bit for bit. A window read whole is small (``LAZY_WINDOW_PIXELS``): left as it
+    is."""
     if not isinstance(raster, SiteWindow):
         yield
         return
@@ -791,10 +794,9 @@ def _masks_packed(raster: SiteRaster | SiteWindow) -> Iterator[None]:
     try:
         yield
     finally:
-        for name in ("valid", "inside"):
-            held = getattr(raster, name)
-            if isinstance(held, _PackedMask):
-                setattr(raster, name, held.whole())
+        held: np.ndarray | _PackedMask = raster.inside
+        if isinstance(held, _PackedMask):
+            raster.inside = held.whole()
 
 
 def _detect_valid(raster: SiteRaster | SiteWindow) -> np.ndarray:
