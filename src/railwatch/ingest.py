@@ -1832,10 +1832,57 @@ def _ingest_one(
             )
         if info.item_scaling_note is not None:
             notes.append(info.item_scaling_note)
+        mask_note = mask_codes_note(info.mask_uri)
+        if mask_note is not None:
+            notes.append(mask_note)
         if notes:
             last["warning"] = "; ".join(notes)
     except Exception as err:  # one bad file never fails the batch
         summary.fail(name, err)
+
+
+#: The values of a one-band quality mask (docs/detection.md, "What a quality mask file
+#: must hold"): 0 clear, 1 cloud, 2 haze, 3 snow, 4 cloud shadow, 255 no data; any other
+#: value is read as no data (``imagery.quality.assess_quality``).
+MASK_CODES = frozenset({0, 1, 2, 3, 4, 255})
+#: Longest side (px) the mask is read at to find its values.
+_MASK_LOOK_PX = 1024
+
+
+def mask_codes_note(mask_uri: str | None) -> str | None:
+    """What to tell of a local one-band quality mask whose values (read at most
+    :data:`_MASK_LOOK_PX` a side) include some that are none of :data:`MASK_CODES`: they
+    are read as no data, which a mask in another convention (a 0/128 cloud mask) does not
+    mean. None for a mask in the codes, an 8-band (UDM2) or remote mask, or one that
+    cannot be read here (processing says why). Review r3, session 39."""
+    import numpy as np
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    path = _local_mask(mask_uri)
+    if path is None:
+        return None
+    try:
+        with rasterio.open(path) as src:
+            if src.count != 1:
+                return None
+            k = max(1, -(-max(src.width, src.height) // _MASK_LOOK_PX))
+            shape = (max(1, src.height // k), max(1, src.width // k))
+            values = np.unique(src.read(1, out_shape=shape))
+    except (RasterioError, OSError):
+        return None
+    odd = [v for v in values.tolist() if v not in MASK_CODES]
+    if not odd:
+        return None
+    shown = ", ".join(f"{v:g}" for v in odd[:6]) + (
+        f" and {len(odd) - 6} more" if len(odd) > 6 else ""
+    )
+    return (
+        f"its quality mask {path.name} holds values that are none of its codes ({shown}), "
+        "read as no data: one band holds 0 clear, 1 cloud, 2 haze, 3 snow, 4 cloud shadow, "
+        "255 no data; if the mask means something else by them (cloud, clear), write it in "
+        "these codes and ingest the image again"
+    )
 
 
 def _check_still(path: Path, stamp: Mapping[str, Any]) -> None:
