@@ -101,6 +101,7 @@ from railwatch.detect.coarse import (
 from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.imagery.inspect import ITEM_SCALING_KEY, is_remote, rgb_of, sun_of
+from railwatch.imagery.places import HISTORY_SCENES, places_of
 from railwatch.imagery.quality import readable_pixels
 from railwatch.imagery.read import (
     DISPLAY_MAPPING_VERSION,
@@ -142,7 +143,7 @@ from railwatch.ingest import (
 )
 from railwatch.storage import Database, repo
 from railwatch.storage.db import LockLostError
-from railwatch.storage.models import ANALYST, Scene, Site
+from railwatch.storage.models import ANALYST, Detection, Scene, Site
 from railwatch.storage.records import DetectionRecord, records_from_detections
 
 __all__ = [
@@ -294,6 +295,12 @@ class SceneJob:
     #: since, :func:`_reference_changed_since`), for the run to say; None: it is pending
     #: (or ``--reprocess``).
     recount: str | None = None
+    #: For a site without track centrelines, a scene counted car by car: the footprints
+    #: (lon/lat) of the cars detected in the site's other usable images counted so, the
+    #: :data:`~railwatch.imagery.places.HISTORY_SCENES` nearest in time
+    #: (:func:`_car_history`): where cars can stand, whose clear share the quality step
+    #: judges too (:mod:`railwatch.imagery.places`; session 39).
+    history: tuple[BaseGeometry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -508,7 +515,10 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
                 packed.enter_context(_masks_packed(raster))
             else:
                 raster = read_site_window(job.uri, grid, **read_with)
-            quality = assess_quality(raster, threshold=job.usable_threshold)
+            # where cars are counted one by one, also the clear share of where they can
+            # stand: the site's tracks, else where its other images saw cars (session 39)
+            places = places_of(grid, job.tracks, job.history) if objects else None
+            quality = assess_quality(raster, threshold=job.usable_threshold, places=places)
             small = image_too_small(job.width, job.height, job.gsd) if job.width else None
             if small is not None:  # it would read as "0 railcars" where it cannot show one
                 quality = replace(quality, usable=False, reasons=(small, *quality.reasons))
@@ -1215,6 +1225,7 @@ def pending_jobs(
         scenes = repo.list_scenes(s, row)
         by_id = {scene.id: scene for scene in scenes}
         declared = repo.reviewed_unusable_ids(s, row)
+        history = _car_history(s, scenes) if tracks is None else None
         for scene in scenes:
             if scene.id in declared:
                 continue
@@ -1257,9 +1268,48 @@ def pending_jobs(
                     file_stamp=(scene.meta or {}).get(FILE_STAMP_KEY),
                     mask_stamp=(scene.meta or {}).get(MASK_STAMP_KEY),
                     recount=recount,
+                    history=history(scene) if history is not None else (),
                 )
             )
     return jobs, skipped
+
+
+def _car_history(
+    s: Session, scenes: Sequence[Scene]
+) -> Callable[[Scene], tuple[BaseGeometry, ...]]:
+    """For a scene counted car by car: the footprints (lon/lat) of the cars inside the
+    site detected in its other usable scenes counted so, the
+    :data:`~railwatch.imagery.places.HISTORY_SCENES` nearest in acquisition time that
+    have any (``SceneJob.history``); none for a coarser scene."""
+    from shapely import from_wkb
+
+    counted = {
+        sc.id: sc
+        for sc in scenes
+        if sc.status == "processed" and sc.usable and method_for_gsd(grid_gsd(sc.gsd)) == "objects"
+    }
+    cars: dict[int, list[BaseGeometry]] = {}
+    if counted:
+        rows = s.execute(
+            select(Detection.scene_id, Detection.geometry_wkb)
+            .join(Scene, Detection.scene_id == Scene.id)
+            .where(Scene.site_id == scenes[0].site_id, Detection.inside.is_(True))
+            .order_by(Detection.id)
+        )
+        for scene_id, wkb in rows:
+            if scene_id in counted:
+                cars.setdefault(scene_id, []).append(from_wkb(wkb))
+
+    def of(scene: Scene) -> tuple[BaseGeometry, ...]:
+        if method_for_gsd(grid_gsd(scene.gsd)) != "objects":
+            return ()
+        others = sorted(
+            (i for i in cars if i != scene.id),
+            key=lambda i: (abs((counted[i].acquired_at - scene.acquired_at).total_seconds()), i),
+        )
+        return tuple(g for i in others[:HISTORY_SCENES] for g in cars[i])
+
+    return of
 
 
 def reference_fingerprint(

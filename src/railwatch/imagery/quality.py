@@ -38,6 +38,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from railwatch.imagery.places import Places
 from railwatch.imagery.read import MASK_NODATA, ImageRows, SiteRaster, SiteWindow
 
 __all__ = ["MAX_COUNT_GSD", "Conditions", "Quality", "assess_quality", "estimate_conditions"]
@@ -96,6 +97,12 @@ class Quality:
     usable: bool
     reasons: tuple[str, ...]
     source: str
+    #: The clear share of the places cars can stand (``assess_quality(places=)``: a
+    #: corridor along the site's tracks, or where its earlier images saw cars); None: not
+    #: measured (none given, or none of them inside the site).
+    places_clear: float | None = None
+    #: What those places are (:attr:`railwatch.imagery.places.Places.what`), when measured.
+    places: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,12 +115,22 @@ class Conditions:
 
 
 def assess_quality(
-    raster: SiteRaster | SiteWindow, *, threshold: float = 0.8, max_gsd: float = MAX_COUNT_GSD
+    raster: SiteRaster | SiteWindow,
+    *,
+    threshold: float = 0.8,
+    max_gsd: float = MAX_COUNT_GSD,
+    places: Places | None = None,
 ) -> Quality:
     """Clear, cloud, haze, snow and no-data fractions of the site, coverage, and
     whether the scene is usable: clear fraction >= ``threshold`` and ground sample
     distance <= ``max_gsd`` metres. A :class:`SiteWindow` (its image read from the
-    file strip by strip) gives what its :class:`SiteRaster` gives (session 36)."""
+    file strip by strip) gives what its :class:`SiteRaster` gives (session 36).
+
+    With ``places`` (where cars can stand: :mod:`railwatch.imagery.places`) the clear
+    share of those inside the site is measured too, in the same strips with the same
+    clear map: below ``threshold`` the scene is unusable (a cloud over the yard alone
+    leaves most of the site clear), and a usable scene whose places are not all clear
+    says how much of them is hidden (session 39: :func:`_judge_places`)."""
     inside = raster.inside
     gsd = float(raster.grid.gsd)
     # valid and inside the site, by rows: no whole-window map of it (session 37)
@@ -121,13 +138,21 @@ def assess_quality(
     h, w = valid.shape
     # pixel counts, strip by strip (no whole-window map but the estimate's, 1 bit a pixel)
     counts = dict.fromkeys(("n", "valid", "nodata", "cloud", "haze", "snow", "clear", "shadow"), 0)
+    # the same counts over the places cars can stand (looked up in the same strips)
+    on = dict.fromkeys(counts, 0)
+    strip = [0, 0]  # rows a:b of the strip being counted
 
     def add(**found: np.ndarray) -> None:
         for key, a in found.items():
             counts[key] += int(a.sum())
+        if places is not None:
+            r, c = places.between(*strip)
+            for key, a in found.items():
+                on[key] += int(np.count_nonzero(a[r, c]))
 
     if raster.mask is not None:
         for a, b, _, _ in _strips(h, w, 0):
+            strip[:] = a, b
             m, ins, ok_px = raster.mask[a:b], _bool(inside[a:b]), valid[a:b]
             # no data: none read, or marked so (MASK_NODATA) or by no code of the contract
             nodata = ins & (~_bool(raster.valid[a:b]) | (m == MASK_NODATA) | (m > 4))
@@ -151,6 +176,7 @@ def assess_quality(
         cond = _estimate(raster.image, valid, gsd, sample)
         levels = sample.levels()
         for a, b, _, _ in _strips(h, w, 0):
+            strip[:] = a, b
             ins, ok = _bool(inside[a:b]), valid[a:b]
             cloud = cond.cloud[a:b] & ok
             snow = cond.snow[a:b] & ok & ~cloud
@@ -214,7 +240,7 @@ def assess_quality(
         if coverage < 0.995:
             reasons.append(f"the image covers {_pct(coverage)} of the site")
         reasons.extend(text for share, text in sorted(parts[1:], reverse=True) if share >= 0.01)
-        reasons.append(f"only the {_pct(q_clear)} of the site that is clear can be counted")
+        reasons.append(f"only the {_pct(q_clear)} of the site{_COUNTED_PART}")
     elif coverage < 0.995:
         reasons.append(f"the image covers {_pct(coverage)} of the site")
     if gsd > max_gsd:  # the first reason: nothing else would make it usable
@@ -226,7 +252,7 @@ def assess_quality(
             f"resolution {gsd:.1f} m: cars are not separable, counts come from "
             "occupied track length"
         )
-    return Quality(
+    quality = Quality(
         clear_fraction=q_clear,
         coverage=coverage,
         cloud_fraction=q_cloud,
@@ -238,6 +264,55 @@ def assess_quality(
         reasons=tuple(reasons),
         source=source,
     )
+    if places is None or not on["n"]:
+        return quality
+    return _judge_places(quality, on, places, threshold)
+
+
+#: How the note of a usable scene's count of the clear part of its site ends.
+_COUNTED_PART = " that is clear can be counted"
+
+
+def _judge_places(
+    quality: Quality, on: dict[str, int], places: Places, threshold: float
+) -> Quality:
+    """``quality`` judged by the clear share of the places cars can stand (``on``: the
+    pixel counts of :func:`assess_quality` over those inside the site): unusable below
+    ``threshold``, its first reason how much of them is hidden and by what; a usable
+    scene whose places are not all clear says so (a note), as does an unusable one."""
+    from dataclasses import replace
+
+    n = on["n"]
+    share = on["clear"] / n
+    hidden = 1.0 - share
+    quality = replace(quality, places_clear=share, places=places.what)
+    if hidden < 0.005:
+        return quality
+    by = [
+        (on["nodata"], "no data"),
+        (on["cloud"], "cloud"),
+        (on["haze"], "haze"),
+        (on["snow"], "snow"),
+    ]
+    names = [name for count, name in sorted(by, reverse=True) if count / n >= 0.005]
+    what = " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "hides" if len(names) < 2 else "hide"
+    said = f"{what or 'cloud, haze or no data'} {verb} {_pct(hidden)} of {places.words}"
+    if quality.usable and share < threshold:
+        return replace(
+            quality,
+            usable=False,
+            reasons=(
+                f"{said}: only {_pct(share)} of them are clear (needs {_pct(threshold)}), "
+                f"though {_pct(quality.clear_fraction)} of the site is; a count would "
+                "miss the cars under it",
+                # what hides the site, not that its clear part can be counted: it cannot
+                *(r for r in quality.reasons if not r.endswith(_COUNTED_PART)),
+            ),
+        )
+    if quality.usable:
+        return replace(quality, reasons=(*quality.reasons, f"{said}: the count is of the rest"))
+    return replace(quality, reasons=(*quality.reasons, said))
 
 
 def contrast_levels(image: ImageRows, valid: RowMap) -> int | None:
