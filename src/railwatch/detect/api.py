@@ -43,13 +43,16 @@ from railwatch.errors import DetectionError, ImageryError, InputError, ScaleWarn
 from railwatch.imagery.inspect import (
     EmptyImageError,
     data_mask,
+    eight_bit_values,
     ground_gsd,
     ground_pixel_size,
+    prj_beside,
     sidecar_metadata,
     sun_of,
     transparent_entries,
     undeclared_alpha,
     unreadable_pixels,
+    unsupported_pixel_type,
 )
 from railwatch.imagery.read import (
     FILL_MIN_M2,
@@ -169,6 +172,13 @@ class DetectionResult:
     #: measured one or ``scale.reason`` why none was, ``disagrees``). None for a
     #: georeferenced image (its header gives the scale) or with ``check_scale=False``.
     scale_check: ScaleCheck | None = None
+    #: For a 16- or 32-bit integer file read with ``radiometry`` ``linear`` (the
+    #: default) whose values are 8-bit ones, how it holds them: ``"x257"`` (every value
+    #: a multiple of 257) or ``"0-255"`` (none above 255), as ``railwatch ingest`` judges
+    #: it (:func:`railwatch.imagery.inspect.eight_bit_values`): most likely a visual
+    #: product, which ``display`` reads; None otherwise. ``railwatch detect`` says so
+    #: (since 2026-12-06, session 39: read as linear without a word).
+    eight_bit: str | None = None
 
     @property
     def total(self) -> int:
@@ -558,6 +568,16 @@ def missing_crs_hint(ds: Any, name: str) -> str:
         return ""
     if ds.crs is not None:
         return ""
+    prj = prj_beside(Path(str(ds.name)))
+    if prj is not None:
+        # GDAL reads no .prj beside a PNG with a world file, nor beside a GeoTIFF: said
+        # by ingest, not by detect until 2026-12-06 (session 39)
+        return (
+            f". It has a geotransform but no CRS, and GDAL does not read the CRS in "
+            f"{prj.name} beside it: write it into the file with `gdal_edit.py -a_srs "
+            f"{prj.name} {name}` (or -a_srs EPSG:CODE) to use its own scale and write map "
+            "coordinates"
+        )
     return (
         f". It has a geotransform but no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE "
         f"{name}` to use its own scale and write map coordinates"
@@ -1217,6 +1237,11 @@ def _detect_file(
                 "data), not an optical image: railwatch detects railcars in optical images "
                 "(RGB or panchromatic); give the yard's optical image"
             )
+        unsupported = unsupported_pixel_type(ds.dtypes, p.name)
+        if unsupported is not None:
+            # 64-bit integers: refused by ingest, read by detect until 2026-12-06
+            # (session 39); one rule for both now
+            raise InputError(unsupported)
         scene_gsd = float(gsd) if gsd is not None else gsd_of(ds)
         small = image_too_small(ds.width, ds.height, scene_gsd)
         if small is not None:  # else it read as "0 railcars", an empty yard
@@ -1244,6 +1269,8 @@ def _detect_file(
             ds, p, bands, gsd=scene_gsd, radiometry=radiometry, command="railwatch detect"
         )
         masks, beside, scale = how.masks, how.item, how.scale
+        # an 8-bit image stored in 16 bits, read as radiance: judged as ingest judges it
+        eight_bit = eight_bit_values(ds) if scale is not None and radiometry == "linear" else None
         own = _reader(
             ds, bands, scale, planar=planar or view is not None, radiometry=radiometry, masks=masks
         )
@@ -1319,4 +1346,5 @@ def _detect_file(
         sun_elevation=elevation[1] if (elevation := sun or sun_of(meta)) is not None else None,
         occupied=occupied,
         item_scaling=beside if scale is not None else None,
+        eight_bit=eight_bit,
     )

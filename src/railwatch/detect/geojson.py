@@ -209,6 +209,18 @@ def _joined_at_180(poly: MultiPolygon) -> Polygon | None:
     return joined if isinstance(joined, Polygon) else None
 
 
+#: Significant digits of the ``gsd`` written (:func:`gsd_for_display`).
+GSD_DIGITS = 6
+
+
+def gsd_for_display(gsd: float) -> float:
+    """``gsd`` (metres per pixel) to :data:`GSD_DIGITS` significant digits, as a
+    FeatureCollection's top-level ``gsd`` is written: 0.30000000000120003 is 0.3, an
+    image in degrees' 0.30034081 is 0.300341 (5e-7 of it at most, far below any scale
+    the detector tells apart)."""
+    return float(f"{float(gsd):.{GSD_DIGITS}g}")
+
+
 def to_feature_collection(
     detections: Iterable[Detection],
     *,
@@ -289,7 +301,10 @@ def to_feature_collection(
     if crs != WGS84:
         fc["crs"] = crs_member(crs)
     if gsd is not None:
-        fc["gsd"] = gsd
+        # to 6 significant digits, as it is shown: a scale computed from a geotransform
+        # was written 0.30000000000120003 (2026-12-06, session 39); the detections were
+        # computed with the full value
+        fc["gsd"] = gsd_for_display(gsd)
     if extra:
         fc.update(extra)
     features.extend(_occupied_features(occupied, transformer, digits, lonlat=lonlat))
@@ -373,11 +388,11 @@ def _not_geojson(out: Path) -> str | None:
     return "not a GeoJSON file"
 
 
-def write_geojson(path: str | Path, collection: Mapping[str, Any]) -> Path:
-    """Write a FeatureCollection to ``path`` (parent directories created). A file there
-    that is no JSON (an image, a database) is refused, not replaced: ``railwatch detect
-    yard.tif -o yard.tif`` wrote the detections over the image (2026-12-06, session
-    39)."""
+def check_output(path: str | Path) -> None:
+    """Refuse, with what to do, an output :func:`write_geojson` would refuse: a folder,
+    or a file that is no JSON (an image, a database). ``railwatch detect`` checks its
+    outputs with it before detecting (2026-12-06, session 39: ``detect IMG -o
+    OTHER.tif`` was refused only once the image had been detected)."""
     out = Path(path)
     if out.is_dir():  # said "(Is a directory); give a path in a folder you can write to"
         raise InputError(
@@ -392,6 +407,15 @@ def write_geojson(path: str | Path, collection: Mapping[str, Any]) -> Path:
             "replace; give the output another name, e.g. "
             f"{out.with_name(out.stem + '.detections.geojson')}"
         )
+
+
+def write_geojson(path: str | Path, collection: Mapping[str, Any]) -> Path:
+    """Write a FeatureCollection to ``path`` (parent directories created). A file there
+    that is no JSON (an image, a database) is refused, not replaced: ``railwatch detect
+    yard.tif -o yard.tif`` wrote the detections over the image (2026-12-06, session
+    39; :func:`check_output`)."""
+    out = Path(path)
+    check_output(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(collection, ensure_ascii=False) + "\n")

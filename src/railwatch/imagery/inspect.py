@@ -80,6 +80,7 @@ __all__ = [
     "local_path",
     "missing_vrt_sources",
     "own_mask",
+    "prj_beside",
     "read_masked",
     "remote_access_hint",
     "scaling_numbers",
@@ -93,6 +94,7 @@ __all__ = [
     "transparent_entries",
     "undeclared_alpha",
     "unreadable_pixels",
+    "unsupported_pixel_type",
     "uri_scheme",
     "vrt_sources_error",
 ]
@@ -669,7 +671,7 @@ def _check_georeferencing(ds: Any, name: str) -> None:
                 f"the right one with `gdal_edit.py -a_srs EPSG:CODE {name}` and ingest again"
             )
     if ds.crs is None:
-        prj = _prj_beside(Path(str(ds.name)))
+        prj = prj_beside(Path(str(ds.name)))
         if prj is not None:  # GDAL reads a .prj only for some formats, never for a GeoTIFF
             raise MissingCRSError(
                 f"{name} has a geotransform but no CRS, and GDAL does not read the CRS in "
@@ -682,21 +684,36 @@ def _check_georeferencing(ds: Any, name: str) -> None:
         )
 
 
-def _prj_beside(path: Path) -> Path | None:
-    """An ESRI ``NAME.prj`` (or ``NAME.tif.prj``) beside the image, or None."""
+def prj_beside(path: Path) -> Path | None:
+    """An ESRI ``NAME.prj`` (or ``NAME.tif.prj``) beside the image, or None (GDAL reads
+    it only for some formats: never for a GeoTIFF, nor a PNG with a world file)."""
     for candidate in (path.with_suffix(".prj"), path.with_name(path.name + ".prj")):
         if candidate.is_file():
             return candidate
     return None
 
 
+def unsupported_pixel_type(dtypes: Sequence[str], name: str) -> str | None:
+    """Why image ``name`` of band types ``dtypes`` cannot be read and what to do, or None
+    when every type is one railwatch reads: 8-, 16- and 32-bit integers, 32- and 64-bit
+    floats. 64-bit integers are refused (no optical product is delivered in them: such
+    a file is a label raster or an array written without choosing its type), by
+    ``railwatch ingest`` and, since 2026-12-06 (session 39), by ``railwatch detect``,
+    which read them."""
+    bad = sorted({str(t) for t in dtypes if str(t) not in _SUPPORTED_DTYPES})
+    if not bad:
+        return None
+    return (
+        f"{name} has pixel type {', '.join(bad)}, which railwatch cannot read: convert it to "
+        f"8/16-bit integers or float32 (e.g. `gdal_translate -ot UInt16 {name} OUT.tif` "
+        "for values 0-65535)"
+    )
+
+
 def _check_dtype(ds: Any, name: str) -> None:
-    dtype = ds.dtypes[0]
-    if dtype not in _SUPPORTED_DTYPES:
-        raise UnsupportedFormatError(
-            f"{name} has pixel type {dtype}, which railwatch cannot read: "
-            "convert it to 8/16-bit integers or float32"
-        )
+    reason = unsupported_pixel_type(ds.dtypes, name)
+    if reason is not None:
+        raise UnsupportedFormatError(reason)
     if ds.width < 1 or ds.height < 1 or ds.count < 1:
         raise UnsupportedFormatError(f"{name} has no pixels ({ds.width} x {ds.height} px)")
 
