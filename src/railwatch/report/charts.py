@@ -206,6 +206,145 @@ def beyond_axis_words(
     )
 
 
+#: An event more than this many days before the chart's first image or after its last
+#: (and as far outside the report's period) is left off the time axis and named under the
+#: chart (:func:`events_on_axis`, :func:`events_off_axis_words`), as the dashboard's chart
+#: does (web/static/js/chart.js, session 38). Until 2026-12-06 (session 39) every event
+#: of the period stretched the axis: a site with one image drew an event a year later,
+#: its one bar a sliver at the axis's left edge.
+EVENT_AXIS_DAYS = 60
+#: At most this many events off the time axis are named in the chart's caption.
+EVENTS_OFF_NAMED = 5
+
+
+def _axis_days(
+    scenes: Sequence[SceneRow], period: tuple[date | None, date | None]
+) -> tuple[date, date] | None:
+    """The first and last (local) day of the chart's images and of the report's period
+    (None: open); None when it has neither."""
+    days = [s.day for s in scenes if on_chart(s.when)]
+    days += [d for d in period if d is not None and on_chart(d)]
+    return (min(days), max(days)) if days else None
+
+
+def events_on_axis(
+    scenes: Sequence[SceneRow],
+    events: Sequence[EventRow],
+    period: tuple[date | None, date | None] = (None, None),
+) -> tuple[list[EventRow], list[EventRow]]:
+    """The events the chart draws on its time axis, and those it leaves off: more than
+    :data:`EVENT_AXIS_DAYS` days from its images and from the report's ``period`` (local
+    days; None: open); without an image or a period bound every event is drawn."""
+    events = [e for e in events if on_chart(e.when)]
+    span = _axis_days(scenes, period)
+    if span is None:
+        return events, []
+    lo, hi = span[0] - timedelta(days=EVENT_AXIS_DAYS), span[1] + timedelta(days=EVENT_AXIS_DAYS)
+    return [e for e in events if lo <= e.when <= hi], [e for e in events if not lo <= e.when <= hi]
+
+
+def events_off_axis_words(
+    scenes: Sequence[SceneRow],
+    events: Sequence[EventRow],
+    period: tuple[date | None, date | None] = (None, None),
+    listed: str = "below",
+) -> str | None:
+    """The chart caption's line naming the events left off its time axis
+    (:func:`events_on_axis`), with whether each lies before or after the images shown;
+    None when none is. ``listed``: where every event is listed (named when more than
+    :data:`EVENTS_OFF_NAMED` are off the axis)."""
+    _on, off = events_on_axis(scenes, events, period)
+    span = _axis_days(scenes, period)
+    if not off or span is None:
+        return None
+    off = sorted(off, key=lambda e: e.when)
+    named = [
+        f"{e.when.isoformat()} {event_label([e.label])} "
+        f"({'before' if e.when < span[0] else 'after'} the images shown)"
+        for e in off[:EVENTS_OFF_NAMED]
+    ]
+    more = len(off) - len(named)
+    return (
+        f"Events off the chart's time span (more than {EVENT_AXIS_DAYS} days from its images "
+        "and period): "
+        + "; ".join(named)
+        + (f"; and {more} more (every event is listed {listed})" if more else "")
+        + "."
+    )
+
+
+def _alert_marks(
+    alerts: Sequence[AlertRow], counted: Sequence[SceneRow], utc_offset: timedelta
+) -> dict[tuple[float, float | None], list[AlertRow]]:
+    """The site total's alerts grouped by the mark the chart draws for them: its time
+    (matplotlib days) and height (None: a silence, a triangle on the top edge)."""
+    by_scene = {s.scene_id: s for s in counted}
+    marks: dict[tuple[float, float | None], list[AlertRow]] = {}
+    for alert in (a for a in alerts if a.cls == "all" and on_chart(a.when)):
+        row = by_scene.get(alert.scene_id) if alert.scene_id is not None else None
+        y = row.total if row is not None else alert.value
+        # a silence's (quality) when is its day's local midnight, no image's time: drawn
+        # at noon of that day at the site, as an event (until 2026-12-05 its midnight as UTC)
+        when = _as_datetime(alert.day) - utc_offset if alert.kind == "quality" else alert.when
+        key = (float(_x([when])[0]), None if y is None else float(y))
+        marks.setdefault(key, []).append(alert)
+    return marks
+
+
+def chart_marks(
+    scenes: Sequence[SceneRow],
+    baseline: Sequence[BaselinePoint] = (),
+    events: Sequence[EventRow] = (),
+    alerts: Sequence[AlertRow] = (),
+    *,
+    period: tuple[date | None, date | None] = (None, None),
+    stacked: bool = True,
+    utc_offset: timedelta = timedelta(0),
+) -> frozenset[str]:
+    """The kinds of mark :func:`draw_timeseries` draws for these rows, for the caption to
+    name those alone (until 2026-12-06, session 39, it named red circles, triangles and
+    crosses under a chart of one bar): ``bars`` (stacked by class), ``counts`` (points
+    with whiskers), ``length`` (car equivalents), ``reviewed`` (an analyst's counts),
+    ``band`` and ``median`` (the baseline), ``record`` (the trailing record), ``events``
+    (on the time axis), ``unusable``, ``alerts``, ``info`` (small grey rings),
+    ``silence``, ``silence-alert`` (triangles) and ``class-alerts`` (alerts of one class,
+    which are not marked)."""
+    scenes = [s for s in scenes if on_chart(s.when)]
+    counted = [s for s in scenes if s.counts_cars]
+    by_length = [s for s in counted if (s.method or "objects") == "length"]
+    objects = [s for s in counted if (s.method or "objects") != "length"]
+    marks: set[str] = set()
+    classes = class_order({c for s in objects for c in s.by_class})
+    if stacked and classes and any(any(_stack_parts(s, classes).values()) for s in objects):
+        marks.add("bars")
+    if any(not s.reviewed for s in objects):
+        marks.add("counts")
+    if any(not s.reviewed for s in by_length):
+        marks.add("length")
+    if any(s.reviewed for s in counted):
+        marks.add("reviewed")
+    drawn = [b for b in baseline if on_chart(b.when)]
+    if any(b.low is not None and b.high is not None for b in drawn):
+        marks.add("band")
+    if any(b.centre is not None for b in drawn):
+        marks.add("median")
+    if any(b.record_line is not None for b in drawn):
+        marks.add("record")
+    if events_on_axis(scenes, events, period)[0]:
+        marks.add("events")
+    if any(not s.counted for s in scenes):
+        marks.add("unusable")
+    for (_x_day, y), group in _alert_marks(alerts, counted, utc_offset).items():
+        info = all(a.severity == "info" for a in group)
+        if y is None:
+            marks.add("silence" if info else "silence-alert")
+        else:
+            marks.add("info" if info else "alerts")
+    if any(a.cls != "all" for a in alerts if on_chart(a.when)):
+        marks.add("class-alerts")
+    return frozenset(marks)
+
+
 def _stack_parts(row: SceneRow, classes: Sequence[str]) -> dict[str, float]:
     """Per-class counts of a row, with the part of the total no class explains."""
     parts = {c: float(row.by_class.get(c, 0.0)) for c in classes if c != UNCLASSIFIED}
@@ -480,6 +619,7 @@ def timeseries_figure(
     width: float = 11.0,
     height: float = 4.8,
     utc_offset: timedelta = timedelta(0),
+    period: tuple[date | None, date | None] = (None, None),
 ) -> Figure:
     """The time-series chart as its own figure (see :func:`draw_timeseries`; Chinese,
     Japanese and Korean text in the CJK font when it is installed:
@@ -495,6 +635,7 @@ def timeseries_figure(
             stacked=stacked,
             title=title,
             utc_offset=utc_offset,
+            period=period,
         )
     return fig
 
@@ -509,6 +650,7 @@ def draw_timeseries(
     stacked: bool = True,
     title: str | None = None,
     utc_offset: timedelta = timedelta(0),
+    period: tuple[date | None, date | None] = (None, None),
 ) -> None:
     """Draw counts per date with intervals (per-class stacked bars when ``stacked``),
     the baseline band, the trailing record, events as labelled vertical lines,
@@ -522,7 +664,10 @@ def draw_timeseries(
     (:attr:`ReportData.utc_offset <railwatch.report.model.ReportData.utc_offset>`),
     so it falls among the images of its local day (until 2026-12-05 at noon UTC); so is
     a silence (a ``quality`` alert, dated by a local day, not an image's time; until
-    2026-12-05 at that day's midnight taken as UTC)."""
+    2026-12-05 at that day's midnight taken as UTC). An event more than
+    :data:`EVENT_AXIS_DAYS` days from the images and the report's ``period`` (local days,
+    None: open) is left off the time axis (:func:`events_on_axis`): the caption names it
+    (:func:`events_off_axis_words`)."""
     with plain_text():
         _draw_timeseries(
             ax,
@@ -533,6 +678,7 @@ def draw_timeseries(
             stacked=stacked,
             title=title,
             utc_offset=utc_offset,
+            period=period,
         )
 
 
@@ -599,6 +745,7 @@ def _draw_timeseries(
     stacked: bool,
     title: str | None,
     utc_offset: timedelta = timedelta(0),
+    period: tuple[date | None, date | None] = (None, None),
 ) -> None:
     def event_at(day: date) -> datetime:
         return _as_datetime(day) - utc_offset  # noon at the site
@@ -610,7 +757,8 @@ def _draw_timeseries(
 
     scenes = [s for s in scenes if on_chart(s.when)]
     baseline = [b for b in baseline if on_chart(b.when)]
-    events = [e for e in events if on_chart(e.when)]
+    # events far from the images and the period are named under the chart, not drawn
+    events, _off = events_on_axis(scenes, events, period)
     alerts = [a for a in alerts if on_chart(a.when)]
     # a presence image (10 m and coarser) has a long-train flag, not a count: not a bar
     # or a point of 0 or 1 cars, and not a gap either
@@ -805,7 +953,6 @@ def _draw_timeseries(
         text.set_in_layout(False)
         event_texts.append(text)
 
-    by_scene = {s.scene_id: s for s in counted}
     labelled: set[str] = set()
     # The chart is the site total: only the total's alerts are marked on it (a tank
     # record circled on the total bar would read as a record of the total; per-class
@@ -813,12 +960,7 @@ def _draw_timeseries(
     # label, so the red, labelled circles are the alerts an analyst acts on. One mark and
     # one label per point: a record and a shift of one image (the demo's 2023-09-25) were
     # two labels drawn over each other ("secord").
-    marks: dict[tuple[float, float | None], list[AlertRow]] = {}
-    for alert in (a for a in alerts if a.cls == "all"):
-        row = by_scene.get(alert.scene_id) if alert.scene_id is not None else None
-        y = row.total if row is not None else alert.value
-        key = (float(_x([alert_at(alert)])[0]), None if y is None else float(y))
-        marks.setdefault(key, []).append(alert)
+    marks = _alert_marks(alerts, counted, utc_offset)
     notes: list[tuple[tuple[int, float], Any]] = []
     rings: list[tuple[float, float, float]] = []  # every circle, kept clear of labels
     for (x, y), group in sorted(marks.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0.0)):

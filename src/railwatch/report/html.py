@@ -18,7 +18,9 @@ import jinja2
 from railwatch import __version__
 from railwatch.report.charts import (
     beyond_axis_words,
+    chart_marks,
     chart_title,
+    events_off_axis_words,
     timeseries_figure,
     to_jpeg,
     to_svg,
@@ -64,6 +66,7 @@ def chart_svg(data: ReportData) -> bytes:
             data.alerts,
             title=chart_title(data.site),
             utc_offset=data.utc_offset,
+            period=data.headline.period,
         )
         return to_svg(fig)
 
@@ -160,6 +163,17 @@ def render_html(data: ReportData, on_step: Callable[[str, int, int], None] | Non
         lone_uri=data_uri(lone, "image/jpeg") if lone is not None else "",
         lone_words=lone_image_words(data),
         beyond_axis=beyond_axis_words(data.scenes, data.baseline),
+        # the kinds of mark the chart draws, for its caption to name those alone, and
+        # the events it leaves off its time axis (session 39)
+        marks=chart_marks(
+            data.scenes,
+            data.baseline,
+            data.events,
+            data.alerts,
+            period=data.headline.period,
+            utc_offset=data.utc_offset,
+        ),
+        events_off=events_off_axis_words(data.scenes, data.events, data.headline.period),
         evidence_uris=evidence_uris,
         same_as=same_as,
         wide=[ev.after is not None and is_wide(ev.after) for ev in data.evidence],

@@ -28,9 +28,11 @@ from railwatch.report.charts import (
     PLAIN_TEXT,
     beyond_axis_words,
     chart_heading,
+    chart_marks,
     chart_title,
     draw_timeseries,
     drawable,
+    events_off_axis_words,
     layout_quiet,
     new_figure,
     pdf_text,
@@ -223,8 +225,79 @@ def _chart(fig: Figure, data: ReportData, chart_top: float, bottom: float = CHAR
         data.alerts,
         title=chart_title(data.site),
         utc_offset=data.utc_offset,
+        period=data.headline.period,
     )
     return ax
+
+
+def chart_caption(data: ReportData) -> str:
+    """The first page's words under the chart: what each kind of mark drawn means
+    (:func:`~railwatch.report.charts.chart_marks`), the intervals cut at its top edge
+    and the events left off its time axis, wrapped to the page. Until 2026-12-06
+    (session 39) it named every kind of mark, those the chart did not draw too."""
+    marks = chart_marks(
+        data.scenes,
+        data.baseline,
+        data.events,
+        data.alerts,
+        period=data.headline.period,
+        utc_offset=data.utc_offset,
+    )
+    parts = []
+    if "bars" in marks:
+        parts.append("bars: count per usable image by class")
+    if "counts" in marks:
+        parts.append("points with whiskers: count and its interval")
+    if "length" in marks:
+        parts.append(
+            "green hollow circles: car equivalents from occupied track length "
+            f"({length_range()} images)"
+        )
+    if "reviewed" in marks:
+        parts.append(
+            "cyan diamonds: an analyst's count (scene review), the detector's count it "
+            "replaced a grey cross"
+        )
+    if "band" in marks:
+        parts.append("grey band: robust baseline")
+    elif "median" in marks:
+        parts.append("grey line: robust baseline")
+    if "record" in marks:
+        parts.append(
+            "dashed purple: trailing record (within a rise of records, the record before "
+            "the rise, which its record alerts compare with)"
+        )
+    if "events" in marks:
+        parts.append(
+            "dashed lines: events (labels cut short, left off where they would overlap: all "
+            "are listed after the caveats)"
+        )
+    if "unusable" in marks:
+        parts.append("orange crosses: images that could not be counted")
+    labels = (
+        "labels left off where they would not fit; a thin line joins a label moved up to its circle"
+    )
+    if "alerts" in marks:
+        info = "small grey rings: info only; " if "info" in marks else ""
+        parts.append(f"red circles: alerts of the site total ({info}{labels})")
+    elif "info" in marks:
+        parts.append("small grey rings: info-only alerts of the site total")
+    if "class-alerts" in marks:
+        parts.append("alerts of single classes are not marked on the total")
+    if "silence" in marks or "silence-alert" in marks:
+        parts.append("triangles on the top edge: no usable image for long (a silence)")
+    text = "; ".join(parts)
+    text = (text[:1].upper() + text[1:] + ". ") if text else ""
+    text += "Dates on the time axis are local days at the site."
+    for extra in (
+        beyond_axis_words(data.scenes, data.baseline),
+        events_off_axis_words(
+            data.scenes, data.events, data.headline.period, listed="after the caveats"
+        ),
+    ):
+        if extra:
+            text += "\n" + extra
+    return _wrap(text, 200, CAPTION_FONT)
 
 
 def _first_page(data: ReportData) -> Figure:
@@ -304,20 +377,7 @@ def _first_page(data: ReportData) -> Figure:
                 )
             )
         values.append(value)
-    beyond = beyond_axis_words(data.scenes, data.baseline)
-    caption = (
-        "Bars: count per usable image by class; whiskers: interval; green hollow circles: car "
-        f"equivalents from occupied track length ({length_range()} images). Grey band: robust "
-        "baseline; dashed purple: trailing record;\ndashed lines: events (labels cut short, left "
-        "off where they would overlap: all are listed after the caveats); orange crosses: "
-        "images that could not be counted; red circles: alerts of the site total\n(small grey "
-        "rings: info only; alerts of single classes are not marked on the total; labels left "
-        "off where they would not fit; a thin line joins a label moved up to its circle);\n"
-        "triangles on the top edge: no usable image for long (a silence). Dates on the time "
-        "axis are local days at the site.\nWithin a rise of records the trailing record stays "
-        "at the record before the rise, which its record alerts compare with."
-        + (f"\n{_wrap(beyond, 200, CAPTION_FONT)}" if beyond else "")
-    )
+    caption = chart_caption(data)
     # the axes stand clear of a caption longer than its usual four lines (the line on
     # intervals cut at the top edge, since 2026-12-05)
     extra = max(caption.count("\n") + 1 - CAPTION_LINES, 0)
@@ -367,17 +427,28 @@ def _evidence_page(
         drop += 10 * 1.3 / 72.0 / PAGE[1]
     # the analyst's acknowledgement and note were on the list pages only, not on an
     # alert's own page
-    text = a.explanation + ("\n" + acknowledged_text(a) if a.acknowledged else "")
-    fig.text(0.04, 0.87 - drop, _wrap(text, 150, 10), fontsize=10, va="top")
+    text = _wrap(a.explanation + ("\n" + acknowledged_text(a) if a.acknowledged else ""), 150, 10)
+    fig.text(0.04, 0.87 - drop, text, fontsize=10, va="top")
     # the chips, their notes and legend stand above the list at the foot
     lift = _foot_height(foot) if foot is not None else 0.0
     chips = [c for c in (ev.before, ev.after) if c is not None]
+    chip_axes: list[Axes] = []
     if chips:
         width = 0.92 / len(chips)  # a landscape page holds even wide pairs side by side
+        # the chips' box starts under the alert's text and their titles, however many
+        # lines it takes
+        top = 0.87 - _text_height(text, 10) - CHIP_TITLE
         for i, chip in enumerate(chips):
-            rect = (0.04 + i * width + 0.01, 0.2 + lift, width - 0.02, 0.58 - lift - drop)
+            # (a box at least 0.15 high: an alert with a page of text overlaps it, as
+            # a long text did before)
+            height = max(top - 0.2 - lift - drop, 0.15)
+            ax = fig.add_axes((0.04 + i * width + 0.01, 0.2 + lift, width - 0.02, height))
+            # at the top of their box, right under the alert's text: a wide pair was
+            # centred in it, an empty band between text and images (session 39)
+            ax.set_anchor("N")
+            chip_axes.append(ax)
             # thin outlines: at about 5 inches for 800 m a car is 1.5 pt wide
-            draw_chip(fig.add_axes(rect), chip, fit_outlines=True)
+            draw_chip(ax, chip, fit_outlines=True)
         draw_legend(
             fig,
             [d for c in chips for d in c.detections],
@@ -401,16 +472,35 @@ def _evidence_page(
             f"Left: before ({which}); right: alert image; same site grid, same ground extent.",
         )
     if notes:
-        fig.text(
-            0.04,
-            0.1 + lift,
-            _wrap("\n".join(notes), 170, 8),
-            fontsize=8,
-            color="#5f6b76",
-            va="bottom",
-        )
+        wrapped = _wrap("\n".join(notes), 170, 8)
+        note = fig.text(0.04, 0.1 + lift, wrapped, fontsize=8, color="#5f6b76", va="bottom")
+        if chip_axes:
+            # right under the images' captions, where the images leave room above the
+            # legend (a wide pair stands at the top of its box since session 39)
+            renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+            boxes = [b for ax in chip_axes if (b := ax.get_tightbbox(renderer)) is not None]
+            y = min((b.y0 for b in boxes), default=0.0) / fig.bbox.height - NOTE_GAP
+            if y - _text_height(wrapped, 8) >= 0.1 + lift:
+                note.set_y(y)
+                note.set_verticalalignment("top")
     _draw_foot(fig, foot, head)
     return fig
+
+
+#: Room between an alert's text and the top of its images' box (figure fraction): their
+#: titles (10 pt) and a gap. The box started at 0.78 (under a list at the page's head
+#: lowered by its height) whatever the text's lines, and a wide pair was centred in it.
+CHIP_TITLE = 0.042
+
+
+#: Space between an alert's images' captions and the notes under them (figure fraction).
+NOTE_GAP = 0.015
+
+
+def _text_height(text: str, fontsize: float) -> float:
+    """The height (figure fraction) of ``text``'s lines at ``fontsize`` (matplotlib's
+    line spacing, 1.2)."""
+    return (text.count("\n") + 1) * fontsize * 1.2 / 72.0 / PAGE[1]
 
 
 def _draw_foot(fig: Figure, foot: _AlertList | None, head: _AlertList | None = None) -> None:
@@ -437,7 +527,9 @@ def _lone_page(data: ReportData, foot: _AlertList | None = None) -> Figure:
     lift = _foot_height(foot) if foot is not None else 0.0
     chip = data.lone_image
     if chip is not None:
-        draw_chip(fig.add_axes((0.05, 0.2 + lift, 0.9, 0.58 - lift)), chip, fit_outlines=True)
+        ax = fig.add_axes((0.05, 0.2 + lift, 0.9, 0.58 - lift))
+        ax.set_anchor("N")  # under the words above it, as an alert's images (session 39)
+        draw_chip(ax, chip, fit_outlines=True)
         draw_legend(
             fig,
             chip.detections,
