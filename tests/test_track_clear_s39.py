@@ -224,7 +224,7 @@ def _raster(mask: np.ndarray) -> SiteRaster:
 def _band(rows: slice) -> Places:
     """Places: every pixel of ``rows`` (as a track corridor)."""
     r, c = np.mgrid[rows, 0:N]
-    return Places(r.ravel().astype(np.int64), c.ravel().astype(np.int64), "tracks")
+    return Places(r.ravel().astype(np.int32), c.ravel().astype(np.int32), "tracks")
 
 
 def test_mask_codes_over_the_places_decide_and_are_named() -> None:

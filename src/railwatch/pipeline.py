@@ -1280,7 +1280,11 @@ def _car_history(
     """For a scene counted car by car: the footprints (lon/lat) of the cars inside the
     site detected in its other usable scenes counted so, the
     :data:`~railwatch.imagery.places.HISTORY_SCENES` nearest in acquisition time that
-    have any (``SceneJob.history``); none for a coarser scene."""
+    have any (``SceneJob.history``); none for a coarser scene. The detections are read
+    at the first such scene (none for a site whose scenes are all up to date), within
+    ``s``'s session."""
+    from bisect import bisect_left
+
     from shapely import from_wkb
 
     counted = {
@@ -1289,7 +1293,9 @@ def _car_history(
         if sc.status == "processed" and sc.usable and method_for_gsd(grid_gsd(sc.gsd)) == "objects"
     }
     cars: dict[int, list[BaseGeometry]] = {}
-    if counted:
+    when: list[tuple[float, int]] = []  # (acquired, scene id) of those with cars, in order
+
+    def load() -> None:
         rows = s.execute(
             select(Detection.scene_id, Detection.geometry_wkb)
             .join(Scene, Detection.scene_id == Scene.id)
@@ -1299,15 +1305,34 @@ def _car_history(
         for scene_id, wkb in rows:
             if scene_id in counted:
                 cars.setdefault(scene_id, []).append(from_wkb(wkb))
+        when.extend(sorted((counted[i].acquired_at.timestamp(), i) for i in cars))
+
+    loaded = False
 
     def of(scene: Scene) -> tuple[BaseGeometry, ...]:
-        if method_for_gsd(grid_gsd(scene.gsd)) != "objects":
+        nonlocal loaded
+        if not counted or method_for_gsd(grid_gsd(scene.gsd)) != "objects":
             return ()
-        others = sorted(
-            (i for i in cars if i != scene.id),
-            key=lambda i: (abs((counted[i].acquired_at - scene.acquired_at).total_seconds()), i),
-        )
-        return tuple(g for i in others[:HISTORY_SCENES] for g in cars[i])
+        if not loaded:
+            load()
+            loaded = True
+        # the nearest in time, outwards from the scene's place among them
+        t = scene.acquired_at.timestamp()
+        lo = bisect_left(when, (t, scene.id))
+        hi = lo
+        picked: list[int] = []
+        while len(picked) < HISTORY_SCENES and (lo > 0 or hi < len(when)):
+            before = when[lo - 1] if lo > 0 else None
+            after = when[hi] if hi < len(when) else None
+            if after is None or (before is not None and t - before[0] <= after[0] - t):
+                lo -= 1
+                took = before
+            else:
+                hi += 1
+                took = after
+            if took is not None and took[1] != scene.id:
+                picked.append(took[1])
+        return tuple(g for i in picked for g in cars[i])
 
     return of
 

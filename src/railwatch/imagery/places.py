@@ -57,7 +57,7 @@ What = Literal["tracks", "history"]
 
 @dataclass(frozen=True, eq=False)
 class Places:
-    """Pixels of a site grid where cars can stand: ``rows`` and ``cols`` (int64, sorted
+    """Pixels of a site grid where cars can stand: ``rows`` and ``cols`` (int32, sorted
     by row), and ``what`` they are (``"tracks"``: a corridor along the site's track
     centrelines; ``"history"``: the footprints of cars detected in its earlier
     images)."""
@@ -146,8 +146,8 @@ def _rasterised(shapes: list[BaseGeometry], grid: SiteGrid, what: What) -> Place
             dtype="uint8",
         )
         r, c = np.nonzero(burnt)
-        rows.append(r.astype(np.int64) + a)
-        cols.append(c.astype(np.int64))
+        rows.append(r.astype(np.int32) + a)
+        cols.append(c.astype(np.int32))
     if not rows or not sum(r.size for r in rows):
         return None
     return Places(np.concatenate(rows), np.concatenate(cols), what)
