@@ -599,9 +599,18 @@ class _Obs:
         if self.point.reviewed:
             interval = f", {REVIEWED_WORDS},"
         elif self.low is not None and self.high is not None and self.high > self.low:
-            interval = f" (interval {_n(self.low)}–{_n(self.high)})"
+            interval = f" (interval {self.bounds()})"
         cars = _cars(cls, self.value, length=length and not self.point.reviewed)
         return f"{_n(self.value)} {cars}{interval} on {_d(self.point.when)}"
+
+    def bounds(self) -> str:
+        """The interval in words, "84–170": a count of whole cars (by objects) has its
+        bounds rounded outward to whole cars ("84–169.4" until 2026-12-06, session 39,
+        where haze had widened one bound); car equivalents keep one decimal."""
+        low, high = self.low or 0.0, self.high or 0.0
+        if self.point.method == "objects" and abs(self.value - round(self.value)) < 1e-9:
+            low, high = float(np.floor(low + 1e-9)), float(np.ceil(high - 1e-9))
+        return f"{_n(low)}–{_n(high)}"
 
     def _width(self) -> float:
         if self.low is None or self.high is None or self.point.reviewed:
@@ -645,7 +654,7 @@ class _Obs:
             f", against a usual {100 * self.usual:.0f} % for this site" if self.usual > 0 else ""
         )
         return (
-            f"the count is uncertain (interval {_n(self.low or 0.0)}–{_n(self.high or 0.0)} is "
+            f"the count is uncertain (interval {self.bounds()} is "
             f"{100 * rel:.0f} % of the count{usual})"
         )
 
