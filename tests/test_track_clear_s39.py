@@ -273,3 +273,29 @@ def test_a_short_history_is_no_history() -> None:
     assert full is not None and full.what == "history"
     # each 15 x 3 m car on 30 x 6 px, all_touched
     assert HISTORY_MIN_CARS * 30 * 6 <= len(full) <= HISTORY_MIN_CARS * 32 * 8
+
+
+def test_the_interval_allows_for_the_hidden_part_of_the_tracks() -> None:
+    """A usable scene whose tracks are 85 % clear while 97 % of the site is: its count's
+    interval reaches as far as it would for a site 85 % clear (the part of the yard not
+    seen), not 97 %."""
+    from dataclasses import replace
+
+    from railwatch.counting import count_scene
+    from railwatch.detect.base import Detection, OrientedBox
+
+    mask = np.zeros((N, N), np.uint8)
+    mask[0:12] = 1  # 3 % of the site
+    raster = _raster(mask)
+    site_only = assess_quality(raster)
+    assert site_only.usable and site_only.places_clear is None
+    cars = [
+        Detection(OrientedBox(40.0 + 40 * i, 200.0, 30.0, 6.0, 0.0), "boxcar", 0.9)
+        for i in range(8)
+    ]
+    hidden = replace(site_only, places_clear=0.85, places="tracks")
+    plain = count_scene(cars, raster, site_only)
+    wider = count_scene(cars, raster, hidden)
+    as_if = count_scene(cars, raster, replace(site_only, clear_fraction=0.85))
+    assert plain.total == wider.total == 8
+    assert wider.high > plain.high and wider.high == as_if.high

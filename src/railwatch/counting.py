@@ -581,6 +581,12 @@ def count_scene(
             tracks="given" if given else "found",
             occupied=coarse.runs,
         )
+    # where the quality step measured the clear share of the site's tracks (or of where
+    # its earlier images saw cars) and it is lower, the interval allows for that part
+    # (session 39), as the coarse count allows for the part of the track not read
+    places = getattr(quality, "places_clear", None)
+    if places is not None:
+        clear = min(clear, float(places))
     return count_detections(
         _centre_inside(detections, np.asarray(raster.inside, dtype=bool)),
         gsd=gsd,
