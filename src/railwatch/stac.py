@@ -1749,8 +1749,13 @@ def _take_nodata(
     if now is not None:
         source = "as --nodata gives" if given else "as its item declares"
         head = f"its no-data value is now {now:g}, {source} (the file declares none)"
-    elif given:
+    elif filters.nodata == NODATA_NONE:
         head = "no no-data value of its item is applied now (--nodata none)"
+    elif given:  # --nodata nan or an infinity: a float image's own no data, none recorded
+        head = (
+            f"no no-data value of its item is applied now (--nodata {filters.nodata}: "
+            "its float pixels of that value are no data already)"
+        )
     else:
         head = "its item declares no no-data value now"
     if coverage is None:
