@@ -286,7 +286,9 @@ def assess_file(
     site
         A :class:`~railwatch.sites.SiteSpec` (``railwatch.site_from_bbox``,
         ``site_from_geojson``), a shapely polygon in WGS84 lon/lat, or a bbox
-        ``(W, S, E, N)`` in degrees.
+        ``(W, S, E, N)`` in degrees. A SiteSpec's track centrelines (``tracks``) judge,
+        finer than 1.5 m, the clear share of a car's width along them too, as
+        ``process`` judges a site's (:mod:`railwatch.imagery.places`).
     threshold
         The clear fraction of the site a usable image needs; None: the setting
         ``RAILWATCH_USABLE_THRESHOLD`` (0.8 by default), as ``process``.
@@ -303,7 +305,9 @@ def assess_file(
     """
     from dataclasses import replace
 
+    from railwatch.detect.coarse import method_for_gsd
     from railwatch.imagery.inspect import NotGeoreferencedError, inspect_scene, rgb_of
+    from railwatch.imagery.places import places_of
     from railwatch.imagery.quality import assess_quality
     from railwatch.imagery.read import (
         check_rgb_bands,
@@ -314,6 +318,7 @@ def assess_file(
     )
     from railwatch.imagery.size import image_too_small
     from railwatch.pipeline import grid_gsd
+    from railwatch.sites import SiteSpec
 
     geometry = _site_geometry(site)
     radio = parse_radiometry(radiometry, option="radiometry")
@@ -348,7 +353,12 @@ def assess_file(
         radiometry=radio,
         item_scaling=item_scaling_of(info.metadata),
     )
-    quality = assess_quality(raster, threshold=threshold)
+    # as process: where cars are counted one by one, a site's track centrelines (a
+    # SiteSpec's) judge the clear share of where cars stand too (a file alone has no
+    # history of earlier images; review r5, 2026-12-06, session 39)
+    tracks = site.tracks if isinstance(site, SiteSpec) else None
+    places = places_of(grid, tracks) if method_for_gsd(grid.gsd) == "objects" else None
+    quality = assess_quality(raster, threshold=threshold, places=places)
     small = image_too_small(info.width, info.height, info.gsd)
     if small is not None:  # as process: it would read as "0 railcars"
         quality = replace(quality, usable=False, reasons=(small, *quality.reasons))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
@@ -96,7 +96,9 @@ def history_places(footprints_wgs84: Iterable[BaseGeometry], grid: SiteGrid) -> 
     shapes = [g for g in footprints_wgs84 if not g.is_empty]
     if len(shapes) < HISTORY_MIN_CARS:
         return None
-    return _rasterised([_to_grid_crs(g, grid.crs) for g in shapes], grid, "history")
+    # one transformer for them all (one a footprint took 2 s of 6 for 10,000)
+    moved = _to_grid_crs(np.array(shapes, dtype=object), grid.crs)
+    return _rasterised(list(moved), grid, "history")
 
 
 def places_of(
@@ -112,7 +114,8 @@ def places_of(
     return history_places(history_wgs84, grid)
 
 
-def _to_grid_crs(geom: BaseGeometry, crs: str) -> BaseGeometry:
+def _to_grid_crs(geom: Any, crs: str) -> Any:
+    """``geom`` (lon/lat; a geometry or an array of them) in ``crs``."""
     import shapely
     from pyproj import Transformer
 
@@ -128,18 +131,27 @@ def _rasterised(shapes: list[BaseGeometry], grid: SiteGrid, what: What) -> Place
     shapes = [s for s in shapes if not s.is_empty]
     if not shapes or h <= 0 or w <= 0:
         return None
-    # only the rows the shapes reach (the transform is north-up)
-    ys = [s.bounds[1] for s in shapes] + [s.bounds[3] for s in shapes]
+    import shapely
+
+    # each shape's rows (the transform is north-up), a row more either side
+    bounds = shapely.bounds(np.array(shapes, dtype=object))
     inv = ~grid.transform
-    r0, r1 = sorted(int(np.floor((inv @ (grid.transform.c, y))[1])) for y in (max(ys), min(ys)))
-    r0, r1 = max(0, r0 - 1), min(h, r1 + 2)
+    top = np.floor((bounds[:, 3] - grid.transform.f) * inv.e) - 1
+    bottom = np.floor((bounds[:, 1] - grid.transform.f) * inv.e) + 1
+    top, bottom = np.minimum(top, bottom), np.maximum(top, bottom)
+    r0, r1 = max(0, int(top.min())), min(h, int(bottom.max()) + 1)
     step = max(1, _STRIP_PIXELS // w)
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     for a in range(r0, r1, step):
         b = min(r1, a + step)
+        # only the shapes that reach the strip: each strip given them all cost 37 s a
+        # scene for a history of 40,000 footprints over a 144 Mpx window (review r5)
+        reach = np.flatnonzero((bottom >= a) & (top < b))
+        if not reach.size:
+            continue
         burnt = rasterize(
-            [(s, 1) for s in shapes],
+            [(shapes[i], 1) for i in reach],
             out_shape=(b - a, w),
             transform=grid.transform @ Affine.translation(0, a),
             all_touched=True,
