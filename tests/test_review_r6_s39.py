@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("pystac")
 
 from railwatch.imagery.read import ITEM_NODATA_KEY
+from railwatch.storage import Database
 from test_scene_identity_s29 import write_items
 from test_stac import site_db
 from test_stac_coverage_nodata_options_s39 import _cli, _scenes, _write
@@ -44,3 +45,28 @@ def test_nodata_nan_on_a_registered_float_scene_is_named_as_given(
     assert "--nodata nan" in out
     code, out = _cli(tmp_db_url, url, capsys, "--nodata", "nan")  # again: nothing to do
     assert code == 0 and "applied now" not in out
+
+
+def test_a_version_table_of_two_rows_is_refused_in_words(tmp_db_url: str) -> None:
+    """A version table holding two rows (edited by hand or another tool): refused with
+    what is wrong and what to do, as a StorageError, the database unchanged (Alembic's
+    CommandError "more than one head present" reached the CLI as an internal error)."""
+    from sqlalchemy import create_engine, text
+
+    from railwatch.errors import StorageError
+    from railwatch.storage.migrate import HEAD_REVISION, stored_revisions
+
+    Database(tmp_db_url).dispose()
+    engine = create_engine(tmp_db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO alembic_version VALUES ('0004_site_areas')"))
+        with pytest.raises(StorageError) as err:
+            Database(tmp_db_url)
+        words = str(err.value)
+        assert "2 rows" in words and "alembic_version" in words
+        assert "0004_site_areas" in words and HEAD_REVISION in words
+        assert "DELETE FROM alembic_version" in words
+        assert sorted(stored_revisions(engine) or ()) == ["0004_site_areas", HEAD_REVISION]
+    finally:
+        engine.dispose()

@@ -143,6 +143,25 @@ def _refuse_foreign_tables(conn: Connection, url: str) -> None:
     )
 
 
+def _refuse_several_versions(engine: Engine) -> None:
+    """A :class:`StorageError` when the version table holds more than one row: railwatch
+    keeps one (its migrations do not branch), and Alembic said only "has more than one
+    head present; please use get_current_heads()", an internal error to the CLI (review
+    r6, 2026-12-06, session 39)."""
+    stored = stored_revisions(engine)
+    if stored is None or len(stored) < 2:
+        return
+    url = engine.url.render_as_string(hide_password=True)
+    raise StorageError(
+        f"database {url} has {len(stored)} rows in its schema version table "
+        f"{VERSION_TABLE} ({', '.join(sorted(stored))}), where railwatch keeps one: it was "
+        f"edited by hand or by another tool. Keep the row of the revision the schema is "
+        f"at (DELETE FROM {VERSION_TABLE} WHERE version_num <> 'REVISION'; the newest "
+        f"railwatch has is {HEAD_REVISION}), or restore the database from a backup "
+        "(`railwatch restore BACKUP`); the database was not changed"
+    )
+
+
 def _fk_violations(conn: Connection) -> set[tuple[object, ...]]:
     """SQLite's foreign-key violations: (table, rowid, parent table) of each row whose
     parent is missing (checked whether enforcement is on or not)."""
@@ -199,6 +218,7 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
         # up to date: known without Alembic, which is imported only to migrate
         if revision == "head" and is_up_to_date(engine):
             return
+        _refuse_several_versions(engine)
         from alembic import command
         from alembic.runtime.migration import MigrationContext
         from alembic.script import ScriptDirectory
