@@ -70,3 +70,32 @@ def test_a_version_table_of_two_rows_is_refused_in_words(tmp_db_url: str) -> Non
         assert sorted(stored_revisions(engine) or ()) == ["0004_site_areas", HEAD_REVISION]
     finally:
         engine.dispose()
+
+
+def test_an_empty_version_table_is_given_its_row_not_recreated(tmp_db_url: str) -> None:
+    """A railwatch database whose version table is there but empty: the words give the
+    INSERT alone (they said to CREATE TABLE alembic_version, which fails as it exists);
+    following them opens the database again."""
+    from sqlalchemy import create_engine, text
+
+    from railwatch.errors import StorageError
+    from railwatch.storage.migrate import HEAD_REVISION, stored_revisions
+
+    Database(tmp_db_url).dispose()
+    engine = create_engine(tmp_db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM alembic_version"))
+        with pytest.raises(StorageError) as err:
+            Database(tmp_db_url)
+        words = str(err.value)
+        assert "CREATE TABLE alembic_version" not in words
+        insert = words[words.index("INSERT INTO") :]
+        # the newest revision its tables show (scene_reviews: 0003), as for a lost table
+        assert insert == "INSERT INTO alembic_version VALUES ('0003_scene_reviews')"
+        with engine.begin() as conn:
+            conn.execute(text(insert))
+        Database(tmp_db_url).dispose()  # upgraded from 0003 to the head
+        assert stored_revisions(engine) == (HEAD_REVISION,)
+    finally:
+        engine.dispose()

@@ -133,13 +133,19 @@ def _refuse_foreign_tables(conn: Connection, url: str) -> None:
     for table, added_in in _ADDED_IN.items():  # the newest revision its tables show
         if table in taken:
             rev = added_in
+    insert = f"INSERT INTO alembic_version VALUES ('{rev}')"
+    if inspect(conn).has_table(VERSION_TABLE):  # there, empty: CREATE TABLE would fail
+        lost = f"alembic_version table is empty, give it its row: {insert}"
+    else:
+        lost = (
+            "alembic_version table was lost, recreate it: CREATE TABLE alembic_version "
+            f"(version_num VARCHAR(32) PRIMARY KEY); {insert}"
+        )
     raise StorageError(
         f"database {url} already has tables named {', '.join(taken)} but no railwatch "
         "schema version (table alembic_version): give railwatch a database of its own "
         "(on PostgreSQL a schema of its own will do: add ?options=-csearch_path%3Drailwatch "
-        "to the URL after CREATE SCHEMA railwatch); if this is a railwatch database whose "
-        "alembic_version table was lost, recreate it: CREATE TABLE alembic_version "
-        f"(version_num VARCHAR(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('{rev}')"
+        f"to the URL after CREATE SCHEMA railwatch); if this is a railwatch database whose {lost}"
     )
 
 
