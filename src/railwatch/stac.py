@@ -131,6 +131,21 @@ COVERAGE_FROM_KEY = "coverage_from"
 #: ``--nodata none``: the nodata value the items declare is not applied (nor checked).
 NODATA_NONE = "none"
 
+#: ``--nodata item``: each item's own nodata value, in place of one an earlier run's
+#: ``--nodata`` gave its scene (2026-12-06, session 39).
+NODATA_ITEM = "item"
+
+#: Keys, in a STAC scene's metadata, of a ``--nodata`` decision (2026-12-06, session 39):
+#: :data:`NODATA_SOURCE_KEY` is ``"option"`` when the scene's nodata is the one a
+#: ``--nodata VALUE`` or ``--nodata none`` gave, and :data:`NODATA_OPTION_KEY` holds what
+#: was given (``repr`` of the number, or ``"none"``). A later run without ``--nodata``
+#: keeps it (its item's own value, even an invalid one, is not read), until ``--nodata``
+#: is given again (another value, ``none``, or ``item`` for the item's own). Absent:
+#: the scene takes its item's value at each run.
+NODATA_SOURCE_KEY = "stac_nodata_source"
+NODATA_OPTION_KEY = "stac_nodata_option"
+NODATA_FROM_OPTION = "option"
+
 
 def parse_coverage_mode(value: str) -> str:
     """``--coverage``'s value, one of :data:`COVERAGE_MODES`, or an :class:`InputError`
@@ -146,27 +161,30 @@ def parse_coverage_mode(value: str) -> str:
 
 
 def parse_nodata_override(value: str | float | None) -> float | str | None:
-    """``--nodata``'s value: None (not given: each item's own nodata), :data:`NODATA_NONE`
-    (``none``: the items' nodata is not applied) or a number (``nan``, ``inf`` and
-    ``-inf`` too) that replaces the one each item declares; an :class:`InputError` that
-    says what it takes otherwise. Whether the number suits an item's pixels is checked
-    per item (:func:`_item_nodata`)."""
+    """``--nodata``'s value: None (not given: each item's own nodata, or the value an
+    earlier run's ``--nodata`` gave its scene), :data:`NODATA_NONE` (``none``: the items'
+    nodata is not applied), :data:`NODATA_ITEM` (``item``: each item's own, in place of
+    an earlier run's ``--nodata``) or a number (``nan``, ``inf`` and ``-inf`` too) that
+    replaces the one each item declares; an :class:`InputError` that says what it takes
+    otherwise. Whether the number suits an item's pixels is checked per item
+    (:func:`_item_nodata`)."""
     if value is None:
         return None
     if isinstance(value, bool):
-        raise InputError(f"--nodata must be a number or 'none', not {value!r}")
+        raise InputError(f"--nodata must be a number, 'none' or 'item', not {value!r}")
     if isinstance(value, int | float):
         return float(value)
     text = str(value).strip()
-    if text.lower() == NODATA_NONE:
-        return NODATA_NONE
+    if text.lower() in (NODATA_NONE, NODATA_ITEM):
+        return text.lower()
     try:
         return float(text)
     except ValueError:
         raise InputError(
             f"--nodata must be a number (the value the no-data pixels of the items' images "
-            f"hold, which replaces the nodata the items declare) or 'none' (apply no "
-            f"nodata value of the items), not {text!r}"
+            f"hold, which replaces the nodata the items declare), 'none' (apply no "
+            f"nodata value of the items) or 'item' (each item's own, in place of a value "
+            f"an earlier run's --nodata gave), not {text!r}"
         ) from None
 
 
@@ -251,7 +269,10 @@ def ingest_stac(
     :func:`parse_nodata_override`): a number replaces the nodata value every item
     declares for its image (the file's own still wins), ``"none"`` applies none of
     theirs; an item whose declared value is invalid fails, its line naming the option
-    (2026-12-06, session 39).
+    (2026-12-06, session 39). A value given so is a decision its scene keeps
+    (:data:`NODATA_SOURCE_KEY`): a later run without ``nodata`` keeps it (not failing
+    the item for its own invalid value, nor counting the scene again), until ``nodata``
+    is given again; ``"item"`` takes each item's own value back.
     """
     mode = parse_coverage_mode(coverage)
     override = parse_nodata_override(nodata)
@@ -755,7 +776,15 @@ def _register(
             )
             return
         href = _image_href(item, asset)
-        info, note = _scene_info(item, href, acquired, filters.nodata)
+        override, kept = filters.nodata, None
+        if override is None:  # the value an earlier run's --nodata gave its scene stays
+            kept = _kept_nodata(db, summary.site, name, item, href)
+            override = None if kept is None else parse_nodata_override(kept)
+        info, note = _scene_info(item, href, acquired, override, kept=kept is not None)
+        decided = kept if kept is not None else _option_text(filters.nodata)
+        if decided is not None:
+            info.metadata[NODATA_SOURCE_KEY] = NODATA_FROM_OPTION
+            info.metadata[NODATA_OPTION_KEY] = decided
         if radiometry is not None and info.dtype != "uint8":
             info.metadata["radiometry"] = radiometry
         to_record = _same_image(db, summary, name, item, info)
@@ -784,13 +813,48 @@ def _register(
             record_scene(
                 db, summary, name, to_record, filters.site_geom, site_area_m2, coverage=coverage
             )
-        _take_nodata(db, summary, name, info, filters)
+        _take_nodata(db, summary, name, info, filters, kept=kept)
         _take_new_mask(db, summary, name, info.mask_uri)
         _take_scaling(db, summary, name, info.metadata.get(ITEM_SCALING_KEY), note)
         if radiometry is not None:
             _note_radiometry(db, summary, name, info.dtype, radiometry)
     except Exception as err:  # one bad item never fails the batch
         _fail_item(summary, name, err)
+
+
+def _option_text(override: float | str | None) -> str | None:
+    """What a scene keeps of ``--nodata`` (:data:`NODATA_OPTION_KEY`): the number's
+    ``repr`` (``nan`` and the infinities too), ``"none"``; None when not given, or given
+    as ``item`` (the item's own value: no decision kept)."""
+    if isinstance(override, float):
+        return repr(override)
+    return NODATA_NONE if override == NODATA_NONE else None
+
+
+def _kept_nodata(db: Database, site: str, name: str, item: Any, href: str) -> str | None:
+    """What an earlier run's ``--nodata`` gave item ``name``'s own scene
+    (:data:`NODATA_OPTION_KEY`, where :data:`NODATA_SOURCE_KEY` says so), for a run
+    without ``--nodata`` to keep; None when the item has no scene yet, or its scene
+    takes the item's value. The scene is the one of the item's identity, else the one
+    of its asset href recorded by this item (a local asset is recorded under its file's
+    hash: :func:`_same_image`)."""
+    path = None if is_remote(href) else local_path(href)
+    uris = (local_uris(path) | {href}) if path is not None else {href}
+    with db.session(readonly=True) as s:
+        found = repo.find_scene_by_hash(s, site, _content_hash(item, href))
+        scenes = [found] if found is not None else []
+        scenes += list(repo.find_scenes_by_uri(s, site, uris))
+        for scene in scenes:
+            meta = scene.meta or {}
+            if stac_item_of(scene) != name or meta.get(NODATA_SOURCE_KEY) != NODATA_FROM_OPTION:
+                continue
+            text = meta.get(NODATA_OPTION_KEY)
+            try:
+                parse_nodata_override(text)
+            except InputError:  # not written by ingest-stac: the item's value is read
+                return None
+            return str(text) if text not in (None, NODATA_ITEM) else None
+    return None
 
 
 def _fail_item(summary: IngestSummary, name: str, err: Exception) -> None:
@@ -1517,9 +1581,10 @@ def _nodata_value(item: Any, field: str, value: Any, dtype: str) -> float:
     import numpy as np
 
     def bad(why: str) -> InputError:
-        if field == "--nodata":
+        if field in ("--nodata", _KEPT_FIELD):
+            given = "" if field == "--nodata" else ", given earlier and kept by its scene,"
             return InputError(
-                f"STAC item {item.id}: --nodata {value:g} {why}; give --nodata a value its "
+                f"STAC item {item.id}: --nodata {value:g}{given} {why}; give --nodata a value its "
                 "image's pixels can hold, or --nodata none to apply no nodata value, then "
                 "run `railwatch ingest-stac` again (nothing was recorded for the item)"
             )
@@ -1562,12 +1627,19 @@ def _nodata_value(item: Any, field: str, value: Any, dtype: str) -> float:
     return number
 
 
+#: The field :func:`_item_nodata` names for a value an earlier run's ``--nodata`` gave
+#: the item's scene, kept by a run without ``--nodata``.
+_KEPT_FIELD = "--nodata (kept)"
+
+
 def _item_nodata(
     item: Any,
     href: str,
     dtype: str,
     file_nodata: float | None,
     override: float | str | None = None,
+    *,
+    kept: bool = False,
 ) -> tuple[float | None, str | None]:
     """The nodata value the item declares for its image asset ``href``
     (:func:`_declared_nodata`), to record in the scene's metadata
@@ -1583,12 +1655,14 @@ def _item_nodata(
 
     ``override`` (``--nodata``, :func:`parse_nodata_override`): a number is read in
     place of what the item declares, checked against the image's pixels as the item's
-    would be; :data:`NODATA_NONE` records none, the item's unread (2026-12-06, session
-    39)."""
+    would be; :data:`NODATA_NONE` records none, the item's unread; :data:`NODATA_ITEM`
+    reads the item's (2026-12-06, session 39). ``kept``: ``override`` is the value an
+    earlier run's ``--nodata`` gave the item's scene (:func:`_kept_nodata`), as messages
+    say."""
     if override == NODATA_NONE:
         return None, None
     if isinstance(override, float):
-        declared: list[tuple[str, Any]] = [("--nodata", override)]
+        declared: list[tuple[str, Any]] = [(_KEPT_FIELD if kept else "--nodata", override)]
     else:
         declared = _declared_nodata(_asset_of(item, href))
     if not declared:
@@ -1609,9 +1683,10 @@ def _item_nodata(
         same = file_nodata == number or (math.isnan(file_nodata) and math.isnan(number))
         if same:
             return None, None
-        if field == "--nodata":
+        if field in ("--nodata", _KEPT_FIELD):
+            when = " (at an earlier run, kept by its scene)" if field == _KEPT_FIELD else ""
             return None, (
-                f"--nodata {number:g} was given, and the file {href} declares its own "
+                f"--nodata {number:g} was given{when}, and the file {href} declares its own "
                 f"nodata {file_nodata:g}: the file's is read (--nodata, as an item's "
                 "value, only where the file declares none)"
             )
@@ -1700,8 +1775,47 @@ def _takes_item_nodata(info: Any, filters: _Filters) -> bool:
         ) from err
 
 
+def _decision(meta: Any) -> tuple[Any, Any]:
+    """The ``--nodata`` decision a scene's (or a new scene's) metadata keeps
+    (:data:`NODATA_SOURCE_KEY`, :data:`NODATA_OPTION_KEY`)."""
+    meta = meta if isinstance(meta, dict) else {}
+    return meta.get(NODATA_SOURCE_KEY), meta.get(NODATA_OPTION_KEY)
+
+
+def _with_decision(meta: dict[str, Any], decision: tuple[Any, Any]) -> dict[str, Any]:
+    """``meta`` with the ``--nodata`` decision ``decision`` (:func:`_decision`) in place
+    of its own."""
+    out = {k: v for k, v in meta.items() if k not in (NODATA_SOURCE_KEY, NODATA_OPTION_KEY)}
+    if decision[0] is not None:
+        out[NODATA_SOURCE_KEY], out[NODATA_OPTION_KEY] = decision
+    return out
+
+
+def _decision_words(decision: tuple[Any, Any], now: float | None) -> str:
+    """What an item's entry says of a ``--nodata`` decision its scene takes without a
+    change of value (nothing counted again)."""
+    value = "none" if now is None else f"{now:g}"
+    if decision[0] == NODATA_FROM_OPTION:
+        given = decision[1] if decision[1] == NODATA_NONE else f"{float(decision[1]):g}"
+        return (
+            f"its scene keeps --nodata {given} from now on (its no-data value stays "
+            f"{value}; a run without --nodata keeps it, --nodata item takes its item's); "
+            "nothing is counted again"
+        )
+    return (
+        f"its scene takes its item's no-data value from now on (--nodata item: {value}, "
+        "the same as before); nothing is counted again"
+    )
+
+
 def _take_nodata(
-    db: Database, summary: IngestSummary, name: str, info: Any, filters: _Filters
+    db: Database,
+    summary: IngestSummary,
+    name: str,
+    info: Any,
+    filters: _Filters,
+    *,
+    kept: str | None = None,
 ) -> None:
     """After item ``name`` was filed as already ingested: give its own scene the nodata
     value the item declares now (``info``'s :data:`ITEM_NODATA_KEY`) when it has
@@ -1711,17 +1825,42 @@ def _take_nodata(
     (:data:`NODATA_CHANGED`), saying so in the item's entry. A scene of another item or
     of ``railwatch ingest`` keeps its own. The value is ``--nodata``'s where given
     (none with ``--nodata none``); with ``--coverage footprint`` its coverage is not
-    measured anew (no pixel read), and the entry says so (session 39)."""
+    measured anew (no pixel read), and the entry says so (session 39).
+
+    The scene keeps the run's ``--nodata`` decision (:data:`NODATA_SOURCE_KEY`; ``item``
+    drops it), a new decision of the same value counted not again; ``kept``: the value
+    an earlier run's ``--nodata`` gave it, which this run (without ``--nodata``) keeps,
+    as the entry says (2026-12-06, session 39: such a run took the item's value back,
+    counting the scene again, or failed the item for its invalid one)."""
     from railwatch.imagery.read import item_nodata_of
 
     entry = summary.duplicates[-1] if summary.duplicates else None
     if entry is None or entry["file"] != name:
         return
     now = item_nodata_of(info.metadata)
+    decision = _decision(info.metadata)
     with db.session(readonly=True) as s:
         scene = repo.get_scene(s, int(entry["scene_id"]))
-        if _Known.of(scene).item != name or item_nodata_of(scene.meta) == now:
+        if _Known.of(scene).item != name:
             return
+        same_value = item_nodata_of(scene.meta) == now
+        same_decision = _decision(scene.meta) == decision
+    if kept is not None:
+        entry["reason"] += (
+            f"; its no-data value is the one --nodata gave it at an earlier run "
+            f"({kept if kept == NODATA_NONE else f'{float(kept):g}'}), "
+            "which it keeps (--nodata item takes its item's)"
+        )
+        entry["nodata_kept"] = kept
+    if same_value:
+        if not same_decision:
+            with db.session() as s:
+                scene = repo.lock_scene(s, int(entry["scene_id"]))
+                if item_nodata_of(scene.meta) != now:
+                    return  # another run took another value meanwhile: its decision stands
+                scene.meta = _with_decision(dict(scene.meta or {}), decision)
+            entry["reason"] += f"; {_decision_words(decision, now)}"
+        return
     # a file with a nodata value, an alpha band or a mask of its own takes no item's
     # value (imagery.inspect.takes_item_nodata, as every reader decides): its pixels
     # read alike with either value, so its coverage and counts stand (review r2,
@@ -1731,8 +1870,9 @@ def _take_nodata(
     coverage = _data_coverage(info, filters) if measure else None
     with db.session() as s:
         scene = repo.lock_scene(s, int(entry["scene_id"]))
-        meta = dict(scene.meta or {})
+        meta = _with_decision(dict(scene.meta or {}), decision)
         if item_nodata_of(meta) == now:
+            scene.meta = meta
             return  # taken meanwhile by another run
         meta.pop(ITEM_NODATA_KEY, None)
         if now is not None:
@@ -1745,7 +1885,8 @@ def _take_nodata(
         scene.meta = meta
         status = str(scene.status)
         mark_to_count_again(scene, NODATA_CHANGED)
-    given = filters.nodata is not None  # --nodata
+    # --nodata VALUE or none, this run's or an earlier one's (kept)
+    given = kept is not None or filters.nodata not in (None, NODATA_ITEM)
     if now is not None:
         source = "as --nodata gives" if given else "as its item declares"
         head = f"its no-data value is now {now:g}, {source} (the file declares none)"
@@ -1773,11 +1914,17 @@ def _take_nodata(
 
 
 def _scene_info(
-    item: Any, href: str, acquired: datetime, nodata: float | str | None = None
+    item: Any,
+    href: str,
+    acquired: datetime,
+    nodata: float | str | None = None,
+    *,
+    kept: bool = False,
 ) -> tuple[Any, str | None]:
     """A :class:`SceneInfo` from the item's metadata and the asset's header, and what to
     say of the scales and offsets the item declares for its bands (:func:`_item_scaling`),
-    if anything; ``nodata``: ``--nodata`` (:func:`_item_nodata`)."""
+    if anything; ``nodata``: ``--nodata``, ``kept`` when it is an earlier run's
+    (:func:`_item_nodata`)."""
     import rasterio
     from rasterio.errors import RasterioError
 
@@ -1820,7 +1967,7 @@ def _scene_info(
     if declared is not None:
         meta[ITEM_SCALING_KEY] = declared
     meta.pop(ITEM_NODATA_KEY, None)
-    value, nodata_note = _item_nodata(item, href, str(dtype), file_nodata, nodata)
+    value, nodata_note = _item_nodata(item, href, str(dtype), file_nodata, nodata, kept=kept)
     if value is not None:
         meta[ITEM_NODATA_KEY] = value
     if nodata_note is not None:

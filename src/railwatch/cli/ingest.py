@@ -102,7 +102,7 @@ def ingest(
         str | None,
         typer.Option(
             "--nodata",
-            metavar="VALUE|none",
+            metavar="VALUE|none|item",
             help="STAC: the items' no-data value in place of theirs, as ingest-stac's.",
             show_default=False,
         ),

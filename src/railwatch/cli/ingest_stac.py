@@ -85,12 +85,15 @@ def ingest_stac_command(
         str | None,
         typer.Option(
             "--nodata",
-            metavar="VALUE|none",
+            metavar="VALUE|none|item",
             help="The no-data value of the items' images, in place of the one each item "
             "declares (raster:bands nodata), e.g. when a provider's is wrong or invalid; "
             "'none' applies no nodata value of the items. A file's own nodata still wins. "
             "It applies to every item of the run, those already registered too (their "
-            "scenes are counted again): give one item's JSON as --stac to change only it.",
+            "scenes are counted again): give one item's JSON as --stac to change only it. "
+            "Each scene keeps the value given: a later run without --nodata keeps it (a "
+            "new item takes its own), until --nodata is given again; 'item' takes each "
+            "item's own value back.",
             show_default=False,
         ),
     ] = None,
