@@ -16,7 +16,7 @@ import pytest
 from railwatch.imagery.read import ITEM_NODATA_KEY
 from test_scene_identity_s29 import write_items
 from test_stac import site_db
-from test_stac_coverage_nodata_options_s39 import _cli, _ground, _scenes, _write
+from test_stac_coverage_nodata_options_s39 import _cli, _ground, _palette, _scenes, _write
 from test_stac_nodata_s38 import _detector, item, write_image
 
 
@@ -129,3 +129,49 @@ def test_item_is_a_nodata_option() -> None:
     from railwatch.stac import parse_nodata_override
 
     assert parse_nodata_override(" Item ") == "item"
+
+
+def test_a_palette_scene_counted_before_the_index_rule_is_counted_again(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A colour-table scene with an item nodata counted before 82b2e7f (process read the
+    fill as ground): the next ingest-stac run has it counted again, once, saying why."""
+    from railwatch.pipeline import process_site
+    from railwatch.stac import NODATA_CHANGED
+    from railwatch.storage import repo
+
+    db = site_db(tmp_db_url)
+    url = write_items(tmp_path / "i.json", item(_palette(tmp_path / "p.tif"), key="nodata"))
+    assert _cli(tmp_db_url, url, capsys)[0] == 0
+    assert process_site(db, "yard", detector=_detector()).total == 1
+    with db.session() as s:  # as a scene registered and counted before: no key, 1.0
+        [scene] = repo.list_scenes(s, "yard")
+        scene.meta = {k: v for k, v in scene.meta.items() if k != "stac_nodata_index"}
+        scene.quality_coverage = 1.0
+    code, out = _cli(tmp_db_url, url, capsys, "--json")
+    assert code == 0, out
+    [dup] = json.loads(out)["duplicates"]
+    assert "has a colour table, whose index 7" in dup["reason"]
+    assert "counts it again" in dup["reason"]
+    [(_, status, version)] = _state(db)
+    assert status in ("processed", "unusable") and version.endswith(NODATA_CHANGED)
+    assert process_site(db, "yard", detector=_detector()).total == 1
+    [scene] = _scenes(db)
+    assert scene.quality_coverage == pytest.approx(0.5, abs=0.03)
+    code, out = _cli(tmp_db_url, url, capsys, "--json")  # once
+    assert "colour table" not in out and not _state(db)[0][2].endswith(NODATA_CHANGED)
+
+
+def test_a_palette_scene_registered_now_is_not_counted_again(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from railwatch.pipeline import process_site
+
+    db = site_db(tmp_db_url)
+    url = write_items(tmp_path / "i.json", item(_palette(tmp_path / "p.tif"), key="nodata"))
+    assert _cli(tmp_db_url, url, capsys)[0] == 0
+    assert _scenes(db)[0].meta["stac_nodata_index"] is True
+    process_site(db, "yard", detector=_detector())
+    counted = _state(db)
+    code, out = _cli(tmp_db_url, url, capsys)
+    assert code == 0 and "colour table" not in out and _state(db) == counted

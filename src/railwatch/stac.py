@@ -146,6 +146,12 @@ NODATA_SOURCE_KEY = "stac_nodata_source"
 NODATA_OPTION_KEY = "stac_nodata_option"
 NODATA_FROM_OPTION = "option"
 
+#: Key, in a STAC scene's metadata, set (``True``) when its image has a colour table and
+#: its item's nodata value is read as an index by ``process`` (since 82b2e7f, 2026-12-06,
+#: session 39: before, ``process`` read that fill as ground). A scene counted without it
+#: is counted again (:func:`_take_index_nodata`).
+NODATA_AS_INDEX_KEY = "stac_nodata_index"
+
 
 def parse_coverage_mode(value: str) -> str:
     """``--coverage``'s value, one of :data:`COVERAGE_MODES`, or an :class:`InputError`
@@ -814,6 +820,7 @@ def _register(
                 db, summary, name, to_record, filters.site_geom, site_area_m2, coverage=coverage
             )
         _take_nodata(db, summary, name, info, filters, kept=kept)
+        _take_index_nodata(db, summary, name, info, filters)
         _take_new_mask(db, summary, name, info.mask_uri)
         _take_scaling(db, summary, name, info.metadata.get(ITEM_SCALING_KEY), note)
         if radiometry is not None:
@@ -1913,6 +1920,51 @@ def _take_nodata(
         entry["coverage"] = round(coverage, 4)  # as measured now (the line gave the old one)
 
 
+def _take_index_nodata(
+    db: Database, summary: IngestSummary, name: str, info: Any, filters: _Filters
+) -> None:
+    """After item ``name`` was filed as already ingested: its own scene of a colour-table
+    image with an item nodata (``info``'s :data:`NODATA_AS_INDEX_KEY`), counted before
+    ``process`` read that nodata as an index (82b2e7f, 2026-12-06, session 39: the fill
+    was read as ground, its quality coverage 1.0 where ingest-stac's said half), is
+    counted again by the next ``process`` (:data:`NODATA_CHANGED`, its results kept until
+    then), the entry saying why; the scene then carries the key, so once. A scene not
+    counted yet, or marked to be counted again already, only takes the key; a file
+    whose own nodata, alpha band or mask wins (:func:`_takes_item_nodata`) is read alike
+    either way. A scene counted with the new rule before this key existed (between
+    82b2e7f and this change) is counted once more."""
+    from railwatch.imagery.read import item_nodata_of
+
+    entry = summary.duplicates[-1] if summary.duplicates else None
+    if entry is None or entry["file"] != name or not info.metadata.get(NODATA_AS_INDEX_KEY):
+        return
+    scene_id = int(entry["scene_id"])
+    with db.session(readonly=True) as s:
+        scene = repo.get_scene(s, scene_id)
+        if _Known.of(scene).item != name or (scene.meta or {}).get(NODATA_AS_INDEX_KEY):
+            return
+    applies = _takes_item_nodata(info, filters)
+    with db.session() as s:
+        scene = repo.lock_scene(s, scene_id)
+        meta = dict(scene.meta or {})
+        if meta.get(NODATA_AS_INDEX_KEY):
+            return  # taken meanwhile by another run
+        meta[NODATA_AS_INDEX_KEY] = True
+        scene.meta = meta
+        value = item_nodata_of(meta)
+        counted = scene.status in ("processed", "unusable")
+        marked = str(scene.detector_version or "").endswith(NODATA_CHANGED)
+        if value is None or not applies or not counted or marked:
+            return
+        mark_to_count_again(scene, NODATA_CHANGED)
+    entry["reason"] += (
+        f"; its image has a colour table, whose index {value:g} (its item's no-data value) "
+        "`railwatch process` read as ground before 2026-12-06 (session 39), so "
+        "`railwatch process` counts it again" + RESULTS_KEPT
+    )
+    entry["nodata_index"] = value
+
+
 def _scene_info(
     item: Any,
     href: str,
@@ -1947,6 +1999,7 @@ def _scene_info(
             file_scaling = (tuple(src.scales or ()), tuple(src.offsets or ()))
             file_nodata = src.nodata
             file_gsd = _file_gsd(src)
+            paletted = any(ci.name == "palette" for ci in src.colorinterp)
     except RasterioError as err:
         why = _short(err).removeprefix(f"{path}: ").removeprefix(f"'{path}' ").rstrip(".")
         todo = (
@@ -1970,6 +2023,8 @@ def _scene_info(
     value, nodata_note = _item_nodata(item, href, str(dtype), file_nodata, nodata, kept=kept)
     if value is not None:
         meta[ITEM_NODATA_KEY] = value
+        if paletted:  # read as an index (session 39): _take_index_nodata
+            meta[NODATA_AS_INDEX_KEY] = True
     if nodata_note is not None:
         note = nodata_note if note is None else f"{note}; {nodata_note}"
     gsd = _declared_gsd(item, href)
