@@ -175,3 +175,40 @@ def test_a_palette_scene_registered_now_is_not_counted_again(
     counted = _state(db)
     code, out = _cli(tmp_db_url, url, capsys)
     assert code == 0 and "colour table" not in out and _state(db) == counted
+
+
+def test_a_nodata_taken_while_process_counts_the_scene_is_not_written_over(
+    tmp_path: Path, tmp_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race of review r6: `ingest-stac --nodata` takes a new value (and marks the
+    scene) after `process` read the scene with the old one and before it records the
+    result. The result read with the old value is not recorded, the mark stays, and the
+    next process counts the scene with the new value. (A guard: it held before, by
+    pipeline._nodata_taken_meanwhile under the scene's row lock.)"""
+    from railwatch import pipeline
+    from railwatch.imagery.read import item_nodata_of
+    from railwatch.stac import NODATA_CHANGED, ingest_stac
+
+    db = site_db(tmp_db_url)
+    url = write_items(tmp_path / "i.json", item(write_image(tmp_path / "a.tif")))
+    assert len(ingest_stac(db, "yard", url).ingested) == 1
+    assert pipeline.process_site(db, "yard", detector=_detector()).total == 1
+    real = pipeline.process_scene
+    read_with: list[float | None] = []
+
+    def counted_meanwhile(job: Any, detector: Any) -> Any:
+        outcome = real(job, detector)
+        read_with.append(job.item_nodata)
+        if len(read_with) == 1:  # the other run, between the read and the record
+            [dup] = ingest_stac(db, "yard", url, nodata="3").duplicates
+            assert "counts it again" in dup["reason"]
+        return outcome
+
+    monkeypatch.setattr(pipeline, "process_scene", counted_meanwhile)
+    pipeline.process_site(db, "yard", detector=_detector(), reprocess=True)
+    [scene] = _scenes(db)
+    assert item_nodata_of(scene.meta) == 3.0
+    assert str(scene.detector_version).endswith(NODATA_CHANGED)  # not written over
+    assert pipeline.process_site(db, "yard", detector=_detector()).total == 1
+    assert read_with == [7.0, 3.0]
+    assert not str(_scenes(db)[0].detector_version).endswith(NODATA_CHANGED)
