@@ -17,7 +17,9 @@ are *estimated* from the RGB pixels with simple, explainable rules:
 An image whose site pixels span fewer than :data:`MIN_CONTRAST_LEVELS` grey levels
 (1st to 99th percentile of the luminance: a night, dusk or failed exposure, a blank
 image) is unusable whatever the mask says: it would read as an empty yard, or a dim one
-as a yard with far fewer cars.
+as a yard with far fewer cars. Linear 16-bit data is stretched to full contrast before
+that is measured, so its exposure is judged on its stored values
+(:data:`MIN_EXPOSURE_FRACTION`; session 39).
 
 Limits of the estimate, stated plainly: without a SWIR band, an open snow field
 with nothing dark in it looks like cloud and is reported as cloud, and a cloud over
@@ -78,6 +80,21 @@ MIN_CONTRAST_LEVELS = 32
 #: a small site may span fewer, and how the coarse estimate reads a dim image was not
 #: measured, so it keeps the threshold it had (session 39).
 COARSE_MIN_CONTRAST_LEVELS = 16
+#: Least share of its range (:class:`railwatch.imagery.read.Exposure`: 12 bits, or the
+#: fewer its file declares) that the 99th percentile of a linear 16-bit scene's brightest
+#: band reaches, measured before the stretch to 8 bits. Below it the scene is unusable
+#: as under-exposed: the stretch shows it at full contrast, its noise amplified, and
+#: neither :data:`MIN_CONTRAST_LEVELS` nor the estimate sees the darkness. Review r3
+#: (2026-12-06, session 39): a linear 12-bit yard at 3 % exposure (its brightest band's
+#: 99th percentile 89 of 4095, 2.2 %) was judged clear and counted 14 of the 45
+#: railcars of its daylight image. Six simulated linear 12-bit yards at 3-100 %
+#: exposure with read noise 2, 4 and 8 DN (144 images; the detector's count over the
+#: daylight image's): 7 fall below 2.5 % (all at 3-4 % exposure), their median 0.13, 5
+#: of them under half, one at 1.00; 3 % would flag 26 (median 0.27, 6 of them at 0.8 or
+#: more), 4 % 56 (21). The images kept still include failures (25 under half, 19 of
+#: them with 8 DN of noise): the rule flags only the clearly under-exposed. At normal
+#: exposure the yards use 25-85 % (docs/detection.md, "Under-exposed 16-bit images").
+MIN_EXPOSURE_FRACTION = 0.025
 
 
 @dataclass(frozen=True)
@@ -204,7 +221,8 @@ def assess_quality(
     q_clear = frac("clear")
     min_levels = MIN_CONTRAST_LEVELS if gsd <= _OBJECT_GSD else COARSE_MIN_CONTRAST_LEVELS
     blank = levels is not None and levels < min_levels
-    usable = n > 0 and q_clear >= threshold and gsd <= max_gsd and not blank
+    dark = _under_exposed(raster)
+    usable = n > 0 and q_clear >= threshold and gsd <= max_gsd and not blank and dark is None
     # no data the quality mask marks (255, or no code of the contract) where the image
     # has pixels: not the image's coverage (a 0/255 cloud mask over a covered image read
     # "only 100 % of the site is covered by the image"; review r3, session 39)
@@ -228,7 +246,9 @@ def assess_quality(
     reasons: list[str] = []
     if n == 0:
         reasons.append("the site has no pixel on the grid")
-    elif blank or q_clear < threshold:
+    elif blank or dark is not None or q_clear < threshold:
+        if dark is not None:
+            reasons.append(dark)
         if blank:
             reasons.append(_blank_reason(levels, min_levels, sample.median()))
         if q_clear < threshold:  # also for a blank image (a sliver of coverage can be one)
@@ -329,6 +349,23 @@ def _sampled(image: ImageRows, valid: _RowsAnd, sample: _Sample) -> _Sample:
         for a, b, _, _ in _strips(h, w, 0):
             sample.add(image[a:b], valid[a:b])
     return sample
+
+
+def _under_exposed(raster: SiteRaster | SiteWindow) -> str | None:
+    """Why ``raster`` is under-exposed (:data:`MIN_EXPOSURE_FRACTION`), or None: it is
+    not, or its exposure was not measured (not linear 16-bit data)."""
+    exposure = getattr(raster, "exposure", None)
+    if exposure is None or exposure.fraction >= MIN_EXPOSURE_FRACTION:
+        return None
+    return (
+        f"the image is under-exposed: its brightest band's 99th percentile is "
+        f"{exposure.p99:.0f} of the {exposure.full_scale} its {exposure.bits}-bit range "
+        f"holds ({100 * exposure.fraction:.1f} %; a daylight image reaches over "
+        f"{100 * MIN_EXPOSURE_FRACTION:.1f} %): a night or failed exposure, whose noise "
+        "the stretch to 8 bits shows as detail (the detector finds a fraction of the "
+        "cars at such exposures). If the file holds display-encoded values (an 8-bit "
+        "image stored in 16 bits), ingest it with --radiometry display"
+    )
 
 
 def _blank_reason(levels: int | None, min_levels: int, brightness: float | None) -> str:

@@ -63,11 +63,13 @@ from railwatch.imagery.inspect import (
 
 __all__ = [
     "DISPLAY_MAPPING_VERSION",
+    "EXPOSURE_BITS",
     "INPUT_MAPPING_VERSION",
     "ITEM_NODATA_KEY",
     "ITEM_SCALING_KEY",
     "MASK_NODATA",
     "RADIOMETRIES",
+    "Exposure",
     "FileItemScaling",
     "ImageRows",
     "Radiometry",
@@ -149,6 +151,64 @@ RADIOMETRIES: tuple[Radiometry, ...] = ("linear", "display")
 #: its own range, which a positive scale and offset move with its values (only a band
 #: declaring a negative scale, read inverted before, reads otherwise now).
 DISPLAY_MAPPING_VERSION = "d3"
+
+#: The range a linear 16-bit file's values are judged against for under-exposure
+#: (:class:`Exposure`): 12 bits, or fewer where the file declares them (``NBITS``).
+#: Many real 16-bit products use 11-12 bits; none is judged against more.
+EXPOSURE_BITS = 12
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """How much of its range a linear 16-bit scene uses, measured on its stored values
+    before the stretch to 8 bits (:func:`to_rgb8` stretches a night image to full
+    contrast, and only the stretched image was judged: review r3, 2026-12-06, session
+    39). ``p99``: the 99th percentile of the valid pixels of the brightest of the bands
+    read as red, green and blue (sampled as the stretch samples them); ``bits``: the
+    range judged against (:data:`EXPOSURE_BITS`, or the file's ``NBITS`` where fewer).
+    Given for uint16 and int16 data read as ``linear`` without a declared scale or
+    offset; None otherwise (8-bit data, palettes, float, display-encoded or scaled
+    values: their range is not known)."""
+
+    p99: float
+    bits: int
+
+    @property
+    def full_scale(self) -> int:
+        return int(2**self.bits - 1)
+
+    @property
+    def fraction(self) -> float:
+        """``p99`` as a share of the range (0-1)."""
+        return self.p99 / self.full_scale
+
+
+def _exposure_bits(src: Any, bands: Sequence[int]) -> int:
+    """:data:`EXPOSURE_BITS`, or the fewer bits the file's ``NBITS`` declares for
+    ``bands``."""
+    bits = EXPOSURE_BITS
+    for band in bands[:3]:
+        try:
+            declared = src.tags(band, ns="IMAGE_STRUCTURE").get("NBITS")
+            if declared is not None and 0 < int(declared) < bits:
+                bits = int(declared)
+        except (ValueError, RasterioError, CPLE_BaseError):
+            continue
+    return bits
+
+
+def _exposure(values: Sequence[np.ndarray], bits: int) -> Exposure | None:
+    """:class:`Exposure` of sampled valid values of the (up to three) bands; None
+    without any."""
+    found = [float(np.percentile(v, 99.0)) for v in values if v.size]
+    return Exposure(p99=max(found), bits=bits) if found else None
+
+
+def _judges_exposure(dtype: Any, radiometry: str, scaling: object) -> bool:
+    """Whether :class:`Exposure` is measured for data of ``dtype`` read so."""
+    return np.dtype(dtype) in (np.uint16, np.int16) and radiometry == "linear" and scaling is None
+
+
 # The percentiles are computed on at most this many pixels.
 _STRETCH_SAMPLE = 1_000_000
 # Lookup table of the gamma encoding over 4096 input levels.
@@ -364,6 +424,9 @@ class SiteRaster:
     #: of the file's own pixel grid (:func:`file_offset`), else None: the detector's
     #: tiles are anchored to the file's pixels with it (session 34).
     file_offset: tuple[int, int] | None = None
+    #: How much of its range a linear 16-bit scene uses, before the stretch to 8 bits
+    #: (:class:`Exposure`); None where not measured.
+    exposure: Exposure | None = None
 
 
 def file_offset(src: Any, grid: SiteGrid) -> tuple[int, int] | None:
@@ -522,10 +585,16 @@ def read_site_window(
                 offset = file_offset(src, grid)
                 scaling = None
                 scene_range = None
+                exposure = None
                 if palette is None and data.dtype != np.uint8:
                     scaling = scene_scaling(src, read, item_scaling)
                     if radiometry == "display":
                         scene_range = display_range(src, read, item_scaling, nodata=nodata)
+                    if _judges_exposure(data.dtype, radiometry, scaling):
+                        rgb = data[:3] if data.shape[0] >= 3 else data[:1]
+                        exposure = _exposure(
+                            [_valid_values(b, valid) for b in rgb], _exposure_bits(src, read)
+                        )
         except (RasterioError, CPLE_BaseError) as err:
             raise _read_failure(uri, path, name, err) from err
         image = (
@@ -539,7 +608,13 @@ def read_site_window(
         mask = _read_mask(gdal_path(mask_uri), grid) if mask_uri is not None else None
     inside = _inside(site_geom, grid)
     return SiteRaster(
-        image=image, valid=valid, inside=inside, mask=mask, grid=grid, file_offset=offset
+        image=image,
+        valid=valid,
+        inside=inside,
+        mask=mask,
+        grid=grid,
+        file_offset=offset,
+        exposure=exposure,
     )
 
 
@@ -659,10 +734,15 @@ class SiteWindow:
         self._display: tuple[float, float] | None = None
         self._ranges: list[tuple[float, float] | None] | None = None
         self._blank = False
+        #: :class:`Exposure` of the window (found with the stretch's sample)
+        self.exposure: Exposure | None = None
         dtype = np.dtype(vrt.dtypes[plan.bands[0] - 1])
         mapped = plan.palette is None and dtype != np.uint8
+        self._exposure_bits: int | None = None
         if mapped:
             self._scaling = scene_scaling(src, plan.bands, item_scaling)
+            if _judges_exposure(dtype, radiometry, self._scaling):
+                self._exposure_bits = _exposure_bits(src, plan.bands)
             if radiometry == "display":
                 self._display = display_range(src, plan.bands, item_scaling, nodata=nodata)
         self.valid = self._find_valid(cache=not mapped)
@@ -746,6 +826,8 @@ class SiteWindow:
                 self._display = stretch_range(values)
             return
         self._ranges = [stretch_range(picks[k]) if picks[k].size else None for k in picked]
+        if self._exposure_bits is not None:
+            self.exposure = _exposure([picks[k] for k in own], self._exposure_bits)
 
     def _sample(self, totals: dict[int, int]) -> tuple[dict[int, int], dict[int, np.ndarray]]:
         """For each band ``k`` of ``totals`` (its number of valid values, which sets the
@@ -831,6 +913,7 @@ class SiteWindow:
             mask=self.mask,
             grid=self.grid,
             file_offset=self.file_offset,
+            exposure=self.exposure,
         )
 
 
