@@ -177,7 +177,7 @@ def parse_nodata_override(value: str | float | None) -> float | str | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise InputError(f"--nodata must be a number, 'none' or 'item', not {value!r}")
+        raise InputError(f"--nodata must be a number or 'none' (or 'item'), not {value!r}")
     if isinstance(value, int | float):
         return float(value)
     text = str(value).strip()
@@ -188,8 +188,8 @@ def parse_nodata_override(value: str | float | None) -> float | str | None:
     except ValueError:
         raise InputError(
             f"--nodata must be a number (the value the no-data pixels of the items' images "
-            f"hold, which replaces the nodata the items declare), 'none' (apply no "
-            f"nodata value of the items) or 'item' (each item's own, in place of a value "
+            f"hold, which replaces the nodata the items declare) or 'none' (apply no "
+            f"nodata value of the items), or 'item' (each item's own, in place of a value "
             f"an earlier run's --nodata gave), not {text!r}"
         ) from None
 
