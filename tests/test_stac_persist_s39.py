@@ -47,6 +47,7 @@ def test_a_run_without_nodata_keeps_the_value_given_for_an_invalid_item(
     # --nodata item: back to the item's own value, invalid: the item fails, scene kept
     code, out = _cli(tmp_db_url, url, capsys, "--nodata", "item")
     assert code == 1 and "outside the range of uint8" in out
+    assert "its scene keeps --nodata 0, given at an earlier run" in out
     assert [v for v, _, _ in _state(db)] == [0.0]
 
 

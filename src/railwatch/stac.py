@@ -786,7 +786,20 @@ def _register(
         if override is None:  # the value an earlier run's --nodata gave its scene stays
             kept = _kept_nodata(db, summary.site, name, item, href)
             override = None if kept is None else parse_nodata_override(kept)
-        info, note = _scene_info(item, href, acquired, override, kept=kept is not None)
+        try:
+            info, note = _scene_info(item, href, acquired, override, kept=kept is not None)
+        except InputError as err:
+            had = _kept_nodata(db, summary.site, name, item, href)
+            if override != NODATA_ITEM or had is None:
+                raise
+            # --nodata item over a scene of an earlier run's --nodata: it keeps that one
+            shown = had if had == NODATA_NONE else f"{float(had):g}"
+            raise InputError(
+                str(err).replace(
+                    "(nothing was recorded for the item)",
+                    f"(its scene keeps --nodata {shown}, given at an earlier run)",
+                )
+            ) from err
         decided = kept if kept is not None else _option_text(filters.nodata)
         if decided is not None:
             info.metadata[NODATA_SOURCE_KEY] = NODATA_FROM_OPTION
