@@ -13,8 +13,10 @@ interval is that ± 1.645 sigma, always containing the number of detections. It 
 then widened for what the scene cannot show: cars missed at coarser resolution
 (+5 % at 0.5 m growing to +15 % at 1.5 m), the part of the site not clear
 (cloud, haze, no data: the count is extrapolated to the unseen part for the upper
-bound) and haze (half of the hazy fraction again, as haze hides cars without
-hiding the ground).
+bound) and haze that is not in that part (half of it again, as haze hides cars
+without hiding the ground): a quality's clear fraction leaves its haze out, so its
+haze is allowed for once, with the rest of the part not clear (until review r5,
+2026-12-06, session 39, it was allowed for twice: extrapolated, then half again).
 
 For an image whose gsd was given by hand and not confirmed by its rails (they could not
 be measured, or disagree: :class:`railwatch.imagery.scale.ScaleCheck`), a count by
@@ -334,7 +336,7 @@ def count_interval(
         low, high = min(cal_low, n), max(cal_high, n)
         if clear < 1.0:
             high += max(est, n) * (1.0 - clear) / max(clear, 0.05)
-        high += max(est, n) * 0.5 * min(max(haze_fraction, 0.0), 1.0)
+        high += max(est, n) * 0.5 * _haze_beyond(haze_fraction, clear)
         return n, round(low, 2), round(high, 2)
     p = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
     n = float(len(p))
@@ -346,8 +348,17 @@ def count_interval(
     if clear < 1.0:
         # cars may hide in the part of the site that is not clear: extrapolate the density
         high += n * (1.0 - clear) / max(clear, 0.05)
-    high += n * 0.5 * min(max(haze_fraction, 0.0), 1.0)
+    high += n * 0.5 * _haze_beyond(haze_fraction, clear)
     return n, round(max(0.0, low), 2), round(high, 2)
+
+
+def _haze_beyond(haze_fraction: float, clear: float) -> float:
+    """The share of the site in haze that is not already in the part not clear
+    (``1 - clear``, which the interval extrapolates to): a quality's clear fraction
+    leaves its haze out, so none of it; a clear fraction given with haze counted clear,
+    all of it (review r5, 2026-12-06, session 39: haze was allowed for twice)."""
+    haze = min(max(haze_fraction, 0.0), 1.0)
+    return max(0.0, haze - (1.0 - clear))
 
 
 def count_detections(
@@ -568,7 +579,7 @@ def count_scene(
         low, high = float(coarse.low), float(coarse.high)
         if clear < 1.0:
             high += total * (1.0 - clear) / max(clear, 0.05)
-        high += total * 0.5 * haze
+        high += total * 0.5 * _haze_beyond(haze, clear)
         rounded = (round(total, 2), round(low, 2), round(high, 2))
         return SceneCount(
             *rounded,

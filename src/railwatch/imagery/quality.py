@@ -95,6 +95,20 @@ COARSE_MIN_CONTRAST_LEVELS = 16
 #: them with 8 DN of noise): the rule flags only the clearly under-exposed. At normal
 #: exposure the yards use 25-85 % (docs/detection.md, "Under-exposed 16-bit images").
 MIN_EXPOSURE_FRACTION = 0.025
+#: Share of the site (or of where cars stand, ``assess_quality(places=)``) that a
+#: quality mask calls clear and the pixels' estimate calls opaque cloud from which the
+#: scene's reasons say so (the mask still decides). Review r3 (2026-12-06, session 39):
+#: a mask of 0 over an opaque cloud over the cars was believed, a clear count of 3 of 45
+#: railcars. On 180 simulated scenes (seeds 0-59 at 0.3, 0.5 and 1 m, 400 x 400 px,
+#: 75 with cloud) the estimate's cloud over the simulator's own clear mask pixels was
+#: under 1 % of the site in 161, at most 13.8 % (a hazy arid 0.3 m scene), and at most
+#: 8.1 % of the tracks; docs/detection.md, "What a scene's quality reasons say".
+MASK_DISPUTE_SHARE = 0.2
+#: Largest window (pixels) whose quality mask is checked so: the estimate costs what it
+#: costs a scene without a mask (a 16 Mpx window's masked quality step took 5.2-7.0 s
+#: with it, 1.3-1.8 s without; 2-core VM, loaded, 2026-12-06 12:02 UTC). A larger
+#: window's mask is followed unchecked, as before.
+MASK_CHECK_PIXELS = 16_000_000
 
 
 @dataclass(frozen=True)
@@ -154,7 +168,9 @@ def assess_quality(
     valid = _RowsAnd(raster.valid, inside)
     h, w = valid.shape
     # pixel counts, strip by strip (no whole-window map but the estimate's, 1 bit a pixel)
-    counts = dict.fromkeys(("n", "valid", "nodata", "cloud", "haze", "snow", "clear", "shadow"), 0)
+    counts = dict.fromkeys(
+        ("n", "valid", "nodata", "cloud", "haze", "snow", "clear", "shadow", "disputed"), 0
+    )
     # the same counts over the places cars can stand (looked up in the same strips)
     on = dict.fromkeys(counts, 0)
     strip = [0, 0]  # rows a:b of the strip being counted
@@ -168,6 +184,16 @@ def assess_quality(
                 on[key] += int(np.count_nonzero(a[r, c]))
 
     if raster.mask is not None:
+        # the pixels' estimate too, in the pass that takes the contrast's sample: where
+        # the mask calls clear what looks like opaque cloud, the reasons say so (a mask
+        # of 0 over a cloud over the cars was believed; review r3, session 39)
+        sample = _Sample(valid)
+        looks: _Bits | None = None
+        if h * w <= MASK_CHECK_PIXELS:
+            looks = _estimate(raster.image, valid, gsd, sample).cloud
+            levels = sample.levels()
+        else:
+            levels = _sampled(raster.image, valid, sample).levels()
         for a, b, _, _ in _strips(h, w, 0):
             strip[:] = a, b
             m, ins, ok_px = raster.mask[a:b], _bool(inside[a:b]), valid[a:b]
@@ -183,10 +209,10 @@ def assess_quality(
                 snow=ok & (m == 3),
                 clear=ok & (m == 0),
                 shadow=ok & (m == 4),
+                disputed=ok & (m == 0) & looks[a:b] if looks is not None else ok & False,
             )
+        del looks
         source = "mask"
-        sample = _Sample(valid)
-        levels = _sampled(raster.image, valid, sample).levels()
     else:
         # the contrast's sample is taken in the estimate's one pass over the image
         sample = _Sample(valid)
@@ -263,6 +289,8 @@ def assess_quality(
         reasons.append(f"only the {_pct(q_clear)} of the site{_COUNTED_PART}")
     elif coverage < 0.995:
         reasons.append(f"the image covers {_pct(coverage)} of the site")
+    if frac("disputed") >= MASK_DISPUTE_SHARE:
+        reasons.append(_disputed(frac("disputed"), "the site"))
     if gsd > max_gsd:  # the first reason: nothing else would make it usable
         reasons.insert(0, f"resolution {gsd:.1f} m is too coarse to count railcars")
     elif gsd > _LENGTH_GSD:
@@ -289,6 +317,20 @@ def assess_quality(
     return _judge_places(quality, on, places, threshold)
 
 
+#: How the warning of a quality mask that calls clear what looks like cloud begins.
+_DISPUTED = "the quality mask calls clear "
+
+
+def _disputed(share: float, where: str) -> str:
+    """The warning that the mask calls clear ``share`` of ``where`` that the pixels'
+    estimate calls opaque cloud (:data:`MASK_DISPUTE_SHARE`)."""
+    return (
+        f"{_DISPUTED}{_pct(share)} of {where}, where the image looks like opaque cloud "
+        "(bright, grey, nothing dark inside): the mask was followed; if it is wrong, cars "
+        "under that cloud are missed. Check the mask against the image"
+    )
+
+
 #: How the note of a usable scene's count of the clear part of its site ends.
 _COUNTED_PART = " that is clear can be counted"
 
@@ -306,6 +348,9 @@ def _judge_places(
     share = on["clear"] / n
     hidden = 1.0 - share
     quality = replace(quality, places_clear=share, places=places.what)
+    disputed = on["disputed"] / n
+    if disputed >= MASK_DISPUTE_SHARE and not any(r.startswith(_DISPUTED) for r in quality.reasons):
+        quality = replace(quality, reasons=(*quality.reasons, _disputed(disputed, places.words)))
     if hidden < 0.005:
         return quality
     by = [
