@@ -408,8 +408,7 @@ def _under_exposed(raster: SiteRaster | SiteWindow) -> str | None:
         f"holds ({100 * exposure.fraction:.1f} %; a daylight image reaches over "
         f"{100 * MIN_EXPOSURE_FRACTION:.1f} %): a night or failed exposure, whose noise "
         "the stretch to 8 bits shows as detail (the detector finds a fraction of the "
-        "cars at such exposures). If the file holds display-encoded values (an 8-bit "
-        "image stored in 16 bits), ingest it with --radiometry display"
+        "cars at such exposures); use a daylight image of the site"
     )
 
 
