@@ -40,6 +40,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from railwatch.imagery.effective import Blocks, coarse_content_reason
 from railwatch.imagery.places import Places
 from railwatch.imagery.read import MASK_NODATA, ImageRows, SiteRaster, SiteWindow
 
@@ -187,7 +188,7 @@ def assess_quality(
         # the pixels' estimate too, in the pass that takes the contrast's sample: where
         # the mask calls clear what looks like opaque cloud, the reasons say so (a mask
         # of 0 over a cloud over the cars was believed; review r3, session 39)
-        sample = _Sample(valid)
+        sample = _Sample(valid, _blocks(raster, gsd))
         looks: _Bits | None = None
         if h * w <= MASK_CHECK_PIXELS:
             looks = _estimate(raster.image, valid, gsd, sample).cloud
@@ -215,7 +216,7 @@ def assess_quality(
         source = "mask"
     else:
         # the contrast's sample is taken in the estimate's one pass over the image
-        sample = _Sample(valid)
+        sample = _Sample(valid, _blocks(raster, gsd))
         cond = _estimate(raster.image, valid, gsd, sample)
         levels = sample.levels()
         for a, b, _, _ in _strips(h, w, 0):
@@ -248,7 +249,11 @@ def assess_quality(
     min_levels = MIN_CONTRAST_LEVELS if gsd <= _OBJECT_GSD else COARSE_MIN_CONTRAST_LEVELS
     blank = levels is not None and levels < min_levels
     dark = _under_exposed(raster)
+    # detail clearly coarser than the pixels where cars are counted one by one: an
+    # upsampled product (review r3, session 39: :mod:`railwatch.imagery.effective`)
+    resampled = coarse_content_reason(sample.blocks.result()) if sample.blocks else None
     usable = n > 0 and q_clear >= threshold and gsd <= max_gsd and not blank and dark is None
+    usable = usable and resampled is None
     # no data the quality mask marks (255, or no code of the contract) where the image
     # has pixels: not the image's coverage (a 0/255 cloud mask over a covered image read
     # "only 100 % of the site is covered by the image"; review r3, session 39)
@@ -272,7 +277,9 @@ def assess_quality(
     reasons: list[str] = []
     if n == 0:
         reasons.append("the site has no pixel on the grid")
-    elif blank or dark is not None or q_clear < threshold:
+    elif blank or dark is not None or resampled is not None or q_clear < threshold:
+        if resampled is not None:
+            reasons.append(resampled)
         if dark is not None:
             reasons.append(dark)
         if blank:
@@ -412,6 +419,11 @@ def _under_exposed(raster: SiteRaster | SiteWindow) -> str | None:
     )
 
 
+def _blocks(raster: SiteRaster | SiteWindow, gsd: float) -> Blocks | None:
+    """The effective resolution's blocks where cars are counted one by one."""
+    return Blocks(raster.valid, raster.inside, gsd) if gsd <= _OBJECT_GSD else None
+
+
 def _blank_reason(levels: int | None, min_levels: int, brightness: float | None) -> str:
     """Why an image whose site pixels span fewer than ``min_levels`` grey levels
     (:data:`MIN_CONTRAST_LEVELS`) is unusable; one whose median luminance is bright
@@ -436,8 +448,10 @@ class _Sample:
     step set by the number of valid pixels, taken strip by strip in the order of the
     rows (a copy of every valid pixel took 3 bytes a pixel of the window)."""
 
-    def __init__(self, valid: _RowsAnd) -> None:
+    def __init__(self, valid: _RowsAnd, blocks: Blocks | None = None) -> None:
         h, w = valid.shape
+        #: The effective resolution's blocks, fed the same rows (session 39).
+        self.blocks = blocks
         total = sum(int(np.count_nonzero(valid[a:b])) for a, b, _, _ in _strips(h, w, 0))
         #: 0: no valid pixel
         self.step = (
@@ -448,6 +462,8 @@ class _Sample:
 
     def add(self, rows: np.ndarray, ok: np.ndarray) -> None:
         """The next rows of the image, ``ok`` their valid pixels."""
+        if self.blocks is not None:
+            self.blocks.add(rows)
         m = int(np.count_nonzero(ok))
         first = -self._seen % self.step
         if first < m:
