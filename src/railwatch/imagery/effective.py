@@ -11,14 +11,14 @@ frequency at which it falls below :data:`LEVEL` of that level is the finest deta
 image holds, and ``0.5 / that frequency`` its scale in pixels (:attr:`Effective.factor`:
 about 1 for a sharp image, 2 or more for a blurred or upsampled one).
 
-Measured (2026-12-06, session 39; docs/detection.md, "Effective resolution"): simulated
-scenes of every style at 0.3-1 m (hazy, snowy, dark and clouded ones; the simulator's
-own blur of 0.3-1.1 px) and the real images give 1.0-2.2, and 2.6 at most with a
-further blur of 0.7 px; the same scenes upsampled 4 times give 2.5-4.1 (bilinear and
-cubic), 6 times 3.6-4.7. The estimate is a lower bound of the upsampling factor (4
-times reads 2.9 in the median, 6 times 4.0): a blurred native image and an upsampled
-one are alike in their spectra, so only content clearly coarser than the grid is
-flagged (:data:`FLAG_FACTOR`).
+Measured (2026-12-06, session 39; docs/detection.md, "Effective resolution"): 300
+simulated scenes of every style at 0.3-1 m (hazy, snowy, dark and clouded ones; the
+simulator's own blur of 0.3-1.1 px) give 1.0-2.31, the real images 1.0, and 2.79 at
+most with a further blur of 0.7 px; the same scenes upsampled 4 times give 2.48-4.16
+(bilinear and cubic), 6 times 2.99-4.81. The estimate is a lower bound of the
+upsampling factor (4 times reads 2.76-3.01 in the median, 6 times 3.68-4.26): a blurred
+native image and an upsampled one are alike in their spectra, so only content clearly
+coarser than the grid is flagged (:data:`FLAG_FACTOR`).
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ MIN_BLOCK_VALID = 0.9
 #: Whitened power, relative to its level at 16-32 pixel periods, below which the
 #: image holds no detail (10^-1.5).
 LEVEL = 10**-1.5
-#: Least :attr:`Effective.factor` flagged: above every native image measured (2.6 at
-#: most, blurred by 0.7 px), below most images upsampled 6 times (3.6 at the least).
+#: Least :attr:`Effective.factor` flagged: above every native image measured (2.79 at
+#: most, blurred by 0.7 px), below most images upsampled 6 times (184 of 240 flagged).
 FLAG_FACTOR = 3.0
 #: Finer than this (metres), cars are counted one by one (``imagery.quality``'s limit).
 OBJECT_GSD = 1.5
