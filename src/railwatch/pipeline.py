@@ -158,7 +158,9 @@ __all__ = [
     "processing_lock",
     "reference_fingerprint",
     "retrack_site",
+    "split_history",
     "with_first_use_stamps",
+    "with_history",
 ]
 
 log = logging.getLogger(__name__)
@@ -301,6 +303,11 @@ class SceneJob:
     #: (:func:`_car_history`): where cars can stand, whose clear share the quality step
     #: judges too (:mod:`railwatch.imagery.places`; session 39).
     history: tuple[BaseGeometry, ...] = ()
+    #: Whose footprints ``history`` holds, in its order: (scene id, how many of them).
+    #: The Dask path sends each scene's footprints to the cluster once and its jobs
+    #: without them (:func:`split_history`, :func:`with_history`; review r5: each job
+    #: pickled its own copy, 4.1 MB for 40,000 footprints).
+    history_scenes: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -517,7 +524,7 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
                 raster = read_site_window(job.uri, grid, **read_with)
             # where cars are counted one by one, also the clear share of where they can
             # stand: the site's tracks, else where its other images saw cars (session 39)
-            places = places_of(grid, job.tracks, job.history) if objects else None
+            places = places_of(grid, job.tracks, _history_of(job)) if objects else None
             quality = assess_quality(raster, threshold=job.usable_threshold, places=places)
             small = image_too_small(job.width, job.height, job.gsd) if job.width else None
             if small is not None:  # it would read as "0 railcars" where it cannot show one
@@ -1269,14 +1276,24 @@ def pending_jobs(
                     mask_stamp=(scene.meta or {}).get(MASK_STAMP_KEY),
                     recount=recount,
                     history=history(scene) if history is not None else (),
+                    history_scenes=history.scenes(scene) if history is not None else (),
                 )
             )
     return jobs, skipped
 
 
-def _car_history(
-    s: Session, scenes: Sequence[Scene]
-) -> Callable[[Scene], tuple[BaseGeometry, ...]]:
+@dataclass(frozen=True)
+class _CarHistory:
+    """A scene's history footprints (called), and whose they are (:meth:`scenes`)."""
+
+    footprints: Callable[[Scene], tuple[BaseGeometry, ...]]
+    scenes: Callable[[Scene], tuple[tuple[int, int], ...]]
+
+    def __call__(self, scene: Scene) -> tuple[BaseGeometry, ...]:
+        return self.footprints(scene)
+
+
+def _car_history(s: Session, scenes: Sequence[Scene]) -> _CarHistory:
     """For a scene counted car by car: the footprints (lon/lat) of the cars inside the
     site detected in its other usable scenes counted so, the
     :data:`~railwatch.imagery.places.HISTORY_SCENES` nearest in acquisition time that
@@ -1284,7 +1301,8 @@ def _car_history(
     read at the first such scene (nothing for a site whose scenes are all up to date),
     and the footprints of the scenes picked only, each scene's once (review r5: every
     detection of the site was read and parsed to pick 20 scenes' worth, 500,000
-    footprints 3 s and 195 MB), within ``s``'s session."""
+    footprints 3 s and 195 MB), within ``s``'s session. Whose they are, each scene and
+    how many, for ``SceneJob.history_scenes``: :meth:`_CarHistory.scenes`."""
     from bisect import bisect_left
 
     import shapely
@@ -1322,10 +1340,10 @@ def _car_history(
             for (scene_id, _), g in zip(rows, shapes, strict=True):
                 cars.setdefault(scene_id, []).append(g)
 
-    def of(scene: Scene) -> tuple[BaseGeometry, ...]:
+    def pick(scene: Scene) -> list[int]:
         nonlocal loaded
         if not counted or method_for_gsd(grid_gsd(scene.gsd)) != "objects":
-            return ()
+            return []
         if not loaded:
             load()
             loaded = True
@@ -1346,9 +1364,63 @@ def _car_history(
             if took is not None and took[1] != scene.id:
                 picked.append(took[1])
         read(picked)
-        return tuple(g for i in picked for g in cars.get(i, ()))
+        return picked
 
-    return of
+    def of(scene: Scene) -> tuple[BaseGeometry, ...]:
+        return tuple(g for i in pick(scene) for g in cars.get(i, ()))
+
+    def whose(scene: Scene) -> tuple[tuple[int, int], ...]:
+        return tuple((i, len(cars.get(i, ()))) for i in pick(scene))
+
+    return _CarHistory(of, whose)
+
+
+def split_history(job: SceneJob) -> tuple[SceneJob, dict[int, tuple[BaseGeometry, ...]]]:
+    """``job`` without its history's footprints, and those footprints by scene id
+    (``SceneJob.history_scenes``): what the Dask path sends once for all the jobs whose
+    history names a scene (review r5), :func:`with_history` putting them back. A job
+    whose history says not whose it is (made by hand) is left whole."""
+    if not job.history_scenes:
+        return job, {}
+    parts: dict[int, tuple[BaseGeometry, ...]] = {}
+    at = 0
+    for scene_id, n in job.history_scenes:
+        parts[scene_id] = job.history[at : at + n]
+        at += n
+    if at != len(job.history):
+        raise ValueError(
+            f"scene {job.scene_id}'s job has {len(job.history)} history footprints, its "
+            f"history_scenes name {at}"
+        )
+    return replace(job, history=()), parts
+
+
+def with_history(job: SceneJob, parts: Sequence[Sequence[BaseGeometry]]) -> SceneJob:
+    """``job`` (from :func:`split_history`) with the footprints of its
+    ``history_scenes``, ``parts`` in their order, as :func:`pending_jobs` made it."""
+    if not job.history_scenes and not parts:
+        return job
+    sizes = [n for _, n in job.history_scenes]
+    if [len(p) for p in parts] != sizes:
+        raise ValueError(
+            f"scene {job.scene_id}'s job was given footprints of {len(parts)} scene(s) "
+            f"({[len(p) for p in parts]}) for its history of {sizes}"
+        )
+    return replace(job, history=tuple(g for p in parts for g in p))
+
+
+def _history_of(job: SceneJob) -> tuple[BaseGeometry, ...]:
+    """The job's history footprints, all of them: a job that was sent without them
+    (:func:`split_history`) and not given them back would be judged by the share of its
+    site alone, silently. A history made by hand, without ``history_scenes``, is taken
+    as it is."""
+    if job.history_scenes and len(job.history) != sum(n for _, n in job.history_scenes):
+        raise RuntimeError(
+            f"scene {job.scene_id}'s job lacks the car footprints of its site's other scenes "
+            f"({len(job.history)} of {sum(n for _, n in job.history_scenes)}): a railwatch "
+            "bug, please report it"
+        )
+    return job.history
 
 
 def reference_fingerprint(
