@@ -505,6 +505,36 @@ def _is_empty_file(path: Path) -> bool:
         return False
 
 
+def _create_sqlite_file(path: Path) -> None:
+    """Make a new SQLite database file at ``path`` whole, never seen empty: written beside
+    it (a database of one page, in WAL mode, as :func:`make_engine`'s connections set it),
+    then linked to ``path`` unless a file is there by then (another process made it
+    first: it is kept). SQLite made the file on its first connection, of 0 bytes until
+    that connection set WAL mode, so another process opening the new database at that
+    moment took it for a database file cut short to nothing and said so, "restore it from
+    a backup", though the database was being made and ended up right (review r6,
+    2026-12-06, session 39). Where the file system cannot link, SQLite makes the file as
+    before."""
+    import sqlite3
+    import uuid
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.new")
+    try:
+        conn = sqlite3.connect(tmp)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # writes the database's first page
+        finally:
+            conn.close()
+        with suppress(FileExistsError):  # made meanwhile by another process: it stands
+            os.link(tmp, path)
+    except (OSError, sqlite3.Error) as err:  # no links here, or no room: SQLite makes it
+        log.debug("could not make %s whole beforehand (%s): SQLite makes it", path, err)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+            with suppress(OSError):
+                leftover.unlink()
+
+
 def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
     """An engine for ``url``; SQLite gets WAL, busy timeout and foreign keys.
 
@@ -567,6 +597,8 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
                     "or give another database URL (Database(url) in Python, --db URL on the "
                     "command line)"
                 )
+            if create and not path.exists():
+                _create_sqlite_file(path)
     else:
         kwargs["pool_pre_ping"] = True
         if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
