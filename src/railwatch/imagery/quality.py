@@ -103,13 +103,21 @@ MIN_EXPOSURE_FRACTION = 0.025
 #: railcars. On 180 simulated scenes (seeds 0-59 at 0.3, 0.5 and 1 m, 400 x 400 px,
 #: 75 with cloud) the estimate's cloud over the simulator's own clear mask pixels was
 #: under 1 % of the site in 161, at most 13.8 % (a hazy arid 0.3 m scene), and at most
-#: 8.1 % of the tracks; docs/detection.md, "What a scene's quality reasons say".
+#: 8.1 % of the tracks; checked on 2 x 2 to 8 x 8 block means
+#: (:data:`MASK_CHECK_IMAGE_PIXELS`), at most 8.1 % of the site and 10.2 % of the tracks;
+#: docs/detection.md, "What a scene's quality reasons say".
 MASK_DISPUTE_SHARE = 0.2
-#: Largest window (pixels) whose quality mask is checked so: the estimate costs what it
-#: costs a scene without a mask (a 16 Mpx window's masked quality step took 5.2-7.0 s
-#: with it, 1.3-1.8 s without; 2-core VM, loaded, 2026-12-06 12:02 UTC). A larger
-#: window's mask is followed unchecked, as before.
-MASK_CHECK_PIXELS = 16_000_000
+#: Most pixels of the image the quality mask is checked on (:data:`MASK_DISPUTE_SHARE`):
+#: a larger window is checked on the means of its ``f`` x ``f`` blocks of pixels, ``f``
+#: the least integer that brings them under this (:class:`_Coarse`; 4 at 16 Mpx, 12 at
+#: 144 Mpx; opaque cloud is at least ~0.25 ha, 50 m across), the estimate run at ``f``
+#: times the gsd and its cloud looked up again pixel by pixel. Every window is checked.
+#: Until this (2026-12-06, session 39) the estimate ran on the whole window, up to 16 Mpx
+#: and none over: a 16 Mpx masked window's quality step took 1.7-4.5 s (0.5-0.7 s without
+#: a check), on block means 0.6-1.4 s; 144 Mpx 4.0-4.5 s (3.5-4.7 s unchecked; 2-core VM,
+#: shared; docs/detection.md, "The check's cost"). A window of 1 Mpx or less (the 400 px
+#: scenes measured, review r3's images) is checked pixel by pixel, as before.
+MASK_CHECK_IMAGE_PIXELS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -189,12 +197,22 @@ def assess_quality(
         # the mask calls clear what looks like opaque cloud, the reasons say so (a mask
         # of 0 over a cloud over the cars was believed; review r3, session 39)
         sample = _Sample(valid, _blocks(raster, gsd))
-        looks: _Bits | None = None
-        if h * w <= MASK_CHECK_PIXELS:
+        f = _check_factor(h, w)
+        coarse: _Coarse | None = None
+        if f == 1:
             looks = _estimate(raster.image, valid, gsd, sample).cloud
-            levels = sample.levels()
         else:
-            levels = _sampled(raster.image, valid, sample).levels()
+            # a larger window on its block means, taken in the sample's pass (session 39:
+            # the whole window's estimate made the masked quality step 3-4 times longer)
+            coarse = _Coarse(h, w, f)
+            if sample.step:
+                for a, b, _, _ in _strips(h, w, 0):
+                    rows, ok_rows = raster.image[a:b], valid[a:b]
+                    sample.add(rows, ok_rows)
+                    coarse.add(rows, ok_rows)
+            looks = _estimate(coarse.image, _RowsAnd(coarse.valid), gsd * f, None).cloud
+            del coarse.image
+        levels = sample.levels()
         for a, b, _, _ in _strips(h, w, 0):
             strip[:] = a, b
             m, ins, ok_px = raster.mask[a:b], _bool(inside[a:b]), valid[a:b]
@@ -210,9 +228,9 @@ def assess_quality(
                 snow=ok & (m == 3),
                 clear=ok & (m == 0),
                 shadow=ok & (m == 4),
-                disputed=ok & (m == 0) & looks[a:b] if looks is not None else ok & False,
+                disputed=ok & (m == 0) & (looks[a:b] if coarse is None else coarse.up(looks, a, b)),
             )
-        del looks
+        del looks, coarse
         source = "mask"
     else:
         # the contrast's sample is taken in the estimate's one pass over the image
@@ -529,6 +547,83 @@ def _strips(height: int, width: int, halo: int) -> Iterator[tuple[int, int, int,
     for a in range(0, height, rows):
         b = min(height, a + rows)
         yield a, b, max(0, a - halo), min(height, b + halo)
+
+
+def _check_factor(height: int, width: int) -> int:
+    """The least integer ``f`` whose ``f`` x ``f`` blocks of a ``height`` x ``width``
+    window number at most :data:`MASK_CHECK_IMAGE_PIXELS` (1: the window itself)."""
+    f = max(1, math.ceil(math.sqrt(height * width / MASK_CHECK_IMAGE_PIXELS)))
+    while math.ceil(height / f) * math.ceil(width / f) > MASK_CHECK_IMAGE_PIXELS:
+        f += 1
+    return f
+
+
+class _Coarse:
+    """A ``height`` x ``width`` window's image as the means of the valid pixels of its
+    ``f`` x ``f`` blocks (those at the right and bottom edges may be smaller), fed its
+    rows in order (:meth:`add`); a block is valid where at least half its pixels are.
+    What the quality mask's check runs the estimate on (:data:`MASK_CHECK_IMAGE_PIXELS`)."""
+
+    def __init__(self, height: int, width: int, f: int) -> None:
+        self.f, self.shape = f, (height, width)
+        rows, cols = -(-height // f), -(-width // f)
+        self.image = np.zeros((rows, cols, 3), np.uint8)
+        self.valid = np.zeros((rows, cols), bool)
+        self._taken = 0  # window rows taken
+        self._rest: tuple[np.ndarray, np.ndarray] | None = None  # rows short of a block
+
+    def add(self, rows: np.ndarray, ok: np.ndarray) -> None:
+        """The next rows of the image, ``ok`` their valid pixels."""
+        if self._rest is not None:
+            rows = np.concatenate([self._rest[0], rows])
+            ok = np.concatenate([self._rest[1], ok])
+            self._rest = None
+        f, (height, width) = self.f, self.shape
+        first = self._taken
+        n = rows.shape[0]
+        end = n if first + n >= height else n - n % f
+        if end < n:
+            self._rest = (rows[end:], ok[end:])
+        self._taken = first + end
+        if end == 0:
+            return
+        blocks = -(-end // f)
+        cols = self.image.shape[1]
+        at = slice(first // f, first // f + blocks)
+        full = width - width % f
+        if end % f == 0 and full and bool(ok[:end].all()):
+            # every pixel valid (the usual case): OpenCV's area means, 4 times faster
+            # (the right edge's narrower blocks apart)
+            self.valid[at] = True
+            self.image[at, : full // f] = cv2.resize(
+                rows[:end, :full], (full // f, blocks), interpolation=cv2.INTER_AREA
+            )
+            if full < width:
+                edge = rows[:end, full:].reshape(blocks, f * (width - full), 3)
+                self.image[at, -1] = np.round(edge.mean(axis=1))
+            return
+        pad = ((0, blocks * f - end), (0, cols * f - width))
+        okp = np.pad(ok[:end], pad)
+        px = np.pad(rows[:end] * ok[:end, :, None], (*pad, (0, 0)))
+        total = px.reshape(blocks, f, cols * f, 3).sum(axis=1, dtype=np.uint32)
+        total = total.reshape(blocks, cols, f, 3).sum(axis=2)
+        count = okp.reshape(blocks, f, cols, f).sum(axis=(1, 3), dtype=np.uint32)
+        # the pixels each block has (fewer at the right and bottom edges)
+        size = (
+            np.minimum(f, end - f * np.arange(blocks))[:, None]
+            * np.minimum(f, width - f * np.arange(cols))[None, :]
+        )
+        self.valid[at] = 2 * count >= size
+        c = np.maximum(count, 1)[..., None]
+        self.image[at] = ((total + c // 2) // c).astype(np.uint8)
+
+    def up(self, coarse: _Bits, a: int, b: int) -> np.ndarray:
+        """The window's rows ``a:b`` of a map of the blocks (each block's value on each of
+        its pixels)."""
+        f, width = self.f, self.shape[1]
+        i0, i1 = a // f, -(-b // f)
+        part = np.repeat(np.repeat(coarse[i0:i1], f, axis=0), f, axis=1)
+        return part[a - i0 * f : b - i0 * f, :width]
 
 
 def _bool(a: np.ndarray) -> np.ndarray:
