@@ -1068,6 +1068,21 @@ def _read_dota(path: Path, problems: _Problems) -> _Label | None:
     return _Label(rings, classes, covered, None, gsd, where, source="dota")
 
 
+def _manifest_class(obj: Mapping[str, Any]) -> str:
+    """An object's class in ``railwatch_labels.json``: ``class`` (its name since session
+    39), else ``cls`` (the only key import-labels wrote before; it still writes both for
+    one release). Each key present is checked alike (:func:`parse_class`); both present
+    and naming different classes is an :class:`InputError` giving both values."""
+    given = {key: parse_class(obj[key]) for key in ("class", "cls") if key in obj}
+    if len(given) == 2 and given["class"] != given["cls"]:
+        raise InputError(
+            f"'class' is {obj['class']!r} but 'cls' is {obj['cls']!r}: they must name the "
+            "same class ('cls' is its name before session 39); correct one of them or drop "
+            "'cls', or run railwatch import-labels again"
+        )
+    return given.get("class", given.get("cls", parse_class(None)))
+
+
 def _read_manifest(
     path: Path, problems: _Problems
 ) -> list[tuple[str, Path | None, _Label | None]] | None:
@@ -1110,7 +1125,7 @@ def _read_manifest(
                 quad = np.asarray(obj.get("corners"), dtype=np.float64)
                 if quad.shape != (4, 2) or not np.isfinite(quad).all():
                     raise InputError("needs 4 finite pixel corners")
-                cls = parse_class(obj.get("cls"))
+                cls = _manifest_class(obj)
                 cov = _parse_covered(obj.get("covered"))
             except (InputError, TypeError, ValueError) as err:
                 problems.add(path, f"{at}: {err}")

@@ -1203,7 +1203,9 @@ def import_labels(
         "images": [
             {"name": i.name, "file": f"images/{i.name}.png", "width": i.width, "height": i.height,
              "gsd": gsds[i.name], "verified": checked[i.name],
-             "objects": [{"cls": o.cls, "corners": [list(c) for c in o.corners],
+             "objects": [{"class": o.cls,
+                          "cls": o.cls,  # the same, its name before session 39 (one release)
+                          "corners": [list(c) for c in o.corners],
                           "covered": o.covered, "difficult": o.difficult} for o in i.objects]}
             for i in labels.images
         ],
