@@ -1223,9 +1223,12 @@ def pending_jobs(
     saying why (``SceneJob.recount``). A scene an analyst declared unusable
     (``railwatch scene review ID --unusable REASON``) is never a job, with ``reprocess``
     too, nor counted as up to date (:func:`repo.reviewed_unusable_ids` says how many
-    there are): removing that review makes it pending again."""
+    there are): removing that review makes it pending again. A colour-table STAC scene
+    with an item nodata counted before that nodata was read as an index is counted
+    again, once (:func:`_palette_recounts`)."""
     jobs: list[SceneJob] = []
     skipped = 0
+    palette = _palette_recounts(db, site, reprocess=reprocess)
     with db.session(readonly=True) as s:  # listing only: never takes SQLite's write lock
         row = repo.get_site(s, site)
         geometry, tracks = row.geometry, row.tracks
@@ -1242,7 +1245,7 @@ def pending_jobs(
                 and scene.detector_version
                 == processing_version(detector, scene.gsd, scene.dtype, radiometry_of(scene.meta))
             )
-            recount = None
+            recount = palette.get(scene.id)
             if done and not reprocess:
                 recount = _reference_changed_since(scene, by_id)
                 if recount is None:
@@ -1280,6 +1283,74 @@ def pending_jobs(
                 )
             )
     return jobs, skipped
+
+
+def _palette_recounts(db: Database, site: str, *, reprocess: bool) -> dict[int, str]:
+    """The scenes of ``site`` to count again because their image has a colour table whose
+    item nodata (:data:`ITEM_NODATA_KEY`) ``process`` read as ground before 82b2e7f
+    (2026-12-06, session 39), and why: each marked :data:`NODATA_CHANGED`, as
+    ``ingest-stac`` over their catalog marks them (``railwatch.stac._take_index_nodata``),
+    so a run stopped before their turn leaves them to the next. Only scenes with an item
+    nodata and no ``stac.NODATA_AS_INDEX_KEY`` in their metadata (registered before
+    691c93e) are looked at, their file's header only (colour table; and whether the item's
+    value applies to it, ``imagery.inspect.takes_item_nodata``); each then takes the key
+    (true for a colour table, else false) under its row lock, so its file is looked at
+    once. Only a processed or unusable one is counted again (not with ``reprocess``: all
+    are), and only where the item's value applies; one whose file cannot be opened now is
+    left as it was (looked at by the next run)."""
+    from railwatch.ingest import NODATA_CHANGED
+    from railwatch.stac import NODATA_AS_INDEX_KEY, index_nodata_reason
+
+    with db.session(readonly=True) as s:
+        row = repo.get_site(s, site)
+        declared = repo.reviewed_unusable_ids(s, row)
+        candidates = [
+            (scene.id, str(scene.uri))
+            for scene in repo.list_scenes(s, row)
+            if scene.id not in declared
+            and item_nodata_of(scene.meta) is not None
+            and NODATA_AS_INDEX_KEY not in (scene.meta or {})
+        ]
+    recounts: dict[int, str] = {}
+    for scene_id, uri in candidates:
+        header = _palette_header(uri)
+        if header is None:
+            continue
+        paletted, applies = header
+        with db.session() as s:
+            scene = repo.lock_scene_if_there(s, scene_id)
+            if scene is None or NODATA_AS_INDEX_KEY in (scene.meta or {}):
+                continue  # removed, or looked at by another run meanwhile
+            meta = dict(scene.meta or {})
+            meta[NODATA_AS_INDEX_KEY] = paletted
+            scene.meta = meta
+            value = item_nodata_of(meta)
+            counted = scene.status in ("processed", "unusable")
+            marked = str(scene.detector_version or "").endswith(NODATA_CHANGED)
+            if value is None or not (paletted and applies) or not counted or reprocess:
+                continue
+            if not marked:
+                mark_to_count_again(scene, NODATA_CHANGED)
+        recounts[scene_id] = f"{index_nodata_reason(value)}, so this run counts it again"
+    return recounts
+
+
+def _palette_header(uri: str) -> tuple[bool, bool] | None:
+    """Whether the image at ``uri`` has a colour table, and whether its STAC item's
+    nodata applies to it (:func:`railwatch.imagery.inspect.takes_item_nodata`), from its
+    header, opened as :func:`read_site_window` opens it; None when it cannot be opened."""
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    from railwatch.imagery.inspect import gdal_env, gdal_path, takes_item_nodata
+
+    try:
+        with gdal_env(read_dir=not is_remote(uri)), rasterio.open(gdal_path(uri)) as ds:
+            paletted = any(ci.name == "palette" for ci in ds.colorinterp)
+            return paletted, paletted and takes_item_nodata(ds)
+    except (RasterioError, RailwatchError, OSError) as err:
+        log.debug("cannot read the header of %s: %s", uri, err)
+        return None
 
 
 @dataclass(frozen=True)

@@ -1971,11 +1971,19 @@ def _take_index_nodata(
             return
         mark_to_count_again(scene, NODATA_CHANGED)
     entry["reason"] += (
-        f"; its image has a colour table, whose index {value:g} (its item's no-data value) "
-        "`railwatch process` read as ground before 2026-12-06 (session 39), so "
-        "`railwatch process` counts it again" + RESULTS_KEPT
+        f"; {index_nodata_reason(value)}, so `railwatch process` counts it again" + RESULTS_KEPT
     )
     entry["nodata_index"] = value
+
+
+def index_nodata_reason(value: float) -> str:
+    """Why a colour-table scene with item nodata ``value`` counted before 82b2e7f is
+    counted again (:func:`_take_index_nodata`; ``railwatch.pipeline.pending_jobs`` finds
+    such scenes too, since 2026-12-06, session 39)."""
+    return (
+        f"its image has a colour table, whose index {value:g} (its item's no-data value) "
+        "`railwatch process` read as ground before 2026-12-06 (session 39)"
+    )
 
 
 def _scene_info(
