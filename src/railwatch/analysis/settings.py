@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+#: The longest record window (``AlertSettings.record_years``): a century holds every
+#: satellite image there is.
+MAX_RECORD_YEARS = 100
+
 
 class AlertSettings(BaseModel):
     """Thresholds of the baseline and of each alert rule; see ``docs/alerts.md``.
@@ -130,7 +134,14 @@ class AlertSettings(BaseModel):
 
     # --- record -------------------------------------------------------------------
     record_years: int = Field(
-        default=5, ge=1, description="N: the record is the maximum of the previous N years."
+        default=5,
+        ge=1,
+        # (2026-12-06, session 40: unbounded, --record-years 1000000000000 was an internal
+        # OverflowError, and the precedent rules look at each of the N years: a million
+        # years cost seconds a spike)
+        le=MAX_RECORD_YEARS,
+        description="N: the record is the maximum of the previous N years (at most "
+        f"{MAX_RECORD_YEARS}: a century holds every satellite image there is).",
     )
     record_min_points: int = Field(
         default=6, ge=1, description="Usable images before a record can be more than 'info'."
