@@ -4,6 +4,7 @@ found by trying the rules, the settings and ``railwatch analyze`` for real."""
 from __future__ import annotations
 
 from pathlib import Path
+from re import escape as re_escape
 
 import pytest
 from pydantic import ValidationError
@@ -37,3 +38,42 @@ def test_analyze_refuses_a_record_window_beyond_any_imagery(
     assert rc == 2, err
     assert "internal error" not in err
     assert "--record-years 1000000000000: input should be less than or equal to 100" in err
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"noise_min_points": 61}, "noise_min_points (61) must not exceed noise_history (60)"),
+        (
+            {"noise_history": 10, "noise_min_points": 12},
+            "noise_min_points (12) must not exceed noise_history (10)",
+        ),
+        (
+            {"interval_min_points": 21},
+            "interval_min_points (21) must not exceed interval_history (20)",
+        ),
+        ({"confirm_methods": ("lenght",)}, "confirm_methods names 'lenght', not a count method"),
+        (
+            {"confirm_methods": ("length", "object")},
+            "confirm_methods names 'object', not a count method",
+        ),
+    ],
+)
+def test_settings_that_switch_a_rule_off_without_a_word_are_refused(
+    fields: dict[str, object], says: str
+) -> None:
+    """A noise or usual width that needs more images than it is taken from was never
+    known (the series' noise tests, or the excess of an interval over the usual, off), and
+    a misspelt confirm method confirmed nothing: all were taken silently."""
+    with pytest.raises(ValidationError, match=re_escape(says)):
+        AlertSettings(**fields)  # type: ignore[arg-type]
+
+
+def test_the_settings_at_their_limits_are_taken() -> None:
+    settings = AlertSettings(
+        noise_min_points=60,
+        interval_min_points=20,
+        confirm_methods=("length", "objects", "manual", "presence"),
+    )
+    assert settings.noise_min_points == settings.noise_history
+    assert AlertSettings(confirm_methods=()).confirm_methods == ()

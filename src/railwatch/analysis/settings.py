@@ -8,6 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 #: satellite image there is.
 MAX_RECORD_YEARS = 100
 
+#: The count methods a point may have (``CountPoint.method``; as
+#: ``railwatch.analysis.series.METHOD_RANK`` ranks them and a CSV's ``method`` column
+#: takes them): what ``AlertSettings.confirm_methods`` may name.
+COUNT_METHODS: tuple[str, ...] = ("objects", "length", "presence", "manual")
+
 
 class AlertSettings(BaseModel):
     """Thresholds of the baseline and of each alert rule; see ``docs/alerts.md``.
@@ -520,6 +525,26 @@ class AlertSettings(BaseModel):
             raise ValueError("drop_high_ratio must not exceed drop_ratio")
         if self.shift_h <= self.shift_clip - self.shift_k:
             raise ValueError("shift_h must exceed shift_clip - shift_k (one image is not a shift)")
+        # (2026-12-06, session 40: each was taken, and switched its rule off without a word)
+        if self.noise_min_points > self.noise_history:
+            raise ValueError(
+                f"noise_min_points ({self.noise_min_points}) must not exceed noise_history "
+                f"({self.noise_history}): the series' own noise is measured on its last "
+                "noise_history residuals, so it would never be known and every test on it "
+                "would be off"
+            )
+        if self.interval_min_points > self.interval_history:
+            raise ValueError(
+                f"interval_min_points ({self.interval_min_points}) must not exceed "
+                f"interval_history ({self.interval_history}): the usual interval width is "
+                "taken from the last interval_history images, so it would never be known"
+            )
+        unknown = [m for m in self.confirm_methods if m not in COUNT_METHODS]
+        if unknown:
+            raise ValueError(
+                f"confirm_methods names {', '.join(map(repr, unknown))}, not a count method: "
+                f"use {', '.join(COUNT_METHODS)} (an unknown name confirms nothing)"
+            )
         return self
 
 
