@@ -100,7 +100,7 @@ def test_process_json_gives_each_sites_images_counted_along_found_lines(
     assert by_site["drawn"]["tracks_found_in_image"] == 0
     # the note on stderr says the same, once
     said = " ".join(err.split())
-    assert "note: 2 images (1.5-5 m) of site bare were counted along track lines" in said
+    assert "note: 2 images (1.5–10 m) of site bare were counted along track lines" in said
     # nothing counted this run: none (the images counted before are not this run's)
     code, out, err = _run(capsys, "--db", url, "process", "bare", "--json")
     assert code == 0, err

@@ -243,7 +243,7 @@ def _print_analyze_hints(results: list[ProcessSummary]) -> None:
 
 def tracks_found_in_image(db: Database, results: list[ProcessSummary]) -> dict[str, int]:
     """For each site of ``results``, how many of the scenes this run counted were counted
-    along track lines found in the image itself (a 1.5-5 m image of a site without track
+    along track lines found in the image itself (a 1.5-10 m image of a site without track
     centrelines: what :func:`railwatch.counting.count_scene` records as ``tracks``
     ``"found"``, kept in the scene's metadata, ``repo.COARSE_KEY``); sites with none are
     left out."""
@@ -287,8 +287,11 @@ def _say_tracks_found(found: dict[str, int]) -> None:
         which = "sites " + ", ".join(f"{escape(name)} ({k})" for name, k in found.items())
         has, command = "these sites have", "railwatch site edit SITE --tracks FILE"
         then = "railwatch process SITE"
+    from railwatch.report.style import length_range
+
+    # (1.5-10 m: it said 1.5-5 m until 2026-12-06, session 40, also of 5-10 m images)
     err_console.print(
-        f"note: {n} image{plural_s(n)} (1.5-5 m) of {which} {'was' if n == 1 else 'were'} "
+        f"note: {n} image{plural_s(n)} ({length_range()}) of {which} {'was' if n == 1 else 'were'} "
         f"counted along track lines found in the image itself: {has} no track "
         "centrelines, and such counts are far less accurate (on simulated 3 m scenes 27 % "
         "read within ±15 % of the truth, against 54 % along drawn "

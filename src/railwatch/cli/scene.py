@@ -123,7 +123,10 @@ def _table(
     if any(d["reviewed"] for d in data):
         notes.append(f"{mark} counted by an analyst (railwatch scene review)")
     if "length" in methods:
-        notes.append("≈: car equivalents from occupied track length (1.5-5 m imagery)")
+        from railwatch.report.style import length_range
+
+        # 1.5-10 m (it said 1.5-5 m until 2026-12-06, session 40: a 7 m count is one too)
+        notes.append(f"≈: car equivalents from occupied track length ({length_range()} imagery)")
     if "presence" in methods:
         notes.append(
             "long train / no long train: 10 m and coarser imagery tells only whether a long "
@@ -177,7 +180,7 @@ def _table(
 
 
 def _count(total: dict[str, Any] | None) -> str:
-    """The scene's total count; car equivalents from occupied track length (1.5-5 m
+    """The scene's total count; car equivalents from occupied track length (1.5-10 m
     imagery) are marked ≈; a presence image (10 m and coarser) says whether a long train
     is present, never a count."""
     if total is None:
@@ -267,7 +270,7 @@ def show(
 
 def _counts_text(counts: dict[str, dict[str, Any]]) -> str:
     """The scene's stored counts in one line, as its method tells them: a presence image
-    (10 m and coarser) says whether a long train is present; a length count (1.5-5 m) is
+    (10 m and coarser) says whether a long train is present; a length count (1.5-10 m) is
     car equivalents of the total only."""
     total = counts.get("all")
     method = total["method"] if total else None

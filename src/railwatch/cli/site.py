@@ -353,7 +353,7 @@ def _say_recount(recount: Recount, *, tracks: bool) -> None:
         )
     if not tracks and recount.coarse:
         console.print(
-            "Without centrelines a 1.5-5 m image is measured along track lines found in the "
+            "Without centrelines a 1.5-10 m image is measured along track lines found in the "
             "image itself, and is not counted where none is found.",
             highlight=False,
         )

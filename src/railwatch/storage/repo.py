@@ -1223,8 +1223,8 @@ def _checked_review_counts(
     parts = [c for c in out if c != "all"]
     if parts and not tells_class(parts[0], method):
         raise InputError(
-            f"scene {scene_id} is counted from occupied track length (car equivalents at "
-            f"1.5-5 m): it tells no type nor covered loads, so give only the total, not "
+            f"scene {scene_id} is counted from occupied track length (car equivalents, "
+            f"1.5-10 m imagery): it tells no type nor covered loads, so give only the total, not "
             f"{', '.join(parts)}"
         )
     total = out["all"]

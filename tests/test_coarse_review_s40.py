@@ -1,0 +1,80 @@
+"""Review of the coarse-resolution path as a user meets it (session 40, 2026-12-06):
+``railwatch detect`` on coarse GeoTIFFs and ``railwatch process`` on coarse scenes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from shapely.geometry import box
+
+from railwatch.cli import _common
+from railwatch.cli.main import main
+from railwatch.counting import SceneCount
+from railwatch.errors import InputError
+from railwatch.sites import SiteSpec
+from railwatch.storage import Database, repo
+from report_db import CRS, IMG_H_M, IMG_W_M, SITE_UTM, X0, Y0, FakeInfo, FakeQuality, to_wgs84
+
+
+def _length_scene_db(tmp_path: Path, gsd: float) -> tuple[str, int]:
+    """A site with one scene of ``gsd`` metres counted by occupied track length."""
+    url = f"sqlite:///{tmp_path / 'coarse.db'}"
+    db = Database(url)
+    with db.session() as s:
+        site = repo.add_site(s, SiteSpec(name="yard", geometry=to_wgs84(SITE_UTM)))
+        info = FakeInfo(
+            uri="/imagery/yard_7m.tif",
+            content_hash=f"{7:064d}",
+            acquired=datetime(2024, 7, 1, 2, 0, tzinfo=UTC),
+            crs=CRS,
+            footprint=to_wgs84(box(X0, Y0 - IMG_H_M, X0 + IMG_W_M, Y0)),
+            gsd=gsd,
+            width=40,
+            height=20,
+        )
+        scene, _ = repo.add_scene(s, site, info, 1.0)
+        count = SceneCount(
+            21.5, 9.0, 48.0, {"railcar": (21.5, 9.0, 48.0)}, 0, "length",
+            track_m=640.0, tracks="found",
+        )  # fmt: skip
+        repo.record_scene_result(s, scene.id, FakeQuality(0.97), [], count, "test", "1")
+        scene_id = int(scene.id)
+    db.dispose()
+    return url, scene_id
+
+
+def test_scene_list_legend_covers_a_7_m_length_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 7 m scene is counted by occupied length (below 10 m, ``method_for_gsd``); the
+    legend under ``scene list`` said "(1.5-5 m imagery)" for it."""
+    url, _ = _length_scene_db(tmp_path, 7.0)
+    monkeypatch.setattr(_common.console, "width", 200)
+    assert main(["--db", url, "scene", "list", "yard"]) == 0
+    out = capsys.readouterr().out
+    assert "≈21.5" in out
+    assert "car equivalents from occupied track length (1.5–10 m imagery)" in out, out
+    assert "1.5-5 m" not in out
+
+
+def test_process_note_on_found_lines_names_the_length_range(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The note after ``railwatch process`` on images counted along lines found in the
+    image covers every length-count resolution (a 7 m one among them), not "1.5-5 m"."""
+    from railwatch.cli.process import _say_tracks_found
+
+    _say_tracks_found({"yard": 2})
+    err = " ".join(capsys.readouterr().err.split())
+    assert "2 images (1.5–10 m) of site yard were counted along track lines found" in err, err
+
+
+def test_review_of_a_length_count_by_class_names_the_length_range() -> None:
+    """An analyst's count by class of a scene counted by occupied length is refused (it
+    tells no type); the refusal said such scenes are "at 1.5-5 m" (a 7 m one is too)."""
+    with pytest.raises(InputError) as err:
+        repo._checked_review_counts({"all": 20, "boxcar": 5}, "length", 7)
+    assert "1.5-10 m imagery" in str(err.value)
+    assert "1.5-5 m" not in str(err.value)
