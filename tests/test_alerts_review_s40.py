@@ -3,13 +3,17 @@ found by trying the rules, the settings and ``railwatch analyze`` for real."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from re import escape as re_escape
 
 import pytest
 from pydantic import ValidationError
 
+from railwatch.analysis.alerts import analyze_series
 from railwatch.analysis.settings import AlertSettings
+from railwatch.analysis.types import CountPoint
 from railwatch.cli.main import main
 
 
@@ -77,3 +81,109 @@ def test_the_settings_at_their_limits_are_taken() -> None:
     )
     assert settings.noise_min_points == settings.noise_history
     assert AlertSettings(confirm_methods=()).confirm_methods == ()
+
+
+def _weekly(start: datetime, values: list[float], *, method: str = "objects") -> list[CountPoint]:
+    gsd = 0.5 if method == "objects" else 3.0
+    return [
+        CountPoint(
+            when=start + timedelta(days=7 * k),
+            count=v,
+            low=0.8 * v,
+            high=1.3 * v,
+            method=method,
+            gsd=gsd,
+            scene_id=k + 1,
+        )
+        for k, v in enumerate(values)
+    ]
+
+
+def test_a_first_image_made_another_way_changes_no_earlier_alert() -> None:
+    """Alerts named their method (``metrics["method"]``) only where the series held
+    several methods: the first 3 m image after years of 0.5 m counts rewrote the metrics of
+    every earlier alert (each stored alert updated, with a new version), though the rules
+    judge each image from earlier data only."""
+    start = datetime(2019, 1, 7, 3, tzinfo=UTC)
+    values = [float(10 + (k % 4)) for k in range(150)] + [40.0, 42.0, 41.0]
+    fine = _weekly(start, values)
+    later = start + timedelta(days=7 * len(values) + 3)
+    coarse = CountPoint(when=later, count=38.0, low=25.0, high=60.0, method="length", gsd=3.0)
+    before = analyze_series(fine, as_of=later)
+    after = analyze_series([*fine, coarse], as_of=later)
+    counted = [a for a in before if a.kind != "quality"]
+    assert any(a.severity != "info" for a in counted), [a.key for a in counted]
+    kept = {a.key: a for a in after}
+    for alert in counted:
+        assert kept[alert.key] == alert, alert.key
+        assert alert.metrics["method"] == "objects"
+
+
+def test_analyze_site_leaves_earlier_alerts_unchanged_after_a_3m_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shapely.geometry import box
+
+    from railwatch.sites import SiteSpec
+    from railwatch.storage import Database, repo
+    from railwatch.storage.models import Count, Scene, to_wkb
+
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    area = box(130.6, 42.42, 130.61, 42.43)
+    start = datetime(2019, 1, 7, 3, tzinfo=UTC)
+    values = [float(10 + (k % 4)) for k in range(150)] + [40.0, 42.0, 41.0, 3.0]
+    rows = [(start + timedelta(days=7 * k), v, 0.5, "objects") for k, v in enumerate(values)]
+    db = Database(url)
+
+    def add(scenes: list[tuple[datetime, float, float, str]], first: int) -> None:
+        with db.session() as s:
+            site = repo.get_site(s, "yard")
+            for k, (when, value, gsd, method) in enumerate(scenes, start=first):
+                sc = Scene(
+                    site_id=site.id,
+                    uri=f"/x/{k}.tif",
+                    content_hash=f"{k:064x}",
+                    acquired_at=when,
+                    crs="EPSG:32652",
+                    footprint_wkb=to_wkb(area),
+                    date_source="option",
+                    gsd=gsd,
+                    width=10,
+                    height=10,
+                    band_count=3,
+                    dtype="uint8",
+                    coverage=1.0,
+                    status="processed",
+                    usable=True,
+                    clear_fraction=1.0,
+                )
+                s.add(sc)
+                s.flush()
+                s.add(
+                    Count(
+                        scene_id=sc.id,
+                        cls="all",
+                        count=value,
+                        low=0.8 * value,
+                        high=1.3 * value,
+                        method=method,
+                        detector="d",
+                        version="1",
+                    )
+                )
+
+    with db.session() as s:
+        repo.add_site(s, SiteSpec(name="yard", geometry=area))
+    add(rows, 0)
+    base = ["--db", url]
+    as_of = (start + timedelta(days=7 * len(values) + 10)).date().isoformat()
+    assert main([*base, "analyze", "yard", "--as-of", as_of, "--store", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["created"] >= 3
+    add([(start + timedelta(days=7 * len(values) + 2), 12.0, 3.0, "length")], len(values))
+    db.dispose()
+    assert main([*base, "analyze", "yard", "--as-of", as_of, "--store", "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    # the count alerts raised before the 3 m image are as they were
+    assert second["updated"] == 0, second
+    assert second["unchanged"] >= first["created"] - 1

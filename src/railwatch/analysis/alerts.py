@@ -127,14 +127,18 @@ def analyze_series(
                 found = _across_methods(found, part, one, method, settings)
             if method in settings.confirm_methods:
                 found = _confirmed_only(found, part, method)
-            if len(parts) > 1:  # say that other methods' counts were not compared
-                mine = sorted(as_utc(p.when) for p in part.usable)
-                # a presence image (10 m and coarser: a long train or not) is no count
-                # made another way
-                others = sorted(
-                    as_utc(p.when) for p in one.usable if p.method not in (method, "presence")
-                )
-                found = [_method_note(a, method, mine, others) for a in found]
+            # every count alert names its method (metrics["method"]) and says where other
+            # methods' earlier counts were not compared. Since 2026-12-06 (session 40) of a
+            # one-method series too: named only where the series held several methods,
+            # the first image made another way (a 3 m image after years of 0.5 m counts)
+            # rewrote every earlier alert of the site, with a new version each
+            mine = sorted(as_utc(p.when) for p in part.usable)
+            # a presence image (10 m and coarser: a long train or not) is no count made
+            # another way
+            others = sorted(
+                as_utc(p.when) for p in one.usable if p.method not in (method, "presence")
+            )
+            found = [_method_note(a, method, mine, others) for a in found]
             if method == "objects" and one.cls in CAR_CLASSES:
                 found = [_typed_note(a, part) for a in found]
             alerts.extend(found)

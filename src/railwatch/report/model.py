@@ -208,9 +208,10 @@ class AlertRow:
     changed_since: str | None = None
     #: The site's local time east of UTC (:func:`site_day`).
     utc_offset: timedelta = timedelta(0)
-    #: The counting method of the series the alert was judged on, where the site's
-    #: series mixes methods (``metrics["method"]``: ``objects``, ``length``); None where
-    #: the series has one method. The headline prefers the finer method's alerts
+    #: The counting method of the series the alert was judged on (``metrics["method"]``:
+    #: ``objects``, ``length``); None for a silence, and for an alert stored before
+    #: session 40 of a series of one method (named only where methods mixed until then).
+    #: The headline prefers the finer method's alerts
     #: (:func:`railwatch.report.builder.top_alert`).
     method: str | None = None
 
