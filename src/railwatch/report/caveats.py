@@ -219,8 +219,11 @@ def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:
     )
 
 
-#: A share of the site in a quality reason ("haze covers 89 % of the site").
-_SHARE = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+#: A share of the site in a quality reason ("haze covers 89 % of the site"): its first
+#: share, when that is one of the site; not one of the site's tracks ("no data hides 65 %
+#: of the site's tracks: ... though 92 % of the site is", a share of where cars stand,
+#: which the quality check adds when they are hidden) nor of other places.
+_SHARE = re.compile(r"^\D*?(\d+(?:\.\d+)?)\s*% of the site(?!'s)\b")
 #: Kinds that are no quality measure: they name the image's cause whatever else it says.
 _NOT_QUALITY = ("analyst review", "not processed", "processing failed")
 
@@ -237,7 +240,11 @@ def reason_kind(reasons: Sequence[str]) -> str:
     first of :data:`REASON_KINDS` its reasons name. (Until 2026-12-06, session 35, always
     the first named: an image 89 % under haze with 2 % cloud was counted "cloud", one
     73 % outside the image with 5 % cloud too; the demo's caveat read "cloud 27, haze 11,
-    partial coverage 10" where its summary, by the largest share, read 24, 12 and 12.)"""
+    partial coverage 10" where its summary, by the largest share, read 24, 12 and 12.
+    Until session 40 a share of the site's tracks competed too: "no data hides 57 % of
+    the site's tracks" beat "only 50 % of the site is covered by the image", and the
+    demo's caveat read "partial coverage 6, no data 5" and one more "haze" where its
+    summary read "12 partial coverage".)"""
     text = " ".join(reasons)
     first = _kind_of(text)
     if first in _NOT_QUALITY:
