@@ -73,6 +73,24 @@ def test_settings_that_switch_a_rule_off_without_a_word_are_refused(
         AlertSettings(**fields)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"shift_pair_ratio": 0.5}, "shift_pair_ratio (0.5) must be above 1"),
+        ({"coarse_shift_pair_ratio": 1.0}, "coarse_shift_pair_ratio (1) must be above 1"),
+        ({"noise_history": 10**11}, "less than or equal to 100000"),
+    ],
+)
+def test_settings_that_make_nonsense_of_a_rule_are_refused(
+    fields: dict[str, object], says: str
+) -> None:
+    """A doubled-pair ratio of 1 or less made every pair of images above the usual range
+    "a doubling seen in two images" (with the laxer level test of a doubling), and a noise
+    history of 10**11 images was a MemoryError (a buffer of that many residuals)."""
+    with pytest.raises(ValidationError, match=re_escape(says)):
+        AlertSettings(**fields)  # type: ignore[arg-type]
+
+
 def test_the_settings_at_their_limits_are_taken() -> None:
     settings = AlertSettings(
         noise_min_points=60,
@@ -81,6 +99,9 @@ def test_the_settings_at_their_limits_are_taken() -> None:
     )
     assert settings.noise_min_points == settings.noise_history
     assert AlertSettings(confirm_methods=()).confirm_methods == ()
+    off = AlertSettings(shift_pair_ratio=0.0, coarse_shift_pair_ratio=0.0, noise_history=100_000)
+    assert off.shift_pair_ratio == off.coarse_shift_pair_ratio == 0.0
+    assert AlertSettings(shift_pair_ratio=1.01).shift_pair_ratio == 1.01
 
 
 def _weekly(start: datetime, values: list[float], *, method: str = "objects") -> list[CountPoint]:

@@ -64,6 +64,9 @@ class AlertSettings(BaseModel):
     noise_history: int = Field(
         default=60,
         ge=5,
+        # (a buffer of this many residuals is made per series: 10**11 was a MemoryError
+        # before session 40)
+        le=100_000,
         description="Judged images whose residuals give the series' own noise (spread floor).",
     )
     noise_min_points: int = Field(
@@ -539,6 +542,13 @@ class AlertSettings(BaseModel):
                 f"interval_history ({self.interval_history}): the usual interval width is "
                 "taken from the last interval_history images, so it would never be known"
             )
+        for name in ("shift_pair_ratio", "coarse_shift_pair_ratio"):
+            ratio = getattr(self, name)
+            if 0.0 < ratio <= 1.0:  # every pair above the usual range was "a doubling"
+                raise ValueError(
+                    f"{name} ({ratio:g}) must be above 1 (the pair's mean ratio to its "
+                    "baseline that is a doubling), or 0 to switch the doubled-pair test off"
+                )
         unknown = [m for m in self.confirm_methods if m not in COUNT_METHODS]
         if unknown:
             raise ValueError(
