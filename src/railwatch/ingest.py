@@ -1841,23 +1841,22 @@ def _ingest_one(
         summary.fail(name, err)
 
 
-#: The values of a one-band quality mask (docs/detection.md, "What a quality mask file
-#: must hold"): 0 clear, 1 cloud, 2 haze, 3 snow, 4 cloud shadow, 255 no data; any other
-#: value is read as no data (``imagery.quality.assess_quality``).
-MASK_CODES = frozenset({0, 1, 2, 3, 4, 255})
 #: Longest side (px) the mask is read at to find its values.
 _MASK_LOOK_PX = 1024
 
 
 def mask_codes_note(mask_uri: str | None) -> str | None:
     """What to tell of a local one-band quality mask whose values (read at most
-    :data:`_MASK_LOOK_PX` a side) include some that are none of :data:`MASK_CODES`: they
-    are read as no data, which a mask in another convention (a 0/128 cloud mask) does not
-    mean. None for a mask in the codes, an 8-band (UDM2) or remote mask, or one that
-    cannot be read here (processing says why). Review r3, session 39."""
+    :data:`_MASK_LOOK_PX` a side) include some that are none of
+    :data:`railwatch.imagery.read.MASK_CODES`: they are read as no data, which a mask in
+    another convention (a 0/128 cloud mask) does not mean. None for a mask in the codes, an
+    8-band (UDM2) or remote mask, or one that cannot be read here (processing says why).
+    Review r3, session 39."""
     import numpy as np
     import rasterio
     from rasterio.errors import RasterioError
+
+    from railwatch.imagery.read import MASK_CODES
 
     path = _local_mask(mask_uri)
     if path is None:

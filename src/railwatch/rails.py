@@ -8,6 +8,8 @@ from __future__ import annotations
 
 __all__ = [
     "BROAD_GAUGE_RAIL_CENTRES_M",
+    "CAR_WIDTH_M",
+    "LENGTH_GSD",
     "MIN_SPACING_PX",
     "RAIL_CENTRES_M",
     "RAIL_HEAD_M",
@@ -25,6 +27,14 @@ BROAD_GAUGE_RAIL_CENTRES_M = 1.520 + RAIL_HEAD_M
 #: Closest rail spacing (pixels) measured: closer lines blur into each other (at
 #: 0.4 m per pixel the rails are 3.8 px apart).
 MIN_SPACING_PX = 4.0
+#: Width of a car body (metres): the corridor along a track centreline in which cars
+#: stand (:mod:`railwatch.imagery.places`), and the reach of a car's shadow
+#: (:mod:`railwatch.detect.coarse`).
+CAR_WIDTH_M = 3.2
+#: GSD (metres) from which cars are not separable: occupied length instead of objects
+#: (:mod:`railwatch.detect.coarse`); finer, cars are counted one by one
+#: (:mod:`railwatch.imagery.quality`, :mod:`railwatch.imagery.effective`).
+LENGTH_GSD = 1.5
 
 
 def coarsest_measurable_m(rail_centres_m: float = RAIL_CENTRES_M) -> float:

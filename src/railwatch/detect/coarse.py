@@ -116,15 +116,12 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.detect.base import OccupiedRun
 from railwatch.detect.coarse_model import OccupancyModel, load_crowded_model, load_model
 from railwatch.errors import InputError
+from railwatch.rails import CAR_WIDTH_M, LENGTH_GSD  # car width (m); GSD of length
 
 #: Length of a conventional car (metres): occupied length / this = car equivalents.
 CONVENTIONAL_CAR_M = 14.0
-#: Width of a car body (metres).
-CAR_WIDTH_M = 3.2
 #: Distance between neighbouring parallel track centrelines in yards (metres).
 TRACK_SPACING_M = 4.75
-#: GSD (metres) from which cars are not separable: occupied length instead of objects.
-LENGTH_GSD = 1.5
 #: GSD (metres) from which only the presence of long trains is reported.
 PRESENCE_GSD = 10.0
 #: Version of this estimator, raised whenever its estimates or intervals change, so that

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from railwatch.imagery.read import ImageRows
+from railwatch.rails import LENGTH_GSD
 
 __all__ = [
     "BLOCK",
@@ -54,8 +55,9 @@ LEVEL = 10**-1.5
 #: Least :attr:`Effective.factor` flagged: above every native image measured (2.79 at
 #: most, blurred by 0.7 px), below most images upsampled 6 times (184 of 240 flagged).
 FLAG_FACTOR = 3.0
-#: Finer than this (metres), cars are counted one by one (``imagery.quality``'s limit).
-OBJECT_GSD = 1.5
+#: Finer than this (metres), cars are counted one by one (``imagery.quality``'s limit):
+#: :data:`railwatch.rails.LENGTH_GSD`.
+OBJECT_GSD = LENGTH_GSD
 
 # band edges (cycles per pixel): quarter octaves from 1/32 to 1/2
 _EDGES = 0.5 * 2.0 ** (-np.arange(16, -1, -1) / 4.0)

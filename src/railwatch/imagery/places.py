@@ -30,6 +30,7 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from railwatch.imagery.read import SiteGrid
+from railwatch.rails import CAR_WIDTH_M
 
 __all__ = [
     "CAR_WIDTH_M",
@@ -41,9 +42,6 @@ __all__ = [
     "track_places",
 ]
 
-#: Width of the corridor along a track centreline in which cars stand (m): a railcar's
-#: width (``railwatch.detect.coarse.CAR_WIDTH_M``, 3.2 m; imagery sits below detect).
-CAR_WIDTH_M = 3.2
 #: Most of the site's other usable images whose detections make its history.
 HISTORY_SCENES = 20
 #: Fewest detected cars (footprints) a history needs: fewer, and the scene is judged by
@@ -86,7 +84,8 @@ def track_places(tracks_wgs84: BaseGeometry, grid: SiteGrid) -> Places | None:
     """The pixels of ``grid`` within half a car's width (:data:`CAR_WIDTH_M`) of the
     track centrelines (lon/lat); None when none lies on the grid."""
     lines = _to_grid_crs(tracks_wgs84, grid.crs)
-    return _rasterised([lines.buffer(CAR_WIDTH_M / 2, cap_style="flat")], grid, "tracks")
+    corridor = lines.buffer(CAR_WIDTH_M / 2, cap_style="flat")
+    return None if corridor.is_empty else _rasterised([corridor], grid, "tracks")
 
 
 def history_places(footprints_wgs84: Iterable[BaseGeometry], grid: SiteGrid) -> Places | None:
@@ -124,11 +123,11 @@ def _to_grid_crs(geom: Any, crs: str) -> Any:
 
 
 def _rasterised(shapes: list[BaseGeometry], grid: SiteGrid, what: What) -> Places | None:
+    # ``shapes``: none empty (the callers drop them)
     from rasterio.features import rasterize
     from rasterio.transform import Affine
 
     h, w = grid.height, grid.width
-    shapes = [s for s in shapes if not s.is_empty]
     if not shapes or h <= 0 or w <= 0:
         return None
     import shapely

@@ -42,13 +42,20 @@ import numpy as np
 
 from railwatch.imagery.effective import Blocks, coarse_content_reason
 from railwatch.imagery.places import Places
-from railwatch.imagery.read import MASK_NODATA, ImageRows, SiteRaster, SiteWindow
+from railwatch.imagery.read import (
+    MASK_LAST_CODE,
+    MASK_NODATA,
+    ImageRows,
+    SiteRaster,
+    SiteWindow,
+)
+from railwatch.rails import LENGTH_GSD
 
 __all__ = ["MAX_COUNT_GSD", "Conditions", "Quality", "assess_quality", "estimate_conditions"]
 
 #: Coarsest resolution (metres) at which a scene is still usable (presence only).
 MAX_COUNT_GSD = 10.0
-_OBJECT_GSD = 1.5  # finer than this, cars are counted one by one
+_OBJECT_GSD = LENGTH_GSD  # 1.5 m: finer than this, cars are counted one by one
 _LENGTH_GSD = 5.0  # up to this, occupied track length; coarser: presence only
 
 # Estimation thresholds (8-bit values, metres).
@@ -217,7 +224,7 @@ def assess_quality(
             strip[:] = a, b
             m, ins, ok_px = raster.mask[a:b], _bool(inside[a:b]), valid[a:b]
             # no data: none read, or marked so (MASK_NODATA) or by no code of the contract
-            nodata = ins & (~_bool(raster.valid[a:b]) | (m == MASK_NODATA) | (m > 4))
+            nodata = ins & (~_bool(raster.valid[a:b]) | (m == MASK_NODATA) | (m > MASK_LAST_CODE))
             ok = ok_px & ~nodata
             add(
                 n=ins,

@@ -67,6 +67,8 @@ __all__ = [
     "INPUT_MAPPING_VERSION",
     "ITEM_NODATA_KEY",
     "ITEM_SCALING_KEY",
+    "MASK_CODES",
+    "MASK_LAST_CODE",
     "MASK_NODATA",
     "RADIOMETRIES",
     "Exposure",
@@ -106,6 +108,13 @@ FILL_MIN_M2 = 400.0
 #: Quality-mask code for "no data" (see the contract: 0 clear, 1 cloud, 2 haze,
 #: 3 snow, 4 cloud shadow, 255 no data).
 MASK_NODATA = 255
+#: Highest quality-mask code of a condition (4 cloud shadow): a value above it other
+#: than :data:`MASK_NODATA` is no code of the contract, read as no data.
+MASK_LAST_CODE = 4
+#: The values of a one-band quality mask (docs/detection.md, "What a quality mask file
+#: must hold"): 0 clear, 1 cloud, 2 haze, 3 snow, 4 cloud shadow, 255 no data; any other
+#: value is read as no data (``imagery.quality.assess_quality``).
+MASK_CODES = frozenset({*range(MASK_LAST_CODE + 1), MASK_NODATA})
 
 # A site grid larger than this is refused: it would not fit comfortably in memory.
 _MAX_GRID_PIXELS = 256_000_000
@@ -586,22 +595,30 @@ def read_site_window(
                 scaling = None
                 scene_range = None
                 exposure = None
+                ranges: list[tuple[float, float] | None] | None = None
                 if palette is None and data.dtype != np.uint8:
                     scaling = scene_scaling(src, read, item_scaling)
                     if radiometry == "display":
                         scene_range = display_range(src, read, item_scaling, nodata=nodata)
                     if _judges_exposure(data.dtype, radiometry, scaling):
                         rgb = data[:3] if data.shape[0] >= 3 else data[:1]
-                        exposure = _exposure(
-                            [_valid_values(b, valid) for b in rgb], _exposure_bits(src, read)
-                        )
+                        values = [_valid_values(b, valid) for b in rgb]
+                        exposure = _exposure(values, _exposure_bits(src, read))
+                        # the same values stretch the bands (to_rgb8 gathers none again)
+                        ranges = [stretch_range(v) if v.size else None for v in values]
+                        ranges = ranges if len(ranges) == 3 else ranges[:1] * 3
         except (RasterioError, CPLE_BaseError) as err:
             raise _read_failure(uri, path, name, err) from err
         image = (
             palette_colours(data[0], palette)[0]
             if palette is not None
             else to_rgb8(
-                data, valid, radiometry=radiometry, display_range=scene_range, scaling=scaling
+                data,
+                valid,
+                radiometry=radiometry,
+                display_range=scene_range,
+                scaling=scaling,
+                band_ranges=ranges,
             )
         )
         image[~valid] = 0
