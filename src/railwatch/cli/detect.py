@@ -411,12 +411,13 @@ def _check_outputs(
     from railwatch.detect.geojson import check_output
 
     _check_given_once(images)
-    if not _to_stdout(output):
-        for img in images:
-            check_output(_output_for(img, output, out_dir, cache))
+    to_stdout = _to_stdout(output)
     seen: dict[Path, Path] = {}
     for img in images:
-        out = _output_for(img, output, out_dir, cache).resolve()
+        given = _output_for(img, output, out_dir, cache)
+        if not to_stdout:
+            check_output(given)
+        out = given.resolve()
         if out in seen:
             raise InputError(
                 f"{seen[out]} and {img} would both be written to {out}: detect them in "

@@ -44,9 +44,9 @@ from railwatch.imagery.inspect import (
     EmptyImageError,
     data_mask,
     eight_bit_values,
+    georeferencing_problem,
     ground_gsd,
     ground_pixel_size,
-    prj_beside,
     sidecar_metadata,
     sun_of,
     transparent_entries,
@@ -545,43 +545,31 @@ def _georeferenced(ds: Any) -> bool:
 
 
 def missing_crs_hint(ds: Any, name: str) -> str:
-    """For an open dataset without a CRS but with a geotransform (a file whose CRS was
-    lost), a sentence saying how to give it one; else ""."""
-    from affine import Affine
-
-    if ds.transform == Affine.identity():
-        # a map grid given only by ground control points or a sensor model: said "not
-        # georeferenced" alone until 2026-12-06 (session 39), where ingest says why
-        if ds.gcps[0]:
-            return (
-                f". It has ground control points but no map grid, which railwatch needs: "
-                f"orthorectify it first (`gdalwarp -t_srs EPSG:CODE {name} OUT.tif`) to use "
-                "its own scale and write map coordinates"
-            )
-        if getattr(ds, "rpcs", None) is not None:
-            return (
-                f". It has RPCs (the sensor's model) but no map grid, which railwatch needs: "
-                f"orthorectify it first (`gdalwarp -rpc -t_srs EPSG:CODE [-to "
-                f"RPC_DEM=DEM.tif] {name} OUT.tif`) to use its own scale and write map "
-                "coordinates"
-            )
+    """For an open dataset off a map grid with a CRS (a file whose CRS was lost, or one
+    mapped only by ground control points or RPCs), a sentence saying how to give it one
+    (the cases of ``railwatch ingest``: :func:`~railwatch.imagery.inspect.
+    georeferencing_problem`); else ""."""
+    problem = georeferencing_problem(ds, name)
+    if problem is None or problem.kind == "no grid":
         return ""
-    if ds.crs is not None:
-        return ""
-    prj = prj_beside(Path(str(ds.name)))
-    if prj is not None:
-        # GDAL reads no .prj beside a PNG with a world file, nor beside a GeoTIFF: said
-        # by ingest, not by detect until 2026-12-06 (session 39)
+    # a map grid given only by ground control points or a sensor model: said "not
+    # georeferenced" alone until 2026-12-06 (session 39), where ingest says why
+    if problem.kind == "gcps":
         return (
-            f". It has a geotransform but no CRS, and GDAL does not read the CRS in "
-            f"{prj.name} beside it: write it into the file with `gdal_edit.py -a_srs "
-            f"{prj.name} {name}` (or -a_srs EPSG:CODE) to use its own scale and write map "
+            f". It has ground control points but no map grid, which railwatch needs: "
+            f"orthorectify it first (`gdalwarp -t_srs EPSG:CODE {name} OUT.tif`) to use "
+            "its own scale and write map coordinates"
+        )
+    if problem.kind == "rpcs":
+        return (
+            f". It has RPCs (the sensor's model) but no map grid, which railwatch needs: "
+            f"orthorectify it first (`gdalwarp -rpc -t_srs EPSG:CODE [-to "
+            f"RPC_DEM=DEM.tif] {name} OUT.tif`) to use its own scale and write map "
             "coordinates"
         )
-    return (
-        f". It has a geotransform but no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE "
-        f"{name}` to use its own scale and write map coordinates"
-    )
+    # the .prj beside a PNG with a world file: said by ingest, not by detect until
+    # 2026-12-06 (session 39)
+    return f". It {problem.fix} to use its own scale and write map coordinates"
 
 
 def gsd_of(ds: Any) -> float:
@@ -1227,20 +1215,11 @@ def _detect_file(
                 "on it (gsd=METRES in Python, --gsd METRES on the command line)"
                 f"{missing_crs_hint(ds, p.name)}"
             )
-        complex_types = sorted({t for t in ds.dtypes if str(t).startswith("complex")})
-        if complex_types:
-            # radar (SAR) data: its imaginary part was cast away with a NumPy warning
-            # and the rest detected as if it were a photograph (until 2026-12-06,
-            # session 39)
-            raise InputError(
-                f"{p.name} holds complex numbers ({', '.join(complex_types)}: radar, SAR "
-                "data), not an optical image: railwatch detects railcars in optical images "
-                "(RGB or panchromatic); give the yard's optical image"
-            )
         unsupported = unsupported_pixel_type(ds.dtypes, p.name)
         if unsupported is not None:
             # 64-bit integers: refused by ingest, read by detect until 2026-12-06
-            # (session 39); one rule for both now
+            # (session 39); complex numbers (radar) read as a photograph until then;
+            # one rule for both now
             raise InputError(unsupported)
         scene_gsd = float(gsd) if gsd is not None else gsd_of(ds)
         small = image_too_small(ds.width, ds.height, scene_gsd)

@@ -73,6 +73,7 @@ __all__ = [
     "file_sha256",
     "gdal_env",
     "gdal_path",
+    "georeferencing_problem",
     "inspect_scene",
     "is_remote",
     "item_band_scaling",
@@ -641,26 +642,65 @@ def vrt_sources_error(path: str | Path) -> ImageryError | None:
     )
 
 
+@dataclass(frozen=True)
+class GeoreferencingProblem:
+    """What keeps an open dataset off a map grid with a CRS (:func:`georeferencing_problem`):
+    ``kind`` "gcps" (ground control points only), "rpcs" (a sensor model only), "no grid"
+    (neither, nor a geotransform) or "no crs" (a geotransform without a CRS); for "no
+    crs", ``fix`` is the cause and the command that gives it one, to follow the file's
+    name ("has a geotransform but no CRS: set one with `gdal_edit.py ...`")."""
+
+    kind: Literal["gcps", "rpcs", "no grid", "no crs"]
+    fix: str = ""
+
+
+def georeferencing_problem(ds: Any, name: str) -> GeoreferencingProblem | None:
+    """What keeps open dataset ``name`` off a map grid with a CRS, or None: the one
+    reading of ``railwatch ingest`` (which refuses such a file) and ``railwatch detect``
+    (which says it with how to give its scale instead)."""
+    if ds.transform == Affine.identity():
+        if ds.gcps[0]:
+            return GeoreferencingProblem("gcps")
+        if getattr(ds, "rpcs", None) is not None:
+            return GeoreferencingProblem("rpcs")
+        return GeoreferencingProblem("no grid")
+    if ds.crs is not None:
+        return None
+    prj = prj_beside(Path(str(ds.name)))
+    if prj is not None:  # GDAL reads a .prj only for some formats, never for a GeoTIFF
+        return GeoreferencingProblem(
+            "no crs",
+            f"has a geotransform but no CRS, and GDAL does not read the CRS in {prj.name} "
+            f"beside it: write it into the file with `gdal_edit.py -a_srs {prj.name} "
+            f"{name}` (or -a_srs EPSG:CODE)",
+        )
+    return GeoreferencingProblem(
+        "no crs",
+        f"has a geotransform but no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE {name}`",
+    )
+
+
 def _check_georeferencing(ds: Any, name: str) -> None:
-    gcps, _gcp_crs = ds.gcps
-    identity = ds.transform == Affine.identity()
-    if identity and gcps:
+    problem = georeferencing_problem(ds, name)
+    if problem is not None and problem.kind == "gcps":
         raise UnsupportedFormatError(
             f"{name} is georeferenced only by ground control points: "
             "orthorectify it first (`gdalwarp IN OUT.tif`), then ingest the GeoTIFF"
         )
-    if identity and ds.rpcs is not None:
+    if problem is not None and problem.kind == "rpcs":
         raise UnsupportedFormatError(
             f"{name} is georeferenced only by RPCs (the sensor's rational polynomial "
             "model, not a map grid): orthorectify it first (`gdalwarp -rpc -t_srs EPSG:CODE "
             "[-to RPC_DEM=DEM.tif] IN OUT.tif`), then ingest the GeoTIFF"
         )
-    if identity:
+    if problem is not None and problem.kind == "no grid":
         raise NotGeoreferencedError(
             f"{name} is not georeferenced: use `railwatch detect --gsd` for screenshots; "
             "ingest needs a GeoTIFF/COG"
         )
-    if ds.crs is not None and ds.crs.is_geographic:
+    if problem is not None:
+        raise MissingCRSError(f"{name} {problem.fix} and ingest again")
+    if ds.crs.is_geographic:
         left, bottom, right, top = ds.bounds
         lon = max(abs(left), abs(right))
         if max(abs(bottom), abs(top)) > 90.0 or lon > 360.0:
@@ -670,18 +710,6 @@ def _check_georeferencing(ds: Any, name: str) -> None:
                 "the file is wrong (the coordinates look projected, in metres or feet); set "
                 f"the right one with `gdal_edit.py -a_srs EPSG:CODE {name}` and ingest again"
             )
-    if ds.crs is None:
-        prj = prj_beside(Path(str(ds.name)))
-        if prj is not None:  # GDAL reads a .prj only for some formats, never for a GeoTIFF
-            raise MissingCRSError(
-                f"{name} has a geotransform but no CRS, and GDAL does not read the CRS in "
-                f"{prj.name} beside it: write it into the file with `gdal_edit.py -a_srs "
-                f"{prj.name} {name}` (or -a_srs EPSG:CODE) and ingest again"
-            )
-        raise MissingCRSError(
-            f"{name} has a geotransform but no CRS: set one with "
-            f"`gdal_edit.py -a_srs EPSG:CODE {name}` and ingest again"
-        )
 
 
 def prj_beside(path: Path) -> Path | None:
@@ -699,10 +727,20 @@ def unsupported_pixel_type(dtypes: Sequence[str], name: str) -> str | None:
     floats. 64-bit integers are refused (no optical product is delivered in them: such
     a file is a label raster or an array written without choosing its type), by
     ``railwatch ingest`` and, since 2026-12-06 (session 39), by ``railwatch detect``,
-    which read them."""
+    which read them. Complex numbers (radar, SAR data) are said to be no optical image."""
     bad = sorted({str(t) for t in dtypes if str(t) not in _SUPPORTED_DTYPES})
     if not bad:
         return None
+    radar = [t for t in bad if t.startswith("complex")]
+    if radar:
+        # radar (SAR) data: ``railwatch detect`` cast away its imaginary part with a
+        # NumPy warning and detected the rest as if it were a photograph (until
+        # 2026-12-06, session 39); ingest said only "cannot read"
+        return (
+            f"{name} holds complex numbers ({', '.join(radar)}: radar, SAR data), not an "
+            "optical image: railwatch detects railcars in optical images (RGB or "
+            "panchromatic); give the yard's optical image"
+        )
     return (
         f"{name} has pixel type {', '.join(bad)}, which railwatch cannot read: convert it to "
         f"8/16-bit integers or float32 (e.g. `gdal_translate -ot UInt16 {name} OUT.tif` "
