@@ -334,9 +334,7 @@ def count_interval(
         n = float(len(scores))
         est, cal_low, cal_high = calibration.estimate(scores, gsd)
         low, high = min(cal_low, n), max(cal_high, n)
-        if clear < 1.0:
-            high += max(est, n) * (1.0 - clear) / max(clear, 0.05)
-        high += max(est, n) * 0.5 * _haze_beyond(haze_fraction, clear)
+        high = _unseen_high(high, max(est, n), clear, haze_fraction)
         return n, round(low, 2), round(high, 2)
     p = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
     n = float(len(p))
@@ -345,11 +343,20 @@ def count_interval(
     low = min(n, expected) - Z90 * sigma
     high = max(n, expected) + Z90 * sigma
     high += n * _miss_rate(gsd)
-    if clear < 1.0:
-        # cars may hide in the part of the site that is not clear: extrapolate the density
-        high += n * (1.0 - clear) / max(clear, 0.05)
-    high += n * 0.5 * _haze_beyond(haze_fraction, clear)
+    high = _unseen_high(high, n, clear, haze_fraction)
     return n, round(max(0.0, low), 2), round(high, 2)
+
+
+def _unseen_high(high: float, base: float, clear: float, haze_fraction: float) -> float:
+    """``high`` widened for what the image does not show: cars may hide in the part of
+    the site that is not clear (``1 - clear``), so ``base`` (the count the interval is
+    built on) is extrapolated to it at the same density, and half of ``base`` per share
+    of haze beyond that part (:func:`_haze_beyond`). The two are added in this order, one
+    after the other, so the bound is the same to the last bit wherever it is used."""
+    if clear < 1.0:
+        high += base * (1.0 - clear) / max(clear, 0.05)
+    high += base * 0.5 * _haze_beyond(haze_fraction, clear)
+    return high
 
 
 def _haze_beyond(haze_fraction: float, clear: float) -> float:
@@ -577,9 +584,7 @@ def count_scene(
             )
         total = float(coarse.car_equivalents)
         low, high = float(coarse.low), float(coarse.high)
-        if clear < 1.0:
-            high += total * (1.0 - clear) / max(clear, 0.05)
-        high += total * 0.5 * _haze_beyond(haze, clear)
+        high = _unseen_high(high, total, clear, haze)
         rounded = (round(total, 2), round(low, 2), round(high, 2))
         return SceneCount(
             *rounded,
