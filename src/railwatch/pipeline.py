@@ -72,7 +72,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -1226,67 +1226,107 @@ def pending_jobs(
     there are): removing that review makes it pending again. A colour-table STAC scene
     with an item nodata counted before that nodata was read as an index is counted
     again, once (:func:`_palette_recounts`)."""
-    jobs: list[SceneJob] = []
-    skipped = 0
-    palette = _palette_recounts(db, site, reprocess=reprocess)
     with db.session(readonly=True) as s:  # listing only: never takes SQLite's write lock
         row = repo.get_site(s, site)
-        geometry, tracks = row.geometry, row.tracks
         scenes = repo.list_scenes(s, row)
-        by_id = {scene.id: scene for scene in scenes}
         declared = repo.reviewed_unusable_ids(s, row)
-        history = _car_history(s, scenes) if tracks is None else None
-        for scene in scenes:
-            if scene.id in declared:
+        candidates = _palette_candidates(scenes, declared)
+        if not candidates:  # every run after the first that finds them
+            return _jobs_of(s, row, scenes, declared, {}, detector, reprocess, usable_threshold)
+    palette = _palette_recounts(db, candidates, reprocess=reprocess)
+    with db.session(readonly=True) as s:  # listed again: the scenes it marked are pending
+        row = repo.get_site(s, site)
+        scenes = repo.list_scenes(s, row)
+        declared = repo.reviewed_unusable_ids(s, row)
+        return _jobs_of(s, row, scenes, declared, palette, detector, reprocess, usable_threshold)
+
+
+def _jobs_of(
+    s: Session,
+    row: Site,
+    scenes: Sequence[Scene],
+    declared: Container[int],
+    palette: dict[int, str],
+    detector: Detector,
+    reprocess: bool,
+    usable_threshold: float,
+) -> tuple[list[SceneJob], int]:
+    """:func:`pending_jobs` of ``row``'s ``scenes`` (listed in session ``s``), but
+    those in ``declared``; ``palette``: :func:`_palette_recounts`."""
+    jobs: list[SceneJob] = []
+    skipped = 0
+    geometry, tracks = row.geometry, row.tracks
+    by_id = {scene.id: scene for scene in scenes}
+    history = _car_history(s, scenes) if tracks is None else None
+    for scene in scenes:
+        if scene.id in declared:
+            continue
+        done = (
+            scene.status in ("processed", "unusable")
+            and scene.detector == detector.name
+            and scene.detector_version
+            == processing_version(detector, scene.gsd, scene.dtype, radiometry_of(scene.meta))
+        )
+        recount = palette.get(scene.id)
+        if done and not reprocess:
+            recount = _reference_changed_since(scene, by_id)
+            if recount is None:
+                skipped += 1
                 continue
-            done = (
-                scene.status in ("processed", "unusable")
-                and scene.detector == detector.name
-                and scene.detector_version
-                == processing_version(detector, scene.gsd, scene.dtype, radiometry_of(scene.meta))
+        jobs.append(
+            SceneJob(
+                scene_id=scene.id,
+                uri=scene.uri,
+                gsd=scene.gsd,
+                site_geometry=geometry,
+                mask_uri=scene.mask_uri,
+                tracks=tracks,
+                usable_threshold=usable_threshold,
+                sun=sun_of(scene.meta),
+                width=scene.width,
+                height=scene.height,
+                rgb_bands=rgb_of(scene.meta),
+                dtype=scene.dtype,
+                radiometry=radiometry_of(scene.meta),
+                item_scaling=item_scaling_of(scene.meta),
+                item_nodata=item_nodata_of(scene.meta),
+                references=(
+                    _references(scene, scenes)
+                    if tracks is not None and method_for_gsd(grid_gsd(scene.gsd)) != "objects"
+                    else ()
+                ),
+                content_hash=scene.content_hash if _hash_is_the_files(scene) else None,
+                stac_item=stac_item_of(scene),
+                file_stamp=(scene.meta or {}).get(FILE_STAMP_KEY),
+                mask_stamp=(scene.meta or {}).get(MASK_STAMP_KEY),
+                recount=recount,
+                history=history(scene) if history is not None else (),
+                history_scenes=history.scenes(scene) if history is not None else (),
             )
-            recount = palette.get(scene.id)
-            if done and not reprocess:
-                recount = _reference_changed_since(scene, by_id)
-                if recount is None:
-                    skipped += 1
-                    continue
-            jobs.append(
-                SceneJob(
-                    scene_id=scene.id,
-                    uri=scene.uri,
-                    gsd=scene.gsd,
-                    site_geometry=geometry,
-                    mask_uri=scene.mask_uri,
-                    tracks=tracks,
-                    usable_threshold=usable_threshold,
-                    sun=sun_of(scene.meta),
-                    width=scene.width,
-                    height=scene.height,
-                    rgb_bands=rgb_of(scene.meta),
-                    dtype=scene.dtype,
-                    radiometry=radiometry_of(scene.meta),
-                    item_scaling=item_scaling_of(scene.meta),
-                    item_nodata=item_nodata_of(scene.meta),
-                    references=(
-                        _references(scene, scenes)
-                        if tracks is not None and method_for_gsd(grid_gsd(scene.gsd)) != "objects"
-                        else ()
-                    ),
-                    content_hash=scene.content_hash if _hash_is_the_files(scene) else None,
-                    stac_item=stac_item_of(scene),
-                    file_stamp=(scene.meta or {}).get(FILE_STAMP_KEY),
-                    mask_stamp=(scene.meta or {}).get(MASK_STAMP_KEY),
-                    recount=recount,
-                    history=history(scene) if history is not None else (),
-                    history_scenes=history.scenes(scene) if history is not None else (),
-                )
-            )
+        )
     return jobs, skipped
 
 
-def _palette_recounts(db: Database, site: str, *, reprocess: bool) -> dict[int, str]:
-    """The scenes of ``site`` to count again because their image has a colour table whose
+def _palette_candidates(scenes: Sequence[Scene], declared: Container[int]) -> list[tuple[int, str]]:
+    """The ids and files of the ``scenes`` :func:`_palette_recounts` looks at: with an
+    item nodata and no ``stac.NODATA_AS_INDEX_KEY`` in their metadata, not in
+    ``declared`` (reviewed unusable)."""
+    from railwatch.stac import NODATA_AS_INDEX_KEY
+
+    return [
+        (scene.id, str(scene.uri))
+        for scene in scenes
+        if scene.id not in declared
+        and item_nodata_of(scene.meta) is not None
+        and NODATA_AS_INDEX_KEY not in (scene.meta or {})
+    ]
+
+
+def _palette_recounts(
+    db: Database, candidates: Sequence[tuple[int, str]], *, reprocess: bool
+) -> dict[int, str]:
+    """Of the ``candidates`` (:func:`_palette_candidates`: ids and files of scenes of a
+    site), the scenes to count again because their image has a colour table whose
     item nodata (:data:`ITEM_NODATA_KEY`) ``process`` read as ground before 82b2e7f
     (2026-12-06, session 39), and why: each marked :data:`NODATA_CHANGED`, as
     ``ingest-stac`` over their catalog marks them (``railwatch.stac._take_index_nodata``),
@@ -1301,16 +1341,6 @@ def _palette_recounts(db: Database, site: str, *, reprocess: bool) -> dict[int, 
     from railwatch.ingest import NODATA_CHANGED
     from railwatch.stac import NODATA_AS_INDEX_KEY, index_nodata_reason
 
-    with db.session(readonly=True) as s:
-        row = repo.get_site(s, site)
-        declared = repo.reviewed_unusable_ids(s, row)
-        candidates = [
-            (scene.id, str(scene.uri))
-            for scene in repo.list_scenes(s, row)
-            if scene.id not in declared
-            and item_nodata_of(scene.meta) is not None
-            and NODATA_AS_INDEX_KEY not in (scene.meta or {})
-        ]
     recounts: dict[int, str] = {}
     for scene_id, uri in candidates:
         header = _palette_header(uri)
@@ -1326,11 +1356,9 @@ def _palette_recounts(db: Database, site: str, *, reprocess: bool) -> dict[int, 
             scene.meta = meta
             value = item_nodata_of(meta)
             counted = scene.status in ("processed", "unusable")
-            marked = str(scene.detector_version or "").endswith(NODATA_CHANGED)
             if value is None or not (paletted and applies) or not counted or reprocess:
                 continue
-            if not marked:
-                mark_to_count_again(scene, NODATA_CHANGED)
+            mark_to_count_again(scene, NODATA_CHANGED)  # not twice: it skips a marked one
         recounts[scene_id] = f"{index_nodata_reason(value)}, so this run counts it again"
     return recounts
 
