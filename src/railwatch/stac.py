@@ -24,6 +24,7 @@ the API and to GDAL, and never logged or stored.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -789,8 +790,11 @@ def _register(
         try:
             info, note = _scene_info(item, href, acquired, override, kept=kept is not None)
         except InputError as err:
+            if override != NODATA_ITEM:
+                raise
+            # --nodata item given: no value was kept above (kept is None), looked up now
             had = _kept_nodata(db, summary.site, name, item, href)
-            if override != NODATA_ITEM or had is None:
+            if had is None:
                 raise
             # --nodata item over a scene of an earlier run's --nodata: it keeps that one
             shown = had if had == NODATA_NONE else f"{float(had):g}"
@@ -832,8 +836,10 @@ def _register(
             record_scene(
                 db, summary, name, to_record, filters.site_geom, site_area_m2, coverage=coverage
             )
-        _take_nodata(db, summary, name, info, filters, kept=kept)
-        _take_index_nodata(db, summary, name, info, filters)
+        # its file's header read once for both (HTTP for a remote one), when one needs it
+        applies = functools.cache(lambda: _takes_item_nodata(info, filters))
+        _take_nodata(db, summary, name, info, filters, kept=kept, applies=applies)
+        _take_index_nodata(db, summary, name, info, filters, applies=applies)
         _take_new_mask(db, summary, name, info.mask_uri)
         _take_scaling(db, summary, name, info.metadata.get(ITEM_SCALING_KEY), note)
         if radiometry is not None:
@@ -1835,6 +1841,7 @@ def _take_nodata(
     info: Any,
     filters: _Filters,
     *,
+    applies: Callable[[], bool],
     kept: str | None = None,
 ) -> None:
     """After item ``name`` was filed as already ingested: give its own scene the nodata
@@ -1851,7 +1858,8 @@ def _take_nodata(
     drops it), a new decision of the same value counted not again; ``kept``: the value
     an earlier run's ``--nodata`` gave it, which this run (without ``--nodata``) keeps,
     as the entry says (2026-12-06, session 39: such a run took the item's value back,
-    counting the scene again, or failed the item for its invalid one)."""
+    counting the scene again, or failed the item for its invalid one). ``applies``:
+    :func:`_takes_item_nodata` of ``info``, called only when needed (cached by the caller)."""
     from railwatch.imagery.read import item_nodata_of
 
     entry = summary.duplicates[-1] if summary.duplicates else None
@@ -1885,8 +1893,8 @@ def _take_nodata(
     # value (imagery.inspect.takes_item_nodata, as every reader decides): its pixels
     # read alike with either value, so its coverage and counts stand (review r2,
     # session 38: it was marked +nodata-changed and counted again for nothing)
-    applies = _takes_item_nodata(info, filters)
-    measure = applies and filters.coverage != "footprint"
+    applies_now = applies()
+    measure = applies_now and filters.coverage != "footprint"
     coverage = _data_coverage(info, filters) if measure else None
     with db.session() as s:
         scene = repo.lock_scene(s, int(entry["scene_id"]))
@@ -1899,7 +1907,7 @@ def _take_nodata(
             meta[ITEM_NODATA_KEY] = now
         if coverage is not None:
             scene.coverage = coverage
-        elif not applies:
+        elif not applies_now:
             scene.meta = meta
             return  # recorded, as for a new scene: nothing to read or count anew
         scene.meta = meta
@@ -1934,7 +1942,13 @@ def _take_nodata(
 
 
 def _take_index_nodata(
-    db: Database, summary: IngestSummary, name: str, info: Any, filters: _Filters
+    db: Database,
+    summary: IngestSummary,
+    name: str,
+    info: Any,
+    filters: _Filters,
+    *,
+    applies: Callable[[], bool],
 ) -> None:
     """After item ``name`` was filed as already ingested: its own scene of a colour-table
     image with an item nodata (``info``'s :data:`NODATA_AS_INDEX_KEY`), counted before
@@ -1945,7 +1959,8 @@ def _take_index_nodata(
     counted yet, or marked to be counted again already, only takes the key; a file
     whose own nodata, alpha band or mask wins (:func:`_takes_item_nodata`) is read alike
     either way. A scene counted with the new rule before this key existed (between
-    82b2e7f and this change) is counted once more."""
+    82b2e7f and this change) is counted once more. ``applies``: as for
+    :func:`_take_nodata`."""
     from railwatch.imagery.read import item_nodata_of
 
     entry = summary.duplicates[-1] if summary.duplicates else None
@@ -1956,7 +1971,7 @@ def _take_index_nodata(
         scene = repo.get_scene(s, scene_id)
         if _Known.of(scene).item != name or (scene.meta or {}).get(NODATA_AS_INDEX_KEY):
             return
-    applies = _takes_item_nodata(info, filters)
+    applies_now = applies()
     with db.session() as s:
         scene = repo.lock_scene(s, scene_id)
         meta = dict(scene.meta or {})
@@ -1967,7 +1982,7 @@ def _take_index_nodata(
         value = item_nodata_of(meta)
         counted = scene.status in ("processed", "unusable")
         marked = str(scene.detector_version or "").endswith(NODATA_CHANGED)
-        if value is None or not applies or not counted or marked:
+        if value is None or not applies_now or not counted or marked:
             return
         mark_to_count_again(scene, NODATA_CHANGED)
     entry["reason"] += (

@@ -40,8 +40,8 @@ BAND_SPREADS = 2.0
 
 def site_offset(site: Site) -> timedelta:
     """The site's local time east of UTC, as the analysis takes it
-    (:func:`railwatch.analysis.store.site_utc_offset`, its nominal solar zone)."""
-    from railwatch.analysis.store import site_utc_offset
+    (:func:`railwatch.analysis.events.site_utc_offset`, its nominal solar zone)."""
+    from railwatch.analysis.events import site_utc_offset
 
     return site_utc_offset(site)
 
