@@ -4,11 +4,13 @@ report): faults found on the demo's own output, each fixed and tested here."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from railwatch.cli.main import main
 from railwatch.demo import _main_cause
 from railwatch.report.caveats import build_caveats, reason_kind
 from railwatch.report.model import SceneRow
@@ -101,3 +103,28 @@ def test_a_share_of_the_site_still_decides() -> None:
     )
     # a reason with the tracks' share only still names its cause
     assert reason_kind(("snow hides 96 % of the site's tracks",)) == "snow"
+
+
+def test_the_demo_summary_says_how_the_images_were_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The summary read "count series: 0 to 230 railcars (maximum on 2024-06-17; 26 by
+    length, 145 by objects)": the methods' internal names, "26 by length" read as 26
+    railcars measured by length."""
+    import railwatch.demo as demo
+
+    result = demo.DemoResult(
+        out_dir=tmp_path, db_url=f"sqlite:///{tmp_path / 'd.db'}", site="tumangang"
+    )
+    result.count_min, result.count_max, result.count_max_date = 0.0, 230.0, "2024-06-17"
+    result.methods = {"length": 26, "objects": 145}
+    monkeypatch.setattr(demo, "earlier_run", lambda *a, **k: None)
+    monkeypatch.setattr(demo, "run_demo", lambda *a, **k: result)
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        "count series: 0 to 230 railcars (maximum on 2024-06-17; 145 images counted car by "
+        "car, 26 from occupied track length at 1.5–10 m)"
+    ) in out
+    assert "by objects" not in out and "by length" not in out

@@ -28,6 +28,26 @@ if TYPE_CHECKING:
 #: The demo table's words for the method of each alert's series.
 METHOD_SHORT = {"objects": "cars one by one", "length": "track length (1.5–10 m)"}
 
+#: How the summary says how many images were counted each way (method: words after N).
+#: Until 2026-12-06 (session 40) it gave the methods' names, "26 by length, 145 by
+#: objects", which read as 26 railcars measured by length.
+METHOD_COUNTED = {
+    "objects": "counted car by car",
+    "length": "from occupied track length at 1.5–10 m",
+}
+
+
+def method_counts(methods: dict[str, int]) -> str:
+    """The images of the count series by how they were counted, most first: "145 images
+    counted car by car, 26 from occupied track length at 1.5–10 m"."""
+    ranked = sorted(methods.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(
+        f"{n}{f' image{plural_s(n)}' if i == 0 else ''} "
+        f"{METHOD_COUNTED.get(m, f'counted by method {m}')}"
+        for i, (m, n) in enumerate(ranked)
+    )
+
+
 _STAGES = {
     "render": "Rendering scenario imagery",
     "ingest": "Ingesting scenes",
@@ -169,7 +189,7 @@ def demo(
         soft_wrap=True,
     )
     if result.count_max is not None:
-        methods = ", ".join(f"{n} by {m}" for m, n in sorted(result.methods.items()))
+        methods = method_counts(result.methods)
         console.print(
             f"  count series: {result.count_min:g} to {result.count_max:g} railcars "
             f"(maximum on {result.count_max_date}; {methods})",
