@@ -78,3 +78,32 @@ def test_review_of_a_length_count_by_class_names_the_length_range() -> None:
         repo._checked_review_counts({"all": 20, "boxcar": 5}, "length", 7)
     assert "1.5-10 m imagery" in str(err.value)
     assert "1.5-5 m" not in str(err.value)
+
+
+@pytest.mark.parametrize("gsd", [1.5, 6.0, 7.0, 9.5])
+def test_quality_reason_of_a_length_scene_says_length_not_presence(gsd: float) -> None:
+    """A 1.5-10 m scene is counted by occupied track length (``method_for_gsd``), but the
+    quality reason of one of 5-10 m said "only the presence of long trains can be
+    reported", and one of 1.5 m said nothing of its method."""
+    from imagery_helpers import yard_scene
+    from test_imagery_quality import raster_of
+
+    from railwatch.detect.coarse import method_for_gsd
+    from railwatch.imagery import assess_quality
+
+    assert method_for_gsd(gsd) == "length"
+    q = assess_quality(raster_of(yard_scene(120, 120), gsd=gsd))
+    assert q.usable
+    length = (
+        f"resolution {gsd:.1f} m: cars are not separable, counts come from occupied track length"
+    )
+    assert length in q.reasons, q.reasons
+    assert not any("presence" in r for r in q.reasons), q.reasons
+
+
+def test_quality_and_the_estimate_agree_where_presence_begins() -> None:
+    """The quality step's resolution reasons begin presence where the estimate does."""
+    from railwatch.detect.coarse import PRESENCE_GSD
+    from railwatch.imagery.quality import _PRESENCE_GSD
+
+    assert _PRESENCE_GSD == PRESENCE_GSD

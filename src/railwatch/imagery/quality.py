@@ -56,7 +56,11 @@ __all__ = ["MAX_COUNT_GSD", "Conditions", "Quality", "assess_quality", "estimate
 #: Coarsest resolution (metres) at which a scene is still usable (presence only).
 MAX_COUNT_GSD = 10.0
 _OBJECT_GSD = LENGTH_GSD  # 1.5 m: finer than this, cars are counted one by one
-_LENGTH_GSD = 5.0  # up to this, occupied track length; coarser: presence only
+#: From this (metres) only the presence of long trains is read; from 1.5 m below it, the
+#: occupied track length (as :func:`railwatch.detect.coarse.method_for_gsd`, whose
+#: ``PRESENCE_GSD`` it is; until 2026-12-06, session 40, 5 m: a 7 m scene counted by
+#: length was said to tell only the presence of long trains)
+_PRESENCE_GSD = 10.0
 
 # Estimation thresholds (8-bit values, metres).
 _BRIGHT_MIN = 175  # darkest channel of a bright (cloud/snow) pixel
@@ -325,9 +329,9 @@ def assess_quality(
         reasons.append(_disputed(frac("disputed"), "the site"))
     if gsd > max_gsd:  # the first reason: nothing else would make it usable
         reasons.insert(0, f"resolution {gsd:.1f} m is too coarse to count railcars")
-    elif gsd > _LENGTH_GSD:
+    elif gsd >= _PRESENCE_GSD:
         reasons.append(f"resolution {gsd:.1f} m: only the presence of long trains can be reported")
-    elif gsd > _OBJECT_GSD:
+    elif gsd >= _OBJECT_GSD:
         reasons.append(
             f"resolution {gsd:.1f} m: cars are not separable, counts come from "
             "occupied track length"
