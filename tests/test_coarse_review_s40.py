@@ -86,10 +86,9 @@ def test_quality_reason_of_a_length_scene_says_length_not_presence(gsd: float) -
     quality reason of one of 5-10 m said "only the presence of long trains can be
     reported", and one of 1.5 m said nothing of its method."""
     from imagery_helpers import yard_scene
-    from test_imagery_quality import raster_of
-
     from railwatch.detect.coarse import method_for_gsd
     from railwatch.imagery import assess_quality
+    from test_imagery_quality import raster_of
 
     assert method_for_gsd(gsd) == "length"
     q = assess_quality(raster_of(yard_scene(120, 120), gsd=gsd))
