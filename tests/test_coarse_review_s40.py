@@ -3,19 +3,27 @@
 
 from __future__ import annotations
 
+import json
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
+import rasterio
+from affine import Affine
 from shapely.geometry import box
 
 from railwatch.cli import _common
 from railwatch.cli.main import main
 from railwatch.counting import SceneCount
+from railwatch.detect.api import detect_file
 from railwatch.errors import InputError
-from railwatch.sites import SiteSpec
+from railwatch.sites import SiteSpec, load_tracks
 from railwatch.storage import Database, repo
 from report_db import CRS, IMG_H_M, IMG_W_M, SITE_UTM, X0, Y0, FakeInfo, FakeQuality, to_wgs84
+from test_detect_coarse import GSD, _yard
 
 
 def _length_scene_db(tmp_path: Path, gsd: float) -> tuple[str, int]:
@@ -106,3 +114,76 @@ def test_quality_and_the_estimate_agree_where_presence_begins() -> None:
     from railwatch.imagery.quality import _PRESENCE_GSD
 
     assert _PRESENCE_GSD == PRESENCE_GSD
+
+
+# ---- the lead's files (detect/api.py, cli/detect.py, imagery/quality.py) ----
+
+
+def _yard_tif(path: Path) -> tuple[Path, np.ndarray]:
+    """A 3 m GeoTIFF of a simulated yard (UTM 52N) and its image."""
+    img, _ = _yard(30.0, [140.0, 280.0])
+    with rasterio.open(
+        path, "w", driver="GTiff", width=img.shape[1], height=img.shape[0], count=3,
+        dtype="uint8", crs="EPSG:32652", transform=Affine(GSD, 0, 630_000, 0, -GSD, 4_700_000),
+    ) as ds:  # fmt: skip
+        ds.write(img.transpose(2, 0, 1))
+    return path, img
+
+
+def _lines_file(path: Path, lines: list[list[tuple[float, float]]]) -> Path:
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "LineString", "coordinates": line},
+                    }
+                    for line in lines
+                ],
+            }
+        )
+    )
+    return path
+
+
+def test_tracks_on_an_image_without_georeferencing_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``detect yard.png --gsd 3 --tracks lines.geojson``: the lines (lon/lat) cannot be
+    placed on a PNG. They were dropped without a word, the yard read along lines found in
+    the image, and a note then told the user to give the centrelines with --tracks."""
+    _, img = _yard_tif(tmp_path / "yard.tif")
+    png = tmp_path / "yard.png"
+    assert cv2.imwrite(str(png), img[..., ::-1])
+    lines = _lines_file(tmp_path / "lines.geojson", [[(130.60, 42.42), (130.61, 42.42)]])
+    with pytest.raises(InputError, match="not georeferenced") as err:
+        detect_file(png, gsd=3.0, tracks=load_tracks(lines))
+    assert "track" in str(err.value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the rails' scale check finds no rails at 3 m
+        assert detect_file(png, gsd=3.0).tracks == "found"  # without lines, as before
+    code = main(["detect", str(png), "--gsd", "3", "--tracks", str(lines), "--no-scale-check"])
+    err_text = " ".join(capsys.readouterr().err.split())
+    assert code != 0
+    assert "not georeferenced" in err_text and "give the centrelines with --tracks" not in err_text
+
+
+def test_geojson_of_a_file_where_no_track_was_read_has_no_count(tmp_path: Path) -> None:
+    """Tracks given wholly outside a 3 m file: the summary said "no track read" (total
+    null), but its GeoJSON's coarse block said 0 car equivalents, 0-1, and ``present``
+    false: an empty yard to whoever reads the file."""
+    path, _ = _yard_tif(tmp_path / "yard.tif")
+    far = _lines_file(tmp_path / "far.geojson", [[(10.0, 50.0), (10.01, 50.0)]])
+    out = tmp_path / "out.geojson"
+    assert main(["detect", str(path), "--tracks", str(far), "-o", str(out)]) == 0
+    coarse = json.loads(out.read_text())["coarse"]
+    assert coarse["tracks"] == "given" and coarse["track_m"] == 0.0
+    assert coarse["car_equivalents"] is None and coarse["low"] is None, coarse
+    assert coarse["high"] is None and coarse["present"] is None, coarse
+    # a file read along lines found in it keeps its estimate
+    assert main(["detect", str(path), "-o", str(out)]) == 0
+    found = json.loads(out.read_text())["coarse"]
+    assert found["track_m"] > 0 and found["car_equivalents"] is not None

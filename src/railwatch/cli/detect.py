@@ -598,13 +598,19 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             _say_interval_widened(img, counted.total, widening, low, high)
     if result.coarse is not None:
         c = result.coarse
+        # no track read (as the summary's no_track below): no estimate and no flag, not
+        # 0 car equivalents, 0-1, and present false, an empty yard (until 2026-12-06,
+        # session 40, while the summary said "no track read")
+        unread = c.track_m == 0.0 and (result.method == "length" or result.tracks == "given")
         extra["coarse"] = {
-            "car_equivalents": c.car_equivalents,
-            "low": c.low,
-            "high": c.high,
+            "car_equivalents": None if unread else c.car_equivalents,
+            "low": None if unread else c.low,
+            "high": None if unread else c.high,
             "occupied_length_m": c.occupied_length_m,
             # 10 m and coarser: only where it was read (coarse.long_train_flag)
-            "present": c.present
+            "present": None
+            if unread
+            else c.present
             if result.method != "presence"
             else long_train_flag(c, result.tracks),
             "longest_string_m": c.longest_string_m,

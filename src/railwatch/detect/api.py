@@ -1239,6 +1239,16 @@ def _detect_file(
         # the sidecar's eo:bands, else the file's labels
         bands, guessed = file_bands(ds, p, rgb, meta=meta)
         method = method_for_gsd(scene_gsd)
+        if method != "objects" and tracks is not None and not tracks.is_empty and crs is None:
+            # until 2026-12-06 (session 40) the lines were dropped without a word and the
+            # yard read along lines found in the image, with a note to give --tracks
+            raise InputError(
+                f"{p.name} is not georeferenced, so the track centrelines given ({tracks_crs}; "
+                "tracks in Python, --tracks on the command line) cannot be placed on it: "
+                "georeference it (e.g. gdal_translate -a_srs EPSG:CODE -a_ullr ULX ULY LRX LRY "
+                f"{p.name} OUT.tif), or leave the centrelines out to read the yard along track "
+                f"lines found in the image (far less accurate){missing_crs_hint(ds, p.name)}"
+            )
         det = _resolve(detector) if method == "objects" else detector
         planar = method == "objects" and _planar_input(det)
         # cars are detected on square ground pixels: an image whose pixels are not (lon/lat
