@@ -382,7 +382,7 @@ def test_detect_says_a_coarse_image_was_measured_along_found_lines(
     code, out, err = _run(capsys, "detect", str(image), "-o", str(tmp_path / "a.geojson"))
     assert code == 0, err
     said = " ".join(err.split())
-    assert "note: sim_4.tif (1.5-5 m) was measured along track lines found in the image" in said
+    assert "note: sim_4.tif (1.5–10 m) was measured along track lines found in the image" in said
     assert "give the centrelines with --tracks FILE" in said
     assert "found in the image" not in out  # a note: stderr, beside the table
     tracks = coarse / "sim" / "sim_4.tracks.geojson"

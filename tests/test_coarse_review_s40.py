@@ -187,3 +187,17 @@ def test_geojson_of_a_file_where_no_track_was_read_has_no_count(tmp_path: Path) 
     assert main(["detect", str(path), "-o", str(out)]) == 0
     found = json.loads(out.read_text())["coarse"]
     assert found["track_m"] > 0 and found["car_equivalents"] is not None
+
+
+def test_detect_note_on_found_lines_names_the_length_range(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``railwatch detect``'s note on images read along lines found in them said
+    "(1.5-5 m)" of a 7 m image too."""
+    from railwatch.cli.detect import _say_tracks_found
+
+    _say_tracks_found(
+        [{"image": "seven.tif", "method": "length", "tracks": "found", "track_m": 900.0}]
+    )
+    err = " ".join(capsys.readouterr().err.split())
+    assert "note: seven.tif (1.5–10 m) was measured along track lines found" in err, err

@@ -306,7 +306,7 @@ def detect_command(
 
 
 def _say_tracks_found(summaries: list[dict[str, Any]]) -> None:
-    """Once, on stderr: that images of 1.5-5 m were measured along track lines found in
+    """Once, on stderr: that images of 1.5-10 m were measured along track lines found in
     the image itself (no --tracks), far less accurate, and what to give (since
     2026-12-06, session 36: the table said only "length")."""
     found = [
@@ -317,8 +317,11 @@ def _say_tracks_found(summaries: list[dict[str, Any]]) -> None:
     if not found:
         return
     names = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+    from railwatch.report.style import length_range
+
+    # (1.5-10 m: it said 1.5-5 m until 2026-12-06, session 40, also of a 7 m image)
     err_console.print(
-        f"note: {escape(names)} (1.5-5 m) {'was' if len(found) == 1 else 'were'} measured "
+        f"note: {escape(names)} ({length_range()}) {'was' if len(found) == 1 else 'were'} measured "
         "along track lines found in the image itself, far less accurate than along the "
         "yard's drawn centrelines (on simulated 3 m scenes 27 % read within ±15 % of the "
         'truth, against 54 %: docs/detection.md, "Coarse imagery"): give the centrelines '
