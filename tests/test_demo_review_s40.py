@@ -3,17 +3,25 @@ report): faults found on the demo's own output, each fixed and tested here."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from shapely.geometry import box
 
 from railwatch.cli.main import main
 from railwatch.demo import _main_cause
+from railwatch.report import build_report_data
+from railwatch.report.builder import _evidence, _plan, _SiteInfo
 from railwatch.report.caveats import build_caveats, reason_kind
-from railwatch.report.model import SceneRow
+from railwatch.report.html import render_html
+from railwatch.report.model import AlertRow, ReportData, SceneRow
+from railwatch.report.pdf import _evidence_page
+from railwatch.storage import Database
+from report_db import populate
 
 T0 = datetime(2020, 1, 1, 2, 0, tzinfo=UTC)
 
@@ -128,3 +136,69 @@ def test_the_demo_summary_says_how_the_images_were_counted(
         "car, 26 from occupied track length at 1.5–10 m)"
     ) in out
     assert "by objects" not in out and "by length" not in out
+
+
+def _row(k: int, day: int, total: float, method: str = "objects", gsd: float = 0.5) -> SceneRow:
+    return SceneRow(k, T0 + timedelta(days=day), "S", gsd, usable=True, total=total, method=method)
+
+
+def _record(scene_id: int, day: int) -> AlertRow:
+    return AlertRow(
+        f"record-{scene_id}",
+        "record",
+        "high",
+        T0 + timedelta(days=day),
+        "all",
+        100.0,
+        "100 railcars.",
+        scene_id=scene_id,
+        method="objects",
+    )
+
+
+def test_a_before_image_that_passed_over_images_counted_another_way_says_so() -> None:
+    """The demo's 3 m record of 2024-02-25 was shown beside 2023-11-10, "the most recent
+    earlier usable image" (caption and note), with 0.5 m images of 2024-02-22 and before
+    between them: it is the most recent earlier image counted the same way."""
+    # no baseline at the alert (no image counted its way in the 120 days before it)
+    rows = [_row(1, 0, 10), _row(2, 200, 11), _row(3, 400, 12)]
+    rows += [_row(4, 590, 60, "length", 3.0), _row(5, 600, 100)]
+    (plan,) = _plan(rows, [_record(5, 600)], None)
+    assert plan.before is rows[2] and not plan.before_near and plan.passed == 1
+    site = _SiteInfo("s", "", box(130.6, 42.4, 130.61, 42.41), "EPSG:32652")
+    (ev,) = _evidence(site, [plan], {id(plan)}, "", {})  # its files cannot be read here
+    assert any(
+        n.endswith(
+            "the most recent earlier usable image counted the same way (a later one was "
+            "counted another way) is shown instead."
+        )
+        for n in ev.notes
+    ), ev.notes
+    # nothing between: as before
+    (plain,) = _plan(rows[:3] + rows[4:], [_record(5, 600)], None)
+    assert plain.before is rows[2] and not plain.before_near and plain.passed == 0
+
+
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory: pytest.TempPathFactory) -> ReportData:
+    tmp = tmp_path_factory.mktemp("demo_review_s40")
+    db = Database(f"sqlite:///{tmp / 'rw.db'}")
+    populate(db, tmp / "scenes")
+    return build_report_data(db, "testyard")
+
+
+def test_the_caption_and_note_say_counted_the_same_way(small_report: ReportData) -> None:
+    ev = next(e for e in small_report.evidence if e.after is not None and e.before is not None)
+    far = dataclasses.replace(ev, before_near=False, before_passed=2)
+    shown = dataclasses.replace(small_report, evidence=(far,))
+    html = " ".join(render_html(shown).split())
+    assert "before (the most recent earlier usable image counted the same way)" in html
+    fig = _evidence_page(shown, far)
+    text = " ".join(" ".join(t.get_text() for t in fig.texts).split())
+    assert "before (most recent earlier usable image counted the same way)" in text
+    # the note beside it, from the builder (imported here: new in session 40)
+    from railwatch.report.builder import _same_way
+
+    assert _same_way(2) == " counted the same way (2 later ones were counted another way)"
+    assert _same_way(1) == " counted the same way (a later one was counted another way)"
+    assert _same_way(0) == ""

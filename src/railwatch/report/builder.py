@@ -113,6 +113,9 @@ class _Plan:
     #: when there was none; None when there was one (or the before image was counted
     #: another way, which its own note says).
     no_baseline: str | None = None
+    #: Usable images between ``before`` and ``after`` passed over for being counted
+    #: another way (:attr:`~railwatch.report.model.Evidence.before_passed`).
+    passed: int = 0
 
 
 #: The headline's alert is the most severe of this many days before the latest image.
@@ -238,13 +241,14 @@ def _plan(
     plans = []
     for alert in alerts:
         after = by_id.get(alert.scene_id) if alert.scene_id is not None else None
-        before, near, why = (None, False, None)
+        before, near, why, passed = (None, False, None, 0)
         if after is not None and after.counted:
             before, near = choose_before(rows, after, settings, alert.cls)
             if before is not None and not near and not counted_otherwise(after, before):
                 method = after.method or "objects"
                 why = no_baseline_reason(rows, after.when, settings, alert.cls, method)
-        plans.append(_Plan(alert, after, before, near, why))
+                passed = sum(1 for r in rows if r.counted and before.when < r.when < after.when)
+        plans.append(_Plan(alert, after, before, near, why, passed))
     return plans
 
 
@@ -602,12 +606,12 @@ def _evidence(
                 # not "near the baseline": there was none (until session 28 it said so)
                 notes.append(
                     f"{plan.no_baseline[:1].upper()}{plan.no_baseline[1:]}; the most recent "
-                    "earlier usable image is shown instead."
+                    f"earlier usable image{_same_way(plan.passed)} is shown instead."
                 )
             elif not plan.before_near:
                 notes.append(
                     "No earlier image had a count near the baseline; the most recent earlier "
-                    "usable image is shown instead."
+                    f"usable image{_same_way(plan.passed)} is shown instead."
                 )
             if after is not None and before is not None:
                 found = estimate_shift(before, after)
@@ -624,9 +628,19 @@ def _evidence(
                 notes=tuple(notes),
                 shift_m=shift,
                 before_near=plan.before_near,
+                before_passed=plan.passed if after is not None and before is not None else 0,
             )
         )
     return out
+
+
+def _same_way(passed: int) -> str:
+    """What a note adds to "the most recent earlier usable image" when ``passed`` usable
+    images lie between it and the alert image, counted another way."""
+    if not passed:
+        return ""
+    later = "a later one was" if passed == 1 else f"{passed} later ones were"
+    return f" counted the same way ({later} counted another way)"
 
 
 def _review_notes(plan: _Plan) -> list[str]:

@@ -284,6 +284,13 @@ class Evidence:
     #: The before image's count was near the baseline (else it is only the most recent
     #: earlier usable image, and a note says so): what the chips' caption says of it.
     before_near: bool = True
+    #: Usable images between the before image and the alert image that the before image
+    #: passed over, counted another way (a 3 m image between two 0.5 m ones, or the
+    #: reverse): when there are any, a before image not near the baseline is "the most
+    #: recent earlier usable image counted the same way", not the most recent earlier one
+    #: (until 2026-12-06, session 40, the demo's 3 m record of 2024-02-25 was shown beside
+    #: 2023-11-10, "the most recent earlier usable image", with 0.5 m images between).
+    before_passed: int = 0
 
     @property
     def before_counted_otherwise(self) -> bool:

@@ -465,6 +465,8 @@ def _evidence_page(
             if ev.before_near
             else "most recent earlier usable image, counted another way: not comparable"
             if ev.before_counted_otherwise
+            else "most recent earlier usable image counted the same way"
+            if ev.before_passed
             else "most recent earlier usable image"
         )
         notes.insert(
