@@ -4,6 +4,7 @@ found by trying the rules, the settings and ``railwatch analyze`` for real."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from re import escape as re_escape
@@ -15,6 +16,7 @@ from railwatch.analysis.alerts import analyze_series
 from railwatch.analysis.settings import AlertSettings
 from railwatch.analysis.types import CountPoint
 from railwatch.cli.main import main
+from railwatch.errors import InputError
 
 
 def _counts_csv(tmp_path: Path) -> Path:
@@ -197,3 +199,25 @@ def test_analyze_site_leaves_earlier_alerts_unchanged_after_a_3m_image(
     # the count alerts raised before the 3 m image are as they were
     assert second["updated"] == 0, second
     assert second["unchanged"] >= first["created"] - 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"low": float("nan"), "high": float("nan")}, "points[3]: low nan on 2019-01-28"),
+        ({"low": 2.0, "high": float("inf")}, "points[3]: high inf on 2019-01-28"),
+        ({"low": float("-inf"), "high": 20.0}, "points[3]: low -inf on 2019-01-28"),
+        ({"gsd": float("nan")}, "points[3]: gsd nan on 2019-01-28"),
+    ],
+)
+def test_a_bound_or_gsd_that_is_not_finite_is_refused_with_its_point(
+    fields: dict[str, float], says: str
+) -> None:
+    """An interval of NaN (or infinite) bounds was an internal "ValueError: cannot convert
+    float NaN to integer" (or an OverflowError) from the explanation's interval, and a gsd
+    of NaN was judged as a fine image, with nan in the alert's metrics."""
+    start = datetime(2019, 1, 7, tzinfo=UTC)
+    points = _weekly(start, [10.0 + k % 3 for k in range(100)] + [60.0])
+    points[3] = replace(points[3], **fields)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=re_escape(says) + ".*not a finite number"):
+        analyze_series(points)

@@ -226,6 +226,14 @@ def _check_point(k: int, p: CountPoint) -> None:
                 "not a number; give a number (None for no value: count None is an image "
                 "with no usable view)"
             )
+        # an interval bound or gsd of NaN or infinity: "ValueError: cannot convert float
+        # NaN to integer" from the explanation's interval, or a gsd of nan judged as a
+        # fine image (session 40); a count's own check says more (validate_point)
+        if field_name != "count" and value is not None and not np.isfinite(float(value)):
+            raise InputError(
+                f"points[{k}]: {field_name} {value} on {p.when:%Y-%m-%d} is not a finite "
+                "number; give a finite number, or None for no value (no interval, no gsd)"
+            )
 
 
 def _checked_events(events: Iterable[Event]) -> list[Event]:
