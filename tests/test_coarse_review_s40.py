@@ -201,3 +201,50 @@ def test_detect_note_on_found_lines_names_the_length_range(
     )
     err = " ".join(capsys.readouterr().err.split())
     assert "note: seven.tif (1.5–10 m) was measured along track lines found" in err, err
+
+
+def _tif_at(path: Path, crs: str, img: np.ndarray) -> tuple[float, float, float, float]:
+    """``img`` written as a GeoTIFF at 3 m in ``crs`` (origin 630 km E, 4700 km N); its
+    bounds in longitude/latitude."""
+    from rasterio.warp import transform_bounds
+
+    with rasterio.open(
+        path, "w", driver="GTiff", width=img.shape[1], height=img.shape[0], count=3,
+        dtype="uint8", crs=crs, transform=Affine(GSD, 0, 630_000, 0, -GSD, 4_700_000),
+        nodata=0,
+    ) as ds:  # fmt: skip
+        ds.write(img.transpose(2, 0, 1))
+        return tuple(transform_bounds(ds.crs, "EPSG:4326", *ds.bounds))
+
+
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        ("outside", "lie wholly outside it"),
+        ("swapped", "would cross it with the two numbers of each position swapped"),
+        ("no data", "cross it only where it has no data"),
+    ],
+)
+def test_detect_says_why_no_track_was_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str, said: str
+) -> None:
+    """--tracks that read nothing: the table said "no track read" and nothing said why:
+    lines of another place, lines written lat,lon (both numbers within ±90, so the file
+    is not refused), or lines over the image's no-data part."""
+    img, _ = _yard(30.0, [140.0, 280.0])
+    img = np.maximum(img, 1)  # 0 is the file's nodata
+    if where == "no data":
+        img[:, :, :] = 1
+        img[:, 100:, :] = 0  # the right half has no data
+    west, south, east, north = _tif_at(tmp_path / "yard.tif", "EPSG:32632", img)  # ~11°E 42°N
+    mid = (south + north) / 2
+    line = [(west + 0.6 * (east - west), mid), (west + 0.9 * (east - west), mid)]
+    if where == "outside":
+        line = [(x + 1.0, y) for x, y in line]
+    elif where == "swapped":
+        line = [(y, x) for x, y in line]
+    lines = _lines_file(tmp_path / "lines.geojson", [line])
+    out = tmp_path / "out.geojson"
+    assert main(["detect", str(tmp_path / "yard.tif"), "--tracks", str(lines), "-o", str(out)]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "yard.tif: no track read: " in err and said in err, err

@@ -331,6 +331,48 @@ def _say_tracks_found(summaries: list[dict[str, Any]]) -> None:
     )
 
 
+def _say_no_track_read(img: Path, tracks: Any) -> None:
+    """On stderr, why no sample along the --tracks lines (WGS84) could be read in the
+    georeferenced ``img``: they lie wholly outside it (another yard's lines, or a file
+    written lat,lon), or cross it only where it has no data or too briefly. Until
+    2026-12-06 (session 40) the table said "no track read" and nothing said why."""
+    import rasterio
+    import rasterio.warp
+    import shapely
+    from rasterio.errors import RasterioError
+    from shapely.geometry import box
+
+    from railwatch.sites import lat_lon_text
+
+    try:
+        with rasterio.open(img) as ds:
+            west, south, east, north = rasterio.warp.transform_bounds(
+                ds.crs, "EPSG:4326", *ds.bounds, densify_pts=21
+            )
+    except (RasterioError, ValueError):
+        return
+    footprint = box(west, south, east, north)
+    name = escape(img.name)
+    if tracks.intersects(footprint):
+        why = (
+            "the --tracks lines cross it only where it has no data, or too briefly to read "
+            "(a few pixels): use an image that shows the yard's tracks"
+        )
+    elif shapely.transform(tracks, lambda xy: xy[:, ::-1]).intersects(footprint):
+        why = (
+            "the --tracks lines lie outside it, but would cross it with the two numbers of "
+            "each position swapped: the file is written lat,lon, and GeoJSON (RFC 7946) "
+            "gives each position as lon,lat: swap them and try again"
+        )
+    else:
+        why = (
+            f"the --tracks lines (around {lat_lon_text(tracks)}) lie wholly outside it "
+            f"(around {lat_lon_text(footprint)}): give the centrelines of the yard this "
+            "image shows"
+        )
+    err_console.print(f"note: {name}: no track read: {why}.", highlight=False, soft_wrap=True)
+
+
 def _print_summary(summaries: list[dict[str, Any]], out: Console) -> None:
     """The per-image table, then where the GeoJSON files went, on ``out``."""
     # per-class counts in one wrapping column: a column per class (up to eight) cut every
@@ -551,6 +593,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             "track from them.[/]",
             highlight=False,
         )
+    if result.coarse is not None and result.tracks == "given" and result.coarse.track_m == 0.0:
+        _say_no_track_read(img, run.tracks)
     if result.bands_guessed:
         err_console.print(
             f"[bold yellow]warning:[/] {escape(img.name)} has four or more bands and none is "
