@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from re import escape as re_escape
 
@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from railwatch.analysis.alerts import analyze_series
 from railwatch.analysis.settings import AlertSettings
-from railwatch.analysis.types import CountPoint
+from railwatch.analysis.types import CountPoint, Event
 from railwatch.cli.main import main
 from railwatch.errors import InputError
 
@@ -221,3 +221,40 @@ def test_a_bound_or_gsd_that_is_not_finite_is_refused_with_its_point(
     points[3] = replace(points[3], **fields)  # type: ignore[arg-type]
     with pytest.raises(InputError, match=re_escape(says) + ".*not a finite number"):
         analyze_series(points)
+
+
+@pytest.mark.parametrize(
+    ("event", "says"),
+    [
+        (
+            Event(when=datetime(2020, 12, 1, tzinfo=UTC), label="summit"),
+            ("events[0]: when datetime.datetime(2020, 12, 1", "is a datetime, not a date"),
+        ),
+        (
+            Event(when="2020-12-01", label="summit"),  # type: ignore[arg-type]
+            ("events[0]: when '2020-12-01' is a str, not a date",),
+        ),
+        (
+            Event(when=date(2020, 12, 1), label=None),  # type: ignore[arg-type]
+            ("events[0]: label None is a NoneType, not text",),
+        ),
+    ],
+)
+def test_an_event_not_dated_by_a_day_or_not_labelled_is_refused(
+    event: Event, says: tuple[str, ...]
+) -> None:
+    """An Event of a datetime or of text crashed with "unsupported operand type(s) for -",
+    one labelled None with "'NoneType' object has no attribute 'casefold'"."""
+    start = datetime(2019, 1, 7, tzinfo=UTC)
+    points = _weekly(start, [10.0 + k % 3 for k in range(100)] + [60.0])
+    with pytest.raises(InputError, match=".*".join(map(re_escape, says))):
+        analyze_series(points, [event])
+
+
+def test_an_event_of_a_day_names_the_spike_after_it() -> None:
+    start = datetime(2019, 1, 7, tzinfo=UTC)
+    points = _weekly(start, [10.0 + k % 3 for k in range(100)] + [60.0])
+    (spike,) = [
+        a for a in analyze_series(points, [Event(date(2020, 12, 1), "x")]) if a.kind == "spike"
+    ]
+    assert (spike.event_label, spike.event_days) == ("x", 6)

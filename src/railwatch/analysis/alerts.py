@@ -244,8 +244,33 @@ def _checked_events(events: Iterable[Event]) -> list[Event]:
         "takes (day, label) pairs"
     )
     return _checked_list(
-        events, "events", Event, a_kind="an Event", text_advice=advice, item_advice=advice
+        events,
+        "events",
+        Event,
+        a_kind="an Event",
+        text_advice=advice,
+        item_advice=advice,
+        each=_check_event,
     )
+
+
+def _check_event(k: int, event: Event) -> None:
+    """Event ``k`` of :func:`_checked_events`: dated by a date (a day at the site), labelled
+    by text. An Event of a datetime or of text ("2023-09-13") was an internal "unsupported
+    operand type(s) for -: 'datetime.date' and 'datetime.datetime'", one labelled None
+    "'NoneType' object has no attribute 'casefold'" (session 40)."""
+    when = event.when
+    if isinstance(when, datetime) or not isinstance(when, date):
+        kind = "a datetime" if isinstance(when, datetime) else f"a {type(when).__name__}"
+        raise InputError(
+            f"events[{k}]: when {_shown(when)} is {kind}, not a date; give the event's day "
+            "(its local day at the site) as a date, e.g. Event(date(2023, 9, 13), 'summit')"
+        )
+    if not isinstance(event.label, str):
+        raise InputError(
+            f"events[{k}]: label {_shown(event.label)} is a {type(event.label).__name__}, "
+            "not text; give the event's label, e.g. Event(date(2023, 9, 13), 'summit')"
+        )
 
 
 def _confirmed_only(alerts: list[Alert], part: CountSeries, method: str) -> list[Alert]:
