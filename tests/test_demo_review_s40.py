@@ -4,6 +4,7 @@ report): faults found on the demo's own output, each fixed and tested here."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -202,3 +203,19 @@ def test_the_caption_and_note_say_counted_the_same_way(small_report: ReportData)
     assert _same_way(2) == " counted the same way (2 later ones were counted another way)"
     assert _same_way(1) == " counted the same way (a later one was counted another way)"
     assert _same_way(0) == ""
+
+
+def test_the_chips_caption_has_its_sentences_apart(small_report: ReportData) -> None:
+    """The HTML caption under every pair of chips read "... show the same ground
+    extent.Outlines: detected railcars ...; White dashed line: ..." (the template's
+    trim_blocks ate the line break between two of its sentences)."""
+    html = render_html(small_report)
+    captions = [
+        " ".join(c.split()) for c in re.findall(r"<figcaption>(.*?)</figcaption>", html, re.S)
+    ]
+    pairs = [c for c in captions if "the same ground extent" in c]
+    assert pairs, captions
+    for caption in pairs:
+        assert "extent.Outlines" not in caption and "extent.White" not in caption
+        assert "the same ground extent. " in caption
+        assert "); White" not in caption
