@@ -471,14 +471,39 @@ def _no_train_length_read(gsd: float) -> str:
     )
 
 
-def _no_track_read(gsd: float) -> str:
+#: The shortest line (pixels) along which a coarse image can be read: a line's samples,
+#: every half pixel, are read from four of them (:func:`railwatch.detect.coarse.
+#: estimate_occupancy`).
+_READABLE_LINE_PX = 2.0
+
+
+def _longest_line_m(tracks_wgs84: BaseGeometry, grid: _Grid) -> float:
+    """The length (metres) of the longest of the site's track centrelines on ``grid``."""
+    lines = tracks_to_pixels(tracks_wgs84, grid.crs, grid.transform)
+    longest_px = max((float(line.length) for line in getattr(lines, "geoms", [lines])), default=0.0)
+    return longest_px * float(grid.gsd)
+
+
+def _no_track_read(gsd: float, longest_m: float | None = None) -> str:
     """Why a coarse scene has no count: not one sample along the site's track
-    centrelines could be read."""
+    centrelines could be read; ``longest_m`` the longest centreline's length, which
+    says when they are all too short to read at ``gsd`` (said as cloud or no data
+    until 2026-12-06, session 40)."""
     what = (
         "car equivalents from occupied track length"
         if method_for_gsd(gsd) == "length"
         else f"whether a long train (at least {LONG_TRAIN_M:.0f} m of cars) is present"
     )
+    if longest_m is not None and longest_m < _READABLE_LINE_PX * gsd:
+        return (
+            f"no track could be read in this {gsd:g} m image over the site: the site's track "
+            f"centrelines are too short to read at this resolution (the longest is "
+            f"{longest_m:.1f} m; a line needs at least {_READABLE_LINE_PX * gsd:g} m, "
+            f"{_READABLE_LINE_PX:g} pixels). It cannot tell {what}, and is not counted (a 0 "
+            "would read as an empty yard): draw each centreline along its track, from one "
+            "end to the other, and give them to the site (`railwatch site edit SITE "
+            "--tracks FILE`)."
+        )
     return (
         f"no track could be read in this {gsd:g} m image over the site: the site's track "
         "centrelines lie wholly under cloud, haze or no data in it (or outside the image). "
@@ -558,8 +583,8 @@ def count_scene(
                 area=site_px,
             )
         given = tracks_wgs84 is not None and not tracks_wgs84.is_empty
-        if coarse.track_m == 0.0 and given:
-            raise DetectionError(_no_track_read(gsd))
+        if coarse.track_m == 0.0 and tracks_wgs84 is not None and given:
+            raise DetectionError(_no_track_read(gsd, _longest_line_m(tracks_wgs84, raster.grid)))
         if coarse.track_m == 0.0 and method == "length":
             # no centrelines given and no track line found: nothing was measured, and a 0
             # would read as an empty yard (at 10 m, below, nothing without centrelines)
