@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from re import escape as re_escape
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -258,3 +259,32 @@ def test_an_event_of_a_day_names_the_spike_after_it() -> None:
         a for a in analyze_series(points, [Event(date(2020, 12, 1), "x")]) if a.kind == "spike"
     ]
     assert (spike.event_label, spike.event_days) == ("x", 6)
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"usable": "false"}, "points[100]: usable 'false' on 2020-12-07 is a str, not True or"),
+        ({"reviewed": "no"}, "points[100]: reviewed 'no' on 2020-12-07 is a str, not True or"),
+        ({"cls": None}, "points[100]: cls None on 2020-12-07 is a NoneType, not text"),
+        ({"method": 3}, "points[100]: method 3 on 2020-12-07 is an int, not text"),
+    ],
+)
+def test_a_flag_or_name_of_another_type_is_refused(fields: dict[str, object], says: str) -> None:
+    """usable "false" (text, as a CSV read by hand gives it) was true: the unusable image's
+    0 was judged as a count, a 'high' drop; a class or method of None was an internal
+    TypeError."""
+    start = datetime(2019, 1, 7, tzinfo=UTC)
+    points = _weekly(start, [10.0 + k % 3 for k in range(100)] + [0.0])
+    points[100] = replace(points[100], **fields)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=re_escape(says)):
+        analyze_series(points)
+
+
+def test_numpy_flags_are_taken_and_an_unusable_zero_is_a_gap() -> None:
+    start = datetime(2019, 1, 7, tzinfo=UTC)
+    points = _weekly(start, [10.0 + k % 3 for k in range(100)] + [0.0])
+    points[100] = replace(points[100], usable=np.bool_(False), reviewed=np.bool_(False))  # type: ignore[arg-type]
+    assert not [a for a in analyze_series(points) if a.when >= points[100].when]
+    points[100] = replace(points[100], usable=np.bool_(True))  # type: ignore[arg-type]
+    assert [a.kind for a in analyze_series(points) if a.when >= points[100].when] == ["drop"]

@@ -234,6 +234,30 @@ def _check_point(k: int, p: CountPoint) -> None:
                 f"points[{k}]: {field_name} {value} on {p.when:%Y-%m-%d} is not a finite "
                 "number; give a finite number, or None for no value (no interval, no gsd)"
             )
+    # a flag given as text ("false") was true: an unusable image's 0 was judged as a count
+    # (a 'high' drop), "no" reviewed an analyst's count; a class or method of None or a
+    # number was an internal TypeError from sorting the series (session 40)
+    for field_name in ("usable", "reviewed"):
+        value = getattr(p, field_name)
+        if not isinstance(value, bool | np.bool_):
+            raise InputError(
+                f"points[{k}]: {field_name} {_shown(value)} on {p.when:%Y-%m-%d} is "
+                f"{_a(type(value).__name__)}, not True or False; give a bool (usable False: an "
+                "image with no usable view, a gap whatever its count)"
+            )
+    for field_name in ("cls", "method"):
+        value = getattr(p, field_name)
+        if not isinstance(value, str):
+            raise InputError(
+                f"points[{k}]: {field_name} {_shown(value)} on {p.when:%Y-%m-%d} is "
+                f"{_a(type(value).__name__)}, not text; give its name ('all' for the total; "
+                "method 'objects', 'length', 'presence' or 'manual')"
+            )
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its article: "a str", "an int"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _checked_events(events: Iterable[Event]) -> list[Event]:
