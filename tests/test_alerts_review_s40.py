@@ -288,3 +288,21 @@ def test_numpy_flags_are_taken_and_an_unusable_zero_is_a_gap() -> None:
     assert not [a for a in analyze_series(points) if a.when >= points[100].when]
     points[100] = replace(points[100], usable=np.bool_(True))  # type: ignore[arg-type]
     assert [a.kind for a in analyze_series(points) if a.when >= points[100].when] == ["drop"]
+
+
+@pytest.mark.parametrize("offset", [9, None, timedelta(hours=30), timedelta(hours=-15)])
+def test_an_offset_that_is_no_site_s_offset_from_utc_is_refused(offset: object) -> None:
+    """utc_offset 9 (hours meant) or None was an internal TypeError, and 30 hours were
+    taken, moving every image to another day."""
+    start = datetime(2019, 1, 7, tzinfo=UTC)
+    points = _weekly(start, [10.0 + k % 3 for k in range(30)])
+    with pytest.raises(InputError, match=r"utc_offset .* is not a site's offset from UTC"):
+        analyze_series(points, utc_offset=offset)  # type: ignore[arg-type]
+
+
+def test_the_farthest_zones_are_taken() -> None:
+    start = datetime(2019, 1, 7, tzinfo=UTC)
+    points = _weekly(start, [10.0 + k % 3 for k in range(30)] + [60.0])
+    for hours in (14, -12):
+        alerts = analyze_series(points, utc_offset=timedelta(hours=hours))
+        assert [a.kind for a in alerts if a.when == points[-1].when] == ["record", "spike"]

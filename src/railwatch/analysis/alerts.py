@@ -66,6 +66,10 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 
 _V = TypeVar("_V")  #: the type of the items :func:`_checked_list` checks
 
+#: The farthest a site's local time is from UTC (Kiribati's UTC+14; nominal solar zones
+#: are within 12 hours).
+MAX_UTC_OFFSET = timedelta(hours=14)
+
 
 def analyze_series(
     points: Iterable[CountPoint],
@@ -102,6 +106,15 @@ def analyze_series(
             "(a dict d: AlertSettings(**d)), or None for the defaults"
         )
     settings = settings or AlertSettings()
+    # an int (9 for UTC+9) or None was an internal TypeError, and 30 hours moved every
+    # image to another day (session 40)
+    if not isinstance(utc_offset, timedelta) or abs(utc_offset) > MAX_UTC_OFFSET:
+        raise InputError(
+            f"utc_offset {_shown(utc_offset)} is not a site's offset from UTC: give a "
+            "timedelta from -14 to +14 hours, e.g. timedelta(hours=9) for UTC+9 "
+            "(railwatch.sites.nominal_utc_offset gives a site's), or timedelta(0) for the "
+            "days the times give"
+        )
     points = _checked_points(points)
     events = _checked_events(events)
     if as_of is not None and not isinstance(as_of, datetime):
