@@ -287,3 +287,25 @@ def test_a_site_whose_centrelines_are_too_short_is_told_so(gsd: float, piece_m: 
         assert count_scene([], raster, clear, tracks_wgs84=whole).track_m
     except DetectionError as other:
         assert "too short to read" not in str(other) and "300 m stretch" in str(other)
+
+
+def test_tracks_other_than_lines_are_refused_and_collections_of_lines_read() -> None:
+    """The Python API took any geometry as track centrelines: a polygon (the site's, by
+    mistake) or a point ended in shapely's NotImplementedError from deep inside the
+    estimate, and lines inside a geometry collection the same."""
+    from shapely.geometry import GeometryCollection, MultiLineString, Point, Polygon
+
+    from railwatch.detect.coarse import estimate_occupancy
+
+    img, tracks = _yard(30.0, [140.0, 280.0])
+    lines = MultiLineString(list(getattr(tracks, "geoms", [tracks])))
+    plain = estimate_occupancy(img, GSD, None, lines)
+    collected = estimate_occupancy(img, GSD, None, GeometryCollection([lines]))
+    assert plain.track_m and collected.track_m == plain.track_m
+    assert collected.car_equivalents == plain.car_equivalents
+    for wrong in (
+        Polygon([(0, 0), (100, 0), (100, 100)]),
+        GeometryCollection([lines, Point(5, 5)]),
+    ):
+        with pytest.raises(InputError, match="must be lines"):
+            estimate_occupancy(img, GSD, None, wrong)

@@ -451,10 +451,23 @@ def _rotate(arr: np.ndarray, angle_deg: float, interp: int) -> tuple[np.ndarray,
 
 
 def _polylines(tracks: BaseGeometry) -> list[np.ndarray]:
-    """Vertex arrays ``(M, 2)`` of the lines of ``tracks`` (pixel coordinates)."""
+    """Vertex arrays ``(M, 2)`` of the lines of ``tracks`` (pixel coordinates; lines
+    within a geometry collection too); an :class:`InputError` for any other geometry
+    (a polygon or a point: until 2026-12-06, session 40, shapely's NotImplementedError
+    from deep inside the estimate)."""
     out = []
     for line in getattr(tracks, "geoms", [tracks]):
-        coords = np.asarray(getattr(line, "coords", []), dtype=np.float64)
+        if line.is_empty:
+            continue
+        if line.geom_type in ("MultiLineString", "GeometryCollection"):
+            out.extend(_polylines(line))
+            continue
+        if line.geom_type not in ("LineString", "LinearRing"):
+            raise InputError(
+                f"track centrelines must be lines (LineString or MultiLineString), not a "
+                f"{line.geom_type}: give the centrelines of the yard's tracks"
+            )
+        coords = np.asarray(line.coords, dtype=np.float64)
         if coords.ndim == 2 and len(coords) >= 2:
             out.append(coords[:, :2])
     return out
