@@ -306,3 +306,12 @@ def test_the_farthest_zones_are_taken() -> None:
     for hours in (14, -12):
         alerts = analyze_series(points, utc_offset=timedelta(hours=hours))
         assert [a.kind for a in alerts if a.when == points[-1].when] == ["record", "spike"]
+
+
+def test_an_infinite_threshold_is_refused() -> None:
+    """series_noise_factor inf made the spread of a series without noise NaN (inf x 0):
+    analyze_series failed with "cannot convert float NaN to integer"; no rule is switched
+    off by infinity (their documented off values are 0)."""
+    for name in ("series_noise_factor", "spike_z", "coarse_from_gsd", "seasonal_min_years"):
+        with pytest.raises(ValidationError, match="finite number"):
+            AlertSettings(**{name: float("inf")})  # type: ignore[arg-type]

@@ -33,7 +33,10 @@ class AlertSettings(BaseModel):
     ``coarse_spike_log_z`` keeps 2.5.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # no infinite (or NaN) threshold: series_noise_factor inf made the spread of a series
+    # without noise NaN, an internal "cannot convert float NaN to integer" (session 40);
+    # a rule is switched off by its documented value (0, mostly), not by infinity
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     # --- baseline -----------------------------------------------------------------
     baseline_window_days: int = Field(
