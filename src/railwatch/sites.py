@@ -529,6 +529,9 @@ def _check_nesting(value: object, depth: int, kind: str, where: str, path: tuple
         )
     if kind in ("Polygon", "MultiPolygon") and depth == 1 and value:
         _check_ring(value, kind, where, path)
+    if kind == "MultiPolygon" and depth == 2 and not value:
+        # shapely failed on it: "not a valid GeoJSON geometry: list index out of range"
+        raise GeometryError(_empty_part(f"{where} (polygon {path[0]})"))
     if kind in ("LineString", "MultiLineString") and depth == 1 and len(value) == 1:
         raise GeometryError(f"{where}: a line needs at least 2 positions, this one has 1")
     for i, item in enumerate(value):
@@ -717,8 +720,13 @@ def _polygons_of(data: Mapping[str, Any], what: str) -> Polygon | MultiPolygon:
             parts.append(geom)
             labels.append(label)
         elif isinstance(geom, MultiPolygon):
-            parts.extend(geom.geoms)
             where = "" if label == "geometry" else f"{label} "
+            for i, part in enumerate(geom.geoms):
+                if part.is_empty:
+                    # its box is NaN: the parts' distance check looked for its nearest
+                    # part for ever (session 40: `site add` hung, a web worker too)
+                    raise GeometryError(_empty_part(f"{what} {where}polygon {i}"))
+            parts.extend(geom.geoms)
             labels.extend(f"{where}polygon {i}" for i in range(len(geom.geoms)))
         else:
             validate_site_geometry(geom, what=f"{what} {label}")  # raises the type error
@@ -729,6 +737,14 @@ def _polygons_of(data: Mapping[str, Any], what: str) -> Polygon | MultiPolygon:
     if len(parts) > 1:
         _check_parts_near(parts, labels, what)
     return geometry
+
+
+def _empty_part(where: str) -> str:
+    """The message for an empty polygon among a MultiPolygon's parts, named ``where``."""
+    return (
+        f"{where} is empty (it has no positions): remove it from the MultiPolygon, "
+        "or give its rings"
+    )
 
 
 def _gap_km(a: BaseGeometry, b: BaseGeometry) -> float:
