@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from railwatch.cli.main import main
@@ -72,3 +73,38 @@ def test_a_multipolygon_part_without_rings_is_named_in_a_clear_message(
     err = " ".join(capsys.readouterr().err.split())
     assert "polygon 1) is empty" in err and "list index" not in err
     assert not (tmp_path / "railwatch-test.db").exists()  # refused before the database
+
+
+# --------------------------------------------- `railwatch scale` on a palette image
+
+
+def test_scale_measures_a_palette_image_on_its_colours(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `railwatch scale` (and detect's --gsd check) read a palette PNG's indexes as grey:
+    # in no order of brightness, its rails were no dark lines, "no rail pairs found"
+    from PIL import Image
+
+    from railwatch.imagery.scale import measure_file
+    from test_rail_scale import rails_image
+
+    rgb = rails_image(8.0, 30.0, size=400)
+    Image.fromarray(rgb).save(tmp_path / "rails.png")
+    quantised = Image.fromarray(rgb).quantize(colors=64)
+    entries = quantised.getpalette()
+    assert entries is not None
+    table = np.asarray(entries[: 64 * 3]).reshape(64, 3)
+    order = np.random.default_rng(1).permutation(64)  # entries in no order of brightness
+    index = np.argsort(order)[np.asarray(quantised)].astype(np.uint8)
+    palette = Image.fromarray(index, mode="P")
+    palette.putpalette(table[order].flatten().tolist())
+    palette.save(tmp_path / "rails_palette.png")
+    assert Image.open(tmp_path / "rails_palette.png").mode == "P"
+
+    as_rgb = measure_file(tmp_path / "rails.png").scale
+    found = measure_file(tmp_path / "rails_palette.png").scale
+    assert as_rgb.measured and as_rgb.gsd is not None
+    assert found.measured, found.reason
+    assert found.gsd == pytest.approx(as_rgb.gsd, rel=0.02)
+    assert main(["scale", str(tmp_path / "rails_palette.png")]) == 0
+    assert "m per pixel" in capsys.readouterr().out

@@ -846,7 +846,7 @@ def measure_file(
     from rasterio.windows import Window
 
     from railwatch.errors import InputError
-    from railwatch.imagery.read import file_bands, open_raster
+    from railwatch.imagery.read import colour_table, file_bands, open_raster, palette_colours
 
     p = Path(path)
     if not p.exists():
@@ -870,10 +870,15 @@ def measure_file(
             return FileScale(_too_small(w, h, rail_centres_m), georef, header, w, h)
         beside = _item_beside(ds, p, command)
         scaling = _file_scaling(ds, chosen, None if beside is None else beside.scaling)
+        # a palette image is measured on its colours, as every reader of a file reads
+        # it (its indexes, read as grey, are in no order of brightness: session 40)
+        table = colour_table(ds, chosen)
 
         def read(block: tuple[int, int, int, int]) -> np.ndarray:
             x0, y0, bw, bh = block
             data = ds.read(chosen, window=Window(x0, y0, bw, bh))
+            if table is not None:
+                return _gray(palette_colours(data[0], table)[0])
             if scaling is not None:
                 return _gray_of_values(data, scaling)
             return _gray(np.moveaxis(data, 0, -1))
