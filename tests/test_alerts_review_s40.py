@@ -315,3 +315,26 @@ def test_an_infinite_threshold_is_refused() -> None:
     for name in ("series_noise_factor", "spike_z", "coarse_from_gsd", "seasonal_min_years"):
         with pytest.raises(ValidationError, match="finite number"):
             AlertSettings(**{name: float("inf")})  # type: ignore[arg-type]
+
+
+def test_a_record_across_methods_has_its_image_s_gsd_and_thresholds() -> None:
+    """Every count alert of an image with a gsd has gsd and thresholds in its metrics, and
+    one of a 3 m count method_thresholds 'length' (docs/alerts.md): the records judged
+    against the other methods' record (3 m counts after two years of 0.5 m ones) had
+    neither, also where one replaced its own kind's note that had them."""
+    start = datetime(2019, 1, 7, tzinfo=UTC)
+    fine = _weekly(start, [15.0 + k % 3 for k in range(110)])
+    later = start + timedelta(days=7 * 110)
+    coarse = [
+        CountPoint(when=later + timedelta(days=7 * j), count=60.0 + j, low=36.0 + j,
+                   high=114.0, gsd=3.0, method="length")
+        for j in range(4)
+    ]  # fmt: skip
+    records = [a for a in analyze_series([*fine, *coarse]) if a.when >= later]
+    assert [a.kind for a in records] == ["record"] * 4
+    assert [a.severity for a in records] == ["info", "medium", "medium", "medium"]
+    for alert in records:
+        assert alert.metrics["across_methods"] == "objects"
+        assert alert.metrics["gsd"] == 3.0
+        assert alert.metrics["thresholds"] == "coarse"
+        assert alert.metrics["method_thresholds"] == "length"

@@ -448,6 +448,13 @@ def _across_methods(
                 "history_images": float(len(before)),
             },
         )
+        # its image's gsd and thresholds, as every count alert's (session 40: only the
+        # alerts of count_alerts had them, and one of these replacing its own kind's note
+        # took them away)
+        if point.gsd is not None:
+            alert = _band_note(alert, point.gsd, settings, method == LENGTH_METHOD)
+        if method == LENGTH_METHOD:
+            alert = _length_note(alert, settings)
         k = keys.get(alert.key)
         if k is None:
             keys[alert.key] = len(out)
