@@ -151,8 +151,11 @@ PRESENCE_GSD = 10.0
 #: scenes of "10" again to record them; "12": the interval widened by the share of the
 #: *site's* pixels without data (``area``), not of the raster's, so a site whose polygon
 #: fills a third of its bounding box no longer had an interval about 1.7 times as wide
-#: as the same image's over a rectangular site (2026-12-06, session 35).
-ESTIMATOR_VERSION = "12"
+#: as the same image's over a rectangular site (2026-12-06, session 35); "13": a track
+#: drawn twice along at least a car's length (the same centreline twice, overlapping
+#: pieces, a line that doubles back) is read once (:func:`_drop_duplicates`; the same
+#: estimates for every other set of lines; 2026-12-06, session 40).
+ESTIMATOR_VERSION = "13"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
 #: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);
@@ -194,6 +197,11 @@ MAX_GAP_M = 4.0
 #: Where lines cross at an angle, samples within this many track spacings of the line
 #: nearer the main direction belong to it only.
 CROSSING_RADIUS = 1.0
+#: Samples within this many track spacings of an earlier sample running the same way
+#: (within 3 degrees), of another line or further back along the same line, are that
+#: track drawn twice, and dropped (:func:`_drop_duplicates`): neighbouring tracks lie a
+#: whole spacing apart.
+DUPLICATE_RADIUS = 0.25
 #: Relative widths of the interval below and above the estimate, along given centrelines
 #: and along found lines: the 95th percentiles of what the usable development scenes
 #: (seeds 7_050_000 + k, 7_060_000 + k; 315 scenes, each rendered with two assignments of
@@ -618,6 +626,57 @@ def _clean_runs(occ: np.ndarray, min_run: int, max_gap: int) -> np.ndarray:
     return out
 
 
+def _drop_duplicates(
+    profiles: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    gsd: float,
+    step: float,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """``profiles`` without the stretches of track drawn twice (the same centreline twice
+    in the file, pieces that overlap where they join, a line that doubles back on
+    itself): runs of at least a conventional car's length of samples lying within
+    :data:`DUPLICATE_RADIUS` track spacings of an earlier sample running the same way
+    (of another line, or of the same line further back along it) are taken out, and
+    what is left of a line on either side of one is read as a line of its own (fewer
+    than 4 samples: left out). Lines that only touch end to end are left as they are.
+    Until 2026-12-06 (session 40) each copy was read: a file with every centreline twice
+    read 81 car equivalents (interval 46-157) for 40 cars, 47 once."""
+    if not profiles:
+        return profiles
+    from scipy.spatial import cKDTree
+
+    pts = np.concatenate([p for p, _, _, _ in profiles])
+    ang = np.concatenate(
+        [np.degrees(np.arctan2(t[:, 1], t[:, 0])) % 180.0 for _, t, _, _ in profiles]
+    )
+    line = np.concatenate([np.full(len(p), i) for i, (p, _, _, _) in enumerate(profiles)])
+    radius = DUPLICATE_RADIUS * TRACK_SPACING_M / gsd
+    pairs = cKDTree(pts).query_pairs(radius, output_type="ndarray")
+    if len(pairs) == 0:
+        return profiles
+    a, b = pairs.min(axis=1), pairs.max(axis=1)  # b is the later sample
+    same_way = np.abs((ang[a] - ang[b] + 90.0) % 180.0 - 90.0) <= 3.0
+    # along one line, only samples far apart along it (not its next ones)
+    apart = (line[a] != line[b]) | ((b - a) * step > 4.0 * radius)
+    twice = np.zeros(len(pts), dtype=bool)
+    twice[b[same_way & apart]] = True
+    min_run = CONVENTIONAL_CAR_M / gsd / step
+    out = []
+    start = 0
+    for p, tg, f, o in profiles:
+        drop = np.zeros(len(p), dtype=bool)
+        for r0, r1 in _runs(twice[start : start + len(p)]):
+            if r1 - r0 >= min_run:
+                drop[r0:r1] = True
+        start += len(p)
+        if not drop.any():
+            out.append((p, tg, f, o))
+            continue
+        for k0, k1 in _runs(~drop):
+            if k1 - k0 >= 4 and o[k0:k1].sum() >= 4:
+                out.append((p[k0:k1], tg[k0:k1], f[k0:k1], o[k0:k1].copy()))
+    return out
+
+
 def _drop_crossings(
     profiles: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], spacing_px: float
 ) -> None:
@@ -760,6 +819,7 @@ def _profiles(
         if ok.sum() < 4:
             continue
         profiles.append((pts, tang, _sample(feats, pts).astype(np.float64), ok))
+    profiles = _drop_duplicates(profiles, gsd, step)
     _drop_crossings(profiles, TRACK_SPACING_M / gsd)
     return profiles
 
