@@ -108,3 +108,68 @@ def test_scale_measures_a_palette_image_on_its_colours(
     assert found.gsd == pytest.approx(as_rgb.gsd, rel=0.02)
     assert main(["scale", str(tmp_path / "rails_palette.png")]) == 0
     assert "m per pixel" in capsys.readouterr().out
+
+
+# ------------------------- coordinates far outside the area their 'crs' member's CRS is for
+
+
+def _square(code: str, x: float, y: float, side: float = 1000.0) -> dict[str, object]:
+    ring = [[x, y], [x + side, y], [x + side, y + side], [x, y + side], [x, y]]
+    crs = {"type": "name", "properties": {"name": code}}
+    return {"type": "Polygon", "crs": crs, "coordinates": [ring]}
+
+
+@pytest.mark.parametrize(
+    ("code", "x", "y", "lands"),
+    [
+        ("EPSG:32632", 2_600_000, 1_200_000, "10.2863°N 27.8543°E"),  # Swiss LV95 numbers
+        ("EPSG:2056", 462_000, 5_246_000, "72.6175°N 57.9437°W"),  # UTM 32N numbers
+        ("EPSG:32632", 462_000, 52_460_000, "67.8579°N 170.1084°W"),  # a digit too many
+    ],
+)
+def test_coordinates_far_outside_their_crs_area_are_refused(
+    tmp_path: Path,
+    tmp_db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    code: str,
+    x: float,
+    y: float,
+    lands: str,
+) -> None:
+    # they were reprojected to a place thousands of km away and stored there as the site
+    path = tmp_path / "yard.geojson"
+    path.write_text(json.dumps(_square(code, x, y)))
+    capsys.readouterr()
+    assert main(["--db", tmp_db_url, "site", "add", "yard", "--geojson", str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"the GeoJSON 'crs' member names {code}" in err
+    assert f"fall around {lands}" in err and "outside the area" in err
+    assert not (tmp_path / "railwatch-test.db").exists()
+    # the same as track centrelines of a site there
+    tracks = tmp_path / "tracks.geojson"
+    line = {
+        "type": "LineString",
+        "crs": _square(code, x, y)["crs"],
+        "coordinates": [[x, y], [x + 900, y + 900]],
+    }
+    tracks.write_text(json.dumps(line))
+    with pytest.raises(GeometryError, match="outside the area"):
+        site_from_geojson("yard", {"type": "Polygon", "coordinates": [YARD]}, tracks=tracks)
+
+
+@pytest.mark.parametrize(
+    ("code", "x", "y", "west"),
+    [
+        ("EPSG:2056", 2_611_000, 1_267_000, 7.58),  # Basel in LV95
+        ("EPSG:32632", 462_000, 5_246_000, 8.49),  # Zurich in UTM 32N
+        ("EPSG:32632", 200_000, 5_246_000, 5.03),  # 1° west of its zone
+        ("EPSG:32660", 800_000, 5_000_000, -179.19),  # its zone's east edge, across ±180°
+        ("EPSG:5972", 462_000, 5_246_000, 8.49),  # UTM 32N with Norway's heights
+    ],
+)
+def test_coordinates_in_or_near_their_crs_area_are_read(
+    code: str, x: float, y: float, west: float
+) -> None:
+    spec = site_from_geojson("yard", _square(code, x, y))
+    assert spec.geometry.bounds[0] == pytest.approx(west, abs=0.01)
+    assert spec.area_km2 == pytest.approx(1.0, rel=0.01)

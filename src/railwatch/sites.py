@@ -674,7 +674,63 @@ def _to_wgs84(geom: BaseGeometry, crs: CRS | None) -> BaseGeometry:
 
     _check_units(geom, crs)
     tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    return shapely.transform(geom, lambda xy: _stack(tr.transform(xy[:, 0], xy[:, 1])))
+    out = shapely.transform(geom, lambda xy: _stack(tr.transform(xy[:, 0], xy[:, 1])))
+    _check_area_of_use(geom, out, crs)
+    return out
+
+
+#: How far (degrees) outside the area its projected CRS is made for a geometry may lie
+#: (:func:`_check_area_of_use`): a site near a zone's edge may be given in the zone beside.
+AREA_OF_USE_MARGIN_DEG = 3.0
+
+
+def _check_area_of_use(geom: BaseGeometry, wgs84: BaseGeometry, crs: CRS) -> None:
+    """Refuse coordinates that a ``crs`` member's projected CRS puts far outside the
+    area that CRS is made for (its horizontal part's, by more than
+    :data:`AREA_OF_USE_MARGIN_DEG`): coordinates of another CRS under the member (Swiss
+    LV95 numbers named UTM 32N, an extra digit) were reprojected to a place thousands
+    of km away and stored there as the site (session 40: 2600000, 1200000 named
+    EPSG:32632 became a site at 10.3°N 27.8°E; a northing of 52,460,000, one at 67.9°N
+    170.1°W)."""
+    if not crs.is_projected or wgs84.is_empty:
+        return
+    horizontal = crs.sub_crs_list[0] if crs.is_compound and crs.sub_crs_list else crs
+    area = horizontal.area_of_use
+    if area is None:
+        return
+    p = wgs84.envelope.centroid
+    lon, lat = float(p.x), float(p.y)
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return  # refused by the coordinate check, which names the coordinate
+    west, south, east, north = area.bounds
+    if west <= east:
+        off_lon = 0.0 if west <= lon <= east else min((west - lon) % 360, (lon - east) % 360)
+    else:  # an area across the antimeridian
+        off_lon = 0.0 if lon >= west or lon <= east else min(west - lon, lon - east)
+    off = max(off_lon, south - lat, lat - north, 0.0)
+    if off <= AREA_OF_USE_MARGIN_DEG:
+        return
+    code = crs.to_string()
+    x, y = _coords(geom)[0]
+    raise GeometryError(
+        f"the GeoJSON 'crs' member names {code} ({crs.name}), but the coordinates "
+        f"({x:.10g}, {y:.10g}) read in it fall around {lat_lon_text(wgs84)}, {off:.0f}° outside "
+        f"the area {code} is made for ({_area_text(west, south, east, north)}): check "
+        "that the 'crs' member names the CRS the coordinates are in (reproject the file "
+        "to WGS84 and remove the member, or correct it)"
+    )
+
+
+def _area_text(west: float, south: float, east: float, north: float) -> str:
+    """An area of use as a reader says it: ``6°E to 12°E, 0°N to 84°N``."""
+
+    def lon(v: float) -> str:
+        return f"{abs(v):g}°{'E' if v >= 0 else 'W'}"
+
+    def lat(v: float) -> str:
+        return f"{abs(v):g}°{'N' if v >= 0 else 'S'}"
+
+    return f"{lon(west)} to {lon(east)}, {lat(south)} to {lat(north)}"
 
 
 def _check_units(geom: BaseGeometry, crs: CRS) -> None:
