@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from railwatch.analysis.alerts import analyze_series
 from railwatch.analysis.settings import AlertSettings
-from railwatch.analysis.types import CountPoint, Event
+from railwatch.analysis.types import Alert, CountPoint, Event
 from railwatch.cli.main import main
 from railwatch.errors import InputError
 
@@ -338,3 +338,49 @@ def test_a_record_across_methods_has_its_image_s_gsd_and_thresholds() -> None:
         assert alert.metrics["gsd"] == 3.0
         assert alert.metrics["thresholds"] == "coarse"
         assert alert.metrics["method_thresholds"] == "length"
+
+
+def test_a_day_before_1970_is_its_own_day_in_months_and_years() -> None:
+    """Day numbers before 1970 are negative: cast to days they rounded toward zero, so an
+    image of 1969-12-31 12:00 UTC was of January 1970 in the month factors and years."""
+    from railwatch.analysis.baseline import month_of, year_of
+    from railwatch.analysis.series import day_number
+
+    times = [
+        datetime(1969, 12, 31, 12, tzinfo=UTC),
+        datetime(1965, 10, 31, 23, 59, tzinfo=UTC),
+        datetime(1970, 1, 1, 0, 1, tzinfo=UTC),
+    ]
+    days = np.array([day_number(t) for t in times])
+    assert month_of(days).tolist() == [11, 9, 0]
+    assert year_of(days).tolist() == [1969, 1965, 1970]
+
+
+def _seasonal(first_year: int) -> list[CountPoint]:
+    """Six years of images at noon every 7 days from 1 March, with a strong season (5 in
+    winter, 25 in summer) and a rise in the last October."""
+    start = datetime(first_year, 3, 1, 12, tzinfo=UTC)
+    points = []
+    for k in range(6 * 52):
+        when = start + timedelta(days=7 * k)
+        count = 25.0 if when.month in (6, 7, 8) else 5.0 + (k % 3)
+        if when.year == first_year + 5 and when.month == 10:
+            count = 40.0
+        points.append(CountPoint(when=when, count=count))
+    return points
+
+
+def test_the_1960s_are_judged_as_the_same_calendar_56_years_on() -> None:
+    """1962-1968 and 2018-2024 have the same calendar (56 years: two 28-year cycles), so
+    the same counts on the same dates raise the same alerts."""
+    early, late = analyze_series(_seasonal(1962)), analyze_series(_seasonal(2018))
+    assert early and late
+
+    def said(alerts: list[Alert], years: int) -> list[tuple[str, str, object]]:
+        return [
+            (a.key[:-10] + str(int(a.key[-10:-6]) + years) + a.key[-6:], a.severity,
+             a.metrics.get("seasonal_factor"))
+            for a in alerts
+        ]  # fmt: skip
+
+    assert said(early, 56) == said(late, 0)

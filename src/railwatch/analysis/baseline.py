@@ -141,14 +141,16 @@ def trailing_level(days: np.ndarray, counts: np.ndarray, i: int, first: int) -> 
 
 
 def month_of(days: np.ndarray) -> np.ndarray:
-    """Calendar month (0-11) of each day number."""
-    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(int) % 12
+    """Calendar month (0-11) of each day number (its day: the floor, also before 1970,
+    where a cast alone rounds toward zero, to the next day: until session 40 an image of
+    1969-12-31 12:00 was of January 1970)."""
+    months = np.floor(days).astype("datetime64[D]").astype("datetime64[M]").astype(int) % 12
     return np.asarray(months, dtype=int)
 
 
 def year_of(days: np.ndarray) -> np.ndarray:
-    """Calendar year of each day number."""
-    years = days.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
+    """Calendar year of each day number (its day's, as :func:`month_of`)."""
+    years = np.floor(days).astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
     return np.asarray(years, dtype=int)
 
 
