@@ -7,9 +7,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from shapely.geometry import MultiPolygon
 
 from railwatch.cli.main import main
 from railwatch.errors import GeometryError
@@ -173,3 +175,54 @@ def test_coordinates_in_or_near_their_crs_area_are_read(
     spec = site_from_geojson("yard", _square(code, x, y))
     assert spec.geometry.bounds[0] == pytest.approx(west, abs=0.01)
     assert spec.area_km2 == pytest.approx(1.0, rel=0.01)
+
+
+# ------------------------- a Feature's GeometryCollection (a KML MultiGeometry, converted)
+
+
+def _kml_feature(geometries: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Feature as `ogr2ogr -f GeoJSON` writes a KML Placemark with a MultiGeometry:
+    a GeometryCollection, its positions with KML's altitude."""
+    return {
+        "type": "FeatureCollection",
+        "name": "yard",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"Name": "yard", "description": None},
+                "geometry": {"type": "GeometryCollection", "geometries": geometries},
+            }
+        ],
+    }
+
+
+def test_a_features_geometry_collection_is_read_as_its_members(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the KML a user is told to convert with ogr2ogr: its MultiGeometry of polygons was
+    # refused as "a GeometryCollection: to make a box around a point give W,S,E,N",
+    # though the same GeometryCollection given alone is read
+    east = [[x + 0.03, y] for x, y in YARD]
+    site = tmp_path / "yard.geojson"
+    polygons: list[dict[str, Any]] = [
+        {"type": "Polygon", "coordinates": [[[*p, 0.0] for p in ring]]} for ring in (YARD, east)
+    ]
+    site.write_text(json.dumps(_kml_feature(polygons)))
+    tracks = tmp_path / "tracks.geojson"
+    lines: list[dict[str, Any]] = [
+        {"type": "LineString", "coordinates": [[8.505, 47.372, 0.0], [8.515, 47.378, 0.0]]},
+        {"type": "LineString", "coordinates": [[8.535, 47.372, 0.0], [8.545, 47.378, 0.0]]},
+    ]
+    tracks.write_text(json.dumps(_kml_feature(lines)))
+    spec = site_from_geojson("yard", site, tracks=tracks)
+    assert isinstance(spec.geometry, MultiPolygon) and len(spec.geometry.geoms) == 2
+    assert spec.tracks is not None and len(spec.tracks.geoms) == 2
+    db = ["--db", tmp_db_url]
+    argv = ["site", "add", "yard", "--geojson", str(site), "--tracks", str(tracks), "--json"]
+    assert main([*db, *argv]) == 0
+    added = json.loads(capsys.readouterr().out)
+    assert added["geometry"]["type"] == "MultiPolygon" and added["tracks"]
+    # a member that is no polygon is named as such, with its place in the collection
+    polygons.append({"type": "Point", "coordinates": [8.51, 47.375]})
+    with pytest.raises(GeometryError, match="feature 0 geometry 2 must be a Polygon or Multi"):
+        site_from_geojson("yard", _kml_feature(polygons))

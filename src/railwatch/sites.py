@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiLineString, MultiPolygon, Polygon, box, mapping, shape
+from shapely.geometry import (
+    GeometryCollection,
+    MultiLineString,
+    MultiPolygon,
+    Polygon,
+    box,
+    mapping,
+    shape,
+)
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
@@ -633,9 +641,23 @@ def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeome
             raise GeometryError(f"{what} {label} is not a valid GeoJSON geometry: {err}") from err
         except shapely.errors.ShapelyError as err:
             raise GeometryError(f"{what} {label} is not a valid GeoJSON geometry: {err}") from err
-        out.append((label, _to_wgs84(geom, _crs_of(g, crs))))
+        out.extend(_members(label, _to_wgs84(geom, _crs_of(g, crs))))
     if not out:
         raise GeometryError(f"{what} geometry is empty: it contains no geometries")
+    return out
+
+
+def _members(label: str, geom: BaseGeometry) -> list[tuple[str, BaseGeometry]]:
+    """``geom`` as (label, geometry) pairs: a GeometryCollection (not empty) as its
+    members, each labelled ``LABEL geometry I``, as those of a GeometryCollection given
+    alone. A KML MultiGeometry converted by ogr2ogr, as the messages advise, is a
+    Feature's GeometryCollection: its polygons were refused as a GeometryCollection
+    with advice to give a box around a point (session 40)."""
+    if not isinstance(geom, GeometryCollection) or geom.is_empty:
+        return [(label, geom)]
+    out: list[tuple[str, BaseGeometry]] = []
+    for i, member in enumerate(geom.geoms):
+        out.extend(_members(f"{label} geometry {i}", member))
     return out
 
 
