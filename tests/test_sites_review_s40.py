@@ -226,3 +226,37 @@ def test_a_features_geometry_collection_is_read_as_its_members(
     polygons.append({"type": "Point", "coordinates": [8.51, 47.375]})
     with pytest.raises(GeometryError, match="feature 0 geometry 2 must be a Polygon or Multi"):
         site_from_geojson("yard", _kml_feature(polygons))
+
+
+# --------------------------------- newline-delimited GeoJSON (GDAL's GeoJSONSeq)
+
+
+@pytest.mark.parametrize("option", ["--geojson", "--tracks"])
+def test_newline_delimited_geojson_is_said_to_be_so_with_what_to_do(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    # it was "not valid JSON (line 2, column 1: Extra data)", nothing said of what to do
+    geometries: list[dict[str, Any]]
+    if option == "--geojson":
+        rings = [YARD, [[x + 0.03, y] for x, y in YARD]]
+        geometries = [{"type": "Polygon", "coordinates": [r]} for r in rings]
+        argv = ["site", "add", "yard", "--geojson"]
+    else:
+        geometries = [
+            {"type": "LineString", "coordinates": [[8.505, 47.372], [8.515, 47.378]]},
+            {"type": "LineString", "coordinates": [[8.506, 47.372], [8.516, 47.378]]},
+        ]
+        argv = ["site", "add", "yard", "--bbox", "8.50,47.37,8.52,47.38", "--tracks"]
+    path = tmp_path / "yard.geojsonl"
+    features = [{"type": "Feature", "properties": {}, "geometry": g} for g in geometries]
+    path.write_text("".join(json.dumps(f) + "\n" for f in features))
+    capsys.readouterr()
+    assert main(["--db", tmp_db_url, *argv, str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "holds one GeoJSON object after another (line 2 starts another" in err
+    assert "give them as one FeatureCollection" in err and "Extra data" not in err
+    # a stray character after one object is not taken for a sequence
+    path.write_text(json.dumps(features[0]) + "\n}\n")
+    assert main(["--db", tmp_db_url, *argv, str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "is not valid JSON (line 2, column 1: Extra data)" in err

@@ -388,6 +388,13 @@ def _parse_text(text: str, origin: str, what: str) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         hint = "" if head.startswith(("{", "[")) else f": give GeoJSON (or WKT); {_CONVERT}"
+        if _is_sequence(text, err):
+            raise GeometryError(
+                f"{what} {origin} holds one GeoJSON object after another (line "
+                f"{err.lineno} starts another: newline-delimited GeoJSON, GeoJSONSeq), not "
+                "one GeoJSON object: give them as one FeatureCollection, e.g. `ogr2ogr -f "
+                "GeoJSON site.geojson FILE` (GDAL) writes it"
+            ) from err
         raise GeometryError(
             f"{what} {origin} is not valid JSON (line {err.lineno}, column {err.colno}: "
             f"{err.msg}){hint}"
@@ -395,6 +402,20 @@ def _parse_text(text: str, origin: str, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise GeometryError(f"{what} {origin} is not a GeoJSON object")
     return data
+
+
+def _is_sequence(text: str, err: json.JSONDecodeError) -> bool:
+    """Whether ``text``, which :func:`json.loads` refused with ``err``, is a sequence of
+    JSON objects (newline-delimited GeoJSON; GDAL's GeoJSONSeq): an object, then "Extra
+    data" that starts with another. It was "not valid JSON (line 2, column 1: Extra
+    data)", with nothing said of what to do (session 40)."""
+    if err.msg != "Extra data" or not text[err.pos :].lstrip("\x1e").startswith("{"):
+        return False
+    try:
+        following, _ = json.JSONDecoder().raw_decode(text[err.pos :].lstrip("\x1e"))
+    except json.JSONDecodeError:
+        return False
+    return isinstance(following, dict)
 
 
 def _wkt_geojson(text: str, srid: str | None, origin: str, what: str) -> dict[str, Any]:
