@@ -260,3 +260,39 @@ def test_newline_delimited_geojson_is_said_to_be_so_with_what_to_do(
     assert main(["--db", tmp_db_url, *argv, str(path)]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "is not valid JSON (line 2, column 1: Extra data)" in err
+
+
+# ------------------------------------------------- Esri JSON and TopoJSON, no GeoJSON
+
+
+ESRI_RING = [[8.50, 47.37], [8.52, 47.37], [8.52, 47.38], [8.50, 47.37]]
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        ({"rings": [ESRI_RING], "spatialReference": {"wkid": 4326}}, "Esri JSON (ArcGIS)"),
+        (
+            {
+                "geometryType": "esriGeometryPolygon",
+                "features": [{"attributes": {}, "geometry": {"rings": [ESRI_RING]}}],
+            },
+            "Esri JSON (ArcGIS)",
+        ),
+        ({"features": [{"attributes": {}, "geometry": {"rings": [ESRI_RING]}}]}, "Esri JSON"),
+        ({"type": "Topology", "objects": {}, "arcs": []}, "TopoJSON"),
+    ],
+)
+def test_esri_json_and_topojson_are_named_with_how_to_convert_them(
+    data: dict[str, Any], kind: str
+) -> None:
+    # Esri JSON was "not GeoJSON: it has no 'type' member", nothing said of what to do;
+    # TopoJSON "type 'Topology', not a GeoJSON geometry type: use one of Point, ..."
+    with pytest.raises(GeometryError) as raised:
+        site_from_geojson("yard", data)
+    assert f"is {kind}" in str(raised.value) and "ogr2ogr -f GeoJSON" in str(raised.value)
+
+
+def test_json_without_a_type_says_what_to_give() -> None:
+    with pytest.raises(GeometryError, match="no 'type' member; give a GeoJSON Feature"):
+        site_from_geojson("yard", {"coordinates": [YARD]})

@@ -305,6 +305,8 @@ _CONVERT = (
     "convert it to GeoJSON in WGS84, e.g. `ogr2ogr -f GeoJSON -t_srs EPSG:4326 site.geojson "
     "FILE` (GDAL) or in QGIS: Export > Save Features As..., format GeoJSON"
 )
+#: Members of an Esri JSON (ArcGIS REST) geometry or feature set, none of GeoJSON.
+_ESRI_KEYS = frozenset({"rings", "paths", "spatialReference", "geometryType"})
 #: Well-known text of a geometry, optionally with a PostGIS ``SRID=N;`` prefix.
 _WKT = re.compile(
     r"^(?:SRID=(\d+);)?\s*(?:MULTI)?(?:POLYGON|POINT|LINESTRING|GEOMETRYCOLLECTION)"
@@ -646,10 +648,18 @@ def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeome
         items = [("feature", data.get("geometry"), top)]
     elif kind == "GeometryCollection":
         items = [(f"geometry {i}", g, top) for i, g in enumerate(data.get("geometries") or [])]
+    elif kind == "Topology":  # it was "not a GeoJSON geometry type: use one of Point..."
+        raise GeometryError(f"{what} is TopoJSON, not GeoJSON: {_CONVERT}")
     elif isinstance(kind, str):
         items = [("geometry", data, None)]  # its own crs member is read below
+    elif _is_esri_json(data):
+        # it was "not GeoJSON: it has no 'type' member", with nothing said of what to do
+        raise GeometryError(f"{what} is Esri JSON (ArcGIS), not GeoJSON: {_CONVERT}")
     else:
-        raise GeometryError(f"{what} is not GeoJSON: it has no 'type' member")
+        raise GeometryError(
+            f"{what} is not GeoJSON: it has no 'type' member; give a GeoJSON Feature, "
+            'FeatureCollection or geometry ({"type": "Polygon", "coordinates": [...]})'
+        )
     out: list[tuple[str, BaseGeometry]] = []
     for label, g, crs in items:
         if g is None:
@@ -666,6 +676,17 @@ def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeome
     if not out:
         raise GeometryError(f"{what} geometry is empty: it contains no geometries")
     return out
+
+
+def _is_esri_json(data: Mapping[str, Any]) -> bool:
+    """Whether ``data`` (without a 'type') is an Esri JSON geometry or feature set."""
+    features = data.get("features")
+    geometries = (
+        [f.get("geometry") for f in features if isinstance(f, Mapping)]
+        if isinstance(features, list)
+        else []
+    )
+    return any(isinstance(g, Mapping) and bool(_ESRI_KEYS & set(g)) for g in [data, *geometries])
 
 
 def _members(label: str, geom: BaseGeometry) -> list[tuple[str, BaseGeometry]]:
