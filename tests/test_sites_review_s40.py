@@ -296,3 +296,39 @@ def test_esri_json_and_topojson_are_named_with_how_to_convert_them(
 def test_json_without_a_type_says_what_to_give() -> None:
     with pytest.raises(GeometryError, match="no 'type' member; give a GeoJSON Feature"):
         site_from_geojson("yard", {"coordinates": [YARD]})
+
+
+# ------------------------------- malformed text that was an internal error or misread
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # an integer too large for a float: OverflowError, an internal error
+        (
+            '{"type": "Polygon", "coordinates": [[[8' + "0" * 400 + ", 47.37], [8.52, 47.37], "
+            "[8.52, 47.38], [8.5, 47.38], [8" + "0" * 400 + ", 47.37]]]}",
+            "has a non-finite coordinate in [80000",
+        ),
+        # brackets nested past Python's recursion limit: RecursionError, an internal error
+        ("[" * 100_000 + "]" * 100_000, "nests its brackets deeper than any GeoJSON does"),
+        (
+            '{"type": "Polygon", "coordinates": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "nests its brackets deeper than any GeoJSON does",
+        ),
+        # WKT of an empty geometry was "not valid JSON" with advice to convert it
+        ("POLYGON EMPTY", "geometry is empty: draw a polygon around the yard"),
+        ("MULTIPOLYGON Z EMPTY", "geometry is empty: draw a polygon around the yard"),
+    ],
+    ids=["huge-integer", "deep-list", "deep-coordinates", "wkt-empty", "wkt-z-empty"],
+)
+def test_malformed_site_text_gets_a_clear_error(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str], text: str, said: str
+) -> None:
+    path = tmp_path / "yard.txt"
+    path.write_text(text)
+    capsys.readouterr()
+    assert main(["--db", tmp_db_url, "site", "add", "yard", "--geojson", str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert said in err
+    assert "internal error" not in err and "not valid JSON" not in err

@@ -310,7 +310,7 @@ _ESRI_KEYS = frozenset({"rings", "paths", "spatialReference", "geometryType"})
 #: Well-known text of a geometry, optionally with a PostGIS ``SRID=N;`` prefix.
 _WKT = re.compile(
     r"^(?:SRID=(\d+);)?\s*(?:MULTI)?(?:POLYGON|POINT|LINESTRING|GEOMETRYCOLLECTION)"
-    r"\s*(?:ZM|Z|M)?\s*\(",
+    r"\s*(?:ZM|Z|M)?\s*(?:\(|EMPTY\b)",
     re.IGNORECASE,
 )
 
@@ -388,6 +388,11 @@ def _parse_text(text: str, origin: str, what: str) -> dict[str, Any]:
         return _wkt_geojson(head, wkt.group(1), origin, what)
     try:
         data = json.loads(text)
+    except RecursionError as err:  # was an internal error
+        raise GeometryError(
+            f"{what} {origin} nests its brackets deeper than any GeoJSON does: give GeoJSON "
+            "(a geometry's positions lie at most 4 lists deep)"
+        ) from err
     except json.JSONDecodeError as err:
         hint = "" if head.startswith(("{", "[")) else f": give GeoJSON (or WKT); {_CONVERT}"
         if _is_sequence(text, err):
@@ -595,8 +600,12 @@ def _check_position(pos: object, kind: str, where: str) -> None:
                 f"{where} has the position {_show(pos, 60)}: coordinates are JSON "
                 "numbers (not strings or true/false), e.g. [130.6081, 42.4214]"
             )
-        if not math.isfinite(v):
-            raise GeometryError(f"{where} has a non-finite coordinate in {pos}")
+        try:
+            finite = math.isfinite(v)
+        except OverflowError:  # an integer of hundreds of digits: an internal error
+            finite = False
+        if not finite:
+            raise GeometryError(f"{where} has a non-finite coordinate in {_show(pos, 60)}")
 
 
 def _check_ring(ring: Sequence[Any], kind: str, where: str, path: tuple[int, ...]) -> None:
