@@ -15,6 +15,7 @@ from shapely.geometry import MultiPolygon
 
 from railwatch.cli.main import main
 from railwatch.errors import GeometryError
+from railwatch.rails import RAIL_CENTRES_M
 from railwatch.sites import site_from_geojson
 
 YARD = [[8.50, 47.37], [8.52, 47.37], [8.52, 47.38], [8.50, 47.38], [8.50, 47.37]]
@@ -332,3 +333,28 @@ def test_malformed_site_text_gets_a_clear_error(
     err = " ".join(capsys.readouterr().err.split())
     assert said in err
     assert "internal error" not in err and "not valid JSON" not in err
+
+
+# ------------------------------------- `railwatch scale` on a file with declared no data
+
+
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
+@pytest.mark.parametrize(("dtype", "fill"), [("float32", -9999.0), ("uint16", 65535)])
+def test_scale_leaves_out_a_files_no_data(tmp_path: Path, dtype: str, fill: float) -> None:
+    # the fill of a float or 16-bit file, read as luminance, made the strongest lines and
+    # edges of the blocks it lies in: "no rail pairs found" beside well-visible rails
+    import rasterio
+
+    from railwatch.imagery.scale import measure_file
+    from test_rail_scale import rails_image
+
+    rgb = np.moveaxis(rails_image(8.0, 30.0, size=400), -1, 0)
+    data = rgb.astype(np.float32) / 255 if dtype == "float32" else rgb.astype(np.uint16) * 100
+    data[:, :, :60] = fill  # a strip of no data along one side
+    path = tmp_path / "rails.tif"
+    profile = {"driver": "GTiff", "width": 400, "height": 400, "count": 3, "dtype": dtype}
+    with rasterio.open(path, "w", nodata=fill, **profile) as out:
+        out.write(data)
+    found = measure_file(path).scale
+    assert found.measured, found.reason
+    assert found.gsd == pytest.approx(RAIL_CENTRES_M / 8.0, rel=0.03)

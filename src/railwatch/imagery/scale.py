@@ -846,6 +846,7 @@ def measure_file(
     from rasterio.windows import Window
 
     from railwatch.errors import InputError
+    from railwatch.imagery.inspect import data_mask
     from railwatch.imagery.read import colour_table, file_bands, open_raster, palette_colours
 
     p = Path(path)
@@ -874,14 +875,19 @@ def measure_file(
         # it (its indexes, read as grey, are in no order of brightness: session 40)
         table = colour_table(ds, chosen)
 
+        masked = _has_mask(ds)
+
         def read(block: tuple[int, int, int, int]) -> np.ndarray:
             x0, y0, bw, bh = block
-            data = ds.read(chosen, window=Window(x0, y0, bw, bh))
+            window = Window(x0, y0, bw, bh)
+            data = ds.read(chosen, window=window)
             if table is not None:
                 return _gray(palette_colours(data[0], table)[0])
             if scaling is not None:
-                return _gray_of_values(data, scaling)
-            return _gray(np.moveaxis(data, 0, -1))
+                gray = _gray_of_values(data, scaling)
+            else:
+                gray = _gray(np.moveaxis(data, 0, -1))
+            return _filled(gray, data_mask(ds, window=window) > 0 if masked else None)
 
         try:
             result = _measure(read, h, w, rail_centres_m, MIN_STRIPS)
@@ -890,6 +896,29 @@ def measure_file(
 
             raise unreadable_pixels(p.name, err) from err
     return FileScale(result, georef, header, w, h, beside)
+
+
+def _has_mask(ds: Any) -> bool:
+    """Whether an open dataset marks pixels as no data (a nodata value, an alpha band or
+    a mask of its own)."""
+    from rasterio.enums import MaskFlags
+
+    return any(MaskFlags.all_valid not in flags for flags in ds.mask_flag_enums)
+
+
+def _filled(gray: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
+    """``gray`` with its no-data pixels (``valid`` False) and non-finite values set to
+    the median of the others (0 where none is): a float file's fill (-9999, NaN) read
+    as luminance made the strongest line directions and edges of every block it lies
+    in, and no rails were found beside it (session 40)."""
+    bad = ~np.isfinite(gray)
+    if valid is not None:
+        bad |= ~valid
+    if not bad.any():
+        return gray
+    out = gray.copy()
+    out[bad] = float(np.median(gray[~bad])) if (~bad).any() else 0.0
+    return out
 
 
 def _read_as_stored(ds: Any) -> bool:
