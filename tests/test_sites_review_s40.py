@@ -358,3 +358,26 @@ def test_scale_leaves_out_a_files_no_data(tmp_path: Path, dtype: str, fill: floa
     found = measure_file(path).scale
     assert found.measured, found.reason
     assert found.gsd == pytest.approx(RAIL_CENTRES_M / 8.0, rel=0.03)
+
+
+# ---------------------- positions of four numbers (a measure or time; WKT's ZM)
+
+
+def test_positions_with_a_fourth_number_are_read_as_lon_lat() -> None:
+    # RFC 7946: a position has two or more numbers; positions [lon, lat, height, time]
+    # and WKT's POLYGON ZM were refused with advice to "check the brackets"
+    ring = [[x, y, 400.0, 1.7e9 + i] for i, (x, y) in enumerate(YARD)]
+    ring[-1] = list(ring[0])
+    line = {"type": "LineString", "coordinates": [[8.505, 47.372, 400, 1], [8.515, 47.378, 401, 2]]}
+    spec = site_from_geojson("yard", {"type": "Polygon", "coordinates": [ring]}, tracks=line)
+    assert spec.geometry.equals(
+        site_from_geojson("plain", {"type": "Polygon", "coordinates": [YARD]}).geometry
+    )
+    assert spec.tracks is not None and spec.tracks.has_z is False
+    assert spec.tracks.geoms[0].coords[0] == (8.505, 47.372)
+    zm = "POLYGON ZM ((" + ", ".join(f"{x} {y} 1 2" for x, y in YARD) + "))"
+    assert site_from_geojson("zm", zm).geometry.equals(spec.geometry)
+    # five numbers or more are still taken for flattened positions
+    flat = [[8.50, 47.37, 8.52, 47.37, 8.52, 47.38, 8.50, 47.38, 8.50, 47.37]]
+    with pytest.raises(GeometryError, match="check the brackets"):
+        site_from_geojson("flat", {"type": "Polygon", "coordinates": [flat]})

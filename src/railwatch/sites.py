@@ -588,7 +588,10 @@ def _show(v: object, n: int) -> str:
 
 
 def _check_position(pos: object, kind: str, where: str) -> None:
-    if not isinstance(pos, list | tuple) or not 2 <= len(pos) <= 3 or _is_seq(pos[0]):
+    # two or more numbers (RFC 7946 3.1.1): a fourth (a measure, a time; WKT's ZM) is
+    # dropped with the height; 4-number positions were refused with advice to "check
+    # the brackets" (session 40). More than 4 are taken for flattened positions.
+    if not isinstance(pos, list | tuple) or not 2 <= len(pos) <= 4 or _is_seq(pos[0]):
         raise GeometryError(
             f"{where}: {_show(pos, 60)} is found where a position [lon, lat] (two "
             f"numbers, optionally a height) belongs; the coordinates of a {kind} are "
