@@ -504,6 +504,35 @@ def _review_report(ctx: typer.Context, site: str) -> tuple[dict[str, Any], int, 
     return report, len(ev.scenes), coarse
 
 
+def _heading(report: dict[str, Any], n_scenes: int, coarse: int) -> str:
+    """The evaluation's heading, saying what was evaluated: how many scenes were matched
+    box by box (the table's "scenes") and what the others were compared by. A scene
+    reviewed by count only (`scene review ID --count N`) has no box labels and a scene at
+    1.5 m and coarser (``coarse``: counted by track length, or a 10 m presence flag) no
+    boxes: neither is matched box by box (2026-12-06, session 40: `eval --site` of
+    count-only reviews read "Detection evaluation (1 scene): boxes matched" over a table
+    of 0 scenes)."""
+    boxes = report["overall"].get("iou0.3") or {}
+    boxed = int(boxes.get("scenes", 0))
+    counted = max(n_scenes - coarse - boxed, 0)  # cars counted one by one, no box labels
+    head = f"Detection evaluation ({n_scenes} scene{plural_s(n_scenes)})"
+    if boxed == n_scenes:
+        return head + ": boxes matched"
+    others = []
+    if counted:
+        others.append(
+            f"{counted} reviewed by count only (no box labels): "
+            f"{'its count' if counted == 1 else 'their counts'} compared below"
+        )
+    if coarse:
+        others.append(
+            f"{coarse} at 1.5 m and coarser (no car boxes: a length estimate or a long-train "
+            "flag) compared below"
+        )
+    matched = f"boxes matched in {boxed}" if boxed else "no boxes matched"
+    return f"{head}: {matched}; " + "; ".join(others)
+
+
 def _print_report(report: dict[str, Any], n_scenes: int, coarse: int, *, as_json: bool) -> None:
     """The evaluation's tables (or its JSON)."""
     if as_json:
@@ -513,9 +542,7 @@ def _print_report(report: dict[str, Any], n_scenes: int, coarse: int, *, as_json
     # of 14 was cut to unreadable "0.…" cells there)
     groups = [("all", report["overall"])]
     groups += [(f"{res} m", g) for res, g in report["by_resolution"].items()]
-    table = Table(
-        title=f"Detection evaluation ({n_scenes} scene{plural_s(n_scenes)}): boxes matched"
-    )
+    table = Table(title=_heading(report, n_scenes, coarse))
     for col in ("group", "scenes", "P@.3", "R@.3", "F1@.3", "P@.5", "R@.5", "F1@.5"):
         table.add_column(col, justify="left" if col == "group" else "right")
     counts = Table(title="Counts per scene and attributes of matched cars")
