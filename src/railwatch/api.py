@@ -286,8 +286,8 @@ def assess_file(
     site
         A :class:`~railwatch.sites.SiteSpec` (``railwatch.site_from_bbox``,
         ``site_from_geojson``), a shapely polygon in WGS84 lon/lat, or a bbox
-        ``(W, S, E, N)`` in degrees. A SiteSpec's track centrelines (``tracks``) judge,
-        finer than 1.5 m, the clear share of a car's width along them too, as
+        ``(W, S, E, N)`` in degrees. A SiteSpec's track centrelines (``tracks``) judge
+        the clear share of a car's width along them too, at any resolution, as
         ``process`` judges a site's (:mod:`railwatch.imagery.places`).
     threshold
         The clear fraction of the site a usable image needs; None: the setting
@@ -305,7 +305,6 @@ def assess_file(
     """
     from dataclasses import replace
 
-    from railwatch.detect.coarse import method_for_gsd
     from railwatch.imagery.inspect import NotGeoreferencedError, inspect_scene, rgb_of
     from railwatch.imagery.places import places_of
     from railwatch.imagery.quality import assess_quality
@@ -353,11 +352,11 @@ def assess_file(
         radiometry=radio,
         item_scaling=item_scaling_of(info.metadata),
     )
-    # as process: where cars are counted one by one, a site's track centrelines (a
-    # SiteSpec's) judge the clear share of where cars stand too (a file alone has no
-    # history of earlier images; review r5, 2026-12-06, session 39)
+    # as process: a site's track centrelines (a SiteSpec's) judge the clear share of
+    # where cars stand too, at any resolution (a file alone has no history of earlier
+    # images; review r5, 2026-12-06, session 39; coarse images since session 40)
     tracks = site.tracks if isinstance(site, SiteSpec) else None
-    places = places_of(grid, tracks) if method_for_gsd(grid.gsd) == "objects" else None
+    places = places_of(grid, tracks)
     quality = assess_quality(raster, threshold=threshold, places=places)
     small = image_too_small(info.width, info.height, info.gsd)
     if small is not None:  # as process: it would read as "0 railcars"
@@ -451,7 +450,7 @@ def analyze_counts(
         alarm), ``when``, ``cls``, ``value``, ``explanation`` and ``metrics``, and
         ``event_label`` when an event is related.
     """
-    from railwatch.analysis.alerts import analyze_series
+    from railwatch.analysis.alerts import analyze_series, check_utc_offset
 
     if not isinstance(counts, Iterable | str | os.PathLike):
         raise InputError(
@@ -465,6 +464,8 @@ def analyze_counts(
             f"{type(events).__name__}): give (day, label) pairs or Event values (an empty "
             "list for none)"
         )
+    if utc_offset is not None:  # 9 (hours meant) was an internal TypeError (session 40)
+        check_utc_offset(utc_offset, none="the days as written or an export's zone")
     offset = utc_offset or timedelta(0)
     noon_zone = utc_offset  # a date alone is that day at the site: its noon there
     if isinstance(counts, str | os.PathLike):

@@ -108,13 +108,7 @@ def analyze_series(
     settings = settings or AlertSettings()
     # an int (9 for UTC+9) or None was an internal TypeError, and 30 hours moved every
     # image to another day (session 40)
-    if not isinstance(utc_offset, timedelta) or abs(utc_offset) > MAX_UTC_OFFSET:
-        raise InputError(
-            f"utc_offset {_shown(utc_offset)} is not a site's offset from UTC: give a "
-            "timedelta from -14 to +14 hours, e.g. timedelta(hours=9) for UTC+9 "
-            "(railwatch.sites.nominal_utc_offset gives a site's), or timedelta(0) for the "
-            "days the times give"
-        )
+    check_utc_offset(utc_offset)
     points = _checked_points(points)
     events = _checked_events(events)
     if as_of is not None and not isinstance(as_of, datetime):
@@ -160,6 +154,22 @@ def analyze_series(
         alerts = [replace(a, when=a.when - utc_offset) for a in alerts]
     alerts = link_events(alerts, events, settings.event_window_days, utc_offset=utc_offset)
     return sorted(alerts, key=lambda a: (a.when, ALERT_KINDS.index(a.kind), a.cls))
+
+
+def check_utc_offset(utc_offset: object, *, none: str | None = None) -> None:
+    """Raise an :class:`InputError` unless ``utc_offset`` is a timedelta within
+    :data:`MAX_UTC_OFFSET` of UTC, saying what to give (``none``: what None means where
+    None is taken, said with the advice; None is refused where it is not given). One
+    check for :func:`analyze_series` and ``railwatch.analyze_counts`` (which crashed
+    with an internal TypeError on ``utc_offset=9`` until 2026-12-06, session 40)."""
+    if isinstance(utc_offset, timedelta) and abs(utc_offset) <= MAX_UTC_OFFSET:
+        return
+    raise InputError(
+        f"utc_offset {_shown(utc_offset)} is not a site's offset from UTC: give a "
+        "timedelta from -14 to +14 hours, e.g. timedelta(hours=9) for UTC+9 "
+        "(railwatch.sites.nominal_utc_offset gives a site's), or "
+        + (f"None for {none}" if none is not None else "timedelta(0) for the days the times give")
+    )
 
 
 # --------------------------------------------------------------------------- helpers
