@@ -339,8 +339,14 @@ def test_malformed_site_text_gets_a_clear_error(
 
 
 @pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
-@pytest.mark.parametrize(("dtype", "fill"), [("float32", -9999.0), ("uint16", 65535)])
-def test_scale_leaves_out_a_files_no_data(tmp_path: Path, dtype: str, fill: float) -> None:
+@pytest.mark.parametrize(
+    ("dtype", "fill", "gain"),
+    [("float32", -9999.0, 1 / 255), ("uint16", 65535, 100), ("uint16", 65535, 16)],
+    ids=["float", "16-bit", "12-bit"],
+)
+def test_scale_leaves_out_a_files_no_data(
+    tmp_path: Path, dtype: str, fill: float, gain: float
+) -> None:
     # the fill of a float or 16-bit file, read as luminance, made the strongest lines and
     # edges of the blocks it lies in: "no rail pairs found" beside well-visible rails
     import rasterio
@@ -349,7 +355,7 @@ def test_scale_leaves_out_a_files_no_data(tmp_path: Path, dtype: str, fill: floa
     from test_rail_scale import rails_image
 
     rgb = np.moveaxis(rails_image(8.0, 30.0, size=400), -1, 0)
-    data = rgb.astype(np.float32) / 255 if dtype == "float32" else rgb.astype(np.uint16) * 100
+    data = (rgb.astype(np.float32) * gain).astype(dtype)  # 12-bit: values up to 4080
     data[:, :, :60] = fill  # a strip of no data along one side
     path = tmp_path / "rails.tif"
     profile = {"driver": "GTiff", "width": 400, "height": 400, "count": 3, "dtype": dtype}

@@ -883,11 +883,10 @@ def measure_file(
             data = ds.read(chosen, window=window)
             if table is not None:
                 return _gray(palette_colours(data[0], table)[0])
+            data = _filled(data, data_mask(ds, window=window) > 0 if masked else None)
             if scaling is not None:
-                gray = _gray_of_values(data, scaling)
-            else:
-                gray = _gray(np.moveaxis(data, 0, -1))
-            return _filled(gray, data_mask(ds, window=window) > 0 if masked else None)
+                return _gray_of_values(data, scaling)
+            return _gray(np.moveaxis(data, 0, -1))
 
         try:
             result = _measure(read, h, w, rail_centres_m, MIN_STRIPS)
@@ -906,18 +905,21 @@ def _has_mask(ds: Any) -> bool:
     return any(MaskFlags.all_valid not in flags for flags in ds.mask_flag_enums)
 
 
-def _filled(gray: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
-    """``gray`` with its no-data pixels (``valid`` False) and non-finite values set to
-    the median of the others (0 where none is): a float file's fill (-9999, NaN) read
-    as luminance made the strongest line directions and edges of every block it lies
-    in, and no rails were found beside it (session 40)."""
-    bad = ~np.isfinite(gray)
-    if valid is not None:
-        bad |= ~valid
+def _filled(data: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
+    """Bands ``data`` (B, H, W) with their no-data pixels (``valid`` False, or a value
+    that is no finite number) set in each band to the median of the others (0 where none
+    is), before the bands are mixed and brought to [0, 1]: a float file's -9999 or a
+    16-bit file's 65535 fill read as luminance made the strongest line directions and
+    edges of every block it lies in, and no rails were found beside it (session 40)."""
+    bad = np.zeros(data.shape[-2:], dtype=bool) if valid is None else ~valid
+    if np.issubdtype(data.dtype, np.floating):
+        bad |= ~np.isfinite(data).all(axis=0)
     if not bad.any():
-        return gray
-    out = gray.copy()
-    out[bad] = float(np.median(gray[~bad])) if (~bad).any() else 0.0
+        return data
+    out = data.copy()
+    good = ~bad
+    for band in out:
+        band[bad] = np.median(band[good]) if good.any() else 0
     return out
 
 
