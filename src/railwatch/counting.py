@@ -437,12 +437,32 @@ def near_tracks(
     return [d for d, m in zip(detections, dist, strict=True) if m <= max_distance_m]
 
 
+#: What a coarse scene of a site without track centrelines that cannot be counted
+#: without them says to do (:func:`needs_tracks` finds it in a failed scene's stored
+#: reason; ``SITE`` is the site's name in :func:`name_site`).
+GIVE_TRACKS = "Give the site its track centrelines (`railwatch site edit SITE --tracks FILE`)"
+
+
+def needs_tracks(reason: str | None) -> bool:
+    """Is ``reason`` (a failed scene's, as stored) that of a coarse scene that cannot be
+    read without its site's track centrelines (a 10 m image, or a 1.5-10 m one where no
+    line was found)? Its file is not at fault, and giving the site its centrelines is
+    what makes it count (2026-12-06, session 40: ``process`` blamed a missing, moved or
+    corrupt file)."""
+    return reason is not None and GIVE_TRACKS in reason
+
+
+def name_site(reason: str, site: str) -> str:
+    """``reason`` with the command it gives written for ``site``."""
+    return reason.replace("site edit SITE --tracks", f"site edit {site} --tracks")
+
+
 def _no_track_found(gsd: float) -> str:
     """Why a 1.5-5 m scene of a site without track centrelines has no count."""
     return (
         f"no track line was found in this {gsd:g} m image over the site, so no occupied "
         "length could be measured, and it is not counted (a 0 would read as an empty yard). "
-        "Give the site its track centrelines (`railwatch site edit SITE --tracks FILE`), which "
+        f"{GIVE_TRACKS}, which "
         "are read even where the image shows no clear line; a site of less than about "
         "100 m along its tracks is too short for lines to be found at this resolution."
     )
@@ -454,8 +474,8 @@ def _presence_needs_tracks(gsd: float) -> str:
         f"this {gsd:g} m image can only tell whether a long train is present, and only along "
         "the site's track centrelines: lines found in images this coarse are short pieces "
         "(on 96 simulated scenes the flag along them found none of the 44 long trains), so "
-        "'no long train' would say nothing. It is not counted. Give the site its track "
-        "centrelines (`railwatch site edit SITE --tracks FILE`) and process it again."
+        f"'no long train' would say nothing. It is not counted. {GIVE_TRACKS} and process "
+        "it again."
     )
 
 

@@ -179,6 +179,25 @@ def process(
             f"({held}); the other sites were: run process again for "
             f"{'it' if len(busy) == 1 else 'them'} once that run has finished{also}"
         )
+    untracked = _need_tracks(results)
+    if untracked:  # not the files' fault: said apart from other failures
+        n = sum(untracked.values())
+        failed -= n
+        done = sum(len(r.processed) + len(r.unusable) for r in results)
+        raise RailwatchError(
+            f"{n} scene{plural_s(n)} {'was' if n == 1 else 'were'} not counted: "
+            f"{'it cannot' if n == 1 else 'they cannot'} be read without the site's track "
+            f"centrelines (listed above; {_per_site(untracked)}); give them with "
+            + " and ".join(f"`railwatch site edit {s} --tracks FILE`" for s in untracked)
+            + " and run process again, it retries these scenes"
+            + (
+                f"; and {failed} other scene{plural_s(failed)} failed (listed above): fix "
+                f"the cause and run process again; {_WAY_OUT}"
+                if failed
+                else ""
+            )
+            + (f"; the other {done} {'was' if done == 1 else 'were'} recorded" if done else "")
+        )
     if failed and not any(r.processed or r.unusable for r in results):
         what = "the scene" if failed == 1 else f"all {failed} scenes"
         raise RailwatchError(
@@ -193,6 +212,26 @@ def process(
             "or corrupt file: put it back or re-download it) and run process again, it "
             f"retries failed scenes; {_WAY_OUT}"
         )
+
+
+def _need_tracks(results: list[ProcessSummary]) -> dict[str, int]:
+    """How many of each site's failed scenes cannot be read without its track
+    centrelines (:func:`railwatch.counting.needs_tracks`): a 10 m image of a site without
+    them, or a finer coarse one where no line was found. Their files are not at fault;
+    until 2026-12-06 (session 40) the run's closing line blamed a missing, moved or
+    corrupt file, and such a scene was listed as failed like a broken one."""
+    from railwatch.counting import needs_tracks
+
+    out: dict[str, int] = {}
+    for r in results:
+        n = sum(1 for _, reason in r.failed if needs_tracks(reason))
+        if n:
+            out[r.site] = n
+    return out
+
+
+def _per_site(untracked: dict[str, int]) -> str:
+    return ", ".join(f"{n} of site {s}" for s, n in untracked.items())
 
 
 #: What a failed scene's message offers when its file cannot be fixed (bad at its
@@ -379,7 +418,11 @@ def _print_results(
     unusable by an analyst's review (:func:`_reviewed_unusable`); ``found``: how many of
     the scenes each site had counted were counted along track lines found in the image
     (:func:`tracks_found_in_image`; ``--json``'s ``tracks_found_in_image``, which only
-    the note on stderr gave until session 36's review)."""
+    the note on stderr gave until session 36's review). A failed scene that cannot be
+    read without its site's track centrelines is said to be so (``--json``:
+    ``needs_tracks``; session 40)."""
+    from railwatch.counting import name_site, needs_tracks
+
     if as_json:
         print_json(
             [
@@ -388,7 +431,10 @@ def _print_results(
                     "detector": f"{r.detector} {r.version}",
                     "processed": len(r.processed),
                     "unusable": len(r.unusable),
-                    "failed": [{"scene_id": i, "reason": m} for i, m in r.failed],
+                    "failed": [
+                        {"scene_id": i, "reason": m, "needs_tracks": needs_tracks(m)}
+                        for i, m in r.failed
+                    ],
                     "recounted": [{"scene_id": i, "reason": m} for i, m in r.recounted],
                     "retried": [{"scene_id": i, "reason": m} for i, m in r.retried],
                     "up_to_date": r.skipped,
@@ -403,14 +449,24 @@ def _print_results(
         )
         return
     table = Table(title=f"Processed with {det.name} {det.version}")
-    for col in ("site", "counted", "unusable", "failed", "up to date"):
+    # scenes that cannot be read without the site's centrelines have a column of their
+    # own, where there are any: their files are not at fault (session 40)
+    untracked = _need_tracks(results)
+    cols = ("site", "counted", "unusable", "failed", "up to date")
+    for col in (*cols, "no centrelines") if untracked else cols:
         table.add_column(col, justify="left" if col == "site" else "right")
     for r in results:
         if r.busy is not None:  # said below the table, with who holds it
-            table.add_row(r.site, "-", "-", "-", "-")
+            table.add_row(r.site, *["-"] * (len(table.columns) - 1))
             continue
+        n = untracked.get(r.site, 0)
         table.add_row(
-            r.site, str(len(r.processed)), str(len(r.unusable)), str(len(r.failed)), str(r.skipped)
+            r.site,
+            str(len(r.processed)),
+            str(len(r.unusable)),
+            str(len(r.failed) - n),
+            str(r.skipped),
+            *([str(n)] if untracked else []),
         )
     print_table(table)
     for r in results:
@@ -432,7 +488,13 @@ def _print_results(
                 highlight=False,
             )
         for scene_id, reason in r.failed:
-            console.print(f"[yellow]scene {scene_id} failed:[/] {escape(reason)}")
+            if needs_tracks(reason):  # not broken: it cannot be read without them
+                console.print(
+                    f"[yellow]scene {scene_id} not counted, the site has no track "
+                    f"centrelines:[/] {escape(name_site(reason, r.site))}"
+                )
+            else:
+                console.print(f"[yellow]scene {scene_id} failed:[/] {escape(reason)}")
         n = declared.get(r.site, 0)
         if n:
             console.print(

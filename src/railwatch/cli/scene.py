@@ -161,10 +161,14 @@ def _table(
     table.add_column("status", min_width=9, ratio=2)
     if wide:
         table.add_column("file", overflow="fold", min_width=9, ratio=2)
+    from railwatch.counting import needs_tracks
+
     for d, when in zip(data, acquired, strict=True):
         status = d["status"]
         if status == "unusable" and d["quality"]["reasons"]:
             status += f" ({d['quality']['reasons'][0]})"
+        elif status == "failed" and needs_tracks(d["error"]):  # its file is not at fault
+            status += f" (needs track centrelines: `railwatch site edit {d['site']} --tracks FILE`)"
         table.add_row(
             str(d["id"]),
             site_clock(when, offset),

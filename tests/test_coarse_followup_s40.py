@@ -1,0 +1,76 @@
+"""Follow-up of the coarse-path review (session 40, 2026-12-06): faults it found and left,
+each as a user meets it with images from ``railwatch simulate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from railwatch.cli import _common
+from railwatch.cli.main import main
+from railwatch.storage import Database, repo
+
+# the simulated scene's centre (simulate's default, the Tumangang yard) and a site over it
+_BBOX = "130.6050,42.4190,130.6110,42.4238"
+
+
+def _simulate(out: Path, gsd: float, name: str, *extra: str) -> Path:
+    assert main(
+        ["simulate", "--scene", "--gsd", str(gsd), "--cars", "40", "--seed", "7",
+         "--out", str(out), "--name", name, *extra]
+    ) == 0  # fmt: skip
+    return out / f"{name}.tif"
+
+
+@pytest.fixture(scope="module")
+def sims(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 10 m and a 3 m simulated image of one yard (40 cars)."""
+    out = tmp_path_factory.mktemp("sims")
+    _simulate(out, 10.0, "g10")
+    _simulate(out, 3.0, "g3")
+    return out
+
+
+def test_10_m_scene_of_a_site_without_centrelines_is_not_blamed_on_its_file(
+    sims: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 10 m image of a site without track centrelines cannot be read (the long-train
+    flag is read along them only). ``process`` listed it as failed like a broken file,
+    and when another scene was counted its closing line said to fix "a missing, moved or
+    corrupt file". It is listed apart, with the command that makes it count, the closing
+    line says the same, and it is stored without a count (not 0)."""
+    monkeypatch.setattr(_common.console, "width", 250)
+    url = f"sqlite:///{tmp_path / 'f1.db'}"
+    assert main(["--db", url, "site", "add", "yard", "--bbox", _BBOX]) == 0
+    assert main(["--db", url, "ingest", "yard", str(sims / "g10.tif"), str(sims / "g3.tif")]) == 0
+    capsys.readouterr()
+    assert main(["--db", url, "process", "yard"]) == 1  # a scene is not counted
+    cap = capsys.readouterr()
+    out, err = " ".join(cap.out.split()), " ".join(cap.err.split())
+    assert "not counted, the site has no track centrelines" in out, out
+    assert "railwatch site edit yard --tracks FILE" in out
+    assert "failed:" not in out
+    assert "missing, moved or corrupt" not in err, err
+    assert "cannot be read without the site's track centrelines" in err, err
+    assert "`railwatch site edit yard --tracks FILE`" in err
+    assert "the other 1 was recorded" in err  # the 3 m scene, counted along found lines
+
+    db = Database(url)
+    with db.session(readonly=True) as s:
+        by_gsd = {round(sc.gsd): sc for sc in repo.list_scenes(s, "yard")}
+        assert by_gsd[10].status == "failed" and not by_gsd[10].counts  # no 0 stored
+        assert by_gsd[3].status == "processed"
+    db.dispose()
+
+    assert main(["--db", url, "scene", "list", "yard"]) == 0
+    listed = " ".join(capsys.readouterr().out.split())
+    assert "failed (needs track centrelines: `railwatch site edit yard --tracks FILE`)" in listed
+
+    assert main(["--db", url, "process", "yard", "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    assert [f["needs_tracks"] for f in rows[0]["failed"]] == [True]
