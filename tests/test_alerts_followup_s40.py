@@ -3,6 +3,7 @@ left by the review, each with a test that fails without its fix."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -48,3 +49,39 @@ def test_analyze_counts_takes_a_timedelta_and_none() -> None:
             )
             == []
         )
+
+
+def test_a_look_back_counts_as_usable_only_the_images_it_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`analyze SITE --as-of DATE` said "121 usable of 121 images, 84 of them after
+    2022-01-01 and left out": the 84 left out were counted among the usable ones. Now the
+    usable images are those judged, of the images up to the date, and the later ones
+    are said apart (--json's ``usable`` alike); one image made unusable, one fewer."""
+    from sqlalchemy import select
+
+    from railwatch.cli.main import main
+    from railwatch.storage import Database
+    from railwatch.storage.models import Scene
+    from test_cli_analyze import _store_counts
+
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    _store_counts(url)  # 121 images every 10 days from 2021-01-04, all usable
+    db = Database(url)
+    try:
+        with db.session() as s:
+            first = s.scalars(select(Scene).order_by(Scene.acquired_at)).first()
+            assert first is not None
+            first.usable, first.status = False, "unusable"
+    finally:
+        db.dispose()
+    base = ["--db", url, "analyze", "yard", "--as-of", "2022-01-01"]
+    assert main(base) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "36 usable of 37 images up to 2022-01-01; 84 images after it left out" in out
+    assert main([*base, "--json"]) == 0
+    back = json.loads(capsys.readouterr().out)
+    assert (back["points"], back["usable"], back["after"]) == (121, 36, 84)
+    # without a look-back nothing is left out, and the line says so as before
+    assert main(["--db", url, "analyze", "yard"]) == 0
+    assert "120 usable of 121 images;" in " ".join(capsys.readouterr().out.split())

@@ -72,7 +72,7 @@ def test_a_look_back_prints_the_alerts_and_stores_nothing(
     assert main([*base, "analyze", "yard", "--as-of", "2022-01-01"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "yard as of 2022-01-01 (a look-back, not stored)" in out
-    assert "84 of them after 2022-01-01 and left out" in out
+    assert "37 usable of 37 images up to 2022-01-01; 84 images after it left out" in out
     assert "The stored alerts and acknowledgements are unchanged" in out
     assert "removed" not in out and "retired" not in out
     assert "yard: alerts as of 2022-01-01" in out

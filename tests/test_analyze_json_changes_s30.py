@@ -92,4 +92,4 @@ def test_a_look_back_gives_no_changes(base: list[str], capsys: pytest.CaptureFix
     assert back["stored"] is False
     assert all(back[k] is None for k in (*CHANGES, "changed_since_ack"))
     assert back["after"] > 0 and back["points"] == 121
-    assert back["usable"] == 121  # "121 usable of 121 images, 84 of them after ..."
+    assert back["usable"] == 37  # "37 usable of 37 images up to ...; 84 images after it"

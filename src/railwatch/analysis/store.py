@@ -45,7 +45,11 @@ class SiteAnalysis:
 
     site: str
     alerts: tuple[Alert, ...]
+    #: Images of the site total, those after the as-of date (``after``) too.
     points: int
+    #: Usable images the analysis judged: up to the as-of date (since 2026-12-06, session
+    #: 40; those after it too before, so "121 usable of 121 images, 84 of them after ...
+    #: left out" counted the left-out images among the usable ones).
     usable: int
     created: int
     updated: int
@@ -220,11 +224,12 @@ def _result(
     as_of: datetime | None,
 ) -> SiteAnalysis:
     totals = [p for p in inputs.points if p.cls == "all"]
+    after = [] if as_of is None else _after(totals, as_of, inputs.offset)
     return SiteAnalysis(
         site=site,
         alerts=tuple(alerts),
         points=len(totals),
-        usable=sum(1 for p in totals if p.is_usable),
+        usable=sum(1 for p in totals if p.is_usable) - sum(1 for p in after if p.is_usable),
         created=0 if changes is None else changes.created,
         updated=0 if changes is None else changes.updated,
         removed=0 if changes is None else changes.removed,
@@ -233,7 +238,7 @@ def _result(
         unchanged=0 if changes is None else changes.unchanged,
         reopened=0 if changes is None else changes.reopened,
         changed_since_ack=0 if changes is None else changes.changed_since_ack,
-        after=0 if as_of is None else _after(totals, as_of, inputs.offset),
+        after=len(after),
     )
 
 
@@ -336,11 +341,13 @@ def _removed(name: str) -> str:
     )
 
 
-def _after(points: Sequence[CountPoint], as_of: datetime, utc_offset: timedelta) -> int:
-    """How many of ``points`` :func:`analyze_series` leaves out as of ``as_of``: those of
-    later local days at the site (``utc_offset``), not those timed after it that day."""
+def _after(
+    points: Sequence[CountPoint], as_of: datetime, utc_offset: timedelta
+) -> list[CountPoint]:
+    """The ``points`` :func:`analyze_series` leaves out as of ``as_of``: those of later
+    local days at the site (``utc_offset``), not those timed after it that day."""
     last = local_day(as_of, utc_offset)
-    return sum(1 for p in points if local_day(p.when, utc_offset) > last)
+    return [p for p in points if local_day(p.when, utc_offset) > last]
 
 
 def _hold_site(session: Session, site: str) -> None:

@@ -650,9 +650,11 @@ CHANGE_KEYS = (
 
 def _summary_json(result: SiteAnalysis) -> dict[str, int | None]:
     """What the summary line of ``analyze SITE`` says, for ``--json`` (which gave the
-    alerts shown alone before session 30): ``points`` (images), ``usable``, ``after``
-    (images after the as-of date, left out), ``alerts_total`` (every alert raised;
-    ``alerts`` lists those --min-severity and --class show) and the changes to the
+    alerts shown alone before session 30): ``points`` (images, ``after``'s too),
+    ``usable`` (usable images judged: up to the as-of date; since 2026-12-06, session
+    40, before those after it too), ``after`` (images after the as-of date, left out),
+    ``alerts_total`` (every alert raised; ``alerts`` lists those --min-severity and
+    --class show) and the changes to the
     stored alerts (:data:`CHANGE_KEYS`; ``reopened``: acknowledged alerts whose severity
     rose, acknowledged no longer; ``changed_since_ack``: acknowledged alerts that say
     something else at the same or a lower severity, still acknowledged, marked), each
@@ -718,8 +720,14 @@ def _analyze_db(
             }
         )
         return
-    later = f", {result.after} of them after {day} and left out" if result.after else ""
-    counted = f"{result.usable} usable of {result.points} image{plural_s(result.points)}{later}"
+    # the images analysed, and apart from them those after the day (session 40: "121
+    # usable of 121 images, 84 of them after ... left out" counted the 84 as usable)
+    judged = result.points - result.after
+    counted = f"{result.usable} usable of {judged} image{plural_s(judged)}" + (
+        f" up to {day}; {result.after} image{plural_s(result.after)} after it left out"
+        if result.after
+        else ""
+    )
     if store:
         console.print(
             f"{escape(site)}{' as of ' + day if look_back else ''}: {counted}; "
