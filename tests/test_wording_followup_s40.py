@@ -4,10 +4,16 @@
   printed "Detection evaluation (1 scene): boxes matched" above a table of 0 scenes and
   dashes: no box was matched, the scene has no box labels, and only its count was
   compared. The heading now says what was evaluated.
+* ``railwatch export-labels`` said "2 chips with 322 labelled cars" of a scene of 230
+  cars: chips overlap (the last row and column are moved back to fit) and a car in the
+  overlap is a label of each chip, so the labels were counted as cars. It now says the
+  distinct cars and, where they differ, the labels; ``--json`` and the manifest's scene
+  entries give ``cars`` beside ``objects``.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,7 +22,7 @@ from railwatch.cli import _common
 from railwatch.cli.main import main
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
-from report_db import SITE_UTM, X0, FakeCount, to_wgs84
+from report_db import PLANS, SITE_UTM, X0, FakeCount, populate, to_wgs84
 from test_eval_reviews import _car, _scene
 
 
@@ -75,3 +81,44 @@ def test_eval_site_of_outlines_and_counts_says_which_were_matched_box_by_box(
     )
     row = next(ln for ln in out.splitlines() if ln.startswith("│ all ") and "0.667" in ln)
     assert [c.strip() for c in row.strip("│").split("│")][:4] == ["all", "1", "1", "0.5"]
+
+
+@pytest.fixture(scope="module")
+def labelled_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    tmp = tmp_path_factory.mktemp("chips")
+    url = f"sqlite:///{tmp / 'rw.db'}"
+    db = Database(url)
+    populate(db, tmp / "scenes")
+    db.dispose()
+    return url
+
+
+def test_export_labels_counts_a_car_in_overlapping_chips_once(
+    labelled_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # scene 1's site window is 601 x 300 pixels: chips of 160 overlap (columns at 0, 160,
+    # 320 and 441; rows at 0 and 140) and each of its cars is in two of them
+    cars = PLANS[0].n
+    out = tmp_path / "chips"
+    argv = ["--db", labelled_url, "export-labels", "--scene", "1", "--chip", "160"]
+    assert main([*argv, "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert (
+        f"wrote 8 chips with {cars} labelled cars ({2 * cars} labels: chips overlap, and a car "
+        "in the overlap is labelled in each) from 1 scene to"
+    ) in " ".join(said.split())
+    (entry,) = json.loads((out / "railwatch_export.json").read_text())["scenes"]
+    assert (entry["cars"], entry["objects"]) == (cars, 2 * cars)
+    assert main([*argv, "--out", str(tmp_path / "again"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["cars"], summary["objects"], summary["chips"]) == (cars, 2 * cars, 8)
+
+
+def test_export_labels_without_overlap_says_the_cars_alone(
+    labelled_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--db", labelled_url, "export-labels", "--scene", "1", "--chip", "1024"]
+    assert main([*argv, "--out", str(tmp_path / "one")]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert f"wrote 1 chip with {PLANS[0].n} labelled cars from 1 scene to" in said
+    assert "labels:" not in said.split(" to ")[0]

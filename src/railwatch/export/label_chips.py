@@ -5,6 +5,12 @@ bounding box, in a grid of ``chip`` x ``chip`` pixels (the last row/column is
 moved back to fit, so chips are full size whenever the area allows). A detection
 is a label of every chip that contains its centre.
 
+Chips overlap where the area is not a whole number of chips (the last row/column moved
+back), and a car whose centre is in an overlap is a label of each: :class:`LabelExport`
+gives ``objects`` (the labels, of every chip) and ``cars`` (the distinct cars labelled),
+and :data:`MANIFEST` each scene's ``objects`` and ``cars`` alike (since 2026-12-06,
+session 40: export-labels said "2 chips with 322 labelled cars" of a scene of 230).
+
 A scene an analyst reviewed with outlines (``railwatch scene review ID --cars``) is
 labelled with the analyst's outlines (verified labels), not the detector's boxes; every
 other scene with its detections (the detector's, to be corrected). Each chip's
@@ -120,8 +126,10 @@ def verified_review(review: SceneReview | None, scene: Scene) -> bool:
 
 @dataclass(frozen=True)
 class LabelExport:
-    """What :func:`export_labels` wrote. ``verified``: the scenes labelled with an
-    analyst's outlines; ``detector``: those labelled with the detector's boxes."""
+    """What :func:`export_labels` wrote. ``objects``: the labels of all the chips, a car
+    in the overlap of chips counted in each; ``cars``: the distinct cars labelled (each
+    once). ``verified``: the scenes labelled with an analyst's outlines; ``detector``:
+    those labelled with the detector's boxes."""
 
     out: Path
     scenes: int
@@ -131,6 +139,7 @@ class LabelExport:
     verified: tuple[int, ...] = ()
     detector: tuple[int, ...] = ()
     manifest: Path | None = field(default=None)
+    cars: int = 0
 
 
 def tile_starts(size: int, chip: int) -> list[int]:
@@ -238,7 +247,23 @@ def scene_chips(
 ) -> list[tuple[LabelImage, np.ndarray]]:
     """The labelled chips of one scene over the site's bounding box, labelled with
     ``detections`` (the detector's, or with ``source`` analyst the analyst's outlines,
-    which each chip's metadata says: ``labels`` and ``verified``)."""
+    which each chip's metadata says: ``labels`` and ``verified``). A car whose centre is
+    in the overlap of two chips is a label of both (:func:`scene_chips_and_cars`: how
+    many distinct cars the chips label)."""
+    return scene_chips_and_cars(scene, detections, site_geom, site_name, chip, source=source)[0]
+
+
+def scene_chips_and_cars(
+    scene: Scene,
+    detections: Sequence[Car],
+    site_geom: BaseGeometry,
+    site_name: str,
+    chip: int = DEFAULT_CHIP,
+    *,
+    source: str = DETECTOR_LABELS,
+) -> tuple[list[tuple[LabelImage, np.ndarray]], int]:
+    """:func:`scene_chips`, and the number of distinct cars they label: a car in the
+    overlap of chips once, where the chips' labels count it once a chip."""
     import rasterio
     from rasterio.enums import ColorInterp
     from rasterio.windows import Window
@@ -266,7 +291,7 @@ def scene_chips(
         c0, r0 = max(int(np.floor(minx)), 0), max(int(np.floor(miny)), 0)
         c1, r1 = min(int(np.ceil(maxx)), src.width), min(int(np.ceil(maxy)), src.height)
         if c1 <= c0 or r1 <= r0:
-            return []
+            return [], 0
         window = Window(c0, r0, c1 - c0, r1 - r0)
         bands, hidden, table = _bands_as_read(src, rgb_of(scene.meta))
         data = src.read(bands, window=window)
@@ -322,13 +347,15 @@ def scene_chips(
         objects.append((d, px))
     height, width = rgb.shape[:2]
     out = []
+    labelled: set[int] = set()  # the cars labelled in some chip, by their index
     for ty in tile_starts(height, chip):
         for tx in tile_starts(width, chip):
             th, tw = min(chip, height - ty), min(chip, width - tx)
             labels = []
-            for d, px in objects:
+            for k, (d, px) in enumerate(objects):
                 cx, cy = px[:, 0].mean() - tx, px[:, 1].mean() - ty
                 if 0.0 <= cx < tw and 0.0 <= cy < th:
+                    labelled.add(k)
                     corners = tuple((float(x - tx), float(y - ty)) for x, y in px)
                     labels.append(LabelObject(cls=d.cls, corners=corners, covered=bool(d.covered),
                                               score=float(d.score)))  # fmt: skip
@@ -343,7 +370,7 @@ def scene_chips(
                 (LabelImage(name, tw, th, tuple(labels), meta),
                  np.ascontiguousarray(rgb[ty : ty + th, tx : tx + tw]))
             )  # fmt: skip
-    return out
+    return out, len(labelled)
 
 
 def export_labels(
@@ -412,6 +439,7 @@ def export_labels(
         )
     images: list[LabelImage] = []
     skipped: list[str] = []
+    distinct = 0
     chip_dir = Path(out) / "images"
     try:
         chip_dir.mkdir(parents=True, exist_ok=True)
@@ -424,11 +452,16 @@ def export_labels(
                         "length: it has no car boxes to label"
                     )
                 source = ANALYST_LABELS if sc.id in verified else DETECTOR_LABELS
-                chips = scene_chips(sc, cars[sc.id], site_geom, site_name, chip, source=source)
+                chips, n_cars = scene_chips_and_cars(
+                    sc, cars[sc.id], site_geom, site_name, chip, source=source
+                )
             except ImageryError as err:
                 skipped.append(str(err))
                 notes[sc.id]["skipped"] = str(err)
-                chips = []
+                chips, n_cars = [], 0
+            # the distinct cars: a car in the overlap of chips is a label of each
+            notes[sc.id]["cars"] = n_cars
+            distinct += n_cars
             for label, rgb in chips:  # written as they are cut: memory stays one scene's
                 images.append(label)
                 notes[sc.id]["chips"].append(label.name)
@@ -471,6 +504,7 @@ def export_labels(
         verified=tuple(i for i in written if i in verified),
         detector=tuple(i for i in written if i not in verified),
         manifest=manifest,
+        cars=distinct,
     )
 
 
@@ -529,7 +563,10 @@ def _scene_entry(scene: Scene, review: SceneReview | None, verified: bool) -> di
         "labels": ANALYST_LABELS if verified else DETECTOR_LABELS,
         "verified": verified,
         "chips": [],
+        # the labels of its chips (a car in the overlap of chips counted in each) and the
+        # distinct cars they label (session 40)
         "objects": 0,
+        "cars": 0,
         # each chip's georeference (session 35): the scene's CRS, and per chip the
         # affine coefficients (a, b, c, d, e, f) of :func:`chip_transform`
         "crs": scene.crs,
