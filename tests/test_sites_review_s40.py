@@ -387,3 +387,39 @@ def test_positions_with_a_fourth_number_are_read_as_lon_lat() -> None:
     flat = [[8.50, 47.37, 8.52, 47.37, 8.52, 47.38, 8.50, 47.38, 8.50, 47.37]]
     with pytest.raises(GeometryError, match="check the brackets"):
         site_from_geojson("flat", {"type": "Polygon", "coordinates": [flat]})
+
+
+# ------------- a feature without a shape among others: what to do with it is said
+
+
+def _collection(*geometries: dict[str, Any] | None) -> dict[str, Any]:
+    features = [{"type": "Feature", "properties": {}, "geometry": g} for g in geometries]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (
+            _collection({"type": "Polygon", "coordinates": [YARD]}, None),
+            "feature 1 has no geometry (null): remove that feature from the FeatureCollection",
+        ),
+        (
+            _collection(
+                {"type": "Polygon", "coordinates": [YARD]}, {"type": "Polygon", "coordinates": []}
+            ),
+            "feature 1 is empty: remove it from the FeatureCollection, or draw its polygon",
+        ),
+        (
+            {"type": "Feature", "properties": {}, "geometry": None},
+            "feature has no geometry (null): give a polygon around the yard",
+        ),
+    ],
+    ids=["null-among-others", "empty-among-others", "null-alone"],
+)
+def test_a_feature_without_a_shape_is_said_with_what_to_do(data: dict[str, Any], said: str) -> None:
+    # "feature 1 has no geometry (null)" said nothing of what to do, and an empty
+    # feature among others was told to "draw a polygon around the yard"
+    with pytest.raises(GeometryError) as raised:
+        site_from_geojson("yard", data)
+    assert said in str(raised.value)

@@ -675,7 +675,18 @@ def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeome
     out: list[tuple[str, BaseGeometry]] = []
     for label, g, crs in items:
         if g is None:
-            raise GeometryError(f"{what} {label} has no geometry (null)")
+            # it said no more: what to do with it was left to guess (session 40)
+            raise GeometryError(
+                f"{what} {label} has no geometry (null)"
+                + (
+                    ": remove that feature from the FeatureCollection (a row without a "
+                    "shape in the layer it was exported from), or draw its shape"
+                    if len(items) > 1
+                    else ": give a polygon around the yard"
+                    if what.startswith("site")
+                    else ": give the track centrelines"
+                )
+            )
         suffix = "'s geometry" if label.startswith("feature") else ""
         _check_geometry_object(g, f"{what} {label}{suffix}")
         try:
@@ -847,7 +858,15 @@ def _polygons_of(data: Mapping[str, Any], what: str) -> Polygon | MultiPolygon:
     labels: list[str] = []
     for label, geom in _geometries(data, what):
         if geom.is_empty:
-            raise GeometryError(f"{what} {label} is empty: draw a polygon around the yard")
+            among = "FeatureCollection" if re.fullmatch(r"feature \d+", label) else "collection"
+            raise GeometryError(
+                f"{what} {label} is empty: "
+                + (
+                    f"remove it from the {among}, or draw its polygon"
+                    if label not in ("geometry", "feature")
+                    else "draw a polygon around the yard"
+                )
+            )
         if isinstance(geom, Polygon):
             parts.append(geom)
             labels.append(label)
