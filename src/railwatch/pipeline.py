@@ -522,9 +522,10 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
                 packed.enter_context(_masks_packed(raster))
             else:
                 raster = read_site_window(job.uri, grid, **read_with)
-            # where cars are counted one by one, also the clear share of where they can
-            # stand: the site's tracks, else where its other images saw cars (session 39)
-            places = places_of(grid, job.tracks, _history_of(job)) if objects else None
+            # also the clear share of where cars can stand: the site's tracks (at any
+            # resolution: a coarse count reads along them, session 40), else, where cars
+            # are counted one by one, where its other images saw cars (session 39)
+            places = places_of(grid, job.tracks, _history_of(job) if objects else ())
             quality = assess_quality(raster, threshold=job.usable_threshold, places=places)
             small = image_too_small(job.width, job.height, job.gsd) if job.width else None
             if small is not None:  # it would read as "0 railcars" where it cannot show one

@@ -5,13 +5,13 @@ the share of the whole site (2026-12-06, session 39).
 A cloud lying over the cars of a 0.5 m image and over 17 % of the site left it 83 %
 clear, usable, and its count read 3 railcars where the clear image reads 45 (review
 r3): the share of the site that is clear says nothing of the share of the yard that is.
-So, where cars are counted one by one, the scene is also judged by the clear share of
-the places cars can stand:
+So the scene is also judged by the clear share of the places cars can stand:
 
 - the site's track centrelines, when the analyst drew them (``site edit --tracks``):
   a corridor of a car's width (:data:`CAR_WIDTH_M`) along each, inside the site
-  (:func:`track_places`);
-- else the site's own history: the footprints of the cars detected in the site's other
+  (:func:`track_places`), at any resolution (coarse images, counted by occupied length
+  along those lines, since session 40);
+- else, where cars are counted one by one, the site's own history: the footprints of the cars detected in the site's other
   usable images counted car by car (at most :data:`HISTORY_SCENES`, nearest in time;
   at least :data:`HISTORY_MIN_CARS` cars, else no history): :func:`history_places`.
 
