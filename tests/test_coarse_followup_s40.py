@@ -74,3 +74,57 @@ def test_10_m_scene_of_a_site_without_centrelines_is_not_blamed_on_its_file(
     assert main(["--db", url, "process", "yard", "--json"]) == 1
     rows = json.loads(capsys.readouterr().out)
     assert [f["needs_tracks"] for f in rows[0]["failed"]] == [True]
+
+
+@pytest.mark.parametrize("gsd", [15.0, 30.0])
+def test_detect_gives_no_long_train_flag_coarser_than_10_m(
+    gsd: float, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Above 10 m ``process`` stores an image as unusable ("too coarse to count
+    railcars", quality.MAX_COUNT_GSD), and the long-train flag was measured at 10 m only;
+    ``detect --tracks`` said "no long train" (or "long train present") of it. Now no
+    flag, with a note saying why."""
+    img = _simulate(tmp_path, gsd, "coarse")
+    capsys.readouterr()
+    out = tmp_path / "out.geojson"
+    args = ["detect", str(img), "--tracks", str(tmp_path / "coarse.tracks.geojson")]
+    assert main([*args, "--json", "-o", str(out)]) == 0
+    cap = capsys.readouterr()
+    (row,) = json.loads(cap.out)
+    assert row["present"] is None and row["too_coarse"] is True, row
+    assert json.loads(out.read_text())["coarse"]["present"] is None
+    err = " ".join(cap.err.split())
+    assert "too coarse to count railcars" in err and "measured on 10 m images only" in err, err
+    assert main(args) == 0
+    table = capsys.readouterr().out
+    assert "too coarse" in table and "long train" not in table, table
+
+
+def test_count_scene_refuses_an_image_coarser_than_10_m() -> None:
+    """The Python count of a 15 m image along given lines has no flag either (the
+    pipeline never asks: its quality check stores the image as unusable)."""
+    import numpy as np
+    from pyproj import Transformer
+    from shapely.geometry import LineString, MultiLineString
+
+    from railwatch.counting import count_scene
+    from railwatch.errors import DetectionError
+    from railwatch.imagery.quality import Quality
+    from railwatch.imagery.read import SiteGrid, SiteRaster
+    from railwatch.sim import SceneParams, render_scene
+
+    sc = render_scene(SceneParams(seed=7, size_px=(40, 40), gsd=15.0, n_cars=40))
+    to_wgs = Transformer.from_crs(sc.crs, "EPSG:4326", always_xy=True)
+    wgs = MultiLineString(
+        [LineString([to_wgs.transform(*xy) for xy in t.coords]) for t in sc.tracks]
+    )
+    raster = SiteRaster(
+        sc.image,
+        sc.valid,
+        np.ones((40, 40), bool),
+        None,
+        SiteGrid(sc.crs, sc.transform, 40, 40, 15.0),
+    )
+    quality = Quality(1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 15.0, True, (), "mask")
+    with pytest.raises(DetectionError, match="too coarse to count railcars"):
+        count_scene([], raster, quality, tracks_wgs84=wgs)

@@ -55,7 +55,7 @@ from railwatch.detect.coarse import (
     tracks_to_pixels,
 )
 from railwatch.errors import DetectionError
-from railwatch.imagery.quality import readable_pixels
+from railwatch.imagery.quality import MAX_COUNT_GSD, readable_pixels
 
 if TYPE_CHECKING:
     from railwatch.imagery.scale import ScaleCheck
@@ -479,6 +479,15 @@ def _presence_needs_tracks(gsd: float) -> str:
     )
 
 
+def _too_coarse(gsd: float) -> str:
+    """Why an image coarser than 10 m has no count and no long-train flag."""
+    return (
+        f"resolution {gsd:g} m is too coarse to count railcars (at most "
+        f"{MAX_COUNT_GSD:g} m), and the long-train flag was measured on {MAX_COUNT_GSD:g} m "
+        "images only: use imagery of 10 m or finer."
+    )
+
+
 def _no_train_length_read(gsd: float) -> str:
     """Why a 10 m scene has no long-train flag: no line could be read along a train's
     length in one piece."""
@@ -609,6 +618,8 @@ def count_scene(
             # no centrelines given and no track line found: nothing was measured, and a 0
             # would read as an empty yard (at 10 m, below, nothing without centrelines)
             raise DetectionError(_no_track_found(gsd))
+        if coarse.too_coarse:  # as assess_quality judges it: no flag measured there
+            raise DetectionError(_too_coarse(gsd))
         if method == "presence" and not given:
             # lines found at 10 m never reach a train's length: no measurement
             raise DetectionError(_presence_needs_tracks(gsd))

@@ -331,6 +331,23 @@ def _say_tracks_found(summaries: list[dict[str, Any]]) -> None:
     )
 
 
+def _say_too_coarse(img: Path, gsd: float) -> None:
+    """On stderr, why an image coarser than 10 m has no long-train flag (it was "no long
+    train" until 2026-12-06, session 40, while `railwatch process` stored the same image
+    as unusable)."""
+    from railwatch.imagery.quality import MAX_COUNT_GSD
+
+    err_console.print(
+        f"note: {escape(img.name)}: at {gsd:g} m it is too coarse to count railcars (railwatch "
+        f"process stores images coarser than {MAX_COUNT_GSD:g} m as unusable), and the "
+        f"long-train flag was measured on {MAX_COUNT_GSD:g} m images only (docs/detection.md, "
+        '"The long-train flag at 10 m"): no flag is given. Use imagery of '
+        f"{MAX_COUNT_GSD:g} m or finer.",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def _say_no_track_read(img: Path, tracks: Any) -> None:
     """On stderr, why no sample along the --tracks lines (WGS84) could be read in the
     georeferenced ``img``: they lie wholly outside it (another yard's lines, or a file
@@ -385,7 +402,9 @@ def _print_summary(summaries: list[dict[str, Any]], out: Console) -> None:
     table.add_column("covered", justify="right", no_wrap=True)
     table.add_column("by class", ratio=1)
     for s in summaries:
-        if s["method"] == "presence" and s["tracks"] != "given":
+        if s.get("too_coarse"):  # over 10 m: no flag was ever measured there
+            total = "too coarse"
+        elif s["method"] == "presence" and s["tracks"] != "given":
             total = "give --tracks"  # the flag is read along given centrelines only
         elif s["method"] == "presence" and s["present"] is None and s["track_m"]:
             total = "no 300 m of track read"  # no train's length read in one piece
@@ -593,7 +612,9 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             "track from them.[/]",
             highlight=False,
         )
-    if result.coarse is not None and result.tracks == "given" and result.coarse.track_m == 0.0:
+    if result.coarse is not None and result.coarse.too_coarse:
+        _say_too_coarse(img, result.gsd)
+    elif result.coarse is not None and result.tracks == "given" and result.coarse.track_m == 0.0:
         _say_no_track_read(img, run.tracks)
     if result.bands_guessed:
         err_console.print(
@@ -714,6 +735,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         "track_m": None if coarse is None else coarse.track_m,
         "tracks": result.tracks,
         "empty_from": None if coarse is None else coarse.empty_from,
+        # coarser than 10 m: no long-train flag (coarse.CoarseEstimate.too_coarse)
+        "too_coarse": coarse is not None and coarse.too_coarse,
         "by_class": dict(result.counts),
         "covered": sum(1 for d in result.detections if d.covered),
         "radiometry": result.radiometry,

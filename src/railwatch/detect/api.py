@@ -1072,6 +1072,7 @@ def _coarse_file(
             for win, p in zip(blocks, parts, strict=True)
             for r in p.runs
         ),
+        too_coarse=parts[0].too_coarse,
     )
 
 

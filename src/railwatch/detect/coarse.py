@@ -116,6 +116,7 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.detect.base import OccupiedRun
 from railwatch.detect.coarse_model import OccupancyModel, load_crowded_model, load_model
 from railwatch.errors import InputError
+from railwatch.imagery.quality import MAX_COUNT_GSD
 from railwatch.rails import CAR_WIDTH_M, LENGTH_GSD  # car width (m); GSD of length
 
 #: Length of a conventional car (metres): occupied length / this = car equivalents.
@@ -337,6 +338,12 @@ class CoarseEstimate:
     #: (:class:`OccupiedRun`, pixel coordinates of the image read); empty at
     #: :data:`PRESENCE_GSD` and coarser, where only the long-train flag is read.
     runs: tuple[OccupiedRun, ...] = ()
+    #: Read from an image coarser than :data:`railwatch.imagery.quality.MAX_COUNT_GSD`
+    #: (10 m): too coarse to count railcars, as ``railwatch process`` judges it (it
+    #: stores such an image as unusable), and the long-train flag was measured on 10 m
+    #: images only, so :func:`long_train_flag` gives none (since 2026-12-06, session 40:
+    #: ``detect`` said "no long train" of 15 m and 30 m images).
+    too_coarse: bool = False
 
 
 @dataclass(frozen=True)
@@ -1560,6 +1567,7 @@ def estimate_occupancy(
             False,
             track_m=0.0,
             long_windows=0 if method == "presence" else None,
+            too_coarse=gsd > MAX_COUNT_GSD,
         )
     grey = _grey_and_colour(image[..., :3])
     grey[~ok] = np.median(grey[ok], axis=0)
@@ -1643,6 +1651,7 @@ def estimate_occupancy(
         long_windows=windows if method == "presence" else None,
         site_string_m=None if against is None else round(against, 1),
         runs=occupied_runs(profiles, gsd) if method == "length" else (),
+        too_coarse=gsd > MAX_COUNT_GSD,
     )
 
 
@@ -1814,8 +1823,13 @@ def long_train_flag(estimate: CoarseEstimate, tracks: str | None) -> bool | None
     """The long-train flag of an estimate at :data:`PRESENCE_GSD` and coarser where it was
     read: along given centrelines (``tracks`` ``"given"``; lines found in the image are
     short pieces there, along which it never flags a train) with at least one window of
-    track read in one piece (``long_windows``); None otherwise, and finer than that."""
+    track read in one piece (``long_windows``); None otherwise, finer than that, and
+    coarser than :data:`railwatch.imagery.quality.MAX_COUNT_GSD` (``too_coarse``: the
+    flag was measured at 10 m only, and ``railwatch process`` stores such an image as
+    unusable)."""
     if estimate.method != "presence" or tracks != "given" or estimate.long_windows == 0:
+        return None
+    if estimate.too_coarse:
         return None
     return estimate.present
 
