@@ -40,7 +40,7 @@ typecheck: install-test
 	$(BIN)/mypy tests
 
 test: install-test lint typecheck
-	$(BIN)/pytest -n auto --dist loadgroup -q
+	$(BIN)/pytest -n auto --dist loadgroup -q --durations=20
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
