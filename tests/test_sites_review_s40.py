@@ -423,3 +423,24 @@ def test_a_feature_without_a_shape_is_said_with_what_to_do(data: dict[str, Any],
     with pytest.raises(GeometryError) as raised:
         site_from_geojson("yard", data)
     assert said in str(raised.value)
+
+
+# ---------------------------- metres under a 'crs' member that names WGS84 lon/lat
+
+
+@pytest.mark.parametrize("where", ["file", "feature"])
+def test_metres_under_a_wgs84_crs_member_say_to_correct_the_member(where: str) -> None:
+    # they were told to "add a GeoJSON 'crs' member naming its CRS", which the file had
+    ring = [[462000, 5246000], [463000, 5246000], [463000, 5247000], [462000, 5246000]]
+    named = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    data = _collection({"type": "Polygon", "coordinates": [ring]})
+    (data if where == "file" else data["features"][0])["crs"] = named
+    with pytest.raises(GeometryError) as raised:
+        site_from_geojson("yard", data)
+    said = str(raised.value)
+    assert "(462000, 5246000), which looks projected (metres)" in said
+    assert "'crs' member names WGS84 lon/lat: correct the member" in said
+    assert "add a GeoJSON 'crs' member" not in said
+    # without a member, the advice to add one stays
+    with pytest.raises(GeometryError, match="or add a GeoJSON 'crs' member naming its CRS"):
+        site_from_geojson("yard", {"type": "Polygon", "coordinates": [ring]})

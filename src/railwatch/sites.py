@@ -638,6 +638,7 @@ def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeome
     kind = data.get("type")
     top = _source_crs(data)
     items: list[tuple[str, Any, CRS | None]]
+    owners: dict[str, Any] = {}  # the feature of each item of a FeatureCollection
     if kind == "FeatureCollection":
         feats = data.get("features")
         if feats is not None and not isinstance(feats, list):
@@ -656,6 +657,7 @@ def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeome
                     '{"type": "Feature", "properties": {...}, "geometry": {...}}'
                 )
             items.append((f"feature {i}", feat.get("geometry"), _crs_of(feat, top)))
+            owners[f"feature {i}"] = feat
     elif kind == "Feature":
         items = [("feature", data.get("geometry"), top)]
     elif kind == "GeometryCollection":
@@ -695,10 +697,31 @@ def _geometries(data: Mapping[str, Any], what: str) -> list[tuple[str, BaseGeome
             raise GeometryError(f"{what} {label} is not a valid GeoJSON geometry: {err}") from err
         except shapely.errors.ShapelyError as err:
             raise GeometryError(f"{what} {label} is not a valid GeoJSON geometry: {err}") from err
-        out.extend(_members(label, _to_wgs84(geom, _crs_of(g, crs))))
+        source = _crs_of(g, crs)
+        if source is None and any(
+            isinstance(o, Mapping) and o.get("crs") is not None
+            for o in (data, owners.get(label), g)
+        ):
+            _check_named_wgs84(geom, what)
+        out.extend(_members(label, _to_wgs84(geom, source)))
     if not out:
         raise GeometryError(f"{what} geometry is empty: it contains no geometries")
     return out
+
+
+def _check_named_wgs84(geom: BaseGeometry, what: str) -> None:
+    """Refuse coordinates in metres under a ``crs`` member naming WGS84 (a file written
+    in another CRS whose member says EPSG:4326 or CRS84): they were refused with advice
+    to add a 'crs' member naming their CRS, which the file had (session 40)."""
+    coords = _coords(geom)
+    if not coords or max(max(abs(x), abs(y)) for x, y in coords) <= 1000.0:
+        return  # degrees, or out of range as :func:`_check_lonlat` says
+    x, y = next((x, y) for x, y in coords if max(abs(x), abs(y)) > 1000.0)
+    raise GeometryError(
+        f"{what} has the coordinate ({x:.10g}, {y:.10g}), which looks projected (metres), "
+        "but its GeoJSON 'crs' member names WGS84 lon/lat: correct the member to the CRS "
+        "the coordinates are in (e.g. EPSG:32632), or reproject the file to WGS84"
+    )
 
 
 def _is_esri_json(data: Mapping[str, Any]) -> bool:
