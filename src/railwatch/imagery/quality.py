@@ -48,6 +48,7 @@ from railwatch.imagery.read import (
     ImageRows,
     SiteRaster,
     SiteWindow,
+    pixels_of,
 )
 from railwatch.rails import LENGTH_GSD
 
@@ -184,6 +185,10 @@ def assess_quality(
     says how much of them is hidden (session 39: :func:`_judge_places`)."""
     inside = raster.inside
     gsd = float(raster.grid.gsd)
+    # the file's own pixel values where the grid is resampled from them: a clear 3 m
+    # scene half a pixel off the site grid, or rotated, read bilinear (its darkest
+    # pixels raised, its contrast and colours smoothed) was 22 % haze (session 40)
+    image = pixels_of(raster)
     # valid and inside the site, by rows: no whole-window map of it (session 37)
     valid = _RowsAnd(raster.valid, inside)
     h, w = valid.shape
@@ -211,14 +216,14 @@ def assess_quality(
         f = _check_factor(h, w)
         coarse: _Coarse | None = None
         if f == 1:
-            looks = _estimate(raster.image, valid, gsd, sample).cloud
+            looks = _estimate(image, valid, gsd, sample).cloud
         else:
             # a larger window on its block means, taken in the sample's pass (session 39:
             # the whole window's estimate made the masked quality step 3-4 times longer)
             coarse = _Coarse(h, w, f)
             if sample.step:
                 for a, b, _, _ in _strips(h, w, 0):
-                    rows, ok_rows = raster.image[a:b], valid[a:b]
+                    rows, ok_rows = image[a:b], valid[a:b]
                     sample.add(rows, ok_rows)
                     coarse.add(rows, ok_rows)
             looks = _estimate(coarse.image, _RowsAnd(coarse.valid), gsd * f, None).cloud
@@ -246,7 +251,7 @@ def assess_quality(
     else:
         # the contrast's sample is taken in the estimate's one pass over the image
         sample = _Sample(valid, _blocks(raster, gsd))
-        cond = _estimate(raster.image, valid, gsd, sample)
+        cond = _estimate(image, valid, gsd, sample)
         levels = sample.levels()
         for a, b, _, _ in _strips(h, w, 0):
             strip[:] = a, b
