@@ -444,3 +444,24 @@ def test_metres_under_a_wgs84_crs_member_say_to_correct_the_member(where: str) -
     # without a member, the advice to add one stays
     with pytest.raises(GeometryError, match="or add a GeoJSON 'crs' member naming its CRS"):
         site_from_geojson("yard", {"type": "Polygon", "coordinates": [ring]})
+
+
+# ------------- swapped track lines: no advice to remove a stored site (and its data)
+
+
+def test_swapped_tracks_do_not_advise_removing_the_site(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `site edit --tracks` with lat,lon lines was told "for the site: remove it and add
+    # it again": removing a site deletes its scenes, counts, events and alerts
+    db = ["--db", tmp_db_url]
+    assert main([*db, "site", "add", "yard", "--bbox", "8.50,47.37,8.52,47.38"]) == 0
+    tracks = tmp_path / "tracks.geojson"
+    swapped = {"type": "LineString", "coordinates": [[47.372, 8.505], [47.378, 8.515]]}
+    tracks.write_text(json.dumps(swapped))
+    capsys.readouterr()
+    assert main([*db, "site", "edit", "yard", "--tracks", str(tracks)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "but they would with the two numbers of each position swapped" in err
+    assert "remove it" not in err
+    assert "a stored site's polygon cannot be changed: add the site anew under another" in err

@@ -1263,8 +1263,8 @@ def site_tracks(
             f"numbers of each position swapped (the site lies around {lat_lon_text(geometry)}, "
             f"the lines around {lat_lon_text(lines)}): one of the two files is written as "
             "lat,lon; GeoJSON (RFC 7946) gives each position as lon,lat: swap the numbers "
-            "in the one that is the wrong way round (for the site: remove it and add it "
-            "again) and try again"
+            "in the one that is the wrong way round and try again (a stored site's polygon "
+            "cannot be changed: add the site anew under another name)"
         )
     if not lines.intersects(geometry):
         raise GeometryError(
