@@ -128,3 +128,33 @@ def test_count_scene_refuses_an_image_coarser_than_10_m() -> None:
     quality = Quality(1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 15.0, True, (), "mask")
     with pytest.raises(DetectionError, match="too coarse to count railcars"):
         count_scene([], raster, quality, tracks_wgs84=wgs)
+
+
+def test_presence_geojson_has_no_car_count_and_eval_still_scores_its_flag(
+    sims: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 10 m image has no count, only the long-train flag; its GeoJSON's ``coarse``
+    block still gave car equivalents with an interval (60.71, 14.9-141.8) from the
+    occupied length summed, which reads each string on several lines, and a longest
+    string (0.0) where no flag was read. ``railwatch eval`` scores the flag as before."""
+    tracks = str(sims / "g10.tracks.geojson")
+    given, found = tmp_path / "given.geojson", tmp_path / "found.geojson"
+    assert main(["detect", str(sims / "g10.tif"), "--tracks", tracks, "-o", str(given)]) == 0
+    assert main(["detect", str(sims / "g10.tif"), "-o", str(found)]) == 0
+    capsys.readouterr()
+    block = json.loads(given.read_text())["coarse"]
+    assert block["car_equivalents"] is None and block["low"] is None and block["high"] is None
+    assert isinstance(block["present"], bool) and block["longest_string_m"] is not None
+    assert block["occupied_length_m"] > 0  # the measurement itself is kept
+    block = json.loads(found.read_text())["coarse"]
+    assert block["present"] is None and block["longest_string_m"] is None, block
+    assert block["car_equivalents"] is None
+
+    truth_dir, pred_dir = tmp_path / "truth", tmp_path / "pred"
+    truth_dir.mkdir()
+    pred_dir.mkdir()
+    (truth_dir / "g10.truth.geojson").write_bytes((sims / "g10.truth.geojson").read_bytes())
+    (pred_dir / "g10.detections.geojson").write_bytes(given.read_bytes())
+    assert main(["eval", "--truth", str(truth_dir), "--pred", str(pred_dir), "--json"]) == 0
+    presence = json.loads(capsys.readouterr().out)["overall"]["presence"]
+    assert presence["scenes"] == 1 and presence["unknown"] == 0, presence

@@ -670,18 +670,22 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         # 0 car equivalents, 0-1, and present false, an empty yard (until 2026-12-06,
         # session 40, while the summary said "no track read")
         unread = c.track_m == 0.0 and (result.method == "length" or result.tracks == "given")
+        # 10 m and coarser: no count (only the long-train flag, as the table and --json
+        # say), so no car equivalents: the occupied length summed there reads each string
+        # on several lines and noise as cars (docs/detection.md, "The long-train flag at
+        # 10 m"); until 2026-12-06 (session 40) the block gave them, 60.71 (14.9-141.8)
+        presence = result.method == "presence"
+        flag = long_train_flag(c, result.tracks) if presence else None
         extra["coarse"] = {
-            "car_equivalents": None if unread else c.car_equivalents,
-            "low": None if unread else c.low,
-            "high": None if unread else c.high,
+            "car_equivalents": None if unread or presence else c.car_equivalents,
+            "low": None if unread or presence else c.low,
+            "high": None if unread or presence else c.high,
             "occupied_length_m": c.occupied_length_m,
             # 10 m and coarser: only where it was read (coarse.long_train_flag)
-            "present": None
-            if unread
-            else c.present
-            if result.method != "presence"
-            else long_train_flag(c, result.tracks),
-            "longest_string_m": c.longest_string_m,
+            "present": None if unread else flag if presence else c.present,
+            # the string the flag is read from: none where no flag was read (lines found
+            # in the image, no train's length read in one piece, coarser than 10 m)
+            "longest_string_m": c.longest_string_m if flag is not None else None,
             # lines given (--tracks) or found in the image, and metres of them read: 0 is
             # no measurement of the yard, not an empty one
             "tracks": result.tracks,
@@ -690,6 +694,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             # crowded" is a yard the image alone cannot read well
             "empty_from": c.empty_from,
         }
+        if c.too_coarse:  # coarser than 10 m: said why there is no flag
+            extra["coarse"]["too_coarse"] = True
     fc = to_feature_collection(
         result.detections,
         crs=result.crs,
