@@ -125,6 +125,7 @@ def test_the_site_list_shows_the_days_count_and_trend(served: str) -> None:
         assert page.locator(".site-row .trend").inner_text().strip() == "▶"
         words = page.locator(".site-row .trend-words").text_content() or ""
         assert words.strip() == (
-            "(trend: flat from 9 on 2024-03-04, the previous day's count made the same way)"
+            "(trend: flat from 9 on 2024-03-04, the day before (±0): the last earlier day "
+            "with a count made the same way)"
         )
         page.close()

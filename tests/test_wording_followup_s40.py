@@ -9,15 +9,25 @@
   overlap is a label of each chip, so the labels were counted as cars. It now says the
   distinct cars and, where they differ, the labels; ``--json`` and the manifest's scene
   entries give ``cars`` beside ``objects``.
+* The dashboard's site list showed the demo's "207 ▼" with a green ▼: the arrows had the
+  alert severities' colours (▲ a high alert's red, ▼ a low one's green), which read as a
+  judgement of the change, good news for a fall. They are now drawn in the count's own
+  colour, and their words say what they compare: "down from 230 on 2024-06-17, 41 days
+  before (−23)", not "the previous day's count", which a day six weeks before is not.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from shapely.geometry import box
 
+from counted_site import add_counted_site
 from railwatch.cli import _common
 from railwatch.cli.main import main
 from railwatch.sites import SiteSpec
@@ -122,3 +132,72 @@ def test_export_labels_without_overlap_says_the_cars_alone(
     said = " ".join(capsys.readouterr().out.split())
     assert f"wrote 1 chip with {PLANS[0].n} labelled cars from 1 scene to" in said
     assert "labels:" not in said.split(" to ")[0]
+
+
+@pytest.fixture(scope="module")
+def falling(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard over a site counted 230 cars on 2024-06-17 and 207 on 2024-07-28,
+    as the demo's latest days (UTC, the site at 0°E)."""
+    pytest.importorskip("uvicorn")
+    from helpers import serve_db
+
+    tmp = tmp_path_factory.mktemp("trend")
+    db = Database(f"sqlite:///{tmp / 'rw.db'}")
+    counts = [
+        (datetime(2024, 6, 17, 10, 0, tzinfo=UTC), 230.0),
+        (datetime(2024, 7, 28, 10, 0, tzinfo=UTC), 207.0),
+    ]
+    try:
+        add_counted_site(db, "yard", box(0.001, 51.0, 0.011, 51.01), counts)
+        with serve_db(db, tmp / "cache") as url:
+            yield url
+    finally:
+        db.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_the_site_lists_falling_count_is_no_green_arrow_and_says_what_it_compares(
+    falling: str,
+) -> None:
+    from helpers import chromium
+
+    with chromium() as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{falling}/")
+        page.wait_for_selector(".site-row")
+        arrow = page.locator(".site-row .trend")
+        assert arrow.inner_text().strip() == "▼"
+        colours: dict[str, Any] = page.evaluate(
+            """() => {
+              const probe = (v) => {  // a CSS colour as the computed rgb() it is drawn in
+                const e = document.createElement("span");
+                e.style.color = v;
+                document.body.append(e);
+                const c = getComputedStyle(e).color;
+                e.remove();
+                return c;
+              };
+              const root = getComputedStyle(document.documentElement);
+              return {
+                arrow: getComputedStyle(document.querySelector(".site-row .trend")).color,
+                count: getComputedStyle(document.querySelector(".site-row td.latest")).color,
+                low: probe(root.getPropertyValue("--low")),
+                high: probe(root.getPropertyValue("--high")),
+              };
+            }"""
+        )
+        # neither the green of a low alert nor the red of a high one: the count's colour
+        assert colours["arrow"] not in (colours["low"], colours["high"]), colours
+        assert colours["arrow"] == colours["count"], colours
+        words = (
+            "trend: down from 230 on 2024-06-17, 41 days before (−23): the last earlier "
+            "day with a count made the same way"
+        )
+        assert page.get_attribute(".site-row .trend-tip", "title") == words
+        said = page.locator(".site-row .trend-words").text_content() or ""
+        assert said.strip() == f"({words})"
+        assert errors == []
+        page.close()

@@ -25,6 +25,28 @@
     if (s.processed < s.scenes) return s.processed ? "not counted yet (no usable image so far)" : "not processed yet";
     return "no usable image: missing data, not 0";
   };
+  /** Days from the local day ``a`` to ``b`` (YYYY-MM-DD), or null. */
+  const daysBetween = (a, b) => {
+    const t = (d) => Date.parse(`${d}T00:00:00Z`);
+    const n = Math.round((t(b) - t(a)) / 864e5);
+    return Number.isFinite(n) ? n : null;
+  };
+  /** What the trend arrow compares, in words: "trend: down from 230 on 2024-06-17, 41
+   * days before (−23): the last earlier day with a count made the same way" (2026-12-06,
+   * session 40: "the previous day's count" of a day six weeks before read as yesterday's,
+   * and the words gave no change). */
+  const trendWords = (sm) => {
+    if (sm.previous_count == null) return `trend: ${sm.trend}`;
+    const diff = Math.round((sm.latest_count - sm.previous_count) * 10) / 10;
+    const change = diff > 0 ? `+${fmtCount(diff)}` : diff < 0 ? `−${fmtCount(-diff)}` : "±0";
+    if (!sm.previous_day) {
+      return `trend: ${sm.trend} from ${fmtCount(sm.previous_count)} (${change}), the previous usable count made the same way`;
+    }
+    const gap = daysBetween(sm.previous_day, sm.latest_day);
+    const when = gap === 1 ? "the day before" : gap ? `${gap} days before` : "";
+    return `trend: ${sm.trend} from ${fmtCount(sm.previous_count)} on ${sm.previous_day}` +
+      `${when ? ", " + when : ""} (${change}): the last earlier day with a count made the same way`;
+  };
   try {
     // every site, page by page (one page of 1000 left the others out, under "N sites")
     const sites = await all("/api/sites");
@@ -62,9 +84,7 @@
               el("span", { class: "sr-only trend-words" }, ` (${trend})`)))(
               // the trend compares the latest day's count with the previous day's made the
               // same way (session 32: the latest image with the image before, of one day too)
-              sm.previous_count == null ? `trend: ${sm.trend}`
-                : sm.previous_day ? `trend: ${sm.trend} from ${fmtCount(sm.previous_count)} on ${sm.previous_day}, the previous day's count made the same way`
-                  : `trend: ${sm.trend} from ${fmtCount(sm.previous_count)}, the previous usable count made the same way`),
+              trendWords(sm)),
             el("div", { class: "muted nowrap latest-day" }, at(sm.latest_day, sm.latest_when)),
             // the newest image is a 10 m one: no count, only whether a long train is there
             sm.latest_presence ? presence(sm.latest_presence) : null),
