@@ -4,12 +4,14 @@ left by the review, each with a test that fails without its fix."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import railwatch
+from railwatch.analysis.alerts import analyze_series
+from railwatch.analysis.types import CountPoint
 from railwatch.errors import InputError
 
 
@@ -85,3 +87,94 @@ def test_a_look_back_counts_as_usable_only_the_images_it_judged(
     # without a look-back nothing is left out, and the line says so as before
     assert main(["--db", url, "analyze", "yard"]) == 0
     assert "120 usable of 121 images;" in " ".join(capsys.readouterr().out.split())
+
+
+def _untyped_rise() -> list[CountPoint]:
+    """Three years of a yard with 10-16 cars, 8-14 of them of no type (``railcar``) and
+    2 tank cars; then 130 cars, 120 of no type (the demo's 2023-12-09: "127 railcars"
+    of the untyped class beside the total's "133 railcars")."""
+    points: list[CountPoint] = []
+    for k in range(36):
+        when = datetime(2020, 1, 10, tzinfo=UTC) + timedelta(days=30 * k)
+        untyped = float(8 + k % 7)
+        points += [
+            CountPoint(when=when, count=untyped + 2.0, cls="all"),
+            CountPoint(when=when, count=untyped, cls="railcar"),
+            CountPoint(when=when, count=2.0, cls="tank"),
+        ]
+    when = datetime(2023, 1, 20, tzinfo=UTC)
+    points += [
+        CountPoint(when=when, count=130.0, cls="all"),
+        CountPoint(when=when, count=120.0, cls="railcar"),
+        CountPoint(when=when, count=10.0, cls="tank"),
+    ]
+    return points
+
+
+def test_an_untyped_class_alert_says_untyped_railcars_with_a_note() -> None:
+    """The class of cars of no type (``railcar``) said "railcars" as the site total
+    does, with no note of what it counts (a type's alerts have one): "120 railcars"
+    beside the total's "130 railcars". Now "untyped railcars", and a note."""
+    from railwatch.analysis.alerts import UNTYPED_NOTE
+
+    alerts = analyze_series(_untyped_rise())
+    untyped = [a for a in alerts if a.cls == "railcar"]
+    total = [a for a in alerts if a.cls == "all"]
+    assert untyped and total
+    for a in untyped:
+        assert "untyped railcars" in a.explanation, a.explanation
+        assert a.explanation.endswith(UNTYPED_NOTE)
+        assert "not every car" in a.explanation
+    record = next(a for a in untyped if a.kind == "record" and a.when.year == 2023)
+    assert record.severity != "info" and record.explanation.startswith("120 untyped railcars")
+    # the total and the types read as before: no untyped, no note of it
+    for a in total + [a for a in alerts if a.cls == "tank"]:
+        assert "untyped" not in a.explanation, a.explanation
+    last = next(a for a in total if a.kind == "record" and a.when.year == 2023)
+    assert last.explanation.startswith("130 railcars")
+
+
+def test_the_report_names_the_untyped_series_as_such() -> None:
+    """The report named the series of an untyped class's alert "railcar" (beside "site
+    total"), in the HTML's list of alerts and the PDF's (and its alert pages) alike."""
+    from railwatch.report.html import render_html
+    from railwatch.report.model import AlertRow, Evidence, Headline, ReportData, SceneRow
+    from railwatch.report.pdf import _alert_blocks, _evidence_page
+
+    t0 = datetime(2023, 12, 9, 2, tzinfo=UTC)
+    row = SceneRow(
+        1, t0, "SkySat", 0.5, True, 1.0, 1.0, 133.0, 113.0, 231.0,
+        {"railcar": 127.0}, 0, "objects",
+    )  # fmt: skip
+
+    def alert(cls: str, value: float, severity: str) -> AlertRow:
+        words = "untyped railcars" if cls == "railcar" else "railcars"
+        return AlertRow(
+            f"record:{cls}:2023-12-09", "record", severity, t0, cls, value,
+            f"{value:g} {words} on 2023-12-09, against a 5-year record of 15.",
+            scene_id=1, method="objects",
+        )  # fmt: skip
+
+    alerts = (alert("railcar", 127.0, "high"), alert("all", 133.0, "info"))
+    evidence = tuple(Evidence(alert=a, after=None, before=None, after_row=row) for a in alerts)
+    data = ReportData(
+        site="yard", description="", generated=t0, scenes=(row,), baseline=(), events=(),
+        alerts=alerts, evidence=evidence, caveats=(), method=(("detector", "d"),),
+        classes=("railcar",),
+        headline=Headline("yard", (None, None), row, 133.0, 113.0, 231.0, None, None, "s"),
+    )  # fmt: skip
+    page = " ".join(render_html(data).split())
+    assert '<td class="l">record</td> <td class="l">untyped railcars</td>' in page
+    assert '<td class="l">record</td> <td class="l">site total</td>' in page
+    assert '<td class="l">railcar</td>' not in page
+    heads = [text.split("\n")[0].split(":")[0] for text, _ in _alert_blocks(data, evidence)]
+    assert any(h.endswith("· untyped railcars") for h in heads), heads
+    assert any(h.endswith("· site total") for h in heads), heads
+    fig = _evidence_page(data, evidence[0])
+    try:
+        texts = [t.get_text() for t in fig.texts]
+        assert any(t.endswith("· untyped railcars") for t in texts), texts
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)

@@ -18,7 +18,7 @@ from railwatch.detect.base import cars_words
     ("cls", "one", "many"),
     [
         ("all", "railcar", "railcars"),
-        ("railcar", "railcar", "railcars"),
+        ("railcar", "untyped railcar", "untyped railcars"),  # session 40: as the total
         ("boxcar", "boxcar", "boxcars"),
         ("locomotive", "locomotive", "locomotives"),
         ("tank", "tank car", "tank cars"),

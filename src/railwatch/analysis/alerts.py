@@ -58,7 +58,13 @@ from railwatch.analysis.types import (
     lower_severity,
     severity_rank,
 )
-from railwatch.detect.base import CAR_CLASSES, cars_words, is_presence, tells_class
+from railwatch.detect.base import (
+    CAR_CLASSES,
+    GENERIC_CLASS,
+    cars_words,
+    is_presence,
+    tells_class,
+)
 from railwatch.errors import InputError
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -148,6 +154,8 @@ def analyze_series(
             found = [_method_note(a, method, mine, others) for a in found]
             if method == "objects" and one.cls in CAR_CLASSES:
                 found = [_typed_note(a, part) for a in found]
+            elif method == "objects" and one.cls == GENERIC_CLASS:
+                found = [replace(a, explanation=a.explanation + UNTYPED_NOTE) for a in found]
             alerts.extend(found)
     alerts.extend(quality_alerts(points, settings, as_of=as_of))
     if utc_offset:  # back to UTC: each image's time, a silence's local midnight
@@ -509,6 +517,17 @@ TYPED_NOTE = (
     " A type's count is the cars the detector named as that type where it was confident "
     "of it (the others are 'railcar'): a lower bound of that type, which also moves when "
     "more or fewer cars are named."
+)
+
+
+#: Said of every alert on the series of cars of no type (``railcar``, method ``objects``;
+#: since 2026-12-06, session 40: they read like the site total's, "127 railcars" beside
+#: the total's "133 railcars", with no note of what they count).
+UNTYPED_NOTE = (
+    " Untyped railcars are the cars counted without a type (the detector names a type "
+    "only where it is confident of it; the others are 'railcar'), not every car: the site "
+    "total's series counts them all. Their count also moves when more or fewer cars are "
+    "named a type."
 )
 
 

@@ -28,13 +28,30 @@ _NOUN_CLASSES = frozenset({"boxcar", "locomotive"})
 
 def cars_words(cls: str, *, one: bool = False) -> str:
     """The cars of class ``cls`` in words, singular when ``one``: "railcars" for the
-    total (``all``) and for ``railcar``, "boxcars" and "locomotives", "tank cars", "covered
-    cars" and so on (session 38: alerts said "1 boxcar car" and "2 locomotive cars")."""
-    if cls in ("all", GENERIC_CLASS):
+    total (``all``), "untyped railcars" for ``railcar`` (cars of no type the detector was
+    sure of; since 2026-12-06, session 40: "railcars" as the total, so "127 railcars"
+    of the untyped cars stood beside "133 railcars" of the site total), "boxcars" and
+    "locomotives", "tank cars", "covered cars" and so on (session 38: alerts said "1
+    boxcar car" and "2 locomotive cars")."""
+    if cls == "all":
         return "railcar" if one else "railcars"
+    if cls == GENERIC_CLASS:
+        return "untyped railcar" if one else "untyped railcars"
     if cls in _NOUN_CLASSES:
         return cls if one else f"{cls}s"
     return f"{cls} car" if one else f"{cls} cars"
+
+
+def series_label(cls: str) -> str:
+    """A count series' name as the report and the dashboard show it beside its alerts:
+    "site total" for ``all``, "untyped railcars" for :data:`GENERIC_CLASS` (the cars
+    of no type the detector was sure of, which "railcar" alone read as every car), else
+    the class (``tank``, ``covered``)."""
+    if cls == "all":
+        return "site total"
+    if cls == GENERIC_CLASS:
+        return "untyped railcars"
+    return cls
 
 
 def tells_class(cls: str, method: str | None) -> bool:

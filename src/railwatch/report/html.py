@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 
 from railwatch import __version__
+from railwatch.detect.base import series_label
 from railwatch.report.charts import (
     beyond_axis_words,
     chart_marks,
@@ -108,6 +109,7 @@ def _environment() -> jinja2.Environment:
         year_summary=year_summary,
         length_range=length_range,
         car_equivalent_m=car_equivalent_m,
+        series_label=series_label,
     )
     return env
 

@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Annotation
 
 from railwatch import __version__
+from railwatch.detect.base import series_label
 from railwatch.report.charts import (
     PLAIN_TEXT,
     beyond_axis_words,
@@ -412,7 +413,7 @@ def _evidence_page(
     ``head``: those before it (newer: the report's newest alerts), listed above it."""
     a = ev.alert
     fig = _page()
-    series = "site total" if a.cls == "all" else a.cls
+    series = series_label(a.cls)
     title = f"Alert: {a.kind} · {a.severity} · {a.day} · {series}"
     _header(fig, data, title)
     drop = 0.0  # what the alert's text and images stand below the list at the head
@@ -668,7 +669,7 @@ def _alert_blocks(data: ReportData, evidence: Sequence[Evidence]) -> list[tuple[
     blocks: list[tuple[str, bool]] = []  # (text, an info alert's one paragraph)
     for ev in evidence:
         a = ev.alert
-        series = "site total" if a.cls == "all" else a.cls
+        series = series_label(a.cls)
         said = "\n".join(a.ack_lines)  # the analyst's notes, then what changed since
         ack = " (acknowledged" + (f": {said})" if said else ")") if a.acknowledged else ""
         head = f"{a.day} · {a.severity} · {a.kind} · {series}{ack}"

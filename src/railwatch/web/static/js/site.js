@@ -743,7 +743,9 @@
     return n;
   };
   const severityWords = (n) => SEVERITIES.filter((sev) => n[sev]).map((sev) => `${n[sev]} ${sev}`).join(", ");
-  const className = (c) => (c === "all" ? "all (site total)" : c);
+  // as the report names the series (railwatch.detect.base.series_label): "railcar" alone
+  // read as every car, beside the site total (session 40)
+  const className = (c) => (c === "all" ? "all (site total)" : c === "railcar" ? "railcar (untyped railcars)" : c);
 
   /** Above the alerts: the site's open alerts of every class, the number the site list
    * shows for the site (its badges), then the open alerts of each class, a button that
