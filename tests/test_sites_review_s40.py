@@ -465,3 +465,21 @@ def test_swapped_tracks_do_not_advise_removing_the_site(
     assert "but they would with the two numbers of each position swapped" in err
     assert "remove it" not in err
     assert "a stored site's polygon cannot be changed: add the site anew under another" in err
+
+
+def test_a_shapely_multipolygon_with_an_empty_part_is_not_stored(tmp_db_url: str) -> None:
+    # given in Python (SiteSpec, assess_file's site) it passed validation and was stored
+    from shapely import wkt
+
+    from railwatch.sites import SiteSpec, validate_site_geometry
+    from railwatch.storage import Database, repo
+
+    geom = wkt.loads(f"MULTIPOLYGON ({YARD_WKT}, EMPTY)")
+    assert isinstance(geom, MultiPolygon)
+    with pytest.raises(GeometryError, match="site polygon 1 is empty"):
+        validate_site_geometry(geom)
+    with Database(tmp_db_url) as db:
+        with pytest.raises(GeometryError, match="polygon 1 is empty"), db.session() as s:
+            repo.add_site(s, SiteSpec("yard", geom))
+        with db.session(readonly=True) as s:
+            assert repo.list_sites(s) == []

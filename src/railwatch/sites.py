@@ -248,6 +248,10 @@ def validate_site_geometry(geom: BaseGeometry, *, what: str = "site") -> Polygon
             f"{what} must be a Polygon or MultiPolygon, got {kind}: {hint}"
             "draw a polygon around the yard"
         )
+    if isinstance(geom, MultiPolygon):  # a shapely one given in Python, a stored one
+        empty = next((i for i, part in enumerate(geom.geoms) if part.is_empty), None)
+        if empty is not None:
+            raise GeometryError(_empty_part(f"{what} polygon {empty}"))
     if shapely.get_coordinate_dimension(geom) > 2:
         geom = shapely.force_2d(geom)
     _check_lonlat(geom, what)
