@@ -158,3 +158,43 @@ def test_presence_geojson_has_no_car_count_and_eval_still_scores_its_flag(
     assert main(["eval", "--truth", str(truth_dir), "--pred", str(pred_dir), "--json"]) == 0
     presence = json.loads(capsys.readouterr().out)["overall"]["presence"]
     assert presence["scenes"] == 1 and presence["unknown"] == 0, presence
+
+
+def _grey_copy(src: Path, dst: Path) -> None:
+    """``src`` as a single-band (luminance) GeoTIFF at ``dst``."""
+    import numpy as np
+    import rasterio
+
+    with rasterio.open(src) as ds:
+        rgb = ds.read().astype(np.float64)
+        profile = ds.profile
+    grey = np.round(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]).astype(np.uint8)
+    profile.update(count=1)
+    profile.pop("photometric", None)
+    with rasterio.open(dst, "w", **profile) as out:
+        out.write(grey, 1)
+
+
+def test_grey_3_m_image_is_said_to_have_no_colour_not_a_crowded_yard(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A single-band 3 m image of a yard of 40 cars read 0 (0-198) along its centrelines
+    with the note "the yard looks crowded": the cause is the missing colour (cars are
+    read by their colour against the empty track). It is said so, and the colour image
+    of the same yard gets no such warning."""
+    img = _simulate(tmp_path, 3.0, "yard", "--seed", "4")
+    _grey_copy(img, tmp_path / "grey.tif")
+    tracks = str(tmp_path / "yard.tracks.geojson")
+    capsys.readouterr()
+    rows = {}
+    for name in ("yard", "grey"):
+        args = ["detect", str(tmp_path / f"{name}.tif"), "--tracks", tracks, "--json"]
+        assert main([*args, "-o", str(tmp_path / f"{name}.out.geojson")]) == 0
+        cap = capsys.readouterr()
+        (rows[name],) = json.loads(cap.out)
+        rows[name]["err"] = " ".join(cap.err.split())
+    assert rows["grey"]["grey"] is True and rows["yard"]["grey"] is False
+    assert "has no colour" in rows["grey"]["err"] and "reads low" in rows["grey"]["err"]
+    assert "looks crowded" not in rows["grey"]["err"], rows["grey"]["err"]
+    assert "has no colour" not in rows["yard"]["err"]
+    assert rows["grey"]["total"] < rows["yard"]["total"]  # what the warning is about

@@ -331,6 +331,25 @@ def _say_tracks_found(summaries: list[dict[str, Any]]) -> None:
     )
 
 
+def _say_grey(img: Path, method: str) -> None:
+    """On stderr: a 1.5 m or coarser image without colour reads low (until 2026-12-06,
+    session 40, one was said to show a yard too crowded to read, its grey not named)."""
+    what = (
+        "its car equivalents are likely far too low"
+        if method == "length"
+        else ("its long-train flag is likely to miss trains")
+    )
+    err_console.print(
+        f"[bold yellow]warning:[/] {escape(img.name)} has no colour (one grey band, or three "
+        "equal ones): at 1.5 m and coarser cars are read mostly by their colour "
+        "against the empty track, so a grey image reads low (simulated 3 m yards of 40 cars: "
+        "0-27 car equivalents in grey, 35-46 in colour), and the interval does not allow "
+        f"for it: {what}. Use a colour (RGB) image of the yard.",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def _say_too_coarse(img: Path, gsd: float) -> None:
     """On stderr, why an image coarser than 10 m has no long-train flag (it was "no long
     train" until 2026-12-06, session 40, while `railwatch process` stored the same image
@@ -602,7 +621,10 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             "shadow side of strings.[/]",
             highlight=False,
         )
-    if result.coarse is not None and result.coarse.empty_from == "image, crowded":
+    if result.coarse is not None and result.coarse.grey:
+        # what is wrong is the grey, not a crowded yard (said so until session 40)
+        _say_grey(img, result.method)
+    elif result.coarse is not None and result.coarse.empty_from == "image, crowded":
         err_console.print(
             f"[dim]note: {escape(img.name)}: the yard looks crowded (hardly any bare track "
             "between the cars), so this image alone cannot tell how full it is: the "
@@ -743,6 +765,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         "empty_from": None if coarse is None else coarse.empty_from,
         # coarser than 10 m: no long-train flag (coarse.CoarseEstimate.too_coarse)
         "too_coarse": coarse is not None and coarse.too_coarse,
+        # no colour: reads low at 1.5 m and coarser (coarse.CoarseEstimate.grey)
+        "grey": coarse is not None and coarse.grey,
         "by_class": dict(result.counts),
         "covered": sum(1 for d in result.detections if d.covered),
         "radiometry": result.radiometry,

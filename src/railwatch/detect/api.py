@@ -1073,6 +1073,7 @@ def _coarse_file(
             for r in p.runs
         ),
         too_coarse=parts[0].too_coarse,
+        grey=all(p.grey for p in parts),
     )
 
 

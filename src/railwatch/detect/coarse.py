@@ -344,6 +344,30 @@ class CoarseEstimate:
     #: images only, so :func:`long_train_flag` gives none (since 2026-12-06, session 40:
     #: ``detect`` said "no long train" of 15 m and 30 m images).
     too_coarse: bool = False
+    #: The image has no colour (one grey band, or three equal ones: :func:`is_grey`).
+    #: Steps 4-6 read cars mostly by their colour against the empty track, so a grey
+    #: image reads low (simulated 3 m yards of 40 cars along given centrelines, seeds
+    #: 1-6, 2026-12-06: 0-27 car equivalents in grey, 35-46 in colour) and its interval
+    #: does not allow for it; callers say so (since session 40, ``detect`` said "the yard
+    #: looks crowded" of one).
+    grey: bool = False
+
+
+#: The most a pixel's red, green and blue may differ (8-bit, summed over the two
+#: differences) for :func:`is_grey` to take it as grey (a grey image saved as RGB and
+#: compressed with loss).
+GREY_CHROMA = 3.0
+
+
+def is_grey(image: np.ndarray, valid: np.ndarray | None = None) -> bool:
+    """Has ``image`` (H, W, 3) no colour: 99 % of its ``valid`` pixels with red, green and
+    blue within :data:`GREY_CHROMA` of each other (a single-band file read as three equal
+    bands, or a grey picture saved as RGB)?"""
+    img = image[..., :3].astype(np.float32)
+    chroma = np.abs(img[..., 0] - img[..., 1]) + np.abs(img[..., 1] - img[..., 2])
+    if valid is not None:
+        chroma = chroma[valid.astype(bool)]
+    return bool(chroma.size) and float(np.percentile(chroma, 99)) <= GREY_CHROMA
 
 
 @dataclass(frozen=True)
@@ -1652,6 +1676,7 @@ def estimate_occupancy(
         site_string_m=None if against is None else round(against, 1),
         runs=occupied_runs(profiles, gsd) if method == "length" else (),
         too_coarse=gsd > MAX_COUNT_GSD,
+        grey=is_grey(image, ok),
     )
 
 
