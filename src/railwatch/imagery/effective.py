@@ -185,7 +185,7 @@ def coarse_content_reason(effective: Effective | None) -> str | None:
     """Why an image whose cars would be counted one by one cannot be, its detail being
     clearly coarser than its pixels (:data:`FLAG_FACTOR`, and that of pixels of
     :data:`OBJECT_GSD` or coarser); None when it can or was not measured."""
-    if effective is None or effective.gsd > OBJECT_GSD:
+    if effective is None or effective.gsd >= OBJECT_GSD:  # counted by length (session 40)
         return None
     if effective.factor < FLAG_FACTOR or effective.effective_gsd < OBJECT_GSD:
         return None

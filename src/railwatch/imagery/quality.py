@@ -56,7 +56,11 @@ __all__ = ["MAX_COUNT_GSD", "Conditions", "Quality", "assess_quality", "estimate
 
 #: Coarsest resolution (metres) at which a scene is still usable (presence only).
 MAX_COUNT_GSD = 10.0
-_OBJECT_GSD = LENGTH_GSD  # 1.5 m: finer than this, cars are counted one by one
+#: 1.5 m: finer than this, cars are counted one by one; from it on, by occupied length
+#: (:func:`railwatch.detect.coarse.method_for_gsd`; until 2026-12-06, session 40, a
+#: scene of exactly 1.5 m was counted by length but judged by the one-by-one rules: 32
+#: grey levels, the effective resolution's check)
+_OBJECT_GSD = LENGTH_GSD
 #: From this (metres) only the presence of long trains is read; from 1.5 m below it, the
 #: occupied track length (as :func:`railwatch.detect.coarse.method_for_gsd`, whose
 #: ``PRESENCE_GSD`` it is; until 2026-12-06, session 40, 5 m: a 7 m scene counted by
@@ -280,7 +284,7 @@ def assess_quality(
     q_cloud, q_haze, q_snow = frac("cloud"), frac("haze"), frac("snow")
     q_nodata = frac("nodata") if n else 1.0
     q_clear = frac("clear")
-    min_levels = MIN_CONTRAST_LEVELS if gsd <= _OBJECT_GSD else COARSE_MIN_CONTRAST_LEVELS
+    min_levels = MIN_CONTRAST_LEVELS if gsd < _OBJECT_GSD else COARSE_MIN_CONTRAST_LEVELS
     blank = levels is not None and levels < min_levels
     dark = _under_exposed(raster)
     # detail clearly coarser than the pixels where cars are counted one by one: an
@@ -455,7 +459,7 @@ def _under_exposed(raster: SiteRaster | SiteWindow) -> str | None:
 
 def _blocks(raster: SiteRaster | SiteWindow, gsd: float) -> Blocks | None:
     """The effective resolution's blocks where cars are counted one by one."""
-    return Blocks(raster.valid, raster.inside, gsd) if gsd <= _OBJECT_GSD else None
+    return Blocks(raster.valid, raster.inside, gsd) if gsd < _OBJECT_GSD else None
 
 
 def _blank_reason(levels: int | None, min_levels: int, brightness: float | None) -> str:
