@@ -49,7 +49,7 @@ def test_counts_only_reviews_score_no_boxes(url: str, capsys: pytest.CaptureFixt
     assert main(["eval", "--site", "yard"]) == 0
     out = capsys.readouterr().out
     # no box was matched, and the heading says so (session 40: "boxes matched")
-    assert out.startswith("Detection evaluation (1 scene): no boxes matched; ")
+    assert out.startswith("Detection evaluation (1 scene): no box labels; ")
     head, counts = out.split("Counts per scene")
     assert _row(head, "all") == ["all", "0", "–", "–", "–", "–", "–", "–"]
     assert _row(counts, "all")[1] == "13"  # the count error is scored: 41 against 28
