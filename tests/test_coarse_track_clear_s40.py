@@ -65,7 +65,15 @@ def yard(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         pixels = img if under is None else np.where(under[..., None], cloud, img)
         path = out / f"202405{day:02d}_{name}.tif"
         with rasterio.open(
-            path, "w", driver="GTiff", width=N, height=N, count=3, dtype="uint8", crs=crs, transform=T
+            path,
+            "w",
+            driver="GTiff",
+            width=N,
+            height=N,
+            count=3,
+            dtype="uint8",
+            crs=crs,
+            transform=T,
         ) as dst:
             dst.write(np.moveaxis(pixels, -1, 0))
         paths[name] = path

@@ -11,9 +11,10 @@ So the scene is also judged by the clear share of the places cars can stand:
   a corridor of a car's width (:data:`CAR_WIDTH_M`) along each, inside the site
   (:func:`track_places`), at any resolution (coarse images, counted by occupied length
   along those lines, since session 40);
-- else, where cars are counted one by one, the site's own history: the footprints of the cars detected in the site's other
-  usable images counted car by car (at most :data:`HISTORY_SCENES`, nearest in time;
-  at least :data:`HISTORY_MIN_CARS` cars, else no history): :func:`history_places`.
+- else, where cars are counted one by one, the site's own history: the footprints of
+  the cars detected in the site's other usable images counted car by car (at most
+  :data:`HISTORY_SCENES`, nearest in time; at least :data:`HISTORY_MIN_CARS` cars, else
+  no history): :func:`history_places`.
 
 The pixels are listed (row, column), made strip by strip of the window (rasterised
 with ``all_touched``), never as a whole-window map; the quality step looks them up in
