@@ -483,3 +483,23 @@ def test_a_shapely_multipolygon_with_an_empty_part_is_not_stored(tmp_db_url: str
             repo.add_site(s, SiteSpec("yard", geom))
         with db.session(readonly=True) as s:
             assert repo.list_sites(s) == []
+
+
+# ----------------- "did you mean" with two sites whose names differ only in case
+
+
+def test_did_you_mean_names_every_site_of_a_name_in_either_case(
+    tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # of 'ZRH' and 'zrh' only one was kept: 'zrh ' (a pasted space) was asked "did you
+    # mean 'ZRH'?", another site, which `site remove` would then have deleted
+    db = ["--db", tmp_db_url]
+    for name in ("ZRH", "zrh"):
+        assert main([*db, "site", "add", name, "--bbox", "8.50,47.37,8.52,47.38"]) == 0
+    capsys.readouterr()
+    assert main([*db, "site", "show", "zrh "]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "did you mean 'zrh' or 'ZRH'?" in err
+    assert main([*db, "site", "remove", "ZRh", "--yes"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "did you mean 'ZRH' or 'zrh'?" in err

@@ -310,12 +310,21 @@ def _close_names(session: Session, name: str, n: int = 3) -> list[str]:
     ratio 0.75 or more on the case-folded names), closest first."""
     import difflib
 
-    names = session.scalars(select(Site.name)).all()
-    folded: dict[str, str] = {}
+    names = session.scalars(select(Site.name).order_by(Site.name)).all()
+    # every site of a case-folded name (session 40: of 'ZRH' and 'zrh' only one was kept,
+    # and 'zrh ' was asked "did you mean 'ZRH'?", another site), the closer as typed first
+    folded: dict[str, list[str]] = {}
     for stored in names:
-        folded.setdefault(stored.casefold(), stored)
+        folded.setdefault(stored.casefold(), []).append(stored)
     matches = difflib.get_close_matches(name.casefold(), list(folded), n=n, cutoff=0.75)
-    return [folded[m] for m in matches]
+    close = [
+        stored
+        for m in matches
+        for stored in sorted(
+            folded[m], key=lambda s: -difflib.SequenceMatcher(None, name, s).ratio()
+        )
+    ]
+    return close[:n]
 
 
 def hold_site(session: Session, name: SiteRef, doing: str) -> Site:
