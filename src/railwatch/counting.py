@@ -584,7 +584,12 @@ def count_scene(
         if coarse is None:
             site_px = np.asarray(raster.inside, dtype=bool)
             seen = np.asarray(raster.valid, dtype=bool) & site_px
-            valid = readable_pixels(raster.image, seen, raster.mask, float(raster.grid.gsd))
+            # the file's own pixels where the grid is resampled from them (its bilinear
+            # warp read as haze: a clear 3 m scene half a pixel off the grid found no
+            # track line; 2026-12-06, session 40, imagery.read.SiteRaster.sharp)
+            sharp = getattr(raster, "sharp", None)
+            pixels = raster.image if sharp is None else sharp
+            valid = readable_pixels(pixels, seen, raster.mask, float(raster.grid.gsd))
             tracks = None
             grid = raster.grid
             if tracks_wgs84 is not None and not tracks_wgs84.is_empty:

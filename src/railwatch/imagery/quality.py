@@ -533,7 +533,7 @@ READABLE_CODES = (0, 3)
 
 
 def readable_pixels(
-    image: np.ndarray, valid: np.ndarray, mask: np.ndarray | None, gsd: float
+    image: ImageRows, valid: np.ndarray, mask: np.ndarray | None, gsd: float
 ) -> np.ndarray:
     """Pixels whose ground can be read: ``valid`` and, with a quality ``mask``, marked
     clear or snow (:data:`READABLE_CODES`); without one, not estimated to be cloud or
