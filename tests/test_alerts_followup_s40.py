@@ -178,3 +178,58 @@ def test_the_report_names_the_untyped_series_as_such() -> None:
         import matplotlib.pyplot as plt
 
         plt.close(fig)
+
+
+def test_analyze_counts_says_an_exports_class_columns_are_not_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`analyze --counts` of a CSV that `railwatch export` wrote passes over its
+    count_<class> (and covered) columns, so the alerts of single classes that `analyze
+    SITE` gives were missing with nothing said but a code comment in csvio. Now a note
+    names the columns, and `--counts`'s help says so."""
+    from sqlalchemy import select
+
+    from railwatch.analysis.csvio import read_counts_file
+    from railwatch.cli.main import main
+    from railwatch.storage import Database
+    from railwatch.storage.models import Count, Scene
+    from test_cli_analyze import _store_counts
+
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    _store_counts(url)  # 121 images of 8-12 cars, then 50
+    db = Database(url)
+    try:
+        with db.session() as s:
+            scenes = list(s.scalars(select(Scene).order_by(Scene.acquired_at)))
+            for k, sc in enumerate(scenes):  # 2 tank cars, then 30 on the last image
+                n = 30.0 if k == len(scenes) - 1 else 2.0
+                s.add(
+                    Count(
+                        scene_id=sc.id, cls="tank", count=n, low=n * 0.9, high=n * 1.1,
+                        method="objects", detector="hand", version="1",
+                    )
+                )  # fmt: skip
+    finally:
+        db.dispose()
+    base = ["--db", url]
+    assert main([*base, "analyze", "yard", "--class", "tank", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["alerts"], "the database raises tank alerts"
+    out = tmp_path / "yard.csv"
+    assert main([*base, "export", "yard", "--format", "csv", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert "count_tank" in out.read_text().splitlines()[0]
+    assert read_counts_file(out).class_columns == ("count_tank",)
+    assert main(["analyze", "--counts", str(out), "--json"]) == 0
+    got = capsys.readouterr()
+    assert all(a["class"] == "all" for a in json.loads(got.out))
+    err = " ".join(got.err.split())
+    assert "note: yard.csv: its per-class column (count_tank) is not read" in err
+    assert "`railwatch analyze SITE` gives on the database are not raised here" in err
+    # a file of the total alone: no note
+    plain = tmp_path / "plain.csv"
+    plain.write_text("date,count\n" + "".join(f"{d},{c}\n" for d, c in _days()))
+    assert main(["analyze", "--counts", str(plain), "--json"]) == 0
+    assert "per-class" not in capsys.readouterr().err
+    assert main(["analyze", "--help"]) == 0
+    helped = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "its per-class columns (count_<class>, covered) are not read" in helped

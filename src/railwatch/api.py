@@ -420,7 +420,10 @@ def analyze_counts(
         :class:`~railwatch.analysis.types.CountPoint` values for more (class, interval,
         resolution, method), or the path of a CSV file read as ``railwatch analyze
         --counts`` reads it (:func:`railwatch.analysis.csvio.read_counts_csv`: a header
-        ``date,count``, optional ``low,high,usable,class,site,gsd,method``).
+        ``date,count``, optional ``low,high,usable,class,site,gsd,method``). Of a
+        ``railwatch export`` CSV only the total is read: its per-class columns
+        (``count_<class>``, ``covered``) are passed over, so no alert of a single class
+        comes from it (``read_counts_file(path).class_columns`` names them).
     events
         :class:`~railwatch.analysis.types.Event` values or ``(day, label)`` pairs.
     site

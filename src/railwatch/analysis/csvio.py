@@ -16,11 +16,16 @@ is how the count was made (``objects``, ``length``, ``presence`` or ``manual``, 
 default): counts are judged against earlier counts of their own method only.
 
 The counts file ``railwatch export SITE --format csv`` writes reads as it is, as the
-database's own analysis reads the site: its other columns (:data:`EXPORT_ONLY` and the
-per-class ``count_*`` columns) are passed over; an unusable image is a gap of the method
-its resolution would have had; a 10 m image's ``long_train_present`` is its presence
-flag (1 or 0, never judged as a count); an image whose processing failed or that was
-not processed yet (``status`` failed or ingested) is left out, with a note.
+database's own analysis reads the site's total: its other columns (:data:`EXPORT_ONLY`
+and the per-class ``count_*`` and ``covered`` columns) are passed over, so the alerts of
+single classes that ``railwatch analyze SITE`` gives are not raised from it (the export
+has no per-class intervals, which those alerts are judged with): the columns passed
+over that hold a count are in :attr:`CountsFile.class_columns`, and ``analyze
+--counts`` says so (2026-12-06, session 40: a code comment alone said it); an
+unusable image is a gap of the method its resolution would have had; a 10 m image's
+``long_train_present`` is its presence flag (1 or 0, never judged as a count); an
+image whose processing failed or that was not processed yet (``status`` failed or
+ingested) is left out, with a note.
 
 Columns may be separated by commas, semicolons (Excel's "CSV" where the comma is the
 decimal separator, as in most of Europe) or tabs: the separator is the one that makes
@@ -864,6 +869,7 @@ def parse_counts_csv(
     zone_misfits: dict[str, str] | None = None,
     stated_zones: dict[str, timedelta] | None = None,
     unusable: dict[str, list[str]] | None = None,
+    class_columns: list[str] | None = None,
 ) -> dict[str, list[CountPoint]]:
     """Parse CSV text into count points per site (site "" when there is no site column).
 
@@ -922,6 +928,10 @@ def parse_counts_csv(
     points. A line with a reason is a gap; one that gives a count too is refused with its
     number, and an export's line of a failed or unprocessed image is kept when it has one
     (2026-12-06, session 37). Without ``unusable`` the column is an unknown one.
+
+    ``class_columns``, when given, is filled with an export's per-class columns
+    (``count_<class>``, ``covered``) that hold a count on some line: they are passed over
+    (only ``count``, the total, is read), so their classes' alerts are not raised.
     """
     sep = separator(text)
     decimal_comma = sep == ";"
@@ -1231,6 +1241,13 @@ def parse_counts_csv(
         if zone_misfits is None:
             raise InputError(next(iter(misfits.values())))
         zone_misfits.update(misfits)
+    if class_columns is not None and exported:
+        class_columns.extend(
+            n
+            for n in names
+            if (n.startswith("count_") or n == "covered")
+            and any(r[col[n]].strip() for _, r in rows)
+        )
     spans = {site: _zone_of_days(lines, site) for site, lines in dated.items()}
     # a stated zone is the site's: its days fit it (checked above), no middle one is taken
     hours = {site: round(z[2] / timedelta(hours=1)) for site, z in stated.items()}
@@ -1794,6 +1811,9 @@ class CountsFile:
     #: each point's unusable reason ("" where none), in the points' order; empty unless
     #: read with ``unusable`` (`scene import-reviews`)
     unusable: dict[str, list[str]]
+    #: an export's per-class columns (``count_<class>``, ``covered``) that hold counts:
+    #: passed over, only the total is read (since 2026-12-06, session 40)
+    class_columns: tuple[str, ...] = ()
 
 
 def _file_text(path: str | Path) -> tuple[str, str]:
@@ -1835,6 +1855,7 @@ def read_counts_file(
     zone_misfits: dict[str, str] = {}
     stated_zones: dict[str, timedelta] = {}
     reasons: dict[str, list[str]] = {}
+    passed_over: list[str] = []
     series = parse_counts_csv(
         text,
         source=source,
@@ -1846,6 +1867,7 @@ def read_counts_file(
         zone_misfits=zone_misfits if keep_misfits else None,
         stated_zones=stated_zones,
         unusable=reasons if unusable else None,
+        class_columns=passed_over,
     )
     return CountsFile(
         series=series,
@@ -1855,6 +1877,7 @@ def read_counts_file(
         zone_misfits=zone_misfits,
         stated_zones=stated_zones,
         unusable=reasons,
+        class_columns=tuple(passed_over),
     )
 
 

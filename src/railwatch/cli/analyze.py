@@ -265,7 +265,10 @@ def analyze(
             "--counts",
             help="CSV of counts (date,count[,low,high,usable,class,site,gsd,method]; "
             "separated by commas, semicolons or tabs), e.g. the counts of `railwatch export "
-            "SITE --format csv`; no database.",
+            "SITE --format csv`; no database. Of an export only the total (count) is "
+            "analysed: its per-class columns (count_<class>, covered) are not read, so the "
+            "alerts of single classes that `railwatch analyze SITE` gives are not raised "
+            "(a class column, one line per class and image, gives them).",
         ),
     ] = None,
     events: Annotated[
@@ -453,6 +456,19 @@ def _analyze_csv(
         keep_misfits=True,
     )
     by_site = read.series
+    if read.class_columns:  # said in csvio's docstring alone before session 40
+        n_cols = len(read.class_columns)
+        err_console.print(
+            f"note: {escape(path.name)}: its per-class column{plural_s(n_cols)} "
+            f"({escape(', '.join(read.class_columns))}) {'is' if n_cols == 1 else 'are'} not "
+            "read: only the total (count) is analysed, so the alerts of single classes (a "
+            "type, untyped railcars, covered loads) that `railwatch analyze SITE` gives on "
+            "the database are not raised here (the export has no per-class intervals, which "
+            "those alerts are judged with). For them, analyse the site in its database, or "
+            "give a class column, one line per class and image, with low and high.",
+            highlight=False,
+            soft_wrap=True,
+        )
     # an export's day column: each line's local day at its site, in the zones it fits
     zones, spans = read.zones, read.zone_spans
     misfits = read.zone_misfits  # --zone's: a day column of a site in another zone
