@@ -198,3 +198,50 @@ def test_grey_3_m_image_is_said_to_have_no_colour_not_a_crowded_yard(
     assert "looks crowded" not in rows["grey"]["err"], rows["grey"]["err"]
     assert "has no colour" not in rows["yard"]["err"]
     assert rows["grey"]["total"] < rows["yard"]["total"]  # what the warning is about
+
+
+def test_coarse_picture_gets_no_rails_scale_check_note(
+    sims: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 3 m PNG with --gsd 3 was always told "not checked against the rails: no rail
+    pairs found ... The detector needs the scale to about ±10 %": rails cannot be seen
+    at 1.5 m and coarser, and the detector is not what reads it. It is told that the
+    scale cannot be checked there and what it does to the estimate."""
+    import cv2
+    import numpy as np
+    import rasterio
+
+    with rasterio.open(sims / "g3.tif") as ds:
+        rgb = np.moveaxis(ds.read(), 0, -1)
+    png = tmp_path / "yard.png"
+    cv2.imwrite(str(png), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    assert main(["detect", str(png), "--gsd", "3", "-o", str(tmp_path / "out.geojson")]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "no rail pairs found" not in err and "The detector needs the scale" not in err, err
+    assert "--gsd 3 cannot be checked against the rails" in err, err
+    assert "car equivalents" in err
+
+
+def test_non_square_pixels_warning_for_a_coarse_image_speaks_of_track_length(
+    sims: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 3 m image in lon/lat at 42° N (pixels 2.2 x 3.0 m on the ground) was warned
+    that "the detector takes square pixels, so cars look 26 % shorter one way": at 3 m
+    no detector reads it, the occupied length is measured with one pixel size."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(sims / "g3.tif") as ds:
+        data = ds.read()
+    deg = 3.0 / 111_320
+    img = tmp_path / "lonlat.tif"
+    with rasterio.open(
+        img, "w", driver="GTiff", width=data.shape[2], height=data.shape[1], count=3,
+        dtype="uint8", crs="EPSG:4326", transform=from_origin(130.604, 42.424, deg, deg),
+    ) as out:  # fmt: skip
+        out.write(data)
+    assert main(["detect", str(img), "-o", str(tmp_path / "out.geojson")]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "not square" in err, err
+    assert "the detector takes square pixels" not in err and "cars look" not in err, err
+    assert "track lengths" in err and "% off depending on the track's direction" in err

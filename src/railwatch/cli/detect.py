@@ -541,7 +541,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     from rasterio.errors import RasterioIOError
 
     from railwatch.counting import count_detections, widen_for_scale
-    from railwatch.detect.api import detect_file
+    from railwatch.detect.api import detect_file, method_for_gsd
     from railwatch.detect.coarse import long_train_flag
     from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
     from railwatch.imagery.inspect import is_low_sun, unreadable_pixels
@@ -562,6 +562,12 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         if found is not None:
             img_gsd = _gsd_from_rails(img, found.scale, run.auto)
             check = ScaleCheck(img_gsd, found.scale, 0.15)
+    elif run.given is not None and run.scale_check and method_for_gsd(run.given) != "objects":
+        # 1.5 m and coarser: the rails are under a pixel apart, never measured (every
+        # such image got "no rail pairs found ... the detector needs the scale to about
+        # ±10 %" until 2026-12-06, session 40)
+        if _crs_of(img) is None:
+            _say_coarse_scale_unchecked(img, run.given)
     elif run.given is not None and run.scale_check:
         check = check_gsd(img, run.given)  # None for georeferenced images
         if check is not None:
@@ -886,6 +892,7 @@ def _warn_georeferencing(img: Path, given: float | None) -> None:
     from railwatch.errors import ImageryError
     from railwatch.imagery._geo import utm_crs_for
     from railwatch.imagery.inspect import ground_pixel_size
+    from railwatch.rails import LENGTH_GSD
 
     try:
         with warnings.catch_warnings():
@@ -926,12 +933,31 @@ def _warn_georeferencing(img: Path, given: float | None) -> None:
             highlight=False,
         )
         return
+    # 1.5 m and coarser the image is read as it is, one pixel size for both axes (said
+    # as "the detector takes square pixels, so cars look shorter" until session 40)
     err_console.print(
         f"[bold yellow]warning:[/] {escape(img.name)} ({crs}) has pixels {gx:.2f} x {gy:.2f} m "
-        "on the ground, not square: the detector takes square pixels, so cars look "
-        f"{100 * (1 - min(gx, gy) / max(gx, gy)):.0f} % shorter one way. Warp it to a UTM grid "
-        f"first (gdalwarp -t_srs {utm} -tr {res} {res} -r bilinear IN.tif OUT.tif), or ingest "
-        "it into a site: `railwatch process` warps every scene to the site's UTM grid.",
+        f"on the ground, not square: at {LENGTH_GSD:g} m and coarser it is read as it is, with "
+        f"one pixel size ({given or own:.2g} m) both ways, so track lengths, and the car "
+        "equivalents and long strings read along them, are up to "
+        f"{100 * (max(gx, gy) / own - 1):.0f} % off depending on the track's direction. "
+        f"Warp it to a UTM grid first (gdalwarp -t_srs {utm} -tr {res} {res} -r bilinear "
+        "IN.tif OUT.tif), or ingest it into a site: `railwatch process` warps every scene "
+        "to the site's UTM grid.",
+        highlight=False,
+    )
+
+
+def _say_coarse_scale_unchecked(img: Path, given: float) -> None:
+    """A note on stderr that --gsd of 1.5 m or more cannot be checked against the rails
+    (they are less than a pixel apart there), and what the scale does to the estimate."""
+    from railwatch.rails import LENGTH_GSD
+
+    err_console.print(
+        f"[dim]note: {escape(img.name)}: --gsd {given:g} cannot be checked against the rails: "
+        f"at {LENGTH_GSD:g} m per pixel and coarser the two rails of a track are less than a "
+        "pixel apart. The occupied track length, and with it the car equivalents, is in "
+        "proportion to it: make sure of it.[/]",
         highlight=False,
     )
 
