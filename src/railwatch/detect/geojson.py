@@ -37,6 +37,9 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
+import shutil
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -413,12 +416,31 @@ def write_geojson(path: str | Path, collection: Mapping[str, Any]) -> Path:
     """Write a FeatureCollection to ``path`` (parent directories created). A file there
     that is no JSON (an image, a database) is refused, not replaced: ``railwatch detect
     yard.tif -o yard.tif`` wrote the detections over the image (2026-12-06, session
-    39; :func:`check_output`)."""
+    39; :func:`check_output`).
+
+    A regular file is written under a temporary name beside ``path`` and renamed over
+    it once whole: a write that fails part way (disk full, a quota, Ctrl-C) leaves the
+    previous file as it was (until 2026-12-06, session 40, it was truncated first and
+    left half-written, a JSON file that GIS tools refuse). A symbolic link is written
+    through (the file it points to is replaced, the link kept); a pipe or a device
+    (``-o /dev/stdout``) is written to directly."""
     out = Path(path)
     check_output(out)
+    text = json.dumps(collection, ensure_ascii=False) + "\n"
+    target = out.resolve() if out.is_symlink() else out
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(collection, ensure_ascii=False) + "\n")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() and not target.is_file():
+            target.write_text(text, encoding="utf-8")  # a pipe, a device: cannot be renamed over
+            return out
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            if target.is_file():
+                shutil.copymode(target, tmp)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
     except OSError as err:
         raise InputError(
             f"cannot write detections to {out} ({os_reason(err)}); "

@@ -25,7 +25,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,18 @@ def _written(path: Path) -> Iterator[Path]:
             leftover.unlink(missing_ok=True)
 
 
+@contextmanager
+def _all_written(paths: list[Path]) -> Iterator[list[Path]]:
+    """:func:`_written` for the files of a folder export together: each is written under
+    a temporary name and none is renamed into place until all are written, so a failed
+    export leaves the previous folder whole. Until 2026-12-06 (session 40) each layer
+    was renamed as it was written, and an export that failed at ``detections`` (disk
+    full) left new ``sites`` and ``scenes`` beside the previous export's detections and
+    counts: a folder of two exports that QGIS showed as one."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(_written(p)) for p in paths]
+
+
 def _check_not_open(out: Path) -> None:
     """:class:`InputError` when the GeoPackage ``out`` has SQLite side files beside it: a
     program has it open (QGIS keeps ``-wal`` and ``-shm`` while a layer of it is loaded)
@@ -185,13 +197,14 @@ def write_gpkg(layers: dict[str, Layer], out: Path) -> Path:
 
 
 def write_geoparquet(layers: dict[str, Layer], out: Path) -> Path:
-    """A directory of GeoParquet 1.1 files (``counts.parquet`` is a plain table)."""
+    """A directory of GeoParquet 1.1 files (``counts.parquet`` is a plain table), all
+    renamed into place once every one is written (:func:`_all_written`)."""
     _prepare(out, directory=True)
     lazy_import("pyarrow", "gis", "GeoParquet export")
-    for name in LAYER_NAMES:
-        layer = layers[name]
-        frame = _frame(layer)
-        with _written(out / f"{name}.parquet") as path:
+    with _all_written([out / f"{name}.parquet" for name in LAYER_NAMES]) as paths:
+        for name, path in zip(LAYER_NAMES, paths, strict=True):
+            layer = layers[name]
+            frame = _frame(layer)
             if layer.geometries is None:
                 frame.to_parquet(path, index=False)
             else:
@@ -234,11 +247,12 @@ def layer_geojson(layer: Layer) -> dict[str, Any]:
 
 
 def write_geojson(layers: dict[str, Layer], out: Path) -> Path:
-    """A directory with ``<layer>.geojson`` per layer."""
+    """A directory with ``<layer>.geojson`` per layer, all renamed into place once every
+    one is written (:func:`_all_written`)."""
     _prepare(out, directory=True)
-    for name in LAYER_NAMES:
-        text = json.dumps(layer_geojson(layers[name]), ensure_ascii=False, allow_nan=False)
-        with _written(out / f"{name}.geojson") as path:
+    with _all_written([out / f"{name}.geojson" for name in LAYER_NAMES]) as paths:
+        for name, path in zip(LAYER_NAMES, paths, strict=True):
+            text = json.dumps(layer_geojson(layers[name]), ensure_ascii=False, allow_nan=False)
             path.write_text(text, encoding="utf-8")
     return out
 

@@ -1,0 +1,170 @@
+"""Session 40 review of the GIS outputs: a rewrite that fails part way keeps the
+previous output whole.
+
+* ``railwatch detect -o FILE`` (``detect.geojson.write_geojson``) truncated FILE and then
+  wrote it: a write that failed part way (disk full, a quota) left half a JSON file in
+  place of the previous detections, which QGIS and GDAL refuse.
+* ``railwatch export -f geojson|geoparquet`` renamed each layer's file into place as it
+  was written: an export that failed at ``detections`` left the new ``sites`` and
+  ``scenes`` beside the previous export's ``detections``, ``occupied_track`` and
+  ``counts``, two exports in one folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import railwatch
+from railwatch.detect.geojson import write_geojson
+from railwatch.export import gis
+from railwatch.storage import Database
+from report_db import SITE_NAME, populate
+
+
+def _collection(n: int) -> dict[str, Any]:
+    ring = [[0.0, 0.0], [14.0, 0.0], [14.0, 3.0], [0.0, 3.0], [0.0, 0.0]]
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {"class": "railcar", "score": 0.9, "covered": False},
+    }
+    return {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "EPSG:32652"}},
+        "features": [feature] * n,
+    }
+
+
+def test_detect_geojson_that_fails_part_way_keeps_the_previous_file(tmp_path: Path) -> None:
+    """The disk fills part way through the new file (a file size limit of 16 KiB, in a
+    child process): the previous file is left as it was, and no temporary file."""
+    out = tmp_path / "yard.geojson"
+    write_geojson(out, _collection(3))
+    before = out.read_bytes()
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps(_collection(2000)))  # about 300 KB
+    assert len(big.read_bytes()) > 100_000
+    script = textwrap.dedent(
+        f"""
+        import json, resource, signal
+        from railwatch.detect.geojson import write_geojson
+        from railwatch.errors import InputError
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a signal
+        collection = json.load(open({str(big)!r}))
+        _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16384, hard))
+        try:
+            write_geojson({str(out)!r}, collection)
+        except InputError as err:
+            print("refused:", err)
+        else:
+            print("written")
+        """
+    )
+    src = str(Path(railwatch.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "refused:" in done.stdout and "cannot write detections" in done.stdout
+    assert out.read_bytes() == before  # not truncated, not half of the new one
+    json.loads(out.read_text())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json", "yard.geojson"]
+
+
+def test_detect_geojson_through_a_link_keeps_the_link(tmp_path: Path) -> None:
+    """A symbolic link given as the output is written through, as before."""
+    target = tmp_path / "real.geojson"
+    write_geojson(target, _collection(1))
+    link = tmp_path / "link.geojson"
+    link.symlink_to(target)
+    write_geojson(link, _collection(4))
+    assert link.is_symlink()
+    assert len(json.loads(target.read_text())["features"]) == 4
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Database:
+    database = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    populate(database, tmp_path / "scenes")
+    return database
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "geoparquet"])
+def test_folder_export_that_fails_part_way_replaces_no_layer(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """A re-export over a folder fails at its third layer (``detections``): every file of
+    the previous export is left as it was, none of them replaced by the new one's."""
+    if fmt == "geoparquet":
+        pytest.importorskip("pyarrow")
+        pytest.importorskip("geopandas")
+    ext = "geojson" if fmt == "geojson" else "parquet"
+    out = tmp_path / f"yard-{fmt}"
+    gis.export_site(db, SITE_NAME, fmt, out)
+    # the previous export (of other data): each file marked as its own
+    previous = {}
+    for name in gis.LAYER_NAMES:
+        path = out / f"{name}.{ext}"
+        assert path.is_file()
+        previous[name] = f"previous export: {name}".encode()
+        path.write_bytes(previous[name])
+
+    def full(path: Any) -> None:
+        if "detections" in Path(path).name:
+            Path(path).write_bytes(b"half")
+            raise OSError(28, "No space left on device")
+
+    if fmt == "geojson":
+        real = Path.write_text
+
+        def write_text(self: Path, *args: Any, **kwargs: Any) -> int:
+            full(self)
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "write_text", write_text)
+    else:
+        import geopandas
+        import pandas
+
+        for cls in (pandas.DataFrame, geopandas.GeoDataFrame):
+            real_parquet = cls.to_parquet
+
+            def to_parquet(frame: Any, path: Any, *args: Any, _real: Any = real_parquet,
+                           **kwargs: Any) -> None:  # fmt: skip
+                full(path)
+                _real(frame, path, *args, **kwargs)
+
+            monkeypatch.setattr(cls, "to_parquet", to_parquet)
+    with pytest.raises(Exception, match="No space left"):
+        gis.export_site(db, SITE_NAME, fmt, out)
+    now = {name: (out / f"{name}.{ext}").read_bytes() for name in gis.LAYER_NAMES}
+    assert now == previous
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.{ext}" for n in gis.LAYER_NAMES)
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "geoparquet"])
+def test_folder_export_replaces_every_layer(db: Database, tmp_path: Path, fmt: str) -> None:
+    """A re-export that succeeds replaces every layer's file, and leaves no other."""
+    if fmt == "geoparquet":
+        pytest.importorskip("pyarrow")
+        pytest.importorskip("geopandas")
+    ext = "geojson" if fmt == "geojson" else "parquet"
+    out = tmp_path / f"yard-{fmt}"
+    gis.export_site(db, SITE_NAME, fmt, out)
+    first = {n: (out / f"{n}.{ext}").read_bytes() for n in gis.LAYER_NAMES}
+    for name in gis.LAYER_NAMES:
+        (out / f"{name}.{ext}").write_bytes(b"stale")
+    gis.export_site(db, SITE_NAME, fmt, out)
+    again = {n: (out / f"{n}.{ext}").read_bytes() for n in gis.LAYER_NAMES}
+    assert again == first
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.{ext}" for n in gis.LAYER_NAMES)
