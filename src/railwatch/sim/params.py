@@ -184,18 +184,23 @@ SENSORS: dict[str, str] = {
     "WorldView-sim": "worldview",
     "PlanetScope-sim": "planetscope",
     "Sentinel-2-sim": "sentinel-2",
+    "Landsat-sim": "landsat",
 }
 
 
 def sensor_for_gsd(gsd: float) -> str:
-    """The simulated sensor name that matches a ground sample distance."""
+    """The simulated sensor name that matches a ground sample distance (DOMAIN.md's
+    sensors: Sentinel-2 10 m, Landsat 8/9 15 m pan and 30 m; coarser than 12.5 m is
+    Landsat's, which until session 40 was called Sentinel-2 too)."""
     if gsd < 0.45:
         return "WorldView-sim"
     if gsd < 1.5:
         return "SkySat-sim"
     if gsd < 8.0:
         return "PlanetScope-sim"
-    return "Sentinel-2-sim"
+    if gsd < 12.5:
+        return "Sentinel-2-sim"
+    return "Landsat-sim"
 
 
 def _pairs(value: Mapping[str, int] | Sequence[tuple[str, int]] | None) -> Any:
