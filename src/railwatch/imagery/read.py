@@ -608,9 +608,6 @@ def read_site_window(
                     )
                 data, valid, palette, read = _warp_image(src, grid, bands, nodata)
                 offset = file_offset(src, grid)
-                near: tuple[np.ndarray, np.ndarray] | None = None
-                if offset is None and palette is None:
-                    near = _warp_nearest(src, grid, bands, nodata)
                 scaling = None
                 scene_range = None
                 exposure = None
@@ -632,7 +629,8 @@ def read_site_window(
         if palette is not None:
             image = palette_colours(data[0], palette)[0]
         else:
-            if near is not None and data.dtype != np.uint8:
+            resampled = offset is None  # the file's own pixels read too (:attr:`sharp`)
+            if resampled and data.dtype != np.uint8:
                 # the mapping of these pixels, found once: the same for the nearest ones
                 scene_range, ranges = _mapping(
                     data, valid, radiometry, scene_range, scaling, ranges
@@ -649,9 +647,15 @@ def read_site_window(
                 )
 
             image = rgb8(data)
-            if near is not None:
-                sharp = _sharp(rgb8(near[0]), near[1] & valid, image)
-            del near
+            del data  # (the nearest read after it: a lower peak)
+            if resampled:
+                try:
+                    with rasterio.open(path) as src:
+                        near, ok = _warp_nearest(src, grid, bands, nodata)
+                except (RasterioError, CPLE_BaseError) as err:
+                    raise _read_failure(uri, path, name, err) from err
+                sharp = _sharp(rgb8(near), ok & valid, image)
+                del near, ok
         image[~valid] = 0
         mask = _read_mask(gdal_path(mask_uri), grid) if mask_uri is not None else None
     inside = _inside(site_geom, grid)
