@@ -308,7 +308,14 @@ def test_analyze_counts_of_pairs_is_analyze_series_of_their_points() -> None:
 
     pairs = _hand_counts()
     points = [
-        CountPoint(when=datetime(d.year, d.month, d.day, tzinfo=UTC), count=n, date_only=True)
+        # pairs are hand counts: method "manual", as a CSV's lines (session 40: every
+        # count alert names its method since a92b7e2)
+        CountPoint(
+            when=datetime(d.year, d.month, d.day, tzinfo=UTC),
+            count=n,
+            date_only=True,
+            method="manual",
+        )
         for d, n in pairs
     ]
     expected = analyze_series(points, [Event(date(2023, 9, 13), "summit")])

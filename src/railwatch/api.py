@@ -414,7 +414,8 @@ def analyze_counts(
     Parameters
     ----------
     counts
-        ``(when, count)`` pairs (``when`` a date, datetime or ISO 8601 text; a count of
+        ``(when, count)`` pairs, hand counts (method ``manual``, as a CSV's lines; ``when``
+        a date, datetime or ISO 8601 text; a count of
         None or NaN is an image with no usable view: a gap, never 0; a pandas frame's
         ``frame[["date", "count"]].itertuples(index=False)`` is such pairs), or
         :class:`~railwatch.analysis.types.CountPoint` values for more (class, interval,
@@ -584,7 +585,11 @@ def _point(item: CountLike, k: int) -> CountPoint:
         else:  # 00:00 UTC of the day, as a CSV's date alone
             when = datetime(day_or_time.year, day_or_time.month, day_or_time.day, tzinfo=UTC)
             date_only = True
-    return CountPoint(when=when, count=count, usable=count is not None, date_only=date_only)
+    # hand counts, as a CSV's lines without a method column (csvio: "manual"); since
+    # every count alert names its method (session 40) "objects" told another story
+    return CountPoint(
+        when=when, count=count, usable=count is not None, date_only=date_only, method="manual"
+    )
 
 
 def _when(value: object, where: str) -> date | datetime:
