@@ -168,3 +168,19 @@ def test_folder_export_replaces_every_layer(db: Database, tmp_path: Path, fmt: s
     again = {n: (out / f"{n}.{ext}").read_bytes() for n in gis.LAYER_NAMES}
     assert again == first
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.{ext}" for n in gis.LAYER_NAMES)
+
+
+def test_export_help_says_which_times_are_utc_and_which_local(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`railwatch export --help` said the coordinates' CRS but not the times': a GIS
+    analyst met ``acquired`` (UTC) beside ``day`` (the local day at the site, which can be
+    the next date) with nothing saying which was which, nor that a gap is empty."""
+    from railwatch.cli.main import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["export", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "Times (acquired, date) are UTC" in text
+    assert "the column day beside each is the image's local day at the site, in its zone" in text
+    assert "empty count cells, never 0" in text

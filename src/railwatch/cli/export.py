@@ -64,7 +64,10 @@ def export(
     geoparquet: a directory of GeoParquet 1.1 files, one per layer. geojson: a directory
     of FeatureCollections, one per layer. csv: the counts only, for
     pandas.read_csv(path, parse_dates=["date"]).
-    Coordinates are WGS84 longitude/latitude.
+    Coordinates are WGS84 longitude/latitude. Times (acquired, date) are UTC; the column
+    day beside each is the image's local day at the site, in its zone (local_zone, in
+    the sites layer and the counts). An image without a count (unusable, failed, not
+    processed) has empty count cells, never 0.
 
     --out - writes the CSV to standard output, and nothing else goes there (the other
     formats are binary files or folders of files: give them a name; --json with it is
