@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
+from railwatch.sim.io import scene_paths, stac_item
 from railwatch.sim.params import SceneParams, sensor_for_gsd
 from railwatch.sim.scene import render_scene
 
@@ -29,3 +33,35 @@ def test_landsat_resolutions_are_not_called_sentinel_2(gsd: float) -> None:
 )
 def test_other_resolutions_keep_their_sensor(gsd: float, name: str) -> None:
     assert sensor_for_gsd(gsd) == name
+
+
+@pytest.mark.parametrize("view_azimuth", [40.0, 200.0, 310.0])
+def test_stac_view_azimuth_points_the_way_tall_objects_lean(
+    view_azimuth: float, tmp_path: Path
+) -> None:
+    # STAC view:azimuth is measured from the sub-satellite point to the scene centre, so
+    # tall objects (leaning away from the satellite) lean along it. The simulator leans
+    # them away from ``view_azimuth`` (its azimuth of the satellite seen from the scene)
+    # and wrote that value as view:azimuth, 180 degrees off.
+    base = SceneParams(seed=3, gsd=0.5, size_px=(400, 400), n_cars=12, layout_seed=5)
+    upright = render_scene(base)
+    leaning = render_scene(base.with_(off_nadir=20.0, view_azimuth=view_azimuth))
+    assert [t.id for t in upright.truth] == [t.id for t in leaning.truth]
+    dx = np.mean(
+        [
+            b.polygon_crs.centroid.x - a.polygon_crs.centroid.x
+            for a, b in zip(upright.truth, leaning.truth, strict=True)
+        ]
+    )
+    dy = np.mean(
+        [
+            b.polygon_crs.centroid.y - a.polygon_crs.centroid.y
+            for a, b in zip(upright.truth, leaning.truth, strict=True)
+        ]
+    )
+    assert np.hypot(dx, dy) > 0.5  # roofs 3-5 m up lean 1-2 m at 20 degrees
+    lean_azimuth = np.degrees(np.arctan2(dx, dy)) % 360.0  # clockwise from north
+    stac = stac_item(leaning, scene_paths(tmp_path, "lean"))["properties"]["view:azimuth"]
+    off = (stac - lean_azimuth + 180.0) % 360.0 - 180.0
+    assert abs(off) < 1.0, (stac, lean_azimuth)
+    assert leaning.params.view_azimuth == view_azimuth  # the parameter keeps its meaning

@@ -176,7 +176,11 @@ def stac_item(scene: RenderedScene, paths: ScenePaths) -> dict[str, Any]:
             "constellation": p.sensor_name,
             "eo:cloud_cover": cloud_pct,
             "view:off_nadir": p.off_nadir,
-            "view:azimuth": p.view_azimuth,
+            # STAC's view:azimuth runs from the sub-satellite point to the scene, the way
+            # tall objects lean; ``view_azimuth`` is the satellite's azimuth seen from the
+            # scene (render.make_light leans tops away from it): 180 degrees apart (it was
+            # written unchanged until session 40)
+            "view:azimuth": (p.view_azimuth + 180.0) % 360.0,
             "view:sun_elevation": p.sun_elevation,
             "view:sun_azimuth": p.sun_azimuth,
             "proj:epsg": epsg,
