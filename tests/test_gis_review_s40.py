@@ -184,3 +184,26 @@ def test_export_help_says_which_times_are_utc_and_which_local(
     assert "Times (acquired, date) are UTC" in text
     assert "the column day beside each is the image's local day at the site, in its zone" in text
     assert "empty count cells, never 0" in text
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")
+def test_detect_geojson_to_a_link_to_a_pipe_is_written_to_the_pipe(tmp_path: Path) -> None:
+    """``detect -o /dev/stdout`` into a pipe: a link to ``/proc/self/fd/1``, whose target
+    (``pipe:[N]``) is no path a temporary file can be written beside; the GeoJSON goes
+    down the pipe as before the rename-into-place write."""
+    read, write = os.pipe()
+    try:
+        link = tmp_path / "stdout"
+        link.symlink_to(f"/proc/{os.getpid()}/fd/{write}")
+        write_geojson(link, _collection(2))
+        os.close(write)
+        write = -1
+        with os.fdopen(read, "rb") as stream:
+            read = -1
+            data = stream.read()
+    finally:
+        for fd in (read, write):
+            if fd >= 0:
+                os.close(fd)
+    assert len(json.loads(data)["features"]) == 2
+    assert link.is_symlink()

@@ -427,12 +427,14 @@ def write_geojson(path: str | Path, collection: Mapping[str, Any]) -> Path:
     out = Path(path)
     check_output(out)
     text = json.dumps(collection, ensure_ascii=False) + "\n"
-    target = out.resolve() if out.is_symlink() else out
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists() and not target.is_file():
-            target.write_text(text, encoding="utf-8")  # a pipe, a device: cannot be renamed over
+        if out.exists() and not out.is_file():
+            # a pipe, a device (through a link too: /dev/stdout, whose target
+            # /proc/PID/fd/pipe:[N] is no path to write beside): cannot be renamed over
+            out.write_text(text, encoding="utf-8")
             return out
+        target = out.resolve() if out.is_symlink() else out
+        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             tmp.write_text(text, encoding="utf-8")
