@@ -305,6 +305,9 @@ def assess_file(
     """
     from dataclasses import replace
 
+    import numpy as np
+
+    from railwatch.detect.coarse import grey_reason
     from railwatch.imagery.inspect import NotGeoreferencedError, inspect_scene, rgb_of
     from railwatch.imagery.places import places_of
     from railwatch.imagery.quality import assess_quality
@@ -361,6 +364,10 @@ def assess_file(
     small = image_too_small(info.width, info.height, info.gsd)
     if small is not None:  # as process: it would read as "0 railcars"
         quality = replace(quality, usable=False, reasons=(small, *quality.reasons))
+    seen = np.asarray(raster.valid, dtype=bool) & np.asarray(raster.inside, dtype=bool)
+    grey = grey_reason(raster.image, seen, grid.gsd)
+    if grey is not None:  # as process: a coarse count of a grey image reads too few
+        quality = replace(quality, usable=False, reasons=(grey, *quality.reasons))
     return quality
 
 

@@ -486,6 +486,15 @@ def process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
         return _process_scene(job, detector)
 
 
+def _grey_reason(raster: SiteRaster, gsd: float) -> str | None:
+    """:func:`railwatch.detect.coarse.grey_reason` of a coarse scene's window over its
+    site (the pixels with data inside it; coarse windows are read whole)."""
+    from railwatch.detect.coarse import grey_reason
+
+    seen = np.asarray(raster.valid, dtype=bool) & np.asarray(raster.inside, dtype=bool)
+    return grey_reason(raster.image, seen, gsd)
+
+
 def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     """:func:`process_scene` once the job's first-use stamps are at hand."""
     from contextlib import ExitStack
@@ -530,6 +539,13 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             small = image_too_small(job.width, job.height, job.gsd) if job.width else None
             if small is not None:  # it would read as "0 railcars" where it cannot show one
                 quality = replace(quality, usable=False, reasons=(small, *quality.reasons))
+            grey = (
+                _grey_reason(raster, grid.gsd)
+                if not objects and isinstance(raster, SiteRaster)
+                else None
+            )
+            if grey is not None:  # a coarse count of a grey image reads too few (session 40)
+                quality = replace(quality, usable=False, reasons=(grey, *quality.reasons))
             if (
                 not quality.usable
                 and quality.source == "estimated"

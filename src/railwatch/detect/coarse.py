@@ -370,6 +370,24 @@ def is_grey(image: np.ndarray, valid: np.ndarray | None = None) -> bool:
     return bool(chroma.size) and float(np.percentile(chroma, 99)) <= GREY_CHROMA
 
 
+def grey_reason(image: np.ndarray, valid: np.ndarray | None, gsd: float) -> str | None:
+    """Why a coarse image (1.5 m and coarser) of no colour (:func:`is_grey`) cannot be
+    counted, or None: its occupied length and long-train flag read cars by their colour
+    against the empty track, and a grey image reads low, its interval short of the truth
+    (simulated 3 m yards of 40 cars: 0.0-27.3 car equivalents, four of six 0.0; 34.6-45.6
+    in colour). ``railwatch process`` stores such a scene as unusable with this reason,
+    never as a count (2026-12-06, session 40: one read 0 railcars, interval 0-198, a
+    drop from the colour images beside it)."""
+    if method_for_gsd(gsd) == "objects" or not is_grey(image, valid):
+        return None
+    return (
+        f"no colour (one grey band, or three equal ones) at {gsd:.3g} m: cars this coarse are "
+        "read by their colour against the empty track, and a grey image reads too few (on "
+        "simulated 3 m yards of 40 cars, 0 to 27 car equivalents); ingest a colour product "
+        "of the scene"
+    )
+
+
 @dataclass(frozen=True)
 class EmptyTrack:
     """A site's empty track as one image of it shows it (:func:`empty_track`): its
