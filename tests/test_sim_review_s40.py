@@ -65,3 +65,58 @@ def test_stac_view_azimuth_points_the_way_tall_objects_lean(
     off = (stac - lean_azimuth + 180.0) % 360.0 - 180.0
     assert abs(off) < 1.0, (stac, lean_azimuth)
     assert leaning.params.view_azimuth == view_azimuth  # the parameter keeps its meaning
+
+
+def _painted_on_top(scene_params: SceneParams) -> tuple[np.ndarray, np.ndarray]:
+    """The scene's labels, and a reference built independently with shapely: at each
+    pixel centre, the car drawn last over it (render.draw_car paints a car's side faces,
+    the hull of its footprint and its roof, then its roof), its id where that is its
+    roof, 0 where it is its side face."""
+    import shapely
+    from shapely.geometry import MultiPoint, Polygon
+
+    from railwatch.sim.render import Projection, make_light
+    from railwatch.sim.scene import scene_cars, scene_yard
+
+    scene = render_scene(scene_params)
+    p = scene_params
+    cars = scene_cars(p, scene_yard(p))
+    light = make_light(p)
+    w, h = p.size_px
+    proj = Projection(w * p.gsd, h * p.gsd, p.gsd, *p.misregistration_m)
+    ys, xs = np.mgrid[0:h, 0:w] + 0.5
+    ref = np.zeros((h, w), np.int32)
+    for car in cars:
+        fp = car.corners()
+        top = fp + light.lean * car.height
+        side = MultiPoint(proj.px(np.vstack([fp, top]))).convex_hull
+        ref[shapely.intersects_xy(side, xs, ys)] = 0
+        ref[shapely.intersects_xy(Polygon(proj.px(top)), xs, ys)] = car.id
+    return scene.labels, ref
+
+
+def test_labels_follow_what_is_painted_over_leaning_cars() -> None:
+    # Steeply off nadir, a car's side faces are painted over the roof of a car drawn
+    # before it on the next track; the labels kept the covered roof's id there.
+    p = SceneParams(
+        seed=2,
+        gsd=0.5,
+        size_px=(360, 360),
+        n_cars=60,
+        layout_seed=5,
+        off_nadir=40.0,
+        view_azimuth=0.0,
+        yard_angle=0.0,
+        sun_elevation=60.0,
+    )
+    labels, ref = _painted_on_top(p)
+    covered = (ref == 0) & (labels > 0)
+    assert ref.any() and labels.any()
+    assert int(covered.sum()) == 0, f"{int(covered.sum())} labelled pixels show another car's side"
+    assert (labels == ref).mean() > 0.9999
+
+
+def test_labels_of_upright_cars_are_their_roofs() -> None:
+    p = SceneParams(seed=2, gsd=0.5, size_px=(240, 240), n_cars=30, layout_seed=5)
+    labels, ref = _painted_on_top(p)
+    assert labels.any() and (labels == ref).mean() > 0.9999

@@ -19,6 +19,7 @@ from railwatch.sim.render import (
     Light,
     Painter,
     Projection,
+    _hull,
     draw_boxes,
     draw_car,
     draw_shadows,
@@ -277,8 +278,14 @@ def _truth(
     labels = np.zeros(shape, np.int32)
     roofs: list[np.ndarray] = []
     for car in cars:
-        roof = car.corners() + lean * car.height
+        fp = car.corners()
+        roof = fp + lean * car.height
         roofs.append(roof)
+        if np.hypot(*(lean * car.height)) > 0.05:
+            # draw_car paints the car's side faces (the hull of footprint and roof) first,
+            # over the roofs of cars drawn before it: those pixels show no roof any more
+            # (until session 40 they kept the covered car's id)
+            _clear_convex(labels, proj.px(_hull(fp, roof)))
         _label_quad(labels, proj.px(roof), car.id)
     flat = labels.ravel()
     where = np.flatnonzero(flat)
@@ -312,6 +319,25 @@ def _truth(
             )
         )
     return labels, tuple(truth)
+
+
+def _clear_convex(labels: np.ndarray, poly: np.ndarray) -> None:
+    """Set ``labels`` to 0 at pixels whose centre lies inside the convex polygon ``poly``
+    (pixel coordinates, either orientation)."""
+    h, w = labels.shape
+    x0 = max(int(np.floor(poly[:, 0].min())), 0)
+    x1 = min(int(np.ceil(poly[:, 0].max())), w)
+    y0 = max(int(np.floor(poly[:, 1].min())), 0)
+    y1 = min(int(np.ceil(poly[:, 1].max())), h)
+    if x1 <= x0 or y1 <= y0 or len(poly) < 3:
+        return
+    xs, ys = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
+    nxt = np.roll(poly, -1, axis=0)
+    sign = 1.0 if float(np.sum(poly[:, 0] * nxt[:, 1] - nxt[:, 0] * poly[:, 1])) >= 0 else -1.0
+    inside = np.ones(xs.shape, bool)
+    for (ax, ay), (bx, by) in zip(poly, nxt, strict=True):
+        inside &= ((bx - ax) * (ys - ay) - (by - ay) * (xs - ax)) * sign >= 0
+    labels[y0:y1, x0:x1][inside] = 0
 
 
 def _label_quad(labels: np.ndarray, quad: np.ndarray, value: int) -> None:
