@@ -207,3 +207,28 @@ def test_detect_geojson_to_a_link_to_a_pipe_is_written_to_the_pipe(tmp_path: Pat
                 os.close(fd)
     assert len(json.loads(data)["features"]) == 2
     assert link.is_symlink()
+
+
+def test_detect_json_gives_covered_unknown_at_3_m(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``railwatch detect --json`` of a 3 m image (occupied track length) said ``covered:
+    0`` (and its table 0) where no covered load can be told: the exports and the counts
+    give it empty (unknown), never 0."""
+    from railwatch.cli import _common
+    from railwatch.cli.main import main
+    from test_coarse_qa22b_detect_file import _write
+    from test_detect_coarse import _yard
+
+    monkeypatch.setattr(_common.console, "width", 120)
+    img, _ = _yard(30.0, [140.0, 280.0, 0.0, 70.0])
+    path = _write(tmp_path / "coarse.tif", img)
+    assert main(["detect", str(path), "--out-dir", str(tmp_path / "out"), "--json"]) == 0
+    (summary,) = json.loads(capsys.readouterr().out)
+    assert summary["method"] == "length"
+    assert summary["covered"] is None
+    assert main(["detect", str(path), "--out-dir", str(tmp_path / "out")]) == 0
+    table = capsys.readouterr().out
+    row = next(line for line in table.splitlines() if "length" in line)
+    cells = [c.strip() for c in row.split("│")]
+    assert cells[cells.index("length") + 2] == "–"  # the covered column

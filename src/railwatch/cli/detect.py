@@ -442,7 +442,7 @@ def _print_summary(summaries: list[dict[str, Any]], out: Console) -> None:
             f"{s['gsd']:g}",
             s["method"],
             total,
-            str(s["covered"]),
+            "–" if s["covered"] is None else str(s["covered"]),
             ", ".join(f"{c} {n:g}" for c, n in by_class) or "–",
         )
     print_table(table, out)
@@ -542,6 +542,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
 
     from railwatch.counting import count_detections, widen_for_scale
     from railwatch.detect.api import detect_file, method_for_gsd
+    from railwatch.detect.base import tells_class
     from railwatch.detect.coarse import long_train_flag
     from railwatch.detect.geojson import WGS84, to_feature_collection, write_geojson
     from railwatch.imagery.inspect import is_low_sun, unreadable_pixels
@@ -774,7 +775,12 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         # no colour: reads low at 1.5 m and coarser (coarse.CoarseEstimate.grey)
         "grey": coarse is not None and coarse.grey,
         "by_class": dict(result.counts),
-        "covered": sum(1 for d in result.detections if d.covered),
+        # covered loads are told car by car only: unknown (None) from occupied length or
+        # a presence flag, not 0, as the counts say it (detect.base.tells_class; until
+        # 2026-12-06, session 40, 0 here and in the table while exports gave it empty)
+        "covered": sum(1 for d in result.detections if d.covered)
+        if tells_class("covered", result.method)
+        else None,
         "radiometry": result.radiometry,
         "scale_check": None if check is None else check.to_dict(),
         # why low-high is wider than the detector's interval (None: it is not)
