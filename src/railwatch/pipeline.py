@@ -114,6 +114,7 @@ from railwatch.imagery.read import (
     SiteWindow,
     item_nodata_of,
     item_scaling_of,
+    pixels_of,
     radiometry_of,
 )
 from railwatch.imagery.register import (
@@ -1014,9 +1015,10 @@ def _first_use_stamp(mask_uri: str | None) -> dict[str, Any] | None:
 def _readable_highpass(raster: SiteRaster) -> np.ndarray:
     """The high-pass luminance a registration correlates, on readable ground only."""
     gsd = raster.grid.gsd
-    return highpass(
-        raster.image, readable_pixels(raster.image, raster.valid, raster.mask, gsd), gsd
-    )
+    # readable judged on the file's own pixels where the grid is resampled from them (the
+    # bilinear warp reads as haze; session 40, imagery.read.pixels_of)
+    readable = readable_pixels(np.asarray(pixels_of(raster)), raster.valid, raster.mask, gsd)
+    return highpass(raster.image, readable, gsd)
 
 
 @dataclass(frozen=True)
@@ -1133,7 +1135,7 @@ def _site_reads_of(
         c0 = r0 = 0
     part = (slice(r0, r0 + grid.height), slice(c0, c0 + grid.width))
     valid = readable_pixels(
-        r.image[part],
+        np.asarray(pixels_of(r))[part],  # the file's own pixels, as the scene's (session 40)
         np.asarray(r.valid, bool)[part] & np.asarray(r.inside, bool)[part],
         None if r.mask is None else r.mask[part],
         grid.gsd,
