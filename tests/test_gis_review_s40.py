@@ -232,3 +232,20 @@ def test_detect_json_gives_covered_unknown_at_3_m(
     row = next(line for line in table.splitlines() if "length" in line)
     cells = [c.strip() for c in row.split("│")]
     assert cells[cells.index("length") + 2] == "–"  # the covered column
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write any file"
+)
+def test_detect_geojson_over_a_read_only_file_is_refused(tmp_path: Path) -> None:
+    """A read-only output is refused, not replaced by the rename into place (as the
+    write into it was refused before)."""
+    from railwatch.errors import InputError
+
+    out = tmp_path / "truth.geojson"
+    write_geojson(out, _collection(1))
+    before = out.read_bytes()
+    out.chmod(0o444)
+    with pytest.raises(InputError, match="cannot write detections"):
+        write_geojson(out, _collection(3))
+    assert out.read_bytes() == before

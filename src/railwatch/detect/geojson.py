@@ -34,6 +34,7 @@ are the stretches of track read as occupied, LineStrings with ``"method": "lengt
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import math
@@ -434,6 +435,10 @@ def write_geojson(path: str | Path, collection: Mapping[str, Any]) -> Path:
             out.write_text(text, encoding="utf-8")
             return out
         target = out.resolve() if out.is_symlink() else out
+        if target.is_file() and not os.access(target, os.W_OK):
+            # a file made read-only (hand labels kept safe) is refused as the write to it
+            # was, not replaced by the rename
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(target))
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
