@@ -101,8 +101,10 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
     InputError
         ``detector`` (or the default one) is not the detector that made ``result``.
     DetectionError
-        A coarse image in which no track was read, or a 10 m image whose long-train
-        flag could not be read: there is no count, and 0 would read as an empty yard.
+        A coarse image in which no track was read, a 10 m image whose long-train flag
+        could not be read, or an image coarser than 10 m (too coarse for the flag, as
+        ``railwatch process`` judges it): there is no count, and 0 would read as an
+        empty yard.
     """
     from railwatch.counting import SceneCount, count_detections, widen_for_scale
     from railwatch.detect.coarse import long_train_flag
@@ -113,6 +115,13 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
     if coarse is not None:
         if result.method == "presence":
             flag = long_train_flag(coarse, result.tracks)
+            if flag is None and coarse.too_coarse:
+                raise DetectionError(
+                    f"{name}: at {result.gsd:g} m the image is too coarse to count railcars "
+                    "or to flag a long train (the flag was measured at 10 m only, and "
+                    "`railwatch process` stores such an image as unusable): no flag, which "
+                    "is not 'no train'; use a 10 m or finer image"
+                )
             if flag is None:
                 raise DetectionError(
                     f"{name}: at {result.gsd:g} m only a long train's presence can be read, "

@@ -458,7 +458,7 @@ def name_site(reason: str, site: str) -> str:
 
 
 def _no_track_found(gsd: float) -> str:
-    """Why a 1.5-5 m scene of a site without track centrelines has no count."""
+    """Why a 1.5-10 m scene of a site without track centrelines has no count."""
     return (
         f"no track line was found in this {gsd:g} m image over the site, so no occupied "
         "length could be measured, and it is not counted (a 0 would read as an empty yard). "
@@ -572,7 +572,7 @@ def count_scene(
 
     A coarse scene whose given centrelines cannot be read anywhere (all under cloud,
     haze or no data) raises :class:`~railwatch.errors.DetectionError` instead of
-    counting 0: nothing of the yard was seen. Without centrelines, a 1.5-5 m scene where
+    counting 0: nothing of the yard was seen. Without centrelines, a 1.5-10 m scene where
     no line is found, and any scene at 10 m and coarser (the long-train flag is read
     along given centrelines only), raise it too."""
     gsd = float(raster.grid.gsd)
