@@ -25,6 +25,7 @@ import numpy as np
 import shapely
 from shapely.geometry import (
     GeometryCollection,
+    LineString,
     MultiLineString,
     MultiPolygon,
     Polygon,
@@ -880,10 +881,43 @@ def _stack(xy: tuple[Any, Any]) -> Any:
     return np.column_stack([np.asarray(xy[0]), np.asarray(xy[1])])
 
 
-def _polygons_of(data: Mapping[str, Any], what: str) -> Polygon | MultiPolygon:
+def _is_lines(geom: BaseGeometry) -> bool:
+    return isinstance(geom, LineString | MultiLineString) and not geom.is_empty
+
+
+def _is_polygons(geom: BaseGeometry) -> bool:
+    return isinstance(geom, Polygon | MultiPolygon) and not geom.is_empty
+
+
+#: How to give a file holding a site's polygons and its track lines (as geojson.io and
+#: QGIS' one-layer exports write them): both options name it (session 40).
+_MIXED_HOW = (
+    "give the file as both the site and its tracks (--geojson FILE --tracks FILE; "
+    "site_from_geojson(name, FILE, tracks=FILE) in Python): the site is made of its "
+    "polygons, the tracks of its lines"
+)
+
+
+def _polygons_of(
+    data: Mapping[str, Any], what: str, *, skip_lines: bool = False
+) -> Polygon | MultiPolygon:
+    """The site polygon of GeoJSON ``data``; with ``skip_lines`` its lines are left out
+    (they are the site's tracks: :func:`site_from_geojson` given the same file for both)."""
     parts: list[Polygon] = []
     labels: list[str] = []
-    for label, geom in _geometries(data, what):
+    found = _geometries(data, what)
+    has_polygons = any(_is_polygons(g) for _, g in found)
+    for label, geom in found:
+        if skip_lines and has_polygons and _is_lines(geom):
+            continue
+        if has_polygons and _is_lines(geom):
+            # it said to give the lines as --tracks, and that file (this one) was then
+            # refused there for its polygons (session 40)
+            raise GeometryError(
+                f"{what} {label} must be a Polygon or MultiPolygon, got {geom.geom_type}: "
+                "the file holds the site's polygons and its track lines together (as "
+                f"geojson.io writes them): {_MIXED_HOW}"
+            )
         if geom.is_empty:
             among = "FeatureCollection" if re.fullmatch(r"feature \d+", label) else "collection"
             raise GeometryError(
@@ -1211,24 +1245,36 @@ def _check_parts_apart(parts: Sequence[Polygon], labels: Sequence[str], what: st
                 )
 
 
-def load_tracks(source: GeoJSONSource | BaseGeometry, *, what: str = "tracks") -> MultiLineString:
-    """Track centrelines from GeoJSON (LineString/MultiLineString features) in WGS84."""
+def load_tracks(
+    source: GeoJSONSource | BaseGeometry, *, what: str = "tracks", skip_polygons: bool = False
+) -> MultiLineString:
+    """Track centrelines from GeoJSON (LineString/MultiLineString features) in WGS84;
+    with ``skip_polygons`` a file's polygons are left out (they are the site:
+    :func:`site_from_geojson` given the same file for both)."""
     if isinstance(source, BaseGeometry):
         found: list[tuple[str, BaseGeometry]] = [("geometry", source)]
     else:
         found = _geometries(_load_json(source, what), what)
+    has_lines = any(_is_lines(g) for _, g in found)
     lines: list[Any] = []
     for label, geom in found:
-        if geom.is_empty:
+        if geom.is_empty or (skip_polygons and has_lines and _is_polygons(geom)):
             continue
         if geom.geom_type == "LineString":
             parts = [geom]
         elif isinstance(geom, MultiLineString):
             parts = list(geom.geoms)
         else:
+            mixed = (
+                "; if the file holds the site's polygons and its track lines together "
+                f"(as geojson.io writes them), {_MIXED_HOW} (for a site given by --bbox, "
+                "or at site edit, remove the polygons from the file)"
+                if has_lines and _is_polygons(geom)
+                else ""
+            )
             raise GeometryError(
                 f"{what} {label} is a {geom.geom_type}: track centrelines must be "
-                "LineString or MultiLineString"
+                f"LineString or MultiLineString{mixed}"
             )
         for index, part in enumerate(parts):
             if not part.is_empty and part.length == 0:
@@ -1311,8 +1357,24 @@ def site_from_geojson(
     """
     validate_name(name)
     data = _load_json(source, "site GeoJSON")
+    if tracks is not None and not isinstance(tracks, BaseGeometry) and _same_data(data, tracks):
+        # one file of polygons and lines (geojson.io's): the site is its polygons, the
+        # tracks its lines; a file of only one kind is refused by the other reader
+        geometry = _polygons_of(data, "site GeoJSON", skip_lines=True)
+        track_geom = load_tracks(data, skip_polygons=True)  # checked in _with_tracks
+        return _with_tracks(name, geometry, description, tags, track_geom)
     geometry = _polygons_of(data, "site GeoJSON")
     return _with_tracks(name, geometry, description, tags, tracks)
+
+
+def _same_data(data: Mapping[str, Any], tracks: GeoJSONSource) -> bool:
+    """Whether ``tracks`` holds the same GeoJSON as the site's ``data`` (the same file,
+    a copy, or the file piped in as the site); a tracks source that cannot be read is
+    not, and is said so by :func:`load_tracks`."""
+    try:
+        return _load_json(tracks, "tracks") == data
+    except (GeometryError, InputError):
+        return False
 
 
 def parse_bbox(bbox: str | Sequence[float]) -> tuple[float, float, float, float]:

@@ -1,0 +1,82 @@
+"""Follow-up of the site input review (2026-12-06, session 40): messages a user got
+from `railwatch site add` that did not fit their case, and their fixes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from railwatch.cli.main import main
+from railwatch.errors import GeometryError
+from railwatch.sites import site_from_geojson
+
+YARD = [[8.50, 47.37], [8.52, 47.37], [8.52, 47.38], [8.50, 47.38], [8.50, 47.37]]
+LINES = [
+    [[8.501, 47.375], [8.519, 47.375]],
+    [[8.501, 47.376], [8.519, 47.376]],
+]
+
+
+def _feature(geometry: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "properties": {}, "geometry": geometry}
+
+
+#: one file of the yard's polygon and its track lines, as geojson.io writes it
+MIXED = {
+    "type": "FeatureCollection",
+    "features": [
+        _feature({"type": "Polygon", "coordinates": [YARD]}),
+        *(_feature({"type": "LineString", "coordinates": line}) for line in LINES),
+    ],
+}
+
+
+def _err(capsys: pytest.CaptureFixture[str]) -> str:
+    return " ".join(capsys.readouterr().err.split())
+
+
+# ------------------------------------------- one file of the site and its tracks
+
+
+def test_a_file_of_polygons_and_lines_gives_the_site_and_its_tracks(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the site add told to give the lines with --tracks; that file (the same one) was
+    # then refused there for its polygon
+    path = tmp_path / "yard.geojson"
+    path.write_text(json.dumps(MIXED))
+    assert main(["--db", tmp_db_url, "site", "add", "yard", "--geojson", str(path)]) == 2
+    err = _err(capsys)
+    assert "feature 1 must be a Polygon or MultiPolygon, got LineString" in err
+    assert "holds the site's polygons and its track lines together" in err
+    assert "--geojson FILE --tracks FILE" in err
+    argv = ["--db", tmp_db_url, "site", "add", "yard", "--geojson", str(path)]
+    assert main([*argv, "--tracks", str(path)]) == 0
+    assert "with track centrelines" in capsys.readouterr().out
+    assert main(["--db", tmp_db_url, "site", "show", "yard", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["tracks"]
+
+
+def test_the_same_mixed_geojson_in_python_splits_into_site_and_tracks() -> None:
+    spec = site_from_geojson("yard", MIXED, tracks=json.dumps(MIXED))
+    assert spec.geometry.geom_type == "Polygon"
+    assert spec.geometry.bounds == (8.50, 47.37, 8.52, 47.38)
+    assert spec.tracks is not None and len(spec.tracks.geoms) == 2
+
+
+def test_a_mixed_tracks_file_for_another_site_is_told_what_to_do(tmp_path: Path) -> None:
+    # the lines are taken only when the site is the same file: with another site (or a
+    # bbox) the polygon is not the site's and not a track, and is refused, saying how
+    path = tmp_path / "yard.geojson"
+    path.write_text(json.dumps(MIXED))
+    other = {"type": "Polygon", "coordinates": [YARD]}
+    with pytest.raises(GeometryError) as info:
+        site_from_geojson("yard", other, tracks=path)
+    msg = str(info.value)
+    assert "tracks feature 0 is a Polygon" in msg
+    assert "--geojson FILE --tracks FILE" in msg
+    assert "remove the polygons" in msg
