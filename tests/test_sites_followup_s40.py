@@ -80,3 +80,36 @@ def test_a_mixed_tracks_file_for_another_site_is_told_what_to_do(tmp_path: Path)
     assert "tracks feature 0 is a Polygon" in msg
     assert "--geojson FILE --tracks FILE" in msg
     assert "remove the polygons" in msg
+
+
+# ------------------------------------------------------ a bbox in decimal commas
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "8,5 47,37 8,6 47,38",
+        "8,5,47,37,8,6,47,38",
+        "8,5;47,37;8,6;47,38",
+        "8,5, 47,37, 8,6, 47,38",
+    ],
+    ids=["spaces", "commas", "semicolons", "comma-space"],
+)
+def test_a_bbox_in_decimal_commas_is_said_to_be_so(
+    text: str, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it was "bbox needs 4 numbers W,S,E,N, got 8" (or "not four numbers"), with no
+    # word of the decimal separator
+    assert main(["--db", tmp_db_url, "site", "add", "yard", "--bbox", text]) == 2
+    err = _err(capsys)
+    assert "decimal commas" in err
+    assert "--bbox 8.5,47.37,8.6,47.38" in err
+
+
+def test_a_bbox_with_points_is_read_as_before() -> None:
+    from railwatch.sites import parse_bbox
+
+    assert parse_bbox("8.5 47.37 8.6 47.38") == (8.5, 47.37, 8.6, 47.38)
+    assert parse_bbox("8,47,9,48") == (8.0, 47.0, 9.0, 48.0)
+    with pytest.raises(GeometryError, match="needs 4 numbers W,S,E,N, got 8"):
+        parse_bbox("8.5,47.37,8.6,47.38,8.5,47.37,8.6,47.38")

@@ -1380,6 +1380,7 @@ def _same_data(data: Mapping[str, Any], tracks: GeoJSONSource) -> bool:
 def parse_bbox(bbox: str | Sequence[float]) -> tuple[float, float, float, float]:
     """Parse ``"W,S,E,N"`` (or four numbers) into floats, checking order and ranges."""
     if isinstance(bbox, str):
+        _check_decimal_commas(bbox)
         parts = [p for p in re.split(r"[,\s]+", bbox.strip()) if p]
         try:
             values = [float(p) for p in parts]
@@ -1429,6 +1430,31 @@ def parse_bbox(bbox: str | Sequence[float]) -> tuple[float, float, float, float]
             "west must differ from east and south from north"
         )
     return w, s, e, n
+
+
+def _check_decimal_commas(text: str) -> None:
+    """Refuse a bbox written with decimal commas (``8,5 47,37 8,6 47,38``,
+    ``8,5;47,37;8,6;47,38`` or ``8,5,47,37,8,6,47,38``), saying so: it was "needs 4
+    numbers, got 8" (or "not four numbers"), the separator unmentioned (session 40)."""
+    if "." in text or "," not in text:
+        return
+    tokens = [t.strip(",") for t in re.split(r"[;\s]+", text.strip())]
+    tokens = [t for t in tokens if t]
+    if len(tokens) == 4 and all(re.fullmatch(r"[-+]?\d+,\d+", t) for t in tokens):
+        numbers = tokens
+    else:
+        items = [t for t in re.split(r"[,;\s]+", text.strip()) if t]
+        if len(items) != 8 or not all(
+            re.fullmatch(r"[-+]?\d+" if i % 2 == 0 else r"\d+", t) for i, t in enumerate(items)
+        ):
+            return
+        numbers = [f"{items[i]},{items[i + 1]}" for i in range(0, 8, 2)]
+    fixed = ",".join(t.replace(",", ".") for t in numbers)
+    raise GeometryError(
+        f"bbox {text!r} looks written with decimal commas ({numbers[0]} for "
+        f"{numbers[0].replace(',', '.')}): write decimals with a point and separate the "
+        f"four numbers W,S,E,N with commas: --bbox {fixed}"
+    )
 
 
 def site_from_bbox(
