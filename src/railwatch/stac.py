@@ -45,6 +45,7 @@ from shapely.geometry.base import BaseGeometry
 from railwatch.errors import ConfigError, ImageryError, InputError, RailwatchError, lazy_import
 from railwatch.imagery.inspect import (
     UnsupportedFormatError,
+    crs_text,
     gdal_path,
     is_remote,
     item_band_scaling,
@@ -2030,7 +2031,7 @@ def _scene_info(
         with rasterio.open(path) as src:
             if src.crs is None:
                 raise ImageryError(f"{href} has no CRS: it cannot be placed on the site")
-            crs = src.crs.to_string() if src.crs.to_epsg() is None else f"EPSG:{src.crs.to_epsg()}"
+            crs = crs_text(src.crs)
             width, height, bands, dtype = src.width, src.height, src.count, src.dtypes[0]
             file_scaling = (tuple(src.scales or ()), tuple(src.offsets or ()))
             file_nodata = src.nodata

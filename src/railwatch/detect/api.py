@@ -536,8 +536,9 @@ def _hold_window_cache() -> None:
 
 
 def _crs_string(crs: Any) -> str:
-    epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg else crs.to_wkt()
+    from railwatch.imagery.inspect import crs_text
+
+    return crs_text(crs)
 
 
 def _georeferenced(ds: Any) -> bool:

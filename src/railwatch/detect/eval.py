@@ -653,9 +653,11 @@ _WORLD_FILE_SUFFIXES = (".pgw", ".pngw", ".wld", ".jgw", ".jpgw")
 
 
 def _crs_text(crs: Any) -> str:
-    """A rasterio CRS as eval names frames: ``EPSG:n``, else its WKT."""
-    epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg else str(crs.to_wkt())
+    """A rasterio CRS as eval names frames: ``EPSG:n``, else its WKT
+    (:func:`railwatch.imagery.inspect.crs_text`)."""
+    from railwatch.imagery.inspect import crs_text
+
+    return crs_text(crs)
 
 
 def _georef_of(path: Path, crs: Any, transform: Any, width: int, height: int) -> ImageGeoref:

@@ -69,6 +69,7 @@ __all__ = [
     "UnsupportedFormatError",
     "band_scaling",
     "check_overlap",
+    "crs_text",
     "data_mask",
     "file_sha256",
     "gdal_env",
@@ -364,7 +365,7 @@ def inspect_scene(
         _check_dtype(ds, name)
         band_scaling(ds, _data_bands(ds))  # broken scale metadata is refused here
         _check_tiff_blocks(ds, name, size)
-        crs = _crs_string(ds.crs)
+        crs = crs_text(ds.crs)
         gsd_x, gsd_y = _pixel_size_m(ds.crs, ds.transform, ds.width, ds.height)
         probe = _probe_valid(ds, path, name)
         footprint_native = _footprint_native(ds, probe)
@@ -706,7 +707,7 @@ def _check_georeferencing(ds: Any, name: str) -> None:
         if max(abs(bottom), abs(top)) > 90.0 or lon > 360.0:
             raise MissingCRSError(
                 f"{name} has coordinates ({left:.0f}, {top:.0f}) that are no longitude and "
-                f"latitude, though its CRS ({_crs_string(ds.crs)}) is in degrees: the CRS in "
+                f"latitude, though its CRS ({crs_text(ds.crs)}) is in degrees: the CRS in "
                 "the file is wrong (the coordinates look projected, in metres or feet); set "
                 f"the right one with `gdal_edit.py -a_srs EPSG:CODE {name}` and ingest again"
             )
@@ -778,9 +779,29 @@ def _check_tiff_blocks(ds: Any, name: str, size: int) -> None:
                 )
 
 
-def _crs_string(crs: Any) -> str:
+def crs_text(crs: Any) -> str:
+    """A rasterio CRS as railwatch stores and writes it: ``EPSG:n`` where that code names
+    the same CRS (datum included; axis order aside), else its WKT.
+
+    rasterio's ``to_epsg()`` matches at 70 % confidence: a UTM zone on the WGS84
+    ellipsoid without a datum was EPSG:23872 (DGN95), one on the Bessel ellipsoid
+    EPSG:3093 (Tokyo datum), so the scene's stored CRS, and the "crs" member of
+    ``railwatch detect``'s GeoJSON, named another datum than the file's, which moves the
+    coordinates by up to hundreds of metres in a GIS (2026-12-06, session 40)."""
     epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg else str(crs.to_wkt())
+    if epsg and _same_crs(epsg, crs):
+        return f"EPSG:{epsg}"
+    return str(crs.to_wkt())
+
+
+def _same_crs(epsg: int, crs: Any) -> bool:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        return bool(CRS.from_epsg(epsg).equals(CRS.from_wkt(crs.to_wkt()), ignore_axis_order=True))
+    except CRSError:
+        return False
 
 
 # ---------------------------------------------------------------- resolution
