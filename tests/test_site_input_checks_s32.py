@@ -97,7 +97,8 @@ def test_tracks_that_meet_the_site_only_swapped_say_so() -> None:
         site_from_bbox("ams", box, tracks=line)
     msg = str(err.value)
     assert "but they would with the two numbers of each position swapped" in msg
-    assert "one of the two files is written as lat,lon" in msg
+    # a bbox is no file: it said "one of the two files" (session 40)
+    assert "the bbox is given latitude first or the tracks file is written as lat,lon" in msg
     # lines simply elsewhere keep the message they had
     far = {"type": "LineString", "coordinates": [[4.47, 51.92], [4.48, 51.93]]}
     with pytest.raises(GeometryError, match="none of the track lines touch the site polygon: "):

@@ -113,3 +113,43 @@ def test_a_bbox_with_points_is_read_as_before() -> None:
     assert parse_bbox("8,47,9,48") == (8.0, 47.0, 9.0, 48.0)
     with pytest.raises(GeometryError, match="needs 4 numbers W,S,E,N, got 8"):
         parse_bbox("8.5,47.37,8.6,47.38,8.5,47.37,8.6,47.38")
+
+
+# ------------------------- swapped track lines: worded for how the site was given
+
+SWAPPED = {"type": "LineString", "coordinates": [[47.375, 8.501], [47.375, 8.519]]}
+
+
+def test_swapped_tracks_for_a_bbox_site_name_the_bbox(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # it said "one of the two files is written as lat,lon" of a site given by --bbox
+    tracks = tmp_path / "tracks.geojson"
+    tracks.write_text(json.dumps(SWAPPED))
+    argv = ["--db", tmp_db_url, "site", "add", "yard", "--bbox", "8.50,47.37,8.52,47.38"]
+    assert main([*argv, "--tracks", str(tracks)]) == 2
+    err = _err(capsys)
+    assert "but they would with the two numbers of each position swapped" in err
+    assert "two files" not in err
+    assert "the bbox is given latitude first or the tracks file is written as lat,lon" in err
+    assert "W,S,E,N (lon,lat,lon,lat)" in err
+
+
+def test_swapped_lines_in_the_sites_own_file_name_that_file() -> None:
+    mixed = json.loads(json.dumps(MIXED))
+    for feature in mixed["features"][1:]:
+        feature["geometry"]["coordinates"] = [p[::-1] for p in feature["geometry"]["coordinates"]]
+    with pytest.raises(GeometryError) as info:
+        site_from_geojson("yard", mixed, tracks=mixed)
+    msg = str(info.value)
+    assert "two files" not in msg
+    assert "the file's polygons or its lines are written as lat,lon" in msg
+
+
+def test_tracks_elsewhere_than_a_bbox_site_name_the_bbox() -> None:
+    from railwatch.sites import site_from_bbox
+
+    far = {"type": "LineString", "coordinates": [[9.501, 47.375], [9.519, 47.375]]}
+    with pytest.raises(GeometryError) as info:
+        site_from_bbox("yard", "8.50,47.37,8.52,47.38", tracks=far)
+    assert "check that the bbox and the tracks file describe the same place" in str(info.value)

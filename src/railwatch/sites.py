@@ -1299,26 +1299,53 @@ def load_tracks(
 
 
 def site_tracks(
-    source: GeoJSONSource | BaseGeometry, geometry: Polygon | MultiPolygon
+    source: GeoJSONSource | BaseGeometry,
+    geometry: Polygon | MultiPolygon,
+    *,
+    site_given: str = "stored",
 ) -> MultiLineString:
     """Track centrelines for the site polygon ``geometry``, read by :func:`load_tracks`
     and checked against it (at ``site add`` as at ``site edit``): at least one line must
-    touch the site."""
+    touch the site. ``site_given`` says how the site was given, for the messages:
+    ``"file"`` (GeoJSON or WKT other than the tracks'), ``"same file"`` (the tracks'
+    file, its polygons), ``"bbox"`` or ``"stored"`` (a stored site, at site edit)."""
     lines = load_tracks(source)
     if not lines.intersects(geometry) and shapely.transform(
         lines, lambda xy: xy[:, ::-1]
     ).intersects(geometry):
+        # it said "one of the two files" for a site given by --bbox, or by the tracks'
+        # own file (session 40)
+        which = {
+            "file": "one of the two files is written as lat,lon; GeoJSON (RFC 7946) gives "
+            "each position as lon,lat: swap the numbers in the one that is the wrong way "
+            "round and try again",
+            "same file": "the file's polygons or its lines are written as lat,lon; GeoJSON "
+            "(RFC 7946) gives each position as lon,lat: swap the numbers of the ones that "
+            "are the wrong way round and try again",
+            "bbox": "the bbox is given latitude first or the tracks file is written as "
+            "lat,lon; the bbox is W,S,E,N (lon,lat,lon,lat) and GeoJSON (RFC 7946) gives "
+            "each position as lon,lat: swap the numbers in the one that is the wrong way "
+            "round and try again",
+        }.get(
+            site_given,
+            "the tracks file is written as lat,lon (or the site was); GeoJSON (RFC 7946) "
+            "gives each position as lon,lat: swap the numbers of each position in the "
+            "tracks file (if it is the site that is the wrong way round, a stored site's "
+            "polygon cannot be changed: add the site anew under another name)",
+        )
         raise GeometryError(
             f"none of the track lines touch the site polygon, but they would with the two "
             f"numbers of each position swapped (the site lies around {lat_lon_text(geometry)}, "
-            f"the lines around {lat_lon_text(lines)}): one of the two files is written as "
-            "lat,lon; GeoJSON (RFC 7946) gives each position as lon,lat: swap the numbers "
-            "in the one that is the wrong way round and try again (a stored site's polygon "
-            "cannot be changed: add the site anew under another name)"
+            f"the lines around {lat_lon_text(lines)}): {which}"
         )
     if not lines.intersects(geometry):
+        both = {
+            "bbox": "the bbox and the tracks file",
+            "same file": "the file's polygons and its lines",
+            "stored": "the tracks file and the site",
+        }.get(site_given, "both files")
         raise GeometryError(
-            "none of the track lines touch the site polygon: check that both files "
+            f"none of the track lines touch the site polygon: check that {both} "
             "describe the same place (GeoJSON is lon,lat)"
         )
     return lines
@@ -1330,8 +1357,9 @@ def _with_tracks(
     description: str,
     tags: Iterable[str],
     tracks: GeoJSONSource | BaseGeometry | None,
+    site_given: str,
 ) -> SiteSpec:
-    track_geom = None if tracks is None else site_tracks(tracks, geometry)
+    track_geom = None if tracks is None else site_tracks(tracks, geometry, site_given=site_given)
     return SiteSpec(
         name=validate_name(name),
         geometry=geometry,
@@ -1362,9 +1390,9 @@ def site_from_geojson(
         # tracks its lines; a file of only one kind is refused by the other reader
         geometry = _polygons_of(data, "site GeoJSON", skip_lines=True)
         track_geom = load_tracks(data, skip_polygons=True)  # checked in _with_tracks
-        return _with_tracks(name, geometry, description, tags, track_geom)
+        return _with_tracks(name, geometry, description, tags, track_geom, "same file")
     geometry = _polygons_of(data, "site GeoJSON")
-    return _with_tracks(name, geometry, description, tags, tracks)
+    return _with_tracks(name, geometry, description, tags, tracks, "file")
 
 
 def _same_data(data: Mapping[str, Any], tracks: GeoJSONSource) -> bool:
@@ -1469,7 +1497,7 @@ def site_from_bbox(
     validate_name(name)
     w, s, e, n = parse_bbox(bbox)
     geometry = validate_site_geometry(box(w, s, e, n), what="bbox")
-    return _with_tracks(name, geometry, description, tags, tracks)
+    return _with_tracks(name, geometry, description, tags, tracks, "bbox")
 
 
 def nominal_utc_offset(lon: float) -> timedelta:
