@@ -153,3 +153,45 @@ def test_tracks_elsewhere_than_a_bbox_site_name_the_bbox() -> None:
     with pytest.raises(GeometryError) as info:
         site_from_bbox("yard", "8.50,47.37,8.52,47.38", tracks=far)
     assert "check that the bbox and the tracks file describe the same place" in str(info.value)
+
+
+# ------------------- a shapely GeometryCollection as a site: a hint that fits it
+
+
+def test_a_shapely_collection_of_polygons_is_not_told_to_box_a_point(tmp_db_url: str) -> None:
+    # a SiteSpec (or assess_file's site) of a shapely GeometryCollection was told "to
+    # make a box around a point give W,S,E,N", whatever the collection held
+    from shapely.geometry import GeometryCollection, LineString, Point, box
+
+    from railwatch.sites import SiteSpec, validate_site_geometry
+    from railwatch.storage import Database, repo
+
+    parts = [box(8.50, 47.37, 8.52, 47.38), box(8.53, 47.37, 8.54, 47.38)]
+    collection = GeometryCollection(parts)
+    spec = SiteSpec(name="yard", geometry=collection)  # type: ignore[arg-type]
+    with Database(tmp_db_url) as db:
+        with pytest.raises(GeometryError) as info, db.session() as s:
+            repo.add_site(s, spec)
+        with db.session(readonly=True) as s:
+            assert repo.list_sites(s) == []
+    msg = str(info.value)
+    assert "box around a point" not in msg
+    assert "GeometryCollection of Polygon" in msg
+    assert "MultiPolygon" in msg and "site_from_geojson" in msg
+    with_line = GeometryCollection([*parts, LineString([(8.501, 47.375), (8.519, 47.375)])])
+    with pytest.raises(GeometryError, match="give them as the site's tracks"):
+        validate_site_geometry(with_line)
+    # a collection of points keeps the box hint, which fits it
+    with pytest.raises(GeometryError, match="box around a point"):
+        validate_site_geometry(GeometryCollection([Point(8.5, 47.37)]))
+
+
+def test_site_from_geojson_reads_a_shapely_geometry() -> None:
+    # it was a TypeError ("expected str, bytes or os.PathLike object")
+    from shapely.geometry import GeometryCollection, box
+
+    parts = [box(8.50, 47.37, 8.52, 47.38), box(8.53, 47.37, 8.54, 47.38)]
+    spec = site_from_geojson("yard", GeometryCollection(parts))
+    assert spec.geometry.geom_type == "MultiPolygon"
+    assert spec.geometry.equals(parts[0].union(parts[1]))
+    assert site_from_geojson("yard", parts[0]).geometry.equals(parts[0])

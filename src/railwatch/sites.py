@@ -238,12 +238,22 @@ def validate_site_geometry(geom: BaseGeometry, *, what: str = "site") -> Polygon
         raise GeometryError(f"{what} geometry is empty: draw a polygon around the yard")
     if not isinstance(geom, Polygon | MultiPolygon):
         kind = geom.geom_type
+        if isinstance(geom, GeometryCollection) and not isinstance(
+            geom, MultiLineString | shapely.MultiPoint
+        ):
+            # a shapely GeometryCollection given in Python (a SiteSpec, assess_file's
+            # site) was told to make "a box around a point" whatever it held (session 40)
+            raise GeometryError(_collection_hint(geom, what))
         hint = (
-            "if these are track centrelines give them as the site's tracks (tracks= in "
+            "a ring is a polygon's outline: give shapely.Polygon(ring); "
+            if kind == "LinearRing"
+            else "if these are track centrelines give them as the site's tracks (tracks= in "
             "Python, --tracks FILE on the command line); "
             if "Line" in kind
             else "to make a box around a point give W,S,E,N (site_from_bbox in Python, "
             "--bbox W,S,E,N on the command line); "
+            if "Point" in kind
+            else ""
         )
         raise GeometryError(
             f"{what} must be a Polygon or MultiPolygon, got {kind}: {hint}"
@@ -280,6 +290,34 @@ def validate_site_geometry(geom: BaseGeometry, *, what: str = "site") -> Polygon
             "check the coordinates (degrees, lon,lat)"
         )
     return geom
+
+
+def _collection_hint(geom: GeometryCollection, what: str) -> str:
+    """What to do with a (shapely) GeometryCollection given as a site: its members named."""
+    kinds = sorted({m.geom_type for m in geom.geoms})
+    polygons = [m for m in geom.geoms if isinstance(m, Polygon | MultiPolygon)]
+    got = f"{what} must be a Polygon or MultiPolygon, got a GeometryCollection of " + (
+        ", ".join(kinds) if kinds else "nothing"
+    )
+    if not polygons:
+        points = bool(kinds) and all("Point" in k for k in kinds)
+        return (
+            f"{got}: "
+            + ("to make a box around a point give W,S,E,N (site_from_bbox); " if points else "")
+            + "draw a polygon around the yard"
+        )
+    others = len(polygons) < len(geom.geoms)
+    return (
+        f"{got}: give its polygons as one MultiPolygon (shapely.MultiPolygon of the "
+        "collection's polygons; shapely.ops.unary_union merges touching ones), or pass the "
+        "collection to site_from_geojson, which reads its members as a site's parts"
+        + (
+            "; its other members are not part of a site (lines: give them as the site's "
+            "tracks, tracks=)"
+            if others
+            else ""
+        )
+    )
 
 
 def _describe_invalid(reason: str) -> str:
@@ -337,9 +375,13 @@ def _binary_format(head: bytes, suffix: str) -> str | None:
     return None
 
 
-def _load_json(source: GeoJSONSource, what: str) -> dict[str, Any]:
+def _load_json(source: GeoJSONSource | BaseGeometry, what: str) -> dict[str, Any]:
     if isinstance(source, Mapping):
         return dict(source)
+    if isinstance(source, BaseGeometry):
+        # a shapely geometry given in Python: a TypeError ("expected str, bytes or
+        # os.PathLike object") before session 40; read as its GeoJSON
+        return dict(mapping(source))
     text: str
     # JSON text may start with a byte-order mark (PowerShell and Windows editors write
     # one; a file is read as utf-8-sig): it was taken for a file name ("file not found")
@@ -1371,13 +1413,14 @@ def _with_tracks(
 
 def site_from_geojson(
     name: str,
-    source: GeoJSONSource,
+    source: GeoJSONSource | BaseGeometry,
     *,
     description: str = "",
     tags: Sequence[str] = (),
     tracks: GeoJSONSource | BaseGeometry | None = None,
 ) -> SiteSpec:
-    """A site from GeoJSON: a path, JSON text, or a parsed dict.
+    """A site from GeoJSON: a path, JSON text, a parsed dict, or a shapely geometry
+    (read as its GeoJSON: a GeometryCollection's polygons are the site's parts).
 
     Accepts a Feature, a FeatureCollection of one or more polygons (merged into a
     MultiPolygon) or a bare geometry. A legacy ``crs`` member other than WGS84 is
