@@ -100,7 +100,9 @@ def test_exported_labels_corrected_and_imported_train(
     err = " ".join(capsys.readouterr().err.split())
     assert rc == 0, err
     n = len(labelled.images)
-    assert f"labels: {n} images" in err and f"{objects} cars" in err
+    # the export's 2 chips overlap: a car in the overlap is a label of each (session 40:
+    # the labels were said as cars)
+    assert f"labels: {n} images" in err and f"5 cars in {objects} labels" in err
     assert f"{n} image(s) of import-labels ({fmt})" in err
     assert ("carry no covered flag" in err) == (fmt != "coco")
     card = json.loads(weights.with_suffix(".json").read_text())

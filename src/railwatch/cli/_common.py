@@ -451,6 +451,24 @@ def plural_s(n: int) -> str:
     return "" if n == 1 else "s"
 
 
+def labelled_count(cars: int | None, labels: int, per_class: str) -> str:
+    """Labelled cars said honestly (import-labels, train --labels; session 40): chips
+    overlap and a car in an overlap is a label of each, so ``labels`` are cars only where
+    ``cars`` (the distinct cars, None where they cannot be known) says so. ``per_class``:
+    the labels by class, as shown."""
+    if cars is None:
+        return (
+            f"{labels} labelled object{plural_s(labels)} ({per_class}; how many distinct "
+            "cars is not known: chips may overlap, a car in the overlap labelled in each)"
+        )
+    if cars == labels:
+        return f"{cars} car{plural_s(cars)} ({per_class})"
+    return (
+        f"{cars} car{plural_s(cars)} in {labels} labels ({per_class} by label: chips "
+        "overlap, and a car in the overlap is labelled in each)"
+    )
+
+
 def partly_failed(failed: int, found: int, new: int, noun: str, again: str) -> str:
     """The error of a batch (``ingest``, ``ingest-stac``) in which ``failed`` of the
     ``found`` ``noun``s failed while the others were recorded: how many, that the ``new``

@@ -11,6 +11,7 @@ from rich.markup import escape
 from railwatch.cli._common import (
     console,
     err_console,
+    labelled_count,
     open_db,
     plural_s,
     print_json,
@@ -380,15 +381,16 @@ def import_labels_cmd(
         )
     if as_json:
         print_json({"out": str(summary.out), "images": summary.images,
-                    "objects": summary.objects, "by_class": summary.by_class,
+                    "objects": summary.objects, "cars": summary.cars,
+                    "by_class": summary.by_class,
                     "unlabelled": list(summary.unlabelled),
                     "without_gsd": list(summary.without_gsd),
                     "provenance": summary.provenance})  # fmt: skip
         return
     per_class = escape(", ".join(f"{k} {v}" for k, v in summary.by_class.items()) or "no objects")
     console.print(
-        f"imported {summary.images} image{plural_s(summary.images)}, {summary.objects} "
-        f"car{plural_s(summary.objects)} ({per_class}) "
+        f"imported {summary.images} image{plural_s(summary.images)}, "
+        f"{labelled_count(summary.cars, summary.objects, per_class)} "
         f"into {escape(str(summary.out))}",
         highlight=False,
     )

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from railwatch.cli._common import comma_list, console, err_console, plural_s, progress_bar
+from railwatch.cli._common import (
+    comma_list,
+    console,
+    err_console,
+    labelled_count,
+    plural_s,
+    progress_bar,
+)
 from railwatch.cli._json_summary import JSON_HELP, file_entry, run_for_json
 from railwatch.detect.default import MAX_GSD
 from railwatch.detect.train import TRAIN_STYLES, TrainConfig
@@ -399,9 +406,10 @@ def train(
                 by_class[cls] = by_class.get(cls, 0) + n
         empty = sum(1 for item in labelled.images if not item.cars)
         classes = ", ".join(f"{k} {v}" for k, v in sorted(by_class.items())) or "no cars"
+        distinct = labelled.distinct_cars  # chips overlap: labels are not cars (session 40)
         err_console.print(
             f"labels: {len(labelled.images)} image{plural_s(len(labelled.images))} ({empty} "
-            f"without cars), {labelled.cars} car{plural_s(labelled.cars)} ({escape(classes)}) "
+            f"without cars), {labelled_count(distinct, labelled.cars, escape(classes))} "
             f"in {escape(str(labels))}; read from "
             f"{escape(_label_sources(labelled))}"
         )
@@ -414,17 +422,24 @@ def train(
             n_flagless = sum(len(i.cars) for i in flagless)
             err_console.print(
                 f"note: {kinds} labels carry no covered flag: the "
-                f"{n_flagless} car{plural_s(n_flagless)} of {len(flagless)} such image(s) "
+                f"{n_flagless} label{plural_s(n_flagless)} of {len(flagless)} such image(s) "
                 "teach nothing of tarpaulins (the covered output learns from the other "
                 "labels and the renders only; to teach it on your images, correct in COCO, "
                 "export-labels --format coco, and import-labels it, or use GeoJSON labels "
                 "with 'covered')",
                 style="yellow",
             )
-        if labelled.cars < FEW_TRAINING_CARS:
+        few = distinct if distinct is not None else labelled.cars
+        if few < FEW_TRAINING_CARS:
+            what = (
+                f"{few} labelled car{plural_s(few)}"
+                if distinct is not None
+                else f"{few} labelled object{plural_s(few)} (distinct cars not known: "
+                "chips may overlap)"
+            )
             err_console.print(
-                f"warning: {labelled.cars} labelled car{plural_s(labelled.cars)} "
-                f"{'is' if labelled.cars == 1 else 'are'} few to fine-tune on (the "
+                f"warning: {what} "
+                f"{'is' if few == 1 else 'are'} few to fine-tune on (the "
                 f"network may learn these images by heart); {FEW_TRAINING_CARS} or more "
                 "are better, and measure the result on held-out images (railwatch eval)",
                 style="yellow",
@@ -514,7 +529,12 @@ def train(
         "labels": (
             None
             if labelled is None
-            else {"dir": str(labels), "images": len(labelled.images), "cars": labelled.cars}
+            else {
+                "dir": str(labels),
+                "images": len(labelled.images),
+                "cars": labelled.cars,
+                "distinct_cars": labelled.distinct_cars,
+            }
         ),
         "kept_from_init": kept,
         "calibration": None,

@@ -57,7 +57,7 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,6 +153,10 @@ class LabelledImage:
     #: Where ``image`` holds data (bool, its shape; None: everywhere), as ``railwatch
     #: detect`` reads the file (:func:`_read_image`)
     valid: np.ndarray | None = None
+    #: The folder of chips it is one of (its DOTA folder or import-labels manifest),
+    #: whose chips may overlap and label a car in each (:attr:`LabelledSet.distinct_cars`);
+    #: None for an image labelled on its own (a GeoJSON label file)
+    chip_of: str | None = None
 
     @property
     def provenance(self) -> str:
@@ -178,10 +182,33 @@ class LabelledSet:
     unverified: tuple[str, ...] = ()
     #: Whether :meth:`only_verified` made this set.
     verified_only: bool = False
+    #: The distinct cars of each folder of chips (:attr:`LabelledImage.chip_of`), None
+    #: where they cannot be known (session 40)
+    chip_cars: Mapping[str, int | None] = field(default_factory=dict)
 
     @property
     def cars(self) -> int:
+        """The labels of all the images (a car in the overlap of chips once a chip:
+        :attr:`distinct_cars`)."""
         return sum(len(i.cars) for i in self.images)
+
+    @property
+    def distinct_cars(self) -> int | None:
+        """The distinct cars labelled: an image labelled on its own counts its labels, a
+        folder of chips the cars its export-labels manifest says they label (a car in the
+        overlap of chips once); None where that cannot be known (chips without a manifest,
+        or whose labels were changed since export: they may overlap). Session 40: train
+        --labels counted labels of overlapping chips as cars."""
+        total = 0
+        for i in self.images:
+            if i.chip_of is None:
+                total += len(i.cars)
+        for group in {i.chip_of for i in self.images if i.chip_of is not None}:
+            n = self.chip_cars.get(group)
+            if n is None:
+                return None
+            total += n
+        return total
 
     def provenance(self) -> dict[str, int]:
         """Images by where their labels come from: ``verified`` (an analyst's),
@@ -200,7 +227,12 @@ class LabelledSet:
             raise InputError(f"no labelled image in {self.root} is verified ({_origins(self)}): "
                              + HOW_TO_VERIFY)  # fmt: skip
         dropped = tuple(i.name for i in self.images if i.verified is not True)
-        return LabelledSet(self.root, kept, self.unlabelled, dropped, verified_only=True)
+        # a folder of chips that lost some is no longer what its manifest counted
+        lost = {i.chip_of for i in self.images if i.verified is not True}
+        chip_cars = {k: (None if k in lost else v) for k, v in self.chip_cars.items()}
+        return LabelledSet(
+            self.root, kept, self.unlabelled, dropped, verified_only=True, chip_cars=chip_cars
+        )
 
     def summary(self) -> dict[str, Any]:
         """What the weights' card records: the directory, each image and label file,
@@ -220,6 +252,7 @@ class LabelledSet:
                 for i in self.images
             ],
             "cars": self.cars,
+            "distinct_cars": self.distinct_cars,
             "provenance": self.provenance(),
         }
         if self.verified_only:
@@ -1170,6 +1203,46 @@ def read_export_provenance(folder: str | Path) -> dict[str, bool]:
         raise InputError(f"{path}: {err}") from err
 
 
+def export_distinct_cars(folder: str | Path, labels: Mapping[str, int]) -> int | None:
+    """The distinct cars that chips label, from the :data:`EXPORT_MANIFEST` export-labels
+    wrote in ``folder``: ``labels`` gives each chip's number of labels, by chip name. A
+    car in the overlap of chips is a label of each, and the manifest gives each scene's
+    ``cars`` (distinct) beside its ``objects`` (labels). None where it cannot be known:
+    no (readable) manifest, a chip it does not list, a scene without ``cars`` (exported
+    before session 40), some of a scene's chips missing, or their labels no longer
+    ``objects`` in number (changed since export: a car added in an overlap or removed
+    from one chip would go uncounted)."""
+    path = Path(folder) / EXPORT_MANIFEST
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    scenes = doc.get("scenes") if isinstance(doc, Mapping) else None
+    if not isinstance(scenes, list):
+        return None
+    seen: set[str] = set()
+    total = 0
+    for entry in scenes:
+        chips = entry.get("chips") if isinstance(entry, Mapping) else None
+        if not isinstance(chips, list):
+            return None
+        names = [str(c) for c in chips]
+        here = [n for n in names if n in labels]
+        if not here:
+            continue
+        cars, objects = entry.get("cars"), entry.get("objects")
+        if (
+            len(here) != len(names)
+            or not isinstance(cars, int)
+            or not isinstance(objects, int)
+            or sum(labels[n] for n in names) != objects
+        ):
+            return None
+        seen.update(names)
+        total += cars
+    return total if seen >= set(labels) else None
+
+
 def _export_provenance(path: Path) -> dict[str, bool]:
     """:func:`read_export_provenance` of the file ``path`` (errors without its name)."""
     fix = (
@@ -1497,6 +1570,7 @@ def load_labelled_dir(
         if item is not None:
             images.append(item)
     problems.raise_if_any(base)
+    images, chip_cars = _chip_folders(entries, images)
     used = {i.image_path.resolve() for i in images}
     # every image of the folder and its subfolders that no label file names, the chips in
     # a DOTA folder's images/ included (one whose label file was deleted was left out
@@ -1507,7 +1581,37 @@ def load_labelled_dir(
         for p in folder.iterdir()
         if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and p.resolve() not in used
     )
-    return LabelledSet(base, tuple(images), tuple(unlabelled))
+    return LabelledSet(base, tuple(images), tuple(unlabelled), chip_cars=chip_cars)
+
+
+def _chip_folders(
+    entries: Sequence[_Entry], images: Sequence[LabelledImage]
+) -> tuple[list[LabelledImage], dict[str, int | None]]:
+    """``images`` each with the folder of chips it is one of (a DOTA folder, an
+    import-labels manifest; :attr:`LabelledImage.chip_of`), and each such folder's
+    distinct cars where known (:attr:`LabelledSet.distinct_cars`)."""
+    group = {}
+    for e in entries:
+        if e.kind == "dota":
+            group[e.name] = str(e.label_path.parent.parent)
+        elif e.kind == "manifest":
+            group[e.name] = str(e.label_path)
+    out = [replace(i, chip_of=group.get(i.name)) for i in images]
+    chip_cars: dict[str, int | None] = {}
+    for key in {g for g in group.values()}:
+        mine = {i.name.rsplit("/", 1)[-1]: len(i.cars) for i in out if i.chip_of == key}
+        if key.endswith(MANIFEST):  # import-labels wrote the distinct cars (or null)
+            try:
+                doc = json.loads(Path(key).read_text(encoding="utf-8-sig"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                doc = None
+            cars = doc.get("cars") if isinstance(doc, Mapping) else None
+            listed = doc.get("images") if isinstance(doc, Mapping) else None
+            whole = isinstance(listed, list) and len(listed) == len(mine)
+            chip_cars[key] = cars if isinstance(cars, int) and whole else None
+        else:
+            chip_cars[key] = export_distinct_cars(key, mine)
+    return out, chip_cars
 
 
 # ----------------------------------------------------------------------------- crops

@@ -903,6 +903,10 @@ class ImportSummary:
     #: Images by where their labels come from (``verified``, ``detector``, ``unknown``:
     #: :meth:`railwatch.detect.labels.LabelledSet.provenance`)
     provenance: dict[str, int] = field(default_factory=dict)
+    #: The distinct cars labelled, as the source's export-labels manifest gives them
+    #: (``objects`` counts a car in the overlap of chips once a chip); None where that
+    #: cannot be known (:func:`railwatch.detect.labels.export_distinct_cars`; session 40)
+    cars: int | None = None
 
 
 def check_gsd(gsd: float | None) -> float | None:
@@ -1152,7 +1156,11 @@ def import_labels(
     Whether an image's labels are verified is kept as ``verified`` (true, false or
     null: :func:`_image_verified`); ``verified=True`` (import-labels ``--verified``:
     every image was checked in the labelling tool) makes it true for every image."""
-    from railwatch.detect.labels import provenance_of, read_export_provenance
+    from railwatch.detect.labels import (
+        export_distinct_cars,
+        provenance_of,
+        read_export_provenance,
+    )
 
     gsd = check_gsd(gsd)
     labels = read_labels(src, fmt)
@@ -1193,6 +1201,9 @@ def import_labels(
     for img in labels.images:
         for o in img.objects:
             by_class[o.cls] = by_class.get(o.cls, 0) + 1
+    # the distinct cars (chips overlap: a car in an overlap is a label of each), as the
+    # export manifest gives them, else null; train --labels reads it
+    distinct = export_distinct_cars(root, {i.name: len(i.objects) for i in labels.images})
     manifest = {
         "format": "railwatch-labels/1",
         "source": str(root.resolve()),
@@ -1200,6 +1211,7 @@ def import_labels(
         "site": site,
         "classes": list(classes),
         "verified_on_import": verified,
+        "cars": distinct,
         "images": [
             {"name": i.name, "file": f"images/{i.name}.png", "width": i.width, "height": i.height,
              "gsd": gsds[i.name], "verified": checked[i.name],
@@ -1236,6 +1248,7 @@ def import_labels(
             k: sum(1 for v in checked.values() if provenance_of(v) == k)
             for k in ("verified", "detector", "unknown")
         },
+        cars=distinct,
     )
 
 
