@@ -195,3 +195,9 @@ def test_site_from_geojson_reads_a_shapely_geometry() -> None:
     assert spec.geometry.geom_type == "MultiPolygon"
     assert spec.geometry.equals(parts[0].union(parts[1]))
     assert site_from_geojson("yard", parts[0]).geometry.equals(parts[0])
+
+
+def test_site_add_help_says_how_to_give_a_mixed_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["site", "add", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.replace("│", " ").split())
+    assert "is given as both: --geojson FILE --tracks FILE" in out

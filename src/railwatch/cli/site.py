@@ -96,7 +96,9 @@ def add(
         Path | None,
         typer.Option(
             "--tracks",
-            help="GeoJSON of track centrelines (LineStrings) inside the site ('-' for stdin).",
+            help="GeoJSON of track centrelines (LineStrings) inside the site ('-' for stdin). "
+            "A file of the site's polygon and its lines together (as geojson.io writes it) "
+            "is given as both: --geojson FILE --tracks FILE.",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the new site as JSON.")] = False,
