@@ -812,6 +812,12 @@ def no_image_note(
             note = f" Its only image in this period could not be counted ({listed})."
         else:
             note = f" None of its {len(rows)} images in this period could be counted ({listed})."
+        if why.get("no track centrelines"):
+            note += (
+                " Coarse images cannot be read without the site's track centrelines, and "
+                f"the site has none: give them (`railwatch site edit {site} --tracks "
+                f"FILE`) and run `railwatch process {site}`."
+            )
         if why.get("processing failed"):
             note += (
                 f" Run `railwatch process {site}` (it tries the failed images again; "

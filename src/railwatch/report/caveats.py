@@ -134,6 +134,8 @@ REASON_KINDS: tuple[tuple[str, str], ...] = (
     # an analyst's judgement (``scene review --unusable``), whatever words its reason uses
     ("unusable by analyst review", "analyst review"),
     ("not processed", "not processed"),
+    # a coarse image the site's missing track centrelines leave unread (session 40)
+    ("has no track centrelines", "no track centrelines"),
     ("fail", "processing failed"),
     ("cloud", "cloud"),
     ("haze", "haze"),
@@ -225,7 +227,7 @@ def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:
 #: which the quality check adds when they are hidden) nor of other places.
 _SHARE = re.compile(r"^\D*?(\d+(?:\.\d+)?)\s*% of the site(?!'s)\b")
 #: Kinds that are no quality measure: they name the image's cause whatever else it says.
-_NOT_QUALITY = ("analyst review", "not processed", "processing failed")
+_NOT_QUALITY = ("analyst review", "not processed", "no track centrelines", "processing failed")
 
 
 def _kind_of(text: str) -> str | None:
@@ -396,6 +398,17 @@ def _registration_caveats(evidence: Sequence[Evidence]) -> list[str]:
     return out
 
 
+def _needs_tracks_words(n: int) -> str:
+    """What the caveat of images not counted says of ``n`` coarse ones that cannot be read
+    without the site's track centrelines, which it lacks (session 40)."""
+    which = "1 of them is a coarse image" if n == 1 else f"{n} of them are coarse images"
+    return (
+        f" {which} that cannot be read without the site's track centrelines, and the site "
+        "has none: give them (`railwatch site edit SITE --tracks FILE`) and process the "
+        "site again."
+    )
+
+
 def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -> tuple[str, ...]:
     """All caveats for the images of the report period and the alert evidence."""
     out: list[str] = []
@@ -442,6 +455,11 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
         out.append(
             f"{len(unusable)} of {len(rows)} images could not be counted ({why}); they are "
             "shown as gaps, never as zero counts."
+            + (
+                _needs_tracks_words(reasons["no track centrelines"])
+                if reasons.get("no track centrelines")
+                else ""
+            )
         )
     out.extend(gap_caveats(rows))
 

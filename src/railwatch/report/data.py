@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from railwatch.counting import needs_tracks
 from railwatch.detect.base import tells_class
 from railwatch.imagery.inspect import rgb_of, sun_of
 from railwatch.imagery.read import item_nodata_of, item_scaling_of, radiometry_of
@@ -76,6 +77,10 @@ def scene_row(
     reasons = tuple(scene.reasons or ())
     if scene.status in ("ingested", "failed"):
         reasons = ("not processed",) if scene.status == "ingested" else ("processing failed",)
+        if scene.status == "failed" and needs_tracks(scene.error):
+            # not a failure: a coarse image that cannot be read without the site's track
+            # centrelines, as `railwatch process` says (session 40)
+            reasons = (needs_tracks_reason(scene.site.name),)
     return SceneRow(
         scene_id=scene.id,
         when=scene.acquired_at,
@@ -473,10 +478,27 @@ def no_headline_baseline_reason(
     )
 
 
+def needs_tracks_reason(site: str) -> str:
+    """The reason shown of a failed coarse image of ``site`` that cannot be read without
+    the site's track centrelines (:func:`railwatch.counting.needs_tracks`): not a
+    failure, and what makes it count (session 40: the report said "processing failed")."""
+    return (
+        f"{NEEDS_TRACKS}: give them (`railwatch site edit {site} --tracks FILE`) and run "
+        f"`railwatch process {site}`"
+    )
+
+
+#: How a coarse image that cannot be read without the site's track centrelines, which it
+#: lacks, is named in the report (its kind, :data:`railwatch.report.caveats.REASON_KINDS`).
+NEEDS_TRACKS = "not counted, the site has no track centrelines"
+
+
 def _not_counted_why(row: SceneRow) -> str:
     """Why an image has no count of cars, in a word or two (:func:`no_record_reason`)."""
     if row.reasons and row.reasons[0] in ("not processed", "processing failed"):
         return row.reasons[0]  # never judged usable or not (:func:`scene_row`)
+    if row.reasons and row.reasons[0].startswith(NEEDS_TRACKS):
+        return "no track centrelines"
     if not row.usable:
         return "unusable"
     return "10 m or coarser" if row.presence else "not counted"

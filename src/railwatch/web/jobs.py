@@ -140,6 +140,7 @@ class JobManager:
 
     def _run(self, job_id: str) -> None:
         from railwatch.analysis.store import analyze_and_store
+        from railwatch.counting import needs_tracks
         from railwatch.pipeline import process_site
 
         with self._lock:
@@ -170,6 +171,9 @@ class JobManager:
                 "processed": len(summary.processed),
                 "unusable": len(summary.unusable),
                 "failed": len(summary.failed),
+                # of them, those not counted for want of the site's track centrelines (as
+                # `railwatch process` says; session 40)
+                "needs_tracks": sum(1 for _, why in summary.failed if needs_tracks(why)),
                 "skipped": summary.skipped,
                 # scenes up to date counted again because a reference their result was
                 # read with changed or was removed (as `railwatch process` says; session 31)

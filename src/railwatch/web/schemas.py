@@ -363,6 +363,12 @@ class Scene(_Out):
     detector_version: str | None
     processed_at: str | None = Field(json_schema_extra=_TIME)
     error: str | None
+    needs_tracks: bool = Field(
+        default=False,
+        description="A failed scene that cannot be read without its site's track "
+        "centrelines (a coarse image of a site without them): not counted, its file not at "
+        "fault; `error` says to give them (`railwatch site edit SITE --tracks FILE`).",
+    )
     quality: Quality
     footprint: Polygonal | None = Field(default=None, description="GeoJSON (WGS84).")
     day: str | None = Field(json_schema_extra=_DAY)

@@ -68,6 +68,16 @@ def _public(
             if error and uri:
                 error = error.replace(uri, file_name(uri) or "")
         out["error"] = hide_paths(error)
+    out["needs_tracks"] = False
+    if scene.status == "failed":
+        # a coarse image of a site without track centrelines: its file is not at fault,
+        # the site's centrelines make it count (as `railwatch process` and `scene list`
+        # say since session 40; the page showed it as a plain failure)
+        from railwatch.counting import name_site, needs_tracks
+
+        if needs_tracks(out.get("error")):
+            out["needs_tracks"] = True
+            out["error"] = name_site(out["error"], scene.site.name)
     out["count"] = count_dict(count)
     out.update(review_marks(count, machine, scene))
     return out

@@ -153,8 +153,16 @@
     else if (r.bottom > b.bottom) box.scrollTop += Math.min(r.bottom - b.bottom, r.top - b.top);
   }
 
+  /** A failed coarse image of a site without track centrelines (``needs_tracks``): not
+   * counted, its file not at fault, as `railwatch process` and `scene list` say it
+   * (2026-12-06, session 40: the page showed it as a plain failure). */
+  const needsTracks = (sc) => sc.status === "failed" && Boolean(sc.needs_tracks);
+  const tracksCommand = () => `railwatch site edit ${site.name} --tracks FILE`;
+  const needsTracksText = () => `not counted, the site has no track centrelines (give them: ${tracksCommand()})`;
+
   function sceneLabel(sc) {
     if (sc.status === "unusable") return "unusable";
+    if (needsTracks(sc)) return "needs track centrelines";
     if (sc.status !== "processed") return sc.status;
     if (isPresence(sc.count)) return sc.count.long_train_present ? "long train" : "no long train";
     if (isReviewed(sc)) return `${fmtCount(sc.count.total)} ✓ analyst`;
@@ -164,7 +172,7 @@
   /** A scene's entry in the list: its title says why it is unusable, or the image and,
    * for an analyst's count, the detector's beside it (on hover). */
   function sceneTitle(sc) {
-    const reason = (sc.quality.reasons || []).join("; ");
+    const reason = needsTracks(sc) ? needsTracksText() : (sc.quality.reasons || []).join("; ");
     const base = reason || `${sc.sensor || "image"}, ${sc.gsd} m`;
     // what its day is (the day's own title, inside the button: the keyboard never reached
     // it; session 32)
@@ -263,7 +271,8 @@
           el("span", { class: "reviewed-mark" }, "✓ analyst's count"), ` (${detectorText(sc)}, ${sc.count.method})`)
         : sc.status === "processed" && sc.count
         ? `${fmtCount(sc.count.total)} ${unitOf(sc.count)} (${fmtCount(sc.count.low)}–${fmtCount(sc.count.high)}, ${sc.count.method})`
-        : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.reasons || []).join("; ")) : sc.status,
+        : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.reasons || []).join("; "))
+        : needsTracks(sc) ? el("span", { class: "warn needs-tracks" }, needsTracksText()) : sc.status,
       " · clear ", pct(q.clear_fraction),
       // how much of the site the image covers, as the report's "clear · coverage" says (a
       // count over part of the site is of that part; 2026-12-06, session 35: not shown)
@@ -524,7 +533,12 @@
    * at its source fails every run, and declared so it is a gap that processing skips. */
   function renderNotCounted(sc, full) {
     const failed = full.status === "failed";
-    const said = el("p", { class: "review-state review-not-counted" }, failed
+    const said = needsTracks(full)
+      ? el("p", { class: "review-state review-not-counted review-needs-tracks" },
+        `Not counted: this ${full.gsd} m image cannot be read without the site's track centrelines, and the site has none` +
+        (full.error ? ` (${full.error})` : "") + `. Its file is not at fault: give the site its track centrelines (${tracksCommand()}) ` +
+        "and process it again.")
+      : el("p", { class: "review-state review-not-counted" }, failed
       ? "Processing failed on this image" + (full.error ? ` (${full.error})` : "") + ", so it has no count. " +
         "If the file is bad at its source (every run fails on it), declare it unusable: a gap in the series, which processing then skips."
       : "This image is not processed yet, so it has no count. If it shows nothing to count (not the site, a night image), " +
