@@ -236,10 +236,19 @@ def calibrate(
                 seed=seed,
                 progress=lambda i, n: bar.update(task, completed=i, total=n),
             )
-    if labelled is not None and labelled.cars < FEW_LABELLED_CARS:
+    # distinct cars where known: chips of export-labels overlap, a car labelled in each
+    # (as train --labels since 9c9cd9d; session 40)
+    distinct = labelled.distinct_cars if labelled is not None else None
+    few = distinct if distinct is not None else (labelled.cars if labelled is not None else 0)
+    if labelled is not None and few < FEW_LABELLED_CARS:
+        what = (
+            f"{few} labelled car{plural_s(few)}"
+            if distinct is not None
+            else f"{few} labelled object{plural_s(few)} (distinct cars not known: chips may "
+            "overlap)"
+        )
         err_console.print(
-            f"warning: {labelled.cars} labelled car{plural_s(labelled.cars)} "
-            f"make{'s' if labelled.cars == 1 else ''} a noisy calibration (recall per "
+            f"warning: {what} make{'s' if few == 1 else ''} a noisy calibration (recall per "
             f"resolution and type thresholds); {FEW_LABELLED_CARS} or more are better"
         )
     fitted_class_threshold = cal.class_threshold
