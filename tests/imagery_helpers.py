@@ -141,3 +141,23 @@ def add_cloud(img: np.ndarray, fraction_cols: float, *, puffy: float = 0.0) -> n
         cloud += puffy * lumps / max(float(lumps.std()), 1e-6) - puffy
     out = out * (1 - alpha) + cloud[np.newaxis] * alpha
     return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def scene_site_and_tracks(scene: Any, inner: float = 0.15) -> tuple[Polygon, Any]:
+    """A rendered scene's site (the image less ``inner`` of its side on every edge) and
+    its track centrelines, both in WGS84 lon/lat."""
+    from shapely.geometry import LineString, MultiLineString
+
+    to_wgs84 = Transformer.from_crs(scene.crs, "EPSG:4326", always_xy=True)
+    h, w = scene.image.shape[:2]
+    x0, y0 = scene.transform @ (0, 0)
+    x1, y1 = scene.transform @ (w, h)
+    dx, dy = x1 - x0, y0 - y1
+    site = box(x0 + inner * dx, y1 + inner * dy, x0 + (1 - inner) * dx, y1 + (1 - inner) * dy)
+    site = shapely.transform(
+        site, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1]))
+    )
+    tracks = MultiLineString(
+        [LineString([to_wgs84.transform(*xy) for xy in t.coords]) for t in scene.tracks]
+    )
+    return site, tracks

@@ -16,36 +16,14 @@ from typing import Any
 import numpy as np
 import pytest
 import rasterio
-import shapely
-from pyproj import Transformer
-from shapely.geometry import LineString, MultiLineString, box
 
 import railwatch
+from imagery_helpers import scene_site_and_tracks, write_geotiff
 from railwatch.ingest import ingest_paths
 from railwatch.pipeline import process_site
 from railwatch.sim import SceneParams, render_scene
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
-
-
-def _to(tr: Transformer, geom: Any) -> Any:
-    return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-
-
-def _write(path: Path, bands: np.ndarray, crs: Any, transform: Any) -> Path:
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=bands.shape[2],
-        height=bands.shape[1],
-        count=bands.shape[0],
-        dtype="uint8",
-        crs=crs,
-        transform=transform,
-    ) as dst:
-        dst.write(bands)
-    return path
 
 
 def _yard(out: Path, gsd: float, n: int, seed: int) -> dict[str, Any]:
@@ -56,19 +34,11 @@ def _yard(out: Path, gsd: float, n: int, seed: int) -> dict[str, Any]:
     rgb = np.moveaxis(img, -1, 0)
     grey = np.round(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]).astype(np.uint8)
     paths = {
-        "colour": _write(out / "20240501_colour.tif", rgb, crs, T),
-        "grey": _write(out / "20240502_grey.tif", grey[None], crs, T),
+        "colour": write_geotiff(out / "20240501_colour.tif", rgb, crs=crs, transform=T),
+        "grey": write_geotiff(out / "20240502_grey.tif", grey[None], crs=crs, transform=T),
     }
-    to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    x0, y0 = T @ (0, 0)
-    x1, y1 = T @ (n, n)
-    site = box(
-        x0 + 0.15 * (x1 - x0), y1 + 0.15 * (y0 - y1), x0 + 0.85 * (x1 - x0), y1 + 0.85 * (y0 - y1)
-    )
-    tracks = MultiLineString(
-        [LineString([to_wgs84.transform(*xy) for xy in t.coords]) for t in scene.tracks]
-    )
-    return {"paths": paths, "site": _to(to_wgs84, site), "tracks": tracks}
+    site, tracks = scene_site_and_tracks(scene)
+    return {"paths": paths, "site": site, "tracks": tracks}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +83,9 @@ def test_a_grey_3_m_scene_with_an_all_clear_mask_is_not_counted(
     grey.write_bytes(src.read_bytes())
     with rasterio.open(src) as ds:
         clear = np.zeros((1, ds.height, ds.width), np.uint8)  # 0: clear (the mask codes)
-        _write(tmp_path / (src.stem + ".mask.tif"), clear, ds.crs, ds.transform)
+        write_geotiff(
+            tmp_path / (src.stem + ".mask.tif"), clear, crs=ds.crs, transform=ds.transform
+        )
     db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
     with db.session() as s:
         repo.add_site(s, SiteSpec(name="yard", geometry=coarse["site"], tracks=coarse["tracks"]))

@@ -17,13 +17,10 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-import rasterio
-import shapely
-from pyproj import Transformer
 from rasterio.features import rasterize
-from shapely.geometry import LineString, MultiLineString, box
 
 import railwatch
+from imagery_helpers import scene_site_and_tracks, write_geotiff
 from railwatch.ingest import ingest_paths
 from railwatch.pipeline import process_site
 from railwatch.sim import SceneParams, render_scene
@@ -32,10 +29,6 @@ from railwatch.storage import Database, repo
 
 N = 300
 GSD = 3.0
-
-
-def _to(tr: Transformer, geom: Any) -> Any:
-    return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
 @pytest.fixture(scope="module")
@@ -64,29 +57,9 @@ def yard(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for name, day, under in (("clear", 1, None), ("over_tracks", 2, over), ("away", 3, away)):
         pixels = img if under is None else np.where(under[..., None], cloud, img)
         path = out / f"202405{day:02d}_{name}.tif"
-        with rasterio.open(
-            path,
-            "w",
-            driver="GTiff",
-            width=N,
-            height=N,
-            count=3,
-            dtype="uint8",
-            crs=crs,
-            transform=T,
-        ) as dst:
-            dst.write(np.moveaxis(pixels, -1, 0))
-        paths[name] = path
-    to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    x0, y0 = T @ (0, 0)
-    x1, y1 = T @ (N, N)
-    site = box(
-        x0 + 0.15 * (x1 - x0), y1 + 0.15 * (y0 - y1), x0 + 0.85 * (x1 - x0), y1 + 0.85 * (y0 - y1)
-    )
-    tracks = MultiLineString(
-        [LineString([to_wgs84.transform(*xy) for xy in t.coords]) for t in scene.tracks]
-    )
-    return {"paths": paths, "site": _to(to_wgs84, site), "tracks": tracks}
+        paths[name] = write_geotiff(path, np.moveaxis(pixels, -1, 0), crs=crs, transform=T)
+    site, tracks = scene_site_and_tracks(scene)
+    return {"paths": paths, "site": site, "tracks": tracks}
 
 
 def _scenes(db: Database) -> dict[str, Any]:
