@@ -1319,11 +1319,19 @@ def _jobs_of(
                 file_stamp=(scene.meta or {}).get(FILE_STAMP_KEY),
                 mask_stamp=(scene.meta or {}).get(MASK_STAMP_KEY),
                 recount=recount,
-                history=history(scene) if history is not None else (),
-                history_scenes=history.scenes(scene) if history is not None else (),
+                **_history_fields(history, scene),
             )
         )
     return jobs, skipped
+
+
+def _history_fields(history: _CarHistory | None, scene: Scene) -> dict[str, Any]:
+    """``SceneJob``'s ``history`` and ``history_scenes`` of ``scene`` (none without a
+    car history: a site with tracks)."""
+    if history is None:
+        return {}
+    footprints, whose = history.of(scene)
+    return {"history": footprints, "history_scenes": whose}
 
 
 def _palette_candidates(scenes: Sequence[Scene], declared: Container[int]) -> list[tuple[int, str]]:
@@ -1400,15 +1408,20 @@ def _palette_header(uri: str) -> tuple[bool, bool] | None:
         return None
 
 
+#: A scene's history footprints and whose they are (``SceneJob.history`` and
+#: ``SceneJob.history_scenes``), from :func:`_car_history`.
+_History = tuple[tuple[BaseGeometry, ...], tuple[tuple[int, int], ...]]
+
+
 @dataclass(frozen=True)
 class _CarHistory:
-    """A scene's history footprints (called), and whose they are (:meth:`scenes`)."""
+    """A scene's history footprints (called), or with whose they are (:attr:`of`), from
+    one pick of the scenes."""
 
-    footprints: Callable[[Scene], tuple[BaseGeometry, ...]]
-    scenes: Callable[[Scene], tuple[tuple[int, int], ...]]
+    of: Callable[[Scene], _History]
 
     def __call__(self, scene: Scene) -> tuple[BaseGeometry, ...]:
-        return self.footprints(scene)
+        return self.of(scene)[0]
 
 
 def _car_history(s: Session, scenes: Sequence[Scene]) -> _CarHistory:
@@ -1419,8 +1432,8 @@ def _car_history(s: Session, scenes: Sequence[Scene]) -> _CarHistory:
     read at the first such scene (nothing for a site whose scenes are all up to date),
     and the footprints of the scenes picked only, each scene's once (review r5: every
     detection of the site was read and parsed to pick 20 scenes' worth, 500,000
-    footprints 3 s and 195 MB), within ``s``'s session. Whose they are, each scene and
-    how many, for ``SceneJob.history_scenes``: :meth:`_CarHistory.scenes`."""
+    footprints 3 s and 195 MB), within ``s``'s session; with them, whose they are, each
+    scene and how many (``SceneJob.history_scenes``)."""
     from bisect import bisect_left
 
     import shapely
@@ -1484,13 +1497,12 @@ def _car_history(s: Session, scenes: Sequence[Scene]) -> _CarHistory:
         read(picked)
         return picked
 
-    def of(scene: Scene) -> tuple[BaseGeometry, ...]:
-        return tuple(g for i in pick(scene) for g in cars.get(i, ()))
+    def of(scene: Scene) -> _History:
+        picked = pick(scene)
+        footprints = tuple(g for i in picked for g in cars.get(i, ()))
+        return footprints, tuple((i, len(cars.get(i, ()))) for i in picked)
 
-    def whose(scene: Scene) -> tuple[tuple[int, int], ...]:
-        return tuple((i, len(cars.get(i, ()))) for i in pick(scene))
-
-    return _CarHistory(of, whose)
+    return _CarHistory(of)
 
 
 def split_history(job: SceneJob) -> tuple[SceneJob, dict[int, tuple[BaseGeometry, ...]]]:
