@@ -703,11 +703,18 @@ def _warp_nearest(
     with WarpedVRT(src, **{**plan.options, "resampling": Resampling.nearest}) as vrt:
         alpha = _alpha_bands(vrt)
         stack = vrt.read(plan.bands + alpha)
-        valid = _stack_valid(stack, plan, bool(alpha), vrt.nodata)
-    data = stack[: len(plan.bands)]
+        valid = _near_valid(stack, plan, bool(alpha), vrt.nodata)
+    return stack[: len(plan.bands)], valid
+
+
+def _near_valid(stack: np.ndarray, plan: _WarpPlan, alpha: bool, nodata: Any) -> np.ndarray:
+    """The pixels of a nearest read ``stack`` (:func:`_stack_valid`) that hold data, a
+    file that declares no no data also not black in every band (pixel by pixel: where
+    not, :attr:`SiteRaster.sharp` takes the bilinear image's pixel)."""
+    valid = _stack_valid(stack, plan, alpha, nodata)
     if plan.fill:
-        valid &= ~(data == 0).all(axis=0)
-    return data, valid
+        valid &= ~(stack[: len(plan.bands)] == 0).all(axis=0)
+    return valid
 
 
 def _sharp(near: np.ndarray, ok: np.ndarray, image: np.ndarray) -> np.ndarray:
@@ -1024,9 +1031,7 @@ class SiteWindow:
         except (RasterioError, CPLE_BaseError) as err:
             raise self._fail(err) from err
         valid = self.valid[a:b, c:d]
-        ok = valid & _stack_valid(stack, self._plan, bool(self._near_alpha), self._near.nodata)
-        if self._plan.fill:
-            ok &= ~(stack[: len(self._plan.bands)] == 0).all(axis=0)
+        ok = valid & _near_valid(stack, self._plan, bool(self._near_alpha), self._near.nodata)
         out[ok] = self._rgb(stack, valid)[ok]
         return out
 
