@@ -11,6 +11,7 @@ __all__ = [
     "CAR_WIDTH_M",
     "LENGTH_GSD",
     "MIN_SPACING_PX",
+    "PRESENCE_GSD",
     "RAIL_CENTRES_M",
     "RAIL_HEAD_M",
     "coarsest_measurable_m",
@@ -35,6 +36,10 @@ CAR_WIDTH_M = 3.2
 #: (:mod:`railwatch.detect.coarse`); finer, cars are counted one by one
 #: (:mod:`railwatch.imagery.quality`, :mod:`railwatch.imagery.effective`).
 LENGTH_GSD = 1.5
+#: GSD (metres) from which only the presence of long trains is read (:mod:`railwatch.
+#: detect.coarse`); from :data:`LENGTH_GSD` below it, the occupied track length
+#: (:mod:`railwatch.imagery.quality`'s reasons say the same).
+PRESENCE_GSD = 10.0
 
 
 def coarsest_measurable_m(rail_centres_m: float = RAIL_CENTRES_M) -> float:

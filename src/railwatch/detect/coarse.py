@@ -117,14 +117,12 @@ from railwatch.detect.base import OccupiedRun
 from railwatch.detect.coarse_model import OccupancyModel, load_crowded_model, load_model
 from railwatch.errors import InputError
 from railwatch.imagery.quality import MAX_COUNT_GSD
-from railwatch.rails import CAR_WIDTH_M, LENGTH_GSD  # car width (m); GSD of length
+from railwatch.rails import CAR_WIDTH_M, LENGTH_GSD, PRESENCE_GSD  # see rails.py
 
 #: Length of a conventional car (metres): occupied length / this = car equivalents.
 CONVENTIONAL_CAR_M = 14.0
 #: Distance between neighbouring parallel track centrelines in yards (metres).
 TRACK_SPACING_M = 4.75
-#: GSD (metres) from which only the presence of long trains is reported.
-PRESENCE_GSD = 10.0
 #: Version of this estimator, raised whenever its estimates or intervals change, so that
 #: ``railwatch process`` counts stored scenes of 1.5 m and coarser again
 #: (:func:`railwatch.pipeline.processing_version`). "1": the hand-set rules (until
@@ -510,8 +508,8 @@ def _rotate(arr: np.ndarray, angle_deg: float, interp: int) -> tuple[np.ndarray,
 def _polylines(tracks: BaseGeometry) -> list[np.ndarray]:
     """Vertex arrays ``(M, 2)`` of the lines of ``tracks`` (pixel coordinates; lines
     within a geometry collection too); an :class:`InputError` for any other geometry
-    (a polygon or a point: until 2026-12-06, session 40, shapely's NotImplementedError
-    from deep inside the estimate)."""
+    (a polygon or a point: until 2026-12-06, session 40, an internal shapely error from
+    deep inside the estimate, which has no coordinate sequence for such a geometry)."""
     out = []
     for line in getattr(tracks, "geoms", [tracks]):
         if line.is_empty:

@@ -52,7 +52,7 @@ from railwatch.imagery.read import (
     SiteWindow,
     pixels_of,
 )
-from railwatch.rails import LENGTH_GSD
+from railwatch.rails import LENGTH_GSD, PRESENCE_GSD
 
 __all__ = ["MAX_COUNT_GSD", "Conditions", "Quality", "assess_quality", "estimate_conditions"]
 
@@ -67,7 +67,7 @@ _OBJECT_GSD = LENGTH_GSD
 #: occupied track length (as :func:`railwatch.detect.coarse.method_for_gsd`, whose
 #: ``PRESENCE_GSD`` it is; until 2026-12-06, session 40, 5 m: a 7 m scene counted by
 #: length was said to tell only the presence of long trains)
-_PRESENCE_GSD = 10.0
+_PRESENCE_GSD = PRESENCE_GSD
 
 # Estimation thresholds (8-bit values, metres).
 _BRIGHT_MIN = 175  # darkest channel of a bright (cloud/snow) pixel
