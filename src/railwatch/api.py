@@ -106,7 +106,12 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
         ``railwatch process`` judges it): there is no count, and 0 would read as an
         empty yard.
     """
-    from railwatch.counting import SceneCount, count_detections, widen_for_scale
+    from railwatch.counting import (
+        SceneCount,
+        count_detections,
+        too_coarse_reason,
+        widen_for_scale,
+    )
     from railwatch.detect.coarse import long_train_flag
 
     _check_result(result, "count_cars")
@@ -116,12 +121,7 @@ def count_cars(result: DetectionResult, *, detector: Detector | None = None) -> 
         if result.method == "presence":
             flag = long_train_flag(coarse, result.tracks)
             if flag is None and coarse.too_coarse:
-                raise DetectionError(
-                    f"{name}: at {result.gsd:g} m the image is too coarse to count railcars "
-                    "or to flag a long train (the flag was measured at 10 m only, and "
-                    "`railwatch process` stores such an image as unusable): no flag, which "
-                    "is not 'no train'; use a 10 m or finer image"
-                )
+                raise DetectionError(f"{name}: {too_coarse_reason(result.gsd)}")
             if flag is None:
                 raise DetectionError(
                     f"{name}: at {result.gsd:g} m only a long train's presence can be read, "

@@ -80,6 +80,7 @@ __all__ = [
     "count_scene",
     "near_tracks",
     "scale_widening",
+    "too_coarse_reason",
     "widen_for_scale",
 ]
 
@@ -479,12 +480,14 @@ def _presence_needs_tracks(gsd: float) -> str:
     )
 
 
-def _too_coarse(gsd: float) -> str:
-    """Why an image coarser than 10 m has no count and no long-train flag."""
+def too_coarse_reason(gsd: float) -> str:
+    """Why an image coarser than 10 m has no count and no long-train flag (``process``
+    and ``railwatch.count_cars`` alike)."""
     return (
-        f"resolution {gsd:g} m is too coarse to count railcars (at most "
-        f"{MAX_COUNT_GSD:g} m), and the long-train flag was measured on {MAX_COUNT_GSD:g} m "
-        "images only: use imagery of 10 m or finer."
+        f"resolution {gsd:g} m is too coarse to count railcars or to flag a long train (at "
+        f"most {MAX_COUNT_GSD:g} m): the long-train flag was measured on {MAX_COUNT_GSD:g} m "
+        "images only, and `railwatch process` stores such an image as unusable; no flag, "
+        "which is not 'no train': use imagery of 10 m or finer."
     )
 
 
@@ -624,7 +627,7 @@ def count_scene(
             # would read as an empty yard (at 10 m, below, nothing without centrelines)
             raise DetectionError(_no_track_found(gsd))
         if coarse.too_coarse:  # as assess_quality judges it: no flag measured there
-            raise DetectionError(_too_coarse(gsd))
+            raise DetectionError(too_coarse_reason(gsd))
         if method == "presence" and not given:
             # lines found at 10 m never reach a train's length: no measurement
             raise DetectionError(_presence_needs_tracks(gsd))
