@@ -3,6 +3,14 @@
 Everything is drawn with OpenCV's anti-aliased polygon filling at sub-pixel
 precision (``shift`` bits) on a canvas that is supersampled for coarse
 resolutions and area-averaged down, so a 1 m car is a soft blob, never a block.
+
+That filling paints about 0.65-0.7 canvas pixels beyond every edge (docs/simulator.md,
+"Known bias"). A :class:`Painter` made with ``exact=True`` (``render_scene(...,
+exact_paint=True)``) fills polygons, circles and ellipses at their exact coverage
+instead: each canvas pixel takes the shape's colour in proportion to the share of its
+``EXACT_SUB`` x ``EXACT_SUB`` sub-samples (at their centres) inside the shape, so edges
+stay soft and the painted area equals the shape's area on average. Lines (roads,
+rails, sleepers, masts, wires) are drawn as before either way.
 """
 
 from __future__ import annotations
@@ -24,6 +32,129 @@ SHIFT = 4
 ONE = 1 << SHIFT
 AA = cv2.LINE_AA
 SNOW: RGB = (236, 239, 244)
+#: Sub-samples per canvas pixel along each axis for exact painting ...
+EXACT_SUB = 8
+#: ... lowered (8, 4, 2, 1) for a shape so large that it would take more samples.
+EXACT_SAMPLES = 4_000_000
+
+Window = tuple[int, int, int, int]  # (row0, row1, col0, col1) of a canvas
+
+
+def _window(pts: np.ndarray, shape: tuple[int, ...]) -> Window | None:
+    """The canvas pixels a shape with these continuous pixel coordinates can touch."""
+    h, w = shape[:2]
+    x0 = max(int(np.floor(pts[:, 0].min())), 0)
+    x1 = min(int(np.ceil(pts[:, 0].max())), w)
+    y0 = max(int(np.floor(pts[:, 1].min())), 0)
+    y1 = min(int(np.ceil(pts[:, 1].max())), h)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return y0, y1, x0, x1
+
+
+def _sub(win: Window) -> int:
+    rows, cols = win[1] - win[0], win[3] - win[2]
+    k = EXACT_SUB
+    while k > 1 and rows * cols * k * k > EXACT_SAMPLES:
+        k //= 2
+    return k
+
+
+def _pool(inside: np.ndarray, win: Window, k: int) -> np.ndarray:
+    rows, cols = win[1] - win[0], win[3] - win[2]
+    return inside.reshape(rows, k, cols, k).mean(axis=(1, 3), dtype=np.float32)
+
+
+def polygon_coverage(
+    polys_px: list[np.ndarray], shape: tuple[int, ...]
+) -> tuple[Window, np.ndarray] | None:
+    """Share of each canvas pixel (of a canvas of ``shape``) inside the union of the
+    polygons (continuous pixel coordinates, (0, 0) the top-left corner of the canvas;
+    each polygon even-odd, any orientation, convex or not): a window of the canvas
+    and its float32 coverage in [0, 1], None where no pixel is touched.
+
+    ``k`` x ``k`` sub-samples per pixel at their centres (``k`` = :data:`EXACT_SUB`,
+    fewer for very large shapes), each inside when its centre is: the covered area is
+    the polygon's area on average, unlike OpenCV's filling (anti-aliased or not),
+    which paints past the outline."""
+    polys = [np.asarray(q, dtype=np.float64).reshape(-1, 2) for q in polys_px]
+    polys = [q for q in polys if len(q) >= 3]
+    if not polys:
+        return None
+    win = _window(np.vstack(polys), shape)
+    if win is None:
+        return None
+    y0, y1, x0, x1 = win
+    k = _sub(win)
+    n_rows, n_cols = (y1 - y0) * k, (x1 - x0) * k
+    ys = y0 + (np.arange(n_rows) + 0.5) / k
+    inside = np.zeros((n_rows, n_cols), dtype=bool)
+    for q in polys:
+        p0, p1 = q, np.roll(q, -1, axis=0)
+        keep = p0[:, 1] != p1[:, 1]
+        p0, p1 = p0[keep], p1[keep]
+        if not len(p0):
+            continue
+        lo, hi = np.minimum(p0[:, 1], p1[:, 1]), np.maximum(p0[:, 1], p1[:, 1])
+        hit = (ys[:, None] >= lo) & (ys[:, None] < hi)  # half-open: each vertex once
+        r, e = np.nonzero(hit)
+        if not len(r):
+            continue
+        t = (ys[r] - p0[e, 1]) / (p1[e, 1] - p0[e, 1])
+        xc = p0[e, 0] + t * (p1[e, 0] - p0[e, 0])
+        # the first sub-sample column whose centre lies at or right of the crossing
+        col = np.clip(np.ceil(k * (xc - x0) - 0.5), 0, n_cols).astype(np.intp)
+        flips = np.zeros((n_rows, n_cols + 1), dtype=np.uint8)
+        np.add.at(flips, (r, col), 1)
+        inside |= (np.cumsum(flips[:, :n_cols], axis=1, dtype=np.uint8) & 1).astype(bool)
+    return win, _pool(inside, win, k)
+
+
+def ellipse_coverage(
+    center_px: np.ndarray,
+    axis_px: np.ndarray,
+    r_u: float,
+    r_v: float,
+    shape: tuple[int, ...],
+) -> tuple[Window, np.ndarray] | None:
+    """As :func:`polygon_coverage`, for an ellipse with semi-axes ``r_u`` along the unit
+    vector ``axis_px`` and ``r_v`` across it (canvas pixels; a circle when equal)."""
+    if r_u <= 0 or r_v <= 0:
+        return None
+    c = np.asarray(center_px, dtype=np.float64).reshape(2)
+    r = max(r_u, r_v)
+    win = _window(np.array([c - r, c + r]), shape)
+    if win is None:
+        return None
+    y0, y1, x0, x1 = win
+    k = _sub(win)
+    xs = x0 + (np.arange((x1 - x0) * k) + 0.5) / k - c[0]
+    ys = y0 + (np.arange((y1 - y0) * k) + 0.5) / k - c[1]
+    ax, ay = float(axis_px[0]), float(axis_px[1])
+    u = (xs[None, :] * ax + ys[:, None] * ay) / r_u
+    v = (-xs[None, :] * ay + ys[:, None] * ax) / r_v
+    return win, _pool(u * u + v * v <= 1.0, win, k)
+
+
+def blend(img: np.ndarray, cover: tuple[Window, np.ndarray] | None, color: RGB) -> None:
+    """Paint ``color`` over ``img`` in proportion to a coverage (from
+    :func:`polygon_coverage` or :func:`ellipse_coverage`); a 1-channel ``img`` takes
+    the colour's first value, as OpenCV's drawing does."""
+    if cover is None:
+        return
+    (y0, y1, x0, x1), a = cover
+    if not a.any():
+        return
+    region = img[y0:y1, x0:x1]
+    if img.ndim == 2:
+        col = np.asarray(color[0], dtype=np.float32)
+        alpha = a
+    else:
+        col = np.asarray(color[: img.shape[2]], dtype=np.float32)
+        alpha = a[..., None]
+    out = region.astype(np.float32)
+    out += (col - out) * alpha
+    region[...] = np.clip(np.rint(out), 0, 255).astype(img.dtype)
 
 
 def _u8(x: float) -> int:
@@ -107,20 +238,41 @@ def make_light(p: SceneParams) -> Light:
 
 
 class Painter:
-    """Draws world-space shapes on a uint8 RGB canvas and a uint8 shadow layer."""
+    """Draws world-space shapes on a uint8 RGB canvas and a uint8 shadow layer.
 
-    def __init__(self, img: np.ndarray, proj: Projection) -> None:
+    ``exact``: polygons, circles and ellipses at their exact coverage (the module's
+    docstring) instead of OpenCV's anti-aliased filling, which paints past them."""
+
+    def __init__(self, img: np.ndarray, proj: Projection, *, exact: bool = False) -> None:
         self.img = img
         self.proj = proj
         self.g = proj.gsd
+        self.exact = exact
 
     def poly(self, pts: np.ndarray, color: RGB, img: np.ndarray | None = None) -> None:
         target = self.img if img is None else img
+        if self.exact:
+            blend(target, polygon_coverage([self.proj.px(pts)], target.shape), color)
+            return
         cv2.fillPoly(target, [self.proj.cv(pts)], color, AA, SHIFT)
 
     def polys(self, pts: list[np.ndarray], color: RGB) -> None:
-        if pts:
+        if pts and self.exact:
+            cover = polygon_coverage([self.proj.px(p) for p in pts], self.img.shape)
+            blend(self.img, cover, color)
+        elif pts:
             cv2.fillPoly(self.img, [self.proj.cv(p) for p in pts], color, AA, SHIFT)
+
+    def ellipse(
+        self, c: np.ndarray, along: np.ndarray, r_u_m: float, r_v_m: float, color: RGB
+    ) -> None:
+        """An ellipse (exact coverage) with semi-axes ``r_u_m`` along the world unit
+        vector ``along`` and ``r_v_m`` across it; used where ``exact`` is set."""
+        axis = np.array([along[0], -along[1]])  # rows grow southward
+        cover = ellipse_coverage(
+            self.proj.px(c)[0], axis, r_u_m / self.g, r_v_m / self.g, self.img.shape
+        )
+        blend(self.img, cover, color)
 
     def line(
         self,
@@ -144,6 +296,13 @@ class Painter:
 
     def circle(self, c: np.ndarray, r_m: float, color: RGB, img: np.ndarray | None = None) -> None:
         target = self.img if img is None else img
+        if self.exact:
+            r_px = r_m / self.g
+            cover = ellipse_coverage(
+                self.proj.px(c)[0], np.array([1.0, 0.0]), r_px, r_px, target.shape
+            )
+            blend(target, cover, color)
+            return
         p = self.proj.cv(c)[0]
         r = max(1, round(r_m / self.g * ONE))
         cv2.circle(target, (int(p[0]), int(p[1])), r, color, -1, AA, SHIFT)
@@ -364,7 +523,7 @@ def texture_and_shadows(
 
 def draw_shadows(layer: np.ndarray, pt: Painter, yard: Yard, cars: list[Car], light: Light) -> None:
     """Cast shadows of boxes, trees, masts and cars on the 1-channel shadow layer."""
-    tmp = Painter(layer, pt.proj)
+    tmp = Painter(layer, pt.proj, exact=pt.exact)
     for box in yard.boxes:
         fp = box.corners()
         tmp.poly(_hull(fp, fp + light.shadow(box.height)), (255, 0, 0))
@@ -415,6 +574,14 @@ def shade_lower_neighbours(pt: Painter, cars: list[Car], light: Light, strength:
         x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + 1
         x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w_img), min(y1, h_img)
         if x1 <= x0 or y1 <= y0:
+            continue
+        if pt.exact:
+            cover = polygon_coverage([pts], pt.img.shape)
+            if cover is not None:
+                (r0, r1, c0, c1), a = cover
+                dim = 1.0 - a[..., None] * np.float32(strength * 0.9)
+                part = pt.img[r0:r1, c0:c1]
+                part[...] = np.clip(part * dim, 0, 255).astype(np.uint8)
             continue
         local = np.zeros((y1 - y0, x1 - x0), np.uint8)
         shifted = Projection(
@@ -661,6 +828,11 @@ def _open_top(
         u = -iu + (2 * iu) * (i + 0.5) / k
         r_u = iu / k * 0.9
         r_v = iv * 0.8
+        if pt.exact:
+            pt.ellipse(c + a * u, a, r_u, r_v, load)
+            hi_c = c + a * u + light.to_sun * r_v * 0.3
+            pt.ellipse(hi_c, a, r_u * 0.6, r_v * 0.5, scale(load, 1.1))
+            continue
         ctr = pt.proj.cv(c + a * u)[0]
         axes = (max(1, int(r_u / pt.g * ONE)), max(1, int(r_v / pt.g * ONE)))
         ang = -np.rad2deg(np.arctan2(a[1], a[0]))

@@ -157,8 +157,15 @@ def scene_cars(p: SceneParams, yard: Yard) -> list[Car]:
     )
 
 
-def render_scene(params: SceneParams) -> RenderedScene:
-    """Render one scene. Deterministic: the same parameters give the same pixels."""
+def render_scene(params: SceneParams, *, exact_paint: bool = False) -> RenderedScene:
+    """Render one scene. Deterministic: the same parameters give the same pixels.
+
+    ``exact_paint``: fill every polygon, circle and ellipse (cars, their shadows,
+    buildings, pads, trees) at its exact area instead of with OpenCV's anti-aliased
+    filling, which paints about 0.7 canvas pixels past every edge (docs/simulator.md,
+    "Known bias"; session 41). Off by default: the shipped detector, the benchmarks and
+    the tests use the default pixels (``SIM_VERSION``); the truth is the same either
+    way."""
     p = params
     w, h = p.size_px
     layout = p.layout_seed if p.layout_seed is not None else p.seed
@@ -180,7 +187,7 @@ def render_scene(params: SceneParams) -> RenderedScene:
     # Ground, tracks, texture, cast shadows.
     canvas, snow_i = ground(np.random.default_rng([layout, _GROUND]), (hi, wi), gi, style, p)
     canvas, snow_i = shift_pixels(canvas, *shift), shift_pixels(snow_i, *shift)
-    pt = Painter(canvas, proj)
+    pt = Painter(canvas, proj, exact=exact_paint)
     draw_static_ground(pt, yard, style, p, np.random.default_rng([layout, _STATIC]))
     shadow = np.zeros((hi, wi), np.uint8)
     draw_shadows(shadow, pt, yard, cars, light)
@@ -195,7 +202,7 @@ def render_scene(params: SceneParams) -> RenderedScene:
         strength,
         shift_px=shift,
     )
-    pt = Painter(canvas, proj)
+    pt = Painter(canvas, proj, exact=exact_paint)
 
     # Objects.
     obj_rng = np.random.default_rng([layout, _OBJECTS])
