@@ -81,7 +81,8 @@ def test_geojson_has_the_length_scenes_stretches(site: Database, tmp_path: Path)
     assert {f["properties"]["scene_id"] for f in feats} == {length_id}  # none of objects_id
     assert all(f["geometry"]["type"] == "LineString" for f in feats)
     props = feats[0]["properties"]
-    assert set(props) == {"scene_id", "date", "day", "sensor", "gsd", "length_m", "car_equivalents"}
+    columns = ("scene_id", "date", "day", "local_zone", "sensor", "gsd", "length_m")
+    assert set(props) == {*columns, "car_equivalents"}  # local_zone since session 41
     assert props["gsd"] == GSD and props["date"].startswith("2023-06-01")
     assert sum(f["properties"]["length_m"] for f in feats) == pytest.approx(stored_m)
     # the car equivalents add up to the scene's count

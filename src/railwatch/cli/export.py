@@ -66,8 +66,8 @@ def export(
     of FeatureCollections, one per layer. csv: the counts only, for
     pandas.read_csv(path, parse_dates=["date"]).
     Coordinates are WGS84 longitude/latitude. Times (acquired, date) are UTC; the column
-    day beside each is the image's local day at the site, in its zone (local_zone, in
-    the sites layer and the counts). An image without a count (unusable, failed, not
+    day beside each is the image's local day at the site, in its zone (local_zone, after
+    day in every layer with a time, and in the sites layer). An image without a count (unusable, failed, not
     processed) has empty count cells, never 0.
 
     --out - writes the CSV to standard output, and nothing else goes there (the other

@@ -519,11 +519,13 @@ def count_layer(
 
 def site_layers(session: Session, site_name: str) -> dict[str, Layer]:
     """All layers of a site, keyed by :data:`LAYER_NAMES`. Each image's time (UTC) is
-    followed by ``day``, its local day at the site (:func:`with_day`), and the site has
-    its ``local_zone``; so has each line of the counts, after ``day`` (since 2026-12-05,
-    session 33: the counts CSV did not say the zone its days are in, and ``analyze
-    --counts`` read back guessed one that its day column fits, so a silence's time could
-    be hours off without ``--zone``)."""
+    followed by ``day``, its local day at the site (:func:`with_day`), and that by
+    ``local_zone``, the zone the day is in; the site has its ``local_zone`` too. The
+    counts have had it since 2026-12-05 (session 33: the counts CSV did not say the zone
+    its days are in, and ``analyze --counts`` read back guessed one that its day column
+    fits, so a silence's time could be hours off without ``--zone``); the scenes,
+    detections and occupied_track layers since 2026-12-06 (session 41: a layer loaded
+    alone gave its days without their zone)."""
     from railwatch.analysis.events import offset_text
     from railwatch.analysis.store import site_utc_offset
 
@@ -532,13 +534,16 @@ def site_layers(session: Session, site_name: str) -> dict[str, Layer]:
     reviews = site_reviews(session, site)
     offset = site_utc_offset(site)
     zone = offset_text(offset)
-    counts = with_day(count_layer(session, site, scenes, reviews), "date", offset)
+
+    def dated(layer: Layer, time_column: str) -> Layer:
+        return _with_column(with_day(layer, time_column, offset), "day", "local_zone", zone)
+
     return {
         "sites": _with_column(site_layer(site), "area_km2", "local_zone", zone),
-        "scenes": with_day(scene_layer(scenes), "acquired", offset),
-        "detections": with_day(detection_layer(session, site, scenes, reviews), "acquired", offset),
-        "occupied_track": with_day(occupied_layer(scenes), "date", offset),
-        "counts": _with_column(counts, "day", "local_zone", zone),
+        "scenes": dated(scene_layer(scenes), "acquired"),
+        "detections": dated(detection_layer(session, site, scenes, reviews), "acquired"),
+        "occupied_track": dated(occupied_layer(scenes), "date"),
+        "counts": dated(count_layer(session, site, scenes, reviews), "date"),
     }
 
 
