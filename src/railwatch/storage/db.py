@@ -236,6 +236,19 @@ def _room_for_files(count: int) -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
 
 
+def _write_holder(fd: int) -> None:
+    """Write which process holds the lock file ``fd`` (what a refused run is told).
+    The lock is the ``flock``, not these words: where they cannot be written (a full
+    disk, a quota) the file is left empty and the lock held. On a full disk, with the
+    database open elsewhere (``railwatch serve``), ``railwatch process`` said "internal
+    error: OSError: [Errno 28] No space left on device" here (until session 41)."""
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"held by process {os.getpid()} on {socket.gethostname()}".encode(), 0)
+    except OSError as err:
+        log.debug("could not write the holder's name into its lock file: %s", err)
+
+
 def _busy_message(what: str, holder: str) -> str:
     return f"{what} ({holder}): wait for it to finish and run again, or stop that run first"
 
@@ -874,7 +887,13 @@ class Database:
             try:
                 folder.mkdir(exist_ok=True)
             except OSError as err:
-                raise StorageError(f"cannot create the lock folder {folder}: {err}") from err
+                more = (
+                    ": the disk holding the database is full; free space and run the "
+                    "command again (nothing was written)"
+                    if err.errno in (errno.ENOSPC, errno.EDQUOT)
+                    else ""
+                )
+                raise StorageError(f"cannot create the lock folder {folder}: {err}{more}") from err
             _share(folder, like)
             _room_for_files(len(locks))
             for name in sorted(locks):
@@ -912,10 +931,7 @@ class Database:
                 fds.append(fd)
                 hold.keys[name] = (lock, fd)
                 if writable:
-                    os.ftruncate(fd, 0)
-                    os.pwrite(
-                        fd, f"held by process {os.getpid()} on {socket.gethostname()}".encode(), 0
-                    )
+                    _write_holder(fd)
             with self._holding(hold):
                 yield
         finally:
