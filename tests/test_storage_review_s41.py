@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,3 +64,42 @@ def test_process_on_a_full_disk_is_no_internal_error(
     code = main(["--db", url, "process", "yard"])
     err = capsys.readouterr().err
     assert code != 70 and "internal error" not in err, err
+
+
+# --- a backup into a folder on a read-only file system ----------------------------------
+
+
+@pytest.fixture
+def readonly_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a read-only file system (a read-only bind mount: needs root)."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a read-only file system")
+    mounted = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot bind-mount here: {mounted.stderr.decode().strip()}")
+    try:
+        ro = ["mount", "-o", "remount,ro,bind", str(folder)]
+        if subprocess.run(ro, capture_output=True).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_a_backup_into_a_read_only_folder_says_so(
+    tmp_path: Path, readonly_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found: "internal error: OSError: [Errno 30] Read-only file system:
+    '.../.b.db.partial-PID'" (status 70): the clean-up of the copy that could not be
+    made tried to delete it, and on a read-only file system deleting a file that is not
+    there is EROFS, not "no such file", so it hid SQLite's own error."""
+    url = _site_db(tmp_path)
+    capsys.readouterr()
+    code = main(["--db", url, "backup", str(readonly_folder / "b.db")])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "internal error" not in err
+    assert f"{readonly_folder} cannot be written: give a DEST in a folder you can write" in err
+    assert "nothing was written" in err

@@ -86,12 +86,32 @@ def pg_dump_hint(url: str) -> str:
     )
 
 
+def _no_room(folder: Path) -> bool:
+    """Whether the file system of ``folder`` has under 1 MiB free (SQLite says a file it
+    could not grow there as "disk I/O error" too)."""
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < (1 << 20)
+
+
 def _failed(what: str, err: BaseException, dest: Path) -> StorageError:
     first = (str(err).strip().splitlines() or [type(err).__name__])[0]
     low = first.lower()
-    if "disk is full" in low or "no space left" in low or "quota" in low:
+    if (
+        "disk is full" in low
+        or "no space left" in low
+        or "quota" in low
+        or ("disk i/o error" in low and _no_room(dest.parent))
+    ):
         why = f"the disk holding {dest.parent} is full: free space or give another DEST"
-    elif "readonly" in low or "read-only" in low or "permission" in low:
+    elif (
+        "readonly" in low
+        or "read-only" in low
+        or "permission" in low
+        or not os.access(dest.parent, os.W_OK)  # SQLite: "unable to open database file"
+    ):
         why = f"{dest.parent} cannot be written: give a DEST in a folder you can write"
     else:
         why = "check the disk and run it again"
@@ -291,7 +311,10 @@ def _backup_from(
         for leftover in [partial] + [
             partial.with_name(partial.name + end) for end in ("-journal", "-wal", "-shm")
         ]:
-            with contextlib.suppress(FileNotFoundError):
+            # OSError, not only FileNotFoundError: on a read-only file system deleting a
+            # file that is not there is EROFS, which hid the error that stopped the copy
+            # behind "internal error: OSError" (until session 41)
+            with contextlib.suppress(OSError):
                 leftover.unlink()
     return BackupResult(source, dest, dest.stat().st_size, revision, rows)
 
