@@ -1,6 +1,8 @@
 """`railwatch export -f geojson -o rosario.geojson` said "wrote rosario.geojson": a
 folder of five files, which a new analyst (session 33) took for one GeoJSON file. It now
-says it is a folder and names its files."""
+says it is a folder and names its files. (Since session 41 a name ending in .geojson or
+.parquet is refused for every layer, tests/test_leftovers_s41.py: a folder of another
+name is said so.)"""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def test_a_folder_export_says_it_is_a_folder_and_names_its_files(
         populate(db, tmp_path / "scenes")
     finally:
         db.dispose()
-    out = tmp_path / f"yard.{ext}"
+    out = tmp_path / f"yard-{fmt}"
     capsys.readouterr()
     assert main(["--db", url, "export", "testyard", "-f", fmt, "--out", str(out)]) == 0
     said = " ".join(capsys.readouterr().out.split())

@@ -136,7 +136,6 @@ def test_an_out_name_of_another_format_is_refused(
     ("fmt", "name"),
     [
         ("csv", "counts.csv"),
-        ("geojson", "yard.geojson"),
         ("geojson", "yard-json"),
         ("csv", "c.txt"),
     ],

@@ -4,6 +4,10 @@
    ``day`` without the zone it is in: the sites layer and the counts had ``local_zone``,
    so a scenes or detections GeoJSON loaded alone in QGIS did not say which zone its
    days were in.
+2. ``railwatch export -f geojson -o x.geojson`` made a FOLDER named x.geojson, where the
+   user asked for a file. GeoJSON (and GeoParquet) hold one layer per file: such a name
+   is now refused, saying to give a folder, or ``--layer NAME`` for that layer alone in
+   the one file named.
 """
 
 from __future__ import annotations
@@ -68,3 +72,80 @@ def test_a_geojson_layer_alone_says_its_zone(zoned: Database, tmp_path: Path) ->
         feats = json.loads((folder / f"{name}.geojson").read_text(encoding="utf-8"))["features"]
         assert feats, name
         assert all(f["properties"]["local_zone"] == "UTC+12" for f in feats), name
+
+
+def _export(*args: str) -> int:
+    return main(["export", "akl", *args])
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("geojson", "x.geojson"), ("geoparquet", "x.parquet")])
+def test_a_file_name_for_every_layer_is_refused_saying_what_to_give(
+    zoned: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str, name: str
+) -> None:
+    out = tmp_path / name
+    capsys.readouterr()
+    assert _export("-f", fmt, "-o", str(out)) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"--out {out} names one" in err and "one layer per file" in err
+    assert f"--out {tmp_path / ('x-' + fmt)}" in err  # a folder to give
+    assert "--layer with one of sites, scenes, detections, occupied_track, counts" in err
+    assert not out.exists()  # no folder named x.geojson
+
+
+def test_one_layer_is_one_file(
+    zoned: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.geojson"
+    capsys.readouterr()
+    assert _export("-f", "geojson", "--layer", "scenes", "-o", str(out), "--json") == 0
+    said = json.loads(capsys.readouterr().out)
+    assert said["files"] == [{"path": str(out), "layer": "scenes", "bytes": out.stat().st_size}]
+    fc = json.loads(out.read_text(encoding="utf-8"))
+    assert fc["name"] == "scenes" and len(fc["features"]) == 3
+    assert fc["features"][-1]["properties"]["local_zone"] == "UTC+12"
+
+
+def test_one_layer_in_a_geoparquet_file_and_a_geopackage(zoned: Database, tmp_path: Path) -> None:
+    pyogrio = pytest.importorskip("pyogrio")
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    pq = tmp_path / "cars.parquet"
+    assert _export("-f", "geoparquet", "--layer", "detections", "-o", str(pq)) == 0
+    assert pq.is_file() and list(pd.read_parquet(pq)["class"]) == ["boxcar"]
+    gpkg = tmp_path / "track.gpkg"
+    assert _export("-f", "gpkg", "--layer", "occupied_track", "-o", str(gpkg)) == 0
+    assert [str(n) for n, _ in pyogrio.list_layers(gpkg)] == ["occupied_track"]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["-f", "csv", "--layer", "scenes", "-o", "c.csv"], "the CSV export is the counts"),
+        (["-f", "csv", "--layer", "scenes", "-o", "-"], "the CSV export is the counts"),
+        (["-f", "geojson", "--layer", "cars", "-o", "c.geojson"], "--layer 'cars' is not a layer"),
+        (["-f", "geojson", "--layer", "scenes", "-o", "c"], "must end in .geojson or .json"),
+    ],
+)
+def test_a_layer_that_cannot_be_written_so_is_refused(
+    zoned: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    said: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert _export(*args) == 2
+    captured = capsys.readouterr()
+    assert said in " ".join(captured.err.split()) and not captured.out
+    assert not list(tmp_path.glob("c*"))
+
+
+def test_an_earlier_exports_folder_of_that_name_is_still_written(
+    zoned: Database, tmp_path: Path
+) -> None:
+    out = tmp_path / "x.geojson"
+    out.mkdir()  # as exports before session 41 made it
+    assert _export("-f", "geojson", "-o", str(out)) == 0
+    assert (out / "scenes.geojson").is_file() and (out / "counts.geojson").is_file()

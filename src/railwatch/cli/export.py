@@ -43,10 +43,20 @@ def export(
         typer.Option(
             "--out",
             "-o",
-            help="Output file (NAME.gpkg, NAME.csv) or directory (geoparquet, geojson); "
-            "replaced if present. '-' writes the CSV to standard output (csv only).",
+            help="Output file (NAME.gpkg, NAME.csv; NAME.geojson or NAME.parquet with "
+            "--layer) or directory (geoparquet, geojson); replaced if present. '-' writes "
+            "the CSV to standard output (csv only).",
         ),
     ],
+    layer: Annotated[
+        str | None,
+        typer.Option(
+            "--layer",
+            help="Write this layer alone (sites, scenes, detections, occupied_track or "
+            "counts): geojson and geoparquet then write one file, --out NAME.geojson or "
+            "NAME.parquet.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -64,11 +74,13 @@ def export(
     gpkg: one GeoPackage with those five layers (counts as a table), opens in QGIS.
     geoparquet: a directory of GeoParquet 1.1 files, one per layer. geojson: a directory
     of FeatureCollections, one per layer. csv: the counts only, for
-    pandas.read_csv(path, parse_dates=["date"]).
+    pandas.read_csv(path, parse_dates=["date"]). --layer NAME writes that layer alone,
+    in one file for every format (GeoJSON and GeoParquet hold one layer per file: without
+    --layer, --out NAME.geojson or NAME.parquet is refused, as it names one file).
     Coordinates are WGS84 longitude/latitude. Times (acquired, date) are UTC; the column
     day beside each is the image's local day at the site, in its zone (local_zone, after
-    day in every layer with a time, and in the sites layer). An image without a count (unusable, failed, not
-    processed) has empty count cells, never 0.
+    day in every layer with a time, and in the sites layer). An image without a count
+    (unusable, failed, not processed) has empty count cells, never 0.
 
     --out - writes the CSV to standard output, and nothing else goes there (the other
     formats are binary files or folders of files: give them a name; --json with it is
@@ -80,9 +92,10 @@ def export(
     Example: railwatch export tumangang --format gpkg --out tumangang.gpkg
     or: railwatch export tumangang -f csv -o - | head
     """
-    from railwatch.export.gis import export_site
+    from railwatch.export.gis import check_layer, export_site
 
     fmt = choice(fmt, GIS_FORMATS, "--format")
+    check_layer(fmt, layer)
     if str(out) == STDOUT:
         _refuse_stdout(fmt, site)
         if as_json:
@@ -94,25 +107,26 @@ def export(
     if str(out) == STDOUT:
         _csv_to_stdout(db, site)
         return
-    path = export_site(db, site, fmt, out)
+    path = export_site(db, site, fmt, out, layer=layer)
     if as_json:
         from railwatch.storage import repo
 
         with db.session(readonly=True) as s:
             name = repo.get_site(s, site).name  # as stored (the argument may be another form)
-        print_json({"site": name, "format": fmt, "out": str(path), "files": _written(path, fmt)})
+        files = _written(path, fmt, layer)
+        print_json({"site": name, "format": fmt, "out": str(path), "files": files})
         return
-    console.print(f"wrote {escape(_written_words(path, fmt))}", highlight=False)
+    console.print(f"wrote {escape(_written_words(path, fmt, layer))}", highlight=False)
 
 
-def _written(path: Path, fmt: str) -> list[dict[str, object]]:
+def _written(path: Path, fmt: str, layer: str | None = None) -> list[dict[str, object]]:
     """The files `export` wrote, as ``export --json`` lists them: each one's path, layer
-    (None for the GeoPackage, which holds them all) and size in bytes (None for what is
-    not a regular file)."""
+    (None for the GeoPackage of every layer, which holds them all) and size in bytes
+    (None for what is not a regular file)."""
     from railwatch.export.gis import LAYER_NAMES
 
-    if fmt not in ("geojson", "geoparquet"):
-        layer = "counts" if fmt == "csv" else None
+    if layer is not None or fmt not in ("geojson", "geoparquet"):
+        layer = layer or ("counts" if fmt == "csv" else None)
         return [{"path": str(path), "layer": layer, "bytes": _size(path)}]
     ext = "geojson" if fmt == "geojson" else "parquet"
     files = [(name, path / f"{name}.{ext}") for name in LAYER_NAMES]
@@ -127,12 +141,16 @@ def _size(path: Path) -> int | None:
     return path.stat().st_size if path.is_file() else None
 
 
-def _written_words(path: Path, fmt: str) -> str:
-    """What `export` wrote: the file, or for geojson and geoparquet the folder with its
-    files (2026-12-05, session 33: "wrote rosario.geojson" was a folder of five files,
-    read as one GeoJSON file)."""
+def _written_words(path: Path, fmt: str, layer: str | None = None) -> str:
+    """What `export` wrote: the file (one ``layer``'s), or for geojson and geoparquet the
+    folder with its files (2026-12-05, session 33: "wrote rosario.geojson" was a folder
+    of five files, read as one GeoJSON file)."""
     from railwatch.export.gis import LAYER_NAMES
 
+    if layer is not None and fmt != "gpkg":
+        return f"{path} (the {layer} layer)"
+    if layer is not None:
+        return f"{path} (a GeoPackage of the {layer} layer)"
     if fmt not in ("geojson", "geoparquet"):
         return str(path)
     ext = "geojson" if fmt == "geojson" else "parquet"

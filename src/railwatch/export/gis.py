@@ -9,6 +9,12 @@
 * ``geojson``: a directory with one RFC 7946 FeatureCollection per layer (counts as
   features without geometry; coordinates rounded to 8 decimals, 1.1 mm: :func:`rounded`).
   Needs nothing beyond the core install.
+* one layer (``layer``, ``railwatch export --layer``): that layer alone, in one
+  ``.geojson`` or ``.parquet`` file (a GeoPackage with that layer; the CSV is the
+  counts). A geojson or geoparquet export of every layer given a file name of its own
+  format (``-o yard.geojson``) is refused, saying to give a folder or ``--layer``
+  (:func:`check_folder_name`; until 2026-12-06, session 41, it made a folder of that
+  name).
 * ``csv``: the counts table as one CSV file:
   ``pandas.read_csv(path, parse_dates=["date"])``, which ``railwatch analyze --counts``
   reads back (``analysis.csvio``: an analyst's count is read as such, ``reviewed``).
@@ -172,15 +178,14 @@ def _arrow_writes(pyogrio: Any) -> bool:
 
 
 def write_gpkg(layers: dict[str, Layer], out: Path) -> Path:
-    """One GeoPackage with every layer (``counts`` as an attribute table); ``day``
+    """One GeoPackage with each of ``layers`` (``counts`` as an attribute table); ``day``
     columns are DATE where pyogrio writes through Arrow (:func:`_arrow_writes`)."""
     pyogrio: Any = lazy_import("pyogrio", "gis", "GeoPackage export")
     _prepare(out, directory=False)
     _check_not_open(out)
     arrow = _arrow_writes(pyogrio)
     with _written(out) as tmp:
-        for name in LAYER_NAMES:
-            layer = layers[name]
+        for name, layer in layers.items():
             kwargs: dict[str, Any] = {"layer": name, "driver": "GPKG"}
             if layer.geometries is not None:
                 kwargs["geometry_type"] = layer.geometry_type or "Unknown"
@@ -203,12 +208,33 @@ def write_geoparquet(layers: dict[str, Layer], out: Path) -> Path:
     lazy_import("pyarrow", "gis", "GeoParquet export")
     with _all_written([out / f"{name}.parquet" for name in LAYER_NAMES]) as paths:
         for name, path in zip(LAYER_NAMES, paths, strict=True):
-            layer = layers[name]
-            frame = _frame(layer)
-            if layer.geometries is None:
-                frame.to_parquet(path, index=False)
-            else:
-                frame.to_parquet(path, index=False, schema_version="1.1.0")
+            _parquet_file(layers[name], path)
+    return out
+
+
+def _parquet_file(layer: Layer, path: Path) -> None:
+    """``layer`` as one GeoParquet 1.1 file (a plain Parquet table without geometries)."""
+    frame = _frame(layer)
+    if layer.geometries is None:
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_parquet(path, index=False, schema_version="1.1.0")
+
+
+def _geojson_file(layer: Layer, path: Path) -> None:
+    """``layer`` as one GeoJSON file (:func:`layer_geojson`)."""
+    text = json.dumps(layer_geojson(layer), ensure_ascii=False, allow_nan=False)
+    path.write_text(text, encoding="utf-8")
+
+
+def write_layer_file(layer: Layer, fmt: str, out: Path) -> Path:
+    """One layer alone as one ``geojson`` or ``geoparquet`` file ``out``, renamed into
+    place once whole (:func:`_written`): ``railwatch export --layer``."""
+    _prepare(out, directory=False)
+    if fmt == "geoparquet":
+        lazy_import("pyarrow", "gis", "GeoParquet export")
+    with _written(out) as tmp:
+        (_parquet_file if fmt == "geoparquet" else _geojson_file)(layer, tmp)
     return out
 
 
@@ -252,8 +278,7 @@ def write_geojson(layers: dict[str, Layer], out: Path) -> Path:
     _prepare(out, directory=True)
     with _all_written([out / f"{name}.geojson" for name in LAYER_NAMES]) as paths:
         for name, path in zip(LAYER_NAMES, paths, strict=True):
-            text = json.dumps(layer_geojson(layers[name]), ensure_ascii=False, allow_nan=False)
-            path.write_text(text, encoding="utf-8")
+            _geojson_file(layers[name], path)
     return out
 
 
@@ -385,14 +410,67 @@ FILE_SUFFIXES: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
-def check_file_name(fmt: str, out: Path, *, link: Path | None = None) -> None:
-    """:class:`InputError` for a GeoPackage or CSV export whose name does not end in
-    one of the format's endings (:data:`FILE_SUFFIXES`), before anything is written: a
+_BY_ENDING = "GIS tools tell the format by it"
+#: The endings of one layer's file of a folder format (``--layer``), as
+#: :data:`FILE_SUFFIXES`, and of the folder format's files that name one file.
+LAYER_FILE_SUFFIXES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "geojson": ((".geojson", ".json"), "a GeoJSON layer", _BY_ENDING),
+    "geoparquet": ((".parquet", ".geoparquet"), "a GeoParquet layer", _BY_ENDING),
+}
+#: The formats written as a folder of one file per layer.
+FOLDER_FORMATS: tuple[str, ...] = tuple(LAYER_FILE_SUFFIXES)
+
+
+def check_layer(fmt: str, layer: str | None) -> None:
+    """:class:`InputError` for a ``layer`` that is not one of :data:`LAYER_NAMES`, or one
+    that ``fmt`` cannot hold alone (the CSV is the counts)."""
+    if layer is None:
+        return
+    if layer not in LAYER_NAMES:
+        raise InputError(f"--layer {layer!r} is not a layer: use one of {', '.join(LAYER_NAMES)}")
+    if fmt == "csv" and layer != "counts":
+        raise InputError(
+            f"--layer {layer} with --format csv: the CSV export is the counts table alone; "
+            f"for the {layer} layer use --format geojson, geoparquet or gpkg"
+        )
+
+
+def check_folder_name(fmt: str, out: Path, layer: str | None) -> None:
+    """:class:`InputError` for a geojson or geoparquet export of every layer whose --out
+    names one file of that format (``-o yard.geojson``) and is no folder yet: such an
+    export is a folder of one file per layer (GeoJSON and GeoParquet hold one layer per
+    file), and until 2026-12-06 (session 41) it made a folder named ``yard.geojson``,
+    which a user took for the file they asked for. An existing folder of that name (an
+    earlier export's) is written as before."""
+    if fmt not in FOLDER_FORMATS or layer is not None or out.is_dir():
+        return
+    suffixes = LAYER_FILE_SUFFIXES[fmt][0]
+    if out.suffix.lower() not in suffixes:
+        return
+    folder = out.with_name(f"{out.stem}-{fmt}")
+    kind = "GeoJSON" if fmt == "geojson" else "GeoParquet"
+    ext = suffixes[0]
+    raise InputError(
+        f"--out {out} names one {kind} file, but a {fmt} export has {len(LAYER_NAMES)} "
+        f"layers and {kind} holds one layer per file: give --out a folder for them (e.g. "
+        f"--out {folder}, written as {folder.name}/sites{ext}, {folder.name}/scenes{ext}, "
+        f"...), or --layer with one of {', '.join(LAYER_NAMES)} to write that layer alone "
+        f"to {out} (or --format gpkg --out {out.stem}.gpkg: one file with every layer)"
+    )
+
+
+def check_file_name(
+    fmt: str, out: Path, *, link: Path | None = None, layer: str | None = None
+) -> None:
+    """:class:`InputError` for a GeoPackage or CSV export, or one layer's file of a
+    folder format (``layer``), whose name does not end in one of the format's endings
+    (:data:`FILE_SUFFIXES`, :data:`LAYER_FILE_SUFFIXES`), before anything is written: a
     file of another kind of that name is never replaced. ``link``: the symbolic link
     given as --out, which points to ``out``."""
-    if fmt not in FILE_SUFFIXES:
+    table = LAYER_FILE_SUFFIXES if layer is not None and fmt in FOLDER_FORMATS else FILE_SUFFIXES
+    if fmt not in table:
         return
-    suffixes, what, why = FILE_SUFFIXES[fmt]
+    suffixes, what, why = table[fmt]
     if out.suffix.lower() in suffixes or (out.exists() and not out.is_file()):
         return  # a folder, a pipe, a device: said as such (export_site, _prepare)
     endings = " or ".join(suffixes)
@@ -409,22 +487,27 @@ def check_file_name(fmt: str, out: Path, *, link: Path | None = None) -> None:
     )
 
 
-def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
+def export_site(
+    db: Database, site: str, fmt: str, out: str | Path, *, layer: str | None = None
+) -> Path:
     """Export every layer of ``site`` in ``fmt`` (see :data:`FORMATS`) to ``out``
-    (a file for gpkg/csv, a directory for geoparquet/geojson); returns ``out``.
+    (a file for gpkg/csv, a directory for geoparquet/geojson), or with ``layer`` that
+    layer alone (one file in every format; :func:`check_layer`); returns ``out``.
     ``~`` in ``out`` is the home folder; an ``out`` that is a symbolic link is written
     through (the file it points to is replaced, the link kept)."""
     if fmt not in FORMATS:
         raise InputError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+    check_layer(fmt, layer)
     path = Path(out).expanduser()
     check_suffix(fmt, path)
     check_output(path, db, site_images(db, site), what=f"{fmt} export")
-    check_file_name(fmt, path)
+    check_file_name(fmt, path, layer=layer)
     check_parent_folder(path, f"the {fmt} export")
+    check_folder_name(fmt, path, layer)
     if path.is_symlink():
         path = path.resolve()
         # a link yard.csv -> report.html would replace the report
-        check_file_name(fmt, path, link=Path(out).expanduser())
+        check_file_name(fmt, path, link=Path(out).expanduser(), layer=layer)
     if path.exists() and not path.is_file() and not path.is_dir():
         # /dev/stdout into a pipe, a FIFO, a device: the export is written beside its name
         # and renamed over it, which such a file cannot take
@@ -438,15 +521,19 @@ def export_site(db: Database, site: str, fmt: str, out: str | Path) -> Path:
     # running ``railwatch process`` (and it behind the export) until "stayed locked"
     with db.session(readonly=True) as session:
         layers = site_layers(session, site)
+    if layer is not None:
+        layers = {layer: layers[layer]}
     try:
         if fmt == "gpkg":
             write_gpkg(layers, path)
+        elif layer is not None and fmt in FOLDER_FORMATS:
+            write_layer_file(layers[layer], fmt, path)
         elif fmt == "geoparquet":
             write_geoparquet(layers, path)
         elif fmt == "geojson":
             write_geojson(layers, path)
         else:
-            write_csv(layers["counts"], path)
+            write_csv(layers["counts"], path)  # the counts alone (check_layer)
     except OSError as err:
         raise InputError(
             f"cannot write the {fmt} export to {path} ({os_reason(err)}); "
