@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 import railwatch.storage.db as dbmod
 from railwatch.cli.main import main
+from railwatch.errors import StorageError
 from railwatch.pipeline import processing_lock
 from railwatch.storage import Database
 from railwatch.storage.db import BusyError
@@ -103,3 +105,34 @@ def test_a_backup_into_a_read_only_folder_says_so(
     assert "internal error" not in err
     assert f"{readonly_folder} cannot be written: give a DEST in a folder you can write" in err
     assert "nothing was written" in err
+
+
+# --- a SQLite file of another application -----------------------------------------------
+
+
+def _their_database(path: Path, table: str) -> bytes:
+    """A SQLite database of another application (rollback journal, SQLite's default)
+    holding ``table`` with one row; its bytes."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, name TEXT)")
+        con.execute(f"INSERT INTO {table} (name) VALUES ('theirs')")
+        con.commit()
+    finally:
+        con.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("create", [True, False])
+def test_a_database_refused_for_tables_of_railwatchs_names_is_left_byte_for_byte(
+    tmp_path: Path, create: bool
+) -> None:
+    """Found: refused ("already has tables named sites but no railwatch schema
+    version"), the file was switched to WAL mode all the same (its header's bytes 18-19,
+    for every application that uses it), by the connection that looked."""
+    path = tmp_path / "theirs.db"
+    before = _their_database(path, "sites")
+    with pytest.raises(StorageError, match="already has tables named sites but no railwatch"):
+        Database(f"sqlite:///{path}", create=create)
+    assert path.read_bytes() == before
+    assert not path.with_name("theirs.db-wal").exists()

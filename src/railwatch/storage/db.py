@@ -518,6 +518,52 @@ def _is_empty_file(path: Path) -> bool:
         return False
 
 
+def _foreign_sqlite(path: Path) -> list[str] | None:
+    """The tables of the SQLite file ``path`` when it holds some but no railwatch schema
+    version (table ``alembic_version``): another application's database, or a railwatch
+    one whose version table was lost. None otherwise: a railwatch database, one with no
+    tables yet (new), or a file this read-only look cannot read (SQLite says why at the
+    first connection). Looked at before any connection of :func:`make_engine`'s, which
+    switches the file to WAL mode: a database refused so was changed all the same (its
+    journal mode, for every application using it; until session 41)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(
+            f"{path.as_uri()}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000.0
+        )
+        try:
+            names = [
+                str(name)
+                for (name,) in con.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+                )
+            ]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    if not names or "alembic_version" in names:
+        return None
+    return sorted(names)
+
+
+def _refuse_foreign_sqlite(path: Path, url: str, *, create: bool) -> None:
+    """A :class:`StorageError` for the SQLite file ``path`` of ``url`` when it is not a
+    railwatch database (:func:`_foreign_sqlite`), before anything is written to it: one
+    holding tables of railwatch's names always (the message of
+    :func:`~railwatch.storage.migrate.foreign_tables_message`)."""
+    tables = _foreign_sqlite(path)
+    if tables is None:
+        return
+    from railwatch.storage.migrate import foreign_tables_message, railwatch_table_names
+
+    taken = [name for name in tables if name in railwatch_table_names()]
+    if taken:
+        raise StorageError(foreign_tables_message(url, taken, version_table=False))
+
+
 def _create_sqlite_file(path: Path) -> None:
     """Make a new SQLite database file at ``path`` whole, never seen empty: written beside
     it (a database of one page, in WAL mode, as :func:`make_engine`'s connections set it),
@@ -612,6 +658,8 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
                 )
             if create and not path.exists():
                 _create_sqlite_file(path)
+            elif path.is_file():
+                _refuse_foreign_sqlite(path, shown, create=create)
     else:
         kwargs["pool_pre_ping"] = True
         if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:

@@ -33,8 +33,10 @@ __all__ = [
     "MIGRATIONS_DIR",
     "alembic_config",
     "current_revision",
+    "foreign_tables_message",
     "head_revision",
     "is_up_to_date",
+    "railwatch_table_names",
     "stored_revisions",
     "upgrade",
 ]
@@ -121,27 +123,43 @@ def _refuse_foreign_tables(conn: Connection, url: str) -> None:
     """A :class:`StorageError` when a database without railwatch's schema version holds
     tables of railwatch's names (another application's, or a railwatch database whose
     ``alembic_version`` table was lost): creating the schema there failed with
-    "relation "sites" already exists" and nothing to do about it."""
-    from alembic.script import ScriptDirectory
-
-    from railwatch.storage.models import Base
-
-    taken = sorted(set(inspect(conn).get_table_names()) & set(Base.metadata.tables))
+    "relation "sites" already exists" and nothing to do about it. A SQLite file is
+    looked at before its first connection too (``db._foreign_sqlite``), so that it is
+    refused as it is, not switched to WAL mode first."""
+    taken = sorted(set(inspect(conn).get_table_names()) & railwatch_table_names())
     if not taken:
         return
+    raise StorageError(
+        foreign_tables_message(url, taken, version_table=inspect(conn).has_table(VERSION_TABLE))
+    )
+
+
+def railwatch_table_names() -> frozenset[str]:
+    """The names of railwatch's tables (its models'; the version table aside)."""
+    from railwatch.storage.models import Base
+
+    return frozenset(Base.metadata.tables)
+
+
+def foreign_tables_message(url: str, taken: list[str], *, version_table: bool) -> str:
+    """What :func:`_refuse_foreign_tables` says of the database ``url`` that holds the
+    tables ``taken`` (of railwatch's names) and no schema version (``version_table``:
+    whether its version table is there, empty)."""
+    from alembic.script import ScriptDirectory
+
     rev = ScriptDirectory.from_config(alembic_config()).get_base()
     for table, added_in in _ADDED_IN.items():  # the newest revision its tables show
         if table in taken:
             rev = added_in
     insert = f"INSERT INTO alembic_version VALUES ('{rev}')"
-    if inspect(conn).has_table(VERSION_TABLE):  # there, empty: CREATE TABLE would fail
+    if version_table:  # there, empty: CREATE TABLE would fail
         lost = f"alembic_version table is empty, give it its row: {insert}"
     else:
         lost = (
             "alembic_version table was lost, recreate it: CREATE TABLE alembic_version "
             f"(version_num VARCHAR(32) PRIMARY KEY); {insert}"
         )
-    raise StorageError(
+    return (
         f"database {url} already has tables named {', '.join(taken)} but no railwatch "
         "schema version (table alembic_version): give railwatch a database of its own "
         "(on PostgreSQL a schema of its own will do: add ?options=-csearch_path%3Drailwatch "
