@@ -136,3 +136,25 @@ def test_a_database_refused_for_tables_of_railwatchs_names_is_left_byte_for_byte
         Database(f"sqlite:///{path}", create=create)
     assert path.read_bytes() == before
     assert not path.with_name("theirs.db-wal").exists()
+
+
+def test_a_command_that_reads_leaves_another_applications_database_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found: `railwatch --db sqlite:///theirs.db site list` (a mistyped --db, or
+    RAILWATCH_DB naming another application's file) wrote railwatch's eight tables into
+    that database and said "No sites yet", status 0, though a command that works on
+    existing records creates no database (session 30)."""
+    path = tmp_path / "theirs.db"
+    before = _their_database(path, "readings")
+    url = f"sqlite:///{path}"
+    for command in (["site", "list"], ["alerts"], ["analyze", "yard"]):
+        assert main(["--db", url, *command]) == 1
+        err = capsys.readouterr().err
+        assert "is a SQLite database but not a railwatch one (it has table(s) readings" in err
+        assert "was left as it is: give the URL of a railwatch database" in err
+        assert "No sites yet" not in err
+    assert path.read_bytes() == before
+    with pytest.raises(StorageError, match="not a railwatch one"):
+        Database(url, create=False)
+    assert path.read_bytes() == before

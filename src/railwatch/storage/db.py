@@ -525,7 +525,9 @@ def _foreign_sqlite(path: Path) -> list[str] | None:
     tables yet (new), or a file this read-only look cannot read (SQLite says why at the
     first connection). Looked at before any connection of :func:`make_engine`'s, which
     switches the file to WAL mode: a database refused so was changed all the same (its
-    journal mode, for every application using it; until session 41)."""
+    journal mode, for every application using it), and one without tables of
+    railwatch's names had railwatch's whole schema written into it by a command that
+    only reads (``railwatch site list``, "No sites yet"; until session 41)."""
     import sqlite3
 
     try:
@@ -553,7 +555,9 @@ def _refuse_foreign_sqlite(path: Path, url: str, *, create: bool) -> None:
     """A :class:`StorageError` for the SQLite file ``path`` of ``url`` when it is not a
     railwatch database (:func:`_foreign_sqlite`), before anything is written to it: one
     holding tables of railwatch's names always (the message of
-    :func:`~railwatch.storage.migrate.foreign_tables_message`)."""
+    :func:`~railwatch.storage.migrate.foreign_tables_message`), one holding others only
+    where no database is to be made (``create`` False: a command that works on existing
+    records; ``railwatch site add`` adds railwatch's tables beside them, as before)."""
     tables = _foreign_sqlite(path)
     if tables is None:
         return
@@ -562,6 +566,15 @@ def _refuse_foreign_sqlite(path: Path, url: str, *, create: bool) -> None:
     taken = [name for name in tables if name in railwatch_table_names()]
     if taken:
         raise StorageError(foreign_tables_message(url, taken, version_table=False))
+    if not create:
+        shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+        raise StorageError(
+            f"cannot open database {url}: {path} is a SQLite database but not a railwatch "
+            f"one (it has table(s) {shown}, and no railwatch schema version, table "
+            "alembic_version), and was left as it is: give the URL of a railwatch database "
+            "(--db URL, or RAILWATCH_DB), or a new file name with `railwatch site add` to "
+            "start one"
+        )
 
 
 def _create_sqlite_file(path: Path) -> None:
