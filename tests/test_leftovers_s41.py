@@ -8,6 +8,11 @@
    user asked for a file. GeoJSON (and GeoParquet) hold one layer per file: such a name
    is now refused, saying to give a folder, or ``--layer NAME`` for that layer alone in
    the one file named.
+3. The dashboard offered "Declare unusable" for an image not counted only because its
+   site has no track centrelines, right under "Its file is not at fault: give the site
+   its track centrelines and process it again"; declared so, processing would skip it
+   once the site has them. The form is gone there, and the API (and the CLI, through
+   the same store) refuses it saying what to do.
 """
 
 from __future__ import annotations
@@ -149,3 +154,130 @@ def test_an_earlier_exports_folder_of_that_name_is_still_written(
     out.mkdir()  # as exports before session 41 made it
     assert _export("-f", "geojson", "-o", str(out)) == 0
     assert (out / "scenes.geojson").is_file() and (out / "counts.geojson").is_file()
+
+
+_BBOX = "130.6050,42.4190,130.6110,42.4238"  # over simulate's default yard
+
+
+@pytest.fixture(scope="module")
+def no_tracks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Site ``yard`` without track centrelines: a 10 m scene not counted for want of
+    them, and one whose file is gone (a plain failure)."""
+    tmp = tmp_path_factory.mktemp("no_tracks")
+    for name, seed in (("g10", "7"), ("gone", "8")):
+        assert main(
+            ["simulate", "--scene", "--gsd", "10", "--cars", "40", "--seed", seed,
+             "--out", str(tmp), "--name", name]
+        ) == 0  # fmt: skip
+    url = f"sqlite:///{tmp / 'rw.db'}"
+    assert main(["--db", url, "site", "add", "yard", "--bbox", _BBOX]) == 0
+    assert main(["--db", url, "ingest", "yard", str(tmp / "g10.tif"), str(tmp / "gone.tif")]) == 0
+    (tmp / "gone.tif").unlink()
+    assert main(["--db", url, "process", "yard"]) == 1
+    db = Database(url)
+    with db.session(readonly=True) as s:
+        ids = {sc.uri.rsplit("/", 1)[-1]: sc.id for sc in repo.list_scenes(s, "yard")}
+    db.dispose()
+    return {"url": url, "tmp": tmp, "tracks": ids["g10.tif"], "gone": ids["gone.tif"]}
+
+
+def _state(url: str, scene_id: int) -> tuple[str, bool, bool]:
+    """A scene's status, whether its error still says it needs track centrelines, and
+    whether it has a review."""
+    from railwatch.counting import needs_tracks
+
+    db = Database(url)
+    try:
+        with db.session(readonly=True) as s:
+            scene = repo.get_scene(s, scene_id)
+            reviewed = repo.get_scene_review(s, scene_id) is not None
+            return scene.status, needs_tracks(scene.error), reviewed
+    finally:
+        db.dispose()
+
+
+def test_the_api_refuses_to_declare_a_scene_that_needs_tracks_unusable(
+    no_tracks: dict[str, object], tmp_path: Path
+) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from railwatch.settings import Settings
+    from railwatch.web.app import create_app
+
+    url, sid = str(no_tracks["url"]), int(str(no_tracks["tracks"]))
+    db = Database(url)
+    app = create_app(Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp_path / "c"), db)
+    try:
+        client = TestClient(app)
+        r = client.put(
+            f"/api/scenes/{sid}/review",
+            json={"unusable": "no tracks"},
+            headers={"Authorization": "Bearer t"},
+        )
+        assert r.status_code == 422, r.text
+        said = r.text
+        assert "has no track centrelines, not because the image is bad" in said
+        assert "Give the site its track centrelines and process it again" in said
+    finally:
+        db.dispose()
+    assert _state(url, sid) == ("failed", True, False)  # nothing changed
+
+
+def test_the_cli_refuses_it_too_and_a_plain_failure_is_still_declared(
+    no_tracks: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    src = Path(str(no_tracks["url"]).removeprefix("sqlite:///"))
+    shutil.copy(src, tmp_path / "rw.db")  # the module's database stays as it is
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    sid, gone = str(no_tracks["tracks"]), str(no_tracks["gone"])
+    capsys.readouterr()
+    assert main(["--db", url, "scene", "review", sid, "--unusable", "no tracks"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"scene {sid} is not counted because its site 'yard' has no track" in err
+    assert _state(url, int(sid)) == ("failed", True, False)
+    assert main(["--db", url, "scene", "review", gone, "--unusable", "file lost"]) == 0
+    assert _state(url, int(gone)) == ("unusable", False, True)
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_the_dashboard_offers_no_declaration_for_a_scene_that_needs_tracks(
+    no_tracks: dict[str, object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The site page in headless Chromium, offline: the review box of the scene that
+    needs track centrelines says what to do and has no *Declare unusable*; the scene
+    whose file is gone still has it."""
+    pytest.importorskip("uvicorn")
+    from pydantic import SecretStr
+
+    from helpers import chromium, live_server
+    from railwatch.settings import Settings
+    from railwatch.web.app import create_app
+
+    capsys.readouterr()
+    db = Database(str(no_tracks["url"]))
+    tmp = Path(str(no_tracks["tmp"]))
+    app = create_app(Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp / "c2"), db)
+    sid, gone = no_tracks["tracks"], no_tracks["gone"]
+    try:
+        with live_server(app) as url, chromium() as browser:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.set_default_timeout(60_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{url}/sites/yard#{sid}")
+            page.wait_for_selector("body[data-ready='1']")
+            page.wait_for_selector("#review .review-needs-tracks")
+            assert page.locator("#review #review-declare").count() == 0
+            assert page.locator("#review #review-unusable").count() == 0
+            page.locator(f"button.scene[data-scene='{gone}']").click()
+            page.wait_for_selector("#review .review-not-counted")
+            assert page.locator("#review .review-needs-tracks").count() == 0
+            assert page.locator("#review #review-declare").count() == 1
+            assert errors == []
+    finally:
+        db.dispose()

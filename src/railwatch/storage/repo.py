@@ -1435,9 +1435,23 @@ def set_scene_unusable_review(session: Session, scene_id: int, reason: str) -> S
     replaced, and an error it had (a failed scene) is cleared. ``railwatch process`` skips
     it (``pipeline.pending_jobs``), also with a new detector or ``--reprocess``, until
     :func:`remove_scene_review` makes it pending again. Any scene may be declared so,
-    whatever its state. All or nothing (a SAVEPOINT); the site's row is held first."""
+    whatever its state, but one not counted only because its site has no track
+    centrelines (:func:`railwatch.counting.needs_tracks`): its file is not at fault, and
+    declared unusable it would be skipped once the site has them (2026-12-06, session 41:
+    the dashboard offered it). All or nothing (a SAVEPOINT); the site's row is held
+    first."""
+    from railwatch.counting import needs_tracks
+
     _hold_site_of_scene(session, scene_id, f"scene {scene_id} was being reviewed")
     scene = lock_scene(session, scene_id)
+    if scene.status == "failed" and needs_tracks(scene.error):
+        raise InputError(
+            f"scene {scene_id} is not counted because its site {scene.site.name!r} has no "
+            "track centrelines, not because the image is bad (its file is not at fault): "
+            "declared unusable, it would be skipped by processing even once the site has "
+            "them. Give the site its track centrelines and process it again; if the image "
+            "then shows nothing to count, declare it unusable"
+        )
     reason = check_note(reason, "the reason an image is unusable")
     broken = next((i for i, ch in enumerate(reason) if ch in "\n\t"), None)
     if broken is not None:

@@ -133,9 +133,10 @@ def get_review(
 def put_review(scene_id: SceneId, body: ReviewIn, db: DB, response: Response) -> dict[str, Any]:
     """Your count of a processed, usable scene (``counts``) or the cars' corrected
     outlines (``cars``), with a ``note``, or why the scene (in any state, a failed one
-    too) is unusable (``unusable``: a gap, skipped by processing until the review is
-    removed, when it is processed again); it replaces an earlier review, given back as
-    ``replaced`` (null when there was none). The scene's
+    too, but not one that failed only for want of its site's track centrelines, which
+    is not the image's fault: 422) is unusable (``unusable``: a gap, skipped by
+    processing until the review is removed, when it is processed again); it replaces an
+    earlier review, given back as ``replaced`` (null when there was none). The scene's
     stored counts of those classes are then yours; re-run the analysis
     (``POST /api/sites/{site}/analyze``) to judge the alerts on them. 201 for a first
     review, 200 when it replaces one; 422 naming what is wrong (a scene that is not

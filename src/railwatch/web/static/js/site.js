@@ -530,7 +530,11 @@
 
   /** The review box of a failed or unprocessed image: why it has no count, and the form
    * that declares it unusable (PUT /api/scenes/{id}/review with ``unusable``): a file bad
-   * at its source fails every run, and declared so it is a gap that processing skips. */
+   * at its source fails every run, and declared so it is a gap that processing skips. An
+   * image not counted for want of the site's track centrelines has no such form: its file
+   * is not at fault, and declared unusable it would be skipped once the site has them (the
+   * API refuses it; 2026-12-06, session 41: the form was offered under "Its file is not at
+   * fault"). */
   function renderNotCounted(sc, full) {
     const failed = full.status === "failed";
     const said = needsTracks(full)
@@ -543,6 +547,10 @@
         "If the file is bad at its source (every run fails on it), declare it unusable: a gap in the series, which processing then skips."
       : "This image is not processed yet, so it has no count. If it shows nothing to count (not the site, a night image), " +
         "declare it unusable: a gap in the series, which processing then skips.");
+    if (needsTracks(full)) {
+      $("review").replaceChildren(said);
+      return;
+    }
     if (auth.state && auth.state.writes === "disabled") {
       $("review").replaceChildren(said, el("span", { class: "muted review-off" },
         "Declaring it unusable needs the API token (this server is read-only)."));
