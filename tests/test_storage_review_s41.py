@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 import railwatch.storage.db as dbmod
 from railwatch.cli.main import main
@@ -158,3 +160,30 @@ def test_a_command_that_reads_leaves_another_applications_database_alone(
     with pytest.raises(StorageError, match="not a railwatch one"):
         Database(url, create=False)
     assert path.read_bytes() == before
+
+
+# --- PostgreSQL: a search_path naming a schema that does not exist ----------------------
+
+
+@pytest.mark.services
+def test_a_search_path_to_a_schema_not_created_says_to_create_it(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found: docs/storage.md gives `?options=-csearch_path%3Drailwatch` after `CREATE
+    SCHEMA railwatch`; with the schema not created (or its name mistyped) every command
+    said "migrating the database failed (URL): no schema has been selected to create in"
+    and nothing of what to do."""
+    url = make_url(postgres_url).update_query_dict({"options": "-csearch_path=rw_nowhere"})
+    code = main(["--db", url.render_as_string(False), "site", "list"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 1, err
+    assert "no schema has been selected to create in" in err
+    assert "schema rw_nowhere, which the URL's search_path names, does not exist" in err, err
+    assert "CREATE SCHEMA rw_nowhere" in err and "nothing was written" in err
+    with create_engine(postgres_url).connect() as conn:  # nothing made anywhere
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            ).scalar()
+            == 0
+        )

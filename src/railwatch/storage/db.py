@@ -404,6 +404,17 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
             f"railwatch needs (a new database: ALTER DATABASE ... OWNER TO {user}, or GRANT "
             f"CREATE ON SCHEMA public TO {user}); nothing was written"
         )
+    if getattr(orig, "sqlstate", None) == _PG_NO_SCHEMA:
+        schema = _search_path_of(url)
+        which = (
+            f"schema {schema}, which the URL's search_path names, does not exist in this "
+            f"database: create it first (CREATE SCHEMA {schema}, as the database's owner) "
+            "or give its right name in the URL (?options=-csearch_path%3DNAME)"
+            if schema
+            else "the database's search_path names no schema that exists: create the schema "
+            "first (CREATE SCHEMA NAME) and name it in the URL (?options=-csearch_path%3DNAME)"
+        )
+        return f"{failed} ({url}): {first}: {which}; nothing was written"
     if any(word in low for word in _DISK_FULL) or (
         "disk i/o error" in low and _folder_is_full(url)
     ):
@@ -448,6 +459,27 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
 
 #: PostgreSQL's SQLSTATE for a privilege the user lacks ("permission denied for ...").
 _PG_NO_PRIVILEGE = "42501"
+
+
+#: PostgreSQL's SQLSTATE for "no schema has been selected to create in" (a search_path
+#: naming only schemas that do not exist).
+_PG_NO_SCHEMA = "3F000"
+
+
+def _search_path_of(url: str) -> str | None:
+    """The search_path the database URL ``url`` sets (``options=-csearch_path=NAME``), or
+    None where it sets none. A schema not created yet (``CREATE SCHEMA`` forgotten, or
+    its name mistyped) gave "migrating the database failed (URL): no schema has been
+    selected to create in" and nothing of what to do (until session 41)."""
+    try:
+        options = make_url(url).query.get("options")
+    except (ArgumentError, ValueError):
+        return None
+    for option in [options] if isinstance(options, str) else list(options or ()):
+        found = re.search(r"-c\s*search_path\s*=\s*(\S+)", option)
+        if found:
+            return found.group(1)
+    return None
 
 
 def _user_of(url: str) -> str:
