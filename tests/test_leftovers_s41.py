@@ -13,12 +13,18 @@
    its track centrelines and process it again"; declared so, processing would skip it
    once the site has them. The form is gone there, and the API (and the CLI, through
    the same store) refuses it saying what to do.
+4. The web API's words for a site GeoJSON that mixes polygons and lines (and for lines
+   or a point given as the site) were the CLI's and Python's (``--geojson FILE --tracks
+   FILE``, ``--bbox``, ``site edit``, ``tracks=``): they name the API's fields now
+   (``geometry``, ``tracks``, ``bbox``, PATCH), the library's and the CLI's unchanged.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from shapely.geometry import box
@@ -281,3 +287,79 @@ def test_the_dashboard_offers_no_declaration_for_a_scene_that_needs_tracks(
             assert errors == []
     finally:
         db.dispose()
+
+
+#: one GeoJSON of a yard's polygon and a track line, as geojson.io writes it
+_YARD = [[130.605, 42.419], [130.611, 42.419], [130.611, 42.4238], [130.605, 42.4238]]
+_LINE = [[130.6055, 42.4200], [130.6105, 42.4230]]
+_MIXED = {
+    "type": "FeatureCollection",
+    "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon",
+                                                          "coordinates": [[*_YARD, _YARD[0]]]}},
+        {"type": "Feature", "properties": {}, "geometry": {"type": "LineString",
+                                                          "coordinates": _LINE}},
+    ],
+}  # fmt: skip
+#: what only the command line or Python has: the web API has none of them
+_CLI_WORDS = ("--geojson", "--tracks", "--bbox", "site edit", "FILE", "in Python", "tracks=")
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[Any]:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from railwatch.settings import Settings
+    from railwatch.web.app import create_app
+
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    app = create_app(Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp_path / "c"), db)
+    try:
+        yield TestClient(app, headers={"Authorization": "Bearer t"})
+    finally:
+        db.dispose()
+
+
+def _detail(response: Any) -> str:
+    assert response.status_code == 422, response.text
+    detail = str(response.json()["detail"])
+    assert not [w for w in _CLI_WORDS if w in detail], detail
+    return detail
+
+
+def test_web_words_for_a_mixed_site_geojson_name_the_apis_fields(web: Any) -> None:
+    bbox = [130.605, 42.419, 130.611, 42.4238]
+    said = _detail(web.post("/api/sites", json={"name": "a", "geometry": _MIXED}))
+    assert "holds the site's polygons and its track lines together" in said
+    assert "send it as both `geometry` and `tracks`" in said
+    said = _detail(web.post("/api/sites", json={"name": "b", "bbox": bbox, "tracks": _MIXED}))
+    assert "send it as both `geometry` and `tracks`" in said
+    assert "for a site given by `bbox`, or in PATCH /api/sites/SITE" in said
+    assert "remove the polygons from `tracks`" in said
+    # what the words say works: the GeoJSON as both fields
+    ok = web.post("/api/sites", json={"name": "c", "geometry": _MIXED, "tracks": _MIXED})
+    assert ok.status_code == 201, ok.text
+    said = _detail(web.patch("/api/sites/c", json={"tracks": _MIXED}))
+    assert "remove the polygons from `tracks`" in said
+    lines = {"type": "LineString", "coordinates": _LINE}
+    said = _detail(web.post("/api/sites", json={"name": "d", "geometry": lines}))
+    assert "give them as the site's tracks (`tracks`" in said
+    point = {"type": "Point", "coordinates": _LINE[0]}
+    said = _detail(web.post("/api/sites", json={"name": "e", "geometry": point}))
+    assert "give W,S,E,N as `bbox` in place of `geometry`" in said
+
+
+def test_the_librarys_words_are_the_clis_still() -> None:
+    from railwatch.errors import GeometryError
+    from railwatch.sites import site_from_bbox, site_from_geojson
+
+    with pytest.raises(GeometryError) as info:
+        site_from_geojson("a", _MIXED)
+    assert "(--geojson FILE --tracks FILE; site_from_geojson(name, FILE, tracks=FILE)" in str(
+        info.value
+    )
+    with pytest.raises(GeometryError) as info:
+        site_from_bbox("b", [130.605, 42.419, 130.611, 42.4238], tracks=_MIXED)
+    assert "(for a site given by --bbox, or at site edit, remove the polygons" in str(info.value)

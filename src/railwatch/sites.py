@@ -247,11 +247,9 @@ def validate_site_geometry(geom: BaseGeometry, *, what: str = "site") -> Polygon
         hint = (
             "a ring is a polygon's outline: give shapely.Polygon(ring); "
             if kind == "LinearRing"
-            else "if these are track centrelines give them as the site's tracks (tracks= in "
-            "Python, --tracks FILE on the command line); "
+            else f"if these are track centrelines give them as the site's tracks ({LINES_HOW}); "
             if "Line" in kind
-            else "to make a box around a point give W,S,E,N (site_from_bbox in Python, "
-            "--bbox W,S,E,N on the command line); "
+            else f"to make a box around a point give W,S,E,N ({POINT_HOW}); "
             if "Point" in kind
             else ""
         )
@@ -932,12 +930,24 @@ def _is_polygons(geom: BaseGeometry) -> bool:
 
 
 #: How to give a file holding a site's polygons and its track lines (as geojson.io and
-#: QGIS' one-layer exports write them): both options name it (session 40).
-_MIXED_HOW = (
+#: QGIS' one-layer exports write them): both options name it (session 40). This and
+#: the other ``*_HOW`` phrases below name the command line's options and Python's
+#: arguments; the web API says its own fields in their place
+#: (``railwatch.web.errors.API_HINTS``; 2026-12-06, session 41).
+MIXED_HOW = (
     "give the file as both the site and its tracks (--geojson FILE --tracks FILE; "
     "site_from_geojson(name, FILE, tracks=FILE) in Python): the site is made of its "
     "polygons, the tracks of its lines"
 )
+#: What to do with such a file given as the tracks of a site that has its polygon
+#: elsewhere (a bbox, or a site's tracks changed).
+MIXED_ELSEWHERE_HOW = (
+    "for a site given by --bbox, or at site edit, remove the polygons from the file"
+)
+#: Where lines given as a site go (track centrelines).
+LINES_HOW = "tracks= in Python, --tracks FILE on the command line"
+#: How to give a box around a point given as a site.
+POINT_HOW = "site_from_bbox in Python, --bbox W,S,E,N on the command line"
 
 
 def _polygons_of(
@@ -958,7 +968,7 @@ def _polygons_of(
             raise GeometryError(
                 f"{what} {label} must be a Polygon or MultiPolygon, got {geom.geom_type}: "
                 "the file holds the site's polygons and its track lines together (as "
-                f"geojson.io writes them): {_MIXED_HOW}"
+                f"geojson.io writes them): {MIXED_HOW}"
             )
         if geom.is_empty:
             among = "FeatureCollection" if re.fullmatch(r"feature \d+", label) else "collection"
@@ -1309,8 +1319,7 @@ def load_tracks(
         else:
             mixed = (
                 "; if the file holds the site's polygons and its track lines together "
-                f"(as geojson.io writes them), {_MIXED_HOW} (for a site given by --bbox, "
-                "or at site edit, remove the polygons from the file)"
+                f"(as geojson.io writes them), {MIXED_HOW} ({MIXED_ELSEWHERE_HOW})"
                 if has_lines and _is_polygons(geom)
                 else ""
             )

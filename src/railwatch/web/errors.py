@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from railwatch import sites
 from railwatch.errors import (
     AlreadyExistsError,
     ConfigError,
@@ -191,7 +192,15 @@ API_HINTS: tuple[tuple[str, str], ...] = (
     ("see `railwatch alerts`", "list them at /api/alerts"),
     ("add one with `railwatch site add NAME --bbox W,S,E,N`", "add one with POST /api/sites"),
     ("more: railwatch site list)", "more: /api/sites)"),
-)
+    # a site's GeoJSON: the command line's options and Python's arguments it names
+    # (2026-12-06, session 41: POST /api/sites was told --geojson FILE --tracks FILE)
+    (sites.MIXED_HOW, "send it as both `geometry` and `tracks`: the site is made of its "
+     "polygons, the tracks of its lines"),
+    (sites.MIXED_ELSEWHERE_HOW, "for a site given by `bbox`, or in PATCH /api/sites/SITE, "
+     "remove the polygons from `tracks`"),
+    (sites.LINES_HOW, "`tracks`, beside the site's polygon as `geometry` or its box as `bbox`"),
+    ("give W,S,E,N (" + sites.POINT_HOW + ")", "give W,S,E,N as `bbox` in place of `geometry`"),
+)  # fmt: skip
 
 
 #: The CLI commands a 422 of the library names for a scene's review and cars, and the
