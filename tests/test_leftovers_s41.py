@@ -33,6 +33,7 @@ from counted_site import LATE, LOCAL, WELLINGTON, add_counted_site, steady_then_
 from railwatch.cli.main import main
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Detection, to_wkb
+from test_followup2_s40 import no_tracks  # noqa: F401 (the fixture: a site without tracks)
 
 #: each layer with an image's time, and that time's column
 TIMED = {"scenes": "acquired", "detections": "acquired", "occupied_track": "date", "counts": "date"}
@@ -162,31 +163,6 @@ def test_an_earlier_exports_folder_of_that_name_is_still_written(
     assert (out / "scenes.geojson").is_file() and (out / "counts.geojson").is_file()
 
 
-_BBOX = "130.6050,42.4190,130.6110,42.4238"  # over simulate's default yard
-
-
-@pytest.fixture(scope="module")
-def no_tracks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """Site ``yard`` without track centrelines: a 10 m scene not counted for want of
-    them, and one whose file is gone (a plain failure)."""
-    tmp = tmp_path_factory.mktemp("no_tracks")
-    for name, seed in (("g10", "7"), ("gone", "8")):
-        assert main(
-            ["simulate", "--scene", "--gsd", "10", "--cars", "40", "--seed", seed,
-             "--out", str(tmp), "--name", name]
-        ) == 0  # fmt: skip
-    url = f"sqlite:///{tmp / 'rw.db'}"
-    assert main(["--db", url, "site", "add", "yard", "--bbox", _BBOX]) == 0
-    assert main(["--db", url, "ingest", "yard", str(tmp / "g10.tif"), str(tmp / "gone.tif")]) == 0
-    (tmp / "gone.tif").unlink()
-    assert main(["--db", url, "process", "yard"]) == 1
-    db = Database(url)
-    with db.session(readonly=True) as s:
-        ids = {sc.uri.rsplit("/", 1)[-1]: sc.id for sc in repo.list_scenes(s, "yard")}
-    db.dispose()
-    return {"url": url, "tmp": tmp, "tracks": ids["g10.tif"], "gone": ids["gone.tif"]}
-
-
 def _state(url: str, scene_id: int) -> tuple[str, bool, bool]:
     """A scene's status, whether its error still says it needs track centrelines, and
     whether it has a review."""
@@ -203,7 +179,8 @@ def _state(url: str, scene_id: int) -> tuple[str, bool, bool]:
 
 
 def test_the_api_refuses_to_declare_a_scene_that_needs_tracks_unusable(
-    no_tracks: dict[str, object], tmp_path: Path
+    no_tracks: dict[str, object],  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
@@ -232,7 +209,9 @@ def test_the_api_refuses_to_declare_a_scene_that_needs_tracks_unusable(
 
 
 def test_the_cli_refuses_it_too_and_a_plain_failure_is_still_declared(
-    no_tracks: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    no_tracks: dict[str, object],  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import shutil
 
@@ -252,25 +231,21 @@ def test_the_cli_refuses_it_too_and_a_plain_failure_is_still_declared(
 @pytest.mark.slow
 @pytest.mark.services
 def test_the_dashboard_offers_no_declaration_for_a_scene_that_needs_tracks(
-    no_tracks: dict[str, object], capsys: pytest.CaptureFixture[str]
+    no_tracks: dict[str, object],  # noqa: F811
+    browser: Any,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The site page in headless Chromium, offline: the review box of the scene that
     needs track centrelines says what to do and has no *Declare unusable*; the scene
     whose file is gone still has it."""
     pytest.importorskip("uvicorn")
-    from pydantic import SecretStr
-
-    from helpers import chromium, live_server
-    from railwatch.settings import Settings
-    from railwatch.web.app import create_app
+    from helpers import serve_db
 
     capsys.readouterr()
     db = Database(str(no_tracks["url"]))
-    tmp = Path(str(no_tracks["tmp"]))
-    app = create_app(Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp / "c2"), db)
     sid, gone = no_tracks["tracks"], no_tracks["gone"]
     try:
-        with live_server(app) as url, chromium() as browser:
+        with serve_db(db, Path(str(no_tracks["tmp"])) / "c2", token="t") as url:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.set_default_timeout(60_000)
             errors: list[str] = []
