@@ -93,7 +93,7 @@ _RIM_MIN = 120  # darkest channel of a cloud-rim pixel
 #: "Light snow at coarse resolution"; tuned on seeds 0-9, 130-150 and 250-1000 m² tried):
 #: of the held-out simulated snow scenes at 1.5, 3 and 5 m (seeds 100-111, 60 a gsd)
 #: whose masks call them unusable 6, 11 and 5 were judged usable, now 0, 0 and 1; clear
-#: scenes judged unusable 0 of 180 before and after; 2 of the 280 light-haze scenes the
+#: scenes judged unusable 0 of 180 before and after; 2 of the 159 light-haze scenes the
 #: masks call usable are newly judged unusable (0.82 and 0.80 clear, now 0.72 and 0.78).
 _BRIGHT_MIN_COARSE = 140
 #: Smallest snow region (m²) from 1.5 m on (:data:`_BRIGHT_MIN_COARSE`); an opaque cloud
