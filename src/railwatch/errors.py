@@ -115,6 +115,14 @@ class MissingDependencyError(RailwatchError, ImportError):
         self.extra = extra
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``n`` and its noun, for messages: "1 scene", "5 scenes", ``many`` where the plural
+    is not ``one`` + "s". The one helper of the core and the CLI (2026-12-06, session 41:
+    ingest, ``site remove`` and the alerts each had their own); the CLI's
+    ``plural_s`` gives the ending alone."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def os_reason(err: OSError) -> str:
     """Why an :class:`OSError` happened, for a one-line message: its reason, and the path
     it is about when the error names one (which may be a parent of the path asked for)."""

@@ -27,7 +27,7 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.errors import ImageryError, InputError, NotFoundError, RailwatchError
+from railwatch.errors import ImageryError, InputError, NotFoundError, RailwatchError, plural
 from railwatch.limits import check_year
 from railwatch.storage import Database, repo
 
@@ -966,7 +966,7 @@ def stop_if_site_removed(
         kept = " and ".join(
             text
             for n, text in (
-                (stored, f"{stored} {_plural(what, stored)} stored by this run"),
+                (stored, f"{plural(stored, what)} stored by this run"),
                 (there, f"{there} already there"),
             )
             if n
@@ -977,7 +977,7 @@ def stop_if_site_removed(
     if left is None:
         rest = "the rest were not tried"
     elif left:
-        rest = f"the {left} {_plural(what, left)} left {'were' if left > 1 else 'was'} not tried"
+        rest = f"the {plural(left, what)} left {'were' if left > 1 else 'was'} not tried"
     else:
         rest = f"it was the last {what}"
     summary.stopped = (
@@ -987,10 +987,6 @@ def stop_if_site_removed(
         "(`railwatch site add`) and run the ingest again to store them"
     )
     raise SiteRemovedError(summary.stopped, summary)
-
-
-def _plural(word: str, n: int) -> str:
-    return word if n == 1 else f"{word}s"
 
 
 def _vrt_sources(vrt: Path) -> set[Path]:

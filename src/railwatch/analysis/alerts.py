@@ -65,7 +65,7 @@ from railwatch.detect.base import (
     is_presence,
     tells_class,
 )
-from railwatch.errors import InputError
+from railwatch.errors import InputError, plural
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
@@ -631,12 +631,6 @@ def _times_under(ratio: float, limit: float) -> str:
     return f"{text}×"
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    """``n`` and its noun: "1 year", "5 years" ("the first time above it in 1 years" with
-    ``record_years`` 1 before session 39)."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
 def _every(n_days: float) -> str:
     """How often, in words: "every day", "every 10 days" ("every 1 days" of a site imaged
     daily before session 39)."""
@@ -647,7 +641,7 @@ def _every(n_days: float) -> str:
 def _span(n_days: float) -> str:
     """A length of history in words: days under two months, else years."""
     if n_days < 60:
-        return _plural(round(float(n_days)), "day")
+        return plural(round(float(n_days)), "day")
     return f"{n_days / DAYS_PER_YEAR:.1f} years"
 
 
@@ -1522,7 +1516,7 @@ def _record(
         reasons.append(wide)
     severity, why = _lowered(severity, reasons) if severity != "info" else ("info", "")
     scope = f"{n_years}-year record" if not short else "record"
-    window = _plural(n_years, "year")
+    window = plural(n_years, "year")
     # "11.0× the record" of a record of 0 (the ratio is taken against at least 1 car)
     # was no ratio at all: below one car the explanation gives the two counts only
     times = f"{_times(ratio)} the record" if standing.value >= 1.0 else ""
@@ -1724,7 +1718,7 @@ def _seen_before(
         bar = (value + SEASON_OFFSET) / settings.season_precedent_ratio - SEASON_OFFSET
         end = i if stop is None else stop
         hits = start + np.flatnonzero(counts[start:end] <= bar)
-        where = f"in the previous {_plural(settings.record_years, 'year')}"
+        where = f"in the previous {plural(settings.record_years, 'year')}"
     if len(hits) < (settings.precedent_images if up else settings.drop_precedent_images):
         return None
     last = int(hits[-1])

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from railwatch.cli._common import confirm, console, open_db, print_json, print_table
-from railwatch.errors import InputError
+from railwatch.errors import InputError, plural
 from railwatch.sites import (
     GeoJSONText,
     lat_lon_text,
@@ -417,15 +417,11 @@ def remove(
         print_json({"site": name, "removed": True, **dataclasses.asdict(gone)})
         return
     console.print(
-        f"Removed site [bold]{escape(name)}[/] with {_plural(gone.scenes, 'scene')}, "
-        f"{_plural(gone.detections, 'detection')}, {_plural(gone.counts, 'count')}, "
-        f"{_plural(gone.events, 'event')} and {_plural(gone.alerts, 'alert')}.",
+        f"Removed site [bold]{escape(name)}[/] with {plural(gone.scenes, 'scene')}, "
+        f"{plural(gone.detections, 'detection')}, {plural(gone.counts, 'count')}, "
+        f"{plural(gone.events, 'event')} and {plural(gone.alerts, 'alert')}.",
         highlight=False,
     )
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _what_removal_deletes(session: Session, site: Site) -> str:
@@ -450,10 +446,10 @@ def _what_removal_deletes(session: Session, site: Site) -> str:
     ).one()
     n_scenes = n_scenes or 0
     whose = "its" if n_scenes == 1 else "their"
-    text = f"its {_plural(n_scenes, 'scene')} with {whose} detections and counts"
+    text = f"its {plural(n_scenes, 'scene')} with {whose} detections and counts"
     if reviews:
-        text += f", {_plural(reviews, 'scene review')} (counts made by hand)"
-    text += f", {_plural(events or 0, 'event')} and {_plural(alerts or 0, 'alert')}"
+        text += f", {plural(reviews, 'scene review')} (counts made by hand)"
+    text += f", {plural(events or 0, 'event')} and {plural(alerts or 0, 'alert')}"
     if acked:
         text += f" ({acked} acknowledged, with {'its note' if acked == 1 else 'their notes'})"
     return text
