@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -187,3 +188,34 @@ def test_a_search_path_to_a_schema_not_created_says_to_create_it(
             ).scalar()
             == 0
         )
+
+
+def test_a_database_held_alone_by_another_process_is_waited_for_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look before the first connection (above) waits SQLite's busy timeout where
+    another connection holds the database alone (`railwatch restore` does, for seconds);
+    timed out, it says so at once instead of handing over to a connection that waited
+    the whole timeout again (the look came with this review and waited twice first)."""
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    Database(url).dispose()  # a new database, no connection left open
+    monkeypatch.setattr(dbmod, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    holder = sqlite3.connect(tmp_path / "rw.db", isolation_level=None)
+    engines: list[object] = []
+    real = dbmod.create_engine
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        engines.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dbmod, "create_engine", counted)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StorageError, match=r"stayed locked by another writer for 0\.2 s"):
+            Database(url, create=False)
+        assert engines == []
+    finally:
+        holder.close()
+    Database(url, create=False).dispose()  # let go: opened as before
+    assert len(engines) == 1

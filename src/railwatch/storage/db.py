@@ -360,6 +360,16 @@ def refuses_writes(err: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) == "25006"
 
 
+def _sqlite_locked_message(url: str) -> str:
+    waited = SQLITE_BUSY_TIMEOUT_MS / 1000.0
+    return (
+        f"SQLite database {url} stayed locked by another writer for {waited:g} s: let the "
+        "other railwatch run finish and try again, or use PostgreSQL for concurrent runs "
+        "(a postgresql+psycopg://... URL: Database(url) in Python, --db URL on the command "
+        "line)"
+    )
+
+
 def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -> str:
     """A one-line message for a database error: SQLite's lock wait, an unreachable
     server, a full disk, a file that is not a SQLite database or a damaged one (since
@@ -371,13 +381,7 @@ def explain_db_error(err: SQLAlchemyError, url: str, doing: str | None = None) -
     orig = getattr(err, "orig", None) or err
     first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
     if is_sqlite_locked(err):
-        waited = SQLITE_BUSY_TIMEOUT_MS / 1000.0
-        return (
-            f"SQLite database {url} stayed locked by another writer for {waited:g} s: let the "
-            "other railwatch run finish and try again, or use PostgreSQL for concurrent runs "
-            "(a postgresql+psycopg://... URL: Database(url) in Python, --db URL on the command "
-            "line)"
-        )
+        return _sqlite_locked_message(url)
     if isinstance(err, OperationalError) and any(
         word in first.lower()
         for word in ("connection", "could not connect", "resolve host", "translate host name")
@@ -550,7 +554,7 @@ def _is_empty_file(path: Path) -> bool:
         return False
 
 
-def _foreign_sqlite(path: Path) -> list[str] | None:
+def _foreign_sqlite(path: Path, url: str) -> list[str] | None:
     """The tables of the SQLite file ``path`` when it holds some but no railwatch schema
     version (table ``alembic_version``): another application's database, or a railwatch
     one whose version table was lost. None otherwise: a railwatch database, one with no
@@ -576,7 +580,9 @@ def _foreign_sqlite(path: Path) -> list[str] | None:
             ]
         finally:
             con.close()
-    except sqlite3.Error:
+    except sqlite3.Error as err:
+        if is_sqlite_locked(err):  # waited the busy timeout: said now, not waited twice
+            raise StorageError(_sqlite_locked_message(url)) from err
         return None
     if not names or "alembic_version" in names:
         return None
@@ -590,7 +596,7 @@ def _refuse_foreign_sqlite(path: Path, url: str, *, create: bool) -> None:
     :func:`~railwatch.storage.migrate.foreign_tables_message`), one holding others only
     where no database is to be made (``create`` False: a command that works on existing
     records; ``railwatch site add`` adds railwatch's tables beside them, as before)."""
-    tables = _foreign_sqlite(path)
+    tables = _foreign_sqlite(path, url)
     if tables is None:
         return
     from railwatch.storage.migrate import foreign_tables_message, railwatch_table_names
