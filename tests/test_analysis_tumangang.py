@@ -123,7 +123,7 @@ def test_scenario_record_on_the_rise_and_2023_10_05() -> None:
     assert oct5.severity == "high"
     assert oct5.explanation.startswith(
         "73 railcars on 2023-10-05, against a 5-year record of 20 set on 2019-08-14: "
-        "3.6× the record (history: 5.5 years, 146 usable images). The counts have been "
+        "3.6× the record (history: 5.5 years, 144 usable images). The counts have been "
         "above that record since 2023-09-18, for the first time in 5 years, and this image "
         "continues that rise past its latest record, 46 on 2023-09-25."
     )

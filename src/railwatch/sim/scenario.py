@@ -3,20 +3,25 @@ date, dated events), the built-in ``tumangang`` case, and cached rendering."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from pyproj import Transformer
 from shapely.geometry import MultiLineString, Polygon
 
 from railwatch.errors import ConfigError, NotFoundError
+from railwatch.rails import CAR_WIDTH_M
+from railwatch.settings import Settings
+from railwatch.sim import conditions as cond
 from railwatch.sim.io import (
     ScenePaths,
     _replacing,
@@ -25,8 +30,17 @@ from railwatch.sim.io import (
     scene_paths,
     write_scene,
 )
-from railwatch.sim.params import SceneParams, sensor_for_gsd
-from railwatch.sim.scene import render_scene, scene_grid, scene_yard
+from railwatch.sim.params import STYLES, SceneParams, sensor_for_gsd
+from railwatch.sim.render import ground, shift_pixels
+from railwatch.sim.scene import (
+    _ATMOS,
+    _COVER,
+    _GROUND,
+    render_scene,
+    scene_grid,
+    scene_yard,
+    supersampling,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,13 @@ class Visit:
     overrides: tuple[tuple[str, Any], ...] = ()  # SceneParams fields for this date
     usable_expected: bool = True
     reason: str = ""  # why it is expected unusable ("cloud", "haze", "partial coverage", "snow")
+    #: The clear shares (quality mask code 0) of the AOI and of the corridor along its
+    #: tracks in this visit's quality mask, as the product measures them (a car-wide
+    #: corridor; :func:`clear_shares`); None where not measured: a visit drawn unusable
+    #: (thick cloud, heavy haze or snow, partial coverage) is judged by what was drawn.
+    #: A usable visit whose tracks are not all clear is counted on the clear part only.
+    site_clear: float | None = None
+    tracks_clear: float | None = None
 
     @property
     def cars_by_class(self) -> dict[str, int]:
@@ -271,7 +292,19 @@ def tumangang(seed: int = 2023) -> Scenario:
     from 2023-09-18 to 73 cars (flats and gondolas under tarps) on 2023-10-05; then
     a sustained higher level up to 175 ore cars, 66 tank cars, 14 boxcars and
     6 locomotives on 2024-06-17.
+
+    A visit drawn usable (at most 4 % cloud, light haze, light snow) is expected usable
+    only if the product's rule holds on its quality mask: at least
+    :data:`USABLE_THRESHOLD` of the AOI and of the corridor along its tracks clear
+    (:func:`judged`; 2026-12-06, session 41: a small cloud over the yard left two
+    visits of seed 2023 usable in the truth that the product rejects). Computed once
+    per seed in a process (a few seconds: each such visit's mask is computed).
     """
+    return _tumangang(seed)
+
+
+@functools.lru_cache(maxsize=16)
+def _tumangang(seed: int) -> Scenario:
     rng = np.random.default_rng(seed)
     extent = (900.0, 540.0)
     center = TUMANGANG_CENTER
@@ -346,7 +379,7 @@ def tumangang(seed: int = 2023) -> Scenario:
                 reason=reason,
             )
         )
-    return Scenario(
+    drawn = Scenario(
         name="tumangang",
         aoi=_aoi(center, (820.0, 470.0)),
         events=((SUMMIT, "Kim–Putin summit"),),
@@ -359,6 +392,127 @@ def tumangang(seed: int = 2023) -> Scenario:
         ),
         seed=seed,
     )
+    return judged(drawn)
+
+
+# ---------------------------------------------------------------------------------
+# The product's usability rule on the simulator's own quality mask
+
+#: The clear share of the site, and of the corridor along its tracks, that an image
+#: needs to be counted: the product's default (``Settings.usable_threshold``, which
+#: :func:`railwatch.imagery.quality.assess_quality` applies to both).
+USABLE_THRESHOLD = float(Settings.model_fields["usable_threshold"].default)
+
+#: What hides a pixel of the quality mask, by its code, in a visit's ``reason``.
+_HIDDEN_BY = {
+    cond.MASK_CLOUD: "cloud",
+    cond.MASK_SHADOW: "cloud",
+    cond.MASK_HAZE: "haze",
+    cond.MASK_SNOW: "snow",
+    cond.MASK_NODATA: "partial coverage",
+}
+
+
+def quality_mask(p: SceneParams) -> np.ndarray:
+    """The quality mask :func:`~railwatch.sim.scene.render_scene` writes for ``p``
+    (codes of :mod:`railwatch.sim.conditions`), without drawing the scene: the
+    atmosphere, the snow on the ground and the strip's coverage from the same seeds
+    (tests/test_tumangang_truth_s41.py checks it against rendered scenes)."""
+    w, h = p.size_px
+    atm = cond.atmosphere(
+        np.random.default_rng([p.seed, _ATMOS]),
+        (h, w),
+        p.gsd,
+        haze=p.haze,
+        cloud_cover=p.cloud_cover,
+        thin_cloud=p.thin_cloud,
+        sun_elevation=p.sun_elevation,
+        sun_azimuth=p.sun_azimuth,
+    )
+    snow = None
+    if p.snow > 0:
+        ss = supersampling(p)
+        gi = p.gsd / ss
+        layout = p.layout_seed if p.layout_seed is not None else p.seed
+        _, snow_i = ground(
+            np.random.default_rng([layout, _GROUND]), (h * ss, w * ss), gi, STYLES[p.style], p
+        )
+        dx, dy = p.misregistration_m
+        snow_i = shift_pixels(snow_i, round(dx / gi), round(-dy / gi))
+        snow = cv2.resize(snow_i, (w, h), interpolation=cv2.INTER_AREA) if ss > 1 else snow_i
+    valid = cond.coverage_mask(np.random.default_rng([p.seed, _COVER]), (h, w), p.coverage)
+    return cond.quality_mask(atm, snow, valid)
+
+
+def _places(sc: Scenario, p: SceneParams) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean maps on the grid of a visit of ``sc`` with ``p``: inside the AOI, and
+    on the corridor along the site's tracks inside it (a car wide, as
+    :func:`railwatch.imagery.places.track_places` draws it: all pixels touched)."""
+    import shapely
+    from rasterio.features import rasterize
+
+    crs, transform = scene_grid(p)
+    to = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+
+    def moved(g: Any) -> Any:
+        return shapely.transform(g, lambda xy: np.column_stack(to.transform(xy[:, 0], xy[:, 1])))
+
+    shape = (p.size_px[1], p.size_px[0])
+    inside = rasterize([(moved(sc.aoi), 1)], out_shape=shape, transform=transform, dtype="uint8")
+    corridor = moved(sc.tracks_wgs84()).buffer(CAR_WIDTH_M / 2, cap_style="flat")
+    on = rasterize(
+        [(corridor, 1)], out_shape=shape, transform=transform, all_touched=True, dtype="uint8"
+    )
+    return inside.astype(bool), (on & inside).astype(bool)
+
+
+def clear_shares(sc: Scenario, i: int) -> tuple[float, float]:
+    """The clear shares (quality mask code 0) of the AOI and of the corridor along the
+    tracks in visit ``i`` of ``sc``: what the product's quality step measures on its
+    image (the site's tracks drawn as ``sc.tracks_wgs84()``)."""
+    p = sc.params(i)
+    return _shares(quality_mask(p), *_places(sc, p))[:2]
+
+
+def _shares(mask: np.ndarray, inside: np.ndarray, on: np.ndarray) -> tuple[float, float, str]:
+    """The clear shares of ``inside`` and ``on`` in ``mask``, and what hides most of
+    the one of them that is less clear (a ``reason``)."""
+    site, tracks = (
+        np.count_nonzero(mask[m] == cond.MASK_CLEAR) / n if (n := np.count_nonzero(m)) else 0.0
+        for m in (inside, on)
+    )
+    found = np.bincount(mask[on if tracks <= site else inside], minlength=256)
+    hidden = dict.fromkeys(_HIDDEN_BY.values(), 0)
+    for code, word in _HIDDEN_BY.items():
+        hidden[word] += int(found[code])
+    return float(site), float(tracks), max(hidden, key=lambda k: hidden[k])
+
+
+def judged(sc: Scenario) -> Scenario:
+    """``sc`` with each visit drawn usable judged by the product's rule on its quality
+    mask: at least :data:`USABLE_THRESHOLD` of the AOI and of the corridor along the
+    tracks clear, else expected unusable, its ``reason`` what hides most of them; its
+    ``site_clear`` and ``tracks_clear`` set. Visits drawn unusable are kept as they
+    are (their thick cloud, heavy haze or snow, or partial strip, hides far more)."""
+    places: dict[tuple[float, tuple[int, int]], tuple[np.ndarray, np.ndarray]] = {}
+    visits = list(sc.visits)
+    for i, v in enumerate(visits):
+        if not v.usable_expected:
+            continue
+        p = sc.params(i)
+        key = (p.gsd, p.size_px)
+        if key not in places:
+            places[key] = _places(sc, p)
+        site, tracks, what = _shares(quality_mask(p), *places[key])
+        usable = site >= USABLE_THRESHOLD and tracks >= USABLE_THRESHOLD
+        visits[i] = replace(
+            v,
+            usable_expected=usable,
+            reason="" if usable else what,
+            site_clear=round(site, 4),
+            tracks_clear=round(tracks, 4),
+        )
+    return replace(sc, visits=tuple(visits))
 
 
 SCENARIOS: dict[str, Callable[[], Scenario]] = {"tumangang": tumangang}
@@ -459,6 +613,8 @@ def render_scenario(
                 "total": v.total,
                 "usable_expected": v.usable_expected,
                 "reason": v.reason,
+                "site_clear": v.site_clear,
+                "tracks_clear": v.tracks_clear,
             }
             for i, v in enumerate(scenario.visits)
         ],
