@@ -1,7 +1,8 @@
 """Memory of the quality step of ``railwatch process`` on a large site window (2026-12-06,
 session 39): while a window read from its file is judged (``assess_quality``), detected
 and counted, its ``valid`` and ``inside`` are held at one bit a pixel
-(``pipeline._masks_packed``, ``pipeline._PackedMask``), and with a quality mask the
+(``pipeline._masks_packed``, ``quality.PackedMask``, until session 41
+``pipeline._PackedMask``), and with a quality mask the
 detector's ``valid & (mask != 1)`` is made band by band, packed too
 (``pipeline._detect_valid``); after, ``inside`` is given back whole, ``valid`` stays
 packed. None of it may change a figure: ``process_scene`` gives the quality,
@@ -46,12 +47,10 @@ def _packed_bytes(shape: tuple[int, int]) -> int:
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_a_packed_map_is_sliced_as_the_array(shape: tuple[int, int]) -> None:
-    from railwatch.pipeline import _PackedMask
-
     h, w = shape
     rng = np.random.default_rng(h * 100 + w)
     mask = rng.random(shape) > 0.5
-    packed = _PackedMask.of(mask)
+    packed = quality_module.PackedMask.of(mask)
     assert packed.shape == shape and packed.nbytes == _packed_bytes(shape)
     whole = packed.whole()
     assert whole.dtype == bool and whole.flags.c_contiguous and whole.flags.writeable
@@ -70,15 +69,14 @@ def test_a_packed_map_is_sliced_as_the_array(shape: tuple[int, int]) -> None:
 
 
 def test_a_packed_map_refuses_what_it_cannot_slice() -> None:
-    from railwatch.pipeline import _PackedMask
-
-    packed = _PackedMask.of(np.ones((4, 10), bool))
+    PackedMask = quality_module.PackedMask
+    packed = PackedMask.of(np.ones((4, 10), bool))
     keys: list[Any] = [slice(0, 4, 2), (slice(None), slice(0, 10, 3)), 1, (1, 2)]
     for key in keys:
         with pytest.raises(TypeError, match="slices of step 1"):
             packed[key]
     with pytest.raises(ValueError, match="shape"):
-        _PackedMask.of_rows((4, 10), lambda a, b: np.ones((b - a, 9), bool))
+        PackedMask.of_rows((4, 10), lambda a, b: np.ones((b - a, 9), bool))
     with pytest.raises(AttributeError):
         packed.sum()  # type: ignore[attr-defined]  # no answer from a wrong array
 
@@ -91,7 +89,7 @@ def test_the_detector_s_valid_made_by_bands_is_the_whole_one(
     the band, mask codes 0-4 and 255, an all-invalid window)."""
     from railwatch import pipeline
 
-    monkeypatch.setattr(pipeline, "_PACK_PIXELS", 37)
+    monkeypatch.setattr(quality_module, "PACK_PIXELS", 37)
     rng = np.random.default_rng(5)
     for h, w in ((1, 1), (13, 11), (40, 9), (9, 40)):
         for share in (0.0, 0.6, 1.0):
@@ -148,7 +146,7 @@ def test_process_scene_judges_and_detects_a_window_with_its_masks_at_one_bit_a_p
     from railwatch.pipeline import process_scene
 
     monkeypatch.setattr(pipeline, "LAZY_WINDOW_PIXELS", 0)  # these windows are small
-    monkeypatch.setattr(pipeline, "_PACK_PIXELS", 23 * 700, raising=False)  # bands: 23 rows
+    monkeypatch.setattr(quality_module, "PACK_PIXELS", 23 * 700)  # bands: 23 rows
     job = _job(case, site, tmp_path)
     opened: list[Any] = []
     held: dict[str, list[int]] = {"quality": [], "detect": [], "count": []}

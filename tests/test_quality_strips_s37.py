@@ -19,12 +19,12 @@ from imagery_helpers import yard_scene
 from railwatch.imagery import assess_quality, estimate_conditions, read_site_window, site_grid
 from railwatch.imagery import quality as quality_module
 from railwatch.imagery import read as read_module
-from railwatch.imagery.quality import _Bits, _filled, _Regions, contrast_levels
+from railwatch.imagery.quality import PackedMask, _filled, _Regions, contrast_levels
 from test_window_tiles_s36 import CASES, SITES, _small_bands
 
 
-def _bits(mask: np.ndarray) -> _Bits:
-    out = _Bits(*mask.shape)
+def _bits(mask: np.ndarray) -> PackedMask:
+    out = PackedMask(mask.shape)
     out[0 : mask.shape[0]] = mask
     return out
 

@@ -102,7 +102,7 @@ from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.imagery.inspect import ITEM_SCALING_KEY, is_remote, rgb_of, sun_of
 from railwatch.imagery.places import HISTORY_SCENES, places_of
-from railwatch.imagery.quality import readable_pixels
+from railwatch.imagery.quality import PackedMask, readable_pixels
 from railwatch.imagery.read import (
     DISPLAY_MAPPING_VERSION,
     INPUT_MAPPING_VERSION,
@@ -712,11 +712,11 @@ def _inside_packed(raster: SiteRaster | SiteWindow) -> Iterator[None]:
     if not isinstance(raster, SiteWindow):
         yield
         return
-    inside: np.ndarray | _PackedMask = raster.inside
-    if isinstance(inside, _PackedMask):
+    inside: np.ndarray | PackedMask = raster.inside
+    if isinstance(inside, PackedMask):
         packed, given = inside, True
     else:
-        packed, given = _PackedMask.of(inside), False
+        packed, given = PackedMask.of(inside), False
     del inside  # not held at a byte a pixel meanwhile
     # what reads it meanwhile fails, saying why (not an empty array: wrong answers)
     raster.inside = cast(np.ndarray, _InsideWithheld())
@@ -726,91 +726,10 @@ def _inside_packed(raster: SiteRaster | SiteWindow) -> Iterator[None]:
         raster.inside = cast(np.ndarray, packed if given else packed.whole())
 
 
-#: Pixels (about) of the rows packed or unpacked at once by :class:`_PackedMask` and
-#: :func:`_detect_valid`: a byte a pixel of temporaries, never the whole window's.
-_PACK_PIXELS = 4_000_000
-
-
-class _PackedMask:
-    """A ``(height, width)`` boolean map held at one bit a pixel (``np.packbits`` of
-    each row), read as a bool array is sliced: ``m[a:b]`` (rows) or ``m[a:b, c:d]`` (rows
-    and columns; slices of step 1 only), each time a new bool array with the values of
-    the same slice of the unpacked map. What a large site window's ``valid`` and
-    ``inside`` are while :func:`_masks_packed` holds them (session 39): the quality
-    estimate and the window's own reads take them by rows, the detector tile by tile.
-    ``np.asarray`` of it gives the whole map (correct, not cheap); other array methods
-    are not there, so a reader that wants them fails with an AttributeError rather than
-    an answer from a wrong array."""
-
-    __slots__ = ("_packed", "shape")
-    ndim = 2
-    dtype = np.dtype(bool)
-
-    def __init__(self, shape: tuple[int, int], packed: np.ndarray) -> None:
-        self.shape = (int(shape[0]), int(shape[1]))
-        self._packed = packed
-
-    @classmethod
-    def of_rows(cls, shape: tuple[int, int], rows: Callable[[int, int], np.ndarray]) -> _PackedMask:
-        """The map whose rows ``a:b`` are ``rows(a, b)`` (bool, ``(b - a, width)``),
-        asked for a band of rows at a time."""
-        h, w = int(shape[0]), int(shape[1])
-        packed = np.empty((h, (w + 7) // 8), dtype=np.uint8)
-        step = max(1, _PACK_PIXELS // max(w, 1))
-        for a in range(0, h, step):
-            b = min(h, a + step)
-            band = np.asarray(rows(a, b), dtype=bool)
-            if band.shape != (b - a, w):
-                raise ValueError(f"rows {a}:{b} of a {h} x {w} map have shape {band.shape}")
-            packed[a:b] = np.packbits(band, axis=1)
-        return cls((h, w), packed)
-
-    @classmethod
-    def of(cls, mask: np.ndarray) -> _PackedMask:
-        """``mask`` (a 2-D bool array) packed."""
-        if mask.ndim != 2:
-            raise ValueError(f"a packed map is 2-D, got shape {mask.shape}")
-        return cls.of_rows(mask.shape, lambda a, b: mask[a:b])
-
-    @property
-    def nbytes(self) -> int:
-        return int(self._packed.nbytes)
-
-    def __getitem__(self, key: slice | tuple[slice, slice]) -> np.ndarray:
-        rows, cols = key if isinstance(key, tuple) else (key, slice(None))
-        if not (isinstance(rows, slice) and isinstance(cols, slice)) or (
-            rows.step not in (None, 1) or cols.step not in (None, 1)
-        ):
-            raise TypeError(f"a packed map is read by slices of step 1, not {key!r}")
-        c0, c1, _ = cols.indices(self.shape[1])
-        c1 = max(c0, c1)
-        first = c0 // 8
-        bits = np.unpackbits(
-            self._packed[rows, first : (c1 + 7) // 8], axis=1, count=c1 - 8 * first
-        )
-        return bits[:, c0 - 8 * first :].view(bool)
-
-    def whole(self) -> np.ndarray:
-        """The map as a bool array of its own (C-contiguous, writeable)."""
-        h, w = self.shape
-        out = np.empty((h, w), dtype=bool)
-        step = max(1, _PACK_PIXELS // max(w, 1))
-        for a in range(0, h, step):
-            out[a : a + step] = self[a : a + step]
-        return out
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        out = self.whole()
-        return out if dtype is None else out.astype(dtype, copy=False)
-
-    def __repr__(self) -> str:
-        return f"<packed bool map {self.shape[0]} x {self.shape[1]}, 1 bit a pixel>"
-
-
 @contextmanager
 def _masks_packed(raster: SiteRaster | SiteWindow) -> Iterator[None]:
     """While a window read from its file is judged (``assess_quality``), detected and
-    counted: its ``valid`` and ``inside`` held at one bit a pixel (:class:`_PackedMask`;
+    counted: its ``valid`` and ``inside`` held at one bit a pixel (:class:`PackedMask`;
     read by rows by the quality estimate and the window's own reads, tile by tile by the
     detector; the count of objects reads ``inside`` alone, whole, while it counts). After,
     also where a step fails, ``inside`` is given back whole, as :func:`_inside_packed`
@@ -824,13 +743,13 @@ def _masks_packed(raster: SiteRaster | SiteWindow) -> Iterator[None]:
     if not isinstance(raster, SiteWindow):
         yield
         return
-    raster.valid = cast(np.ndarray, _PackedMask.of(raster.valid))
-    raster.inside = cast(np.ndarray, _PackedMask.of(raster.inside))
+    raster.valid = cast(np.ndarray, PackedMask.of(raster.valid))
+    raster.inside = cast(np.ndarray, PackedMask.of(raster.inside))
     try:
         yield
     finally:
-        held: np.ndarray | _PackedMask = raster.inside
-        if isinstance(held, _PackedMask):
+        held: np.ndarray | PackedMask = raster.inside
+        if isinstance(held, PackedMask):
             raster.inside = held.whole()
 
 
@@ -843,11 +762,11 @@ def _detect_valid(raster: SiteRaster | SiteWindow) -> np.ndarray:
     mask = raster.mask
     if mask is None:
         return valid
-    if isinstance(valid, _PackedMask):
+    if isinstance(valid, PackedMask):
         packed = valid
         return cast(
             np.ndarray,
-            _PackedMask.of_rows(packed.shape, lambda a, b: packed[a:b] & (mask[a:b] != 1)),
+            PackedMask.of_rows(packed.shape, lambda a, b: packed[a:b] & (mask[a:b] != 1)),
         )
     return valid & (mask != 1)
 

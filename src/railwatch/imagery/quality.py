@@ -40,7 +40,7 @@ between cloud, haze and snow. Use a provider mask when there is one.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -670,7 +670,7 @@ class _Coarse:
         c = np.maximum(count, 1)[..., None]
         self.image[at] = ((total + c // 2) // c).astype(np.uint8)
 
-    def up(self, coarse: _Bits, a: int, b: int) -> np.ndarray:
+    def up(self, coarse: PackedMask, a: int, b: int) -> np.ndarray:
         """The window's rows ``a:b`` of a map of the blocks (each block's value on each of
         its pixels)."""
         f, width = self.f, self.shape[1]
@@ -683,16 +683,74 @@ def _bool(a: np.ndarray) -> np.ndarray:
     return np.asarray(a, dtype=bool)
 
 
-class _Bits:
-    """A ``(height, width)`` boolean map held at one bit a pixel, read and written by
-    rows (``bits[a:b]``, a new bool array; ``bits[a:b] = rows``)."""
+#: Pixels (about) of the rows packed or unpacked at once by :class:`PackedMask` (and so
+#: by ``pipeline._detect_valid``): a byte a pixel of temporaries, never the whole map's.
+PACK_PIXELS = 4_000_000
 
-    def __init__(self, height: int, width: int) -> None:
-        self.shape: tuple[int, int] = (height, width)
-        self._packed = np.zeros((height, (width + 7) // 8), dtype=np.uint8)
 
-    def __getitem__(self, rows: slice) -> np.ndarray:
-        return np.unpackbits(self._packed[rows], axis=1, count=self.shape[1]).view(bool)
+class PackedMask:
+    """A ``(height, width)`` boolean map held at one bit a pixel (``np.packbits`` of
+    each row): all false when made, or ``packed`` (:meth:`of`, :meth:`of_rows`). Read as
+    a bool array is sliced: ``m[a:b]`` (rows) or ``m[a:b, c:d]`` (rows and columns;
+    slices of step 1 only), each time a new bool array with the values of the same slice
+    of the unpacked map; written by rows (``m[a:b] = rows``). The quality estimate's
+    maps (cloud, haze, snow and the rest), and a large site window's ``valid`` and
+    ``inside`` while ``pipeline._masks_packed`` holds them (session 39): the quality
+    estimate and the window's own reads take them by rows, the detector tile by tile.
+    One class since 2026-12-06 (session 41: ``quality.PackedMask`` and
+    ``pipeline._PackedMask`` were two). ``np.asarray`` of it gives the whole map
+    (correct, not cheap); other array methods are not there, so a reader that wants them
+    fails with an AttributeError rather than an answer from a wrong array."""
+
+    __slots__ = ("_packed", "shape")
+    ndim = 2
+    dtype = np.dtype(bool)
+
+    def __init__(self, shape: tuple[int, int], packed: np.ndarray | None = None) -> None:
+        self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
+        if packed is None:
+            packed = np.zeros((self.shape[0], (self.shape[1] + 7) // 8), dtype=np.uint8)
+        self._packed = packed
+
+    @classmethod
+    def of_rows(cls, shape: tuple[int, int], rows: Callable[[int, int], np.ndarray]) -> PackedMask:
+        """The map whose rows ``a:b`` are ``rows(a, b)`` (bool, ``(b - a, width)``),
+        asked for a band of rows at a time."""
+        h, w = int(shape[0]), int(shape[1])
+        packed = np.empty((h, (w + 7) // 8), dtype=np.uint8)
+        step = max(1, PACK_PIXELS // max(w, 1))
+        for a in range(0, h, step):
+            b = min(h, a + step)
+            band = np.asarray(rows(a, b), dtype=bool)
+            if band.shape != (b - a, w):
+                raise ValueError(f"rows {a}:{b} of a {h} x {w} map have shape {band.shape}")
+            packed[a:b] = np.packbits(band, axis=1)
+        return cls((h, w), packed)
+
+    @classmethod
+    def of(cls, mask: np.ndarray) -> PackedMask:
+        """``mask`` (a 2-D bool array) packed."""
+        if mask.ndim != 2:
+            raise ValueError(f"a packed map is 2-D, got shape {mask.shape}")
+        return cls.of_rows(mask.shape, lambda a, b: mask[a:b])
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._packed.nbytes)
+
+    def __getitem__(self, key: slice | tuple[slice, slice]) -> np.ndarray:
+        rows, cols = key if isinstance(key, tuple) else (key, slice(None))
+        if not (isinstance(rows, slice) and isinstance(cols, slice)) or (
+            rows.step not in (None, 1) or cols.step not in (None, 1)
+        ):
+            raise TypeError(f"a packed map is read by slices of step 1, not {key!r}")
+        c0, c1, _ = cols.indices(self.shape[1])
+        c1 = max(c0, c1)
+        first = c0 // 8
+        bits = np.unpackbits(
+            self._packed[rows, first : (c1 + 7) // 8], axis=1, count=c1 - 8 * first
+        )
+        return bits[:, c0 - 8 * first :].view(bool)
 
     def __setitem__(self, rows: slice, value: np.ndarray) -> None:
         self._packed[rows] = np.packbits(np.asarray(value, dtype=bool), axis=1)
@@ -705,8 +763,20 @@ class _Bits:
         return bool(self._packed.any())
 
     def whole(self) -> np.ndarray:
-        """The map as a bool array."""
-        return self[0 : self.shape[0]]
+        """The map as a bool array of its own (C-contiguous, writeable)."""
+        h, w = self.shape
+        out = np.empty((h, w), dtype=bool)
+        step = max(1, PACK_PIXELS // max(w, 1))
+        for a in range(0, h, step):
+            out[a : a + step] = self[a : a + step]
+        return out
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        out = self.whole()
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"<packed bool map {self.shape[0]} x {self.shape[1]}, 1 bit a pixel>"
 
 
 class _RowsAnd:
@@ -727,7 +797,7 @@ class _RowsAnd:
 
 
 #: A whole-window boolean map read by rows.
-RowMap = np.ndarray | _Bits | _RowsAnd
+RowMap = np.ndarray | PackedMask | _RowsAnd
 
 
 def _extremes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -757,9 +827,9 @@ def estimate_conditions(image: ImageRows, valid: np.ndarray, gsd: float) -> Cond
 class _Found:
     """:func:`estimate_conditions`' maps at one bit a pixel."""
 
-    cloud: _Bits
-    haze: _Bits
-    snow: _Bits
+    cloud: PackedMask
+    haze: PackedMask
+    snow: PackedMask
 
 
 @dataclass(frozen=True, eq=False)
@@ -768,20 +838,20 @@ class _Local:
     (:func:`_local_maps`), each at one bit a pixel of the window."""
 
     #: bright, nearly grey pixels closed over small gaps: the candidate regions
-    closed: _Bits
+    closed: PackedMask
     #: from 1.5 m on, the pixels of ``closed`` at :data:`_BRIGHT_MIN` (the candidates
     #: there start at :data:`_BRIGHT_MIN_COARSE`): what an opaque cloud is made of; None
     #: finer (``closed`` is that)
-    core: _Bits | None
+    core: PackedMask | None
     bright_any: bool
     #: a dark object (car, rail, tree, shadow) within ~10 m: snow shows them
-    dark: _Bits
+    dark: PackedMask
     #: fairly bright, grey pixels: a cloud's rim may take them
-    rim: _Bits
+    rim: PackedMask
     #: pixels whose darkest channel is low (haze raises it)
-    low: _Bits
+    low: PackedMask
     #: low local contrast and washed-out colours (haze), where the pixel may be hazy
-    calm: _Bits
+    calm: PackedMask
 
 
 def _estimate(image: ImageRows, valid: _RowsAnd, gsd: float, sample: _Sample | None) -> _Found:
@@ -794,14 +864,14 @@ def _estimate(image: ImageRows, valid: _RowsAnd, gsd: float, sample: _Sample | N
         or (sample is not None and not sample.step)
         or (sample is None and not any(valid[a:b].any() for a, b, _, _ in _strips(h, w, 0)))
     ):
-        return _Found(_Bits(h, w), _Bits(h, w), _Bits(h, w))
+        return _Found(PackedMask((h, w)), PackedMask((h, w)), PackedMask((h, w)))
     px_area = gsd * gsd
     local = _local_maps(image, valid, gsd, sample)
     # each map is let go once used (18 MB each at 144 Mpx)
     closed, dark, rim, low, calm = local.closed, local.dark, local.rim, local.low, local.calm
     bright_any, core = local.bright_any, local.core
     del local
-    cloud, snow = _Bits(h, w), _Bits(h, w)
+    cloud, snow = PackedMask((h, w)), PackedMask((h, w))
     if bright_any:
         _bright_regions(valid, closed, dark, gsd, px_area, cloud, snow, core)
         del closed, dark, core
@@ -847,10 +917,10 @@ def _local_maps(image: ImageRows, valid: _RowsAnd, gsd: float, sample: _Sample |
     halo_bright = halo_haze + halo_close
     haze_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (haze_k, haze_k))
     dark_min = _haze_dark_min(gsd)
-    closed, dark, rim, low, calm = (_Bits(h, w) for _ in range(5))
+    closed, dark, rim, low, calm = (PackedMask((h, w)) for _ in range(5))
     coarse = gsd >= _OBJECT_GSD
     bright_min = _BRIGHT_MIN_COARSE if coarse else _BRIGHT_MIN
-    core = _Bits(h, w) if coarse else None
+    core = PackedMask((h, w)) if coarse else None
     bright_any = False
     for a, b, lo, hi in _strips(h, w, max(halo_bright, halo_dark)):
         img = image[lo:hi]
@@ -944,7 +1014,7 @@ def _greyish(mx: np.ndarray, mn: np.ndarray, max_sat: float) -> np.ndarray:
 
 
 class _Regions:
-    """The connected components of a :class:`_Bits` map (its true pixels, or with
+    """The connected components of a :class:`PackedMask` map (its true pixels, or with
     ``zeros`` its false ones), found strip by strip (:func:`_strips`, within the rows
     ``r0:r1``) and joined where they meet across a strip's border (8- or 4-connected
     like the strips' own labels): what the components of the whole map at once are.
@@ -952,7 +1022,7 @@ class _Regions:
     ``area`` (pixels) and ``touches`` (a pixel in the first or last of the rows or in
     the first or last column)."""
 
-    def __init__(self, bits: _Bits, connectivity: int, *, zeros: bool = False) -> None:
+    def __init__(self, bits: PackedMask, connectivity: int, *, zeros: bool = False) -> None:
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
@@ -1042,13 +1112,13 @@ class _Regions:
 
 def _bright_regions(
     valid: _RowsAnd,
-    closed: _Bits,
-    dark: _Bits,
+    closed: PackedMask,
+    dark: PackedMask,
     gsd: float,
     px_area: float,
-    cloud: _Bits,
-    snow: _Bits,
-    core: _Bits | None = None,
+    cloud: PackedMask,
+    snow: PackedMask,
+    core: PackedMask | None = None,
 ) -> None:
     """Split the large regions of ``closed`` (bright grey pixels, closed) into snow (dark
     objects, ``dark``, show inside them) and opaque cloud (nothing dark inside), marked
@@ -1128,17 +1198,17 @@ def _bright_regions(
             snow[a:b] = found
 
 
-def _filled(mask: _Bits) -> _Bits:
+def _filled(mask: PackedMask) -> PackedMask:
     """``mask`` and the pixels outside it that it encloses (not 4-connected to the
     image border through pixels outside it). Found within the rows ``r0:r1`` that hold
     ``mask``'s pixels: outside them every row is outside ``mask`` and reaches the border,
     so what touches their first or last row touches the border."""
     h, w = mask.shape
-    out = _Bits(h, w)
+    out = PackedMask((h, w))
     r0, r1 = mask.row_span()
     if r0 == r1:
         return out
-    span = _Bits(r1 - r0, w)
+    span = PackedMask((r1 - r0, w))
     for a in range(r0, r1, max(1, BLOCK_PIXELS // max(w, 1))):
         b = min(r1, a + max(1, BLOCK_PIXELS // max(w, 1)))
         span[a - r0 : b - r0] = mask[a:b]
@@ -1157,7 +1227,7 @@ def _row_span(mask: np.ndarray) -> tuple[int, int]:
     return (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 0)
 
 
-def _grow(rim: _Bits, cloud: _Bits, gsd: float) -> _Bits:
+def _grow(rim: PackedMask, cloud: PackedMask, gsd: float) -> PackedMask:
     """Add each cloud's soft, darker rim: pixels that are still fairly bright and
     grey (``rim``) and connected to the cloud, up to ``_RIM_M`` metres out (hysteresis).
     Strip by strip, always :data:`_RIM_STEPS` steps: once a step adds nothing, the
@@ -1167,7 +1237,7 @@ def _grow(rim: _Bits, cloud: _Bits, gsd: float) -> _Bits:
     step = _odd(_RIM_M / (_RIM_STEPS * gsd), 3)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (step, step))
     h, w = cloud.shape
-    out = _Bits(h, w)
+    out = PackedMask((h, w))
     for a, b, lo, hi in _strips(h, w, _RIM_STEPS * (step // 2)):
         seed = cloud[lo:hi]
         if not seed.any():
@@ -1183,19 +1253,19 @@ def _grow(rim: _Bits, cloud: _Bits, gsd: float) -> _Bits:
 
 def _haze(
     valid: _RowsAnd,
-    low: _Bits,
-    calm: _Bits,
-    cloud: _Bits,
-    snow: _Bits,
+    low: PackedMask,
+    calm: PackedMask,
+    cloud: PackedMask,
+    snow: PackedMask,
     gsd: float,
     px_area: float,
-) -> _Bits:
+) -> PackedMask:
     """Regions with a raised dark channel (no ``low`` pixel around) and low local contrast
     (``calm``), away from ``cloud`` and ``snow``."""
     h, w = valid.shape
     k = _halos(gsd)["haze_k"]
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    hazy = _Bits(h, w)
+    hazy = PackedMask((h, w))
     if not calm.any():
         return hazy
     for a, b, lo, hi in _strips(h, w, k // 2):
@@ -1212,7 +1282,7 @@ def _haze(
     regions = _Regions(hazy, 8)
     keep = np.zeros(regions.count, dtype=bool)
     keep[1:] = regions.area[1:] >= max(4, math.ceil(_HAZE_MIN_M2 / px_area))
-    out = _Bits(h, w)
+    out = PackedMask((h, w))
     if not keep.any():
         return out
     for a, b, _, _ in _strips(h, w, 0):
