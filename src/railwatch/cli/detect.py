@@ -291,6 +291,7 @@ def detect_command(
         # with -o - standard output holds the GeoJSON alone: the summary goes to stderr
         _print_summary(summaries, err_console if _to_stdout(output) else console)
     _say_tracks_found(summaries)
+    _say_lines_as_drawn(summaries)
     if failed:
         raise RailwatchError(
             f"{len(failed)} of {len(images)} images could not be detected "
@@ -326,6 +327,65 @@ def _say_tracks_found(summaries: list[dict[str, Any]]) -> None:
         "yard's drawn centrelines (on simulated 3 m scenes 27 % read within ±15 % of the "
         'truth, against 54 %: docs/detection.md, "Coarse imagery"): give the centrelines '
         "with --tracks FILE (GeoJSON LineStrings in longitude/latitude).",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _say_lines_as_drawn(summaries: list[dict[str, Any]]) -> None:
+    """Once, on stderr: that images of 1.5-10 m were read along the --tracks lines where
+    they are drawn, the image alone, which `railwatch process` does not do with a site's
+    scene, and how far apart the two can be (2026-12-06, session 41: nothing said why
+    the two commands read one file 25.1 and 5.9 car equivalents)."""
+    read = [
+        Path(s["image"]).name
+        for s in summaries
+        if s["method"] == "length" and s["tracks"] == "given" and s["track_m"]
+    ]
+    if not read:
+        return
+    names = ", ".join(read[:5]) + (f" and {len(read) - 5} more" if len(read) > 5 else "")
+    err_console.print(
+        f"note: {escape(names)} {'was' if len(read) == 1 else 'were'} read along the --tracks "
+        "lines where they are drawn, from the image alone. railwatch process reads a "
+        "site's scene otherwise: it moves the lines by the image's misregistration, "
+        "measured against the site's other coarse images (3 m imagery is often 3-7 m off "
+        "between dates), takes the yard's empty colour from those images too, and reads "
+        "only inside the site polygon, so its count of the same file can differ widely "
+        "(the demo's 3 m images: 25.1 here and 5.9 there for 5 cars, 96.0 and 149.1 for "
+        '257; docs/detection.md, "railwatch detect and railwatch process on one coarse '
+        'file").',
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+#: Below this clear share of what a 1.5 m or coarser file had to read
+#: (:attr:`~railwatch.detect.api.DetectionResult.clear_share`) ``railwatch detect`` says
+#: that cloud or haze hid part of it (railwatch process's usable threshold, 0.8 by
+#: default, is of the site's clear share).
+CLOUD_NOTE_BELOW = 0.9
+
+
+def _say_cloud_left_out(
+    img: Path, share: float | None, mask: str | None, tracks: str | None
+) -> None:
+    """On stderr, where cloud or haze hid part of what a coarse file had to read: it is
+    left out, as railwatch process leaves it out of a scene (since 2026-12-06, session
+    41; before, `railwatch detect` read it, and a cloud's bright edge along the tracks
+    read as cars)."""
+    if share is None or share >= CLOUD_NOTE_BELOW:
+        return
+    what = "the track along the --tracks lines" if tracks == "given" else "the image"
+    by = (
+        f"by its quality mask ({escape(Path(mask).name)})"
+        if mask is not None
+        else "as estimated from its pixels (no quality mask beside it)"
+    )
+    err_console.print(
+        f"note: {escape(img.name)}: only {share:.0%} of {what} was clear ground {by}; "
+        "cloud and haze are not read, as railwatch process does not read them, so cars "
+        "under them are not counted.",
         highlight=False,
         soft_wrap=True,
     )
@@ -370,14 +430,16 @@ def _say_too_coarse(img: Path, gsd: float) -> None:
 def _say_no_track_read(img: Path, tracks: Any) -> None:
     """On stderr, why no sample along the --tracks lines (WGS84) could be read in the
     georeferenced ``img``: they lie wholly outside it (another yard's lines, or a file
-    written lat,lon), or cross it only where it has no data or too briefly. Until
-    2026-12-06 (session 40) the table said "no track read" and nothing said why."""
+    written lat,lon), or cross it only where it has no data, cloud or haze (session 41)
+    or too briefly. Until 2026-12-06 (session 40) the table said "no track read" and
+    nothing said why."""
     import rasterio
     import rasterio.warp
     import shapely
     from rasterio.errors import RasterioError
     from shapely.geometry import box
 
+    from railwatch.imagery.inspect import quality_mask_of
     from railwatch.sites import lat_lon_text
 
     try:
@@ -390,9 +452,17 @@ def _say_no_track_read(img: Path, tracks: Any) -> None:
     footprint = box(west, south, east, north)
     name = escape(img.name)
     if tracks.intersects(footprint):
+        # only clear ground is read, as railwatch process reads a scene (session 41)
+        mask = quality_mask_of(img)
+        under = (
+            f"its quality mask ({escape(Path(mask).name)}) calls cloud or haze"
+            if mask is not None
+            else "its pixels look like cloud or haze"
+        )
         why = (
-            "the --tracks lines cross it only where it has no data, or too briefly to read "
-            "(a few pixels): use an image that shows the yard's tracks"
+            f"the --tracks lines cross it only where it has no data or where {under} (only "
+            "clear ground is read, as railwatch process reads it), or too briefly to read "
+            "(a few pixels): use an image that shows the yard's tracks clear"
         )
     elif shapely.transform(tracks, lambda xy: xy[:, ::-1]).intersects(footprint):
         why = (
@@ -645,6 +715,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         _say_too_coarse(img, result.gsd)
     elif result.coarse is not None and result.tracks == "given" and result.coarse.track_m == 0.0:
         _say_no_track_read(img, run.tracks)
+    elif result.coarse is not None and result.coarse.track_m:
+        _say_cloud_left_out(img, result.clear_share, result.quality_mask, result.tracks)
     if result.bands_guessed:
         err_console.print(
             f"[bold yellow]warning:[/] {escape(img.name)} has four or more bands and none is "
@@ -774,6 +846,11 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         "too_coarse": coarse is not None and coarse.too_coarse,
         # no colour: reads low at 1.5 m and coarser (coarse.CoarseEstimate.grey)
         "grey": coarse is not None and coarse.grey,
+        # the share of the track (or, along lines found, of the image) that was clear
+        # ground and read, and the quality mask that said so (None: estimated): cloud
+        # and haze are not read, as railwatch process does not read them (session 41)
+        "clear_share": None if coarse is None else result.clear_share,
+        "quality_mask": result.quality_mask,
         "by_class": dict(result.counts),
         # covered loads are told car by car only: unknown (None) from occupied length or
         # a presence flag, not 0, as the counts say it (detect.base.tells_class; until

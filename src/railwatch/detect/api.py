@@ -47,6 +47,7 @@ from railwatch.imagery.inspect import (
     georeferencing_problem,
     ground_gsd,
     ground_pixel_size,
+    quality_mask_of,
     sidecar_metadata,
     sun_of,
     transparent_entries,
@@ -179,6 +180,17 @@ class DetectionResult:
     #: product, which ``display`` reads; None otherwise. ``railwatch detect`` says so
     #: (since 2026-12-06, session 39: read as linear without a word).
     eight_bit: str | None = None
+    #: For a coarse result (1.5 m and coarser): the share of what there was to read that
+    #: was clear ground and read (:func:`_clear_ground`: by the file's quality mask, else
+    #: as estimated), of the samples along the given track lines with data, else of the
+    #: image's pixels with data; cloud and haze are not read, as ``railwatch process``
+    #: does not read them (since 2026-12-06, session 41). None for objects, or where
+    #: nothing had data.
+    clear_share: float | None = None
+    #: The quality mask a coarse result was read by (the one ingest takes for the
+    #: file: :func:`railwatch.imagery.inspect.quality_mask_of`); None without one
+    #: (cloud and haze were estimated from the pixels) and for objects.
+    quality_mask: str | None = None
 
     @property
     def total(self) -> int:
@@ -1024,25 +1036,44 @@ def _coarse_file(
     gsd: float,
     tracks: BaseGeometry | None,
     sun: tuple[float, float] | None = None,
-) -> CoarseEstimate:
+    mask_uri: str | None = None,
+) -> tuple[CoarseEstimate, float | None]:
     """Coarse estimate over blocks of at most COARSE_BLOCK_PX (summed); ``tracks`` in
-    pixel coordinates of the whole image, ``sun`` in its pixel frame."""
+    pixel coordinates of the whole image, ``sun`` in its pixel frame. Only clear ground
+    is read, as ``railwatch process`` reads a scene (:func:`_clear_ground`): by the
+    quality mask ``mask_uri`` (a georeferenced file's), else as estimated from the
+    pixels. Also the share of what was there to read that was clear
+    (:attr:`DetectionResult.clear_share`; None where nothing had data)."""
+    from shapely import affinity
+    from shapely.geometry import box
+
+    from railwatch.detect.coarse import track_share
+
     blocks = [
         Window(c, r, min(COARSE_BLOCK_PX, ds.width - c), min(COARSE_BLOCK_PX, ds.height - r))
         for r in range(0, ds.height, COARSE_BLOCK_PX)
         for c in range(0, ds.width, COARSE_BLOCK_PX)
     ]
     parts = []
+    shares: list[tuple[float, float]] = []  # (clear share, weight) of each block
     for win in blocks:
         img, valid = read(win)
+        data = np.ones(img.shape[:2], dtype=bool) if valid is None else np.asarray(valid, bool)
+        valid = _clear_ground(ds, win, img, data, gsd, mask_uri)
         local = None
         if tracks is not None:
-            from shapely import affinity
-
             local = affinity.translate(tracks, -win.col_off, -win.row_off)
+            share = track_share(local, valid, data)
+            weight = local.intersection(box(0, 0, win.width, win.height)).length
+        else:  # lines found in the image: the share of its pixels with data
+            share = float(valid.sum()) / float(data.sum()) if data.any() else None
+            weight = float(data.sum())
+        if share is not None and weight > 0:
+            shares.append((share, weight))
         parts.append(estimate_occupancy(img, gsd, valid, local, sun=sun))
+    clear = round(sum(c * w for c, w in shares) / sum(w for _, w in shares), 3) if shares else None
     if len(parts) == 1:
-        return parts[0]
+        return parts[0], clear
     length = sum(p.occupied_length_m for p in parts)
     # the blocks' track read and empty track are kept (they were dropped: a file where no
     # track was read at all then looked like a measured empty yard)
@@ -1075,7 +1106,35 @@ def _coarse_file(
         ),
         too_coarse=parts[0].too_coarse,
         grey=all(p.grey for p in parts),
-    )
+    ), clear
+
+
+def _clear_ground(
+    ds: Any,
+    win: Window,
+    img: np.ndarray,
+    valid: np.ndarray,
+    gsd: float,
+    mask_uri: str | None,
+) -> np.ndarray:
+    """The pixels of block ``win`` of ``ds`` whose ground can be read
+    (:func:`railwatch.imagery.quality.readable_pixels`, as ``counting.count_scene`` takes
+    them in ``railwatch process``): with data (``valid``) and, by the quality mask
+    ``mask_uri`` where there is one, clear or snow, else not estimated to be cloud or
+    haze. Until 2026-12-06 (session 41) ``railwatch detect`` read every pixel with data:
+    a cloud's bright edge along the tracks of the demo's 2022-09-03 image (6 cars) read
+    46.0 car equivalents, where ``railwatch process`` read 1.3."""
+    from railwatch.imagery.quality import readable_pixels
+    from railwatch.imagery.read import SiteGrid, quality_mask_on
+
+    mask = None
+    if mask_uri is not None:
+        from affine import Affine
+
+        at = ds.transform @ Affine.translation(win.col_off, win.row_off)
+        grid = SiteGrid(_crs_string(ds.crs), at, win.width, win.height, gsd)
+        mask = quality_mask_on(mask_uri, grid)
+    return readable_pixels(img, valid, mask, gsd)
 
 
 def detect_file(
@@ -1268,6 +1327,8 @@ def _detect_file(
         )
         read = _DataCheck(own if view is None else _view_reader(ds, view, own, planar=planar))
         coarse: CoarseEstimate | None = None
+        clear_share: float | None = None
+        mask_uri: str | None = None
         px_tracks: BaseGeometry | None = None
         dets: list[Detection] = []
         try:
@@ -1289,7 +1350,9 @@ def _detect_file(
                     sun = sun_of(meta)
                 if sun is not None and georef:
                     sun = (pixel_azimuth(sun[0], ds.transform), sun[1])
-                coarse = _coarse_file(ds, read, scene_gsd, px_tracks, sun)
+                # the quality mask ingest would take for it (a georeferenced file's)
+                mask_uri = quality_mask_of(p) if crs is not None else None
+                coarse, clear_share = _coarse_file(ds, read, scene_gsd, px_tracks, sun, mask_uri)
         except RasterioIOError as err:
             # "cannot read pixels of F: Read failed. See previous exception for details."
             # said neither what is wrong nor what to do: said as ingest and the CLI say it
@@ -1339,4 +1402,6 @@ def _detect_file(
         occupied=occupied,
         item_scaling=beside if scale is not None else None,
         eight_bit=eight_bit,
+        clear_share=clear_share,
+        quality_mask=mask_uri,
     )

@@ -83,6 +83,7 @@ __all__ = [
     "missing_vrt_sources",
     "own_mask",
     "prj_beside",
+    "quality_mask_of",
     "read_masked",
     "remote_access_hint",
     "scaling_numbers",
@@ -424,7 +425,7 @@ def inspect_scene(
         band_count=count,
         dtype=dtype,
         sensor=sidecar.sensor or _sensor_from_tags(tags, imagery_tags),
-        mask_uri=sidecar.mask_uri or _mask_beside(path),
+        mask_uri=sidecar.mask_uri or _mask_beside(path),  # as quality_mask_of
         date_source=source,
         metadata=metadata,
         item_scaling_note=note,
@@ -1888,6 +1889,16 @@ def _mask_asset(assets: Any, base: Path) -> str | None:
     if not local.is_absolute():
         local = base / local
     return str(local.resolve()) if local.is_file() else None
+
+
+def quality_mask_of(path: str | Path) -> str | None:
+    """The quality mask ingest takes for the image file ``path`` (its
+    :attr:`SceneInfo.mask_uri`): the mask asset of its STAC sidecar, else ``NAME.mask.tif``
+    beside it; None without one. ``railwatch detect`` reads a 1.5 m or coarser file's
+    clear ground by it, as ``railwatch process`` reads the scene's (2026-12-06, session
+    41)."""
+    p = Path(path)
+    return _read_sidecar(p).mask_uri or _mask_beside(p)
 
 
 def _mask_beside(path: Path) -> str | None:

@@ -90,6 +90,7 @@ __all__ = [
     "palette_entries",
     "parse_radiometry",
     "parse_rgb_bands",
+    "quality_mask_on",
     "radiometry_of",
     "read_site_window",
     "rgb_bands",
@@ -1760,6 +1761,13 @@ def _fill_regions(zero: np.ndarray, gsd: float) -> np.ndarray:
     big = stats[:, cv2.CC_STAT_AREA] * gsd * gsd >= FILL_MIN_M2
     big[0] = False  # the background label (non-zero pixels)
     return np.asarray(big[labels], dtype=bool)
+
+
+def quality_mask_on(mask_uri: str | Path, grid: SiteGrid) -> np.ndarray:
+    """The quality mask at ``mask_uri`` on ``grid`` (codes of :data:`MASK_CODES`, Planet
+    UDM2 converted; outside the mask :data:`MASK_NODATA`), as :func:`read_site_window`
+    reads a scene's: ``railwatch detect`` reads a coarse file's blocks by it."""
+    return _read_mask(gdal_path(mask_uri), grid)
 
 
 def _read_mask(path: str, grid: SiteGrid) -> np.ndarray:
