@@ -219,3 +219,88 @@ def test_a_database_held_alone_by_another_process_is_waited_for_once(
         holder.close()
     Database(url, create=False).dispose()  # let go: opened as before
     assert len(engines) == 1
+
+
+# --- another application's database that uses Alembic too -------------------------------
+
+
+def _alembic_application(path: Path) -> bytes:
+    """A SQLite database of another application that keeps its schema with Alembic (a
+    version table of Alembic's name, holding one of Alembic's hex revision ids); its
+    bytes."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        con.execute("INSERT INTO alembic_version VALUES ('3f2a9c1b7d4e')")
+        con.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+        con.commit()
+    finally:
+        con.close()
+    return path.read_bytes()
+
+
+def test_another_alembic_applications_database_is_not_called_a_newer_railwatchs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found: every command said "database ... has schema revision 3f2a9c1b7d4e, newer
+    than this railwatch knows ...: it was written by a newer railwatch; upgrade railwatch
+    (pip install -U railwatch)", and "The database was not changed", though the look had
+    switched it to WAL mode."""
+    path = tmp_path / "app.db"
+    before = _alembic_application(path)
+    url = f"sqlite:///{path}"
+    for command in (["site", "list"], ["site", "add", "yard", "--bbox", BBOX]):
+        assert main(["--db", url, *command]) == 1
+        err = " ".join(capsys.readouterr().err.split())
+        assert "is not a railwatch database but another application's" in err, err
+        assert "holds revision '3f2a9c1b7d4e', and its tables are users" in err
+        assert "newer" not in err and "pip install" not in err
+        assert "it was left as it is" in err
+    assert path.read_bytes() == before
+
+
+def test_backup_and_restore_refuse_another_alembic_applications_database(
+    tmp_path: Path,
+) -> None:
+    """Found: `railwatch backup` copied it ("schema 3f2a9c1b7d4e; " and no rows), and
+    `railwatch restore` of it said "newer than this railwatch knows: restore it with the
+    railwatch that wrote it (pip install -U railwatch)"."""
+    from railwatch.storage.backup import backup, restore
+
+    app = tmp_path / "app.db"
+    _alembic_application(app)
+    with pytest.raises(StorageError, match="not a railwatch database but another") as info:
+        backup(f"sqlite:///{app}", tmp_path / "b.db")
+    assert "nothing was backed up" in str(info.value)
+    assert not (tmp_path / "b.db").exists()
+    url = _site_db(tmp_path)
+    with pytest.raises(StorageError) as info:
+        restore(url, app)
+    words = str(info.value)
+    assert "not a railwatch database but another application's" in words
+    assert "newer" not in words and "pip install" not in words
+    assert "the database was not changed: give the file `railwatch backup` wrote" in words
+    assert not list(tmp_path.glob("*.before-restore-*"))
+
+
+@pytest.mark.services
+def test_a_postgresql_database_of_another_alembic_application_is_said_so(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('3f2a9c1b7d4e')"))
+        conn.execute(text("CREATE TABLE users (id INTEGER PRIMARY KEY)"))
+    code = main(["--db", postgres_url, "site", "list"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 1
+    assert "is not a railwatch database but another application's" in err, err
+    assert "CREATE SCHEMA railwatch" in err and "newer" not in err
+    with engine.connect() as conn:
+        assert (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "3f2a9c1b7d4e"
+        )
+        tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+        assert sorted(tables.scalars()) == ["alembic_version", "users"]
+    engine.dispose()

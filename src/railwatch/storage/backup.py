@@ -40,6 +40,7 @@ from railwatch.storage.db import (
     is_memory_url,
     sqlite_path,
 )
+from railwatch.storage.migrate import is_railwatch_schema, other_application_message
 
 __all__ = [
     "BackupResult",
@@ -195,11 +196,16 @@ def _check_dest(source: Path, dest: Path) -> Path:
 
 
 def _describe(
-    con: sqlite3.Connection, source: Path, nothing: str = "nothing was backed up"
+    con: sqlite3.Connection,
+    source: Path,
+    nothing: str = "nothing was backed up",
+    advice: str | None = None,
 ) -> tuple[str, dict[str, int]]:
     """The schema revision and rows per table of a database, or the reason it is not a
     railwatch database (``nothing``: what the refusal left undone; a restore's said
-    "nothing was backed up" until session 39)."""
+    "nothing was backed up" until session 39; ``advice``: what to do instead, for
+    another application's database that has a version table: since session 41, which
+    a restore called "newer than this railwatch knows" and a backup copied)."""
     tables = {name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if "alembic_version" not in tables:
         raise StorageError(
@@ -208,6 +214,10 @@ def _describe(
         )
     row = con.execute("SELECT version_num FROM alembic_version").fetchone()
     revision = str(row[0]) if row else _NO_REVISION
+    if row and not is_railwatch_schema(revision, tables):  # another Alembic application's
+        raise StorageError(
+            other_application_message(str(source), revision, tables, nothing, advice)
+        )
     rows = {
         t: int(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
         for t in _TABLES
@@ -391,7 +401,9 @@ def _check_backup_file(path: Path, target: Path) -> tuple[str, dict[str, int]]:
     try:
         with _connection(f"{path.as_uri()}?mode=ro", uri=True) as con:
             check = [r[0] for r in con.execute("PRAGMA integrity_check")]
-            revision, rows = _describe(con, path, "the database was not changed")
+            revision, rows = _describe(
+                con, path, "the database was not changed", "give the file `railwatch backup` wrote"
+            )
     except sqlite3.DatabaseError as err:
         raise StorageError(
             f"{path} cannot be restored: {err} (it is damaged, or not a SQLite database); "

@@ -554,16 +554,12 @@ def _is_empty_file(path: Path) -> bool:
         return False
 
 
-def _foreign_sqlite(path: Path, url: str) -> list[str] | None:
-    """The tables of the SQLite file ``path`` when it holds some but no railwatch schema
-    version (table ``alembic_version``): another application's database, or a railwatch
-    one whose version table was lost. None otherwise: a railwatch database, one with no
-    tables yet (new), or a file this read-only look cannot read (SQLite says why at the
-    first connection). Looked at before any connection of :func:`make_engine`'s, which
-    switches the file to WAL mode: a database refused so was changed all the same (its
-    journal mode, for every application using it), and one without tables of
-    railwatch's names had railwatch's whole schema written into it by a command that
-    only reads (``railwatch site list``, "No sites yet"; until session 41)."""
+def _sqlite_schema(path: Path, url: str) -> tuple[list[str], list[str] | None] | None:
+    """The tables of the SQLite file ``path`` (SQLite's own aside) and the rows of its
+    version table ``alembic_version`` (None where it has none), read through a read-only
+    connection; None where the file cannot be read so (SQLite says why at the first
+    connection), and :class:`StorageError` where another connection held it past the
+    busy timeout."""
     import sqlite3
 
     try:
@@ -578,29 +574,53 @@ def _foreign_sqlite(path: Path, url: str) -> list[str] | None:
                     "AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
                 )
             ]
+            versions = (
+                [str(row[0]) for row in con.execute("SELECT version_num FROM alembic_version")]
+                if "alembic_version" in names
+                else None
+            )
         finally:
             con.close()
     except sqlite3.Error as err:
         if is_sqlite_locked(err):  # waited the busy timeout: said now, not waited twice
             raise StorageError(_sqlite_locked_message(url)) from err
         return None
-    if not names or "alembic_version" in names:
-        return None
-    return sorted(names)
+    return sorted(names), versions
 
 
 def _refuse_foreign_sqlite(path: Path, url: str, *, create: bool) -> None:
     """A :class:`StorageError` for the SQLite file ``path`` of ``url`` when it is not a
-    railwatch database (:func:`_foreign_sqlite`), before anything is written to it: one
-    holding tables of railwatch's names always (the message of
-    :func:`~railwatch.storage.migrate.foreign_tables_message`), one holding others only
-    where no database is to be made (``create`` False: a command that works on existing
-    records; ``railwatch site add`` adds railwatch's tables beside them, as before)."""
-    tables = _foreign_sqlite(path, url)
-    if tables is None:
+    railwatch database, said before any connection of :func:`make_engine`'s, which
+    switches the file to WAL mode (a database refused so was changed all the same: its
+    journal mode, for every application using it; until session 41). Refused whatever
+    ``create``: one that holds tables of railwatch's names but no schema version (the
+    message of :func:`~railwatch.storage.migrate.foreign_tables_message`), and one whose
+    version table holds another application's revision (it uses Alembic too:
+    :func:`~railwatch.storage.migrate.is_railwatch_schema`; it was called one "written
+    by a newer railwatch"). Where no database is to be made (``create`` False: a
+    command that works on existing records) also one that holds other tables and no
+    version table: ``railwatch site list`` wrote railwatch's whole schema into such a
+    file and said "No sites yet" (until session 41); ``railwatch site add`` adds
+    railwatch's tables beside them, as before. A file with no tables (new), a railwatch
+    database and a version table that is empty or of several rows go on to the
+    migration, which says what it finds."""
+    schema = _sqlite_schema(path, url)
+    if schema is None or not schema[0]:
         return
-    from railwatch.storage.migrate import foreign_tables_message, railwatch_table_names
+    tables, versions = schema
+    from railwatch.storage.migrate import (
+        foreign_tables_message,
+        is_railwatch_schema,
+        other_application_message,
+        railwatch_table_names,
+    )
 
+    if versions is not None:
+        if len(versions) == 1 and not is_railwatch_schema(versions[0], tables):
+            raise StorageError(
+                other_application_message(url, versions[0], tables, "it was left as it is")
+            )
+        return
     taken = [name for name in tables if name in railwatch_table_names()]
     if taken:
         raise StorageError(foreign_tables_message(url, taken, version_table=False))

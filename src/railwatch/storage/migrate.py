@@ -14,7 +14,8 @@ opens a database about 0.25 s of CPU (2026-12-06, session 39; docs/benchmarks.md
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -35,7 +36,9 @@ __all__ = [
     "current_revision",
     "foreign_tables_message",
     "head_revision",
+    "is_railwatch_schema",
     "is_up_to_date",
+    "other_application_message",
     "railwatch_table_names",
     "stored_revisions",
     "upgrade",
@@ -131,6 +134,44 @@ def _refuse_foreign_tables(conn: Connection, url: str) -> None:
         return
     raise StorageError(
         foreign_tables_message(url, taken, version_table=inspect(conn).has_table(VERSION_TABLE))
+    )
+
+
+#: How railwatch names its revisions: a number, then words (``0005_silence_utc``).
+_REVISION_FORM = re.compile(r"[0-9]{4}_[a-z0-9_]+")
+
+
+def is_railwatch_schema(revision: str, tables: Iterable[str]) -> bool:
+    """Whether a database whose version table holds ``revision``, with the tables
+    ``tables``, is a railwatch database (of this railwatch or a newer one): railwatch
+    numbers its revisions and every one of them has the tables ``sites`` and ``scenes``.
+    Another application that uses Alembic has a version table too (its revisions are
+    Alembic's hex ids by default), and its database was called one "written by a newer
+    railwatch: upgrade railwatch" (until session 41)."""
+    return bool(_REVISION_FORM.fullmatch(revision)) and {"sites", "scenes"} <= set(tables)
+
+
+def other_application_message(
+    url: str, revision: str, tables: Iterable[str], done: str, advice: str | None = None
+) -> str:
+    """What is said of the database ``url`` whose version table holds ``revision`` and
+    that is not railwatch's (:func:`is_railwatch_schema`); ``done``: what was left
+    undone ("it was left as it is", "nothing was backed up"); ``advice``: what to do
+    instead (by default, to give railwatch a database of its own)."""
+    names = sorted(set(tables) - {VERSION_TABLE})
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    has = f", and its tables are {shown}" if names else ""
+    return (
+        f"database {url} is not a railwatch database but another application's, which uses "
+        f"Alembic too: its schema version table {VERSION_TABLE} holds revision {revision!r}"
+        f"{has} (railwatch's revisions are numbered, e.g. {HEAD_REVISION}, and its tables "
+        f"include sites and scenes); {done}: "
+        + (
+            advice
+            or "give the URL of a railwatch database, or railwatch a database of its own (on "
+            "PostgreSQL a schema of its own will do: add ?options=-csearch_path%3Drailwatch to "
+            "the URL after CREATE SCHEMA railwatch)"
+        )
     )
 
 
@@ -260,6 +301,16 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
             if current is not None and current not in known:
                 from railwatch import __version__
 
+                tables = inspect(conn).get_table_names()
+                if not is_railwatch_schema(current, tables):
+                    raise StorageError(
+                        other_application_message(
+                            engine.url.render_as_string(hide_password=True),
+                            current,
+                            tables,
+                            "it was left as it is",
+                        )
+                    )
                 raise StorageError(
                     f"database {engine.url.render_as_string(hide_password=True)} has schema "
                     f"revision {current}, newer than this railwatch knows (railwatch "
