@@ -356,14 +356,9 @@ def _occupied_features(
     return out
 
 
-#: Leading bytes of files that are no GeoJSON, named in :func:`write_geojson`'s refusal.
+#: Leading bytes of files that are no GeoJSON, named in :func:`write_geojson`'s refusal,
+#: beside the images of ``imagery.inspect.IMAGE_SIGNATURES``.
 _NOT_JSON_KINDS = (
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
-    (b"II+\x00", "a BigTIFF image"),
-    (b"MM\x00+", "a BigTIFF image"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
     (b"\x00\x00\x00\x0cjP", "a JPEG 2000 image"),
     (b"SQLite format 3", "an SQLite database"),
     (b"PAR1", "a Parquet file"),
@@ -386,7 +381,9 @@ def _not_geojson(out: Path) -> str | None:
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n\x1e")
     if not text or text[:1] in (b"{", b"["):
         return None
-    for magic, kind in _NOT_JSON_KINDS:
+    from railwatch.imagery.inspect import IMAGE_SIGNATURES  # lazily: rasterio's module
+
+    for magic, kind in (*IMAGE_SIGNATURES, *_NOT_JSON_KINDS):
         if head.startswith(magic):
             return kind
     return "not a GeoJSON file"

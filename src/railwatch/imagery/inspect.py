@@ -189,7 +189,19 @@ _SUPPORTED_DTYPES = {
     "uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64",
 }  # fmt: skip
 _RASTER_SUFFIXES = {".tif", ".tiff", ".gtif", ".jp2", ".vrt", ".img", ".png", ".jpg", ".jpeg"}
-_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+", b"\xff\xd8\xff", b"\x89PNG")
+#: The first bytes of the image formats a scene is read from (TIFF, BigTIFF, PNG, JPEG)
+#: and what each is: a file of one that GDAL cannot open is corrupt, not of another
+#: format (:func:`_open_error`), and ``railwatch detect -o`` names it so
+#: (``detect.geojson``). Listed once (2026-12-06, session 41: twice).
+IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"II+\x00", "a BigTIFF image"),
+    (b"MM\x00+", "a BigTIFF image"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+)
+_MAGIC = tuple(magic for magic, _ in IMAGE_SIGNATURES)
 
 
 def gdal_env(*, read_dir: bool = False) -> rasterio.Env:
