@@ -304,3 +304,41 @@ def test_a_postgresql_database_of_another_alembic_application_is_said_so(
         tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
         assert sorted(tables.scalars()) == ["alembic_version", "users"]
     engine.dispose()
+
+
+# --- a path the file system will not look up (a name too long) -------------------------
+
+
+def test_a_database_or_backup_name_too_long_is_said_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found: `railwatch --db sqlite:///NAME.db site list` (or `site add`, `backup
+    NAME.db`, `restore NAME.db`) with a name of 260 characters said "internal error:
+    OSError: [Errno 36] File name too long" (status 70): Path.is_dir() raises it."""
+    long = tmp_path / ("b" * 260 + ".db")
+    url = _site_db(tmp_path)
+    capsys.readouterr()
+    runs = [
+        (["--db", f"sqlite:///{long}", "site", "list"], 1),
+        (["--db", f"sqlite:///{long}", "site", "add", "yard", "--bbox", BBOX], 1),
+        (["--db", url, "backup", str(long)], 2),
+        (["--db", url, "restore", str(long), "--yes"], 2),
+        (["--db", f"sqlite:///{long}", "backup", str(tmp_path / "b.db")], 2),
+    ]
+    for argv, status in runs:
+        assert main(argv) == status, argv
+        err = " ".join(capsys.readouterr().err.split())
+        assert "internal error" not in err
+        assert "File name too long for the file system: give a shorter name or path" in err, err
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("rw.db")] == []
+
+
+def test_a_backup_whose_name_is_long_but_allowed_is_made(tmp_path: Path) -> None:
+    """Its hidden copy in the making (".NAME.partial-PID") was 11 characters longer than
+    the name, and past 255 SQLite said "unable to open database file: check the disk"."""
+    from railwatch.storage.backup import backup
+
+    url = _site_db(tmp_path)
+    dest = tmp_path / ("b" * 245 + ".db")
+    result = backup(url, dest)
+    assert result.path == dest and result.rows["sites"] == 1

@@ -38,6 +38,7 @@ from railwatch.storage.db import (
     BusyError,
     NoDatabaseError,
     is_memory_url,
+    path_problem,
     sqlite_path,
 )
 from railwatch.storage.migrate import is_railwatch_schema, other_application_message
@@ -146,6 +147,9 @@ def _sqlite_file(url: str, *, nothing: str, postgres: str) -> Path:
         if backend == "postgresql":
             raise InputError(f"{postgres} tools: {pg_dump_hint(url)}")
         raise InputError(f"{url!r} is not a SQLite database URL: {nothing}")
+    problem = path_problem(path)
+    if problem is not None:
+        raise InputError(f"cannot open the database {problem}; nothing was written")
     if path.is_dir():
         raise InputError(f"{path} is a folder, not a database file: give the database's URL")
     return path
@@ -170,6 +174,9 @@ def _check_source(url: str) -> Path:
 
 def _check_dest(source: Path, dest: Path) -> Path:
     dest = dest.expanduser().absolute()
+    problem = path_problem(dest)
+    if problem is not None:
+        raise InputError(f"cannot write the backup to {problem}; nothing was backed up")
     resolved = dest.parent.resolve(strict=False) / dest.name
     if resolved in {
         source,
@@ -277,7 +284,8 @@ def _backup_from(
     """Copy the database file ``source`` to the new file ``dest`` (checked, as
     :func:`backup` does), read through ``opened`` where given (:func:`restore`'s
     connection, which alone holds the database), else through a read-only connection."""
-    partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
+    # the name cut short where a long DEST's would be too long (255 bytes, usually)
+    partial = dest.with_name(f".{dest.name[:200]}.partial-{os.getpid()}")
     try:
         try:
             with contextlib.ExitStack() as stack:
@@ -390,6 +398,9 @@ def _no_run_holds(target: Path) -> Iterator[None]:
 def _check_backup_file(path: Path, target: Path) -> tuple[str, dict[str, int]]:
     """The revision and rows of the backup ``path``, after checking that it is a whole
     railwatch database this railwatch can open."""
+    problem = path_problem(path)
+    if problem is not None:
+        raise InputError(f"cannot read the backup {problem}; the database was not changed")
     if path.is_dir():
         raise InputError(f"{path} is a folder: give the backup's file")
     if not path.is_file():

@@ -49,6 +49,7 @@ __all__ = [
     "is_sqlite_locked",
     "make_engine",
     "mask_password",
+    "path_problem",
     "refuses_writes",
     "sqlite_path",
 ]
@@ -540,6 +541,30 @@ def _sqlite_file(parsed: URL) -> Path:
     return Path(str(parsed.database)).expanduser().resolve()
 
 
+def path_problem(path: Path) -> str | None:
+    """Why the file system refuses to look up ``path`` at all (a name longer than it
+    allows, a folder on the way this user may not search, a loop of links), in words
+    that say what to do; None where it can be looked up (there or not). Python's
+    ``Path.exists()`` and ``is_dir()`` raise these instead of answering, and a ``--db``
+    path or a backup's name of 256 characters gave "internal error: OSError: [Errno 36]
+    File name too long" (until session 41)."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as err:
+        why = err.strerror or type(err).__name__
+        if err.errno == errno.ENAMETOOLONG:
+            return f"{path}: {why} for the file system: give a shorter name or path"
+        if err.errno in (errno.EACCES, errno.EPERM):
+            return (
+                f"{path}: {why} (a folder on the way may not be searched by this user): "
+                "check the path and its folders' permissions"
+            )
+        return f"{path}: {why}: check the path"
+    return None
+
+
 def _is_empty_file(path: Path) -> bool:
     """Whether ``path`` is a file of 0 bytes with no write-ahead log holding pages beside
     it: SQLite takes it for an empty database and writes a new one into it, so a command
@@ -694,6 +719,9 @@ def make_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
         else:
             path = _sqlite_file(parsed)
             parent = path.parent
+            problem = path_problem(path)
+            if problem is not None:
+                raise StorageError(f"cannot open database {url}: {problem}")
             if path.is_dir():  # SQLite said "unable to open database file" of a folder
                 raise StorageError(
                     f"cannot open database {url}: {path} is a folder, not a database file: "
