@@ -136,6 +136,10 @@ def test_one_layer_in_a_geoparquet_file_and_a_geopackage(zoned: Database, tmp_pa
         (["-f", "csv", "--layer", "scenes", "-o", "-"], "the CSV export is the counts"),
         (["-f", "geojson", "--layer", "cars", "-o", "c.geojson"], "--layer 'cars' is not a layer"),
         (["-f", "geojson", "--layer", "scenes", "-o", "c"], "must end in .geojson or .json"),
+        (
+            ["-f", "geojson", "--layer", "scenes", "-o", "-"],
+            "give --out a name, e.g. --out akl-scenes.geojson",
+        ),
     ],
 )
 def test_a_layer_that_cannot_be_written_so_is_refused(

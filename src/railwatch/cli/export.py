@@ -97,7 +97,7 @@ def export(
     fmt = choice(fmt, GIS_FORMATS, "--format")
     check_layer(fmt, layer)
     if str(out) == STDOUT:
-        _refuse_stdout(fmt, site)
+        _refuse_stdout(fmt, site, layer)
         if as_json:
             raise InputError(
                 "--out - writes the CSV to standard output, where --json writes its JSON: "
@@ -163,14 +163,19 @@ def _written_words(path: Path, fmt: str, layer: str | None = None) -> str:
 STDOUT = "-"
 
 
-def _refuse_stdout(fmt: str, site: str) -> None:
+def _refuse_stdout(fmt: str, site: str, layer: str | None = None) -> None:
     """An :class:`InputError` for ``--out -`` with a format that is not CSV: a
     GeoPackage or GeoParquet is binary (and written whole under a temporary name), and
-    geojson is a folder of files (``-o -`` wrote a file or a folder named ``-``)."""
+    geojson is a folder of files (``-o -`` wrote a file or a folder named ``-``); one
+    ``layer`` of them is one file, written whole under a temporary name too."""
     if fmt == "csv":
         return
     kind = "a folder of files" if fmt in ("geojson", "geoparquet") else "a binary file"
     example = f"{site}.gpkg" if fmt == "gpkg" else f"{site}-{fmt}"
+    if layer is not None and fmt != "gpkg":
+        ext = "geojson" if fmt == "geojson" else "parquet"
+        kind = f"one file (the {layer} layer), written whole and then renamed into place"
+        example = f"{site}-{layer}.{ext}"
     raise InputError(
         f"--out - (standard output) is for --format csv only: a {fmt} export is {kind}; "
         f"give --out a name, e.g. --out {example}"
