@@ -342,3 +342,42 @@ def test_a_backup_whose_name_is_long_but_allowed_is_made(tmp_path: Path) -> None
     dest = tmp_path / ("b" * 245 + ".db")
     result = backup(url, dest)
     assert result.path == dest and result.rows["sites"] == 1
+
+
+@pytest.fixture
+def readonly_file(tmp_path: Path) -> Iterator[Path]:
+    """A railwatch database file that cannot be written, in a folder that can (the file
+    bind-mounted read-only over itself: needs root, as root may write any file)."""
+    url = _site_db(tmp_path)
+    path = Path(url.removeprefix("sqlite:///"))
+    Database(url).dispose()  # checkpointed: the file is the whole database
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a read-only file")
+    if subprocess.run(["mount", "--bind", str(path), str(path)], capture_output=True).returncode:
+        pytest.skip("cannot bind-mount here")
+    try:
+        ro = ["mount", "-o", "remount,ro,bind", str(path)]
+        if subprocess.run(ro, capture_output=True).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], capture_output=True)
+
+
+def test_a_restore_into_a_read_only_database_file_says_so(
+    tmp_path: Path, readonly_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found: "the database ... could not be opened to be kept before being replaced
+    (disk I/O error); nothing was restored. Move rw.db and its -wal and -shm files aside
+    yourself": the file had been read, and it was the write that was refused."""
+    from railwatch.storage.backup import backup
+
+    saved = backup(f"sqlite:///{readonly_file}", tmp_path / "saved.db").path
+    before = readonly_file.read_bytes()
+    code = main(["--db", f"sqlite:///{readonly_file}", "restore", str(saved), "--yes"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 1
+    assert f"the database file {readonly_file} cannot be written" in err, err
+    assert "nothing was restored" in err and "disk I/O error" not in err
+    assert readonly_file.read_bytes() == before
+    assert not list(tmp_path.glob("*.before-restore-*"))

@@ -610,6 +610,14 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
             "beside it before being replaced: nothing was restored (let this user write "
             "there, or restore as a user who can)"
         )
+    if target.exists() and not os.access(target, os.W_OK):
+        # said as "could not be opened to be kept (disk I/O error) ... move it aside"
+        # until session 41, though it had been read and could be kept
+        raise StorageError(
+            f"the database file {target} cannot be written (read-only, or on a read-only "
+            "file system): nothing was restored; let this user write it (chmod u+w), or "
+            "restore as a user who can"
+        )
     existed = target.exists()
     kept: Path | None = None
     check: list[str] | None = None  # the integrity check after the copy, once it ran
