@@ -381,3 +381,29 @@ def test_a_restore_into_a_read_only_database_file_says_so(
     assert "nothing was restored" in err and "disk I/O error" not in err
     assert readonly_file.read_bytes() == before
     assert not list(tmp_path.glob("*.before-restore-*"))
+
+
+def test_a_backup_of_a_database_held_alone_says_to_wait_not_to_check_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found (for real, with a connection holding the database in exclusive locking mode
+    as `railwatch restore` does): after 30 s, "backup failed while copying the database
+    (database is locked): check the disk and run it again"."""
+    import railwatch.storage.backup as backup_mod
+
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    Database(url).dispose()
+    monkeypatch.setattr(backup_mod, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    holder = sqlite3.connect(tmp_path / "rw.db", isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StorageError) as info:
+            backup_mod.backup(url, tmp_path / "b.db")
+    finally:
+        holder.close()
+    words = str(info.value)
+    assert "database is locked" in words and "check the disk" not in words, words
+    assert "another process held the database alone for 0.2 s" in words
+    assert "let it finish and run the backup again" in words
+    assert not (tmp_path / "b.db").exists()

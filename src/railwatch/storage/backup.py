@@ -108,6 +108,12 @@ def _failed(what: str, err: BaseException, dest: Path) -> StorageError:
         or ("disk i/o error" in low and _no_room(dest.parent))
     ):
         why = f"the disk holding {dest.parent} is full: free space or give another DEST"
+    elif "database is locked" in low:  # said "check the disk" until session 41
+        why = (
+            f"another process held the database alone for {SQLITE_BUSY_TIMEOUT_MS / 1000:g} s "
+            "(`railwatch restore`, or a program that locks it exclusively): let it finish and "
+            "run the backup again"
+        )
     elif (
         "readonly" in low
         or "read-only" in low
