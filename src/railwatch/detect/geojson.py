@@ -359,7 +359,6 @@ def _occupied_features(
 #: Leading bytes of files that are no GeoJSON, named in :func:`write_geojson`'s refusal,
 #: beside the images of ``imagery.inspect.IMAGE_SIGNATURES``.
 _NOT_JSON_KINDS = (
-    (b"\x00\x00\x00\x0cjP", "a JPEG 2000 image"),
     (b"SQLite format 3", "an SQLite database"),
     (b"PAR1", "a Parquet file"),
     (b"PK\x03\x04", "a ZIP archive"),

@@ -189,10 +189,13 @@ _SUPPORTED_DTYPES = {
     "uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64",
 }  # fmt: skip
 _RASTER_SUFFIXES = {".tif", ".tiff", ".gtif", ".jp2", ".vrt", ".img", ".png", ".jpg", ".jpeg"}
-#: The first bytes of the image formats a scene is read from (TIFF, BigTIFF, PNG, JPEG)
-#: and what each is: a file of one that GDAL cannot open is corrupt, not of another
-#: format (:func:`_open_error`), and ``railwatch detect -o`` names it so
-#: (``detect.geojson``). Listed once (2026-12-06, session 41: twice).
+#: The first bytes of the image formats a scene is read from (TIFF, BigTIFF, PNG, JPEG,
+#: JPEG 2000) and what each is: a file of one that GDAL cannot open is corrupt, not of
+#: another format (:func:`_open_error`), and ``railwatch detect -o`` names it so
+#: (``detect.geojson``). Listed once (2026-12-06, session 41: twice). JPEG 2000 (its JP2
+#: file's signature box, and a bare codestream's SOC and SIZ markers, as a .j2k holds it)
+#: since the same day: a corrupt .j2k, or a corrupt .jp2 under another name, was "not an
+#: image format railwatch can read", where GDAL reads a whole one.
 IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"II*\x00", "a TIFF image"),
     (b"MM\x00*", "a TIFF image"),
@@ -200,8 +203,12 @@ IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"MM\x00+", "a BigTIFF image"),
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "a JPEG 2000 image"),
+    (b"\xff\x4f\xff\x51", "a JPEG 2000 codestream"),
 )
 _MAGIC = tuple(magic for magic, _ in IMAGE_SIGNATURES)
+#: How many first bytes :func:`_open_error` reads: the longest signature's
+_MAGIC_BYTES = max(len(magic) for magic in _MAGIC)
 
 
 def gdal_env(*, read_dir: bool = False) -> rasterio.Env:
@@ -600,7 +607,7 @@ def check_overlap(
 
 def _open_error(path: Path, err: Exception) -> ImageryError:
     with path.open("rb") as fh:
-        head = fh.read(8)
+        head = fh.read(_MAGIC_BYTES)
     if head.startswith(_MAGIC) or path.suffix.lower() in _RASTER_SUFFIXES:
         detail = _short(err).replace(f"'{path}'", "").replace(str(path), "").strip(" :")
         if "not recognized as being in a supported file format" in detail:
