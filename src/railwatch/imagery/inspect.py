@@ -56,6 +56,7 @@ from railwatch.imagery.dates import (
     rejected_filename_dates,
     to_utc,
 )
+from railwatch.imagery.scan import PICTURE_SUFFIXES
 
 __all__ = [
     "DATE_ONLY_KEY",
@@ -701,6 +702,33 @@ def georeferencing_problem(ds: Any, name: str) -> GeoreferencingProblem | None:
     )
 
 
+#: The world file GDAL reads beside a raster of each suffix without a grid of its own.
+_WORLD_FILE_SUFFIXES = {".tif": ".tfw", ".tiff": ".tfw", ".jp2": ".j2w"}
+
+
+def _not_georeferenced_text(name: str) -> str:
+    """Why a file without a geotransform is refused, and what to do. A picture (PNG,
+    JPEG) is most likely a screenshot; a TIFF or another raster is an image exported
+    without its grid, so it is told how to give it one (2026-12-06, session 41: a TIFF
+    was told "use `railwatch detect --gsd` for screenshots; ingest needs a GeoTIFF/COG",
+    naming neither what it lacks nor how to give it)."""
+    suffix = Path(name).suffix.lower()
+    if suffix in PICTURE_SUFFIXES:
+        return (
+            f"{name} is not georeferenced: use `railwatch detect --gsd` for screenshots; "
+            "ingest needs a GeoTIFF/COG"
+        )
+    world = Path(name).with_suffix(_WORLD_FILE_SUFFIXES.get(suffix, ".wld")).name
+    return (
+        f"{name} is not georeferenced (no geotransform: nothing places its pixels on the "
+        "ground); export it again with its georeferencing, or give it one: "
+        f"`gdal_translate -a_srs EPSG:CODE -a_ullr ULX ULY LRX LRY {name} OUT.tif` (its "
+        f"corners in that CRS), or a world file {world} beside it and its CRS in "
+        f"{name}.aux.xml, then ingest again; `railwatch detect {name} --gsd M` counts its "
+        "cars without it (M metres per pixel)"
+    )
+
+
 def _check_georeferencing(ds: Any, name: str) -> None:
     problem = georeferencing_problem(ds, name)
     if problem is not None and problem.kind == "gcps":
@@ -715,10 +743,7 @@ def _check_georeferencing(ds: Any, name: str) -> None:
             "[-to RPC_DEM=DEM.tif] IN OUT.tif`), then ingest the GeoTIFF"
         )
     if problem is not None and problem.kind == "no grid":
-        raise NotGeoreferencedError(
-            f"{name} is not georeferenced: use `railwatch detect --gsd` for screenshots; "
-            "ingest needs a GeoTIFF/COG"
-        )
+        raise NotGeoreferencedError(_not_georeferenced_text(name))
     if problem is not None:
         raise MissingCRSError(f"{name} {problem.fix} and ingest again")
     if ds.crs.is_geographic:
