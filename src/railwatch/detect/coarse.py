@@ -153,8 +153,13 @@ TRACK_SPACING_M = 4.75
 #: as the same image's over a rectangular site (2026-12-06, session 35); "13": a track
 #: drawn twice along at least a car's length (the same centreline twice, overlapping
 #: pieces, a line that doubles back) is read once (:func:`_drop_duplicates`; the same
-#: estimates for every other set of lines; 2026-12-06, session 40).
-ESTIMATOR_VERSION = "13"
+#: estimates for every other set of lines; 2026-12-06, session 40); "14": a scene whose
+#: file's pixel grid is the site grid moved by a fraction of a pixel is read on the
+#: file's own pixels with the centrelines moved onto them
+#: (:attr:`railwatch.imagery.read.SiteRaster.sharp_shift`), not on the grid's bilinear
+#: resampling, as ``railwatch detect`` reads the file (the same estimates where the grid
+#: is a cut of the file's grid, as for the demo; 2026-12-06, session 41).
+ESTIMATOR_VERSION = "14"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
 #: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);

@@ -95,6 +95,7 @@ __all__ = [
     "read_site_window",
     "rgb_bands",
     "scene_scaling",
+    "sharp_shift",
     "site_grid",
     "stretch_range",
     "stretch_ranges",
@@ -445,6 +446,12 @@ class SiteRaster:
     #: the local contrast and the colours that tell haze, and a clear 3 m scene half a
     #: pixel off the site grid, or rotated, read as 22 % haze (2026-12-06, session 40).
     sharp: np.ndarray | None = None
+    #: Where ``sharp`` shows the file's pixels relative to their true places on the grid
+    #: (columns, rows), where the grid is the file's own grid moved by a fraction of a
+    #: pixel (:func:`sharp_shift`), else None: the coarse count reads ``sharp`` with the
+    #: track centrelines moved by it, so it reads the file's own pixels, as
+    #: ``railwatch detect`` reads the file (session 41).
+    sharp_shift: tuple[float, float] | None = None
 
 
 def pixels_of(raster: SiteRaster | SiteWindow) -> ImageRows:
@@ -479,6 +486,40 @@ def file_offset(src: Any, grid: SiteGrid) -> tuple[int, int] | None:
     if abs(col - round(col)) > 1e-3 or abs(row - round(row)) > 1e-3:
         return None
     return round(col), round(row)
+
+
+def sharp_shift(src: Any, grid: SiteGrid) -> tuple[float, float] | None:
+    """Where :attr:`SiteRaster.sharp` (each grid pixel the file's pixel under it) shows
+    the file's pixels, relative to their true places on ``grid``, in grid pixels
+    (columns, rows; each within ±0.5), when ``grid`` is the file's own pixel grid moved
+    by a fraction of a pixel: the same CRS and north-up pixel size as the open file
+    ``src``, a corner off by a non-whole number of pixels (an image delivered in the
+    site's UTM zone at the grid's resolution, its corner not on the grid's multiples).
+    What is drawn on the grid (track centrelines) moved by it lies on those pixels as it
+    lies on the file's. None where the grid is a cut of the file's grid
+    (:func:`file_offset`: ``sharp`` is None there) or no such constant shift exists
+    (another CRS, pixel size or a rotation). 2026-12-06, session 41."""
+    t, g = src.transform, grid.transform
+    if src.crs is None or t.b != 0.0 or t.d != 0.0 or g.b != 0.0 or g.d != 0.0:
+        return None
+    try:
+        same = src.crs == RioCRS.from_user_input(grid.crs)
+    except (RasterioError, CRSError, ValueError):
+        return None
+    if not same or not (
+        math.isclose(t.a, g.a, rel_tol=1e-9) and math.isclose(t.e, g.e, rel_tol=1e-9)
+    ):
+        return None
+    col, row = (g.c - t.c) / t.a, (g.f - t.f) / t.e
+    if not (math.isfinite(col) and math.isfinite(row)):
+        return None
+    if abs(col - round(col)) <= 1e-3 and abs(row - round(row)) <= 1e-3:
+        return None  # a cut of the file's grid: its pixels are the file's
+    # grid pixel i (centre i + 0.5) takes file pixel floor(c + i + 0.5), whose centre
+    # lies at grid i + floor(f + 0.5) - f + 0.5 (f the fraction of c): drawn f -
+    # floor(f + 0.5) pixels from where it is
+    fc, fr = col - math.floor(col), row - math.floor(row)
+    return fc - math.floor(fc + 0.5), fr - math.floor(fr + 0.5)
 
 
 def site_grid(
@@ -609,6 +650,7 @@ def read_site_window(
                     )
                 data, valid, palette, read = _warp_image(src, grid, bands, nodata)
                 offset = file_offset(src, grid)
+                moved = sharp_shift(src, grid)
                 scaling = None
                 scene_range = None
                 exposure = None
@@ -627,6 +669,7 @@ def read_site_window(
         except (RasterioError, CPLE_BaseError) as err:
             raise _read_failure(uri, path, name, err) from err
         sharp: np.ndarray | None = None
+        shift: tuple[float, float] | None = None
         if palette is not None:
             image = palette_colours(data[0], palette)[0]
         else:
@@ -656,6 +699,7 @@ def read_site_window(
                 except (RasterioError, CPLE_BaseError) as err:
                     raise _read_failure(uri, path, name, err) from err
                 sharp = _sharp(rgb8(near), ok & valid, image)
+                shift = moved
                 del near, ok
         image[~valid] = 0
         mask = _read_mask(gdal_path(mask_uri), grid) if mask_uri is not None else None
@@ -669,6 +713,7 @@ def read_site_window(
         file_offset=offset,
         exposure=exposure,
         sharp=sharp,
+        sharp_shift=shift,
     )
 
 
