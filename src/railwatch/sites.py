@@ -948,6 +948,10 @@ MIXED_ELSEWHERE_HOW = (
 LINES_HOW = "tracks= in Python, --tracks FILE on the command line"
 #: How to give a box around a point given as a site.
 POINT_HOW = "site_from_bbox in Python, --bbox W,S,E,N on the command line"
+#: What :func:`site_from_geojson`'s messages call the GeoJSON it is given (a file, text
+#: or a mapping: ``--geojson FILE``); the web API says its field, ``geometry``
+#: (``railwatch.web.errors.API_HINTS``; 2026-12-06, session 41).
+SITE_GEOJSON = "site GeoJSON"
 
 
 def _polygons_of(
@@ -1436,14 +1440,14 @@ def site_from_geojson(
     honoured by reprojecting to WGS84.
     """
     validate_name(name)
-    data = _load_json(source, "site GeoJSON")
+    data = _load_json(source, SITE_GEOJSON)
     if tracks is not None and not isinstance(tracks, BaseGeometry) and _same_data(data, tracks):
         # one file of polygons and lines (geojson.io's): the site is its polygons, the
         # tracks its lines; a file of only one kind is refused by the other reader
-        geometry = _polygons_of(data, "site GeoJSON", skip_lines=True)
+        geometry = _polygons_of(data, SITE_GEOJSON, skip_lines=True)
         track_geom = load_tracks(data, skip_polygons=True)  # checked in _with_tracks
         return _with_tracks(name, geometry, description, tags, track_geom, "same file")
-    geometry = _polygons_of(data, "site GeoJSON")
+    geometry = _polygons_of(data, SITE_GEOJSON)
     return _with_tracks(name, geometry, description, tags, tracks, "file")
 
 

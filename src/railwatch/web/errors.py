@@ -200,6 +200,10 @@ API_HINTS: tuple[tuple[str, str], ...] = (
      "remove the polygons from `tracks`"),
     (sites.LINES_HOW, "`tracks`, beside the site's polygon as `geometry` or its box as `bbox`"),
     ("give W,S,E,N (" + sites.POINT_HOW + ")", "give W,S,E,N as `bbox` in place of `geometry`"),
+    # what is wrong in it: the GeoJSON the API takes as `geometry` (2026-12-06, session
+    # 41: "site GeoJSON geometry must be a Polygon or MultiPolygon, got Point")
+    (sites.SITE_GEOJSON + " geometry", "`geometry`"),
+    (sites.SITE_GEOJSON, "`geometry`"),
 )  # fmt: skip
 
 
