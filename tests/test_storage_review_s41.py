@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import railwatch.storage.db as dbmod
+from helpers import make_geotiff
 from railwatch.cli.main import main
 from railwatch.errors import StorageError
 from railwatch.pipeline import processing_lock
@@ -407,3 +408,38 @@ def test_a_backup_of_a_database_held_alone_says_to_wait_not_to_check_the_disk(
     assert "another process held the database alone for 0.2 s" in words
     assert "let it finish and run the backup again" in words
     assert not (tmp_path / "b.db").exists()
+
+
+# --- a sensor name longer than its column ----------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
+def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path / 'rw.db'}"
+
+
+def test_an_image_naming_a_long_sensor_is_ingested_with_it_cut(
+    tmp_path: Path, any_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found (for real, on PostgreSQL, with a STAC sidecar whose constellation was 207
+    characters): "Not ingested: ... database write failed (...): value too long for type
+    character varying(128)", and nothing to do about it; SQLite stored the name whole.
+    A TIFF tag SENSOR is read the same way."""
+    import rasterio
+    from rasterio.warp import transform_bounds
+
+    from railwatch.storage.models import Scene
+
+    image = make_geotiff(tmp_path / "img" / "yard.tif", tags={"SENSOR": "S" * 200})
+    with rasterio.open(image) as src:
+        west, south, east, north = transform_bounds(src.crs, "EPSG:4326", *src.bounds)
+    bbox = f"{west:.6f},{south:.6f},{east:.6f},{north:.6f}"
+    assert main(["--db", any_db_url, "site", "add", "yard", "--bbox", bbox]) == 0
+    code = main(["--db", any_db_url, "ingest", "yard", str(image), "--date", "2024-03-01"])
+    out = capsys.readouterr()
+    assert code == 0, out.out + out.err
+    with Database(any_db_url) as db, db.session(readonly=True) as s:
+        (sensor,) = s.query(Scene.sensor).one()
+    assert sensor == "S" * 127 + "…"  # the column's 128 characters

@@ -29,11 +29,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "SCENE_STATUSES",
+    "SENSOR_MAX",
     "Alert",
     "Base",
     "Count",
@@ -108,6 +109,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+#: The longest sensor name a scene keeps (the column's size): longer ones are cut.
+SENSOR_MAX = 128
+
+
 class Base(DeclarativeBase):
     """Declarative base with a constraint naming convention (stable migrations)."""
 
@@ -172,7 +177,7 @@ class Scene(Base):
     height: Mapped[int] = mapped_column(Integer, nullable=False)
     band_count: Mapped[int] = mapped_column(Integer, nullable=False)
     dtype: Mapped[str] = mapped_column(String(32), nullable=False)
-    sensor: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    sensor: Mapped[str | None] = mapped_column(String(SENSOR_MAX), nullable=True)
     coverage: Mapped[float] = mapped_column(Float, nullable=False)
     mask_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
     date_source: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -210,6 +215,19 @@ class Scene(Base):
     def footprint(self) -> BaseGeometry:
         """Valid-data footprint (WGS84)."""
         return from_wkb(self.footprint_wkb)
+
+    @validates("sensor")
+    def _fit_sensor(self, _key: str, value: str | None) -> str | None:
+        """The sensor's name cut to the column's :data:`SENSOR_MAX` characters (ending
+        in "…"): it comes from the image's STAC sidecar (``constellation``,
+        ``platform``, the ``instruments`` joined) or a TIFF tag, any length, and on
+        PostgreSQL a longer one failed the image's ingest ("value too long for type
+        character varying(128)", nothing to do about it) where SQLite stored it whole
+        (until session 41). It is shown only (reports, exports); a STAC sidecar's
+        fields stay whole in the scene's metadata."""
+        if value is not None and len(value) > SENSOR_MAX:
+            return value[: SENSOR_MAX - 1] + "…"
+        return value
 
 
 class Detection(Base):
