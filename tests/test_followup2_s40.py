@@ -180,11 +180,12 @@ def test_web_api_marks_a_scene_that_needs_track_centrelines(
         by_id = {it["id"]: it for it in items}
         mine, gone = by_id[no_tracks["tracks"]], by_id[no_tracks["gone"]]
         assert (mine["status"], mine["needs_tracks"]) == ("failed", True)
-        assert "`railwatch site edit yard --tracks FILE`" in mine["error"]
+        # the API's request, not the CLI's command (session 41: tests/test_web_words_s41)
+        assert "(PATCH /api/sites/yard with them as `tracks`)" in mine["error"]
         assert (gone["status"], gone["needs_tracks"]) == ("failed", False)
         one = client.get(f"/api/scenes/{no_tracks['tracks']}").json()
         assert one["needs_tracks"] is True
-        assert "`railwatch site edit yard --tracks FILE`" in one["error"]
+        assert "(PATCH /api/sites/yard with them as `tracks`)" in one["error"]
         assert client.get(f"/api/scenes/{no_tracks['gone']}").json()["needs_tracks"] is False
         # the dashboard's page script says it as the CLI does, offline (served by the app)
         js = client.get("/static/js/site.js")
@@ -273,11 +274,12 @@ def test_dashboard_shows_a_scene_that_needs_track_centrelines(
             page.wait_for_selector("body[data-ready='1']")
             entry = page.locator(f"button.scene[data-scene='{sid}']")
             assert (entry.locator(".c").text_content() or "") == "needs track centrelines"
-            assert "railwatch site edit yard --tracks FILE" in (entry.get_attribute("title") or "")
+            title = entry.get_attribute("title") or ""
+            assert "PATCH /api/sites/yard with them as `tracks`" in title
             box = page.wait_for_selector("#review .review-needs-tracks")
             said = " ".join((box.text_content() if box else "").split())
             assert "Not counted: this 10 m image cannot be read without the site's track" in said
-            assert "give the site its track centrelines (railwatch site edit yard --tracks" in said
+            assert "give the site its track centrelines (PATCH /api/sites/yard with" in said
             info = " ".join((page.locator("#scene-info").text_content() or "").split())
             assert "not counted, the site has no track centrelines" in info
             other = page.locator(f"button.scene[data-scene='{gone}'] .c").text_content()

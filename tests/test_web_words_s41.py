@@ -5,6 +5,12 @@
    must be a Polygon or MultiPolygon, got Point". It names the API's field now; the CLI
    and the library keep their words (``railwatch.sites.SITE_GEOJSON``, replaced by
    ``web.errors.API_HINTS``).
+2. A coarse scene of a site without track centrelines (failed, ``needs_tracks``) told web
+   users to run ``railwatch site edit SITE --tracks FILE``: its error in the API (as
+   stored, the command named for the site) and the dashboard's words. Both name the
+   API's request now (``PATCH /api/sites/SITE`` with the lines as ``tracks``:
+   ``web.errors.API_COMMANDS``, through ``api_words``, where the web shows the error);
+   the stored error, the CLI's and the report's words are as they were.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from typing import Any
 import pytest
 
 from railwatch.cli.main import main
+from railwatch.storage import Database
+from test_followup2_s40 import no_tracks  # noqa: F401 (the fixture: a site without tracks)
 from test_leftovers_s41 import web  # noqa: F401 (the fixture: the app over a new database)
 
 
@@ -59,3 +67,106 @@ def test_the_cli_keeps_its_words_for_the_site_geojson(
     said = " ".join(capsys.readouterr().err.split())
     assert "site GeoJSON geometry must be a Polygon or MultiPolygon, got Point" in said
     assert "--bbox W,S,E,N" in said and "`geometry`" not in said
+
+
+#: what a web user is told to do for a scene that needs site yard's track centrelines
+_REQUEST = "PATCH /api/sites/yard with them as `tracks`"
+#: the command line's words for it, which the web's must not hold
+_COMMAND = ("railwatch site edit", "--tracks FILE")
+
+
+def _copy(no_tracks: dict[str, object], tmp_path: Path) -> Database:  # noqa: F811
+    """A copy of the module's database (its WAL too: SQLite's own backup)."""
+    import sqlite3
+
+    src = sqlite3.connect(str(no_tracks["url"]).removeprefix("sqlite:///"))
+    dst = sqlite3.connect(tmp_path / "rw.db")
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return Database(f"sqlite:///{tmp_path / 'rw.db'}")
+
+
+def test_the_api_says_its_own_request_for_a_scene_that_needs_tracks(
+    no_tracks: dict[str, object],  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from railwatch.counting import GIVE_TRACKS, needs_tracks
+    from railwatch.settings import Settings
+    from railwatch.storage import repo
+    from railwatch.web.app import create_app
+
+    capsys.readouterr()
+    db = _copy(no_tracks, tmp_path)
+    sid, gone = no_tracks["tracks"], no_tracks["gone"]
+    app = create_app(Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp_path / "c"), db)
+    try:
+        client = TestClient(app, headers={"Authorization": "Bearer t"})
+        listed = {it["id"]: it for it in client.get("/api/sites/yard/scenes").json()["items"]}
+        for scene in (listed[sid], client.get(f"/api/scenes/{sid}").json()):
+            assert scene["needs_tracks"] is True
+            said = scene["error"]
+            assert f"Give the site its track centrelines ({_REQUEST})" in said, said
+            assert not [w for w in _COMMAND if w in said], said
+        # the plain failure is as it was (its file is gone)
+        assert listed[gone]["needs_tracks"] is False and listed[gone]["error"]
+        described = client.get("/openapi.json").json()["components"]["schemas"]["Scene"]
+        words = described["properties"]["needs_tracks"]["description"]
+        assert "PATCH /api/sites/SITE with them as `tracks`" in words
+        assert not [w for w in _COMMAND if w in words], words
+        # the store is the CLI's too: its error is as the CLI says it
+        with db.session(readonly=True) as s:
+            stored = repo.get_scene(s, int(str(sid))).error
+        assert GIVE_TRACKS in (stored or "") and needs_tracks(stored)
+        assert main(["--db", db.url, "scene", "list", "yard"]) == 0
+        assert "`railwatch site edit yard --tracks FILE`" in capsys.readouterr().out
+        # what the words say works: the site takes its centrelines so
+        line = {"type": "LineString", "coordinates": [[130.6055, 42.4200], [130.6105, 42.4230]]}
+        done = client.patch("/api/sites/yard", json={"tracks": line})
+        assert done.status_code == 200, done.text
+        assert done.json()["tracks"] is not None
+    finally:
+        db.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_the_dashboard_says_the_apis_request_for_a_scene_that_needs_tracks(
+    no_tracks: dict[str, object],  # noqa: F811
+    browser: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The site page in headless Chromium, offline: the scene's entry and its review box
+    name the API's request, as the API's error does; no CLI command."""
+    pytest.importorskip("uvicorn")
+    from helpers import serve_db
+
+    capsys.readouterr()
+    db = _copy(no_tracks, tmp_path)
+    sid = no_tracks["tracks"]
+    try:
+        with serve_db(db, tmp_path / "c", token="t") as url:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.set_default_timeout(60_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{url}/sites/yard#{sid}")
+            page.wait_for_selector("body[data-ready='1']")
+            title = page.locator(f"button.scene[data-scene='{sid}']").get_attribute("title")
+            box = page.wait_for_selector("#review .review-needs-tracks")
+            said = " ".join((box.text_content() if box else "").split())
+            info = " ".join((page.locator("#scene-info").text_content() or "").split())
+            for words in (title or "", said, info):
+                assert _REQUEST in words, words
+                assert not [w for w in _COMMAND if w in words], words
+            assert f"give the site its track centrelines ({_REQUEST}) and process it" in said
+            assert errors == []
+    finally:
+        db.dispose()

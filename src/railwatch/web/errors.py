@@ -229,12 +229,20 @@ API_COMMANDS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"run `railwatch process ([^`]+)` first"),
         r"process the site first (POST /api/sites/\1/jobs)",
     ),
+    # a coarse scene of a site without track centrelines (its stored error, with the
+    # site named or SITE: railwatch.counting.GIVE_TRACKS); the dashboard has no form for
+    # them (2026-12-06, session 41: the API and the dashboard named the CLI's site edit)
+    (
+        re.compile(r"`railwatch site edit ([\w.\-]+) --tracks FILE`"),
+        r"PATCH /api/sites/\1 with them as `tracks`",
+    ),
 )
 
 
 def api_words(detail: str) -> str:
-    """``detail`` with the CLI's pointers replaced by the API's: a 404's
-    (:data:`API_HINTS`) and a 422's about a scene's review or cars (:data:`API_COMMANDS`)."""
+    """``detail`` with the CLI's pointers replaced by the API's: a 404's and a 422's
+    (:data:`API_HINTS`), a 422's about a scene's review or cars and a failed scene's
+    stored error (:data:`API_COMMANDS`)."""
     for cli, api in API_HINTS:
         detail = detail.replace(cli, api)
     for command, request in API_COMMANDS:

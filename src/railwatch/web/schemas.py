@@ -367,7 +367,7 @@ class Scene(_Out):
         default=False,
         description="A failed scene that cannot be read without its site's track "
         "centrelines (a coarse image of a site without them): not counted, its file not at "
-        "fault; `error` says to give them (`railwatch site edit SITE --tracks FILE`).",
+        "fault; `error` says to give them (PATCH /api/sites/SITE with them as `tracks`).",
     )
     quality: Quality
     footprint: Polygonal | None = Field(default=None, description="GeoJSON (WGS84).")

@@ -31,6 +31,7 @@ from railwatch.storage.serialize import (
 from railwatch.web import schemas
 from railwatch.web.days import SiteDays
 from railwatch.web.deps import DB, Paging, read_session
+from railwatch.web.errors import api_words
 from railwatch.web.pagination import paginate
 from railwatch.web.params import PlainInt
 from railwatch.web.routes.sites import SiteName
@@ -78,6 +79,11 @@ def _public(
         if needs_tracks(out.get("error")):
             out["needs_tracks"] = True
             out["error"] = name_site(out["error"], scene.site.name)
+    if out.get("error"):
+        # stored as the CLI says it (the store is the CLI's too): the API's requests in
+        # place of its commands (2026-12-06, session 41: `railwatch site edit yard
+        # --tracks FILE` for a scene that needs the site's track centrelines)
+        out["error"] = api_words(out["error"])
     out["count"] = count_dict(count)
     out.update(review_marks(count, machine, scene))
     return out

@@ -157,7 +157,9 @@
    * counted, its file not at fault, as `railwatch process` and `scene list` say it
    * (2026-12-06, session 40: the page showed it as a plain failure). */
   const needsTracks = (sc) => sc.status === "failed" && Boolean(sc.needs_tracks);
-  const tracksCommand = () => `railwatch site edit ${site.name} --tracks FILE`;
+  // the API's request, as the API words the scene's error (web.errors.API_COMMANDS); it
+  // named the CLI's `railwatch site edit NAME --tracks FILE` (2026-12-06, session 41)
+  const tracksCommand = () => `PATCH /api/sites/${site.name} with them as \`tracks\``;
   const needsTracksText = () => `not counted, the site has no track centrelines (give them: ${tracksCommand()})`;
 
   function sceneLabel(sc) {
