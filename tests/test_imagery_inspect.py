@@ -400,9 +400,13 @@ def test_screenshot_not_georeferenced(tmp_path: Path, suffix: str) -> None:
     Image.fromarray(np.moveaxis(yard_scene(64, 64), 0, -1)).save(path)
     with pytest.raises(NotGeoreferencedError) as err:
         inspect_scene(path)
-    assert str(err.value) == (
-        f"{path.name} is not georeferenced: use `railwatch detect --gsd` for screenshots; "
-        "ingest needs a GeoTIFF/COG"
+    world = path.with_suffix({".png": ".pgw", ".jpg": ".jgw"}[suffix]).name
+    assert str(err.value) == (  # as a folder's picture is told (session 41)
+        f"{path.name} is not georeferenced (no world file {world}, no geotransform in "
+        f"{path.name}.aux.xml): `railwatch detect {path.name} --gsd M` counts its cars alone "
+        f"(M metres per pixel); to ingest it, give it a world file {world} and its CRS in "
+        f"{path.name}.aux.xml (as export-labels writes them), or ingest the GeoTIFF it was "
+        "made from"
     )
 
 

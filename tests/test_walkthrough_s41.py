@@ -52,11 +52,30 @@ def test_a_tiff_without_georeferencing_is_told_how_to_georeference_it(tmp_path: 
     assert np.isclose(info.gsd, 0.5)
 
 
-@pytest.mark.parametrize("suffix", [".png", ".jpg"])
-def test_a_picture_keeps_its_screenshot_advice(tmp_path: Path, suffix: str) -> None:
+@pytest.mark.parametrize(("suffix", "world"), [(".png", ".pgw"), (".jpg", ".jgw")])
+def test_a_picture_named_to_ingest_is_told_how_to_georeference_it(
+    tmp_path: Path, suffix: str, world: str
+) -> None:
+    # Named directly, it was told "use `railwatch detect --gsd` for screenshots; ingest
+    # needs a GeoTIFF/COG", while the same picture found in a folder is told to give it
+    # a world file and its CRS to ingest it, and a georeferenced PNG named is ingested.
     from PIL import Image
 
     path = tmp_path / f"screenshot_2023-10-05{suffix}"
     Image.fromarray(np.moveaxis(yard_scene(64, 64), 0, -1)).save(path)
-    with pytest.raises(NotGeoreferencedError, match="use `railwatch detect --gsd` for"):
+    with pytest.raises(NotGeoreferencedError) as err:
         inspect_scene(path)
+    said = str(err.value)
+    assert "ingest needs a GeoTIFF/COG" not in said
+    assert f"railwatch detect {path.name} --gsd" in said  # a screenshot: counted alone
+    assert f"world file screenshot_2023-10-05{world}" in said
+    assert f"{path.name}.aux.xml" in said
+    # and what it says works
+    (tmp_path / f"screenshot_2023-10-05{world}").write_text(
+        "0.5\n0\n0\n-0.5\n673317.75\n5768708.25\n"
+    )
+    (tmp_path / f"{path.name}.aux.xml").write_text(
+        "<PAMDataset><SRS>EPSG:32634</SRS></PAMDataset>\n"
+    )
+    info = inspect_scene(path)
+    assert info.crs == "EPSG:32634"

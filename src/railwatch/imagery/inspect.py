@@ -702,23 +702,39 @@ def georeferencing_problem(ds: Any, name: str) -> GeoreferencingProblem | None:
     )
 
 
-#: The world file GDAL reads beside a raster of each suffix without a grid of its own.
-_WORLD_FILE_SUFFIXES = {".tif": ".tfw", ".tiff": ".tfw", ".jp2": ".j2w"}
+#: The world file GDAL reads beside a raster of each suffix without a grid of its own
+#: (".wld" for the others).
+_WORLD_FILE_SUFFIXES = {
+    ".tif": ".tfw",
+    ".tiff": ".tfw",
+    ".jp2": ".j2w",
+    ".png": ".pgw",
+    ".jpg": ".jgw",
+    ".jpeg": ".jgw",
+    ".gif": ".gfw",
+    ".bmp": ".bpw",
+}
 
 
 def _not_georeferenced_text(name: str) -> str:
-    """Why a file without a geotransform is refused, and what to do. A picture (PNG,
-    JPEG) is most likely a screenshot; a TIFF or another raster is an image exported
-    without its grid, so it is told how to give it one (2026-12-06, session 41: a TIFF
-    was told "use `railwatch detect --gsd` for screenshots; ingest needs a GeoTIFF/COG",
-    naming neither what it lacks nor how to give it)."""
+    """Why a file without a geotransform is refused, and what to do: a picture (PNG,
+    JPEG) is most likely a screenshot, counted alone by ``railwatch detect --gsd``, or
+    ingested with a world file and its CRS (as a folder's picture is told,
+    ``ingest.passed_over_reason``); a TIFF or another raster is an image exported
+    without its grid, told how to give it one. Until 2026-12-06 (session 41) both were
+    told "use `railwatch detect --gsd` for screenshots; ingest needs a GeoTIFF/COG",
+    naming neither what they lack nor how to give it (and a georeferenced PNG named is
+    ingested)."""
     suffix = Path(name).suffix.lower()
+    world = Path(name).with_suffix(_WORLD_FILE_SUFFIXES.get(suffix, ".wld")).name
     if suffix in PICTURE_SUFFIXES:
         return (
-            f"{name} is not georeferenced: use `railwatch detect --gsd` for screenshots; "
-            "ingest needs a GeoTIFF/COG"
+            f"{name} is not georeferenced (no world file {world}, no geotransform in "
+            f"{name}.aux.xml): `railwatch detect {name} --gsd M` counts its cars alone (M "
+            f"metres per pixel); to ingest it, give it a world file {world} and its CRS in "
+            f"{name}.aux.xml (as export-labels writes them), or ingest the GeoTIFF it was "
+            "made from"
         )
-    world = Path(name).with_suffix(_WORLD_FILE_SUFFIXES.get(suffix, ".wld")).name
     return (
         f"{name} is not georeferenced (no geotransform: nothing places its pixels on the "
         "ground); export it again with its georeferencing, or give it one: "
