@@ -217,10 +217,15 @@ def test_the_cli_refuses_it_too_and_a_plain_failure_is_still_declared(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import shutil
+    import sqlite3
 
     src = Path(str(no_tracks["url"]).removeprefix("sqlite:///"))
-    shutil.copy(src, tmp_path / "rw.db")  # the module's database stays as it is
+    # the module's database stays as it is; copied through SQLite, since a file copy
+    # misses what is still in its write-ahead log while another connection holds it
+    with sqlite3.connect(src) as a, sqlite3.connect(tmp_path / "rw.db") as b:
+        a.backup(b)
+    a.close()
+    b.close()
     url = f"sqlite:///{tmp_path / 'rw.db'}"
     sid, gone = str(no_tracks["tracks"]), str(no_tracks["gone"])
     capsys.readouterr()
