@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -143,6 +145,36 @@ class Detection:
     def polygon(self) -> Polygon:
         """The car's rectangle as a shapely polygon (:meth:`OrientedBox.polygon`)."""
         return self.box.polygon()
+
+
+#: The longest detector name the store keeps (``scenes.detector``, ``counts.detector``).
+DETECTOR_NAME_MAX = 128
+#: Hex digits of the file name's digest in a shortened :func:`model_file_name`.
+_NAME_DIGEST = 12
+
+
+def model_file_name(kind: str, path: Path) -> str:
+    """The name of a detector that runs the model file ``path`` (``kind`` ``onnx`` or
+    ``ultralytics``): ``KIND:FILE`` (its file name, not its folder), as stored with each
+    scene it counted and shown in reports. With the model's version (a digest of its
+    bytes and settings) it decides which scenes are up to date.
+
+    A name longer than :data:`DETECTOR_NAME_MAX` (a file name over ~120 characters; a
+    file system allows 255) is shortened, stably and still one per file name: the file
+    name's start, "…~", the first 12 hex digits of the SHA-256 of the whole file name,
+    and its suffix (``onnx:yolo11n-obb-trained-on-…~3f2a9c0d41be.onnx``). The same
+    file name gives the same name on every run and machine, so its scenes stay up to
+    date. Until 2026-12-06 (session 41) the whole name was used: on PostgreSQL
+    ``railwatch process`` then stopped at the first scene ("value too long for type
+    character varying(128)"), while SQLite stored it whole."""
+    name = f"{kind}:{path.name}"
+    if len(name) <= DETECTOR_NAME_MAX:
+        return name
+    digest = hashlib.sha256(path.name.encode("utf-8", "surrogateescape")).hexdigest()
+    suffix = path.suffix if len(path.suffix) <= 16 else ""
+    tail = f"…~{digest[:_NAME_DIGEST]}{suffix}"
+    keep = DETECTOR_NAME_MAX - len(kind) - 1 - len(tail)
+    return f"{kind}:{path.name[:keep]}{tail}"
 
 
 @runtime_checkable

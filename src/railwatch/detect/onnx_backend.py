@@ -58,7 +58,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from railwatch.detect.base import ALL_CLASSES, Detection, OrientedBox
+from railwatch.detect.base import ALL_CLASSES, Detection, OrientedBox, model_file_name
 from railwatch.detect.merge import RUN_KEY
 from railwatch.errors import DetectionError, InputError
 
@@ -833,7 +833,8 @@ class OnnxObbDetector:
             model_gsd = check_model_gsd(model_gsd, "model")
         #: The ground sample distance (m per pixel) tiles are resampled to; None: as given
         self.model_gsd: float | None = model_gsd
-        self.name = f"onnx:{self.path.name}"
+        # bounded, stable and one per file name (session 41)
+        self.name = model_file_name("onnx", self.path)
         self.version = model_version(
             "onnx",
             self.path,

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from railwatch.detect.base import Detection, OrientedBox
+from railwatch.detect.base import Detection, OrientedBox, model_file_name
 from railwatch.detect.merge import RUN_KEY
 from railwatch.detect.onnx_backend import (
     MAX_DET,
@@ -98,7 +98,8 @@ class UltralyticsObbDetector:
         self.nms_iou = NMS_IOU if nms_iou is None else float(nms_iou)
         self.agnostic = bool(agnostic)
         self.max_det = MAX_DET if max_det is None else int(max_det)
-        self.name = f"ultralytics:{self.path.name}"
+        # bounded, stable and one per file name (session 41)
+        self.name = model_file_name("ultralytics", self.path)
         #: The model's input (height, width): a checkpoint's training ``imgsz`` square, an
         #: export's metadata ``imgsz``; 1024 square when neither says
         self.input_size = _model_input(self._model, self.path)

@@ -38,6 +38,7 @@ from railwatch.storage.db import (
     BusyError,
     NoDatabaseError,
     is_memory_url,
+    lock_failed_message,
     path_problem,
     sqlite_path,
 )
@@ -394,6 +395,9 @@ def _no_run_holds(target: Path) -> Iterator[None]:
                     f"a railwatch run is writing to {target} ({holder or lock}): let it "
                     "finish (or stop it), and stop `railwatch serve`, then restore"
                 ) from None
+            except OSError as err:  # a file system without locks (session 41)
+                os.close(fd)
+                raise StorageError(lock_failed_message(lock, target, err)) from err
             fds.append(fd)
         yield
     finally:

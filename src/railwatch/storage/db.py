@@ -254,6 +254,35 @@ def _busy_message(what: str, holder: str) -> str:
     return f"{what} ({holder}): wait for it to finish and run again, or stop that run first"
 
 
+#: ``flock`` errors of a file system that takes no such locks: NFS without its lock
+#: daemon (``ENOLCK``), some SMB/CIFS and FUSE mounts (``EOPNOTSUPP``, ``ENOSYS``,
+#: ``EINVAL``).
+_NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EINVAL})
+
+
+def lock_failed_message(lock: Path, database: Path, err: OSError) -> str:
+    """What to say when ``flock`` on the lock file ``lock`` of the SQLite ``database``
+    fails other than "held by another run" (:class:`BlockingIOError`): where the file
+    system takes no locks (a network file system), that it does not and what to do.
+    Until 2026-12-06 (session 41) such an error was an internal error (exit 70)."""
+    reason = err.strerror or str(err)
+    advice = (
+        "put the database on a local disk (move the file there and give --db "
+        "sqlite:///LOCAL/PATH.db), or use PostgreSQL (--db "
+        "postgresql+psycopg://USER@HOST/DB) for a database shared over the network"
+    )
+    if err.errno in _NO_LOCKS:
+        return (
+            f"cannot lock {lock}: {reason}: the file system of the database's folder "
+            f"{database.parent} does not support file locks (flock; some network file "
+            f"systems do not), which railwatch needs to keep two runs apart: {advice}"
+        )
+    return (
+        f"cannot lock {lock}: {reason}; if the database's folder is on a network file "
+        f"system, {advice}"
+    )
+
+
 def _pg_busy_message(conn: Connection, key: int, what: str) -> str:
     """:func:`_busy_message` for the PostgreSQL advisory lock ``key`` that another
     session holds: its backend pid, where it connected from and since when (as far as
@@ -1075,6 +1104,9 @@ class Database:
                     raise BusyError(
                         _busy_message(locks[name], holder or f"lock file {lock}")
                     ) from None
+                except OSError as err:  # a file system without locks (session 41)
+                    os.close(fd)
+                    raise StorageError(lock_failed_message(lock, path, err)) from err
                 fds.append(fd)
                 hold.keys[name] = (lock, fd)
                 if writable:

@@ -26,7 +26,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
-from railwatch.detect.base import GENERIC_CLASS, OccupiedRun, is_presence, tells_class
+from railwatch.detect.base import (
+    DETECTOR_NAME_MAX,
+    GENERIC_CLASS,
+    OccupiedRun,
+    is_presence,
+    tells_class,
+)
 from railwatch.errors import AlreadyExistsError, InputError, NotFoundError, StorageError
 from railwatch.limits import (
     MAX_RECORD_ID,
@@ -782,6 +788,14 @@ def record_scene_result(
     An unusable scene (``quality.usable`` false) keeps its quality and reasons but no
     counts or detections: it is a gap, never a zero.
     """
+    if len(detector) > DETECTOR_NAME_MAX:
+        # not cut: the name decides which scenes are up to date (session 41; PostgreSQL
+        # said "value too long for type character varying(128)", SQLite stored it whole)
+        raise StorageError(
+            f"the detector's name {detector[:60]!r}... is {len(detector)} characters; "
+            f"the database keeps at most {DETECTOR_NAME_MAX}: give the detector a "
+            "shorter name (its `name` attribute)"
+        )
     scene = lock_scene(session, scene_id)
     if quality.usable and counts is None:
         raise StorageError(f"scene {scene_id} is usable but no counts were given to record")
