@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -19,6 +19,8 @@ from railwatch.errors import DetectionError
 from railwatch.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from railwatch.analysis.types import Alert
     from railwatch.sim.scenario import Scenario
     from railwatch.storage import Database
@@ -29,6 +31,7 @@ __all__ = [
     "DemoAlert",
     "DemoResult",
     "EarlierRun",
+    "added_as_of_today",
     "demo_alert_rows",
     "earlier_run",
     "ensure_site",
@@ -76,6 +79,24 @@ def demo_alert_rows(alerts: Sequence[Alert], utc_offset: timedelta) -> list[Demo
     ]
 
 
+def added_as_of_today(
+    session: Session, site: str, alerts: Sequence[Alert], now: datetime | None = None
+) -> list[Alert]:
+    """The alerts of ``site`` that analysing it as of ``now`` (default: now), as
+    ``railwatch analyze SITE`` does, raises and ``alerts`` (an analysis as of its last
+    image, as the demo's) has not: a silence since the last image, "no usable image of
+    this site since ..." (nothing is stored). The demo says them, since 2026-12-06
+    (session 41): its summary listed the alerts as of its last image (2024-07-28) without
+    saying so, and a `railwatch analyze tumangang` after it stored one more, medium, that
+    the summary and the README's figures do not have."""
+    from railwatch.analysis.store import analyze_site
+
+    have = {a.key for a in alerts}
+    when = now if now is not None else datetime.now(UTC)
+    fresh = analyze_site(session, site, as_of=when, store=False).alerts
+    return [a for a in fresh if a.key not in have]
+
+
 @dataclass
 class DemoResult:
     """What the demo did, for the summary printed by ``railwatch demo``."""
@@ -94,6 +115,12 @@ class DemoResult:
     count_max_date: str | None = None
     methods: dict[str, int] = field(default_factory=dict)
     alerts: list[DemoAlert] = field(default_factory=list)
+    #: The day at the site the alerts are judged as of: the last image's (the demo's
+    #: history is simulated up to it), not today as `railwatch analyze` judges them
+    as_of: str | None = None
+    #: The site total's alerts `railwatch analyze` (as of today) adds to :attr:`alerts`:
+    #: the silence since the last image (:func:`added_as_of_today`)
+    added_today: list[DemoAlert] = field(default_factory=list)
     report: Path | None = None
     missing: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -268,7 +295,11 @@ def run_demo(
             cause = _main_cause(x)
             result.unusable_causes[cause] = result.unusable_causes.get(cause, 0) + 1
         result.failed += sum(1 for x in scenes if x.status == "failed")
-        points = [p for p in repo.count_series(s, sc.name) if p.count is not None]
+        series = repo.count_series(s, sc.name)
+        points = [p for p in series if p.count is not None]
+        if series:  # the end of the analysis without an as-of: the last image
+            result.as_of = local_day(as_utc(max(p.when for p in series)), zone).isoformat()
+        added = added_as_of_today(s, sc.name, analysis.alerts)
     if points:
         lo = min(points, key=lambda p: p.count or 0.0)
         hi = max(points, key=lambda p: p.count or 0.0)
@@ -279,6 +310,7 @@ def run_demo(
             result.methods[p.method] = result.methods.get(p.method, 0) + 1
     # The site total's alerts; per-class alerts are in the report and `railwatch alerts`.
     result.alerts = demo_alert_rows(analysis.alerts, zone)
+    result.added_today = demo_alert_rows(added, zone)
     result.timings["analyze"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
