@@ -306,23 +306,31 @@ def detect_command(
         )
 
 
+def _read_along(summaries: list[dict[str, Any]], tracks: str) -> tuple[str, int]:
+    """The names of the images of 1.5-10 m whose car equivalents were measured along
+    track lines ``tracks`` ("found" in the image, "given" with --tracks) and read some
+    track, the first five and how many more, and how many they are."""
+    read = [
+        Path(s["image"]).name
+        for s in summaries
+        if s["method"] == "length" and s["tracks"] == tracks and s["track_m"]
+    ]
+    names = ", ".join(read[:5]) + (f" and {len(read) - 5} more" if len(read) > 5 else "")
+    return names, len(read)
+
+
 def _say_tracks_found(summaries: list[dict[str, Any]]) -> None:
     """Once, on stderr: that images of 1.5-10 m were measured along track lines found in
     the image itself (no --tracks), far less accurate, and what to give (since
     2026-12-06, session 36: the table said only "length")."""
-    found = [
-        Path(s["image"]).name
-        for s in summaries
-        if s["method"] == "length" and s["tracks"] == "found" and s["track_m"]
-    ]
-    if not found:
+    names, n = _read_along(summaries, "found")
+    if not n:
         return
-    names = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
     from railwatch.report.style import length_range
 
     # (1.5-10 m: it said 1.5-5 m until 2026-12-06, session 40, also of a 7 m image)
     err_console.print(
-        f"note: {escape(names)} ({length_range()}) {'was' if len(found) == 1 else 'were'} measured "
+        f"note: {escape(names)} ({length_range()}) {'was' if n == 1 else 'were'} measured "
         "along track lines found in the image itself, far less accurate than along the "
         "yard's drawn centrelines (on simulated 3 m scenes 27 % read within ±15 % of the "
         'truth, against 54 %: docs/detection.md, "Coarse imagery"): give the centrelines '
@@ -337,16 +345,11 @@ def _say_lines_as_drawn(summaries: list[dict[str, Any]]) -> None:
     they are drawn, the image alone, which `railwatch process` does not do with a site's
     scene, and how far apart the two can be (2026-12-06, session 41: nothing said why
     the two commands read one file 25.1 and 5.9 car equivalents)."""
-    read = [
-        Path(s["image"]).name
-        for s in summaries
-        if s["method"] == "length" and s["tracks"] == "given" and s["track_m"]
-    ]
-    if not read:
+    names, n = _read_along(summaries, "given")
+    if not n:
         return
-    names = ", ".join(read[:5]) + (f" and {len(read) - 5} more" if len(read) > 5 else "")
     err_console.print(
-        f"note: {escape(names)} {'was' if len(read) == 1 else 'were'} read along the --tracks "
+        f"note: {escape(names)} {'was' if n == 1 else 'were'} read along the --tracks "
         "lines where they are drawn, from the image alone. railwatch process reads a "
         "site's scene otherwise: it moves the lines by the image's misregistration, "
         "measured against the site's other coarse images (3 m imagery is often 3-7 m off "

@@ -33,10 +33,10 @@ from railwatch.sim.io import (
 from railwatch.sim.params import STYLES, SceneParams, sensor_for_gsd
 from railwatch.sim.render import ground, shift_pixels
 from railwatch.sim.scene import (
-    _ATMOS,
-    _COVER,
     _GROUND,
     render_scene,
+    scene_atmosphere,
+    scene_coverage,
     scene_grid,
     scene_yard,
     supersampling,
@@ -419,16 +419,7 @@ def quality_mask(p: SceneParams) -> np.ndarray:
     atmosphere, the snow on the ground and the strip's coverage from the same seeds
     (tests/test_tumangang_truth_s41.py checks it against rendered scenes)."""
     w, h = p.size_px
-    atm = cond.atmosphere(
-        np.random.default_rng([p.seed, _ATMOS]),
-        (h, w),
-        p.gsd,
-        haze=p.haze,
-        cloud_cover=p.cloud_cover,
-        thin_cloud=p.thin_cloud,
-        sun_elevation=p.sun_elevation,
-        sun_azimuth=p.sun_azimuth,
-    )
+    atm = scene_atmosphere(p)
     snow = None
     if p.snow > 0:
         ss = supersampling(p)
@@ -440,8 +431,7 @@ def quality_mask(p: SceneParams) -> np.ndarray:
         dx, dy = p.misregistration_m
         snow_i = shift_pixels(snow_i, round(dx / gi), round(-dy / gi))
         snow = cv2.resize(snow_i, (w, h), interpolation=cv2.INTER_AREA) if ss > 1 else snow_i
-    valid = cond.coverage_mask(np.random.default_rng([p.seed, _COVER]), (h, w), p.coverage)
-    return cond.quality_mask(atm, snow, valid)
+    return cond.quality_mask(atm, snow, scene_coverage(p))
 
 
 def _places(sc: Scenario, p: SceneParams) -> tuple[np.ndarray, np.ndarray]:

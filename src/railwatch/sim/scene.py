@@ -157,6 +157,30 @@ def scene_cars(p: SceneParams, yard: Yard) -> list[Car]:
     )
 
 
+def scene_atmosphere(p: SceneParams) -> cond.Atmosphere:
+    """The cloud, cloud shadow and haze of ``p``'s scene, from its seed: what
+    :func:`render_scene` draws over the ground and builds its quality mask from, and
+    :func:`railwatch.sim.scenario.quality_mask` the same mask without drawing."""
+    w, h = p.size_px
+    return cond.atmosphere(
+        np.random.default_rng([p.seed, _ATMOS]),
+        (h, w),
+        p.gsd,
+        haze=p.haze,
+        cloud_cover=p.cloud_cover,
+        thin_cloud=p.thin_cloud,
+        sun_elevation=p.sun_elevation,
+        sun_azimuth=p.sun_azimuth,
+    )
+
+
+def scene_coverage(p: SceneParams) -> np.ndarray:
+    """The pixels of ``p``'s scene that have data (the satellite strip's coverage),
+    from its seed, as :func:`scene_atmosphere`."""
+    w, h = p.size_px
+    return cond.coverage_mask(np.random.default_rng([p.seed, _COVER]), (h, w), p.coverage)
+
+
 def render_scene(params: SceneParams, *, exact_paint: bool = False) -> RenderedScene:
     """Render one scene. Deterministic: the same parameters give the same pixels.
 
@@ -219,16 +243,7 @@ def render_scene(params: SceneParams, *, exact_paint: bool = False) -> RenderedS
         snow = snow_i
 
     # Atmosphere and sensor.
-    atm = cond.atmosphere(
-        np.random.default_rng([p.seed, _ATMOS]),
-        (h, w),
-        p.gsd,
-        haze=p.haze,
-        cloud_cover=p.cloud_cover,
-        thin_cloud=p.thin_cloud,
-        sun_elevation=p.sun_elevation,
-        sun_azimuth=p.sun_azimuth,
-    )
+    atm = scene_atmosphere(p)
     gains = tuple(float(a * b) for a, b in zip(style.light, p.colour_cast, strict=True))
     img = cond.apply_atmosphere(
         canvas,
@@ -243,7 +258,7 @@ def render_scene(params: SceneParams, *, exact_paint: bool = False) -> RenderedS
         noise=p.noise,
         jpeg_quality=p.jpeg_quality,
     )
-    valid = cond.coverage_mask(np.random.default_rng([p.seed, _COVER]), (h, w), p.coverage)
+    valid = scene_coverage(p)
     np.maximum(image, 1, out=image)
     image[~valid] = 0
     mask = cond.quality_mask(atm, snow if p.snow > 0 else None, valid)
