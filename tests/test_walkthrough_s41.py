@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from datetime import date
 from pathlib import Path
@@ -79,3 +80,46 @@ def test_a_picture_named_to_ingest_is_told_how_to_georeference_it(
     )
     info = inspect_scene(path)
     assert info.crs == "EPSG:32634"
+
+
+def test_process_says_why_scenes_processed_before_run_again(
+    tmp_path: Path, tmp_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # After an upgrade of the detector or of the occupied-length estimator, `process`
+    # ran every scene again and said "counted 3 ... up to date 0" with nothing on why,
+    # for a site where one new image had come: the analyst could not tell that stored
+    # counts had been redone (and may have changed) from a run that counted new images.
+    import sqlite3
+
+    from railwatch.cli.main import main
+
+    sim = tmp_path / "sim"
+    for seed, day in ((3, "2024-03-01"), (4, "2024-04-01")):
+        argv = ["simulate", "--scene", "--size", "200x200", "--cars", str(seed + 2)]
+        assert main([*argv, "--seed", str(seed), "--date", day, "-o", str(sim)]) == 0
+    db = ["--db", tmp_db_url]
+    assert main([*db, "site", "add", "yard", "--bbox", "130.6075,42.4209,130.6087,42.4219"]) == 0
+    assert main([*db, "ingest", "yard", str(sim)]) == 0
+    assert main([*db, "process", "yard"]) == 0
+    capsys.readouterr()
+    assert main([*db, "process", "yard"]) == 0  # nothing to do: nothing said of it
+    assert "processed again" not in capsys.readouterr().out
+    # as a database processed by the version before looks to the upgraded one
+    with sqlite3.connect(tmp_db_url.removeprefix("sqlite:///")) as con:
+        (old,) = con.execute("SELECT detector_version FROM scenes WHERE id = 1").fetchone()
+        con.execute("UPDATE scenes SET detector_version = ? WHERE id = 1", (f"{old}-old",))
+    assert main([*db, "process", "yard"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert (
+        f"yard: 1 scene processed before with railwatch-default {old}-old was processed "
+        f"again with railwatch-default {old}" in said
+    ), said
+    assert main([*db, "process", "yard", "--json"]) == 0  # up to date again
+    assert json.loads(capsys.readouterr().out)[0]["processed_again"] == []
+    with sqlite3.connect(tmp_db_url.removeprefix("sqlite:///")) as con:
+        con.execute("UPDATE scenes SET detector_version = ? WHERE id = 2", (f"{old}-old",))
+    assert main([*db, "process", "yard", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)[0]["processed_again"]
+    assert again == [
+        {"scene_id": 2, "before": f"railwatch-default {old}-old", "now": f"railwatch-default {old}"}
+    ]

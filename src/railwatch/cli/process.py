@@ -106,6 +106,7 @@ def process(
         names = one_name_a_site(sites or ())
     det = get_detector(detector)
     limit = settings.usable_threshold if threshold is None else threshold
+    before = {} if reprocess else _versions(db, names)
     if workers is not None or scheduler is not None:
         from railwatch.distributed import ClusterSpec, TaskDone, process_sites_distributed
 
@@ -140,7 +141,8 @@ def process(
         results = _in_process(db, names, det, reprocess, limit, as_json)
     declared = _reviewed_unusable(db, results)
     found = tracks_found_in_image(db, results)
-    _print_results(results, det, as_json, declared, found)
+    again = _processed_again(db, results, before)
+    _print_results(results, det, as_json, declared, found, again)
     for r in results:
         if (
             r.busy is None and r.total == 0 and r.skipped == 0 and not declared.get(r.site)
@@ -241,6 +243,70 @@ _WAY_OUT = (
     '`railwatch scene review ID --unusable "REASON"`: a gap in the series, skipped by '
     "process from then on"
 )
+
+
+def _versions(db: Database, names: list[str]) -> dict[int, str]:
+    """The detector and version each scene of the sites ``names`` was processed with
+    (counted or found unusable), by scene id: what a run finds to tell the scenes it runs
+    again (:func:`_processed_again`). A site that is not there has none (the run says
+    so)."""
+    from railwatch.storage import repo
+
+    out: dict[int, str] = {}
+    with db.session(readonly=True) as s:
+        for name in names:
+            try:
+                scenes = repo.list_scenes(s, name, status=("processed", "unusable"))
+            except NotFoundError:
+                continue
+            out.update({sc.id: f"{sc.detector} {sc.detector_version}" for sc in scenes})
+    return out
+
+
+def _processed_again(
+    db: Database, results: list[ProcessSummary], before: dict[int, str]
+) -> dict[str, list[tuple[int, str, str]]]:
+    """Per site, the scenes this run processed that had been processed before, with
+    another detector or version (``before``: :func:`_versions` before the run) and for no
+    reason the run gives (``ProcessSummary.recounted``, ``retried``): ``(scene id, what it
+    was processed with, what now)``. Those are the scenes an upgrade of the detector or of
+    the occupied-length estimator runs again, whose stored counts may have changed. Until
+    2026-12-06 (session 41) the run said nothing of them: "counted 10" for a site where
+    one image had come, its 9 earlier 3 m images counted again unsaid."""
+    from railwatch.storage import repo
+
+    out: dict[str, list[tuple[int, str, str]]] = {}
+    with db.session(readonly=True) as s:
+        for r in results:
+            if r.busy is not None:
+                continue
+            told = {i for i, _ in r.recounted} | {i for i, _ in r.retried}
+            ran = [i for i in (*r.processed, *r.unusable) if i in before and i not in told]
+            rows = []
+            for scene_id in sorted(ran):
+                try:
+                    sc = repo.get_scene(s, scene_id)
+                except NotFoundError:  # removed meanwhile
+                    continue
+                now = f"{sc.detector} {sc.detector_version}"
+                if now != before[scene_id]:
+                    rows.append((scene_id, before[scene_id], now))
+            out[r.site] = rows
+    return out
+
+
+def _again_line(site: str, rows: list[tuple[int, str, str]]) -> str:
+    """One line per run on the scenes :func:`_processed_again` found: how many, with what
+    before and now (the commonest pair; ``--json`` lists each)."""
+    (was, now), n = Counter((b, a) for _, b, a in rows).most_common(1)[0]
+    others = len(rows) - n
+    rest = f" (and {others} processed before with other versions)" if others else ""
+    return (
+        f"{site}: {n} scene{plural_s(n)} processed before with {was} "
+        f"{'was' if n == 1 else 'were'} processed again with {now}{rest} (another detector, "
+        "or an upgraded detector or occupied-length estimator): their stored counts are now "
+        f"its and may differ from before (`railwatch scene list {site}` gives them)"
+    )
 
 
 def _reviewed_unusable(db: Database, results: list[ProcessSummary]) -> dict[str, int]:
@@ -413,6 +479,7 @@ def _print_results(
     as_json: bool,
     declared: dict[str, int],
     found: dict[str, int],
+    again: dict[str, list[tuple[int, str, str]]],
 ) -> None:
     """The run's summary; ``declared``: how many scenes of each site were skipped as
     unusable by an analyst's review (:func:`_reviewed_unusable`); ``found``: how many of
@@ -436,6 +503,10 @@ def _print_results(
                         for i, m in r.failed
                     ],
                     "recounted": [{"scene_id": i, "reason": m} for i, m in r.recounted],
+                    # scenes processed before with another detector or version (s41)
+                    "processed_again": [
+                        {"scene_id": i, "before": b, "now": a} for i, b, a in again.get(r.site, [])
+                    ],
                     "retried": [{"scene_id": i, "reason": m} for i, m in r.retried],
                     "up_to_date": r.skipped,
                     "reviewed_unusable": declared.get(r.site, 0),
@@ -470,6 +541,8 @@ def _print_results(
         )
     print_table(table)
     for r in results:
+        if again.get(r.site):
+            console.print(escape(_again_line(r.site, again[r.site])), highlight=False)
         for scene_id, reason in r.recounted[:_RECOUNTS_SHOWN]:
             console.print(f"[cyan]scene {scene_id} counted again:[/] {escape(reason)}")
         if len(r.recounted) > _RECOUNTS_SHOWN:
