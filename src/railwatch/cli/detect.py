@@ -25,6 +25,7 @@ from railwatch.cli._common import (
     say_item_scaling,
 )
 from railwatch.errors import ImageryError, InputError, RailwatchError
+from railwatch.settings import Settings
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -369,6 +370,23 @@ def _say_lines_as_drawn(summaries: list[dict[str, Any]]) -> None:
 #: default, is of the site's clear share).
 CLOUD_NOTE_BELOW = 0.9
 
+#: Below this clear share a 1.5 m or coarser file read too little of its track (or, along
+#: lines found in it, of the image) to judge the yard from it: ``railwatch detect`` does
+#: not say that the yard looks crowded (its test read the few clear samples: a simulated
+#: 3 m yard under 60 % cloud, 3 % of its track clear, was said to), and the cloud note
+#: says that too little was read. The product's usable threshold
+#: (``Settings.usable_threshold``, 0.8 by default), below which ``railwatch process``
+#: does not count a scene whose site or tracks corridor is that little clear
+#: (2026-12-06, session 41).
+JUDGE_CLEAR_MIN = float(Settings.model_fields["usable_threshold"].default)
+
+
+def _read_enough(share: float | None) -> bool:
+    """Whether a coarse file's clear share
+    (:attr:`~railwatch.detect.api.DetectionResult.clear_share`) is enough to judge the
+    yard from what was read (:data:`JUDGE_CLEAR_MIN`)."""
+    return share is not None and share >= JUDGE_CLEAR_MIN
+
 
 def _say_cloud_left_out(
     img: Path, share: float | None, mask: str | None, tracks: str | None
@@ -385,10 +403,19 @@ def _say_cloud_left_out(
         if mask is not None
         else "as estimated from its pixels (no quality mask beside it)"
     )
+    judge = (
+        ""
+        if _read_enough(share)
+        else (
+            " That is too little to judge the yard from (how full or crowded it is): "
+            f"railwatch process counts a scene only with {JUDGE_CLEAR_MIN:.0%} of its site "
+            "and of its tracks clear (by default)."
+        )
+    )
     err_console.print(
         f"note: {escape(img.name)}: only {share:.0%} of {what} was clear ground {by}; "
         "cloud and haze are not read, as railwatch process does not read them, so cars "
-        "under them are not counted.",
+        f"under them are not counted.{judge}",
         highlight=False,
         soft_wrap=True,
     )
@@ -704,7 +731,12 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     if result.coarse is not None and result.coarse.grey:
         # what is wrong is the grey, not a crowded yard (said so until session 40)
         _say_grey(img, result.method)
-    elif result.coarse is not None and result.coarse.empty_from == "image, crowded":
+    elif (
+        result.coarse is not None
+        and result.coarse.empty_from == "image, crowded"
+        # not of a few clear samples: the cloud note says too little was read (session 41)
+        and _read_enough(result.clear_share)
+    ):
         err_console.print(
             f"[dim]note: {escape(img.name)}: the yard looks crowded (hardly any bare track "
             "between the cars), so this image alone cannot tell how full it is: the "
