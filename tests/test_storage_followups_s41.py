@@ -210,3 +210,25 @@ def test_the_demo_says_its_alerts_are_as_of_its_last_image(
     data = json.loads(capsys.readouterr().out)
     assert data["as_of"] == "2024-07-28"
     assert [a["kind"] for a in data["added_as_of_today"]] == ["quality"]
+
+
+@pytest.mark.services
+def test_a_long_model_file_name_is_stored_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    from report_db import FakeQuality
+    from web_db import SITE, populate
+
+    unusable = FakeQuality(clear_fraction=0.3, cloud_fraction=0.7, usable=False, reasons=("x",))
+    name = model_file_name("onnx", Path("/models") / ("yolo11n-obb-" + "x" * 200 + ".onnx"))
+    db = Database(postgres_url)
+    try:
+        populate(db, tmp_path / "scenes")
+        with db.session() as s:
+            scene_id = repo.list_scenes(s, SITE)[0].id
+            # the whole name: refused with what to do (was PostgreSQL's "value too long")
+            with pytest.raises(StorageError, match="at most 128"):
+                repo.record_scene_result(s, scene_id, unusable, [], None, "onnx:" + "x" * 200, "1")
+            repo.record_scene_result(s, scene_id, unusable, [], None, name, "onnx+abc")
+        with db.session(readonly=True) as s:
+            assert repo.get_scene(s, scene_id).detector == name
+    finally:
+        db.dispose()
