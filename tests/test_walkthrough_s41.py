@@ -123,3 +123,10 @@ def test_process_says_why_scenes_processed_before_run_again(
     assert again == [
         {"scene_id": 2, "before": f"railwatch-default {old}-old", "now": f"railwatch-default {old}"}
     ]
+    # a scene marked to be counted again by what changed (new centrelines, a new mask) is
+    # not said again: `site edit --tracks` and `ingest-stac` said so
+    with sqlite3.connect(tmp_db_url.removeprefix("sqlite:///")) as con:
+        con.execute("UPDATE scenes SET detector_version = ? WHERE id = 2", (f"{old}+mask-changed",))
+    assert main([*db, "process", "yard", "--json"]) == 0
+    run = json.loads(capsys.readouterr().out)[0]
+    assert (run["processed"], run["processed_again"]) == (1, [])

@@ -272,7 +272,9 @@ def _processed_again(
     was processed with, what now)``. Those are the scenes an upgrade of the detector or of
     the occupied-length estimator runs again, whose stored counts may have changed. Until
     2026-12-06 (session 41) the run said nothing of them: "counted 10" for a site where
-    one image had come, its 9 earlier 3 m images counted again unsaid."""
+    one image had come, its 9 earlier 3 m images counted again unsaid. A scene marked to
+    be counted again (``storage.repo.TRACKS_CHANGED``, ``ingest.MASK_CHANGED``, ...) is
+    left out: what marked it said so."""
     from railwatch.storage import repo
 
     out: dict[str, list[tuple[int, str, str]]] = {}
@@ -289,7 +291,9 @@ def _processed_again(
                 except NotFoundError:  # removed meanwhile
                     continue
                 now = f"{sc.detector} {sc.detector_version}"
-                if now != before[scene_id]:
+                # marked to be counted again ("+tracks-changed", "+mask-changed", ...) by
+                # what changed it, which said so (`site edit --tracks`, `ingest-stac`)
+                if now != before[scene_id] and not before[scene_id].endswith("-changed"):
                     rows.append((scene_id, before[scene_id], now))
             out[r.site] = rows
     return out
@@ -303,9 +307,10 @@ def _again_line(site: str, rows: list[tuple[int, str, str]]) -> str:
     rest = f" (and {others} processed before with other versions)" if others else ""
     return (
         f"{site}: {n} scene{plural_s(n)} processed before with {was} "
-        f"{'was' if n == 1 else 'were'} processed again with {now}{rest} (another detector, "
-        "or an upgraded detector or occupied-length estimator): their stored counts are now "
-        f"its and may differ from before (`railwatch scene list {site}` gives them)"
+        f"{'was' if n == 1 else 'were'} processed again with {now}{rest} (another detector, an "
+        "upgraded detector or occupied-length estimator, or the files' --bands or "
+        "--radiometry): their stored counts are now its and may differ from before "
+        f"(`railwatch scene list {site}` gives them)"
     )
 
 
