@@ -130,3 +130,31 @@ def test_process_says_why_scenes_processed_before_run_again(
     assert main([*db, "process", "yard", "--json"]) == 0
     run = json.loads(capsys.readouterr().out)[0]
     assert (run["processed"], run["processed_again"]) == (1, [])
+
+
+def test_a_file_with_gdal_sidecars_named_by_a_relative_path_is_processed(
+    tmp_path: Path, tmp_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `railwatch ingest yard imgs/` recorded no GDAL sidecar of imgs/yard.tif (rasterio
+    # names them relative to the current folder, and they were looked for beside the
+    # image under those names), so `process`, which opens the stored absolute path and
+    # finds them, refused the scene for ever: "the files GDAL reads with it ... changed
+    # since ingest (yard.tif.aux.xml appeared)", ingesting it again changing nothing. A
+    # .aux.xml is what QGIS writes beside an image it opens; a world file and the CRS in
+    # one are what an image exported without its grid is told to be given.
+    from railwatch.cli.main import main
+    from railwatch.ingest import gdal_sidecars
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["simulate", "--scene", "--size", "200x200", "--cars", "4", "--name", "yard"]
+    assert main([*argv, "--date", "2024-03-01", "-o", "imgs"]) == 0
+    aux = Path("imgs/yard.tif.aux.xml")
+    aux.write_text(  # as QGIS writes it: band statistics
+        '<PAMDataset><PAMRasterBand band="1"><Metadata>'
+        '<MDI key="STATISTICS_MEAN">101.5</MDI></Metadata></PAMRasterBand></PAMDataset>\n'
+    )
+    assert gdal_sidecars(Path("imgs/yard.tif")) == {"yard.tif.aux.xml": aux.absolute()}
+    db = ["--db", tmp_db_url]
+    assert main([*db, "site", "add", "yard", "--bbox", "130.6075,42.4209,130.6087,42.4219"]) == 0
+    assert main([*db, "ingest", "yard", "imgs/"]) == 0
+    assert main([*db, "process", "yard", "--json"]) == 0  # was 1: the scene failed

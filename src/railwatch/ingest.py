@@ -330,19 +330,24 @@ def gdal_sidecars(path: Path) -> dict[str, Path]:
 
     from railwatch.imagery.inspect import gdal_env, uri_scheme
 
+    # opened by its absolute path: rasterio names the files relative to the path it was
+    # given, and they are looked for below in the image's folder; opened as a relative
+    # path with a folder (`ingest SITE imgs/`), none was found, and `process`, which opens
+    # the stored absolute path, refused the scene for its sidecars "appeared since
+    # ingest" (until 2026-12-06, session 41)
+    here = os.path.abspath(path)
     try:
         # a file that is not georeferenced (a PNG, a screenshot saved as .tif) is refused
         # by its ingest with why; rasterio's warning printed two lines of Python first
         with gdal_env(read_dir=True), warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            with rasterio.open(path) as ds:
+            with rasterio.open(here) as ds:
                 names = list(ds.files)
     except (rasterio.errors.RasterioError, OSError, ValueError):
         return {}
     except Exception as err:  # GDAL errors rasterio passes on as they are (CPLE_...)
         log.debug("cannot list the files GDAL reads for %s", path, exc_info=err)
         return {}
-    here = os.path.abspath(path)
     folder = os.path.dirname(here)
     out: dict[str, Path] = {}
     for name in names:
