@@ -462,13 +462,10 @@ def pixels_of(raster: SiteRaster | SiteWindow) -> ImageRows:
     return raster.image if sharp is None else sharp
 
 
-def file_offset(src: Any, grid: SiteGrid) -> tuple[int, int] | None:
-    """The pixel (column, row) of the open file ``src`` at pixel (0, 0) of ``grid`` when
-    ``grid`` is a cut of the file's own pixel grid: the same CRS, the same north-up pixel
-    size and a whole number of pixels between their corners (to a thousandth of a
-    pixel), so that the grid's pixels are the file's (a site grid over an image
-    delivered in the site's UTM zone at the grid's resolution, as ``railwatch sim``
-    writes them); else None (the grid's pixels are resampled from the file's)."""
+def _grid_corner(src: Any, grid: SiteGrid) -> tuple[float, float] | None:
+    """The file pixel (column, row, fractional) at pixel (0, 0) of ``grid`` when the
+    two grids share their CRS and north-up pixel size (so that one is the other moved),
+    else None."""
     t, g = src.transform, grid.transform
     if src.crs is None or t.b != 0.0 or t.d != 0.0 or g.b != 0.0 or g.d != 0.0:
         return None
@@ -483,6 +480,20 @@ def file_offset(src: Any, grid: SiteGrid) -> tuple[int, int] | None:
     col, row = (g.c - t.c) / t.a, (g.f - t.f) / t.e
     if not (math.isfinite(col) and math.isfinite(row)):
         return None
+    return col, row
+
+
+def file_offset(src: Any, grid: SiteGrid) -> tuple[int, int] | None:
+    """The pixel (column, row) of the open file ``src`` at pixel (0, 0) of ``grid`` when
+    ``grid`` is a cut of the file's own pixel grid: the same CRS, the same north-up pixel
+    size and a whole number of pixels between their corners (to a thousandth of a
+    pixel), so that the grid's pixels are the file's (a site grid over an image
+    delivered in the site's UTM zone at the grid's resolution, as ``railwatch sim``
+    writes them); else None (the grid's pixels are resampled from the file's)."""
+    corner = _grid_corner(src, grid)
+    if corner is None:
+        return None
+    col, row = corner
     if abs(col - round(col)) > 1e-3 or abs(row - round(row)) > 1e-3:
         return None
     return round(col), round(row)
@@ -499,20 +510,10 @@ def sharp_shift(src: Any, grid: SiteGrid) -> tuple[float, float] | None:
     lies on the file's. None where the grid is a cut of the file's grid
     (:func:`file_offset`: ``sharp`` is None there) or no such constant shift exists
     (another CRS, pixel size or a rotation). 2026-12-06, session 41."""
-    t, g = src.transform, grid.transform
-    if src.crs is None or t.b != 0.0 or t.d != 0.0 or g.b != 0.0 or g.d != 0.0:
+    corner = _grid_corner(src, grid)
+    if corner is None:
         return None
-    try:
-        same = src.crs == RioCRS.from_user_input(grid.crs)
-    except (RasterioError, CRSError, ValueError):
-        return None
-    if not same or not (
-        math.isclose(t.a, g.a, rel_tol=1e-9) and math.isclose(t.e, g.e, rel_tol=1e-9)
-    ):
-        return None
-    col, row = (g.c - t.c) / t.a, (g.f - t.f) / t.e
-    if not (math.isfinite(col) and math.isfinite(row)):
-        return None
+    col, row = corner
     if abs(col - round(col)) <= 1e-3 and abs(row - round(row)) <= 1e-3:
         return None  # a cut of the file's grid: its pixels are the file's
     # grid pixel i (centre i + 0.5) takes file pixel floor(c + i + 0.5), whose centre
