@@ -119,7 +119,10 @@ def test_a_plain_analyze_still_stores(
     assert out["stored"] is True and out["as_of"] == today
     assert main([*base, "analyze", "yard"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "yard: 121 usable of 121 images; 5 alerts (0 new, 5 unchanged, 0 updated" in text
+    assert (
+        f"yard as of {today} (today at the site): 121 usable of 121 images; "
+        "5 alerts (0 new, 5 unchanged, 0 updated"
+    ) in text
 
 
 @pytest.mark.parametrize("args", [["yard"], ["--counts", "CSV"]])

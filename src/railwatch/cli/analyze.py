@@ -746,7 +746,11 @@ def _analyze_db(
     )
     if store:
         console.print(
-            f"{escape(site)}{' as of ' + day if look_back else ''}: {counted}; "
+            # the day judged as of, also on a plain run (session 41: only a look-back
+            # said it, and a plain run after the demo's, which judges as of its last
+            # image, added a "no usable image since" alert without saying why)
+            f"{escape(site)} as of {day}{'' if look_back else ' (today at the site)'}: "
+            f"{counted}; "
             f"{len(result.alerts)} alert{plural_s(len(result.alerts))} ({result.created} new, "
             f"{result.unchanged} "
             f"unchanged, {result.updated} updated, {result.removed} removed, "
