@@ -93,17 +93,20 @@ def restore_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Put BACKUP back as the SQLite database, keeping the database as it was beside it."""
-    from railwatch.storage.backup import RestoreInterrupted, restore
+    from railwatch.storage.backup import RestoreInterrupted, resolved_file_path, restore
     from railwatch.storage.db import sqlite_path
     from railwatch.storage.migrate import head_revision
 
     url = state(ctx).settings().db
     target = sqlite_path(url)
-    if not yes and target is not None:
-        question = f"Replace the database {target} with the backup {backup_file}"
+    # a database that does not exist yet is created, not replaced: nothing to confirm
+    # (it asked for --yes "to replace the database" until session 41)
+    if not yes and target is not None and target.exists():
+        shown = resolved_file_path(backup_file)  # as the result names it
+        question = f"Replace the database {target} with the backup {shown}"
         if not confirm(
             f"{question} (the database as it is now is kept beside it)?",
-            f"restoring replaces the database {target} with {backup_file}; pass --yes to confirm",
+            f"restoring replaces the database {target} with {shown}; pass --yes to confirm",
         ):
             # an answer, not an error (status 0); with --json, stdout holds JSON only
             (err_console if as_json else console).print("Nothing restored.", highlight=False)
@@ -141,6 +144,7 @@ def restore_command(
                 "database": str(result.target),
                 "backup": str(result.backup),
                 "kept": str(result.kept) if result.kept else None,
+                "created": result.created,
                 "revision": result.revision,
                 "upgrade_pending": result.revision != head,
                 "rows": result.rows,
@@ -149,6 +153,8 @@ def restore_command(
         return
     rows = ", ".join(f"{n} {table}" for table, n in result.rows.items())
     kept = f"; the database as it was is kept in {escape(str(result.kept))}" if result.kept else ""
+    if result.created:
+        kept = "; there was no database there: it was created"
     console.print(
         f"restored {escape(str(result.target))} from {escape(str(result.backup))} "
         f"(schema {escape(result.revision)}; {rows}); integrity checked{kept}",

@@ -50,6 +50,7 @@ __all__ = [
     "RestoreResult",
     "backup",
     "pg_dump_hint",
+    "resolved_file_path",
     "restore",
 ]
 
@@ -179,12 +180,23 @@ def _check_source(url: str) -> Path:
     return source
 
 
+def resolved_file_path(path: Path) -> Path:
+    """``path`` (``~`` expanded) made absolute with its folders resolved: ``exp5/../bk.db``
+    as ``/abs/bk.db``, as the database's own path is said (:func:`sqlite_path`), the
+    file's own name kept (a link to a backup is named as given). Backup and restore said
+    ``/abs/exp5/../bk.db`` until session 41."""
+    path = path.expanduser().absolute()
+    if path.name in ("", ".", ".."):
+        return path.resolve(strict=False)
+    return path.parent.resolve(strict=False) / path.name
+
+
 def _check_dest(source: Path, dest: Path) -> Path:
     dest = dest.expanduser().absolute()
     problem = path_problem(dest)
     if problem is not None:
         raise InputError(f"cannot write the backup to {problem}; nothing was backed up")
-    resolved = dest.parent.resolve(strict=False) / dest.name
+    resolved = dest = resolved_file_path(dest)
     if resolved in {
         source,
         source.with_name(source.name + "-wal"),
@@ -355,6 +367,8 @@ class RestoreResult:
     kept: Path | None
     revision: str
     rows: dict[str, int] = field(default_factory=dict)
+    #: Whether the database file was made by this restore (there was none before).
+    created: bool = False
 
 
 def _known_revisions() -> set[str]:
@@ -613,6 +627,10 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
     if not target.parent.is_dir():
         raise InputError(f"folder {target.parent} does not exist: create it or give another --db")
     source = Path(backup_file).expanduser().absolute()
+    problem = path_problem(source)
+    if problem is not None:
+        raise InputError(f"cannot read the backup {problem}; the database was not changed")
+    source = resolved_file_path(source)
     _check_backup_file(source, target)
     if not os.access(target.parent, os.W_OK):
         raise StorageError(
@@ -689,4 +707,4 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
             f"{target} fails SQLite's integrity check after the restore "
             f"({'; '.join(check[:3])}); the database as it was is kept in {kept}"
         )
-    return RestoreResult(target, source, kept, revision, rows)
+    return RestoreResult(target, source, kept, revision, rows, created=not existed)

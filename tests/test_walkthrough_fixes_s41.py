@@ -1,0 +1,81 @@
+"""Small faults a walkthrough of session 41 (2026-12-06) found, one test group each.
+
+1. ``railwatch --db sqlite:///new.db restore bk.db`` into a database that does not
+   exist yet asked for --yes because restoring "replaces the database": nothing is
+   replaced there. Backup and restore also printed the backup's path as given,
+   un-normalised (``/abs/exp5/../bk.db``), beside the database's resolved path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from railwatch.cli.main import main
+from railwatch.sites import site_from_bbox
+from railwatch.storage import Database, repo
+from railwatch.storage.backup import backup
+
+
+def _database(path: Path) -> str:
+    url = f"sqlite:///{path}"
+    with Database(url) as db, db.session() as s:
+        repo.add_site(s, site_from_bbox("yard", (130.60, 42.40, 130.61, 42.41)))
+    return url
+
+
+# ------------------------------------------------------------ 1. backup and restore
+
+
+def test_restore_into_a_database_that_does_not_exist_asks_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tmp_path = tmp_path.resolve()  # the database path is said resolved
+    saved = backup(_database(tmp_path / "live.db"), tmp_path / "bk.db").path
+    new = tmp_path / "new.db"
+    # standard input is not a terminal here: a question would refuse it (status 2)
+    assert main(["--db", f"sqlite:///{new}", "restore", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert f"restored {new} from" in out and "there was no database there: it was created" in out
+    with Database(f"sqlite:///{new}") as db, db.session(readonly=True) as s:
+        assert [site.name for site in repo.list_sites(s)] == ["yard"]
+    # into the database now there, it asks again (and is refused without --yes)
+    assert main(["--db", f"sqlite:///{new}", "restore", str(saved)]) == 2
+    assert "pass --yes to confirm" in capsys.readouterr().err
+
+
+def test_restore_json_says_whether_it_created_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tmp_path = tmp_path.resolve()  # the database path is said resolved
+    saved = backup(_database(tmp_path / "live.db"), tmp_path / "bk.db").path
+    new = tmp_path / "new.db"
+    assert main(["--db", f"sqlite:///{new}", "restore", str(saved), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["created"] is True
+    assert main(["--db", f"sqlite:///{new}", "restore", str(saved), "--json", "--yes"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert said["created"] is False and said["kept"]
+
+
+def test_backup_and_restore_print_the_backup_path_normalised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tmp_path = tmp_path.resolve()
+    url = _database(tmp_path / "live.db")
+    (tmp_path / "exp5").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["--db", url, "backup", "exp5/../bk.db"]) == 0
+    out = capsys.readouterr().out
+    assert f"to {tmp_path / 'bk.db'} " in out and ".." not in out
+    assert main(["--db", url, "backup", "exp5/../bk2.db", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["backup"] == str(tmp_path / "bk2.db")
+    # refused without --yes: the question's words name it so too
+    assert main(["--db", url, "restore", "exp5/../bk.db"]) == 2
+    err = capsys.readouterr().err
+    assert f"with {tmp_path / 'bk.db'};" in err and ".." not in err
+    assert main(["--db", url, "restore", "exp5/../bk.db", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert f"from {tmp_path / 'bk.db'} " in out and "/../" not in out
+    assert main(["--db", url, "restore", "./exp5/../bk2.db", "--yes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["backup"] == str(tmp_path / "bk2.db")
