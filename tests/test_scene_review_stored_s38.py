@@ -48,7 +48,7 @@ def test_a_total_says_what_was_kept_and_what_became_the_untyped_rest(
 ) -> None:
     sid = _scene(cli_db, count=UNTYPED)
     out = " ".join(_run(capsys, str(sid), "--count", "9").split())
-    assert "kept from the detector: boxcar 3 [2-4], covered 2 [2-2]" in out
+    assert "kept from the detector: boxcar 3 [2-4], covered 2;" in out  # no interval: s41
     assert "railcar (type unsure) 6: the cars of your total that no type accounts for" in out
     data = json.loads(_run(capsys, str(sid), "--count", "9", "--json"))
     stored = data["stored_counts"]

@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from railwatch.cli import _common
 from railwatch.cli.main import main
+from railwatch.report.format import fmt_count
 from railwatch.sites import site_from_bbox
 from railwatch.storage import Database, repo
 from railwatch.storage.backup import backup
+from report_db import FakeCount
+from test_scene_review import _scene
 
 
 def _database(path: Path) -> str:
@@ -79,3 +83,26 @@ def test_backup_and_restore_print_the_backup_path_normalised(
     assert f"from {tmp_path / 'bk.db'} " in out and "/../" not in out
     assert main(["--db", url, "restore", "./exp5/../bk2.db", "--yes", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["backup"] == str(tmp_path / "bk2.db")
+
+
+# ------------------------------------------------------------ 2. the covered count
+
+
+def test_scene_show_prints_the_covered_count_without_an_interval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("RAILWATCH_DB", url)
+    monkeypatch.setattr(_common.console, "width", 300)
+    with Database(url) as db:
+        sid = _scene(db, count=FakeCount(20, 17, 24, {"boxcar": (20, 17, 24)}, 15))
+    assert main(["scene", "show", str(sid), "--json"]) == 0
+    stored = json.loads(capsys.readouterr().out)["counts"]
+    assert stored["covered"]["low"] == stored["covered"]["high"] == 15  # no interval
+    assert main(["scene", "show", str(sid)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "counts" in x)
+    assert "covered 15" in line and "[15-15]" not in line
+    assert "all 20 [17-24]" in line and "boxcar 20 [17-24]" in line  # real ones stay
+    # as the report prints it
+    cov = stored["covered"]
+    assert fmt_count(cov["count"], cov["low"], cov["high"]) == "15"
