@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from shapely.geometry import MultiLineString
 
 from railwatch.cli import _common
 from railwatch.cli.main import main
@@ -18,6 +19,7 @@ from railwatch.report.format import fmt_count
 from railwatch.sites import site_from_bbox
 from railwatch.storage import Database, repo
 from railwatch.storage.backup import backup
+from railwatch.storage.models import from_wkb
 from report_db import FakeCount
 from test_scene_review import _scene
 
@@ -106,3 +108,69 @@ def test_scene_show_prints_the_covered_count_without_an_interval(
     # as the report prints it
     cov = stored["covered"]
     assert fmt_count(cov["count"], cov["low"], cov["high"]) == "15"
+
+
+# ------------------------------------------------------------ 3. site edit --tracks
+
+YARD = [[8.50, 47.37], [8.52, 47.37], [8.52, 47.38], [8.50, 47.38], [8.50, 47.37]]
+
+
+def _mixed(lines: list[list[list[float]]], ring: list[list[float]] = YARD) -> str:
+    """One GeoJSON file of a yard's polygon and its track lines, as geojson.io writes it."""
+    features = [{"type": "Polygon", "coordinates": [ring]}] + [
+        {"type": "LineString", "coordinates": line} for line in lines
+    ]
+    return json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in features],
+        }
+    )
+
+
+def _tracks(url: str) -> list[list[tuple[float, ...]]]:
+    with Database(url) as db, db.session(readonly=True) as s:
+        site = repo.get_site(s, "yard")
+        assert site.tracks_wkb is not None
+        lines = from_wkb(site.tracks_wkb)
+        assert isinstance(lines, MultiLineString)
+        return [list(line.coords) for line in lines.geoms]
+
+
+def test_site_edit_takes_the_lines_of_the_file_site_add_takes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    monkeypatch.setenv("RAILWATCH_DB", url)
+    first = tmp_path / "yard.geojson"
+    first.write_text(_mixed([[[8.501, 47.375], [8.519, 47.375]]]))
+    assert main(["site", "add", "yard", "--geojson", str(first), "--tracks", str(first)]) == 0
+    assert _tracks(url) == [[(8.501, 47.375), (8.519, 47.375)]]
+    # the same file, its lines redrawn in geojson.io: site edit takes its lines
+    redrawn = tmp_path / "yard2.geojson"
+    two = [[[8.501, 47.374], [8.519, 47.374]], [[8.501, 47.376], [8.519, 47.376]]]
+    redrawn.write_text(_mixed(two))
+    capsys.readouterr()
+    code = main(["site", "edit", "yard", "--tracks", str(redrawn)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "track centrelines replaced (2 lines)" in out
+    assert _tracks(url) == [[tuple(p) for p in line] for line in two]
+
+
+def test_site_edit_refuses_a_file_whose_polygon_is_another_site(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    monkeypatch.setenv("RAILWATCH_DB", url)
+    first = tmp_path / "yard.geojson"
+    first.write_text(_mixed([[[8.501, 47.375], [8.519, 47.375]]]))
+    assert main(["site", "add", "yard", "--geojson", str(first), "--tracks", str(first)]) == 0
+    bigger = [[8.50, 47.37], [8.53, 47.37], [8.53, 47.38], [8.50, 47.38], [8.50, 47.37]]
+    other = tmp_path / "other.geojson"
+    other.write_text(_mixed([[[8.501, 47.376], [8.529, 47.376]]], bigger))
+    capsys.readouterr()
+    assert main(["site", "edit", "yard", "--tracks", str(other)]) != 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "not the polygon of site 'yard'" in err and "polygon cannot be changed" in err
+    assert _tracks(url) == [[(8.501, 47.375), (8.519, 47.375)]]  # unchanged

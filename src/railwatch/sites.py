@@ -50,8 +50,10 @@ __all__ = [
     "MIN_SITE_AREA_M2",
     "GeoJSONText",
     "SiteSpec",
+    "check_stored_site_polygon",
     "lat_lon_text",
     "load_tracks",
+    "load_tracks_of_stored_site",
     "normalise_name",
     "one_name_a_site",
     "parse_bbox",
@@ -940,9 +942,10 @@ MIXED_HOW = (
     "polygons, the tracks of its lines"
 )
 #: What to do with such a file given as the tracks of a site that has its polygon
-#: elsewhere (a bbox, or a site's tracks changed).
+#: elsewhere (a bbox, or its tracks changed through repo.set_site_tracks; site edit takes
+#: it since session 41: load_tracks_of_stored_site).
 MIXED_ELSEWHERE_HOW = (
-    "for a site given by --bbox, or at site edit, remove the polygons from the file"
+    "for a site given by --bbox, or in Python's set_site_tracks, remove the polygons from the file"
 )
 #: Where lines given as a site go (track centrelines).
 LINES_HOW = "tracks= in Python, --tracks FILE on the command line"
@@ -1351,6 +1354,44 @@ def load_tracks(
     if not isinstance(result, MultiLineString):  # pragma: no cover - transform keeps type
         raise GeometryError(f"{what} could not be read as lines")
     return result
+
+
+def load_tracks_of_stored_site(
+    source: GeoJSONSource, *, what: str = "tracks"
+) -> tuple[MultiLineString, Polygon | MultiPolygon | None]:
+    """The track lines of ``source`` given to a site already stored (``site edit
+    --tracks``), and the file's site polygon where it holds one: a file of the site's
+    polygons and its lines together, as ``site add --geojson F --tracks F`` takes it
+    (session 40), is read as :func:`site_from_geojson` reads it then (its lines by
+    :func:`load_tracks`, its polygons by the site's reader); check the polygons against
+    the stored site with :func:`check_stored_site_polygon` (since 2026-12-06, session 41:
+    site edit refused that file, "remove the polygons from the file")."""
+    data = _load_json(source, what)
+    found = _geometries(data, what)
+    mixed = any(_is_lines(g) for _, g in found) and any(_is_polygons(g) for _, g in found)
+    lines = load_tracks(data, what=what, skip_polygons=True)
+    return lines, (_polygons_of(data, what, skip_lines=True) if mixed else None)
+
+
+def check_stored_site_polygon(
+    polygons: Polygon | MultiPolygon | None, geometry: BaseGeometry, name: str
+) -> None:
+    """Refuse a tracks file's site polygon (:func:`load_tracks_of_stored_site`) that is
+    not the stored site's ``geometry`` (the polygon of ``name``): its lines would be
+    taken and the polygon left unused without a word, while a stored site's polygon
+    cannot be changed. The same polygon (to a millionth of its area: the file the site
+    was added from) passes."""
+    if polygons is None:
+        return
+    if polygons.symmetric_difference(geometry).area <= 1e-6 * geometry.area:
+        return
+    raise GeometryError(
+        f"the tracks file holds a site polygon (around {lat_lon_text(polygons)}) that is "
+        f"not the polygon of site {name!r} (around {lat_lon_text(geometry)}): a stored "
+        "site's polygon cannot be changed, so its lines were not taken; remove the "
+        "polygons from the file to give only its lines, or add a new site for the new "
+        "polygon (site add NAME --geojson FILE --tracks FILE)"
+    )
 
 
 def site_tracks(

@@ -16,8 +16,9 @@ from railwatch.cli._common import confirm, console, open_db, print_json, print_t
 from railwatch.errors import InputError, plural
 from railwatch.sites import (
     GeoJSONText,
+    check_stored_site_polygon,
     lat_lon_text,
-    load_tracks,
+    load_tracks_of_stored_site,
     site_from_bbox,
     site_from_geojson,
 )
@@ -287,12 +288,18 @@ def edit(
             "(add a new site for another polygon)"
         )
     tracks_in = _tracks_source(tracks)
-    lines = load_tracks(tracks_in) if tracks_in is not None else None  # before the db
+    # before the db; a file of the site's polygon and its lines, as `site add --geojson F
+    # --tracks F` takes it, gives its lines (it was refused until session 41)
+    lines, polygons = (
+        load_tracks_of_stored_site(tracks_in) if tracks_in is not None else (None, None)
+    )
     retrack = tracks is not None or no_tracks
     tags = () if no_tags else tuple(tag) if tag else None
     db = open_db(ctx)
     with db.session(readonly=True) as s:
-        name = repo.get_site(s, name).name  # as stored (the argument may be another form)
+        stored = repo.get_site(s, name)
+        name = stored.name  # as stored (the argument may be another form)
+        check_stored_site_polygon(polygons, stored.geometry, name)
     from railwatch.pipeline import editing_lock, retrack_site
 
     with editing_lock(db, name) if retrack else nullcontext(), db.session() as s:
