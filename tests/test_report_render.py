@@ -280,8 +280,9 @@ def test_coarse_alert_images_share_one_covered_caveat() -> None:
     from railwatch.report.model import Evidence
 
     rows = [_row(i, 20.0 + i, gsd=3.0, method="length") for i in range(3)]
+    chip = _chip(np.zeros((8, 8, 3), np.uint8))  # shown with images (since session 41)
     evidence = [
-        Evidence(AlertRow(f"k{i}", "record", "low", r.when, "all", r.total, "x"), None, None,
+        Evidence(AlertRow(f"k{i}", "record", "low", r.when, "all", r.total, "x"), chip, None,
                  after_row=r)
         for i, r in enumerate(rows)
     ]  # fmt: skip

@@ -8,14 +8,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from shapely.geometry import MultiLineString
 
 from railwatch.cli import _common
 from railwatch.cli.main import main
+from railwatch.report.caveats import build_caveats
 from railwatch.report.format import fmt_count
+from railwatch.report.model import AlertRow, ChipImage, Evidence, SceneRow
 from railwatch.sites import site_from_bbox
 from railwatch.storage import Database, repo
 from railwatch.storage.backup import backup
@@ -174,3 +178,55 @@ def test_site_edit_refuses_a_file_whose_polygon_is_another_site(
     err = " ".join(capsys.readouterr().err.split())
     assert "not the polygon of site 'yard'" in err and "polygon cannot be changed" in err
     assert _tracks(url) == [[(8.501, 47.375), (8.519, 47.375)]]  # unchanged
+
+
+# ------------------------------------------------------------ 4. the coarse caveat
+
+
+def _coarse_row(i: int, total: float) -> SceneRow:
+    return SceneRow(
+        scene_id=i,
+        when=datetime(2024, 3, 1, tzinfo=UTC) + timedelta(days=10 * i),
+        sensor="S",
+        gsd=3.0,
+        usable=True,
+        clear_fraction=0.95,
+        coverage=1.0,
+        total=total,
+        low=total - 3,
+        high=total + 3,
+        method="length",
+    )
+
+
+def test_info_alerts_alone_give_no_caveat_of_alert_images() -> None:
+    rows = [_coarse_row(i, 20.0 + i) for i in range(3)]
+    # info alerts never get images (builder._with_images): the report draws its latest
+    # image alone
+    evidence = [
+        Evidence(AlertRow(f"k{i}", "shift", "info", r.when, "all", r.total or 0.0, "x"),
+                 None, None, after_row=r)
+        for i, r in enumerate(rows)
+    ]  # fmt: skip
+    caveats = build_caveats(rows, evidence)
+    assert not any("alert image" in c for c in caveats), caveats
+    # the image drawn, the latest, is said to be car-equivalents, as a lone image is
+    latest = rows[-1].day.isoformat()
+    assert any(c.startswith(f"{latest}: at 3 m") and "car-equivalents" in c for c in caveats)
+    assert not any(c.startswith(rows[0].day.isoformat()) for c in caveats)
+    # and every coarse count is still said to be an estimate
+    assert any("3 of 3 counts come from images coarser than" in c for c in caveats)
+
+
+def test_alert_images_shown_are_still_said_too_coarse() -> None:
+    rows = [_coarse_row(i, 20.0 + i) for i in range(3)]
+    chip = ChipImage(np.zeros((8, 8, 3), np.uint8), 3.0, (), "t", ("a", "b"), (0, 8, 0, 8))
+    evidence = [
+        Evidence(AlertRow(f"k{i}", "record", "high", r.when, "all", r.total or 0.0, "x"),
+                 chip if i else None, None, after_row=r)
+        for i, r in enumerate(rows)
+    ]  # fmt: skip
+    coarse = [c for c in build_caveats(rows, evidence) if "too coarse" in c]
+    # the two drawn, not the one without its images
+    days = f"{rows[1].day}, {rows[2].day}"
+    assert len(coarse) == 1 and f"The alert images of {days} are too coarse" in coarse[0]

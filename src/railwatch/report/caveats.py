@@ -419,6 +419,12 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
     pictured = {e.after_row.scene_id for e in evidence if e.after_row and e.after is not None}
     if not shown and counted:
         shown = [max(counted, key=lambda r: r.when)]
+    # the images a report draws: its alerts' with images, else its latest image
+    # (builder.lone_image). A coarse image is said so only where it is drawn: the others'
+    # counts are said car-equivalents by the caveat of coarse images below (until session
+    # 41 a report of info alerts alone, which draws none of their images, said "The alert
+    # images of ... are too coarse to see single cars")
+    drawn = pictured or ({max(counted, key=lambda r: r.when).scene_id} if counted else set())
     seen: set[int] = set()
     coarse_shown: list[SceneRow] = []
     fine_shown: list[SceneRow] = []
@@ -427,7 +433,8 @@ def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -
             continue
         seen.add(row.scene_id)
         if row.counted and (row.method or "objects") != "objects":
-            coarse_shown.append(row)
+            if row.scene_id in drawn:
+                coarse_shown.append(row)
         else:
             fine_shown.append(row)
     if len(fine_shown) > COVERED_ONE_BY_ONE:
