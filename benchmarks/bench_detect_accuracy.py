@@ -17,14 +17,16 @@
    scenes under 80 % clear are left out, as in the pipeline; then where the length along
    the centrelines goes (found, missed, false beside a string, at its ends, elsewhere:
    ``length_breakdown``). ``--coarse-only`` runs just these and writes their own section
-   of docs/benchmarks.md.
+   of docs/benchmarks.md. ``--centrelines`` measures instead how the count along the
+   centrelines suffers when they are drawn off the track (each line moved across it or
+   turned, ``run_centrelines``; session 41) and writes its own section.
 3. Real images in /work/shared/data/real (or ``--real DIR``): the Muttenz 10 cm
    orthophoto area-averaged to 0.3 and 0.5 m (README: about 21 wagons ± 3 and
    2 locomotives, 23 in all) and the China freight panel (about 6 ± 2) at its stated 0.9 m
    and at the scale its rails show (measured, and both ends of the measured interval).
 
     python benchmarks/bench_detect_accuracy.py [--detector default] [--scenes 210]
-        [--coarse 60] [--coarse-only] [--write-docs]
+        [--coarse 60] [--coarse-only] [--centrelines] [--write-docs]
 
 Targets (issue 4): F1 (IoU 0.3) >= 0.95 and count error <= 5 % at 0.3–0.5 m; F1 >= 0.90
 and count error <= 10 % at 0.75–1 m; covered accuracy >= 90 %; 3 m within ±15 % on
@@ -45,6 +47,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import shapely
+import shapely.affinity
 from _images import read_rgb
 from shapely.geometry import LineString, MultiLineString
 from shapely.geometry.base import BaseGeometry
@@ -486,6 +489,120 @@ def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str
     return rep, rows
 
 
+def _perturbed(
+    tracks: MultiLineString,
+    size: tuple[int, int],
+    gsd: float,
+    rng: np.random.Generator,
+    offset_m: float = 0.0,
+    turn_deg: float = 0.0,
+) -> MultiLineString:
+    """A scene's centrelines (pixels) as an analyst might draw them: each line, clipped
+    to the image, moved across the track by ``offset_m`` and turned about its middle by
+    ``turn_deg``, each with its own random sign (session 41)."""
+    box = shapely.box(0, 0, size[1], size[0])
+    out: list[LineString] = []
+    for line in tracks.geoms:
+        part = line.intersection(box)
+        pieces = [g for g in getattr(part, "geoms", [part]) if isinstance(g, LineString)]
+        for piece in pieces:
+            if piece.length < 2:
+                continue
+            g: BaseGeometry = piece
+            if offset_m:
+                g = piece.offset_curve(float(rng.choice((-1.0, 1.0))) * offset_m / gsd)
+            if turn_deg:
+                g = shapely.affinity.rotate(
+                    g, float(rng.choice((-1.0, 1.0))) * turn_deg, origin="centroid"
+                )
+            if isinstance(g, LineString) and not g.is_empty:
+                out.append(g)
+    return MultiLineString(out)
+
+
+#: Centreline errors ``--centrelines`` measures: (label, across-track offset in metres,
+#: turn in degrees). A 0.1° turn moves the ends of a 1.4 km line by 1.2 m.
+CENTRELINE_ERRORS = (
+    ("exact", 0.0, 0.0),
+    ("moved 0.5 m", 0.5, 0.0),
+    ("moved 1 m", 1.0, 0.0),
+    ("moved 1.5 m", 1.5, 0.0),
+    ("moved 2 m", 2.0, 0.0),
+    ("moved 3 m", 3.0, 0.0),
+    ("turned 0.1°", 0.0, 0.1),
+    ("turned 0.2°", 0.0, 0.2),
+    ("moved 1 m and turned 0.1°", 1.0, 0.1),
+)
+
+
+def run_centrelines(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str]]:
+    """How accurate the centrelines must be (session 41): the 3 m scenes of
+    :func:`run_coarse`, car equivalents along the scene's exact centrelines (with the
+    sun) and along the same lines each moved across the track and/or turned
+    (:data:`CENTRELINE_ERRORS`, random sign per line, drawn from the scene's seed)."""
+    errs: dict[str, list[float]] = {label: [] for label, _, _ in CENTRELINE_ERRORS}
+    sums = dict.fromkeys(errs, 0.0)
+    truth_sum = 0
+    skipped = 0
+    for k in range(n):
+        p = scene_params(start + k, 3.0).with_(
+            size_px=(512, 512), n_cars=int(20 + (k * 37) % 130), cloud_cover=0.0
+        )
+        sc = render_scene(p)
+        usable = clear_and_truth(sc)
+        if usable is None:
+            skipped += 1
+            continue
+        clear, truth = usable
+        truth_sum += truth
+        inv = ~sc.transform
+        tracks = MultiLineString(
+            [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
+        )
+        for label, off, turn in CENTRELINE_ERRORS:
+            rng = np.random.default_rng(p.seed + 1)
+            lines = _perturbed(tracks, sc.image.shape[:2], 3.0, rng, off, turn)
+            est = estimate_occupancy(
+                sc.image, 3.0, clear, lines, sun=(p.sun_azimuth, p.sun_elevation)
+            ).car_equivalents
+            errs[label].append((est - truth) / max(truth, 1))
+            sums[label] += est
+    used = len(errs["exact"])
+    rep: dict[str, object] = {
+        "scenes": n,
+        "usable": used,
+        "seeds": f"{SEED0 + start}..{SEED0 + start + n - 1}",
+        "truth_sum": truth_sum,
+        "errors": {
+            label: {
+                "within_15pct": float((np.abs(e) <= 0.15).mean()) if used else None,
+                "median_abs": float(np.median(np.abs(e))) if used else None,
+                "bias": float(np.median(e)) if used else None,
+                "sum": round(sums[label], 1),
+            }
+            for label, e in errs.items()
+        },
+    }
+    rows = [
+        f"3 m scenes from seeds {rep['seeds']} ({used} of {n} usable, {skipped} under 80 % "
+        "clear left out), car equivalents with the sun's position, along the scene's exact "
+        "centrelines and along the same lines each moved across the track and/or turned "
+        "about its middle (random sign per line; the lines are clipped to the 1.5 km image, "
+        "so a 0.1° turn moves a line's ends by up to about 1.3 m).",
+        "",
+        "| centrelines | within ±15 % | median abs. error | bias (median) | sum / truth |",
+        "|---|---|---|---|---|",
+    ]
+    for label, e in errs.items():
+        a = np.abs(e)
+        rows.append(
+            f"| {label} | {100 * float((a <= 0.15).mean()):.0f} % | "
+            f"{100 * float(np.median(a)):.0f} % | {100 * float(np.median(e)):+.0f} % | "
+            f"{sums[label]:.0f} / {truth_sum} ({100 * sums[label] / max(truth_sum, 1):.0f} %) |"
+        )
+    return rep, rows
+
+
 def run_real(detector_name: str, real: Path) -> tuple[list[dict[str, object]], list[str]]:
     det = get_detector(detector_name)
     cases = []
@@ -572,6 +689,12 @@ def main() -> int:
         default=10_000,
         help="first 3 m scene index (seed = 7_000_000 + index); development used 50_000+",
     )
+    ap.add_argument(
+        "--centrelines",
+        action="store_true",
+        help="run only the 3 m scenes' sensitivity to centrelines drawn off the track "
+        "(moved across it, turned; --coarse scenes from --coarse-start)",
+    )
     ap.add_argument("--real", type=Path, default=REAL_DEFAULT)
     ap.add_argument("--json", type=Path, help="also write the full report here")
     ap.add_argument("--write-docs", action="store_true")
@@ -600,6 +723,27 @@ def main() -> int:
         "",
     ]
     coarse_lines: list[str] = []
+    if args.centrelines:
+        tc = time.perf_counter()
+        rep_l, rows = run_centrelines(args.coarse, args.coarse_start)
+        text = "\n".join(
+            [
+                f"Centreline accuracy (`benchmarks/bench_detect_accuracy.py --centrelines "
+                f"--coarse {args.coarse}"
+                + (f" --coarse-start {args.coarse_start}" if args.coarse_start != 10_000 else "")
+                + f"`), {stamp}, {machine}, load average {os.getloadavg()[0]:.1f} at the start.",
+                "",
+                *rows,
+                "",
+                f"Run time {time.perf_counter() - tc:.0f} s.",
+            ]
+        )
+        print(text)
+        if args.json:
+            args.json.write_text(json.dumps({**report, "centrelines": rep_l}, indent=2))
+        if args.write_docs:
+            update_docs("detect-centrelines", text)
+        return 0
     if args.scenes and not args.coarse_only:
         try:
             rep, rows = run_objects(args.detector, args.scenes)
