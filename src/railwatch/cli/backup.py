@@ -93,15 +93,21 @@ def restore_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Put BACKUP back as the SQLite database, keeping the database as it was beside it."""
-    from railwatch.storage.backup import RestoreInterrupted, resolved_file_path, restore
+    from railwatch.storage.backup import (
+        RestoreInterrupted,
+        is_empty_database_file,
+        resolved_file_path,
+        restore,
+    )
     from railwatch.storage.db import sqlite_path
     from railwatch.storage.migrate import head_revision
 
     url = state(ctx).settings().db
     target = sqlite_path(url)
     # a database that does not exist yet is created, not replaced: nothing to confirm
-    # (it asked for --yes "to replace the database" until session 41)
-    if not yes and target is not None and target.exists():
+    # (it asked for --yes "to replace the database" until session 41); nor does an
+    # empty file of 0 bytes (session 41), but a file with anything in it does
+    if not yes and target is not None and target.exists() and not is_empty_database_file(target):
         shown = resolved_file_path(backup_file)  # as the result names it
         question = f"Replace the database {target} with the backup {shown}"
         if not confirm(
@@ -145,6 +151,7 @@ def restore_command(
                 "backup": str(result.backup),
                 "kept": str(result.kept) if result.kept else None,
                 "created": result.created,
+                "was_empty": result.was_empty,
                 "revision": result.revision,
                 "upgrade_pending": result.revision != head,
                 "rows": result.rows,
@@ -153,7 +160,9 @@ def restore_command(
         return
     rows = ", ".join(f"{n} {table}" for table, n in result.rows.items())
     kept = f"; the database as it was is kept in {escape(str(result.kept))}" if result.kept else ""
-    if result.created:
+    if result.was_empty:
+        kept = "; the database file there was empty (0 bytes): nothing was replaced"
+    elif result.created:
         kept = "; there was no database there: it was created"
     console.print(
         f"restored {escape(str(result.target))} from {escape(str(result.backup))} "

@@ -49,6 +49,7 @@ __all__ = [
     "RestoreInterrupted",
     "RestoreResult",
     "backup",
+    "is_empty_database_file",
     "pg_dump_hint",
     "resolved_file_path",
     "restore",
@@ -189,6 +190,24 @@ def resolved_file_path(path: Path) -> Path:
     if path.name in ("", ".", ".."):
         return path.resolve(strict=False)
     return path.parent.resolve(strict=False) / path.name
+
+
+def is_empty_database_file(path: Path) -> bool:
+    """Whether ``path`` is an existing SQLite file of 0 bytes with no write-ahead log
+    holding anything (no ``-wal`` file, or an empty one): a database with nothing in it,
+    which a restore fills without replacing anything (as a file that does not exist)."""
+    try:
+        if path.stat().st_size != 0:
+            return False
+    except OSError:  # missing (or unreadable): not an empty file
+        return False
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return wal.stat().st_size == 0
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def _check_dest(source: Path, dest: Path) -> Path:
@@ -367,8 +386,11 @@ class RestoreResult:
     kept: Path | None
     revision: str
     rows: dict[str, int] = field(default_factory=dict)
-    #: Whether the database file was made by this restore (there was none before).
+    #: Whether the database file was made by this restore (there was none before, or
+    #: only an empty file of 0 bytes: see ``was_empty``).
     created: bool = False
+    #: Whether there was a database file of 0 bytes there (filled, nothing replaced).
+    was_empty: bool = False
 
 
 def _known_revisions() -> set[str]:
@@ -647,6 +669,9 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
             "restore as a user who can"
         )
     existed = target.exists()
+    # a file of 0 bytes holds no database: filled as a new one (session 41), though it
+    # is left in place, not removed, if the restore fails
+    was_empty = is_empty_database_file(target)
     kept: Path | None = None
     check: list[str] | None = None  # the integrity check after the copy, once it ran
     try:
@@ -707,4 +732,6 @@ def restore(url: str, backup_file: str | Path) -> RestoreResult:
             f"{target} fails SQLite's integrity check after the restore "
             f"({'; '.join(check[:3])}); the database as it was is kept in {kept}"
         )
-    return RestoreResult(target, source, kept, revision, rows, created=not existed)
+    return RestoreResult(
+        target, source, kept, revision, rows, created=not existed or was_empty, was_empty=was_empty
+    )
