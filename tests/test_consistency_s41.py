@@ -3,17 +3,30 @@
 
 1. ``railwatch restore`` into an existing database file of 0 bytes asked for --yes
    "to replace the database", though nothing is replaced (as into a missing file,
-   49cbe2b); a file with anything in it is still asked about."""
+   49cbe2b); a file with anything in it is still asked about.
+2. ``PATCH /api/sites/SITE`` with ``tracks`` refused the GeoJSON of the site's polygon
+   and its lines together that ``railwatch site edit --tracks FILE`` takes since
+   18478e4: it reads it with the same functions now
+   (``sites.load_tracks_of_stored_site``, ``sites.check_stored_site_polygon``), and says
+   what is wrong in the API's words (``web.errors.API_HINTS``)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from railwatch.cli.main import main
-from railwatch.sites import site_from_bbox
+from railwatch.errors import GeometryError
+from railwatch.sites import (
+    check_stored_site_polygon,
+    load_tracks_of_stored_site,
+    site_from_bbox,
+    site_from_geojson,
+)
 from railwatch.storage import Database, repo
 from railwatch.storage.backup import backup, restore
 
@@ -86,3 +99,82 @@ def test_library_restore_into_an_empty_file_says_created(tmp_path: Path) -> None
     assert result.created and result.was_empty and result.kept is None
     again = restore(f"sqlite:///{empty}", saved)  # a database now: kept, not created
     assert not again.created and not again.was_empty and again.kept is not None
+
+
+# ------------------------------------------------------------ 2. PATCH a site's tracks
+
+_YARD = [[8.50, 47.37], [8.52, 47.37], [8.52, 47.38], [8.50, 47.38], [8.50, 47.37]]
+_OTHER = [[8.50, 47.37], [8.53, 47.37], [8.53, 47.38], [8.50, 47.38], [8.50, 47.37]]
+#: what only the command line or Python has: the web API has none of them
+_CLI_WORDS = ("--geojson", "--tracks", "site add", "site edit", "FILE", "tracks file")
+
+
+def _mixed(lines: list[list[list[float]]], ring: list[list[float]] = _YARD) -> dict[str, Any]:
+    """One GeoJSON of a yard's polygon and its track lines, as geojson.io writes it."""
+    features = [{"type": "Polygon", "coordinates": [ring]}] + [
+        {"type": "LineString", "coordinates": line} for line in lines
+    ]
+    return {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": g} for g in features],
+    }
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[Any]:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from railwatch.settings import Settings
+    from railwatch.web.app import create_app
+
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    app = create_app(Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp_path / "c"), db)
+    try:
+        yield TestClient(app, headers={"Authorization": "Bearer t"})
+    finally:
+        db.dispose()
+
+
+def _lines(site: dict[str, Any]) -> list[list[list[float]]]:
+    tracks = site["tracks"]
+    assert tracks["type"] == "MultiLineString"
+    return [[list(p) for p in line] for line in tracks["coordinates"]]
+
+
+def test_patch_takes_the_lines_of_the_geojson_the_site_was_made_from(web: Any) -> None:
+    first = _mixed([[[8.501, 47.375], [8.519, 47.375]]])
+    made = web.post("/api/sites", json={"name": "yard", "geometry": first, "tracks": first})
+    assert made.status_code == 201, made.text
+    # the same GeoJSON, its lines redrawn: its lines replace the site's
+    two = [[[8.501, 47.374], [8.519, 47.374]], [[8.501, 47.376], [8.519, 47.376]]]
+    patched = web.patch("/api/sites/yard", json={"tracks": _mixed(two)})
+    assert patched.status_code == 200, patched.text
+    assert _lines(patched.json()) == two
+    assert _lines(web.get("/api/sites/yard").json()) == two
+
+
+def test_patch_refuses_another_polygon_in_the_apis_words(web: Any) -> None:
+    first = _mixed([[[8.501, 47.375], [8.519, 47.375]]])
+    made = web.post("/api/sites", json={"name": "yard", "geometry": first, "tracks": first})
+    assert made.status_code == 201, made.text
+    other = _mixed([[[8.501, 47.376], [8.529, 47.376]]], _OTHER)
+    refused = web.patch("/api/sites/yard", json={"tracks": other})
+    assert refused.status_code == 422, refused.text
+    detail = refused.json()["detail"]
+    assert "`tracks` holds a site polygon" in detail
+    assert "not the polygon of site 'yard'" in detail and "polygon cannot be changed" in detail
+    assert "remove the polygons from `tracks` to give only its lines" in detail
+    assert "POST /api/sites with it as both `geometry` and `tracks`" in detail
+    assert not [w for w in _CLI_WORDS if w in detail], detail
+    # the CLI's message (the same check), in the API's words
+    from railwatch.web.errors import api_words
+
+    stored = site_from_geojson("yard", first, tracks=first).geometry
+    with pytest.raises(GeometryError) as info:
+        _, polygons = load_tracks_of_stored_site(other)
+        check_stored_site_polygon(polygons, stored, "yard")
+    assert api_words(str(info.value)) == detail
+    assert "the tracks file holds" in str(info.value)  # the CLI keeps its words
+    assert _lines(web.get("/api/sites/yard").json()) == [[[8.501, 47.375], [8.519, 47.375]]]

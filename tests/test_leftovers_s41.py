@@ -320,13 +320,14 @@ def test_web_words_for_a_mixed_site_geojson_name_the_apis_fields(web: Any) -> No
     assert "send it as both `geometry` and `tracks`" in said
     said = _detail(web.post("/api/sites", json={"name": "b", "bbox": bbox, "tracks": _MIXED}))
     assert "send it as both `geometry` and `tracks`" in said
-    assert "for a site given by `bbox`, or in PATCH /api/sites/SITE" in said
-    assert "remove the polygons from `tracks`" in said
+    # PATCH /api/sites/SITE takes the file since s41, as site edit (test_consistency_s41)
+    assert "for a site given by `bbox`, remove the polygons from `tracks`" in said
     # what the words say works: the GeoJSON as both fields
     ok = web.post("/api/sites", json={"name": "c", "geometry": _MIXED, "tracks": _MIXED})
     assert ok.status_code == 201, ok.text
-    said = _detail(web.patch("/api/sites/c", json={"tracks": _MIXED}))
-    assert "remove the polygons from `tracks`" in said
+    # and PATCH takes it whole since s41, as site edit --tracks does (it pinned the refusal)
+    patched = web.patch("/api/sites/c", json={"tracks": _MIXED})
+    assert patched.status_code == 200, patched.text
     lines = {"type": "LineString", "coordinates": _LINE}
     said = _detail(web.post("/api/sites", json={"name": "d", "geometry": lines}))
     assert "give them as the site's tracks (`tracks`" in said

@@ -942,10 +942,19 @@ MIXED_HOW = (
     "polygons, the tracks of its lines"
 )
 #: What to do with such a file given as the tracks of a site that has its polygon
-#: elsewhere (a bbox, or its tracks changed through repo.set_site_tracks; site edit takes
-#: it since session 41: load_tracks_of_stored_site).
+#: elsewhere (a bbox, or its tracks changed through repo.set_site_tracks; site edit and
+#: PATCH /api/sites/SITE take it since session 41: load_tracks_of_stored_site).
 MIXED_ELSEWHERE_HOW = (
     "for a site given by --bbox, or in Python's set_site_tracks, remove the polygons from the file"
+)
+#: What :func:`check_stored_site_polygon` calls the tracks given to a stored site (site
+#: edit's ``--tracks FILE``), and what it says to do with another site polygon in them;
+#: the web API says its field, ``tracks``, and its requests (``API_HINTS``; 2026-12-06,
+#: session 41, as PATCH /api/sites/SITE took such a file too).
+STORED_TRACKS_FILE = "the tracks file"
+STORED_POLYGON_HOW = (
+    "remove the polygons from the file to give only its lines, or add a new site for the "
+    "new polygon (site add NAME --geojson FILE --tracks FILE)"
 )
 #: Where lines given as a site go (track centrelines).
 LINES_HOW = "tracks= in Python, --tracks FILE on the command line"
@@ -1360,12 +1369,13 @@ def load_tracks_of_stored_site(
     source: GeoJSONSource, *, what: str = "tracks"
 ) -> tuple[MultiLineString, Polygon | MultiPolygon | None]:
     """The track lines of ``source`` given to a site already stored (``site edit
-    --tracks``), and the file's site polygon where it holds one: a file of the site's
-    polygons and its lines together, as ``site add --geojson F --tracks F`` takes it
-    (session 40), is read as :func:`site_from_geojson` reads it then (its lines by
-    :func:`load_tracks`, its polygons by the site's reader); check the polygons against
-    the stored site with :func:`check_stored_site_polygon` (since 2026-12-06, session 41:
-    site edit refused that file, "remove the polygons from the file")."""
+    --tracks``, ``PATCH /api/sites/SITE`` with ``tracks``), and the file's site polygon
+    where it holds one: a file of the site's polygons and its lines together, as ``site
+    add --geojson F --tracks F`` takes it (session 40), is read as
+    :func:`site_from_geojson` reads it then (its lines by :func:`load_tracks`, its
+    polygons by the site's reader); check the polygons against the stored site with
+    :func:`check_stored_site_polygon` (since 2026-12-06, session 41: site edit and the
+    API's PATCH refused that file, "remove the polygons from the file")."""
     data = _load_json(source, what)
     found = _geometries(data, what)
     mixed = any(_is_lines(g) for _, g in found) and any(_is_polygons(g) for _, g in found)
@@ -1386,11 +1396,9 @@ def check_stored_site_polygon(
     if polygons.symmetric_difference(geometry).area <= 1e-6 * geometry.area:
         return
     raise GeometryError(
-        f"the tracks file holds a site polygon (around {lat_lon_text(polygons)}) that is "
-        f"not the polygon of site {name!r} (around {lat_lon_text(geometry)}): a stored "
-        "site's polygon cannot be changed, so its lines were not taken; remove the "
-        "polygons from the file to give only its lines, or add a new site for the new "
-        "polygon (site add NAME --geojson FILE --tracks FILE)"
+        f"{STORED_TRACKS_FILE} holds a site polygon (around {lat_lon_text(polygons)}) that "
+        f"is not the polygon of site {name!r} (around {lat_lon_text(geometry)}): a stored "
+        f"site's polygon cannot be changed, so its lines were not taken; {STORED_POLYGON_HOW}"
     )
 
 

@@ -196,8 +196,14 @@ API_HINTS: tuple[tuple[str, str], ...] = (
     # (2026-12-06, session 41: POST /api/sites was told --geojson FILE --tracks FILE)
     (sites.MIXED_HOW, "send it as both `geometry` and `tracks`: the site is made of its "
      "polygons, the tracks of its lines"),
-    (sites.MIXED_ELSEWHERE_HOW, "for a site given by `bbox`, or in PATCH /api/sites/SITE, "
-     "remove the polygons from `tracks`"),
+    # (PATCH /api/sites/SITE takes the file whole since session 41, as site edit does)
+    (sites.MIXED_ELSEWHERE_HOW, "for a site given by `bbox`, remove the polygons from "
+     "`tracks`"),
+    # the tracks of a stored site holding another polygon than the site's (PATCH)
+    (sites.STORED_TRACKS_FILE + " holds a site polygon", "`tracks` holds a site polygon"),
+    (sites.STORED_POLYGON_HOW, "remove the polygons from `tracks` to give only its lines, "
+     "or add a new site for the new polygon (POST /api/sites with it as both `geometry` "
+     "and `tracks`)"),
     (sites.LINES_HOW, "`tracks`, beside the site's polygon as `geometry` or its box as `bbox`"),
     ("give W,S,E,N (" + sites.POINT_HOW + ")", "give W,S,E,N as `bbox` in place of `geometry`"),
     # what is wrong in it: the GeoJSON the API takes as `geometry` (2026-12-06, session

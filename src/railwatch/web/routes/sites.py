@@ -88,7 +88,10 @@ class SitePatch(BaseModel):
     tracks: dict[str, Any] | None = Field(
         default=None,
         description="GeoJSON track centrelines (WGS84 LineString or MultiLineString, "
-        "Feature or FeatureCollection) in place of the site's; null removes them.",
+        "Feature or FeatureCollection) in place of the site's; null removes them. The "
+        "GeoJSON of the site's polygon and its lines together (as given at creation as "
+        "both `geometry` and `tracks`) gives its lines; a polygon other than the site's "
+        "is refused.",
     )
 
 
@@ -116,14 +119,19 @@ class _SiteWrites:
 _SITE_WRITES = _SiteWrites()
 
 
-def _tracks(body: SitePatch) -> Any:
-    """The centrelines of a PATCH body, read as at site creation (None: none)."""
-    from railwatch.sites import load_tracks
+def _tracks(body: SitePatch) -> tuple[Any, Any]:
+    """The centrelines of a PATCH body, read as at site creation (None: none), and the
+    site polygon given with them, if any: the GeoJSON of the site's polygon and its lines
+    together that POST /api/sites takes as both ``geometry`` and ``tracks`` gives its
+    lines, as ``railwatch site edit --tracks FILE`` reads it (the same reader,
+    :func:`railwatch.sites.load_tracks_of_stored_site`; it was refused until 2026-12-06,
+    session 41). The polygon is checked against the stored site's by the caller."""
+    from railwatch.sites import load_tracks_of_stored_site
 
     if body.tracks is None:
-        return None
+        return None, None
     try:
-        return load_tracks(body.tracks)
+        return load_tracks_of_stored_site(body.tracks)
     except (GeometryError, InputError):
         raise
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as err:
@@ -448,10 +456,15 @@ def update_site(site: SiteName, body: SitePatch, db: DB, jobs: Jobs) -> dict[str
         with db.session() as s:
             row = repo.update_site(s, site, description=body.description, tags=body.tags)
             return _full(s, row)
-    lines = _tracks(body)
+    from railwatch.sites import check_stored_site_polygon
+
+    lines, polygons = _tracks(body)
     with _SITE_WRITES.hold(site):
         with read_session(db) as s:
-            name = repo.get_site(s, site).name
+            stored = repo.get_site(s, site)
+            name = stored.name
+            # another polygon than the site's is refused (its lines not taken)
+            check_stored_site_polygon(polygons, stored.geometry, name)
         job = jobs.active(name)
         if job is not None:  # it counts along the lines it read when it began
             raise AlreadyExistsError(
