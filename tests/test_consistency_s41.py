@@ -8,19 +8,30 @@
    and its lines together that ``railwatch site edit --tracks FILE`` takes since
    18478e4: it reads it with the same functions now
    (``sites.load_tracks_of_stored_site``, ``sites.check_stored_site_polygon``), and says
-   what is wrong in the API's words (``web.errors.API_HINTS``)."""
+   what is wrong in the API's words (``web.errors.API_HINTS``).
+3. A report none of whose alerts has images draws its latest image with a count of
+   cars (``builder.lone_image``); its caveats spoke of the latest image with any count,
+   a 10 m presence image too, which is not drawn. One rule now
+   (``report.model.latest_car_image``). And an info alert's image, never drawn, got a
+   dated caveat of its covered loads (and the image drawn none): the dated caveats
+   follow the images drawn, as cbffdde made the coarse caveat do."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from railwatch.cli.main import main
 from railwatch.errors import GeometryError
+from railwatch.report.builder import lone_image
+from railwatch.report.caveats import build_caveats
+from railwatch.report.model import AlertRow, ChipImage, Evidence, SceneRow
 from railwatch.sites import (
     check_stored_site_polygon,
     load_tracks_of_stored_site,
@@ -178,3 +189,78 @@ def test_patch_refuses_another_polygon_in_the_apis_words(web: Any) -> None:
     assert api_words(str(info.value)) == detail
     assert "the tracks file holds" in str(info.value)  # the CLI keeps its words
     assert _lines(web.get("/api/sites/yard").json()) == [[[8.501, 47.375], [8.519, 47.375]]]
+
+
+# ------------------------------------------------------------ 3. the image the caveats name
+
+
+def _row(i: int, gsd: float, method: str, total: float, covered: int | None = None) -> SceneRow:
+    return SceneRow(
+        scene_id=i,
+        when=datetime(2024, 3, 1, tzinfo=UTC) + timedelta(days=10 * i),
+        sensor="S",
+        gsd=gsd,
+        usable=True,
+        clear_fraction=0.95,
+        coverage=1.0,
+        total=total,
+        low=total if method == "presence" else total - 2,
+        high=total if method == "presence" else total + 2,
+        covered=covered,
+        method=method,
+    )
+
+
+def _dated(caveats: tuple[str, ...], row: SceneRow) -> list[str]:
+    return [c for c in caveats if c.startswith(f"{row.day.isoformat()}:")]
+
+
+@pytest.mark.parametrize(
+    ("gsd", "method", "words"),
+    [(3.0, "length", "car-equivalents"), (0.5, "objects", "contents cannot be identified")],
+)
+def test_caveats_name_the_image_the_report_draws_not_a_later_presence_image(
+    gsd: float, method: str, words: str
+) -> None:
+    counted = _row(0, gsd, method, 20.0, covered=3 if method == "objects" else None)
+    presence = _row(1, 10.0, "presence", 1.0)  # later: a long-train flag, no count of cars
+    rows = [counted, presence]
+    drawn = lone_image(rows, set())  # what the report draws (no alert has images)
+    assert drawn is counted
+    caveats = build_caveats(rows)
+    said = _dated(caveats, drawn)
+    assert len(said) == 1 and words in said[0], caveats
+    assert not _dated(caveats, presence), caveats  # not drawn: no caveat of its own
+    # the builder's own call, with the image it draws
+    assert build_caveats(rows, (), lone=drawn) == caveats
+
+
+def _info(row: SceneRow) -> Evidence:
+    alert = AlertRow(f"k{row.scene_id}", "shift", "info", row.when, "all", row.total or 0.0, "x")
+    return Evidence(alert, None, None, after_row=row)  # an info alert never gets images
+
+
+def test_info_alerts_images_get_no_dated_covered_caveat_the_drawn_image_does() -> None:
+    rows = [_row(i, 0.5, "objects", 20.0, covered=2 + i) for i in range(3)]
+    evidence = [_info(rows[0]), _info(rows[1])]
+    caveats = build_caveats(rows, evidence)
+    assert lone_image(rows, set()) is rows[2]  # drawn: the latest, no info alert's
+    assert _dated(caveats, rows[2]) == [
+        f"{rows[2].day}: contents cannot be identified for 4 of 20 cars (20%): their loads "
+        "are under tarpaulins or sheets."
+    ]
+    assert not _dated(caveats, rows[0]) and not _dated(caveats, rows[1]), caveats
+    # what is covered at the info alerts' images is still said, of no day
+    assert any(
+        c.startswith("At the 2 other alert images, contents cannot be identified for 5 of 40")
+        for c in caveats
+    ), caveats
+
+
+def test_an_alert_with_images_keeps_its_dated_caveat() -> None:
+    rows = [_row(i, 0.5, "objects", 20.0, covered=2) for i in range(2)]
+    chip = ChipImage(np.zeros((8, 8, 3), np.uint8), 0.5, (), "t", ("a", "b"), (0, 8, 0, 8))
+    alert = AlertRow("k0", "record", "high", rows[0].when, "all", 20.0, "x")
+    caveats = build_caveats(rows, [Evidence(alert, chip, None, after_row=rows[0])])
+    assert len(_dated(caveats, rows[0])) == 1
+    assert not _dated(caveats, rows[1]), caveats  # an alert has images: no lone image

@@ -63,6 +63,8 @@ from railwatch.report.model import (
     ReportData,
     SceneRow,
     counted_otherwise,
+    latest_car_image,
+    may_get_images,
     method_words,
 )
 from railwatch.report.style import class_order
@@ -487,13 +489,7 @@ def _with_images(plans: Sequence[_Plan], max_evidence: int) -> tuple[set[int], s
     took all 10 images, and none went to the rise's first record alarm (2023-09-20), its
     shift, or the 68 cars of 2023-10-05 against a record of 15.)"""
     ranked = sorted(
-        (
-            p
-            for p in plans
-            if p.after is not None
-            and p.after.counted
-            and SEVERITY_RANK.get(p.alert.severity, 0) > SEVERITY_RANK["info"]
-        ),
+        (p for p in plans if may_get_images(p.alert, p.after)),
         key=lambda p: (SEVERITY_RANK.get(p.alert.severity, 0), p.alert.cls == "all", p.alert.when),
         reverse=True,
     )
@@ -535,8 +531,7 @@ def lone_image(rows: Sequence[SceneRow], with_images: set[int]) -> SceneRow | No
     site with one was never seen with its cars drawn (a first image raises no alert)."""
     if with_images:
         return None
-    counted = [r for r in rows if r.counts_cars]
-    return max(counted, key=lambda r: r.when) if counted else None
+    return latest_car_image(rows)  # the caveats' rule too (session 41)
 
 
 #: The title of :func:`lone_image`'s chip.
@@ -1120,7 +1115,7 @@ def build_report_data(
         events=tuple(events),
         alerts=tuple(alerts),
         evidence=tuple(evidence),
-        caveats=build_caveats(rows, evidence)
+        caveats=build_caveats(rows, evidence, lone=lone)
         + tuple(skipped)
         + _font_caveat(site.name, [e.label for e in events]),
         method=_method(rows, cfg, threshold),

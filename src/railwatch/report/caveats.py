@@ -8,11 +8,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from statistics import median
+from types import EllipsisType
 
 from railwatch.detect.base import GENERIC_CLASS
 from railwatch.imagery.inspect import LOW_SUN_DEG, is_low_sun
 from railwatch.report.format import fmt_num
-from railwatch.report.model import Evidence, SceneRow
+from railwatch.report.model import Evidence, SceneRow, latest_car_image, may_get_images
 
 #: Beyond this GSD (metres) cars are not separable; counts become car-equivalents.
 SEPARABLE_GSD = 1.0
@@ -59,13 +60,11 @@ def covered_caveat(row: SceneRow) -> str | None:
     )
 
 
-#: Up to this many alert images get a covered-loads caveat each; beyond, only those
-#: shown with images do and the others share one (:func:`covered_summary`).
-COVERED_ONE_BY_ONE = 10
-
-
 def covered_summary(rows: Sequence[SceneRow]) -> str | None:
-    """One caveat for the covered loads of many alert images (cars counted one by one)."""
+    """One caveat for the covered loads of the alert images a report does not draw (cars
+    counted one by one): the images drawn get one each (:func:`covered_caveat`). Until
+    2026-12-06 (session 41) up to 10 alert images got one each, drawn or not (an info
+    alert's image is never drawn)."""
     rows = [r for r in rows if r.counted and not r.presence and r.covered is not None]
     cars = sum(float(r.total or 0.0) for r in rows)
     if not rows or cars <= 0:
@@ -409,42 +408,48 @@ def _needs_tracks_words(n: int) -> str:
     )
 
 
-def build_caveats(rows: Sequence[SceneRow], evidence: Sequence[Evidence] = ()) -> tuple[str, ...]:
-    """All caveats for the images of the report period and the alert evidence."""
+def build_caveats(
+    rows: Sequence[SceneRow],
+    evidence: Sequence[Evidence] = (),
+    lone: SceneRow | EllipsisType | None = ...,
+) -> tuple[str, ...]:
+    """All caveats for the images of the report period and the alert evidence. ``lone``
+    is the image the report draws when none of its alerts has images
+    (``builder.lone_image``; None: none); left out, it is found by the same rule
+    (:func:`~railwatch.report.model.latest_car_image`, where no alert of ``evidence`` is
+    one shown with images: :func:`~railwatch.report.model.may_get_images`)."""
     out: list[str] = []
     counted = [r for r in rows if r.counted]
     unusable = [r for r in rows if not r.counted]
 
-    shown = [e.after_row for e in evidence if e.after_row is not None]
-    pictured = {e.after_row.scene_id for e in evidence if e.after_row and e.after is not None}
-    if not shown and counted:
-        shown = [max(counted, key=lambda r: r.when)]
-    # the images a report draws: its alerts' with images, else its latest image
-    # (builder.lone_image). A coarse image is said so only where it is drawn: the others'
-    # counts are said car-equivalents by the caveat of coarse images below (until session
-    # 41 a report of info alerts alone, which draws none of their images, said "The alert
-    # images of ... are too coarse to see single cars")
-    drawn = pictured or ({max(counted, key=lambda r: r.when).scene_id} if counted else set())
-    seen: set[int] = set()
-    coarse_shown: list[SceneRow] = []
-    fine_shown: list[SceneRow] = []
-    for row in shown:
-        if row.scene_id in seen:
-            continue
-        seen.add(row.scene_id)
-        if row.counted and (row.method or "objects") != "objects":
-            if row.scene_id in drawn:
-                coarse_shown.append(row)
-        else:
-            fine_shown.append(row)
-    if len(fine_shown) > COVERED_ONE_BY_ONE:
-        # one line per alert image made 80 near-identical caveats on a ten-year site:
-        # those of the images shown stay, the others are summed up in one
-        out += [t for r in fine_shown if r.scene_id in pictured if (t := covered_caveat(r))]
-        text = covered_summary([r for r in fine_shown if r.scene_id not in pictured])
-        out += [text] if text else []
-    else:
-        out += [t for r in fine_shown if (t := covered_caveat(r))]
+    # the images a report draws: its alerts' with images, else its latest image with a
+    # count of cars (builder.lone_image, by model.latest_car_image: until session 41 the
+    # latest image with any count, a 10 m presence image too, which the report does not
+    # draw). The caveats of one image speak of those only: until session 41 a report of
+    # info alerts alone, which draws none of their images, said "The alert images of ...
+    # are too coarse to see single cars" (cbffdde), and gave each of their images a dated
+    # caveat of covered loads; an alert past the images' limit was named among them
+    if lone is ...:
+        has_images = any(may_get_images(e.alert, e.after_row) for e in evidence)
+        lone = None if has_images else latest_car_image(rows)
+    by_id: dict[int, SceneRow] = {}
+    for row in [e.after_row for e in evidence if e.after_row and e.after is not None]:
+        by_id.setdefault(row.scene_id, row)
+    if lone is not None:
+        by_id.setdefault(lone.scene_id, lone)
+    drawn = list(by_id.values())
+    drawn_ids = set(by_id)
+    coarse_shown = [r for r in drawn if r.counted and (r.method or "objects") != "objects"]
+    out += [t for r in drawn if r not in coarse_shown if (t := covered_caveat(r))]
+    # the alert images not drawn (info alerts', those past the limit): one caveat of their
+    # covered loads, no day of theirs named (they were named one by one up to 10 of them)
+    others: dict[int, SceneRow] = {
+        e.after_row.scene_id: e.after_row
+        for e in evidence
+        if e.after_row is not None and e.after_row.scene_id not in drawn_ids
+    }
+    text = covered_summary(list(others.values()))
+    out += [text] if text else []
     if len(coarse_shown) == 1:
         out.append(covered_caveat(coarse_shown[0]) or "")
     elif coarse_shown:

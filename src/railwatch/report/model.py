@@ -7,7 +7,7 @@ be tested without a database and reused by the web layer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -409,6 +409,28 @@ def acknowledged_words(data: ReportData) -> str:
         return ""
     changed = n_changed_since(data)
     return f"{acked} acknowledged" + (f", {changed} changed since" if changed else "")
+
+
+def latest_car_image(rows: Sequence[SceneRow]) -> SceneRow | None:
+    """The latest image of ``rows`` with a count of cars (:attr:`SceneRow.counts_cars`;
+    a 10 m presence image has none), None without one: the image a report draws when
+    none of its alerts has images (``builder.lone_image``) and the one its caveats speak
+    of then (``caveats.build_caveats``). One rule since 2026-12-06, session 41: the
+    caveats took the latest image with any count, a presence image too, and could name
+    another image than the one drawn."""
+    counted = [r for r in rows if r.counts_cars]
+    return max(counted, key=lambda r: r.when) if counted else None
+
+
+def may_get_images(alert: AlertRow, after: SceneRow | None) -> bool:
+    """Whether an alert is one a report shows with images, within its limit of them
+    (``builder._with_images``): above info and tied to a counted image. An info alert
+    never gets images."""
+    return (
+        after is not None
+        and after.counted
+        and SEVERITY_RANK.get(alert.severity, 0) > SEVERITY_RANK["info"]
+    )
 
 
 def counted_otherwise(after: SceneRow, before: SceneRow) -> bool:
