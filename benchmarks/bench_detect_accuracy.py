@@ -41,7 +41,7 @@ import json
 import os
 import platform
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import cv2
@@ -366,6 +366,29 @@ def _breakdown_row(name: str, parts: list[dict[str, float]]) -> str:
     return f"| {name} | {len(parts)} | " + " | ".join(shares) + " |"
 
 
+def _coarse_scenes(
+    n: int, start: int
+) -> Iterator[tuple[SceneParams, RenderedScene, np.ndarray, int, MultiLineString] | None]:
+    """The 3 m scenes of the coarse benchmark, ``n`` from ``start``: (params, scene, clear
+    map, cars in the truth, track centrelines in pixels) for each scene at least 80 %
+    clear, None for the others (left out as in the pipeline)."""
+    for k in range(n):
+        p = scene_params(start + k, 3.0).with_(
+            size_px=(512, 512), n_cars=int(20 + (k * 37) % 130), cloud_cover=0.0
+        )
+        sc = render_scene(p)
+        usable = clear_and_truth(sc)
+        if usable is None:
+            yield None
+            continue
+        clear, truth = usable
+        inv = ~sc.transform
+        tracks = MultiLineString(
+            [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
+        )
+        yield p, sc, clear, truth, tracks
+
+
 def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str]]:
     """3 m scenes from seeds SEED0 + start + k: car equivalents along the scene's track
     centrelines (with the sun's position, as the pipeline reads it from the scene's
@@ -380,20 +403,11 @@ def run_coarse(n: int, start: int = 10_000) -> tuple[dict[str, object], list[str
     counts: list[list[object]] = []  # per usable scene, for fit_count_error.py's 3 m model
     breakdown: list[tuple[float, dict[str, float]]] = []  # (sun elevation, lengths)
     skipped = 0
-    for k in range(n):
-        p = scene_params(start + k, 3.0).with_(
-            size_px=(512, 512), n_cars=int(20 + (k * 37) % 130), cloud_cover=0.0
-        )
-        sc = render_scene(p)
-        usable = clear_and_truth(sc)
-        if usable is None:
+    for item in _coarse_scenes(n, start):
+        if item is None:
             skipped += 1
             continue
-        clear, truth = usable
-        inv = ~sc.transform
-        tracks = MultiLineString(
-            [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
-        )
+        p, sc, clear, truth, tracks = item
         profiles: list[LineProfile] = []
         est_t = estimate_occupancy(
             sc.image,
@@ -544,21 +558,12 @@ def run_centrelines(n: int, start: int = 10_000) -> tuple[dict[str, object], lis
     sums = dict.fromkeys(errs, 0.0)
     truth_sum = 0
     skipped = 0
-    for k in range(n):
-        p = scene_params(start + k, 3.0).with_(
-            size_px=(512, 512), n_cars=int(20 + (k * 37) % 130), cloud_cover=0.0
-        )
-        sc = render_scene(p)
-        usable = clear_and_truth(sc)
-        if usable is None:
+    for item in _coarse_scenes(n, start):
+        if item is None:
             skipped += 1
             continue
-        clear, truth = usable
+        p, sc, clear, truth, tracks = item
         truth_sum += truth
-        inv = ~sc.transform
-        tracks = MultiLineString(
-            [LineString([inv * xy for xy in t.coords]) for t in sc.tracks if len(t.coords) >= 2]
-        )
         for label, off, turn in CENTRELINE_ERRORS:
             rng = np.random.default_rng(p.seed + 1)
             lines = _perturbed(tracks, sc.image.shape[:2], 3.0, rng, off, turn)
