@@ -668,7 +668,8 @@ def _headline(
     stale: str | None = None,
 ) -> Headline:
     counted = [r for r in rows if r.counts_cars]  # a 10 m long-train flag is no count
-    latest = max(counted, key=lambda r: r.when) if counted else None
+    # the image lone_image draws and the caveats name: one rule (session 41)
+    latest = latest_car_image(rows)
     top = top_alert(alerts, latest.when if latest else None)
     if latest is not None and (latest.method or "objects") == "length":
         # judged against its own kind: the chart's band is the main method's, and a 3 m
