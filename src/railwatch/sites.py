@@ -960,6 +960,36 @@ STORED_POLYGON_HOW = (
 LINES_HOW = "tracks= in Python, --tracks FILE on the command line"
 #: How to give a box around a point given as a site.
 POINT_HOW = "site_from_bbox in Python, --bbox W,S,E,N on the command line"
+#: What :func:`site_tracks` says to do with track lines that touch the site only with
+#: the two numbers of each position swapped, by how the site was given (its
+#: ``site_given``), and with lines that touch it either way (:data:`APART_HOW`). They
+#: name files and ``--bbox``: the web API says its fields, ``geometry``, ``tracks`` and
+#: ``bbox``, in their place (``railwatch.web.errors.API_HINTS``; 2026-12-06, session 41:
+#: a PATCH was told to swap the numbers "in the tracks file").
+SWAPPED_HOW: Mapping[str, str] = {
+    "file": "one of the two files is written as lat,lon; GeoJSON (RFC 7946) gives "
+    "each position as lon,lat: swap the numbers in the one that is the wrong way "
+    "round and try again",
+    "same file": "the file's polygons or its lines are written as lat,lon; GeoJSON "
+    "(RFC 7946) gives each position as lon,lat: swap the numbers of the ones that "
+    "are the wrong way round and try again",
+    "bbox": "the bbox is given latitude first or the tracks file is written as "
+    "lat,lon; the bbox is W,S,E,N (lon,lat,lon,lat) and GeoJSON (RFC 7946) gives "
+    "each position as lon,lat: swap the numbers in the one that is the wrong way "
+    "round and try again",
+    "stored": "the tracks file is written as lat,lon (or the site was); GeoJSON (RFC 7946) "
+    "gives each position as lon,lat: swap the numbers of each position in the "
+    "tracks file (if it is the site that is the wrong way round, a stored site's "
+    "polygon cannot be changed: add the site anew under another name)",
+}
+APART_HOW: Mapping[str, str] = {
+    "file": "check that both files describe the same place (GeoJSON is lon,lat)",
+    "same file": "check that the file's polygons and its lines describe the same place "
+    "(GeoJSON is lon,lat)",
+    "bbox": "check that the bbox and the tracks file describe the same place (GeoJSON is lon,lat)",
+    "stored": "check that the tracks file and the site describe the same place (GeoJSON "
+    "is lon,lat)",
+}
 #: What :func:`site_from_geojson`'s messages call the GeoJSON it is given (a file, text
 #: or a mapping: ``--geojson FILE``); the web API says its field, ``geometry``
 #: (``railwatch.web.errors.API_HINTS``; 2026-12-06, session 41).
@@ -1419,38 +1449,16 @@ def site_tracks(
     ).intersects(geometry):
         # it said "one of the two files" for a site given by --bbox, or by the tracks'
         # own file (session 40)
-        which = {
-            "file": "one of the two files is written as lat,lon; GeoJSON (RFC 7946) gives "
-            "each position as lon,lat: swap the numbers in the one that is the wrong way "
-            "round and try again",
-            "same file": "the file's polygons or its lines are written as lat,lon; GeoJSON "
-            "(RFC 7946) gives each position as lon,lat: swap the numbers of the ones that "
-            "are the wrong way round and try again",
-            "bbox": "the bbox is given latitude first or the tracks file is written as "
-            "lat,lon; the bbox is W,S,E,N (lon,lat,lon,lat) and GeoJSON (RFC 7946) gives "
-            "each position as lon,lat: swap the numbers in the one that is the wrong way "
-            "round and try again",
-        }.get(
-            site_given,
-            "the tracks file is written as lat,lon (or the site was); GeoJSON (RFC 7946) "
-            "gives each position as lon,lat: swap the numbers of each position in the "
-            "tracks file (if it is the site that is the wrong way round, a stored site's "
-            "polygon cannot be changed: add the site anew under another name)",
-        )
+        which = SWAPPED_HOW.get(site_given, SWAPPED_HOW["stored"])
         raise GeometryError(
             f"none of the track lines touch the site polygon, but they would with the two "
             f"numbers of each position swapped (the site lies around {lat_lon_text(geometry)}, "
             f"the lines around {lat_lon_text(lines)}): {which}"
         )
     if not lines.intersects(geometry):
-        both = {
-            "bbox": "the bbox and the tracks file",
-            "same file": "the file's polygons and its lines",
-            "stored": "the tracks file and the site",
-        }.get(site_given, "both files")
         raise GeometryError(
-            f"none of the track lines touch the site polygon: check that {both} "
-            "describe the same place (GeoJSON is lon,lat)"
+            "none of the track lines touch the site polygon: "
+            + APART_HOW.get(site_given, APART_HOW["file"])
         )
     return lines
 

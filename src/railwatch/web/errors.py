@@ -206,6 +206,32 @@ API_HINTS: tuple[tuple[str, str], ...] = (
      "and `tracks`)"),
     (sites.LINES_HOW, "`tracks`, beside the site's polygon as `geometry` or its box as `bbox`"),
     ("give W,S,E,N (" + sites.POINT_HOW + ")", "give W,S,E,N as `bbox` in place of `geometry`"),
+    # track lines that touch the site only with each position's numbers swapped, or not
+    # at all (2026-12-06, session 41: a PATCH was told to swap them "in the tracks file")
+    (sites.SWAPPED_HOW["file"], "`geometry` or `tracks` is written as lat,lon; GeoJSON "
+     "(RFC 7946) gives each position as lon,lat: swap the numbers in the one that is the "
+     "wrong way round and try again"),
+    (sites.SWAPPED_HOW["same file"], "the polygons or the lines of the GeoJSON sent as "
+     "both `geometry` and `tracks` are written as lat,lon; GeoJSON (RFC 7946) gives each "
+     "position as lon,lat: swap the numbers of the ones that are the wrong way round and "
+     "try again"),
+    (sites.SWAPPED_HOW["bbox"], "`bbox` is given latitude first or `tracks` is written as "
+     "lat,lon; `bbox` is [W,S,E,N] (lon,lat,lon,lat) and GeoJSON (RFC 7946) gives each "
+     "position as lon,lat: swap the numbers in the one that is the wrong way round and "
+     "try again"),
+    (sites.SWAPPED_HOW["stored"], "`tracks` is written as lat,lon (or the site was); "
+     "GeoJSON (RFC 7946) gives each position as lon,lat: swap the numbers of each "
+     "position in `tracks` (if it is the site that is the wrong way round, a stored "
+     "site's polygon cannot be changed: add the site anew under another name with POST "
+     "/api/sites)"),
+    (sites.APART_HOW["file"], "check that `geometry` and `tracks` describe the same place "
+     "(GeoJSON is lon,lat)"),
+    (sites.APART_HOW["same file"], "check that the polygons and the lines of the GeoJSON "
+     "sent as both `geometry` and `tracks` describe the same place (GeoJSON is lon,lat)"),
+    (sites.APART_HOW["bbox"], "check that `bbox` and `tracks` describe the same place "
+     "(GeoJSON is lon,lat)"),
+    (sites.APART_HOW["stored"], "check that `tracks` and the site describe the same place "
+     "(GeoJSON is lon,lat)"),
     # what is wrong in it: the GeoJSON the API takes as `geometry` (2026-12-06, session
     # 41: "site GeoJSON geometry must be a Polygon or MultiPolygon, got Point")
     (sites.SITE_GEOJSON + " geometry", "`geometry`"),

@@ -1,0 +1,134 @@
+"""Left over from session 41's review (2026-12-06).
+
+1. A ``422`` of the web API for track lines that touch the site only with the two
+   numbers of each position swapped (written as lat,lon), or not at all, said what to
+   do in the command line's words: "swap the numbers of each position in the tracks
+   file", "check that the bbox and the tracks file describe the same place". It names
+   the API's fields now (the phrases ``railwatch.sites.SWAPPED_HOW`` and ``APART_HOW``,
+   replaced by ``web.errors.API_HINTS``); the CLI keeps its words.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from railwatch.cli.main import main
+from railwatch.sites import APART_HOW, SWAPPED_HOW
+from railwatch.storage import Database
+
+# ------------------------------------------------------------ 1. lat,lon tracks in the API
+
+_RING = [[8.50, 47.37], [8.52, 47.37], [8.52, 47.38], [8.50, 47.38], [8.50, 47.37]]
+_POLYGON = {"type": "Polygon", "coordinates": [_RING]}
+_BBOX = [8.50, 47.37, 8.52, 47.38]
+#: a track line across the yard, written lat,lon: it touches the yard swapped
+_SWAPPED = {"type": "LineString", "coordinates": [[47.375, 8.501], [47.375, 8.519]]}
+#: a track line 70 km away, which touches the yard neither way
+_AWAY = {"type": "LineString", "coordinates": [[9.5, 47.3], [9.51, 47.31]]}
+#: what only the command line or Python has: the web API has none of them
+_CLI_WORDS = ("tracks file", "files", "the file", "the bbox", "--", "FILE")
+
+
+def _mixed(line: dict[str, Any]) -> dict[str, Any]:
+    """The yard's polygon and a line in one GeoJSON, as geojson.io writes them."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": g} for g in (_POLYGON, line)
+        ],
+    }
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[Any]:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from railwatch.settings import Settings
+    from railwatch.web.app import create_app
+
+    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
+    app = create_app(Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp_path / "c"), db)
+    try:
+        yield TestClient(app, headers={"Authorization": "Bearer t"})
+    finally:
+        db.dispose()
+
+
+def _detail(response: Any) -> str:
+    assert response.status_code == 422, response.text
+    detail = str(response.json()["detail"])
+    assert detail.startswith("none of the track lines touch the site polygon"), detail
+    assert not [w for w in _CLI_WORDS if w in detail], detail
+    return detail
+
+
+#: how the site is given in POST /api/sites, with tracks ``line``
+_POSTS = {
+    "file": lambda line: {"geometry": _POLYGON, "tracks": line},
+    "same file": lambda line: {"geometry": _mixed(line), "tracks": _mixed(line)},
+    "bbox": lambda line: {"bbox": _BBOX, "tracks": line},
+}
+#: the API's fields each message names
+_FIELDS = {
+    "file": ("`geometry`", "`tracks`"),
+    "same file": ("`geometry`", "`tracks`"),
+    "bbox": ("`bbox`", "`tracks`"),
+}
+
+
+@pytest.mark.parametrize("given", list(_POSTS))
+def test_post_with_lat_lon_tracks_names_the_apis_fields(web: Any, given: str) -> None:
+    said = _detail(web.post("/api/sites", json={"name": "yard", **_POSTS[given](_SWAPPED)}))
+    assert "but they would with the two numbers of each position swapped" in said
+    assert "written as lat,lon" in said and "swap the numbers" in said
+    assert all(field in said for field in _FIELDS[given]), said
+    said = _detail(web.post("/api/sites", json={"name": "yard", **_POSTS[given](_AWAY)}))
+    assert "describe the same place" in said
+    assert all(field in said for field in _FIELDS[given]), said
+    assert web.get("/api/sites/yard").status_code == 404  # nothing was made
+
+
+def test_patch_with_lat_lon_tracks_names_the_field(web: Any) -> None:
+    made = web.post("/api/sites", json={"name": "yard", "geometry": _POLYGON})
+    assert made.status_code == 201, made.text
+    said = _detail(web.patch("/api/sites/yard", json={"tracks": _SWAPPED}))
+    assert "`tracks` is written as lat,lon (or the site was)" in said
+    assert "swap the numbers of each position in `tracks`" in said
+    assert "add the site anew under another name with POST /api/sites" in said
+    said = _detail(web.patch("/api/sites/yard", json={"tracks": _AWAY}))
+    assert "check that `tracks` and the site describe the same place" in said
+    assert web.get("/api/sites/yard").json()["tracks"] is None  # none was taken
+
+
+def test_the_cli_keeps_its_words_for_lat_lon_tracks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    site = tmp_path / "site.geojson"
+    site.write_text(json.dumps(_POLYGON), encoding="utf-8")
+    bbox = ",".join(f"{v:g}" for v in _BBOX)
+    for name, line in (("swapped", _SWAPPED), ("away", _AWAY)):
+        (tmp_path / f"{name}.geojson").write_text(json.dumps(line), encoding="utf-8")
+
+    def said(*args: str) -> str:
+        capsys.readouterr()
+        assert main(["--db", url, *args]) != 0
+        return " ".join(capsys.readouterr().err.split())
+
+    swapped, away = str(tmp_path / "swapped.geojson"), str(tmp_path / "away.geojson")
+    add = ["site", "add", "yard"]
+    assert SWAPPED_HOW["file"] in said(*add, "--geojson", str(site), "--tracks", swapped)
+    assert APART_HOW["file"] in said(*add, "--geojson", str(site), "--tracks", away)
+    assert SWAPPED_HOW["bbox"] in said(*add, "--bbox", bbox, "--tracks", swapped)
+    assert APART_HOW["bbox"] in said(*add, "--bbox", bbox, "--tracks", away)
+    assert main(["--db", url, *add, "--geojson", str(site)]) == 0
+    assert SWAPPED_HOW["stored"] in said("site", "edit", "yard", "--tracks", swapped)
+    assert APART_HOW["stored"] in said("site", "edit", "yard", "--tracks", away)
+    assert "swap the numbers of each position in the tracks file" in SWAPPED_HOW["stored"]
