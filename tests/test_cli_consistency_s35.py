@@ -180,6 +180,10 @@ JSON_ELSEWHERE = {
         ("train", "calibrate", "quantize"),
         "tests/test_cli_json_train_s37.py::test_train_calibrate_and_quantize_json_say_what_they_wrote",
     ),
+    # session 41: removed and declined, each one JSON document on stdout
+    "scene remove": (
+        "tests/test_scene_remove_s41.py::test_remove_deletes_the_scene_and_its_rows_only"
+    ),
 }
 
 

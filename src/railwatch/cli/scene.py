@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from railwatch.cli._common import (
     check_record_id,
+    confirm,
     console,
     err_console,
     plural_s,
@@ -22,7 +23,7 @@ from railwatch.cli._common import (
 )
 from railwatch.cli.site import open_db
 from railwatch.detect.base import GENERIC_CLASS, is_presence, long_train_present, tells_class
-from railwatch.errors import InputError
+from railwatch.errors import InputError, plural
 from railwatch.storage import repo
 from railwatch.storage.models import ANALYST, SCENE_STATUSES, Count
 from railwatch.storage.serialize import (
@@ -622,6 +623,134 @@ def _replaced_text(earlier: dict[str, Any]) -> str:
         else ""
     )
     return escape(f"It replaced your earlier review{outlines} of {_review_text(earlier)}")
+
+
+@app.command("remove")
+def remove_command(
+    ctx: typer.Context,
+    scene_ids: Annotated[
+        list[int], typer.Argument(help="Scene ids (see `railwatch scene list SITE`).")
+    ],
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="Remove without asking (needed when not run from a terminal).",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print what was removed as JSON: {removed, scenes: [...], analyze: [...]}.",
+        ),
+    ] = False,
+) -> None:
+    """Remove scenes ingested by mistake (a duplicate, the wrong site): each scene with
+    its detections, counts and review, in one transaction; the image file is left as
+    it is, and ingesting it again makes a new scene. Alerts citing a removed scene are
+    deleted, or, acknowledged, kept inactive with their notes; run `railwatch analyze
+    SITE` then. An image that is only bad is better declared unusable (`scene review ID
+    --unusable REASON`): a gap in the series.
+
+    Without --yes it lists what would be removed and asks when run from a terminal; it is
+    refused (status 2) when standard input is not a terminal (a script, a pipe). A site
+    being processed (`railwatch process`, a dashboard job) is refused (status 1)."""
+    for scene_id in scene_ids:
+        check_record_id(scene_id, "scene", SCENE_IDS)
+    ids = list(dict.fromkeys(scene_ids))
+    db = open_db(ctx)
+    with db.session(readonly=True) as s:  # unknown ids are said before asking
+        planned = [repo.scene_removal(s, i) for i in ids]
+    if not yes:
+        listing = "\n".join(f"  {_removal_text(r)}" for r in planned)
+        many = len(planned) != 1
+        if not confirm(
+            f"Remove {'these scenes' if many else 'this scene'} (the image files are "
+            f"kept)?\n{listing}\n",
+            f"removing scene{plural_s(len(planned))} "
+            f"{', '.join(str(r.scene_id) for r in planned)} deletes "
+            f"{'their' if many else 'its'} detections, counts and reviews; pass --yes "
+            "to confirm",
+        ):
+            if as_json:
+                print_json({"removed": False, "scenes": [], "analyze": []})
+                return
+            console.print("Nothing removed.", highlight=False)
+            return
+    # the per-site lock of `railwatch process` (pipeline.processing_lock's keys, as
+    # pipeline.removal_lock takes it for a site's removal): a run processing the site is
+    # never left recording a scene deleted under it; refused at once (BusyError)
+    busy = {
+        f"process:{site}": f"scenes of site {site!r} cannot be removed while a railwatch run "
+        "processes it (nothing was removed; try again when it ends)"
+        for site in sorted({r.site for r in planned})
+    }
+    with db.exclusive(busy), db.session() as s:
+        gone = repo.remove_scenes(s, ids)
+    analyze = sorted({r.site for r in gone})
+    if as_json:
+        print_json(
+            {
+                "removed": True,
+                "scenes": [_removal_json(r) for r in gone],
+                "analyze": [f"railwatch analyze {site}" for site in analyze],
+            }
+        )
+        return
+    for r in gone:
+        console.print(f"Removed {escape(_removal_text(r))}.", highlight=False)
+        if r.alerts_removed:
+            console.print(
+                f"  deleted {plural(len(r.alerts_removed), 'alert')} citing it: "
+                f"{', '.join(map(str, r.alerts_removed))}",
+                highlight=False,
+            )
+        if r.alerts_retired:
+            console.print(
+                f"  kept {plural(len(r.alerts_retired), 'acknowledged alert')} citing it, "
+                f"inactive, with {'its note' if len(r.alerts_retired) == 1 else 'their notes'}"
+                f": {', '.join(map(str, r.alerts_retired))}",
+                highlight=False,
+            )
+    for site in analyze:
+        console.print(
+            f"Run `railwatch analyze {escape(site)}` to judge the site's alerts without "
+            f"{'them' if len(gone) != 1 else 'it'}.",
+            highlight=False,
+        )
+
+
+def _removal_text(r: repo.SceneRemoval) -> str:
+    """One scene of a removal: ``scene 7 (site 'yard', 2024-03-05 10:30 UTC, processed,
+    FILE): 12 detections, 3 counts, 1 review, 1 alert``."""
+    parts = [plural(r.detections, "detection"), plural(r.counts, "count")]
+    if r.reviews:
+        parts.append(plural(r.reviews, "review"))
+    alerts = len(r.alerts_removed) + len(r.alerts_retired)
+    if alerts:
+        acked = f", {len(r.alerts_retired)} acknowledged" if r.alerts_retired else ""
+        parts.append(f"{plural(alerts, 'alert')} citing it{acked}")
+    return (
+        f"scene {r.scene_id} (site {r.site!r}, {r.acquired_at:%Y-%m-%d %H:%M} UTC, "
+        f"{r.status}, {r.uri}): {', '.join(parts)}"
+    )
+
+
+def _removal_json(r: repo.SceneRemoval) -> dict[str, Any]:
+    return {
+        "scene_id": r.scene_id,
+        "site": r.site,
+        "uri": r.uri,
+        "acquired_at": r.acquired_at.isoformat(),
+        "status": r.status,
+        "detections": r.detections,
+        "counts": r.counts,
+        "reviews": r.reviews,
+        "alerts_removed": list(r.alerts_removed),
+        "alerts_retired": list(r.alerts_retired),
+    }
 
 
 @app.command("import-reviews")

@@ -86,6 +86,7 @@ __all__ = [
     "AlertChanges",
     "LatestCounts",
     "ReviewCandidate",
+    "SceneRemoval",
     "SiteRemoval",
     "SiteStats",
     "TracksChange",
@@ -120,10 +121,12 @@ __all__ = [
     "record_scene_result",
     "remove_event",
     "remove_scene_review",
+    "remove_scenes",
     "remove_site",
     "review_candidates",
     "reviewed_unusable_ids",
     "scene_page",
+    "scene_removal",
     "set_scene_review",
     "set_scene_unusable_review",
     "set_site_tracks",
@@ -700,6 +703,124 @@ def scene_page(
         select(Scene).where(*cond).order_by(Scene.acquired_at, Scene.id).limit(limit).offset(offset)
     )
     return list(rows), total
+
+
+@dataclass(frozen=True)
+class SceneRemoval:
+    """What removing one scene deletes (:func:`scene_removal`) or deleted
+    (:func:`remove_scenes`; 2026-12-06, session 41): the scene's rows and what is its
+    alone (its detections, counts and the analyst's review, the database's cascades),
+    and the alerts that cite it (``Alert.scene_id``): the unacknowledged ones are
+    deleted (``alerts_removed``), as a re-analysis deletes an alert it no longer
+    raises; the acknowledged ones are kept, retired (``active`` false) with their
+    acknowledgement and note, as a re-analysis keeps them (``alerts_retired``; their
+    ``scene_id`` becomes null, the foreign key's ``ON DELETE SET NULL``). The image
+    file is never touched."""
+
+    scene_id: int
+    site: str
+    uri: str
+    acquired_at: datetime
+    status: str
+    detections: int
+    counts: int
+    reviews: int
+    alerts_removed: tuple[int, ...] = ()
+    alerts_retired: tuple[int, ...] = ()
+
+
+def scene_removal(session: Session, scene_id: int) -> SceneRemoval:
+    """What :func:`remove_scenes` would delete of the scene ``scene_id`` (nothing is
+    written); an unknown id is a :class:`NotFoundError` naming ``scene list``."""
+    scene = get_scene(session, scene_id)
+    cited = session.execute(
+        select(Alert.id, Alert.acknowledged).where(Alert.scene_id == scene.id).order_by(Alert.id)
+    ).all()
+    return SceneRemoval(
+        scene_id=scene.id,
+        site=scene.site.name,
+        uri=scene.uri,
+        acquired_at=scene.acquired_at,
+        status=scene.status,
+        detections=session.scalar(
+            select(func.count(Detection.id)).where(Detection.scene_id == scene.id)
+        )
+        or 0,
+        counts=session.scalar(select(func.count(Count.id)).where(Count.scene_id == scene.id)) or 0,
+        reviews=session.scalar(
+            select(func.count(SceneReview.id)).where(SceneReview.scene_id == scene.id)
+        )
+        or 0,
+        alerts_removed=tuple(int(i) for i, acked in cited if not acked),
+        alerts_retired=tuple(int(i) for i, acked in cited if acked),
+    )
+
+
+def remove_scenes(session: Session, scene_ids: Sequence[int]) -> list[SceneRemoval]:
+    """Delete the scenes ``scene_ids`` and what belongs to them alone, all in the
+    session's transaction (all or none), and return what went (:class:`SceneRemoval`,
+    in the order given; an id given twice counts once). An unknown id is a
+    :class:`NotFoundError` and nothing is deleted. The image files are not touched; the
+    same file ingested again is a new scene (a new id: ids are never reused).
+
+    Callers hold ``pipeline.removal_lock`` of each scene's site (no processing run of
+    it). Lock order (``railwatch.pipeline``'s docstring): each site's row ``FOR NO KEY
+    UPDATE`` in ascending id (as an analysis' writing session holds it: the two take
+    turns, so alerts are never stored from a series that still had the scene), then the
+    sites' alerts in ascending id (as the analysis locks them), then the scenes in
+    ascending id, deleted. Alerts citing a scene: see :class:`SceneRemoval`. The other
+    alerts of the site were judged on a series with the scene: ``railwatch analyze
+    SITE`` judges them again."""
+    wanted = list(dict.fromkeys(int(i) for i in scene_ids))
+    sites: dict[int, int] = {}
+    for scene_id in wanted:
+        sites[scene_id] = get_scene(session, scene_id).site_id  # unknown: NotFoundError
+    for site_id in sorted(set(sites.values())):
+        held = session.scalar(
+            select(Site.id).where(Site.id == site_id).with_for_update(key_share=True)
+        )
+        if held is None:
+            raise NotFoundError(
+                "the site of the scenes was removed meanwhile (by another railwatch command "
+                "or the dashboard): nothing was removed"
+            )
+    alerts = list(
+        session.scalars(
+            select(Alert)
+            .where(Alert.site_id.in_(sorted(set(sites.values()))))
+            .order_by(Alert.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+    removals: dict[int, SceneRemoval] = {}
+    now = utcnow()
+    with session.begin_nested():
+        for scene_id in sorted(wanted):
+            if lock_scene_if_there(session, scene_id) is None:
+                raise NotFoundError(
+                    f"scene {scene_id} was removed meanwhile (by another railwatch command "
+                    "or the dashboard): nothing was removed"
+                )
+            removals[scene_id] = scene_removal(session, scene_id)
+        for row in alerts:
+            if row.scene_id not in removals:
+                continue
+            if row.acknowledged:  # kept as a re-analysis keeps it: retired, note and all
+                row.active = False
+                row.scene_id = None
+                row.updated_at = now
+            else:
+                session.delete(row)
+        session.flush()
+        for scene_id in sorted(wanted):
+            session.execute(delete(Scene).where(Scene.id == scene_id))  # cascades
+        session.flush()
+    for scene_id in wanted:  # nothing the session holds stands for a deleted row
+        scene = session.get(Scene, scene_id)
+        if scene is not None:
+            session.expunge(scene)
+    return [removals[i] for i in wanted]
 
 
 #: Key of a scene's registration record in its metadata (``record_scene_result``).
