@@ -6,6 +6,11 @@
    file", "check that the bbox and the tracks file describe the same place". It names
    the API's fields now (the phrases ``railwatch.sites.SWAPPED_HOW`` and ``APART_HOW``,
    replaced by ``web.errors.API_HINTS``); the CLI keeps its words.
+2. A coarse scene of a site without track centrelines stores the command to run for
+   ``SITE`` (``railwatch.counting.GIVE_TRACKS``). The report's headline and table name
+   the site ("`railwatch site edit yard --tracks FILE`"), as ``process`` and the API do
+   (:func:`railwatch.counting.name_site`), but its caveat of images not counted gave
+   ``SITE``. It names the site now; the stored text is as it was.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import pytest
 from railwatch.cli.main import main
 from railwatch.sites import APART_HOW, SWAPPED_HOW
 from railwatch.storage import Database
+from test_followup2_s40 import no_tracks  # noqa: F401 (the fixture: a site without tracks)
 
 # ------------------------------------------------------------ 1. lat,lon tracks in the API
 
@@ -132,3 +138,27 @@ def test_the_cli_keeps_its_words_for_lat_lon_tracks(
     assert SWAPPED_HOW["stored"] in said("site", "edit", "yard", "--tracks", swapped)
     assert APART_HOW["stored"] in said("site", "edit", "yard", "--tracks", away)
     assert "swap the numbers of each position in the tracks file" in SWAPPED_HOW["stored"]
+
+
+# ------------------------------------------------------------ 2. the site named, not SITE
+
+_NAMED = "`railwatch site edit yard --tracks FILE`"
+_PLACEHOLDER = "site edit SITE"
+
+
+def test_the_report_caveat_names_the_site_that_needs_tracks(
+    no_tracks: dict[str, object],  # noqa: F811
+) -> None:
+    from railwatch.report.builder import build_report_data
+
+    db = Database(str(no_tracks["url"]))
+    try:
+        data = build_report_data(db, "yard")
+    finally:
+        db.dispose()
+    (caveat,) = [c for c in data.caveats if "could not be counted" in c]
+    assert "cannot be read without the site's track centrelines" in caveat
+    assert _NAMED in caveat and _PLACEHOLDER not in caveat, caveat
+    # as the report's table says it of the scene
+    (row,) = [r for r in data.scenes if r.reasons and "track centrelines" in r.reasons[0]]
+    assert _NAMED in row.reasons[0]

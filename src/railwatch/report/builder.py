@@ -1116,7 +1116,7 @@ def build_report_data(
         events=tuple(events),
         alerts=tuple(alerts),
         evidence=tuple(evidence),
-        caveats=build_caveats(rows, evidence, lone=lone)
+        caveats=build_caveats(rows, evidence, lone=lone, site=site.name)
         + tuple(skipped)
         + _font_caveat(site.name, [e.label for e in events]),
         method=_method(rows, cfg, threshold),

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from statistics import median
 from types import EllipsisType
 
+from railwatch.counting import name_site
 from railwatch.detect.base import GENERIC_CLASS
 from railwatch.imagery.inspect import LOW_SUN_DEG, is_low_sun
 from railwatch.report.format import fmt_num
@@ -397,14 +398,17 @@ def _registration_caveats(evidence: Sequence[Evidence]) -> list[str]:
     return out
 
 
-def _needs_tracks_words(n: int) -> str:
+def _needs_tracks_words(n: int, site: str) -> str:
     """What the caveat of images not counted says of ``n`` coarse ones that cannot be read
-    without the site's track centrelines, which it lacks (session 40)."""
+    without the site's track centrelines, which it lacks (session 40); the command names
+    ``site`` as the report's table and headline do (:func:`railwatch.counting.name_site`;
+    it said ``SITE`` until 2026-12-06, session 41)."""
     which = "1 of them is a coarse image" if n == 1 else f"{n} of them are coarse images"
-    return (
+    return name_site(
         f" {which} that cannot be read without the site's track centrelines, and the site "
         "has none: give them (`railwatch site edit SITE --tracks FILE`) and process the "
-        "site again."
+        "site again.",
+        site,
     )
 
 
@@ -412,8 +416,10 @@ def build_caveats(
     rows: Sequence[SceneRow],
     evidence: Sequence[Evidence] = (),
     lone: SceneRow | EllipsisType | None = ...,
+    site: str = "SITE",
 ) -> tuple[str, ...]:
-    """All caveats for the images of the report period and the alert evidence. ``lone``
+    """All caveats for the images of the report period and the alert evidence, of
+    ``site`` (named in the commands they give; ``SITE`` left out). ``lone``
     is the image the report draws when none of its alerts has images
     (``builder.lone_image``; None: none); left out, it is found by the same rule
     (:func:`~railwatch.report.model.latest_car_image`, where no alert of ``evidence`` is
@@ -468,7 +474,7 @@ def build_caveats(
             f"{len(unusable)} of {len(rows)} images could not be counted ({why}); they are "
             "shown as gaps, never as zero counts."
             + (
-                _needs_tracks_words(reasons["no track centrelines"])
+                _needs_tracks_words(reasons["no track centrelines"], site)
                 if reasons.get("no track centrelines")
                 else ""
             )
