@@ -24,6 +24,7 @@ from railwatch.cli._common import (
 from railwatch.errors import InputError, NotFoundError, RailwatchError
 
 if TYPE_CHECKING:
+    from railwatch.analysis.centrelines import SiteCheck
     from railwatch.detect.base import Detector
     from railwatch.pipeline import ProcessSummary
     from railwatch.storage import Database
@@ -142,7 +143,8 @@ def process(
     declared = _reviewed_unusable(db, results)
     found = tracks_found_in_image(db, results)
     again = _processed_again(db, results, before)
-    _print_results(results, det, as_json, declared, found, again)
+    checks = centreline_checks(db, results)
+    _print_results(results, det, as_json, declared, found, again, checks)
     for r in results:
         if (
             r.busy is None and r.total == 0 and r.skipped == 0 and not declared.get(r.site)
@@ -155,6 +157,7 @@ def process(
                 soft_wrap=True,
             )
     _say_tracks_found(found)
+    _say_centrelines_off(checks)
     if not as_json:
         _print_analyze_hints(results)
     busy = [r for r in results if r.busy is not None]
@@ -413,6 +416,98 @@ def _say_tracks_found(found: dict[str, int]) -> None:
     )
 
 
+def centreline_checks(db: Database, results: list[ProcessSummary]) -> dict[str, SiteCheck]:
+    """For each site of ``results`` (not held by another run) with track centrelines and
+    a counted image of 1 m or finer: where its lines lie from the cars detected on its
+    latest such images (:func:`railwatch.analysis.centrelines.check_site`; session 41)."""
+    from railwatch.analysis.centrelines import check_site
+
+    out: dict[str, SiteCheck] = {}
+    for r in results:
+        if r.busy is not None:
+            continue
+        with db.session(readonly=True) as s:
+            try:
+                got = check_site(s, r.site)
+            except NotFoundError:  # removed meanwhile: said elsewhere
+                continue
+        if got is not None:
+            out[r.site] = got
+    return out
+
+
+def _check_json(check: SiteCheck | None) -> dict[str, object] | None:
+    """``--json``'s ``centrelines`` of one site: the scenes whose cars were used and,
+    per line (``line``: 1-based, in the order of the site's tracks), the cars near it,
+    their median offset (m, positive to the line's left as drawn), the compass
+    direction from the line to them, whether it looks off its track, and the lines
+    that share most of its cars."""
+    if check is None:
+        return None
+    return {
+        "scene_ids": list(check.scene_ids),
+        "cars": check.check.cars,
+        "lines": [
+            {
+                "line": line.index + 1,
+                "cars": line.cars,
+                "offset_m": None if line.offset_m is None else round(line.offset_m, 2),
+                "toward": line.toward,
+                "off": line.off,
+                "shares_cars_with": [j + 1 for j in line.shares_with],
+            }
+            for line in check.check.lines
+        ],
+    }
+
+
+def _say_centrelines_off(checks: dict[str, SiteCheck]) -> None:
+    """On stderr, per site: each centreline whose cars on the site's latest fine images
+    stand more than :data:`railwatch.analysis.centrelines.OFF_M` from it (with at least
+    :data:`~railwatch.analysis.centrelines.MIN_CARS` of them), and the lines that share most of
+    their cars (one drawn a whole track spacing off, on the next track), with what to do.
+    Nothing where no line looks off, or with no fine image (session 41)."""
+    from railwatch.analysis.centrelines import OFF_M
+
+    for site, got in checks.items():
+        scenes = ", ".join(str(i) for i in got.scene_ids)
+        images = f"image{plural_s(len(got.scene_ids))} {scenes}"
+        edit = f"`railwatch site edit {escape(site)} --tracks FILE`"
+        for line in got.check.off:
+            off = abs(line.offset_m or 0.0)
+            err_console.print(
+                f"warning: site {escape(site)}: track centreline {line.index + 1} (the "
+                f"{_ordinal(line.index + 1)} line of its tracks) looks {off:.1f} m off its "
+                f"track: the {line.cars} cars detected near it on the site's fine "
+                f"{images} stand {off:.1f} m {line.toward} of it (median; more than "
+                f"{OFF_M:g} m). 1.5-10 m images are counted along it, so their counts "
+                "read the wrong ground: redraw that line on an image of 1 m or finer, at "
+                f"the middle of its track, and give the site its lines again ({edit}); "
+                'docs/detection.md, "How accurate the centrelines must be".',
+                highlight=False,
+                soft_wrap=True,
+            )
+        pairs = sorted(
+            {tuple(sorted((line.index, j))) for line in got.check.shared for j in line.shares_with}
+        )
+        for a, b in pairs:
+            err_console.print(
+                f"warning: site {escape(site)}: track centrelines {a + 1} and {b + 1} share "
+                f"most of the cars detected near them on the site's fine {images}: one of "
+                "them probably lies on the other's track (a whole track spacing off, "
+                "where the other line is right): redraw it on an image of 1 m or finer, "
+                f"at the middle of its own track, and give the site its lines again ({edit}).",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th, 21st."""
+    end = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{end}"
+
+
 def _swappable_note(db: Database, site: str) -> str:
     """For a site without scenes that could have been drawn as lat,lon (every longitude
     within ±90, so that the exchange is a place too): where it lies, so that the analyst
@@ -485,6 +580,7 @@ def _print_results(
     declared: dict[str, int],
     found: dict[str, int],
     again: dict[str, list[tuple[int, str, str]]],
+    checks: dict[str, SiteCheck] | None = None,
 ) -> None:
     """The run's summary; ``declared``: how many scenes of each site were skipped as
     unusable by an analyst's review (:func:`_reviewed_unusable`); ``found``: how many of
@@ -519,6 +615,9 @@ def _print_results(
                     "registered": len(r.registered),
                     "not_registered": r.not_registered,
                     "busy": r.busy,
+                    # session 41: where the site's centrelines lie from its cars on
+                    # its latest fine images (null: no centrelines or no such image)
+                    "centrelines": _check_json((checks or {}).get(r.site)),
                 }
                 for r in results
             ]

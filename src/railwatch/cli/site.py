@@ -58,12 +58,15 @@ def _stdin_text(option: str = "--geojson", what: str = "a GeoJSON polygon") -> G
 
 #: What ``--tracks`` needs to be worth giving (session 41: at 3 m, lines 1 m off put about
 #: a quarter fewer images within ±15 %, 2 m off more than half fewer; docs/detection.md,
-#: "How accurate the centrelines must be").
+#: "How accurate the centrelines must be"; process's check of them:
+#: railwatch.analysis.centrelines).
 _TRACKS_ACCURACY = (
     "Each line must lie within about 0.5 m of the middle of its track (between the rails) "
     "over its whole length: 1.5-10 m images are read along them, and with lines 1-2 m off "
     "(typical of OpenStreetMap or tracing by hand) the median 3 m count is off by 19-32 % "
-    "instead of 13 %, without a warning. Draw or check them on an image of 1 m or finer."
+    "instead of 13 %. Draw or check them on an image of 1 m or finer: `railwatch process` "
+    "warns only of a line more than 1.5 m from the cars detected near it on the site's "
+    "images of 1 m or finer, where it has some."
 )
 
 

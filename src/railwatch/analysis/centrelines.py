@@ -1,0 +1,270 @@
+"""Whether a site's track centrelines lie on its tracks, judged from the cars detected
+on a fine image (2026-12-06, session 41).
+
+A 3 m count is the occupied length along the site's centrelines, and it needs them
+within about 0.5 m of the track's middle (docs/detection.md, "How accurate the
+centrelines must be"). A 3 m image cannot locate a line, but the cars the default
+detector finds on an image of 1 m or finer can: railcars stand on the middle of their
+track, so per line the median signed across-track distance of the car centres within
+half a track spacing (:data:`REACH_M`) is how far the line lies from its track.
+
+Car roofs lean away from the satellite by their height x tan(off-nadir): where the
+image says its off-nadir angle and azimuth (STAC ``view:off_nadir`` /
+``view:azimuth``, kept as the scene's ``off_nadir`` / ``view_azimuth``) the centres are
+moved back by :data:`LEAN_HEIGHT_M` of lean; an image more than :data:`MAX_OFF_NADIR`
+off nadir without its azimuth is not used (:func:`usable_view`).
+
+Core module (the analysis layer: it reads storage and imagery), no CLI or web."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from shapely.geometry import LineString, MultiLineString, MultiPoint, Point
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+__all__ = [
+    "FINE_GSD",
+    "LEAN_HEIGHT_M",
+    "MAX_OFF_NADIR",
+    "MAX_SCENES",
+    "MIN_CARS",
+    "OFF_M",
+    "REACH_M",
+    "LineOffset",
+    "OffsetCheck",
+    "SiteCheck",
+    "centreline_offsets",
+    "check_site",
+    "compass",
+    "lean_shift",
+    "usable_view",
+]
+
+#: Half a track spacing (~4.75 m): a car centre further from a line belongs to another
+#: track.
+REACH_M = 2.4
+#: Offset (m) above which a line is called off its track (at 1.5 m off, a third of the
+#: track spacing, the 3 m count's median error doubles).
+OFF_M = 1.5
+#: Cars a line needs within :data:`REACH_M` before its offset is judged.
+MIN_CARS = 5
+#: Coarsest image (m per pixel) whose detected cars are used.
+FINE_GSD = 1.0
+#: Largest off-nadir angle (degrees) used without a known view azimuth.
+MAX_OFF_NADIR = 10.0
+#: Height (m) of the part of a car the detector sees whose lean is taken back: about
+#: the middle of a car's side face to its roof (cars are 1.4-5 m tall above the rails,
+#: which stand about 1 m above the ground).
+LEAN_HEIGHT_M = 3.0
+#: Share of a line's cars that, when they are also another line's, calls the two lines
+#: one track.
+SHARED_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class LineOffset:
+    """One centreline: ``index`` (0-based, in the site's order), ``cars`` (car centres
+    within :data:`REACH_M`), ``offset_m`` (median signed distance of those centres from
+    the line, positive to the line's left as drawn; None with no car), ``toward`` (the
+    compass direction from the line to its cars' middle, e.g. ``"NE"``; None with no
+    car), ``off`` (``|offset_m|`` above :data:`OFF_M` with at least :data:`MIN_CARS`
+    cars) and ``shares_with`` (indices of the lines that hold most of its cars too)."""
+
+    index: int
+    cars: int
+    offset_m: float | None
+    toward: str | None
+    off: bool
+    shares_with: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class OffsetCheck:
+    """Every line's :class:`LineOffset`, and the cars used."""
+
+    lines: tuple[LineOffset, ...]
+    cars: int
+
+    @property
+    def off(self) -> tuple[LineOffset, ...]:
+        """The lines that look off their tracks."""
+        return tuple(line for line in self.lines if line.off)
+
+    @property
+    def shared(self) -> tuple[LineOffset, ...]:
+        """The lines that share most of their cars with another line."""
+        return tuple(line for line in self.lines if line.shares_with)
+
+
+def compass(east: float, north: float) -> str:
+    """The 8-point compass name of a direction given as (east, north)."""
+    names = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+    bearing = math.degrees(math.atan2(east, north)) % 360.0
+    return names[int((bearing + 22.5) // 45.0) % 8]
+
+
+def usable_view(off_nadir: float | None, view_azimuth: float | None) -> bool:
+    """Whether a scene's cars can be used: near nadir (or not said), or with the
+    azimuth that lets the lean be taken back."""
+    if off_nadir is None or not math.isfinite(off_nadir):
+        return True
+    return off_nadir <= MAX_OFF_NADIR or (view_azimuth is not None and math.isfinite(view_azimuth))
+
+
+def lean_shift(
+    off_nadir: float | None, view_azimuth: float | None, height_m: float = LEAN_HEIGHT_M
+) -> tuple[float, float]:
+    """How far (east, north; metres) a point ``height_m`` up appears moved in the
+    image: ``height_m`` x tan(off-nadir) toward ``view_azimuth`` (STAC ``view:azimuth``,
+    degrees clockwise from north, the way tall objects lean). (0, 0) when either is
+    unknown."""
+    if off_nadir is None or view_azimuth is None:
+        return (0.0, 0.0)
+    if not (math.isfinite(off_nadir) and math.isfinite(view_azimuth)):
+        return (0.0, 0.0)
+    d = height_m * math.tan(math.radians(off_nadir))
+    az = math.radians(view_azimuth)
+    return (d * math.sin(az), d * math.cos(az))
+
+
+def _as_lines(lines: MultiLineString | Sequence[LineString]) -> list[LineString]:
+    geoms = list(lines.geoms) if isinstance(lines, MultiLineString) else list(lines)
+    return [g for g in geoms if isinstance(g, LineString) and len(g.coords) >= 2]
+
+
+def centreline_offsets(
+    lines: MultiLineString | Sequence[LineString],
+    car_centres: Iterable[tuple[float, float]],
+    *,
+    reach_m: float = REACH_M,
+    off_m: float = OFF_M,
+    min_cars: int = MIN_CARS,
+) -> OffsetCheck:
+    """Per line (metres, x east and y north: a UTM CRS), how far its cars lie from it.
+
+    ``car_centres``: the centres of the cars detected on one or more fine images, in
+    the same CRS, each already moved back by its image's lean (:func:`lean_shift`).
+    A car counts for every line within ``reach_m`` of it (a line drawn a whole track
+    spacing off lies near the next track, and then shares its cars: ``shares_with``)."""
+    geoms = _as_lines(lines)
+    pts = [Point(float(x), float(y)) for x, y in car_centres]
+    near: list[set[int]] = []
+    out: list[tuple[int, int, float | None, str | None, bool]] = []
+    for i, line in enumerate(geoms):
+        signed: list[float] = []
+        away: list[tuple[float, float]] = []
+        mine: set[int] = set()
+        for k, p in enumerate(pts):
+            dist = line.distance(p)
+            if dist > reach_m:
+                continue
+            at = line.project(p)
+            a = line.interpolate(max(0.0, min(at, line.length - 0.5)))
+            b = line.interpolate(min(line.length, max(at, 0.0) + 0.5))
+            tx, ty = b.x - a.x, b.y - a.y
+            norm = math.hypot(tx, ty)
+            if norm == 0.0:
+                continue
+            # positive to the left of the line as drawn
+            side = (tx * (p.y - a.y) - ty * (p.x - a.x)) / norm
+            signed.append(dist if side >= 0 else -dist)
+            # the left normal, for the direction the line should move
+            away.append((-ty / norm, tx / norm))
+            mine.add(k)
+        near.append(mine)
+        if not signed:
+            out.append((i, 0, None, None, False))
+            continue
+        offset = float(np.median(signed))
+        nx, ny = np.mean(np.asarray(away), axis=0)
+        toward = compass(float(nx) * offset, float(ny) * offset) if offset else None
+        out.append(
+            (i, len(signed), offset, toward, len(signed) >= min_cars and abs(offset) > off_m)
+        )
+    result = []
+    for (i, n, found, toward, off), mine in zip(out, near, strict=True):
+        shares = tuple(
+            j
+            for j, theirs in enumerate(near)
+            if j != i and len(mine) >= min_cars and len(mine & theirs) > SHARED_SHARE * len(mine)
+        )
+        result.append(LineOffset(i, n, found, toward, off, shares))
+    return OffsetCheck(tuple(result), len(pts))
+
+
+@dataclass(frozen=True)
+class SiteCheck:
+    """:func:`check_site`'s answer: the check, and the scenes whose cars it used."""
+
+    site: str
+    scene_ids: tuple[int, ...]
+    check: OffsetCheck
+
+
+#: Fine scenes pooled, latest first.
+MAX_SCENES = 3
+
+
+def check_site(session: Session, site: str) -> SiteCheck | None:
+    """The centreline check of a stored site from its latest counted fine scenes (at
+    most :data:`MAX_SCENES` usable processed scenes of :data:`FINE_GSD` or finer whose
+    view allows it, :func:`usable_view`), their detected cars pooled, each moved back by
+    its scene's lean. None where the site has no centrelines or no such scene."""
+    from sqlalchemy import select
+
+    from railwatch.imagery._geo import WGS84, project
+    from railwatch.storage import repo
+    from railwatch.storage.models import Detection, Scene
+
+    s = repo.get_site(session, site)
+    tracks = s.tracks
+    if tracks is None or tracks.is_empty:
+        return None
+    rows = session.scalars(
+        select(Scene)
+        .where(
+            Scene.site_id == s.id,
+            Scene.status == "processed",
+            Scene.usable.is_(True),
+            Scene.gsd <= FINE_GSD,
+        )
+        .order_by(Scene.acquired_at.desc(), Scene.id.desc())
+    ).all()
+    used: list[int] = []
+    centres: list[tuple[float, float]] = []
+    for sc in rows:
+        meta = sc.meta or {}
+        nadir, azimuth = _number(meta.get("off_nadir")), _number(meta.get("view_azimuth"))
+        if not usable_view(nadir, azimuth):
+            continue
+        dets = session.scalars(select(Detection).where(Detection.scene_id == sc.id)).all()
+        if not dets:
+            continue
+        east, north = lean_shift(nadir, azimuth)
+        points = project(MultiPoint([d.geometry.centroid for d in dets]), WGS84, s.utm_crs)
+        centres.extend((p.x - east, p.y - north) for p in getattr(points, "geoms", [points]))
+        used.append(sc.id)
+        if len(used) >= MAX_SCENES:
+            break
+    if not used:
+        return None
+    lines = project(tracks, WGS84, s.utm_crs)
+    geoms = list(getattr(lines, "geoms", [lines]))
+    return SiteCheck(
+        s.name,
+        tuple(used),
+        centreline_offsets([g for g in geoms if isinstance(g, LineString)], centres),
+    )
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
