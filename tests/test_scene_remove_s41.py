@@ -254,3 +254,49 @@ def test_on_postgresql_the_cascades_and_alerts_are_the_same(
     assert after["reviews"] == {}
     assert after["orphans"] == {"detections": 0, "counts": 0, "scene_reviews": 0}
     assert after["alerts"][alert_id] == ("record-test", None, False, True, "seen")
+
+
+def test_api_delete_needs_the_token_and_waits_for_no_run(stored: dict[str, Any]) -> None:
+    """DELETE /api/scenes/{id}: 401 without the token, 409 while the site is processed
+    (nothing deleted either time), then the scene removed as the CLI removes it; a
+    second DELETE is a 404."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from railwatch.settings import Settings
+    from railwatch.web.app import create_app
+
+    url, last = stored["url"], stored["last"]
+    before = _rows(url)
+    db = Database(url)
+    token = "scene-remove-token"
+    cache = stored["path"].parent / "cache"
+    client = TestClient(
+        create_app(Settings(db=url, api_token=SecretStr(token), cache_dir=cache), db)
+    )
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.delete(f"/api/scenes/{last}").status_code == 401
+    with processing_lock(Database(url), [SITE_NAME]):
+        r = client.delete(f"/api/scenes/{last}", headers=auth)
+    assert r.status_code == 409, r.text
+    assert "cannot be removed while a railwatch run processes it" in r.json()["detail"]
+    assert _rows(url) == before
+    r = client.delete(f"/api/scenes/{last}", headers=auth)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    [alert_id] = [i for i, a in before["alerts"].items() if a[1] == last]
+    assert doc["deleted"] == last and doc["site"] == SITE_NAME
+    assert doc["file"] == Path(before["scenes"][last][0]).name  # a name, never the path
+    assert (doc["detections"], doc["counts"], doc["reviews"]) == (
+        len(before["scenes"][last][2]),
+        len(before["scenes"][last][3]),
+        1,
+    )
+    assert doc["alerts_removed"] == [alert_id] and doc["alerts_retired"] == []
+    assert _rows(url)["scenes"] == {k: v for k, v in before["scenes"].items() if k != last}
+    r = client.delete(f"/api/scenes/{last}", headers=auth)
+    assert r.status_code == 404 and "no scene with id" in r.json()["detail"]
+    db.dispose()
+    _checked(stored["path"])

@@ -643,6 +643,24 @@ class Event(_Out):
     description: str | None
 
 
+class SceneDeleted(_Out):
+    """What deleting a scene removed, as ``railwatch scene remove --json`` gives each
+    scene (2026-12-06, session 41): its rows, and the alerts citing it, deleted
+    (unacknowledged) or kept inactive with their notes (acknowledged). The image file
+    is kept; the site's other alerts are judged again by its next analysis."""
+
+    deleted: int
+    site: str
+    file: str = Field(description="The scene's file name (never its path).")
+    acquired_at: str
+    status: str
+    detections: int
+    counts: int
+    reviews: int
+    alerts_removed: list[int]
+    alerts_retired: list[int]
+
+
 class EventDeleted(_Out):
     """The id of the event deleted."""
 

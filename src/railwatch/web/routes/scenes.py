@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
 from railwatch.detect.base import tells_class
+from railwatch.errors import AlreadyExistsError
 from railwatch.export.redact import file_name, hide_paths
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
@@ -30,13 +31,13 @@ from railwatch.storage.serialize import (
 )
 from railwatch.web import schemas
 from railwatch.web.days import SiteDays
-from railwatch.web.deps import DB, Paging, read_session
+from railwatch.web.deps import DB, Jobs, Paging, read_session
 from railwatch.web.errors import api_words
 from railwatch.web.pagination import paginate
 from railwatch.web.params import PlainInt
 from railwatch.web.routes.sites import SiteName
 from railwatch.web.schemas import Page
-from railwatch.web.security import is_authenticated, require_read
+from railwatch.web.security import is_authenticated, require_read, require_write
 
 router = APIRouter(tags=["scenes"], dependencies=[Depends(require_read)])
 
@@ -182,3 +183,44 @@ def get_quality(scene_id: SceneId, db: DB) -> dict[str, Any]:
         out["scene_id"] = scene.id
         out["status"] = scene.status
     return out
+
+
+@router.delete(
+    "/scenes/{scene_id}",
+    dependencies=[Depends(require_write)],
+    summary="Delete a scene ingested by mistake",
+    response_model=schemas.SceneDeleted,
+    response_model_exclude_unset=True,
+)
+def delete_scene(scene_id: SceneId, db: DB, jobs: Jobs) -> dict[str, Any]:
+    """Delete one scene with its detections, counts and review, as ``railwatch scene
+    remove ID --yes``: alerts citing it are deleted, or kept inactive with their notes
+    when acknowledged; the image file is kept (ingested again, it is a new scene). 409
+    while its site is being processed (a job of this server or another run); analyse
+    the site again afterwards (``POST /api/sites/{site}/analyze``)."""
+    with read_session(db) as s:
+        site = repo.get_scene(s, scene_id).site.name
+    job = jobs.active(site)
+    if job is not None:  # the job would record a scene deleted under it
+        raise AlreadyExistsError(
+            f"site {site!r} is being processed by job {job.id} ({job.status}): wait until "
+            f"it ends (/api/jobs/{job.id}), then delete the scene"
+        )
+    busy = {
+        f"process:{site}": f"scenes of site {site!r} cannot be removed while a railwatch run "
+        "processes it (nothing was removed; try again when it ends)"
+    }
+    with db.exclusive(busy), db.session() as s:
+        [gone] = repo.remove_scenes(s, [scene_id])
+    return {
+        "deleted": gone.scene_id,
+        "site": gone.site,
+        "file": file_name(gone.uri) or "",
+        "acquired_at": gone.acquired_at.isoformat(),
+        "status": gone.status,
+        "detections": gone.detections,
+        "counts": gone.counts,
+        "reviews": gone.reviews,
+        "alerts_removed": list(gone.alerts_removed),
+        "alerts_retired": list(gone.alerts_retired),
+    }
