@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPoint, Point
 
 if TYPE_CHECKING:
@@ -155,16 +156,18 @@ def centreline_offsets(
     spacing off lies near the next track, and then shares its cars: ``shares_with``)."""
     geoms = _as_lines(lines)
     pts = [Point(float(x), float(y)) for x, y in car_centres]
+    # every car's distance to a line in one vectorised call per line; only those within
+    # reach are looked at one by one (thousands of cars by hundreds of lines on a big site)
+    arr = np.asarray(pts, dtype=object)
     near: list[set[int]] = []
     out: list[tuple[int, int, float | None, str | None, bool]] = []
     for i, line in enumerate(geoms):
         signed: list[float] = []
         away: list[tuple[float, float]] = []
         mine: set[int] = set()
-        for k, p in enumerate(pts):
-            dist = line.distance(p)
-            if dist > reach_m:
-                continue
+        dists = shapely.distance(line, arr) if len(pts) else np.empty(0)
+        for k in np.flatnonzero(dists <= reach_m).tolist():
+            p, dist = pts[k], float(dists[k])
             at = line.project(p)
             a = line.interpolate(max(0.0, min(at, line.length - 0.5)))
             b = line.interpolate(min(line.length, max(at, 0.0) + 0.5))
