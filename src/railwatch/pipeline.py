@@ -47,8 +47,14 @@ two wait on each other:
 3. Alert rows, ``FOR UPDATE``: a site's alerts in ascending id
    (``analysis.store._move_keys``, ``repo.replace_alerts``), one alert for an
    acknowledgement (``repo.get_alert(lock=True)``, the API's ``POST
-   /alerts/{id}/ack``). No transaction locks both scenes and alerts: a recording locks
-   no alert, and the analysis no scene. An alert stored with a ``scene_id`` (like a
+   /alerts/{id}/ack``). A recording locks no alert, and the analysis no scene. One
+   transaction locks both: ``scene remove`` (``repo.remove_scenes``, since 2026-12-06,
+   session 41), and it takes alerts before scenes, against the order above, only
+   where that cannot deadlock: it holds the site's advisory processing lock (no
+   recording runs on the site) and the site's row ``FOR NO KEY UPDATE`` first, which
+   an analysis' writing session takes too (the two take turns); a review or an import
+   holds the site's row ``FOR KEY SHARE`` and locks no alert, an acknowledgement one
+   alert and no scene. An alert stored with a ``scene_id`` (like a
    count or a detection) takes a key-share lock on that scene's row (its foreign key
    check), which ``FOR NO KEY UPDATE`` does not conflict with; with ``FOR UPDATE``
    (before session 32) an analysis storing alerts on two scenes, in the order of their
