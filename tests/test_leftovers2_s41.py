@@ -7,10 +7,12 @@
    the API's fields now (the phrases ``railwatch.sites.SWAPPED_HOW`` and ``APART_HOW``,
    replaced by ``web.errors.API_HINTS``); the CLI keeps its words.
 2. A coarse scene of a site without track centrelines stores the command to run for
-   ``SITE`` (``railwatch.counting.GIVE_TRACKS``). The report's headline and table name
-   the site ("`railwatch site edit yard --tracks FILE`"), as ``process`` and the API do
-   (:func:`railwatch.counting.name_site`), but its caveat of images not counted gave
-   ``SITE``. It names the site now; the stored text is as it was.
+   ``SITE`` (``railwatch.counting.GIVE_TRACKS``). ``scene list`` names the site in its
+   table ("`railwatch site edit yard --tracks FILE`"), as ``process``, the API and the
+   report's headline and table do (:func:`railwatch.counting.name_site`), but ``scene
+   list --json``, ``scene show`` (its text and ``--json``) and the report's caveat of
+   images not counted gave ``SITE``. They name the site now; the stored text is as it
+   was.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pytest
 
 from railwatch.cli.main import main
 from railwatch.sites import APART_HOW, SWAPPED_HOW
-from railwatch.storage import Database
+from railwatch.storage import Database, repo
 from test_followup2_s40 import no_tracks  # noqa: F401 (the fixture: a site without tracks)
 
 # ------------------------------------------------------------ 1. lat,lon tracks in the API
@@ -144,6 +146,43 @@ def test_the_cli_keeps_its_words_for_lat_lon_tracks(
 
 _NAMED = "`railwatch site edit yard --tracks FILE`"
 _PLACEHOLDER = "site edit SITE"
+
+
+def _cli(url: str, capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    capsys.readouterr()
+    assert main(["--db", url, *args]) == 0
+    return capsys.readouterr().out
+
+
+def test_the_cli_names_the_site_in_a_scene_that_needs_tracks(
+    no_tracks: dict[str, object],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from railwatch.cli._common import console
+
+    url, sid, gone = str(no_tracks["url"]), int(str(no_tracks["tracks"])), no_tracks["gone"]
+    listed = {d["id"]: d for d in json.loads(_cli(url, capsys, "scene", "list", "yard", "--json"))}
+    error = listed[sid]["error"]
+    assert _NAMED in error and _PLACEHOLDER not in error, error
+    assert "It is not counted. Give the site its track centrelines" in error
+    assert listed[gone]["error"] and _PLACEHOLDER not in listed[gone]["error"]
+    shown = json.loads(_cli(url, capsys, "scene", "show", str(sid), "--json"))
+    assert shown["error"] == error
+    # the text, wide enough that nothing is cut (rich wraps at the console's width)
+    monkeypatch.setattr(console, "width", 1000)
+    text = " ".join(_cli(url, capsys, "scene", "show", str(sid)).split())
+    assert _NAMED in text and _PLACEHOLDER not in text, text
+    table = " ".join(_cli(url, capsys, "scene", "list", "yard").split())
+    assert f"failed (needs track centrelines: {_NAMED})" in table  # as it said before
+    # the store is as it was: the command for SITE
+    db = Database(url)
+    try:
+        with db.session(readonly=True) as s:
+            stored = repo.get_scene(s, sid).error or ""
+    finally:
+        db.dispose()
+    assert "`railwatch site edit SITE --tracks FILE`" in stored
 
 
 def test_the_report_caveat_names_the_site_that_needs_tracks(

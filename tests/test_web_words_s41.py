@@ -130,7 +130,9 @@ def test_the_api_says_its_own_request_for_a_scene_that_needs_tracks(
         assert main(["--db", db.url, "scene", "list", "yard", "--json"]) == 0
         cli = json.loads(capsys.readouterr().out)
         cli_error = next(it["error"] for it in cli if it["id"] == int(str(sid)))
-        assert "`railwatch site edit SITE --tracks FILE`" in cli_error  # the stored text
+        # the CLI's words, its site named as its table names it (session 41: the stored
+        # text, SITE; test_leftovers2_s41)
+        assert "`railwatch site edit yard --tracks FILE`" in cli_error
         # what the words say works: the site takes its centrelines so
         line = {"type": "LineString", "coordinates": [[130.6055, 42.4200], [130.6105, 42.4230]]}
         done = client.patch("/api/sites/yard", json={"tracks": line})

@@ -49,6 +49,19 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100.0 * value:.0f}%"
 
 
+def _site_named(data: dict[str, Any]) -> dict[str, Any]:
+    """A scene's :func:`scene_dict` with the command its stored error gives written for
+    its site (:func:`railwatch.counting.name_site`), as the table of ``scene list``,
+    ``process``, the API and the report say it: a coarse scene of a site without track
+    centrelines stores ``railwatch site edit SITE --tracks FILE``, which ``scene list
+    --json`` and ``scene show`` gave as stored until 2026-12-06 (session 41)."""
+    from railwatch.counting import name_site, needs_tracks
+
+    if data["status"] == "failed" and needs_tracks(data["error"]):
+        data["error"] = name_site(data["error"], data["site"])
+    return data
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
@@ -97,7 +110,8 @@ def list_(
             d["count"] = count_dict(total)
             d.update(review_marks(total, machine.get(d["id"]), sc))
     if as_json:
-        print_json(data)
+        # the table names the site in its own words (_table)
+        print_json([_site_named(d) for d in data])
         return
     if not data:
         console.print(
@@ -210,7 +224,7 @@ def show(
     db = open_db(ctx)
     with db.session(readonly=True) as s:
         scene = repo.get_scene(s, scene_id)
-        data = scene_dict(scene, footprint=as_json)
+        data = _site_named(scene_dict(scene, footprint=as_json))
         data["counts"] = {
             c.cls: {"count": c.count, "low": c.low, "high": c.high, "method": c.method}
             for c in sorted(scene.counts, key=lambda c: c.cls)
