@@ -10,9 +10,9 @@
    ``SITE`` (``railwatch.counting.GIVE_TRACKS``). ``scene list`` names the site in its
    table ("`railwatch site edit yard --tracks FILE`"), as ``process``, the API and the
    report's headline and table do (:func:`railwatch.counting.name_site`), but ``scene
-   list --json``, ``scene show`` (its text and ``--json``) and the report's caveat of
-   images not counted gave ``SITE``. They name the site now; the stored text is as it
-   was.
+   list --json``, ``scene show`` (its text and ``--json``), the report's caveat of
+   images not counted and the counts export's ``no_count_reason`` gave ``SITE``. They
+   name the site now; the stored text is as it was.
 """
 
 from __future__ import annotations
@@ -201,3 +201,21 @@ def test_the_report_caveat_names_the_site_that_needs_tracks(
     # as the report's table says it of the scene
     (row,) = [r for r in data.scenes if r.reasons and "track centrelines" in r.reasons[0]]
     assert _NAMED in row.reasons[0]
+
+
+def test_the_counts_export_names_the_site_that_needs_tracks(
+    no_tracks: dict[str, object],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    import csv
+
+    out = tmp_path / "counts.csv"
+    url = str(no_tracks["url"])
+    assert main(["--db", url, "export", "yard", "--format", "csv", "--out", str(out)]) == 0
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = {int(r["scene_id"]): r for r in csv.DictReader(f) if r.get("scene_id")}
+    why = rows[int(str(no_tracks["tracks"]))]["no_count_reason"]
+    assert why.startswith("processing failed: "), why
+    assert _NAMED in why and _PLACEHOLDER not in why, why
+    gone = rows[int(str(no_tracks["gone"]))]["no_count_reason"]  # a plain failure
+    assert gone.startswith("processing failed: ") and "no such file" in gone, gone

@@ -426,15 +426,21 @@ COUNT_SCHEMA = (
 REVIEW_COLUMNS: tuple[str, ...] = ("reviewed", "detector_count")
 
 
-def _no_count_reason(scene: Scene, counted: bool, presence: bool) -> str:
+def _no_count_reason(scene: Scene, counted: bool, presence: bool, site: str) -> str:
     """Why an image has no count (empty when it has one): its quality reasons, its
-    failure, not processed yet, or a presence flag (10 m) that is no count of cars."""
+    failure, not processed yet, or a presence flag (10 m) that is no count of cars. A
+    failure's command is written for ``site`` (:func:`railwatch.counting.name_site`, as
+    ``scene list``, the API and the report give it; 2026-12-06, session 41: the stored
+    ``railwatch site edit SITE --tracks FILE``)."""
+    from railwatch.counting import name_site
+
     if counted:
         return ""
     if presence:
         return "a long-train flag (10 m and coarser), not a count of cars"
     if scene.status == "failed":
-        return f"processing failed: {scene.error}" if scene.error else "processing failed"
+        error = name_site(scene.error, site) if scene.error else None
+        return f"processing failed: {error}" if error else "processing failed"
     if scene.usable is False or scene.status == "unusable":
         return "unusable: " + ("; ".join(scene.reasons) if scene.reasons else "quality too low")
     if scene.status == "ingested":
@@ -494,7 +500,7 @@ def count_layer(
             if counted and "covered" in counts and tells_class("covered", method)
             else None,
             "long_train_present": flag,
-            "no_count_reason": _no_count_reason(s, counted, is_presence(method)),
+            "no_count_reason": _no_count_reason(s, counted, is_presence(method), site.name),
         }
         reviewed = counted and total is not None and total.detector == ANALYST
         machine = (reviews[s.id].machine or {}).get("all") if s.id in reviews else None
