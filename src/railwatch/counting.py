@@ -454,8 +454,11 @@ def needs_tracks(reason: str | None) -> bool:
 
 
 def name_site(reason: str, site: str) -> str:
-    """``reason`` with the command it gives written for ``site``."""
-    return reason.replace("site edit SITE --tracks", f"site edit {site} --tracks")
+    """``reason`` with the command it gives written for ``site`` (giving centrelines;
+    ingesting a moved file again, since 2026-12-06, session 41)."""
+    return reason.replace("site edit SITE --tracks", f"site edit {site} --tracks").replace(
+        "`railwatch ingest SITE FOLDER`", f"`railwatch ingest {site} FOLDER`"
+    )
 
 
 def _no_track_found(gsd: float) -> str:

@@ -671,7 +671,8 @@ def _print_results(
                     f"centrelines:[/] {escape(name_site(reason, r.site))}"
                 )
             else:
-                console.print(f"[yellow]scene {scene_id} failed:[/] {escape(reason)}")
+                said = escape(name_site(reason, r.site))
+                console.print(f"[yellow]scene {scene_id} failed:[/] {said}")
         n = declared.get(r.site, 0)
         if n:
             console.print(
