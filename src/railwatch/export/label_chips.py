@@ -511,7 +511,19 @@ def export_labels(
 def _not_labelled(scene: Scene) -> str:
     """Why ``--scene`` of a scene that is not processed and usable cuts no chips, and
     what to do (an unusable or failed scene read "no detections yet: run railwatch
-    process first", which for them changes nothing)."""
+    process first", which for them changes nothing). A scene of 1.5 m or coarser is
+    said to be so first, whatever its state: processing it never gives car boxes (a 10
+    m scene failed for want of centrelines was told to fix the cause and process it
+    again; session 41)."""
+    method = method_for_gsd(float(scene.gsd)) if scene.gsd and scene.gsd > 0 else "objects"
+    if method != "objects":
+        how = "by occupied track length" if method == "length" else "for long trains only"
+        return (
+            f"scene {scene.id} ({float(scene.gsd):g} m) is too coarse to label car by car: "
+            f"it is counted {how} and has no car boxes, now or after `railwatch process`; "
+            "export a scene of 1 m or finer (railwatch scene list shows each scene's "
+            "resolution)"
+        )
     if scene.status == "unusable":
         why = "; ".join(scene.reasons or []) or "quality too low"
         return (
