@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from railwatch.sites import (
 )
 from railwatch.storage import Database, repo
 from railwatch.storage.backup import backup, restore
+from test_leftovers_s41 import web  # noqa: F401 (the fixture: the app over a new database)
 
 
 def _database(path: Path) -> str:
@@ -131,30 +131,13 @@ def _mixed(lines: list[list[list[float]]], ring: list[list[float]] = _YARD) -> d
     }
 
 
-@pytest.fixture
-def web(tmp_path: Path) -> Iterator[Any]:
-    pytest.importorskip("fastapi")
-    from fastapi.testclient import TestClient
-    from pydantic import SecretStr
-
-    from railwatch.settings import Settings
-    from railwatch.web.app import create_app
-
-    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
-    app = create_app(Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp_path / "c"), db)
-    try:
-        yield TestClient(app, headers={"Authorization": "Bearer t"})
-    finally:
-        db.dispose()
-
-
 def _lines(site: dict[str, Any]) -> list[list[list[float]]]:
     tracks = site["tracks"]
     assert tracks["type"] == "MultiLineString"
     return [[list(p) for p in line] for line in tracks["coordinates"]]
 
 
-def test_patch_takes_the_lines_of_the_geojson_the_site_was_made_from(web: Any) -> None:
+def test_patch_takes_the_lines_of_the_geojson_the_site_was_made_from(web: Any) -> None:  # noqa: F811
     first = _mixed([[[8.501, 47.375], [8.519, 47.375]]])
     made = web.post("/api/sites", json={"name": "yard", "geometry": first, "tracks": first})
     assert made.status_code == 201, made.text
@@ -166,7 +149,7 @@ def test_patch_takes_the_lines_of_the_geojson_the_site_was_made_from(web: Any) -
     assert _lines(web.get("/api/sites/yard").json()) == two
 
 
-def test_patch_refuses_another_polygon_in_the_apis_words(web: Any) -> None:
+def test_patch_refuses_another_polygon_in_the_apis_words(web: Any) -> None:  # noqa: F811
     first = _mixed([[[8.501, 47.375], [8.519, 47.375]]])
     made = web.post("/api/sites", json={"name": "yard", "geometry": first, "tracks": first})
     assert made.status_code == 201, made.text

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from railwatch.cli.main import main
 from railwatch.sites import APART_HOW, SWAPPED_HOW
 from railwatch.storage import Database, repo
 from test_followup2_s40 import no_tracks  # noqa: F401 (the fixture: a site without tracks)
+from test_leftovers_s41 import web  # noqa: F401 (the fixture: the app over a new database)
 
 # ------------------------------------------------------------ 1. lat,lon tracks in the API
 
@@ -50,23 +50,6 @@ def _mixed(line: dict[str, Any]) -> dict[str, Any]:
             {"type": "Feature", "properties": {}, "geometry": g} for g in (_POLYGON, line)
         ],
     }
-
-
-@pytest.fixture
-def web(tmp_path: Path) -> Iterator[Any]:
-    pytest.importorskip("fastapi")
-    from fastapi.testclient import TestClient
-    from pydantic import SecretStr
-
-    from railwatch.settings import Settings
-    from railwatch.web.app import create_app
-
-    db = Database(f"sqlite:///{tmp_path / 'rw.db'}")
-    app = create_app(Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp_path / "c"), db)
-    try:
-        yield TestClient(app, headers={"Authorization": "Bearer t"})
-    finally:
-        db.dispose()
 
 
 def _detail(response: Any) -> str:
@@ -92,7 +75,7 @@ _FIELDS = {
 
 
 @pytest.mark.parametrize("given", list(_POSTS))
-def test_post_with_lat_lon_tracks_names_the_apis_fields(web: Any, given: str) -> None:
+def test_post_with_lat_lon_tracks_names_the_apis_fields(web: Any, given: str) -> None:  # noqa: F811
     said = _detail(web.post("/api/sites", json={"name": "yard", **_POSTS[given](_SWAPPED)}))
     assert "but they would with the two numbers of each position swapped" in said
     assert "written as lat,lon" in said and "swap the numbers" in said
@@ -103,7 +86,7 @@ def test_post_with_lat_lon_tracks_names_the_apis_fields(web: Any, given: str) ->
     assert web.get("/api/sites/yard").status_code == 404  # nothing was made
 
 
-def test_patch_with_lat_lon_tracks_names_the_field(web: Any) -> None:
+def test_patch_with_lat_lon_tracks_names_the_field(web: Any) -> None:  # noqa: F811
     made = web.post("/api/sites", json={"name": "yard", "geometry": _POLYGON})
     assert made.status_code == 201, made.text
     said = _detail(web.patch("/api/sites/yard", json={"tracks": _SWAPPED}))

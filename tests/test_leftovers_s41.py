@@ -212,21 +212,27 @@ def test_the_api_refuses_to_declare_a_scene_that_needs_tracks_unusable(
     assert _state(url, sid) == ("failed", True, False)  # nothing changed
 
 
+def copy_db(url: str, tmp_path: Path) -> Database:
+    """A copy of the SQLite database at ``url`` in ``tmp_path`` (rw.db), made by SQLite's
+    own backup: a file copy misses what is still in the write-ahead log while another
+    connection holds it."""
+    import sqlite3
+
+    src = sqlite3.connect(url.removeprefix("sqlite:///"))
+    dst = sqlite3.connect(tmp_path / "rw.db")
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return Database(f"sqlite:///{tmp_path / 'rw.db'}")
+
+
 def test_the_cli_refuses_it_too_and_a_plain_failure_is_still_declared(
     no_tracks: dict[str, object],  # noqa: F811
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import sqlite3
-
-    src = Path(str(no_tracks["url"]).removeprefix("sqlite:///"))
-    # the module's database stays as it is; copied through SQLite, since a file copy
-    # misses what is still in its write-ahead log while another connection holds it
-    with sqlite3.connect(src) as a, sqlite3.connect(tmp_path / "rw.db") as b:
-        a.backup(b)
-    a.close()
-    b.close()
-    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    url = copy_db(str(no_tracks["url"]), tmp_path).url  # the module's stays as it is
     sid, gone = str(no_tracks["tracks"]), str(no_tracks["gone"])
     capsys.readouterr()
     assert main(["--db", url, "scene", "review", sid, "--unusable", "no tracks"]) == 2

@@ -3,7 +3,6 @@ placeholder SITE (session 41): `railwatch process` named the site for centreline
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from railwatch.cli.main import main
 from railwatch.counting import name_site
 from test_followup2_s40 import no_tracks  # noqa: F401 (the fixture: a site without tracks)
+from test_leftovers_s41 import copy_db
 
 
 def test_name_site_names_the_site_in_the_ingest_advice() -> None:
@@ -29,13 +29,9 @@ def test_process_names_the_site_for_a_file_that_is_gone(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    src = Path(str(no_tracks["url"]).removeprefix("sqlite:///"))
-    with sqlite3.connect(src) as a, sqlite3.connect(tmp_path / "rw.db") as b:
-        a.backup(b)
-    a.close()
-    b.close()
+    url = copy_db(str(no_tracks["url"]), tmp_path).url
     capsys.readouterr()
-    assert main(["--db", f"sqlite:///{tmp_path / 'rw.db'}", "process", "yard"]) == 1
+    assert main(["--db", url, "process", "yard"]) == 1
     out = " ".join(capsys.readouterr().out.split())
     assert f"scene {no_tracks['gone']} failed:" in out
     assert "`railwatch ingest yard FOLDER`" in out and "`railwatch ingest SITE" not in out

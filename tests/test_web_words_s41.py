@@ -22,9 +22,8 @@ from typing import Any
 import pytest
 
 from railwatch.cli.main import main
-from railwatch.storage import Database
 from test_followup2_s40 import no_tracks  # noqa: F401 (the fixture: a site without tracks)
-from test_leftovers_s41 import web  # noqa: F401 (the fixture: the app over a new database)
+from test_leftovers_s41 import copy_db, web  # noqa: F401 (web: the app over a new database)
 
 
 def _polygon(ring: list[list[float]]) -> dict[str, Any]:
@@ -76,19 +75,6 @@ _REQUEST = "PATCH /api/sites/yard with them as `tracks`"
 _COMMAND = ("railwatch site edit", "--tracks FILE")
 
 
-def _copy(no_tracks: dict[str, object], tmp_path: Path) -> Database:  # noqa: F811
-    """A copy of the module's database (its WAL too: SQLite's own backup)."""
-    import sqlite3
-
-    src = sqlite3.connect(str(no_tracks["url"]).removeprefix("sqlite:///"))
-    dst = sqlite3.connect(tmp_path / "rw.db")
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return Database(f"sqlite:///{tmp_path / 'rw.db'}")
-
-
 def test_the_api_says_its_own_request_for_a_scene_that_needs_tracks(
     no_tracks: dict[str, object],  # noqa: F811
     tmp_path: Path,
@@ -104,7 +90,7 @@ def test_the_api_says_its_own_request_for_a_scene_that_needs_tracks(
     from railwatch.web.app import create_app
 
     capsys.readouterr()
-    db = _copy(no_tracks, tmp_path)
+    db = copy_db(str(no_tracks["url"]), tmp_path)
     sid, gone = no_tracks["tracks"], no_tracks["gone"]
     app = create_app(Settings(db=db.url, api_token=SecretStr("t"), cache_dir=tmp_path / "c"), db)
     try:
@@ -156,7 +142,7 @@ def test_the_dashboard_says_the_apis_request_for_a_scene_that_needs_tracks(
     from helpers import serve_db
 
     capsys.readouterr()
-    db = _copy(no_tracks, tmp_path)
+    db = copy_db(str(no_tracks["url"]), tmp_path)
     sid = no_tracks["tracks"]
     try:
         with serve_db(db, tmp_path / "c", token="t") as url:
