@@ -94,6 +94,12 @@ class TrainConfig:
     #: grain and cement cars whose roof and hatches are not a tarpaulin
     #: (``SceneParams.roofed_hoppers``). 0: the simulator crops of the weights up to v2.8.
     roofed_hoppers: float = 0.0
+    #: Share of the draws (simulator scenes and procedural yards alike) painted at their
+    #: true area (``render_scene(exact_paint=True)``, ``draw_yard(exact=True)``) instead
+    #: of the default painting, which spills past every outline (cars 1.15-1.4 times
+    #: their area in the simulator, 1.05-1.18 in the drawer). 0: the crops of the weights
+    #: up to v2.9, and no random number is taken for it.
+    exact_paint: float = 0.0
     #: Where the network is trained: "cpu" or "cuda" (``resolve_device`` turns "auto"
     #: into one of them before a run). The random draws are the same on either (torch's
     #: CPU generator initialises the weights, numpy draws the data), so a CUDA run differs
@@ -149,6 +155,7 @@ class TrainConfig:
             "labels_share": self.labels_share,
             "trackside": self.trackside,
             "trackside_empty": self.trackside_empty,
+            "exact_paint": self.exact_paint,
         }
         for name, value in shares.items():
             if not 0.0 <= value <= 1.0:
@@ -244,17 +251,21 @@ def synth_sample(
     blur_max: float = 1.0,
     trackside: float = 0.0,
     trackside_empty: float = 0.0,
+    exact_paint: bool = False,
 ) -> tuple[np.ndarray, list[WorkBox]]:
     """One procedural training crop: with chance ``trackside_empty`` a yard with empty
     tracks and track-side clutter, else one that gets track-side clutter with chance
     ``trackside`` (``model_synth.draw_yard``). With both 0 no random number is taken for
-    them: the crops of the weights up to v2.5."""
+    them: the crops of the weights up to v2.5. ``exact_paint``: the yard painted at true
+    area (:attr:`TrainConfig.exact_paint`)."""
     gsd = float(np.exp(rng.uniform(np.log(gsd_range[0]), np.log(gsd_range[1]))))
     size_m = CROP * WORK_GSD * 1.25
     if trackside_empty > 0.0 and rng.random() < trackside_empty:
-        img, cars = draw_yard(rng, size_m, gsd / 2, occupied=False, trackside=1.0)
+        img, cars = draw_yard(
+            rng, size_m, gsd / 2, occupied=False, trackside=1.0, exact=exact_paint
+        )
     else:
-        img, cars = draw_yard(rng, size_m, gsd / 2, trackside=trackside)
+        img, cars = draw_yard(rng, size_m, gsd / 2, trackside=trackside, exact=exact_paint)
     n = round(size_m / gsd)
     img = cv2.resize(img, (n, n), interpolation=cv2.INTER_AREA)
     img = degrade(img, rng, blur_max)
@@ -277,12 +288,14 @@ def sim_samples(
     empty: bool = False,
     blur_max: float = 1.0,
     roofed_hoppers: float = 0.0,
+    exact_paint: bool = False,
 ) -> list[tuple[np.ndarray, list[WorkBox]]]:
     """Crops of one scene from the project simulator (``railwatch.sim``), restricted to
     the style families ``styles``. Cars mostly hidden by cloud or outside the data are
     left out of the targets. ``empty`` renders the yard with at most six cars and centres
     the crops on its tracks (hard negatives). ``roofed_hoppers``: see
-    :attr:`TrainConfig.roofed_hoppers`."""
+    :attr:`TrainConfig.roofed_hoppers`; ``exact_paint``: the scene painted at true area
+    (:attr:`TrainConfig.exact_paint`)."""
     from railwatch import sim
 
     gsd = float(np.exp(rng.uniform(np.log(gsd_range[0]), np.log(gsd_range[1]))))
@@ -293,7 +306,7 @@ def sim_samples(
     anchors = None
     if empty:
         params = replace(params, n_cars=int(rng.integers(0, 7)), cars_by_class=None)
-    scene = sim.render_scene(params)
+    scene = sim.render_scene(params, exact_paint=exact_paint)
     if empty:
         from railwatch.imagery._geo import xy_to_pixels
 
@@ -363,16 +376,19 @@ def build_bank(
                 empty=empty,
                 blur_max=cfg.blur_max,
                 roofed_hoppers=cfg.roofed_hoppers,
+                **_exact_draw(cfg, rng),
             )
             src = "sim-empty" if empty else "sim"
         else:
             # the track-side options only when set: the call of the weights up to v2.5
-            extra = (
+            extra: dict[str, Any] = (
                 {"trackside": cfg.trackside, "trackside_empty": cfg.trackside_empty}
                 if cfg.trackside > 0 or cfg.trackside_empty > 0
                 else {}
             )
-            crops = [synth_sample(rng, cfg.gsd_range, cfg.blur_max, **extra)]
+            crops = [
+                synth_sample(rng, cfg.gsd_range, cfg.blur_max, **extra, **_exact_draw(cfg, rng))
+            ]
             src = "synth"
         for img, boxes in crops[: cfg.scenes - len(bank.images)]:
             bank.images.append(img)
@@ -381,6 +397,15 @@ def build_bank(
         if progress is not None:
             progress(len(bank.images), cfg.scenes)
     return bank
+
+
+def _exact_draw(cfg: TrainConfig, rng: np.random.Generator) -> dict[str, bool]:
+    """Whether this draw is painted at true area (``cfg.exact_paint`` of them), as the
+    keyword of :func:`sim_samples` and :func:`synth_sample`: nothing, and no random number
+    taken, when ``cfg.exact_paint`` is 0 (the crops of the weights up to v2.9)."""
+    if cfg.exact_paint <= 0.0:
+        return {}
+    return {"exact_paint": bool(rng.random() < cfg.exact_paint)}
 
 
 def draw_plan(cfg: TrainConfig, use_sim: bool, use_labels: bool) -> list[str]:
@@ -428,14 +453,17 @@ def _draw(
             empty=empty,
             blur_max=cfg.blur_max,
             roofed_hoppers=cfg.roofed_hoppers,
+            **_exact_draw(cfg, rng),
         )
         return ("sim-empty" if empty else "sim"), crops
-    extra = (
+    extra: dict[str, Any] = (
         {"trackside": cfg.trackside, "trackside_empty": cfg.trackside_empty}
         if cfg.trackside > 0 or cfg.trackside_empty > 0
         else {}
     )
-    return "synth", [synth_sample(rng, cfg.gsd_range, cfg.blur_max, **extra)]
+    return "synth", [
+        synth_sample(rng, cfg.gsd_range, cfg.blur_max, **extra, **_exact_draw(cfg, rng))
+    ]
 
 
 def _worker_init() -> None:
