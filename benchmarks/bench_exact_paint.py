@@ -51,10 +51,19 @@ NEAR_M = 3.0
 BANDS = {"0.3–0.5 m": lambda g: g <= 0.5, "0.75–1 m": lambda g: g > 0.5}
 
 
-def object_scene(k: int, exact: bool, detector: Any) -> dict[str, Any]:
-    """One held-out scene drawn one way: counts, matches and where the false boxes lie."""
+def object_scenes(k: int, exact: bool, detectors: dict[str, Any]) -> list[dict[str, Any]]:
+    """One held-out scene drawn one way, read by each detector (by name): counts,
+    matches and where the false boxes lie."""
     gsd = GSDS[k % len(GSDS)]
     sc = render_scene(scene_params(k, gsd), exact_paint=exact)
+    return [
+        {"detector": name, **object_scene(sc, k, gsd, exact, detector)}
+        for name, detector in detectors.items()
+    ]
+
+
+def object_scene(sc: Any, k: int, gsd: float, exact: bool, detector: Any) -> dict[str, Any]:
+    """One rendered scene read by one detector."""
     dets = without_hidden(sc, detect_array(sc.image, gsd, detector=detector, valid=sc.valid))
     truth = visible_truth(sc)
     m3, m5 = match(truth, dets, 0.3), match(truth, dets, 0.5)
@@ -210,12 +219,21 @@ def main() -> int:
     ap.add_argument("--scenes", type=int, default=210, help="held-out object scenes (k < N)")
     ap.add_argument("--coarse", type=int, default=60, help="3 m scenes")
     ap.add_argument("--json", type=Path, help="write every scene's figures here")
+    ap.add_argument(
+        "--detector",
+        action="append",
+        help="detector to read the object scenes with (repeat to compare several on the same "
+        "renders, e.g. --detector default --detector default:new.onnx); default: default",
+    )
     args = ap.parse_args()
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
-    detector = get_detector("default")
+    detectors = {name: get_detector(name) for name in args.detector or ["default"]}
     objects = [
-        object_scene(k, exact, detector) for k in range(args.scenes) for exact in (False, True)
+        rec
+        for k in range(args.scenes)
+        for exact in (False, True)
+        for rec in object_scenes(k, exact, detectors)
     ]
     coarse = [coarse_scene(k, exact) for k in range(args.coarse) for exact in (False, True)]
     print(
@@ -223,9 +241,12 @@ def main() -> int:
         f"{platform.python_version()}, {time.perf_counter() - t0:.0f} s"
     )
     print()
-    if objects:
-        print("\n".join(object_rows(objects)))
-        print()
+    for name in detectors:
+        recs = [r for r in objects if r["detector"] == name]
+        if recs:
+            print(f"detector {name}:")
+            print("\n".join(object_rows(recs)))
+            print()
     if coarse:
         print("\n".join(coarse_rows(coarse)))
     if args.json:
