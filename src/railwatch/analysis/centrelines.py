@@ -42,7 +42,9 @@ __all__ = [
     "OffsetCheck",
     "SiteCheck",
     "centreline_offsets",
+    "check_dict",
     "check_site",
+    "check_warnings",
     "compass",
     "lean_shift",
     "usable_view",
@@ -265,6 +267,79 @@ def check_site(session: Session, site: str) -> SiteCheck | None:
         tuple(used),
         centreline_offsets([g for g in geoms if isinstance(g, LineString)], centres),
     )
+
+
+def check_dict(check: SiteCheck | None) -> dict[str, object] | None:
+    """A check as JSON (``railwatch process --json``'s ``centrelines``; ``site edit
+    --json`` and the API's ``PATCH /api/sites/{site}`` since 2026-12-06, session 42): the
+    scenes whose cars were used and, per line (``line``: 1-based, in the order of the
+    site's tracks), the cars near it, their median offset (m, positive to the line's left
+    as drawn), the compass direction from the line to them, whether it looks off its
+    track, and the lines that share most of its cars. None for no check."""
+    if check is None:
+        return None
+    return {
+        "scene_ids": list(check.scene_ids),
+        "cars": check.check.cars,
+        "lines": [
+            {
+                "line": line.index + 1,
+                "cars": line.cars,
+                "offset_m": None if line.offset_m is None else round(line.offset_m, 2),
+                "toward": line.toward,
+                "off": line.off,
+                "shares_cars_with": [j + 1 for j in line.shares_with],
+            }
+            for line in check.check.lines
+        ],
+    }
+
+
+def check_warnings(check: SiteCheck | None) -> list[str]:
+    """What an analyst is told of a check, plain text, one message a problem: each line
+    whose cars stand more than :data:`OFF_M` from it (with at least :data:`MIN_CARS` of
+    them), then each pair of lines sharing most of their cars (one drawn a whole track
+    spacing off, on the next track), each with what to do. Empty where no line looks
+    off, or for no check. ``railwatch process`` prints them after a run, ``site edit
+    --tracks`` after the edit and the API's ``PATCH /api/sites/{site}`` answers them
+    (in its own words: ``web.errors.api_words``; the last two since 2026-12-06,
+    session 42)."""
+    if check is None:
+        return []
+    site = check.site
+    n = len(check.scene_ids)
+    images = f"image{'' if n == 1 else 's'} {', '.join(str(i) for i in check.scene_ids)}"
+    edit = f"`railwatch site edit {site} --tracks FILE`"
+    out = []
+    for line in check.check.off:
+        off = abs(line.offset_m or 0.0)
+        out.append(
+            f"site {site}: track centreline {line.index + 1} (the {_ordinal(line.index + 1)} "
+            f"line of its tracks) looks {off:.1f} m off its track: the {line.cars} cars "
+            f"detected near it on the site's fine {images} stand {off:.1f} m {line.toward} "
+            f"of it (median; more than {OFF_M:g} m). 1.5-10 m images are counted along it, "
+            "so their counts read the wrong ground: redraw that line on an image of 1 m or "
+            "finer, at the middle of its track, and give the site its lines again "
+            f'({edit}); docs/detection.md, "How accurate the centrelines must be".'
+        )
+    pairs = sorted(
+        {tuple(sorted((line.index, j))) for line in check.check.shared for j in line.shares_with}
+    )
+    for a, b in pairs:
+        out.append(
+            f"site {site}: track centrelines {a + 1} and {b + 1} share most of the cars "
+            f"detected near them on the site's fine {images}: one of them probably lies on "
+            "the other's track (a whole track spacing off, where the other line is right): "
+            "redraw it on an image of 1 m or finer, at the middle of its own track, and give "
+            f"the site its lines again ({edit})."
+        )
+    return out
+
+
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th, 21st."""
+    end = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{end}"
 
 
 def _number(value: object) -> float | None:

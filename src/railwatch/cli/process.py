@@ -437,75 +437,26 @@ def centreline_checks(db: Database, results: list[ProcessSummary]) -> dict[str, 
 
 
 def _check_json(check: SiteCheck | None) -> dict[str, object] | None:
-    """``--json``'s ``centrelines`` of one site: the scenes whose cars were used and,
-    per line (``line``: 1-based, in the order of the site's tracks), the cars near it,
-    their median offset (m, positive to the line's left as drawn), the compass
-    direction from the line to them, whether it looks off its track, and the lines
-    that share most of its cars."""
-    if check is None:
-        return None
-    return {
-        "scene_ids": list(check.scene_ids),
-        "cars": check.check.cars,
-        "lines": [
-            {
-                "line": line.index + 1,
-                "cars": line.cars,
-                "offset_m": None if line.offset_m is None else round(line.offset_m, 2),
-                "toward": line.toward,
-                "off": line.off,
-                "shares_cars_with": [j + 1 for j in line.shares_with],
-            }
-            for line in check.check.lines
-        ],
-    }
+    """``--json``'s ``centrelines`` of one site
+    (:func:`railwatch.analysis.centrelines.check_dict`)."""
+    from railwatch.analysis.centrelines import check_dict
+
+    return check_dict(check)
 
 
 def _say_centrelines_off(checks: dict[str, SiteCheck]) -> None:
     """On stderr, per site: each centreline whose cars on the site's latest fine images
     stand more than :data:`railwatch.analysis.centrelines.OFF_M` from it (with at least
     :data:`~railwatch.analysis.centrelines.MIN_CARS` of them), and the lines that share most of
-    their cars (one drawn a whole track spacing off, on the next track), with what to do.
-    Nothing where no line looks off, or with no fine image (session 41)."""
-    from railwatch.analysis.centrelines import OFF_M
+    their cars (one drawn a whole track spacing off, on the next track), with what to do
+    (:func:`railwatch.analysis.centrelines.check_warnings`, which ``site edit --tracks``
+    prints too since session 42). Nothing where no line looks off, or with no fine image
+    (session 41)."""
+    from railwatch.analysis.centrelines import check_warnings
 
-    for site, got in checks.items():
-        scenes = ", ".join(str(i) for i in got.scene_ids)
-        images = f"image{plural_s(len(got.scene_ids))} {scenes}"
-        edit = f"`railwatch site edit {escape(site)} --tracks FILE`"
-        for line in got.check.off:
-            off = abs(line.offset_m or 0.0)
-            err_console.print(
-                f"warning: site {escape(site)}: track centreline {line.index + 1} (the "
-                f"{_ordinal(line.index + 1)} line of its tracks) looks {off:.1f} m off its "
-                f"track: the {line.cars} cars detected near it on the site's fine "
-                f"{images} stand {off:.1f} m {line.toward} of it (median; more than "
-                f"{OFF_M:g} m). 1.5-10 m images are counted along it, so their counts "
-                "read the wrong ground: redraw that line on an image of 1 m or finer, at "
-                f"the middle of its track, and give the site its lines again ({edit}); "
-                'docs/detection.md, "How accurate the centrelines must be".',
-                highlight=False,
-                soft_wrap=True,
-            )
-        pairs = sorted(
-            {tuple(sorted((line.index, j))) for line in got.check.shared for j in line.shares_with}
-        )
-        for a, b in pairs:
-            err_console.print(
-                f"warning: site {escape(site)}: track centrelines {a + 1} and {b + 1} share "
-                f"most of the cars detected near them on the site's fine {images}: one of "
-                "them probably lies on the other's track (a whole track spacing off, "
-                "where the other line is right): redraw it on an image of 1 m or finer, "
-                f"at the middle of its own track, and give the site its lines again ({edit}).",
-                highlight=False,
-                soft_wrap=True,
-            )
-
-
-def _ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th, 21st."""
-    end = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{end}"
+    for got in checks.values():
+        for text in check_warnings(got):
+            err_console.print(f"warning: {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def _swappable_note(db: Database, site: str) -> str:

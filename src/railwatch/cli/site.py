@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from railwatch.cli._common import confirm, console, open_db, print_json, print_table
+from railwatch.cli._common import confirm, console, err_console, open_db, print_json, print_table
 from railwatch.errors import InputError, plural
 from railwatch.sites import (
     GeoJSONText,
@@ -28,7 +28,9 @@ from railwatch.storage.serialize import site_dict
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from railwatch.analysis.centrelines import SiteCheck
     from railwatch.pipeline import Recount
+    from railwatch.storage import Database
     from railwatch.storage.models import Site
 
 app = typer.Typer(
@@ -287,7 +289,10 @@ def edit(
     New or removed centrelines change what the counted scenes measured
     (along the lines at 1.5 m and coarser; finer, the cars kept are those
     within 10 m of them): the next `railwatch process NAME` counts those
-    scenes again, and they keep their counts until then.
+    scenes again, and they keep their counts until then. New lines are
+    checked at once against the cars already detected on the site's latest
+    images of 1 m or finer, as `railwatch process` checks them: a line that
+    looks more than 1.5 m off its track is warned of (the edit is made).
 
     The site's polygon cannot be changed (it decides every scene's
     coverage and quality): add a new site for another polygon."""
@@ -323,6 +328,15 @@ def edit(
         data = site_dict(site, geometry=as_json)
         if change is not None:
             data["recount"] = change.to_dict()
+    # new lines are checked at once against the cars stored for the site's latest fine
+    # images, as `railwatch process` checks them (it was said only by the next run until
+    # 2026-12-06, session 42)
+    check = _centreline_check(db, name) if lines is not None else None
+    if lines is not None:
+        from railwatch.analysis.centrelines import check_dict, check_warnings
+
+        data["centrelines"] = check_dict(check)
+        data["centreline_warnings"] = check_warnings(check)
     if as_json:
         print_json(data)
         return
@@ -349,6 +363,41 @@ def edit(
     )
     if change is not None and change.changed:
         _say_recount(change, tracks=lines is not None)
+    if check is not None:
+        _say_check(check)
+
+
+def _centreline_check(db: Database, name: str) -> SiteCheck | None:
+    """Where the site's (new) centrelines lie from the cars stored for its latest images
+    of 1 m or finer (:func:`railwatch.analysis.centrelines.check_site`; nothing is
+    detected again): None without such an image."""
+    from railwatch.analysis.centrelines import check_site
+
+    with db.session(readonly=True) as s:
+        return check_site(s, name)
+
+
+def _say_check(check: SiteCheck) -> None:
+    """The centreline check after an edit: each line that looks off its track (or two
+    lines on one track) as a warning on stderr, as `railwatch process` says it, else
+    that every line lies on its cars (session 42)."""
+    from railwatch.analysis.centrelines import MIN_CARS, OFF_M, check_warnings
+
+    said = check_warnings(check)
+    for text in said:
+        err_console.print(f"warning: {escape(text)}", highlight=False, soft_wrap=True)
+    if said:
+        return
+    n = len(check.scene_ids)
+    judged = sum(line.cars >= MIN_CARS for line in check.check.lines)
+    console.print(
+        f"Centrelines checked against the {check.check.cars} cars detected on the site's "
+        f"fine image{'' if n == 1 else 's'} {', '.join(str(i) for i in check.scene_ids)}: "
+        f"none looks more than {OFF_M:g} m off its track ({judged} of "
+        f"{plural(len(check.check.lines), 'line')} had at least {MIN_CARS} cars near them to "
+        "judge by).",
+        highlight=False,
+    )
 
 
 def _say_recount(recount: Recount, *, tracks: bool) -> None:

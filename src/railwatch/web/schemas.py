@@ -191,7 +191,8 @@ class SiteSummary(_Out):
 class Site(_Out):
     """A site with its totals, local days and summary; ``geometry`` and ``tracks`` in
     ``GET /api/sites/{site}`` and the answers of writes, not in the list; ``recount``
-    in a ``PATCH`` that changed the tracks."""
+    in a ``PATCH`` that changed the tracks, ``centrelines`` and ``centreline_warnings``
+    in one that gave them."""
 
     id: int
     name: str
@@ -220,6 +221,17 @@ class Site(_Out):
     summary: SiteSummary
     recount: dict[str, Any] | None = Field(
         default=None, description="Scenes to be counted again (a PATCH of the tracks only)."
+    )
+    centrelines: dict[str, Any] | None = Field(
+        default=None,
+        description="A PATCH that gave `tracks`: where its lines lie from the cars stored "
+        "for the site's latest images of 1 m or finer (as `railwatch process --json`'s "
+        "`centrelines`), null without such an image (since 2026-12-06, session 42).",
+    )
+    centreline_warnings: list[str] | None = Field(
+        default=None,
+        description="A PATCH that gave `tracks`: each line that looks off its track, or two "
+        "lines on one track, with what to do; [] for none (since 2026-12-06, session 42).",
     )
 
 

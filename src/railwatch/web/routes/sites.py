@@ -22,7 +22,7 @@ from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import is_presence, long_train_present
 from railwatch.errors import AlreadyExistsError, GeometryError, InputError
 from railwatch.limits import DESCRIPTION_MAX, SITE_NAME_MAX, TAG_MAX, TAGS_MAX
-from railwatch.storage import repo
+from railwatch.storage import Database, repo
 from railwatch.storage.models import Count, Scene, Site
 from railwatch.storage.repo import SiteStats
 from railwatch.storage.serialize import site_dict
@@ -478,7 +478,26 @@ def update_site(site: SiteName, body: SitePatch, db: DB, jobs: Jobs) -> dict[str
             recount = retrack_site(s, row, lines)
             out = _full(s, row)
             out["recount"] = recount.to_dict()
-            return out
+    if lines is not None:
+        out.update(_centreline_check(db, name))
+    return out
+
+
+def _centreline_check(db: Database, name: str) -> dict[str, Any]:
+    """Where a site's new centrelines lie from the cars stored for its latest images of
+    1 m or finer, as ``railwatch process`` and ``site edit --tracks`` check them
+    (:func:`railwatch.analysis.centrelines.check_site`; stored detections only, nothing
+    is detected in a request): ``centrelines`` (null without such an image) and
+    ``centreline_warnings`` in the API's words (since 2026-12-06, session 42)."""
+    from railwatch.analysis.centrelines import check_dict, check_site, check_warnings
+    from railwatch.web.errors import api_words
+
+    with read_session(db) as s:
+        check = check_site(s, name)
+    return {
+        "centrelines": check_dict(check),
+        "centreline_warnings": [api_words(w) for w in check_warnings(check)],
+    }
 
 
 @router.delete(
