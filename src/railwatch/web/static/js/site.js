@@ -2,7 +2,8 @@
    occupied: GET /api/scenes/{id}/occupied), image stepper, count chart, alerts,
    the images to check first (GET /api/sites/{site}/to-review), and the analyst's review of
    the selected image (their own count, or its cars downloaded, corrected and sent back:
-   PUT /api/scenes/{id}/review). */
+   PUT /api/scenes/{id}/review), and the removal of an image ingested by mistake
+   (DELETE /api/scenes/{id}). */
 "use strict";
 
 (async () => {
@@ -325,6 +326,7 @@
     delete document.body.dataset.occupied;
     $("scene-info").replaceChildren(...infoLine(sc), el("span", { id: "det-count", class: "muted" }, " · loading detections…"));
     $("review").replaceChildren();
+    renderActions(sc);
     try {
       const fc = await detections;
       if (seq !== state.seq) return;
@@ -634,6 +636,88 @@
     document.body.dataset.reviewChanged = `${sc.id}:${now}`;
   }
 
+  /** Under the image list: the button that removes the selected image (DELETE
+   * /api/scenes/{id}, as `railwatch scene remove ID`; 2026-12-06, session 42: the
+   * dashboard had none), and what the last removal did. Not on a read-only server. */
+  function renderActions(sc) {
+    const box = $("scene-actions");
+    if (!sc || (auth.state && auth.state.writes === "disabled")) { box.replaceChildren(); return; }
+    const msg = el("span", { id: "scene-remove-msg", class: "review-msg scene-remove-msg", role: "status" });
+    const button = el("button", { type: "button", id: "scene-remove", class: "scene-remove tip",
+      title: "Delete this image from railwatch with its detections, counts and review (asks first; the file is kept)",
+      onclick: () => removeScene(sc, button, msg) }, `Remove image ${localDay(sc, "acquired_at")}…`);
+    box.replaceChildren(button, " ", msg);
+  }
+
+  /** Remove an image ingested by mistake, once the analyst confirms: its stored results
+   * go with it, and the list, chart, alerts and images to check are shown without it.
+   * A refusal (a 409 while the site is processed, a 404 for an image removed meanwhile)
+   * is said beside the button in the API's words. */
+  async function removeScene(sc, button, msg) {
+    const day = localDay(sc, "acquired_at");
+    const asked = `Remove the image of ${day} (scene ${sc.id}${sc.file ? `, ${sc.file}` : ""}) from railwatch?\n\n` +
+      "Its detections, counts and review are deleted with it, and so are the alerts citing it " +
+      "(acknowledged ones are kept, inactive, with their notes). This cannot be undone. " +
+      "The image file is kept: ingesting it again makes a new image, to be processed again.";
+    if (!window.confirm(asked)) return;
+    button.disabled = true;
+    msg.textContent = "removing…";
+    let gone;
+    try {
+      gone = await api(`/api/scenes/${sc.id}`, { method: "DELETE" });
+    } catch (err) {
+      msg.textContent = err.status === 401 ? "sign in with the API token first (top right)" : `Not removed: ${err.message}`;
+      button.disabled = false;
+      document.body.dataset.sceneRemoveFailed = String(sc.id); // for tests and scripts
+      return;
+    }
+    const i = scenes.indexOf(sc);
+    if (i >= 0) scenes.splice(i, 1);
+    const entry = list.querySelector(`button[data-scene="${sc.id}"]`);
+    if (entry) entry.closest("li").remove();
+    $("slider").max = Math.max(0, scenes.length - 1);
+    const alerts = gone.alerts_removed.length + gone.alerts_retired.length;
+    const said = `Removed the image of ${day} (scene ${gone.deleted}): ` +
+      `${gone.detections} detection${gone.detections === 1 ? "" : "s"}, ${gone.counts} count${gone.counts === 1 ? "" : "s"}` +
+      (gone.reviews ? `, ${gone.reviews} review${gone.reviews === 1 ? "" : "s"}` : "") +
+      (alerts ? `, ${alerts} alert${alerts === 1 ? "" : "s"} citing it` +
+        (gone.alerts_retired.length ? ` (${gone.alerts_retired.length} acknowledged, kept inactive)` : "") : "") +
+      ` deleted. Analyse the site again (POST /api/sites/${site.name}/analyze, or railwatch analyze ${site.name}) to judge its alerts without it.`;
+    let shown = null;
+    if (scenes.length) {
+      shown = select(Math.min(Math.max(i, 0), scenes.length - 1));
+    } else {
+      state.seq++; // what was being loaded for the removed image is dropped
+      state.index = -1;
+      for (const layer of [state.tiles, state.dets, state.occ]) if (layer) map.removeLayer(layer);
+      Object.assign(state, { tiles: null, dets: null, occ: null });
+      $("review").replaceChildren();
+      history.replaceState(null, "", location.pathname);
+      noImages();
+      $("scene-actions").replaceChildren();
+    }
+    $("scene-actions").append(el("p", { id: "scene-removed", class: "review-state scene-removed", role: "status" }, said));
+    try {
+      state.alerts = await all(`/api/sites/${enc}/alerts`);
+      renderAlerts();
+    } catch (err) { /* the chart and the panel below say a failure to read the site */ }
+    await Promise.all([loadChart(state.cls), loadToReview(), shown]);
+    document.body.dataset.sceneRemoved = String(gone.deleted); // for tests and scripts
+  }
+
+  /** No image to select (none ingested yet, or the last one removed): said where the
+   * image and the list stood, with no stepper. */
+  function noImages() {
+    $("scene-info").replaceChildren(el("span", { class: "muted no-images" },
+      `No images of this site yet: add some with "railwatch ingest ${site.name} FILES…" ` +
+      `(or ingest-stac), then process them ("railwatch process ${site.name}" or a job).`));
+    // and no stepper of no image: a plain line where it stands (2026-12-06, session 38:
+    // an empty slider and its ◀ ▶ arrows, which did nothing)
+    document.querySelector(".stepper").hidden = true;
+    list.replaceWith(el("p", { id: "scenes", class: "muted no-images-side" },
+      `No images yet: ingest some ("railwatch ingest ${site.name} FILES…" or ingest-stac), then process them.`));
+  }
+
   /** Draw the chart of ``cls``; a failure is said in its place (it was an unhandled
    * rejection: the old chart stayed, with no word). */
   async function loadChart(cls, asked = null) {
@@ -920,14 +1004,7 @@
 
   if (!scenes.length) {
     // nothing to select: say so (the chart above still shows the site's events)
-    $("scene-info").replaceChildren(el("span", { class: "muted no-images" },
-      `No images of this site yet: add some with "railwatch ingest ${site.name} FILES…" ` +
-      `(or ingest-stac), then process them ("railwatch process ${site.name}" or a job).`));
-    // and no stepper of no image: a plain line where it stands (2026-12-06, session 38:
-    // an empty slider and its ◀ ▶ arrows, which did nothing)
-    document.querySelector(".stepper").hidden = true;
-    list.replaceWith(el("p", { id: "scenes", class: "muted no-images-side" },
-      `No images yet: ingest some ("railwatch ingest ${site.name} FILES…" or ingest-stac), then process them.`));
+    noImages();
   } else {
     await select(startIndex());
   }
