@@ -120,6 +120,7 @@ from railwatch.imagery.read import (
     SiteWindow,
     item_nodata_of,
     item_scaling_of,
+    own_grid,
     pixels_of,
     radiometry_of,
 )
@@ -502,6 +503,57 @@ def _grey_reason(raster: SiteRaster, gsd: float) -> str | None:
     return grey_reason(raster.image, seen, gsd)
 
 
+#: How far a file's pixels may be from square on the ground for a coarse scene to be
+#: counted on them (:func:`_own_pixels`): the occupied length is read at one gsd a pixel.
+OWN_PIXELS_SQUARE = 0.02
+
+
+def _own_pixels(
+    job: SceneJob, grid: SiteGrid, raster: SiteRaster | SiteWindow, read_with: dict[str, Any]
+) -> SiteRaster | None:
+    """The scene read on the cut of its file's own pixel grid over the site
+    (:func:`railwatch.imagery.read.own_grid`), where a coarse scene counted by occupied
+    length was read on the site grid's resampling of the file: the file in another CRS
+    (another UTM zone, Web Mercator) or at a pixel size other than the grid's. None where
+    the grid's pixels are the file's (a cut of it) or the file's moved by a fraction of
+    a pixel (``sharp_shift``: read on them already, session 41), below 1.5 m or at 10 m
+    and coarser, and where the file's pixels are not square on the ground
+    (:data:`OWN_PIXELS_SQUARE`: lon/lat, read on the grid as before) or rotated.
+
+    Thirty simulated 3 m yards (seeds 100-129) delivered in the neighbouring UTM zone or
+    in EPSG:3857 read within ±15 % on 9-11 of 30 on the grid, 13-14 on the file's own
+    pixels (`benchmarks/bench_coarse_other_crs.py`; 2026-12-06, session 42)."""
+    if method_for_gsd(grid.gsd) != "length" or not isinstance(raster, SiteRaster):
+        return None
+    if raster.file_offset is not None or raster.sharp_shift is not None:
+        return None
+    at = own_grid(job.uri, job.site_geometry, gsd=grid.gsd, square=OWN_PIXELS_SQUARE)
+    if at is None:
+        return None
+    return read_site_window(job.uri, at, **read_with)
+
+
+def _shift_onto(
+    shift: tuple[float, float] | None, grid: SiteGrid, onto: SiteGrid
+) -> tuple[float, float] | None:
+    """The move ``shift`` (columns, rows of ``grid``) of what is drawn on ``grid``, in
+    columns and rows of the grid ``onto`` (another CRS or pixel size), measured at the
+    middle of ``grid``."""
+    if shift is None:
+        return None
+    from pyproj import Transformer
+
+    cx, cy = grid.width / 2.0, grid.height / 2.0
+    x0, y0 = grid.transform @ (cx, cy)
+    x1, y1 = grid.transform @ (cx + shift[0], cy + shift[1])
+    tr = Transformer.from_crs(grid.crs, onto.crs, always_xy=True)
+    xs, ys = tr.transform([x0, x1], [y0, y1])
+    inv = ~onto.transform
+    c0, r0 = inv @ (float(xs[0]), float(ys[0]))
+    c1, r1 = inv @ (float(xs[1]), float(ys[1]))
+    return (c1 - c0, r1 - r0)
+
+
 def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
     """:func:`process_scene` once the job's first-use stamps are at hand."""
     from contextlib import ExitStack
@@ -613,21 +665,27 @@ def _process_scene(job: SceneJob, detector: Detector) -> SceneOutcome:
             empty = site_empty_track([r.empty for r in refs])
             # at 10 m, the same images' colours: a long train must stand out against them
             background = site_background([r.relative for r in refs])
+        # a coarse scene whose file is resampled onto the grid (another CRS or pixel
+        # size; not a cut of it, nor moved by a fraction of a pixel, which `counted`
+        # reads on the file's own pixels already) is counted on the file's own pixels
+        # over the site, the centrelines placed in its CRS (session 42)
+        own = _own_pixels(job, grid, counted, read_with) if job.tracks is not None else None
+        on = grid if own is None else own.grid
         count = count_scene(
             detections,
-            counted,
+            counted if own is None else own,
             quality,
             tracks_wgs84=job.tracks,
             calibration=getattr(detector, "calibration", None),
             sun=job.sun,
-            track_shift_px=shift,
+            track_shift_px=shift if own is None else _shift_onto(shift, grid, own.grid),
             site_empty=empty,
             site_background=background,
         )
         records = records_from_detections(
             detections, grid.transform, grid.crs, site_geom_wgs84=job.site_geometry
         )
-        occupied = runs_to_crs(count.occupied, grid.transform, grid.crs, "EPSG:4326")
+        occupied = runs_to_crs(count.occupied, on.transform, on.crs, "EPSG:4326")
         return SceneOutcome(
             job.scene_id,
             quality,

@@ -158,8 +158,13 @@ TRACK_SPACING_M = 4.75
 #: file's own pixels with the centrelines moved onto them
 #: (:attr:`railwatch.imagery.read.SiteRaster.sharp_shift`), not on the grid's bilinear
 #: resampling, as ``railwatch detect`` reads the file (the same estimates where the grid
-#: is a cut of the file's grid, as for the demo; 2026-12-06, session 41).
-ESTIMATOR_VERSION = "14"
+#: is a cut of the file's grid, as for the demo; 2026-12-06, session 41); "15": a scene
+#: whose file is resampled onto the site grid otherwise (another UTM zone, Web Mercator,
+#: another pixel size; pixels square on the ground) is read on the file's own pixels over
+#: the site, the centrelines placed in its CRS (``pipeline._own_pixels``; the same
+#: estimates for files on the grid or moved by a fraction of a pixel, and for lon/lat
+#: files; 2026-12-06, session 42).
+ESTIMATOR_VERSION = "15"
 #: Version of the long-train flag at :data:`PRESENCE_GSD` and coarser, raised whenever
 #: it changes so that such scenes are counted again (finer ones are not). "1": the
 #: occupied length summed over lines at least :data:`LONG_TRAIN_M` (until 2026-12-04);

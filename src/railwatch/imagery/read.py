@@ -83,9 +83,11 @@ __all__ = [
     "colour_table",
     "display_range",
     "file_bands",
+    "file_grid",
     "file_item_scaling",
     "item_nodata_of",
     "item_scaling_of",
+    "own_grid",
     "palette_colours",
     "palette_entries",
     "parse_radiometry",
@@ -521,6 +523,76 @@ def sharp_shift(src: Any, grid: SiteGrid) -> tuple[float, float] | None:
     # floor(f + 0.5) pixels from where it is
     fc, fr = col - math.floor(col), row - math.floor(row)
     return fc - math.floor(fc + 0.5), fr - math.floor(fr + 0.5)
+
+
+#: Pixels kept around the site polygon in :func:`file_grid`.
+_FILE_GRID_MARGIN_PX = 2
+
+
+def file_grid(
+    src: Any, site_geom_wgs84: BaseGeometry, *, gsd: float | None = None, square: float = 0.0
+) -> SiteGrid | None:
+    """The cut of the open file ``src``'s own pixel grid that covers the site polygon
+    ``site_geom_wgs84`` (a margin of two pixels; beyond the file where the site reaches
+    past it, so that the site's pixels without data are there), in the file's CRS, its
+    ``gsd`` the one given, else the file's ground sample distance: read on it
+    (:func:`read_site_window`, whose ``file_offset`` then is not None), a scene's pixels
+    are the file's own, not a resampling. None where the file has no CRS, is rotated or
+    sheared, or the site lies outside it, and, with ``square`` > 0, where its pixels'
+    width and height on the ground differ by more than that share (lon/lat away from
+    the equator: a length along the pixels is not one ``gsd`` a pixel in every
+    direction). 2026-12-06, session 42."""
+    from railwatch.imagery.inspect import crs_text, ground_pixel_size
+
+    t = src.transform
+    if src.crs is None or t.b != 0.0 or t.d != 0.0 or t.a == 0.0 or t.e == 0.0:
+        return None
+    if square > 0:
+        gx, gy = ground_pixel_size(src)
+        if not (gx > 0 and gy > 0 and abs(gx / gy - 1.0) <= square):
+            return None
+    crs = crs_text(src.crs)
+    try:
+        geom = _geo.project(_geo.densify_wgs84(site_geom_wgs84), _geo.WGS84, crs)
+    except (CRSError, ValueError):
+        return None
+    if geom.is_empty:
+        return None
+    minx, miny, maxx, maxy = geom.bounds
+    cols = sorted(((minx - t.c) / t.a, (maxx - t.c) / t.a))
+    rows = sorted(((maxy - t.f) / t.e, (miny - t.f) / t.e))
+    if not all(math.isfinite(v) for v in (*cols, *rows)):
+        return None
+    margin = _FILE_GRID_MARGIN_PX
+    c0, r0 = math.floor(cols[0]) - margin, math.floor(rows[0]) - margin
+    c1, r1 = math.ceil(cols[1]) + margin, math.ceil(rows[1]) + margin
+    if c1 <= 0 or r1 <= 0 or c0 >= src.width or r0 >= src.height:
+        return None
+    if (c1 - c0) * (r1 - r0) > _MAX_GRID_PIXELS:
+        return None
+    return SiteGrid(
+        crs=crs,
+        transform=t @ Affine.translation(c0, r0),
+        width=c1 - c0,
+        height=r1 - r0,
+        gsd=float(ground_gsd(src) if gsd is None else gsd),
+    )
+
+
+def own_grid(
+    uri: str | Path, site_geom_wgs84: BaseGeometry, *, gsd: float, square: float = 0.02
+) -> SiteGrid | None:
+    """:func:`file_grid` of the scene file ``uri`` (opened as :func:`read_site_window`
+    opens it), its pixels square on the ground to ``square``; an :class:`ImageryError`
+    that says what to do where it cannot be read."""
+    path, name = _check_files(uri, None)
+    with gdal_env(read_dir=not is_remote(uri)), warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        try:
+            with rasterio.open(path) as src:
+                return file_grid(src, site_geom_wgs84, gsd=gsd, square=square)
+        except (RasterioError, CPLE_BaseError) as err:
+            raise _read_failure(uri, path, name, err) from err
 
 
 def site_grid(
