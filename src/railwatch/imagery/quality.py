@@ -13,7 +13,12 @@ are *estimated* from the RGB pixels with simple, explainable rules:
   fairly bright ones (light snow's patches, 500 m² or more), grown over their soft rim;
 - **haze / thin cloud**: regions of at least ~0.5 ha whose darkest pixels are
   raised (dark channel prior: clear ground always has some dark pixels), whose
-  local contrast is low and whose colours are washed out.
+  local contrast is low and whose colours are washed out;
+- **cloud shadow** (session 42): regions of at least ~0.5 ha darkened to about half
+  the scene's ground brightness or less, whose texture darkens with them (a common
+  darkening keeps every ratio of brightness), no smoother than the ground around,
+  and whose edges are soft. Counted with cloud, as a quality mask counts it
+  (``Quality.cloud_fraction``; the reasons say "cloud and cloud shadow").
 
 An image whose site pixels span fewer than :data:`MIN_CONTRAST_LEVELS` grey levels
 (1st to 99th percentile of the luminance: a night, dusk or failed exposure, a blank
@@ -26,10 +31,17 @@ Limits of the estimate, stated plainly: without a SWIR band, an open snow field
 with nothing dark in it looks like cloud and is reported as cloud, and a cloud over
 snowy ground may be reported as snow; large bright roofs or concrete aprons can be
 taken for cloud, and dense haze over bright ground for cloud; light haze (that
-keeps dark pixels dark) and thin cirrus over dark ground are missed; cloud shadows
-are not estimated (a quality mask counts them with cloud, so a scene unusable only for
-the shadow of a cloud, often of one outside the site, is judged usable: the most common
-miss on simulated coarse scenes). From 1.5 m on, light snow is sought down to a darkest
+keeps dark pixels dark) and thin cirrus over dark ground are missed. Cloud shadow is
+found only where it is deep (the ground at about half its brightness or less), large
+and soft-edged, and not from about 5.5 m on (a cell of 8 m is then one pixel or two,
+whose texture cannot be seen): the shadow of a thin cloud, a shadow over most of the
+site (nothing brighter to compare it with), a shadow whose edge is sharp in the image,
+and one over ground darker and smoother than the rest are missed and judged clear; on
+simulated scenes about two thirds of the shadowed area is found (session 42;
+docs/detection.md, "Cloud shadow"). A dark forest stand or field with soft edges and
+its own texture could still be taken for shadow: the rule was checked on the
+simulator's clear scenes and on two real images, not on many real ones. The sun's
+direction is not used. From 1.5 m on, light snow is sought down to a darkest
 channel of 140 and in patches of 500 m² (its soft edges mix snow and ground), and is
 mostly found on simulated 1.5-5 m scenes; until session 41 it was often neither snow nor
 haze to the estimate, and judged clear (session 40); heavy haze there is more often
@@ -116,6 +128,57 @@ _HAZE_DARK_MIN = 70  # darkest channel, minimum over the window, raised by haze
 _HAZE_DARK_MIN_COARSE = 90
 _HAZE_STD_MAX = 22.0  # local contrast in hazy regions
 _HAZE_MIN_M2 = 5000.0
+# Cloud shadow (session 42, 2026-12-06; docs/detection.md, "Cloud shadow"): a cloud's
+# shadow darkens everything under it (ground, rails, cars) by a common factor over a
+# large, smooth, soft-edged region, so the ground's texture darkens with it; darker
+# ground (water, asphalt, forest, a roof) keeps its own texture, and its edges (and a
+# building's cast shadow's) are sharp. Judged on cells of about :data:`_SHADOW_CELL_M`
+# (block means of the grey level and its spread within the block), smoothed over
+# :data:`_SHADOW_SIGMA_M`, against the scene's own ground (the
+# :data:`_SHADOW_REF_PERCENTILE` th percentile of the cells not bright, in log units).
+# Tuned on simulated seeds 8000000-8000059 (0.3-1 m) and 8000000-8000005 (1.5, 3, 5 m);
+# none of the 263 tuning scenes without cloud had any shadow found.
+_SHADOW_CELL_M = 8.0
+_SHADOW_SIGMA_M = 12.0
+_SHADOW_REF_PERCENTILE = 75.0
+#: log darkening below the reference of a shadow's core cells (a factor of 0.67)
+_SHADOW_CORE = -0.4
+#: the core's median darkening must reach this (a factor of 0.55: a thick cloud's
+#: shadow, direct sunlight cut, takes about half the light or more; thin ones are
+#: missed; a darker forest stand in a real image was -0.58)
+_SHADOW_DARK = -0.6
+#: smallest core (m²): twice the smallest opaque cloud (a shadow is as large as its cloud)
+_SHADOW_MIN_M2 = 5000.0
+#: the texture (log spread within a cell) must darken too: by at least this share of
+#: the brightness' darkening (a real forest stand darker than the fields round it: 0.5;
+#: simulated cloud shadows 0.55-1.1), and at most :data:`_SHADOW_TEX_MORE` more than it
+#: (smoother than that is water or a smooth roof)
+_SHADOW_TEX_SHARE = 0.6
+_SHADOW_TEX_MORE = 0.12
+#: the edge's sharpness (:func:`_edge_sharpness`): the largest rise of the edge's
+#: profile over :data:`_SHADOW_RISE_M`, over its whole rise within
+#: :data:`_SHADOW_PROFILE_M` of it, on cells of about :data:`_SHADOW_FINE_M`. On the
+#: tuning scenes simulated cloud shadows 0.09-0.33; dark ground otherwise taken for
+#: shadow (water, a building's cast shadow at a low sun, a dark roof) 0.44-0.88
+_SHADOW_SHARP = 0.4
+_SHADOW_RISE_M = 4.0
+_SHADOW_PROFILE_M = 30.0
+_SHADOW_FINE_M = 2.0
+#: most finer cells (a larger window has larger ones)
+_SHADOW_FINE_CELLS = 4_000_000
+#: the core's cells must differ from their neighbours (in log grey level: a common
+#: darkening keeps it) by at least this share of what the ground's cells do: a uniform
+#: patch (asphalt, water, a roof) is smoother (simulated shadows 0.88 and more, the
+#: tests' asphalt patch 0.5)
+_SHADOW_KEEP = 0.75
+#: a cell with this share of bright (:data:`_BRIGHT_MIN`) pixels is cloud-like: neither
+#: shadow nor reference, and the edge's step is not measured within
+#: :data:`_SHADOW_CLOUD_GAP` cells of one (a cloud's rim beside its shadow)
+_SHADOW_BRIGHT_SHARE = 0.3
+_SHADOW_CLOUD_GAP = 3
+#: the region is the core grown over the cells darkened by at least this share of its
+#: median darkening
+_SHADOW_GROW = 0.5
 #: Fewest grey levels between the 1st and 99th percentile of the site's luminance for
 #: the image to show anything: a night or failed exposure, or a blank image, has fewer
 #: and would read as an empty yard (an 8-bit daylight image spans well over 50: the
@@ -201,6 +264,9 @@ class Conditions:
     cloud: np.ndarray
     haze: np.ndarray
     snow: np.ndarray
+    #: the shadow of a cloud (not cloud, not snow; session 42): a quality mask counts it
+    #: with cloud, and so does :func:`assess_quality`'s estimate
+    shadow: np.ndarray
 
 
 def assess_quality(
@@ -288,13 +354,16 @@ def assess_quality(
     else:
         # the contrast's sample is taken in the estimate's one pass over the image
         sample = _Sample(valid, _blocks(raster, gsd))
-        cond = _estimate(image, valid, gsd, sample)
+        cond = _estimate(image, valid, gsd, sample, shadow=True)
         levels = sample.levels()
         for a, b, _, _ in _strips(h, w, 0):
             strip[:] = a, b
             ins, ok = _bool(inside[a:b]), valid[a:b]
             cloud = cond.cloud[a:b] & ok
             snow = cond.snow[a:b] & ok & ~cloud
+            # cloud shadow counts with cloud, as a quality mask's does (session 42)
+            shade = cond.shadow[a:b] & ok & ~cloud & ~snow
+            cloud |= shade
             haze = cond.haze[a:b] & ok & ~cloud & ~snow
             add(
                 n=ins,
@@ -304,6 +373,7 @@ def assess_quality(
                 haze=haze,
                 snow=snow,
                 clear=ok & ~cloud & ~snow & ~haze,
+                shadow=shade,
             )
         del cond
         source = "estimated"
@@ -819,8 +889,13 @@ def estimate_conditions(image: ImageRows, valid: np.ndarray, gsd: float) -> Cond
 
     Computed strip by strip (:data:`BLOCK_PIXELS`), with the same result as over the
     whole image at once."""
-    found = _estimate(image, _RowsAnd(valid), gsd, None)
-    return Conditions(cloud=found.cloud.whole(), haze=found.haze.whole(), snow=found.snow.whole())
+    found = _estimate(image, _RowsAnd(valid), gsd, None, shadow=True)
+    return Conditions(
+        cloud=found.cloud.whole(),
+        haze=found.haze.whole(),
+        snow=found.snow.whole(),
+        shadow=found.shadow.whole(),
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -830,6 +905,8 @@ class _Found:
     cloud: PackedMask
     haze: PackedMask
     snow: PackedMask
+    #: cloud shadow (empty unless asked for: ``_estimate(shadow=True)``)
+    shadow: PackedMask
 
 
 @dataclass(frozen=True, eq=False)
@@ -852,11 +929,22 @@ class _Local:
     low: PackedMask
     #: low local contrast and washed-out colours (haze), where the pixel may be hazy
     calm: PackedMask
+    #: the cells the cloud-shadow rule judges (None: not asked for)
+    cells: _Cells | None = None
 
 
-def _estimate(image: ImageRows, valid: _RowsAnd, gsd: float, sample: _Sample | None) -> _Found:
+def _estimate(
+    image: ImageRows,
+    valid: _RowsAnd,
+    gsd: float,
+    sample: _Sample | None,
+    *,
+    shadow: bool = False,
+) -> _Found:
     """:func:`estimate_conditions` at one bit a pixel; with a ``sample``, the pixels
-    :func:`contrast_levels` takes are taken in the same pass over the image."""
+    :func:`contrast_levels` takes are taken in the same pass over the image. With
+    ``shadow``, cloud shadow is sought too (:func:`_shadow_cells`; the quality mask's
+    check, which looks for opaque cloud only, does not ask for it)."""
     h, w = valid.shape
     if (
         h == 0
@@ -864,12 +952,12 @@ def _estimate(image: ImageRows, valid: _RowsAnd, gsd: float, sample: _Sample | N
         or (sample is not None and not sample.step)
         or (sample is None and not any(valid[a:b].any() for a, b, _, _ in _strips(h, w, 0)))
     ):
-        return _Found(PackedMask((h, w)), PackedMask((h, w)), PackedMask((h, w)))
+        return _Found(*(PackedMask((h, w)) for _ in range(4)))
     px_area = gsd * gsd
-    local = _local_maps(image, valid, gsd, sample)
+    local = _local_maps(image, valid, gsd, sample, _Cells(h, w, gsd) if shadow else None)
     # each map is let go once used (18 MB each at 144 Mpx)
     closed, dark, rim, low, calm = local.closed, local.dark, local.rim, local.low, local.calm
-    bright_any, core = local.bright_any, local.core
+    bright_any, core, cells = local.bright_any, local.core, local.cells
     del local
     cloud, snow = PackedMask((h, w)), PackedMask((h, w))
     if bright_any:
@@ -886,8 +974,24 @@ def _estimate(image: ImageRows, valid: _RowsAnd, gsd: float, sample: _Sample | N
     else:
         del closed, dark
     del rim
-    haze = _haze(valid, low, calm, cloud, snow, gsd, px_area)
-    return _Found(cloud=cloud, haze=haze, snow=snow)
+    shade = PackedMask((h, w))
+    if cells is not None:
+        found = _shadow_cells(cells, gsd)
+        del cells
+        if found is not None:
+            f, lut = found
+            for a, b, _, _ in _strips(h, w, 0):
+                part = np.repeat(lut[np.arange(a, b) // f], f, axis=1)[:, :w]
+                if (part := part & valid[a:b] & ~cloud[a:b] & ~snow[a:b]).any():
+                    shade[a:b] = part
+    not_haze = cloud
+    if shade.any():
+        # haze is sought outside the shadow too
+        not_haze = PackedMask((h, w))
+        for a, b, _, _ in _strips(h, w, 0):
+            not_haze[a:b] = cloud[a:b] | shade[a:b]
+    haze = _haze(valid, low, calm, not_haze, snow, gsd, px_area)
+    return _Found(cloud=cloud, haze=haze, snow=snow, shadow=shade)
 
 
 def _halos(gsd: float) -> dict[str, int]:
@@ -901,10 +1005,17 @@ def _halos(gsd: float) -> dict[str, int]:
     }
 
 
-def _local_maps(image: ImageRows, valid: _RowsAnd, gsd: float, sample: _Sample | None) -> _Local:
+def _local_maps(
+    image: ImageRows,
+    valid: _RowsAnd,
+    gsd: float,
+    sample: _Sample | None,
+    cells: _Cells | None = None,
+) -> _Local:
     """The one pass over the image. Each rule is computed on the rows its strip read
     before session 37 (its own halo; the float filters' sums depend on where they
-    start), so each map is bit for bit what it was."""
+    start), so each map is bit for bit what it was. With ``cells``, the cloud-shadow
+    rule's cells are summed in the same pass."""
     h, w = valid.shape
     k = _halos(gsd)
     close_k, near_k, outer_k, haze_k = k["close_k"], k["near_k"], k["outer_k"], k["haze_k"]
@@ -931,6 +1042,8 @@ def _local_maps(image: ImageRows, valid: _RowsAnd, gsd: float, sample: _Sample |
         if not ok.any():
             continue
         mx, mn = _extremes(img)
+        if cells is not None:
+            cells.add(a, img[own], ok[own], mn[own])
 
         # bright, nearly grey pixels, closed over small gaps: the candidate regions (the
         # closing is exact on rows halo_close from the edges of those it is found on:
@@ -990,7 +1103,196 @@ def _local_maps(image: ImageRows, valid: _RowsAnd, gsd: float, sample: _Sample |
         found &= maybe
         if found.any():
             calm[a:b] = found
-    return _Local(closed, core, bright_any, dark, rim, low, calm)
+    return _Local(closed, core, bright_any, dark, rim, low, calm, cells)
+
+
+class _Cells:
+    """Per cell of about :data:`_SHADOW_CELL_M` (``f`` x ``f`` pixels, the last row and
+    column of cells partial): the valid pixels, their grey levels' sum and sum of
+    squares, and the bright ones (darkest channel :data:`_BRIGHT_MIN` or more); and per
+    finer cell of about :data:`_SHADOW_FINE_M` (``f2`` x ``f2``, at most
+    :data:`_SHADOW_FINE_CELLS` of them), the valid pixels and their grey levels' sum.
+    Summed strip by strip."""
+
+    def __init__(self, height: int, width: int, gsd: float) -> None:
+        self.f = f = max(1, round(_SHADOW_CELL_M / gsd))
+        self.f2 = f2 = max(
+            1,
+            round(_SHADOW_FINE_M / gsd),
+            math.ceil(math.sqrt(height * width / _SHADOW_FINE_CELLS)),
+        )
+        self.gsd = gsd
+        shape = (-(-height // f), -(-width // f))
+        self.n = np.zeros(shape, np.int64)
+        self.s1 = np.zeros(shape, np.float64)
+        self.s2 = np.zeros(shape, np.float64)
+        self.bright = np.zeros(shape, np.int64)
+        fine = (-(-height // f2), -(-width // f2))
+        self.fine_n = np.zeros(fine, np.float32)
+        self.fine_s = np.zeros(fine, np.float32)
+
+    def add(self, a: int, rows: np.ndarray, ok: np.ndarray, mn: np.ndarray) -> None:
+        """The rows from ``a`` of the image, ``ok`` their valid pixels, ``mn`` their
+        darkest channel."""
+        grey = _grey(rows)
+        grey[~ok] = 0.0
+        valid = ok.astype(np.float32)
+        f, f2 = self.f, self.f2
+        first, fine_first = a // f, a // f2
+        plane: np.ndarray
+        into: np.ndarray
+        for plane, into in (
+            (valid, self.n),
+            (grey, self.s1),
+            (np.square(grey), self.s2),
+            ((ok & (mn >= _BRIGHT_MIN)).astype(np.float32), self.bright),
+        ):
+            sums = _by_cell(a, plane, f)
+            into[first : first + sums.shape[0]] += (
+                np.rint(sums).astype(np.int64) if into.dtype == np.int64 else sums
+            )
+        for plane, into in ((valid, self.fine_n), (grey, self.fine_s)):
+            if f2 == 1:
+                into[a : a + plane.shape[0]] += plane
+                continue
+            sums = _by_cell(a, plane, f2)
+            into[fine_first : fine_first + sums.shape[0]] += sums.astype(np.float32)
+
+
+def _by_cell(a: int, plane: np.ndarray, f: int) -> np.ndarray:
+    """``plane`` (rows from ``a`` of the window, float32) summed over cells of ``f`` x
+    ``f`` pixels (the last column partial): (the cell rows those rows touch, cell
+    columns), in float64."""
+    rows, w = plane.shape
+    if f == 1:
+        return plane.astype(np.float64)
+    across = np.add.reduceat(plane, np.arange(0, w, f), axis=1).astype(np.float64)
+    idx = np.arange(a, a + rows) // f
+    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+    out: np.ndarray = np.add.reduceat(across, starts, axis=0)
+    return out
+
+
+def _shadow_cells(cells: _Cells, gsd: float) -> tuple[int, np.ndarray] | None:
+    """The cells in a cloud's shadow (see the constants from :data:`_SHADOW_CELL_M`):
+    ``(f, map)``, ``map`` a bool per cell of ``f`` x ``f`` pixels; None: none found.
+
+    Cores: connected cells whose smoothed log grey level is :data:`_SHADOW_CORE` or
+    more below the reference, of :data:`_SHADOW_MIN_M2` or more. A core is a shadow
+    where its median darkening reaches :data:`_SHADOW_DARK`, its texture darkens with
+    it (:data:`_SHADOW_TEX_SHARE`, :data:`_SHADOW_TEX_MORE`) and its edge is soft
+    (:data:`_SHADOW_SHARP`); it is then grown over the connected cells darkened by
+    :data:`_SHADOW_GROW` of its darkening."""
+    f = cells.f
+    full = cells.n >= max(1, (f * f) // 2)
+    n = np.maximum(cells.n, 1)
+    mean = cells.s1 / n
+    var = np.maximum(cells.s2 / n - mean * mean, 0.0)
+    cloudy = cells.bright >= _SHADOW_BRIGHT_SHARE * n
+    use = full & ~cloudy
+    cell_m2 = (gsd * f) ** 2
+    min_cells = max(4, math.ceil(_SHADOW_MIN_M2 / cell_m2))
+    if int(use.sum()) < 2 * min_cells:
+        return None
+    log_l = np.log(np.maximum(mean, 1.0)).astype(np.float32)
+    log_s = np.log(np.maximum(np.sqrt(var), 0.5)).astype(np.float32)
+    sigma = max(0.5, _SHADOW_SIGMA_M / (gsd * f))
+    weight = use.astype(np.float32)
+    norm = cv2.GaussianBlur(weight, (0, 0), sigma)
+    ok = use & (norm > 1e-3)
+
+    def smooth(x: np.ndarray) -> np.ndarray:
+        out: np.ndarray = cv2.GaussianBlur(x * weight, (0, 0), sigma) / np.maximum(norm, 1e-3)
+        return out
+
+    d_l = smooth(log_l)
+    d_s = smooth(log_s)
+    d_l -= np.float32(np.percentile(d_l[ok], _SHADOW_REF_PERCENTILE))
+    d_s -= np.float32(np.percentile(d_s[ok], _SHADOW_REF_PERCENTILE))
+    n_core, core_lab = _components((ok & (d_l < _SHADOW_CORE)).view(np.uint8), 8)
+    h, w = use.shape
+    gap = 2 * _SHADOW_CLOUD_GAP + 1
+    far = cv2.dilate(cloudy.view(np.uint8), np.ones((gap, gap), np.uint8)) == 0
+    shadow = np.zeros((h, w), bool)
+    ground = _cell_contrast(log_l, ok & (d_l >= _SHADOW_CORE) & far)
+    for i in range(1, int(n_core)):
+        core = core_lab == i
+        if int(core.sum()) < min_cells:
+            continue
+        dark = float(np.median(d_l[core]))
+        tex = float(np.median(d_s[core]))
+        if dark > _SHADOW_DARK or not _SHADOW_TEX_SHARE * dark >= tex >= dark - _SHADOW_TEX_MORE:
+            continue
+        if _cell_contrast(log_l, core & ok) < _SHADOW_KEEP * ground:
+            continue  # smoother than the ground around: asphalt, water, a roof
+        if _edge_sharpness(cells, d_l, core, far) > _SHADOW_SHARP:
+            continue
+        _, grown = _components((ok & (d_l < _SHADOW_GROW * dark)).view(np.uint8), 8)
+        hit = np.unique(grown[core])
+        shadow |= np.isin(grown, hit[hit > 0])
+    return (f, shadow) if shadow.any() else None
+
+
+def _cell_contrast(log_l: np.ndarray, cells: np.ndarray) -> float:
+    """The median difference of log grey level between neighbouring ``cells`` (both in
+    it; across and down): a common darkening keeps it, as it keeps every ratio of
+    brightness. 0 with fewer than 10 pairs."""
+    across = np.abs(np.diff(log_l, axis=1))[cells[:, 1:] & cells[:, :-1]]
+    down = np.abs(np.diff(log_l, axis=0))[cells[1:, :] & cells[:-1, :]]
+    pairs = np.concatenate([across, down])
+    return float(np.median(pairs)) if pairs.size >= 10 else 0.0
+
+
+def _edge_sharpness(cells: _Cells, d_l: np.ndarray, core: np.ndarray, far: np.ndarray) -> float:
+    """How sharp the edge of ``core`` (cells of :func:`_shadow_cells`) is, measured on
+    the finer cells: the smoothed darkening ``d_l`` is brought to them (bilinear) and cut
+    at :data:`_SHADOW_CORE` near the core, a smooth edge parallel to the ground's; the
+    median log grey level of the finer cells at each distance from it (up to
+    :data:`_SHADOW_PROFILE_M` either side) is the edge's profile. The sharpness is the
+    largest rise of that profile over :data:`_SHADOW_RISE_M` over its whole rise: near
+    1 where the ground changes at once (water's bank, a roof, a building's cast
+    shadow), less where the light fades (a cloud shadow's soft edge). Finer cells next
+    to a cloud (``far`` false) are not looked at. 0 where too few cells are seen."""
+    fine_h, fine_w = cells.fine_n.shape
+    f2 = cells.f2
+    up = cv2.resize(d_l, (fine_w, fine_h), interpolation=cv2.INTER_LINEAR)
+    near = cv2.resize(
+        cv2.dilate(core.view(np.uint8), np.ones((3, 3), np.uint8)),
+        (fine_w, fine_h),
+        interpolation=cv2.INTER_NEAREST,
+    )
+    inner = ((up < _SHADOW_CORE) & (near > 0)).view(np.uint8)
+    if not inner.any():
+        return 0.0
+    inside = cv2.distanceTransform(inner, cv2.DIST_L2, 3)
+    outside = cv2.distanceTransform(1 - inner, cv2.DIST_L2, 3)
+    size = f2 * cells.gsd  # metres a finer cell
+    where = np.where(inner > 0, 0.5 - inside, outside - 0.5) * size
+    seen = cells.fine_n >= max(1.0, f2 * f2 / 2)
+    seen &= cv2.resize(far.view(np.uint8), (fine_w, fine_h), interpolation=cv2.INTER_NEAREST) > 0
+    seen &= np.abs(where) <= _SHADOW_PROFILE_M
+    if int(seen.sum()) < 20:
+        return 0.0
+    level_of = np.log(np.maximum(cells.fine_s / np.maximum(cells.fine_n, 1.0), 1.0))
+    band = max(size, 1.0)
+    bins = np.floor(where[seen] / band).astype(np.int64)
+    values = level_of[seen]
+    order = np.argsort(bins, kind="stable")
+    bins, values = bins[order], values[order]
+    keys, starts, counts = np.unique(bins, return_index=True, return_counts=True)
+    level = {
+        int(k): float(np.median(values[s : s + c]))
+        for k, s, c in zip(keys, starts, counts, strict=True)
+        if c >= 5
+    }
+    if len(level) < 3:
+        return 0.0
+    rise = max(level.values()) - min(level.values())
+    k = max(1, round(_SHADOW_RISE_M / band))
+    steps = [level[d + k] - level[d] for d in level if d + k in level]
+    if rise <= 0 or not steps:
+        return 0.0
+    return max(steps) / rise
 
 
 def _haze_dark_min(gsd: float) -> int:
