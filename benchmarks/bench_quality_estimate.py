@@ -4,7 +4,8 @@ Renders simulated scenes with random cloud, haze and snow, then runs
 ``assess_quality`` twice on each: with the simulator's quality mask (truth) and
 without it (estimated). Prints the agreement of the usable decision, the error of
 the clear fraction, and the same against a truth that counts cloud shadow as clear
-(the estimate does not look for shadows).
+(until session 42 the estimate did not look for shadows; since, it finds large, deep,
+soft-edged ones: docs/detection.md, "Cloud shadow").
 
 The thresholds in ``imagery.quality`` were set by looking at seeds 1000-1059 (and
 10 hand-picked scenes); the default seeds here (5000 on) were not looked at.
