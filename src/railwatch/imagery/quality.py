@@ -10,7 +10,9 @@ are *estimated* from the RGB pixels with simple, explainable rules:
 - **snow**: bright, nearly grey regions in which dark objects (cars, rails, trees,
   shadows) show within ~10 m of enough of their pixels, or every bright region
   when such ground covers most of the site (a winter scene); from 1.5 m on also
-  fairly bright ones (light snow's patches, 500 m² or more), grown over their soft rim;
+  fairly bright ones (light snow's patches, 500 m² or more) with a bright middle (a
+  quarter of the patch bright; grey concrete, roads and light ballast, fairly bright
+  all over, are not snow: session 42), grown over their soft rim;
 - **haze / thin cloud**: regions of at least ~0.5 ha whose darkest pixels are
   raised (dark channel prior: clear ground always has some dark pixels), whose
   local contrast is low and whose colours are washed out;
@@ -42,10 +44,13 @@ docs/detection.md, "Cloud shadow"). A dark forest stand or field with soft edges
 its own texture could still be taken for shadow: the rule was checked on the
 simulator's clear scenes and on two real images, not on many real ones. The sun's
 direction is not used. From 1.5 m on, light snow is sought down to a darkest
-channel of 140 and in patches of 500 m² (its soft edges mix snow and ground), and is
-mostly found on simulated 1.5-5 m scenes; until session 41 it was often neither snow nor
-haze to the estimate, and judged clear (session 40); heavy haze there is more often
-called cloud than haze. The decision "usable or not" is far more reliable than the split
+channel of 140 and in patches of 500 m² (its soft edges mix snow and ground) that are
+bright in their middle, and is mostly found on simulated 1.5-5 m scenes; until session
+41 it was often neither snow nor haze to the estimate, and judged clear (session 40);
+in session 41 grey concrete, roads and light ballast of a real summer yard read as 10-31 %
+snow from 1.5 m on (fixed in session 42; a grey region beside enough white roofs, a
+quarter of it, can still be taken for snow); heavy haze there is more often called
+cloud than haze. The decision "usable or not" is far more reliable than the split
 between cloud, haze and snow. Use a provider mask when there is one.
 """
 
@@ -111,6 +116,17 @@ _BRIGHT_MIN_COARSE = 140
 #: Smallest snow region (m²) from 1.5 m on (:data:`_BRIGHT_MIN_COARSE`); an opaque cloud
 #: is still :data:`_CLOUD_MIN_M2` or more.
 _SNOW_MIN_M2_COARSE = 500.0
+#: From 1.5 m on a snow region (candidates from :data:`_BRIGHT_MIN_COARSE`) needs this
+#: share of its pixels at :data:`_BRIGHT_MIN`, or :data:`_CLOUD_MIN_M2` of them: light
+#: snow's patches have a bright middle (the simulator's 0.3-1.0 at 1.5-5 m: 0.3-0.9 of a
+#: patch), grey concrete, roads, light ballast and platforms are fairly bright all over
+#: (the real summer yard at Muttenz area-averaged to 1.5-3 m: its road and track beds,
+#: darkest channel about 136-160, 0.15 or less, read as 10-31 % snow without this rule).
+#: A "winter scene" (every bright region snow) likewise needs half the site at
+#: :data:`_BRIGHT_MIN`, as before session 41. Session 42 (2026-12-06; docs/detection.md,
+#: "Light snow at coarse resolution: not the grey ground of a clear yard"; tuned on seeds
+#: 200-211, 0.2-0.35 tried).
+_SNOW_CORE_SHARE = 0.25
 _RIM_M = 40.0  # how far a cloud's rim may reach
 _RIM_STEPS = 4
 _HAZE_WINDOW_M = 32.0
@@ -1426,8 +1442,10 @@ def _bright_regions(
     objects, ``dark``, show inside them) and opaque cloud (nothing dark inside), marked
     in ``cloud`` and ``snow``. With ``core`` (from 1.5 m on: ``closed`` starts at
     :data:`_BRIGHT_MIN_COARSE`, ``core`` its pixels at :data:`_BRIGHT_MIN`), a region of
-    :data:`_SNOW_MIN_M2_COARSE` may be snow, and one is cloud only with
-    :data:`_CLOUD_MIN_M2` of ``core`` in it (else, nothing dark inside, neither)."""
+    :data:`_SNOW_MIN_M2_COARSE` may be snow if :data:`_SNOW_CORE_SHARE` of it (or
+    :data:`_CLOUD_MIN_M2`) is ``core``, and one is cloud only with :data:`_CLOUD_MIN_M2`
+    of ``core`` in it (else, nothing dark inside, neither); a winter scene is judged on
+    ``core``."""
     h, w = closed.shape
     regions = _Regions(closed, 8)
     if regions.count == 1:
@@ -1453,6 +1471,7 @@ def _bright_regions(
     core_count = np.zeros(count, dtype=np.int64)
     n_valid = 0
     n_closed = 0
+    n_core = 0
     for a, b, lo, hi in _strips(h, w, outer_k // 2):
         ok = valid[a:b]
         n_valid += int(ok.sum())
@@ -1470,6 +1489,7 @@ def _bright_regions(
         all_dark += np.bincount(lab[near_dark], minlength=count)
         if core is not None:
             core_count += np.bincount(lab[core[a:b]], minlength=count)
+            n_core += int(core[a:b][ok].sum())
         n_closed += int(part[ok].sum())
     del filled
     inner_f = inner_count.astype(np.float64)
@@ -1481,6 +1501,11 @@ def _bright_regions(
         dark_f[thin] = all_dark[thin]
     share = np.divide(dark_f, inner_f, out=np.zeros(count), where=inner_f > 0)
     is_snow = big & (share >= _SNOW_DARK_SHARE)
+    if core is not None:
+        # light snow's patches have a bright middle; grey concrete, roads and light
+        # ballast are fairly bright all over, and a winter scene is bright (session 42)
+        is_snow &= (core_count >= _SNOW_CORE_SHARE * regions.area) | (core_count >= min_px)
+        n_closed = n_core
     # A winter scene: bright ground with dark objects over most of the site.
     bright_share = float(n_closed) / n_valid if n_valid else 0.0
     overall = float(dark_f[large].sum() / max(inner_f[large].sum(), 1.0))
