@@ -86,8 +86,10 @@ def test_grey_road_ballast_and_apron_are_not_snow_at_1_5_m(seed: int) -> None:
     assert q.usable, (q.clear_fraction, q.reasons)
 
 
-# light snow of tuning seeds (not the benchmark's 100-111) that session 41 found
-LIGHT_SNOW = [(204, 1.5, "temperate", 0.35), (206, 3.0, "winter", 0.35)]
+# light snow of tuning seeds (not the benchmark's 100-111) that session 41 found and the
+# estimate judged usable before it (83-93 % clear); the last one's patches are found only
+# with a share of 0.25 or less (at 0.3 it is judged 85 % clear)
+LIGHT_SNOW = [(202, 1.5, "temperate", 0.33), (206, 3.0, "winter", 0.35), (208, 3.0, "winter", 0.34)]
 
 
 @pytest.mark.parametrize(("seed", "gsd", "style", "snow"), LIGHT_SNOW)
