@@ -118,10 +118,10 @@ _BRIGHT_MIN_COARSE = 140
 _SNOW_MIN_M2_COARSE = 500.0
 #: From 1.5 m on a snow region (candidates from :data:`_BRIGHT_MIN_COARSE`) needs this
 #: share of its pixels at :data:`_BRIGHT_MIN`, or :data:`_CLOUD_MIN_M2` of them: light
-#: snow's patches have a bright middle (the simulator's 0.3-1.0 at 1.5-5 m: 0.3-0.9 of a
-#: patch), grey concrete, roads, light ballast and platforms are fairly bright all over
-#: (the real summer yard at Muttenz area-averaged to 1.5-3 m: its road and track beds,
-#: darkest channel about 136-160, 0.15 or less, read as 10-31 % snow without this rule).
+#: snow's patches have a bright middle (the simulator's 0.3-1.0 at 1.5 m: 0.3-0.9 of the
+#: patches found), grey concrete, roads, light ballast and platforms are fairly bright all
+#: over (the real summer yard at Muttenz area-averaged to 1.5-3 m: its road and track
+#: beds, darkest channel about 136-160, 0.11 or less, read as 10-31 % snow without it).
 #: A "winter scene" (every bright region snow) likewise needs half the site at
 #: :data:`_BRIGHT_MIN`, as before session 41. Session 42 (2026-12-06; docs/detection.md,
 #: "Light snow at coarse resolution: not the grey ground of a clear yard"; tuned on seeds
