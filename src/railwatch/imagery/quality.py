@@ -122,8 +122,9 @@ _SNOW_MIN_M2_COARSE = 500.0
 #: patches found), grey concrete, roads, light ballast and platforms are fairly bright all
 #: over (the real summer yard at Muttenz area-averaged to 1.5-3 m: its road and track
 #: beds, darkest channel about 136-160, 0.11 or less, read as 10-31 % snow without it).
-#: A "winter scene" (every bright region snow) likewise needs half the site at
-#: :data:`_BRIGHT_MIN`, as before session 41. Session 42 (2026-12-06; docs/detection.md,
+#: A "winter scene" (every large bright region snow) likewise needs this share of its
+#: candidates at :data:`_BRIGHT_MIN` (a yard two thirds grey concrete read 64 % snow).
+#: Session 42 (2026-12-06; docs/detection.md,
 #: "Light snow at coarse resolution: not the grey ground of a clear yard"; tuned on seeds
 #: 200-211, 0.2-0.35 tried).
 _SNOW_CORE_SHARE = 0.25
@@ -1444,8 +1445,8 @@ def _bright_regions(
     :data:`_BRIGHT_MIN_COARSE`, ``core`` its pixels at :data:`_BRIGHT_MIN`), a region of
     :data:`_SNOW_MIN_M2_COARSE` may be snow if :data:`_SNOW_CORE_SHARE` of it (or
     :data:`_CLOUD_MIN_M2`) is ``core``, and one is cloud only with :data:`_CLOUD_MIN_M2`
-    of ``core`` in it (else, nothing dark inside, neither); a winter scene is judged on
-    ``core``."""
+    of ``core`` in it (else, nothing dark inside, neither); a winter scene needs
+    :data:`_SNOW_CORE_SHARE` of ``closed`` to be ``core``."""
     h, w = closed.shape
     regions = _Regions(closed, 8)
     if regions.count == 1:
@@ -1501,15 +1502,17 @@ def _bright_regions(
         dark_f[thin] = all_dark[thin]
     share = np.divide(dark_f, inner_f, out=np.zeros(count), where=inner_f > 0)
     is_snow = big & (share >= _SNOW_DARK_SHARE)
+    winter = True
     if core is not None:
         # light snow's patches have a bright middle; grey concrete, roads and light
-        # ballast are fairly bright all over, and a winter scene is bright (session 42)
+        # ballast are fairly bright all over, and so is a yard mostly of them: a winter
+        # scene's candidates have one too (session 42)
         is_snow &= (core_count >= _SNOW_CORE_SHARE * regions.area) | (core_count >= min_px)
-        n_closed = n_core
+        winter = n_core >= _SNOW_CORE_SHARE * n_closed
     # A winter scene: bright ground with dark objects over most of the site.
     bright_share = float(n_closed) / n_valid if n_valid else 0.0
     overall = float(dark_f[large].sum() / max(inner_f[large].sum(), 1.0))
-    if bright_share >= _WINTER_BRIGHT_SHARE and overall >= _SNOW_DARK_SHARE:
+    if winter and bright_share >= _WINTER_BRIGHT_SHARE and overall >= _SNOW_DARK_SHARE:
         is_snow |= large
     is_cloud = large & ~is_snow
     if core is not None:
