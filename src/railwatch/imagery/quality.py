@@ -12,7 +12,9 @@ are *estimated* from the RGB pixels with simple, explainable rules:
   when such ground covers most of the site (a winter scene); from 1.5 m on also
   fairly bright ones (light snow's patches, 500 m² or more) with a bright middle (a
   quarter of the patch bright; grey concrete, roads and light ballast, fairly bright
-  all over, are not snow: session 42), grown over their soft rim;
+  all over, are not snow: session 42), grown over their soft rim. A snow or cloud region
+  needs a bright middle 5 m wide (session 42: a block of white wagons on adjacent tracks,
+  roofs about 3 m wide joined across their gaps by the closing, is neither);
 - **haze / thin cloud**: regions of at least ~0.5 ha whose darkest pixels are
   raised (dark channel prior: clear ground always has some dark pixels), whose
   local contrast is low and whose colours are washed out;
@@ -42,14 +44,18 @@ and one over ground darker and smoother than the rest are missed and judged clea
 simulated scenes about two thirds of the shadowed area is found (session 42;
 docs/detection.md, "Cloud shadow"). A dark forest stand or field with soft edges and
 its own texture could still be taken for shadow: the rule was checked on the
-simulator's clear scenes and on two real images, not on many real ones. The sun's
+simulator's clear scenes and on two real images, not on many real ones, and the clear
+China panel area-averaged to 1.2-5 m reads 16-17 % shadow (a forest stand whose
+darkening, -0.60 to -0.63, and texture there are a simulated shadow's; not fixed,
+session 42). The sun's
 direction is not used. From 1.5 m on, light snow is sought down to a darkest
 channel of 140 and in patches of 500 m² (its soft edges mix snow and ground) that are
 bright in their middle, and is mostly found on simulated 1.5-5 m scenes; until session
 41 it was often neither snow nor haze to the estimate, and judged clear (session 40);
 in session 41 grey concrete, roads and light ballast of a real summer yard read as 10-31 %
 snow from 1.5 m on (fixed in session 42; a grey region beside enough white roofs, a
-quarter of it, can still be taken for snow); heavy haze there is more often called
+quarter of it, can still be taken for snow, and so can a bright roof or apron wider than
+5 m with dark things round it); heavy haze there is more often called
 cloud than haze. The decision "usable or not" is far more reliable than the split
 between cloud, haze and snow. Use a provider mask when there is one.
 """
@@ -128,6 +134,14 @@ _SNOW_MIN_M2_COARSE = 500.0
 #: "Light snow at coarse resolution: not the grey ground of a clear yard"; tuned on seeds
 #: 200-211, 0.2-0.35 tried).
 _SNOW_CORE_SHARE = 0.25
+#: A snow or cloud region needs a bright middle at least this wide (metres): some pixel
+#: of it (darkest channel :data:`_BRIGHT_MIN`, before the closing) whose disc of this
+#: diameter is all bright. A railcar's roof is about 3 m wide and the roofs on adjacent
+#: tracks (4.5 m apart) are 1-1.5 m apart, so a block of white or light-grey wagons,
+#: joined across its tracks by the closing, has no such middle; snow and cloud do.
+#: Session 42 (2026-12-06; docs/detection.md, "White wagons are not snow; the China
+#: panel's coarse shadow"): such blocks read 6-30 % snow at 0.3-3 m before.
+_SNOW_WIDE_M = 5.0
 _RIM_M = 40.0  # how far a cloud's rim may reach
 _RIM_STEPS = 4
 _HAZE_WINDOW_M = 32.0
@@ -948,6 +962,9 @@ class _Local:
     calm: PackedMask
     #: the cells the cloud-shadow rule judges (None: not asked for)
     cells: _Cells | None = None
+    #: bright pixels (darkest channel :data:`_BRIGHT_MIN`, not closed) whose disc of
+    #: :data:`_SNOW_WIDE_M` is all bright: a snow or cloud region has one
+    wide: PackedMask | None = None
 
 
 def _estimate(
@@ -974,12 +991,12 @@ def _estimate(
     local = _local_maps(image, valid, gsd, sample, _Cells(h, w, gsd) if shadow else None)
     # each map is let go once used (18 MB each at 144 Mpx)
     closed, dark, rim, low, calm = local.closed, local.dark, local.rim, local.low, local.calm
-    bright_any, core, cells = local.bright_any, local.core, local.cells
+    bright_any, core, cells, wide = local.bright_any, local.core, local.cells, local.wide
     del local
     cloud, snow = PackedMask((h, w)), PackedMask((h, w))
     if bright_any:
-        _bright_regions(valid, closed, dark, gsd, px_area, cloud, snow, core)
-        del closed, dark, core
+        _bright_regions(valid, closed, dark, gsd, px_area, cloud, snow, core, wide)
+        del closed, dark, core, wide
         cloud = _grow(rim, cloud, gsd)
         if gsd >= _OBJECT_GSD and snow.any():
             # light snow's soft edges, as a cloud's rim (session 41)
@@ -1045,7 +1062,8 @@ def _local_maps(
     halo_bright = halo_haze + halo_close
     haze_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (haze_k, haze_k))
     dark_min = _haze_dark_min(gsd)
-    closed, dark, rim, low, calm = (PackedMask((h, w)) for _ in range(5))
+    closed, dark, rim, low, calm, wide = (PackedMask((h, w)) for _ in range(6))
+    wide_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(_SNOW_WIDE_M / gsd, 1),) * 2)
     coarse = gsd >= _OBJECT_GSD
     bright_min = _BRIGHT_MIN_COARSE if coarse else _BRIGHT_MIN
     core = PackedMask((h, w)) if coarse else None
@@ -1077,6 +1095,10 @@ def _local_maps(
                 closed[a:b] = found
                 if core is not None and (found := found & (mn[own] >= _BRIGHT_MIN)).any():
                     core[a:b] = found
+            whole = bright & (mn[got] >= _BRIGHT_MIN) if coarse else bright
+            if (found := cv2.erode(whole.view(np.uint8), wide_kernel)[mine] > 0).any():
+                wide[a:b] = found
+            del whole
         del bright
         # "a dark object (car, rail, tree, shadow) within ~10 m": snow leaves them
         # visible, an opaque cloud hides them
@@ -1120,7 +1142,7 @@ def _local_maps(
         found &= maybe
         if found.any():
             calm[a:b] = found
-    return _Local(closed, core, bright_any, dark, rim, low, calm, cells)
+    return _Local(closed, core, bright_any, dark, rim, low, calm, cells, wide)
 
 
 class _Cells:
@@ -1438,6 +1460,7 @@ def _bright_regions(
     cloud: PackedMask,
     snow: PackedMask,
     core: PackedMask | None = None,
+    wide: PackedMask | None = None,
 ) -> None:
     """Split the large regions of ``closed`` (bright grey pixels, closed) into snow (dark
     objects, ``dark``, show inside them) and opaque cloud (nothing dark inside), marked
@@ -1470,6 +1493,7 @@ def _bright_regions(
     dark_count = np.zeros(count, dtype=np.int64)
     all_dark = np.zeros(count, dtype=np.int64)
     core_count = np.zeros(count, dtype=np.int64)
+    wide_count = np.zeros(count, dtype=np.int64)
     n_valid = 0
     n_closed = 0
     n_core = 0
@@ -1491,6 +1515,8 @@ def _bright_regions(
         if core is not None:
             core_count += np.bincount(lab[core[a:b]], minlength=count)
             n_core += int(core[a:b][ok].sum())
+        if wide is not None:
+            wide_count += np.bincount(lab[wide[a:b] & part], minlength=count)
         n_closed += int(part[ok].sum())
     del filled
     inner_f = inner_count.astype(np.float64)
@@ -1514,6 +1540,11 @@ def _bright_regions(
     overall = float(dark_f[large].sum() / max(inner_f[large].sum(), 1.0))
     if winter and bright_share >= _WINTER_BRIGHT_SHARE and overall >= _SNOW_DARK_SHARE:
         is_snow |= large
+    if wide is not None:
+        # a block of white wagons joined across its tracks has no wide bright middle
+        # (session 42): neither snow nor cloud
+        is_snow &= wide_count > 0
+        large &= wide_count > 0
     is_cloud = large & ~is_snow
     if core is not None:
         # an opaque cloud is bright (the candidates start lower from 1.5 m on)
