@@ -136,12 +136,20 @@ _SNOW_MIN_M2_COARSE = 500.0
 _SNOW_CORE_SHARE = 0.25
 #: A snow or cloud region needs a bright middle at least this wide (metres): some pixel
 #: of it (darkest channel :data:`_BRIGHT_MIN`, before the closing) whose disc of this
-#: diameter is all bright. A railcar's roof is about 3 m wide and the roofs on adjacent
-#: tracks (4.5 m apart) are 1-1.5 m apart, so a block of white or light-grey wagons,
-#: joined across its tracks by the closing, has no such middle; snow and cloud do.
-#: Session 42 (2026-12-06; docs/detection.md, "White wagons are not snow; the China
-#: panel's coarse shadow"): such blocks read 6-30 % snow at 0.3-3 m before.
+#: diameter (in whole pixels, odd) is :data:`_SNOW_WIDE_SHARE` bright. A railcar's roof
+#: is about 3 m wide and the roofs on adjacent tracks (4.5 m apart) are 1-1.5 m apart,
+#: so a block of white or light-grey wagons, joined across its tracks by the closing,
+#: has no such middle; snow and cloud do. Session 42 (2026-12-06; docs/detection.md,
+#: "White wagons are not snow; the China panel's coarse shadow"): such blocks read 6-30 %
+#: snow at 0.3-3 m before.
 _SNOW_WIDE_M = 5.0
+#: The share of :data:`_SNOW_WIDE_M`'s disc that must be bright: a block of white wagons
+#: fills at most 0.79 of it at 0.15-0.5 m and 0.88 at 1 m (from 1.5 m on the disc is 5
+#: pixels, all needed). All of it (bcc8271) dropped an opaque cloud at 0.3 m whose
+#: darkest channel is textured (a tenth of its pixels under :data:`_BRIGHT_MIN`) or has
+#: specks without data: 38 % of a site under cloud judged clear (review, session 42;
+#: tests/test_review_s42.py).
+_SNOW_WIDE_SHARE = 0.9
 _RIM_M = 40.0  # how far a cloud's rim may reach
 _RIM_STEPS = 4
 _HAZE_WINDOW_M = 32.0
@@ -963,7 +971,8 @@ class _Local:
     #: the cells the cloud-shadow rule judges (None: not asked for)
     cells: _Cells | None = None
     #: bright pixels (darkest channel :data:`_BRIGHT_MIN`, not closed) whose disc of
-    #: :data:`_SNOW_WIDE_M` is all bright: a snow or cloud region has one
+    #: :data:`_SNOW_WIDE_M` is :data:`_SNOW_WIDE_SHARE` bright: a snow or cloud region
+    #: has one
     wide: PackedMask | None = None
 
 
@@ -1063,7 +1072,12 @@ def _local_maps(
     haze_kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (haze_k, haze_k))
     dark_min = _haze_dark_min(gsd)
     closed, dark, rim, low, calm, wide = (PackedMask((h, w)) for _ in range(6))
-    wide_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(_SNOW_WIDE_M / gsd, 1),) * 2)
+    wide_kernel = cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (_odd(_SNOW_WIDE_M / gsd, 1),) * 2
+    ).astype(np.float32)
+    # bright pixels the disc needs (its sums are whole numbers: a float filter's error,
+    # well under half, is rounded off, so each strip gives what the whole window gives)
+    wide_need = math.ceil(_SNOW_WIDE_SHARE * float(wide_kernel.sum())) - 0.5
     coarse = gsd >= _OBJECT_GSD
     bright_min = _BRIGHT_MIN_COARSE if coarse else _BRIGHT_MIN
     core = PackedMask((h, w)) if coarse else None
@@ -1096,8 +1110,12 @@ def _local_maps(
                 if core is not None and (found := found & (mn[own] >= _BRIGHT_MIN)).any():
                     core[a:b] = found
             whole = bright & (mn[got] >= _BRIGHT_MIN) if coarse else bright
-            if (found := cv2.erode(whole.view(np.uint8), wide_kernel)[mine] > 0).any():
+            lit = cv2.filter2D(
+                whole.view(np.uint8), cv2.CV_32F, wide_kernel, borderType=cv2.BORDER_REPLICATE
+            )
+            if (found := whole[mine] & (lit[mine] >= wide_need)).any():
                 wide[a:b] = found
+            del lit
             del whole
         del bright
         # "a dark object (car, rail, tree, shadow) within ~10 m": snow leaves them

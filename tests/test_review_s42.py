@@ -1,0 +1,67 @@
+"""Review of session 42's changes (helper F, 2026-12-06).
+
+The white-wagon rule (bcc8271: a snow or cloud region needs a bright middle 5 m wide)
+asked for a pixel whose whole 5 m disc is bright (darkest channel 175 or more). At
+0.3 m that disc is 213 pixels: an opaque cloud whose darkest channel is textured (mean
+190-200, spread 12-20, so a tenth of its pixels dip under 175), or a flat one with 5 %
+of its pixels without data, had no such pixel anywhere and was dropped whole: 38 % of
+the site under cloud was judged 100 % clear and usable (41 % cloud at c286185). The
+middle now needs nine tenths of its disc bright: a block of white wagons, roofs 3 m
+wide 1-1.5 m apart, fills at most 0.79 of it at 0.15-0.5 m and 0.88 at 1 m (still
+neither snow nor cloud: tests/test_quality_cars_not_snow_s42.py); a cloud's noise and
+specks of no data do not empty it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rasterio.transform import from_origin
+
+from railwatch.imagery import SiteGrid, SiteRaster, assess_quality, estimate_conditions
+from railwatch.sim import SceneParams, render_scene
+
+
+def _raster(image: np.ndarray, gsd: float, valid: np.ndarray) -> SiteRaster:
+    h, w = image.shape[:2]
+    grid = SiteGrid(
+        crs="EPSG:32633",
+        transform=from_origin(500_000.0, 5_000_000.0, gsd, gsd),
+        width=w,
+        height=h,
+        gsd=gsd,
+    )
+    return SiteRaster(image, valid, np.ones((h, w), bool), None, grid)
+
+
+def _clouded(gsd: float, mean: float, spread: float, speck: float) -> tuple[np.ndarray, ...]:
+    """A clear simulated scene (480 px) with an opaque grey cloud over a disc of 38 % of
+    it, its level ``mean`` +- ``spread`` (normal, per pixel), ``speck`` of its pixels
+    without data; the image, its valid pixels and the cloud's."""
+    n = 480
+    image = render_scene(SceneParams(seed=8_100_101, gsd=gsd, size_px=(n, n), style="temperate"))
+    img = image.image.copy()
+    yy, xx = np.mgrid[0:n, 0:n]
+    disc = np.hypot(yy - n / 2, xx - n / 2) < 0.35 * n
+    rng = np.random.default_rng(42)
+    level = np.clip(mean + rng.normal(0.0, spread, (n, n)), 0, 255).astype(np.uint8)
+    img[disc] = level[disc][:, None]
+    valid = np.ones((n, n), bool)
+    valid &= ~(disc & (rng.random((n, n)) < speck))
+    return img, valid, disc
+
+
+@pytest.mark.parametrize(
+    ("gsd", "mean", "spread", "speck"),
+    [(0.3, 195, 15, 0.0), (0.3, 190, 12, 0.0), (0.3, 200, 20, 0.0), (0.3, 215, 0, 0.05)],
+)
+def test_an_opaque_cloud_with_texture_or_specks_of_no_data_is_still_cloud(
+    gsd: float, mean: float, spread: float, speck: float
+) -> None:
+    img, valid, disc = _clouded(gsd, mean, spread, speck)
+    q = assess_quality(_raster(img, gsd, valid))
+    assert not q.usable, (q.clear_fraction, q.reasons)
+    assert q.cloud_fraction > 0.3, (q.cloud_fraction, q.reasons)
+    cond = estimate_conditions(img, valid, gsd)
+    assert cond.cloud[disc & valid].mean() > 0.9
+    assert cond.cloud[~disc].mean() < 0.1
