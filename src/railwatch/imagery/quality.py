@@ -997,6 +997,10 @@ def _estimate(
     ):
         return _Found(*(PackedMask((h, w)) for _ in range(4)))
     px_area = gsd * gsd
+    # from about 5.5 m on a shadow cell is one pixel, without texture: no shadow can be
+    # found, and its whole-window sums are not made (review, session 42: 100 bytes a
+    # pixel at 10 m)
+    shadow = shadow and round(_SHADOW_CELL_M / gsd) >= 2
     local = _local_maps(image, valid, gsd, sample, _Cells(h, w, gsd) if shadow else None)
     # each map is let go once used (18 MB each at 144 Mpx)
     closed, dark, rim, low, calm = local.closed, local.dark, local.rim, local.low, local.calm
