@@ -678,14 +678,16 @@ def readable_pixels(
     image: ImageRows, valid: np.ndarray, mask: np.ndarray | None, gsd: float
 ) -> np.ndarray:
     """Pixels whose ground can be read: ``valid`` and, with a quality ``mask``, marked
-    clear or snow (:data:`READABLE_CODES`); without one, not estimated to be cloud or
-    haze (:func:`estimate_conditions`). What the occupied-length estimate samples: a
-    cloud's bright edge or a hazy patch along a track otherwise reads as cars."""
+    clear or snow (:data:`READABLE_CODES`); without one, not estimated to be cloud,
+    cloud shadow or haze (:func:`estimate_conditions`). What the occupied-length
+    estimate samples: a cloud's bright edge, its shadow or a hazy patch along a track
+    otherwise reads as cars. (Estimated shadow was read as clear ground from session 42's
+    shadow rule until the review of that day, unlike a mask's shadow, code 4.)"""
     ok = np.asarray(valid, dtype=bool)
     if mask is not None:
         return ok & np.isin(mask, READABLE_CODES)
     cond = estimate_conditions(image, ok, gsd)
-    return ok & ~cond.cloud & ~cond.haze
+    return ok & ~cond.cloud & ~cond.haze & ~cond.shadow
 
 
 #: Pixels per strip (about) in which :func:`estimate_conditions` and
