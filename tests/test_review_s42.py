@@ -14,6 +14,8 @@ specks of no data do not empty it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from rasterio.transform import from_origin
@@ -97,3 +99,33 @@ def test_no_cloud_shadow_cells_where_a_cell_is_one_pixel(gsd: float) -> None:
         assert np.array_equal(a, b)
     # the shadow rule adds nothing a pixel (it added ~100 bytes a pixel at 10 m)
     assert peaks[True] < peaks[False] + 4 * n * n // 8, (peaks, n * n)
+
+
+def test_site_edit_does_not_call_lines_it_could_not_judge_right(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Lines with too few detected cars near them to judge were said to be "none more
+    than 1.5 m off" (session 42 review): now "not judged", and what to do."""
+    from railwatch.cli.main import main
+    from test_centreline_edit_s42 import _BBOX, _SIMULATE
+
+    out_dir = tmp_path / "img"
+    assert main(["simulate", *_SIMULATE, "--name", "yard", "-o", str(out_dir)]) == 0
+    db = ["--db", f"sqlite:///{tmp_path / 'rw.sqlite'}"]
+    exact = out_dir / "yard.tracks.geojson"
+    assert main([*db, "site", "add", "yard", "--bbox", _BBOX, "--tracks", str(exact)]) == 0
+    assert main([*db, "ingest", "yard", str(out_dir)]) == 0
+    assert main([*db, "process", "yard"]) == 0
+    # one line across the site's south-west corner, far from every track
+    far = tmp_path / "far.geojson"
+    far.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+        '"geometry": {"type": "LineString", "coordinates": '
+        "[[130.6057, 42.4196], [130.6060, 42.4196]]}}]}"
+    )
+    capsys.readouterr()
+    assert main([*db, "site", "edit", "yard", "--tracks", str(far)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "none looks more than" not in out
+    assert "Centrelines not judged: none of the 1 line had 5 or more" in out
+    assert "check the lines by eye on an image of 1 m or finer" in out

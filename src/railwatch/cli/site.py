@@ -390,10 +390,20 @@ def _say_check(check: SiteCheck) -> None:
         return
     n = len(check.scene_ids)
     judged = sum(line.cars >= MIN_CARS for line in check.check.lines)
+    images = f"fine image{'' if n == 1 else 's'} {', '.join(str(i) for i in check.scene_ids)}"
+    if not judged:
+        # "none looks off" would say the lines were found right (session 42 review)
+        console.print(
+            f"Centrelines not judged: none of the {plural(len(check.check.lines), 'line')} "
+            f"had {MIN_CARS} or more of the {check.check.cars} cars detected on the site's "
+            f"{images} near it (lines far from every car, or a nearly empty yard on those "
+            "images); check the lines by eye on an image of 1 m or finer.",
+            highlight=False,
+        )
+        return
     console.print(
         f"Centrelines checked against the {check.check.cars} cars detected on the site's "
-        f"fine image{'' if n == 1 else 's'} {', '.join(str(i) for i in check.scene_ids)}: "
-        f"none looks more than {OFF_M:g} m off its track ({judged} of "
+        f"{images}: none looks more than {OFF_M:g} m off its track ({judged} of "
         f"{plural(len(check.check.lines), 'line')} had at least {MIN_CARS} cars near them to "
         "judge by).",
         highlight=False,
