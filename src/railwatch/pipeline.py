@@ -518,7 +518,9 @@ def _own_pixels(
     the grid's pixels are the file's (a cut of it) or the file's moved by a fraction of
     a pixel (``sharp_shift``: read on them already, session 41), below 1.5 m or at 10 m
     and coarser, and where the file's pixels are not square on the ground
-    (:data:`OWN_PIXELS_SQUARE`: lon/lat, read on the grid as before) or rotated.
+    (:data:`OWN_PIXELS_SQUARE`: lon/lat away from the equator, read on the grid as
+    before; within about 11° of it a lon/lat file's pixels are square to 2 % and are read
+    as the file's own) or rotated.
 
     Thirty simulated 3 m yards (seeds 100-129) delivered in the neighbouring UTM zone or
     in EPSG:3857 read within ±15 % on 9-11 of 30 on the grid, 13-14 on the file's own
