@@ -21,6 +21,7 @@ from railwatch.cli.main import main
 from railwatch.imagery._geo import WGS84, project, utm_crs_for
 from railwatch.sites import load_tracks
 from railwatch.storage import Database, repo
+from test_leftovers_s41 import copy_db
 
 # a small simulated 0.5 m yard (800 x 800 px), as tests/test_centreline_offset_s41.py
 _SIMULATE = ["--scene", "--gsd", "0.5", "--cars", "40", "--seed", "5", "--size", "800x800"]
@@ -58,16 +59,11 @@ def yard(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _copy(url: str, tmp_path: Path) -> str:
-    """A copy of the module's database (SQLite's backup), for a test to edit."""
-    import sqlite3
-
-    src = sqlite3.connect(url.removeprefix("sqlite:///"))
-    dst = sqlite3.connect(tmp_path / "rw.db")
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return f"sqlite:///{tmp_path / 'rw.db'}"
+    """A copy of the module's database (SQLite's backup, ``test_leftovers_s41.copy_db``),
+    for a test to edit: its URL."""
+    db = copy_db(url, tmp_path)
+    db.dispose()
+    return db.url
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
