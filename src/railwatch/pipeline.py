@@ -78,7 +78,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -2155,6 +2155,20 @@ def removal_lock(db: Database, site: str) -> AbstractContextManager[None]:
     the run, which then failed with "no scene with id N"."""
     return db.exclusive(
         {f"process:{site}": f"site {site!r} cannot be removed while a railwatch run processes it"}
+    )
+
+
+def scene_removal_lock(db: Database, sites: Iterable[str]) -> AbstractContextManager[None]:
+    """Hold ``sites`` against processing while some of their scenes are removed
+    (``railwatch scene remove``, ``DELETE /api/scenes/ID``): a run processing a site is
+    never left recording a scene deleted under it; refused at once with
+    :class:`~railwatch.storage.db.BusyError` instead."""
+    return db.exclusive(
+        {
+            f"process:{site}": f"scenes of site {site!r} cannot be removed while a railwatch "
+            "run processes it (nothing was removed; try again when it ends)"
+            for site in sorted(set(sites))
+        }
     )
 
 

@@ -693,22 +693,16 @@ def remove_command(
                 return
             console.print("Nothing removed.", highlight=False)
             return
-    # the per-site lock of `railwatch process` (pipeline.processing_lock's keys, as
-    # pipeline.removal_lock takes it for a site's removal): a run processing the site is
-    # never left recording a scene deleted under it; refused at once (BusyError)
-    busy = {
-        f"process:{site}": f"scenes of site {site!r} cannot be removed while a railwatch run "
-        "processes it (nothing was removed; try again when it ends)"
-        for site in sorted({r.site for r in planned})
-    }
-    with db.exclusive(busy), db.session() as s:
+    from railwatch.pipeline import scene_removal_lock
+
+    with scene_removal_lock(db, (r.site for r in planned)), db.session() as s:
         gone = repo.remove_scenes(s, ids)
     analyze = sorted({r.site for r in gone})
     if as_json:
         print_json(
             {
                 "removed": True,
-                "scenes": [_removal_json(r) for r in gone],
+                "scenes": [r.to_dict() for r in gone],
                 "analyze": [f"railwatch analyze {site}" for site in analyze],
             }
         )
@@ -750,21 +744,6 @@ def _removal_text(r: repo.SceneRemoval) -> str:
         f"scene {r.scene_id} (site {r.site!r}, {r.acquired_at:%Y-%m-%d %H:%M} UTC, "
         f"{r.status}, {r.uri}): {', '.join(parts)}"
     )
-
-
-def _removal_json(r: repo.SceneRemoval) -> dict[str, Any]:
-    return {
-        "scene_id": r.scene_id,
-        "site": r.site,
-        "uri": r.uri,
-        "acquired_at": r.acquired_at.isoformat(),
-        "status": r.status,
-        "detections": r.detections,
-        "counts": r.counts,
-        "reviews": r.reviews,
-        "alerts_removed": list(r.alerts_removed),
-        "alerts_retired": list(r.alerts_retired),
-    }
 
 
 @app.command("import-reviews")

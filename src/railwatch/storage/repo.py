@@ -728,6 +728,22 @@ class SceneRemoval:
     alerts_removed: tuple[int, ...] = ()
     alerts_retired: tuple[int, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON (``scene remove --json``; the API's ``SceneDeleted`` renames
+        ``scene_id`` and gives the file's name for ``uri``)."""
+        return {
+            "scene_id": self.scene_id,
+            "site": self.site,
+            "uri": self.uri,
+            "acquired_at": self.acquired_at.isoformat(),
+            "status": self.status,
+            "detections": self.detections,
+            "counts": self.counts,
+            "reviews": self.reviews,
+            "alerts_removed": list(self.alerts_removed),
+            "alerts_retired": list(self.alerts_retired),
+        }
+
 
 def scene_removal(session: Session, scene_id: int) -> SceneRemoval:
     """What :func:`remove_scenes` would delete of the scene ``scene_id`` (nothing is

@@ -114,6 +114,16 @@ class JobManager:
                 (j for j in self._jobs.values() if j.site == site and j.status in _ACTIVE), None
             )
 
+    def require_idle(self, site: str, then: str) -> None:
+        """Refuse (409, :class:`AlreadyExistsError`) a change to ``site`` while a job of
+        this server processes it, saying to wait for the job and ``then`` do it."""
+        job = self.active(site)
+        if job is not None:
+            raise AlreadyExistsError(
+                f"site {site!r} is being processed by job {job.id} ({job.status}): wait until "
+                f"it ends (/api/jobs/{job.id}), then {then}"
+            )
+
     def get(self, job_id: str) -> Job:
         """The current state of a job."""
         with self._lock:

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
 from railwatch.detect.base import tells_class
-from railwatch.errors import AlreadyExistsError
 from railwatch.export.redact import file_name, hide_paths
 from railwatch.storage import repo
 from railwatch.storage.models import Count, Scene
@@ -200,27 +199,10 @@ def delete_scene(scene_id: SceneId, db: DB, jobs: Jobs) -> dict[str, Any]:
     the site again afterwards (``POST /api/sites/{site}/analyze``)."""
     with read_session(db) as s:
         site = repo.get_scene(s, scene_id).site.name
-    job = jobs.active(site)
-    if job is not None:  # the job would record a scene deleted under it
-        raise AlreadyExistsError(
-            f"site {site!r} is being processed by job {job.id} ({job.status}): wait until "
-            f"it ends (/api/jobs/{job.id}), then delete the scene"
-        )
-    busy = {
-        f"process:{site}": f"scenes of site {site!r} cannot be removed while a railwatch run "
-        "processes it (nothing was removed; try again when it ends)"
-    }
-    with db.exclusive(busy), db.session() as s:
+    jobs.require_idle(site, "delete the scene")  # a job would record it deleted under it
+    from railwatch.pipeline import scene_removal_lock
+
+    with scene_removal_lock(db, [site]), db.session() as s:
         [gone] = repo.remove_scenes(s, [scene_id])
-    return {
-        "deleted": gone.scene_id,
-        "site": gone.site,
-        "file": file_name(gone.uri) or "",
-        "acquired_at": gone.acquired_at.isoformat(),
-        "status": gone.status,
-        "detections": gone.detections,
-        "counts": gone.counts,
-        "reviews": gone.reviews,
-        "alerts_removed": list(gone.alerts_removed),
-        "alerts_retired": list(gone.alerts_retired),
-    }
+    out = gone.to_dict()
+    return {"deleted": out.pop("scene_id"), "file": file_name(out.pop("uri")) or "", **out}

@@ -20,7 +20,7 @@ from railwatch.analysis.series import as_utc, at_site, build_series
 from railwatch.analysis.store import site_local_days
 from railwatch.analysis.types import CountPoint
 from railwatch.detect.base import is_presence, long_train_present
-from railwatch.errors import AlreadyExistsError, GeometryError, InputError
+from railwatch.errors import GeometryError, InputError
 from railwatch.limits import DESCRIPTION_MAX, SITE_NAME_MAX, TAG_MAX, TAGS_MAX
 from railwatch.storage import Database, repo
 from railwatch.storage.models import Count, Scene, Site
@@ -465,12 +465,8 @@ def update_site(site: SiteName, body: SitePatch, db: DB, jobs: Jobs) -> dict[str
             name = stored.name
             # another polygon than the site's is refused (its lines not taken)
             check_stored_site_polygon(polygons, stored.geometry, name)
-        job = jobs.active(name)
-        if job is not None:  # it counts along the lines it read when it began
-            raise AlreadyExistsError(
-                f"site {name!r} is being processed by job {job.id} ({job.status}): wait until "
-                f"it ends (/api/jobs/{job.id}), then change its track centrelines"
-            )
+        # a job counts along the lines it read when it began
+        jobs.require_idle(name, "change its track centrelines")
         from railwatch.pipeline import editing_lock, retrack_site
 
         with editing_lock(db, name), db.session() as s:  # nor while another process runs it
@@ -513,12 +509,8 @@ def delete_site(site: SiteName, db: DB, jobs: Jobs) -> dict[str, Any]:
     with _SITE_WRITES.hold(site):  # a second DELETE at once: a 404 once this one is done
         with read_session(db) as s:
             name = repo.get_site(s, site).name
-        job = jobs.active(name)
-        if job is not None:  # the job would fail half-way on scenes deleted under it
-            raise AlreadyExistsError(
-                f"site {name!r} is being processed by job {job.id} ({job.status}): wait until "
-                f"it ends (/api/jobs/{job.id}), then delete the site"
-            )
+        # a job would fail half-way on scenes deleted under it
+        jobs.require_idle(name, "delete the site")
         from railwatch.pipeline import removal_lock
 
         with removal_lock(db, name), db.session() as s:  # nor while another process runs it
