@@ -1121,9 +1121,9 @@ def _clear_ground(
     (:func:`railwatch.imagery.quality.readable_pixels`, as ``counting.count_scene`` takes
     them in ``railwatch process``): with data (``valid``) and, by the quality mask
     ``mask_uri`` where there is one, clear or snow, else not estimated to be cloud,
-    cloud shadow or haze. Until 2026-12-06 (session 41) ``railwatch detect`` read every pixel with data:
-    a cloud's bright edge along the tracks of the demo's 2022-09-03 image (6 cars) read
-    46.0 car equivalents, where ``railwatch process`` read 1.3."""
+    cloud shadow or haze. Until 2026-12-06 (session 41) ``railwatch detect`` read every
+    pixel with data: a cloud's bright edge along the tracks of the demo's 2022-09-03
+    image (6 cars) read 46.0 car equivalents, where ``railwatch process`` read 1.3."""
     from railwatch.imagery.quality import readable_pixels
     from railwatch.imagery.read import SiteGrid, quality_mask_on
 
