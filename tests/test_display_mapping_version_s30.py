@@ -16,21 +16,24 @@ from typing import Any
 import pytest
 
 from railwatch import pipeline
+from railwatch.imagery.quality import QUALITY_VERSION
 from railwatch.imagery.read import DISPLAY_MAPPING_VERSION, INPUT_MAPPING_VERSION
 from railwatch.pipeline import process_site, processing_version
 from railwatch.storage import Database, repo
 from test_ingest_qa22_radiometry import NoCars, run, yard  # noqa: F401  (the fixture)
 
+Q = f"+q{QUALITY_VERSION}"  # ends every processing version (session 43)
+
 
 def test_versions_of_each_radiometry() -> None:
     det: Any = NoCars()
     assert DISPLAY_MAPPING_VERSION == "d3"
-    assert processing_version(det, 0.5, "uint16", "display") == "1+ind3"
+    assert processing_version(det, 0.5, "uint16", "display") == f"1+ind3{Q}"
     # linear data and 8-bit files: as before
     assert INPUT_MAPPING_VERSION == "3"
-    assert processing_version(det, 0.5, "uint16", "linear") == "1+in3"
-    assert processing_version(det, 0.5, "float32") == "1+in3"
-    assert processing_version(det, 0.5, "uint8", "display") == "1"
+    assert processing_version(det, 0.5, "uint16", "linear") == f"1+in3{Q}"
+    assert processing_version(det, 0.5, "float32") == f"1+in3{Q}"
+    assert processing_version(det, 0.5, "uint8", "display") == f"1{Q}"
 
 
 def _versions(url: str) -> dict[str, str | None]:
@@ -58,10 +61,10 @@ def test_a_display_scene_counted_under_d2_is_counted_again(
         m.setattr(pipeline, "DISPLAY_MAPPING_VERSION", "d2")
         first = process_site(db, "yard", detector=NoCars())
     assert len(first.processed) == 2
-    assert _versions(url) == {"uint16": "1+ind2", "uint8": "1"}
+    assert _versions(url) == {"uint16": f"1+ind2{Q}", "uint8": f"1{Q}"}
     again = process_site(db, "yard", detector=NoCars())
     # the display scene only: the 8-bit one is read as before
     assert len(again.processed) == 1 and again.skipped == 1
-    assert _versions(url) == {"uint16": "1+ind3", "uint8": "1"}
+    assert _versions(url) == {"uint16": f"1+ind3{Q}", "uint8": f"1{Q}"}
     assert process_site(db, "yard", detector=NoCars()).skipped == 2
     db.dispose()

@@ -14,6 +14,7 @@ from shapely.geometry import MultiLineString, box
 from railwatch import pipeline
 from railwatch.detect.coarse import EmptyTrack, empty_track, site_empty_track
 from railwatch.imagery import inspect_scene
+from railwatch.imagery.quality import QUALITY_VERSION
 from railwatch.imagery.register import (
     MIN_REFERENCES,
     REGISTRATION_VERSION,
@@ -27,6 +28,8 @@ from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
 from railwatch.storage.repo import REGISTRATION_KEY
 from test_detect_fakes import BrightBlobDetector
+
+Q = f"+q{QUALITY_VERSION}"  # ends every processing version (session 43)
 
 GSD = 3.0
 
@@ -175,7 +178,7 @@ def test_pipeline_registers_coarse_scenes_and_records_the_shift(coarse_site: Dat
     calm = scenes["v0.tif"].meta[REGISTRATION_KEY]
     assert abs(calm["dx_m"]) < 1.5 and abs(calm["dy_m"]) < 1.5
     version = scenes["v4.tif"].detector_version
-    assert version is not None and version.endswith(f"+reg{REGISTRATION_VERSION}")
+    assert version is not None and version.endswith(f"+reg{REGISTRATION_VERSION}{Q}")
 
 
 def test_pipeline_says_why_a_lone_coarse_scene_was_not_registered(

@@ -13,6 +13,7 @@ import rasterio
 from imagery_helpers import write_geotiff
 from railwatch.detect.api import _reader
 from railwatch.detect.tiling import Window
+from railwatch.imagery.quality import QUALITY_VERSION
 from railwatch.imagery.read import (
     STRETCH_GAMMA,
     STRETCH_PERCENTILES,
@@ -20,6 +21,8 @@ from railwatch.imagery.read import (
     stretch_to_uint8,
     to_rgb8,
 )
+
+Q = f"+q{QUALITY_VERSION}"  # ends every processing version (session 43)
 
 
 def test_stretch_maps_ends_linearly_and_encodes_the_middle_with_the_gamma() -> None:
@@ -96,12 +99,15 @@ def test_new_input_mapping_counts_16_bit_scenes_again(
     pipeline.process_site(db, "yard", detector=det)
     with db.session() as s:
         versions = {sc.dtype: sc.detector_version for sc in repo.list_scenes(s, "yard")}
-    assert versions == {"uint8": "1", "uint16": f"1+in{pipeline.INPUT_MAPPING_VERSION}"}
+    assert versions == {"uint8": f"1{Q}", "uint16": f"1+in{pipeline.INPUT_MAPPING_VERSION}{Q}"}
     monkeypatch.setattr(pipeline, "INPUT_MAPPING_VERSION", "next")
     again = pipeline.process_site(db, "yard", detector=det)
     assert again.skipped == 1 and len(again.processed) + len(again.unusable) == 1
     with db.session() as s:
-        assert {sc.detector_version for sc in repo.list_scenes(s, "yard")} == {"1", "1+innext"}
+        assert {sc.detector_version for sc in repo.list_scenes(s, "yard")} == {
+            f"1{Q}",
+            f"1+innext{Q}",
+        }
 
 
 def _centre_rgb(png: bytes) -> tuple[float, float, float]:

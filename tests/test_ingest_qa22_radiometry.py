@@ -20,6 +20,7 @@ from shapely.geometry import box, mapping
 from railwatch.cli.main import main
 from railwatch.errors import InputError
 from railwatch.imagery import inspect_scene
+from railwatch.imagery.quality import QUALITY_VERSION
 from railwatch.imagery.read import (
     parse_radiometry,
     radiometry_of,
@@ -29,6 +30,8 @@ from railwatch.imagery.read import (
 )
 from railwatch.pipeline import STRETCHED_NOTE, process_site
 from railwatch.storage import Database, repo
+
+Q = f"+q{QUALITY_VERSION}"  # ends every processing version (session 43)
 
 
 class NoCars:
@@ -168,7 +171,7 @@ def test_display_encoded_16_bit_is_usable_when_declared_and_counted_again_when_d
     # reason now says what to do
     assert before.usable is False and before.clear_fraction < 0.5
     assert before.reasons[-1] == STRETCHED_NOTE and "--radiometry display" in STRETCHED_NOTE
-    assert before.detector_version == "1+in3"
+    assert before.detector_version == f"1+in3{Q}"
 
     code, out, err = run(
         capsys, "--db", url, "ingest", "yard", str(sixteen), "--radiometry", "display", "--json"
@@ -181,7 +184,7 @@ def test_display_encoded_16_bit_is_usable_when_declared_and_counted_again_when_d
     after = _scene(url)
     assert after.meta["radiometry"] == "display"
     assert after.usable is True and after.clear_fraction > 0.95
-    assert after.detector_version == "1+ind3"
+    assert after.detector_version == f"1+ind3{Q}"
     # nothing changed: nothing to do
     assert process_site(db, "yard", detector=NoCars()).skipped == 1
     # declared linear again: counted again as linear
@@ -190,7 +193,7 @@ def test_display_encoded_16_bit_is_usable_when_declared_and_counted_again_when_d
     )
     assert code == 0, err
     process_site(db, "yard", detector=NoCars())
-    assert _scene(url).detector_version == "1+in3"
+    assert _scene(url).detector_version == f"1+in3{Q}"
     db.dispose()
 
 

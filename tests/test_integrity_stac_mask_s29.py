@@ -29,8 +29,11 @@ pytest.importorskip("pystac")
 pytest.importorskip("pystac_client")
 
 import test_scene_identity_s29
+from railwatch.imagery.quality import QUALITY_VERSION
 from test_scene_identity_s29 import multihash, sha256, stac_item, write_items
 from test_stac import GSD, ORIGIN, SIZE, make_cog, site_db
+
+Q = f"+q{QUALITY_VERSION}"  # ends every processing version (session 43)
 
 hashes = test_scene_identity_s29.hashes  # the fixture: the files hashed from now on
 
@@ -196,7 +199,7 @@ def test_ingest_stac_again_takes_the_new_mask_and_process_counts_it_again(
     after = _scene(db)
     assert after.status == "processed" and after.error is None
     assert after.quality_source == "mask" and after.cloud_fraction == pytest.approx(0.1, abs=0.02)
-    assert after.detector_version == "1"
+    assert after.detector_version == f"1{Q}"
     assert _counts(db, before.id)["all"] == reviewed  # the review applies again
     with db.session(readonly=True) as s:
         assert repo.get_scene_review(s, before.id) is not None

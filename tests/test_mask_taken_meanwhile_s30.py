@@ -24,6 +24,7 @@ from railwatch.storage import Database, repo
 pytest.importorskip("pystac")
 pytest.importorskip("pystac_client")
 
+from railwatch.imagery.quality import QUALITY_VERSION
 from test_integrity_stac_mask_s29 import (
     _counts,
     _detector,
@@ -36,6 +37,8 @@ from test_pipeline_mask_changed_s28d import _cloud_everywhere
 from test_pipeline_mask_changed_s28d import yard as file_yard  # noqa: F401  (the fixture)
 from test_scene_identity_s29 import sha256, write_items
 from test_stac import SIZE
+
+Q = f"+q{QUALITY_VERSION}"  # ends every processing version (session 43)
 
 MEANWHILE = "its quality mask was taken anew while it was processed"
 
@@ -71,7 +74,7 @@ def test_a_result_judged_with_a_mask_ingest_stac_replaced_meanwhile_is_not_recor
     summary = process_site(db, "yard", detector=_detector())  # not --reprocess
     assert summary.total == 1 and not summary.failed
     counted_now = _scene(db)
-    assert counted_now.detector_version == "1"
+    assert counted_now.detector_version == f"1{Q}"
     assert counted_now.cloud_fraction == pytest.approx(0.1, abs=0.02)
 
 

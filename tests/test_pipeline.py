@@ -15,6 +15,7 @@ from shapely.geometry import MultiLineString, box
 from railwatch import pipeline
 from railwatch.detect import coarse
 from railwatch.imagery import inspect_scene
+from railwatch.imagery.quality import QUALITY_VERSION
 from railwatch.imagery.register import REGISTRATION_VERSION
 from railwatch.ingest import ingest_paths
 from railwatch.pipeline import process_site
@@ -22,6 +23,8 @@ from railwatch.sim import SceneParams, render_scene, write_scene
 from railwatch.sites import SiteSpec
 from railwatch.storage import Database, repo
 from test_detect_fakes import BrightBlobDetector
+
+Q = f"+q{QUALITY_VERSION}"  # ends every processing version (session 43)
 
 
 def _scene(out: Path, name: str, when: datetime, **kw: object) -> Path:
@@ -82,8 +85,10 @@ def test_process_site_methods_gaps_and_incremental(site_db: tuple[Database, Path
         versions = {
             sc.uri.rsplit("/", 1)[-1]: sc.detector_version for sc in repo.list_scenes(s, "yard")
         }
-    assert versions["fine.tif"] == versions["cloudy.tif"] == "1"
-    assert versions["coarse.tif"] == f"1+length{coarse.ESTIMATOR_VERSION}+reg{REGISTRATION_VERSION}"
+    assert versions["fine.tif"] == versions["cloudy.tif"] == f"1{Q}"
+    assert (
+        versions["coarse.tif"] == f"1+length{coarse.ESTIMATOR_VERSION}+reg{REGISTRATION_VERSION}{Q}"
+    )
 
 
 def test_new_length_estimator_counts_coarse_scenes_again(
@@ -101,7 +106,7 @@ def test_new_length_estimator_counts_coarse_scenes_again(
     with db.session() as s:
         (scene,) = (sc for sc in repo.list_scenes(s, "yard") if sc.id in again.processed)
         assert scene.uri.endswith("coarse.tif")
-        assert scene.detector_version == f"1+lengthnext+reg{REGISTRATION_VERSION}"
+        assert scene.detector_version == f"1+lengthnext+reg{REGISTRATION_VERSION}{Q}"
     assert process_site(db, "yard", detector=det).skipped == 3
 
 

@@ -26,6 +26,7 @@ pytest.importorskip("pystac")
 pytest.importorskip("pystac_client")
 
 import test_scene_identity_s29
+from railwatch.imagery.quality import QUALITY_VERSION
 from test_integrity_stac_mask_s29 import (
     CHANGED,
     _counts,
@@ -37,6 +38,8 @@ from test_integrity_stac_mask_s29 import (
 )
 from test_scene_identity_s29 import sha256, write_items
 from test_stac import SIZE, make_cog, site_db
+
+Q = f"+q{QUALITY_VERSION}"  # ends every processing version (session 43)
 
 hashes = test_scene_identity_s29.hashes  # the fixture: the files hashed from now on
 
@@ -290,7 +293,7 @@ def test_a_mask_href_changed_to_another_file_is_taken(
     assert summary.total == 1 and not summary.failed, summary
     after = _scene(db)
     assert after.quality_source == "mask" and after.cloud_fraction == pytest.approx(0.1, abs=0.02)
-    assert after.detector_version == "1"
+    assert after.detector_version == f"1{Q}"
 
 
 def test_json_says_what_was_taken(tmp_db_url: str, tmp_path: Path) -> None:

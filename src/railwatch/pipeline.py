@@ -108,7 +108,7 @@ from railwatch.errors import RailwatchError
 from railwatch.imagery import Quality, assess_quality, read_site_window, site_grid
 from railwatch.imagery.inspect import ITEM_SCALING_KEY, is_remote, rgb_of, sun_of
 from railwatch.imagery.places import HISTORY_SCENES, places_of
-from railwatch.imagery.quality import PackedMask, readable_pixels
+from railwatch.imagery.quality import QUALITY_VERSION, PackedMask, readable_pixels
 from railwatch.imagery.read import (
     DISPLAY_MAPPING_VERSION,
     INPUT_MAPPING_VERSION,
@@ -461,7 +461,9 @@ def processing_version(
     scene whose pixels are not 8-bit (``dtype``) also carries the version of their
     mapping to 8 bits for its ``radiometry`` (``imagery.read.INPUT_MAPPING_VERSION``, or
     ``DISPLAY_MAPPING_VERSION`` for display-encoded data), so a scene declared
-    display-encoded after it was counted is counted again."""
+    display-encoded after it was counted is counted again. Every scene ends with the
+    quality rules' version (``imagery.quality.QUALITY_VERSION``, since session 43): new
+    rules judge every stored scene again, an unusable one too."""
     version = detector.version
     method = None if gsd is None else method_for_gsd(grid_gsd(gsd))
     if method is not None and method != "objects":
@@ -471,7 +473,7 @@ def processing_version(
     if _stretched(dtype):
         mapping = DISPLAY_MAPPING_VERSION if radiometry == "display" else INPUT_MAPPING_VERSION
         version = f"{version}+in{mapping}"
-    return version
+    return f"{version}+q{QUALITY_VERSION}"
 
 
 #: Added to the reasons of an unusable non-8-bit scene judged without a quality mask.

@@ -311,8 +311,8 @@ def _again_line(site: str, rows: list[tuple[int, str, str]]) -> str:
     return (
         f"{site}: {n} scene{plural_s(n)} processed before with {was} "
         f"{'was' if n == 1 else 'were'} processed again with {now}{rest} (another detector, an "
-        "upgraded detector or occupied-length estimator, or the files' --bands or "
-        "--radiometry): their stored counts are now its and may differ from before "
+        "upgraded detector, occupied-length estimator or quality rules, or the files' "
+        "--bands or --radiometry): their stored counts are now its and may differ from before "
         f"(`railwatch scene list {site}` gives them)"
     )
 

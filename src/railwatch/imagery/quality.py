@@ -82,7 +82,25 @@ from railwatch.imagery.read import (
 )
 from railwatch.rails import LENGTH_GSD, PRESENCE_GSD
 
-__all__ = ["MAX_COUNT_GSD", "Conditions", "Quality", "assess_quality", "estimate_conditions"]
+__all__ = [
+    "MAX_COUNT_GSD",
+    "QUALITY_VERSION",
+    "Conditions",
+    "Quality",
+    "assess_quality",
+    "estimate_conditions",
+]
+
+#: The version of the rules that judge a scene's quality (the estimate from the pixels,
+#: and the checks that apply with a mask too: exposure, contrast, resampled detail).
+#: Part of every scene's processing version (:func:`railwatch.pipeline.processing_version`),
+#: so that a change of these rules has ``railwatch process`` judge the stored scenes
+#: again, as a new detector has them counted again. Scenes processed before it existed
+#: (2026-12-06, session 43) carry none and are judged again once. "1": the rules of
+#: session 42 (cloud shadow, light snow with a bright middle, blocks of white wagons not
+#: snow, estimated shadow not read by the 3 m estimate); a scene judged before them could
+#: stay unusable for snow it did not have (a summer yard at 1.5 m read 31 % snow).
+QUALITY_VERSION = "1"
 
 #: Coarsest resolution (metres) at which a scene is still usable (presence only).
 MAX_COUNT_GSD = 10.0

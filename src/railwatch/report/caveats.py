@@ -227,6 +227,10 @@ def low_sun_caveat(counted: Sequence[SceneRow]) -> str | None:
 #: which the quality check adds when they are hidden) nor of other places.
 _SHARE = re.compile(r"^\D*?(\d+(?:\.\d+)?)\s*% of the site(?!'s)\b")
 #: Kinds that are no quality measure: they name the image's cause whatever else it says.
+#: The parts of a scene's processing version that are not the version of its count: the
+#: mapping of its pixels to 8 bits ("+in3", "+ind3"), the quality rules' ("+q1") and a
+#: mark to count it again ("+mask-changed").
+_NOT_THE_COUNT = re.compile(r"\+(?:in|q)[0-9a-z]*|\+[a-z-]+-changed")
 _NOT_QUALITY = ("analyst review", "not processed", "no track centrelines", "processing failed")
 
 
@@ -541,11 +545,12 @@ def build_caveats(
     # Within one count method: images counted by length carry the detector's version
     # plus the length estimator's (pipeline.processing_version), which is not a second
     # detector; two versions of the same method are. Non-8-bit images also carry the
-    # version of their mapping to 8 bits ("+inN"), which 8-bit images do not need.
+    # version of their mapping to 8 bits ("+inN"), which 8-bit images do not need, and
+    # all the version of the quality rules that judged them ("+qN"), not of the count.
     by_method: dict[str, set[tuple[str, str | None]]] = {}
     for r in counted:
         if r.detector:
-            version = r.detector_version.split("+in")[0] if r.detector_version else None
+            version = _NOT_THE_COUNT.sub("", r.detector_version) if r.detector_version else None
             by_method.setdefault(r.method or "objects", set()).add((r.detector, version))
     for method, versions in sorted(by_method.items()):
         if len(versions) > 1:
