@@ -197,7 +197,8 @@ def sqlite_write_lock_held(path: Path, db: Any) -> Iterator[list[str]]:
             begins.append(statement.upper())
 
     event.listen(db.engine, "before_cursor_execute", seen)
-    writer = sqlite3.connect(path, isolation_level=None, timeout=0.1)
+    # waits, were another writer busy (a loaded machine's slow commit), only to take it
+    writer = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
         writer.execute("BEGIN IMMEDIATE")
         writer.execute("UPDATE scenes SET error = NULL WHERE 0")
@@ -249,7 +250,9 @@ def database_reusing_ids(url: str) -> Any:
 def live_server(app: Any, *, stop_timeout: float = 10) -> Iterator[str]:
     """``app`` served by uvicorn in a thread on a free loopback port, for browser tests;
     yields its URL and stops it after (waiting up to ``stop_timeout`` seconds for its
-    thread)."""
+    thread). The port is bound here and handed to uvicorn as its socket: no other
+    process can take it between its choice and uvicorn's start (session 43; it was
+    closed, then bound again by uvicorn)."""
     import socket
     import threading
     import time
@@ -257,22 +260,27 @@ def live_server(app: Any, *, stop_timeout: float = 10) -> Iterator[str]:
     import pytest
     import uvicorn
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not srv.started:
-        pytest.fail("uvicorn did not start")
+    sock = socket.socket()
     try:
-        yield f"http://127.0.0.1:{port}"
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        srv = uvicorn.Server(config)
+        thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60  # a bound on a stuck start, not a measure
+        while not srv.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not srv.started:
+            srv.should_exit = True
+            pytest.fail("uvicorn did not start")
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            srv.should_exit = True
+            thread.join(timeout=stop_timeout)
     finally:
-        srv.should_exit = True
-        thread.join(timeout=stop_timeout)
+        sock.close()
 
 
 @contextmanager

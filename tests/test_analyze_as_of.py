@@ -107,18 +107,21 @@ def test_a_plain_analyze_still_stores(
     analysed: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     base = analysed
-    assert main([*base, "analyze", "yard", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
     # today at the site (since session 31; the yard is east of UTC, so from its local
     # midnight on this is the day after the UTC day)
     db = Database(base[1])
     with db.session(readonly=True) as s:
         offset = site_utc_offset(repo.get_site(s, "yard"))
     db.dispose()
-    today = local_day(datetime.now(UTC), offset).isoformat()
+    for _attempt in range(2):  # once more if the site's midnight fell during the runs (s43)
+        today = local_day(datetime.now(UTC), offset).isoformat()
+        assert main([*base, "analyze", "yard", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert main([*base, "analyze", "yard"]) == 0
+        text = " ".join(capsys.readouterr().out.split())
+        if local_day(datetime.now(UTC), offset).isoformat() == today:
+            break
     assert out["stored"] is True and out["as_of"] == today
-    assert main([*base, "analyze", "yard"]) == 0
-    text = " ".join(capsys.readouterr().out.split())
     assert (
         f"yard as of {today} (today at the site): 121 usable of 121 images; "
         "5 alerts (0 new, 5 unchanged, 0 updated"

@@ -5,6 +5,7 @@ the caller."""
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,10 @@ from railwatch.detect.api import detect_array
 
 
 class FailsFirst:
-    """Raises on its first tile; every other tile takes up to 1 s."""
+    """Raises on its first tile; every other tile lasts until ``released`` (at most 60 s).
+    A fixed 1 s tile (before session 43) left the test to the machine's load: a caller
+    held up for a second let the workers take the next queued tiles before it could
+    drop them."""
 
     name = "fails-first"
     version = "1"
@@ -22,6 +26,7 @@ class FailsFirst:
     def __init__(self) -> None:
         self.calls = 0
         self.lock = threading.Lock()
+        self.released = threading.Event()
 
     def detect(self, image: Any, gsd: float, valid: Any = None) -> list[Any]:
         with self.lock:
@@ -29,12 +34,24 @@ class FailsFirst:
             first = self.calls == 1
         if first:
             raise RuntimeError("tile failed")
-        threading.Event().wait(1.0)
+        self.released.wait(60)
         return []
 
 
-def test_queued_tiles_are_dropped_when_a_tile_fails() -> None:
+def test_queued_tiles_are_dropped_when_a_tile_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     det = FailsFirst()
+    real = ThreadPoolExecutor.shutdown
+
+    def shutdown(
+        self: ThreadPoolExecutor, wait: bool = True, *, cancel_futures: bool = False
+    ) -> None:
+        """The tiles being detected end once the pool is shut down, its queue dropped
+        first when the caller asks for it (as the detection does on a failed tile)."""
+        real(self, wait=False, cancel_futures=cancel_futures)
+        det.released.set()
+        real(self, wait=wait)
+
+    monkeypatch.setattr(ThreadPoolExecutor, "shutdown", shutdown)
     image = np.full((2048, 2048, 3), 120, dtype=np.uint8)
     with pytest.raises(RuntimeError, match="tile failed"):
         detect_array(image, 0.5, detector=det, tile_px=512, workers=2)

@@ -9,10 +9,11 @@ word.
 from __future__ import annotations
 
 import json
-import time
+import threading
 from pathlib import Path
 
 import pytest
+import rich.live
 
 from railwatch.cli._common import err_console
 from railwatch.cli.main import main
@@ -32,12 +33,21 @@ def test_a_spinner_shows_on_a_terminal_while_rendering(
     monkeypatch.setattr(err_console, "_is_tty", lambda: True)  # a terminal itself (s35)
     monkeypatch.setattr(err_console, "is_interactive", True)
     monkeypatch.setenv("TERM", "xterm-256color")
-    # a render slow enough for the spinner to be drawn (it is redrawn 12.5 times a second)
-    real = scene.render_scene
+    # a render that lasts until the spinner has been drawn (by rich's refresh thread,
+    # 12.5 times a second; a fixed 0.6 s sleep left it to the thread's luck on a loaded
+    # machine, session 43), with a bound on the wait
+    real, real_refresh = scene.render_scene, rich.live.Live.refresh
+    drawn = threading.Event()
+
+    def refresh(self: rich.live.Live) -> None:
+        real_refresh(self)
+        drawn.set()
 
     def slow_render(params: SceneParams) -> RenderedScene:
-        time.sleep(0.6)
+        drawn.wait(60)
         return real(params)
+
+    monkeypatch.setattr(rich.live.Live, "refresh", refresh)
 
     monkeypatch.setattr(scene, "render_scene", slow_render)
     assert main([*ARGS, "--out", str(tmp_path), "--json"]) == 0

@@ -178,7 +178,9 @@ def test_ctrl_c_during_a_local_cluster_run_is_one_line(
     """SIGINT to the whole process group (what a terminal's Ctrl-C does) once scenes
     are being recorded: status 130, railwatch's line and no traceback from the
     cluster's processes; whole scenes only."""
-    db = setup_db(tmp_db_url, tmp_path, 12)
+    # 30 scenes: the run is interrupted after 2, and the other 28 (0.4 s each) leave a
+    # loaded machine's polling loop 11 s to see them (with 12 it had 4 s, session 43)
+    db = setup_db(tmp_db_url, tmp_path, 30)
     launcher = fake_module / "launch.py"
     launcher.write_text(LAUNCHER)  # detections take 0.4 s each
     cmd = [sys.executable, str(launcher), "--db", tmp_db_url, "process", "yard",

@@ -188,10 +188,10 @@ def stac_api(tmp_path: Path, files_server: tuple[str, Path]) -> Iterator[str]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a bound on a stuck start (was 30 s, s43)
         while True:
             try:
-                urllib.request.urlopen(url + "/", timeout=1).read()
+                urllib.request.urlopen(url + "/", timeout=10).read()
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:

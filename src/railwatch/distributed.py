@@ -493,10 +493,18 @@ def _check_answers(dd: Any, address: str, timeout: float) -> None:
         return
     timed_out = thread.is_alive() or isinstance(err, TimeoutError)
     parts = _host_port(address)
-    if timed_out and parts is not None and isinstance(_tcp_probe(*parts), ConnectionRefusedError):
+    probe = None
+    if parts is not None and (timed_out or _connect_timed_out(err)):
+        probe = _tcp_probe(*parts)
+    if isinstance(probe, ConnectionRefusedError):
         # Dask's retries on a refused port outlasted the wait on a loaded machine (the
         # landing CI of session 42): the port is closed, not silent
         timed_out, err = False, ConnectionRefusedError(f"connection to {address} refused")
+    elif isinstance(probe, _Connected):
+        # the port accepts connections: Dask's own attempts ran out of time before one
+        # was made (its event loop starved on a loaded machine, 2026-12-06, session 43),
+        # which is not "nothing answered on the port (a wrong host, a firewall)"
+        timed_out = True
     if timed_out:
         raise ClusterError(
             f"{address} accepted the connection but did not answer as a Dask scheduler "
@@ -512,19 +520,28 @@ def _check_answers(dd: Any, address: str, timeout: float) -> None:
             "scheduler's address, tcp://HOST:PORT (port 8786 unless it was started with "
             "another --port)"
         ) from err
-    raise ClusterError(
-        f"cannot reach the Dask scheduler at {address}: {_why_unreachable(address, err, timeout)}"
-    ) from err
+    why = _why_unreachable(address, err, timeout, probe)
+    raise ClusterError(f"cannot reach the Dask scheduler at {address}: {why}") from err
+
+
+class _Connected(RuntimeError):
+    """What :func:`_tcp_probe` returns when its connection was made."""
+
+
+def _connect_timed_out(err: BaseException | None) -> bool:
+    """Whether ``err`` is Dask's own "Timed out trying to connect" (its attempts to
+    connect, retried until the timeout, all failed or took too long)."""
+    return isinstance(err, OSError) and "Timed out trying to connect" in str(err)
 
 
 def _tcp_probe(host: str, port: str) -> BaseException:
     """The error of one plain TCP connection to ``host``:``port`` (``ConnectionRefusedError``
-    when nothing listens), or a placeholder when it connects."""
+    when nothing listens), or a :class:`_Connected` placeholder when it connects."""
     import socket
 
     try:
         with socket.create_connection((host, int(port)), timeout=_HANDSHAKE_S):
-            return RuntimeError("connected")
+            return _Connected("connected")
     except (OSError, ValueError) as err:
         return err
 
@@ -591,9 +608,12 @@ def _no_such_name() -> frozenset[int]:
 _NO_SUCH_NAME = _no_such_name()
 
 
-def _why_unreachable(address: str, err: BaseException | None, timeout: float) -> str:
+def _why_unreachable(
+    address: str, err: BaseException | None, timeout: float, probe: BaseException | None = None
+) -> str:
     """Why the scheduler at ``address`` could not be reached, and what to do, from the
-    connection's error and what caused it. Before 2026-12-05 (session 33) every case read
+    connection's error and what caused it (``probe``: what :func:`_tcp_probe` met, when
+    the caller asked the port already). Before 2026-12-05 (session 33) every case read
     *(OSError: Timed out trying to connect to tcp://… after 20 s)*: a port where nothing
     listens, a host name that does not exist and a host that never answers alike."""
     start = (
@@ -613,7 +633,9 @@ def _why_unreachable(address: str, err: BaseException | None, timeout: float) ->
         seen = seen.__cause__ or seen.__context__
     parts = _host_port(address)
     where = f"port {parts[1]} of {parts[0]}" if parts is not None else address
-    if parts is not None:  # Dask's last attempt may have timed out: ask the port once more
+    if probe is not None:
+        causes.append(probe)
+    elif parts is not None:  # Dask's last attempt may have timed out: ask the port once more
         causes.append(_tcp_probe(*parts))
     if any(isinstance(c, ConnectionRefusedError) for c in causes):
         return (
