@@ -176,9 +176,37 @@ def chromium() -> Iterator[Any]:
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            yield b
+            yield _PatientBrowser(b)
         finally:
             b.close()
+
+
+#: Playwright's wait for a page's elements and navigations (ms): its default of 30 s
+#: bounds a stuck page, and a loaded CI machine's first page load (fonts, charts) can
+#: come near it; 60 s is still a bound on a hang, not a measure (session 43).
+PAGE_TIMEOUT_MS = 60_000
+
+
+class _PatientBrowser:
+    """A Playwright ``Browser`` whose pages and contexts wait :data:`PAGE_TIMEOUT_MS`."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_page(self, *args: Any, **kwargs: Any) -> Any:
+        page = self._browser.new_page(*args, **kwargs)
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.set_default_navigation_timeout(PAGE_TIMEOUT_MS)
+        return page
+
+    def new_context(self, *args: Any, **kwargs: Any) -> Any:
+        context = self._browser.new_context(*args, **kwargs)
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
+        context.set_default_navigation_timeout(PAGE_TIMEOUT_MS)
+        return context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
 
 
 @contextmanager
