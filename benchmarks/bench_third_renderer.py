@@ -22,8 +22,17 @@ of cars at least half in the image (their centre inside it) and against their ca
 equivalents (each car's length plus a 1 m coupler gap, / 14 m); the issue's 3 m target
 is 90 % of scenes within ±15 %.
 
+``--coarse-model FILE [FILE ...]`` (session 43) also reads every 3 m scene with each of
+these per-sample classifier files (``coarse_model.load_model``; e.g. a refit of
+``benchmarks/fit_coarse_occupancy.py`` written elsewhere), on the same render, along the
+true centrelines with the sun, two ways: the file deciding every yard (as that script's
+checks read a model), and the file with yards read as crowded left to the shipped
+classifier for crowded yards (as the pipeline pairs its two). Printed after the tables
+above (a table per file and the summed estimates), never written into the docs.
+
     python benchmarks/bench_third_renderer.py [--scenes 200] [--detector default]
-        [--coarse 0] [--coarse-start 100] [--write-docs] [--json OUT.json]
+        [--coarse 0] [--coarse-start 100] [--coarse-model FILE ...] [--write-docs]
+        [--json OUT.json]
 """
 
 from __future__ import annotations
@@ -46,7 +55,8 @@ from third_renderer import SEED0, Scene, render
 from railwatch.counting import count_interval
 from railwatch.detect.api import detect_array
 from railwatch.detect.base import Detection, OrientedBox
-from railwatch.detect.coarse import CONVENTIONAL_CAR_M, estimate_occupancy
+from railwatch.detect.coarse import CONVENTIONAL_CAR_M, CROWDED_READS, estimate_occupancy
+from railwatch.detect.coarse_model import OccupancyModel, load_crowded_model, load_model
 from railwatch.detect.eval import SceneEval, evaluate_scene, match, summarise, without_matches
 from railwatch.detect.geojson import FeatureSet
 from railwatch.detect.registry import get_detector
@@ -112,10 +122,17 @@ def coarse_truth(scene: Scene) -> tuple[int, float]:
     return len(inside), length_m / CONVENTIONAL_CAR_M
 
 
-def run_coarse(n: int, first: int = 100) -> tuple[list[dict[str, float]], float]:
+def run_coarse(
+    n: int, first: int = 100, models: Sequence[tuple[str, OccupancyModel]] = ()
+) -> tuple[list[dict[str, float]], float]:
     """Per 3 m scene ``first`` .. ``first + n - 1``: truth, equivalents and the estimates
-    (see the module docstring)."""
+    (see the module docstring); with ``models`` ((name, classifier) pairs) also each
+    one's estimate along the true centrelines with the sun, under ``model:NAME`` (the
+    classifier decides every yard) and ``model+crowded:NAME`` (yards read as crowded
+    decided by the shipped classifier for crowded yards), and under
+    ``model_crowded:NAME`` whether the yard was read as crowded (1) or not (0)."""
     rows: list[dict[str, float]] = []
+    crowded = load_crowded_model() if models else None
     t0 = time.perf_counter()
     for i in range(first, first + n):
         sc = render(COARSE_K0 + i, COARSE_GSD, COARSE_SIZE_M, COARSE_FINE_M)
@@ -143,6 +160,23 @@ def run_coarse(n: int, first: int = 100) -> tuple[list[dict[str, float]], float]
                 "found_lines": round(found.car_equivalents, 2),
             }
         )
+        for name, m in models:
+            alone = estimate_occupancy(
+                sc.image, sc.gsd, None, tracks, sun=sun, learned=True, model=m
+            )
+            paired = estimate_occupancy(
+                sc.image,
+                sc.gsd,
+                None,
+                tracks,
+                sun=sun,
+                learned=True,
+                model=m,
+                crowded_model=crowded,
+            )
+            rows[-1][f"model:{name}"] = round(alone.car_equivalents, 2)
+            rows[-1][f"model+crowded:{name}"] = round(paired.car_equivalents, 2)
+            rows[-1][f"model_crowded:{name}"] = float(alone.empty_from in CROWDED_READS)
         if (i - first + 1) % 20 == 0:
             print(f"  {i - first + 1}/{n} 3 m scenes", flush=True)
     return rows, time.perf_counter() - t0
@@ -193,6 +227,42 @@ def coarse_table(rows: Sequence[dict[str, float]]) -> str:
     return "\n".join(out)
 
 
+def models_table(rows: Sequence[dict[str, float]], names: Sequence[str]) -> str:
+    """Each classifier of ``--coarse-model`` (its ``names``) on the 3 m ``rows``: the
+    shipped estimate's rows for comparison, then the file's two readings, against the
+    car count and the car equivalents, and the summed estimates."""
+    head = (
+        "| 3 m, car equivalents, along the true centrelines with the sun | scenes | "
+        "within ±15 % | median abs. error | mean abs. error | bias (median) | "
+        "90 % interval holds the truth (shipped estimate) |\n"
+        "|---|---|---|---|---|---|---|"
+    )
+    out = [head]
+    keys = [("shipped estimator", "estimate")]
+    for name in names:
+        keys += [
+            (f"{name}, alone", f"model:{name}"),
+            (f"{name} + shipped crowded", f"model+crowded:{name}"),
+        ]
+    for against in ("truth", "equivalents"):
+        for label, key in keys:
+            out.append(_coarse_row(f"{label}, against {against}", rows, key, against))
+    truth = sum(r["truth"] for r in rows)
+    equiv = sum(r["equivalents"] for r in rows)
+    out.append("")
+    for label, key in keys:
+        est = sum(r[key] for r in rows)
+        out.append(
+            f"{label}: summed {est:.1f} car equivalents, truth {truth:.0f} "
+            f"({(est - truth) / max(truth, 1):+.1%}), equivalents {equiv:.1f} "
+            f"({(est - equiv) / max(equiv, 1):+.1%})"
+        )
+    for name in names:
+        n_crowded = sum(int(r[f"model_crowded:{name}"]) for r in rows)
+        out.append(f"{name}: {n_crowded} of {len(rows)} yards read as crowded")
+    return "\n".join(out)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenes", type=int, default=200)
@@ -207,7 +277,16 @@ def main() -> int:
         help="first 3 m scene (k from COARSE_K0 + this): 0-39 were looked at while "
         "estimator 7 was built, 100 on were not",
     )
+    ap.add_argument(
+        "--coarse-model",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="also read the 3 m scenes with these classifier files (see the docstring)",
+    )
     args = ap.parse_args()
+    models = [(str(f), load_model(f)) for f in args.coarse_model]
     det = get_detector(args.detector)
     scenes: list[SceneEval] = []
     meta: list[dict[str, object]] = []
@@ -287,7 +366,7 @@ def main() -> int:
         print(body)
     coarse_rows: list[dict[str, float]] = []
     if args.coarse:
-        coarse_rows, took = run_coarse(args.coarse, args.coarse_start)
+        coarse_rows, took = run_coarse(args.coarse, args.coarse_start, models)
         coarse_body = (
             f"Third renderer at 3 m (`python benchmarks/bench_third_renderer.py --scenes 0 "
             f"--coarse {args.coarse} --coarse-start {args.coarse_start}`), "
@@ -301,6 +380,9 @@ def main() -> int:
             + coarse_table(coarse_rows)
         )
         print(coarse_body)
+        if models:
+            print("\nClassifier files (--coarse-model), on the same scenes:\n")
+            print(models_table(coarse_rows, [name for name, _ in models]))
         if args.write_docs:
             update_docs("third-renderer-coarse", coarse_body)
     if args.json:

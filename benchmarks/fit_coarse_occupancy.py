@@ -46,6 +46,20 @@ model). The experiment (docs/detection.md, "What to do next"):
     python benchmarks/fit_coarse_occupancy.py --model src/railwatch/detect/coarse_occupancy.json \
         /tmp/occ_exact.json --check 80 --check-paint both --check-synth 80
 
+Mixed paint (experiment, session 43): ``--exact-paint-share P`` draws a share ``P`` of
+the training and tuning scenes with exact paint and the rest with the default paint,
+which scenes fixed by their seed (:func:`exact_for`: the same seed is drawn the same way
+in every run, and a scene drawn exactly at one share is so at every larger share);
+``--exact-paint`` is share 1, share 0 (the default) what the script did before. The
+share and the number of scenes drawn exactly are recorded in the model's meta, and
+``--cache`` files record the share they were made with (one made with another share is
+refused). ``--cuts C1 C2 ...`` replaces the decoding's grid of cuts on the probability
+(default 0.3-0.45, as before), e.g. to try cuts below 0.3; a grid other than the default
+is recorded in the meta. The experiment (docs/detection.md, "What to do next"):
+
+    python benchmarks/fit_coarse_occupancy.py --exact-paint-share 0.5 \
+        --cuts 0.15 0.2 0.25 0.3 0.35 0.4 0.45 --out /tmp/occ_mixed.json
+
 The classifier for yards read as crowded (``coarse_occupancy_crowded.json``, estimator 9)
 is the same recipe with dense training yards and five members:
 
@@ -161,10 +175,30 @@ def scene_samples(sc: RenderedScene) -> tuple[np.ndarray, np.ndarray] | None:
     return x[keep].astype(np.float32), y[keep].astype(np.float32)
 
 
-def collect(n: int, exact: bool = False) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """Training scenes 0 .. n - 1 (``exact``: drawn with exact paint)."""
+#: The golden ratio's fractional part: :func:`exact_for` steps through [0, 1) by it, seed
+#: by seed, which spreads any share of consecutive seeds evenly.
+_GOLDEN = 0.6180339887498949
+
+
+def exact_for(seed: int, share: float) -> bool:
+    """Whether the scene of ``seed`` is drawn with exact paint when a ``share`` of the
+    scenes is (``--exact-paint-share``): the fractional part of ``seed`` times the golden
+    ratio is below ``share``. A fixed choice per seed, independent of the order the
+    scenes are drawn in; of n consecutive seeds about ``share`` x n (to within one or
+    two) are drawn exactly; share 0 draws none and share 1 every one."""
+    if share <= 0.0:
+        return False
+    if share >= 1.0:
+        return True
+    return (seed * _GOLDEN) % 1.0 < share
+
+
+def collect(n: int, share: float = 0.0) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Training scenes 0 .. n - 1 (a ``share`` of them drawn with exact paint:
+    :func:`exact_for`; ``True`` is share 1)."""
     for k in range(n):
-        out = scene_samples(render_scene(train_params(k), exact_paint=exact))
+        p = train_params(k)
+        out = scene_samples(render_scene(p, exact_paint=exact_for(p.seed, float(share))))
         if out is not None:
             yield k, *out
 
@@ -253,20 +287,32 @@ CUTS = (0.3, 0.35, 0.4, 0.45)
 SWITCHES = (0.0, 2.0, 5.0, 10.0, 20.0)
 
 
+def tune_scenes(first: int, n: int, dev: int) -> list[SceneParams]:
+    """The scenes :func:`tune_decoding` draws: training-style scenes ``first`` .. ``first +
+    n - 1`` and the first ``dev`` development scenes."""
+    return [train_params(k) for k in range(first, first + n)] + [
+        check_params(k) for k in range(dev)
+    ]
+
+
 def tune_decoding(
-    model: OccupancyModel, first: int, n: int, dev: int, exact: bool = False
+    model: OccupancyModel,
+    first: int,
+    n: int,
+    dev: int,
+    share: float = 0.0,
+    cuts: Sequence[float] = CUTS,
 ) -> tuple[float, float]:
     """The cut on the probability and the switch cost of the string decoding
     (``coarse.decode_strings``) with the most scenes within ±15 % (ties: the smaller
     median absolute error) on training-style scenes ``first`` .. ``first + n - 1`` (not
     used for fitting) and the first ``dev`` development scenes (seeds 7_050_000 + k,
-    every style), pooled; scenes without cars left out. ``exact``: every scene drawn with
-    exact paint."""
-    errs: dict[tuple[float, float], list[float]] = {(c, w): [] for c in CUTS for w in SWITCHES}
-    scenes = [train_params(k) for k in range(first, first + n)]
-    scenes += [check_params(k) for k in range(dev)]
-    for params in scenes:
-        sc = render_scene(params, exact_paint=exact)
+    every style), pooled; scenes without cars left out. ``share``: that share of the
+    scenes drawn with exact paint (:func:`exact_for`; ``True`` is share 1); ``cuts``: the
+    cuts tried (each with every switch cost of :data:`SWITCHES`)."""
+    errs: dict[tuple[float, float], list[float]] = {(c, w): [] for c in cuts for w in SWITCHES}
+    for params in tune_scenes(first, n, dev):
+        sc = render_scene(params, exact_paint=exact_for(params.seed, float(share)))
         prep = prepare(sc)
         if prep is None:
             continue
@@ -471,6 +517,37 @@ def check(
         print(summed(f"{paint}, {name}", [(r[1], r[2]) for r in rows], i))
 
 
+def paint_share(exact_paint: bool, share: float | None) -> float:
+    """The share of training and tuning scenes drawn with exact paint from the options
+    ``--exact-paint`` (share 1) and ``--exact-paint-share`` (default 0)."""
+    if share is None:
+        return 1.0 if exact_paint else 0.0
+    if exact_paint and share != 1.0:
+        raise SystemExit("--exact-paint is --exact-paint-share 1: give one of them")
+    if not 0.0 <= share <= 1.0:
+        raise SystemExit(f"--exact-paint-share must lie in 0..1, got {share}")
+    return share
+
+
+def paint_meta(share: float, train: int, tune: int, tune_dev: int) -> dict[str, object]:
+    """The model meta's record of the paint: nothing at share 0 (the meta the script
+    wrote before session 43); otherwise the share and how many of the training and
+    tuning scenes were drawn exactly, and ``"exact_paint": true`` at share 1 (as
+    ``--exact-paint`` wrote it since session 41)."""
+    if share <= 0.0:
+        return {}
+    n_train = sum(exact_for(train_params(k).seed, share) for k in range(train))
+    n_tune = sum(exact_for(p.seed, share) for p in tune_scenes(train, tune, tune_dev))
+    meta: dict[str, object] = {
+        "exact_paint_share": share,
+        "exact_paint_scenes": f"{n_train} of {train} training, {n_tune} of "
+        f"{tune + tune_dev} tuning",
+    }
+    if share >= 1.0:
+        meta["exact_paint"] = True
+    return meta
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train", type=int, default=240, help="training scenes")
@@ -508,12 +585,28 @@ def main() -> int:
         help="draw the training and tuning scenes with exact paint (experiment, session 41)",
     )
     ap.add_argument(
+        "--exact-paint-share",
+        type=float,
+        default=None,
+        metavar="P",
+        help="draw this share of the training and tuning scenes with exact paint, chosen "
+        "by seed (experiment, session 43; 0: none, as before; --exact-paint is 1)",
+    )
+    ap.add_argument(
+        "--cuts",
+        type=float,
+        nargs="+",
+        default=list(CUTS),
+        help=f"cuts on the probability the decoding tries (default {' '.join(map(str, CUTS))})",
+    )
+    ap.add_argument(
         "--check-paint",
         choices=("default", "exact", "both"),
         default="default",
         help="paint of the --check development scenes (default: default paint)",
     )
     args = ap.parse_args()
+    share = paint_share(args.exact_paint, args.exact_paint_share)
     global DENSE_EVERY
     DENSE_EVERY = args.dense_every
     t0 = time.perf_counter()
@@ -532,16 +625,21 @@ def main() -> int:
     if args.cache is not None and args.cache.exists():
         d = np.load(args.cache)
         x, y = d["x"], d["y"]
+        if "exact_paint_share" in d and float(d["exact_paint_share"]) != share:
+            ap.error(
+                f"{args.cache} was made with exact-paint share "
+                f"{float(d['exact_paint_share'])}, not {share}"
+            )
     else:
         xs, ys = [], []
-        for k, xk, yk in collect(args.train, args.exact_paint):
+        for k, xk, yk in collect(args.train, share):
             xs.append(xk)
             ys.append(yk)
             if k % 20 == 0:
                 print(f"scene {k}: {len(xk)} samples, {yk.mean():.1%} occupied", flush=True)
         x, y = np.concatenate(xs), np.concatenate(ys)
         if args.cache is not None:
-            np.savez_compressed(args.cache, x=x, y=y)
+            np.savez_compressed(args.cache, x=x, y=y, exact_paint_share=np.float64(share))
     print(f"{len(x)} samples, {y.mean():.1%} occupied ({time.perf_counter() - t0:.0f} s)")
     model = fit_ensemble(
         x.astype(np.float64), y.astype(np.float64), args.hidden, args.epochs, args.seeds
@@ -558,10 +656,11 @@ def main() -> int:
         "dense_every": args.dense_every,
         "samples": len(x),
     }
-    if args.exact_paint:
-        meta["exact_paint"] = True
+    meta.update(paint_meta(share, args.train, args.tune, args.tune_dev))
+    if tuple(args.cuts) != CUTS:
+        meta["decoding_cuts"] = list(args.cuts)
     cut, switch = (
-        tune_decoding(model, args.train, args.tune, args.tune_dev, args.exact_paint)
+        tune_decoding(model, args.train, args.tune, args.tune_dev, share, args.cuts)
         if args.tune
         else (0.5, 0.0)
     )
