@@ -15,7 +15,6 @@ from __future__ import annotations
 import http.server
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,10 +126,8 @@ def test_a_port_that_never_answers_as_dask_stops_the_run(
 
     port = request.getfixturevalue(f"{kind}_port")
     address = f"tcp://127.0.0.1:{port}"
-    start = time.monotonic()
-    err = _open_within(address, 60)  # bounds a hang; the check itself ends in ~3 s
+    err = _open_within(address, 60)  # fails the test on a hang; the check ends in ~3 s
     assert isinstance(err, ClusterError), repr(err)
-    assert time.monotonic() - start < 30  # ~3 s; generous for a loaded CI machine (s43)
     message = str(err)
     assert "did not answer as a Dask scheduler within 1 s" in message
     assert address in message and "tcp://HOST:PORT" in message and "\n" not in message

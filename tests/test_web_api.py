@@ -575,15 +575,14 @@ def test_5000_detections_in_one_scene(big: dict[str, Any]) -> None:
     c, db, sid = big["client"], big["db"], big["ids"][-1]
     c.get(f"/api/scenes/{sid}/detections")  # warm up
     with statements(db) as sql:
-        t0 = time.perf_counter()
         r = c.get(f"/api/scenes/{sid}/detections", params={"limit": 50000})
-        took = time.perf_counter() - t0
     fc = r.json()
     assert fc["numberMatched"] == fc["numberReturned"] == 5000
     assert len({f["id"] for f in fc["features"]}) == 5000
     assert sum(f["properties"]["covered"] for f in fc["features"]) == 1250
-    assert len(sql) <= 3  # scene check, count, rows: not one query per detection
-    assert took < 10, took  # ~0.2 s on an idle core; generous for a loaded CI machine
+    # scene check, count, rows: not one query per detection (its time is
+    # benchmarks/bench_web.py's, never a test's)
+    assert len(sql) <= 3
     half = c.get(f"/api/scenes/{sid}/detections", params={"limit": 2500, "offset": 2500}).json()
     assert half["numberReturned"] == 2500
     assert half["features"][0]["id"] == fc["features"][2500]["id"]
