@@ -3,8 +3,9 @@
 For every single-image spike of ``bench_alerts.py``'s simulation of the given size (3x
 by default) that the rules do not alert on (severity >= low, any kind) at its image,
 prints the count against the spike baseline (centre and spread, and what set the spread:
-the window's MAD, the Poisson-and-relative floor :func:`spread_floor`, or the series'
-own noise x (centre + 1)), the robust z-score against ``spike_z``, the log ratio
+the window's MAD, the Poisson-and-relative floor :func:`spread_floor`, the series'
+own noise x (centre + 1), or since session 43 the window's MAD pooled with that noise,
+:func:`pooled_spike_spread`), the robust z-score against ``spike_z``, the log ratio
 log((count + 1) / (centre + 1)) in units of the series' noise against ``spike_log_z``
 (session 32 tried a ``spike_noise_z`` past which the z-score would not count; not kept,
 docs/alerts-history.md),
@@ -37,7 +38,7 @@ from bench_alerts import (
 
 import railwatch.analysis.alerts as alerts_mod
 from railwatch.analysis import analyze_series
-from railwatch.analysis.baseline import SEASON_OFFSET, spread_floor
+from railwatch.analysis.baseline import SEASON_OFFSET, pooled_spike_spread, spread_floor
 
 _original_spike = alerts_mod._spike
 
@@ -50,11 +51,16 @@ def _diagnose(
     noise = args[7] if len(args) > 7 else kwargs.get("noise")
     if i != watch:
         return
+    # the spread the rule judges with: a window's MAD pooled with the series' noise
+    # since session 43 (spike_pool_images)
+    base = pooled_spike_spread(base, noise, settings)
     value, centre, spread = float(obs.value), float(base.centre), float(base.spread)
     floor = spread_floor(centre, settings)
     by_noise = noise * (centre + SEASON_OFFSET) if noise else 0.0
     source = "mad"
-    if spread <= floor + 1e-9:
+    if base.window_spread > 0:
+        source = "pooled"
+    elif spread <= floor + 1e-9:
         source = "floor"
     if noise and spread <= by_noise + 1e-9 and by_noise >= floor:
         source = "noise"

@@ -28,6 +28,7 @@ from railwatch.analysis.baseline import (
     SeriesNoise,
     WindowBaselines,
     month_of,
+    pooled_spike_spread,
     quietest,
     rolling_medians,
     same_season,
@@ -1368,7 +1369,12 @@ def _baseline_text(base: Baseline, d: float) -> str:
             f"{base.seasonal_factor:.2f} for {month})"
         )
     noise = ""
-    if base.series_noise > 0:
+    if base.window_spread > 0:  # the spike test's pooled spread (session 43)
+        noise = (
+            f", the window's own ±{_n(base.window_spread)} pooled with this site's own "
+            f"image-to-image variation of ±{100 * base.series_noise:.0f} %"
+        )
+    elif base.series_noise > 0:
         noise = (
             f", from this site's own image-to-image variation of ±{100 * base.series_noise:.0f} %"
         )
@@ -1597,6 +1603,7 @@ def _spike(
     *,
     length: bool,
 ) -> Alert | None:
+    base = pooled_spike_spread(base, noise, settings)
     z = base.z(obs.value)
     ratio = _ratio(obs.value, base.centre)
     if _beyond_noise(obs.value, base.centre, noise, settings.spike_log_z) is not None:

@@ -19,7 +19,7 @@ import math
 import statistics
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -48,6 +48,9 @@ class Baseline:
     #: factors are not 1) before the median, so the centre is not their plain median,
     #: whatever the judged month's own factor.
     adjusted: bool = False
+    #: The window's own (MAD) spread when the spike test pooled it with the series' noise
+    #: (:func:`pooled_spike_spread`), else 0.
+    window_spread: float = 0.0
 
     def z(self, value: float) -> float:
         """Robust z-score of a value against this baseline."""
@@ -610,6 +613,29 @@ def with_series_noise(base: Baseline, noise: float | None, settings: AlertSettin
         series_noise=noise,
         adjusted=base.adjusted,
     )
+
+
+def pooled_spike_spread(base: Baseline, noise: float | None, settings: AlertSettings) -> Baseline:
+    """The baseline the spike test judges with (session 43): when the window's MAD set
+    ``base.spread`` above both the count floor (:func:`spread_floor`) and the series' own
+    noise x (centre + 1) x ``series_noise_factor``, the MAD of the window's few images is
+    one noisy estimate of the same spread (often inflated at small counts), so it is
+    pooled with the larger of those two as variances weighted by images: the window's
+    ``n_points`` against ``spike_pool_images`` for the series' noise. Otherwise (no
+    noise yet, the rule off, a usual count under ``spike_pool_min_centre``, or a spread
+    the floor or the noise set) ``base`` as it is."""
+    k = settings.spike_pool_images
+    if k <= 0 or noise is None or noise <= 0 or base.centre < settings.spike_pool_min_centre:
+        return base
+    ref = max(
+        spread_floor(base.centre, settings),
+        settings.series_noise_factor * noise * (base.centre + SEASON_OFFSET),
+    )
+    if base.spread <= ref:
+        return base
+    n = base.n_points
+    pooled = math.sqrt((n * base.spread**2 + k * ref**2) / (n + k))
+    return replace(base, spread=pooled, series_noise=noise, window_spread=base.spread)
 
 
 @dataclass(frozen=True)

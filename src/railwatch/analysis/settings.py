@@ -205,6 +205,25 @@ class AlertSettings(BaseModel):
         "(centre + 1)) at least this many times that noise (multiplicative detector error "
         "has a long upper tail); fine images (coarse: coarse_spike_log_z); 0: off.",
     )
+    spike_pool_images: int = Field(
+        default=60,
+        ge=0,
+        le=100_000,
+        description="Spike test only (fine images; coarse: coarse_spike_pool_images), once "
+        "the series' own noise is known: a window's MAD spread above the series' noise x "
+        "(centre + 1) (and the count floor) is one noisy estimate of the same spread, so it "
+        "is pooled with that one as variances weighted by images, the window's against "
+        "this many for the series' noise (noise_history's default); 0: off, the larger one "
+        "as it is (before session 43).",
+    )
+    spike_pool_min_centre: float = Field(
+        default=8.0,
+        ge=0.0,
+        description="spike_pool_images pools only at a usual count of at least this many "
+        "cars: at a few cars the series' relative noise x (centre + 1) says too little of "
+        "how far whole trains move a count, and the window's own MAD is kept (on the "
+        "simulator's Tumangang seeds winter lows of 2-5 cars became spikes without it).",
+    )
     spike_min_ratio: float = Field(
         default=1.8, gt=1.0, description="count/baseline needed for a spike."
     )
@@ -460,6 +479,14 @@ class AlertSettings(BaseModel):
         description="spike_log_z for coarse images (the one value for all images until "
         "session 14); 0: off.",
     )
+    coarse_spike_pool_images: int = Field(
+        default=0,
+        ge=0,
+        le=100_000,
+        description="spike_pool_images for coarse images (0: off, the window's MAD as "
+        "before session 43; tuned for the fine band only, and on seed 7 it took the "
+        "0.75-1 m error's false alarms from 0.185 to 0.192 per site-year).",
+    )
     coarse_shift_segment_z: float = Field(
         default=2.75, gt=0.0, description="shift_segment_z for coarse images (likewise)."
     )
@@ -502,8 +529,12 @@ class AlertSettings(BaseModel):
 
     def coarse(self) -> AlertSettings:
         """These settings with each threshold of :data:`BAND_FIELDS` replaced by its
-        ``coarse_`` value: what an image at ``coarse_from_gsd`` or coarser is judged with."""
-        return self.model_copy(update={f: getattr(self, f"coarse_{f}") for f in BAND_FIELDS})
+        ``coarse_`` value: what an image at ``coarse_from_gsd`` or coarser is judged with
+        (and ``spike_pool_images`` by ``coarse_spike_pool_images``, session 43: a pooling
+        of spreads, not a threshold, so coarse alerts do not name it)."""
+        update: dict[str, object] = {f: getattr(self, f"coarse_{f}") for f in BAND_FIELDS}
+        update["spike_pool_images"] = self.coarse_spike_pool_images
+        return self.model_copy(update=update)
 
     def for_gsd(self, gsd: float | None) -> AlertSettings:
         """The settings an image of ground sample distance ``gsd`` is judged with."""
