@@ -546,7 +546,7 @@ def build_caveats(
     # plus the length estimator's (pipeline.processing_version), which is not a second
     # detector; two versions of the same method are. Non-8-bit images also carry the
     # version of their mapping to 8 bits ("+inN"), which 8-bit images do not need, and
-    # all the version of the quality rules that judged them ("+qN"), not of the count.
+    # the version of the quality rules that judged them ("+qN"), not of the count.
     by_method: dict[str, set[tuple[str, str | None]]] = {}
     for r in counted:
         if r.detector:
