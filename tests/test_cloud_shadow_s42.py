@@ -17,7 +17,14 @@ from railwatch.imagery import SiteGrid, SiteRaster, assess_quality, estimate_con
 from railwatch.sim import SceneParams, render_scene
 
 
-def _raster(image: np.ndarray, gsd: float, mask: np.ndarray | None = None) -> SiteRaster:
+def _raster(
+    image: np.ndarray,
+    gsd: float,
+    mask: np.ndarray | None = None,
+    valid: np.ndarray | None = None,
+) -> SiteRaster:
+    """``image`` as a site's raster on a UTM grid of ``gsd``, all inside the site, with
+    data where ``valid`` (everywhere by default) and its quality ``mask``."""
     from rasterio.transform import from_origin
 
     h, w = image.shape[:2]
@@ -29,7 +36,7 @@ def _raster(image: np.ndarray, gsd: float, mask: np.ndarray | None = None) -> Si
         gsd=gsd,
     )
     inside = np.ones((h, w), bool)
-    return SiteRaster(image, np.ones((h, w), bool), inside, mask, grid)
+    return SiteRaster(image, inside if valid is None else valid, inside, mask, grid)
 
 
 def _clear(seed: int, gsd: float, style: str, n: int = 480) -> np.ndarray:

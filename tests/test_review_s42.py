@@ -18,22 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rasterio.transform import from_origin
 
-from railwatch.imagery import SiteGrid, SiteRaster, assess_quality, estimate_conditions
+from railwatch.imagery import assess_quality, estimate_conditions
 from railwatch.sim import SceneParams, render_scene
-
-
-def _raster(image: np.ndarray, gsd: float, valid: np.ndarray) -> SiteRaster:
-    h, w = image.shape[:2]
-    grid = SiteGrid(
-        crs="EPSG:32633",
-        transform=from_origin(500_000.0, 5_000_000.0, gsd, gsd),
-        width=w,
-        height=h,
-        gsd=gsd,
-    )
-    return SiteRaster(image, valid, np.ones((h, w), bool), None, grid)
+from test_cloud_shadow_s42 import _raster
 
 
 def _clouded(gsd: float, mean: float, spread: float, speck: float) -> tuple[np.ndarray, ...]:
@@ -61,7 +49,7 @@ def test_an_opaque_cloud_with_texture_or_specks_of_no_data_is_still_cloud(
     gsd: float, mean: float, spread: float, speck: float
 ) -> None:
     img, valid, disc = _clouded(gsd, mean, spread, speck)
-    q = assess_quality(_raster(img, gsd, valid))
+    q = assess_quality(_raster(img, gsd, valid=valid))
     assert not q.usable, (q.clear_fraction, q.reasons)
     assert q.cloud_fraction > 0.3, (q.cloud_fraction, q.reasons)
     cond = estimate_conditions(img, valid, gsd)
