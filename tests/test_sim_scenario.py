@@ -13,7 +13,7 @@ from shapely.geometry import Point
 
 from railwatch.errors import NotFoundError
 from railwatch.sim import Scenario, Visit, get_scenario, render_scenario, render_scene, tumangang
-from railwatch.sim.scenario import solar_position
+from railwatch.sim.sun import solar_position
 
 
 @pytest.fixture(scope="module")

@@ -44,5 +44,5 @@ def test_a_date_alone_is_noon_at_the_scene(
 
 
 def test_a_date_and_time_is_kept(tmp_path: Path) -> None:
-    got = _datetime(tmp_path, "--center", "-118.25,34.05", "--date", "2024-04-10T05:00Z")
-    assert got == "2024-04-10T05:00:00Z"
+    got = _datetime(tmp_path, "--center", "-118.25,34.05", "--date", "2024-04-10T17:00Z")
+    assert got == "2024-04-10T17:00:00Z"

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from railwatch.cli._common import console, err_console, plural_s, print_json, progress_bar
-from railwatch.errors import InputError
+from railwatch.errors import ConfigError, InputError
 from railwatch.limits import check_year
 
 if TYPE_CHECKING:
@@ -284,9 +284,11 @@ def simulate(
         str | None,
         typer.Option(
             "--date",
-            help="Acquisition time written to the STAC sidecar (ISO 8601, UTC unless a zone "
-            "is given; a date alone is noon that day at the scene's centre, as ingest --date "
-            "dates a day; default 2024-06-17T02:00Z), so that scenes ingest as a series.",
+            help="Acquisition time (ISO 8601, UTC unless a zone is given; a date alone is "
+            "noon that day at the scene's centre, as ingest --date dates a day): written to "
+            "the STAC sidecar, so that scenes ingest as a series, and the sun's elevation "
+            "and azimuth and the season (unless --season) are those of that time at the "
+            "centre. Default 2024-06-17T02:00Z, with a 45-degree sun and summer.",
         ),
     ] = None,
     center: Annotated[
@@ -428,22 +430,29 @@ def simulate(
         changes["cloud_cover"] = cloud
     if haze is not None:
         changes["haze"] = haze
-    if isinstance(when, datetime):
-        changes["date"] = when
-    elif when is not None:
-        # a day alone (session 32): it was midnight UTC, the day before at a place west
-        # of Greenwich, as ingest's was before 14e1dde
-        from railwatch.imagery.dates import local_noon
-        from railwatch.sites import nominal_utc_offset
-
-        lon = (lonlat or params.center_lonlat)[0]
-        changes["date"] = local_noon(when, nominal_utc_offset(lon))
     if lonlat is not None:
         changes["center_lonlat"] = lonlat
     if layout_seed is not None:
         changes["layout_seed"] = layout_seed
     if changes:
         params = params.with_(**changes)
+    if when is not None:
+        if not isinstance(when, datetime):
+            # a day alone (session 32): it was midnight UTC, the day before at a place
+            # west of Greenwich, as ingest's was before 14e1dde
+            from railwatch.imagery.dates import local_noon
+            from railwatch.sites import nominal_utc_offset
+
+            when = local_noon(when, nominal_utc_offset(params.center_lonlat[0]))
+        # the sun and the season of that time and place (session 44): until then a
+        # January date was drawn as summer under a 45-degree sun (the STAC item said so),
+        # with --random under the seed's draw; --season given still wins
+        try:
+            params = params.at(when, season=season)
+        except ConfigError as err:
+            raise InputError(f"--date {date}: {err}") from None
+        if randomize and snow is None and params.season != "winter":
+            params = params.with_(snow=0.0)  # the seed drew snow for its own winter
     scene_name = name or f"sim_{seed}"
     # a scene of that name already there is replaced (files can be rendered again), and
     # said so: before, its files were overwritten without a word

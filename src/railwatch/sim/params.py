@@ -210,6 +210,10 @@ def _pairs(value: Mapping[str, int] | Sequence[tuple[str, int]] | None) -> Any:
     return tuple(sorted((str(k), int(v)) for k, v in items))
 
 
+#: The lowest sun a scene is drawn under (degrees above the horizon).
+MIN_SUN_ELEVATION = 2.0
+
+
 @dataclass(frozen=True)
 class SceneParams:
     """Everything that determines one rendered scene.
@@ -282,7 +286,7 @@ class SceneParams:
         for cls, _ in self.class_counts() or {}:
             if cls not in SIM_CLASSES:
                 raise ConfigError(f"unknown car class {cls!r}: use one of {list(SIM_CLASSES)}.")
-        if not 2.0 <= self.sun_elevation <= 90.0:
+        if not MIN_SUN_ELEVATION <= self.sun_elevation <= 90.0:
             raise ConfigError(f"sun_elevation {self.sun_elevation} must be within 2..90 degrees.")
         if not 0.0 <= self.off_nadir <= 45.0:
             raise ConfigError(f"off_nadir {self.off_nadir} must be within 0..45 degrees.")
@@ -324,6 +328,36 @@ class SceneParams:
     def acquired(self) -> datetime:
         """Acquisition time (UTC); a fixed date when none was given."""
         return self.date or datetime(2024, 6, 17, 2, 0, tzinfo=UTC)
+
+    def at(self, when: datetime, *, season: str | None = None) -> SceneParams:
+        """A copy acquired at ``when`` (aware, any zone): the date, and the sun's
+        elevation and azimuth there and then at :attr:`center_lonlat` (so shadows and the
+        STAC item's ``view:sun_*`` agree with the date), and the season of that day at
+        that latitude unless ``season`` is given.
+
+        Raises :class:`ConfigError` when the sun is less than 2 degrees above the horizon
+        there and then: optical satellites image in daylight.
+        """
+        from railwatch.sim.sun import season_of, solar_position
+
+        if when.tzinfo is None:
+            raise ConfigError(f"acquisition time {when.isoformat()} has no time zone: give one.")
+        utc = when.astimezone(UTC)
+        lon, lat = self.center_lonlat
+        elevation, azimuth = solar_position(utc, lon, lat)
+        if elevation < MIN_SUN_ELEVATION:
+            where = "below" if elevation < 0 else f"only {elevation:.1f} degrees above"
+            raise ConfigError(
+                f"at {utc.isoformat().replace('+00:00', 'Z')} the sun is {where} the horizon "
+                f"at {lon:.4f},{lat:.4f} ({elevation:.1f} degrees): optical satellites image "
+                "in daylight. Give a daytime acquisition time (a date alone is local noon)."
+            )
+        return self.with_(
+            date=utc,
+            sun_elevation=round(elevation, 2),
+            sun_azimuth=round(azimuth, 2),
+            season=season if season is not None else season_of(utc.date(), lat),
+        )
 
     def with_(self, **changes: Any) -> SceneParams:
         """A copy with some fields changed."""
