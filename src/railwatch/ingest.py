@@ -1115,8 +1115,10 @@ def _passed_over_text(entries: list[dict[str, Any]]) -> str:
 
 def _sidecar_reason(path: Path) -> str:
     """Why a file named to ingest is left out as a sidecar of an image."""
+    from railwatch.imagery.scan import is_quality_mask
+
     name = path.name.lower()
-    if name.endswith((".mask.tif", ".mask.tiff", "_udm2.tif", "_udm.tif")):
+    if is_quality_mask(path):
         what = "a quality mask"
     elif name.endswith((".aux.xml", ".ovr", ".msk")):
         what = "a GDAL sidecar"

@@ -18,6 +18,7 @@ from railwatch.cli._common import (
     err_console,
     parse_bands_option,
     parse_radiometry_option,
+    plural_s,
     print_json,
     print_table,
     progress_bar,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from railwatch.counting import ScaleWidening
+    from railwatch.detect.api import DetectionResult
+    from railwatch.imagery.quality import FileQuality
     from railwatch.imagery.read import Radiometry
     from railwatch.imagery.scale import RailScale, ScaleCheck
 
@@ -241,9 +244,19 @@ def detect_command(
         )
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out-dir {out_dir} is a file: give a directory")
+    from railwatch.imagery.scan import is_quality_mask
+
     for img in images:
         if not img.exists():
             raise InputError(f"{img} does not exist: check the path")
+        if is_quality_mask(img) and not img.is_dir():
+            # read as an image until 2026-12-07 (session 44): its codes (0 clear, 1
+            # cloud, ...) made a black picture, "0 railcars", an empty yard
+            raise InputError(
+                f"{img} is a quality mask (codes for clear, cloud, haze, snow, cloud shadow), "
+                "read with the image beside it, not an image: give the image it belongs to"
+                f"{_image_of_mask(img)}"
+            )
     if all(img.is_dir() for img in images):
         # a mistake of the command line (status 2), as a path that is not there; it was
         # the image's read error (status 1). A folder among images fails as a bad image
@@ -379,6 +392,84 @@ CLOUD_NOTE_BELOW = 0.9
 #: does not count a scene whose site or tracks corridor is that little clear
 #: (2026-12-06, session 41).
 JUDGE_CLEAR_MIN = float(Settings.model_fields["usable_threshold"].default)
+
+
+def _image_of_mask(mask: Path) -> str:
+    """`` (NAME.tif)`` where the simulator's ``NAME.mask.tif`` has its image beside it."""
+    name = mask.name
+    for ending in (".mask.tif", ".mask.tiff"):
+        if name.lower().endswith(ending):
+            image = mask.with_name(name[: -len(ending)] + ".tif")
+            if image.exists():
+                return f" ({image})"
+    return ""
+
+
+def _judge_image(img: Path, result: DetectionResult) -> FileQuality | None:
+    """Cloud, haze and snow over a georeferenced image counted car by car
+    (:func:`railwatch.imagery.quality.assess_file`), by the quality mask ingest would take
+    for it, else estimated; None where it cannot be judged (no CRS, a rotated grid), or
+    where judging failed (said on stderr: the count stands)."""
+    from railwatch.imagery.inspect import quality_mask_of
+    from railwatch.imagery.quality import assess_file
+
+    if _crs_of(img) is None:
+        return None
+    try:
+        return assess_file(
+            img,
+            gsd=result.gsd,
+            mask_uri=quality_mask_of(img),
+            bands=result.bands,
+            radiometry="display" if result.radiometry == "display" else "linear",
+        )
+    except RailwatchError as err:
+        err_console.print(
+            f"note: {escape(img.name)}: its cloud, haze and snow were not judged: "
+            f"{escape(str(err))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return None
+
+
+def _say_not_clear(img: Path, judged: FileQuality, total: int) -> None:
+    """On stderr, where less than :data:`CLOUD_NOTE_BELOW` of an image counted car by car
+    is clear ground: the count is of the clear part only; below railwatch process's
+    usable threshold (:data:`JUDGE_CLEAR_MIN`), a warning that process would not count a
+    site so covered (2026-12-07, session 44)."""
+    if judged.clear >= CLOUD_NOTE_BELOW:
+        return
+    parts = [
+        f"{name} {share:.0%}"
+        for name, share in (
+            ("cloud and cloud shadow", judged.cloud),
+            ("haze", judged.haze),
+            ("snow", judged.snow),
+        )
+        if share >= 0.01
+    ]
+    by = (
+        f"by its quality mask {escape(Path(judged.mask).name)}"
+        if judged.mask is not None
+        else "as estimated from its pixels: no quality mask beside it"
+    )
+    unusable = judged.clear < JUDGE_CLEAR_MIN
+    head = "[bold yellow]warning:[/]" if unusable else "note:"
+    tail = (
+        f" railwatch process stores a scene with less than {JUDGE_CLEAR_MIN:.0%} of its site "
+        "clear as unusable (by default) and never counts it."
+        if unusable
+        else ""
+    )
+    err_console.print(
+        f"{head} {escape(img.name)}: only {judged.clear:.0%} of the image is clear ground "
+        f"({', '.join(parts) or 'no data'}; {by}). Cars under cloud, haze or snow are not "
+        f"seen, so the {total} railcar{plural_s(total)} counted are those of the clear part "
+        f"only, not the yard's count.{tail}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _read_enough(share: float | None) -> bool:
@@ -728,6 +819,11 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
             "shadow side of strings.[/]",
             highlight=False,
         )
+    # cloud, haze and snow over the image (0.3-1.5 m), as process judges a site: until
+    # 2026-12-07 (session 44) nothing was said of them (a 95 % cloudy scene read 13 cars)
+    judged = _judge_image(img, result) if result.method == "objects" else None
+    if judged is not None:
+        _say_not_clear(img, judged, result.total)
     if result.coarse is not None and result.coarse.grey:
         # what is wrong is the grey, not a crowded yard (said so until session 40)
         _say_grey(img, result.method)
@@ -783,8 +879,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     widening = None
     if result.method == "objects":
         # the detector's calibrated 90 % interval (its score-based one without a
-        # calibration); not widened for cloud or haze: `detect` does not judge
-        # an image's quality, `railwatch process` does. Widened for the scale's error
+        # calibration); not widened for cloud or haze (the note above says how much of
+        # the image is clear; `railwatch process` judges a site). Widened for the scale's error
         # when --gsd was given and the rails did not confirm it (session 39)
         counted = widen_for_scale(
             count_detections(
@@ -884,8 +980,15 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         # the share of the track (or, along lines found, of the image) that was clear
         # ground and read, and the quality mask that said so (None: estimated): cloud
         # and haze are not read, as railwatch process does not read them (session 41)
-        "clear_share": None if coarse is None else result.clear_share,
-        "quality_mask": result.quality_mask,
+        # 0.3-1.5 m (session 44): the share of the image's pixels with data that was
+        # clear ground (not cloud, cloud shadow, haze or snow), judged as process judges
+        # a site; None where not judged (no CRS, a rotated grid)
+        "clear_share": (None if judged is None else round(judged.clear, 3))
+        if coarse is None
+        else result.clear_share,
+        "quality_mask": result.quality_mask
+        if coarse is not None or judged is None
+        else judged.mask,
         "by_class": dict(result.counts),
         # covered loads are told car by car only: unknown (None) from occupied length or
         # a presence flag, not 0, as the counts say it (detect.base.tells_class; until

@@ -648,6 +648,7 @@ def read_site_window(
     item_scaling: ItemScaling | None = None,
     nodata: float | None = None,
     lazy: Literal[False] = False,
+    overviews: bool = False,
 ) -> SiteRaster: ...
 
 
@@ -663,6 +664,7 @@ def read_site_window(
     item_scaling: ItemScaling | None = None,
     nodata: float | None = None,
     lazy: Literal[True],
+    overviews: bool = False,
 ) -> SiteWindow: ...
 
 
@@ -677,6 +679,7 @@ def read_site_window(
     item_scaling: ItemScaling | None = None,
     nodata: float | None = None,
     lazy: bool = False,
+    overviews: bool = False,
 ) -> SiteRaster | SiteWindow:
     """Read a scene over ``grid`` (bilinear; quality mask nearest) as 8-bit RGB.
 
@@ -696,6 +699,11 @@ def read_site_window(
     done) with the same ``valid``, ``inside``, ``mask``, ``file_offset`` and pixels,
     whose image is read rows by rows when asked for (about 3 bytes a window pixel held,
     where the whole read peaks at about 14; session 36).
+
+    With ``overviews`` (``lazy`` only) a grid two or more times coarser than the file is
+    read from the file's overview nearest it and no coarser (as ``gdalwarp -ovr AUTO``):
+    a cloud check over a large image at a few metres a pixel then reads a small part of
+    the file (2026-12-07, session 44: ``imagery.quality.assess_file``).
     """
     if lazy:
         return _open_site_window(
@@ -707,7 +715,10 @@ def read_site_window(
             radiometry=radiometry,
             item_scaling=item_scaling,
             nodata=nodata,
+            overviews=overviews,
         )
+    if overviews:
+        raise ValueError("overviews=True is for lazy=True reads")
     path, name = _check_files(uri, mask_uri)
     # A local file is opened as inspect_scene opened it at ingest, its folder listed:
     # GDAL then reads the sidecars it knows (NAME.aux.xml with a CRS that overrides the
@@ -1180,6 +1191,7 @@ def _open_site_window(
     radiometry: Radiometry = "linear",
     item_scaling: ItemScaling | None = None,
     nodata: float | None = None,
+    overviews: bool = False,
 ) -> SiteWindow:
     """``read_site_window(..., lazy=True)``: the scene ``uri`` over ``grid`` as a
     :class:`SiteWindow` (same arguments, same errors, same pixels as the whole read),
@@ -1199,6 +1211,11 @@ def _open_site_window(
                 raise MissingCRSError(
                     f"{name} has no CRS: set one with `gdal_edit.py -a_srs EPSG:CODE {name}`"
                 )
+            level = _overview_level(src, grid) if overviews else None
+            if level is not None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                    src = stack.enter_context(rasterio.open(path, overview_level=level))
             plan = _warp_plan(src, grid, bands, nodata)
             vrt = stack.enter_context(WarpedVRT(src, **plan.options))
 
@@ -1225,6 +1242,25 @@ def _open_site_window(
         stack.close()
         raise
     return window
+
+
+def _overview_level(src: Any, grid: SiteGrid) -> int | None:
+    """The index of ``src``'s overview whose decimation is the largest not above the
+    ratio of ``grid``'s pixel to the file's (the same CRS); None: none (a grid less than
+    twice coarser, another CRS, a rotated file, or no overviews)."""
+    t, g = src.transform, grid.transform
+    if t.b != 0.0 or t.d != 0.0 or t.a == 0.0:
+        return None
+    try:
+        same = src.crs == RioCRS.from_user_input(grid.crs)
+    except (RasterioError, CRSError, ValueError):
+        return None
+    if not same:
+        return None
+    ratio = abs(g.a / t.a)
+    factors = list(src.overviews(1)) if src.count else []
+    fitting = [i for i, f in enumerate(factors) if f <= ratio + 1e-9]
+    return fitting[-1] if fitting and ratio >= 2.0 else None
 
 
 #: GDAL messages of a file that was read but is not a readable image (whatever its place).

@@ -7,7 +7,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PICTURE_SUFFIXES", "RASTER_SUFFIXES", "Scan", "is_sidecar", "scan", "scan_paths"]
+__all__ = [
+    "PICTURE_SUFFIXES",
+    "QUALITY_MASK_ENDINGS",
+    "RASTER_SUFFIXES",
+    "Scan",
+    "is_quality_mask",
+    "is_sidecar",
+    "scan",
+    "scan_paths",
+]
 
 #: File suffixes taken as rasters when a directory is expanded.
 RASTER_SUFFIXES = frozenset({".tif", ".tiff", ".gtif", ".jp2", ".vrt", ".img", ".ntf"})
@@ -18,12 +27,13 @@ RASTER_SUFFIXES = frozenset({".tif", ".tiff", ".gtif", ".jp2", ".vrt", ".img", "
 #: is checked as any other (a PNG with a world file is ingested).
 PICTURE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"})
 
+#: Quality masks beside a scene (railwatch simulate's ``NAME.mask.tif``, Planet's usable
+#: data masks): rasters, but of codes (clear, cloud, haze, snow, shadow), not images.
+QUALITY_MASK_ENDINGS = (".mask.tif", ".mask.tiff", "_udm2.tif", "_udm.tif")
+
 # Files that accompany a scene and are never scenes themselves.
 _SIDECAR_ENDINGS = (
-    ".mask.tif",
-    ".mask.tiff",
-    "_udm2.tif",
-    "_udm.tif",
+    *QUALITY_MASK_ENDINGS,
     ".truth.geojson",
     ".json",
     ".geojson",
@@ -33,6 +43,11 @@ _SIDECAR_ENDINGS = (
     ".msk",
     ".preview.png",  # railwatch simulate's picture of NAME.tif (sim.io.scene_paths)
 )
+
+
+def is_quality_mask(path: Path) -> bool:
+    """True for a quality mask's name (:data:`QUALITY_MASK_ENDINGS`)."""
+    return path.name.lower().endswith(QUALITY_MASK_ENDINGS)
 
 
 def is_sidecar(path: Path) -> bool:
