@@ -71,7 +71,7 @@ def test_a_cloudy_image_is_said_to_be_so(scenes: Path, capsys: pytest.CaptureFix
     assert "warning: cloudy.tif: only" in text
     assert "of the image is clear ground" in text
     assert "by its quality mask cloudy.mask.tif" in text
-    assert f"the {row['total']} railcar" in text and "not the yard's count" in text
+    assert f"so the count, {row['total']} railcar" in text and "not the yard's." in text
     assert "railwatch process stores a scene with less than 80% of its site clear" in text
 
 

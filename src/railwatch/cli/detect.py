@@ -465,8 +465,8 @@ def _say_not_clear(img: Path, judged: FileQuality, total: int) -> None:
     err_console.print(
         f"{head} {escape(img.name)}: only {judged.clear:.0%} of the image is clear ground "
         f"({', '.join(parts) or 'no data'}; {by}). Cars under cloud, haze or snow are not "
-        f"seen, so the {total} railcar{plural_s(total)} counted are those of the clear part "
-        f"only, not the yard's count.{tail}",
+        f"seen, so the count, {total} railcar{plural_s(total)}, is of the clear part only, "
+        f"not the yard's.{tail}",
         highlight=False,
         soft_wrap=True,
     )
