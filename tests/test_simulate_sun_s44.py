@@ -100,3 +100,18 @@ def test_scene_params_at() -> None:
 )  # fmt: skip
 def test_season_of(day: date, lat: float, season: str) -> None:
     assert season_of(day, lat) == season
+
+
+def test_a_place_without_a_date_is_noon_there(tmp_path: Path) -> None:
+    # 8.59 E (UTC+1): noon on the default day is 11:00Z; it was 02:00Z, night there,
+    # under a 45-degree sun
+    props = _item(tmp_path, "--center", "8.59,47.53")
+    assert props["datetime"] == "2024-06-17T11:00:00Z"
+    assert props["view:sun_elevation"] > 60.0, props["view:sun_elevation"]
+    assert props["railwatch:params"]["season"] == "summer"
+
+
+def test_without_a_place_or_a_date_the_defaults_stay(tmp_path: Path) -> None:
+    props = _item(tmp_path)
+    assert props["datetime"] == "2024-06-17T02:00:00Z"
+    assert props["view:sun_elevation"] == 45.0 and props["view:sun_azimuth"] == 150.0

@@ -288,7 +288,8 @@ def simulate(
             "noon that day at the scene's centre, as ingest --date dates a day): written to "
             "the STAC sidecar, so that scenes ingest as a series, and the sun's elevation "
             "and azimuth and the season (unless --season) are those of that time at the "
-            "centre. Default 2024-06-17T02:00Z, with a 45-degree sun and summer.",
+            "centre. Default 2024-06-17T02:00Z with a 45-degree sun and summer, or with "
+            "--center that day at noon there.",
         ),
     ] = None,
     center: Annotated[
@@ -436,6 +437,11 @@ def simulate(
         changes["layout_seed"] = layout_seed
     if changes:
         params = params.with_(**changes)
+    if when is None and lonlat is not None:
+        # a place of one's own and no date (session 44): the scene's own day (the default
+        # 2024-06-17, or the seed's with --random) at noon there, with its sun; it was
+        # 02:00Z under a 45-degree sun, night west of about 60 degrees east
+        when = params.acquired.date()
     if when is not None:
         if not isinstance(when, datetime):
             # a day alone (session 32): it was midnight UTC, the day before at a place
