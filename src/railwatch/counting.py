@@ -56,6 +56,7 @@ from railwatch.detect.coarse import (
 )
 from railwatch.errors import DetectionError
 from railwatch.imagery.quality import MAX_COUNT_GSD, readable_pixels
+from railwatch.rails import TRACK_DISTANCE_M
 
 if TYPE_CHECKING:
     from railwatch.imagery.scale import ScaleCheck
@@ -63,11 +64,6 @@ if TYPE_CHECKING:
 #: z for a two-sided 90 % interval.
 Z90 = 1.645
 
-#: Where a site has track centrelines, a detection counts only if its centre lies within
-#: this distance of one: half a car's width, the lean of its roof in an oblique view and
-#: the misregistration of commercial imagery (several metres) all fit inside it, while
-#: lorries, roofs and trees away from the tracks do not.
-TRACK_DISTANCE_M = 10.0
 
 __all__ = [
     "GSD_SENSITIVITY",

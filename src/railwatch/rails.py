@@ -14,6 +14,7 @@ __all__ = [
     "PRESENCE_GSD",
     "RAIL_CENTRES_M",
     "RAIL_HEAD_M",
+    "TRACK_DISTANCE_M",
     "coarsest_measurable_m",
 ]
 
@@ -32,6 +33,13 @@ MIN_SPACING_PX = 4.0
 #: stand (:mod:`railwatch.imagery.places`), and the reach of a car's shadow
 #: (:mod:`railwatch.detect.coarse`).
 CAR_WIDTH_M = 3.2
+#: Where track centrelines are given (a site's, ``railwatch detect --tracks``), a railcar
+#: detected car by car counts only if its centre lies within this distance of one: half
+#: a car's width, the lean of its roof in an oblique view and the misregistration of
+#: commercial imagery (several metres) all fit inside it, while lorries, roofs and trees
+#: away from the tracks do not (:func:`railwatch.counting.near_tracks`,
+#: :func:`railwatch.detect.api.detect_file`).
+TRACK_DISTANCE_M = 10.0
 #: GSD (metres) from which cars are not separable: occupied length instead of objects
 #: (:mod:`railwatch.detect.coarse`); finer, cars are counted one by one
 #: (:mod:`railwatch.imagery.quality`, :mod:`railwatch.imagery.effective`).

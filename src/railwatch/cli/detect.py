@@ -163,8 +163,10 @@ def detect_command(
         Path | None,
         typer.Option(
             "--tracks",
-            help="GeoJSON of track centrelines (WGS84 lines) to guide the coarse method "
-            "(1.5 m and coarser); much more accurate than tracks found in the image.",
+            help="GeoJSON of track centrelines (WGS84 lines): at 1.5 m and coarser the "
+            "occupied length is read along them (much more accurate than lines found in "
+            "the image); finer, only railcars within 10 m of them are kept, as railwatch "
+            "process keeps a site's.",
         ),
     ] = None,
     sun: Annotated[
@@ -431,6 +433,34 @@ def _judge_image(img: Path, result: DetectionResult) -> FileQuality | None:
             soft_wrap=True,
         )
         return None
+
+
+def _say_off_track(img: Path, left_out: int, kept: int) -> None:
+    """On stderr: how many railcars detected away from the --tracks lines were left out
+    (0.3-1.5 m, 2026-12-07, session 44: the lines were ignored there until then), and,
+    where none was near them, that the lines may not be this image's."""
+    from railwatch.rails import TRACK_DISTANCE_M
+
+    found = left_out + kept
+    if kept == 0:
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(img.name)}: none of the {found} railcar"
+            f"{plural_s(found)} detected lies within {TRACK_DISTANCE_M:g} m of the --tracks "
+            "lines, so none is counted: check that the lines are this image's (longitude, "
+            "latitude order; the right site), or leave --tracks out.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    err_console.print(
+        f"note: {escape(img.name)}: {left_out} of the {found} railcar{plural_s(found)} "
+        f"detected {'lies' if left_out == 1 else 'lie'} farther than {TRACK_DISTANCE_M:g} m "
+        f"from the --tracks lines and {'is' if left_out == 1 else 'are'} left out (lorries, "
+        "roofs and the like), as railwatch process leaves them out of a site with "
+        "centrelines.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _say_not_clear(img: Path, judged: FileQuality, total: int) -> None:
@@ -824,6 +854,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     judged = _judge_image(img, result) if result.method == "objects" else None
     if judged is not None:
         _say_not_clear(img, judged, result.total)
+    if result.off_track:
+        _say_off_track(img, result.off_track, result.total)
     if result.coarse is not None and result.coarse.grey:
         # what is wrong is the grey, not a crowded yard (said so until session 40)
         _say_grey(img, result.method)
@@ -972,6 +1004,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         "longest_string_m": None if coarse is None or no_flag else coarse.longest_string_m,
         "track_m": None if coarse is None else coarse.track_m,
         "tracks": result.tracks,
+        # 0.3-1.5 m with --tracks: railcars left out as farther than 10 m from the lines
+        "off_track": result.off_track,
         "empty_from": None if coarse is None else coarse.empty_from,
         # coarser than 10 m: no long-train flag (coarse.CoarseEstimate.too_coarse)
         "too_coarse": coarse is not None and coarse.too_coarse,

@@ -153,8 +153,15 @@ class DetectionResult:
     #: :data:`imagery.read.Radiometry`); None for an 8-bit file, read as it is.
     radiometry: str | None = None
     #: For a coarse result: where its track lines came from, ``given`` (``tracks``, the
-    #: site's centrelines) or ``found`` (lines found in the image); None for objects.
+    #: site's centrelines) or ``found`` (lines found in the image). For objects:
+    #: ``given`` where ``tracks`` were given (only railcars near them are kept: see
+    #: :attr:`off_track`), else None.
     tracks: str | None = None
+    #: For objects with ``tracks`` given: how many railcars detected farther than
+    #: :data:`railwatch.rails.TRACK_DISTANCE_M` from every line were left out, as
+    #: ``railwatch process`` leaves them out of a site with centrelines (2026-12-07,
+    #: session 44: the lines were ignored there until then); None without ``tracks``.
+    off_track: int | None = None
     #: The sun's elevation (degrees): the one given, else the image's metadata's; None
     #: when neither says (below :data:`imagery.inspect.LOW_SUN_DEG` long shadows may be
     #: counted as cars).
@@ -1109,6 +1116,29 @@ def _coarse_file(
     ), clear
 
 
+def _near_given_tracks(
+    dets: list[Detection], lines: BaseGeometry, view: SquareView | None, gsd: float
+) -> list[Detection]:
+    """The detections (pixels of the image, or of its square ``view``) whose centre lies
+    within :data:`railwatch.rails.TRACK_DISTANCE_M` of ``lines`` (the given centrelines
+    in the image's pixels), as :func:`railwatch.counting.near_tracks` keeps a site's;
+    none where there are no lines."""
+    import shapely
+    from shapely import affinity
+
+    from railwatch.rails import TRACK_DISTANCE_M
+
+    if not dets:
+        return dets
+    if lines.is_empty:
+        return []
+    if view is not None:  # view pixel (x, y) is image pixel (x * kx, y * ky)
+        lines = affinity.scale(lines, 1.0 / view.kx, 1.0 / view.ky, origin=(0, 0))
+    pts = shapely.points(np.array([(d.box.cx, d.box.cy) for d in dets]))
+    dist = np.atleast_1d(shapely.distance(lines, pts)) * float(gsd)
+    return [d for d, m in zip(dets, dist, strict=True) if m <= TRACK_DISTANCE_M]
+
+
 def _clear_ground(
     ds: Any,
     win: Window,
@@ -1161,7 +1191,10 @@ def detect_file(
     detected on a view resampled to square pixels (:func:`square_view`).
     Non-georeferenced images (PNG, JPEG) need ``gsd`` and give pixel coordinates.
     ``tracks`` (track centrelines in ``tracks_crs``, WGS84 by default) guide the coarse
-    method (1.5 m and coarser), and so does ``sun``, the sun's (azimuth, elevation) in
+    method (1.5 m and coarser); finer, only the railcars whose centre lies within
+    :data:`railwatch.rails.TRACK_DISTANCE_M` of them are kept, as ``railwatch process``
+    keeps them for a site with centrelines (``off_track`` says how many were left out).
+    ``sun`` guides the coarse method too, the sun's (azimuth, elevation) in
     degrees (azimuth clockwise from north; for a non-georeferenced image, from its up
     direction): shadows of strings on the next track are not counted. Without ``sun``
     it is read from the image's STAC sidecar (``NAME.json``) when there is one.
@@ -1301,15 +1334,20 @@ def _detect_file(
         # the sidecar's eo:bands, else the file's labels
         bands, guessed = file_bands(ds, p, rgb, meta=meta)
         method = method_for_gsd(scene_gsd)
-        if method != "objects" and tracks is not None and not tracks.is_empty and crs is None:
+        if tracks is not None and not tracks.is_empty and crs is None:
             # until 2026-12-06 (session 40) the lines were dropped without a word and the
             # yard read along lines found in the image, with a note to give --tracks
             raise InputError(
                 f"{p.name} is not georeferenced, so the track centrelines given ({tracks_crs}; "
                 "tracks in Python, --tracks on the command line) cannot be placed on it: "
                 "georeference it (e.g. gdal_translate -a_srs EPSG:CODE -a_ullr ULX ULY LRX LRY "
-                f"{p.name} OUT.tif), or leave the centrelines out to read the yard along track "
-                f"lines found in the image (far less accurate){missing_crs_hint(ds, p.name)}"
+                f"{p.name} OUT.tif), or leave the centrelines out"
+                + (
+                    " to read the yard along track lines found in the image (far less accurate)"
+                    if method != "objects"
+                    else " (at this resolution they only keep the railcars near them)"
+                )
+                + missing_crs_hint(ds, p.name)
             )
         det = _resolve(detector) if method == "objects" else detector
         planar = method == "objects" and _planar_input(det)
@@ -1327,6 +1365,7 @@ def _detect_file(
         )
         read = _DataCheck(own if view is None else _view_reader(ds, view, own, planar=planar))
         coarse: CoarseEstimate | None = None
+        off_track: int | None = None
         clear_share: float | None = None
         mask_uri: str | None = None
         px_tracks: BaseGeometry | None = None
@@ -1343,6 +1382,11 @@ def _detect_file(
                     workers=workers,
                     on_tile=on_tile,
                 )
+                if tracks is not None and not tracks.is_empty and crs is not None:
+                    lines = tracks_to_pixels(tracks, crs, ds.transform, src_crs=tracks_crs)
+                    kept = _near_given_tracks(dets, lines, view, scene_gsd)
+                    off_track = len(dets) - len(kept)
+                    dets = kept
             else:
                 if tracks is not None and not tracks.is_empty and crs is not None:
                     px_tracks = tracks_to_pixels(tracks, crs, ds.transform, src_crs=tracks_crs)
@@ -1397,7 +1441,10 @@ def _detect_file(
         bands=tuple(bands),
         bands_guessed=guessed,
         radiometry=None if scale is None else radiometry,
-        tracks=None if coarse is None else ("given" if px_tracks is not None else "found"),
+        tracks=("given" if off_track is not None else None)
+        if coarse is None
+        else ("given" if px_tracks is not None else "found"),
+        off_track=off_track,
         sun_elevation=elevation[1] if (elevation := sun or sun_of(meta)) is not None else None,
         occupied=occupied,
         item_scaling=beside if scale is not None else None,
