@@ -40,10 +40,10 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_detect_accuracy import (
-    BREAKDOWN_NEAR_M,
     _coarse_scenes,
     _visible,
     car_samples,
+    false_samples,
     truth_equivalents,
 )
 
@@ -102,23 +102,8 @@ def split(sc: RenderedScene, profiles: list[LineProfile]) -> dict[str, float]:
         out["miss_strong"] += step_m * float((miss & (ev >= 4)).sum())
         out["miss_beside_car"] += step_m * float((miss & nb).sum())
         out["miss_strong_beside_car"] += step_m * float((miss & nb & (ev >= 4)).sum())
-        false = np.flatnonzero(occ & ~on)
-        if not len(false):
-            continue
-        if union is None:
-            out["elsewhere"] += step_m * len(false)
-            continue
-        near = shapely.shortest_line(pts[false], union)
-        coords = shapely.get_coordinates(near).reshape(-1, 2, 2)
-        vec = coords[:, 1] - coords[:, 0]
-        dist_m = np.hypot(vec[:, 0], vec[:, 1]) * GSD
-        tang = prof.tangents[false]
-        along = np.abs((vec * tang).sum(axis=1))
-        across = np.abs(vec[:, 0] * tang[:, 1] - vec[:, 1] * tang[:, 0])
-        far = dist_m > BREAKDOWN_NEAR_M
-        out["elsewhere"] += step_m * float(far.sum())
-        out["beside"] += step_m * float((~far & (across >= along)).sum())
-        out["ends"] += step_m * float((~far & (across < along)).sum())
+        for key, n in false_samples(prof, pts, occ & ~on, union, GSD).items():
+            out[key] += step_m * n
     return out
 
 

@@ -338,24 +338,39 @@ def length_breakdown(
         occ = prof.occupied & ok
         out["found"] += step_m * float((occ & on).sum())
         out["missed"] += step_m * float((~occ & on & ok).sum())
-        false = np.flatnonzero(occ & ~on)
-        if not len(false):
-            continue
-        if union is None:
-            out["elsewhere"] += step_m * len(false)
-            continue
-        near = shapely.shortest_line(pts[false], union)
-        coords = shapely.get_coordinates(near).reshape(-1, 2, 2)
-        vec = coords[:, 1] - coords[:, 0]
-        dist_m = np.hypot(vec[:, 0], vec[:, 1]) * gsd
-        tang = prof.tangents[false]
-        along = np.abs((vec * tang).sum(axis=1))
-        across = np.abs(vec[:, 0] * tang[:, 1] - vec[:, 1] * tang[:, 0])
-        far = dist_m > BREAKDOWN_NEAR_M
-        out["elsewhere"] += step_m * float(far.sum())
-        out["beside"] += step_m * float((~far & (across >= along)).sum())
-        out["ends"] += step_m * float((~far & (across < along)).sum())
+        for key, n in false_samples(prof, pts, occ & ~on, union, gsd).items():
+            out[key] += step_m * n
     return out
+
+
+def false_samples(
+    prof: LineProfile,
+    pts: np.ndarray,
+    false_mask: np.ndarray,
+    union: BaseGeometry | None,
+    gsd: float,
+) -> dict[str, int]:
+    """How many of a line's false samples (``false_mask``: read occupied, no car's) lie
+    beside a string (the nearest car more across the track than along it), at a
+    string's ends, and elsewhere (no car within ``BREAKDOWN_NEAR_M``; all of them
+    without cars): :func:`length_breakdown`'s split. ``pts``: the line's samples as
+    shapely points (pixels)."""
+    false = np.flatnonzero(false_mask)
+    if not len(false) or union is None:
+        return {"elsewhere": len(false), "beside": 0, "ends": 0}
+    near = shapely.shortest_line(pts[false], union)
+    coords = shapely.get_coordinates(near).reshape(-1, 2, 2)
+    vec = coords[:, 1] - coords[:, 0]
+    dist_m = np.hypot(vec[:, 0], vec[:, 1]) * gsd
+    tang = prof.tangents[false]
+    along = np.abs((vec * tang).sum(axis=1))
+    across = np.abs(vec[:, 0] * tang[:, 1] - vec[:, 1] * tang[:, 0])
+    far = dist_m > BREAKDOWN_NEAR_M
+    return {
+        "elsewhere": int(far.sum()),
+        "beside": int((~far & (across >= along)).sum()),
+        "ends": int((~far & (across < along)).sum()),
+    }
 
 
 def _breakdown_row(name: str, parts: list[dict[str, float]]) -> str:
