@@ -343,7 +343,7 @@ def test_process_says_once_which_sites_were_counted_along_found_lines(
     said = " ".join(err.split())
     assert said.count(NOTE) == 1
     assert "note: 2 images (1.5–10 m) of site bare were " + NOTE in said
-    assert "27 % read within ±15 % of the truth, against 54 % along drawn centrelines" in said
+    assert "25 % read within ±15 % of the truth, against 54 % along drawn centrelines" in said
     assert "`railwatch site edit bare --tracks FILE`" in said
     assert NOTE not in out  # a note: stderr
     # --json: stdout holds the JSON alone, the note is on stderr all the same

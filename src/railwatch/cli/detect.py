@@ -348,7 +348,7 @@ def _say_tracks_found(summaries: list[dict[str, Any]]) -> None:
     err_console.print(
         f"note: {escape(names)} ({length_range()}) {'was' if n == 1 else 'were'} measured "
         "along track lines found in the image itself, far less accurate than along the "
-        "yard's drawn centrelines (on simulated 3 m scenes 27 % read within ±15 % of the "
+        "yard's drawn centrelines (on simulated 3 m scenes 25 % read within ±15 % of the "
         'truth, against 54 %: docs/detection.md, "Coarse imagery"): give the centrelines '
         "with --tracks FILE (GeoJSON LineStrings in longitude/latitude).",
         highlight=False,

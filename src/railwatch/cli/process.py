@@ -406,7 +406,7 @@ def _say_tracks_found(found: dict[str, int]) -> None:
     err_console.print(
         f"note: {n} image{plural_s(n)} ({length_range()}) of {which} {'was' if n == 1 else 'were'} "
         f"counted along track lines found in the image itself: {has} no track "
-        "centrelines, and such counts are far less accurate (on simulated 3 m scenes 27 % "
+        "centrelines, and such counts are far less accurate (on simulated 3 m scenes 25 % "
         "read within ±15 % of the truth, against 54 % along drawn "
         'centrelines: docs/detection.md, "Coarse imagery"). Draw the tracks as GeoJSON '
         f"LineStrings and give them to the site: `{command}`; the next `{then}` counts "
