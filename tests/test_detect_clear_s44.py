@@ -73,6 +73,9 @@ def test_a_cloudy_image_is_said_to_be_so(scenes: Path, capsys: pytest.CaptureFix
     assert "by its quality mask cloudy.mask.tif" in text
     assert f"so the count, {row['total']} railcar" in text and "not the yard's." in text
     assert "railwatch process stores a scene with less than 80% of its site clear" in text
+    written = json.loads((scenes / "cloudy.out.geojson").read_text())  # the GeoJSON too
+    assert written["clear_share"] == row["clear_share"]
+    assert written["quality_mask"] == "cloudy.mask.tif"
 
 
 def test_without_a_mask_it_is_estimated(

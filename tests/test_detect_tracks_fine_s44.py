@@ -107,6 +107,9 @@ def test_the_cli_counts_near_the_lines_and_says_what_was_left_out(
     far = _track(tmp_path, 5000.0, "far.geojson")  # in EPSG:32652 5 km off: not its lines
     other, err = run("--tracks", str(far))
     assert other["total"] == 0 and other["off_track"] == found
+    written = json.loads((tmp_path / "o.geojson").read_text())  # the GeoJSON says so too
+    assert written["tracks"] == "given" and written["off_track"] == found
+    assert written["features"] == []
     assert f"none of the {found} railcars detected lies within 10 m" in err
 
 

@@ -907,6 +907,12 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         }
     if check is not None:
         extra["scale_check"] = check.to_dict()
+    if judged is not None:  # 0.3-1.5 m: how much of the image was clear (session 44)
+        extra["clear_share"] = round(judged.clear, 3)
+        extra["quality_mask"] = None if judged.mask is None else Path(judged.mask).name
+    if result.off_track is not None:  # 0.3-1.5 m with --tracks (session 44)
+        extra["tracks"] = "given"
+        extra["off_track"] = result.off_track
     low = high = None
     widening = None
     if result.method == "objects":
