@@ -115,3 +115,17 @@ def test_without_a_place_or_a_date_the_defaults_stay(tmp_path: Path) -> None:
     props = _item(tmp_path)
     assert props["datetime"] == "2024-06-17T02:00:00Z"
     assert props["view:sun_elevation"] == 45.0 and props["view:sun_azimuth"] == 150.0
+
+
+def test_polar_night_asks_for_another_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["simulate", "--scene", "--size", "120x120", "--out", str(tmp_path / "sim"),
+         "--center", "0,80", "--date", "2024-12-21"]
+    )  # fmt: skip
+    assert code != 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--date 2024-12-21: at 2024-12-21T12:00:00Z the sun is below the horizon" in err
+    assert "polar night" in err and "Choose a date when it does" in err
+    assert "daytime acquisition time" not in err  # no time of that day would do

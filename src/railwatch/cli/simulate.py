@@ -443,6 +443,7 @@ def simulate(
         # 02:00Z under a 45-degree sun, night west of about 60 degrees east
         when = params.acquired.date()
     if when is not None:
+        day_alone = not isinstance(when, datetime)
         if not isinstance(when, datetime):
             # a day alone (session 32): it was midnight UTC, the day before at a place
             # west of Greenwich, as ingest's was before 14e1dde
@@ -456,7 +457,13 @@ def simulate(
         try:
             params = params.at(when, season=season)
         except ConfigError as err:
-            raise InputError(f"--date {date}: {err}") from None
+            what = f"--date {date}" if date is not None else "the scene's date"
+            if day_alone:  # noon itself is dark there: polar night, no time of day helps
+                raise InputError(
+                    f"{what}: {str(err).split(': optical')[0]}, at noon: the sun hardly "
+                    "rises there that day (polar night). Choose a date when it does."
+                ) from None
+            raise InputError(f"{what}: {err}") from None
         if randomize and snow is None and params.season != "winter":
             params = params.with_(snow=0.0)  # the seed drew snow for its own winter
     scene_name = name or f"sim_{seed}"
