@@ -533,7 +533,7 @@ _DISPUTED = "the quality mask calls clear "
 
 #: Most pixels :func:`assess_file` judges at the file's own resolution; a larger file is
 #: judged on a grid 2, 3, ... times coarser, read from its overviews where it has them (a
-#: 4096 px square scene at 0.5 m: on 820 px at 2.5 m, in about 0.3 s where its detection
+#: 4096 px square scene at 0.5 m: on 820 px at 2.5 m, in 0.3-0.45 s where its detection
 #: takes 0.8 s; with a 2 Mpx cap, 1.5 m, 1.1 s).
 FILE_JUDGE_PIXELS = 1_000_000
 
