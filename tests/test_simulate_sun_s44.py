@@ -126,6 +126,32 @@ def test_polar_night_asks_for_another_date(
     )  # fmt: skip
     assert code != 0
     err = " ".join(capsys.readouterr().err.split())
-    assert "--date 2024-12-21: at 2024-12-21T12:00:00Z the sun is below the horizon" in err
+    assert "--date 2024-12-21: the sun does not rise 2 degrees above the horizon at 0,80" in err
     assert "polar night" in err and "Choose a date when it does" in err
     assert "daytime acquisition time" not in err  # no time of that day would do
+
+
+def test_a_polar_place_without_a_date_keeps_the_scenes_own_sun(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Murmansk, and a seed whose own draw is a winter day: no --date was given, so the
+    # scene is drawn as before (it was refused for a few hours of session 44)
+    out = tmp_path / "sim"
+    code = main(
+        ["simulate", "--scene", "--random", "--seed", "25", "--size", "120x120",
+         "--center", "33.08,68.97", "--out", str(out)]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    err = " ".join(captured.err.split())
+    assert "the sun does not rise 2 degrees above the horizon at 33.08,68.97" in err
+    assert "give --date DAY for a day with daylight there" in err
+    props = json.loads((out / "sim_25.json").read_text())["properties"]
+    assert props["view:sun_elevation"] >= 2.0
+
+
+def test_the_season_is_the_local_days(tmp_path: Path) -> None:
+    # 10:30 on 1 March at Auckland is 21:30 on 29 February in UTC: autumn there, not summer
+    props = _item(tmp_path, "--center", "174.8,-36.8", "--date", "2024-03-01T10:30+13:00")
+    assert props["datetime"] == "2024-02-29T21:30:00Z"
+    assert props["railwatch:params"]["season"] == "autumn"

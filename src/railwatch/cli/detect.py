@@ -233,6 +233,7 @@ def detect_command(
     auto = gsd is not None and gsd.strip().lower() == "auto"
     given = None if gsd is None or auto else _parse_gsd(gsd)
     radio = parse_radiometry_option(radiometry)
+    images = _without_masks(images)
     if output is not None and len(images) > 1:
         raise InputError("-o/--output takes one image; use --out-dir DIR for several")
     if output is not None and out_dir is not None:
@@ -246,19 +247,9 @@ def detect_command(
         )
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out-dir {out_dir} is a file: give a directory")
-    from railwatch.imagery.scan import is_quality_mask
-
     for img in images:
         if not img.exists():
             raise InputError(f"{img} does not exist: check the path")
-        if is_quality_mask(img) and not img.is_dir():
-            # read as an image until 2026-12-07 (session 44): its codes (0 clear, 1
-            # cloud, ...) made a black picture, "0 railcars", an empty yard
-            raise InputError(
-                f"{img} is a quality mask (codes for clear, cloud, haze, snow, cloud shadow), "
-                "read with the image beside it, not an image: give the image it belongs to"
-                f"{_image_of_mask(img)}"
-            )
     if all(img.is_dir() for img in images):
         # a mistake of the command line (status 2), as a path that is not there; it was
         # the image's read error (status 1). A folder among images fails as a bad image
@@ -396,6 +387,34 @@ CLOUD_NOTE_BELOW = 0.9
 JUDGE_CLEAR_MIN = float(Settings.model_fields["usable_threshold"].default)
 
 
+def _without_masks(images: list[Path]) -> list[Path]:
+    """``images`` less the quality masks among them (``NAME.mask.tif``, ``NAME_udm2.tif``:
+    :func:`railwatch.imagery.scan.is_quality_mask`), passed over with a note, as
+    ``ingest`` passes over sidecars (``detect DIR/*.tif`` names them too); refused when
+    there is nothing else. Read as images until 2026-12-07 (session 44), a mask's codes
+    (0 clear, 1 cloud, ...) made a black picture: "0 railcars", an empty yard."""
+    from railwatch.imagery.scan import is_quality_mask
+
+    masks = [img for img in images if img.is_file() and is_quality_mask(img)]
+    if not masks:
+        return images
+    if len(masks) == len(images):
+        raise InputError(
+            f"{masks[0]} is a quality mask (codes for clear, cloud, haze, snow, cloud "
+            "shadow), read with the image beside it, not an image: give the image it "
+            f"belongs to{_image_of_mask(masks[0])}"
+        )
+    shown = ", ".join(escape(m.name) for m in masks[:3])
+    more = f" and {len(masks) - 3} more" if len(masks) > 3 else ""
+    err_console.print(
+        f"note: passed over {len(masks)} quality mask{plural_s(len(masks))} ({shown}{more}): "
+        "each is read with the image beside it, not detected as an image.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return [img for img in images if img not in masks]
+
+
 def _image_of_mask(mask: Path) -> str:
     """`` (NAME.tif)`` where the simulator's ``NAME.mask.tif`` has its image beside it."""
     name = mask.name
@@ -463,7 +482,7 @@ def _say_off_track(img: Path, left_out: int, kept: int) -> None:
     )
 
 
-def _say_not_clear(img: Path, judged: FileQuality, total: int) -> None:
+def _say_not_clear(img: Path, judged: FileQuality, total: int, gsd: float) -> None:
     """On stderr, where less than :data:`CLOUD_NOTE_BELOW` of an image counted car by car
     is clear ground: the count is of the clear part only; below railwatch process's
     usable threshold (:data:`JUDGE_CLEAR_MIN`), a warning that process would not count a
@@ -488,15 +507,26 @@ def _say_not_clear(img: Path, judged: FileQuality, total: int) -> None:
     head = "[bold yellow]warning:[/]" if unusable else "note:"
     tail = (
         f" railwatch process stores a scene with less than {JUDGE_CLEAR_MIN:.0%} of its site "
-        "clear as unusable (by default) and never counts it."
+        "clear (snow is not clear) as unusable, by default, and never counts it."
         if unusable
+        else ""
+    )
+    hidden = judged.cloud + judged.haze >= 0.01
+    why = (
+        ("Cars under cloud or haze are not seen" if hidden else "")
+        + (" and " if hidden and judged.snow >= 0.01 else "")
+        + ("cars in snow may be missed" if judged.snow >= 0.01 else "")
+    )
+    why = why[:1].upper() + why[1:]
+    coarser = (
+        f", judged at {judged.gsd:g} m a pixel (a large image is judged coarser)"
+        if judged.gsd > gsd * 1.01
         else ""
     )
     err_console.print(
         f"{head} {escape(img.name)}: only {judged.clear:.0%} of the image is clear ground "
-        f"({', '.join(parts) or 'no data'}; {by}). Cars under cloud, haze or snow are not "
-        f"seen, so the count, {total} railcar{plural_s(total)}, is of the clear part only, "
-        f"not the yard's.{tail}",
+        f"({', '.join(parts) or 'no data'}; {by}{coarser}). {why}, so the count, {total} "
+        f"railcar{plural_s(total)}, may be short of the yard's.{tail}",
         highlight=False,
         soft_wrap=True,
     )
@@ -853,7 +883,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     # 2026-12-07 (session 44) nothing was said of them (a 95 % cloudy scene read 13 cars)
     judged = _judge_image(img, result) if result.method == "objects" else None
     if judged is not None:
-        _say_not_clear(img, judged, result.total)
+        _say_not_clear(img, judged, result.total, result.gsd)
     if result.off_track:
         _say_off_track(img, result.off_track, result.total)
     if result.coarse is not None and result.coarse.grey:
@@ -910,8 +940,8 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     if judged is not None:  # 0.3-1.5 m: how much of the image was clear (session 44)
         extra["clear_share"] = round(judged.clear, 3)
         extra["quality_mask"] = None if judged.mask is None else Path(judged.mask).name
-    if result.off_track is not None:  # 0.3-1.5 m with --tracks (session 44)
-        extra["tracks"] = "given"
+    if result.off_track is not None:  # 0.3-1.5 m with --tracks (session 44); not "tracks",
+        # which a truth file holds as lines
         extra["off_track"] = result.off_track
     low = high = None
     widening = None

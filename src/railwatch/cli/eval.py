@@ -409,14 +409,16 @@ def eval_command(
         def predict(
             image: Path, gsd: float | None, truth: FeatureSet, radiometry: Radiometry
         ) -> Prediction:
-            # coarse scenes use the truth file's track centrelines when it has them;
+            # coarse scenes use the truth file's track centrelines when it has them (not
+            # scenes counted car by car: detect_file would keep only the cars near them
+            # since session 44, and the detector is scored as `detect` alone reads it);
             # radiometry: the image's own where its files say, else --radiometry
             tracks_crs = truth.crs or "EPSG:4326"
             r = detect_file(
                 image,
                 gsd=gsd,
                 detector=det,
-                tracks=truth.tracks,
+                tracks=None if _car_by_car(image, gsd) else truth.tracks,
                 tracks_crs=tracks_crs,
                 radiometry=radiometry,
                 check_scale=False,  # the labels' gsd is scored as given, not checked
@@ -604,6 +606,23 @@ def _print_report(report: dict[str, Any], n_scenes: int, coarse: int, *, as_json
         )
     if classes.row_count:  # reviews of totals only give no class: no empty table
         print_table(classes)
+
+
+def _car_by_car(image: Path, gsd: float | None) -> bool:
+    """Whether ``image`` (at ``gsd``, else its own) is counted car by car (finer than
+    1.5 m); False where its scale cannot be read here (detect_file then says why)."""
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    from railwatch.detect.api import gsd_of, method_for_gsd
+
+    if gsd is None:
+        try:
+            with rasterio.open(image) as ds:
+                gsd = gsd_of(ds)
+        except (RailwatchError, RasterioError, ValueError):
+            return False
+    return method_for_gsd(gsd) == "objects"
 
 
 def register(app: typer.Typer) -> None:

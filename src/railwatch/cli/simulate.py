@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from datetime import date as date_type
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Protocol
 
@@ -82,6 +83,63 @@ def _check_memory(wh: tuple[int, int], gsd: float, size_given: bool) -> None:
         f"million pixels) and {have / gb:.1f} GB is available: give a smaller --size, or "
         "a coarser --gsd for the same ground."
     )
+
+
+def _dated(
+    params: SceneParams, when: datetime | date_type, season: str | None, *, given: str | None
+) -> SceneParams:
+    """``params`` acquired at ``when`` with that time's sun and season
+    (:meth:`SceneParams.at`, session 44; until then a January ``--date`` was drawn as
+    summer under a 45-degree sun, as its STAC item said, and with ``--random`` under the
+    seed's draw; ``season`` given still wins). A day alone is noon in the nominal zone of
+    the scene's centre, or the day's highest sun where noon's is under 2 degrees; a day
+    without daylight is refused for a ``--date`` ``given`` and, for a date only implied
+    (``--center`` alone), drawn under the scene's own sun with a note."""
+    from railwatch.sim.params import MIN_SUN_ELEVATION
+
+    day_alone = not isinstance(when, datetime)
+    if not isinstance(when, datetime):
+        # a day alone (session 32): it was midnight UTC, the day before at a place west
+        # of Greenwich, as ingest's was before 14e1dde
+        from railwatch.imagery.dates import local_noon
+        from railwatch.sites import nominal_utc_offset
+
+        when = local_noon(when, nominal_utc_offset(params.center_lonlat[0]))
+    try:
+        return params.at(when, season=season)
+    except ConfigError as err:
+        problem = str(err)
+    lon, lat = params.center_lonlat
+    if day_alone:
+        from railwatch.sim.sun import solar_position
+
+        # the day's highest sun, every 10 minutes over the 24 hours about noon there
+        times = [when + timedelta(minutes=10 * k) for k in range(-72, 73)]
+        best = max(times, key=lambda t: solar_position(t.astimezone(UTC), lon, lat)[0])
+        if solar_position(best.astimezone(UTC), lon, lat)[0] >= MIN_SUN_ELEVATION:
+            err_console.print(
+                f"note: at noon there the sun is under {MIN_SUN_ELEVATION:g} degrees: drawn "
+                f"at {best.astimezone(UTC):%H:%M}Z instead, the day's highest sun.",
+                highlight=False,
+            )
+            return params.at(best, season=season)
+    if given is None:
+        err_console.print(
+            f"note: the sun does not rise {MIN_SUN_ELEVATION:g} degrees above the horizon at "
+            f"{lon:g},{lat:g} on {when.date()} (the scene's own day): drawn under the scene's "
+            f"own sun ({params.sun_elevation:g} degrees) as before; give --date DAY for a day "
+            "with daylight there.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return params
+    if day_alone:
+        raise InputError(
+            f"--date {given}: the sun does not rise {MIN_SUN_ELEVATION:g} degrees above the "
+            f"horizon at {lon:g},{lat:g} that day (polar night): optical satellites image "
+            "in daylight. Choose a date when it does."
+        )
+    raise InputError(f"--date {given}: {problem}")
 
 
 def _center(text: str | None) -> tuple[float, float] | None:
@@ -437,33 +495,14 @@ def simulate(
         changes["layout_seed"] = layout_seed
     if changes:
         params = params.with_(**changes)
-    if when is None and lonlat is not None:
+    implied = when is None and lonlat is not None
+    if implied:
         # a place of one's own and no date (session 44): the scene's own day (the default
         # 2024-06-17, or the seed's with --random) at noon there, with its sun; it was
         # 02:00Z under a 45-degree sun, night west of about 60 degrees east
         when = params.acquired.date()
     if when is not None:
-        day_alone = not isinstance(when, datetime)
-        if not isinstance(when, datetime):
-            # a day alone (session 32): it was midnight UTC, the day before at a place
-            # west of Greenwich, as ingest's was before 14e1dde
-            from railwatch.imagery.dates import local_noon
-            from railwatch.sites import nominal_utc_offset
-
-            when = local_noon(when, nominal_utc_offset(params.center_lonlat[0]))
-        # the sun and the season of that time and place (session 44): until then a
-        # January date was drawn as summer under a 45-degree sun (the STAC item said so),
-        # with --random under the seed's draw; --season given still wins
-        try:
-            params = params.at(when, season=season)
-        except ConfigError as err:
-            what = f"--date {date}" if date is not None else "the scene's date"
-            if day_alone:  # noon itself is dark there: polar night, no time of day helps
-                raise InputError(
-                    f"{what}: {str(err).split(': optical')[0]}, at noon: the sun hardly "
-                    "rises there that day (polar night). Choose a date when it does."
-                ) from None
-            raise InputError(f"{what}: {err}") from None
+        params = _dated(params, when, season, given=None if implied else date)
         if randomize and snow is None and params.season != "winter":
             params = params.with_(snow=0.0)  # the seed drew snow for its own winter
     scene_name = name or f"sim_{seed}"

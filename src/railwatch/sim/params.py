@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -344,6 +344,9 @@ class SceneParams:
             raise ConfigError(f"acquisition time {when.isoformat()} has no time zone: give one.")
         utc = when.astimezone(UTC)
         lon, lat = self.center_lonlat
+        # the day there (its nominal zone), not in Greenwich: 10:30 on 1 March at 175 E is
+        # 29 February in UTC, summer; autumn there
+        local_day = (utc + timedelta(hours=round(lon / 15.0))).date()
         elevation, azimuth = solar_position(utc, lon, lat)
         if elevation < MIN_SUN_ELEVATION:
             where = "below" if elevation < 0 else f"only {elevation:.1f} degrees above"
@@ -356,7 +359,7 @@ class SceneParams:
             date=utc,
             sun_elevation=round(elevation, 2),
             sun_azimuth=round(azimuth, 2),
-            season=season if season is not None else season_of(utc.date(), lat),
+            season=season if season is not None else season_of(local_day, lat),
         )
 
     def with_(self, **changes: Any) -> SceneParams:
