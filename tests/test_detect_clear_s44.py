@@ -4,7 +4,7 @@ refuses a quality mask given as an image (session 44).
 Before, at 0.3-1.5 m ``detect`` judged nothing: a simulated 0.5 m scene 95 % under cloud
 (40 railcars) read "13 (10-25)" without a word, and its quality mask ``NAME.mask.tif``
 given as the image read "0 (0-2)", an empty yard. Now the image is judged as
-``railwatch process`` judges a site (``imagery.quality.assess_file``: by the mask beside
+``railwatch process`` judges a site (``imagery.quality.whole_image_quality``: by the mask beside
 it, else estimated) and a note (or, under the usable threshold, a warning) says what
 the count is of; ``--json`` gives ``clear_share`` and ``quality_mask`` for it as for a
 coarse image.
@@ -23,7 +23,7 @@ import rasterio
 
 from railwatch.cli.main import main
 from railwatch.imagery.inspect import quality_mask_of
-from railwatch.imagery.quality import assess_file
+from railwatch.imagery.quality import whole_image_quality
 from railwatch.sim.io import write_scene
 from railwatch.sim.params import SceneParams
 from railwatch.sim.scene import render_scene
@@ -123,8 +123,8 @@ def test_a_picture_without_a_map_grid_is_not_judged(
 
 def test_a_large_image_is_judged_coarser(scenes: Path) -> None:
     image = scenes / "cloudy.tif"
-    whole = assess_file(image, gsd=0.5, mask_uri=quality_mask_of(image))
-    coarse = assess_file(image, gsd=0.5, mask_uri=quality_mask_of(image), max_pixels=20_000)
+    whole = whole_image_quality(image, gsd=0.5, mask_uri=quality_mask_of(image))
+    coarse = whole_image_quality(image, gsd=0.5, mask_uri=quality_mask_of(image), max_pixels=20_000)
     assert whole is not None and coarse is not None
     assert whole.gsd == 0.5 and coarse.gsd == 1.5  # 400 x 400 px over 20,000: a factor 3
     assert coarse.clear == pytest.approx(whole.clear, abs=0.03)
@@ -161,8 +161,8 @@ def test_the_overview_nearest_the_grid_is_read(scenes: Path, tmp_path: Path) -> 
         assert _overview_level(ds, other) is None
     # estimated from the pixels (a mask would decide alone), on the same 2 m grid: from the
     # copy's overview 4, and from the original file (its one overview, 2, then warped)
-    small = assess_file(path, gsd=0.5, max_pixels=400 * 400 // 16)
-    plain = assess_file(scenes / "cloudy.tif", gsd=0.5, max_pixels=400 * 400 // 16)
+    small = whole_image_quality(path, gsd=0.5, max_pixels=400 * 400 // 16)
+    plain = whole_image_quality(scenes / "cloudy.tif", gsd=0.5, max_pixels=400 * 400 // 16)
     assert small is not None and plain is not None and small.gsd == plain.gsd == 2.0
     assert small.clear == pytest.approx(plain.clear, abs=0.03)
     assert small.cloud == pytest.approx(plain.cloud, abs=0.05)

@@ -428,16 +428,16 @@ def _image_of_mask(mask: Path) -> str:
 
 def _judge_image(img: Path, result: DetectionResult) -> FileQuality | None:
     """Cloud, haze and snow over a georeferenced image counted car by car
-    (:func:`railwatch.imagery.quality.assess_file`), by the quality mask ingest would take
+    (:func:`railwatch.imagery.quality.whole_image_quality`), by the quality mask ingest would take
     for it, else estimated; None where it cannot be judged (no CRS, a rotated grid), or
     where judging failed (said on stderr: the count stands)."""
     from railwatch.imagery.inspect import quality_mask_of
-    from railwatch.imagery.quality import assess_file
+    from railwatch.imagery.quality import whole_image_quality
 
     if _crs_of(img) is None:
         return None
     try:
-        return assess_file(
+        return whole_image_quality(
             img,
             gsd=result.gsd,
             mask_uri=quality_mask_of(img),

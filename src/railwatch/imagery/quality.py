@@ -531,7 +531,7 @@ def assess_quality(
 _DISPUTED = "the quality mask calls clear "
 
 
-#: Most pixels :func:`assess_file` judges at the file's own resolution; a larger file is
+#: Most pixels :func:`whole_image_quality` judges at the file's own resolution; a larger file is
 #: judged on a grid 2, 3, ... times coarser, read from its overviews where it has them (a
 #: 4096 px square scene at 0.5 m: on 820 px at 2.5 m, in 0.3-0.45 s where its detection
 #: takes 0.8 s; with a 2 Mpx cap, 1.5 m, 1.1 s).
@@ -540,7 +540,7 @@ FILE_JUDGE_PIXELS = 1_000_000
 
 @dataclass(frozen=True)
 class FileQuality:
-    """What :func:`assess_file` found over a whole image: shares of its pixels **with
+    """What :func:`whole_image_quality` found over a whole image: shares of its pixels **with
     data** (a strip's no-data margins are not held against it)."""
 
     #: clear ground (not cloud, cloud shadow, haze or snow)
@@ -557,7 +557,7 @@ class FileQuality:
     gsd: float
 
 
-def assess_file(
+def whole_image_quality(
     uri: str | Path,
     *,
     gsd: float,

@@ -703,7 +703,7 @@ def read_site_window(
     With ``overviews`` (``lazy`` only) a grid two or more times coarser than the file is
     read from the file's overview nearest it and no coarser (as ``gdalwarp -ovr AUTO``):
     a cloud check over a large image at a few metres a pixel then reads a small part of
-    the file (2026-12-07, session 44: ``imagery.quality.assess_file``).
+    the file (2026-12-07, session 44: ``imagery.quality.whole_image_quality``).
     """
     if lazy:
         return _open_site_window(
