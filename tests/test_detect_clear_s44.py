@@ -184,3 +184,23 @@ def test_masks_among_images_are_passed_over(
     err = " ".join(captured.err.split())
     assert "passed over 2 quality masks (clear.mask.tif, some.mask.tif)" in err
     assert not (tmp_path / "out" / "clear.mask.detections.geojson").exists()
+
+
+def test_snow_is_said_as_snow_and_a_coarser_judgement_is_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from railwatch.cli.detect import _say_not_clear
+    from railwatch.imagery.quality import FileQuality
+
+    snowy = FileQuality(clear=0.17, cloud=0.0, haze=0.0, snow=0.83, mask=None, gsd=2.5)
+    _say_not_clear(Path("winter.tif"), snowy, 21, 0.5)
+    err = " ".join(capsys.readouterr().err.split())
+    assert "snow 83%" in err and "Cars in snow may be missed, so the count, 21" in err
+    assert "not seen" not in err  # snow does not hide cars as cloud does
+    assert "judged at 2.5 m a pixel (a large image is judged coarser)" in err
+    assert "(snow is not clear)" in err
+    both = FileQuality(clear=0.5, cloud=0.3, haze=0.0, snow=0.2, mask="m.tif", gsd=0.5)
+    _say_not_clear(Path("x.tif"), both, 3, 0.5)
+    err = " ".join(capsys.readouterr().err.split())
+    assert "Cars under cloud or haze are not seen and cars in snow may be missed" in err
+    assert "judged at" not in err and "by its quality mask m.tif" in err
