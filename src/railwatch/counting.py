@@ -41,7 +41,7 @@ import numpy as np
 from shapely.affinity import translate
 from shapely.geometry.base import BaseGeometry
 
-from railwatch.detect.base import Detection, OccupiedRun
+from railwatch.detect.base import Detection, OccupiedRun, near_lines
 from railwatch.detect.calibration import Calibration
 from railwatch.detect.coarse import (
     LONG_TRAIN_M,
@@ -426,12 +426,8 @@ def near_tracks(
     none."""
     if tracks_wgs84 is None or tracks_wgs84.is_empty or not detections:
         return list(detections)
-    import shapely
-
     lines = tracks_to_pixels(tracks_wgs84, grid.crs, grid.transform)
-    pts = shapely.points(np.array([(d.box.cx, d.box.cy) for d in detections]))
-    dist = np.atleast_1d(shapely.distance(lines, pts)) * float(grid.gsd)
-    return [d for d, m in zip(detections, dist, strict=True) if m <= max_distance_m]
+    return near_lines(detections, lines, grid.gsd, max_distance_m)
 
 
 #: What a coarse scene of a site without track centrelines that cannot be counted

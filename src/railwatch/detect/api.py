@@ -1121,22 +1121,16 @@ def _near_given_tracks(
 ) -> list[Detection]:
     """The detections (pixels of the image, or of its square ``view``) whose centre lies
     within :data:`railwatch.rails.TRACK_DISTANCE_M` of ``lines`` (the given centrelines
-    in the image's pixels), as :func:`railwatch.counting.near_tracks` keeps a site's;
-    none where there are no lines."""
-    import shapely
+    in the image's pixels; :func:`railwatch.detect.base.near_lines`, as
+    :func:`railwatch.counting.near_tracks` keeps a site's); none where there are no lines."""
     from shapely import affinity
 
+    from railwatch.detect.base import near_lines
     from railwatch.rails import TRACK_DISTANCE_M
 
-    if not dets:
-        return dets
-    if lines.is_empty:
-        return []
     if view is not None:  # view pixel (x, y) is image pixel (x * kx, y * ky)
         lines = affinity.scale(lines, 1.0 / view.kx, 1.0 / view.ky, origin=(0, 0))
-    pts = shapely.points(np.array([(d.box.cx, d.box.cy) for d in dets]))
-    dist = np.atleast_1d(shapely.distance(lines, pts)) * float(gsd)
-    return [d for d, m in zip(dets, dist, strict=True) if m <= TRACK_DISTANCE_M]
+    return near_lines(dets, lines, gsd, TRACK_DISTANCE_M)
 
 
 def _clear_ground(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
 
 #: Classes a detector may report. ``railcar`` means "a railcar, type unsure".
 CAR_CLASSES: tuple[str, ...] = (
@@ -207,3 +209,20 @@ class OccupiedRun:
     def translated(self, dx: float, dy: float) -> OccupiedRun:
         """The same run with its coordinates moved by (``dx``, ``dy``) pixels."""
         return OccupiedRun(tuple((x + dx, y + dy) for x, y in self.coords), self.length_m)
+
+
+def near_lines(
+    detections: Sequence[Detection], lines: BaseGeometry, gsd: float, max_distance_m: float
+) -> list[Detection]:
+    """The ``detections`` whose centre lies within ``max_distance_m`` of ``lines`` (both
+    in the same pixel coordinates, ``gsd`` metres a pixel): the one rule by which a
+    site's centrelines (:func:`railwatch.counting.near_tracks`) and ``detect --tracks``
+    (:func:`railwatch.detect.api.detect_file`) keep railcars. None kept where there are
+    no lines."""
+    import shapely
+
+    if not detections or lines.is_empty:
+        return []
+    pts = shapely.points(np.array([(d.box.cx, d.box.cy) for d in detections]))
+    dist = np.atleast_1d(shapely.distance(lines, pts)) * float(gsd)
+    return [d for d, m in zip(detections, dist, strict=True) if m <= max_distance_m]
