@@ -30,12 +30,14 @@ def test_a_tiff_gdal_cannot_read_says_corrupt_and_what_to_do(tmp_path: Path) -> 
 
 def test_scene_show_prints_counts_and_intervals_as_the_other_commands() -> None:
     """Stored intervals are fractional (13.29): `scene show` printed them as stored,
-    the alerts and the report at one decimal at most."""
+    the alerts and the report at one decimal at most. Since 2026-12-07 (session 45) the
+    bounds of a whole count of cars are rounded outward to whole cars, as the alerts
+    word them; car equivalents keep one decimal."""
     counts = {
         "all": {"count": 6.0, "low": 5.0, "high": 13.29, "method": "objects"},
         "railcar": {"count": 5.0, "low": 4.0, "high": 11.24, "method": "objects"},
     }
-    assert _counts_text(counts) == "all 6 [5-13.3]; railcar 5 [4-11.2]"
+    assert _counts_text(counts) == "all 6 [5-14]; railcar 5 [4-12]"
     length = {"all": {"count": 51.86, "low": 15.5, "high": 251.74, "method": "length"}}
     assert _counts_text(length).startswith("all 51.9 [15.5-251.7] car equivalents")
     review = {
@@ -46,7 +48,7 @@ def test_scene_show_prints_counts_and_intervals_as_the_other_commands() -> None:
         "note": "",
         "reviewed_at": "2026-12-05T18:45:00+00:00",
     }
-    assert "the detector's count: 9 [8-18.4]" in _review_text(review)
+    assert "the detector's count: 9 [8-19]" in _review_text(review)
 
 
 @pytest.fixture

@@ -58,6 +58,7 @@ from railwatch.analysis.types import (
     Event,
     lower_severity,
     severity_rank,
+    whole_car_bounds,
 )
 from railwatch.detect.base import (
     CAR_CLASSES,
@@ -712,9 +713,9 @@ class _Obs:
         """The interval in words, "84–170": a count of whole cars (by objects) has its
         bounds rounded outward to whole cars ("84–169.4" until 2026-12-06, session 39,
         where haze had widened one bound); car equivalents keep one decimal."""
-        low, high = self.low or 0.0, self.high or 0.0
-        if self.point.method == "objects" and abs(self.value - round(self.value)) < 1e-9:
-            low, high = float(np.floor(low + 1e-9)), float(np.ceil(high - 1e-9))
+        low, high = whole_car_bounds(
+            self.value, self.low or 0.0, self.high or 0.0, self.point.method
+        )
         return f"{_n(low)}–{_n(high)}"
 
     def _width(self) -> float:

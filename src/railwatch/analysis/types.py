@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Final
@@ -10,6 +11,20 @@ from typing import Final
 ALERT_KINDS: Final[tuple[str, ...]] = ("record", "spike", "shift", "drop", "quality")
 #: Severities, lowest first. "info" is a note, not an alarm.
 SEVERITIES: Final[tuple[str, ...]] = ("info", "low", "medium", "high")
+
+
+def whole_car_bounds(
+    value: float, low: float, high: float, method: str | None = "objects"
+) -> tuple[float, float]:
+    """A count's interval as every output words it: a whole count of cars seen one by one
+    (``method`` "objects", or None) has its bounds rounded outward to whole cars (62-87.6
+    is 62-88); car equivalents (``method`` "length") keep theirs. One rule for the alerts'
+    texts (since 2026-12-06, session 39), the report and ``railwatch scene show`` (since
+    2026-12-07, session 45: until then they printed "73 [62-87.6]" beside an alert's
+    "73 railcars (interval 62-88)")."""
+    if (method or "objects") == "objects" and abs(value - round(value)) < 1e-9:
+        return float(math.floor(low + 1e-9)), float(math.ceil(high - 1e-9))
+    return low, high
 
 
 @dataclass(frozen=True)

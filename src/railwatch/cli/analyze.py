@@ -707,6 +707,10 @@ def _analyze_db(
         with db.session(readonly=True) as session:
             # the site's days: the alerts are listed under the days their texts name
             offset = site_utc_offset(repo.get_site(session, site))
+            # images not processed yet or failed: in no count, so in no analysis (session
+            # 45: a site ingested and not processed was "0 usable of 0 images", silently)
+            stats = repo.site_stats(session, site)
+            uncounted = stats.scenes - stats.processed
             # --as-of's day as given; else today at the site, the day its alerts are
             # judged as of (session 31: today in UTC, a day behind at a UTC+12 site)
             day = f"{as_of:%Y-%m-%d}" if look_back else local_day(as_of, offset).isoformat()
@@ -730,6 +734,7 @@ def _analyze_db(
                 "as_of": day,
                 "stored": result.stored,
                 **_summary_json(result),
+                "not_processed": uncounted,
                 "alerts": [
                     alert_json(a, offset, None if ids is None else ids.get(a.key)) for a in shown
                 ],
@@ -777,6 +782,14 @@ def _analyze_db(
             f"{len(result.alerts)} alert{plural_s(len(result.alerts))}. The stored alerts and "
             "acknowledgements are "
             "unchanged (--store stores these in their place)."
+        )
+    if uncounted:
+        console.print(
+            f"{uncounted} image{plural_s(uncounted)} of {escape(site)} "
+            f"{'are' if uncounted != 1 else 'is'} in no count, so not in this analysis: not "
+            f"processed yet, or failed (`railwatch scene list {escape(site)}` says which); "
+            f"`railwatch process {escape(site)}` processes them, then analyse again.",
+            highlight=False,
         )
     if shown:
         title = (

@@ -306,21 +306,28 @@ def _counts_text(counts: dict[str, dict[str, Any]]) -> str:
 
 
 def _with_interval(value: dict[str, Any]) -> str:
-    """A stored count and its interval as the other commands print them (``6 [5-13.3]``:
-    whole numbers without decimals, others with one, as the alerts, `scene list` and the
-    report give them). Until 2026-12-05 (session 33) the stored figures were printed as
-    they are, ``6 [5-13.29]``, ``51.86 [15.5-251.74]``, beside `scene list`'s ``≈51.9``.
+    """A stored count and its interval as the other commands print them (``6 [5-14]``,
+    ``51.9 [15.5-251.7]``: whole numbers without decimals, others with one, as the alerts,
+    `scene list` and the report give them). Until 2026-12-05 (session 33) the stored
+    figures were printed as they are, ``6 [5-13.29]``, ``51.86 [15.5-251.74]``, beside
+    `scene list`'s ``≈51.9``.
 
     A count whose low and high are the count itself has no interval and is printed
     alone, as the report (``fmt_count``) and the web page's chart give it: the covered
     count, which the detector stores as low = high = count (the number of its covered
     detections, no interval around it; an analyst's count likewise), was printed ``15
-    [15-15]`` until session 41."""
+    [15-15]`` until session 41.
+
+    The bounds of a whole count of cars seen one by one are rounded outward to whole
+    cars, as the alerts (since session 39) and the report word them: ``73 [62-88]``, not
+    ``73 [62-87.6]`` (2026-12-07, session 45); car equivalents keep one decimal."""
+    from railwatch.analysis.types import whole_car_bounds
     from railwatch.report.format import fmt_num
 
     count, low, high = value["count"], value["low"], value["high"]
     if low is None or high is None or (low == count and high == count):
         return fmt_num(count)
+    low, high = whole_car_bounds(float(count), float(low), float(high), value.get("method"))
     return f"{fmt_num(count)} [{fmt_num(low)}-{fmt_num(high)}]"
 
 

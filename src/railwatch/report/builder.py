@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from railwatch.analysis.series import as_utc
+from railwatch.analysis.types import whole_car_bounds
 from railwatch.detect.base import Detection
 from railwatch.errors import ImageryError, InputError, RailwatchError, os_reason
 from railwatch.export.geometry import box_from_polygon, to_pixels, transform_polygon
@@ -322,7 +323,9 @@ def _caption(row: SceneRow, shown_gsd: float, cls: str = "all") -> tuple[str, ..
     if shown_gsd > row.gsd * 1.05:
         gsd += f" (shown at {shown_gsd:.2f} m)"
     count = (
-        fmt_scene_count(row) if row.presence else f"count {fmt_count(row.total, row.low, row.high)}"
+        fmt_scene_count(row)
+        if row.presence
+        else f"count {fmt_count(row.total, row.low, row.high, row.method)}"
     )
     if row.reviewed:
         count += f" ({reviewed_words(row)})"
@@ -722,9 +725,15 @@ def _headline(
                 f" Latest count of cars seen one by one: {fmt_num(last.total)} on {last.day}."
             )
     else:
+        # bounds as the alert beside it words them (62–88, not 62–87.6: session 45)
+        low, high = latest.low, latest.high
+        if latest.total is not None and low is not None and high is not None:
+            low, high = whole_car_bounds(
+                float(latest.total), float(low), float(high), latest.method
+            )
         summary = (
             f"{fmt_num(latest.total)} railcars at {site} on {latest.day} "
-            f"(latest usable image; interval {fmt_num(latest.low)}–{fmt_num(latest.high)})."
+            f"(latest usable image; interval {fmt_num(low)}–{fmt_num(high)})."
         )
     if stale is not None:
         # before the alert it describes: the stored alerts are not what the stored results
@@ -974,6 +983,10 @@ def stale_alerts_note(
             what.append("another image")
         if (row.kind, row.cls) != (a.kind, a.cls):
             what.append(f"now {a.kind} of {a.cls}")
+        if (row.event_label, row.event_days) != (a.event_label, a.event_days):
+            # an event added, edited or removed since (session 45: a removed event was
+            # still named, without a note, beside an events list that lacked it)
+            what.append(f"now names '{a.event_label}'" if a.event_label else "names no event now")
         if what:
             changed.append(f"{name} ({', '.join(what)})")
     for key, row in stored.items():

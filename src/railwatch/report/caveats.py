@@ -71,15 +71,31 @@ def covered_summary(rows: Sequence[SceneRow]) -> str | None:
     if not rows or cars <= 0:
         return None
     covered = sum(int(r.covered or 0) for r in rows)
+    if len(rows) == 1:
+        # one image, named but not dated first as the images drawn are (session 45: "At
+        # the 1 other alert images, ... at 1 of the images, 33% to 33% of their cars")
+        one = f"At the other alert image ({rows[0].day})"
+        if not covered:
+            return f"{one} no load of the {fmt_num(cars)} cars was seen under a cover."
+        return (
+            f"{one}, contents cannot be identified for {covered} of {fmt_num(cars)} cars "
+            f"({covered / cars:.0%}): their loads are under tarpaulins or sheets."
+        )
     with_cover = [r for r in rows if r.covered]
     n = len(rows)
     if not with_cover:
         return f"At the {n} other alert images no load was seen under a cover."
     shares = [(r.covered or 0) / float(r.total) for r in with_cover if r.total]
+    low, high = f"{min(shares):.0%}", f"{max(shares):.0%}"
+    where = (
+        f"at 1 of the images, {high} of its cars"
+        if len(with_cover) == 1
+        else f"at {len(with_cover)} of the images, "
+        + (f"{high} of their cars each" if low == high else f"{low} to {high} of their cars")
+    )
     return (
         f"At the {n} other alert images, contents cannot be identified for {covered} of "
-        f"{fmt_num(cars)} cars ({covered / cars:.0%}; at {len(with_cover)} of the images, "
-        f"{min(shares):.0%} to {max(shares):.0%} of their cars): their loads are under "
+        f"{fmt_num(cars)} cars ({covered / cars:.0%}; {where}): their loads are under "
         'tarpaulins or sheets. How many are covered at each image is in the "covered" '
         "column of the images table."
     )

@@ -24,8 +24,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 from matplotlib.transforms import Bbox
 
+from railwatch.analysis.types import whole_car_bounds
 from railwatch.limits import EARLIEST_YEAR
 from railwatch.report import fonts
+from railwatch.report.format import fmt_num
 from railwatch.report.model import SEVERITY_RANK, AlertRow, BaselinePoint, EventRow, SceneRow
 from railwatch.report.style import (
     ALERT_COLOUR,
@@ -196,12 +198,15 @@ def beyond_axis_words(
     if not rows:
         return None
     highest = max(rows, key=lambda s: float(s.high or 0.0))
+    top = float(highest.high or 0.0)
+    if highest.total is not None and highest.low is not None:  # as the table gives it
+        top = whole_car_bounds(float(highest.total), float(highest.low), top, highest.method)[1]
     n = len(rows)
     return (
         "The y axis is scaled to the counts, baseline and record, not to the intervals: "
         f"{n} interval{'s' if n != 1 else ''} reach{'es' if n == 1 else ''} above it, "
         f"{'its whisker' if n == 1 else 'their whiskers'} cut at the top edge with an open "
-        f"arrow (the highest to {float(highest.high or 0.0):.0f}, {highest.day}; every "
+        f"arrow (the highest to {fmt_num(top)}, {highest.day}; every "
         "interval is in the per-image table)."
     )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from railwatch.analysis.types import whole_car_bounds
+
 if TYPE_CHECKING:
     from railwatch.report.model import AlertRow, SceneRow
 
@@ -26,12 +28,19 @@ def fmt_num(value: float | None) -> str:
     return f"{v:.0f}" if abs(v - round(v)) < 0.05 else f"{v:.1f}"
 
 
-def fmt_count(value: float | None, low: float | None = None, high: float | None = None) -> str:
-    """A count with its interval, e.g. ``73 [70–76]``."""
+def fmt_count(
+    value: float | None,
+    low: float | None = None,
+    high: float | None = None,
+    method: str | None = "objects",
+) -> str:
+    """A count with its interval, e.g. ``73 [70–76]`` (bounds as
+    :func:`railwatch.analysis.types.whole_car_bounds` gives them for ``method``)."""
     if value is None:
         return DASH
     if low is None or high is None or (low == value and high == value):
         return fmt_num(value)
+    low, high = whole_car_bounds(float(value), float(low), float(high), method)
     return f"{fmt_num(value)} [{fmt_num(low)}{DASH}{fmt_num(high)}]"
 
 
@@ -44,7 +53,7 @@ def fmt_scene_count(row: SceneRow) -> str:
         return "long train present" if row.long_train else "no long train"
     if row.reviewed:
         return f"{fmt_num(row.total)} ({reviewed_words(row)})"
-    return fmt_count(row.total, row.low, row.high)
+    return fmt_count(row.total, row.low, row.high, row.method)
 
 
 def fmt_class_count(row: SceneRow, cls: str) -> str:

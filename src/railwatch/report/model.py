@@ -339,6 +339,15 @@ class Headline:
             return fmt_num(self.record)
         return f"{fmt_num(self.record)} ({fmt_num(self.judged_record)} before this rise)"
 
+    @property
+    def current_words(self) -> str:
+        """``73 [62–88]``: the current count with its interval, as the alerts word it
+        (:func:`railwatch.analysis.types.whole_car_bounds`)."""
+        from railwatch.report.format import fmt_count
+
+        method = self.latest.method if self.latest is not None else None
+        return fmt_count(self.current, self.current_low, self.current_high, method)
+
 
 @dataclass(frozen=True)
 class ReportData:

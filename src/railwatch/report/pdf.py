@@ -44,7 +44,6 @@ from railwatch.report.format import (
     acknowledged_text,
     covered_words,
     fmt_class_count,
-    fmt_count,
     fmt_num,
     fmt_pct,
     fmt_period,
@@ -328,8 +327,7 @@ def _first_page(data: ReportData) -> Figure:
         ("Latest usable image", latest),
         (
             "Current count",
-            fmt_count(h.current, h.current_low, h.current_high)
-            + (f" · {covered}" if covered else ""),
+            h.current_words + (f" · {covered}" if covered else ""),
         ),
         ("Previous record", fmt_num(None) if h.record is None else h.record_words),
         ("Baseline", fmt_num(h.baseline)),

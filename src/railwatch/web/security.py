@@ -394,6 +394,10 @@ def _policy(request: Request) -> AccessPolicy:
     return policy
 
 
+#: A write to a server started without a token (whatever the request carries).
+WRITES_DISABLED = "writes are disabled: start the server with RAILWATCH_API_TOKEN set"
+
+
 def _check(policy: AccessPolicy, creds: HTTPAuthorizationCredentials | None) -> None:
     if creds is None or not creds.credentials:
         raise HTTPException(
@@ -403,9 +407,7 @@ def _check(policy: AccessPolicy, creds: HTTPAuthorizationCredentials | None) -> 
             headers={"WWW-Authenticate": "Bearer"},
         )
     if policy.token is None:
-        raise HTTPException(
-            403, "writes are disabled: start the server with RAILWATCH_API_TOKEN set"
-        )
+        raise HTTPException(403, WRITES_DISABLED)
     if not policy.token_matches(creds.credentials):
         # it said only "the bearer token is wrong" (before 2026-12-05, session 33)
         raise HTTPException(
@@ -423,6 +425,11 @@ async def require_write(request: Request) -> None:
     """Dependency of every write endpoint: the bearer token, or the dashboard's session
     cookie on a request whose ``Origin`` is this server."""
     policy = _policy(request)
+    if policy.token is None:
+        # no token to send: a write without credentials was a 401 asking for the header
+        # 'Authorization: Bearer <RAILWATCH_API_TOKEN>' (before session 45), and the
+        # dashboard said "sign in with the API token first"
+        raise HTTPException(403, WRITES_DISABLED)
     creds = await _bearer(request)
     if not _has_bearer(creds) and session_of(request) is not None:
         if same_origin(request):

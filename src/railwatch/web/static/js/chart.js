@@ -247,7 +247,11 @@ const RWChart = (() => {
         // one decimal, as the line under the map writes them (RW.fmtCount; the title showed
         // the stored 13.29 or 190.93 where the page said 13.3 and 190.9; session 33)
         const num = (v) => (Math.round(v * 10) / 10).toString();
-        const interval = p.low !== null && p.high !== null && p.high > p.low ? ` (${num(p.low)}–${num(p.high)})` : "";
+        // the bounds of a whole count of cars in whole cars, as its alerts and RW.fmtInterval
+        // word them (session 45: "62–87.6" beside "interval 62–88"; this file stands alone)
+        const whole = (p.method || "objects") === "objects" && Number.isInteger(p.count);
+        const lo = whole ? Math.floor(p.low + 1e-9) : p.low, hi = whole ? Math.ceil(p.high - 1e-9) : p.high;
+        const interval = p.low !== null && p.high !== null && p.high > p.low ? ` (${num(lo)}–${num(hi)})` : "";
         g = s("circle", { cx: x(t(p)), cy: y(p.count), r: p.reviewed ? 5 : 4,
           class: "pt" + (p.reviewed ? " pt-reviewed" : "") + (alertScenes.has(p.scene_id) ? " pt-alert" : infoScenes.has(p.scene_id) ? " pt-alert-info" : "") },
           // a count by occupied track length (3 m) is of car equivalents (session 33), an

@@ -89,6 +89,17 @@ const RW = (() => {
   }
 
   const fmtCount = (v) => (v === null || v === undefined ? "–" : (Math.round(v * 10) / 10).toString());
+  /** A count's interval, "62–88", as its alerts and the report word it: a whole count of
+   * cars seen one by one (method objects) has its bounds rounded outward to whole cars;
+   * car equivalents keep one decimal (2026-12-07, session 45: the page said "62–87.6"
+   * beside its alert's "interval 62–88"). */
+  const fmtInterval = (total, low, high, method) => {
+    if ((method || "objects") === "objects" && typeof total === "number" && Number.isInteger(total)
+        && typeof low === "number" && typeof high === "number") {
+      return `${fmtCount(Math.floor(low + 1e-9))}–${fmtCount(Math.ceil(high - 1e-9))}`;
+    }
+    return `${fmtCount(low)}–${fmtCount(high)}`;
+  };
   const day = (iso) => (iso ? iso.slice(0, 10) : "–");
   /** The day to show of an API object: its `day`, the local day at its site (the day the
    * analysis groups its images by and its alerts name; session 31), else the UTC day of
@@ -282,5 +293,5 @@ const RW = (() => {
     return { add, asked, idle: () => timer === null };
   })();
 
-  return { el, api, all, auth, cjkFont, fmtCount, day, localDay, utcTime, dayTitle, zoneOffsetMs, siteDay, siteDayTitle, pct, TREND };
+  return { el, api, all, auth, cjkFont, fmtCount, fmtInterval, day, localDay, utcTime, dayTitle, zoneOffsetMs, siteDay, siteDayTitle, pct, TREND };
 })();

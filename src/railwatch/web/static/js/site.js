@@ -7,7 +7,7 @@
 "use strict";
 
 (async () => {
-  const { el, api, all, auth, fmtCount, localDay, dayTitle, siteDay, siteDayTitle, pct } = RW;
+  const { el, api, all, auth, fmtCount, fmtInterval, localDay, dayTitle, siteDay, siteDayTitle, pct } = RW;
   const name = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
   const enc = encodeURIComponent(name);
   const COLOURS = {
@@ -131,7 +131,7 @@
   /** An analyst's count (a scene review) of a scene, and the detector's it replaced. */
   const isReviewed = (sc) => Boolean(sc.reviewed && sc.count);
   const detectorText = (sc) => sc.detector_count
-    ? `the detector's: ${fmtCount(sc.detector_count.total)} (${fmtCount(sc.detector_count.low)}–${fmtCount(sc.detector_count.high)})`
+    ? `the detector's: ${fmtCount(sc.detector_count.total)} (${fmtInterval(sc.detector_count.total, sc.detector_count.low, sc.detector_count.high, sc.count && sc.count.method)})`
     : "the detector found none";
 
   /** What a detector's count counts: a count by occupied track length (1.5–10 m) is of
@@ -273,7 +273,7 @@
         ? el("span", { class: "reviewed-count" }, `${fmtCount(sc.count.total)} ${unitOf(sc.count)} `,
           el("span", { class: "reviewed-mark" }, "✓ analyst's count"), ` (${detectorText(sc)}, ${sc.count.method})`)
         : sc.status === "processed" && sc.count
-        ? `${fmtCount(sc.count.total)} ${unitOf(sc.count)} (${fmtCount(sc.count.low)}–${fmtCount(sc.count.high)}, ${sc.count.method})`
+        ? `${fmtCount(sc.count.total)} ${unitOf(sc.count)} (${fmtInterval(sc.count.total, sc.count.low, sc.count.high, sc.count.method)}, ${sc.count.method})`
         : sc.status === "unusable" ? el("span", { class: "warn" }, "unusable: " + (q.reasons || []).join("; "))
         : needsTracks(sc) ? el("span", { class: "warn needs-tracks" }, needsTracksText()) : sc.status,
       " · clear ", pct(q.clear_fraction),
@@ -772,7 +772,7 @@
   function checkWhy(c) {
     const why = c.alerts.length
       ? "alerts: " + c.alerts.map((a) => `${a.severity} ${a.kind}` + (a.class === "all" ? "" : ` (${a.class})`)).join(", ")
-      : `interval ${fmtCount(c.count.low)}–${fmtCount(c.count.high)}, ${Math.round(c.spread * 100)}% of the count wide`;
+      : `interval ${fmtInterval(c.count.total, c.count.low, c.count.high, c.count.method)}, ${Math.round(c.spread * 100)}% of the count wide`;
     return c.low_sun ? `${why}; sun ${Math.round(c.sun_elevation)}° high: long shadows may be counted as cars` : why;
   }
 
@@ -798,7 +798,7 @@
       const approx = c.count.method === "objects" ? "" : "≈";
       return el("li", {}, el("button", {
         type: "button", class: `to-review-item${c.alerts.length ? " alerted" : ""}`, dataset: { scene: c.scene_id },
-        title: `the detector's count: ${fmtCount(c.count.total)} (${fmtCount(c.count.low)}–${fmtCount(c.count.high)}, ${c.count.method}); open this image`,
+        title: `the detector's count: ${fmtCount(c.count.total)} (${fmtInterval(c.count.total, c.count.low, c.count.high, c.count.method)}, ${c.count.method}); open this image`,
         onclick: () => {
           const i = scenes.findIndex((sc) => sc.id === c.scene_id);
           if (i < 0) { // processed after the page was opened
