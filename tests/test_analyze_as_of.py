@@ -90,7 +90,7 @@ def test_store_asks_for_it(
     back = json.loads(capsys.readouterr().out)["alerts"]
     assert main([*base, "analyze", "yard", "--as-of", "2022-01-01", "--store"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "yard as of 2022-01-01:" in out and "1 acknowledged ones retired" in out
+    assert "yard as of 2022-01-01:" in out and "1 acknowledged alert retired" in out
     stored = _stored(base, capsys)
     assert {a["key"] for a in stored if a["active"]} == {a["key"] for a in back}
     (spike,) = (a for a in stored if a["kind"] == "spike")

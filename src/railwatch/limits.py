@@ -218,7 +218,7 @@ def check_event_label(label: str) -> str:
     and so a second event that day."""
     label = _no_control(unicodedata.normalize("NFC", label.strip()), "an event label")
     if not label:
-        raise InputError("an event needs a label, e.g. 'Putin-Kim summit'")
+        raise InputError("an event needs a label, e.g. 'Kim–Putin summit'")
     if len(label) > EVENT_LABEL_MAX:
         raise _too_long(
             "an event label",

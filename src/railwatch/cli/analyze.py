@@ -759,7 +759,8 @@ def _analyze_db(
             f"{len(result.alerts)} alert{plural_s(len(result.alerts))} ({result.created} new, "
             f"{result.unchanged} "
             f"unchanged, {result.updated} updated, {result.removed} removed, "
-            f"{result.retired} acknowledged ones retired)."
+            # "1 acknowledged ones retired" until 2026-12-07 (session 45)
+            f"{result.retired} acknowledged alert{plural_s(result.retired)} retired)."
             + (
                 f" {result.reopened} acknowledged alert(s) rose in severity and are "
                 "acknowledged no longer (their notes kept): see `railwatch alerts`."
