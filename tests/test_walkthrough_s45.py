@@ -307,3 +307,38 @@ def test_the_line_under_the_map_words_the_interval_as_the_alert(
         alerts = page.locator(".alert").all_inner_texts()
         assert any("(interval 62–88)" in a for a in alerts), alerts
         page.close()
+
+
+# --------------------------------- 6. deleting an event says which alerts still name it
+
+
+def test_deleting_an_event_by_the_api_says_how_many_alerts_still_name_it(db: Database) -> None:
+    """`railwatch event remove` says how many stored alerts still name the event until
+    the site is analysed again; DELETE /api/events/{id} answered only its id."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from railwatch.web.app import create_app
+
+    with db.session() as s:
+        named_id = repo.add_event(s, "yard", date(2023, 9, 25), "New siding opened").id
+        other_id = repo.add_event(s, "yard", date(2019, 1, 1), "Nothing happened").id
+    analyze_and_store(db, "yard")
+    with db.session(readonly=True) as s:
+        naming = sum(
+            a.active and a.event_label == "New siding opened" for a in repo.list_alerts(s, "yard")
+        )
+        assert repo.alerts_naming_event(s, other_id) == 0
+    assert naming > 0
+    settings = Settings(
+        db=db.url, api_token=SecretStr("t" * 32), cache_dir=Path(db.url[10:]).parent / "cache"
+    )
+    client = TestClient(create_app(settings, db))
+    auth = {"Authorization": "Bearer " + "t" * 32}
+    r = client.delete(f"/api/events/{named_id}", headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"deleted": named_id, "alerts_naming_it": naming}
+    r = client.delete(f"/api/events/{other_id}", headers=auth)
+    assert r.json() == {"deleted": other_id, "alerts_naming_it": 0}
+    assert client.delete(f"/api/events/{other_id}", headers=auth).status_code == 404

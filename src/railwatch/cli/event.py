@@ -178,13 +178,9 @@ def remove(
     Without --yes it asks for confirmation when run from a terminal; it is
     refused (status 2) when standard input is not a terminal (a script, a
     pipe)."""
-    from sqlalchemy import select
-
-    from railwatch.analysis.events import names_event
-    from railwatch.analysis.types import Event as EventValue
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
-    from railwatch.storage.models import Alert, Event
+    from railwatch.storage.models import Event
 
     check_record_id(event_id, "event", EVENT_IDS)
     with open_db(ctx) as db:
@@ -196,17 +192,8 @@ def remove(
             data = _event_dict(ev)
             what = f"{ev.label!r} on {ev.date.isoformat()} at {site}"
             # alerts keep their link (and "N days after: LABEL" in their explanation)
-            # until the site is analysed again; an event of the same label on another
-            # day is another event, which this one's removal leaves named
-            value = EventValue(when=ev.date, label=ev.label)
-            linked = sum(
-                names_event(a.when, a.metrics, a.event_days, a.event_label, a.explanation, value)
-                for a in s.scalars(
-                    select(Alert).where(
-                        Alert.site_id == ev.site_id, Alert.active, Alert.event_days.is_not(None)
-                    )
-                )
-            )
+            # until the site is analysed again
+            linked = repo.alerts_naming_event(s, event_id)
         if not yes and not confirm(
             f"Delete event {event_id} ({what})?",
             f"removing event {event_id} ({what}) cannot be undone; pass --yes to confirm",

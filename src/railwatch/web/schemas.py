@@ -674,9 +674,11 @@ class SceneDeleted(_Out):
 
 
 class EventDeleted(_Out):
-    """The id of the event deleted."""
+    """The id of the event deleted, and how many of its site's stored alerts still name it
+    until the site is analysed again (since 2026-12-07, session 45)."""
 
     deleted: int
+    alerts_naming_it: int = 0
 
 
 class AnalyzeResult(_Out):

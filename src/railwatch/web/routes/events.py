@@ -143,7 +143,10 @@ def update_event(event_id: EventId, body: EventPatch, db: DB) -> dict[str, Any]:
     response_model_exclude_unset=True,
 )
 def delete_event(event_id: EventId, db: DB) -> dict[str, Any]:
-    """Delete one event."""
+    """Delete one event. ``alerts_naming_it``: the site's stored alerts that still name it
+    ("18 days after: LABEL") until the site is analysed again
+    (``POST /api/sites/{site}/analyze``), as ``railwatch event remove`` says."""
     with db.session() as s:
+        linked = repo.alerts_naming_event(s, event_id)
         repo.remove_event(s, event_id)
-    return {"deleted": event_id}
+    return {"deleted": event_id, "alerts_naming_it": linked}
