@@ -532,6 +532,36 @@ def _say_not_clear(img: Path, judged: FileQuality, total: int, gsd: float) -> No
     )
 
 
+#: Below this share of an image counted car by car holding data (not no data, not black
+#: fill) ``railwatch detect`` says that its count is of that part (session 45).
+DATA_NOTE_BELOW = 0.9
+
+
+def _say_image_problems(img: Path, judged: FileQuality, total: int) -> None:
+    """On stderr: what makes an image counted car by car unusable whatever its cloud
+    (blank or too dark, under-exposed, upsampled: ``railwatch process`` stores such a
+    scene as unusable and never counts it), and how little of it holds data when that is
+    under :data:`DATA_NOTE_BELOW`. Until 2026-12-07 (session 45) neither was said: a
+    0.5 m yard at 4 % of its brightness, and one 70 % black fill with its cars in the
+    black, each read "0 railcars", an empty yard."""
+    cars = f"{total} railcar{plural_s(total)}"
+    for problem in judged.problems:
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(img.name)}: {escape(problem)}. railwatch "
+            f"process stores such a scene as unusable and never counts it: the count, "
+            f"{cars}, does not tell how many cars the yard holds.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if judged.data < DATA_NOTE_BELOW:
+        err_console.print(
+            f"note: {escape(img.name)}: only {judged.data:.0%} of the image holds data (the "
+            f"rest is no data or black fill): the count, {cars}, is of that part.",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def _read_enough(share: float | None) -> bool:
     """Whether a coarse file's clear share
     (:attr:`~railwatch.detect.api.DetectionResult.clear_share`) is enough to judge the
@@ -883,6 +913,7 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     # 2026-12-07 (session 44) nothing was said of them (a 95 % cloudy scene read 13 cars)
     judged = _judge_image(img, result) if result.method == "objects" else None
     if judged is not None:
+        _say_image_problems(img, judged, result.total)
         _say_not_clear(img, judged, result.total, result.gsd)
     if result.off_track:
         _say_off_track(img, result.off_track, result.total)
@@ -940,6 +971,9 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
     if judged is not None:  # 0.3-1.5 m: how much of the image was clear (session 44)
         extra["clear_share"] = round(judged.clear, 3)
         extra["quality_mask"] = None if judged.mask is None else Path(judged.mask).name
+        # session 45: the share of the image with data, and what makes it unusable
+        extra["data_share"] = round(judged.data, 3)
+        extra["quality_problems"] = list(judged.problems)
     if result.off_track is not None:  # 0.3-1.5 m with --tracks (session 44); not "tracks",
         # which a truth file holds as lines
         extra["off_track"] = result.off_track
@@ -1059,6 +1093,11 @@ def _detect_one(img: Path, bar: Any, run: _Run) -> dict[str, Any]:
         "quality_mask": result.quality_mask
         if coarse is not None or judged is None
         else judged.mask,
+        # 0.3-1.5 m (session 45): the share of the image's pixels with data (not no
+        # data, not black fill), and what makes it unusable whatever its cloud (blank or
+        # too dark, under-exposed, upsampled); None / [] where not judged
+        "data_share": None if judged is None else round(judged.data, 3),
+        "quality_problems": [] if judged is None else list(judged.problems),
         "by_class": dict(result.counts),
         # covered loads are told car by car only: unknown (None) from occupied length or
         # a presence flag, not 0, as the counts say it (detect.base.tells_class; until

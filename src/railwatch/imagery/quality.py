@@ -317,6 +317,11 @@ class Quality:
     places_clear: float | None = None
     #: What those places are (:attr:`railwatch.imagery.places.Places.what`), when measured.
     places: str | None = None
+    #: The reasons, among ``reasons``, that are the image's own and make it unusable
+    #: whatever cloud it has: it shows almost nothing (blank, too dark), it is
+    #: under-exposed, its detail is that of coarser pixels (upsampled). ``railwatch
+    #: detect`` says them of a whole image (2026-12-07, session 45).
+    image_problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -337,6 +342,7 @@ def assess_quality(
     threshold: float = 0.8,
     max_gsd: float = MAX_COUNT_GSD,
     places: Places | None = None,
+    where: str | None = "the site",
 ) -> Quality:
     """Clear, cloud, haze, snow and no-data fractions of the site, coverage, and
     whether the scene is usable: clear fraction >= ``threshold`` and ground sample
@@ -347,7 +353,9 @@ def assess_quality(
     share of those inside the site is measured too, in the same strips with the same
     clear map: below ``threshold`` the scene is unusable (a cloud over the yard alone
     leaves most of the site clear), and a usable scene whose places are not all clear
-    says how much of them is hidden (session 39: :func:`_judge_places`)."""
+    says how much of them is hidden (session 39: :func:`_judge_places`). ``where`` names
+    the area judged in :attr:`Quality.image_problems` (None: a whole file, "the image
+    shows almost nothing: ...")."""
     inside = raster.inside
     gsd = float(raster.grid.gsd)
     # the file's own pixel values where the grid is resampled from them: a clear 3 m
@@ -477,16 +485,14 @@ def assess_quality(
         (q_snow, f"snow covers {_pct(q_snow)} of the site"),
     ]
 
+    problems = [text for text in (resampled, dark) if text is not None]
+    if blank:
+        problems.append(_blank_reason(levels, min_levels, sample.median(), where))
     reasons: list[str] = []
     if n == 0:
         reasons.append("the site has no pixel on the grid")
     elif blank or dark is not None or resampled is not None or q_clear < threshold:
-        if resampled is not None:
-            reasons.append(resampled)
-        if dark is not None:
-            reasons.append(dark)
-        if blank:
-            reasons.append(_blank_reason(levels, min_levels, sample.median()))
+        reasons.extend(problems)
         if q_clear < threshold:  # also for a blank image (a sliver of coverage can be one)
             reasons.extend(text for share, text in sorted(parts, reverse=True) if share >= 0.01)
             reasons.append(f"only {_pct(q_clear)} of the site is clear (needs {_pct(threshold)})")
@@ -521,6 +527,7 @@ def assess_quality(
         usable=bool(usable),
         reasons=tuple(reasons),
         source=source,
+        image_problems=tuple(problems) if n else (),
     )
     if places is None or not on["n"]:
         return quality
@@ -555,6 +562,14 @@ class FileQuality:
     #: the ground sample distance judged at (coarser than the file's for a file of
     #: more than :data:`FILE_JUDGE_PIXELS` pixels)
     gsd: float
+    #: the share of the file's pixels that hold data (not its declared no data, nor black
+    #: fill: :func:`railwatch.imagery.read.undeclared_fill`); since 2026-12-07 (session 45)
+    data: float = 1.0
+    #: why ``railwatch process`` would store the image as unusable whatever its cloud
+    #: (:attr:`Quality.image_problems`: blank or too dark, under-exposed, upsampled);
+    #: since 2026-12-07 (session 45: a 0.5 m yard at 4 % of its brightness read "0
+    #: railcars", an empty yard, without a word)
+    problems: tuple[str, ...] = ()
 
 
 def whole_image_quality(
@@ -574,7 +589,9 @@ def whole_image_quality(
     cloud (until 2026-12-07, session 44, it said nothing: a 95 % cloudy 0.5 m scene of
     40 railcars read "13 (10-25)"). A file of more than ``max_pixels`` pixels is judged on
     a grid an integer factor coarser (read bilinear from its nearest overview no coarser),
-    so time and memory stay small beside the detection's. None
+    so time and memory stay small beside the detection's. It also gives the share of the
+    file with data and what makes the image unusable whatever its cloud (blank, too dark,
+    under-exposed, upsampled; since 2026-12-07, session 45). None
     where the file has no CRS or its grid is rotated, and where no pixel has data."""
     import rasterio
 
@@ -602,7 +619,7 @@ def whole_image_quality(
         lazy=True,
         overviews=True,
     ) as window:
-        q = assess_quality(window, threshold=0.0, max_gsd=math.inf)
+        q = assess_quality(window, threshold=0.0, max_gsd=math.inf, where=None)
     if q.coverage <= 0.0:
         return None
 
@@ -616,6 +633,8 @@ def whole_image_quality(
         snow=share(q.snow_fraction),
         mask=None if mask_uri is None else str(mask_uri),
         gsd=grid.gsd,
+        data=q.coverage,
+        problems=q.image_problems,
     )
 
 
@@ -715,7 +734,9 @@ def _blocks(raster: SiteRaster | SiteWindow, gsd: float) -> Blocks | None:
     return Blocks(raster.valid, raster.inside, gsd) if gsd < _OBJECT_GSD else None
 
 
-def _blank_reason(levels: int | None, min_levels: int, brightness: float | None) -> str:
+def _blank_reason(
+    levels: int | None, min_levels: int, brightness: float | None, where: str | None = "the site"
+) -> str:
     """Why an image whose site pixels span fewer than ``min_levels`` grey levels
     (:data:`MIN_CONTRAST_LEVELS`) is unusable; one whose median luminance is bright
     (:data:`_BRIGHT_MIN`, the estimate's cloud and snow) is not called too dark (fresh
@@ -725,7 +746,8 @@ def _blank_reason(levels: int | None, min_levels: int, brightness: float | None)
     else:
         what = "too dark, or blank"
     return (
-        f"the image shows almost nothing over the site: its pixels span {levels} grey "
+        f"the image shows almost nothing{f' over {where}' if where else ''}: its pixels "
+        f"span {levels} grey "
         f"levels (a daylight image spans well over {min_levels}); {what}"
     )
 
