@@ -33,7 +33,7 @@ import pytest
 from shapely.geometry import box
 
 from counted_site import add_counted_site
-from railwatch.analysis.store import analyze_and_store
+from railwatch.analysis.store import alerts_naming_event, analyze_and_store
 from railwatch.cli.main import main
 from railwatch.report import build_report_data
 from railwatch.report.caveats import covered_summary
@@ -329,7 +329,7 @@ def test_deleting_an_event_by_the_api_says_how_many_alerts_still_name_it(db: Dat
         naming = sum(
             a.active and a.event_label == "New siding opened" for a in repo.list_alerts(s, "yard")
         )
-        assert repo.alerts_naming_event(s, other_id) == 0
+        assert alerts_naming_event(s, other_id) == 0
     assert naming > 0
     settings = Settings(
         db=db.url, api_token=SecretStr("t" * 32), cache_dir=Path(db.url[10:]).parent / "cache"

@@ -462,3 +462,24 @@ def _utc_keyed(row: AlertRow, utc_offset: timedelta) -> bool:
     if row.kind == "quality":
         return True
     return row.key.rpartition(":")[2] != local_day(row.when, utc_offset).isoformat()
+
+
+def alerts_naming_event(session: Session, event_id: int) -> int:
+    """How many of the stored active alerts of the event's site name event ``event_id``
+    ("18 days after: LABEL"): they keep naming it until the site is analysed again, also
+    after the event is removed or edited. An event of the same label on another day is
+    another event. (``railwatch event remove`` counted them itself; since 2026-12-07,
+    session 45, ``DELETE /api/events/{id}`` says it too.) Raises NotFoundError for an
+    unknown id."""
+    from railwatch.analysis.events import names_event
+
+    ev = repo.get_event(session, event_id)
+    value = Event(when=ev.date, label=ev.label)
+    return sum(
+        names_event(a.when, a.metrics, a.event_days, a.event_label, a.explanation, value)
+        for a in session.scalars(
+            select(AlertRow).where(
+                AlertRow.site_id == ev.site_id, AlertRow.active, AlertRow.event_days.is_not(None)
+            )
+        )
+    )

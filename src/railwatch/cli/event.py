@@ -178,6 +178,7 @@ def remove(
     Without --yes it asks for confirmation when run from a terminal; it is
     refused (status 2) when standard input is not a terminal (a script, a
     pipe)."""
+    from railwatch.analysis.store import alerts_naming_event
     from railwatch.cli.site import open_db
     from railwatch.storage import repo
     from railwatch.storage.models import Event
@@ -193,7 +194,7 @@ def remove(
             what = f"{ev.label!r} on {ev.date.isoformat()} at {site}"
             # alerts keep their link (and "N days after: LABEL" in their explanation)
             # until the site is analysed again
-            linked = repo.alerts_naming_event(s, event_id)
+            linked = alerts_naming_event(s, event_id)
         if not yes and not confirm(
             f"Delete event {event_id} ({what})?",
             f"removing event {event_id} ({what}) cannot be undone; pass --yes to confirm",

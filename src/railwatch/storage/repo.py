@@ -2140,6 +2140,12 @@ def _get_event(session: Session, event_id: int) -> Event:
     return ev
 
 
+def get_event(session: Session, event_id: int) -> Event:
+    """The event of id ``event_id``; :class:`NotFoundError` (naming the list to look in)
+    when there is none."""
+    return _get_event(session, event_id)
+
+
 def _lock_event(session: Session, event_id: int) -> Event:
     """The event of id ``event_id``, its row locked until the transaction ends and read
     as last committed (PostgreSQL; SQLite's writers take turns already), or
@@ -2176,27 +2182,6 @@ def remove_event(session: Session, event_id: int) -> None:
     ev = _lock_event(session, event_id)
     session.delete(ev)
     session.flush()
-
-
-def alerts_naming_event(session: Session, event_id: int) -> int:
-    """How many of the stored active alerts of the event's site name event ``event_id``
-    ("18 days after: LABEL"): they keep naming it until the site is analysed again, also
-    after the event is removed or edited. An event of the same label on another day is
-    another event. (``railwatch event remove`` counted them itself; since 2026-12-07,
-    session 45, ``DELETE /api/events/{id}`` says it too.)"""
-    from railwatch.analysis.events import names_event
-    from railwatch.analysis.types import Event as EventValue
-
-    ev = _get_event(session, event_id)
-    value = EventValue(when=ev.date, label=ev.label)
-    return sum(
-        names_event(a.when, a.metrics, a.event_days, a.event_label, a.explanation, value)
-        for a in session.scalars(
-            select(Alert).where(
-                Alert.site_id == ev.site_id, Alert.active, Alert.event_days.is_not(None)
-            )
-        )
-    )
 
 
 def event_values(session: Session, site: SiteRef) -> list[EventValue]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from railwatch.analysis.store import alerts_naming_event
 from railwatch.errors import NotFoundError
 from railwatch.limits import DESCRIPTION_MAX, EVENT_LABEL_MAX
 from railwatch.storage import repo
@@ -147,6 +148,6 @@ def delete_event(event_id: EventId, db: DB) -> dict[str, Any]:
     ("18 days after: LABEL") until the site is analysed again
     (``POST /api/sites/{site}/analyze``), as ``railwatch event remove`` says."""
     with db.session() as s:
-        linked = repo.alerts_naming_event(s, event_id)
+        linked = alerts_naming_event(s, event_id)
         repo.remove_event(s, event_id)
     return {"deleted": event_id, "alerts_naming_it": linked}
