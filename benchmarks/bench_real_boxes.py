@@ -22,7 +22,11 @@ lie over the shadow side of most labelled wagons. When the published copy
 two copies differ, opened by 0.9 m so that the thin box outlines drop out) and counts the
 false boxes that lie on them (``fp_on_patches``: at least ``PATCH_SHARE`` of the box).
 
-    python benchmarks/bench_real_boxes.py [--detector NAME] [--overlays DIR] [--write-docs]
+    python benchmarks/bench_real_boxes.py [--detector NAME] [--option key=value]
+        [--overlays DIR] [--write-docs]
+
+``--option key=value`` builds ``DefaultDetector(key=value)`` instead of ``--detector``, as
+in ``analyse_detection_errors.py`` (e.g. ``--option track_evidence=true``).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from bench_detect_accuracy import fig
 
 from railwatch.detect.api import detect_array
 from railwatch.detect.base import Detection
+from railwatch.detect.default import DefaultDetector
 from railwatch.detect.eval import IOU_THRESHOLDS, PRF, evaluate_scene, match
 from railwatch.detect.geojson import FeatureSet, from_feature_collection
 from railwatch.detect.registry import get_detector
@@ -192,13 +197,15 @@ def score(
     return out, hit_p
 
 
-def run(detector: str, real: Path, overlays: Path | None) -> tuple[list[dict[str, Any]], str]:
+def run(
+    detector: str, real: Path, overlays: Path | None, options: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], str]:
     from _images import read_rgb  # a sibling script: imported here so that tests can load this one
 
     img = read_rgb(real / IMAGE)
     truth, ignored = load_labels(LABELS)
     patches = inpainted_patches(real)
-    det = get_detector(detector)
+    det = DefaultDetector(**options) if options else get_detector(detector)
     rows: list[dict[str, Any]] = []
     for gsd in GSDS:
         t0 = time.perf_counter()
@@ -258,6 +265,12 @@ def table(rows: list[dict[str, Any]], detector: str, version: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--detector", default="default")
+    ap.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        help="key=value passed to DefaultDetector instead of --detector",
+    )
     ap.add_argument("--real", type=Path, default=REAL_DEFAULT)
     ap.add_argument("--overlays", type=Path, help="write the boxes over the image here")
     ap.add_argument("--json", type=Path, help="also write the rows here")
@@ -266,8 +279,12 @@ def main() -> int:
     if not (args.real / IMAGE).is_file():
         print(f"{args.real / IMAGE} not found: pass --real DIR with {IMAGE}", file=sys.stderr)
         return 2
-    rows, version = run(args.detector, args.real, args.overlays)
-    text = table(rows, args.detector, version)
+    from analyse_detection_errors import parse_options
+
+    options = parse_options(args.option)
+    rows, version = run(args.detector, args.real, args.overlays, options)
+    name = " ".join([args.detector, *(f"--option {o}" for o in args.option)])
+    text = table(rows, name, version)
     print(text)
     for r in rows:
         print(f"{r['gsd']} m: labels missed at IoU 0.3: {r['missed']}")

@@ -44,6 +44,7 @@ from railwatch.detect.model_core import (
 from railwatch.detect.refine import CARD_KEY as REFINE_KEY
 from railwatch.detect.refine import Refiner
 from railwatch.detect.strings import support_strings
+from railwatch.detect.track_evidence import keep_on_track
 from railwatch.detect.verify import CARD_KEY as VERIFY_KEY
 from railwatch.detect.verify import NetworkMaps, Verifier
 from railwatch.errors import DetectionError, InputError
@@ -197,6 +198,10 @@ class DefaultDetector:
     opt-in that did not pass its gate on real images, see docs/detection.md), True that
     one or, when the card names none, the package's (:data:`DEFAULT_VERIFY_ENTRY`),
     False none. Anything but the card's choice changes :attr:`version`.
+
+    ``track_evidence`` (off by default; an opt-in, 2026-12-07, session 45) drops boxes
+    along whose axis the image shows no track (``detect.track_evidence``); on, it
+    changes :attr:`version`.
     """
 
     name = "railwatch-default"
@@ -235,6 +240,7 @@ class DefaultDetector:
         gate: float | None = None,
         refine: bool | None = None,
         verify: bool | None = None,
+        track_evidence: bool = False,
     ) -> None:
         if precision not in PRECISIONS:
             raise DetectionError(
@@ -266,6 +272,7 @@ class DefaultDetector:
             and gate is None
             and refine is None
             and (verify is None or verify == (VERIFY_KEY in self.card))
+            and not track_evidence
         )
         if int(views) != views or int(views) not in VIEW_COUNTS:
             raise DetectionError(
@@ -386,6 +393,9 @@ class DefaultDetector:
         if verify is not False and ventry is not None:
             self.verifier = Verifier.from_card(ventry, self.weights)
         self._verify_entry = ventry if self.verifier is not None else None
+        #: Whether boxes without track along their axis are dropped
+        #: (``detect.track_evidence``; an opt-in, off by default).
+        self.track_evidence = bool(track_evidence)
         self.version = self._version(own)
 
     @property
@@ -590,6 +600,8 @@ class DefaultDetector:
                 v = self.verifier
                 h.update(json.dumps(v.to_dict()).encode())
                 h.update(f"|{v.min_peak:.6g}|{v.drop_below:.6g}|{v.admit_from:.6g}".encode())
+        if self.track_evidence:  # absent: digests as without the option
+            h.update(b"|track evidence")
         return f"{base}+{h.hexdigest()[:10]}"
 
     @property
@@ -821,13 +833,17 @@ class DefaultDetector:
         valid: np.ndarray | None = None,
     ) -> list[Detection]:
         """The cars of one tile from its output maps ``out`` (:meth:`predict_maps`):
-        peaks, string support, the verifier and the across refinement when there are."""
+        peaks, string support, the verifier when there is one, with
+        :attr:`track_evidence` the track-evidence filter, and the across refinement when
+        there is one."""
         img = _check_image(image)
         cands, kept = self.candidates(img, gsd, out, scale, valid)
         if self.verifier is None:  # string support's choice, in the decoded order
             dets = [d for d, k in zip(cands, kept, strict=True) if k]
         else:
             dets = self.verifier.select(img, gsd, cands, kept, self.network_maps(out, scale))
+        if self.track_evidence and dets:  # before the refiner moves them: cands hold them
+            dets = keep_on_track(img, gsd, dets, valid, links=cands)
         if self.refiner is not None and dets:
             dets = self.refiner.refine(img, gsd, dets)
         return dets
